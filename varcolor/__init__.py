@@ -1,0 +1,24 @@
+"""varcolor: colorize grayscale images from a few colour cues by variational optimisation.
+
+>>> import varcolor
+>>> sorted(name for name in ("colorize", "Cues", "read_image", "write_image") if hasattr(varcolor, name))
+['Cues', 'colorize', 'read_image', 'write_image']
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import color, cues, metrics
+from .api import Result, colorize
+from .cues import Cues
+from .errors import InputError, VarcolorError
+from .io import read_image, walk_images, write_image
+
+try:
+    __version__ = version("varcolor")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "colorize", "Result", "Cues", "read_image", "write_image", "walk_images",
+    "color", "cues", "metrics", "VarcolorError", "InputError", "__version__",
+]

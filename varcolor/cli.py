@@ -1,0 +1,334 @@
+"""The ``varcolor`` command.
+
+Exit codes: 0 success; 1 a folder run in which some files failed (each is reported); 2 bad input
+(one line on stderr, no traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io as _io
+import json
+import math
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from . import __version__
+from .api import METHODS, SPACES, colorize
+from .cues import Cues
+from .errors import InputError, VarcolorError
+from .io import atomic_path, read_image, walk_images, write_image
+from .metrics import METRICS, score
+from .solvers import SOLVERS
+
+CUE_KINDS = ("marked", "mask", "points")
+# How a cue file is found beside an image X.png, per kind, in the order tried.
+_CUE_SUFFIXES = {"marked": ("_marked.png", "_marked.bmp", "_marked.tif", "_marked.jpg"),
+                 "mask": ("_mask.png", "_mask.bmp", "_mask.tif"),
+                 "points": (".points.json", ".points.csv")}
+_FIND = object()  # --marked etc. given without a value: find the file by name
+
+
+def _error(message: str) -> None:
+    print(f"varcolor: error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    tqdm.write(f"varcolor: warning: {message}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- colorize
+
+@dataclass
+class _Job:
+    image: Path
+    cue_kind: str | None
+    cue_file: Path | None
+    output: Path
+
+
+def _is_cue_file(path: Path) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(s) for suffixes in _CUE_SUFFIXES.values() for s in suffixes)
+
+
+def _find_cue(image: Path, folder: Path, kinds) -> tuple[str | None, Path | None]:
+    """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``."""
+    for kind in kinds:
+        for suffix in _CUE_SUFFIXES[kind]:
+            candidate = folder / f"{image.stem}{suffix}"
+            if candidate.is_file():
+                return kind, candidate
+    return None, None
+
+
+def _load_cues(job: _Job, gray: np.ndarray) -> Cues:
+    shape = gray.shape[:2]
+    if job.cue_kind == "points":
+        return Cues.from_points(job.cue_file, shape=shape)
+    cue_image = read_image(job.cue_file)
+    if cue_image.shape[:2] != shape:
+        raise InputError(f"{job.cue_file}: the {job.cue_kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
+                         f"but {job.image.name} is {shape[1]}×{shape[0]}")
+    if cue_image.ndim == 2:
+        raise InputError(f"{job.cue_file}: the {job.cue_kind} image is gray; it must be in colour")
+    try:
+        if job.cue_kind == "marked":
+            return Cues.from_marked(gray, cue_image)
+        return Cues.from_mask(cue_image)
+    except InputError as exc:
+        raise InputError(f"{job.cue_file}: {exc}") from None
+
+
+def _colorize_one(job: _Job, args) -> str:
+    """Run one job; returns a warning text (or "")."""
+    gray = read_image(job.image)
+    cues = _load_cues(job, gray)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = colorize(gray, cues, method=args.method, solver=args.solver, space=args.space,
+                              gamut=args.gamut)
+        except InputError as exc:
+            raise InputError(f"{job.image}: {exc}") from None
+    write_image(job.output, result.rgb, bits=args.bits)
+    return "; ".join(f"{job.image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
+
+
+def _plan_colorize(args) -> list[_Job]:
+    source = Path(args.input)
+    chosen = [k for k in CUE_KINDS if getattr(args, k) is not None]
+    if len(chosen) > 1:
+        raise InputError("give at most one of --marked, --mask, --points")
+    kind = chosen[0] if chosen else None
+    given = getattr(args, kind) if kind else None
+    output = Path(args.output)
+    if source.is_file():
+        if given is not None and given is not _FIND:
+            cue_kind, cue_file = kind, Path(given)
+            if not cue_file.is_file():
+                raise InputError(f"{cue_file}: no such file")
+        else:
+            cue_kind, cue_file = _find_cue(source, source.parent, [kind] if kind else CUE_KINDS)
+            if cue_file is None:
+                raise InputError(f"{source}: no cues given; use --marked, --mask or --points "
+                                 f"(or put {source.stem}_marked.png beside it)")
+        if output.is_dir() or args.output.endswith(("/", "\\")):
+            output = output / f"{source.stem}{args.ext}"
+        return [_Job(source, cue_kind, cue_file, output)]
+    if not source.is_dir():
+        raise InputError(f"{source}: no such file or folder")
+    if output.is_file():
+        raise InputError(f"{output}: is a file; a folder input needs an output folder")
+    cue_folder = Path(given) if given not in (None, _FIND) else None
+    if cue_folder is not None and not cue_folder.is_dir():
+        raise InputError(f"{cue_folder}: with a folder input, --{kind} takes a folder of cue files (or no value)")
+    jobs = []
+    for rel in walk_images(source):
+        if _is_cue_file(rel):
+            continue
+        image = source / rel
+        folder = (cue_folder / rel.parent) if cue_folder else image.parent
+        cue_kind, cue_file = _find_cue(image, folder, [kind] if kind else CUE_KINDS)
+        jobs.append(_Job(image, cue_kind, cue_file, (output / rel).with_suffix(args.ext)))
+    return jobs
+
+
+def _cmd_colorize(args) -> int:
+    if args.ext not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+        raise InputError(f"--ext must be .png, .jpg, .jpeg, .tif or .tiff, not {args.ext}")
+    jobs = _plan_colorize(args)
+    single = Path(args.input).is_file()
+    if not jobs:
+        raise InputError(f"{args.input}: no images found")
+    failures, skipped, done = [], [], 0
+    bar = tqdm(jobs, desc="colorize", unit="img", disable=args.quiet or single or None, file=sys.stderr)
+    for job in bar:
+        inputs = {job.image.resolve()} | ({job.cue_file.resolve()} if job.cue_file else set())
+        try:
+            if job.cue_file is None:
+                skipped.append(f"{job.image}: no cue file found (looked for {job.image.stem}_marked.png, "
+                               f"_mask.png, .points.json)")
+                continue
+            if job.output.resolve() in inputs:
+                raise InputError(f"{job.output}: refusing to overwrite an input file")
+            if job.output.exists() and not args.overwrite:
+                message = f"{job.output}: exists; kept (use --overwrite to replace it)"
+                if single:
+                    raise InputError(message)
+                skipped.append(message)
+                continue
+            note = _colorize_one(job, args)
+            if note:
+                _warn(note)
+            done += 1
+        except VarcolorError as exc:
+            if single:
+                raise
+            failures.append(str(exc))
+    return _report("colorized", done, skipped, failures, args.quiet)
+
+
+def _report(verb: str, done: int, skipped: list[str], failures: list[str], quiet: bool) -> int:
+    if not quiet:
+        for line in skipped:
+            print(f"varcolor: skipped: {line}", file=sys.stderr)
+        print(f"varcolor: {verb} {done}, skipped {len(skipped)}, failed {len(failures)}", file=sys.stderr)
+    for line in failures:
+        _error(line)
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- metrics
+
+def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]], list[str]]:
+    if results.is_file():
+        if not references.is_file():
+            raise InputError(f"{references}: with a result file, -r must be a reference file")
+        return [(results.name, results, references)], []
+    if not results.is_dir():
+        raise InputError(f"{results}: no such file or folder")
+    if not references.is_dir():
+        raise InputError(f"{references}: no such folder")
+    by_key = {}
+    for rel in walk_images(references):
+        by_key.setdefault(rel.with_suffix("").as_posix(), rel)
+    pairs, missing = [], []
+    for rel in walk_images(results):
+        key = rel.with_suffix("").as_posix()
+        if key in by_key:
+            pairs.append((rel.as_posix(), results / rel, references / by_key[key]))
+        else:
+            missing.append(f"{results / rel}: no reference {key}.* under {references}")
+    return pairs, missing
+
+
+def _format_table(rows: list[dict], fmt: str) -> str:
+    columns = ["image", *METRICS]
+    if fmt == "json":
+        clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) and not math.isinf(v) else v)
+                  for k, v in row.items()} for row in rows]
+        return json.dumps(clean, indent=2, allow_nan=True) + "\n"
+    cell = lambda v: v if isinstance(v, str) else ("n/a" if math.isnan(v) else f"{v:.4f}")  # noqa: E731
+    if fmt == "csv":
+        buffer = _io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[cell(row[c]) for c in columns] for row in rows])
+        return buffer.getvalue()
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row[c]) for c in columns) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_metrics(args) -> int:
+    pairs, failures = _pairs(Path(args.input), Path(args.reference))
+    if not pairs and not failures:
+        raise InputError(f"{args.input}: no images found")
+    single = Path(args.input).is_file()
+    rows = []
+    for name, result_path, reference_path in tqdm(pairs, desc="metrics", unit="img", file=sys.stderr,
+                                                  disable=args.quiet or single or None):
+        try:
+            row = score(read_image(result_path), read_image(reference_path), ab_only=args.ab)
+        except VarcolorError as exc:
+            if single:
+                raise InputError(f"{result_path}: {exc}") from None
+            failures.append(f"{result_path}: {exc}")
+            continue
+        rows.append({"image": name, **row})
+    if rows:
+        mean = {k: float(np.nanmean([r[k] for r in rows])) if not all(math.isnan(r[k]) for r in rows)
+                else float("nan") for k in METRICS}
+        rows.append({"image": f"mean ({len(rows)})", **mean})
+    table = _format_table(rows, args.format)
+    if args.output:
+        out = Path(args.output)
+        if out.resolve() in {Path(args.input).resolve(), Path(args.reference).resolve()}:
+            raise InputError(f"{out}: refusing to overwrite an input")
+        if out.exists() and not args.overwrite:
+            raise InputError(f"{out}: exists; kept (use --overwrite to replace it)")
+        with atomic_path(out) as tmp:
+            tmp.write_text(table, encoding="utf-8")
+    else:
+        sys.stdout.write(table)
+    for line in failures:
+        _error(line)
+    return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="varcolor",
+        description="Colorize grayscale images from a few colour cues by variational optimisation.")
+    parser.add_argument("--version", action="version", version=f"varcolor {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser(
+        "colorize", help="gray image + cues -> colour image",
+        description="Colorize a gray image (or every image in a folder, recursively) from colour cues. "
+                    "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "
+                    "or X.points.json/.csv.")
+    p.add_argument("input", metavar="INPUT", help="gray image file, or a folder of them")
+    cue = p.add_mutually_exclusive_group()
+    cue.add_argument("--marked", nargs="?", const=_FIND, metavar="M",
+                     help="scribbled copy of the gray image (Levin's convention); for a folder: a folder of them, "
+                          "or no value to look for X_marked.png")
+    cue.add_argument("--mask", nargs="?", const=_FIND, metavar="M",
+                     help="colour strokes on black/transparent; for a folder as with --marked (X_mask.png)")
+    cue.add_argument("--points", nargs="?", const=_FIND, metavar="P",
+                     help="JSON/CSV of y,x,a,b[,radius] or y,x,r,g,b[,radius] (r,g,b 0-255); "
+                          "for a folder as with --marked (X.points.json)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file (or folder, for a folder input)")
+    p.add_argument("--method", default="levin", choices=METHODS, help="energy (default: %(default)s)")
+    p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS], help="linear solver (default: %(default)s)")
+    p.add_argument("--space", default="lab", choices=SPACES,
+                   help="chroma propagated: Lab a,b or Levin's YIQ I,Q (default: %(default)s)")
+    p.add_argument("--gamut", default="chroma", choices=["chroma", "clip"],
+                   help="out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)")
+    p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
+    p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_cmd_colorize)
+
+    m = commands.add_parser(
+        "metrics", help="score results against references",
+        description="Score result images against references (files, or folders matched by relative path "
+                    "without extension): PSNR (8-bit), SSIM, MS-SSIM, CIEDE2000 mean and 95th percentile, "
+                    "ab RMSE, colourfulness; one row per image plus the mean.")
+    m.add_argument("-i", "--input", required=True, metavar="RESULTS", help="result image or folder")
+    m.add_argument("-r", "--reference", required=True, metavar="REFERENCES", help="reference image or folder")
+    m.add_argument("--ab", action="store_true",
+                   help="score colour only: re-light each result with its reference's lightness first")
+    m.add_argument("--format", default="md", choices=["md", "csv", "json"], help="table format (default: %(default)s)")
+    m.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
+    m.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+    m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    m.set_defaults(func=_cmd_metrics)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except VarcolorError as exc:
+        _error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

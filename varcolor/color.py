@@ -1,0 +1,163 @@
+"""Colour conversions: sRGB <-> CIE Lab (D65, scikit-image), gray <-> lightness, gamut mapping.
+
+The lightness of an output is the lightness of the input gray: for a gray sRGB value ``g``,
+``L = rgb2lab(g, g, g).L``. :func:`gray_from_lightness` inverts that exactly, so encoding a colour
+image as its same-lightness gray and colorizing it back never changes its luminance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage import color as skcolor
+from skimage.color import colorconv as _cc
+
+from .errors import InputError
+
+__all__ = [
+    "rgb_to_lab", "lab_to_rgb", "lightness_of_gray", "gray_from_lightness", "same_lightness_gray",
+    "luma601", "to_gray", "rgb_to_yiq", "yiq_to_rgb",
+]
+
+# Rows of the (linear RGB -> XYZ) matrix scikit-image uses; the middle row sums to luminance Y.
+_Y_OF_LINEAR_GRAY = float(_cc.xyz_from_rgb[1].sum())
+_RGB_FROM_XYZ = _cc.rgb_from_xyz
+_WHITE = np.asarray(_cc.xyz_tristimulus_values(illuminant="D65", observer="2"), dtype=np.float64)
+_WHITE_Y = float(_WHITE[1])
+_YIQ_FROM_RGB = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+_RGB_FROM_YIQ = np.linalg.inv(_YIQ_FROM_RGB)
+
+
+def _lab_f(t: np.ndarray) -> np.ndarray:
+    # CIE 1976 companding, with the constants scikit-image uses (so results match rgb2lab exactly)
+    return np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16.0 / 116.0)
+
+
+def _srgb_decode(v: np.ndarray) -> np.ndarray:
+    return np.where(v > 0.04045, ((v + 0.055) / 1.055) ** 2.4, v / 12.92)
+
+
+def _srgb_encode(v: np.ndarray) -> np.ndarray:
+    v = np.clip(v, 0.0, None)
+    return np.where(v > 0.0031308, 1.055 * v ** (1 / 2.4) - 0.055, 12.92 * v)
+
+
+def _check_rgb(rgb: np.ndarray, name: str = "rgb") -> np.ndarray:
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
+        raise InputError(f"{name} must be an H×W×3 RGB image, got shape {rgb.shape}")
+    return rgb[..., :3]
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in [0, 1] (``H×W×3``; an alpha channel is ignored) to CIE Lab, D65.
+
+    >>> import numpy as np
+    >>> np.round(rgb_to_lab(np.ones((1, 1, 3)))[0, 0], 3)
+    array([100.,   0.,   0.])
+    """
+    return skcolor.rgb2lab(_check_rgb(rgb), illuminant="D65", channel_axis=-1)
+
+
+def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
+    """CIE Lab (D65) to sRGB in [0, 1].
+
+    Parameters
+    ----------
+    lab : ndarray, ``H×W×3``
+    gamut : {"chroma", "clip"}
+        What to do with colours outside the sRGB gamut. ``"chroma"`` shrinks the chroma (a, b)
+        of those pixels toward gray until they fit, keeping their lightness and hue;
+        ``"clip"`` clips each RGB channel, which shifts lightness.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lab = np.array([[[50.0, 120.0, 0.0]]])        # far outside sRGB
+    >>> rgb = lab_to_rgb(lab)
+    >>> bool(abs(rgb_to_lab(rgb)[0, 0, 0] - 50.0) < 0.01)
+    True
+    """
+    lab = np.asarray(lab, dtype=np.float64)
+    if gamut == "clip":
+        return np.clip(skcolor.lab2rgb(lab, illuminant="D65", channel_axis=-1), 0.0, 1.0)
+    if gamut != "chroma":
+        raise InputError(f"gamut must be 'chroma' or 'clip', not {gamut!r}")
+    linear = _lab_to_linear(lab)
+    outside = np.any((linear < 0.0) | (linear > 1.0), axis=-1)
+    if np.any(outside):
+        lab_out = lab[outside]
+        lo = np.zeros(len(lab_out))
+        hi = np.ones(len(lab_out))
+        for _ in range(30):  # bisection on the chroma scale; 2^-30 is far below one 16-bit step
+            mid = 0.5 * (lo + hi)
+            trial = np.concatenate([lab_out[:, :1], lab_out[:, 1:] * mid[:, None]], axis=1)
+            lin = _lab_to_linear(trial)
+            fits = np.all((lin >= 0.0) & (lin <= 1.0), axis=-1)
+            lo = np.where(fits, mid, lo)
+            hi = np.where(fits, hi, mid)
+        fitted = np.concatenate([lab_out[:, :1], lab_out[:, 1:] * lo[:, None]], axis=1)
+        linear = linear.copy()
+        linear[outside] = _lab_to_linear(fitted)
+    return np.clip(_srgb_encode(linear), 0.0, 1.0)
+
+
+def _lab_to_linear(lab: np.ndarray) -> np.ndarray:
+    # Same formulas as skimage.color.lab2xyz, but without its clipping of negative Z: the gamut
+    # test must see the true (possibly impossible) colour, not a clipped stand-in.
+    fy = (lab[..., 0] + 16.0) / 116.0
+    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
+    xyz = np.where(f > 0.2068966, f**3, (f - 16.0 / 116.0) / 7.787) * _WHITE
+    return xyz @ _RGB_FROM_XYZ.T
+
+
+def lightness_of_gray(gray: np.ndarray) -> np.ndarray:
+    """CIE L of gray sRGB values ``g`` in [0, 1]: ``rgb2lab(g, g, g).L``, without building 3 channels."""
+    y = _srgb_decode(np.clip(np.asarray(gray, dtype=np.float64), 0.0, 1.0)) * _Y_OF_LINEAR_GRAY
+    return 116.0 * _lab_f(y / _WHITE_Y) - 16.0
+
+
+def gray_from_lightness(lightness: np.ndarray) -> np.ndarray:
+    """The gray sRGB value whose CIE lightness is ``lightness`` (inverse of :func:`lightness_of_gray`)."""
+    lightness = np.clip(np.asarray(lightness, dtype=np.float64), 0.0, 100.0)
+    zeros = np.zeros_like(lightness)
+    y = skcolor.lab2xyz(np.stack([lightness, zeros, zeros], axis=-1), illuminant="D65", channel_axis=-1)[..., 1]
+    return np.clip(_srgb_encode(y / _Y_OF_LINEAR_GRAY), 0.0, 1.0)
+
+
+def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
+    """The gray image with the same CIE lightness as a colour image (DESIGN §3)."""
+    return gray_from_lightness(rgb_to_lab(rgb)[..., 0])
+
+
+def luma601(rgb: np.ndarray) -> np.ndarray:
+    """Rec.601 luma ``0.299 R + 0.587 G + 0.114 B`` of gamma-encoded sRGB (the YIQ Y)."""
+    return _check_rgb(rgb) @ _YIQ_FROM_RGB[0]
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """An ``H×W`` gray image from gray or colour input; colour becomes its same-lightness gray.
+
+    A colour image whose channels are all equal is returned as that channel unchanged.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim == 2:
+        return image
+    rgb = _check_rgb(image, "image")
+    if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
+        return rgb[..., 0].copy()
+    return same_lightness_gray(rgb)
+
+
+def rgb_to_yiq(rgb: np.ndarray) -> np.ndarray:
+    """sRGB to NTSC YIQ with MATLAB's ``rgb2ntsc`` matrix (used by ``space="yiq"``)."""
+    return _check_rgb(rgb) @ _YIQ_FROM_RGB.T
+
+
+def yiq_to_rgb(yiq: np.ndarray) -> np.ndarray:
+    """NTSC YIQ to sRGB in [0, 1] as MATLAB's ``ntsc2rgb`` of Levin et al.'s time did it.
+
+    Negative values become 0; a pixel with a channel above 1 is divided by its largest channel.
+    """
+    rgb = np.maximum(np.asarray(yiq) @ _RGB_FROM_YIQ.T, 0.0)
+    peak = rgb.max(axis=-1, keepdims=True)
+    return np.where(peak > 1.0, rgb / np.maximum(peak, 1.0), rgb)

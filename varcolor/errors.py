@@ -1,0 +1,12 @@
+"""Exceptions that varcolor raises for bad input.
+
+The command line prints these as one line and exits with code 2; anything else is a bug.
+"""
+
+
+class VarcolorError(Exception):
+    """Base class of every error caused by the caller's input rather than by varcolor."""
+
+
+class InputError(VarcolorError, ValueError):
+    """An argument, file or image that varcolor cannot use (wrong size, unreadable, out of range)."""

@@ -1,0 +1,29 @@
+"""What every solver reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class SolveInfo:
+    """Report of one solve: solver name, iterations (0 for a direct solve), the final relative
+    residual ``max_c ‖b_c - A x_c‖ / ‖b_c‖`` over the right-hand sides, and wall time in seconds."""
+
+    solver: str
+    iterations: int
+    residual: float
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def relative_residual(matrix: sp.spmatrix, x: np.ndarray, b: np.ndarray) -> float:
+    """``max_c ‖b_c - A x_c‖ / ‖b_c‖`` over the columns of ``b`` (0 where ``b`` and the residual are 0)."""
+    r = np.linalg.norm(b - matrix @ x, axis=0)
+    scale = np.linalg.norm(b, axis=0)
+    return float(np.max(np.where(scale > 0, r / np.where(scale > 0, scale, 1.0), r), initial=0.0))
