@@ -165,9 +165,19 @@ class _AtomicPath:
         if exc_type is None:
             with open(self.tmp, "rb+") as f:
                 os.fsync(f.fileno())
+            os.chmod(self.tmp, _new_file_mode(self.path))
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
+
+
+def _new_file_mode(path: Path) -> int:
+    # mkstemp makes 0600 files; give the result the mode a plain open() would (or the replaced file's).
+    if path.exists():
+        return path.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray, bits: int = 8, quality: int = 95) -> None:
