@@ -22,8 +22,18 @@ SPACES = ("lab", "yiq")
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """A colorization: ``rgb`` (``H×W×3`` in [0, 1]), its Lab chroma ``ab`` (``H×W×2``) and ``info``
-    (method, solver, iterations, residual, seconds, and the options used)."""
+    """A colorization.
+
+    Attributes
+    ----------
+    rgb : ndarray, ``H×W×3``
+        The colour image in [0, 1], brought into the sRGB gamut.
+    ab : ndarray, ``H×W×2``
+        The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
+        the Lab chroma of ``rgb``.
+    info : dict
+        method, solver, iterations, residual, seconds, and the options used.
+    """
 
     rgb: np.ndarray
     ab: np.ndarray
@@ -106,8 +116,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
         rgb = lab_to_rgb(np.concatenate([lightness[..., None], chroma], axis=2), gamut=gamut)
     else:
         rgb = yiq_to_rgb(np.concatenate([guide[..., None], chroma], axis=2))
-    # Read back from the RGB, so ab always describes the delivered image (after gamut mapping).
-    ab = rgb_to_lab(rgb)[..., 1:]
+    ab = chroma if space == "lab" else rgb_to_lab(rgb)[..., 1:]
     info["seconds"] = time.perf_counter() - start
     return Result(rgb=rgb, ab=ab, info=info)
 

@@ -78,11 +78,11 @@ def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
     True
     """
     lab = np.asarray(lab, dtype=np.float64)
-    if gamut == "clip":
-        return np.clip(skcolor.lab2rgb(lab, illuminant="D65", channel_axis=-1), 0.0, 1.0)
-    if gamut != "chroma":
+    if gamut not in ("chroma", "clip"):
         raise InputError(f"gamut must be 'chroma' or 'clip', not {gamut!r}")
     linear = _lab_to_linear(lab)
+    if gamut == "clip":
+        return np.clip(_srgb_encode(linear), 0.0, 1.0)
     outside = np.any((linear < 0.0) | (linear > 1.0), axis=-1)
     if np.any(outside):
         lab_out = lab[outside]

@@ -220,9 +220,14 @@ def _read_points_file(path: Path) -> list[dict]:
             raise InputError(f"{path}: expected a list of point objects (or {{\"points\": [...]}})")
         return data
     if suffix == ".csv":
-        rows = list(csv.DictReader(line for line in text.splitlines() if line.strip()))
-        if rows and any(key is None or not key.strip() for key in rows[0]):
-            raise InputError(f"{path}: the CSV header must name every column (y,x,a,b[,radius] or y,x,r,g,b[,radius])")
+        reader = csv.DictReader(line for line in text.splitlines() if line.strip())
+        header = {name.strip().lower() for name in reader.fieldnames or []}
+        if not ({"y", "x", "a", "b"} <= header or {"y", "x", "r", "g", "b"} <= header):
+            raise InputError(f"{path}: the first line must be a header naming the columns "
+                             "(y,x,a,b[,radius] or y,x,r,g,b[,radius])")
+        rows = list(reader)
+        if any(None in row for row in rows):
+            raise InputError(f"{path}: a row has more values than the header has columns")
         return [{k.strip(): v for k, v in row.items()} for row in rows]
     raise InputError(f"{path}: points files must be .json or .csv")
 

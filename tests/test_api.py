@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor.color import lightness_of_gray, rgb_to_lab, same_lightness_gray
+from varcolor.cues import sample_random
+from varcolor.errors import InputError
+
+from .conftest import photo
+
+
+def test_output_lightness_is_the_input_lightness():
+    rgb = photo("coffee", (48, 64))
+    gray = same_lightness_gray(rgb)
+    result = varcolor.colorize(gray, sample_random(rgb, n=60, rng=0))
+    assert np.abs(rgb_to_lab(result.rgb)[..., 0] - lightness_of_gray(gray)).max() < 1e-3
+
+
+def test_colour_input_uses_its_lightness():
+    rgb = photo("coffee", (32, 40))
+    cues = sample_random(rgb, n=30, rng=1)
+    from_rgb = varcolor.colorize(rgb, cues)
+    from_gray = varcolor.colorize(same_lightness_gray(rgb), cues)
+    assert np.allclose(from_rgb.rgb, from_gray.rgb)
+
+
+def test_one_cue_on_a_flat_image_colours_it_all():
+    gray = np.full((10, 12), 0.6)
+    cues = varcolor.Cues.from_points([{"y": 3, "x": 4, "a": -20, "b": 35}], shape=gray.shape)
+    result = varcolor.colorize(gray, cues)
+    assert np.allclose(result.ab, (-20, 35))
+
+
+def test_colour_stays_on_its_side_of_a_strong_edge():
+    gray = np.full((20, 20), 0.2)
+    gray[:, 10:] = 0.8
+    cues = varcolor.Cues.from_points([{"y": 10, "x": 2, "a": 40, "b": 0},
+                                      {"y": 10, "x": 17, "a": -40, "b": 0}], shape=gray.shape)
+    ab = varcolor.colorize(gray, cues).ab
+    assert ab[:, :10, 0].min() > 35 and ab[:, 10:, 0].max() < -35
+
+
+def test_no_cues_gives_gray_with_a_warning():
+    gray = np.random.default_rng(0).random((8, 8))
+    with pytest.warns(UserWarning, match="no colour cues"):
+        result = varcolor.colorize(gray, varcolor.Cues.empty(gray.shape))
+    # scikit-image's D65 white and its sRGB matrix disagree by ~3e-5, so Lab a = b = 0 is
+    # neutral only to that precision (0.01 of an 8-bit step); the lightness is exact.
+    assert np.abs(result.rgb - gray[..., None]).max() < 1e-4
+    assert np.abs(rgb_to_lab(result.rgb)[..., 0] - lightness_of_gray(gray)).max() < 1e-9
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"method": "magic"}, "unknown method"), ({"solver": "magic"}, "unknown solver"),
+    ({"space": "hsv"}, "unknown space"), ({"gamut": "wrap"}, "unknown gamut"),
+])
+def test_bad_options(kwargs, message):
+    gray = np.zeros((4, 4))
+    cues = varcolor.Cues.from_points([{"y": 1, "x": 1, "a": 1, "b": 1}], shape=(4, 4))
+    with pytest.raises(InputError, match=message):
+        varcolor.colorize(gray, cues, **kwargs)
+
+
+def test_bad_images():
+    cues = varcolor.Cues.empty((4, 4))
+    with pytest.raises(InputError, match="5×4"):
+        varcolor.colorize(np.zeros((4, 5)), cues)
+    with pytest.raises(InputError, match="non-finite"):
+        varcolor.colorize(np.full((4, 4), np.nan), cues)
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        varcolor.colorize(np.full((4, 4), 255.0), cues)

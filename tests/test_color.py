@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+from skimage import color as skcolor
+
+from varcolor import color
+from varcolor.errors import InputError
+
+
+def test_lab_round_trip(rng):
+    rgb = rng.random((30, 30, 3))
+    assert np.abs(color.lab_to_rgb(color.rgb_to_lab(rgb)) - rgb).max() < 1e-10
+    assert np.abs(color.lab_to_rgb(color.rgb_to_lab(rgb), gamut="clip") - rgb).max() < 1e-10
+
+
+def test_lightness_of_gray_is_lab_of_equal_channels(rng):
+    gray = rng.random((20, 20))
+    expected = skcolor.rgb2lab(np.repeat(gray[..., None], 3, axis=2))[..., 0]
+    assert np.abs(color.lightness_of_gray(gray) - expected).max() < 1e-10
+
+
+def test_gray_from_lightness_inverts(rng):
+    lightness = rng.random((20, 20)) * 100
+    gray = color.gray_from_lightness(lightness)
+    assert np.abs(color.lightness_of_gray(gray) - lightness).max() < 1e-9
+    assert color.gray_from_lightness(np.array([0.0, 100.0])).tolist() == pytest.approx([0.0, 1.0], abs=1e-12)
+
+
+def test_same_lightness_gray_keeps_lightness(astronaut_small):
+    gray = color.same_lightness_gray(astronaut_small)
+    assert np.abs(color.lightness_of_gray(gray) - skcolor.rgb2lab(astronaut_small)[..., 0]).max() < 1e-9
+
+
+def test_to_gray(astronaut_small):
+    flat = np.repeat(astronaut_small[..., :1], 3, axis=2)
+    assert np.array_equal(color.to_gray(flat), astronaut_small[..., 0])
+    assert np.allclose(color.to_gray(astronaut_small), color.same_lightness_gray(astronaut_small))
+
+
+def test_chroma_gamut_mapping_keeps_lightness_and_hue(rng):
+    lab = np.stack([rng.uniform(5, 95, 500), rng.uniform(-150, 150, 500), rng.uniform(-150, 150, 500)],
+                   axis=-1).reshape(20, 25, 3)
+    rgb = color.lab_to_rgb(lab)
+    assert rgb.min() >= 0 and rgb.max() <= 1
+    back = color.rgb_to_lab(rgb)
+    assert np.abs(back[..., 0] - lab[..., 0]).max() < 1e-3
+    hue_in = np.arctan2(lab[..., 2], lab[..., 1])
+    hue_out = np.arctan2(back[..., 2], back[..., 1])
+    chroma_out = np.hypot(back[..., 1], back[..., 2])
+    assert np.all(chroma_out <= np.hypot(lab[..., 1], lab[..., 2]) + 1e-6)
+    visible = chroma_out > 1  # hue is undefined at gray
+    assert np.abs(np.angle(np.exp(1j * (hue_out - hue_in)))[visible]).max() < 1e-3
+    # Clipping instead moves lightness: the reason "chroma" is the default.
+    clipped = color.rgb_to_lab(color.lab_to_rgb(lab, gamut="clip"))
+    assert np.abs(clipped[..., 0] - lab[..., 0]).max() > 1
+
+
+def test_yiq_matches_matlab_rgb2ntsc():
+    # Hand values: MATLAB rgb2ntsc([1 0 0]) = [0.299 0.596 0.211]; a gray's Y is the gray itself.
+    assert color.rgb_to_yiq(np.array([[[1.0, 0, 0]]]))[0, 0] == pytest.approx([0.299, 0.596, 0.211])
+    assert color.rgb_to_yiq(np.full((1, 1, 3), 0.4))[0, 0] == pytest.approx([0.4, 0, 0], abs=1e-12)
+    yiq = color.rgb_to_yiq(np.array([[[0.2, 0.5, 0.7]]]))
+    assert color.yiq_to_rgb(yiq)[0, 0] == pytest.approx([0.2, 0.5, 0.7])
+
+
+def test_bad_shapes():
+    with pytest.raises(InputError):
+        color.rgb_to_lab(np.zeros((4, 4)))
+    with pytest.raises(InputError):
+        color.lab_to_rgb(np.zeros((2, 2, 3)), gamut="wrap")

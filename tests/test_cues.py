@@ -1,0 +1,121 @@
+import json
+
+import numpy as np
+import pytest
+
+from varcolor import Cues
+from varcolor.color import rgb_to_lab
+from varcolor.cues import sample_grid, sample_ideepcolor, sample_random
+from varcolor.errors import InputError
+
+
+def test_from_marked_follows_levins_threshold():
+    gray = np.full((5, 6), 0.5)
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[1, 1] = (0.9, 0.2, 0.2)
+    marked[2, 2] = (0.5, 0.5, 0.5 + 0.011)  # just above 0.01 in total
+    marked[3, 3] = (0.5, 0.5, 0.5 + 0.009)  # just below
+    cues = Cues.from_marked(gray, marked)
+    assert cues.mask.sum() == 2 and cues.mask[1, 1] and cues.mask[2, 2]
+    assert np.allclose(cues.ab[1, 1], rgb_to_lab(marked[1:2, 1:2])[0, 0, 1:])
+    assert np.isclose(cues.lightness[1, 1], rgb_to_lab(marked[1:2, 1:2])[0, 0, 0])
+
+
+def test_from_marked_rgba_transparent_pixels_are_not_cues():
+    gray = np.full((3, 3), 0.5)
+    marked = np.concatenate([np.full((3, 3, 3), 0.9), np.zeros((3, 3, 1))], axis=2)
+    marked[0, 0, 3] = 1.0
+    assert Cues.from_marked(gray, marked).mask.sum() == 1
+
+
+def test_from_marked_size_mismatch():
+    with pytest.raises(InputError, match="marked image is 4×3"):
+        Cues.from_marked(np.zeros((5, 5)), np.zeros((3, 4, 3)))
+
+
+def test_from_mask():
+    strokes = np.zeros((4, 4, 4))
+    strokes[0, 0] = (1, 0, 0, 1)
+    strokes[1, 1] = (0, 0, 1, 0)  # transparent
+    strokes[2, 2] = (0, 0, 0, 1)  # black
+    cues = Cues.from_mask(strokes)
+    assert cues.mask.sum() == 1 and cues.mask[0, 0]
+    assert np.allclose(cues.ab[0, 0], rgb_to_lab(np.array([[[1.0, 0, 0]]]))[0, 0, 1:])
+
+
+def test_points_json_csv_and_radius(tmp_path):
+    (tmp_path / "p.json").write_text(json.dumps({"points": [
+        {"y": 2, "x": 3, "a": 10, "b": -20},
+        {"y": 5, "x": 5, "r": 255, "g": 0, "b": 0, "radius": 1.5},
+    ]}))
+    cues = Cues.from_points(tmp_path / "p.json", shape=(8, 8))
+    assert cues.mask[2, 3] and np.allclose(cues.ab[2, 3], (10, -20))
+    # A radius-1.5 disk holds the 3×3 square around its centre.
+    assert cues.mask[4:7, 4:7].all() and cues.count == 1 + 9
+    assert np.allclose(cues.ab[5, 5], rgb_to_lab(np.array([[[1.0, 0, 0]]]))[0, 0, 1:])
+    (tmp_path / "p.csv").write_text("y,x,a,b\n2,3,10,-20\n\n5,5,1,2\n")
+    csv_cues = Cues.from_points(tmp_path / "p.csv", shape=(8, 8))
+    assert csv_cues.count == 2 and np.allclose(csv_cues.ab[5, 5], (1, 2))
+
+
+@pytest.mark.parametrize("content,suffix,message", [
+    ('[{"y": 9, "x": 0, "a": 1, "b": 1}]', ".json", "outside"),
+    ('[{"y": 1, "x": -1, "a": 1, "b": 1}]', ".json", "outside"),
+    ('[{"y": 1, "x": 1, "a": NaN, "b": 1}]', ".json", "finite"),
+    ('[{"y": 1, "x": 1, "a": 1}]', ".json", "a, b or r, g, b"),
+    ('[{"y": 1, "x": 1, "r": 300, "g": 0, "b": 0}]', ".json", "0..255"),
+    ('{"y": 1}', ".json", "list of point objects"),
+    ("{not json", ".json", "not valid JSON"),
+    ("y,x,a,b\n1,1,zz,1\n", ".csv", "numbers"),
+    ("1,1,1,1\n", ".csv", "header"),
+    ("y,x,a,b\n1,1,1,1,1\n", ".csv", "more values"),
+])
+def test_points_errors_name_the_file(tmp_path, content, suffix, message):
+    path = tmp_path / f"bad{suffix}"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message) as info:
+        Cues.from_points(path, shape=(8, 8))
+    assert "bad" in str(info.value)
+
+
+def test_cues_validation():
+    with pytest.raises(InputError, match="finite"):
+        Cues(np.ones((2, 2), bool), np.full((2, 2, 2), np.inf))
+    with pytest.raises(InputError, match="shape"):
+        Cues(np.ones((2, 2), bool), np.zeros((2, 3, 2)))
+    with pytest.raises(InputError, match="boolean"):
+        Cues(np.ones((2, 2)), np.zeros((2, 2, 2)))
+
+
+def test_merged_later_cues_win():
+    first = Cues.from_points([{"y": 0, "x": 0, "a": 1, "b": 1}, {"y": 1, "x": 1, "a": 2, "b": 2}], (3, 3))
+    second = Cues.from_points([{"y": 1, "x": 1, "a": 5, "b": 5}], (3, 3))
+    both = first.merged(second)
+    assert both.count == 2 and np.allclose(both.ab[1, 1], 5) and np.allclose(both.ab[0, 0], 1)
+
+
+def test_patch_samplers_fill_the_mean_true_chroma(astronaut_small):
+    true_ab = rgb_to_lab(astronaut_small)[..., 1:]
+    cues = sample_grid(astronaut_small, step=10, offset=0, patch=3)
+    assert cues.count == 4 * 5 * 9
+    assert np.allclose(cues.ab[10, 20], true_ab[10:13, 20:23].mean(axis=(0, 1)))
+    assert sample_random(astronaut_small, n=7, patch=1, rng=0).count <= 7
+    assert sample_random(astronaut_small, n=0, rng=0).count == 0
+
+
+def test_ideepcolor_sampler_follows_the_published_distribution(rng):
+    # Corners ~ N((S-P+1)/2, (S-P+1)/4) per axis, clipped to [0, S-P]; each hint a P×P patch.
+    height, width, patch = 256, 200, 6
+    image = rng.random((height, width, 3))
+    corners = []
+    for seed in range(300):
+        cues = sample_ideepcolor(image, n=1, patch=patch, rng=seed)
+        ys, xs = np.nonzero(cues.mask)
+        assert ys.max() - ys.min() == patch - 1 and xs.max() - xs.min() == patch - 1
+        corners.append((ys.min(), xs.min()))
+    corners = np.array(corners)
+    for axis, side in enumerate((height, width)):
+        span = side - patch + 1
+        assert abs(corners[:, axis].mean() - span / 2) < 4 * (span / 4) / np.sqrt(len(corners))
+        assert 0.8 * span / 4 < corners[:, axis].std() < 1.1 * span / 4  # clipping narrows it slightly
+        assert corners[:, axis].min() >= 0 and corners[:, axis].max() <= side - patch
