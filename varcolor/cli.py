@@ -212,9 +212,10 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
 def _format_table(rows: list[dict], fmt: str) -> str:
     columns = ["image", *METRICS]
     if fmt == "json":
-        clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) and not math.isinf(v) else v)
-                  for k, v in row.items()} for row in rows]
-        return json.dumps(clean, indent=2, allow_nan=True) + "\n"
+        # Strict JSON has no NaN or Infinity: a missing score (NaN) or identical images (PSNR inf) give null.
+        clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+                 for row in rows]
+        return json.dumps(clean, indent=2) + "\n"
     cell = lambda v: v if isinstance(v, str) else ("n/a" if math.isnan(v) else f"{v:.4f}")  # noqa: E731
     if fmt == "csv":
         buffer = _io.StringIO()

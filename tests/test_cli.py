@@ -1,0 +1,167 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor.cli import main
+from varcolor.color import same_lightness_gray
+
+from .conftest import photo
+
+
+def make_pair(folder, name="img", shape=(24, 32), seed=0):
+    """A gray image and its marked copy (a few coloured pixels), plus the colour original."""
+    rgb = photo("coffee", shape)
+    gray = same_lightness_gray(rgb)
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    mask = np.random.default_rng(seed).random(shape) < 0.05
+    marked[mask] = rgb[mask]
+    folder.mkdir(parents=True, exist_ok=True)
+    varcolor.write_image(folder / f"{name}.png", gray)
+    varcolor.write_image(folder / f"{name}_marked.png", marked)
+    return rgb
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_colorize_single_file(tmp_path, capsys):
+    make_pair(tmp_path)
+    code, _, _ = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png",
+                     "-o", tmp_path / "out.png")
+    assert code == 0
+    result = varcolor.read_image(tmp_path / "out.png")
+    gray = varcolor.read_image(tmp_path / "img.png")
+    expected = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, varcolor.read_image(tmp_path / "img_marked.png")))
+    assert np.abs(result - expected.rgb).max() <= 0.5 / 255 + 1e-9
+
+
+def test_existing_output_is_kept_unless_overwrite(tmp_path, capsys):
+    make_pair(tmp_path)
+    (tmp_path / "out.png").write_bytes(b"precious")
+    args = ["colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png", "-o", tmp_path / "out.png"]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "exists" in err and (tmp_path / "out.png").read_bytes() == b"precious"
+    code, _, _ = run(capsys, *args, "--overwrite")
+    assert code == 0 and varcolor.read_image(tmp_path / "out.png").shape == (24, 32, 3)
+
+
+def test_never_overwrites_an_input(tmp_path, capsys):
+    make_pair(tmp_path)
+    before = (tmp_path / "img.png").read_bytes()
+    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png",
+                       "-o", tmp_path / "img.png", "--overwrite")
+    assert code == 2 and "input" in err
+    assert (tmp_path / "img.png").read_bytes() == before
+
+
+@pytest.mark.parametrize("problem,message", [("missing", "no such file"), ("size", "marked image is"),
+                                             ("truncated", "cannot read image"), ("points", "outside")])
+def test_bad_input_is_one_line_exit_2(tmp_path, capsys, problem, message):
+    make_pair(tmp_path)
+    cue = ["--marked", tmp_path / "img_marked.png"]
+    if problem == "missing":
+        cue = ["--marked", tmp_path / "nope.png"]
+    elif problem == "size":
+        varcolor.write_image(tmp_path / "img_marked.png", np.zeros((10, 10, 3)))
+    elif problem == "truncated":
+        data = (tmp_path / "img_marked.png").read_bytes()
+        (tmp_path / "img_marked.png").write_bytes(data[:200])
+    elif problem == "points":
+        (tmp_path / "p.json").write_text(json.dumps([{"y": 100, "x": 1, "a": 1, "b": 1}]))
+        cue = ["--points", tmp_path / "p.json"]
+    code, _, err = run(capsys, "colorize", tmp_path / "img.png", *cue, "-o", tmp_path / "out.png")
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_console_script_reports_without_traceback(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "varcolor.cli", "colorize", str(tmp_path / "x.png"),
+                           "-o", str(tmp_path / "y.png")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"varcolor: error: {tmp_path / 'x.png'}: no such file or folder"
+
+
+def test_no_cues_warns_and_writes_gray(tmp_path, capsys):
+    make_pair(tmp_path)
+    (tmp_path / "empty.json").write_text("[]")
+    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--points", tmp_path / "empty.json",
+                       "-o", tmp_path / "out.png")
+    assert code == 0 and "no colour cues" in err
+    out = varcolor.read_image(tmp_path / "out.png")
+    assert np.abs(out - varcolor.read_image(tmp_path / "img.png")[..., None]).max() <= 1 / 255
+
+
+def test_folder_run_keeps_relative_paths_and_goes_past_failures(tmp_path, capsys):
+    source = tmp_path / "in"
+    make_pair(source, "a")
+    make_pair(source / "sub", "b", seed=1)
+    make_pair(source / "sub", "broken", seed=2)
+    (source / "sub" / "broken_marked.png").write_bytes(b"garbage")
+    varcolor.write_image(source / "lonely.png", np.zeros((8, 8)))  # no cues: skipped, not failed
+    code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "out")
+    assert code == 1
+    assert (tmp_path / "out" / "a.png").is_file() and (tmp_path / "out" / "sub" / "b.png").is_file()
+    assert not (tmp_path / "out" / "sub" / "broken.png").exists()
+    assert "broken_marked.png" in err and "lonely.png" in err
+    assert "colorized 2, skipped 1, failed 1" in err
+    # A second run keeps what exists and does not fail on it.
+    (source / "sub" / "broken_marked.png").unlink()
+    (source / "sub" / "broken.png").unlink()
+    code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "out")
+    assert code == 0 and "colorized 0, skipped 3" in err
+
+
+def test_points_and_mask_pairs_in_folders(tmp_path, capsys):
+    source = tmp_path / "in"
+    source.mkdir()
+    varcolor.write_image(source / "p.png", np.full((10, 10), 0.5))
+    (source / "p.points.json").write_text(json.dumps([{"y": 5, "x": 5, "r": 200, "g": 40, "b": 40}]))
+    varcolor.write_image(source / "m.png", np.full((10, 10), 0.5))
+    strokes = np.zeros((10, 10, 3))
+    strokes[2, 2] = (0.1, 0.2, 0.8)
+    varcolor.write_image(source / "m_mask.png", strokes)
+    code, _, _ = run(capsys, "colorize", source, "-o", tmp_path / "out", "-q")
+    assert code == 0
+    red = varcolor.read_image(tmp_path / "out" / "p.png")
+    blue = varcolor.read_image(tmp_path / "out" / "m.png")
+    assert red[..., 0].mean() > red[..., 2].mean() + 0.1 and blue[..., 2].mean() > blue[..., 0].mean() + 0.1
+
+
+def test_metrics_table(tmp_path, capsys):
+    results, references = tmp_path / "res", tmp_path / "ref"
+    for name, shift in [("x", 0.02), ("sub/y", 0.05)]:
+        rgb = photo("astronaut", (40, 40))
+        varcolor.write_image(references / f"{name}.png", rgb)
+        varcolor.write_image(results / f"{name}.jpg", np.clip(rgb + shift, 0, 1))
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--format", "json", "-q")
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["image"] for r in rows] == ["sub/y.jpg", "x.jpg", "mean (2)"]
+    assert rows[2]["psnr"] == pytest.approx((rows[0]["psnr"] + rows[1]["psnr"]) / 2)
+    expected = varcolor.metrics.psnr(varcolor.read_image(results / "x.jpg"), varcolor.read_image(references / "x.png"))
+    assert rows[1]["psnr"] == pytest.approx(expected)
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "-q")
+    assert out.splitlines()[0].startswith("| image | psnr | ssim | ms_ssim")
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--format", "csv", "--ab", "-q")
+    assert out.splitlines()[0] == "image," + ",".join(varcolor.metrics.METRICS)
+    (results / "orphan.png").write_bytes(b"")
+    code, _, err = run(capsys, "metrics", "-i", results, "-r", references, "-q", "-o", tmp_path / "t.md")
+    assert code == 1 and "orphan.png" in err and (tmp_path / "t.md").is_file()
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"varcolor {varcolor.__version__}"
+    for command in ([], ["colorize"], ["metrics"]):
+        with pytest.raises(SystemExit) as info:
+            main([*command, "--help"])
+        assert info.value.code == 0 and "usage: varcolor" in capsys.readouterr().out
