@@ -11,7 +11,7 @@ from scipy.sparse.linalg import spsolve
 
 import varcolor
 from varcolor.color import rgb_to_lab, same_lightness_gray
-from varcolor.energies.levin import exact_system
+from varcolor.energies.levin import exact_operator, exact_system
 
 from .conftest import photo
 
@@ -113,3 +113,13 @@ def test_system_rows():
     # Only the 8 neighbours are coupled: corner rows have 3, edge rows 5, interior rows 8.
     offdiag = (A != 0).sum(axis=1) - 1
     assert offdiag[0] == 3 and offdiag[1] == 5 and offdiag[8] == 8
+
+
+def test_row_scaled_operator_has_the_same_solution():
+    guide = np.random.default_rng(4).random((9, 11))
+    mask = np.random.default_rng(5).random((9, 11)) < 0.1
+    rhs = np.where(mask, 3.0, 0.0).ravel()
+    plain = spsolve(exact_operator(guide, mask).to_csr().tocsc(), rhs)
+    scaled = exact_operator(guide, mask, row_scaled=True).to_csr()
+    assert np.allclose(spsolve(scaled.tocsc(), rhs), plain)
+    assert scaled.diagonal().max() > 1  # rows really were rescaled

@@ -4,6 +4,9 @@ Every energy reads its edge weights from here, so "how similar are two neighbour
 has one definition. The local scale ``csig`` follows Levin et al.'s ``getColorExact.m``:
 ``0.6 × variance`` of the 3×3 window (centre included), floored at ``-min_s (Y_s - Y_r)² / ln 0.01``
 (so the most similar neighbour keeps a weight of at least 0.01 before normalisation) and at 2e-6.
+
+Weights use the 9-entry stencil layout of :mod:`varcolor.solvers.stencil` (entry 4, the pixel
+itself, is 0).
 """
 
 from __future__ import annotations
@@ -13,16 +16,15 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["NEIGHBOUR_OFFSETS", "local_scale", "levin_weights"]
+from .solvers.stencil import CENTRE, STENCIL_OFFSETS
 
-#: (dy, dx) of the 8 neighbours, in raster order; axis 2 of :func:`levin_weights` follows it.
-NEIGHBOUR_OFFSETS = np.array([(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)])
+__all__ = ["STENCIL_OFFSETS", "local_scale", "levin_weights", "fill_levin_weights"]
 
 _CSIG_FLOOR = 2e-6
 _MIN_NEIGHBOUR_WEIGHT_LOG = math.log(0.01)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def _csig_at(guide, i, j):
     height, width = guide.shape
     centre = guide[i, j]
@@ -52,6 +54,27 @@ def _csig_at(guide, i, j):
     return max(csig, _CSIG_FLOOR)
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def fill_levin_weights(guide, i, j, row):
+    """Write pixel (i, j)'s normalised neighbour weights into the 9-entry ``row`` (row[4] = 0);
+    return the sum of the weights before normalisation."""
+    height, width = guide.shape
+    csig = _csig_at(guide, i, j)
+    centre = guide[i, j]
+    total = 0.0
+    for k in range(9):
+        ii = i + k // 3 - 1
+        jj = j + k % 3 - 1
+        w = 0.0
+        if k != 4 and 0 <= ii < height and 0 <= jj < width:
+            w = math.exp(-((guide[ii, jj] - centre) ** 2) / csig)
+        row[k] = w
+        total += w
+    for k in range(9):
+        row[k] /= total
+    return total
+
+
 @numba.njit(cache=True, parallel=True)
 def _local_scale(guide, out):
     height, width = guide.shape
@@ -65,27 +88,11 @@ def _levin_weights(guide, out):
     height, width = guide.shape
     for i in numba.prange(height):
         for j in range(width):
-            csig = _csig_at(guide, i, j)
-            centre = guide[i, j]
-            total = 0.0
-            k = 0
-            for di in range(-1, 2):
-                for dj in range(-1, 2):
-                    if di == 0 and dj == 0:
-                        continue
-                    ii = i + di
-                    jj = j + dj
-                    w = 0.0
-                    if 0 <= ii < height and 0 <= jj < width:
-                        w = math.exp(-((guide[ii, jj] - centre) ** 2) / csig)
-                    out[i, j, k] = w
-                    total += w
-                    k += 1
-            for k in range(8):
-                out[i, j, k] /= total
+            fill_levin_weights(guide, i, j, out[i, j])
 
 
-def _check_guide(guide: np.ndarray) -> np.ndarray:
+def check_guide(guide: np.ndarray) -> np.ndarray:
+    """The guide as a C-contiguous float64 ``H×W`` array (H, W ≥ 2)."""
     guide = np.ascontiguousarray(guide, dtype=np.float64)
     if guide.ndim != 2 or min(guide.shape) < 2:
         raise ValueError(f"the guide must be an H×W image with H, W >= 2, got shape {guide.shape}")
@@ -94,7 +101,7 @@ def _check_guide(guide: np.ndarray) -> np.ndarray:
 
 def local_scale(guide: np.ndarray) -> np.ndarray:
     """Levin's per-pixel scale ``csig`` of an ``H×W`` guide image (see the module docstring)."""
-    guide = _check_guide(guide)
+    guide = check_guide(guide)
     out = np.empty_like(guide)
     _local_scale(guide, out)
     return out
@@ -110,18 +117,18 @@ def levin_weights(guide: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    weights : ndarray, ``H×W×8``
-        ``weights[i, j, k]`` is the weight of neighbour ``NEIGHBOUR_OFFSETS[k]`` of pixel ``(i, j)``;
-        0 for neighbours outside the image; each pixel's weights sum to 1.
+    weights : ndarray, ``H×W×9``
+        ``weights[i, j, k]`` is the weight of neighbour ``STENCIL_OFFSETS[k]`` of pixel ``(i, j)``;
+        0 for the pixel itself (k = 4) and for neighbours outside the image; each pixel's sum is 1.
 
     Examples
     --------
     >>> import numpy as np
     >>> w = levin_weights(np.zeros((3, 3)))
-    >>> float(w[1, 1].sum()), float(w[0, 0, 0])
-    (1.0, 0.0)
+    >>> float(w[1, 1].sum()), float(w[0, 0, 0]), float(w[1, 1, CENTRE])
+    (1.0, 0.0, 0.0)
     """
-    guide = _check_guide(guide)
-    out = np.empty(guide.shape + (8,))
+    guide = check_guide(guide)
+    out = np.empty(guide.shape + (9,))
     _levin_weights(guide, out)
     return out

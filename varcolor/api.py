@@ -108,9 +108,8 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
         info.update(solver="none", iterations=0, residual=0.0)
     else:
         targets = cues.ab if space == "lab" else _cue_iq(cues, lightness)
-        matrix = levin.exact_system(guide, cues.mask)
-        chroma, report = make_solver(solver, matrix).solve(levin.exact_rhs(cues.mask, targets))
-        chroma = chroma.reshape(guide.shape + (2,))
+        operator = levin.exact_operator(guide, cues.mask)
+        chroma, report = make_solver(solver, operator).solve(levin.exact_rhs(cues.mask, targets))
         info.update(report.as_dict())
     if space == "lab":
         rgb = lab_to_rgb(np.concatenate([lightness[..., None], chroma], axis=2), gamut=gamut)

@@ -2,7 +2,7 @@
 
 For each unmarked pixel r: ``u(r) - Σ_{s∈N8(r)} w_rs u(s) = 0`` with the normalised weights of
 :func:`varcolor.affinity.levin_weights`; for each marked pixel: ``u(r) = cue``. One sparse,
-non-symmetric matrix; every chroma channel is a right-hand side.
+non-symmetric operator; every chroma channel is a right-hand side.
 """
 
 from __future__ import annotations
@@ -11,82 +11,71 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..affinity import NEIGHBOUR_OFFSETS, levin_weights
+from ..affinity import check_guide, fill_levin_weights
+from ..solvers.stencil import GridOperator
 
-__all__ = ["exact_system", "exact_rhs"]
+__all__ = ["exact_operator", "exact_system", "exact_rhs"]
 
 
-@numba.njit(cache=True)
-def _exact_csr(weights, mask, offsets):
-    height, width = mask.shape
-    n = height * width
-    indptr = np.empty(n + 1, np.int64)
-    indices = np.empty(9 * n, np.int64)
-    data = np.empty(9 * n, np.float64)
-    nnz = 0
-    for i in range(height):
+@numba.njit(cache=True, parallel=True)
+def _exact_stencil(guide, mask, out, scaled):
+    height, width = guide.shape
+    for i in numba.prange(height):
+        row = np.empty(9)
         for j in range(width):
-            r = i * width + j
-            indptr[r] = nnz
             if mask[i, j]:
-                indices[nnz] = r
-                data[nnz] = 1.0
-                nnz += 1
-                continue
-            centre_done = False
-            for k in range(8):
-                ii = i + offsets[k, 0]
-                jj = j + offsets[k, 1]
-                s = ii * width + jj
-                if not centre_done and s > r:
-                    indices[nnz] = r
-                    data[nnz] = 1.0
-                    nnz += 1
-                    centre_done = True
-                if 0 <= ii < height and 0 <= jj < width:
-                    indices[nnz] = s
-                    data[nnz] = -weights[i, j, k]
-                    nnz += 1
-            if not centre_done:
-                indices[nnz] = r
-                data[nnz] = 1.0
-                nnz += 1
-    indptr[n] = nnz
-    return indptr, indices[:nnz], data[:nnz]
+                for k in range(9):
+                    out[i, j, k] = 0.0
+                out[i, j, 4] = 1.0
+            else:
+                scale = fill_levin_weights(guide, i, j, row)
+                if not scaled:
+                    scale = 1.0
+                for k in range(9):
+                    out[i, j, k] = -scale * row[k]
+                out[i, j, 4] = scale
 
 
-def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
-    """The matrix of Levin's exact system, rows and columns in raster (C) order.
+def exact_operator(guide: np.ndarray, mask: np.ndarray, dtype=np.float64,
+                   row_scaled: bool = False) -> GridOperator:
+    """Levin's exact system as a 9-point :class:`~varcolor.solvers.stencil.GridOperator`.
 
     Parameters
     ----------
     guide : ndarray, ``H×W``
         Luminance guide ``Y`` in [0, 1].
     mask : ndarray of bool, ``H×W``
-        True where a cue fixes the chroma.
-
-    Returns
-    -------
-    A : scipy.sparse.csr_matrix, ``(H·W)×(H·W)``
+        True where a cue fixes the chroma (the row becomes ``u(r) = cue``).
+    dtype : float32 or float64
+        Type of the stored coefficients.
+    row_scaled : bool
+        Multiply each unmarked row by its weight sum before normalisation, ``d_r = Σ_s exp(...)``.
+        Same solution (the right-hand side is 0 on those rows), but the operator is then nearly
+        symmetric (``-exp(-(Y_r - Y_s)²/csig_r)`` off the diagonal), which multigrid's Galerkin
+        coarsening needs: with normalised rows, pixels at edges (small ``d_r``) dominate it.
 
     Examples
     --------
     >>> import numpy as np
-    >>> A = exact_system(np.random.default_rng(0).random((4, 5)), np.zeros((4, 5), bool))
-    >>> np.allclose(A @ np.ones(20), 0)     # constant chroma solves every unmarked row
+    >>> op = exact_operator(np.random.default_rng(0).random((4, 5)), np.zeros((4, 5), bool))
+    >>> np.allclose(op.apply(np.ones((4, 5, 1))), 0)   # constant chroma solves every unmarked row
     True
     """
+    guide = check_guide(guide)
     mask = np.ascontiguousarray(mask, dtype=np.bool_)
-    weights = levin_weights(guide)
-    if mask.shape != weights.shape[:2]:
-        raise ValueError(f"mask shape {mask.shape} differs from guide shape {weights.shape[:2]}")
-    indptr, indices, data = _exact_csr(weights, mask, NEIGHBOUR_OFFSETS)
-    n = mask.size
-    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+    if mask.shape != guide.shape:
+        raise ValueError(f"mask shape {mask.shape} differs from guide shape {guide.shape}")
+    stencil = np.empty(guide.shape + (9,), dtype=dtype)
+    _exact_stencil(guide, mask, stencil, row_scaled)
+    return GridOperator(stencil)
+
+
+def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
+    """Levin's exact system as a sparse matrix, rows and columns in raster (C) order."""
+    return exact_operator(guide, mask).to_csr()
 
 
 def exact_rhs(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Right-hand sides ``(H·W)×C``: the cue values at marked pixels, 0 elsewhere."""
+    """Right-hand sides ``H×W×C``: the cue values at marked pixels, 0 elsewhere."""
     values = np.asarray(values, dtype=np.float64)
-    rhs = np.where(mask[..., None], values, 0.0)
-    return rhs.reshape(mask.size, values.shape[-1])
+    return np.where(mask[..., None], values, 0.0)

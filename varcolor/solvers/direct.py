@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from .base import SolveInfo, relative_residual
+from .stencil import GridOperator
 
 
 class DirectSolver:
-    """Factor ``matrix`` once with SuperLU, then solve for any number of right-hand sides.
+    """Factor the operator once with SuperLU, then solve for any number of right-hand sides.
 
     The grid systems here have a symmetric pattern and a dominant diagonal, so a minimum-degree
     ordering of ``Aᵀ + A`` with (nearly) diagonal pivoting keeps the fill low; SuperLU's default
@@ -20,28 +20,29 @@ class DirectSolver:
 
     Examples
     --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> solver = DirectSolver(sp.diags([2.0, 4.0]).tocsr())
-    >>> x, info = solver.solve(np.array([[2.0], [2.0]]))
+    >>> import numpy as np
+    >>> from varcolor.solvers.stencil import GridOperator
+    >>> s = np.zeros((1, 2, 9)); s[..., 4] = (2.0, 4.0)
+    >>> x, info = DirectSolver(GridOperator(s)).solve(np.full((1, 2, 1), 2.0))
     >>> x.ravel().tolist(), info.iterations
     ([1.0, 0.5], 0)
     """
 
     name = "direct"
 
-    def __init__(self, matrix: sp.spmatrix):
+    def __init__(self, operator: GridOperator, **unused):
         start = time.perf_counter()
-        self.matrix = sp.csr_matrix(matrix)
+        self.operator = operator
+        self.matrix = operator.to_csr().astype(np.float64)
         self._lu = splu(self.matrix.tocsc(), permc_spec="MMD_AT_PLUS_A",
                         diag_pivot_thresh=0.1, options={"SymmetricMode": True})
         self.setup_seconds = time.perf_counter() - start
 
-    def solve(self, rhs: np.ndarray) -> tuple[np.ndarray, SolveInfo]:
-        """Solve ``A X = rhs`` for an ``N`` or ``N×C`` right-hand side."""
+    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
+        """Solve ``A X = rhs`` for ``rhs`` of shape ``H×W×C`` (``x0`` is not needed and ignored)."""
         start = time.perf_counter()
-        rhs = np.asarray(rhs, dtype=np.float64)
-        x = self._lu.solve(rhs)
-        seconds = time.perf_counter() - start + self.setup_seconds
-        columns = (lambda v: v.reshape(len(v), -1))
-        info = SolveInfo(self.name, 0, relative_residual(self.matrix, columns(x), columns(rhs)), seconds)
-        return x, info
+        b = np.asarray(rhs, dtype=np.float64).reshape(-1, rhs.shape[-1])
+        x = self._lu.solve(b)
+        info = SolveInfo(self.name, 0, relative_residual(self.matrix, x, b),
+                         time.perf_counter() - start + self.setup_seconds)
+        return x.reshape(rhs.shape), info

@@ -1,0 +1,192 @@
+"""Colorization quality against the number of hints, with the ideepcolor evaluation protocol.
+
+For every colour image of a folder (default: ``../shared/data/kodak``), every method and every
+hint count, hints are drawn as in Zhang et al. 2017 (``varcolor.cues.sample_ideepcolor``: 6×6
+patches of the mean true chroma, corners ~ N(centre, side/4)), the image is colorized from its
+same-lightness gray, and PSNR (8-bit), SSIM and CIEDE2000 are measured against the original.
+Two resolutions: 256×256 (the published protocol's resize, aspect not kept) and full size.
+
+Writes ``quality_<set>.json``, ``quality_<set>.md`` and ``quality_<set>.png`` (PSNR against
+hints, with the published SIGGRAPH17 curve from ``../shared/data/anchors`` beside ours).
+
+Run: ``python benchmarks/quality.py`` (``make bench``); ``--help`` for options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from skimage.transform import resize
+from tqdm import tqdm
+
+import varcolor
+from varcolor.cues import sample_ideepcolor
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "data"
+HINTS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500)
+METRICS = ("psnr", "ssim", "ciede2000")
+
+
+def load(path: Path, resolution: str) -> np.ndarray:
+    rgb = varcolor.read_image(path)
+    rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb[..., :3]
+    if resolution != "full":
+        side = int(resolution)
+        rgb = np.clip(resize(rgb, (side, side), order=1, anti_aliasing=True), 0, 1)
+    return rgb
+
+
+def evaluate(task: tuple) -> dict:
+    """One image at one resolution, every method and hint count (run in a worker process)."""
+    path, index, resolution, methods, hints, seed = task
+    rgb = load(Path(path), resolution)
+    gray = varcolor.color.same_lightness_gray(rgb)
+    rows = []
+    for n in hints:
+        cues = sample_ideepcolor(rgb, n=n, patch=6, rng=[seed, index, n])
+        for method in methods:
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # 0 hints: the gray image, by design
+                result = varcolor.colorize(gray, cues, method=method)
+            seconds = time.perf_counter() - start
+            rows.append({"image": Path(path).name, "resolution": resolution, "method": method, "hints": n,
+                         "psnr": varcolor.metrics.psnr(result.rgb, rgb),
+                         "ssim": varcolor.metrics.ssim(result.rgb, rgb),
+                         "ciede2000": varcolor.metrics.ciede2000(result.rgb, rgb),
+                         "seconds": seconds})
+    return {"rows": rows}
+
+
+def summarize(rows: list[dict], resolutions, methods, hints) -> dict:
+    table = {}
+    for resolution in resolutions:
+        for method in methods:
+            for n in hints:
+                chosen = [r for r in rows if (r["resolution"], r["method"], r["hints"]) == (resolution, method, n)]
+                if chosen:
+                    key = f"{resolution}/{method}/{n}"
+                    table[key] = {m: float(np.mean([r[m] for r in chosen])) for m in (*METRICS, "seconds")}
+                    table[key]["images"] = len(chosen)
+    return table
+
+
+def published_curve() -> dict[int, float]:
+    path = SHARED / "anchors" / "psnr_vs_points_siggraph17.csv"
+    if not path.is_file():
+        return {}
+    lines = path.read_text().strip().splitlines()[1:]
+    curve = {int(line.split(",")[0]): float(line.split(",")[1]) for line in lines}
+    if 500 not in curve and 501 in curve:  # the published sweep stops at 501 hints; show it as 500
+        curve[500] = curve.pop(501)
+    return curve
+
+
+def markdown(summary: dict, resolutions, methods, hints, anchors: dict, label: str) -> str:
+    out = [f"Mean over {label}, ideepcolor hint protocol (6×6 patches of mean true ab); "
+           "PSNR in dB on 8-bit RGB, ΔE = CIEDE2000.", ""]
+    header = "| resolution | method | metric | " + " | ".join(str(n) for n in hints) + " |"
+    out += [header, "|" + "---|" * (3 + len(hints))]
+    for resolution in resolutions:
+        for method in methods:
+            for metric, fmt in (("psnr", "{:.2f}"), ("ssim", "{:.4f}"), ("ciede2000", "{:.2f}")):
+                cells = [fmt.format(summary[f"{resolution}/{method}/{n}"][metric])
+                         if f"{resolution}/{method}/{n}" in summary else "" for n in hints]
+                out.append(f"| {resolution} | {method} | {metric} | " + " | ".join(cells) + " |")
+    if anchors:
+        cells = [f"{anchors[n]:.2f}" if n in anchors else "" for n in hints]
+        out.append("| 256 | SIGGRAPH17 (published: ImageNet val, 1000 images; 500 = 501) | psnr | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def plot(summary: dict, resolutions, methods, hints, anchors: dict, path: Path, label: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for resolution in resolutions:
+        for method in methods:
+            xs = [n for n in hints if f"{resolution}/{method}/{n}" in summary]
+            ax.plot(xs, [summary[f"{resolution}/{method}/{n}"]["psnr"] for n in xs], marker="o",
+                    label=f"varcolor {method} ({resolution if resolution == 'full' else f'{resolution}²'})")
+    if anchors:
+        xs = sorted(anchors)
+        ax.plot(xs, [anchors[n] for n in xs], "k--", label="SIGGRAPH17 published (ImageNet, 256²)")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlabel("number of hints")
+    ax.set_ylabel("mean PSNR (dB)")
+    ax.set_title(f"PSNR vs hints — {label}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, format="png")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", default=str(SHARED / "kodak"), help="folder of colour images")
+    parser.add_argument("--methods", default="levin", help="comma-separated methods")
+    parser.add_argument("--hints", default=",".join(map(str, HINTS)), help="comma-separated hint counts")
+    parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
+    parser.add_argument("--seed", type=int, default=2017)
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--out", default=str(HERE / "results"), help="output folder")
+    parser.add_argument("--name", default=None, help="result file stem (default: quality_<folder name>)")
+    args = parser.parse_args(argv)
+
+    folder = Path(args.images)
+    if not folder.is_dir():
+        print(f"quality: error: {folder}: no such folder", file=sys.stderr)
+        return 2
+    paths = [folder / p for p in varcolor.walk_images(folder)]
+    if args.limit:
+        paths = paths[: args.limit]
+    methods = args.methods.split(",")
+    hints = [int(h) for h in args.hints.split(",")]
+    resolutions = args.resolutions.split(",")
+    tasks = [(str(p), i, res, methods, hints, args.seed) for res in resolutions for i, p in enumerate(paths)]
+    rows = []
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        for done in tqdm(pool.map(evaluate, tasks), total=len(tasks), desc="quality", unit="image"):
+            rows += done["rows"]
+    elapsed = time.perf_counter() - start
+
+    label = f"{folder.name} ({len(paths)} images)"
+    summary = summarize(rows, resolutions, methods, hints)
+    anchors = published_curve()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = args.name or f"quality_{folder.name}"
+    report = {"images": str(folder), "count": len(paths), "methods": methods, "hints": hints,
+              "resolutions": resolutions, "seed": args.seed, "protocol": "ideepcolor, patch 6",
+              "varcolor": varcolor.__version__, "machine": f"{platform.machine()} {os.cpu_count()} cores",
+              "python": platform.python_version(), "seconds": elapsed,
+              "summary": summary, "published_siggraph17_psnr": anchors, "rows": rows}
+    with varcolor.io.atomic_path(out / f"{stem}.json") as tmp:
+        tmp.write_text(json.dumps(report, indent=1))
+    table = markdown(summary, resolutions, methods, hints, anchors, label)
+    with varcolor.io.atomic_path(out / f"{stem}.md") as tmp:
+        tmp.write_text(table)
+    with varcolor.io.atomic_path(out / f"{stem}.png") as tmp:
+        plot(summary, resolutions, methods, hints, anchors, tmp, label)
+    print(table)
+    print(f"wrote {out / stem}.json/.md/.png in {elapsed:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Nine-point operators on the pixel grid, the form every energy's system takes here.
+
+A :class:`GridOperator` holds, for each pixel, the 9 coefficients that couple it to itself and its
+8 neighbours (``STENCIL_OFFSETS`` order; coefficients that would reach outside the image are 0).
+Matrix-free solvers use it as it is; matrix solvers ask for :meth:`GridOperator.to_csr`.
+Vectors are ``H×W×C`` arrays (C right-hand sides, e.g. the chroma channels a and b).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["STENCIL_OFFSETS", "CENTRE", "GridOperator"]
+
+#: (dy, dx) of the 9 stencil entries in raster order; entry ``CENTRE`` is the pixel itself.
+STENCIL_OFFSETS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+CENTRE = 4
+
+
+@numba.njit(cache=True, parallel=True, fastmath=True)
+def _apply(stencil, x, out):
+    height, width, channels = x.shape
+    for i in numba.prange(height):
+        for j in range(width):
+            for c in range(channels):
+                out[i, j, c] = 0.0
+            for k in range(9):
+                # Out-of-image coefficients are 0, so a clamped index reads a harmless pixel.
+                ii = min(max(i + k // 3 - 1, 0), height - 1)
+                jj = min(max(j + k % 3 - 1, 0), width - 1)
+                coefficient = stencil[i, j, k]
+                for c in range(channels):
+                    out[i, j, c] += coefficient * x[ii, jj, c]
+
+
+@numba.njit(cache=True)
+def _csr(stencil):
+    height, width = stencil.shape[:2]
+    n = height * width
+    indptr = np.empty(n + 1, np.int64)
+    indices = np.empty(9 * n, np.int64)
+    data = np.empty(9 * n, stencil.dtype)
+    nnz = 0
+    for i in range(height):
+        for j in range(width):
+            indptr[i * width + j] = nnz
+            for k in range(9):
+                ii = i + k // 3 - 1
+                jj = j + k % 3 - 1
+                if 0 <= ii < height and 0 <= jj < width and (stencil[i, j, k] != 0.0 or k == 4):
+                    indices[nnz] = ii * width + jj
+                    data[nnz] = stencil[i, j, k]
+                    nnz += 1
+    indptr[n] = nnz
+    return indptr, indices[:nnz], data[:nnz]
+
+
+class GridOperator:
+    """A linear operator on ``H×W`` images given by a 9-point stencil per pixel.
+
+    Parameters
+    ----------
+    stencil : ndarray, ``H×W×9``
+        ``stencil[i, j, k]`` multiplies ``x[i + dy_k, j + dx_k]`` in row ``(i, j)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.zeros((3, 4, 9)); s[..., CENTRE] = 2.0
+    >>> op = GridOperator(s)
+    >>> float(op.apply(np.ones((3, 4, 1)))[0, 0, 0]), op.to_csr().shape
+    (2.0, (12, 12))
+    """
+
+    def __init__(self, stencil: np.ndarray):
+        stencil = np.ascontiguousarray(stencil)
+        if stencil.ndim != 3 or stencil.shape[2] != 9:
+            raise ValueError(f"a grid stencil must be H×W×9, got {stencil.shape}")
+        self.stencil = stencil
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.stencil.shape[:2]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.stencil.dtype
+
+    def apply(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``A x`` for ``x`` of shape ``H×W×C``."""
+        if out is None:
+            out = np.empty(x.shape, np.result_type(self.stencil.dtype, x.dtype))
+        _apply(self.stencil, x, out)
+        return out
+
+    def to_csr(self) -> sp.csr_matrix:
+        """The same operator as a sparse matrix, rows and columns in raster order."""
+        indptr, indices, data = _csr(self.stencil)
+        n = self.shape[0] * self.shape[1]
+        return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+
+    def diagonal(self) -> np.ndarray:
+        return self.stencil[..., CENTRE]
