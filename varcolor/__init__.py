@@ -8,7 +8,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import color, cues, metrics
-from .api import Result, colorize
+from .api import Colorizer, Result, colorize
 from .cues import Cues
 from .errors import InputError, VarcolorError
 from .io import read_image, walk_images, write_image
@@ -19,6 +19,6 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
-    "colorize", "Result", "Cues", "read_image", "write_image", "walk_images",
+    "colorize", "Colorizer", "Result", "Cues", "read_image", "write_image", "walk_images",
     "color", "cues", "metrics", "VarcolorError", "InputError", "__version__",
 ]

@@ -1,4 +1,4 @@
-"""The public entry points: :func:`colorize` and its :class:`Result`."""
+"""The public entry points: :func:`colorize`, :class:`Colorizer` and their :class:`Result`."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gra
 from .cues import Cues
 from .energies import levin
 from .errors import InputError
-from .solvers import make_solver
+from .solvers import choose_solver, make_solver
 
-__all__ = ["colorize", "Result", "METHODS", "SPACES"]
+__all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 
 METHODS = ("levin",)
 SPACES = ("lab", "yiq")
@@ -53,26 +53,119 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
     return to_gray(gray)
 
 
-def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto",
-             space: str = "lab", gamut: str = "chroma") -> Result:
-    """Colorize a gray image from colour cues.
+class Colorizer:
+    """Colorize one gray image again and again as its cues change (interactive use).
+
+    Everything that depends only on the image is computed once; :meth:`update` adds cues and
+    re-solves starting from the previous solution, reusing the solver's hierarchy where it can.
 
     Parameters
     ----------
     gray : ndarray
         ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used
-        (its same-lightness gray, DESIGN §3). The output has exactly this lightness.
-    cues : Cues
-        The known chroma; same ``H×W`` as ``gray``.
+        (its same-lightness gray, DESIGN §3). Outputs have exactly this lightness.
     method : {"levin"}
         The energy. ``"levin"``: Levin et al.'s exact system (``getColorExact.m``).
-    solver : {"auto", "direct"}
-        Linear solver; ``"auto"`` picks the best available.
+    solver : {"auto", "direct", "amg"}
+        ``"direct"``: sparse LU, exact to round-off, memory grows faster than the image;
+        ``"amg"``: GMRES with an algebraic-multigrid preconditioner, linear in memory and time;
+        ``"auto"``: direct for small images on the CPU, amg otherwise.
+    device : {"cpu", "cuda"}
+        Where iterative solvers run (``"cuda"`` needs CuPy and a GPU).
     space : {"lab", "yiq"}
-        Chroma propagated: CIE Lab a, b (default), or NTSC I, Q as in Levin et al.'s code,
-        which with their gray and marked images reproduces their output.
+        Chroma propagated: CIE Lab a, b, or NTSC I, Q as in Levin et al.'s code (which, with their
+        gray and marked images, reproduces their output).
     gamut : {"chroma", "clip"}
         How colours outside sRGB are brought in (see :func:`varcolor.color.lab_to_rgb`).
+    tol, maxiter : float, int
+        Relative residual and iteration limit of iterative solvers.
+
+    Examples
+    --------
+    >>> import numpy as np, varcolor
+    >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
+    >>> cz = varcolor.Colorizer(gray)
+    >>> first = cz.solve(varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}], gray.shape))
+    >>> second = cz.update(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
+    >>> float(first.ab[20, 28, 0]) > 35, float(second.ab[20, 28, 0]) < -35
+    (True, True)
+    """
+
+    def __init__(self, gray: np.ndarray, method: str = "levin", solver: str = "auto", device: str = "cpu",
+                 space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300):
+        if method not in METHODS:
+            raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+        if space not in SPACES:
+            raise InputError(f"unknown space {space!r}; available: {', '.join(SPACES)}")
+        if gamut not in ("chroma", "clip"):
+            raise InputError(f"unknown gamut {gamut!r}; available: chroma, clip")
+        if not (np.isfinite(tol) and tol > 0):
+            raise InputError(f"tol must be a positive number, got {tol}")
+        if int(maxiter) < 1:
+            raise InputError(f"maxiter must be at least 1, got {maxiter}")
+        self.guide = _check_gray(gray)
+        self.solver_name = choose_solver(solver, self.guide.shape, device)
+        self.method, self.device, self.space, self.gamut = method, device, space, gamut
+        self.tol, self.maxiter = float(tol), int(maxiter)
+        self.lightness = lightness_of_gray(self.guide)
+        self.cues: Cues | None = None
+        self._solver = None
+        self._chroma: np.ndarray | None = None
+
+    def solve(self, cues: Cues, x0: np.ndarray | None = None) -> Result:
+        """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers."""
+        self._solver = None
+        return self._run(cues, x0)
+
+    def update(self, more_cues: Cues) -> Result:
+        """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve,
+        starting from the last solution."""
+        cues = more_cues if self.cues is None else self.cues.merged(more_cues)
+        return self._run(cues, self._chroma)
+
+    def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
+        start = time.perf_counter()
+        if not isinstance(cues, Cues):
+            raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
+        if cues.shape != self.guide.shape:
+            raise InputError(f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
+                             f"is {self.guide.shape[1]}×{self.guide.shape[0]}")
+        if x0 is not None and np.shape(x0) != self.guide.shape + (2,):
+            raise InputError(f"x0 must have shape {self.guide.shape + (2,)}, got {np.shape(x0)}")
+        self.cues = cues
+        info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count}
+        if cues.count == 0:
+            warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
+            chroma = np.zeros(self.guide.shape + (2,))
+            info.update(solver="none", iterations=0, residual=0.0)
+        else:
+            targets = cues.ab if self.space == "lab" else _cue_iq(cues, self.lightness)
+            operator = levin.exact_operator(self.guide, cues.mask)
+            rebind = getattr(self._solver, "rebind", None)
+            self._solver = rebind(operator) if rebind else make_solver(
+                self.solver_name, operator, self.tol, self.maxiter, self.device)
+            if x0 is not None:
+                x0 = np.where(cues.mask[..., None], targets, x0)
+            chroma, report = self._solver.solve(levin.exact_rhs(cues.mask, targets), x0)
+            info.update(report.as_dict())
+        self._chroma = chroma
+        if self.space == "lab":
+            rgb = lab_to_rgb(np.concatenate([self.lightness[..., None], chroma], axis=2), gamut=self.gamut)
+            ab = chroma
+        else:
+            rgb = yiq_to_rgb(np.concatenate([self.guide[..., None], chroma], axis=2))
+            ab = rgb_to_lab(rgb)[..., 1:]
+        info["seconds"] = time.perf_counter() - start
+        return Result(rgb=rgb, ab=ab, info=info)
+
+
+def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",
+             space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
+             x0: np.ndarray | None = None) -> Result:
+    """Colorize a gray image from colour cues.
+
+    One-shot form of :class:`Colorizer` (see it for the parameters); ``x0`` is an initial guess
+    of the propagated chroma (``H×W×2``) for iterative solvers.
 
     Returns
     -------
@@ -87,37 +180,9 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
     >>> np.allclose(res.ab[0, 0], (30, 10))      # one cue on a flat image colours it all
     True
     """
-    start = time.perf_counter()
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
-    if space not in SPACES:
-        raise InputError(f"unknown space {space!r}; available: {', '.join(SPACES)}")
-    if gamut not in ("chroma", "clip"):
-        raise InputError(f"unknown gamut {gamut!r}; available: chroma, clip")
-    if not isinstance(cues, Cues):
-        raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
-    guide = _check_gray(gray)
-    if cues.shape != guide.shape:
-        raise InputError(f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
-                         f"is {guide.shape[1]}×{guide.shape[0]}")
-    lightness = lightness_of_gray(guide)
-    info = {"method": method, "space": space, "cues": cues.count}
-    if cues.count == 0:
-        warnings.warn("no colour cues: the result is the gray image", stacklevel=2)
-        chroma = np.zeros(guide.shape + (2,))
-        info.update(solver="none", iterations=0, residual=0.0)
-    else:
-        targets = cues.ab if space == "lab" else _cue_iq(cues, lightness)
-        operator = levin.exact_operator(guide, cues.mask)
-        chroma, report = make_solver(solver, operator).solve(levin.exact_rhs(cues.mask, targets))
-        info.update(report.as_dict())
-    if space == "lab":
-        rgb = lab_to_rgb(np.concatenate([lightness[..., None], chroma], axis=2), gamut=gamut)
-    else:
-        rgb = yiq_to_rgb(np.concatenate([guide[..., None], chroma], axis=2))
-    ab = chroma if space == "lab" else rgb_to_lab(rgb)[..., 1:]
-    info["seconds"] = time.perf_counter() - start
-    return Result(rgb=rgb, ab=ab, info=info)
+    colorizer = Colorizer(gray, method=method, solver=solver, device=device, space=space, gamut=gamut,
+                          tol=tol, maxiter=maxiter)
+    return colorizer.solve(cues, x0)
 
 
 def _cue_iq(cues: Cues, gray_lightness: np.ndarray) -> np.ndarray:

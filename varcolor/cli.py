@@ -25,7 +25,7 @@ from .cues import Cues
 from .errors import InputError, VarcolorError
 from .io import atomic_path, read_image, walk_images, write_image
 from .metrics import METRICS, score
-from .solvers import SOLVERS
+from .solvers import DEVICES, SOLVERS
 
 CUE_KINDS = ("marked", "mask", "points")
 # How a cue file is found beside an image X.png, per kind, in the order tried.
@@ -93,8 +93,8 @@ def _colorize_one(job: _Job, args) -> str:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = colorize(gray, cues, method=args.method, solver=args.solver, space=args.space,
-                              gamut=args.gamut)
+            result = colorize(gray, cues, method=args.method, solver=args.solver, device=args.device,
+                              space=args.space, gamut=args.gamut, tol=args.tol, maxiter=args.maxiter)
         except InputError as exc:
             raise InputError(f"{job.image}: {exc}") from None
     write_image(job.output, result.rgb, bits=args.bits)
@@ -291,7 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file (or folder, for a folder input)")
     p.add_argument("--method", default="levin", choices=METHODS, help="energy (default: %(default)s)")
-    p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS], help="linear solver (default: %(default)s)")
+    p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
+                   help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), "
+                        "auto (direct for small images) (default: %(default)s)")
+    p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
+    p.add_argument("--tol", type=float, default=1e-6, help="relative residual of iterative solvers (default: %(default)s)")
+    p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")
     p.add_argument("--space", default="lab", choices=SPACES,
                    help="chroma propagated: Lab a,b or Levin's YIQ I,Q (default: %(default)s)")
     p.add_argument("--gamut", default="chroma", choices=["chroma", "clip"],

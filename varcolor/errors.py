@@ -10,3 +10,7 @@ class VarcolorError(Exception):
 
 class InputError(VarcolorError, ValueError):
     """An argument, file or image that varcolor cannot use (wrong size, unreadable, out of range)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at its iteration limit before reaching the tolerance."""

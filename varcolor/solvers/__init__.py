@@ -1,27 +1,78 @@
 """Linear solvers for the energies' systems: built once for an operator, applied to many right-hand sides.
 
 Every solver takes a :class:`~varcolor.solvers.stencil.GridOperator`, solves for ``H×W×C``
-right-hand sides and returns the solution with a :class:`SolveInfo` (iterations, relative
-residual, seconds).
+right-hand sides from an optional initial guess, and returns the solution with a
+:class:`SolveInfo` (iterations, relative residual, seconds).
 """
 
 from __future__ import annotations
 
 from ..errors import InputError
+from .amg import AmgSolver
 from .base import SolveInfo
+from .device import DEVICES, backend
 from .direct import DirectSolver
 from .stencil import GridOperator
 
-__all__ = ["SolveInfo", "DirectSolver", "GridOperator", "SOLVERS", "make_solver"]
+__all__ = ["SolveInfo", "DirectSolver", "AmgSolver", "GridOperator", "SOLVERS", "DEVICES", "choose_solver",
+           "make_solver", "estimate_bytes"]
 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
-SOLVERS = {"direct": DirectSolver}
+SOLVERS = {"direct": DirectSolver, "amg": AmgSolver}
+
+# Below this size the sparse LU is as fast as AMG and exact to round-off (benchmarks/speed.py).
+_AUTO_DIRECT_PIXELS = 250_000
 
 
-def make_solver(name: str, operator: GridOperator, **options):
-    """Build the solver ``name`` (or the best available one for ``"auto"``) for ``operator``."""
-    if name == "auto":
-        name = "direct"
-    if name not in SOLVERS:
+def estimate_bytes(solver: str, pixels: int) -> int:
+    """Rough peak memory of a solve of ``pixels`` unknowns, two channels (fitted on photos).
+
+    LU fill grows faster than the image (≈ 2.3 GB at 1 MP, 10 GB at 4 MP); AMG + GMRES(20) is
+    linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases.
+    """
+    megapixels = pixels / 1e6
+    if solver == "direct":
+        return int(2.3e9 * max(megapixels, 1e-3) ** 1.09)
+    return int(1100 * pixels + 50e6)
+
+
+def available_bytes() -> int:
+    """Memory the system can give now (MemAvailable), or physical memory where that is unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu") -> str:
+    """Resolve ``"auto"`` and refuse, before allocating, a solve that would not fit in memory."""
+    if name != "auto" and name not in SOLVERS:
         raise InputError(f"unknown solver {name!r}; available: auto, {', '.join(SOLVERS)}")
-    return SOLVERS[name](operator, **options)
+    if device not in DEVICES:
+        raise InputError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
+    pixels = shape[0] * shape[1]
+    if name == "auto":
+        name = "direct" if device == "cpu" and pixels <= _AUTO_DIRECT_PIXELS else "amg"
+    if name == "direct" and device != "cpu":
+        raise InputError("solver 'direct' runs on the CPU only; use solver='amg' with device='cuda'")
+    need, have = estimate_bytes(name, pixels), available_bytes()
+    if need > 0.9 * have:
+        fits = [other for other in SOLVERS if other != name and estimate_bytes(other, pixels) <= 0.9 * have]
+        hint = f"; solver '{fits[0]}' needs about {estimate_bytes(fits[0], pixels) / 1e9:.1f} GB" if fits else ""
+        raise InputError(f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {need / 1e9:.1f} GB "
+                         f"with solver '{name}' but {have / 1e9:.1f} GB are available{hint}")
+    return name
+
+
+def make_solver(name: str, operator: GridOperator, tol: float = 1e-6, maxiter: int = 300, device: str = "cpu"):
+    """Build solver ``name`` (``"auto"`` allowed) for ``operator``."""
+    name = choose_solver(name, operator.shape, device)
+    if name == "direct":
+        return DirectSolver(operator)
+    return SOLVERS[name](operator, tol=tol, maxiter=maxiter, device=device)

@@ -30,7 +30,7 @@ class DirectSolver:
 
     name = "direct"
 
-    def __init__(self, operator: GridOperator, **unused):
+    def __init__(self, operator: GridOperator):
         start = time.perf_counter()
         self.operator = operator
         self.matrix = operator.to_csr().astype(np.float64)

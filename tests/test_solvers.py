@@ -1,0 +1,127 @@
+"""Every solver against the direct solve, the iterative machinery against independent answers."""
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+import varcolor
+from varcolor.color import same_lightness_gray
+from varcolor.cues import sample_random
+from varcolor.energies.levin import exact_operator, exact_rhs
+from varcolor.errors import ConvergenceWarning, InputError
+from varcolor.solvers import AmgSolver, DirectSolver, choose_solver, device, estimate_bytes
+from varcolor.solvers import amg as amg_module
+from varcolor.solvers.krylov import gmres
+
+from .conftest import photo
+
+# "Exact" per the speed issue: within 0.05 ab units of the direct solve (max), 0.005 RMS.
+MAX_AB, RMS_AB = 0.05, 0.005
+
+
+def levin_problem(name="astronaut", shape=(96, 128), density=0.01, seed=0):
+    rgb = photo(name, shape)
+    cues = sample_random(rgb, int(density * shape[0] * shape[1]), rng=seed)
+    return same_lightness_gray(rgb), cues
+
+
+@pytest.mark.parametrize("name,density", [("astronaut", 0.01), ("coffee", 0.002), ("chelsea", 0.0005)])
+def test_amg_matches_direct(name, density):
+    gray, cues = levin_problem(name, density=density)
+    operator = exact_operator(gray, cues.mask)
+    rhs = exact_rhs(cues.mask, cues.ab)
+    reference, _ = DirectSolver(operator).solve(rhs)
+    result, info = AmgSolver(operator).solve(rhs)
+    error = np.abs(result - reference)
+    assert error.max() <= MAX_AB and np.sqrt(np.mean(error**2)) <= RMS_AB
+    assert info.solver == "amg" and 0 < info.iterations < 100 and info.residual <= 1e-6
+
+
+def test_colorize_solvers_agree_and_report():
+    gray, cues = levin_problem("coffee", density=0.005)
+    direct = varcolor.colorize(gray, cues, solver="direct")
+    amg = varcolor.colorize(gray, cues, solver="amg")
+    assert np.abs(direct.ab - amg.ab).max() <= MAX_AB
+    for result in (direct, amg):
+        assert {"method", "solver", "iterations", "residual", "seconds"} <= set(result.info)
+    assert amg.info["iterations"] > 0 and direct.info["iterations"] == 0
+
+
+def test_update_warm_starts_and_matches_a_fresh_solve():
+    rgb = photo("astronaut", (96, 128))
+    gray = same_lightness_gray(rgb)
+    first = sample_random(rgb, 60, rng=1)
+    stroke = np.zeros(gray.shape, bool)
+    stroke[40, 50:62] = True  # one more short stroke, as a user adds
+    more = varcolor.Cues(stroke, np.where(stroke[..., None], (25.0, -10.0), 0.0))
+    cz = varcolor.Colorizer(gray, solver="amg")
+    cold = cz.solve(first)
+    warm = cz.update(more)
+    fresh = varcolor.colorize(gray, first.merged(more), solver="direct")
+    assert np.abs(warm.ab - fresh.ab).max() <= MAX_AB
+    assert warm.info["iterations"] < cold.info["iterations"]
+    assert cz.cues.count == first.merged(more).count
+
+
+def test_gmres_solves_several_columns_independently():
+    rng = np.random.default_rng(3)
+    a = scipy.sparse.random(300, 300, density=0.02, random_state=4) + scipy.sparse.eye(300) * 3
+    b = rng.random((300, 2))
+    x, iterations, residual = gmres(lambda v: a @ v, b, lambda v: v, np, tol=1e-10, restart=15, maxiter=500)
+    expected = np.linalg.solve(a.toarray(), b)
+    assert np.abs(x - expected).max() < 1e-8 and residual.max() <= 1e-10 and iterations > 15  # restarted
+
+
+def test_non_convergence_warns_and_returns_the_iterate():
+    gray, cues = levin_problem("chelsea", density=0.0005)
+    with pytest.warns(ConvergenceWarning, match="stopped after 2 iterations"):
+        result = varcolor.colorize(gray, cues, solver="amg", maxiter=2)
+    assert result.info["iterations"] == 2 and result.info["residual"] > 1e-6
+
+
+def test_generic_array_path_runs_with_numpy(monkeypatch):
+    # The GPU path is the same array code with CuPy arrays; run it with NumPy and SciPy's sparse
+    # module in place of CuPy's, bypassing the CPU-only threaded product.
+    simulated = device.ArrayBackend("cuda", np, scipy.sparse)
+    monkeypatch.setattr(amg_module, "backend", lambda name: simulated)
+    gray, cues = levin_problem("coffee", density=0.01)
+    operator = exact_operator(gray, cues.mask)
+    rhs = exact_rhs(cues.mask, cues.ab)
+    solver = AmgSolver(operator, device="cuda")
+    assert isinstance(solver.matrix, scipy.sparse.csr_matrix)
+    result, _ = solver.solve(rhs)
+    reference, _ = DirectSolver(operator).solve(rhs)
+    assert np.abs(result - reference).max() <= MAX_AB
+
+
+def test_cuda_without_cupy_is_a_clear_error():
+    pytest.importorskip("numpy")
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("CuPy is installed here")
+    except ImportError:
+        pass
+    gray, cues = levin_problem()
+    with pytest.raises(InputError, match="needs CuPy"):
+        varcolor.colorize(gray, cues, device="cuda")
+
+
+def test_memory_refusal_names_size_and_alternative(monkeypatch):
+    import varcolor.solvers as solvers
+
+    monkeypatch.setattr(solvers, "available_bytes", lambda: 3 * 10**9)
+    assert estimate_bytes("direct", 1_500_000) > 2.7e9 > estimate_bytes("amg", 1_500_000)
+    with pytest.raises(InputError, match=r"1500×1000 image \(1.5 MP\).*'direct'.*solver 'amg' needs"):
+        choose_solver("direct", (1000, 1500))
+    assert choose_solver("auto", (1000, 1500)) == "amg"
+    assert choose_solver("auto", (100, 150)) == "direct"
+
+
+def test_bad_solver_options():
+    gray, cues = levin_problem()
+    with pytest.raises(InputError, match="unknown device"):
+        varcolor.colorize(gray, cues, device="tpu")
+    with pytest.raises(InputError, match="tol"):
+        varcolor.colorize(gray, cues, tol=-1)
+    with pytest.raises(InputError, match="x0"):
+        varcolor.colorize(gray, cues, x0=np.zeros((3, 3, 2)))
