@@ -1,0 +1,243 @@
+"""Speed and memory of Levin colorization against image size, per solver and cue pattern.
+
+Each measurement runs in a fresh process: time end to end (system build + solver setup + solve of
+both chroma channels) and peak memory above the loaded image. Photos are Kodak images resized to
+each size; cue patterns: 1 % random pixels, a grid every 8 px, 0.05 % random pixels, and hand
+scribbles (Levin's example strokes, scaled up). Baselines in the same run: SciPy ``spsolve`` once
+per channel (what popular ports do) and plain pyamg (Ruge–Stüben + GMRES per channel). Every
+iterative result is compared with the direct solve where that ran.
+
+Writes ``speed.json``, ``speed.md`` and ``speed.png`` (time against megapixels, log–log).
+Run: ``python benchmarks/speed.py`` (``--help`` for options; ``--sizes 0.25,1,4,16``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "data"
+PATTERNS = ("random1", "grid8", "random005", "scribbles")
+SOLVERS = ("direct", "amg", "spsolve", "pyamg")
+# Skip runs whose cost explodes (seconds, memory) above these sizes in megapixels.
+LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 4.0, "amg": 64.0}
+
+
+def scene(megapixels: float, pattern: str, seed: int = 0):
+    """A Kodak photo resized to ``megapixels`` and the cues of ``pattern``."""
+    from skimage.transform import resize
+
+    import varcolor
+    from varcolor.cues import sample_grid, sample_random
+
+    rgb = varcolor.read_image(SHARED / "kodak" / "kodim05.png")
+    height = int(round(np.sqrt(megapixels * 1e6 * rgb.shape[0] / rgb.shape[1])))
+    width = int(round(megapixels * 1e6 / height))
+    rgb = np.clip(resize(rgb, (height, width), order=1, anti_aliasing=True), 0, 1)
+    gray = varcolor.color.same_lightness_gray(rgb)
+    if pattern == "random1":
+        cues = sample_random(rgb, int(0.01 * height * width), rng=seed)
+    elif pattern == "random005":
+        cues = sample_random(rgb, max(1, int(0.0005 * height * width)), rng=seed)
+    elif pattern == "grid8":
+        cues = sample_grid(rgb, step=8)
+    else:
+        cues = scribbles(rgb)
+    return gray, cues
+
+
+def scribbles(rgb: np.ndarray):
+    """Levin's example strokes, scaled to the image, carrying the image's own chroma under them."""
+    from skimage.transform import resize
+
+    import varcolor
+
+    folder = SHARED / "scribbles" / "levin_original"
+    gray = varcolor.read_image(folder / "example.png")
+    marked = varcolor.read_image(folder / "example_marked.png")
+    mask = varcolor.Cues.from_marked(gray, marked).mask
+    mask = resize(mask.astype(float), rgb.shape[:2], order=0) > 0.5
+    ab = varcolor.color.rgb_to_lab(rgb)[..., 1:]
+    return varcolor.Cues(mask, np.where(mask[..., None], ab, 0.0))
+
+
+def measure(task: dict, queue) -> None:
+    """Run one (size, pattern, solver) in this fresh process; put the result on ``queue``."""
+    import scipy.sparse.linalg as spla
+
+    from varcolor.energies.levin import exact_operator, exact_rhs
+    from varcolor.solvers import make_solver
+
+    if task["solver"] in ("direct", "amg"):  # load the numba kernels from their cache before timing
+        warm_gray, warm_cues = scene(0.01, "random1")
+        make_solver(task["solver"], exact_operator(warm_gray, warm_cues.mask)).solve(
+            exact_rhs(warm_cues.mask, warm_cues.ab))
+    gray, cues = scene(task["megapixels"], task["pattern"])
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    rhs = exact_rhs(cues.mask, cues.ab)
+    operator = exact_operator(gray, cues.mask)
+    iterations = 0
+    if task["solver"] in ("direct", "amg"):
+        x, info = make_solver(task["solver"], operator).solve(rhs)
+        iterations = info.iterations
+    elif task["solver"] == "spsolve":
+        matrix = operator.to_csr().tocsc()
+        x = np.stack([spla.spsolve(matrix, rhs[..., c].ravel()) for c in range(2)], axis=-1).reshape(rhs.shape)
+    else:
+        import pyamg
+
+        matrix = operator.to_csr()
+        hierarchy = pyamg.ruge_stuben_solver(matrix, max_coarse=400)
+        columns = []
+        for c in range(2):
+            residuals = []
+            columns.append(hierarchy.solve(rhs[..., c].ravel(), tol=1e-6, accel="gmres", maxiter=400,
+                                           residuals=residuals))
+            iterations += len(residuals) - 1
+        x = np.stack(columns, axis=-1).reshape(rhs.shape)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    np.save(task["solution"], x.astype(np.float32))
+    queue.put({**task, "seconds": seconds, "iterations": iterations, "peak_bytes": max(0, peak - before),
+               "shape": list(gray.shape), "cues": int(cues.count)})
+
+
+def run(task: dict, timeout: float) -> dict:
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=measure, args=(task, queue))
+    process.start()
+    process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        return {**task, "error": f"timed out after {timeout:.0f} s"}
+    if process.exitcode != 0 or queue.empty():
+        return {**task, "error": f"exit code {process.exitcode} (out of memory?)"}
+    return queue.get()
+
+
+def interactive(megapixels: float) -> dict:
+    """Time ``Colorizer.update`` after one more stroke, against the first solve."""
+    import varcolor
+
+    gray, cues = scene(megapixels, "random1")
+    cz = varcolor.Colorizer(gray, solver="amg")
+    first = cz.solve(cues)
+    stroke = np.zeros(gray.shape, bool)
+    row = gray.shape[0] // 2
+    stroke[row, gray.shape[1] // 4: gray.shape[1] // 4 + 40] = True
+    second = cz.update(varcolor.Cues(stroke, np.where(stroke[..., None], (30.0, -20.0), 0.0)))
+    return {"megapixels": megapixels, "first_seconds": first.info["seconds"], "update_seconds": second.info["seconds"],
+            "first_iterations": first.info["iterations"], "update_iterations": second.info["iterations"]}
+
+
+def table(rows: list[dict], sizes, patterns) -> str:
+    lines = ["| MP | pattern | solver | seconds | × direct | peak memory | iterations | max |Δab| vs direct |",
+             "|---|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        for pattern in patterns:
+            chosen = [r for r in rows if r["megapixels"] == size and r["pattern"] == pattern]
+            direct = next((r for r in chosen if r["solver"] == "direct" and "seconds" in r), None)
+            for r in chosen:
+                if "error" in r:
+                    lines.append(f"| {size:g} | {pattern} | {r['solver']} | {r['error']} | | | | |")
+                    continue
+                ratio = f"{r['seconds'] / direct['seconds']:.2f}" if direct else ""
+                error = f"{r['max_error']:.4f}" if r.get("max_error") is not None else ""
+                lines.append(f"| {size:g} | {pattern} | {r['solver']} | {r['seconds']:.2f} | {ratio} | "
+                             f"{r['peak_bytes'] / 1e9:.2f} GB | {r['iterations']} | {error} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for solver in SOLVERS:
+        points = sorted((r["megapixels"], r["seconds"]) for r in rows
+                        if r["solver"] == solver and r["pattern"] == "random1" and "seconds" in r)
+        if points:
+            ax.plot(*zip(*points), marker="o", label=solver)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("megapixels")
+    ax.set_ylabel("seconds, end to end (both channels)")
+    ax.set_title("Levin exact system, 1 % random cues")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, format="png")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="0.25,1,4", help="comma-separated megapixels")
+    parser.add_argument("--patterns", default=",".join(PATTERNS))
+    parser.add_argument("--solvers", default=",".join(SOLVERS))
+    parser.add_argument("--baseline-patterns", default="random1",
+                        help="patterns on which the spsolve and pyamg baselines run")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per measurement")
+    parser.add_argument("--out", default=str(HERE / "results"))
+    args = parser.parse_args(argv)
+    if not (SHARED / "kodak").is_dir():
+        print(f"speed: error: {SHARED / 'kodak'}: no such folder", file=sys.stderr)
+        return 2
+    sizes = [float(s) for s in args.sizes.split(",")]
+    patterns = args.patterns.split(",")
+    solvers = args.solvers.split(",")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = out / ".speed-solutions"
+    scratch.mkdir(exist_ok=True)
+    rows = []
+    for size in sizes:
+        for pattern in patterns:
+            for solver in solvers:
+                baseline = solver in ("spsolve", "pyamg")
+                if size > LIMITS[solver] or (baseline and pattern not in args.baseline_patterns.split(",")):
+                    continue
+                task = {"megapixels": size, "pattern": pattern, "solver": solver,
+                        "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy")}
+                row = run(task, args.timeout)
+                rows.append(row)
+                print(f"{size:g} MP {pattern:10s} {solver:8s} " +
+                      (row.get("error") or f"{row['seconds']:.2f} s  {row['peak_bytes'] / 1e9:.2f} GB  "
+                                            f"{row['iterations']} it"), flush=True)
+            reference = scratch / f"{size:g}-{pattern}-direct.npy"
+            for row in rows:
+                if row["megapixels"] == size and row["pattern"] == pattern and "seconds" in row:
+                    row["max_error"] = (float(np.abs(np.load(row["solution"]) - np.load(reference)).max())
+                                        if reference.is_file() else None)
+    for row in rows:
+        Path(row.pop("solution")).unlink(missing_ok=True)
+    scratch.rmdir()
+    updates = [interactive(size) for size in sizes if size <= 1.0]
+    report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
+              "rows": rows, "interactive": updates}
+    text = table(rows, sizes, patterns)
+    text += "\n| MP | first solve (amg) | update after one stroke | iterations (first → update) |\n|---|---|---|---|\n"
+    text += "".join(f"| {u['megapixels']:g} | {u['first_seconds']:.2f} s | {u['update_seconds']:.2f} s | "
+                    f"{u['first_iterations']} → {u['update_iterations']} |\n" for u in updates)
+    (out / "speed.json").write_text(json.dumps(report, indent=1))
+    (out / "speed.md").write_text(text)
+    plot(rows, out / "speed.png")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import varcolor
+from varcolor.ir.decode import payload_cues
+from varcolor.ir.encode import encode, quantize_chroma
+from varcolor.ir.format import (IRFormatError, Payload, embed_png, extract_png, read_payload,
+                                write_payload)
+
+from .conftest import photo
+
+
+def sample_payload(palette=False, rng=None):
+    rng = np.random.default_rng(0) if rng is None else rng
+    cells = rng.choice(40 * 30, size=50, replace=False)
+    points = np.stack([cells // 40, cells % 40], axis=1)
+    if palette:
+        colours = rng.integers(-100, 100, size=(6, 2))
+        ab = colours[rng.integers(0, 6, size=50)]
+        return Payload(160, 90, 40, 30, points, ab, "grid", 2, palette=colours)
+    return Payload(160, 90, 40, 30, points, rng.integers(-127, 128, size=(50, 2)), "selective", 1)
+
+
+@pytest.mark.parametrize("palette", [False, True])
+@pytest.mark.parametrize("compress", [False, True])
+def test_round_trip(palette, compress):
+    original = sample_payload(palette)
+    back = read_payload(write_payload(original, compress=compress))
+    assert (back.width, back.height, back.grid_width, back.grid_height) == (160, 90, 40, 30)
+    assert back.method == original.method and back.patch == original.patch
+    assert np.array_equal(back.points, original.points) and np.array_equal(back.ab, original.ab)
+
+
+def test_palette_makes_payload_smaller():
+    plain = sample_payload(palette=True)
+    indexed = write_payload(plain)
+    unindexed = write_payload(Payload(160, 90, 40, 30, plain.points, plain.ab, "grid", 2))
+    assert len(indexed) < len(unindexed)
+
+
+def test_layout_matches_the_documented_header():
+    data = write_payload(sample_payload(), compress=False)
+    magic, version, flags, method, patch, width, height, gw, gh, count, body = struct.unpack_from(
+        "<4sBBBBIIHHII", data)
+    assert (magic, version, flags, method, patch) == (b"VCIR", 1, 0, 3, 1)
+    assert (width, height, gw, gh, count) == (160, 90, 40, 30, 50)
+    assert len(data) == 28 + body + 4
+    assert struct.unpack_from("<I", data, len(data) - 4)[0] == zlib.crc32(data[:-4])
+
+
+def recrc(data: bytes) -> bytes:
+    return data[:-4] + struct.pack("<I", zlib.crc32(data[:-4]))
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda d: d[:20], "truncated"),
+    (lambda d: d[:-1], "size mismatch"),
+    (lambda d: b"XXXX" + d[4:], "magic"),
+    (lambda d: recrc(d[:4] + b"\x02" + d[5:]), "version"),
+    (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], "CRC"),
+    (lambda d: recrc(d[:6] + b"\x09" + d[7:]), "method"),
+    (lambda d: recrc(d[:16] + struct.pack("<H", 0) + d[18:]), "out of range"),
+    (lambda d: recrc(d[:20] + struct.pack("<I", 10**6) + d[24:]), "cannot fit"),
+])
+def test_rejects_damaged_payloads(damage, message):
+    data = write_payload(sample_payload(), compress=False)
+    with pytest.raises(IRFormatError, match=message):
+        read_payload(damage(data))
+
+
+def test_rejects_a_decompression_bomb():
+    header_only = write_payload(Payload(160, 90, 40, 30, [[0, 0]], [[1, 1]]), compress=False)
+    bomb = zlib.compress(b"\x01" * 10**6)
+    data = header_only[:24] + struct.pack("<I", len(bomb)) + bomb
+    data = data[:5] + b"\x01" + data[6:]
+    with pytest.raises(IRFormatError, match="larger than"):
+        read_payload(data + struct.pack("<I", zlib.crc32(data)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_fuzz_random_bytes(data):
+    try:
+        read_payload(data)
+    except IRFormatError:
+        pass
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(0, 10**6), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6),
+       st.booleans(), st.booleans())
+def test_fuzz_mutated_payloads(seed, edits, palette, fix_crc):
+    # Mutate valid payloads byte by byte (optionally re-sealing the CRC so the parser goes deeper):
+    # the only exception allowed out is IRFormatError, and what parses is a valid payload.
+    data = bytearray(write_payload(sample_payload(palette, np.random.default_rng(seed)), compress=seed % 2 == 0))
+    for position, value in edits:
+        data[position % len(data)] = value
+    data = bytes(data)
+    if fix_crc:
+        data = recrc(data)
+    try:
+        parsed = read_payload(data)
+    except IRFormatError:
+        return
+    assert parsed.points[:, 0].max() < parsed.grid_height and parsed.points[:, 1].max() < parsed.grid_width
+
+
+def test_embedded_png_is_still_the_gray_image(tmp_path):
+    gray = photo("camera", (40, 50))[..., 0]
+    varcolor.write_image(tmp_path / "g.png", gray)
+    payload = write_payload(sample_payload())
+    combined = embed_png((tmp_path / "g.png").read_bytes(), payload)
+    (tmp_path / "both.png").write_bytes(combined)
+    assert np.array_equal(varcolor.read_image(tmp_path / "both.png"), varcolor.read_image(tmp_path / "g.png"))
+    assert extract_png(combined) == payload
+    assert extract_png(embed_png(combined, b"new")) == b"new"  # replaced, not duplicated
+    assert extract_png((tmp_path / "g.png").read_bytes()) is None
+
+
+def test_grid_encoder_places_points_and_means():
+    rgb = photo("astronaut", (64, 96))
+    payload = encode(rgb, "grid", grid_size=32, spacing=8, patch=1)
+    assert payload.count == 4 * 4 and (payload.grid_width, payload.grid_height) == (32, 32)
+    cues = payload_cues(payload, (64, 96))
+    assert cues.count == payload.count * 9
+    true_ab = varcolor.color.rgb_to_lab(rgb)[..., 1:]
+    y, x = payload.pixel_positions()[0]
+    assert np.allclose(cues.ab[y, x], np.round(true_ab[y - 1:y + 2, x - 1:x + 2].mean(axis=(0, 1))))
+
+
+def test_grid_exclude_drops_flat_cells():
+    rgb = np.zeros((64, 64, 3))
+    rgb[...] = (0.2, 0.5, 0.8)
+    rgb[:, 40:] = (0.9, 0.3, 0.1)
+    grid = encode(rgb, "grid", grid_size=64, spacing=16)
+    sparse = encode(rgb, "grid-exclude", grid_size=64, spacing=16)
+    assert sparse.count < grid.count
+    kept_columns = set(sparse.points[:, 1].tolist())
+    assert kept_columns == {40}  # only the column of cells straddling the colour edge (x 32..47)
+
+
+def test_selective_and_quantize_decode_well():
+    rgb = photo("coffee", (96, 128))
+    gray = varcolor.color.same_lightness_gray(rgb)
+    for payload in (encode(rgb, "selective", grid_size=96, segments=60),
+                    encode(rgb, "grid+selective", grid_size=96, spacing=16, segments=40, quantize=8)):
+        back = read_payload(write_payload(payload))
+        result = varcolor.colorize(gray, payload_cues(back, gray.shape))
+        stock = varcolor.metrics.psnr(np.repeat(gray[..., None], 3, axis=2), rgb)
+        assert varcolor.metrics.psnr(result.rgb, rgb) > stock + 3
+    palette, ab = quantize_chroma(np.array([[1.0, 1.0], [1.2, 0.9], [50, -40], [51, -41]]), 2)
+    assert len(palette) == 2 and len(np.unique(ab, axis=0)) == 2
+
+
+def test_payload_size_mismatch_on_decode():
+    with pytest.raises(IRFormatError, match="160×90"):
+        payload_cues(sample_payload(), (10, 10))

@@ -1,0 +1,328 @@
+"""The ``.vcir`` container: versioned, compressed, checksummed, parsed with bounds checks.
+
+Layout (little-endian), documented in ``docs/vcir.md``::
+
+    offset size  field
+    0      4     magic b"VCIR"
+    4      1     version (1)
+    5      1     flags: bit 0 body zlib-compressed, bit 1 palette, bits 2-7 zero
+    6      1     method code (see METHODS)
+    7      1     patch radius (cue squares of side 2r+1 pixels)
+    8      4     image width            12  4  image height
+    16     2     cue-grid width         18  2  cue-grid height
+    20     4     point count            24  4  body length in bytes
+    28     …     body
+    end-4  4     CRC-32 of every byte before it
+
+Body (after decompression): point coordinates as grid indices ``gy·grid_w + gx``, sorted and
+delta-coded as unsigned LEB128 varints (first value, then strictly positive gaps); then the
+chroma: either ``count`` pairs of int8 (a, b rounded), or a palette (1 byte K − 1, K int8 pairs)
+followed by ``count`` palette indices packed at ``ceil(log2 K)`` bits each.
+
+A reader never trusts a field: sizes are capped before anything is allocated, the decompressed
+body may not exceed the size its header implies, and every failure is an :class:`IRFormatError`.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import VarcolorError
+
+__all__ = ["IRFormatError", "Payload", "METHODS", "write_payload", "read_payload", "embed_png", "extract_png"]
+
+MAGIC = b"VCIR"
+VERSION = 1
+METHODS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
+_HEADER = struct.Struct("<4sBBBBIIHHII")
+_FLAG_COMPRESSED = 1
+_FLAG_PALETTE = 2
+MAX_SIDE = 65535
+MAX_POINTS = 1 << 22
+PNG_CHUNK = b"vcIr"  # ancillary, private, safe-to-copy: viewers ignore it, editors may keep it
+
+
+class IRFormatError(VarcolorError, ValueError):
+    """A payload that is not a valid ``.vcir`` (truncated, corrupted, wrong version, out of range)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Payload:
+    """The cues of an IR, in grid coordinates.
+
+    Attributes
+    ----------
+    width, height : int
+        Image size in pixels.
+    grid_width, grid_height : int
+        The cue grid stretched over the image; point ``(gy, gx)`` sits at the centre of its cell.
+    points : ndarray of int, ``N×2``
+        ``(gy, gx)`` of each cue, unique.
+    ab : ndarray of int8, ``N×2``
+        Chroma of each cue (Lab a, b rounded to integers).
+    method : str
+        The encoder that chose the cues (one of :data:`METHODS`).
+    patch : int
+        Radius of the square each cue covers, in image pixels.
+    palette : ndarray of int8, ``K×2``, optional
+        When given, ``ab`` must consist of palette colours and is stored as indices.
+    """
+
+    width: int
+    height: int
+    grid_width: int
+    grid_height: int
+    points: np.ndarray
+    ab: np.ndarray
+    method: str = "grid"
+    patch: int = 0
+    palette: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.width <= MAX_SIDE and 1 <= self.height <= MAX_SIDE):
+            raise IRFormatError(f"image size {self.width}×{self.height} is out of range")
+        if not (1 <= self.grid_width <= self.width and 1 <= self.grid_height <= self.height):
+            raise IRFormatError(f"cue grid {self.grid_width}×{self.grid_height} must lie within 1 and the image size")
+        if self.method not in METHODS:
+            raise IRFormatError(f"unknown method {self.method!r}")
+        if not 0 <= self.patch <= 255:
+            raise IRFormatError(f"patch radius {self.patch} is out of range 0..255")
+        points = np.asarray(self.points, dtype=np.int64).reshape(-1, 2)
+        ab = np.asarray(self.ab).reshape(-1, 2)
+        if len(points) != len(ab):
+            raise IRFormatError(f"{len(points)} points but {len(ab)} chroma values")
+        if len(points) > MAX_POINTS:
+            raise IRFormatError(f"too many points ({len(points)} > {MAX_POINTS})")
+        if len(points) and (points.min() < 0 or points[:, 0].max() >= self.grid_height
+                            or points[:, 1].max() >= self.grid_width):
+            raise IRFormatError("a point lies outside the cue grid")
+        if np.any(np.abs(ab) > 127) or not np.all(np.isfinite(ab)):
+            raise IRFormatError("chroma must lie in -127..127")
+        order = np.argsort(points[:, 0] * self.grid_width + points[:, 1], kind="stable")
+        points, ab = points[order], np.round(ab[order]).astype(np.int8)
+        index = points[:, 0] * self.grid_width + points[:, 1]
+        if np.any(np.diff(index) == 0):
+            raise IRFormatError("two points share a grid cell")
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "ab", ab)
+        if self.palette is not None:
+            palette = np.round(np.asarray(self.palette)).astype(np.int8).reshape(-1, 2)
+            if not 1 <= len(palette) <= 256:
+                raise IRFormatError(f"a palette holds 1..256 colours, not {len(palette)}")
+            object.__setattr__(self, "palette", palette)
+
+    @property
+    def count(self) -> int:
+        return len(self.points)
+
+    def pixel_positions(self) -> np.ndarray:
+        """``(y, x)`` image pixel of each point: the centre of its grid cell."""
+        y = np.floor((self.points[:, 0] + 0.5) * self.height / self.grid_height).astype(np.int64)
+        x = np.floor((self.points[:, 1] + 0.5) * self.width / self.grid_width).astype(np.int64)
+        return np.stack([np.minimum(y, self.height - 1), np.minimum(x, self.width - 1)], axis=1)
+
+
+def _varints(values: np.ndarray) -> bytes:
+    out = bytearray()
+    for value in values.tolist():
+        while True:
+            byte = value & 0x7F
+            value >>= 7
+            out.append(byte | (0x80 if value else 0))
+            if not value:
+                break
+    return bytes(out)
+
+
+def _read_varints(data: bytes, offset: int, count: int, limit: int) -> tuple[np.ndarray, int]:
+    values = np.empty(count, dtype=np.int64)
+    for k in range(count):
+        value, shift = 0, 0
+        while True:
+            if offset >= len(data):
+                raise IRFormatError("coordinates end before the last point")
+            byte = data[offset]
+            offset += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+            if shift > 35:
+                raise IRFormatError("a coordinate is too long")
+        if value > limit:
+            raise IRFormatError("a coordinate lies outside the cue grid")
+        values[k] = value
+    return values, offset
+
+
+def _index_bits(colours: int) -> int:
+    return max(1, int(np.ceil(np.log2(colours)))) if colours > 1 else 0
+
+
+def write_payload(payload: Payload, compress: bool = True) -> bytes:
+    """Serialise a payload to ``.vcir`` bytes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Payload(64, 48, 16, 12, points=[[3, 4], [0, 1]], ab=[[10, -20], [5, 5]])
+    >>> q = read_payload(write_payload(p))
+    >>> q.points.tolist(), q.ab.tolist()
+    ([[0, 1], [3, 4]], [[5, 5], [10, -20]])
+    """
+    index = payload.points[:, 0] * payload.grid_width + payload.points[:, 1]
+    gaps = np.diff(index, prepend=0) if len(index) else index
+    body = bytearray(_varints(gaps))
+    flags = 0
+    if payload.palette is not None:
+        flags |= _FLAG_PALETTE
+        palette = payload.palette
+        lookup = {tuple(c): k for k, c in enumerate(palette.tolist())}
+        try:
+            indices = np.array([lookup[tuple(c)] for c in payload.ab.tolist()], dtype=np.int64)
+        except KeyError:
+            raise IRFormatError("a chroma value is not in the palette") from None
+        body.append(len(palette) - 1)
+        body += palette.astype(np.int8).tobytes()
+        bits = _index_bits(len(palette))
+        if bits:
+            unpacked = ((indices[:, None] >> np.arange(bits - 1, -1, -1)) & 1).astype(np.uint8).ravel()
+            body += np.packbits(unpacked).tobytes()
+    else:
+        body += payload.ab.astype(np.int8).tobytes()
+    if compress:
+        flags |= _FLAG_COMPRESSED
+        body = zlib.compress(bytes(body), 9)
+    header = _HEADER.pack(MAGIC, VERSION, flags, METHODS.index(payload.method), payload.patch, payload.width,
+                          payload.height, payload.grid_width, payload.grid_height, payload.count, len(body))
+    data = header + bytes(body)
+    return data + struct.pack("<I", zlib.crc32(data))
+
+
+def _max_body(count: int, palette: bool) -> int:
+    # 5 varint bytes per coordinate at most; chroma 2 bytes per point, or palette + 1 byte per index.
+    return 5 * count + (1 + 2 * 256 + count if palette else 2 * count)
+
+
+def read_payload(data: bytes) -> Payload:
+    """Parse ``.vcir`` bytes; anything malformed raises :class:`IRFormatError` (nothing else)."""
+    data = bytes(data)
+    if len(data) < _HEADER.size + 4:
+        raise IRFormatError(f"truncated: {len(data)} bytes is shorter than the header")
+    (magic, version, flags, method, patch, width, height, grid_width, grid_height, count,
+     body_length) = _HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise IRFormatError("not a varcolor IR (bad magic)")
+    if version != VERSION:
+        raise IRFormatError(f"unsupported IR version {version} (this reader knows {VERSION})")
+    if flags & ~(_FLAG_COMPRESSED | _FLAG_PALETTE):
+        raise IRFormatError(f"unknown flags {flags:#04x}")
+    if method >= len(METHODS):
+        raise IRFormatError(f"unknown method code {method}")
+    if _HEADER.size + body_length + 4 != len(data):
+        raise IRFormatError(f"size mismatch: header says {body_length} body bytes, file has "
+                            f"{len(data) - _HEADER.size - 4}")
+    (crc,) = struct.unpack_from("<I", data, len(data) - 4)
+    if zlib.crc32(data[:-4]) != crc:
+        raise IRFormatError("CRC mismatch: the payload is corrupted")
+    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE and 1 <= grid_width <= width
+            and 1 <= grid_height <= height):
+        raise IRFormatError(f"image {width}×{height} or cue grid {grid_width}×{grid_height} out of range")
+    if count > min(MAX_POINTS, grid_width * grid_height):
+        raise IRFormatError(f"{count} points cannot fit a {grid_width}×{grid_height} cue grid")
+    palette_flag = bool(flags & _FLAG_PALETTE)
+    limit = _max_body(count, palette_flag)
+    body = data[_HEADER.size:-4]
+    if flags & _FLAG_COMPRESSED:
+        inflater = zlib.decompressobj()
+        try:
+            body = inflater.decompress(body, limit + 1)
+        except zlib.error as exc:
+            raise IRFormatError(f"body does not decompress ({exc})") from None
+        if len(body) > limit or inflater.unconsumed_tail:
+            raise IRFormatError("body is larger than its point count allows")
+    elif len(body) > limit:
+        raise IRFormatError("body is larger than its point count allows")
+    gaps, offset = _read_varints(body, 0, count, grid_width * grid_height - 1)
+    if count and np.any(gaps[1:] == 0):
+        raise IRFormatError("coordinates are not strictly increasing")
+    index = np.cumsum(gaps)
+    if count and index[-1] >= grid_width * grid_height:
+        raise IRFormatError("a coordinate lies outside the cue grid")
+    palette = None
+    if palette_flag:
+        if offset + 1 > len(body):
+            raise IRFormatError("palette missing")
+        colours = body[offset] + 1
+        offset += 1
+        if offset + 2 * colours > len(body):
+            raise IRFormatError("palette truncated")
+        palette = np.frombuffer(body, np.int8, 2 * colours, offset).reshape(colours, 2)
+        offset += 2 * colours
+        bits = _index_bits(colours)
+        needed = (count * bits + 7) // 8
+        if offset + needed != len(body):
+            raise IRFormatError("palette indices truncated or followed by junk")
+        if bits:
+            unpacked = np.unpackbits(np.frombuffer(body, np.uint8, needed, offset))[: count * bits]
+            indices = unpacked.reshape(count, bits).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
+        else:
+            indices = np.zeros(count, dtype=np.int64)
+        if count and indices.max() >= colours:
+            raise IRFormatError("a palette index is out of range")
+        ab = palette[indices]
+    else:
+        if offset + 2 * count != len(body):
+            raise IRFormatError("chroma truncated or followed by junk")
+        ab = np.frombuffer(body, np.int8, 2 * count, offset).reshape(count, 2)
+    points = np.stack([index // grid_width, index % grid_width], axis=1)
+    try:
+        return Payload(width, height, grid_width, grid_height, points, ab, METHODS[method], patch, palette)
+    except IRFormatError:
+        raise
+    except (ValueError, OverflowError) as exc:
+        raise IRFormatError(str(exc)) from None
+
+
+def _png_chunks(data: bytes):
+    signature = b"\x89PNG\r\n\x1a\n"
+    if not data.startswith(signature):
+        raise IRFormatError("not a PNG file")
+    offset = len(signature)
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, offset)
+        kind = data[offset + 4: offset + 8]
+        end = offset + 12 + length
+        if end > len(data):
+            raise IRFormatError("PNG chunk runs past the end of the file")
+        yield kind, offset, end
+        offset = end
+        if kind == b"IEND":
+            return
+    raise IRFormatError("PNG ends without IEND")
+
+
+def embed_png(png: bytes, payload: bytes) -> bytes:
+    """The PNG with ``payload`` in a private ancillary ``vcIr`` chunk before IEND (replacing one
+    already there): still a plain gray image to any viewer, and the whole IR in one file."""
+    kept = bytearray(b"\x89PNG\r\n\x1a\n")
+    for kind, start, end in _png_chunks(png):
+        if kind == PNG_CHUNK:
+            continue
+        if kind == b"IEND":
+            chunk = PNG_CHUNK + payload
+            kept += struct.pack(">I", len(payload)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+        kept += png[start:end]
+    return bytes(kept)
+
+
+def extract_png(png: bytes) -> bytes | None:
+    """The payload of a PNG's ``vcIr`` chunk, or None when it has none."""
+    for kind, start, end in _png_chunks(png):
+        if kind == PNG_CHUNK:
+            return png[start + 8: end - 4]
+    return None
