@@ -165,3 +165,54 @@ def test_version_and_help(capsys):
         with pytest.raises(SystemExit) as info:
             main([*command, "--help"])
         assert info.value.code == 0 and "usage: varcolor" in capsys.readouterr().out
+
+
+def test_encode_decode_round_trip_folder(tmp_path, capsys):
+    source = tmp_path / "in"
+    varcolor.write_image(source / "a.png", photo("coffee", (48, 64)))
+    varcolor.write_image(source / "sub" / "b.png", photo("astronaut", (40, 40)))
+    code, _, _ = run(capsys, "encode", "-i", source, "-o", tmp_path / "ir", "-s", 32, "-g", 4, "--plot", "-q")
+    assert code == 0
+    for rel in ("a", "sub/b"):
+        assert (tmp_path / "ir" / f"{rel}.png").is_file() and (tmp_path / "ir" / f"{rel}.vcir").is_file()
+        assert (tmp_path / "ir" / f"{rel}.cues.png").is_file()
+    gray = varcolor.read_image(tmp_path / "ir" / "a.png")
+    assert gray.ndim == 2  # a plain gray image, same lightness as the original
+    original = varcolor.read_image(source / "a.png")
+    assert np.abs(gray - varcolor.color.same_lightness_gray(original)).max() <= 0.5 / 255 + 1e-9
+    code, _, _ = run(capsys, "decode", "-i", tmp_path / "ir", "-o", tmp_path / "out", "-q")
+    assert code == 0 and not (tmp_path / "out" / "a.cues.png").exists()
+    decoded = varcolor.read_image(tmp_path / "out" / "a.png")
+    stock = varcolor.metrics.psnr(np.repeat(gray[..., None], 3, axis=2), original)
+    assert varcolor.metrics.psnr(decoded, original) > stock + 5
+
+
+def test_embedded_ir_is_one_file(tmp_path, capsys):
+    varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
+    code, _, _ = run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "--embed", "-s", 20,
+                     "-g", 4, "--quantize", 8)
+    assert code == 0 and sorted(p.name for p in (tmp_path / "ir").iterdir()) == ["c.png"]
+    code, _, _ = run(capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "c_out.png")
+    assert code == 0 and varcolor.read_image(tmp_path / "c_out.png").shape == (40, 60, 3)
+
+
+def test_decode_rejects_a_corrupt_payload_in_one_line(tmp_path, capsys):
+    varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
+    run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "-s", 20, "-g", 4)
+    sidecar = tmp_path / "ir" / "c.vcir"
+    data = bytearray(sidecar.read_bytes())
+    data[30] ^= 0xFF
+    sidecar.write_bytes(bytes(data))
+    gray_before = (tmp_path / "ir" / "c.png").read_bytes()
+    code, _, err = run(capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "ir" / "c.png",
+                       "--overwrite")
+    assert code == 2 and "input" in err  # never writes over the gray image
+    code, _, err = run(capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "out.png")
+    assert code == 2 and "CRC" in err and len(err.strip().splitlines()) == 1
+    assert (tmp_path / "ir" / "c.png").read_bytes() == gray_before and not (tmp_path / "out.png").exists()
+
+
+def test_encode_refuses_gray_input(tmp_path, capsys):
+    varcolor.write_image(tmp_path / "g.png", np.full((10, 10), 0.5))
+    code, _, err = run(capsys, "encode", "-i", tmp_path / "g.png", "-o", tmp_path / "ir")
+    assert code == 2 and "colour image" in err

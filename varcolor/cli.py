@@ -7,13 +7,16 @@ Exit codes: 0 success; 1 a folder run in which some files failed (each is report
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import csv
 import io as _io
 import json
 import math
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +26,10 @@ from . import __version__
 from .api import METHODS, SPACES, colorize
 from .cues import Cues
 from .errors import InputError, VarcolorError
+from .color import luma601, same_lightness_gray
 from .io import atomic_path, read_image, walk_images, write_image
 from .metrics import METRICS, score
+from .ir.encode import ENCODERS
 from .solvers import DEVICES, SOLVERS
 
 CUE_KINDS = ("marked", "mask", "points")
@@ -47,10 +52,12 @@ def _warn(message: str) -> None:
 
 @dataclass
 class _Job:
-    image: Path
-    cue_kind: str | None
-    cue_file: Path | None
-    output: Path
+    """One unit of a (possibly folder-wide) run: what it reads, what it writes, how to do it."""
+
+    inputs: list[Path]
+    outputs: list[Path]
+    run: Callable[[], str]  # does the work; returns a warning to show, or ""
+    skip: str | None = None  # why this item is skipped without failing
 
 
 def _is_cue_file(path: Path) -> bool:
@@ -68,37 +75,48 @@ def _find_cue(image: Path, folder: Path, kinds) -> tuple[str | None, Path | None
     return None, None
 
 
-def _load_cues(job: _Job, gray: np.ndarray) -> Cues:
+def _load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray) -> Cues:
     shape = gray.shape[:2]
-    if job.cue_kind == "points":
-        return Cues.from_points(job.cue_file, shape=shape)
-    cue_image = read_image(job.cue_file)
+    if kind == "points":
+        return Cues.from_points(cue_file, shape=shape)
+    cue_image = read_image(cue_file)
     if cue_image.shape[:2] != shape:
-        raise InputError(f"{job.cue_file}: the {job.cue_kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
-                         f"but {job.image.name} is {shape[1]}×{shape[0]}")
+        raise InputError(f"{cue_file}: the {kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
+                         f"but {image.name} is {shape[1]}×{shape[0]}")
     if cue_image.ndim == 2:
-        raise InputError(f"{job.cue_file}: the {job.cue_kind} image is gray; it must be in colour")
+        raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
     try:
-        if job.cue_kind == "marked":
+        if kind == "marked":
             return Cues.from_marked(gray, cue_image)
         return Cues.from_mask(cue_image)
     except InputError as exc:
-        raise InputError(f"{job.cue_file}: {exc}") from None
+        raise InputError(f"{cue_file}: {exc}") from None
 
 
-def _colorize_one(job: _Job, args) -> str:
-    """Run one job; returns a warning text (or "")."""
-    gray = read_image(job.image)
-    cues = _load_cues(job, gray)
+def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args) -> str:
+    """Colorize, write the output atomically; returns the warnings raised, as one line."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = colorize(gray, cues, method=args.method, solver=args.solver, device=args.device,
-                              space=args.space, gamut=args.gamut, tol=args.tol, maxiter=args.maxiter)
+                              space=getattr(args, "space", "lab"), gamut=args.gamut, tol=args.tol,
+                              maxiter=args.maxiter)
         except InputError as exc:
-            raise InputError(f"{job.image}: {exc}") from None
-    write_image(job.output, result.rgb, bits=args.bits)
-    return "; ".join(f"{job.image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
+            raise InputError(f"{image}: {exc}") from None
+    write_image(output, result.rgb, bits=args.bits)
+    return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
+
+
+def _colorize_one(image: Path, kind: str, cue_file: Path, output: Path, args) -> str:
+    gray = read_image(image)
+    return _colorize_and_write(image, gray, _load_cues(image, kind, cue_file, gray), output, args)
+
+
+def _colorize_job(image: Path, kind: str | None, cue_file: Path | None, output: Path, args) -> _Job:
+    skip = None if cue_file else (f"{image}: no cue file found (looked for {image.stem}_marked.png, "
+                                  f"_mask.png, .points.json)")
+    return _Job([image] + ([cue_file] if cue_file else []), [output],
+                partial(_colorize_one, image, kind, cue_file, output, args), skip)
 
 
 def _plan_colorize(args) -> list[_Job]:
@@ -119,13 +137,8 @@ def _plan_colorize(args) -> list[_Job]:
             if cue_file is None:
                 raise InputError(f"{source}: no cues given; use --marked, --mask or --points "
                                  f"(or put {source.stem}_marked.png beside it)")
-        if output.is_dir() or args.output.endswith(("/", "\\")):
-            output = output / f"{source.stem}{args.ext}"
-        return [_Job(source, cue_kind, cue_file, output)]
-    if not source.is_dir():
-        raise InputError(f"{source}: no such file or folder")
-    if output.is_file():
-        raise InputError(f"{output}: is a file; a folder input needs an output folder")
+        return [_colorize_job(source, cue_kind, cue_file, _single_output(source, args), args)]
+    _check_folders(source, output)
     cue_folder = Path(given) if given not in (None, _FIND) else None
     if cue_folder is not None and not cue_folder.is_dir():
         raise InputError(f"{cue_folder}: with a folder input, --{kind} takes a folder of cue files (or no value)")
@@ -136,35 +149,58 @@ def _plan_colorize(args) -> list[_Job]:
         image = source / rel
         folder = (cue_folder / rel.parent) if cue_folder else image.parent
         cue_kind, cue_file = _find_cue(image, folder, [kind] if kind else CUE_KINDS)
-        jobs.append(_Job(image, cue_kind, cue_file, (output / rel).with_suffix(args.ext)))
+        jobs.append(_colorize_job(image, cue_kind, cue_file, (output / rel).with_suffix(args.ext), args))
     return jobs
 
 
+def _single_output(source: Path, args) -> Path:
+    """-o for one input file: the file itself, or a file named after the input inside a folder."""
+    output = Path(args.output)
+    if output.is_dir() or args.output.endswith(("/", "\\")):
+        return output / f"{source.stem}{args.ext}"
+    return output
+
+
+def _check_folders(source: Path, output: Path) -> None:
+    if not source.is_dir():
+        raise InputError(f"{source}: no such file or folder")
+    if output.is_file():
+        raise InputError(f"{output}: is a file; a folder input needs an output folder")
+
+
+def _check_ext(ext: str) -> None:
+    if ext not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+        raise InputError(f"--ext must be .png, .jpg, .jpeg, .tif or .tiff, not {ext}")
+
+
 def _cmd_colorize(args) -> int:
-    if args.ext not in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
-        raise InputError(f"--ext must be .png, .jpg, .jpeg, .tif or .tiff, not {args.ext}")
-    jobs = _plan_colorize(args)
-    single = Path(args.input).is_file()
+    _check_ext(args.ext)
+    return _run_jobs(_plan_colorize(args), "colorized", args, single=Path(args.input).is_file())
+
+
+def _run_jobs(jobs: list[_Job], verb: str, args, single: bool) -> int:
+    """Run jobs with the safety rules: never write over an input, keep existing outputs unless
+    --overwrite, go on past a failed item (a single-file run fails at once), report at the end."""
     if not jobs:
         raise InputError(f"{args.input}: no images found")
     failures, skipped, done = [], [], 0
-    bar = tqdm(jobs, desc="colorize", unit="img", disable=args.quiet or single or None, file=sys.stderr)
-    for job in bar:
-        inputs = {job.image.resolve()} | ({job.cue_file.resolve()} if job.cue_file else set())
+    for job in tqdm(jobs, desc=verb, unit="img", disable=args.quiet or single or None, file=sys.stderr):
         try:
-            if job.cue_file is None:
-                skipped.append(f"{job.image}: no cue file found (looked for {job.image.stem}_marked.png, "
-                               f"_mask.png, .points.json)")
+            if job.skip:
+                skipped.append(job.skip)
                 continue
-            if job.output.resolve() in inputs:
-                raise InputError(f"{job.output}: refusing to overwrite an input file")
-            if job.output.exists() and not args.overwrite:
-                message = f"{job.output}: exists; kept (use --overwrite to replace it)"
+            protected = {p.resolve() for p in job.inputs}
+            for output in job.outputs:
+                if output.resolve() in protected:
+                    raise InputError(f"{output}: refusing to overwrite an input file")
+            existing = [o for o in job.outputs if o.exists()]
+            if existing and not args.overwrite:
+                message = f"{existing[0]}: exists; kept (use --overwrite to replace it)"
                 if single:
                     raise InputError(message)
                 skipped.append(message)
                 continue
-            note = _colorize_one(job, args)
+            note = job.run()
             if note:
                 _warn(note)
             done += 1
@@ -172,7 +208,7 @@ def _cmd_colorize(args) -> int:
             if single:
                 raise
             failures.append(str(exc))
-    return _report("colorized", done, skipped, failures, args.quiet)
+    return _report(verb, done, skipped, failures, args.quiet)
 
 
 def _report(verb: str, done: int, skipped: list[str], failures: list[str], quiet: bool) -> int:
@@ -264,7 +300,133 @@ def _cmd_metrics(args) -> int:
     return 1 if failures else 0
 
 
+# ---------------------------------------------------------------- encode / decode
+
+_PLOT_SUFFIX = ".cues.png"
+
+
+def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path | None, args) -> str:
+    from .ir.decode import payload_cues
+    from .ir.encode import encode
+    from .ir.format import embed_png, write_payload
+
+    rgb = read_image(source)
+    if rgb.ndim == 2:
+        raise InputError(f"{source}: the image is gray; encoding needs a colour image")
+    try:
+        payload = encode(rgb[..., :3], method=args.method, grid_size=args.grid_size, spacing=args.spacing,
+                         patch=args.patch, segments=args.segments, quantize=args.quantize)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    data = write_payload(payload)
+    gray = same_lightness_gray(rgb[..., :3]) if args.gray == "lightness" else luma601(rgb[..., :3])
+    write_image(gray_path, gray, bits=args.bits)
+    if sidecar is None:
+        combined = embed_png(gray_path.read_bytes(), data)
+        with atomic_path(gray_path) as tmp:
+            tmp.write_bytes(combined)
+    else:
+        with atomic_path(sidecar) as tmp:
+            tmp.write_bytes(data)
+    if plot is not None:  # cues drawn at least 7 px wide, so single-pixel cues are visible
+        visible = dataclasses.replace(payload, patch=max(payload.patch, 3))
+        write_image(plot, payload_cues(visible).overlay(gray))
+    return ""
+
+
+def _cmd_encode(args) -> int:
+    source, output = Path(args.input), Path(args.output)
+    if source.is_file():
+        items = [(source, output / f"{source.stem}.png")]
+    else:
+        _check_folders(source, output)
+        items = [(source / rel, (output / rel).with_suffix(".png")) for rel in walk_images(source)
+                 if not rel.name.endswith(_PLOT_SUFFIX)]
+    jobs = []
+    for image, gray_path in items:
+        sidecar = None if args.embed else gray_path.with_suffix(".vcir")
+        plot = gray_path.with_name(gray_path.stem + _PLOT_SUFFIX) if args.plot else None
+        outputs = [gray_path] + [p for p in (sidecar, plot) if p is not None]
+        jobs.append(_Job([image], outputs, partial(_encode_one, image, gray_path, sidecar, plot, args)))
+    return _run_jobs(jobs, "encoded", args, single=source.is_file())
+
+
+def _read_ir(gray_path: Path):
+    """The payload of an IR gray image: its ``.vcir`` sidecar, else its embedded chunk, else None."""
+    from .ir.format import extract_png, read_payload
+
+    sidecar = gray_path.with_suffix(".vcir")
+    if sidecar.is_file():
+        data = sidecar.read_bytes()
+    else:
+        try:
+            data = extract_png(gray_path.read_bytes()) if gray_path.suffix.lower() == ".png" else None
+        except VarcolorError:
+            data = None
+        if data is None:
+            return None
+    return read_payload(data)
+
+
+def _decode_one(gray_path: Path, output: Path, args) -> str:
+    from .ir.decode import payload_cues
+
+    try:
+        payload = _read_ir(gray_path)
+    except VarcolorError as exc:
+        raise InputError(f"{gray_path}: {exc}") from None
+    gray = read_image(gray_path)
+    try:
+        cues = payload_cues(payload, gray.shape[:2])
+    except VarcolorError as exc:
+        raise InputError(f"{gray_path}: {exc}") from None
+    return _colorize_and_write(gray_path, gray, cues, output, args)
+
+
+def _cmd_decode(args) -> int:
+    _check_ext(args.ext)
+    source, output = Path(args.input), Path(args.output)
+    if source.is_file():
+        items = [(source, _single_output(source, args))]
+    else:
+        _check_folders(source, output)
+        items = [(source / rel, (output / rel).with_suffix(args.ext)) for rel in walk_images(source)
+                 if not rel.name.endswith(_PLOT_SUFFIX)]
+    jobs = []
+    for gray_path, out in items:
+        sidecar = gray_path.with_suffix(".vcir")
+        found = sidecar.is_file() or _has_chunk(gray_path)
+        jobs.append(_Job([gray_path, sidecar], [out], partial(_decode_one, gray_path, out, args),
+                         None if found else f"{gray_path}: no IR (no {sidecar.name}, no embedded payload)"))
+    return _run_jobs(jobs, "decoded", args, single=source.is_file())
+
+
+def _has_chunk(path: Path) -> bool:
+    from .ir.format import extract_png
+
+    if path.suffix.lower() != ".png":
+        return False
+    try:
+        return extract_png(path.read_bytes()) is not None
+    except VarcolorError:
+        return True  # a damaged PNG: let decoding report it
+
+
 # ---------------------------------------------------------------- parser
+
+def _add_solve_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that colorizes."""
+    p.add_argument("--method", default="levin", choices=METHODS, help="energy (default: %(default)s)")
+    p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
+                   help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), "
+                        "auto (direct for small images) (default: %(default)s)")
+    p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
+    p.add_argument("--tol", type=float, default=1e-6, help="relative residual of iterative solvers (default: %(default)s)")
+    p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")
+    p.add_argument("--gamut", default="chroma", choices=["chroma", "clip"],
+                   help="out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)")
+    p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -290,22 +452,46 @@ def build_parser() -> argparse.ArgumentParser:
                           "for a folder as with --marked (X.points.json)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file (or folder, for a folder input)")
-    p.add_argument("--method", default="levin", choices=METHODS, help="energy (default: %(default)s)")
-    p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
-                   help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), "
-                        "auto (direct for small images) (default: %(default)s)")
-    p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
-    p.add_argument("--tol", type=float, default=1e-6, help="relative residual of iterative solvers (default: %(default)s)")
-    p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")
     p.add_argument("--space", default="lab", choices=SPACES,
                    help="chroma propagated: Lab a,b or Levin's YIQ I,Q (default: %(default)s)")
-    p.add_argument("--gamut", default="chroma", choices=["chroma", "clip"],
-                   help="out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)")
-    p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
+    _add_solve_options(p)
     p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_cmd_colorize)
+
+    e = commands.add_parser(
+        "encode", help="colour image -> gray PNG + a few hundred bytes of cues (.vcir)",
+        description="Encode colour images (a file or a folder, recursively) as their same-lightness gray PNG "
+                    "plus a .vcir cue payload (docs/vcir.md), or one PNG with the payload embedded (--embed).")
+    e.add_argument("-i", "--input", required=True, metavar="IN", help="colour image or folder")
+    e.add_argument("-o", "--output", required=True, metavar="IR_DIR", help="output folder")
+    e.add_argument("-m", "--method", default="grid", choices=ENCODERS, help="cue selection (default: %(default)s)")
+    e.add_argument("-s", "--grid-size", type=int, default=256, help="cue grid cells per side (default: %(default)s)")
+    e.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
+    e.add_argument("-p", "--patch", type=int, default=0, help="patch radius in pixels (default: %(default)s)")
+    e.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")
+    e.add_argument("--quantize", type=int, metavar="K", help="store chroma as a K-colour palette (k-means)")
+    e.add_argument("--gray", default="lightness", choices=["lightness", "luma601"],
+                   help="gray image: same CIE lightness (default) or Rec.601 luma")
+    e.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the gray PNG")
+    e.add_argument("--embed", action="store_true", help="put the payload inside the gray PNG (no .vcir file)")
+    e.add_argument("--plot", action="store_true", help="also write NAME.cues.png: the cues drawn over the gray image")
+    e.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    e.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    e.set_defaults(func=_cmd_encode)
+
+    d = commands.add_parser(
+        "decode", help="gray PNG + .vcir (or embedded payload) -> colour image",
+        description="Decode IRs (a gray PNG with NAME.vcir beside it or its payload embedded; a file or a "
+                    "folder, recursively) back to colour with a varcolor solver.")
+    d.add_argument("-i", "--input", required=True, metavar="IR_DIR", help="IR gray image or folder")
+    d.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or folder")
+    _add_solve_options(d)
+    d.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
+    d.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
+    d.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    d.set_defaults(func=_cmd_decode)
 
     m = commands.add_parser(
         "metrics", help="score results against references",
