@@ -160,3 +160,24 @@ def test_selective_and_quantize_decode_well():
 def test_payload_size_mismatch_on_decode():
     with pytest.raises(IRFormatError, match="160×90"):
         payload_cues(sample_payload(), (10, 10))
+
+
+def test_adaptive_respects_the_budget_and_beats_stock():
+    rgb = photo("astronaut", (120, 160))
+    gray = varcolor.color.same_lightness_gray(rgb)
+    stock = varcolor.metrics.psnr(np.repeat(gray[..., None], 3, axis=2), rgb)
+    scores = []
+    for budget in (150, 400):
+        payload = encode(rgb, "adaptive", budget=budget)
+        data = write_payload(payload)
+        assert len(data) <= budget and payload.method == "adaptive"
+        decoded = varcolor.colorize(gray, payload_cues(read_payload(data), gray.shape))
+        scores.append(varcolor.metrics.psnr(decoded.rgb, rgb))
+    assert stock + 3 < scores[0] < scores[1]  # more bytes, better colour
+
+
+def test_adaptive_stops_at_a_target_psnr():
+    rgb = photo("coffee", (96, 128))
+    easy = encode(rgb, "adaptive", budget=400, target_psnr=10.0)
+    full = encode(rgb, "adaptive", budget=400)
+    assert easy.count < full.count

@@ -313,9 +313,11 @@ def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path 
     rgb = read_image(source)
     if rgb.ndim == 2:
         raise InputError(f"{source}: the image is gray; encoding needs a colour image")
+    grid_size = args.grid_size or (64 if args.method == "adaptive" else 256)
     try:
-        payload = encode(rgb[..., :3], method=args.method, grid_size=args.grid_size, spacing=args.spacing,
-                         patch=args.patch, segments=args.segments, quantize=args.quantize)
+        payload = encode(rgb[..., :3], method=args.method, grid_size=grid_size, spacing=args.spacing,
+                         patch=args.patch, segments=args.segments, quantize=args.quantize, budget=args.budget,
+                         target_psnr=args.target_psnr)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     data = write_payload(payload)
@@ -467,9 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-i", "--input", required=True, metavar="IN", help="colour image or folder")
     e.add_argument("-o", "--output", required=True, metavar="IR_DIR", help="output folder")
     e.add_argument("-m", "--method", default="grid", choices=ENCODERS, help="cue selection (default: %(default)s)")
-    e.add_argument("-s", "--grid-size", type=int, default=256, help="cue grid cells per side (default: %(default)s)")
+    e.add_argument("-s", "--grid-size", type=int, default=None,
+                   help="cue grid cells per side (default: 256; 64 for adaptive)")
     e.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
-    e.add_argument("-p", "--patch", type=int, default=0, help="patch radius in pixels (default: %(default)s)")
+    e.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; 3 for adaptive)")
+    e.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
+    e.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
     e.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")
     e.add_argument("--quantize", type=int, metavar="K", help="store chroma as a K-colour palette (k-means)")
     e.add_argument("--gray", default="lightness", choices=["lightness", "luma601"],

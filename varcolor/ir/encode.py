@@ -16,9 +16,9 @@ from ..color import rgb_to_lab
 from ..errors import InputError
 from .format import Payload
 
-__all__ = ["ENCODERS", "encode"]
+__all__ = ["ENCODERS", "encode", "encode_adaptive", "quantize_chroma"]
 
-ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective")
+ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "adaptive")
 # grid-exclude compares colours quantized to the 10-unit ab bins of the ideepcolor gamut.
 _BIN = 10.0
 
@@ -98,8 +98,9 @@ def quantize_chroma(ab: np.ndarray, colours: int, seed: int = 0) -> tuple[np.nda
     return palette, palette[inverse.ravel()[labels]]
 
 
-def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing: int = 16, patch: int = 0,
-           segments: int = 200, quantize: int | None = None) -> Payload:
+def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing: int = 16, patch: int | None = None,
+           segments: int = 200, quantize: int | None = None, budget: int = 1024,
+           target_psnr: float | None = None) -> Payload:
     """Choose cues from a colour image.
 
     Parameters
@@ -113,10 +114,13 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing:
         Cells per side of the cue grid stretched over the image (``-s``); at most the image size.
     spacing : int
         Grid spacing in cells (``-g``).
-    patch : int
-        Radius in pixels of the square each cue colours when decoded (``-p``).
+    patch : int, optional
+        Radius in pixels of the square each cue colours when decoded (``-p``; default 0, and 3 for
+        ``adaptive``).
     quantize : int, optional
         Store chroma as indices into a palette of this many colours (k-means).
+    budget, target_psnr
+        For ``method="adaptive"`` (see :func:`encode_adaptive`).
 
     Examples
     --------
@@ -130,8 +134,12 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing:
         raise InputError(f"encoding needs a colour image (H×W×3), got shape {rgb.shape}")
     if method not in ENCODERS:
         raise InputError(f"unknown encoder {method!r}; available: {', '.join(ENCODERS)}")
-    if not 0 <= patch <= 255:
+    if patch is not None and not 0 <= patch <= 255:
         raise InputError(f"patch radius must be in 0..255, got {patch}")
+    if method == "adaptive":
+        return encode_adaptive(rgb, budget=budget, target_psnr=target_psnr, grid_size=grid_size,
+                               patch=3 if patch is None else patch, quantize=quantize)
+    patch = 0 if patch is None else patch
     height, width = rgb.shape[:2]
     grid = _grid_shape(grid_size, height, width)
     ab = rgb_to_lab(rgb[..., :3])[..., 1:]
@@ -154,3 +162,122 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing:
     if quantize:
         palette, chroma = quantize_chroma(chroma, quantize)
     return Payload(width, height, grid[1], grid[0], points, chroma, method, patch, palette)
+
+
+def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | None = None, grid_size: int = 64,
+                    patch: int = 3, quantize: int | None = None, work_side: int = 192, max_rounds: int = 30,
+                    solver: str = "auto", base_fraction: float = 0.75, smooth: float = 0.0) -> Payload:
+    """Solver in the loop: add cues where the decoded chroma is worst, until a byte budget or a PSNR.
+
+    Starts from a coarse grid, decodes (at a working size whose longer side is ``work_side``, for
+    speed), and each round adds points at the grid cells with the largest summed chroma error,
+    at most one per 3×3 block of cells per round. Stops when the payload would exceed ``budget``
+    bytes (the round's additions are trimmed to fit), when the working-size PSNR reaches
+    ``target_psnr``, or after ``max_rounds``.
+
+    Defaults come from a sweep on three Kodak images at 560 bytes: a coarse cue grid (64 cells)
+    keeps each irregular position to a few bits, a regular base grid taking 3/4 of the budget
+    compresses to almost nothing, and 7×7 patches average out texture (measured: 29.3 dB against
+    29.0 dB for the best plain grid at 626 bytes).
+
+    Examples
+    --------
+    >>> import skimage.data
+    >>> from varcolor.ir.format import write_payload
+    >>> p = encode_adaptive(skimage.data.coffee() / 255.0, budget=300, work_side=96, max_rounds=4)
+    >>> len(write_payload(p)) <= 300, p.method
+    (True, 'adaptive')
+    """
+    from skimage.transform import resize
+
+    from ..api import colorize
+    from ..color import same_lightness_gray
+    from ..cues import Cues
+    from ..metrics import psnr
+    from .format import write_payload
+
+    rgb = np.asarray(rgb, dtype=np.float64)[..., :3]
+    if budget < 64:
+        raise InputError(f"--budget must be at least 64 bytes, got {budget}")
+    height, width = rgb.shape[:2]
+    grid = _grid_shape(grid_size, height, width)
+    ab = rgb_to_lab(rgb)[..., 1:]
+    scale = min(1.0, work_side / max(height, width))
+    small = (max(2, round(height * scale)), max(2, round(width * scale)))
+    rgb_small = np.clip(resize(rgb, small, order=1, anti_aliasing=True), 0, 1) if scale < 1 else rgb
+    gray_small = same_lightness_gray(rgb_small)
+    ab_small = rgb_to_lab(rgb_small)[..., 1:]
+    cell_of_row = np.minimum((np.arange(small[0]) * grid[0]) // small[0], grid[0] - 1)
+    cell_of_col = np.minimum((np.arange(small[1]) * grid[1]) // small[1], grid[1] - 1)
+
+    def payload_for(points):
+        chroma = np.clip(np.round(_patch_means(ab, _cell_centres(points, grid, (height, width)), patch)), -127, 127)
+        palette = None
+        if quantize:
+            palette, chroma = quantize_chroma(chroma, quantize)
+        return Payload(width, height, grid[1], grid[0], points, chroma, "adaptive", patch, palette)
+
+    def decoded_small(payload):
+        mask = np.zeros(small, bool)
+        cue_ab = np.zeros(small + (2,))
+        ys = np.minimum(((payload.points[:, 0] + 0.5) * small[0] / grid[0]).astype(np.int64), small[0] - 1)
+        xs = np.minimum(((payload.points[:, 1] + 0.5) * small[1] / grid[1]).astype(np.int64), small[1] - 1)
+        mask[ys, xs] = True
+        cue_ab[ys, xs] = payload.ab
+        return colorize(gray_small, Cues(mask, cue_ab), solver=solver)
+
+    # Start with a regular grid worth about half the budget: regular coordinates cost almost
+    # nothing after compression, where each adaptively placed point costs about a byte of position.
+    start = max(4, int(budget * base_fraction / 1.5))
+    spacing = max(1, int(np.sqrt(grid[0] * grid[1] / start)))
+    points = _grid_points(grid, spacing)
+    payload = payload_for(points)
+    while len(write_payload(payload)) > budget and len(points) > 1:
+        points = points[::2]
+        payload = payload_for(points)
+    for _ in range(max_rounds):
+        result = decoded_small(payload)
+        if target_psnr is not None and psnr(result.rgb, rgb_small) >= target_psnr:
+            break
+        error = np.sum((result.ab - ab_small) ** 2, axis=-1)
+        cell_error = np.zeros(grid)
+        np.add.at(cell_error, (cell_of_row[:, None], cell_of_col[None, :]), error)
+        if smooth:  # favour regions of error over single bad pixels (edges, texture)
+            cell_error = ndimage.gaussian_filter(cell_error, smooth)
+        taken = np.zeros(grid, bool)
+        taken[points[:, 0], points[:, 1]] = True
+        blocked = ndimage.binary_dilation(taken, np.ones((3, 3), bool))
+        per_point = len(write_payload(payload)) / max(len(points), 1)
+        room = int((budget - len(write_payload(payload))) / max(per_point, 1.0))
+        want = min(max(8, len(points) // 3), max(room, 0))
+        if want <= 0:
+            break
+        added = []
+        for flat in np.argsort(cell_error, axis=None)[::-1]:
+            gy, gx = divmod(int(flat), grid[1])
+            if cell_error[gy, gx] <= 0 or len(added) >= want:
+                break
+            if blocked[gy, gx]:
+                continue
+            added.append((gy, gx))
+            blocked[max(gy - 1, 0): gy + 2, max(gx - 1, 0): gx + 2] = True
+        if not added:
+            break
+        trial = np.concatenate([points, np.array(added)])
+        candidate = payload_for(trial)
+        if len(write_payload(candidate)) > budget:
+            low, high = 0, len(added)  # keep the largest prefix of this round that fits
+            while low < high:
+                middle = (low + high + 1) // 2
+                if len(write_payload(payload_for(np.concatenate([points, np.array(added[:middle])])))) <= budget:
+                    low = middle
+                else:
+                    high = middle - 1
+            if low == 0:
+                break
+            trial = np.concatenate([points, np.array(added[:low])])
+            candidate = payload_for(trial)
+            points, payload = trial, candidate
+            break
+        points, payload = trial, candidate
+    return payload
