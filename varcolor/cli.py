@@ -472,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-s", "--grid-size", type=int, default=None,
                    help="cue grid cells per side (default: 256; 64 for adaptive)")
     e.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
-    e.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; 3 for adaptive)")
+    e.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)")
     e.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
     e.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
     e.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")

@@ -115,8 +115,8 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing:
     spacing : int
         Grid spacing in cells (``-g``).
     patch : int, optional
-        Radius in pixels of the square each cue colours when decoded (``-p``; default 0, and 3 for
-        ``adaptive``).
+        Radius in pixels of the square each cue colours when decoded (``-p``; default 0, and for
+        ``adaptive`` up to 3 as the grid cells allow).
     quantize : int, optional
         Store chroma as indices into a palette of this many colours (k-means).
     budget, target_psnr
@@ -137,8 +137,8 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing:
     if patch is not None and not 0 <= patch <= 255:
         raise InputError(f"patch radius must be in 0..255, got {patch}")
     if method == "adaptive":
-        return encode_adaptive(rgb, budget=budget, target_psnr=target_psnr, grid_size=grid_size,
-                               patch=3 if patch is None else patch, quantize=quantize)
+        return encode_adaptive(rgb, budget=budget, target_psnr=target_psnr, grid_size=grid_size, patch=patch,
+                               quantize=quantize)
     patch = 0 if patch is None else patch
     height, width = rgb.shape[:2]
     grid = _grid_shape(grid_size, height, width)
@@ -165,7 +165,7 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing:
 
 
 def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | None = None, grid_size: int = 64,
-                    patch: int = 3, quantize: int | None = None, work_side: int = 192, max_rounds: int = 30,
+                    patch: int | None = None, quantize: int | None = None, work_side: int = 192, max_rounds: int = 30,
                     solver: str = "auto", base_fraction: float = 0.75, smooth: float = 0.0) -> Payload:
     """Solver in the loop: add cues where the decoded chroma is worst, until a byte budget or a PSNR.
 
@@ -201,6 +201,8 @@ def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | No
         raise InputError(f"--budget must be at least 64 bytes, got {budget}")
     height, width = rgb.shape[:2]
     grid = _grid_shape(grid_size, height, width)
+    if patch is None:  # up to 7×7, but never wider than about a third of a grid cell
+        patch = int(min(3, min(height / grid[0], width / grid[1]) // 3))
     ab = rgb_to_lab(rgb)[..., 1:]
     scale = min(1.0, work_side / max(height, width))
     small = (max(2, round(height * scale)), max(2, round(width * scale)))
