@@ -69,7 +69,7 @@ class Colorizer:
     solver : {"auto", "direct", "amg"}
         ``"direct"``: sparse LU, exact to round-off, memory grows faster than the image;
         ``"amg"``: GMRES with an algebraic-multigrid preconditioner, linear in memory and time;
-        ``"auto"``: direct for small images on the CPU, amg otherwise.
+        ``"auto"``: direct on the CPU wherever it fits in memory, amg otherwise.
     device : {"cpu", "cuda"}
         Where iterative solvers run (``"cuda"`` needs CuPy and a GPU).
     space : {"lab", "yiq"}

@@ -421,13 +421,21 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", default="levin", choices=METHODS, help="energy (default: %(default)s)")
     p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
                    help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), "
-                        "auto (direct for small images) (default: %(default)s)")
+                        "auto (direct where it fits in memory) (default: %(default)s)")
     p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
     p.add_argument("--tol", type=float, default=1e-6, help="relative residual of iterative solvers (default: %(default)s)")
     p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")
     p.add_argument("--gamut", default="chroma", choices=["chroma", "clip"],
                    help="out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)")
     p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
+
+
+def _add_output_options(p: argparse.ArgumentParser, ext: bool) -> None:
+    """Options of every command that writes images."""
+    if ext:
+        p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -457,9 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--space", default="lab", choices=SPACES,
                    help="chroma propagated: Lab a,b or Levin's YIQ I,Q (default: %(default)s)")
     _add_solve_options(p)
-    p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _add_output_options(p, ext=True)
     p.set_defaults(func=_cmd_colorize)
 
     e = commands.add_parser(
@@ -482,8 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the gray PNG")
     e.add_argument("--embed", action="store_true", help="put the payload inside the gray PNG (no .vcir file)")
     e.add_argument("--plot", action="store_true", help="also write NAME.cues.png: the cues drawn over the gray image")
-    e.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    e.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _add_output_options(e, ext=False)
     e.set_defaults(func=_cmd_encode)
 
     d = commands.add_parser(
@@ -493,9 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-i", "--input", required=True, metavar="IR_DIR", help="IR gray image or folder")
     d.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or folder")
     _add_solve_options(d)
-    d.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
-    d.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
-    d.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _add_output_options(d, ext=True)
     d.set_defaults(func=_cmd_decode)
 
     m = commands.add_parser(

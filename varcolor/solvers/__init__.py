@@ -20,8 +20,6 @@ __all__ = ["SolveInfo", "DirectSolver", "AmgSolver", "GridOperator", "SOLVERS", 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
 SOLVERS = {"direct": DirectSolver, "amg": AmgSolver}
 
-# Below this size the sparse LU is as fast as AMG and exact to round-off (benchmarks/speed.py).
-_AUTO_DIRECT_PIXELS = 250_000
 
 
 def estimate_bytes(solver: str, pixels: int) -> int:
@@ -58,7 +56,10 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu") -> str
         raise InputError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
     pixels = shape[0] * shape[1]
     if name == "auto":
-        name = "direct" if device == "cpu" and pixels <= _AUTO_DIRECT_PIXELS else "amg"
+        # The LU is exact and never fails to converge (AMG stalls on sparse scribbles at 1 MP,
+        # benchmarks/speed.py), so it is the choice wherever it fits in memory on the CPU.
+        fits = estimate_bytes("direct", pixels) <= 0.9 * available_bytes()
+        name = "direct" if device == "cpu" and fits else "amg"
     if name == "direct" and device != "cpu":
         raise InputError("solver 'direct' runs on the CPU only; use solver='amg' with device='cuda'")
     need, have = estimate_bytes(name, pixels), available_bytes()
