@@ -20,6 +20,7 @@ import os
 import platform
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -190,6 +191,8 @@ def main(argv=None) -> int:
     parser.add_argument("--solvers", default=",".join(SOLVERS))
     parser.add_argument("--baseline-patterns", default="random1",
                         help="patterns on which the spsolve and pyamg baselines run")
+    parser.add_argument("--all-patterns-up-to", type=float, default=1.0,
+                        help="larger sizes run the first pattern only (megapixels; default %(default)s)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
@@ -201,8 +204,7 @@ def main(argv=None) -> int:
     solvers = args.solvers.split(",")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    scratch = out / ".speed-solutions"
-    scratch.mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="varcolor-speed-"))  # solutions, compared with the direct one
     rows = []
     for size in sizes:
         for pattern in patterns:
@@ -210,10 +212,13 @@ def main(argv=None) -> int:
                 baseline = solver in ("spsolve", "pyamg")
                 if size > LIMITS[solver] or (baseline and pattern not in args.baseline_patterns.split(",")):
                     continue
+                if size > args.all_patterns_up_to and pattern != patterns[0]:
+                    continue
                 task = {"megapixels": size, "pattern": pattern, "solver": solver,
                         "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy")}
                 row = run(task, args.timeout)
                 rows.append(row)
+                save(out, rows, [], sizes, patterns)  # partial results survive an interrupted run
                 print(f"{size:g} MP {pattern:10s} {solver:8s} " +
                       (row.get("error") or f"{row['seconds']:.2f} s  {row['peak_bytes'] / 1e9:.2f} GB  "
                                             f"{row['iterations']} it"), flush=True)
@@ -226,17 +231,23 @@ def main(argv=None) -> int:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
     updates = [interactive(size) for size in sizes if size <= 1.0]
+    print(save(out, rows, updates, sizes, patterns))
+    return 0
+
+
+def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns) -> str:
+    """Write the JSON, Markdown and plot of the rows so far; returns the Markdown."""
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
-              "rows": rows, "interactive": updates}
+              "rows": [{k: v for k, v in r.items() if k != "solution"} for r in rows], "interactive": updates}
     text = table(rows, sizes, patterns)
-    text += "\n| MP | first solve (amg) | update after one stroke | iterations (first → update) |\n|---|---|---|---|\n"
-    text += "".join(f"| {u['megapixels']:g} | {u['first_seconds']:.2f} s | {u['update_seconds']:.2f} s | "
-                    f"{u['first_iterations']} → {u['update_iterations']} |\n" for u in updates)
+    if updates:
+        text += "\n| MP | first solve (amg) | update after one stroke | iterations (first → update) |\n|---|---|---|---|\n"
+        text += "".join(f"| {u['megapixels']:g} | {u['first_seconds']:.2f} s | {u['update_seconds']:.2f} s | "
+                        f"{u['first_iterations']} → {u['update_iterations']} |\n" for u in updates)
     (out / "speed.json").write_text(json.dumps(report, indent=1))
     (out / "speed.md").write_text(text)
     plot(rows, out / "speed.png")
-    print(text)
-    return 0
+    return text
 
 
 if __name__ == "__main__":
