@@ -216,3 +216,28 @@ def test_encode_refuses_gray_input(tmp_path, capsys):
     varcolor.write_image(tmp_path / "g.png", np.full((10, 10), 0.5))
     code, _, err = run(capsys, "encode", "-i", tmp_path / "g.png", "-o", tmp_path / "ir")
     assert code == 2 and "colour image" in err
+
+
+def test_recolor_scores_and_deletes_gray_only_after_output(tmp_path, capsys):
+    source = tmp_path / "in"
+    varcolor.write_image(source / "a.png", photo("coffee", (48, 64)))
+    varcolor.write_image(source / "b.png", photo("astronaut", (40, 40)))
+    code, out, _ = run(capsys, "recolor", "-i", source, "-o", tmp_path / "out", "--ir", tmp_path / "ir",
+                       "--delete-gray", "--budget", 200, "-q")
+    assert code == 0 and "| mean (2) |" in out
+    assert sorted(p.name for p in (tmp_path / "ir").iterdir()) == ["a.vcir", "b.vcir"]  # grays deleted
+    assert (tmp_path / "out" / "a.png").is_file() and (tmp_path / "out" / "b.png").is_file()
+
+
+def test_workers_give_the_same_outputs(tmp_path, capsys):
+    source = tmp_path / "in"
+    for k in range(3):
+        make_pair(source, f"img{k}", seed=k)
+    make_pair(source, "bad", seed=9)
+    (source / "bad_marked.png").write_bytes(b"garbage")
+    code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "serial", "-q")
+    assert code == 1
+    code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "parallel", "--workers", 2)
+    assert code == 1 and "colorized 3, skipped 0, failed 1" in err and "bad_marked.png" in err
+    for k in range(3):
+        assert (tmp_path / "serial" / f"img{k}.png").read_bytes() == (tmp_path / "parallel" / f"img{k}.png").read_bytes()

@@ -12,8 +12,12 @@ import csv
 import io as _io
 import json
 import math
+import shutil
 import sys
+import tempfile
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -180,11 +184,12 @@ def _cmd_colorize(args) -> int:
 
 def _run_jobs(jobs: list[_Job], verb: str, args, single: bool) -> int:
     """Run jobs with the safety rules: never write over an input, keep existing outputs unless
-    --overwrite, go on past a failed item (a single-file run fails at once), report at the end."""
+    --overwrite, go on past a failed item (a single-file run fails at once), report at the end.
+    With ``--workers N`` the checked jobs run in N processes."""
     if not jobs:
         raise InputError(f"{args.input}: no images found")
-    failures, skipped, done = [], [], 0
-    for job in tqdm(jobs, desc=verb, unit="img", disable=args.quiet or single or None, file=sys.stderr):
+    failures, skipped, ready = [], [], []
+    for job in jobs:
         try:
             if job.skip:
                 skipped.append(job.skip)
@@ -195,20 +200,60 @@ def _run_jobs(jobs: list[_Job], verb: str, args, single: bool) -> int:
                     raise InputError(f"{output}: refusing to overwrite an input file")
             existing = [o for o in job.outputs if o.exists()]
             if existing and not args.overwrite:
-                message = f"{existing[0]}: exists; kept (use --overwrite to replace it)"
-                if single:
-                    raise InputError(message)
-                skipped.append(message)
-                continue
-            note = job.run()
-            if note:
-                _warn(note)
-            done += 1
+                raise _Kept(f"{existing[0]}: exists; kept (use --overwrite to replace it)")
+            ready.append(job)
+        except _Kept as kept:
+            if single:
+                raise InputError(str(kept)) from None
+            skipped.append(str(kept))
         except VarcolorError as exc:
             if single:
                 raise
             failures.append(str(exc))
+    workers = max(1, getattr(args, "workers", 1) or 1)
+    bar = tqdm(total=len(ready), desc=verb, unit="img", disable=args.quiet or single or None, file=sys.stderr)
+    done = 0
+    # Fresh (spawned) processes: forking after numba's OpenMP threads have started is unsafe.
+    parallel = workers > 1 and len(ready) > 1
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if parallel else _InProcess() as pool:
+        for outcome in pool.map(_attempt, [job.run for job in ready]):
+            bar.update()
+            if isinstance(outcome, VarcolorError):
+                if single:
+                    raise outcome
+                failures.append(str(outcome))
+                continue
+            if outcome:
+                _warn(outcome)
+            done += 1
+    bar.close()
     return _report(verb, done, skipped, failures, args.quiet)
+
+
+class _Kept(Exception):
+    """An existing output that is kept (skipped, or an error for a single file)."""
+
+
+def _attempt(run: Callable[[], str]) -> str | VarcolorError:
+    """Run one job, returning its user-facing error instead of raising it (so a pool goes on)."""
+    try:
+        return run()
+    except VarcolorError as exc:
+        return exc
+
+
+class _InProcess:
+    """The executor interface, run in this process (no pool for one worker)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    @staticmethod
+    def map(function, items):
+        return map(function, items)
 
 
 def _report(verb: str, done: int, skipped: list[str], failures: list[str], quiet: bool) -> int:
@@ -414,6 +459,40 @@ def _has_chunk(path: Path) -> bool:
         return True  # a damaged PNG: let decoding report it
 
 
+def _cmd_recolor(args) -> int:
+    """encode + decode + metrics in one go (automatic-recolorization's recolor.py)."""
+    source, output = Path(args.input), Path(args.output)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder")
+    temporary = None if args.ir else tempfile.mkdtemp(prefix="varcolor-ir-")
+    ir_dir = Path(args.ir or temporary)
+    try:
+        encoding = argparse.Namespace(**{**vars(args), "method": args.encoder, "output": str(ir_dir)})
+        codes = [_cmd_encode(encoding)]
+        ir_input = ir_dir / f"{source.stem}.png" if source.is_file() else ir_dir
+        decoding = argparse.Namespace(**{**vars(args), "input": str(ir_input), "ext": ".png"})
+        codes.append(_cmd_decode(decoding))
+        scoring = argparse.Namespace(input=str(output), reference=str(source), ab=False, format="md",
+                                     output=None, overwrite=False, quiet=args.quiet)
+        codes.append(_cmd_metrics(scoring))
+        if args.delete_gray:
+            _delete_decoded_grays(ir_dir, output, source.is_file(), source.stem)
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+    return max(codes)
+
+
+def _delete_decoded_grays(ir_dir: Path, output: Path, single: bool, stem: str) -> None:
+    """Delete IR gray images whose decoded output exists (and only those)."""
+    pairs = ([(ir_dir / f"{stem}.png", output)] if single else
+             [(ir_dir / rel, (output / rel).with_suffix(".png")) for rel in walk_images(ir_dir)
+              if not rel.name.endswith(_PLOT_SUFFIX)])
+    for gray_path, decoded in pairs:
+        if gray_path.is_file() and decoded.is_file():
+            gray_path.unlink()
+
+
 # ---------------------------------------------------------------- parser
 
 def _add_solve_options(p: argparse.ArgumentParser) -> None:
@@ -430,11 +509,28 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
 
 
+def _add_encode_options(p: argparse.ArgumentParser) -> None:
+    """Options of the encoder (encode, recolor)."""
+    p.add_argument("-s", "--grid-size", type=int, default=None,
+                   help="cue grid cells per side (default: 256; 64 for adaptive)")
+    p.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
+    p.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)")
+    p.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
+    p.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
+    p.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")
+    p.add_argument("--quantize", type=int, metavar="K", help="store chroma as a K-colour palette (k-means)")
+    p.add_argument("--gray", default="lightness", choices=["lightness", "luma601"],
+                   help="gray image: same CIE lightness (default) or Rec.601 luma")
+    p.add_argument("--embed", action="store_true", help="put the payload inside the gray PNG (no .vcir file)")
+    p.add_argument("--plot", action="store_true", help="also write NAME.cues.png: the cues drawn over the gray image")
+
+
 def _add_output_options(p: argparse.ArgumentParser, ext: bool) -> None:
     """Options of every command that writes images."""
     if ext:
         p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="images processed in parallel (default: 1)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
 
@@ -475,19 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-i", "--input", required=True, metavar="IN", help="colour image or folder")
     e.add_argument("-o", "--output", required=True, metavar="IR_DIR", help="output folder")
     e.add_argument("-m", "--method", default="grid", choices=ENCODERS, help="cue selection (default: %(default)s)")
-    e.add_argument("-s", "--grid-size", type=int, default=None,
-                   help="cue grid cells per side (default: 256; 64 for adaptive)")
-    e.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
-    e.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)")
-    e.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
-    e.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
-    e.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")
-    e.add_argument("--quantize", type=int, metavar="K", help="store chroma as a K-colour palette (k-means)")
-    e.add_argument("--gray", default="lightness", choices=["lightness", "luma601"],
-                   help="gray image: same CIE lightness (default) or Rec.601 luma")
+    _add_encode_options(e)
     e.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the gray PNG")
-    e.add_argument("--embed", action="store_true", help="put the payload inside the gray PNG (no .vcir file)")
-    e.add_argument("--plot", action="store_true", help="also write NAME.cues.png: the cues drawn over the gray image")
     _add_output_options(e, ext=False)
     e.set_defaults(func=_cmd_encode)
 
@@ -500,6 +585,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_solve_options(d)
     _add_output_options(d, ext=True)
     d.set_defaults(func=_cmd_decode)
+
+    r = commands.add_parser(
+        "recolor", help="encode + decode + metrics in one go",
+        description="Encode colour images to IRs, decode them back with a varcolor solver and score the "
+                    "results against the originals (a file or a folder, recursively).")
+    r.add_argument("-i", "--input", required=True, metavar="IN", help="colour image or folder")
+    r.add_argument("-o", "--output", required=True, metavar="OUT", help="decoded image (file input) or folder")
+    r.add_argument("--ir", metavar="IR_DIR", help="keep the IRs here (default: a temporary folder)")
+    r.add_argument("--delete-gray", action="store_true",
+                   help="delete each IR gray image once its decoded output is written")
+    r.add_argument("-m", "--encoder", default="adaptive", choices=ENCODERS, help="cue selection (default: %(default)s)")
+    _add_encode_options(r)
+    _add_solve_options(r)
+    _add_output_options(r, ext=False)
+    r.set_defaults(func=_cmd_recolor)
 
     m = commands.add_parser(
         "metrics", help="score results against references",
