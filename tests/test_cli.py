@@ -241,3 +241,24 @@ def test_workers_give_the_same_outputs(tmp_path, capsys):
     assert code == 1 and "colorized 3, skipped 0, failed 1" in err and "bad_marked.png" in err
     for k in range(3):
         assert (tmp_path / "serial" / f"img{k}.png").read_bytes() == (tmp_path / "parallel" / f"img{k}.png").read_bytes()
+
+
+def test_watch_encodes_new_images_until_interrupted(tmp_path):
+    import signal
+    import time
+
+    source = tmp_path / "in"
+    source.mkdir()
+    watcher = subprocess.Popen([sys.executable, "-m", "varcolor.cli", "encode", "-i", str(source), "-o",
+                                str(tmp_path / "ir"), "--watch", "--watch-interval", "0.2", "-s", "16", "-g", "4"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        varcolor.write_image(source / "late.png", photo("coffee", (32, 40)))
+        deadline = time.time() + 60
+        while not (tmp_path / "ir" / "late.vcir").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert (tmp_path / "ir" / "late.vcir").exists()
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        _, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0 and "stopped watching" in err

@@ -15,6 +15,7 @@ import math
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -381,7 +382,9 @@ def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path 
     return ""
 
 
-def _cmd_encode(args) -> int:
+def _encode_jobs(args, settled_before: float | None = None) -> list[_Job]:
+    """Encode jobs for every image under ``args.input`` (only files unchanged since
+    ``settled_before``, when given: a file still being copied is left for later)."""
     source, output = Path(args.input), Path(args.output)
     if source.is_file():
         items = [(source, output / f"{source.stem}.png")]
@@ -391,11 +394,43 @@ def _cmd_encode(args) -> int:
                  if not rel.name.endswith(_PLOT_SUFFIX)]
     jobs = []
     for image, gray_path in items:
+        if settled_before is not None and image.stat().st_mtime > settled_before:
+            continue
         sidecar = None if args.embed else gray_path.with_suffix(".vcir")
         plot = gray_path.with_name(gray_path.stem + _PLOT_SUFFIX) if args.plot else None
         outputs = [gray_path] + [p for p in (sidecar, plot) if p is not None]
         jobs.append(_Job([image], outputs, partial(_encode_one, image, gray_path, sidecar, plot, args)))
-    return _run_jobs(jobs, "encoded", args, single=source.is_file())
+    return jobs
+
+
+def _cmd_encode(args) -> int:
+    if getattr(args, "watch", False):
+        return _watch_encode(args)
+    return _run_jobs(_encode_jobs(args), "encoded", args, single=Path(args.input).is_file())
+
+
+def _watch_encode(args) -> int:
+    """Encode what is there, then every new image that appears, until interrupted (Ctrl-C)."""
+    source = Path(args.input)
+    if not source.is_dir():
+        raise InputError(f"{source}: --watch needs a folder")
+    print(f"varcolor: watching {source} (Ctrl-C to stop)", file=sys.stderr)
+    failed: set[Path] = set()
+    try:
+        while True:
+            jobs = [job for job in _encode_jobs(args, settled_before=time.time() - 1.0)
+                    if job.inputs[0] not in failed and not any(o.exists() for o in job.outputs)]
+            for job in jobs:
+                outcome = _attempt(job.run)
+                if isinstance(outcome, VarcolorError):  # reported once, not retried until it changes
+                    failed.add(job.inputs[0])
+                    _error(str(outcome))
+                elif not args.quiet:
+                    print(f"varcolor: encoded {job.inputs[0]}", file=sys.stderr)
+            time.sleep(args.watch_interval)
+    except KeyboardInterrupt:
+        print("varcolor: stopped watching", file=sys.stderr)
+        return 0
 
 
 def _read_ir(gray_path: Path):
@@ -573,6 +608,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-m", "--method", default="grid", choices=ENCODERS, help="cue selection (default: %(default)s)")
     _add_encode_options(e)
     e.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the gray PNG")
+    e.add_argument("--watch", action="store_true", help="keep encoding new images that appear in IN until Ctrl-C")
+    e.add_argument("--watch-interval", type=float, default=2.0, metavar="S", help="seconds between looks (default: 2)")
     _add_output_options(e, ext=False)
     e.set_defaults(func=_cmd_encode)
 
