@@ -31,7 +31,7 @@ def estimate_bytes(solver: str, pixels: int) -> int:
     megapixels = pixels / 1e6
     if solver == "direct":
         return int(2.3e9 * max(megapixels, 1e-3) ** 1.09)
-    return int(1100 * pixels + 50e6)
+    return int(1250 * pixels + 50e6)
 
 
 def available_bytes() -> int:

@@ -3,7 +3,10 @@
 Levin's exact system is far from symmetric: a pixel in a flat region listens almost only to its
 most similar neighbour, while edge pixels listen to both sides. Symmetric multigrids (smoothed
 aggregation, Ruge–Stüben, geometric) need 80–300 GMRES iterations on it; AIR (approximate ideal
-restriction, built for such directed problems) needs 12–20. pyamg builds the hierarchy on the CPU;
+restriction, built for such directed problems) needs 12–40 on Kodak photos with 1 % random cues.
+It does not yet converge everywhere: on a smooth 1 MP image with grid, sparse-random or scribbled
+cues GMRES stalls at a relative residual of ~2e-2 (benchmarks/results/speed.md), which is why
+``solver="auto"`` prefers the exact LU wherever it fits. pyamg builds the hierarchy on the CPU;
 the cycle below is plain sparse-matrix array code, so the same code runs on NumPy/SciPy or CuPy.
 """
 
