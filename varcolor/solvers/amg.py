@@ -4,9 +4,8 @@ Levin's exact system is far from symmetric: a pixel in a flat region listens alm
 most similar neighbour, while edge pixels listen to both sides. Symmetric multigrids (smoothed
 aggregation, Ruge–Stüben, geometric) need 80–300 GMRES iterations on it; AIR (approximate ideal
 restriction, built for such directed problems) needs 12–40 on Kodak photos with 1 % random cues.
-It does not yet converge everywhere: on a smooth 1 MP image with grid, sparse-random or scribbled
-cues GMRES stalls at a relative residual of ~2e-2 (benchmarks/results/speed.md), which is why
-``solver="auto"`` prefers the exact LU wherever it fits. pyamg builds the hierarchy on the CPU;
+Hard cases (a smooth 1 MP photo with grid, sparse-random or scribbled cues) need 100–300
+iterations, so ``solver="auto"`` prefers the exact LU wherever it fits (benchmarks/results/speed.md). pyamg builds the hierarchy on the CPU;
 the cycle below is plain sparse-matrix array code, so the same code runs on NumPy/SciPy or CuPy.
 """
 
@@ -30,8 +29,9 @@ _AIR_OPTIONS = {"strength": ("classical", {"theta": 0.5, "norm": "min"}),
                 "restrict": ("air", {"theta": 0.05, "degree": 1})}
 _F_SWEEPS = 2
 _C_SWEEPS = 1
-# The preconditioner only needs to be close to A⁻¹; single precision halves its memory traffic.
-_CYCLE_DTYPE = np.float32
+# Double precision throughout: the systems can be so ill-conditioned (a coarsest level of condition
+# 1e13 on a smooth 1 MP photo) that a single-precision cycle makes GMRES stall at a residual of 2e-2.
+_CYCLE_DTYPE = np.float64
 
 
 class AirHierarchy:
@@ -71,7 +71,7 @@ class AirHierarchy:
         first["c_scale"] = self.backend.asarray((inverse * ~fine)[:, None], _CYCLE_DTYPE)
 
     def precondition(self, b):
-        """One V-cycle for ``A x = b``, in single precision, returned in ``b``'s precision."""
+        """One V-cycle for ``A x = b`` in the cycle's precision, returned in ``b``'s precision."""
         return self.vcycle(b.astype(_CYCLE_DTYPE)).astype(b.dtype)
 
     def vcycle(self, b, level: int = 0):
