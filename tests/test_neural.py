@@ -1,0 +1,223 @@
+"""The SIGGRAPH17 network, its weights loading and its hint encoding (no official weights needed)."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import varcolor  # noqa: E402
+from varcolor.errors import InputError  # noqa: E402
+from varcolor.neural.hints import hint_planes, network_input, planes_to_cues  # noqa: E402
+from varcolor.neural.siggraph17 import SIGGRAPH17  # noqa: E402
+from varcolor.neural.weights import load  # noqa: E402
+
+# The official state-dict layout (colorization-pytorch's SIGGRAPHGenerator, siggraph17-df00044c.pth).
+OFFICIAL = [
+    ("model1.0.weight", (64, 4, 3, 3)),
+    ("model1.0.bias", (64,)),
+    ("model1.2.weight", (64, 64, 3, 3)),
+    ("model1.2.bias", (64,)),
+    ("model1.4.weight", (64,)),
+    ("model1.4.bias", (64,)),
+    ("model1.4.running_mean", (64,)),
+    ("model1.4.running_var", (64,)),
+    ("model1.4.num_batches_tracked", ()),
+    ("model2.0.weight", (128, 64, 3, 3)),
+    ("model2.0.bias", (128,)),
+    ("model2.2.weight", (128, 128, 3, 3)),
+    ("model2.2.bias", (128,)),
+    ("model2.4.weight", (128,)),
+    ("model2.4.bias", (128,)),
+    ("model2.4.running_mean", (128,)),
+    ("model2.4.running_var", (128,)),
+    ("model2.4.num_batches_tracked", ()),
+    ("model3.0.weight", (256, 128, 3, 3)),
+    ("model3.0.bias", (256,)),
+    ("model3.2.weight", (256, 256, 3, 3)),
+    ("model3.2.bias", (256,)),
+    ("model3.4.weight", (256, 256, 3, 3)),
+    ("model3.4.bias", (256,)),
+    ("model3.6.weight", (256,)),
+    ("model3.6.bias", (256,)),
+    ("model3.6.running_mean", (256,)),
+    ("model3.6.running_var", (256,)),
+    ("model3.6.num_batches_tracked", ()),
+    ("model4.0.weight", (512, 256, 3, 3)),
+    ("model4.0.bias", (512,)),
+    ("model4.2.weight", (512, 512, 3, 3)),
+    ("model4.2.bias", (512,)),
+    ("model4.4.weight", (512, 512, 3, 3)),
+    ("model4.4.bias", (512,)),
+    ("model4.6.weight", (512,)),
+    ("model4.6.bias", (512,)),
+    ("model4.6.running_mean", (512,)),
+    ("model4.6.running_var", (512,)),
+    ("model4.6.num_batches_tracked", ()),
+    ("model5.0.weight", (512, 512, 3, 3)),
+    ("model5.0.bias", (512,)),
+    ("model5.2.weight", (512, 512, 3, 3)),
+    ("model5.2.bias", (512,)),
+    ("model5.4.weight", (512, 512, 3, 3)),
+    ("model5.4.bias", (512,)),
+    ("model5.6.weight", (512,)),
+    ("model5.6.bias", (512,)),
+    ("model5.6.running_mean", (512,)),
+    ("model5.6.running_var", (512,)),
+    ("model5.6.num_batches_tracked", ()),
+    ("model6.0.weight", (512, 512, 3, 3)),
+    ("model6.0.bias", (512,)),
+    ("model6.2.weight", (512, 512, 3, 3)),
+    ("model6.2.bias", (512,)),
+    ("model6.4.weight", (512, 512, 3, 3)),
+    ("model6.4.bias", (512,)),
+    ("model6.6.weight", (512,)),
+    ("model6.6.bias", (512,)),
+    ("model6.6.running_mean", (512,)),
+    ("model6.6.running_var", (512,)),
+    ("model6.6.num_batches_tracked", ()),
+    ("model7.0.weight", (512, 512, 3, 3)),
+    ("model7.0.bias", (512,)),
+    ("model7.2.weight", (512, 512, 3, 3)),
+    ("model7.2.bias", (512,)),
+    ("model7.4.weight", (512, 512, 3, 3)),
+    ("model7.4.bias", (512,)),
+    ("model7.6.weight", (512,)),
+    ("model7.6.bias", (512,)),
+    ("model7.6.running_mean", (512,)),
+    ("model7.6.running_var", (512,)),
+    ("model7.6.num_batches_tracked", ()),
+    ("model8up.0.weight", (512, 256, 4, 4)),
+    ("model8up.0.bias", (256,)),
+    ("model3short8.0.weight", (256, 256, 3, 3)),
+    ("model3short8.0.bias", (256,)),
+    ("model8.1.weight", (256, 256, 3, 3)),
+    ("model8.1.bias", (256,)),
+    ("model8.3.weight", (256, 256, 3, 3)),
+    ("model8.3.bias", (256,)),
+    ("model8.5.weight", (256,)),
+    ("model8.5.bias", (256,)),
+    ("model8.5.running_mean", (256,)),
+    ("model8.5.running_var", (256,)),
+    ("model8.5.num_batches_tracked", ()),
+    ("model9up.0.weight", (256, 128, 4, 4)),
+    ("model9up.0.bias", (128,)),
+    ("model2short9.0.weight", (128, 128, 3, 3)),
+    ("model2short9.0.bias", (128,)),
+    ("model9.1.weight", (128, 128, 3, 3)),
+    ("model9.1.bias", (128,)),
+    ("model9.3.weight", (128,)),
+    ("model9.3.bias", (128,)),
+    ("model9.3.running_mean", (128,)),
+    ("model9.3.running_var", (128,)),
+    ("model9.3.num_batches_tracked", ()),
+    ("model10up.0.weight", (128, 128, 4, 4)),
+    ("model10up.0.bias", (128,)),
+    ("model1short10.0.weight", (128, 64, 3, 3)),
+    ("model1short10.0.bias", (128,)),
+    ("model10.1.weight", (128, 128, 3, 3)),
+    ("model10.1.bias", (128,)),
+    ("model_class.0.weight", (529, 256, 1, 1)),
+    ("model_class.0.bias", (529,)),
+    ("model_out.0.weight", (2, 128, 1, 1)),
+    ("model_out.0.bias", (2,)),
+]
+
+
+def test_layout_equals_the_official_table():
+    state = SIGGRAPH17().state_dict()
+    assert [(k, tuple(v.shape)) for k, v in state.items()] == OFFICIAL
+    assert len(OFFICIAL) == 107
+    assert sum(p.numel() for p in SIGGRAPH17().parameters()) == 34_187_027
+
+
+def test_width_quarter_is_about_two_million_parameters():
+    count = sum(p.numel() for p in SIGGRAPH17(width=0.25).parameters())
+    assert 2.0e6 < count < 2.3e6
+
+
+def outputs(net, x):
+    with torch.no_grad():
+        return net(x)
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_checkpoint_round_trip(tmp_path, suffix):
+    torch.manual_seed(0)
+    net = SIGGRAPH17(width=0.25).eval()
+    path = tmp_path / f"w{suffix}"
+    state = {f"module.{k}": v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    if suffix == ".pth":
+        torch.save(state, path)
+    else:
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in state.items()}, str(path), metadata={"mask_cent": "0.5"})
+    loaded = load(path, mask_cent=None if suffix == ".safetensors" else 0.5)
+    assert loaded.width == 0.25 and loaded.mask_cent == 0.5
+    x = torch.randn(1, 4, 32, 40)
+    for a, b in zip(outputs(net, x), outputs(loaded, x)):
+        assert torch.equal(a, b)
+
+
+def test_bad_weight_files(tmp_path):
+    net = SIGGRAPH17(width=0.25)
+    state = net.state_dict()
+    wrong = dict(state)
+    wrong["model_out.0.weight"] = torch.zeros(3, 32, 1, 1)
+    torch.save(wrong, tmp_path / "wrong.pth")
+    with pytest.raises(InputError, match="wrong shape: model_out.0.weight"):
+        load(tmp_path / "wrong.pth", mask_cent=0)
+    del state["model5.0.weight"]
+    torch.save(state, tmp_path / "missing.pth")
+    with pytest.raises(InputError, match="missing: model5.0.weight"):
+        load(tmp_path / "missing.pth", mask_cent=0)
+    torch.save(net.state_dict(), tmp_path / "full.pth")
+    data = (tmp_path / "full.pth").read_bytes()
+    (tmp_path / "cut.pth").write_bytes(data[: len(data) // 3])
+    with pytest.raises(InputError, match="cannot read weights"):
+        load(tmp_path / "cut.pth", mask_cent=0)
+    with pytest.raises(InputError, match="unknown checkpoint"):
+        load(tmp_path / "full.pth")
+    with pytest.raises(InputError, match="not found"):
+        load(tmp_path / "absent.pth", mask_cent=0)
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_pickled_code_is_refused(tmp_path, capsys):
+    with open(tmp_path / "evil.pth", "wb") as f:
+        pickle.dump({"model1.0.weight": _Exploit()}, f)
+    with pytest.raises(InputError, match="cannot read weights"):
+        load(tmp_path / "evil.pth", mask_cent=0)
+    assert "must never run" not in capsys.readouterr().out
+
+
+def test_hints_land_in_the_right_cells():
+    cues = varcolor.Cues.from_points([{"y": 0, "x": 0, "a": 11, "b": -22},
+                                      {"y": 63, "x": 95, "a": 33, "b": 44},
+                                      {"y": 10, "x": 50, "a": 20, "b": 0},
+                                      {"y": 11, "x": 51, "a": 40, "b": 0}], shape=(64, 96))
+    ab, marked = hint_planes(cues, (8, 16))  # cells of 8×6 pixels
+    assert marked.sum() == 3
+    assert ab[0, 0].tolist() == [11, -22] and ab[7, 15].tolist() == [33, 44]
+    assert ab[1, 8].tolist() == [30, 0]  # two cues in one cell: their mean
+    back = planes_to_cues(ab, marked, (64, 96))
+    assert back.mask[0:8, 0:6].all() and back.count == 3 * 48
+
+
+def test_network_input_normalisation():
+    gray = np.full((40, 48), 0.5)
+    cues = varcolor.Cues.from_points([{"y": 0, "x": 0, "a": 55, "b": -110}], shape=gray.shape)
+    x = network_input(gray, cues, mask_cent=0.5, size=(16, 24))
+    lightness = varcolor.color.lightness_of_gray(np.array(0.5))
+    assert tuple(x.shape) == (1, 4, 16, 24)
+    assert torch.allclose(x[0, 0], torch.full((16, 24), float((lightness - 50) / 100)), atol=1e-5)
+    assert x[0, 1, 0, 0].item() == pytest.approx(0.5) and x[0, 2, 0, 0].item() == pytest.approx(-1.0)
+    assert x[0, 3, 0, 0].item() == 0.5 and x[0, 3, 5, 5].item() == -0.5
+    with pytest.raises(InputError, match="multiple of 8"):
+        network_input(gray, cues, 0.5, size=(15, 24))

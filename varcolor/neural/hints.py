@@ -1,0 +1,69 @@
+"""Cues ↔ the network's input at its working size.
+
+The input is 4 channels: ``(L − 50)/100`` of the gray image, the hint chroma ``ab/110`` (0 where
+no hint), and the hint mask minus ``mask_cent``. A working-size cell holds the area-average of
+the cue chroma falling in it and is marked where any cue falls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skimage.transform import resize
+
+from ..color import lightness_of_gray, to_gray
+from ..cues import Cues
+from ..errors import InputError
+from .siggraph17 import AB_NORM, L_CENTER, L_NORM
+
+
+def _cells(shape: tuple[int, int], size: tuple[int, int]):
+    """Working-size cell (row, column) of each pixel row and column."""
+    rows = np.minimum((np.arange(shape[0]) * size[0]) // shape[0], size[0] - 1)
+    cols = np.minimum((np.arange(shape[1]) * size[1]) // shape[1], size[1] - 1)
+    return rows, cols
+
+
+def hint_planes(cues: Cues, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(ab ``h×w×2``, mask ``h×w``) at working size ``size``: per cell, the mean chroma of the cue
+    pixels inside it, and whether it has any.
+
+    >>> import numpy as np
+    >>> mask = np.zeros((8, 8), bool); mask[0, 0] = mask[1, 1] = True
+    >>> ab = np.zeros((8, 8, 2)); ab[0, 0] = (10, 0); ab[1, 1] = (30, 0)
+    >>> planes, marked = hint_planes(Cues(mask, ab), (4, 4))
+    >>> planes[0, 0].tolist(), int(marked.sum())
+    ([20.0, 0.0], 1)
+    """
+    rows, cols = _cells(cues.shape, size)
+    ys, xs = np.nonzero(cues.mask)
+    index = rows[ys] * size[1] + cols[xs]
+    count = np.bincount(index, minlength=size[0] * size[1])
+    total = np.stack([np.bincount(index, weights=cues.ab[ys, xs, c], minlength=size[0] * size[1])
+                      for c in range(2)], axis=-1)
+    marked = count > 0
+    ab = np.where(marked[:, None], total / np.maximum(count, 1)[:, None], 0.0)
+    return ab.reshape(size + (2,)), marked.reshape(size)
+
+
+def planes_to_cues(ab: np.ndarray, marked: np.ndarray, shape: tuple[int, int]) -> Cues:
+    """The inverse: each marked working-size cell becomes a cue over the pixels it covers."""
+    rows, cols = _cells(shape, marked.shape)
+    mask = marked[rows][:, cols]
+    return Cues(mask, np.where(mask[..., None], ab[rows][:, cols], 0.0))
+
+
+def network_input(gray: np.ndarray, cues: Cues, mask_cent: float, size: int | tuple[int, int] = 256) -> torch.Tensor:
+    """The normalised 1×4×h×w input for ``gray`` (any size) and its cues, at working size ``size``."""
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    if size[0] % 8 or size[1] % 8:
+        raise InputError(f"the working size must be a multiple of 8, got {size}")
+    gray = to_gray(gray)
+    if cues.shape != gray.shape:
+        raise InputError(f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image is "
+                         f"{gray.shape[1]}×{gray.shape[0]}")
+    lightness = resize(lightness_of_gray(gray), size, order=1, anti_aliasing=True)
+    ab, marked = hint_planes(cues, size)
+    planes = np.concatenate([((lightness - L_CENTER) / L_NORM)[None], np.moveaxis(ab / AB_NORM, -1, 0),
+                             (marked.astype(np.float64) - mask_cent)[None]], axis=0)
+    return torch.from_numpy(planes[None].astype(np.float32))

@@ -1,0 +1,99 @@
+"""Loading network weights safely: safetensors, or ``torch.load(weights_only=True)``; never pickles.
+
+Weights are looked up as given, then in ``models/`` beside the package, then in
+``$VARCOLOR_MODELS``; nothing is downloaded. The width of the network is read from the shapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+
+from ..errors import InputError
+from .siggraph17 import SIGGRAPH17
+
+#: SHA-256 of known official checkpoints → the mask encoding they were trained with.
+KNOWN_MASK_CENT = {
+    "df00044c0a4d7c3edcecf6f75437ce346a66e7a42612d9b968e1a7e17dbc6f66": 0.0,  # siggraph17-df00044c.pth
+}
+MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
+
+
+def find_weights(path: str | os.PathLike) -> Path:
+    """``path`` itself, or the file of that name in ``models/`` or ``$VARCOLOR_MODELS``."""
+    candidates = [Path(path), MODELS_DIR / Path(path).name]
+    if os.environ.get("VARCOLOR_MODELS"):
+        candidates.append(Path(os.environ["VARCOLOR_MODELS"]) / Path(path).name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise InputError(f"{path}: weights file not found (looked in {', '.join(str(c.parent) for c in candidates)}); "
+                     "varcolor never downloads weights — see README, 'Neural prior'")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_state(path: Path) -> tuple[dict, dict]:
+    """(state dict, metadata) from a safetensors or PyTorch file, refusing pickled code."""
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors import safe_open
+
+            state, metadata = {}, {}
+            with safe_open(str(path), framework="pt") as f:
+                metadata = dict(f.metadata() or {})
+                for key in f.keys():
+                    state[key] = f.get_tensor(key)
+            return state, metadata
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch and safetensors raise many types for a bad file
+        raise InputError(f"{path}: cannot read weights ({str(exc).splitlines()[0][:200]})") from None
+    if isinstance(loaded, dict) and "state_dict" in loaded and isinstance(loaded["state_dict"], dict):
+        loaded = loaded["state_dict"]
+    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+        raise InputError(f"{path}: not a state dict of tensors")
+    return loaded, {}
+
+
+def load(path: str | os.PathLike, mask_cent: float | None = None) -> SIGGRAPH17:
+    """A :class:`SIGGRAPH17` with the weights of ``path`` (width and global branch read from them).
+
+    ``mask_cent`` is the value subtracted from the hint mask: known official checkpoints set it
+    (0 for ``siggraph17-df00044c.pth``), our safetensors files carry it in their metadata; for any
+    other file it must be given (0 for Caffe-converted weights, 0.5 for the retrained ``pytorch.pth``).
+    The returned network is in eval mode with ``net.mask_cent`` set.
+    """
+    path = find_weights(path)
+    state, metadata = read_state(path)
+    state = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
+    if "model1.0.weight" not in state:
+        raise InputError(f"{path}: not SIGGRAPH17 weights (no model1.0.weight)")
+    width = state["model1.0.weight"].shape[0] / 64
+    net = SIGGRAPH17(width=width, global_hints=any(k.startswith("model_global.") for k in state))
+    expected = net.state_dict()
+    optional = {k for k in expected if k.endswith("num_batches_tracked")}
+    missing = sorted(set(expected) - set(state) - optional)
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or wrong:
+        details = "; ".join(f"{label}: {', '.join(keys[:4])}{' …' if len(keys) > 4 else ''}"
+                            for label, keys in (("missing", missing), ("unexpected", unexpected),
+                                                ("wrong shape", wrong)) if keys)
+        raise InputError(f"{path}: keys differ from a SIGGRAPH17 of width {width:g} ({details})")
+    net.load_state_dict({**{k: expected[k] for k in optional}, **state})
+    if mask_cent is None:
+        mask_cent = float(metadata["mask_cent"]) if "mask_cent" in metadata else KNOWN_MASK_CENT.get(_sha256(path))
+    if mask_cent is None:
+        raise InputError(f"{path}: unknown checkpoint; give its mask encoding (--mask-cent 0 for Caffe-converted "
+                         "weights and siggraph17-df00044c.pth, 0.5 for pytorch.pth)")
+    net.mask_cent = float(mask_cent)
+    return net.eval()
