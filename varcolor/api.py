@@ -16,7 +16,9 @@ from .solvers import choose_solver, make_solver
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 
-METHODS = ("levin",)
+METHODS = ("levin", "ideepcolor")
+PRIORS = ("ideepcolor",)
+CONFIDENCES = ("uniform", "entropy")
 SPACES = ("lab", "yiq")
 
 
@@ -64,8 +66,9 @@ class Colorizer:
     gray : ndarray
         ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used
         (its same-lightness gray, DESIGN §3). Outputs have exactly this lightness.
-    method : {"levin"}
-        The energy. ``"levin"``: Levin et al.'s exact system (``getColorExact.m``).
+    method : {"levin", "ideepcolor"}
+        ``"levin"``: Levin et al.'s exact system (``getColorExact.m``); ``"ideepcolor"``: the
+        network's output alone, upsampled bilinearly, with the gray image's lightness.
     solver : {"auto", "direct", "amg"}
         ``"direct"``: sparse LU, exact to round-off, memory grows faster than the image;
         ``"amg"``: GMRES with an algebraic-multigrid preconditioner, linear in memory and time;
@@ -79,6 +82,14 @@ class Colorizer:
         How colours outside sRGB are brought in (see :func:`varcolor.color.lab_to_rgb`).
     tol, maxiter : float, int
         Relative residual and iteration limit of iterative solvers.
+    prior : {None, "ideepcolor"}
+        Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (DESIGN §4) and use it
+        as the initial iterate; with a prior, no cues at all means automatic colorization.
+    weights, mask_cent
+        The network's weights file and, for unknown checkpoints, its mask encoding
+        (:func:`varcolor.neural.weights.load`).
+    prior_weight : float
+        β. ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
 
     Examples
     --------
@@ -92,7 +103,9 @@ class Colorizer:
     """
 
     def __init__(self, gray: np.ndarray, method: str = "levin", solver: str = "auto", device: str = "cpu",
-                 space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300):
+                 space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
+                 prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
+                 prior_weight: float = 1.0, confidence: str = "uniform"):
         if method not in METHODS:
             raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
         if space not in SPACES:
@@ -103,6 +116,22 @@ class Colorizer:
             raise InputError(f"tol must be a positive number, got {tol}")
         if int(maxiter) < 1:
             raise InputError(f"maxiter must be at least 1, got {maxiter}")
+        if prior is not None and prior not in PRIORS:
+            raise InputError(f"unknown prior {prior!r}; available: {', '.join(PRIORS)}")
+        if not (np.isfinite(prior_weight) and prior_weight >= 0):
+            raise InputError(f"prior_weight must be a non-negative number, got {prior_weight}")
+        if confidence not in CONFIDENCES:
+            raise InputError(f"unknown confidence {confidence!r}; available: {', '.join(CONFIDENCES)}")
+        if (prior or method == "ideepcolor") and space != "lab":
+            raise InputError("the neural prior predicts Lab chroma: use space='lab'")
+        self.network = None
+        if prior or method == "ideepcolor":
+            if weights is None:
+                raise InputError("the ideepcolor network needs weights=PATH (no model is bundled yet; see README)")
+            from .neural.weights import load
+
+            self.network = load(weights, mask_cent=mask_cent)
+        self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         self.guide = _check_gray(gray)
         self.solver_name = choose_solver(solver, self.guide.shape, device)
         self.method, self.device, self.space, self.gamut = method, device, space, gamut
@@ -134,20 +163,33 @@ class Colorizer:
             raise InputError(f"x0 must have shape {self.guide.shape + (2,)}, got {np.shape(x0)}")
         self.cues = cues
         info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count}
-        if cues.count == 0:
+        prior = weight = None
+        if self.network is not None:
+            from .neural.prior import predict
+
+            prior, certainty = predict(self.network, self.guide, cues)
+            weight = self.prior_weight * (certainty if self.confidence == "entropy" else np.ones_like(certainty))
+        if self.method == "ideepcolor":  # the network alone, lifted bilinearly
+            chroma = np.where(cues.mask[..., None], cues.ab, prior)
+            info.update(solver="network", iterations=0, residual=0.0)
+        elif cues.count == 0 and prior is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.guide.shape + (2,))
             info.update(solver="none", iterations=0, residual=0.0)
         else:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues, self.lightness)
-            operator = levin.exact_operator(self.guide, cues.mask)
+            operator = levin.exact_operator(self.guide, cues.mask, prior_weight=weight)
             rebind = getattr(self._solver, "rebind", None)
             self._solver = rebind(operator) if rebind else make_solver(
                 self.solver_name, operator, self.tol, self.maxiter, self.device)
+            if x0 is None:
+                x0 = prior  # the network's guess starts iterative solvers
             if x0 is not None:
                 x0 = np.where(cues.mask[..., None], targets, x0)
-            chroma, report = self._solver.solve(levin.exact_rhs(cues.mask, targets), x0)
+            chroma, report = self._solver.solve(levin.exact_rhs(cues.mask, targets, prior, weight), x0)
             info.update(report.as_dict())
+        if prior is not None:
+            info.update(prior=self.prior or "ideepcolor", prior_weight=self.prior_weight, confidence=self.confidence)
         self._chroma = chroma
         if self.space == "lab":
             rgb = lab_to_rgb(np.concatenate([self.lightness[..., None], chroma], axis=2), gamut=self.gamut)
@@ -161,7 +203,8 @@ class Colorizer:
 
 def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",
              space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
-             x0: np.ndarray | None = None) -> Result:
+             x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
+             mask_cent: float | None = None, prior_weight: float = 1.0, confidence: str = "uniform") -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it for the parameters); ``x0`` is an initial guess
@@ -181,7 +224,8 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
     True
     """
     colorizer = Colorizer(gray, method=method, solver=solver, device=device, space=space, gamut=gamut,
-                          tol=tol, maxiter=maxiter)
+                          tol=tol, maxiter=maxiter, prior=prior, weights=weights, mask_cent=mask_cent,
+                          prior_weight=prior_weight, confidence=confidence)
     return colorizer.solve(cues, x0)
 
 

@@ -18,7 +18,7 @@ __all__ = ["exact_operator", "exact_system", "exact_rhs"]
 
 
 @numba.njit(cache=True, parallel=True)
-def _exact_stencil(guide, mask, out, scaled):
+def _exact_stencil(guide, mask, prior_weight, out, scaled):
     height, width = guide.shape
     for i in numba.prange(height):
         row = np.empty(9)
@@ -33,11 +33,11 @@ def _exact_stencil(guide, mask, out, scaled):
                     scale = 1.0
                 for k in range(9):
                     out[i, j, k] = -scale * row[k]
-                out[i, j, 4] = scale
+                out[i, j, 4] = scale * (1.0 + prior_weight[i, j])
 
 
 def exact_operator(guide: np.ndarray, mask: np.ndarray, dtype=np.float64,
-                   row_scaled: bool = False) -> GridOperator:
+                   row_scaled: bool = False, prior_weight: np.ndarray | None = None) -> GridOperator:
     """Levin's exact system as a 9-point :class:`~varcolor.solvers.stencil.GridOperator`.
 
     Parameters
@@ -53,6 +53,9 @@ def exact_operator(guide: np.ndarray, mask: np.ndarray, dtype=np.float64,
         Same solution (the right-hand side is 0 on those rows), but the operator is then nearly
         symmetric (``-exp(-(Y_r - Y_s)²/csig_r)`` off the diagonal), which multigrid's Galerkin
         coarsening needs: with normalised rows, pixels at edges (small ``d_r``) dominate it.
+    prior_weight : ndarray, ``H×W``, optional
+        ``β·c`` of a prior term (DESIGN §4): each unmarked row becomes
+        ``(1 + β c_r) u(r) − Σ w_rs u(s) = β c_r p(r)`` (right-hand side from :func:`exact_rhs`).
 
     Examples
     --------
@@ -65,8 +68,11 @@ def exact_operator(guide: np.ndarray, mask: np.ndarray, dtype=np.float64,
     mask = np.ascontiguousarray(mask, dtype=np.bool_)
     if mask.shape != guide.shape:
         raise ValueError(f"mask shape {mask.shape} differs from guide shape {guide.shape}")
+    weight = np.zeros(guide.shape) if prior_weight is None else np.ascontiguousarray(prior_weight, dtype=np.float64)
+    if weight.shape != guide.shape or not np.all(np.isfinite(weight)) or np.any(weight < 0):
+        raise ValueError("prior_weight must be a finite, non-negative H×W array")
     stencil = np.empty(guide.shape + (9,), dtype=dtype)
-    _exact_stencil(guide, mask, stencil, row_scaled)
+    _exact_stencil(guide, mask, weight, stencil, row_scaled)
     return GridOperator(stencil)
 
 
@@ -75,7 +81,9 @@ def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
     return exact_operator(guide, mask).to_csr()
 
 
-def exact_rhs(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Right-hand sides ``H×W×C``: the cue values at marked pixels, 0 elsewhere."""
+def exact_rhs(mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None,
+              prior_weight: np.ndarray | None = None) -> np.ndarray:
+    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior."""
     values = np.asarray(values, dtype=np.float64)
-    return np.where(mask[..., None], values, 0.0)
+    rest = 0.0 if prior is None else np.asarray(prior_weight)[..., None] * prior
+    return np.where(mask[..., None], values, rest)

@@ -1,0 +1,35 @@
+"""Run the network on a gray image and its cues; lift its ab to full resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skimage.transform import resize
+
+from ..color import to_gray
+from ..cues import Cues
+from .hints import network_input
+from .siggraph17 import CLASSES, SIGGRAPH17
+
+
+def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """The network's chroma for ``gray`` given ``cues``, and its confidence, at full resolution.
+
+    The image is resized to ``size×size`` (aspect not kept, as the published network was trained
+    and evaluated); the ab map is upsampled bilinearly. Confidence is ``1 − H/log 529`` from the
+    entropy H of the class head's distribution (1: certain, 0: uniform).
+
+    Returns
+    -------
+    ab : ndarray, ``H×W×2``
+    confidence : ndarray, ``H×W`` in [0, 1]
+    """
+    gray = to_gray(gray)
+    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size)
+    with torch.no_grad():
+        logits, ab = net.eval()(x)
+        probabilities = torch.softmax(logits[0].double(), dim=0)
+        entropy = -(probabilities * torch.log(probabilities.clamp_min(1e-12))).sum(dim=0)
+    confidence = np.clip(1.0 - entropy.numpy() / np.log(CLASSES), 0.0, 1.0)
+    ab = np.moveaxis(ab[0].double().numpy(), 0, -1)
+    return (resize(ab, gray.shape + (2,), order=1), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0))
