@@ -268,3 +268,14 @@ def test_network_method_keeps_cue_colours_and_needs_weights(random_weights):
         varcolor.colorize(gray, cues, prior="ideepcolor")
     with pytest.raises(InputError, match="space='lab'"):
         varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, space="yiq")
+
+
+def test_cli_automatic_colorization_with_a_prior(tmp_path, random_weights, capsys):
+    from varcolor.cli import main
+
+    varcolor.write_image(tmp_path / "g.png", np.tile(np.linspace(0.2, 0.9, 48), (32, 1)))
+    code = main(["colorize", str(tmp_path / "g.png"), "-o", str(tmp_path / "auto.png"), "--prior", "ideepcolor",
+                 "--weights", str(random_weights)])
+    assert code == 0 and varcolor.read_image(tmp_path / "auto.png").shape == (32, 48, 3)
+    code = main(["colorize", str(tmp_path / "g.png"), "-o", str(tmp_path / "x.png")])
+    assert code == 2 and "--prior ideepcolor" in capsys.readouterr().err

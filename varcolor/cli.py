@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .api import METHODS, SPACES, colorize
+from .api import CONFIDENCES, METHODS, PRIORS, SPACES, colorize
 from .cues import Cues
 from .errors import InputError, VarcolorError
 from .color import luma601, same_lightness_gray
@@ -105,21 +105,29 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
         try:
             result = colorize(gray, cues, method=args.method, solver=args.solver, device=args.device,
                               space=getattr(args, "space", "lab"), gamut=args.gamut, tol=args.tol,
-                              maxiter=args.maxiter)
+                              maxiter=args.maxiter, prior=args.prior, weights=args.weights,
+                              mask_cent=args.mask_cent, prior_weight=args.prior_weight,
+                              confidence=args.confidence)
         except InputError as exc:
             raise InputError(f"{image}: {exc}") from None
     write_image(output, result.rgb, bits=args.bits)
     return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
 
 
-def _colorize_one(image: Path, kind: str, cue_file: Path, output: Path, args) -> str:
+def _colorize_one(image: Path, kind: str | None, cue_file: Path | None, output: Path, args) -> str:
     gray = read_image(image)
-    return _colorize_and_write(image, gray, _load_cues(image, kind, cue_file, gray), output, args)
+    cues = Cues.empty(gray.shape[:2]) if cue_file is None else _load_cues(image, kind, cue_file, gray)
+    return _colorize_and_write(image, gray, cues, output, args)
+
+
+def _automatic(args) -> bool:
+    """With the network, an image without cues is colorized automatically."""
+    return bool(args.prior) or args.method == "ideepcolor"
 
 
 def _colorize_job(image: Path, kind: str | None, cue_file: Path | None, output: Path, args) -> _Job:
-    skip = None if cue_file else (f"{image}: no cue file found (looked for {image.stem}_marked.png, "
-                                  f"_mask.png, .points.json)")
+    skip = None if cue_file or _automatic(args) else (
+        f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
     return _Job([image] + ([cue_file] if cue_file else []), [output],
                 partial(_colorize_one, image, kind, cue_file, output, args), skip)
 
@@ -139,9 +147,9 @@ def _plan_colorize(args) -> list[_Job]:
                 raise InputError(f"{cue_file}: no such file")
         else:
             cue_kind, cue_file = _find_cue(source, source.parent, [kind] if kind else CUE_KINDS)
-            if cue_file is None:
+            if cue_file is None and not _automatic(args):
                 raise InputError(f"{source}: no cues given; use --marked, --mask or --points "
-                                 f"(or put {source.stem}_marked.png beside it)")
+                                 f"(or put {source.stem}_marked.png beside it), or --prior ideepcolor")
         return [_colorize_job(source, cue_kind, cue_file, _single_output(source, args), args)]
     _check_folders(source, output)
     cue_folder = Path(given) if given not in (None, _FIND) else None
@@ -532,7 +540,8 @@ def _delete_decoded_grays(ir_dir: Path, output: Path, single: bool, stem: str) -
 
 def _add_solve_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that colorizes."""
-    p.add_argument("--method", default="levin", choices=METHODS, help="energy (default: %(default)s)")
+    p.add_argument("--method", default="levin", choices=METHODS,
+                   help="levin (the energy) or ideepcolor (the network alone) (default: %(default)s)")
     p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
                    help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), "
                         "auto (direct where it fits in memory) (default: %(default)s)")
@@ -542,6 +551,12 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gamut", default="chroma", choices=["chroma", "clip"],
                    help="out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)")
     p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
+    p.add_argument("--prior", choices=PRIORS, help="add the ideepcolor network's prediction as a prior term")
+    p.add_argument("--weights", metavar="PATH", help="network weights (.safetensors or .pth; see README)")
+    p.add_argument("--mask-cent", type=float, help="hint-mask encoding of unknown checkpoints (0 or 0.5)")
+    p.add_argument("--prior-weight", type=float, default=1.0, help="β of the prior term (default: %(default)s)")
+    p.add_argument("--confidence", default="uniform", choices=CONFIDENCES,
+                   help="prior confidence: uniform, or from the class head's entropy (default: %(default)s)")
 
 
 def _add_encode_options(p: argparse.ArgumentParser) -> None:
