@@ -10,13 +10,13 @@ import numpy as np
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
 from .cues import Cues
-from .energies import levin
+from .energies import bilaplacian_gtv, levin
 from .errors import InputError
 from .solvers import choose_solver, make_solver
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 
-METHODS = ("levin", "ideepcolor")
+METHODS = ("levin", "bilaplacian-gtv", "ideepcolor")
 PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
 SPACES = ("lab", "yiq")
@@ -66,9 +66,11 @@ class Colorizer:
     gray : ndarray
         ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used
         (its same-lightness gray, DESIGN §3). Outputs have exactly this lightness.
-    method : {"levin", "ideepcolor"}
-        ``"levin"``: Levin et al.'s exact system (``getColorExact.m``); ``"ideepcolor"``: the
-        network's output alone, upsampled bilinearly, with the gray image's lightness.
+    method : {"levin", "bilaplacian-gtv", "ideepcolor"}
+        ``"levin"``: Levin et al.'s exact system (``getColorExact.m``); ``"bilaplacian-gtv"``:
+        bilaplacian smoothness + luminance-weighted graph total variation, solved by ADMM
+        (:mod:`varcolor.energies.bilaplacian_gtv`); ``"ideepcolor"``: the network's output alone,
+        upsampled bilinearly, with the gray image's lightness.
     solver : {"auto", "direct", "amg"}
         ``"direct"``: sparse LU, exact to round-off, memory grows faster than the image;
         ``"amg"``: GMRES with an algebraic-multigrid preconditioner, linear in memory and time;
@@ -90,6 +92,9 @@ class Colorizer:
         (:func:`varcolor.neural.weights.load`).
     prior_weight : float
         β. ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
+    lam, mu, gamma : float, optional
+        Weights of the bilaplacian-gtv energy (defaults in
+        :class:`varcolor.energies.bilaplacian_gtv.Parameters`; ``gamma=inf``: hard cues).
 
     Examples
     --------
@@ -105,7 +110,8 @@ class Colorizer:
     def __init__(self, gray: np.ndarray, method: str = "levin", solver: str = "auto", device: str = "cpu",
                  space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
                  prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
-                 prior_weight: float = 1.0, confidence: str = "uniform"):
+                 prior_weight: float = 1.0, confidence: str = "uniform", lam: float | None = None,
+                 mu: float | None = None, gamma: float | None = None):
         if method not in METHODS:
             raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
         if space not in SPACES:
@@ -132,6 +138,10 @@ class Colorizer:
 
             self.network = load(weights, mask_cent=mask_cent)
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
+        given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
+        self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-4, tol * 100), maxiter=max(maxiter, 500))
+        if method == "bilaplacian-gtv" and space != "lab":
+            raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
         self.guide = _check_gray(gray)
         self.solver_name = choose_solver(solver, self.guide.shape, device)
         self.method, self.device, self.space, self.gamut = method, device, space, gamut
@@ -172,6 +182,10 @@ class Colorizer:
         if self.method == "ideepcolor":  # the network alone, lifted bilinearly
             chroma = np.where(cues.mask[..., None], cues.ab, prior)
             info.update(solver="network", iterations=0, residual=0.0)
+        elif self.method == "bilaplacian-gtv":
+            chroma, report = bilaplacian_gtv.solve(self.guide, cues.mask, cues.ab, self.gtv_parameters, prior,
+                                                   weight, x0)
+            info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         elif cues.count == 0 and prior is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.guide.shape + (2,))
@@ -204,7 +218,8 @@ class Colorizer:
 def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",
              space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
              x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
-             mask_cent: float | None = None, prior_weight: float = 1.0, confidence: str = "uniform") -> Result:
+             mask_cent: float | None = None, prior_weight: float = 1.0, confidence: str = "uniform",
+             lam: float | None = None, mu: float | None = None, gamma: float | None = None) -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it for the parameters); ``x0`` is an initial guess
@@ -225,7 +240,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
     """
     colorizer = Colorizer(gray, method=method, solver=solver, device=device, space=space, gamut=gamut,
                           tol=tol, maxiter=maxiter, prior=prior, weights=weights, mask_cent=mask_cent,
-                          prior_weight=prior_weight, confidence=confidence)
+                          prior_weight=prior_weight, confidence=confidence, lam=lam, mu=mu, gamma=gamma)
     return colorizer.solve(cues, x0)
 
 

@@ -107,7 +107,7 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
                               space=getattr(args, "space", "lab"), gamut=args.gamut, tol=args.tol,
                               maxiter=args.maxiter, prior=args.prior, weights=args.weights,
                               mask_cent=args.mask_cent, prior_weight=args.prior_weight,
-                              confidence=args.confidence)
+                              confidence=args.confidence, lam=args.lam, mu=args.mu, gamma=args.gamma)
         except InputError as exc:
             raise InputError(f"{image}: {exc}") from None
     write_image(output, result.rgb, bits=args.bits)
@@ -541,7 +541,10 @@ def _delete_decoded_grays(ir_dir: Path, output: Path, single: bool, stem: str) -
 def _add_solve_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that colorizes."""
     p.add_argument("--method", default="levin", choices=METHODS,
-                   help="levin (the energy) or ideepcolor (the network alone) (default: %(default)s)")
+                   help="levin or bilaplacian-gtv (energies), ideepcolor (the network alone) (default: %(default)s)")
+    p.add_argument("--lam", type=float, help="bilaplacian-gtv: bilaplacian weight (default 1e-3)")
+    p.add_argument("--mu", type=float, help="bilaplacian-gtv: total-variation weight (default 1)")
+    p.add_argument("--gamma", type=float, help="bilaplacian-gtv: cue weight; inf = hard cues (default inf)")
     p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
                    help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), "
                         "auto (direct where it fits in memory) (default: %(default)s)")

@@ -1,0 +1,106 @@
+"""The bilaplacian + GTV energy against an independent convex solver and analytic cases."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
+
+import varcolor
+from varcolor.energies.bilaplacian_gtv import Parameters, edge_operator, gradient_operator, solve
+from varcolor.errors import InputError
+
+from .conftest import photo
+
+
+def tiny_problem(seed=0, shape=(12, 12)):
+    rgb = photo("coffee", shape)
+    gray = varcolor.color.same_lightness_gray(rgb)
+    mask = np.random.default_rng(seed).random(shape) < 0.15
+    targets = varcolor.color.rgb_to_lab(rgb)[..., 1:]
+    return gray, mask, targets
+
+
+def test_energy_matches_an_independent_convex_solver():
+    cp = pytest.importorskip("cvxpy")
+    gray, mask, targets = tiny_problem()
+    params = Parameters(lam=0.5, mu=2.0, gamma=np.inf, tol=1e-7, maxiter=20000)
+    u, info = solve(gray, mask, targets, params)
+    # The same energy written independently: Laplacian as a dense 5-point stencil with Neumann ends,
+    # the GTV over all 8-neighbour pairs.
+    h, w = gray.shape
+    n = h * w
+    lap = np.zeros((n, n))
+    for i in range(h):
+        for j in range(w):
+            for di, dj in ((0, 1), (1, 0), (0, -1), (-1, 0)):
+                if 0 <= i + di < h and 0 <= j + dj < w:
+                    lap[i * w + j, i * w + j] -= 1
+                    lap[i * w + j, (i + di) * w + j + dj] += 1
+    scale = varcolor.affinity.local_scale(gray)
+    pairs, weights = [], []
+    for i in range(h):
+        for j in range(w):
+            for di, dj in ((0, 1), (1, 0), (1, 1), (1, -1)):
+                if 0 <= i + di < h and 0 <= j + dj < w:
+                    s2 = 0.5 * (scale[i, j] + scale[i + di, j + dj])
+                    pairs.append((i * w + j, (i + di) * w + j + dj))
+                    weights.append(np.exp(-(gray[i, j] - gray[i + di, j + dj]) ** 2 / (2 * s2)))
+    x = cp.Variable((n, 2))
+    first = np.array([p[0] for p in pairs])
+    second = np.array([p[1] for p in pairs])
+    objective = 0.5 * params.lam * cp.sum_squares(lap @ x) + params.mu * cp.sum(
+        cp.multiply(np.array(weights), cp.norm(x[second] - x[first], 2, axis=1)))
+    flat = mask.ravel()
+    problem = cp.Problem(cp.Minimize(objective), [x[flat] == targets.reshape(n, 2)[flat]])
+    problem.solve(solver="CLARABEL")
+    assert abs(info["energy"] - problem.value) <= 1e-4 * abs(problem.value)
+    assert info["energy"] >= problem.value - 1e-6 * abs(problem.value)
+
+
+def test_without_gtv_it_is_the_bilaplacian_quadratic():
+    gray, mask, targets = tiny_problem(1, (16, 20))
+    u, _ = solve(gray, mask, targets, Parameters(lam=1.0, mu=0.0, tol=1e-10, maxiter=50))
+    grad = gradient_operator(gray.shape)
+    bilaplacian = ((grad.T @ grad).T @ (grad.T @ grad)).tocsr()
+    free, fixed = ~mask.ravel(), mask.ravel()
+    f = targets.reshape(-1, 2)
+    expected = np.array(f)
+    expected[free] = np.column_stack([spsolve(bilaplacian[free][:, free].tocsc(),
+                                              -bilaplacian[free][:, fixed] @ f[fixed, c]) for c in range(2)])
+    assert np.abs(u.reshape(-1, 2) - expected).max() < 1e-6
+
+
+def test_hard_cues_are_honoured_and_soft_cues_pull():
+    gray, mask, targets = tiny_problem(2)
+    hard, _ = solve(gray, mask, targets)
+    assert np.array_equal(hard[mask], targets[mask])
+    soft, _ = solve(gray, mask, targets, Parameters(gamma=5.0))
+    assert 0 < np.abs(soft[mask] - targets[mask]).max() < np.abs(targets[mask]).max()
+
+
+def test_flat_regions_stay_flat_where_levin_bleeds():
+    # Two flat regions split by a faint luminance edge, two cues each, far from the edge.
+    gray = np.full((40, 40), 0.50)
+    gray[:, 20:] = 0.53
+    cues = varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 20}, {"y": 34, "x": 5, "a": 40, "b": 20},
+                                      {"y": 5, "x": 36, "a": -30, "b": -30}, {"y": 30, "x": 34, "a": -30, "b": -30}],
+                                     shape=gray.shape)
+    gtv = varcolor.colorize(gray, cues, method="bilaplacian-gtv").ab
+    levin = varcolor.colorize(gray, cues).ab
+    left, right = (40.0, 20.0), (-30.0, -30.0)
+    gtv_error = max(np.abs(gtv[:, :19] - left).max(), np.abs(gtv[:, 21:] - right).max())
+    levin_error = max(np.abs(levin[:, :19] - left).max(), np.abs(levin[:, 21:] - right).max())
+    assert gtv_error < 2.0  # flat per region, the jump at the boundary
+    assert levin_error > 5 * gtv_error  # Levin's quadratic energy leaks across the faint edge
+
+
+def test_edge_operator_counts_and_weights():
+    d, w = edge_operator(np.zeros((6, 7)))
+    assert d.shape == (6 * 6 + 5 * 7 + 2 * 5 * 6, 42) and np.allclose(w, 1.0)
+    assert np.allclose(d @ np.ones(42), 0)
+
+
+@pytest.mark.parametrize("kwargs", [dict(lam=-1), dict(mu=np.nan), dict(gamma=-2), dict(lam=np.inf)])
+def test_bad_parameters(kwargs):
+    with pytest.raises(InputError):
+        Parameters(**kwargs)
