@@ -104,3 +104,12 @@ def test_edge_operator_counts_and_weights():
 def test_bad_parameters(kwargs):
     with pytest.raises(InputError):
         Parameters(**kwargs)
+
+
+def test_no_cues_gives_gray_with_a_warning():
+    gray = np.random.default_rng(0).random((10, 12))
+    with pytest.warns(UserWarning, match="no colour cues"):
+        result = varcolor.colorize(gray, varcolor.Cues.empty(gray.shape), method="bilaplacian-gtv")
+    assert np.abs(result.ab).max() == 0
+    with pytest.raises(InputError, match="nothing fixes"):
+        solve(gray, np.zeros(gray.shape, bool), np.zeros(gray.shape + (2,)))

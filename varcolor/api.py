@@ -182,14 +182,14 @@ class Colorizer:
         if self.method == "ideepcolor":  # the network alone, lifted bilinearly
             chroma = np.where(cues.mask[..., None], cues.ab, prior)
             info.update(solver="network", iterations=0, residual=0.0)
-        elif self.method == "bilaplacian-gtv":
-            chroma, report = bilaplacian_gtv.solve(self.guide, cues.mask, cues.ab, self.gtv_parameters, prior,
-                                                   weight, x0)
-            info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         elif cues.count == 0 and prior is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.guide.shape + (2,))
             info.update(solver="none", iterations=0, residual=0.0)
+        elif self.method == "bilaplacian-gtv":
+            chroma, report = bilaplacian_gtv.solve(self.guide, cues.mask, cues.ab, self.gtv_parameters, prior,
+                                                   weight, x0)
+            info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         else:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues, self.lightness)
             operator = levin.exact_operator(self.guide, cues.mask, prior_weight=weight)

@@ -121,8 +121,8 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
     shape, n = guide.shape, guide.size
     mask = np.asarray(mask, bool).ravel()
     f = np.asarray(targets, dtype=np.float64).reshape(n, 2)
-    if not mask.any() and prior is None and params.lam == 0:
-        raise InputError("nothing fixes the colours: give cues, a prior, or lam > 0")
+    if not mask.any() and prior is None:
+        raise InputError("nothing fixes the colours: give cues or a prior")
     grad = gradient_operator(shape)
     d, w = edge_operator(guide)
     laplacian = grad.T @ grad
