@@ -7,6 +7,7 @@ import time
 import numpy as np
 from scipy.sparse.linalg import splu
 
+from ..errors import InputError
 from .base import SolveInfo, relative_residual
 from .stencil import GridOperator
 
@@ -34,8 +35,12 @@ class DirectSolver:
         start = time.perf_counter()
         self.operator = operator
         self.matrix = operator.to_csr().astype(np.float64)
-        self._lu = splu(self.matrix.tocsc(), permc_spec="MMD_AT_PLUS_A",
-                        diag_pivot_thresh=0.1, options={"SymmetricMode": True})
+        try:
+            self._lu = splu(self.matrix.tocsc(), permc_spec="MMD_AT_PLUS_A",
+                            diag_pivot_thresh=0.1, options={"SymmetricMode": True})
+        except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+            raise InputError(f"the system is singular ({exc}): part of the image is cut off from every cue; "
+                             "add a cue there") from None
         self.setup_seconds = time.perf_counter() - start
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
