@@ -143,7 +143,8 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
     def u_step(rho: float):
         """The u-step's solver for penalty ``rho``: the factorised free block (hard cues eliminated)."""
         system = (quadratic + rho * edges_squared).tocsr()
-        factor = splu(system[free][:, free].tocsc())
+        factor = splu(system[free][:, free].tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                      options={"SymmetricMode": True})  # SPD: symmetric ordering, no pivoting
         coupling = system[free][:, mask] if hard else None
 
         def apply(rhs):
