@@ -101,3 +101,10 @@ def test_walk_images_keeps_relative_paths(tmp_path):
         (tmp_path / rel).write_bytes(b"")
     found = [p.as_posix() for p in walk_images(tmp_path)]
     assert found == ["a.png", "sub/b.jpg", "sub/deeper/c.tif"]
+
+
+def test_decompression_bombs_are_refused(tmp_path, monkeypatch):
+    varcolor.write_image(tmp_path / "big.png", np.zeros((64, 64)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64×64 is now over twice the limit
+    with pytest.raises(InputError, match="big.png: refused"):
+        varcolor.read_image(tmp_path / "big.png")

@@ -81,6 +81,9 @@ def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64) -> 
                 pixels = _pillow_pixels(im)
     except InputError:
         raise
+    except Image.DecompressionBombError as exc:
+        raise InputError(f"{path}: refused, larger than Pillow's safety limit ({_reason(exc)}); raise "
+                         "PIL.Image.MAX_IMAGE_PIXELS if the file is trusted") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, tifffile.TiffFileError,
             png.Error, EOFError) as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
