@@ -56,9 +56,6 @@ class ParallelCSR:
         _csr_matmul2(self.indptr, self.indices, self.data, x, out)
         return out
 
-    def diagonal(self) -> np.ndarray:
-        return self.matrix.diagonal()
-
 
 @dataclass(frozen=True)
 class ArrayBackend:

@@ -100,6 +100,3 @@ class GridOperator:
         indptr, indices, data = _csr(self.stencil)
         n = self.shape[0] * self.shape[1]
         return sp.csr_matrix((data, indices, indptr), shape=(n, n))
-
-    def diagonal(self) -> np.ndarray:
-        return self.stencil[..., CENTRE]
