@@ -29,6 +29,7 @@ from skimage.transform import resize
 from tqdm import tqdm
 
 import varcolor
+from plotting import figure
 from varcolor.cues import sample_ideepcolor
 
 HERE = Path(__file__).resolve().parent
@@ -110,28 +111,16 @@ def markdown(summary: dict, resolutions, methods, hints, anchors: dict, label: s
 
 
 def plot(summary: dict, resolutions, methods, hints, anchors: dict, path: Path, label: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for resolution in resolutions:
-        for method in methods:
-            xs = [n for n in hints if f"{resolution}/{method}/{n}" in summary]
-            ax.plot(xs, [summary[f"{resolution}/{method}/{n}"]["psnr"] for n in xs], marker="o",
-                    label=f"varcolor {method} ({resolution if resolution == 'full' else f'{resolution}²'})")
-    if anchors:
-        xs = sorted(anchors)
-        ax.plot(xs, [anchors[n] for n in xs], "k--", label="SIGGRAPH17 published (ImageNet, 256²)")
-    ax.set_xscale("symlog", linthresh=1)
-    ax.set_xlabel("number of hints")
-    ax.set_ylabel("mean PSNR (dB)")
-    ax.set_title(f"PSNR vs hints — {label}")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, format="png")
+    with figure(path, "number of hints", "mean PSNR (dB)", f"PSNR vs hints — {label}") as ax:
+        for resolution in resolutions:
+            for method in methods:
+                xs = [n for n in hints if f"{resolution}/{method}/{n}" in summary]
+                ax.plot(xs, [summary[f"{resolution}/{method}/{n}"]["psnr"] for n in xs], marker="o",
+                        label=f"varcolor {method} ({resolution if resolution == 'full' else f'{resolution}²'})")
+        if anchors:
+            xs = sorted(anchors)
+            ax.plot(xs, [anchors[n] for n in xs], "k--", label="SIGGRAPH17 published (ImageNet, 256²)")
+        ax.set_xscale("symlog", linthresh=1)
 
 
 def main(argv=None) -> int:

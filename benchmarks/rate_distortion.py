@@ -28,6 +28,7 @@ from skimage.transform import resize
 from tqdm import tqdm
 
 import varcolor
+from plotting import figure
 from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode
 from varcolor.ir.format import write_payload
@@ -135,23 +136,12 @@ def main(argv=None) -> int:
     lines += [f"| {s['method']} | {', '.join(f'{k}={v}' for k, v in s['params'].items())} | {s['bytes']:.0f} | "
               f"{s['psnr']:.2f} | {s['ciede2000']:.2f} | {s['seconds']:.1f} |" for s in summary]
     (out / "rate_distortion.md").write_text("\n".join(lines) + "\n")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for method in dict.fromkeys(s["method"] for s in summary):
-        points = [(s["bytes"], s["psnr"]) for s in summary if s["method"] == method]
-        ax.plot(*zip(*points), marker="o", label=method, linestyle="--" if "thumbnail" in method else "-")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("payload bytes per image")
-    ax.set_ylabel("mean PSNR (dB)")
-    ax.set_title(f"Rate–distortion, {folder.name} ({len(paths)} images, full resolution)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "rate_distortion.png", dpi=120)
+    title = f"Rate–distortion, {folder.name} ({len(paths)} images, full resolution)"
+    with figure(out / "rate_distortion.png", "payload bytes per image", "mean PSNR (dB)", title) as ax:
+        for method in dict.fromkeys(s["method"] for s in summary):
+            points = [(s["bytes"], s["psnr"]) for s in summary if s["method"] == method]
+            ax.plot(*zip(*points), marker="o", label=method, linestyle="--" if "thumbnail" in method else "-")
+        ax.set_xscale("log", base=2)
     print("\n".join(lines))
     return 0
 

@@ -162,26 +162,17 @@ def table(rows: list[dict], sizes, patterns) -> str:
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
+    from plotting import figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
-    for solver in SOLVERS:
-        points = sorted((r["megapixels"], r["seconds"]) for r in rows
-                        if r["solver"] == solver and r["pattern"] == "random1" and "seconds" in r)
-        if points:
-            ax.plot(*zip(*points), marker="o", label=solver)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("megapixels")
-    ax.set_ylabel("seconds, end to end (both channels)")
-    ax.set_title("Levin exact system, 1 % random cues")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120, format="png")
+    with figure(path, "megapixels", "seconds, end to end (both channels)", "Levin exact system, 1 % random cues",
+                size=(6.5, 4.5)) as ax:
+        for solver in SOLVERS:
+            points = sorted((r["megapixels"], r["seconds"]) for r in rows
+                            if r["solver"] == solver and r["pattern"] == "random1" and "seconds" in r)
+            if points:
+                ax.plot(*zip(*points), marker="o", label=solver)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
 
 
 def main(argv=None) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .color import lightness_of_gray, rgb_to_lab, to_gray
+from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError
 
 __all__ = ["Cues", "sample_random", "sample_grid", "sample_ideepcolor", "MARKED_THRESHOLD"]
@@ -179,8 +179,6 @@ class Cues:
 
     def overlay(self, gray: np.ndarray) -> np.ndarray:
         """An RGB picture of the cues drawn over the gray image (for figures and ``--plot``)."""
-        from .color import lab_to_rgb
-
         gray = to_gray(gray)
         lightness = lightness_of_gray(gray)
         if self.lightness is not None:
@@ -273,10 +271,6 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> C
     return Cues(mask, ab, lightness=lightness)
 
 
-def _rng(rng) -> np.random.Generator:
-    return np.random.default_rng(rng)
-
-
 def _true_ab(rgb: np.ndarray) -> np.ndarray:
     rgb = np.asarray(rgb, dtype=np.float64)
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
@@ -312,7 +306,7 @@ def sample_random(rgb: np.ndarray, n: int, patch: int = 1, rng=None) -> Cues:
     height, width = ab_true.shape[:2]
     if n < 0:
         raise InputError(f"n must be >= 0, got {n}")
-    generator = _rng(rng)
+    generator = np.random.default_rng(rng)
     corners = np.stack([generator.integers(0, height - patch + 1, n),
                         generator.integers(0, width - patch + 1, n)], axis=1)
     return _patch_cues(ab_true, corners, patch)
@@ -353,7 +347,7 @@ def sample_ideepcolor(rgb: np.ndarray, n: int, patch: int = 6, rng=None) -> Cues
         raise InputError(f"n must be >= 0, got {n}")
     if patch < 1 or patch > min(height, width):
         raise InputError(f"patch must be between 1 and {min(height, width)}, got {patch}")
-    generator = _rng(rng)
+    generator = np.random.default_rng(rng)
     corners = np.empty((n, 2), dtype=np.int64)
     for k in range(n):
         for axis, side in enumerate((height, width)):
