@@ -104,7 +104,7 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
         warnings.simplefilter("always")
         try:
             result = colorize(gray, cues, method=args.method, solver=args.solver, device=args.device,
-                              space=getattr(args, "space", "lab"), gamut=args.gamut, tol=args.tol,
+                              space=args.space, gamut=args.gamut, tol=args.tol,
                               maxiter=args.maxiter, prior=args.prior, weights=args.weights,
                               mask_cent=args.mask_cent, prior_weight=args.prior_weight,
                               confidence=args.confidence, lam=args.lam, mu=args.mu, gamma=args.gamma)
@@ -219,7 +219,7 @@ def _run_jobs(jobs: list[_Job], verb: str, args, single: bool) -> int:
             if single:
                 raise
             failures.append(str(exc))
-    workers = max(1, getattr(args, "workers", 1) or 1)
+    workers = max(1, args.workers)
     bar = tqdm(total=len(ready), desc=verb, unit="img", disable=args.quiet or single or None, file=sys.stderr)
     done = 0
     # Fresh (spawned) processes: forking after numba's OpenMP threads have started is unsafe.
@@ -412,7 +412,7 @@ def _encode_jobs(args, settled_before: float | None = None) -> list[_Job]:
 
 
 def _cmd_encode(args) -> int:
-    if getattr(args, "watch", False):
+    if args.watch:
         return _watch_encode(args)
     return _run_jobs(_encode_jobs(args), "encoded", args, single=Path(args.input).is_file())
 
@@ -639,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or folder")
     _add_solve_options(d)
     _add_output_options(d, ext=True)
-    d.set_defaults(func=_cmd_decode)
+    d.set_defaults(func=_cmd_decode, space="lab")
 
     r = commands.add_parser(
         "recolor", help="encode + decode + metrics in one go",
@@ -654,7 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_encode_options(r)
     _add_solve_options(r)
     _add_output_options(r, ext=False)
-    r.set_defaults(func=_cmd_recolor)
+    r.set_defaults(func=_cmd_recolor, space="lab", watch=False)
 
     m = commands.add_parser(
         "metrics", help="score results against references",
