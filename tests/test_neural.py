@@ -264,8 +264,8 @@ def test_network_method_keeps_cue_colours_and_needs_weights(random_weights):
     cues = varcolor.Cues.from_points([{"y": 4, "x": 4, "a": 30, "b": -30}], shape=gray.shape)
     result = varcolor.colorize(gray, cues, method="ideepcolor", weights=random_weights)
     assert np.allclose(result.ab[4, 4], (30, -30))
-    with pytest.raises(InputError, match="needs weights"):
-        varcolor.colorize(gray, cues, prior="ideepcolor")
+    with pytest.raises(InputError, match="absent.safetensors: weights file not found"):
+        varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights.parent / "absent.safetensors")
     with pytest.raises(InputError, match="space='lab'"):
         varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, space="yiq")
 

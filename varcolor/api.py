@@ -88,8 +88,8 @@ class Colorizer:
         Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (DESIGN §4) and use it
         as the initial iterate; with a prior, no cues at all means automatic colorization.
     weights, mask_cent
-        The network's weights file and, for unknown checkpoints, its mask encoding
-        (:func:`varcolor.neural.weights.load`).
+        The network's weights file (default: the compact model shipped in ``models/``) and, for
+        unknown checkpoints, its mask encoding (:func:`varcolor.neural.weights.load`).
     prior_weight : float
         β. ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
     lam, mu, gamma : float, optional
@@ -132,11 +132,11 @@ class Colorizer:
             raise InputError("the neural prior predicts Lab chroma: use space='lab'")
         self.network = None
         if prior or method == "ideepcolor":
-            if weights is None:
-                raise InputError("the ideepcolor network needs weights=PATH (no model is bundled yet; see README)")
-            from .neural.weights import load
-
-            self.network = load(weights, mask_cent=mask_cent)
+            try:
+                from .neural.weights import DEFAULT_WEIGHTS, load
+            except ImportError:
+                raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
+            self.network = load(weights or DEFAULT_WEIGHTS, mask_cent=mask_cent)
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
         self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-4, tol * 100), maxiter=max(maxiter, 500))

@@ -348,9 +348,13 @@ def sample_ideepcolor(rgb: np.ndarray, n: int, patch: int = 6, rng=None) -> Cues
     if patch < 1 or patch > min(height, width):
         raise InputError(f"patch must be between 1 and {min(height, width)}, got {patch}")
     generator = np.random.default_rng(rng)
-    corners = np.empty((n, 2), dtype=np.int64)
-    for k in range(n):
-        for axis, side in enumerate((height, width)):
-            span = side - patch + 1
-            corners[k, axis] = int(np.clip(generator.normal(span / 2.0, span / 4.0), 0, side - patch))
+    corners = np.array([[ideepcolor_offset(generator, side, patch) for side in (height, width)]
+                        for _ in range(n)], dtype=np.int64).reshape(n, 2)
     return _patch_cues(ab_true, corners, patch)
+
+
+def ideepcolor_offset(generator: np.random.Generator, side: int, patch: int) -> int:
+    """One coordinate of a hint's top-left corner under the ideepcolor rule:
+    N((S − P + 1)/2, (S − P + 1)/4) clipped to [0, S − P]."""
+    span = side - patch + 1
+    return int(np.clip(generator.normal(span / 2.0, span / 4.0), 0, side - patch))

@@ -20,6 +20,8 @@ KNOWN_MASK_CENT = {
     "df00044c0a4d7c3edcecf6f75437ce346a66e7a42612d9b968e1a7e17dbc6f66": 0.0,  # siggraph17-df00044c.pth
 }
 MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
+#: The compact network varcolor ships in ``models/`` (models/README.md is its card).
+DEFAULT_WEIGHTS = "ideepcolor-w025.safetensors"
 
 
 def find_weights(path: str | os.PathLike) -> Path:
@@ -64,8 +66,10 @@ def read_state(path: Path) -> tuple[dict, dict]:
     return loaded, {}
 
 
-def load(path: str | os.PathLike, mask_cent: float | None = None) -> SIGGRAPH17:
-    """A :class:`SIGGRAPH17` with the weights of ``path`` (width and global branch read from them).
+def load(path: str | os.PathLike, mask_cent: float | None = None, width: float | None = None,
+         global_hints: bool | None = None) -> SIGGRAPH17:
+    """A :class:`SIGGRAPH17` with the weights of ``path`` (width and global branch read from them;
+    ``width`` and ``global_hints``, when given, must match).
 
     ``mask_cent`` is the value subtracted from the hint mask: known official checkpoints set it
     (0 for ``siggraph17-df00044c.pth``), our safetensors files carry it in their metadata; for any
@@ -77,8 +81,15 @@ def load(path: str | os.PathLike, mask_cent: float | None = None) -> SIGGRAPH17:
     state = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
     if "model1.0.weight" not in state:
         raise InputError(f"{path}: not SIGGRAPH17 weights (no model1.0.weight)")
-    width = state["model1.0.weight"].shape[0] / 64
-    net = SIGGRAPH17(width=width, global_hints=any(k.startswith("model_global.") for k in state))
+    found_width = state["model1.0.weight"].shape[0] / 64
+    found_global = any(k.startswith("model_global.") for k in state)
+    if width is not None and round(width * 64) != round(found_width * 64):
+        raise InputError(f"{path}: weights of a width-{found_width:g} network, but width {width:g} was asked for")
+    if global_hints is not None and global_hints != found_global:
+        have, want = ("has a", "without") if found_global else ("has no", "with")
+        raise InputError(f"{path}: the network {have} global-hints branch, but one {want} it was asked for")
+    width = found_width
+    net = SIGGRAPH17(width=width, global_hints=found_global)
     expected = net.state_dict()
     optional = {k for k in expected if k.endswith("num_batches_tracked")}
     missing = sorted(set(expected) - set(state) - optional)

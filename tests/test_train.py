@@ -1,0 +1,142 @@
+"""Training the neural prior: hint sampling, class targets, schedule, resuming, export, the CLI."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+import skimage.data  # noqa: E402
+
+import varcolor  # noqa: E402
+from varcolor.errors import InputError  # noqa: E402
+from varcolor.neural.train import (TrainingConfig, ab_classes, export, learning_rate, load_photos,  # noqa: E402
+                                   random_hints, train)
+from varcolor.neural.weights import DEFAULT_WEIGHTS, MODELS_DIR, load  # noqa: E402
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "photos"
+    for name, image in (("astronaut", skimage.data.astronaut()), ("coffee", skimage.data.coffee())):
+        varcolor.write_image(folder / f"{name}.png", image / 255.0)
+    return folder
+
+
+def tiny(folder, **changes) -> TrainingConfig:
+    return TrainingConfig(**{"data": [str(folder)], "width": 0.0625, "crop": 32, "batch": 2, "steps": 4,
+                             "short_side": 64, **changes})
+
+
+def test_number_of_hints_is_geometric_and_patches_hold_the_true_chroma():
+    generator = np.random.default_rng(0)
+    ab = torch.zeros(2, 64, 64)
+    ab[0], ab[1] = 25.0, -40.0
+    draws = [random_hints(ab, generator) for _ in range(4000)]
+    none = sum(mask.sum().item() == 0 for _, mask in draws)
+    assert abs(none - 4000 / 8) < 4 * np.sqrt(4000 * (1 / 8) * (7 / 8))  # P(no hint) = p
+    for hint, mask in draws[:200]:
+        inside = mask[0].bool()
+        assert torch.all(hint[0][inside] == 25.0) and torch.all(hint[1][inside] == -40.0)
+        assert torch.all(hint[:, ~inside] == 0)
+
+
+def test_a_patch_holds_its_mean_chroma():
+    generator = np.random.default_rng(3)
+    ramp = torch.arange(64.0).expand(64, 64)
+    ab = torch.stack([ramp, -ramp])
+    for _ in range(100):
+        hint, mask = random_hints(ab, generator)
+        marked = mask[0].bool()
+        if marked.sum() and marked.sum() <= 81:  # a lone patch: a square of side 1–9
+            rows, cols = torch.nonzero(marked, as_tuple=True)
+            square = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+            if square == marked.sum():
+                assert hint[0][marked].unique().item() == pytest.approx(cols.double().mean().item())
+                return
+    pytest.fail("no lone patch drawn")
+
+
+def test_class_targets_follow_the_published_binning():
+    ab = torch.tensor([(-110.0, -110.0), (110.0, 110.0), (0.0, 0.0), (10.0, -20.0), (-200.0, 300.0)])
+    planes = ab.T.repeat_interleave(4, dim=1)[:, None, :].expand(2, 4, 20)[None]  # 4×4 blocks
+    classes = ab_classes(planes).flatten().tolist()
+    assert classes == [0, 528, 11 * 23 + 11, 12 * 23 + 9, 0 * 23 + 22]
+
+
+def test_learning_rate_warms_up_then_decays_to_one_percent():
+    config = TrainingConfig(steps=1000, lr=1e-3)
+    rates = [learning_rate(config, k) for k in range(1000)]
+    assert rates[0] < rates[19] == pytest.approx(1e-3)
+    assert all(a >= b for a, b in zip(rates[20:], rates[21:]))
+    assert rates[-1] == pytest.approx(1e-5, rel=0.01)
+
+
+def test_resumed_training_equals_an_uninterrupted_run(tmp_path, photos):
+    straight = train(tiny(photos), tmp_path / "a.pt", progress=False)
+    train(tiny(photos), tmp_path / "b.pt", progress=False, stop_at=2)
+    assert torch.load(tmp_path / "b.pt", weights_only=True)["step"] == 2
+    resumed = train(tiny(photos), tmp_path / "b.pt", progress=False)
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    with pytest.raises(InputError, match="width-0.0625 run"):
+        train(tiny(photos, width=0.125), tmp_path / "b.pt", progress=False)
+
+
+def test_training_lowers_the_loss(tmp_path, photos):
+    config = tiny(photos, steps=40, batch=4, lr=3e-3, validation=str(photos), validation_images=2,
+                  validate_every=40, checkpoint_every=40)
+    train(config, tmp_path / "run.pt", progress=False)
+    history = torch.load(tmp_path / "run.pt", weights_only=True)["history"]
+    first = np.mean([r["l1"] for r in history[:5]])
+    last = np.mean([r["l1"] for r in history[-5:]])
+    assert last < 0.8 * first
+    assert np.isfinite(history[-1]["val_psnr"])
+
+
+def test_export_round_trips_through_the_loader(tmp_path, photos):
+    net = train(tiny(photos, mask_cent=0.5), tmp_path / "run.pt", progress=False)
+    path = export(tmp_path / "run.pt", tmp_path / "model.safetensors")
+    loaded = load(path)
+    assert loaded.width == 0.0625 and loaded.mask_cent == 0.5
+    x = torch.randn(1, 4, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(net.eval()(x)[1], loaded(x)[1], atol=0.2)  # float16 weights, ab in [−110, 110]
+    with pytest.raises(InputError, match="width-0.0625 network, but width 0.25"):
+        load(path, width=0.25)
+    with pytest.raises(InputError, match="has no global-hints branch"):
+        load(path, global_hints=True)
+
+
+def test_unreadable_files_are_counted_and_empty_folders_refused(tmp_path, photos):
+    (photos / "broken.png").write_bytes(b"not a png")
+    loaded = load_photos([photos], short_side=64, progress=False)
+    assert len(loaded.lab) == 2 and loaded.unreadable == 1
+    varcolor.write_image(photos / "gray.png", np.full((40, 40), 0.5))
+    assert load_photos([photos], short_side=64, progress=False).gray == 1
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no images found"):
+        load_photos([tmp_path / "empty"], short_side=64, progress=False)
+
+
+def test_cli_train(tmp_path, photos, capsys):
+    from varcolor.cli import main
+
+    arguments = ["train", str(photos), "-o", str(tmp_path / "run"), "--width", "0.0625", "--crop", "32",
+                 "--batch", "2", "--steps", "2", "-q"]
+    assert main(arguments) == 0
+    assert load(tmp_path / "run" / "model.safetensors").width == 0.0625
+    assert main(arguments) == 2 and "--resume" in capsys.readouterr().err
+    assert main(arguments[:-1] + ["--crop", "30", "-q"]) == 2 and "multiple of 8" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x"), "-q"]) == 2
+
+
+@pytest.mark.skipif(not (MODELS_DIR / DEFAULT_WEIGHTS).is_file(), reason="the shipped model is not in models/")
+def test_the_shipped_model_is_the_default_prior():
+    net = load(DEFAULT_WEIGHTS)
+    assert net.width == 0.25 and not net.global_hints
+    gray = varcolor.color.same_lightness_gray(skimage.data.coffee()[::4, ::4] / 255.0)
+    cues = varcolor.Cues.empty(gray.shape)
+    default = varcolor.colorize(gray, cues, method="ideepcolor")
+    explicit = varcolor.colorize(gray, cues, method="ideepcolor", weights=MODELS_DIR / DEFAULT_WEIGHTS)
+    assert np.array_equal(default.ab, explicit.ab)

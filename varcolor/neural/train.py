@@ -1,0 +1,293 @@
+"""Training a :class:`~varcolor.neural.siggraph17.SIGGRAPH17` prior from folders of color photos.
+
+As the paper trained it: random resized crops and flips of color photos (near-gray ones dropped),
+hints drawn per crop — their number geometric with p = 1/8 (zero allowed), each a square of side
+uniform in 1–9 filled with the mean true chroma, placed by the ideepcolor rule — and a smooth-L1
+loss on ab plus, optionally, cross-entropy on the 529-bin head at quarter size. The learning rate
+follows a cosine from ``lr`` down to 1 % of it; a checkpoint (model, optimizer, step, history) is
+written atomically every ``checkpoint_every`` steps and training resumes from it.
+
+Every random draw of step ``k`` comes from a generator seeded with ``(seed, k)``, so a resumed run
+sees the same batches as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skimage.transform import resize
+from tqdm import tqdm
+
+from ..color import gray_from_lightness, lab_to_rgb, rgb_to_lab
+from ..cues import ideepcolor_offset, sample_ideepcolor
+from ..errors import InputError
+from ..io import atomic_path, read_image, walk_images
+from ..metrics import psnr
+from .siggraph17 import AB_NORM, SIGGRAPH17
+from .prior import predict
+
+#: Images whose mean chroma (ab units) is below this are treated as gray and skipped.
+GRAY_CHROMA = 4.0
+AB_BIN = 10.0  # the class head's bins: 23 per axis over [−110, 110]
+AB_BINS_PER_AXIS = 23
+VALIDATION_HINTS = 10
+
+
+@dataclass
+class TrainingConfig:
+    """What a training run does. Defaults train the shipped compact model."""
+
+    data: list[str] = field(default_factory=list)
+    validation: str | None = None
+    width: float = 0.25
+    crop: int = 128
+    batch: int = 16
+    steps: int = 4000
+    lr: float = 1e-3
+    class_weight: float = 1.0
+    mask_cent: float = 0.5
+    short_side: int = 256  # photos are kept in memory with this shorter side
+    validation_images: int = 24
+    validate_every: int = 250
+    checkpoint_every: int = 100
+    seed: int = 0
+    threads: int | None = None
+
+
+@dataclass
+class Photos:
+    """Training photos in memory as Lab, ``float32``, shorter side ``short_side``."""
+
+    lab: list[np.ndarray]
+    names: list[str]
+    unreadable: int = 0
+    gray: int = 0
+
+
+def load_photos(folders: list[str | Path], short_side: int, limit: int | None = None,
+                progress: bool = True) -> Photos:
+    """Every readable color photo under ``folders``; unreadable and near-gray files are counted
+    and skipped. A folder with no image at all is an error."""
+    paths = []
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InputError(f"{folder}: not a folder")
+        found = [folder / relative for relative in walk_images(folder)]
+        if not found:
+            raise InputError(f"{folder}: no images found")
+        paths += found
+    paths = paths[:limit] if limit else paths
+    photos = Photos([], [])
+    for path in tqdm(paths, desc="loading photos", unit="img", disable=not progress, leave=False):
+        try:
+            rgb = read_image(path)
+        except InputError:
+            photos.unreadable += 1
+            continue
+        if rgb.ndim != 3:
+            photos.gray += 1
+            continue
+        scale = short_side / min(rgb.shape[:2])
+        if scale < 1:
+            rgb = resize(rgb[..., :3], (round(rgb.shape[0] * scale), round(rgb.shape[1] * scale)),
+                         order=1, anti_aliasing=True)
+        lab = rgb_to_lab(rgb[..., :3]).astype(np.float32)
+        if np.hypot(lab[..., 1], lab[..., 2]).mean() < GRAY_CHROMA:
+            photos.gray += 1
+            continue
+        photos.lab.append(lab)
+        photos.names.append(str(path))
+    if not photos.lab:
+        raise InputError(f"no usable color photos in {', '.join(map(str, folders))} "
+                         f"({photos.unreadable} unreadable, {photos.gray} gray)")
+    return photos
+
+
+def random_crop(lab: np.ndarray, size: int, generator: np.random.Generator) -> torch.Tensor:
+    """A 3×size×size crop covering 25–100 % of the photo's area, aspect 3:4–4:3, maybe mirrored."""
+    height, width = lab.shape[:2]
+    area = generator.uniform(0.25, 1.0) * height * width
+    aspect = math.exp(generator.uniform(math.log(3 / 4), math.log(4 / 3)))
+    h = min(height, max(8, round(math.sqrt(area / aspect))))
+    w = min(width, max(8, round(math.sqrt(area * aspect))))
+    y, x = generator.integers(0, height - h + 1), generator.integers(0, width - w + 1)
+    crop = torch.from_numpy(np.ascontiguousarray(lab[y:y + h, x:x + w])).permute(2, 0, 1)[None]
+    crop = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0]
+    return crop.flip(-1) if generator.random() < 0.5 else crop
+
+
+def random_hints(ab: torch.Tensor, generator: np.random.Generator, p: float = 1 / 8,
+                 largest: int = 9) -> tuple[torch.Tensor, torch.Tensor]:
+    """(hint ab 2×H×W, mask 1×H×W) for a crop's true ``ab``: a geometric(p) number of squares
+    (zero allowed), sides uniform in 1–``largest``, each filled with its mean true chroma."""
+    _, height, width = ab.shape
+    hint, mask = torch.zeros_like(ab), torch.zeros((1, height, width), dtype=ab.dtype)
+    while generator.random() > p:
+        patch = int(generator.integers(1, largest + 1))
+        y, x = (ideepcolor_offset(generator, side, patch) for side in (height, width))
+        block = (slice(None), slice(y, y + patch), slice(x, x + patch))
+        hint[block] = ab[block].mean(dim=(1, 2), keepdim=True)
+        mask[block] = 1.0
+    return hint, mask
+
+
+def ab_classes(ab: torch.Tensor) -> torch.Tensor:
+    """The class head's target: the 23×23 bin of each pixel (a-major), at quarter size."""
+    quarter = F.avg_pool2d(ab, 4)
+    index = torch.clamp(torch.round((quarter + AB_NORM) / AB_BIN), 0, AB_BINS_PER_AXIS - 1).long()
+    return index[:, 0] * AB_BINS_PER_AXIS + index[:, 1]
+
+
+def make_batch(photos: Photos, config: TrainingConfig, generator: np.random.Generator):
+    """(network input N×4×S×S, true ab N×2×S×S) for one step."""
+    inputs, targets = [], []
+    for index in generator.integers(0, len(photos.lab), size=config.batch):
+        lab = random_crop(photos.lab[index], config.crop, generator)
+        hint, mask = random_hints(lab[1:], generator)
+        inputs.append(torch.cat([(lab[:1] - 50.0) / 100.0, hint / AB_NORM, mask - config.mask_cent]))
+        targets.append(lab[1:])
+    return torch.stack(inputs), torch.stack(targets)
+
+
+def loss_terms(net: SIGGRAPH17, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(smooth-L1 on ab in ab units, cross-entropy of the class head)."""
+    logits, ab = net(inputs)
+    return F.smooth_l1_loss(ab, targets, beta=1.0), F.cross_entropy(logits, ab_classes(targets))
+
+
+def learning_rate(config: TrainingConfig, step: int) -> float:
+    """Linear warm-up over the first 2 % of steps, then a cosine down to 1 % of ``lr``."""
+    warmup = max(1, config.steps // 50)
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, config.steps - warmup)
+    return config.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+@dataclass
+class ValidationSet:
+    """Fixed 256² images and fixed ideepcolor-protocol hints, so successive scores compare."""
+
+    rgb: list[np.ndarray]
+    cues: list
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, count: int, hints: int = VALIDATION_HINTS) -> ValidationSet:
+        paths = [Path(folder) / relative for relative in walk_images(folder)][:count]
+        if not paths:
+            raise InputError(f"{folder}: no images found")
+        rgb = [resize(read_image(path)[..., :3], (256, 256), order=1, anti_aliasing=True) for path in paths]
+        return cls(rgb, [sample_ideepcolor(image, hints, rng=k) for k, image in enumerate(rgb)])
+
+    def psnr(self, net: SIGGRAPH17) -> float:
+        """Mean PSNR (dB) of the network alone over the set."""
+        scores = []
+        for rgb, cues in zip(self.rgb, self.cues):
+            lightness = rgb_to_lab(rgb)[..., :1]
+            ab, _ = predict(net, gray_from_lightness(lightness[..., 0]), cues)
+            scores.append(psnr(lab_to_rgb(np.concatenate([lightness, ab], axis=-1)), rgb))
+        return float(np.mean(scores))
+
+
+def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
+          stop_at: int | None = None) -> SIGGRAPH17:
+    """Train (or resume from ``checkpoint`` when it exists) and return the network in eval mode.
+
+    ``stop_at`` ends the run after that step (checkpointed), for training in slices; the schedule
+    is still the one of ``config.steps``.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, skimage.data
+    >>> from varcolor.io import write_image
+    >>> folder = tempfile.mkdtemp()
+    >>> write_image(f"{folder}/a.png", skimage.data.astronaut() / 255.0)
+    >>> config = TrainingConfig(data=[folder], crop=32, batch=2, steps=2, width=0.0625)
+    >>> net = train(config, f"{folder}/run.pt", progress=False)
+    >>> net.width
+    0.0625
+    """
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    checkpoint = Path(checkpoint)
+    torch.manual_seed(config.seed)
+    net = SIGGRAPH17(width=config.width)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, betas=(0.9, 0.99))
+    start, history = 0, []
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        saved = state["config"]
+        if saved["width"] != config.width:
+            raise InputError(f"{checkpoint}: a width-{saved['width']:g} run, not width {config.width:g}")
+        net.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start, history = int(state["step"]), list(state["history"])
+    photos = load_photos(config.data, config.short_side, progress=progress)
+    if progress and (photos.unreadable or photos.gray):
+        tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
+    validation = (ValidationSet.from_folder(config.validation, config.validation_images)
+                  if config.validation else None)
+    net.mask_cent = config.mask_cent
+    bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
+    smoothed = None
+    end = config.steps if stop_at is None else min(stop_at, config.steps)
+    for step in range(start, end):
+        generator = np.random.default_rng([config.seed, step])
+        torch.manual_seed(config.seed * 1_000_003 + step)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        net.train()
+        inputs, targets = make_batch(photos, config, generator)
+        regression, classification = loss_terms(net, inputs, targets)
+        loss = regression + config.class_weight * classification
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        smoothed = regression.item() if smoothed is None else 0.98 * smoothed + 0.02 * regression.item()
+        record = {"step": step + 1, "l1": float(regression.item()), "ce": float(classification.item())}
+        done = step + 1
+        if validation and (done % config.validate_every == 0 or done == config.steps):
+            record["val_psnr"] = validation.psnr(net)
+            bar.set_postfix(l1=f"{smoothed:.2f}", val=f"{record['val_psnr']:.2f} dB")
+        else:
+            bar.set_postfix(l1=f"{smoothed:.2f}", refresh=False)
+        history.append(record)
+        bar.update()
+        if done % config.checkpoint_every == 0 or done == end:
+            save_checkpoint(checkpoint, net, optimizer, done, config, history)
+    bar.close()
+    return net.eval()
+
+
+def save_checkpoint(path: Path, net: SIGGRAPH17, optimizer, step: int, config: TrainingConfig,
+                    history: list[dict]) -> None:
+    """Model, optimizer, step, configuration and history; only tensors and plain values, so it
+    loads with ``weights_only=True``."""
+    with atomic_path(path) as temporary:
+        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                    "config": dataclasses.asdict(config), "history": history}, temporary)
+
+
+def export(checkpoint: str | Path, destination: str | Path, half: bool = True, **metadata: str) -> Path:
+    """Write a checkpoint's network as safetensors (float16 by default), with its ``mask_cent``,
+    width, training steps and ``metadata`` in the header; :func:`varcolor.neural.weights.load`
+    reads it."""
+    from safetensors.torch import save_file
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
+               for k, v in state["model"].items() if not k.endswith("num_batches_tracked")}
+    header = {"mask_cent": str(state["config"]["mask_cent"]), "width": str(state["config"]["width"]),
+              "steps": str(state["step"]), **{k: str(v) for k, v in metadata.items()}}
+    destination = Path(destination)
+    with atomic_path(destination) as temporary:
+        save_file(tensors, str(temporary), metadata=header)
+    return destination
