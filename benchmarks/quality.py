@@ -5,6 +5,9 @@ hint count, hints are drawn as in Zhang et al. 2017 (``varcolor.cues.sample_idee
 patches of the mean true chroma, corners ~ N(centre, side/4)), the image is colorized from its
 same-lightness gray, and PSNR (8-bit), SSIM and CIEDE2000 are measured against the original.
 Two resolutions: 256×256 (the published protocol's resize, aspect not kept) and full size.
+A method is a varcolor method (``levin``, ``bilaplacian-gtv``, ``ideepcolor`` — the network alone)
+or ``METHOD+ideepcolor``: that method with the network as its prior (default weights: the
+compact model shipped in ``models/``).
 
 Writes ``quality_<set>.json``, ``quality_<set>.md`` and ``quality_<set>.png`` (PSNR against
 hints, with the published SIGGRAPH17 curve from ``../shared/data/anchors`` beside ours).
@@ -47,9 +50,24 @@ def load(path: Path, resolution: str) -> np.ndarray:
     return rgb
 
 
+def options(method: str, weights: str | None, prior_weight: float) -> dict:
+    """``colorize`` keywords for a method name of this benchmark (``METHOD[+PRIOR]``)."""
+    name, _, prior = method.partition("+")
+    chosen = {"method": name}
+    if prior:
+        chosen.update(prior=prior, prior_weight=prior_weight)
+    if prior or name == "ideepcolor":
+        chosen["weights"] = weights
+    return chosen
+
+
 def evaluate(task: tuple) -> dict:
     """One image at one resolution, every method and hint count (run in a worker process)."""
-    path, index, resolution, methods, hints, seed = task
+    path, index, resolution, methods, hints, seed, weights, prior_weight = task
+    if any("ideepcolor" in method for method in methods):
+        import torch
+
+        torch.set_num_threads(1)  # one image per process already fills the cores
     rgb = load(Path(path), resolution)
     gray = varcolor.color.same_lightness_gray(rgb)
     rows = []
@@ -59,7 +77,7 @@ def evaluate(task: tuple) -> dict:
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # 0 hints: the gray image, by design
-                result = varcolor.colorize(gray, cues, method=method)
+                result = varcolor.colorize(gray, cues, **options(method, weights, prior_weight))
             seconds = time.perf_counter() - start
             rows.append({"image": Path(path).name, "resolution": resolution, "method": method, "hints": n,
                          "psnr": varcolor.metrics.psnr(result.rgb, rgb),
@@ -126,7 +144,9 @@ def plot(summary: dict, resolutions, methods, hints, anchors: dict, path: Path, 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", default=str(SHARED / "kodak"), help="folder of colour images")
-    parser.add_argument("--methods", default="levin", help="comma-separated methods")
+    parser.add_argument("--methods", default="levin", help="comma-separated methods, e.g. levin,ideepcolor,levin+ideepcolor")
+    parser.add_argument("--weights", help="network weights for ideepcolor methods (default: the shipped model)")
+    parser.add_argument("--prior-weight", type=float, default=1.0, help="β of METHOD+ideepcolor (default: 1)")
     parser.add_argument("--hints", default=",".join(map(str, HINTS)), help="comma-separated hint counts")
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
@@ -146,7 +166,8 @@ def main(argv=None) -> int:
     methods = args.methods.split(",")
     hints = [int(h) for h in args.hints.split(",")]
     resolutions = args.resolutions.split(",")
-    tasks = [(str(p), i, res, methods, hints, args.seed) for res in resolutions for i, p in enumerate(paths)]
+    tasks = [(str(p), i, res, methods, hints, args.seed, args.weights, args.prior_weight)
+             for res in resolutions for i, p in enumerate(paths)]
     rows = []
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
@@ -162,6 +183,7 @@ def main(argv=None) -> int:
     stem = args.name or f"quality_{folder.name}"
     report = {"images": str(folder), "count": len(paths), "methods": methods, "hints": hints,
               "resolutions": resolutions, "seed": args.seed, "protocol": "ideepcolor, patch 6",
+              "weights": args.weights, "prior_weight": args.prior_weight,
               "varcolor": varcolor.__version__, "machine": f"{platform.machine()} {os.cpu_count()} cores",
               "python": platform.python_version(), "seconds": elapsed,
               "summary": summary, "published_siggraph17_psnr": anchors, "rows": rows}

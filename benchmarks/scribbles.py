@@ -1,0 +1,119 @@
+"""Levin against bilaplacian-GTV on hand scribbles: side-by-side pictures, and scores where a
+colour original exists.
+
+For every ``X.png`` + ``X_marked.png`` pair under ``../shared/data/scribbles`` (research-only
+data: results go to ``benchmarks/results``, the scribbles themselves are never committed), both
+methods colorize the gray image from the same strokes. Writes ``scribbles.png`` (one row per pair:
+scribbles | Levin | bilaplacian-GTV), ``scribbles.json`` and ``scribbles.md`` (seconds; PSNR and
+CIEDE2000 against ``X_original.*`` where the set has one — geap_tartu's gray images are not exactly
+the originals' lightness, so both methods share that error).
+
+Run: ``python benchmarks/scribbles.py [--only NAME ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from skimage.transform import resize
+
+import varcolor
+from varcolor.errors import ConvergenceWarning
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "data"
+METHODS = ("levin", "bilaplacian-gtv")
+ROW_HEIGHT = 240
+
+
+def pairs(root: Path):
+    """(name, gray path, marked path, original path or None) for every scribble pair."""
+    for marked in sorted(root.rglob("*_marked.png")):
+        gray = marked.with_name(marked.name.replace("_marked", ""))
+        if gray.is_file():
+            originals = [p for p in (gray.with_name(f"{gray.stem}_original{s}") for s in (".png", ".jpg")) if p.is_file()]
+            yield f"{marked.parent.name}/{gray.stem}", gray, marked, (originals[0] if originals else None)
+
+
+def run(name: str, gray_path: Path, marked_path: Path, original_path: Path | None) -> tuple[dict, list]:
+    gray = varcolor.color.to_gray(varcolor.read_image(gray_path))
+    marked = varcolor.read_image(marked_path)[..., :3]
+    cues = varcolor.Cues.from_marked(gray, marked)
+    row = {"pair": name, "pixels": gray.size, "cue_pixels": int(cues.count)}
+    panels = [marked]
+    original = varcolor.read_image(original_path)[..., :3] if original_path else None
+    for method in METHODS:
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            result = varcolor.colorize(gray, cues, method=method)
+        row[f"{method}_seconds"] = time.perf_counter() - start
+        row[f"{method}_converged"] = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        if original is not None and original.shape == result.rgb.shape:
+            row[f"{method}_psnr"] = varcolor.metrics.psnr(result.rgb, original)
+            row[f"{method}_ciede2000"] = varcolor.metrics.ciede2000(result.rgb, original)
+        panels.append(result.rgb)
+    return row, panels
+
+
+def picture(rows_of_panels: list[list[np.ndarray]]) -> np.ndarray:
+    """Rows of panels scaled to one height, separated by white gaps, rows padded to one width."""
+    rows = []
+    for panels in rows_of_panels:
+        scaled = [resize(p, (ROW_HEIGHT, round(p.shape[1] * ROW_HEIGHT / p.shape[0])), order=1, anti_aliasing=True)
+                  for p in panels]
+        gap = np.ones((ROW_HEIGHT, 6, 3))
+        rows.append(np.concatenate([x for p in scaled for x in (p, gap)][:-1], axis=1))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 6), (0, width - r.shape[1]), (0, 0)), constant_values=1.0) for r in rows]
+    return np.concatenate(rows, axis=0)[:-6]
+
+
+def markdown(rows: list[dict]) -> str:
+    out = ["| pair | pixels | cue pixels | Levin s | GTV s | Levin PSNR | GTV PSNR | Levin ΔE | GTV ΔE |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cells = [r["pair"], f"{r['pixels']:,}", f"{r['cue_pixels']:,}",
+                 f"{r['levin_seconds']:.2f}", f"{r['bilaplacian-gtv_seconds']:.1f}" + ("" if r["bilaplacian-gtv_converged"] else " (not converged)")]
+        cells += [f"{r[k]:.2f}" if k in r else "" for k in ("levin_psnr", "bilaplacian-gtv_psnr",
+                                                             "levin_ciede2000", "bilaplacian-gtv_ciede2000")]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scribbles", default=str(SHARED / "scribbles"), help="folder of scribble pairs")
+    parser.add_argument("--only", nargs="*", help="pair names (set/stem) to run")
+    parser.add_argument("--out", default=str(HERE / "results"), help="output folder")
+    args = parser.parse_args(argv)
+    root = Path(args.scribbles)
+    if not root.is_dir():
+        print(f"scribbles: error: {root}: no such folder", file=sys.stderr)
+        return 2
+    chosen = [p for p in pairs(root) if not args.only or p[0] in args.only]
+    rows, panels = [], []
+    for pair in chosen:
+        row, row_panels = run(*pair)
+        print(row, flush=True)
+        rows.append(row)
+        panels.append(row_panels)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with varcolor.io.atomic_path(out / "scribbles.json") as tmp:
+        tmp.write_text(json.dumps({"methods": METHODS, "varcolor": varcolor.__version__, "rows": rows}, indent=1))
+    with varcolor.io.atomic_path(out / "scribbles.md") as tmp:
+        tmp.write_text(markdown(rows))
+    varcolor.write_image(out / "scribbles.png", picture(panels))
+    print(markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
