@@ -50,12 +50,12 @@ def load(path: Path, resolution: str) -> np.ndarray:
     return rgb
 
 
-def options(method: str, weights: str | None, prior_weight: float) -> dict:
+def options(method: str, weights: str | None, prior_weight: float, prior_mode: str) -> dict:
     """``colorize`` keywords for a method name of this benchmark (``METHOD[+PRIOR]``)."""
     name, _, prior = method.partition("+")
     chosen = {"method": name}
     if prior:
-        chosen.update(prior=prior, prior_weight=prior_weight)
+        chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
     if prior or name == "ideepcolor":
         chosen["weights"] = weights
     return chosen
@@ -63,7 +63,7 @@ def options(method: str, weights: str | None, prior_weight: float) -> dict:
 
 def evaluate(task: tuple) -> dict:
     """One image at one resolution, every method and hint count (run in a worker process)."""
-    path, index, resolution, methods, hints, seed, weights, prior_weight = task
+    path, index, resolution, methods, hints, seed, weights, prior_weight, prior_mode = task
     if any("ideepcolor" in method for method in methods):
         import torch
 
@@ -77,7 +77,7 @@ def evaluate(task: tuple) -> dict:
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # 0 hints: the gray image, by design
-                result = varcolor.colorize(gray, cues, **options(method, weights, prior_weight))
+                result = varcolor.colorize(gray, cues, **options(method, weights, prior_weight, prior_mode))
             seconds = time.perf_counter() - start
             rows.append({"image": Path(path).name, "resolution": resolution, "method": method, "hints": n,
                          "psnr": varcolor.metrics.psnr(result.rgb, rgb),
@@ -147,6 +147,8 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default="levin", help="comma-separated methods, e.g. levin,ideepcolor,levin+ideepcolor")
     parser.add_argument("--weights", help="network weights for ideepcolor methods (default: the shipped model)")
     parser.add_argument("--prior-weight", type=float, default=1.0, help="β of METHOD+ideepcolor (default: 1)")
+    parser.add_argument("--prior-mode", default="anchor", choices=varcolor.api.PRIOR_MODES,
+                        help="how METHOD+ideepcolor uses the guess (default: anchor)")
     parser.add_argument("--hints", default=",".join(map(str, HINTS)), help="comma-separated hint counts")
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
@@ -166,7 +168,8 @@ def main(argv=None) -> int:
     methods = args.methods.split(",")
     hints = [int(h) for h in args.hints.split(",")]
     resolutions = args.resolutions.split(",")
-    tasks = [(str(p), i, res, methods, hints, args.seed, args.weights, args.prior_weight)
+    tasks = [(str(p), i, res, methods, hints, args.seed, args.weights, args.prior_weight,
+              args.prior_mode)
              for res in resolutions for i, p in enumerate(paths)]
     rows = []
     start = time.perf_counter()
@@ -183,7 +186,7 @@ def main(argv=None) -> int:
     stem = args.name or f"quality_{folder.name}"
     report = {"images": str(folder), "count": len(paths), "methods": methods, "hints": hints,
               "resolutions": resolutions, "seed": args.seed, "protocol": "ideepcolor, patch 6",
-              "weights": args.weights, "prior_weight": args.prior_weight,
+              "weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
               "varcolor": varcolor.__version__, "machine": f"{platform.machine()} {os.cpu_count()} cores",
               "python": platform.python_version(), "seconds": elapsed,
               "summary": summary, "published_siggraph17_psnr": anchors, "rows": rows}

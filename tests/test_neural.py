@@ -279,3 +279,25 @@ def test_cli_automatic_colorization_with_a_prior(tmp_path, random_weights, capsy
     assert code == 0 and varcolor.read_image(tmp_path / "auto.png").shape == (32, 48, 3)
     code = main(["colorize", str(tmp_path / "g.png"), "-o", str(tmp_path / "x.png")])
     assert code == 2 and "--prior ideepcolor" in capsys.readouterr().err
+
+
+def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights):
+    from varcolor.neural.prior import predict
+
+    gray = np.tile(np.linspace(0.2, 0.9, 48), (32, 1)) * np.linspace(0.8, 1.0, 32)[:, None]
+    cues = varcolor.Cues.from_points([{"y": 4, "x": 4, "a": 30, "b": -30}, {"y": 25, "x": 40, "a": -20, "b": 5}],
+                                     shape=gray.shape)
+    net = load(random_weights)
+    guess, _ = predict(net, gray, cues)
+    residual = varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9,
+                                 prior_mode="residual")
+    # independently: Levin propagates (cue − guess) and the guess is added back
+    corrections = varcolor.Cues(cues.mask, np.where(cues.mask[..., None], cues.ab - guess, 0.0))
+    expected = varcolor.colorize(gray, corrections).ab + guess
+    assert np.abs(residual.ab - expected).max() < 1e-3
+    empty = varcolor.Cues.empty(gray.shape)
+    alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.5,
+                              prior_mode="residual")
+    assert np.abs(alone.ab - predict(net, gray, empty)[0]).max() < 1e-6
+    with pytest.raises(InputError, match="prior_mode"):
+        varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_mode="sideways")

@@ -19,6 +19,7 @@ __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 METHODS = ("levin", "bilaplacian-gtv", "ideepcolor")
 PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
+PRIOR_MODES = ("anchor", "residual")
 SPACES = ("lab", "yiq")
 
 
@@ -92,6 +93,12 @@ class Colorizer:
         unknown checkpoints, its mask encoding (:func:`varcolor.neural.weights.load`).
     prior_weight : float
         β. ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
+    prior_mode : {"anchor", "residual"}
+        How Levin's method uses the guess p. ``"anchor"``: DESIGN §4's term alone — unmarked rows
+        ``(1 + βc) u − Σ w u = βc p``, so away from cues u is p smoothed along luminance.
+        ``"residual"``: the smoothness acts on ``u − p`` — ``(1 + βc)(u − p) − Σ w (u − p) = 0`` —
+        so the cues' corrections to p spread along luminance and fade (β > 0) into p; with β → 0 they
+        spread everywhere. Other methods use ``"anchor"``.
     lam, mu, gamma : float, optional
         Weights of the bilaplacian-gtv energy (defaults in
         :class:`varcolor.energies.bilaplacian_gtv.Parameters`; ``gamma=inf``: hard cues).
@@ -110,8 +117,8 @@ class Colorizer:
     def __init__(self, gray: np.ndarray, method: str = "levin", solver: str = "auto", device: str = "cpu",
                  space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
                  prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
-                 prior_weight: float = 1.0, confidence: str = "uniform", lam: float | None = None,
-                 mu: float | None = None, gamma: float | None = None):
+                 prior_weight: float = 1.0, confidence: str = "uniform", prior_mode: str = "anchor",
+                 lam: float | None = None, mu: float | None = None, gamma: float | None = None):
         if method not in METHODS:
             raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
         if space not in SPACES:
@@ -128,6 +135,8 @@ class Colorizer:
             raise InputError(f"prior_weight must be a non-negative number, got {prior_weight}")
         if confidence not in CONFIDENCES:
             raise InputError(f"unknown confidence {confidence!r}; available: {', '.join(CONFIDENCES)}")
+        if prior_mode not in PRIOR_MODES:
+            raise InputError(f"unknown prior_mode {prior_mode!r}; available: {', '.join(PRIOR_MODES)}")
         if (prior or method == "ideepcolor") and space != "lab":
             raise InputError("the neural prior predicts Lab chroma: use space='lab'")
         self.network = None
@@ -138,6 +147,7 @@ class Colorizer:
                 raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
             self.network = load(weights or DEFAULT_WEIGHTS, mask_cent=mask_cent)
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
+        self.prior_mode = prior_mode
         given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
         self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-4, tol * 100), maxiter=max(maxiter, 500))
         if method == "bilaplacian-gtv" and space != "lab":
@@ -200,10 +210,15 @@ class Colorizer:
                 x0 = prior  # the network's guess starts iterative solvers
             if x0 is not None:
                 x0 = np.where(cues.mask[..., None], targets, x0)
-            chroma, report = self._solver.solve(levin.exact_rhs(cues.mask, targets, prior, weight), x0)
+            if prior is not None and self.prior_mode == "residual":
+                rhs = np.where(cues.mask[..., None], targets, operator.apply(prior))
+            else:
+                rhs = levin.exact_rhs(cues.mask, targets, prior, weight)
+            chroma, report = self._solver.solve(rhs, x0)
             info.update(report.as_dict())
         if prior is not None:
-            info.update(prior=self.prior or "ideepcolor", prior_weight=self.prior_weight, confidence=self.confidence)
+            info.update(prior=self.prior or "ideepcolor", prior_weight=self.prior_weight, confidence=self.confidence,
+                        prior_mode=self.prior_mode)
         self._chroma = chroma
         if self.space == "lab":
             rgb = lab_to_rgb(np.concatenate([self.lightness[..., None], chroma], axis=2), gamut=self.gamut)
@@ -219,7 +234,8 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
              space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
              x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
              mask_cent: float | None = None, prior_weight: float = 1.0, confidence: str = "uniform",
-             lam: float | None = None, mu: float | None = None, gamma: float | None = None) -> Result:
+             prior_mode: str = "anchor", lam: float | None = None, mu: float | None = None,
+             gamma: float | None = None) -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it for the parameters); ``x0`` is an initial guess
@@ -240,7 +256,8 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
     """
     colorizer = Colorizer(gray, method=method, solver=solver, device=device, space=space, gamut=gamut,
                           tol=tol, maxiter=maxiter, prior=prior, weights=weights, mask_cent=mask_cent,
-                          prior_weight=prior_weight, confidence=confidence, lam=lam, mu=mu, gamma=gamma)
+                          prior_weight=prior_weight, confidence=confidence, prior_mode=prior_mode, lam=lam,
+                          mu=mu, gamma=gamma)
     return colorizer.solve(cues, x0)
 
 

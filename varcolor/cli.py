@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .api import CONFIDENCES, METHODS, PRIORS, SPACES, colorize
+from .api import CONFIDENCES, METHODS, PRIOR_MODES, PRIORS, SPACES, colorize
 from .cues import Cues
 from .errors import InputError, VarcolorError
 from .color import luma601, same_lightness_gray
@@ -107,7 +107,8 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
                               space=args.space, gamut=args.gamut, tol=args.tol,
                               maxiter=args.maxiter, prior=args.prior, weights=args.weights,
                               mask_cent=args.mask_cent, prior_weight=args.prior_weight,
-                              confidence=args.confidence, lam=args.lam, mu=args.mu, gamma=args.gamma)
+                              confidence=args.confidence, prior_mode=args.prior_mode, lam=args.lam, mu=args.mu,
+                              gamma=args.gamma)
         except InputError as exc:
             raise InputError(f"{image}: {exc}") from None
     write_image(output, result.rgb, bits=args.bits)
@@ -560,6 +561,8 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prior-weight", type=float, default=1.0, help="β of the prior term (default: %(default)s)")
     p.add_argument("--confidence", default="uniform", choices=CONFIDENCES,
                    help="prior confidence: uniform, or from the class head's entropy (default: %(default)s)")
+    p.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
+                   help="levin: the guess anchors u, or the cues' corrections to it spread (residual) (default: %(default)s)")
 
 
 def _cmd_train(args) -> int:
