@@ -16,7 +16,10 @@ demo: $(STAMP)
 	$(VENV)/bin/varcolor colorize examples/data/chelsea.png --marked examples/data/chelsea_marked.png \
 		-o out/demo/chelsea_colorized.png --overwrite
 	$(PY) examples/plot_demo.py out/demo/chelsea_colorized.png out/demo/chelsea_side_by_side.png
-	@echo "demo: wrote out/demo/chelsea_colorized.png and out/demo/chelsea_side_by_side.png"
+	$(VENV)/bin/varcolor colorize examples/data/chelsea.png -o out/demo/chelsea_automatic.png --prior ideepcolor \
+		--overwrite
+	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
+		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
 test: $(STAMP)
 	$(PY) -m pytest -q --doctest-modules varcolor tests

@@ -146,7 +146,8 @@ def main(argv=None) -> int:
     parser.add_argument("--images", default=str(SHARED / "kodak"), help="folder of colour images")
     parser.add_argument("--methods", default="levin", help="comma-separated methods, e.g. levin,ideepcolor,levin+ideepcolor")
     parser.add_argument("--weights", help="network weights for ideepcolor methods (default: the shipped model)")
-    parser.add_argument("--prior-weight", type=float, default=1.0, help="β of METHOD+ideepcolor (default: 1)")
+    parser.add_argument("--prior-weight", type=float, default=varcolor.api.PRIOR_WEIGHT,
+                        help="β of METHOD+ideepcolor (default: %(default)s)")
     parser.add_argument("--prior-mode", default="anchor", choices=varcolor.api.PRIOR_MODES,
                         help="how METHOD+ideepcolor uses the guess (default: anchor)")
     parser.add_argument("--hints", default=",".join(map(str, HINTS)), help="comma-separated hint counts")

@@ -20,6 +20,8 @@ METHODS = ("levin", "bilaplacian-gtv", "ideepcolor")
 PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
 PRIOR_MODES = ("anchor", "residual")
+#: β: chosen on McMaster (a set used neither to train nor to validate the shipped model).
+PRIOR_WEIGHT = 1e-3
 SPACES = ("lab", "yiq")
 
 
@@ -92,7 +94,7 @@ class Colorizer:
         The network's weights file (default: the compact model shipped in ``models/``) and, for
         unknown checkpoints, its mask encoding (:func:`varcolor.neural.weights.load`).
     prior_weight : float
-        β. ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
+        β (default 1e-3). ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
     prior_mode : {"anchor", "residual"}
         How Levin's method uses the guess p. ``"anchor"``: DESIGN §4's term alone — unmarked rows
         ``(1 + βc) u − Σ w u = βc p``, so away from cues u is p smoothed along luminance.
@@ -117,7 +119,7 @@ class Colorizer:
     def __init__(self, gray: np.ndarray, method: str = "levin", solver: str = "auto", device: str = "cpu",
                  space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
                  prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
-                 prior_weight: float = 1.0, confidence: str = "uniform", prior_mode: str = "anchor",
+                 prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform", prior_mode: str = "anchor",
                  lam: float | None = None, mu: float | None = None, gamma: float | None = None):
         if method not in METHODS:
             raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
@@ -233,7 +235,7 @@ class Colorizer:
 def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",
              space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
              x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
-             mask_cent: float | None = None, prior_weight: float = 1.0, confidence: str = "uniform",
+             mask_cent: float | None = None, prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform",
              prior_mode: str = "anchor", lam: float | None = None, mu: float | None = None,
              gamma: float | None = None) -> Result:
     """Colorize a gray image from colour cues.

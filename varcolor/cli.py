@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .api import CONFIDENCES, METHODS, PRIOR_MODES, PRIORS, SPACES, colorize
+from .api import CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, colorize
 from .cues import Cues
 from .errors import InputError, VarcolorError
 from .color import luma601, same_lightness_gray
@@ -558,7 +558,7 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prior", choices=PRIORS, help="add the ideepcolor network's prediction as a prior term")
     p.add_argument("--weights", metavar="PATH", help="network weights (.safetensors or .pth; default: the compact model in models/)")
     p.add_argument("--mask-cent", type=float, help="hint-mask encoding of unknown checkpoints (0 or 0.5)")
-    p.add_argument("--prior-weight", type=float, default=1.0, help="β of the prior term (default: %(default)s)")
+    p.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT, help="β of the prior term (default: %(default)s)")
     p.add_argument("--confidence", default="uniform", choices=CONFIDENCES,
                    help="prior confidence: uniform, or from the class head's entropy (default: %(default)s)")
     p.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
