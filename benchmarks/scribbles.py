@@ -29,7 +29,7 @@ from varcolor.errors import ConvergenceWarning
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 METHODS = ("levin", "bilaplacian-gtv")
-ROW_HEIGHT = 240
+ROW_HEIGHT = 160
 
 
 def pairs(root: Path):
