@@ -21,7 +21,7 @@ PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
 PRIOR_MODES = ("anchor", "residual")
 #: β: chosen on McMaster (a set used neither to train nor to validate the shipped model).
-PRIOR_WEIGHT = 1e-3
+PRIOR_WEIGHT = 1e-5
 SPACES = ("lab", "yiq")
 
 
@@ -94,7 +94,7 @@ class Colorizer:
         The network's weights file (default: the compact model shipped in ``models/``) and, for
         unknown checkpoints, its mask encoding (:func:`varcolor.neural.weights.load`).
     prior_weight : float
-        β (default 1e-3). ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
+        β (default 1e-5). ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
     prior_mode : {"anchor", "residual"}
         How Levin's method uses the guess p. ``"anchor"``: DESIGN §4's term alone — unmarked rows
         ``(1 + βc) u − Σ w u = βc p``, so away from cues u is p smoothed along luminance.
