@@ -11,7 +11,7 @@ import skimage.data  # noqa: E402
 import varcolor  # noqa: E402
 from varcolor.errors import InputError  # noqa: E402
 from varcolor.neural.train import (TrainingConfig, ab_classes, export, learning_rate, load_photos,  # noqa: E402
-                                   random_hints, train)
+                                   random_hints, train, ValidationSet)
 from varcolor.neural.weights import DEFAULT_WEIGHTS, MODELS_DIR, load  # noqa: E402
 
 
@@ -112,6 +112,7 @@ def test_unreadable_files_are_counted_and_empty_folders_refused(tmp_path, photos
     (photos / "broken.png").write_bytes(b"not a png")
     loaded = load_photos([photos], short_side=64, progress=False)
     assert len(loaded.lab) == 2 and loaded.unreadable == 1
+    assert len(ValidationSet.from_folder(photos, count=5).rgb) == 2
     varcolor.write_image(photos / "gray.png", np.full((40, 40), 0.5))
     assert load_photos([photos], short_side=64, progress=False).gray == 1
     (tmp_path / "empty").mkdir()

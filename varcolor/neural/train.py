@@ -181,10 +181,9 @@ class ValidationSet:
 
     @classmethod
     def from_folder(cls, folder: str | Path, count: int, hints: int = VALIDATION_HINTS) -> ValidationSet:
-        paths = [Path(folder) / relative for relative in walk_images(folder)][:count]
-        if not paths:
-            raise InputError(f"{folder}: no images found")
-        rgb = [resize(read_image(path)[..., :3], (256, 256), order=1, anti_aliasing=True) for path in paths]
+        photos = load_photos([folder], short_side=256, limit=count, progress=False)
+        rgb = [np.clip(resize(lab_to_rgb(lab.astype(np.float64)), (256, 256), order=1, anti_aliasing=True), 0, 1)
+               for lab in photos.lab]
         return cls(rgb, [sample_ideepcolor(image, hints, rng=k) for k, image in enumerate(rgb)])
 
     def psnr(self, net: SIGGRAPH17) -> float:
