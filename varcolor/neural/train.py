@@ -66,7 +66,6 @@ class Photos:
     """Training photos in memory as Lab, ``float32``, shorter side ``short_side``."""
 
     lab: list[np.ndarray]
-    names: list[str]
     unreadable: int = 0
     gray: int = 0
 
@@ -85,7 +84,7 @@ def load_photos(folders: list[str | Path], short_side: int, limit: int | None = 
             raise InputError(f"{folder}: no images found")
         paths += found
     paths = paths[:limit] if limit else paths
-    photos = Photos([], [])
+    photos = Photos([])
     for path in tqdm(paths, desc="loading photos", unit="img", disable=not progress, leave=False):
         try:
             rgb = read_image(path)
@@ -104,7 +103,6 @@ def load_photos(folders: list[str | Path], short_side: int, limit: int | None = 
             photos.gray += 1
             continue
         photos.lab.append(lab)
-        photos.names.append(str(path))
     if not photos.lab:
         raise InputError(f"no usable color photos in {', '.join(map(str, folders))} "
                          f"({photos.unreadable} unreadable, {photos.gray} gray)")
@@ -250,8 +248,9 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        smoothed = regression.item() if smoothed is None else 0.98 * smoothed + 0.02 * regression.item()
-        record = {"step": step + 1, "l1": float(regression.item()), "ce": float(classification.item())}
+        l1 = regression.item()
+        smoothed = l1 if smoothed is None else 0.98 * smoothed + 0.02 * l1
+        record = {"step": step + 1, "l1": l1, "ce": classification.item()}
         done = step + 1
         if validation and (done % config.validate_every == 0 or done == config.steps):
             record["val_psnr"] = validation.psnr(net)
