@@ -181,3 +181,52 @@ def test_adaptive_stops_at_a_target_psnr():
     easy = encode(rgb, "adaptive", budget=400, target_psnr=10.0)
     full = encode(rgb, "adaptive", budget=400)
     assert easy.count < full.count
+
+
+def test_refined_chroma_is_the_least_squares_optimum():
+    # Independent reference: the decode matrix G = A⁻¹B built column by column, then lstsq.
+    from varcolor.energies.levin import exact_operator
+    from varcolor.ir.decode import payload_labels
+    from varcolor.ir.encode import refine_chroma
+    from varcolor.solvers import DirectSolver
+
+    rgb = photo("coffee", (40, 56))
+    gray = varcolor.color.same_lightness_gray(rgb)
+    ab = varcolor.color.rgb_to_lab(rgb)[..., 1:]
+    rng = np.random.default_rng(3)
+    cells = rng.choice(10 * 14, size=7, replace=False)
+    payload = Payload(56, 40, 14, 10, np.stack([cells // 14, cells % 14], 1), np.zeros((7, 2)), "adaptive", 1)
+    labels = payload_labels(payload)
+    solver = DirectSolver(exact_operator(gray, labels >= 0))
+    columns = []
+    for k in range(7):
+        rhs = (labels == k).astype(float)[..., None]
+        columns.append(solver.solve(rhs)[0].ravel())
+    decode_matrix = np.stack(columns, axis=1)
+    best = np.linalg.lstsq(decode_matrix, ab.reshape(-1, 2), rcond=None)[0]
+    refined = refine_chroma(gray, ab, labels, np.zeros((7, 2)), iterations=7)  # CGLS: exact after K steps
+    np.testing.assert_allclose(refined, best, atol=1e-4)
+
+
+def test_refinement_lowers_the_decoded_error_within_the_budget():
+    rgb = photo("astronaut", (120, 160))
+    gray = varcolor.color.same_lightness_gray(rgb)
+    scores = []
+    for refine in (0, 8):
+        payload = encode(rgb, "adaptive", budget=300, refine=refine)
+        data = write_payload(payload)
+        assert len(data) <= 300
+        scores.append(varcolor.metrics.psnr(varcolor.colorize(gray, payload_cues(read_payload(data))).rgb, rgb))
+    assert scores[1] > scores[0] + 0.5
+
+
+def test_direct_solver_solves_the_transposed_system():
+    from varcolor.energies.levin import exact_operator
+    from varcolor.solvers import DirectSolver
+
+    rng = np.random.default_rng(0)
+    operator = exact_operator(rng.random((9, 11)), rng.random((9, 11)) < 0.1)
+    rhs = rng.standard_normal((9, 11, 2))
+    x, info = DirectSolver(operator).solve(rhs, transpose=True)
+    np.testing.assert_allclose(operator.to_csr().T @ x.reshape(-1, 2), rhs.reshape(-1, 2), atol=1e-9)
+    assert info.residual < 1e-10

@@ -369,14 +369,15 @@ def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path 
     if rgb.ndim == 2:
         raise InputError(f"{source}: the image is gray; encoding needs a colour image")
     grid_size = args.grid_size or (64 if args.method == "adaptive" else 256)
+    gray = same_lightness_gray(rgb[..., :3]) if args.gray == "lightness" else luma601(rgb[..., :3])
+    top = 2.0**args.bits - 1  # the decoder sees the stored samples: refine the cues against those
     try:
         payload = encode(rgb[..., :3], method=args.method, grid_size=grid_size, spacing=args.spacing,
                          patch=args.patch, segments=args.segments, quantize=args.quantize, budget=args.budget,
-                         target_psnr=args.target_psnr)
+                         target_psnr=args.target_psnr, refine=args.refine, gray=np.round(gray * top) / top)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     data = write_payload(payload)
-    gray = same_lightness_gray(rgb[..., :3]) if args.gray == "lightness" else luma601(rgb[..., :3])
     write_image(gray_path, gray, bits=args.bits)
     if sidecar is None:
         combined = embed_png(gray_path.read_bytes(), data)
@@ -599,6 +600,9 @@ def _add_encode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)")
     p.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
     p.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
+    p.add_argument("--refine", type=int, default=8, metavar="N",
+                   help="adaptive: CGLS iterations fitting the cue values to the whole image at full resolution "
+                        "(0: patch means; default: %(default)s)")
     p.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")
     p.add_argument("--quantize", type=int, metavar="K", help="store chroma as a K-colour palette (k-means)")
     p.add_argument("--gray", default="lightness", choices=["lightness", "luma601"],

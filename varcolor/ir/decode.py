@@ -24,12 +24,27 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None) -> Cues
     if shape is not None and tuple(shape) != (payload.height, payload.width):
         raise IRFormatError(f"the payload is for a {payload.width}×{payload.height} image but the gray image "
                             f"is {shape[1]}×{shape[0]}")
-    height, width = payload.height, payload.width
-    mask = np.zeros((height, width), bool)
-    ab = np.zeros((height, width, 2))
-    r = payload.patch
-    for (y, x), chroma in zip(payload.pixel_positions(), payload.ab.astype(np.float64)):
-        block = (slice(max(y - r, 0), y + r + 1), slice(max(x - r, 0), x + r + 1))
-        mask[block] = True
-        ab[block] = chroma
+    labels = payload_labels(payload)
+    mask = labels >= 0
+    ab = np.zeros(labels.shape + (2,))
+    ab[mask] = payload.ab.astype(np.float64)[labels[mask]]
     return Cues(mask, ab)
+
+
+def payload_labels(payload: Payload) -> np.ndarray:
+    """Which point colours each pixel: an ``H×W`` array of indices into ``payload.points``, −1
+    where no point reaches (squares of radius ``patch``; later points win where they overlap).
+
+    Examples
+    --------
+    >>> from varcolor.ir.format import Payload
+    >>> Payload(4, 1, 4, 1, points=[[0, 0], [0, 1]], ab=[[1, 1], [2, 2]], patch=1).pixel_positions().tolist()
+    [[0, 0], [0, 1]]
+    >>> payload_labels(Payload(4, 1, 4, 1, points=[[0, 0], [0, 1]], ab=[[1, 1], [2, 2]], patch=1)).tolist()
+    [[1, 1, 1, -1]]
+    """
+    labels = np.full((payload.height, payload.width), -1, np.int64)
+    r = payload.patch
+    for k, (y, x) in enumerate(payload.pixel_positions()):
+        labels[max(y - r, 0): y + r + 1, max(x - r, 0): x + r + 1] = k
+    return labels

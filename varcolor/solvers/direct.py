@@ -43,11 +43,14 @@ class DirectSolver:
                              "add a cue there") from None
         self.setup_seconds = time.perf_counter() - start
 
-    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
-        """Solve ``A X = rhs`` for ``rhs`` of shape ``H×W×C`` (``x0`` is not needed and ignored)."""
+    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None,
+              transpose: bool = False) -> tuple[np.ndarray, SolveInfo]:
+        """Solve ``A X = rhs`` (``Aᵀ X = rhs`` with ``transpose``) for ``rhs`` of shape ``H×W×C``
+        (``x0`` is not needed and ignored)."""
         start = time.perf_counter()
         b = np.asarray(rhs, dtype=np.float64).reshape(-1, rhs.shape[-1])
-        x = self._lu.solve(b)
-        info = SolveInfo(self.name, 0, relative_residual(self.matrix, x, b),
+        x = self._lu.solve(b, trans="T" if transpose else "N")
+        matrix = self.matrix.T if transpose else self.matrix
+        info = SolveInfo(self.name, 0, relative_residual(matrix, x, b),
                          time.perf_counter() - start + self.setup_seconds)
         return x.reshape(rhs.shape), info
