@@ -125,3 +125,22 @@ def test_bad_solver_options():
         varcolor.colorize(gray, cues, tol=-1)
     with pytest.raises(InputError, match="x0"):
         varcolor.colorize(gray, cues, x0=np.zeros((3, 3, 2)))
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (2, 2), (37, 5), (64, 65), (97, 128)])
+def test_nested_dissection_orders_every_pixel_and_solves_like_spsolve(shape):
+    from scipy.sparse.linalg import spsolve
+
+    from varcolor.solvers.direct import nested_dissection
+
+    order = nested_dissection(shape, leaf=8)
+    assert np.array_equal(np.sort(order), np.arange(shape[0] * shape[1]))
+    if min(shape) >= 2:
+        rng = np.random.default_rng(1)
+        mask = rng.random(shape) < 0.05
+        mask.flat[0] = True
+        operator = exact_operator(rng.random(shape), mask)
+        rhs = np.where(mask[..., None], rng.normal(0, 30, shape + (2,)), 0.0)
+        x, _ = DirectSolver(operator).solve(rhs)
+        expected = spsolve(operator.to_csr().tocsc(), rhs.reshape(-1, 2)).reshape(rhs.shape)
+        np.testing.assert_allclose(x, expected, atol=1e-8)
