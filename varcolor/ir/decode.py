@@ -38,8 +38,6 @@ def payload_labels(payload: Payload) -> np.ndarray:
     Examples
     --------
     >>> from varcolor.ir.format import Payload
-    >>> Payload(4, 1, 4, 1, points=[[0, 0], [0, 1]], ab=[[1, 1], [2, 2]], patch=1).pixel_positions().tolist()
-    [[0, 0], [0, 1]]
     >>> payload_labels(Payload(4, 1, 4, 1, points=[[0, 0], [0, 1]], ab=[[1, 1], [2, 2]], patch=1)).tolist()
     [[1, 1, 1, -1]]
     """

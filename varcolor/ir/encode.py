@@ -263,8 +263,8 @@ def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | No
     bytes (the round's additions are trimmed to fit), when the working-size PSNR reaches
     ``target_psnr``, or after ``max_rounds``. Then, with ``refine`` > 0, the cue values are
     refined at full resolution (:func:`refine_chroma`, ``refine`` CGLS iterations against the
-    decoder's own system; about +1 dB on six Kodak images at 1 KB) and the last-added points that no longer fit
-    the budget are dropped. ``gray`` is the gray image the decoder will see (default: the
+    decoder's own system; about +1 dB on six Kodak images at 1 KB) and the last-added points
+    that no longer fit the budget are dropped. ``gray`` is the gray image the decoder will see (default: the
     same-lightness gray of ``rgb``, unrounded); refinement is skipped, with a warning, where the
     image is too large for the direct solver's memory.
 
