@@ -204,7 +204,8 @@ def test_refined_chroma_is_the_least_squares_optimum():
         columns.append(solver.solve(rhs)[0].ravel())
     decode_matrix = np.stack(columns, axis=1)
     best = np.linalg.lstsq(decode_matrix, ab.reshape(-1, 2), rcond=None)[0]
-    refined = refine_chroma(gray, ab, labels, np.zeros((7, 2)), iterations=7)  # CGLS: exact after K steps
+    # CGLS is exact after K steps in exact arithmetic; a few more absorb rounding
+    refined = refine_chroma(gray, ab, labels, np.zeros((7, 2)), iterations=12, tol=1e-12)
     np.testing.assert_allclose(refined, best, atol=1e-4)
 
 
@@ -227,6 +228,6 @@ def test_direct_solver_solves_the_transposed_system():
     rng = np.random.default_rng(0)
     operator = exact_operator(rng.random((9, 11)), rng.random((9, 11)) < 0.1)
     rhs = rng.standard_normal((9, 11, 2))
-    x, info = DirectSolver(operator).solve(rhs, transpose=True)
+    x, info = DirectSolver(operator, tol=1e-12).solve(rhs, transpose=True)
     np.testing.assert_allclose(operator.to_csr().T @ x.reshape(-1, 2), rhs.reshape(-1, 2), atol=1e-9)
-    assert info.residual < 1e-10
+    assert info.residual <= 1e-12

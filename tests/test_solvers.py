@@ -127,6 +127,39 @@ def test_bad_solver_options():
         varcolor.colorize(gray, cues, x0=np.zeros((3, 3, 2)))
 
 
+@pytest.mark.parametrize("density", [0.002, 0.3, 0.9, 1.0])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_direct_solver_is_double_precision_exact_at_any_cue_density(density, transpose):
+    # Cued pixels are solved in closed form outside the single-precision LU; refinement must
+    # still reach the tolerance, for both A and Aᵀ, up to an image that is all cues.
+    from scipy.sparse.linalg import spsolve
+
+    rng = np.random.default_rng(2)
+    shape = (40, 52)
+    mask = rng.random(shape) < density
+    mask.flat[0] = True
+    operator = exact_operator(rng.random(shape), mask)
+    rhs = rng.normal(0, 30, shape + (2,))
+    x, info = DirectSolver(operator, tol=1e-12).solve(rhs, transpose=transpose)
+    matrix = operator.to_csr().tocsc()
+    expected = spsolve(matrix.T.tocsc() if transpose else matrix, rhs.reshape(-1, 2)).reshape(rhs.shape)
+    np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-9)
+    assert info.residual <= 1e-12
+
+
+def test_direct_solver_falls_back_to_double_precision_when_refinement_stalls(monkeypatch):
+    from scipy.sparse.linalg import spsolve
+
+    gray, cues = levin_problem("coffee", shape=(30, 40), density=0.01)
+    operator = exact_operator(gray, cues.mask)
+    rhs = exact_rhs(cues.mask, cues.ab)
+    monkeypatch.setattr(DirectSolver, "max_corrections", 0)  # no refinement: straight to the fallback
+    x, info = DirectSolver(operator, tol=1e-300).solve(rhs)
+    expected = spsolve(operator.to_csr().tocsc(), rhs.reshape(-1, 2)).reshape(rhs.shape)
+    assert np.abs(x - expected).max() < 1e-10  # the single-precision solve alone is ~3e-4 off
+    assert info.residual < 1e-13
+
+
 @pytest.mark.parametrize("shape", [(1, 7), (2, 2), (37, 5), (64, 65), (97, 128)])
 def test_nested_dissection_orders_every_pixel_and_solves_like_spsolve(shape):
     from scipy.sparse.linalg import spsolve

@@ -600,7 +600,7 @@ def _add_encode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)")
     p.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
     p.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
-    p.add_argument("--refine", type=int, default=8, metavar="N",
+    p.add_argument("--refine", type=int, default=4, metavar="N",
                    help="adaptive: CGLS iterations fitting the cue values to the whole image at full resolution "
                         "(0: patch means; default: %(default)s)")
     p.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")

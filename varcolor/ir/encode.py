@@ -101,7 +101,7 @@ def quantize_chroma(ab: np.ndarray, colours: int, seed: int = 0) -> tuple[np.nda
 
 
 def refine_chroma(gray: np.ndarray, ab: np.ndarray, labels: np.ndarray, start: np.ndarray,
-                  iterations: int = 8) -> np.ndarray:
+                  iterations: int = 4, tol: float = 1e-2) -> np.ndarray:
     """Cue chroma whose decoded image is closest, in least squares, to the true chroma.
 
     Levin's decode is linear in the cue values: ``x = A⁻¹ B c``, where ``B`` spreads each value over
@@ -121,7 +121,11 @@ def refine_chroma(gray: np.ndarray, ab: np.ndarray, labels: np.ndarray, start: n
     start : ndarray, ``K×2``
         Initial values of the ``K`` cues.
     iterations : int
-        CGLS iterations (8 reach within 0.01 dB of 20 on Kodak).
+        CGLS iterations (4 reach within 0.05 dB of 8 on Kodak at 1 KB).
+    tol : float
+        Relative residual each inner solve must reach. The single-precision LU alone gives
+        about 1e-6, plenty for a few iterations; a tight ``tol`` makes CGLS match the exact
+        least-squares solution, at two or three times the cost.
 
     Returns
     -------
@@ -150,7 +154,7 @@ def refine_chroma(gray: np.ndarray, ab: np.ndarray, labels: np.ndarray, start: n
     labels = np.asarray(labels)
     cued = labels >= 0
     index = labels[cued]
-    solver = DirectSolver(exact_operator(gray, cued))
+    solver = DirectSolver(exact_operator(gray, cued), tol=tol)
 
     def forward(values):  # A⁻¹ B c
         rhs = np.zeros(labels.shape + (2,))
@@ -185,7 +189,7 @@ def refine_chroma(gray: np.ndarray, ab: np.ndarray, labels: np.ndarray, start: n
 
 def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing: int = 16, patch: int | None = None,
            segments: int = 200, quantize: int | None = None, budget: int = 1024,
-           target_psnr: float | None = None, refine: int = 8, gray: np.ndarray | None = None) -> Payload:
+           target_psnr: float | None = None, refine: int = 4, gray: np.ndarray | None = None) -> Payload:
     """Choose cues from a colour image.
 
     Parameters
@@ -253,7 +257,7 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int = 256, spacing:
 
 def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | None = None, grid_size: int = 64,
                     patch: int | None = None, quantize: int | None = None, work_side: int = 192, max_rounds: int = 30,
-                    solver: str = "auto", base_fraction: float = 0.75, smooth: float = 0.0, refine: int = 8,
+                    solver: str = "auto", base_fraction: float = 0.75, smooth: float = 0.0, refine: int = 4,
                     gray: np.ndarray | None = None) -> Payload:
     """Solver in the loop: add cues where the decoded chroma is worst, until a byte budget or a PSNR.
 
