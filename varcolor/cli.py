@@ -368,11 +368,10 @@ def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path 
     rgb = read_image(source)
     if rgb.ndim == 2:
         raise InputError(f"{source}: the image is gray; encoding needs a colour image")
-    grid_size = args.grid_size or (64 if args.method == "adaptive" else 256)
     gray = same_lightness_gray(rgb[..., :3]) if args.gray == "lightness" else luma601(rgb[..., :3])
     top = 2.0**args.bits - 1  # the decoder sees the stored samples: refine the cues against those
     try:
-        payload = encode(rgb[..., :3], method=args.method, grid_size=grid_size, spacing=args.spacing,
+        payload = encode(rgb[..., :3], method=args.method, grid_size=args.grid_size, spacing=args.spacing,
                          patch=args.patch, segments=args.segments, quantize=args.quantize, budget=args.budget,
                          target_psnr=args.target_psnr, refine=args.refine, gray=np.round(gray * top) / top)
     except InputError as exc:
@@ -595,12 +594,12 @@ def _cmd_train(args) -> int:
 def _add_encode_options(p: argparse.ArgumentParser) -> None:
     """Options of the encoder (encode, recolor)."""
     p.add_argument("-s", "--grid-size", type=int, default=None,
-                   help="cue grid cells per side (default: 256; 64 for adaptive)")
+                   help="cue grid cells per side (default: 256; for adaptive 64 at 256 B, growing with the budget)")
     p.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
     p.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)")
     p.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
     p.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
-    p.add_argument("--refine", type=int, default=4, metavar="N",
+    p.add_argument("--refine", type=int, default=3, metavar="N",
                    help="adaptive: CGLS iterations fitting the cue values to the whole image at full resolution "
                         "(0: patch means; default: %(default)s)")
     p.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")

@@ -6,6 +6,7 @@ import time
 
 import numba
 import numpy as np
+from scipy.sparse import csc_matrix
 from scipy.sparse.linalg import splu
 
 from ..errors import InputError
@@ -41,6 +42,49 @@ def _nested_dissection(height, width, leaf):
             stack.append((0, r0, r1, middle + 1, c1))
             stack.append((0, r0, r1, c0, middle))
     return order
+
+
+@numba.njit(cache=True)
+def _diagonal_only_rows(indptr, indices, data):
+    fixed = np.zeros(len(indptr) - 1, np.bool_)
+    for row in range(len(indptr) - 1):
+        diagonal, others = 0.0, 0.0
+        for k in range(indptr[row], indptr[row + 1]):
+            if indices[k] == row:
+                diagonal = data[k]
+            else:
+                others += abs(data[k])
+        fixed[row] = diagonal != 0 and others == 0
+    return fixed
+
+
+@numba.njit(cache=True)
+def _principal_submatrix_csc(indptr, indices, data, keep, position):
+    """CSC of ``A[keep][:, keep]`` from the CSC of ``A``; ``position`` maps old → new index, −1 if dropped."""
+    out_indptr = np.zeros(len(keep) + 1, np.int64)
+    for j in range(len(keep)):
+        count = 0
+        for k in range(indptr[keep[j]], indptr[keep[j] + 1]):
+            count += position[indices[k]] >= 0
+        out_indptr[j + 1] = out_indptr[j] + count
+    out_indices = np.empty(out_indptr[-1], np.int32)
+    out_data = np.empty(out_indptr[-1], data.dtype)
+    for j in range(len(keep)):
+        start = out_indptr[j]
+        end = start
+        for k in range(indptr[keep[j]], indptr[keep[j] + 1]):
+            row = position[indices[k]]
+            if row < 0:
+                continue
+            slot = end  # insertion sort: SuperLU wants sorted row indices, columns hold ≤ 25 entries
+            while slot > start and out_indices[slot - 1] > row:
+                out_indices[slot] = out_indices[slot - 1]
+                out_data[slot] = out_data[slot - 1]
+                slot -= 1
+            out_indices[slot] = row
+            out_data[slot] = data[k]
+            end += 1
+    return out_data, out_indices, out_indptr
 
 
 def nested_dissection(shape: tuple[int, int], leaf: int = 32) -> np.ndarray:
@@ -93,15 +137,18 @@ class DirectSolver:
         # Rows with only a diagonal entry (pixels under a cue) are solved in closed form and left
         # out of the factorisation: scattered through it, they break SuperLU's supernodes (a
         # quarter of the pixels under cue patches made the factorisation 4× slower).
-        diagonal = self.matrix.diagonal()
-        fixed = (abs(self.matrix).sum(axis=1).A1 == abs(diagonal)) & (diagonal != 0)
+        m = self.matrix
+        fixed = _diagonal_only_rows(m.indptr, m.indices, m.data)
         order = nested_dissection(operator.shape)
         self._free = order[~fixed[order]]
         self._fixed = np.flatnonzero(fixed)
-        self._fixed_diagonal = diagonal[fixed][:, None]
-        rows = self.matrix[self._free]
-        self._reduced = rows[:, self._free].tocsc()
-        self._coupling = rows[:, self._fixed].tocsr()
+        self._fixed_diagonal = m.diagonal()[fixed][:, None]
+        position = np.full(m.shape[0], -1, np.int64)
+        position[self._free] = np.arange(len(self._free))
+        columns = m.tocsc()
+        self._reduced = csc_matrix(_principal_submatrix_csc(columns.indptr, columns.indices, columns.data,
+                                                            self._free, position),
+                                   shape=(len(self._free),) * 2)
         self._lu = self._factor(np.float32)
         self._exact = False
         self.setup_seconds = time.perf_counter() - start
@@ -122,15 +169,18 @@ class DirectSolver:
         if self._lu is None:
             x[self._fixed] = b[self._fixed] / self._fixed_diagonal
             return x
-        dtype = self._lu.L.dtype
+        dtype = np.float64 if self._exact else np.float32  # (reading self._lu.L copies the whole factor)
+        # With x zero on one block, a product with the whole matrix gives the coupling term.
         if transpose:  # [A_ffᵀ 0; A_fcᵀ D] x = b
+            x[self._fixed] = 0.0
             with flushed_denormals():
                 x[self._free] = self._lu.solve(b[self._free].astype(dtype), trans="T")
-            x[self._fixed] = (b[self._fixed] - self._coupling.T @ x[self._free]) / self._fixed_diagonal
+            x[self._fixed] = (b[self._fixed] - (self.matrix.T @ x)[self._fixed]) / self._fixed_diagonal
         else:  # [A_ff A_fc; 0 D] x = b
+            x[self._free] = 0.0
             x[self._fixed] = b[self._fixed] / self._fixed_diagonal
             with flushed_denormals():
-                x[self._free] = self._lu.solve((b[self._free] - self._coupling @ x[self._fixed]).astype(dtype))
+                x[self._free] = self._lu.solve((b[self._free] - (self.matrix @ x)[self._free]).astype(dtype))
         return x
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None,
