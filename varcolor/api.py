@@ -12,7 +12,7 @@ from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gra
 from .cues import Cues
 from .energies import bilaplacian_gtv, levin
 from .errors import InputError
-from .solvers import choose_solver, make_solver
+from .solvers import TOL, choose_solver, make_solver
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 
@@ -117,7 +117,7 @@ class Colorizer:
     """
 
     def __init__(self, gray: np.ndarray, method: str = "levin", solver: str = "auto", device: str = "cpu",
-                 space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
+                 space: str = "lab", gamut: str = "chroma", tol: float = TOL, maxiter: int = 300,
                  prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
                  prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform", prior_mode: str = "anchor",
                  lam: float | None = None, mu: float | None = None, gamma: float | None = None):
@@ -151,7 +151,7 @@ class Colorizer:
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         self.prior_mode = prior_mode
         given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
-        self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-4, tol * 100), maxiter=max(maxiter, 500))
+        self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-4, tol * 1e4), maxiter=max(maxiter, 500))
         if method == "bilaplacian-gtv" and space != "lab":
             raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
         self.guide = _check_gray(gray)
@@ -233,7 +233,7 @@ class Colorizer:
 
 
 def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",
-             space: str = "lab", gamut: str = "chroma", tol: float = 1e-6, maxiter: int = 300,
+             space: str = "lab", gamut: str = "chroma", tol: float = TOL, maxiter: int = 300,
              x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
              mask_cent: float | None = None, prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform",
              prior_mode: str = "anchor", lam: float | None = None, mu: float | None = None,

@@ -35,7 +35,7 @@ from .color import luma601, same_lightness_gray
 from .io import atomic_path, read_image, walk_images, write_image
 from .metrics import METRICS, score
 from .ir.encode import ENCODERS
-from .solvers import DEVICES, SOLVERS
+from .solvers import DEVICES, SOLVERS, TOL
 
 CUE_KINDS = ("marked", "mask", "points")
 # How a cue file is found beside an image X.png, per kind, in the order tried.
@@ -550,7 +550,7 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
                    help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), "
                         "auto (direct where it fits in memory) (default: %(default)s)")
     p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
-    p.add_argument("--tol", type=float, default=1e-6, help="relative residual of iterative solvers (default: %(default)s)")
+    p.add_argument("--tol", type=float, default=TOL, help="relative residual of iterative solvers (default: %(default)s)")
     p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")
     p.add_argument("--gamut", default="chroma", choices=["chroma", "clip"],
                    help="out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)")

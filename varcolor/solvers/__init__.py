@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from ..errors import InputError
 from .amg import AmgSolver
-from .base import SolveInfo
+from .base import TOL, SolveInfo
 from .device import DEVICES, backend
 from .direct import DirectSolver
 from .stencil import GridOperator
 
-__all__ = ["SolveInfo", "DirectSolver", "AmgSolver", "GridOperator", "SOLVERS", "DEVICES", "choose_solver",
+__all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "GridOperator", "SOLVERS", "DEVICES", "choose_solver",
            "make_solver", "estimate_bytes"]
 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
@@ -71,7 +71,7 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu") -> str
     return name
 
 
-def make_solver(name: str, operator: GridOperator, tol: float = 1e-6, maxiter: int = 300, device: str = "cpu"):
+def make_solver(name: str, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
     """Build solver ``name`` (``"auto"`` allowed) for ``operator``."""
     name = choose_solver(name, operator.shape, device)
     if name == "direct":

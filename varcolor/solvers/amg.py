@@ -18,7 +18,7 @@ import numpy as np
 import pyamg
 
 from ..errors import ConvergenceWarning
-from .base import SolveInfo
+from .base import TOL, SolveInfo
 from .device import backend
 from .krylov import gmres
 from .stencil import GridOperator
@@ -116,7 +116,7 @@ class AmgSolver:
 
     name = "amg"
 
-    def __init__(self, operator: GridOperator, tol: float = 1e-6, maxiter: int = 300, device: str = "cpu",
+    def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu",
                  restart: int = 20):
         start = time.perf_counter()
         self.tol, self.maxiter, self.restart = tol, maxiter, restart

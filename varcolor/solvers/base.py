@@ -7,6 +7,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
+#: Default relative residual of the iterative solvers. Levin's systems are ill-conditioned where
+#: cues are sparse: at 1 megapixel, 1e-6 left solutions up to 0.1–2 ab units from the exact one
+#: (benchmarks/speed.py), 1e-8 keeps them within the 0.05 that "exact" allows.
+TOL = 1e-8
+
 
 @dataclass(frozen=True)
 class SolveInfo:
