@@ -362,7 +362,7 @@ def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | No
     # Start with a regular grid worth about half the budget: regular coordinates cost almost
     # nothing after compression, where each adaptively placed point costs about a byte of position.
     start = max(4, int(budget * base_fraction / 1.5))
-    spacing = max(1, int(np.sqrt(grid[0] * grid[1] / start)))
+    spacing = max(1, int(np.ceil(np.sqrt(grid[0] * grid[1] / start))))  # at most `start` points
     points = _grid_points(grid, spacing)
     payload = payload_for(points)
     while len(write_payload(payload)) > budget and len(points) > 1:
