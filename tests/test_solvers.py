@@ -109,11 +109,11 @@ def test_cuda_without_cupy_is_a_clear_error():
 def test_memory_refusal_names_size_and_alternative(monkeypatch):
     import varcolor.solvers as solvers
 
-    monkeypatch.setattr(solvers, "available_bytes", lambda: 3 * 10**9)
-    assert estimate_bytes("direct", 1_500_000) > 2.7e9 > estimate_bytes("amg", 1_500_000)
-    with pytest.raises(InputError, match=r"1500×1000 image \(1.5 MP\).*'direct'.*solver 'amg' needs"):
-        choose_solver("direct", (1000, 1500))
-    assert choose_solver("auto", (1000, 1500)) == "amg"  # the LU would not fit
+    monkeypatch.setattr(solvers, "available_bytes", lambda: 5 * 10**9)
+    assert estimate_bytes("direct", 3_000_000) > 4.5e9 > estimate_bytes("amg", 3_000_000)
+    with pytest.raises(InputError, match=r"2000×1500 image \(3.0 MP\).*'direct'.*solver 'amg' needs"):
+        choose_solver("direct", (1500, 2000))
+    assert choose_solver("auto", (1500, 2000)) == "amg"  # the LU would not fit
     assert choose_solver("auto", (100, 150)) == "direct"
 
 

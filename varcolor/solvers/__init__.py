@@ -25,12 +25,13 @@ SOLVERS = {"direct": DirectSolver, "amg": AmgSolver}
 def estimate_bytes(solver: str, pixels: int) -> int:
     """Rough peak memory of a solve of ``pixels`` unknowns, two channels (fitted on photos).
 
-    LU fill grows faster than the image (≈ 2.3 GB at 1 MP, 10 GB at 4 MP); AMG + GMRES(20) is
+    LU fill grows faster than the image (single-precision factors: ≈ 1.0–1.5 GB at 1 MP, 5.9 GB at
+    4 MP, benchmarks/speed.py, with a margin here); AMG + GMRES(20) is
     linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases.
     """
     megapixels = pixels / 1e6
     if solver == "direct":
-        return int(2.3e9 * max(megapixels, 1e-3) ** 1.09)
+        return int(1.6e9 * max(megapixels, 1e-3) ** 1.1)
     return int(1250 * pixels + 50e6)
 
 
