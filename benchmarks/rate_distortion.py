@@ -47,6 +47,7 @@ SWEEPS = {
     "selective": [dict(grid_size=256, segments=n) for n in (100, 300, 1000)],
     "grid+selective": [dict(grid_size=256, spacing=32, segments=n) for n in (100, 300)],
     "adaptive": [dict(budget=b) for b in (256, 512, 1024, 2048, 4096, 8192)],
+    "adaptive q32": [dict(budget=b, quantize=32) for b in (256, 512, 1024, 2048, 4096, 8192)],
 }
 THUMBNAILS = (32, 16, 8)
 

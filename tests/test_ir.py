@@ -176,6 +176,18 @@ def test_adaptive_respects_the_budget_and_beats_stock():
     assert stock + 3 < scores[0] < scores[1]  # more bytes, better colour
 
 
+def test_adaptive_with_a_palette_fits_the_budget_with_more_points():
+    # 5-bit palette indices instead of two bytes of chroma: more cues in the same bytes.
+    rgb = photo("astronaut", (120, 160))
+    plain = encode(rgb, "adaptive", budget=400)
+    palette = encode(rgb, "adaptive", budget=400, quantize=32)
+    data = write_payload(palette)
+    assert len(data) <= 400 and palette.palette is not None and len(palette.palette) <= 32
+    assert palette.count > plain.count
+    decoded = read_payload(data)
+    assert {tuple(c) for c in decoded.ab.tolist()} <= {tuple(c) for c in decoded.palette.tolist()}
+
+
 def test_adaptive_stops_at_a_target_psnr():
     rgb = photo("coffee", (96, 128))
     easy = encode(rgb, "adaptive", budget=400, target_psnr=10.0)
