@@ -112,7 +112,7 @@ class DirectSolver:
     0.4 megapixels. The factors are kept in single precision (1.6× faster to compute, half the
     memory) and each solve is brought to double-precision accuracy by iterative refinement:
     residuals in float64, corrections from the single-precision factors, until the relative
-    residual is at most ``tol`` (two corrections on photos at the default). Should refinement
+    residual is at most ``tol`` (one correction on photos at the default). Should refinement
     stall, the operator is refactored in double precision, so the answer is always exact.
 
     Examples
@@ -135,8 +135,7 @@ class DirectSolver:
         self.tol = tol
         self.matrix = operator.to_csr().astype(np.float64)
         # Rows with only a diagonal entry (pixels under a cue) are solved in closed form and left
-        # out of the factorisation: scattered through it, they break SuperLU's supernodes (a
-        # quarter of the pixels under cue patches made the factorisation 4× slower).
+        # out of the factorisation: under dense cue patches that is a tenth of the unknowns.
         m = self.matrix
         fixed = _diagonal_only_rows(m.indptr, m.indices, m.data)
         order = nested_dissection(operator.shape)
