@@ -41,9 +41,20 @@ def _patch_mean_image(ab: np.ndarray, patch: int) -> np.ndarray:
     return np.stack([ndimage.uniform_filter(ab[..., c], size=2 * patch + 1, mode="nearest") for c in range(2)], axis=-1)
 
 
-def _patch_means(ab: np.ndarray, centres: np.ndarray, patch: int) -> np.ndarray:
-    """Mean chroma over the square of radius ``patch`` around each centre."""
-    return _patch_mean_image(ab, patch)[centres[:, 0], centres[:, 1]]
+def _values_at(means: np.ndarray, points: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """The values of a per-pixel ``means`` image at the centres of the grid cells ``points``."""
+    centres = _cell_centres(points, grid, means.shape[:2])
+    return means[centres[:, 0], centres[:, 1]]
+
+
+def _payload(rgb_shape: tuple[int, ...], grid: tuple[int, int], points: np.ndarray, values: np.ndarray, method: str,
+             patch: int, quantize: int | None) -> Payload:
+    """Round the chroma to the stored int8 range (or a palette) and package the cues."""
+    chroma = np.clip(np.round(values), -127, 127)
+    palette = None
+    if quantize:
+        palette, chroma = quantize_chroma(chroma, quantize)
+    return Payload(rgb_shape[1], rgb_shape[0], grid[1], grid[0], points, chroma, method, patch, palette)
 
 
 def _grid_points(grid: tuple[int, int], spacing: int) -> np.ndarray:
@@ -240,25 +251,22 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, 
     height, width = rgb.shape[:2]
     grid = _grid_shape(256 if grid_size is None else grid_size, height, width)
     ab = rgb_to_lab(rgb[..., :3])[..., 1:]
+    patch_means = _patch_mean_image(ab, patch)
     points = np.zeros((0, 2), np.int64)
     chroma = np.zeros((0, 2))
     if method in ("grid", "grid-exclude", "grid+selective"):
         points = _grid_points(grid, spacing)
         if method == "grid-exclude":
             points = points[~_uniform_cells(ab, points, grid, spacing)]
-        chroma = _patch_means(ab, _cell_centres(points, grid, (height, width)), patch)
+        chroma = _values_at(patch_means, points, grid)
     if method in ("selective", "grid+selective"):
         chosen, means = _selective_points(rgb[..., :3], ab, grid, segments)
         if patch:
-            means = _patch_means(ab, _cell_centres(chosen, grid, (height, width)), patch)
+            means = _values_at(patch_means, chosen, grid)
         points = np.concatenate([points, chosen])
         chroma = np.concatenate([chroma, means])
     points, chroma = _unique(points, chroma, grid[1])
-    chroma = np.clip(np.round(chroma), -127, 127)
-    palette = None
-    if quantize:
-        palette, chroma = quantize_chroma(chroma, quantize)
-    return Payload(width, height, grid[1], grid[0], points, chroma, method, patch, palette)
+    return _payload(rgb.shape, grid, points, chroma, method, patch, quantize)
 
 
 def adaptive_grid_size(budget: int) -> int:
@@ -334,21 +342,13 @@ def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | No
     cell_of_row = np.minimum((np.arange(small[0]) * grid[0]) // small[0], grid[0] - 1)
     cell_of_col = np.minimum((np.arange(small[1]) * grid[1]) // small[1], grid[1] - 1)
 
-    def build(points, values):
-        chroma = np.clip(np.round(values), -127, 127)
-        palette = None
-        if quantize:
-            palette, chroma = quantize_chroma(chroma, quantize)
-        return Payload(width, height, grid[1], grid[0], points, chroma, "adaptive", patch, palette)
-
     patch_means = _patch_mean_image(ab, patch)
 
-    def values_at(points):
-        centres = _cell_centres(points, grid, (height, width))
-        return patch_means[centres[:, 0], centres[:, 1]]
+    def build(points, values):
+        return _payload(rgb.shape, grid, points, values, "adaptive", patch, quantize)
 
     def payload_for(points):
-        return build(points, values_at(points))
+        return build(points, _values_at(patch_means, points, grid))
 
     def decoded_small(payload):
         mask = np.zeros(small, bool)
@@ -424,7 +424,7 @@ def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | No
         warnings.warn(f"cue values not refined: {exc}", stacklevel=2)
         return payload
     order = np.argsort(points[:, 0] * grid[1] + points[:, 1], kind="stable")  # the payload's point order
-    start = values_at(points)
+    start = _values_at(patch_means, points, grid)
     values = np.empty_like(start)
     values[order] = refine_chroma(gray, ab, payload_labels(payload), start[order], refine)
     count = len(points)  # refined values compress a little worse: drop the latest points to fit
