@@ -10,9 +10,9 @@ from scipy.sparse import csc_matrix
 from scipy.sparse.linalg import splu
 
 from ..errors import InputError
-from .base import SolveInfo, relative_norm, relative_residual
+from .base import SolveInfo, relative_norm
 from .denormals import flushed_denormals
-from .stencil import GridOperator
+from .stencil import CENTRE, GridOperator
 
 
 @numba.njit(cache=True)
@@ -45,46 +45,50 @@ def _nested_dissection(height, width, leaf):
 
 
 @numba.njit(cache=True)
-def _diagonal_only_rows(indptr, indices, data):
-    fixed = np.zeros(len(indptr) - 1, np.bool_)
-    for row in range(len(indptr) - 1):
-        diagonal, others = 0.0, 0.0
-        for k in range(indptr[row], indptr[row + 1]):
-            if indices[k] == row:
-                diagonal = data[k]
-            else:
-                others += abs(data[k])
-        fixed[row] = diagonal != 0 and others == 0
+def _diagonal_only_rows(stencil):
+    height, width = stencil.shape[:2]
+    fixed = np.zeros(height * width, np.bool_)
+    for i in range(height):
+        for j in range(width):
+            others = 0.0
+            for k in range(9):
+                if k != 4:
+                    others += abs(stencil[i, j, k])
+            fixed[i * width + j] = stencil[i, j, 4] != 0 and others == 0
     return fixed
 
 
 @numba.njit(cache=True)
-def _principal_submatrix_csc(indptr, indices, data, keep, position):
-    """CSC of ``A[keep][:, keep]`` from the CSC of ``A``; ``position`` maps old → new index, −1 if dropped."""
-    out_indptr = np.zeros(len(keep) + 1, np.int64)
-    for j in range(len(keep)):
-        count = 0
-        for k in range(indptr[keep[j]], indptr[keep[j] + 1]):
-            count += position[indices[k]] >= 0
-        out_indptr[j + 1] = out_indptr[j] + count
-    out_indices = np.empty(out_indptr[-1], np.int32)
-    out_data = np.empty(out_indptr[-1], data.dtype)
-    for j in range(len(keep)):
-        start = out_indptr[j]
-        end = start
-        for k in range(indptr[keep[j]], indptr[keep[j] + 1]):
-            row = position[indices[k]]
-            if row < 0:
+def _reduced_csc(stencil, free, position, data):
+    """CSC of the operator restricted to the ``free`` pixels, in their order, values written to
+    ``data`` (9 per column allocated; trimmed by the caller). Column p holds A[q, p] = entry 8 − k
+    of row q = p + offset k."""
+    height, width = stencil.shape[:2]
+    indptr = np.zeros(len(free) + 1, np.int64)
+    indices = np.empty(9 * len(free), np.int32)
+    nnz = 0
+    for column in range(len(free)):
+        i, j = divmod(free[column], width)
+        start = nnz
+        for k in range(9):
+            ii = i + k // 3 - 1
+            jj = j + k % 3 - 1
+            if not (0 <= ii < height and 0 <= jj < width):
                 continue
-            slot = end  # insertion sort: SuperLU wants sorted row indices, columns hold ≤ 25 entries
-            while slot > start and out_indices[slot - 1] > row:
-                out_indices[slot] = out_indices[slot - 1]
-                out_data[slot] = out_data[slot - 1]
+            row = position[ii * width + jj]
+            value = stencil[ii, jj, 8 - k]
+            if row < 0 or (value == 0.0 and k != 4):
+                continue
+            slot = nnz  # insertion sort: SuperLU wants sorted row indices
+            while slot > start and indices[slot - 1] > row:
+                indices[slot] = indices[slot - 1]
+                data[slot] = data[slot - 1]
                 slot -= 1
-            out_indices[slot] = row
-            out_data[slot] = data[k]
-            end += 1
-    return out_data, out_indices, out_indptr
+            indices[slot] = row
+            data[slot] = value
+            nnz += 1
+        indptr[column + 1] = nnz
+    return indices[:nnz], indptr
 
 
 def nested_dissection(shape: tuple[int, int], leaf: int = 32) -> np.ndarray:
@@ -131,23 +135,19 @@ class DirectSolver:
 
     def __init__(self, operator: GridOperator, tol: float = 1e-8):
         start = time.perf_counter()
-        self.operator = operator
+        self.operator = GridOperator(operator.stencil.astype(np.float64, copy=False))
+        self._transposed = None
         self.tol = tol
-        self.matrix = operator.to_csr().astype(np.float64)
+        stencil = self.operator.stencil
         # Rows with only a diagonal entry (pixels under a cue) are solved in closed form and left
         # out of the factorisation: under dense cue patches that is a tenth of the unknowns.
-        m = self.matrix
-        fixed = _diagonal_only_rows(m.indptr, m.indices, m.data)
+        fixed = _diagonal_only_rows(stencil)
         order = nested_dissection(operator.shape)
         self._free = order[~fixed[order]]
         self._fixed = np.flatnonzero(fixed)
-        self._fixed_diagonal = m.diagonal()[fixed][:, None]
-        position = np.full(m.shape[0], -1, np.int64)
-        position[self._free] = np.arange(len(self._free))
-        columns = m.tocsc()
-        self._reduced = csc_matrix(_principal_submatrix_csc(columns.indptr, columns.indices, columns.data,
-                                                            self._free, position),
-                                   shape=(len(self._free),) * 2)
+        self._fixed_diagonal = stencil[..., CENTRE].ravel()[self._fixed][:, None]
+        self._position = np.full(fixed.size, -1, np.int64)
+        self._position[self._free] = np.arange(len(self._free))
         self._lu = self._factor(np.float32)
         self._exact = False
         self.setup_seconds = time.perf_counter() - start
@@ -155,13 +155,22 @@ class DirectSolver:
     def _factor(self, dtype):
         if not len(self._free):
             return None
+        data = np.empty(9 * len(self._free), dtype)
+        indices, indptr = _reduced_csc(self.operator.stencil, self._free, self._position, data)
+        reduced = csc_matrix((data[: len(indices)], indices, indptr), shape=(len(self._free),) * 2)
         try:
             with flushed_denormals():
-                return splu(self._reduced.astype(dtype), permc_spec="NATURAL", diag_pivot_thresh=0.1,
-                            options={"SymmetricMode": True})
+                return splu(reduced, permc_spec="NATURAL", diag_pivot_thresh=0.1, options={"SymmetricMode": True})
         except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
             raise InputError(f"the system is singular ({exc}): part of the image is cut off from every cue; "
                              "add a cue there") from None
+
+    def _product(self, x: np.ndarray, transpose: bool) -> np.ndarray:
+        """``A x`` (``Aᵀ x``) for ``x`` of shape ``N×C``."""
+        if transpose and self._transposed is None:
+            self._transposed = self.operator.transposed()
+        operator = self._transposed if transpose else self.operator
+        return operator.apply(x.reshape(self.operator.shape + x.shape[-1:])).reshape(x.shape)
 
     def _apply_inverse(self, b: np.ndarray, transpose: bool) -> np.ndarray:
         x = np.empty_like(b)
@@ -169,17 +178,17 @@ class DirectSolver:
             x[self._fixed] = b[self._fixed] / self._fixed_diagonal
             return x
         dtype = np.float64 if self._exact else np.float32  # (reading self._lu.L copies the whole factor)
-        # With x zero on one block, a product with the whole matrix gives the coupling term.
+        # With x zero on one block, a product with the whole operator gives the coupling term.
         if transpose:  # [A_ffᵀ 0; A_fcᵀ D] x = b
             x[self._fixed] = 0.0
             with flushed_denormals():
                 x[self._free] = self._lu.solve(b[self._free].astype(dtype), trans="T")
-            x[self._fixed] = (b[self._fixed] - (self.matrix.T @ x)[self._fixed]) / self._fixed_diagonal
+            x[self._fixed] = (b[self._fixed] - self._product(x, True)[self._fixed]) / self._fixed_diagonal
         else:  # [A_ff A_fc; 0 D] x = b
             x[self._free] = 0.0
             x[self._fixed] = b[self._fixed] / self._fixed_diagonal
             with flushed_denormals():
-                x[self._free] = self._lu.solve((b[self._free] - (self.matrix @ x)[self._free]).astype(dtype))
+                x[self._free] = self._lu.solve((b[self._free] - self._product(x, False)[self._free]).astype(dtype))
         return x
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None,
@@ -188,17 +197,16 @@ class DirectSolver:
         (``x0`` is not needed and ignored)."""
         start = time.perf_counter()
         b = np.asarray(rhs, dtype=np.float64).reshape(-1, rhs.shape[-1])
-        matrix = self.matrix.T if transpose else self.matrix
         x = self._apply_inverse(b, transpose)
         for step in range(self.max_corrections + 1):
-            r = b - matrix @ x
+            r = b - self._product(x, transpose)
             residual = relative_norm(r, b)
             if residual <= self.tol or self._exact:
                 break
             if step == self.max_corrections:  # refinement stalled: the single-precision factors are too coarse
                 self._lu, self._exact = self._factor(np.float64), True
                 x = self._apply_inverse(b, transpose)
-                residual = relative_residual(matrix, x, b)
+                residual = relative_norm(b - self._product(x, transpose), b)
                 break
             x += self._apply_inverse(r, transpose)
         info = SolveInfo(self.name, 0, residual, time.perf_counter() - start + self.setup_seconds)

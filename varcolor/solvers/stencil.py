@@ -35,6 +35,18 @@ def _apply(stencil, x, out):
                     out[i, j, c] += coefficient * x[ii, jj, c]
 
 
+@numba.njit(cache=True, parallel=True)
+def _transpose(stencil, out):
+    height, width = stencil.shape[:2]
+    for i in numba.prange(height):
+        for j in range(width):
+            for k in range(9):
+                ii = i + k // 3 - 1
+                jj = j + k % 3 - 1
+                inside = 0 <= ii < height and 0 <= jj < width
+                out[i, j, k] = stencil[ii, jj, 8 - k] if inside else 0.0
+
+
 @numba.njit(cache=True)
 def _csr(stencil):
     height, width = stencil.shape[:2]
@@ -72,6 +84,9 @@ class GridOperator:
     >>> op = GridOperator(s)
     >>> float(op.apply(np.ones((3, 4, 1)))[0, 0, 0]), op.to_csr().shape
     (2.0, (12, 12))
+    >>> s = np.random.default_rng(0).random((3, 4, 9)); s[0, :, :3] = s[-1, :, 6:] = s[:, 0, ::3] = s[:, -1, 2::3] = 0
+    >>> bool(np.allclose(GridOperator(s).transposed().to_csr().toarray(), GridOperator(s).to_csr().toarray().T))
+    True
     """
 
     def __init__(self, stencil: np.ndarray):
@@ -94,6 +109,12 @@ class GridOperator:
             out = np.empty(x.shape, np.result_type(self.stencil.dtype, x.dtype))
         _apply(self.stencil, x, out)
         return out
+
+    def transposed(self) -> GridOperator:
+        """The operator ``Aᵀ``, again a 9-point stencil (entry k of row r is entry 8 − k of row r + offset k)."""
+        out = np.empty_like(self.stencil)
+        _transpose(self.stencil, out)
+        return GridOperator(out)
 
     def to_csr(self) -> sp.csr_matrix:
         """The same operator as a sparse matrix, rows and columns in raster order."""
