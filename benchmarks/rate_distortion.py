@@ -7,7 +7,8 @@ same way: the a, b planes shrunk by 8/16/32 and stored as a PNG (8-bit, offset 1
 bicubically; and the same thumbnail pixels used as cues for our solver.
 
 Writes ``rate_distortion.json``, ``.md`` and ``.png`` (PSNR against bytes, one curve per method).
-Run: ``python benchmarks/rate_distortion.py [--limit N]``.
+Run: ``python benchmarks/rate_distortion.py [--limit N] [--workers N] [--methods adaptive --name NAME]``
+(seconds are per image; with several images at a time they include the contention for cores).
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ SWEEPS = {
     "grid-exclude": [dict(grid_size=4096, spacing=g) for g in (32, 16)],
     "selective": [dict(grid_size=256, segments=n) for n in (100, 300, 1000)],
     "grid+selective": [dict(grid_size=256, spacing=32, segments=n) for n in (100, 300)],
-    "adaptive": [dict(budget=b) for b in (256, 512, 1024, 2048, 4096, 8192)],
-    "adaptive q32": [dict(budget=b, quantize=32) for b in (256, 512, 1024, 2048, 4096, 8192)],
+    "adaptive": [dict(budget=b) for b in (256, 512, 1024, 2048, 4096, 8192)],  # palette up to 2 KB
+    "adaptive no palette": [dict(budget=b, quantize=0) for b in (256, 512, 1024, 2048)],
+    "adaptive q32": [dict(budget=b, quantize=32) for b in (4096, 8192)],
 }
 THUMBNAILS = (32, 16, 8)
 
@@ -61,7 +63,7 @@ def thumbnail_bytes(ab_small: np.ndarray) -> int:
     return len(buffer.getvalue())
 
 
-def evaluate(path: str) -> list[dict]:
+def evaluate(path: str, methods: tuple[str, ...] = tuple(SWEEPS), baselines: bool = True) -> list[dict]:
     rgb = varcolor.read_image(path)[..., :3]
     gray = varcolor.color.same_lightness_gray(rgb)
     lightness = varcolor.color.lightness_of_gray(gray)
@@ -73,8 +75,8 @@ def evaluate(path: str) -> list[dict]:
                      "psnr": varcolor.metrics.psnr(result_rgb, rgb),
                      "ciede2000": varcolor.metrics.ciede2000(result_rgb, rgb), "seconds": seconds})
 
-    for label, sweep in SWEEPS.items():
-        method = label.split()[0]
+    for label in methods:
+        method, sweep = label.split()[0], SWEEPS[label]
         for params in sweep:
             start = time.perf_counter()
             payload = encode(rgb, method, **params)
@@ -84,7 +86,7 @@ def evaluate(path: str) -> list[dict]:
                 result = varcolor.colorize(gray, payload_cues(payload, gray.shape), solver="direct")
             score(label, params, len(data), result.rgb, time.perf_counter() - start)
     height, width = gray.shape
-    for factor in THUMBNAILS:
+    for factor in THUMBNAILS if baselines else ():
         start = time.perf_counter()
         small_shape = (max(1, height // factor), max(1, width // factor))
         ab_small = np.round(resize(true_ab, small_shape, order=1, anti_aliasing=True))
@@ -109,8 +111,17 @@ def main(argv=None) -> int:
     parser.add_argument("--images", default=str(SHARED / "kodak"))
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--methods", default=",".join(SWEEPS),
+                        help="comma-separated sweeps to run (default: all); baselines run with all of them")
+    parser.add_argument("--name", default="rate_distortion", help="base name of the result files")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
+    methods = tuple(args.methods.split(","))
+    unknown = [m for m in methods if m not in SWEEPS]
+    if unknown:
+        print(f"rate_distortion: error: unknown sweep(s) {', '.join(unknown)}; available: {', '.join(SWEEPS)}",
+              file=sys.stderr)
+        return 2
     folder = Path(args.images)
     if not folder.is_dir():
         print(f"rate_distortion: error: {folder}: no such folder", file=sys.stderr)
@@ -119,7 +130,8 @@ def main(argv=None) -> int:
     paths = paths[: args.limit] if args.limit else paths
     rows = []
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        for done in tqdm(pool.map(evaluate, paths), total=len(paths), desc="rate-distortion", unit="image"):
+        jobs = pool.map(evaluate, paths, [methods] * len(paths), [set(methods) == set(SWEEPS)] * len(paths))
+        for done in tqdm(jobs, total=len(paths), desc="rate-distortion", unit="image"):
             rows += done
     curves = {}
     for row in rows:
@@ -133,7 +145,7 @@ def main(argv=None) -> int:
                      key=lambda s: (s["method"], s["bytes"]))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "rate_distortion.json").write_text(json.dumps({"images": len(paths), "workers": args.workers, "summary": summary,
+    (out / f"{args.name}.json").write_text(json.dumps({"images": len(paths), "workers": args.workers, "summary": summary,
                                                           "rows": rows}, indent=1))
     lines = [f"Mean over {len(paths)} images of {folder.name} at full resolution; bytes = .vcir payload "
              f"(or thumbnail PNG), gray image excluded; {args.workers} image(s) at a time on "
@@ -141,9 +153,9 @@ def main(argv=None) -> int:
              "| method | parameters | bytes | PSNR (dB) | ΔE2000 | seconds (encode+decode) |", "|---|---|---|---|---|---|"]
     lines += [f"| {s['method']} | {', '.join(f'{k}={v}' for k, v in s['params'].items())} | {s['bytes']:.0f} | "
               f"{s['psnr']:.2f} | {s['ciede2000']:.2f} | {s['seconds']:.1f} |" for s in summary]
-    (out / "rate_distortion.md").write_text("\n".join(lines) + "\n")
+    (out / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     title = f"Rate–distortion, {folder.name} ({len(paths)} images, full resolution)"
-    with figure(out / "rate_distortion.png", "payload bytes per image", "mean PSNR (dB)", title) as ax:
+    with figure(out / f"{args.name}.png", "payload bytes per image", "mean PSNR (dB)", title) as ax:
         for method in dict.fromkeys(s["method"] for s in summary):
             points = [(s["bytes"], s["psnr"]) for s in summary if s["method"] == method]
             ax.plot(*zip(*points), marker="o", label=method, linestyle="--" if "thumbnail" in method else "-")

@@ -1,3 +1,4 @@
+import lzma
 import struct
 import zlib
 
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 import varcolor
 from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode, quantize_chroma
-from varcolor.ir.format import (IRFormatError, Payload, embed_png, extract_png, read_payload,
+from varcolor.ir.format import (METHODS, IRFormatError, Payload, embed_png, extract_png, read_payload,
                                 write_payload)
 
 from .conftest import photo
@@ -43,43 +44,115 @@ def test_palette_makes_payload_smaller():
     assert len(indexed) < len(unindexed)
 
 
-def test_layout_matches_the_documented_header():
-    data = write_payload(sample_payload(), compress=False)
-    magic, version, flags, method, patch, width, height, gw, gh, count, body = struct.unpack_from(
-        "<4sBBBBIIHHII", data)
-    assert (magic, version, flags, method, patch) == (b"VCIR", 1, 0, 3, 1)
-    assert (width, height, gw, gh, count) == (160, 90, 40, 30, 50)
-    assert len(data) == 28 + body + 4
-    assert struct.unpack_from("<I", data, len(data) - 4)[0] == zlib.crc32(data[:-4])
+def leb128(*values: int) -> bytes:
+    out = bytearray()
+    for value in values:
+        while True:
+            out.append((value & 0x7F) | (0x80 if value >> 7 else 0))
+            value >>= 7
+            if not value:
+                break
+    return bytes(out)
+
+
+# The body codecs of docs/vcir.md (flags bits 1-2), written independently of the library.
+PACK = {0: bytes,
+        1: lambda raw: zlib.compress(raw, 9, wbits=-15),
+        2: lambda raw: lzma.compress(raw, format=lzma.FORMAT_RAW,
+                                     filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 20, "lc": 0, "lp": 0, "pb": 0}])}
+
+
+def sealed(data: bytes) -> bytes:
+    return data + struct.pack("<I", zlib.crc32(data))
 
 
 def recrc(data: bytes) -> bytes:
-    return data[:-4] + struct.pack("<I", zlib.crc32(data[:-4]))
+    return sealed(data[:-4])
+
+
+def v2(body: bytes, flags=0, method=3, patch=1, fields=(160, 90, 40, 30, 50), length=None) -> bytes:
+    """A version-2 payload written by hand from docs/vcir.md."""
+    size = len(body) if length is None else length
+    return sealed(struct.pack("<4sBBBB", b"VCIR", 2, flags, method, patch) + leb128(*fields, size) + body)
+
+
+def stored_body(payload: Payload) -> bytes:
+    """The uncompressed body of ``payload``: what follows its header (8 bytes + six varints)."""
+    data = write_payload(payload, compress=False)
+    fields = leb128(payload.width, payload.height, payload.grid_width, payload.grid_height, payload.count)
+    for length_bytes in (1, 2, 3):
+        body = data[8 + len(fields) + length_bytes: -4]
+        if len(leb128(len(body))) == length_bytes:
+            return body
+    raise AssertionError("no consistent body length")
+
+
+def test_layout_matches_the_documented_header():
+    payload = sample_payload()
+    data = write_payload(payload, compress=False)
+    magic, version, flags, method, patch = struct.unpack_from("<4sBBBB", data)
+    assert (magic, version, flags, method, patch) == (b"VCIR", 2, 0, 3, 1)
+    body = stored_body(payload)
+    assert data == v2(body)
+    assert struct.unpack_from("<I", data, len(data) - 4)[0] == zlib.crc32(data[:-4])
+    index = payload.points[:, 0] * 40 + payload.points[:, 1]
+    assert body == leb128(*np.diff(index, prepend=0).tolist()) + payload.ab.astype(np.int8).tobytes()
+
+
+@pytest.mark.parametrize("codec", [1, 2])
+def test_reads_both_documented_codecs(codec):
+    payload = sample_payload()
+    raw = stored_body(payload)
+    back = read_payload(v2(PACK[codec](raw), flags=codec << 1))
+    assert np.array_equal(back.points, payload.points) and np.array_equal(back.ab, payload.ab)
+
+
+def test_writer_keeps_the_smaller_codec():
+    payload = sample_payload(palette=True)
+    stored = write_payload(payload, compress=False)
+    written = write_payload(payload)
+    raw = stored_body(payload)
+    smallest = min(len(zlib.compress(raw, 9, wbits=-15)),
+                   len(lzma.compress(raw, format=lzma.FORMAT_RAW, filters=[
+                       {"id": lzma.FILTER_LZMA1, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20,
+                        "lc": 0, "lp": 0, "pb": 0}])))  # the writer's LZMA settings: the smallest we found
+    assert len(written) == len(stored) - len(raw) + smallest - (len(leb128(len(raw))) - len(leb128(smallest)))
+
+
+def test_reads_version_1_files():
+    payload = sample_payload()
+    raw = stored_body(payload)
+    for flags, body in ((0, raw), (1, zlib.compress(raw))):
+        data = sealed(struct.pack("<4sBBBBIIHHII", b"VCIR", 1, flags, 3, 1, 160, 90, 40, 30, 50, len(body)) + body)
+        back = read_payload(data)
+        assert np.array_equal(back.points, payload.points) and np.array_equal(back.ab, payload.ab)
 
 
 @pytest.mark.parametrize("damage,message", [
-    (lambda d: d[:20], "truncated"),
+    (lambda d: d[:7], "truncated"),
     (lambda d: d[:-1], "size mismatch"),
     (lambda d: b"XXXX" + d[4:], "magic"),
-    (lambda d: recrc(d[:4] + b"\x02" + d[5:]), "version"),
+    (lambda d: recrc(d[:4] + b"\x03" + d[5:]), "version"),
+    (lambda d: recrc(d[:5] + b"\x08" + d[6:]), "flags"),
     (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], "CRC"),
     (lambda d: recrc(d[:6] + b"\x09" + d[7:]), "method"),
-    (lambda d: recrc(d[:16] + struct.pack("<H", 0) + d[18:]), "out of range"),
-    (lambda d: recrc(d[:20] + struct.pack("<I", 10**6) + d[24:]), "cannot fit"),
+    (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 0, 30, 50)), "out of range"),
+    (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 40, 30, 10**6)), "cannot fit"),
+    (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 40, 30, 49)), "junk"),
+    (lambda d: d[:8] + b"\xff" * 6, "header field"),
+    (lambda d: v2(b"\x00" * 3, flags=2), "does not decompress"),
 ])
 def test_rejects_damaged_payloads(damage, message):
-    data = write_payload(sample_payload(), compress=False)
+    data = v2(stored_body(sample_payload()))
     with pytest.raises(IRFormatError, match=message):
         read_payload(damage(data))
 
 
-def test_rejects_a_decompression_bomb():
-    header_only = write_payload(Payload(160, 90, 40, 30, [[0, 0]], [[1, 1]]), compress=False)
-    bomb = zlib.compress(b"\x01" * 10**6)
-    data = header_only[:24] + struct.pack("<I", len(bomb)) + bomb
-    data = data[:5] + b"\x01" + data[6:]
+@pytest.mark.parametrize("codec", [1, 2])
+def test_rejects_a_decompression_bomb(codec):
+    bomb = PACK[codec](b"\x01" * 10**6)  # one point's body is at most 7 bytes
     with pytest.raises(IRFormatError, match="larger than"):
-        read_payload(data + struct.pack("<I", zlib.crc32(data)))
+        read_payload(v2(bomb, flags=codec << 1, fields=(160, 90, 40, 30, 1)))
 
 
 @settings(max_examples=300, deadline=None)
@@ -95,9 +168,12 @@ def test_fuzz_random_bytes(data):
 @given(st.integers(0, 10**6), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6),
        st.booleans(), st.booleans())
 def test_fuzz_mutated_payloads(seed, edits, palette, fix_crc):
-    # Mutate valid payloads byte by byte (optionally re-sealing the CRC so the parser goes deeper):
-    # the only exception allowed out is IRFormatError, and what parses is a valid payload.
-    data = bytearray(write_payload(sample_payload(palette, np.random.default_rng(seed)), compress=seed % 2 == 0))
+    # Mutate valid payloads (every codec) byte by byte, optionally re-sealing the CRC so the parser
+    # goes deeper: the only exception allowed out is IRFormatError, and what parses is a valid payload.
+    payload = sample_payload(palette, np.random.default_rng(seed))
+    codec = seed % 3
+    data = bytearray(v2(PACK[codec](stored_body(payload)), flags=(codec << 1) | palette, method=METHODS.index(payload.method),
+                        patch=payload.patch))
     for position, value in edits:
         data[position % len(data)] = value
     data = bytes(data)
@@ -179,8 +255,8 @@ def test_adaptive_respects_the_budget_and_beats_stock():
 def test_adaptive_with_a_palette_fits_the_budget_with_more_points():
     # 5-bit palette indices instead of two bytes of chroma: more cues in the same bytes.
     rgb = photo("astronaut", (120, 160))
-    plain = encode(rgb, "adaptive", budget=400)
-    palette = encode(rgb, "adaptive", budget=400, quantize=32)
+    plain = encode(rgb, "adaptive", budget=400, quantize=0)
+    palette = encode(rgb, "adaptive", budget=400)  # the default at small budgets
     data = write_payload(palette)
     assert len(data) <= 400 and palette.palette is not None and len(palette.palette) <= 32
     assert palette.count > plain.count

@@ -603,7 +603,9 @@ def _add_encode_options(p: argparse.ArgumentParser) -> None:
                    help="adaptive: CGLS iterations fitting the cue values to the whole image at full resolution "
                         "(0: patch means; default: %(default)s)")
     p.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")
-    p.add_argument("--quantize", type=int, metavar="K", help="store chroma as a K-colour palette (k-means)")
+    p.add_argument("--quantize", type=int, metavar="K",
+                   help="store chroma as a K-colour palette (k-means); 0: no palette (default: none; for adaptive "
+                        "32 colours at budgets up to 2 KB)")
     p.add_argument("--gray", default="lightness", choices=["lightness", "luma601"],
                    help="gray image: same CIE lightness (default) or Rec.601 luma")
     p.add_argument("--embed", action="store_true", help="put the payload inside the gray PNG (no .vcir file)")
