@@ -177,3 +177,14 @@ def test_nested_dissection_orders_every_pixel_and_solves_like_spsolve(shape):
         x, _ = DirectSolver(operator).solve(rhs)
         expected = spsolve(operator.to_csr().tocsc(), rhs.reshape(-1, 2)).reshape(rhs.shape)
         np.testing.assert_allclose(x, expected, atol=1e-8)
+
+
+def test_nested_dissection_cuts_through_pixels_that_are_not_unknowns():
+    from varcolor.solvers.direct import nested_dissection
+
+    free = np.ones((8, 12), bool)
+    free[:, 5] = False  # a column of cue pixels, one off the middle
+    order = nested_dissection(free.shape, leaf=8, free=free)
+    assert np.array_equal(np.sort(order), np.arange(free.size))
+    assert order[-8:].tolist() == [i * 12 + 5 for i in range(8)]  # the top separator, eliminated last
+    assert order[-8:].tolist() != nested_dissection(free.shape, leaf=8)[-8:].tolist()
