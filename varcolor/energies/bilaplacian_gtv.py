@@ -8,8 +8,8 @@ luminance weights ``w_rs = exp(−(Y_r − Y_s)² / (2 σ²_rs))``, σ²_rs the 
 Levin scale (:func:`varcolor.affinity.local_scale`), and couples a and b (a group norm per edge).
 ``gamma=inf`` makes cues hard constraints.
 
-Solved by ADMM on the edge differences z = D u: the u-step is one SPD sparse system with a
-constant matrix, factorised once; the z-step a group soft-threshold. Stops on the primal and
+Solved by over-relaxed ADMM on the edge differences z = D u: the u-step is one SPD sparse system
+with a constant matrix, factorised once (per penalty); the z-step a group soft-threshold. Stops on the primal and
 dual residuals (Boyd et al. 2011, §3.3).
 """
 
@@ -30,6 +30,9 @@ __all__ = ["Parameters", "solve", "energy", "gradient_operator", "edge_operator"
 
 # Iterations at which the ADMM penalty may be rebalanced (each change refactorises the u-step).
 _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
+# Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3). On a 128×192 Kodak crop with
+# 50 cues: 220 iterations without, 197 / 183 / 209 with 1.5 / 1.6 / 1.8, same energy to 5e-5.
+_RELAXATION = 1.6
 # Each undirected 8-neighbour edge once: right, down, down-right, down-left.
 _EDGE_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
@@ -143,8 +146,10 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
     def u_step(rho: float):
         """The u-step's solver for penalty ``rho``: the factorised free block (hard cues eliminated)."""
         system = (quadratic + rho * edges_squared).tocsr()
+        # SPD: symmetric ordering, no pivoting. (Our grid nested dissection, with two-pixel
+        # separators for the bilaplacian's reach, gives 8 % more fill than minimum degree here.)
         factor = splu(system[free][:, free].tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                      options={"SymmetricMode": True})  # SPD: symmetric ordering, no pivoting
+                      options={"SymmetricMode": True})
         coupling = system[free][:, mask] if hard else None
 
         def apply(rhs):
@@ -168,10 +173,11 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
             u = step(rhs_fixed + rho * (d.T @ (z - y)))
             du = d @ u
             z_old = z
-            v = du + y
+            relaxed = _RELAXATION * du + (1.0 - _RELAXATION) * z_old
+            v = relaxed + y
             norms = np.linalg.norm(v, axis=1, keepdims=True)
             z = np.maximum(0.0, 1.0 - (params.mu * w / rho)[:, None] / np.maximum(norms, 1e-300)) * v
-            y = y + du - z
+            y = y + relaxed - z
             primal = float(np.linalg.norm(du - z))
             dual = float(rho * np.linalg.norm(d.T @ (z - z_old)))
             # Relative tolerances with an absolute floor of 1e-3 ab units per entry (Boyd et al. §3.3.1).
