@@ -196,6 +196,17 @@ def test_embedded_ir_is_one_file(tmp_path, capsys):
     assert code == 0 and varcolor.read_image(tmp_path / "c_out.png").shape == (40, 60, 3)
 
 
+def test_global_ir_is_a_few_bytes_and_decodes_with_a_warning(tmp_path, capsys):
+    varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
+    code, _, _ = run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "-m", "global")
+    payload = varcolor.ir.format.read_payload((tmp_path / "ir" / "c.vcir").read_bytes())
+    assert code == 0 and payload.count == 0 and payload.global_hints() is not None
+    assert (tmp_path / "ir" / "c.vcir").stat().st_size < 150
+    code, _, err = run(capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "c_out.png")
+    assert code == 0 and "global hints ignored" in err  # the Levin decoder has no use for them
+    assert varcolor.read_image(tmp_path / "c_out.png").shape == (40, 60, 3)
+
+
 def test_decode_rejects_a_corrupt_payload_in_one_line(tmp_path, capsys):
     varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
     run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "-s", 20, "-g", 4)

@@ -1,3 +1,4 @@
+import dataclasses
 import lzma
 import struct
 import zlib
@@ -133,7 +134,7 @@ def test_reads_version_1_files():
     (lambda d: d[:-1], "size mismatch"),
     (lambda d: b"XXXX" + d[4:], "magic"),
     (lambda d: recrc(d[:4] + b"\x03" + d[5:]), "version"),
-    (lambda d: recrc(d[:5] + b"\x08" + d[6:]), "flags"),
+    (lambda d: recrc(d[:5] + b"\x10" + d[6:]), "flags"),
     (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], "CRC"),
     (lambda d: recrc(d[:6] + b"\x09" + d[7:]), "method"),
     (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 0, 30, 50)), "out of range"),
@@ -171,9 +172,14 @@ def test_fuzz_mutated_payloads(seed, edits, palette, fix_crc):
     # Mutate valid payloads (every codec) byte by byte, optionally re-sealing the CRC so the parser
     # goes deeper: the only exception allowed out is IRFormatError, and what parses is a valid payload.
     payload = sample_payload(palette, np.random.default_rng(seed))
+    with_global = seed % 4 == 0
+    if with_global:
+        histogram = np.zeros(313)
+        histogram[np.random.default_rng(seed).choice(313, 12, replace=False)] = 200
+        payload = dataclasses.replace(payload, histogram=histogram, saturation=seed % 256)
     codec = seed % 3
-    data = bytearray(v2(PACK[codec](stored_body(payload)), flags=(codec << 1) | palette, method=METHODS.index(payload.method),
-                        patch=payload.patch))
+    data = bytearray(v2(PACK[codec](stored_body(payload)), flags=(codec << 1) | palette | 8 * with_global,
+                        method=METHODS.index(payload.method), patch=payload.patch))
     for position, value in edits:
         data[position % len(data)] = value
     data = bytes(data)
@@ -319,3 +325,47 @@ def test_direct_solver_solves_the_transposed_system():
     x, info = DirectSolver(operator, tol=1e-12).solve(rhs, transpose=True)
     np.testing.assert_allclose(operator.to_csr().T @ x.reshape(-1, 2), rhs.reshape(-1, 2), atol=1e-9)
     assert info.residual <= 1e-12
+
+
+def global_payload(count=0):
+    histogram = np.zeros(313)
+    histogram[[0, 150, 312]] = (255, 7, 1)
+    points = [[k, k] for k in range(count)]
+    return Payload(160, 90, 40, 30, points, [[5, -5]] * count, "global", 0, histogram=histogram, saturation=77)
+
+
+@pytest.mark.parametrize("count", [0, 3])
+@pytest.mark.parametrize("compress", [False, True])
+def test_global_block_round_trip(count, compress):
+    back = read_payload(write_payload(global_payload(count), compress=compress))
+    assert back.method == "global" and back.count == count and back.saturation == 77
+    assert np.flatnonzero(back.histogram).tolist() == [0, 150, 312]
+    hints = back.global_hints()
+    assert hints.histogram.sum() == pytest.approx(1.0) and hints.histogram[0] == pytest.approx(255 / 263)
+    assert hints.saturation == pytest.approx(77 / 255) and sample_payload().global_hints() is None
+
+
+@pytest.mark.parametrize("block,message", [
+    (leb128(0) + bytes([9]), "global bins are missing"),
+    (leb128(2, 5, 0) + bytes([1, 1, 9]), "repeated"),
+    (leb128(1, 313) + bytes([1, 9]), "global bin index is out of range"),
+    (leb128(1, 5) + bytes([0, 9]), "weight is 0"),
+    (leb128(2, 5, 1) + bytes([1]), "truncated"),
+    (leb128(1, 5) + bytes([3, 9, 9]), "junk"),
+])
+def test_rejects_damaged_global_blocks(block, message):
+    data = v2(block, flags=8, method=5, patch=0, fields=(160, 90, 40, 30, 0))
+    with pytest.raises(IRFormatError, match=message):
+        read_payload(data)
+
+
+def test_global_encoder_stores_the_image_statistics():
+    from varcolor.gamut import GlobalHints
+
+    rgb = photo("astronaut", (60, 80))
+    payload = encode(rgb, "global")
+    data = write_payload(payload)
+    assert payload.count == 0 and len(data) < 120
+    stored, true = read_payload(data).global_hints(), GlobalHints.from_rgb(rgb)
+    assert np.abs(stored.histogram - true.histogram).sum() < 0.05  # 8-bit weights
+    assert abs(stored.saturation - true.saturation) <= 0.5 / 255

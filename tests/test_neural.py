@@ -301,3 +301,34 @@ def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights
     assert np.abs(alone.ab - predict(net, gray, empty)[0]).max() < 1e-6
     with pytest.raises(InputError, match="prior_mode"):
         varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_mode="sideways")
+
+
+def test_global_hints_reach_a_network_with_the_branch_and_warn_otherwise(tmp_path, random_weights, monkeypatch):
+    from safetensors.torch import save_file
+
+    from varcolor.gamut import GlobalHints
+    from varcolor.neural.hints import global_input
+
+    net = SIGGRAPH17(width=0.25, global_hints=True)
+    path = tmp_path / "global.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"mask_cent": "0"})
+    seen = []
+    forward = SIGGRAPH17.forward
+
+    def spy(self, x, global_input=None):
+        seen.append(global_input)
+        return forward(self, x, global_input)
+
+    monkeypatch.setattr(SIGGRAPH17, "forward", spy)
+    gray = np.tile(np.linspace(0.2, 0.9, 64), (48, 1))
+    empty = varcolor.Cues.empty(gray.shape)
+    counts = np.zeros(313)
+    counts[[5, 300]] = (3.0, 1.0)
+    hints = GlobalHints(counts, 0.4)
+    varcolor.colorize(gray, empty, method="ideepcolor", weights=path, global_hints=hints)
+    assert torch.equal(seen[-1], global_input(hints))
+    vector = seen[-1].ravel()
+    assert vector[5] == pytest.approx(0.75) and vector[313:].tolist() == pytest.approx([1.0, 0.4, 1.0])
+    with pytest.warns(UserWarning, match="global hints ignored"):
+        varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=hints)
+    assert seen[-1] is None

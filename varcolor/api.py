@@ -12,6 +12,7 @@ from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gra
 from .cues import Cues
 from .energies import bilaplacian_gtv, levin
 from .errors import InputError
+from .gamut import GlobalHints
 from .solvers import TOL, choose_solver, make_solver
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
@@ -104,6 +105,9 @@ class Colorizer:
     lam, mu, gamma : float, optional
         Weights of the bilaplacian-gtv energy (defaults in
         :class:`varcolor.energies.bilaplacian_gtv.Parameters`; ``gamma=inf``: hard cues).
+    global_hints : varcolor.gamut.GlobalHints, optional
+        The image's ab histogram and saturation, for a network with a global-hints branch (the
+        ``global`` IR method stores them); ignored, with a warning, by any other decoder.
 
     Examples
     --------
@@ -120,7 +124,8 @@ class Colorizer:
                  space: str = "lab", gamut: str = "chroma", tol: float = TOL, maxiter: int = 300,
                  prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
                  prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform", prior_mode: str = "anchor",
-                 lam: float | None = None, mu: float | None = None, gamma: float | None = None):
+                 lam: float | None = None, mu: float | None = None, gamma: float | None = None,
+                 global_hints: GlobalHints | None = None):
         if method not in METHODS:
             raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
         if space not in SPACES:
@@ -148,6 +153,11 @@ class Colorizer:
             except ImportError:
                 raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
             self.network = load(weights or DEFAULT_WEIGHTS, mask_cent=mask_cent)
+        if global_hints is not None and not getattr(self.network, "global_hints", False):
+            warnings.warn("global hints ignored: they need a network with a global-hints branch (prior='ideepcolor' "
+                          "and such weights)", stacklevel=3)
+            global_hints = None
+        self.global_hints = global_hints
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         self.prior_mode = prior_mode
         given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
@@ -189,7 +199,7 @@ class Colorizer:
         if self.network is not None:
             from .neural.prior import predict
 
-            prior, certainty = predict(self.network, self.guide, cues)
+            prior, certainty = predict(self.network, self.guide, cues, global_hints=self.global_hints)
             weight = self.prior_weight * (certainty if self.confidence == "entropy" else np.ones_like(certainty))
         if self.method == "ideepcolor":  # the network alone, lifted bilinearly
             chroma = np.where(cues.mask[..., None], cues.ab, prior)
@@ -237,7 +247,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
              x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
              mask_cent: float | None = None, prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform",
              prior_mode: str = "anchor", lam: float | None = None, mu: float | None = None,
-             gamma: float | None = None) -> Result:
+             gamma: float | None = None, global_hints: GlobalHints | None = None) -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it for the parameters); ``x0`` is an initial guess
@@ -259,7 +269,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
     colorizer = Colorizer(gray, method=method, solver=solver, device=device, space=space, gamut=gamut,
                           tol=tol, maxiter=maxiter, prior=prior, weights=weights, mask_cent=mask_cent,
                           prior_weight=prior_weight, confidence=confidence, prior_mode=prior_mode, lam=lam,
-                          mu=mu, gamma=gamma)
+                          mu=mu, gamma=gamma, global_hints=global_hints)
     return colorizer.solve(cues, x0)
 
 

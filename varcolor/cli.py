@@ -98,7 +98,7 @@ def _load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray) -> Cues
         raise InputError(f"{cue_file}: {exc}") from None
 
 
-def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args) -> str:
+def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args, global_hints=None) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -108,7 +108,7 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
                               maxiter=args.maxiter, prior=args.prior, weights=args.weights,
                               mask_cent=args.mask_cent, prior_weight=args.prior_weight,
                               confidence=args.confidence, prior_mode=args.prior_mode, lam=args.lam, mu=args.mu,
-                              gamma=args.gamma)
+                              gamma=args.gamma, global_hints=global_hints)
         except InputError as exc:
             raise InputError(f"{image}: {exc}") from None
     write_image(output, result.rgb, bits=args.bits)
@@ -471,7 +471,7 @@ def _decode_one(gray_path: Path, output: Path, args) -> str:
         cues = payload_cues(payload, gray.shape[:2])
     except VarcolorError as exc:
         raise InputError(f"{gray_path}: {exc}") from None
-    return _colorize_and_write(gray_path, gray, cues, output, args)
+    return _colorize_and_write(gray_path, gray, cues, output, args, payload.global_hints())
 
 
 def _cmd_decode(args) -> int:

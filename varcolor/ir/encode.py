@@ -7,6 +7,7 @@ radius ``patch`` it will colour when decoded.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -16,11 +17,12 @@ from skimage.segmentation import slic
 
 from ..color import rgb_to_lab
 from ..errors import InputError
+from ..gamut import GlobalHints
 from .format import Payload
 
 __all__ = ["ENCODERS", "adaptive_grid_size", "adaptive_palette_size", "encode", "encode_adaptive", "quantize_chroma", "refine_chroma"]
 
-ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "adaptive")
+ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
 # grid-exclude compares colours quantized to the 10-unit ab bins of the ideepcolor gamut.
 _BIN = 10.0
 
@@ -108,7 +110,9 @@ def quantize_chroma(ab: np.ndarray, colours: int, seed: int = 0) -> tuple[np.nda
     if len(ab) == 0:
         return np.zeros((1, 2)), ab
     k = min(colours, len(np.unique(np.round(ab), axis=0)))
-    centroids, labels = kmeans2(ab.astype(np.float64), k, minit="++", seed=seed)
+    with warnings.catch_warnings():  # an empty cluster only means a smaller palette
+        warnings.filterwarnings("ignore", "One of the clusters is empty", UserWarning)
+        centroids, labels = kmeans2(ab.astype(np.float64), k, minit="++", seed=seed)
     palette = np.clip(np.round(centroids), -127, 127)
     palette, inverse = np.unique(palette, axis=0, return_inverse=True)
     return palette, palette[inverse.ravel()[labels]]
@@ -211,10 +215,13 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, 
     Parameters
     ----------
     rgb : ndarray, ``H×W×3``
-    method : {"stock", "grid", "grid-exclude", "selective", "grid+selective"}
+    method : {"stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive"}
         ``grid``: every ``spacing`` cells of the cue grid; ``grid-exclude``: the grid without points
         whose neighbourhood holds one quantized colour; ``selective``: one point per SLIC superpixel
-        (``segments`` of them) with its mean chroma; ``grid+selective``: both; ``stock``: none.
+        (``segments`` of them) with its mean chroma; ``grid+selective``: both; ``stock``: none;
+        ``global``: no points, the image's ab histogram over the 313 gamut bins and its mean
+        saturation (:class:`varcolor.gamut.GlobalHints`, for a network with a global-hints branch);
+        ``adaptive``: see :func:`encode_adaptive`.
     grid_size : int, optional
         Cells per side of the cue grid stretched over the image (``-s``); at most the image size.
         Default 256, and for ``adaptive`` one that grows with the budget (:func:`adaptive_grid_size`).
@@ -267,7 +274,12 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, 
         points = np.concatenate([points, chosen])
         chroma = np.concatenate([chroma, means])
     points, chroma = _unique(points, chroma, grid[1])
-    return _payload(rgb.shape, grid, points, chroma, method, patch, quantize)
+    payload = _payload(rgb.shape, grid, points, chroma, method, patch, quantize)
+    if method == "global":
+        hints = GlobalHints.from_rgb(rgb)  # weights in units of the largest bin keep small bins
+        payload = dataclasses.replace(payload, histogram=np.round(255 * hints.histogram / hints.histogram.max()),
+                                      saturation=round(255 * hints.saturation))
+    return payload
 
 
 def adaptive_grid_size(budget: int) -> int:
@@ -291,8 +303,8 @@ def adaptive_palette_size(budget: int) -> int:
 
     A 5-bit palette index costs less than a compressed (a, b) pair (≈ 1.3 bytes), so a small
     budget holds more cues; with thousands of cues the palette's colour error costs more than the
-    extra cues bring. Measured on the 24 Kodak images (benchmarks/rate_distortion.py): +0.84, +0.51,
-    +0.38, +0.02 dB at 256, 512, 1024, 2048 bytes; −0.65 and −0.79 dB at 4 and 8 KB.
+    extra cues bring. Measured on the 24 Kodak images (benchmarks/rate_distortion.py): +0.72, +0.38,
+    +0.33, −0.03 dB at 256, 512, 1024, 2048 bytes; −0.67 and −0.89 dB at 4 and 8 KB.
 
     Examples
     --------

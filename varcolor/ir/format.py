@@ -5,7 +5,8 @@ Layout of version 2 (written), documented with version 1 (still read) in ``docs/
     offset size  field
     0      4     magic b"VCIR"
     4      1     version (2)
-    5      1     flags: bit 0 palette; bits 1-2 codec (0 stored, 1 raw DEFLATE, 2 raw LZMA); bits 3-7 zero
+    5      1     flags: bit 0 palette; bits 1-2 codec (0 stored, 1 raw DEFLATE, 2 raw LZMA); bit 3 global
+                 block; bits 4-7 zero
     6      1     method code (see METHODS)
     7      1     patch radius (cue squares of side 2r+1 pixels)
     8      …     unsigned LEB128 varints: image width, image height, cue-grid width, cue-grid height,
@@ -16,7 +17,10 @@ Layout of version 2 (written), documented with version 1 (still read) in ``docs/
 Body (after decompression): point coordinates as grid indices ``gy·grid_w + gx``, sorted and
 delta-coded as unsigned LEB128 varints (first value, then strictly positive gaps); then the
 chroma: either ``count`` pairs of int8 (a, b rounded), or a palette (1 byte K − 1, K int8 pairs)
-followed by ``count`` palette indices packed at ``ceil(log2 K)`` bits each. The writer stores
+followed by ``count`` palette indices packed at ``ceil(log2 K)`` bits each; then, with flag bit 3,
+the global block: the ab histogram over the 313 gamut bins of :mod:`varcolor.gamut` as a varint
+count J of nonzero bins, their J indices delta-coded as varints, J weights (bytes 1..255, in
+units of the largest), and the mean saturation (one byte, 255 = 1). The writer stores
 the body with whichever codec makes it smallest (LZMA saves 8–10 % over DEFLATE from 1 KB up).
 
 A reader never trusts a field: sizes are capped before anything is allocated, the decompressed
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import VarcolorError
+from ..gamut import BIN_COUNT, GlobalHints
 
 __all__ = ["IRFormatError", "Payload", "METHODS", "write_payload", "read_payload", "embed_png", "extract_png"]
 
@@ -42,6 +47,7 @@ METHODS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "glob
 _PREFIX = struct.Struct("<4sBBBB")  # magic, version, flags, method, patch
 _HEADER_V1 = struct.Struct("<IIHHII")  # version 1: width, height, grid width, grid height, count, body length
 _FLAG_PALETTE = 1
+_FLAG_GLOBAL = 8
 _CODEC_SHIFT, _CODEC_MASK = 1, 0b110
 _STORED, _DEFLATE, _LZMA = 0, 1, 2
 # Raw LZMA1 with fixed properties (no per-file header); the dictionary bounds the reader's memory.
@@ -76,6 +82,11 @@ class Payload:
         Radius of the square each cue covers, in image pixels.
     palette : ndarray of int8, ``K×2``, optional
         When given, ``ab`` must consist of palette colours and is stored as indices.
+    histogram : ndarray of uint8, ``313``, optional
+        Global hints: the image's ab histogram over :func:`varcolor.gamut.ab_bins`, in units of
+        1/255 of its largest bin (read back as ``histogram / histogram.sum()``).
+    saturation : int, optional
+        Global hints: mean HSV saturation of the image, 0..255 (given with ``histogram``).
     """
 
     width: int
@@ -87,6 +98,8 @@ class Payload:
     method: str = "grid"
     patch: int = 0
     palette: np.ndarray | None = None
+    histogram: np.ndarray | None = None
+    saturation: int | None = None
 
     def __post_init__(self) -> None:
         if not (1 <= self.width <= MAX_SIDE and 1 <= self.height <= MAX_SIDE):
@@ -120,10 +133,26 @@ class Payload:
             if not 1 <= len(palette) <= 256:
                 raise IRFormatError(f"a palette holds 1..256 colours, not {len(palette)}")
             object.__setattr__(self, "palette", palette)
+        if (self.histogram is None) != (self.saturation is None):
+            raise IRFormatError("global hints need both a histogram and a saturation")
+        if self.histogram is not None:
+            histogram = np.asarray(self.histogram)
+            if histogram.shape != (BIN_COUNT,) or histogram.min() < 0 or histogram.max() > 255 or not histogram.any():
+                raise IRFormatError(f"a global histogram holds {BIN_COUNT} weights in 0..255, not all 0")
+            if not 0 <= self.saturation <= 255:
+                raise IRFormatError(f"saturation {self.saturation} is out of range 0..255")
+            object.__setattr__(self, "histogram", np.round(histogram).astype(np.uint8))
+            object.__setattr__(self, "saturation", int(self.saturation))
 
     @property
     def count(self) -> int:
         return len(self.points)
+
+    def global_hints(self) -> GlobalHints | None:
+        """The stored global hints, or None."""
+        if self.histogram is None:
+            return None
+        return GlobalHints(self.histogram.astype(np.float64), self.saturation / 255.0)
 
     def pixel_positions(self) -> np.ndarray:
         """``(y, x)`` image pixel of each point: the centre of its grid cell."""
@@ -202,6 +231,11 @@ def write_payload(payload: Payload, compress: bool = True) -> bytes:
             body += np.packbits(unpacked).tobytes()
     else:
         body += payload.ab.astype(np.int8).tobytes()
+    if payload.histogram is not None:
+        flags |= _FLAG_GLOBAL
+        given = np.flatnonzero(payload.histogram)
+        body += _varints(np.r_[len(given), np.diff(given, prepend=0)])
+        body += payload.histogram[given].tobytes() + bytes([payload.saturation])
     body = bytes(body)
     codec = _STORED
     if compress:
@@ -216,9 +250,10 @@ def write_payload(payload: Payload, compress: bool = True) -> bytes:
     return data + struct.pack("<I", zlib.crc32(data))
 
 
-def _max_body(count: int, palette: bool) -> int:
-    # 5 varint bytes per coordinate at most; chroma 2 bytes per point, or palette + 1 byte per index.
-    return 5 * count + (1 + 2 * 256 + count if palette else 2 * count)
+def _max_body(count: int, palette: bool, global_block: bool) -> int:
+    # 5 varint bytes per coordinate at most; chroma 2 bytes per point, or palette + 1 byte per index;
+    # a global block of at most 2 + 313 × (2 + 1) + 1 bytes.
+    return 5 * count + (1 + 2 * 256 + count if palette else 2 * count) + (3 + 3 * BIN_COUNT if global_block else 0)
 
 
 def _decompress(body: bytes, codec, limit: int) -> bytes:
@@ -242,6 +277,21 @@ def _decompress(body: bytes, codec, limit: int) -> bytes:
     return out
 
 
+def _read_global_block(body: bytes, offset: int) -> tuple[np.ndarray, int, int]:
+    (given,), offset = _read_varints(body, offset, 1, BIN_COUNT, "global bin count")
+    gaps, offset = _read_varints(body, offset, given, BIN_COUNT - 1, "global bin index")
+    bins = np.cumsum(gaps)
+    if given == 0 or np.any(gaps[1:] == 0) or bins[-1] >= BIN_COUNT:
+        raise IRFormatError("global bins are missing, repeated or out of range")
+    if offset + given + 1 > len(body):
+        raise IRFormatError("global block truncated")
+    histogram = np.zeros(BIN_COUNT, np.uint8)
+    histogram[bins] = np.frombuffer(body, np.uint8, given, offset)
+    if not histogram[bins].all():
+        raise IRFormatError("a global bin weight is 0")
+    return histogram, body[offset + given], offset + given + 1
+
+
 def read_payload(data: bytes) -> Payload:
     """Parse ``.vcir`` bytes; anything malformed raises :class:`IRFormatError` (nothing else)."""
     data = bytes(data)
@@ -257,13 +307,14 @@ def read_payload(data: bytes) -> Payload:
             raise IRFormatError(f"unknown flags {flags:#04x}")
         fields = _HEADER_V1.unpack_from(data, _PREFIX.size)
         start = _PREFIX.size + _HEADER_V1.size
-        palette_flag, codec = bool(flags & 2), "zlib" if flags & 1 else _STORED
+        palette_flag, codec, global_flag = bool(flags & 2), "zlib" if flags & 1 else _STORED, False
     elif version == VERSION:
-        if flags & ~(_FLAG_PALETTE | _CODEC_MASK) or (flags & _CODEC_MASK) >> _CODEC_SHIFT > _LZMA:
+        if flags & ~(_FLAG_PALETTE | _CODEC_MASK | _FLAG_GLOBAL) or (flags & _CODEC_MASK) >> _CODEC_SHIFT > _LZMA:
             raise IRFormatError(f"unknown flags {flags:#04x}")
         values, start = _read_varints(data[:-4], _PREFIX.size, 6, 1 << 32, "header field")
         fields = tuple(int(v) for v in values)
         palette_flag, codec = bool(flags & _FLAG_PALETTE), (flags & _CODEC_MASK) >> _CODEC_SHIFT
+        global_flag = bool(flags & _FLAG_GLOBAL)
     else:
         raise IRFormatError(f"unsupported IR version {version} (this reader knows 1 and {VERSION})")
     width, height, grid_width, grid_height, count, body_length = fields
@@ -280,7 +331,7 @@ def read_payload(data: bytes) -> Payload:
         raise IRFormatError(f"image {width}×{height} or cue grid {grid_width}×{grid_height} out of range")
     if count > min(MAX_POINTS, grid_width * grid_height):
         raise IRFormatError(f"{count} points cannot fit a {grid_width}×{grid_height} cue grid")
-    body = _decompress(data[start:-4], codec, _max_body(count, palette_flag))
+    body = _decompress(data[start:-4], codec, _max_body(count, palette_flag, global_flag))
     gaps, offset = _read_varints(body, 0, count, grid_width * grid_height - 1)
     if count and np.any(gaps[1:] == 0):
         raise IRFormatError("coordinates are not strictly increasing")
@@ -299,8 +350,8 @@ def read_payload(data: bytes) -> Payload:
         offset += 2 * colours
         bits = _index_bits(colours)
         needed = (count * bits + 7) // 8
-        if offset + needed != len(body):
-            raise IRFormatError("palette indices truncated or followed by junk")
+        if offset + needed > len(body):
+            raise IRFormatError("palette indices truncated")
         if bits:
             unpacked = np.unpackbits(np.frombuffer(body, np.uint8, needed, offset))[: count * bits]
             indices = unpacked.reshape(count, bits).astype(np.int64) @ (1 << np.arange(bits - 1, -1, -1))
@@ -309,13 +360,21 @@ def read_payload(data: bytes) -> Payload:
         if count and indices.max() >= colours:
             raise IRFormatError("a palette index is out of range")
         ab = palette[indices]
+        offset += needed
     else:
-        if offset + 2 * count != len(body):
-            raise IRFormatError("chroma truncated or followed by junk")
+        if offset + 2 * count > len(body):
+            raise IRFormatError("chroma truncated")
         ab = np.frombuffer(body, np.int8, 2 * count, offset).reshape(count, 2)
+        offset += 2 * count
+    histogram = saturation = None
+    if global_flag:
+        histogram, saturation, offset = _read_global_block(body, offset)
+    if offset != len(body):
+        raise IRFormatError("junk after the last field of the body")
     points = np.stack([index // grid_width, index % grid_width], axis=1)
     try:
-        return Payload(width, height, grid_width, grid_height, points, ab, METHODS[method], patch, palette)
+        return Payload(width, height, grid_width, grid_height, points, ab, METHODS[method], patch, palette,
+                       histogram, saturation)
     except IRFormatError:
         raise
     except (ValueError, OverflowError) as exc:

@@ -14,7 +14,8 @@ from skimage.transform import resize
 from ..color import lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError
-from .siggraph17 import AB_NORM, L_CENTER, L_NORM
+from ..gamut import BIN_COUNT, GlobalHints
+from .siggraph17 import AB_NORM, GLOBAL_INPUTS, L_CENTER, L_NORM
 
 
 def _cells(shape: tuple[int, int], size: tuple[int, int]):
@@ -67,3 +68,19 @@ def network_input(gray: np.ndarray, cues: Cues, mask_cent: float, size: int | tu
     planes = np.concatenate([((lightness - L_CENTER) / L_NORM)[None], np.moveaxis(ab / AB_NORM, -1, 0),
                              (marked.astype(np.float64) - mask_cent)[None]], axis=0)
     return torch.from_numpy(planes[None].astype(np.float32))
+
+
+def global_input(hints: GlobalHints | None) -> torch.Tensor:
+    """The 1×316×1×1 global input: the 313-bin histogram, its "given" flag, the mean saturation,
+    its flag (all zeros when ``hints`` is None).
+
+    >>> from varcolor.gamut import GlobalHints
+    >>> v = global_input(GlobalHints(np.ones(313), 0.5)).ravel()
+    >>> round(float(v[:313].sum()), 6), v[313:].tolist()
+    (1.0, [1.0, 0.5, 1.0])
+    """
+    vector = np.zeros(GLOBAL_INPUTS, np.float32)
+    if hints is not None:
+        vector[:BIN_COUNT] = hints.histogram
+        vector[BIN_COUNT:] = (1.0, hints.saturation, 1.0)
+    return torch.from_numpy(vector).reshape(1, GLOBAL_INPUTS, 1, 1)

@@ -8,12 +8,15 @@ from skimage.transform import resize
 
 from ..color import to_gray
 from ..cues import Cues
-from .hints import network_input
+from ..gamut import GlobalHints
+from .hints import global_input, network_input
 from .siggraph17 import CLASSES, SIGGRAPH17
 
 
-def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """The network's chroma for ``gray`` given ``cues``, and its confidence, at full resolution.
+def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
+            global_hints: GlobalHints | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The network's chroma for ``gray`` given ``cues`` (and, for a network with a global-hints
+    branch, ``global_hints``), and its confidence, at full resolution.
 
     The image is resized to ``size×size`` (aspect not kept, as the published network was trained
     and evaluated); the ab map is upsampled bilinearly. Confidence is ``1 − H/log 529`` from the
@@ -27,7 +30,7 @@ def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256) -> t
     gray = to_gray(gray)
     x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size)
     with torch.no_grad():
-        logits, ab = net.eval()(x)
+        logits, ab = net.eval()(x, global_input(global_hints) if net.global_hints else None)
         probabilities = torch.softmax(logits[0].double(), dim=0)
         entropy = -(probabilities * torch.log(probabilities.clamp_min(1e-12))).sum(dim=0)
     confidence = np.clip(1.0 - entropy.numpy() / np.log(CLASSES), 0.0, 1.0)

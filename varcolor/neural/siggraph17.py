@@ -10,11 +10,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..gamut import BIN_COUNT
+
 AB_NORM = 110.0
 L_CENTER = 50.0
 L_NORM = 100.0
 CLASSES = 529  # 23×23 ab bins of the classification head
-GLOBAL_INPUTS = 316  # 313-bin ab histogram, its "given" flag, mean saturation, its "given" flag
+GLOBAL_INPUTS = BIN_COUNT + 3  # 313-bin ab histogram, its "given" flag, mean saturation, its "given" flag
 
 
 def _conv(cin: int, cout: int, dilation: int = 1) -> nn.Conv2d:

@@ -116,6 +116,20 @@ def _reduced_csc(stencil, free, position, data):
     return indices[:nnz], indptr
 
 
+@numba.njit(cache=True, parallel=True)
+def _gather(source, rows, out):
+    for k in numba.prange(len(rows)):
+        for c in range(source.shape[1]):
+            out[k, c] = source[rows[k], c]
+
+
+@numba.njit(cache=True, parallel=True)
+def _scatter(values, rows, out):
+    for k in numba.prange(len(rows)):
+        for c in range(values.shape[1]):
+            out[rows[k], c] = values[k, c]
+
+
 def nested_dissection(shape: tuple[int, int], leaf: int = 32, free: np.ndarray | None = None) -> np.ndarray:
     """Geometric nested-dissection ordering of an ``H×W`` pixel grid (raster indices).
 
@@ -201,22 +215,21 @@ class DirectSolver:
         return operator.apply(x.reshape(self.operator.shape + x.shape[-1:])).reshape(x.shape)
 
     def _apply_inverse(self, b: np.ndarray, transpose: bool) -> np.ndarray:
-        x = np.empty_like(b)
+        x = np.zeros_like(b)
+        if self._lu is None or not transpose:
+            x[self._fixed] = b[self._fixed] / self._fixed_diagonal
         if self._lu is None:
-            x[self._fixed] = b[self._fixed] / self._fixed_diagonal
             return x
-        dtype = np.float64 if self._exact else np.float32  # (reading self._lu.L copies the whole factor)
-        # With x zero on one block, a product with the whole operator gives the coupling term.
-        if transpose:  # [A_ffᵀ 0; A_fcᵀ D] x = b
-            x[self._fixed] = 0.0
-            with flushed_denormals():
-                x[self._free] = self._lu.solve(b[self._free].astype(dtype), trans="T")
+        # [A_ff A_fc; 0 D] x = b: with x zero on the free block, b − A x is the free block's
+        # right-hand side. Transposed, [A_ffᵀ 0; A_fcᵀ D]: the free block first, then the cue pixels.
+        rhs = b if transpose else b - self._product(x, False)
+        free = np.empty((len(self._free), b.shape[1]), np.float64 if self._exact else np.float32)
+        _gather(rhs, self._free, free)  # (reading self._lu.L to learn its dtype would copy the factor)
+        with flushed_denormals():
+            free = self._lu.solve(free, trans="T" if transpose else "N")
+        _scatter(free, self._free, x)
+        if transpose:
             x[self._fixed] = (b[self._fixed] - self._product(x, True)[self._fixed]) / self._fixed_diagonal
-        else:  # [A_ff A_fc; 0 D] x = b
-            x[self._free] = 0.0
-            x[self._fixed] = b[self._fixed] / self._fixed_diagonal
-            with flushed_denormals():
-                x[self._free] = self._lu.solve((b[self._free] - self._product(x, False)[self._free]).astype(dtype))
         return x
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None,

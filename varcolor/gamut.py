@@ -1,0 +1,127 @@
+"""The quantized ab gamut of ideepcolor: 10-unit chroma bins that sRGB colours can reach.
+
+Zhang et al. quantize Lab chroma on a grid of step 10 and keep Q = 313 bins "in gamut"; their
+table is not shipped here, so it is computed: the bin centred at (A, B) is kept when some sRGB
+colour, at any lightness, has |a − A| < 10 and |b − B| < 10 (its chroma lies in the 20×20 square
+around the centre). The projection of the RGB cube onto the ab plane is the projection of its
+surface, so sampling the six faces finds every such bin: 309 of them, all in the published table.
+The published table holds four more that no sRGB colour comes within 10 of —
+(40, 90), (100, −90), (100, −10), (100, 0) — added so the histograms keep the published length
+and order (by a, then b): the global hints of the SIGGRAPH17 network and the ``global`` IR
+method are histograms over these bins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .color import rgb_to_lab
+
+__all__ = ["BIN_STEP", "BIN_COUNT", "GlobalHints", "ab_bins", "ab_histogram"]
+
+BIN_STEP = 10.0
+#: Number of in-gamut bins (the length of every global histogram).
+BIN_COUNT = 313
+
+
+# Bins of the published table that the rule above does not produce (no sRGB colour is that close).
+_PUBLISHED_EXTRA = ((40, 90), (100, -90), (100, -10), (100, 0))
+
+
+@lru_cache(maxsize=1)
+def _bins(samples: int = 257) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, samples)
+    u, v = (g.ravel() for g in np.meshgrid(t, t, indexing="ij"))
+    faces = []
+    for axis in range(3):
+        for value in (0.0, 1.0):
+            face = np.empty((u.size, 3))
+            face[:, axis] = value
+            face[:, [k for k in range(3) if k != axis]] = np.stack([u, v], axis=1)
+            faces.append(face)
+    ab = rgb_to_lab(np.concatenate(faces)[:, None, :])[:, 0, 1:] / BIN_STEP
+    # Every grid point strictly within one step of a reachable chroma, in both coordinates.
+    codes = [(round_a(ab[:, 0]).astype(np.int64) + 64) * 128 + round_b(ab[:, 1]).astype(np.int64) + 64
+             for round_a in (np.floor, np.ceil) for round_b in (np.floor, np.ceil)]
+    codes.append(np.array([(a // 10 + 64) * 128 + b // 10 + 64 for a, b in _PUBLISHED_EXTRA]))
+    unique = np.unique(np.concatenate(codes))  # sorted by a, then b
+    centres = np.stack([unique // 128 - 64, unique % 128 - 64], axis=1) * BIN_STEP
+    centres.setflags(write=False)
+    return centres
+
+
+def ab_bins() -> np.ndarray:
+    """The ``Q×2`` (a, b) centres of the in-gamut bins (Q = 313), sorted by a, then b.
+
+    Examples
+    --------
+    >>> bins = ab_bins()
+    >>> bins.shape, bins[0].tolist(), bins[-1].tolist()
+    ((313, 2), [-90.0, 50.0], [100.0, 0.0])
+    """
+    bins = _bins()
+    assert len(bins) == BIN_COUNT
+    return bins
+
+
+def ab_histogram(ab: np.ndarray) -> np.ndarray:
+    """Fraction of the pixels of an ``H×W×2`` chroma image whose nearest bin is each of :func:`ab_bins`.
+
+    Examples
+    --------
+    >>> h = ab_histogram(np.zeros((4, 4, 2)))
+    >>> float(h.sum()), int(np.argmax(h)) == int(np.flatnonzero((ab_bins() == 0).all(axis=1))[0])
+    (1.0, True)
+    """
+    bins = ab_bins()
+    flat = np.asarray(ab, dtype=np.float64).reshape(-1, 2)
+    if not len(flat):
+        raise ValueError("the chroma image is empty")
+    counts = np.zeros(len(bins))
+    norms = np.sum(bins**2, axis=1)
+    for start in range(0, len(flat), 16384):  # nearest centre: argmin ‖c‖² − 2 x·c, in bounded blocks
+        nearest = np.argmin(norms - 2.0 * flat[start: start + 16384] @ bins.T, axis=1)
+        counts += np.bincount(nearest, minlength=len(bins))
+    return counts / len(flat)
+
+
+@dataclass(frozen=True, eq=False)
+class GlobalHints:
+    """Global colour statistics of an image (the SIGGRAPH17 network's global hints).
+
+    Attributes
+    ----------
+    histogram : ndarray, ``313``
+        Fraction of the pixels in each bin of :func:`ab_bins` (sums to 1).
+    saturation : float
+        Mean HSV saturation, in [0, 1].
+    """
+
+    histogram: np.ndarray
+    saturation: float
+
+    def __post_init__(self) -> None:
+        histogram = np.asarray(self.histogram, dtype=np.float64)
+        if histogram.shape != (BIN_COUNT,) or np.any(histogram < 0) or not histogram.sum() > 0:
+            raise ValueError(f"a global histogram has {BIN_COUNT} non-negative weights, not all 0")
+        if not 0.0 <= self.saturation <= 1.0:
+            raise ValueError(f"saturation must lie in [0, 1], got {self.saturation}")
+        object.__setattr__(self, "histogram", histogram / histogram.sum())
+
+    @classmethod
+    def from_rgb(cls, rgb: np.ndarray) -> GlobalHints:
+        """The hints of an ``H×W×3`` sRGB image in [0, 1].
+
+        Examples
+        --------
+        >>> hints = GlobalHints.from_rgb(np.tile([[[1.0, 0.0, 0.0]]], (4, 4, 1)))
+        >>> hints.saturation, ab_bins()[np.argmax(hints.histogram)].tolist()   # pure red: a ≈ 80, b ≈ 67
+        (1.0, [80.0, 70.0])
+        """
+        from skimage.color import rgb2hsv
+
+        rgb = np.clip(np.asarray(rgb, dtype=np.float64)[..., :3], 0.0, 1.0)
+        return cls(ab_histogram(rgb_to_lab(rgb)[..., 1:]), float(np.mean(rgb2hsv(rgb)[..., 1])))
