@@ -141,3 +141,30 @@ def test_the_shipped_model_is_the_default_prior():
     default = varcolor.colorize(gray, cues, method="ideepcolor")
     explicit = varcolor.colorize(gray, cues, method="ideepcolor", weights=MODELS_DIR / DEFAULT_WEIGHTS)
     assert np.array_equal(default.ab, explicit.ab)
+
+
+def test_global_hints_training_from_a_model_without_the_branch(tmp_path, photos):
+    from varcolor.gamut import GlobalHints
+    from varcolor.neural.train import crop_global_hints
+
+    # Each crop's hints are its own statistics, each given or withheld with probability 1/2.
+    lab = torch.from_numpy(varcolor.color.rgb_to_lab(skimage.data.coffee()[:64, :64] / 255.0)).permute(2, 0, 1).float()
+    truth = GlobalHints.from_rgb(skimage.data.coffee()[:64, :64] / 255.0)
+    vectors = [crop_global_hints(lab, np.random.default_rng(k), 0.5).ravel() for k in range(40)]
+    given = [v for v in vectors if v[313] == 1]
+    assert 5 < len(given) < 35 and all(v[:313].sum() == 0 for v in vectors if v[313] == 0)
+    assert np.allclose(given[0][:313].numpy(), truth.histogram, atol=1e-6)
+    assert {float(v[315]) for v in vectors} == {0.0, 1.0}
+    # Start from a model without the branch: the trunk is copied, the branch trained, and the
+    # result is a global-hints model the loader recognises.
+    plain = train(tiny(photos), tmp_path / "plain.pt", progress=False)
+    start = export(tmp_path / "plain.pt", tmp_path / "plain.safetensors", half=False)
+    net = train(tiny(photos, global_hints=True, init=str(start), steps=2, lr=0.0), tmp_path / "g.pt", progress=False)
+    assert net.global_hints
+    trained = dict(net.named_parameters())
+    for name, value in plain.named_parameters():  # lr 0: the trunk's weights are the starting model's
+        assert torch.equal(value, trained[name]), name
+    loaded = load(export(tmp_path / "g.pt", tmp_path / "g.safetensors"), global_hints=True)
+    assert loaded.global_hints
+    with pytest.raises(InputError, match="with the global-hints branch, but this one is without"):
+        train(tiny(photos), tmp_path / "g.pt", progress=False)

@@ -577,7 +577,10 @@ def _cmd_train(args) -> int:
         raise InputError(f"--crop must be a multiple of 8, got {args.crop}")
     config = TrainingConfig(data=args.data, validation=args.validation, width=args.width, crop=args.crop,
                             batch=args.batch, steps=args.steps, lr=args.lr, class_weight=args.class_weight,
-                            seed=args.seed, threads=args.threads)
+                            seed=args.seed, threads=args.threads, global_hints=args.global_hints,
+                            init=args.init)
+    if args.init and not Path(args.init).is_file():
+        raise InputError(f"{args.init}: no such weights file")
     output = Path(args.output)
     checkpoint = output / "checkpoint.pt"
     if checkpoint.exists() and not args.resume:
@@ -707,6 +710,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--class-weight", type=float, default=1.0, help="weight of the class loss; 0 turns it off (default: %(default)s)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all)")
+    t.add_argument("--global-hints", action="store_true",
+                   help="add the global-hints branch (ab histogram + saturation, the `global` IR method's hints)")
+    t.add_argument("--init", metavar="WEIGHTS", help="start from this model's weights (same width; a missing "
+                                                     "global-hints branch starts fresh)")
     t.add_argument("--resume", action="store_true", help="continue the run in OUT")
     t.add_argument("--stop-at", type=int, metavar="STEP", help="stop after this step (checkpointed), to train in slices")
     t.add_argument("--float32", action="store_true", help="export float32 weights (default: float16)")

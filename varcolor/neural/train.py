@@ -3,7 +3,11 @@
 As the paper trained it: random resized crops and flips of color photos (near-gray ones dropped),
 hints drawn per crop — their number geometric with p = 1/8 (zero allowed), each a square of side
 uniform in 1–9 filled with the mean true chroma, placed by the ideepcolor rule — and a smooth-L1
-loss on ab plus, optionally, cross-entropy on the 529-bin head at quarter size. The learning rate
+loss on ab plus, optionally, cross-entropy on the 529-bin head at quarter size. With
+``global_hints``, the network gets the global-hints branch and each crop its own hints (its ab
+histogram over the 313 gamut bins and mean saturation, each given with probability
+``global_given``); ``init`` starts from another model's weights (e.g. the shipped one: only the
+new branch then starts from scratch). The learning rate
 follows a cosine from ``lr`` down to 1 % of it; a checkpoint (model, optimizer, step, history) is
 written atomically every ``checkpoint_every`` steps and training resumes from it.
 
@@ -28,10 +32,12 @@ from tqdm import tqdm
 from ..color import gray_from_lightness, lab_to_rgb, rgb_to_lab
 from ..cues import ideepcolor_offset, sample_ideepcolor
 from ..errors import InputError
+from ..gamut import GlobalHints, ab_histogram
 from ..io import atomic_path, read_image, walk_images
 from ..metrics import psnr
-from .siggraph17 import AB_NORM, SIGGRAPH17
+from .hints import global_input
 from .prior import predict
+from .siggraph17 import AB_NORM, SIGGRAPH17
 
 #: Images whose mean chroma (ab units) is below this are treated as gray and skipped.
 GRAY_CHROMA = 4.0
@@ -59,6 +65,9 @@ class TrainingConfig:
     checkpoint_every: int = 100
     seed: int = 0
     threads: int | None = None
+    global_hints: bool = False
+    global_given: float = 0.5
+    init: str | None = None
 
 
 @dataclass
@@ -144,20 +153,37 @@ def ab_classes(ab: torch.Tensor) -> torch.Tensor:
     return index[:, 0] * AB_BINS_PER_AXIS + index[:, 1]
 
 
+def crop_global_hints(lab: torch.Tensor, generator: np.random.Generator, given: float) -> torch.Tensor:
+    """The 316-vector of a 3×S×S Lab crop's global hints; histogram and saturation are each given
+    with probability ``given`` (else zero with a zero flag)."""
+    lab = lab.permute(1, 2, 0).double().numpy()
+    histogram = ab_histogram(lab[..., 1:])
+    saturation = GlobalHints.from_rgb(lab_to_rgb(lab)).saturation
+    vector = global_input(GlobalHints(histogram, saturation))
+    if generator.random() >= given:
+        vector[:, :-2] = 0.0  # histogram and its flag
+    if generator.random() >= given:
+        vector[:, -2:] = 0.0  # saturation and its flag
+    return vector[0]
+
+
 def make_batch(photos: Photos, config: TrainingConfig, generator: np.random.Generator):
-    """(network input N×4×S×S, true ab N×2×S×S) for one step."""
-    inputs, targets = [], []
+    """(network input N×4×S×S, true ab N×2×S×S, global input N×316×1×1 or None) for one step."""
+    inputs, targets, globals_ = [], [], []
     for index in generator.integers(0, len(photos.lab), size=config.batch):
         lab = random_crop(photos.lab[index], config.crop, generator)
         hint, mask = random_hints(lab[1:], generator)
         inputs.append(torch.cat([(lab[:1] - 50.0) / 100.0, hint / AB_NORM, mask - config.mask_cent]))
         targets.append(lab[1:])
-    return torch.stack(inputs), torch.stack(targets)
+        if config.global_hints:
+            globals_.append(crop_global_hints(lab, generator, config.global_given))
+    return torch.stack(inputs), torch.stack(targets), torch.stack(globals_) if globals_ else None
 
 
-def loss_terms(net: SIGGRAPH17, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def loss_terms(net: SIGGRAPH17, inputs: torch.Tensor, targets: torch.Tensor,
+               global_inputs: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(smooth-L1 on ab in ab units, cross-entropy of the class head)."""
-    logits, ab = net(inputs)
+    logits, ab = net(inputs, global_inputs)
     return F.smooth_l1_loss(ab, targets, beta=1.0), F.cross_entropy(logits, ab_classes(targets))
 
 
@@ -216,7 +242,9 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         torch.set_num_threads(config.threads)
     checkpoint = Path(checkpoint)
     torch.manual_seed(config.seed)
-    net = SIGGRAPH17(width=config.width)
+    net = SIGGRAPH17(width=config.width, global_hints=config.global_hints)
+    if config.init and not checkpoint.is_file():
+        _initialise(net, config.init)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, betas=(0.9, 0.99))
     start, history = 0, []
     if checkpoint.is_file():
@@ -224,6 +252,9 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         saved = state["config"]
         if saved["width"] != config.width:
             raise InputError(f"{checkpoint}: a width-{saved['width']:g} run, not width {config.width:g}")
+        if saved.get("global_hints", False) != config.global_hints:
+            raise InputError(f"{checkpoint}: a run {'with' if saved.get('global_hints') else 'without'} the "
+                             f"global-hints branch, but this one is {'with' if config.global_hints else 'without'}")
         net.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start, history = int(state["step"]), list(state["history"])
@@ -242,8 +273,8 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         net.train()
-        inputs, targets = make_batch(photos, config, generator)
-        regression, classification = loss_terms(net, inputs, targets)
+        inputs, targets, global_inputs = make_batch(photos, config, generator)
+        regression, classification = loss_terms(net, inputs, targets, global_inputs)
         loss = regression + config.class_weight * classification
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -263,6 +294,19 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
             save_checkpoint(checkpoint, net, optimizer, done, config, history)
     bar.close()
     return net.eval()
+
+
+def _initialise(net: SIGGRAPH17, weights: str) -> None:
+    """Copy every tensor of ``weights`` (a model of the same width) into ``net``; a global-hints
+    branch it lacks keeps its fresh initialisation."""
+    from .weights import load
+
+    source = load(weights)
+    if source.width != net.width:
+        raise InputError(f"{weights}: a width-{source.width:g} network cannot start a width-{net.width:g} run")
+    missing, unexpected = net.load_state_dict(source.state_dict(), strict=False)
+    if unexpected or any(not key.startswith("model_global.") for key in missing):
+        raise InputError(f"{weights}: its layers do not match the network being trained")
 
 
 def save_checkpoint(path: Path, net: SIGGRAPH17, optimizer, step: int, config: TrainingConfig,
