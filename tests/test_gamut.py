@@ -48,3 +48,10 @@ def test_global_hints_of_an_image():
     assert {tuple(b) for b in top_two.tolist()} == {(0.0, 0.0), tuple(np.round(green / 10) * 10)}
     with pytest.raises(ValueError):
         GlobalHints(np.zeros(313), 0.5)
+
+
+def test_histogram_equals_a_brute_force_nearest_bin_search():
+    ab = np.random.default_rng(1).uniform(-140, 140, (3000, 2))  # in and far out of gamut
+    bins = ab_bins()
+    nearest = np.argmin(((ab[:, None, :] - bins[None]) ** 2).sum(axis=-1), axis=1)
+    assert np.array_equal(ab_histogram(ab), np.bincount(nearest, minlength=313) / 3000)

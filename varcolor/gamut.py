@@ -20,7 +20,7 @@ import numpy as np
 
 from .color import rgb_to_lab
 
-__all__ = ["BIN_STEP", "BIN_COUNT", "GlobalHints", "ab_bins", "ab_histogram"]
+__all__ = ["BIN_STEP", "BIN_COUNT", "GlobalHints", "ab_bins", "ab_histogram", "mean_saturation"]
 
 BIN_STEP = 10.0
 #: Number of in-gamut bins (the length of every global histogram).
@@ -80,12 +80,30 @@ def ab_histogram(ab: np.ndarray) -> np.ndarray:
     flat = np.asarray(ab, dtype=np.float64).reshape(-1, 2)
     if not len(flat):
         raise ValueError("the chroma image is empty")
-    counts = np.zeros(len(bins))
+    # The nearest grid point is the nearest bin whenever it is a bin (always, for sRGB colours);
+    # the rest are searched among all bins.
+    grid = np.round(flat / BIN_STEP).astype(np.int64) + _LOOKUP_OFFSET
+    inside = np.all((grid >= 0) & (grid < _lookup().shape[0]), axis=1)
+    nearest = np.full(len(flat), -1)
+    nearest[inside] = _lookup()[grid[inside, 0], grid[inside, 1]]
+    missing = np.flatnonzero(nearest < 0)
     norms = np.sum(bins**2, axis=1)
-    for start in range(0, len(flat), 16384):  # nearest centre: argmin ‖c‖² − 2 x·c, in bounded blocks
-        nearest = np.argmin(norms - 2.0 * flat[start: start + 16384] @ bins.T, axis=1)
-        counts += np.bincount(nearest, minlength=len(bins))
-    return counts / len(flat)
+    for start in range(0, len(missing), 16384):  # argmin ‖c‖² − 2 x·c, in bounded blocks
+        block = missing[start: start + 16384]
+        nearest[block] = np.argmin(norms - 2.0 * flat[block] @ bins.T, axis=1)
+    return np.bincount(nearest, minlength=len(bins)) / len(flat)
+
+
+_LOOKUP_OFFSET = 13  # grid points −130 … 130 in both a and b
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> np.ndarray:
+    """Index of the bin at each grid point (a/10 + 13, b/10 + 13), −1 where there is none."""
+    table = np.full((2 * _LOOKUP_OFFSET + 1,) * 2, -1, np.int64)
+    grid = np.round(ab_bins() / BIN_STEP).astype(np.int64) + _LOOKUP_OFFSET
+    table[grid[:, 0], grid[:, 1]] = np.arange(len(grid))
+    return table
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +139,16 @@ class GlobalHints:
         >>> hints.saturation, ab_bins()[np.argmax(hints.histogram)].tolist()   # pure red: a ≈ 80, b ≈ 67
         (1.0, [80.0, 70.0])
         """
-        from skimage.color import rgb2hsv
-
         rgb = np.clip(np.asarray(rgb, dtype=np.float64)[..., :3], 0.0, 1.0)
-        return cls(ab_histogram(rgb_to_lab(rgb)[..., 1:]), float(np.mean(rgb2hsv(rgb)[..., 1])))
+        return cls(ab_histogram(rgb_to_lab(rgb)[..., 1:]), mean_saturation(rgb))
+
+
+def mean_saturation(rgb: np.ndarray) -> float:
+    """Mean HSV saturation, ``(max − min) / max`` per pixel (0 for black), of sRGB in [0, 1].
+
+    >>> mean_saturation(np.array([[[1.0, 0.5, 0.5], [0.0, 0.0, 0.0]]]))
+    0.25
+    """
+    rgb = np.asarray(rgb, dtype=np.float64)[..., :3]
+    top, bottom = rgb.max(axis=-1), rgb.min(axis=-1)
+    return float(np.mean(np.where(top > 0, (top - bottom) / np.where(top > 0, top, 1.0), 0.0)))

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from ..color import gray_from_lightness, lab_to_rgb, rgb_to_lab
 from ..cues import ideepcolor_offset, sample_ideepcolor
 from ..errors import InputError
-from ..gamut import GlobalHints, ab_histogram
+from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from ..io import atomic_path, read_image, walk_images
 from ..metrics import psnr
 from .hints import global_input
@@ -157,9 +157,7 @@ def crop_global_hints(lab: torch.Tensor, generator: np.random.Generator, given: 
     """The 316-vector of a 3×S×S Lab crop's global hints; histogram and saturation are each given
     with probability ``given`` (else zero with a zero flag)."""
     lab = lab.permute(1, 2, 0).double().numpy()
-    histogram = ab_histogram(lab[..., 1:])
-    saturation = GlobalHints.from_rgb(lab_to_rgb(lab)).saturation
-    vector = global_input(GlobalHints(histogram, saturation))
+    vector = global_input(GlobalHints(ab_histogram(lab[..., 1:]), mean_saturation(lab_to_rgb(lab))))
     if generator.random() >= given:
         vector[:, :-2] = 0.0  # histogram and its flag
     if generator.random() >= given:
