@@ -7,7 +7,9 @@ same-lightness gray, and PSNR (8-bit), SSIM and CIEDE2000 are measured against t
 Two resolutions: 256×256 (the published protocol's resize, aspect not kept) and full size.
 A method is a varcolor method (``levin``, ``bilaplacian-gtv``, ``ideepcolor`` — the network alone)
 or ``METHOD+ideepcolor``: that method with the network as its prior (default weights: the
-compact model shipped in ``models/``).
+compact model shipped in ``models/``). With ``--global-hints`` every method also gets the image's
+global hints as the ``global`` IR method stores them (8-bit histogram over the 313 gamut bins and
+mean saturation), for a network with a global-hints branch (``--weights``).
 
 Writes ``quality_<set>.json``, ``quality_<set>.md`` and ``quality_<set>.png`` (PSNR against
 hints, with the published SIGGRAPH17 curve from ``../shared/data/anchors`` beside ours).
@@ -34,6 +36,7 @@ from tqdm import tqdm
 import varcolor
 from plotting import figure
 from varcolor.cues import sample_ideepcolor
+from varcolor.ir.encode import encode
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
@@ -63,13 +66,14 @@ def options(method: str, weights: str | None, prior_weight: float, prior_mode: s
 
 def evaluate(task: tuple) -> dict:
     """One image at one resolution, every method and hint count (run in a worker process)."""
-    path, index, resolution, methods, hints, seed, weights, prior_weight, prior_mode = task
+    path, index, resolution, methods, hints, seed, weights, prior_weight, prior_mode, with_global = task
     if any("ideepcolor" in method for method in methods):
         import torch
 
         torch.set_num_threads(1)  # one image per process already fills the cores
     rgb = load(Path(path), resolution)
     gray = varcolor.color.same_lightness_gray(rgb)
+    stored = encode(rgb, "global").global_hints() if with_global else None
     rows = []
     for n in hints:
         cues = sample_ideepcolor(rgb, n=n, patch=6, rng=[seed, index, n])
@@ -77,7 +81,8 @@ def evaluate(task: tuple) -> dict:
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # 0 hints: the gray image, by design
-                result = varcolor.colorize(gray, cues, **options(method, weights, prior_weight, prior_mode))
+                result = varcolor.colorize(gray, cues, global_hints=stored,
+                                           **options(method, weights, prior_weight, prior_mode))
             seconds = time.perf_counter() - start
             rows.append({"image": Path(path).name, "resolution": resolution, "method": method, "hints": n,
                          "psnr": varcolor.metrics.psnr(result.rgb, rgb),
@@ -152,6 +157,8 @@ def main(argv=None) -> int:
                         help="how METHOD+ideepcolor uses the guess (default: anchor)")
     parser.add_argument("--hints", default=",".join(map(str, HINTS)), help="comma-separated hint counts")
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
+    parser.add_argument("--global-hints", action="store_true",
+                        help="give every method the image's global hints (needs global-hints --weights)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
@@ -170,7 +177,7 @@ def main(argv=None) -> int:
     hints = [int(h) for h in args.hints.split(",")]
     resolutions = args.resolutions.split(",")
     tasks = [(str(p), i, res, methods, hints, args.seed, args.weights, args.prior_weight,
-              args.prior_mode)
+              args.prior_mode, args.global_hints)
              for res in resolutions for i, p in enumerate(paths)]
     rows = []
     start = time.perf_counter()
@@ -188,6 +195,7 @@ def main(argv=None) -> int:
     report = {"images": str(folder), "count": len(paths), "methods": methods, "hints": hints,
               "resolutions": resolutions, "seed": args.seed, "protocol": "ideepcolor, patch 6",
               "weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
+              "global_hints": args.global_hints,
               "varcolor": varcolor.__version__, "machine": f"{platform.machine()} {os.cpu_count()} cores",
               "python": platform.python_version(), "seconds": elapsed,
               "summary": summary, "published_siggraph17_psnr": anchors, "rows": rows}
