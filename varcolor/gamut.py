@@ -82,10 +82,11 @@ def ab_histogram(ab: np.ndarray) -> np.ndarray:
         raise ValueError("the chroma image is empty")
     # The nearest grid point is the nearest bin whenever it is a bin (always, for sRGB colours);
     # the rest are searched among all bins.
+    table = _lookup()
     grid = np.round(flat / BIN_STEP).astype(np.int64) + _LOOKUP_OFFSET
-    inside = np.all((grid >= 0) & (grid < _lookup().shape[0]), axis=1)
+    inside = np.all((grid >= 0) & (grid < table.shape[0]), axis=1)
     nearest = np.full(len(flat), -1)
-    nearest[inside] = _lookup()[grid[inside, 0], grid[inside, 1]]
+    nearest[inside] = table[grid[inside, 0], grid[inside, 1]]
     missing = np.flatnonzero(nearest < 0)
     norms = np.sum(bins**2, axis=1)
     for start in range(0, len(missing), 16384):  # argmin ‖c‖² − 2 x·c, in bounded blocks

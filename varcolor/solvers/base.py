@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 #: Default relative residual of the iterative solvers. Levin's systems are ill-conditioned where
 #: cues are sparse: at 1 megapixel, 1e-6 left solutions up to 0.1–2 ab units from the exact one
@@ -25,11 +24,6 @@ class SolveInfo:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def relative_residual(matrix: sp.spmatrix, x: np.ndarray, b: np.ndarray) -> float:
-    """``max_c ‖b_c - A x_c‖ / ‖b_c‖`` over the columns of ``b`` (0 where ``b`` and the residual are 0)."""
-    return relative_norm(b - matrix @ x, b)
 
 
 def relative_norm(r: np.ndarray, b: np.ndarray) -> float:
