@@ -63,7 +63,8 @@ def ab_bins() -> np.ndarray:
     ((313, 2), [-90.0, 50.0], [100.0, 0.0])
     """
     bins = _bins()
-    assert len(bins) == BIN_COUNT
+    if len(bins) != BIN_COUNT:  # only a changed Lab conversion could do this
+        raise RuntimeError(f"the ab gamut has {len(bins)} bins, not {BIN_COUNT}: check scikit-image's rgb2lab")
     return bins
 
 
