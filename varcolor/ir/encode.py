@@ -17,7 +17,7 @@ from skimage.segmentation import slic
 
 from ..color import rgb_to_lab
 from ..errors import InputError
-from ..gamut import GlobalHints
+from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from .format import Payload
 
 __all__ = ["ENCODERS", "adaptive_grid_size", "adaptive_palette_size", "encode", "encode_adaptive", "quantize_chroma", "refine_chroma"]
@@ -276,7 +276,8 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, 
     points, chroma = _unique(points, chroma, grid[1])
     payload = _payload(rgb.shape, grid, points, chroma, method, patch, quantize)
     if method == "global":
-        hints = GlobalHints.from_rgb(rgb)  # weights in units of the largest bin keep small bins
+        hints = GlobalHints(ab_histogram(ab), mean_saturation(rgb[..., :3]))  # ab is already converted
+        # Weights in units of the largest bin keep the small bins.
         payload = dataclasses.replace(payload, histogram=np.round(255 * hints.histogram / hints.histogram.max()),
                                       saturation=round(255 * hints.saturation))
     return payload
