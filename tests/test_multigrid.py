@@ -1,13 +1,17 @@
-"""The grid multigrid and conjugate gradients against scipy's sparse algebra."""
+"""The grid multigrid, conjugate gradients and the symmetric Levin variant against scipy's sparse algebra."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
-from varcolor.energies.bilaplacian_gtv import edge_weights
+import varcolor
+from varcolor.affinity import edge_weights
+from varcolor.cues import sample_random
+from varcolor.energies.levin import exact_operator
+from varcolor.errors import ConvergenceWarning, InputError
 from varcolor.solvers.cg import pcg
-from varcolor.solvers.multigrid import GridMultigrid
+from varcolor.solvers.multigrid import GridMultigrid, MultigridSolver
 from varcolor.solvers.stencil import GridOperator
 
 from .conftest import photo
@@ -103,3 +107,46 @@ def test_pcg_columns_are_independent_and_a_zero_column_stays_zero():
     x, iterations, residual = pcg(lambda v: a @ v, b, lambda r: r, np, tol=1e-12, maxiter=500)
     assert np.allclose(x[:, 0], spsolve(a.tocsc(), b[:, 0])) and np.all(x[:, 1] == 0)
     assert residual.max() <= 1e-12 and 0 < iterations <= 120
+
+
+def test_symmetric_levin_is_the_weighted_graph_laplacian_with_cues_fixed():
+    from varcolor.energies.bilaplacian_gtv import edge_operator
+    from varcolor.energies.levin import symmetric_system
+
+    rgb = photo("coffee", (40, 56))
+    gray = varcolor.color.same_lightness_gray(rgb)
+    mask = np.random.default_rng(5).random(gray.shape) < 0.02
+    values = varcolor.color.rgb_to_lab(rgb)[..., 1:]
+    # Independently: minimise ½ Σ w (u_s − u_r)² = ½ uᵀ Dᵀ W D u over the free pixels.
+    d, w = edge_operator(gray)
+    laplacian = (d.T @ sp.diags(w) @ d).tocsr()
+    free, fixed = ~mask.ravel(), mask.ravel()
+    f = values.reshape(-1, 2)
+    expected = f.copy()
+    expected[free] = spsolve(laplacian[free][:, free].tocsc(), -laplacian[free][:, fixed] @ f[fixed])
+    operator, rhs = symmetric_system(gray, mask, values)
+    x, info = MultigridSolver(operator, tol=1e-10).solve(rhs)
+    assert np.abs(x.reshape(-1, 2) - expected).max() <= 1e-6
+    assert info.solver == "multigrid" and 0 < info.iterations <= 40 and info.residual <= 1e-10
+
+
+def test_colorize_symmetric_solvers_agree_and_multigrid_refuses_the_exact_system():
+    rgb = photo("astronaut", (64, 80))
+    gray = varcolor.color.same_lightness_gray(rgb)
+    cues = sample_random(rgb, 40, rng=6)
+    results = {s: varcolor.colorize(gray, cues, method="levin-symmetric", solver=s) for s in ("direct", "multigrid")}
+    assert np.abs(results["direct"].ab - results["multigrid"].ab).max() <= 0.05
+    assert varcolor.Colorizer(gray, method="levin-symmetric").solver_name == "multigrid"  # auto
+    with pytest.raises(InputError, match="symmetric"):
+        varcolor.colorize(gray, cues, solver="multigrid")
+    with pytest.raises(InputError, match="symmetric"):
+        MultigridSolver(exact_operator(gray, cues.mask))
+
+
+def test_multigrid_non_convergence_warns_with_the_residual():
+    rgb = photo("astronaut", (64, 80))
+    gray = varcolor.color.same_lightness_gray(rgb)
+    cues = sample_random(rgb, 10, rng=7)
+    with pytest.warns(ConvergenceWarning, match="relative residual"):
+        result = varcolor.colorize(gray, cues, method="levin-symmetric", solver="multigrid", maxiter=1)
+    assert result.info["iterations"] == 1 and result.info["residual"] > 1e-8

@@ -18,7 +18,11 @@ import numpy as np
 
 from .solvers.stencil import CENTRE, STENCIL_OFFSETS
 
-__all__ = ["STENCIL_OFFSETS", "local_scale", "levin_weights", "fill_levin_weights"]
+__all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "local_scale", "levin_weights", "fill_levin_weights", "edge_weights"]
+
+#: (dy, dx) of the four edge directions that list each undirected 8-neighbour edge once:
+#: right, down, down-right, down-left.
+EDGE_OFFSETS = np.array([(0, 1), (1, 0), (1, 1), (1, -1)])
 
 _CSIG_FLOOR = 2e-6
 _MIN_NEIGHBOUR_WEIGHT_LOG = math.log(0.01)
@@ -131,4 +135,39 @@ def levin_weights(guide: np.ndarray) -> np.ndarray:
     guide = check_guide(guide)
     out = np.empty(guide.shape + (9,))
     _levin_weights(guide, out)
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def _edge_weights(guide, scale, out):
+    height, width = guide.shape
+    for i in numba.prange(height):
+        for j in range(width):
+            for e in range(4):
+                ii, jj = i + EDGE_OFFSETS[e, 0], j + EDGE_OFFSETS[e, 1]
+                out[i, j, e] = 0.0
+                if 0 <= ii < height and 0 <= jj < width:
+                    out[i, j, e] = math.exp(-((guide[i, j] - guide[ii, jj]) ** 2) / (scale[i, j] + scale[ii, jj]))
+
+
+def edge_weights(guide: np.ndarray) -> np.ndarray:
+    """Symmetric weights ``w_rs = exp(−(Y_r − Y_s)² / (2σ²_rs))`` of the undirected 8-neighbour edges,
+    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` (DESIGN §4, the symmetric energies).
+
+    Returns
+    -------
+    weights : ndarray, ``H×W×4``
+        ``weights[i, j, e]``: the edge from ``(i, j)`` to ``(i, j) + EDGE_OFFSETS[e]``; 0 where that
+        neighbour is outside the image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = edge_weights(np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]))
+    >>> float(w[0, 0, 0]), bool(w[0, 1, 0] < 0.1), float(w[0, 2, 0]), float(w[1, 0, 1])  # equal, an edge, outside
+    (1.0, True, 0.0, 0.0)
+    """
+    guide = check_guide(guide)
+    out = np.empty(guide.shape + (4,))
+    _edge_weights(guide, local_scale(guide), out)
     return out

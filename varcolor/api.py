@@ -17,7 +17,7 @@ from .solvers import TOL, choose_solver, make_solver
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 
-METHODS = ("levin", "bilaplacian-gtv", "ideepcolor")
+METHODS = ("levin", "levin-symmetric", "bilaplacian-gtv", "ideepcolor")
 PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
 PRIOR_MODES = ("anchor", "residual")
@@ -70,15 +70,19 @@ class Colorizer:
     gray : ndarray
         ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used
         (its same-lightness gray, DESIGN §3). Outputs have exactly this lightness.
-    method : {"levin", "bilaplacian-gtv", "ideepcolor"}
-        ``"levin"``: Levin et al.'s exact system (``getColorExact.m``); ``"bilaplacian-gtv"``:
+    method : {"levin", "levin-symmetric", "bilaplacian-gtv", "ideepcolor"}
+        ``"levin"``: Levin et al.'s exact system (``getColorExact.m``); ``"levin-symmetric"``: the
+        symmetric graph-Laplacian variant (DESIGN §4; a different model, fast to solve: see
+        :func:`varcolor.energies.levin.symmetric_system`); ``"bilaplacian-gtv"``:
         bilaplacian smoothness + luminance-weighted graph total variation, solved by ADMM
         (:mod:`varcolor.energies.bilaplacian_gtv`); ``"ideepcolor"``: the network's output alone,
         upsampled bilinearly, with the gray image's lightness.
-    solver : {"auto", "direct", "amg"}
+    solver : {"auto", "direct", "amg", "multigrid"}
         ``"direct"``: sparse LU, exact to round-off, memory grows faster than the image;
         ``"amg"``: GMRES with an algebraic-multigrid preconditioner, linear in memory and time;
-        ``"auto"``: direct on the CPU wherever it fits in memory, amg otherwise.
+        ``"multigrid"``: conjugate gradients with our grid multigrid, linear, symmetric systems
+        only (``levin-symmetric``); ``"auto"``: multigrid for ``levin-symmetric``, else direct on
+        the CPU wherever it fits in memory, amg otherwise.
     device : {"cpu", "cuda"}
         Where iterative solvers run (``"cuda"`` needs CuPy and a GPU).
     space : {"lab", "yiq"}
@@ -165,7 +169,8 @@ class Colorizer:
         if method == "bilaplacian-gtv" and space != "lab":
             raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
         self.guide = _check_gray(gray)
-        self.solver_name = choose_solver(solver, self.guide.shape, device)
+        self.symmetric = method != "levin"  # the system of every other method that takes a solver is SPD
+        self.solver_name = choose_solver(solver, self.guide.shape, device, self.symmetric)
         self.method, self.device, self.space, self.gamut = method, device, space, gamut
         self.tol, self.maxiter = float(tol), int(maxiter)
         self.lightness = lightness_of_gray(self.guide)
@@ -214,18 +219,21 @@ class Colorizer:
             info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         else:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues, self.lightness)
-            operator = levin.exact_operator(self.guide, cues.mask, prior_weight=weight)
+            if self.method == "levin-symmetric":
+                operator, rhs = levin.symmetric_system(self.guide, cues.mask, targets, prior, weight)
+            else:
+                operator = levin.exact_operator(self.guide, cues.mask, prior_weight=weight)
+                if prior is not None and self.prior_mode == "residual":
+                    rhs = np.where(cues.mask[..., None], targets, operator.apply(prior))
+                else:
+                    rhs = levin.exact_rhs(cues.mask, targets, prior, weight)
             rebind = getattr(self._solver, "rebind", None)
             self._solver = rebind(operator) if rebind else make_solver(
-                self.solver_name, operator, self.tol, self.maxiter, self.device)
+                self.solver_name, operator, self.tol, self.maxiter, self.device, self.symmetric)
             if x0 is None:
                 x0 = prior  # the network's guess starts iterative solvers
             if x0 is not None:
                 x0 = np.where(cues.mask[..., None], targets, x0)
-            if prior is not None and self.prior_mode == "residual":
-                rhs = np.where(cues.mask[..., None], targets, operator.apply(prior))
-            else:
-                rhs = levin.exact_rhs(cues.mask, targets, prior, weight)
             chroma, report = self._solver.solve(rhs, x0)
             info.update(report.as_dict())
         if prior is not None:

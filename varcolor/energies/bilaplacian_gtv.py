@@ -27,22 +27,19 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from ..affinity import check_guide, local_scale
+from ..affinity import EDGE_OFFSETS, check_guide, edge_weights
 from ..errors import ConvergenceWarning, InputError
 from ..solvers.cg import pcg
 from ..solvers.multigrid import GridMultigrid
 from ..solvers.stencil import GridOperator
 
-__all__ = ["Parameters", "solve", "energy", "edge_weights", "gradient_operator", "edge_operator"]
+__all__ = ["Parameters", "solve", "energy", "gradient_operator", "edge_operator"]
 
-# Iterations at which the ADMM penalty may be rebalanced (each change refactorises the u-step).
+# Iterations at which the ADMM penalty may be rebalanced (each change rebuilds the u-step multigrid).
 _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
 # Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3). On a 128×192 Kodak crop with
 # 50 cues: 220 iterations without, 197 / 183 / 209 with 1.5 / 1.6 / 1.8, same energy to 5e-5.
 _RELAXATION = 1.6
-# Each undirected 8-neighbour edge once: right, down, down-right, down-left.
-_EDGE_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
-_EDGES = np.array(_EDGE_OFFSETS)
 # The u-steps are solved inexactly, to a tolerance that follows the outer residuals down (a tenth
 # of the smaller one), from this start to this floor. On a 256×384 Kodak image: 2.3 CG iterations
 # per u-step, the same outer iterations and energy (to 1e-5) as exact u-steps.
@@ -90,13 +87,13 @@ def gradient_operator(shape: tuple[int, int]) -> sp.csr_matrix:
 
 def edge_operator(guide: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
     """(D, w): D maps u to u_s − u_r on every 8-neighbour edge, w the luminance weight of each edge
-    (the sparse form of :func:`edge_weights`, edges grouped by direction)."""
+    (the sparse form of :func:`varcolor.affinity.edge_weights`, edges grouped by direction)."""
     weights = edge_weights(guide)
     index = _index(guide.shape)
     height, width = index.shape
     rows, cols, values, kept = [], [], [], []
     count = 0
-    for e, (dy, dx) in enumerate(_EDGE_OFFSETS):
+    for e, (dy, dx) in enumerate(EDGE_OFFSETS):
         xs = slice(max(0, -dx), width - max(0, dx))
         r = index[: height - dy, xs].ravel()
         s = index[dy:, xs.start + dx: xs.stop + dx].ravel()
@@ -112,19 +109,6 @@ def edge_operator(guide: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
 
 
 @numba.njit(cache=True, parallel=True)
-def _edge_weights(guide, scale, out):
-    height, width = guide.shape
-    for i in numba.prange(height):
-        for j in range(width):
-            for e in range(4):
-                ii, jj = i + _EDGES[e, 0], j + _EDGES[e, 1]
-                out[i, j, e] = 0.0
-                if 0 <= ii < height and 0 <= jj < width:
-                    sigma2 = 0.5 * (scale[i, j] + scale[ii, jj])
-                    out[i, j, e] = math.exp(-((guide[i, j] - guide[ii, jj]) ** 2) / (2.0 * sigma2))
-
-
-@numba.njit(cache=True, parallel=True)
 def _divergence(z, out):
     """``Dᵀ z``: minus the differences leaving each pixel plus those arriving at it."""
     height, width, _, channels = z.shape
@@ -134,7 +118,7 @@ def _divergence(z, out):
                 acc = 0.0
                 for e in range(4):
                     acc -= z[i, j, e, c]
-                    ii, jj = i - _EDGES[e, 0], j - _EDGES[e, 1]
+                    ii, jj = i - EDGE_OFFSETS[e, 0], j - EDGE_OFFSETS[e, 1]
                     if 0 <= ii < height and 0 <= jj < width:
                         acc += z[ii, jj, e, c]
                 out[i, j, c] = acc
@@ -147,7 +131,7 @@ def _differences(u, out):
     for i in numba.prange(height):
         for j in range(width):
             for e in range(4):
-                ii, jj = i + _EDGES[e, 0], j + _EDGES[e, 1]
+                ii, jj = i + EDGE_OFFSETS[e, 0], j + EDGE_OFFSETS[e, 1]
                 inside = 0 <= ii < height and 0 <= jj < width
                 for c in range(channels):
                     out[i, j, e, c] = u[ii, jj, c] - u[i, j, c] if inside else 0.0
@@ -162,7 +146,7 @@ def _z_and_y_steps(u, z, y, weights, threshold, relaxation):
     for i in numba.prange(height):
         for j in range(width):
             for e in range(4):
-                ii, jj = i + _EDGES[e, 0], j + _EDGES[e, 1]
+                ii, jj = i + EDGE_OFFSETS[e, 0], j + EDGE_OFFSETS[e, 1]
                 if not (0 <= ii < height and 0 <= jj < width):
                     continue
                 d0, d1 = u[ii, jj, 0] - u[i, j, 0], u[ii, jj, 1] - u[i, j, 1]
@@ -250,15 +234,6 @@ def _edge_laplacian_stencil(rho, diagonal, fixed, out):
                         out[i, j, k] = -rho
             out[i, j, 4] = centre
 
-
-
-def edge_weights(guide: np.ndarray) -> np.ndarray:
-    """``H×W×4``: the luminance weight of the edge from each pixel along each of the four edge
-    directions (right, down, down-right, down-left); 0 where the edge would leave the image."""
-    guide = check_guide(guide)
-    out = np.empty(guide.shape + (4,))
-    _edge_weights(guide, local_scale(guide), out)
-    return out
 
 
 class _UStep:

@@ -1,8 +1,13 @@
-"""Levin, Lischinski & Weiss (2004) colorization, exact form (their ``getColorExact.m``).
+"""Levin, Lischinski & Weiss (2004) colorization: the exact form and a symmetric variant.
 
-For each unmarked pixel r: ``u(r) - Σ_{s∈N8(r)} w_rs u(s) = 0`` with the normalised weights of
-:func:`varcolor.affinity.levin_weights`; for each marked pixel: ``u(r) = cue``. One sparse,
-non-symmetric operator; every chroma channel is a right-hand side.
+Exact (their ``getColorExact.m``): for each unmarked pixel r, ``u(r) - Σ_{s∈N8(r)} w_rs u(s) = 0``
+with the normalised weights of :func:`varcolor.affinity.levin_weights`; for each marked pixel,
+``u(r) = cue``. One sparse, non-symmetric operator; every chroma channel is a right-hand side.
+
+Symmetric (DESIGN §4): the minimiser of ``½ Σ_edges w_rs ‖u_r − u_s‖²`` (+ the prior term) with the
+cues fixed, ``w_rs`` the symmetric weights of :func:`varcolor.affinity.edge_weights`: a weighted
+graph Laplacian, SPD once the cue pixels are eliminated, which multigrid and conjugate gradients
+solve fast. A different model: it does not give the exact method's colours.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..affinity import check_guide, fill_levin_weights
+from ..affinity import EDGE_OFFSETS, check_guide, edge_weights, fill_levin_weights
 from ..solvers.stencil import GridOperator
 
-__all__ = ["exact_operator", "exact_system", "exact_rhs"]
+__all__ = ["exact_operator", "exact_system", "exact_rhs", "symmetric_system"]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -87,3 +92,70 @@ def exact_rhs(mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = N
     values = np.asarray(values, dtype=np.float64)
     rest = 0.0 if prior is None else np.asarray(prior_weight)[..., None] * prior
     return np.where(mask[..., None], values, rest)
+
+
+@numba.njit(cache=True, parallel=True)
+def _symmetric_stencil(weights, mask, values, prior_weight, prior, stencil, rhs):
+    height, width, channels = rhs.shape
+    for i in numba.prange(height):
+        for j in range(width):
+            for k in range(9):
+                stencil[i, j, k] = 0.0
+            if mask[i, j]:
+                stencil[i, j, 4] = 1.0
+                for c in range(channels):
+                    rhs[i, j, c] = values[i, j, c]
+                continue
+            stencil[i, j, 4] = prior_weight[i, j]
+            for c in range(channels):
+                rhs[i, j, c] = prior_weight[i, j] * prior[i, j, c]
+            for e in range(4):
+                for direction in (1, -1):  # the edge leaving (i, j), and the one arriving
+                    dy, dx = direction * EDGE_OFFSETS[e, 0], direction * EDGE_OFFSETS[e, 1]
+                    ii, jj = i + dy, j + dx
+                    if not (0 <= ii < height and 0 <= jj < width):
+                        continue
+                    w = weights[i, j, e] if direction == 1 else weights[ii, jj, e]
+                    stencil[i, j, 4] += w
+                    if mask[ii, jj]:  # a cue: eliminated, its value moves to the right-hand side
+                        for c in range(channels):
+                            rhs[i, j, c] += w * values[ii, jj, c]
+                    else:
+                        stencil[i, j, 3 * (dy + 1) + dx + 1] = -w
+
+
+def symmetric_system(guide: np.ndarray, mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None,
+                     prior_weight: np.ndarray | None = None) -> tuple[GridOperator, np.ndarray]:
+    """The symmetric variant's system ``A u = b``, cue pixels eliminated: SPD on the other pixels.
+
+    Marked rows are rows of the identity (their right-hand side is the cue) with no coupling from
+    or to them; an unmarked row is ``Σ_s w_rs (u_r − u_s) + β c_r u_r = β c_r p_r`` with the
+    marked neighbours' terms on the right.
+
+    Returns
+    -------
+    operator : GridOperator
+    rhs : ndarray, ``H×W×C``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.zeros((3, 4), bool); mask[:, 0] = mask[:, -1] = True
+    >>> values = np.zeros((3, 4, 1)); values[:, -1] = 3.0
+    >>> op, rhs = symmetric_system(np.full((3, 4), 0.5), mask, values)
+    >>> bool(np.allclose(op.to_csr().toarray(), op.to_csr().toarray().T))
+    True
+    >>> np.linalg.solve(op.to_csr().toarray(), rhs.ravel()).reshape(3, 4)[1].round(6).tolist()
+    [0.0, 1.0, 2.0, 3.0]
+    """
+    guide = check_guide(guide)
+    mask = np.ascontiguousarray(mask, dtype=np.bool_)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if mask.shape != guide.shape or values.shape[:2] != guide.shape:
+        raise ValueError(f"mask {mask.shape} and values {values.shape[:2]} must match the guide {guide.shape}")
+    weight = np.zeros(guide.shape) if prior_weight is None else np.ascontiguousarray(prior_weight, dtype=np.float64)
+    guess = np.zeros(values.shape) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
+    stencil = np.empty(guide.shape + (9,))
+    rhs = np.empty(values.shape)
+    _symmetric_stencil(edge_weights(guide), mask, values, weight, guess, stencil, rhs)
+    return GridOperator(stencil), rhs

@@ -12,14 +12,14 @@ from .amg import AmgSolver
 from .base import TOL, SolveInfo
 from .device import DEVICES, backend
 from .direct import DirectSolver
+from .multigrid import NOT_SYMMETRIC, MultigridSolver
 from .stencil import GridOperator
 
-__all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "GridOperator", "SOLVERS", "DEVICES", "choose_solver",
-           "make_solver", "estimate_bytes"]
+__all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "MultigridSolver", "GridOperator", "SOLVERS", "DEVICES",
+           "choose_solver", "make_solver", "estimate_bytes"]
 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
-SOLVERS = {"direct": DirectSolver, "amg": AmgSolver}
-
+SOLVERS = {"direct": DirectSolver, "amg": AmgSolver, "multigrid": MultigridSolver}
 
 
 def estimate_bytes(solver: str, pixels: int) -> int:
@@ -27,11 +27,14 @@ def estimate_bytes(solver: str, pixels: int) -> int:
 
     LU fill grows faster than the image (single-precision factors: ≈ 1.0–1.5 GB at 1 MP, 5.9 GB at
     4 MP, benchmarks/speed.py, with a margin here); AMG + GMRES(20) is
-    linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases.
+    linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases;
+    so is the grid multigrid: operator, single-precision levels and six CG vectors.
     """
     megapixels = pixels / 1e6
     if solver == "direct":
         return int(1.6e9 * max(megapixels, 1e-3) ** 1.1)
+    if solver == "multigrid":
+        return int(400 * pixels + 50e6)
     return int(1250 * pixels + 50e6)
 
 
@@ -49,13 +52,18 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu") -> str:
-    """Resolve ``"auto"`` and refuse, before allocating, a solve that would not fit in memory."""
+def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmetric: bool = False) -> str:
+    """Resolve ``"auto"`` and refuse, before allocating, a solve that would not fit in memory
+    (``symmetric``: the system is SPD, as the symmetric energies' are)."""
     if name != "auto" and name not in SOLVERS:
         raise InputError(f"unknown solver {name!r}; available: auto, {', '.join(SOLVERS)}")
     if device not in DEVICES:
         raise InputError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
+    if name == "multigrid" and not symmetric:
+        raise InputError(NOT_SYMMETRIC)
     pixels = shape[0] * shape[1]
+    if name == "auto" and symmetric and device == "cpu":
+        name = "multigrid"  # linear in the pixels, a few tens of V-cycles (benchmarks/speed.py)
     if name == "auto":
         # The LU is exact and never fails to converge (AMG stalls on sparse scribbles at 1 MP,
         # benchmarks/speed.py), so it is the choice wherever it fits in memory on the CPU.
@@ -65,16 +73,18 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu") -> str
         raise InputError("solver 'direct' runs on the CPU only; use solver='amg' with device='cuda'")
     need, have = estimate_bytes(name, pixels), available_bytes()
     if need > 0.9 * have:
-        fits = [other for other in SOLVERS if other != name and estimate_bytes(other, pixels) <= 0.9 * have]
+        fits = [other for other in SOLVERS if other != name and (symmetric or other != "multigrid")
+                and estimate_bytes(other, pixels) <= 0.9 * have]
         hint = f"; solver '{fits[0]}' needs about {estimate_bytes(fits[0], pixels) / 1e9:.1f} GB" if fits else ""
         raise InputError(f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {need / 1e9:.1f} GB "
                          f"with solver '{name}' but {have / 1e9:.1f} GB are available{hint}")
     return name
 
 
-def make_solver(name: str, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
+def make_solver(name: str, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu",
+                symmetric: bool = False):
     """Build solver ``name`` (``"auto"`` allowed) for ``operator``."""
-    name = choose_solver(name, operator.shape, device)
+    name = choose_solver(name, operator.shape, device, symmetric)
     if name == "direct":
         return DirectSolver(operator)
     return SOLVERS[name](operator, tol=tol, maxiter=maxiter, device=device)

@@ -17,12 +17,21 @@ directed weights (see :mod:`varcolor.solvers.amg`).
 
 from __future__ import annotations
 
+import time
+import warnings
+
 import numba
 import numpy as np
 
-from .stencil import GridOperator
+from ..errors import ConvergenceWarning, InputError
+from .base import TOL, SolveInfo
+from .cg import pcg
+from .stencil import CENTRE, GridOperator
 
-__all__ = ["GridMultigrid"]
+__all__ = ["GridMultigrid", "MultigridSolver"]
+
+NOT_SYMMETRIC = ("solver 'multigrid' needs a symmetric system (method 'levin-symmetric'); "
+                 "use solver 'direct' or 'amg' for method 'levin'")
 
 # The four colours of the 8-neighbour grid (no two pixels of one colour are neighbours).
 _COLOURS = np.array([(0, 0), (1, 1), (0, 1), (1, 0)])
@@ -244,3 +253,66 @@ class GridMultigrid:
             _gauss_seidel(stencil, x, b, _COLOURS[::-1])
         return x
 
+
+
+class MultigridSolver:
+    """Conjugate gradients preconditioned by one :class:`GridMultigrid` V-cycle per iteration.
+
+    For symmetric positive definite systems (``method="levin-symmetric"``); Levin's exact system is
+    refused. Rows of the identity with no couplings (eliminated cues) are held fixed.
+
+    Parameters
+    ----------
+    operator : GridOperator
+    tol : float
+        Relative residual ``‖b − A x‖ / ‖b‖`` to reach, per channel.
+    maxiter : int
+        Iteration limit; reaching it warns (:class:`~varcolor.errors.ConvergenceWarning`) and
+        returns the last iterate.
+    device : {"cpu"}
+        The numba cycle runs on the CPU only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from varcolor.energies.levin import symmetric_system
+    >>> rng = np.random.default_rng(0)
+    >>> mask = rng.random((40, 50)) < 0.05
+    >>> operator, rhs = symmetric_system(rng.random((40, 50)), mask, np.full((40, 50, 2), 10.0))
+    >>> x, info = MultigridSolver(operator).solve(rhs)
+    >>> bool(np.allclose(x, 10.0)), info.residual <= 1e-8
+    (True, True)
+    """
+
+    name = "multigrid"
+
+    def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
+        start = time.perf_counter()
+        if device != "cpu":
+            raise InputError("solver 'multigrid' runs on the CPU only; use solver='amg' with device='cuda'")
+        stencil = operator.stencil
+        if not np.allclose(operator.transposed().stencil, stencil, rtol=1e-12, atol=0.0):
+            raise InputError(NOT_SYMMETRIC)
+        others = np.delete(stencil, CENTRE, axis=2)
+        self.fixed = (stencil[..., CENTRE] == 1.0) & ~np.any(others, axis=2)
+        self.operator, self.tol, self.maxiter = operator, tol, maxiter
+        self.multigrid = GridMultigrid(operator, self.fixed)
+        self.setup_seconds = time.perf_counter() - start
+
+    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
+        """Solve ``A X = rhs`` (``H×W×C``) from ``x0`` (default: 0, with the fixed rows' values)."""
+        start = time.perf_counter()
+        rhs = np.ascontiguousarray(rhs, dtype=np.float64)
+        shape, channels = rhs.shape, rhs.shape[-1]
+        guess = np.where(self.fixed[..., None], rhs, 0.0 if x0 is None else x0)
+        x, iterations, residual = pcg(lambda v: self.operator.apply(v.reshape(shape)).reshape(-1, channels),
+                                      rhs.reshape(-1, channels),
+                                      lambda r: self.multigrid.vcycle(r.reshape(shape)).reshape(-1, channels),
+                                      np, guess.reshape(-1, channels), self.tol, self.maxiter)
+        worst = float(residual.max(initial=0.0))
+        if worst > self.tol:
+            warnings.warn(f"multigrid solver stopped after {iterations} iterations at relative residual "
+                          f"{worst:.1e} (tol {self.tol:.0e}); returning the last iterate",
+                          ConvergenceWarning, stacklevel=3)
+        info = SolveInfo(self.name, iterations, worst, time.perf_counter() - start + self.setup_seconds)
+        return x.reshape(shape), info
