@@ -542,13 +542,15 @@ def _delete_decoded_grays(ir_dir: Path, output: Path, single: bool, stem: str) -
 def _add_solve_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that colorizes."""
     p.add_argument("--method", default="levin", choices=METHODS,
-                   help="levin or bilaplacian-gtv (energies), ideepcolor (the network alone) (default: %(default)s)")
+                   help="levin, levin-symmetric or bilaplacian-gtv (energies), ideepcolor (the network alone) "
+                        "(default: %(default)s)")
     p.add_argument("--lam", type=float, help="bilaplacian-gtv: bilaplacian weight (default 1e-3)")
     p.add_argument("--mu", type=float, help="bilaplacian-gtv: total-variation weight (default 1)")
     p.add_argument("--gamma", type=float, help="bilaplacian-gtv: cue weight; inf = hard cues (default inf)")
     p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
-                   help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), "
-                        "auto (direct where it fits in memory) (default: %(default)s)")
+                   help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), multigrid "
+                        "(CG + grid multigrid, levin-symmetric only), auto (multigrid for levin-symmetric, "
+                        "else direct where it fits in memory) (default: %(default)s)")
     p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
     p.add_argument("--tol", type=float, default=TOL, help="relative residual of iterative solvers (default: %(default)s)")
     p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")
