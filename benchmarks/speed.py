@@ -1,13 +1,18 @@
-"""Speed and memory of Levin colorization against image size, per solver and cue pattern.
+"""Speed and memory of colorization against image size, per solver and cue pattern.
 
 Each measurement runs in a fresh process: time end to end (system build + solver setup + solve of
-both chroma channels) and peak memory above the loaded image. Photos are Kodak images resized to
+both chroma channels) and peak memory above the loaded image. The solvers of Levin's exact system
+(``direct``, ``amg``, and the baselines) are measured, and two other energies with their solvers:
+``levin-symmetric`` (the symmetric variant by CG + our grid multigrid) and ``bilaplacian-gtv``
+(ADMM); for those, "max |Δab| vs direct" is how far the other model's colours are from the exact
+method's, not a solver error. Photos are Kodak images resized to
 each size; cue patterns: 1 % random pixels, a grid every 8 px, 0.05 % random pixels, and hand
 scribbles (Levin's example strokes, scaled up). Baselines in the same run: SciPy ``spsolve`` once
 per channel (what popular ports do) and plain pyamg (Ruge–Stüben + GMRES per channel). Every
 iterative result is compared with the direct solve where that ran.
 
-Writes ``speed.json``, ``speed.md`` and ``speed.png`` (time against megapixels, log–log).
+Writes ``speed.json``, ``speed.md`` and ``speed.png`` (time against megapixels, log–log; ``--name``
+changes the stem).
 Run: ``python benchmarks/speed.py`` (``--help`` for options; ``--sizes 0.25,1,4,16``).
 """
 
@@ -33,9 +38,9 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 PATTERNS = ("random1", "grid8", "random005", "scribbles")
-SOLVERS = ("direct", "amg", "spsolve", "pyamg")
+SOLVERS = ("direct", "amg", "spsolve", "pyamg", "levin-symmetric", "bilaplacian-gtv")
 # Skip runs whose cost explodes (seconds, memory) above these sizes in megapixels.
-LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 4.0, "amg": 64.0}
+LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 4.0, "amg": 64.0, "levin-symmetric": 64.0, "bilaplacian-gtv": 1.0}
 
 
 def scene(megapixels: float, pattern: str, seed: int = 0):
@@ -80,26 +85,41 @@ def measure(task: dict, queue) -> None:
     """Run one (size, pattern, solver) in this fresh process; put the result on ``queue``."""
     import scipy.sparse.linalg as spla
 
-    from varcolor.energies.levin import exact_operator, exact_rhs
-    from varcolor.solvers import make_solver
+    from varcolor.energies import bilaplacian_gtv
+    from varcolor.energies.levin import exact_operator, exact_rhs, symmetric_system
+    from varcolor.solvers import MultigridSolver, make_solver
 
-    if task["solver"] in ("direct", "amg"):  # load the numba kernels from their cache before timing
+    def solve_other_energy(gray, cues):
+        if task["solver"] == "levin-symmetric":
+            operator, rhs = symmetric_system(gray, cues.mask, cues.ab)
+            x, info = MultigridSolver(operator).solve(rhs)
+            return x, info.iterations
+        x, info = bilaplacian_gtv.solve(gray, cues.mask, cues.ab)
+        return x, info["iterations"]
+
+    if task["solver"] not in ("spsolve", "pyamg"):  # load the numba kernels from their cache before timing
         warm_gray, warm_cues = scene(0.01, "random1")
-        make_solver(task["solver"], exact_operator(warm_gray, warm_cues.mask)).solve(
-            exact_rhs(warm_cues.mask, warm_cues.ab))
+        if task["solver"] in ("direct", "amg"):
+            make_solver(task["solver"], exact_operator(warm_gray, warm_cues.mask)).solve(
+                exact_rhs(warm_cues.mask, warm_cues.ab))
+        else:
+            solve_other_energy(warm_gray, warm_cues)
     gray, cues = scene(task["megapixels"], task["pattern"])
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     start = time.perf_counter()
-    rhs = exact_rhs(cues.mask, cues.ab)
-    operator = exact_operator(gray, cues.mask)
     iterations = 0
+    if task["solver"] in ("levin-symmetric", "bilaplacian-gtv"):
+        x, iterations = solve_other_energy(gray, cues)
+    else:
+        rhs = exact_rhs(cues.mask, cues.ab)
+        operator = exact_operator(gray, cues.mask)
     if task["solver"] in ("direct", "amg"):
         x, info = make_solver(task["solver"], operator).solve(rhs)
         iterations = info.iterations
     elif task["solver"] == "spsolve":
         matrix = operator.to_csr().tocsc()
         x = np.stack([spla.spsolve(matrix, rhs[..., c].ravel()) for c in range(2)], axis=-1).reshape(rhs.shape)
-    else:
+    elif task["solver"] == "pyamg":
         import pyamg
 
         matrix = operator.to_csr()
@@ -168,7 +188,7 @@ def table(rows: list[dict], sizes, patterns) -> str:
 def plot(rows: list[dict], path: Path) -> None:
     from plotting import figure
 
-    with figure(path, "megapixels", "seconds, end to end (both channels)", "Levin exact system, 1 % random cues",
+    with figure(path, "megapixels", "seconds, end to end (both channels)", "1 % random cues",
                 size=(6.5, 4.5)) as ax:
         for solver in SOLVERS:
             points = sorted((r["megapixels"], r["seconds"]) for r in rows
@@ -190,6 +210,7 @@ def main(argv=None) -> int:
                         help="larger sizes run the first pattern only (megapixels; default %(default)s)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument("--name", default="speed", help="result file stem (default: %(default)s)")
     args = parser.parse_args(argv)
     if not (SHARED / "kodak").is_dir():
         print(f"speed: error: {SHARED / 'kodak'}: no such folder", file=sys.stderr)
@@ -213,7 +234,7 @@ def main(argv=None) -> int:
                         "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy")}
                 row = run(task, args.timeout)
                 rows.append(row)
-                save(out, rows, [], sizes, patterns)  # partial results survive an interrupted run
+                save(out, rows, [], sizes, patterns, args.name)  # partial results survive an interrupted run
                 print(f"{size:g} MP {pattern:10s} {solver:8s} " +
                       (row.get("error") or f"{row['seconds']:.2f} s  {row['peak_bytes'] / 1e9:.2f} GB  "
                                             f"{row['iterations']} it"), flush=True)
@@ -225,12 +246,12 @@ def main(argv=None) -> int:
     for row in rows:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
-    updates = [interactive(size) for size in sizes if size <= 1.0]
-    print(save(out, rows, updates, sizes, patterns))
+    updates = [interactive(size) for size in sizes if size <= 1.0] if "amg" in solvers else []
+    print(save(out, rows, updates, sizes, patterns, args.name))
     return 0
 
 
-def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns) -> str:
+def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name: str = "speed") -> str:
     """Write the JSON, Markdown and plot of the rows so far; returns the Markdown."""
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
               "rows": [{k: v for k, v in r.items() if k != "solution"} for r in rows], "interactive": updates}
@@ -239,9 +260,9 @@ def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns) -> s
         text += "\n| MP | first solve (amg) | update after one stroke | iterations (first → update) |\n|---|---|---|---|\n"
         text += "".join(f"| {u['megapixels']:g} | {u['first_seconds']:.2f} s | {u['update_seconds']:.2f} s | "
                         f"{u['first_iterations']} → {u['update_iterations']} |\n" for u in updates)
-    (out / "speed.json").write_text(json.dumps(report, indent=1))
-    (out / "speed.md").write_text(text)
-    plot(rows, out / "speed.png")
+    (out / f"{name}.json").write_text(json.dumps(report, indent=1))
+    (out / f"{name}.md").write_text(text)
+    plot(rows, out / f"{name}.png")
     return text
 
 
