@@ -26,7 +26,6 @@ import platform
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ from skimage.transform import resize
 from tqdm import tqdm
 
 import varcolor
+import workers
 from plotting import figure
 from varcolor.cues import sample_ideepcolor
 from varcolor.ir.encode import encode
@@ -181,7 +181,7 @@ def main(argv=None) -> int:
              for res in resolutions for i, p in enumerate(paths)]
     rows = []
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+    with workers.pool(args.workers) as pool:
         for done in tqdm(pool.map(evaluate, tasks), total=len(tasks), desc="quality", unit="image"):
             rows += done["rows"]
     elapsed = time.perf_counter() - start

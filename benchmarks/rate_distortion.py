@@ -20,7 +20,6 @@ import os
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 # OpenBLAS's spinning threads compete with the numba kernels and the SuperLU solves for the two
@@ -33,6 +32,7 @@ from skimage.transform import resize
 from tqdm import tqdm
 
 import varcolor
+import workers
 from plotting import figure
 from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode
@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     paths = [str(folder / p) for p in varcolor.walk_images(folder)]
     paths = paths[: args.limit] if args.limit else paths
     rows = []
-    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+    with workers.pool(args.workers) as pool:
         jobs = pool.map(evaluate, paths, [methods] * len(paths), [set(methods) == set(SWEEPS)] * len(paths))
         for done in tqdm(jobs, total=len(paths), desc="rate-distortion", unit="image"):
             rows += done

@@ -42,7 +42,7 @@ def test_energy_matches_an_independent_convex_solver():
         for j in range(w):
             for di, dj in ((0, 1), (1, 0), (1, 1), (1, -1)):
                 if 0 <= i + di < h and 0 <= j + dj < w:
-                    s2 = 0.5 * (scale[i, j] + scale[i + di, j + dj])
+                    s2 = 0.25 * 0.5 * (scale[i, j] + scale[i + di, j + dj])  # a quarter of the mean csig
                     pairs.append((i * w + j, (i + di) * w + j + dj))
                     weights.append(np.exp(-(gray[i, j] - gray[i + di, j + dj]) ** 2 / (2 * s2)))
     x = cp.Variable((n, 2))

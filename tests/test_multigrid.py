@@ -110,16 +110,26 @@ def test_pcg_columns_are_independent_and_a_zero_column_stays_zero():
 
 
 def test_symmetric_levin_is_the_weighted_graph_laplacian_with_cues_fixed():
-    from varcolor.energies.bilaplacian_gtv import edge_operator
     from varcolor.energies.levin import symmetric_system
 
     rgb = photo("coffee", (40, 56))
     gray = varcolor.color.same_lightness_gray(rgb)
     mask = np.random.default_rng(5).random(gray.shape) < 0.02
     values = varcolor.color.rgb_to_lab(rgb)[..., 1:]
-    # Independently: minimise ½ Σ w (u_s − u_r)² = ½ uᵀ Dᵀ W D u over the free pixels.
-    d, w = edge_operator(gray)
-    laplacian = (d.T @ sp.diags(w) @ d).tocsr()
+    # Independently: minimise ½ Σ w (u_s − u_r)² over the free pixels, the Laplacian assembled edge by edge.
+    weights = edge_weights(gray)
+    height, width = gray.shape
+    laplacian = sp.lil_matrix((height * width, height * width))
+    for e, (dy, dx) in enumerate(((0, 1), (1, 0), (1, 1), (1, -1))):
+        for i in range(height):
+            for j in range(width):
+                if 0 <= i + dy < height and 0 <= j + dx < width:
+                    r, s_ = i * width + j, (i + dy) * width + j + dx
+                    laplacian[r, r] += weights[i, j, e]
+                    laplacian[s_, s_] += weights[i, j, e]
+                    laplacian[r, s_] -= weights[i, j, e]
+                    laplacian[s_, r] -= weights[i, j, e]
+    laplacian = laplacian.tocsr()
     free, fixed = ~mask.ravel(), mask.ravel()
     f = values.reshape(-1, 2)
     expected = f.copy()
