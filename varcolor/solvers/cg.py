@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .device import to_host
+
 
 def pcg(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6,
         maxiter: int = 300) -> tuple[object, int, np.ndarray]:
@@ -45,11 +47,11 @@ def pcg(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6,
     >>> bool(np.allclose(A @ x, b)), its <= 10
     (True, True)
     """
-    b_norm = _host(xp.sqrt(_dot(b, b, xp)), xp)
+    b_norm = to_host(xp.sqrt(_dot(b, b, xp)), xp)
     scale = np.where(b_norm > 0, b_norm, 1.0)
     x = xp.zeros_like(b) if x0 is None else x0.copy()
     r = b - apply_a(x) if x0 is not None else b.copy()
-    residual = _host(xp.sqrt(_dot(r, r, xp)), xp) / scale
+    residual = to_host(xp.sqrt(_dot(r, r, xp)), xp) / scale
     iterations = 0
     if np.all(residual <= tol):
         return x, iterations, residual
@@ -65,7 +67,7 @@ def pcg(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6,
         x += xp.multiply(p, alpha, out=step)
         r -= xp.multiply(q, alpha, out=step)
         iterations += 1
-        residual = _host(xp.sqrt(_dot(r, r, xp)), xp) / scale
+        residual = to_host(xp.sqrt(_dot(r, r, xp)), xp) / scale
         if np.all(residual <= tol):
             break
         z = apply_m(r)
@@ -80,6 +82,3 @@ def _dot(u, v, xp):
     """Column-wise dot products (einsum: no N×C temporary)."""
     return xp.einsum("ij,ij->j", u, v)
 
-
-def _host(value, xp) -> np.ndarray:
-    return np.asarray(value) if xp is np else xp.asnumpy(value)

@@ -75,7 +75,12 @@ class ArrayBackend:
         return self.sparse.csr_matrix(scipy.sparse.csr_matrix(matrix, dtype=dtype))
 
     def to_host(self, array) -> np.ndarray:
-        return getattr(self.xp, "asnumpy", np.asarray)(array)
+        return to_host(array, self.xp)
+
+
+def to_host(array, xp) -> np.ndarray:
+    """``array`` of array module ``xp`` (NumPy or CuPy) as a NumPy array."""
+    return getattr(xp, "asnumpy", np.asarray)(array)
 
 
 def backend(device: str) -> ArrayBackend:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .device import to_host
+
 
 def gmres(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6,
           restart: int = 30, maxiter: int = 300) -> tuple[object, int, np.ndarray]:
@@ -48,10 +50,10 @@ def gmres(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-
     n, channels = b.shape
     b_norm = xp.linalg.norm(b, axis=0)
     b_norm = xp.where(b_norm > 0, b_norm, 1.0)
-    host_b_norm = _host(b_norm, xp)
+    host_b_norm = to_host(b_norm, xp)
     x = xp.zeros_like(b) if x0 is None else x0.copy()
     r = b - apply_a(x)
-    beta = _host(xp.linalg.norm(r, axis=0), xp)
+    beta = to_host(xp.linalg.norm(r, axis=0), xp)
     iterations = 0
     # Channel-major Krylov bases, so each channel's Gram–Schmidt is two matrix–vector products.
     basis = xp.empty((channels, restart + 1, n), dtype=b.dtype)
@@ -71,8 +73,8 @@ def gmres(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-
                 w[c] -= h @ span
                 again = span @ w[c]  # classical Gram–Schmidt, twice: stable and BLAS-friendly
                 w[c] -= again @ span
-                hessenberg[c, : j + 1, j] = _host(h + again, xp)
-            norm = _host(xp.linalg.norm(w, axis=1), xp)
+                hessenberg[c, : j + 1, j] = to_host(h + again, xp)
+            norm = to_host(xp.linalg.norm(w, axis=1), xp)
             hessenberg[:, j + 1, j] = norm
             basis[:, j + 1] = w / xp.asarray(np.where(norm > 0, norm, 1.0))[:, None]
             steps = j + 1
@@ -84,7 +86,7 @@ def gmres(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-
             y = np.linalg.lstsq(hessenberg[c, : steps + 1, :steps], g[c, : steps + 1], rcond=None)[0]
             x[:, c] += xp.asarray(y) @ directions[:steps, :, c]
         r = b - apply_a(x)
-        beta = _host(xp.linalg.norm(r, axis=0), xp)
+        beta = to_host(xp.linalg.norm(r, axis=0), xp)
     return x, iterations, beta / host_b_norm
 
 
@@ -96,6 +98,3 @@ def _least_squares_residual(hessenberg: np.ndarray, g: np.ndarray) -> np.ndarray
         out[c] = np.linalg.norm(g[c] - hessenberg[c] @ y)
     return out
 
-
-def _host(value, xp) -> np.ndarray:
-    return np.asarray(value) if xp is np else xp.asnumpy(value)
