@@ -16,13 +16,9 @@ import math
 import numba
 import numpy as np
 
-from .solvers.stencil import CENTRE, STENCIL_OFFSETS
+from .solvers.stencil import CENTRE, EDGE_OFFSETS, STENCIL_OFFSETS
 
 __all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "local_scale", "levin_weights", "fill_levin_weights", "edge_weights"]
-
-#: (dy, dx) of the four edge directions that list each undirected 8-neighbour edge once:
-#: right, down, down-right, down-left.
-EDGE_OFFSETS = np.array([(0, 1), (1, 0), (1, 1), (1, -1)])
 
 _CSIG_FLOOR = 2e-6
 _MIN_NEIGHBOUR_WEIGHT_LOG = math.log(0.01)

@@ -32,7 +32,7 @@ from ..affinity import EDGE_OFFSETS, check_guide, edge_weights
 from ..errors import ConvergenceWarning, InputError
 from ..solvers.cg import pcg
 from ..solvers.multigrid import GridMultigrid
-from ..solvers.stencil import GridOperator
+from ..solvers.stencil import graph_laplacian
 
 __all__ = ["Parameters", "solve", "energy", "gradient_operator", "edge_operator"]
 
@@ -221,28 +221,6 @@ def _u_operator(x, laplacian, lam, rho, diagonal, fixed, out):
                 out[i, j, c] = lam * bilaplacian + rho * edges + diagonal[i, j] * centre
 
 
-@numba.njit(cache=True, parallel=True)
-def _edge_laplacian_stencil(rho, diagonal, fixed, out):
-    """``ρ DᵀD + diag`` as a 9-point stencil, fixed pixels eliminated (identity rows, no couplings)."""
-    height, width = diagonal.shape
-    for i in numba.prange(height):
-        for j in range(width):
-            for k in range(9):
-                out[i, j, k] = 0.0
-            if fixed[i, j]:
-                out[i, j, 4] = 1.0
-                continue
-            centre = diagonal[i, j]
-            for k in range(9):
-                ii, jj = i + k // 3 - 1, j + k % 3 - 1
-                if k != 4 and 0 <= ii < height and 0 <= jj < width:
-                    centre += rho
-                    if not fixed[ii, jj]:
-                        out[i, j, k] = -rho
-            out[i, j, 4] = centre
-
-
-
 class _UStep:
     """The u-step for penalty ``rho``: CG on the free pixels, preconditioned by a multigrid V-cycle
     of the system's 9-point part ``ρ DᵀD + diag`` (the bilaplacian, weighted by a small λ, changes
@@ -250,9 +228,9 @@ class _UStep:
 
     def __init__(self, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray):
         self.lam, self.rho, self.diagonal, self.fixed = lam, rho, diagonal, fixed
-        stencil = np.empty(diagonal.shape + (9,))
-        _edge_laplacian_stencil(rho, diagonal, fixed, stencil)
-        self.multigrid = GridMultigrid(GridOperator(stencil), fixed)
+        nothing = np.zeros(diagonal.shape + (1,))
+        nine_point, _ = graph_laplacian(np.full(diagonal.shape + (4,), rho), fixed, nothing, diagonal, nothing)
+        self.multigrid = GridMultigrid(nine_point, fixed)
         self._laplacian = np.empty(diagonal.shape + (2,))
         self._nothing_fixed = np.zeros_like(fixed)
 

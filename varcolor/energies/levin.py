@@ -16,8 +16,8 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..affinity import EDGE_OFFSETS, check_guide, edge_weights, fill_levin_weights
-from ..solvers.stencil import GridOperator
+from ..affinity import check_guide, edge_weights, fill_levin_weights
+from ..solvers.stencil import GridOperator, graph_laplacian
 
 __all__ = ["exact_operator", "exact_system", "exact_rhs", "symmetric_system"]
 
@@ -94,36 +94,6 @@ def exact_rhs(mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = N
     return np.where(mask[..., None], values, rest)
 
 
-@numba.njit(cache=True, parallel=True)
-def _symmetric_stencil(weights, mask, values, prior_weight, prior, stencil, rhs):
-    height, width, channels = rhs.shape
-    for i in numba.prange(height):
-        for j in range(width):
-            for k in range(9):
-                stencil[i, j, k] = 0.0
-            if mask[i, j]:
-                stencil[i, j, 4] = 1.0
-                for c in range(channels):
-                    rhs[i, j, c] = values[i, j, c]
-                continue
-            stencil[i, j, 4] = prior_weight[i, j]
-            for c in range(channels):
-                rhs[i, j, c] = prior_weight[i, j] * prior[i, j, c]
-            for e in range(4):
-                for direction in (1, -1):  # the edge leaving (i, j), and the one arriving
-                    dy, dx = direction * EDGE_OFFSETS[e, 0], direction * EDGE_OFFSETS[e, 1]
-                    ii, jj = i + dy, j + dx
-                    if not (0 <= ii < height and 0 <= jj < width):
-                        continue
-                    w = weights[i, j, e] if direction == 1 else weights[ii, jj, e]
-                    stencil[i, j, 4] += w
-                    if mask[ii, jj]:  # a cue: eliminated, its value moves to the right-hand side
-                        for c in range(channels):
-                            rhs[i, j, c] += w * values[ii, jj, c]
-                    else:
-                        stencil[i, j, 3 * (dy + 1) + dx + 1] = -w
-
-
 def symmetric_system(guide: np.ndarray, mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None,
                      prior_weight: np.ndarray | None = None) -> tuple[GridOperator, np.ndarray]:
     """The symmetric variant's system ``A u = b``, cue pixels eliminated: SPD on the other pixels.
@@ -155,7 +125,4 @@ def symmetric_system(guide: np.ndarray, mask: np.ndarray, values: np.ndarray, pr
         raise ValueError(f"mask {mask.shape} and values {values.shape[:2]} must match the guide {guide.shape}")
     weight = np.zeros(guide.shape) if prior_weight is None else np.ascontiguousarray(prior_weight, dtype=np.float64)
     guess = np.zeros(values.shape) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
-    stencil = np.empty(guide.shape + (9,))
-    rhs = np.empty(values.shape)
-    _symmetric_stencil(edge_weights(guide), mask, values, weight, guess, stencil, rhs)
-    return GridOperator(stencil), rhs
+    return graph_laplacian(edge_weights(guide), mask, values, weight, weight[..., None] * guess)

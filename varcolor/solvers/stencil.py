@@ -12,11 +12,14 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["STENCIL_OFFSETS", "CENTRE", "GridOperator"]
+__all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "CENTRE", "GridOperator", "graph_laplacian"]
 
 #: (dy, dx) of the 9 stencil entries in raster order; entry ``CENTRE`` is the pixel itself.
 STENCIL_OFFSETS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
 CENTRE = 4
+#: (dy, dx) of the four edge directions that list each undirected 8-neighbour edge once:
+#: right, down, down-right, down-left.
+EDGE_OFFSETS = np.array([(0, 1), (1, 0), (1, 1), (1, -1)])
 
 
 @numba.njit(cache=True, parallel=True, fastmath=True)
@@ -121,3 +124,65 @@ class GridOperator:
         indptr, indices, data = _csr(self.stencil)
         n = self.shape[0] * self.shape[1]
         return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+
+
+@numba.njit(cache=True, parallel=True)
+def _graph_laplacian(weights, fixed, values, diagonal, source, stencil, rhs):
+    height, width, channels = rhs.shape
+    for i in numba.prange(height):
+        for j in range(width):
+            for k in range(9):
+                stencil[i, j, k] = 0.0
+            if fixed[i, j]:
+                stencil[i, j, 4] = 1.0
+                for c in range(channels):
+                    rhs[i, j, c] = values[i, j, c]
+                continue
+            stencil[i, j, 4] = diagonal[i, j]
+            for c in range(channels):
+                rhs[i, j, c] = source[i, j, c]
+            for e in range(4):
+                for direction in (1, -1):  # the edge leaving (i, j), and the one arriving
+                    dy, dx = direction * EDGE_OFFSETS[e, 0], direction * EDGE_OFFSETS[e, 1]
+                    ii, jj = i + dy, j + dx
+                    if not (0 <= ii < height and 0 <= jj < width):
+                        continue
+                    w = weights[i, j, e] if direction == 1 else weights[ii, jj, e]
+                    stencil[i, j, 4] += w
+                    if fixed[ii, jj]:  # eliminated: its value moves to the right-hand side
+                        for c in range(channels):
+                            rhs[i, j, c] += w * values[ii, jj, c]
+                    else:
+                        stencil[i, j, 3 * (dy + 1) + dx + 1] = -w
+
+
+def graph_laplacian(weights: np.ndarray, fixed: np.ndarray, values: np.ndarray, diagonal: np.ndarray,
+                    source: np.ndarray) -> tuple[GridOperator, np.ndarray]:
+    """The system ``Σ_s w_rs (u_r − u_s) + d_r u_r = g_r`` of a weighted 8-neighbour graph, with the
+    ``fixed`` pixels held at ``values`` and eliminated: SPD on the other pixels.
+
+    Parameters
+    ----------
+    weights : ndarray, ``H×W×4``
+        Edge weights along the four edge directions of :data:`EDGE_OFFSETS`
+        (entries of edges that leave the image are ignored).
+    fixed : bool ndarray, ``H×W``
+        Their rows become rows of the identity with ``values`` on the right, with no coupling from
+        or to them; their neighbours' couplings to them move to the right-hand side.
+    values, source : ndarray, ``H×W×C``
+        Values of the fixed pixels; right-hand side ``g`` of the others.
+    diagonal : ndarray, ``H×W``
+        ``d``, e.g. a prior's weight.
+
+    Returns
+    -------
+    operator : GridOperator
+    rhs : ndarray, ``H×W×C``
+    """
+    shape = fixed.shape
+    stencil = np.empty(shape + (9,))
+    rhs = np.empty(values.shape)
+    _graph_laplacian(np.ascontiguousarray(weights, dtype=np.float64), np.ascontiguousarray(fixed, dtype=np.bool_),
+                     np.ascontiguousarray(values, dtype=np.float64), np.ascontiguousarray(diagonal, dtype=np.float64),
+                     np.ascontiguousarray(source, dtype=np.float64), stencil, rhs)
+    return GridOperator(stencil), rhs
