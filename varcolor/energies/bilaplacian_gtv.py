@@ -223,8 +223,9 @@ def _u_operator(x, laplacian, lam, rho, diagonal, fixed, out):
 
 class _UStep:
     """The u-step for penalty ``rho``: CG on the free pixels, preconditioned by a multigrid V-cycle
-    of the system's 9-point part ``ρ DᵀD + diag`` (the bilaplacian, weighted by a small λ, changes
-    the spectrum by a factor of about ``1 + λπ²/ρ`` only)."""
+    of the system's 9-point part ``ρ DᵀD + diag``: the bilaplacian, weighted by a small λ, changes
+    the spectrum by a factor of at most ``1 + 8λ/ρ`` (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues
+    up to 8 and DᵀD ⪰ −Δ)."""
 
     def __init__(self, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray):
         self.lam, self.rho, self.diagonal, self.fixed = lam, rho, diagonal, fixed
