@@ -147,9 +147,9 @@ def _differences(u, out):
 @numba.njit(cache=True, parallel=True)
 def _z_and_y_steps(u, z, y, weights, threshold, relaxation):
     """ADMM's z-step (group soft-threshold of the relaxed differences) and y-step, in place.
-    Returns ``‖D u − z‖², ‖D u‖², ‖z‖²`` and the GTV of ``u`` (without μ)."""
+    Returns ``‖D u − z‖², ‖D u‖², ‖z‖²``."""
     height, width = u.shape[:2]
-    primal = du_norm = z_norm = tv = 0.0
+    primal = du_norm = z_norm = 0.0
     for i in numba.prange(height):
         for j in range(width):
             for e in range(4):
@@ -167,8 +167,7 @@ def _z_and_y_steps(u, z, y, weights, threshold, relaxation):
                 primal += (d0 - z0) ** 2 + (d1 - z1) ** 2
                 du_norm += d0 * d0 + d1 * d1
                 z_norm += z0 * z0 + z1 * z1
-                tv += weights[i, j, e] * math.sqrt(d0 * d0 + d1 * d1)
-    return primal, du_norm, z_norm, tv
+    return primal, du_norm, z_norm
 
 
 @numba.njit(cache=True, parallel=True)
@@ -227,13 +226,16 @@ class _UStep:
     the spectrum by a factor of at most ``1 + 8λ/ρ`` (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues
     up to 8 and DᵀD ⪰ −Δ)."""
 
-    def __init__(self, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray):
+    def __init__(self, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray, known: np.ndarray):
         self.lam, self.rho, self.diagonal, self.fixed = lam, rho, diagonal, fixed
         nothing = np.zeros(diagonal.shape + (1,))
         nine_point, _ = graph_laplacian(np.full(diagonal.shape + (4,), rho), fixed, nothing, diagonal, nothing)
         self.multigrid = GridMultigrid(nine_point, fixed)
         self._laplacian = np.empty(diagonal.shape + (2,))
-        self._nothing_fixed = np.zeros_like(fixed)
+        # The fixed pixels' values (``known``, 0 elsewhere) never change: their pull on the free
+        # pixels is computed once.
+        self.known = known
+        self._known_pull = self.apply(known, np.zeros_like(fixed))
 
     def apply(self, x: np.ndarray, fixed: np.ndarray) -> np.ndarray:
         out = np.empty_like(x)
@@ -242,10 +244,9 @@ class _UStep:
         return out
 
     def solve(self, rhs: np.ndarray, u: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
-        """The minimiser with ``u``'s values at the fixed pixels, starting from ``u``."""
-        shape = u.shape
-        known = np.where(self.fixed[..., None], u, 0.0)
-        b = rhs - self.apply(known, self._nothing_fixed)
+        """The minimiser with the fixed pixels at their known values, starting from ``u``."""
+        shape, known = u.shape, self.known
+        b = rhs - self._known_pull
         b[self.fixed] = 0.0
         x, iterations, _ = pcg(lambda v: self.apply(v.reshape(shape), self.fixed).reshape(-1, 2),
                                b.reshape(-1, 2), lambda r: self.multigrid.vcycle(r.reshape(shape)).reshape(-1, 2),
@@ -311,7 +312,8 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
 def _admm(u, weights, params, diagonal, fixed, rhs_fixed, info):
     shape = u.shape
     rho = params.rho
-    step = _UStep(params.lam, rho, diagonal, fixed)
+    known = np.where(fixed[..., None], u, 0.0)
+    step = _UStep(params.lam, rho, diagonal, fixed, known)
     z = np.empty(shape[:2] + (4, 2))
     _differences(u, z)
     y = np.zeros_like(z)
@@ -323,7 +325,7 @@ def _admm(u, weights, params, diagonal, fixed, rhs_fixed, info):
     for iteration in range(1, params.maxiter + 1):
         u, inner = step.solve(rhs_fixed + rho * (divergence_z - divergence_y), u, inner_tol)
         info["inner_iterations"] += inner
-        primal2, du2, z2, _ = _z_and_y_steps(u, z, y, weights, params.mu / rho, _RELAXATION)
+        primal2, du2, z2 = _z_and_y_steps(u, z, y, weights, params.mu / rho, _RELAXATION)
         previous = divergence_z
         divergence_z = np.empty(shape)
         _divergence(z, divergence_z)
@@ -345,7 +347,7 @@ def _admm(u, weights, params, diagonal, fixed, rhs_fixed, info):
             rho *= factor
             y /= factor
             divergence_y /= factor
-            step = _UStep(params.lam, rho, diagonal, fixed)
+            step = _UStep(params.lam, rho, diagonal, fixed, known)
     else:
         warnings.warn(f"bilaplacian-gtv: ADMM stopped after {params.maxiter} iterations at relative residuals "
                       f"{info['primal_residual']:.1e} (primal), {info['dual_residual']:.1e} (dual)",
