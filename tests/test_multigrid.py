@@ -160,3 +160,18 @@ def test_multigrid_non_convergence_warns_with_the_residual():
     with pytest.warns(ConvergenceWarning, match="relative residual"):
         result = varcolor.colorize(gray, cues, method="levin-symmetric", solver="multigrid", maxiter=1)
     assert result.info["iterations"] == 1 and result.info["residual"] > 1e-8
+
+
+def test_symmetry_check_and_identity_rows_agree_with_the_dense_matrix():
+    operator, fixed = weighted_laplacian((12, 15))
+    assert operator.is_symmetric()
+    assert np.array_equal(operator.identity_rows(), fixed)
+    rng = np.random.default_rng(1)
+    for _ in range(40):  # any one entry changed, including those that would reach outside the image
+        stencil = operator.stencil.copy()
+        i, j, k = rng.integers(12), rng.integers(15), rng.integers(9)
+        stencil[i, j, k] += 0.25
+        dense = GridOperator(stencil).to_csr().toarray()
+        inside = 0 <= i + k // 3 - 1 < 12 and 0 <= j + k % 3 - 1 < 15
+        expected = inside and np.array_equal(dense, dense.T)  # a coupling out of the image is never valid
+        assert GridOperator(stencil).is_symmetric() == expected

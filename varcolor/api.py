@@ -91,7 +91,9 @@ class Colorizer:
     gamut : {"chroma", "clip"}
         How colours outside sRGB are brought in (see :func:`varcolor.color.lab_to_rgb`).
     tol, maxiter : float, int
-        Relative residual and iteration limit of iterative solvers.
+        Relative residual and iteration limit of iterative solvers. bilaplacian-gtv's ADMM stops
+        at relative primal and dual residuals of ``min(1e-3, 1e4·tol)`` (1e-3 by default) after at
+        most ``max(maxiter, 500)`` iterations.
     prior : {None, "ideepcolor"}
         Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (DESIGN §4) and use it
         as the initial iterate; with a prior, no cues at all means automatic colorization.
@@ -165,7 +167,7 @@ class Colorizer:
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         self.prior_mode = prior_mode
         given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
-        self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-4, tol * 1e4), maxiter=max(maxiter, 500))
+        self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-3, tol * 1e4), maxiter=max(maxiter, 500))
         if method == "bilaplacian-gtv" and space != "lab":
             raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
         self.guide = _check_gray(gray)
@@ -215,7 +217,7 @@ class Colorizer:
             info.update(solver="none", iterations=0, residual=0.0)
         elif self.method == "bilaplacian-gtv":
             chroma, report = bilaplacian_gtv.solve(self.guide, cues.mask, cues.ab, self.gtv_parameters, prior,
-                                                   weight, x0)
+                                                   weight, prior if x0 is None else x0)
             info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         else:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues, self.lightness)

@@ -63,7 +63,9 @@ class Parameters:
     mu: float = 1.0       # graph total variation
     gamma: float = np.inf  # data term (inf: hard cues)
     rho: float = 1.0      # ADMM penalty
-    tol: float = 1e-4     # relative primal/dual residual
+    # Relative primal/dual residual. On 4 Kodak images at 256² (50 and 200 hints) PSNR moves by
+    # under 0.003 dB from 1e-4 to 1e-3 while the iterations drop by a third (500 → 290–500).
+    tol: float = 1e-3
     maxiter: int = 500
 
     def __post_init__(self) -> None:

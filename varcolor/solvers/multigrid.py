@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import ConvergenceWarning, InputError
 from .base import TOL, SolveInfo
 from .cg import pcg
-from .stencil import CENTRE, GridOperator
+from .stencil import GridOperator
 
 __all__ = ["GridMultigrid", "MultigridSolver"]
 
@@ -290,11 +290,9 @@ class MultigridSolver:
         start = time.perf_counter()
         if device != "cpu":
             raise InputError("solver 'multigrid' runs on the CPU only; use solver='amg' with device='cuda'")
-        stencil = operator.stencil
-        if not np.allclose(operator.transposed().stencil, stencil, rtol=1e-12, atol=0.0):
+        if not operator.is_symmetric():
             raise InputError(NOT_SYMMETRIC)
-        others = np.delete(stencil, CENTRE, axis=2)
-        self.fixed = (stencil[..., CENTRE] == 1.0) & ~np.any(others, axis=2)
+        self.fixed = operator.identity_rows()
         self.operator, self.tol, self.maxiter = operator, tol, maxiter
         self.multigrid = GridMultigrid(operator, self.fixed)
         self.setup_seconds = time.perf_counter() - start
@@ -316,3 +314,4 @@ class MultigridSolver:
                           ConvergenceWarning, stacklevel=3)
         info = SolveInfo(self.name, iterations, worst, time.perf_counter() - start + self.setup_seconds)
         return x.reshape(shape), info
+

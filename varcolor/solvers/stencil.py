@@ -51,6 +51,36 @@ def _transpose(stencil, out):
 
 
 @numba.njit(cache=True)
+def _is_symmetric(stencil, rtol):
+    height, width = stencil.shape[:2]
+    for i in range(height):
+        for j in range(width):
+            for k in range(4):  # the other half of the stencil is the mirror's
+                ii = i + k // 3 - 1
+                jj = j + k % 3 - 1
+                inside = 0 <= ii < height and 0 <= jj < width
+                a = stencil[i, j, k]
+                b = stencil[ii, jj, 8 - k] if inside else 0.0
+                if abs(a - b) > rtol * abs(b):
+                    return False
+                if stencil[i, j, 8 - k] != 0.0 and not (
+                        0 <= i - k // 3 + 1 < height and 0 <= j - k % 3 + 1 < width):
+                    return False
+    return True
+
+
+@numba.njit(cache=True, parallel=True)
+def _identity_rows(stencil, out):
+    height, width = stencil.shape[:2]
+    for i in numba.prange(height):
+        for j in range(width):
+            identity = stencil[i, j, 4] == 1.0
+            for k in range(9):
+                identity = identity and (k == 4 or stencil[i, j, k] == 0.0)
+            out[i, j] = identity
+
+
+@numba.njit(cache=True)
 def _csr(stencil):
     height, width = stencil.shape[:2]
     n = height * width
@@ -118,6 +148,16 @@ class GridOperator:
         out = np.empty_like(self.stencil)
         _transpose(self.stencil, out)
         return GridOperator(out)
+
+    def is_symmetric(self, rtol: float = 1e-12) -> bool:
+        """Whether ``A = Aᵀ`` to relative tolerance ``rtol`` (a single pass, stopping at the first mismatch)."""
+        return bool(_is_symmetric(self.stencil, rtol))
+
+    def identity_rows(self) -> np.ndarray:
+        """``H×W`` bool: the rows that are rows of the identity (e.g. eliminated cues)."""
+        out = np.empty(self.shape, np.bool_)
+        _identity_rows(self.stencil, out)
+        return out
 
     def to_csr(self) -> sp.csr_matrix:
         """The same operator as a sparse matrix, rows and columns in raster order."""
