@@ -11,6 +11,8 @@ from varcolor.cues import sample_random
 from varcolor.energies.levin import exact_operator
 from varcolor.errors import ConvergenceWarning, InputError
 from varcolor.solvers.cg import pcg
+from varcolor.solvers import amg, device
+from varcolor.solvers.amg import CgSolver
 from varcolor.solvers.multigrid import GridMultigrid, MultigridSolver
 from varcolor.solvers.stencil import GridOperator
 
@@ -140,17 +142,59 @@ def test_symmetric_levin_is_the_weighted_graph_laplacian_with_cues_fixed():
     assert info.solver == "multigrid" and 0 < info.iterations <= 40 and info.residual <= 1e-10
 
 
-def test_colorize_symmetric_solvers_agree_and_multigrid_refuses_the_exact_system():
+@pytest.mark.parametrize("density", [0.01, 0.0005])
+def test_colorize_symmetric_solvers_agree_and_refuse_the_exact_system(density):
     rgb = photo("astronaut", (64, 80))
     gray = varcolor.color.same_lightness_gray(rgb)
-    cues = sample_random(rgb, 40, rng=6)
-    results = {s: varcolor.colorize(gray, cues, method="levin-symmetric", solver=s) for s in ("direct", "multigrid")}
-    assert np.abs(results["direct"].ab - results["multigrid"].ab).max() <= 0.05
+    cues = sample_random(rgb, max(2, int(density * gray.size)), rng=6)
+    results = {s: varcolor.colorize(gray, cues, method="levin-symmetric", solver=s)
+               for s in ("direct", "multigrid", "cg", "amg")}
+    for solver in ("multigrid", "cg", "amg"):
+        error = np.abs(results["direct"].ab - results[solver].ab)
+        assert error.max() <= 0.05 and np.sqrt(np.mean(error**2)) <= 0.005, solver
+        assert results[solver].info["solver"] == solver and results[solver].info["iterations"] > 0
     assert varcolor.Colorizer(gray, method="levin-symmetric").solver_name == "multigrid"  # auto
-    with pytest.raises(InputError, match="symmetric"):
-        varcolor.colorize(gray, cues, solver="multigrid")
-    with pytest.raises(InputError, match="symmetric"):
-        MultigridSolver(exact_operator(gray, cues.mask))
+    for solver, builder in (("multigrid", MultigridSolver), ("cg", CgSolver)):
+        with pytest.raises(InputError, match=f"solver '{solver}' needs a symmetric system"):
+            varcolor.colorize(gray, cues, solver=solver)
+        with pytest.raises(InputError, match="symmetric"):
+            builder(exact_operator(gray, cues.mask))
+
+
+def test_cg_cycle_is_symmetric_and_runs_as_array_code(monkeypatch):
+    # The GPU path is the same array code with CuPy arrays; run it with NumPy and SciPy's sparse
+    # module in place of CuPy's (no CPU-only threaded product).
+    simulated = device.ArrayBackend("cuda", np, sp)
+    monkeypatch.setattr(amg, "backend", lambda name: simulated)
+    operator, fixed = weighted_laplacian((40, 56), fixed_fraction=0.02)
+    solver = CgSolver(operator, device="cuda", tol=1e-10)
+    assert isinstance(solver.matrix, sp.csr_matrix) and len(solver.hierarchy.levels) >= 2
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((2, operator.stencil[..., 0].size, 1))
+    cycle = solver.hierarchy.precondition
+    assert np.isclose(np.vdot(cycle(a), b), np.vdot(a, cycle(b)), rtol=1e-10)  # CG needs M = Mᵀ
+    assert np.vdot(a, cycle(a)) > 0
+    rhs = np.where(fixed[..., None], 0.0, rng.standard_normal(fixed.shape + (2,)))
+    x, info = solver.solve(rhs)
+    expected = spsolve(operator.to_csr().tocsc(), rhs.reshape(-1, 2))
+    assert np.abs(x.reshape(-1, 2) - expected).max() <= 1e-6 * np.abs(expected).max()
+    assert info.solver == "cg" and info.iterations <= 60 and info.residual <= 1e-10
+
+
+def test_cg_update_reuses_the_hierarchy_and_matches_a_fresh_solve():
+    rgb = photo("astronaut", (96, 128))
+    gray = varcolor.color.same_lightness_gray(rgb)
+    first = sample_random(rgb, 60, rng=1)
+    stroke = np.zeros(gray.shape, bool)
+    stroke[40, 50:62] = True
+    more = varcolor.Cues(stroke, np.where(stroke[..., None], (25.0, -10.0), 0.0))
+    cz = varcolor.Colorizer(gray, method="levin-symmetric", solver="cg")
+    cz.solve(first)
+    hierarchy = cz._solver.hierarchy
+    warm = cz.update(more)
+    assert cz._solver.hierarchy is hierarchy
+    fresh = varcolor.colorize(gray, first.merged(more), method="levin-symmetric", solver="direct")
+    assert np.abs(warm.ab - fresh.ab).max() <= 0.05
 
 
 def test_multigrid_non_convergence_warns_with_the_residual():

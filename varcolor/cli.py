@@ -548,9 +548,10 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mu", type=float, help="bilaplacian-gtv: total-variation weight (default 1)")
     p.add_argument("--gamma", type=float, help="bilaplacian-gtv: cue weight; inf = hard cues (default inf)")
     p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
-                   help="linear solver: direct (sparse LU), amg (multigrid-preconditioned GMRES), multigrid "
-                        "(CG + grid multigrid, levin-symmetric only), auto (multigrid for levin-symmetric, "
-                        "else direct where it fits in memory) (default: %(default)s)")
+                   help="linear solver: direct (sparse LU), amg (AIR multigrid + GMRES), multigrid "
+                        "(CG + grid multigrid, CPU), cg (CG + Ruge-Stueben multigrid, CPU or GPU); multigrid "
+                        "and cg for levin-symmetric only; auto: multigrid (cg on a GPU) for levin-symmetric, "
+                        "else direct where it fits in memory (default: %(default)s)")
     p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
     p.add_argument("--tol", type=float, default=TOL, help="relative residual of iterative solvers (default: %(default)s)")
     p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")

@@ -8,18 +8,20 @@ right-hand sides from an optional initial guess, and returns the solution with a
 from __future__ import annotations
 
 from ..errors import InputError
-from .amg import AmgSolver
-from .base import TOL, SolveInfo
+from .amg import AmgSolver, CgSolver
+from .base import TOL, SolveInfo, not_symmetric
 from .device import DEVICES, backend
 from .direct import DirectSolver
-from .multigrid import NOT_SYMMETRIC, MultigridSolver
+from .multigrid import MultigridSolver
 from .stencil import GridOperator
 
-__all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "MultigridSolver", "GridOperator", "SOLVERS", "DEVICES",
+__all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "CgSolver", "MultigridSolver", "GridOperator", "SOLVERS", "DEVICES",
            "choose_solver", "make_solver", "estimate_bytes"]
 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
-SOLVERS = {"direct": DirectSolver, "amg": AmgSolver, "multigrid": MultigridSolver}
+SOLVERS = {"direct": DirectSolver, "amg": AmgSolver, "multigrid": MultigridSolver, "cg": CgSolver}
+#: Solvers for symmetric positive definite systems only.
+SYMMETRIC_ONLY = ("multigrid", "cg")
 
 
 def estimate_bytes(solver: str, pixels: int) -> int:
@@ -59,21 +61,23 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
         raise InputError(f"unknown solver {name!r}; available: auto, {', '.join(SOLVERS)}")
     if device not in DEVICES:
         raise InputError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
-    if name == "multigrid" and not symmetric:
-        raise InputError(NOT_SYMMETRIC)
+    if name in SYMMETRIC_ONLY and not symmetric:
+        raise InputError(not_symmetric(name))
     pixels = shape[0] * shape[1]
-    if name == "auto" and symmetric and device == "cpu":
-        name = "multigrid"  # linear in the pixels, a few tens of V-cycles (benchmarks/speed.py)
+    if name == "auto" and symmetric:
+        # Linear in the pixels, a few tens of V-cycles (benchmarks/speed.py); the grid multigrid's
+        # Gauss–Seidel runs on the CPU, the Ruge–Stüben cycle of 'cg' on either device.
+        name = "multigrid" if device == "cpu" else "cg"
     if name == "auto":
         # The LU is exact and never fails to converge (AMG stalls on sparse scribbles at 1 MP,
         # benchmarks/speed.py), so it is the choice wherever it fits in memory on the CPU.
         fits = estimate_bytes("direct", pixels) <= 0.9 * available_bytes()
         name = "direct" if device == "cpu" and fits else "amg"
     if name == "direct" and device != "cpu":
-        raise InputError("solver 'direct' runs on the CPU only; use solver='amg' with device='cuda'")
+        raise InputError("solver 'direct' runs on the CPU only; use solver='amg' (or 'cg' for a symmetric method) with device='cuda'")
     need, have = estimate_bytes(name, pixels), available_bytes()
     if need > 0.9 * have:
-        fits = [other for other in SOLVERS if other != name and (symmetric or other != "multigrid")
+        fits = [other for other in SOLVERS if other != name and (symmetric or other not in SYMMETRIC_ONLY)
                 and estimate_bytes(other, pixels) <= 0.9 * have]
         hint = f"; solver '{fits[0]}' needs about {estimate_bytes(fits[0], pixels) / 1e9:.1f} GB" if fits else ""
         raise InputError(f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {need / 1e9:.1f} GB "

@@ -1,4 +1,5 @@
-"""Algebraic multigrid (pyamg's AIR hierarchy) preconditioning GMRES, on the CPU or a GPU.
+"""Algebraic multigrid (pyamg's AIR hierarchy) preconditioning GMRES, on the CPU or a GPU; and the
+symmetric (Ruge–Stüben) cycle the ``cg`` solver uses.
 
 Levin's exact system is far from symmetric: a pixel in a flat region listens almost only to its
 most similar neighbour, while edge pixels listen to both sides. Symmetric multigrids (smoothed
@@ -12,13 +13,13 @@ the cycle below is plain sparse-matrix array code, so the same code runs on NumP
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 import pyamg
 
-from ..errors import ConvergenceWarning
-from .base import TOL, SolveInfo
+from ..errors import InputError
+from .base import TOL, SolveInfo, not_symmetric, report
+from .cg import pcg
 from .device import backend
 from .krylov import gmres
 from .stencil import GridOperator
@@ -27,48 +28,48 @@ from .stencil import GridOperator
 # than pyamg's defaults and still converges in about 20 iterations on Kodak photos.
 _AIR_OPTIONS = {"strength": ("classical", {"theta": 0.5, "norm": "min"}),
                 "restrict": ("air", {"theta": 0.05, "degree": 1})}
+_RESTART = 20
 _F_SWEEPS = 2
 _C_SWEEPS = 1
+# Damped Jacobi of the symmetric cycle: sweeps before (and as many after) each coarse correction.
+_JACOBI_WEIGHT = 2.0 / 3.0
+_JACOBI_SWEEPS = 1
 # Double precision throughout: the systems can be so ill-conditioned (a coarsest level of condition
 # 1e13 on a smooth 1 MP photo) that a single-precision cycle makes GMRES stall at a residual of 2e-2.
 _CYCLE_DTYPE = np.float64
 
 
-class AirHierarchy:
-    """The levels of a pyamg AIR hierarchy moved to a device, and its V-cycle.
+def _inverse_diagonal(matrix) -> np.ndarray:
+    diagonal = matrix.diagonal()
+    return np.where(diagonal != 0, 1.0 / np.where(diagonal != 0, diagonal, 1.0), 0.0)
 
-    Smoothing is AIR's F–F–C Jacobi after each coarse correction (no pre-smoothing); the coarsest
-    level (≤ ``max_coarse`` unknowns) is solved with a dense inverse.
-    """
 
-    def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):
+class DeviceHierarchy:
+    """The levels of a pyamg hierarchy (built on the CPU) moved to a device; the coarsest level
+    (≤ ``max_coarse`` unknowns) is solved with a dense pseudo-inverse. Subclasses choose pyamg's
+    construction and write the cycle, as plain sparse-matrix array code (NumPy/SciPy or CuPy)."""
+
+    def __init__(self, multilevel, device: str = "cpu"):
         self.backend = backend(device)
-        multilevel = pyamg.air_solver(matrix.tocsr(), max_coarse=max_coarse, **_AIR_OPTIONS)
         be = self.backend
         self.levels = []
         for level in multilevel.levels[:-1]:
-            diagonal = level.A.diagonal()
-            inverse = np.where(diagonal != 0, 1.0 / np.where(diagonal != 0, diagonal, 1.0), 0.0)
-            fine = level.splitting == 0
-            self.levels.append({
-                "A": be.csr(level.A, _CYCLE_DTYPE), "P": be.csr(level.P, _CYCLE_DTYPE),
-                "R": be.csr(level.R, _CYCLE_DTYPE),
-                "f_scale": be.asarray((inverse * fine)[:, None], _CYCLE_DTYPE),
-                "c_scale": be.asarray((inverse * ~fine)[:, None], _CYCLE_DTYPE),
-            })
+            self.levels.append({"A": be.csr(level.A, _CYCLE_DTYPE), "P": be.csr(level.P, _CYCLE_DTYPE),
+                                "R": be.csr(level.R, _CYCLE_DTYPE), "splitting": getattr(level, "splitting", None)})
+            self.levels[-1].update(self._smoother(_inverse_diagonal(level.A), self.levels[-1]["splitting"]))
         coarsest = multilevel.levels[-1].A.toarray()
         self.coarse_inverse = be.asarray(np.linalg.pinv(coarsest), _CYCLE_DTYPE)
         self.complexity = multilevel.operator_complexity()
 
+    def _smoother(self, inverse_diagonal: np.ndarray, splitting) -> dict:
+        """The device arrays the cycle's smoother needs on a level."""
+        raise NotImplementedError
+
     def replace_finest(self, matrix) -> None:
         """Use a new finest-level matrix (e.g. after cues changed) with the old coarse levels."""
-        diagonal = matrix.diagonal()
-        inverse = np.where(diagonal != 0, 1.0 / np.where(diagonal != 0, diagonal, 1.0), 0.0)
         first = self.levels[0]
-        fine = self.backend.to_host(first["f_scale"])[:, 0] != 0
         first["A"] = self.backend.csr(matrix, _CYCLE_DTYPE)
-        first["f_scale"] = self.backend.asarray((inverse * fine)[:, None], _CYCLE_DTYPE)
-        first["c_scale"] = self.backend.asarray((inverse * ~fine)[:, None], _CYCLE_DTYPE)
+        first.update(self._smoother(_inverse_diagonal(matrix), first["splitting"]))
 
     def precondition(self, b):
         """One V-cycle for ``A x = b`` in the cycle's precision, returned in ``b``'s precision."""
@@ -76,6 +77,22 @@ class AirHierarchy:
 
     def vcycle(self, b, level: int = 0):
         """One V-cycle from a zero guess for ``A x = b`` (``b``: ``N×C``)."""
+        raise NotImplementedError
+
+
+class AirHierarchy(DeviceHierarchy):
+    """pyamg's AIR hierarchy; smoothing is AIR's F–F–C Jacobi after each coarse correction (no
+    pre-smoothing)."""
+
+    def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):
+        super().__init__(pyamg.air_solver(matrix.tocsr(), max_coarse=max_coarse, **_AIR_OPTIONS), device)
+
+    def _smoother(self, inverse_diagonal, splitting) -> dict:
+        fine = splitting == 0
+        return {"f_scale": self.backend.asarray((inverse_diagonal * fine)[:, None], _CYCLE_DTYPE),
+                "c_scale": self.backend.asarray((inverse_diagonal * ~fine)[:, None], _CYCLE_DTYPE)}
+
+    def vcycle(self, b, level: int = 0):
         if level == len(self.levels):
             return self.coarse_inverse @ b
         current = self.levels[level]
@@ -85,6 +102,32 @@ class AirHierarchy:
             x += current["f_scale"] * (b - a @ x)
         for _ in range(_C_SWEEPS):
             x += current["c_scale"] * (b - a @ x)
+        return x
+
+
+class SymmetricHierarchy(DeviceHierarchy):
+    """pyamg's Ruge–Stüben hierarchy (``R = Pᵀ``) with damped Jacobi before and after each coarse
+    correction: a symmetric positive definite preconditioner for SPD systems, with no sequential
+    sweep (Jacobi is one mat-vec), so it cycles on a GPU as well as on the CPU. (On a 0.4 MP Kodak
+    photo with 1 % cues, CG to 1e-8 takes 15 iterations with it; 34 with smoothed aggregation.)"""
+
+    def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):
+        super().__init__(pyamg.ruge_stuben_solver(matrix.tocsr(), max_coarse=max_coarse), device)
+
+    def _smoother(self, inverse_diagonal, splitting) -> dict:
+        return {"scale": self.backend.asarray((_JACOBI_WEIGHT * inverse_diagonal)[:, None], _CYCLE_DTYPE)}
+
+    def vcycle(self, b, level: int = 0):
+        if level == len(self.levels):
+            return self.coarse_inverse @ b
+        current = self.levels[level]
+        a, scale = current["A"], current["scale"]
+        x = scale * b
+        for _ in range(_JACOBI_SWEEPS - 1):
+            x += scale * (b - a @ x)
+        x += current["P"] @ self.vcycle(current["R"] @ (b - a @ x), level + 1)
+        for _ in range(_JACOBI_SWEEPS):
+            x += scale * (b - a @ x)
         return x
 
 
@@ -115,23 +158,26 @@ class AmgSolver:
     """
 
     name = "amg"
+    hierarchy_class: type[DeviceHierarchy] = AirHierarchy
 
-    def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu",
-                 restart: int = 20):
+    def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
         start = time.perf_counter()
-        self.tol, self.maxiter, self.restart = tol, maxiter, restart
+        self.tol, self.maxiter = tol, maxiter
         self.shape = operator.shape
-        matrix = operator.to_csr().astype(np.float64)
-        self.hierarchy = AirHierarchy(matrix, device)
+        matrix = self._matrix(operator)
+        self.hierarchy = self.hierarchy_class(matrix, device)
         self.backend = self.hierarchy.backend
         self.matrix = self.backend.csr(matrix)
         self.setup_seconds = time.perf_counter() - start
+
+    def _matrix(self, operator: GridOperator):
+        return operator.to_csr().astype(np.float64)
 
     def rebind(self, operator: GridOperator) -> AmgSolver:
         """Solve with a changed operator (same size) reusing the coarse levels: cheap, and a good
         preconditioner while the change is small (a few more cue pixels)."""
         start = time.perf_counter()
-        matrix = operator.to_csr().astype(np.float64)
+        matrix = self._matrix(operator)
         if self.hierarchy.levels:
             self.hierarchy.replace_finest(matrix)
         self.matrix = self.backend.csr(matrix)
@@ -145,12 +191,43 @@ class AmgSolver:
         channels = rhs.shape[-1]
         b = be.asarray(np.asarray(rhs, dtype=np.float64).reshape(-1, channels))
         guess = None if x0 is None else be.asarray(np.asarray(x0, dtype=np.float64).reshape(-1, channels))
-        x, iterations, residual = gmres(lambda v: self.matrix @ v, b, self.hierarchy.precondition, be.xp, guess,
-                                        self.tol, self.restart, self.maxiter)
-        worst = float(residual.max(initial=0.0))
-        if worst > self.tol:
-            warnings.warn(f"amg solver stopped after {iterations} iterations at relative residual "
-                          f"{worst:.1e} (tol {self.tol:.0e}); returning the last iterate",
-                          ConvergenceWarning, stacklevel=3)
-        info = SolveInfo(self.name, iterations, worst, time.perf_counter() - start + self.setup_seconds)
-        return be.to_host(x).reshape(rhs.shape), info
+        x, iterations, residual = self._krylov(b, guess)
+        return be.to_host(x).reshape(rhs.shape), report(self.name, iterations, residual, self.tol,
+                                                        time.perf_counter() - start + self.setup_seconds)
+
+    def _krylov(self, b, guess):
+        return gmres(lambda v: self.matrix @ v, b, self.hierarchy.precondition, self.backend.xp, guess, self.tol,
+                     _RESTART, self.maxiter)
+
+
+class CgSolver(AmgSolver):
+    """Conjugate gradients preconditioned by one symmetric Ruge–Stüben V-cycle per iteration
+    (:class:`SymmetricHierarchy`), on the CPU or a GPU.
+
+    For symmetric positive definite systems (``method="levin-symmetric"``); Levin's exact system is
+    refused. On the CPU the ``multigrid`` solver is faster (its setup is cheaper); this one is the
+    symmetric energies' GPU path. Parameters as :class:`AmgSolver`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from varcolor.energies.levin import symmetric_system
+    >>> rng = np.random.default_rng(0)
+    >>> mask = rng.random((40, 50)) < 0.05
+    >>> operator, rhs = symmetric_system(rng.random((40, 50)), mask, np.full((40, 50, 2), 10.0))
+    >>> x, info = CgSolver(operator).solve(rhs)
+    >>> bool(np.allclose(x, 10.0)), info.residual <= 1e-8
+    (True, True)
+    """
+
+    name = "cg"
+    hierarchy_class = SymmetricHierarchy
+
+    def _matrix(self, operator: GridOperator):
+        if not operator.is_symmetric():
+            raise InputError(not_symmetric(self.name))
+        return super()._matrix(operator)
+
+    def _krylov(self, b, guess):
+        return pcg(lambda v: self.matrix @ v, b, self.hierarchy.precondition, self.backend.xp, guess, self.tol,
+                   self.maxiter)

@@ -18,20 +18,16 @@ directed weights (see :mod:`varcolor.solvers.amg`).
 from __future__ import annotations
 
 import time
-import warnings
 
 import numba
 import numpy as np
 
-from ..errors import ConvergenceWarning, InputError
-from .base import TOL, SolveInfo
+from ..errors import InputError
+from .base import TOL, SolveInfo, not_symmetric, report
 from .cg import pcg
 from .stencil import GridOperator
 
 __all__ = ["GridMultigrid", "MultigridSolver"]
-
-NOT_SYMMETRIC = ("solver 'multigrid' needs a symmetric system (method 'levin-symmetric'); "
-                 "use solver 'direct' or 'amg' for method 'levin'")
 
 # The four colours of the 8-neighbour grid (no two pixels of one colour are neighbours).
 _COLOURS = np.array([(0, 0), (1, 1), (0, 1), (1, 0)])
@@ -289,9 +285,9 @@ class MultigridSolver:
     def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
         start = time.perf_counter()
         if device != "cpu":
-            raise InputError("solver 'multigrid' runs on the CPU only; use solver='amg' with device='cuda'")
+            raise InputError("solver 'multigrid' runs on the CPU only; use solver='cg' with device='cuda'")
         if not operator.is_symmetric():
-            raise InputError(NOT_SYMMETRIC)
+            raise InputError(not_symmetric(self.name))
         self.fixed = operator.identity_rows()
         self.operator, self.tol, self.maxiter = operator, tol, maxiter
         self.multigrid = GridMultigrid(operator, self.fixed)
@@ -307,11 +303,6 @@ class MultigridSolver:
                                       rhs.reshape(-1, channels),
                                       lambda r: self.multigrid.vcycle(r.reshape(shape)).reshape(-1, channels),
                                       np, guess.reshape(-1, channels), self.tol, self.maxiter)
-        worst = float(residual.max(initial=0.0))
-        if worst > self.tol:
-            warnings.warn(f"multigrid solver stopped after {iterations} iterations at relative residual "
-                          f"{worst:.1e} (tol {self.tol:.0e}); returning the last iterate",
-                          ConvergenceWarning, stacklevel=3)
-        info = SolveInfo(self.name, iterations, worst, time.perf_counter() - start + self.setup_seconds)
-        return x.reshape(shape), info
+        return x.reshape(shape), report(self.name, iterations, residual, self.tol,
+                                        time.perf_counter() - start + self.setup_seconds)
 
