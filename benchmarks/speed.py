@@ -3,7 +3,8 @@
 Each measurement runs in a fresh process: time end to end (system build + solver setup + solve of
 both chroma channels) and peak memory above the loaded image. The solvers of Levin's exact system
 (``direct``, ``amg``, and the baselines) are measured, and two other energies with their solvers:
-``levin-symmetric`` (the symmetric variant by CG + our grid multigrid) and ``bilaplacian-gtv``
+``levin-symmetric`` (the symmetric variant by CG + our grid multigrid; ``levin-symmetric-cg``: by the
+``cg`` solver, CG + a Ruge–Stüben cycle that also runs on a GPU) and ``bilaplacian-gtv``
 (ADMM); for those, "max |Δab| vs direct" is how far the other model's colours are from the exact
 method's, not a solver error. Photos are Kodak images resized to
 each size; cue patterns: 1 % random pixels, a grid every 8 px, 0.05 % random pixels, and hand
@@ -38,9 +39,14 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 PATTERNS = ("random1", "grid8", "random005", "scribbles")
-SOLVERS = ("direct", "amg", "spsolve", "pyamg", "levin-symmetric", "bilaplacian-gtv")
+SOLVERS = ("direct", "amg", "spsolve", "pyamg", "levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
+OTHER_ENERGIES = ("levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
+# Colorizer.update is timed for these (method, solver) pairs when the solver's row is measured.
+INTERACTIVE = {"amg": ("levin", "amg"), "levin-symmetric": ("levin-symmetric", "multigrid"),
+               "levin-symmetric-cg": ("levin-symmetric", "cg")}
 # Skip runs whose cost explodes (seconds, memory) above these sizes in megapixels.
-LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 4.0, "amg": 64.0, "levin-symmetric": 64.0, "bilaplacian-gtv": 1.0}
+LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 4.0, "amg": 64.0, "levin-symmetric": 64.0,
+          "levin-symmetric-cg": 16.0, "bilaplacian-gtv": 1.0}
 
 
 def scene(megapixels: float, pattern: str, seed: int = 0):
@@ -87,12 +93,13 @@ def measure(task: dict, queue) -> None:
 
     from varcolor.energies import bilaplacian_gtv
     from varcolor.energies.levin import exact_operator, exact_rhs, symmetric_system
-    from varcolor.solvers import MultigridSolver, make_solver
+    from varcolor.solvers import CgSolver, MultigridSolver, make_solver
 
     def solve_other_energy(gray, cues):
-        if task["solver"] == "levin-symmetric":
+        if task["solver"].startswith("levin-symmetric"):
             operator, rhs = symmetric_system(gray, cues.mask, cues.ab)
-            x, info = MultigridSolver(operator).solve(rhs)
+            solver = CgSolver if task["solver"].endswith("-cg") else MultigridSolver
+            x, info = solver(operator).solve(rhs)
             return x, info.iterations
         x, info = bilaplacian_gtv.solve(gray, cues.mask, cues.ab)
         return x, info["iterations"]
@@ -108,7 +115,7 @@ def measure(task: dict, queue) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     start = time.perf_counter()
     iterations = 0
-    if task["solver"] in ("levin-symmetric", "bilaplacian-gtv"):
+    if task["solver"] in OTHER_ENERGIES:
         x, iterations = solve_other_energy(gray, cues)
     else:
         rhs = exact_rhs(cues.mask, cues.ab)
@@ -152,18 +159,20 @@ def run(task: dict, timeout: float) -> dict:
     return queue.get()
 
 
-def interactive(megapixels: float) -> dict:
+def interactive(megapixels: float, method: str, solver: str) -> dict:
     """Time ``Colorizer.update`` after one more stroke, against the first solve."""
     import varcolor
 
     gray, cues = scene(megapixels, "random1")
-    cz = varcolor.Colorizer(gray, solver="amg")
+    corner = varcolor.Cues(cues.mask[:64, :64], cues.ab[:64, :64])
+    varcolor.Colorizer(gray[:64, :64], method=method, solver=solver).solve(corner)  # load the numba kernels
+    cz = varcolor.Colorizer(gray, method=method, solver=solver)
     first = cz.solve(cues)
     stroke = np.zeros(gray.shape, bool)
     row = gray.shape[0] // 2
     stroke[row, gray.shape[1] // 4: gray.shape[1] // 4 + 40] = True
     second = cz.update(varcolor.Cues(stroke, np.where(stroke[..., None], (30.0, -20.0), 0.0)))
-    return {"megapixels": megapixels, "first_seconds": first.info["seconds"], "update_seconds": second.info["seconds"],
+    return {"megapixels": megapixels, "method": method, "solver": solver, "first_seconds": first.info["seconds"], "update_seconds": second.info["seconds"],
             "first_iterations": first.info["iterations"], "update_iterations": second.info["iterations"]}
 
 
@@ -246,7 +255,8 @@ def main(argv=None) -> int:
     for row in rows:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
-    updates = [interactive(size) for size in sizes if size <= 1.0] if "amg" in solvers else []
+    updates = [interactive(size, *INTERACTIVE[row]) for row in INTERACTIVE if row in solvers
+               for size in sizes if size <= 1.0]
     print(save(out, rows, updates, sizes, patterns, args.name))
     return 0
 
@@ -257,8 +267,10 @@ def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name
               "rows": [{k: v for k, v in r.items() if k != "solution"} for r in rows], "interactive": updates}
     text = table(rows, sizes, patterns)
     if updates:
-        text += "\n| MP | first solve (amg) | update after one stroke | iterations (first → update) |\n|---|---|---|---|\n"
-        text += "".join(f"| {u['megapixels']:g} | {u['first_seconds']:.2f} s | {u['update_seconds']:.2f} s | "
+        text += ("\n| MP | method | solver | first solve | update after one stroke | iterations (first → update) |"
+                 "\n|---|---|---|---|---|---|\n")
+        text += "".join(f"| {u['megapixels']:g} | {u.get('method', 'levin')} | {u.get('solver', 'amg')} | "
+                        f"{u['first_seconds']:.2f} s | {u['update_seconds']:.2f} s | "
                         f"{u['first_iterations']} → {u['update_iterations']} |\n" for u in updates)
     (out / f"{name}.json").write_text(json.dumps(report, indent=1))
     (out / f"{name}.md").write_text(text)

@@ -42,15 +42,16 @@ def test_colorize_single_file(tmp_path, capsys):
     assert np.abs(result - expected.rgb).max() <= 0.5 / 255 + 1e-9
 
 
-def test_colorize_symmetric_method_and_refused_solver(tmp_path, capsys):
+@pytest.mark.parametrize("solver", ["multigrid", "cg"])
+def test_colorize_symmetric_method_and_refused_solver(tmp_path, capsys, solver):
     make_pair(tmp_path)
     args = ["colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png", "-o", tmp_path / "out.png"]
-    code, _, _ = run(capsys, *args, "--method", "levin-symmetric", "--solver", "multigrid")
+    code, _, _ = run(capsys, *args, "--method", "levin-symmetric", "--solver", solver)
     gray = varcolor.read_image(tmp_path / "img.png")
     cues = varcolor.Cues.from_marked(gray, varcolor.read_image(tmp_path / "img_marked.png"))
     expected = varcolor.colorize(gray, cues, method="levin-symmetric", solver="direct")
     assert code == 0 and np.abs(varcolor.read_image(tmp_path / "out.png") - expected.rgb).max() <= 0.5 / 255 + 1e-6
-    code, _, err = run(capsys, *args, "--overwrite", "--solver", "multigrid")  # method levin: not symmetric
+    code, _, err = run(capsys, *args, "--overwrite", "--solver", solver)  # method levin: not symmetric
     assert code != 0 and "img.png" in err and "symmetric" in err and "Traceback" not in err
 
 
