@@ -15,8 +15,8 @@ from .direct import DirectSolver
 from .multigrid import MultigridSolver
 from .stencil import GridOperator
 
-__all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "CgSolver", "MultigridSolver", "GridOperator", "SOLVERS", "DEVICES",
-           "choose_solver", "make_solver", "estimate_bytes"]
+__all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "CgSolver", "MultigridSolver", "GridOperator", "SOLVERS",
+           "DEVICES", "choose_solver", "make_solver", "estimate_bytes"]
 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
 SOLVERS = {"direct": DirectSolver, "amg": AmgSolver, "multigrid": MultigridSolver, "cg": CgSolver}
@@ -74,7 +74,8 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
         fits = estimate_bytes("direct", pixels) <= 0.9 * available_bytes()
         name = "direct" if device == "cpu" and fits else "amg"
     if name == "direct" and device != "cpu":
-        raise InputError("solver 'direct' runs on the CPU only; use solver='amg' (or 'cg' for a symmetric method) with device='cuda'")
+        raise InputError("solver 'direct' runs on the CPU only; with device='cuda' use solver='amg' "
+                         "(or 'cg' for a symmetric method)")
     need, have = estimate_bytes(name, pixels), available_bytes()
     if need > 0.9 * have:
         fits = [other for other in SOLVERS if other != name and (symmetric or other not in SYMMETRIC_ONLY)
