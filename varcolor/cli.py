@@ -13,6 +13,7 @@ import io as _io
 import json
 import math
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -423,6 +424,8 @@ def _watch_encode(args) -> int:
     source = Path(args.input)
     if not source.is_dir():
         raise InputError(f"{source}: --watch needs a folder")
+    # A shell that starts a job in the background makes it ignore SIGINT; the promise is Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"varcolor: watching {source} (Ctrl-C to stop)", file=sys.stderr)
     failed: set[Path] = set()
     try:
