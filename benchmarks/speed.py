@@ -159,21 +159,27 @@ def run(task: dict, timeout: float) -> dict:
     return queue.get()
 
 
-def interactive(megapixels: float, method: str, solver: str) -> dict:
-    """Time ``Colorizer.update`` after one more stroke, against the first solve."""
+def interactive(megapixels: float, method: str, solver: str, repeats: int = 3) -> dict:
+    """Time ``Colorizer.update`` after one more stroke, against the first solve (median of
+    ``repeats`` fresh runs: one timing of a 1 MP update varied 3× between runs)."""
     import varcolor
 
     gray, cues = scene(megapixels, "random1")
     corner = varcolor.Cues(cues.mask[:64, :64], cues.ab[:64, :64])
     varcolor.Colorizer(gray[:64, :64], method=method, solver=solver).solve(corner)  # load the numba kernels
-    cz = varcolor.Colorizer(gray, method=method, solver=solver)
-    first = cz.solve(cues)
     stroke = np.zeros(gray.shape, bool)
     row = gray.shape[0] // 2
     stroke[row, gray.shape[1] // 4: gray.shape[1] // 4 + 40] = True
-    second = cz.update(varcolor.Cues(stroke, np.where(stroke[..., None], (30.0, -20.0), 0.0)))
-    return {"megapixels": megapixels, "method": method, "solver": solver, "first_seconds": first.info["seconds"], "update_seconds": second.info["seconds"],
-            "first_iterations": first.info["iterations"], "update_iterations": second.info["iterations"]}
+    more = varcolor.Cues(stroke, np.where(stroke[..., None], (30.0, -20.0), 0.0))
+    runs = []
+    for _ in range(repeats):
+        cz = varcolor.Colorizer(gray, method=method, solver=solver)
+        runs.append((cz.solve(cues).info, cz.update(more).info))
+    first, update = (sorted(info["seconds"] for info in column) for column in zip(*runs))
+    return {"megapixels": megapixels, "method": method, "solver": solver, "first_seconds": float(np.median(first)),
+            "update_seconds": float(np.median(update)), "first_range": [first[0], first[-1]],
+            "update_range": [update[0], update[-1]], "first_iterations": runs[0][0]["iterations"],
+            "update_iterations": runs[0][1]["iterations"]}
 
 
 def table(rows: list[dict], sizes, patterns) -> str:
@@ -261,16 +267,21 @@ def main(argv=None) -> int:
     return 0
 
 
+def _range(bounds) -> str:
+    return f" ({bounds[0]:.2f}–{bounds[1]:.2f})" if bounds else ""
+
+
 def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name: str = "speed") -> str:
     """Write the JSON, Markdown and plot of the rows so far; returns the Markdown."""
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
               "rows": [{k: v for k, v in r.items() if k != "solution"} for r in rows], "interactive": updates}
     text = table(rows, sizes, patterns)
     if updates:
-        text += ("\n| MP | method | solver | first solve | update after one stroke | iterations (first → update) |"
-                 "\n|---|---|---|---|---|---|\n")
+        text += ("\n| MP | method | solver | first solve (median, range) | update after one stroke | "
+                 "iterations (first → update) |\n|---|---|---|---|---|---|\n")
         text += "".join(f"| {u['megapixels']:g} | {u.get('method', 'levin')} | {u.get('solver', 'amg')} | "
-                        f"{u['first_seconds']:.2f} s | {u['update_seconds']:.2f} s | "
+                        f"{u['first_seconds']:.2f} s{_range(u.get('first_range'))} | "
+                        f"{u['update_seconds']:.2f} s{_range(u.get('update_range'))} | "
                         f"{u['first_iterations']} → {u['update_iterations']} |\n" for u in updates)
     (out / f"{name}.json").write_text(json.dumps(report, indent=1))
     (out / f"{name}.md").write_text(text)
