@@ -77,12 +77,13 @@ class Colorizer:
         bilaplacian smoothness + luminance-weighted graph total variation, solved by ADMM
         (:mod:`varcolor.energies.bilaplacian_gtv`); ``"ideepcolor"``: the network's output alone,
         upsampled bilinearly, with the gray image's lightness.
-    solver : {"auto", "direct", "amg", "multigrid"}
+    solver : {"auto", "direct", "amg", "multigrid", "cg"}
         ``"direct"``: sparse LU, exact to round-off, memory grows faster than the image;
         ``"amg"``: GMRES with an algebraic-multigrid preconditioner, linear in memory and time;
-        ``"multigrid"``: conjugate gradients with our grid multigrid, linear, symmetric systems
-        only (``levin-symmetric``); ``"auto"``: multigrid for ``levin-symmetric``, else direct on
-        the CPU wherever it fits in memory, amg otherwise.
+        ``"multigrid"``: conjugate gradients with our grid multigrid (CPU), linear, symmetric
+        systems only (``levin-symmetric``); ``"cg"``: conjugate gradients with a Ruge–Stüben
+        cycle (CPU or GPU), symmetric systems only; ``"auto"``: for ``levin-symmetric`` multigrid
+        (cg on a GPU), else direct on the CPU wherever it fits in memory, amg otherwise.
     device : {"cpu", "cuda"}
         Where iterative solvers run (``"cuda"`` needs CuPy and a GPU).
     space : {"lab", "yiq"}

@@ -250,7 +250,6 @@ class GridMultigrid:
         return x
 
 
-
 class MultigridSolver:
     """Conjugate gradients preconditioned by one :class:`GridMultigrid` V-cycle per iteration.
 
@@ -305,4 +304,3 @@ class MultigridSolver:
                                       np, guess.reshape(-1, channels), self.tol, self.maxiter)
         return x.reshape(shape), report(self.name, iterations, residual, self.tol,
                                         time.perf_counter() - start + self.setup_seconds)
-
