@@ -12,9 +12,15 @@ scribbles (Levin's example strokes, scaled up). Baselines in the same run: SciPy
 per channel (what popular ports do) and plain pyamg (Ruge–Stüben + GMRES per channel). Every
 iterative result is compared with the direct solve where that ran.
 
+``--device cuda`` runs the solvers that have a GPU path (``amg``, ``levin-symmetric-cg``,
+``bilaplacian-gtv``) with CuPy, and ``direct`` on the CPU as the reference; their rows add the GPU
+memory pool's size after the solve (CuPy keeps no peak, and the pool only grows when a request
+cannot reuse a freed block, so it bounds the peak from above).
+
 Writes ``speed.json``, ``speed.md`` and ``speed.png`` (time against megapixels, log–log; ``--name``
 changes the stem).
-Run: ``python benchmarks/speed.py`` (``--help`` for options; ``--sizes 0.25,1,4,16``).
+Run: ``python benchmarks/speed.py`` (``--help`` for options; ``--sizes 0.25,1,4,16``); on a GPU:
+``python benchmarks/speed.py --device cuda --sizes 1,4,8 --solvers direct,amg,levin-symmetric-cg,bilaplacian-gtv``.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ INTERACTIVE = {"amg": ("levin", "amg"), "levin-symmetric": ("levin-symmetric", "
 # Skip runs whose cost explodes (seconds, memory) above these sizes in megapixels.
 LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 4.0, "amg": 64.0, "levin-symmetric": 64.0,
           "levin-symmetric-cg": 16.0, "bilaplacian-gtv": 1.0}
+# Solvers with a CuPy path, and their size limits on a GPU.
+GPU_LIMITS = {"amg": 64.0, "levin-symmetric-cg": 64.0, "bilaplacian-gtv": 16.0}
 
 
 def scene(megapixels: float, pattern: str, seed: int = 0):
@@ -95,19 +103,22 @@ def measure(task: dict, queue) -> None:
     from varcolor.energies.levin import exact_operator, exact_rhs, symmetric_system
     from varcolor.solvers import CgSolver, MultigridSolver, make_solver
 
+    device = task["device"]
+
     def solve_other_energy(gray, cues):
         if task["solver"].startswith("levin-symmetric"):
             operator, rhs = symmetric_system(gray, cues.mask, cues.ab)
             solver = CgSolver if task["solver"].endswith("-cg") else MultigridSolver
-            x, info = solver(operator).solve(rhs)
+            x, info = solver(operator, device=device).solve(rhs)
             return x, info.iterations
-        x, info = bilaplacian_gtv.solve(gray, cues.mask, cues.ab)
+        x, info = bilaplacian_gtv.solve(gray, cues.mask, cues.ab, device=device)
         return x, info["iterations"]
 
-    if task["solver"] not in ("spsolve", "pyamg"):  # load the numba kernels from their cache before timing
+    # Load the numba kernels from their cache (and compile CuPy's) before timing.
+    if task["solver"] not in ("spsolve", "pyamg"):
         warm_gray, warm_cues = scene(0.01, "random1")
         if task["solver"] in ("direct", "amg"):
-            make_solver(task["solver"], exact_operator(warm_gray, warm_cues.mask)).solve(
+            make_solver(task["solver"], exact_operator(warm_gray, warm_cues.mask), device=device).solve(
                 exact_rhs(warm_cues.mask, warm_cues.ab))
         else:
             solve_other_energy(warm_gray, warm_cues)
@@ -121,7 +132,7 @@ def measure(task: dict, queue) -> None:
         rhs = exact_rhs(cues.mask, cues.ab)
         operator = exact_operator(gray, cues.mask)
     if task["solver"] in ("direct", "amg"):
-        x, info = make_solver(task["solver"], operator).solve(rhs)
+        x, info = make_solver(task["solver"], operator, device=device).solve(rhs)
         iterations = info.iterations
     elif task["solver"] == "spsolve":
         matrix = operator.to_csr().tocsc()
@@ -141,8 +152,13 @@ def measure(task: dict, queue) -> None:
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     np.save(task["solution"], x.astype(np.float32))
-    queue.put({**task, "seconds": seconds, "iterations": iterations, "peak_bytes": max(0, peak - before),
-               "shape": list(gray.shape), "cues": int(cues.count)})
+    result = {**task, "seconds": seconds, "iterations": iterations, "peak_bytes": max(0, peak - before),
+              "shape": list(gray.shape), "cues": int(cues.count)}
+    if device == "cuda":
+        import cupy
+
+        result["device_pool_bytes"] = int(cupy.get_default_memory_pool().total_bytes())
+    queue.put(result)
 
 
 def run(task: dict, timeout: float) -> dict:
@@ -159,24 +175,24 @@ def run(task: dict, timeout: float) -> dict:
     return queue.get()
 
 
-def interactive(megapixels: float, method: str, solver: str, repeats: int = 3) -> dict:
+def interactive(megapixels: float, method: str, solver: str, repeats: int = 3, device: str = "cpu") -> dict:
     """Time ``Colorizer.update`` after one more stroke, against the first solve (median of
     ``repeats`` fresh runs: one timing of a 1 MP update varied 3× between runs)."""
     import varcolor
 
     gray, cues = scene(megapixels, "random1")
     corner = varcolor.Cues(cues.mask[:64, :64], cues.ab[:64, :64])
-    varcolor.Colorizer(gray[:64, :64], method=method, solver=solver).solve(corner)  # load the numba kernels
+    varcolor.Colorizer(gray[:64, :64], method=method, solver=solver, device=device).solve(corner)  # load kernels
     stroke = np.zeros(gray.shape, bool)
     row = gray.shape[0] // 2
     stroke[row, gray.shape[1] // 4: gray.shape[1] // 4 + 40] = True
     more = varcolor.Cues(stroke, np.where(stroke[..., None], (30.0, -20.0), 0.0))
     runs = []
     for _ in range(repeats):
-        cz = varcolor.Colorizer(gray, method=method, solver=solver)
+        cz = varcolor.Colorizer(gray, method=method, solver=solver, device=device)
         runs.append((cz.solve(cues).info, cz.update(more).info))
     first, update = (sorted(info["seconds"] for info in column) for column in zip(*runs))
-    return {"megapixels": megapixels, "method": method, "solver": solver, "first_seconds": float(np.median(first)),
+    return {"megapixels": megapixels, "method": method, "solver": solver, "device": device, "first_seconds": float(np.median(first)),
             "update_seconds": float(np.median(update)), "first_range": [first[0], first[-1]],
             "update_range": [update[0], update[-1]], "first_iterations": runs[0][0]["iterations"],
             "update_iterations": runs[0][1]["iterations"]}
@@ -195,8 +211,12 @@ def table(rows: list[dict], sizes, patterns) -> str:
                     continue
                 ratio = f"{r['seconds'] / direct['seconds']:.2f}" if direct else ""
                 error = f"{r['max_error']:.4f}" if r.get("max_error") is not None else ""
-                lines.append(f"| {size:g} | {pattern} | {r['solver']} | {r['seconds']:.2f} | {ratio} | "
-                             f"{r['peak_bytes'] / 1e9:.2f} GB | {r['iterations']} | {error} |")
+                memory = f"{r['peak_bytes'] / 1e9:.2f} GB"
+                if "device_pool_bytes" in r:
+                    memory += f" + GPU pool {r['device_pool_bytes'] / 1e9:.2f} GB"
+                name = r["solver"] + (f" ({r['device']})" if r.get("device", "cpu") != "cpu" else "")
+                lines.append(f"| {size:g} | {pattern} | {name} | {r['seconds']:.2f} | {ratio} | "
+                             f"{memory} | {r['iterations']} | {error} |")
     return "\n".join(lines) + "\n"
 
 
@@ -223,6 +243,8 @@ def main(argv=None) -> int:
                         help="patterns on which the spsolve and pyamg baselines run")
     parser.add_argument("--all-patterns-up-to", type=float, default=1.0,
                         help="larger sizes run the first pattern only (megapixels; default %(default)s)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="cuda: the solvers with a GPU path run with CuPy, direct on the CPU as reference")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="speed", help="result file stem (default: %(default)s)")
@@ -233,6 +255,24 @@ def main(argv=None) -> int:
     sizes = [float(s) for s in args.sizes.split(",")]
     patterns = args.patterns.split(",")
     solvers = args.solvers.split(",")
+    unknown = sorted(set(solvers) - set(SOLVERS))
+    if unknown:
+        print(f"speed: error: --solvers: unknown {', '.join(unknown)}; available: {', '.join(SOLVERS)}",
+              file=sys.stderr)
+        return 2
+    if args.device == "cuda":
+        from varcolor.errors import InputError
+        from varcolor.solvers.device import backend
+
+        try:
+            backend("cuda")
+        except InputError as error:
+            print(f"speed: error: --device cuda: {error}", file=sys.stderr)
+            return 2
+        skipped = [s for s in solvers if s not in GPU_LIMITS and s != "direct"]
+        if skipped:
+            print(f"speed: no GPU path, skipped: {', '.join(skipped)}", file=sys.stderr)
+        solvers = [s for s in solvers if s not in skipped]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="varcolor-speed-"))  # solutions, compared with the direct one
@@ -241,11 +281,13 @@ def main(argv=None) -> int:
         for pattern in patterns:
             for solver in solvers:
                 baseline = solver in ("spsolve", "pyamg")
-                if size > LIMITS[solver] or (baseline and pattern not in args.baseline_patterns.split(",")):
+                device = args.device if solver in GPU_LIMITS else "cpu"
+                limit = GPU_LIMITS[solver] if device == "cuda" else LIMITS[solver]
+                if size > limit or (baseline and pattern not in args.baseline_patterns.split(",")):
                     continue
                 if size > args.all_patterns_up_to and pattern != patterns[0]:
                     continue
-                task = {"megapixels": size, "pattern": pattern, "solver": solver,
+                task = {"megapixels": size, "pattern": pattern, "solver": solver, "device": device,
                         "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy")}
                 row = run(task, args.timeout)
                 rows.append(row)
@@ -261,8 +303,8 @@ def main(argv=None) -> int:
     for row in rows:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
-    updates = [interactive(size, *INTERACTIVE[row]) for row in INTERACTIVE if row in solvers
-               for size in sizes if size <= 1.0]
+    updates = [interactive(size, *INTERACTIVE[row], device=args.device if row in GPU_LIMITS else "cpu")
+               for row in INTERACTIVE if row in solvers for size in sizes if size <= 1.0]
     print(save(out, rows, updates, sizes, patterns, args.name))
     return 0
 
@@ -279,7 +321,8 @@ def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name
     if updates:
         text += ("\n| MP | method | solver | first solve (median, range) | update after one stroke | "
                  "iterations (first → update) |\n|---|---|---|---|---|---|\n")
-        text += "".join(f"| {u['megapixels']:g} | {u.get('method', 'levin')} | {u.get('solver', 'amg')} | "
+        text += "".join(f"| {u['megapixels']:g} | {u.get('method', 'levin')} | {u.get('solver', 'amg')}"
+                        f"{' (cuda)' if u.get('device') == 'cuda' else ''} | "
                         f"{u['first_seconds']:.2f} s{_range(u.get('first_range'))} | "
                         f"{u['update_seconds']:.2f} s{_range(u.get('update_range'))} | "
                         f"{u['first_iterations']} → {u['update_iterations']} |\n" for u in updates)

@@ -6,8 +6,10 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
 import varcolor
+from varcolor.energies import bilaplacian_gtv
 from varcolor.energies.bilaplacian_gtv import Parameters, edge_operator, gradient_operator, solve
 from varcolor.errors import InputError
+from varcolor.solvers import amg, device
 
 from .conftest import photo
 
@@ -92,6 +94,60 @@ def test_flat_regions_stay_flat_where_levin_bleeds():
     levin_error = max(np.abs(levin[:, :19] - left).max(), np.abs(levin[:, 21:] - right).max())
     assert gtv_error < 2.0  # flat per region, the jump at the boundary
     assert levin_error > 5 * gtv_error  # Levin's quadratic energy leaks across the faint edge
+
+
+def simulated_gpu(monkeypatch):
+    """The CuPy path's array code, run with NumPy and SciPy in place of CuPy."""
+    simulated = device.ArrayBackend("cuda", np, sp)
+    monkeypatch.setattr(amg, "backend", lambda name: simulated)
+    monkeypatch.setattr(bilaplacian_gtv, "backend", lambda name: simulated)
+    return simulated
+
+
+@pytest.mark.parametrize("kind", ["numba", "array"])
+def test_grid_kernels_match_the_sparse_operators(kind):
+    grid = bilaplacian_gtv._NumbaGrid() if kind == "numba" else bilaplacian_gtv._ArrayGrid(
+        device.ArrayBackend("cuda", np, sp))
+    rng = np.random.default_rng(3)
+    shape = (9, 11)
+    d, _ = edge_operator(np.zeros(shape))
+    valid = np.zeros(shape + (4,), bool)  # the edges D lists, in its order: direction by direction
+    for e, (dy, dx) in enumerate(varcolor.affinity.EDGE_OFFSETS):
+        valid[: shape[0] - dy, max(0, -dx): shape[1] - max(0, dx), e] = True
+    order = np.transpose(valid, (2, 0, 1))
+    u = rng.standard_normal(shape + (2,))
+    flat = lambda z: np.transpose(z, (2, 0, 1, 3))[order]  # noqa: E731
+    differences = grid.differences(u)
+    assert np.allclose(flat(differences), d @ u.reshape(-1, 2)) and not differences[~valid].any()
+    z = np.where(valid[..., None], rng.standard_normal(shape + (4, 2)), 0.0)
+    assert np.allclose(grid.divergence(z).reshape(-1, 2), d.T @ flat(z))
+    diagonal, fixed = rng.random(shape), rng.random(shape) < 0.2
+    laplacian = gradient_operator(shape).T @ gradient_operator(shape)
+    expected = (0.3 * laplacian @ laplacian + 2.0 * d.T @ d + sp.diags(diagonal.ravel())) @ u.reshape(-1, 2)
+    expected[fixed.ravel()] = 0.0
+    assert np.allclose(grid.u_operator(u, 0.3, 2.0, diagonal, fixed).reshape(-1, 2), expected)
+
+
+def test_gpu_array_path_reaches_the_cpu_paths_minimum(monkeypatch):
+    simulated_gpu(monkeypatch)
+    gray, mask, targets = tiny_problem(4, (32, 40))
+    params = Parameters(tol=1e-6, maxiter=5000)
+    cpu, cpu_info = solve(gray, mask, targets, params)
+    gpu, gpu_info = solve(gray, mask, targets, params, device="cuda")
+    assert abs(gpu_info["energy"] - cpu_info["energy"]) <= 1e-5 * cpu_info["energy"]
+    assert np.array_equal(gpu[mask], targets[mask]) and np.abs(gpu - cpu).max() < 0.05
+    assert isinstance(gpu, np.ndarray) and gpu_info["iterations"] < 5000
+
+
+def test_gpu_without_cupy_is_a_one_line_error():
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("CuPy is installed")
+    except ImportError:
+        pass
+    gray, mask, targets = tiny_problem()
+    with pytest.raises(InputError, match="CuPy"):
+        solve(gray, mask, targets, device="cuda")
 
 
 def test_edge_operator_counts_and_weights():

@@ -85,7 +85,7 @@ class Colorizer:
         cycle (CPU or GPU), symmetric systems only; ``"auto"``: for ``levin-symmetric`` multigrid
         (cg on a GPU), else direct on the CPU wherever it fits in memory, amg otherwise.
     device : {"cpu", "cuda"}
-        Where iterative solvers run (``"cuda"`` needs CuPy and a GPU).
+        Where iterative solvers and bilaplacian-gtv's ADMM run (``"cuda"`` needs CuPy and a GPU).
     space : {"lab", "yiq"}
         Chroma propagated: CIE Lab a, b, or NTSC I, Q as in Levin et al.'s code (which, with their
         gray and marked images, reproduces their output).
@@ -218,7 +218,7 @@ class Colorizer:
             info.update(solver="none", iterations=0, residual=0.0)
         elif self.method == "bilaplacian-gtv":
             chroma, report = bilaplacian_gtv.solve(self.guide, cues.mask, cues.ab, self.gtv_parameters, prior,
-                                                   weight, prior if x0 is None else x0)
+                                                   weight, prior if x0 is None else x0, self.device)
             info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         else:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues, self.lightness)

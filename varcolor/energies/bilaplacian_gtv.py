@@ -11,9 +11,13 @@ norm per edge).
 
 Solved by over-relaxed ADMM on the edge differences z = D u: the u-step is one SPD system with a
 constant matrix (per penalty), solved inexactly by conjugate gradients warm-started from the last
-u and preconditioned by a multigrid V-cycle (:mod:`varcolor.solvers.multigrid`) built once per
-penalty; the z-step is a group soft-threshold. Everything runs matrix-free on the pixel grid (numba
-kernels). Stops on the primal and dual residuals (Boyd et al. 2011, §3.3).
+u and preconditioned by a multigrid V-cycle built once per penalty; the z-step is a group
+soft-threshold. Stops on the primal and dual residuals (Boyd et al. 2011, §3.3).
+
+One ADMM loop, two sets of grid kernels: on the CPU, numba kernels and the grid multigrid
+(:mod:`varcolor.solvers.multigrid`); on a GPU (``device="cuda"``), the same operations as array
+code on CuPy arrays (:class:`_ArrayGrid`), preconditioned by the ``cg`` solver's symmetric
+Ruge–Stüben cycle (:class:`varcolor.solvers.amg.SymmetricHierarchy`).
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ from scipy.sparse.linalg import splu
 
 from ..affinity import EDGE_OFFSETS, check_guide, edge_weights
 from ..errors import ConvergenceWarning, InputError
+from ..solvers.amg import SymmetricHierarchy
 from ..solvers.cg import pcg
+from ..solvers.device import backend, to_host
 from ..solvers.multigrid import GridMultigrid
-from ..solvers.stencil import graph_laplacian
+from ..solvers.stencil import GridOperator, graph_laplacian
 
 __all__ = ["Parameters", "solve", "energy", "gradient_operator", "edge_operator"]
 
@@ -222,37 +228,136 @@ def _u_operator(x, laplacian, lam, rho, diagonal, fixed, out):
                 out[i, j, c] = lam * bilaplacian + rho * edges + diagonal[i, j] * centre
 
 
+class _NumbaGrid:
+    """The ADMM's grid operations on the CPU: numba kernels, the grid multigrid."""
+
+    xp = np
+
+    def asarray(self, array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(array)
+
+    def differences(self, u: np.ndarray) -> np.ndarray:
+        out = np.empty(u.shape[:2] + (4,) + u.shape[2:])
+        _differences(u, out)
+        return out
+
+    def divergence(self, z: np.ndarray) -> np.ndarray:
+        out = np.empty(z.shape[:2] + z.shape[3:])
+        _divergence(z, out)
+        return out
+
+    def z_and_y_steps(self, u, z, y, weights, threshold: float, relaxation: float) -> tuple[float, float, float]:
+        return _z_and_y_steps(u, z, y, weights, threshold, relaxation)
+
+    def u_operator(self, x, lam: float, rho: float, diagonal, fixed) -> np.ndarray:
+        laplacian, out = np.empty_like(x), np.empty_like(x)
+        _laplacian(x, laplacian)
+        _u_operator(x, laplacian, lam, rho, diagonal, fixed, out)
+        return out
+
+    def preconditioner(self, nine_point: GridOperator, fixed: np.ndarray):
+        multigrid = GridMultigrid(nine_point, fixed)
+        return multigrid.vcycle
+
+
+class _ArrayGrid:
+    """The same operations as :class:`_NumbaGrid` in plain array code, for CuPy arrays (or NumPy
+    ones in the tests); the u-step is preconditioned by a Ruge–Stüben cycle with Jacobi smoothing,
+    which has no sequential sweep."""
+
+    def __init__(self, device_backend):
+        self.backend = device_backend
+        self.xp = device_backend.xp
+
+    def asarray(self, array: np.ndarray):
+        return self.backend.asarray(array)
+
+    @staticmethod
+    def _edges(height: int, width: int):
+        """(direction, pixels r, their neighbours s) for the four edge directions, as slices."""
+        for e, (dy, dx) in enumerate(EDGE_OFFSETS):
+            columns = slice(max(0, -dx), width - max(0, dx))
+            yield e, (slice(0, height - dy), columns), (slice(dy, height), slice(columns.start + dx, columns.stop + dx))
+
+    def differences(self, u):
+        out = self.xp.zeros(u.shape[:2] + (4,) + u.shape[2:])
+        for e, r, s in self._edges(*u.shape[:2]):
+            out[r + (e,)] = u[s] - u[r]
+        return out
+
+    def divergence(self, z):
+        out = -z.sum(axis=2)
+        for e, r, s in self._edges(*z.shape[:2]):
+            out[s] += z[r + (e,)]
+        return out
+
+    def z_and_y_steps(self, u, z, y, weights, threshold, relaxation):
+        xp = self.xp
+        d = self.differences(u)
+        v = relaxation * d + (1.0 - relaxation) * z + y
+        norm = xp.sqrt(xp.sum(v * v, axis=3, keepdims=True))
+        safe = xp.where(norm > 0, norm, 1.0)
+        keep = xp.where(norm > 0, xp.maximum(0.0, 1.0 - threshold * weights[..., None] / safe), 0.0)
+        z[...] = keep * v
+        y[...] = v - z
+        return float(xp.sum((d - z) ** 2)), float(xp.sum(d * d)), float(xp.sum(z * z))
+
+    def _laplacian(self, x):
+        """``−Δ x``, 5-point, Neumann ends."""
+        out = self.xp.zeros_like(x)
+        for axis in (0, 1):
+            step = self.xp.diff(x, axis=axis)
+            lower = (slice(None),) * axis + (slice(0, -1),)
+            upper = (slice(None),) * axis + (slice(1, None),)
+            out[lower] -= step
+            out[upper] += step
+        return out
+
+    def u_operator(self, x, lam, rho, diagonal, fixed):
+        edges = self.xp.zeros_like(x)  # DᵀD x with unit weights
+        for _, r, s in self._edges(*x.shape[:2]):
+            step = x[s] - x[r]
+            edges[r] -= step
+            edges[s] += step
+        out = lam * self._laplacian(self._laplacian(x)) + rho * edges + diagonal[..., None] * x
+        out[fixed] = 0.0
+        return out
+
+    def preconditioner(self, nine_point: GridOperator, fixed: np.ndarray):
+        hierarchy = SymmetricHierarchy(nine_point.to_csr(), device=self.backend.name)
+        return lambda r: hierarchy.precondition(r.reshape(-1, r.shape[-1])).reshape(r.shape)
+
+
+def _grid(device: str):
+    return _NumbaGrid() if device == "cpu" else _ArrayGrid(backend(device))
+
+
 class _UStep:
     """The u-step for penalty ``rho``: CG on the free pixels, preconditioned by a multigrid V-cycle
     of the system's 9-point part ``ρ DᵀD + diag``: the bilaplacian, weighted by a small λ, changes
     the spectrum by a factor of at most ``1 + 8λ/ρ`` (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues
-    up to 8 and DᵀD ⪰ −Δ)."""
+    up to 8 and DᵀD ⪰ −Δ). ``diagonal``, ``fixed`` and ``known`` are on the host; the grid's device
+    holds copies."""
 
-    def __init__(self, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray, known: np.ndarray):
-        self.lam, self.rho, self.diagonal, self.fixed = lam, rho, diagonal, fixed
+    def __init__(self, grid, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray, known: np.ndarray):
+        self.grid, self.lam, self.rho = grid, lam, rho
         nothing = np.zeros(diagonal.shape + (1,))
         nine_point, _ = graph_laplacian(np.full(diagonal.shape + (4,), rho), fixed, nothing, diagonal, nothing)
-        self.multigrid = GridMultigrid(nine_point, fixed)
-        self._laplacian = np.empty(diagonal.shape + (2,))
+        self.precondition = grid.preconditioner(nine_point, fixed)
+        self.diagonal, self.fixed, self.known = grid.asarray(diagonal), grid.asarray(fixed), grid.asarray(known)
         # The fixed pixels' values (``known``, 0 elsewhere) never change: their pull on the free
         # pixels is computed once.
-        self.known = known
-        self._known_pull = self.apply(known, np.zeros_like(fixed))
+        self._known_pull = grid.u_operator(self.known, lam, rho, self.diagonal, grid.xp.zeros_like(self.fixed))
 
-    def apply(self, x: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-        out = np.empty_like(x)
-        _laplacian(x, self._laplacian)
-        _u_operator(x, self._laplacian, self.lam, self.rho, self.diagonal, fixed, out)
-        return out
-
-    def solve(self, rhs: np.ndarray, u: np.ndarray, tol: float) -> tuple[np.ndarray, int]:
+    def solve(self, rhs, u, tol: float) -> tuple[object, int]:
         """The minimiser with the fixed pixels at their known values, starting from ``u``."""
-        shape, known = u.shape, self.known
+        grid, shape, known = self.grid, u.shape, self.known
         b = rhs - self._known_pull
         b[self.fixed] = 0.0
-        x, iterations, _ = pcg(lambda v: self.apply(v.reshape(shape), self.fixed).reshape(-1, 2),
-                               b.reshape(-1, 2), lambda r: self.multigrid.vcycle(r.reshape(shape)).reshape(-1, 2),
-                               np, (u - known).reshape(-1, 2), tol, _INNER_MAXITER)
+        x, iterations, _ = pcg(lambda v: grid.u_operator(v.reshape(shape), self.lam, self.rho, self.diagonal,
+                                                         self.fixed).reshape(-1, 2),
+                               b.reshape(-1, 2), lambda r: self.precondition(r.reshape(shape)).reshape(-1, 2),
+                               grid.xp, (u - known).reshape(-1, 2), tol, _INNER_MAXITER)
         x = x.reshape(shape)
         x[self.fixed] = 0.0  # the coarsest level's pseudo-inverse may leave 1e-17s there
         return x + known, iterations
@@ -277,14 +382,16 @@ def energy(u: np.ndarray, guide: np.ndarray, mask: np.ndarray, targets: np.ndarr
 
 def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Parameters = Parameters(),
           prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None,
-          x0: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+          x0: np.ndarray | None = None, device: str = "cpu") -> tuple[np.ndarray, dict]:
     """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels.
 
-    Returns the chroma (``H×W×2``) and an info dict: iterations (outer), inner_iterations (CG,
-    all u-steps), primal and dual residual, energy, seconds. Reaching ``maxiter`` warns and returns
-    the last iterate.
+    ``device="cuda"`` runs the ADMM iterations on the GPU with CuPy (inputs and result stay NumPy
+    arrays; ``mu=0``'s direct solve stays on the CPU). Returns the chroma (``H×W×2``) and an info dict: iterations (outer),
+    inner_iterations (CG, all u-steps), primal and dual residual, energy, seconds. Reaching
+    ``maxiter`` warns and returns the last iterate.
     """
     start = time.perf_counter()
+    grid = _grid(device)
     guide = check_guide(guide)
     shape = guide.shape
     mask = np.asarray(mask, bool)
@@ -305,36 +412,34 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
     if params.mu == 0:  # no GTV: the quadratic alone, solved directly (ADMM would only crawl to it)
         u = _quadratic_direct(params.lam, diagonal, fixed, rhs_fixed, u)
     else:
-        u = _admm(u, edge_weights(guide, _SHARPNESS), params, diagonal, fixed, rhs_fixed, info)
+        u = _admm(grid, u, edge_weights(guide, _SHARPNESS), params, diagonal, fixed, rhs_fixed, info)
     info["energy"] = energy(u, guide, mask, f, params, p, c if p is not None else None)
     info["seconds"] = time.perf_counter() - start
     return u, info
 
 
-def _admm(u, weights, params, diagonal, fixed, rhs_fixed, info):
-    shape = u.shape
+def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info):
+    """ADMM from ``u`` (host arrays in and out; the iterations run on ``grid``'s device)."""
+    xp = grid.xp
     rho = params.rho
     known = np.where(fixed[..., None], u, 0.0)
-    step = _UStep(params.lam, rho, diagonal, fixed, known)
-    z = np.empty(shape[:2] + (4, 2))
-    _differences(u, z)
-    y = np.zeros_like(z)
-    divergence_z, divergence_y = np.empty(shape), np.zeros(shape)
-    _divergence(z, divergence_z)
+    step = _UStep(grid, params.lam, rho, diagonal, fixed, known)
+    u, weights, rhs_fixed = grid.asarray(u), grid.asarray(weights), grid.asarray(rhs_fixed)
+    z = grid.differences(u)
+    y = xp.zeros_like(z)
+    divergence_z, divergence_y = grid.divergence(z), xp.zeros_like(u)
     # Absolute floors of 1e-3 ab units per entry under the relative tolerances (Boyd et al. §3.3.1).
     primal_floor, dual_floor = 1e-3 * np.sqrt(z.size), 1e-3 * np.sqrt(u.size)
     inner_tol = _INNER_TOL_START
     for iteration in range(1, params.maxiter + 1):
         u, inner = step.solve(rhs_fixed + rho * (divergence_z - divergence_y), u, inner_tol)
         info["inner_iterations"] += inner
-        primal2, du2, z2 = _z_and_y_steps(u, z, y, weights, params.mu / rho, _RELAXATION)
+        primal2, du2, z2 = grid.z_and_y_steps(u, z, y, weights, params.mu / rho, _RELAXATION)
         previous = divergence_z
-        divergence_z = np.empty(shape)
-        _divergence(z, divergence_z)
-        _divergence(y, divergence_y)
-        dual = rho * float(np.linalg.norm(divergence_z - previous))
+        divergence_z, divergence_y = grid.divergence(z), grid.divergence(y)
+        dual = rho * float(xp.linalg.norm(divergence_z - previous))
         primal_scale = max(np.sqrt(du2), np.sqrt(z2), primal_floor)
-        dual_scale = max(rho * float(np.linalg.norm(divergence_y)), dual_floor)
+        dual_scale = max(rho * float(xp.linalg.norm(divergence_y)), dual_floor)
         info.update(iterations=iteration, primal_residual=np.sqrt(primal2) / primal_scale,
                     dual_residual=dual / dual_scale)
         if info["primal_residual"] <= params.tol and info["dual_residual"] <= params.tol:
@@ -349,12 +454,12 @@ def _admm(u, weights, params, diagonal, fixed, rhs_fixed, info):
             rho *= factor
             y /= factor
             divergence_y /= factor
-            step = _UStep(params.lam, rho, diagonal, fixed, known)
+            step = _UStep(grid, params.lam, rho, diagonal, fixed, known)
     else:
         warnings.warn(f"bilaplacian-gtv: ADMM stopped after {params.maxiter} iterations at relative residuals "
                       f"{info['primal_residual']:.1e} (primal), {info['dual_residual']:.1e} (dual)",
                       ConvergenceWarning, stacklevel=3)
-    return u
+    return to_host(u, xp)
 
 
 def _quadratic_direct(lam, diagonal, fixed, rhs, u):
