@@ -48,8 +48,8 @@ PATTERNS = ("random1", "grid8", "random005", "scribbles")
 SOLVERS = ("direct", "amg", "spsolve", "pyamg", "levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
 OTHER_ENERGIES = ("levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
 # Colorizer.update is timed for these (method, solver) pairs when the solver's row is measured.
-INTERACTIVE = {"amg": ("levin", "amg"), "levin-symmetric": ("levin-symmetric", "multigrid"),
-               "levin-symmetric-cg": ("levin-symmetric", "cg")}
+INTERACTIVE = {"direct": ("levin", "direct"), "amg": ("levin", "amg"),
+               "levin-symmetric": ("levin-symmetric", "multigrid"), "levin-symmetric-cg": ("levin-symmetric", "cg")}
 # Skip runs whose cost explodes (seconds, memory) above these sizes in megapixels.
 LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 4.0, "amg": 64.0, "levin-symmetric": 64.0,
           "levin-symmetric-cg": 16.0, "bilaplacian-gtv": 1.0}
@@ -175,12 +175,14 @@ def run(task: dict, timeout: float) -> dict:
     return queue.get()
 
 
-def interactive(megapixels: float, method: str, solver: str, repeats: int = 3, device: str = "cpu") -> dict:
+def interactive(megapixels: float, pattern: str, method: str, solver: str, repeats: int = 3,
+                device: str = "cpu") -> dict:
     """Time ``Colorizer.update`` after one more stroke, against the first solve (median of
-    ``repeats`` fresh runs: one timing of a 1 MP update varied 3× between runs)."""
+    ``repeats`` fresh runs: one timing of a 1 MP update varied 3× between runs). Levin's methods
+    re-solve in a window around the stroke where the change stays local (``update_window``)."""
     import varcolor
 
-    gray, cues = scene(megapixels, "random1")
+    gray, cues = scene(megapixels, pattern)
     corner = varcolor.Cues(cues.mask[:64, :64], cues.ab[:64, :64])
     varcolor.Colorizer(gray[:64, :64], method=method, solver=solver, device=device).solve(corner)  # load kernels
     stroke = np.zeros(gray.shape, bool)
@@ -192,10 +194,10 @@ def interactive(megapixels: float, method: str, solver: str, repeats: int = 3, d
         cz = varcolor.Colorizer(gray, method=method, solver=solver, device=device)
         runs.append((cz.solve(cues).info, cz.update(more).info))
     first, update = (sorted(info["seconds"] for info in column) for column in zip(*runs))
-    return {"megapixels": megapixels, "method": method, "solver": solver, "device": device, "first_seconds": float(np.median(first)),
+    return {"megapixels": megapixels, "pattern": pattern, "method": method, "solver": solver, "device": device, "first_seconds": float(np.median(first)),
             "update_seconds": float(np.median(update)), "first_range": [first[0], first[-1]],
             "update_range": [update[0], update[-1]], "first_iterations": runs[0][0]["iterations"],
-            "update_iterations": runs[0][1]["iterations"]}
+            "update_iterations": runs[0][1]["iterations"], "update_window": runs[0][1].get("window")}
 
 
 def table(rows: list[dict], sizes, patterns) -> str:
@@ -303,10 +305,18 @@ def main(argv=None) -> int:
     for row in rows:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
-    updates = [interactive(size, *INTERACTIVE[row], device=args.device if row in GPU_LIMITS else "cpu")
-               for row in INTERACTIVE if row in solvers for size in sizes if size <= 1.0]
+    updates = [interactive(size, pattern, *INTERACTIVE[row], device=args.device if row in GPU_LIMITS else "cpu")
+               for row in INTERACTIVE if row in solvers for size in sizes if size <= 1.0
+               for pattern in (patterns if size <= args.all_patterns_up_to else patterns[:1])]
     print(save(out, rows, updates, sizes, patterns, args.name))
     return 0
+
+
+def _update_kind(update: dict) -> str:
+    window = update.get("update_window")
+    if window:
+        return f"direct solve in a {window[2]}×{window[3]} window"
+    return str(update["update_iterations"])
 
 
 def _range(bounds) -> str:
@@ -319,13 +329,14 @@ def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name
               "rows": [{k: v for k, v in r.items() if k != "solution"} for r in rows], "interactive": updates}
     text = table(rows, sizes, patterns)
     if updates:
-        text += ("\n| MP | method | solver | first solve (median, range) | update after one stroke | "
-                 "iterations (first → update) |\n|---|---|---|---|---|---|\n")
-        text += "".join(f"| {u['megapixels']:g} | {u.get('method', 'levin')} | {u.get('solver', 'amg')}"
+        text += ("\n| MP | pattern | method | solver | first solve (median, range) | update after one stroke | "
+                 "iterations (first → update) |\n|---|---|---|---|---|---|---|\n")
+        text += "".join(f"| {u['megapixels']:g} | {u.get('pattern', 'random1')} | {u.get('method', 'levin')} | "
+                        f"{u.get('solver', 'amg')}"
                         f"{' (cuda)' if u.get('device') == 'cuda' else ''} | "
                         f"{u['first_seconds']:.2f} s{_range(u.get('first_range'))} | "
                         f"{u['update_seconds']:.2f} s{_range(u.get('update_range'))} | "
-                        f"{u['first_iterations']} → {u['update_iterations']} |\n" for u in updates)
+                        f"{u['first_iterations']} → {_update_kind(u)} |\n" for u in updates)
     (out / f"{name}.json").write_text(json.dumps(report, indent=1))
     (out / f"{name}.md").write_text(text)
     plot(rows, out / f"{name}.png")

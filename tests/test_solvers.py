@@ -56,7 +56,7 @@ def test_update_warm_starts_and_matches_a_fresh_solve():
     more = varcolor.Cues(stroke, np.where(stroke[..., None], (25.0, -10.0), 0.0))
     cz = varcolor.Colorizer(gray, solver="amg")
     cold = cz.solve(first)
-    warm = cz.update(more)
+    warm = cz.update(more, local=False)  # the global re-solve, warm-started
     fresh = varcolor.colorize(gray, first.merged(more), solver="direct")
     assert np.abs(warm.ab - fresh.ab).max() <= MAX_AB
     assert warm.info["iterations"] < cold.info["iterations"]

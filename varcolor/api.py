@@ -14,6 +14,7 @@ from .energies import bilaplacian_gtv, levin
 from .errors import InputError
 from .gamut import GlobalHints
 from .solvers import TOL, choose_solver, make_solver
+from .solvers.window import local_correction
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 
@@ -180,17 +181,55 @@ class Colorizer:
         self.cues: Cues | None = None
         self._solver = None
         self._chroma: np.ndarray | None = None
+        self._last: Result | None = None
 
     def solve(self, cues: Cues, x0: np.ndarray | None = None) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers."""
         self._solver = None
         return self._run(cues, x0)
 
-    def update(self, more_cues: Cues) -> Result:
-        """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve,
-        starting from the last solution."""
+    def update(self, more_cues: Cues, local: bool = True) -> Result:
+        """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve.
+
+        With ``local``, Levin's methods without a prior re-solve only a window around the new
+        cues if the change they cause dies out within a tenth of the image
+        (:mod:`varcolor.solvers.window`; ``info["window"]`` gives its top, left, height and
+        width). Otherwise the whole image is re-solved, starting from the last solution.
+        """
+        start = time.perf_counter()
+        if not isinstance(more_cues, Cues):
+            raise InputError(f"cues must be a varcolor.Cues, not {type(more_cues).__name__}")
         cues = more_cues if self.cues is None else self.cues.merged(more_cues)
+        if local and self._chroma is not None and self.network is None and self.method in ("levin", "levin-symmetric"):
+            result = self._update_locally(cues, more_cues, start)
+            if result is not None:
+                return result
         return self._run(cues, self._chroma)
+
+    def _update_locally(self, cues: Cues, more_cues: Cues, start: float) -> Result | None:
+        changed = more_cues.mask
+        if cues.shape != self.guide.shape or not changed.any():
+            return None
+        targets = more_cues.ab[changed] if self.space == "lab" else _cue_iq(more_cues, self.lightness)[changed]
+
+        def system(window, fixed, values):
+            if self.method == "levin":
+                return levin.exact_operator(self.guide[window], fixed), levin.exact_rhs(fixed, values)
+            return levin.symmetric_system(self.guide[window], fixed, values)
+
+        found = local_correction(system, self.guide.shape, cues.mask, changed, targets - self._chroma[changed])
+        if found is None:
+            return None
+        window, delta, margin = found
+        chroma = self._chroma.copy()
+        chroma[window] += delta
+        chroma[changed] = targets  # exactly the cue values, not the solve's rounding of them
+        self.cues = cues
+        info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count,
+                "solver": "direct", "iterations": 0, "residual": 0.0,
+                "window": [int(window[0].start), int(window[1].start), int(window[0].stop - window[0].start),
+                           int(window[1].stop - window[1].start)], "margin": margin}
+        return self._finish(chroma, info, start, window)
 
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
         start = time.perf_counter()
@@ -242,15 +281,27 @@ class Colorizer:
         if prior is not None:
             info.update(prior=self.prior or "ideepcolor", prior_weight=self.prior_weight, confidence=self.confidence,
                         prior_mode=self.prior_mode)
-        self._chroma = chroma
-        if self.space == "lab":
-            rgb = lab_to_rgb(np.concatenate([self.lightness[..., None], chroma], axis=2), gamut=self.gamut)
-            ab = chroma
+        return self._finish(chroma, info, start)
+
+    def _finish(self, chroma: np.ndarray, info: dict, start: float, window=None) -> Result:
+        """The result for ``chroma``; with ``window``, only that part of the last one changed."""
+        if window is None:
+            rgb, ab = self._colours(chroma, (slice(None), slice(None)))
         else:
-            rgb = yiq_to_rgb(np.concatenate([self.guide[..., None], chroma], axis=2))
-            ab = rgb_to_lab(rgb)[..., 1:]
+            rgb, ab = self._last.rgb.copy(), self._last.ab.copy()
+            rgb[window], ab[window] = self._colours(chroma, window)
+        self._chroma = chroma
         info["seconds"] = time.perf_counter() - start
-        return Result(rgb=rgb, ab=ab, info=info)
+        self._last = Result(rgb=rgb, ab=ab, info=info)
+        return self._last
+
+    def _colours(self, chroma: np.ndarray, window) -> tuple[np.ndarray, np.ndarray]:
+        """RGB and Lab chroma of ``chroma`` on ``window``."""
+        if self.space == "lab":
+            lab = np.concatenate([self.lightness[window][..., None], chroma[window]], axis=2)
+            return lab_to_rgb(lab, gamut=self.gamut), chroma[window]
+        rgb = yiq_to_rgb(np.concatenate([self.guide[window][..., None], chroma[window]], axis=2))
+        return rgb, rgb_to_lab(rgb)[..., 1:]
 
 
 def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",

@@ -1,0 +1,80 @@
+"""Colorizer.update's windowed re-solve against fresh global solves."""
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor.color import same_lightness_gray
+from varcolor.cues import sample_random
+
+from .conftest import photo
+
+MAX_AB = 0.05  # the exactness bound of the solvers (issue 3)
+
+
+def stroke(shape, rows, columns, ab):
+    mask = np.zeros(shape, bool)
+    mask[rows, columns] = True
+    return varcolor.Cues(mask, np.where(mask[..., None], ab, 0.0))
+
+
+def strokes(shape):
+    """A short stroke in the middle, then one at the image's corner (its window meets the border)."""
+    return (stroke(shape, shape[0] // 2, slice(shape[1] // 3, shape[1] // 3 + 16), (35.0, -25.0)),
+            stroke(shape, slice(1, 4), 1, (-20.0, 40.0)))
+
+
+@pytest.mark.parametrize("method,space", [("levin", "lab"), ("levin-symmetric", "lab"), ("levin", "yiq")])
+def test_update_in_a_window_matches_a_fresh_global_solve(method, space):
+    rgb = photo("astronaut", (384, 448))
+    gray = same_lightness_gray(rgb)
+    dense = sample_random(rgb, int(0.08 * gray.size), rng=5)
+    cz = varcolor.Colorizer(gray, method=method, space=space)
+    after = cz.solve(dense)
+    cues = dense
+    for more in strokes(gray.shape):
+        before, after = after, cz.update(more)
+        cues = cues.merged(more)
+        fresh = varcolor.colorize(gray, cues, method=method, space=space, solver="direct")
+        top, left, height, width = after.info["window"]
+        assert height * width <= 0.1 * gray.size
+        assert np.abs(after.ab - fresh.ab).max() <= MAX_AB
+        assert np.abs(after.rgb - fresh.rgb).max() <= 1e-3
+        # Outside the window nothing moved; inside, the stroke's change was large.
+        outside = np.ones(gray.shape, bool)
+        outside[top: top + height, left: left + width] = False
+        assert np.array_equal(after.ab[outside], before.ab[outside])
+        assert np.abs(after.ab - before.ab).max() > 20
+    assert top == left == 0 and cz.cues.count == cues.count
+
+
+def test_sparse_cues_fall_back_to_the_global_solve():
+    rgb = photo("astronaut", (160, 192))
+    gray = same_lightness_gray(rgb)
+    sparse = sample_random(rgb, 12, rng=6)
+    cz = varcolor.Colorizer(gray)
+    cz.solve(sparse)
+    more = strokes(gray.shape)[0]
+    after = cz.update(more)
+    fresh = varcolor.colorize(gray, sparse.merged(more), solver="direct")
+    assert "window" not in after.info
+    assert np.abs(after.ab - fresh.ab).max() <= MAX_AB
+
+
+def test_successive_windowed_updates_stay_exact():
+    rgb = photo("coffee", (320, 384))
+    gray = same_lightness_gray(rgb)
+    cues = sample_random(rgb, int(0.08 * gray.size), rng=7)
+    cz = varcolor.Colorizer(gray, method="levin-symmetric")
+    cz.solve(cues)
+    rng = np.random.default_rng(8)
+    for _ in range(3):
+        mask = np.zeros(gray.shape, bool)
+        i, j = rng.integers(20, 300), rng.integers(20, 360)
+        mask[i: i + 2, j: j + 10] = True
+        more = varcolor.Cues(mask, np.where(mask[..., None], rng.uniform(-40, 40, 2), 0.0))
+        cues = cues.merged(more)
+        result = cz.update(more)
+        assert "window" in result.info
+    fresh = varcolor.colorize(gray, cues, method="levin-symmetric", solver="direct")
+    assert np.abs(result.ab - fresh.ab).max() <= MAX_AB

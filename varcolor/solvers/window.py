@@ -1,0 +1,117 @@
+"""Re-solving a linear colorization after a stroke in a window around the stroke only.
+
+New cues at some pixels change the solution by ``δ``, which solves the same system with the
+right-hand side 0 on every unmarked pixel and ``δ = new value − old solution`` under the new cues
+(0 under the old ones). Both of Levin's systems are M-matrices with zero row sums, so ``δ`` obeys
+a maximum principle and, where cues are dense, dies out fast away from the stroke (1 MP Kodak
+photo, 1 % random cues, a 40-pixel stroke: the largest change is 74 ab units at the stroke, 3.8
+at 32 px from it, 0.05 at 64 px, 3e-5 at 128 px). So ``δ`` is solved on windows around the stroke
+with ``δ = 0`` held on their border, each wider than the last, until two successive windows agree;
+where cues are sparse the change reaches far and the caller solves globally instead.
+
+Why agreement: the truncation error of a window falls fast with its margin, so the difference
+between two successive windows is about the error of the smaller one, and the larger one's is a
+fraction of that. Measured at 0.25 MP (Kodak photo, four cue patterns, both systems, margins
+16 → 122 px growing by 1.5): the larger window's largest error against a global direct solve was
+at most 0.5× the difference, and usually under 0.05× of it. A stopping estimate from the decay
+profile alone (``a(m/2)² / a(m/4)``) was also tried: it undershot the error 25× on grid cues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .direct import DirectSolver
+
+__all__ = ["local_correction"]
+
+# Pixels held at δ = 0 along each window side that is not the image's own border: two, so the
+# first free pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
+_BORDER = 2
+
+
+def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray, changed: np.ndarray,
+                     change: np.ndarray, tol: float = 0.02, first_margin: int = 16, growth: float = 1.5,
+                     max_fraction: float = 0.1) -> tuple[tuple[slice, slice], np.ndarray, int] | None:
+    """The change ``δ`` caused by new cues, solved in a window around them.
+
+    Parameters
+    ----------
+    system : callable
+        ``system(window, fixed, values) → (GridOperator, rhs)``: the method's system on the pixels
+        ``window`` (a pair of slices) with the pixels ``fixed`` (window-sized bool array) held at
+        ``values`` (``h×w×C``).
+    shape : (int, int)
+        The image's height and width.
+    held : bool ndarray, ``H×W``
+        Every cue pixel, old and new (``δ`` is fixed there).
+    changed : bool ndarray, ``H×W``
+        The pixels whose cue is new or has a new value (at least one).
+    change : ndarray, ``N×C``
+        ``δ`` at the ``changed`` pixels in raster order (new cue value − old solution).
+    tol : float
+        Largest difference (chroma units) between two successive windows' ``δ`` for the larger
+        one to be accepted. The default keeps the error 10× or more under 0.05 ab in the
+        measurements above.
+    first_margin, growth : int, float
+        The first window extends ``first_margin`` pixels around the changed pixels' bounding box;
+        each further try multiplies the margin by ``growth``.
+    max_fraction : float
+        Give up (return None) once the window would exceed this fraction of the image.
+
+    Returns
+    -------
+    (window, delta, margin) or None
+        ``delta`` (``h×w×C``) is to be added to the old solution on ``window``. None when no window
+        small enough holds the change: solve globally.
+
+    Examples
+    --------
+    A strip with a column of cues every 4 pixels: a new value in one column changes only the two
+    gaps beside it (linearly: the strip is flat gray).
+
+    >>> import numpy as np
+    >>> from varcolor.energies.levin import exact_operator, exact_rhs
+    >>> gray = np.full((2, 41), 0.5)
+    >>> held = np.zeros((2, 41), bool); held[:, ::4] = True
+    >>> changed = np.zeros((2, 41), bool); changed[:, 20] = True
+    >>> change = np.full((2, 1), 8.0)
+    >>> system = lambda w, fixed, values: (exact_operator(gray[w], fixed), exact_rhs(fixed, values))
+    >>> window, delta, margin = local_correction(system, gray.shape, held, changed, change, max_fraction=1.0)
+    >>> full = np.zeros((2, 41, 1)); full[window] = delta
+    >>> full[0, 15:26, 0].round(6).tolist()
+    [0.0, 0.0, 2.0, 4.0, 6.0, 8.0, 6.0, 4.0, 2.0, 0.0, 0.0]
+    """
+    height, width = shape
+    rows, columns = np.nonzero(changed)
+    box = (rows.min(), rows.max(), columns.min(), columns.max())
+    margin, previous = first_margin, None
+    while True:
+        top, bottom = max(box[0] - margin, 0), min(box[1] + margin + 1, height)
+        left, right = max(box[2] - margin, 0), min(box[3] + margin + 1, width)
+        if (bottom - top) * (right - left) > max_fraction * height * width:
+            return None
+        window = (slice(top, bottom), slice(left, right))
+        border = np.zeros((bottom - top, right - left), bool)
+        border[:_BORDER] |= top > 0
+        border[-_BORDER:] |= bottom < height
+        border[:, :_BORDER] |= left > 0
+        border[:, -_BORDER:] |= right < width
+        fixed = held[window] | border
+        values = np.zeros(border.shape + change.shape[-1:])
+        values[changed[window]] = change
+        operator, rhs = system(window, fixed, values)
+        delta, _ = DirectSolver(operator).solve(rhs)
+        if not border.any():
+            return window, delta, margin
+        if previous is not None:
+            inner = (slice(previous[0].start - top, previous[0].stop - top),
+                     slice(previous[1].start - left, previous[1].stop - left))
+            difference = delta.copy()
+            difference[inner] -= previous_delta
+            if np.abs(difference).max(initial=0.0) <= tol:
+                return window, delta, margin
+        previous, previous_delta = window, delta
+        margin = int(np.ceil(margin * growth))
