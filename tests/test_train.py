@@ -132,6 +132,30 @@ def test_cli_train(tmp_path, photos, capsys):
     assert main(["train", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x"), "-q"]) == 2
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is visible")
+def test_cuda_training_without_a_gpu_is_a_one_line_error(tmp_path, photos, capsys):
+    from varcolor.cli import main
+
+    with pytest.raises(InputError, match="no CUDA GPU"):
+        train(tiny(photos, device="cuda"), tmp_path / "run.pt", progress=False)
+    arguments = ["train", str(photos), "-o", str(tmp_path / "run"), "--device", "cuda", "-q"]
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert "no CUDA GPU" in error and error.count("\n") == 1 and "Traceback" not in error
+    assert not (tmp_path / "run.pt").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_a_gpu_matches_the_cpu(tmp_path, photos):
+    # Same initial weights and batches: the first step's losses agree (to TF32 rounding).
+    train(tiny(photos), tmp_path / "cpu.pt", progress=False)
+    train(tiny(photos, device="cuda"), tmp_path / "gpu.pt", progress=False)
+    cpu, gpu = (torch.load(tmp_path / name, weights_only=True)["history"] for name in ("cpu.pt", "gpu.pt"))
+    for key in ("l1", "ce"):
+        assert abs(cpu[0][key] - gpu[0][key]) <= 1e-2 * abs(cpu[0][key]), key
+    assert all(np.isfinite(r["l1"]) for r in gpu)
+
+
 @pytest.mark.skipif(not (MODELS_DIR / DEFAULT_WEIGHTS).is_file(), reason="the shipped model is not in models/")
 def test_the_shipped_model_is_the_default_prior():
     net = load(DEFAULT_WEIGHTS)

@@ -584,7 +584,7 @@ def _cmd_train(args) -> int:
     config = TrainingConfig(data=args.data, validation=args.validation, width=args.width, crop=args.crop,
                             batch=args.batch, steps=args.steps, lr=args.lr, class_weight=args.class_weight,
                             seed=args.seed, threads=args.threads, global_hints=args.global_hints,
-                            init=args.init)
+                            init=args.init, device=args.device)
     if args.init and not Path(args.init).is_file():
         raise InputError(f"{args.init}: no such weights file")
     output = Path(args.output)
@@ -716,6 +716,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--class-weight", type=float, default=1.0, help="weight of the class loss; 0 turns it off (default: %(default)s)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all)")
+    t.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where the network trains; cuda needs a CUDA build of PyTorch (default: %(default)s)")
     t.add_argument("--global-hints", action="store_true",
                    help="add the global-hints branch (ab histogram + saturation, the `global` IR method's hints)")
     t.add_argument("--init", metavar="WEIGHTS", help="start from this model's weights (same width; a missing "

@@ -28,11 +28,13 @@ def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
     confidence : ndarray, ``H×W`` in [0, 1]
     """
     gray = to_gray(gray)
-    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size)
+    device = next(net.parameters()).device  # the inputs go where the network is (CPU or GPU)
+    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size).to(device)
     with torch.no_grad():
-        logits, ab = net.eval()(x, global_input(global_hints) if net.global_hints else None)
+        extra = global_input(global_hints).to(device) if net.global_hints else None
+        logits, ab = net.eval()(x, extra)
         probabilities = torch.softmax(logits[0].double(), dim=0)
         entropy = -(probabilities * torch.log(probabilities.clamp_min(1e-12))).sum(dim=0)
-    confidence = np.clip(1.0 - entropy.numpy() / np.log(CLASSES), 0.0, 1.0)
-    ab = np.moveaxis(ab[0].double().numpy(), 0, -1)
+    confidence = np.clip(1.0 - entropy.cpu().numpy() / np.log(CLASSES), 0.0, 1.0)
+    ab = np.moveaxis(ab[0].double().cpu().numpy(), 0, -1)
     return (resize(ab, gray.shape + (2,), order=1), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0))

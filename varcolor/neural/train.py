@@ -68,6 +68,7 @@ class TrainingConfig:
     global_hints: bool = False
     global_given: float = 0.5
     init: str | None = None
+    device: str = "cpu"  # or "cuda" (a CUDA build of PyTorch and a GPU); batches are made on the CPU
 
 
 @dataclass
@@ -218,6 +219,16 @@ class ValidationSet:
         return float(np.mean(scores))
 
 
+def training_device(name: str) -> torch.device:
+    """The torch device of ``name`` ("cpu" or "cuda"); a one-line error when CUDA is not usable."""
+    if name not in ("cpu", "cuda"):
+        raise InputError(f"unknown device {name!r}; available: cpu, cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device 'cuda': this PyTorch ({torch.__version__}) sees no CUDA GPU; "
+                         "install a CUDA build of PyTorch on a machine with one, or train on the CPU")
+    return torch.device(name)
+
+
 def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
           stop_at: int | None = None) -> SIGGRAPH17:
     """Train (or resume from ``checkpoint`` when it exists) and return the network in eval mode.
@@ -238,11 +249,13 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
     """
     if config.threads:
         torch.set_num_threads(config.threads)
+    device = training_device(config.device)
     checkpoint = Path(checkpoint)
     torch.manual_seed(config.seed)
     net = SIGGRAPH17(width=config.width, global_hints=config.global_hints)
     if config.init and not checkpoint.is_file():
         _initialise(net, config.init)
+    net.to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, betas=(0.9, 0.99))
     start, history = 0, []
     if checkpoint.is_file():
@@ -271,7 +284,8 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         net.train()
-        inputs, targets, global_inputs = make_batch(photos, config, generator)
+        inputs, targets, global_inputs = (None if t is None else t.to(device, non_blocking=True)
+                                          for t in make_batch(photos, config, generator))
         regression, classification = loss_terms(net, inputs, targets, global_inputs)
         loss = regression + config.class_weight * classification
         optimizer.zero_grad(set_to_none=True)
