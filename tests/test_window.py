@@ -38,6 +38,7 @@ def test_update_in_a_window_matches_a_fresh_global_solve(method, space):
         fresh = varcolor.colorize(gray, cues, method=method, space=space, solver="direct")
         top, left, height, width = after.info["window"]
         assert height * width <= 0.1 * gray.size
+        assert after.info["window_agreement"] <= 0.02 and after.info["residual"] is None
         assert np.abs(after.ab - fresh.ab).max() <= MAX_AB
         assert np.abs(after.rgb - fresh.rgb).max() <= 1e-3
         # Outside the window nothing moved; inside, the stroke's change was large.

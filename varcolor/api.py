@@ -182,6 +182,7 @@ class Colorizer:
         self._solver = None
         self._chroma: np.ndarray | None = None
         self._last: Result | None = None
+        self._margin = 16  # where the next windowed update starts (its last accepted margin, less a step)
 
     def solve(self, cues: Cues, x0: np.ndarray | None = None) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers."""
@@ -194,7 +195,9 @@ class Colorizer:
         With ``local``, Levin's methods without a prior re-solve only a window around the new
         cues if the change they cause dies out within a tenth of the image
         (:mod:`varcolor.solvers.window`; ``info["window"]`` gives its top, left, height and
-        width). Otherwise the whole image is re-solved, starting from the last solution.
+        width, ``info["window_agreement"]`` how far it was from the previous, smaller window's
+        answer, in chroma units; ``info["residual"]`` is None). Otherwise the whole image is
+        re-solved, starting from the last solution.
         """
         start = time.perf_counter()
         if not isinstance(more_cues, Cues):
@@ -217,18 +220,23 @@ class Colorizer:
                 return levin.exact_operator(self.guide[window], fixed), levin.exact_rhs(fixed, values)
             return levin.symmetric_system(self.guide[window], fixed, values)
 
-        found = local_correction(system, self.guide.shape, cues.mask, changed, targets - self._chroma[changed])
+        found = local_correction(system, self.guide.shape, cues.mask, changed, targets - self._chroma[changed],
+                                 first_margin=self._margin)
         if found is None:
+            self._margin = 16
             return None
-        window, delta, margin = found
+        window = found.window
+        self._margin = max(16, int(found.margin / 1.5))
         chroma = self._chroma.copy()
-        chroma[window] += delta
+        chroma[window] += found.delta
         chroma[changed] = targets  # exactly the cue values, not the solve's rounding of them
         self.cues = cues
+        # No global residual: the window's is the direct solve's; its accuracy is the agreement.
         info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count,
-                "solver": "direct", "iterations": 0, "residual": 0.0,
+                "solver": "direct", "iterations": 0, "residual": None,
                 "window": [int(window[0].start), int(window[1].start), int(window[0].stop - window[0].start),
-                           int(window[1].stop - window[1].start)], "margin": margin}
+                           int(window[1].stop - window[1].start)], "margin": found.margin,
+                "window_agreement": found.agreement}
         return self._finish(chroma, info, start, window)
 
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:

@@ -42,7 +42,7 @@ from ..solvers.stencil import GridOperator, graph_laplacian
 
 __all__ = ["Parameters", "solve", "energy", "gradient_operator", "edge_operator"]
 
-# Iterations at which the ADMM penalty may be rebalanced (each change rebuilds the u-step multigrid).
+# Iterations at which the ADMM penalty may be rebalanced.
 _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
 # Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3). On a 128×192 Kodak crop with
 # 50 cues: 220 iterations without, 197 / 183 / 209 with 1.5 / 1.6 / 1.8, same energy to 5e-5.
@@ -332,18 +332,31 @@ def _grid(device: str):
     return _NumbaGrid() if device == "cpu" else _ArrayGrid(backend(device))
 
 
+def _nine_point(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> GridOperator:
+    """``ρ DᵀD + diag`` on the free pixels (rows of ``fixed`` are the identity's)."""
+    nothing = np.zeros(diagonal.shape + (1,))
+    operator, _ = graph_laplacian(np.full(diagonal.shape + (4,), rho), fixed, nothing, diagonal, nothing)
+    return operator
+
+
 class _UStep:
     """The u-step for penalty ``rho``: CG on the free pixels, preconditioned by a multigrid V-cycle
     of the system's 9-point part ``ρ DᵀD + diag``: the bilaplacian, weighted by a small λ, changes
     the spectrum by a factor of at most ``1 + 8λ/ρ`` (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues
     up to 8 and DᵀD ⪰ −Δ). ``diagonal``, ``fixed`` and ``known`` are on the host; the grid's device
-    holds copies."""
+    holds copies.
 
-    def __init__(self, grid, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray, known: np.ndarray):
+    Without a diagonal (hard cues, no prior) the 9-point part is ``ρ DᵀD``, and every multigrid
+    here is equivariant under scaling, so ``unit`` (the cycle of ``DᵀD``) divided by ρ serves every
+    penalty: no hierarchy is rebuilt when the ADMM rebalances ρ."""
+
+    def __init__(self, grid, lam: float, rho: float, diagonal: np.ndarray, fixed: np.ndarray, known: np.ndarray,
+                 unit=None):
         self.grid, self.lam, self.rho = grid, lam, rho
-        nothing = np.zeros(diagonal.shape + (1,))
-        nine_point, _ = graph_laplacian(np.full(diagonal.shape + (4,), rho), fixed, nothing, diagonal, nothing)
-        self.precondition = grid.preconditioner(nine_point, fixed)
+        if unit is None:
+            self.precondition = grid.preconditioner(_nine_point(rho, diagonal, fixed), fixed)
+        else:
+            self.precondition = lambda r: unit(r) / rho
         self.diagonal, self.fixed, self.known = grid.asarray(diagonal), grid.asarray(fixed), grid.asarray(known)
         # The fixed pixels' values (``known``, 0 elsewhere) never change: their pull on the free
         # pixels is computed once.
@@ -423,7 +436,8 @@ def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info):
     xp = grid.xp
     rho = params.rho
     known = np.where(fixed[..., None], u, 0.0)
-    step = _UStep(grid, params.lam, rho, diagonal, fixed, known)
+    unit = None if diagonal.any() else grid.preconditioner(_nine_point(1.0, diagonal, fixed), fixed)
+    step = _UStep(grid, params.lam, rho, diagonal, fixed, known, unit)
     u, weights, rhs_fixed = grid.asarray(u), grid.asarray(weights), grid.asarray(rhs_fixed)
     z = grid.differences(u)
     y = xp.zeros_like(z)
@@ -446,15 +460,15 @@ def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info):
             break
         # Inexact u-steps: an inner tolerance that follows the outer residuals.
         inner_tol = min(inner_tol, max(_INNER_TOL_FLOOR, 0.1 * min(info["primal_residual"], info["dual_residual"])))
-        # Residual balancing (Boyd et al. §3.4.1) at iterations 10, 20, 40, 80, …: each change of
-        # the penalty rebuilds the u-step's multigrid, so they become rarer as the iterate settles.
+        # Residual balancing (Boyd et al. §3.4.1) at iterations 10, 20, 40, 80, …: a change of the
+        # penalty may rebuild the u-step's multigrid, so they become rarer as the iterate settles.
         ratio = info["primal_residual"] / max(info["dual_residual"], 1e-300)
         if iteration in _BALANCE_AT and not 0.1 <= ratio <= 10:
             factor = 2.0 if info["primal_residual"] > info["dual_residual"] else 0.5
             rho *= factor
             y /= factor
             divergence_y /= factor
-            step = _UStep(grid, params.lam, rho, diagonal, fixed, known)
+            step = _UStep(grid, params.lam, rho, diagonal, fixed, known, unit)
     else:
         warnings.warn(f"bilaplacian-gtv: ADMM stopped after {params.maxiter} iterations at relative residuals "
                       f"{info['primal_residual']:.1e} (primal), {info['dual_residual']:.1e} (dual)",

@@ -20,21 +20,35 @@ profile alone (``a(m/2)² / a(m/4)``) was also tried: it undershot the error 25�
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from .direct import DirectSolver
 
-__all__ = ["local_correction"]
+__all__ = ["LocalCorrection", "local_correction"]
 
 # Pixels held at δ = 0 along each window side that is not the image's own border: two, so the
 # first free pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
 _BORDER = 2
 
 
+@dataclass(frozen=True)
+class LocalCorrection:
+    """``delta`` (``h×w×C``), to be added to the old solution on ``window`` (a pair of slices);
+    ``margin``: the pixels the window extends around the changed pixels' bounding box;
+    ``agreement``: the largest difference from the previous, smaller window's ``delta`` (0 when
+    the window is the whole image)."""
+
+    window: tuple[slice, slice]
+    delta: np.ndarray
+    margin: int
+    agreement: float
+
+
 def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray, changed: np.ndarray,
                      change: np.ndarray, tol: float = 0.02, first_margin: int = 16, growth: float = 1.5,
-                     max_fraction: float = 0.1) -> tuple[tuple[slice, slice], np.ndarray, int] | None:
+                     max_fraction: float = 0.1) -> LocalCorrection | None:
     """The change ``δ`` caused by new cues, solved in a window around them.
 
     Parameters
@@ -63,9 +77,8 @@ def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray,
 
     Returns
     -------
-    (window, delta, margin) or None
-        ``delta`` (``h×w×C``) is to be added to the old solution on ``window``. None when no window
-        small enough holds the change: solve globally.
+    LocalCorrection or None
+        None when no window small enough holds the change: solve globally.
 
     Examples
     --------
@@ -79,8 +92,8 @@ def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray,
     >>> changed = np.zeros((2, 41), bool); changed[:, 20] = True
     >>> change = np.full((2, 1), 8.0)
     >>> system = lambda w, fixed, values: (exact_operator(gray[w], fixed), exact_rhs(fixed, values))
-    >>> window, delta, margin = local_correction(system, gray.shape, held, changed, change, max_fraction=1.0)
-    >>> full = np.zeros((2, 41, 1)); full[window] = delta
+    >>> found = local_correction(system, gray.shape, held, changed, change, max_fraction=1.0)
+    >>> full = np.zeros((2, 41, 1)); full[found.window] = found.delta
     >>> full[0, 15:26, 0].round(6).tolist()
     [0.0, 0.0, 2.0, 4.0, 6.0, 8.0, 6.0, 4.0, 2.0, 0.0, 0.0]
     """
@@ -105,13 +118,14 @@ def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray,
         operator, rhs = system(window, fixed, values)
         delta, _ = DirectSolver(operator).solve(rhs)
         if not border.any():
-            return window, delta, margin
+            return LocalCorrection(window, delta, margin, 0.0)
         if previous is not None:
             inner = (slice(previous[0].start - top, previous[0].stop - top),
                      slice(previous[1].start - left, previous[1].stop - left))
             difference = delta.copy()
             difference[inner] -= previous_delta
-            if np.abs(difference).max(initial=0.0) <= tol:
-                return window, delta, margin
+            agreement = float(np.abs(difference).max(initial=0.0))
+            if agreement <= tol:
+                return LocalCorrection(window, delta, margin, agreement)
         previous, previous_delta = window, delta
         margin = int(np.ceil(margin * growth))
