@@ -192,12 +192,16 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
     runs = []
     for _ in range(repeats):
         cz = varcolor.Colorizer(gray, method=method, solver=solver, device=device)
-        runs.append((cz.solve(cues).info, cz.update(more).info))
+        runs.append((cz.solve(cues).info, cz.update(more)))
+    fresh = varcolor.colorize(gray, cues.merged(more), method=method, solver="direct")
+    error = float(np.abs(runs[-1][1].ab - fresh.ab).max())
+    runs = [(first, result.info) for first, result in runs]
     first, update = (sorted(info["seconds"] for info in column) for column in zip(*runs))
-    return {"megapixels": megapixels, "pattern": pattern, "method": method, "solver": solver, "device": device, "first_seconds": float(np.median(first)),
-            "update_seconds": float(np.median(update)), "first_range": [first[0], first[-1]],
-            "update_range": [update[0], update[-1]], "first_iterations": runs[0][0]["iterations"],
-            "update_iterations": runs[0][1]["iterations"], "update_window": runs[0][1].get("window")}
+    return {"megapixels": megapixels, "pattern": pattern, "method": method, "solver": solver, "device": device,
+            "first_seconds": float(np.median(first)), "update_seconds": float(np.median(update)),
+            "first_range": [first[0], first[-1]], "update_range": [update[0], update[-1]],
+            "first_iterations": runs[0][0]["iterations"], "update_iterations": runs[0][1]["iterations"],
+            "update_window": runs[0][1].get("window"), "update_max_error": error}
 
 
 def table(rows: list[dict], sizes, patterns) -> str:
@@ -330,13 +334,15 @@ def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name
     text = table(rows, sizes, patterns)
     if updates:
         text += ("\n| MP | pattern | method | solver | first solve (median, range) | update after one stroke | "
-                 "iterations (first → update) |\n|---|---|---|---|---|---|---|\n")
+                 "iterations (first → update) | update's max |Δab| vs a fresh direct solve |\n"
+                 "|---|---|---|---|---|---|---|---|\n")
         text += "".join(f"| {u['megapixels']:g} | {u.get('pattern', 'random1')} | {u.get('method', 'levin')} | "
                         f"{u.get('solver', 'amg')}"
                         f"{' (cuda)' if u.get('device') == 'cuda' else ''} | "
                         f"{u['first_seconds']:.2f} s{_range(u.get('first_range'))} | "
                         f"{u['update_seconds']:.2f} s{_range(u.get('update_range'))} | "
-                        f"{u['first_iterations']} → {_update_kind(u)} |\n" for u in updates)
+                        f"{u['first_iterations']} → {_update_kind(u)} | {u.get('update_max_error', float('nan')):.4f} |\n"
+                        for u in updates)
     (out / f"{name}.json").write_text(json.dumps(report, indent=1))
     (out / f"{name}.md").write_text(text)
     plot(rows, out / f"{name}.png")
