@@ -11,8 +11,8 @@ norm per edge).
 
 Solved by over-relaxed ADMM on the edge differences z = D u: the u-step is one SPD system with a
 constant matrix (per penalty), solved inexactly by conjugate gradients warm-started from the last
-u and preconditioned by a multigrid V-cycle built once per penalty; the z-step is a group
-soft-threshold. Stops on the primal and dual residuals (Boyd et al. 2011, §3.3).
+u and preconditioned by a multigrid V-cycle (built once, or once per penalty when the system has
+a diagonal term); the z-step is a group soft-threshold. Stops on the primal and dual residuals (Boyd et al. 2011, §3.3).
 
 One ADMM loop, two sets of grid kernels: on the CPU, numba kernels and the grid multigrid
 (:mod:`varcolor.solvers.multigrid`); on a GPU (``device="cuda"``), the same operations as array
@@ -100,6 +100,13 @@ def gradient_operator(shape: tuple[int, int]) -> sp.csr_matrix:
     return sp.vstack(blocks).tocsr()
 
 
+def _edge_slices(height: int, width: int):
+    """(direction, pixels r, their neighbours s) for the four edge directions, as pairs of slices."""
+    for e, (dy, dx) in enumerate(EDGE_OFFSETS):
+        columns = slice(max(0, -dx), width - max(0, dx))
+        yield e, (slice(0, height - dy), columns), (slice(dy, height), slice(columns.start + dx, columns.stop + dx))
+
+
 def edge_operator(guide: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
     """(D, w): D maps u to u_s − u_r on every 8-neighbour edge, w this energy's luminance weight of
     each edge (the sparse form of its :func:`varcolor.affinity.edge_weights`, grouped by direction)."""
@@ -108,11 +115,9 @@ def edge_operator(guide: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
     height, width = index.shape
     rows, cols, values, kept = [], [], [], []
     count = 0
-    for e, (dy, dx) in enumerate(EDGE_OFFSETS):
-        xs = slice(max(0, -dx), width - max(0, dx))
-        r = index[: height - dy, xs].ravel()
-        s = index[dy:, xs.start + dx: xs.stop + dx].ravel()
-        kept.append(weights[: height - dy, xs, e].ravel())
+    for e, first, second in _edge_slices(height, width):
+        r, s = index[first].ravel(), index[second].ravel()
+        kept.append(weights[first + (e,)].ravel())
         edge = np.arange(count, count + len(r))
         rows += [edge, edge]
         cols += [r, s]
@@ -272,22 +277,15 @@ class _ArrayGrid:
     def asarray(self, array: np.ndarray):
         return self.backend.asarray(array)
 
-    @staticmethod
-    def _edges(height: int, width: int):
-        """(direction, pixels r, their neighbours s) for the four edge directions, as slices."""
-        for e, (dy, dx) in enumerate(EDGE_OFFSETS):
-            columns = slice(max(0, -dx), width - max(0, dx))
-            yield e, (slice(0, height - dy), columns), (slice(dy, height), slice(columns.start + dx, columns.stop + dx))
-
     def differences(self, u):
         out = self.xp.zeros(u.shape[:2] + (4,) + u.shape[2:])
-        for e, r, s in self._edges(*u.shape[:2]):
+        for e, r, s in _edge_slices(*u.shape[:2]):
             out[r + (e,)] = u[s] - u[r]
         return out
 
     def divergence(self, z):
         out = -z.sum(axis=2)
-        for e, r, s in self._edges(*z.shape[:2]):
+        for e, r, s in _edge_slices(*z.shape[:2]):
             out[s] += z[r + (e,)]
         return out
 
@@ -315,7 +313,7 @@ class _ArrayGrid:
 
     def u_operator(self, x, lam, rho, diagonal, fixed):
         edges = self.xp.zeros_like(x)  # DᵀD x with unit weights
-        for _, r, s in self._edges(*x.shape[:2]):
+        for _, r, s in _edge_slices(*x.shape[:2]):
             step = x[s] - x[r]
             edges[r] -= step
             edges[s] += step
