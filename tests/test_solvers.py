@@ -164,7 +164,7 @@ def test_direct_solver_falls_back_to_double_precision_when_refinement_stalls(mon
 def test_nested_dissection_orders_every_pixel_and_solves_like_spsolve(shape):
     from scipy.sparse.linalg import spsolve
 
-    from varcolor.solvers.direct import nested_dissection
+    from varcolor.solvers.multifrontal import nested_dissection
 
     order = nested_dissection(shape, leaf=8)
     assert np.array_equal(np.sort(order), np.arange(shape[0] * shape[1]))
@@ -180,11 +180,14 @@ def test_nested_dissection_orders_every_pixel_and_solves_like_spsolve(shape):
 
 
 def test_nested_dissection_cuts_through_pixels_that_are_not_unknowns():
-    from varcolor.solvers.direct import nested_dissection
+    from varcolor.solvers.multifrontal import nested_dissection
 
     free = np.ones((8, 12), bool)
     free[:, 5] = False  # a column of cue pixels, one off the middle
     order = nested_dissection(free.shape, leaf=8, free=free)
-    assert np.array_equal(np.sort(order), np.arange(free.size))
-    assert order[-8:].tolist() == [i * 12 + 5 for i in range(8)]  # the top separator, eliminated last
-    assert order[-8:].tolist() != nested_dissection(free.shape, leaf=8)[-8:].tolist()
+    assert np.array_equal(np.sort(order), np.flatnonzero(free))  # every unknown once, nothing else
+    columns = np.arange(free.size).reshape(free.shape) % 12
+    # The first half eliminated is left of the cue column (a separator with nothing to eliminate);
+    # without cues the middle column (6) splits the block.
+    assert set(columns.ravel()[order[:40]]) == {0, 1, 2, 3, 4}
+    assert set(columns.ravel()[nested_dissection(free.shape, leaf=8)[:48]]) == {0, 1, 2, 3, 4, 5}

@@ -1,0 +1,86 @@
+"""The multifrontal LU against SciPy's sparse solve, and the nested-dissection tree's invariants."""
+
+import numpy as np
+import pytest
+from scipy.sparse.linalg import spsolve
+
+from varcolor.energies.levin import exact_operator, symmetric_system
+from varcolor.errors import InputError
+from varcolor.solvers import DirectSolver
+from varcolor.solvers.direct import _diagonal_only_rows
+from varcolor.solvers.multifrontal import Dissection, MultifrontalLU
+from varcolor.solvers.stencil import GridOperator
+
+
+def _problem(shape, density, seed, symmetric=False):
+    rng = np.random.default_rng(seed)
+    mask = rng.random(shape) < density
+    mask.flat[0] = True
+    guide = rng.random(shape)
+    operator = (symmetric_system(guide, mask, np.zeros(shape + (1,)))[0] if symmetric
+                else exact_operator(guide, mask))
+    free = ~_diagonal_only_rows(operator.stencil).reshape(shape)
+    return operator, free, rng.normal(0, 30, (shape[0] * shape[1], 2))
+
+
+def _reference(operator, free, b, transpose):
+    matrix = operator.to_csr()
+    index = np.flatnonzero(free)
+    block = matrix[index][:, index]
+    return spsolve((block.T if transpose else block).tocsc(), b[index])
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (2, 9), (37, 5), (64, 65), (97, 128)])
+@pytest.mark.parametrize("density", [0.01, 0.3])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_solves_the_free_block_like_spsolve(shape, density, transpose):
+    operator, free, b = _problem(shape, density, seed=shape[0] * shape[1])
+    expected = _reference(operator, free, b, transpose)
+    for threads in (1, 2):
+        x = MultifrontalLU(operator.stencil, free, np.float64, threads=threads).solve(b, transpose)
+        np.testing.assert_allclose(x[free.ravel()], expected, rtol=1e-9, atol=1e-9)
+        np.testing.assert_array_equal(x[~free.ravel()], b[~free.ravel()])  # other rows untouched
+
+
+@pytest.mark.parametrize("leaf", [1, 5, 32, 500])
+def test_any_leaf_size_gives_the_same_solution(leaf):
+    operator, free, b = _problem((40, 33), 0.02, seed=3, symmetric=True)
+    x = MultifrontalLU(operator.stencil, free, np.float64, leaf=leaf).solve(b)
+    np.testing.assert_allclose(x[free.ravel()], _reference(operator, free, b, False), rtol=1e-9, atol=1e-9)
+
+
+def test_single_precision_factors_are_accurate_to_single_precision():
+    operator, free, b = _problem((80, 90), 0.01, seed=4)
+    x = MultifrontalLU(operator.stencil, free, np.float32).solve(b)
+    assert x.dtype == np.float32
+    expected = _reference(operator, free, b, False)
+    assert np.abs(x[free.ravel()] - expected).max() <= 1e-4 * np.abs(expected).max()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 50), (61, 47)])
+def test_every_unknown_is_eliminated_once_before_its_ring(shape):
+    rng = np.random.default_rng(5)
+    free = rng.random(shape) < 0.8
+    tree = Dissection(shape, free, leaf=6)
+    assert np.array_equal(np.sort(tree.e_pix), np.flatnonzero(free))
+    eliminated_at = np.full(free.size, -1)
+    for node in range(len(tree.e_ptr) - 1):
+        eliminated_at[tree.e_pix[tree.e_ptr[node]:tree.e_ptr[node + 1]]] = node
+    for node in range(len(tree.e_ptr) - 1):
+        ring = tree.r_pix[tree.r_ptr[node]:tree.r_ptr[node + 1]]
+        # Ring pixels are unknowns eliminated by an ancestor, which comes later in post-order.
+        assert free.ravel()[ring].all() and (eliminated_at[ring] > node).all()
+        for child in tree.children[node]:
+            if child >= 0:
+                assert child < node and tree.subtree_sizes[node] > tree.subtree_sizes[child]
+    assert tree.subtree_sizes[-1] == len(tree.e_ptr) - 1  # the root's subtree is everything
+
+
+def test_a_singular_block_is_reported():
+    stencil = np.zeros((4, 5, 9))  # no coupling and a zero diagonal: every pivot is 0
+    with pytest.raises(ZeroDivisionError):
+        MultifrontalLU(stencil, np.ones((4, 5), bool))
+    stencil[..., 4] = 1.0
+    stencil[1:3, 1:4, 4] = 0.0
+    with pytest.raises(InputError, match="singular"):
+        DirectSolver(GridOperator(stencil))
