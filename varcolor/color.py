@@ -7,6 +7,7 @@ image as its same-lightness gray and colorizing it back never changes its lumina
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from skimage import color as skcolor
 from skimage.color import colorconv as _cc
@@ -36,9 +37,11 @@ def _srgb_decode(v: np.ndarray) -> np.ndarray:
     return np.where(v > 0.04045, ((v + 0.055) / 1.055) ** 2.4, v / 12.92)
 
 
-def _srgb_encode(v: np.ndarray) -> np.ndarray:
-    v = np.clip(v, 0.0, None)
-    return np.where(v > 0.0031308, 1.055 * v ** (1 / 2.4) - 0.055, 12.92 * v)
+@numba.vectorize(["float64(float64)"], cache=True)
+def _srgb_encode(v):
+    """Linear to gamma-encoded sRGB, clipped to [0, 1]."""
+    v = max(v, 0.0)
+    return min(1.055 * v ** (1 / 2.4) - 0.055 if v > 0.0031308 else 12.92 * v, 1.0)
 
 
 def _check_rgb(rgb: np.ndarray, name: str = "rgb") -> np.ndarray:
@@ -77,37 +80,48 @@ def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
     >>> bool(abs(rgb_to_lab(rgb)[0, 0, 0] - 50.0) < 0.01)
     True
     """
-    lab = np.asarray(lab, dtype=np.float64)
+    lab = np.ascontiguousarray(lab, dtype=np.float64)
     if gamut not in ("chroma", "clip"):
         raise InputError(f"gamut must be 'chroma' or 'clip', not {gamut!r}")
-    linear = _lab_to_linear(lab)
-    if gamut == "clip":
-        return np.clip(_srgb_encode(linear), 0.0, 1.0)
-    outside = np.any((linear < 0.0) | (linear > 1.0), axis=-1)
-    if np.any(outside):
-        lab_out = lab[outside]
-        lo = np.zeros(len(lab_out))
-        hi = np.ones(len(lab_out))
-        for _ in range(30):  # bisection on the chroma scale; 2^-30 is far below one 16-bit step
-            mid = 0.5 * (lo + hi)
-            trial = np.concatenate([lab_out[:, :1], lab_out[:, 1:] * mid[:, None]], axis=1)
-            lin = _lab_to_linear(trial)
-            fits = np.all((lin >= 0.0) & (lin <= 1.0), axis=-1)
-            lo = np.where(fits, mid, lo)
-            hi = np.where(fits, hi, mid)
-        fitted = np.concatenate([lab_out[:, :1], lab_out[:, 1:] * lo[:, None]], axis=1)
-        linear = linear.copy()
-        linear[outside] = _lab_to_linear(fitted)
-    return np.clip(_srgb_encode(linear), 0.0, 1.0)
+    if lab.ndim < 1 or lab.shape[-1] != 3:
+        raise InputError(f"lab must have 3 channels on its last axis, got shape {lab.shape}")
+    out = np.empty(lab.shape)
+    _lab_to_srgb(lab.reshape(-1, 3), _WHITE, _RGB_FROM_XYZ, gamut == "chroma", out.reshape(-1, 3))
+    return out
 
 
-def _lab_to_linear(lab: np.ndarray) -> np.ndarray:
+@numba.njit(cache=True)
+def _lab_to_linear(lightness, a, b, white, matrix, out):
     # Same formulas as skimage.color.lab2xyz, but without its clipping of negative Z: the gamut
-    # test must see the true (possibly impossible) colour, not a clipped stand-in.
-    fy = (lab[..., 0] + 16.0) / 116.0
-    f = np.stack([fy + lab[..., 1] / 500.0, fy, fy - lab[..., 2] / 200.0], axis=-1)
-    xyz = np.where(f > 0.2068966, f**3, (f - 16.0 / 116.0) / 7.787) * _WHITE
-    return xyz @ _RGB_FROM_XYZ.T
+    # test must see the true (possibly impossible) colour, not a clipped stand-in. Returns
+    # whether the colour lies in the sRGB gamut.
+    fy = (lightness + 16.0) / 116.0
+    f = (fy + a / 500.0, fy, fy - b / 200.0)
+    xyz = np.empty(3)
+    for k in range(3):
+        xyz[k] = (f[k] ** 3 if f[k] > 0.2068966 else (f[k] - 16.0 / 116.0) / 7.787) * white[k]
+    inside = True
+    for k in range(3):
+        out[k] = matrix[k, 0] * xyz[0] + matrix[k, 1] * xyz[1] + matrix[k, 2] * xyz[2]
+        inside &= 0.0 <= out[k] <= 1.0
+    return inside
+
+
+@numba.njit(cache=True, parallel=True)
+def _lab_to_srgb(lab, white, matrix, shrink_chroma, out):
+    for p in numba.prange(len(lab)):
+        linear = np.empty(3)
+        if not _lab_to_linear(lab[p, 0], lab[p, 1], lab[p, 2], white, matrix, linear) and shrink_chroma:
+            low, high = 0.0, 1.0
+            for _ in range(30):  # bisection on the chroma scale; 2^-30 is far below one 16-bit step
+                middle = 0.5 * (low + high)
+                if _lab_to_linear(lab[p, 0], lab[p, 1] * middle, lab[p, 2] * middle, white, matrix, linear):
+                    low = middle
+                else:
+                    high = middle
+            _lab_to_linear(lab[p, 0], lab[p, 1] * low, lab[p, 2] * low, white, matrix, linear)
+        for k in range(3):
+            out[p, k] = _srgb_encode(linear[k])
 
 
 def lightness_of_gray(gray: np.ndarray) -> np.ndarray:
@@ -121,7 +135,7 @@ def gray_from_lightness(lightness: np.ndarray) -> np.ndarray:
     lightness = np.clip(np.asarray(lightness, dtype=np.float64), 0.0, 100.0)
     zeros = np.zeros_like(lightness)
     y = skcolor.lab2xyz(np.stack([lightness, zeros, zeros], axis=-1), illuminant="D65", channel_axis=-1)[..., 1]
-    return np.clip(_srgb_encode(y / _Y_OF_LINEAR_GRAY), 0.0, 1.0)
+    return _srgb_encode(y / _Y_OF_LINEAR_GRAY)
 
 
 def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
