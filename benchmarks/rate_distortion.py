@@ -22,8 +22,8 @@ import time
 import warnings
 from pathlib import Path
 
-# OpenBLAS's spinning threads compete with the numba kernels and the SuperLU solves for the two
-# cores; one BLAS thread is faster here (set before NumPy loads).
+# OpenBLAS's spinning threads compete with the numba kernels and the direct solver's two threads
+# for the two cores; one BLAS thread is faster here (set before NumPy loads).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402

@@ -36,8 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# OpenBLAS's spinning threads compete with the numba kernels and the SuperLU solves for the two
-# cores; one BLAS thread is faster here (set before NumPy loads).
+# OpenBLAS's spinning threads compete with the numba kernels and the direct solver's two threads
+# for the two cores; one BLAS thread is faster here (set before NumPy loads).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
@@ -51,7 +51,7 @@ OTHER_ENERGIES = ("levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
 INTERACTIVE = {"direct": ("levin", "direct"), "amg": ("levin", "amg"),
                "levin-symmetric": ("levin-symmetric", "multigrid"), "levin-symmetric-cg": ("levin-symmetric", "cg")}
 # Skip runs whose cost explodes (seconds, memory) above these sizes in megapixels.
-LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 4.0, "amg": 64.0, "levin-symmetric": 64.0,
+LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 16.0, "amg": 64.0, "levin-symmetric": 64.0,
           "levin-symmetric-cg": 16.0, "bilaplacian-gtv": 1.0}
 # Solvers with a CuPy path, and their size limits on a GPU.
 GPU_LIMITS = {"amg": 64.0, "levin-symmetric-cg": 64.0, "bilaplacian-gtv": 16.0}
@@ -251,6 +251,9 @@ def main(argv=None) -> int:
                         help="larger sizes run the first pattern only (megapixels; default %(default)s)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="cuda: the solvers with a GPU path run with CuPy, direct on the CPU as reference")
+    parser.add_argument("--updates", default=None,
+                        help="solvers whose Colorizer.update is timed at sizes up to 1 MP (comma-separated, or "
+                             "'none'; default: every measured one that has an interactive pair)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="speed", help="result file stem (default: %(default)s)")
@@ -261,7 +264,9 @@ def main(argv=None) -> int:
     sizes = [float(s) for s in args.sizes.split(",")]
     patterns = args.patterns.split(",")
     solvers = args.solvers.split(",")
-    unknown = sorted(set(solvers) - set(SOLVERS))
+    updated = [s for s in solvers if s in INTERACTIVE] if args.updates is None else \
+        [s for s in args.updates.split(",") if s != "none"]
+    unknown = sorted((set(solvers) | set(updated)) - set(SOLVERS))
     if unknown:
         print(f"speed: error: --solvers: unknown {', '.join(unknown)}; available: {', '.join(SOLVERS)}",
               file=sys.stderr)
@@ -310,7 +315,7 @@ def main(argv=None) -> int:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
     updates = [interactive(size, pattern, *INTERACTIVE[row], device=args.device if row in GPU_LIMITS else "cpu")
-               for row in INTERACTIVE if row in solvers for size in sizes if size <= 1.0
+               for row in INTERACTIVE if row in updated for size in sizes if size <= 1.0
                for pattern in (patterns if size <= args.all_patterns_up_to else patterns[:1])]
     print(save(out, rows, updates, sizes, patterns, args.name))
     return 0

@@ -27,14 +27,14 @@ SYMMETRIC_ONLY = ("multigrid", "cg")
 def estimate_bytes(solver: str, pixels: int) -> int:
     """Rough peak memory of a solve of ``pixels`` unknowns, two channels (fitted on photos).
 
-    LU fill grows faster than the image (single-precision factors: ≈ 1.0–1.5 GB at 1 MP, 5.9 GB at
-    4 MP, benchmarks/speed.py, with a margin here); AMG + GMRES(20) is
+    LU fill grows a little faster than the image (the multifrontal factors in single precision:
+    0.63 GB at 1 MP, 2.6 GB at 4 MP, benchmarks/speed.py; a third more here); AMG + GMRES(20) is
     linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases;
     so are the grid multigrid (operator, single-precision levels and six CG vectors) and ``cg``.
     """
     megapixels = pixels / 1e6
     if solver == "direct":
-        return int(1.6e9 * max(megapixels, 1e-3) ** 1.1)
+        return int(0.85e9 * max(megapixels, 1e-3) ** 1.1)
     if solver == "multigrid":
         return int(400 * pixels + 50e6)
     if solver == "cg":  # measured 0.43 GB at 1 MP and 1.77 GB at 4 MP (Ruge–Stüben levels, CG vectors)
