@@ -110,10 +110,13 @@ def test_memory_refusal_names_size_and_alternative(monkeypatch):
     import varcolor.solvers as solvers
 
     monkeypatch.setattr(solvers, "available_bytes", lambda: 5 * 10**9)
-    assert estimate_bytes("direct", 3_000_000) > 4.5e9 > estimate_bytes("amg", 3_000_000)
-    with pytest.raises(InputError, match=r"2000×1500 image \(3.0 MP\).*'direct'.*solver 'amg' needs"):
-        choose_solver("direct", (1500, 2000))
-    assert choose_solver("auto", (1500, 2000)) == "amg"  # the LU would not fit
+    assert estimate_bytes("amg", 6_000_000) > estimate_bytes("direct", 6_000_000) > 4.5e9
+    assert estimate_bytes("multigrid", 6_000_000) < 4.5e9
+    with pytest.raises(InputError, match=r"3000×2000 image \(6.0 MP\).*'direct'.*solver 'multigrid' needs"):
+        choose_solver("direct", (2000, 3000), symmetric=True)
+    # The exact system: the LU does not fit, and AMG, which `auto` falls back to, needs more still.
+    with pytest.raises(InputError, match=r"6.0 MP\) needs about 7.5 GB with solver 'amg' but 5.0 GB"):
+        choose_solver("auto", (2000, 3000))
     assert choose_solver("auto", (100, 150)) == "direct"
 
 

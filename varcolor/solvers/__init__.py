@@ -71,8 +71,9 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
         # Gauss–Seidel runs on the CPU, the Ruge–Stüben cycle of 'cg' on either device.
         name = "multigrid" if device == "cpu" else "cg"
     if name == "auto":
-        # The LU is exact and never fails to converge (AMG stalls on sparse scribbles at 1 MP,
-        # benchmarks/speed.py), so it is the choice wherever it fits in memory on the CPU.
+        # The LU is exact, never fails to converge (AMG stalls on sparse scribbles at 1 MP) and is
+        # faster than AMG and smaller than its hierarchy (benchmarks/speed.py): the choice on the
+        # CPU wherever it fits in memory.
         fits = estimate_bytes("direct", pixels) <= 0.9 * available_bytes()
         name = "direct" if device == "cpu" and fits else "amg"
     if name == "direct" and device != "cpu":
