@@ -179,7 +179,8 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
                 device: str = "cpu") -> dict:
     """Time ``Colorizer.update`` after one more stroke, against the first solve (median of
     ``repeats`` fresh runs: one timing of a 1 MP update varied 3× between runs). Levin's methods
-    re-solve in a window around the stroke where the change stays local (``update_window``)."""
+    correct the first solve's LU (``direct``) or re-solve in a window around the stroke where the
+    change stays local (``update_window``)."""
     import varcolor
 
     gray, cues = scene(megapixels, pattern)
@@ -201,7 +202,8 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
             "first_seconds": float(np.median(first)), "update_seconds": float(np.median(update)),
             "first_range": [first[0], first[-1]], "update_range": [update[0], update[-1]],
             "first_iterations": runs[0][0]["iterations"], "update_iterations": runs[0][1]["iterations"],
-            "update_window": runs[0][1].get("window"), "update_max_error": error}
+            "update_window": runs[0][1].get("window"), "update_kind": runs[0][1].get("update"),
+            "update_held": runs[0][1].get("held"), "update_max_error": error}
 
 
 def table(rows: list[dict], sizes, patterns) -> str:
@@ -323,6 +325,9 @@ def main(argv=None) -> int:
 
 def _update_kind(update: dict) -> str:
     window = update.get("update_window")
+    if update.get("update_kind") == "low-rank":
+        return (f"low-rank correction of the first LU ({update['update_held']} pixels held, "
+                f"{window[2]}×{window[3]} changed)")
     if window:
         return f"direct solve in a {window[2]}×{window[3]} window"
     return str(update["update_iterations"])

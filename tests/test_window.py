@@ -24,12 +24,14 @@ def strokes(shape):
             stroke(shape, slice(1, 4), 1, (-20.0, 40.0)))
 
 
-@pytest.mark.parametrize("method,space", [("levin", "lab"), ("levin-symmetric", "lab"), ("levin", "yiq")])
-def test_update_in_a_window_matches_a_fresh_global_solve(method, space):
+# Windows are what an update uses without the direct solver's factors to correct (test_update.py).
+@pytest.mark.parametrize("method,space,solver", [("levin", "lab", "amg"), ("levin-symmetric", "lab", "multigrid"),
+                                                 ("levin", "yiq", "amg")])
+def test_update_in_a_window_matches_a_fresh_global_solve(method, space, solver):
     rgb = photo("astronaut", (384, 448))
     gray = same_lightness_gray(rgb)
     dense = sample_random(rgb, int(0.08 * gray.size), rng=5)
-    cz = varcolor.Colorizer(gray, method=method, space=space)
+    cz = varcolor.Colorizer(gray, method=method, space=space, solver=solver)
     after = cz.solve(dense)
     cues = dense
     for more in strokes(gray.shape):
@@ -37,7 +39,7 @@ def test_update_in_a_window_matches_a_fresh_global_solve(method, space):
         cues = cues.merged(more)
         fresh = varcolor.colorize(gray, cues, method=method, space=space, solver="direct")
         top, left, height, width = after.info["window"]
-        assert height * width <= 0.1 * gray.size
+        assert after.info["update"] == "window" and height * width <= 0.1 * gray.size
         assert after.info["window_agreement"] <= 0.02 and after.info["residual"] is None
         assert np.abs(after.ab - fresh.ab).max() <= MAX_AB
         assert np.abs(after.rgb - fresh.rgb).max() <= 1e-3
@@ -53,12 +55,12 @@ def test_sparse_cues_fall_back_to_the_global_solve():
     rgb = photo("astronaut", (160, 192))
     gray = same_lightness_gray(rgb)
     sparse = sample_random(rgb, 12, rng=6)
-    cz = varcolor.Colorizer(gray)
+    cz = varcolor.Colorizer(gray, method="levin-symmetric")
     cz.solve(sparse)
     more = strokes(gray.shape)[0]
     after = cz.update(more)
-    fresh = varcolor.colorize(gray, sparse.merged(more), solver="direct")
-    assert "window" not in after.info
+    fresh = varcolor.colorize(gray, sparse.merged(more), method="levin-symmetric", solver="direct")
+    assert "update" not in after.info and after.info["iterations"] > 0
     assert np.abs(after.ab - fresh.ab).max() <= MAX_AB
 
 

@@ -13,8 +13,15 @@ from .cues import Cues
 from .energies import bilaplacian_gtv, levin
 from .errors import InputError
 from .gamut import GlobalHints
-from .solvers import TOL, choose_solver, make_solver
+from .solvers import TOL, DirectSolver, choose_solver, make_solver
 from .solvers.window import local_correction
+
+# Low-rank updates (Colorizer.update from the first solve's factors): the most cue pixels added
+# since that solve, and the change below which the backward solve leaves a subtree out (ab units;
+# the error it allows is at most this, 50× under the solvers' 0.05 exactness bound; in YIQ, whose
+# chroma spans about 1/200 of ab's range, 1/500 of it).
+MAX_HELD = 1000
+UPDATE_TINY = 1e-3
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 
@@ -183,6 +190,10 @@ class Colorizer:
         self._chroma: np.ndarray | None = None
         self._last: Result | None = None
         self._margin = 16  # where the next windowed update starts (its last accepted margin, less a step)
+        # The last global direct solve of a Levin system, which updates correct: its solver, cue
+        # mask, cue values there and solution.
+        self._base: tuple[DirectSolver, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._changed = (slice(0, 0), slice(0, 0))  # where the last correction of the base differs from it
 
     def solve(self, cues: Cues, x0: np.ndarray | None = None) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers."""
@@ -192,11 +203,19 @@ class Colorizer:
     def update(self, more_cues: Cues, local: bool = True) -> Result:
         """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve.
 
-        With ``local``, Levin's methods without a prior re-solve only a window around the new
-        cues if the change they cause dies out within a tenth of the image
-        (:mod:`varcolor.solvers.window`; ``info["window"]`` gives its top, left, height and
-        width, ``info["window_agreement"]`` how far it was from the previous, smaller window's
-        answer, in chroma units; ``info["residual"]`` is None). Otherwise the whole image is
+        With ``local``, Levin's methods without a prior avoid a global re-solve where they can:
+
+        - after a global solve by the ``direct`` solver, the new solution is that solve corrected
+          for the cue pixels added since (at most ``MAX_HELD``, the cues it had unchanged), with
+          its factors (:meth:`~varcolor.solvers.DirectSolver.with_held`; ``info["update"]`` is
+          ``"low-rank"``, ``info["held"]`` the pixels added, ``info["window"]`` the box that
+          changed; within ``UPDATE_TINY`` ab of the exact solution plus single-precision rounding);
+        - otherwise, a window around the new cues if the change they cause dies out within a
+          tenth of the image (:mod:`varcolor.solvers.window`; ``info["window"]`` gives its top,
+          left, height and width, ``info["window_agreement"]`` how far it was from the previous,
+          smaller window's answer, in chroma units).
+
+        Neither has a global residual (``info["residual"]`` is None). Otherwise the whole image is
         re-solved, starting from the last solution.
         """
         start = time.perf_counter()
@@ -204,23 +223,84 @@ class Colorizer:
             raise InputError(f"cues must be a varcolor.Cues, not {type(more_cues).__name__}")
         cues = more_cues if self.cues is None else self.cues.merged(more_cues)
         if local and self._chroma is not None and self.network is None and self.method in ("levin", "levin-symmetric"):
-            result = self._update_locally(cues, more_cues, start)
+            result = self._update_from_base(cues, start) if self._base is not None else None
+            if result is None:
+                self._base = None  # the window's change is not one the base's factors describe
+                result = self._update_locally(cues, more_cues, start)
             if result is not None:
                 return result
         return self._run(cues, self._chroma)
+
+    def _targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
+        """The cue values the system holds at ``pixels`` (raster indices): ab, or I, Q."""
+        ab = cues.ab.reshape(-1, 2)[pixels]
+        if self.space == "lab":
+            return ab
+        lightness = None if cues.lightness is None else cues.lightness.ravel()[pixels]
+        return _cue_iq(ab, lightness, self.lightness.ravel()[pixels])
+
+    def _system(self, window, fixed: np.ndarray, values: np.ndarray):
+        """The method's system on the pixels ``window`` (a pair of slices), ``fixed`` held at
+        ``values``."""
+        if self.method == "levin":
+            return levin.exact_operator(self.guide[window], fixed), levin.exact_rhs(fixed, values)
+        return levin.symmetric_system(self.guide[window], fixed, values)
+
+    def _rhs_change(self, base_mask: np.ndarray, old: np.ndarray, new: np.ndarray, recoloured: np.ndarray):
+        """The change of the base system's right-hand side when its cues at ``recoloured`` (raster
+        indices) go from ``old`` to ``new`` values: the system's right-hand side on a window around
+        them, with 4 pixels of margin (the weights within 2 pixels of a window's border differ from
+        the whole image's), before and after."""
+        height, width = self.guide.shape
+        rows, columns = np.divmod(recoloured, width)
+        window = (slice(max(rows.min() - 4, 0), min(rows.max() + 5, height)),
+                  slice(max(columns.min() - 4, 0), min(columns.max() + 5, width)))
+        values = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start, 2))
+        local = (rows - window[0].start, columns - window[1].start)
+        values[local] = old
+        before = self._system(window, base_mask[window], values)[1]
+        values[local] = new
+        change = self._system(window, base_mask[window], values)[1] - before
+        i, j = np.nonzero(np.any(change != 0, axis=2))
+        return (i + window[0].start) * width + j + window[1].start, change[i, j]
+
+    def _update_from_base(self, cues: Cues, start: float) -> Result | None:
+        solver, base_mask, base_targets, base_chroma = self._base
+        if cues.shape != self.guide.shape:
+            return None
+        held = np.flatnonzero(cues.mask & ~base_mask)
+        if len(held) > MAX_HELD:
+            return None
+        first = np.flatnonzero(base_mask)
+        now = self._targets_at(cues, first)
+        recoloured = np.flatnonzero(np.any(now != base_targets, axis=1))
+        rhs_change = None
+        if len(recoloured):
+            if len(recoloured) > MAX_HELD:
+                return None
+            rhs_change = self._rhs_change(base_mask, base_targets[recoloured], now[recoloured], first[recoloured])
+        tiny = UPDATE_TINY if self.space == "lab" else UPDATE_TINY / 500
+        chroma, report = solver.with_held(base_chroma, held, self._targets_at(cues, held), rhs_change, tiny)
+        # What changed: this correction's box, the last one's (which it may have left), the held pixels.
+        boxes = [report.pop("box"), self._changed]
+        if len(held):
+            rows, columns = np.divmod(held, self.guide.shape[1])
+            boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
+        window = _union(*boxes)
+        self._changed = window
+        self.cues = cues
+        info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count,
+                "solver": "direct", "iterations": 0, "residual": None, "update": "low-rank", **report,
+                "window": [int(window[0].start), int(window[1].start), int(window[0].stop - window[0].start),
+                           int(window[1].stop - window[1].start)]}
+        return self._finish(chroma, info, start, window)
 
     def _update_locally(self, cues: Cues, more_cues: Cues, start: float) -> Result | None:
         changed = more_cues.mask
         if cues.shape != self.guide.shape or not changed.any():
             return None
-        targets = more_cues.ab[changed] if self.space == "lab" else _cue_iq(more_cues, self.lightness)[changed]
-
-        def system(window, fixed, values):
-            if self.method == "levin":
-                return levin.exact_operator(self.guide[window], fixed), levin.exact_rhs(fixed, values)
-            return levin.symmetric_system(self.guide[window], fixed, values)
-
-        found = local_correction(system, self.guide.shape, cues.mask, changed, targets - self._chroma[changed],
+        targets = self._targets_at(more_cues, np.flatnonzero(changed))
+        found = local_correction(self._system, self.guide.shape, cues.mask, changed, targets - self._chroma[changed],
                                  first_margin=self._margin)
         if found is None:
             self._margin = 16
@@ -233,7 +313,7 @@ class Colorizer:
         self.cues = cues
         # No global residual: the window's is the direct solve's; its accuracy is the agreement.
         info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count,
-                "solver": "direct", "iterations": 0, "residual": None,
+                "solver": "direct", "iterations": 0, "residual": None, "update": "window",
                 "window": [int(window[0].start), int(window[1].start), int(window[0].stop - window[0].start),
                            int(window[1].stop - window[1].start)], "margin": found.margin,
                 "window_agreement": found.agreement}
@@ -249,6 +329,7 @@ class Colorizer:
         if x0 is not None and np.shape(x0) != self.guide.shape + (2,):
             raise InputError(f"x0 must have shape {self.guide.shape + (2,)}, got {np.shape(x0)}")
         self.cues = cues
+        self._base = None
         info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count}
         prior = weight = None
         if self.network is not None:
@@ -268,7 +349,7 @@ class Colorizer:
                                                    weight, prior if x0 is None else x0, self.device)
             info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         else:
-            targets = cues.ab if self.space == "lab" else _cue_iq(cues, self.lightness)
+            targets = cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
             if self.method == "levin-symmetric":
                 operator, rhs = levin.symmetric_system(self.guide, cues.mask, targets, prior, weight)
             else:
@@ -286,6 +367,10 @@ class Colorizer:
                 x0 = np.where(cues.mask[..., None], targets, x0)
             chroma, report = self._solver.solve(rhs, x0)
             info.update(report.as_dict())
+            if isinstance(self._solver, DirectSolver) and prior is None:
+                index = np.flatnonzero(cues.mask)
+                self._base = (self._solver, cues.mask.copy(), targets.reshape(-1, 2)[index], chroma.copy())
+                self._changed = (slice(0, 0), slice(0, 0))
         if prior is not None:
             info.update(prior=self.prior or "ideepcolor", prior_weight=self.prior_weight, confidence=self.confidence,
                         prior_mode=self.prior_mode)
@@ -296,7 +381,8 @@ class Colorizer:
         if window is None:
             rgb, ab = self._colours(chroma, (slice(None), slice(None)))
         else:
-            rgb, ab = self._last.rgb.copy(), self._last.ab.copy()
+            # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
+            rgb, ab = self._last.rgb.copy(), chroma if self.space == "lab" else self._last.ab.copy()
             rgb[window], ab[window] = self._colours(chroma, window)
         self._chroma = chroma
         info["seconds"] = time.perf_counter() - start
@@ -343,9 +429,20 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
     return colorizer.solve(cues, x0)
 
 
-def _cue_iq(cues: Cues, gray_lightness: np.ndarray) -> np.ndarray:
-    """The I, Q of each cue's own colour (its lightness where known, else the gray's)."""
-    lightness = gray_lightness if cues.lightness is None else np.where(
-        np.isfinite(cues.lightness), cues.lightness, gray_lightness)
-    rgb = lab_to_rgb(np.concatenate([lightness[..., None], cues.ab], axis=2), gamut="clip")
-    return rgb_to_yiq(rgb)[..., 1:]
+def _union(*boxes: tuple[slice, slice]) -> tuple[slice, slice]:
+    """The bounding box of boxes (pairs of slices; empty ones ignored)."""
+    boxes = [b for b in boxes if b[0].stop > b[0].start and b[1].stop > b[1].start]
+    if not boxes:
+        return slice(0, 0), slice(0, 0)
+    return (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
+            slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
+
+
+def _cue_iq(ab: np.ndarray, cue_lightness: np.ndarray | None, gray_lightness: np.ndarray) -> np.ndarray:
+    """The I, Q of each cue's own colour (``ab`` at its lightness where known, else the gray's);
+    any leading shape."""
+    lightness = gray_lightness if cue_lightness is None else np.where(
+        np.isfinite(cue_lightness), cue_lightness, gray_lightness)
+    lab = np.concatenate([lightness[..., None], ab], axis=-1)
+    rgb = lab_to_rgb(lab, gamut="clip").reshape(1, -1, 3)
+    return rgb_to_yiq(rgb)[..., 1:].reshape(ab.shape)

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import InputError
 from .base import SolveInfo, relative_norm
 from .multifrontal import MultifrontalLU
-from .stencil import CENTRE, GridOperator
+from .stencil import CENTRE, STENCIL_OFFSETS, GridOperator
 
 
 @numba.njit(cache=True)
@@ -126,3 +126,83 @@ class DirectSolver:
             x += self._apply_inverse(r, transpose)
         info = SolveInfo(self.name, 0, residual, time.perf_counter() - start + self.setup_seconds)
         return x.reshape(rhs.shape), info
+
+    def with_held(self, base: np.ndarray, held: np.ndarray, values: np.ndarray,
+                  rhs_change: tuple[np.ndarray, np.ndarray] | None = None,
+                  tiny: float = 1e-3) -> tuple[np.ndarray, dict]:
+        """The solution after the rows at ``held`` pixels (raster indices of unknowns) are
+        replaced by ``x = values`` (``k×C``) and the right-hand side has changed by
+        ``rhs_change`` (raster indices, ``m×C`` values), from ``base`` (``H×W×C``, the solution
+        before), with the factors as they are.
+
+        Relaxing those ``k`` rows, ``A x = b + Δb + P s`` for some ``s`` at them, so
+        ``x = base + A⁻¹ (Δb + P s)`` with ``Pᵀ A⁻¹ P s = values − Pᵀ (base + A⁻¹ Δb)``: ``k + C``
+        solves evaluated at the held pixels only (:meth:`MultifrontalLU.solve_at`) and one solve
+        with a sparse right-hand side (:meth:`MultifrontalLU.solve_local`, which leaves out the
+        subtrees where the change is below ``tiny``, and changes below ``tiny`` are dropped: an
+        error of at most ``tiny`` for M-matrices with nonnegative row sums such as Levin's).
+        Single precision, no refinement.
+
+        Returns
+        -------
+        x : ndarray, ``H×W×C``
+        info : dict
+            ``held`` (k), ``nodes`` (tree nodes the backward pass solved, of ``nodes_total``) and
+            ``box`` (a pair of slices outside which ``x`` is ``base``, but at the held pixels).
+            Changes below ``tiny`` are dropped, so that the box holds only what moved.
+        """
+        held = np.asarray(held, np.int64)
+        if self._lu is None or not np.all(self._free_mask.ravel()[held]):
+            raise ValueError("held pixels must be unknowns of the factored system, not its cue pixels")
+        flat = base.reshape(-1, base.shape[-1])
+        channels = flat.shape[1]
+        (fixed_pixels, fixed_change), free_pixels, free_change = self._split_change(rhs_change, channels)
+        k = len(held)
+        # Columns: the k unit vectors at the held pixels, then Δb on the free pixels.
+        pixels = np.concatenate([held, free_pixels])
+        columns = np.zeros((len(pixels), k + channels))
+        columns[np.arange(k), np.arange(k)] = 1.0
+        columns[k:, k:] = free_change
+        at_held = self._lu.solve_at(pixels, columns, held)
+        weights = np.linalg.solve(at_held[:, :k], values - flat[held] - at_held[:, k:])
+        delta, nodes, (top, bottom, left, right) = self._lu.solve_local(
+            pixels, np.concatenate([weights, free_change]), tiny)
+        height, width = self.operator.shape
+        if len(fixed_pixels):
+            rows, cols = np.divmod(fixed_pixels, width)
+            top, bottom = min(top, rows.min()), max(bottom, rows.max() + 1)
+            left, right = min(left, cols.min()), max(right, cols.max() + 1)
+        box = (slice(top, bottom), slice(left, right))
+        change = delta.reshape(channels, height, width)[:, box[0], box[1]].transpose(1, 2, 0)
+        change[np.abs(change) < tiny] = 0.0
+        x = base.copy()
+        x[box] += change
+        flat = x.reshape(-1, channels)
+        flat[fixed_pixels] += fixed_change
+        flat[held] = values
+        return x, {"held": k, "nodes": nodes, "nodes_total": len(self._lu.tree.parent), "box": box}
+
+    def _split_change(self, rhs_change, channels: int):
+        """A right-hand-side change as the change it makes at cue pixels (solved in closed form)
+        and the free block's right-hand-side change, with the cue pixels' coupling moved there."""
+        if rhs_change is None:
+            return (np.zeros(0, np.int64), np.zeros((0, channels))), np.zeros(0, np.int64), np.zeros((0, channels))
+        pixels, change = np.asarray(rhs_change[0], np.int64), np.asarray(rhs_change[1], np.float64)
+        free = self._free_mask.ravel()[pixels]
+        fixed_pixels = pixels[~free]
+        fixed_values = change[~free] / self.operator.stencil[..., CENTRE].ravel()[fixed_pixels][:, None]
+        # b_f − A_fc x_c: the free neighbours of changed cue pixels lose their coupling to them.
+        height, width = self.operator.shape
+        rows, cols = np.divmod(fixed_pixels, width)
+        extra_pixels, extra_values = [pixels[free]], [change[free]]
+        for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+            if k == CENTRE:
+                continue
+            i, j = rows + dy, cols + dx
+            inside = (i >= 0) & (i < height) & (j >= 0) & (j < width)
+            neighbour = i[inside] * width + j[inside]
+            coupling = self.operator.stencil.reshape(-1, 9)[neighbour, 8 - k]
+            keep = self._free_mask.ravel()[neighbour] & (coupling != 0)
+            extra_pixels.append(neighbour[keep])
+            extra_values.append(-coupling[keep, None] * fixed_values[inside][keep])
+        return (fixed_pixels, fixed_values), np.concatenate(extra_pixels), np.concatenate(extra_values)

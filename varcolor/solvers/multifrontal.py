@@ -5,17 +5,20 @@ other node splits its rectangle by one row or column (a separator of the 8-neigh
 eliminates that line after both halves. A node's *front* holds its own unknowns ``E`` and the
 unknowns ``R`` on the one-pixel ring around its rectangle (the only pixels its rectangle couples
 to, all on separators of its ancestors). Assembled from the operator's entries and its children's
-update matrices, the front ``[F11 F12; F21 F22]`` is reduced with dense BLAS-3 kernels:
-``G = F11⁻¹`` and the update ``F22 − F21 G F12`` passed to the parent. Solves walk the tree up
-(``b_R −= F21 G b_E``) and down (``x_E = G (b_E − F12 x_R)``).
+updates, the dense front ``[F11 F12; F21 F22]`` is partially factored by LAPACK and BLAS-3:
+``F11 = Pᵀ L U``, ``U12 = L⁻¹ P F12``, ``L21 = F21 U⁻¹``, and the update ``F22 − L21 U12`` goes
+to the parent (on a stack: the tree is walked in post-order). Solves walk the tree up
+(``x_E ← L⁻¹ P x_E``, ``x_R −= L21 x_E``) and down (``x_E ← U⁻¹ (x_E − U12 x_R)``). The root's
+two subtrees share nothing but the root, so they are factored and solved on two threads.
 
-Why not a general sparse LU: on the same ordering SuperLU factors a 1 MP Levin system at about
+Why not a general sparse LU: on the same ordering SuperLU factored a 1 MP Levin system at about
 6 GFlop/s (35 GFlop in 5.5 s on the reference machine); most of the flops sit in the large fronts
-near the root, which dense matrix products run at over 100 GFlop/s on one core.
+near the root, where matrix products run at about 100 GFlop/s on one core. Here the factorisation
+takes about 1.1 s on the two cores.
 
-No pivoting is done: the systems here are M-matrices with dominant diagonals, whose Schur
-complements keep that property, so elimination in the tree's order is stable; each dense ``F11``
-is inverted by LAPACK with partial pivoting.
+Pivots are chosen within each front's own block only: the systems here are M-matrices with
+dominant diagonals, whose Schur complements keep that property, so the tree's elimination order
+needs no pivoting across fronts.
 """
 
 from __future__ import annotations
@@ -155,6 +158,18 @@ def _dissect(height, width, leaf, free):
 
 
 @numba.njit(cache=True)
+def _parents_and_owners(children, e_ptr, e_pix, pixels):
+    parent = np.full(len(children), -1, np.int64)
+    owner = np.full(pixels, -1, np.int64)
+    for node in range(len(children)):
+        for child in children[node]:
+            if child >= 0:
+                parent[child] = node
+        owner[e_pix[e_ptr[node]:e_ptr[node + 1]]] = node
+    return parent, owner
+
+
+@numba.njit(cache=True)
 def _subtree_sizes(children):
     sizes = np.ones(len(children), np.int64)
     for node in range(len(children)):
@@ -178,6 +193,19 @@ class Dissection:
         self.children, self.e_ptr, self.e_pix, self.r_ptr, self.r_pix = _dissect(
             self.shape[0], self.shape[1], int(leaf), free.ravel())
         self.subtree_sizes = _subtree_sizes(self.children)
+        self.parent, self.owner = _parents_and_owners(self.children, self.e_ptr, self.e_pix, free.size)
+
+    def paths(self, pixels: np.ndarray) -> np.ndarray:
+        """The nodes that eliminate ``pixels`` (raster indices of unknowns) and all their
+        ancestors, in post-order."""
+        on_path = np.zeros(len(self.parent), bool)
+        frontier = np.unique(self.owner[pixels])
+        while len(frontier):
+            frontier = frontier[~on_path[frontier]]
+            on_path[frontier] = True
+            frontier = np.unique(self.parent[frontier])
+            frontier = frontier[frontier >= 0]
+        return np.flatnonzero(on_path)
 
     @property
     def order(self) -> np.ndarray:
@@ -235,7 +263,7 @@ def _reduce_front(front, n, ne, ipiv, getrf, trsm, gemm):
     scalars = np.array([1.0, -1.0], front.dtype)
     info = np.zeros(1, np.int32)
     flags = np.array([ord("L"), ord("R"), ord("U"), ord("N")], np.uint8)
-    left, right, upper, no = flags[0:].ctypes, flags[1:].ctypes, flags[2:].ctypes, flags[3:].ctypes
+    char_l, char_r, char_u, char_n = flags[0:].ctypes, flags[1:].ctypes, flags[2:].ctypes, flags[3:].ctypes
     getrf(ints[0:].ctypes, ints[0:].ctypes, front.ctypes, ints[2:].ctypes, ipiv.ctypes, info.ctypes)
     if info[0] != 0 or nr == 0:
         return info[0]
@@ -245,11 +273,11 @@ def _reduce_front(front, n, ne, ipiv, getrf, trsm, gemm):
             for j in range(ne, n):
                 front[k + j * n], front[p + j * n] = front[p + j * n], front[k + j * n]
     f12, f21 = front[ne * n:], front[ne:]
-    trsm(left, left, no, upper, ints[0:].ctypes, ints[1:].ctypes, scalars[0:].ctypes, front.ctypes,
-         ints[2:].ctypes, f12.ctypes, ints[2:].ctypes)  # left, lower, unit: U12
-    trsm(right, upper, no, no, ints[1:].ctypes, ints[0:].ctypes, scalars[0:].ctypes, front.ctypes,
-         ints[2:].ctypes, f21.ctypes, ints[2:].ctypes)  # right, upper, non-unit: L21
-    gemm(no, no, ints[1:].ctypes, ints[1:].ctypes, ints[0:].ctypes, scalars[1:].ctypes, f21.ctypes,
+    trsm(char_l, char_l, char_n, char_u, ints[0:].ctypes, ints[1:].ctypes, scalars[0:].ctypes, front.ctypes,
+         ints[2:].ctypes, f12.ctypes, ints[2:].ctypes)  # left side, lower, no transpose, unit: U12
+    trsm(char_r, char_u, char_n, char_n, ints[1:].ctypes, ints[0:].ctypes, scalars[0:].ctypes, front.ctypes,
+         ints[2:].ctypes, f21.ctypes, ints[2:].ctypes)  # right side, upper, non-unit: L21
+    gemm(char_n, char_n, ints[1:].ctypes, ints[1:].ctypes, ints[0:].ctypes, scalars[1:].ctypes, f21.ctypes,
          ints[2:].ctypes, f12.ctypes, ints[2:].ctypes, scalars[0:].ctypes, front[ne + ne * n:].ctypes,
          ints[2:].ctypes)
     return 0
@@ -341,21 +369,61 @@ def _factor(stencil, children, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, 
     return -1
 
 
+@numba.njit(cache=True)
+def _columns(pixels, position):
+    """Where ``pixels`` live in the solve's array: themselves, or ``position[pixels]``."""
+    if position is None:
+        return pixels
+    return position[pixels]
+
+
+# Right-hand sides from which a node's triangular solves go to BLAS: with few (a solve's chroma
+# channels) the call overhead would dominate the small fronts; with many (a block of the inverse
+# for a low-rank update) BLAS-3 runs 5–20× faster than the loops.
+_BLAS_CHANNELS = 8
+
+
+@numba.njit(cache=True, nogil=True)
+def _blas_node(up, f, n, ne, nr, own, ring, u12, trsm, gemm):
+    """One node's half of a solve, not transposed, by BLAS: ``own`` (channels × ne) and ``ring``
+    (channels × nr), C-ordered, are column-major ``ne×channels`` and ``nr×channels`` to BLAS."""
+    ints = np.array([ne, nr, n, own.shape[0]], np.int32)
+    scalars = np.array([1.0, -1.0], f.dtype)
+    flags = np.array([ord("L"), ord("U"), ord("N")], np.uint8)
+    char_l, char_u, char_n = flags[0:].ctypes, flags[1:].ctypes, flags[2:].ctypes
+    if up:  # own ← L⁻¹ own, ring −= L21 own
+        trsm(char_l, char_l, char_n, char_u, ints[0:].ctypes, ints[3:].ctypes, scalars[0:].ctypes, f.ctypes,
+             ints[2:].ctypes, own.ctypes, ints[0:].ctypes)
+        if nr:
+            gemm(char_n, char_n, ints[1:].ctypes, ints[3:].ctypes, ints[0:].ctypes, scalars[1:].ctypes, f[ne:].ctypes,
+                 ints[2:].ctypes, own.ctypes, ints[0:].ctypes, scalars[0:].ctypes, ring.ctypes, ints[1:].ctypes)
+    else:  # own ← U⁻¹ (own − U12 ring)
+        if nr:
+            gemm(char_n, char_n, ints[0:].ctypes, ints[3:].ctypes, ints[1:].ctypes, scalars[1:].ctypes, u12.ctypes,
+                 ints[0:].ctypes, ring.ctypes, ints[1:].ctypes, scalars[0:].ctypes, own.ctypes, ints[0:].ctypes)
+        trsm(char_l, char_u, char_n, char_n, ints[0:].ctypes, ints[3:].ctypes, scalars[0:].ctypes, f.ctypes,
+             ints[2:].ctypes, own.ctypes, ints[0:].ctypes)
+
+
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _solve_up(x, transpose, lo, hi, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, upper, pivots):
-    """The forward half of a solve over nodes ``lo`` to ``hi − 1``, on ``x`` (channels × pixels):
-    per node ``F11 = Pᵀ L U``, ``F21 = L21 U``, ``F12 = Pᵀ L U12``, and ``x_E ← L⁻¹ P x_E``,
-    ``x_R −= L21 x_E`` (transposed: ``x_E ← U⁻ᵀ x_E``, ``x_R −= U12ᵀ x_E``)."""
+def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, upper, pivots,
+              trsm, gemm):
+    """The forward half of a solve over ``nodes`` (in post-order), on ``x`` (channels × pixels,
+    or × ``position[pixel]``): per node ``F11 = Pᵀ L U``, ``F21 = L21 U``, ``F12 = Pᵀ L U12``,
+    and ``x_E ← L⁻¹ P x_E``, ``x_R −= L21 x_E`` (transposed: ``x_E ← U⁻ᵀ x_E``,
+    ``x_R −= U12ᵀ x_E``)."""
     channels = x.shape[0]
-    for node in range(lo, hi):
+    for node in nodes:
         e0, q0 = e_ptr[node], r_ptr[node]
         ne, nr = e_ptr[node + 1] - e0, r_ptr[node + 1] - q0
         if ne == 0:
             continue
         n = ne + nr
         f = lower[l_ptr[node]:l_ptr[node + 1]]
-        own = x[:, e_pix[e0:e0 + ne]]
-        ring = x[:, r_pix[q0:q0 + nr]]
+        own_at = _columns(e_pix[e0:e0 + ne], position)
+        ring_at = _columns(r_pix[q0:q0 + nr], position)
+        own = x[:, own_at]
+        ring = x[:, ring_at]
         if transpose:
             for j in range(ne):
                 column = f[j * n:j * n + j + 1]
@@ -378,6 +446,11 @@ def _solve_up(x, transpose, lo, hi, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lo
                 if p != k:
                     for c in range(channels):
                         own[c, k], own[c, p] = own[c, p], own[c, k]
+            if channels >= _BLAS_CHANNELS:
+                _blas_node(True, f, n, ne, nr, own, ring, f, trsm, gemm)
+                x[:, own_at] = own
+                x[:, ring_at] = ring
+                continue
             for j in range(ne):
                 column = f[j * n:(j + 1) * n]
                 for c in range(channels):
@@ -386,24 +459,46 @@ def _solve_up(x, transpose, lo, hi, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lo
                         own[c, i] -= column[i] * value
                     for a in range(nr):
                         ring[c, a] -= column[ne + a] * value
-        x[:, e_pix[e0:e0 + ne]] = own
-        x[:, r_pix[q0:q0 + nr]] = ring
+        x[:, own_at] = own
+        x[:, ring_at] = ring
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _solve_down(x, transpose, lo, hi, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, upper, pivots):
-    """The backward half over nodes ``hi − 1`` down to ``lo``: ``x_E ← U⁻¹ (x_E − U12 x_R)``
-    (transposed: ``x_E ← Pᵀ L⁻ᵀ (x_E − L21ᵀ x_R)``)."""
+def _solve_down(x, transpose, nodes, position, parent, kept, tiny, width, e_ptr, e_pix, r_ptr, r_pix, l_ptr,
+                u_ptr, lower, upper, pivots, trsm, gemm):
+    """The backward half over ``nodes`` (parents before children): ``x_E ← U⁻¹ (x_E − U12 x_R)``
+    (transposed: ``x_E ← Pᵀ L⁻ᵀ (x_E − L21ᵀ x_R)``). With ``tiny`` > 0, a node outside ``kept``
+    whose ring values are all below ``tiny`` is skipped with its whole subtree (``x`` stays 0
+    there). Returns the number of nodes solved and the bounding box (first row, last row + 1,
+    first column, last column + 1) of the pixels where ``x`` reached ``tiny`` (``width``: the
+    image's)."""
     channels = x.shape[0]
-    for node in range(hi - 1, lo - 1, -1):
+    skipped = np.zeros(len(parent), np.bool_)
+    solved = 0
+    box = np.array([np.iinfo(np.int64).max, -1, np.iinfo(np.int64).max, -1])
+    for node in nodes:
         e0, q0 = e_ptr[node], r_ptr[node]
         ne, nr = e_ptr[node + 1] - e0, r_ptr[node + 1] - q0
+        if parent[node] >= 0 and skipped[parent[node]]:
+            skipped[node] = True
+            continue
+        own_at = _columns(e_pix[e0:e0 + ne], position)
+        ring_at = _columns(r_pix[q0:q0 + nr], position)
+        ring = x[:, ring_at]
+        if tiny > 0 and not kept[node]:
+            small = True
+            for c in range(channels):
+                for a in range(nr):
+                    small &= abs(ring[c, a]) < tiny
+            if small:
+                skipped[node] = True
+                continue
+        solved += 1
         if ne == 0:
             continue
         n = ne + nr
         f = lower[l_ptr[node]:l_ptr[node + 1]]
-        own = x[:, e_pix[e0:e0 + ne]]
-        ring = x[:, r_pix[q0:q0 + nr]]
+        own = x[:, own_at]
         if transpose:
             for j in range(ne):
                 column = f[j * n + ne:(j + 1) * n]
@@ -424,6 +519,8 @@ def _solve_down(x, transpose, lo, hi, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, 
                 if p != k:
                     for c in range(channels):
                         own[c, k], own[c, p] = own[c, p], own[c, k]
+        elif channels >= _BLAS_CHANNELS:
+            _blas_node(False, f, n, ne, nr, own, ring, upper[u_ptr[node]:u_ptr[node + 1]], trsm, gemm)
         else:
             u12 = upper[u_ptr[node]:u_ptr[node + 1]]
             for b in range(nr):
@@ -439,7 +536,15 @@ def _solve_down(x, transpose, lo, hi, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, 
                     value = own[c, j]
                     for i in range(j):
                         own[c, i] -= column[i] * value
-        x[:, e_pix[e0:e0 + ne]] = own
+        x[:, own_at] = own
+        for a in range(ne):
+            large = False
+            for c in range(channels):
+                large |= abs(own[c, a]) >= tiny
+            if large:
+                i, j = divmod(e_pix[e0 + a], width)
+                box[0], box[1], box[2], box[3] = min(box[0], i), max(box[1], i + 1), min(box[2], j), max(box[3], j + 1)
+    return solved, box
 
 
 class MultifrontalLU:
@@ -480,7 +585,7 @@ class MultifrontalLU:
         self._factors = (np.empty(self._l_ptr[-1], dtype), np.empty(self._u_ptr[-1], dtype),
                          np.empty(t.e_ptr[-1], np.int32))
         stencil = np.ascontiguousarray(stencil, np.float64)
-        lapack = _lapack(dtype)
+        self._lapack = lapack = _lapack(dtype)
 
         def factor(lo: int, hi: int, below: list[np.ndarray]) -> tuple[int, np.ndarray]:
             depth = sum(len(update) for update in below)
@@ -509,29 +614,80 @@ class MultifrontalLU:
     def nbytes(self) -> int:
         return sum(array.nbytes for array in self._factors)
 
+    def _up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
+        t = self.tree
+        with flushed_denormals():
+            _solve_up(x, transpose, nodes, position, t.e_ptr, t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr,
+                      *self._factors, *self._lapack[1:])
+        return x
+
+    def _down(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False,
+              kept: np.ndarray | None = None, tiny: float = 0.0) -> tuple[int, np.ndarray]:
+        t = self.tree
+        kept = np.ones(len(t.parent), np.bool_) if kept is None else kept
+        with flushed_denormals():
+            return _solve_down(x, transpose, nodes[::-1], position, t.parent, kept, tiny, t.shape[1], t.e_ptr,
+                               t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr, *self._factors, *self._lapack[1:])
+
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
         """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with
         ``transpose``) at the free pixels; rows of ``b`` at the other pixels are returned as
         they are."""
-        t = self.tree
         x = np.array(np.asarray(b).T, self.dtype, order="C")
-        arguments = (t.e_ptr, t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr, *self._factors)
-
-        def run(half, x: np.ndarray, lo: int, hi: int) -> np.ndarray:
-            with flushed_denormals():
-                half(x, transpose, lo, hi, *arguments)
-            return x
-
-        root = len(t.e_ptr) - 2
-        if len(self._parts) == 2:
+        root = np.array([len(self.tree.parent) - 1])
+        if self._parts:
             # Up: each subtree on its own copy (both add into the root's separator), summed; down:
             # after the root, each subtree writes only its own pixels.
-            first, second = _pool().map(lambda part: run(_solve_up, x.copy(), *part), self._parts)
+            parts = [np.arange(lo, hi) for lo, hi in self._parts]
+            first, second = _pool().map(lambda nodes: self._up(x.copy(), nodes, transpose=transpose), parts)
             x = first + second - x
-            run(_solve_up, x, root, root + 1)
-            run(_solve_down, x, root, root + 1)
-            list(_pool().map(lambda part: run(_solve_down, x, *part), self._parts))
+            self._up(x, root, transpose=transpose)
+            self._down(x, root, transpose=transpose)
+            list(_pool().map(lambda nodes: self._down(x, nodes, transpose=transpose), parts))
         else:
-            run(_solve_up, x, 0, root + 1)
-            run(_solve_down, x, 0, root + 1)
+            everything = np.arange(len(self.tree.parent))
+            self._up(x, everything, transpose=transpose)
+            self._down(x, everything, transpose=transpose)
         return x.T.copy()
+
+    def solve_at(self, pixels: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """``x[at]`` (``len(at) × m``, float64) for ``A_ff x = b`` with ``m`` right-hand sides
+        zero but at the free ``pixels``, where they are ``values`` (``len(pixels) × m``; a pixel
+        listed twice adds up).
+
+        Only the tree's paths from ``pixels`` and ``at`` to the root are walked: a right-hand side
+        zero in a subtree stays zero there on the way up, and ``x[at]`` depends on ancestors only
+        on the way down. With ``values`` the identity, this is a block of the inverse.
+        """
+        pixels, at = np.asarray(pixels, np.int64), np.asarray(at, np.int64)
+        t = self.tree
+        nodes = t.paths(np.concatenate([pixels, at]))
+        own = np.concatenate([t.e_pix[t.e_ptr[n]:t.e_ptr[n + 1]] for n in nodes])
+        position = np.full(len(t.owner), -1, np.int64)
+        position[own] = np.arange(len(own))
+        x = np.zeros((np.shape(values)[1], len(own)), self.dtype)
+        np.add.at(x.T, position[pixels], values)
+        self._down(self._up(x, nodes, position), nodes, position)
+        return x[:, position[at]].T.astype(np.float64)
+
+    def solve_local(self, pixels: np.ndarray, values: np.ndarray, tiny: float) -> tuple[np.ndarray, int, tuple]:
+        """``x`` (channels × pixels) with ``A_ff x_f = b_f`` for ``b`` zero but at the free
+        ``pixels``, where it is ``values`` (``k×C``; a pixel listed twice adds up); the number
+        of tree nodes solved; and the bounding box (top, bottom, left, right; exclusive ends) of
+        the pixels solved for, outside which ``x`` is 0.
+
+        The forward pass walks only the paths from ``pixels`` to the root. The backward pass skips
+        every subtree off those paths whose ring values are all below ``tiny``: for an M-matrix
+        with nonnegative row sums (both of Levin's systems) the solution inside is the discrete
+        harmonic extension of its ring, so it is below ``tiny`` too, and is returned as 0.
+        """
+        pixels = np.asarray(pixels, np.int64)
+        t = self.tree
+        nodes = t.paths(pixels)
+        kept = np.zeros(len(t.parent), np.bool_)
+        kept[nodes] = True
+        x = np.zeros((np.shape(values)[1], len(t.owner)), self.dtype)
+        np.add.at(x.T, pixels, values)
+        self._up(x, nodes)
+        solved, box = self._down(x, np.arange(len(t.parent)), kept=kept, tiny=tiny)
+        return x, solved, tuple(int(v) for v in box)
