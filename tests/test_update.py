@@ -5,15 +5,12 @@ import pytest
 
 import varcolor
 import varcolor.api
-from varcolor.color import same_lightness_gray
-from varcolor.cues import sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
 from varcolor.solvers import DirectSolver
 from varcolor.solvers.direct import _diagonal_only_rows
 from varcolor.solvers.multifrontal import MultifrontalLU
 
-from .conftest import photo
-from .test_window import MAX_AB, stroke, strokes
+from .test_window import MAX_AB, gray_and_cues, stroke, strokes
 
 
 def _fresh(gray, cues, method, space):
@@ -22,9 +19,7 @@ def _fresh(gray, cues, method, space):
 
 @pytest.mark.parametrize("method,space", [("levin", "lab"), ("levin-symmetric", "lab"), ("levin", "yiq")])
 def test_low_rank_updates_match_fresh_solves(method, space):
-    rgb = photo("astronaut", (192, 224))
-    gray = same_lightness_gray(rgb)
-    cues = sample_random(rgb, int(0.02 * gray.size), rng=5)
+    gray, cues = gray_and_cues("astronaut", (192, 224), 860, rng=5)
     cz = varcolor.Colorizer(gray, method=method, space=space, solver="direct")
     after = cz.solve(cues)
     first = cues.mask
@@ -45,9 +40,7 @@ def test_low_rank_updates_match_fresh_solves(method, space):
 
 def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
     # Where cues are sparse a stroke changes the whole image: still one correction, no new LU.
-    rgb = photo("coffee", (128, 160))
-    gray = same_lightness_gray(rgb)
-    cues = sample_random(rgb, 12, rng=6)
+    gray, cues = gray_and_cues("coffee", (128, 160), 12, rng=6)
     cz = varcolor.Colorizer(gray, solver="direct")
     cz.solve(cues)
     factors = cz._solver
@@ -63,9 +56,7 @@ def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
 
 @pytest.mark.parametrize("method", ["levin", "levin-symmetric"])
 def test_recoloured_first_cues_update_too_and_too_many_new_ones_do_not(method, monkeypatch):
-    rgb = photo("coffee", (128, 160))
-    gray = same_lightness_gray(rgb)
-    cues = sample_random(rgb, int(0.05 * gray.size), rng=7)
+    gray, cues = gray_and_cues("coffee", (128, 160), 1024, rng=7)
     cz = varcolor.Colorizer(gray, method=method, solver="direct")
     cz.solve(cues)
     # Cues of the first solve recoloured: its right-hand side changes (for the symmetric system

@@ -12,6 +12,12 @@ from .conftest import photo
 MAX_AB = 0.05  # the exactness bound of the solvers (issue 3)
 
 
+def gray_and_cues(name, shape, count, rng):
+    """A photo's same-lightness gray and ``count`` random cues of its colours."""
+    rgb = photo(name, shape)
+    return same_lightness_gray(rgb), sample_random(rgb, count, rng=rng)
+
+
 def stroke(shape, rows, columns, ab):
     mask = np.zeros(shape, bool)
     mask[rows, columns] = True
@@ -52,9 +58,7 @@ def test_update_in_a_window_matches_a_fresh_global_solve(method, space, solver):
 
 
 def test_sparse_cues_fall_back_to_the_global_solve():
-    rgb = photo("astronaut", (160, 192))
-    gray = same_lightness_gray(rgb)
-    sparse = sample_random(rgb, 12, rng=6)
+    gray, sparse = gray_and_cues("astronaut", (160, 192), 12, rng=6)
     cz = varcolor.Colorizer(gray, method="levin-symmetric")
     cz.solve(sparse)
     more = strokes(gray.shape)[0]
