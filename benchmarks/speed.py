@@ -185,7 +185,11 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
 
     gray, cues = scene(megapixels, pattern)
     corner = varcolor.Cues(cues.mask[:64, :64], cues.ab[:64, :64])
-    varcolor.Colorizer(gray[:64, :64], method=method, solver=solver, device=device).solve(corner)  # load kernels
+    warm = varcolor.Colorizer(gray[:64, :64], method=method, solver=solver, device=device)  # load the kernels
+    warm.solve(corner)
+    dot = np.zeros((64, 64), bool)
+    dot[30:32, 30:34] = True
+    warm.update(varcolor.Cues(dot, np.where(dot[..., None], (30.0, -20.0), 0.0)))
     stroke = np.zeros(gray.shape, bool)
     row = gray.shape[0] // 2
     stroke[row, gray.shape[1] // 4: gray.shape[1] // 4 + 40] = True

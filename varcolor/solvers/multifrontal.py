@@ -24,6 +24,7 @@ needs no pivoting across fronts.
 from __future__ import annotations
 
 import ctypes
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -230,14 +231,17 @@ def nested_dissection(shape: tuple[int, int], leaf: int = 32, free: np.ndarray |
     return Dissection(shape, free, leaf).order
 
 
-_POOL: list[ThreadPoolExecutor] = []
+_POOL: dict[int, ThreadPoolExecutor] = {}
 
 
 def _pool() -> ThreadPoolExecutor:
-    """Two worker threads, started once (a thread start costs about a millisecond here)."""
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(2, thread_name_prefix="varcolor-lu"))
-    return _POOL[0]
+    """Two worker threads, started once per process (a thread start costs about a millisecond
+    here; a forked child has none of its parent's threads, so it starts its own)."""
+    pid = os.getpid()
+    if pid not in _POOL:
+        _POOL.clear()
+        _POOL[pid] = ThreadPoolExecutor(2, thread_name_prefix="varcolor-lu")
+    return _POOL[pid]
 
 
 def _lapack(dtype) -> tuple:
