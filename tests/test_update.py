@@ -52,6 +52,8 @@ def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
         assert result.info["update"] == "low-rank" and cz._solver is factors
         assert np.abs(result.ab - _fresh(gray, cues, "levin", "lab").ab).max() <= MAX_AB
     assert result.info["held"] == first.count
+    unchanged = cz.update(cues)  # nothing new: nothing moves
+    assert unchanged.info["update"] == "low-rank" and np.array_equal(unchanged.ab, result.ab)
 
 
 @pytest.mark.parametrize("method", ["levin", "levin-symmetric"])

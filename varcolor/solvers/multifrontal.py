@@ -666,7 +666,7 @@ class MultifrontalLU:
         pixels, at = np.asarray(pixels, np.int64), np.asarray(at, np.int64)
         t = self.tree
         nodes = t.paths(np.concatenate([pixels, at]))
-        own = np.concatenate([t.e_pix[t.e_ptr[n]:t.e_ptr[n + 1]] for n in nodes])
+        own = np.concatenate([np.zeros(0, np.int64)] + [t.e_pix[t.e_ptr[n]:t.e_ptr[n + 1]] for n in nodes])
         position = np.full(len(t.owner), -1, np.int64)
         position[own] = np.arange(len(own))
         x = np.zeros((np.shape(values)[1], len(own)), self.dtype)
