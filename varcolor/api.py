@@ -280,7 +280,10 @@ class Colorizer:
                 return None
             rhs_change = self._rhs_change(base_mask, base_targets[recoloured], now[recoloured], first[recoloured])
         tiny = UPDATE_TINY if self.space == "lab" else UPDATE_TINY / 500
-        chroma, report = solver.with_held(base_chroma, held, self._targets_at(cues, held), rhs_change, tiny)
+        try:
+            chroma, report = solver.with_held(base_chroma, held, self._targets_at(cues, held), rhs_change, tiny)
+        except ValueError:  # a new cue on a pixel the first system had no unknown for (no neighbour weight)
+            return None
         # What changed: this correction's box, the last one's (which it may have left), the held pixels.
         boxes = [report.pop("box"), self._changed]
         if len(held):
