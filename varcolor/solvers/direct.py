@@ -85,6 +85,23 @@ class DirectSolver:
         operator = self._transposed if transpose else self.operator
         return operator.apply(x.reshape(self.operator.shape + x.shape[-1:])).reshape(x.shape)
 
+    def _couplings(self, cue_pixels: np.ndarray):
+        """For each of the 8 neighbour directions: the cue pixels with a free neighbour there, that
+        neighbour, and ``A[neighbour, cue pixel]`` (the only entries coupling cue pixels to the
+        free block; a cue pixel's own row is diagonal)."""
+        height, width = self.operator.shape
+        rows, cols = np.divmod(cue_pixels, width)
+        stencil = self.operator.stencil.reshape(-1, 9)
+        for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+            if k == CENTRE:
+                continue
+            i, j = rows + dy, cols + dx
+            index = np.flatnonzero((i >= 0) & (i < height) & (j >= 0) & (j < width))
+            neighbour = i[index] * width + j[index]
+            keep = self._free_mask.ravel()[neighbour]
+            index, neighbour = index[keep], neighbour[keep]
+            yield index, neighbour, stencil[neighbour, 8 - k][:, None]
+
     def _apply_inverse(self, b: np.ndarray, transpose: bool) -> np.ndarray:
         fixed = b[self._fixed] / self._fixed_diagonal
         if self._lu is None:
@@ -93,16 +110,18 @@ class DirectSolver:
             x = np.zeros_like(b)
             x[self._fixed] = fixed
             return x
-        # [A_ff A_fc; 0 D] x = b: with x zero on the free block, b − A x is the free block's
+        # [A_ff A_fc; 0 D] x = b: the cue pixels first, their coupling moved to the free block's
         # right-hand side. Transposed, [A_ffᵀ 0; A_fcᵀ D]: the free block first, then the cue pixels.
         if transpose:
             x = self._lu.solve(b, True).astype(np.float64)
-            x[self._fixed] = 0.0
-            x[self._fixed] = (b[self._fixed] - self._product(x, True)[self._fixed]) / self._fixed_diagonal
-        else:
-            x = np.zeros_like(b)
             x[self._fixed] = fixed
-            x = self._lu.solve(b - self._product(x, False)).astype(np.float64)
+            for index, neighbour, coupling in self._couplings(self._fixed):
+                x[self._fixed[index]] -= coupling * x[neighbour] / self._fixed_diagonal[index]
+        else:
+            rhs = b.copy()
+            for index, neighbour, coupling in self._couplings(self._fixed):
+                rhs[neighbour] -= coupling * fixed[index]  # one cue pixel per neighbour and direction
+            x = self._lu.solve(rhs).astype(np.float64)
             x[self._fixed] = fixed
         return x
 
@@ -191,18 +210,8 @@ class DirectSolver:
         free = self._free_mask.ravel()[pixels]
         fixed_pixels = pixels[~free]
         fixed_values = change[~free] / self.operator.stencil[..., CENTRE].ravel()[fixed_pixels][:, None]
-        # b_f − A_fc x_c: the free neighbours of changed cue pixels lose their coupling to them.
-        height, width = self.operator.shape
-        rows, cols = np.divmod(fixed_pixels, width)
         extra_pixels, extra_values = [pixels[free]], [change[free]]
-        for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
-            if k == CENTRE:
-                continue
-            i, j = rows + dy, cols + dx
-            inside = (i >= 0) & (i < height) & (j >= 0) & (j < width)
-            neighbour = i[inside] * width + j[inside]
-            coupling = self.operator.stencil.reshape(-1, 9)[neighbour, 8 - k]
-            keep = self._free_mask.ravel()[neighbour] & (coupling != 0)
-            extra_pixels.append(neighbour[keep])
-            extra_values.append(-coupling[keep, None] * fixed_values[inside][keep])
+        for index, neighbour, coupling in self._couplings(fixed_pixels):
+            extra_pixels.append(neighbour)
+            extra_values.append(-coupling * fixed_values[index])
         return (fixed_pixels, fixed_values), np.concatenate(extra_pixels), np.concatenate(extra_values)
