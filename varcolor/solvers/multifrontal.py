@@ -677,8 +677,8 @@ class MultifrontalLU:
     def solve_local(self, pixels: np.ndarray, values: np.ndarray, tiny: float) -> tuple[np.ndarray, int, tuple]:
         """``x`` (channels × pixels) with ``A_ff x_f = b_f`` for ``b`` zero but at the free
         ``pixels``, where it is ``values`` (``k×C``; a pixel listed twice adds up); the number
-        of tree nodes solved; and the bounding box (top, bottom, left, right; exclusive ends) of
-        the pixels solved for, outside which ``x`` is 0.
+        of tree nodes solved; and the bounding box (top, bottom, left, right; exclusive ends)
+        outside which ``x`` is below ``tiny``.
 
         The forward pass walks only the paths from ``pixels`` to the root. The backward pass skips
         every subtree off those paths whose ring values are all below ``tiny``: for an M-matrix
