@@ -374,6 +374,14 @@ def _factor(stencil, children, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, 
 
 
 @numba.njit(cache=True)
+def _scatter_add(x, columns, values):
+    """``x[:, columns] += values.T``, a column listed twice adding up."""
+    for i in range(len(columns)):
+        for c in range(x.shape[0]):
+            x[c, columns[i]] += values[i, c]
+
+
+@numba.njit(cache=True)
 def _columns(pixels, position):
     """Where ``pixels`` live in the solve's array: themselves, or ``position[pixels]``."""
     if position is None:
@@ -670,7 +678,7 @@ class MultifrontalLU:
         position = np.full(len(t.owner), -1, np.int64)
         position[own] = np.arange(len(own))
         x = np.zeros((np.shape(values)[1], len(own)), self.dtype)
-        np.add.at(x.T, position[pixels], values)
+        _scatter_add(x, position[pixels], np.asarray(values, self.dtype))
         self._down(self._up(x, nodes, position), nodes, position)
         return x[:, position[at]].T.astype(np.float64)
 
@@ -691,7 +699,7 @@ class MultifrontalLU:
         kept = np.zeros(len(t.parent), np.bool_)
         kept[nodes] = True
         x = np.zeros((np.shape(values)[1], len(t.owner)), self.dtype)
-        np.add.at(x.T, pixels, values)
+        _scatter_add(x, pixels, np.asarray(values, self.dtype))
         self._up(x, nodes)
         solved, box = self._down(x, np.arange(len(t.parent)), kept=kept, tiny=tiny)
         return x, solved, tuple(int(v) for v in box)
