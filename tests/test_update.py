@@ -91,6 +91,15 @@ def test_with_held_is_the_direct_solve_of_the_new_system():
     assert np.abs(x - expected).max() <= 1e-3 * np.abs(expected).max()
     assert report["held"] == held.sum() and report["nodes"] == report["nodes_total"]  # tiny=0: nothing skipped
     assert report["box"] == (slice(0, 40), slice(0, 50))
+    # Holding more pixels later, from the first call's block: only the new rows and columns solved.
+    more = held.copy()
+    more[30:33, 20:40] = True
+    more &= ~mask
+    first, _ = solver.with_held(base, np.flatnonzero(held), values[held], tiny=0.0)
+    reused, _ = solver.with_held(base, np.flatnonzero(more), values[more], tiny=0.0, known=report["block"])
+    fresh, _ = solver.with_held(base, np.flatnonzero(more), values[more], tiny=0.0)
+    assert np.abs(reused - fresh).max() <= 1e-4 * np.abs(fresh).max()
+    assert np.abs(reused - first).max() > 1.0
     with pytest.raises(ValueError, match="unknowns"):
         solver.with_held(base, np.flatnonzero(mask)[:3], values[mask][:3])
 
@@ -113,6 +122,12 @@ def test_solves_at_pixels_and_local_solves_against_dense_algebra():
     values = rng.normal(0, 1, (25, 3))
     np.testing.assert_allclose(lu.solve_at(pixels, values, at), inverse[np.searchsorted(index, at)][:, position] @ values,
                                rtol=1e-9, atol=1e-12)
+    for m in (3, 12):  # few right-hand sides by loops, many by BLAS, transposed or not
+        values = rng.normal(0, 1, (25, m))
+        np.testing.assert_allclose(lu.solve_at(pixels, values, at, transpose=True),
+                                   inverse.T[np.searchsorted(index, at)][:, position] @ values, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(lu.solve_at(pixels, values, at), inverse[np.searchsorted(index, at)][:, position] @ values,
+                                   rtol=1e-9, atol=1e-12)
     values = rng.normal(0, 30, (25, 2))
     exact = inverse[:, position] @ values
     for tiny in (0.0, 1e-2, 1.0):

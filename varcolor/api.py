@@ -194,6 +194,7 @@ class Colorizer:
         # mask, cue values there and solution.
         self._base: tuple[DirectSolver, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._changed = (slice(0, 0), slice(0, 0))  # where the last correction of the base differs from it
+        self._held_block = None  # the pixels it held and their block of the base's inverse, for the next one
 
     def solve(self, cues: Cues, x0: np.ndarray | None = None) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers."""
@@ -248,9 +249,13 @@ class Colorizer:
 
     def _rhs_change(self, base_mask: np.ndarray, old: np.ndarray, new: np.ndarray, recoloured: np.ndarray):
         """The change of the base system's right-hand side when its cues at ``recoloured`` (raster
-        indices) go from ``old`` to ``new`` values: the system's right-hand side on a window around
-        them, with 4 pixels of margin (the weights within 2 pixels of a window's border differ from
-        the whole image's), before and after."""
+        indices) go from ``old`` to ``new`` values. Levin's exact system holds a cue's value in its
+        own row only; the symmetric one also in its neighbours' (its edges are eliminated), so
+        there it is the system's right-hand side on a window around them, with 4 pixels of margin
+        (the weights within 2 pixels of a window's border differ from the whole image's), before
+        and after."""
+        if self.method == "levin":
+            return recoloured, new - old
         height, width = self.guide.shape
         rows, columns = np.divmod(recoloured, width)
         window = (slice(max(rows.min() - 4, 0), min(rows.max() + 5, height)),
@@ -281,10 +286,12 @@ class Colorizer:
             rhs_change = self._rhs_change(base_mask, base_targets[recoloured], now[recoloured], first[recoloured])
         tiny = UPDATE_TINY if self.space == "lab" else UPDATE_TINY / 500
         try:
-            chroma, report = solver.with_held(base_chroma, held, self._targets_at(cues, held), rhs_change, tiny)
+            chroma, report = solver.with_held(base_chroma, held, self._targets_at(cues, held), rhs_change, tiny,
+                                              self._held_block)
         except ValueError:  # a new cue on a pixel the first system had no unknown for (no neighbour weight)
             return None
         # What changed: this correction's box, the last one's (which it may have left), the held pixels.
+        self._held_block = report.pop("block")
         boxes = [report.pop("box"), self._changed]
         if len(held):
             rows, columns = np.divmod(held, self.guide.shape[1])
@@ -296,7 +303,9 @@ class Colorizer:
                 "solver": "direct", "iterations": 0, "residual": None, "update": "low-rank", **report,
                 "window": [int(window[0].start), int(window[1].start), int(window[0].stop - window[0].start),
                            int(window[1].stop - window[1].start)]}
-        return self._finish(chroma, info, start, window)
+        # Strokes far apart make a large box of which little moved: re-colour only what did.
+        rows, columns = np.nonzero(np.any(chroma[window] != self._chroma[window], axis=2))
+        return self._finish(chroma, info, start, (rows + window[0].start, columns + window[1].start))
 
     def _update_locally(self, cues: Cues, more_cues: Cues, start: float) -> Result | None:
         changed = more_cues.mask
@@ -374,31 +383,33 @@ class Colorizer:
                 index = np.flatnonzero(cues.mask)
                 self._base = (self._solver, cues.mask.copy(), targets.reshape(-1, 2)[index], chroma.copy())
                 self._changed = (slice(0, 0), slice(0, 0))
+                self._held_block = None
         if prior is not None:
             info.update(prior=self.prior or "ideepcolor", prior_weight=self.prior_weight, confidence=self.confidence,
                         prior_mode=self.prior_mode)
         return self._finish(chroma, info, start)
 
-    def _finish(self, chroma: np.ndarray, info: dict, start: float, window=None) -> Result:
-        """The result for ``chroma``; with ``window``, only that part of the last one changed."""
-        if window is None:
+    def _finish(self, chroma: np.ndarray, info: dict, start: float, where=None) -> Result:
+        """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays), only
+        those pixels of the last one changed."""
+        if where is None:
             rgb, ab = self._colours(chroma, (slice(None), slice(None)))
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
             rgb, ab = self._last.rgb.copy(), chroma if self.space == "lab" else self._last.ab.copy()
-            rgb[window], ab[window] = self._colours(chroma, window)
+            rgb[where], ab[where] = self._colours(chroma, where)
         self._chroma = chroma
         info["seconds"] = time.perf_counter() - start
         self._last = Result(rgb=rgb, ab=ab, info=info)
         return self._last
 
-    def _colours(self, chroma: np.ndarray, window) -> tuple[np.ndarray, np.ndarray]:
-        """RGB and Lab chroma of ``chroma`` on ``window``."""
+    def _colours(self, chroma: np.ndarray, where) -> tuple[np.ndarray, np.ndarray]:
+        """RGB and Lab chroma of ``chroma`` at ``where``."""
         if self.space == "lab":
-            lab = np.concatenate([self.lightness[window][..., None], chroma[window]], axis=2)
-            return lab_to_rgb(lab, gamut=self.gamut), chroma[window]
-        rgb = yiq_to_rgb(np.concatenate([self.guide[window][..., None], chroma[window]], axis=2))
-        return rgb, rgb_to_lab(rgb)[..., 1:]
+            lab = np.concatenate([self.lightness[where][..., None], chroma[where]], axis=-1)
+            return lab_to_rgb(lab, gamut=self.gamut), chroma[where]
+        rgb = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
+        return rgb, rgb_to_lab(rgb.reshape(1, -1, 3))[..., 1:].reshape(rgb.shape[:-1] + (2,))
 
 
 def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",

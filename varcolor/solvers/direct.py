@@ -147,8 +147,8 @@ class DirectSolver:
         return x.reshape(rhs.shape), info
 
     def with_held(self, base: np.ndarray, held: np.ndarray, values: np.ndarray,
-                  rhs_change: tuple[np.ndarray, np.ndarray] | None = None,
-                  tiny: float = 1e-3) -> tuple[np.ndarray, dict]:
+                  rhs_change: tuple[np.ndarray, np.ndarray] | None = None, tiny: float = 1e-3,
+                  known: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
         """The solution after the rows at ``held`` pixels (raster indices of unknowns) are
         replaced by ``x = values`` (``k×C``) and the right-hand side has changed by
         ``rhs_change`` (raster indices, ``m×C`` values), from ``base`` (``H×W×C``, the solution
@@ -160,7 +160,9 @@ class DirectSolver:
         with a sparse right-hand side (:meth:`MultifrontalLU.solve_local`, which leaves out the
         subtrees where the change is below ``tiny``, and changes below ``tiny`` are dropped: an
         error of at most ``tiny`` for M-matrices with nonnegative row sums such as Levin's).
-        Single precision, no refinement.
+        Single precision, no refinement. ``known``, an earlier call's ``info["block"]`` (its held
+        pixels and their block of ``A⁻¹``), spares the solves for the pixels held then and still
+        held: only the new pixels' rows and columns are solved for (the rows by ``Aᵀ``).
 
         Returns
         -------
@@ -168,7 +170,8 @@ class DirectSolver:
         info : dict
             ``held`` (k), ``nodes`` (tree nodes the backward pass solved, of ``nodes_total``) and
             ``box`` (a pair of slices outside which ``x`` is ``base``, but at the held pixels).
-            Changes below ``tiny`` are dropped, so that the box holds only what moved.
+            Changes below ``tiny`` are dropped, so that the box holds only what moved. ``block``:
+            the held pixels and their block of ``A⁻¹``, for the next call's ``known``.
         """
         held = np.asarray(held, np.int64)
         if self._lu is None or not np.all(self._free_mask.ravel()[held]):
@@ -177,15 +180,11 @@ class DirectSolver:
         channels = flat.shape[1]
         (fixed_pixels, fixed_change), free_pixels, free_change = self._split_change(rhs_change, channels)
         k = len(held)
-        # Columns: the k unit vectors at the held pixels, then Δb on the free pixels.
-        pixels = np.concatenate([held, free_pixels])
-        columns = np.zeros((len(pixels), k + channels))
-        columns[np.arange(k), np.arange(k)] = 1.0
-        columns[k:, k:] = free_change
-        at_held = self._lu.solve_at(pixels, columns, held)
-        weights = np.linalg.solve(at_held[:, :k], values - flat[held] - at_held[:, k:])
+        block = self._inverse_block(held, known)
+        spread = self._lu.solve_at(free_pixels, free_change, held) if len(free_pixels) else 0.0
+        weights = np.linalg.solve(block, values - flat[held] - spread)
         delta, nodes, (top, bottom, left, right) = self._lu.solve_local(
-            pixels, np.concatenate([weights, free_change]), tiny)
+            np.concatenate([held, free_pixels]), np.concatenate([weights, free_change]), tiny)
         height, width = self.operator.shape
         if len(fixed_pixels):
             rows, cols = np.divmod(fixed_pixels, width)
@@ -199,7 +198,25 @@ class DirectSolver:
         flat = x.reshape(-1, channels)
         flat[fixed_pixels] += fixed_change
         flat[held] = values
-        return x, {"held": k, "nodes": nodes, "nodes_total": len(self._lu.tree.parent), "box": box}
+        return x, {"held": k, "nodes": nodes, "nodes_total": len(self._lu.tree.parent), "box": box,
+                   "block": (held, block)}
+
+    def _inverse_block(self, held: np.ndarray, known: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """``A⁻¹`` at the held pixels (sorted raster indices), reusing ``known``'s block where its
+        pixels are all still held."""
+        k = len(held)
+        if known is None or not np.isin(known[0], held).all():
+            return self._lu.solve_at(held, np.eye(k), held)
+        was = np.isin(held, known[0])
+        old, new = np.flatnonzero(was), np.flatnonzero(~was)
+        block = np.empty((k, k))
+        order = np.searchsorted(known[0], held[old])
+        block[np.ix_(old, old)] = known[1][np.ix_(order, order)]
+        if len(new):
+            unit = np.eye(len(new))
+            block[:, new] = self._lu.solve_at(held[new], unit, held)
+            block[np.ix_(new, old)] = self._lu.solve_at(held[new], unit, held[old], transpose=True).T
+        return block
 
     def _split_change(self, rhs_change, channels: int):
         """A right-hand-side change as the change it makes at cue pixels (solved in closed form)

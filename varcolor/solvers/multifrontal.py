@@ -396,25 +396,33 @@ _BLAS_CHANNELS = 8
 
 
 @numba.njit(cache=True, nogil=True)
-def _blas_node(up, f, n, ne, nr, own, ring, u12, trsm, gemm):
-    """One node's half of a solve, not transposed, by BLAS: ``own`` (channels × ne) and ``ring``
-    (channels × nr), C-ordered, are column-major ``ne×channels`` and ``nr×channels`` to BLAS."""
+def _blas_node(up, transpose, f, n, ne, nr, own, ring, u12, trsm, gemm):
+    """One node's half of a solve by BLAS (row pivots left to the caller): ``own``
+    (channels × ne) and ``ring`` (channels × nr), C-ordered, are column-major ``ne×channels`` and
+    ``nr×channels`` to BLAS; ``f`` holds ``[L\\U; L21]`` column-major with ``n`` rows, ``u12`` is
+    column-major ``ne×nr``."""
     ints = np.array([ne, nr, n, own.shape[0]], np.int32)
     scalars = np.array([1.0, -1.0], f.dtype)
-    flags = np.array([ord("L"), ord("U"), ord("N")], np.uint8)
-    char_l, char_u, char_n = flags[0:].ctypes, flags[1:].ctypes, flags[2:].ctypes
-    if up:  # own ← L⁻¹ own, ring −= L21 own
-        trsm(char_l, char_l, char_n, char_u, ints[0:].ctypes, ints[3:].ctypes, scalars[0:].ctypes, f.ctypes,
-             ints[2:].ctypes, own.ctypes, ints[0:].ctypes)
+    flags = np.array([ord("L"), ord("U"), ord("N"), ord("T")], np.uint8)
+    char_l, char_u, char_n, char_t = flags[0:].ctypes, flags[1:].ctypes, flags[2:].ctypes, flags[3:].ctypes
+    ne_, nr_, n_, k_ = ints[0:].ctypes, ints[1:].ctypes, ints[2:].ctypes, ints[3:].ctypes
+    one, minus = scalars[0:].ctypes, scalars[1:].ctypes
+    if up and not transpose:  # own ← L⁻¹ own; ring −= L21 own
+        trsm(char_l, char_l, char_n, char_u, ne_, k_, one, f.ctypes, n_, own.ctypes, ne_)
         if nr:
-            gemm(char_n, char_n, ints[1:].ctypes, ints[3:].ctypes, ints[0:].ctypes, scalars[1:].ctypes, f[ne:].ctypes,
-                 ints[2:].ctypes, own.ctypes, ints[0:].ctypes, scalars[0:].ctypes, ring.ctypes, ints[1:].ctypes)
-    else:  # own ← U⁻¹ (own − U12 ring)
+            gemm(char_n, char_n, nr_, k_, ne_, minus, f[ne:].ctypes, n_, own.ctypes, ne_, one, ring.ctypes, nr_)
+    elif up:  # own ← U⁻ᵀ own; ring −= U12ᵀ own
+        trsm(char_l, char_u, char_t, char_n, ne_, k_, one, f.ctypes, n_, own.ctypes, ne_)
         if nr:
-            gemm(char_n, char_n, ints[0:].ctypes, ints[3:].ctypes, ints[1:].ctypes, scalars[1:].ctypes, u12.ctypes,
-                 ints[0:].ctypes, ring.ctypes, ints[1:].ctypes, scalars[0:].ctypes, own.ctypes, ints[0:].ctypes)
-        trsm(char_l, char_u, char_n, char_n, ints[0:].ctypes, ints[3:].ctypes, scalars[0:].ctypes, f.ctypes,
-             ints[2:].ctypes, own.ctypes, ints[0:].ctypes)
+            gemm(char_t, char_n, nr_, k_, ne_, minus, u12.ctypes, ne_, own.ctypes, ne_, one, ring.ctypes, nr_)
+    elif not transpose:  # own ← U⁻¹ (own − U12 ring)
+        if nr:
+            gemm(char_n, char_n, ne_, k_, nr_, minus, u12.ctypes, ne_, ring.ctypes, nr_, one, own.ctypes, ne_)
+        trsm(char_l, char_u, char_n, char_n, ne_, k_, one, f.ctypes, n_, own.ctypes, ne_)
+    else:  # own ← L⁻ᵀ (own − L21ᵀ ring)
+        if nr:
+            gemm(char_t, char_n, ne_, k_, nr_, minus, f[ne:].ctypes, n_, ring.ctypes, nr_, one, own.ctypes, ne_)
+        trsm(char_l, char_l, char_t, char_u, ne_, k_, one, f.ctypes, n_, own.ctypes, ne_)
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
@@ -436,7 +444,15 @@ def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, 
         ring_at = _columns(r_pix[q0:q0 + nr], position)
         own = x[:, own_at]
         ring = x[:, ring_at]
-        if transpose:
+        if not transpose:
+            for k in range(ne):
+                p = pivots[e0 + k] - 1
+                if p != k:
+                    for c in range(channels):
+                        own[c, k], own[c, p] = own[c, p], own[c, k]
+        if channels >= _BLAS_CHANNELS:
+            _blas_node(True, transpose, f, n, ne, nr, own, ring, upper[u_ptr[node]:u_ptr[node + 1]], trsm, gemm)
+        elif transpose:
             for j in range(ne):
                 column = f[j * n:j * n + j + 1]
                 for c in range(channels):
@@ -453,16 +469,6 @@ def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, 
                         total += column[i] * own[c, i]
                     ring[c, b] -= total
         else:
-            for k in range(ne):
-                p = pivots[e0 + k] - 1
-                if p != k:
-                    for c in range(channels):
-                        own[c, k], own[c, p] = own[c, p], own[c, k]
-            if channels >= _BLAS_CHANNELS:
-                _blas_node(True, f, n, ne, nr, own, ring, f, trsm, gemm)
-                x[:, own_at] = own
-                x[:, ring_at] = ring
-                continue
             for j in range(ne):
                 column = f[j * n:(j + 1) * n]
                 for c in range(channels):
@@ -511,7 +517,9 @@ def _solve_down(x, transpose, nodes, position, parent, kept, tiny, width, e_ptr,
         n = ne + nr
         f = lower[l_ptr[node]:l_ptr[node + 1]]
         own = x[:, own_at]
-        if transpose:
+        if channels >= _BLAS_CHANNELS:
+            _blas_node(False, transpose, f, n, ne, nr, own, ring, upper[u_ptr[node]:u_ptr[node + 1]], trsm, gemm)
+        elif transpose:
             for j in range(ne):
                 column = f[j * n + ne:(j + 1) * n]
                 for c in range(channels):
@@ -526,13 +534,6 @@ def _solve_down(x, transpose, nodes, position, parent, kept, tiny, width, e_ptr,
                     for i in range(j + 1, ne):
                         total -= column[i] * own[c, i]
                     own[c, j] = total
-            for k in range(ne - 1, -1, -1):
-                p = pivots[e0 + k] - 1
-                if p != k:
-                    for c in range(channels):
-                        own[c, k], own[c, p] = own[c, p], own[c, k]
-        elif channels >= _BLAS_CHANNELS:
-            _blas_node(False, f, n, ne, nr, own, ring, upper[u_ptr[node]:u_ptr[node + 1]], trsm, gemm)
         else:
             u12 = upper[u_ptr[node]:u_ptr[node + 1]]
             for b in range(nr):
@@ -548,6 +549,12 @@ def _solve_down(x, transpose, nodes, position, parent, kept, tiny, width, e_ptr,
                     value = own[c, j]
                     for i in range(j):
                         own[c, i] -= column[i] * value
+        if transpose:
+            for k in range(ne - 1, -1, -1):
+                p = pivots[e0 + k] - 1
+                if p != k:
+                    for c in range(channels):
+                        own[c, k], own[c, p] = own[c, p], own[c, k]
         x[:, own_at] = own
         for a in range(ne):
             large = False
@@ -662,8 +669,9 @@ class MultifrontalLU:
             self._down(x, everything, transpose=transpose)
         return x.T.copy()
 
-    def solve_at(self, pixels: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """``x[at]`` (``len(at) × m``, float64) for ``A_ff x = b`` with ``m`` right-hand sides
+    def solve_at(self, pixels: np.ndarray, values: np.ndarray, at: np.ndarray, transpose: bool = False) -> np.ndarray:
+        """``x[at]`` (``len(at) × m``, float64) for ``A_ff x = b`` (``A_ffᵀ x = b`` with
+        ``transpose``) with ``m`` right-hand sides
         zero but at the free ``pixels``, where they are ``values`` (``len(pixels) × m``; a pixel
         listed twice adds up).
 
@@ -679,7 +687,8 @@ class MultifrontalLU:
         position[own] = np.arange(len(own))
         x = np.zeros((np.shape(values)[1], len(own)), self.dtype)
         _scatter_add(x, position[pixels], np.asarray(values, self.dtype))
-        self._down(self._up(x, nodes, position), nodes, position)
+        self._up(x, t.paths(pixels), position, transpose)  # zero elsewhere on the way up
+        self._down(x, nodes, position, transpose)
         return x[:, position[at]].T.astype(np.float64)
 
     def solve_local(self, pixels: np.ndarray, values: np.ndarray, tiny: float) -> tuple[np.ndarray, int, tuple]:
