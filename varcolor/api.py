@@ -303,8 +303,12 @@ class Colorizer:
                 "solver": "direct", "iterations": 0, "residual": None, "update": "low-rank", **report,
                 "window": [int(window[0].start), int(window[1].start), int(window[0].stop - window[0].start),
                            int(window[1].stop - window[1].start)]}
-        # Strokes far apart make a large box of which little moved: re-colour only what did.
-        rows, columns = np.nonzero(np.any(chroma[window] != self._chroma[window], axis=2))
+        # Strokes far apart make a large box of which little moved: there re-colour only what did
+        # (gathering pixels costs more than slicing where most of the box moved).
+        moved = np.any(chroma[window] != self._chroma[window], axis=2)
+        if moved.size and moved.mean() > 0.25:
+            return self._finish(chroma, info, start, window)
+        rows, columns = np.nonzero(moved)
         return self._finish(chroma, info, start, (rows + window[0].start, columns + window[1].start))
 
     def _update_locally(self, cues: Cues, more_cues: Cues, start: float) -> Result | None:
