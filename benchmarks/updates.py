@@ -71,11 +71,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--megapixels", type=float, default=1.0)
     parser.add_argument("--strokes", type=int, default=12)
-    parser.add_argument("--method", default="levin")
-    parser.add_argument("--solver", default="direct")
+    parser.add_argument("--method", default="levin", choices=("levin", "levin-symmetric"))
+    parser.add_argument("--solver", default="direct", choices=("direct", "amg", "multigrid", "cg", "auto"))
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="updates", help="result file stem (default: %(default)s)")
     args = parser.parse_args(argv)
+    if args.strokes < 1 or args.megapixels <= 0:
+        parser.error("--strokes must be at least 1 and --megapixels positive")
     if not (SHARED / "kodak").is_dir():
         print(f"updates: error: {SHARED / 'kodak'}: no such folder", file=sys.stderr)
         return 2
