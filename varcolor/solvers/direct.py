@@ -62,7 +62,6 @@ class DirectSolver:
         # out of the factorisation: under dense cue patches that is a tenth of the unknowns.
         fixed = _diagonal_only_rows(self.operator.stencil)
         self._free_mask = ~fixed.reshape(operator.shape)
-        self._free = np.flatnonzero(~fixed)
         self._fixed = np.flatnonzero(fixed)
         self._fixed_diagonal = self.operator.stencil[..., CENTRE].ravel()[self._fixed][:, None]
         self._lu = self._factor(np.float32)
@@ -70,7 +69,7 @@ class DirectSolver:
         self.setup_seconds = time.perf_counter() - start
 
     def _factor(self, dtype) -> MultifrontalLU | None:
-        if not len(self._free):
+        if not self._free_mask.any():
             return None
         try:
             return MultifrontalLU(self.operator.stencil, self._free_mask, dtype)
@@ -155,14 +154,15 @@ class DirectSolver:
         before), with the factors as they are.
 
         Relaxing those ``k`` rows, ``A x = b + Δb + P s`` for some ``s`` at them, so
-        ``x = base + A⁻¹ (Δb + P s)`` with ``Pᵀ A⁻¹ P s = values − Pᵀ (base + A⁻¹ Δb)``: ``k + C``
-        solves evaluated at the held pixels only (:meth:`MultifrontalLU.solve_at`) and one solve
-        with a sparse right-hand side (:meth:`MultifrontalLU.solve_local`, which leaves out the
-        subtrees where the change is below ``tiny``, and changes below ``tiny`` are dropped: an
-        error of at most ``tiny`` for M-matrices with nonnegative row sums such as Levin's).
-        Single precision, no refinement. ``known``, an earlier call's ``info["block"]`` (its held
-        pixels and their block of ``A⁻¹``), spares the solves for the pixels held then and still
-        held: only the new pixels' rows and columns are solved for (the rows by ``Aᵀ``).
+        ``x = base + A⁻¹ (Δb + P s)`` with ``Pᵀ A⁻¹ P s = values − Pᵀ (base + A⁻¹ Δb)``. The
+        ``k×k`` block ``Pᵀ A⁻¹ P`` and ``Pᵀ A⁻¹ Δb`` come from solves evaluated at the held
+        pixels only (:meth:`MultifrontalLU.solve_at`); ``known``, an earlier call's
+        ``info["block"]`` (its held pixels and their block), spares the solves for the pixels
+        held then and still held, so only the new pixels' rows (by ``Aᵀ``) and columns are solved
+        for. The correction is one solve with a sparse right-hand side
+        (:meth:`MultifrontalLU.solve_local`, which leaves out the subtrees where the change is
+        below ``tiny``, and changes below ``tiny`` are dropped: an error of at most ``tiny`` for
+        M-matrices with nonnegative row sums such as Levin's). Single precision, no refinement.
 
         Returns
         -------

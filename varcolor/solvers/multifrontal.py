@@ -629,10 +629,6 @@ class MultifrontalLU:
         if failed >= 0:
             raise ZeroDivisionError("a zero pivot: the operator restricted to the free pixels is singular")
 
-    @property
-    def nbytes(self) -> int:
-        return sum(array.nbytes for array in self._factors)
-
     def _up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
         t = self.tree
         with flushed_denormals():
