@@ -65,6 +65,7 @@ class DirectSolver:
         self._fixed = np.flatnonzero(fixed)
         self._fixed_diagonal = self.operator.stencil[..., CENTRE].ravel()[self._fixed][:, None]
         self._lu = self._factor(np.float32)
+        self._cue_couplings = list(self._couplings(self._fixed))  # used by every solve
         self._exact = False
         self.setup_seconds = time.perf_counter() - start
 
@@ -114,11 +115,11 @@ class DirectSolver:
         if transpose:
             x = self._lu.solve(b, True).astype(np.float64)
             x[self._fixed] = fixed
-            for index, neighbour, coupling in self._couplings(self._fixed):
+            for index, neighbour, coupling in self._cue_couplings:
                 x[self._fixed[index]] -= coupling * x[neighbour] / self._fixed_diagonal[index]
         else:
             rhs = b.copy()
-            for index, neighbour, coupling in self._couplings(self._fixed):
+            for index, neighbour, coupling in self._cue_couplings:
                 rhs[neighbour] -= coupling * fixed[index]  # one cue pixel per neighbour and direction
             x = self._lu.solve(rhs).astype(np.float64)
             x[self._fixed] = fixed
