@@ -8,7 +8,8 @@ import varcolor.api
 from varcolor.energies.levin import exact_operator, exact_rhs
 from varcolor.solvers import DirectSolver
 from varcolor.solvers.direct import _diagonal_only_rows
-from varcolor.solvers.multifrontal import MultifrontalLU
+from varcolor.solvers.lowrank import LowRankUpdater
+from varcolor.solvers.multifrontal import InverseBlock, MultifrontalLU
 
 from .test_window import MAX_AB, gray_and_cues, stroke, strokes
 
@@ -60,6 +61,7 @@ def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
 def test_recoloured_first_cues_update_too_and_too_many_new_ones_do_not(method, monkeypatch):
     gray, cues = gray_and_cues("coffee", (128, 160), 1024, rng=7)
     cz = varcolor.Colorizer(gray, method=method, solver="direct")
+    monkeypatch.setattr(varcolor.api, "MAX_HELD", 5)  # the updater's limit, set at the solve
     cz.solve(cues)
     # Cues of the first solve recoloured: its right-hand side changes (for the symmetric system
     # also at their neighbours), which the correction carries too.
@@ -68,43 +70,80 @@ def test_recoloured_first_cues_update_too_and_too_many_new_ones_do_not(method, m
     cues = cues.merged(recoloured)
     assert result.info["update"] == "low-rank" and result.info["held"] == 0
     assert np.abs(result.ab - _fresh(gray, cues, method, "lab").ab).max() <= MAX_AB
-    monkeypatch.setattr(varcolor.api, "MAX_HELD", 5)
     more = strokes(gray.shape)[0]
     result = cz.update(more)
     assert result.info.get("update") != "low-rank"  # 16 new pixels > MAX_HELD: a window or a global solve
     assert np.abs(result.ab - _fresh(gray, cues.merged(more), method, "lab").ab).max() <= MAX_AB
 
 
-def test_with_held_is_the_direct_solve_of_the_new_system():
-    rng = np.random.default_rng(9)
-    guide = rng.random((40, 50))
-    mask = rng.random(guide.shape) < 0.03
-    values = rng.normal(0, 30, guide.shape + (2,))
+def _system(shape, density, seed):
+    rng = np.random.default_rng(seed)
+    guide = rng.random(shape)
+    mask = rng.random(shape) < density
+    values = rng.normal(0, 30, shape + (2,))
+    return guide, mask, values
+
+
+def _exact(guide, mask, values):
+    return DirectSolver(exact_operator(guide, mask)).solve(exact_rhs(mask, values))[0]
+
+
+def test_held_pixels_give_the_direct_solve_of_the_new_system():
+    guide, mask, values = _system((40, 50), 0.03, 9)
     solver = DirectSolver(exact_operator(guide, mask))
     base, _ = solver.solve(exact_rhs(mask, values))
+    updater = LowRankUpdater(solver, base, tiny=0.0)
     held = np.zeros(guide.shape, bool)
-    held[10:12, 5:30] = True
+    held[10:14, 5:30] = True  # a thick stroke: its inner pixels need no multiplier
     held &= ~mask
-    x, report = solver.with_held(base, np.flatnonzero(held), values[held], tiny=0.0)
-    both = mask | held
-    expected, _ = DirectSolver(exact_operator(guide, both)).solve(exact_rhs(both, values))
-    assert np.abs(x - expected).max() <= 1e-3 * np.abs(expected).max()
-    assert report["held"] == held.sum() and report["nodes"] == report["nodes_total"]  # tiny=0: nothing skipped
-    assert report["box"] == (slice(0, 40), slice(0, 50))
-    # Holding more pixels later, from the first call's block: only the new rows and columns solved.
-    more = held.copy()
-    more[30:33, 20:40] = True
-    more &= ~mask
-    first, _ = solver.with_held(base, np.flatnonzero(held), values[held], tiny=0.0)
-    reused, _ = solver.with_held(base, np.flatnonzero(more), values[more], tiny=0.0, known=report["block"])
-    fresh, _ = solver.with_held(base, np.flatnonzero(more), values[more], tiny=0.0)
-    assert np.abs(reused - fresh).max() <= 1e-4 * np.abs(fresh).max()
-    assert np.abs(reused - first).max() > 1.0
+    for more in ((slice(30, 33), slice(20, 40)), (slice(0, 2), slice(0, 50))):
+        x, report = updater.hold(np.flatnonzero(held), values[held])
+        both = mask | held
+        assert np.abs(x - _exact(guide, both, values)).max() <= 1e-3 * np.abs(values).max()
+        assert report["held"] == held.sum() and report["block"] < held.sum()
+        assert report["nodes"] == report["nodes_total"] and report["bound"] == 0.0  # tiny=0: nothing skipped
+        held[more] = True
+        held &= ~mask
+    assert report["correction"] == "incremental"
+    # Cues of the first solve recoloured: the right-hand side changes; then back to their values.
+    recoloured = np.flatnonzero(mask)[::3]
+    change = np.full((len(recoloured), 2), 12.0)
+    x, _ = updater.hold(np.flatnonzero(held), values[held], (recoloured, change))
+    shifted = values.copy()
+    shifted.reshape(-1, 2)[recoloured] += change
+    assert np.abs(x - _exact(guide, mask | held, np.where(held[..., None], values, shifted))).max() <= 0.03
+    x, report = updater.hold(np.flatnonzero(held), values[held])
+    assert np.abs(x - _exact(guide, mask | held, values)).max() <= 0.03
     with pytest.raises(ValueError, match="unknowns"):
-        solver.with_held(base, np.flatnonzero(mask)[:3], values[mask][:3])
+        updater.hold(np.flatnonzero(mask)[:3], values[mask][:3])
+    with pytest.raises(ValueError, match="more than 5"):
+        LowRankUpdater(solver, base, max_block=5).hold(np.flatnonzero(held), values[held])
 
 
-def test_solves_at_pixels_and_local_solves_against_dense_algebra():
+def test_corrections_from_the_last_result_stay_within_their_bound():
+    guide, mask, values = _system((64, 64), 0.01, 11)
+    solver = DirectSolver(exact_operator(guide, mask))
+    base, _ = solver.solve(exact_rhs(mask, values))
+    updater = LowRankUpdater(solver, base, tiny=0.05, budget=0.3)
+    held = np.zeros(guide.shape, bool)
+    rng = np.random.default_rng(12)
+    kinds = []
+    for _ in range(8):
+        i, j = rng.integers(0, 60, 2)
+        held[i:i + 3, j:j + 4] = True
+        held &= ~mask
+        before = updater._x
+        x, report = updater.hold(np.flatnonzero(held), values[held])
+        kinds.append(report["correction"])
+        assert np.abs(x - _exact(guide, mask | held, values)).max() <= report["bound"] + 1e-4
+        assert report["bound"] <= 0.3
+        outside = np.ones(guide.shape, bool)
+        outside[report["box"]] = False
+        assert np.array_equal(x[outside], before[outside])
+    assert kinds[0] == "full" and "incremental" in kinds and "full" in kinds[1:]  # the budget restarts them
+
+
+def test_blocks_of_the_inverse_and_local_solves_against_dense_algebra():
     rng = np.random.default_rng(10)
     guide = rng.random((30, 36))
     mask = rng.random(guide.shape) < 0.02
@@ -116,18 +155,30 @@ def test_solves_at_pixels_and_local_solves_against_dense_algebra():
     lu = MultifrontalLU(operator.stencil, free, np.float64)
     pixels = index[rng.choice(len(index), 25, replace=False)]
     position = np.searchsorted(index, pixels)
-    np.testing.assert_allclose(lu.solve_at(pixels, np.eye(25), pixels), inverse[np.ix_(position, position)],
-                               rtol=1e-9, atol=1e-12)
-    at = index[::7]
-    values = rng.normal(0, 1, (25, 3))
-    np.testing.assert_allclose(lu.solve_at(pixels, values, at), inverse[np.searchsorted(index, at)][:, position] @ values,
-                               rtol=1e-9, atol=1e-12)
-    for m in (3, 12):  # few right-hand sides by loops, many by BLAS, transposed or not
-        values = rng.normal(0, 1, (25, m))
-        np.testing.assert_allclose(lu.solve_at(pixels, values, at, transpose=True),
-                                   inverse.T[np.searchsorted(index, at)][:, position] @ values, rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(lu.solve_at(pixels, values, at), inverse[np.searchsorted(index, at)][:, position] @ values,
-                                   rtol=1e-9, atol=1e-12)
+    block = InverseBlock(lu)
+    for part in (pixels[:10], pixels[10:11], pixels[11:]):  # grown in steps, as strokes come
+        block.add(part)
+    np.testing.assert_array_equal(block.pixels, pixels)
+    np.testing.assert_allclose(block.block, inverse[np.ix_(position, position)], rtol=1e-9, atol=1e-12)
+    sources = index[::7]
+    for m in (2, 12):  # few right-hand sides by loops, many by BLAS
+        values = rng.normal(0, 1, (len(sources), m))
+        np.testing.assert_allclose(block.solve(sources, values),
+                                   inverse[position][:, np.searchsorted(index, sources)] @ values, rtol=1e-9, atol=1e-12)
+
+
+def test_local_solves_leave_out_only_what_is_below_tiny():
+    rng = np.random.default_rng(10)
+    guide = rng.random((30, 36))
+    mask = rng.random(guide.shape) < 0.02
+    mask.flat[0] = True
+    operator = exact_operator(guide, mask)
+    free = ~_diagonal_only_rows(operator.stencil).reshape(guide.shape)
+    index = np.flatnonzero(free)
+    inverse = np.linalg.inv(operator.to_csr()[index][:, index].toarray())
+    lu = MultifrontalLU(operator.stencil, free, np.float64)
+    pixels = index[rng.choice(len(index), 25, replace=False)]
+    position = np.searchsorted(index, pixels)
     values = rng.normal(0, 30, (25, 2))
     exact = inverse[:, position] @ values
     for tiny in (0.0, 1e-2, 1.0):

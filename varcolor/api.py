@@ -14,14 +14,17 @@ from .energies import bilaplacian_gtv, levin
 from .errors import InputError
 from .gamut import GlobalHints
 from .solvers import TOL, DirectSolver, choose_solver, make_solver
+from .solvers.lowrank import LowRankUpdater
 from .solvers.window import local_correction
 
-# Low-rank updates (Colorizer.update from the first solve's factors): the most cue pixels added
-# since that solve, and the change below which the backward solve leaves a subtree out (ab units;
-# the error it allows is at most this, 50× under the solvers' 0.05 exactness bound; in YIQ, whose
-# chroma spans about 1/200 of ab's range, 1/500 of it).
+# Low-rank updates (Colorizer.update from the first solve's factors, :mod:`varcolor.solvers.lowrank`):
+# the most held pixels coupled to unknowns; the change below which a correction leaves pixels out
+# (ab units); the error bound that corrections from the last result may add up to before one
+# starts from the first solve again (5× under the solvers' 0.05 exactness bound). In YIQ, whose
+# chroma spans about 1/200 of ab's range, 1/500 of both.
 MAX_HELD = 1000
 UPDATE_TINY = 1e-3
+UPDATE_BUDGET = 1e-2
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
 
@@ -190,11 +193,9 @@ class Colorizer:
         self._chroma: np.ndarray | None = None
         self._last: Result | None = None
         self._margin = 16  # where the next windowed update starts (its last accepted margin, less a step)
-        # The last global direct solve of a Levin system, which updates correct: its solver, cue
-        # mask, cue values there and solution.
-        self._base: tuple[DirectSolver, np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._changed = (slice(0, 0), slice(0, 0))  # where the last correction of the base differs from it
-        self._held_block = None  # the pixels it held and their block of the base's inverse, for the next one
+        # After a global direct solve of a Levin system, what updates correct: its low-rank
+        # updater, cue mask and cue values there.
+        self._base: tuple[LowRankUpdater, np.ndarray, np.ndarray] | None = None
 
     def solve(self, cues: Cues, x0: np.ndarray | None = None) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers."""
@@ -207,10 +208,12 @@ class Colorizer:
         With ``local``, Levin's methods without a prior avoid a global re-solve where they can:
 
         - after a global solve by the ``direct`` solver, the new solution is that solve corrected
-          for the cue pixels added since (at most ``MAX_HELD``, the cues it had unchanged), with
-          its factors (:meth:`~varcolor.solvers.DirectSolver.with_held`; ``info["update"]`` is
-          ``"low-rank"``, ``info["held"]`` the pixels added, ``info["window"]`` the box that
-          changed; within ``UPDATE_TINY`` ab of the exact solution plus single-precision rounding);
+          for the cue pixels added since (at most ``MAX_HELD`` of them next to unknowns), with its
+          factors (:class:`~varcolor.solvers.lowrank.LowRankUpdater`; ``info["update"]`` is
+          ``"low-rank"``, ``info["held"]`` the pixels added, ``info["correction"]`` whether from
+          the last result or the first solve, ``info["bound"]`` its error bound — at most
+          ``UPDATE_BUDGET`` ab, plus single-precision rounding —, ``info["window"]`` the box
+          that changed);
         - otherwise, a window around the new cues if the change they cause dies out within a
           tenth of the image (:mod:`varcolor.solvers.window`; ``info["window"]`` gives its top,
           left, height and width, ``info["window_agreement"]`` how far it was from the previous,
@@ -270,34 +273,21 @@ class Colorizer:
         return (i + window[0].start) * width + j + window[1].start, change[i, j]
 
     def _update_from_base(self, cues: Cues, start: float) -> Result | None:
-        solver, base_mask, base_targets, base_chroma = self._base
+        updater, base_mask, base_targets = self._base
         if cues.shape != self.guide.shape:
             return None
         held = np.flatnonzero(cues.mask & ~base_mask)
-        if len(held) > MAX_HELD:
-            return None
         first = np.flatnonzero(base_mask)
         now = self._targets_at(cues, first)
         recoloured = np.flatnonzero(np.any(now != base_targets, axis=1))
         rhs_change = None
         if len(recoloured):
-            if len(recoloured) > MAX_HELD:
-                return None
             rhs_change = self._rhs_change(base_mask, base_targets[recoloured], now[recoloured], first[recoloured])
-        tiny = UPDATE_TINY if self.space == "lab" else UPDATE_TINY / 500
         try:
-            chroma, report = solver.with_held(base_chroma, held, self._targets_at(cues, held), rhs_change, tiny,
-                                              self._held_block)
-        except ValueError:  # a new cue on a pixel the first system had no unknown for (no neighbour weight)
+            chroma, report = updater.hold(held, self._targets_at(cues, held), rhs_change)
+        except ValueError:  # too many held pixels, or one the first system had no unknown for
             return None
-        # What changed: this correction's box, the last one's (which it may have left), the held pixels.
-        self._held_block = report.pop("block")
-        boxes = [report.pop("box"), self._changed]
-        if len(held):
-            rows, columns = np.divmod(held, self.guide.shape[1])
-            boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
-        window = _union(*boxes)
-        self._changed = window
+        window = report.pop("box")
         self.cues = cues
         info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count,
                 "solver": "direct", "iterations": 0, "residual": None, "update": "low-rank", **report,
@@ -383,11 +373,11 @@ class Colorizer:
                 x0 = np.where(cues.mask[..., None], targets, x0)
             chroma, report = self._solver.solve(rhs, x0)
             info.update(report.as_dict())
-            if isinstance(self._solver, DirectSolver) and prior is None:
-                index = np.flatnonzero(cues.mask)
-                self._base = (self._solver, cues.mask.copy(), targets.reshape(-1, 2)[index], chroma.copy())
-                self._changed = (slice(0, 0), slice(0, 0))
-                self._held_block = None
+            if isinstance(self._solver, DirectSolver) and prior is None and self._solver._lu is not None:
+                scale = 1.0 if self.space == "lab" else 1 / 500
+                updater = LowRankUpdater(self._solver, chroma.copy(), UPDATE_TINY * scale, UPDATE_BUDGET * scale,
+                                         MAX_HELD)
+                self._base = (updater, cues.mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(cues.mask)])
         if prior is not None:
             info.update(prior=self.prior or "ideepcolor", prior_weight=self.prior_weight, confidence=self.confidence,
                         prior_mode=self.prior_mode)
@@ -445,15 +435,6 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
                           prior_weight=prior_weight, confidence=confidence, prior_mode=prior_mode, lam=lam,
                           mu=mu, gamma=gamma, global_hints=global_hints)
     return colorizer.solve(cues, x0)
-
-
-def _union(*boxes: tuple[slice, slice]) -> tuple[slice, slice]:
-    """The bounding box of boxes (pairs of slices; empty ones ignored)."""
-    boxes = [b for b in boxes if b[0].stop > b[0].start and b[1].stop > b[1].start]
-    if not boxes:
-        return slice(0, 0), slice(0, 0)
-    return (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
-            slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
 
 
 def _cue_iq(ab: np.ndarray, cue_lightness: np.ndarray | None, gray_lightness: np.ndarray) -> np.ndarray:

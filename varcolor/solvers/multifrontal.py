@@ -208,6 +208,14 @@ class Dissection:
             frontier = frontier[frontier >= 0]
         return np.flatnonzero(on_path)
 
+    def space(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A compact numbering of the own unknowns of ``nodes``, node after node: each node's
+        first number (and the total last) and every pixel's number (−1 off those nodes)."""
+        own = np.concatenate([np.zeros(0, np.int64)] + [self.e_pix[self.e_ptr[n]:self.e_ptr[n + 1]] for n in nodes])
+        position = np.full(len(self.owner), -1, np.int64)
+        position[own] = np.arange(len(own))
+        return np.concatenate(([0], np.cumsum(self.e_ptr[nodes + 1] - self.e_ptr[nodes]))), position
+
     @property
     def order(self) -> np.ndarray:
         """The elimination order of the unknowns (raster indices)."""
@@ -482,7 +490,7 @@ def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, 
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _solve_down(x, transpose, nodes, position, parent, kept, tiny, width, e_ptr, e_pix, r_ptr, r_pix, l_ptr,
+def _solve_down(x, transpose, nodes, parent, kept, tiny, width, e_ptr, e_pix, r_ptr, r_pix, l_ptr,
                 u_ptr, lower, upper, pivots, trsm, gemm):
     """The backward half over ``nodes`` (parents before children): ``x_E ← U⁻¹ (x_E − U12 x_R)``
     (transposed: ``x_E ← Pᵀ L⁻ᵀ (x_E − L21ᵀ x_R)``). With ``tiny`` > 0, a node outside ``kept``
@@ -500,8 +508,8 @@ def _solve_down(x, transpose, nodes, position, parent, kept, tiny, width, e_ptr,
         if parent[node] >= 0 and skipped[parent[node]]:
             skipped[node] = True
             continue
-        own_at = _columns(e_pix[e0:e0 + ne], position)
-        ring_at = _columns(r_pix[q0:q0 + nr], position)
+        own_at = e_pix[e0:e0 + ne]
+        ring_at = r_pix[q0:q0 + nr]
         ring = x[:, ring_at]
         if tiny > 0 and not kept[node]:
             small = True
@@ -636,12 +644,12 @@ class MultifrontalLU:
                       *self._factors, *self._lapack[1:])
         return x
 
-    def _down(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False,
+    def _down(self, x: np.ndarray, nodes: np.ndarray, transpose: bool = False,
               kept: np.ndarray | None = None, tiny: float = 0.0) -> tuple[int, np.ndarray]:
         t = self.tree
         kept = np.ones(len(t.parent), np.bool_) if kept is None else kept
         with flushed_denormals():
-            return _solve_down(x, transpose, nodes[::-1], position, t.parent, kept, tiny, t.shape[1], t.e_ptr,
+            return _solve_down(x, transpose, nodes[::-1], t.parent, kept, tiny, t.shape[1], t.e_ptr,
                                t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr, *self._factors, *self._lapack[1:])
 
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
@@ -665,28 +673,6 @@ class MultifrontalLU:
             self._down(x, everything, transpose=transpose)
         return x.T.copy()
 
-    def solve_at(self, pixels: np.ndarray, values: np.ndarray, at: np.ndarray, transpose: bool = False) -> np.ndarray:
-        """``x[at]`` (``len(at) × m``, float64) for ``A_ff x = b`` (``A_ffᵀ x = b`` with
-        ``transpose``) with ``m`` right-hand sides
-        zero but at the free ``pixels``, where they are ``values`` (``len(pixels) × m``; a pixel
-        listed twice adds up).
-
-        Only the tree's paths from ``pixels`` and ``at`` to the root are walked: a right-hand side
-        zero in a subtree stays zero there on the way up, and ``x[at]`` depends on ancestors only
-        on the way down. With ``values`` the identity, this is a block of the inverse.
-        """
-        pixels, at = np.asarray(pixels, np.int64), np.asarray(at, np.int64)
-        t = self.tree
-        nodes = t.paths(np.concatenate([pixels, at]))
-        own = np.concatenate([np.zeros(0, np.int64)] + [t.e_pix[t.e_ptr[n]:t.e_ptr[n + 1]] for n in nodes])
-        position = np.full(len(t.owner), -1, np.int64)
-        position[own] = np.arange(len(own))
-        x = np.zeros((np.shape(values)[1], len(own)), self.dtype)
-        _scatter_add(x, position[pixels], np.asarray(values, self.dtype))
-        self._up(x, t.paths(pixels), position, transpose)  # zero elsewhere on the way up
-        self._down(x, nodes, position, transpose)
-        return x[:, position[at]].T.astype(np.float64)
-
     def solve_local(self, pixels: np.ndarray, values: np.ndarray, tiny: float) -> tuple[np.ndarray, int, tuple]:
         """``x`` (channels × pixels) with ``A_ff x_f = b_f`` for ``b`` zero but at the free
         ``pixels``, where it is ``values`` (``k×C``; a pixel listed twice adds up); the number
@@ -708,3 +694,114 @@ class MultifrontalLU:
         self._up(x, nodes)
         solved, box = self._down(x, np.arange(len(t.parent)), kept=kept, tiny=tiny)
         return x, solved, tuple(int(v) for v in box)
+
+
+# Below this, a forward-pass value is left out of the inverse's entries (which are O(1) or more).
+_NEGLIGIBLE = 1e-18
+
+
+class InverseBlock:
+    """The block of ``A_ff⁻¹`` at a growing set of pixels, from the factors of ``lu``.
+
+    With ``A_ff = Pᵀ L U``, ``(A⁻¹)_ij = (U⁻ᵀ e_i) · (L⁻¹ P e_j)``, and both vectors are zero off
+    the tree paths from ``i`` and from ``j`` to the root (a forward pass from one unknown only
+    reaches its ancestors), so an entry is a dot product over the two pixels' common ancestors.
+    Both vectors of every pixel are kept, node by node: pixels added later cost their own two
+    forward passes and, per node on their paths, matrix products with the vectors kept there;
+    nothing is solved again for the pixels already in the block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.zeros((1, 3, 9)); s[..., 4] = 2.0; s[0, 1, 3] = s[0, 1, 5] = -1.0
+    >>> block = InverseBlock(MultifrontalLU(s, np.ones((1, 3), bool), np.float64))
+    >>> block.add(np.array([0, 2]))
+    >>> block.block.round(3).tolist()   # the inverse of [[2, 0, 0], [-1, 2, -1], [0, 0, 2]] at 0, 2
+    [[0.5, 0.0], [0.0, 0.5]]
+    """
+
+    def __init__(self, lu: MultifrontalLU):
+        self.lu = lu
+        self.pixels = np.zeros(0, np.int64)
+        self._storage = np.zeros((0, 0))  # the block in its top-left corner, grown by doubling
+        # node -> (indices into ``pixels`` of those below it, their L⁻¹P e_j and U⁻ᵀ e_j at its own unknowns)
+        self._vectors: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def add(self, pixels: np.ndarray) -> None:
+        """Extend the block by ``pixels`` (raster indices of unknowns, none already in it)."""
+        pixels = np.asarray(pixels, np.int64)
+        if not len(pixels):
+            return
+        lu, t = self.lu, self.lu.tree
+        old, k = len(self.pixels), len(self.pixels) + len(pixels)
+        nodes = t.paths(pixels)
+        offsets, position = t.space(nodes)
+        unit = np.zeros((len(pixels), offsets[-1]), lu.dtype)
+        unit[np.arange(len(pixels)), position[pixels]] = 1.0
+        lower = self._forward(unit.copy(), nodes, position, False)  # rows L⁻¹ P e_j
+        upper = self._forward(unit, nodes, position, True)  # rows U⁻ᵀ e_j
+        if k > len(self._storage):
+            storage = np.zeros((max(k, 2 * len(self._storage)),) * 2)
+            storage[:old, :old] = self.block
+            self._storage = storage
+        block = self._storage[:k, :k]
+        # (node, new pixel) for every node on each new pixel's path, grouped by node.
+        below_node, below_pixel = [], []
+        node, index = t.owner[pixels], np.arange(len(pixels))
+        while len(node):
+            below_node.append(node)
+            below_pixel.append(index)
+            up = t.parent[node]
+            node, index = up[up >= 0], index[up >= 0]
+        below_node, below_pixel = np.concatenate(below_node), np.concatenate(below_pixel)
+        order = np.argsort(below_node, kind="stable")
+        below_node, below_pixel = below_node[order], below_pixel[order]
+        starts = np.flatnonzero(np.r_[True, below_node[1:] != below_node[:-1]])
+        ends = np.r_[starts[1:], len(below_node)]
+        slot = np.searchsorted(nodes, below_node[starts])
+        for node, first, last, s in zip(below_node[starts], starts, ends, slot):
+            if offsets[s] == offsets[s + 1]:
+                continue
+            rows = below_pixel[first:last]
+            columns = slice(offsets[s], offsets[s + 1])
+            new = (rows + old, lower[rows, columns], upper[rows, columns])
+            block[np.ix_(new[0], new[0])] += new[2] @ new[1].T
+            if node in self._vectors:
+                kept = self._vectors[node]
+                block[np.ix_(kept[0], new[0])] += kept[2] @ new[1].T
+                block[np.ix_(new[0], kept[0])] += new[2] @ kept[1].T
+                new = tuple(np.concatenate(pair) for pair in zip(kept, new))
+            self._vectors[int(node)] = new
+        self.pixels = np.concatenate([self.pixels, pixels])
+
+    def solve(self, pixels: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``x`` at the block's pixels (``k×m``) for ``A_ff x = b``, ``b`` zero but at the free
+        ``pixels``, where it is ``values`` (``len(pixels) × m``; a pixel listed twice adds up):
+        one forward pass from ``pixels``, then products with the vectors kept at its nodes."""
+        pixels = np.asarray(pixels, np.int64)
+        t = self.lu.tree
+        nodes = t.paths(pixels)
+        offsets, position = t.space(nodes)
+        forward = np.zeros((np.shape(values)[1], offsets[-1]), self.lu.dtype)
+        _scatter_add(forward, position[pixels], np.asarray(values, self.lu.dtype))
+        forward = self._forward(forward, nodes, position, False)
+        x = np.zeros((len(self.pixels), forward.shape[0]))
+        for s, node in enumerate(nodes):
+            if node in self._vectors:
+                rows, _, upper = self._vectors[node]
+                x[rows] += upper @ forward[:, offsets[s]:offsets[s + 1]].T
+        return x
+
+    def _forward(self, x: np.ndarray, nodes: np.ndarray, position: np.ndarray, transpose: bool) -> np.ndarray:
+        """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides, in ``position``'s
+        numbering), values too small to matter set to 0: Green's functions decay, and products of
+        their tails would be subnormal (100× slower)."""
+        x = self.lu._up(x, nodes, position, transpose)
+        x[np.abs(x) < _NEGLIGIBLE] = 0.0
+        return x
+
+    @property
+    def block(self) -> np.ndarray:
+        """``A_ff⁻¹`` at ``pixels`` (rows and columns in their order; a view, changed by :meth:`add`)."""
+        k = len(self.pixels)
+        return self._storage[:k, :k]
