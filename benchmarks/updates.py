@@ -2,7 +2,8 @@
 
 A Kodak photo resized to ``--megapixels`` with 1 % random cues is solved once; then ``--strokes``
 strokes (4×40 px, random places and colours, seed 0) are added one at a time. Each update's time,
-kind (low-rank correction of the first LU, window, or global solve) and pixels held are recorded,
+kind (low-rank correction of the first LU — from the last result or from the first solve —, window,
+or global solve) and pixels held (and of them those next to unknowns, which need a multiplier) are recorded,
 and the last result is compared with a fresh direct solve of all the cues. Writes
 ``updates.json`` and ``updates.md`` (``--name`` changes the stem).
 
@@ -51,7 +52,8 @@ def session(megapixels: float, strokes: int, method: str, solver: str) -> dict:
         cues = cues.merged(stroke)
         result = colorizer.update(stroke)
         steps.append({"seconds": result.info["seconds"], "update": result.info.get("update", "global"),
-                      "held": result.info.get("held")})
+                      "correction": result.info.get("correction"), "held": result.info.get("held"),
+                      "block": result.info.get("block")})
     fresh = varcolor.colorize(gray, cues, method=method, solver="direct")
     return {"megapixels": megapixels, "shape": list(gray.shape), "method": method, "solver": solver,
             "first_seconds": first, "steps": steps, "final_max_error": float(np.abs(result.ab - fresh.ab).max())}
@@ -61,9 +63,11 @@ def table(run: dict) -> str:
     lines = [f"{run['method']}, solver {run['solver']}, {run['shape'][1]}×{run['shape'][0]} Kodak photo, "
              f"1 % random cues; first solve {run['first_seconds']:.2f} s; after the last stroke, "
              f"max |Δab| against a fresh direct solve: {run['final_max_error']:.4f}", "",
-             "| stroke | update | seconds | pixels held |", "|---|---|---|---|"]
-    lines += [f"| {k + 1} | {s['update']} | {s['seconds']:.3f} | {s['held'] if s['held'] is not None else ''} |"
-              for k, s in enumerate(run["steps"])]
+             "| stroke | update | seconds | pixels held | of them with a multiplier |", "|---|---|---|---|---|"]
+    for k, s in enumerate(run["steps"]):
+        kind = s["update"] + (f" ({s['correction']})" if s.get("correction") else "")
+        lines.append(f"| {k + 1} | {kind} | {s['seconds']:.3f} | {s['held'] if s['held'] is not None else ''} | "
+                     f"{s['block'] if s.get('block') is not None else ''} |")
     return "\n".join(lines) + "\n"
 
 

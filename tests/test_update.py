@@ -160,11 +160,17 @@ def test_blocks_of_the_inverse_and_local_solves_against_dense_algebra():
         block.add(part)
     np.testing.assert_array_equal(block.pixels, pixels)
     np.testing.assert_allclose(block.block, inverse[np.ix_(position, position)], rtol=1e-9, atol=1e-12)
-    sources = index[::7]
     for m in (2, 12):  # few right-hand sides by loops, many by BLAS
-        values = rng.normal(0, 1, (len(sources), m))
-        np.testing.assert_allclose(block.solve(sources, values),
-                                   inverse[position][:, np.searchsorted(index, sources)] @ values, rtol=1e-9, atol=1e-12)
+        block = InverseBlock(lu, m)
+        block.add(pixels[:10])
+        b = np.zeros((len(index), m))
+        for sources in (index[::7], index[3::11]):  # the right-hand side changed twice, pixels added between
+            values = rng.normal(0, 1, (len(sources), m))
+            b[np.searchsorted(index, sources)] += values
+            block.add_to_rhs(sources, values)
+            block.add(pixels[len(block.pixels):len(block.pixels) + 7])
+            np.testing.assert_allclose(block.solution, inverse[np.searchsorted(index, block.pixels)] @ b,
+                                       rtol=1e-9, atol=1e-12)
 
 
 def test_local_solves_leave_out_only_what_is_below_tiny():

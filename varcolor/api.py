@@ -22,8 +22,8 @@ from .solvers.window import local_correction
 # (ab units); the error bound that corrections from the last result may add up to before one
 # starts from the first solve again (5× under the solvers' 0.05 exactness bound). In YIQ, whose
 # chroma spans about 1/200 of ab's range, 1/500 of both.
-MAX_HELD = 1000
-UPDATE_TINY = 1e-3
+MAX_HELD = 2000
+UPDATE_TINY = 1e-4
 UPDATE_BUDGET = 1e-2
 
 __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]

@@ -173,7 +173,8 @@ class Cues:
         if other.shape != self.shape:
             raise InputError(f"cannot merge cues of size {other.shape} into cues of size {self.shape}")
         mask = self.mask | other.mask
-        ab = np.where(other.mask[..., None], other.ab, self.ab)
+        ab = self.ab.copy()  # a copy and a scatter: a stroke marks few pixels
+        ab[other.mask] = other.ab[other.mask]
         return Cues(mask, ab, _overlay_field(self, other, "weight", 1.0),
                     _overlay_field(self, other, "lightness", np.nan))
 

@@ -208,13 +208,14 @@ class Dissection:
             frontier = frontier[frontier >= 0]
         return np.flatnonzero(on_path)
 
-    def space(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def space(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A compact numbering of the own unknowns of ``nodes``, node after node: each node's
-        first number (and the total last) and every pixel's number (−1 off those nodes)."""
+        first number (and the total last), the unknowns in that order (raster indices), and
+        every pixel's number (−1 off those nodes)."""
         own = np.concatenate([np.zeros(0, np.int64)] + [self.e_pix[self.e_ptr[n]:self.e_ptr[n + 1]] for n in nodes])
         position = np.full(len(self.owner), -1, np.int64)
         position[own] = np.arange(len(own))
-        return np.concatenate(([0], np.cumsum(self.e_ptr[nodes + 1] - self.e_ptr[nodes]))), position
+        return np.concatenate(([0], np.cumsum(self.e_ptr[nodes + 1] - self.e_ptr[nodes]))), own, position
 
     @property
     def order(self) -> np.ndarray:
@@ -700,15 +701,53 @@ class MultifrontalLU:
 _NEGLIGIBLE = 1e-18
 
 
+class _Rows:
+    """Rows appended in chunks to a node's kept vectors (their pixels' indices, ``L⁻¹ P e_j`` and
+    ``U⁻ᵀ e_j`` at the node's own unknowns), in arrays grown by half: appending copies a few
+    times what it adds, on average, not everything kept."""
+
+    def __init__(self, width: int, dtype) -> None:
+        self.count = 0
+        self._index = np.zeros(0, np.int64)
+        self._lower = np.zeros((0, width), dtype)
+        self._upper = np.zeros((0, width), dtype)
+
+    def append(self, index: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        end = self.count + len(index)
+        if end > len(self._index):
+            size = max(end, len(self._index) * 3 // 2)
+            grown = [np.zeros((size,) + a.shape[1:], a.dtype) for a in (self._index, self._lower, self._upper)]
+            for new, old in zip(grown, (self._index, self._lower, self._upper)):
+                new[:self.count] = old[:self.count]
+            self._index, self._lower, self._upper = grown
+        self._index[self.count:end], self._lower[self.count:end], self._upper[self.count:end] = index, lower, upper
+        self.count = end
+
+    @property
+    def index(self) -> np.ndarray:
+        return self._index[:self.count]
+
+    @property
+    def lower(self) -> np.ndarray:
+        return self._lower[:self.count]
+
+    @property
+    def upper(self) -> np.ndarray:
+        return self._upper[:self.count]
+
+
 class InverseBlock:
-    """The block of ``A_ff⁻¹`` at a growing set of pixels, from the factors of ``lu``.
+    """The block of ``A_ff⁻¹`` at a growing set of pixels, from the factors of ``lu``, and
+    ``A_ff⁻¹ b`` there for a right-hand side ``b`` changed piece by piece.
 
     With ``A_ff = Pᵀ L U``, ``(A⁻¹)_ij = (U⁻ᵀ e_i) · (L⁻¹ P e_j)``, and both vectors are zero off
     the tree paths from ``i`` and from ``j`` to the root (a forward pass from one unknown only
     reaches its ancestors), so an entry is a dot product over the two pixels' common ancestors.
     Both vectors of every pixel are kept, node by node: pixels added later cost their own two
     forward passes and, per node on their paths, matrix products with the vectors kept there;
-    nothing is solved again for the pixels already in the block.
+    nothing is solved again for the pixels already in the block. Likewise ``(A⁻¹ b)_i =
+    (U⁻ᵀ e_i) · (L⁻¹ P b)``, with ``L⁻¹ P b`` kept whole and changed by the forward passes of
+    ``b``'s changes.
 
     Examples
     --------
@@ -718,14 +757,18 @@ class InverseBlock:
     >>> block.add(np.array([0, 2]))
     >>> block.block.round(3).tolist()   # the inverse of [[2, 0, 0], [-1, 2, -1], [0, 0, 2]] at 0, 2
     [[0.5, 0.0], [0.0, 0.5]]
+    >>> block.add_to_rhs(np.array([0]), np.array([[2.0]]))   # b = (2, 0, 0): x = (1, 0.5, 0)
+    >>> block.solution.round(3).tolist()
+    [[1.0], [0.0]]
     """
 
-    def __init__(self, lu: MultifrontalLU):
+    def __init__(self, lu: MultifrontalLU, channels: int = 1):
         self.lu = lu
         self.pixels = np.zeros(0, np.int64)
-        self._storage = np.zeros((0, 0))  # the block in its top-left corner, grown by doubling
-        # node -> (indices into ``pixels`` of those below it, their L⁻¹P e_j and U⁻ᵀ e_j at its own unknowns)
-        self._vectors: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._storage = np.zeros((0, 0), lu.dtype)  # the block in its top-left corner, grown by half
+        self._vectors: dict[int, _Rows] = {}  # node -> the kept vectors of the pixels below it
+        self.solution = np.zeros((0, channels))  # A⁻¹ b at ``pixels``
+        self._b_forward = None  # L⁻¹ P b (channels × every pixel), once b is not 0
 
     def add(self, pixels: np.ndarray) -> None:
         """Extend the block by ``pixels`` (raster indices of unknowns, none already in it)."""
@@ -735,16 +778,17 @@ class InverseBlock:
         lu, t = self.lu, self.lu.tree
         old, k = len(self.pixels), len(self.pixels) + len(pixels)
         nodes = t.paths(pixels)
-        offsets, position = t.space(nodes)
-        unit = np.zeros((len(pixels), offsets[-1]), lu.dtype)
+        offsets, own, position = t.space(nodes)
+        unit = np.zeros((len(pixels), len(own)), lu.dtype)
         unit[np.arange(len(pixels)), position[pixels]] = 1.0
         lower = self._forward(unit.copy(), nodes, position, False)  # rows L⁻¹ P e_j
         upper = self._forward(unit, nodes, position, True)  # rows U⁻ᵀ e_j
         if k > len(self._storage):
-            storage = np.zeros((max(k, 2 * len(self._storage)),) * 2)
+            storage = np.zeros((max(k, len(self._storage) * 3 // 2),) * 2, lu.dtype)
             storage[:old, :old] = self.block
             self._storage = storage
         block = self._storage[:k, :k]
+        solution = np.zeros((len(pixels), self.solution.shape[1]))
         # (node, new pixel) for every node on each new pixel's path, grouped by node.
         below_node, below_pixel = [], []
         node, index = t.owner[pixels], np.arange(len(pixels))
@@ -760,37 +804,42 @@ class InverseBlock:
         ends = np.r_[starts[1:], len(below_node)]
         slot = np.searchsorted(nodes, below_node[starts])
         for node, first, last, s in zip(below_node[starts], starts, ends, slot):
-            if offsets[s] == offsets[s + 1]:
+            columns = slice(offsets[s], offsets[s + 1])
+            if columns.start == columns.stop:
                 continue
             rows = below_pixel[first:last]
-            columns = slice(offsets[s], offsets[s + 1])
-            new = (rows + old, lower[rows, columns], upper[rows, columns])
-            block[np.ix_(new[0], new[0])] += new[2] @ new[1].T
-            if node in self._vectors:
-                kept = self._vectors[node]
-                block[np.ix_(kept[0], new[0])] += kept[2] @ new[1].T
-                block[np.ix_(new[0], kept[0])] += new[2] @ kept[1].T
-                new = tuple(np.concatenate(pair) for pair in zip(kept, new))
-            self._vectors[int(node)] = new
+            new_lower, new_upper = lower[rows, columns], upper[rows, columns]
+            block[np.ix_(rows + old, rows + old)] += new_upper @ new_lower.T
+            if self._b_forward is not None:
+                solution[rows] += new_upper @ self._b_forward[:, own[columns]].T
+            kept = self._vectors.setdefault(int(node), _Rows(columns.stop - columns.start, lu.dtype))
+            if kept.count:
+                block[np.ix_(kept.index, rows + old)] += kept.upper @ new_lower.T
+                block[np.ix_(rows + old, kept.index)] += new_upper @ kept.lower.T
+            kept.append(rows + old, new_lower, new_upper)
         self.pixels = np.concatenate([self.pixels, pixels])
+        self.solution = np.concatenate([self.solution, solution])
 
-    def solve(self, pixels: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """``x`` at the block's pixels (``k×m``) for ``A_ff x = b``, ``b`` zero but at the free
-        ``pixels``, where it is ``values`` (``len(pixels) × m``; a pixel listed twice adds up):
-        one forward pass from ``pixels``, then products with the vectors kept at its nodes."""
+    def add_to_rhs(self, pixels: np.ndarray, values: np.ndarray) -> None:
+        """Add ``values`` (``len(pixels) × channels``; a pixel listed twice adds up) to ``b`` at
+        the free ``pixels``, and their solution to :attr:`solution`: one forward pass from
+        ``pixels``, then products with the vectors kept at its nodes."""
         pixels = np.asarray(pixels, np.int64)
+        if not len(pixels):
+            return
         t = self.lu.tree
         nodes = t.paths(pixels)
-        offsets, position = t.space(nodes)
-        forward = np.zeros((np.shape(values)[1], offsets[-1]), self.lu.dtype)
+        offsets, own, position = t.space(nodes)
+        forward = np.zeros((self.solution.shape[1], len(own)), self.lu.dtype)
         _scatter_add(forward, position[pixels], np.asarray(values, self.lu.dtype))
         forward = self._forward(forward, nodes, position, False)
-        x = np.zeros((len(self.pixels), forward.shape[0]))
+        if self._b_forward is None:
+            self._b_forward = np.zeros((forward.shape[0], len(t.owner)), self.lu.dtype)
+        self._b_forward[:, own] += forward
         for s, node in enumerate(nodes):
             if node in self._vectors:
-                rows, _, upper = self._vectors[node]
-                x[rows] += upper @ forward[:, offsets[s]:offsets[s + 1]].T
-        return x
+                kept = self._vectors[node]
+                self.solution[kept.index] += kept.upper @ forward[:, offsets[s]:offsets[s + 1]].T
 
     def _forward(self, x: np.ndarray, nodes: np.ndarray, position: np.ndarray, transpose: bool) -> np.ndarray:
         """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides, in ``position``'s
