@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
+from .color import chroma_to_rgb, lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
 from .cues import Cues
 from .energies import bilaplacian_gtv, levin
 from .errors import InputError
@@ -386,24 +386,29 @@ class Colorizer:
     def _finish(self, chroma: np.ndarray, info: dict, start: float, where=None) -> Result:
         """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays), only
         those pixels of the last one changed."""
-        if where is None:
-            rgb, ab = self._colours(chroma, (slice(None), slice(None)))
+        if where is None or (isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]):
+            where = (slice(None), slice(None))  # every pixel painted: nothing of the last result to copy
+            rgb = np.empty(self.guide.shape + (3,))
+            ab = chroma if self.space == "lab" else np.empty_like(chroma)
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
             rgb, ab = self._last.rgb.copy(), chroma if self.space == "lab" else self._last.ab.copy()
-            rgb[where], ab[where] = self._colours(chroma, where)
+        self._paint(chroma, where, rgb, ab)
         self._chroma = chroma
         info["seconds"] = time.perf_counter() - start
         self._last = Result(rgb=rgb, ab=ab, info=info)
         return self._last
 
-    def _colours(self, chroma: np.ndarray, where) -> tuple[np.ndarray, np.ndarray]:
-        """RGB and Lab chroma of ``chroma`` at ``where``."""
+    def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
+        """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""
         if self.space == "lab":
-            lab = np.concatenate([self.lightness[where][..., None], chroma[where]], axis=-1)
-            return lab_to_rgb(lab, gamut=self.gamut), chroma[where]
-        rgb = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
-        return rgb, rgb_to_lab(rgb.reshape(1, -1, 3))[..., 1:].reshape(rgb.shape[:-1] + (2,))
+            if isinstance(where[0], slice):  # a window: written in place
+                chroma_to_rgb(self.lightness[where], chroma[where], self.gamut, out=rgb[where])
+            else:
+                rgb[where] = chroma_to_rgb(self.lightness[where], chroma[where], self.gamut)
+            return
+        rgb[where] = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
+        ab[where] = rgb_to_lab(rgb[where].reshape(1, -1, 3))[..., 1:].reshape(rgb[where].shape[:-1] + (2,))
 
 
 def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",

@@ -80,48 +80,89 @@ def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
     >>> bool(abs(rgb_to_lab(rgb)[0, 0, 0] - 50.0) < 0.01)
     True
     """
-    lab = np.ascontiguousarray(lab, dtype=np.float64)
-    if gamut not in ("chroma", "clip"):
-        raise InputError(f"gamut must be 'chroma' or 'clip', not {gamut!r}")
+    lab = np.asarray(lab, dtype=np.float64)
     if lab.ndim < 1 or lab.shape[-1] != 3:
         raise InputError(f"lab must have 3 channels on its last axis, got shape {lab.shape}")
-    out = np.empty(lab.shape)
-    _lab_to_srgb(lab.reshape(-1, 3), _WHITE, _RGB_FROM_XYZ, gamut == "chroma", out.reshape(-1, 3))
+    return chroma_to_rgb(lab[..., 0], lab[..., 1:], gamut)
+
+
+def chroma_to_rgb(lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma", out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`lab_to_rgb` of lightness ``L`` (any shape ``S``) and chroma ``ab`` (``S×2``)
+    given apart, into ``out`` (``S×3``, a new array if None; it may be a view, such as a window
+    of a larger image).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lightness, ab = np.full((1, 2), 50.0), np.array([[[0.0, 0.0], [120.0, 0.0]]])
+    >>> bool(np.allclose(chroma_to_rgb(lightness, ab), lab_to_rgb(np.dstack([lightness, ab]))))
+    True
+    """
+    if gamut not in ("chroma", "clip"):
+        raise InputError(f"gamut must be 'chroma' or 'clip', not {gamut!r}")
+    lightness = np.asarray(lightness, dtype=np.float64)
+    ab = np.asarray(ab, dtype=np.float64)
+    if ab.shape != lightness.shape + (2,):
+        raise InputError(f"ab must have shape {lightness.shape + (2,)}, got {ab.shape}")
+    if out is None:
+        out = np.empty(lightness.shape + (3,))
+    # The kernel walks rows and columns of any strides, so views go in without copies.
+    image = _as_rows(out, lightness.ndim)
+    _lab_to_srgb(_as_rows(lightness, lightness.ndim), _as_rows(ab, lightness.ndim), _WHITE, _RGB_FROM_XYZ,
+                 gamut == "chroma", image)
+    if not np.shares_memory(image, out):  # a strided array of more than two dimensions
+        out[...] = image.reshape(out.shape)
     return out
 
 
+def _as_rows(array: np.ndarray, ndim: int) -> np.ndarray:
+    """``array``'s first ``ndim`` axes as two (rows, columns): a view unless it has more than two
+    and they cannot be merged without a copy."""
+    if ndim <= 2:
+        return array.reshape((1,) * (2 - ndim) + array.shape)
+    return array.reshape((-1, array.shape[ndim - 1]) + array.shape[ndim:])
+
+
 @numba.njit(cache=True)
-def _lab_to_linear(lightness, a, b, white, matrix, out):
+def _f_inverse(f):
+    return f ** 3 if f > 0.2068966 else (f - 16.0 / 116.0) / 7.787
+
+
+@numba.njit(cache=True)
+def _lab_to_linear(lightness, a, b, white, matrix):
     # Same formulas as skimage.color.lab2xyz, but without its clipping of negative Z: the gamut
     # test must see the true (possibly impossible) colour, not a clipped stand-in. Returns
-    # whether the colour lies in the sRGB gamut.
+    # whether the colour lies in the sRGB gamut, and its linear R, G, B (scalars: an array per
+    # pixel would be an allocation per pixel).
     fy = (lightness + 16.0) / 116.0
-    f = (fy + a / 500.0, fy, fy - b / 200.0)
-    xyz = np.empty(3)
-    for k in range(3):
-        xyz[k] = (f[k] ** 3 if f[k] > 0.2068966 else (f[k] - 16.0 / 116.0) / 7.787) * white[k]
-    inside = True
-    for k in range(3):
-        out[k] = matrix[k, 0] * xyz[0] + matrix[k, 1] * xyz[1] + matrix[k, 2] * xyz[2]
-        inside &= 0.0 <= out[k] <= 1.0
-    return inside
+    x = _f_inverse(fy + a / 500.0) * white[0]
+    y = _f_inverse(fy) * white[1]
+    z = _f_inverse(fy - b / 200.0) * white[2]
+    red = matrix[0, 0] * x + matrix[0, 1] * y + matrix[0, 2] * z
+    green = matrix[1, 0] * x + matrix[1, 1] * y + matrix[1, 2] * z
+    blue = matrix[2, 0] * x + matrix[2, 1] * y + matrix[2, 2] * z
+    inside = 0.0 <= red <= 1.0 and 0.0 <= green <= 1.0 and 0.0 <= blue <= 1.0
+    return inside, red, green, blue
 
 
 @numba.njit(cache=True, parallel=True)
-def _lab_to_srgb(lab, white, matrix, shrink_chroma, out):
-    for p in numba.prange(len(lab)):
-        linear = np.empty(3)
-        if not _lab_to_linear(lab[p, 0], lab[p, 1], lab[p, 2], white, matrix, linear) and shrink_chroma:
-            low, high = 0.0, 1.0
-            for _ in range(30):  # bisection on the chroma scale; 2^-30 is far below one 16-bit step
-                middle = 0.5 * (low + high)
-                if _lab_to_linear(lab[p, 0], lab[p, 1] * middle, lab[p, 2] * middle, white, matrix, linear):
-                    low = middle
-                else:
-                    high = middle
-            _lab_to_linear(lab[p, 0], lab[p, 1] * low, lab[p, 2] * low, white, matrix, linear)
-        for k in range(3):
-            out[p, k] = _srgb_encode(linear[k])
+def _lab_to_srgb(lightness, ab, white, matrix, shrink_chroma, out):
+    for i in numba.prange(lightness.shape[0]):
+        for j in range(lightness.shape[1]):
+            lum, a, b = lightness[i, j], ab[i, j, 0], ab[i, j, 1]
+            inside, red, green, blue = _lab_to_linear(lum, a, b, white, matrix)
+            if not inside and shrink_chroma:
+                low, high = 0.0, 1.0
+                for _ in range(30):  # bisection on the chroma scale; 2^-30 is far below one 16-bit step
+                    middle = 0.5 * (low + high)
+                    if _lab_to_linear(lum, a * middle, b * middle, white, matrix)[0]:
+                        low = middle
+                    else:
+                        high = middle
+                _, red, green, blue = _lab_to_linear(lum, a * low, b * low, white, matrix)
+            out[i, j, 0] = _srgb_encode(red)
+            out[i, j, 1] = _srgb_encode(green)
+            out[i, j, 2] = _srgb_encode(blue)
 
 
 def lightness_of_gray(gray: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ error bound adds up, and once the sum would pass ``budget`` the next correction 
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from scipy.linalg import lu_factor, solve_triangular
 
@@ -39,6 +40,16 @@ def _union(*boxes: tuple[slice, slice]) -> tuple[slice, slice]:
         return _NOWHERE
     return (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
             slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
+
+
+@numba.njit(cache=True, parallel=True)
+def _add_changes(x, delta, top, bottom, left, right, tiny):
+    """``x[i, j, c] += delta[c, i, j]`` in the box, where that change reaches ``tiny``."""
+    for i in numba.prange(top, bottom):
+        for j in range(left, right):
+            for c in range(x.shape[2]):
+                if abs(delta[c, i, j]) >= tiny:
+                    x[i, j, c] += delta[c, i, j]
 
 
 def _net(pixels: np.ndarray, values: np.ndarray, minus_pixels: np.ndarray, minus_values: np.ndarray):
@@ -151,7 +162,7 @@ class LowRankUpdater:
         values; cue pixels of the first solve may be among them).
 
         Pixels held by earlier calls must be held again (else the correction starts afresh).
-        Returns the solution (``H×W×C``, a new array) and an info dict: ``held``, ``block`` (the
+        Returns the solution (``H×W×C``, a new read-only array) and an info dict: ``held``, ``block`` (the
         held pixels coupled to an unknown, the block's size), ``correction`` (``"incremental"``
         from the last solution or ``"full"`` from ``base``), ``nodes`` and ``nodes_total`` (tree
         nodes the backward pass solved), ``bound`` (the result's error bound) and ``box`` (a pair
@@ -214,6 +225,7 @@ class LowRankUpdater:
         moved = assigned[np.any(flat[assigned] != previous[assigned], axis=1)]
         box = _union(box, _box_of(moved, x.shape[1]))
         changed = box if incremental else _union(box, self._touched)
+        x.flags.writeable = False  # the next correction starts from it
         self._x, self._rhs, self._bound, self._touched = x, rhs, bound, _union(self._touched, box)
         return x, {"held": len(held), "block": len(pixels), "correction": "incremental" if incremental else "full",
                    "nodes": nodes, "nodes_total": len(solver._lu.tree.parent), "bound": bound, "box": changed}
@@ -226,10 +238,8 @@ class LowRankUpdater:
             return x, 0, _NOWHERE
         delta, nodes, (top, bottom, left, right) = self.solver._lu.solve_local(pixels, values, self.tiny)
         box = (slice(top, max(top, bottom)), slice(left, max(left, right)))
-        channels, (height, width) = x.shape[-1], x.shape[:2]
-        change = delta.reshape(channels, height, width)[:, box[0], box[1]].transpose(1, 2, 0)
-        change[np.abs(change) < self.tiny] = 0.0
-        x[box] += change
+        _add_changes(x, delta.reshape((x.shape[-1],) + x.shape[:2]), box[0].start, box[0].stop, box[1].start,
+                     box[1].stop, self.tiny)
         return x, nodes, box
 
     def _coupled(self, held: np.ndarray) -> np.ndarray:

@@ -693,8 +693,15 @@ class MultifrontalLU:
         x = np.zeros((np.shape(values)[1], len(t.owner)), self.dtype)
         _scatter_add(x, pixels, np.asarray(values, self.dtype))
         self._up(x, nodes)
-        solved, box = self._down(x, np.arange(len(t.parent)), kept=kept, tiny=tiny)
-        return x, solved, tuple(int(v) for v in box)
+        root = len(t.parent) - 1
+        if self._parts:  # the root, then its two subtrees on two threads (they share nothing else)
+            parts = [self._down(x, np.array([root]), kept=kept, tiny=tiny)]
+            parts += _pool().map(lambda part: self._down(x, np.arange(*part), kept=kept, tiny=tiny), self._parts)
+        else:
+            parts = [self._down(x, np.arange(root + 1), kept=kept, tiny=tiny)]
+        boxes = np.array([box for _, box in parts])
+        box = (boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(), boxes[:, 3].max())
+        return x, sum(solved for solved, _ in parts), tuple(int(v) for v in box)
 
 
 # Below this, a forward-pass value is left out of the inverse's entries (which are O(1) or more).
