@@ -22,9 +22,7 @@ import time
 import warnings
 from pathlib import Path
 
-# OpenBLAS's spinning threads compete with the numba kernels and the direct solver's two threads
-# for the two cores; one BLAS thread is faster here (set before NumPy loads).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 
 import numpy as np  # noqa: E402
 from PIL import Image

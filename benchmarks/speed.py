@@ -36,9 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-# OpenBLAS's spinning threads compete with the numba kernels and the direct solver's two threads
-# for the two cores; one BLAS thread is faster here (set before NumPy loads).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 
 import numpy as np  # noqa: E402
 
@@ -344,6 +342,7 @@ def _range(bounds) -> str:
 def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name: str = "speed") -> str:
     """Write the JSON, Markdown and plot of the rows so far; returns the Markdown."""
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
+              "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")},
               "rows": [{k: v for k, v in r.items() if k != "solution"} for r in rows], "interactive": updates}
     text = table(rows, sizes, patterns)
     if updates:

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as benchmarks/speed.py: BLAS threads only compete
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 
 import numpy as np  # noqa: E402
 
