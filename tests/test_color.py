@@ -12,6 +12,24 @@ def test_lab_round_trip(rng):
     assert np.abs(color.lab_to_rgb(color.rgb_to_lab(rgb), gamut="clip") - rgb).max() < 1e-10
 
 
+def test_chroma_to_rgb_paints_views_and_any_shape(rng):
+    rgb = rng.random((12, 16, 3))
+    lab = color.rgb_to_lab(rgb)
+    canvas = np.full((12, 16, 3), -1.0)
+    window = (slice(2, 9), slice(3, 14))
+    out = color.chroma_to_rgb(lab[..., 0][window], lab[..., 1:][window], out=canvas[window])
+    assert np.shares_memory(out, canvas)  # written in place, through the strides
+    assert np.abs(canvas[window] - rgb[window]).max() < 1e-10
+    assert np.all(np.delete(canvas.reshape(-1, 3), np.ravel_multi_index(np.mgrid[window].reshape(2, -1), (12, 16)),
+                            axis=0) == -1.0)
+    cube = lab.reshape(4, 3, 16, 3)  # more than two image axes; a pixel list; one pixel
+    assert np.abs(color.chroma_to_rgb(cube[..., 0], cube[..., 1:]) - rgb.reshape(4, 3, 16, 3)).max() < 1e-10
+    assert np.abs(color.chroma_to_rgb(lab[0, :, 0], lab[0, :, 1:]) - rgb[0]).max() < 1e-10
+    assert np.abs(color.chroma_to_rgb(lab[0, 0, 0], lab[0, 0, 1:]) - rgb[0, 0]).max() < 1e-10
+    with pytest.raises(InputError, match="ab must have shape"):
+        color.chroma_to_rgb(lab[..., 0], lab[..., 1:2])
+
+
 def test_lightness_of_gray_is_lab_of_equal_channels(rng):
     gray = rng.random((20, 20))
     expected = skcolor.rgb2lab(np.repeat(gray[..., None], 3, axis=2))[..., 0]
