@@ -315,6 +315,7 @@ def main(argv=None) -> int:
                 if row["megapixels"] == size and row["pattern"] == pattern and "seconds" in row:
                     row["max_error"] = (float(np.abs(np.load(row["solution"]) - np.load(reference)).max())
                                         if reference.is_file() else None)
+            save(out, rows, [], sizes, patterns, args.name)
     for row in rows:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
