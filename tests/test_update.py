@@ -143,7 +143,8 @@ def test_corrections_from_the_last_result_stay_within_their_bound():
     assert kinds[0] == "full" and "incremental" in kinds and "full" in kinds[1:]  # the budget restarts them
 
 
-def test_blocks_of_the_inverse_and_local_solves_against_dense_algebra():
+def _small_lu():
+    """A 30×36 Levin system's factors, its unknowns, their dense inverse and 25 random unknowns."""
     rng = np.random.default_rng(10)
     guide = rng.random((30, 36))
     mask = rng.random(guide.shape) < 0.02
@@ -152,8 +153,12 @@ def test_blocks_of_the_inverse_and_local_solves_against_dense_algebra():
     free = ~_diagonal_only_rows(operator.stencil).reshape(guide.shape)
     index = np.flatnonzero(free)
     inverse = np.linalg.inv(operator.to_csr()[index][:, index].toarray())
-    lu = MultifrontalLU(operator.stencil, free, np.float64)
     pixels = index[rng.choice(len(index), 25, replace=False)]
+    return MultifrontalLU(operator.stencil, free, np.float64), index, inverse, pixels, rng
+
+
+def test_blocks_of_the_inverse_against_dense_algebra():
+    lu, index, inverse, pixels, rng = _small_lu()
     position = np.searchsorted(index, pixels)
     block = InverseBlock(lu)
     for part in (pixels[:10], pixels[10:11], pixels[11:]):  # grown in steps, as strokes come
@@ -174,16 +179,8 @@ def test_blocks_of_the_inverse_and_local_solves_against_dense_algebra():
 
 
 def test_local_solves_leave_out_only_what_is_below_tiny():
-    rng = np.random.default_rng(10)
-    guide = rng.random((30, 36))
-    mask = rng.random(guide.shape) < 0.02
-    mask.flat[0] = True
-    operator = exact_operator(guide, mask)
-    free = ~_diagonal_only_rows(operator.stencil).reshape(guide.shape)
-    index = np.flatnonzero(free)
-    inverse = np.linalg.inv(operator.to_csr()[index][:, index].toarray())
-    lu = MultifrontalLU(operator.stencil, free, np.float64)
-    pixels = index[rng.choice(len(index), 25, replace=False)]
+    lu, index, inverse, pixels, rng = _small_lu()
+    guide_shape = (30, 36)
     position = np.searchsorted(index, pixels)
     values = rng.normal(0, 30, (25, 2))
     exact = inverse[:, position] @ values
@@ -191,9 +188,9 @@ def test_local_solves_leave_out_only_what_is_below_tiny():
         x, solved, (top, bottom, left, right) = lu.solve_local(pixels, values, tiny)
         # Skipped subtrees are left at 0, within `tiny` of the solution (maximum principle).
         assert np.abs(x.T[index] - exact).max() <= tiny + 1e-9
-        outside = np.ones(guide.shape, bool)
+        outside = np.ones(guide_shape, bool)
         outside[top:bottom, left:right] = False
-        assert np.abs(x.reshape(2, *guide.shape)[:, outside]).max(initial=0) < max(tiny, 1e-300)
+        assert np.abs(x.reshape(2, *guide_shape)[:, outside]).max(initial=0) < max(tiny, 1e-300)
     # One pixel's change dies out among the cues: part of the tree is left out.
     x, solved, _ = lu.solve_local(index[:1], np.array([[30.0, -30.0]]), 0.1)
     assert np.abs(x.T[index] - inverse[:, :1] @ [[30.0, -30.0]]).max() <= 0.1 + 1e-9

@@ -9,7 +9,7 @@ at 32 px from it, 0.05 at 64 px, 3e-5 at 128 px). So ``δ`` is solved on windows
 with ``δ = 0`` held on their border, each wider than the last, until two successive windows agree;
 where cues are sparse the change reaches far and the caller solves globally instead.
 ``Colorizer.update`` uses this with the iterative solvers; after a ``direct`` solve it corrects
-that solve's LU instead (:meth:`~varcolor.solvers.DirectSolver.with_held`), which does not need
+that solve's LU instead (:class:`~varcolor.solvers.lowrank.LowRankUpdater`), which does not need
 the change to stay local.
 
 Why agreement: the truncation error of a window falls fast with its margin, so the difference
