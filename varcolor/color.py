@@ -86,7 +86,8 @@ def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
     return chroma_to_rgb(lab[..., 0], lab[..., 1:], gamut)
 
 
-def chroma_to_rgb(lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma", out: np.ndarray | None = None) -> np.ndarray:
+def chroma_to_rgb(lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma",
+                  out: np.ndarray | None = None) -> np.ndarray:
     """:func:`lab_to_rgb` of lightness ``L`` (any shape ``S``) and chroma ``ab`` (``S×2``)
     given apart, into ``out`` (``S×3``, a new array if None; it may be a view, such as a window
     of a larger image).

@@ -84,8 +84,11 @@ class _GrowingLU:
         """Border ``M`` with ``columns`` (``k×m``), ``rows`` (``m×k``) and ``corner`` (``m×m``)."""
         k, m = len(self._perm), len(corner)
         lu = self._lu
-        upper = solve_triangular(lu, columns[self._perm], lower=True, unit_diagonal=True, check_finite=False) if k else columns
-        lower = solve_triangular(lu, rows.T, trans="T", check_finite=False).T if k else rows
+        if k:
+            upper = solve_triangular(lu, columns[self._perm], lower=True, unit_diagonal=True, check_finite=False)
+            lower = solve_triangular(lu, rows.T, trans="T", check_finite=False).T
+        else:
+            upper, lower = columns, rows
         factors, pivots = lu_factor(corner - lower @ upper, check_finite=False)
         perm = np.arange(m)
         for i, p in enumerate(pivots):  # LAPACK's row swaps, in order
@@ -162,11 +165,11 @@ class LowRankUpdater:
         values; cue pixels of the first solve may be among them).
 
         Pixels held by earlier calls must be held again (else the correction starts afresh).
-        Returns the solution (``H×W×C``, a new read-only array) and an info dict: ``held``, ``block`` (the
-        held pixels coupled to an unknown, the block's size), ``correction`` (``"incremental"``
-        from the last solution or ``"full"`` from ``base``), ``nodes`` and ``nodes_total`` (tree
-        nodes the backward pass solved), ``bound`` (the result's error bound) and ``box`` (a pair
-        of slices outside which the result equals the previous one).
+        Returns the solution (``H×W×C``, a new read-only array) and an info dict: ``held``,
+        ``block`` (the held pixels coupled to an unknown, the block's size), ``correction``
+        (``"incremental"`` from the last solution or ``"full"`` from ``base``), ``nodes`` and
+        ``nodes_total`` (tree nodes the backward pass solved), ``bound`` (the result's error
+        bound) and ``box`` (a pair of slices outside which the result equals the previous one).
         """
         solver, channels = self.solver, self.base.shape[-1]
         held = np.asarray(held, np.int64)
@@ -193,7 +196,8 @@ class LowRankUpdater:
         order = np.argsort(held)
         targets = values[order[np.searchsorted(held, pixels, sorter=order)]]
         flat_base = self.base.reshape(-1, channels)
-        multipliers = self._factors.solve(targets - flat_base[pixels] - self._block.solution) if len(pixels) else targets
+        multipliers = (self._factors.solve(targets - flat_base[pixels] - self._block.solution) if len(pixels)
+                       else targets)
         incremental = self._x is not self.base
         if incremental:
             step = multipliers - self._applied
