@@ -373,11 +373,14 @@ class Colorizer:
                 x0 = np.where(cues.mask[..., None], targets, x0)
             chroma, report = self._solver.solve(rhs, x0)
             info.update(report.as_dict())
-            if isinstance(self._solver, DirectSolver) and prior is None and self._solver._lu is not None:
+            if isinstance(self._solver, DirectSolver) and prior is None:
                 scale = 1.0 if self.space == "lab" else 1 / 500
-                updater = LowRankUpdater(self._solver, chroma.copy(), UPDATE_TINY * scale, UPDATE_BUDGET * scale,
-                                         MAX_HELD)
-                self._base = (updater, cues.mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(cues.mask)])
+                try:
+                    updater = LowRankUpdater(self._solver, chroma.copy(), UPDATE_TINY * scale, UPDATE_BUDGET * scale,
+                                             MAX_HELD)
+                    self._base = (updater, cues.mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(cues.mask)])
+                except ValueError:  # every pixel a cue: no unknowns to hold
+                    pass
         if prior is not None:
             info.update(prior=self.prior or "ideepcolor", prior_weight=self.prior_weight, confidence=self.confidence,
                         prior_mode=self.prior_mode)
