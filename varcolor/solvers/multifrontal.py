@@ -491,14 +491,14 @@ def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, 
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _solve_down(x, transpose, nodes, parent, kept, tiny, width, e_ptr, e_pix, r_ptr, r_pix, l_ptr,
+def _solve_down(x, transpose, nodes, parent, kept, tiny, boxed, width, e_ptr, e_pix, r_ptr, r_pix, l_ptr,
                 u_ptr, lower, upper, pivots, trsm, gemm):
     """The backward half over ``nodes`` (parents before children): ``x_E ← U⁻¹ (x_E − U12 x_R)``
     (transposed: ``x_E ← Pᵀ L⁻ᵀ (x_E − L21ᵀ x_R)``). With ``tiny`` > 0, a node outside ``kept``
     whose ring values are all below ``tiny`` is skipped with its whole subtree (``x`` stays 0
-    there). Returns the number of nodes solved and the bounding box (first row, last row + 1,
-    first column, last column + 1) of the pixels where ``x`` reached ``tiny`` (``width``: the
-    image's)."""
+    there). Returns the number of nodes solved and, with ``boxed``, the bounding box (first row,
+    last row + 1, first column, last column + 1) of the pixels where ``x`` reached ``tiny``
+    (``width``: the image's)."""
     channels = x.shape[0]
     skipped = np.zeros(len(parent), np.bool_)
     solved = 0
@@ -565,7 +565,7 @@ def _solve_down(x, transpose, nodes, parent, kept, tiny, width, e_ptr, e_pix, r_
                     for c in range(channels):
                         own[c, k], own[c, p] = own[c, p], own[c, k]
         x[:, own_at] = own
-        for a in range(ne):
+        for a in range(ne if boxed else 0):
             large = False
             for c in range(channels):
                 large |= abs(own[c, a]) >= tiny
@@ -648,9 +648,10 @@ class MultifrontalLU:
     def _down(self, x: np.ndarray, nodes: np.ndarray, transpose: bool = False,
               kept: np.ndarray | None = None, tiny: float = 0.0) -> tuple[int, np.ndarray]:
         t = self.tree
+        boxed = kept is not None  # a local solve's box; a full solve needs none
         kept = np.ones(len(t.parent), np.bool_) if kept is None else kept
         with flushed_denormals():
-            return _solve_down(x, transpose, nodes[::-1], t.parent, kept, tiny, t.shape[1], t.e_ptr,
+            return _solve_down(x, transpose, nodes[::-1], t.parent, kept, tiny, boxed, t.shape[1], t.e_ptr,
                                t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr, *self._factors, *self._lapack[1:])
 
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
@@ -784,19 +785,8 @@ class InverseBlock:
             return
         lu, t = self.lu, self.lu.tree
         old, k = len(self.pixels), len(self.pixels) + len(pixels)
-        nodes = t.paths(pixels)
-        offsets, own, position = t.space(nodes)
-        unit = np.zeros((len(pixels), len(own)), lu.dtype)
-        unit[np.arange(len(pixels)), position[pixels]] = 1.0
-        lower = self._forward(unit.copy(), nodes, position, False)  # rows L⁻¹ P e_j
-        upper = self._forward(unit, nodes, position, True)  # rows U⁻ᵀ e_j
-        if k > len(self._storage):
-            storage = np.zeros((max(k, len(self._storage) * 3 // 2),) * 2, lu.dtype)
-            storage[:old, :old] = self.block
-            self._storage = storage
-        block = self._storage[:k, :k]
-        solution = np.zeros((len(pixels), self.solution.shape[1]))
-        # (node, new pixel) for every node on each new pixel's path, grouped by node.
+        # (node, new pixel) for every node on each new pixel's path, grouped by node: the nodes
+        # are the paths' (in post-order), each with the new pixels below it.
         below_node, below_pixel = [], []
         node, index = t.owner[pixels], np.arange(len(pixels))
         while len(node):
@@ -809,8 +799,19 @@ class InverseBlock:
         below_node, below_pixel = below_node[order], below_pixel[order]
         starts = np.flatnonzero(np.r_[True, below_node[1:] != below_node[:-1]])
         ends = np.r_[starts[1:], len(below_node)]
-        slot = np.searchsorted(nodes, below_node[starts])
-        for node, first, last, s in zip(below_node[starts], starts, ends, slot):
+        nodes = below_node[starts]
+        offsets, own, position = t.space(nodes)
+        unit = np.zeros((len(pixels), len(own)), lu.dtype)
+        unit[np.arange(len(pixels)), position[pixels]] = 1.0
+        lower = self._forward(unit.copy(), nodes, position, False)  # rows L⁻¹ P e_j
+        upper = self._forward(unit, nodes, position, True)  # rows U⁻ᵀ e_j
+        if k > len(self._storage):
+            storage = np.zeros((max(k, len(self._storage) * 3 // 2),) * 2, lu.dtype)
+            storage[:old, :old] = self.block
+            self._storage = storage
+        block = self._storage[:k, :k]
+        solution = np.zeros((len(pixels), self.solution.shape[1]))
+        for s, (node, first, last) in enumerate(zip(nodes, starts, ends)):
             columns = slice(offsets[s], offsets[s + 1])
             if columns.start == columns.stop:
                 continue
