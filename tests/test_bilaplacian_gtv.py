@@ -119,9 +119,23 @@ def test_grid_kernels_match_the_sparse_operators(kind):
     flat = lambda z: np.transpose(z, (2, 0, 1, 3))[order]  # noqa: E731
     differences = grid.differences(u)
     assert np.allclose(flat(differences), d @ u.reshape(-1, 2)) and not differences[~valid].any()
-    z = np.where(valid[..., None], rng.standard_normal(shape + (4, 2)), 0.0)
-    assert np.allclose(grid.divergence(z).reshape(-1, 2), d.T @ flat(z))
+    z, y = (np.where(valid[..., None], rng.standard_normal(shape + (4, 2)), 0.0) for _ in range(2))
     diagonal, fixed = rng.random(shape), rng.random(shape) < 0.2
+    rhs_fixed, old, rhs, au = (rng.standard_normal(shape + (2,)) for _ in range(4))
+    left = np.where(fixed[..., None], 0.0, rhs - au).reshape(-1, 2)
+    divergence_z = old.copy()
+    dual2, y2 = grid.divergences(z, y, rhs_fixed, 0.7, divergence_z, rhs, au, fixed)
+    assert np.allclose(divergence_z.reshape(-1, 2), d.T @ flat(z))
+    assert np.isclose(dual2, np.sum((left + 0.7 * (d.T @ flat(z) - old.reshape(-1, 2))) ** 2))
+    assert np.isclose(y2, np.sum((0.7 * d.T @ flat(y)) ** 2))
+    assert np.allclose(rhs.reshape(-1, 2), rhs_fixed.reshape(-1, 2) + 0.7 * d.T @ (flat(z) - flat(y)))
+    a, b = rng.standard_normal((2,) + shape + (2,))
+    difference = grid.free_difference(a, b, fixed)
+    assert np.array_equal(difference[fixed], np.zeros((fixed.sum(), 2))) and np.allclose(difference[~fixed],
+                                                                                          (a - b)[~fixed])
+    moved = a.copy()
+    grid.add_free(moved, b, 0.5, fixed)
+    assert np.array_equal(moved[fixed], a[fixed]) and np.allclose(moved[~fixed], (a + 0.5 * b)[~fixed])
     laplacian = gradient_operator(shape).T @ gradient_operator(shape)
     expected = (0.3 * laplacian @ laplacian + 2.0 * d.T @ d + sp.diags(diagonal.ravel())) @ u.reshape(-1, 2)
     expected[fixed.ravel()] = 0.0
