@@ -2,7 +2,7 @@
 
 Each column of ``b`` (e.g. the chroma channels a and b) runs its own CG recurrence; the columns
 share every operator and preconditioner application. For symmetric positive definite systems only
-(the symmetric energies' systems, the u-step of :mod:`varcolor.energies.bilaplacian_gtv`).
+(the symmetric energies' systems).
 """
 
 from __future__ import annotations
