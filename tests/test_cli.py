@@ -42,6 +42,18 @@ def test_colorize_single_file(tmp_path, capsys):
     assert np.abs(result - expected.rgb).max() <= 0.5 / 255 + 1e-9
 
 
+def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
+    make_pair(tmp_path)
+    gray = varcolor.read_image(tmp_path / "img.png")
+    cues = varcolor.Cues.from_marked(gray, varcolor.read_image(tmp_path / "img_marked.png"))
+    iterations = varcolor.colorize(gray, cues, method="bilaplacian-gtv").info["iterations"]
+    args = ["colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png", "--method", "bilaplacian-gtv"]
+    code, _, err = run(capsys, *args, "-o", tmp_path / "out.png")
+    assert code == 0 and "ADMM: " in err and f" {iterations}/{iterations} " in err
+    code, _, err = run(capsys, *args, "-o", tmp_path / "quiet.png", "-q")
+    assert code == 0 and "ADMM" not in err
+
+
 @pytest.mark.parametrize("solver", ["multigrid", "cg"])
 def test_colorize_symmetric_method_and_refused_solver(tmp_path, capsys, solver):
     make_pair(tmp_path)

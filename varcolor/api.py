@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,7 +105,7 @@ class Colorizer:
         How colours outside sRGB are brought in (see :func:`varcolor.color.lab_to_rgb`).
     tol, maxiter : float, int
         Relative residual and iteration limit of iterative solvers. bilaplacian-gtv's ADMM stops
-        at relative primal and dual residuals of ``min(1e-3, 1e4·tol)`` (1e-3 by default) after at
+        at relative primal and dual residuals of ``min(1e-3, 1e5·tol)`` (1e-3 by default) after at
         most ``max(maxiter, 500)`` iterations.
     prior : {None, "ideepcolor"}
         Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (DESIGN §4) and use it
@@ -126,6 +127,9 @@ class Colorizer:
     global_hints : varcolor.gamut.GlobalHints, optional
         The image's ab histogram and saturation, for a network with a global-hints branch (the
         ``global`` IR method stores them); ignored, with a warning, by any other decoder.
+    progress : callable, optional
+        Called after each iteration of bilaplacian-gtv's ADMM (a minute or more per megapixel on
+        two cores) with a dict: iterations, maxiter, primal and dual residual; for progress bars.
 
     Examples
     --------
@@ -143,7 +147,7 @@ class Colorizer:
                  prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
                  prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform", prior_mode: str = "anchor",
                  lam: float | None = None, mu: float | None = None, gamma: float | None = None,
-                 global_hints: GlobalHints | None = None):
+                 global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None):
         if method not in METHODS:
             raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
         if space not in SPACES:
@@ -175,11 +179,11 @@ class Colorizer:
             warnings.warn("global hints ignored: they need a network with a global-hints branch (prior='ideepcolor' "
                           "and such weights)", stacklevel=3)
             global_hints = None
-        self.global_hints = global_hints
+        self.global_hints, self.progress = global_hints, progress
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         self.prior_mode = prior_mode
         given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
-        self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-3, tol * 1e4), maxiter=max(maxiter, 500))
+        self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-3, tol * 1e5), maxiter=max(maxiter, 500))
         if method == "bilaplacian-gtv" and space != "lab":
             raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
         self.guide = _check_gray(gray)
@@ -352,7 +356,7 @@ class Colorizer:
             info.update(solver="none", iterations=0, residual=0.0)
         elif self.method == "bilaplacian-gtv":
             chroma, report = bilaplacian_gtv.solve(self.guide, cues.mask, cues.ab, self.gtv_parameters, prior,
-                                                   weight, prior if x0 is None else x0, self.device)
+                                                   weight, prior if x0 is None else x0, self.device, self.progress)
             info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         else:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
@@ -419,7 +423,8 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
              x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
              mask_cent: float | None = None, prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform",
              prior_mode: str = "anchor", lam: float | None = None, mu: float | None = None,
-             gamma: float | None = None, global_hints: GlobalHints | None = None) -> Result:
+             gamma: float | None = None, global_hints: GlobalHints | None = None,
+             progress: Callable[[dict], None] | None = None) -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it for the parameters); ``x0`` is an initial guess
@@ -441,7 +446,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
     colorizer = Colorizer(gray, method=method, solver=solver, device=device, space=space, gamut=gamut,
                           tol=tol, maxiter=maxiter, prior=prior, weights=weights, mask_cent=mask_cent,
                           prior_weight=prior_weight, confidence=confidence, prior_mode=prior_mode, lam=lam,
-                          mu=mu, gamma=gamma, global_hints=global_hints)
+                          mu=mu, gamma=gamma, global_hints=global_hints, progress=progress)
     return colorizer.solve(cues, x0)
 
 

@@ -101,7 +101,15 @@ def _load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray) -> Cues
 
 def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args, global_hints=None) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line."""
-    with warnings.catch_warnings(record=True) as caught:
+    # One long solve (bilaplacian-gtv's ADMM) on its own gets a bar of iterations.
+    bar = tqdm(desc="ADMM", unit="it", file=sys.stderr, disable=not getattr(args, "iteration_bar", False))
+
+    def progress(info: dict) -> None:
+        bar.total = info["maxiter"]
+        bar.set_postfix(primal=f"{info['primal_residual']:.1e}", dual=f"{info['dual_residual']:.1e}", refresh=False)
+        bar.update(info["iterations"] - bar.n)
+
+    with warnings.catch_warnings(record=True) as caught, bar:
         warnings.simplefilter("always")
         try:
             result = colorize(gray, cues, method=args.method, solver=args.solver, device=args.device,
@@ -109,9 +117,10 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
                               maxiter=args.maxiter, prior=args.prior, weights=args.weights,
                               mask_cent=args.mask_cent, prior_weight=args.prior_weight,
                               confidence=args.confidence, prior_mode=args.prior_mode, lam=args.lam, mu=args.mu,
-                              gamma=args.gamma, global_hints=global_hints)
+                              gamma=args.gamma, global_hints=global_hints, progress=progress)
         except InputError as exc:
             raise InputError(f"{image}: {exc}") from None
+        bar.total = bar.n  # converged: the bar ends full
     write_image(output, result.rgb, bits=args.bits)
     return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
 
@@ -190,7 +199,9 @@ def _check_ext(ext: str) -> None:
 
 def _cmd_colorize(args) -> int:
     _check_ext(args.ext)
-    return _run_jobs(_plan_colorize(args), "colorized", args, single=Path(args.input).is_file())
+    single = Path(args.input).is_file()
+    args.iteration_bar = single and args.method == "bilaplacian-gtv" and not args.quiet
+    return _run_jobs(_plan_colorize(args), "colorized", args, single=single)
 
 
 def _run_jobs(jobs: list[_Job], verb: str, args, single: bool) -> int:

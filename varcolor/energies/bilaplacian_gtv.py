@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
@@ -444,12 +445,14 @@ def energy(u: np.ndarray, guide: np.ndarray, mask: np.ndarray, targets: np.ndarr
 
 def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Parameters = Parameters(),
           prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None,
-          x0: np.ndarray | None = None, device: str = "cpu") -> tuple[np.ndarray, dict]:
+          x0: np.ndarray | None = None, device: str = "cpu",
+          progress: Callable[[dict], None] | None = None) -> tuple[np.ndarray, dict]:
     """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels.
 
     ``device="cuda"`` runs the ADMM iterations on the GPU with CuPy (inputs and result stay NumPy
-    arrays; ``mu=0``'s direct solve stays on the CPU). Returns the chroma (``H×W×2``) and an info dict: iterations,
-    primal and dual residual, energy, seconds. Reaching
+    arrays; ``mu=0``'s direct solve stays on the CPU). ``progress``, if given, is called after each
+    ADMM iteration with a dict: iterations, maxiter, primal and dual residual. Returns the chroma
+    (``H×W×2``) and an info dict: iterations, primal and dual residual, energy, seconds. Reaching
     ``maxiter`` warns and returns the last iterate.
     """
     start = time.perf_counter()
@@ -474,13 +477,13 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
     if params.mu == 0:  # no GTV: the quadratic alone, solved directly (ADMM would only crawl to it)
         u = _quadratic_direct(params.lam, diagonal, fixed, rhs_fixed, u)
     else:
-        u = _admm(grid, u, edge_weights(guide, _SHARPNESS), params, diagonal, fixed, rhs_fixed, info)
+        u = _admm(grid, u, edge_weights(guide, _SHARPNESS), params, diagonal, fixed, rhs_fixed, info, progress)
     info["energy"] = energy(u, guide, mask, f, params, p, c if p is not None else None)
     info["seconds"] = time.perf_counter() - start
     return u, info
 
 
-def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info):
+def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=None):
     """ADMM from ``u`` (host arrays in and out; the iterations run on ``grid``'s device)."""
     xp = grid.xp
     rho = params.rho
@@ -502,6 +505,8 @@ def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info):
         primal_scale = max(np.sqrt(du2), np.sqrt(z2), primal_floor)
         info.update(iterations=iteration, primal_residual=np.sqrt(primal2) / primal_scale,
                     dual_residual=np.sqrt(dual2) / max(np.sqrt(y_divergence2), dual_floor))
+        if progress is not None:
+            progress(dict(info, maxiter=params.maxiter))
         if info["primal_residual"] <= params.tol and info["dual_residual"] <= params.tol:
             break
         # Residual balancing (Boyd et al. §3.4.1) at iterations 10, 20, 40, 80, …: a change of the
