@@ -128,7 +128,7 @@ class Colorizer:
         The image's ab histogram and saturation, for a network with a global-hints branch (the
         ``global`` IR method stores them); ignored, with a warning, by any other decoder.
     progress : callable, optional
-        Called after each iteration of bilaplacian-gtv's ADMM (a minute or more per megapixel on
+        Called after each iteration of bilaplacian-gtv's ADMM (half a minute or more per megapixel on
         two cores) with a dict: iterations, maxiter, primal and dual residual; for progress bars.
 
     Examples
