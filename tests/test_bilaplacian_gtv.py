@@ -73,6 +73,36 @@ def test_colorize_defaults_to_the_energys_own_tolerance():
     assert varcolor.Colorizer(gray, method="bilaplacian-gtv", tol=1e-10).gtv_parameters.tol == 1e-5
 
 
+def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_sooner():
+    gray, mask, targets = tiny_problem(6, (32, 40))
+    params = Parameters(tol=1e-6, maxiter=5000)
+    state = bilaplacian_gtv.AdmmState()
+    first, _ = solve(gray, mask, targets, params, state=state)
+    assert state.z.shape == (32, 40, 4, 2) and state.rho > 0
+    more = mask.copy()
+    more[20:22, 5:15] = True  # a stroke
+    cold, cold_info = solve(gray, more, targets, params)
+    warm, warm_info = solve(gray, more, targets, params, x0=first, state=state)
+    assert abs(warm_info["energy"] - cold_info["energy"]) <= 1e-5 * cold_info["energy"]
+    assert warm_info["iterations"] < 0.8 * cold_info["iterations"]
+    # Another image's state is not used.
+    other, other_info = solve(gray[:30], more[:30], targets[:30], params, state=state)
+    assert other_info["iterations"] > 0 and state.z.shape == (30, 40, 4, 2)
+
+
+def test_colorizer_update_resumes_admm():
+    gray, mask, targets = tiny_problem(7, (32, 40))
+    cz = varcolor.Colorizer(gray, method="bilaplacian-gtv")
+    cz.solve(varcolor.Cues(mask, targets))
+    stroke = np.zeros_like(mask)
+    stroke[20:22, 5:15] = True
+    updated = cz.update(varcolor.Cues(stroke, targets))
+    fresh = varcolor.Colorizer(gray, method="bilaplacian-gtv").solve(varcolor.Cues(mask | stroke, targets))
+    assert updated.info["iterations"] < fresh.info["iterations"]
+    # Both stop at the default tolerance (1e-3), at nearly the same energy.
+    assert abs(updated.info["energy"] - fresh.info["energy"]) <= 2e-3 * fresh.info["energy"]
+
+
 def test_without_gtv_it_is_the_bilaplacian_quadratic():
     gray, mask, targets = tiny_problem(1, (16, 20))
     u, _ = solve(gray, mask, targets, Parameters(lam=1.0, mu=0.0, tol=1e-10, maxiter=50))

@@ -200,10 +200,12 @@ class Colorizer:
         # After a global direct solve of a Levin system, what updates correct: its low-rank
         # updater, cue mask and cue values there.
         self._base: tuple[LowRankUpdater, np.ndarray, np.ndarray] | None = None
+        # bilaplacian-gtv's ADMM variables where the last solve stopped: an update starts there.
+        self._admm = bilaplacian_gtv.AdmmState()
 
     def solve(self, cues: Cues, x0: np.ndarray | None = None) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers."""
-        self._solver = None
+        self._solver, self._admm = None, bilaplacian_gtv.AdmmState()
         return self._run(cues, x0)
 
     def update(self, more_cues: Cues, local: bool = True) -> Result:
@@ -224,7 +226,8 @@ class Colorizer:
           smaller window's answer, in chroma units).
 
         Neither has a global residual (``info["residual"]`` is None). Otherwise the whole image is
-        re-solved, starting from the last solution.
+        re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables,
+        :class:`~varcolor.energies.bilaplacian_gtv.AdmmState`).
         """
         start = time.perf_counter()
         if not isinstance(more_cues, Cues):
@@ -356,7 +359,8 @@ class Colorizer:
             info.update(solver="none", iterations=0, residual=0.0)
         elif self.method == "bilaplacian-gtv":
             chroma, report = bilaplacian_gtv.solve(self.guide, cues.mask, cues.ab, self.gtv_parameters, prior,
-                                                   weight, prior if x0 is None else x0, self.device, self.progress)
+                                                   weight, prior if x0 is None else x0, self.device, self.progress,
+                                                   self._admm)
             info.update(solver="admm", residual=max(report["primal_residual"], report["dual_residual"]), **report)
         else:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
