@@ -106,7 +106,7 @@ class Colorizer:
     tol, maxiter : float, int
         Relative residual and iteration limit of iterative solvers. bilaplacian-gtv's ADMM stops
         at relative primal and dual residuals of ``min(1e-3, 1e5·tol)`` (1e-3 by default) after at
-        most ``max(maxiter, 500)`` iterations.
+        most ``max(maxiter, 1000)`` iterations (``Parameters.maxiter``).
     prior : {None, "ideepcolor"}
         Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (DESIGN §4) and use it
         as the initial iterate; with a prior, no cues at all means automatic colorization.
@@ -183,7 +183,8 @@ class Colorizer:
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         self.prior_mode = prior_mode
         given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
-        self.gtv_parameters = bilaplacian_gtv.Parameters(**given, tol=min(1e-3, tol * 1e5), maxiter=max(maxiter, 500))
+        self.gtv_parameters = bilaplacian_gtv.Parameters(
+            **given, tol=min(1e-3, tol * 1e5), maxiter=max(maxiter, bilaplacian_gtv.Parameters.maxiter))
         if method == "bilaplacian-gtv" and space != "lab":
             raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
         self.guide = _check_gray(gray)
