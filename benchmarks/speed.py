@@ -110,7 +110,8 @@ def measure(task: dict, queue) -> None:
             solver = CgSolver if task["solver"].endswith("-cg") else MultigridSolver
             x, info = solver(operator, device=device).solve(rhs)
             return x, info.iterations
-        x, info = bilaplacian_gtv.solve(gray, cues.mask, cues.ab, device=device)
+        params = bilaplacian_gtv.Parameters(**({"tol": task["admm_tol"]} if task.get("admm_tol") else {}))
+        x, info = bilaplacian_gtv.solve(gray, cues.mask, cues.ab, params, device=device)
         return x, info["iterations"]
 
     # Load the numba kernels from their cache (and compile CuPy's) before timing.
@@ -175,7 +176,7 @@ def run(task: dict, timeout: float) -> dict:
 
 
 def interactive(megapixels: float, pattern: str, method: str, solver: str, repeats: int = 3,
-                device: str = "cpu") -> dict:
+                device: str = "cpu", admm_tol: float | None = None) -> dict:
     """Time ``Colorizer.update`` after one more stroke, against the first solve (median of
     ``repeats`` fresh runs: one timing of a 1 MP update varied 3× between runs). Levin's methods
     correct the first solve's LU (``direct``) or re-solve in a window around the stroke where the
@@ -185,7 +186,8 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
 
     gray, cues = scene(megapixels, pattern)
     corner = varcolor.Cues(cues.mask[:64, :64], cues.ab[:64, :64])
-    warm = varcolor.Colorizer(gray[:64, :64], method=method, solver=solver, device=device)  # load the kernels
+    options = {"method": method, "solver": solver, "device": device, "admm_tol": admm_tol}
+    warm = varcolor.Colorizer(gray[:64, :64], **options)  # load the kernels
     warm.solve(corner)
     dot = np.zeros((64, 64), bool)
     dot[30:32, 30:34] = True
@@ -196,7 +198,7 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
     more = varcolor.Cues(stroke, np.where(stroke[..., None], (30.0, -20.0), 0.0))
     runs = []
     for _ in range(repeats):
-        cz = varcolor.Colorizer(gray, method=method, solver=solver, device=device)
+        cz = varcolor.Colorizer(gray, **options)
         runs.append((cz.solve(cues).info, cz.update(more)))
     fresh = varcolor.colorize(gray, cues.merged(more), method=method, solver="direct")
     error = float(np.abs(runs[-1][1].ab - fresh.ab).max())
@@ -208,7 +210,8 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
             "first_range": [first[0], first[-1]], "update_range": [update[0], update[-1]],
             "first_iterations": runs[0][0]["iterations"], "update_iterations": runs[0][1]["iterations"],
             "update_window": runs[0][1].get("window"), "update_kind": runs[0][1].get("update"),
-            "update_held": runs[0][1].get("held"), "update_max_error": error}
+            "update_held": runs[0][1].get("held"), "update_max_error": error,
+            "admm_tol": admm_tol if method == "bilaplacian-gtv" else None}
 
 
 def table(rows: list[dict], sizes, patterns) -> str:
@@ -228,6 +231,8 @@ def table(rows: list[dict], sizes, patterns) -> str:
                 if "device_pool_bytes" in r:
                     memory += f" + GPU pool {r['device_pool_bytes'] / 1e9:.2f} GB"
                 name = r["solver"] + (f" ({r['device']})" if r.get("device", "cpu") != "cpu" else "")
+                if r["solver"] == "bilaplacian-gtv" and r.get("admm_tol"):
+                    name += f", ADMM tol {r['admm_tol']:g}"
                 lines.append(f"| {size:g} | {pattern} | {name} | {r['seconds']:.2f} | {ratio} | "
                              f"{memory} | {r['iterations']} | {error} |")
     return "\n".join(lines) + "\n"
@@ -261,6 +266,8 @@ def main(argv=None) -> int:
     parser.add_argument("--updates", default=None,
                         help="solvers whose Colorizer.update is timed at sizes up to 1 MP (comma-separated, or "
                              "'none'; default: every measured one that has an interactive pair)")
+    parser.add_argument("--admm-tol", type=float, default=None,
+                        help="bilaplacian-gtv's ADMM tolerance (default: the solver's, 1e-3)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="speed", help="result file stem (default: %(default)s)")
@@ -306,7 +313,7 @@ def main(argv=None) -> int:
                 if size > args.all_patterns_up_to and pattern != patterns[0]:
                     continue
                 task = {"megapixels": size, "pattern": pattern, "solver": solver, "device": device,
-                        "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy")}
+                        "admm_tol": args.admm_tol, "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy")}
                 row = run(task, args.timeout)
                 rows.append(row)
                 save(out, rows, [], sizes, patterns, args.name)  # partial results survive an interrupted run
@@ -322,7 +329,8 @@ def main(argv=None) -> int:
     for row in rows:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
-    updates = [interactive(size, pattern, *INTERACTIVE[row], device=args.device if row in GPU_LIMITS else "cpu")
+    updates = [interactive(size, pattern, *INTERACTIVE[row], device=args.device if row in GPU_LIMITS else "cpu",
+                           admm_tol=args.admm_tol)
                for row in INTERACTIVE if row in updated for size in sizes if size <= 1.0
                for pattern in (patterns if size <= args.all_patterns_up_to else patterns[:1])]
     print(save(out, rows, updates, sizes, patterns, args.name))
@@ -337,6 +345,10 @@ def _update_kind(update: dict) -> str:
     if window:
         return f"direct solve in a {window[2]}×{window[3]} window"
     return str(update["update_iterations"])
+
+
+def _tolerance(update: dict) -> str:
+    return f", tol {update['admm_tol']:g}" if update.get("admm_tol") else ""
 
 
 def _range(bounds) -> str:
@@ -355,7 +367,7 @@ def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name
                  "|---|---|---|---|---|---|---|---|\n")
         text += "".join(f"| {u['megapixels']:g} | {u.get('pattern', 'random1')} | {u.get('method', 'levin')} | "
                         f"{u.get('solver', 'amg')}"
-                        f"{' (cuda)' if u.get('device') == 'cuda' else ''} | "
+                        f"{' (cuda)' if u.get('device') == 'cuda' else ''}{_tolerance(u)} | "
                         f"{u['first_seconds']:.2f} s{_range(u.get('first_range'))} | "
                         f"{u['update_seconds']:.2f} s{_range(u.get('update_range'))} | "
                         f"{u['first_iterations']} → {_update_kind(u)} | {u.get('update_max_error', float('nan')):.4f} |\n"

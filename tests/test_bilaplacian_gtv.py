@@ -70,7 +70,20 @@ def test_progress_reports_every_iteration():
 def test_colorize_defaults_to_the_energys_own_tolerance():
     gray = tiny_problem()[0]
     assert varcolor.Colorizer(gray, method="bilaplacian-gtv").gtv_parameters.tol == Parameters().tol
-    assert varcolor.Colorizer(gray, method="bilaplacian-gtv", tol=1e-10).gtv_parameters.tol == 1e-5
+    # The linear solvers' tolerance is not the ADMM's.
+    assert varcolor.Colorizer(gray, method="bilaplacian-gtv", tol=1e-10).gtv_parameters.tol == Parameters().tol
+    with pytest.raises(InputError, match="admm_tol"):
+        varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=-1.0)
+
+
+def test_a_looser_admm_tolerance_stops_sooner_at_its_residuals():
+    gray, mask, targets = tiny_problem(7, (32, 40))
+    cues = varcolor.Cues(mask, targets)
+    infos = {tol: varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=tol).info
+             for tol in (3e-2, 1e-3)}
+    assert infos[3e-2]["iterations"] < infos[1e-3]["iterations"]
+    for tol, info in infos.items():
+        assert max(info["primal_residual"], info["dual_residual"]) <= tol
 
 
 def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_sooner():
@@ -131,7 +144,7 @@ def test_flat_regions_stay_flat_where_levin_bleeds():
     cues = varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 20}, {"y": 34, "x": 5, "a": 40, "b": 20},
                                       {"y": 5, "x": 36, "a": -30, "b": -30}, {"y": 30, "x": 34, "a": -30, "b": -30}],
                                      shape=gray.shape)
-    gtv = varcolor.colorize(gray, cues, method="bilaplacian-gtv", tol=1e-9).ab  # ADMM to 1e-4: the minimiser's shape
+    gtv = varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=1e-4).ab  # the minimiser's shape
     levin = varcolor.colorize(gray, cues).ab
     left, right = (40.0, 20.0), (-30.0, -30.0)
     gtv_error = max(np.abs(gtv[:, :19] - left).max(), np.abs(gtv[:, 21:] - right).max())

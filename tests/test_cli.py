@@ -52,6 +52,11 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     assert code == 0 and "ADMM: " in err and f" {iterations}/{iterations} " in err
     code, _, err = run(capsys, *args, "-o", tmp_path / "quiet.png", "-q")
     assert code == 0 and "ADMM" not in err
+    preview = varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=3e-2).info["iterations"]
+    code, _, err = run(capsys, *args, "-o", tmp_path / "preview.png", "--admm-tol", "3e-2")
+    assert preview < iterations and code == 0 and f" {preview}/{preview} " in err
+    code, _, err = run(capsys, *args, "-o", tmp_path / "bad.png", "--admm-tol", "0")
+    assert code != 0 and "admm_tol" in err and "Traceback" not in err and not (tmp_path / "bad.png").exists()
 
 
 @pytest.mark.parametrize("solver", ["multigrid", "cg"])

@@ -104,9 +104,8 @@ class Colorizer:
     gamut : {"chroma", "clip"}
         How colours outside sRGB are brought in (see :func:`varcolor.color.lab_to_rgb`).
     tol, maxiter : float, int
-        Relative residual and iteration limit of iterative solvers. bilaplacian-gtv's ADMM stops
-        at relative primal and dual residuals of ``min(1e-3, 1e5·tol)`` (1e-3 by default) after at
-        most ``max(maxiter, 1000)`` iterations (``Parameters.maxiter``).
+        Relative residual and iteration limit of the linear solvers. bilaplacian-gtv's ADMM runs
+        at most ``max(maxiter, 1000)`` iterations (``Parameters.maxiter``) and stops at ``admm_tol``.
     prior : {None, "ideepcolor"}
         Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (DESIGN §4) and use it
         as the initial iterate; with a prior, no cues at all means automatic colorization.
@@ -124,6 +123,11 @@ class Colorizer:
     lam, mu, gamma : float, optional
         Weights of the bilaplacian-gtv energy (defaults in
         :class:`varcolor.energies.bilaplacian_gtv.Parameters`; ``gamma=inf``: hard cues).
+    admm_tol : float, optional
+        Relative primal and dual residual at which bilaplacian-gtv's ADMM stops (default 1e-3,
+        ``Parameters.tol``). 1e-2 is a preview 2–3× sooner: on four Kodak photos at 768×512 with
+        50 hints, 177–217 iterations instead of 362–581, PSNR within 0.03 dB of 1e-3's; the
+        result is further from the exact minimiser (a few ab at isolated pixels already at 1e-3).
     global_hints : varcolor.gamut.GlobalHints, optional
         The image's ab histogram and saturation, for a network with a global-hints branch (the
         ``global`` IR method stores them); ignored, with a warning, by any other decoder.
@@ -147,7 +151,8 @@ class Colorizer:
                  prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
                  prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform", prior_mode: str = "anchor",
                  lam: float | None = None, mu: float | None = None, gamma: float | None = None,
-                 global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None):
+                 admm_tol: float | None = None, global_hints: GlobalHints | None = None,
+                 progress: Callable[[dict], None] | None = None):
         if method not in METHODS:
             raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
         if space not in SPACES:
@@ -156,6 +161,8 @@ class Colorizer:
             raise InputError(f"unknown gamut {gamut!r}; available: chroma, clip")
         if not (np.isfinite(tol) and tol > 0):
             raise InputError(f"tol must be a positive number, got {tol}")
+        if admm_tol is not None and not (np.isfinite(admm_tol) and admm_tol > 0):
+            raise InputError(f"admm_tol must be a positive number, got {admm_tol}")
         if int(maxiter) < 1:
             raise InputError(f"maxiter must be at least 1, got {maxiter}")
         if prior is not None and prior not in PRIORS:
@@ -182,9 +189,9 @@ class Colorizer:
         self.global_hints, self.progress = global_hints, progress
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         self.prior_mode = prior_mode
-        given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma)) if v is not None}
+        given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma), ("tol", admm_tol)) if v is not None}
         self.gtv_parameters = bilaplacian_gtv.Parameters(
-            **given, tol=min(1e-3, tol * 1e5), maxiter=max(maxiter, bilaplacian_gtv.Parameters.maxiter))
+            **given, maxiter=max(maxiter, bilaplacian_gtv.Parameters.maxiter))
         if method == "bilaplacian-gtv" and space != "lab":
             raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
         self.guide = _check_gray(gray)
@@ -428,7 +435,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
              x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
              mask_cent: float | None = None, prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform",
              prior_mode: str = "anchor", lam: float | None = None, mu: float | None = None,
-             gamma: float | None = None, global_hints: GlobalHints | None = None,
+             gamma: float | None = None, admm_tol: float | None = None, global_hints: GlobalHints | None = None,
              progress: Callable[[dict], None] | None = None) -> Result:
     """Colorize a gray image from colour cues.
 
@@ -451,7 +458,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
     colorizer = Colorizer(gray, method=method, solver=solver, device=device, space=space, gamut=gamut,
                           tol=tol, maxiter=maxiter, prior=prior, weights=weights, mask_cent=mask_cent,
                           prior_weight=prior_weight, confidence=confidence, prior_mode=prior_mode, lam=lam,
-                          mu=mu, gamma=gamma, global_hints=global_hints, progress=progress)
+                          mu=mu, gamma=gamma, admm_tol=admm_tol, global_hints=global_hints, progress=progress)
     return colorizer.solve(cues, x0)
 
 
