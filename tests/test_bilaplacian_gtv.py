@@ -86,6 +86,28 @@ def test_a_looser_admm_tolerance_stops_sooner_at_its_residuals():
         assert max(info["primal_residual"], info["dual_residual"]) <= tol
 
 
+def test_refining_a_preview_gives_the_fresh_solve_for_the_remaining_iterations():
+    gray, mask, targets = tiny_problem(8, (32, 40))
+    cues = varcolor.Cues(mask, targets)
+    fresh = varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=1e-5)
+    cz = varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=3e-2)
+    preview = cz.solve(cues)
+    final = cz.refine(1e-5)
+    assert final.info["residual"] <= 1e-5 < preview.info["residual"]
+    # The same iteration carried on: a fresh solve's result, for its iterations in all.
+    assert preview.info["iterations"] + final.info["iterations"] == fresh.info["iterations"]
+    np.testing.assert_allclose(final.ab, fresh.ab, atol=1e-9)
+    assert cz.gtv_parameters.tol == 3e-2  # updates stay previews
+
+
+def test_refine_needs_a_gtv_solve_first():
+    gray = tiny_problem()[0]
+    with pytest.raises(InputError, match="solve first"):
+        varcolor.Colorizer(gray, method="bilaplacian-gtv").refine()
+    with pytest.raises(InputError, match="bilaplacian-gtv"):
+        varcolor.Colorizer(gray).refine()
+
+
 def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_sooner():
     gray, mask, targets = tiny_problem(6, (32, 40))
     params = Parameters(tol=1e-6, maxiter=5000)
