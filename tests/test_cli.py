@@ -59,6 +59,23 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     assert code != 0 and "admm_tol" in err and "Traceback" not in err and not (tmp_path / "bad.png").exists()
 
 
+def test_a_jpeg_cue_image_is_used_with_a_warning(tmp_path, capsys):
+    make_pair(tmp_path)
+    marked = varcolor.read_image(tmp_path / "img_marked.png")
+    varcolor.write_image(tmp_path / "img_marked.jpg", marked)
+    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.jpg",
+                       "-o", tmp_path / "out.png")
+    gray = varcolor.read_image(tmp_path / "img.png")
+    noisy = varcolor.Cues.from_marked(gray, varcolor.read_image(tmp_path / "img_marked.jpg"))
+    # Compression noise alone makes cues of many more pixels than were marked.
+    assert noisy.count > 3 * varcolor.Cues.from_marked(gray, marked).count
+    assert code == 0 and (tmp_path / "out.png").is_file()
+    assert "img_marked.jpg: a JPEG cue image" in err and f"{noisy.count:,}" in err
+    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png",
+                       "-o", tmp_path / "lossless.png")
+    assert code == 0 and "JPEG" not in err
+
+
 @pytest.mark.parametrize("solver", ["multigrid", "cg"])
 def test_colorize_symmetric_method_and_refused_solver(tmp_path, capsys, solver):
     make_pair(tmp_path)
