@@ -100,7 +100,8 @@ class Cues:
         """Cues from a scribbled copy of the gray image (Levin's convention).
 
         A pixel is a cue where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]); its chroma
-        is the marked pixel's. Transparent pixels of an RGBA marked image are never cues.
+        is the marked pixel's. Transparent pixels of an RGBA marked image are never cues. The
+        marked image must be lossless: JPEG noise alone makes cues of most pixels.
 
         Parameters
         ----------
@@ -131,6 +132,8 @@ class Cues:
     @classmethod
     def from_mask(cls, strokes: np.ndarray) -> Cues:
         """Cues from a stroke mask: every pixel that is not black (nor transparent) carries its colour.
+
+        The mask must be lossless: JPEG ringing around strokes makes cues of near-black pixels.
 
         Parameters
         ----------
