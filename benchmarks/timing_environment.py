@@ -1,7 +1,8 @@
 """Settings for timings, made before NumPy loads: import this module before NumPy.
 
 - ``OPENBLAS_NUM_THREADS=1``: OpenBLAS's spinning threads compete with the numba kernels and the
-  direct solver's two threads for the two cores; one BLAS thread is faster here.
+  direct solver's two threads for the two cores; one BLAS thread is faster here. (The direct
+  solver now sets this itself while it runs, :mod:`varcolor.solvers.blas`; the baselines do not.)
 - ``NUMPY_MADVISE_HUGEPAGE=0``: NumPy asks the kernel for transparent huge pages on large arrays.
   Where the kernel's THP ``defrag`` setting is ``madvise`` (this machine's, and a common default),
   a first touch of such an array may wait for memory compaction, and in a process that has churned

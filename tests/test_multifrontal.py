@@ -84,3 +84,24 @@ def test_a_singular_block_is_reported():
     stencil[1:3, 1:4, 4] = 0.0
     with pytest.raises(InputError, match="singular"):
         DirectSolver(GridOperator(stencil))
+
+
+def test_blas_runs_on_one_thread_during_the_factorisation_and_as_the_caller_set_it_after(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from varcolor.solvers import multifrontal
+
+    seen = []
+    factor = multifrontal._factor
+
+    def watched(*args):
+        seen.append({lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"})
+        return factor(*args)
+
+    monkeypatch.setattr(multifrontal, "_factor", watched)
+    rng = np.random.default_rng(3)
+    operator = exact_operator(rng.random((40, 60)), rng.random((40, 60)) < 0.05)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        DirectSolver(operator)
+        after = {lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"}
+    assert seen and all(counts == {1} for counts in seen)
+    assert after == {2}

@@ -31,6 +31,7 @@ import numba
 import numpy as np
 from numba.extending import get_cython_function_address
 
+from .blas import one_blas_thread
 from .denormals import flushed_denormals
 
 __all__ = ["Dissection", "MultifrontalLU", "nested_dissection"]
@@ -628,19 +629,20 @@ class MultifrontalLU:
         root = len(ne) - 1
         parts = [(child - t.subtree_sizes[child] + 1, child + 1) for child in t.children[root] if child >= 0]
         self._parts = parts if threads > 1 and len(parts) == 2 else []
-        if self._parts:
-            done = list(_pool().map(lambda part: factor(*part, []), parts))
-            failed = min((f for f, _ in done if f >= 0), default=-1)
-            if failed < 0:
-                failed, _ = factor(root, root + 1, [update for _, update in done])
-        else:
-            failed, _ = factor(0, root + 1, [])
+        with one_blas_thread():
+            if self._parts:
+                done = list(_pool().map(lambda part: factor(*part, []), parts))
+                failed = min((f for f, _ in done if f >= 0), default=-1)
+                if failed < 0:
+                    failed, _ = factor(root, root + 1, [update for _, update in done])
+            else:
+                failed, _ = factor(0, root + 1, [])
         if failed >= 0:
             raise ZeroDivisionError("a zero pivot: the operator restricted to the free pixels is singular")
 
     def _up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
         t = self.tree
-        with flushed_denormals():
+        with flushed_denormals(), one_blas_thread():
             _solve_up(x, transpose, nodes, position, t.e_ptr, t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr,
                       *self._factors, *self._lapack[1:])
         return x
@@ -650,7 +652,7 @@ class MultifrontalLU:
         t = self.tree
         boxed = kept is not None  # a local solve's box; a full solve needs none
         kept = np.ones(len(t.parent), np.bool_) if kept is None else kept
-        with flushed_denormals():
+        with flushed_denormals(), one_blas_thread():
             return _solve_down(x, transpose, nodes[::-1], t.parent, kept, tiny, boxed, t.shape[1], t.e_ptr,
                                t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr, *self._factors, *self._lapack[1:])
 
