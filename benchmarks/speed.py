@@ -186,7 +186,8 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
 
     gray, cues = scene(megapixels, pattern)
     corner = varcolor.Cues(cues.mask[:64, :64], cues.ab[:64, :64])
-    options = {"method": method, "solver": solver, "device": device, "admm_tol": admm_tol}
+    options = {"method": method, "solver": solver, "device": device,
+               **({"admm_tol": admm_tol} if method == "bilaplacian-gtv" else {})}
     warm = varcolor.Colorizer(gray[:64, :64], **options)  # load the kernels
     warm.solve(corner)
     dot = np.zeros((64, 64), bool)

@@ -74,6 +74,8 @@ def test_colorize_defaults_to_the_energys_own_tolerance():
     assert varcolor.Colorizer(gray, method="bilaplacian-gtv", tol=1e-10).gtv_parameters.tol == Parameters().tol
     with pytest.raises(InputError, match="admm_tol"):
         varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=-1.0)
+    with pytest.raises(InputError, match="mu, admm_tol: options of method bilaplacian-gtv; method 'levin'"):
+        varcolor.Colorizer(gray, mu=2.0, admm_tol=1e-2)
 
 
 def test_a_looser_admm_tolerance_stops_sooner_at_its_residuals():

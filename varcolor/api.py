@@ -71,6 +71,18 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
     return to_gray(gray)
 
 
+#: Options of the bilaplacian-gtv energy and its solver alone.
+GTV_OPTIONS = ("lam", "mu", "gamma", "admm_tol")
+
+
+def check_gtv_options(method: str, options: dict) -> None:
+    """Refuse bilaplacian-gtv's ``options`` (name → value or None) given with another method:
+    silently ignoring them would hide the mistake."""
+    given = [name for name in GTV_OPTIONS if options.get(name) is not None]
+    if given and method != "bilaplacian-gtv":
+        raise InputError(f"{', '.join(given)}: options of method bilaplacian-gtv; method {method!r} has none")
+
+
 def _check_positive(name: str, value: float) -> None:
     if not (np.isfinite(value) and value > 0):
         raise InputError(f"{name} must be a positive number, got {value}")
@@ -166,6 +178,7 @@ class Colorizer:
         if gamut not in ("chroma", "clip"):
             raise InputError(f"unknown gamut {gamut!r}; available: chroma, clip")
         _check_positive("tol", tol)
+        check_gtv_options(method, {"lam": lam, "mu": mu, "gamma": gamma, "admm_tol": admm_tol})
         if admm_tol is not None:
             _check_positive("admm_tol", admm_tol)
         if int(maxiter) < 1:

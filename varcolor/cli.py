@@ -29,7 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .api import CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, colorize
+from .api import CONFIDENCES, GTV_OPTIONS, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_gtv_options, colorize
 from .cues import Cues
 from .errors import InputError, VarcolorError
 from .color import luma601, same_lightness_gray
@@ -773,6 +773,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if hasattr(args, "method"):  # once, not for every image of a folder
+            check_gtv_options(args.method, {name: getattr(args, name, None) for name in GTV_OPTIONS})
         return args.func(args)
     except VarcolorError as exc:
         _error(str(exc))
