@@ -29,7 +29,8 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .api import CONFIDENCES, GTV_OPTIONS, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_gtv_options, colorize
+from .api import (CONFIDENCES, GTV_OPTIONS, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_gtv_options,
+                  colorize)
 from .cues import Cues
 from .errors import InputError, VarcolorError
 from .color import luma601, same_lightness_gray

@@ -148,11 +148,10 @@ def _lab_to_linear(lightness, a, b, white, matrix):
 
 # One signature for whole images and windows of them (any layout; the inputs read-only): each
 # variant numba would compile per layout cost a first update ≈ 0.1 s to load from its cache.
-_IN2, _IN3 = numba.types.Array(numba.float64, 2, "A", readonly=True), numba.types.Array(numba.float64, 3, "A", readonly=True)
+_IN1, _IN2, _IN3 = (numba.types.Array(numba.float64, ndim, "A", readonly=True) for ndim in (1, 2, 3))
 
 
-@numba.njit(numba.void(_IN2, _IN3, numba.types.Array(numba.float64, 1, "A", readonly=True), _IN2, numba.boolean,
-                       numba.float64[:, :, :]), cache=True, parallel=True)
+@numba.njit(numba.void(_IN2, _IN3, _IN1, _IN2, numba.boolean, numba.float64[:, :, :]), cache=True, parallel=True)
 def _lab_to_srgb(lightness, ab, white, matrix, shrink_chroma, out):
     for i in numba.prange(lightness.shape[0]):
         for j in range(lightness.shape[1]):
