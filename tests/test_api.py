@@ -1,3 +1,7 @@
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -69,3 +73,20 @@ def test_bad_images():
         varcolor.colorize(np.full((4, 4), np.nan), cues)
     with pytest.raises(InputError, match=r"\[0, 1\]"):
         varcolor.colorize(np.full((4, 4), 255.0), cues)
+
+
+def test_importing_varcolor_leaves_forked_workers_able_to_colorize():
+    # A parallel kernel set up at import started OpenMP in the parent, and workers forked from it
+    # aborted on their first parallel kernel ("fork() called from a process already using GNU
+    # OpenMP"). A fresh interpreter, as a user's script would be.
+    script = (
+        "import json, multiprocessing as mp, numpy as np, varcolor\n"
+        "def work(seed):\n"
+        "    gray = np.random.default_rng(seed).random((24, 32))\n"
+        "    cues = varcolor.Cues.from_points([{'y': 3, 'x': 4, 'a': 30, 'b': 10}], gray.shape)\n"
+        "    return float(varcolor.colorize(gray, cues).ab[20, 30, 0])\n"
+        "with mp.get_context('fork').Pool(2) as pool:\n"
+        "    print(json.dumps(pool.map(work, [0, 1])))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert [round(v) for v in json.loads(done.stdout)] == [30, 30]  # one cue colours the whole image

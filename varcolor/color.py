@@ -109,11 +109,25 @@ def chroma_to_rgb(lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma",
         out = np.empty(lightness.shape + (3,))
     # The kernel walks rows and columns of any strides, so views go in without copies.
     image = _as_rows(out, lightness.ndim)
+    _one_layout(_lab_to_srgb)
     _lab_to_srgb(_as_rows(lightness, lightness.ndim), _as_rows(ab, lightness.ndim), _WHITE, _RGB_FROM_XYZ,
                  gamut == "chroma", image)
     if not np.shares_memory(image, out):  # a strided array of more than two dimensions
         out[...] = image.reshape(out.shape)
     return out
+
+
+def _one_layout(kernel) -> None:
+    """Compile ``kernel`` once, for arrays of any layout (read-only inputs, the last argument
+    written), and no more: whole images and windows of them then share one version, where each
+    variant numba would compile per layout cost a first update ≈ 0.1 s to load from its cache.
+    On first use, not at import: a parallel kernel loaded at import set up OpenMP in processes
+    that fork workers afterwards, which then abort."""
+    if kernel.signatures:
+        return
+    arrays = [numba.types.Array(numba.float64, ndim, "A", readonly=True) for ndim in (2, 3, 1, 2)]
+    kernel.compile((*arrays, numba.boolean, numba.types.Array(numba.float64, 3, "A")))
+    kernel.disable_compile()
 
 
 def _as_rows(array: np.ndarray, ndim: int) -> np.ndarray:
@@ -146,12 +160,7 @@ def _lab_to_linear(lightness, a, b, white, matrix):
     return inside, red, green, blue
 
 
-# One signature for whole images and windows of them (any layout; the inputs read-only): each
-# variant numba would compile per layout cost a first update ≈ 0.1 s to load from its cache.
-_IN1, _IN2, _IN3 = (numba.types.Array(numba.float64, ndim, "A", readonly=True) for ndim in (1, 2, 3))
-
-
-@numba.njit(numba.void(_IN2, _IN3, _IN1, _IN2, numba.boolean, numba.float64[:, :, :]), cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True)
 def _lab_to_srgb(lightness, ab, white, matrix, shrink_chroma, out):
     for i in numba.prange(lightness.shape[0]):
         for j in range(lightness.shape[1]):
