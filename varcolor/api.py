@@ -266,6 +266,7 @@ class Colorizer:
                 result = self._update_locally(cues, more_cues, start)
             if result is not None:
                 return result
+        self._admm.iterations = 0  # a changed problem: bilaplacian-gtv's balancing starts over
         return self._run(cues, self._chroma)
 
     def refine(self, admm_tol: float | None = None) -> Result:

@@ -5,7 +5,7 @@
 
 Δ is the 5-point Laplacian with Neumann boundary; the GTV runs over the 8-neighbour grid with the
 symmetric luminance weights of :func:`varcolor.affinity.edge_weights` (``w_rs = exp(−(Y_r − Y_s)² /
-(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale, sharpened 4×), and couples a and b (a group
+(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale, sharpened 16×), and couples a and b (a group
 norm per edge).
 ``gamma=inf`` makes cues hard constraints.
 
@@ -48,9 +48,11 @@ _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
 # linearized u-step, on 768×512 Kodak photos with 50 cues, the iterations to an energy 2 % above
 # the minimum: 520 / 480 / 440 with 1.6 / 1.8 / 1.9 (to 0.7 %: 1060 / 920 / 860).
 _RELAXATION = 1.9
-# Weight sharpness (σ²_rs a quarter of DESIGN's): on 4 Kodak images at 256², ideepcolor hints
-# 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33 with DESIGN's weights (Levin: 29.31 / 30.98).
-_SHARPNESS = 4.0
+# Weight sharpness (σ²_rs a sixteenth of DESIGN's). All 24 Kodak images, 50 ideepcolor hints,
+# admm_tol 1e-2, mean PSNR with sharpness 4 / 8 / 16: 27.75 / 27.85 / 27.86 dB at 256², 26.41 /
+# 26.81 / 26.90 at 768×512 (Levin: 28.30, 27.65); on 4 of them at 768×512, 32 and 64 fell back
+# (27.37, 27.38 against 27.47), 1 (DESIGN's) scored 26.30.
+_SHARPNESS = 16.0
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,18 @@ class AdmmState:
     """ADMM's edge variables (z, scaled dual y) and penalty ρ where a solve stopped. Passed to
     :func:`solve` again (same image, same device; cues added, say), the next solve starts from
     them, dual included: on a 768×512 Kodak photo with 50 hints, after a 4×40-pixel stroke, 141
-    iterations instead of 357 from the last result alone (440 from scratch)."""
+    iterations instead of 357 from the last result alone (440 from scratch).
+
+    ``iterations`` counts the iterations these variables have run on their problem; residual
+    balancing is scheduled on it, so that a solve carried on with the same cues (a tighter
+    tolerance: :meth:`varcolor.Colorizer.refine`) is the same iteration continued. Set it to 0
+    when the problem changes (:meth:`varcolor.Colorizer.update` does): new cues upset the
+    residuals, and balancing starts over as in a fresh solve."""
 
     z: object = None
     y: object = None
     rho: float | None = None
+    iterations: int = 0
 
 
 def _index(shape):
@@ -507,6 +516,7 @@ def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=N
     xp = grid.xp
     resume = state is not None and state.z is not None and state.z.shape == u.shape[:2] + (4, 2)
     rho = state.rho if resume else params.rho
+    done = state.iterations if resume else 0
     unit = None if diagonal.any() else grid.preconditioner(_nine_point(1.0, diagonal, fixed), fixed)
     step = _UStep(grid, params.lam, rho, diagonal, fixed, unit)
     u, weights, rhs_fixed = grid.asarray(u), grid.asarray(weights), grid.asarray(rhs_fixed)
@@ -531,7 +541,7 @@ def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=N
         # Residual balancing (Boyd et al. §3.4.1) at iterations 10, 20, 40, 80, …: a change of the
         # penalty may rebuild the u-step's multigrid, so they become rarer as the iterate settles.
         ratio = info["primal_residual"] / max(info["dual_residual"], 1e-300)
-        if iteration in _BALANCE_AT and not 0.1 <= ratio <= 10:
+        if done + iteration in _BALANCE_AT and not 0.1 <= ratio <= 10:
             factor = 2.0 if info["primal_residual"] > info["dual_residual"] else 0.5
             rho *= factor
             y /= factor
@@ -544,7 +554,7 @@ def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=N
                       f"{info['primal_residual']:.1e} (primal), {info['dual_residual']:.1e} (dual)",
                       ConvergenceWarning, stacklevel=3)
     if state is not None:
-        state.z, state.y, state.rho = z, y, rho
+        state.z, state.y, state.rho, state.iterations = z, y, rho, done + info["iterations"]
     return to_host(u, xp)
 
 
