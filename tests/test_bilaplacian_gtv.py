@@ -90,9 +90,14 @@ def test_a_looser_admm_tolerance_stops_sooner_at_its_residuals():
 
 
 def test_refining_a_preview_gives_the_fresh_solve_for_the_remaining_iterations():
-    gray, mask, targets = tiny_problem(8, (32, 40))
+    gray, mask, targets = tiny_problem(4, (24, 24))
     cues = varcolor.Cues(mask, targets)
     fresh = varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=1e-5)
+    # The case that needs the balancing schedule carried on: the penalty changes after the preview.
+    preview_state, fresh_state = bilaplacian_gtv.AdmmState(), bilaplacian_gtv.AdmmState()
+    solve(gray, mask, targets, Parameters(tol=3e-2), state=preview_state)
+    solve(gray, mask, targets, Parameters(tol=1e-5), state=fresh_state)
+    assert fresh_state.rho != preview_state.rho
     cz = varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=3e-2)
     preview = cz.solve(cues)
     final = cz.refine(1e-5)
@@ -113,7 +118,7 @@ def test_refine_needs_a_gtv_solve_first():
 
 def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_sooner():
     gray, mask, targets = tiny_problem(6, (32, 40))
-    params = Parameters(tol=1e-5, maxiter=5000)
+    params = Parameters(tol=1e-6, maxiter=5000)
     state = bilaplacian_gtv.AdmmState()
     first, _ = solve(gray, mask, targets, params, state=state)
     assert state.z.shape == (32, 40, 4, 2) and state.rho > 0
@@ -122,7 +127,7 @@ def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_soone
     cold, cold_info = solve(gray, more, targets, params)
     state.iterations = 0  # a changed problem
     warm, warm_info = solve(gray, more, targets, params, x0=first, state=state)
-    assert abs(warm_info["energy"] - cold_info["energy"]) <= 2e-5 * cold_info["energy"]
+    assert abs(warm_info["energy"] - cold_info["energy"]) <= 1e-5 * cold_info["energy"]
     assert warm_info["iterations"] < 0.8 * cold_info["iterations"]
     # Another image's state is not used.
     other, other_info = solve(gray[:30], more[:30], targets[:30], params, state=state)

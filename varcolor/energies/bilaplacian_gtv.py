@@ -5,7 +5,7 @@
 
 Δ is the 5-point Laplacian with Neumann boundary; the GTV runs over the 8-neighbour grid with the
 symmetric luminance weights of :func:`varcolor.affinity.edge_weights` (``w_rs = exp(−(Y_r − Y_s)² /
-(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale, sharpened 16×), and couples a and b (a group
+(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale, sharpened 4×), and couples a and b (a group
 norm per edge).
 ``gamma=inf`` makes cues hard constraints.
 
@@ -48,11 +48,12 @@ _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
 # linearized u-step, on 768×512 Kodak photos with 50 cues, the iterations to an energy 2 % above
 # the minimum: 520 / 480 / 440 with 1.6 / 1.8 / 1.9 (to 0.7 %: 1060 / 920 / 860).
 _RELAXATION = 1.9
-# Weight sharpness (σ²_rs a sixteenth of DESIGN's). All 24 Kodak images, 50 ideepcolor hints,
-# admm_tol 1e-2, mean PSNR with sharpness 4 / 8 / 16: 27.75 / 27.85 / 27.86 dB at 256², 26.41 /
-# 26.81 / 26.90 at 768×512 (Levin: 28.30, 27.65); on 4 of them at 768×512, 32 and 64 fell back
-# (27.37, 27.38 against 27.47), 1 (DESIGN's) scored 26.30.
-_SHARPNESS = 16.0
+# Weight sharpness (σ²_rs a quarter of DESIGN's): on 4 Kodak images at 256², ideepcolor hints
+# 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33 with DESIGN's weights (Levin: 29.31 / 30.98).
+# 16, on all 24 (benchmarks/quality.py, converged): 0.09–0.18 dB lower at 256² from 50 to 500
+# hints; at 768×512 +0.36 / +0.30 dB at 50 / 100 hints but −0.07 / −0.13 at 200 / 500. (At
+# admm_tol 1e-2 it had scored higher at 256² too: previews do not rank parameters as solves do.)
+_SHARPNESS = 4.0
 
 
 @dataclass(frozen=True)
