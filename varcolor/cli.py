@@ -102,8 +102,10 @@ def _load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray) -> Cues
 
 def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args, global_hints=None) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line."""
-    # One long solve (bilaplacian-gtv's ADMM) on its own gets a bar of iterations.
-    bar = tqdm(desc="ADMM", unit="it", file=sys.stderr, disable=not getattr(args, "iteration_bar", False))
+    # One long solve (bilaplacian-gtv's ADMM) on its own gets a bar of iterations, shown once it
+    # has run half a second (not at all when the options are refused).
+    bar = tqdm(desc="ADMM", unit="it", file=sys.stderr, disable=not getattr(args, "iteration_bar", False),
+               delay=0.5)
 
     def progress(info: dict) -> None:
         bar.total = info["maxiter"]
