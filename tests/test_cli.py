@@ -57,6 +57,7 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     assert preview < iterations and code == 0 and f" {preview}/{preview} " in err
     code, _, err = run(capsys, *args, "-o", tmp_path / "bad.png", "--admm-tol", "0")
     assert code != 0 and "admm_tol" in err and "Traceback" not in err and not (tmp_path / "bad.png").exists()
+    assert "ADMM" not in err  # no empty bar before the error
     # bilaplacian-gtv's options with another method: refused once, before any image.
     code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "levin", "--lam", "0.1", "--admm-tol", "1e-2")
     assert code == 2 and "lam, admm_tol" in err and "bilaplacian-gtv" in err and not (tmp_path / "levin").exists()

@@ -102,17 +102,19 @@ def _load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray) -> Cues
 
 def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args, global_hints=None) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line."""
-    # One long solve (bilaplacian-gtv's ADMM) on its own gets a bar of iterations, shown once it
-    # has run half a second (not at all when the options are refused).
-    bar = tqdm(desc="ADMM", unit="it", file=sys.stderr, disable=not getattr(args, "iteration_bar", False),
-               delay=0.5)
+    # One long solve (bilaplacian-gtv's ADMM) on its own gets a bar of iterations, opened at the
+    # first iteration (a refused option shows no empty bar before its error).
+    bar = None
 
     def progress(info: dict) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(desc="ADMM", unit="it", file=sys.stderr, disable=not getattr(args, "iteration_bar", False))
         bar.total = info["maxiter"]
         bar.set_postfix(primal=f"{info['primal_residual']:.1e}", dual=f"{info['dual_residual']:.1e}", refresh=False)
         bar.update(info["iterations"] - bar.n)
 
-    with warnings.catch_warnings(record=True) as caught, bar:
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = colorize(gray, cues, method=args.method, solver=args.solver, device=args.device,
@@ -122,9 +124,13 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
                               confidence=args.confidence, prior_mode=args.prior_mode, lam=args.lam, mu=args.mu,
                               gamma=args.gamma, admm_tol=args.admm_tol, global_hints=global_hints,
                               progress=progress)
+            if bar is not None:
+                bar.total = bar.n  # converged: the bar ends full
         except InputError as exc:
             raise InputError(f"{image}: {exc}") from None
-        bar.total = bar.n  # converged: the bar ends full
+        finally:
+            if bar is not None:
+                bar.close()
     write_image(output, result.rgb, bits=args.bits)
     return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
 
