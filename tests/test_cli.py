@@ -271,6 +271,7 @@ def test_decode_rejects_a_corrupt_payload_in_one_line(tmp_path, capsys):
     assert code == 2 and "input" in err  # never writes over the gray image
     code, _, err = run(capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "out.png")
     assert code == 2 and "CRC" in err and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"varcolor: error: {sidecar}:")  # names the file that is corrupt
     assert (tmp_path / "ir" / "c.png").read_bytes() == gray_before and not (tmp_path / "out.png").exists()
 
 

@@ -483,7 +483,7 @@ def _read_ir(gray_path: Path):
 
     sidecar = gray_path.with_suffix(".vcir")
     if sidecar.is_file():
-        data = sidecar.read_bytes()
+        data, source = sidecar.read_bytes(), str(sidecar)
     else:
         try:
             data = extract_png(gray_path.read_bytes()) if gray_path.suffix.lower() == ".png" else None
@@ -491,16 +491,17 @@ def _read_ir(gray_path: Path):
             data = None
         if data is None:
             return None
-    return read_payload(data)
+        source = f"{gray_path} (embedded payload)"
+    try:
+        return read_payload(data)
+    except VarcolorError as exc:
+        raise InputError(f"{source}: {exc}") from None
 
 
 def _decode_one(gray_path: Path, output: Path, args) -> str:
     from .ir.decode import payload_cues
 
-    try:
-        payload = _read_ir(gray_path)
-    except VarcolorError as exc:
-        raise InputError(f"{gray_path}: {exc}") from None
+    payload = _read_ir(gray_path)
     gray = read_image(gray_path)
     try:
         cues = payload_cues(payload, gray.shape[:2])
