@@ -61,7 +61,7 @@ class Result:
 def _check_gray(gray: np.ndarray) -> np.ndarray:
     gray = np.asarray(gray)
     if not (gray.ndim == 2 or (gray.ndim == 3 and gray.shape[2] in (3, 4))):
-        raise InputError(f"the gray image must be H×W or H×W×3, got shape {gray.shape}")
+        raise InputError(f"the gray image must be H×W, or H×W×3 (×4: alpha ignored), got shape {gray.shape}")
     if min(gray.shape[:2]) < 2:
         raise InputError(f"the image must be at least 2×2 pixels, got {gray.shape[1]}×{gray.shape[0]}")
     if not np.all(np.isfinite(gray)):
@@ -97,7 +97,7 @@ class Colorizer:
     Parameters
     ----------
     gray : ndarray
-        ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used
+        ``H×W`` gray values in [0, 1], or an ``H×W×3`` image (an alpha channel is ignored) whose lightness is used
         (its same-lightness gray, DESIGN §3). Outputs have exactly this lightness.
     method : {"levin", "levin-symmetric", "bilaplacian-gtv", "ideepcolor"}
         ``"levin"``: Levin et al.'s exact system (``getColorExact.m``); ``"levin-symmetric"``: the

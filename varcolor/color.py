@@ -47,7 +47,7 @@ def _srgb_encode(v):
 def _check_rgb(rgb: np.ndarray, name: str = "rgb") -> np.ndarray:
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
-        raise InputError(f"{name} must be an H×W×3 RGB image, got shape {rgb.shape}")
+        raise InputError(f"{name} must be an H×W×3 RGB image (×4: alpha ignored), got shape {rgb.shape}")
     return rgb[..., :3]
 
 
