@@ -97,8 +97,9 @@ class Colorizer:
     Parameters
     ----------
     gray : ndarray
-        ``H×W`` gray values in [0, 1], or an ``H×W×3`` image (an alpha channel is ignored) whose lightness is used
-        (its same-lightness gray, DESIGN §3). Outputs have exactly this lightness.
+        ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used (its
+        same-lightness gray, DESIGN §3; an alpha channel is ignored). Outputs have exactly this
+        lightness.
     method : {"levin", "levin-symmetric", "bilaplacian-gtv", "ideepcolor"}
         ``"levin"``: Levin et al.'s exact system (``getColorExact.m``); ``"levin-symmetric"``: the
         symmetric graph-Laplacian variant (DESIGN §4; a different model, fast to solve: see
