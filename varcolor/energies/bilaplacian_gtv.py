@@ -51,7 +51,8 @@ _RELAXATION = 1.9
 # Weight sharpness (σ²_rs a quarter of DESIGN's): on 4 Kodak images at 256², ideepcolor hints
 # 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33 with DESIGN's weights (Levin: 29.31 / 30.98).
 # 16, on all 24 (benchmarks/quality.py, converged): 0.09–0.18 dB lower at 256² from 50 to 500
-# hints; at 768×512 +0.36 / +0.30 dB at 50 / 100 hints but −0.07 / −0.13 at 200 / 500. (At
+# hints (but +0.34 / +0.14 / −0.28 at 2 / 10 / 20); at 768×512 +0.36 / +0.30 dB at 50 / 100
+# hints, −0.07 / −0.13 at 200 / 500: better only below ≈ 1 % of pixels under cues. (At
 # admm_tol 1e-2 it had scored higher at 256² too: previews do not rank parameters as solves do.)
 _SHARPNESS = 4.0
 
