@@ -53,10 +53,13 @@ def load(path: Path, resolution: str) -> np.ndarray:
     return rgb
 
 
-def options(method: str, weights: str | None, prior_weight: float, prior_mode: str) -> dict:
+def options(method: str, weights: str | None, prior_weight: float, prior_mode: str,
+            sharpness: float | None = None) -> dict:
     """``colorize`` keywords for a method name of this benchmark (``METHOD[+PRIOR]``)."""
     name, _, prior = method.partition("+")
     chosen = {"method": name}
+    if name == "bilaplacian-gtv" and sharpness is not None:
+        chosen["sharpness"] = sharpness
     if prior:
         chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
     if prior or name == "ideepcolor":
@@ -66,7 +69,7 @@ def options(method: str, weights: str | None, prior_weight: float, prior_mode: s
 
 def evaluate(task: tuple) -> dict:
     """One image at one resolution, every method and hint count (run in a worker process)."""
-    path, index, resolution, methods, hints, seed, weights, prior_weight, prior_mode, with_global = task
+    path, index, resolution, methods, hints, seed, weights, prior_weight, prior_mode, with_global, sharpness = task
     if any("ideepcolor" in method for method in methods):
         import torch
 
@@ -82,7 +85,7 @@ def evaluate(task: tuple) -> dict:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # 0 hints: the gray image, by design
                 result = varcolor.colorize(gray, cues, global_hints=stored,
-                                           **options(method, weights, prior_weight, prior_mode))
+                                           **options(method, weights, prior_weight, prior_mode, sharpness))
             seconds = time.perf_counter() - start
             rows.append({"image": Path(path).name, "resolution": resolution, "method": method, "hints": n,
                          "psnr": varcolor.metrics.psnr(result.rgb, rgb),
@@ -159,6 +162,8 @@ def main(argv=None) -> int:
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
     parser.add_argument("--global-hints", action="store_true",
                         help="give every method the image's global hints (needs global-hints --weights)")
+    parser.add_argument("--sharpness", type=float,
+                        help="bilaplacian-gtv's edge-weight sharpness (default: the energy's, 4)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
@@ -177,7 +182,7 @@ def main(argv=None) -> int:
     hints = [int(h) for h in args.hints.split(",")]
     resolutions = args.resolutions.split(",")
     tasks = [(str(p), i, res, methods, hints, args.seed, args.weights, args.prior_weight,
-              args.prior_mode, args.global_hints)
+              args.prior_mode, args.global_hints, args.sharpness)
              for res in resolutions for i, p in enumerate(paths)]
     rows = []
     start = time.perf_counter()
@@ -195,7 +200,7 @@ def main(argv=None) -> int:
     report = {"images": str(folder), "count": len(paths), "methods": methods, "hints": hints,
               "resolutions": resolutions, "seed": args.seed, "protocol": "ideepcolor, patch 6",
               "weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
-              "global_hints": args.global_hints,
+              "global_hints": args.global_hints, "sharpness": args.sharpness,
               "varcolor": varcolor.__version__, "machine": f"{platform.machine()} {os.cpu_count()} cores",
               "python": platform.python_version(), "seconds": elapsed,
               "summary": summary, "published_siggraph17_psnr": anchors, "rows": rows}

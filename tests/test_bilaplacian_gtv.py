@@ -25,7 +25,7 @@ def tiny_problem(seed=0, shape=(12, 12)):
 def test_energy_matches_an_independent_convex_solver():
     cp = pytest.importorskip("cvxpy")
     gray, mask, targets = tiny_problem()
-    params = Parameters(lam=0.5, mu=2.0, gamma=np.inf, tol=1e-7, maxiter=20000)
+    params = Parameters(lam=0.5, mu=2.0, gamma=np.inf, tol=1e-7, maxiter=20000, sharpness=8.0)
     u, info = solve(gray, mask, targets, params)
     # The same energy written independently: Laplacian as a dense 5-point stencil with Neumann ends,
     # the GTV over all 8-neighbour pairs.
@@ -39,13 +39,12 @@ def test_energy_matches_an_independent_convex_solver():
                     lap[i * w + j, i * w + j] -= 1
                     lap[i * w + j, (i + di) * w + j + dj] += 1
     scale = varcolor.affinity.local_scale(gray)
-    sharpness = bilaplacian_gtv._SHARPNESS
     pairs, weights = [], []
     for i in range(h):
         for j in range(w):
             for di, dj in ((0, 1), (1, 0), (1, 1), (1, -1)):
                 if 0 <= i + di < h and 0 <= j + dj < w:
-                    s2 = 0.5 * (scale[i, j] + scale[i + di, j + dj]) / sharpness  # the mean csig, sharpened
+                    s2 = 0.5 * (scale[i, j] + scale[i + di, j + dj]) / params.sharpness  # the mean csig, sharpened
                     pairs.append((i * w + j, (i + di) * w + j + dj))
                     weights.append(np.exp(-(gray[i, j] - gray[i + di, j + dj]) ** 2 / (2 * s2)))
     x = cp.Variable((n, 2))
@@ -77,6 +76,22 @@ def test_colorize_defaults_to_the_energys_own_tolerance():
         varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=-1.0)
     with pytest.raises(InputError, match="mu, admm_tol: options of method bilaplacian-gtv; method 'levin'"):
         varcolor.Colorizer(gray, mu=2.0, admm_tol=1e-2)
+    with pytest.raises(InputError, match="sharpness: options of method bilaplacian-gtv"):
+        varcolor.Colorizer(gray, sharpness=16.0)
+
+
+def test_sharpness_reaches_the_energy():
+    gray, mask, targets = tiny_problem(3, (24, 24))
+    cues = varcolor.Cues(mask, targets)
+    default, sharp = (varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=1e-5, **kwargs)
+                      for kwargs in ({}, {"sharpness": 16.0}))
+    params = Parameters(sharpness=16.0)
+    assert sharp.info["energy"] == pytest.approx(bilaplacian_gtv.energy(sharp.ab, gray, mask, targets, params))
+    # Each result is the better one under its own weights.
+    assert bilaplacian_gtv.energy(sharp.ab, gray, mask, targets, params) < bilaplacian_gtv.energy(
+        default.ab, gray, mask, targets, params)
+    assert bilaplacian_gtv.energy(default.ab, gray, mask, targets, Parameters()) < bilaplacian_gtv.energy(
+        sharp.ab, gray, mask, targets, Parameters())
 
 
 def test_a_looser_admm_tolerance_stops_sooner_at_its_residuals():
@@ -258,7 +273,8 @@ def test_edge_operator_counts_and_weights():
     assert np.allclose(d @ np.ones(42), 0)
 
 
-@pytest.mark.parametrize("kwargs", [dict(lam=-1), dict(mu=np.nan), dict(gamma=-2), dict(lam=np.inf)])
+@pytest.mark.parametrize("kwargs", [dict(lam=-1), dict(mu=np.nan), dict(gamma=-2), dict(lam=np.inf),
+                                    dict(sharpness=0.0), dict(sharpness=np.inf), dict(sharpness=np.nan)])
 def test_bad_parameters(kwargs):
     with pytest.raises(InputError):
         Parameters(**kwargs)

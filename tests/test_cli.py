@@ -59,8 +59,14 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     assert code != 0 and "admm_tol" in err and "Traceback" not in err and not (tmp_path / "bad.png").exists()
     assert "ADMM" not in err  # no empty bar before the error
     # bilaplacian-gtv's options with another method: refused once, before any image.
-    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "levin", "--lam", "0.1", "--admm-tol", "1e-2")
-    assert code == 2 and "lam, admm_tol" in err and "bilaplacian-gtv" in err and not (tmp_path / "levin").exists()
+    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "levin", "--lam", "0.1", "--sharpness", "16",
+                       "--admm-tol", "1e-2")
+    assert code == 2 and "lam, sharpness, admm_tol" in err and "bilaplacian-gtv" in err
+    assert not (tmp_path / "levin").exists()
+    code, _, err = run(capsys, *args, "-o", tmp_path / "sharp.png", "--sharpness", "16")
+    sharp = varcolor.colorize(gray, cues, method="bilaplacian-gtv", sharpness=16.0)
+    assert code == 0 and np.abs(varcolor.read_image(tmp_path / "sharp.png") - sharp.rgb).max() <= 1 / 255
+    assert np.abs(sharp.rgb - varcolor.colorize(gray, cues, method="bilaplacian-gtv").rgb).max() > 1 / 255
 
 
 def test_a_jpeg_cue_image_is_used_with_a_warning(tmp_path, capsys):

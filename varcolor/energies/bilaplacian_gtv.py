@@ -5,8 +5,8 @@
 
 Δ is the 5-point Laplacian with Neumann boundary; the GTV runs over the 8-neighbour grid with the
 symmetric luminance weights of :func:`varcolor.affinity.edge_weights` (``w_rs = exp(−(Y_r − Y_s)² /
-(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale, sharpened 4×), and couples a and b (a group
-norm per edge).
+(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale divided by ``Parameters.sharpness``, 4 by
+default), and couples a and b (a group norm per edge).
 ``gamma=inf`` makes cues hard constraints.
 
 Solved by over-relaxed, preconditioned ADMM on the edge differences z = D u: the u-step, an SPD
@@ -48,13 +48,6 @@ _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
 # linearized u-step, on 768×512 Kodak photos with 50 cues, the iterations to an energy 2 % above
 # the minimum: 520 / 480 / 440 with 1.6 / 1.8 / 1.9 (to 0.7 %: 1060 / 920 / 860).
 _RELAXATION = 1.9
-# Weight sharpness (σ²_rs a quarter of DESIGN's): on 4 Kodak images at 256², ideepcolor hints
-# 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33 with DESIGN's weights (Levin: 29.31 / 30.98).
-# 16, on all 24 (benchmarks/quality.py, converged): 0.09–0.18 dB lower at 256² from 50 to 500
-# hints (but +0.34 / +0.14 / −0.28 at 2 / 10 / 20); at 768×512 +0.36 / +0.30 dB at 50 / 100
-# hints, −0.07 / −0.13 at 200 / 500: better only below ≈ 1 % of pixels under cues. (At
-# admm_tol 1e-2 it had scored higher at 256² too: previews do not rank parameters as solves do.)
-_SHARPNESS = 4.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +67,14 @@ class Parameters:
     # Photos at 768×512 with 50 hints take 360–580 iterations to reach tol (Kodak 1, 5, 9, 19);
     # 500 stopped kodim09 with a warning, 0.000 dB from its converged PSNR.
     maxiter: int = 1000
+    # Edge-weight sharpness: σ²_rs is DESIGN's over this (4: a quarter). On 4 Kodak images at 256²,
+    # ideepcolor hints 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33 with DESIGN's weights (Levin:
+    # 29.31 / 30.98). 16, on all 24 (benchmarks/quality.py, converged): 0.09–0.18 dB lower at 256²
+    # from 50 to 500 hints (but +0.34 / +0.14 / −0.28 at 2 / 10 / 20); at 768×512 +0.36 / +0.30 dB
+    # at 50 / 100 hints, −0.07 / −0.13 at 200 / 500: better only below ≈ 1 % of pixels under cues.
+    # (At admm_tol 1e-2 it had scored higher at 256² too: previews do not rank parameters as
+    # converged solves do.)
+    sharpness: float = 4.0
 
     def __post_init__(self) -> None:
         for name in ("lam", "mu", "gamma", "rho", "tol"):
@@ -81,6 +82,8 @@ class Parameters:
             if not isinstance(value, (int, float)) or np.isnan(value) or value < 0 or (
                     np.isinf(value) and name != "gamma"):
                 raise InputError(f"{name} must be a finite number >= 0 (gamma may be inf), got {value}")
+        if not (isinstance(self.sharpness, (int, float)) and np.isfinite(self.sharpness) and self.sharpness > 0):
+            raise InputError(f"sharpness must be a positive number, got {self.sharpness}")
         if self.rho <= 0 or self.tol <= 0 or self.maxiter < 1:
             raise InputError("rho and tol must be > 0 and maxiter >= 1")
 
@@ -127,10 +130,10 @@ def _edge_slices(height: int, width: int):
         yield e, (slice(0, height - dy), columns), (slice(dy, height), slice(columns.start + dx, columns.stop + dx))
 
 
-def edge_operator(guide: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+def edge_operator(guide: np.ndarray, sharpness: float = Parameters.sharpness) -> tuple[sp.csr_matrix, np.ndarray]:
     """(D, w): D maps u to u_s − u_r on every 8-neighbour edge, w this energy's luminance weight of
     each edge (the sparse form of its :func:`varcolor.affinity.edge_weights`, grouped by direction)."""
-    weights = edge_weights(guide, _SHARPNESS)
+    weights = edge_weights(guide, sharpness)
     index = _index(guide.shape)
     height, width = index.shape
     rows, cols, values, kept = [], [], [], []
@@ -460,7 +463,7 @@ def energy(u: np.ndarray, guide: np.ndarray, mask: np.ndarray, targets: np.ndarr
     _laplacian(u, laplacian)
     differences = np.empty(u.shape[:2] + (4, 2))
     _differences(u, differences)
-    gtv = float(np.sum(edge_weights(guide, _SHARPNESS) * np.sqrt(np.sum(differences**2, axis=3))))
+    gtv = float(np.sum(edge_weights(guide, params.sharpness) * np.sqrt(np.sum(differences**2, axis=3))))
     value = 0.5 * params.lam * float(np.sum(laplacian**2)) + params.mu * gtv
     if np.isfinite(params.gamma):
         value += 0.5 * params.gamma * float(np.sum(mask[..., None] * (u - targets) ** 2))
@@ -505,7 +508,7 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
     if params.mu == 0:  # no GTV: the quadratic alone, solved directly (ADMM would only crawl to it)
         u = _quadratic_direct(params.lam, diagonal, fixed, rhs_fixed, u)
     else:
-        u = _admm(grid, u, edge_weights(guide, _SHARPNESS), params, diagonal, fixed, rhs_fixed, info, progress,
+        u = _admm(grid, u, edge_weights(guide, params.sharpness), params, diagonal, fixed, rhs_fixed, info, progress,
                   state)
     info["energy"] = energy(u, guide, mask, f, params, p, c if p is not None else None)
     info["seconds"] = time.perf_counter() - start
