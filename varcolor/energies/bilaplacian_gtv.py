@@ -73,7 +73,8 @@ class Parameters:
     # from 50 to 500 hints (but +0.34 / +0.14 / −0.28 at 2 / 10 / 20); at 768×512 +0.36 / +0.30 dB
     # at 50 / 100 hints, −0.07 / −0.13 at 200 / 500: better only below ≈ 1 % of pixels under cues.
     # (At admm_tol 1e-2 it had scored higher at 256² too: previews do not rank parameters as
-    # converged solves do.)
+    # converged solves do.) 8: +0.37 / +0.26 / +0.08 / +0.01 dB at 768×512, −0.06 to +0.17 at
+    # 256² (1–500 hints); the better default, once the GTV results are re-run with it.
     sharpness: float = 4.0
 
     def __post_init__(self) -> None:
