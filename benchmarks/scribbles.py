@@ -3,12 +3,12 @@ colour original exists.
 
 For every ``X.png`` + ``X_marked.png`` pair under ``../shared/data/scribbles`` (research-only
 data: results go to ``benchmarks/results``, the scribbles themselves are never committed), both
-methods colorize the gray image from the same strokes. Writes ``scribbles.png`` (one row per pair:
+methods colorize the gray image from the same strokes. Writes ``scribbles.png`` (``--name``; one row per pair:
 scribbles | Levin | bilaplacian-GTV), ``scribbles.json`` and ``scribbles.md`` (seconds; PSNR and
 CIEDE2000 against ``X_original.*`` where the set has one — geap_tartu's gray images are not exactly
 the originals' lightness, so both methods share that error).
 
-Run: ``python benchmarks/scribbles.py [--only NAME ...]``.
+Run: ``python benchmarks/scribbles.py [--only NAME ...] [--sharpness S --name NAME]``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def pairs(root: Path):
             yield f"{marked.parent.name}/{gray.stem}", gray, marked, (originals[0] if originals else None)
 
 
-def run(name: str, gray_path: Path, marked_path: Path, original_path: Path | None) -> tuple[dict, list]:
+def run(name: str, gray_path: Path, marked_path: Path, original_path: Path | None,
+        sharpness: float | None = None) -> tuple[dict, list]:
     gray = varcolor.color.to_gray(varcolor.read_image(gray_path))
     marked = varcolor.read_image(marked_path)[..., :3]
     cues = varcolor.Cues.from_marked(gray, marked)
@@ -52,7 +53,8 @@ def run(name: str, gray_path: Path, marked_path: Path, original_path: Path | Non
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            result = varcolor.colorize(gray, cues, method=method)
+            gtv = {"sharpness": sharpness} if method == "bilaplacian-gtv" and sharpness is not None else {}
+            result = varcolor.colorize(gray, cues, method=method, **gtv)
         row[f"{method}_seconds"] = time.perf_counter() - start
         row[f"{method}_converged"] = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         if original is not None and original.shape == result.rgb.shape:
@@ -91,7 +93,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scribbles", default=str(SHARED / "scribbles"), help="folder of scribble pairs")
     parser.add_argument("--only", nargs="*", help="pair names (set/stem) to run")
+    parser.add_argument("--sharpness", type=float, help="bilaplacian-gtv's edge-weight sharpness (default: 4)")
     parser.add_argument("--out", default=str(HERE / "results"), help="output folder")
+    parser.add_argument("--name", default="scribbles", help="result file stem (default: %(default)s)")
     args = parser.parse_args(argv)
     root = Path(args.scribbles)
     if not root.is_dir():
@@ -100,17 +104,18 @@ def main(argv=None) -> int:
     chosen = [p for p in pairs(root) if not args.only or p[0] in args.only]
     rows, panels = [], []
     for pair in chosen:
-        row, row_panels = run(*pair)
+        row, row_panels = run(*pair, sharpness=args.sharpness)
         print(row, flush=True)
         rows.append(row)
         panels.append(row_panels)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with varcolor.io.atomic_path(out / "scribbles.json") as tmp:
-        tmp.write_text(json.dumps({"methods": METHODS, "varcolor": varcolor.__version__, "rows": rows}, indent=1))
-    with varcolor.io.atomic_path(out / "scribbles.md") as tmp:
+    with varcolor.io.atomic_path(out / f"{args.name}.json") as tmp:
+        tmp.write_text(json.dumps({"methods": METHODS, "sharpness": args.sharpness, "varcolor": varcolor.__version__,
+                                   "rows": rows}, indent=1))
+    with varcolor.io.atomic_path(out / f"{args.name}.md") as tmp:
         tmp.write_text(markdown(rows))
-    varcolor.write_image(out / "scribbles.png", picture(panels))
+    varcolor.write_image(out / f"{args.name}.png", picture(panels))
     print(markdown(rows))
     return 0
 
