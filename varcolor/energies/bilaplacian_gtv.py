@@ -78,15 +78,13 @@ class Parameters:
     sharpness: float = 4.0
 
     def __post_init__(self) -> None:
-        for name in ("lam", "mu", "gamma", "rho", "tol"):
+        for name in ("lam", "mu", "gamma", "rho", "tol", "sharpness"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or np.isnan(value) or value < 0 or (
                     np.isinf(value) and name != "gamma"):
                 raise InputError(f"{name} must be a finite number >= 0 (gamma may be inf), got {value}")
-        if not (isinstance(self.sharpness, (int, float)) and np.isfinite(self.sharpness) and self.sharpness > 0):
-            raise InputError(f"sharpness must be a positive number, got {self.sharpness}")
-        if self.rho <= 0 or self.tol <= 0 or self.maxiter < 1:
-            raise InputError("rho and tol must be > 0 and maxiter >= 1")
+        if self.rho <= 0 or self.tol <= 0 or self.sharpness <= 0 or self.maxiter < 1:
+            raise InputError("rho, tol and sharpness must be > 0 and maxiter >= 1")
 
 
 @dataclass
