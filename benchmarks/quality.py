@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     parser.add_argument("--global-hints", action="store_true",
                         help="give every method the image's global hints (needs global-hints --weights)")
     parser.add_argument("--sharpness", type=float,
-                        help="bilaplacian-gtv's edge-weight sharpness (default: the energy's, 4)")
+                        help="bilaplacian-gtv's edge-weight sharpness (default: the energy's, 8)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--workers", type=int, default=os.cpu_count())

@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scribbles", default=str(SHARED / "scribbles"), help="folder of scribble pairs")
     parser.add_argument("--only", nargs="*", help="pair names (set/stem) to run")
-    parser.add_argument("--sharpness", type=float, help="bilaplacian-gtv's edge-weight sharpness (default: 4)")
+    parser.add_argument("--sharpness", type=float, help="bilaplacian-gtv's edge-weight sharpness (default: 8)")
     parser.add_argument("--out", default=str(HERE / "results"), help="output folder")
     parser.add_argument("--name", default="scribbles", help="result file stem (default: %(default)s)")
     args = parser.parse_args(argv)

@@ -142,10 +142,11 @@ class Colorizer:
         Weights of the bilaplacian-gtv energy (defaults in
         :class:`varcolor.energies.bilaplacian_gtv.Parameters`; ``gamma=inf``: hard cues).
     sharpness : float, optional
-        How sharply bilaplacian-gtv's edge weights fall at luminance edges (default 4: σ² a
-        quarter of DESIGN's). On Kodak at 768×512, 8 scores +0.37 / +0.26 / +0.08 / +0.01 dB at
-        50 / 100 / 200 / 500 hints, and within 0.06 dB at 256²; 16 holds colour better only where
-        cues are sparse (under about 1 % of the pixels); dense scribbles (10 %) scored higher at 4.
+        How sharply bilaplacian-gtv's edge weights fall at luminance edges (default 8: σ² an
+        eighth of DESIGN's). On Kodak at 768×512, 8 scores +0.37 / +0.26 / +0.08 / +0.01 dB over
+        4 at 50 / 100 / 200 / 500 hints, and within 0.06 dB at 256²; 16 holds colour better only
+        where cues are sparse (under about 1 % of the pixels); dense scribbles (10 % of the
+        pixels) scored higher at 4.
     admm_tol : float, optional
         Relative primal and dual residual at which bilaplacian-gtv's ADMM stops (default 1e-3,
         ``Parameters.tol``). 1e-2 is a preview about 2× sooner: on four Kodak photos at 768×512

@@ -5,7 +5,7 @@
 
 Δ is the 5-point Laplacian with Neumann boundary; the GTV runs over the 8-neighbour grid with the
 symmetric luminance weights of :func:`varcolor.affinity.edge_weights` (``w_rs = exp(−(Y_r − Y_s)² /
-(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale divided by ``Parameters.sharpness``, 4 by
+(2 σ²_rs))``, σ²_rs from the two pixels' Levin scale divided by ``Parameters.sharpness``, 8 by
 default), and couples a and b (a group norm per edge).
 ``gamma=inf`` makes cues hard constraints.
 
@@ -45,8 +45,8 @@ __all__ = ["Parameters", "AdmmState", "solve", "energy", "gradient_operator", "e
 # Iterations at which the ADMM penalty may be rebalanced.
 _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
 # Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3; convergent below 2). With the
-# linearized u-step, on 768×512 Kodak photos with 50 cues, the iterations to an energy 2 % above
-# the minimum: 520 / 480 / 440 with 1.6 / 1.8 / 1.9 (to 0.7 %: 1060 / 920 / 860).
+# linearized u-step, on 768×512 Kodak photos with 50 cues (edge sharpness 4), the iterations to an
+# energy 2 % above the minimum: 520 / 480 / 440 with 1.6 / 1.8 / 1.9 (to 0.7 %: 1060 / 920 / 860).
 _RELAXATION = 1.9
 
 
@@ -56,26 +56,24 @@ class Parameters:
 
     # Bilaplacian smoothness: weak, or it smears colour across every edge — it penalises the jumps
     # the GTV allows (at 1e-2, two flat regions with hard cues meet halfway: 19 and −9 for cues
-    # 40 and −30), although 1e-2 scored 0.04–0.6 dB higher on Kodak photos at 256².
+    # 40 and −30), although 1e-2 scored 0.04–0.6 dB higher on Kodak photos at 256² (sharpness 4).
     lam: float = 1e-3
     mu: float = 1.0       # graph total variation
     gamma: float = np.inf  # data term (inf: hard cues)
     rho: float = 1.0      # ADMM penalty
-    # Relative primal/dual residual. On 4 Kodak images at 256² (50 and 200 hints) PSNR moves by
-    # under 0.003 dB from 1e-4 to 1e-3 while the iterations drop by a third (500 → 290–500).
+    # Relative primal/dual residual. On 4 Kodak images at 256² (50 and 200 hints; sharpness 4) PSNR
+    # moves by under 0.003 dB from 1e-4 to 1e-3 while the iterations drop by a third (500 → 290–500).
     tol: float = 1e-3
-    # Photos at 768×512 with 50 hints take 360–580 iterations to reach tol (Kodak 1, 5, 9, 19);
-    # 500 stopped kodim09 with a warning, 0.000 dB from its converged PSNR.
+    # Photos at 768×512 with 50 hints take 340–610 iterations to reach tol (Kodak 1, 5, 9, 19).
     maxiter: int = 1000
-    # Edge-weight sharpness: σ²_rs is DESIGN's over this (4: a quarter). On 4 Kodak images at 256²,
-    # ideepcolor hints 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33 with DESIGN's weights (Levin:
-    # 29.31 / 30.98). 16, on all 24 (benchmarks/quality.py, converged): 0.09–0.18 dB lower at 256²
-    # from 50 to 500 hints (but +0.34 / +0.14 / −0.28 at 2 / 10 / 20); at 768×512 +0.36 / +0.30 dB
-    # at 50 / 100 hints, −0.07 / −0.13 at 200 / 500: better only below ≈ 1 % of pixels under cues.
-    # (At admm_tol 1e-2 it had scored higher at 256² too: previews do not rank parameters as
-    # converged solves do.) 8: +0.37 / +0.26 / +0.08 / +0.01 dB at 768×512, −0.06 to +0.17 at
-    # 256² (1–500 hints); the better default, once the GTV results are re-run with it.
-    sharpness: float = 4.0
+    # Edge-weight sharpness: σ²_rs is DESIGN's over this. 4 against DESIGN's 1, on 4 Kodak images
+    # at 256², ideepcolor hints 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33. 8 against 4,
+    # converged (benchmarks/quality.py): +0.37 / +0.26 / +0.08 / +0.01 dB at 768×512 (24 Kodak,
+    # 50–500 hints), −0.06 to +0.17 at 256² (1–500 hints), +0.00 to +0.39 on BSDS500 val (not used
+    # to choose it). 16 wins only below ≈ 1 % of pixels under cues (−0.13 dB at 500 hints at
+    # 768×512); dense scribbles prefer 4 (geap_tartu example3: 20.72 against 21.34 dB).
+    # (Previews at admm_tol 1e-2 ranked 16 first: they do not rank parameters as converged solves do.)
+    sharpness: float = 8.0
 
     def __post_init__(self) -> None:
         for name in ("lam", "mu", "gamma", "rho", "tol", "sharpness"):
@@ -91,8 +89,8 @@ class Parameters:
 class AdmmState:
     """ADMM's edge variables (z, scaled dual y) and penalty ρ where a solve stopped. Passed to
     :func:`solve` again (same image, same device; cues added, say), the next solve starts from
-    them, dual included: on a 768×512 Kodak photo with 50 hints, after a 4×40-pixel stroke, 141
-    iterations instead of 357 from the last result alone (440 from scratch).
+    them, dual included: on a 768×512 Kodak photo with 50 hints (edge sharpness 4), after a 4×40-pixel
+    stroke, 141 iterations instead of 357 from the last result alone (440 from scratch).
 
     ``iterations`` counts the iterations these variables have run on their problem; residual
     balancing is scheduled on it, so that a solve carried on with the same cues (a tighter
