@@ -15,6 +15,7 @@ from .cues import Cues
 from .energies import bilaplacian_gtv, levin
 from .errors import InputError
 from .gamut import GlobalHints
+from .kernels import any_layout, compile_once
 from .solvers import TOL, DirectSolver, choose_solver, make_solver
 from .solvers.lowrank import LowRankUpdater
 from .solvers.window import local_correction
@@ -368,6 +369,7 @@ class Colorizer:
                            int(window[1].stop - window[1].start)]}
         # Strokes far apart make a large box of which little moved: there re-colour only what did
         # (gathering pixels costs more than slicing where most of the box moved).
+        compile_once(_differs, any_layout(3), any_layout(3))
         moved = _differs(chroma[window], self._chroma[window])
         if moved.size and moved.mean() > 0.25:
             return self._finish(chroma, info, start, window)

@@ -13,6 +13,7 @@ from skimage import color as skcolor
 from skimage.color import colorconv as _cc
 
 from .errors import InputError
+from .kernels import any_layout, compile_once
 
 __all__ = [
     "rgb_to_lab", "lab_to_rgb", "lightness_of_gray", "gray_from_lightness", "same_lightness_gray",
@@ -109,25 +110,13 @@ def chroma_to_rgb(lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma",
         out = np.empty(lightness.shape + (3,))
     # The kernel walks rows and columns of any strides, so views go in without copies.
     image = _as_rows(out, lightness.ndim)
-    _one_layout(_lab_to_srgb)
+    compile_once(_lab_to_srgb, any_layout(2), any_layout(3), any_layout(1), any_layout(2), numba.boolean,
+                 any_layout(3, readonly=False))
     _lab_to_srgb(_as_rows(lightness, lightness.ndim), _as_rows(ab, lightness.ndim), _WHITE, _RGB_FROM_XYZ,
                  gamut == "chroma", image)
     if not np.shares_memory(image, out):  # a strided array of more than two dimensions
         out[...] = image.reshape(out.shape)
     return out
-
-
-def _one_layout(kernel) -> None:
-    """Compile ``kernel`` once, for arrays of any layout (read-only inputs, the last argument
-    written), and no more: whole images and windows of them then share one version, where each
-    variant numba would compile per layout cost a first update ≈ 0.1 s to load from its cache.
-    On first use, not at import: a parallel kernel loaded at import set up OpenMP in processes
-    that fork workers afterwards, which then abort."""
-    if kernel.signatures:
-        return
-    arrays = [numba.types.Array(numba.float64, ndim, "A", readonly=True) for ndim in (2, 3, 1, 2)]
-    kernel.compile((*arrays, numba.boolean, numba.types.Array(numba.float64, 3, "A")))
-    kernel.disable_compile()
 
 
 def _as_rows(array: np.ndarray, ndim: int) -> np.ndarray:
