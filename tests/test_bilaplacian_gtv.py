@@ -276,7 +276,7 @@ def test_edge_operator_counts_and_weights():
 @pytest.mark.parametrize("kwargs", [dict(lam=-1), dict(mu=np.nan), dict(gamma=-2), dict(lam=np.inf),
                                     dict(sharpness=0.0), dict(sharpness=np.inf), dict(sharpness=np.nan)])
 def test_bad_parameters(kwargs):
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match=f"^{next(iter(kwargs))} must be"):
         Parameters(**kwargs)
 
 

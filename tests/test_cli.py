@@ -63,6 +63,11 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
                        "--admm-tol", "1e-2")
     assert code == 2 and "lam, sharpness, admm_tol" in err and "bilaplacian-gtv" in err
     assert not (tmp_path / "levin").exists()
+    # A value the energy does not take: the same, one line naming the option, before any image.
+    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "negative", "--method", "bilaplacian-gtv",
+                       "--lam", "-1")
+    assert code == 2 and err.strip() == "varcolor: error: lam must be a finite number >= 0, got -1.0"
+    assert not (tmp_path / "negative").exists()
     code, _, err = run(capsys, *args, "-o", tmp_path / "sharp.png", "--sharpness", "16")
     sharp = varcolor.colorize(gray, cues, method="bilaplacian-gtv", sharpness=16.0)
     assert code == 0 and np.abs(varcolor.read_image(tmp_path / "sharp.png") - sharp.rgb).max() <= 1 / 255

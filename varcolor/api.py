@@ -78,11 +78,15 @@ GTV_OPTIONS = ("lam", "mu", "gamma", "sharpness", "admm_tol")
 
 
 def check_gtv_options(method: str, options: dict) -> None:
-    """Refuse bilaplacian-gtv's ``options`` (name → value or None) given with another method:
-    silently ignoring them would hide the mistake."""
-    given = [name for name in GTV_OPTIONS if options.get(name) is not None]
+    """Refuse bilaplacian-gtv's ``options`` (name → value or None) given with another method
+    (silently ignoring them would hide the mistake), or with values the energy does not take.
+    The command line checks them once, before any image of a folder."""
+    given = {name: options[name] for name in GTV_OPTIONS if options.get(name) is not None}
     if given and method != "bilaplacian-gtv":
         raise InputError(f"{', '.join(given)}: options of method bilaplacian-gtv; method {method!r} has none")
+    if "admm_tol" in given:
+        _check_positive("admm_tol", given.pop("admm_tol"))
+    bilaplacian_gtv.Parameters(**given)
 
 
 def _check_positive(name: str, value: float) -> None:
@@ -189,8 +193,6 @@ class Colorizer:
         _check_positive("tol", tol)
         check_gtv_options(method, {"lam": lam, "mu": mu, "gamma": gamma, "sharpness": sharpness,
                                    "admm_tol": admm_tol})
-        if admm_tol is not None:
-            _check_positive("admm_tol", admm_tol)
         if int(maxiter) < 1:
             raise InputError(f"maxiter must be at least 1, got {maxiter}")
         if prior is not None and prior not in PRIORS:

@@ -78,11 +78,14 @@ class Parameters:
     def __post_init__(self) -> None:
         for name in ("lam", "mu", "gamma", "rho", "tol", "sharpness"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or np.isnan(value) or value < 0 or (
+            positive = name in ("rho", "tol", "sharpness")
+            if not isinstance(value, (int, float)) or np.isnan(value) or value < 0 or (positive and value == 0) or (
                     np.isinf(value) and name != "gamma"):
-                raise InputError(f"{name} must be a finite number >= 0 (gamma may be inf), got {value}")
-        if self.rho <= 0 or self.tol <= 0 or self.sharpness <= 0 or self.maxiter < 1:
-            raise InputError("rho, tol and sharpness must be > 0 and maxiter >= 1")
+                rule = "a number >= 0 (inf: hard cues)" if name == "gamma" else \
+                    f"a finite number {'> 0' if positive else '>= 0'}"
+                raise InputError(f"{name} must be {rule}, got {value}")
+        if self.maxiter < 1:
+            raise InputError(f"maxiter must be at least 1, got {self.maxiter}")
 
 
 @dataclass
