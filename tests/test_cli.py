@@ -8,6 +8,8 @@ import pytest
 import varcolor
 from varcolor.cli import main
 from varcolor.color import same_lightness_gray
+from varcolor.errors import InputError
+from varcolor.solvers.device import backend
 
 from .conftest import photo
 
@@ -68,6 +70,15 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
                        "--lam", "-1")
     assert code == 2 and err.strip() == "varcolor: error: lam must be a finite number >= 0, got -1.0"
     assert not (tmp_path / "negative").exists()
+    for option, value in (("--tol", "0"), ("--maxiter", "0"), ("--prior-weight", "-1")):
+        code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "negative", option, value)
+        assert code == 2 and err.count("\n") == 1 and option[2:].replace("-", "_") in err
+        assert not (tmp_path / "negative").exists()
+    try:
+        backend("cuda")
+    except InputError:  # no GPU here: refused once, before any image
+        code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "gpu", "--device", "cuda", "--solver", "amg")
+        assert code == 2 and err.count("\n") == 1 and "CuPy" in err and not (tmp_path / "gpu").exists()
     code, _, err = run(capsys, *args, "-o", tmp_path / "sharp.png", "--sharpness", "16")
     sharp = varcolor.colorize(gray, cues, method="bilaplacian-gtv", sharpness=16.0)
     assert code == 0 and np.abs(varcolor.read_image(tmp_path / "sharp.png") - sharp.rgb).max() <= 1 / 255

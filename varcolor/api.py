@@ -74,19 +74,51 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
 
 
 #: Options of the bilaplacian-gtv energy and its solver alone.
-GTV_OPTIONS = ("lam", "mu", "gamma", "sharpness", "admm_tol")
 
 
-def check_gtv_options(method: str, options: dict) -> None:
-    """Refuse bilaplacian-gtv's ``options`` (name → value or None) given with another method
-    (silently ignoring them would hide the mistake), or with values the energy does not take.
-    The command line checks them once, before any image of a folder."""
-    given = {name: options[name] for name in GTV_OPTIONS if options.get(name) is not None}
-    if given and method != "bilaplacian-gtv":
-        raise InputError(f"{', '.join(given)}: options of method bilaplacian-gtv; method {method!r} has none")
-    if "admm_tol" in given:
-        _check_positive("admm_tol", given.pop("admm_tol"))
-    bilaplacian_gtv.Parameters(**given)
+def check_options(method: str = "levin", space: str = "lab", gamut: str = "chroma", tol: float = TOL,
+                  maxiter: int = 300, prior: str | None = None, prior_weight: float = PRIOR_WEIGHT,
+                  confidence: str = "uniform", prior_mode: str = "anchor", lam: float | None = None,
+                  mu: float | None = None, gamma: float | None = None, sharpness: float | None = None,
+                  admm_tol: float | None = None) -> None:
+    """Refuse, with one line, options of :class:`Colorizer` that no image makes right (the same
+    names and defaults). The command line checks them once, before any image of a folder.
+
+    bilaplacian-gtv's options (``lam``, ``mu``, ``gamma``, ``sharpness``, ``admm_tol``) are
+    refused with another method: silently ignoring them would hide the mistake.
+
+    >>> check_options(method="levin", lam=0.1)
+    Traceback (most recent call last):
+    varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levin' has none
+    """
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
+    if space not in SPACES:
+        raise InputError(f"unknown space {space!r}; available: {', '.join(SPACES)}")
+    if gamut not in ("chroma", "clip"):
+        raise InputError(f"unknown gamut {gamut!r}; available: chroma, clip")
+    _check_positive("tol", tol)
+    gtv = {name: value for name, value in (("lam", lam), ("mu", mu), ("gamma", gamma), ("sharpness", sharpness),
+                                           ("admm_tol", admm_tol)) if value is not None}
+    if gtv and method != "bilaplacian-gtv":
+        raise InputError(f"{', '.join(gtv)}: options of method bilaplacian-gtv; method {method!r} has none")
+    if "admm_tol" in gtv:
+        _check_positive("admm_tol", gtv.pop("admm_tol"))
+    bilaplacian_gtv.Parameters(**gtv)
+    if int(maxiter) < 1:
+        raise InputError(f"maxiter must be at least 1, got {maxiter}")
+    if prior is not None and prior not in PRIORS:
+        raise InputError(f"unknown prior {prior!r}; available: {', '.join(PRIORS)}")
+    if not (np.isfinite(prior_weight) and prior_weight >= 0):
+        raise InputError(f"prior_weight must be a non-negative number, got {prior_weight}")
+    if confidence not in CONFIDENCES:
+        raise InputError(f"unknown confidence {confidence!r}; available: {', '.join(CONFIDENCES)}")
+    if prior_mode not in PRIOR_MODES:
+        raise InputError(f"unknown prior_mode {prior_mode!r}; available: {', '.join(PRIOR_MODES)}")
+    if (prior or method == "ideepcolor") and space != "lab":
+        raise InputError("the neural prior predicts Lab chroma: use space='lab'")
+    if method == "bilaplacian-gtv" and space != "lab":
+        raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
 
 
 def _check_positive(name: str, value: float) -> None:
@@ -184,27 +216,8 @@ class Colorizer:
                  lam: float | None = None, mu: float | None = None, gamma: float | None = None,
                  sharpness: float | None = None, admm_tol: float | None = None,
                  global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None):
-        if method not in METHODS:
-            raise InputError(f"unknown method {method!r}; available: {', '.join(METHODS)}")
-        if space not in SPACES:
-            raise InputError(f"unknown space {space!r}; available: {', '.join(SPACES)}")
-        if gamut not in ("chroma", "clip"):
-            raise InputError(f"unknown gamut {gamut!r}; available: chroma, clip")
-        _check_positive("tol", tol)
-        check_gtv_options(method, {"lam": lam, "mu": mu, "gamma": gamma, "sharpness": sharpness,
-                                   "admm_tol": admm_tol})
-        if int(maxiter) < 1:
-            raise InputError(f"maxiter must be at least 1, got {maxiter}")
-        if prior is not None and prior not in PRIORS:
-            raise InputError(f"unknown prior {prior!r}; available: {', '.join(PRIORS)}")
-        if not (np.isfinite(prior_weight) and prior_weight >= 0):
-            raise InputError(f"prior_weight must be a non-negative number, got {prior_weight}")
-        if confidence not in CONFIDENCES:
-            raise InputError(f"unknown confidence {confidence!r}; available: {', '.join(CONFIDENCES)}")
-        if prior_mode not in PRIOR_MODES:
-            raise InputError(f"unknown prior_mode {prior_mode!r}; available: {', '.join(PRIOR_MODES)}")
-        if (prior or method == "ideepcolor") and space != "lab":
-            raise InputError("the neural prior predicts Lab chroma: use space='lab'")
+        check_options(method, space, gamut, tol, maxiter, prior, prior_weight, confidence, prior_mode, lam, mu, gamma,
+                      sharpness, admm_tol)
         self.network = None
         if prior or method == "ideepcolor":
             try:
@@ -223,8 +236,6 @@ class Colorizer:
                                    ("tol", admm_tol)) if v is not None}
         self.gtv_parameters = bilaplacian_gtv.Parameters(
             **given, maxiter=max(maxiter, bilaplacian_gtv.Parameters.maxiter))
-        if method == "bilaplacian-gtv" and space != "lab":
-            raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
         self.guide = _check_gray(gray)
         self.symmetric = method != "levin"  # the system of every other method that takes a solver is SPD
         self.solver_name = choose_solver(solver, self.guide.shape, device, self.symmetric)

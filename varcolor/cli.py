@@ -11,6 +11,7 @@ import dataclasses
 import csv
 import io as _io
 import json
+import inspect
 import math
 import shutil
 import signal
@@ -29,8 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from .api import (CONFIDENCES, GTV_OPTIONS, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_gtv_options,
-                  colorize)
+from .api import CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_options, colorize
 from .cues import Cues
 from .errors import InputError, VarcolorError
 from .color import luma601, same_lightness_gray
@@ -38,6 +38,7 @@ from .io import atomic_path, read_image, walk_images, write_image
 from .metrics import METRICS, score
 from .ir.encode import ENCODERS
 from .solvers import DEVICES, SOLVERS, TOL
+from .solvers.device import backend
 
 CUE_KINDS = ("marked", "mask", "points")
 # How a cue file is found beside an image X.png, per kind, in the order tried.
@@ -577,6 +578,7 @@ def _delete_decoded_grays(ir_dir: Path, output: Path, single: bool, stem: str) -
 
 def _add_solve_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that colorizes."""
+    p.set_defaults(colorizes=True)
     p.add_argument("--method", default="levin", choices=METHODS,
                    help="levin, levin-symmetric or bilaplacian-gtv (energies), ideepcolor (the network alone) "
                         "(default: %(default)s)")
@@ -785,8 +787,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if hasattr(args, "method"):  # once, not for every image of a folder
-            check_gtv_options(args.method, {name: getattr(args, name, None) for name in GTV_OPTIONS})
+        if getattr(args, "colorizes", False):  # once, not for every image of a folder
+            names = inspect.signature(check_options).parameters
+            check_options(**{name: getattr(args, name) for name in names if hasattr(args, name)})
+            backend(args.device)  # CuPy and a GPU, where asked for
         return args.func(args)
     except VarcolorError as exc:
         _error(str(exc))
