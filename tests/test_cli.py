@@ -303,6 +303,19 @@ def test_encode_refuses_gray_input(tmp_path, capsys):
     assert code == 2 and "colour image" in err
 
 
+@pytest.mark.parametrize("command,options,message", [
+    ("encode", ["-m", "selective", "--segments", "0"], "--segments must be >= 1"),  # was a ZeroDivisionError
+    ("encode", ["-m", "adaptive", "--budget", "10"], "--budget must be at least 64"),
+    ("encode", ["-g", "0"], "grid spacing"),
+    ("recolor", ["--quantize", "300"], "--quantize takes 1..256"),
+])
+def test_encoder_options_refused_before_any_image(tmp_path, capsys, command, options, message):
+    varcolor.write_image(tmp_path / "in" / "a.png", photo("coffee", (24, 32)))
+    varcolor.write_image(tmp_path / "in" / "b.png", photo("coffee", (24, 32)))
+    code, _, err = run(capsys, command, "-i", tmp_path / "in", "-o", tmp_path / "out", *options)
+    assert code == 2 and err.count("\n") == 1 and message in err and not (tmp_path / "out").exists()
+
+
 def test_recolor_scores_and_deletes_gray_only_after_output(tmp_path, capsys):
     source = tmp_path / "in"
     varcolor.write_image(source / "a.png", photo("coffee", (48, 64)))

@@ -36,7 +36,7 @@ from .errors import InputError, VarcolorError
 from .color import luma601, same_lightness_gray
 from .io import atomic_path, read_image, walk_images, write_image
 from .metrics import METRICS, score
-from .ir.encode import ENCODERS
+from .ir.encode import ENCODERS, check_encode_options
 from .solvers import DEVICES, SOLVERS, TOL
 from .solvers.device import backend
 
@@ -641,6 +641,7 @@ def _cmd_train(args) -> int:
 
 def _add_encode_options(p: argparse.ArgumentParser) -> None:
     """Options of the encoder (encode, recolor)."""
+    p.set_defaults(encodes=True)
     p.add_argument("-s", "--grid-size", type=int, default=None,
                    help="cue grid cells per side (default: 256; for adaptive 64 at 256 B, growing with the budget)")
     p.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
@@ -791,6 +792,9 @@ def main(argv: list[str] | None = None) -> int:
             names = inspect.signature(check_options).parameters
             check_options(**{name: getattr(args, name) for name in names if hasattr(args, name)})
             backend(args.device)  # CuPy and a GPU, where asked for
+        if getattr(args, "encodes", False):
+            check_encode_options(getattr(args, "encoder", args.method), args.grid_size, args.spacing, args.patch,
+                                 args.segments, args.quantize, args.budget, args.refine)
         return args.func(args)
     except VarcolorError as exc:
         _error(str(exc))

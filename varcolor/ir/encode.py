@@ -20,16 +20,47 @@ from ..errors import InputError
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from .format import Payload
 
-__all__ = ["ENCODERS", "adaptive_grid_size", "adaptive_palette_size", "encode", "encode_adaptive", "quantize_chroma", "refine_chroma"]
+__all__ = ["ENCODERS", "adaptive_grid_size", "check_encode_options", "adaptive_palette_size", "encode", "encode_adaptive", "quantize_chroma", "refine_chroma"]
 
 ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
 # grid-exclude compares colours quantized to the 10-unit ab bins of the ideepcolor gamut.
 _BIN = 10.0
 
 
-def _grid_shape(grid_size: int, height: int, width: int) -> tuple[int, int]:
-    if grid_size < 1:
+def check_encode_options(method: str = "grid", grid_size: int | None = None, spacing: int = 16,
+                         patch: int | None = None, segments: int = 200, quantize: int | None = None,
+                         budget: int = 1024, refine: int = 3) -> None:
+    """Refuse, with one line, options of :func:`encode` that no image makes right (the same names
+    and defaults). The command line checks them once, before any image of a folder.
+
+    >>> check_encode_options("selective", segments=0)
+    Traceback (most recent call last):
+    varcolor.errors.InputError: --segments must be >= 1, got 0
+    """
+    if method not in ENCODERS:
+        raise InputError(f"unknown encoder {method!r}; available: {', '.join(ENCODERS)}")
+    if grid_size is not None and grid_size < 1:
         raise InputError(f"grid size must be >= 1, got {grid_size}")
+    if spacing < 1:
+        raise InputError(f"grid spacing must be >= 1, got {spacing}")
+    if patch is not None and not 0 <= patch <= 255:
+        raise InputError(f"patch radius must be in 0..255, got {patch}")
+    if segments < 1:
+        raise InputError(f"--segments must be >= 1, got {segments}")
+    if quantize:
+        _check_palette_size(quantize)
+    if method == "adaptive" and budget < 64:
+        raise InputError(f"--budget must be at least 64 bytes, got {budget}")
+    if refine < 0:
+        raise InputError(f"--refine takes a number of iterations >= 0, got {refine}")
+
+
+def _check_palette_size(colours: int) -> None:
+    if not 1 <= colours <= 256:
+        raise InputError(f"--quantize takes 1..256 colours (0: no palette), got {colours}")
+
+
+def _grid_shape(grid_size: int, height: int, width: int) -> tuple[int, int]:
     return min(grid_size, height), min(grid_size, width)
 
 
@@ -60,8 +91,6 @@ def _payload(rgb_shape: tuple[int, ...], grid: tuple[int, int], points: np.ndarr
 
 
 def _grid_points(grid: tuple[int, int], spacing: int) -> np.ndarray:
-    if spacing < 1:
-        raise InputError(f"grid spacing must be >= 1, got {spacing}")
     ys = np.arange(spacing // 2, grid[0], spacing)
     xs = np.arange(spacing // 2, grid[1], spacing)
     return np.stack(np.meshgrid(ys, xs, indexing="ij"), axis=-1).reshape(-1, 2)
@@ -105,8 +134,7 @@ def _unique(points: np.ndarray, ab: np.ndarray, grid_width: int) -> tuple[np.nda
 
 def quantize_chroma(ab: np.ndarray, colours: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Vector-quantize chroma to a palette of at most ``colours`` (k-means); returns (palette, ab)."""
-    if not 1 <= colours <= 256:
-        raise InputError(f"--quantize takes 1..256 colours (0: no palette), got {colours}")
+    _check_palette_size(colours)
     if len(ab) == 0:
         return np.zeros((1, 2)), ab
     k = min(colours, len(np.unique(np.round(ab), axis=0)))
@@ -246,12 +274,7 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, 
     rgb = np.asarray(rgb, dtype=np.float64)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         raise InputError(f"encoding needs a colour image (H×W×3), got shape {rgb.shape}")
-    if method not in ENCODERS:
-        raise InputError(f"unknown encoder {method!r}; available: {', '.join(ENCODERS)}")
-    if patch is not None and not 0 <= patch <= 255:
-        raise InputError(f"patch radius must be in 0..255, got {patch}")
-    if refine < 0:
-        raise InputError(f"--refine takes a number of iterations >= 0, got {refine}")
+    check_encode_options(method, grid_size, spacing, patch, segments, quantize, budget, refine)
     if method == "adaptive":
         return encode_adaptive(rgb, budget=budget, target_psnr=target_psnr, grid_size=grid_size, patch=patch,
                                quantize=quantize, refine=refine, gray=gray)
@@ -357,8 +380,7 @@ def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | No
     from .format import write_payload
 
     rgb = np.asarray(rgb, dtype=np.float64)[..., :3]
-    if budget < 64:
-        raise InputError(f"--budget must be at least 64 bytes, got {budget}")
+    check_encode_options("adaptive", grid_size, patch=patch, quantize=quantize, budget=budget, refine=refine)
     if quantize is None:
         quantize = adaptive_palette_size(budget)
     height, width = rgb.shape[:2]
