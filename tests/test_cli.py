@@ -70,7 +70,7 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
                        "--lam", "-1")
     assert code == 2 and err.strip() == "varcolor: error: lam must be a finite number >= 0, got -1.0"
     assert not (tmp_path / "negative").exists()
-    for option, value in (("--tol", "0"), ("--maxiter", "0"), ("--prior-weight", "-1")):
+    for option, value in (("--tol", "0"), ("--maxiter", "0"), ("--prior-weight", "-1"), ("--workers", "0")):
         code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "negative", option, value)
         assert code == 2 and err.count("\n") == 1 and option[2:].replace("-", "_") in err
         assert not (tmp_path / "negative").exists()

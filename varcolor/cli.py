@@ -254,7 +254,7 @@ def _run_jobs(jobs: list[_Job], verb: str, args, single: bool) -> int:
             if single:
                 raise
             failures.append(str(exc))
-    workers = max(1, args.workers)
+    workers = args.workers
     bar = tqdm(total=len(ready), desc=verb, unit="img", disable=args.quiet or single or None, file=sys.stderr)
     done = 0
     # Fresh (spawned) processes: forking after numba's OpenMP threads have started is unsafe.
@@ -788,6 +788,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "workers", 1) < 1:
+            raise InputError(f"--workers must be at least 1, got {args.workers}")
         if getattr(args, "colorizes", False):  # once, not for every image of a folder
             names = inspect.signature(check_options).parameters
             check_options(**{name: getattr(args, name) for name in names if hasattr(args, name)})
