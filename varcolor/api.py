@@ -73,9 +73,6 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
     return to_gray(gray)
 
 
-#: Options of the bilaplacian-gtv energy and its solver alone.
-
-
 def check_options(method: str = "levin", space: str = "lab", gamut: str = "chroma", tol: float = TOL,
                   maxiter: int = 300, prior: str | None = None, prior_weight: float = PRIOR_WEIGHT,
                   confidence: str = "uniform", prior_mode: str = "anchor", lam: float | None = None,

@@ -254,12 +254,11 @@ def _run_jobs(jobs: list[_Job], verb: str, args, single: bool) -> int:
             if single:
                 raise
             failures.append(str(exc))
-    workers = args.workers
     bar = tqdm(total=len(ready), desc=verb, unit="img", disable=args.quiet or single or None, file=sys.stderr)
     done = 0
     # Fresh (spawned) processes: forking after numba's OpenMP threads have started is unsafe.
-    parallel = workers > 1 and len(ready) > 1
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if parallel else _InProcess() as pool:
+    parallel = args.workers > 1 and len(ready) > 1
+    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) if parallel else _InProcess() as pool:
         for outcome in pool.map(_attempt, [job.run for job in ready]):
             bar.update()
             if isinstance(outcome, VarcolorError):

@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from .format import Payload
 
-__all__ = ["ENCODERS", "adaptive_grid_size", "check_encode_options", "adaptive_palette_size", "encode", "encode_adaptive", "quantize_chroma", "refine_chroma"]
+__all__ = ["ENCODERS", "adaptive_grid_size", "adaptive_palette_size", "check_encode_options", "encode", "encode_adaptive", "quantize_chroma", "refine_chroma"]
 
 ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
 # grid-exclude compares colours quantized to the 10-unit ab bins of the ideepcolor gamut.
