@@ -95,13 +95,11 @@ def check_options(method: str = "levin", space: str = "lab", gamut: str = "chrom
     if gamut not in ("chroma", "clip"):
         raise InputError(f"unknown gamut {gamut!r}; available: chroma, clip")
     _check_positive("tol", tol)
-    gtv = {name: value for name, value in (("lam", lam), ("mu", mu), ("gamma", gamma), ("sharpness", sharpness),
-                                           ("admm_tol", admm_tol)) if value is not None}
+    gtv = [name for name, value in (("lam", lam), ("mu", mu), ("gamma", gamma), ("sharpness", sharpness),
+                                    ("admm_tol", admm_tol)) if value is not None]
     if gtv and method != "bilaplacian-gtv":
         raise InputError(f"{', '.join(gtv)}: options of method bilaplacian-gtv; method {method!r} has none")
-    if "admm_tol" in gtv:
-        _check_positive("admm_tol", gtv.pop("admm_tol"))
-    bilaplacian_gtv.Parameters(**gtv)
+    _gtv_parameters(lam, mu, gamma, sharpness, admm_tol)
     if int(maxiter) < 1:
         raise InputError(f"maxiter must be at least 1, got {maxiter}")
     if prior is not None and prior not in PRIORS:
@@ -116,6 +114,17 @@ def check_options(method: str = "levin", space: str = "lab", gamut: str = "chrom
         raise InputError("the neural prior predicts Lab chroma: use space='lab'")
     if method == "bilaplacian-gtv" and space != "lab":
         raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
+
+
+def _gtv_parameters(lam: float | None, mu: float | None, gamma: float | None, sharpness: float | None,
+                    admm_tol: float | None,
+                    maxiter: int = bilaplacian_gtv.Parameters.maxiter) -> bilaplacian_gtv.Parameters:
+    """bilaplacian-gtv's parameters from the options given (None: the energy's default)."""
+    if admm_tol is not None:
+        _check_positive("admm_tol", admm_tol)
+    given = {name: value for name, value in (("lam", lam), ("mu", mu), ("gamma", gamma), ("sharpness", sharpness),
+                                             ("tol", admm_tol)) if value is not None}
+    return bilaplacian_gtv.Parameters(**given, maxiter=maxiter)
 
 
 def _check_positive(name: str, value: float) -> None:
@@ -229,10 +238,8 @@ class Colorizer:
         self.global_hints, self.progress = global_hints, progress
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
         self.prior_mode = prior_mode
-        given = {k: v for k, v in (("lam", lam), ("mu", mu), ("gamma", gamma), ("sharpness", sharpness),
-                                   ("tol", admm_tol)) if v is not None}
-        self.gtv_parameters = bilaplacian_gtv.Parameters(
-            **given, maxiter=max(maxiter, bilaplacian_gtv.Parameters.maxiter))
+        self.gtv_parameters = _gtv_parameters(lam, mu, gamma, sharpness, admm_tol,
+                                              max(maxiter, bilaplacian_gtv.Parameters.maxiter))
         self.guide = _check_gray(gray)
         self.symmetric = method != "levin"  # the system of every other method that takes a solver is SPD
         self.solver_name = choose_solver(solver, self.guide.shape, device, self.symmetric)
