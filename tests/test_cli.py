@@ -192,6 +192,18 @@ def test_folder_run_keeps_relative_paths_and_goes_past_failures(tmp_path, capsys
     assert code == 0 and "colorized 0, skipped 3" in err
 
 
+def test_unwritable_outputs_are_one_line_and_a_batch_goes_on(tmp_path, capsys):
+    make_pair(tmp_path / "in", "a")
+    make_pair(tmp_path / "in", "b", seed=1)
+    (tmp_path / "afile").write_bytes(b"")
+    code, _, err = run(capsys, "colorize", tmp_path / "in" / "a.png", "-o", tmp_path / "afile" / "a.png")
+    assert code == 2 and err.count("\n") == 1 and "afile/a.png: cannot write" in err
+    (tmp_path / "out" / "b.png").mkdir(parents=True)  # an output that cannot replace what is there
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--overwrite")
+    assert code == 1 and "out/b.png: cannot write" in err and "Traceback" not in err
+    assert "colorized 1, skipped 0, failed 1" in err and (tmp_path / "out" / "a.png").is_file()
+
+
 def test_points_and_mask_pairs_in_folders(tmp_path, capsys):
     source = tmp_path / "in"
     source.mkdir()

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import varcolor
-from varcolor.errors import InputError
+from varcolor.errors import InputError, OutputError
 from varcolor.io import walk_images
 
 
@@ -78,6 +78,24 @@ def test_write_is_atomic_and_keeps_old_file_on_failure(tmp_path, rng, monkeypatc
         varcolor.write_image(path, np.ones((4, 4)))
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["out.png"]  # no temporary left behind
+
+
+def test_system_write_failures_are_output_errors_naming_the_file(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_bytes(b"")
+    with pytest.raises(OutputError, match=r"afile/out\.png: cannot write \(.*afile: a file, not a folder\)"):
+        varcolor.write_image(tmp_path / "afile" / "out.png", np.zeros((4, 4)))
+    path = tmp_path / "out.png"
+    varcolor.write_image(path, np.zeros((4, 4)))
+    before = path.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    with pytest.raises(OutputError, match=r"out\.png: cannot write \(No space left on device\)"):
+        varcolor.write_image(path, np.ones((4, 4)))
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["afile", "out.png"]
 
 
 def test_new_files_get_ordinary_permissions(tmp_path):

@@ -12,5 +12,9 @@ class InputError(VarcolorError, ValueError):
     """An argument, file or image that varcolor cannot use (wrong size, unreadable, out of range)."""
 
 
+class OutputError(VarcolorError, OSError):
+    """A result that could not be written: its folder cannot be made, the disk is full, no permission."""
+
+
 class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at its iteration limit before reaching the tolerance."""

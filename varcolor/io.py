@@ -18,7 +18,7 @@ import png
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
-from .errors import InputError
+from .errors import InputError, OutputError
 
 __all__ = ["IMAGE_EXTENSIONS", "read_image", "write_image", "walk_images", "atomic_path"]
 
@@ -148,30 +148,46 @@ def atomic_path(path: str | os.PathLike):
     """Context manager giving a temporary path beside ``path``; it replaces ``path`` on success.
 
     A reader never sees a half-written file, and a failure leaves the old file (if any) intact.
+    An operating-system failure (a folder that cannot be made, a full disk) is raised as
+    :class:`~varcolor.errors.OutputError` naming ``path``.
     """
     return _AtomicPath(Path(path))
 
 
 class _AtomicPath:
     def __init__(self, path: Path):
-        self.path = path
+        self.path, self.tmp = path, None
 
     def __enter__(self) -> Path:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f"{self.path.suffix}.tmp",
-                                   dir=self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f"{self.path.suffix}.tmp",
+                                       dir=self.path.parent)
+        except OSError as exc:
+            raise self._failed(exc) from exc
         os.close(fd)
         self.tmp = Path(tmp)
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            with open(self.tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.chmod(self.tmp, _new_file_mode(self.path))
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+            try:
+                with open(self.tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+                os.chmod(self.tmp, _new_file_mode(self.path))
+                os.replace(self.tmp, self.path)
+                return
+            except OSError as error:
+                exc = error
+        self.tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: OSError) -> OutputError:
+        reason = "a file, not a folder" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
+        if exc.filename and Path(exc.filename) not in (self.tmp, self.path):
+            reason = f"{exc.filename}: {reason}"
+        return OutputError(f"{self.path}: cannot write ({reason})")
 
 
 def _new_file_mode(path: Path) -> int:
