@@ -242,11 +242,73 @@ def test_metrics_table(tmp_path, capsys):
     assert code == 1 and "orphan.png" in err and (tmp_path / "t.md").is_file()
 
 
+def test_metrics_never_writes_its_table_over_an_image(tmp_path, capsys):
+    varcolor.write_image(tmp_path / "res" / "x.png", photo("astronaut", (16, 16)))
+    varcolor.write_image(tmp_path / "ref" / "x.png", photo("astronaut", (16, 16)))
+    before = (tmp_path / "res" / "x.png").read_bytes()
+    code, _, err = run(capsys, "metrics", "-i", tmp_path / "res", "-r", tmp_path / "ref", "-o", tmp_path / "res" / "x.png",
+                       "--overwrite", "-q")
+    assert code == 2 and "refusing to overwrite an input" in err and (tmp_path / "res" / "x.png").read_bytes() == before
+
+
+def _bench_photos(folder):
+    for name, image in (("a", "astronaut"), ("sub/b", "coffee")):
+        varcolor.write_image(folder / f"{name}.png", photo(image, (40, 48)))
+
+
+def test_bench_scores_methods_against_hints(tmp_path, capsys):
+    _bench_photos(tmp_path / "photos")
+    (tmp_path / "photos" / "broken.png").write_bytes(b"garbage")
+    code, out, err = run(capsys, "bench", "-i", tmp_path / "photos", "--methods", "levin,bilaplacian-gtv",
+                         "--hints", "0,50", "--resolution", "32", "--format", "json", "-q")
+    assert code == 1 and "broken.png" in err  # the folder goes on past a bad file, and reports it
+    report = json.loads(out)
+    assert sorted({row["image"] for row in report["rows"]}) == ["a.png", "sub/b.png"]
+    for mean in report["summary"]:
+        rows = [r for r in report["rows"] if (r["method"], r["hints"]) == (mean["method"], mean["hints"])]
+        assert mean["images"] == 2 and mean["psnr"] == pytest.approx(np.mean([r["psnr"] for r in rows]))
+    psnr = {(m["method"], m["hints"]): m["psnr"] for m in report["summary"]}
+    assert psnr["levin", 50] > psnr["levin", 0] + 3  # hints bring the colours back
+    # Image 0 (a.png, in walk order) with 50 hints, by the protocol through the library directly.
+    rgb = varcolor.bench.reference(varcolor.read_image(tmp_path / "photos" / "a.png"), "32")
+    cues = varcolor.cues.sample_ideepcolor(rgb, n=50, patch=6, rng=[varcolor.bench.SEED, 0, 50])
+    expected = varcolor.metrics.psnr(varcolor.colorize(varcolor.color.same_lightness_gray(rgb), cues).rgb, rgb)
+    row = next(r for r in report["rows"] if (r["image"], r["method"], r["hints"]) == ("a.png", "levin", 50))
+    assert row["psnr"] == pytest.approx(expected)
+    code, out, _ = run(capsys, "bench", "-i", tmp_path / "photos" / "a.png", "--hints", "0,5", "--resolution", "32",
+                       "-o", tmp_path / "t.md", "-q")
+    table = (tmp_path / "t.md").read_text()
+    assert code == 0 and out == "" and "| 32 | levin | psnr |" in table and "| 0 | 5 |" in table
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--methods", "levin,nope"], "unknown method 'nope'"),
+    (["--methods", "ideepcolor+ideepcolor"], "unknown method"),
+    (["--hints", "5,x"], "--hints must be comma-separated whole numbers"),
+    (["--resolution", "4"], "resolution must be 'full' or a side length"),
+    (["--sharpness", "4"], "--sharpness: an option of bilaplacian-gtv"),
+    (["--methods", "bilaplacian-gtv", "--sharpness", "0"], "sharpness must be a finite number > 0"),
+    (["--methods", "levin+ideepcolor", "--weights", "missing.safetensors"], "missing.safetensors: no such weights"),
+])
+def test_bench_refuses_bad_options_before_any_image(tmp_path, capsys, options, message):
+    _bench_photos(tmp_path / "photos")
+    code, out, err = run(capsys, "bench", "-i", tmp_path / "photos", "-q", *options)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err
+
+
+def test_bench_never_writes_its_table_over_a_photo(tmp_path, capsys):
+    _bench_photos(tmp_path / "photos")
+    before = (tmp_path / "photos" / "a.png").read_bytes()
+    code, _, err = run(capsys, "bench", "-i", tmp_path / "photos", "-o", tmp_path / "photos" / "a.png", "--overwrite")
+    assert code == 2 and "refusing to overwrite an input" in err
+    assert (tmp_path / "photos" / "a.png").read_bytes() == before
+
+
 def test_version_and_help(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0 and capsys.readouterr().out.strip() == f"varcolor {varcolor.__version__}"
-    for command in ([], ["colorize"], ["metrics"]):
+    for command in ([], ["colorize"], ["metrics"], ["bench"]):
         with pytest.raises(SystemExit) as info:
             main([*command, "--help"])
         assert info.value.code == 0 and "usage: varcolor" in capsys.readouterr().out

@@ -7,10 +7,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import color, cues, metrics
+from . import bench, color, cues, metrics
 from .api import Colorizer, Result, colorize
 from .cues import Cues
-from .errors import InputError, VarcolorError
+from .errors import InputError, OutputError, VarcolorError
 from .io import read_image, walk_images, write_image
 
 try:
@@ -20,5 +20,5 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "colorize", "Colorizer", "Result", "Cues", "read_image", "write_image", "walk_images",
-    "color", "cues", "metrics", "VarcolorError", "InputError", "__version__",
+    "bench", "color", "cues", "metrics", "VarcolorError", "InputError", "OutputError", "__version__",
 ]

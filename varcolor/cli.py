@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import __version__
+from . import __version__, bench
 from .api import CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_options, colorize
 from .cues import Cues
 from .errors import InputError, VarcolorError
@@ -336,20 +336,33 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
 def _format_table(rows: list[dict], fmt: str) -> str:
     columns = ["image", *METRICS]
     if fmt == "json":
-        # Strict JSON has no NaN or Infinity: a missing score (NaN) or identical images (PSNR inf) give null.
-        clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-                 for row in rows]
-        return json.dumps(clean, indent=2) + "\n"
+        return _json(rows)
     cell = lambda v: v if isinstance(v, str) else ("n/a" if math.isnan(v) else f"{v:.4f}")  # noqa: E731
     if fmt == "csv":
-        buffer = _io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[cell(row[c]) for c in columns] for row in rows])
-        return buffer.getvalue()
+        return _csv(rows, columns, cell)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row[c]) for c in columns) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def _json(data) -> str:
+    """Strict JSON, which has no NaN or Infinity: a missing score (NaN) or identical images (PSNR
+    inf) become null."""
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+    return json.dumps(clean(data), indent=2) + "\n"
+
+
+def _csv(rows: list[dict], columns: list[str], cell: Callable = str) -> str:
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([[cell(row[c]) for c in columns] for row in rows])
+    return buffer.getvalue()
 
 
 def _cmd_metrics(args) -> int:
@@ -357,6 +370,8 @@ def _cmd_metrics(args) -> int:
     if not pairs and not failures:
         raise InputError(f"{args.input}: no images found")
     single = Path(args.input).is_file()
+    inputs = (args.input, args.reference, *(path for _, result, reference in pairs for path in (result, reference)))
+    _check_table_output(args.output, args.overwrite, inputs)  # before the work, not after it
     rows = []
     for name, result_path, reference_path in tqdm(pairs, desc="metrics", unit="img", file=sys.stderr,
                                                   disable=args.quiet or single or None):
@@ -372,20 +387,125 @@ def _cmd_metrics(args) -> int:
         mean = {k: float(np.nanmean([r[k] for r in rows])) if not all(math.isnan(r[k]) for r in rows)
                 else float("nan") for k in METRICS}
         rows.append({"image": f"mean ({len(rows)})", **mean})
-    table = _format_table(rows, args.format)
-    if args.output:
-        out = Path(args.output)
-        if out.resolve() in {Path(args.input).resolve(), Path(args.reference).resolve()}:
-            raise InputError(f"{out}: refusing to overwrite an input")
-        if out.exists() and not args.overwrite:
-            raise InputError(f"{out}: exists; kept (use --overwrite to replace it)")
-        with atomic_path(out) as tmp:
-            tmp.write_text(table, encoding="utf-8")
-    else:
-        sys.stdout.write(table)
+    _write_table(_format_table(rows, args.format), args.output, args.overwrite, inputs)
     for line in failures:
         _error(line)
     return 1 if failures else 0
+
+
+def _check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
+    if output is None:
+        return
+    out = Path(output)
+    if out.resolve() in {Path(path).resolve() for path in inputs}:
+        raise InputError(f"{out}: refusing to overwrite an input")
+    if out.exists() and not overwrite:
+        raise InputError(f"{out}: exists; kept (use --overwrite to replace it)")
+
+
+def _write_table(table: str, output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
+    """The table to ``output`` (atomically; never over an input, nor over a file unless ``overwrite``)
+    or to stdout."""
+    if output is None:
+        sys.stdout.write(table)
+        return
+    _check_table_output(output, overwrite, inputs)
+    with atomic_path(output) as tmp:
+        tmp.write_text(table, encoding="utf-8")
+
+
+# ---------------------------------------------------------------- bench
+
+def _bench_one(task: tuple) -> list[dict] | VarcolorError:
+    """One image's rows (in a worker process, or this one), or its user-facing error."""
+    path, name, index, resolution, methods, hints, seed, options, alone = task
+    if not alone:  # one image per process already keeps a core busy: no threads that would contend
+        import numba
+
+        numba.set_num_threads(1)
+        if any("ideepcolor" in method for method in methods):
+            import torch
+
+            torch.set_num_threads(1)
+    try:
+        rows = bench.evaluate(read_image(path), methods, hints, resolution, index, seed, **options)
+    except VarcolorError as exc:
+        return exc if str(path) in str(exc) else InputError(f"{path}: {exc}")
+    return [{"image": name, **row} for row in rows]
+
+
+def _integers(text: str, what: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise InputError(f"{what} must be comma-separated whole numbers, got {text!r}") from None
+    if any(value < 0 for value in values):
+        raise InputError(f"{what} must be >= 0, got {text!r}")
+    return values
+
+
+def _cmd_bench(args) -> int:
+    methods = bench.check_methods([m for m in args.methods.split(",") if m])
+    hints = _integers(args.hints, "--hints")
+    resolution = bench.parse_resolution(args.resolution)
+    gtv = [method for method in methods if method.startswith("bilaplacian-gtv")]
+    if args.sharpness is not None and not gtv:
+        raise InputError("--sharpness: an option of bilaplacian-gtv, which is not among --methods")
+    for method in methods:
+        name, _, prior = method.partition("+")
+        check_options(method=name, prior=prior or None, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
+                      sharpness=args.sharpness if method in gtv else None)
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise InputError(f"{args.weights}: no such weights file")
+    if args.limit < 0:
+        raise InputError(f"--limit must be >= 0, got {args.limit}")
+    source = Path(args.input)
+    if source.is_file():
+        paths = [(source, source.name)]
+    elif source.is_dir():
+        paths = [(source / rel, rel.as_posix()) for rel in walk_images(source)]
+    else:
+        raise InputError(f"{source}: no such file or folder")
+    if args.limit:
+        paths = paths[:args.limit]
+    if not paths:
+        raise InputError(f"{source}: no images found")
+    inputs = (args.input, *(path for path, _ in paths))
+    _check_table_output(args.output, args.overwrite, inputs)
+    options = dict(weights=args.weights, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
+                   sharpness=args.sharpness)
+    alone = args.workers == 1 or len(paths) == 1
+    tasks = [(path, name, index, resolution, methods, hints, args.seed, options, alone)
+             for index, (path, name) in enumerate(paths)]
+    rows, failures = [], []
+    bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
+    pool = _InProcess() if alone else ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"))
+    with pool:
+        for outcome in pool.map(_bench_one, tasks):
+            bar.update()
+            if isinstance(outcome, VarcolorError):
+                failures.append(str(outcome))
+            else:
+                rows += outcome
+    bar.close()
+    if not rows:
+        for line in failures[:-1]:
+            _error(line)
+        raise InputError(failures[-1] if len(failures) == 1 else f"{source}: no image could be scored")
+    summary = bench.summarize(rows, [resolution], methods, hints)
+    scored = len(tasks) - len(failures)
+    if args.format == "md":
+        table = bench.markdown(summary, [resolution], methods, hints, f"{source.name} ({scored} images)")
+    else:
+        means = [{"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
+                 for key, value in summary.items()]
+        table = _json({"summary": means, "rows": rows}) if args.format == "json" \
+            else _csv(means, ["method", "hints", "resolution", *bench.SCORES, "seconds", "images"])
+    _write_table(table, args.output, args.overwrite, inputs)
+    for line in failures:
+        _error(line)
+    return 1 if failures else 0
+
 
 
 # ---------------------------------------------------------------- encode / decode
@@ -766,6 +886,37 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--float32", action="store_true", help="export float32 weights (default: float16)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_cmd_train)
+
+    b = commands.add_parser(
+        "bench", help="score methods against the number of hints on colour photos",
+        description="Score colorization methods on colour photos (a file or a folder, recursively) with the "
+                    "ideepcolor evaluation protocol: for each hint count, hints are 6x6 patches of the photo's "
+                    "mean chroma placed as in Zhang et al. 2017, the photo's gray is colorized from them, and "
+                    "PSNR, SSIM and CIEDE2000 against the photo are averaged over the photos.")
+    b.add_argument("-i", "--input", required=True, metavar="PHOTOS", help="colour image or folder")
+    b.add_argument("--methods", default="levin",
+                   help="comma-separated: levin, levin-symmetric, bilaplacian-gtv, ideepcolor (the network alone), "
+                        "or METHOD+ideepcolor (the network as prior) (default: %(default)s)")
+    b.add_argument("--hints", default=",".join(map(str, bench.HINTS)),
+                   help="comma-separated hint counts (default: %(default)s)")
+    b.add_argument("--resolution", default="256",
+                   help="side the photos are resized to (the published protocol: 256), or 'full' (default: %(default)s)")
+    b.add_argument("--limit", type=int, default=0, metavar="N", help="the first N photos only (0: all)")
+    b.add_argument("--seed", type=int, default=bench.SEED, help="hint placement seed (default: %(default)s)")
+    b.add_argument("--weights", metavar="PATH", help="network weights for ideepcolor methods (default: the shipped model)")
+    b.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT,
+                   help="β of METHOD+ideepcolor (default: %(default)s)")
+    b.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
+                   help="how METHOD+ideepcolor uses the guess (default: %(default)s)")
+    b.add_argument("--sharpness", type=float, help="bilaplacian-gtv's edge sharpness (default: 8)")
+    b.add_argument("--format", default="md", choices=["md", "csv", "json"],
+                   help="md: a row per method and score, a column per hint count; csv: the means, a row per "
+                        "method and hint count; json: the means and every photo's scores (default: %(default)s)")
+    b.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
+    b.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+    b.add_argument("--workers", type=int, default=1, metavar="N", help="photos scored in parallel (default: 1)")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=_cmd_bench)
 
     m = commands.add_parser(
         "metrics", help="score results against references",

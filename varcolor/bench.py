@@ -1,0 +1,164 @@
+"""Colorization quality against the number of hints, with the ideepcolor evaluation protocol.
+
+For a colour image, every method and every hint count, hints are drawn as in Zhang et al. 2017
+(:func:`varcolor.cues.sample_ideepcolor`: 6×6 patches of the mean true chroma, corners ~
+N(centre, side/4)), the image is colorized from its same-lightness gray, and PSNR (8-bit), SSIM
+and CIEDE2000 are measured against the original. The published protocol resizes to 256×256
+(aspect not kept); ``"full"`` keeps the image's size.
+
+A method is a varcolor method (``levin``, ``levin-symmetric``, ``bilaplacian-gtv``, ``ideepcolor``
+— the network alone) or ``METHOD+ideepcolor``: that method with the network as its prior.
+``varcolor bench`` runs this over a folder; ``benchmarks/quality.py`` adds the published curve
+and plots.
+
+Examples
+--------
+>>> import skimage.data
+>>> rows = evaluate(skimage.data.astronaut() / 255.0, ["levin"], [0, 50], resolution="64")
+>>> [(row["method"], row["hints"]) for row in rows]
+[('levin', 0), ('levin', 50)]
+>>> bool(rows[1]["psnr"] > rows[0]["psnr"])   # hints bring the colours back
+True
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+from skimage.transform import resize
+
+from . import metrics
+from .api import METHODS, PRIOR_WEIGHT, PRIORS, colorize
+from .color import same_lightness_gray
+from .cues import sample_ideepcolor
+from .errors import InputError
+
+__all__ = ["HINTS", "SCORES", "check_methods", "parse_resolution", "reference", "method_options", "evaluate",
+           "summarize", "markdown"]
+
+#: The published sweep's hint counts (its last, 501, shown as 500).
+HINTS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500)
+SCORES = ("psnr", "ssim", "ciede2000")
+#: The protocol's seed; image ``i`` with ``n`` hints draws from ``[seed, i, n]``.
+SEED = 2017
+
+
+def check_methods(methods: Sequence[str]) -> list[str]:
+    """The method names, each ``METHOD`` or ``METHOD+PRIOR``; an unknown one is an :class:`InputError`."""
+    for method in methods:
+        name, plus, prior = method.partition("+")
+        if name not in METHODS or (plus and (prior not in PRIORS or name == "ideepcolor")):
+            known = ", ".join(METHODS) + "; or " + ", ".join(f"{m}+{p}" for m in METHODS[:-1] for p in PRIORS)
+            raise InputError(f"unknown method {method!r} (known: {known})")
+    if not methods:
+        raise InputError("no method given")
+    return list(methods)
+
+
+def parse_resolution(text: str) -> str:
+    """``"full"``, or a side length of at least 8 pixels (as text)."""
+    if text == "full" or (text.isdigit() and int(text) >= 8):
+        return text
+    raise InputError(f"resolution must be 'full' or a side length of at least 8 pixels, got {text!r}")
+
+
+def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
+    """The colour image the protocol scores against: RGB in [0, 1], resized to a square unless
+    ``"full"`` (or already that square)."""
+    rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb[..., :3]
+    side = None if resolution == "full" else int(parse_resolution(resolution))
+    if side is not None and rgb.shape[:2] != (side, side):
+        rgb = np.clip(resize(rgb, (side, side), order=1, anti_aliasing=True), 0, 1)
+    return rgb
+
+
+def method_options(method: str, weights: str | None = None, prior_weight: float = PRIOR_WEIGHT,
+                   prior_mode: str = "anchor", sharpness: float | None = None) -> dict:
+    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``)."""
+    name, _, prior = method.partition("+")
+    chosen = {"method": name}
+    if name == "bilaplacian-gtv" and sharpness is not None:
+        chosen["sharpness"] = sharpness
+    if prior:
+        chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
+    if prior or name == "ideepcolor":
+        chosen["weights"] = weights
+    return chosen
+
+
+def evaluate(rgb: np.ndarray, methods: Sequence[str], hints: Sequence[int] = HINTS, resolution: str = "256",
+             index: int = 0, seed: int = SEED, global_hints=None, **options) -> list[dict]:
+    """Score every method at every hint count on one colour image.
+
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        The colour original, in [0, 1] (resized here unless ``resolution="full"``).
+    methods, hints : sequences
+        Method names (see the module) and hint counts.
+    resolution : str
+        A side length (``"256"``: the published protocol) or ``"full"``.
+    index, seed : int
+        The image's place in its set and the protocol's seed: hints are drawn from ``[seed, index, n]``.
+    global_hints : GlobalHints, optional
+        Given to every method (for a network with a global-hints branch).
+    **options
+        ``weights``, ``prior_weight``, ``prior_mode``, ``sharpness`` (:func:`method_options`).
+
+    Returns
+    -------
+    list of dict
+        One row per (hints, method): resolution, method, hints, psnr, ssim, ciede2000, seconds.
+    """
+    rgb = reference(rgb, resolution)
+    gray = same_lightness_gray(rgb)
+    rows = []
+    for n in hints:
+        cues = sample_ideepcolor(rgb, n=n, patch=6, rng=[seed, index, n])
+        for method in methods:
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # 0 hints: the gray image, by design
+                result = colorize(gray, cues, global_hints=global_hints, **method_options(method, **options))
+            rows.append({"resolution": resolution, "method": method, "hints": n,
+                         "psnr": metrics.psnr(result.rgb, rgb), "ssim": metrics.ssim(result.rgb, rgb),
+                         "ciede2000": metrics.ciede2000(result.rgb, rgb), "seconds": time.perf_counter() - start})
+    return rows
+
+
+def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[str], hints: Sequence[int]) -> dict:
+    """Means over images, keyed ``"resolution/method/hints"``: the scores, seconds and the image count."""
+    table = {}
+    for resolution in resolutions:
+        for method in methods:
+            for n in hints:
+                chosen = [r for r in rows if (r["resolution"], r["method"], r["hints"]) == (resolution, method, n)]
+                if chosen:
+                    key = f"{resolution}/{method}/{n}"
+                    table[key] = {m: float(np.mean([r[m] for r in chosen])) for m in (*SCORES, "seconds")}
+                    table[key]["images"] = len(chosen)
+    return table
+
+
+def markdown(summary: dict, resolutions: Sequence[str], methods: Sequence[str], hints: Sequence[int], label: str,
+             anchors: dict[int, float] | None = None) -> str:
+    """The summary as a Markdown table (a row per resolution, method and score; a column per hint
+    count), with ``anchors`` (hints → PSNR at 256², the published SIGGRAPH17 curve) as a last row."""
+    out = [f"Mean over {label}, ideepcolor hint protocol (6×6 patches of mean true ab); "
+           "PSNR in dB on 8-bit RGB, ΔE = CIEDE2000.", ""]
+    out += ["| resolution | method | metric | " + " | ".join(str(n) for n in hints) + " |",
+            "|" + "---|" * (3 + len(hints))]
+    for resolution in resolutions:
+        for method in methods:
+            for score, fmt in (("psnr", "{:.2f}"), ("ssim", "{:.4f}"), ("ciede2000", "{:.2f}")):
+                cells = [fmt.format(summary[f"{resolution}/{method}/{n}"][score])
+                         if f"{resolution}/{method}/{n}" in summary else "" for n in hints]
+                out.append(f"| {resolution} | {method} | {score} | " + " | ".join(cells) + " |")
+    if anchors:
+        cells = [f"{anchors[n]:.2f}" if n in anchors else "" for n in hints]
+        out.append("| 256 | SIGGRAPH17 (published: ImageNet val, 1000 images; 500 = 501) | psnr | "
+                   + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
