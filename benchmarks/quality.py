@@ -27,11 +27,11 @@ from tqdm import tqdm
 import varcolor
 import workers
 from plotting import figure
+from shared_data import SHARED
 from varcolor import bench
 from varcolor.ir.encode import encode
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data"
 
 
 def evaluate(task: tuple) -> dict:

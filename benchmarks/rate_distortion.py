@@ -32,12 +32,12 @@ from tqdm import tqdm
 import varcolor
 import workers
 from plotting import figure
+from shared_data import SHARED
 from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode
 from varcolor.ir.format import write_payload
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data"
 
 SWEEPS = {
     "grid": [dict(grid_size=4096, spacing=g) for g in (64, 32, 16, 8)],

@@ -25,9 +25,9 @@ from skimage.transform import resize
 
 import varcolor
 from varcolor.errors import ConvergenceWarning
+from shared_data import SHARED
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data"
 METHODS = ("levin", "bilaplacian-gtv")
 ROW_HEIGHT = 160
 

@@ -39,9 +39,9 @@ from pathlib import Path
 import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 
 import numpy as np  # noqa: E402
+from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "data"
 PATTERNS = ("random1", "grid8", "random005", "scribbles")
 SOLVERS = ("direct", "amg", "spsolve", "pyamg", "levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
 OTHER_ENERGIES = ("levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
