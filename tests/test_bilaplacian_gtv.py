@@ -208,11 +208,11 @@ def simulated_gpu(monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["numba", "array"])
-def test_grid_kernels_match_the_sparse_operators(kind):
+@pytest.mark.parametrize("shape", [(9, 11), (2, 7), (4, 3), (5, 5)])  # (5, 5): one pixel two from every side
+def test_grid_kernels_match_the_sparse_operators(kind, shape):
     grid = bilaplacian_gtv._NumbaGrid() if kind == "numba" else bilaplacian_gtv._ArrayGrid(
         device.ArrayBackend("cuda", np, sp))
     rng = np.random.default_rng(3)
-    shape = (9, 11)
     d, _ = edge_operator(np.zeros(shape))
     valid = np.zeros(shape + (4,), bool)  # the edges D lists, in its order: direction by direction
     for e, (dy, dx) in enumerate(varcolor.affinity.EDGE_OFFSETS):

@@ -254,10 +254,26 @@ def _laplacian(x, out):
                 out[i, j, c] = acc
 
 
+@numba.njit(cache=True, inline="always")
+def _laplacian_at(x, i, j, c):
+    """``−Δ x`` at one pixel (5-point stencil, Neumann ends)."""
+    height, width = x.shape[:2]
+    centre, acc = x[i, j, c], 0.0
+    if i > 0:
+        acc += centre - x[i - 1, j, c]
+    if i < height - 1:
+        acc += centre - x[i + 1, j, c]
+    if j > 0:
+        acc += centre - x[i, j - 1, c]
+    if j < width - 1:
+        acc += centre - x[i, j + 1, c]
+    return acc
+
+
 @numba.njit(cache=True, parallel=True)
-def _u_operator(x, laplacian, lam, rho, diagonal, fixed, out):
-    """The u-step matrix ``λ Δ² + ρ DᵀD + diag`` applied to ``x`` (``laplacian`` = ``−Δ x``);
-    rows of ``fixed`` pixels are 0."""
+def _u_operator(x, lam, rho, diagonal, fixed, out):
+    """The u-step matrix ``λ Δ² + ρ DᵀD + diag`` applied to ``x`` in one pass (no ``−Δ x`` array
+    written and read back); rows of ``fixed`` pixels are 0."""
     height, width, channels = x.shape
     for i in numba.prange(height):
         for j in range(width):
@@ -265,15 +281,18 @@ def _u_operator(x, laplacian, lam, rho, diagonal, fixed, out):
                 for c in range(channels):
                     out[i, j, c] = 0.0
                 continue
-            interior = 0 < i < height - 1 and 0 < j < width - 1
+            # Two pixels from every side (most pixels): Δ² is the 13-point stencil, no bounds to check.
+            deep = 1 < i < height - 2 and 1 < j < width - 2
             for c in range(channels):
                 centre = x[i, j, c]
-                if interior:  # most pixels: no bounds to check
-                    edges = 8.0 * centre - (x[i - 1, j - 1, c] + x[i - 1, j, c] + x[i - 1, j + 1, c] + x[i, j - 1, c]
-                                            + x[i, j + 1, c] + x[i + 1, j - 1, c] + x[i + 1, j, c] + x[i + 1, j + 1, c])
-                    bilaplacian = 4.0 * laplacian[i, j, c] - (laplacian[i - 1, j, c] + laplacian[i + 1, j, c]
-                                                              + laplacian[i, j - 1, c] + laplacian[i, j + 1, c])
+                if deep:
+                    sides = x[i - 1, j, c] + x[i + 1, j, c] + x[i, j - 1, c] + x[i, j + 1, c]
+                    corners = x[i - 1, j - 1, c] + x[i - 1, j + 1, c] + x[i + 1, j - 1, c] + x[i + 1, j + 1, c]
+                    far = x[i - 2, j, c] + x[i + 2, j, c] + x[i, j - 2, c] + x[i, j + 2, c]
+                    bilaplacian = 20.0 * centre - 8.0 * sides + 2.0 * corners + far
+                    edges = 8.0 * centre - sides - corners
                 else:
+                    own = _laplacian_at(x, i, j, c)
                     bilaplacian = edges = 0.0
                     for di in range(-1, 2):
                         for dj in range(-1, 2):
@@ -281,7 +300,7 @@ def _u_operator(x, laplacian, lam, rho, diagonal, fixed, out):
                             if (di != 0 or dj != 0) and 0 <= ii < height and 0 <= jj < width:
                                 edges += centre - x[ii, jj, c]
                                 if di == 0 or dj == 0:
-                                    bilaplacian += laplacian[i, j, c] - laplacian[ii, jj, c]
+                                    bilaplacian += own - _laplacian_at(x, ii, jj, c)
                 out[i, j, c] = lam * bilaplacian + rho * edges + diagonal[i, j] * centre
 
 
@@ -319,9 +338,8 @@ class _NumbaGrid:
         return _z_and_y_steps(u, z, y, weights, threshold, relaxation)
 
     def u_operator(self, x, lam: float, rho: float, diagonal, fixed) -> np.ndarray:
-        laplacian, out = np.empty_like(x), np.empty_like(x)
-        _laplacian(x, laplacian)
-        _u_operator(x, laplacian, lam, rho, diagonal, fixed, out)
+        out = np.empty_like(x)
+        _u_operator(x, lam, rho, diagonal, fixed, out)
         return out
 
     def preconditioner(self, nine_point: GridOperator, fixed: np.ndarray):
