@@ -48,6 +48,9 @@ _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
 # linearized u-step, on 768×512 Kodak photos with 50 cues (edge sharpness 4), the iterations to an
 # energy 2 % above the minimum: 520 / 480 / 440 with 1.6 / 1.8 / 1.9 (to 0.7 %: 1060 / 920 / 860).
 _RELAXATION = 1.9
+# ADMM's edge variables z, y and the edge weights in single precision: four numbers per pixel and
+# channel that the z- and y-steps stream every iteration; float32's 6e-8 lies far below the tolerances.
+_EDGE_DTYPE = np.float32
 
 
 @dataclass(frozen=True)
@@ -542,9 +545,10 @@ def _admm(grid, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=N
     done = state.iterations if resume else 0
     unit = None if diagonal.any() else grid.preconditioner(_nine_point(1.0, diagonal, fixed), fixed)
     step = _UStep(grid, params.lam, rho, diagonal, fixed, unit)
-    u, weights, rhs_fixed = grid.asarray(u), grid.asarray(weights), grid.asarray(rhs_fixed)
+    u, rhs_fixed, weights = grid.asarray(u), grid.asarray(rhs_fixed), grid.asarray(weights.astype(_EDGE_DTYPE))
     au = step.apply(u)
-    z, y = (state.z, state.y) if resume else (grid.differences(u), xp.zeros(u.shape[:2] + (4, 2)))
+    z, y = (state.z, state.y) if resume else (grid.differences(u).astype(_EDGE_DTYPE),
+                                              xp.zeros(u.shape[:2] + (4, 2), _EDGE_DTYPE))
     divergence_z, rhs = xp.zeros_like(u), au.copy()
     grid.divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, step.fixed)
     # Absolute floors of 1e-3 ab units per entry under the relative tolerances (Boyd et al. §3.3.1).
