@@ -32,3 +32,12 @@ def test_gtv_preview_then_refine_gives_the_fresh_solve(tmp_path):
     assert report["final_vs_fresh_max_ab"] <= 1e-9
     assert abs(report["preview_psnr"] - report["final_psnr"]) < 0.5
     assert (tmp_path / "gtv.png").is_file() and np.isfinite(report["levin_psnr"])
+
+
+def test_a_photo_stored_as_one_gray_png_decodes_to_colour(tmp_path):
+    module = load("store_as_gray")
+    report = module.main(str(tmp_path / "stages.png"))
+    assert report["payload_bytes"] <= module.BUDGET and report["gray_unchanged"]
+    assert report["stored_bytes"] < report["colour_png_bytes"]
+    assert report["decoded_psnr"] > report["gray_psnr"] + 10  # the cues bring the colours back
+    assert varcolor.read_image(tmp_path / "stages.png").ndim == 3
