@@ -67,6 +67,12 @@ def test_chroma_gamut_mapping_keeps_lightness_and_hue(rng):
     assert np.all(chroma_out <= np.hypot(lab[..., 1], lab[..., 2]) + 1e-6)
     visible = chroma_out > 1  # hue is undefined at gray
     assert np.abs(np.angle(np.exp(1j * (hue_out - hue_in)))[visible]).max() < 1e-3
+    # The largest chroma in the gamut: the result touches the cube's surface, 1e-6 more chroma leaves it.
+    outside = np.any(np.abs(color.lab_to_rgb(lab, gamut="clip") - color.lab_to_rgb(lab)) > 0, axis=-1)
+    linear = [color._lab_to_linear(*lab[i, j, :1], *(lab[i, j, 1:] * s), color._WHITE, color._RGB_FROM_XYZ)
+              for i, j in zip(*np.nonzero(outside)) for s in [chroma_out[i, j] / np.hypot(*lab[i, j, 1:]) * (1 + 1e-6)]]
+    assert outside.sum() > 100 and not any(inside for inside, *_ in linear)
+    assert np.all(np.any((rgb[outside] < 1e-6) | (rgb[outside] > 1 - 1e-6), axis=-1))
     # Clipping instead moves lightness: the reason "chroma" is the default.
     clipped = color.rgb_to_lab(color.lab_to_rgb(lab, gamut="clip"))
     assert np.abs(clipped[..., 0] - lab[..., 0]).max() > 1

@@ -149,6 +149,41 @@ def _lab_to_linear(lightness, a, b, white, matrix):
     return inside, red, green, blue
 
 
+@numba.njit(cache=True)
+def _excess(lightness, a, b, scale, white, matrix):
+    """How far L, scale·a, scale·b lies outside the sRGB cube in linear RGB (<= 0: inside)."""
+    _, red, green, blue = _lab_to_linear(lightness, a * scale, b * scale, white, matrix)
+    return max(-red, red - 1.0, -green, green - 1.0, -blue, blue - 1.0)
+
+
+@numba.njit(cache=True)
+def _largest_chroma_scale(lightness, a, b, white, matrix):
+    """The largest chroma scale in [0, 1] whose colour is in the gamut (0: the gray of that
+    lightness, inside; 1: the colour, outside), to 1e-9 (far below one 16-bit step): regula falsi
+    with the Illinois modification, which needs a few evaluations where bisection needed 30."""
+    low, high = 0.0, 1.0
+    f_low, f_high = _excess(lightness, a, b, low, white, matrix), _excess(lightness, a, b, high, white, matrix)
+    side = 0  # which end the last step moved: -1 low, 1 high
+    for _ in range(100):
+        if high - low <= 1e-9:
+            break
+        scale = (low * f_high - high * f_low) / (f_high - f_low)
+        if not low < scale < high:  # f_low is 0, or rounding: halve instead
+            scale = 0.5 * (low + high)
+        f = _excess(lightness, a, b, scale, white, matrix)
+        if f <= 0.0:
+            low, f_low = scale, f
+            if side == -1:  # the high end kept twice: halve its weight so that it moves too
+                f_high *= 0.5
+            side = -1
+        else:
+            high, f_high = scale, f
+            if side == 1:
+                f_low *= 0.5
+            side = 1
+    return low
+
+
 @numba.njit(cache=True, parallel=True)
 def _lab_to_srgb(lightness, ab, white, matrix, shrink_chroma, out):
     for i in numba.prange(lightness.shape[0]):
@@ -156,14 +191,8 @@ def _lab_to_srgb(lightness, ab, white, matrix, shrink_chroma, out):
             lum, a, b = lightness[i, j], ab[i, j, 0], ab[i, j, 1]
             inside, red, green, blue = _lab_to_linear(lum, a, b, white, matrix)
             if not inside and shrink_chroma:
-                low, high = 0.0, 1.0
-                for _ in range(30):  # bisection on the chroma scale; 2^-30 is far below one 16-bit step
-                    middle = 0.5 * (low + high)
-                    if _lab_to_linear(lum, a * middle, b * middle, white, matrix)[0]:
-                        low = middle
-                    else:
-                        high = middle
-                _, red, green, blue = _lab_to_linear(lum, a * low, b * low, white, matrix)
+                scale = _largest_chroma_scale(lum, a, b, white, matrix)
+                _, red, green, blue = _lab_to_linear(lum, a * scale, b * scale, white, matrix)
             out[i, j, 0] = _srgb_encode(red)
             out[i, j, 1] = _srgb_encode(green)
             out[i, j, 2] = _srgb_encode(blue)
