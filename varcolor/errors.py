@@ -1,4 +1,4 @@
-"""Exceptions that varcolor raises for bad input.
+"""Exceptions that varcolor raises for bad input, or for an output it cannot write.
 
 The command line prints these as one line and exits with code 2; anything else is a bug.
 """
