@@ -86,6 +86,7 @@ def main(argv=None) -> int:
                         help="give every method the image's global hints (needs global-hints --weights)")
     parser.add_argument("--sharpness", type=float,
                         help="bilaplacian-gtv's edge-weight sharpness (default: the energy's, 8)")
+    parser.add_argument("--lam", type=float, help="bilaplacian-gtv's bilaplacian weight λ (default: the energy's, 1e-3)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
     parser.add_argument("--seed", type=int, default=bench.SEED)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
     hints = [int(h) for h in args.hints.split(",")]
     resolutions = args.resolutions.split(",")
     options = dict(weights=args.weights, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
-                   sharpness=args.sharpness)
+                   sharpness=args.sharpness, lam=args.lam)
     tasks = [(str(p), i, res, methods, hints, args.seed, options, args.global_hints)
              for res in resolutions for i, p in enumerate(paths)]
     rows = []
@@ -123,7 +124,7 @@ def main(argv=None) -> int:
     report = {"images": str(folder), "count": len(paths), "methods": methods, "hints": hints,
               "resolutions": resolutions, "seed": args.seed, "protocol": "ideepcolor, patch 6",
               "weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
-              "global_hints": args.global_hints, "sharpness": args.sharpness,
+              "global_hints": args.global_hints, "sharpness": args.sharpness, "lam": args.lam,
               "varcolor": varcolor.__version__, "machine": f"{platform.machine()} {os.cpu_count()} cores",
               "python": platform.python_version(), "seconds": elapsed,
               "summary": summary, "published_siggraph17_psnr": anchors, "rows": rows}

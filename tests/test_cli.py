@@ -281,12 +281,30 @@ def test_bench_scores_methods_against_hints(tmp_path, capsys):
     assert code == 0 and out == "" and "| 32 | levin | psnr |" in table and "| 0 | 5 |" in table
 
 
+def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
+    _bench_photos(tmp_path / "photos")
+    photo_path = tmp_path / "photos" / "a.png"
+    rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "32")
+    cues = varcolor.cues.sample_ideepcolor(rgb, n=20, patch=6, rng=[varcolor.bench.SEED, 0, 20])
+    gray = varcolor.color.same_lightness_gray(rgb)
+    for options in ({"lam": 0.5}, {"sharpness": 2.0}):
+        flags = [f"--{key}={value}" for key, value in options.items()]
+        code, out, _ = run(capsys, "bench", "-i", photo_path, "--methods", "bilaplacian-gtv", "--hints", "20",
+                           "--resolution", "32", "--format", "json", "-q", *flags)
+        expected = varcolor.colorize(gray, cues, method="bilaplacian-gtv", **options).rgb
+        assert code == 0 and json.loads(out)["rows"][0]["psnr"] == pytest.approx(varcolor.metrics.psnr(expected, rgb))
+        # ... and the option changed the result (else the comparison above could not fail).
+        assert np.abs(expected - varcolor.colorize(gray, cues, method="bilaplacian-gtv").rgb).max() > 1 / 255
+
+
 @pytest.mark.parametrize("options, message", [
     (["--methods", "levin,nope"], "unknown method 'nope'"),
     (["--methods", "ideepcolor+ideepcolor"], "unknown method"),
     (["--hints", "5,x"], "--hints must be comma-separated whole numbers"),
     (["--resolution", "4"], "resolution must be 'full' or a side length"),
     (["--sharpness", "4"], "--sharpness: an option of bilaplacian-gtv"),
+    (["--methods", "levin", "--lam", "0.1"], "--lam: an option of bilaplacian-gtv"),
+    (["--methods", "bilaplacian-gtv", "--lam", "-1"], "lam must be a finite number >= 0"),
     (["--methods", "bilaplacian-gtv", "--sharpness", "0"], "sharpness must be a finite number > 0"),
     (["--methods", "levin+ideepcolor", "--weights", "missing.safetensors"], "missing.safetensors: no such weights"),
 ])

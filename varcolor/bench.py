@@ -76,12 +76,13 @@ def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
 
 
 def method_options(method: str, weights: str | None = None, prior_weight: float = PRIOR_WEIGHT,
-                   prior_mode: str = "anchor", sharpness: float | None = None) -> dict:
-    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``)."""
+                   prior_mode: str = "anchor", sharpness: float | None = None, lam: float | None = None) -> dict:
+    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``sharpness`` and
+    ``lam`` reach bilaplacian-gtv only."""
     name, _, prior = method.partition("+")
     chosen = {"method": name}
-    if name == "bilaplacian-gtv" and sharpness is not None:
-        chosen["sharpness"] = sharpness
+    if name == "bilaplacian-gtv":
+        chosen.update((key, value) for key, value in (("sharpness", sharpness), ("lam", lam)) if value is not None)
     if prior:
         chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
     if prior or name == "ideepcolor":
@@ -106,7 +107,7 @@ def evaluate(rgb: np.ndarray, methods: Sequence[str], hints: Sequence[int] = HIN
     global_hints : GlobalHints, optional
         Given to every method (for a network with a global-hints branch).
     **options
-        ``weights``, ``prior_weight``, ``prior_mode``, ``sharpness`` (:func:`method_options`).
+        ``weights``, ``prior_weight``, ``prior_mode``, ``sharpness``, ``lam`` (:func:`method_options`).
 
     Returns
     -------

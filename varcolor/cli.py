@@ -449,12 +449,14 @@ def _cmd_bench(args) -> int:
     hints = _integers(args.hints, "--hints")
     resolution = bench.parse_resolution(args.resolution)
     gtv = [method for method in methods if method.startswith("bilaplacian-gtv")]
-    if args.sharpness is not None and not gtv:
-        raise InputError("--sharpness: an option of bilaplacian-gtv, which is not among --methods")
+    for option, value in (("--lam", args.lam), ("--sharpness", args.sharpness)):
+        if value is not None and not gtv:
+            raise InputError(f"{option}: an option of bilaplacian-gtv, which is not among --methods")
     for method in methods:
         name, _, prior = method.partition("+")
+        ours = method in gtv
         check_options(method=name, prior=prior or None, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
-                      sharpness=args.sharpness if method in gtv else None)
+                      sharpness=args.sharpness if ours else None, lam=args.lam if ours else None)
     if args.weights is not None and not Path(args.weights).is_file():
         raise InputError(f"{args.weights}: no such weights file")
     if args.limit < 0:
@@ -473,7 +475,7 @@ def _cmd_bench(args) -> int:
     inputs = (args.input, *(path for path, _ in paths))
     _check_table_output(args.output, args.overwrite, inputs)
     options = dict(weights=args.weights, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
-                   sharpness=args.sharpness)
+                   sharpness=args.sharpness, lam=args.lam)
     alone = args.workers == 1 or len(paths) == 1
     tasks = [(path, name, index, resolution, methods, hints, args.seed, options, alone)
              for index, (path, name) in enumerate(paths)]
@@ -909,6 +911,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
                    help="how METHOD+ideepcolor uses the guess (default: %(default)s)")
     b.add_argument("--sharpness", type=float, help="bilaplacian-gtv's edge sharpness (default: 8)")
+    b.add_argument("--lam", type=float, help="bilaplacian-gtv's bilaplacian weight λ (default: 1e-3)")
     b.add_argument("--format", default="md", choices=["md", "csv", "json"],
                    help="md: a row per method and score, a column per hint count; csv: the means, a row per "
                         "method and hint count; json: the means and every photo's scores (default: %(default)s)")
