@@ -244,6 +244,17 @@ def test_payload_size_mismatch_on_decode():
         payload_cues(sample_payload(), (10, 10))
 
 
+@pytest.mark.parametrize("method", ["grid", "adaptive", "global"])
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 40, 3), (40, 1, 3)])
+def test_encoding_refuses_what_decoding_could_not_colorize(method, shape):
+    rgb = np.full(shape, 0.5)
+    rgb[..., 0] = 0.8
+    with pytest.raises(varcolor.InputError, match="at least 2×2"):
+        varcolor.colorize(rgb[..., 0], varcolor.Cues.from_points([], shape=shape[:2]))
+    with pytest.raises(varcolor.InputError, match=f"at least 2×2 pixels, got {shape[1]}×{shape[0]}"):
+        encode(rgb, method)
+
+
 def test_adaptive_respects_the_budget_and_beats_stock():
     rgb = photo("astronaut", (120, 160))
     gray = varcolor.color.same_lightness_gray(rgb)

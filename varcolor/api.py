@@ -13,7 +13,7 @@ import numpy as np
 from .color import chroma_to_rgb, lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
 from .cues import Cues
 from .energies import bilaplacian_gtv, levin
-from .errors import InputError
+from .errors import InputError, check_image_size
 from .gamut import GlobalHints
 from .kernels import any_layout, compile_once
 from .solvers import TOL, DirectSolver, choose_solver, make_solver
@@ -64,8 +64,7 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
     gray = np.asarray(gray)
     if not (gray.ndim == 2 or (gray.ndim == 3 and gray.shape[2] in (3, 4))):
         raise InputError(f"the gray image must be H×W, or H×W×3 (×4: alpha ignored), got shape {gray.shape}")
-    if min(gray.shape[:2]) < 2:
-        raise InputError(f"the image must be at least 2×2 pixels, got {gray.shape[1]}×{gray.shape[0]}")
+    check_image_size(gray.shape)
     if not np.all(np.isfinite(gray)):
         raise InputError("the gray image has non-finite values")
     if gray.min() < 0 or gray.max() > 1:

@@ -16,5 +16,12 @@ class OutputError(VarcolorError, OSError):
     """A result that could not be written: its folder cannot be made, the disk is full, no permission."""
 
 
+def check_image_size(shape: tuple) -> None:
+    """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the luminance
+    weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes."""
+    if min(shape[:2]) < 2:
+        raise InputError(f"the image must be at least 2×2 pixels, got {shape[1]}×{shape[0]}")
+
+
 class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at its iteration limit before reaching the tolerance."""

@@ -16,7 +16,7 @@ from scipy.cluster.vq import kmeans2
 from skimage.segmentation import slic
 
 from ..color import rgb_to_lab
-from ..errors import InputError
+from ..errors import InputError, check_image_size
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from .format import Payload
 
@@ -274,6 +274,7 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, 
     rgb = np.asarray(rgb, dtype=np.float64)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         raise InputError(f"encoding needs a colour image (H×W×3), got shape {rgb.shape}")
+    check_image_size(rgb.shape)
     check_encode_options(method, grid_size, spacing, patch, segments, quantize, budget, refine)
     if method == "adaptive":
         return encode_adaptive(rgb, budget=budget, target_psnr=target_psnr, grid_size=grid_size, patch=patch,
