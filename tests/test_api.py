@@ -13,6 +13,19 @@ from varcolor.errors import InputError
 from .conftest import photo
 
 
+
+@pytest.mark.parametrize("method", ["levin", "bilaplacian-gtv"])
+def test_white_and_black_pixels_stay_white_and_black(method):
+    # A blown highlight (gray 1.0) near a coloured cue: chroma there cannot be shown, and the gamut
+    # mapping must return white, not fail (it once divided by zero where the chroma was about 0).
+    gray = np.tile(np.linspace(0.0, 1.0, 24), (16, 1))
+    gray[:, -6:], gray[:, :3] = 1.0, 0.0
+    cues = varcolor.Cues.from_points([{"y": 8, "x": 12, "a": 60, "b": -40}, {"y": 8, "x": 21, "a": 0, "b": 0}],
+                                     shape=gray.shape)  # a neutral cue on the highlight: (almost) no chroma there
+    rgb = varcolor.colorize(gray, cues, method=method, maxiter=3000).rgb  # GTV: 1474 ADMM iterations here
+    assert np.abs(rgb[:, -6:] - 1.0).max() < 1e-4 and np.abs(rgb[:, :3]).max() < 1e-4  # 1/40 of an 8-bit step
+    assert np.ptp(rgb[8, 12]) > 0.1  # and colour where it can be shown
+
 def test_output_lightness_is_the_input_lightness():
     rgb = photo("coffee", (48, 64))
     gray = same_lightness_gray(rgb)

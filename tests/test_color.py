@@ -78,6 +78,16 @@ def test_chroma_gamut_mapping_keeps_lightness_and_hue(rng):
     assert np.abs(clipped[..., 0] - lab[..., 0]).max() > 1
 
 
+@pytest.mark.parametrize("lightness", [0.0, 1e-9, 99.99999, 100.0])
+def test_chroma_gamut_mapping_at_black_and_white(lightness):
+    # At L = 0 and 100 only black and white are in the gamut, and the gray itself may round to just
+    # outside it (white: R = 1 + 1e-16); any chroma, zero or tiny included, maps to that gray.
+    ab = np.array([[0.0, 0.0], [1e-12, 0.0], [0.0, -1e-9], [40.0, -70.0], [-120.0, 90.0]])
+    rgb = color.chroma_to_rgb(np.full((5,), lightness), ab, "chroma")
+    gray = color.gray_from_lightness(np.array(lightness))
+    assert np.all(np.isfinite(rgb)) and np.abs(rgb - gray).max() < 1e-3
+
+
 def test_yiq_matches_matlab_rgb2ntsc():
     # Hand values: MATLAB rgb2ntsc([1 0 0]) = [0.299 0.596 0.211]; a gray's Y is the gray itself.
     assert color.rgb_to_yiq(np.array([[[1.0, 0, 0]]]))[0, 0] == pytest.approx([0.299, 0.596, 0.211])

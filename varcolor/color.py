@@ -163,6 +163,9 @@ def _largest_chroma_scale(lightness, a, b, white, matrix):
     with the Illinois modification, which needs a few evaluations where bisection needed 30."""
     low, high = 0.0, 1.0
     f_low, f_high = _excess(lightness, a, b, low, white, matrix), _excess(lightness, a, b, high, white, matrix)
+    if f_low > 0.0:  # the gray itself is outside by a rounding error (white at L = 100): keep no chroma
+        return 0.0
+    # From here f_low <= 0 < f_high, so the secant below never divides by zero.
     side = 0  # which end the last step moved: -1 low, 1 high
     for _ in range(100):
         if high - low <= 1e-9:
