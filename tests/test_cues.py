@@ -63,6 +63,7 @@ def test_points_json_csv_and_radius(tmp_path):
     ('[{"y": 1, "x": -1, "a": 1, "b": 1}]', ".json", "outside"),
     ('[{"y": 1, "x": 1, "a": NaN, "b": 1}]', ".json", "finite"),
     ('[{"y": 1, "x": 1, "a": 1}]', ".json", "a, b or r, g, b"),
+    ('[{"y": 1, "x": 1, "a": 1, "b": -1e300}]', ".json", "within ±1000"),
     ('[{"y": 1, "x": 1, "r": 300, "g": 0, "b": 0}]', ".json", "0..255"),
     ('{"y": 1}', ".json", "list of point objects"),
     ("{not json", ".json", "not valid JSON"),
@@ -81,6 +82,9 @@ def test_points_errors_name_the_file(tmp_path, content, suffix, message):
 def test_cues_validation():
     with pytest.raises(InputError, match="finite"):
         Cues(np.ones((2, 2), bool), np.full((2, 2, 2), np.inf))
+    with pytest.raises(InputError, match="within ±1000, got 1001"):
+        Cues(np.ones((2, 2), bool), np.full((2, 2, 2), -1001.0))
+    Cues(np.eye(2, dtype=bool), np.where(np.eye(2, dtype=bool)[..., None], [1000.0, -1000.0], 1e300))  # only cue pixels count
     with pytest.raises(InputError, match="shape"):
         Cues(np.ones((2, 2), bool), np.zeros((2, 3, 2)))
     with pytest.raises(InputError, match="boolean"):

@@ -22,6 +22,10 @@ __all__ = ["Cues", "sample_random", "sample_grid", "sample_ideepcolor", "MARKED_
 
 #: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).
 MARKED_THRESHOLD = 0.01
+#: Largest |a| or |b| a cue may carry. sRGB colours lie within about ±110; far larger values are a
+#: mistake (units), and beyond ~1e19 they overflow the solvers' single-precision arithmetic.
+AB_LIMIT = 1000.0
+
 #: A stroke-mask pixel counts as "not black" above half an 8-bit step.
 _BLACK_LEVEL = 0.5 / 255
 
@@ -66,6 +70,8 @@ class Cues:
             raise InputError(f"cue ab must have shape {mask.shape + (2,)}, got {ab.shape}")
         if not np.all(np.isfinite(ab[mask])):
             raise InputError("cue ab values must be finite")
+        if np.any(np.abs(ab[mask]) > AB_LIMIT):
+            raise InputError(f"cue ab values must lie within ±{AB_LIMIT:g}, got {np.abs(ab[mask]).max():g}")
         object.__setattr__(self, "mask", mask)
         object.__setattr__(self, "ab", ab)
         for name in ("weight", "lightness"):
@@ -266,6 +272,8 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> C
             chroma, light = lab[1:], lab[0]
         elif {"a", "b"} <= keys:
             chroma, light = np.array([values["a"], values["b"]]), np.nan
+            if np.any(np.abs(chroma) > AB_LIMIT):
+                raise InputError(f"{where}: a, b must lie within ±{AB_LIMIT:g}")
         else:
             raise InputError(f"{where}: needs either a, b or r, g, b")
         disk = (yy - y) ** 2 + (xx - x) ** 2 <= radius**2
