@@ -1,6 +1,7 @@
 """Exceptions that varcolor raises for bad input, or for an output it cannot write.
 
 The command line prints these as one line and exits with code 2; anything else is a bug.
+:func:`check_image_size` is here because decoding and encoding must refuse the same images.
 """
 
 
