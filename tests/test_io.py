@@ -121,8 +121,167 @@ def test_walk_images_keeps_relative_paths(tmp_path):
     assert found == ["a.png", "sub/b.jpg", "sub/deeper/c.tif"]
 
 
-def test_decompression_bombs_are_refused(tmp_path, monkeypatch):
+def test_decompression_bombs_are_refused(tmp_path):
     varcolor.write_image(tmp_path / "big.png", np.zeros((64, 64)))
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64×64 is now over twice the limit
-    with pytest.raises(InputError, match="big.png: refused"):
-        varcolor.read_image(tmp_path / "big.png")
+    varcolor.write_image(tmp_path / "big.tif", np.zeros((64, 64)))
+    for name in ("big.png", "big.tif"):
+        with pytest.raises(InputError, match=f"{name}: 64×64 pixels .* limit of 0.004 MP .*--max-pixels"):
+            varcolor.read_image(tmp_path / name, max_pixels=4000)
+        assert varcolor.read_image(tmp_path / name, max_pixels=4096).shape == (64, 64)
+
+
+# ---------------------------------------------------------------- issue 26: what the reader must not get wrong
+
+def test_cmyk_tiff_is_converted_not_read_as_rgba(tmp_path):
+    import tifffile
+
+    inks = np.zeros((4, 6, 4), np.uint8)
+    inks[0] = (0, 255, 255, 0)  # cyan 0, magenta+yellow full: red
+    inks[1] = (0, 0, 0, 255)  # full black
+    inks[2] = (0, 0, 0, 0)  # no ink: white
+    inks[3] = (255, 0, 255, 0)  # green
+    tifffile.imwrite(tmp_path / "cmyk.tif", inks, photometric="separated")
+    rgb = varcolor.read_image(tmp_path / "cmyk.tif")
+    assert rgb.shape == (4, 6, 3)
+    assert np.allclose(rgb[0], (1, 0, 0)) and np.allclose(rgb[1], 0) and np.allclose(rgb[2], 1)
+    assert np.allclose(rgb[3], (0, 1, 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int32, np.uint32, np.int16])
+def test_tiffs_of_any_sample_type_are_read(tmp_path, rng, dtype):
+    import tifffile
+
+    values = rng.random((5, 7, 3))
+    if np.issubdtype(dtype, np.integer):
+        top = np.iinfo(dtype).max
+        stored = np.round(values * top).astype(dtype)
+        expected = stored / float(top)
+    else:
+        stored = values.astype(dtype)
+        expected = stored.astype(np.float64)
+    tifffile.imwrite(tmp_path / "x.tif", stored, photometric="rgb")
+    assert np.allclose(varcolor.read_image(tmp_path / "x.tif"), expected, atol=1e-7)
+
+
+def test_float_tiff_outside_unit_range_warns(tmp_path):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "hdr.tif", np.full((4, 4, 3), 2.0, np.float32), photometric="rgb")
+    with pytest.warns(UserWarning, match="outside \\[0, 1\\].*clipped"):
+        assert np.all(varcolor.read_image(tmp_path / "hdr.tif") == 1.0)
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".png"])
+def test_animated_images_warn_that_one_frame_is_used(tmp_path, suffix):
+    frames = [Image.fromarray(np.full((8, 8, 3), v, np.uint8)) for v in (10, 200)]
+    path = tmp_path / f"anim{suffix}"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    with pytest.warns(UserWarning, match="animated image of 2 frames; only the first"):
+        image = varcolor.read_image(path)
+    assert abs(image.mean() - 10 / 255) < 0.02
+
+
+def test_header_is_checked_before_any_pixel_is_decoded(tmp_path, monkeypatch):
+    # A few hundred bytes can declare 144 MP: refused from the header, not after a 7 GB decode.
+    import zlib
+
+    width = height = 12000
+    raw = zlib.compress(b"".join(b"\x00" + bytes(width) for _ in range(50)))  # rows of a far larger image
+    def chunk(tag, data):
+        return len(data).to_bytes(4, "big") + tag + data + zlib.crc32(tag + data).to_bytes(4, "big")
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+    path = tmp_path / "bomb.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
+    assert varcolor.io.image_shape(path) == (height, width)
+    with pytest.raises(InputError, match="bomb.png: 12000×12000 pixels \\(144 MP\\) is more than the limit"):
+        varcolor.read_image(path, max_pixels=100_000_000)
+
+
+# ---------------------------------------------------------------- issue 26: publication
+
+def test_exclusive_write_keeps_a_file_that_appears_meanwhile(tmp_path, monkeypatch):
+    from varcolor.errors import OutputExists
+
+    path = tmp_path / "out.png"
+    real_encode = varcolor.io._encode
+
+    def racing(target, *args):  # another run publishes the same name while this one writes
+        path.write_bytes(b"theirs")
+        real_encode(target, *args)
+
+    monkeypatch.setattr(varcolor.io, "_encode", racing)
+    with pytest.raises(OutputExists, match="out.png: exists; kept"):
+        varcolor.write_image(path, np.zeros((4, 4)), overwrite=False)
+    assert path.read_bytes() == b"theirs"
+    assert os.listdir(tmp_path) == ["out.png"]
+
+
+def test_a_name_of_any_valid_length_can_be_written(tmp_path):
+    path = tmp_path / ("n" * 251 + ".png")  # 255 bytes: the longest name a Linux file system takes
+    varcolor.write_image(path, np.zeros((4, 4)))
+    assert varcolor.read_image(path).shape == (4, 4)
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_publish_writes_the_marker_last(tmp_path, monkeypatch):
+    from varcolor.io import publish
+
+    order = []
+    real = varcolor.io._publish_temporary
+    monkeypatch.setattr(varcolor.io, "_publish_temporary",
+                        lambda tmp, fd, path, overwrite: (order.append(path.name), real(tmp, fd, path, overwrite)))
+    publish([(tmp_path / "x.vcir", b"payload"), (tmp_path / "x.png", b"gray")])
+    assert order == ["x.vcir", "x.png"]
+
+
+def test_publish_keeps_an_existing_unit_and_replaces_an_orphan(tmp_path):
+    from varcolor.errors import OutputExists
+    from varcolor.io import publish
+
+    (tmp_path / "x.vcir").write_bytes(b"old payload")  # an interrupted run's orphan: no marker
+    publish([(tmp_path / "x.vcir", b"new payload"), (tmp_path / "x.png", b"gray")], overwrite=False)
+    assert (tmp_path / "x.vcir").read_bytes() == b"new payload"
+    with pytest.raises(OutputExists):
+        publish([(tmp_path / "x.vcir", b"third"), (tmp_path / "x.png", b"gray 3")], overwrite=False)
+    assert (tmp_path / "x.vcir").read_bytes() == b"new payload"
+    assert sorted(os.listdir(tmp_path)) == ["x.png", "x.vcir"]
+
+
+def _hold_a_temporary(folder, ready):
+    """In a child process: start writing a file, signal, then wait to be killed."""
+    import time
+
+    with varcolor.io.atomic_path(os.path.join(folder, "big.png")) as tmp:
+        tmp.write_bytes(b"partial")
+        ready.set()
+        time.sleep(60)
+
+
+def test_killed_writer_leaves_a_temporary_that_the_next_run_removes(tmp_path):
+    import multiprocessing
+    import signal
+    import time
+
+    from varcolor.io import remove_stale_temporaries
+
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    child = context.Process(target=_hold_a_temporary, args=(str(tmp_path), ready))
+    child.start()
+    assert ready.wait(60)
+    (leftover,) = tmp_path.iterdir()
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+    assert remove_stale_temporaries(tmp_path) == []  # its writer still holds it
+    os.kill(child.pid, signal.SIGKILL)  # kill -9: no cleanup runs
+    child.join()
+    assert leftover.exists() and not (tmp_path / "big.png").exists()
+    fresh = tmp_path / ".varcolor-abcdefgh.tmp"
+    fresh.write_bytes(b"")  # too young to judge
+    legacy = tmp_path / ".photo.k3j_x9a2.png.tmp"  # as earlier versions named theirs
+    legacy.write_bytes(b"")
+    os.utime(legacy, (old, old))
+    (tmp_path / "keep.tmp").write_bytes(b"")  # a user's file: never ours
+    assert sorted(remove_stale_temporaries(tmp_path)) == sorted([leftover, legacy])
+    assert sorted(os.listdir(tmp_path)) == [".varcolor-abcdefgh.tmp", "keep.tmp"]

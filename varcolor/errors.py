@@ -17,6 +17,10 @@ class OutputError(VarcolorError, OSError):
     """A result that could not be written: its folder cannot be made, the disk is full, no permission."""
 
 
+class OutputExists(OutputError, FileExistsError):
+    """An output that exists (or appeared while it was being written) and is kept, not replaced."""
+
+
 def check_image_size(shape: tuple) -> None:
     """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the luminance
     weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes."""

@@ -3,14 +3,27 @@
 Pixels come back as floats in [0, 1] with the shape the file stores: ``H×W`` (gray),
 ``H×W×3`` (RGB) or ``H×W×4`` (RGBA). EXIF orientation is applied on reading.
 8-bit files go through Pillow, 16-bit PNG through pypng and TIFF through tifffile,
-because Pillow silently drops 16-bit colour to 8 bits.
+because Pillow silently drops 16-bit colour to 8 bits and cannot read float or CMYK TIFFs.
+
+Every write is published atomically: the file is written under a temporary name beside its
+destination (``.varcolor-XXXXXXXX.tmp``, locked while it is written) and then renamed, or, where
+an existing file must be kept, hard-linked into place, which fails if a file appeared there in the
+meantime. A temporary file that a killed run left behind is no longer locked, and
+:func:`remove_stale_temporaries` deletes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
+from struct import error as struct_error
 import tempfile
-from collections.abc import Iterator
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +31,31 @@ import png
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, OutputExists
 
-__all__ = ["IMAGE_EXTENSIONS", "read_image", "write_image", "walk_images", "atomic_path"]
+try:  # advisory locks mark a temporary file as in use; without them stale files are judged by age only
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None
+
+__all__ = ["IMAGE_EXTENSIONS", "WRITE_EXTENSIONS", "MAX_PIXELS", "read_image", "image_shape", "write_image",
+           "encode_image", "check_writable", "walk_images", "atomic_path", "publish",
+           "remove_stale_temporaries"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+#: Images larger than this many pixels are refused on reading, before any pixel is decoded
+#: (a few hundred bytes of PNG can declare gigapixels). ``max_pixels=None`` lifts the limit.
+MAX_PIXELS = 250_000_000
 _EXIF_ORIENTATION = 0x0112
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+#: Temporary files: a fixed-length name, so that a destination of any valid length can be written.
+_TMP_PREFIX, _TMP_SUFFIX = ".varcolor-", ".tmp"
+_TMP_PATTERN = re.compile(r"^\.varcolor-[A-Za-z0-9_]{8}\.tmp$")
+#: What earlier versions named theirs: ``.STEM.XXXXXXXX.EXT.tmp``.
+_OLD_TMP_PATTERN = re.compile(r"^\..+\.[a-z0-9_]{8}\.[A-Za-z0-9]{1,5}\.tmp$")
+#: A temporary file younger than this is never judged stale (its writer may not have locked it yet).
+_STALE_AFTER = 60.0
 
 # EXIF orientation -> the numpy transform that displays the image upright (as Pillow's exif_transpose).
 _ORIENT = {
@@ -38,25 +69,37 @@ _ORIENT = {
 }
 
 
-def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64) -> np.ndarray:
+def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64, *,
+               max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """Read an image file as floats in [0, 1], upright.
 
     Parameters
     ----------
     path : path-like
-        A PNG, JPEG, TIFF or BMP file, 8 or 16 bits per sample, gray, RGB or RGBA.
+        A PNG, JPEG, TIFF or BMP file, 8 or 16 bits per sample (TIFF also 32-bit integer and
+        floating point, and CMYK), gray, RGB or RGBA.
     dtype : numpy float dtype
         Type of the returned array.
+    max_pixels : int or None
+        Refuse an image of more pixels than this, judged from its header before any pixel is
+        decoded (default :data:`MAX_PIXELS`); None: no limit.
 
     Returns
     -------
     image : ndarray
-        ``H×W`` for gray files, ``H×W×3`` for RGB, ``H×W×4`` for RGBA (gray+alpha becomes RGBA).
+        ``H×W`` for gray files, ``H×W×3`` for RGB (and CMYK, converted), ``H×W×4`` for RGBA
+        (gray+alpha becomes RGBA).
 
     Raises
     ------
     InputError
-        The file is missing, not an image, truncated, or has an unsupported layout.
+        The file is missing, not an image, truncated, too large, or has an unsupported layout.
+
+    Warns
+    -----
+    UserWarning
+        An animated or multi-page file (only its first frame is read), or floating-point samples
+        outside [0, 1] (clipped).
 
     Examples
     --------
@@ -67,25 +110,29 @@ def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64) -> 
     (300, 451, 3)
     """
     path = Path(path)
-    if not path.is_file():
+    if not _is_file(path):
         raise InputError(f"{path}: no such file")
     try:
-        with Image.open(path) as im:
-            orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
-            suffix = path.suffix.lower()
-            if suffix in (".tif", ".tiff") or im.format == "TIFF":
-                pixels = tifffile.imread(path)
-            elif im.format == "PNG" and _png_bitdepth(path) == 16:
-                pixels = _read_png16(path)
-            else:
-                pixels = _pillow_pixels(im)
+        if _is_tiff(path):
+            pixels, orientation = _read_tiff(path, max_pixels)
+        else:
+            with _open_pillow(path) as im:
+                _check_pixels(path, im.size[0], im.size[1], max_pixels)
+                orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
+                frames = getattr(im, "n_frames", 1)
+                if frames > 1:
+                    warnings.warn(f"{path}: an animated image of {frames} frames; only the first is used",
+                                  stacklevel=2)
+                if im.format == "PNG" and _png_bitdepth(path) == 16:
+                    pixels = _read_png16(path)
+                else:
+                    pixels = _pillow_pixels(im)
     except InputError:
         raise
-    except Image.DecompressionBombError as exc:
-        raise InputError(f"{path}: refused, larger than Pillow's safety limit ({_reason(exc)}); raise "
-                         "PIL.Image.MAX_IMAGE_PIXELS if the file is trusted") from None
+    except MemoryError:
+        raise InputError(f"{path}: not enough memory to read this image") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, tifffile.TiffFileError,
-            png.Error, EOFError) as exc:
+            png.Error, EOFError, KeyError, IndexError, TypeError, struct_error) as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
     image = _to_float(pixels, path, dtype)
     if orientation in _ORIENT:
@@ -93,9 +140,129 @@ def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64) -> 
     return image
 
 
+def image_shape(path: str | os.PathLike) -> tuple[int, int]:
+    """``(H, W)`` of an image file, from its header only (no pixel is decoded), before EXIF
+    orientation; for a size check before reading.
+
+    Examples
+    --------
+    >>> import numpy as np, varcolor, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "wide.png")
+    >>> varcolor.write_image(path, np.zeros((3, 5)))
+    >>> image_shape(path)
+    (3, 5)
+    """
+    path = Path(path)
+    if not _is_file(path):
+        raise InputError(f"{path}: no such file")
+    try:
+        if _is_tiff(path):
+            with tifffile.TiffFile(path) as tif:
+                page = _first_page(tif, path)
+                return int(page.imagelength), int(page.imagewidth)
+        with _open_pillow(path) as im:
+            return int(im.size[1]), int(im.size[0])
+    except InputError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, tifffile.TiffFileError, EOFError,
+            KeyError, IndexError, TypeError, struct_error) as exc:
+        raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, for instance: no such file
+        return False
+
+
+def _check_pixels(path: Path, width: int, height: int, max_pixels: int | None) -> None:
+    if max_pixels is not None and width * height > max_pixels:
+        raise InputError(f"{path}: {width}×{height} pixels ({width * height / 1e6:.0f} MP) is more than the limit "
+                         f"of {max_pixels / 1e6:g} MP (raise it with --max-pixels, or max_pixels= in Python)")
+
+
+_PILLOW_LIMIT = threading.Lock()
+
+
+@contextlib.contextmanager
+def _open_pillow(path: Path):
+    """``Image.open`` without Pillow's own decompression-bomb limit, which :func:`_check_pixels`
+    replaces with one the caller sets (Pillow's would refuse some real scans above 179 MP)."""
+    with _PILLOW_LIMIT:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            im = Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+    with im:
+        yield im
+
+
+def _is_tiff(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) in _TIFF_MAGIC
+
+
+def _first_page(tif: tifffile.TiffFile, path: Path):
+    if not tif.pages:
+        raise InputError(f"{path}: a TIFF file without images")
+    return tif.pages.first
+
+
+def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
+    """The first page of a TIFF as ``H×W[×S]`` samples scaled to [0, 1] (CMYK converted to RGB,
+    white-is-zero inverted, palettes applied), and its orientation tag."""
+    with tifffile.TiffFile(path) as tif:
+        page = _first_page(tif, path)
+        _check_pixels(path, int(page.imagewidth), int(page.imagelength), max_pixels)
+        if len(tif.pages) > 1:
+            warnings.warn(f"{path}: a TIFF of {len(tif.pages)} pages; only the first is used", stacklevel=3)
+        tag = page.tags.get(274)
+        orientation = int(tag.value) if tag is not None else 1
+        raw = page.asarray()
+        axes = page.axes.replace("Q", "")
+        if axes.startswith("S") and raw.ndim == 3:  # planar configuration: samples first
+            raw = np.moveaxis(raw, 0, -1)
+        photometric = int(page.photometric)
+        colormap = page.colormap if photometric == tifffile.PHOTOMETRIC.PALETTE else None
+    samples = _scale_samples(raw, path)
+    if photometric == tifffile.PHOTOMETRIC.MINISWHITE:
+        samples = 1.0 - samples
+    elif photometric == tifffile.PHOTOMETRIC.SEPARATED:  # CMYK inks: no ICC profile, the plain ink model
+        if samples.ndim != 3 or samples.shape[2] < 4:
+            raise InputError(f"{path}: a separated (CMYK) TIFF without four inks")
+        white = 1.0 - samples[..., 3:4]
+        samples = (1.0 - samples[..., :3]) * white
+    elif colormap is not None:
+        table = np.asarray(colormap, dtype=np.float64).T / float(np.iinfo(np.asarray(colormap).dtype).max)
+        samples = table[np.clip(raw.astype(np.int64), 0, len(table) - 1)]
+    return samples, orientation
+
+
+def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
+    """Samples as floats in [0, 1]: integers by their type's range, floats as they are (values
+    outside [0, 1] clipped, with a warning)."""
+    if raw.dtype == np.bool_:
+        return raw.astype(np.float64)
+    if np.issubdtype(raw.dtype, np.integer):
+        info = np.iinfo(raw.dtype)
+        return np.clip(raw.astype(np.float64) / float(info.max), 0.0, 1.0)
+    if np.issubdtype(raw.dtype, np.floating):
+        samples = raw.astype(np.float64)
+        if not np.all(np.isfinite(samples)):
+            raise InputError(f"{path}: image has non-finite values")
+        if samples.size and (samples.min() < 0 or samples.max() > 1):
+            warnings.warn(f"{path}: floating-point samples outside [0, 1] "
+                          f"({samples.min():.3g} to {samples.max():.3g}) are clipped", stacklevel=4)
+        return np.clip(samples, 0.0, 1.0)
+    raise InputError(f"{path}: unsupported sample type {raw.dtype}")
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return text[0][:200] if text else type(exc).__name__
 
 
 def _png_bitdepth(path: Path) -> int:
@@ -144,50 +311,95 @@ def _to_float(pixels: np.ndarray, path: Path, dtype) -> np.ndarray:
     return np.clip(image, 0.0, 1.0)
 
 
-def atomic_path(path: str | os.PathLike):
-    """Context manager giving a temporary path beside ``path``; it replaces ``path`` on success.
+# ---------------------------------------------------------------- atomic publication
+
+def atomic_path(path: str | os.PathLike, *, overwrite: bool = True):
+    """Context manager giving a temporary path beside ``path``, published as ``path`` on success.
 
     A reader never sees a half-written file, and a failure leaves the old file (if any) intact.
-    An operating-system failure (a folder that cannot be made, a full disk) is raised as
-    :class:`~varcolor.errors.OutputError` naming ``path``.
+    With ``overwrite=False`` an existing ``path`` is never replaced, even one that appeared while
+    the temporary file was being written: :class:`~varcolor.errors.OutputExists` is raised and
+    the temporary file removed. An operating-system failure (a folder that cannot be made, a
+    full disk) is raised as :class:`~varcolor.errors.OutputError` naming ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "table.md"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("| a |")
+    >>> target.read_text()
+    '| a |'
     """
-    return _AtomicPath(Path(path))
+    return _AtomicPath(Path(path), overwrite)
 
 
 class _AtomicPath:
-    def __init__(self, path: Path):
-        self.path, self.tmp = path, None
+    def __init__(self, path: Path, overwrite: bool):
+        self.path, self.overwrite = path, overwrite
+        self.tmp: Path | None = None
+        self.fd: int | None = None
 
     def __enter__(self) -> Path:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f"{self.path.suffix}.tmp",
-                                       dir=self.path.parent)
-        except OSError as exc:
-            raise self._failed(exc) from exc
-        os.close(fd)
-        self.tmp = Path(tmp)
+        self.tmp, self.fd = _temporary_beside(self.path)
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            try:
-                with open(self.tmp, "rb+") as f:
-                    os.fsync(f.fileno())
-                os.chmod(self.tmp, _new_file_mode(self.path))
-                os.replace(self.tmp, self.path)
-                return
-            except OSError as error:
-                exc = error
-        self.tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-            raise self._failed(exc) from exc
+        try:
+            if exc_type is None:
+                _publish_temporary(self.tmp, self.fd, self.path, self.overwrite)
+        finally:
+            self.tmp.unlink(missing_ok=True)
+            os.close(self.fd)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):  # the write itself failed
+            raise _failed(self.path, exc) from exc
 
-    def _failed(self, exc: OSError) -> OutputError:
-        reason = "a file, not a folder" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
-        if exc.filename and Path(exc.filename) not in (self.tmp, self.path):
-            reason = f"{exc.filename}: {reason}"
-        return OutputError(f"{self.path}: cannot write ({reason})")
+
+def _temporary_beside(path: Path) -> tuple[Path, int]:
+    """A new, locked, empty temporary file in ``path``'s folder (made if needed)."""
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "a folder is in the way", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX, dir=path.parent)
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until published: a cleaner never takes a file in use
+    return Path(tmp), fd
+
+
+def _publish_temporary(tmp: Path, fd: int, path: Path, overwrite: bool) -> None:
+    try:
+        os.fsync(fd)
+        os.chmod(tmp, _new_file_mode(path))
+        if overwrite:
+            os.replace(tmp, path)
+            return
+        try:
+            os.link(tmp, path)  # fails if anything is at ``path``, however recently it appeared
+        except FileExistsError:
+            raise OutputExists(f"{path}: exists; kept (use --overwrite to replace it)") from None
+        except OSError:  # a file system without hard links: check, then rename
+            if os.path.lexists(path):
+                raise OutputExists(f"{path}: exists; kept (use --overwrite to replace it)") from None
+            os.replace(tmp, path)
+    except OutputExists:
+        raise
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+
+
+def _failed(path: Path, exc: OSError) -> OutputError:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        reason = "a file, not a folder"
+    elif isinstance(exc, IsADirectoryError):
+        reason = "a folder is in the way"
+    else:
+        reason = exc.strerror or str(exc)
+    if exc.filename and Path(exc.filename) != path and not _TMP_PATTERN.match(Path(exc.filename).name):
+        reason = f"{exc.filename}: {reason}"
+    return OutputError(f"{path}: cannot write ({reason})")
 
 
 def _new_file_mode(path: Path) -> int:
@@ -199,7 +411,85 @@ def _new_file_mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
-def write_image(path: str | os.PathLike, image: np.ndarray, bits: int = 8, quality: int = 95) -> None:
+def publish(files: Sequence[tuple[str | os.PathLike, bytes]], *, overwrite: bool = True) -> None:
+    """Write several files as one unit: each is written under a temporary name first, then they
+    are published in the given order, the last one (the unit's marker) last.
+
+    Readers treat a unit whose marker is missing as absent, so a run killed at any moment leaves
+    either the whole unit or no marker. With ``overwrite=False`` an existing marker is kept
+    (:class:`~varcolor.errors.OutputExists`, nothing published); the files before it are replaced
+    when their marker is missing (the leftovers of an interrupted run).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> publish([(folder / "x.vcir", b"cues"), (folder / "x.png", b"gray")])
+    >>> sorted(p.name for p in folder.iterdir())
+    ['x.png', 'x.vcir']
+    """
+    files = [(Path(path), data) for path, data in files]
+    marker = files[-1][0]
+    if not overwrite and os.path.lexists(marker):
+        raise OutputExists(f"{marker}: exists; kept (use --overwrite to replace it)")
+    opened: list[tuple[Path, Path, int]] = []
+    try:
+        for path, data in files:
+            tmp, fd = _temporary_beside(path)
+            opened.append((path, tmp, fd))
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+            except OSError as exc:
+                raise _failed(path, exc) from exc
+        for path, tmp, fd in opened:
+            _publish_temporary(tmp, fd, path, overwrite or path != marker)
+    finally:
+        for _, tmp, fd in opened:
+            tmp.unlink(missing_ok=True)
+            os.close(fd)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, *, older_than: float = _STALE_AFTER) -> list[Path]:
+    """Delete the temporary files that killed runs left in ``folder`` (not recursively) and
+    return their paths.
+
+    A temporary file is stale when no process holds its lock and it is older than
+    ``older_than`` seconds. Files named as earlier versions of varcolor named them
+    (``.NAME.XXXXXXXX.EXT.tmp``) are taken too, by age alone (those versions did not lock).
+    """
+    folder = Path(folder)
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if not (_TMP_PATTERN.match(entry.name) or _OLD_TMP_PATTERN.match(entry.name)):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime < older_than:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer holds it
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+# ---------------------------------------------------------------- writing images
+
+def write_image(path: str | os.PathLike, image: np.ndarray, bits: int = 8, quality: int = 95, *,
+                overwrite: bool = True) -> None:
     """Write an image atomically (temporary file + rename).
 
     Parameters
@@ -212,6 +502,9 @@ def write_image(path: str | os.PathLike, image: np.ndarray, bits: int = 8, quali
         Bits per sample; 16 is available for PNG and TIFF.
     quality : int
         JPEG quality.
+    overwrite : bool
+        False: never replace an existing file, even one that appears during the write
+        (:class:`~varcolor.errors.OutputExists`).
 
     Examples
     --------
@@ -222,7 +515,40 @@ def write_image(path: str | os.PathLike, image: np.ndarray, bits: int = 8, quali
     1.0
     """
     path = Path(path)
-    suffix = path.suffix.lower()
+    pixels = _checked_pixels(path, image, bits)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        _encode(tmp, pixels, path.suffix.lower(), bits, quality)
+
+
+def encode_image(image: np.ndarray, suffix: str = ".png", bits: int = 8, quality: int = 95) -> bytes:
+    """The bytes of an image file (as :func:`write_image` would write them), for callers that
+    publish it with other files as one unit (:func:`publish`)."""
+    suffix = suffix.lower()
+    pixels = _checked_pixels(Path(f"image{suffix}"), image, bits)
+    buffer = io.BytesIO()
+    _encode(buffer, pixels, suffix, bits, quality)
+    return buffer.getvalue()
+
+
+def check_writable(path: str | os.PathLike, bits: int = 8) -> None:
+    """Refuse, before any work, an output that :func:`write_image` could not write: an unknown
+    extension, 16 bits in JPEG, a folder in the way, or a folder that cannot be made or written."""
+    path = Path(path)
+    _check_format(path, path.suffix.lower(), bits)
+    if path.is_dir():
+        raise OutputError(f"{path}: cannot write (a folder is in the way)")
+    folder = path.parent
+    while not folder.exists():
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{path}: cannot write ({folder}: a file, not a folder)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: cannot write ({folder}: permission denied)")
+
+
+def _check_format(path: Path, suffix: str, bits: int) -> None:
     if suffix not in WRITE_EXTENSIONS:
         raise InputError(f"{path}: cannot write {suffix or 'files without extension'} "
                          f"(use one of {', '.join(WRITE_EXTENSIONS)})")
@@ -230,25 +556,35 @@ def write_image(path: str | os.PathLike, image: np.ndarray, bits: int = 8, quali
         raise InputError(f"bits must be 8 or 16, not {bits}")
     if bits == 16 and suffix in (".jpg", ".jpeg"):
         raise InputError(f"{path}: JPEG holds 8 bits per sample only")
+
+
+def _checked_pixels(path: Path, image: np.ndarray, bits: int) -> np.ndarray:
+    _check_format(path, path.suffix.lower(), bits)
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise InputError(f"{path}: cannot write an array of shape {image.shape}")
-    pixels = _quantize(image, bits)
-    with atomic_path(path) as tmp:
-        if suffix in (".tif", ".tiff"):
-            tifffile.imwrite(tmp, pixels, photometric="minisblack" if pixels.ndim == 2 else "rgb",
-                             compression="zlib")
-        elif bits == 16:
-            height, width = pixels.shape[:2]
-            planes = 1 if pixels.ndim == 2 else pixels.shape[2]
-            writer = png.Writer(width, height, greyscale=planes == 1, alpha=planes == 4, bitdepth=16)
-            with open(tmp, "wb") as f:
-                writer.write_array(f, pixels.reshape(-1))
-        else:
-            kwargs = {"quality": quality} if suffix in (".jpg", ".jpeg") else {}
-            if suffix in (".jpg", ".jpeg") and pixels.ndim == 3 and pixels.shape[2] == 4:
-                pixels = pixels[..., :3]
-            Image.fromarray(pixels).save(tmp, format=_PIL_FORMAT[suffix], **kwargs)
+    if np.issubdtype(image.dtype, np.floating) and not np.all(np.isfinite(image)):
+        raise InputError(f"{path}: refusing to write an image with non-finite values")
+    return _quantize(image, bits)
+
+
+def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int) -> None:
+    """Encode ``pixels`` into ``target`` (a path or a binary file object)."""
+    if suffix in (".tif", ".tiff"):
+        tifffile.imwrite(target, pixels, photometric="minisblack" if pixels.ndim == 2 else "rgb",
+                         compression="zlib")
+    elif bits == 16:
+        height, width = pixels.shape[:2]
+        planes = 1 if pixels.ndim == 2 else pixels.shape[2]
+        writer = png.Writer(width, height, greyscale=planes == 1, alpha=planes == 4, bitdepth=16)
+        with contextlib.ExitStack() as stack:
+            f = target if hasattr(target, "write") else stack.enter_context(open(target, "wb"))
+            writer.write_array(f, pixels.reshape(-1))
+    else:
+        kwargs = {"quality": quality} if suffix in (".jpg", ".jpeg") else {}
+        if suffix in (".jpg", ".jpeg") and pixels.ndim == 3 and pixels.shape[2] == 4:
+            pixels = pixels[..., :3]
+        Image.fromarray(pixels).save(target, format=_PIL_FORMAT[suffix], **kwargs)
 
 
 _PIL_FORMAT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
@@ -267,7 +603,8 @@ def _quantize(image: np.ndarray, bits: int) -> np.ndarray:
 def walk_images(root: str | os.PathLike) -> Iterator[Path]:
     """Yield the image files below ``root`` as paths relative to it, recursively, sorted by path.
 
-    Hidden files and folders (names starting with '.') are skipped.
+    Hidden files and folders (names starting with '.') are skipped, and so are folders that
+    cannot be listed.
     """
     root = Path(root)
     found = []
