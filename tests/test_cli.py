@@ -85,18 +85,20 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     assert np.abs(sharp.rgb - varcolor.colorize(gray, cues, method="bilaplacian-gtv").rgb).max() > 1 / 255
 
 
-def test_a_jpeg_cue_image_is_used_with_a_warning(tmp_path, capsys):
+def test_a_jpeg_cue_image_is_refused_with_how_to_fix_it(tmp_path, capsys):
     make_pair(tmp_path)
     marked = varcolor.read_image(tmp_path / "img_marked.png")
     varcolor.write_image(tmp_path / "img_marked.jpg", marked)
-    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.jpg",
-                       "-o", tmp_path / "out.png")
     gray = varcolor.read_image(tmp_path / "img.png")
     noisy = varcolor.Cues.from_marked(gray, varcolor.read_image(tmp_path / "img_marked.jpg"))
-    # Compression noise alone makes cues of many more pixels than were marked.
+    # Compression noise alone makes cues of many more pixels than were marked: the result would
+    # be a near-gray image with the strokes drawn on it.
     assert noisy.count > 3 * varcolor.Cues.from_marked(gray, marked).count
-    assert code == 0 and (tmp_path / "out.png").is_file()
-    assert "img_marked.jpg: a JPEG cue image" in err and f"{noisy.count:,}" in err
+    for kind in ("--marked", "--mask"):
+        code, _, err = run(capsys, "colorize", tmp_path / "img.png", kind, tmp_path / "img_marked.jpg",
+                           "-o", tmp_path / "out.png")
+        assert code == 2 and not (tmp_path / "out.png").exists()
+        assert "img_marked.jpg: a JPEG" in err and "save it losslessly (PNG)" in err and len(err.splitlines()) == 1
     code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png",
                        "-o", tmp_path / "lossless.png")
     assert code == 0 and "JPEG" not in err
@@ -196,7 +198,7 @@ def test_unwritable_outputs_are_one_line_and_a_batch_goes_on(tmp_path, capsys):
     make_pair(tmp_path / "in", "a")
     make_pair(tmp_path / "in", "b", seed=1)
     (tmp_path / "afile").write_bytes(b"")
-    code, _, err = run(capsys, "colorize", tmp_path / "in" / "a.png", "-o", tmp_path / "afile" / "a.png")
+    code, _, err = run(capsys, "colorize", tmp_path / "in" / "a.png", "--marked", "-o", tmp_path / "afile" / "a.png")
     assert code == 2 and err.count("\n") == 1 and "afile/a.png: cannot write" in err
     (tmp_path / "out" / "b.png").mkdir(parents=True)  # an output that cannot replace what is there
     code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--overwrite")

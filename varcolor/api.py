@@ -16,6 +16,7 @@ from .energies import bilaplacian_gtv, levin
 from .errors import InputError, check_image_size
 from .gamut import GlobalHints
 from .kernels import any_layout, compile_once
+from .memory import check_memory
 from .solvers import TOL, DirectSolver, choose_solver, make_solver
 from .solvers.lowrank import LowRankUpdater
 from .solvers.window import local_correction
@@ -29,7 +30,7 @@ MAX_HELD = 2000
 UPDATE_TINY = 1e-4
 UPDATE_BUDGET = 1e-2
 
-__all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES"]
+__all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES", "check_options", "check_fits"]
 
 METHODS = ("levin", "levin-symmetric", "bilaplacian-gtv", "ideepcolor")
 PRIORS = ("ideepcolor",)
@@ -113,6 +114,31 @@ def check_options(method: str = "levin", space: str = "lab", gamut: str = "chrom
         raise InputError("the neural prior predicts Lab chroma: use space='lab'")
     if method == "bilaplacian-gtv" and space != "lab":
         raise InputError("bilaplacian-gtv propagates Lab chroma: use space='lab'")
+
+
+#: Peak memory per pixel of the methods that take no linear solver: bilaplacian-gtv's ADMM
+#: (benchmarks/results/speed_gtv.md) and the network alone (its input at 256², the lifted chroma
+#: and the colour conversion), each with the image and its colour result.
+_BYTES_PER_PIXEL = {"bilaplacian-gtv": 250, "ideepcolor": 120}
+
+
+def check_fits(shape: tuple[int, int], *, method: str = "levin", solver: str = "auto", device: str = "cpu") -> None:
+    """Refuse, from the image's size alone, a colorization that would not fit in memory here
+    (the command line calls it with the size in a file's header, before reading its pixels).
+
+    Examples
+    --------
+    >>> check_fits((512, 768))
+    >>> check_fits((200_000, 200_000))
+    Traceback (most recent call last):
+    ...
+    varcolor.errors.InputError: a 200000×200000 image (40000.0 MP) needs about ...
+    """
+    if method in _BYTES_PER_PIXEL:
+        check_memory(shape[0] * shape[1] * _BYTES_PER_PIXEL[method],
+                     f"method {method} on a {shape[1]}×{shape[0]} image")
+    else:
+        choose_solver(solver, tuple(shape[:2]), device, symmetric=method != "levin")
 
 
 def _gtv_parameters(lam: float | None, mu: float | None, gamma: float | None, sharpness: float | None,
@@ -226,10 +252,10 @@ class Colorizer:
         self.network = None
         if prior or method == "ideepcolor":
             try:
-                from .neural.weights import DEFAULT_WEIGHTS, load
+                from .neural.weights import load
             except ImportError:
                 raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
-            self.network = load(weights or DEFAULT_WEIGHTS, mask_cent=mask_cent)
+            self.network = load(weights, mask_cent=mask_cent)
         if global_hints is not None and not getattr(self.network, "global_hints", False):
             warnings.warn("global hints ignored: they need a network with a global-hints branch (prior='ideepcolor' "
                           "and such weights)", stacklevel=3)
@@ -480,7 +506,11 @@ class Colorizer:
 
     def _finish(self, chroma: np.ndarray, info: dict, start: float, where=None) -> Result:
         """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays), only
-        those pixels of the last one changed."""
+        those pixels of the last one changed. A chroma that cannot be right (NaN, infinite) is an
+        error, never a black result."""
+        if not np.all(np.isfinite(chroma if where is None else chroma[where])):
+            raise InputError("the solve produced non-finite chroma (NaN or infinite) and no result; "
+                             f"info: {dict(info, seconds=None)}")
         if where is None or (isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]):
             where = (slice(None), slice(None))  # every pixel painted: nothing of the last result to copy
             rgb = np.empty(self.guide.shape + (3,))

@@ -7,34 +7,38 @@ Exit codes: 0 success; 1 a folder run in which some files failed (each is report
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import csv
 import io as _io
 import json
 import inspect
 import math
+import os
 import shutil
 import signal
 import sys
+import threading
 import tempfile
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from . import __version__, bench
-from .api import CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_options, colorize
+from . import __version__, batch, bench
+from .api import (CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_fits, check_options,
+                  colorize)
+from .batch import Job
 from .cues import Cues
 from .errors import InputError, VarcolorError
 from .color import luma601, same_lightness_gray
-from .io import atomic_path, read_image, walk_images, write_image
+from .io import (MAX_PIXELS, atomic_path, check_writable, encode_image, image_shape, publish, read_image,
+                 walk_images, write_image)
+from .memory import check_memory
 from .metrics import METRICS, score
 from .ir.encode import ENCODERS, check_encode_options
 from .solvers import DEVICES, SOLVERS, TOL
@@ -58,14 +62,11 @@ def _warn(message: str) -> None:
 
 # ---------------------------------------------------------------- colorize
 
-@dataclass
-class _Job:
-    """One unit of a (possibly folder-wide) run: what it reads, what it writes, how to do it."""
-
-    inputs: list[Path]
-    outputs: list[Path]
-    run: Callable[[], str]  # does the work; returns a warning to show, or ""
-    skip: str | None = None  # why this item is skipped without failing
+#: A cue image in which at least this share of the pixels differ from the gray image is no
+#: scribbled copy: it is refused (the colour original given as the marked image, say).
+ALL_CUES = 0.99
+#: Above this share of cue pixels, a warning: strokes rarely cover half of a photo.
+MANY_CUES = 0.5
 
 
 def _is_cue_file(path: Path) -> bool:
@@ -78,27 +79,52 @@ def _find_cue(image: Path, folder: Path, kinds) -> tuple[str | None, Path | None
     for kind in kinds:
         for suffix in _CUE_SUFFIXES[kind]:
             candidate = folder / f"{image.stem}{suffix}"
-            if candidate.is_file():
+            if _is_file(candidate):
                 return kind, candidate
     return None, None
 
 
-def _load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray) -> Cues:
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name longer than the file system allows cannot exist
+        return False
+
+
+def _load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, args) -> Cues:
     shape = gray.shape[:2]
     if kind == "points":
         return Cues.from_points(cue_file, shape=shape)
-    cue_image = read_image(cue_file)
+    if cue_file.suffix.lower() in (".jpg", ".jpeg"):
+        # Measured on the bundled example: its marked PNG saved as JPEG (quality 75-95) turns
+        # 65-74 % of the pixels into cues, and no threshold recovers the strokes reliably.
+        raise InputError(f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
+                         "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again")
+    cue_image = read_image(cue_file, max_pixels=args.max_pixels)
     if cue_image.shape[:2] != shape:
         raise InputError(f"{cue_file}: the {kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
                          f"but {image.name} is {shape[1]}×{shape[0]}")
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
     try:
-        if kind == "marked":
-            return Cues.from_marked(gray, cue_image)
-        return Cues.from_mask(cue_image)
+        return Cues.from_marked(gray, cue_image) if kind == "marked" else Cues.from_mask(cue_image)
     except InputError as exc:
         raise InputError(f"{cue_file}: {exc}") from None
+
+
+def _check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:
+    """Refuse cues that leave nothing to colorize (every pixel a cue): no result can be right."""
+    share = cues.count / cues.mask.size
+    if share >= ALL_CUES:
+        hint = " (is it the colour original rather than a scribbled copy?)" if kind == "marked" else ""
+        raise InputError(f"{cue_file}: {100 * share:.0f} % of the pixels are cues{hint}; nothing is left to colorize")
+
+
+def _dense_cues_warning(cue_file: Path | None, cues: Cues) -> str:
+    share = cues.count / cues.mask.size
+    if cue_file is None or share <= MANY_CUES:
+        return ""
+    return f"{cue_file}: {100 * share:.0f} % of the pixels are cues; strokes rarely cover that much"
 
 
 def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args, global_hints=None) -> str:
@@ -132,24 +158,33 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
         finally:
             if bar is not None:
                 bar.close()
-    write_image(output, result.rgb, bits=args.bits)
+    write_image(output, result.rgb, bits=args.bits, overwrite=args.overwrite)
     return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
 
 
-def _lossy_cues_warning(cue_file: Path | None, cues: Cues) -> str:
-    """What a JPEG cue image costs: its compression noise turns pixels into cues (Levin's rule
-    and the stroke mask's both take any change) and blurs the strokes' colours."""
-    if cue_file is None or cue_file.suffix.lower() not in (".jpg", ".jpeg"):
-        return ""
-    return (f"{cue_file}: a JPEG cue image: its compression noise makes cues of many pixels ({cues.count:,}, "
-            f"{100 * cues.count / cues.mask.size:.0f} % of the image here) and blurs the strokes' colours; "
-            "save cue images losslessly (PNG)")
+def _read_checked(image: Path, args) -> np.ndarray:
+    """The image, after refusing from its header alone one that no solve here could hold."""
+    shape = image_shape(image, max_pixels=args.max_pixels)
+    try:
+        check_fits(shape, method=args.method, solver=args.solver, device=args.device)
+    except InputError as exc:
+        raise InputError(f"{image}: {exc}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gray = read_image(image, max_pixels=args.max_pixels)
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            _warn(str(warning.message))
+    return gray
 
 
 def _colorize_one(image: Path, kind: str | None, cue_file: Path | None, output: Path, args) -> str:
-    gray = read_image(image)
-    cues = Cues.empty(gray.shape[:2]) if cue_file is None else _load_cues(image, kind, cue_file, gray)
-    notes = [_lossy_cues_warning(cue_file, cues), _colorize_and_write(image, gray, cues, output, args)]
+    gray = _read_checked(image, args)
+    cues = Cues.empty(gray.shape[:2])
+    if cue_file is not None:
+        cues = _load_cues(image, kind, cue_file, gray, args)
+        _check_cue_share(cue_file, kind, cues)
+    notes = [_dense_cues_warning(cue_file, cues), _colorize_and_write(image, gray, cues, output, args)]
     return "; ".join(note for note in notes if note)
 
 
@@ -158,14 +193,14 @@ def _automatic(args) -> bool:
     return bool(args.prior) or args.method == "ideepcolor"
 
 
-def _colorize_job(image: Path, kind: str | None, cue_file: Path | None, output: Path, args) -> _Job:
+def _colorize_job(image: Path, kind: str | None, cue_file: Path | None, output: Path, args) -> Job:
     skip = None if cue_file or _automatic(args) else (
         f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
-    return _Job([image] + ([cue_file] if cue_file else []), [output],
-                partial(_colorize_one, image, kind, cue_file, output, args), skip)
+    return Job([image] + ([cue_file] if cue_file else []), [output],
+               partial(_colorize_one, image, kind, cue_file, output, args), skip)
 
 
-def _plan_colorize(args) -> list[_Job]:
+def _plan_colorize(args) -> list[Job]:
     source = Path(args.input)
     chosen = [k for k in CUE_KINDS if getattr(args, k) is not None]
     if len(chosen) > 1:
@@ -176,13 +211,22 @@ def _plan_colorize(args) -> list[_Job]:
     if source.is_file():
         if given is not None and given is not _FIND:
             cue_kind, cue_file = kind, Path(given)
-            if not cue_file.is_file():
+            if not _is_file(cue_file):
                 raise InputError(f"{cue_file}: no such file")
-        else:
-            cue_kind, cue_file = _find_cue(source, source.parent, [kind] if kind else CUE_KINDS)
-            if cue_file is None and not _automatic(args):
-                raise InputError(f"{source}: no cues given; use --marked, --mask or --points "
-                                 f"(or put {source.stem}_marked.png beside it), or --prior ideepcolor")
+        elif kind is not None:  # a bare --marked/--mask/--points: the file beside the image
+            cue_kind, cue_file = _find_cue(source, source.parent, [kind])
+            if cue_file is None:
+                raise InputError(f"{source}: --{kind} without a file, and no "
+                                 f"{source.stem}{_CUE_SUFFIXES[kind][0]} beside it")
+        else:  # a single file uses the cue file beside it only when asked to
+            cue_kind, cue_file = None, None
+            _, beside = _find_cue(source, source.parent, CUE_KINDS)
+            if not _automatic(args):
+                found = f" ({beside.name} is beside it: give --{_kind_of(beside)} to use it)" if beside else ""
+                raise InputError(f"{source}: no cues given; use --marked, --mask or --points, or --prior ideepcolor"
+                                 f"{found}")
+            if beside is not None and not args.quiet:
+                _note(f"{beside} is not used (give --{_kind_of(beside)} to colorize from it)")
         return [_colorize_job(source, cue_kind, cue_file, _single_output(source, args), args)]
     _check_folders(source, output)
     cue_folder = Path(given) if given not in (None, _FIND) else None
@@ -197,6 +241,11 @@ def _plan_colorize(args) -> list[_Job]:
         cue_kind, cue_file = _find_cue(image, folder, [kind] if kind else CUE_KINDS)
         jobs.append(_colorize_job(image, cue_kind, cue_file, (output / rel).with_suffix(args.ext), args))
     return jobs
+
+
+def _kind_of(cue_file: Path) -> str:
+    name = cue_file.name.lower()
+    return next(kind for kind, suffixes in _CUE_SUFFIXES.items() if name.endswith(suffixes))
 
 
 def _single_output(source: Path, args) -> Path:
@@ -219,94 +268,62 @@ def _check_ext(ext: str) -> None:
         raise InputError(f"--ext must be .png, .jpg, .jpeg, .tif or .tiff, not {ext}")
 
 
+def _check_outputs(jobs: list[Job], bits: int) -> None:
+    """Refuse, before any work, an output format or place that could never be written: checked
+    once per folder and extension (every job of a folder run shares them)."""
+    seen = set()
+    for job in jobs:
+        for output in job.outputs:
+            suffix = output.suffix.lower()
+            key = (output.parent, suffix)
+            if key not in seen:
+                seen.add(key)
+                check_writable(output, bits=8 if suffix in (".jpg", ".jpeg") else bits, image=suffix != ".vcir")
+
+
 def _cmd_colorize(args) -> int:
     _check_ext(args.ext)
     single = Path(args.input).is_file()
     args.iteration_bar = single and args.method == "bilaplacian-gtv" and not args.quiet
-    return _run_jobs(_plan_colorize(args), "colorized", args, single=single)
+    jobs = _plan_colorize(args)
+    _check_outputs(jobs, args.bits)
+    return _run(jobs, "colorized", args, single)
 
 
-def _run_jobs(jobs: list[_Job], verb: str, args, single: bool) -> int:
-    """Run jobs with the safety rules: never write over an input, keep existing outputs unless
-    --overwrite, go on past a failed item (a single-file run fails at once), report at the end.
-    With ``--workers N`` the checked jobs run in N processes."""
+def _run(jobs: list[Job], verb: str, args, single: bool, protected=()) -> int:
+    return _finish(_run_report(jobs, verb, args, single, protected), verb, args.quiet)
+
+
+def _run_report(jobs: list[Job], verb: str, args, single: bool, protected=()) -> batch.Report:
     if not jobs:
         raise InputError(f"{args.input}: no images found")
-    failures, skipped, ready = [], [], []
-    for job in jobs:
-        try:
-            if job.skip:
-                skipped.append(job.skip)
-                continue
-            protected = {p.resolve() for p in job.inputs}
-            for output in job.outputs:
-                if output.resolve() in protected:
-                    raise InputError(f"{output}: refusing to overwrite an input file")
-            existing = [o for o in job.outputs if o.exists()]
-            if existing and not args.overwrite:
-                raise _Kept(f"{existing[0]}: exists; kept (use --overwrite to replace it)")
-            ready.append(job)
-        except _Kept as kept:
-            if single:
-                raise InputError(str(kept)) from None
-            skipped.append(str(kept))
-        except VarcolorError as exc:
-            if single:
-                raise
-            failures.append(str(exc))
-    bar = tqdm(total=len(ready), desc=verb, unit="img", disable=args.quiet or single or None, file=sys.stderr)
-    done = 0
-    # Fresh (spawned) processes: forking after numba's OpenMP threads have started is unsafe.
-    parallel = args.workers > 1 and len(ready) > 1
-    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) if parallel else _InProcess() as pool:
-        for outcome in pool.map(_attempt, [job.run for job in ready]):
-            bar.update()
-            if isinstance(outcome, VarcolorError):
-                if single:
-                    raise outcome
-                failures.append(str(outcome))
-                continue
-            if outcome:
-                _warn(outcome)
-            done += 1
-    bar.close()
-    return _report(verb, done, skipped, failures, args.quiet)
+    return batch.run(jobs, verb=verb, overwrite=args.overwrite, workers=args.workers, quiet=args.quiet,
+                     single=single, protected=protected, warn=_warn)
 
 
-class _Kept(Exception):
-    """An existing output that is kept (skipped, or an error for a single file)."""
+def _finish(report: batch.Report, verb: str, quiet: bool) -> int:
+    """Print what a run did; its exit code."""
+    with _sigint_ignored():  # a second Ctrl-C must not cut the report short with a traceback
+        return _print_report(report, verb, quiet)
 
 
-def _attempt(run: Callable[[], str]) -> str | VarcolorError:
-    """Run one job, returning its user-facing error instead of raising it (so a pool goes on)."""
-    try:
-        return run()
-    except VarcolorError as exc:
-        return exc
-
-
-class _InProcess:
-    """The executor interface, run in this process (no pool for one worker)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    @staticmethod
-    def map(function, items):
-        return map(function, items)
-
-
-def _report(verb: str, done: int, skipped: list[str], failures: list[str], quiet: bool) -> int:
+def _print_report(report: batch.Report, verb: str, quiet: bool) -> int:
     if not quiet:
-        for line in skipped:
+        for line in report.skipped:
             print(f"varcolor: skipped: {line}", file=sys.stderr)
-        print(f"varcolor: {verb} {done}, skipped {len(skipped)}, failed {len(failures)}", file=sys.stderr)
-    for line in failures:
+    if report.interrupted:
+        _error(f"interrupted: {verb} {len(report.done)} of {report.total}; outputs written so far are complete "
+               "(rerun without --overwrite to do the rest)")
+    elif not quiet:
+        print(f"varcolor: {verb} {len(report.done)}, skipped {len(report.skipped)}, failed {len(report.failed)}",
+              file=sys.stderr)
+    for line in report.failed:
         _error(line)
-    return 1 if failures else 0
+    return report.exit_code
+
+
+def _note(message: str) -> None:
+    print(f"varcolor: note: {message}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- metrics
@@ -376,7 +393,8 @@ def _cmd_metrics(args) -> int:
     for name, result_path, reference_path in tqdm(pairs, desc="metrics", unit="img", file=sys.stderr,
                                                   disable=args.quiet or single or None):
         try:
-            row = score(read_image(result_path), read_image(reference_path), ab_only=args.ab)
+            row = score(read_image(result_path, max_pixels=args.max_pixels),
+                        read_image(reference_path, max_pixels=args.max_pixels), ab_only=args.ab)
         except VarcolorError as exc:
             if single:
                 raise InputError(f"{result_path}: {exc}") from None
@@ -481,14 +499,13 @@ def _cmd_bench(args) -> int:
              for index, (path, name) in enumerate(paths)]
     rows, failures = [], []
     bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
-    pool = _InProcess() if alone else ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"))
-    with pool:
-        for outcome in pool.map(_bench_one, tasks):
-            bar.update()
-            if isinstance(outcome, VarcolorError):
-                failures.append(str(outcome))
-            else:
-                rows += outcome
+    jobs = [Job([task[0]], [], partial(_bench_one, task)) for task in tasks]
+    for _, outcome in batch.outcomes(jobs, 1 if alone else args.workers):
+        bar.update()
+        if isinstance(outcome, VarcolorError):
+            failures.append(str(outcome))
+        else:
+            rows += outcome
     bar.close()
     if not rows:
         for line in failures[:-1]:
@@ -513,6 +530,9 @@ def _cmd_bench(args) -> int:
 # ---------------------------------------------------------------- encode / decode
 
 _PLOT_SUFFIX = ".cues.png"
+#: Peak memory of encoding, per pixel of the colour image (Lab conversions, the selection's
+#: float64 work arrays and its preview decodes): an 11k×11k image took 9.45 GB.
+ENCODE_BYTES_PER_PIXEL = 80
 
 
 def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path | None, args) -> str:
@@ -520,7 +540,9 @@ def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path 
     from .ir.encode import encode
     from .ir.format import embed_png, write_payload
 
-    rgb = read_image(source)
+    shape = image_shape(source, max_pixels=args.max_pixels)
+    check_memory(shape[0] * shape[1] * ENCODE_BYTES_PER_PIXEL, f"{source}: encoding a {shape[1]}×{shape[0]} image")
+    rgb = read_image(source, max_pixels=args.max_pixels)
     if rgb.ndim == 2:
         raise InputError(f"{source}: the image is gray; encoding needs a colour image")
     gray = same_lightness_gray(rgb[..., :3]) if args.gray == "lightness" else luma601(rgb[..., :3])
@@ -532,21 +554,22 @@ def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path 
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     data = write_payload(payload)
-    write_image(gray_path, gray, bits=args.bits)
-    if sidecar is None:
-        combined = embed_png(gray_path.read_bytes(), data)
-        with atomic_path(gray_path) as tmp:
-            tmp.write_bytes(combined)
-    else:
-        with atomic_path(sidecar) as tmp:
-            tmp.write_bytes(data)
+    png = encode_image(gray, ".png", bits=args.bits)
+    # One unit, published marker-last: the gray PNG appears only once its payload is in place.
+    unit = [(gray_path, embed_png(png, data))] if sidecar is None else [(sidecar, data), (gray_path, png)]
     if plot is not None:  # cues drawn at least 7 px wide, so single-pixel cues are visible
         visible = dataclasses.replace(payload, patch=max(payload.patch, 3))
-        write_image(plot, payload_cues(visible).overlay(gray))
+        unit.insert(0, (plot, encode_image(payload_cues(visible).overlay(gray), ".png")))
+    publish(unit, overwrite=args.overwrite)
     return ""
 
 
-def _encode_jobs(args, settled_before: float | None = None) -> list[_Job]:
+def _ir_complete(gray_path: Path) -> bool:
+    """A published IR: its gray PNG with the payload beside it (``.vcir``) or inside it."""
+    return _is_file(gray_path) and (_is_file(gray_path.with_suffix(".vcir")) or _has_chunk(gray_path))
+
+
+def _encode_jobs(args, settled_before: float | None = None) -> list[Job]:
     """Encode jobs for every image under ``args.input`` (only files unchanged since
     ``settled_before``, when given: a file still being copied is left for later)."""
     source, output = Path(args.input), Path(args.output)
@@ -562,15 +585,21 @@ def _encode_jobs(args, settled_before: float | None = None) -> list[_Job]:
             continue
         sidecar = None if args.embed else gray_path.with_suffix(".vcir")
         plot = gray_path.with_name(gray_path.stem + _PLOT_SUFFIX) if args.plot else None
-        outputs = [gray_path] + [p for p in (sidecar, plot) if p is not None]
-        jobs.append(_Job([image], outputs, partial(_encode_one, image, gray_path, sidecar, plot, args)))
+        outputs = [p for p in (plot, sidecar) if p is not None] + [gray_path]  # the gray PNG marks the unit
+        fail = None
+        if not args.overwrite and _is_file(gray_path) and not _ir_complete(gray_path):
+            fail = (f"{gray_path}: exists but is not a complete IR (no payload beside or inside it; an interrupted "
+                    "run?); kept: use --overwrite to replace it")
+        jobs.append(Job([image], outputs, partial(_encode_one, image, gray_path, sidecar, plot, args), fail=fail))
     return jobs
 
 
 def _cmd_encode(args) -> int:
     if args.watch:
         return _watch_encode(args)
-    return _run_jobs(_encode_jobs(args), "encoded", args, single=Path(args.input).is_file())
+    jobs = _encode_jobs(args)
+    _check_outputs(jobs, args.bits)
+    return _run(jobs, "encoded", args, single=Path(args.input).is_file())
 
 
 def _watch_encode(args) -> int:
@@ -582,37 +611,46 @@ def _watch_encode(args) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"varcolor: watching {source} (Ctrl-C to stop)", file=sys.stderr)
     failed: set[Path] = set()
+    done = 0
     try:
         while True:
             jobs = [job for job in _encode_jobs(args, settled_before=time.time() - 1.0)
-                    if job.inputs[0] not in failed and not any(o.exists() for o in job.outputs)]
-            for job in jobs:
-                outcome = _attempt(job.run)
+                    if job.inputs[0] not in failed and not os.path.lexists(job.outputs[-1])]
+            ready, _, refused = batch.check(jobs, overwrite=args.overwrite)
+            for line in refused:
+                _error(line)
+            failed.update(job.inputs[0] for job in jobs if job not in ready)
+            for job in ready:
+                outcome = batch._attempt(job.run)
                 if isinstance(outcome, VarcolorError):  # reported once, not retried until it changes
                     failed.add(job.inputs[0])
                     _error(str(outcome))
-                elif not args.quiet:
-                    print(f"varcolor: encoded {job.inputs[0]}", file=sys.stderr)
+                else:
+                    done += 1
+                    if not args.quiet:
+                        print(f"varcolor: encoded {job.inputs[0]}", file=sys.stderr)
             time.sleep(args.watch_interval)
     except KeyboardInterrupt:
-        print("varcolor: stopped watching", file=sys.stderr)
+        print(f"varcolor: stopped watching ({done} encoded)", file=sys.stderr)
         return 0
 
 
 def _read_ir(gray_path: Path):
-    """The payload of an IR gray image: its ``.vcir`` sidecar, else its embedded chunk, else None."""
+    """The payload of an IR gray image: its ``.vcir`` sidecar, else its embedded chunk."""
     from .ir.format import extract_png, read_payload
 
     sidecar = gray_path.with_suffix(".vcir")
-    if sidecar.is_file():
+    if _is_file(sidecar):
         data, source = sidecar.read_bytes(), str(sidecar)
     else:
         try:
             data = extract_png(gray_path.read_bytes()) if gray_path.suffix.lower() == ".png" else None
-        except VarcolorError:
-            data = None
+        except VarcolorError as exc:
+            raise InputError(f"{gray_path}: cannot read its embedded payload ({exc})") from None
+        except OSError as exc:
+            raise InputError(f"{gray_path}: cannot read ({exc.strerror or exc})") from None
         if data is None:
-            return None
+            raise InputError(f"{gray_path}: no IR (no {sidecar.name} beside it, no payload inside it)")
         source = f"{gray_path} (embedded payload)"
     try:
         return read_payload(data)
@@ -624,7 +662,7 @@ def _decode_one(gray_path: Path, output: Path, args) -> str:
     from .ir.decode import payload_cues
 
     payload = _read_ir(gray_path)
-    gray = read_image(gray_path)
+    gray = _read_checked(gray_path, args)
     try:
         cues = payload_cues(payload, gray.shape[:2])
     except VarcolorError as exc:
@@ -632,8 +670,7 @@ def _decode_one(gray_path: Path, output: Path, args) -> str:
     return _colorize_and_write(gray_path, gray, cues, output, args, payload.global_hints())
 
 
-def _cmd_decode(args) -> int:
-    _check_ext(args.ext)
+def _decode_jobs(args) -> list[Job]:
     source, output = Path(args.input), Path(args.output)
     if source.is_file():
         items = [(source, _single_output(source, args))]
@@ -644,10 +681,17 @@ def _cmd_decode(args) -> int:
     jobs = []
     for gray_path, out in items:
         sidecar = gray_path.with_suffix(".vcir")
-        found = sidecar.is_file() or _has_chunk(gray_path)
-        jobs.append(_Job([gray_path, sidecar], [out], partial(_decode_one, gray_path, out, args),
-                         None if found else f"{gray_path}: no IR (no {sidecar.name}, no embedded payload)"))
-    return _run_jobs(jobs, "decoded", args, single=source.is_file())
+        # A PNG without its payload is no IR (or one whose encoding was interrupted): a failure,
+        # not a silent skip; decoding it says which.
+        jobs.append(Job([gray_path, sidecar], [out], partial(_decode_one, gray_path, out, args)))
+    return jobs
+
+
+def _cmd_decode(args) -> int:
+    _check_ext(args.ext)
+    jobs = _decode_jobs(args)
+    _check_outputs(jobs, args.bits)
+    return _run(jobs, "decoded", args, single=Path(args.input).is_file())
 
 
 def _has_chunk(path: Path) -> bool:
@@ -657,8 +701,8 @@ def _has_chunk(path: Path) -> bool:
         return False
     try:
         return extract_png(path.read_bytes()) is not None
-    except VarcolorError:
-        return True  # a damaged PNG: let decoding report it
+    except (VarcolorError, OSError):
+        return False
 
 
 def _cmd_recolor(args) -> int:
@@ -666,33 +710,57 @@ def _cmd_recolor(args) -> int:
     source, output = Path(args.input), Path(args.output)
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
+    photos = [source] if source.is_file() else [source / rel for rel in walk_images(source)]
     temporary = None if args.ir else tempfile.mkdtemp(prefix="varcolor-ir-")
     ir_dir = Path(args.ir or temporary)
     try:
         encoding = argparse.Namespace(**{**vars(args), "method": args.encoder, "output": str(ir_dir)})
-        codes = [_cmd_encode(encoding)]
+        encode_jobs = _encode_jobs(encoding)
         ir_input = ir_dir / f"{source.stem}.png" if source.is_file() else ir_dir
         decoding = argparse.Namespace(**{**vars(args), "input": str(ir_input), "ext": ".png"})
-        codes.append(_cmd_decode(decoding))
+        _check_outputs(encode_jobs, args.bits)
+        encoded = _run_report(encode_jobs, "encoded", encoding, source.is_file(), protected=photos)
+        codes = [_finish(encoded, "encoded", args.quiet)]
+        if encoded.interrupted:
+            return codes[0]
+        decode_jobs = _decode_jobs(decoding) if ir_input.exists() else []
+        # Decode only the IRs of this run's photos (never a photo itself, where --ir is the photos'
+        # folder), and write over none of the photos.
+        photo_files = {batch.identity(photo) for photo in photos}
+        ours = {job.outputs[-1] for job in encode_jobs if batch.identity(job.outputs[-1]) not in photo_files}
+        decode_jobs = [job for job in decode_jobs if job.inputs[0] in ours]
+        decoded = None
+        if decode_jobs:
+            _check_outputs(decode_jobs, args.bits)
+            decoded = _run_report(decode_jobs, "decoded", decoding, source.is_file(), protected=photos)
+            codes.append(_finish(decoded, "decoded", args.quiet))
+            if decoded.interrupted:
+                return codes[-1]
         scoring = argparse.Namespace(input=str(output), reference=str(source), ab=False, format="md",
-                                     output=None, overwrite=False, quiet=args.quiet)
-        codes.append(_cmd_metrics(scoring))
-        if args.delete_gray:
-            _delete_decoded_grays(ir_dir, output, source.is_file(), source.stem)
+                                     output=None, overwrite=False, quiet=args.quiet, max_pixels=args.max_pixels)
+        if output.exists():
+            codes.append(_cmd_metrics(scoring))
+        if args.delete_gray and decoded is not None:
+            _delete_decoded_grays(encoded, decoded, photos, args.quiet)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
     return max(codes)
 
 
-def _delete_decoded_grays(ir_dir: Path, output: Path, single: bool, stem: str) -> None:
-    """Delete IR gray images whose decoded output exists (and only those)."""
-    pairs = ([(ir_dir / f"{stem}.png", output)] if single else
-             [(ir_dir / rel, (output / rel).with_suffix(".png")) for rel in walk_images(ir_dir)
-              if not rel.name.endswith(_PLOT_SUFFIX)])
-    for gray_path, decoded in pairs:
-        if gray_path.is_file() and decoded.is_file():
+def _delete_decoded_grays(encoded: batch.Report, decoded: batch.Report, photos: list[Path], quiet: bool) -> None:
+    """Delete the IR gray images that this run encoded itself and then decoded itself, and no
+    other file: never an input of the run, never a gray that an earlier run left."""
+    ours = {job.outputs[-1] for job in encoded.done}  # written by this run, so none of them is a photo
+    inputs = {batch.identity(photo) for photo in photos}
+    deleted = 0
+    for job in decoded.done:
+        gray_path = job.inputs[0]
+        if gray_path in ours and batch.identity(gray_path) not in inputs and _is_file(gray_path):
             gray_path.unlink()
+            deleted += 1
+    if not quiet:
+        print(f"varcolor: deleted {deleted} IR gray image(s) written and decoded by this run", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- parser
@@ -788,7 +856,14 @@ def _add_output_options(p: argparse.ArgumentParser, ext: bool) -> None:
         p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="images processed in parallel (default: 1)")
+    _add_max_pixels(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _add_max_pixels(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
+                   help="refuse images of more pixels than this, from their header, before reading them "
+                        "(0: no limit; default: %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -918,6 +993,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
     b.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
     b.add_argument("--workers", type=int, default=1, metavar="N", help="photos scored in parallel (default: 1)")
+    _add_max_pixels(b)
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=_cmd_bench)
 
@@ -933,6 +1009,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--format", default="md", choices=["md", "csv", "json"], help="table format (default: %(default)s)")
     m.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
     m.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+    _add_max_pixels(m)
     m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     m.set_defaults(func=_cmd_metrics)
     return parser
@@ -943,6 +1020,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "workers", 1) < 1:
             raise InputError(f"--workers must be at least 1, got {args.workers}")
+        if hasattr(args, "max_pixels"):
+            if args.max_pixels < 0:
+                raise InputError(f"--max-pixels must be >= 0 (0: no limit), got {args.max_pixels}")
+            args.max_pixels = args.max_pixels or None
         if getattr(args, "colorizes", False):  # once, not for every image of a folder
             names = inspect.signature(check_options).parameters
             check_options(**{name: getattr(args, name) for name in names if hasattr(args, name)})
@@ -955,9 +1036,31 @@ def main(argv: list[str] | None = None) -> int:
         _error(str(exc))
         return 2
     except KeyboardInterrupt:
-        _error("interrupted")
+        with _sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
+            _error("interrupted")
         return 130
 
 
+@contextlib.contextmanager
+def _sigint_ignored():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def entry() -> None:
+    """The ``varcolor`` program: :func:`main`, then exit with its code. After an interruption a
+    second Ctrl-C is ignored until the process has ended, so it cannot cut the exit short."""
+    code = main()
+    if code == 130:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

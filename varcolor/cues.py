@@ -209,9 +209,22 @@ def _size(image: np.ndarray) -> str:
     return f"{image.shape[1]}×{image.shape[0]}"
 
 
+#: What a points file may hold: more points than this (or a larger file) is refused before
+#: parsing, not left to run for hours; a million points cover a 50-megapixel scan every 7 pixels.
+MAX_POINTS = 1_000_000
+MAX_POINTS_FILE_BYTES = 64 << 20
+
+
 def _read_points_file(path: Path) -> list[dict]:
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    try:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file")
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read points file ({exc.strerror or exc})") from None
+    if size > MAX_POINTS_FILE_BYTES:
+        raise InputError(f"{path}: a points file of {size / 2**20:.0f} MB; at most {MAX_POINTS_FILE_BYTES >> 20} MB "
+                         f"({MAX_POINTS:,} points) are read")
     suffix = path.suffix.lower()
     try:
         text = path.read_text(encoding="utf-8")
@@ -220,43 +233,56 @@ def _read_points_file(path: Path) -> list[dict]:
     if suffix == ".json":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: not valid JSON ({exc})") from None
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+            # ValueError: an integer of more digits than Python converts; RecursionError: deep nesting
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
+            raise InputError(f"{path}: not valid JSON ({reason})") from None
         if isinstance(data, dict):
             data = data.get("points")
         if not isinstance(data, list) or not all(isinstance(p, dict) for p in data):
             raise InputError(f"{path}: expected a list of point objects (or {{\"points\": [...]}})")
         return data
     if suffix == ".csv":
-        reader = csv.DictReader(line for line in text.splitlines() if line.strip())
-        header = {name.strip().lower() for name in reader.fieldnames or []}
-        if not ({"y", "x", "a", "b"} <= header or {"y", "x", "r", "g", "b"} <= header):
-            raise InputError(f"{path}: the first line must be a header naming the columns "
-                             "(y,x,a,b[,radius] or y,x,r,g,b[,radius])")
-        rows = list(reader)
-        if any(None in row for row in rows):
-            raise InputError(f"{path}: a row has more values than the header has columns")
-        return [{k.strip(): v for k, v in row.items()} for row in rows]
+        try:
+            reader = csv.DictReader(line for line in text.splitlines() if line.strip())
+            header = {name.strip().lower() for name in reader.fieldnames or []}
+            if not ({"y", "x", "a", "b"} <= header or {"y", "x", "r", "g", "b"} <= header):
+                raise InputError(f"{path}: the first line must be a header naming the columns "
+                                 "(y,x,a,b[,radius] or y,x,r,g,b[,radius])")
+            rows = []
+            for row in reader:
+                if None in row:
+                    raise InputError(f"{path}: row {reader.line_num} has more values than the header has columns")
+                rows.append({k.strip(): v for k, v in row.items()})
+                if len(rows) > MAX_POINTS:
+                    break
+        except csv.Error as exc:
+            raise InputError(f"{path}: not valid CSV ({exc})") from None
+        return rows
     raise InputError(f"{path}: points files must be .json or .csv")
 
 
 def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> Cues:
+    """Paint each point's disk (later points win). The cost is the points' disk areas, each
+    disk painted within its bounding box, never points × pixels."""
     height, width = shape
+    if len(records) > MAX_POINTS:
+        raise InputError(f"{name}: more than {MAX_POINTS:,} points")
     mask = np.zeros(shape, bool)
     ab = np.zeros(shape + (2,))
     lightness = np.full(shape, np.nan)
-    yy, xx = np.mgrid[0:height, 0:width]
+    diagonal = float(np.hypot(height, width))
     for index, record in enumerate(records):
         where = f"{name}: point {index + 1}"
-        keys = {k.lower() for k in record}
-        try:
-            values = {k.lower(): float(v) for k, v in record.items() if v not in (None, "")}
-        except (TypeError, ValueError):
-            raise InputError(f"{where}: values must be numbers") from None
-        if not all(np.isfinite(v) for v in values.values()):
-            raise InputError(f"{where}: values must be finite")
+        if not isinstance(record, dict):
+            raise InputError(f"{where}: must be an object with y, x and a, b or r, g, b")
+        values = _point_values(record, where)
+        keys = set(values)
         if not {"y", "x"} <= keys:
             raise InputError(f"{where}: needs y and x")
+        if not (-1 < values["y"] < height and -1 < values["x"] < width):
+            raise InputError(f"{where}: (y={values['y']:g}, x={values['x']:g}) is outside the "
+                             f"{width}×{height} image")
         y, x = round(values["y"]), round(values["x"])
         if not (0 <= y < height and 0 <= x < width):
             raise InputError(f"{where}: (y={values['y']:g}, x={values['x']:g}) is outside the "
@@ -264,6 +290,9 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> C
         radius = values.get("radius", 0.0)
         if radius < 0:
             raise InputError(f"{where}: radius must be >= 0")
+        radius = min(radius, diagonal)  # a larger disk covers the image all the same
+        if "a" in keys and ({"r", "g"} & keys):
+            raise InputError(f"{where}: has both a (Lab) and r/g (RGB) keys; give a, b or r, g, b")
         if {"r", "g", "b"} <= keys:
             rgb = np.array([values["r"], values["g"], values["b"]]) / 255.0
             if np.any(rgb < 0) or np.any(rgb > 1):
@@ -276,11 +305,38 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> C
                 raise InputError(f"{where}: a, b must lie within ±{AB_LIMIT:g}")
         else:
             raise InputError(f"{where}: needs either a, b or r, g, b")
+        reach = int(np.floor(radius))
+        top, bottom = max(y - reach, 0), min(y + reach + 1, height)
+        left, right = max(x - reach, 0), min(x + reach + 1, width)
+        yy, xx = np.ogrid[top:bottom, left:right]
         disk = (yy - y) ** 2 + (xx - x) ** 2 <= radius**2
-        mask |= disk
-        ab[disk] = chroma
-        lightness[disk] = light
+        box = (slice(top, bottom), slice(left, right))
+        mask[box] |= disk
+        ab[box][disk] = chroma
+        lightness[box][disk] = light
     return Cues(mask, ab, lightness=lightness)
+
+
+def _point_values(record: dict, where: str) -> dict[str, float]:
+    """A point's fields as finite floats by lower-case name; a field given but empty (JSON null,
+    a short CSV row) is an error, not a missing key found later."""
+    values = {}
+    for key, value in record.items():
+        name = str(key).strip().lower()
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if name in ("y", "x", "a", "b", "r", "g", "radius"):
+                raise InputError(f"{where}: {name} has no value")
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise InputError(f"{where}: values must be numbers ({name} is not)")
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"{where}: values must be numbers ({name}: {str(value)[:40]!r})") from None
+        if not np.isfinite(number):
+            raise InputError(f"{where}: values must be finite ({name})")
+        values[name] = number
+    return values
 
 
 def _true_ab(rgb: np.ndarray) -> np.ndarray:

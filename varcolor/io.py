@@ -140,9 +140,10 @@ def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64, *,
     return image
 
 
-def image_shape(path: str | os.PathLike) -> tuple[int, int]:
+def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tuple[int, int]:
     """``(H, W)`` of an image file, from its header only (no pixel is decoded), before EXIF
-    orientation; for a size check before reading.
+    orientation; for a size check before reading. More than ``max_pixels`` is refused, as
+    :func:`read_image` refuses it.
 
     Examples
     --------
@@ -159,9 +160,12 @@ def image_shape(path: str | os.PathLike) -> tuple[int, int]:
         if _is_tiff(path):
             with tifffile.TiffFile(path) as tif:
                 page = _first_page(tif, path)
-                return int(page.imagelength), int(page.imagewidth)
-        with _open_pillow(path) as im:
-            return int(im.size[1]), int(im.size[0])
+                height, width = int(page.imagelength), int(page.imagewidth)
+        else:
+            with _open_pillow(path) as im:
+                height, width = int(im.size[1]), int(im.size[0])
+        _check_pixels(path, width, height, max_pixels)
+        return height, width
     except InputError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, tifffile.TiffFileError, EOFError,
@@ -266,15 +270,17 @@ def _reason(exc: BaseException) -> str:
 
 
 def _png_bitdepth(path: Path) -> int:
-    reader = png.Reader(filename=str(path))
-    reader.preamble()
-    return reader.bitdepth
+    with open(path, "rb") as f:  # pypng's Reader(filename=) never closes its file
+        reader = png.Reader(file=f)
+        reader.preamble()
+        return reader.bitdepth
 
 
 def _read_png16(path: Path) -> np.ndarray:
-    width, height, rows, info = png.Reader(filename=str(path)).asDirect()
-    planes = info["planes"]
-    data = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
+    with open(path, "rb") as f:
+        width, height, rows, info = png.Reader(file=f).asDirect()
+        planes = info["planes"]
+        data = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
     return data.reshape(height, width, planes).squeeze(-1) if planes == 1 else data.reshape(height, width, planes)
 
 
@@ -530,11 +536,13 @@ def encode_image(image: np.ndarray, suffix: str = ".png", bits: int = 8, quality
     return buffer.getvalue()
 
 
-def check_writable(path: str | os.PathLike, bits: int = 8) -> None:
-    """Refuse, before any work, an output that :func:`write_image` could not write: an unknown
-    extension, 16 bits in JPEG, a folder in the way, or a folder that cannot be made or written."""
+def check_writable(path: str | os.PathLike, bits: int = 8, *, image: bool = True) -> None:
+    """Refuse, before any work, an output that could not be written: (for an ``image``) an
+    extension :func:`write_image` does not write or 16 bits in JPEG; a folder in the way; a
+    folder that cannot be made or written."""
     path = Path(path)
-    _check_format(path, path.suffix.lower(), bits)
+    if image:
+        _check_format(path, path.suffix.lower(), bits)
     if path.is_dir():
         raise OutputError(f"{path}: cannot write (a folder is in the way)")
     folder = path.parent

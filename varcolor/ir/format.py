@@ -414,8 +414,12 @@ def embed_png(png: bytes, payload: bytes) -> bytes:
 
 
 def extract_png(png: bytes) -> bytes | None:
-    """The payload of a PNG's ``vcIr`` chunk, or None when it has none."""
+    """The payload of a PNG's ``vcIr`` chunk, or None when it has none (a chunk after IEND, where
+    every PNG reader stops, is an error rather than a payload silently missed)."""
+    end = 0
     for kind, start, end in _png_chunks(png):
         if kind == PNG_CHUNK:
             return png[start + 8: end - 4]
+    if PNG_CHUNK in png[end:]:
+        raise IRFormatError("its vcIr chunk lies after IEND, where PNG readers stop; re-encode it")
     return None

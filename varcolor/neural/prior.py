@@ -8,6 +8,7 @@ from skimage.transform import resize
 
 from ..color import to_gray
 from ..cues import Cues
+from ..errors import InputError
 from ..gamut import GlobalHints
 from .hints import global_input, network_input
 from .siggraph17 import CLASSES, SIGGRAPH17
@@ -35,6 +36,8 @@ def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
         logits, ab = net.eval()(x, extra)
         probabilities = torch.softmax(logits[0].double(), dim=0)
         entropy = -(probabilities * torch.log(probabilities.clamp_min(1e-12))).sum(dim=0)
+    if not bool(torch.isfinite(ab).all() and torch.isfinite(entropy).all()):
+        raise InputError("the network's output has NaN or infinite values: its weights cannot be used")
     confidence = np.clip(1.0 - entropy.cpu().numpy() / np.log(CLASSES), 0.0, 1.0)
     ab = np.moveaxis(ab[0].double().cpu().numpy(), 0, -1)
     return (resize(ab, gray.shape + (2,), order=1), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0))

@@ -259,16 +259,19 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, betas=(0.9, 0.99))
     start, history = 0, []
     if checkpoint.is_file():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        state = _read_checkpoint(checkpoint)
         saved = state["config"]
-        if saved["width"] != config.width:
-            raise InputError(f"{checkpoint}: a width-{saved['width']:g} run, not width {config.width:g}")
+        if saved.get("width") != config.width:
+            raise InputError(f"{checkpoint}: a width-{saved.get('width')} run, not width {config.width:g}")
         if saved.get("global_hints", False) != config.global_hints:
             raise InputError(f"{checkpoint}: a run {'with' if saved.get('global_hints') else 'without'} the "
                              f"global-hints branch, but this one is {'with' if config.global_hints else 'without'}")
-        net.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start, history = int(state["step"]), list(state["history"])
+        try:
+            net.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            start, history = int(state["step"]), list(state["history"])
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise InputError(f"{checkpoint}: not a checkpoint of this run ({str(exc).splitlines()[0][:160]})") from None
     photos = load_photos(config.data, config.short_side, progress=progress)
     if progress and (photos.unreadable or photos.gray):
         tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
@@ -321,6 +324,19 @@ def _initialise(net: SIGGRAPH17, weights: str) -> None:
         raise InputError(f"{weights}: its layers do not match the network being trained")
 
 
+def _read_checkpoint(path: Path) -> dict:
+    """A checkpoint written by :func:`save_checkpoint`, loaded without unpickling code; anything
+    else (a damaged file, another program's pickle) is one line naming the file."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a foreign or damaged file
+        raise InputError(f"{path}: cannot read the checkpoint ({str(exc).strip().splitlines()[0][:160]})") from None
+    keys = ("model", "optimizer", "step", "history", "config")
+    if not isinstance(state, dict) or not all(key in state for key in keys) or not isinstance(state["config"], dict):
+        raise InputError(f"{path}: not a varcolor training checkpoint (needs {', '.join(keys)})")
+    return state
+
+
 def save_checkpoint(path: Path, net: SIGGRAPH17, optimizer, step: int, config: TrainingConfig,
                     history: list[dict]) -> None:
     """Model, optimizer, step, configuration and history; only tensors and plain values, so it
@@ -331,14 +347,19 @@ def save_checkpoint(path: Path, net: SIGGRAPH17, optimizer, step: int, config: T
 
 
 def export(checkpoint: str | Path, destination: str | Path, half: bool = True, **metadata: str) -> Path:
-    """Write a checkpoint's network as safetensors (float16 by default), with its ``mask_cent``,
-    width, training steps and ``metadata`` in the header; :func:`varcolor.neural.weights.load`
-    reads it."""
+    """Write a checkpoint's network as safetensors (float16 by default, but batch-norm running
+    statistics in float32: their variances can pass float16's largest value, 65504), with its
+    ``mask_cent``, width, training steps and ``metadata`` in the header;
+    :func:`varcolor.neural.weights.load` reads it."""
     from safetensors.torch import save_file
 
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    tensors = {k: (v.half() if half and v.is_floating_point() else v).contiguous()
-               for k, v in state["model"].items() if not k.endswith("num_batches_tracked")}
+    state = _read_checkpoint(Path(checkpoint))
+
+    def stored(key: str, value: torch.Tensor) -> torch.Tensor:
+        running = key.endswith(("running_mean", "running_var"))
+        return (value.half() if half and value.is_floating_point() and not running else value).contiguous()
+
+    tensors = {k: stored(k, v) for k, v in state["model"].items() if not k.endswith("num_batches_tracked")}
     header = {"mask_cent": str(state["config"]["mask_cent"]), "width": str(state["config"]["width"]),
               "steps": str(state["step"]), **{k: str(v) for k, v in metadata.items()}}
     destination = Path(destination)

@@ -1,7 +1,9 @@
 """Loading network weights safely: safetensors, or ``torch.load(weights_only=True)``; never pickles.
 
-Weights are looked up as given, then in ``models/`` beside the package, then in
-``$VARCOLOR_MODELS``; nothing is downloaded. The width of the network is read from the shapes.
+The default model is read from ``models/`` beside the package and nowhere else (a file of the
+same name in the current folder never stands in for it). Other weights are looked up as given,
+then in ``models/``, then in ``$VARCOLOR_MODELS``; nothing is downloaded. The width of the
+network is read from the shapes, and every tensor must be floating point and finite.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..errors import InputError
@@ -24,8 +27,15 @@ MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
 DEFAULT_WEIGHTS = "ideepcolor-w025.safetensors"
 
 
-def find_weights(path: str | os.PathLike) -> Path:
-    """``path`` itself, or the file of that name in ``models/`` or ``$VARCOLOR_MODELS``."""
+def find_weights(path: str | os.PathLike | None) -> Path:
+    """``path`` itself, or the file of that name in ``models/`` or ``$VARCOLOR_MODELS``; None:
+    the shipped default model, from ``models/`` only."""
+    if path is None:
+        default = MODELS_DIR / DEFAULT_WEIGHTS
+        if not default.is_file():
+            raise InputError(f"{default}: the default model is missing from this installation; reinstall varcolor "
+                             "or give weights explicitly")
+        return default
     candidates = [Path(path), MODELS_DIR / Path(path).name]
     if os.environ.get("VARCOLOR_MODELS"):
         candidates.append(Path(os.environ["VARCOLOR_MODELS"]) / Path(path).name)
@@ -66,7 +76,39 @@ def read_state(path: Path) -> tuple[dict, dict]:
     return loaded, {}
 
 
-def load(path: str | os.PathLike, mask_cent: float | None = None, width: float | None = None,
+def check_tensors(path: Path, state: dict) -> None:
+    """Refuse weights that cannot compute a colour: integer or boolean tensors (a network of
+    them outputs garbage) and NaN or infinite values (a black image).
+
+    One exception: +inf in a batch-norm running variance, which a float16 export overflows to
+    (the shipped model has such channels; they output their bias, a constant, which is what a
+    huge variance means).
+    """
+    for key, tensor in state.items():
+        if key.endswith("num_batches_tracked"):
+            continue
+        if not tensor.is_floating_point():
+            raise InputError(f"{path}: tensor {key} holds {str(tensor.dtype).replace('torch.', '')} values; "
+                             "network weights must be floating point")
+        finite = torch.isfinite(tensor)
+        if key.endswith("running_var"):
+            finite |= torch.isposinf(tensor)
+        if not bool(finite.all()):
+            raise InputError(f"{path}: tensor {key} holds NaN or infinite values")
+
+
+def parse_mask_cent(value, source: str) -> float:
+    """A hint-mask offset: a finite number in [0, 1] (0 and 0.5 are the known encodings)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{source}: mask_cent must be a number, got {str(value)[:40]!r}") from None
+    if not (np.isfinite(number) and 0.0 <= number <= 1.0):
+        raise InputError(f"{source}: mask_cent must be a number in [0, 1] (0 or 0.5), got {value}")
+    return number
+
+
+def load(path: str | os.PathLike | None, mask_cent: float | None = None, width: float | None = None,
          global_hints: bool | None = None) -> SIGGRAPH17:
     """A :class:`SIGGRAPH17` with the weights of ``path`` (width and global branch read from them;
     ``width`` and ``global_hints``, when given, must match).
@@ -74,10 +116,12 @@ def load(path: str | os.PathLike, mask_cent: float | None = None, width: float |
     ``mask_cent`` is the value subtracted from the hint mask: known official checkpoints set it
     (0 for ``siggraph17-df00044c.pth``), our safetensors files carry it in their metadata; for any
     other file it must be given (0 for Caffe-converted weights, 0.5 for the retrained ``pytorch.pth``).
-    The returned network is in eval mode with ``net.mask_cent`` set.
+    The returned network is in eval mode with ``net.mask_cent`` set. ``path`` None: the shipped
+    default model.
     """
     path = find_weights(path)
     state, metadata = read_state(path)
+    check_tensors(path, state)
     state = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
     if "model1.0.weight" not in state:
         raise InputError(f"{path}: not SIGGRAPH17 weights (no model1.0.weight)")
@@ -101,8 +145,12 @@ def load(path: str | os.PathLike, mask_cent: float | None = None, width: float |
                                                 ("wrong shape", wrong)) if keys)
         raise InputError(f"{path}: keys differ from a SIGGRAPH17 of width {width:g} ({details})")
     net.load_state_dict({**{k: expected[k] for k in optional}, **state})
-    if mask_cent is None:
-        mask_cent = float(metadata["mask_cent"]) if "mask_cent" in metadata else KNOWN_MASK_CENT.get(_sha256(path))
+    if mask_cent is not None:
+        mask_cent = parse_mask_cent(mask_cent, "--mask-cent")
+    elif "mask_cent" in metadata:
+        mask_cent = parse_mask_cent(metadata["mask_cent"], f"{path} (metadata)")
+    else:
+        mask_cent = KNOWN_MASK_CENT.get(_sha256(path))
     if mask_cent is None:
         raise InputError(f"{path}: unknown checkpoint; give its mask encoding (--mask-cent 0 for Caffe-converted "
                          "weights and siggraph17-df00044c.pth, 0.5 for pytorch.pth)")

@@ -8,6 +8,7 @@ right-hand sides from an optional initial guess, and returns the solution with a
 from __future__ import annotations
 
 from ..errors import InputError
+from ..memory import available_bytes
 from .amg import AmgSolver, CgSolver
 from .base import TOL, SolveInfo, not_symmetric
 from .device import DEVICES, backend
@@ -40,20 +41,6 @@ def estimate_bytes(solver: str, pixels: int) -> int:
     if solver == "cg":  # measured 0.43 GB at 1 MP and 1.77 GB at 4 MP (Ruge–Stüben levels, CG vectors)
         return int(600 * pixels + 50e6)
     return int(1250 * pixels + 50e6)
-
-
-def available_bytes() -> int:
-    """Memory the system can give now (MemAvailable), or physical memory where that is unknown."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import os
-
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmetric: bool = False) -> str:

@@ -1,0 +1,131 @@
+"""Attack suite: generated hostile input for the points parser, the image reader and the folder
+planner, the way tests/test_ir.py attacks the payload parser. Each must answer with a result or
+one :class:`~varcolor.errors.VarcolorError`, never another exception, and the planner must never
+plan to write over an input or to write one output twice."""
+
+import argparse
+import io
+import json
+import string
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import varcolor
+from varcolor import batch
+from varcolor.cli import _FIND, _plan_colorize
+from varcolor.errors import VarcolorError
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=5),
+    max_leaves=20)
+point_like = st.dictionaries(st.sampled_from(["y", "x", "a", "b", "r", "g", "radius", "Y", " x ", "extra"]),
+                             st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
+                             | st.text(string.digits + ".-e", max_size=6), max_size=7)
+
+
+@FUZZ
+@given(data=st.lists(point_like, max_size=6) | json_values)
+def test_points_json_never_crashes(tmp_path, data):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    try:
+        cues = varcolor.Cues.from_points(path, shape=(9, 11))
+    except VarcolorError:
+        return
+    assert cues.mask.shape == (9, 11) and np.all(np.isfinite(cues.ab[cues.mask]))
+
+
+@FUZZ
+@given(text=st.text(string.printable + "é\x00", max_size=200))
+def test_points_csv_never_crashes(tmp_path, text):
+    path = tmp_path / "p.csv"
+    path.write_text("y,x,a,b,radius\n" + text, encoding="utf-8")
+    try:
+        varcolor.Cues.from_points(path, shape=(9, 11))
+    except VarcolorError:
+        pass
+
+
+def _valid_images() -> dict[str, bytes]:
+    rng = np.random.default_rng(0)
+    pixels = (rng.random((6, 5, 3)) * 255).astype(np.uint8)
+    files = {}
+    for fmt, suffix in (("PNG", ".png"), ("JPEG", ".jpg"), ("TIFF", ".tif"), ("BMP", ".bmp")):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format=fmt)
+        files[suffix] = buffer.getvalue()
+    files[".png16"] = varcolor.io.encode_image(rng.random((6, 5)), ".png", bits=16)
+    return files
+
+
+VALID = _valid_images()
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(VALID)), cuts=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)),
+                                                          max_size=6), truncate=st.integers(0, 4000))
+def test_image_reader_never_crashes(tmp_path, kind, cuts, truncate):
+    data = bytearray(VALID[kind])
+    for offset, value in cuts:  # flipped bytes in headers and data
+        data[offset % len(data)] = value
+    data = bytes(data[: max(truncate, 8)]) if truncate < len(data) else bytes(data)
+    path = tmp_path / f"x{kind[:4]}"
+    path.write_bytes(data)
+    try:
+        with np.errstate(all="ignore"):
+            image = varcolor.read_image(path, max_pixels=10**6)
+    except VarcolorError:
+        return
+    assert image.dtype == np.float64 and np.all((image >= 0) & (image <= 1))
+
+
+@FUZZ
+@given(width=st.integers(0, 2**31 - 1), height=st.integers(0, 2**31 - 1), color=st.sampled_from([0, 2, 3, 4, 6]))
+def test_declared_sizes_are_judged_before_decoding(tmp_path, width, height, color):
+    def chunk(tag, payload):
+        return len(payload).to_bytes(4, "big") + tag + payload + zlib.crc32(tag + payload).to_bytes(4, "big")
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, color, 0, 0, 0])
+    path = tmp_path / "declared.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+                     + chunk(b"IEND", b""))
+    try:
+        varcolor.read_image(path, max_pixels=10**6)
+    except VarcolorError as exc:
+        if width * height > 10**6:
+            assert "more than the limit" in str(exc)
+
+
+names = st.text(string.ascii_letters + string.digits + "_-. é", min_size=1, max_size=12).filter(
+    lambda n: n.strip(".") and "/" not in n)
+
+
+@FUZZ
+@given(tree=st.lists(st.tuples(st.sampled_from(["", "sub/", "sub/deeper/", ".hidden/"]), names,
+                               st.sampled_from([".png", ".jpg", ".JPG", ".tif", "_marked.png", ".points.json", ".txt"])),
+                     min_size=1, max_size=12),
+       out_inside=st.booleans(), ext=st.sampled_from([".png", ".jpg"]))
+def test_folder_planner_never_writes_over_an_input_or_twice(tmp_path_factory, tree, out_inside, ext):
+    root = tmp_path_factory.mktemp("tree")
+    source = root / "in"
+    for folder, name, suffix in tree:
+        path = source / folder / f"{name}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    output = source if out_inside else root / "out"
+    args = argparse.Namespace(input=str(source), output=str(output), marked=_FIND, mask=None, points=None,
+                              ext=ext, prior=None, method="levin", quiet=True)
+    jobs = _plan_colorize(args)
+    ready, skipped, failed = batch.check(jobs, overwrite=True)
+    assert len(ready) + len(skipped) + len(failed) == len(jobs)
+    inputs = {batch.identity(p) for job in jobs for p in job.inputs}
+    written = [batch.identity(o) for job in ready for o in job.outputs]
+    assert not inputs & set(written)
+    assert len(written) == len(set(written))

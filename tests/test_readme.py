@@ -1,0 +1,56 @@
+"""Every code block of the README works as written: Python blocks run (in a scratch folder, so
+nothing is written into the checkout), and every ``varcolor`` command line parses with today's
+options."""
+
+import os
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from varcolor.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", README, flags=re.S | re.M)
+
+
+def command_lines() -> list[str]:
+    lines = []
+    for block in blocks("sh"):
+        for line in block.replace("\\\n", " ").splitlines():
+            for command in line.split(";"):
+                command = command.split(" #")[0].strip()
+                if command.startswith("varcolor "):
+                    lines.append(command)
+    return lines
+
+
+@pytest.mark.parametrize("index", range(len(blocks("python"))))
+def test_python_blocks_run(tmp_path, index, monkeypatch):
+    shutil.copytree(ROOT / "examples" / "data", tmp_path / "examples" / "data")
+    before = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if ".git" not in p.parts
+                    and ".venv" not in p.parts and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    exec(compile(blocks("python")[index], f"README.md python block {index + 1}", "exec"), {})
+    after = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if ".git" not in p.parts
+                   and ".venv" not in p.parts and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts)
+    assert after == before  # nothing written into the checkout
+
+
+def test_there_are_command_lines_to_check():
+    assert len(command_lines()) >= 10
+
+
+@pytest.mark.parametrize("line", command_lines())
+def test_command_lines_parse(line):
+    argv = shlex.split(line)[1:]
+    if "--help" in argv or "--version" in argv:
+        return
+    build_parser().parse_args(argv)  # argparse exits (SystemExit) on an unknown option or value
