@@ -248,7 +248,7 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
     assert code == 2 and "bomb.png" in err and "needs about" in err and err.count("\n") == 1
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 4 << 30)  # a 4 GB machine
     code, _, err = run(capsys, "encode", "-i", tmp_path / "bomb.png", "-o", tmp_path / "ir")
-    assert code == 2 and "bomb.png: encoding a 12000×12000 image needs about" in err
+    assert code == 2 and "bomb.png: encoding (grid) a 12000×12000 image needs about" in err
     code, _, err = run(capsys, "encode", "-i", tmp_path / "bomb.png", "-o", tmp_path / "ir", "--max-pixels", 10**8)
     assert code == 2 and "more than the limit of 100 MP" in err and "--max-pixels" in err
 
@@ -362,9 +362,10 @@ def _folder_of(folder, count, shape=(400, 400)):
 
 
 def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
-    _folder_of(tmp_path / "in", 8)
+    _folder_of(tmp_path / "in", 12, shape=(200, 240))
     process = subprocess.Popen([sys.executable, "-m", "varcolor.cli", "colorize", str(tmp_path / "in"), "-o",
-                                str(tmp_path / "out"), "--workers", "2", "-q", "--marked"],
+                                str(tmp_path / "out"), "--workers", "2", "-q", "--marked",
+                                "--method", "bilaplacian-gtv"],  # about a second an image: still going
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and not list((tmp_path / "out").glob("*.png")):
@@ -378,8 +379,30 @@ def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
         os.killpg(process.pid, signal.SIGKILL)
         pytest.fail("the run did not stop within 30 s of Ctrl-C")
     assert process.returncode == 130 and "Traceback" not in err
-    assert "interrupted: colorized" in err and "of 8" in err
+    assert "interrupted: colorized" in err and "of 12" in err
     written = sorted((tmp_path / "out").iterdir())
-    assert all(p.suffix == ".png" for p in written)  # no temporary left visible
+    assert all(p.suffix == ".png" for p in written)  # no temporary left behind
     for path in written:
-        assert varcolor.read_image(path).shape == (400, 400, 3)  # whole images only
+        assert varcolor.read_image(path).shape == (200, 240, 3)  # whole images only
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_kill_9_in_the_middle_of_encoding_leaves_only_whole_irs(tmp_path, embed):
+    colour_photos(tmp_path / "in", [f"p{i}" for i in range(6)], shape=(160, 200))
+    command = [sys.executable, "-m", "varcolor.cli", "encode", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "ir"),
+               "-q"] + (["--embed"] if embed else [])
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((tmp_path / "ir").glob("*"))) < 3:
+        time.sleep(0.01)
+    process.kill()  # kill -9, in the middle of publishing for all we know
+    process.wait()
+    for gray in (tmp_path / "ir").glob("*.png"):  # every published gray PNG is a whole IR
+        assert embed or gray.with_suffix(".vcir").is_file()
+        varcolor.cli._read_ir(gray)
+    done = subprocess.run(command, stderr=subprocess.PIPE, text=True)  # the rerun finishes the rest
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "ir").glob("*.png"))) == 6
+    decoded = subprocess.run([sys.executable, "-m", "varcolor.cli", "decode", "-i", str(tmp_path / "ir"), "-o",
+                              str(tmp_path / "dec"), "-q"], stderr=subprocess.PIPE, text=True)
+    assert decoded.returncode == 0, decoded.stderr
