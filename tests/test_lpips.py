@@ -134,6 +134,12 @@ def test_bad_weights_are_refused_in_one_line(tmp_path):
     torch.save(state, tmp_path / "alexnet.pth")
     with pytest.raises(InputError, match="alexnet.pth: features.0.bias holds NaN"):
         lpips.load(tmp_path)
+    calibration = random_calibration()
+    calibration["lin2.model.1.weight"][0, 5] = -0.1
+    torch.save(calibration, tmp_path / "lpips-alex.pth")
+    torch.save(random_backbone(), tmp_path / "alexnet.pth")
+    with pytest.raises(InputError, match="lpips-alex.pth: lin2.model.1.weight has negative weights"):
+        lpips.load(tmp_path)
     torch.save({"lin0.model.1.weight": torch.ones(1, 64, 1, 1)}, tmp_path / "lpips-alex.pth")
     torch.save(random_backbone(), tmp_path / "alexnet.pth")
     with pytest.raises(InputError, match="lpips-alex.pth: no tensor 'lin1.model.1.weight'"):

@@ -148,6 +148,14 @@ def _filter_valid(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
     return ndimage.correlate1d(rows, taps, axis=1, mode="constant")[:, half:image.shape[1] - half]
 
 
+def _luma255(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma on the 0–255 scale, float32, made strip by strip (no full-size float64 temporary)."""
+    out = np.empty(rgb.shape[:2], dtype=np.float32)
+    for a in range(0, rgb.shape[0], _VIF_STRIP):
+        out[a:a + _VIF_STRIP] = rgb[a:a + _VIF_STRIP] @ (_LUMA * 255.0)
+    return out
+
+
 def _vif_sides(side: int) -> list[int]:
     """The side of the statistics map at each of the four scales (≤ 0: too small)."""
     sides = []
@@ -223,8 +231,7 @@ def vif(result: np.ndarray, reference: np.ndarray) -> float:
     result, reference = _pair(result, reference)
     if min(min(_vif_sides(side)) for side in result.shape[:2]) < 1:
         raise InputError(f"VIF needs images of at least 41×41 pixels, got {result.shape[1]}×{result.shape[0]}")
-    y_ref = (reference @ _LUMA * 255.0).astype(np.float32)
-    y_res = (result @ _LUMA * 255.0).astype(np.float32)
+    y_ref, y_res = _luma255(reference), _luma255(result)
     num = den = 0.0
     for scale in range(_VIF_SCALES):
         taps = _gaussian_taps(2 ** (_VIF_SCALES - scale) + 1)

@@ -97,6 +97,8 @@ class LPIPS(nn.Module):
                 raise InputError(f"{name}: {key} has shape {tuple(tensor.shape)}, expected {shape}")
             if not torch.isfinite(tensor).all():
                 raise InputError(f"{name}: {key} holds NaN or infinite values")
+            if target.startswith("lins.") and (tensor < 0).any():  # trained clamped at 0: a distance is ≥ 0
+                raise InputError(f"{name}: {key} has negative weights; an LPIPS calibration has none")
             state[target] = tensor.float()
         self.load_state_dict(state, strict=False)
         return self
