@@ -82,6 +82,15 @@ def test_distance_grows_with_distortion(net):
     assert 0 < blurred[0] < blurred[1] < blurred[2] < blurred[3]
 
 
+def test_small_images(net):
+    image = photo("astronaut", (31, 40))
+    assert net.distance(image * 0.9, image) > 0  # 31 px: the smallest AlexNet's pools allow
+    with pytest.raises(InputError, match="at least 31×31"):
+        net.distance(image[:30], image[:30])
+    assert np.isnan(metrics.score(image[:30], image[:30], lpips_net=net)["lpips"])
+    assert metrics.score(image, image, lpips_net=net)["lpips"] == 0.0
+
+
 def test_loads_safetensors_and_pth_from_a_folder(tmp_path, net):
     from safetensors.torch import save_file
 

@@ -301,7 +301,7 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, l
     ``lpips`` too when an LPIPS network (:func:`varcolor.neural.lpips.load`) is given.
 
     ``ab_only=True`` scores the result re-lit with the reference's lightness (:func:`relight`).
-    MS-SSIM and VIF are NaN for images too small for their scales (VIF also for a flat reference).
+    MS-SSIM, VIF and LPIPS are NaN for images too small for them (VIF also for a flat reference).
     """
     result, reference = _pair(result, reference)
     if ab_only:
@@ -323,5 +323,6 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, l
         "ciede2000_p95": ciede2000(result, reference, percentile=95),
         "ab_rmse": ab_rmse(result, reference),
         "colorfulness": colorfulness(result),
-        **({} if lpips_net is None else {"lpips": lpips_net.distance(result, reference)}),
+        **({} if lpips_net is None else {"lpips": float("nan") if min(result.shape[:2]) < lpips_net.MIN_SIDE
+                                         else lpips_net.distance(result, reference)}),
     }

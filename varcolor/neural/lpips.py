@@ -57,6 +57,9 @@ _EPS = 1e-10  # LPIPS's normalize_tensor: x / (|x| + eps)
 class LPIPS(nn.Module):
     """AlexNet-LPIPS v0.1 (randomly initialised until :meth:`load_weights`)."""
 
+    #: The smallest side AlexNet's two max-pools leave a feature map for.
+    MIN_SIDE = 31
+
     def __init__(self) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -81,8 +84,9 @@ class LPIPS(nn.Module):
         every tensor's presence, shape and finiteness (errors name ``*_name``)."""
         wanted = {}
         for index, (c_in, c_out, k, _, _) in _CONVS.items():
-            wanted[f"features.{index}.weight"] = (backbone_name, backbone, f"features.{index}.weight", (c_out, c_in, k, k))
-            wanted[f"features.{index}.bias"] = (backbone_name, backbone, f"features.{index}.bias", (c_out,))
+            for part, shape in (("weight", (c_out, c_in, k, k)), ("bias", (c_out,))):
+                key = f"features.{index}.{part}"
+                wanted[key] = (backbone_name, backbone, key, shape)
         for i, c in enumerate(CHANNELS):
             # lpips writes model.1 (after a Dropout) or model.0 (trained without dropout)
             key = next((k for k in (f"lin{i}.model.1.weight", f"lin{i}.model.0.weight") if k in calibration),
@@ -100,7 +104,7 @@ class LPIPS(nn.Module):
             if target.startswith("lins.") and (tensor < 0).any():  # trained clamped at 0: a distance is ≥ 0
                 raise InputError(f"{name}: {key} has negative weights; an LPIPS calibration has none")
             state[target] = tensor.float()
-        self.load_state_dict(state, strict=False)
+        self.load_state_dict({**state, "shift": self.shift, "scale": self.scale})  # strict: every weight set
         return self
 
     @torch.inference_mode()
@@ -110,7 +114,7 @@ class LPIPS(nn.Module):
         x = (torch.cat([result, reference]).float() * 2 - 1 - self.shift) / self.scale
         total = torch.zeros(n, dtype=torch.float32, device=x.device)
         stage = 0
-        for index, layer in enumerate(self.features):
+        for layer in self.features:
             x = layer(x)
             if isinstance(layer, nn.ReLU):
                 # one stage at a time, so that a large image never holds all five feature maps
@@ -124,6 +128,9 @@ class LPIPS(nn.Module):
 
     def distance(self, result: np.ndarray, reference: np.ndarray) -> float:
         """LPIPS of two ``H×W×3`` sRGB images in [0, 1] (0: identical; larger: more different)."""
+        if min(np.shape(result)[:2]) < self.MIN_SIDE:
+            raise InputError(f"LPIPS needs images of at least {self.MIN_SIDE}×{self.MIN_SIDE} pixels, "
+                             f"got {np.shape(result)[1]}×{np.shape(result)[0]}")
         to_tensor = lambda image: torch.from_numpy(np.ascontiguousarray(  # noqa: E731
             np.asarray(image, dtype=np.float32).transpose(2, 0, 1)))[None]
         device = self.shift.device
