@@ -18,14 +18,10 @@ import sys
 import types
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.test_lpips import LPIPS_CASES, lpips_case, random_backbone  # noqa: E402
+def _stand_in_torchvision() -> None:
+    from torch import nn
 
-if importlib.util.find_spec("torchvision") is None:
     class AlexNet(nn.Module):
         def __init__(self):
             super().__init__()
@@ -44,26 +40,41 @@ if importlib.util.find_spec("torchvision") is None:
     vision.models.alexnet = lambda pretrained=False, **_: AlexNet()
     sys.modules["torchvision"], sys.modules["torchvision.models"] = vision, vision.models
 
-sys.path.insert(0, os.environ["LPIPS_DIR"])
-import lpips  # noqa: E402
 
-net = lpips.LPIPS(net="alex", version="0.1", pnet_rand=True, verbose=False)  # its own v0.1 calibration
-state = random_backbone()
-for name, module in net.net.named_modules():  # the slices keep features[i] under the name i
-    if isinstance(module, nn.Conv2d):
-        index = name.rsplit(".", 1)[-1]
-        module.weight.data.copy_(state[f"features.{index}.weight"])
-        module.bias.data.copy_(state[f"features.{index}.bias"])
+def main() -> None:
+    import numpy as np
+    import torch
+    from torch import nn
 
-rows = []
-with torch.no_grad():
-    for name, kind in LPIPS_CASES:
-        a, b = lpips_case(name, kind)
-        to = lambda x: torch.from_numpy(x.transpose(2, 0, 1)[None].astype(np.float32))  # noqa: E731
-        value = float(net(to(a), to(b), normalize=True))
-        rows.append({"image": name, "distortion": kind, "lpips": float(f"{value:.7g}")})
-        print(name, kind, rows[-1]["lpips"])
-out = {"source": "lpips 0.1.4, LPIPS(net='alex', version='0.1') with its weights/v0.1/alex.pth, the backbone "
-                  "test_lpips.random_backbone(), forward(result, reference, normalize=True); written by "
-                  "tests/data/make_lpips_reference.py", "rows": rows}
-(Path(__file__).parent / "lpips_reference.json").write_text(json.dumps(out, indent=1) + "\n")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.test_lpips import LPIPS_CASES, lpips_case, random_backbone
+
+    if importlib.util.find_spec("torchvision") is None:
+        _stand_in_torchvision()
+    sys.path.insert(0, os.environ["LPIPS_DIR"])
+    import lpips
+
+    net = lpips.LPIPS(net="alex", version="0.1", pnet_rand=True, verbose=False)  # its own v0.1 calibration
+    state = random_backbone()
+    for name, module in net.net.named_modules():  # the slices keep features[i] under the name i
+        if isinstance(module, nn.Conv2d):
+            index = name.rsplit(".", 1)[-1]
+            module.weight.data.copy_(state[f"features.{index}.weight"])
+            module.bias.data.copy_(state[f"features.{index}.bias"])
+
+    rows = []
+    with torch.no_grad():
+        for name, kind in LPIPS_CASES:
+            a, b = lpips_case(name, kind)
+            to = lambda x: torch.from_numpy(x.transpose(2, 0, 1)[None].astype(np.float32))  # noqa: E731
+            value = float(net(to(a), to(b), normalize=True))
+            rows.append({"image": name, "distortion": kind, "lpips": float(f"{value:.7g}")})
+            print(name, kind, rows[-1]["lpips"])
+    out = {"source": "lpips 0.1.4, LPIPS(net='alex', version='0.1') with its weights/v0.1/alex.pth, the backbone "
+                      "test_lpips.random_backbone(), forward(result, reference, normalize=True); written by "
+                      "tests/data/make_lpips_reference.py", "rows": rows}
+    (Path(__file__).parent / "lpips_reference.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
