@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import subprocess
 import sys
@@ -251,6 +252,83 @@ def test_metrics_never_writes_its_table_over_an_image(tmp_path, capsys):
     code, _, err = run(capsys, "metrics", "-i", tmp_path / "res", "-r", tmp_path / "ref", "-o", tmp_path / "res" / "x.png",
                        "--overwrite", "-q")
     assert code == 2 and "refusing to overwrite an input" in err and (tmp_path / "res" / "x.png").read_bytes() == before
+
+
+def _metrics_folders(tmp_path, shape=(64, 72)):
+    results, references = tmp_path / "res", tmp_path / "ref"
+    for name, image, sigma in [("a", "astronaut", 1.0), ("sub/b", "coffee", 2.0)]:
+        rgb = photo(image, shape)
+        varcolor.write_image(references / f"{name}.png", rgb)
+        varcolor.write_image(results / f"{name}.png", np.clip(rgb + np.random.default_rng(0).normal(0, 0.02, rgb.shape)
+                                                              * sigma, 0, 1))
+    return results, references
+
+
+def _md_rows(out):
+    lines = out.splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (c.strip() for c in line.strip("|").split("|")))) for line in lines[2:]]
+
+
+def test_metrics_md_reports_vif_for_every_image_and_the_mean(tmp_path, capsys):
+    results, references = _metrics_folders(tmp_path)
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--format", "md", "-q")
+    rows = _md_rows(out)
+    assert code == 0 and [r["image"] for r in rows] == ["a.png", "sub/b.png", "mean (2)"]
+    expected = [varcolor.metrics.vif(varcolor.read_image(results / name), varcolor.read_image(references / name))
+                for name in ("a.png", "sub/b.png")]
+    assert [float(r["vif"]) for r in rows] == pytest.approx([*expected, np.mean(expected)], abs=6e-5)
+    assert 0 < expected[1] < expected[0] < 1  # more noise, less information kept
+
+
+def test_metrics_lpips_without_weights_names_the_files(tmp_path, capsys, monkeypatch):
+    results, references = _metrics_folders(tmp_path)
+    monkeypatch.setenv("VARCOLOR_MODELS", str(tmp_path / "empty"))
+    code, out, err = run(capsys, "metrics", "-i", results, "-r", references, "--lpips", "-q")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    if importlib.util.find_spec("torch"):
+        assert "alexnet-owt-7be5be79.pth" in err and "alex.pth" in err and "docs/metrics.md" in err
+    else:
+        assert "varcolor[neural]" in err
+    code, _, err = run(capsys, "metrics", "-i", results, "-r", references, "--lpips-weights", tmp_path, "-q")
+    assert code == 2 and "without --lpips" in err
+
+
+def test_metrics_lpips_with_weights(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    from varcolor.neural.lpips import LPIPS
+
+    from .test_lpips import random_backbone, random_calibration
+
+    results, references = _metrics_folders(tmp_path)
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    torch.save(random_backbone(), weights / "alexnet-owt-7be5be79.pth")
+    torch.save(random_calibration(), weights / "alex.pth")
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--lpips", "--lpips-weights", weights,
+                       "--format", "json", "-q")
+    rows = json.loads(out)
+    net = LPIPS().load_weights(random_backbone(), random_calibration())
+    expected = [net.distance(varcolor.read_image(results / name), varcolor.read_image(references / name))
+                for name in ("a.png", "sub/b.png")]
+    assert code == 0 and [r["lpips"] for r in rows] == pytest.approx([*expected, np.mean(expected)], rel=1e-6)
+    assert 0 < expected[0] < expected[1]
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--lpips", "--lpips-weights", weights, "-q")
+    assert out.splitlines()[0].endswith("| colorfulness | lpips |")
+
+
+def test_bench_reports_vif(tmp_path, capsys):
+    _bench_photos(tmp_path / "photos")
+    photo_path = tmp_path / "photos" / "a.png"
+    code, out, _ = run(capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "--format", "json",
+                       "-q")
+    rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "48")
+    cues = varcolor.cues.sample_ideepcolor(rgb, n=50, patch=6, rng=[varcolor.bench.SEED, 0, 50])
+    expected = varcolor.metrics.vif(varcolor.colorize(varcolor.color.same_lightness_gray(rgb), cues).rgb, rgb)
+    rows = json.loads(out)["rows"]
+    assert code == 0 and rows[1]["hints"] == 50 and rows[1]["vif"] == pytest.approx(expected)
+    code, out, _ = run(capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "-q")
+    assert "| 48 | levin | vif |" in out
 
 
 def _bench_photos(folder):

@@ -1,5 +1,12 @@
+import io
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+import skimage.data
+from PIL import Image
+from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio
 
 from varcolor import metrics
@@ -94,3 +101,85 @@ def test_score_and_ab_only():
     assert colour_only["psnr"] > plain["psnr"] + 5
     with pytest.raises(InputError, match="reference is"):
         metrics.psnr(reference, reference[:10])
+
+
+# ---------------------------------------------------------------- VIF
+
+#: Photos and distortions on which VIF is checked against the reference implementations.
+VIF_CASES = [(name, kind) for name in ("astronaut", "coffee", "chelsea", "camera")
+             for kind in ("blur1", "blur3", "noise", "jpeg20", "colour")]
+
+
+def vif_case(name: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(distorted, reference): a scikit-image photo at full size and one distortion of it."""
+    reference = getattr(skimage.data, name)()
+    if reference.ndim == 2:
+        reference = np.repeat(reference[..., None], 3, axis=2)
+    reference = reference[..., :3] / 255.0
+    if kind.startswith("blur"):
+        result = ndimage.gaussian_filter(reference, (int(kind[4:]), int(kind[4:]), 0))
+    elif kind == "noise":
+        result = np.clip(reference + np.random.default_rng(0).normal(0, 0.05, reference.shape), 0, 1)
+    elif kind == "jpeg20":
+        buffer = io.BytesIO()
+        Image.fromarray(np.round(reference * 255).astype(np.uint8)).save(buffer, "JPEG", quality=20)
+        result = np.asarray(Image.open(buffer)) / 255.0
+    else:  # a colour cast
+        result = np.clip(reference + [0.06, -0.04, 0.03], 0, 1)
+    return result, reference
+
+
+def test_vif_of_an_image_with_itself_is_one():
+    reference = photo("astronaut", (200, 240))
+    assert metrics.vif(reference, reference) == pytest.approx(1.0, abs=1e-6)
+    gray = photo("camera", (100, 100))[..., 0]
+    assert metrics.vif(gray, gray) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_vif_falls_as_blur_and_noise_grow():
+    reference = photo("chelsea", (240, 320))
+    blurred = [metrics.vif(ndimage.gaussian_filter(reference, (s, s, 0)), reference) for s in (0.5, 1, 2, 4)]
+    assert 1 > blurred[0] > blurred[1] > blurred[2] > blurred[3] > 0
+    noise = np.random.default_rng(0).normal(0, 1, reference.shape)
+    noisy = [metrics.vif(np.clip(reference + s * noise, 0, 1), reference) for s in (0.01, 0.03, 0.1, 0.3)]
+    assert 1 > noisy[0] > noisy[1] > noisy[2] > noisy[3] > 0
+
+
+def test_vif_matches_sewar_vifp_on_luma():
+    # sewar's vifp is a line-by-line port of the authors' pixel-domain code: on the same luma
+    # (0–255) it must agree with ours to rounding.
+    sewar = pytest.importorskip("sewar.full_ref")
+    luma = np.array([0.299, 0.587, 0.114])
+    for name, kind in VIF_CASES[::3]:
+        result, reference = vif_case(name, kind)
+        expected = sewar.vifp(reference @ luma * 255, result @ luma * 255)
+        assert metrics.vif(result, reference) == pytest.approx(expected, rel=1e-6), (name, kind)
+
+
+def test_vif_matches_recorded_piq_vif_p():
+    # piq's vif_p (float32, EPS 1e-8) on these photos, recorded by tests/data/make_vif_piq.py.
+    recorded = json.loads((Path(__file__).parent / "data" / "vif_piq.json").read_text())["rows"]
+    assert len(recorded) == len(VIF_CASES)
+    for row in recorded:
+        result, reference = vif_case(row["image"], row["distortion"])
+        assert metrics.vif(result, reference) == pytest.approx(row["vif_p"], rel=5e-3), row
+
+
+def test_vif_is_computed_in_strips_without_changing_it(monkeypatch):
+    result, reference = vif_case("coffee", "noise")
+    whole = metrics.vif(result, reference)
+    monkeypatch.setattr(metrics, "_VIF_STRIP", 7)  # many strips, odd boundaries
+    assert metrics.vif(result, reference) == pytest.approx(whole, rel=1e-12)
+
+
+def test_vif_edge_cases():
+    image = photo("astronaut", (41, 70))
+    assert metrics.vif(image * 0.5, image) < 1  # 41 pixels: the smallest size with every scale
+    with pytest.raises(InputError, match="41×41"):
+        metrics.vif(image[:40], image[:40])
+    flat = np.full((80, 80, 3), 0.4)
+    textured = photo("astronaut", (80, 80))
+    assert np.isnan(metrics.vif(textured, flat))  # a flat reference holds no information
+    assert metrics.vif(flat, textured) == 0.0  # a flat result keeps none of it
+    assert np.isnan(metrics.score(image[:40], image[:40])["vif"])
+    assert metrics.score(image, image)["vif"] == pytest.approx(1.0, abs=1e-6)

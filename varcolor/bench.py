@@ -2,8 +2,8 @@
 
 For a colour image, every method and every hint count, hints are drawn as in Zhang et al. 2017
 (:func:`varcolor.cues.sample_ideepcolor`: 6×6 patches of the mean true chroma, corners ~
-N(centre, side/4)), the image is colorized from its same-lightness gray, and PSNR (8-bit), SSIM
-and CIEDE2000 are measured against the original. The published protocol resizes to 256×256
+N(centre, side/4)), the image is colorized from its same-lightness gray, and PSNR (8-bit), SSIM,
+VIF and CIEDE2000 are measured against the original. The published protocol resizes to 256×256
 (aspect not kept); ``"full"`` keeps the image's size.
 
 A method is a varcolor method (``levin``, ``levin-symmetric``, ``bilaplacian-gtv``, ``ideepcolor``
@@ -41,7 +41,7 @@ __all__ = ["HINTS", "SCORES", "check_methods", "parse_resolution", "reference", 
 
 #: The published sweep's hint counts (its last, 501, shown as 500).
 HINTS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500)
-SCORES = ("psnr", "ssim", "ciede2000")
+SCORES = ("psnr", "ssim", "vif", "ciede2000")
 #: The protocol's seed; image ``i`` with ``n`` hints draws from ``[seed, i, n]``.
 SEED = 2017
 
@@ -112,7 +112,8 @@ def evaluate(rgb: np.ndarray, methods: Sequence[str], hints: Sequence[int] = HIN
     Returns
     -------
     list of dict
-        One row per (hints, method): resolution, method, hints, psnr, ssim, ciede2000, seconds.
+        One row per (hints, method): resolution, method, hints, psnr, ssim, vif, ciede2000 and
+        seconds (the colorization's; VIF is NaN at resolutions under 41).
     """
     rgb = reference(rgb, resolution)
     gray = same_lightness_gray(rgb)
@@ -124,10 +125,19 @@ def evaluate(rgb: np.ndarray, methods: Sequence[str], hints: Sequence[int] = HIN
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # 0 hints: the gray image, by design
                 result = colorize(gray, cues, global_hints=global_hints, **method_options(method, **options))
+            seconds = time.perf_counter() - start  # the method's time, not the scoring's
             rows.append({"resolution": resolution, "method": method, "hints": n,
                          "psnr": metrics.psnr(result.rgb, rgb), "ssim": metrics.ssim(result.rgb, rgb),
-                         "ciede2000": metrics.ciede2000(result.rgb, rgb), "seconds": time.perf_counter() - start})
+                         "vif": _vif(result.rgb, rgb), "ciede2000": metrics.ciede2000(result.rgb, rgb),
+                         "seconds": seconds})
     return rows
+
+
+def _vif(result: np.ndarray, rgb: np.ndarray) -> float:
+    try:
+        return metrics.vif(result, rgb)
+    except InputError:  # smaller than VIF's coarsest window
+        return float("nan")
 
 
 def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[str], hints: Sequence[int]) -> dict:
@@ -154,9 +164,10 @@ def markdown(summary: dict, resolutions: Sequence[str], methods: Sequence[str], 
             "|" + "---|" * (3 + len(hints))]
     for resolution in resolutions:
         for method in methods:
-            for score, fmt in (("psnr", "{:.2f}"), ("ssim", "{:.4f}"), ("ciede2000", "{:.2f}")):
-                cells = [fmt.format(summary[f"{resolution}/{method}/{n}"][score])
-                         if f"{resolution}/{method}/{n}" in summary else "" for n in hints]
+            for score, fmt in (("psnr", "{:.2f}"), ("ssim", "{:.4f}"), ("vif", "{:.4f}"), ("ciede2000", "{:.2f}")):
+                values = [summary[f"{resolution}/{method}/{n}"][score] if f"{resolution}/{method}/{n}" in summary
+                          else None for n in hints]
+                cells = ["" if v is None else "n/a" if np.isnan(v) else fmt.format(v) for v in values]
                 out.append(f"| {resolution} | {method} | {score} | " + " | ".join(cells) + " |")
     if anchors:
         cells = [f"{anchors[n]:.2f}" if n in anchors else "" for n in hints]

@@ -351,7 +351,7 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
 
 
 def _format_table(rows: list[dict], fmt: str) -> str:
-    columns = ["image", *METRICS]
+    columns = ["image", *METRICS, *(["lpips"] if rows and "lpips" in rows[0] else [])]
     if fmt == "json":
         return _json(rows)
     cell = lambda v: v if isinstance(v, str) else ("n/a" if math.isnan(v) else f"{v:.4f}")  # noqa: E731
@@ -382,6 +382,20 @@ def _csv(rows: list[dict], columns: list[str], cell: Callable = str) -> str:
     return buffer.getvalue()
 
 
+def _lpips_network(args):
+    """The LPIPS network for ``--lpips`` (weights checked now, before any image is read), or None."""
+    lpips, folder = getattr(args, "lpips", False), getattr(args, "lpips_weights", None)
+    if folder is not None and not lpips:
+        raise InputError("--lpips-weights: given without --lpips")
+    if not lpips:
+        return None
+    try:
+        from .neural.lpips import load
+    except ImportError:
+        raise InputError("--lpips needs PyTorch: pip install 'varcolor[neural]'") from None
+    return load(folder)
+
+
 def _cmd_metrics(args) -> int:
     pairs, failures = _pairs(Path(args.input), Path(args.reference))
     if not pairs and not failures:
@@ -389,12 +403,13 @@ def _cmd_metrics(args) -> int:
     single = Path(args.input).is_file()
     inputs = (args.input, args.reference, *(path for _, result, reference in pairs for path in (result, reference)))
     _check_table_output(args.output, args.overwrite, inputs)  # before the work, not after it
+    network = _lpips_network(args)
     rows = []
     for name, result_path, reference_path in tqdm(pairs, desc="metrics", unit="img", file=sys.stderr,
                                                   disable=args.quiet or single or None):
         try:
             row = score(read_image(result_path, max_pixels=args.max_pixels),
-                        read_image(reference_path, max_pixels=args.max_pixels), ab_only=args.ab)
+                        read_image(reference_path, max_pixels=args.max_pixels), ab_only=args.ab, lpips_net=network)
         except VarcolorError as exc:
             if single:
                 raise InputError(f"{result_path}: {exc}") from None
@@ -403,7 +418,7 @@ def _cmd_metrics(args) -> int:
         rows.append({"image": name, **row})
     if rows:
         mean = {k: float(np.nanmean([r[k] for r in rows])) if not all(math.isnan(r[k]) for r in rows)
-                else float("nan") for k in METRICS}
+                else float("nan") for k in rows[0] if k != "image"}
         rows.append({"image": f"mean ({len(rows)})", **mean})
     _write_table(_format_table(rows, args.format), args.output, args.overwrite, inputs)
     for line in failures:
@@ -428,7 +443,7 @@ def _write_table(table: str, output: str | None, overwrite: bool, inputs: tuple[
         sys.stdout.write(table)
         return
     _check_table_output(output, overwrite, inputs)
-    with atomic_path(output) as tmp:
+    with atomic_path(output, overwrite=overwrite) as tmp:  # a file that appeared meanwhile is kept
         tmp.write_text(table, encoding="utf-8")
 
 
@@ -971,7 +986,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score colorization methods on colour photos (a file or a folder, recursively) with the "
                     "ideepcolor evaluation protocol: for each hint count, hints are 6x6 patches of the photo's "
                     "mean chroma placed as in Zhang et al. 2017, the photo's gray is colorized from them, and "
-                    "PSNR, SSIM and CIEDE2000 against the photo are averaged over the photos.")
+                    "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos.")
     b.add_argument("-i", "--input", required=True, metavar="PHOTOS", help="colour image or folder")
     b.add_argument("--methods", default="levin",
                    help="comma-separated: levin, levin-symmetric, bilaplacian-gtv, ideepcolor (the network alone), "
@@ -1002,12 +1017,18 @@ def build_parser() -> argparse.ArgumentParser:
     m = commands.add_parser(
         "metrics", help="score results against references",
         description="Score result images against references (files, or folders matched by relative path "
-                    "without extension): PSNR (8-bit), SSIM, MS-SSIM, CIEDE2000 mean and 95th percentile, "
-                    "ab RMSE, colourfulness; one row per image plus the mean.")
+                    "without extension): PSNR (8-bit), SSIM, MS-SSIM, VIF, CIEDE2000 mean and 95th percentile, "
+                    "ab RMSE, colourfulness, and with --lpips LPIPS; one row per image plus the mean. "
+                    "docs/metrics.md says what each measures.")
     m.add_argument("-i", "--input", required=True, metavar="RESULTS", help="result image or folder")
     m.add_argument("-r", "--reference", required=True, metavar="REFERENCES", help="reference image or folder")
     m.add_argument("--ab", action="store_true",
                    help="score colour only: re-light each result with its reference's lightness first")
+    m.add_argument("--lpips", action="store_true",
+                   help="add LPIPS (AlexNet, v0.1); needs the neural extra and two weight files, never downloaded")
+    m.add_argument("--lpips-weights", metavar="DIR",
+                   help="folder holding LPIPS's weight files (default: $VARCOLOR_MODELS, then models/; "
+                        "see docs/metrics.md)")
     m.add_argument("--format", default="md", choices=["md", "csv", "json"], help="table format (default: %(default)s)")
     m.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
     m.add_argument("--overwrite", action="store_true", help="replace an existing --output file")

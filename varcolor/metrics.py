@@ -6,6 +6,8 @@ Every function takes the result first and the reference second, both sRGB in [0,
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from scipy import ndimage
 from skimage.color import deltaE_ciede2000
@@ -14,10 +16,10 @@ from skimage.metrics import structural_similarity
 from .color import lab_to_rgb, rgb_to_lab
 from .errors import InputError
 
-__all__ = ["psnr", "ssim", "ms_ssim", "ciede2000", "ab_rmse", "colorfulness", "score", "METRICS"]
+__all__ = ["psnr", "ssim", "ms_ssim", "vif", "lpips", "ciede2000", "ab_rmse", "colorfulness", "score", "METRICS"]
 
 #: Column order of :func:`score`.
-METRICS = ("psnr", "ssim", "ms_ssim", "ciede2000", "ciede2000_p95", "ab_rmse", "colorfulness")
+METRICS = ("psnr", "ssim", "ms_ssim", "vif", "ciede2000", "ciede2000_p95", "ab_rmse", "colorfulness")
 
 # Wang et al.'s constants: an 11-tap Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, and the
 # five-scale weights of MS-SSIM (2003).
@@ -122,6 +124,140 @@ def ms_ssim(result: np.ndarray, reference: np.ndarray, scales: int = 5) -> float
     return float(np.mean(values))
 
 
+# Pixel-domain VIF as in Sheikh & Bovik's own pixel-domain code (vifp_mscale) and the libraries
+# that follow it: four scales, window side 2^(5-s)+1 with sigma side/5, "valid" filtering, visual
+# noise variance 2 on the 0–255 scale, 1e-10 as the floor for a variance.
+_VIF_SCALES = 4
+_VIF_SIGMA_NSQ = 2.0
+_VIF_EPS = 1e-10
+_VIF_STRIP = 256  # output rows per strip: the statistics of a 20 MP image are never all in memory
+_LUMA = np.array([0.299, 0.587, 0.114])  # BT.601 luma of the sRGB values, as the reference libraries
+
+
+def _gaussian_taps(side: int) -> np.ndarray:
+    """1-D taps whose outer product is MATLAB's ``fspecial('gaussian', side, side / 5)``."""
+    r = np.arange(side) - (side - 1) / 2
+    taps = np.exp(-(r * r) / (2 * (side / 5) ** 2))
+    return taps / taps.sum()
+
+
+def _filter_valid(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """``filter2(outer(taps, taps), image, 'valid')``: only windows wholly inside the image."""
+    half = len(taps) // 2
+    rows = ndimage.correlate1d(image, taps, axis=0, mode="constant")[half:image.shape[0] - half]
+    return ndimage.correlate1d(rows, taps, axis=1, mode="constant")[:, half:image.shape[1] - half]
+
+
+def _luma255(rgb: np.ndarray) -> np.ndarray:
+    """BT.601 luma on the 0–255 scale, float32, made strip by strip (no full-size float64 temporary)."""
+    out = np.empty(rgb.shape[:2], dtype=np.float32)
+    for a in range(0, rgb.shape[0], _VIF_STRIP):
+        out[a:a + _VIF_STRIP] = rgb[a:a + _VIF_STRIP] @ (_LUMA * 255.0)
+    return out
+
+
+def _vif_sides(side: int) -> list[int]:
+    """The side of the statistics map at each of the four scales (≤ 0: too small)."""
+    sides = []
+    for scale in range(_VIF_SCALES):
+        window = 2 ** (_VIF_SCALES - scale) + 1
+        if scale:
+            side = (side - window + 2) // 2  # valid filtering, then every other sample
+        sides.append(side - window + 1)
+    return sides
+
+
+def _vif_downsample(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
+    """Valid low-pass then every other row and column, strip by strip (float32 out)."""
+    n = len(taps)
+    rows = image.shape[0] - n + 1
+    parts = [_filter_valid(image[a:min(a + 2 * _VIF_STRIP, rows) + n - 1].astype(np.float64), taps)[::2, ::2]
+             for a in range(0, rows, 2 * _VIF_STRIP)]  # an even strip keeps the sampling phase
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _vif_sums(reference: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tuple[float, float]:
+    """One scale's numerator and denominator: the information the result keeps, and the
+    reference's own, summed over every window (float64 within a strip)."""
+    n = len(taps)
+    rows = reference.shape[0] - n + 1
+    num = den = 0.0
+    for a in range(0, rows, _VIF_STRIP):
+        part = slice(a, min(a + _VIF_STRIP, rows) + n - 1)
+        x = reference[part].astype(np.float64)
+        y = result[part].astype(np.float64)
+        mx, my = _filter_valid(x, taps), _filter_valid(y, taps)
+        sxx = np.maximum(_filter_valid(x * x, taps) - mx * mx, 0)
+        syy = np.maximum(_filter_valid(y * y, taps) - my * my, 0)
+        sxy = _filter_valid(x * y, taps) - mx * my
+        del x, y, mx, my
+        # The result as a gain g times the reference plus noise of variance sv (per window), with
+        # the reference code's rules for flat windows and negative gains.
+        g = sxy / (sxx + _VIF_EPS)
+        sv = syy - g * sxy
+        flat = sxx < _VIF_EPS
+        g[flat] = 0
+        sv[flat] = syy[flat]
+        sxx[flat] = 0
+        flat = syy < _VIF_EPS
+        g[flat] = 0
+        sv[flat] = 0
+        negative = g < 0
+        sv[negative] = syy[negative]
+        g[negative] = 0
+        np.maximum(sv, _VIF_EPS, out=sv)
+        num += float(np.log10(1 + g * g * sxx / (sv + _VIF_SIGMA_NSQ)).sum())
+        den += float(np.log10(1 + sxx / _VIF_SIGMA_NSQ).sum())
+    return num, den
+
+
+def vif(result: np.ndarray, reference: np.ndarray) -> float:
+    """Visual information fidelity in the pixel domain (Sheikh & Bovik 2006), on luminance.
+
+    The share of the reference's visual information (a Gaussian scale mixture seen through noise
+    of variance 2, on the 0–255 scale) that survives in the result, over four dyadic scales:
+    1 for identical images, toward 0 as detail is lost; above 1 when the result has more contrast
+    than the reference. This is the multi-scale pixel form of the authors' reference code (and of
+    piq's ``vif_p``), computed on the BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` of both images,
+    so it measures lightness structure, not colour. Not symmetric: the reference goes second.
+    The images need a side of at least 41 pixels (one window at the coarsest scale); a flat
+    reference holds no information, and gives NaN.
+
+    >>> import numpy as np
+    >>> image = np.random.default_rng(0).random((80, 80, 3))
+    >>> round(vif(image, image), 6)
+    1.0
+    """
+    result, reference = _pair(result, reference)
+    if min(min(_vif_sides(side)) for side in result.shape[:2]) < 1:
+        raise InputError(f"VIF needs images of at least 41×41 pixels, got {result.shape[1]}×{result.shape[0]}")
+    y_ref, y_res = _luma255(reference), _luma255(result)
+    num = den = 0.0
+    for scale in range(_VIF_SCALES):
+        taps = _gaussian_taps(2 ** (_VIF_SCALES - scale) + 1)
+        if scale:
+            y_ref, y_res = _vif_downsample(y_ref, taps), _vif_downsample(y_res, taps)
+        n, d = _vif_sums(y_ref, y_res, taps)
+        num, den = num + n, den + d
+    return float(num / den) if den > 0 else float("nan")
+
+
+def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLike | None = None) -> float:
+    """LPIPS perceptual distance (Zhang et al. 2018; AlexNet, calibration v0.1): 0 for identical
+    images, larger for more different ones (about 0.1 for a mild distortion, up to about 1).
+
+    Needs the ``neural`` extra and two weight files in the folder ``weights`` (else in
+    ``$VARCOLOR_MODELS`` or ``models/``): :mod:`varcolor.neural.lpips` names them; docs/metrics.md
+    says where they come from. Nothing is downloaded. Symmetric, computed at the images' own size.
+    """
+    result, reference = _pair(result, reference)
+    try:
+        from .neural import lpips as network
+    except ImportError:
+        raise InputError("LPIPS needs PyTorch: pip install 'varcolor[neural]'") from None
+    return network.load(weights).distance(result, reference)
+
+
 def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | None = None) -> float:
     """CIEDE2000 colour difference: the mean over pixels, or the given ``percentile`` (e.g. 95)."""
     result, reference = _pair(result, reference)
@@ -160,11 +296,12 @@ def relight(result: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return lab_to_rgb(lab)
 
 
-def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False) -> dict[str, float]:
-    """Every metric of :data:`METRICS` for one pair (``colorfulness`` is the result's).
+def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, lpips_net=None) -> dict[str, float]:
+    """Every metric of :data:`METRICS` for one pair (``colorfulness`` is the result's), and
+    ``lpips`` too when an LPIPS network (:func:`varcolor.neural.lpips.load`) is given.
 
     ``ab_only=True`` scores the result re-lit with the reference's lightness (:func:`relight`).
-    MS-SSIM is NaN for images too small for its five scales.
+    MS-SSIM, VIF and LPIPS are NaN for images too small for them (VIF also for a flat reference).
     """
     result, reference = _pair(result, reference)
     if ab_only:
@@ -173,12 +310,19 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False) -> d
         multi = ms_ssim(result, reference)
     except InputError:
         multi = float("nan")
+    try:
+        fidelity = vif(result, reference)
+    except InputError:
+        fidelity = float("nan")
     return {
         "psnr": psnr(result, reference),
         "ssim": ssim(result, reference),
         "ms_ssim": multi,
+        "vif": fidelity,
         "ciede2000": ciede2000(result, reference),
         "ciede2000_p95": ciede2000(result, reference, percentile=95),
         "ab_rmse": ab_rmse(result, reference),
         "colorfulness": colorfulness(result),
+        **({} if lpips_net is None else {"lpips": float("nan") if min(result.shape[:2]) < lpips_net.MIN_SIDE
+                                         else lpips_net.distance(result, reference)}),
     }
