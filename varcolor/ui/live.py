@@ -1,0 +1,289 @@
+"""The live view: one worker thread that colorizes the document's latest version with
+:class:`varcolor.Colorizer`, newest edit first, and keeps the result as an RGBA picture.
+
+Edits arrive faster than solves; a solve always takes the newest version waiting and the
+versions in between are never solved (latest wins). Each published result has a serial number
+and the box of pixels that changed since the one before, so a page that shows serial ``s`` can
+fetch just the pixels that changed since (:meth:`LiveSolver.patch`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..api import Colorizer
+from ..cues import Cues
+from ..errors import VarcolorError
+from .document import METHODS, Document, cues_from_mask, rasterize
+
+log = logging.getLogger("varcolor.ui")
+
+#: bilaplacian-gtv's live preview stops its ADMM at this tolerance; an idle moment refines it.
+PREVIEW_ADMM_TOL = 1e-2
+_BOXES_KEPT = 256
+
+
+@dataclass
+class Published:
+    """One result the page may show."""
+
+    serial: int
+    version: int
+    final: bool = True
+    error: str | None = None
+    warning: str | None = None
+    timing: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+
+def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
+    """The live view's size: ``shape`` itself, or the same aspect at most ``max_pixels``.
+
+    >>> working_shape((3000, 4000), 1_500_000)
+    (1060, 1414)
+    """
+    height, width = shape
+    if height * width <= max_pixels:
+        return shape
+    factor = math.sqrt(max_pixels / (height * width))
+    return max(2, int(height * factor)), max(2, int(width * factor))
+
+
+def warm_up() -> float:
+    """Run every kernel a live session uses once on a small image, so that the first stroke on
+    a photo does not wait for them to compile or load (seconds in a fresh process)."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    gray = np.clip(np.tile(np.linspace(0.1, 0.9, 48), (40, 1)) + 0.05 * rng.random((40, 48)), 0, 1)
+    colorizer = Colorizer(gray)
+    mask = np.zeros(gray.shape, bool)
+    mask[5:7, 5:20] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        colorizer.solve(Cues(mask, np.where(mask[..., None], (30.0, 10.0), 0.0)))
+        for row in (20, 30):
+            more = np.zeros(gray.shape, bool)
+            more[row:row + 2, 10:40] = True
+            colorizer.update(Cues(more, np.where(more[..., None], (-20.0, 25.0), 0.0)))
+    return time.perf_counter() - start
+
+
+_warm_lock = threading.Lock()
+_warmed = False
+
+
+def warm_up_once() -> None:
+    """:func:`warm_up` once per process (a second caller waits for the first)."""
+    global _warmed
+    with _warm_lock:
+        if not _warmed:
+            try:
+                log.info("kernels warmed in %.1f s", warm_up())
+            except Exception:  # noqa: BLE001 - a failed warm-up only costs the first stroke its speed
+                log.warning("warm-up failed:\n%s", traceback.format_exc())
+            _warmed = True
+
+
+class LiveSolver:
+    """Colorize ``gray`` (the working copy, ``H×W``) for each document version submitted.
+
+    Parameters
+    ----------
+    gray : ndarray
+        The live view's gray image in [0, 1].
+    full_shape : tuple
+        The full-resolution image's ``(H, W)``: the documents' coordinates.
+    warm : bool
+        Warm the kernels (:func:`warm_up`) before the first solve.
+    """
+
+    def __init__(self, gray: np.ndarray, full_shape: tuple[int, int], *, warm: bool = True):
+        self.gray, self.full_shape = gray, tuple(full_shape)
+        height, width = gray.shape
+        self.rgba = np.full((height, width, 4), 255, np.uint8)
+        self.rgba[..., :3] = np.round(gray * 255)[..., None].astype(np.uint8)
+        self.rgb: np.ndarray | None = None
+        self._cond = threading.Condition()
+        self._pending: tuple[int, Document] | None = None
+        self._closed = False
+        self._warm = warm
+        self.published = Published(serial=0, version=0, info={"solver": "none"})
+        self._boxes: list[tuple[int, tuple[int, int, int, int]]] = []
+        self._colorizer: Colorizer | None = None
+        self._method: str | None = None
+        self._cues: Cues | None = None  # the cues the colorizer holds (None: nothing solved)
+        self._submitted: dict[int, float] = {}
+        self.listeners: list = []
+        self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
+        self._thread.start()
+
+    # -- the page's side ------------------------------------------------------------------
+    def submit(self, version: int, doc: Document) -> None:
+        """Ask for ``doc`` (document version ``version``) to be solved; it supersedes any version waiting."""
+        with self._cond:
+            self._pending = (version, doc)
+            self._submitted[version] = time.perf_counter()
+            self._cond.notify_all()
+
+    def busy(self) -> bool:
+        with self._cond:
+            return self._pending is not None or self._solving
+
+    _solving = False
+
+    def patch(self, have: int) -> tuple[Published, tuple[int, int, int, int], bytes]:
+        """The latest result, the box ``(top, left, height, width)`` that changed since serial
+        ``have`` (the whole image if ``have`` is unknown), and its RGBA bytes, row-major."""
+        with self._cond:
+            published = self.published
+            height, width = self.gray.shape
+            box = (0, 0, height, width)
+            if have == published.serial:
+                box = (0, 0, 0, 0)
+            elif 0 < have < published.serial and self._boxes and self._boxes[0][0] <= have + 1:
+                boxes = [b for serial, b in self._boxes if serial > have and b[2] and b[3]]
+                if boxes:
+                    top = min(b[0] for b in boxes)
+                    left = min(b[1] for b in boxes)
+                    bottom = max(b[0] + b[2] for b in boxes)
+                    right = max(b[1] + b[3] for b in boxes)
+                    box = (top, left, bottom - top, right - left)
+                else:
+                    box = (0, 0, 0, 0)
+            top, left, h, w = box
+            data = self.rgba[top:top + h, left:left + w].tobytes()
+        return published, box, data
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    # -- the worker ------------------------------------------------------------------------
+    def _loop(self) -> None:
+        if self._warm:
+            warm_up_once()
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                version, doc = self._pending
+                self._pending = None
+                self._solving = True
+                queued = time.perf_counter() - self._submitted.pop(version, time.perf_counter())
+                self._submitted = {v: t for v, t in self._submitted.items() if v > version}
+            try:
+                self._solve(version, doc, queued)
+                if self._colorizer is not None and self._method == "bilaplacian-gtv" and self._cues is not None:
+                    with self._cond:
+                        idle = self._pending is None
+                    if idle:
+                        self._refine(version)
+            finally:
+                with self._cond:
+                    self._solving = False
+
+    def _publish(self, version: int, box, rgb: np.ndarray | None, *, final: bool = True, error: str | None = None,
+                 warning: str | None = None, timing: dict | None = None, info: dict | None = None) -> None:
+        timing = dict(timing or {})
+        start = time.perf_counter()
+        with self._cond:
+            if rgb is not None:
+                top, left, h, w = box
+                window = rgb[top:top + h, left:left + w]
+                self.rgba[top:top + h, left:left + w, :3] = (window * 255.0 + 0.5).astype(np.uint8)
+                self.rgb = rgb
+            else:
+                box = (0, 0, 0, 0)
+            timing["encode"] = time.perf_counter() - start
+            serial = self.published.serial + 1
+            self._boxes.append((serial, tuple(int(v) for v in box)))
+            del self._boxes[:-_BOXES_KEPT]
+            self.published = Published(serial, version, final, error, warning, timing, info or {})
+            self._cond.notify_all()
+        for listener in list(self.listeners):
+            listener()
+
+    def _solve(self, version: int, doc: Document, queued: float) -> None:
+        height, width = self.gray.shape
+        timing = {"queue": queued}
+        try:
+            start = time.perf_counter()
+            cues = cues_from_mask(rasterize(doc, self.gray.shape, self.full_shape))
+            timing["cues"] = time.perf_counter() - start
+            method = doc.settings.get("method", "levin")
+            if method != self._method or self._colorizer is None:
+                options = dict(METHODS[method])
+                if method == "bilaplacian-gtv":
+                    options["admm_tol"] = PREVIEW_ADMM_TOL
+                self._colorizer, self._method, self._cues = Colorizer(self.gray, **options), method, None
+            colorizer = self._colorizer
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                if cues.count == 0 and colorizer.network is None:
+                    self._cues = None
+                    rgb = np.repeat(self.gray[..., None], 3, axis=2)
+                    self._publish(version, (0, 0, height, width), rgb, timing=timing,
+                                  info={"solver": "none", "cues": 0})
+                    return
+                removed = self._cues is None or bool(np.any(self._cues.mask & ~cues.mask))
+                solve_start = time.perf_counter()
+                if removed:
+                    result = colorizer.solve(cues)
+                else:
+                    changed = cues.mask & ~self._cues.mask
+                    changed |= cues.mask & np.any(cues.ab != self._cues.ab, axis=2)
+                    if not changed.any():
+                        self._publish(version, (0, 0, 0, 0), self.rgb, timing=timing,
+                                      info={"solver": "unchanged", "cues": cues.count})
+                        return
+                    result = colorizer.update(Cues(changed, cues.ab))
+                timing["solve"] = time.perf_counter() - solve_start
+            self._cues = cues
+            info = result.info
+            paint = float(info.get("paint_seconds", 0.0))
+            timing["solve"] -= paint
+            timing["colour"] = paint
+            window = info.get("window")
+            box = tuple(window) if window and "update" in info else (0, 0, height, width)
+            warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
+            final = self._method != "bilaplacian-gtv"
+            self._publish(version, box, result.rgb, final=final, warning=warning, timing=timing,
+                          info=_summary(info))
+        except VarcolorError as exc:
+            log.warning("solve of version %d refused: %s", version, exc)
+            self._cues = None
+            self._publish(version, None, None, error=str(exc), timing=timing)
+        except Exception as exc:  # noqa: BLE001 - the server must keep running; the log has the details
+            log.error("solve of version %d failed:\n%s", version, traceback.format_exc())
+            self._cues, self._colorizer = None, None
+            self._publish(version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}",
+                          timing=timing)
+
+    def _refine(self, version: int) -> None:
+        """Carry bilaplacian-gtv's preview on to the final tolerance (while no edit waits)."""
+        height, width = self.gray.shape
+        try:
+            start = time.perf_counter()
+            result = self._colorizer.refine()
+            timing = {"solve": time.perf_counter() - start}
+            self._publish(version, (0, 0, height, width), result.rgb, final=True, timing=timing,
+                          info=_summary(result.info))
+        except Exception as exc:  # noqa: BLE001
+            log.error("refine of version %d failed:\n%s", version, traceback.format_exc())
+            self._publish(version, None, None, error=f"refining failed: {exc}")
+
+
+def _summary(info: dict) -> dict:
+    keys = ("method", "solver", "update", "iterations", "residual", "cues", "seconds", "prior")
+    return {k: info[k] for k in keys if k in info and isinstance(info[k], (int, float, str, type(None)))}
