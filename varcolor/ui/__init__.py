@@ -9,6 +9,7 @@ a worker thread (:mod:`varcolor.ui.live`). Needs the ``ui`` extra: ``pip install
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import sys
 import threading
@@ -83,8 +84,15 @@ def run(image: str | None = None, *, session: str | None = None, host: str = "12
               "can use it", file=sys.stderr)
     print(f"varcolor studio: {url}", flush=True)
     print("Ctrl-C stops it.", file=sys.stderr, flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2,
-                                           lifespan="off"))
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            # Ctrl-C (or SIGTERM) stops the server gracefully and the command returns 0; uvicorn's
+            # own handler would raise the signal again once it has shut down.
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+
+    server = Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off"))
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     try:
