@@ -9,6 +9,7 @@ a worker thread (:mod:`varcolor.ui.live`). Needs the ``ui`` extra: ``pip install
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -47,6 +48,15 @@ def run(image: str | None = None, *, session: str | None = None, host: str = "12
         from .studio import PREVIEW_PIXELS, Studio, default_data_dir
     except ImportError as exc:
         raise InputError(f"the studio needs its extra ({exc.name} is missing): pip install 'varcolor[ui]'") from None
+    if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
+        # Transparent huge pages make the first touch of each new large array wait for memory
+        # compaction after a factorisation: updates that copy the last result slow down by half.
+        try:
+            from numpy._core.multiarray import _set_madvise_hugepage
+
+            _set_madvise_hugepage(False)
+        except ImportError:
+            pass
     logging.basicConfig(level=logging.INFO, format="%(asctime)s varcolor ui: %(message)s", datefmt="%H:%M:%S")
     if image and session:
         raise InputError("give an image or --session, not both")

@@ -267,11 +267,13 @@ def cues_from_mask(mask: np.ndarray) -> Cues:
     """The cues of a stroke-mask picture (uint8): at every non-black pixel the chroma that
     ``varcolor.Cues.from_mask`` finds in the same picture read from a file, converting only
     those pixels."""
-    marked = mask.max(axis=2) > 0
-    ab = np.zeros(mask.shape[:2] + (2,))
-    if marked.any():
-        ab[marked] = rgb_to_lab((mask[marked].astype(np.float64) / 255.0)[None])[0, :, 1:]
-    return Cues(marked, ab)
+    flat = mask.reshape(-1, 3)
+    marked = (flat[:, 0] | flat[:, 1] | flat[:, 2]) != 0  # a tenth of max(axis=2)'s time
+    where = np.flatnonzero(marked)
+    ab = np.zeros((flat.shape[0], 2))
+    if len(where):
+        ab[where] = rgb_to_lab((flat[where].astype(np.float64) / 255.0)[None])[0, :, 1:]
+    return Cues(marked.reshape(mask.shape[:2]), ab.reshape(mask.shape[:2] + (2,)))
 
 
 def points_file(doc: Document) -> list[dict]:

@@ -160,8 +160,7 @@
       `against the original: PSNR ${body.psnr.toFixed(2)} dB, ΔE2000 ${body.ciede2000.toFixed(2)}`;
   }
 
-  async function sendEdit(op) {
-    const t0 = performance.now();
+  async function sendEdit(op, t0 = performance.now()) {
     const { response, body } = await post("/api/edit", op);
     if (!response.ok) { showMessage(body ? body.error : `edit failed (${response.status})`); drawOverlay(); return; }
     showMessage("");
@@ -316,6 +315,7 @@
     }
   });
   function finishAction(e) {
+    const tUp = performance.now(); // latency is measured from the mouse-up
     const a = S.action;
     S.action = null;
     if (!a) return;
@@ -326,10 +326,10 @@
       a.stroke.path = a.stroke.path.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]);
       S.doc.strokes.push(a.stroke); // shown at once; the server's document replaces it
       drawOverlay();
-      sendEdit({ op: "stroke", stroke: a.stroke });
+      sendEdit({ op: "stroke", stroke: a.stroke }, tUp);
     } else if (a.kind === "add") {
       remember(S.colour);
-      sendEdit({ op: "point", point: { x: clampX(a.x), y: clampY(a.y), rgb: S.colour.slice(), size: S.size } });
+      sendEdit({ op: "point", point: { x: clampX(a.x), y: clampY(a.y), rgb: S.colour.slice(), size: S.size } }, tUp);
     } else if (a.kind === "move") {
       const target = S.dragPoint;
       S.dragPoint = null;
