@@ -61,10 +61,11 @@ def photo(megapixels: float, folder: Path) -> Path:
     return path
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
+def start_server(folder: Path, preview: float | None) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    extra = [] if preview is None else ["--preview-megapixels", str(preview)]
     process = subprocess.Popen([sys.executable, "-m", "varcolor.cli", "ui", "--no-browser", "--data-dir",
-                                str(folder / "data"), "--out-dir", str(folder)], stdout=subprocess.PIPE,
+                                str(folder / "data"), "--out-dir", str(folder), *extra], stdout=subprocess.PIPE,
                                stderr=open(folder / "server.log", "a"), text=True, env=env)
     line = process.stdout.readline()
     if not line.startswith("varcolor studio: http"):
@@ -78,8 +79,13 @@ def finals(page) -> list[dict]:
 
 
 def wait_final(page, count: int, timeout: float = 300_000) -> dict:
-    page.wait_for_function(f"() => window.studioTimings.filter(t => t.final).length >= {count} && "
-                           "document.getElementById('busy').hidden", timeout=timeout)
+    """Wait for the ``count``-th final result; stop at an error on the page."""
+    page.wait_for_function(f"() => (window.studioTimings.filter(t => t.final).length >= {count} && "
+                           "document.getElementById('busy').hidden) || "
+                           "(window.studioState.lastError && document.getElementById('busy').hidden)",
+                           timeout=timeout)
+    if len(finals(page)) < count:
+        raise RuntimeError(f"the page says: {page.evaluate('() => window.studioState.lastError')}")
     return finals(page)[-1]
 
 
@@ -101,11 +107,13 @@ def stroke(page, rng, shape) -> None:
     page.mouse.up()
 
 
-def session(megapixels: float, strokes: int, folder: Path, chromium: str, screenshot: Path | None) -> dict:
+def session(megapixels: float, strokes: int, folder: Path, chromium: str, screenshot: Path | None,
+            preview: float | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     image = photo(megapixels, folder)
-    process, url = start_server(folder)
+    load_before = os.getloadavg()[0]
+    process, url = start_server(folder, preview)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
@@ -149,18 +157,19 @@ def session(megapixels: float, strokes: int, folder: Path, chromium: str, screen
             "strokes": len(records), "median_s": median["total"], "p90_s": float(np.percentile(
                 [r["total"] for r in records], 90)),
             "median_split_s": {part: median[part] for part in PARTS}, "update_kinds": updates,
-            "longest_frame_gap_s": frame_gap, "records": records, "gray_record": shown}
+            "longest_frame_gap_s": frame_gap, "load_average_before": load_before,
+            "load_average_after": os.getloadavg()[0], "records": records, "gray_record": shown}
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| photo | live copy | open → gray shown | first stroke | first result after open | median stroke "
+    lines = ["| photo | live copy | load | open → gray shown | first stroke | first result after open | median stroke "
              "(p90) | network | queue | cues | solve | colour | encode | draw | longest frame gap |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s = r["median_split_s"]
         ms = lambda v: f"{1000 * v:.0f} ms"  # noqa: E731
         lines.append(f"| {r['size'][0]}×{r['size'][1]} ({r['megapixels']:g} MP) | {r['working_size'][0]}×"
-                     f"{r['working_size'][1]} | {r['open_to_gray_s']:.2f} s | {r['first_stroke_s']:.2f} s | "
+                     f"{r['working_size'][1]} | {r['load_average_before']:.1f} | {r['open_to_gray_s']:.2f} s | {r['first_stroke_s']:.2f} s | "
                      f"{r['first_result_after_open_s']:.2f} s | {ms(r['median_s'])} ({ms(r['p90_s'])}) | "
                      + " | ".join(ms(s[p]) for p in PARTS) + f" | {ms(r['longest_frame_gap_s'])} |")
     return "\n".join(lines)
@@ -171,6 +180,7 @@ def main(argv=None) -> None:
     parser.add_argument("--megapixels", type=float, nargs="+", default=[1.0, 12.0])
     parser.add_argument("--strokes", type=int, default=15, help="strokes after the first (default: %(default)s)")
     parser.add_argument("--name", default="studio_latency")
+    parser.add_argument("--preview-megapixels", type=float, help="the server's live working copy (default: its own)")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of the first session's page here")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args(argv)
@@ -180,7 +190,7 @@ def main(argv=None) -> None:
             folder = Path(tmp) / f"run{k}"
             folder.mkdir()
             rows.append(session(megapixels, args.strokes, folder, args.chromium,
-                                args.screenshot if k == 0 else None))
+                                args.screenshot if k == 0 else None, args.preview_megapixels))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = table(rows)
     print(text)
@@ -194,7 +204,8 @@ def main(argv=None) -> None:
         "# Studio latency (mouse-up of a 40-px stroke → result drawn, headless Chromium)\n\n"
         f"`benchmarks/studio_latency.py`; {meta['machine']}, shared (load average at the end "
         f"{meta['load_average_at_end'][0]:.1f}). Median over {args.strokes} strokes after the first; "
-        "the split columns are medians of each part (they need not add up to the median total).\n\n"
+        "the split columns are medians of each part (they need not add up to the median total); load: the "
+        "machine's 1-minute load average when the session started (2 cores; other work shares them).\n\n"
         + text + "\n")
 
 

@@ -254,9 +254,22 @@ def test_oversized_upload_is_refused(client):
 def test_too_large_for_memory_is_refused_like_the_cli(client, monkeypatch):
     import varcolor.solvers as solvers
 
+    path = _photo(client.tmp)
     monkeypatch.setattr(solvers, "available_bytes", lambda: 1000)
-    r = client.post("/api/open", content=_photo(client.tmp).read_bytes(), headers={"X-Filename": "photo.png"})
+    r = client.post("/api/open", content=path.read_bytes(), headers={"X-Filename": "photo.png"})
     assert r.status_code == 400 and "GB" in r.json()["error"]
+    # A photo whose live copy fits but whose full-resolution solve does not: it opens with a
+    # warning, and saving gives the command line's refusal (nothing written).
+    monkeypatch.setattr(solvers, "available_bytes", lambda: 10**10)
+    monkeypatch.setattr(solvers, "estimate_bytes", lambda name, pixels: 10**12 if pixels > 1000 else 1)
+    client.studio.preview_pixels = 1000
+    state = _open(client, path)
+    assert state["image"]["work_width"] * state["image"]["work_height"] <= 1000
+    assert "will not fit" in state["message"]
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    r = client.post("/api/save", json={"name": "big"})
+    assert r.status_code == 400 and "GB" in r.json()["error"]
+    assert not list((client.tmp / "out").iterdir())
 
 
 def test_rasterized_points_are_the_points_file_disks():

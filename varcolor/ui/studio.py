@@ -85,13 +85,20 @@ class OpenImage:
         check_size = self.shape
         if min(check_size) < 2:
             raise InputError(f"{name}: the image must be at least 2×2 pixels, got {check_size[1]}×{check_size[0]}")
-        # The same refusal as the command line for an image the solve would not fit in memory.
+        work = working_shape(self.shape, preview_pixels)
+        # The command line's refusal for an image whose solve would not fit in memory: the live
+        # copy's solve must fit now; the full photo's is checked again when saving (memory frees up).
+        try:
+            choose_solver("auto", work)
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        self.warning = None
         try:
             choose_solver("auto", self.shape)
         except InputError as exc:
-            raise InputError(f"{name}: {exc}") from None
+            self.warning = f"{name}: saving solves the full photo, which will not fit in memory now: {exc}"
+            log.warning("%s", self.warning)
         self.colour = self.pixels.ndim == 3 and not np.array_equal(self.gray_full, self.pixels[..., 0])
-        work = working_shape(self.shape, preview_pixels)
         self.gray = self.gray_full if work == self.shape else np.clip(
             resize(self.gray_full, work, order=1, anti_aliasing=True), 0.0, 1.0)
         self.reference = None
@@ -128,7 +135,11 @@ class Studio:
         self.restorable: dict | None = None
         self.lock = threading.RLock()
         self.listeners: list = []
-        self._autosave_lock = threading.Lock()
+        self._autosave_wake = threading.Condition()
+        self._autosave_job: tuple | None = None
+        self._autosave_busy = False
+        self._autosave_thread: threading.Thread | None = None
+        self._closed = False
         self._prior_net = None
         self._suggest_cache: tuple[int, np.ndarray] | None = None
         self.message: str | None = None
@@ -148,6 +159,7 @@ class Studio:
             self.live.listeners.extend(self.listeners)
             self._suggest_cache = None
             self.restorable = None
+            self.flush()  # the last image's autosave, which may be this one's
             autosave = self._autosave_path()
             if doc is None and autosave.is_file():
                 try:
@@ -252,6 +264,8 @@ class Studio:
         """Start from the autosaved session of this image (offered when it was opened)."""
         with self.lock:
             self._need_image()
+            if self.restorable is None:
+                raise InputError("there is no autosaved session to restore")
             path = self._autosave_path()
             doc, _ = parse_session(path.read_text(encoding="utf-8"), str(path))
             self.restorable = None
@@ -259,7 +273,15 @@ class Studio:
             return self._changed()
 
     def dismiss_restore(self) -> dict:
+        """Start afresh: the autosave offered is kept as ``autosave.previous.json``."""
         with self.lock:
+            self._need_image()
+            if self.restorable is not None:
+                path = self._autosave_path()
+                try:
+                    os.replace(path, path.with_name("autosave.previous.json"))
+                except OSError as exc:
+                    log.warning("could not keep the previous autosave: %s", exc)
             self.restorable = None
             return self.state()
 
@@ -274,19 +296,50 @@ class Studio:
         return self.data_dir / self.image.sha256[:16] / "autosave.json"
 
     def _autosave(self) -> None:
-        """Write the session now (atomically); an autosave not yet restored or dismissed is kept
+        """Have the session written (atomically) by the autosave thread, off the edit's path (its
+        fsync can take tens of milliseconds); an autosave not yet restored or dismissed is kept
         aside as ``autosave.previous.json`` before it is replaced."""
         path = self._autosave_path()
-        data = session_dict(self.history.current, self.image.record())
-        with self._autosave_lock:
+        keep_previous = self.restorable is not None
+        self.restorable = None
+        with self._autosave_wake:
+            self._autosave_job = (path, session_dict(self.history.current, self.image.record()), keep_previous)
+            self._autosave_wake.notify()
+        if self._autosave_thread is None:
+            self._autosave_thread = threading.Thread(target=self._autosave_loop, name="varcolor-autosave",
+                                                     daemon=True)
+            self._autosave_thread.start()
+
+    def _autosave_loop(self) -> None:
+        while True:
+            with self._autosave_wake:
+                while self._autosave_job is None and not self._closed:
+                    self._autosave_wake.wait()
+                job, self._autosave_job = self._autosave_job, None
+                if job is None:
+                    return
+                self._autosave_busy = True
             try:
-                if self.restorable is not None and path.is_file():
-                    os.replace(path, path.with_name("autosave.previous.json"))
-                    self.restorable = None
-                write_json(path, data)
-            except (OSError, OutputError) as exc:  # the edit stands; the page shows the warning
-                self.message = f"autosave failed: {exc}"
-                log.warning("%s", self.message)
+                self._write_autosave(*job)
+            finally:
+                with self._autosave_wake:
+                    self._autosave_busy = False
+                    self._autosave_wake.notify_all()
+
+    def _write_autosave(self, path: Path, data: dict, keep_previous: bool) -> None:
+        try:
+            if keep_previous and path.is_file():
+                os.replace(path, path.with_name("autosave.previous.json"))
+            write_json(path, data)
+        except (OSError, OutputError) as exc:  # the edit stands; the page shows the warning
+            self.message = f"autosave failed: {exc}"
+            log.warning("%s", self.message)
+
+    def flush(self) -> None:
+        """Wait until the latest autosave is on disk."""
+        with self._autosave_wake:
+            while self._autosave_job is not None or self._autosave_busy:
+                self._autosave_wake.wait(1.0)
 
     # -- state -------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -299,7 +352,7 @@ class Studio:
                           "colour": image.colour, "bits": image.bits, "sha256": image.sha256},
                 "version": self.version, "doc": doc.as_dict(), "can_undo": self.history.can_undo,
                 "can_redo": self.history.can_redo, "restorable": self.restorable, "neural": neural_available(),
-                "methods": list(METHODS), "out_dir": str(self.out_dir), "message": self.message,
+                "methods": list(METHODS), "out_dir": str(self.out_dir), "message": self.message or image.warning,
                 "autosave": str(self._autosave_path())}
 
     def gray_png(self) -> bytes:
@@ -375,6 +428,10 @@ class Studio:
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing and not overwrite:
             raise FileExistsError(existing)
+        try:
+            choose_solver("auto", image.shape)
+        except InputError as exc:
+            raise InputError(f"{image.name}: {exc}") from None
         start = time.perf_counter()
         mask = rasterize(doc, image.shape)
         cues = Cues.from_mask(mask / 255.0)  # exactly the values the command line reads from the file
@@ -411,6 +468,12 @@ class Studio:
         return base
 
     def close(self) -> None:
+        """Write the pending autosave and stop the worker threads."""
+        if self._autosave_thread is not None:
+            self.flush()
+        with self._autosave_wake:
+            self._closed = True
+            self._autosave_wake.notify_all()
         if self.live is not None:
             self.live.close()
 

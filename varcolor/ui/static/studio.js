@@ -31,10 +31,13 @@
   async function post(path, data) {
     return api(path, { method: "POST", body: JSON.stringify(data || {}), headers: { "Content-Type": "application/json" } });
   }
-  function showMessage(text) {
+  // An error (S.lastError keeps it) or, with warning set, a notice; an empty text clears the bar.
+  function showMessage(text, warning = false) {
     const box = $("message");
     box.textContent = text || "";
     box.hidden = !text;
+    box.classList.toggle("warning", Boolean(warning));
+    if (text && !warning) S.lastError = text;
   }
   function setBusy(on, text) {
     $("busy").hidden = !on;
@@ -57,7 +60,7 @@
     $("restore").hidden = !r;
     if (r) $("restore-text").textContent =
       `An autosaved session of this photo exists (${r.strokes} strokes, ${r.points} points, ${r.saved}).`;
-    if (state.message) showMessage(state.message);
+    if (state.message) showMessage(state.message, true);
     drawOverlay();
   }
 
@@ -134,7 +137,7 @@
         $("status").textContent = "the result shown is from before the last edit";
         return;
       }
-      showMessage(meta.warning && meta.warning.includes("no colour cues") ? "" : meta.warning);
+      if (!(meta.warning || "").includes("no colour cues")) showMessage(meta.warning, true);
       const t = meta.timing;
       const serverSide = (t.waited || 0) + (t.copy || 0);
       const record = {
