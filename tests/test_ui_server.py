@@ -284,3 +284,36 @@ def test_rasterized_points_are_the_points_file_disks():
     ours = cues_from_mask(mask)
     assert np.array_equal(expected.mask, ours.mask)
     assert np.allclose(expected.ab[expected.mask], ours.ab[ours.mask], atol=1e-9)
+
+
+def test_suggestions_and_the_network_prior(client):
+    pytest.importorskip("torch")
+    state = _open(client, _photo(client.tmp))
+    body = client.get("/api/suggest?x=45&y=20").json()
+    assert body["available"] and 1 <= len(body["colours"]) <= 6
+    ab_values = np.array([[c["a"], c["b"]] for c in body["colours"]])
+    gaps = np.hypot(*(ab_values[:, None] - ab_values[None]).transpose(2, 0, 1))
+    assert np.all(gaps[np.triu_indices(len(ab_values), 1)] >= 15)  # distinct colours
+    assert all(0 <= v <= 255 for c in body["colours"] for v in c["rgb"])
+    assert sorted((c["p"] for c in body["colours"]), reverse=True) == [c["p"] for c in body["colours"]]
+    # With the prior the photo has colours before any stroke (the network's guess).
+    state = client.post("/api/edit", json={"op": "settings", "settings": {"method": "levin-prior"}}).json()
+    assert state["doc"]["settings"]["method"] == "levin-prior"
+    client.picture = np.zeros((40, 60, 4), np.uint8)
+    meta = _result(client, state["version"])
+    assert meta["error"] is None and meta["info"].get("prior") == "ideepcolor"
+    assert state["can_undo"] and client.post("/api/undo").json()["doc"]["settings"]["method"] == "levin"
+
+
+def test_bilaplacian_gtv_previews_then_refines(client):
+    state = _open(client, _photo(client.tmp))
+    client.post("/api/edit", json={"op": "settings", "settings": {"method": "bilaplacian-gtv"}})
+    state = client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]])).json()
+    client.picture = np.zeros((40, 60, 4), np.uint8)
+    first = _result(client, state["version"])
+    last = first
+    while not last["final"]:
+        last = _result(client, state["version"], last["serial"])
+    assert last["version"] == state["version"] and last["info"]["solver"] == "admm"
+    assert not first["final"] and first["info"]["residual"] <= 1e-2  # the preview's tolerance
+    assert last["info"]["residual"] <= 1e-3  # refined to the final one
