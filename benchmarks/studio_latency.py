@@ -2,10 +2,17 @@
 drawn on the page (``varcolor ui``, headless Chromium driven by Playwright).
 
 For each size, a Kodak photo (``kodim05``, else the bundled chelsea) upscaled to ``--megapixels``
-is written as a PNG; a fresh ``varcolor ui`` process is started and the photo opened through the
-page's file picker (as a user would, right after the server starts: the kernels warm meanwhile).
-Then: the first stroke (its solve builds the LU) and ``--strokes`` more, 40 working-copy pixels
-long at random places and colours (seed 0), each waited for. Every result's timing is split into
+is written as a PNG and a fresh ``varcolor ui`` process started, in two ways (``--hints``):
+
+- *fresh*: the photo is opened through the page's file picker right after the server starts (the
+  kernels warm meanwhile); the first picture is the gray photo, the first stroke's solve builds
+  the LU. Every stroke then recolours most of the photo (few cues: colour spreads far).
+- *N hints*: ``varcolor ui --session`` with a session of N point hints of the photo's own colours
+  (a photo part-way through colorizing); the first picture is their result, and a stroke then
+  changes its neighbourhood mostly.
+
+Then ``--strokes`` strokes, 40 working-copy pixels long at random places and palette colours
+(seed 0), each waited for. Every result's timing is split into
 network (the edit request and the result transfer, less the server's time), queue, cues
 (rasterizing the strokes), solve, colour (chroma to RGB in the engine), encode (to 8-bit RGBA and
 the changed box) and draw (putImageData and the next frame). The page's longest frame gap while
@@ -61,9 +68,31 @@ def photo(megapixels: float, folder: Path) -> Path:
     return path
 
 
-def start_server(folder: Path, preview: float | None) -> tuple[subprocess.Popen, str]:
+def hints_session(image: Path, count: int, folder: Path) -> Path:
+    """A session file with ``count`` point hints (3 px) of the photo's own colours at random places
+    (seed 1): a photo part-way through colorizing."""
+    import hashlib
+
+    import varcolor
+    from varcolor.ui.document import Document, session_dict
+
+    pixels = varcolor.read_image(image)
+    height, width = pixels.shape[:2]
+    rng = np.random.default_rng(1)
+    doc = Document()
+    for y, x in zip(rng.integers(2, height - 2, count), rng.integers(2, width - 2, count)):
+        rgb = [int(round(v * 255)) for v in pixels[y, x, :3]]
+        doc = doc.with_point({"x": int(x), "y": int(y), "rgb": rgb, "size": 3})
+    record = {"path": str(image), "sha256": hashlib.sha256(image.read_bytes()).hexdigest(), "width": width,
+              "height": height, "name": image.name}
+    path = folder / f"{image.stem}.studio.json"
+    path.write_text(json.dumps(session_dict(doc, record)))
+    return path
+
+
+def start_server(folder: Path, preview: float | None, *extra: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    extra = [] if preview is None else ["--preview-megapixels", str(preview)]
+    extra = list(extra) + ([] if preview is None else ["--preview-megapixels", str(preview)])
     process = subprocess.Popen([sys.executable, "-m", "varcolor.cli", "ui", "--no-browser", "--data-dir",
                                 str(folder / "data"), "--out-dir", str(folder), *extra], stdout=subprocess.PIPE,
                                stderr=open(folder / "server.log", "a"), text=True, env=env)
@@ -108,20 +137,25 @@ def stroke(page, rng, shape) -> None:
 
 
 def session(megapixels: float, strokes: int, folder: Path, chromium: str, screenshot: Path | None,
-            preview: float | None = None) -> dict:
+            preview: float | None = None, hints: int = 0) -> dict:
+    """One studio session: open the photo (fresh: through the page's picker; with ``hints``: a
+    session file of that many point hints, given to ``varcolor ui --session``), then strokes."""
     from playwright.sync_api import sync_playwright
 
     image = photo(megapixels, folder)
+    extra = ["--session", str(hints_session(image, hints, folder))] if hints else []
     load_before = os.getloadavg()[0]
-    process, url = start_server(folder, preview)
+    opened = time.perf_counter()
+    process, url = start_server(folder, preview, *extra)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
             page = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True).new_page()
             page.goto(url)
-            page.wait_for_function("() => window.studioReady === true", timeout=60_000)
-            opened = time.perf_counter()
-            page.locator("#file").set_input_files(str(image))
+            page.wait_for_function("() => window.studioReady === true", timeout=120_000)
+            if not hints:
+                opened = time.perf_counter()
+                page.locator("#file").set_input_files(str(image))
             shown = wait_final(page, 1)
             gray_shown = time.perf_counter() - opened
             image_info = page.evaluate("() => window.studioState.image")
@@ -150,10 +184,10 @@ def session(megapixels: float, strokes: int, folder: Path, chromium: str, screen
     for r in records:
         kind = r["info"].get("update") or r["info"].get("solver", "?")
         updates[kind] = updates.get(kind, 0) + 1
-    return {"megapixels": megapixels, "image": image.name,
+    return {"megapixels": megapixels, "image": image.name, "hints": hints,
             "size": [image_info["width"], image_info["height"]], "working_size": [shape[1], shape[0]],
             "open_to_gray_s": gray_shown, "first_stroke_s": first["total"], "first_stroke_solve_s": first["solve"],
-            "first_result_after_open_s": gray_shown + first["total"],
+            "first_result_after_open_s": gray_shown if hints else gray_shown + first["total"],
             "strokes": len(records), "median_s": median["total"], "p90_s": float(np.percentile(
                 [r["total"] for r in records], 90)),
             "median_split_s": {part: median[part] for part in PARTS}, "update_kinds": updates,
@@ -162,13 +196,14 @@ def session(megapixels: float, strokes: int, folder: Path, chromium: str, screen
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| photo | live copy | load | open → gray shown | first stroke | first result after open | median stroke "
+    lines = ["| photo | start | live copy | load | open → first picture | first stroke | first result after open | median stroke "
              "(p90) | network | queue | cues | solve | colour | encode | draw | longest frame gap |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s = r["median_split_s"]
         ms = lambda v: f"{1000 * v:.0f} ms"  # noqa: E731
-        lines.append(f"| {r['size'][0]}×{r['size'][1]} ({r['megapixels']:g} MP) | {r['working_size'][0]}×"
+        start = f"{r['hints']} hints (session)" if r["hints"] else "fresh"
+        lines.append(f"| {r['size'][0]}×{r['size'][1]} ({r['megapixels']:g} MP) | {start} | {r['working_size'][0]}×"
                      f"{r['working_size'][1]} | {r['load_average_before']:.1f} | {r['open_to_gray_s']:.2f} s | {r['first_stroke_s']:.2f} s | "
                      f"{r['first_result_after_open_s']:.2f} s | {ms(r['median_s'])} ({ms(r['p90_s'])}) | "
                      + " | ".join(ms(s[p]) for p in PARTS) + f" | {ms(r['longest_frame_gap_s'])} |")
@@ -180,17 +215,20 @@ def main(argv=None) -> None:
     parser.add_argument("--megapixels", type=float, nargs="+", default=[1.0, 12.0])
     parser.add_argument("--strokes", type=int, default=15, help="strokes after the first (default: %(default)s)")
     parser.add_argument("--name", default="studio_latency")
+    parser.add_argument("--hints", type=int, nargs="+", default=[0, 300],
+                        help="sessions to run per size: 0 = a fresh photo, N = a session of N point hints")
     parser.add_argument("--preview-megapixels", type=float, help="the server's live working copy (default: its own)")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of the first session's page here")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for k, megapixels in enumerate(args.megapixels):
+        runs = [(m, h) for m in args.megapixels for h in args.hints]
+        for k, (megapixels, hints) in enumerate(runs):
             folder = Path(tmp) / f"run{k}"
             folder.mkdir()
             rows.append(session(megapixels, args.strokes, folder, args.chromium,
-                                args.screenshot if k == 0 else None, args.preview_megapixels))
+                                args.screenshot if k == 0 else None, args.preview_megapixels, hints))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = table(rows)
     print(text)

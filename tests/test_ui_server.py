@@ -2,6 +2,7 @@
 saving, session restore and the guard (token, origin, upload size, save folder)."""
 
 import json
+import time
 import warnings
 from pathlib import Path
 
@@ -317,3 +318,37 @@ def test_bilaplacian_gtv_previews_then_refines(client):
     assert last["version"] == state["version"] and last["info"]["solver"] == "admm"
     assert not first["final"] and first["info"]["residual"] <= 1e-2  # the preview's tolerance
     assert last["info"]["residual"] <= 1e-3  # refined to the final one
+
+
+def test_live_strokes_painted_incrementally_match_a_fresh_solve():
+    """The live view paints added strokes into its last mask (points repainted over them) and
+    adds only the changed pixels as cues; the result is that of solving the whole document."""
+    from varcolor.ui.live import LiveSolver
+
+    rng = np.random.default_rng(3)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 80), (50, 1)) + 0.05 * rng.random((50, 80)), 0, 1)
+    gray[:, 40:] *= 0.5  # an edge
+    full = (100, 160)  # documents in the coordinates of a photo twice the working size
+    live = LiveSolver(gray, full, warm=False)
+    boxes = []
+    rasterize_doc = live._rasterize
+    live._rasterize = lambda d: boxes.append(rasterize_doc(d)[1]) or rasterize_doc(d)
+    doc = Document().with_point({"x": 60, "y": 40, "rgb": [40, 90, 220], "size": 5}, full)
+    version = 0
+    for k, (rgb, path) in enumerate([([220, 80, 40], [[10, 10], [60, 30]]), ([60, 200, 90], [[120, 20], [150, 80]]),
+                                     ([220, 80, 40], [[40, 30], [80, 50]]),  # over the point: the point stays
+                                     ([90, 90, 200], [[20, 90], [140, 90]])]):
+        doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 4, "path": path}, full)
+        version += 1
+        live.submit(version, doc)
+        deadline = time.time() + 60
+        while live.published.version < version and time.time() < deadline:
+            time.sleep(0.01)
+        assert live.published.error is None
+    assert boxes[0] is None and all(box is not None for box in boxes[1:])  # painted where the strokes are
+    expected_mask = rasterize(doc, gray.shape, full)
+    assert np.array_equal(live._mask, expected_mask)
+    assert np.array_equal(live._mask[20, 30], [40, 90, 220])  # the point's centre, after a stroke crossed it
+    fresh = varcolor.colorize(gray, cues_from_mask(expected_mask))
+    assert np.abs(live.rgb - fresh.rgb).max() * 255 < 0.5
+    live.close()

@@ -225,42 +225,68 @@ def rasterize(doc: Document, shape: tuple[int, int], full_shape: tuple[int, int]
     At full resolution, points are the disks of the points file (``varcolor.Cues.from_points``
     with ``radius = (size - 1) / 2``), so the saved points JSON and the mask agree.
     """
-    height, width = shape
-    full = full_shape or shape
-    sx, sy = width / full[1], height / full[0]
-    scale = math.sqrt(sx * sy)
+    mask = np.zeros(tuple(shape) + (3,), np.uint8)
+    draw(mask, doc.strokes, doc.points, full_shape or shape, (0, 0) + tuple(shape))
+    return mask
 
-    def at(x: float, y: float) -> tuple[float, float]:  # a full-resolution pixel centre here
-        return (x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5
 
-    picture = Image.new("RGB", (width, height))
-    draw = ImageDraw.Draw(picture)
-    for stroke in doc.strokes:
-        colour = tuple(stroke["rgb"]) if stroke["tool"] == "brush" else (0, 0, 0)
-        line_width = max(1, round(stroke["width"] * scale))
-        xy = [at(x, y) for x, y in stroke["path"]]
-        if len(xy) > 1:
-            draw.line(xy, fill=colour, width=line_width, joint="curve")
-        r = (line_width - 1) / 2
-        for x, y in {tuple(xy[0]), tuple(xy[-1])}:  # round caps
-            if r < 0.5:
-                draw.point((x, y), fill=colour)
-            else:
-                draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
-    mask = np.array(picture)
-    for point in doc.points:
+def _mapping(shape: tuple[int, int], full_shape: tuple[int, int]):
+    sx, sy = shape[1] / full_shape[1], shape[0] / full_shape[0]
+    return sx, sy, math.sqrt(sx * sy)
+
+
+def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, int], box: tuple[int, int, int, int]) -> None:
+    """Paint ``strokes`` in order, then ``points``, into ``mask`` (``H×W×3`` uint8, changed in
+    place), inside ``box`` = ``(top, left, height, width)`` only; :func:`rasterize` paints it all."""
+    top, left, height, width = box
+    if height <= 0 or width <= 0:
+        return
+    sx, sy, scale = _mapping(mask.shape[:2], full_shape)
+
+    def at(x: float, y: float) -> tuple[float, float]:  # a full-resolution pixel centre, in the box
+        return (x + 0.5) * sx - 0.5 - left, (y + 0.5) * sy - 0.5 - top
+
+    region = mask[top:top + height, left:left + width]
+    if strokes:
+        picture = Image.fromarray(region)
+        pen = ImageDraw.Draw(picture)
+        for stroke in strokes:
+            colour = tuple(stroke["rgb"]) if stroke["tool"] == "brush" else (0, 0, 0)
+            line_width = max(1, round(stroke["width"] * scale))
+            xy = [at(x, y) for x, y in stroke["path"]]
+            if len(xy) > 1:
+                pen.line(xy, fill=colour, width=line_width, joint="curve")
+            r = (line_width - 1) / 2
+            for x, y in {tuple(xy[0]), tuple(xy[-1])}:  # round caps
+                if r < 0.5:
+                    pen.point((x, y), fill=colour)
+                else:
+                    pen.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        region[...] = np.asarray(picture)
+    for point in points:
         x, y = at(point["x"], point["y"])
-        x, y = round(x), round(y)
+        x, y = round(x + left), round(y + top)  # rounded in whole-image pixels, as the points file
         r = point_radius(point) * scale
         reach = int(math.floor(r))
-        rows = slice(max(y - reach, 0), min(y + reach + 1, height))
-        cols = slice(max(x - reach, 0), min(x + reach + 1, width))
+        rows = slice(max(y - reach, top), min(y + reach + 1, top + height))
+        cols = slice(max(x - reach, left), min(x + reach + 1, left + width))
         if rows.start >= rows.stop or cols.start >= cols.stop:
             continue
         yy, xx = np.mgrid[rows, cols]
         disk = (yy - y) ** 2 + (xx - x) ** 2 <= r**2
         mask[rows, cols][disk] = point["rgb"]
-    return mask
+
+
+def strokes_box(strokes, shape: tuple[int, int], full_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box ``(top, left, height, width)`` of ``shape`` that ``strokes`` can paint."""
+    sx, sy, scale = _mapping(shape, full_shape)
+    xs = [(x + 0.5) * sx - 0.5 for stroke in strokes for x, _ in stroke["path"]]
+    ys = [(y + 0.5) * sy - 0.5 for stroke in strokes for _, y in stroke["path"]]
+    reach = max(max(1, round(stroke["width"] * scale)) for stroke in strokes) / 2 + 2
+    top, left = max(int(math.floor(min(ys) - reach)), 0), max(int(math.floor(min(xs) - reach)), 0)
+    bottom = min(int(math.ceil(max(ys) + reach)) + 1, shape[0])
+    right = min(int(math.ceil(max(xs) + reach)) + 1, shape[1])
+    return top, left, max(bottom - top, 0), max(right - left, 0)
 
 
 def cues_from_mask(mask: np.ndarray) -> Cues:

@@ -23,7 +23,7 @@ import numpy as np
 from ..api import Colorizer
 from ..cues import Cues
 from ..errors import VarcolorError
-from .document import METHODS, Document, cues_from_mask, rasterize
+from .document import METHODS, Document, cues_from_mask, draw, rasterize, strokes_box
 
 log = logging.getLogger("varcolor.ui")
 
@@ -120,7 +120,9 @@ class LiveSolver:
         self._boxes: list[tuple[int, tuple[int, int, int, int]]] = []
         self._colorizer: Colorizer | None = None
         self._method: str | None = None
-        self._cues: Cues | None = None  # the cues the colorizer holds (None: nothing solved)
+        # The stroke mask whose cues the colorizer holds (None: nothing solved) and its document.
+        self._mask: np.ndarray | None = None
+        self._mask_doc: Document | None = None
         self._submitted: dict[int, float] = {}
         self.listeners: list = []
         self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
@@ -185,7 +187,7 @@ class LiveSolver:
                 self._submitted = {v: t for v, t in self._submitted.items() if v > version}
             try:
                 self._solve(version, doc, queued)
-                if self._colorizer is not None and self._method == "bilaplacian-gtv" and self._cues is not None:
+                if self._colorizer is not None and self._method == "bilaplacian-gtv" and self._mask is not None:
                     with self._cond:
                         idle = self._pending is None
                     if idle:
@@ -214,61 +216,81 @@ class LiveSolver:
         for listener in list(self.listeners):
             listener()
 
+    def _rasterize(self, doc: Document) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+        """The stroke mask of ``doc`` at the working size, and the box where it can differ from the
+        mask the colorizer holds (None: anywhere). A document that only adds strokes to that one
+        (the usual edit) is painted there, in the new strokes' box only."""
+        old = self._mask_doc
+        if (self._mask is not None and old is not None and doc.points == old.points
+                and len(doc.strokes) > len(old.strokes)
+                and all(a is b for a, b in zip(doc.strokes, old.strokes))):
+            new = doc.strokes[len(old.strokes):]
+            box = strokes_box(new, self.gray.shape, self.full_shape)
+            mask = self._mask.copy()
+            # Points win over strokes: repaint those that reach into the box.
+            draw(mask, new, doc.points, self.full_shape, box)
+            return mask, box
+        return rasterize(doc, self.gray.shape, self.full_shape), None
+
     def _solve(self, version: int, doc: Document, queued: float) -> None:
         height, width = self.gray.shape
         timing = {"queue": queued}
         try:
             start = time.perf_counter()
-            cues = cues_from_mask(rasterize(doc, self.gray.shape, self.full_shape))
-            timing["cues"] = time.perf_counter() - start
+            mask, box = self._rasterize(doc)
             method = doc.settings.get("method", "levin")
             if method != self._method or self._colorizer is None:
                 options = dict(METHODS[method])
                 if method == "bilaplacian-gtv":
                     options["admm_tol"] = PREVIEW_ADMM_TOL
-                self._colorizer, self._method, self._cues = Colorizer(self.gray, **options), method, None
+                self._colorizer, self._method, self._mask = Colorizer(self.gray, **options), method, None
             colorizer = self._colorizer
+            delta = None  # the cues to add to the colorizer's (None: solve afresh)
+            if self._mask is not None:
+                top, left, h, w = box or (0, 0, height, width)
+                new, old = mask[top:top + h, left:left + w], self._mask[top:top + h, left:left + w]
+                differs = (new[..., 0] != old[..., 0]) | (new[..., 1] != old[..., 1]) | (new[..., 2] != old[..., 2])
+                black = (new[..., 0] | new[..., 1] | new[..., 2]) == 0
+                if not (differs & black).any():  # no cue removed: the changed pixels are cues to add
+                    changed = np.zeros((height, width), bool)
+                    changed[top:top + h, left:left + w] = differs
+                    delta = cues_from_mask(np.where(changed[..., None], mask, np.uint8(0)) if box is None else
+                                           _boxed(mask, changed, box))
+            cues = cues_from_mask(mask) if delta is None else None
+            timing["cues"] = time.perf_counter() - start
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                if cues.count == 0 and colorizer.network is None:
-                    self._cues = None
+                if delta is None and cues.count == 0 and colorizer.network is None:
+                    self._mask, self._mask_doc = None, None
                     rgb = np.repeat(self.gray[..., None], 3, axis=2)
                     self._publish(version, (0, 0, height, width), rgb, timing=timing,
                                   info={"solver": "none", "cues": 0})
                     return
-                removed = self._cues is None or bool(np.any(self._cues.mask & ~cues.mask))
+                if delta is not None and delta.count == 0:
+                    self._mask_doc = doc
+                    self._publish(version, (0, 0, 0, 0), self.rgb, timing=timing, info={"solver": "unchanged"})
+                    return
                 solve_start = time.perf_counter()
-                if removed:
-                    result = colorizer.solve(cues)
-                else:
-                    changed = cues.mask & ~self._cues.mask
-                    both = np.flatnonzero(cues.mask & self._cues.mask)  # recoloured cue pixels
-                    recoloured = np.any(cues.ab.reshape(-1, 2)[both] != self._cues.ab.reshape(-1, 2)[both], axis=1)
-                    changed.reshape(-1)[both[recoloured]] = True
-                    if not changed.any():
-                        self._publish(version, (0, 0, 0, 0), self.rgb, timing=timing,
-                                      info={"solver": "unchanged", "cues": cues.count})
-                        return
-                    result = colorizer.update(Cues(changed, cues.ab))
+                result = colorizer.solve(cues) if delta is None else colorizer.update(delta)
                 timing["solve"] = time.perf_counter() - solve_start
-            self._cues = cues
+            self._mask, self._mask_doc = mask, doc
             info = result.info
             paint = float(info.get("paint_seconds", 0.0))
             timing["solve"] -= paint
             timing["colour"] = paint
             window = info.get("window")
-            box = tuple(window) if window and "update" in info else (0, 0, height, width)
+            changed_box = tuple(window) if window and "update" in info else (0, 0, height, width)
             warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
             final = self._method != "bilaplacian-gtv"
-            self._publish(version, box, result.rgb, final=final, warning=warning, timing=timing,
+            self._publish(version, changed_box, result.rgb, final=final, warning=warning, timing=timing,
                           info=_summary(info))
         except VarcolorError as exc:
             log.warning("solve of version %d refused: %s", version, exc)
-            self._cues = None
+            self._mask, self._mask_doc = None, None
             self._publish(version, None, None, error=str(exc), timing=timing)
         except Exception as exc:  # noqa: BLE001 - the server must keep running; the log has the details
             log.error("solve of version %d failed:\n%s", version, traceback.format_exc())
-            self._cues, self._colorizer = None, None
+            self._mask, self._mask_doc, self._colorizer = None, None, None
             self._publish(version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}",
                           timing=timing)
 
@@ -295,6 +317,15 @@ def _to_rgba(rgb, rgba, top, left, height, width):
             for c in range(3):
                 v = rgb[i, j, c] * 255.0 + 0.5
                 rgba[i, j, c] = 0 if v < 0.0 else (255 if v >= 255.0 else np.uint8(v))
+
+
+def _boxed(mask: np.ndarray, changed: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """``mask`` where ``changed``, black elsewhere (only ``box`` can hold changes)."""
+    top, left, h, w = box
+    out = np.zeros_like(mask)
+    region = (slice(top, top + h), slice(left, left + w))
+    out[region] = np.where(changed[region][..., None], mask[region], np.uint8(0))
+    return out
 
 
 def _summary(info: dict) -> dict:

@@ -166,17 +166,19 @@
   async function sendEdit(op, t0 = performance.now()) {
     const { response, body } = await post("/api/edit", op);
     if (!response.ok) { showMessage(body ? body.error : `edit failed (${response.status})`); drawOverlay(); return; }
+    S.version = body.version;
+    requestResult(t0, (performance.now() - t0) / 1000); // asks at once; the overlay is redrawn meanwhile
     showMessage("");
     applyState(body);
-    requestResult(t0, (performance.now() - t0) / 1000);
   }
   async function simpleCall(path) {
     const t0 = performance.now();
     const { response, body } = await post(path);
     if (!response.ok) { showMessage(body ? body.error : `${path} failed`); return; }
     const changed = body.version !== S.version;
-    applyState(body);
+    S.version = body.version;
     if (changed) requestResult(t0, (performance.now() - t0) / 1000);
+    applyState(body);
   }
 
   // ---------------------------------------------------------------- view: zoom and pan
@@ -327,9 +329,9 @@
     if (a.kind === "stroke") {
       if (a.stroke.tool === "brush") remember(a.stroke.rgb);
       a.stroke.path = a.stroke.path.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]);
+      sendEdit({ op: "stroke", stroke: a.stroke }, tUp);
       S.doc.strokes.push(a.stroke); // shown at once; the server's document replaces it
       drawOverlay();
-      sendEdit({ op: "stroke", stroke: a.stroke }, tUp);
     } else if (a.kind === "add") {
       remember(S.colour);
       sendEdit({ op: "point", point: { x: clampX(a.x), y: clampY(a.y), rgb: S.colour.slice(), size: S.size } }, tUp);
@@ -376,6 +378,7 @@
     const box = $("suggested");
     box.replaceChildren();
     for (const c of body.colours) box.appendChild(swatch(c.rgb, `${Math.round(c.p * 100)} % likely (a ${c.a}, b ${c.b})`));
+    $("suggest-note").textContent = body.colours.length ? "" : "no likely colour here";
   }
 
   // ---------------------------------------------------------------- colour
