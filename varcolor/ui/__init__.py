@@ -57,6 +57,9 @@ def run(image: str | None = None, *, session: str | None = None, host: str = "12
             _set_madvise_hugepage(False)
         except ImportError:
             pass
+    # The solver thread holds the GIL through much of a solve; a shorter switch interval lets the
+    # server answer the page meanwhile (5 ms slices made each request wait tens of milliseconds).
+    sys.setswitchinterval(0.0005)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s varcolor ui: %(message)s", datefmt="%H:%M:%S")
     if image and session:
         raise InputError("give an image or --session, not both")

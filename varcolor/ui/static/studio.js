@@ -50,8 +50,10 @@
     $("method").querySelector('option[value="levin-prior"]').disabled = !state.neural;
     $("suggest-note").textContent = state.neural ? "hover over the photo" : "needs the neural extra (PyTorch)";
     if (!state.image) return;
+    if (state.version < (S.docVersion || 0)) return; // an answer overtaken by a later edit's
+    S.docVersion = state.version;
     S.doc = state.doc;
-    S.version = state.version;
+    S.version = Math.max(S.version, state.version);
     $("undo").disabled = !state.can_undo;
     $("redo").disabled = !state.can_redo;
     $("method").value = state.doc.settings.method;
@@ -82,6 +84,7 @@
     stage.style.width = im.work_width + "px";
     stage.style.height = im.work_height + "px";
     S.serial = 0;
+    S.docVersion = 0;
     S.selected = null;
     const gray = new Image();
     gray.src = `/api/gray.png?token=${TOKEN}&v=${im.sha256}`;
@@ -164,10 +167,23 @@
   }
 
   async function sendEdit(op, t0 = performance.now()) {
-    const { response, body } = await post("/api/edit", op);
-    if (!response.ok) { showMessage(body ? body.error : `edit failed (${response.status})`); drawOverlay(); return; }
-    S.version = body.version;
-    requestResult(t0, (performance.now() - t0) / 1000); // asks at once; the overlay is redrawn meanwhile
+    // The result is asked for at once, for the version this edit will make (versions count edits),
+    // in parallel with the edit itself: the edit's answer is not on the way to the picture.
+    const sent = post("/api/edit", op);
+    const expected = S.version + 1;
+    S.version = expected;
+    requestResult(t0, 0);
+    const { response, body } = await sent;
+    if (!response.ok) {
+      if (S.version === expected) { S.version = expected - 1; if (S.resultCtrl) S.resultCtrl.abort(); setBusy(false); }
+      showMessage(body ? body.error : `edit failed (${response.status})`);
+      drawOverlay();
+      return;
+    }
+    if (body.version !== expected && S.version === expected) {
+      S.version = body.version;
+      requestResult(t0, 0);
+    }
     showMessage("");
     applyState(body);
   }
