@@ -2,5 +2,7 @@
 
 import importlib.util
 
-# The neural prior is an optional extra: without torch, its modules are not collected.
-collect_ignore_glob = [] if importlib.util.find_spec("torch") else ["varcolor/neural/*"]
+# The neural prior and the studio are optional extras: without them, their modules are not collected.
+collect_ignore_glob = [] if importlib.util.find_spec("torch") else ["varcolor/neural/*", "varcolor/ui/suggest.py"]
+if not importlib.util.find_spec("starlette"):
+    collect_ignore_glob.append("varcolor/ui/server.py")

@@ -518,9 +518,11 @@ class Colorizer:
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
             rgb, ab = self._last.rgb.copy(), chroma if self.space == "lab" else self._last.ab.copy()
+        painting = time.perf_counter()
         self._paint(chroma, where, rgb, ab)
         self._chroma = chroma
         info["seconds"] = time.perf_counter() - start
+        info["paint_seconds"] = info["seconds"] - (painting - start)  # of which colour conversion
         self._last = Result(rgb=rgb, ab=ab, info=info)
         return self._last
 

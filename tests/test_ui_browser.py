@@ -1,0 +1,163 @@
+"""The studio in a real browser: headless Chromium driven by Playwright draws on the bundled
+example, and the page's result, undo and saved files are checked.
+
+Skipped where Playwright or a Chromium binary is missing (``.ci/run`` installs Debian's
+``chromium`` when it can)."""
+
+import base64
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+import varcolor
+from varcolor.color import rgb_to_lab
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = next((p for p in (os.environ.get("VARCOLOR_CHROMIUM"), shutil.which("chromium"),
+                             shutil.which("chromium-browser"), "/usr/bin/chromium") if p and Path(p).is_file()), None)
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium)")
+
+
+def start_studio(image: Path, folder: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """``varcolor ui IMAGE --no-browser`` in a child process; its address from its first line."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    process = subprocess.Popen([sys.executable, "-m", "varcolor.cli", "ui", str(image), "--no-browser",
+                                "--data-dir", str(folder / "data"), "--out-dir", str(folder), *extra],
+                               stdout=subprocess.PIPE, stderr=open(folder / "server.log", "w"), text=True, env=env)
+    line = process.stdout.readline()
+    if not line.startswith("varcolor studio: http"):
+        process.kill()
+        raise AssertionError(f"the studio did not start: {line!r}\n{(folder / 'server.log').read_text()}")
+    return process, line.split()[-1]
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+
+
+def result_pixels(page) -> np.ndarray:
+    """The result canvas as the page shows it (RGB, 8-bit)."""
+    from PIL import Image
+
+    url = page.evaluate("() => document.getElementById('result-canvas').toDataURL('image/png')")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+
+
+def draw(page, points: list[tuple[float, float]]) -> None:
+    """A mouse stroke through image pixels ``(x, y)``."""
+    box = page.locator("#stage").bounding_box()
+    zoom = page.evaluate("() => window.studioState.zoom")
+    at = [(box["x"] + (x + 0.5) * zoom, box["y"] + (y + 0.5) * zoom) for x, y in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=4)
+    page.mouse.up()
+
+
+def wait_for_result(page, count: int) -> dict:
+    """Wait until ``count`` final results have been drawn; the last one's timing record."""
+    page.wait_for_function(f"() => window.studioTimings.filter(t => t.final).length >= {count} && "
+                           "document.getElementById('busy').hidden", timeout=60_000)
+    return page.evaluate("() => window.studioTimings[window.studioTimings.length - 1]")
+
+
+def hue(ab_values: np.ndarray) -> np.ndarray:
+    return np.degrees(np.arctan2(ab_values[..., 1], ab_values[..., 0]))
+
+
+def ab(pixels: np.ndarray) -> np.ndarray:
+    return rgb_to_lab(pixels / 255.0)[..., 1:]
+
+
+def test_draw_undo_save_in_a_browser(tmp_path):
+    image = tmp_path / "chelsea.png"
+    shutil.copy(ROOT / "examples" / "data" / "chelsea.png", image)
+    process, url = start_studio(image, tmp_path)
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = launch(playwright)
+            # Playwright's waits evaluate code; the page's policy (script-src 'self') forbids that.
+            page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_function("() => window.studioReady === true", timeout=30_000)
+            wait_for_result(page, 1)
+            gray = result_pixels(page)
+            assert np.abs(ab(gray)).max() < 1  # no cues yet: the gray photo
+
+            # Orange across the cheek below the left eye (a 40-pixel stroke).
+            page.locator("#hex").fill("#c86432")
+            draw(page, [(150 + 4 * k, 150) for k in range(11)])
+            first = wait_for_result(page, 2)
+            assert first["info"]["cues"] > 0
+            orange = result_pixels(page)
+            stroke_ab = ab(np.array([[[200, 100, 50]]], float))[0, 0]
+            under = ab(orange)[150, 155:185]
+            # Under the stroke: its colour (its hue everywhere; dark pixels cannot hold its full chroma in sRGB).
+            assert np.median(np.abs(under - stroke_ab)) < 2 and np.abs(hue(under) - hue(stroke_ab)).max() < 8
+            assert ab(orange)[160, 170, 0] > 10 and ab(orange)[160, 170, 1] > 15  # near it, orange too
+
+            # Green inside the left eye's iris, ringed by the dark edge of the eye.
+            page.locator("#hex").fill("#3c9640")
+            draw(page, [(152, 100 + 2 * k) for k in range(12)])
+            second = wait_for_result(page, 3)
+            green = result_pixels(page)
+            iris = ab(green)[105:120, 148:158]
+            assert np.all(iris[..., 0] < -10), "pixels under and near the green stroke are green"
+            outside = ab(green)[112, 125:132]  # fur across the eye's dark rim, 20-27 px from the stroke
+            assert np.all(outside[:, 0] > 5) and np.all(outside[:, 1] > 10), "the green stopped at the edge"
+            assert np.abs(ab(green)[148:153, 155:185] - ab(orange)[148:153, 155:185]).max() < 3  # cheek unchanged
+            assert second["solve"] > 0 and second["total"] >= second["solve"]
+
+            # Undo: the result goes back to the orange-only one.
+            page.keyboard.press("Control+z")
+            wait_for_result(page, 4)
+            undone = result_pixels(page)
+            assert np.abs(undone.astype(int) - orange.astype(int)).max() <= 1
+
+            # Save: result, mask, points and session; the mask gives the same result through the CLI.
+            page.locator("#save-name").fill("chelsea_studio")
+            page.locator("#save").click()
+            page.wait_for_function("() => document.getElementById('save-out').textContent.includes('session:')",
+                                   timeout=60_000)
+            saved = {kind: tmp_path / f"chelsea_studio{suffix}" for kind, suffix in
+                     (("result", ".png"), ("mask", "_mask.png"), ("points", ".points.json"),
+                      ("session", ".studio.json"))}
+            assert all(p.is_file() for p in saved.values())
+            result = varcolor.read_image(saved["result"])
+            assert np.abs(result * 255 - undone).max() <= 1  # the page showed the saved result
+            cli = tmp_path / "cli.png"
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            subprocess.run([sys.executable, "-m", "varcolor.cli", "colorize", str(image), "--mask",
+                            str(saved["mask"]), "-o", str(cli)], check=True, env=env, capture_output=True)
+            assert np.abs(ab(varcolor.read_image(cli) * 255) - ab(result * 255)).max() <= 0.01
+            assert errors == []
+
+            # A file that is not an image: one line on the page, and the page keeps its photo.
+            (tmp_path / "notes.png").write_bytes(b"not a picture at all")
+            page.locator("#file").set_input_files(str(tmp_path / "notes.png"))
+            page.wait_for_function("() => !document.getElementById('message').hidden", timeout=20_000)
+            assert "notes.png" in page.locator("#message").text_content()
+            assert np.array_equal(result_pixels(page), undone)
+            # Without the token the server answers nothing.
+            assert page.request.get(url.split("?")[0] + "api/state").status == 403
+            browser.close()
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0  # a clean stop
+    assert image.read_bytes() == (ROOT / "examples" / "data" / "chelsea.png").read_bytes()
+    assert "notes.png" in (tmp_path / "server.log").read_text()

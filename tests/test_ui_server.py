@@ -1,0 +1,354 @@
+"""The studio's HTTP API (varcolor.ui) through Starlette's test client: opening, editing, undo,
+saving, session restore and the guard (token, origin, upload size, save folder)."""
+
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's note that httpx2 is preferred
+    from starlette.testclient import TestClient
+
+import varcolor
+from varcolor import cli
+from varcolor.color import rgb_to_lab
+from varcolor.ui.document import Document, cues_from_mask, rasterize
+from varcolor.ui.server import create_app
+from varcolor.ui.studio import Studio
+
+TOKEN = "test-token"
+
+
+def _photo(tmp_path: Path) -> Path:
+    """A gray picture with a strong vertical edge: dark left half, light right half."""
+    gray = np.full((40, 60), 0.8)
+    gray[:, :30] = 0.2
+    gray += np.random.default_rng(0).uniform(-0.01, 0.01, gray.shape)
+    path = tmp_path / "photo.png"
+    varcolor.write_image(path, gray)
+    return path
+
+
+@pytest.fixture
+def client(tmp_path):
+    (tmp_path / "out").mkdir()
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    app = create_app(studio, TOKEN, hosts=None, max_upload=200_000)
+    with TestClient(app, headers={"X-Varcolor-Token": TOKEN}) as c:
+        c.studio = studio
+        c.tmp = tmp_path
+        yield c
+    studio.close()
+
+
+def _open(client, path: Path):
+    r = client.post("/api/open", content=path.read_bytes(), headers={"X-Filename": path.name})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _result(client, version: int, have: int = 0):
+    """The live result for ``version`` as the page gets it, painted into ``client.picture``."""
+    r = client.get(f"/api/result?version={version}&have={have}&wait=30")
+    assert r.status_code == 200
+    meta = json.loads(r.headers["x-result"])
+    top, left, h, w = meta["box"]
+    if h and w:
+        client.picture[top:top + h, left:left + w] = np.frombuffer(r.content, np.uint8).reshape(h, w, 4)
+    return meta
+
+
+def _stroke(rgb, path, width=3, tool="brush"):
+    return {"op": "stroke", "stroke": {"tool": tool, "rgb": rgb, "width": width, "path": path}}
+
+
+def _ab(picture):
+    return rgb_to_lab(picture[..., :3] / 255.0)[..., 1:]
+
+
+def test_open_stroke_point_undo_redo(client):
+    state = _open(client, _photo(client.tmp))
+    assert state["image"]["width"] == 60 and state["doc"]["strokes"] == []
+    client.picture = np.zeros((40, 60, 4), np.uint8)
+    meta = _result(client, state["version"])
+    assert meta["error"] is None and np.all(client.picture[..., 0] == client.picture[..., 2])  # no cues: gray
+    red, blue = [200, 60, 50], [50, 90, 200]
+    state = client.post("/api/edit", json=_stroke(red, [[5, 10], [20, 10]])).json()
+    meta = _result(client, state["version"], meta["serial"])
+    after_one = client.picture.copy()
+    assert _ab(after_one)[10, 12, 0] > 20  # under the stroke: red (a > 0)
+    state = client.post("/api/edit", json={"op": "point", "point": {"x": 50, "y": 30, "rgb": blue, "size": 3}}).json()
+    assert state["doc"]["points"][0]["x"] == 50
+    meta = _result(client, state["version"], meta["serial"])
+    ab = _ab(client.picture)
+    assert ab[30, 50, 1] < -20 and ab[10, 12, 0] > 20  # the point's blue on its side of the edge, red on the other
+    assert ab[5, 45, 1] < -10 and ab[5, 5, 0] > 10
+    # A point moved across the edge; then undone, redone.
+    pid = state["doc"]["points"][0]["id"]
+    state = client.post("/api/edit", json={"op": "point-change", "id": pid, "point": {"x": 10, "y": 30}}).json()
+    assert state["doc"]["points"][0]["x"] == 10
+    state = client.post("/api/undo").json()
+    assert state["doc"]["points"][0]["x"] == 50 and state["can_redo"]
+    state = client.post("/api/undo").json()
+    assert state["doc"]["points"] == []
+    meta = _result(client, state["version"], meta["serial"])
+    assert np.abs(client.picture.astype(int) - after_one).max() <= 1  # back to the one-stroke result
+    state = client.post("/api/redo").json()
+    assert len(state["doc"]["points"]) == 1
+    state = client.post("/api/edit", json={"op": "point-delete", "id": pid}).json()
+    assert state["doc"]["points"] == []
+    state = client.post("/api/edit", json={"op": "clear"}).json()
+    assert state["doc"]["strokes"] == [] and state["can_undo"]
+
+
+def test_eraser_removes_strokes_and_points(client):
+    state = _open(client, _photo(client.tmp))
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    client.post("/api/edit", json={"op": "point", "point": {"x": 40, "y": 20, "rgb": [50, 90, 200], "size": 1}})
+    state = client.post("/api/edit", json=_stroke(None, [[0, 10], [25, 10], [40, 20]], width=9, tool="eraser")).json()
+    assert state["doc"]["points"] == []
+    doc = client.studio.history.current
+    assert not rasterize(doc, (40, 60)).any()  # the eraser covered the whole stroke
+
+
+def test_bad_edits_are_one_line_errors(client):
+    _open(client, _photo(client.tmp))
+    for op in ({"op": "nope"}, _stroke([1, 2], [[1, 1]]), _stroke([1, 2, 3], [[500, 1]]),
+               {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 12}},
+               {"op": "settings", "settings": {"method": "magic"}}):
+        r = client.post("/api/edit", json=op)
+        assert r.status_code == 400 and r.json()["error"] and "\n" not in r.json()["error"]
+    assert client.post("/api/edit", content=b"{not json").status_code == 400
+    assert client.get("/api/state").status_code == 200  # still serving
+
+
+def test_bad_images_are_refused_and_the_server_keeps_running(client):
+    path = _photo(client.tmp)
+    for name, data in (("notes.png", b"this is not an image"), ("cut.png", path.read_bytes()[:200]),
+                       ("notes.txt", b"hello")):
+        r = client.post("/api/open", content=data, headers={"X-Filename": name})
+        assert r.status_code == 400 and name in r.json()["error"], r.text
+    state = _open(client, path)
+    assert state["image"]["name"] == "photo.png"
+
+
+def test_save_reproduces_through_the_command_line(client, tmp_path):
+    state = _open(client, _photo(client.tmp))
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    state = client.post("/api/edit", json={"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200],
+                                                                     "size": 5}}).json()
+    r = client.post("/api/save", json={"name": "photo_colorized", "format": "png"})
+    assert r.status_code == 200, r.text
+    paths = {k: Path(v) for k, v in r.json()["paths"].items()}
+    assert all(p.is_file() and p.parent == tmp_path / "out" for p in paths.values())
+    saved = varcolor.read_image(paths["result"])
+    out = tmp_path / "cli.png"
+    assert cli.main(["colorize", str(tmp_path / "photo.png"), "--mask", str(paths["mask"]), "-o", str(out)]) == 0
+    assert np.abs(rgb_to_lab(varcolor.read_image(out)) - rgb_to_lab(saved)).max() <= 0.01
+    # The points file alone gives the point's cues exactly as the mask holds them.
+    doc = client.studio.history.current
+    from_points = varcolor.Cues.from_points(paths["points"], (40, 60))
+    only_points = cues_from_mask(rasterize(Document(points=doc.points), (40, 60)))
+    assert np.array_equal(from_points.mask, only_points.mask)
+    assert np.allclose(from_points.ab[from_points.mask], only_points.ab[only_points.mask], atol=1e-9)
+    # A second save under the same name asks first (409), then replaces when told to.
+    assert client.post("/api/save", json={"name": "photo_colorized"}).status_code == 409
+    assert client.post("/api/save", json={"name": "photo_colorized", "overwrite": True}).status_code == 200
+
+
+def test_save_outside_the_folder_or_over_the_photo_is_refused(client, tmp_path):
+    _open(client, _photo(client.tmp))
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    for name in ("../escape", "/tmp/escape", "sub/../../escape"):
+        r = client.post("/api/save", json={"name": name})
+        assert r.status_code == 403, name
+    assert not (tmp_path / "escape.png").exists()
+    assert client.post("/api/save", json={"name": "sub/ok"}).status_code == 200
+    assert (tmp_path / "out" / "sub" / "ok.png").is_file()
+
+
+def test_saving_never_replaces_the_photo(tmp_path):
+    photo = _photo(tmp_path)
+    before = photo.read_bytes()
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(photo)
+        with pytest.raises(varcolor.InputError):
+            studio.save("photo", "png", overwrite=True)
+    finally:
+        studio.close()
+    assert photo.read_bytes() == before
+
+
+def test_autosave_restore_and_session_reopen(tmp_path):
+    photo = _photo(tmp_path)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio.open_path(photo)
+    studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    studio.edit({"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 3}})
+    saved = studio.save("photo_colorized")
+    studio.close()
+    # Reopening the same photo offers the autosaved edits; restoring brings them back.
+    again = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    state = again.open_path(photo)
+    assert state["restorable"] == {**state["restorable"], "strokes": 1, "points": 1}
+    state = again.restore()
+    assert len(state["doc"]["strokes"]) == 1 and len(state["doc"]["points"]) == 1 and state["can_undo"]
+    again.close()
+    # The saved session file reopens the photo with its edits (varcolor ui --session FILE).
+    third = Studio(data_dir=tmp_path / "other", out_dir=tmp_path, warm=False)
+    state = third.open_session(Path(saved["paths"]["session"]))
+    assert state["doc"]["strokes"][0]["rgb"] == [200, 60, 50] and state["doc"]["points"][0]["x"] == 50
+    third.close()
+
+
+def test_corrupt_or_foreign_session_files(tmp_path):
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    cases = {"garbage.json": "{{{", "foreign.json": json.dumps({"hello": 1}),
+             "bad.json": json.dumps({"format": "varcolor-studio-session", "version": 1,
+                                     "image": {"path": "x.png", "sha256": "0", "width": 10, "height": 10},
+                                     "strokes": [{"tool": "brush", "rgb": [1, 2, 3], "width": -1, "path": [[1, 1]]}]}),
+             "missing.json": json.dumps({"format": "varcolor-studio-session", "version": 1,
+                                         "image": {"path": str(tmp_path / "gone.png"), "sha256": "0",
+                                                   "width": 10, "height": 10}})}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(varcolor.InputError, match=name):
+            studio.open_session(tmp_path / name)
+    studio.close()
+
+
+def test_wrong_token_other_origin_and_host_are_refused(tmp_path):
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    app = create_app(studio, TOKEN, hosts=("testserver",))
+    with TestClient(app) as c:
+        assert c.get("/api/state").status_code == 403
+        assert c.get("/api/state", headers={"X-Varcolor-Token": "wrong"}).status_code == 403
+        assert c.get(f"/api/state?token={TOKEN}x").status_code == 403
+        assert c.get(f"/api/state?token={TOKEN}").status_code == 200
+        assert c.get("/", headers={"X-Varcolor-Token": TOKEN}).status_code == 200
+        good = {"X-Varcolor-Token": TOKEN}
+        assert c.post("/api/undo", headers={**good, "Origin": "http://evil.example"}).status_code == 403
+        assert c.post("/api/undo", headers={**good, "Origin": "http://testserver"}).status_code != 403
+        assert c.get("/api/state", headers={**good, "Sec-Fetch-Site": "cross-site"}).status_code == 403
+        assert c.get("/api/state", headers={**good, "Sec-Fetch-Site": "same-site"}).status_code == 403
+        assert c.get("/api/state", headers={**good, "Host": "evil.example"}).status_code == 403
+        page = c.get(f"/?token={TOKEN}")
+        assert TOKEN in page.text and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert c.get(f"/static/studio.js?token={TOKEN}").status_code == 200
+        assert c.get(f"/static/..%2Fserver.py?token={TOKEN}").status_code == 404
+    studio.close()
+
+
+def test_oversized_upload_is_refused(client):
+    r = client.post("/api/open", content=b"\0" * 300_000, headers={"X-Filename": "big.png"})
+    assert r.status_code == 413 and "too large" in r.json()["error"]
+    assert client.get("/api/state").json()["image"] is None
+
+
+def test_too_large_for_memory_is_refused_like_the_cli(client, monkeypatch):
+    import varcolor.solvers as solvers
+
+    path = _photo(client.tmp)
+    monkeypatch.setattr(solvers, "available_bytes", lambda: 1000)
+    r = client.post("/api/open", content=path.read_bytes(), headers={"X-Filename": "photo.png"})
+    assert r.status_code == 400 and "GB" in r.json()["error"]
+    # A photo whose live copy fits but whose full-resolution solve does not: it opens with a
+    # warning, and saving gives the command line's refusal (nothing written).
+    monkeypatch.setattr(solvers, "available_bytes", lambda: 10**10)
+    monkeypatch.setattr(solvers, "estimate_bytes", lambda name, pixels: 10**12 if pixels > 1000 else 1)
+    client.studio.preview_pixels = 1000
+    state = _open(client, path)
+    assert state["image"]["work_width"] * state["image"]["work_height"] <= 1000
+    assert "will not fit" in state["message"]
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    r = client.post("/api/save", json={"name": "big"})
+    assert r.status_code == 400 and "GB" in r.json()["error"]
+    assert not list((client.tmp / "out").iterdir())
+
+
+def test_rasterized_points_are_the_points_file_disks():
+    doc = Document()
+    for size, (x, y) in zip(range(1, 10), [(3, 3), (10, 4), (20, 6), (30, 8), (5, 20), (15, 22), (27, 24), (8, 34),
+                                           (24, 33)]):
+        doc = doc.with_point({"x": x, "y": y, "rgb": [25 * size, 100, 200 - 10 * size], "size": size})
+    mask = rasterize(doc, (40, 40))
+    from varcolor.ui.document import points_file
+
+    expected = varcolor.Cues.from_points(points_file(doc), (40, 40))
+    ours = cues_from_mask(mask)
+    assert np.array_equal(expected.mask, ours.mask)
+    assert np.allclose(expected.ab[expected.mask], ours.ab[ours.mask], atol=1e-9)
+
+
+def test_suggestions_and_the_network_prior(client):
+    pytest.importorskip("torch")
+    state = _open(client, _photo(client.tmp))
+    body = client.get("/api/suggest?x=45&y=20").json()
+    assert body["available"] and 1 <= len(body["colours"]) <= 6
+    ab_values = np.array([[c["a"], c["b"]] for c in body["colours"]])
+    gaps = np.hypot(*(ab_values[:, None] - ab_values[None]).transpose(2, 0, 1))
+    assert np.all(gaps[np.triu_indices(len(ab_values), 1)] >= 15)  # distinct colours
+    assert all(0 <= v <= 255 for c in body["colours"] for v in c["rgb"])
+    assert sorted((c["p"] for c in body["colours"]), reverse=True) == [c["p"] for c in body["colours"]]
+    # With the prior the photo has colours before any stroke (the network's guess).
+    state = client.post("/api/edit", json={"op": "settings", "settings": {"method": "levin-prior"}}).json()
+    assert state["doc"]["settings"]["method"] == "levin-prior"
+    client.picture = np.zeros((40, 60, 4), np.uint8)
+    meta = _result(client, state["version"])
+    assert meta["error"] is None and meta["info"].get("prior") == "ideepcolor"
+    assert state["can_undo"] and client.post("/api/undo").json()["doc"]["settings"]["method"] == "levin"
+
+
+def test_bilaplacian_gtv_previews_then_refines(client):
+    state = _open(client, _photo(client.tmp))
+    client.post("/api/edit", json={"op": "settings", "settings": {"method": "bilaplacian-gtv"}})
+    state = client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]])).json()
+    client.picture = np.zeros((40, 60, 4), np.uint8)
+    first = _result(client, state["version"])
+    last = first
+    while not last["final"]:
+        last = _result(client, state["version"], last["serial"])
+    assert last["version"] == state["version"] and last["info"]["solver"] == "admm"
+    assert not first["final"] and first["info"]["residual"] <= 1e-2  # the preview's tolerance
+    assert last["info"]["residual"] <= 1e-3  # refined to the final one
+
+
+def test_live_strokes_painted_incrementally_match_a_fresh_solve():
+    """The live view paints added strokes into its last mask (points repainted over them) and
+    adds only the changed pixels as cues; the result is that of solving the whole document."""
+    from varcolor.ui.live import LiveSolver
+
+    rng = np.random.default_rng(3)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 80), (50, 1)) + 0.05 * rng.random((50, 80)), 0, 1)
+    gray[:, 40:] *= 0.5  # an edge
+    full = (100, 160)  # documents in the coordinates of a photo twice the working size
+    live = LiveSolver(gray, full, warm=False)
+    boxes = []
+    rasterize_doc = live._rasterize
+    live._rasterize = lambda d: boxes.append(rasterize_doc(d)[1]) or rasterize_doc(d)
+    doc = Document().with_point({"x": 60, "y": 40, "rgb": [40, 90, 220], "size": 5}, full)
+    version = 0
+    for k, (rgb, path) in enumerate([([220, 80, 40], [[10, 10], [60, 30]]), ([60, 200, 90], [[120, 20], [150, 80]]),
+                                     ([220, 80, 40], [[40, 30], [80, 50]]),  # over the point: the point stays
+                                     ([90, 90, 200], [[20, 90], [140, 90]])]):
+        doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 4, "path": path}, full)
+        version += 1
+        live.submit(version, doc)
+        deadline = time.time() + 60
+        while live.published.version < version and time.time() < deadline:
+            time.sleep(0.01)
+        assert live.published.error is None
+    assert boxes[0] is None and all(box is not None for box in boxes[1:])  # painted where the strokes are
+    expected_mask = rasterize(doc, gray.shape, full)
+    assert np.array_equal(live._mask, expected_mask)
+    assert np.array_equal(live._mask[20, 30], [40, 90, 220])  # the point's centre, after a stroke crossed it
+    fresh = varcolor.colorize(gray, cues_from_mask(expected_mask))
+    assert np.abs(live.rgb - fresh.rgb).max() * 255 < 0.5
+    live.close()

@@ -1,0 +1,116 @@
+"""varcolor studio: colorize a photo in the browser, live (``varcolor ui [IMAGE]``).
+
+A local web app: :mod:`varcolor.ui.server` (Starlette on uvicorn, guarded by a per-launch
+token) serves the page in ``static/`` and calls :class:`varcolor.ui.studio.Studio`, which keeps
+the document (:mod:`varcolor.ui.document`) and colorizes it with :class:`varcolor.Colorizer` in
+a worker thread (:mod:`varcolor.ui.live`). Needs the ``ui`` extra: ``pip install 'varcolor[ui]'``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+from ..errors import InputError
+
+__all__ = ["run"]
+
+
+def run(image: str | None = None, *, session: str | None = None, host: str = "127.0.0.1", port: int = 0,
+        open_browser: bool = True, data_dir: str | None = None, out_dir: str | None = None,
+        preview_megapixels: float | None = None) -> int:
+    """Start the studio server and serve until Ctrl-C.
+
+    Parameters
+    ----------
+    image, session : str, optional
+        A photo to open, or a session file (``NAME.studio.json``) to reopen.
+    host, port : str, int
+        Where to listen (port 0: a free one). Only loopback unless ``host`` says otherwise.
+    open_browser : bool
+        Open the default browser on the page (else print its address only).
+    data_dir, out_dir : str, optional
+        Autosaves and uploads (default :func:`~varcolor.ui.studio.default_data_dir`); the folder
+        results are saved in (default: the photo's folder, else the current folder).
+    preview_megapixels : float, optional
+        Largest live working copy (default 1.5 MP); saving always solves the full image.
+    """
+    try:
+        import uvicorn
+
+        from .server import create_app, new_token
+        from .studio import PREVIEW_PIXELS, Studio, default_data_dir
+    except ImportError as exc:
+        raise InputError(f"the studio needs its extra ({exc.name} is missing): pip install 'varcolor[ui]'") from None
+    if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
+        # Transparent huge pages make the first touch of each new large array wait for memory
+        # compaction after a factorisation: updates that copy the last result slow down by half.
+        try:
+            from numpy._core.multiarray import _set_madvise_hugepage
+
+            _set_madvise_hugepage(False)
+        except ImportError:
+            pass
+    # The solver thread holds the GIL through much of a solve; a shorter switch interval lets the
+    # server answer the page meanwhile (5 ms slices made each request wait tens of milliseconds).
+    sys.setswitchinterval(0.0005)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s varcolor ui: %(message)s", datefmt="%H:%M:%S")
+    if image and session:
+        raise InputError("give an image or --session, not both")
+    if out_dir is None:
+        out_dir = str(Path(image).resolve().parent) if image else (
+            str(Path(session).resolve().parent) if session else ".")
+    if not Path(out_dir).is_dir():
+        raise InputError(f"{out_dir}: no such folder to save results in")
+    pixels = PREVIEW_PIXELS if preview_megapixels is None else int(preview_megapixels * 1e6)
+    if pixels < 10_000:
+        raise InputError(f"--preview-megapixels must be at least 0.01, got {preview_megapixels}")
+    studio = Studio(data_dir=Path(data_dir) if data_dir else default_data_dir(), out_dir=Path(out_dir),
+                    preview_pixels=pixels)
+    from .live import warm_up_once
+
+    threading.Thread(target=warm_up_once, name="varcolor-warm-up", daemon=True).start()
+    if session:
+        studio.open_session(Path(session))
+    elif image:
+        studio.open_path(Path(image))
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    bound = sock.getsockname()[1]
+    token = new_token()
+    hosts = None if host in ("0.0.0.0", "::") else tuple({host, "127.0.0.1", "localhost", "[::1]", "::1"})
+    app = create_app(studio, token, hosts=hosts)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{bound}/?token={token}"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"varcolor ui: listening on {host} (not only this computer); anyone with the address below "
+              "can use it", file=sys.stderr)
+    print(f"varcolor studio: {url}", flush=True)
+    print("Ctrl-C stops it.", file=sys.stderr, flush=True)
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            # Ctrl-C (or SIGTERM) stops the server gracefully and the command returns 0; uvicorn's
+            # own handler would raise the signal again once it has shut down.
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+
+    server = Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off"))
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        studio.close()
+        print("varcolor studio: stopped", file=sys.stderr)
+    return 0

@@ -1,0 +1,352 @@
+"""The studio's document: brush strokes and point hints in image coordinates, their undo history,
+the stroke mask they make, and the session file that stores them.
+
+Coordinates are those of a points file: ``x`` the column, ``y`` the row, integers at pixel
+centres, always of the full-resolution image (the live view may work on a smaller copy). A
+document turns into cues only through :func:`rasterize` (a stroke-mask picture, the file
+``varcolor colorize --mask`` reads) and :func:`cues_from_mask`, so that the saved mask gives the
+command line exactly the cues the studio solved with.
+
+>>> doc = Document().with_stroke({"tool": "brush", "rgb": [200, 80, 40], "width": 3, "path": [[1, 1], [6, 1]]})
+>>> doc = doc.with_point({"x": 2, "y": 5, "rgb": [40, 80, 200], "size": 3})
+>>> mask = rasterize(doc, (8, 8))
+>>> cues_from_mask(mask).count == int((mask.max(axis=2) > 0).sum()) > 0
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ..color import rgb_to_lab
+from ..cues import Cues
+from ..errors import InputError
+
+__all__ = ["Document", "History", "rasterize", "cues_from_mask", "session_dict", "parse_session",
+           "SESSION_FORMAT", "TOOLS", "METHODS"]
+
+SESSION_FORMAT = "varcolor-studio-session"
+SESSION_VERSION = 1
+TOOLS = ("brush", "eraser")
+#: Methods the studio offers: name -> Colorizer options.
+METHODS = {"levin": {"method": "levin"},
+           "levin-prior": {"method": "levin", "prior": "ideepcolor"},
+           "bilaplacian-gtv": {"method": "bilaplacian-gtv"}}
+MAX_WIDTH = 2000.0
+MAX_PATH = 100_000
+
+
+@dataclass(frozen=True)
+class Document:
+    """Strokes (painted in order; an eraser paints "no cue") and points (drawn over the strokes,
+    later ones over earlier ones), with the method settings. Immutable: every edit makes a new one."""
+
+    strokes: tuple = ()
+    points: tuple = ()
+    settings: dict = field(default_factory=lambda: {"method": "levin"})
+    next_id: int = 1
+
+    def with_stroke(self, stroke: dict, shape: tuple[int, int] | None = None) -> Document:
+        """The document with ``stroke`` added; an eraser also removes the points it touches."""
+        stroke = _check_stroke(stroke, shape)
+        points = self.points
+        if stroke["tool"] == "eraser":
+            points = tuple(p for p in points if not _touches(stroke, p))
+        return Document(self.strokes + (stroke,), points, self.settings, self.next_id)
+
+    def with_point(self, point: dict, shape: tuple[int, int] | None = None) -> Document:
+        """The document with a new point hint (given ``x, y, rgb, size``); it gets the next id."""
+        point = _check_point({**point, "id": self.next_id}, shape)
+        return Document(self.strokes, self.points + (point,), self.settings, self.next_id + 1)
+
+    def with_point_changed(self, point_id: int, changes: dict, shape: tuple[int, int] | None = None) -> Document:
+        """The document with point ``point_id`` moved or recoloured (``x, y, rgb, size``)."""
+        found = [p for p in self.points if p["id"] == point_id]
+        if not found:
+            raise InputError(f"no point {point_id}")
+        allowed = {k: v for k, v in changes.items() if k in ("x", "y", "rgb", "size")}
+        new = _check_point({**found[0], **allowed}, shape)
+        return Document(self.strokes, tuple(new if p["id"] == point_id else p for p in self.points),
+                        self.settings, self.next_id)
+
+    def without_point(self, point_id: int) -> Document:
+        if not any(p["id"] == point_id for p in self.points):
+            raise InputError(f"no point {point_id}")
+        return Document(self.strokes, tuple(p for p in self.points if p["id"] != point_id), self.settings,
+                        self.next_id)
+
+    def cleared(self) -> Document:
+        return Document((), (), self.settings, self.next_id)
+
+    def with_settings(self, settings: dict) -> Document:
+        return Document(self.strokes, self.points, _check_settings({**self.settings, **settings}), self.next_id)
+
+    @property
+    def empty(self) -> bool:
+        return not self.strokes and not self.points
+
+    def as_dict(self) -> dict:
+        return {"strokes": list(self.strokes), "points": list(self.points), "settings": dict(self.settings)}
+
+
+class History:
+    """Undo and redo over documents (every edit, settings included, is one step).
+
+    >>> h = History(Document())
+    >>> h.push(h.current.with_point({"x": 1, "y": 1, "rgb": [255, 0, 0], "size": 1}))
+    >>> len(h.undo().points), len(h.redo().points)
+    (0, 1)
+    """
+
+    def __init__(self, document: Document, limit: int = 500):
+        self._docs, self._at, self.limit = [document], 0, limit
+
+    @property
+    def current(self) -> Document:
+        return self._docs[self._at]
+
+    def push(self, document: Document) -> None:
+        del self._docs[self._at + 1:]
+        self._docs.append(document)
+        if len(self._docs) > self.limit:
+            del self._docs[0]
+        self._at = len(self._docs) - 1
+
+    def undo(self) -> Document:
+        self._at = max(self._at - 1, 0)
+        return self.current
+
+    def redo(self) -> Document:
+        self._at = min(self._at + 1, len(self._docs) - 1)
+        return self.current
+
+    @property
+    def can_undo(self) -> bool:
+        return self._at > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self._at < len(self._docs) - 1
+
+
+def _number(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _rgb(value, what: str) -> list[int]:
+    if not (isinstance(value, (list, tuple)) and len(value) == 3):
+        raise InputError(f"{what}: rgb must be three numbers 0-255")
+    rgb = [round(_number(v, f"{what}: rgb")) for v in value]
+    if not all(0 <= v <= 255 for v in rgb):
+        raise InputError(f"{what}: rgb must be three numbers 0-255")
+    if max(rgb) == 0:  # black means "no cue" in a stroke mask: the darkest gray keeps its chroma (none)
+        rgb = [1, 1, 1]
+    return rgb
+
+
+def _check_stroke(stroke: dict, shape: tuple[int, int] | None) -> dict:
+    if not isinstance(stroke, dict):
+        raise InputError("a stroke must be an object")
+    tool = stroke.get("tool", "brush")
+    if tool not in TOOLS:
+        raise InputError(f"unknown stroke tool {tool!r}; available: {', '.join(TOOLS)}")
+    width = _number(stroke.get("width"), "stroke width")
+    if not 0.5 <= width <= MAX_WIDTH:
+        raise InputError(f"stroke width must be between 0.5 and {MAX_WIDTH:g} pixels, got {width:g}")
+    path = stroke.get("path")
+    if not isinstance(path, list) or not 1 <= len(path) <= MAX_PATH:
+        raise InputError(f"a stroke path must be a list of 1 to {MAX_PATH} [x, y] pairs")
+    clean = []
+    for pair in path:
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            raise InputError("a stroke path must be a list of [x, y] pairs")
+        x, y = (_number(v, "stroke coordinate") for v in pair)
+        if shape is not None and not (-width <= x <= shape[1] + width and -width <= y <= shape[0] + width):
+            raise InputError(f"stroke point ({x:g}, {y:g}) is outside the {shape[1]}×{shape[0]} image")
+        clean.append([round(x, 2), round(y, 2)])
+    out = {"tool": tool, "width": width, "path": clean}
+    if tool == "brush":
+        out["rgb"] = _rgb(stroke.get("rgb"), "stroke")
+    return out
+
+
+def _check_point(point: dict, shape: tuple[int, int] | None) -> dict:
+    if not isinstance(point, dict):
+        raise InputError("a point must be an object")
+    x, y = round(_number(point.get("x"), "point x")), round(_number(point.get("y"), "point y"))
+    if shape is not None and not (0 <= x < shape[1] and 0 <= y < shape[0]):
+        raise InputError(f"point ({x}, {y}) is outside the {shape[1]}×{shape[0]} image")
+    size = _number(point.get("size", 1), "point size")
+    if size != round(size) or not 1 <= size <= 9:
+        raise InputError(f"point size must be a whole number of pixels from 1 to 9, got {size:g}")
+    point_id = point.get("id")
+    if isinstance(point_id, bool) or not isinstance(point_id, int):
+        raise InputError("a point needs an integer id")
+    return {"id": point_id, "x": x, "y": y, "rgb": _rgb(point.get("rgb"), "point"), "size": int(size)}
+
+
+def _check_settings(settings: dict) -> dict:
+    method = settings.get("method", "levin")
+    if method not in METHODS:
+        raise InputError(f"unknown studio method {method!r}; available: {', '.join(METHODS)}")
+    return {"method": method}
+
+
+def point_radius(point: dict) -> float:
+    """The disk radius of a point of ``size`` pixels across (the points file's ``radius``)."""
+    return (point["size"] - 1) / 2
+
+
+def _touches(eraser: dict, point: dict) -> bool:
+    """Whether an eraser stroke covers any pixel of a point's disk."""
+    reach = eraser["width"] / 2 + point_radius(point)
+    px, py = point["x"], point["y"]
+    path = eraser["path"]
+    segments = zip(path, path[1:]) if len(path) > 1 else [(path[0], path[0])]
+    for (x0, y0), (x1, y1) in segments:
+        dx, dy = x1 - x0, y1 - y0
+        t = 0.0 if dx == dy == 0 else min(max(((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy), 0.0), 1.0)
+        if math.hypot(x0 + t * dx - px, y0 + t * dy - py) <= reach:
+            return True
+    return False
+
+
+def rasterize(doc: Document, shape: tuple[int, int], full_shape: tuple[int, int] | None = None) -> np.ndarray:
+    """The stroke-mask picture of ``doc`` at ``shape`` (``H×W×3`` uint8: colour where a cue is,
+    black elsewhere), the image being ``full_shape`` (default ``shape``) in the document's coordinates.
+
+    At full resolution, points are the disks of the points file (``varcolor.Cues.from_points``
+    with ``radius = (size - 1) / 2``), so the saved points JSON and the mask agree.
+    """
+    mask = np.zeros(tuple(shape) + (3,), np.uint8)
+    draw(mask, doc.strokes, doc.points, full_shape or shape, (0, 0) + tuple(shape))
+    return mask
+
+
+def _mapping(shape: tuple[int, int], full_shape: tuple[int, int]):
+    sx, sy = shape[1] / full_shape[1], shape[0] / full_shape[0]
+    return sx, sy, math.sqrt(sx * sy)
+
+
+def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, int], box: tuple[int, int, int, int]) -> None:
+    """Paint ``strokes`` in order, then ``points``, into ``mask`` (``H×W×3`` uint8, changed in
+    place), inside ``box`` = ``(top, left, height, width)`` only; :func:`rasterize` paints it all."""
+    top, left, height, width = box
+    if height <= 0 or width <= 0:
+        return
+    sx, sy, scale = _mapping(mask.shape[:2], full_shape)
+
+    def at(x: float, y: float) -> tuple[float, float]:  # a full-resolution pixel centre, in the box
+        return (x + 0.5) * sx - 0.5 - left, (y + 0.5) * sy - 0.5 - top
+
+    region = mask[top:top + height, left:left + width]
+    if strokes:
+        picture = Image.fromarray(region)
+        pen = ImageDraw.Draw(picture)
+        for stroke in strokes:
+            colour = tuple(stroke["rgb"]) if stroke["tool"] == "brush" else (0, 0, 0)
+            line_width = max(1, round(stroke["width"] * scale))
+            xy = [at(x, y) for x, y in stroke["path"]]
+            if len(xy) > 1:
+                pen.line(xy, fill=colour, width=line_width, joint="curve")
+            r = (line_width - 1) / 2
+            for x, y in {tuple(xy[0]), tuple(xy[-1])}:  # round caps
+                if r < 0.5:
+                    pen.point((x, y), fill=colour)
+                else:
+                    pen.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        region[...] = np.asarray(picture)
+    for point in points:
+        x, y = at(point["x"], point["y"])
+        x, y = round(x + left), round(y + top)  # rounded in whole-image pixels, as the points file
+        r = point_radius(point) * scale
+        reach = int(math.floor(r))
+        rows = slice(max(y - reach, top), min(y + reach + 1, top + height))
+        cols = slice(max(x - reach, left), min(x + reach + 1, left + width))
+        if rows.start >= rows.stop or cols.start >= cols.stop:
+            continue
+        yy, xx = np.mgrid[rows, cols]
+        disk = (yy - y) ** 2 + (xx - x) ** 2 <= r**2
+        mask[rows, cols][disk] = point["rgb"]
+
+
+def strokes_box(strokes, shape: tuple[int, int], full_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box ``(top, left, height, width)`` of ``shape`` that ``strokes`` can paint."""
+    sx, sy, scale = _mapping(shape, full_shape)
+    xs = [(x + 0.5) * sx - 0.5 for stroke in strokes for x, _ in stroke["path"]]
+    ys = [(y + 0.5) * sy - 0.5 for stroke in strokes for _, y in stroke["path"]]
+    reach = max(max(1, round(stroke["width"] * scale)) for stroke in strokes) / 2 + 2
+    top, left = max(int(math.floor(min(ys) - reach)), 0), max(int(math.floor(min(xs) - reach)), 0)
+    bottom = min(int(math.ceil(max(ys) + reach)) + 1, shape[0])
+    right = min(int(math.ceil(max(xs) + reach)) + 1, shape[1])
+    return top, left, max(bottom - top, 0), max(right - left, 0)
+
+
+def cues_from_mask(mask: np.ndarray) -> Cues:
+    """The cues of a stroke-mask picture (uint8): at every non-black pixel the chroma that
+    ``varcolor.Cues.from_mask`` finds in the same picture read from a file, converting only
+    those pixels."""
+    flat = mask.reshape(-1, 3)
+    marked = (flat[:, 0] | flat[:, 1] | flat[:, 2]) != 0  # a tenth of max(axis=2)'s time
+    where = np.flatnonzero(marked)
+    ab = np.zeros((flat.shape[0], 2))
+    if len(where):
+        ab[where] = rgb_to_lab((flat[where].astype(np.float64) / 255.0)[None])[0, :, 1:]
+    return Cues(marked.reshape(mask.shape[:2]), ab.reshape(mask.shape[:2] + (2,)))
+
+
+def points_file(doc: Document) -> list[dict]:
+    """The points as records of a points file (``y, x, r, g, b, radius``; ``varcolor colorize --points``)."""
+    return [{"y": p["y"], "x": p["x"], "r": p["rgb"][0], "g": p["rgb"][1], "b": p["rgb"][2],
+             "radius": point_radius(p)} for p in doc.points]
+
+
+def session_dict(doc: Document, image: dict) -> dict:
+    """A session file's content: ``image`` (path, sha256, width, height) and the document."""
+    return {"format": SESSION_FORMAT, "version": SESSION_VERSION, "image": image, **doc.as_dict()}
+
+
+def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
+    """A session file's document and image record; a corrupt or foreign file raises one
+    :class:`~varcolor.errors.InputError` line naming ``name``."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{name}: not a studio session (not valid JSON: {exc})") from None
+    if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
+        raise InputError(f"{name}: not a varcolor studio session file")
+    if data.get("version") != SESSION_VERSION:
+        raise InputError(f"{name}: session version {data.get('version')!r} is not supported (this is {SESSION_VERSION})")
+    image = data.get("image")
+    if not isinstance(image, dict):
+        raise InputError(f"{name}: the session names no image")
+    try:
+        width, height = int(image["width"]), int(image["height"])
+        if not isinstance(image.get("sha256"), str):
+            raise TypeError("sha256")
+    except (KeyError, TypeError, ValueError):
+        raise InputError(f"{name}: the session's image record is incomplete") from None
+    strokes, points = data.get("strokes", []), data.get("points", [])
+    if not isinstance(strokes, list) or not isinstance(points, list):
+        raise InputError(f"{name}: strokes and points must be lists")
+    try:
+        doc = Document(settings=_check_settings(data.get("settings") or {}))
+        for stroke in strokes:
+            doc = Document(doc.strokes + (_check_stroke(stroke, (height, width)),), doc.points, doc.settings)
+        ids = set()
+        for point in points:
+            point = _check_point(point, (height, width))
+            if point["id"] in ids:
+                raise InputError(f"point id {point['id']} appears twice")
+            ids.add(point["id"])
+            doc = Document(doc.strokes, doc.points + (point,), doc.settings)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    return Document(doc.strokes, doc.points, doc.settings, max(ids, default=0) + 1), image

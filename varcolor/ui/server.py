@@ -1,0 +1,273 @@
+"""The studio's HTTP layer (Starlette on uvicorn): routes that call :class:`~varcolor.ui.studio.Studio`,
+and the guard every request passes.
+
+Security model: the server binds loopback unless told otherwise; every request must carry the
+per-launch token (``?token=`` or the ``X-Varcolor-Token`` header), compared in constant time;
+requests another site's page makes (an ``Origin`` that is not this server's, ``Sec-Fetch-Site``
+``cross-site`` or ``same-site``) and requests for a host name not this server's (DNS rebinding)
+are refused with 403 before any route runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, unquote
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import InputError, OutputError, VarcolorError
+from .studio import Studio
+
+log = logging.getLogger("varcolor.ui")
+
+STATIC = Path(__file__).parent / "static"
+STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
+#: Largest upload accepted (bytes); a 60 MP 16-bit TIFF is about 360 MB.
+MAX_UPLOAD = 512 * 1024 * 1024
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
+            (b"content-security-policy",
+             b"default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+             b"connect-src 'self'; frame-ancestors 'none'")]
+
+
+class Guard:
+    """ASGI middleware: refuse (403) a request without the token, from another origin, or for a
+    host name that is not this server's; add no-store and a strict content policy to every answer."""
+
+    def __init__(self, app, token: str, hosts: tuple[str, ...] | None):
+        self.app, self.token, self.hosts = app, token, hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        reason = self.refusal(scope)
+        if reason:
+            log.warning("refused %s %s: %s", scope["method"], scope["path"], reason)
+            response = JSONResponse({"error": reason}, status_code=403)
+            return await response(scope, receive, send)
+
+        async def secure_send(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + _HEADERS
+            await send(message)
+
+        await self.app(scope, receive, secure_send)
+
+    def refusal(self, scope) -> str | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        if self.hosts is not None:
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            if name not in self.hosts:
+                return f"host {host!r} is not this server"
+        origin = headers.get("origin")
+        if origin is not None and origin != f"http://{host}":
+            return "cross-origin request refused"
+        if headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+            return "cross-site request refused"
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        given = headers.get("x-varcolor-token") or (query.get("token") or [""])[0]
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            return "missing or wrong token"
+        return None
+
+
+class _Bell:
+    """Wakes the requests waiting for a result when the solver thread publishes one."""
+
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.event: asyncio.Event | None = None
+
+    def bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            self.loop, self.event = loop, asyncio.Event()
+
+    def ring(self) -> None:  # from any thread
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._ring)
+
+    def _ring(self) -> None:
+        event, self.event = self.event, asyncio.Event()
+        event.set()
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+
+def _error(exc: BaseException) -> JSONResponse:
+    if isinstance(exc, FileExistsError):
+        return JSONResponse({"error": "files exist", "exists": exc.args[0] if exc.args else []}, status_code=409)
+    if isinstance(exc, PermissionError):
+        return JSONResponse({"error": str(exc)}, status_code=403)
+    if isinstance(exc, (InputError, OutputError, VarcolorError)):
+        log.warning("%s", exc)
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    log.exception("internal error")
+    return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+
+
+def create_app(studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LOOPBACK,
+               max_upload: int = MAX_UPLOAD) -> Starlette:
+    """The studio's ASGI application for ``studio``, guarded by ``token`` (``hosts``: the host
+    names it answers to; None: any)."""
+    bell = _Bell()
+    studio.listeners.append(bell.ring)
+    if studio.live is not None:
+        studio.live.listeners.append(bell.ring)
+
+    async def call(function, *args):
+        try:
+            return JSONResponse(await run_in_threadpool(function, *args))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one line on the page
+            return _error(exc)
+
+    async def json_body(request: Request):
+        raw = await request.body()
+        if len(raw) > 64 * 1024 * 1024:
+            raise InputError("request too large")
+        try:
+            return json.loads(raw or b"{}")
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON ({exc})") from None
+
+    async def index(request: Request):
+        html = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{TOKEN}}", token)
+        return Response(html, media_type=STATIC_TYPES[".html"])
+
+    async def static(request: Request):
+        name = request.path_params["name"]
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file() or path.suffix not in STATIC_TYPES:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return Response(path.read_bytes(), media_type=STATIC_TYPES[path.suffix])
+
+    async def state(request: Request):
+        return await call(studio.state)
+
+    async def open_upload(request: Request):
+        filename = unquote(request.headers.get("x-filename", "upload"))
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > max_upload:
+            log.warning("refused an upload of %s bytes (%s)", length, filename)
+            return JSONResponse({"error": f"{filename}: too large to upload ({int(length) / 1e6:.0f} MB; "
+                                          f"the limit is {max_upload / 1e6:.0f} MB)"}, status_code=413)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_upload:
+                return JSONResponse({"error": f"{filename}: too large to upload (over {max_upload / 1e6:.0f} MB)"},
+                                    status_code=413)
+            chunks.append(chunk)
+        return await call(studio.open_upload, b"".join(chunks), filename)
+
+    async def edit(request: Request):
+        try:
+            op = await json_body(request)
+        except InputError as exc:
+            return _error(exc)
+        return await call(studio.edit, op)
+
+    def simple(function):
+        async def endpoint(request: Request):
+            return await call(function)
+        return endpoint
+
+    async def save(request: Request):
+        try:
+            body = await json_body(request)
+        except InputError as exc:
+            return _error(exc)
+        if not isinstance(body, dict):
+            return _error(InputError("save expects an object"))
+        return await call(studio.save, body.get("name"), body.get("format", "png"), bool(body.get("overwrite")))
+
+    async def result(request: Request):
+        """The newest result for document version ``version`` or later that the page (showing
+        serial ``have``) has not got: the RGBA pixels of the box that changed, the rest in headers.
+        Waits up to ``wait`` seconds for it (204 if none came)."""
+        bell.bind()
+        try:
+            version = int(request.query_params.get("version", "0"))
+            have = int(request.query_params.get("have", "0"))
+            wait = min(float(request.query_params.get("wait", "25")), 60.0)
+        except ValueError:
+            return _error(InputError("version, have and wait must be numbers"))
+        live = studio.live
+        if live is None:
+            return _error(InputError("no image is open"))
+        deadline = time.monotonic() + wait
+        start = time.perf_counter()
+        while True:
+            published = live.published
+            if published.serial != have and published.version >= version:
+                break
+            if studio.live is not live:
+                return JSONResponse({"error": "another image was opened"}, status_code=409)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return Response(status_code=204)
+            await bell.wait(min(left, 1.0))
+        waited = time.perf_counter() - start
+        copy_start = time.perf_counter()
+        published, box, data = live.patch(have)
+        meta = {"serial": published.serial, "version": published.version, "final": published.final,
+                "box": list(box), "error": published.error, "warning": published.warning,
+                "timing": {**published.timing, "copy": time.perf_counter() - copy_start, "waited": waited},
+                "info": published.info, "busy": live.busy()}
+        return Response(data, media_type="application/octet-stream",
+                        headers={"x-result": json.dumps(meta, ensure_ascii=True)})
+
+    async def gray(request: Request):
+        try:
+            return Response(await run_in_threadpool(studio.gray_png), media_type="image/png")
+        except Exception as exc:  # noqa: BLE001
+            return _error(exc)
+
+    async def reference(request: Request):
+        try:
+            return Response(await run_in_threadpool(studio.reference_png), media_type="image/png")
+        except Exception as exc:  # noqa: BLE001
+            return _error(exc)
+
+    async def suggest(request: Request):
+        try:
+            x, y = float(request.query_params["x"]), float(request.query_params["y"])
+        except (KeyError, ValueError):
+            return _error(InputError("suggest needs numbers x and y"))
+        return await call(studio.suggest, x, y)
+
+    routes = [Route("/", index), Route("/static/{name}", static),
+              Route("/api/state", state), Route("/api/open", open_upload, methods=["POST"]),
+              Route("/api/edit", edit, methods=["POST"]), Route("/api/undo", simple(studio.undo), methods=["POST"]),
+              Route("/api/redo", simple(studio.redo), methods=["POST"]),
+              Route("/api/restore", simple(studio.restore), methods=["POST"]),
+              Route("/api/dismiss-restore", simple(studio.dismiss_restore), methods=["POST"]),
+              Route("/api/save", save, methods=["POST"]), Route("/api/result", result),
+              Route("/api/gray.png", gray), Route("/api/reference.png", reference),
+              Route("/api/metrics", simple(studio.metrics)), Route("/api/suggest", suggest)]
+    app = Starlette(routes=routes)
+    return Guard(app, token, hosts)
+
+
+def new_token() -> str:
+    """A random per-launch token (192 bits)."""
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,505 @@
+"""The studio's state and operations, apart from HTTP: the open image, its document history,
+the live solver, autosave, and saving results at full resolution.
+
+Everything that colours pixels is :mod:`varcolor`'s own (:class:`varcolor.Colorizer`,
+:func:`varcolor.colorize`); this module only turns edits into documents and documents into cues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from skimage.transform import resize
+
+from ..api import colorize
+from ..color import lab_to_rgb, lightness_of_gray, to_gray
+from ..cues import Cues
+from ..errors import InputError, OutputError, VarcolorError
+from ..io import IMAGE_EXTENSIONS, atomic_path, read_image, write_image
+from ..solvers import choose_solver
+from .document import (METHODS, Document, History, parse_session, points_file, rasterize, session_dict)
+from .live import LiveSolver, working_shape
+
+log = logging.getLogger("varcolor.ui")
+
+#: The live view works on a copy of at most this many pixels (saving always solves the full image).
+PREVIEW_PIXELS = 1_500_000
+SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
+
+
+def default_data_dir() -> Path:
+    """Where autosaved sessions and uploaded photos are kept: ``$VARCOLOR_DATA``, else
+    ``$XDG_DATA_HOME/varcolor/studio`` (``~/.local/share/varcolor/studio``)."""
+    if os.environ.get("VARCOLOR_DATA"):
+        return Path(os.environ["VARCOLOR_DATA"])
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "varcolor" / "studio"
+
+
+def write_json(path: Path, data) -> None:
+    """Write JSON atomically (a reader or a crash never sees half a file)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def _bits(path: Path) -> int:
+    """Bits per sample of an image file (16 for 16-bit PNG and TIFF, else 8)."""
+    try:
+        with Image.open(path) as im:
+            if im.format == "PNG":
+                import png
+
+                reader = png.Reader(filename=str(path))
+                reader.preamble()
+                return 16 if reader.bitdepth == 16 else 8
+            if im.format == "TIFF":
+                import tifffile
+
+                with tifffile.TiffFile(path) as tif:
+                    return 16 if tif.pages[0].dtype.itemsize >= 2 else 8
+    except Exception:  # noqa: BLE001 - read_image has already accepted the file; 8 bits is the safe guess
+        return 8
+    return 8
+
+
+class OpenImage:
+    """A photo open in the studio: its full-resolution pixels, its working copy and identity."""
+
+    def __init__(self, path: Path, name: str, *, preview_pixels: int):
+        self.path, self.name = path, name
+        data = path.read_bytes()
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        self.pixels = read_image(path)
+        self.bits = _bits(path)
+        self.shape = self.pixels.shape[:2]
+        check_size = self.shape
+        if min(check_size) < 2:
+            raise InputError(f"{name}: the image must be at least 2×2 pixels, got {check_size[1]}×{check_size[0]}")
+        work = working_shape(self.shape, preview_pixels)
+        # The command line's refusal for an image whose solve would not fit in memory: the live
+        # copy's solve must fit now; the full photo's is checked again when saving (memory frees up).
+        try:
+            choose_solver("auto", work)
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        self.warning = None
+        try:
+            choose_solver("auto", self.shape)
+        except InputError as exc:
+            self.warning = f"{name}: saving solves the full photo, which will not fit in memory now: {exc}"
+            log.warning("%s", self.warning)
+        rgb = self.pixels[..., :3] if self.pixels.ndim == 3 else None
+        self.colour = rgb is not None and not (np.array_equal(rgb[..., 0], rgb[..., 1])
+                                               and np.array_equal(rgb[..., 0], rgb[..., 2]))
+        # The live copy's gray: the photo's own (what Colorizer uses) at full size; for a smaller
+        # copy, that of the resized photo (5 s less at 12 MP than converting the whole photo first).
+        small = self.pixels if work == self.shape else np.clip(
+            resize(self.pixels, work + self.pixels.shape[2:], order=1, anti_aliasing=True), 0.0, 1.0)
+        self.gray = to_gray(small)
+        self.reference = small[..., :3] if self.colour else None
+
+    def record(self) -> dict:
+        return {"path": str(self.path), "sha256": self.sha256, "width": self.shape[1], "height": self.shape[0],
+                "name": self.name}
+
+
+class Studio:
+    """One studio session (one image at a time).
+
+    Parameters
+    ----------
+    data_dir : path
+        Autosaves (``<data_dir>/<sha256 prefix>/autosave.json``) and uploaded photos.
+    out_dir : path
+        The only folder results are saved in (subfolders allowed).
+    preview_pixels : int
+        Largest working copy for the live view.
+    """
+
+    def __init__(self, *, data_dir: Path, out_dir: Path, preview_pixels: int = PREVIEW_PIXELS, warm: bool = True):
+        self.data_dir, self.out_dir = Path(data_dir), Path(out_dir).resolve()
+        self.preview_pixels, self.warm = preview_pixels, warm
+        self.image: OpenImage | None = None
+        self.history: History | None = None
+        self.live: LiveSolver | None = None
+        self.version = 0
+        self.restorable: dict | None = None
+        self.lock = threading.RLock()
+        self.listeners: list = []
+        self._autosave_wake = threading.Condition()
+        self._autosave_job: tuple | None = None
+        self._autosave_busy = False
+        self._autosave_thread: threading.Thread | None = None
+        self._closed = False
+        self._prior_net = None
+        self._suggest_cache: tuple[int, np.ndarray] | None = None
+        self.message: str | None = None
+
+    # -- opening -----------------------------------------------------------------------------
+    def open_path(self, path: Path, name: str | None = None, doc: Document | None = None) -> dict:
+        """Open an image file (``doc``: a session's document to start from)."""
+        image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels)
+        with self.lock:
+            if self.live is not None:
+                self.live.close()
+            self.image = image
+            start = doc or Document()
+            self.history = History(start)
+            self.version += 1
+            self.live = LiveSolver(image.gray, image.shape, warm=self.warm)
+            self.live.listeners.extend(self.listeners)
+            self._suggest_cache = None
+            self.restorable = None
+            self.flush()  # the last image's autosave, which may be this one's
+            autosave = self._autosave_path()
+            if doc is None and autosave.is_file():
+                try:
+                    old, _ = parse_session(autosave.read_text(encoding="utf-8"), str(autosave))
+                    if not old.empty:
+                        self.restorable = {"strokes": len(old.strokes), "points": len(old.points),
+                                           "saved": time.strftime("%Y-%m-%d %H:%M",
+                                                                  time.localtime(autosave.stat().st_mtime))}
+                except InputError as exc:
+                    log.warning("ignoring an unreadable autosave: %s", exc)
+            self.live.submit(self.version, start)
+            if doc is not None:
+                self._autosave()
+            log.info("opened %s (%d×%d, working copy %d×%d)", image.name, image.shape[1], image.shape[0],
+                     image.gray.shape[1], image.gray.shape[0])
+            return self.state()
+
+    def open_upload(self, data: bytes, filename: str) -> dict:
+        """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
+        suffix = Path(filename).suffix.lower()
+        if suffix not in IMAGE_EXTENSIONS:
+            raise InputError(f"{filename}: not an image file this studio reads ({', '.join(IMAGE_EXTENSIONS)})")
+        digest = hashlib.sha256(data).hexdigest()
+        stored = self.data_dir / digest[:16] / f"image{suffix}"
+        if not stored.is_file():
+            with atomic_path(stored) as tmp:
+                tmp.write_bytes(data)
+        try:
+            return self.open_path(stored, Path(filename).name)
+        except InputError as exc:
+            stored.unlink(missing_ok=True)  # our own copy of a file that is no image
+            raise InputError(str(exc).replace(str(stored), Path(filename).name)) from None
+
+    def open_session(self, path: Path) -> dict:
+        """Reopen a saved session file (its image is found by path, else beside the session file)."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read session ({exc})") from None
+        doc, record = parse_session(text, str(path))
+        candidates = []
+        if isinstance(record.get("path"), str):
+            candidates.append(Path(record["path"]))
+            candidates.append(path.parent / Path(record["path"]).name)
+        image_path = next((c for c in candidates if c.is_file()), None)
+        if image_path is None:
+            raise InputError(f"{path}: the session's image {record.get('path')!r} is not found")
+        digest = hashlib.sha256(image_path.read_bytes()).hexdigest()
+        if digest != record["sha256"]:
+            raise InputError(f"{path}: {image_path} is not the image this session was drawn on (its content changed)")
+        return self.open_path(image_path, record.get("name") or image_path.name, doc=doc)
+
+    # -- editing -----------------------------------------------------------------------------
+    def _need_image(self) -> None:
+        if self.image is None:
+            raise InputError("no image is open")
+
+    def edit(self, op: dict) -> dict:
+        """Apply one edit (``op``: ``stroke``, ``point``, ``point-change``, ``point-delete``,
+        ``clear``, ``settings``) and start solving it."""
+        with self.lock:
+            self._need_image()
+            doc, shape = self.history.current, self.image.shape
+            kind = op.get("op") if isinstance(op, dict) else None
+            if kind == "stroke":
+                new = doc.with_stroke(op.get("stroke"), shape)
+            elif kind == "point":
+                new = doc.with_point(op.get("point"), shape)
+            elif kind == "point-change":
+                new = doc.with_point_changed(_int(op.get("id")), op.get("point") or {}, shape)
+            elif kind == "point-delete":
+                new = doc.without_point(_int(op.get("id")))
+            elif kind == "clear":
+                new = doc.cleared()
+            elif kind == "settings":
+                new = doc.with_settings(op.get("settings") or {})
+                if new.settings.get("method") == "levin-prior" and not neural_available():
+                    raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
+            else:
+                raise InputError(f"unknown edit {kind!r}")
+            self.history.push(new)
+            return self._changed()
+
+    def undo(self) -> dict:
+        with self.lock:
+            self._need_image()
+            if self.history.can_undo:
+                self.history.undo()
+                return self._changed()
+            return self.state()
+
+    def redo(self) -> dict:
+        with self.lock:
+            self._need_image()
+            if self.history.can_redo:
+                self.history.redo()
+                return self._changed()
+            return self.state()
+
+    def restore(self) -> dict:
+        """Start from the autosaved session of this image (offered when it was opened)."""
+        with self.lock:
+            self._need_image()
+            if self.restorable is None:
+                raise InputError("there is no autosaved session to restore")
+            path = self._autosave_path()
+            doc, _ = parse_session(path.read_text(encoding="utf-8"), str(path))
+            self.restorable = None
+            self.history.push(doc)
+            return self._changed()
+
+    def dismiss_restore(self) -> dict:
+        """Start afresh: the autosave offered is kept as ``autosave.previous.json``."""
+        with self.lock:
+            self._need_image()
+            if self.restorable is not None:
+                path = self._autosave_path()
+                try:
+                    os.replace(path, path.with_name("autosave.previous.json"))
+                except OSError as exc:
+                    log.warning("could not keep the previous autosave: %s", exc)
+            self.restorable = None
+            return self.state()
+
+    def _changed(self) -> dict:
+        self.version += 1
+        self.live.submit(self.version, self.history.current)
+        self._autosave()
+        return self.state()
+
+    # -- autosave ----------------------------------------------------------------------------
+    def _autosave_path(self) -> Path:
+        return self.data_dir / self.image.sha256[:16] / "autosave.json"
+
+    def _autosave(self) -> None:
+        """Have the session written (atomically) by the autosave thread, off the edit's path (its
+        fsync can take tens of milliseconds); an autosave not yet restored or dismissed is kept
+        aside as ``autosave.previous.json`` before it is replaced."""
+        path = self._autosave_path()
+        keep_previous = self.restorable is not None
+        self.restorable = None
+        with self._autosave_wake:
+            self._autosave_job = (path, session_dict(self.history.current, self.image.record()), keep_previous)
+            self._autosave_wake.notify()
+        if self._autosave_thread is None:
+            self._autosave_thread = threading.Thread(target=self._autosave_loop, name="varcolor-autosave",
+                                                     daemon=True)
+            self._autosave_thread.start()
+
+    def _autosave_loop(self) -> None:
+        while True:
+            with self._autosave_wake:
+                while self._autosave_job is None and not self._closed:
+                    self._autosave_wake.wait()
+                job, self._autosave_job = self._autosave_job, None
+                if job is None:
+                    return
+                self._autosave_busy = True
+            try:
+                self._write_autosave(*job)
+            finally:
+                with self._autosave_wake:
+                    self._autosave_busy = False
+                    self._autosave_wake.notify_all()
+
+    def _write_autosave(self, path: Path, data: dict, keep_previous: bool) -> None:
+        try:
+            if keep_previous and path.is_file():
+                os.replace(path, path.with_name("autosave.previous.json"))
+            write_json(path, data)
+        except (OSError, OutputError) as exc:  # the edit stands; the page shows the warning
+            self.message = f"autosave failed: {exc}"
+            log.warning("%s", self.message)
+
+    def flush(self) -> None:
+        """Wait until the latest autosave is on disk."""
+        with self._autosave_wake:
+            while self._autosave_job is not None or self._autosave_busy:
+                self._autosave_wake.wait(1.0)
+
+    # -- state -------------------------------------------------------------------------------
+    def state(self) -> dict:
+        if self.image is None:
+            return {"image": None, "version": self.version, "neural": neural_available(), "message": self.message}
+        doc = self.history.current
+        image = self.image
+        return {"image": {"name": image.name, "width": image.shape[1], "height": image.shape[0],
+                          "work_width": image.gray.shape[1], "work_height": image.gray.shape[0],
+                          "colour": image.colour, "bits": image.bits, "sha256": image.sha256},
+                "version": self.version, "doc": doc.as_dict(), "can_undo": self.history.can_undo,
+                "can_redo": self.history.can_redo, "restorable": self.restorable, "neural": neural_available(),
+                "methods": list(METHODS), "out_dir": str(self.out_dir), "message": self.message or image.warning,
+                "autosave": str(self._autosave_path())}
+
+    def gray_png(self) -> bytes:
+        self._need_image()
+        return _png(np.round(self.image.gray * 255).astype(np.uint8))
+
+    def reference_png(self) -> bytes:
+        self._need_image()
+        if self.image.reference is None:
+            raise InputError("the photo is gray: there is no colour original to compare with")
+        return _png(np.round(self.image.reference * 255).astype(np.uint8))
+
+    def metrics(self) -> dict:
+        """PSNR and mean CIEDE2000 of the live result against a colour original (working size)."""
+        from ..metrics import ciede2000, psnr
+
+        self._need_image()
+        live, reference = self.live, self.image.reference
+        if reference is None or live.rgb is None:
+            return {}
+        serial, rgb = live.published.serial, live.rgb
+        return {"serial": serial, "psnr": psnr(rgb, reference), "ciede2000": ciede2000(rgb, reference)}
+
+    # -- suggestions from the network's class head ---------------------------------------------
+    def suggest(self, x: float, y: float, k: int = 6) -> dict:
+        """The network's most likely distinct colours at full-resolution pixel ``(x, y)``."""
+        self._need_image()
+        if not neural_available():
+            return {"colours": [], "available": False}
+        from ..neural.prior import predict  # noqa: F401 - torch present
+        from .suggest import class_probabilities, top_colours
+
+        with self.lock:
+            version, doc = self.version, self.history.current
+            image = self.image
+        cache = self._suggest_cache
+        if cache is None or cache[0] != version:
+            if self._prior_net is None:
+                from ..neural.weights import DEFAULT_WEIGHTS, load
+
+                self._prior_net = load(DEFAULT_WEIGHTS)
+            cues = Cues.from_mask(rasterize(doc, image.gray.shape, image.shape) / 255.0)
+            cache = (version, class_probabilities(self._prior_net, image.gray, cues))
+            self._suggest_cache = cache
+        height, width = image.shape
+        fy, fx = min(max(y + 0.5, 0.0), height - 0.5) / height, min(max(x + 0.5, 0.0), width - 0.5) / width
+        work = image.gray.shape
+        lightness = float(lightness_of_gray(image.gray[int(fy * work[0]), int(fx * work[1])]))
+        colours = top_colours(cache[1], fy, fx, k)
+        out = []
+        for a, b, p in colours:
+            rgb = lab_to_rgb(np.array([[[lightness, a, b]]]))[0, 0]
+            out.append({"rgb": [int(round(v * 255)) for v in rgb], "a": a, "b": b, "p": p})
+        return {"colours": out, "available": True, "lightness": lightness}
+
+    # -- saving ------------------------------------------------------------------------------
+    def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
+        """Solve the document at full resolution and write, inside ``out_dir``: the result, the
+        stroke mask (``NAME_mask.png``: strokes and points, ``varcolor colorize --mask`` gives the
+        same result), the points (``NAME.points.json``) and the session (``NAME.studio.json``)."""
+        with self.lock:
+            self._need_image()
+            doc, image = self.history.current, self.image
+        if fmt not in SAVE_FORMATS:
+            raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
+        base = self._inside_out_dir(name)
+        paths = {"result": base.with_name(base.name + SAVE_FORMATS[fmt]),
+                 "mask": base.with_name(base.name + "_mask.png"),
+                 "points": base.with_name(base.name + ".points.json"),
+                 "session": base.with_name(base.name + ".studio.json")}
+        for path in paths.values():
+            if path.resolve() == image.path.resolve():
+                raise InputError(f"{path}: that is the photo itself; choose another name")
+        existing = [str(p) for p in paths.values() if p.exists()]
+        if existing and not overwrite:
+            raise FileExistsError(existing)
+        try:
+            choose_solver("auto", image.shape)
+        except InputError as exc:
+            raise InputError(f"{image.name}: {exc}") from None
+        start = time.perf_counter()
+        mask = rasterize(doc, image.shape)
+        cues = Cues.from_mask(mask / 255.0)  # exactly the values the command line reads from the file
+        options = dict(METHODS[doc.settings.get("method", "levin")])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = colorize(image.pixels, cues, **options)
+        solve_seconds = time.perf_counter() - start
+        bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
+        write_image(paths["result"], result.rgb, bits=bits)
+        write_image(paths["mask"], mask)
+        write_json(paths["points"], points_file(doc))
+        write_json(paths["session"], session_dict(doc, image.record()))
+        command = (f"varcolor colorize {image.path} --mask {paths['mask']} -o OUT{SAVE_FORMATS[fmt]}"
+                   + (f" --method {options['method']}" if options["method"] != "levin" else "")
+                   + (" --prior ideepcolor" if options.get("prior") else "")
+                   + (" --bits 16" if bits == 16 else ""))
+        log.info("saved %s (%.1f s)", paths["result"], solve_seconds)
+        return {"paths": {k: str(v) for k, v in paths.items()}, "bits": bits, "seconds": solve_seconds,
+                "command": command, "warnings": [str(w.message) for w in caught]}
+
+    def _inside_out_dir(self, name: str) -> Path:
+        if not isinstance(name, str) or not name.strip() or "\x00" in name:
+            raise InputError("give a file name to save as")
+        name = name.strip()
+        for suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        if Path(name).is_absolute():
+            raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
+        base = (self.out_dir / name).resolve()
+        if not base.is_relative_to(self.out_dir) or base == self.out_dir:
+            raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
+        return base
+
+    def close(self) -> None:
+        """Write the pending autosave and stop the worker threads."""
+        if self._autosave_thread is not None:
+            self.flush()
+        with self._autosave_wake:
+            self._closed = True
+            self._autosave_wake.notify_all()
+        if self.live is not None:
+            self.live.close()
+
+
+def _int(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"expected an integer id, got {value!r}")
+    return value
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def neural_available() -> bool:
+    try:
+        import safetensors  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+__all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS", "VarcolorError"]
