@@ -71,15 +71,20 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
+def _gb(size: float) -> str:
+    """Bytes in GB for a message: one decimal, more where that would read 0.0."""
+    return f"{size / 1e9:.1f} GB" if size >= 0.1e9 else f"{size / 1e9:.2g} GB"
+
+
 def memory_budget(max_memory: float | None = None) -> tuple[int, str]:
     """The memory budget of a solve (bytes) and how it was set, in words for a message:
     ``max_memory`` (bytes) where given, else :data:`BUDGET_FRACTION` of what is available."""
     if max_memory is not None:
         if not (np.isfinite(max_memory) and max_memory > 0):
             raise InputError(f"max_memory must be a positive number of bytes, got {max_memory}")
-        return int(max_memory), "the budget given (max_memory)"
+        return int(max_memory), "the budget given as max_memory"
     have = available_bytes()
-    return int(BUDGET_FRACTION * have), (f"{BUDGET_FRACTION:.0%} of the {have / 1e9:.1f} GB available; "
+    return int(BUDGET_FRACTION * have), (f"{BUDGET_FRACTION:.0%} of the {_gb(have)} available; "
                                          "set it with max_memory (--max-memory)")
 
 
@@ -122,11 +127,10 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
                   and not (symmetric and other in EXACT_ONLY) and not (device != "cpu" and other in ("direct", "tiles"))]
         fits = [other for other in usable if estimate_bytes(other, pixels) <= budget]
         smallest = min(usable, key=lambda other: estimate_bytes(other, pixels))
-        hint = (f"; solver '{fits[0]}' would fit (about {estimate_bytes(fits[0], pixels) / 1e9:.1f} GB)" if fits else
-                f"; no solver fits (the smallest, '{smallest}', needs about "
-                f"{estimate_bytes(smallest, pixels) / 1e9:.1f} GB)")
-        raise InputError(f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {need / 1e9:.1f} GB "
-                         f"with solver '{name}', over the memory budget of {budget / 1e9:.1f} GB ({how}){hint}")
+        hint = (f"; solver '{fits[0]}' would fit (about {_gb(estimate_bytes(fits[0], pixels))})" if fits else
+                f"; no solver fits (the smallest, '{smallest}', needs about {_gb(estimate_bytes(smallest, pixels))})")
+        raise InputError(f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {_gb(need)} "
+                         f"with solver '{name}', over the memory budget of {_gb(budget)} ({how}){hint}")
     return name
 
 

@@ -140,7 +140,8 @@ class TiledSolver:
     direct_pixels : int
         Images up to this size are solved by one LU (the bottom of the recursion).
     progress : callable, optional
-        Called after each tile of the full-resolution pass with ``{"tiles": done, "tile_count": total}``.
+        Called before the first tile and after each (over every level) with
+        ``{"tiles": done, "tile_count": total}``.
 
     Examples
     --------
@@ -167,7 +168,7 @@ class TiledSolver:
         self.prior_weight = prior_weight
         self.core, self.margin, self.direct_pixels = int(core), int(margin), int(direct_pixels)
         self.progress = progress
-        self.tiles = 0
+        self.tiles = self._total = 0
 
     @staticmethod
     def largest_lu(pixels: int, core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS) -> int:
@@ -184,27 +185,38 @@ class TiledSolver:
         the answer's true relative residual on the full-resolution system."""
         start = time.perf_counter()
         rhs = np.asarray(rhs, dtype=np.float64)
-        x = self._solve(self.guide, self.mask, rhs, self.prior_weight, self.progress)
+        self.tiles, self._total = 0, self.tile_count(self.guide.shape)
+        if self.progress is not None and self._total:
+            self.progress({"tiles": 0, "tile_count": self._total})
+        x = self._solve(self.guide, self.mask, rhs, self.prior_weight)
         residual = self.residual(x, rhs)
         return x, SolveInfo(self.name, self.tiles, residual, time.perf_counter() - start)
 
-    def _solve(self, guide, mask, rhs, weight, progress) -> np.ndarray:
+    def tile_count(self, shape: tuple[int, int]) -> int:
+        """Tiles solved, over every level, for an image of ``shape``."""
+        height, width = shape
+        if height * width <= self.direct_pixels or min(height, width) < 4:
+            return 0
+        here = -(-height // self.core) * -(-width // self.core)
+        return here + self.tile_count((-(-height // 2), -(-width // 2)))
+
+    def _solve(self, guide, mask, rhs, weight) -> np.ndarray:
         height, width = guide.shape
         if height * width <= self.direct_pixels or min(height, width) < 4:
             return DirectSolver(exact_operator(guide, mask, prior_weight=weight)).solve(rhs)[0]
-        coarse = self._solve(*coarsen(guide, mask, rhs, weight), None)
+        coarse = self._solve(*coarsen(guide, mask, rhs, weight))
         x = lift(coarse, guide.shape)
         del coarse
         x[mask] = rhs[mask]
-        self._tiles(guide, mask, rhs, weight, x, progress)
+        self._tiles(guide, mask, rhs, weight, x)
         return x
 
-    def _tiles(self, guide, mask, rhs, weight, x, progress) -> None:
+    def _tiles(self, guide, mask, rhs, weight, x) -> None:
         """One pass over the tiles, in raster order, each core written into ``x`` in place."""
         height, width = guide.shape
         core, margin = self.core, self.margin
         starts = [(i, j) for i in range(0, height, core) for j in range(0, width, core)]
-        for done, (i0, j0) in enumerate(starts, 1):
+        for i0, j0 in starts:
             i1, j1 = min(i0 + core, height), min(j0 + core, width)
             top, left = max(i0 - margin, 0), max(j0 - margin, 0)
             bottom, right = min(i1 + margin, height), min(j1 + margin, width)
@@ -221,8 +233,8 @@ class TiledSolver:
             solution, _ = DirectSolver(operator, tol=_TILE_TOL).solve(tile_rhs)
             x[i0:i1, j0:j1] = solution[i0 - top:i1 - top, j0 - left:j1 - left]
             self.tiles += 1
-            if progress is not None:
-                progress({"tiles": done, "tile_count": len(starts)})
+            if self.progress is not None:
+                self.progress({"tiles": self.tiles, "tile_count": self._total})
 
     def residual(self, x: np.ndarray, rhs: np.ndarray) -> float:
         """``max_c ‖b_c − A x_c‖ / ‖b_c‖`` on the full-resolution system, the operator assembled a
