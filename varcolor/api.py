@@ -160,7 +160,7 @@ class Colorizer:
         ``"multigrid"``: conjugate gradients with our grid multigrid (CPU), linear, symmetric
         systems only (``levin-symmetric``); ``"cg"``: conjugate gradients with a Ruge–Stüben
         cycle (CPU or GPU), symmetric systems only; ``"auto"``: for ``levin-symmetric`` multigrid
-        (cg on a GPU), else on the CPU direct below 6 MP where it fits in the memory budget,
+        (cg on a GPU), else on the CPU direct below 12 MP where it fits in the memory budget,
         tiles from there on, amg on a GPU.
     max_memory : float, optional
         Memory budget of the solve in bytes: a solver whose estimate exceeds it is refused, and

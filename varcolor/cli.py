@@ -730,7 +730,7 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
                         "half-resolution solve: big scans, linear memory), amg (AIR multigrid + GMRES), multigrid "
                         "(CG + grid multigrid, CPU), cg (CG + Ruge-Stueben multigrid, CPU or GPU); multigrid "
                         "and cg for levin-symmetric only; auto: multigrid (cg on a GPU) for levin-symmetric, "
-                        "else direct under 6 MP where it fits in --max-memory, tiles from there (default: %(default)s)")
+                        "else direct under 12 MP where it fits in --max-memory, tiles from there (default: %(default)s)")
     p.add_argument("--max-memory", type=_gigabytes, metavar="GB",
                    help="memory budget of a solve in GB; solvers estimated to need more are refused and auto "
                         "picks one within it (default: 80%% of the memory available)")

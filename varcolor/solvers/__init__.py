@@ -33,8 +33,9 @@ EXACT_ONLY = ("tiles",)
 #: is planned (the rest is for the image, the result and everything else running).
 BUDGET_FRACTION = 0.8
 #: From this size on (pixels), ``auto`` solves Levin's exact system by tiles even where the LU
-#: fits: the tiles are faster there (benchmarks/results/bigscan.md).
-TILES_FROM = 6_000_000
+#: fits: at 16 MP they take about the LU's time in a fifth of its memory (2.4 against 11–14.5 GB;
+#: at 4 MP the LU is faster; benchmarks/results/bigscan.md).
+TILES_FROM = 12_000_000
 
 
 def estimate_bytes(solver: str, pixels: int) -> int:
@@ -114,7 +115,7 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
     if name == "auto":
         # The LU is exact, never fails to converge (AMG stalls on sparse scribbles at 1 MP) and is
         # faster than AMG and smaller than its hierarchy (benchmarks/speed.py): the choice on the
-        # CPU wherever it fits and is not slower than the tiles (from about 6 MP on).
+        # CPU wherever it fits and is not slower than the tiles (from about 12 MP on).
         if device != "cpu":
             name = "amg"
         elif pixels < TILES_FROM and estimate_bytes("direct", pixels) <= budget:

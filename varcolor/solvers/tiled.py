@@ -139,6 +139,10 @@ class TiledSolver:
         Tile side kept, and pixels solved around it on each side.
     direct_pixels : int
         Images up to this size are solved by one LU (the bottom of the recursion).
+    factor : int
+        Each coarse level is this many times smaller in each direction. 4 skips a level (at 36 MP
+        the coarse solve is one LU) but holds the borders less well: at 4 MP, 0.036 / 0.115 ΔE2000
+        from the exact solve with sparse random cues / scribbles, against 0.012 / 0.043 with 2.
     progress : callable, optional
         Called before the first tile and after each (over every level) with
         ``{"tiles": done, "tile_count": total}``.
@@ -161,23 +165,24 @@ class TiledSolver:
     name = "tiles"
 
     def __init__(self, guide: np.ndarray, mask: np.ndarray, prior_weight: np.ndarray | None = None, *,
-                 core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS,
+                 core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS, factor: int = 2,
                  progress: Callable[[dict], None] | None = None):
         self.guide = np.ascontiguousarray(guide, dtype=np.float64)
         self.mask = np.ascontiguousarray(mask, dtype=np.bool_)
         self.prior_weight = prior_weight
-        self.core, self.margin, self.direct_pixels = int(core), int(margin), int(direct_pixels)
+        self.core, self.margin, self.direct_pixels, self.factor = int(core), int(margin), int(direct_pixels), int(factor)
         self.progress = progress
         self.tiles = self._total = 0
 
     @staticmethod
-    def largest_lu(pixels: int, core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS) -> int:
+    def largest_lu(pixels: int, core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS,
+                   factor: int = 2) -> int:
         """Unknowns of the largest LU held at once for an image of ``pixels``: the bottom of the
         recursion's, or a tile's."""
         if pixels <= direct_pixels:
             return pixels
         while pixels > direct_pixels:
-            pixels = -(-pixels // 4)
+            pixels = -(-pixels // factor**2)
         return max(pixels, (core + 2 * margin) ** 2)
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
@@ -198,14 +203,14 @@ class TiledSolver:
         if height * width <= self.direct_pixels or min(height, width) < 4:
             return 0
         here = -(-height // self.core) * -(-width // self.core)
-        return here + self.tile_count((-(-height // 2), -(-width // 2)))
+        return here + self.tile_count((-(-height // self.factor), -(-width // self.factor)))
 
     def _solve(self, guide, mask, rhs, weight) -> np.ndarray:
         height, width = guide.shape
         if height * width <= self.direct_pixels or min(height, width) < 4:
             return DirectSolver(exact_operator(guide, mask, prior_weight=weight)).solve(rhs)[0]
-        coarse = self._solve(*coarsen(guide, mask, rhs, weight))
-        x = lift(coarse, guide.shape)
+        coarse = self._solve(*coarsen(guide, mask, rhs, weight, self.factor))
+        x = lift(coarse, guide.shape, self.factor)
         del coarse
         x[mask] = rhs[mask]
         self._tiles(guide, mask, rhs, weight, x)
