@@ -47,7 +47,7 @@ def estimate_bytes(solver: str, pixels: int) -> int:
     so are the grid multigrid (operator, single-precision levels and six CG vectors) and ``cg``.
     """
     megapixels = pixels / 1e6
-    if solver == "tiles":  # measured 2.6 GB at 16 MP, 4.4 GB at 36 MP (benchmarks/results/bigscan.md)
+    if solver == "tiles":  # measured 2.2–2.5 GB at 16 MP, 3.8 GB at 36 MP, inputs included (benchmarks/results/bigscan.md)
         return int(min(estimate_bytes("direct", TiledSolver.largest_lu(pixels)), 1.6e9) + 1.0e9 + 90 * pixels)
     if solver == "direct":
         return int(0.85e9 * max(megapixels, 1e-3) ** 1.1)
