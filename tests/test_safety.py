@@ -243,10 +243,10 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
 
     _png_declaring(tmp_path / "bomb.png", 12000, 12000)  # a few hundred bytes, 144 MP
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
+    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 4 << 30)  # a 4 GB machine
     code, _, err = run(capsys, "colorize", tmp_path / "bomb.png", "--prior", "ideepcolor", "--method", "levin",
                        "-o", tmp_path / "out.png")
     assert code == 2 and "bomb.png" in err and "needs about" in err and err.count("\n") == 1
-    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 4 << 30)  # a 4 GB machine
     code, _, err = run(capsys, "encode", "-i", tmp_path / "bomb.png", "-o", tmp_path / "ir")
     assert code == 2 and "bomb.png: encoding (grid) a 12000×12000 image needs about" in err
     code, _, err = run(capsys, "encode", "-i", tmp_path / "bomb.png", "-o", tmp_path / "ir", "--max-pixels", 10**8)

@@ -1,5 +1,6 @@
 """Every solver against the direct solve, the iterative machinery against independent answers."""
 
+import varcolor.memory
 import numpy as np
 import pytest
 import scipy.sparse
@@ -109,14 +110,17 @@ def test_cuda_without_cupy_is_a_clear_error():
 def test_memory_refusal_names_size_and_alternative(monkeypatch):
     import varcolor.solvers as solvers
 
-    monkeypatch.setattr(solvers, "available_bytes", lambda: 5 * 10**9)
+    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 5 * 10**9)
     assert estimate_bytes("amg", 6_000_000) > estimate_bytes("direct", 6_000_000) > 4.5e9
     assert estimate_bytes("multigrid", 6_000_000) < 4.5e9
-    with pytest.raises(InputError, match=r"3000×2000 image \(6.0 MP\).*'direct'.*solver 'multigrid' needs"):
+    with pytest.raises(InputError, match=r"3000×2000 image \(6.0 MP\).*'direct'.*solver 'multigrid' would fit"):
         choose_solver("direct", (2000, 3000), symmetric=True)
-    # The exact system: the LU does not fit, and AMG, which `auto` falls back to, needs more still.
-    with pytest.raises(InputError, match=r"6.0 MP\) needs about 7.5 GB with solver 'amg' but 5.0 GB"):
-        choose_solver("auto", (2000, 3000))
+    # The exact system: the LU does not fit in the budget (80 % of 5 GB), AMG needs more still,
+    # and `auto` takes the tiles, which fit.
+    with pytest.raises(InputError, match=r"6.0 MP\) needs about 7.5 GB with solver 'amg', over the memory budget "
+                                         r"of 4.0 GB \(80% of the 5.0 GB available.*solver 'tiles' would fit"):
+        choose_solver("amg", (2000, 3000))
+    assert choose_solver("auto", (2000, 3000)) == "tiles"
     assert choose_solver("auto", (100, 150)) == "direct"
 
 

@@ -1,6 +1,7 @@
 """The studio's HTTP API (varcolor.ui) through Starlette's test client: opening, editing, undo,
 saving, session restore and the guard (token, origin, upload size, save folder)."""
 
+import varcolor.memory
 import json
 import time
 import warnings
@@ -256,12 +257,12 @@ def test_too_large_for_memory_is_refused_like_the_cli(client, monkeypatch):
     import varcolor.solvers as solvers
 
     path = _photo(client.tmp)
-    monkeypatch.setattr(solvers, "available_bytes", lambda: 1000)
+    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 1000)
     r = client.post("/api/open", content=path.read_bytes(), headers={"X-Filename": "photo.png"})
     assert r.status_code == 400 and "GB" in r.json()["error"]
     # A photo whose live copy fits but whose full-resolution solve does not: it opens with a
     # warning, and saving gives the command line's refusal (nothing written).
-    monkeypatch.setattr(solvers, "available_bytes", lambda: 10**10)
+    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 10**10)
     monkeypatch.setattr(solvers, "estimate_bytes", lambda name, pixels: 10**12 if pixels > 1000 else 1)
     client.studio.preview_pixels = 1000
     state = _open(client, path)

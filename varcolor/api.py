@@ -17,7 +17,7 @@ from .errors import InputError, check_image_size
 from .gamut import GlobalHints
 from .kernels import any_layout, compile_once
 from .memory import check_memory
-from .solvers import TOL, DirectSolver, choose_solver, make_solver
+from .solvers import TOL, DirectSolver, TiledSolver, choose_solver, make_solver, memory_budget
 from .solvers.lowrank import LowRankUpdater
 from .solvers.window import local_correction
 
@@ -77,7 +77,7 @@ def check_options(method: str = "levin", space: str = "lab", gamut: str = "chrom
                   maxiter: int = 300, prior: str | None = None, prior_weight: float = PRIOR_WEIGHT,
                   confidence: str = "uniform", prior_mode: str = "anchor", lam: float | None = None,
                   mu: float | None = None, gamma: float | None = None, sharpness: float | None = None,
-                  admm_tol: float | None = None) -> None:
+                  admm_tol: float | None = None, max_memory: float | None = None) -> None:
     """Refuse, with one line, options of :class:`Colorizer` that no image makes right (the same
     names and defaults). The command line checks them once, before any image of a folder.
 
@@ -100,6 +100,7 @@ def check_options(method: str = "levin", space: str = "lab", gamut: str = "chrom
     if gtv and method != "bilaplacian-gtv":
         raise InputError(f"{', '.join(gtv)}: options of method bilaplacian-gtv; method {method!r} has none")
     _gtv_parameters(lam, mu, gamma, sharpness, admm_tol)
+    memory_budget(max_memory)
     if int(maxiter) < 1:
         raise InputError(f"maxiter must be at least 1, got {maxiter}")
     if prior is not None and prior not in PRIORS:
@@ -122,7 +123,8 @@ def check_options(method: str = "levin", space: str = "lab", gamut: str = "chrom
 _BYTES_PER_PIXEL = {"bilaplacian-gtv": 250, "ideepcolor": 120}
 
 
-def check_fits(shape: tuple[int, int], *, method: str = "levin", solver: str = "auto", device: str = "cpu") -> None:
+def check_fits(shape: tuple[int, int], *, method: str = "levin", solver: str = "auto", device: str = "cpu",
+               max_memory: float | None = None) -> None:
     """Refuse, from the image's size alone, a colorization that would not fit in memory here
     (the command line calls it with the size in a file's header, before reading its pixels).
 
@@ -136,9 +138,9 @@ def check_fits(shape: tuple[int, int], *, method: str = "levin", solver: str = "
     """
     if method in _BYTES_PER_PIXEL:
         check_memory(shape[0] * shape[1] * _BYTES_PER_PIXEL[method],
-                     f"method {method} on a {shape[1]}×{shape[0]} image")
+                     f"method {method} on a {shape[1]}×{shape[0]} image", max_memory)
     else:
-        choose_solver(solver, tuple(shape[:2]), device, symmetric=method != "levin")
+        choose_solver(solver, tuple(shape[:2]), device, symmetric=method != "levin", max_memory=max_memory)
 
 
 def _gtv_parameters(lam: float | None, mu: float | None, gamma: float | None, sharpness: float | None,
@@ -176,13 +178,21 @@ class Colorizer:
         bilaplacian smoothness + luminance-weighted graph total variation, solved by ADMM
         (:mod:`varcolor.energies.bilaplacian_gtv`); ``"ideepcolor"``: the network's output alone,
         upsampled bilinearly, with the gray image's lightness.
-    solver : {"auto", "direct", "amg", "multigrid", "cg"}
+    solver : {"auto", "direct", "tiles", "amg", "multigrid", "cg"}
         ``"direct"``: sparse LU, exact to round-off, memory grows faster than the image;
+        ``"tiles"``: Levin's exact system (``levin`` only, CPU) solved exactly on overlapping tiles
+        held at a half-resolution solution, linear in memory and time, within a stated tolerance
+        of the exact answer (:mod:`varcolor.solvers.tiled`, docs/big-scans.md);
         ``"amg"``: GMRES with an algebraic-multigrid preconditioner, linear in memory and time;
         ``"multigrid"``: conjugate gradients with our grid multigrid (CPU), linear, symmetric
         systems only (``levin-symmetric``); ``"cg"``: conjugate gradients with a Ruge–Stüben
         cycle (CPU or GPU), symmetric systems only; ``"auto"``: for ``levin-symmetric`` multigrid
-        (cg on a GPU), else direct on the CPU wherever it fits in memory, amg otherwise.
+        (cg on a GPU), else on the CPU direct below 12 MP where it fits in the memory budget,
+        tiles from there on, amg on a GPU.
+    max_memory : float, optional
+        Memory budget of the solve in bytes: a solver whose estimate exceeds it is refused, and
+        ``auto`` picks one within it. Default: 80 % of the memory available when the solve is
+        planned (:func:`varcolor.solvers.memory_budget`).
     device : {"cpu", "cuda"}
         Where iterative solvers and bilaplacian-gtv's ADMM run (``"cuda"`` needs CuPy and a GPU).
     space : {"lab", "yiq"}
@@ -227,7 +237,8 @@ class Colorizer:
         ``global`` IR method stores them); ignored, with a warning, by any other decoder.
     progress : callable, optional
         Called after each iteration of bilaplacian-gtv's ADMM (half a minute or more per megapixel on
-        two cores) with a dict: iterations, maxiter, primal and dual residual; for progress bars.
+        two cores) with a dict: iterations, maxiter, primal and dual residual; and after each tile
+        of the ``tiles`` solver with ``{"tiles": done, "tile_count": total}``; for progress bars.
 
     Examples
     --------
@@ -246,9 +257,10 @@ class Colorizer:
                  prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform", prior_mode: str = "anchor",
                  lam: float | None = None, mu: float | None = None, gamma: float | None = None,
                  sharpness: float | None = None, admm_tol: float | None = None,
-                 global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None):
+                 global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None,
+                 max_memory: float | None = None):
         check_options(method, space, gamut, tol, maxiter, prior, prior_weight, confidence, prior_mode, lam, mu, gamma,
-                      sharpness, admm_tol)
+                      sharpness, admm_tol, max_memory)
         self.network = None
         if prior or method == "ideepcolor":
             try:
@@ -267,7 +279,8 @@ class Colorizer:
                                               max(maxiter, bilaplacian_gtv.Parameters.maxiter))
         self.guide = _check_gray(gray)
         self.symmetric = method != "levin"  # the system of every other method that takes a solver is SPD
-        self.solver_name = choose_solver(solver, self.guide.shape, device, self.symmetric)
+        self.max_memory = max_memory
+        self.solver_name = choose_solver(solver, self.guide.shape, device, self.symmetric, max_memory)
         self.method, self.device, self.space, self.gamut = method, device, space, gamut
         self.tol, self.maxiter = float(tol), int(maxiter)
         self.lightness = lightness_of_gray(self.guide)
@@ -476,6 +489,8 @@ class Colorizer:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
             if self.method == "levin-symmetric":
                 operator, rhs = levin.symmetric_system(self.guide, cues.mask, targets, prior, weight)
+            elif self.solver_name == "tiles" and not (prior is not None and self.prior_mode == "residual"):
+                operator, rhs = None, levin.exact_rhs(cues.mask, targets, prior, weight)  # the tiles assemble their own
             else:
                 operator = levin.exact_operator(self.guide, cues.mask, prior_weight=weight)
                 if prior is not None and self.prior_mode == "residual":
@@ -483,8 +498,12 @@ class Colorizer:
                 else:
                     rhs = levin.exact_rhs(cues.mask, targets, prior, weight)
             rebind = getattr(self._solver, "rebind", None)
-            self._solver = rebind(operator) if rebind else make_solver(
-                self.solver_name, operator, self.tol, self.maxiter, self.device, self.symmetric)
+            if self.solver_name == "tiles":
+                operator = None  # at tens of megapixels the whole operator is gigabytes: the tiles build theirs
+                self._solver = TiledSolver(self.guide, cues.mask, weight, progress=self.progress)
+            else:
+                self._solver = rebind(operator) if rebind else make_solver(
+                    self.solver_name, operator, self.tol, self.maxiter, self.device, self.symmetric, self.max_memory)
             if x0 is None:
                 x0 = prior  # the network's guess starts iterative solvers
             if x0 is not None:
@@ -557,7 +576,8 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
              mask_cent: float | None = None, prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform",
              prior_mode: str = "anchor", lam: float | None = None, mu: float | None = None,
              gamma: float | None = None, sharpness: float | None = None, admm_tol: float | None = None,
-             global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None) -> Result:
+             global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None,
+             max_memory: float | None = None) -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it for the parameters); ``x0`` is an initial guess
@@ -580,7 +600,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
                           tol=tol, maxiter=maxiter, prior=prior, weights=weights, mask_cent=mask_cent,
                           prior_weight=prior_weight, confidence=confidence, prior_mode=prior_mode, lam=lam,
                           mu=mu, gamma=gamma, sharpness=sharpness, admm_tol=admm_tol, global_hints=global_hints,
-                          progress=progress)
+                          progress=progress, max_memory=max_memory)
     return colorizer.solve(cues, x0)
 
 

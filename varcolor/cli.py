@@ -135,6 +135,12 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
 
     def progress(info: dict) -> None:
         nonlocal bar
+        if "tiles" in info:  # the tiles solver of a big scan: a bar of tiles
+            if bar is None:
+                bar = tqdm(desc="tiles", unit="tile", file=sys.stderr, total=info["tile_count"],
+                           disable=not getattr(args, "iteration_bar", False))
+            bar.update(info["tiles"] - bar.n)
+            return
         if bar is None:
             bar = tqdm(desc="ADMM", unit="it", file=sys.stderr, disable=not getattr(args, "iteration_bar", False))
         bar.total = info["maxiter"]
@@ -150,7 +156,7 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
                               mask_cent=args.mask_cent, prior_weight=args.prior_weight,
                               confidence=args.confidence, prior_mode=args.prior_mode, lam=args.lam, mu=args.mu,
                               gamma=args.gamma, sharpness=args.sharpness, admm_tol=args.admm_tol,
-                              global_hints=global_hints, progress=progress)
+                              global_hints=global_hints, progress=progress, max_memory=args.max_memory)
             if bar is not None:
                 bar.total = bar.n  # converged: the bar ends full
         except InputError as exc:
@@ -166,7 +172,7 @@ def _read_checked(image: Path, args) -> np.ndarray:
     """The image, after refusing from its header alone one that no solve here could hold."""
     shape = image_shape(image, max_pixels=args.max_pixels)
     try:
-        check_fits(shape, method=args.method, solver=args.solver, device=args.device)
+        check_fits(shape, method=args.method, solver=args.solver, device=args.device, max_memory=args.max_memory)
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
     with warnings.catch_warnings(record=True) as caught:
@@ -284,7 +290,8 @@ def _check_outputs(jobs: list[Job], bits: int) -> None:
 def _cmd_colorize(args) -> int:
     _check_ext(args.ext)
     single = Path(args.input).is_file()
-    args.iteration_bar = single and args.method == "bilaplacian-gtv" and not args.quiet
+    # Long single solves show a bar: ADMM's iterations, or the tiles of a big scan (levin).
+    args.iteration_bar = single and args.method in ("bilaplacian-gtv", "levin") and not args.quiet
     jobs = _plan_colorize(args)
     _check_outputs(jobs, args.bits)
     return _run(jobs, "colorized", args, single)
@@ -558,7 +565,8 @@ def _encode_one(source: Path, gray_path: Path, sidecar: Path | None, plot: Path 
 
     shape = image_shape(source, max_pixels=args.max_pixels)
     per_pixel = ENCODE_BYTES_PER_PIXEL.get(args.method, ENCODE_BYTES_PER_PIXEL_OTHERWISE)
-    check_memory(shape[0] * shape[1] * per_pixel, f"{source}: encoding ({args.method}) a {shape[1]}×{shape[0]} image")
+    check_memory(shape[0] * shape[1] * per_pixel, f"{source}: encoding ({args.method}) a {shape[1]}×{shape[0]} image",
+                 getattr(args, "max_memory", None))
     rgb = read_image(source, max_pixels=args.max_pixels)
     if rgb.ndim == 2:
         raise InputError(f"{source}: the image is gray; encoding needs a colour image")
@@ -782,6 +790,14 @@ def _delete_decoded_grays(encoded: batch.Report, decoded: batch.Report, photos: 
 
 # ---------------------------------------------------------------- parser
 
+def _gigabytes(text: str) -> float:
+    """``--max-memory``'s value, GB, in bytes."""
+    value = float(text)
+    if not (value > 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number of GB, got {text!r}")
+    return value * 1e9
+
+
 def _add_solve_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that colorizes."""
     p.set_defaults(colorizes=True)
@@ -796,10 +812,14 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--admm-tol", type=float, help="bilaplacian-gtv: relative residual at which ADMM stops "
                                                   "(default 1e-3; 1e-2 is a preview about 2x sooner)")
     p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
-                   help="linear solver: direct (sparse LU), amg (AIR multigrid + GMRES), multigrid "
+                   help="linear solver: direct (sparse LU), tiles (levin on overlapping tiles held at a "
+                        "half-resolution solve: big scans, linear memory), amg (AIR multigrid + GMRES), multigrid "
                         "(CG + grid multigrid, CPU), cg (CG + Ruge-Stueben multigrid, CPU or GPU); multigrid "
                         "and cg for levin-symmetric only; auto: multigrid (cg on a GPU) for levin-symmetric, "
-                        "else direct where it fits in memory (default: %(default)s)")
+                        "else direct under 12 MP where it fits in --max-memory, tiles from there (default: %(default)s)")
+    p.add_argument("--max-memory", type=_gigabytes, metavar="GB",
+                   help="memory budget of a solve in GB; solvers estimated to need more are refused and auto "
+                        "picks one within it (default: 80%% of the memory available)")
     p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
     p.add_argument("--tol", type=float, default=TOL, help="relative residual of iterative solvers (default: %(default)s)")
     p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from .errors import InputError
 
-__all__ = ["available_bytes", "check_memory", "USABLE_FRACTION"]
+__all__ = ["available_bytes", "memory_budget", "check_memory", "BUDGET_FRACTION"]
 
-#: The share of the available memory a single job may plan to use (the rest is the operating
-#: system's, other processes' and our estimates' margin).
-USABLE_FRACTION = 0.9
+#: The share of the available memory one job may plan to use unless told otherwise
+#: (``max_memory``, ``--max-memory``): the rest is the operating system's, other processes' and
+#: our estimates' margin.
+BUDGET_FRACTION = 0.8
 
 
 def available_bytes() -> int:
@@ -30,8 +33,26 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_memory(need: int, what: str) -> None:
-    """Refuse ``what`` (a phrase naming the work) when it needs more than the usable memory.
+def _gb(size: float) -> str:
+    """Bytes in GB for a message: one decimal, more where that would read 0.0."""
+    return f"{size / 1e9:.1f} GB" if size >= 0.1e9 else f"{size / 1e9:.2g} GB"
+
+
+def memory_budget(max_memory: float | None = None) -> tuple[int, str]:
+    """The memory budget of a job (bytes) and how it was set, in words for a message:
+    ``max_memory`` (bytes) where given, else :data:`BUDGET_FRACTION` of what is available."""
+    if max_memory is not None:
+        if not (np.isfinite(max_memory) and max_memory > 0):
+            raise InputError(f"max_memory must be a positive number of bytes, got {max_memory}")
+        return int(max_memory), "the budget given as max_memory"
+    have = available_bytes()
+    return int(BUDGET_FRACTION * have), (f"{BUDGET_FRACTION:.0%} of the {_gb(have)} available; "
+                                         "set it with max_memory (--max-memory)")
+
+
+def check_memory(need: int, what: str, max_memory: float | None = None) -> None:
+    """Refuse ``what`` (a phrase naming the work) when it needs more than the memory budget
+    (:func:`memory_budget`).
 
     Examples
     --------
@@ -41,7 +62,6 @@ def check_memory(need: int, what: str) -> None:
     ...
     varcolor.errors.InputError: a huge job needs about 4611686018.4 GB of memory, ...
     """
-    usable = int(USABLE_FRACTION * available_bytes())
-    if need > usable:
-        raise InputError(f"{what} needs about {need / 1e9:.1f} GB of memory, more than the {usable / 1e9:.1f} GB "
-                         f"usable here ({USABLE_FRACTION:.0%} of the {available_bytes() / 1e9:.1f} GB available)")
+    budget, how = memory_budget(max_memory)
+    if need > budget:
+        raise InputError(f"{what} needs about {_gb(need)} of memory, more than the budget of {_gb(budget)} ({how})")
