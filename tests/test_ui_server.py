@@ -352,3 +352,48 @@ def test_live_strokes_painted_incrementally_match_a_fresh_solve():
     fresh = varcolor.colorize(gray, cues_from_mask(expected_mask))
     assert np.abs(live.rgb - fresh.rgb).max() * 255 < 0.5
     live.close()
+
+
+def test_command_line_refuses_bad_input_before_serving(tmp_path, capsys):
+    (tmp_path / "notes.png").write_bytes(b"no image")
+    (tmp_path / "bad.studio.json").write_text("{}")
+    for argv in (["ui", str(tmp_path / "missing.png"), "--no-browser"],
+                 ["ui", str(tmp_path / "notes.png"), "--no-browser", "--data-dir", str(tmp_path / "d")],
+                 ["ui", "--session", str(tmp_path / "bad.studio.json"), "--no-browser", "--data-dir", str(tmp_path)],
+                 ["ui", "--no-browser", "--out-dir", str(tmp_path / "nowhere")]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_colour_photo_metrics_and_16_bit_save(tmp_path):
+    """A colour photo is edited as its same-lightness gray, with PSNR/ΔE2000 against it; a 16-bit
+    photo is saved in 16 bits (PNG, TIFF) and 8 (JPEG)."""
+    rng = np.random.default_rng(0)
+    rgb = np.zeros((30, 40, 3))
+    rgb[:, :20] = (0.8, 0.3, 0.2)
+    rgb[:, 20:] = (0.2, 0.4, 0.8)
+    rgb = np.clip(rgb + rng.uniform(-0.02, 0.02, rgb.shape), 0, 1)
+    photo = tmp_path / "colour16.png"
+    varcolor.write_image(photo, rgb, bits=16)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        state = studio.open_path(photo)
+        assert state["image"]["colour"] and state["image"]["bits"] == 16
+        assert np.allclose(studio.image.gray, varcolor.color.same_lightness_gray(rgb), atol=1e-4)
+        studio.edit(_stroke([204, 77, 51], [[5, 15], [12, 15]]))
+        studio.edit(_stroke([51, 102, 204], [[28, 15], [35, 15]]))
+        deadline = time.time() + 60
+        while studio.live.published.version < studio.version and time.time() < deadline:
+            time.sleep(0.01)
+        metrics = studio.metrics()
+        assert metrics["psnr"] > 25 and metrics["ciede2000"] < 5  # two strokes of the true colours
+        import png as pypng
+        import tifffile
+
+        results = {fmt: studio.save(f"out_{fmt}", fmt) for fmt in ("png", "tiff", "jpeg")}
+        assert [results[fmt]["bits"] for fmt in ("png", "tiff", "jpeg")] == [16, 16, 8]
+        assert pypng.Reader(filename=results["png"]["paths"]["result"]).read()[3]["bitdepth"] == 16
+        assert tifffile.imread(results["tiff"]["paths"]["result"]).dtype == np.uint16
+    finally:
+        studio.close()

@@ -76,9 +76,8 @@ class OpenImage:
 
     def __init__(self, path: Path, name: str, *, preview_pixels: int):
         self.path, self.name = path, name
-        data = path.read_bytes()
-        self.sha256 = hashlib.sha256(data).hexdigest()
-        self.pixels = read_image(path)
+        self.pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
+        self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         self.bits = _bits(path)
         self.shape = self.pixels.shape[:2]
         check_size = self.shape
