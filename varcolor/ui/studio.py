@@ -23,11 +23,13 @@ from skimage.transform import resize
 from ..api import colorize
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
-from ..errors import InputError, OutputError, VarcolorError
+from ..errors import InputError, OutputError
 from ..io import IMAGE_EXTENSIONS, atomic_path, read_image, write_image
 from ..solvers import choose_solver
 from .document import (METHODS, Document, History, parse_session, points_file, rasterize, session_dict)
 from .live import LiveSolver, working_shape
+
+__all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
 log = logging.getLogger("varcolor.ui")
 
@@ -381,7 +383,6 @@ class Studio:
         self._need_image()
         if not neural_available():
             return {"colours": [], "available": False}
-        from ..neural.prior import predict  # noqa: F401 - torch present
         from .suggest import class_probabilities, top_colours
 
         with self.lock:
@@ -500,5 +501,3 @@ def neural_available() -> bool:
         return False
     return True
 
-
-__all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS", "VarcolorError"]
