@@ -397,3 +397,32 @@ def test_colour_photo_metrics_and_16_bit_save(tmp_path):
         assert tifffile.imread(results["tiff"]["paths"]["result"]).dtype == np.uint16
     finally:
         studio.close()
+
+
+def test_background_re_solve_is_swapped_in_and_stays_exact(monkeypatch):
+    """After updates, an idle moment re-solves the cues afresh in another thread; the next edit
+    continues from that solve, and its result is still that of solving everything at once."""
+    import varcolor.ui.live as live_module
+
+    monkeypatch.setattr(live_module, "REBASE_HELD", 1)
+    monkeypatch.setattr(live_module, "REBASE_IDLE", 0.05)
+    rng = np.random.default_rng(4)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 70), (40, 1)) + 0.05 * rng.random((40, 70)), 0, 1)
+    live = live_module.LiveSolver(gray, gray.shape, warm=False)
+    taken = []
+    take = live._take_rebase
+    live._take_rebase = lambda method: taken.append(take(method)) or taken[-1]
+    doc = Document()
+    for version, (rgb, path) in enumerate([([220, 80, 40], [[5, 5], [30, 10]]), ([60, 200, 90], [[40, 30], [65, 35]]),
+                                           ([90, 90, 200], [[10, 30], [30, 30]]), ([200, 200, 60], [[50, 5], [60, 5]])],
+                                          start=1):
+        doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 3, "path": path}, gray.shape)
+        live.submit(version, doc)
+        deadline = time.time() + 60
+        while (live.published.version < version or live._rebasing is not None or live._want_rebase) \
+                and time.time() < deadline:
+            time.sleep(0.01)
+    assert any(taken), "a background solve was swapped in"
+    fresh = varcolor.colorize(gray, cues_from_mask(rasterize(doc, gray.shape)))
+    assert np.abs(live.rgb - fresh.rgb).max() * 255 < 0.5
+    live.close()
