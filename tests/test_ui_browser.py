@@ -8,6 +8,7 @@ import base64
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -177,7 +178,7 @@ def test_draw_undo_save_in_a_browser(tmp_path):
             assert page.request.get(url.split("?")[0] + "api/state").status == 403
             browser.close()
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # Ctrl-C
         assert process.wait(timeout=20) == 0  # a clean stop
     assert image.read_bytes() == (ROOT / "examples" / "data" / "chelsea.png").read_bytes()
     assert "notes.png" in (tmp_path / "server.log").read_text()
