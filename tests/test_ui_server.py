@@ -426,3 +426,30 @@ def test_background_re_solve_is_swapped_in_and_stays_exact(monkeypatch):
     fresh = varcolor.colorize(gray, cues_from_mask(rasterize(doc, gray.shape)))
     assert np.abs(live.rgb - fresh.rgb).max() * 255 < 0.5
     live.close()
+
+
+def test_session_file_opened_from_the_page_and_bad_ones_refused(client):
+    """A saved session given to the page reopens its photo (an uploaded one: from the data folder);
+    corrupt or foreign ones, and an unreadable autosave, are one line on the page."""
+    photo = _photo(client.tmp)
+    _open(client, photo)
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    session = Path(client.post("/api/save", json={"name": "s"}).json()["paths"]["session"])
+    client.post("/api/edit", json={"op": "clear"})
+    r = client.post("/api/open", content=session.read_bytes(), headers={"X-Filename": "s.studio.json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["doc"]["strokes"][0]["rgb"] == [200, 60, 50]
+    for name, data in (("junk.json", b"\x00\x01garbage"), ("other.json", b'{"format": "something-else"}'),
+                       ("changed.json", session.read_bytes().replace(
+                           json.loads(session.read_text())["image"]["sha256"].encode(), b"0" * 64))):
+        r = client.post("/api/open", content=data, headers={"X-Filename": name})
+        assert r.status_code == 400 and name in r.json()["error"] and "\n" not in r.json()["error"], r.text
+        if name == "changed.json":
+            assert "not found" in r.json()["error"]
+    assert client.get("/api/state").json()["doc"]["strokes"]  # the open photo and its edits are kept
+    client.studio.flush()
+    autosave = Path(client.get("/api/state").json()["autosave"])
+    autosave.write_text("{ broken")
+    state = _open(client, photo)
+    assert "unreadable autosave" in state["message"] and state["restorable"] is None
+    assert client.get("/api/state").json()["message"] is None  # said once
