@@ -11,8 +11,9 @@ is written as a PNG and a fresh ``varcolor ui`` process started, in two ways (``
   (a photo part-way through colorizing); the first picture is their result, and a stroke then
   changes its neighbourhood mostly.
 
-Then ``--strokes`` strokes, 40 working-copy pixels long at random places and palette colours
-(seed 0), each waited for. Every result's timing is split into
+Then ``--strokes`` strokes, 40 working-copy pixels long (the page's default 4-px brush) at random
+places and palette colours (seed 0), each waited for, with ``--pause`` seconds before each (a
+user choosing the next colour and place; the server re-solves in the background when idle). Every result's timing is split into
 network (the edit request and the result transfer, less the server's time), queue, cues
 (rasterizing the strokes), solve, colour (chroma to RGB in the engine), encode (to 8-bit RGBA and
 the changed box) and draw (putImageData and the next frame). The page's longest frame gap while
@@ -137,7 +138,7 @@ def stroke(page, rng, shape) -> None:
 
 
 def session(megapixels: float, strokes: int, folder: Path, chromium: str, screenshot: Path | None,
-            preview: float | None = None, hints: int = 0) -> dict:
+            preview: float | None = None, hints: int = 0, pause: float = 1.0) -> dict:
     """One studio session: open the photo (fresh: through the page's picker; with ``hints``: a
     session file of that many point hints, given to ``varcolor ui --session``), then strokes."""
     from playwright.sync_api import sync_playwright
@@ -168,6 +169,7 @@ def session(megapixels: float, strokes: int, folder: Path, chromium: str, screen
                           "window.frameGap = Math.max(window.frameGap, t - last); last = t; "
                           "if (!window.stopFrames) requestAnimationFrame(tick); }; requestAnimationFrame(tick); }")
             for k in range(strokes):
+                page.wait_for_timeout(1000 * pause)  # a user picks a colour and a place
                 stroke(page, rng, shape)
                 wait_final(page, 3 + k)
             frame_gap = page.evaluate("() => { window.stopFrames = true; return window.frameGap / 1000; }")
@@ -217,6 +219,8 @@ def main(argv=None) -> None:
     parser.add_argument("--name", default="studio_latency")
     parser.add_argument("--hints", type=int, nargs="+", default=[0, 300],
                         help="sessions to run per size: 0 = a fresh photo, N = a session of N point hints")
+    parser.add_argument("--pause", type=float, default=1.0,
+                        help="seconds between a result and the next stroke (default: %(default)s)")
     parser.add_argument("--preview-megapixels", type=float, help="the server's live working copy (default: its own)")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of the first session's page here")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
@@ -228,7 +232,7 @@ def main(argv=None) -> None:
             folder = Path(tmp) / f"run{k}"
             folder.mkdir()
             rows.append(session(megapixels, args.strokes, folder, args.chromium,
-                                args.screenshot if k == 0 else None, args.preview_megapixels, hints))
+                                args.screenshot if k == 0 else None, args.preview_megapixels, hints, args.pause))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = table(rows)
     print(text)
@@ -236,12 +240,14 @@ def main(argv=None) -> None:
     out.mkdir(exist_ok=True)
     meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
             "load_average_at_end": os.getloadavg(), "strokes_after_first": args.strokes,
+            "pause_s": args.pause, "brush_width_px": 4, "preview_megapixels": args.preview_megapixels,
             "targets": {"median_1mp_s": 0.3, "median_12mp_s": 1.0, "first_result_1mp_s": 3.0}}
     (out / f"{args.name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     (out / f"{args.name}.md").write_text(
         "# Studio latency (mouse-up of a 40-px stroke → result drawn, headless Chromium)\n\n"
         f"`benchmarks/studio_latency.py`; {meta['machine']}, shared (load average at the end "
-        f"{meta['load_average_at_end'][0]:.1f}). Median over {args.strokes} strokes after the first; "
+        f"{meta['load_average_at_end'][0]:.1f}). Median over {args.strokes} strokes after the first "
+        f"(4-px brush, {args.pause:g} s between a result and the next stroke); "
         "the split columns are medians of each part (they need not add up to the median total); load: the "
         "machine's 1-minute load average when the session started (2 cores; other work shares them).\n\n"
         + text + "\n")

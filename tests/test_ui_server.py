@@ -353,3 +353,104 @@ def test_live_strokes_painted_incrementally_match_a_fresh_solve():
     fresh = varcolor.colorize(gray, cues_from_mask(expected_mask))
     assert np.abs(live.rgb - fresh.rgb).max() * 255 < 0.5
     live.close()
+
+
+def test_command_line_refuses_bad_input_before_serving(tmp_path, capsys):
+    (tmp_path / "notes.png").write_bytes(b"no image")
+    (tmp_path / "bad.studio.json").write_text("{}")
+    for argv in (["ui", str(tmp_path / "missing.png"), "--no-browser"],
+                 ["ui", str(tmp_path / "notes.png"), "--no-browser", "--data-dir", str(tmp_path / "d")],
+                 ["ui", "--session", str(tmp_path / "bad.studio.json"), "--no-browser", "--data-dir", str(tmp_path)],
+                 ["ui", "--no-browser", "--out-dir", str(tmp_path / "nowhere")]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_colour_photo_metrics_and_16_bit_save(tmp_path):
+    """A colour photo is edited as its same-lightness gray, with PSNR/ΔE2000 against it; a 16-bit
+    photo is saved in 16 bits (PNG, TIFF) and 8 (JPEG)."""
+    rng = np.random.default_rng(0)
+    rgb = np.zeros((30, 40, 3))
+    rgb[:, :20] = (0.8, 0.3, 0.2)
+    rgb[:, 20:] = (0.2, 0.4, 0.8)
+    rgb = np.clip(rgb + rng.uniform(-0.02, 0.02, rgb.shape), 0, 1)
+    photo = tmp_path / "colour16.png"
+    varcolor.write_image(photo, rgb, bits=16)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        state = studio.open_path(photo)
+        assert state["image"]["colour"] and state["image"]["bits"] == 16
+        assert np.allclose(studio.image.gray, varcolor.color.same_lightness_gray(rgb), atol=1e-4)
+        studio.edit(_stroke([204, 77, 51], [[5, 15], [12, 15]]))
+        studio.edit(_stroke([51, 102, 204], [[28, 15], [35, 15]]))
+        deadline = time.time() + 60
+        while studio.live.published.version < studio.version and time.time() < deadline:
+            time.sleep(0.01)
+        metrics = studio.metrics()
+        assert metrics["psnr"] > 25 and metrics["ciede2000"] < 5  # two strokes of the true colours
+        import png as pypng
+        import tifffile
+
+        results = {fmt: studio.save(f"out_{fmt}", fmt) for fmt in ("png", "tiff", "jpeg")}
+        assert [results[fmt]["bits"] for fmt in ("png", "tiff", "jpeg")] == [16, 16, 8]
+        assert pypng.Reader(filename=results["png"]["paths"]["result"]).read()[3]["bitdepth"] == 16
+        assert tifffile.imread(results["tiff"]["paths"]["result"]).dtype == np.uint16
+    finally:
+        studio.close()
+
+
+def test_background_re_solve_is_swapped_in_and_stays_exact(monkeypatch):
+    """After updates, an idle moment re-solves the cues afresh in another thread; the next edit
+    continues from that solve, and its result is still that of solving everything at once."""
+    import varcolor.ui.live as live_module
+
+    monkeypatch.setattr(live_module, "REBASE_HELD", 1)
+    monkeypatch.setattr(live_module, "REBASE_IDLE", 0.05)
+    rng = np.random.default_rng(4)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 70), (40, 1)) + 0.05 * rng.random((40, 70)), 0, 1)
+    live = live_module.LiveSolver(gray, gray.shape, warm=False)
+    taken = []
+    take = live._take_rebase
+    live._take_rebase = lambda method: taken.append(take(method)) or taken[-1]
+    doc = Document()
+    for version, (rgb, path) in enumerate([([220, 80, 40], [[5, 5], [30, 10]]), ([60, 200, 90], [[40, 30], [65, 35]]),
+                                           ([90, 90, 200], [[10, 30], [30, 30]]), ([200, 200, 60], [[50, 5], [60, 5]])],
+                                          start=1):
+        doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 3, "path": path}, gray.shape)
+        live.submit(version, doc)
+        deadline = time.time() + 60
+        while (live.published.version < version or live._rebasing is not None or live._want_rebase) \
+                and time.time() < deadline:
+            time.sleep(0.01)
+    assert any(taken), "a background solve was swapped in"
+    fresh = varcolor.colorize(gray, cues_from_mask(rasterize(doc, gray.shape)))
+    assert np.abs(live.rgb - fresh.rgb).max() * 255 < 0.5
+    live.close()
+
+
+def test_session_file_opened_from_the_page_and_bad_ones_refused(client):
+    """A saved session given to the page reopens its photo (an uploaded one: from the data folder);
+    corrupt or foreign ones, and an unreadable autosave, are one line on the page."""
+    photo = _photo(client.tmp)
+    _open(client, photo)
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    session = Path(client.post("/api/save", json={"name": "s"}).json()["paths"]["session"])
+    client.post("/api/edit", json={"op": "clear"})
+    r = client.post("/api/open", content=session.read_bytes(), headers={"X-Filename": "s.studio.json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["doc"]["strokes"][0]["rgb"] == [200, 60, 50]
+    for name, data in (("junk.json", b"\x00\x01garbage"), ("other.json", b'{"format": "something-else"}'),
+                       ("changed.json", session.read_bytes().replace(
+                           json.loads(session.read_text())["image"]["sha256"].encode(), b"0" * 64))):
+        r = client.post("/api/open", content=data, headers={"X-Filename": name})
+        assert r.status_code == 400 and name in r.json()["error"] and "\n" not in r.json()["error"], r.text
+        if name == "changed.json":
+            assert "not found" in r.json()["error"]
+    assert client.get("/api/state").json()["doc"]["strokes"]  # the open photo and its edits are kept
+    client.studio.flush()
+    autosave = Path(client.get("/api/state").json()["autosave"])
+    autosave.write_text("{ broken")
+    state = _open(client, photo)
+    assert "unreadable autosave" in state["message"] and state["restorable"] is None
+    assert client.get("/api/state").json()["message"] is None  # said once

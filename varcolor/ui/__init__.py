@@ -73,13 +73,14 @@ def run(image: str | None = None, *, session: str | None = None, host: str = "12
         raise InputError(f"--preview-megapixels must be at least 0.01, got {preview_megapixels}")
     studio = Studio(data_dir=Path(data_dir) if data_dir else default_data_dir(), out_dir=Path(out_dir),
                     preview_pixels=pixels)
-    from .live import warm_up_once
-
-    threading.Thread(target=warm_up_once, name="varcolor-warm-up", daemon=True).start()
     if session:
-        studio.open_session(Path(session))
+        studio.open_session(Path(session))  # a bad file: one line, exit 2, before any server starts
     elif image:
         studio.open_path(Path(image))
+    else:  # warm the kernels while the user picks a photo (opening one warms them itself)
+        from .live import warm_up_once
+
+        threading.Thread(target=warm_up_once, name="varcolor-warm-up", daemon=True).start()
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

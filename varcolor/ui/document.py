@@ -329,7 +329,8 @@ def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
         raise InputError(f"{name}: the session names no image")
     try:
         width, height = int(image["width"]), int(image["height"])
-        if not isinstance(image.get("sha256"), str):
+        digest = image.get("sha256")
+        if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
             raise TypeError("sha256")
     except (KeyError, TypeError, ValueError):
         raise InputError(f"{name}: the session's image record is incomplete") from None

@@ -30,6 +30,12 @@ log = logging.getLogger("varcolor.ui")
 #: bilaplacian-gtv's live preview stops its ADMM at this tolerance; an idle moment refines it.
 PREVIEW_ADMM_TOL = 1e-2
 _BOXES_KEPT = 256
+#: Re-solve in the background once updates hold this many pixels, after this many idle seconds.
+#: Not sooner: the engine's LU runs on one pool of two threads per process, so an update that
+#: comes while a re-solve factorizes waits for it (seconds at 1 MP), and updates cost little more
+#: as held pixels add up (0.17 s at 1 MP after one stroke, about 0.3 s after 1000 pixels).
+REBASE_HELD = 1000
+REBASE_IDLE = 2.0
 
 
 @dataclass
@@ -123,6 +129,10 @@ class LiveSolver:
         # The stroke mask whose cues the colorizer holds (None: nothing solved) and its document.
         self._mask: np.ndarray | None = None
         self._mask_doc: Document | None = None
+        # Background re-solves (:meth:`_start_rebase`): wanted, running, finished.
+        self._want_rebase = False
+        self._rebasing: threading.Thread | None = None
+        self._rebased: tuple | None = None
         self._submitted: dict[int, float] = {}
         self.listeners: list = []
         self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
@@ -177,7 +187,12 @@ class LiveSolver:
         while True:
             with self._cond:
                 while self._pending is None and not self._closed:
-                    self._cond.wait()
+                    if self._want_rebase and self._rebasing is None:
+                        # Idle for a moment with a worn base: re-solve afresh beside the live path.
+                        if not self._cond.wait(REBASE_IDLE) and self._pending is None and not self._closed:
+                            self._start_rebase()
+                    else:
+                        self._cond.wait()
                 if self._closed:
                     return
                 version, doc = self._pending
@@ -195,6 +210,43 @@ class LiveSolver:
             finally:
                 with self._cond:
                     self._solving = False
+
+    def _start_rebase(self) -> None:
+        """Solve the colorizer's current cues afresh in another thread (called holding the lock).
+
+        Each low-rank update costs more as the pixels held since the first solve add up (0.3 s
+        at 1 MP after one stroke, 0.7 s after a dozen) until the engine re-solves the whole image
+        inline (seconds). A fresh solve made while the page is idle resets that; the next edit
+        swaps it in (:meth:`_take_rebase`) and adds only the cues drawn since.
+        """
+        self._want_rebase = False
+        mask, doc, method = self._mask, self._mask_doc, self._method
+
+        def rebase() -> None:
+            try:
+                colorizer = Colorizer(self.gray, **METHODS[method])
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    colorizer.solve(cues_from_mask(mask))
+                with self._cond:
+                    self._rebased = (colorizer, mask, doc, method)
+            except Exception:  # noqa: BLE001 - the live colorizer carries on as it was
+                log.warning("re-solving in the background failed:\n%s", traceback.format_exc())
+            finally:
+                with self._cond:
+                    self._rebasing = None
+
+        self._rebasing = threading.Thread(target=rebase, name="varcolor-rebase", daemon=True)
+        self._rebasing.start()
+
+    def _take_rebase(self, method: str) -> bool:
+        """Swap in a finished background solve (of the same method); whether one was."""
+        with self._cond:
+            rebased, self._rebased = self._rebased, None
+        if rebased is None or rebased[3] != method or self._method != method or self._colorizer is None:
+            return False
+        self._colorizer, self._mask, self._mask_doc = rebased[0], rebased[1], rebased[2]
+        return True
 
     def _publish(self, version: int, box, rgb: np.ndarray | None, *, final: bool = True, error: str | None = None,
                  warning: str | None = None, timing: dict | None = None, info: dict | None = None) -> None:
@@ -237,8 +289,9 @@ class LiveSolver:
         timing = {"queue": queued}
         try:
             start = time.perf_counter()
-            mask, box = self._rasterize(doc)
             method = doc.settings.get("method", "levin")
+            rebased = self._take_rebase(method)
+            mask, box = self._rasterize(doc)
             if method != self._method or self._colorizer is None:
                 options = dict(METHODS[method])
                 if method == "bilaplacian-gtv":
@@ -279,7 +332,10 @@ class LiveSolver:
             timing["solve"] -= paint
             timing["colour"] = paint
             window = info.get("window")
-            changed_box = tuple(window) if window and "update" in info else (0, 0, height, width)
+            changed_box = tuple(window) if window and "update" in info and not rebased else (0, 0, height, width)
+            # A levin update after which updates cost more and more: re-solve when the page idles.
+            self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and \
+                METHODS[method].get("method") == "levin" and "prior" not in METHODS[method]
             warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
             final = self._method != "bilaplacian-gtv"
             self._publish(version, changed_box, result.rgb, final=final, warning=warning, timing=timing,

@@ -177,7 +177,10 @@ def create_app(studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LO
                 return JSONResponse({"error": f"{filename}: too large to upload (over {max_upload / 1e6:.0f} MB)"},
                                     status_code=413)
             chunks.append(chunk)
-        return await call(studio.open_upload, b"".join(chunks), filename)
+        data = b"".join(chunks)
+        if filename.lower().endswith(".json"):  # a session file
+            return await call(studio.open_session_text, data, filename)
+        return await call(studio.open_upload, data, filename)
 
     async def edit(request: Request):
         try:

@@ -23,11 +23,13 @@ from skimage.transform import resize
 from ..api import colorize
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
-from ..errors import InputError, OutputError, VarcolorError
+from ..errors import InputError, OutputError
 from ..io import IMAGE_EXTENSIONS, atomic_path, read_image, write_image
 from ..solvers import choose_solver
 from .document import (METHODS, Document, History, parse_session, points_file, rasterize, session_dict)
 from .live import LiveSolver, working_shape
+
+__all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
 log = logging.getLogger("varcolor.ui")
 
@@ -76,9 +78,8 @@ class OpenImage:
 
     def __init__(self, path: Path, name: str, *, preview_pixels: int):
         self.path, self.name = path, name
-        data = path.read_bytes()
-        self.sha256 = hashlib.sha256(data).hexdigest()
-        self.pixels = read_image(path)
+        self.pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
+        self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         self.bits = _bits(path)
         self.shape = self.pixels.shape[:2]
         check_size = self.shape
@@ -142,13 +143,15 @@ class Studio:
         self._closed = False
         self._prior_net = None
         self._suggest_cache: tuple[int, np.ndarray] | None = None
-        self.message: str | None = None
+        self.message: str | None = None  # shown with every state (a failing autosave)
+        self.notice: str | None = None  # shown once
 
     # -- opening -----------------------------------------------------------------------------
     def open_path(self, path: Path, name: str | None = None, doc: Document | None = None) -> dict:
         """Open an image file (``doc``: a session's document to start from)."""
         image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels)
         with self.lock:
+            self.message = self.notice = None
             if self.live is not None:
                 self.live.close()
             self.image = image
@@ -168,8 +171,9 @@ class Studio:
                         self.restorable = {"strokes": len(old.strokes), "points": len(old.points),
                                            "saved": time.strftime("%Y-%m-%d %H:%M",
                                                                   time.localtime(autosave.stat().st_mtime))}
-                except InputError as exc:
-                    log.warning("ignoring an unreadable autosave: %s", exc)
+                except InputError as exc:  # said on the page too; the file stays for a look
+                    self.notice = f"ignoring an unreadable autosave: {exc}"
+                    log.warning("%s", self.notice)
             self.live.submit(self.version, start)
             if doc is not None:
                 self._autosave()
@@ -200,18 +204,23 @@ class Studio:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot read session ({exc})") from None
-        doc, record = parse_session(text, str(path))
+        return self.open_session_text(text, str(path), path.parent)
+
+    def open_session_text(self, text: str | bytes, name: str, folder: Path | None = None) -> dict:
+        """Reopen a session from its content (a file given on the page): its photo is looked for
+        at the path it names, beside it in ``folder``, and among the photos opened from the page."""
+        doc, record = parse_session(text, name)
         candidates = []
         if isinstance(record.get("path"), str):
             candidates.append(Path(record["path"]))
-            candidates.append(path.parent / Path(record["path"]).name)
-        image_path = next((c for c in candidates if c.is_file()), None)
-        if image_path is None:
-            raise InputError(f"{path}: the session's image {record.get('path')!r} is not found")
-        digest = hashlib.sha256(image_path.read_bytes()).hexdigest()
-        if digest != record["sha256"]:
-            raise InputError(f"{path}: {image_path} is not the image this session was drawn on (its content changed)")
-        return self.open_path(image_path, record.get("name") or image_path.name, doc=doc)
+            if folder is not None:
+                candidates.append(folder / Path(record["path"]).name)
+        candidates += sorted((self.data_dir / record["sha256"][:16]).glob("image.*"))
+        for candidate in candidates:
+            if candidate.is_file() and hashlib.sha256(candidate.read_bytes()).hexdigest() == record["sha256"]:
+                return self.open_path(candidate, record.get("name") or candidate.name, doc=doc)
+        raise InputError(f"{name}: the photo this session was drawn on ({record.get('path')!r}) is not found, "
+                         "or its content changed")
 
     # -- editing -----------------------------------------------------------------------------
     def _need_image(self) -> None:
@@ -347,12 +356,13 @@ class Studio:
             return {"image": None, "version": self.version, "neural": neural_available(), "message": self.message}
         doc = self.history.current
         image = self.image
+        notice, self.notice = self.notice, None
         return {"image": {"name": image.name, "width": image.shape[1], "height": image.shape[0],
                           "work_width": image.gray.shape[1], "work_height": image.gray.shape[0],
                           "colour": image.colour, "bits": image.bits, "sha256": image.sha256},
                 "version": self.version, "doc": doc.as_dict(), "can_undo": self.history.can_undo,
                 "can_redo": self.history.can_redo, "restorable": self.restorable, "neural": neural_available(),
-                "methods": list(METHODS), "out_dir": str(self.out_dir), "message": self.message or image.warning,
+                "methods": list(METHODS), "out_dir": str(self.out_dir), "message": self.message or notice or image.warning,
                 "autosave": str(self._autosave_path())}
 
     def gray_png(self) -> bytes:
@@ -382,7 +392,6 @@ class Studio:
         self._need_image()
         if not neural_available():
             return {"colours": [], "available": False}
-        from ..neural.prior import predict  # noqa: F401 - torch present
         from .suggest import class_probabilities, top_colours
 
         with self.lock:
@@ -501,5 +510,3 @@ def neural_available() -> bool:
         return False
     return True
 
-
-__all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS", "VarcolorError"]

@@ -8,7 +8,7 @@
 
   const S = {
     image: null, doc: { strokes: [], points: [], settings: { method: "levin" } }, version: 0, serial: 0,
-    tool: "brush", colour: [200, 120, 60], width: 8, size: 3, zoom: 1, panX: 0, panY: 0,
+    tool: "brush", colour: [200, 120, 60], width: 4, size: 3, zoom: 1, panX: 0, panY: 0,
     recent: [], selected: null, overlay: true, resultCtrl: null, neural: false, action: null, space: false,
     lightness: 60, hover: null, stale: false,
   };
