@@ -495,7 +495,7 @@ def test_recolor_scores_and_deletes_gray_only_after_output(tmp_path, capsys):
     code, out, _ = run(capsys, "recolor", "-i", source, "-o", tmp_path / "out", "--ir", tmp_path / "ir",
                        "--delete-gray", "--budget", 200, "-q")
     assert code == 0 and "| mean (2) |" in out
-    assert sorted(p.name for p in (tmp_path / "ir").iterdir()) == ["a.vcir", "b.vcir"]  # grays deleted
+    assert sorted(p.name for p in (tmp_path / "ir").iterdir()) == ["a.vcir", "b.vcir", varcolor.batch.MANIFEST]
     assert (tmp_path / "out" / "a.png").is_file() and (tmp_path / "out" / "b.png").is_file()
 
 

@@ -17,7 +17,7 @@ from .errors import InputError, check_image_size
 from .gamut import GlobalHints
 from .kernels import any_layout, compile_once
 from .memory import check_memory
-from .solvers import TOL, DirectSolver, TiledSolver, choose_solver, make_solver, memory_budget
+from .solvers import TOL, DirectSolver, TiledSolver, choose_solver, estimate_bytes, make_solver, memory_budget
 from .solvers.lowrank import LowRankUpdater
 from .solvers.window import local_correction
 
@@ -141,6 +141,23 @@ def check_fits(shape: tuple[int, int], *, method: str = "levin", solver: str = "
                      f"method {method} on a {shape[1]}×{shape[0]} image", max_memory)
     else:
         choose_solver(solver, tuple(shape[:2]), device, symmetric=method != "levin", max_memory=max_memory)
+
+
+def estimate_memory(shape: tuple[int, int], *, method: str = "levin", solver: str = "auto", device: str = "cpu",
+                    max_memory: float | None = None) -> int:
+    """Peak memory (bytes) a colorization of an image of ``shape`` is expected to need, with the
+    solver ``auto`` would choose; raises like :func:`check_fits` where nothing fits.
+
+    Examples
+    --------
+    >>> 0 < estimate_memory((512, 768)) < 2e9
+    True
+    """
+    pixels = shape[0] * shape[1]
+    if method in _BYTES_PER_PIXEL:
+        return pixels * _BYTES_PER_PIXEL[method]
+    name = choose_solver(solver, tuple(shape[:2]), device, symmetric=method != "levin", max_memory=max_memory)
+    return estimate_bytes(name, pixels)
 
 
 def _gtv_parameters(lam: float | None, mu: float | None, gamma: float | None, sharpness: float | None,

@@ -1,4 +1,4 @@
-"""Folder runs: checked plans of jobs, run in this process or in a pool, reported at the end.
+"""Folder runs: checked plans of jobs, run in this process or on Dask, reported at the end.
 
 A run is a list of :class:`Job` s, one per input image, each naming every file it reads and
 every file it writes (the last of which marks the job's output as complete). Before any work,
@@ -14,26 +14,51 @@ every file it writes (the last of which marks the job's output as complete). Bef
 
 :func:`run` goes on past a failed job, reports every failure at the end and, when interrupted
 (Ctrl-C), stops the workers at once and says how many files were done.
+
+Where jobs run: in this process (one worker, no scheduler), on an embedded Dask ``LocalCluster``
+of ``workers`` processes, or on an existing Dask cluster (``scheduler`` address, or a
+``dask.distributed.Client`` of the caller's). Each image is one task; a task whose worker dies
+(killed, out of memory) is retried on another worker up to :data:`RETRIES` times and then
+reported as failed. Outputs are published atomically by the task itself, so a worker that dies
+leaves at most a temporary file, which the next run in that folder removes. On a cluster every
+worker must see the input and output paths (a shared file system).
+
+A folder run keeps a manifest beside its outputs (:data:`MANIFEST`, JSON Lines: one record per
+image and run: input, outputs, status done / failed / skipped, reason, seconds, bytes, time);
+``resume`` skips the inputs that the manifest records as done whose outputs still exist.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import datetime
+import json
+import logging
 import os
-import signal
 import sys
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .errors import InputError, OutputExists, VarcolorError
 from .io import remove_stale_temporaries
+from .memory import memory_budget
 
-__all__ = ["Job", "Report", "check", "run", "outcomes", "identity"]
+__all__ = ["Job", "Report", "check", "run", "outcomes", "identity", "read_manifest", "MANIFEST", "RETRIES",
+           "SCHEDULER_VARIABLE", "run_folder"]
+
+#: The manifest's file name, in a folder run's output folder.
+MANIFEST = "varcolor-manifest.jsonl"
+#: How many more times a task is tried after its worker died.
+RETRIES = 2
+#: The environment variable naming a Dask scheduler to use when ``--scheduler`` is not given.
+SCHEDULER_VARIABLE = "VARCOLOR_SCHEDULER"
+#: Seconds to wait for a scheduler before saying it cannot be reached.
+CONNECT_TIMEOUT = 5
 
 
 @dataclass
@@ -60,17 +85,20 @@ class Job:
     run: Callable[[], str]
     skip: str | None = None
     fail: str | None = None
+    memory: int = 0  # bytes its solve needs (0: unknown); a worker runs no more at once than it holds
 
 
 @dataclass
 class Report:
-    """What a run did: the jobs done (in the order they finished), skipped and failed."""
+    """What a run did: the jobs done (in the order they finished), skipped and failed, and the
+    manifest records of this run (one per job, in the order they were settled)."""
 
     total: int
     done: list[Job] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     interrupted: bool = False
+    rows: list[dict] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -96,6 +124,14 @@ def check(jobs: list[Job], *, overwrite: bool, protected: Iterable[Path] = ()) -
     ``protected`` adds files that no output may replace besides the jobs' own inputs (for
     instance, the photos of a ``recolor`` run while its decode step runs).
     """
+    verdicts = _verdicts(jobs, overwrite, protected)
+    return ([job for job, status, _ in verdicts if status == "ready"],
+            [reason for _, status, reason in verdicts if status == "skipped"],
+            [reason for _, status, reason in verdicts if status == "failed"])
+
+
+def _verdicts(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> list[tuple[Job, str, str]]:
+    """(job, "ready" / "skipped" / "failed", reason) for each job."""
     inputs = {}
     for path in [*protected, *(p for job in jobs for p in job.inputs)]:
         inputs.setdefault(identity(path), path)
@@ -104,10 +140,10 @@ def check(jobs: list[Job], *, overwrite: bool, protected: Iterable[Path] = ()) -
         if not job.skip:
             for output in job.outputs:
                 writers.setdefault(identity(output), []).append(job)
-    ready, skipped, failed = [], [], []
+    verdicts = []
     for job in jobs:
         if job.skip:
-            skipped.append(job.skip)
+            verdicts.append((job, "skipped", job.skip))
             continue
         problem = None
         for output in job.outputs:
@@ -121,47 +157,174 @@ def check(jobs: list[Job], *, overwrite: bool, protected: Iterable[Path] = ()) -
                            f"{', '.join(str(o.inputs[0]) for o in others)}; rename one of them")
                 break
         if problem or job.fail:
-            failed.append(problem or job.fail)
+            verdicts.append((job, "failed", problem or job.fail))
         elif os.path.lexists(job.outputs[-1]) and not overwrite:
-            skipped.append(f"{job.outputs[-1]}: exists; kept (use --overwrite to replace it)")
+            verdicts.append((job, "skipped", f"{job.outputs[-1]}: exists; kept (use --overwrite to replace it)"))
         else:
-            ready.append(job)
-    return ready, skipped, failed
+            verdicts.append((job, "ready", ""))
+    return verdicts
+
+
+def run_folder(command: str, source: str | os.PathLike, output: str | os.PathLike, *, client=None,
+               **options) -> list[dict]:
+    """Run a folder command (``colorize``, ``encode``, ``decode``, ``recolor``) as the command
+    line would, on ``client`` (a ``dask.distributed.Client``) or as ``options`` say, and return
+    the manifest records of the run.
+
+    ``options`` are the command's long options with underscores (``workers=2``, ``marked=True``
+    for a bare ``--marked``, ``overwrite=True``, ``method="grid"``). Bad input raises
+    :class:`~varcolor.errors.InputError` as the command line would print it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, varcolor
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> varcolor.write_image(folder / "in" / "a.png", np.random.default_rng(0).random((16, 16, 3)))
+    >>> rows = run_folder("encode", folder / "in", folder / "ir", method="grid", quiet=True)
+    >>> [(pathlib.Path(r["input"]).name, r["status"]) for r in rows]
+    [('a.png', 'done')]
+    """
+    from .cli import build_parser
+
+    argv = [command, str(source)] if command == "colorize" else [command, "-i", str(source)]
+    argv += ["-o", str(output)]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif value is not False and value is not None:
+            argv += [flag, str(value)]
+    args = build_parser().parse_args(argv)
+    from .cli import run_parsed
+
+    reports: list[Report] = []
+    # Not on ``args``: the jobs carry it to the workers, and a client does not travel.
+    tokens = _CLIENT.set(client), _REPORTS.set(reports)
+    try:
+        run_parsed(args)
+    finally:
+        _CLIENT.reset(tokens[0])
+        _REPORTS.reset(tokens[1])
+    return [row for report in reports for row in report.rows]
+
+
+#: The Dask client and the report list of a :func:`run_folder` call, for the runs it makes.
+_CLIENT: contextvars.ContextVar = contextvars.ContextVar("varcolor_batch_client", default=None)
+_REPORTS: contextvars.ContextVar = contextvars.ContextVar("varcolor_batch_reports", default=None)
+
+
+def read_manifest(path: str | os.PathLike) -> list[dict]:
+    """The records of a manifest file (unreadable lines, as a killed run may leave at the end,
+    are ignored)."""
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(row, dict) and isinstance(row.get("input"), str):
+                    rows.append(row)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the manifest ({exc.strerror or exc})") from None
+    return rows
+
+
+class _Manifest:
+    """Appends one JSON line per settled job (flushed at once: a killed run loses no record)."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.file = path, None
+
+    def write(self, job: Job, status: str, reason: str = "", seconds: float | None = None) -> dict:
+        row = {"input": str(job.inputs[0]), "outputs": [str(p) for p in job.outputs], "status": status,
+               "reason": reason, "seconds": None if seconds is None else round(seconds, 3),
+               "bytes": sum(p.stat().st_size for p in job.outputs if p.is_file()) if status == "done" else 0,
+               "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+        if self.path is not None:
+            if self.file is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.file = open(self.path, "a", encoding="utf-8")
+            self.file.write(json.dumps(row) + "\n")
+            self.file.flush()
+        return row
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def _done_before(manifest: Path | None, jobs: list[Job]) -> set[str]:
+    """Inputs that the manifest records as done and whose outputs all still exist."""
+    if manifest is None:
+        return set()
+    outputs = {str(job.inputs[0]): job.outputs for job in jobs}
+    done = set()
+    for row in read_manifest(manifest):
+        name = row["input"]
+        if row.get("status") == "done" and name in outputs and all(p.exists() for p in outputs[name]):
+            done.add(name)
+        elif name in done and row.get("status") != "done":
+            done.discard(name)
+    return done
 
 
 def run(jobs: list[Job], *, verb: str, overwrite: bool, workers: int = 1, quiet: bool = False,
-        single: bool = False, protected: Iterable[Path] = (),
-        warn: Callable[[str], None] | None = None) -> Report:
-    """Check ``jobs`` (:func:`check`) and run the ready ones, in ``workers`` processes.
+        single: bool = False, protected: Iterable[Path] = (), warn: Callable[[str], None] | None = None,
+        scheduler: str | None = None, client=None, manifest: str | os.PathLike | None = None,
+        resume: bool = False) -> Report:
+    """Check ``jobs`` (:func:`check`) and run the ready ones (see the module's docstring for where).
 
     With ``single`` (one input file) nothing is skipped quietly: the first problem is raised.
-    Stale temporary files that killed runs left in the output folders are removed first.
+    Stale temporary files that killed runs left in the output folders are removed first. With a
+    ``manifest`` path, every job's outcome is appended to it; with ``resume``, jobs it records
+    as done (outputs present) are skipped.
     """
     if not jobs:
         raise InputError("no images found")
-    ready, skipped, failed = check(jobs, overwrite=overwrite, protected=protected)
-    if single and (skipped or failed):
-        raise InputError((failed or skipped)[0])
-    report = Report(len(jobs), skipped=skipped, failed=failed)
+    client = client if client is not None else _CLIENT.get()
+    manifest = Path(manifest) if manifest is not None else None
+    finished = _done_before(manifest, jobs) if resume else set()
+    resumed = [job for job in jobs if str(job.inputs[0]) in finished]
+    jobs = [job for job in jobs if str(job.inputs[0]) not in finished]
+    verdicts = _verdicts(jobs, overwrite, protected)
+    ready = [job for job, status, _ in verdicts if status == "ready"]
+    problems = [reason for _, status, reason in verdicts if status == "failed"]
+    problems += [reason for _, status, reason in verdicts if status == "skipped"]
+    if single and problems:
+        raise InputError(problems[0])
+    report = Report(len(jobs) + len(resumed))
+    record = _Manifest(manifest)
+    for job, status, reason in verdicts:
+        if status != "ready":
+            (report.failed if status == "failed" else report.skipped).append(reason)
+            report.rows.append(record.write(job, status, reason))
+    report.skipped += [f"{job.inputs[0]}: done by an earlier run (manifest)" for job in resumed]
     stale = [p for folder in sorted({job.outputs[-1].parent for job in ready}) for p in remove_stale_temporaries(folder)]
     if stale and warn:
         warn(f"removed {len(stale)} temporary file(s) left by an interrupted run (e.g. {stale[0]})")
     bar = tqdm(total=len(ready), desc=verb, unit="img", disable=quiet or single or None, file=sys.stderr)
     try:
-        for job, outcome in outcomes(ready, workers):
+        for job, outcome, seconds in outcomes(ready, workers, scheduler=scheduler, client=client):
             bar.update()
             if isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
                 if single:
                     raise InputError(str(outcome))
                 report.skipped.append(str(outcome))
+                report.rows.append(record.write(job, "skipped", str(outcome), seconds))
             elif isinstance(outcome, VarcolorError):
                 if single:
                     raise outcome
                 report.failed.append(str(outcome))
+                report.rows.append(record.write(job, "failed", str(outcome), seconds))
             else:
                 if outcome and warn:
                     warn(outcome)
                 report.done.append(job)
+                report.rows.append(record.write(job, "done", outcome or "", seconds))
     except KeyboardInterrupt:
         report.interrupted = True
         # The stopped workers' half-written files are temporaries no process holds any more.
@@ -169,49 +332,114 @@ def run(jobs: list[Job], *, verb: str, overwrite: bool, workers: int = 1, quiet:
             remove_stale_temporaries(folder, older_than=0)
     finally:
         bar.close()
+        record.close()
+    if _REPORTS.get() is not None:
+        _REPORTS.get().append(report)
     return report
 
 
-def _attempt(work: Callable[[], str]) -> str | VarcolorError:
-    """Run one job, returning its user-facing error instead of raising it (so a pool goes on)."""
+def _attempt(work: Callable[[], object]) -> tuple[object, float]:
+    """Run one job, returning its user-facing error instead of raising it (so a run goes on),
+    and its seconds."""
+    start = time.perf_counter()
     try:
-        return work()
+        outcome = work()
     except VarcolorError as exc:
-        return exc
+        outcome = exc
+    return outcome, time.perf_counter() - start
 
 
-def _quiet_worker() -> None:
-    # Ctrl-C reaches the whole process group; the parent alone decides what to do about it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def outcomes(jobs: list[Job], workers: int):
-    """(job, outcome) as each job finishes, in this process or in ``workers`` fresh processes."""
-    if workers <= 1 or len(jobs) <= 1:
+def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None, client=None):
+    """``(job, outcome, seconds)`` as each job finishes: in this process (one worker and no
+    scheduler or client), else as Dask tasks (see the module's docstring)."""
+    scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    if client is None and scheduler is None and (workers <= 1 or len(jobs) <= 1):
         for job in jobs:
-            yield job, _attempt(job.run)
+            yield (job, *_attempt(job.run))
         return
-    # Fresh (spawned) processes: forking after numba's OpenMP threads have started is unsafe.
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_quiet_worker)
-    pending = {pool.submit(_attempt, job.run): job for job in jobs}
+    with _dask_client(workers, scheduler, client) as dask_client:
+        yield from _dask_outcomes(jobs, dask_client)
+
+
+@contextlib.contextmanager
+def _dask_client(workers: int, scheduler: str | None, client):
+    """The caller's client, one connected to ``scheduler``, or an embedded LocalCluster's."""
+    if client is not None:
+        yield client
+        return
     try:
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                job = pending.pop(future)
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:  # a worker was killed (out of memory, kill -9): the pool is gone
-                    outcome = VarcolorError(f"{job.inputs[0]}: a worker process died while this image was "
-                                            "being processed (killed, or out of memory); nothing was written")
-                yield job, outcome
-    except BaseException:
-        # Interrupted (or the caller stopped): end the workers now rather than let the pool finish
-        # its queue at exit (a half-written output is only ever a locked temporary file). The
-        # futures are not cancelled: the pool fails them itself once it sees its workers gone
-        # (cancelling first makes Python 3.11's pool raise in its management thread).
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False)
-        raise
-    pool.shutdown()
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("running on Dask needs dask.distributed: pip install 'dask[distributed]'") from None
+    if scheduler is not None:
+        try:
+            connected = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+                             f"({str(exc).splitlines()[0][:160] or type(exc).__name__})") from None
+        with connected:
+            yield connected
+        return
+    budget, _ = memory_budget()
+    # One thread a worker: the solvers use the machine's cores themselves. Each worker holds an
+    # equal share of the memory budget, as a Dask resource the tasks ask for.
+    # The cores shared out: numba's and BLAS's threads in several processes at once only contend.
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    env = {name: threads for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    with _sigint_ignored():  # the worker processes inherit it: Ctrl-C is the parent's alone to handle
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               resources={"MEMORY": budget // workers}, silence_logs=logging.CRITICAL, env=env)
+    try:
+        with Client(cluster, set_as_default=False) as local:
+            yield local
+    finally:
+        cluster.close(timeout=10)
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored meanwhile (in the main thread; elsewhere nothing changes). A process started
+    meanwhile keeps ignoring it: an ignored signal stays ignored across exec, and Python leaves it so."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _dask_outcomes(jobs: list[Job], client):
+    from dask.distributed import as_completed
+
+    holds = [w.get("resources", {}).get("MEMORY") for w in client.scheduler_info()["workers"].values()]
+    largest = max(holds) if holds and all(h is not None for h in holds) else None
+    futures = {}
+    for index, job in enumerate(jobs):
+        if largest is not None and job.memory > largest:
+            yield job, VarcolorError(f"{job.inputs[0]}: needs about {job.memory / 1e9:.1f} GB of memory, more than "
+                                     f"any worker holds ({largest / 1e9:.1f} GB); use fewer --workers"), 0.0
+            continue
+        resources = {"MEMORY": max(job.memory, 1)} if largest is not None else None
+        future = client.submit(_attempt, job.run, key=f"varcolor-{os.getpid()}-{index}-{id(job)}", pure=False,
+                               retries=RETRIES, resources=resources)
+        futures[future] = job
+    pending = set(futures)
+    try:
+        for future in as_completed(list(futures), loop=client.loop):
+            pending.discard(future)
+            job = futures[future]
+            try:
+                outcome, seconds = future.result()
+            except Exception as exc:  # the worker died RETRIES + 1 times, or the task could not be sent
+                outcome, seconds = VarcolorError(
+                    f"{job.inputs[0]}: its worker died {RETRIES + 1} times while processing it (killed, or out "
+                    f"of memory); nothing was written ({type(exc).__name__})"), None
+            yield job, outcome, seconds
+    finally:
+        if pending:
+            client.cancel(list(pending), force=True)

@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from . import __version__, batch, bench
 from .api import (CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_fits, check_options,
-                  colorize)
+                  colorize, estimate_memory)
 from .batch import Job
 from .cues import Cues
 from .errors import InputError, VarcolorError
@@ -203,7 +203,18 @@ def _colorize_job(image: Path, kind: str | None, cue_file: Path | None, output: 
     skip = None if cue_file or _automatic(args) else (
         f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
     return Job([image] + ([cue_file] if cue_file else []), [output],
-               partial(_colorize_one, image, kind, cue_file, output, args), skip)
+               partial(_colorize_one, image, kind, cue_file, output, args), skip,
+               memory=0 if skip else _solve_memory(image, args))
+
+
+def _solve_memory(image: Path, args) -> int:
+    """What colorizing ``image`` will need, from its header (0 where that cannot be told now:
+    the job itself then reports why)."""
+    try:
+        return estimate_memory(image_shape(image), method=args.method, solver=args.solver, device=args.device,
+                               max_memory=args.max_memory)
+    except VarcolorError:
+        return 0
 
 
 def _plan_colorize(args) -> list[Job]:
@@ -304,8 +315,10 @@ def _run(jobs: list[Job], verb: str, args, single: bool, protected=()) -> int:
 def _run_report(jobs: list[Job], verb: str, args, single: bool, protected=()) -> batch.Report:
     if not jobs:
         raise InputError(f"{args.input}: no images found")
-    return batch.run(jobs, verb=verb, overwrite=args.overwrite, workers=args.workers, quiet=args.quiet,
-                     single=single, protected=protected, warn=_warn)
+    report = batch.run(jobs, verb=verb, overwrite=args.overwrite, workers=args.workers, quiet=args.quiet,
+                       single=single, protected=protected, warn=_warn, scheduler=args.scheduler,
+                       manifest=None if single else Path(args.output) / batch.MANIFEST, resume=args.resume)
+    return report
 
 
 def _finish(report: batch.Report, verb: str, quiet: bool) -> int:
@@ -522,7 +535,7 @@ def _cmd_bench(args) -> int:
     rows, failures = [], []
     bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
     jobs = [Job([task[0]], [], partial(_bench_one, task)) for task in tasks]
-    for _, outcome in batch.outcomes(jobs, 1 if alone else args.workers):
+    for _, outcome, _ in batch.outcomes(jobs, 1 if alone else args.workers, scheduler=args.scheduler):
         bar.update()
         if isinstance(outcome, VarcolorError):
             failures.append(str(outcome))
@@ -615,7 +628,13 @@ def _encode_jobs(args, settled_before: float | None = None) -> list[Job]:
         if not args.overwrite and _is_file(gray_path) and not _ir_complete(gray_path):
             fail = (f"{gray_path}: exists but is not a complete IR (no payload beside or inside it; an interrupted "
                     "run?); kept: use --overwrite to replace it")
-        jobs.append(Job([image], outputs, partial(_encode_one, image, gray_path, sidecar, plot, args), fail=fail))
+        try:
+            shape = image_shape(image)
+            memory = shape[0] * shape[1] * ENCODE_BYTES_PER_PIXEL.get(args.method, ENCODE_BYTES_PER_PIXEL_OTHERWISE)
+        except VarcolorError:
+            memory = 0
+        jobs.append(Job([image], outputs, partial(_encode_one, image, gray_path, sidecar, plot, args), fail=fail,
+                        memory=memory))
     return jobs
 
 
@@ -646,7 +665,7 @@ def _watch_encode(args) -> int:
                 _error(line)
             failed.update(job.inputs[0] for job in jobs if job not in ready)
             for job in ready:
-                outcome = batch._attempt(job.run)
+                outcome, _ = batch._attempt(job.run)
                 if isinstance(outcome, VarcolorError):  # reported once, not retried until it changes
                     failed.add(job.inputs[0])
                     _error(str(outcome))
@@ -708,7 +727,8 @@ def _decode_jobs(args) -> list[Job]:
         sidecar = gray_path.with_suffix(".vcir")
         # A PNG without its payload is no IR (or one whose encoding was interrupted): a failure,
         # not a silent skip; decoding it says which.
-        jobs.append(Job([gray_path, sidecar], [out], partial(_decode_one, gray_path, out, args)))
+        jobs.append(Job([gray_path, sidecar], [out], partial(_decode_one, gray_path, out, args),
+                        memory=_solve_memory(gray_path, args)))
     return jobs
 
 
@@ -892,9 +912,20 @@ def _add_output_options(p: argparse.ArgumentParser, ext: bool) -> None:
     if ext:
         p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="images processed in parallel (default: 1)")
+    _add_cluster_options(p, "images")
+    p.add_argument("--resume", action="store_true",
+                   help=f"skip the images that this folder's manifest ({batch.MANIFEST}) records as done")
     _add_max_pixels(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _add_cluster_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help=f"{what} processed in parallel by N local worker processes (a Dask LocalCluster; default: 1, "
+                        "in this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help=f"run on an existing Dask cluster, e.g. tcp://host:8786 (default: ${batch.SCHEDULER_VARIABLE} "
+                        "if set); every worker must see the input and output paths")
 
 
 def _add_max_pixels(p: argparse.ArgumentParser) -> None:
@@ -1029,7 +1060,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "method and hint count; json: the means and every photo's scores (default: %(default)s)")
     b.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
     b.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
-    b.add_argument("--workers", type=int, default=1, metavar="N", help="photos scored in parallel (default: 1)")
+    _add_cluster_options(b, "photos")
     _add_max_pixels(b)
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=_cmd_bench)
@@ -1086,20 +1117,7 @@ def _cmd_ui(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if getattr(args, "workers", 1) < 1:
-            raise InputError(f"--workers must be at least 1, got {args.workers}")
-        if hasattr(args, "max_pixels"):
-            if args.max_pixels < 0:
-                raise InputError(f"--max-pixels must be >= 0 (0: no limit), got {args.max_pixels}")
-            args.max_pixels = args.max_pixels or None
-        if getattr(args, "colorizes", False):  # once, not for every image of a folder
-            names = inspect.signature(check_options).parameters
-            check_options(**{name: getattr(args, name) for name in names if hasattr(args, name)})
-            backend(args.device)  # CuPy and a GPU, where asked for
-        if getattr(args, "encodes", False):
-            check_encode_options(getattr(args, "encoder", args.method), args.grid_size, args.spacing, args.patch,
-                                 args.segments, args.quantize, args.budget, args.refine)
-        return args.func(args)
+        return run_parsed(args)
     except VarcolorError as exc:
         _error(str(exc))
         return 2
@@ -1107,6 +1125,25 @@ def main(argv: list[str] | None = None) -> int:
         with _sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
             _error("interrupted")
         return 130
+
+
+def run_parsed(args: argparse.Namespace) -> int:
+    """Check the options of parsed arguments once, then run their command (raising
+    :class:`~varcolor.errors.VarcolorError` for bad input; :func:`main` prints it)."""
+    if getattr(args, "workers", 1) < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if hasattr(args, "max_pixels"):
+        if args.max_pixels < 0:
+            raise InputError(f"--max-pixels must be >= 0 (0: no limit), got {args.max_pixels}")
+        args.max_pixels = args.max_pixels or None
+    if getattr(args, "colorizes", False):  # once, not for every image of a folder
+        names = inspect.signature(check_options).parameters
+        check_options(**{name: getattr(args, name) for name in names if hasattr(args, name)})
+        backend(args.device)  # CuPy and a GPU, where asked for
+    if getattr(args, "encodes", False):
+        check_encode_options(getattr(args, "encoder", args.method), args.grid_size, args.spacing, args.patch,
+                             args.segments, args.quantize, args.budget, args.refine)
+    return args.func(args)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,163 @@
+"""Folder runs on Dask (varcolor.batch): a real LocalCluster of two worker processes gives the
+serial results file for file; a worker killed mid-run loses and corrupts nothing; --resume goes on
+where an interrupted run stopped; an unreachable scheduler is one line."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor.batch import MANIFEST, read_manifest, run_folder
+from varcolor.color import same_lightness_gray
+
+from .conftest import photo
+from .test_cli import make_pair, run
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                           resources={"MEMORY": 4e9})
+    with Client(cluster) as dask_client:
+        yield dask_client
+    cluster.close()
+
+
+def tree(folder, count=4, shape=(40, 48)):
+    for index in range(count):
+        sub = folder / ("" if index % 2 else "sub")
+        make_pair(sub, f"i{index}", shape=shape, seed=index)
+        varcolor.write_image(sub / f"c{index}.png", photo(("coffee", "astronaut", "chelsea")[index % 3], shape))
+    return folder
+
+
+def images(folder):
+    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*.png"))}
+
+
+def same_files(first, second):
+    a, b = images(first), images(second)
+    assert sorted(a) == sorted(b) and a
+    for name in a:
+        assert np.array_equal(varcolor.read_image(a[name]), varcolor.read_image(b[name])), name
+
+
+def test_each_folder_command_on_a_cluster_matches_the_serial_run(tmp_path, client):
+    source = tree(tmp_path / "in")
+    for where, extra in (("serial", {}), ("dask", {"client": client})):
+        out = tmp_path / where
+        rows = run_folder("colorize", source, out / "col", marked=True, quiet=True, **extra)
+        assert {r["status"] for r in rows} == {"done", "skipped"}  # colour photos have no cue file
+        run_folder("encode", source, out / "ir", method="grid", quiet=True, **extra)
+        run_folder("decode", out / "ir", out / "dec", quiet=True, **extra)
+        run_folder("recolor", source, out / "rec", ir=out / "rec-ir", budget=200, quiet=True, **extra)
+    for step in ("col", "ir", "dec", "rec"):
+        same_files(tmp_path / "serial" / step, tmp_path / "dask" / step)
+    for sidecar in (tmp_path / "serial" / "ir").rglob("*.vcir"):
+        assert sidecar.read_bytes() == (tmp_path / "dask" / "ir" / sidecar.relative_to(tmp_path / "serial" / "ir")).read_bytes()
+    rows = read_manifest(tmp_path / "dask" / "col" / MANIFEST)
+    done = [r for r in rows if r["status"] == "done"]
+    assert len(done) == 4 and all(r["bytes"] > 0 and r["seconds"] >= 0 for r in done)
+
+
+def test_bench_and_the_scheduler_option(tmp_path, client, capsys):
+    photos = tmp_path / "photos"
+    for index in range(3):
+        varcolor.write_image(photos / f"p{index}.png", photo(("coffee", "astronaut", "chelsea")[index], (64, 64)))
+    serial = run(capsys, "bench", "-i", photos, "--hints", "0,5", "--format", "json", "-q")
+    address = client.scheduler.address
+    clustered = run(capsys, "bench", "-i", photos, "--hints", "0,5", "--format", "json", "-q", "--scheduler", address)
+    assert serial[0] == clustered[0] == 0
+    means = lambda out: {(r["method"], r["hints"]): r["psnr"] for r in json.loads(out)["summary"]}  # noqa: E731
+    assert means(serial[1]) == means(clustered[1])
+
+
+def test_a_killed_worker_loses_and_corrupts_nothing(tmp_path, client):
+    source = tmp_path / "in"
+    for index in range(8):
+        make_pair(source, f"i{index}", shape=(500, 600), seed=index)
+    out = tmp_path / "out"
+    killed = []
+
+    def kill_one_worker():
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(out.glob("*.png")):
+            time.sleep(0.05)
+        worker = sorted(client.scheduler_info()["workers"])[0]
+        killed.append(len(list(out.glob("*.png"))))
+        try:
+            client.run(os._exit, 1, workers=[worker], wait=False)  # mid-run: other images are still to do
+        except Exception:  # the worker is gone before it could answer
+            pass
+
+    killer = threading.Thread(target=kill_one_worker)
+    killer.start()
+    rows = run_folder("colorize", source, out, marked=True, quiet=True, client=client)
+    killer.join()
+    assert killed and killed[0] < 8  # killed while images were still to do
+    outputs = sorted(out.iterdir())
+    assert [p.name for p in outputs] == sorted([f"i{i}.png" for i in range(8)] + [MANIFEST])  # once each, no temporaries
+    for path in outputs:
+        if path.suffix == ".png":
+            assert varcolor.read_image(path).shape == (500, 600, 3)
+    assert sorted(r["status"] for r in rows) == ["done"] * 8
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_an_image_no_worker_can_hold_fails_alone(tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    source = tmp_path / "in"
+    make_pair(source, "small", shape=(20, 24))
+    make_pair(source, "large", shape=(300, 400), seed=1)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                      resources={"MEMORY": varcolor.api.estimate_memory((20, 24)) * 2}) as cluster, \
+            Client(cluster) as small_client:
+        rows = run_folder("colorize", source, tmp_path / "out", marked=True, quiet=True, client=small_client)
+    status = {os.path.basename(r["input"]): (r["status"], r["reason"]) for r in rows}
+    assert status["small.png"][0] == "done"
+    assert status["large.png"][0] == "failed" and "more than any worker holds" in status["large.png"][1]
+
+
+def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
+    source = tmp_path / "in"
+    for index in range(6):
+        make_pair(source, f"i{index}", shape=(500, 600), seed=index)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "varcolor.cli", "colorize", str(source), "-o", str(out), "--marked",
+               "-q", "--overwrite", "--resume"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("*.png"))) < 2:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in err
+    first = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
+    assert 2 <= len(first) < 6
+    done = subprocess.run(command, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 0, done.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.png") if p.name in first} == first  # not redone
+    assert len(list(out.glob("*.png"))) == 6
+    rows = read_manifest(out / MANIFEST)
+    assert sorted(os.path.basename(r["input"]) for r in rows if r["status"] == "done") == [f"i{i}.png" for i in range(6)]
+
+
+def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path, capsys):
+    make_pair(tmp_path / "in", "a")
+    start = time.time()
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--marked",
+                       "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2 and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
+    assert time.time() - start < 15
