@@ -161,3 +161,15 @@ def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path, capsys):
                        "--scheduler", "tcp://127.0.0.1:9")
     assert code == 2 and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
     assert time.time() - start < 15
+
+
+def test_metrics_and_recolor_on_a_cluster(tmp_path, client, capsys):
+    photos = tmp_path / "photos"
+    for index in range(3):
+        varcolor.write_image(photos / f"p{index}.png", photo(("coffee", "astronaut", "chelsea")[index], (48, 64)))
+    address = client.scheduler.address
+    serial = run(capsys, "recolor", "-i", photos, "-o", tmp_path / "serial", "--budget", 200, "-q")
+    clustered = run(capsys, "recolor", "-i", photos, "-o", tmp_path / "dask", "--budget", 200, "-q",
+                    "--scheduler", address)
+    assert serial[0] == clustered[0] == 0 and serial[1] == clustered[1]  # the same metrics table
+    same_files(tmp_path / "serial", tmp_path / "dask")

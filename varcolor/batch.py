@@ -285,7 +285,6 @@ def run(jobs: list[Job], *, verb: str, overwrite: bool, workers: int = 1, quiet:
     """
     if not jobs:
         raise InputError("no images found")
-    client = client if client is not None else _CLIENT.get()
     manifest = Path(manifest) if manifest is not None else None
     finished = _done_before(manifest, jobs) if resume else set()
     resumed = [job for job in jobs if str(job.inputs[0]) in finished]
@@ -353,12 +352,29 @@ def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None,
     """``(job, outcome, seconds)`` as each job finishes: in this process (one worker and no
     scheduler or client), else as Dask tasks (see the module's docstring)."""
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    client = client if client is not None else _CLIENT.get()
     if client is None and scheduler is None and (workers <= 1 or len(jobs) <= 1):
         for job in jobs:
             yield (job, *_attempt(job.run))
         return
     with _dask_client(workers, scheduler, client) as dask_client:
         yield from _dask_outcomes(jobs, dask_client)
+
+
+@contextlib.contextmanager
+def shared_client(workers: int = 1, scheduler: str | None = None):
+    """Within this block, every run uses one Dask client (a command of several steps, such as
+    ``recolor``, starts its LocalCluster once); nothing changes where a run would use none."""
+    scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    if _CLIENT.get() is not None or (scheduler is None and workers <= 1):
+        yield
+        return
+    with _dask_client(workers, scheduler, None) as client:
+        token = _CLIENT.set(client)
+        try:
+            yield
+        finally:
+            _CLIENT.reset(token)
 
 
 @contextlib.contextmanager

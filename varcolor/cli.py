@@ -416,6 +416,15 @@ def _lpips_network(args):
     return load(folder)
 
 
+def _score_pair(result_path: Path, reference_path: Path, ab_only: bool, max_pixels: int | None, network) -> dict:
+    """One result's scores against its reference (a task of ``varcolor metrics``)."""
+    try:
+        return score(read_image(result_path, max_pixels=max_pixels), read_image(reference_path, max_pixels=max_pixels),
+                     ab_only=ab_only, lpips_net=network)
+    except VarcolorError as exc:
+        raise InputError(f"{result_path}: {exc}") from None
+
+
 def _cmd_metrics(args) -> int:
     pairs, failures = _pairs(Path(args.input), Path(args.reference))
     if not pairs and not failures:
@@ -424,18 +433,22 @@ def _cmd_metrics(args) -> int:
     inputs = (args.input, args.reference, *(path for _, result, reference in pairs for path in (result, reference)))
     _check_table_output(args.output, args.overwrite, inputs)  # before the work, not after it
     network = _lpips_network(args)
-    rows = []
-    for name, result_path, reference_path in tqdm(pairs, desc="metrics", unit="img", file=sys.stderr,
-                                                  disable=args.quiet or single or None):
-        try:
-            row = score(read_image(result_path, max_pixels=args.max_pixels),
-                        read_image(reference_path, max_pixels=args.max_pixels), ab_only=args.ab, lpips_net=network)
-        except VarcolorError as exc:
+    jobs = [Job([result_path, reference_path], [], partial(_score_pair, result_path, reference_path, args.ab,
+                                                           args.max_pixels, network))
+            for _, result_path, reference_path in pairs]
+    names = {id(job): name for job, (name, _, _) in zip(jobs, pairs)}
+    scored = {}
+    bar = tqdm(total=len(jobs), desc="metrics", unit="img", file=sys.stderr, disable=args.quiet or single or None)
+    for job, outcome, _ in batch.outcomes(jobs, args.workers, scheduler=args.scheduler):
+        bar.update()
+        if isinstance(outcome, VarcolorError):
             if single:
-                raise InputError(f"{result_path}: {exc}") from None
-            failures.append(f"{result_path}: {exc}")
-            continue
-        rows.append({"image": name, **row})
+                raise InputError(str(outcome)) from None
+            failures.append(str(outcome))
+        else:
+            scored[names[id(job)]] = outcome
+    bar.close()
+    rows = [{"image": name, **scored[name]} for name, _, _ in pairs if name in scored]  # in the pairs' order
     if rows:
         mean = {k: float(np.nanmean([r[k] for r in rows])) if not all(math.isnan(r[k]) for r in rows)
                 else float("nan") for k in rows[0] if k != "image"}
@@ -759,37 +772,43 @@ def _cmd_recolor(args) -> int:
     temporary = None if args.ir else tempfile.mkdtemp(prefix="varcolor-ir-")
     ir_dir = Path(args.ir or temporary)
     try:
-        encoding = argparse.Namespace(**{**vars(args), "method": args.encoder, "output": str(ir_dir)})
-        encode_jobs = _encode_jobs(encoding)
-        ir_input = ir_dir / f"{source.stem}.png" if source.is_file() else ir_dir
-        decoding = argparse.Namespace(**{**vars(args), "input": str(ir_input), "ext": ".png"})
-        _check_outputs(encode_jobs, args.bits)
-        encoded = _run_report(encode_jobs, "encoded", encoding, source.is_file(), protected=photos)
-        codes = [_finish(encoded, "encoded", args.quiet)]
-        if encoded.interrupted:
-            return codes[0]
-        decode_jobs = _decode_jobs(decoding) if ir_input.exists() else []
-        # Decode only the IRs of this run's photos (never a photo itself, where --ir is the photos'
-        # folder), and write over none of the photos.
-        photo_files = {batch.identity(photo) for photo in photos}
-        ours = {job.outputs[-1] for job in encode_jobs if batch.identity(job.outputs[-1]) not in photo_files}
-        decode_jobs = [job for job in decode_jobs if job.inputs[0] in ours]
-        decoded = None
-        if decode_jobs:
-            _check_outputs(decode_jobs, args.bits)
-            decoded = _run_report(decode_jobs, "decoded", decoding, source.is_file(), protected=photos)
-            codes.append(_finish(decoded, "decoded", args.quiet))
-            if decoded.interrupted:
-                return codes[-1]
-        scoring = argparse.Namespace(input=str(output), reference=str(source), ab=False, format="md",
-                                     output=None, overwrite=False, quiet=args.quiet, max_pixels=args.max_pixels)
-        if output.exists():
-            codes.append(_cmd_metrics(scoring))
-        if args.delete_gray and decoded is not None:
-            _delete_decoded_grays(encoded, decoded, photos, args.quiet)
+        with batch.shared_client(args.workers, args.scheduler):  # one cluster for all three steps
+            return _recolor_steps(args, source, output, photos, ir_dir)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _recolor_steps(args, source: Path, output: Path, photos: list[Path], ir_dir: Path) -> int:
+    encoding = argparse.Namespace(**{**vars(args), "method": args.encoder, "output": str(ir_dir)})
+    encode_jobs = _encode_jobs(encoding)
+    ir_input = ir_dir / f"{source.stem}.png" if source.is_file() else ir_dir
+    decoding = argparse.Namespace(**{**vars(args), "input": str(ir_input), "ext": ".png"})
+    _check_outputs(encode_jobs, args.bits)
+    encoded = _run_report(encode_jobs, "encoded", encoding, source.is_file(), protected=photos)
+    codes = [_finish(encoded, "encoded", args.quiet)]
+    if encoded.interrupted:
+        return codes[0]
+    decode_jobs = _decode_jobs(decoding) if ir_input.exists() else []
+    # Decode only the IRs of this run's photos (never a photo itself, where --ir is the photos'
+    # folder), and write over none of the photos.
+    photo_files = {batch.identity(photo) for photo in photos}
+    ours = {job.outputs[-1] for job in encode_jobs if batch.identity(job.outputs[-1]) not in photo_files}
+    decode_jobs = [job for job in decode_jobs if job.inputs[0] in ours]
+    decoded = None
+    if decode_jobs:
+        _check_outputs(decode_jobs, args.bits)
+        decoded = _run_report(decode_jobs, "decoded", decoding, source.is_file(), protected=photos)
+        codes.append(_finish(decoded, "decoded", args.quiet))
+        if decoded.interrupted:
+            return codes[-1]
+    scoring = argparse.Namespace(input=str(output), reference=str(source), ab=False, format="md",
+                                 output=None, overwrite=False, quiet=args.quiet, max_pixels=args.max_pixels,
+                                 workers=args.workers, scheduler=args.scheduler)
+    if output.exists():
+        codes.append(_cmd_metrics(scoring))
+    if args.delete_gray and decoded is not None:
+        _delete_decoded_grays(encoded, decoded, photos, args.quiet)
     return max(codes)
 
 
@@ -1083,6 +1102,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--format", default="md", choices=["md", "csv", "json"], help="table format (default: %(default)s)")
     m.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
     m.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+    _add_cluster_options(m, "images")
     _add_max_pixels(m)
     m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     m.set_defaults(func=_cmd_metrics)
