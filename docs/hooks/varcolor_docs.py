@@ -71,7 +71,8 @@ def on_files(files, config):
 
     add("cli.md", _cli_page())
     add("model-card.md", (ROOT / "models" / "README.md").read_text(encoding="utf-8"))
-    add("changelog.md", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"))
+    # CHANGELOG.md links into docs/ from the repository root; on the site it sits beside them.
+    add("changelog.md", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").replace("](docs/", "]("))
     for table in sorted(RESULTS.glob("*.md")):
         add(f"results/{table.name}", _result_page(table))
     for plot in sorted(RESULTS.glob("*.png")):
