@@ -4,12 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow bench clean
+.PHONY: demo test test-slow bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,neural,ui]'
+	$(PY) -m pip install --quiet -e '.[dev,neural,ui,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,5 +30,9 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/quality.py
 
+# The documentation site, warnings as errors (mkdocs.yml: strict), into site/; offline.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out .pytest_cache site
