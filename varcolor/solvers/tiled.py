@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numba
 import numpy as np
 
 from .base import SolveInfo
@@ -76,26 +77,58 @@ def coarsen(guide: np.ndarray, mask: np.ndarray, rhs: np.ndarray, prior_weight: 
     """
     height, width = guide.shape
     rows, columns = -(-height // factor), -(-width // factor)
+    has_weight = prior_weight is not None
+    coarse_guide = np.empty((rows, columns))
+    coarse_mask = np.empty((rows, columns), np.bool_)
+    coarse_rhs = np.empty((rows, columns, rhs.shape[-1]))
+    weight = np.empty((rows, columns)) if has_weight else np.empty((0, 0))
+    _block_means(np.ascontiguousarray(guide, dtype=np.float64), np.ascontiguousarray(mask, dtype=np.bool_),
+                 np.ascontiguousarray(rhs, dtype=np.float64),
+                 np.ascontiguousarray(prior_weight, dtype=np.float64) if has_weight else np.empty((0, 0)),
+                 factor, coarse_guide, coarse_mask, coarse_rhs, weight)
+    return coarse_guide, coarse_mask, coarse_rhs, weight if has_weight else None
 
-    def blocks(a):
-        pad = [(0, rows * factor - height), (0, columns * factor - width)] + [(0, 0)] * (a.ndim - 2)
-        a = np.pad(a, pad, mode="edge") if pad[0][1] or pad[1][1] else a
-        return a.reshape((rows, factor, columns, factor) + a.shape[2:])
 
-    coarse_guide = blocks(guide).mean(axis=(1, 3))
-    marked = blocks(mask)
-    count = marked.sum(axis=(1, 3))
-    coarse_mask = count > 0
-    values = blocks(rhs)
-    cue_mean = (values * marked[..., None]).sum(axis=(1, 3)) / np.maximum(count, 1)[..., None]
-    coarse_rhs = np.where(coarse_mask[..., None], cue_mean, values.mean(axis=(1, 3)))
-    weight = None if prior_weight is None else blocks(prior_weight).mean(axis=(1, 3))
-    return coarse_guide, coarse_mask, coarse_rhs, weight
+@numba.njit(cache=True, parallel=True)
+def _block_means(guide, mask, rhs, prior_weight, factor, coarse_guide, coarse_mask, coarse_rhs, weight):
+    """:func:`coarsen`'s block means, the last blocks padded by repeating the edge (an index past
+    the end reads the last row or column)."""
+    height, width = guide.shape
+    channels = rhs.shape[2]
+    has_weight = weight.shape[0] > 0
+    area = factor * factor
+    for ci in numba.prange(coarse_guide.shape[0]):
+        cue = np.empty(channels)
+        rest = np.empty(channels)
+        for cj in range(coarse_guide.shape[1]):
+            g = w = 0.0
+            count = 0
+            cue[:] = 0.0
+            rest[:] = 0.0
+            for di in range(factor):
+                i = min(ci * factor + di, height - 1)
+                for dj in range(factor):
+                    j = min(cj * factor + dj, width - 1)
+                    g += guide[i, j]
+                    if has_weight:
+                        w += prior_weight[i, j]
+                    for c in range(channels):
+                        rest[c] += rhs[i, j, c]
+                    if mask[i, j]:
+                        count += 1
+                        for c in range(channels):
+                            cue[c] += rhs[i, j, c]
+            coarse_guide[ci, cj] = g / area
+            coarse_mask[ci, cj] = count > 0
+            for c in range(channels):
+                coarse_rhs[ci, cj, c] = cue[c] / count if count > 0 else rest[c] / area
+            if has_weight:
+                weight[ci, cj] = w / area
 
 
 def lift(coarse: np.ndarray, shape: tuple[int, int], factor: int = 2, out: np.ndarray | None = None) -> np.ndarray:
     """Bilinear interpolation of ``coarse`` (``h×w×C``, values at the centres of ``factor × factor``
-    blocks) to ``shape``, into ``out`` (new if None); rows one at a time, so it needs no more
+    blocks) to ``shape``, into ``out`` (new if None); rows in parallel, with no more
     memory than the result.
 
     Examples
@@ -114,11 +147,21 @@ def lift(coarse: np.ndarray, shape: tuple[int, int], factor: int = 2, out: np.nd
 
     r0, r1, fr = positions(height, coarse.shape[0])
     c0, c1, fc = positions(width, coarse.shape[1])
-    fc = fc[:, None]
-    for i in range(height):
-        row = coarse[r0[i]] * (1 - fr[i]) + coarse[r1[i]] * fr[i]
-        out[i] = row[c0] * (1 - fc) + row[c1] * fc
+    flat = np.ascontiguousarray(coarse, dtype=np.float64).reshape(coarse.shape[:2] + (-1,))
+    _bilinear(flat, r0, r1, fr, c0, c1, fc, out.reshape(shape + (-1,)))
     return out
+
+
+@numba.njit(cache=True, parallel=True)
+def _bilinear(coarse, r0, r1, fr, c0, c1, fc, out):
+    for i in numba.prange(out.shape[0]):
+        a, b, s = r0[i], r1[i], fr[i]
+        for j in range(out.shape[1]):
+            p, q, t = c0[j], c1[j], fc[j]
+            for c in range(out.shape[2]):
+                top = coarse[a, p, c] * (1 - t) + coarse[a, q, c] * t
+                bottom = coarse[b, p, c] * (1 - t) + coarse[b, q, c] * t
+                out[i, j, c] = top * (1 - s) + bottom * s
 
 
 class TiledSolver:
