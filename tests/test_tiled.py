@@ -154,3 +154,20 @@ def test_cli_max_memory_refusal_is_one_line(tmp_path, capsys):
     code = main(["colorize", str(tmp_path / "img.png"), "--marked", str(tmp_path / "img_marked.png"),
                  "-o", str(tmp_path / "out.png"), "--max-memory", "4"])
     assert code == 0 and (tmp_path / "out.png").is_file()
+
+
+@pytest.mark.parametrize("shape,core,margin,prior", [((97, 131), 32, 2, False), ((100, 70), 33, 8, True)])
+def test_residual_summed_over_the_tiles_is_the_full_systems(shape, core, margin, prior):
+    """The residual is summed tile by tile and over the seams the tiles leave; it must be the one
+    computed on the whole system afterwards, on cores that do not divide the image and with a
+    prior's weight."""
+    rng = np.random.default_rng(3)
+    gray = rng.random(shape)
+    mask = rng.random(shape) < 0.03
+    rhs = np.where(mask[..., None], rng.normal(size=shape + (2,)) * 20, 0.0)
+    weight = rng.random(shape) * 0.1 if prior else None
+    solver = TiledSolver(gray, mask, weight, core=core, margin=margin, direct_pixels=1000)
+    x, info = solver.solve(rhs)
+    product = exact_operator(gray, mask, prior_weight=weight).apply(x)
+    true = np.max(np.linalg.norm((rhs - product).reshape(-1, 2), axis=0) / np.linalg.norm(rhs.reshape(-1, 2), axis=0))
+    assert info.iterations > 10 and info.residual == pytest.approx(true, rel=1e-9)

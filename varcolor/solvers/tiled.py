@@ -32,6 +32,7 @@ import numpy as np
 
 from .base import SolveInfo
 from .direct import DirectSolver
+from .stencil import GridOperator
 
 __all__ = ["TiledSolver", "coarsen", "lift"]
 
@@ -236,8 +237,11 @@ class TiledSolver:
         self.tiles, self._total = 0, self.tile_count(self.guide.shape)
         if self.progress is not None and self._total:
             self.progress({"tiles": 0, "tile_count": self._total})
-        x = self._solve(self.guide, self.mask, rhs, self.prior_weight)
-        residual = self.residual(x, rhs)
+        # The residual's squares are summed as the tiles go, on each core's pixels whose neighbours
+        # are final; the seams left (each core's last row and column) are added at the end.
+        self._squares = np.zeros(rhs.shape[-1]) if self.margin >= _BORDER else None
+        x = self._solve(self.guide, self.mask, rhs, self.prior_weight, top=True)
+        residual = self.residual(x, rhs) if self._squares is None or self.tiles == 0 else self._seams(x, rhs)
         return x, SolveInfo(self.name, self.tiles, residual, time.perf_counter() - start)
 
     def tile_count(self, shape: tuple[int, int]) -> int:
@@ -248,7 +252,7 @@ class TiledSolver:
         here = -(-height // self.core) * -(-width // self.core)
         return here + self.tile_count((-(-height // self.factor), -(-width // self.factor)))
 
-    def _solve(self, guide, mask, rhs, weight) -> np.ndarray:
+    def _solve(self, guide, mask, rhs, weight, top=False) -> np.ndarray:
         height, width = guide.shape
         if height * width <= self.direct_pixels or min(height, width) < 4:
             return DirectSolver(exact_operator(guide, mask, prior_weight=weight)).solve(rhs)[0]
@@ -256,11 +260,13 @@ class TiledSolver:
         x = lift(coarse, guide.shape, self.factor)
         del coarse
         x[mask] = rhs[mask]
-        self._tiles(guide, mask, rhs, weight, x)
+        self._tiles(guide, mask, rhs, weight, x, self._squares if top else None)
         return x
 
-    def _tiles(self, guide, mask, rhs, weight, x) -> None:
-        """One pass over the tiles, in raster order, each core written into ``x`` in place."""
+    def _tiles(self, guide, mask, rhs, weight, x, squares=None) -> None:
+        """One pass over the tiles, in raster order, each core written into ``x`` in place; with
+        ``squares``, the squared residual of each core's pixels but its last row and column (unless
+        on the image's edge) is added to it: their neighbours are final once the core is written."""
         height, width = guide.shape
         core, margin = self.core, self.margin
         starts = [(i, j) for i in range(0, height, core) for j in range(0, width, core)]
@@ -280,9 +286,41 @@ class TiledSolver:
             operator = exact_operator(guide[window], fixed, prior_weight=None if weight is None else weight[window])
             solution, _ = DirectSolver(operator, tol=_TILE_TOL).solve(tile_rhs)
             x[i0:i1, j0:j1] = solution[i0 - top:i1 - top, j0 - left:j1 - left]
+            if squares is not None:
+                # The tile's rows at its core are the full system's (the core is never held, and
+                # a row reads the guide one pixel around it): no operator to build again.
+                last_row, last_column = i1 - (i1 < height), j1 - (j1 < width)
+                rows = slice(max(i0 - 1, top) - top, min(last_row + 1, bottom) - top)
+                columns = slice(max(j0 - 1, left) - left, min(last_column + 1, right) - left)
+                near = (slice(rows.start + top, rows.stop + top), slice(columns.start + left, columns.stop + left))
+                product = GridOperator(operator.stencil[rows, columns]).apply(x[near])
+                kept = (slice(i0 - near[0].start, last_row - near[0].start),
+                        slice(j0 - near[1].start, last_column - near[1].start))
+                r = rhs[near][kept] - product[kept]
+                squares += np.einsum("ijc,ijc->c", r, r)
             self.tiles += 1
             if self.progress is not None:
                 self.progress({"tiles": self.tiles, "tile_count": self._total})
+
+    def _seams(self, x: np.ndarray, rhs: np.ndarray) -> float:
+        """The relative residual from the squares summed over the tiles and those of the rows and
+        columns they left out (each core's last, inside the image), each on a three-pixel band."""
+        height, width = self.guide.shape
+        squares = self._squares.copy()
+        seam_rows = list(range(self.core - 1, height - 1, self.core))
+        seam_columns = list(range(self.core - 1, width - 1, self.core))
+        others = np.ones(height, bool)
+        others[seam_rows] = False  # a crossing is counted with its row
+        for line, along in [(i, 0) for i in seam_rows] + [(j, 1) for j in seam_columns]:
+            lo, hi = max(line - 1, 0), min(line + 2, (height, width)[along])
+            band = (slice(lo, hi), slice(None)) if along == 0 else (slice(None), slice(lo, hi))
+            weight = None if self.prior_weight is None else self.prior_weight[band]
+            product = exact_operator(self.guide[band], self.mask[band], prior_weight=weight).apply(x[band])
+            r = (rhs[band] - product)[(slice(line - lo, line - lo + 1), slice(None)) if along == 0
+                                      else (others, slice(line - lo, line - lo + 1))]
+            squares += np.einsum("ijc,ijc->c", r, r)
+        scale = np.sqrt(np.einsum("ijc,ijc->c", rhs, rhs))
+        return float(np.max(np.sqrt(squares) / np.where(scale > 0, scale, 1.0), initial=0.0))
 
     def residual(self, x: np.ndarray, rhs: np.ndarray) -> float:
         """``max_c ‖b_c − A x_c‖ / ‖b_c‖`` on the full-resolution system, the operator assembled a
