@@ -8,7 +8,9 @@ what a user gets; ``direct``: the exact LU, the reference, where it fits). Peak 
 process's peak resident size (``ru_maxrss``), all of it (the loaded scene included; "above
 inputs" subtracts the peak before the solve). Where the reference ran, the solution is compared
 with it: largest and mean |Δab|, mean CIEDE2000 between the two RGB results, and each one's PSNR
-against the photo (computed in bands of rows, so the comparison fits in memory at 16 MP).
+against the photo (computed in bands of rows, so the comparison fits in memory at 16 MP). The
+machine may be shared: each row also has the solve's CPU time (all its threads) and the 1-minute
+load average when it ended (the solve's own share included).
 
 Writes ``bigscan.json`` and ``bigscan.md`` (``--name`` changes the stem).
 Run: ``nice python benchmarks/bigscan.py --sizes 4,16,36,64`` (``--reference-up-to 16``: sizes at
@@ -66,15 +68,22 @@ def measure(task: dict, queue) -> None:
     cues = varcolor.Cues(mask, np.where(mask[..., None], ab.astype(np.float64), 0.0))
     del ab
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     # The reference LU is given a budget of its own: its estimate is conservative (17.6 GB at 16 MP,
     # where it peaks at 11 GB), and it is measured, not chosen.
     budget = {"max_memory": 22e9} if task["solver"] == "direct" else {}
     result = varcolor.colorize(gray, cues, solver=task["solver"], **budget)
     seconds = time.perf_counter() - start
+    # CPU time of all the process's threads: on a machine shared with other work it moves less
+    # than the wall-clock time (on an idle 2-core machine the tiles run at about 1.6–1.8 cores).
+    done = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = done.ru_utime + done.ru_stime - usage.ru_utime - usage.ru_stime
+    load = os.getloadavg()[0]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     np.save(task["solution"], result.ab.astype(np.float32))
-    queue.put({**task, "seconds": seconds, "peak_bytes": peak, "peak_above_inputs_bytes": max(0, peak - before),
+    queue.put({**task, "seconds": seconds, "cpu_seconds": cpu, "load_after": load, "peak_bytes": peak,
+               "peak_above_inputs_bytes": max(0, peak - before),
                "used": result.info["solver"], "tiles": result.info.get("iterations"),
                "residual": result.info.get("residual"), "shape": list(gray.shape), "cues": int(cues.count)})
 
@@ -125,19 +134,21 @@ def compare(scene_path: str, solution: str, reference: str) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| MP | pattern | solver | seconds | peak memory (above inputs) | tiles | residual | "
+    lines = ["| MP | pattern | solver | seconds | CPU s | load | peak memory (above inputs) | tiles | residual | "
              "max / mean |Δab| vs direct | ΔE2000 vs direct (mean) | PSNR (direct) dB |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         name = r["solver"] + (f" → {r['used']}" if r.get("used") and r["used"] != r["solver"] else "")
         if "error" in r:
-            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {name} | {r['error']} | | | | | | |")
+            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {name} | {r['error']} | | | | | | | | |")
             continue
         versus = (f"{r['max_error']:.3f} / {r['mean_error']:.4f} | {r['ciede2000_vs_exact']:.3f} | "
                   f"{r['psnr']:.2f} ({r['psnr_exact']:.2f})" if "max_error" in r else " | | ")
         residual = f"{r['residual']:.1e}" if r.get("residual") is not None else ""
         tiles = r["tiles"] if r.get("used") == "tiles" else ""
-        lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {name} | {r['seconds']:.1f} | "
+        cpu = f"{r['cpu_seconds']:.0f}" if "cpu_seconds" in r else ""
+        load = f"{r['load_after']:.1f}" if "load_after" in r else str(r.get("load", ""))
+        lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {name} | {r['seconds']:.1f} | {cpu} | {load} | "
                      f"{r['peak_bytes'] / 1e9:.2f} GB ({r['peak_above_inputs_bytes'] / 1e9:.2f}) | {tiles} | "
                      f"{residual} | {versus} |")
     return "\n".join(lines) + "\n"

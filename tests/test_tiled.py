@@ -18,8 +18,9 @@ from .conftest import photo
 
 SHAPE = (256, 320)
 # Small tiles on a small photo, so that the test crosses many tile borders and two levels of
-# coarse solves: 64-pixel cores with 32 pixels of margin, one LU at the bottom under 6000 pixels.
-SMALL = {"core": 64, "margin": 32, "direct_pixels": 6000}
+# coarse solves: 64-pixel cores with 32 pixels of margin, one LU at the bottom under 6000 pixels,
+# each coarse level half the size of the one above (the default makes it a third).
+SMALL = {"core": 64, "margin": 32, "direct_pixels": 6000, "factor": 2}
 
 
 def problem(cues: str, name="astronaut"):
@@ -40,16 +41,18 @@ def test_one_tile_over_the_whole_image_is_the_exact_solve():
     assert info.solver == "tiles" and info.iterations == 1 + 1  # the full-resolution tile and the coarse one
 
 
-@pytest.mark.parametrize("cues,largest,mean", [("random1", 2.0, 0.006), ("grid8", 1.0, 0.002),
-                                                ("random005", 5.0, 0.35)])
-def test_tiles_match_the_direct_solve_within_the_stated_tolerance(cues, largest, mean):
+@pytest.mark.parametrize("cues,factor,largest,mean", [
+    ("random1", 2, 2.0, 0.006), ("grid8", 2, 1.0, 0.002), ("random005", 2, 5.0, 0.35),
+    ("random1", 3, 1.5, 0.006), ("grid8", 3, 2.5, 0.003), ("random005", 3, 6.5, 0.45)])
+def test_tiles_match_the_direct_solve_within_the_stated_tolerance(cues, factor, largest, mean):
     """The stated tolerance (docs/big-scans.md): dense cues hold every tile border close to the
     exact answer, so the tiles agree with it to a few thousandths of an ab unit on average; sparse
     cues carry the coarse solve's error on the borders further in. Measured here, with tiles far
-    smaller than the solver's own (so more borders cross the photo's detail): 1.37 / 0.0041,
-    0.67 / 0.0006 and 3.55 / 0.28 (largest / mean |Δab|)."""
+    smaller than the solver's own (so more borders cross the photo's detail), coarse levels halving
+    the size: 1.37 / 0.0041, 0.67 / 0.0006 and 3.55 / 0.28 (largest / mean |Δab|); with the
+    default thirds: 0.99 / 0.0045, 1.69 / 0.0015 and 4.58 / 0.37."""
     gray, found, rhs, exact = problem(cues)
-    solver = TiledSolver(gray, found.mask, **SMALL)
+    solver = TiledSolver(gray, found.mask, **{**SMALL, "factor": factor})
     x, info = solver.solve(rhs)
     error = np.abs(x - exact)
     assert error.max() <= largest and error.mean() <= mean
@@ -154,3 +157,20 @@ def test_cli_max_memory_refusal_is_one_line(tmp_path, capsys):
     code = main(["colorize", str(tmp_path / "img.png"), "--marked", str(tmp_path / "img_marked.png"),
                  "-o", str(tmp_path / "out.png"), "--max-memory", "4"])
     assert code == 0 and (tmp_path / "out.png").is_file()
+
+
+@pytest.mark.parametrize("shape,core,margin,prior", [((97, 131), 32, 2, False), ((100, 70), 33, 8, True)])
+def test_residual_summed_over_the_tiles_is_the_full_systems(shape, core, margin, prior):
+    """The residual is summed tile by tile and over the seams the tiles leave; it must be the one
+    computed on the whole system afterwards, on cores that do not divide the image and with a
+    prior's weight."""
+    rng = np.random.default_rng(3)
+    gray = rng.random(shape)
+    mask = rng.random(shape) < 0.03
+    rhs = np.where(mask[..., None], rng.normal(size=shape + (2,)) * 20, 0.0)
+    weight = rng.random(shape) * 0.1 if prior else None
+    solver = TiledSolver(gray, mask, weight, core=core, margin=margin, direct_pixels=1000)
+    x, info = solver.solve(rhs)
+    product = exact_operator(gray, mask, prior_weight=weight).apply(x)
+    true = np.max(np.linalg.norm((rhs - product).reshape(-1, 2), axis=0) / np.linalg.norm(rhs.reshape(-1, 2), axis=0))
+    assert info.iterations > 10 and info.residual == pytest.approx(true, rel=1e-9)

@@ -198,7 +198,7 @@ class Colorizer:
     solver : {"auto", "direct", "tiles", "amg", "multigrid", "cg"}
         ``"direct"``: sparse LU, exact to round-off, memory grows faster than the image;
         ``"tiles"``: Levin's exact system (``levin`` only, CPU) solved exactly on overlapping tiles
-        held at a half-resolution solution, linear in memory and time, within a stated tolerance
+        held at a third-resolution solution, linear in memory and time, within a stated tolerance
         of the exact answer (:mod:`varcolor.solvers.tiled`, docs/big-scans.md);
         ``"amg"``: GMRES with an algebraic-multigrid preconditioner, linear in memory and time;
         ``"multigrid"``: conjugate gradients with our grid multigrid (CPU), linear, symmetric
