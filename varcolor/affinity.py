@@ -149,8 +149,8 @@ def _edge_weights(guide, scale, sharpness, out):
 
 def edge_weights(guide: np.ndarray, sharpness: float = 1.0) -> np.ndarray:
     """Symmetric weights ``w_rs = exp(−(Y_r − Y_s)² / (2σ²_rs))`` of the undirected 8-neighbour edges,
-    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness`` (DESIGN §4: 1), for
-    the symmetric energies.
+    ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness`` (1 for the
+    symmetric variant of docs/design.md), for the symmetric energies.
 
     Sharper weights (4) make the symmetric Levin variant as good as the exact method (8 Kodak images
     at 256², ideepcolor hints 10 / 50 / 200: 27.12 / 29.00 / 31.31 dB against the exact method's

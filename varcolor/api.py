@@ -186,11 +186,11 @@ class Colorizer:
     ----------
     gray : ndarray
         ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used (its
-        same-lightness gray, DESIGN §3; an alpha channel is ignored). Outputs have exactly this
+        same-lightness gray, docs/design.md "Conventions"; an alpha channel is ignored). Outputs have exactly this
         lightness.
     method : {"levin", "levin-symmetric", "bilaplacian-gtv", "ideepcolor"}
         ``"levin"``: Levin et al.'s exact system (``getColorExact.m``); ``"levin-symmetric"``: the
-        symmetric graph-Laplacian variant (DESIGN §4; a different model, fast to solve: see
+        symmetric graph-Laplacian variant (docs/design.md; a different model, fast to solve: see
         :func:`varcolor.energies.levin.symmetric_system`); ``"bilaplacian-gtv"``:
         bilaplacian smoothness + luminance-weighted graph total variation, solved by ADMM
         (:mod:`varcolor.energies.bilaplacian_gtv`); ``"ideepcolor"``: the network's output alone,
@@ -221,7 +221,7 @@ class Colorizer:
         Relative residual and iteration limit of the linear solvers. bilaplacian-gtv's ADMM runs
         at most ``max(maxiter, 1000)`` iterations (``Parameters.maxiter``) and stops at ``admm_tol``.
     prior : {None, "ideepcolor"}
-        Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (DESIGN §4) and use it
+        Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (docs/design.md, "The neural prior term") and use it
         as the initial iterate; with a prior, no cues at all means automatic colorization.
     weights, mask_cent
         The network's weights file (default: the compact model shipped in ``models/``) and, for
@@ -229,7 +229,7 @@ class Colorizer:
     prior_weight : float
         β (default 1e-5). ``confidence``: ``"uniform"`` (c = 1) or ``"entropy"`` (c from the class head's entropy).
     prior_mode : {"anchor", "residual"}
-        How Levin's method uses the guess p. ``"anchor"``: DESIGN §4's term alone — unmarked rows
+        How Levin's method uses the guess p. ``"anchor"``: the prior term alone — unmarked rows
         ``(1 + βc) u − Σ w u = βc p``, so away from cues u is p smoothed along luminance.
         ``"residual"``: the smoothness acts on ``u − p`` — ``(1 + βc)(u − p) − Σ w (u − p) = 0`` —
         so the cues' corrections to p spread along luminance and fade (β > 0) into p; with β → 0 they
@@ -239,8 +239,8 @@ class Colorizer:
         :class:`varcolor.energies.bilaplacian_gtv.Parameters`; ``gamma=inf``: hard cues).
     sharpness : float, optional
         How sharply bilaplacian-gtv's edge weights fall at luminance edges (default 8: σ² an
-        eighth of DESIGN's). On Kodak at 768×512, 8 scores +0.37 / +0.26 / +0.08 / +0.01 dB over
-        4 at 50 / 100 / 200 / 500 hints, and within 0.06 dB at 256²; 16 holds colour better only
+        eighth of the symmetric variant's). On Kodak at 768×512, 8 scores +0.37 / +0.26 / +0.08 /
+        +0.01 dB over 4 at 50 / 100 / 200 / 500 hints, and within 0.06 dB at 256²; 16 holds colour better only
         where cues are sparse (under about 1 % of the pixels); dense scribbles (10 % of the
         pixels) scored higher at 4.
     admm_tol : float, optional

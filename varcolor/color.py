@@ -216,7 +216,7 @@ def gray_from_lightness(lightness: np.ndarray) -> np.ndarray:
 
 
 def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
-    """The gray image with the same CIE lightness as a colour image (DESIGN §3)."""
+    """The gray image with the same CIE lightness as a colour image (docs/design.md, "Conventions")."""
     return gray_from_lightness(rgb_to_lab(rgb)[..., 0])
 
 

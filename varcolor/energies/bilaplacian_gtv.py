@@ -69,7 +69,7 @@ class Parameters:
     tol: float = 1e-3
     # Photos at 768×512 with 50 hints take 340–610 iterations to reach tol (Kodak 1, 5, 9, 19).
     maxiter: int = 1000
-    # Edge-weight sharpness: σ²_rs is DESIGN's over this. 4 against DESIGN's 1, on 4 Kodak images
+    # Edge-weight sharpness: σ²_rs is the symmetric variant's (docs/design.md) over this. 4 against 1, on 4 Kodak images
     # at 256², ideepcolor hints 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33. 8 against 4,
     # converged (benchmarks/quality.py): +0.37 / +0.26 / +0.08 / +0.01 dB at 768×512 (24 Kodak,
     # 50–500 hints), −0.06 to +0.17 at 256² (1–500 hints), +0.00 to +0.39 on BSDS500 val (not used

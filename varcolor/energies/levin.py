@@ -4,7 +4,7 @@ Exact (their ``getColorExact.m``): for each unmarked pixel r, ``u(r) - Σ_{s∈N
 with the normalised weights of :func:`varcolor.affinity.levin_weights`; for each marked pixel,
 ``u(r) = cue``. One sparse, non-symmetric operator; every chroma channel is a right-hand side.
 
-Symmetric (DESIGN §4): the minimiser of ``½ Σ_edges w_rs ‖u_r − u_s‖²`` (+ the prior term) with the
+Symmetric (docs/design.md, "The symmetric variant"): the minimiser of ``½ Σ_edges w_rs ‖u_r − u_s‖²`` (+ the prior term) with the
 cues fixed, ``w_rs`` the symmetric weights of :func:`varcolor.affinity.edge_weights`: a weighted
 graph Laplacian, SPD once the cue pixels are eliminated, which multigrid and conjugate gradients
 solve fast. A different model: it does not give the exact method's colours.
@@ -59,7 +59,7 @@ def exact_operator(guide: np.ndarray, mask: np.ndarray, dtype=np.float64,
         symmetric (``-exp(-(Y_r - Y_s)²/csig_r)`` off the diagonal), which multigrid's Galerkin
         coarsening needs: with normalised rows, pixels at edges (small ``d_r``) dominate it.
     prior_weight : ndarray, ``H×W``, optional
-        ``β·c`` of a prior term (DESIGN §4): each unmarked row becomes
+        ``β·c`` of a prior term (docs/design.md, "The neural prior term"): each unmarked row becomes
         ``(1 + β c_r) u(r) − Σ w_rs u(s) = β c_r p(r)`` (right-hand side from :func:`exact_rhs`).
 
     Examples
