@@ -121,7 +121,7 @@ def test_folder_planner_never_writes_over_an_input_or_twice(tmp_path_factory, tr
         path.write_bytes(b"")
     output = source if out_inside else root / "out"
     args = argparse.Namespace(input=str(source), output=str(output), marked=_FIND, mask=None, points=None,
-                              ext=ext, prior=None, method="levin", quiet=True)
+                              ext=ext, prior=None, method="levin", quiet=True, workers=1, scheduler=None)
     jobs = _plan_colorize(args)
     ready, skipped, failed = batch.check(jobs, overwrite=True)
     assert len(ready) + len(skipped) + len(failed) == len(jobs)

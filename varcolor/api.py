@@ -221,8 +221,8 @@ class Colorizer:
         Relative residual and iteration limit of the linear solvers. bilaplacian-gtv's ADMM runs
         at most ``max(maxiter, 1000)`` iterations (``Parameters.maxiter``) and stops at ``admm_tol``.
     prior : {None, "ideepcolor"}
-        Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (docs/design.md, "The neural prior term") and use it
-        as the initial iterate; with a prior, no cues at all means automatic colorization.
+        Add the network's prediction p as a prior term ``(β/2) Σ c ‖u − p‖²`` (docs/design.md,
+        "The neural prior term") and use it as the initial iterate; with a prior, no cues at all means automatic colorization.
     weights, mask_cent
         The network's weights file (default: the compact model shipped in ``models/``) and, for
         unknown checkpoints, its mask encoding (:func:`varcolor.neural.weights.load`).

@@ -36,7 +36,9 @@ import datetime
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -118,7 +120,8 @@ def identity(path: Path):
             return str(Path(path).absolute())
 
 
-def check(jobs: list[Job], *, overwrite: bool, protected: Iterable[Path] = ()) -> tuple[list[Job], list[str], list[str]]:
+def check(jobs: list[Job], *, overwrite: bool,
+          protected: Iterable[Path] = ()) -> tuple[list[Job], list[str], list[str]]:
     """Split ``jobs`` into (ready, skipped, failed) by the safety rules of this module.
 
     ``protected`` adds files that no output may replace besides the jobs' own inputs (for
@@ -302,7 +305,8 @@ def run(jobs: list[Job], *, verb: str, overwrite: bool, workers: int = 1, quiet:
             (report.failed if status == "failed" else report.skipped).append(reason)
             report.rows.append(record.write(job, status, reason))
     report.skipped += [f"{job.inputs[0]}: done by an earlier run (manifest)" for job in resumed]
-    stale = [p for folder in sorted({job.outputs[-1].parent for job in ready}) for p in remove_stale_temporaries(folder)]
+    folders = sorted({job.outputs[-1].parent for job in ready})
+    stale = [path for folder in folders for path in remove_stale_temporaries(folder)]
     if stale and warn:
         warn(f"removed {len(stale)} temporary file(s) left by an interrupted run (e.g. {stale[0]})")
     bar = tqdm(total=len(ready), desc=verb, unit="img", disable=quiet or single or None, file=sys.stderr)
@@ -353,7 +357,7 @@ def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None,
     scheduler or client), else as Dask tasks (see the module's docstring)."""
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
     client = client if client is not None else _CLIENT.get()
-    if client is None and scheduler is None and (workers <= 1 or len(jobs) <= 1):
+    if not on_dask(workers, scheduler, client) or (client is None and scheduler is None and len(jobs) <= 1):
         for job in jobs:
             yield (job, *_attempt(job.run))
         return
@@ -361,12 +365,19 @@ def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None,
         yield from _dask_outcomes(jobs, dask_client)
 
 
+def on_dask(workers: int = 1, scheduler: str | None = None, client=None) -> bool:
+    """Whether a run with these settings goes to Dask (a client given or in effect, a scheduler
+    given or in ``$VARCOLOR_SCHEDULER``, or several workers) rather than staying in this process."""
+    return (client is not None or _CLIENT.get() is not None or workers > 1
+            or bool(scheduler or os.environ.get(SCHEDULER_VARIABLE)))
+
+
 @contextlib.contextmanager
 def shared_client(workers: int = 1, scheduler: str | None = None):
     """Within this block, every run uses one Dask client (a command of several steps, such as
     ``recolor``, starts its LocalCluster once); nothing changes where a run would use none."""
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
-    if _CLIENT.get() is not None or (scheduler is None and workers <= 1):
+    if _CLIENT.get() is not None or not on_dask(workers, scheduler):
         yield
         return
     with _dask_client(workers, scheduler, None) as client:
@@ -402,7 +413,7 @@ def _dask_client(workers: int, scheduler: str | None, client):
     # The cores shared out: numba's and BLAS's threads in several processes at once only contend.
     threads = str(max(1, (os.cpu_count() or 1) // workers))
     env = {name: threads for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    with _sigint_ignored():  # the worker processes inherit it: Ctrl-C is the parent's alone to handle
+    with sigint_ignored():  # the worker processes inherit it: Ctrl-C is the parent's alone to handle
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                                resources={"MEMORY": budget // workers}, silence_logs=logging.CRITICAL, env=env)
     try:
@@ -413,12 +424,9 @@ def _dask_client(workers: int, scheduler: str | None, client):
 
 
 @contextlib.contextmanager
-def _sigint_ignored():
+def sigint_ignored():
     """SIGINT ignored meanwhile (in the main thread; elsewhere nothing changes). A process started
     meanwhile keeps ignoring it: an ignored signal stays ignored across exec, and Python leaves it so."""
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 a folder run in which some files failed (each is report
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import csv
 import io as _io
@@ -18,7 +17,6 @@ import os
 import shutil
 import signal
 import sys
-import threading
 import tempfile
 import time
 import warnings
@@ -208,8 +206,11 @@ def _colorize_job(image: Path, kind: str | None, cue_file: Path | None, output: 
 
 
 def _solve_memory(image: Path, args) -> int:
-    """What colorizing ``image`` will need, from its header (0 where that cannot be told now:
-    the job itself then reports why)."""
+    """What colorizing ``image`` will need, from its header (0 where that cannot be told now, the
+    job itself then reporting why, or where the run stays in this process: there the job checks its
+    memory itself, and planning need not read every header twice)."""
+    if not batch.on_dask(args.workers, args.scheduler):
+        return 0
     try:
         return estimate_memory(image_shape(image), method=args.method, solver=args.solver, device=args.device,
                                max_memory=args.max_memory)
@@ -323,7 +324,7 @@ def _run_report(jobs: list[Job], verb: str, args, single: bool, protected=()) ->
 
 def _finish(report: batch.Report, verb: str, quiet: bool) -> int:
     """Print what a run did; its exit code."""
-    with _sigint_ignored():  # a second Ctrl-C must not cut the report short with a traceback
+    with batch.sigint_ignored():  # a second Ctrl-C must not cut the report short with a traceback
         return _print_report(report, verb, quiet)
 
 
@@ -641,11 +642,14 @@ def _encode_jobs(args, settled_before: float | None = None) -> list[Job]:
         if not args.overwrite and _is_file(gray_path) and not _ir_complete(gray_path):
             fail = (f"{gray_path}: exists but is not a complete IR (no payload beside or inside it; an interrupted "
                     "run?); kept: use --overwrite to replace it")
-        try:
-            shape = image_shape(image)
-            memory = shape[0] * shape[1] * ENCODE_BYTES_PER_PIXEL.get(args.method, ENCODE_BYTES_PER_PIXEL_OTHERWISE)
-        except VarcolorError:
-            memory = 0
+        memory = 0
+        if batch.on_dask(args.workers, args.scheduler):
+            try:
+                shape = image_shape(image)
+                memory = shape[0] * shape[1] * ENCODE_BYTES_PER_PIXEL.get(args.method,
+                                                                          ENCODE_BYTES_PER_PIXEL_OTHERWISE)
+            except VarcolorError:
+                pass
         jobs.append(Job([image], outputs, partial(_encode_one, image, gray_path, sidecar, plot, args), fail=fail,
                         memory=memory))
     return jobs
@@ -1142,7 +1146,7 @@ def main(argv: list[str] | None = None) -> int:
         _error(str(exc))
         return 2
     except KeyboardInterrupt:
-        with _sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
+        with batch.sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
             _error("interrupted")
         return 130
 
@@ -1164,18 +1168,6 @@ def run_parsed(args: argparse.Namespace) -> int:
         check_encode_options(getattr(args, "encoder", args.method), args.grid_size, args.spacing, args.patch,
                              args.segments, args.quantize, args.budget, args.refine)
     return args.func(args)
-
-
-@contextlib.contextmanager
-def _sigint_ignored():
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def entry() -> None:

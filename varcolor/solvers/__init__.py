@@ -7,10 +7,8 @@ right-hand sides from an optional initial guess, and returns the solution with a
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import InputError
-from ..memory import BUDGET_FRACTION, _gb, available_bytes, memory_budget
+from ..memory import BUDGET_FRACTION, _gb, available_bytes, memory_budget  # noqa: F401 (available_bytes: re-exported)
 from .amg import AmgSolver, CgSolver
 from .base import TOL, SolveInfo, not_symmetric
 from .device import DEVICES, backend
