@@ -405,3 +405,18 @@ def test_kill_9_in_the_middle_of_encoding_leaves_only_whole_irs(tmp_path, embed)
     decoded = subprocess.run([sys.executable, "-m", "varcolor.cli", "decode", "-i", str(tmp_path / "ir"), "-o",
                               str(tmp_path / "dec"), "-q"], stderr=subprocess.PIPE, text=True)
     assert decoded.returncode == 0, decoded.stderr
+
+
+def test_two_concurrent_runs_into_one_folder_leave_each_ir_whole_and_once(tmp_path):
+    colour_photos(tmp_path / "in", [f"p{i}" for i in range(6)], shape=(120, 160))
+    command = [sys.executable, "-m", "varcolor.cli", "encode", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "ir"),
+               "-q"]
+    runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [run.communicate(timeout=300)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], errors  # the loser of each race keeps the winner's IR
+    assert "Traceback" not in "".join(errors)
+    grays = sorted(p.name for p in (tmp_path / "ir").glob("*.png"))
+    assert grays == [f"p{i}.png" for i in range(6)]
+    assert not list((tmp_path / "ir").glob(".varcolor-*"))
+    for gray in (tmp_path / "ir").glob("*.png"):
+        varcolor.cli._read_ir(gray)  # gray and payload belong together
