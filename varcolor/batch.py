@@ -331,7 +331,7 @@ def run(jobs: list[Job], *, verb: str, overwrite: bool, workers: int = 1, quiet:
     except KeyboardInterrupt:
         report.interrupted = True
         # The stopped workers' half-written files are temporaries no process holds any more.
-        for folder in sorted({job.outputs[-1].parent for job in ready}):
+        for folder in folders:
             remove_stale_temporaries(folder, older_than=0)
     finally:
         bar.close()

@@ -472,10 +472,13 @@ def remove_stale_temporaries(folder: str | os.PathLike, *, older_than: float = _
         return removed
     now = time.time()
     for entry in entries:
-        if not (_TMP_PATTERN.match(entry.name) or _OLD_TMP_PATTERN.match(entry.name)):
+        locked = bool(_TMP_PATTERN.match(entry.name)) and fcntl is not None
+        if not (locked or _OLD_TMP_PATTERN.match(entry.name) or _TMP_PATTERN.match(entry.name)):
             continue
+        # Without a lock to ask (earlier versions' files, or no flock here), age alone tells.
+        minimum_age = older_than if locked else max(older_than, _STALE_AFTER)
         try:
-            if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime < older_than:
+            if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime < minimum_age:
                 continue
             fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
