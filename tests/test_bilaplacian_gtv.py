@@ -9,7 +9,7 @@ import varcolor
 from varcolor.energies import bilaplacian_gtv
 from varcolor.energies.bilaplacian_gtv import Parameters, edge_operator, gradient_operator, solve
 from varcolor.errors import InputError
-from varcolor.solvers import amg, device
+from varcolor.solvers import admm, amg, device
 
 from .conftest import photo
 
@@ -69,9 +69,9 @@ def test_progress_reports_every_iteration():
 
 def test_colorize_defaults_to_the_energys_own_tolerance():
     gray = tiny_problem()[0]
-    assert varcolor.Colorizer(gray, method="bilaplacian-gtv").gtv_parameters.tol == Parameters().tol
+    assert varcolor.Colorizer(gray, method="bilaplacian-gtv").engine.energy_parameters.tol == Parameters().tol
     # The linear solvers' tolerance is not the ADMM's.
-    assert varcolor.Colorizer(gray, method="bilaplacian-gtv", tol=1e-10).gtv_parameters.tol == Parameters().tol
+    assert varcolor.Colorizer(gray, method="bilaplacian-gtv", tol=1e-10).engine.energy_parameters.tol == Parameters().tol
     with pytest.raises(InputError, match="admm_tol"):
         varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=-1.0)
     with pytest.raises(InputError, match="mu, admm_tol: options of method bilaplacian-gtv; method 'levin'"):
@@ -120,7 +120,7 @@ def test_refining_a_preview_gives_the_fresh_solve_for_the_remaining_iterations()
     # The same iteration carried on: a fresh solve's result, for its iterations in all.
     assert preview.info["iterations"] + final.info["iterations"] == fresh.info["iterations"]
     np.testing.assert_allclose(final.ab, fresh.ab, atol=1e-9)
-    assert cz.gtv_parameters.tol == 3e-2  # updates stay previews
+    assert cz.engine.energy_parameters.tol == 3e-2  # updates stay previews
 
 
 def test_refine_needs_a_gtv_solve_first():
@@ -203,14 +203,14 @@ def simulated_gpu(monkeypatch):
     """The CuPy path's array code, run with NumPy and SciPy in place of CuPy."""
     simulated = device.ArrayBackend("cuda", np, sp)
     monkeypatch.setattr(amg, "backend", lambda name: simulated)
-    monkeypatch.setattr(bilaplacian_gtv, "backend", lambda name: simulated)
+    monkeypatch.setattr(admm, "backend", lambda name: simulated)
     return simulated
 
 
 @pytest.mark.parametrize("kind", ["numba", "array"])
 @pytest.mark.parametrize("shape", [(9, 11), (2, 7), (4, 3), (5, 5)])  # (5, 5): one pixel two from every side
 def test_grid_kernels_match_the_sparse_operators(kind, shape):
-    grid = bilaplacian_gtv._NumbaGrid() if kind == "numba" else bilaplacian_gtv._ArrayGrid(
+    grid = admm._NumbaGrid() if kind == "numba" else admm._ArrayGrid(
         device.ArrayBackend("cuda", np, sp))
     rng = np.random.default_rng(3)
     d, _ = edge_operator(np.zeros(shape))

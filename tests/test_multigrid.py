@@ -190,9 +190,9 @@ def test_cg_update_reuses_the_hierarchy_and_matches_a_fresh_solve():
     more = varcolor.Cues(stroke, np.where(stroke[..., None], (25.0, -10.0), 0.0))
     cz = varcolor.Colorizer(gray, method="levin-symmetric", solver="cg")
     cz.solve(first)
-    hierarchy = cz._solver.hierarchy
+    hierarchy = cz.engine.solver.hierarchy
     warm = cz.update(more, local=False)  # the global re-solve, warm-started
-    assert cz._solver.hierarchy is hierarchy
+    assert cz.engine.solver.hierarchy is hierarchy
     fresh = varcolor.colorize(gray, first.merged(more), method="levin-symmetric", solver="direct")
     assert np.abs(warm.ab - fresh.ab).max() <= 0.05
 

@@ -254,7 +254,7 @@ def test_oversized_upload_is_refused(client):
 
 
 def test_too_large_for_memory_is_refused_like_the_cli(client, monkeypatch):
-    import varcolor.solvers as solvers
+    import varcolor.solvers.choice as solvers
 
     path = _photo(client.tmp)
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 1000)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import varcolor
-import varcolor.api
+import varcolor.interactive
 from varcolor.energies.levin import exact_operator, exact_rhs
 from varcolor.solvers import DirectSolver
 from varcolor.solvers.direct import _diagonal_only_rows
@@ -44,13 +44,13 @@ def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
     gray, cues = gray_and_cues("coffee", (128, 160), 12, rng=6)
     cz = varcolor.Colorizer(gray, solver="direct")
     cz.solve(cues)
-    factors = cz._solver
+    factors = cz.engine.solver
     first = strokes(gray.shape)[0]
     again = varcolor.Cues(first.mask, np.where(first.mask[..., None], (-30.0, 30.0), 0.0))  # the same pixels, recoloured
     for more in (first, again):
         result = cz.update(more)
         cues = cues.merged(more)
-        assert result.info["update"] == "low-rank" and cz._solver is factors
+        assert result.info["update"] == "low-rank" and cz.engine.solver is factors
         assert np.abs(result.ab - _fresh(gray, cues, "levin", "lab").ab).max() <= MAX_AB
     assert result.info["held"] == first.count
     unchanged = cz.update(cues)  # nothing new: nothing moves
@@ -61,7 +61,7 @@ def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
 def test_recoloured_first_cues_update_too_and_too_many_new_ones_do_not(method, monkeypatch):
     gray, cues = gray_and_cues("coffee", (128, 160), 1024, rng=7)
     cz = varcolor.Colorizer(gray, method=method, solver="direct")
-    monkeypatch.setattr(varcolor.api, "MAX_HELD", 5)  # the updater's limit, set at the solve
+    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 5)  # the updater's limit, set at the solve
     cz.solve(cues)
     # Cues of the first solve recoloured: its right-hand side changes (for the symmetric system
     # also at their neighbours), which the correction carries too.

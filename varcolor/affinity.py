@@ -16,9 +16,10 @@ import math
 import numba
 import numpy as np
 
-from .solvers.stencil import CENTRE, EDGE_OFFSETS, STENCIL_OFFSETS
+from .solvers.stencil import EDGE_OFFSETS, STENCIL_OFFSETS
 
-__all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "local_scale", "levin_weights", "fill_levin_weights", "edge_weights"]
+__all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "local_scale", "levin_weights", "fill_levin_weights", "edge_weights",
+           "edge_slices"]
 
 _CSIG_FLOOR = 2e-6
 _MIN_NEIGHBOUR_WEIGHT_LOG = math.log(0.01)
@@ -124,6 +125,7 @@ def levin_weights(guide: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
+    >>> from varcolor.solvers.stencil import CENTRE
     >>> w = levin_weights(np.zeros((3, 3)))
     >>> float(w[1, 1].sum()), float(w[0, 0, 0]), float(w[1, 1, CENTRE])
     (1.0, 0.0, 0.0)
@@ -174,3 +176,10 @@ def edge_weights(guide: np.ndarray, sharpness: float = 1.0) -> np.ndarray:
     out = np.empty(guide.shape + (4,))
     _edge_weights(guide, local_scale(guide), float(sharpness), out)
     return out
+
+
+def edge_slices(height: int, width: int):
+    """(direction, pixels r, their neighbours s) for the four edge directions, as pairs of slices."""
+    for e, (dy, dx) in enumerate(EDGE_OFFSETS):
+        columns = slice(max(0, -dx), width - max(0, dx))
+        yield e, (slice(0, height - dy), columns), (slice(dy, height), slice(columns.start + dx, columns.stop + dx))

@@ -138,11 +138,13 @@ def _verdicts(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> li
     inputs = {}
     for path in [*protected, *(p for job in jobs for p in job.inputs)]:
         inputs.setdefault(identity(path), path)
+    # Each output's identity taken once: another run may create the file meanwhile, which changes it.
+    keys = {output: identity(output) for job in jobs if not job.skip for output in job.outputs}
     writers: dict = {}
     for job in jobs:
         if not job.skip:
             for output in job.outputs:
-                writers.setdefault(identity(output), []).append(job)
+                writers.setdefault(keys[output], []).append(job)
     verdicts = []
     for job in jobs:
         if job.skip:
@@ -150,7 +152,7 @@ def _verdicts(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> li
             continue
         problem = None
         for output in job.outputs:
-            key = identity(output)
+            key = keys[output]
             if key in inputs:
                 problem = f"{output}: refusing to overwrite an input file ({inputs[key]})"
                 break

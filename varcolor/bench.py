@@ -23,6 +23,8 @@ True
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 import warnings
 from collections.abc import Sequence
@@ -31,7 +33,9 @@ import numpy as np
 from skimage.transform import resize
 
 from . import metrics
-from .api import METHODS, PRIOR_WEIGHT, PRIORS, colorize
+from . import methods as registry
+from .api import colorize
+from .options import PRIOR_WEIGHT, PRIORS
 from .color import same_lightness_gray
 from .cues import sample_ideepcolor
 from .errors import InputError
@@ -50,8 +54,10 @@ def check_methods(methods: Sequence[str]) -> list[str]:
     """The method names, each ``METHOD`` or ``METHOD+PRIOR``; an unknown one is an :class:`InputError`."""
     for method in methods:
         name, plus, prior = method.partition("+")
-        if name not in METHODS or (plus and (prior not in PRIORS or name == "ideepcolor")):
-            known = ", ".join(METHODS) + "; or " + ", ".join(f"{m}+{p}" for m in METHODS[:-1] for p in PRIORS)
+        if name not in registry.names() or (plus and (prior not in PRIORS or registry.get(name).needs_network)):
+            plain = registry.names()
+            with_prior = [m.name for m in registry.registered() if m.takes_prior and not m.needs_network]
+            known = ", ".join(plain) + "; or " + ", ".join(f"{m}+{p}" for m in with_prior for p in PRIORS)
             raise InputError(f"unknown method {method!r} (known: {known})")
     if not methods:
         raise InputError("no method given")
@@ -76,16 +82,19 @@ def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
 
 
 def method_options(method: str, weights: str | None = None, prior_weight: float = PRIOR_WEIGHT,
-                   prior_mode: str = "anchor", sharpness: float | None = None, lam: float | None = None) -> dict:
-    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``sharpness`` and
-    ``lam`` reach bilaplacian-gtv only."""
+                   prior_mode: str = "anchor", **parameters) -> dict:
+    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``parameters``
+    (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the methods that
+    have them, and None means the method's default."""
     name, _, prior = method.partition("+")
     chosen = {"method": name}
-    if name == "bilaplacian-gtv":
-        chosen.update((key, value) for key, value in (("sharpness", sharpness), ("lam", lam)) if value is not None)
+    own = registry.get(name).Parameters
+    if own is not None:
+        known = {spec.name for spec in dataclasses.fields(own)}
+        chosen.update((key, value) for key, value in parameters.items() if key in known and value is not None)
     if prior:
         chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
-    if prior or name == "ideepcolor":
+    if prior or registry.get(name).needs_network:
         chosen["weights"] = weights
     return chosen
 

@@ -28,6 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__, batch, bench
+from .options import Options
 from .api import (CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, check_fits, check_options,
                   colorize, estimate_memory)
 from .batch import Job
@@ -1161,7 +1162,7 @@ def run_parsed(args: argparse.Namespace) -> int:
             raise InputError(f"--max-pixels must be >= 0 (0: no limit), got {args.max_pixels}")
         args.max_pixels = args.max_pixels or None
     if getattr(args, "colorizes", False):  # once, not for every image of a folder
-        names = inspect.signature(check_options).parameters
+        names = (*Options.names(), "lam", "mu", "gamma", "sharpness", "admm_tol")
         check_options(**{name: getattr(args, name) for name in names if hasattr(args, name)})
         backend(args.device)  # CuPy and a GPU, where asked for
     if getattr(args, "encodes", False):

@@ -2,16 +2,17 @@
 
 Every solver takes a :class:`~varcolor.solvers.stencil.GridOperator`, solves for ``H×W×C``
 right-hand sides from an optional initial guess, and returns the solution with a
-:class:`SolveInfo` (iterations, relative residual, seconds).
+:class:`SolveInfo` (iterations, relative residual, seconds). :mod:`.choice` picks the solver
+(``"auto"``) and estimates its memory; :mod:`.admm` minimises bilaplacian-gtv's energy.
 """
 
 from __future__ import annotations
 
-from ..errors import InputError
-from ..memory import BUDGET_FRACTION, _gb, available_bytes, memory_budget  # noqa: F401 (available_bytes: re-exported)
+from ..memory import BUDGET_FRACTION, available_bytes, memory_budget  # noqa: F401 (available_bytes: re-exported)
 from .amg import AmgSolver, CgSolver
-from .base import TOL, SolveInfo, not_symmetric
-from .device import DEVICES, backend
+from .base import TOL, SolveInfo
+from .choice import EXACT_ONLY, SOLVERS, SYMMETRIC_ONLY, TILES_FROM, choose_solver, estimate_bytes, make_solver
+from .device import DEVICES, backend  # noqa: F401 (backend: re-exported)
 from .direct import DirectSolver
 from .multigrid import MultigridSolver
 from .stencil import GridOperator
@@ -19,94 +20,4 @@ from .tiled import TiledSolver
 
 __all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "CgSolver", "MultigridSolver", "TiledSolver",
            "GridOperator", "SOLVERS", "DEVICES", "choose_solver", "make_solver", "estimate_bytes", "memory_budget",
-           "BUDGET_FRACTION"]
-
-#: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
-SOLVERS = {"direct": DirectSolver, "tiles": TiledSolver, "amg": AmgSolver, "multigrid": MultigridSolver,
-           "cg": CgSolver}
-#: Solvers for symmetric positive definite systems only.
-SYMMETRIC_ONLY = ("multigrid", "cg")
-#: Solvers for Levin's exact system only (built from the problem, not from an assembled operator).
-EXACT_ONLY = ("tiles",)
-#: From this size on (pixels), ``auto`` solves Levin's exact system by tiles even where the LU
-#: fits: at 16 MP they take about the LU's time in a fifth of its memory (2.4 against 11–14.5 GB;
-#: at 4 MP the LU is faster; benchmarks/results/bigscan.md).
-TILES_FROM = 12_000_000
-
-
-def estimate_bytes(solver: str, pixels: int) -> int:
-    """Rough peak memory of a solve of ``pixels`` unknowns, two channels (fitted on photos).
-
-    LU fill grows a little faster than the image (the multifrontal factors in single precision:
-    0.63 GB at 1 MP, 2.6 GB at 4 MP, benchmarks/speed.py; a third more here); AMG + GMRES(20) is
-    linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases;
-    so are the grid multigrid (operator, single-precision levels and six CG vectors) and ``cg``.
-    """
-    megapixels = pixels / 1e6
-    if solver == "tiles":  # measured 2.2–2.5 GB at 16 MP, 3.8 GB at 36 MP, inputs included (benchmarks/results/bigscan.md)
-        return int(min(estimate_bytes("direct", TiledSolver.largest_lu(pixels)), 1.6e9) + 1.0e9 + 90 * pixels)
-    if solver == "direct":
-        return int(0.85e9 * max(megapixels, 1e-3) ** 1.1)
-    if solver == "multigrid":
-        return int(400 * pixels + 50e6)
-    if solver == "cg":  # measured 0.43 GB at 1 MP and 1.77 GB at 4 MP (Ruge–Stüben levels, CG vectors)
-        return int(600 * pixels + 50e6)
-    return int(1250 * pixels + 50e6)
-
-
-def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmetric: bool = False,
-                  max_memory: float | None = None) -> str:
-    """Resolve ``"auto"`` and refuse, before allocating, a solve that would not fit in the memory
-    budget (``max_memory`` bytes; default :func:`memory_budget`'s); ``symmetric``: the system is
-    SPD, as the symmetric energies' are."""
-    if name != "auto" and name not in SOLVERS:
-        raise InputError(f"unknown solver {name!r}; available: auto, {', '.join(SOLVERS)}")
-    if device not in DEVICES:
-        raise InputError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
-    if name in SYMMETRIC_ONLY and not symmetric:
-        raise InputError(not_symmetric(name))
-    if name in EXACT_ONLY and symmetric:
-        raise InputError(f"solver {name!r} solves method 'levin' only; use solver 'multigrid' or 'cg' "
-                         "for a symmetric method")
-    if name in ("direct", "tiles") and device != "cpu":
-        raise InputError(f"solver {name!r} runs on the CPU only; with device='cuda' use solver='amg' "
-                         "(or 'cg' for a symmetric method)")
-    pixels = shape[0] * shape[1]
-    budget, how = memory_budget(max_memory)
-    if name == "auto" and symmetric:
-        # Linear in the pixels, a few tens of V-cycles (benchmarks/speed.py); the grid multigrid's
-        # Gauss–Seidel runs on the CPU, the Ruge–Stüben cycle of 'cg' on either device.
-        name = "multigrid" if device == "cpu" else "cg"
-    if name == "auto":
-        # The LU is exact, never fails to converge (AMG stalls on sparse scribbles at 1 MP) and is
-        # faster than AMG and smaller than its hierarchy (benchmarks/speed.py): the choice on the
-        # CPU wherever it fits and is not slower than the tiles (from about 12 MP on).
-        if device != "cpu":
-            name = "amg"
-        elif pixels < TILES_FROM and estimate_bytes("direct", pixels) <= budget:
-            name = "direct"
-        else:
-            name = "tiles"
-    need = estimate_bytes(name, pixels)
-    if need > budget:
-        usable = [other for other in SOLVERS if other != name and (symmetric or other not in SYMMETRIC_ONLY)
-                  and not (symmetric and other in EXACT_ONLY) and not (device != "cpu" and other in ("direct", "tiles"))]
-        fits = [other for other in usable if estimate_bytes(other, pixels) <= budget]
-        smallest = min(usable, key=lambda other: estimate_bytes(other, pixels))
-        hint = (f"; solver '{fits[0]}' would fit (about {_gb(estimate_bytes(fits[0], pixels))})" if fits else
-                f"; no solver fits (the smallest, '{smallest}', needs about {_gb(estimate_bytes(smallest, pixels))})")
-        raise InputError(f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {_gb(need)} "
-                         f"with solver '{name}', over the memory budget of {_gb(budget)} ({how}){hint}")
-    return name
-
-
-def make_solver(name: str, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu",
-                symmetric: bool = False, max_memory: float | None = None):
-    """Build solver ``name`` (``"auto"`` allowed) for ``operator`` (not ``"tiles"``, which is built
-    from the problem: :class:`TiledSolver`)."""
-    name = choose_solver(name, operator.shape, device, symmetric, max_memory)
-    if name in EXACT_ONLY:
-        raise ValueError(f"solver {name!r} is built from the problem, not from an assembled operator")
-    if name == "direct":
-        return DirectSolver(operator)
-    return SOLVERS[name](operator, tol=tol, maxiter=maxiter, device=device)
+           "BUDGET_FRACTION", "SYMMETRIC_ONLY", "EXACT_ONLY", "TILES_FROM"]

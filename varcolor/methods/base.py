@@ -1,0 +1,207 @@
+"""What a colorization method is: :class:`Method`, and :class:`LinearMethod` for those that solve
+one sparse linear system per chroma channel.
+
+A method declares what it supports in class attributes and solves a :class:`Problem`; everything
+else (options, the network, colour spaces, painting the result, interactive updates) is the
+:class:`~varcolor.Colorizer`'s. A new method is a subclass in one module, registered with
+:func:`varcolor.methods.register`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from ..errors import InputError
+from ..memory import check_memory
+from ..solvers import DirectSolver, TiledSolver, choose_solver, estimate_bytes, make_solver
+from ..solvers.choice import SOLVERS
+
+if TYPE_CHECKING:
+    from ..options import Options
+
+__all__ = ["Method", "LinearMethod", "Problem"]
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """What a method solves for: chroma ``targets`` (``H×W×2``, in the options' colour space) held at
+    the ``mask`` pixels, and where a prior is on, its guess ``prior`` (``H×W×2`` Lab chroma) with
+    ``weight`` (``H×W``: β times the confidence)."""
+
+    mask: np.ndarray
+    targets: np.ndarray
+    prior: np.ndarray | None = None
+    weight: np.ndarray | None = None
+
+
+class Method:
+    """A colorization method, made once per :class:`~varcolor.Colorizer` (one gray image): it may
+    keep state between solves (factors, iterates) to answer updates faster.
+
+    Class attributes say what it supports:
+
+    - ``name``, ``summary``: its registered name and one line for ``--help`` and the docs;
+    - ``spaces``: the colour spaces it propagates (``"lab"``, ``"yiq"``);
+    - ``needs_network``: its result is the network's (``ideepcolor``); ``takes_prior``: it can add
+      the network's guess as a prior term;
+    - ``symmetric``: for a linear system, whether it is symmetric positive definite (which solvers
+      apply); None where no linear solver is used;
+    - ``interactive``: :meth:`window_system` can re-solve a window around new cues (local updates);
+    - ``refinable``: :meth:`refine` carries an iterative solve on to a tighter tolerance;
+    - ``Parameters``: a frozen dataclass of the method's own options (None: it has none); its
+      fields' metadata hold their ``--help`` text (:func:`varcolor.options.option`);
+    - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver.
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    spaces: ClassVar[tuple[str, ...]] = ("lab",)
+    needs_network: ClassVar[bool] = False
+    takes_prior: ClassVar[bool] = True
+    symmetric: ClassVar[bool | None] = None
+    interactive: ClassVar[bool] = False
+    refinable: ClassVar[bool] = False
+    Parameters: ClassVar[type | None] = None
+    bytes_per_pixel: ClassVar[int] = 250
+
+    def __init__(self, guide: np.ndarray, options: Options, progress: Callable[[dict], None] | None = None):
+        self.guide, self.options, self.progress = guide, options, progress
+        self.solver_name = self.plan(guide.shape, options)
+
+    @classmethod
+    def check_options(cls, options: Options) -> None:
+        """Refuse options this method cannot honour (beyond its declared spaces and prior)."""
+        if options.solver != "auto" and options.solver not in SOLVERS:
+            raise InputError(f"unknown solver {options.solver!r}; available: auto, {', '.join(SOLVERS)}")
+
+    @classmethod
+    def plan(cls, shape: tuple[int, int], options: Options) -> str | None:
+        """The solver this method will use on an image of ``shape`` (None: none), refusing, before
+        anything is allocated, a solve that would not fit in the memory budget."""
+        check_memory(cls.memory(shape, options), f"method {cls.name} on a {shape[1]}×{shape[0]} image",
+                     options.max_memory)
+        return None
+
+    @classmethod
+    def memory(cls, shape: tuple[int, int], options: Options) -> int:
+        """Peak memory (bytes) a solve of an image of ``shape`` is expected to need."""
+        return shape[0] * shape[1] * cls.bytes_per_pixel
+
+    def reset(self) -> None:
+        """Forget what earlier solves left (a fresh solve follows)."""
+
+    def changed(self) -> None:
+        """The cues changed since the last solve (an update follows, starting from its result)."""
+
+    def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
+        """The chroma (``H×W×2``, in the options' space) for ``problem``, from the initial guess
+        ``x0`` where iterative, and a report: at least ``solver``, ``iterations``, ``residual``."""
+        raise NotImplementedError
+
+    @contextmanager
+    def tolerance(self, tol: float | None):
+        """Within this, solves carry the last one on to ``tol`` (None: the method's default final
+        tolerance); only ``refinable`` methods have one to tighten."""
+        raise InputError(f"refine carries on an iterative method's solve (bilaplacian-gtv's ADMM); method "
+                         f"{self.name!r} solves to its tolerance at once")
+        yield
+
+
+class LinearMethod(Method):
+    """A method whose chroma solves one sparse linear system (every channel a right-hand side),
+    by the solver the options name or :func:`varcolor.solvers.choose_solver` picks. It assembles
+    the system (:meth:`system`); the solver is built once and rebound when the cues change, and
+    re-solves windows for interactive updates (:mod:`varcolor.interactive`).
+
+    ``tiles``: the system is Levin's exact one, which :class:`~varcolor.solvers.TiledSolver`
+    assembles tile by tile (big scans); other linear methods never get the ``tiles`` solver.
+    """
+
+    symmetric: ClassVar[bool] = False
+    interactive: ClassVar[bool] = True
+    tiles: ClassVar[bool] = False
+
+    def __init__(self, guide: np.ndarray, options: Options, progress: Callable[[dict], None] | None = None):
+        super().__init__(guide, options, progress)
+        self.solver = None
+
+    @classmethod
+    def plan(cls, shape: tuple[int, int], options: Options) -> str:
+        name = choose_solver(options.solver, tuple(shape[:2]), options.device, cls.symmetric, options.max_memory)
+        if name == "tiles" and not cls.tiles:
+            if options.solver == "tiles":
+                raise InputError(f"solver 'tiles' solves method 'levin' only; method {cls.name!r} needs another")
+            name = choose_solver("amg", tuple(shape[:2]), options.device, cls.symmetric, options.max_memory)
+        return name
+
+    @classmethod
+    def memory(cls, shape: tuple[int, int], options: Options) -> int:
+        return estimate_bytes(cls.plan(shape, options), shape[0] * shape[1])
+
+    def system(self, guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, prior: np.ndarray | None = None,
+               weight: np.ndarray | None = None):
+        """The operator (:class:`~varcolor.solvers.stencil.GridOperator`) and right-hand side
+        (``H×W×2``) on ``guide`` with ``targets`` held at ``mask``, and the prior term if given."""
+        raise NotImplementedError
+
+    def tiled_rhs(self, problem: Problem) -> np.ndarray:
+        """The right-hand side for :class:`~varcolor.solvers.TiledSolver` (``tiles`` methods)."""
+        raise NotImplementedError
+
+    def window_system(self, window, fixed: np.ndarray, values: np.ndarray):
+        """The system on the pixels ``window`` (a pair of slices), ``fixed`` held at ``values``:
+        what local updates solve."""
+        return self.system(self.guide[window], fixed, values)
+
+    def rhs_change(self, base_mask: np.ndarray, old: np.ndarray, new: np.ndarray,
+                   recoloured: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The change of the right-hand side of the system with cues at ``base_mask`` when its cues
+        at ``recoloured`` (raster indices) go from ``old`` to ``new`` values: (raster indices,
+        changes). Here, in general: the system's right-hand side on a window around them, with 4
+        pixels of margin (weights within 2 pixels of a window's border differ from the whole
+        image's), before and after."""
+        height, width = self.guide.shape
+        rows, columns = np.divmod(recoloured, width)
+        window = (slice(max(rows.min() - 4, 0), min(rows.max() + 5, height)),
+                  slice(max(columns.min() - 4, 0), min(columns.max() + 5, width)))
+        values = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start, 2))
+        local = (rows - window[0].start, columns - window[1].start)
+        values[local] = old
+        before = self.window_system(window, base_mask[window], values)[1]
+        values[local] = new
+        change = self.window_system(window, base_mask[window], values)[1] - before
+        i, j = np.nonzero(np.any(change != 0, axis=2))
+        return (i + window[0].start) * width + j + window[1].start, change[i, j]
+
+    def reset(self) -> None:
+        self.solver = None
+
+    def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
+        options = self.options
+        if self.solver_name == "tiles":
+            # At tens of megapixels the whole operator is gigabytes: the tiles build theirs.
+            rhs = self.tiled_rhs(problem)
+            self.solver = TiledSolver(self.guide, problem.mask, problem.weight, progress=self.progress)
+        else:
+            operator, rhs = self.system(self.guide, problem.mask, problem.targets, problem.prior, problem.weight)
+            rebind = getattr(self.solver, "rebind", None)
+            self.solver = rebind(operator) if rebind else make_solver(
+                self.solver_name, operator, options.tol, options.maxiter, options.device, self.symmetric,
+                options.max_memory)
+        if x0 is None:
+            x0 = problem.prior  # the network's guess starts iterative solvers
+        if x0 is not None:
+            x0 = np.where(problem.mask[..., None], problem.targets, x0)
+        chroma, report = self.solver.solve(rhs, x0)
+        return chroma, report.as_dict()
+
+    @property
+    def factors(self) -> DirectSolver | None:
+        """The last solve's LU factors, where it was a global direct solve (what low-rank updates
+        correct)."""
+        return self.solver if isinstance(self.solver, DirectSolver) else None

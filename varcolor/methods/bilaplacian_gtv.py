@@ -1,0 +1,79 @@
+"""``bilaplacian-gtv``: bilaplacian smoothness + luminance-weighted graph total variation,
+minimised by ADMM (:mod:`varcolor.energies.bilaplacian_gtv`, :mod:`varcolor.solvers.admm`).
+
+Piecewise-smooth chroma; slower than Levin's method and no less prone to bleed across faint,
+noisy edges (docs/guide/methods.md has the measurements). An update starts from the last solve's
+ADMM variables, and :meth:`refine` carries a preview on to a tighter tolerance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..energies import bilaplacian_gtv as energy
+from ..options import option, positive
+from .base import Method, Problem
+
+_DEFAULTS = energy.Parameters()
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """bilaplacian-gtv's own options (defaults: :class:`varcolor.energies.bilaplacian_gtv.Parameters`)."""
+
+    lam: float = option(_DEFAULTS.lam, "bilaplacian-gtv: bilaplacian weight (default %(default)s)")
+    mu: float = option(_DEFAULTS.mu, "bilaplacian-gtv: total-variation weight (default %(default)s)")
+    gamma: float = option(_DEFAULTS.gamma, "bilaplacian-gtv: cue weight; inf = hard cues (default %(default)s)")
+    sharpness: float = option(_DEFAULTS.sharpness, "bilaplacian-gtv: how sharply edge weights fall at luminance "
+                                                   "edges (default %(default)s; 4 scores higher with dense scribbles)")
+    admm_tol: float = option(_DEFAULTS.tol, "bilaplacian-gtv: relative residual at which ADMM stops "
+                                            "(default %(default)s; 1e-2 is a preview about 2x sooner)")
+
+    def __post_init__(self) -> None:
+        positive("admm_tol", self.admm_tol)
+        self.energy()  # the energy's own checks, one line naming the option
+
+    def energy(self, maxiter: int = _DEFAULTS.maxiter, tol: float | None = None) -> energy.Parameters:
+        """The energy's parameters (ADMM runs at most ``maxiter`` iterations, to ``tol``: default ``admm_tol``)."""
+        return energy.Parameters(lam=self.lam, mu=self.mu, gamma=self.gamma, sharpness=self.sharpness,
+                                 tol=self.admm_tol if tol is None else tol, maxiter=maxiter)
+
+
+class BilaplacianGtv(Method):
+    name = "bilaplacian-gtv"
+    summary = "bilaplacian + graph total variation by ADMM: piecewise-smooth, slower, a documented alternative"
+    refinable = True
+    Parameters = Parameters
+    bytes_per_pixel = 250  # ADMM's peak per pixel (benchmarks/results/speed_gtv.md)
+
+    def __init__(self, guide, options, progress=None):
+        super().__init__(guide, options, progress)
+        # At most max(maxiter, Parameters.maxiter) ADMM iterations, to admm_tol.
+        self.energy_parameters = options.parameters.energy(max(options.maxiter, _DEFAULTS.maxiter))
+        self.state = energy.AdmmState()
+
+    def reset(self) -> None:
+        self.state = energy.AdmmState()
+
+    def changed(self) -> None:
+        self.state.iterations = 0  # a changed problem: the penalty's balancing starts over
+
+    def solve(self, problem: Problem, x0):
+        chroma, report = energy.solve(self.guide, problem.mask, problem.targets, self.energy_parameters,
+                                      problem.prior, problem.weight, problem.prior if x0 is None else x0,
+                                      self.options.device, self.progress, self.state)
+        return chroma, {"solver": "admm", "residual": max(report["primal_residual"], report["dual_residual"]),
+                        **report}
+
+    @contextmanager
+    def tolerance(self, tol: float | None):
+        tol = _DEFAULTS.tol if tol is None else tol
+        positive("admm_tol", tol)
+        own = self.energy_parameters
+        self.energy_parameters = dataclasses.replace(own, tol=tol)
+        try:
+            yield
+        finally:
+            self.energy_parameters = own

@@ -1,0 +1,221 @@
+"""The options of a colorization: one frozen, validated value, built once and passed down.
+
+:class:`Options` holds what every method shares (solver, device, colour space, prior, ...) and,
+in ``parameters``, the method's own (a method declares them as a dataclass: see
+:mod:`varcolor.methods`). It is the one list of options: :func:`varcolor.colorize` and
+:class:`varcolor.Colorizer` take its fields as keywords, the command line builds its flags from
+its fields' metadata (their help text and choices), and ``varcolor bench`` and the IR decoder build
+it the same way, so an option is written down once.
+
+>>> Options.build(method="bilaplacian-gtv", sharpness=4.0).parameters.sharpness
+4.0
+>>> Options.build(lam=0.1)
+Traceback (most recent call last):
+varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levin' has none
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .memory import memory_budget
+from .solvers.base import TOL
+from .solvers.choice import SOLVERS
+from .solvers.device import DEVICES
+
+__all__ = ["Options", "PRIORS", "CONFIDENCES", "PRIOR_MODES", "PRIOR_WEIGHT", "SPACES", "GAMUTS",
+           "positive", "non_negative"]
+
+PRIORS = ("ideepcolor",)
+CONFIDENCES = ("uniform", "entropy")
+PRIOR_MODES = ("anchor", "residual")
+#: β, the prior term's weight: chosen on McMaster (a set used neither to train nor to validate
+#: the shipped model).
+PRIOR_WEIGHT = 1e-5
+SPACES = ("lab", "yiq")
+GAMUTS = ("chroma", "clip")
+
+
+def option(default: Any, help: str, *, choices: tuple | Callable[[], tuple] | None = None, check=None,
+           metavar: str | None = None, unit: float | None = None) -> Any:
+    """A field of an options dataclass, with what the command line needs to offer it: ``help``
+    (its ``--help`` text; ``%(default)s`` is filled in), ``choices`` (or a function returning them,
+    for names that can grow, like the registered methods), ``check`` (called with the field's name
+    and value; raises :class:`InputError`), ``metavar`` and ``unit`` (the command line's value is
+    multiplied by it: ``--max-memory`` in GB, bytes here)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "check": check, "metavar": metavar,
+                                            "unit": unit})
+
+
+def positive(name: str, value) -> None:
+    """Refuse a value that is not a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+            np.isfinite(value) and value > 0):
+        raise InputError(f"{name} must be a positive number, got {value}")
+
+
+def non_negative(name: str, value) -> None:
+    """Refuse a value that is not a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+            np.isfinite(value) and value >= 0):
+        raise InputError(f"{name} must be a non-negative number, got {value}")
+
+
+def _at_least_one(name: str, value) -> None:
+    if int(value) < 1:
+        raise InputError(f"{name} must be at least 1, got {value}")
+
+
+def _memory(name: str, value) -> None:
+    memory_budget(value)
+
+
+def _method_names() -> tuple[str, ...]:
+    from . import methods
+
+    return methods.names()
+
+
+def choices_of(spec: dataclasses.Field) -> tuple | None:
+    """A field's choices (calling the function that lists them, where it is one)."""
+    choices = spec.metadata.get("choices")
+    return choices() if callable(choices) else choices
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to colorize: the options every method shares, and the method's own ``parameters``.
+
+    Build it with :meth:`build` (keywords, as :func:`varcolor.colorize` takes them) or directly;
+    every value is checked when it is made, with one line naming the option.
+
+    Attributes
+    ----------
+    method : str
+        A registered method (:func:`varcolor.methods.names`): ``levin``, ``levin-symmetric``,
+        ``bilaplacian-gtv``, ``ideepcolor``, or one a plug-in added.
+    solver : str
+        ``auto`` or one of :data:`varcolor.solvers.SOLVERS` (methods that solve a linear system).
+    device : str
+        ``cpu`` or ``cuda`` (CuPy and a GPU): where iterative solvers and ADMM run.
+    space : str
+        ``lab`` (CIE a, b) or ``yiq`` (NTSC I, Q, as Levin et al.'s code); the method must propagate it.
+    gamut : str
+        How colours outside sRGB are brought in (:func:`varcolor.color.lab_to_rgb`).
+    tol, maxiter
+        Relative residual and iteration limit of iterative linear solvers.
+    max_memory : float or None
+        Memory budget of a solve in bytes (None: 80 % of what is available when it is planned).
+    prior, weights, mask_cent, prior_weight, confidence, prior_mode
+        The neural prior (docs/guide/neural.md): which, its weights file (default: the shipped
+        model), the mask encoding of unknown checkpoints, its weight β, its confidence per pixel,
+        and how Levin's method uses it.
+    parameters : dataclass or None
+        The method's own parameters (its ``Parameters`` class), defaults where not given.
+    """
+
+    method: str = option("levin", "colorization method (default: %(default)s)", choices=_method_names)
+    solver: str = option("auto", "linear solver; auto picks one for the image size and memory (default: %(default)s)",
+                         choices=("auto", *SOLVERS))
+    device: str = option("cpu", "where iterative solvers and ADMM run (default: %(default)s)", choices=DEVICES)
+    space: str = option("lab", "chroma propagated: Lab a,b or Levin's YIQ I,Q (default: %(default)s)",
+                        choices=SPACES)
+    gamut: str = option("chroma", "out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB "
+                                  "(default: %(default)s)", choices=GAMUTS)
+    tol: float = option(TOL, "relative residual of iterative solvers (default: %(default)s)", check=positive)
+    maxiter: int = option(300, "iteration limit of iterative solvers (default: %(default)s)", check=_at_least_one)
+    max_memory: float | None = option(
+        None, "memory budget of a solve in GB; solvers estimated to need more are refused and auto picks one "
+              "within it (default: 80%% of the memory available)", check=_memory, metavar="GB", unit=1e9)
+    prior: str | None = option(None, "add the ideepcolor network's prediction as a prior term", choices=PRIORS)
+    weights: str | None = option(None, "network weights (.safetensors or .pth; default: the compact model "
+                                       "shipped with varcolor)", metavar="PATH")
+    mask_cent: float | None = option(None, "hint-mask encoding of unknown checkpoints (0 or 0.5)")
+    prior_weight: float = option(PRIOR_WEIGHT, "β of the prior term (default: %(default)s)", check=non_negative)
+    confidence: str = option("uniform", "prior confidence: uniform, or from the class head's entropy "
+                                        "(default: %(default)s)", choices=CONFIDENCES)
+    prior_mode: str = option("anchor", "levin: the guess anchors u, or the cues' corrections to it spread "
+                                       "(residual) (default: %(default)s)", choices=PRIOR_MODES)
+    parameters: Any = field(default=None, metadata={"help": None})
+
+    def __post_init__(self) -> None:
+        from . import methods
+
+        engine = methods.get(self.method)  # an unknown method: one line listing the known ones
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            choices = choices_of(spec)
+            if choices is not None and value is not None and value not in choices:
+                raise InputError(f"unknown {spec.name} {value!r}; available: {', '.join(map(str, choices))}")
+            if spec.metadata.get("check") and value is not None:
+                spec.metadata["check"](spec.name, value)
+        object.__setattr__(self, "tol", float(self.tol))
+        object.__setattr__(self, "maxiter", int(self.maxiter))
+        object.__setattr__(self, "prior_weight", float(self.prior_weight))
+        if self.parameters is None and engine.Parameters is not None:
+            object.__setattr__(self, "parameters", engine.Parameters())
+        elif engine.Parameters is None and self.parameters is not None:
+            raise InputError(f"method {self.method!r} takes no parameters")
+        elif engine.Parameters is not None and not isinstance(self.parameters, engine.Parameters):
+            raise InputError(f"parameters of method {self.method!r} must be a {engine.Parameters.__name__}")
+        if (self.prior or engine.needs_network) and self.space != "lab":
+            raise InputError("the neural prior predicts Lab chroma: use space='lab'")
+        if self.prior and not engine.takes_prior:
+            raise InputError(f"method {self.method!r} takes no prior")
+        if self.space not in engine.spaces:
+            raise InputError(f"{self.method} propagates {_SPACE_NAMES[engine.spaces[0]]} chroma: "
+                             f"use space={engine.spaces[0]!r}")
+        engine.check_options(self)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The shared options' names (the keywords :meth:`build` takes besides method parameters)."""
+        return tuple(spec.name for spec in dataclasses.fields(cls) if spec.name != "parameters")
+
+    @classmethod
+    def build(cls, options: Options | None = None, /, **keywords) -> Options:
+        """Options from keywords: the shared options by name, and the method's own parameters by
+        theirs (None: not given, the default). With ``options``, those changed by the keywords.
+
+        A parameter of another method is refused (silently ignoring it would hide the mistake),
+        and so is a name no method knows.
+        """
+        from . import methods
+
+        shared = {name: keywords.pop(name) for name in cls.names() if name in keywords}
+        own = {name: value for name, value in keywords.items() if value is not None}
+        base = options if options is not None else cls()
+        method = shared.get("method", base.method)
+        engine = methods.get(method)
+        known = set() if engine.Parameters is None else {spec.name for spec in dataclasses.fields(engine.Parameters)}
+        strangers = [name for name in own if name not in known]
+        if strangers:
+            owners = [other.name for other in methods.registered()
+                      if other.Parameters is not None and set(strangers) <= {s.name for s in dataclasses.fields(
+                          other.Parameters)}]
+            if owners:
+                raise InputError(f"{', '.join(strangers)}: options of method {owners[0]}; method {method!r} "
+                                 f"has {'none' if not known else 'only ' + ', '.join(sorted(known))}")
+            raise InputError(f"unknown option {strangers[0]!r} (options: {', '.join(cls.names())}"
+                             f"{'; method ' + method + ': ' + ', '.join(sorted(known)) if known else ''})")
+        parameters = shared.pop("parameters", None)
+        if parameters is None and engine.Parameters is not None:
+            start = base.parameters if base.method == method and base.parameters is not None else engine.Parameters()
+            parameters = dataclasses.replace(start, **own)
+        return dataclasses.replace(base, **shared, parameters=parameters)
+
+    def keywords(self) -> dict:
+        """The options as :meth:`build`'s keywords (for a report, or to build them again)."""
+        shared = {name: getattr(self, name) for name in self.names()}
+        if self.parameters is not None:
+            shared.update(dataclasses.asdict(self.parameters))
+        return shared
+
+
+_SPACE_NAMES = {"lab": "Lab", "yiq": "YIQ"}
