@@ -1,0 +1,144 @@
+"""The method protocol: a method registered from outside the package works everywhere a built-in
+one does (colorize, Colorizer, the command line, bench), and the options value refuses what no
+method can honour."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import varcolor
+import varcolor.cli
+from varcolor import methods
+from varcolor.errors import InputError
+from varcolor.methods import Method, Problem
+from varcolor.options import Options, option, positive
+
+
+@dataclass(frozen=True)
+class FlatParameters:
+    level: float = option(1.0, "flat: how much of the cues' mean colour every pixel gets (default %(default)s)")
+
+    def __post_init__(self) -> None:
+        positive("level", self.level)
+
+
+class Flat(Method):
+    """Every pixel gets ``level`` times the mean of the cue colours: an answer known in closed form."""
+
+    name = "flat-test"
+    summary = "every pixel the cues' mean colour times --level (a test method)"
+    Parameters = FlatParameters
+    bytes_per_pixel = 64
+
+    def solve(self, problem: Problem, x0):
+        mean = problem.targets[problem.mask].mean(axis=0) * self.options.parameters.level
+        return np.broadcast_to(mean, problem.targets.shape).copy(), {"solver": "mean", "iterations": 0,
+                                                                     "residual": 0.0}
+
+
+@pytest.fixture
+def flat():
+    methods.register(Flat)
+    yield Flat
+    methods.unregister(Flat.name)
+
+
+def _points(shape):
+    return [{"y": 2, "x": 3, "a": 30, "b": -10}, {"y": shape[0] - 3, "x": shape[1] - 4, "a": 10, "b": 30}]
+
+
+def test_a_registered_method_colorizes_through_the_public_api(flat):
+    gray = np.tile(np.linspace(0.3, 0.7, 40), (30, 1))
+    cues = varcolor.Cues.from_points(_points(gray.shape), gray.shape)
+    result = varcolor.colorize(gray, cues, method="flat-test", level=0.5)
+    expected = 0.5 * cues.ab[cues.mask].mean(axis=0)
+    np.testing.assert_allclose(result.ab[15, 20], expected)
+    assert result.info["method"] == "flat-test" and result.info["solver"] == "mean"
+    # Its parameter belongs to it alone: another method refuses it, naming its owner.
+    with pytest.raises(InputError, match="level: options of method flat-test"):
+        varcolor.colorize(gray, cues, method="levin", level=0.5)
+    with pytest.raises(InputError, match="level must be a positive number"):
+        Options.build(method="flat-test", level=-1.0)
+    # Not interactive: an update re-solves the whole image, with the merged cues.
+    cz = varcolor.Colorizer(gray, method="flat-test")
+    cz.solve(cues)
+    more = varcolor.Cues.from_points([{"y": 10, "x": 10, "a": -40, "b": 0}], gray.shape)
+    updated = cz.update(more)
+    merged = cues.merged(more)
+    np.testing.assert_allclose(updated.ab[0, 0], merged.ab[merged.mask].mean(axis=0))
+
+
+def test_a_registered_method_runs_from_the_command_line(flat, tmp_path):
+    gray = np.tile(np.linspace(0.3, 0.7, 40), (30, 1))
+    varcolor.write_image(tmp_path / "g.png", gray)
+    (tmp_path / "g.points.json").write_text(json.dumps(_points(gray.shape)))
+    out = tmp_path / "c.png"
+    code = varcolor.cli.main(["colorize", str(tmp_path / "g.png"), "--points", str(tmp_path / "g.points.json"),
+                              "-o", str(out), "--method", "flat-test", "--level", "0.5", "-q"])
+    assert code == 0
+    ab = varcolor.color.rgb_to_lab(varcolor.read_image(out))[..., 1:]
+    cues = varcolor.Cues.from_points(_points(gray.shape), gray.shape)
+    assert np.abs(ab[15, 20] - 0.5 * cues.ab[cues.mask].mean(axis=0)).max() < 1.5  # 8-bit rounding
+    help_text = _subcommand_help("colorize")
+    assert "flat-test" in help_text and "--level" in help_text
+
+
+def _subcommand_help(command: str) -> str:
+    parser = varcolor.cli.build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return action.choices[command].format_help()
+
+
+def test_a_registered_method_is_benchmarked(flat, tmp_path):
+    rgb = np.zeros((48, 48, 3))
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 0.8, 0.4, 0.2  # one flat colour: the mean of any cues is exact
+    rows = varcolor.bench.evaluate(rgb, ["flat-test", "levin"], [5], resolution="48")
+    scores = {row["method"]: row["psnr"] for row in rows}
+    assert scores["flat-test"] > 40 and scores["levin"] > 40  # both exact, up to 8-bit rounding
+    varcolor.write_image(tmp_path / "photo.png", rgb)
+    out = tmp_path / "table.json"
+    code = varcolor.cli.main(["bench", "-i", str(tmp_path / "photo.png"), "--methods", "flat-test", "--hints", "5",
+                              "--resolution", "48", "--format", "json", "-o", str(out), "-q"])
+    assert code == 0
+    assert "flat-test" in out.read_text()
+
+
+def test_the_registry_refuses_what_is_not_a_method_and_name_clashes():
+    with pytest.raises(TypeError):
+        methods.register(object)
+    with pytest.raises(ValueError, match="registered already"):
+        methods.register(type("Other", (Method,), {"name": "levin", "summary": "a clash"}))
+    with pytest.raises(InputError, match="unknown method 'nope'; available: levin"):
+        Options.build(method="nope")
+
+
+def test_plug_ins_register_through_entry_points(monkeypatch):
+    class Entry:
+        def load(self):
+            return type("Plugged", (Flat,), {"name": "plugged-test"})
+
+    monkeypatch.setattr(methods, "_PLUGINS_LOADED", False)
+    monkeypatch.setattr(methods, "entry_points", lambda group: [Entry()] if group == "varcolor.methods" else [])
+    try:
+        assert "plugged-test" in methods.names()
+    finally:
+        methods.unregister("plugged-test")
+
+
+def test_options_are_one_frozen_value_built_from_keywords():
+    options = Options.build(method="bilaplacian-gtv", sharpness=4.0, solver="auto")
+    assert options.parameters.sharpness == 4.0 and options.parameters.lam == 1e-3
+    with pytest.raises(AttributeError):
+        options.method = "levin"  # frozen
+    # Built again from its own keywords, it is the same value; changing the method drops the
+    # other method's parameters.
+    assert Options.build(**options.keywords()) == options
+    assert Options.build(options, method="levin").parameters is None
+    with pytest.raises(InputError, match="unknown option 'sharpnes'"):
+        Options.build(method="bilaplacian-gtv", sharpnes=4.0)
+    with pytest.raises(InputError, match="propagates Lab chroma"):
+        Options.build(method="bilaplacian-gtv", space="yiq")
