@@ -128,7 +128,8 @@ def _box(window) -> list[int]:
 @numba.njit(cache=True, parallel=True)
 def _differs(new, old):
     """Where two ``H×W×C`` arrays differ in any channel (``np.any(new != old, axis=2)`` without
-    its temporaries, a tenth of an update's time at 1 MP)."""
+    its temporaries, which cost a noticeable share of an update: docs/guide/solvers.md,
+    "Measurements behind the solvers' settings")."""
     out = np.zeros(new.shape[:2], np.bool_)
     for i in numba.prange(new.shape[0]):
         for j in range(new.shape[1]):

@@ -3,11 +3,12 @@ symmetric (Ruge–Stüben) cycle the ``cg`` solver uses.
 
 Levin's exact system is far from symmetric: a pixel in a flat region listens almost only to its
 most similar neighbour, while edge pixels listen to both sides. Symmetric multigrids (smoothed
-aggregation, Ruge–Stüben, geometric) need 80–300 GMRES iterations on it; AIR (approximate ideal
-restriction, built for such directed problems) needs 12–40 on Kodak photos with 1 % random cues.
-Hard cases (a smooth 1 MP photo with grid, sparse-random or scribbled cues) need 100–300
-iterations, so ``solver="auto"`` prefers the exact LU wherever it fits (benchmarks/results/speed.md). pyamg builds the hierarchy on the CPU;
-the cycle below is plain sparse-matrix array code, so the same code runs on NumPy/SciPy or CuPy.
+aggregation, Ruge–Stüben, geometric) need several times more GMRES iterations on it than AIR
+(approximate ideal restriction, built for such directed problems; docs/guide/solvers.md, "Measurements behind the solvers' settings").
+Hard cases (a smooth photo with grid, sparse-random or scribbled cues) need hundreds of
+iterations or stall, so ``solver="auto"`` prefers the exact LU wherever it fits
+(benchmarks/results/speed.md). pyamg builds the hierarchy on the CPU; the cycle below is plain
+sparse-matrix array code, so the same code runs on NumPy/SciPy or CuPy.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from .device import backend
 from .krylov import gmres
 from .stencil import GridOperator
 
-# Fast AIR setup: distance-1 restriction with a stricter strength threshold set up 3–4× faster
-# than pyamg's defaults and still converges in about 20 iterations on Kodak photos.
+# Fast AIR setup: distance-1 restriction with a stricter strength threshold sets up several times
+# faster than pyamg's defaults, in about as few iterations (docs/guide/solvers.md, "Measurements
+# behind the solvers' settings").
 _AIR_OPTIONS = {"strength": ("classical", {"theta": 0.5, "norm": "min"}),
                 "restrict": ("air", {"theta": 0.05, "degree": 1})}
 _RESTART = 20
@@ -34,8 +36,9 @@ _C_SWEEPS = 1
 # Damped Jacobi of the symmetric cycle: sweeps before (and as many after) each coarse correction.
 _JACOBI_WEIGHT = 2.0 / 3.0
 _JACOBI_SWEEPS = 1
-# Double precision throughout: the systems can be so ill-conditioned (a coarsest level of condition
-# 1e13 on a smooth 1 MP photo) that a single-precision cycle makes GMRES stall at a residual of 2e-2.
+# Double precision throughout: on smooth photos the coarsest levels are so ill-conditioned that a
+# single-precision cycle makes GMRES stall far above tol (docs/guide/solvers.md, "Measurements
+# behind the solvers' settings").
 _CYCLE_DTYPE = np.float64
 
 
@@ -108,8 +111,8 @@ class AirHierarchy(DeviceHierarchy):
 class SymmetricHierarchy(DeviceHierarchy):
     """pyamg's Ruge–Stüben hierarchy (``R = Pᵀ``) with damped Jacobi before and after each coarse
     correction: a symmetric positive definite preconditioner for SPD systems, with no sequential
-    sweep (Jacobi is one mat-vec), so it cycles on a GPU as well as on the CPU. (On a 0.4 MP Kodak
-    photo with 1 % cues, CG to 1e-8 takes 15 iterations with it; 34 with smoothed aggregation.)"""
+    sweep (Jacobi is one mat-vec), so it cycles on a GPU as well as on the CPU. CG needs about
+    half the iterations with it that it needs with smoothed aggregation (docs/guide/solvers.md, "Measurements behind the solvers' settings")."""
 
     def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):
         super().__init__(pyamg.ruge_stuben_solver(matrix.tocsr(), max_coarse=max_coarse), device)

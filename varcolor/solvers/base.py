@@ -10,8 +10,8 @@ import numpy as np
 from ..errors import ConvergenceWarning
 
 #: Default relative residual of the iterative solvers. Levin's systems are ill-conditioned where
-#: cues are sparse: at 1 megapixel, 1e-6 left solutions up to 0.1–2 ab units from the exact one
-#: (benchmarks/speed.py), 1e-8 keeps them within the 0.05 that "exact" allows.
+#: cues are sparse: 1e-6 left solutions visibly off the exact one, 1e-8 keeps them within the
+#: 0.05 ab that "exact" allows (docs/guide/solvers.md, "Measurements behind the solvers' settings").
 TOL = 1e-8
 
 

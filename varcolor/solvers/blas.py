@@ -2,9 +2,9 @@
 
 The multifrontal LU factorises the root's two subtrees on two threads of its own, each calling
 LAPACK and BLAS (scipy's OpenBLAS) front by front; with OpenBLAS's default of a thread per core,
-its threads and ours compete for the cores and spin between calls. On this project's 2-core
-machine a 1 MP direct solve (Kodak photo, 1 % random cues) took 3.2–4.5 s with OpenBLAS's
-default threads against 1.6–2.6 s with one. The limit holds only while the solver works; the
+its threads and ours compete for the cores and spin between calls: a direct solve takes about
+twice as long with OpenBLAS's default threads as with one (docs/guide/solvers.md, "Timing
+settings"). The limit holds only while the solver works; the
 caller's own BLAS settings are restored after (threadpoolctl).
 """
 

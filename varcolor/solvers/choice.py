@@ -27,27 +27,27 @@ SYMMETRIC_ONLY = ("multigrid", "cg")
 #: Solvers for Levin's exact system only (built from the problem, not from an assembled operator).
 EXACT_ONLY = ("tiles",)
 #: From this size on (pixels), ``auto`` solves Levin's exact system by tiles even where the LU
-#: fits: at 16 MP they take about the LU's time in a fifth of its memory (2.4 against 11–14.5 GB;
-#: at 4 MP the LU is faster; benchmarks/results/bigscan.md).
+#: fits: at 16 MP they are no slower than the LU in a fraction of its memory, while at 4 MP the LU
+#: is faster (benchmarks/results/bigscan.md; docs/big-scans.md, "Measurements").
 TILES_FROM = 12_000_000
 
 
 def estimate_bytes(solver: str, pixels: int) -> int:
     """Rough peak memory of a solve of ``pixels`` unknowns, two channels (fitted on photos).
 
-    LU fill grows a little faster than the image (the multifrontal factors in single precision:
-    0.63 GB at 1 MP, 2.6 GB at 4 MP, benchmarks/speed.py; a third more here); AMG + GMRES(20) is
+    LU fill grows a little faster than the image (the multifrontal factors in single precision;
+    fitted to the peak memory in benchmarks/results/speed.md, with a third more); AMG + GMRES(20) is
     linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases;
     so are the grid multigrid (operator, single-precision levels and six CG vectors) and ``cg``.
     """
     megapixels = pixels / 1e6
-    if solver == "tiles":  # measured 2.2–2.5 GB at 16 MP, 3.8 GB at 36 MP, inputs included (benchmarks/results/bigscan.md)
+    if solver == "tiles":  # fitted to the peak memory, inputs included, in benchmarks/results/bigscan.md
         return int(min(estimate_bytes("direct", TiledSolver.largest_lu(pixels)), 1.6e9) + 1.0e9 + 90 * pixels)
     if solver == "direct":
         return int(0.85e9 * max(megapixels, 1e-3) ** 1.1)
     if solver == "multigrid":
         return int(400 * pixels + 50e6)
-    if solver == "cg":  # measured 0.43 GB at 1 MP and 1.77 GB at 4 MP (Ruge–Stüben levels, CG vectors)
+    if solver == "cg":  # Ruge–Stüben levels and CG vectors; fitted to benchmarks/results/speed_symmetric_cg.md
         return int(600 * pixels + 50e6)
     return int(1250 * pixels + 50e6)
 
@@ -72,12 +72,12 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
     pixels = shape[0] * shape[1]
     budget, how = memory_budget(max_memory)
     if name == "auto" and symmetric:
-        # Linear in the pixels, a few tens of V-cycles (benchmarks/speed.py); the grid multigrid's
+        # Linear in the pixels, a few tens of V-cycles (benchmarks/results/speed_symmetric.md); the grid multigrid's
         # Gauss–Seidel runs on the CPU, the Ruge–Stüben cycle of 'cg' on either device.
         name = "multigrid" if device == "cpu" else "cg"
     if name == "auto":
         # The LU is exact, never fails to converge (AMG stalls on sparse scribbles at 1 MP) and is
-        # faster than AMG and smaller than its hierarchy (benchmarks/speed.py): the choice on the
+        # faster than AMG and smaller than its hierarchy (benchmarks/results/speed.md): the choice on the
         # CPU wherever it fits and is not slower than the tiles (from about 12 MP on).
         if device != "cpu":
             name = "amg"

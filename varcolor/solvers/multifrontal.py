@@ -11,10 +11,10 @@ to the parent (on a stack: the tree is walked in post-order). Solves walk the tr
 (``x_E ← L⁻¹ P x_E``, ``x_R −= L21 x_E``) and down (``x_E ← U⁻¹ (x_E − U12 x_R)``). The root's
 two subtrees share nothing but the root, so they are factored and solved on two threads.
 
-Why not a general sparse LU: on the same ordering SuperLU factored a 1 MP Levin system at about
-6 GFlop/s (35 GFlop in 5.5 s on the reference machine); most of the flops sit in the large fronts
-near the root, where matrix products run at about 100 GFlop/s on one core. Here the factorisation
-takes about 1.1 s on the two cores.
+Why not a general sparse LU: most of the flops sit in the large fronts near the root, where
+dense BLAS-3 matrix products run an order of magnitude faster than SuperLU's factorisation did on
+the same ordering (docs/guide/solvers.md, "Measurements behind the solvers' settings"; where the
+factorisation's time goes is in that page's first section).
 
 Pivots are chosen within each front's own block only: the systems here are M-matrices with
 dominant diagonals, whose Schur complements keep that property, so the tree's elimination order

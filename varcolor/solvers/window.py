@@ -3,21 +3,21 @@
 New cues at some pixels change the solution by ``δ``, which solves the same system with the
 right-hand side 0 on every unmarked pixel and ``δ = new value − old solution`` under the new cues
 (0 under the old ones). Both of Levin's systems are M-matrices with zero row sums, so ``δ`` obeys
-a maximum principle and, where cues are dense, dies out fast away from the stroke (1 MP Kodak
-photo, 1 % random cues, a 40-pixel stroke: the largest change is 74 ab units at the stroke, 3.8
-at 32 px from it, 0.05 at 64 px, 3e-5 at 128 px). So ``δ`` is solved on windows around the stroke
-with ``δ = 0`` held on their border, each wider than the last, until two successive windows agree;
-where cues are sparse the change reaches far and the caller solves globally instead.
+a maximum principle and, where cues are dense, dies out within tens of pixels of the stroke
+(the decay measured: docs/guide/solvers.md, "Updates after a stroke"). So ``δ`` is solved on
+windows around the stroke with ``δ = 0`` held on their border, each wider than the last, until
+two successive windows agree; where cues are sparse the change reaches far and the caller solves
+globally instead.
 ``Colorizer.update`` uses this with the iterative solvers; after a ``direct`` solve it corrects
 that solve's LU instead (:class:`~varcolor.solvers.lowrank.LowRankUpdater`), which does not need
 the change to stay local.
 
 Why agreement: the truncation error of a window falls fast with its margin, so the difference
 between two successive windows is about the error of the smaller one, and the larger one's is a
-fraction of that. Measured at 0.25 MP (Kodak photo, four cue patterns, both systems, margins
-16 → 122 px growing by 1.5): the larger window's largest error against a global direct solve was
-at most 0.5× the difference, and usually under 0.05× of it. A stopping estimate from the decay
-profile alone (``a(m/2)² / a(m/4)``) was also tried: it undershot the error 25× on grid cues.
+fraction of that: measured, the larger window's largest error against a global direct solve
+stayed below the difference, and a stopping estimate from the decay profile alone
+(``a(m/2)² / a(m/4)``) undershot the error badly on grid cues (docs/guide/solvers.md,
+"Measurements behind the solvers' settings").
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ __all__ = ["LocalCorrection", "local_correction"]
 # Pixels held at δ = 0 along each window side that is not the image's own border: two, so the
 # first free pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
 _BORDER = 2
-# Relative residual of each window's solve: the single-precision factors reach 2e-7–4e-7 on
-# photos (1 MP Kodak, random and grid cues), within 1.2e-4 ab of the refined solve, two orders
-# under ``tol``; refinement would double the solve time for nothing.
+# Relative residual of each window's solve: the single-precision factors alone land orders of
+# magnitude under ``tol`` on photos (docs/guide/solvers.md, "Measurements behind the solvers'
+# settings"); refinement would double the solve time for nothing.
 _SOLVE_TOL = 1e-5
 
 
@@ -75,7 +75,7 @@ def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray,
     tol : float
         Largest difference (chroma units) between two successive windows' ``δ`` for the larger
         one to be accepted. The default keeps the error 10× or more under 0.05 ab in the
-        measurements above.
+        measurements cited above.
     first_margin, growth : int, float
         The first window extends ``first_margin`` pixels around the changed pixels' bounding box;
         each further try multiplies the margin by ``growth``.
