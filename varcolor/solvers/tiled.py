@@ -11,13 +11,13 @@ are held at its neighbours' full-resolution answers, and only its bottom and rig
 lifted coarse solution (one pass of multiplicative Schwarz, started from a coarse-grid solve).
 
 Why this and not an iteration to the exact answer: Levin's operator is not symmetric and has
-sharp, directed couplings, and no cheap iteration tried here converged on it (on a 1 MP photo,
-GMRES with a geometric multigrid V-cycle, or with a two-grid cycle solving the Galerkin coarse
-level exactly, or with a re-discretized coarse level, did not reach 1e-4 in 60 iterations with
-sparse cues; docs/big-scans.md). The coarse solve alone misses the exact answer by 0.4–0.9
-ΔE2000 (mean) at 4 MP; the tiles bring that to 0.00–0.12, with the largest chroma differences
-(≈ 10 ab units) at a few pixels where a tile's border crosses an edge. Time and memory are
-linear in the pixels: one tile's LU is held at a time.
+sharp, directed couplings, and no cheap iteration tried here converged on it with sparse cues
+(GMRES with a geometric multigrid V-cycle, with a two-grid cycle solving the Galerkin coarse
+level exactly, or with a re-discretized coarse level; docs/big-scans.md, "Designs tried and
+measured"). The coarse solve alone misses the exact answer visibly; the tiles bring it to a small
+fraction of that, with the largest chroma differences at a few pixels where a tile's border
+crosses an edge (docs/big-scans.md, "Measurements"). Time and memory are linear in the pixels:
+one tile's LU is held at a time.
 
 The answer is not the exact solve's: it is within a stated tolerance of it (docs/big-scans.md).
 """
@@ -36,15 +36,15 @@ from .stencil import GridOperator
 
 __all__ = ["TiledSolver", "coarsen", "lift"]
 
-#: Largest image (pixels) solved by one LU at the bottom of the recursion: 2.3 MP factors in about
-#: 6 s and 1.5 GB here.
+#: Largest image (pixels) solved by one LU at the bottom of the recursion: a few seconds and under
+#: 2 GB (docs/big-scans.md, "Where the time goes, and what was changed").
 DIRECT_PIXELS = 2_400_000
 #: Each coarse level is this many times smaller in each direction: 3 rather than 2 leaves out a
-#: level of tiles (at 36 MP, 9 MP of them), about a sixth of the work, for a coarse solution that
-#: holds the tiles' borders a little less well (docs/big-scans.md).
+#: level of tiles, for a coarse solution that holds the tiles' borders a little less well
+#: (docs/big-scans.md, "Where the time goes, and what was changed").
 FACTOR = 3
-#: Tile core side and the margin solved around it (pixels): 64 px of margin keep the cores within
-#: 0.0001 ab (dense cues) to 0.05 ab (sparse cues) of the exact solve on average at 4 MP.
+#: Tile core side and the margin solved around it (pixels): 64 px of margin keep the cores close
+#: to the exact solve on average (mean |Δab| in benchmarks/results/bigscan.md).
 CORE, MARGIN = 1024, 64
 # Pixels held along each tile side that is not the image's border: two, so the first free
 # pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
@@ -174,7 +174,7 @@ class TiledSolver:
     overlapping tiles held at a coarse solution; see the module's description.
 
     Unlike the other solvers it is built from the problem, not from an assembled operator (at
-    36 MP the operator alone takes 2.6 GB): the guide, the cue mask and the prior's weight.
+    36 MP the operator alone, nine doubles a pixel, takes 2.6 GB): the guide, the cue mask and the prior's weight.
 
     Parameters
     ----------
@@ -189,9 +189,8 @@ class TiledSolver:
         Images up to this size are solved by one LU (the bottom of the recursion).
     factor : int
         Each coarse level is this many times smaller in each direction. A larger factor leaves out
-        levels of tiles but holds the borders less well: at 4 MP, 0.012 / 0.043 ΔE2000 from the
-        exact solve with sparse random cues / scribbles with 2, 0.021 / 0.086 with 3 (the
-        default), 0.036 / 0.115 with 4.
+        levels of tiles but holds the borders less well (2, 3 and 4 measured in docs/big-scans.md,
+        "Where the time goes, and what was changed").
     progress : callable, optional
         Called before the first tile and after each (over every level) with
         ``{"tiles": done, "tile_count": total}``.
