@@ -173,8 +173,8 @@ class TiledSolver:
     """Levin's exact system (:func:`~varcolor.energies.levin.exact_operator`) solved on
     overlapping tiles held at a coarse solution; see the module's description.
 
-    Unlike the other solvers it is built from the problem, not from an assembled operator (at
-    36 MP the operator alone, nine doubles a pixel, takes 2.6 GB): the guide, the cue mask and the prior's weight.
+    Unlike the other solvers it is built from the problem, not from an assembled operator (nine
+    doubles a pixel: 2.6 GB at 36 MP): the guide, the cue mask and the prior's weight.
 
     Parameters
     ----------
