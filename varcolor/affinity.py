@@ -154,10 +154,9 @@ def edge_weights(guide: np.ndarray, sharpness: float = 1.0) -> np.ndarray:
     ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness`` (1 for the
     symmetric variant of docs/design.md), for the symmetric energies.
 
-    Sharper weights (4) make the symmetric Levin variant as good as the exact method (8 Kodak images
-    at 256², ideepcolor hints 10 / 50 / 200: 27.12 / 29.00 / 31.31 dB against the exact method's
-    27.12 / 28.96 / 31.22, and 26.97 / 28.57 / 30.72 with 1) but its system 5–20× harder for the
-    grid multigrid (100–300 CG iterations at 0.25–1 MP instead of 10–25), so that variant keeps 1.
+    Sharper weights (4) make the symmetric Levin variant as good as the exact method in PSNR but
+    its system far harder for the grid multigrid (an order of magnitude more CG iterations), so
+    that variant keeps 1 (docs/guide/methods.md, "Details", ``levin-symmetric``).
 
     Returns
     -------

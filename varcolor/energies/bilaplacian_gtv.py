@@ -37,23 +37,21 @@ class Parameters:
 
     # Bilaplacian smoothness: weak, or it smears colour across every edge — it penalises the jumps
     # the GTV allows (at 1e-2, two flat regions with hard cues meet halfway: 19 and −9 for cues
-    # 40 and −30), although 1e-2 scored 0.04–0.6 dB higher on Kodak photos at 256² (sharpness 4).
+    # 40 and −30), although 1e-2 scored a little higher at 256² (docs/guide/methods.md, "bilaplacian-gtv in detail", "Bilaplacian weight").
     lam: float = 1e-3
     mu: float = 1.0       # graph total variation
     gamma: float = np.inf  # data term (inf: hard cues)
     rho: float = 1.0      # ADMM penalty
-    # Relative primal/dual residual. On 4 Kodak images at 256² (50 and 200 hints; sharpness 4) PSNR
-    # moves by under 0.003 dB from 1e-4 to 1e-3 while the iterations drop by a third (500 → 290–500).
+    # Relative primal/dual residual: from 1e-4 to 1e-3 the PSNR barely moves while the iterations
+    # drop by a third or more (docs/guide/methods.md, "bilaplacian-gtv in detail", "Stopping"; benchmarks/results/gtv_tolerance.md).
     tol: float = 1e-3
-    # Photos at 768×512 with 50 hints take 340–610 iterations to reach tol (Kodak 1, 5, 9, 19).
+    # Photos at 768×512 with 50 hints reach tol within this limit (docs/guide/methods.md, "bilaplacian-gtv in detail", "Stopping").
     maxiter: int = 1000
-    # Edge-weight sharpness: σ²_rs is the symmetric variant's (docs/design.md) over this. 4 against 1, on 4 Kodak images
-    # at 256², ideepcolor hints 50 / 200: 29.04 / 30.82 dB against 28.15 / 30.33. 8 against 4,
-    # converged (benchmarks/quality.py): +0.37 / +0.26 / +0.08 / +0.01 dB at 768×512 (24 Kodak,
-    # 50–500 hints), −0.06 to +0.17 at 256² (1–500 hints), +0.00 to +0.39 on BSDS500 val (not used
-    # to choose it). 16 wins only below ≈ 1 % of pixels under cues (−0.13 dB at 500 hints at
-    # 768×512); dense scribbles prefer 4 (geap_tartu example3: 20.72 against 21.34 dB).
-    # (Previews at admm_tol 1e-2 ranked 16 first: they do not rank parameters as converged solves do.)
+    # Edge-weight sharpness: σ²_rs is the symmetric variant's (docs/design.md) over this. 4 scored
+    # higher than 1, and 8 than 4 on photos at 768×512 and on BSDS500 val (a set not used to choose
+    # it); 16 helps only below ≈ 1 % of pixels under cues, and dense scribbles prefer 4 (docs/guide/methods.md, "bilaplacian-gtv in detail",
+    # "Edge sharpness"; benchmarks/results/quality_gtv_*). Previews at admm_tol 1e-2 ranked 16
+    # first: they do not rank parameters as converged solves do.
     sharpness: float = 8.0
 
     def __post_init__(self) -> None:

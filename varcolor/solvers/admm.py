@@ -33,8 +33,8 @@ __all__ = ["AdmmState", "minimize", "laplacian", "differences"]
 # Iterations at which the ADMM penalty may be rebalanced.
 _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
 # Over-relaxation of the z- and y-steps (Boyd et al. 2011, §3.4.3; convergent below 2). With the
-# linearized u-step, on 768×512 Kodak photos with 50 cues (edge sharpness 4), the iterations to an
-# energy 2 % above the minimum: 520 / 480 / 440 with 1.6 / 1.8 / 1.9 (to 0.7 %: 1060 / 920 / 860).
+# linearized u-step, 1.9 reaches a given energy in fewer iterations than 1.6 or 1.8 on photos
+# (docs/guide/methods.md, "bilaplacian-gtv in detail").
 _RELAXATION = 1.9
 # ADMM's edge variables z, y and the edge weights in single precision: four numbers per pixel and
 # channel that the z- and y-steps stream every iteration; float32's 6e-8 lies far below the tolerances.
@@ -44,8 +44,8 @@ _EDGE_DTYPE = np.float32
 class AdmmState:
     """ADMM's edge variables (z, scaled dual y) and penalty ρ where a solve stopped. Passed to
     :func:`solve` again (same image, same device; cues added, say), the next solve starts from
-    them, dual included: on a 768×512 Kodak photo with 50 hints (edge sharpness 4), after a 4×40-pixel
-    stroke, 141 iterations instead of 357 from the last result alone (440 from scratch).
+    them, dual included: after a stroke that takes well under half the iterations of a start from
+    the last result alone (docs/guide/methods.md, "bilaplacian-gtv in detail", "Updates").
 
     ``iterations`` counts the iterations these variables have run on their problem; residual
     balancing is scheduled on it, so that a solve carried on with the same cues (a tighter
@@ -351,9 +351,8 @@ class _UStep:
     ``1 + 8λ/ρ``: a symmetric V-cycle (smoothing mirrored around an exact or again symmetric coarse
     solve) is ``B`` with ``B⁻¹ ⪰ A₉``, and the bilaplacian, weighted by λ, adds at most ``8λ/ρ A₉``
     (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues up to 8 and DᵀD ⪰ −Δ). One cycle and one
-    operator application per iteration replace a conjugate-gradient solve (on three 768×512
-    Kodak photos with 50 cues: 48 instead of 112 ms per iteration, 11–27 % more iterations, the
-    same PSNR to 0.001 dB). ``diagonal`` and ``fixed`` are on the host; the grid's device holds copies.
+    operator application per iteration replace a conjugate-gradient solve: each iteration is
+    cheaper by more than the few extra iterations cost, at the same PSNR (docs/guide/methods.md, "bilaplacian-gtv in detail", "Solver"). ``diagonal`` and ``fixed`` are on the host; the grid's device holds copies.
 
     Without a diagonal (hard cues, no prior) ``A₉ = ρ DᵀD``, and every multigrid here is
     equivariant under scaling, so ``unit`` (the cycle of ``DᵀD``) divided by ρ serves every
