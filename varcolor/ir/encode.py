@@ -167,7 +167,8 @@ def refine_chroma(gray: np.ndarray, ab: np.ndarray, labels: np.ndarray, start: n
     start : ndarray, ``K×2``
         Initial values of the ``K`` cues.
     iterations : int
-        CGLS iterations (3 reach within 0.05 dB of 8 on Kodak at 1 KB).
+        CGLS iterations (3 come close to 8: docs/guide/ir.md, "How the adaptive defaults were
+        chosen").
     tol : float
         Relative residual each inner solve must reach. The single-precision LU alone gives
         about 1e-6, plenty for a few iterations; a tight ``tol`` makes CGLS match the exact
@@ -311,9 +312,8 @@ def adaptive_grid_size(budget: int) -> int:
     """Default cue grid of ``adaptive`` for a byte budget: ``64·(budget/256)^(1/3)`` cells per side
     (64 at 256 B, about 100 at 1 KB, 200 at 8 KB, at most 256).
 
-    Finer grids place cues more precisely but spend more bits on each position; measured on six
-    Kodak images: at 256 B a 64-cell grid beats 48 and 128 by 0.3 and 1.3 dB, at 1 KB 96 cells beat
-    64 and 128 by 0.1 and 0.25 dB, at 8 KB 256 cells beat 128 by 1 dB (128 runs out of places).
+    Finer grids place cues more precisely but spend more bits on each position; this size scored
+    highest at each budget measured (docs/guide/ir.md, "How the adaptive defaults were chosen").
 
     Examples
     --------
@@ -328,8 +328,9 @@ def adaptive_palette_size(budget: int) -> int:
 
     A 5-bit palette index costs less than a compressed (a, b) pair (≈ 1.3 bytes), so a small
     budget holds more cues; with thousands of cues the palette's colour error costs more than the
-    extra cues bring. Measured on the 24 Kodak images (benchmarks/rate_distortion.py): +0.72, +0.38,
-    +0.33, −0.03 dB at 256, 512, 1024, 2048 bytes; −0.67 and −0.89 dB at 4 and 8 KB.
+    extra cues bring: the palette gains up to 1 KB, ties at 2 KB and loses above
+    (benchmarks/results/rate_distortion.md; docs/guide/ir.md, "How the adaptive defaults were
+    chosen").
 
     Examples
     --------
@@ -352,15 +353,16 @@ def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | No
     bytes (the round's additions are trimmed to fit), when the working-size PSNR reaches
     ``target_psnr``, or after ``max_rounds``. Then, with ``refine`` > 0, the cue values are
     refined at full resolution (:func:`refine_chroma`, ``refine`` CGLS iterations against the
-    decoder's own system; about +1 dB on six Kodak images at 1 KB) and the last-added points
-    that no longer fit the budget are dropped. ``gray`` is the gray image the decoder will see (default: the
-    same-lightness gray of ``rgb``, unrounded); refinement is skipped, with a warning, where the
-    image is too large for the direct solver's memory.
+    decoder's own system) and the last-added points that no longer fit the budget are dropped.
+    ``gray`` is the gray image the decoder will see (default: the same-lightness gray of ``rgb``,
+    unrounded); refinement is skipped, with a warning, where the image is too large for the direct
+    solver's memory.
 
-    Defaults come from sweeps on Kodak images: a coarse cue grid (:func:`adaptive_grid_size`,
-    64 cells at 256 B) keeps each irregular position to a few bits, a regular base grid taking 3/4 of the budget
-    compresses to almost nothing, and 7×7 patches average out texture (measured: 29.3 dB against
-    29.0 dB for the best plain grid at 626 bytes).
+    Defaults come from sweeps on photos (docs/guide/ir.md, "How the adaptive defaults were
+    chosen"): a coarse cue grid (:func:`adaptive_grid_size`, 64 cells at 256 B) keeps each
+    irregular position to a few bits, a regular base grid taking 3/4 of the budget compresses to
+    almost nothing, 7×7 patches average out texture, and refining the cue values against the
+    decoder's system raises the PSNR clearly.
 
     Examples
     --------
