@@ -58,7 +58,8 @@ def run(image: str | None = None, *, session: str | None = None, host: str = "12
         except ImportError:
             pass
     # The solver thread holds the GIL through much of a solve; a shorter switch interval lets the
-    # server answer the page meanwhile (5 ms slices made each request wait tens of milliseconds).
+    # server answer the page meanwhile (the default slices made each request wait several of them;
+    # docs/studio.md, "Measurements behind the studio's settings").
     sys.setswitchinterval(0.0005)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s varcolor ui: %(message)s", datefmt="%H:%M:%S")
     if image and session:

@@ -32,8 +32,8 @@ PREVIEW_ADMM_TOL = 1e-2
 _BOXES_KEPT = 256
 #: Re-solve in the background once updates hold this many pixels, after this many idle seconds.
 #: Not sooner: the engine's LU runs on one pool of two threads per process, so an update that
-#: comes while a re-solve factorizes waits for it (seconds at 1 MP), and updates cost little more
-#: as held pixels add up (0.17 s at 1 MP after one stroke, about 0.3 s after 1000 pixels).
+#: comes while a re-solve factorizes waits for the whole factorization, and updates cost little
+#: more as held pixels add up (docs/studio.md, "Measurements behind the studio's settings").
 REBASE_HELD = 1000
 REBASE_IDLE = 2.0
 
@@ -214,9 +214,9 @@ class LiveSolver:
     def _start_rebase(self) -> None:
         """Solve the colorizer's current cues afresh in another thread (called holding the lock).
 
-        Each low-rank update costs more as the pixels held since the first solve add up (0.3 s
-        at 1 MP after one stroke, 0.7 s after a dozen) until the engine re-solves the whole image
-        inline (seconds). A fresh solve made while the page is idle resets that; the next edit
+        Each low-rank update costs more as the pixels held since the first solve add up until the
+        engine re-solves the whole image inline, which takes a full factorization
+        (docs/studio.md, "Measurements behind the studio's settings"). A fresh solve made while the page is idle resets that; the next edit
         swaps it in (:meth:`_take_rebase`) and adds only the cues drawn since.
         """
         self._want_rebase = False
@@ -367,7 +367,8 @@ class LiveSolver:
 @numba.njit(cache=True, parallel=True)
 def _to_rgba(rgb, rgba, top, left, height, width):
     """Write ``rgb`` (floats in [0, 1]) as 8-bit into ``rgba``'s colour channels in a box (a
-    tenth of NumPy's time with its temporaries: 10 ms instead of 110 at 1 MP)."""
+    fraction of NumPy's time with its temporaries; docs/studio.md, "Measurements behind the
+    studio's settings")."""
     for i in numba.prange(top, top + height):
         for j in range(left, left + width):
             for c in range(3):

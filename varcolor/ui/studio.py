@@ -102,7 +102,8 @@ class OpenImage:
         self.colour = rgb is not None and not (np.array_equal(rgb[..., 0], rgb[..., 1])
                                                and np.array_equal(rgb[..., 0], rgb[..., 2]))
         # The live copy's gray: the photo's own (what Colorizer uses) at full size; for a smaller
-        # copy, that of the resized photo (5 s less at 12 MP than converting the whole photo first).
+        # copy, that of the resized photo (a big photo opens seconds sooner than converting it whole
+        # first; docs/studio.md, "Measurements behind the studio's settings").
         small = self.pixels if work == self.shape else np.clip(
             resize(self.pixels, work + self.pixels.shape[2:], order=1, anti_aliasing=True), 0.0, 1.0)
         self.gray = to_gray(small)
