@@ -31,7 +31,7 @@ class SolveInfo:
 
 def relative_norm(r: np.ndarray, b: np.ndarray) -> float:
     """``max_c ‖r_c‖ / ‖b_c‖`` over the columns (``‖r_c‖`` where ``b_c`` is 0)."""
-    r, scale = (np.sqrt(np.einsum("ij,ij->j", v, v)) for v in (r, b))  # linalg.norm(axis=0) is 10× slower
+    r, scale = (np.sqrt(np.einsum("ij,ij->j", v, v)) for v in (r, b))  # linalg.norm(axis=0) is much slower
     return float(np.max(np.where(scale > 0, r / np.where(scale > 0, scale, 1.0), r), initial=0.0))
 
 

@@ -401,7 +401,8 @@ def _columns(pixels, position):
 
 # Right-hand sides from which a node's triangular solves go to BLAS: with few (a solve's chroma
 # channels) the call overhead would dominate the small fronts; with many (a block of the inverse
-# for a low-rank update) BLAS-3 runs 5–20× faster than the loops.
+# for a low-rank update) BLAS-3 runs several times faster than the loops (docs/guide/solvers.md,
+# "Measurements behind the solvers' settings").
 _BLAS_CHANNELS = 8
 
 
@@ -854,7 +855,7 @@ class InverseBlock:
     def _forward(self, x: np.ndarray, nodes: np.ndarray, position: np.ndarray, transpose: bool) -> np.ndarray:
         """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides, in ``position``'s
         numbering), values too small to matter set to 0: Green's functions decay, and products of
-        their tails would be subnormal (100× slower)."""
+        their tails would be subnormal, and arithmetic on subnormals is far slower."""
         x = self.lu._up(x, nodes, position, transpose)
         x[np.abs(x) < _NEGLIGIBLE] = 0.0
         return x
