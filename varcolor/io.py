@@ -10,6 +10,11 @@ destination (``.varcolor-XXXXXXXX.tmp``, locked while it is written) and then re
 an existing file must be kept, hard-linked into place, which fails if a file appeared there in the
 meantime. A temporary file that a killed run left behind is no longer locked, and
 :func:`remove_stale_temporaries` deletes it.
+
+One module, though over 500 lines, on purpose: it is the one place that knows the image formats
+(which library reads and writes which bit depth, the pixel limit, the format checks shared by
+reading and writing) and how files are published, and the rest of the package and its callers
+import all of that from here.
 """
 
 from __future__ import annotations

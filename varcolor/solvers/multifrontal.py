@@ -19,6 +19,11 @@ factorisation's time goes is in that page's first section).
 Pivots are chosen within each front's own block only: the systems here are M-matrices with
 dominant diagonals, whose Schur complements keep that property, so the tree's elimination order
 needs no pivoting across fronts.
+
+One module, though long, because it is one algorithm: the dissection, the factorisation, the
+solves and :class:`InverseBlock` (the low-rank updates' block of the inverse) all read the same
+private flat arrays of the tree and its factors (per-node offsets into pixel and factor buffers,
+laid out for the numba kernels), which a split would turn into an interface between modules.
 """
 
 from __future__ import annotations

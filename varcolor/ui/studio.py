@@ -3,6 +3,8 @@ the live solver, autosave, and saving results at full resolution.
 
 Everything that colours pixels is :mod:`varcolor`'s own (:class:`varcolor.Colorizer`,
 :func:`varcolor.colorize`); this module only turns edits into documents and documents into cues.
+It is one module because it is essentially one class: :class:`Studio`'s operations all work on
+the same session state (open image, history, live solver, autosave) under one lock.
 """
 
 from __future__ import annotations
