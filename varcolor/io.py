@@ -12,8 +12,8 @@ meantime. A temporary file that a killed run left behind is no longer locked, an
 :func:`remove_stale_temporaries` deletes it.
 
 One module, though over 500 lines, on purpose: it is the one place that knows the image formats
-(which library reads and writes which bit depth, the pixel limit, the format checks shared by
-reading and writing) and how files are published, and the rest of the package and its callers
+(which library reads and writes which bit depth, the pixel limit, which formats and depths can
+be written) and how files are published, and the rest of the package and its callers
 import all of that from here.
 """
 
