@@ -350,9 +350,10 @@ class _UStep:
     ``M⁻¹`` is a multigrid V-cycle of the system's 9-point part ``A₉ = ρ DᵀD + diag``, divided by
     ``1 + 8λ/ρ``: a symmetric V-cycle (smoothing mirrored around an exact or again symmetric coarse
     solve) is ``B`` with ``B⁻¹ ⪰ A₉``, and the bilaplacian, weighted by λ, adds at most ``8λ/ρ A₉``
-    (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues up to 8 and DᵀD ⪰ −Δ). One cycle and one
-    operator application per iteration replace a conjugate-gradient solve: each iteration is
-    cheaper by more than the few extra iterations cost, at the same PSNR (docs/guide/methods.md, "bilaplacian-gtv in detail", "Solver"). ``diagonal`` and ``fixed`` are on the host; the grid's device holds copies.
+    (λΔ² ≤ 8λ(−Δ) ≤ 8λ DᵀD, −Δ having eigenvalues up to 8 and DᵀD ⪰ −Δ). One cycle and one operator
+    application per iteration replace a conjugate-gradient solve: each iteration is cheaper by more
+    than the few extra iterations cost, at the same PSNR (docs/guide/methods.md, "bilaplacian-gtv in
+    detail", "Solver"). ``diagonal`` and ``fixed`` are on the host; the grid's device holds copies.
 
     Without a diagonal (hard cues, no prior) ``A₉ = ρ DᵀD``, and every multigrid here is
     equivariant under scaling, so ``unit`` (the cycle of ``DᵀD``) divided by ρ serves every

@@ -1,10 +1,11 @@
 """Algebraic multigrid (pyamg's AIR hierarchy) preconditioning GMRES, on the CPU or a GPU; and the
 symmetric (Ruge–Stüben) cycle the ``cg`` solver uses.
 
-Levin's exact system is far from symmetric: a pixel in a flat region listens almost only to its
-most similar neighbour, while edge pixels listen to both sides. Symmetric multigrids (smoothed
+Levin's exact system is far from symmetric: a pixel in a flat region listens almost only to its most
+similar neighbour, while edge pixels listen to both sides. Symmetric multigrids (smoothed
 aggregation, Ruge–Stüben, geometric) need several times more GMRES iterations on it than AIR
-(approximate ideal restriction, built for such directed problems; docs/guide/solvers.md, "Measurements behind the solvers' settings").
+(approximate ideal restriction, built for such directed problems; docs/guide/solvers.md,
+"Measurements behind the solvers' settings").
 Hard cases (a smooth photo with grid, sparse-random or scribbled cues) need hundreds of
 iterations or stall, so ``solver="auto"`` prefers the exact LU wherever it fits
 (benchmarks/results/speed.md). pyamg builds the hierarchy on the CPU; the cycle below is plain
@@ -111,8 +112,9 @@ class AirHierarchy(DeviceHierarchy):
 class SymmetricHierarchy(DeviceHierarchy):
     """pyamg's Ruge–Stüben hierarchy (``R = Pᵀ``) with damped Jacobi before and after each coarse
     correction: a symmetric positive definite preconditioner for SPD systems, with no sequential
-    sweep (Jacobi is one mat-vec), so it cycles on a GPU as well as on the CPU. CG needs about
-    half the iterations with it that it needs with smoothed aggregation (docs/guide/solvers.md, "Measurements behind the solvers' settings")."""
+    sweep (Jacobi is one mat-vec), so it cycles on a GPU as well as on the CPU. CG needs far fewer
+    iterations with it than with smoothed aggregation (docs/guide/solvers.md, "Measurements behind
+    the solvers' settings")."""
 
     def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):
         super().__init__(pyamg.ruge_stuben_solver(matrix.tocsr(), max_coarse=max_coarse), device)

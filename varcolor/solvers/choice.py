@@ -47,7 +47,7 @@ def estimate_bytes(solver: str, pixels: int) -> int:
         return int(0.85e9 * max(megapixels, 1e-3) ** 1.1)
     if solver == "multigrid":
         return int(400 * pixels + 50e6)
-    if solver == "cg":  # Ruge–Stüben levels and CG vectors; fitted to benchmarks/results/speed_symmetric_cg.md
+    if solver == "cg":  # Ruge–Stüben levels, CG vectors (benchmarks/results/speed_symmetric_cg.md)
         return int(600 * pixels + 50e6)
     return int(1250 * pixels + 50e6)
 
@@ -72,13 +72,14 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
     pixels = shape[0] * shape[1]
     budget, how = memory_budget(max_memory)
     if name == "auto" and symmetric:
-        # Linear in the pixels, a few tens of V-cycles (benchmarks/results/speed_symmetric.md); the grid multigrid's
-        # Gauss–Seidel runs on the CPU, the Ruge–Stüben cycle of 'cg' on either device.
+        # Linear in the pixels, a few tens of V-cycles (benchmarks/results/speed_symmetric.md); the
+        # grid multigrid's Gauss–Seidel runs on the CPU, the Ruge–Stüben cycle of 'cg' on either
+        # device.
         name = "multigrid" if device == "cpu" else "cg"
     if name == "auto":
         # The LU is exact, never fails to converge (AMG stalls on sparse scribbles at 1 MP) and is
-        # faster than AMG and smaller than its hierarchy (benchmarks/results/speed.md): the choice on the
-        # CPU wherever it fits and is not slower than the tiles (from about 12 MP on).
+        # faster than AMG and smaller than its hierarchy (benchmarks/results/speed.md): the choice
+        # on the CPU wherever it fits and is not slower than the tiles (from about 12 MP on).
         if device != "cpu":
             name = "amg"
         elif pixels < TILES_FROM and estimate_bytes("direct", pixels) <= budget:

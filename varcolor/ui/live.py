@@ -215,9 +215,10 @@ class LiveSolver:
         """Solve the colorizer's current cues afresh in another thread (called holding the lock).
 
         Each low-rank update costs more as the pixels held since the first solve add up until the
-        engine re-solves the whole image inline, which takes a full factorization
-        (docs/studio.md, "Measurements behind the studio's settings"). A fresh solve made while the page is idle resets that; the next edit
-        swaps it in (:meth:`_take_rebase`) and adds only the cues drawn since.
+        engine re-solves the whole image inline, which takes a full factorization (docs/studio.md,
+        "Measurements behind the studio's settings"). A fresh solve made while the page is idle
+        resets that; the next edit swaps it in (:meth:`_take_rebase`) and adds only the cues drawn
+        since.
         """
         self._want_rebase = False
         mask, doc, method = self._mask, self._mask_doc, self._method
