@@ -107,7 +107,7 @@ def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray,
     height, width = shape
     rows, columns = np.nonzero(changed)
     box = (rows.min(), rows.max(), columns.min(), columns.max())
-    margin, previous = first_margin, None
+    margin, previous, previous_delta = first_margin, None, None
     while True:
         top, bottom = max(box[0] - margin, 0), min(box[1] + margin + 1, height)
         left, right = max(box[2] - margin, 0), min(box[3] + margin + 1, width)
