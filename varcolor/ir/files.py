@@ -36,6 +36,8 @@ _BYTES_PER_PIXEL_OTHERWISE = 220
 def encode_bytes(shape: tuple[int, int], method: str) -> int:
     """Peak memory (bytes) that encoding an image of ``shape`` with ``method`` is expected to need.
 
+    Examples
+    --------
     >>> encode_bytes((1000, 1000), "grid") < encode_bytes((1000, 1000), "adaptive")
     True
     """
@@ -46,6 +48,8 @@ def ir_outputs(gray_path: str | os.PathLike, *, embed: bool = False, plot: bool 
     """The files :func:`encode_file` writes for ``gray_path``, the gray PNG (the marker of a
     complete IR) last.
 
+    Examples
+    --------
     >>> [p.name for p in ir_outputs("ir/a.png", plot=True)]
     ['a.cues.png', 'a.vcir', 'a.png']
     """
@@ -122,6 +126,8 @@ def read_ir(gray_path: str | os.PathLike) -> Payload:
     payload embedded in the PNG. Anything unreadable raises :class:`~varcolor.errors.InputError`
     naming the file.
 
+    Examples
+    --------
     >>> read_ir("no/such.png")
     Traceback (most recent call last):
     varcolor.errors.InputError: no/such.png: cannot read (No such file or directory)
