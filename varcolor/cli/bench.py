@@ -14,8 +14,17 @@ from ..api import PRIOR_MODES, PRIOR_WEIGHT, check_options
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import read_image, walk_images
-from .common import (add_cluster_options, add_input, add_max_pixels, add_table_output, check_table_output, error,
-                     to_csv, to_json, write_table)
+from .common import (
+    add_cluster_options,
+    add_input,
+    add_max_pixels,
+    add_table_output,
+    check_table_output,
+    error,
+    to_csv,
+    to_json,
+    write_table,
+)
 from .solve_options import METHOD_HELP
 
 
@@ -82,8 +91,8 @@ def _cmd_bench(args) -> int:
         raise InputError(f"{source}: no images found")
     inputs = (args.input, *(path for path, _ in paths))
     check_table_output(args.output, args.overwrite, inputs)
-    options = dict(weights=args.weights, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
-                   sharpness=args.sharpness, lam=args.lam)
+    options = {"weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
+                   "sharpness": args.sharpness, "lam": args.lam}
     alone = args.workers == 1 or len(paths) == 1
     tasks = [(path, name, index, resolution, methods, hints, args.seed, options, alone)
              for index, (path, name) in enumerate(paths)]

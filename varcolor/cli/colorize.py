@@ -18,10 +18,29 @@ from ..batch import Job
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..io import image_shape, read_image, walk_images, write_image
-from .common import (add_input, add_output_options, check_ext, check_folders, check_outputs, is_file, note, run,
-                     single_output, warn)
-from .cues import (_FIND, CUE_KINDS, CUE_SUFFIXES, check_cue_share, dense_cues_warning, find_cue, is_cue_file,
-                   kind_of, load_cues)
+from .common import (
+    add_input,
+    add_output_options,
+    check_ext,
+    check_folders,
+    check_outputs,
+    is_file,
+    note,
+    run,
+    single_output,
+    warn,
+)
+from .cues import (
+    _FIND,
+    CUE_KINDS,
+    CUE_SUFFIXES,
+    check_cue_share,
+    dense_cues_warning,
+    find_cue,
+    is_cue_file,
+    kind_of,
+    load_cues,
+)
 from .solve_options import add_solve_options, solve_keywords
 
 

@@ -20,18 +20,37 @@ from ..errors import InputError, VarcolorError
 from ..io import image_shape, walk_images
 from ..ir.decode import payload_cues
 from ..ir.encode import ENCODERS
-from ..ir.files import GRAYS, PLOT_SUFFIX, encode_bytes, encode_file, ir_outputs, is_complete, read_ir
+from ..ir.files import (
+    GRAYS,
+    PLOT_SUFFIX,
+    encode_bytes,
+    encode_file,
+    ir_outputs,
+    is_complete,
+    read_ir,
+)
 from .colorize import colorize_and_write, read_checked, solve_memory
-from .common import (add_input, add_output_options, check_ext, check_folders, check_outputs, error, finish, is_file,
-                     run, run_report, single_output)
+from .common import (
+    add_input,
+    add_output_options,
+    check_ext,
+    check_folders,
+    check_outputs,
+    error,
+    finish,
+    is_file,
+    run,
+    run_report,
+    single_output,
+)
 from .metrics import score_files
-from .solve_options import METHOD_HELP, add_solve_options
+from .solve_options import add_solve_options
 
 #: The encoder of ``encode`` and ``recolor`` unless ``-e`` names another.
 ENCODER = "adaptive"
 #: What each cue method (encoder) is, for ``--help``.
 ENCODER_HELP = ("adaptive: decode, add cues where the error is largest, stop at --budget bytes or "
-                "--target-psnr (default; the best quality per byte); grid: every --spacing cells of the cue grid; "
+                "--target-psnr (the best quality per byte); grid: every --spacing cells of the cue grid; "
                 "grid-exclude: the grid without points in regions of one colour; selective: one point per SLIC "
                 "superpixel (--segments); grid+selective: both; global: no points, the image's ab histogram and "
                 "saturation, for a network with a global-hints branch; stock: no cues at all, the gray image "
@@ -70,10 +89,10 @@ class _MethodOrEncoder(argparse.Action):
 
 def _encode_options(args) -> dict:
     """The keyword arguments of :func:`varcolor.ir.files.encode_file` that ``args`` set."""
-    return dict(method=args.encoder, embed=args.embed, plot=args.plot, bits=args.bits, gray=args.gray,
-                overwrite=args.overwrite, max_pixels=args.max_pixels, max_memory=getattr(args, "max_memory", None),
-                grid_size=args.grid_size, spacing=args.spacing, patch=args.patch, segments=args.segments,
-                quantize=args.quantize, budget=args.budget, target_psnr=args.target_psnr, refine=args.refine)
+    return {"method": args.encoder, "embed": args.embed, "plot": args.plot, "bits": args.bits, "gray": args.gray,
+                "overwrite": args.overwrite, "max_pixels": args.max_pixels, "max_memory": getattr(args, "max_memory", None),
+                "grid_size": args.grid_size, "spacing": args.spacing, "patch": args.patch, "segments": args.segments,
+                "quantize": args.quantize, "budget": args.budget, "target_psnr": args.target_psnr, "refine": args.refine}
 
 
 def _encode_one(source: Path, gray_path: Path, options: dict) -> str:
@@ -310,9 +329,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
     r = commands.add_parser(
         "recolor", help="encode + decode + metrics in one go",
-        description="Encode colour images to IRs (-e: the cue method), decode them back (-m: the colorization "
-                    f"method; {METHOD_HELP}) and score the results against the originals (a file or a folder, "
-                    "recursively).")
+        description="Encode colour images to IRs (-e/--encoder: the cue method), decode them back "
+                    "(-m/--method: the colorization method) and score the results against the originals (a file "
+                    "or a folder, recursively).")
     add_input(r, "IN", "colour image or folder")
     r.add_argument("-o", "--output", required=True, metavar="OUT", help="decoded image (file input) or folder")
     r.add_argument("--ir", metavar="IR_DIR", help="keep the IRs here (default: a temporary folder)")

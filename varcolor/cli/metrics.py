@@ -16,8 +16,17 @@ from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import read_image, walk_images
 from ..metrics import METRICS, score
-from .common import (add_cluster_options, add_input, add_max_pixels, add_table_output, check_table_output, error,
-                     to_csv, to_json, write_table)
+from .common import (
+    add_cluster_options,
+    add_input,
+    add_max_pixels,
+    add_table_output,
+    check_table_output,
+    error,
+    to_csv,
+    to_json,
+    write_table,
+)
 
 
 def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]], list[str]]:
@@ -46,7 +55,7 @@ def _format_table(rows: list[dict], fmt: str) -> str:
     columns = ["image", *METRICS, *(["lpips"] if rows and "lpips" in rows[0] else [])]
     if fmt == "json":
         return to_json(rows)
-    cell = lambda v: v if isinstance(v, str) else ("n/a" if math.isnan(v) else f"{v:.4f}")  # noqa: E731
+    cell = lambda v: v if isinstance(v, str) else ("n/a" if math.isnan(v) else f"{v:.4f}")
     if fmt == "csv":
         return to_csv(rows, columns, cell)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

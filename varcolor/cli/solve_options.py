@@ -13,7 +13,7 @@ from ..api import CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, check
 from ..solvers import DEVICES, SOLVERS, TOL
 
 #: What each colorization method is, for ``--help``.
-METHOD_HELP = ("levin: Levin et al. 2004's exact system (default); levin-symmetric: its symmetric variant, "
+METHOD_HELP = ("levin: Levin et al. 2004's exact system; levin-symmetric: its symmetric variant, "
                "less memory, solved in linear time (multigrid, cg, the GPU); bilaplacian-gtv: bilaplacian + "
                "edge-weighted total variation by ADMM (slower; flat regions stay flat at faint edges); "
                "ideepcolor: the neural network alone, no optimization")
@@ -31,7 +31,7 @@ def add_solve_options(p: argparse.ArgumentParser, method_action: type[argparse.A
     """Options shared by every command that colorizes (``method_action``: a parse action of
     ``-m/--method`` that also takes other values, which then checks the value itself)."""
     p.set_defaults(colorizes=True)
-    method = dict(choices=METHODS) if method_action is None else dict(action=method_action, metavar="METHOD")
+    method = {"choices": METHODS} if method_action is None else {"action": method_action, "metavar": "METHOD"}
     p.add_argument("-m", "--method", default="levin", **method,
                    help=f"colorization method: {METHOD_HELP} (default: %(default)s)")
     p.add_argument("--lam", type=float, help="bilaplacian-gtv: bilaplacian weight (default 1e-3)")
@@ -79,8 +79,8 @@ def check_solve_options(args: argparse.Namespace) -> None:
 
 def solve_keywords(args: argparse.Namespace) -> dict:
     """The keyword arguments of :func:`varcolor.colorize` that the solve options set."""
-    return dict(method=args.method, solver=args.solver, device=args.device, space=args.space, gamut=args.gamut,
-                tol=args.tol, maxiter=args.maxiter, prior=args.prior, weights=args.weights, mask_cent=args.mask_cent,
-                prior_weight=args.prior_weight, confidence=args.confidence, prior_mode=args.prior_mode,
-                lam=args.lam, mu=args.mu, gamma=args.gamma, sharpness=args.sharpness, admm_tol=args.admm_tol,
-                max_memory=args.max_memory)
+    return {"method": args.method, "solver": args.solver, "device": args.device, "space": args.space, "gamut": args.gamut,
+                "tol": args.tol, "maxiter": args.maxiter, "prior": args.prior, "weights": args.weights, "mask_cent": args.mask_cent,
+                "prior_weight": args.prior_weight, "confidence": args.confidence, "prior_mode": args.prior_mode,
+                "lam": args.lam, "mu": args.mu, "gamma": args.gamma, "sharpness": args.sharpness, "admm_tol": args.admm_tol,
+                "max_memory": args.max_memory}
