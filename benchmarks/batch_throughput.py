@@ -1,6 +1,6 @@
 """Folder-run throughput on Dask against a plain process pool, and the scheduler's cost per task.
 
-Runs ``encode -m adaptive`` and ``colorize`` (50 ideepcolor hints per photo as a points file)
+Runs ``encode -e adaptive`` and ``colorize`` (50 ideepcolor hints per photo as a points file)
 over Kodak in four ways, measured in one run: in this process; a process pool (as varcolor's
 ``--workers`` was before Dask: ``concurrent.futures``, spawned processes); an embedded Dask
 LocalCluster of 1 and of 2 workers. Then the scheduler's overhead per task (no-op tasks), and,
@@ -56,13 +56,16 @@ def prepare(folder: Path, limit: int) -> Path:
 
 def jobs_of(argv: list[str]) -> list[batch.Job]:
     """The jobs the command line would plan (for the pool baseline)."""
-    from varcolor import cli
+    from pathlib import Path
+
+    from varcolor.cli.colorize import _plan_colorize
+    from varcolor.cli.ir import plan_encode
 
     args = build_parser().parse_args(argv)
     args.max_pixels = args.max_pixels or None
     if args.command == "encode":
-        return cli._encode_jobs(args)
-    return cli._plan_colorize(args)
+        return plan_encode(Path(args.input), Path(args.output), args)
+    return _plan_colorize(args)
 
 
 def pool_run(jobs: list[batch.Job], workers: int) -> list[float]:
@@ -73,7 +76,7 @@ def pool_run(jobs: list[batch.Job], workers: int) -> list[float]:
 def measure(command: str, folder: Path, way: str, workers: int) -> dict:
     out = folder / f"out-{command}-{way}-{workers}"
     if command == "encode":
-        argv = ["encode", "-i", str(folder / "photos"), "-o", str(out), "-m", "adaptive", "-q"]
+        argv = ["encode", "-i", str(folder / "photos"), "-o", str(out), "-e", "adaptive", "-q"]
     else:
         argv = ["colorize", str(folder / "gray"), "-o", str(out), "--points", "-q"]
     start = time.perf_counter()
@@ -91,7 +94,7 @@ def measure(command: str, folder: Path, way: str, workers: int) -> dict:
             client = Client(cluster)
         started = time.perf_counter()
         rows = batch.run_folder(argv[0], argv[2] if command == "encode" else argv[1], out, client=client,
-                                **({"method": "adaptive"} if command == "encode" else {"points": True}), quiet=True)
+                                **({"encoder": "adaptive"} if command == "encode" else {"points": True}), quiet=True)
         seconds = [r["seconds"] for r in rows if r["status"] == "done"]
         if client is not None:
             start = started  # the cluster's start-up is reported apart

@@ -17,7 +17,7 @@ from PIL import Image
 
 import varcolor
 from varcolor import batch
-from varcolor.cli import _FIND, _plan_colorize
+from varcolor.cli.colorize import _FIND, _plan_colorize
 from varcolor.errors import VarcolorError
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

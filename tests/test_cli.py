@@ -476,8 +476,8 @@ def test_encode_refuses_gray_input(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("command,options,message", [
-    ("encode", ["-m", "selective", "--segments", "0"], "--segments must be >= 1"),  # was a ZeroDivisionError
-    ("encode", ["-m", "adaptive", "--budget", "10"], "--budget must be at least 64"),
+    ("encode", ["-e", "selective", "--segments", "0"], "--segments must be >= 1"),  # was a ZeroDivisionError
+    ("encode", ["-e", "adaptive", "--budget", "10"], "--budget must be at least 64"),
     ("encode", ["-g", "0"], "grid spacing"),
     ("recolor", ["--quantize", "300"], "--quantize takes 1..256"),
 ])

@@ -15,6 +15,7 @@ import varcolor
 import varcolor.cli
 from varcolor.cli import main
 from varcolor.color import same_lightness_gray
+from varcolor.ir.files import read_ir
 
 from .conftest import photo
 from .test_cli import make_pair, run
@@ -87,14 +88,14 @@ def test_colliding_outputs_are_refused_before_any_work(tmp_path, capsys, monkeyp
 def test_an_output_that_appears_during_the_run_is_kept(tmp_path, capsys, monkeypatch):
     make_pair(tmp_path / "in", "a")
     make_pair(tmp_path / "in", "b")
-    real = varcolor.cli.colorize
+    real = varcolor.cli.colorize.colorize
 
     def racing(gray, cues, **options):  # another run publishes out/b.png meanwhile
         (tmp_path / "out").mkdir(exist_ok=True)
         (tmp_path / "out" / "b.png").write_bytes(b"theirs")
         return real(gray, cues, **options)
 
-    monkeypatch.setattr(varcolor.cli, "colorize", racing)
+    monkeypatch.setattr(varcolor.cli.colorize, "colorize", racing)
     code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--marked")
     assert code == 0 and "b.png: exists; kept" in err and "colorized 1, skipped 1" in err
     assert (tmp_path / "out" / "b.png").read_bytes() == b"theirs"
@@ -247,7 +248,7 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
     code, _, err = run(capsys, "colorize", tmp_path / "bomb.png", "--prior", "ideepcolor", "--method", "levin",
                        "-o", tmp_path / "out.png")
     assert code == 2 and "bomb.png" in err and "needs about" in err and err.count("\n") == 1
-    code, _, err = run(capsys, "encode", "-i", tmp_path / "bomb.png", "-o", tmp_path / "ir")
+    code, _, err = run(capsys, "encode", "-i", tmp_path / "bomb.png", "-o", tmp_path / "ir", "-e", "grid")
     assert code == 2 and "bomb.png: encoding (grid) a 12000×12000 image needs about" in err
     code, _, err = run(capsys, "encode", "-i", tmp_path / "bomb.png", "-o", tmp_path / "ir", "--max-pixels", 10**8)
     assert code == 2 and "more than the limit of 100 MP" in err and "--max-pixels" in err
@@ -255,7 +256,7 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
 
 def test_output_format_and_place_are_checked_before_any_work(tmp_path, capsys, monkeypatch):
     make_pair(tmp_path, "img")
-    monkeypatch.setattr(varcolor.cli, "colorize", lambda *a, **k: pytest.fail("solved before checking the output"))
+    monkeypatch.setattr(varcolor.cli.colorize, "colorize", lambda *a, **k: pytest.fail("solved before checking the output"))
     for output in ("x.webp", "x"):
         code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", "--method", "bilaplacian-gtv",
                            "-o", tmp_path / output)
@@ -398,7 +399,7 @@ def test_kill_9_in_the_middle_of_encoding_leaves_only_whole_irs(tmp_path, embed)
     process.wait()
     for gray in (tmp_path / "ir").glob("*.png"):  # every published gray PNG is a whole IR
         assert embed or gray.with_suffix(".vcir").is_file()
-        varcolor.cli._read_ir(gray)
+        read_ir(gray)
     done = subprocess.run(command, stderr=subprocess.PIPE, text=True)  # the rerun finishes the rest
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "ir").glob("*.png"))) == 6
@@ -419,4 +420,4 @@ def test_two_concurrent_runs_into_one_folder_leave_each_ir_whole_and_once(tmp_pa
     assert grays == [f"p{i}.png" for i in range(6)]
     assert not list((tmp_path / "ir").glob(".varcolor-*"))
     for gray in (tmp_path / "ir").glob("*.png"):
-        varcolor.cli._read_ir(gray)  # gray and payload belong together
+        read_ir(gray)  # gray and payload belong together

@@ -177,7 +177,7 @@ def run_folder(command: str, source: str | os.PathLike, output: str | os.PathLik
     the manifest records of the run.
 
     ``options`` are the command's long options with underscores (``workers=2``, ``marked=True``
-    for a bare ``--marked``, ``overwrite=True``, ``method="grid"``). Bad input raises
+    for a bare ``--marked``, ``overwrite=True``, ``encoder="grid"``). Bad input raises
     :class:`~varcolor.errors.InputError` as the command line would print it.
 
     Examples
@@ -185,14 +185,13 @@ def run_folder(command: str, source: str | os.PathLike, output: str | os.PathLik
     >>> import tempfile, pathlib, numpy as np, varcolor
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> varcolor.write_image(folder / "in" / "a.png", np.random.default_rng(0).random((16, 16, 3)))
-    >>> rows = run_folder("encode", folder / "in", folder / "ir", method="grid", quiet=True)
+    >>> rows = run_folder("encode", folder / "in", folder / "ir", encoder="grid", quiet=True)
     >>> [(pathlib.Path(r["input"]).name, r["status"]) for r in rows]
     [('a.png', 'done')]
     """
     from .cli import build_parser
 
-    argv = [command, str(source)] if command == "colorize" else [command, "-i", str(source)]
-    argv += ["-o", str(output)]
+    argv = [command, str(source), "-o", str(output)]
     for name, value in options.items():
         flag = "--" + name.replace("_", "-")
         if value is True:

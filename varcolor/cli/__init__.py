@@ -1,0 +1,75 @@
+"""The ``varcolor`` command: a thin layer over the library, a module per command group.
+
+Every command takes its input positionally or with ``-i/--input``. Exit codes: 0 success; 1 a
+folder run in which some files failed (each is reported); 2 bad input (one line on stderr, no
+traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from .. import __version__, batch
+from ..errors import InputError, VarcolorError
+from ..ir.encode import check_encode_options
+from . import bench, colorize, ir, metrics, train, ui
+from .common import Parser, error
+from .solve_options import check_solve_options
+
+__all__ = ["build_parser", "entry", "main", "run_parsed"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every ``varcolor`` command (the reference in docs/cli.md is generated from it)."""
+    parser = Parser(prog="varcolor",
+                    description="Colorize grayscale images from a few colour cues by variational optimisation.")
+    parser.add_argument("--version", action="version", version=f"varcolor {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    colorize.add_parser(commands)
+    ir.add_parsers(commands)  # encode, decode, recolor
+    train.add_parser(commands)
+    bench.add_parser(commands)
+    metrics.add_parser(commands)
+    ui.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run_parsed(args)
+    except VarcolorError as exc:
+        error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        with batch.sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
+            error("interrupted")
+        return 130
+
+
+def run_parsed(args: argparse.Namespace) -> int:
+    """Check the options of parsed arguments once, then run their command (raising
+    :class:`~varcolor.errors.VarcolorError` for bad input; :func:`main` prints it)."""
+    if getattr(args, "workers", 1) < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    if hasattr(args, "max_pixels"):
+        if args.max_pixels < 0:
+            raise InputError(f"--max-pixels must be >= 0 (0: no limit), got {args.max_pixels}")
+        args.max_pixels = args.max_pixels or None
+    if getattr(args, "colorizes", False):  # once, not for every image of a folder
+        check_solve_options(args)
+    if getattr(args, "encodes", False):
+        check_encode_options(args.encoder, args.grid_size, args.spacing, args.patch, args.segments, args.quantize,
+                             args.budget, args.refine)
+    return args.func(args)
+
+
+def entry() -> None:
+    """The ``varcolor`` program: :func:`main`, then exit with its code. After an interruption a
+    second Ctrl-C is ignored until the process has ended, so it cannot cut the exit short."""
+    code = main()
+    if code == 130:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)

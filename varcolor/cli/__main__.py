@@ -1,0 +1,5 @@
+"""``python -m varcolor.cli``: the ``varcolor`` program."""
+
+from . import entry
+
+entry()

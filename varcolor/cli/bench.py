@@ -1,0 +1,157 @@
+"""``varcolor bench``: score colorization methods against the number of hints on colour photos."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from functools import partial
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .. import batch, bench
+from ..api import PRIOR_MODES, PRIOR_WEIGHT, check_options
+from ..batch import Job
+from ..errors import InputError, VarcolorError
+from ..io import read_image, walk_images
+from .common import (
+    add_cluster_options,
+    add_input,
+    add_max_pixels,
+    add_table_output,
+    check_table_output,
+    error,
+    to_csv,
+    to_json,
+    write_table,
+)
+from .solve_options import METHOD_HELP
+
+
+def _bench_one(task: tuple) -> list[dict] | VarcolorError:
+    """One image's rows (in a worker process, or this one), or its user-facing error."""
+    path, name, index, resolution, methods, hints, seed, options, alone = task
+    if not alone:  # one image per process already keeps a core busy: no threads that would contend
+        import numba
+
+        numba.set_num_threads(1)
+        if any("ideepcolor" in method for method in methods):
+            import torch
+
+            torch.set_num_threads(1)
+    try:
+        rows = bench.evaluate(read_image(path), methods, hints, resolution, index, seed, **options)
+    except VarcolorError as exc:
+        return exc if str(path) in str(exc) else InputError(f"{path}: {exc}")
+    return [{"image": name, **row} for row in rows]
+
+
+def _integers(text: str, what: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise InputError(f"{what} must be comma-separated whole numbers, got {text!r}") from None
+    if any(value < 0 for value in values):
+        raise InputError(f"{what} must be >= 0, got {text!r}")
+    return values
+
+
+def _check_methods(args) -> list[str]:
+    methods = bench.check_methods([m for m in args.methods.split(",") if m])
+    gtv = [method for method in methods if method.startswith("bilaplacian-gtv")]
+    for option, value in (("--lam", args.lam), ("--sharpness", args.sharpness)):
+        if value is not None and not gtv:
+            raise InputError(f"{option}: an option of bilaplacian-gtv, which is not among --methods")
+    for method in methods:
+        name, _, prior = method.partition("+")
+        ours = method in gtv
+        check_options(method=name, prior=prior or None, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
+                      sharpness=args.sharpness if ours else None, lam=args.lam if ours else None)
+    return methods
+
+
+def _cmd_bench(args) -> int:
+    methods = _check_methods(args)
+    hints = _integers(args.hints, "--hints")
+    resolution = bench.parse_resolution(args.resolution)
+    if args.weights is not None and not Path(args.weights).is_file():
+        raise InputError(f"{args.weights}: no such weights file")
+    if args.limit < 0:
+        raise InputError(f"--limit must be >= 0, got {args.limit}")
+    source = Path(args.input)
+    if source.is_file():
+        paths = [(source, source.name)]
+    elif source.is_dir():
+        paths = [(source / rel, rel.as_posix()) for rel in walk_images(source)]
+    else:
+        raise InputError(f"{source}: no such file or folder")
+    if args.limit:
+        paths = paths[:args.limit]
+    if not paths:
+        raise InputError(f"{source}: no images found")
+    inputs = (args.input, *(path for path, _ in paths))
+    check_table_output(args.output, args.overwrite, inputs)
+    options = {"weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
+                   "sharpness": args.sharpness, "lam": args.lam}
+    alone = args.workers == 1 or len(paths) == 1
+    tasks = [(path, name, index, resolution, methods, hints, args.seed, options, alone)
+             for index, (path, name) in enumerate(paths)]
+    rows, failures = [], []
+    bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
+    jobs = [Job([task[0]], [], partial(_bench_one, task)) for task in tasks]
+    for _, outcome, _ in batch.outcomes(jobs, 1 if alone else args.workers, scheduler=args.scheduler):
+        bar.update()
+        if isinstance(outcome, VarcolorError):
+            failures.append(str(outcome))
+        else:
+            rows += outcome
+    bar.close()
+    if not rows:
+        for line in failures[:-1]:
+            error(line)
+        raise InputError(failures[-1] if len(failures) == 1 else f"{source}: no image could be scored")
+    summary = bench.summarize(rows, [resolution], methods, hints)
+    scored = len(tasks) - len(failures)
+    if args.format == "md":
+        table = bench.markdown(summary, [resolution], methods, hints, f"{source.name} ({scored} images)")
+    else:
+        means = [{"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
+                 for key, value in summary.items()]
+        table = to_json({"summary": means, "rows": rows}) if args.format == "json" \
+            else to_csv(means, ["method", "hints", "resolution", *bench.SCORES, "seconds", "images"])
+    write_table(table, args.output, args.overwrite, inputs)
+    for line in failures:
+        error(line)
+    return 1 if failures else 0
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    b = commands.add_parser(
+        "bench", help="score methods against the number of hints on colour photos",
+        description="Score colorization methods on colour photos (a file or a folder, recursively) with the "
+                    "ideepcolor evaluation protocol: for each hint count, hints are 6x6 patches of the photo's "
+                    "mean chroma placed as in Zhang et al. 2017, the photo's gray is colorized from them, and "
+                    "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos.")
+    add_input(b, "PHOTOS", "colour image or folder")
+    b.add_argument("-m", "--methods", default="levin",
+                   help=f"comma-separated colorization methods ({METHOD_HELP}), or METHOD+ideepcolor (the network "
+                        "as prior) (default: %(default)s)")
+    b.add_argument("--hints", default=",".join(map(str, bench.HINTS)),
+                   help="comma-separated hint counts (default: %(default)s)")
+    b.add_argument("--resolution", default="256",
+                   help="side the photos are resized to (the published protocol: 256), or 'full' (default: %(default)s)")
+    b.add_argument("--limit", type=int, default=0, metavar="N", help="the first N photos only (0: all)")
+    b.add_argument("--seed", type=int, default=bench.SEED, help="hint placement seed (default: %(default)s)")
+    b.add_argument("--weights", metavar="PATH", help="network weights for ideepcolor methods (default: the shipped model)")
+    b.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT,
+                   help="β of METHOD+ideepcolor (default: %(default)s)")
+    b.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
+                   help="how METHOD+ideepcolor uses the guess (default: %(default)s)")
+    b.add_argument("--sharpness", type=float, help="bilaplacian-gtv's edge sharpness (default: 8)")
+    b.add_argument("--lam", type=float, help="bilaplacian-gtv's bilaplacian weight λ (default: 1e-3)")
+    add_table_output(b, "md: a row per method and score, a column per hint count; csv: the means, a row per "
+                        "method and hint count; json: the means and every photo's scores (default: %(default)s)")
+    add_cluster_options(b, "photos")
+    add_max_pixels(b)
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=_cmd_bench)

@@ -1,0 +1,175 @@
+"""IRs as files: a colour image encoded to its gray PNG plus payload, and the payload read back.
+
+An IR on disk is a gray PNG ``NAME.png`` with its payload beside it (``NAME.vcir``) or embedded
+in the PNG (a private chunk). :func:`encode_file` writes one, all of it or nothing (the gray PNG,
+which marks a complete IR, is published last); :func:`read_ir` reads its payload back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..color import luma601, same_lightness_gray
+from ..errors import InputError, VarcolorError
+from ..io import MAX_PIXELS, encode_image, image_shape, publish, read_image
+from ..memory import check_memory
+from .decode import payload_cues
+from .encode import encode
+from .format import Payload, embed_png, extract_png, read_payload, write_payload
+
+__all__ = ["GRAYS", "PLOT_SUFFIX", "encode_bytes", "encode_file", "ir_outputs", "is_complete", "read_ir"]
+
+#: How the gray image of an IR is made: the colour image's CIE lightness, or Rec.601 luma.
+GRAYS = ("lightness", "luma601")
+#: Suffix of the picture of the cues that :func:`encode_file` draws with ``plot=True``.
+PLOT_SUFFIX = ".cues.png"
+#: Peak memory of encoding, per pixel of the colour image, by cue method (measured on a 7.1 MP
+#: photo: grid 1.52 GB; adaptive, whose preview decodes solve at full resolution, 7.0 GB).
+_BYTES_PER_PIXEL = {"adaptive": 1000}
+_BYTES_PER_PIXEL_OTHERWISE = 220
+
+
+def encode_bytes(shape: tuple[int, int], method: str) -> int:
+    """Peak memory (bytes) that encoding an image of ``shape`` with ``method`` is expected to need.
+
+    Examples
+    --------
+    >>> encode_bytes((1000, 1000), "grid") < encode_bytes((1000, 1000), "adaptive")
+    True
+    """
+    return shape[0] * shape[1] * _BYTES_PER_PIXEL.get(method, _BYTES_PER_PIXEL_OTHERWISE)
+
+
+def ir_outputs(gray_path: str | os.PathLike, *, embed: bool = False, plot: bool = False) -> list[Path]:
+    """The files :func:`encode_file` writes for ``gray_path``, the gray PNG (the marker of a
+    complete IR) last.
+
+    Examples
+    --------
+    >>> [p.name for p in ir_outputs("ir/a.png", plot=True)]
+    ['a.cues.png', 'a.vcir', 'a.png']
+    """
+    gray_path = Path(gray_path)
+    plot_path = gray_path.with_name(gray_path.stem + PLOT_SUFFIX) if plot else None
+    sidecar = None if embed else gray_path.with_suffix(".vcir")
+    return [p for p in (plot_path, sidecar) if p is not None] + [gray_path]
+
+
+def encode_file(source: str | os.PathLike, gray_path: str | os.PathLike, *, method: str = "adaptive",
+                embed: bool = False, plot: bool = False, bits: int = 8, gray: str = "lightness",
+                overwrite: bool = False, max_pixels: int | None = MAX_PIXELS, max_memory: float | None = None,
+                **options) -> Payload:
+    """Encode the colour image ``source`` as an IR: ``gray_path`` (a gray PNG) plus its payload,
+    beside it (``.vcir``) or inside it (``embed``), and with ``plot`` a picture of the cues over
+    the gray image (``NAME.cues.png``).
+
+    The files are published together, the gray PNG last, so a gray PNG on disk always has its
+    payload. An existing file is kept (:class:`~varcolor.errors.OutputError`) unless ``overwrite``.
+
+    Parameters
+    ----------
+    method : str
+        The cue method, one of :data:`varcolor.ir.encode.ENCODERS` (see :func:`~varcolor.ir.encode.encode`).
+    bits : {8, 16}
+        Bits per sample of the gray PNG; the cues are fitted to the stored samples.
+    gray : {"lightness", "luma601"}
+        The gray image: the same CIE lightness as the colour image, or Rec.601 luma.
+    max_pixels, max_memory
+        Refuse, from the header alone, an image of more pixels, or one whose encoding would need
+        more memory than this budget (bytes; default: most of the memory available).
+    **options
+        The encoder's options (``grid_size``, ``spacing``, ``patch``, ``segments``, ``quantize``,
+        ``budget``, ``target_psnr``, ``refine``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, skimage.data, varcolor
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> varcolor.write_image(folder / "photo.png", skimage.data.astronaut()[:64, :64] / 255.0)
+    >>> payload = encode_file(folder / "photo.png", folder / "ir" / "photo.png", method="grid", grid_size=32)
+    >>> sorted(p.name for p in (folder / "ir").iterdir()), read_ir(folder / "ir" / "photo.png").count
+    (['photo.png', 'photo.vcir'], 4)
+    """
+    source, gray_path = Path(source), Path(gray_path)
+    if gray not in GRAYS:
+        raise InputError(f"unknown gray {gray!r}; available: {', '.join(GRAYS)}")
+    shape = image_shape(source, max_pixels=max_pixels)
+    check_memory(encode_bytes(shape, method), f"{source}: encoding ({method}) a {shape[1]}×{shape[0]} image",
+                 max_memory)
+    rgb = read_image(source, max_pixels=max_pixels)
+    if rgb.ndim == 2:
+        raise InputError(f"{source}: the image is gray; encoding needs a colour image")
+    gray_image = same_lightness_gray(rgb[..., :3]) if gray == "lightness" else luma601(rgb[..., :3])
+    top = 2.0**bits - 1  # the decoder sees the stored samples: refine the cues against those
+    try:
+        payload = encode(rgb[..., :3], method=method, gray=np.round(gray_image * top) / top, **options)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    data = write_payload(payload)
+    png = encode_image(gray_image, ".png", bits=bits)
+    paths = ir_outputs(gray_path, embed=embed, plot=True)  # the plot, the sidecar (unless embedded), the gray
+    # One unit, published marker-last: the gray PNG appears only once its payload is in place.
+    unit = [(gray_path, embed_png(png, data))] if embed else [(paths[1], data), (gray_path, png)]
+    if plot:  # cues drawn at least 7 px wide, so single-pixel cues are visible
+        visible = dataclasses.replace(payload, patch=max(payload.patch, 3))
+        unit.insert(0, (paths[0], encode_image(payload_cues(visible).overlay(gray_image), ".png")))
+    publish(unit, overwrite=overwrite)
+    return payload
+
+
+def read_ir(gray_path: str | os.PathLike) -> Payload:
+    """The payload of the IR whose gray image is ``gray_path``: its ``.vcir`` sidecar, else the
+    payload embedded in the PNG. Anything unreadable raises :class:`~varcolor.errors.InputError`
+    naming the file.
+
+    Examples
+    --------
+    >>> read_ir("no/such.png")
+    Traceback (most recent call last):
+    varcolor.errors.InputError: no/such.png: cannot read (No such file or directory)
+    """
+    gray_path = Path(gray_path)
+    sidecar = gray_path.with_suffix(".vcir")
+    if _is_file(sidecar):
+        data, source = sidecar.read_bytes(), str(sidecar)
+    else:
+        try:
+            data = extract_png(gray_path.read_bytes()) if gray_path.suffix.lower() == ".png" else None
+        except VarcolorError as exc:
+            raise InputError(f"{gray_path}: cannot read its embedded payload ({exc})") from None
+        except OSError as exc:
+            raise InputError(f"{gray_path}: cannot read ({exc.strerror or exc})") from None
+        if data is None:
+            raise InputError(f"{gray_path}: no IR (no {sidecar.name} beside it, no payload inside it)")
+        source = f"{gray_path} (embedded payload)"
+    try:
+        return read_payload(data)
+    except VarcolorError as exc:
+        raise InputError(f"{source}: {exc}") from None
+
+
+def is_complete(gray_path: str | os.PathLike) -> bool:
+    """Whether ``gray_path`` is a published IR: the gray PNG with its payload beside it or inside it
+    (not checked for corruption: :func:`read_ir` does that)."""
+    gray_path = Path(gray_path)
+    return _is_file(gray_path) and (_is_file(gray_path.with_suffix(".vcir")) or _has_chunk(gray_path))
+
+
+def _has_chunk(path: Path) -> bool:
+    if path.suffix.lower() != ".png":
+        return False
+    try:
+        return extract_png(path.read_bytes()) is not None
+    except (VarcolorError, OSError):
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name longer than the file system allows cannot exist
+        return False
