@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from functools import partial
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .. import batch, bench
-from ..api import PRIOR_MODES, PRIOR_WEIGHT, check_options
+from .. import methods as registry
+from ..api import check_options
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import read_image, walk_images
@@ -25,7 +27,7 @@ from .common import (
     to_json,
     write_table,
 )
-from .solve_options import METHOD_HELP
+from .solve_options import add_method_parameters, add_options, method_help, method_parameter_names
 
 
 def _bench_one(task: tuple) -> list[dict] | VarcolorError:
@@ -58,16 +60,23 @@ def _integers(text: str, what: str) -> list[int]:
 
 def _check_methods(args) -> list[str]:
     methods = bench.check_methods([m for m in args.methods.split(",") if m])
-    gtv = [method for method in methods if method.startswith("bilaplacian-gtv")]
-    for option, value in (("--lam", args.lam), ("--sharpness", args.sharpness)):
-        if value is not None and not gtv:
-            raise InputError(f"{option}: an option of bilaplacian-gtv, which is not among --methods")
+    given = {name: getattr(args, name) for name in method_parameter_names() if getattr(args, name) is not None}
+    for name in given:
+        if not any(name in _parameters_of(method) for method in methods):
+            owners = [m.name for m in registry.registered() if name in _parameters_of(m.name)]
+            raise InputError(f"--{name.replace('_', '-')}: an option of {', '.join(owners)}, which is not among "
+                             "--methods")
     for method in methods:
         name, _, prior = method.partition("+")
-        ours = method in gtv
         check_options(method=name, prior=prior or None, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
-                      sharpness=args.sharpness if ours else None, lam=args.lam if ours else None)
+                      **{key: value for key, value in given.items() if key in _parameters_of(method)})
     return methods
+
+
+def _parameters_of(method: str) -> set[str]:
+    """The own parameters of a bench method name (``METHOD[+PRIOR]``)."""
+    own = registry.get(method.partition("+")[0]).Parameters
+    return set() if own is None else {spec.name for spec in dataclasses.fields(own)}
 
 
 def _cmd_bench(args) -> int:
@@ -92,7 +101,7 @@ def _cmd_bench(args) -> int:
     inputs = (args.input, *(path for path, _ in paths))
     check_table_output(args.output, args.overwrite, inputs)
     options = {"weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
-                   "sharpness": args.sharpness, "lam": args.lam}
+               **{name: getattr(args, name) for name in method_parameter_names()}}
     alone = args.workers == 1 or len(paths) == 1
     tasks = [(path, name, index, resolution, methods, hints, args.seed, options, alone)
              for index, (path, name) in enumerate(paths)]
@@ -134,7 +143,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos.")
     add_input(b, "PHOTOS", "colour image or folder")
     b.add_argument("-m", "--methods", default="levin",
-                   help=f"comma-separated colorization methods ({METHOD_HELP}), or METHOD+ideepcolor (the network "
+                   help=f"comma-separated colorization methods ({method_help()}), or METHOD+ideepcolor (the network "
                         "as prior) (default: %(default)s)")
     b.add_argument("--hints", default=",".join(map(str, bench.HINTS)),
                    help="comma-separated hint counts (default: %(default)s)")
@@ -142,13 +151,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                    help="side the photos are resized to (the published protocol: 256), or 'full' (default: %(default)s)")
     b.add_argument("--limit", type=int, default=0, metavar="N", help="the first N photos only (0: all)")
     b.add_argument("--seed", type=int, default=bench.SEED, help="hint placement seed (default: %(default)s)")
-    b.add_argument("--weights", metavar="PATH", help="network weights for ideepcolor methods (default: the shipped model)")
-    b.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT,
-                   help="β of METHOD+ideepcolor (default: %(default)s)")
-    b.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
-                   help="how METHOD+ideepcolor uses the guess (default: %(default)s)")
-    b.add_argument("--sharpness", type=float, help="bilaplacian-gtv's edge sharpness (default: 8)")
-    b.add_argument("--lam", type=float, help="bilaplacian-gtv's bilaplacian weight λ (default: 1e-3)")
+    add_options(b, ("weights", "prior_weight", "prior_mode"))  # the network's, for METHOD+ideepcolor
+    add_method_parameters(b)  # each reaches the methods that have it
     add_table_output(b, "md: a row per method and score, a column per hint count; csv: the means, a row per "
                         "method and hint count; json: the means and every photo's scores (default: %(default)s)")
     add_cluster_options(b, "photos")

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .. import batch
-from ..api import SPACES, check_fits, colorize, estimate_memory
+from .. import batch, methods
+from ..api import check_fits, colorize, estimate_memory
 from ..batch import Job
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
@@ -41,7 +41,7 @@ from .cues import (
     kind_of,
     load_cues,
 )
-from .solve_options import add_solve_options, solve_keywords
+from .solve_options import add_solve_options, options_of
 
 
 def colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args, global_hints=None) -> str:
@@ -67,7 +67,7 @@ def colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = colorize(gray, cues, **solve_keywords(args), global_hints=global_hints, progress=progress)
+            result = colorize(gray, cues, options_of(args), global_hints=global_hints, progress=progress)
             if bar is not None:
                 bar.total = bar.n  # converged: the bar ends full
         except InputError as exc:
@@ -83,7 +83,7 @@ def read_checked(image: Path, args) -> np.ndarray:
     """The image, after refusing from its header alone one that no solve here could hold."""
     shape = image_shape(image, max_pixels=args.max_pixels)
     try:
-        check_fits(shape, method=args.method, solver=args.solver, device=args.device, max_memory=args.max_memory)
+        check_fits(shape, options_of(args))
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
     with warnings.catch_warnings(record=True) as caught:
@@ -102,8 +102,7 @@ def solve_memory(image: Path, args) -> int:
     if not batch.on_dask(args.workers, args.scheduler):
         return 0
     try:
-        return estimate_memory(image_shape(image), method=args.method, solver=args.solver, device=args.device,
-                               max_memory=args.max_memory)
+        return estimate_memory(image_shape(image), options_of(args))
     except VarcolorError:
         return 0
 
@@ -120,7 +119,7 @@ def _colorize_one(image: Path, kind: str | None, cue_file: Path | None, output: 
 
 def _automatic(args) -> bool:
     """With the network, an image without cues is colorized automatically."""
-    return bool(args.prior) or args.method == "ideepcolor"
+    return bool(args.prior) or methods.get(args.method).needs_network
 
 
 def _colorize_job(image: Path, kind: str | None, cue_file: Path | None, output: Path, args) -> Job:
@@ -178,7 +177,7 @@ def _cmd_colorize(args) -> int:
     check_ext(args.ext)
     single = Path(args.input).is_file()
     # Long single solves show a bar: ADMM's iterations, or the tiles of a big scan (levin).
-    args.iteration_bar = single and args.method in ("bilaplacian-gtv", "levin") and not args.quiet
+    args.iteration_bar = single and methods.get(args.method).reports_progress and not args.quiet
     jobs = _plan_colorize(args)
     check_outputs(jobs, args.bits)
     return run(jobs, "colorized", args, source=args.input, output=args.output, single=single)
@@ -202,8 +201,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                           "for a folder as with --marked (X.points.json)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file (or folder, for a folder input)")
-    p.add_argument("--space", default="lab", choices=SPACES,
-                   help="chroma propagated: Lab a,b or Levin's YIQ I,Q (default: %(default)s)")
     add_solve_options(p)
     add_output_options(p, ext=True)
     p.set_defaults(func=_cmd_colorize)

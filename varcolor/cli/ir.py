@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from .. import batch
-from ..api import METHODS
+from .. import methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import image_shape, walk_images
@@ -77,12 +77,12 @@ class _MethodOrEncoder(argparse.Action):
     names being disjoint) the encoder."""
 
     def __call__(self, parser, namespace, value, option_string=None):
-        if value in METHODS:
+        if value in methods.names():
             namespace.method = value
         elif value in ENCODERS and option_string == "-m":
             _deprecated_encoder(parser, option_string, value, namespace)
         else:
-            parser.error(f"argument -m/--method: invalid choice: {value!r} (choose from {', '.join(METHODS)})")
+            parser.error(f"argument -m/--method: invalid choice: {value!r} (choose from {', '.join(methods.names())})")
 
 
 # ---------------------------------------------------------------- encode
@@ -323,9 +323,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
                     "folder, recursively) back to colour with a varcolor solver.")
     add_input(d, "IR", "IR gray image or folder")
     d.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or folder")
-    add_solve_options(d)
+    add_solve_options(d, space=False)
     add_output_options(d, ext=True)
-    d.set_defaults(func=_cmd_decode, space="lab")
+    d.set_defaults(func=_cmd_decode)
 
     r = commands.add_parser(
         "recolor", help="encode + decode + metrics in one go",
@@ -338,6 +338,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     r.add_argument("--delete-gray", action="store_true",
                    help="delete each IR gray image once its decoded output is written")
     _add_encode_options(r)
-    add_solve_options(r, method_action=_MethodOrEncoder)
+    add_solve_options(r, space=False, method_action=_MethodOrEncoder)
     add_output_options(r, ext=False)
-    r.set_defaults(func=_cmd_recolor, space="lab", watch=False)
+    r.set_defaults(func=_cmd_recolor, watch=False)

@@ -1,86 +1,123 @@
-"""The options of every command that colorizes (colorize, decode, recolor), built and checked in
-one place: :func:`add_solve_options` declares them, :func:`check_solve_options` refuses bad values
-once per run, before any image."""
+"""The options of every command that colorizes (colorize, decode, recolor, and bench's method
+parameters), made from :class:`varcolor.options.Options`: its fields and the registered methods'
+own parameters become flags (help text and choices from their metadata), and the parsed values
+become one ``Options``, checked once per run before any image."""
 
 from __future__ import annotations
 
 import argparse
-import inspect
+import dataclasses
+import typing
 
 import numpy as np
 
-from ..api import CONFIDENCES, METHODS, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, check_options
-from ..solvers import DEVICES, SOLVERS, TOL
+from .. import methods
+from ..options import Options, choices_of
+from ..solvers import backend
 
-#: What each colorization method is, for ``--help``.
-METHOD_HELP = ("levin: Levin et al. 2004's exact system; levin-symmetric: its symmetric variant, "
-               "less memory, solved in linear time (multigrid, cg, the GPU); bilaplacian-gtv: bilaplacian + "
-               "edge-weighted total variation by ADMM (slower; flat regions stay flat at faint edges); "
-               "ideepcolor: the neural network alone, no optimization")
+__all__ = ["add_solve_options", "add_options", "add_method_parameters", "check_solve_options", "options_of", "method_help",
+           "method_parameter_names"]
 
 
-def _gigabytes(text: str) -> float:
-    """``--max-memory``'s value, GB, in bytes."""
-    value = float(text)
-    if not (value > 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive number of GB, got {text!r}")
-    return value * 1e9
+def method_help() -> str:
+    """Every registered method with its one-line summary, for ``--help``."""
+    return "; ".join(f"{method.name}: {method.summary}" for method in methods.registered())
 
 
-def add_solve_options(p: argparse.ArgumentParser, method_action: type[argparse.Action] | None = None) -> None:
-    """Options shared by every command that colorizes (``method_action``: a parse action of
-    ``-m/--method`` that also takes other values, which then checks the value itself)."""
+def method_parameter_names() -> list[str]:
+    """The registered methods' own parameters (each name once)."""
+    names = []
+    for method in methods.registered():
+        if method.Parameters is not None:
+            names += [spec.name for spec in dataclasses.fields(method.Parameters) if spec.name not in names]
+    return names
+
+
+def _value_type(spec: dataclasses.Field, owner: type):
+    """What parses a field's value from text: its annotation's type (float, int or str)."""
+    hint = typing.get_type_hints(owner).get(spec.name, str)
+    kinds = [kind for kind in typing.get_args(hint) if kind is not type(None)] or [hint]
+    kind = kinds[0] if kinds[0] in (float, int, str) else str
+    unit = spec.metadata.get("unit")
+    if unit is None:
+        return kind
+
+    def scaled(text: str) -> float:
+        value = float(text)
+        if not (value > 0 and np.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+        return value * unit
+
+    return scaled
+
+
+def _add(p: argparse.ArgumentParser, spec: dataclasses.Field, owner: type, default, help_text: str | None = None,
+         **extra) -> None:
+    help_text = help_text or spec.metadata.get("help") or ""
+    if default is None and spec.default is not None and "%(default)s" in help_text:
+        help_text = help_text.replace("%(default)s", str(spec.default))  # the flag's own default is "not given"
+    flag = "--" + spec.name.replace("_", "-")
+    choices = choices_of(spec)
+    keywords = {"default": default, "help": help_text, "metavar": spec.metadata.get("metavar"), **extra}
+    if "action" not in extra:
+        keywords["type"] = _value_type(spec, owner)
+        if choices is not None:
+            keywords["choices"] = choices
+    p.add_argument(flag, *(("-m",) if spec.name == "method" else ()), **keywords)
+
+
+def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True,
+                      method_action: type[argparse.Action] | None = None) -> None:
+    """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
+    Lab), the registered methods' own parameters, and ``--bits``. ``method_action``: a parse
+    action of ``-m/--method`` that also takes other values (it then checks the value itself)."""
     p.set_defaults(colorizes=True)
-    method = {"choices": METHODS} if method_action is None else {"action": method_action, "metavar": "METHOD"}
-    p.add_argument("-m", "--method", default="levin", **method,
-                   help=f"colorization method: {METHOD_HELP} (default: %(default)s)")
-    p.add_argument("--lam", type=float, help="bilaplacian-gtv: bilaplacian weight (default 1e-3)")
-    p.add_argument("--mu", type=float, help="bilaplacian-gtv: total-variation weight (default 1)")
-    p.add_argument("--gamma", type=float, help="bilaplacian-gtv: cue weight; inf = hard cues (default inf)")
-    p.add_argument("--sharpness", type=float, help="bilaplacian-gtv: how sharply edge weights fall at luminance "
-                                                   "edges (default 8; 4 scores higher with dense scribbles)")
-    p.add_argument("--admm-tol", type=float, help="bilaplacian-gtv: relative residual at which ADMM stops "
-                                                  "(default 1e-3; 1e-2 is a preview about 2x sooner)")
-    p.add_argument("--solver", default="auto", choices=["auto", *SOLVERS],
-                   help="linear solver: direct (sparse LU), tiles (levin on overlapping tiles held at a "
-                        "half-resolution solve: big scans, linear memory), amg (AIR multigrid + GMRES), multigrid "
-                        "(CG + grid multigrid, CPU), cg (CG + Ruge-Stueben multigrid, CPU or GPU); multigrid "
-                        "and cg for levin-symmetric only; auto: multigrid (cg on a GPU) for levin-symmetric, "
-                        "else direct under 12 MP where it fits in --max-memory, tiles from there (default: %(default)s)")
-    p.add_argument("--max-memory", type=_gigabytes, metavar="GB",
-                   help="memory budget of a solve in GB; solvers estimated to need more are refused and auto "
-                        "picks one within it (default: 80%% of the memory available)")
-    p.add_argument("--device", default="cpu", choices=DEVICES, help="where iterative solvers run (default: %(default)s)")
-    p.add_argument("--tol", type=float, default=TOL, help="relative residual of iterative solvers (default: %(default)s)")
-    p.add_argument("--maxiter", type=int, default=300, help="iteration limit of iterative solvers (default: %(default)s)")
-    p.add_argument("--gamut", default="chroma", choices=["chroma", "clip"],
-                   help="out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)")
+    if not space:
+        p.set_defaults(space="lab")
+    for spec in dataclasses.fields(Options):
+        if spec.name == "parameters" or (spec.name == "space" and not space):
+            continue
+        extra = {}
+        if spec.name == "method":
+            extra["help_text"] = f"colorization method (default: %(default)s): {method_help()}"
+            if method_action is not None:
+                extra.update(action=method_action, metavar="METHOD")
+        _add(p, spec, Options, spec.default, **extra)
+    add_method_parameters(p)
     p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
-    p.add_argument("--prior", choices=PRIORS, help="add the ideepcolor network's prediction as a prior term")
-    p.add_argument("--weights", metavar="PATH", help="network weights (.safetensors or .pth; default: the compact model in models/)")
-    p.add_argument("--mask-cent", type=float, help="hint-mask encoding of unknown checkpoints (0 or 0.5)")
-    p.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT, help="β of the prior term (default: %(default)s)")
-    p.add_argument("--confidence", default="uniform", choices=CONFIDENCES,
-                   help="prior confidence: uniform, or from the class head's entropy (default: %(default)s)")
-    p.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
-                   help="levin: the guess anchors u, or the cues' corrections to it spread (residual) (default: %(default)s)")
+
+
+def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
+    """Some of :class:`~varcolor.options.Options`' fields as flags, with their defaults."""
+    for spec in dataclasses.fields(Options):
+        if spec.name in names:
+            _add(p, spec, Options, spec.default)
+
+
+def add_method_parameters(p: argparse.ArgumentParser) -> None:
+    """The registered methods' own parameters as flags (default None: the method's default)."""
+    seen = set()
+    for method in methods.registered():
+        if method.Parameters is None:
+            continue
+        for spec in dataclasses.fields(method.Parameters):
+            if spec.name not in seen:
+                seen.add(spec.name)
+                _add(p, spec, method.Parameters, None)
+
+
+def options_of(args: argparse.Namespace) -> Options:
+    """The :class:`~varcolor.options.Options` the parsed arguments give (made once, then kept)."""
+    options = getattr(args, "options", None)
+    if options is None:
+        keywords = {name: getattr(args, name) for name in (*Options.names(), *method_parameter_names())
+                    if hasattr(args, name)}
+        options = args.options = Options.build(**keywords)
+    return options
 
 
 def check_solve_options(args: argparse.Namespace) -> None:
-    """Refuse bad solve options of parsed arguments, once (not for every image of a folder)."""
-    names = inspect.signature(check_options).parameters
-    check_options(**{name: getattr(args, name) for name in names if hasattr(args, name)})
-    # CuPy and a GPU, where asked for. Until the options value checks it, through the solvers'
-    # own device check (not in varcolor.solvers' public names).
-    from ..solvers.device import backend
-
+    """Refuse bad solve options of parsed arguments, once (not for every image of a folder), and
+    a GPU asked for where CuPy or the GPU is missing."""
+    options_of(args)
     backend(args.device)
-
-
-def solve_keywords(args: argparse.Namespace) -> dict:
-    """The keyword arguments of :func:`varcolor.colorize` that the solve options set."""
-    return {"method": args.method, "solver": args.solver, "device": args.device, "space": args.space, "gamut": args.gamut,
-                "tol": args.tol, "maxiter": args.maxiter, "prior": args.prior, "weights": args.weights, "mask_cent": args.mask_cent,
-                "prior_weight": args.prior_weight, "confidence": args.confidence, "prior_mode": args.prior_mode,
-                "lam": args.lam, "mu": args.mu, "gamma": args.gamma, "sharpness": args.sharpness, "admm_tol": args.admm_tol,
-                "max_memory": args.max_memory}

@@ -55,7 +55,9 @@ class Method:
     - ``refinable``: :meth:`refine` carries an iterative solve on to a tighter tolerance;
     - ``Parameters``: a frozen dataclass of the method's own options (None: it has none); its
       fields' metadata hold their ``--help`` text (:func:`varcolor.options.option`);
-    - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver.
+    - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver;
+    - ``reports_progress``: long solves call the colorizer's ``progress`` (the command line then
+      shows a bar for a single image).
     """
 
     name: ClassVar[str] = ""
@@ -68,6 +70,7 @@ class Method:
     refinable: ClassVar[bool] = False
     Parameters: ClassVar[type | None] = None
     bytes_per_pixel: ClassVar[int] = 250
+    reports_progress: ClassVar[bool] = False
 
     def __init__(self, guide: np.ndarray, options: Options, progress: Callable[[dict], None] | None = None):
         self.guide, self.options, self.progress = guide, options, progress

@@ -45,6 +45,7 @@ class BilaplacianGtv(Method):
     name = "bilaplacian-gtv"
     summary = "bilaplacian + graph total variation by ADMM: piecewise-smooth, slower, a documented alternative"
     refinable = True
+    reports_progress = True
     Parameters = Parameters
     bytes_per_pixel = 250  # ADMM's peak per pixel (benchmarks/results/speed_gtv.md)
 

@@ -19,6 +19,7 @@ class Levin(LinearMethod):
     spaces = ("lab", "yiq")
     symmetric = False
     tiles = True
+    reports_progress = True
 
     def system(self, guide, mask, targets, prior=None, weight=None):
         operator = levin.exact_operator(guide, mask, prior_weight=weight)

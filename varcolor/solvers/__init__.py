@@ -12,12 +12,12 @@ from ..memory import BUDGET_FRACTION, available_bytes, memory_budget  # noqa: F4
 from .amg import AmgSolver, CgSolver
 from .base import TOL, SolveInfo
 from .choice import EXACT_ONLY, SOLVERS, SYMMETRIC_ONLY, TILES_FROM, choose_solver, estimate_bytes, make_solver
-from .device import DEVICES, backend  # noqa: F401 (backend: re-exported)
+from .device import DEVICES, backend
 from .direct import DirectSolver
 from .multigrid import MultigridSolver
 from .stencil import GridOperator
 from .tiled import TiledSolver
 
 __all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "CgSolver", "MultigridSolver", "TiledSolver",
-           "GridOperator", "SOLVERS", "DEVICES", "choose_solver", "make_solver", "estimate_bytes", "memory_budget",
+           "GridOperator", "SOLVERS", "DEVICES", "backend", "choose_solver", "make_solver", "estimate_bytes", "memory_budget",
            "BUDGET_FRACTION", "SYMMETRIC_ONLY", "EXACT_ONLY", "TILES_FROM"]
