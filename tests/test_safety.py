@@ -90,10 +90,10 @@ def test_an_output_that_appears_during_the_run_is_kept(tmp_path, capsys, monkeyp
     make_pair(tmp_path / "in", "b")
     real = varcolor.cli.colorize.colorize
 
-    def racing(gray, cues, **options):  # another run publishes out/b.png meanwhile
+    def racing(gray, cues, *options, **keywords):  # another run publishes out/b.png meanwhile
         (tmp_path / "out").mkdir(exist_ok=True)
         (tmp_path / "out" / "b.png").write_bytes(b"theirs")
-        return real(gray, cues, **options)
+        return real(gray, cues, *options, **keywords)
 
     monkeypatch.setattr(varcolor.cli.colorize, "colorize", racing)
     code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--marked")
