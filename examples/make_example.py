@@ -10,12 +10,13 @@ Writes, under ``examples/data/``:
 Each scribble takes the median true chroma (Lab a, b) under it, drawn at the gray image's own
 lightness, as a user picking a colour from a reference would.
 
-Run: ``python examples/make_example.py``
+Run: ``python examples/make_example.py [FOLDER]`` (writes into ``examples/data/`` unless a
+FOLDER is given).
 """
 
-from pathlib import Path
-
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import skimage.data
@@ -52,6 +53,7 @@ def stroke_mask(shape, vertices, width=3):
 
 
 def main(folder: Path = Path(__file__).parent / "data") -> None:
+    folder = Path(folder)
     rgb = skimage.data.chelsea() / 255.0
     lab = varcolor.color.rgb_to_lab(rgb)
     gray = varcolor.color.gray_from_lightness(lab[..., 0])
@@ -72,4 +74,4 @@ def main(folder: Path = Path(__file__).parent / "data") -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])
