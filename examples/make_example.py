@@ -46,7 +46,7 @@ STROKES = [
 
 def stroke_mask(shape, vertices, width=3):
     mask = np.zeros(shape, bool)
-    for (x0, y0), (x1, y1) in zip(vertices[:-1], vertices[1:]):
+    for (x0, y0), (x1, y1) in zip(vertices[:-1], vertices[1:], strict=True):
         rr, cc = line(y0, x0, y1, x1)
         mask[rr, cc] = True
     return ndimage.binary_dilation(mask, iterations=width // 2)

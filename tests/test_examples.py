@@ -12,8 +12,8 @@ import varcolor
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+def load(name, folder=EXAMPLES):
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -55,7 +55,7 @@ def test_the_demo_picture_is_gray_scribbles_result_original(tmp_path):
     width = gray.shape[1]
     panels = [picture[:, i * (width + 6):i * (width + 6) + width] for i in range(4)]
     assert picture.shape == (gray.shape[0], 4 * width + 18, 3)
-    for panel, expected in zip(panels, (np.dstack([gray] * 3), marked, result, original)):
+    for panel, expected in zip(panels, (np.dstack([gray] * 3), marked, result, original), strict=True):
         assert np.abs(panel - expected).max() <= 0.5 / 255 + 1e-9
     assert report["psnr"] == varcolor.metrics.psnr(result, original)
     varcolor.write_image(tmp_path / "result.png", result)  # as `make demo` passes the CLI's result
@@ -75,9 +75,7 @@ def test_make_example_rebuilds_the_bundled_data(tmp_path):
 
 def test_every_example_is_in_the_documentation_gallery():
     pytest.importorskip("mkdocs")  # the docs extra: the hook that runs the gallery imports it
-    spec = importlib.util.spec_from_file_location("varcolor_docs", EXAMPLES.parent / "docs" / "hooks" / "varcolor_docs.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = load("varcolor_docs", EXAMPLES.parent / "docs" / "hooks")
     scripts = sorted(p.stem for p in EXAMPLES.glob("*.py"))
     assert sorted(hook.GALLERY) == scripts
     nav = (EXAMPLES.parent / "mkdocs.yml").read_text(encoding="utf-8")

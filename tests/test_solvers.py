@@ -14,7 +14,7 @@ from varcolor.solvers import AmgSolver, DirectSolver, choose_solver, device, est
 from varcolor.solvers import amg as amg_module
 from varcolor.solvers.krylov import gmres
 
-from .conftest import MAX_AB, gray_and_cues, photo
+from .conftest import MAX_AB, gray_and_cues, photo, stroke
 
 # "Exact" per the speed issue: within 0.05 ab units of the direct solve (max), 0.005 RMS.
 RMS_AB = 0.005
@@ -50,9 +50,7 @@ def test_update_warm_starts_and_matches_a_fresh_solve():
     rgb = photo("astronaut", (96, 128))
     gray = same_lightness_gray(rgb)
     first = sample_random(rgb, 60, rng=1)
-    stroke = np.zeros(gray.shape, bool)
-    stroke[40, 50:62] = True  # one more short stroke, as a user adds
-    more = varcolor.Cues(stroke, np.where(stroke[..., None], (25.0, -10.0), 0.0))
+    more = stroke(gray.shape, 40, slice(50, 62), (25.0, -10.0))  # one more short stroke, as a user adds
     cz = varcolor.Colorizer(gray, solver="amg")
     cold = cz.solve(first)
     warm = cz.update(more, local=False)  # the global re-solve, warm-started
