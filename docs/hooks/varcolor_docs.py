@@ -93,7 +93,8 @@ def _run_example(name: str) -> dict:
     """Run ``examples/NAME.py`` in a fresh interpreter on this checkout; its output and picture."""
     arguments, picture = GALLERY[name]
     with tempfile.TemporaryDirectory(prefix=f"varcolor-docs-{name}-") as out:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        path = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}  # this checkout's varcolor first
         command = [sys.executable, str(EXAMPLES / f"{name}.py"), *(a.format(out=out) for a in arguments)]
         start = time.perf_counter()
         try:
@@ -123,7 +124,7 @@ def _run_gallery() -> dict[str, dict]:
 
 
 def _rst_to_markdown(text: str) -> str:
-    """The few reStructuredText forms the examples' docstrings use: ``code``, :meth:`x`, * items."""
+    """The reStructuredText the examples' docstrings use beyond Markdown: ``code`` and :meth:`x`."""
     text = re.sub(r":(?:meth|func|class|mod|attr):`~?([^`]+)`", r"`\1`", text)
     return text.replace("``", "`")
 
