@@ -10,12 +10,13 @@ Writes, under ``examples/data/``:
 Each scribble takes the median true chroma (Lab a, b) under it, drawn at the gray image's own
 lightness, as a user picking a colour from a reference would.
 
-Run: ``python examples/make_example.py``
+Run: ``python examples/make_example.py [FOLDER]`` (writes into ``examples/data/`` unless a
+FOLDER is given).
 """
 
-from pathlib import Path
-
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import skimage.data
@@ -45,13 +46,14 @@ STROKES = [
 
 def stroke_mask(shape, vertices, width=3):
     mask = np.zeros(shape, bool)
-    for (x0, y0), (x1, y1) in zip(vertices[:-1], vertices[1:]):
+    for (x0, y0), (x1, y1) in zip(vertices[:-1], vertices[1:], strict=True):
         rr, cc = line(y0, x0, y1, x1)
         mask[rr, cc] = True
     return ndimage.binary_dilation(mask, iterations=width // 2)
 
 
 def main(folder: Path = Path(__file__).parent / "data") -> None:
+    folder = Path(folder)
     rgb = skimage.data.chelsea() / 255.0
     lab = varcolor.color.rgb_to_lab(rgb)
     gray = varcolor.color.gray_from_lightness(lab[..., 0])
@@ -72,4 +74,4 @@ def main(folder: Path = Path(__file__).parent / "data") -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

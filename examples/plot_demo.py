@@ -1,6 +1,8 @@
 """Side-by-side picture of the demo: gray input | scribbles | varcolor result | original.
 
-Run: ``python examples/plot_demo.py RESULT.png OUT.png`` (``make demo`` does).
+Run: ``python examples/plot_demo.py [RESULT.png] OUT.png``. ``make demo`` passes the result of
+``varcolor colorize --marked``; without RESULT.png the script colorizes the bundled example from
+its scribbles itself (the same solve, through the Python API).
 """
 
 import sys
@@ -13,19 +15,24 @@ import varcolor
 DATA = Path(__file__).parent / "data"
 
 
-def main(result_path: str, out_path: str) -> None:
+def main(result_path: str | None, out_path: str) -> dict:
     gray = varcolor.read_image(DATA / "chelsea.png")
     marked = varcolor.read_image(DATA / "chelsea_marked.png")
     original = varcolor.read_image(DATA / "chelsea_original.png")
-    result = varcolor.read_image(result_path)
+    if result_path is None:
+        result = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, marked)).rgb
+    else:
+        result = varcolor.read_image(result_path)
     gap = np.ones((gray.shape[0], 6, 3))
     panels = [np.repeat(gray[..., None], 3, axis=2), marked, result, original]
     picture = np.concatenate([p for panel in panels for p in (panel, gap)][:-1], axis=1)
     varcolor.write_image(out_path, picture)
-    print(f"{out_path}: gray | scribbles | result | original — "
-          f"PSNR {varcolor.metrics.psnr(result, original):.2f} dB, "
-          f"ΔE2000 {varcolor.metrics.ciede2000(result, original):.2f}")
+    report = {"psnr": varcolor.metrics.psnr(result, original),
+              "ciede2000": varcolor.metrics.ciede2000(result, original)}
+    print(f"{out_path}: gray | scribbles | result | original — PSNR {report['psnr']:.2f} dB, "
+          f"ΔE2000 {report['ciede2000']:.2f}")
+    return report
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*([None] * (3 - len(sys.argv)) + sys.argv[1:3]))

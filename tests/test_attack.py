@@ -10,7 +10,6 @@ import string
 import zlib
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -19,6 +18,8 @@ import varcolor
 from varcolor import batch
 from varcolor.cli.colorize import _FIND, _plan_colorize
 from varcolor.errors import VarcolorError
+
+from .conftest import png_declaring
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -90,12 +91,8 @@ def test_image_reader_never_crashes(tmp_path, kind, cuts, truncate):
 @FUZZ
 @given(width=st.integers(0, 2**31 - 1), height=st.integers(0, 2**31 - 1), color=st.sampled_from([0, 2, 3, 4, 6]))
 def test_declared_sizes_are_judged_before_decoding(tmp_path, width, height, color):
-    def chunk(tag, payload):
-        return len(payload).to_bytes(4, "big") + tag + payload + zlib.crc32(tag + payload).to_bytes(4, "big")
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, color, 0, 0, 0])
     path = tmp_path / "declared.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(png_declaring(width, height, color=color, data=zlib.compress(b"\x00" * 64)))
     try:
         varcolor.read_image(path, max_pixels=10**6)
     except VarcolorError as exc:

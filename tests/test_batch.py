@@ -15,10 +15,8 @@ import pytest
 
 import varcolor
 from varcolor.batch import MANIFEST, read_manifest, run_folder
-from varcolor.color import same_lightness_gray
 
-from .conftest import photo
-from .test_cli import make_pair, run
+from .conftest import PHOTOS, colour_photos, make_pair, photo, run
 
 distributed = pytest.importorskip("distributed")
 
@@ -38,7 +36,7 @@ def tree(folder, count=4, shape=(40, 48)):
     for index in range(count):
         sub = folder / ("" if index % 2 else "sub")
         make_pair(sub, f"i{index}", shape=shape, seed=index)
-        varcolor.write_image(sub / f"c{index}.png", photo(("coffee", "astronaut", "chelsea")[index % 3], shape))
+        varcolor.write_image(sub / f"c{index}.png", photo(PHOTOS[index % 3], shape))
     return folder
 
 
@@ -73,8 +71,7 @@ def test_each_folder_command_on_a_cluster_matches_the_serial_run(tmp_path, clien
 
 def test_bench_and_the_scheduler_option(tmp_path, client, capsys):
     photos = tmp_path / "photos"
-    for index in range(3):
-        varcolor.write_image(photos / f"p{index}.png", photo(("coffee", "astronaut", "chelsea")[index], (64, 64)))
+    colour_photos(photos, names=("p0", "p1", "p2"), shape=(64, 64))
     serial = run(capsys, "bench", "-i", photos, "--hints", "0,5", "--format", "json", "-q")
     address = client.scheduler.address
     clustered = run(capsys, "bench", "-i", photos, "--hints", "0,5", "--format", "json", "-q", "--scheduler", address)
@@ -165,8 +162,7 @@ def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path, capsys):
 
 def test_metrics_and_recolor_on_a_cluster(tmp_path, client, capsys):
     photos = tmp_path / "photos"
-    for index in range(3):
-        varcolor.write_image(photos / f"p{index}.png", photo(("coffee", "astronaut", "chelsea")[index], (48, 64)))
+    colour_photos(photos, names=("p0", "p1", "p2"), shape=(48, 64))
     address = client.scheduler.address
     serial = run(capsys, "recolor", "-i", photos, "-o", tmp_path / "serial", "--budget", 200, "-q")
     clustered = run(capsys, "recolor", "-i", photos, "-o", tmp_path / "dask", "--budget", 200, "-q",

@@ -8,30 +8,10 @@ import pytest
 
 import varcolor
 from varcolor.cli import main
-from varcolor.color import same_lightness_gray
 from varcolor.errors import InputError
 from varcolor.solvers.device import backend
 
-from .conftest import photo
-
-
-def make_pair(folder, name="img", shape=(24, 32), seed=0):
-    """A gray image and its marked copy (a few coloured pixels), plus the colour original."""
-    rgb = photo("coffee", shape)
-    gray = same_lightness_gray(rgb)
-    marked = np.repeat(gray[..., None], 3, axis=2)
-    mask = np.random.default_rng(seed).random(shape) < 0.05
-    marked[mask] = rgb[mask]
-    folder.mkdir(parents=True, exist_ok=True)
-    varcolor.write_image(folder / f"{name}.png", gray)
-    varcolor.write_image(folder / f"{name}_marked.png", marked)
-    return rgb
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+from .conftest import make_pair, photo, random_backbone, random_calibration, run
 
 
 def test_colorize_single_file(tmp_path, capsys):
@@ -297,8 +277,6 @@ def test_metrics_lpips_without_weights_names_the_files(tmp_path, capsys, monkeyp
 def test_metrics_lpips_with_weights(tmp_path, capsys):
     torch = pytest.importorskip("torch")
     from varcolor.neural.lpips import LPIPS
-
-    from .test_lpips import random_backbone, random_calibration
 
     results, references = _metrics_folders(tmp_path)
     weights = tmp_path / "weights"

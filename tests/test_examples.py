@@ -1,6 +1,7 @@
 """The gallery's examples run, and what they claim of their results holds."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ import varcolor
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+def load(name, folder=EXAMPLES):
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -41,3 +42,43 @@ def test_a_photo_stored_as_one_gray_png_decodes_to_colour(tmp_path):
     assert report["stored_bytes"] < report["colour_png_bytes"]
     assert report["decoded_psnr"] > report["gray_psnr"] + 10  # the cues bring the colours back
     assert varcolor.read_image(tmp_path / "stages.png").ndim == 3
+
+
+def test_the_demo_picture_is_gray_scribbles_result_original(tmp_path):
+    module = load("plot_demo")
+    report = module.main(None, str(tmp_path / "demo.png"))  # colorizes the example itself
+    gray = varcolor.read_image(EXAMPLES / "data" / "chelsea.png")
+    marked = varcolor.read_image(EXAMPLES / "data" / "chelsea_marked.png")
+    original = varcolor.read_image(EXAMPLES / "data" / "chelsea_original.png")
+    result = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, marked)).rgb
+    picture = varcolor.read_image(tmp_path / "demo.png")
+    width = gray.shape[1]
+    panels = [picture[:, i * (width + 6):i * (width + 6) + width] for i in range(4)]
+    assert picture.shape == (gray.shape[0], 4 * width + 18, 3)
+    for panel, expected in zip(panels, (np.dstack([gray] * 3), marked, result, original), strict=True):
+        assert np.abs(panel - expected).max() <= 0.5 / 255 + 1e-9
+    assert report["psnr"] == varcolor.metrics.psnr(result, original)
+    varcolor.write_image(tmp_path / "result.png", result)  # as `make demo` passes the CLI's result
+    module.main(str(tmp_path / "result.png"), str(tmp_path / "again.png"))
+    assert np.array_equal(varcolor.read_image(tmp_path / "again.png"), picture)
+
+
+def test_make_example_rebuilds_the_bundled_data(tmp_path):
+    load("make_example").main(tmp_path)
+    bundled = EXAMPLES / "data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in bundled.iterdir())
+    for name in ("chelsea.png", "chelsea_marked.png", "chelsea_original.png"):
+        assert np.array_equal(varcolor.read_image(tmp_path / name), varcolor.read_image(bundled / name)), name
+    points = "chelsea.points.json"
+    assert json.loads((tmp_path / points).read_text()) == json.loads((bundled / points).read_text())
+
+
+def test_every_example_is_in_the_documentation_gallery():
+    pytest.importorskip("mkdocs")  # the docs extra: the hook that runs the gallery imports it
+    hook = load("varcolor_docs", EXAMPLES.parent / "docs" / "hooks")
+    scripts = sorted(p.stem for p in EXAMPLES.glob("*.py"))
+    assert sorted(hook.GALLERY) == scripts
+    nav = (EXAMPLES.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    index = (EXAMPLES.parent / "docs" / "examples.md").read_text(encoding="utf-8")
+    for name in scripts:
+        assert f"- examples/{name}.md" in nav and f"(examples/{name}.md)" in index, name

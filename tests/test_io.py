@@ -1,4 +1,5 @@
 import os
+import zlib
 
 import numpy as np
 import pytest
@@ -7,6 +8,8 @@ from PIL import Image, ImageOps
 import varcolor
 from varcolor.errors import InputError, OutputError
 from varcolor.io import walk_images
+
+from .conftest import png_declaring
 
 
 @pytest.mark.parametrize("shape", [(17, 23), (17, 23, 3), (17, 23, 4)])
@@ -183,15 +186,10 @@ def test_animated_images_warn_that_one_frame_is_used(tmp_path, suffix):
 
 def test_header_is_checked_before_any_pixel_is_decoded(tmp_path, monkeypatch):
     # A few hundred bytes can declare 144 MP: refused from the header, not after a 7 GB decode.
-    import zlib
-
     width = height = 12000
     raw = zlib.compress(b"".join(b"\x00" + bytes(width) for _ in range(50)))  # rows of a far larger image
-    def chunk(tag, data):
-        return len(data).to_bytes(4, "big") + tag + data + zlib.crc32(tag + data).to_bytes(4, "big")
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
     path = tmp_path / "bomb.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    path.write_bytes(png_declaring(width, height, color=0, data=raw))
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
     assert varcolor.io.image_shape(path) == (height, width)
     with pytest.raises(InputError, match="bomb.png: 12000×12000 pixels \\(144 MP\\) is more than the limit"):

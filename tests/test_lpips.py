@@ -17,34 +17,11 @@ from varcolor.errors import InputError  # noqa: E402
 from varcolor.neural import lpips  # noqa: E402
 from varcolor.neural.weights import read_state  # noqa: E402
 
-from .conftest import photo  # noqa: E402
+from .conftest import photo, random_backbone, random_calibration  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 #: The lpips package's v0.1 AlexNet calibration (weights/v0.1/alex.pth; tests/data/README.md).
 CALIBRATION = DATA / "lpips_alex_v0.1.pth"
-# torchvision's AlexNet features: index → (in, out, kernel).
-CONVS = {0: (3, 64, 11), 3: (64, 192, 5), 6: (192, 384, 3), 8: (384, 256, 3), 10: (256, 256, 3)}
-
-
-def random_backbone(seed: int = 0) -> dict:
-    """A torchvision-layout AlexNet state dict with He-scaled random weights (NumPy's generator,
-    the same on every platform), plus a classifier tensor that LPIPS must ignore."""
-    rng = np.random.default_rng(seed)
-    state = {}
-    for index, (c_in, c_out, k) in CONVS.items():
-        state[f"features.{index}.weight"] = rng.normal(0, np.sqrt(2 / (c_in * k * k)), (c_out, c_in, k, k))
-        state[f"features.{index}.bias"] = rng.normal(0, 0.01, c_out)
-    state["classifier.6.bias"] = np.zeros(1000)
-    return {key: torch.from_numpy(value.astype(np.float32)) for key, value in state.items()}
-
-
-def random_calibration(seed: int = 1) -> dict:
-    """LPIPS-layout calibration: non-negative channel weights, as the trained ones are."""
-    rng = np.random.default_rng(seed)
-    return {f"lin{i}.model.1.weight": torch.from_numpy(np.abs(rng.normal(0, 0.1, (1, c, 1, 1))).astype(np.float32))
-            for i, c in enumerate(lpips.CHANNELS)}
-
-
 #: Image pairs on which our network is compared with the reference package (tests/data/lpips_reference.json).
 LPIPS_CASES = [(name, kind) for name in ("astronaut", "coffee") for kind in ("same", "blur", "noise", "colour")]
 

@@ -129,6 +129,28 @@ def vif_case(name: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
     return result, reference
 
 
+def test_ms_ssim_matches_pytorch_msssim():
+    # pytorch-msssim (an independent PyTorch implementation) follows the same conventions: an 11-tap
+    # Gaussian of sigma 1.5 with "valid" filtering (ours filters then crops the 5-pixel border: the
+    # same pixels), K1 = 0.01, K2 = 0.03, the published weights, 2×2 averaging between scales, the
+    # per-channel product averaged over RGB. Its 2×2 pooling zero-pads an odd side where ours drops
+    # the last row, so the photos are cropped to sides divisible by 16 (every scale even).
+    torch = pytest.importorskip("torch")
+    reference_ms_ssim = pytest.importorskip("pytorch_msssim").ms_ssim
+    taps = np.exp(-np.arange(-5, 6) ** 2 / (2 * 1.5**2))
+    window = torch.from_numpy(taps / taps.sum())[None, None].repeat(3, 1, 1, 1)  # its window, in float64
+    as_tensor = lambda x: torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))  # noqa: E731
+    for name, kind in VIF_CASES[::2]:
+        result, reference = vif_case(name, kind)
+        crop = (slice(reference.shape[0] // 16 * 16), slice(reference.shape[1] // 16 * 16))
+        ours = metrics.ms_ssim(result[crop], reference[crop])
+        x, y = as_tensor(result[crop]), as_tensor(reference[crop])
+        # The same float64 arithmetic in another order: equal to rounding (measured: 1e-14 at worst).
+        assert ours == pytest.approx(float(reference_ms_ssim(x, y, data_range=1.0, win=window)), abs=1e-12), (name, kind)
+        # Its default window is built in float32 (taps rounded to ~6e-8): measured 3e-6 at worst.
+        assert ours == pytest.approx(float(reference_ms_ssim(x, y, data_range=1.0)), abs=2e-5), (name, kind)
+
+
 def test_vif_of_an_image_with_itself_is_one():
     reference = photo("astronaut", (200, 240))
     assert metrics.vif(reference, reference) == pytest.approx(1.0, abs=1e-6)

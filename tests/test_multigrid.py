@@ -16,7 +16,7 @@ from varcolor.solvers.amg import CgSolver
 from varcolor.solvers.multigrid import GridMultigrid, MultigridSolver
 from varcolor.solvers.stencil import GridOperator
 
-from .conftest import photo
+from .conftest import photo, stroke
 
 
 def weighted_laplacian(shape, seed=0, fixed_fraction=0.01):
@@ -185,9 +185,7 @@ def test_cg_update_reuses_the_hierarchy_and_matches_a_fresh_solve():
     rgb = photo("astronaut", (96, 128))
     gray = varcolor.color.same_lightness_gray(rgb)
     first = sample_random(rgb, 60, rng=1)
-    stroke = np.zeros(gray.shape, bool)
-    stroke[40, 50:62] = True
-    more = varcolor.Cues(stroke, np.where(stroke[..., None], (25.0, -10.0), 0.0))
+    more = stroke(gray.shape, 40, slice(50, 62), (25.0, -10.0))
     cz = varcolor.Colorizer(gray, method="levin-symmetric", solver="cg")
     cz.solve(first)
     hierarchy = cz.engine.solver.hierarchy

@@ -7,25 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 
 import numpy as np
 import pytest
 
 import varcolor
 import varcolor.cli
-from varcolor.cli import main
 from varcolor.color import same_lightness_gray
 from varcolor.ir.files import read_ir
 
-from .conftest import photo
-from .test_cli import make_pair, run
-
-
-def colour_photos(folder, names=("a", "b"), suffix=".png", shape=(32, 40)):
-    folder.mkdir(parents=True, exist_ok=True)
-    for index, name in enumerate(names):
-        varcolor.write_image(folder / f"{name}{suffix}", photo(("coffee", "astronaut", "chelsea")[index % 3], shape))
-    return {p.name: p.read_bytes() for p in folder.iterdir()}
+from .conftest import colour_photos, make_pair, needs_torch, photo, png_declaring, run
 
 
 def snapshot(folder):
@@ -229,20 +221,11 @@ def test_points_files_are_capped(tmp_path, monkeypatch):
         varcolor.Cues.from_points(tmp_path / "p.json", shape=(4, 4))
 
 
-def _png_declaring(path, width, height):
-    import zlib
-
-    def chunk(tag, data):
-        return len(data).to_bytes(4, "big") + tag + data + zlib.crc32(tag + data).to_bytes(4, "big")
-    rows = zlib.compress(b"".join(b"\x00" + bytes(width * 3) for _ in range(8)))
-    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
-
-
 def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monkeypatch):
     from PIL import Image
 
-    _png_declaring(tmp_path / "bomb.png", 12000, 12000)  # a few hundred bytes, 144 MP
+    rows = zlib.compress(b"".join(b"\x00" + bytes(12000 * 3) for _ in range(8)))
+    (tmp_path / "bomb.png").write_bytes(png_declaring(12000, 12000, color=2, data=rows))  # a few hundred bytes, 144 MP
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 4 << 30)  # a 4 GB machine
     code, _, err = run(capsys, "colorize", tmp_path / "bomb.png", "--prior", "ideepcolor", "--method", "levin",
@@ -282,9 +265,6 @@ def test_the_colour_original_as_marked_image_is_refused(tmp_path, capsys):
     code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "orig.png",
                        "-o", tmp_path / "out.png")
     assert code == 2 and "colour original" in err and not (tmp_path / "out.png").exists()
-
-
-needs_torch = pytest.mark.skipif(not __import__("importlib").util.find_spec("torch"), reason="needs the neural extra")
 
 
 @needs_torch

@@ -14,16 +14,14 @@ from varcolor.solvers import AmgSolver, DirectSolver, choose_solver, device, est
 from varcolor.solvers import amg as amg_module
 from varcolor.solvers.krylov import gmres
 
-from .conftest import photo
+from .conftest import MAX_AB, gray_and_cues, photo, stroke
 
 # "Exact" per the speed issue: within 0.05 ab units of the direct solve (max), 0.005 RMS.
-MAX_AB, RMS_AB = 0.05, 0.005
+RMS_AB = 0.005
 
 
 def levin_problem(name="astronaut", shape=(96, 128), density=0.01, seed=0):
-    rgb = photo(name, shape)
-    cues = sample_random(rgb, int(density * shape[0] * shape[1]), rng=seed)
-    return same_lightness_gray(rgb), cues
+    return gray_and_cues(name, shape, int(density * shape[0] * shape[1]), rng=seed)
 
 
 @pytest.mark.parametrize("name,density", [("astronaut", 0.01), ("coffee", 0.002), ("chelsea", 0.0005)])
@@ -52,9 +50,7 @@ def test_update_warm_starts_and_matches_a_fresh_solve():
     rgb = photo("astronaut", (96, 128))
     gray = same_lightness_gray(rgb)
     first = sample_random(rgb, 60, rng=1)
-    stroke = np.zeros(gray.shape, bool)
-    stroke[40, 50:62] = True  # one more short stroke, as a user adds
-    more = varcolor.Cues(stroke, np.where(stroke[..., None], (25.0, -10.0), 0.0))
+    more = stroke(gray.shape, 40, slice(50, 62), (25.0, -10.0))  # one more short stroke, as a user adds
     cz = varcolor.Colorizer(gray, solver="amg")
     cold = cz.solve(first)
     warm = cz.update(more, local=False)  # the global re-solve, warm-started

@@ -7,27 +7,7 @@ import varcolor
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
 
-from .conftest import photo
-
-MAX_AB = 0.05  # the exactness bound of the solvers (issue 3)
-
-
-def gray_and_cues(name, shape, count, rng):
-    """A photo's same-lightness gray and ``count`` random cues of its colours."""
-    rgb = photo(name, shape)
-    return same_lightness_gray(rgb), sample_random(rgb, count, rng=rng)
-
-
-def stroke(shape, rows, columns, ab):
-    mask = np.zeros(shape, bool)
-    mask[rows, columns] = True
-    return varcolor.Cues(mask, np.where(mask[..., None], ab, 0.0))
-
-
-def strokes(shape):
-    """A short stroke in the middle, then one at the image's corner (its window meets the border)."""
-    return (stroke(shape, shape[0] // 2, slice(shape[1] // 3, shape[1] // 3 + 16), (35.0, -25.0)),
-            stroke(shape, slice(1, 4), 1, (-20.0, 40.0)))
+from .conftest import MAX_AB, gray_and_cues, photo, strokes
 
 
 # Windows are what an update uses without the direct solver's factors to correct (test_update.py).

@@ -108,7 +108,9 @@ def ms_ssim(result: np.ndarray, reference: np.ndarray, scales: int = 5) -> float
     if min(result.shape[:2]) < need:
         raise InputError(f"MS-SSIM with {scales} scales needs images of at least {need}×{need} pixels, "
                          f"got {result.shape[1]}×{result.shape[0]}")
-    weights = _MS_WEIGHTS[:scales] / _MS_WEIGHTS[:scales].sum()
+    # The published five weights sum to 1.0001; they are used as published (as Wang's own code does),
+    # and only a shorter prefix of them is renormalised.
+    weights = _MS_WEIGHTS if scales == len(_MS_WEIGHTS) else _MS_WEIGHTS[:scales] / _MS_WEIGHTS[:scales].sum()
     values = []
     for c in range(3):
         x, y = result[..., c], reference[..., c]

@@ -2,21 +2,46 @@
 
 - ``cli.md``: every ``varcolor`` subcommand's ``--help``, from ``varcolor.cli.build_parser()``;
 - ``results/NAME.md`` (and ``.png``): each table and plot in ``benchmarks/results/``;
-- ``model-card.md`` and ``changelog.md``: ``models/README.md`` and ``CHANGELOG.md``.
+- ``model-card.md`` and ``changelog.md``: ``models/README.md`` and ``CHANGELOG.md``;
+- ``examples/NAME.md`` (and ``.png``): the gallery. Each script in ``examples/`` is run as a user
+  runs it, its picture written to a temporary folder, and its page shows the docstring, the code,
+  what it printed and the picture. A script that fails or overruns fails the build; one too slow
+  for the build is shown, not run.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
+import subprocess
 import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
+EXAMPLES = ROOT / "examples"
+
+# The gallery: each script's arguments ({out}: a temporary folder) and the picture it leaves there,
+# or None for a script shown but not run. All read only examples/data/ (from scikit-image's chelsea).
+GALLERY = {
+    "interactive": (["{out}/stages.png"], "stages.png"),
+    "store_as_gray": (["{out}/stages.png"], "stages.png"),
+    "plot_demo": (["{out}/demo.png"], "demo.png"),
+    "make_example": (["{out}"], "chelsea_marked.png"),  # into the temporary folder, not examples/data/
+    # Three GTV solves, 926 ADMM iterations: 15 s of ADMM on an idle 2-core machine (a 2026-11-22 run),
+    # 6 minutes on the same machine shared and busy (its parallel steps wait on contended cores).
+    "gtv_preview": None,
+}
+EXAMPLE_TIMEOUT = 300  # seconds a script may take: each needs under 10 on two idle cores; room for a busy machine
+_RUNS: dict[str, tuple[str, dict]] = {}  # name -> (source hash, run): `mkdocs serve` reruns only edits
 
 
 def _cli_page() -> str:
@@ -64,6 +89,66 @@ def on_page_markdown(markdown, page, config, files):
     return markdown.rstrip("\n") + "\n" + "\n".join(rows) + "\n" if rows else markdown
 
 
+def _run_example(name: str) -> dict:
+    """Run ``examples/NAME.py`` in a fresh interpreter on this checkout; its output and picture."""
+    arguments, picture = GALLERY[name]
+    with tempfile.TemporaryDirectory(prefix=f"varcolor-docs-{name}-") as out:
+        path = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}  # this checkout's varcolor first
+        command = [sys.executable, str(EXAMPLES / f"{name}.py"), *(a.format(out=out) for a in arguments)]
+        start = time.perf_counter()
+        try:
+            run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=EXAMPLE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise PluginError(f"examples/{name}.py: still running after {EXAMPLE_TIMEOUT} s") from None
+        seconds = time.perf_counter() - start
+        if run.returncode != 0:
+            raise PluginError(f"examples/{name}.py failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
+        image = Path(out) / picture
+        if not image.is_file():
+            raise PluginError(f"examples/{name}.py did not write {picture}")
+        # The temporary folder's name is not what a reader would see.
+        stdout = run.stdout.replace(out, "OUT").rstrip()
+        return {"stdout": stdout, "seconds": seconds, "png": image.read_bytes()}
+
+
+def _run_gallery() -> dict[str, dict]:
+    """Every gallery script, two at a time (the docs build's budget is 2 cores)."""
+    ran = [name for name in GALLERY if GALLERY[name] is not None]
+    sources = {name: hashlib.sha256((EXAMPLES / f"{name}.py").read_bytes()).hexdigest() for name in ran}
+    stale = [name for name in ran if _RUNS.get(name, ("", None))[0] != sources[name]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for name, run in zip(stale, pool.map(_run_example, stale), strict=True):
+            _RUNS[name] = (sources[name], run)
+    return {name: _RUNS[name][1] if name in ran else None for name in GALLERY}
+
+
+def _rst_to_markdown(text: str) -> str:
+    """The reStructuredText the examples' docstrings use beyond Markdown: ``code`` and :meth:`x`."""
+    text = re.sub(r":(?:meth|func|class|mod|attr):`~?([^`]+)`", r"`\1`", text)
+    return text.replace("``", "`")
+
+
+def _example_page(name: str, run: dict | None) -> str:
+    source = (EXAMPLES / f"{name}.py").read_text(encoding="utf-8")
+    match = re.match(r'\s*"""(.*?)"""\n', source, re.S)
+    docstring, code = (match.group(1), source[match.end():]) if match else ("", source)
+    title, _, intro = docstring.strip().partition("\n")
+    page = [f"# {title.strip().rstrip('.')}", "", _rst_to_markdown(intro.strip()), ""]
+    if run is None:
+        page += [f"Source: `examples/{name}.py`. Too slow to run in the documentation build: "
+                 "`make test-slow` runs it (`tests/test_examples.py`).", ""]
+    else:
+        arguments, picture = GALLERY[name]
+        shown = " ".join(a.format(out="OUT").replace("OUT/", "") for a in arguments)
+        page += [f"Source: `examples/{name}.py`. The documentation build ran `python examples/{name}.py {shown}` "
+                 f"({run['seconds']:.1f} s) and shows what it printed and drew.", ""]
+    page += ["```python", code.strip("\n"), "```", ""]
+    if run is not None:
+        page += ["Output:", "", "```text", run["stdout"], "```", "", f"![{picture}]({name}.png)", ""]
+    return "\n".join(page)
+
+
 def on_files(files, config):
     def add(uri: str, content: str | None = None, path: Path | None = None) -> None:
         files.append(File.generated(config, uri, content=content,
@@ -77,4 +162,8 @@ def on_files(files, config):
         add(f"results/{table.name}", _result_page(table))
     for plot in sorted(RESULTS.glob("*.png")):
         add(f"results/{plot.name}", path=plot)
+    for name, run in _run_gallery().items():
+        add(f"examples/{name}.md", _example_page(name, run))
+        if run is not None:
+            files.append(File.generated(config, f"examples/{name}.png", content=run["png"]))
     return files
