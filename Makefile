@@ -21,7 +21,10 @@ demo: $(STAMP)
 	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
+# Lint and format check first (seconds), then the suite.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q --doctest-modules varcolor tests
 
 test-slow: $(STAMP)

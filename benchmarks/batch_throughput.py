@@ -48,8 +48,10 @@ def prepare(folder: Path, limit: int) -> Path:
         varcolor.write_image(gray_folder / path.name, gray)
         cues = varcolor.cues.sample_ideepcolor(rgb, n=50, patch=6, rng=index)
         ys, xs = np.nonzero(cues.mask)
-        points = [{"y": int(y), "x": int(x), "a": float(cues.ab[y, x, 0]), "b": float(cues.ab[y, x, 1])}
-                  for y, x in zip(ys, xs)]
+        points = [
+            {"y": int(y), "x": int(x), "a": float(cues.ab[y, x, 0]), "b": float(cues.ab[y, x, 1])}
+            for y, x in zip(ys, xs)
+        ]
         (gray_folder / f"{path.stem}.points.json").write_text(json.dumps(points))
     return folder
 
@@ -88,13 +90,22 @@ def measure(command: str, folder: Path, way: str, workers: int) -> dict:
             from dask.distributed import Client, LocalCluster
 
             threads = str(max(1, (os.cpu_count() or 1) // workers))
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None,
-                                   env={k: threads for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS",
-                                                             "OPENBLAS_NUM_THREADS")})
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                dashboard_address=None,
+                env={k: threads for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+            )
             client = Client(cluster)
         started = time.perf_counter()
-        rows = batch.run_folder(argv[0], argv[2] if command == "encode" else argv[1], out, client=client,
-                                **({"encoder": "adaptive"} if command == "encode" else {"points": True}), quiet=True)
+        rows = batch.run_folder(
+            argv[0],
+            argv[2] if command == "encode" else argv[1],
+            out,
+            client=client,
+            **({"encoder": "adaptive"} if command == "encode" else {"points": True}),
+            quiet=True,
+        )
         seconds = [r["seconds"] for r in rows if r["status"] == "done"]
         if client is not None:
             start = started  # the cluster's start-up is reported apart
@@ -102,9 +113,16 @@ def measure(command: str, folder: Path, way: str, workers: int) -> dict:
             cluster.close()
     wall = time.perf_counter() - start
     work = float(np.sum(seconds))
-    return {"command": command, "way": way, "workers": workers, "images": len(seconds), "wall_s": wall,
-            "task_s": work, "images_per_hour": 3600 * len(seconds) / wall,
-            "overhead_per_image_pct": 100 * (wall * workers - work) / work if work else float("nan")}
+    return {
+        "command": command,
+        "way": way,
+        "workers": workers,
+        "images": len(seconds),
+        "wall_s": wall,
+        "task_s": work,
+        "images_per_hour": 3600 * len(seconds) / wall,
+        "overhead_per_image_pct": 100 * (wall * workers - work) / work if work else float("nan"),
+    }
 
 
 def scheduler_overhead(tasks: int = 2000) -> float:
@@ -131,38 +149,58 @@ def main() -> None:
             for way, workers in (("serial", 1), ("pool", 2), ("dask", 1), ("dask", 2)):
                 row = measure(command, folder, way, workers)
                 rows.append(row)
-                print(f"{command:9} {way:6} {workers}  {row['images']:3d} img  wall {row['wall_s']:7.1f} s  "
-                      f"tasks {row['task_s']:7.1f} s  {row['images_per_hour']:8.0f} img/h  "
-                      f"overhead {row['overhead_per_image_pct']:6.1f} %", flush=True)
+                print(
+                    f"{command:9} {way:6} {workers}  {row['images']:3d} img  wall {row['wall_s']:7.1f} s  "
+                    f"tasks {row['task_s']:7.1f} s  {row['images_per_hour']:8.0f} img/h  "
+                    f"overhead {row['overhead_per_image_pct']:6.1f} %",
+                    flush=True,
+                )
     per_task = scheduler_overhead()
     print(f"scheduler: {1e3 * per_task:.2f} ms per no-op task")
     load = os.getloadavg()[0]
-    lines = [f"# Folder runs: Dask against a process pool ({options.limit} Kodak photos)", "",
-             f"`python benchmarks/batch_throughput.py --limit {options.limit}`; {platform.machine()}, "
-             f"{os.cpu_count()} cores, load average {load:.1f} at the end (shared machine). Wall time excludes "
-             "a LocalCluster's start-up (about 2 s); overhead = (wall × workers − Σ task seconds) / Σ task seconds.",
-             "", "| command | way | workers | images | wall s | Σ task s | images/h | overhead % |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Folder runs: Dask against a process pool ({options.limit} Kodak photos)",
+        "",
+        f"`python benchmarks/batch_throughput.py --limit {options.limit}`; {platform.machine()}, "
+        f"{os.cpu_count()} cores, load average {load:.1f} at the end (shared machine). Wall time excludes "
+        "a LocalCluster's start-up (about 2 s); overhead = (wall × workers − Σ task seconds) / Σ task seconds.",
+        "",
+        "| command | way | workers | images | wall s | Σ task s | images/h | overhead % |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['command']} | {r['way']} | {r['workers']} | {r['images']} | {r['wall_s']:.1f} | "
-                     f"{r['task_s']:.1f} | {r['images_per_hour']:.0f} | {r['overhead_per_image_pct']:.1f} |")
-    lines += ["", f"Scheduler cost per task (2,000 no-op tasks, 2 workers): {1e3 * per_task:.2f} ms.", "",
-              "## On paper: images per hour with more workers", "",
-              "Each worker processes one image at a time; the scheduler handles tasks one after another.",
-              "", "| command | task s (mean) | 10 workers | 100 workers | 1,000 workers | scheduler limit |",
-              "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['command']} | {r['way']} | {r['workers']} | {r['images']} | {r['wall_s']:.1f} | "
+            f"{r['task_s']:.1f} | {r['images_per_hour']:.0f} | {r['overhead_per_image_pct']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Scheduler cost per task (2,000 no-op tasks, 2 workers): {1e3 * per_task:.2f} ms.",
+        "",
+        "## On paper: images per hour with more workers",
+        "",
+        "Each worker processes one image at a time; the scheduler handles tasks one after another.",
+        "",
+        "| command | task s (mean) | 10 workers | 100 workers | 1,000 workers | scheduler limit |",
+        "|---|---|---|---|---|---|",
+    ]
     for command in options.commands.split(","):
         serial = next(r for r in rows if r["command"] == command and r["way"] == "serial")
         mean = serial["task_s"] / max(serial["images"], 1)
         limit = 3600 / per_task
         cells = [f"{min(n * 3600 / mean, limit):,.0f}" for n in (10, 100, 1000)]
         lines.append(f"| {command} | {mean:.2f} | " + " | ".join(cells) + f" | {limit:,.0f} |")
-    lines += ["", "The scheduler stops the scaling once workers × (1 / task seconds) approaches 1 / its cost per "
-              "task; before that, storage does: each image is read once and its outputs written once by a worker, "
-              "so a shared file system must carry (input + output bytes) × images per second."]
+    lines += [
+        "",
+        "The scheduler stops the scaling once workers × (1 / task seconds) approaches 1 / its cost per "
+        "task; before that, storage does: each image is read once and its outputs written once by a worker, "
+        "so a shared file system must carry (input + output bytes) × images per second.",
+    ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{options.name}.md").write_text("\n".join(lines) + "\n")
-    (RESULTS / f"{options.name}.json").write_text(json.dumps({"rows": rows, "scheduler_s_per_task": per_task,
-                                                              "load": load}, indent=2) + "\n")
+    (RESULTS / f"{options.name}.json").write_text(
+        json.dumps({"rows": rows, "scheduler_s_per_task": per_task, "load": load}, indent=2) + "\n"
+    )
     print("\n".join(lines))
 
 

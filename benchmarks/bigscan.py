@@ -30,9 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
-
 import numpy as np  # noqa: E402
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -82,10 +81,21 @@ def measure(task: dict, queue) -> None:
     load = os.getloadavg()[0]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     np.save(task["solution"], result.ab.astype(np.float32))
-    queue.put({**task, "seconds": seconds, "cpu_seconds": cpu, "load_after": load, "peak_bytes": peak,
-               "peak_above_inputs_bytes": max(0, peak - before),
-               "used": result.info["solver"], "tiles": result.info.get("iterations"),
-               "residual": result.info.get("residual"), "shape": list(gray.shape), "cues": int(cues.count)})
+    queue.put(
+        {
+            **task,
+            "seconds": seconds,
+            "cpu_seconds": cpu,
+            "load_after": load,
+            "peak_bytes": peak,
+            "peak_above_inputs_bytes": max(0, peak - before),
+            "used": result.info["solver"],
+            "tiles": result.info.get("iterations"),
+            "residual": result.info.get("residual"),
+            "shape": list(gray.shape),
+            "cues": int(cues.count),
+        }
+    )
 
 
 def _in_process(target, args: tuple, timeout: float):
@@ -109,8 +119,9 @@ def _scene_job(megapixels, pattern, path, queue):
 
 def compare(scene_path: str, solution: str, reference: str) -> dict:
     """Distance of ``solution`` from ``reference`` (both ``H×W×2`` ab), band by band."""
-    from varcolor.color import chroma_to_rgb, lightness_of_gray, rgb_to_lab
     from skimage.color import deltaE_ciede2000
+
+    from varcolor.color import chroma_to_rgb, lightness_of_gray, rgb_to_lab
 
     with np.load(scene_path) as scene:
         gray, photo = scene["gray"], scene["photo"]
@@ -128,35 +139,50 @@ def compare(scene_path: str, solution: str, reference: str) -> dict:
         squared += float(((np.round(rgb * 255) - truth) ** 2).sum())
         squared_exact += float(((np.round(rgb_exact * 255) - truth) ** 2).sum())
     pixels = gray.size
-    return {"max_error": largest, "mean_error": total / (2 * pixels), "ciede2000_vs_exact": delta_e / pixels,
-            "psnr": 10 * np.log10(255**2 / (squared / (3 * pixels))),
-            "psnr_exact": 10 * np.log10(255**2 / (squared_exact / (3 * pixels)))}
+    return {
+        "max_error": largest,
+        "mean_error": total / (2 * pixels),
+        "ciede2000_vs_exact": delta_e / pixels,
+        "psnr": 10 * np.log10(255**2 / (squared / (3 * pixels))),
+        "psnr_exact": 10 * np.log10(255**2 / (squared_exact / (3 * pixels))),
+    }
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| MP | pattern | solver | seconds | CPU s | load | peak memory (above inputs) | tiles | residual | "
-             "max / mean |Δab| vs direct | ΔE2000 vs direct (mean) | PSNR (direct) dB |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| MP | pattern | solver | seconds | CPU s | load | peak memory (above inputs) | tiles | residual | "
+        "max / mean |Δab| vs direct | ΔE2000 vs direct (mean) | PSNR (direct) dB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         name = r["solver"] + (f" → {r['used']}" if r.get("used") and r["used"] != r["solver"] else "")
         if "error" in r:
             lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {name} | {r['error']} | | | | | | | | |")
             continue
-        versus = (f"{r['max_error']:.3f} / {r['mean_error']:.4f} | {r['ciede2000_vs_exact']:.3f} | "
-                  f"{r['psnr']:.2f} ({r['psnr_exact']:.2f})" if "max_error" in r else " | | ")
+        versus = (
+            f"{r['max_error']:.3f} / {r['mean_error']:.4f} | {r['ciede2000_vs_exact']:.3f} | "
+            f"{r['psnr']:.2f} ({r['psnr_exact']:.2f})"
+            if "max_error" in r
+            else " | | "
+        )
         residual = f"{r['residual']:.1e}" if r.get("residual") is not None else ""
         tiles = r["tiles"] if r.get("used") == "tiles" else ""
         cpu = f"{r['cpu_seconds']:.0f}" if "cpu_seconds" in r else ""
         load = f"{r['load_after']:.1f}" if "load_after" in r else str(r.get("load", ""))
-        lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {name} | {r['seconds']:.1f} | {cpu} | {load} | "
-                     f"{r['peak_bytes'] / 1e9:.2f} GB ({r['peak_above_inputs_bytes'] / 1e9:.2f}) | {tiles} | "
-                     f"{residual} | {versus} |")
+        lines.append(
+            f"| {r['megapixels']:g} | {r['pattern']} | {name} | {r['seconds']:.1f} | {cpu} | {load} | "
+            f"{r['peak_bytes'] / 1e9:.2f} GB ({r['peak_above_inputs_bytes'] / 1e9:.2f}) | {tiles} | "
+            f"{residual} | {versus} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def save(out: Path, rows: list[dict], name: str) -> str:
-    report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
-              "rows": [{k: v for k, v in r.items() if k not in ("solution", "scene")} for r in rows]}
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "rows": [{k: v for k, v in r.items() if k not in ("solution", "scene")} for r in rows],
+    }
     text = table(rows)
     (out / f"{name}.json").write_text(json.dumps(report, indent=1))
     (out / f"{name}.md").write_text(text)
@@ -168,10 +194,13 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="4,16,36,64", help="comma-separated megapixels")
     parser.add_argument("--patterns", default=",".join(PATTERNS))
     parser.add_argument("--solvers", default="auto", help="solvers besides the reference (default: %(default)s)")
-    parser.add_argument("--reference-up-to", type=float, default=16.0,
-                        help="largest size (MP) at which the direct LU runs as the reference")
-    parser.add_argument("--reference-patterns", default=",".join(PATTERNS),
-                        help="patterns on which the reference runs")
+    parser.add_argument(
+        "--reference-up-to",
+        type=float,
+        default=16.0,
+        help="largest size (MP) at which the direct LU runs as the reference",
+    )
+    parser.add_argument("--reference-patterns", default=",".join(PATTERNS), help="patterns on which the reference runs")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="bigscan", help="result file stem (default: %(default)s)")
@@ -195,20 +224,33 @@ def main(argv=None) -> int:
                 solvers = ["direct"] + [s for s in solvers if s != "direct"]
             done = []
             for solver in solvers:
-                task = {"megapixels": size, "pattern": pattern, "solver": solver, "scene": scene,
-                        "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy")}
+                task = {
+                    "megapixels": size,
+                    "pattern": pattern,
+                    "solver": solver,
+                    "scene": scene,
+                    "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy"),
+                }
                 row = {**task, **_in_process(measure, (task,), args.timeout)}
                 rows.append(row)
                 done.append(row)
-                print(f"{size:g} MP {pattern:10s} {solver:6s} " + (row.get("error") or (
-                    f"{row['used']:6s} {row['seconds']:.1f} s  {row['peak_bytes'] / 1e9:.2f} GB")), flush=True)
+                print(
+                    f"{size:g} MP {pattern:10s} {solver:6s} "
+                    + (
+                        row.get("error")
+                        or (f"{row['used']:6s} {row['seconds']:.1f} s  {row['peak_bytes'] / 1e9:.2f} GB")
+                    ),
+                    flush=True,
+                )
             reference = scratch / f"{size:g}-{pattern}-direct.npy"
             for row in done:
                 if row["solver"] != "direct" and "seconds" in row and reference.is_file():
                     row.update(compare(scene, row["solution"], str(reference)))
-                    print(f"    vs direct: max {row['max_error']:.3f} mean {row['mean_error']:.4f} ab, "
-                          f"ΔE {row['ciede2000_vs_exact']:.3f}, PSNR {row['psnr']:.2f} ({row['psnr_exact']:.2f})",
-                          flush=True)
+                    print(
+                        f"    vs direct: max {row['max_error']:.3f} mean {row['mean_error']:.4f} ab, "
+                        f"ΔE {row['ciede2000_vs_exact']:.3f}, PSNR {row['psnr']:.2f} ({row['psnr_exact']:.2f})",
+                        flush=True,
+                    )
             for row in done:
                 Path(row["solution"]).unlink(missing_ok=True)
             Path(scene).unlink(missing_ok=True)

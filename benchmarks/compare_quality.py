@@ -43,15 +43,25 @@ def compare(before: Path, after: Path) -> dict:
             group["largest"][score] = max(group["largest"].get(score, 0.0), abs(a - b))
             differ |= f"{a:.{digits}f}" != f"{b:.{digits}f}"
         group["printed_differ"] += differ
-    return {"before": str(before), "after": str(after), "rows_compared": len(shared),
-            "only_before": len(set(old) - set(new)), "only_after": len(set(new) - set(old)), "groups": groups}
+    return {
+        "before": str(before),
+        "after": str(after),
+        "rows_compared": len(shared),
+        "only_before": len(set(old) - set(new)),
+        "only_after": len(set(new) - set(old)),
+        "groups": groups,
+    }
 
 
 def markdown(result: dict) -> str:
-    lines = [f"`{Path(result['before']).name}` against `{Path(result['after']).name}`: {result['rows_compared']} "
-             f"rows (image × resolution × method × hints) compared.", "",
-             "| resolution/method | rows | rows whose printed scores differ | largest |psnr| diff | ssim | vif | "
-             "ciede2000 |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"`{Path(result['before']).name}` against `{Path(result['after']).name}`: {result['rows_compared']} "
+        f"rows (image × resolution × method × hints) compared.",
+        "",
+        "| resolution/method | rows | rows whose printed scores differ | largest |psnr| diff | ssim | vif | "
+        "ciede2000 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, group in result["groups"].items():
         largest = [f"{group['largest'].get(score, float('nan')):.1e}" for score in PRINTED]
         lines.append(f"| {name} | {group['rows']} | {group['printed_differ']} | " + " | ".join(largest) + " |")

@@ -22,9 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
-
 import numpy as np  # noqa: E402
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -80,8 +79,15 @@ def measure(task: dict, queue) -> None:
     value = run()
     seconds = time.perf_counter() - start
     peak = _status("VmHWM")
-    queue.put({**task, "shape": list(reference.shape[:2]), "seconds": seconds, "peak_above_inputs": peak - before,
-               "value": value if isinstance(value, float) else None})
+    queue.put(
+        {
+            **task,
+            "shape": list(reference.shape[:2]),
+            "seconds": seconds,
+            "peak_above_inputs": peak - before,
+            "value": value if isinstance(value, float) else None,
+        }
+    )
 
 
 def run(task: dict) -> dict:
@@ -97,16 +103,22 @@ def run(task: dict) -> dict:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["Time and peak memory of each metric on one pair (Kodak kodim01 resized, 4:5; result blurred "
-             "+ noise), one fresh process each; peak above the two float64 RGB inputs (48 B/pixel).", "",
-             "| MP | size | metric | seconds | peak above inputs (MB) | bytes / pixel |", "|---|---|---|---|---|---|"]
+    lines = [
+        "Time and peak memory of each metric on one pair (Kodak kodim01 resized, 4:5; result blurred "
+        "+ noise), one fresh process each; peak above the two float64 RGB inputs (48 B/pixel).",
+        "",
+        "| MP | size | metric | seconds | peak above inputs (MB) | bytes / pixel |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['megapixels']:g} | | {r['metric']} | {r['error']} | | |")
             continue
         h, w = r["shape"]
-        lines.append(f"| {r['megapixels']:g} | {w}×{h} | {r['metric']} | {r['seconds']:.2f} | "
-                     f"{r['peak_above_inputs'] / 1e6:.0f} | {r['peak_above_inputs'] / (h * w):.1f} |")
+        lines.append(
+            f"| {r['megapixels']:g} | {w}×{h} | {r['metric']} | {r['seconds']:.2f} | "
+            f"{r['peak_above_inputs'] / 1e6:.0f} | {r['peak_above_inputs'] / (h * w):.1f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -22,12 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
-import varcolor
 import workers
 from plotting import figure
 from shared_data import SHARED
+from tqdm import tqdm
+
+import varcolor
 from varcolor import bench
 from varcolor.ir.encode import encode
 
@@ -63,8 +63,12 @@ def plot(summary: dict, resolutions, methods, hints, anchors: dict, path: Path, 
         for resolution in resolutions:
             for method in methods:
                 xs = [n for n in hints if f"{resolution}/{method}/{n}" in summary]
-                ax.plot(xs, [summary[f"{resolution}/{method}/{n}"]["psnr"] for n in xs], marker="o",
-                        label=f"varcolor {method} ({resolution if resolution == 'full' else f'{resolution}²'})")
+                ax.plot(
+                    xs,
+                    [summary[f"{resolution}/{method}/{n}"]["psnr"] for n in xs],
+                    marker="o",
+                    label=f"varcolor {method} ({resolution if resolution == 'full' else f'{resolution}²'})",
+                )
         if anchors:
             xs = sorted(anchors)
             ax.plot(xs, [anchors[n] for n in xs], "k--", label="SIGGRAPH17 published (ImageNet, 256²)")
@@ -74,19 +78,35 @@ def plot(summary: dict, resolutions, methods, hints, anchors: dict, path: Path, 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", default=str(SHARED / "kodak"), help="folder of colour images")
-    parser.add_argument("--methods", default="levin", help="comma-separated methods, e.g. levin,ideepcolor,levin+ideepcolor")
+    parser.add_argument(
+        "--methods", default="levin", help="comma-separated methods, e.g. levin,ideepcolor,levin+ideepcolor"
+    )
     parser.add_argument("--weights", help="network weights for ideepcolor methods (default: the shipped model)")
-    parser.add_argument("--prior-weight", type=float, default=varcolor.api.PRIOR_WEIGHT,
-                        help="β of METHOD+ideepcolor (default: %(default)s)")
-    parser.add_argument("--prior-mode", default="anchor", choices=varcolor.api.PRIOR_MODES,
-                        help="how METHOD+ideepcolor uses the guess (default: anchor)")
+    parser.add_argument(
+        "--prior-weight",
+        type=float,
+        default=varcolor.api.PRIOR_WEIGHT,
+        help="β of METHOD+ideepcolor (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--prior-mode",
+        default="anchor",
+        choices=varcolor.api.PRIOR_MODES,
+        help="how METHOD+ideepcolor uses the guess (default: anchor)",
+    )
     parser.add_argument("--hints", default=",".join(map(str, bench.HINTS)), help="comma-separated hint counts")
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
-    parser.add_argument("--global-hints", action="store_true",
-                        help="give every method the image's global hints (needs global-hints --weights)")
-    parser.add_argument("--sharpness", type=float,
-                        help="bilaplacian-gtv's edge-weight sharpness (default: the energy's, 8)")
-    parser.add_argument("--lam", type=float, help="bilaplacian-gtv's bilaplacian weight λ (default: the energy's, 1e-3)")
+    parser.add_argument(
+        "--global-hints",
+        action="store_true",
+        help="give every method the image's global hints (needs global-hints --weights)",
+    )
+    parser.add_argument(
+        "--sharpness", type=float, help="bilaplacian-gtv's edge-weight sharpness (default: the energy's, 8)"
+    )
+    parser.add_argument(
+        "--lam", type=float, help="bilaplacian-gtv's bilaplacian weight λ (default: the energy's, 1e-3)"
+    )
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
     parser.add_argument("--seed", type=int, default=bench.SEED)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
@@ -104,10 +124,18 @@ def main(argv=None) -> int:
     methods = args.methods.split(",")
     hints = [int(h) for h in args.hints.split(",")]
     resolutions = args.resolutions.split(",")
-    options = dict(weights=args.weights, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
-                   sharpness=args.sharpness, lam=args.lam)
-    tasks = [(str(p), i, res, methods, hints, args.seed, options, args.global_hints)
-             for res in resolutions for i, p in enumerate(paths)]
+    options = dict(
+        weights=args.weights,
+        prior_weight=args.prior_weight,
+        prior_mode=args.prior_mode,
+        sharpness=args.sharpness,
+        lam=args.lam,
+    )
+    tasks = [
+        (str(p), i, res, methods, hints, args.seed, options, args.global_hints)
+        for res in resolutions
+        for i, p in enumerate(paths)
+    ]
     rows = []
     start = time.perf_counter()
     with workers.pool(args.workers) as pool:
@@ -121,13 +149,28 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = args.name or f"quality_{folder.name}"
-    report = {"images": str(folder), "count": len(paths), "methods": methods, "hints": hints,
-              "resolutions": resolutions, "seed": args.seed, "protocol": "ideepcolor, patch 6",
-              "weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
-              "global_hints": args.global_hints, "sharpness": args.sharpness, "lam": args.lam,
-              "varcolor": varcolor.__version__, "machine": f"{platform.machine()} {os.cpu_count()} cores",
-              "python": platform.python_version(), "seconds": elapsed,
-              "summary": summary, "published_siggraph17_psnr": anchors, "rows": rows}
+    report = {
+        "images": str(folder),
+        "count": len(paths),
+        "methods": methods,
+        "hints": hints,
+        "resolutions": resolutions,
+        "seed": args.seed,
+        "protocol": "ideepcolor, patch 6",
+        "weights": args.weights,
+        "prior_weight": args.prior_weight,
+        "prior_mode": args.prior_mode,
+        "global_hints": args.global_hints,
+        "sharpness": args.sharpness,
+        "lam": args.lam,
+        "varcolor": varcolor.__version__,
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "seconds": elapsed,
+        "summary": summary,
+        "published_siggraph17_psnr": anchors,
+        "rows": rows,
+    }
     with varcolor.io.atomic_path(out / f"{stem}.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
     table = bench.markdown(summary, resolutions, methods, hints, label, anchors)

@@ -22,17 +22,16 @@ import time
 import warnings
 from pathlib import Path
 
-import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
-
 import numpy as np  # noqa: E402
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
+import workers
 from PIL import Image
+from plotting import figure
+from shared_data import SHARED
 from skimage.transform import resize
 from tqdm import tqdm
 
 import varcolor
-import workers
-from plotting import figure
-from shared_data import SHARED
 from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode
 from varcolor.ir.format import write_payload
@@ -69,9 +68,17 @@ def evaluate(path: str, methods: tuple[str, ...] = tuple(SWEEPS), baselines: boo
     rows = []
 
     def score(method, params, nbytes, result_rgb, seconds):
-        rows.append({"image": Path(path).name, "method": method, "params": params, "bytes": nbytes,
-                     "psnr": varcolor.metrics.psnr(result_rgb, rgb),
-                     "ciede2000": varcolor.metrics.ciede2000(result_rgb, rgb), "seconds": seconds})
+        rows.append(
+            {
+                "image": Path(path).name,
+                "method": method,
+                "params": params,
+                "bytes": nbytes,
+                "psnr": varcolor.metrics.psnr(result_rgb, rgb),
+                "ciede2000": varcolor.metrics.ciede2000(result_rgb, rgb),
+                "seconds": seconds,
+            }
+        )
 
     for label in methods:
         method, sweep = label.split()[0], SWEEPS[label]
@@ -91,7 +98,7 @@ def evaluate(path: str, methods: tuple[str, ...] = tuple(SWEEPS), baselines: boo
         nbytes = thumbnail_bytes(ab_small)
         upsampled = resize(ab_small, (height, width), order=3)
         bicubic = varcolor.color.lab_to_rgb(np.concatenate([lightness[..., None], upsampled], axis=2))
-        score(f"thumbnail-bicubic", {"factor": factor}, nbytes, bicubic, time.perf_counter() - start)
+        score("thumbnail-bicubic", {"factor": factor}, nbytes, bicubic, time.perf_counter() - start)
         start = time.perf_counter()
         mask = np.zeros((height, width), bool)
         cue_ab = np.zeros((height, width, 2))
@@ -109,16 +116,21 @@ def main(argv=None) -> int:
     parser.add_argument("--images", default=str(SHARED / "kodak"))
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
-    parser.add_argument("--methods", default=",".join(SWEEPS),
-                        help="comma-separated sweeps to run (default: all); baselines run with all of them")
+    parser.add_argument(
+        "--methods",
+        default=",".join(SWEEPS),
+        help="comma-separated sweeps to run (default: all); baselines run with all of them",
+    )
     parser.add_argument("--name", default="rate_distortion", help="base name of the result files")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
     methods = tuple(args.methods.split(","))
     unknown = [m for m in methods if m not in SWEEPS]
     if unknown:
-        print(f"rate_distortion: error: unknown sweep(s) {', '.join(unknown)}; available: {', '.join(SWEEPS)}",
-              file=sys.stderr)
+        print(
+            f"rate_distortion: error: unknown sweep(s) {', '.join(unknown)}; available: {', '.join(SWEEPS)}",
+            file=sys.stderr,
+        )
         return 2
     folder = Path(args.images)
     if not folder.is_dir():
@@ -135,22 +147,39 @@ def main(argv=None) -> int:
     for row in rows:
         key = (row["method"], json.dumps(row["params"], sort_keys=True))
         curves.setdefault(key, []).append(row)
-    summary = sorted(({"method": m, "params": json.loads(p), "images": len(v),
-                       "bytes": float(np.mean([r["bytes"] for r in v])),
-                       "psnr": float(np.mean([r["psnr"] for r in v])),
-                       "ciede2000": float(np.mean([r["ciede2000"] for r in v])),
-                       "seconds": float(np.mean([r["seconds"] for r in v]))} for (m, p), v in curves.items()),
-                     key=lambda s: (s["method"], s["bytes"]))
+    summary = sorted(
+        (
+            {
+                "method": m,
+                "params": json.loads(p),
+                "images": len(v),
+                "bytes": float(np.mean([r["bytes"] for r in v])),
+                "psnr": float(np.mean([r["psnr"] for r in v])),
+                "ciede2000": float(np.mean([r["ciede2000"] for r in v])),
+                "seconds": float(np.mean([r["seconds"] for r in v])),
+            }
+            for (m, p), v in curves.items()
+        ),
+        key=lambda s: (s["method"], s["bytes"]),
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{args.name}.json").write_text(json.dumps({"images": len(paths), "workers": args.workers, "summary": summary,
-                                                          "rows": rows}, indent=1))
-    lines = [f"Mean over {len(paths)} images of {folder.name} at full resolution; bytes = .vcir payload "
-             f"(or thumbnail PNG), gray image excluded; {args.workers} image(s) at a time on "
-             f"{os.cpu_count()} cores.", "",
-             "| method | parameters | bytes | PSNR (dB) | ΔE2000 | seconds (encode+decode) |", "|---|---|---|---|---|---|"]
-    lines += [f"| {s['method']} | {', '.join(f'{k}={v}' for k, v in s['params'].items())} | {s['bytes']:.0f} | "
-              f"{s['psnr']:.2f} | {s['ciede2000']:.2f} | {s['seconds']:.1f} |" for s in summary]
+    (out / f"{args.name}.json").write_text(
+        json.dumps({"images": len(paths), "workers": args.workers, "summary": summary, "rows": rows}, indent=1)
+    )
+    lines = [
+        f"Mean over {len(paths)} images of {folder.name} at full resolution; bytes = .vcir payload "
+        f"(or thumbnail PNG), gray image excluded; {args.workers} image(s) at a time on "
+        f"{os.cpu_count()} cores.",
+        "",
+        "| method | parameters | bytes | PSNR (dB) | ΔE2000 | seconds (encode+decode) |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {s['method']} | {', '.join(f'{k}={v}' for k, v in s['params'].items())} | {s['bytes']:.0f} | "
+        f"{s['psnr']:.2f} | {s['ciede2000']:.2f} | {s['seconds']:.1f} |"
+        for s in summary
+    ]
     (out / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     title = f"Rate–distortion, {folder.name} ({len(paths)} images, full resolution)"
     with figure(out / f"{args.name}.png", "payload bytes per image", "mean PSNR (dB)", title) as ax:

@@ -21,11 +21,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from shared_data import SHARED
 from skimage.transform import resize
 
 import varcolor
 from varcolor.errors import ConvergenceWarning
-from shared_data import SHARED
 
 HERE = Path(__file__).resolve().parent
 METHODS = ("levin", "bilaplacian-gtv")
@@ -37,12 +37,15 @@ def pairs(root: Path):
     for marked in sorted(root.rglob("*_marked.png")):
         gray = marked.with_name(marked.name.replace("_marked", ""))
         if gray.is_file():
-            originals = [p for p in (gray.with_name(f"{gray.stem}_original{s}") for s in (".png", ".jpg")) if p.is_file()]
+            originals = [
+                p for p in (gray.with_name(f"{gray.stem}_original{s}") for s in (".png", ".jpg")) if p.is_file()
+            ]
             yield f"{marked.parent.name}/{gray.stem}", gray, marked, (originals[0] if originals else None)
 
 
-def run(name: str, gray_path: Path, marked_path: Path, original_path: Path | None,
-        sharpness: float | None = None) -> tuple[dict, list]:
+def run(
+    name: str, gray_path: Path, marked_path: Path, original_path: Path | None, sharpness: float | None = None
+) -> tuple[dict, list]:
     gray = varcolor.color.to_gray(varcolor.read_image(gray_path))
     marked = varcolor.read_image(marked_path)[..., :3]
     cues = varcolor.Cues.from_marked(gray, marked)
@@ -68,8 +71,10 @@ def picture(rows_of_panels: list[list[np.ndarray]]) -> np.ndarray:
     """Rows of panels scaled to one height, separated by white gaps, rows padded to one width."""
     rows = []
     for panels in rows_of_panels:
-        scaled = [resize(p, (ROW_HEIGHT, round(p.shape[1] * ROW_HEIGHT / p.shape[0])), order=1, anti_aliasing=True)
-                  for p in panels]
+        scaled = [
+            resize(p, (ROW_HEIGHT, round(p.shape[1] * ROW_HEIGHT / p.shape[0])), order=1, anti_aliasing=True)
+            for p in panels
+        ]
         gap = np.ones((ROW_HEIGHT, 6, 3))
         rows.append(np.concatenate([x for p in scaled for x in (p, gap)][:-1], axis=1))
     width = max(r.shape[1] for r in rows)
@@ -78,13 +83,22 @@ def picture(rows_of_panels: list[list[np.ndarray]]) -> np.ndarray:
 
 
 def markdown(rows: list[dict]) -> str:
-    out = ["| pair | pixels | cue pixels | Levin s | GTV s | Levin PSNR | GTV PSNR | Levin ΔE | GTV ΔE |",
-           "|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| pair | pixels | cue pixels | Levin s | GTV s | Levin PSNR | GTV PSNR | Levin ΔE | GTV ΔE |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        cells = [r["pair"], f"{r['pixels']:,}", f"{r['cue_pixels']:,}",
-                 f"{r['levin_seconds']:.2f}", f"{r['bilaplacian-gtv_seconds']:.1f}" + ("" if r["bilaplacian-gtv_converged"] else " (not converged)")]
-        cells += [f"{r[k]:.2f}" if k in r else "" for k in ("levin_psnr", "bilaplacian-gtv_psnr",
-                                                             "levin_ciede2000", "bilaplacian-gtv_ciede2000")]
+        cells = [
+            r["pair"],
+            f"{r['pixels']:,}",
+            f"{r['cue_pixels']:,}",
+            f"{r['levin_seconds']:.2f}",
+            f"{r['bilaplacian-gtv_seconds']:.1f}" + ("" if r["bilaplacian-gtv_converged"] else " (not converged)"),
+        ]
+        cells += [
+            f"{r[k]:.2f}" if k in r else ""
+            for k in ("levin_psnr", "bilaplacian-gtv_psnr", "levin_ciede2000", "bilaplacian-gtv_ciede2000")
+        ]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
@@ -111,8 +125,12 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with varcolor.io.atomic_path(out / f"{args.name}.json") as tmp:
-        tmp.write_text(json.dumps({"methods": METHODS, "sharpness": args.sharpness, "varcolor": varcolor.__version__,
-                                   "rows": rows}, indent=1))
+        tmp.write_text(
+            json.dumps(
+                {"methods": METHODS, "sharpness": args.sharpness, "varcolor": varcolor.__version__, "rows": rows},
+                indent=1,
+            )
+        )
     with varcolor.io.atomic_path(out / f"{args.name}.md") as tmp:
         tmp.write_text(markdown(rows))
     varcolor.write_image(out / f"{args.name}.png", picture(panels))

@@ -36,9 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
-
 import numpy as np  # noqa: E402
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -46,12 +45,23 @@ PATTERNS = ("random1", "grid8", "random005", "scribbles")
 SOLVERS = ("direct", "amg", "spsolve", "pyamg", "levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
 OTHER_ENERGIES = ("levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
 # Colorizer.update is timed for these (method, solver) pairs when the solver's row is measured.
-INTERACTIVE = {"direct": ("levin", "direct"), "amg": ("levin", "amg"),
-               "levin-symmetric": ("levin-symmetric", "multigrid"), "levin-symmetric-cg": ("levin-symmetric", "cg"),
-               "bilaplacian-gtv": ("bilaplacian-gtv", "auto")}
+INTERACTIVE = {
+    "direct": ("levin", "direct"),
+    "amg": ("levin", "amg"),
+    "levin-symmetric": ("levin-symmetric", "multigrid"),
+    "levin-symmetric-cg": ("levin-symmetric", "cg"),
+    "bilaplacian-gtv": ("bilaplacian-gtv", "auto"),
+}
 # Skip runs whose cost explodes (seconds, memory) above these sizes in megapixels.
-LIMITS = {"spsolve": 1.0, "pyamg": 1.0, "direct": 16.0, "amg": 64.0, "levin-symmetric": 64.0,
-          "levin-symmetric-cg": 16.0, "bilaplacian-gtv": 1.0}
+LIMITS = {
+    "spsolve": 1.0,
+    "pyamg": 1.0,
+    "direct": 16.0,
+    "amg": 64.0,
+    "levin-symmetric": 64.0,
+    "levin-symmetric-cg": 16.0,
+    "bilaplacian-gtv": 1.0,
+}
 # Solvers with a CuPy path, and their size limits on a GPU.
 GPU_LIMITS = {"amg": 64.0, "levin-symmetric-cg": 64.0, "bilaplacian-gtv": 16.0}
 
@@ -119,7 +129,8 @@ def measure(task: dict, queue) -> None:
         warm_gray, warm_cues = scene(0.01, "random1")
         if task["solver"] in ("direct", "amg"):
             make_solver(task["solver"], exact_operator(warm_gray, warm_cues.mask), device=device).solve(
-                exact_rhs(warm_cues.mask, warm_cues.ab))
+                exact_rhs(warm_cues.mask, warm_cues.ab)
+            )
         else:
             solve_other_energy(warm_gray, warm_cues)
     gray, cues = scene(task["megapixels"], task["pattern"])
@@ -145,15 +156,22 @@ def measure(task: dict, queue) -> None:
         columns = []
         for c in range(2):
             residuals = []
-            columns.append(hierarchy.solve(rhs[..., c].ravel(), tol=1e-6, accel="gmres", maxiter=400,
-                                           residuals=residuals))
+            columns.append(
+                hierarchy.solve(rhs[..., c].ravel(), tol=1e-6, accel="gmres", maxiter=400, residuals=residuals)
+            )
             iterations += len(residuals) - 1
         x = np.stack(columns, axis=-1).reshape(rhs.shape)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     np.save(task["solution"], x.astype(np.float32))
-    result = {**task, "seconds": seconds, "iterations": iterations, "peak_bytes": max(0, peak - before),
-              "shape": list(gray.shape), "cues": int(cues.count)}
+    result = {
+        **task,
+        "seconds": seconds,
+        "iterations": iterations,
+        "peak_bytes": max(0, peak - before),
+        "shape": list(gray.shape),
+        "cues": int(cues.count),
+    }
     if device == "cuda":
         import cupy
 
@@ -175,8 +193,15 @@ def run(task: dict, timeout: float) -> dict:
     return queue.get()
 
 
-def interactive(megapixels: float, pattern: str, method: str, solver: str, repeats: int = 3,
-                device: str = "cpu", admm_tol: float | None = None) -> dict:
+def interactive(
+    megapixels: float,
+    pattern: str,
+    method: str,
+    solver: str,
+    repeats: int = 3,
+    device: str = "cpu",
+    admm_tol: float | None = None,
+) -> dict:
     """Time ``Colorizer.update`` after one more stroke, against the first solve (median of
     ``repeats`` fresh runs: one timing of a 1 MP update varied 3× between runs). Levin's methods
     correct the first solve's LU (``direct``) or re-solve in a window around the stroke where the
@@ -186,8 +211,12 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
 
     gray, cues = scene(megapixels, pattern)
     corner = varcolor.Cues(cues.mask[:64, :64], cues.ab[:64, :64])
-    options = {"method": method, "solver": solver, "device": device,
-               **({"admm_tol": admm_tol} if method == "bilaplacian-gtv" else {})}
+    options = {
+        "method": method,
+        "solver": solver,
+        "device": device,
+        **({"admm_tol": admm_tol} if method == "bilaplacian-gtv" else {}),
+    }
     warm = varcolor.Colorizer(gray[:64, :64], **options)  # load the kernels
     warm.solve(corner)
     dot = np.zeros((64, 64), bool)
@@ -195,7 +224,7 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
     warm.update(varcolor.Cues(dot, np.where(dot[..., None], (30.0, -20.0), 0.0)))
     stroke = np.zeros(gray.shape, bool)
     row = gray.shape[0] // 2
-    stroke[row, gray.shape[1] // 4: gray.shape[1] // 4 + 40] = True
+    stroke[row, gray.shape[1] // 4 : gray.shape[1] // 4 + 40] = True
     more = varcolor.Cues(stroke, np.where(stroke[..., None], (30.0, -20.0), 0.0))
     runs = []
     for _ in range(repeats):
@@ -205,19 +234,31 @@ def interactive(megapixels: float, pattern: str, method: str, solver: str, repea
     error = float(np.abs(runs[-1][1].ab - fresh.ab).max())
     runs = [(first, result.info) for first, result in runs]
     first, update = (sorted(info["seconds"] for info in column) for column in zip(*runs))
-    return {"megapixels": megapixels, "pattern": pattern, "method": method,
-            "solver": runs[0][0].get("solver", solver), "device": device,
-            "first_seconds": float(np.median(first)), "update_seconds": float(np.median(update)),
-            "first_range": [first[0], first[-1]], "update_range": [update[0], update[-1]],
-            "first_iterations": runs[0][0]["iterations"], "update_iterations": runs[0][1]["iterations"],
-            "update_window": runs[0][1].get("window"), "update_kind": runs[0][1].get("update"),
-            "update_held": runs[0][1].get("held"), "update_max_error": error,
-            "admm_tol": admm_tol if method == "bilaplacian-gtv" else None}
+    return {
+        "megapixels": megapixels,
+        "pattern": pattern,
+        "method": method,
+        "solver": runs[0][0].get("solver", solver),
+        "device": device,
+        "first_seconds": float(np.median(first)),
+        "update_seconds": float(np.median(update)),
+        "first_range": [first[0], first[-1]],
+        "update_range": [update[0], update[-1]],
+        "first_iterations": runs[0][0]["iterations"],
+        "update_iterations": runs[0][1]["iterations"],
+        "update_window": runs[0][1].get("window"),
+        "update_kind": runs[0][1].get("update"),
+        "update_held": runs[0][1].get("held"),
+        "update_max_error": error,
+        "admm_tol": admm_tol if method == "bilaplacian-gtv" else None,
+    }
 
 
 def table(rows: list[dict], sizes, patterns) -> str:
-    lines = ["| MP | pattern | solver | seconds | × direct | peak memory | iterations | max |Δab| vs direct |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| MP | pattern | solver | seconds | × direct | peak memory | iterations | max |Δab| vs direct |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for size in sizes:
         for pattern in patterns:
             chosen = [r for r in rows if r["megapixels"] == size and r["pattern"] == pattern]
@@ -234,19 +275,23 @@ def table(rows: list[dict], sizes, patterns) -> str:
                 name = r["solver"] + (f" ({r['device']})" if r.get("device", "cpu") != "cpu" else "")
                 if r["solver"] == "bilaplacian-gtv" and r.get("admm_tol"):
                     name += f", ADMM tol {r['admm_tol']:g}"
-                lines.append(f"| {size:g} | {pattern} | {name} | {r['seconds']:.2f} | {ratio} | "
-                             f"{memory} | {r['iterations']} | {error} |")
+                lines.append(
+                    f"| {size:g} | {pattern} | {name} | {r['seconds']:.2f} | {ratio} | "
+                    f"{memory} | {r['iterations']} | {error} |"
+                )
     return "\n".join(lines) + "\n"
 
 
 def plot(rows: list[dict], path: Path) -> None:
     from plotting import figure
 
-    with figure(path, "megapixels", "seconds, end to end (both channels)", "1 % random cues",
-                size=(6.5, 4.5)) as ax:
+    with figure(path, "megapixels", "seconds, end to end (both channels)", "1 % random cues", size=(6.5, 4.5)) as ax:
         for solver in SOLVERS:
-            points = sorted((r["megapixels"], r["seconds"]) for r in rows
-                            if r["solver"] == solver and r["pattern"] == "random1" and "seconds" in r)
+            points = sorted(
+                (r["megapixels"], r["seconds"])
+                for r in rows
+                if r["solver"] == solver and r["pattern"] == "random1" and "seconds" in r
+            )
             if points:
                 ax.plot(*zip(*points), marker="o", label=solver)
         ax.set_xscale("log")
@@ -258,17 +303,30 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="0.25,1,4", help="comma-separated megapixels")
     parser.add_argument("--patterns", default=",".join(PATTERNS))
     parser.add_argument("--solvers", default=",".join(SOLVERS))
-    parser.add_argument("--baseline-patterns", default="random1",
-                        help="patterns on which the spsolve and pyamg baselines run")
-    parser.add_argument("--all-patterns-up-to", type=float, default=1.0,
-                        help="larger sizes run the first pattern only (megapixels; default %(default)s)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                        help="cuda: the solvers with a GPU path run with CuPy, direct on the CPU as reference")
-    parser.add_argument("--updates", default=None,
-                        help="solvers whose Colorizer.update is timed at sizes up to 1 MP (comma-separated, or "
-                             "'none'; default: every measured one that has an interactive pair)")
-    parser.add_argument("--admm-tol", type=float, default=None,
-                        help="bilaplacian-gtv's ADMM tolerance (default: the solver's, 1e-3)")
+    parser.add_argument(
+        "--baseline-patterns", default="random1", help="patterns on which the spsolve and pyamg baselines run"
+    )
+    parser.add_argument(
+        "--all-patterns-up-to",
+        type=float,
+        default=1.0,
+        help="larger sizes run the first pattern only (megapixels; default %(default)s)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="cuda: the solvers with a GPU path run with CuPy, direct on the CPU as reference",
+    )
+    parser.add_argument(
+        "--updates",
+        default=None,
+        help="solvers whose Colorizer.update is timed at sizes up to 1 MP (comma-separated, or "
+        "'none'; default: every measured one that has an interactive pair)",
+    )
+    parser.add_argument(
+        "--admm-tol", type=float, default=None, help="bilaplacian-gtv's ADMM tolerance (default: the solver's, 1e-3)"
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="speed", help="result file stem (default: %(default)s)")
@@ -279,12 +337,16 @@ def main(argv=None) -> int:
     sizes = [float(s) for s in args.sizes.split(",")]
     patterns = args.patterns.split(",")
     solvers = args.solvers.split(",")
-    updated = [s for s in solvers if s in INTERACTIVE] if args.updates is None else \
-        [s for s in args.updates.split(",") if s != "none"]
+    updated = (
+        [s for s in solvers if s in INTERACTIVE]
+        if args.updates is None
+        else [s for s in args.updates.split(",") if s != "none"]
+    )
     unknown = sorted((set(solvers) | set(updated)) - set(SOLVERS))
     if unknown:
-        print(f"speed: error: --solvers: unknown {', '.join(unknown)}; available: {', '.join(SOLVERS)}",
-              file=sys.stderr)
+        print(
+            f"speed: error: --solvers: unknown {', '.join(unknown)}; available: {', '.join(SOLVERS)}", file=sys.stderr
+        )
         return 2
     if args.device == "cuda":
         from varcolor.errors import InputError
@@ -313,27 +375,47 @@ def main(argv=None) -> int:
                     continue
                 if size > args.all_patterns_up_to and pattern != patterns[0]:
                     continue
-                task = {"megapixels": size, "pattern": pattern, "solver": solver, "device": device,
-                        "admm_tol": args.admm_tol, "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy")}
+                task = {
+                    "megapixels": size,
+                    "pattern": pattern,
+                    "solver": solver,
+                    "device": device,
+                    "admm_tol": args.admm_tol,
+                    "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy"),
+                }
                 row = run(task, args.timeout)
                 rows.append(row)
                 save(out, rows, [], sizes, patterns, args.name)  # partial results survive an interrupted run
-                print(f"{size:g} MP {pattern:10s} {solver:8s} " +
-                      (row.get("error") or f"{row['seconds']:.2f} s  {row['peak_bytes'] / 1e9:.2f} GB  "
-                                            f"{row['iterations']} it"), flush=True)
+                print(
+                    f"{size:g} MP {pattern:10s} {solver:8s} "
+                    + (
+                        row.get("error")
+                        or f"{row['seconds']:.2f} s  {row['peak_bytes'] / 1e9:.2f} GB  {row['iterations']} it"
+                    ),
+                    flush=True,
+                )
             reference = scratch / f"{size:g}-{pattern}-direct.npy"
             for row in rows:
                 if row["megapixels"] == size and row["pattern"] == pattern and "seconds" in row:
-                    row["max_error"] = (float(np.abs(np.load(row["solution"]) - np.load(reference)).max())
-                                        if reference.is_file() else None)
+                    row["max_error"] = (
+                        float(np.abs(np.load(row["solution"]) - np.load(reference)).max())
+                        if reference.is_file()
+                        else None
+                    )
             save(out, rows, [], sizes, patterns, args.name)
     for row in rows:
         Path(row.pop("solution")).unlink(missing_ok=True)
     scratch.rmdir()
-    updates = [interactive(size, pattern, *INTERACTIVE[row], device=args.device if row in GPU_LIMITS else "cpu",
-                           admm_tol=args.admm_tol)
-               for row in INTERACTIVE if row in updated for size in sizes if size <= 1.0
-               for pattern in (patterns if size <= args.all_patterns_up_to else patterns[:1])]
+    updates = [
+        interactive(
+            size, pattern, *INTERACTIVE[row], device=args.device if row in GPU_LIMITS else "cpu", admm_tol=args.admm_tol
+        )
+        for row in INTERACTIVE
+        if row in updated
+        for size in sizes
+        if size <= 1.0
+        for pattern in (patterns if size <= args.all_patterns_up_to else patterns[:1])
+    ]
     print(save(out, rows, updates, sizes, patterns, args.name))
     return 0
 
@@ -341,8 +423,10 @@ def main(argv=None) -> int:
 def _update_kind(update: dict) -> str:
     window = update.get("update_window")
     if update.get("update_kind") == "low-rank":
-        return (f"low-rank correction of the first LU ({update['update_held']} pixels held, "
-                f"{window[2]}×{window[3]} changed)")
+        return (
+            f"low-rank correction of the first LU ({update['update_held']} pixels held, "
+            f"{window[2]}×{window[3]} changed)"
+        )
     if window:
         return f"direct solve in a {window[2]}×{window[3]} window"
     return str(update["update_iterations"])
@@ -358,21 +442,29 @@ def _range(bounds) -> str:
 
 def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name: str = "speed") -> str:
     """Write the JSON, Markdown and plot of the rows so far; returns the Markdown."""
-    report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
-              "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")},
-              "rows": [{k: v for k, v in r.items() if k != "solution"} for r in rows], "interactive": updates}
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")},
+        "rows": [{k: v for k, v in r.items() if k != "solution"} for r in rows],
+        "interactive": updates,
+    }
     text = table(rows, sizes, patterns)
     if updates:
-        text += ("\n| MP | pattern | method | solver | first solve (median, range) | update after one stroke | "
-                 "iterations (first → update) | update's max |Δab| vs a fresh solve |\n"
-                 "|---|---|---|---|---|---|---|---|\n")
-        text += "".join(f"| {u['megapixels']:g} | {u.get('pattern', 'random1')} | {u.get('method', 'levin')} | "
-                        f"{u.get('solver', 'amg')}"
-                        f"{' (cuda)' if u.get('device') == 'cuda' else ''}{_tolerance(u)} | "
-                        f"{u['first_seconds']:.2f} s{_range(u.get('first_range'))} | "
-                        f"{u['update_seconds']:.2f} s{_range(u.get('update_range'))} | "
-                        f"{u['first_iterations']} → {_update_kind(u)} | {u.get('update_max_error', float('nan')):.4f} |\n"
-                        for u in updates)
+        text += (
+            "\n| MP | pattern | method | solver | first solve (median, range) | update after one stroke | "
+            "iterations (first → update) | update's max |Δab| vs a fresh solve |\n"
+            "|---|---|---|---|---|---|---|---|\n"
+        )
+        text += "".join(
+            f"| {u['megapixels']:g} | {u.get('pattern', 'random1')} | {u.get('method', 'levin')} | "
+            f"{u.get('solver', 'amg')}"
+            f"{' (cuda)' if u.get('device') == 'cuda' else ''}{_tolerance(u)} | "
+            f"{u['first_seconds']:.2f} s{_range(u.get('first_range'))} | "
+            f"{u['update_seconds']:.2f} s{_range(u.get('update_range'))} | "
+            f"{u['first_iterations']} → {_update_kind(u)} | {u.get('update_max_error', float('nan')):.4f} |\n"
+            for u in updates
+        )
     (out / f"{name}.json").write_text(json.dumps(report, indent=1))
     (out / f"{name}.md").write_text(text)
     plot(rows, out / f"{name}.png")

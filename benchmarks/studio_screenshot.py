@@ -24,8 +24,9 @@ from studio_latency import BROWSER_ARGS, start_server, wait_final  # noqa: E402
 
 
 def main(out: Path) -> None:
-    import varcolor
     from playwright.sync_api import sync_playwright
+
+    import varcolor
     from varcolor.color import lab_to_rgb, lightness_of_gray
 
     data = ROOT / "examples" / "data"
@@ -38,16 +39,19 @@ def main(out: Path) -> None:
         process, url = start_server(folder, None)
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                                     args=BROWSER_ARGS)
+                browser = playwright.chromium.launch(
+                    executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=BROWSER_ARGS
+                )
                 page = browser.new_context(viewport={"width": 1280, "height": 760}, bypass_csp=True).new_page()
                 page.goto(url)
                 page.wait_for_function("() => window.studioReady === true", timeout=60_000)
                 page.locator("#file").set_input_files(str(folder / "chelsea.png"))
                 count = wait_final(page, 1)
                 page.locator('[data-tool="point"]').click()
-                page.evaluate("() => { const s = document.getElementById('size'); s.value = 5; "
-                              "s.dispatchEvent(new Event('input')); }")
+                page.evaluate(
+                    "() => { const s = document.getElementById('size'); s.value = 5; "
+                    "s.dispatchEvent(new Event('input')); }"
+                )
                 box = page.locator("#stage").bounding_box()
                 zoom = page.evaluate("() => window.studioState.zoom")
                 done = 1
@@ -55,13 +59,18 @@ def main(out: Path) -> None:
                     lightness = float(lightness_of_gray(gray[p["y"], p["x"]]))
                     rgb = lab_to_rgb(np.array([[[lightness, p["a"], p["b"]]]]))[0, 0]
                     colour = "#" + "".join(f"{round(v * 255):02x}" for v in rgb)
-                    page.evaluate("(hex) => { const el = document.getElementById('hex'); el.value = hex; "
-                                  "el.dispatchEvent(new Event('input')); }", colour)
+                    page.evaluate(
+                        "(hex) => { const el = document.getElementById('hex'); el.value = hex; "
+                        "el.dispatchEvent(new Event('input')); }",
+                        colour,
+                    )
                     page.mouse.click(box["x"] + (p["x"] + 0.5) * zoom, box["y"] + (p["y"] + 0.5) * zoom)
                     done += 1
                     wait_final(page, done)
-                page.evaluate("() => { const s = document.getElementById('split'); s.value = 33; "
-                              "s.dispatchEvent(new Event('input')); }")
+                page.evaluate(
+                    "() => { const s = document.getElementById('split'); s.value = 33; "
+                    "s.dispatchEvent(new Event('input')); }"
+                )
                 page.mouse.move(box["x"] + 200 * zoom, box["y"] + 150 * zoom)
                 page.wait_for_timeout(800)  # the suggested colours under the pointer
                 out.parent.mkdir(parents=True, exist_ok=True)

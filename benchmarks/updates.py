@@ -18,9 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
-
 import numpy as np  # noqa: E402
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -46,27 +45,46 @@ def session(megapixels: float, strokes: int, method: str, solver: str) -> dict:
     for _ in range(strokes):
         mask = np.zeros(gray.shape, bool)
         i, j = rng.integers(0, gray.shape[0] - 4), rng.integers(0, gray.shape[1] - 40)
-        mask[i:i + 4, j:j + 40] = True
+        mask[i : i + 4, j : j + 40] = True
         stroke = varcolor.Cues(mask, np.where(mask[..., None], rng.uniform(-40, 40, 2), 0.0))
         cues = cues.merged(stroke)
         result = colorizer.update(stroke)
-        steps.append({"seconds": result.info["seconds"], "update": result.info.get("update", "global"),
-                      "correction": result.info.get("correction"), "held": result.info.get("held"),
-                      "block": result.info.get("block")})
+        steps.append(
+            {
+                "seconds": result.info["seconds"],
+                "update": result.info.get("update", "global"),
+                "correction": result.info.get("correction"),
+                "held": result.info.get("held"),
+                "block": result.info.get("block"),
+            }
+        )
     fresh = varcolor.colorize(gray, cues, method=method, solver="direct")
-    return {"megapixels": megapixels, "shape": list(gray.shape), "method": method, "solver": solver,
-            "first_seconds": first, "steps": steps, "final_max_error": float(np.abs(result.ab - fresh.ab).max())}
+    return {
+        "megapixels": megapixels,
+        "shape": list(gray.shape),
+        "method": method,
+        "solver": solver,
+        "first_seconds": first,
+        "steps": steps,
+        "final_max_error": float(np.abs(result.ab - fresh.ab).max()),
+    }
 
 
 def table(run: dict) -> str:
-    lines = [f"{run['method']}, solver {run['solver']}, {run['shape'][1]}×{run['shape'][0]} Kodak photo, "
-             f"1 % random cues; first solve {run['first_seconds']:.2f} s; after the last stroke, "
-             f"max |Δab| against a fresh direct solve: {run['final_max_error']:.4f}", "",
-             "| stroke | update | seconds | pixels held | of them with a multiplier |", "|---|---|---|---|---|"]
+    lines = [
+        f"{run['method']}, solver {run['solver']}, {run['shape'][1]}×{run['shape'][0]} Kodak photo, "
+        f"1 % random cues; first solve {run['first_seconds']:.2f} s; after the last stroke, "
+        f"max |Δab| against a fresh direct solve: {run['final_max_error']:.4f}",
+        "",
+        "| stroke | update | seconds | pixels held | of them with a multiplier |",
+        "|---|---|---|---|---|",
+    ]
     for k, s in enumerate(run["steps"]):
         kind = s["update"] + (f" ({s['correction']})" if s.get("correction") else "")
-        lines.append(f"| {k + 1} | {kind} | {s['seconds']:.3f} | {s['held'] if s['held'] is not None else ''} | "
-                     f"{s['block'] if s.get('block') is not None else ''} |")
+        lines.append(
+            f"| {k + 1} | {kind} | {s['seconds']:.3f} | {s['held'] if s['held'] is not None else ''} | "
+            f"{s['block'] if s.get('block') is not None else ''} |"
+        )
     return "\n".join(lines) + "\n"
 
 

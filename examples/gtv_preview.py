@@ -33,14 +33,21 @@ def main(out_path: str | None = None) -> dict:
         report[f"{name}_psnr"] = varcolor.metrics.psnr(result.rgb, original)
         report[f"{name}_iterations"] = result.info["iterations"]
         report[f"{name}_seconds"] = result.info["seconds"]
-    report.update(fresh_iterations=fresh.info["iterations"], fresh_seconds=fresh.info["seconds"],
-                  final_vs_fresh_max_ab=float(np.abs(final.ab - fresh.ab).max()))
+    report.update(
+        fresh_iterations=fresh.info["iterations"],
+        fresh_seconds=fresh.info["seconds"],
+        final_vs_fresh_max_ab=float(np.abs(final.ab - fresh.ab).max()),
+    )
     print(f"levin: {report['levin_psnr']:.2f} dB in {levin.info['seconds']:.2f} s")
     for name in ("preview", "final"):
-        print(f"bilaplacian-gtv {name}: {report[f'{name}_psnr']:.2f} dB, {report[f'{name}_iterations']} ADMM "
-              f"iterations in {report[f'{name}_seconds']:.2f} s")
-    print(f"solved at once: {report['fresh_iterations']} iterations in {report['fresh_seconds']:.2f} s, "
-          f"{report['final_vs_fresh_max_ab']:.1e} ab from the final result")
+        print(
+            f"bilaplacian-gtv {name}: {report[f'{name}_psnr']:.2f} dB, {report[f'{name}_iterations']} ADMM "
+            f"iterations in {report[f'{name}_seconds']:.2f} s"
+        )
+    print(
+        f"solved at once: {report['fresh_iterations']} iterations in {report['fresh_seconds']:.2f} s, "
+        f"{report['final_vs_fresh_max_ab']:.1e} ab from the final result"
+    )
     if out_path:
         gap = np.ones((gray.shape[0], 6, 3))
         varcolor.write_image(out_path, np.concatenate([levin.rgb, gap, preview.rgb, gap, final.rgb], axis=1))

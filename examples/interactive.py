@@ -19,9 +19,11 @@ import varcolor
 DATA = Path(__file__).parent / "data"
 
 # (rows, columns, a, b): rectangles of one colour, as a brush would paint them.
-STROKES = [(slice(262, 266), slice(170, 260), 18.0, 40.0),
-           (slice(20, 24), slice(380, 440), 25.0, 30.0),
-           (slice(205, 208), slice(215, 235), 30.0, 12.0)]
+STROKES = [
+    (slice(262, 266), slice(170, 260), 18.0, 40.0),
+    (slice(20, 24), slice(380, 440), 25.0, 30.0),
+    (slice(205, 208), slice(215, 235), 30.0, 12.0),
+]
 
 
 def main(out_path: str | None = None) -> list[dict]:
@@ -39,10 +41,17 @@ def main(out_path: str | None = None) -> list[dict]:
         cues = cues.merged(stroke)
         stages.append(colorizer.update(stroke))
         fresh = varcolor.colorize(gray, cues)
-        report.append({"update": stages[-1].info["update"], "seconds": stages[-1].info["seconds"],
-                       "max_ab_difference": float(np.abs(stages[-1].ab - fresh.ab).max())})
-        print(f"stroke of {stroke.count} px: {report[-1]['update']} update in {report[-1]['seconds']:.3f} s, "
-              f"{report[-1]['max_ab_difference']:.4f} ab from a fresh solve")
+        report.append(
+            {
+                "update": stages[-1].info["update"],
+                "seconds": stages[-1].info["seconds"],
+                "max_ab_difference": float(np.abs(stages[-1].ab - fresh.ab).max()),
+            }
+        )
+        print(
+            f"stroke of {stroke.count} px: {report[-1]['update']} update in {report[-1]['seconds']:.3f} s, "
+            f"{report[-1]['max_ab_difference']:.4f} ab from a fresh solve"
+        )
     if out_path:
         gap = np.ones((gray.shape[0], 6, 3))
         varcolor.write_image(out_path, np.concatenate([p for s in stages for p in (s.rgb, gap)][:-1], axis=1))

@@ -63,8 +63,10 @@ def main(folder: Path = Path(__file__).parent / "data") -> None:
         mask = stroke_mask(gray.shape, vertices)
         chroma = np.median(lab[mask][:, 1:], axis=0)
         marked_lab[mask, 1:] = chroma
-        points += [{"y": y, "x": x, "a": round(float(chroma[0]), 2), "b": round(float(chroma[1]), 2),
-                    "radius": 2} for x, y in vertices]
+        points += [
+            {"y": y, "x": x, "a": round(float(chroma[0]), 2), "b": round(float(chroma[1]), 2), "radius": 2}
+            for x, y in vertices
+        ]
     marked = varcolor.color.lab_to_rgb(marked_lab)
     varcolor.write_image(folder / "chelsea.png", gray)
     varcolor.write_image(folder / "chelsea_marked.png", marked)

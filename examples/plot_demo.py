@@ -27,10 +27,14 @@ def main(result_path: str | None, out_path: str) -> dict:
     panels = [np.repeat(gray[..., None], 3, axis=2), marked, result, original]
     picture = np.concatenate([p for panel in panels for p in (panel, gap)][:-1], axis=1)
     varcolor.write_image(out_path, picture)
-    report = {"psnr": varcolor.metrics.psnr(result, original),
-              "ciede2000": varcolor.metrics.ciede2000(result, original)}
-    print(f"{out_path}: gray | scribbles | result | original — PSNR {report['psnr']:.2f} dB, "
-          f"ΔE2000 {report['ciede2000']:.2f}")
+    report = {
+        "psnr": varcolor.metrics.psnr(result, original),
+        "ciede2000": varcolor.metrics.ciede2000(result, original),
+    }
+    print(
+        f"{out_path}: gray | scribbles | result | original — PSNR {report['psnr']:.2f} dB, "
+        f"ΔE2000 {report['ciede2000']:.2f}"
+    )
     return report
 
 

@@ -38,16 +38,24 @@ def main(out_path: str | None = None) -> dict:
         gray_read = varcolor.read_image(stored)
         cues = payload_cues(read_payload(extract_png(stored.read_bytes())), gray_read.shape)
         decoded = varcolor.colorize(gray_read, cues)
-        report = {"payload_bytes": len(payload), "stored_bytes": stored.stat().st_size,
-                  "colour_png_bytes": colour.stat().st_size, "cue_pixels": cues.count,
-                  "gray_psnr": varcolor.metrics.psnr(np.dstack([gray_read] * 3), rgb),
-                  "decoded_psnr": varcolor.metrics.psnr(decoded.rgb, rgb),
-                  "decoded_ciede2000": varcolor.metrics.ciede2000(decoded.rgb, rgb),
-                  "gray_unchanged": bool(np.array_equal(gray_read, np.round(gray * 255) / 255))}
-    print(f"payload {report['payload_bytes']} B inside a {report['stored_bytes']:,} B gray PNG "
-          f"(the colour PNG: {report['colour_png_bytes']:,} B)")
-    print(f"decoded: {report['decoded_psnr']:.2f} dB PSNR, ΔE2000 {report['decoded_ciede2000']:.2f} "
-          f"(the gray image alone: {report['gray_psnr']:.2f} dB)")
+        report = {
+            "payload_bytes": len(payload),
+            "stored_bytes": stored.stat().st_size,
+            "colour_png_bytes": colour.stat().st_size,
+            "cue_pixels": cues.count,
+            "gray_psnr": varcolor.metrics.psnr(np.dstack([gray_read] * 3), rgb),
+            "decoded_psnr": varcolor.metrics.psnr(decoded.rgb, rgb),
+            "decoded_ciede2000": varcolor.metrics.ciede2000(decoded.rgb, rgb),
+            "gray_unchanged": bool(np.array_equal(gray_read, np.round(gray * 255) / 255)),
+        }
+    print(
+        f"payload {report['payload_bytes']} B inside a {report['stored_bytes']:,} B gray PNG "
+        f"(the colour PNG: {report['colour_png_bytes']:,} B)"
+    )
+    print(
+        f"decoded: {report['decoded_psnr']:.2f} dB PSNR, ΔE2000 {report['decoded_ciede2000']:.2f} "
+        f"(the gray image alone: {report['gray_psnr']:.2f} dB)"
+    )
     if out_path:
         varcolor.write_image(out_path, np.hstack([rgb, np.dstack([gray_read] * 3), decoded.rgb]))
         print(f"wrote {out_path}")

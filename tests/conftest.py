@@ -45,8 +45,10 @@ def stroke(shape, rows, columns, ab):
 
 def strokes(shape):
     """A short stroke in the middle, then one at the image's corner (its window meets the border)."""
-    return (stroke(shape, shape[0] // 2, slice(shape[1] // 3, shape[1] // 3 + 16), (35.0, -25.0)),
-            stroke(shape, slice(1, 4), 1, (-20.0, 40.0)))
+    return (
+        stroke(shape, shape[0] // 2, slice(shape[1] // 3, shape[1] // 3 + 16), (35.0, -25.0)),
+        stroke(shape, slice(1, 4), 1, (-20.0, 40.0)),
+    )
 
 
 def make_pair(folder, name="img", shape=(24, 32), seed=0):
@@ -82,8 +84,10 @@ def run(capsys, *argv):
 def png_declaring(width, height, *, color, data):
     """A PNG whose header declares ``width``×``height`` (8-bit, colour type ``color``) over the
     compressed rows ``data``, whatever their real size: how a decompression bomb looks."""
+
     def chunk(tag, payload):
         return len(payload).to_bytes(4, "big") + tag + payload + zlib.crc32(tag + payload).to_bytes(4, "big")
+
     header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, color, 0, 0, 0])
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
@@ -113,8 +117,10 @@ def random_calibration(seed: int = 1) -> dict:
     from varcolor.neural.lpips import CHANNELS
 
     rng = np.random.default_rng(seed)
-    return {f"lin{i}.model.1.weight": torch.from_numpy(np.abs(rng.normal(0, 0.1, (1, c, 1, 1))).astype(np.float32))
-            for i, c in enumerate(CHANNELS)}
+    return {
+        f"lin{i}.model.1.weight": torch.from_numpy(np.abs(rng.normal(0, 0.1, (1, c, 1, 1))).astype(np.float32))
+        for i, c in enumerate(CHANNELS)
+    }
 
 
 @pytest.fixture

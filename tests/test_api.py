@@ -13,18 +13,19 @@ from varcolor.errors import InputError
 from .conftest import photo
 
 
-
 @pytest.mark.parametrize("method", ["levin", "bilaplacian-gtv"])
 def test_white_and_black_pixels_stay_white_and_black(method):
     # A blown highlight (gray 1.0) near a coloured cue: chroma there cannot be shown, and the gamut
     # mapping must return white, not fail (it once divided by zero where the chroma was about 0).
     gray = np.tile(np.linspace(0.0, 1.0, 24), (16, 1))
     gray[:, -6:], gray[:, :3] = 1.0, 0.0
-    cues = varcolor.Cues.from_points([{"y": 8, "x": 12, "a": 60, "b": -40}, {"y": 8, "x": 21, "a": 0, "b": 0}],
-                                     shape=gray.shape)  # a neutral cue on the highlight: (almost) no chroma there
+    cues = varcolor.Cues.from_points(
+        [{"y": 8, "x": 12, "a": 60, "b": -40}, {"y": 8, "x": 21, "a": 0, "b": 0}], shape=gray.shape
+    )  # a neutral cue on the highlight: (almost) no chroma there
     rgb = varcolor.colorize(gray, cues, method=method, maxiter=3000).rgb  # GTV: 1474 ADMM iterations here
     assert np.abs(rgb[:, -6:] - 1.0).max() < 1e-4 and np.abs(rgb[:, :3]).max() < 1e-4  # 1/40 of an 8-bit step
     assert np.ptp(rgb[8, 12]) > 0.1  # and colour where it can be shown
+
 
 def test_output_lightness_is_the_input_lightness():
     rgb = photo("coffee", (48, 64))
@@ -51,8 +52,9 @@ def test_one_cue_on_a_flat_image_colours_it_all():
 def test_colour_stays_on_its_side_of_a_strong_edge():
     gray = np.full((20, 20), 0.2)
     gray[:, 10:] = 0.8
-    cues = varcolor.Cues.from_points([{"y": 10, "x": 2, "a": 40, "b": 0},
-                                      {"y": 10, "x": 17, "a": -40, "b": 0}], shape=gray.shape)
+    cues = varcolor.Cues.from_points(
+        [{"y": 10, "x": 2, "a": 40, "b": 0}, {"y": 10, "x": 17, "a": -40, "b": 0}], shape=gray.shape
+    )
     ab = varcolor.colorize(gray, cues).ab
     assert ab[:, :10, 0].min() > 35 and ab[:, 10:, 0].max() < -35
 
@@ -67,10 +69,15 @@ def test_no_cues_gives_gray_with_a_warning():
     assert np.abs(rgb_to_lab(result.rgb)[..., 0] - lightness_of_gray(gray)).max() < 1e-9
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"method": "magic"}, "unknown method"), ({"solver": "magic"}, "unknown solver"),
-    ({"space": "hsv"}, "unknown space"), ({"gamut": "wrap"}, "unknown gamut"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"method": "magic"}, "unknown method"),
+        ({"solver": "magic"}, "unknown solver"),
+        ({"space": "hsv"}, "unknown space"),
+        ({"gamut": "wrap"}, "unknown gamut"),
+    ],
+)
 def test_bad_options(kwargs, message):
     gray = np.zeros((4, 4))
     cues = varcolor.Cues.from_points([{"y": 1, "x": 1, "a": 1, "b": 1}], shape=(4, 4))
@@ -99,7 +106,8 @@ def test_importing_varcolor_leaves_forked_workers_able_to_colorize():
         "    cues = varcolor.Cues.from_points([{'y': 3, 'x': 4, 'a': 30, 'b': 10}], gray.shape)\n"
         "    return float(varcolor.colorize(gray, cues).ab[20, 30, 0])\n"
         "with mp.get_context('fork').Pool(2) as pool:\n"
-        "    print(json.dumps(pool.map(work, [0, 1])))\n")
+        "    print(json.dumps(pool.map(work, [0, 1])))\n"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
     assert [round(v) for v in json.loads(done.stdout)] == [30, 30]  # one cue colours the whole image

@@ -24,12 +24,19 @@ from .conftest import png_declaring
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats(allow_nan=True) | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats(allow_nan=True) | st.text(max_size=8),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=5),
-    max_leaves=20)
-point_like = st.dictionaries(st.sampled_from(["y", "x", "a", "b", "r", "g", "radius", "Y", " x ", "extra"]),
-                             st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
-                             | st.text(string.digits + ".-e", max_size=6), max_size=7)
+    max_leaves=20,
+)
+point_like = st.dictionaries(
+    st.sampled_from(["y", "x", "a", "b", "r", "g", "radius", "Y", " x ", "extra"]),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
+    | st.text(string.digits + ".-e", max_size=6),
+    max_size=7,
+)
 
 
 @FUZZ
@@ -71,8 +78,11 @@ VALID = _valid_images()
 
 
 @FUZZ
-@given(kind=st.sampled_from(sorted(VALID)), cuts=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)),
-                                                          max_size=6), truncate=st.integers(0, 4000))
+@given(
+    kind=st.sampled_from(sorted(VALID)),
+    cuts=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=6),
+    truncate=st.integers(0, 4000),
+)
 def test_image_reader_never_crashes(tmp_path, kind, cuts, truncate):
     data = bytearray(VALID[kind])
     for offset, value in cuts:  # flipped bytes in headers and data
@@ -101,14 +111,24 @@ def test_declared_sizes_are_judged_before_decoding(tmp_path, width, height, colo
 
 
 names = st.text(string.ascii_letters + string.digits + "_-. é", min_size=1, max_size=12).filter(
-    lambda n: n.strip(".") and "/" not in n)
+    lambda n: n.strip(".") and "/" not in n
+)
 
 
 @FUZZ
-@given(tree=st.lists(st.tuples(st.sampled_from(["", "sub/", "sub/deeper/", ".hidden/"]), names,
-                               st.sampled_from([".png", ".jpg", ".JPG", ".tif", "_marked.png", ".points.json", ".txt"])),
-                     min_size=1, max_size=12),
-       out_inside=st.booleans(), ext=st.sampled_from([".png", ".jpg"]))
+@given(
+    tree=st.lists(
+        st.tuples(
+            st.sampled_from(["", "sub/", "sub/deeper/", ".hidden/"]),
+            names,
+            st.sampled_from([".png", ".jpg", ".JPG", ".tif", "_marked.png", ".points.json", ".txt"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    out_inside=st.booleans(),
+    ext=st.sampled_from([".png", ".jpg"]),
+)
 def test_folder_planner_never_writes_over_an_input_or_twice(tmp_path_factory, tree, out_inside, ext):
     root = tmp_path_factory.mktemp("tree")
     source = root / "in"
@@ -117,8 +137,19 @@ def test_folder_planner_never_writes_over_an_input_or_twice(tmp_path_factory, tr
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"")
     output = source if out_inside else root / "out"
-    args = argparse.Namespace(input=str(source), output=str(output), marked=_FIND, mask=None, points=None,
-                              ext=ext, prior=None, method="levin", quiet=True, workers=1, scheduler=None)
+    args = argparse.Namespace(
+        input=str(source),
+        output=str(output),
+        marked=_FIND,
+        mask=None,
+        points=None,
+        ext=ext,
+        prior=None,
+        method="levin",
+        quiet=True,
+        workers=1,
+        scheduler=None,
+    )
     jobs = _plan_colorize(args)
     ready, skipped, failed = batch.check(jobs, overwrite=True)
     assert len(ready) + len(skipped) + len(failed) == len(jobs)

@@ -25,8 +25,9 @@ distributed = pytest.importorskip("distributed")
 def client():
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           resources={"MEMORY": 4e9})
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, resources={"MEMORY": 4e9}
+    )
     with Client(cluster) as dask_client:
         yield dask_client
     cluster.close()
@@ -63,7 +64,10 @@ def test_each_folder_command_on_a_cluster_matches_the_serial_run(tmp_path, clien
     for step in ("col", "ir", "dec", "rec"):
         same_files(tmp_path / "serial" / step, tmp_path / "dask" / step)
     for sidecar in (tmp_path / "serial" / "ir").rglob("*.vcir"):
-        assert sidecar.read_bytes() == (tmp_path / "dask" / "ir" / sidecar.relative_to(tmp_path / "serial" / "ir")).read_bytes()
+        assert (
+            sidecar.read_bytes()
+            == (tmp_path / "dask" / "ir" / sidecar.relative_to(tmp_path / "serial" / "ir")).read_bytes()
+        )
     rows = read_manifest(tmp_path / "dask" / "col" / MANIFEST)
     done = [r for r in rows if r["status"] == "done"]
     assert len(done) == 4 and all(r["bytes"] > 0 and r["seconds"] >= 0 for r in done)
@@ -104,7 +108,9 @@ def test_a_killed_worker_loses_and_corrupts_nothing(tmp_path, client):
     killer.join()
     assert killed and killed[0] < 8  # killed while images were still to do
     outputs = sorted(out.iterdir())
-    assert [p.name for p in outputs] == sorted([f"i{i}.png" for i in range(8)] + [MANIFEST])  # once each, no temporaries
+    assert [p.name for p in outputs] == sorted(
+        [f"i{i}.png" for i in range(8)] + [MANIFEST]
+    )  # once each, no temporaries
     for path in outputs:
         if path.suffix == ".png":
             assert varcolor.read_image(path).shape == (500, 600, 3)
@@ -118,9 +124,16 @@ def test_an_image_no_worker_can_hold_fails_alone(tmp_path):
     source = tmp_path / "in"
     make_pair(source, "small", shape=(20, 24))
     make_pair(source, "large", shape=(300, 400), seed=1)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
-                      resources={"MEMORY": varcolor.api.estimate_memory((20, 24)) * 2}) as cluster, \
-            Client(cluster) as small_client:
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            resources={"MEMORY": varcolor.api.estimate_memory((20, 24)) * 2},
+        ) as cluster,
+        Client(cluster) as small_client,
+    ):
         rows = run_folder("colorize", source, tmp_path / "out", marked=True, quiet=True, client=small_client)
     status = {os.path.basename(r["input"]): (r["status"], r["reason"]) for r in rows}
     assert status["small.png"][0] == "done"
@@ -132,8 +145,19 @@ def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
     for index in range(6):
         make_pair(source, f"i{index}", shape=(500, 600), seed=index)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "varcolor.cli", "colorize", str(source), "-o", str(out), "--marked",
-               "-q", "--overwrite", "--resume"]
+    command = [
+        sys.executable,
+        "-m",
+        "varcolor.cli",
+        "colorize",
+        str(source),
+        "-o",
+        str(out),
+        "--marked",
+        "-q",
+        "--overwrite",
+        "--resume",
+    ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(out.glob("*.png"))) < 2:
@@ -148,14 +172,17 @@ def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.png") if p.name in first} == first  # not redone
     assert len(list(out.glob("*.png"))) == 6
     rows = read_manifest(out / MANIFEST)
-    assert sorted(os.path.basename(r["input"]) for r in rows if r["status"] == "done") == [f"i{i}.png" for i in range(6)]
+    assert sorted(os.path.basename(r["input"]) for r in rows if r["status"] == "done") == [
+        f"i{i}.png" for i in range(6)
+    ]
 
 
 def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path, capsys):
     make_pair(tmp_path / "in", "a")
     start = time.time()
-    code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--marked",
-                       "--scheduler", "tcp://127.0.0.1:9")
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--marked", "--scheduler", "tcp://127.0.0.1:9"
+    )
     assert code == 2 and err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
     assert time.time() - start < 15
 
@@ -165,7 +192,8 @@ def test_metrics_and_recolor_on_a_cluster(tmp_path, client, capsys):
     colour_photos(photos, names=("p0", "p1", "p2"), shape=(48, 64))
     address = client.scheduler.address
     serial = run(capsys, "recolor", "-i", photos, "-o", tmp_path / "serial", "--budget", 200, "-q")
-    clustered = run(capsys, "recolor", "-i", photos, "-o", tmp_path / "dask", "--budget", 200, "-q",
-                    "--scheduler", address)
+    clustered = run(
+        capsys, "recolor", "-i", photos, "-o", tmp_path / "dask", "--budget", 200, "-q", "--scheduler", address
+    )
     assert serial[0] == clustered[0] == 0 and serial[1] == clustered[1]  # the same metrics table
     same_files(tmp_path / "serial", tmp_path / "dask")

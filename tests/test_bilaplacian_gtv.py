@@ -46,12 +46,13 @@ def test_energy_matches_an_independent_convex_solver():
                 if 0 <= i + di < h and 0 <= j + dj < w:
                     s2 = 0.5 * (scale[i, j] + scale[i + di, j + dj]) / params.sharpness  # the mean csig, sharpened
                     pairs.append((i * w + j, (i + di) * w + j + dj))
-                    weights.append(np.exp(-(gray[i, j] - gray[i + di, j + dj]) ** 2 / (2 * s2)))
+                    weights.append(np.exp(-((gray[i, j] - gray[i + di, j + dj]) ** 2) / (2 * s2)))
     x = cp.Variable((n, 2))
     first = np.array([p[0] for p in pairs])
     second = np.array([p[1] for p in pairs])
     objective = 0.5 * params.lam * cp.sum_squares(lap @ x) + params.mu * cp.sum(
-        cp.multiply(np.array(weights), cp.norm(x[second] - x[first], 2, axis=1)))
+        cp.multiply(np.array(weights), cp.norm(x[second] - x[first], 2, axis=1))
+    )
     flat = mask.ravel()
     problem = cp.Problem(cp.Minimize(objective), [x[flat] == targets.reshape(n, 2)[flat]])
     problem.solve(solver="CLARABEL")
@@ -71,7 +72,9 @@ def test_colorize_defaults_to_the_energys_own_tolerance():
     gray = tiny_problem()[0]
     assert varcolor.Colorizer(gray, method="bilaplacian-gtv").engine.energy_parameters.tol == Parameters().tol
     # The linear solvers' tolerance is not the ADMM's.
-    assert varcolor.Colorizer(gray, method="bilaplacian-gtv", tol=1e-10).engine.energy_parameters.tol == Parameters().tol
+    assert (
+        varcolor.Colorizer(gray, method="bilaplacian-gtv", tol=1e-10).engine.energy_parameters.tol == Parameters().tol
+    )
     with pytest.raises(InputError, match="admm_tol"):
         varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=-1.0)
     with pytest.raises(InputError, match="mu, admm_tol: options of method bilaplacian-gtv; method 'levin'"):
@@ -83,22 +86,25 @@ def test_colorize_defaults_to_the_energys_own_tolerance():
 def test_sharpness_reaches_the_energy():
     gray, mask, targets = tiny_problem(3, (24, 24))
     cues = varcolor.Cues(mask, targets)
-    default, sharp = (varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=1e-5, **kwargs)
-                      for kwargs in ({}, {"sharpness": 16.0}))
+    default, sharp = (
+        varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=1e-5, **kwargs)
+        for kwargs in ({}, {"sharpness": 16.0})
+    )
     params = Parameters(sharpness=16.0)
     assert sharp.info["energy"] == pytest.approx(bilaplacian_gtv.energy(sharp.ab, gray, mask, targets, params))
     # Each result is the better one under its own weights.
     assert bilaplacian_gtv.energy(sharp.ab, gray, mask, targets, params) < bilaplacian_gtv.energy(
-        default.ab, gray, mask, targets, params)
+        default.ab, gray, mask, targets, params
+    )
     assert bilaplacian_gtv.energy(default.ab, gray, mask, targets, Parameters()) < bilaplacian_gtv.energy(
-        sharp.ab, gray, mask, targets, Parameters())
+        sharp.ab, gray, mask, targets, Parameters()
+    )
 
 
 def test_a_looser_admm_tolerance_stops_sooner_at_its_residuals():
     gray, mask, targets = tiny_problem(7, (32, 40))
     cues = varcolor.Cues(mask, targets)
-    infos = {tol: varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=tol).info
-             for tol in (3e-2, 1e-3)}
+    infos = {tol: varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=tol).info for tol in (3e-2, 1e-3)}
     assert infos[3e-2]["iterations"] < infos[1e-3]["iterations"]
     for tol, info in infos.items():
         assert max(info["primal_residual"], info["dual_residual"]) <= tol
@@ -170,8 +176,9 @@ def test_without_gtv_it_is_the_bilaplacian_quadratic():
     free, fixed = ~mask.ravel(), mask.ravel()
     f = targets.reshape(-1, 2)
     expected = np.array(f)
-    expected[free] = np.column_stack([spsolve(bilaplacian[free][:, free].tocsc(),
-                                              -bilaplacian[free][:, fixed] @ f[fixed, c]) for c in range(2)])
+    expected[free] = np.column_stack(
+        [spsolve(bilaplacian[free][:, free].tocsc(), -bilaplacian[free][:, fixed] @ f[fixed, c]) for c in range(2)]
+    )
     assert np.abs(u.reshape(-1, 2) - expected).max() < 1e-6
 
 
@@ -187,9 +194,15 @@ def test_flat_regions_stay_flat_where_levin_bleeds():
     # Two flat regions split by a faint luminance edge, two cues each, far from the edge.
     gray = np.full((40, 40), 0.50)
     gray[:, 20:] = 0.53
-    cues = varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 20}, {"y": 34, "x": 5, "a": 40, "b": 20},
-                                      {"y": 5, "x": 36, "a": -30, "b": -30}, {"y": 30, "x": 34, "a": -30, "b": -30}],
-                                     shape=gray.shape)
+    cues = varcolor.Cues.from_points(
+        [
+            {"y": 5, "x": 3, "a": 40, "b": 20},
+            {"y": 34, "x": 5, "a": 40, "b": 20},
+            {"y": 5, "x": 36, "a": -30, "b": -30},
+            {"y": 30, "x": 34, "a": -30, "b": -30},
+        ],
+        shape=gray.shape,
+    )
     gtv = varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_tol=1e-4).ab  # the minimiser's shape
     levin = varcolor.colorize(gray, cues).ab
     left, right = (40.0, 20.0), (-30.0, -30.0)
@@ -210,13 +223,12 @@ def simulated_gpu(monkeypatch):
 @pytest.mark.parametrize("kind", ["numba", "array"])
 @pytest.mark.parametrize("shape", [(9, 11), (2, 7), (4, 3), (5, 5)])  # (5, 5): one pixel two from every side
 def test_grid_kernels_match_the_sparse_operators(kind, shape):
-    grid = admm._NumbaGrid() if kind == "numba" else admm._ArrayGrid(
-        device.ArrayBackend("cuda", np, sp))
+    grid = admm._NumbaGrid() if kind == "numba" else admm._ArrayGrid(device.ArrayBackend("cuda", np, sp))
     rng = np.random.default_rng(3)
     d, _ = edge_operator(np.zeros(shape))
     valid = np.zeros(shape + (4,), bool)  # the edges D lists, in its order: direction by direction
     for e, (dy, dx) in enumerate(varcolor.affinity.EDGE_OFFSETS):
-        valid[: shape[0] - dy, max(0, -dx): shape[1] - max(0, dx), e] = True
+        valid[: shape[0] - dy, max(0, -dx) : shape[1] - max(0, dx), e] = True
     order = np.transpose(valid, (2, 0, 1))
     u = rng.standard_normal(shape + (2,))
     flat = lambda z: np.transpose(z, (2, 0, 1, 3))[order]  # noqa: E731
@@ -234,8 +246,9 @@ def test_grid_kernels_match_the_sparse_operators(kind, shape):
     assert np.allclose(rhs.reshape(-1, 2), rhs_fixed.reshape(-1, 2) + 0.7 * d.T @ (flat(z) - flat(y)))
     a, b = rng.standard_normal((2,) + shape + (2,))
     difference = grid.free_difference(a, b, fixed)
-    assert np.array_equal(difference[fixed], np.zeros((fixed.sum(), 2))) and np.allclose(difference[~fixed],
-                                                                                          (a - b)[~fixed])
+    assert np.array_equal(difference[fixed], np.zeros((fixed.sum(), 2))) and np.allclose(
+        difference[~fixed], (a - b)[~fixed]
+    )
     moved = a.copy()
     grid.add_free(moved, b, 0.5, fixed)
     assert np.array_equal(moved[fixed], a[fixed]) and np.allclose(moved[~fixed], (a + 0.5 * b)[~fixed])
@@ -259,6 +272,7 @@ def test_gpu_array_path_reaches_the_cpu_paths_minimum(monkeypatch):
 def test_gpu_without_cupy_is_a_one_line_error():
     try:
         import cupy  # noqa: F401
+
         pytest.skip("CuPy is installed")
     except ImportError:
         pass
@@ -273,8 +287,18 @@ def test_edge_operator_counts_and_weights():
     assert np.allclose(d @ np.ones(42), 0)
 
 
-@pytest.mark.parametrize("kwargs", [dict(lam=-1), dict(mu=np.nan), dict(gamma=-2), dict(lam=np.inf),
-                                    dict(sharpness=0.0), dict(sharpness=np.inf), dict(sharpness=np.nan)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lam=-1),
+        dict(mu=np.nan),
+        dict(gamma=-2),
+        dict(lam=np.inf),
+        dict(sharpness=0.0),
+        dict(sharpness=np.inf),
+        dict(sharpness=np.nan),
+    ],
+)
 def test_bad_parameters(kwargs):
     with pytest.raises(InputError, match=f"^{next(iter(kwargs))} must be"):
         Parameters(**kwargs)

@@ -16,12 +16,15 @@ from .conftest import make_pair, photo, random_backbone, random_calibration, run
 
 def test_colorize_single_file(tmp_path, capsys):
     make_pair(tmp_path)
-    code, _, _ = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png",
-                     "-o", tmp_path / "out.png")
+    code, _, _ = run(
+        capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png", "-o", tmp_path / "out.png"
+    )
     assert code == 0
     result = varcolor.read_image(tmp_path / "out.png")
     gray = varcolor.read_image(tmp_path / "img.png")
-    expected = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, varcolor.read_image(tmp_path / "img_marked.png")))
+    expected = varcolor.colorize(
+        gray, varcolor.Cues.from_marked(gray, varcolor.read_image(tmp_path / "img_marked.png"))
+    )
     assert np.abs(result - expected.rgb).max() <= 0.5 / 255 + 1e-9
 
 
@@ -42,13 +45,25 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     assert code != 0 and "admm_tol" in err and "Traceback" not in err and not (tmp_path / "bad.png").exists()
     assert "ADMM" not in err  # no empty bar before the error
     # bilaplacian-gtv's options with another method: refused once, before any image.
-    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "levin", "--lam", "0.1", "--sharpness", "16",
-                       "--admm-tol", "1e-2")
+    code, _, err = run(
+        capsys,
+        "colorize",
+        tmp_path,
+        "-o",
+        tmp_path / "levin",
+        "--lam",
+        "0.1",
+        "--sharpness",
+        "16",
+        "--admm-tol",
+        "1e-2",
+    )
     assert code == 2 and "lam, sharpness, admm_tol" in err and "bilaplacian-gtv" in err
     assert not (tmp_path / "levin").exists()
     # A value the energy does not take: the same, one line naming the option, before any image.
-    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "negative", "--method", "bilaplacian-gtv",
-                       "--lam", "-1")
+    code, _, err = run(
+        capsys, "colorize", tmp_path, "-o", tmp_path / "negative", "--method", "bilaplacian-gtv", "--lam", "-1"
+    )
     assert code == 2 and err.strip() == "varcolor: error: lam must be a finite number >= 0, got -1.0"
     assert not (tmp_path / "negative").exists()
     for option, value in (("--tol", "0"), ("--maxiter", "0"), ("--prior-weight", "-1"), ("--workers", "0")):
@@ -76,12 +91,20 @@ def test_a_jpeg_cue_image_is_refused_with_how_to_fix_it(tmp_path, capsys):
     # be a near-gray image with the strokes drawn on it.
     assert noisy.count > 3 * varcolor.Cues.from_marked(gray, marked).count
     for kind in ("--marked", "--mask"):
-        code, _, err = run(capsys, "colorize", tmp_path / "img.png", kind, tmp_path / "img_marked.jpg",
-                           "-o", tmp_path / "out.png")
+        code, _, err = run(
+            capsys, "colorize", tmp_path / "img.png", kind, tmp_path / "img_marked.jpg", "-o", tmp_path / "out.png"
+        )
         assert code == 2 and not (tmp_path / "out.png").exists()
         assert "img_marked.jpg: a JPEG" in err and "save it losslessly (PNG)" in err and len(err.splitlines()) == 1
-    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png",
-                       "-o", tmp_path / "lossless.png")
+    code, _, err = run(
+        capsys,
+        "colorize",
+        tmp_path / "img.png",
+        "--marked",
+        tmp_path / "img_marked.png",
+        "-o",
+        tmp_path / "lossless.png",
+    )
     assert code == 0 and "JPEG" not in err
 
 
@@ -111,14 +134,29 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path, capsys):
 def test_never_overwrites_an_input(tmp_path, capsys):
     make_pair(tmp_path)
     before = (tmp_path / "img.png").read_bytes()
-    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "img_marked.png",
-                       "-o", tmp_path / "img.png", "--overwrite")
+    code, _, err = run(
+        capsys,
+        "colorize",
+        tmp_path / "img.png",
+        "--marked",
+        tmp_path / "img_marked.png",
+        "-o",
+        tmp_path / "img.png",
+        "--overwrite",
+    )
     assert code == 2 and "input" in err
     assert (tmp_path / "img.png").read_bytes() == before
 
 
-@pytest.mark.parametrize("problem,message", [("missing", "no such file"), ("size", "marked image is"),
-                                             ("truncated", "cannot read image"), ("points", "outside")])
+@pytest.mark.parametrize(
+    "problem,message",
+    [
+        ("missing", "no such file"),
+        ("size", "marked image is"),
+        ("truncated", "cannot read image"),
+        ("points", "outside"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(tmp_path, capsys, problem, message):
     make_pair(tmp_path)
     cue = ["--marked", tmp_path / "img_marked.png"]
@@ -139,8 +177,11 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys, problem, message):
 
 
 def test_console_script_reports_without_traceback(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "varcolor.cli", "colorize", str(tmp_path / "x.png"),
-                           "-o", str(tmp_path / "y.png")], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "varcolor.cli", "colorize", str(tmp_path / "x.png"), "-o", str(tmp_path / "y.png")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == f"varcolor: error: {tmp_path / 'x.png'}: no such file or folder"
 
@@ -148,8 +189,9 @@ def test_console_script_reports_without_traceback(tmp_path):
 def test_no_cues_warns_and_writes_gray(tmp_path, capsys):
     make_pair(tmp_path)
     (tmp_path / "empty.json").write_text("[]")
-    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--points", tmp_path / "empty.json",
-                       "-o", tmp_path / "out.png")
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "img.png", "--points", tmp_path / "empty.json", "-o", tmp_path / "out.png"
+    )
     assert code == 0 and "no colour cues" in err
     out = varcolor.read_image(tmp_path / "out.png")
     assert np.abs(out - varcolor.read_image(tmp_path / "img.png")[..., None]).max() <= 1 / 255
@@ -229,8 +271,18 @@ def test_metrics_never_writes_its_table_over_an_image(tmp_path, capsys):
     varcolor.write_image(tmp_path / "res" / "x.png", photo("astronaut", (16, 16)))
     varcolor.write_image(tmp_path / "ref" / "x.png", photo("astronaut", (16, 16)))
     before = (tmp_path / "res" / "x.png").read_bytes()
-    code, _, err = run(capsys, "metrics", "-i", tmp_path / "res", "-r", tmp_path / "ref", "-o", tmp_path / "res" / "x.png",
-                       "--overwrite", "-q")
+    code, _, err = run(
+        capsys,
+        "metrics",
+        "-i",
+        tmp_path / "res",
+        "-r",
+        tmp_path / "ref",
+        "-o",
+        tmp_path / "res" / "x.png",
+        "--overwrite",
+        "-q",
+    )
     assert code == 2 and "refusing to overwrite an input" in err and (tmp_path / "res" / "x.png").read_bytes() == before
 
 
@@ -239,8 +291,9 @@ def _metrics_folders(tmp_path, shape=(64, 72)):
     for name, image, sigma in [("a", "astronaut", 1.0), ("sub/b", "coffee", 2.0)]:
         rgb = photo(image, shape)
         varcolor.write_image(references / f"{name}.png", rgb)
-        varcolor.write_image(results / f"{name}.png", np.clip(rgb + np.random.default_rng(0).normal(0, 0.02, rgb.shape)
-                                                              * sigma, 0, 1))
+        varcolor.write_image(
+            results / f"{name}.png", np.clip(rgb + np.random.default_rng(0).normal(0, 0.02, rgb.shape) * sigma, 0, 1)
+        )
     return results, references
 
 
@@ -255,8 +308,10 @@ def test_metrics_md_reports_vif_for_every_image_and_the_mean(tmp_path, capsys):
     code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--format", "md", "-q")
     rows = _md_rows(out)
     assert code == 0 and [r["image"] for r in rows] == ["a.png", "sub/b.png", "mean (2)"]
-    expected = [varcolor.metrics.vif(varcolor.read_image(results / name), varcolor.read_image(references / name))
-                for name in ("a.png", "sub/b.png")]
+    expected = [
+        varcolor.metrics.vif(varcolor.read_image(results / name), varcolor.read_image(references / name))
+        for name in ("a.png", "sub/b.png")
+    ]
     assert [float(r["vif"]) for r in rows] == pytest.approx([*expected, np.mean(expected)], abs=6e-5)
     assert 0 < expected[1] < expected[0] < 1  # more noise, less information kept
 
@@ -283,12 +338,26 @@ def test_metrics_lpips_with_weights(tmp_path, capsys):
     weights.mkdir()
     torch.save(random_backbone(), weights / "alexnet-owt-7be5be79.pth")
     torch.save(random_calibration(), weights / "alex.pth")
-    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--lpips", "--lpips-weights", weights,
-                       "--format", "json", "-q")
+    code, out, _ = run(
+        capsys,
+        "metrics",
+        "-i",
+        results,
+        "-r",
+        references,
+        "--lpips",
+        "--lpips-weights",
+        weights,
+        "--format",
+        "json",
+        "-q",
+    )
     rows = json.loads(out)
     net = LPIPS().load_weights(random_backbone(), random_calibration())
-    expected = [net.distance(varcolor.read_image(results / name), varcolor.read_image(references / name))
-                for name in ("a.png", "sub/b.png")]
+    expected = [
+        net.distance(varcolor.read_image(results / name), varcolor.read_image(references / name))
+        for name in ("a.png", "sub/b.png")
+    ]
     assert code == 0 and [r["lpips"] for r in rows] == pytest.approx([*expected, np.mean(expected)], rel=1e-6)
     assert 0 < expected[0] < expected[1]
     code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--lpips", "--lpips-weights", weights, "-q")
@@ -298,8 +367,9 @@ def test_metrics_lpips_with_weights(tmp_path, capsys):
 def test_bench_reports_vif(tmp_path, capsys):
     _bench_photos(tmp_path / "photos")
     photo_path = tmp_path / "photos" / "a.png"
-    code, out, _ = run(capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "--format", "json",
-                       "-q")
+    code, out, _ = run(
+        capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "--format", "json", "-q"
+    )
     rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "48")
     cues = varcolor.cues.sample_ideepcolor(rgb, n=50, patch=6, rng=[varcolor.bench.SEED, 0, 50])
     expected = varcolor.metrics.vif(varcolor.colorize(varcolor.color.same_lightness_gray(rgb), cues).rgb, rgb)
@@ -317,8 +387,21 @@ def _bench_photos(folder):
 def test_bench_scores_methods_against_hints(tmp_path, capsys):
     _bench_photos(tmp_path / "photos")
     (tmp_path / "photos" / "broken.png").write_bytes(b"garbage")
-    code, out, err = run(capsys, "bench", "-i", tmp_path / "photos", "--methods", "levin,bilaplacian-gtv",
-                         "--hints", "0,50", "--resolution", "32", "--format", "json", "-q")
+    code, out, err = run(
+        capsys,
+        "bench",
+        "-i",
+        tmp_path / "photos",
+        "--methods",
+        "levin,bilaplacian-gtv",
+        "--hints",
+        "0,50",
+        "--resolution",
+        "32",
+        "--format",
+        "json",
+        "-q",
+    )
     assert code == 1 and "broken.png" in err  # the folder goes on past a bad file, and reports it
     report = json.loads(out)
     assert sorted({row["image"] for row in report["rows"]}) == ["a.png", "sub/b.png"]
@@ -333,8 +416,19 @@ def test_bench_scores_methods_against_hints(tmp_path, capsys):
     expected = varcolor.metrics.psnr(varcolor.colorize(varcolor.color.same_lightness_gray(rgb), cues).rgb, rgb)
     row = next(r for r in report["rows"] if (r["image"], r["method"], r["hints"]) == ("a.png", "levin", 50))
     assert row["psnr"] == pytest.approx(expected)
-    code, out, _ = run(capsys, "bench", "-i", tmp_path / "photos" / "a.png", "--hints", "0,5", "--resolution", "32",
-                       "-o", tmp_path / "t.md", "-q")
+    code, out, _ = run(
+        capsys,
+        "bench",
+        "-i",
+        tmp_path / "photos" / "a.png",
+        "--hints",
+        "0,5",
+        "--resolution",
+        "32",
+        "-o",
+        tmp_path / "t.md",
+        "-q",
+    )
     table = (tmp_path / "t.md").read_text()
     assert code == 0 and out == "" and "| 32 | levin | psnr |" in table and "| 0 | 5 |" in table
 
@@ -347,25 +441,42 @@ def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
     gray = varcolor.color.same_lightness_gray(rgb)
     for options in ({"lam": 0.5}, {"sharpness": 2.0}):
         flags = [f"--{key}={value}" for key, value in options.items()]
-        code, out, _ = run(capsys, "bench", "-i", photo_path, "--methods", "bilaplacian-gtv", "--hints", "20",
-                           "--resolution", "32", "--format", "json", "-q", *flags)
+        code, out, _ = run(
+            capsys,
+            "bench",
+            "-i",
+            photo_path,
+            "--methods",
+            "bilaplacian-gtv",
+            "--hints",
+            "20",
+            "--resolution",
+            "32",
+            "--format",
+            "json",
+            "-q",
+            *flags,
+        )
         expected = varcolor.colorize(gray, cues, method="bilaplacian-gtv", **options).rgb
         assert code == 0 and json.loads(out)["rows"][0]["psnr"] == pytest.approx(varcolor.metrics.psnr(expected, rgb))
         # ... and the option changed the result (else the comparison above could not fail).
         assert np.abs(expected - varcolor.colorize(gray, cues, method="bilaplacian-gtv").rgb).max() > 1 / 255
 
 
-@pytest.mark.parametrize("options, message", [
-    (["--methods", "levin,nope"], "unknown method 'nope'"),
-    (["--methods", "ideepcolor+ideepcolor"], "unknown method"),
-    (["--hints", "5,x"], "--hints must be comma-separated whole numbers"),
-    (["--resolution", "4"], "resolution must be 'full' or a side length"),
-    (["--sharpness", "4"], "--sharpness: an option of bilaplacian-gtv"),
-    (["--methods", "levin", "--lam", "0.1"], "--lam: an option of bilaplacian-gtv"),
-    (["--methods", "bilaplacian-gtv", "--lam", "-1"], "lam must be a finite number >= 0"),
-    (["--methods", "bilaplacian-gtv", "--sharpness", "0"], "sharpness must be a finite number > 0"),
-    (["--methods", "levin+ideepcolor", "--weights", "missing.safetensors"], "missing.safetensors: no such weights"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--methods", "levin,nope"], "unknown method 'nope'"),
+        (["--methods", "ideepcolor+ideepcolor"], "unknown method"),
+        (["--hints", "5,x"], "--hints must be comma-separated whole numbers"),
+        (["--resolution", "4"], "resolution must be 'full' or a side length"),
+        (["--sharpness", "4"], "--sharpness: an option of bilaplacian-gtv"),
+        (["--methods", "levin", "--lam", "0.1"], "--lam: an option of bilaplacian-gtv"),
+        (["--methods", "bilaplacian-gtv", "--lam", "-1"], "lam must be a finite number >= 0"),
+        (["--methods", "bilaplacian-gtv", "--sharpness", "0"], "sharpness must be a finite number > 0"),
+        (["--methods", "levin+ideepcolor", "--weights", "missing.safetensors"], "missing.safetensors: no such weights"),
+    ],
+)
 def test_bench_refuses_bad_options_before_any_image(tmp_path, capsys, options, message):
     _bench_photos(tmp_path / "photos")
     code, out, err = run(capsys, "bench", "-i", tmp_path / "photos", "-q", *options)
@@ -412,8 +523,9 @@ def test_encode_decode_round_trip_folder(tmp_path, capsys):
 
 def test_embedded_ir_is_one_file(tmp_path, capsys):
     varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
-    code, _, _ = run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "--embed", "-s", 20,
-                     "-g", 4, "--quantize", 8)
+    code, _, _ = run(
+        capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "--embed", "-s", 20, "-g", 4, "--quantize", 8
+    )
     assert code == 0 and sorted(p.name for p in (tmp_path / "ir").iterdir()) == ["c.png"]
     code, _, _ = run(capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "c_out.png")
     assert code == 0 and varcolor.read_image(tmp_path / "c_out.png").shape == (40, 60, 3)
@@ -438,8 +550,9 @@ def test_decode_rejects_a_corrupt_payload_in_one_line(tmp_path, capsys):
     data[30] ^= 0xFF
     sidecar.write_bytes(bytes(data))
     gray_before = (tmp_path / "ir" / "c.png").read_bytes()
-    code, _, err = run(capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "ir" / "c.png",
-                       "--overwrite")
+    code, _, err = run(
+        capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "ir" / "c.png", "--overwrite"
+    )
     assert code == 2 and "input" in err  # never writes over the gray image
     code, _, err = run(capsys, "decode", "-i", tmp_path / "ir" / "c.png", "-o", tmp_path / "out.png")
     assert code == 2 and "CRC" in err and len(err.strip().splitlines()) == 1
@@ -453,12 +566,15 @@ def test_encode_refuses_gray_input(tmp_path, capsys):
     assert code == 2 and "colour image" in err
 
 
-@pytest.mark.parametrize("command,options,message", [
-    ("encode", ["-e", "selective", "--segments", "0"], "--segments must be >= 1"),  # was a ZeroDivisionError
-    ("encode", ["-e", "adaptive", "--budget", "10"], "--budget must be at least 64"),
-    ("encode", ["-g", "0"], "grid spacing"),
-    ("recolor", ["--quantize", "300"], "--quantize takes 1..256"),
-])
+@pytest.mark.parametrize(
+    "command,options,message",
+    [
+        ("encode", ["-e", "selective", "--segments", "0"], "--segments must be >= 1"),  # was a ZeroDivisionError
+        ("encode", ["-e", "adaptive", "--budget", "10"], "--budget must be at least 64"),
+        ("encode", ["-g", "0"], "grid spacing"),
+        ("recolor", ["--quantize", "300"], "--quantize takes 1..256"),
+    ],
+)
 def test_encoder_options_refused_before_any_image(tmp_path, capsys, command, options, message):
     varcolor.write_image(tmp_path / "in" / "a.png", photo("coffee", (24, 32)))
     varcolor.write_image(tmp_path / "in" / "b.png", photo("coffee", (24, 32)))
@@ -470,8 +586,20 @@ def test_recolor_scores_and_deletes_gray_only_after_output(tmp_path, capsys):
     source = tmp_path / "in"
     varcolor.write_image(source / "a.png", photo("coffee", (48, 64)))
     varcolor.write_image(source / "b.png", photo("astronaut", (40, 40)))
-    code, out, _ = run(capsys, "recolor", "-i", source, "-o", tmp_path / "out", "--ir", tmp_path / "ir",
-                       "--delete-gray", "--budget", 200, "-q")
+    code, out, _ = run(
+        capsys,
+        "recolor",
+        "-i",
+        source,
+        "-o",
+        tmp_path / "out",
+        "--ir",
+        tmp_path / "ir",
+        "--delete-gray",
+        "--budget",
+        200,
+        "-q",
+    )
     assert code == 0 and "| mean (2) |" in out
     assert sorted(p.name for p in (tmp_path / "ir").iterdir()) == ["a.vcir", "b.vcir", varcolor.batch.MANIFEST]
     assert (tmp_path / "out" / "a.png").is_file() and (tmp_path / "out" / "b.png").is_file()
@@ -488,7 +616,9 @@ def test_workers_give_the_same_outputs(tmp_path, capsys):
     code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "parallel", "--workers", 2)
     assert code == 1 and "colorized 3, skipped 0, failed 1" in err and "bad_marked.png" in err
     for k in range(3):
-        assert (tmp_path / "serial" / f"img{k}.png").read_bytes() == (tmp_path / "parallel" / f"img{k}.png").read_bytes()
+        assert (tmp_path / "serial" / f"img{k}.png").read_bytes() == (
+            tmp_path / "parallel" / f"img{k}.png"
+        ).read_bytes()
 
 
 def test_watch_encodes_new_images_until_interrupted(tmp_path):
@@ -497,9 +627,27 @@ def test_watch_encodes_new_images_until_interrupted(tmp_path):
 
     source = tmp_path / "in"
     source.mkdir()
-    watcher = subprocess.Popen([sys.executable, "-m", "varcolor.cli", "encode", "-i", str(source), "-o",
-                                str(tmp_path / "ir"), "--watch", "--watch-interval", "0.2", "-s", "16", "-g", "4"],
-                               stderr=subprocess.PIPE, text=True)
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "varcolor.cli",
+            "encode",
+            "-i",
+            str(source),
+            "-o",
+            str(tmp_path / "ir"),
+            "--watch",
+            "--watch-interval",
+            "0.2",
+            "-s",
+            "16",
+            "-g",
+            "4",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         varcolor.write_image(source / "late.png", photo("coffee", (32, 40)))
         deadline = time.time() + 60

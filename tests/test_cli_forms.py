@@ -101,8 +101,10 @@ def test_recolor_m_names_the_method_or_the_old_encoder(capsys):
     args = parse(["recolor", "x.png", "-o", "out", "-m", "grid"])
     err = capsys.readouterr().err
     assert (args.method, args.encoder) == ("levin", "grid") and err.count("\n") == 1 and "-e/--encoder" in err
-    assert parse(["recolor", "x.png", "-o", "out", "-e", "grid", "--method", "bilaplacian-gtv"]).method == \
-        "bilaplacian-gtv"
+    assert (
+        parse(["recolor", "x.png", "-o", "out", "-e", "grid", "--method", "bilaplacian-gtv"]).method
+        == "bilaplacian-gtv"
+    )
     for argv in (["-m", "nope"], ["--method", "grid"]):  # --method was never the encoder in recolor
         with pytest.raises(SystemExit) as info:
             main(["recolor", "x.png", "-o", "out", *argv])

@@ -20,8 +20,10 @@ def test_chroma_to_rgb_paints_views_and_any_shape(rng):
     out = color.chroma_to_rgb(lab[..., 0][window], lab[..., 1:][window], out=canvas[window])
     assert np.shares_memory(out, canvas)  # written in place, through the strides
     assert np.abs(canvas[window] - rgb[window]).max() < 1e-10
-    assert np.all(np.delete(canvas.reshape(-1, 3), np.ravel_multi_index(np.mgrid[window].reshape(2, -1), (12, 16)),
-                            axis=0) == -1.0)
+    assert np.all(
+        np.delete(canvas.reshape(-1, 3), np.ravel_multi_index(np.mgrid[window].reshape(2, -1), (12, 16)), axis=0)
+        == -1.0
+    )
     cube = lab.reshape(4, 3, 16, 3)  # more than two image axes; a pixel list; one pixel
     assert np.abs(color.chroma_to_rgb(cube[..., 0], cube[..., 1:]) - rgb.reshape(4, 3, 16, 3)).max() < 1e-10
     assert np.abs(color.chroma_to_rgb(lab[0, :, 0], lab[0, :, 1:]) - rgb[0]).max() < 1e-10
@@ -55,8 +57,9 @@ def test_to_gray(astronaut_small):
 
 
 def test_chroma_gamut_mapping_keeps_lightness_and_hue(rng):
-    lab = np.stack([rng.uniform(5, 95, 500), rng.uniform(-150, 150, 500), rng.uniform(-150, 150, 500)],
-                   axis=-1).reshape(20, 25, 3)
+    lab = np.stack(
+        [rng.uniform(5, 95, 500), rng.uniform(-150, 150, 500), rng.uniform(-150, 150, 500)], axis=-1
+    ).reshape(20, 25, 3)
     rgb = color.lab_to_rgb(lab)
     assert rgb.min() >= 0 and rgb.max() <= 1
     back = color.rgb_to_lab(rgb)
@@ -69,8 +72,11 @@ def test_chroma_gamut_mapping_keeps_lightness_and_hue(rng):
     assert np.abs(np.angle(np.exp(1j * (hue_out - hue_in)))[visible]).max() < 1e-3
     # The largest chroma in the gamut: the result touches the cube's surface, 1e-6 more chroma leaves it.
     outside = np.any(np.abs(color.lab_to_rgb(lab, gamut="clip") - color.lab_to_rgb(lab)) > 0, axis=-1)
-    linear = [color._lab_to_linear(*lab[i, j, :1], *(lab[i, j, 1:] * s), color._WHITE, color._RGB_FROM_XYZ)
-              for i, j in zip(*np.nonzero(outside)) for s in [chroma_out[i, j] / np.hypot(*lab[i, j, 1:]) * (1 + 1e-6)]]
+    linear = [
+        color._lab_to_linear(*lab[i, j, :1], *(lab[i, j, 1:] * s), color._WHITE, color._RGB_FROM_XYZ)
+        for i, j in zip(*np.nonzero(outside))
+        for s in [chroma_out[i, j] / np.hypot(*lab[i, j, 1:]) * (1 + 1e-6)]
+    ]
     assert outside.sum() > 100 and not any(inside for inside, *_ in linear)
     assert np.all(np.any((rgb[outside] < 1e-6) | (rgb[outside] > 1 - 1e-6), axis=-1))
     # Clipping instead moves lightness: the reason "chroma" is the default.

@@ -44,10 +44,16 @@ def test_from_mask():
 
 
 def test_points_json_csv_and_radius(tmp_path):
-    (tmp_path / "p.json").write_text(json.dumps({"points": [
-        {"y": 2, "x": 3, "a": 10, "b": -20},
-        {"y": 5, "x": 5, "r": 255, "g": 0, "b": 0, "radius": 1.5},
-    ]}))
+    (tmp_path / "p.json").write_text(
+        json.dumps(
+            {
+                "points": [
+                    {"y": 2, "x": 3, "a": 10, "b": -20},
+                    {"y": 5, "x": 5, "r": 255, "g": 0, "b": 0, "radius": 1.5},
+                ]
+            }
+        )
+    )
     cues = Cues.from_points(tmp_path / "p.json", shape=(8, 8))
     assert cues.mask[2, 3] and np.allclose(cues.ab[2, 3], (10, -20))
     # A radius-1.5 disk holds the 3×3 square around its centre.
@@ -58,19 +64,22 @@ def test_points_json_csv_and_radius(tmp_path):
     assert csv_cues.count == 2 and np.allclose(csv_cues.ab[5, 5], (1, 2))
 
 
-@pytest.mark.parametrize("content,suffix,message", [
-    ('[{"y": 9, "x": 0, "a": 1, "b": 1}]', ".json", "outside"),
-    ('[{"y": 1, "x": -1, "a": 1, "b": 1}]', ".json", "outside"),
-    ('[{"y": 1, "x": 1, "a": NaN, "b": 1}]', ".json", "finite"),
-    ('[{"y": 1, "x": 1, "a": 1}]', ".json", "a, b or r, g, b"),
-    ('[{"y": 1, "x": 1, "a": 1, "b": -1e300}]', ".json", "within ±1000"),
-    ('[{"y": 1, "x": 1, "r": 300, "g": 0, "b": 0}]', ".json", "0..255"),
-    ('{"y": 1}', ".json", "list of point objects"),
-    ("{not json", ".json", "not valid JSON"),
-    ("y,x,a,b\n1,1,zz,1\n", ".csv", "numbers"),
-    ("1,1,1,1\n", ".csv", "header"),
-    ("y,x,a,b\n1,1,1,1,1\n", ".csv", "more values"),
-])
+@pytest.mark.parametrize(
+    "content,suffix,message",
+    [
+        ('[{"y": 9, "x": 0, "a": 1, "b": 1}]', ".json", "outside"),
+        ('[{"y": 1, "x": -1, "a": 1, "b": 1}]', ".json", "outside"),
+        ('[{"y": 1, "x": 1, "a": NaN, "b": 1}]', ".json", "finite"),
+        ('[{"y": 1, "x": 1, "a": 1}]', ".json", "a, b or r, g, b"),
+        ('[{"y": 1, "x": 1, "a": 1, "b": -1e300}]', ".json", "within ±1000"),
+        ('[{"y": 1, "x": 1, "r": 300, "g": 0, "b": 0}]', ".json", "0..255"),
+        ('{"y": 1}', ".json", "list of point objects"),
+        ("{not json", ".json", "not valid JSON"),
+        ("y,x,a,b\n1,1,zz,1\n", ".csv", "numbers"),
+        ("1,1,1,1\n", ".csv", "header"),
+        ("y,x,a,b\n1,1,1,1,1\n", ".csv", "more values"),
+    ],
+)
 def test_points_errors_name_the_file(tmp_path, content, suffix, message):
     path = tmp_path / f"bad{suffix}"
     path.write_text(content)
@@ -84,7 +93,9 @@ def test_cues_validation():
         Cues(np.ones((2, 2), bool), np.full((2, 2, 2), np.inf))
     with pytest.raises(InputError, match="within ±1000, got 1001"):
         Cues(np.ones((2, 2), bool), np.full((2, 2, 2), -1001.0))
-    Cues(np.eye(2, dtype=bool), np.where(np.eye(2, dtype=bool)[..., None], [1000.0, -1000.0], 1e300))  # only cue pixels count
+    Cues(
+        np.eye(2, dtype=bool), np.where(np.eye(2, dtype=bool)[..., None], [1000.0, -1000.0], 1e300)
+    )  # only cue pixels count
     with pytest.raises(InputError, match="shape"):
         Cues(np.ones((2, 2), bool), np.zeros((2, 3, 2)))
     with pytest.raises(InputError, match="boolean"):

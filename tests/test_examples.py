@@ -53,7 +53,7 @@ def test_the_demo_picture_is_gray_scribbles_result_original(tmp_path):
     result = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, marked)).rgb
     picture = varcolor.read_image(tmp_path / "demo.png")
     width = gray.shape[1]
-    panels = [picture[:, i * (width + 6):i * (width + 6) + width] for i in range(4)]
+    panels = [picture[:, i * (width + 6) : i * (width + 6) + width] for i in range(4)]
     assert picture.shape == (gray.shape[0], 4 * width + 18, 3)
     for panel, expected in zip(panels, (np.dstack([gray] * 3), marked, result, original), strict=True):
         assert np.abs(panel - expected).max() <= 0.5 / 255 + 1e-9

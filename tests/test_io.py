@@ -13,8 +13,10 @@ from .conftest import png_declaring
 
 
 @pytest.mark.parametrize("shape", [(17, 23), (17, 23, 3), (17, 23, 4)])
-@pytest.mark.parametrize("suffix,bits,tol", [(".png", 8, 0.5 / 255), (".png", 16, 0.5 / 65535),
-                                             (".tif", 8, 0.5 / 255), (".tif", 16, 0.5 / 65535)])
+@pytest.mark.parametrize(
+    "suffix,bits,tol",
+    [(".png", 8, 0.5 / 255), (".png", 16, 0.5 / 65535), (".tif", 8, 0.5 / 255), (".tif", 16, 0.5 / 65535)],
+)
 def test_lossless_round_trip(tmp_path, rng, shape, suffix, bits, tol):
     image = rng.random(shape)
     path = tmp_path / f"img{suffix}"
@@ -135,6 +137,7 @@ def test_decompression_bombs_are_refused(tmp_path):
 
 # ---------------------------------------------------------------- issue 26: what the reader must not get wrong
 
+
 def test_cmyk_tiff_is_converted_not_read_as_rgba(tmp_path):
     import tifffile
 
@@ -198,6 +201,7 @@ def test_header_is_checked_before_any_pixel_is_decoded(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- issue 26: publication
 
+
 def test_exclusive_write_keeps_a_file_that_appears_meanwhile(tmp_path, monkeypatch):
     from varcolor.errors import OutputExists
 
@@ -227,8 +231,11 @@ def test_publish_writes_the_marker_last(tmp_path, monkeypatch):
 
     order = []
     real = varcolor.io._publish_temporary
-    monkeypatch.setattr(varcolor.io, "_publish_temporary",
-                        lambda tmp, fd, path, overwrite: (order.append(path.name), real(tmp, fd, path, overwrite)))
+    monkeypatch.setattr(
+        varcolor.io,
+        "_publish_temporary",
+        lambda tmp, fd, path, overwrite: (order.append(path.name), real(tmp, fd, path, overwrite)),
+    )
     publish([(tmp_path / "x.vcir", b"payload"), (tmp_path / "x.png", b"gray")])
     assert order == ["x.vcir", "x.png"]
 

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 import varcolor
 from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode, quantize_chroma
-from varcolor.ir.format import (METHODS, IRFormatError, Payload, embed_png, extract_png, read_payload,
-                                write_payload)
+from varcolor.ir.format import METHODS, IRFormatError, Payload, embed_png, extract_png, read_payload, write_payload
 
 from .conftest import photo
 
@@ -57,10 +56,15 @@ def leb128(*values: int) -> bytes:
 
 
 # The body codecs of docs/vcir.md (flags bits 1-2), written independently of the library.
-PACK = {0: bytes,
-        1: lambda raw: zlib.compress(raw, 9, wbits=-15),
-        2: lambda raw: lzma.compress(raw, format=lzma.FORMAT_RAW,
-                                     filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 20, "lc": 0, "lp": 0, "pb": 0}])}
+PACK = {
+    0: bytes,
+    1: lambda raw: zlib.compress(raw, 9, wbits=-15),
+    2: lambda raw: lzma.compress(
+        raw,
+        format=lzma.FORMAT_RAW,
+        filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 20, "lc": 0, "lp": 0, "pb": 0}],
+    ),
+}
 
 
 def sealed(data: bytes) -> bytes:
@@ -82,7 +86,7 @@ def stored_body(payload: Payload) -> bytes:
     data = write_payload(payload, compress=False)
     fields = leb128(payload.width, payload.height, payload.grid_width, payload.grid_height, payload.count)
     for length_bytes in (1, 2, 3):
-        body = data[8 + len(fields) + length_bytes: -4]
+        body = data[8 + len(fields) + length_bytes : -4]
         if len(leb128(len(body))) == length_bytes:
             return body
     raise AssertionError("no consistent body length")
@@ -113,10 +117,25 @@ def test_writer_keeps_the_smaller_codec():
     stored = write_payload(payload, compress=False)
     written = write_payload(payload)
     raw = stored_body(payload)
-    smallest = min(len(zlib.compress(raw, 9, wbits=-15)),
-                   len(lzma.compress(raw, format=lzma.FORMAT_RAW, filters=[
-                       {"id": lzma.FILTER_LZMA1, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20,
-                        "lc": 0, "lp": 0, "pb": 0}])))  # the writer's LZMA settings: the smallest we found
+    smallest = min(
+        len(zlib.compress(raw, 9, wbits=-15)),
+        len(
+            lzma.compress(
+                raw,
+                format=lzma.FORMAT_RAW,
+                filters=[
+                    {
+                        "id": lzma.FILTER_LZMA1,
+                        "preset": 9 | lzma.PRESET_EXTREME,
+                        "dict_size": 1 << 20,
+                        "lc": 0,
+                        "lp": 0,
+                        "pb": 0,
+                    }
+                ],
+            )
+        ),
+    )  # the writer's LZMA settings: the smallest we found
     assert len(written) == len(stored) - len(raw) + smallest - (len(leb128(len(raw))) - len(leb128(smallest)))
 
 
@@ -129,20 +148,23 @@ def test_reads_version_1_files():
         assert np.array_equal(back.points, payload.points) and np.array_equal(back.ab, payload.ab)
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda d: d[:7], "truncated"),
-    (lambda d: d[:-1], "size mismatch"),
-    (lambda d: b"XXXX" + d[4:], "magic"),
-    (lambda d: recrc(d[:4] + b"\x03" + d[5:]), "version"),
-    (lambda d: recrc(d[:5] + b"\x10" + d[6:]), "flags"),
-    (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], "CRC"),
-    (lambda d: recrc(d[:6] + b"\x09" + d[7:]), "method"),
-    (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 0, 30, 50)), "out of range"),
-    (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 40, 30, 10**6)), "cannot fit"),
-    (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 40, 30, 49)), "junk"),
-    (lambda d: d[:8] + b"\xff" * 6, "header field"),
-    (lambda d: v2(b"\x00" * 3, flags=2), "does not decompress"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda d: d[:7], "truncated"),
+        (lambda d: d[:-1], "size mismatch"),
+        (lambda d: b"XXXX" + d[4:], "magic"),
+        (lambda d: recrc(d[:4] + b"\x03" + d[5:]), "version"),
+        (lambda d: recrc(d[:5] + b"\x10" + d[6:]), "flags"),
+        (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], "CRC"),
+        (lambda d: recrc(d[:6] + b"\x09" + d[7:]), "method"),
+        (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 0, 30, 50)), "out of range"),
+        (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 40, 30, 10**6)), "cannot fit"),
+        (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 40, 30, 49)), "junk"),
+        (lambda d: d[:8] + b"\xff" * 6, "header field"),
+        (lambda d: v2(b"\x00" * 3, flags=2), "does not decompress"),
+    ],
+)
 def test_rejects_damaged_payloads(damage, message):
     data = v2(stored_body(sample_payload()))
     with pytest.raises(IRFormatError, match=message):
@@ -166,8 +188,12 @@ def test_fuzz_random_bytes(data):
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.integers(0, 10**6), st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6),
-       st.booleans(), st.booleans())
+@given(
+    st.integers(0, 10**6),
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6),
+    st.booleans(),
+    st.booleans(),
+)
 def test_fuzz_mutated_payloads(seed, edits, palette, fix_crc):
     # Mutate valid payloads (every codec) byte by byte, optionally re-sealing the CRC so the parser
     # goes deeper: the only exception allowed out is IRFormatError, and what parses is a valid payload.
@@ -178,8 +204,14 @@ def test_fuzz_mutated_payloads(seed, edits, palette, fix_crc):
         histogram[np.random.default_rng(seed).choice(313, 12, replace=False)] = 200
         payload = dataclasses.replace(payload, histogram=histogram, saturation=seed % 256)
     codec = seed % 3
-    data = bytearray(v2(PACK[codec](stored_body(payload)), flags=(codec << 1) | palette | 8 * with_global,
-                        method=METHODS.index(payload.method), patch=payload.patch))
+    data = bytearray(
+        v2(
+            PACK[codec](stored_body(payload)),
+            flags=(codec << 1) | palette | 8 * with_global,
+            method=METHODS.index(payload.method),
+            patch=payload.patch,
+        )
+    )
     for position, value in edits:
         data[position % len(data)] = value
     data = bytes(data)
@@ -212,7 +244,7 @@ def test_grid_encoder_places_points_and_means():
     assert cues.count == payload.count * 9
     true_ab = varcolor.color.rgb_to_lab(rgb)[..., 1:]
     y, x = payload.pixel_positions()[0]
-    assert np.allclose(cues.ab[y, x], np.round(true_ab[y - 1:y + 2, x - 1:x + 2].mean(axis=(0, 1))))
+    assert np.allclose(cues.ab[y, x], np.round(true_ab[y - 1 : y + 2, x - 1 : x + 2].mean(axis=(0, 1))))
 
 
 def test_grid_exclude_drops_flat_cells():
@@ -229,8 +261,10 @@ def test_grid_exclude_drops_flat_cells():
 def test_selective_and_quantize_decode_well():
     rgb = photo("coffee", (96, 128))
     gray = varcolor.color.same_lightness_gray(rgb)
-    for payload in (encode(rgb, "selective", grid_size=96, segments=60),
-                    encode(rgb, "grid+selective", grid_size=96, spacing=16, segments=40, quantize=8)):
+    for payload in (
+        encode(rgb, "selective", grid_size=96, segments=60),
+        encode(rgb, "grid+selective", grid_size=96, spacing=16, segments=40, quantize=8),
+    ):
         back = read_payload(write_payload(payload))
         result = varcolor.colorize(gray, payload_cues(back, gray.shape))
         stock = varcolor.metrics.psnr(np.repeat(gray[..., None], 3, axis=2), rgb)
@@ -356,14 +390,17 @@ def test_global_block_round_trip(count, compress):
     assert hints.saturation == pytest.approx(77 / 255) and sample_payload().global_hints() is None
 
 
-@pytest.mark.parametrize("block,message", [
-    (leb128(0) + bytes([9]), "global bins are missing"),
-    (leb128(2, 5, 0) + bytes([1, 1, 9]), "repeated"),
-    (leb128(1, 313) + bytes([1, 9]), "global bin index is out of range"),
-    (leb128(1, 5) + bytes([0, 9]), "weight is 0"),
-    (leb128(2, 5, 1) + bytes([1]), "truncated"),
-    (leb128(1, 5) + bytes([3, 9, 9]), "junk"),
-])
+@pytest.mark.parametrize(
+    "block,message",
+    [
+        (leb128(0) + bytes([9]), "global bins are missing"),
+        (leb128(2, 5, 0) + bytes([1, 1, 9]), "repeated"),
+        (leb128(1, 313) + bytes([1, 9]), "global bin index is out of range"),
+        (leb128(1, 5) + bytes([0, 9]), "weight is 0"),
+        (leb128(2, 5, 1) + bytes([1]), "truncated"),
+        (leb128(1, 5) + bytes([3, 9, 9]), "junk"),
+    ],
+)
 def test_rejects_damaged_global_blocks(block, message):
     data = v2(block, flags=8, method=5, patch=0, fields=(160, 90, 40, 30, 0))
     with pytest.raises(IRFormatError, match=message):

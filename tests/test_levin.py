@@ -71,8 +71,9 @@ def ntsc2rgb(yiq):
     return np.where(peak > 1, rgb / np.maximum(peak, 1), rgb)
 
 
-@pytest.mark.parametrize("name,shape,density", [("astronaut", (36, 44), 0.02), ("coffee", (40, 30), 0.05),
-                                                ("chelsea", (32, 48), 0.01)])
+@pytest.mark.parametrize(
+    "name,shape,density", [("astronaut", (36, 44), 0.02), ("coffee", (40, 30), 0.05), ("chelsea", (32, 48), 0.01)]
+)
 def test_lab_solution_matches_the_matlab_transcription(name, shape, density):
     rgb = photo(name, shape)
     gray = same_lightness_gray(rgb)

@@ -36,8 +36,7 @@ class Flat(Method):
 
     def solve(self, problem: Problem, x0):
         mean = problem.targets[problem.mask].mean(axis=0) * self.options.parameters.level
-        return np.broadcast_to(mean, problem.targets.shape).copy(), {"solver": "mean", "iterations": 0,
-                                                                     "residual": 0.0}
+        return np.broadcast_to(mean, problem.targets.shape).copy(), {"solver": "mean", "iterations": 0, "residual": 0.0}
 
 
 @pytest.fixture
@@ -77,8 +76,21 @@ def test_a_registered_method_runs_from_the_command_line(flat, tmp_path):
     varcolor.write_image(tmp_path / "g.png", gray)
     (tmp_path / "g.points.json").write_text(json.dumps(_points(gray.shape)))
     out = tmp_path / "c.png"
-    code = varcolor.cli.main(["colorize", str(tmp_path / "g.png"), "--points", str(tmp_path / "g.points.json"),
-                              "-o", str(out), "--method", "flat-test", "--level", "0.5", "-q"])
+    code = varcolor.cli.main(
+        [
+            "colorize",
+            str(tmp_path / "g.png"),
+            "--points",
+            str(tmp_path / "g.points.json"),
+            "-o",
+            str(out),
+            "--method",
+            "flat-test",
+            "--level",
+            "0.5",
+            "-q",
+        ]
+    )
     assert code == 0
     ab = varcolor.color.rgb_to_lab(varcolor.read_image(out))[..., 1:]
     cues = varcolor.Cues.from_points(_points(gray.shape), gray.shape)
@@ -101,8 +113,24 @@ def test_a_registered_method_is_benchmarked(flat, tmp_path):
     assert scores["flat-test"] > 40 and scores["levin"] > 40  # both exact, up to 8-bit rounding
     varcolor.write_image(tmp_path / "photo.png", rgb)
     out = tmp_path / "table.json"
-    code = varcolor.cli.main(["bench", "-i", str(tmp_path / "photo.png"), "--methods", "flat-test", "--hints", "5",
-                              "--resolution", "48", "--format", "json", "-o", str(out), "-q"])
+    code = varcolor.cli.main(
+        [
+            "bench",
+            "-i",
+            str(tmp_path / "photo.png"),
+            "--methods",
+            "flat-test",
+            "--hints",
+            "5",
+            "--resolution",
+            "48",
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "-q",
+        ]
+    )
     assert code == 0
     assert "flat-test" in out.read_text()
 

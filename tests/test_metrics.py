@@ -29,9 +29,11 @@ def test_psnr_against_scikit_image(rng):
     result = np.clip(reference + rng.normal(0, 0.05, reference.shape), 0, 1)
     as_uint8 = lambda x: np.round(x * 255).astype(np.uint8)  # noqa: E731
     assert metrics.psnr(result, reference) == pytest.approx(
-        peak_signal_noise_ratio(as_uint8(reference), as_uint8(result), data_range=255))
+        peak_signal_noise_ratio(as_uint8(reference), as_uint8(result), data_range=255)
+    )
     assert metrics.psnr(result, reference, quantize=False) == pytest.approx(
-        peak_signal_noise_ratio(reference, result, data_range=1.0))
+        peak_signal_noise_ratio(reference, result, data_range=1.0)
+    )
 
 
 def test_ssim_and_single_scale_ms_ssim_agree():
@@ -50,6 +52,7 @@ def test_ms_ssim_properties():
     assert scores[0] > scores[1] > scores[2]
     # Blur hurts fine scales only, so MS-SSIM penalises it less than single-scale SSIM does.
     from scipy.ndimage import gaussian_filter
+
     blurred = gaussian_filter(reference, (1.5, 1.5, 0))
     assert metrics.ms_ssim(blurred, reference) > metrics.ssim(blurred, reference)
     with pytest.raises(InputError, match="176"):
@@ -57,11 +60,13 @@ def test_ms_ssim_properties():
 
 
 # Sharma, Wu & Dalal (2005), CIEDE2000 test data: pairs 7, 17, 18, 19, 20 (all inside sRGB).
-SHARMA = [((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
-          ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
-          ((50.0, 2.5, 0.0), (61.0, -5.0, 29.0), 22.8977),
-          ((50.0, 2.5, 0.0), (56.0, -27.0, -3.0), 31.9030),
-          ((50.0, 2.5, 0.0), (58.0, 24.0, 15.0), 19.4535)]
+SHARMA = [
+    ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+    ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+    ((50.0, 2.5, 0.0), (61.0, -5.0, 29.0), 22.8977),
+    ((50.0, 2.5, 0.0), (56.0, -27.0, -3.0), 31.9030),
+    ((50.0, 2.5, 0.0), (58.0, 24.0, 15.0), 19.4535),
+]
 
 
 def test_ciede2000_published_pairs():
@@ -69,7 +74,7 @@ def test_ciede2000_published_pairs():
     second = lab_to_rgb(np.array([[p[1] for p in SHARMA]]))
     expected = np.array([p[2] for p in SHARMA])
     for k in range(len(SHARMA)):
-        assert metrics.ciede2000(first[:, k:k + 1], second[:, k:k + 1]) == pytest.approx(expected[k], abs=2e-4)
+        assert metrics.ciede2000(first[:, k : k + 1], second[:, k : k + 1]) == pytest.approx(expected[k], abs=2e-4)
     assert metrics.ciede2000(first, second) == pytest.approx(expected.mean(), abs=2e-4)
     assert metrics.ciede2000(first, second, percentile=100) == pytest.approx(expected.max(), abs=2e-4)
 
@@ -106,8 +111,11 @@ def test_score_and_ab_only():
 # ---------------------------------------------------------------- VIF
 
 #: Photos and distortions on which VIF is checked against the reference implementations.
-VIF_CASES = [(name, kind) for name in ("astronaut", "coffee", "chelsea", "camera")
-             for kind in ("blur1", "blur3", "noise", "jpeg20", "colour")]
+VIF_CASES = [
+    (name, kind)
+    for name in ("astronaut", "coffee", "chelsea", "camera")
+    for kind in ("blur1", "blur3", "noise", "jpeg20", "colour")
+]
 
 
 def vif_case(name: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +145,7 @@ def test_ms_ssim_matches_pytorch_msssim():
     # the last row, so the photos are cropped to sides divisible by 16 (every scale even).
     torch = pytest.importorskip("torch")
     reference_ms_ssim = pytest.importorskip("pytorch_msssim").ms_ssim
-    taps = np.exp(-np.arange(-5, 6) ** 2 / (2 * 1.5**2))
+    taps = np.exp(-(np.arange(-5, 6) ** 2) / (2 * 1.5**2))
     window = torch.from_numpy(taps / taps.sum())[None, None].repeat(3, 1, 1, 1)  # its window, in float64
     as_tensor = lambda x: torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))  # noqa: E731
     for name, kind in VIF_CASES[::2]:
@@ -146,7 +154,10 @@ def test_ms_ssim_matches_pytorch_msssim():
         ours = metrics.ms_ssim(result[crop], reference[crop])
         x, y = as_tensor(result[crop]), as_tensor(reference[crop])
         # The same float64 arithmetic in another order: equal to rounding (measured: 1e-14 at worst).
-        assert ours == pytest.approx(float(reference_ms_ssim(x, y, data_range=1.0, win=window)), abs=1e-12), (name, kind)
+        assert ours == pytest.approx(float(reference_ms_ssim(x, y, data_range=1.0, win=window)), abs=1e-12), (
+            name,
+            kind,
+        )
         # Its default window is built in float32 (taps rounded to ~6e-8): measured 3e-6 at worst.
         assert ours == pytest.approx(float(reference_ms_ssim(x, y, data_range=1.0)), abs=2e-5), (name, kind)
 

@@ -17,8 +17,7 @@ def _problem(shape, density, seed, symmetric=False):
     mask = rng.random(shape) < density
     mask.flat[0] = True
     guide = rng.random(shape)
-    operator = (symmetric_system(guide, mask, np.zeros(shape + (1,)))[0] if symmetric
-                else exact_operator(guide, mask))
+    operator = symmetric_system(guide, mask, np.zeros(shape + (1,)))[0] if symmetric else exact_operator(guide, mask)
     free = ~_diagonal_only_rows(operator.stencil).reshape(shape)
     return operator, free, rng.normal(0, 30, (shape[0] * shape[1], 2))
 
@@ -65,9 +64,9 @@ def test_every_unknown_is_eliminated_once_before_its_ring(shape):
     assert np.array_equal(np.sort(tree.e_pix), np.flatnonzero(free))
     eliminated_at = np.full(free.size, -1)
     for node in range(len(tree.e_ptr) - 1):
-        eliminated_at[tree.e_pix[tree.e_ptr[node]:tree.e_ptr[node + 1]]] = node
+        eliminated_at[tree.e_pix[tree.e_ptr[node] : tree.e_ptr[node + 1]]] = node
     for node in range(len(tree.e_ptr) - 1):
-        ring = tree.r_pix[tree.r_ptr[node]:tree.r_ptr[node + 1]]
+        ring = tree.r_pix[tree.r_ptr[node] : tree.r_ptr[node + 1]]
         # Ring pixels are unknowns eliminated by an ancestor, which comes later in post-order.
         assert free.ravel()[ring].all() and (eliminated_at[ring] > node).all()
         for child in tree.children[node]:
@@ -91,8 +90,9 @@ def test_blas_runs_on_one_thread_during_the_factorisation_and_as_the_caller_set_
     from varcolor.solvers import multifrontal
 
     def blas_threads():
-        return {lib["filepath"]: lib["num_threads"] for lib in threadpoolctl.threadpool_info()
-                if lib["user_api"] == "blas"}
+        return {
+            lib["filepath"]: lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"
+        }
 
     seen = []
     factor = multifrontal._factor

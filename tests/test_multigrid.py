@@ -10,9 +10,9 @@ from varcolor.affinity import edge_weights
 from varcolor.cues import sample_random
 from varcolor.energies.levin import exact_operator
 from varcolor.errors import ConvergenceWarning, InputError
-from varcolor.solvers.cg import pcg
 from varcolor.solvers import amg, device
 from varcolor.solvers.amg import CgSolver
+from varcolor.solvers.cg import pcg
 from varcolor.solvers.multigrid import GridMultigrid, MultigridSolver
 from varcolor.solvers.stencil import GridOperator
 
@@ -53,8 +53,14 @@ def weighted_laplacian(shape, seed=0, fixed_fraction=0.01):
 def solve_with_multigrid(operator, fixed, rhs, tol=1e-10):
     multigrid = GridMultigrid(operator, fixed)
     shape = rhs.shape
-    return pcg(lambda v: operator.apply(v.reshape(shape)).reshape(-1, shape[2]), rhs.reshape(-1, shape[2]),
-               lambda r: multigrid.vcycle(r.reshape(shape)).reshape(-1, shape[2]), np, tol=tol, maxiter=200)
+    return pcg(
+        lambda v: operator.apply(v.reshape(shape)).reshape(-1, shape[2]),
+        rhs.reshape(-1, shape[2]),
+        lambda r: multigrid.vcycle(r.reshape(shape)).reshape(-1, shape[2]),
+        np,
+        tol=tol,
+        maxiter=200,
+    )
 
 
 def test_galerkin_levels_are_the_sparse_triple_product():
@@ -147,8 +153,10 @@ def test_colorize_symmetric_solvers_agree_and_refuse_the_exact_system(density):
     rgb = photo("astronaut", (64, 80))
     gray = varcolor.color.same_lightness_gray(rgb)
     cues = sample_random(rgb, max(2, int(density * gray.size)), rng=6)
-    results = {s: varcolor.colorize(gray, cues, method="levin-symmetric", solver=s)
-               for s in ("direct", "multigrid", "cg", "amg")}
+    results = {
+        s: varcolor.colorize(gray, cues, method="levin-symmetric", solver=s)
+        for s in ("direct", "multigrid", "cg", "amg")
+    }
     for solver in ("multigrid", "cg", "amg"):
         error = np.abs(results["direct"].ab - results[solver].ab)
         assert error.max() <= 0.05 and np.sqrt(np.mean(error**2)) <= 0.005, solver

@@ -198,10 +198,15 @@ def test_pickled_code_is_refused(tmp_path, capsys):
 
 
 def test_hints_land_in_the_right_cells():
-    cues = varcolor.Cues.from_points([{"y": 0, "x": 0, "a": 11, "b": -22},
-                                      {"y": 63, "x": 95, "a": 33, "b": 44},
-                                      {"y": 10, "x": 50, "a": 20, "b": 0},
-                                      {"y": 11, "x": 51, "a": 40, "b": 0}], shape=(64, 96))
+    cues = varcolor.Cues.from_points(
+        [
+            {"y": 0, "x": 0, "a": 11, "b": -22},
+            {"y": 63, "x": 95, "a": 33, "b": 44},
+            {"y": 10, "x": 50, "a": 20, "b": 0},
+            {"y": 11, "x": 51, "a": 40, "b": 0},
+        ],
+        shape=(64, 96),
+    )
     ab, marked = hint_planes(cues, (8, 16))  # cells of 8×6 pixels
     assert marked.sum() == 3
     assert ab[0, 0].tolist() == [11, -22] and ab[7, 15].tolist() == [33, 44]
@@ -274,8 +279,18 @@ def test_cli_automatic_colorization_with_a_prior(tmp_path, random_weights, capsy
     from varcolor.cli import main
 
     varcolor.write_image(tmp_path / "g.png", np.tile(np.linspace(0.2, 0.9, 48), (32, 1)))
-    code = main(["colorize", str(tmp_path / "g.png"), "-o", str(tmp_path / "auto.png"), "--prior", "ideepcolor",
-                 "--weights", str(random_weights)])
+    code = main(
+        [
+            "colorize",
+            str(tmp_path / "g.png"),
+            "-o",
+            str(tmp_path / "auto.png"),
+            "--prior",
+            "ideepcolor",
+            "--weights",
+            str(random_weights),
+        ]
+    )
     assert code == 0 and varcolor.read_image(tmp_path / "auto.png").shape == (32, 48, 3)
     code = main(["colorize", str(tmp_path / "g.png"), "-o", str(tmp_path / "x.png")])
     assert code == 2 and "--prior ideepcolor" in capsys.readouterr().err
@@ -285,19 +300,22 @@ def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights
     from varcolor.neural.prior import predict
 
     gray = np.tile(np.linspace(0.2, 0.9, 48), (32, 1)) * np.linspace(0.8, 1.0, 32)[:, None]
-    cues = varcolor.Cues.from_points([{"y": 4, "x": 4, "a": 30, "b": -30}, {"y": 25, "x": 40, "a": -20, "b": 5}],
-                                     shape=gray.shape)
+    cues = varcolor.Cues.from_points(
+        [{"y": 4, "x": 4, "a": 30, "b": -30}, {"y": 25, "x": 40, "a": -20, "b": 5}], shape=gray.shape
+    )
     net = load(random_weights)
     guess, _ = predict(net, gray, cues)
-    residual = varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9,
-                                 prior_mode="residual")
+    residual = varcolor.colorize(
+        gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9, prior_mode="residual"
+    )
     # independently: Levin propagates (cue − guess) and the guess is added back
     corrections = varcolor.Cues(cues.mask, np.where(cues.mask[..., None], cues.ab - guess, 0.0))
     expected = varcolor.colorize(gray, corrections).ab + guess
     assert np.abs(residual.ab - expected).max() < 1e-3
     empty = varcolor.Cues.empty(gray.shape)
-    alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.5,
-                              prior_mode="residual")
+    alone = varcolor.colorize(
+        gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.5, prior_mode="residual"
+    )
     assert np.abs(alone.ab - predict(net, gray, empty)[0]).max() < 1e-6
     with pytest.raises(InputError, match="prior_mode"):
         varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_mode="sideways")

@@ -2,7 +2,6 @@
 nothing is written into the checkout), and every ``varcolor`` command line parses with today's
 options."""
 
-import os
 import re
 import shlex
 import shutil
@@ -34,13 +33,25 @@ def command_lines() -> list[str]:
 @pytest.mark.parametrize("index", range(len(blocks("python"))))
 def test_python_blocks_run(tmp_path, index, monkeypatch):
     shutil.copytree(ROOT / "examples" / "data", tmp_path / "examples" / "data")
-    before = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if ".git" not in p.parts
-                    and ".venv" not in p.parts and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts)
+    before = sorted(
+        p.relative_to(ROOT).as_posix()
+        for p in ROOT.rglob("*")
+        if ".git" not in p.parts
+        and ".venv" not in p.parts
+        and "__pycache__" not in p.parts
+        and ".pytest_cache" not in p.parts
+    )
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()
     exec(compile(blocks("python")[index], f"README.md python block {index + 1}", "exec"), {})
-    after = sorted(p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if ".git" not in p.parts
-                   and ".venv" not in p.parts and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts)
+    after = sorted(
+        p.relative_to(ROOT).as_posix()
+        for p in ROOT.rglob("*")
+        if ".git" not in p.parts
+        and ".venv" not in p.parts
+        and "__pycache__" not in p.parts
+        and ".pytest_cache" not in p.parts
+    )
     assert after == before  # nothing written into the checkout
 
 

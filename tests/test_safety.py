@@ -26,14 +26,16 @@ def snapshot(folder):
 
 # ---------------------------------------------------------------- data loss
 
+
 def test_recolor_delete_gray_never_deletes_photos(tmp_path, capsys):
     photos = tmp_path / "photos"
     before = colour_photos(photos)
     (tmp_path / "out").mkdir()
     for name in before:  # an earlier run's decoded images
         varcolor.write_image(tmp_path / "out" / name, np.zeros((32, 40, 3)))
-    code, _, err = run(capsys, "recolor", "-i", photos, "-o", tmp_path / "out", "--ir", photos, "--delete-gray",
-                       "--budget", 200)
+    code, _, err = run(
+        capsys, "recolor", "-i", photos, "-o", tmp_path / "out", "--ir", photos, "--delete-gray", "--budget", 200
+    )
     assert snapshot(photos).items() >= before.items()  # every photo still there, unchanged
     assert code == 1 and "refusing to overwrite an input file" in err and "Traceback" not in err
 
@@ -44,8 +46,9 @@ def test_recolor_delete_gray_deletes_only_what_this_run_wrote_and_decoded(tmp_pa
     ir = tmp_path / "ir"
     ir.mkdir()
     varcolor.write_image(ir / "unrelated.png", np.zeros((8, 8)))  # not ours: kept
-    code, _, _ = run(capsys, "recolor", "-i", photos, "-o", tmp_path / "out", "--ir", ir, "--delete-gray",
-                     "--budget", 200, "-q")
+    code, _, _ = run(
+        capsys, "recolor", "-i", photos, "-o", tmp_path / "out", "--ir", ir, "--delete-gray", "--budget", 200, "-q"
+    )
     assert code == 0
     assert sorted(p.name for p in ir.iterdir()) == ["a.vcir", "b.vcir", "unrelated.png", varcolor.batch.MANIFEST]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png", varcolor.batch.MANIFEST]
@@ -108,7 +111,11 @@ def test_encode_publishes_the_gray_only_with_its_payload(tmp_path, capsys, monke
     assert sorted(p.name for p in (tmp_path / "ir").glob("a.*")) == ["a.vcir"]  # no gray: no IR
     monkeypatch.undo()
     code, _, _ = run(capsys, "encode", "-i", tmp_path / "in", "-o", tmp_path / "ir", "-q")  # no --overwrite
-    assert code == 0 and sorted(p.name for p in (tmp_path / "ir").iterdir()) == ["a.png", "a.vcir", varcolor.batch.MANIFEST]
+    assert code == 0 and sorted(p.name for p in (tmp_path / "ir").iterdir()) == [
+        "a.png",
+        "a.vcir",
+        varcolor.batch.MANIFEST,
+    ]
     code, _, _ = run(capsys, "decode", "-i", tmp_path / "ir", "-o", tmp_path / "dec", "-q")
     assert code == 0 and (tmp_path / "dec" / "a.png").is_file()
 
@@ -146,6 +153,7 @@ def test_long_names_and_stale_temporaries(tmp_path, capsys):
 
 # ---------------------------------------------------------------- one line, exit 2
 
+
 def test_damaged_ir_fails_alone_and_the_folder_goes_on(tmp_path, capsys):
     colour_photos(tmp_path / "in", ["a", "b", "c"])
     code, _, _ = run(capsys, "encode", "-i", tmp_path / "in", "-o", tmp_path / "ir", "--embed", "-q")
@@ -162,30 +170,34 @@ def test_payload_after_iend_is_an_error_not_silence(tmp_path, capsys):
     run(capsys, "encode", "-i", tmp_path / "in" / "a.png", "-o", tmp_path / "ir", "--embed", "-q")
     data = (tmp_path / "ir" / "a.png").read_bytes()
     start = data.index(PNG_CHUNK) - 4
-    length = int.from_bytes(data[start:start + 4], "big")
-    chunk = data[start:start + length + 12]
-    (tmp_path / "ir" / "a.png").write_bytes(data[:start] + data[start + len(chunk):] + chunk)  # after IEND
+    length = int.from_bytes(data[start : start + 4], "big")
+    chunk = data[start : start + length + 12]
+    (tmp_path / "ir" / "a.png").write_bytes(data[:start] + data[start + len(chunk) :] + chunk)  # after IEND
     code, _, err = run(capsys, "decode", "-i", tmp_path / "ir" / "a.png", "-o", tmp_path / "dec.png")
     assert code == 2 and "after IEND" in err and not (tmp_path / "dec.png").exists()
 
 
-@pytest.mark.parametrize("content,suffix,message", [
-    ('[{"y": null, "x": 1, "a": 1, "b": 1}]', ".json", "y has no value"),
-    ("y,x,a,b\n1,1,5\n", ".csv", "b has no value"),
-    ("[" * 100_000 + "]" * 100_000, ".json", "nested too deeply"),
-    ('[{"y": 1, "x": 1, "a": 1, "b": 1, "radius": 1e300}]', ".json", None),
-    ('[{"y": 1, "x": 1, "a": ' + "9" * 5000 + ', "b": 1}]', ".json", "not valid JSON"),
-    ('[{"y": 1, "x": 1, "a": 10, "b": 10, "r": 5, "g": 5}]', ".json", "both a (Lab) and r/g (RGB)"),
-    ('[{"y": 1, "x": 1, "a": true, "b": 1}]', ".json", "must be numbers"),
-    ('[{"y": 1e308, "x": 1, "a": 1, "b": 1}]', ".json", "outside"),
-    ('[[1, 2]]', ".json", "list of point objects"),
-    ("y,x,a,b\n\"1,1,1,1\n", ".csv", "values must be numbers"),
-])
+@pytest.mark.parametrize(
+    "content,suffix,message",
+    [
+        ('[{"y": null, "x": 1, "a": 1, "b": 1}]', ".json", "y has no value"),
+        ("y,x,a,b\n1,1,5\n", ".csv", "b has no value"),
+        ("[" * 100_000 + "]" * 100_000, ".json", "nested too deeply"),
+        ('[{"y": 1, "x": 1, "a": 1, "b": 1, "radius": 1e300}]', ".json", None),
+        ('[{"y": 1, "x": 1, "a": ' + "9" * 5000 + ', "b": 1}]', ".json", "not valid JSON"),
+        ('[{"y": 1, "x": 1, "a": 10, "b": 10, "r": 5, "g": 5}]', ".json", "both a (Lab) and r/g (RGB)"),
+        ('[{"y": 1, "x": 1, "a": true, "b": 1}]', ".json", "must be numbers"),
+        ('[{"y": 1e308, "x": 1, "a": 1, "b": 1}]', ".json", "outside"),
+        ("[[1, 2]]", ".json", "list of point objects"),
+        ('y,x,a,b\n"1,1,1,1\n', ".csv", "values must be numbers"),
+    ],
+)
 def test_hostile_points_files_get_one_line(tmp_path, capsys, content, suffix, message):
     varcolor.write_image(tmp_path / "g.png", np.full((10, 12), 0.5))
     (tmp_path / f"p{suffix}").write_text(content)
-    code, _, err = run(capsys, "colorize", tmp_path / "g.png", "--points", tmp_path / f"p{suffix}",
-                       "-o", tmp_path / "out.png")
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "g.png", "--points", tmp_path / f"p{suffix}", "-o", tmp_path / "out.png"
+    )
     if message is None:  # a huge radius covers the image: every pixel a cue is refused, not a traceback
         assert code == 2 and "100 % of the pixels are cues" in err and err.count("\n") == 1
     else:
@@ -195,11 +207,18 @@ def test_hostile_points_files_get_one_line(tmp_path, capsys, content, suffix, me
 def test_points_are_painted_within_their_disks_only(rng):
     # The disk painting (bounding boxes) matches a brute-force disk over all pixels.
     shape = (37, 51)
-    records = [{"y": float(y), "x": float(x), "a": float(a), "b": float(b), "radius": float(r)}
-               for y, x, a, b, r in zip(rng.uniform(0, 36, 40), rng.uniform(0, 50, 40), rng.uniform(-80, 80, 40),
-                                        rng.uniform(-80, 80, 40), rng.uniform(0, 9, 40))]
+    records = [
+        {"y": float(y), "x": float(x), "a": float(a), "b": float(b), "radius": float(r)}
+        for y, x, a, b, r in zip(
+            rng.uniform(0, 36, 40),
+            rng.uniform(0, 50, 40),
+            rng.uniform(-80, 80, 40),
+            rng.uniform(-80, 80, 40),
+            rng.uniform(0, 9, 40),
+        )
+    ]
     cues = varcolor.Cues.from_points(records, shape=shape)
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
     mask = np.zeros(shape, bool)
     ab = np.zeros(shape + (2,))
     for p in records:
@@ -228,8 +247,17 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
     (tmp_path / "bomb.png").write_bytes(png_declaring(12000, 12000, color=2, data=rows))  # a few hundred bytes, 144 MP
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 4 << 30)  # a 4 GB machine
-    code, _, err = run(capsys, "colorize", tmp_path / "bomb.png", "--prior", "ideepcolor", "--method", "levin",
-                       "-o", tmp_path / "out.png")
+    code, _, err = run(
+        capsys,
+        "colorize",
+        tmp_path / "bomb.png",
+        "--prior",
+        "ideepcolor",
+        "--method",
+        "levin",
+        "-o",
+        tmp_path / "out.png",
+    )
     assert code == 2 and "bomb.png" in err and "needs about" in err and err.count("\n") == 1
     code, _, err = run(capsys, "encode", "-i", tmp_path / "bomb.png", "-o", tmp_path / "ir", "-e", "grid")
     assert code == 2 and "bomb.png: encoding (grid) a 12000×12000 image needs about" in err
@@ -239,10 +267,13 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
 
 def test_output_format_and_place_are_checked_before_any_work(tmp_path, capsys, monkeypatch):
     make_pair(tmp_path, "img")
-    monkeypatch.setattr(varcolor.cli.colorize, "colorize", lambda *a, **k: pytest.fail("solved before checking the output"))
+    monkeypatch.setattr(
+        varcolor.cli.colorize, "colorize", lambda *a, **k: pytest.fail("solved before checking the output")
+    )
     for output in ("x.webp", "x"):
-        code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", "--method", "bilaplacian-gtv",
-                           "-o", tmp_path / output)
+        code, _, err = run(
+            capsys, "colorize", tmp_path / "img.png", "--marked", "--method", "bilaplacian-gtv", "-o", tmp_path / output
+        )
         assert code == 2 and "cannot write" in err
     (tmp_path / "afile").write_bytes(b"")
     code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", "-o", tmp_path / "afile" / "o.png")
@@ -250,6 +281,7 @@ def test_output_format_and_place_are_checked_before_any_work(tmp_path, capsys, m
 
 
 # ---------------------------------------------------------------- silently wrong
+
 
 def test_a_single_file_uses_a_cue_file_beside_it_only_when_asked(tmp_path, capsys):
     make_pair(tmp_path, "img")
@@ -262,8 +294,9 @@ def test_a_single_file_uses_a_cue_file_beside_it_only_when_asked(tmp_path, capsy
 def test_the_colour_original_as_marked_image_is_refused(tmp_path, capsys):
     rgb = make_pair(tmp_path, "img")
     varcolor.write_image(tmp_path / "orig.png", rgb)
-    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "orig.png",
-                       "-o", tmp_path / "out.png")
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "img.png", "--marked", tmp_path / "orig.png", "-o", tmp_path / "out.png"
+    )
     assert code == 2 and "colour original" in err and not (tmp_path / "out.png").exists()
 
 
@@ -286,8 +319,17 @@ def test_unusable_weights_are_refused_not_a_black_image(tmp_path, capsys, spoil)
         metadata["mask_cent"] = "nan" if spoil == "mask_cent_nan" else "banana"
     save_file(state, str(tmp_path / "w.safetensors"), metadata=metadata)
     varcolor.write_image(tmp_path / "g.png", same_lightness_gray(photo("coffee", (32, 32))))
-    code, _, err = run(capsys, "colorize", tmp_path / "g.png", "--method", "ideepcolor",
-                       "--weights", tmp_path / "w.safetensors", "-o", tmp_path / "out.png")
+    code, _, err = run(
+        capsys,
+        "colorize",
+        tmp_path / "g.png",
+        "--method",
+        "ideepcolor",
+        "--weights",
+        tmp_path / "w.safetensors",
+        "-o",
+        tmp_path / "out.png",
+    )
     assert code == 2 and "w.safetensors" in err and err.count("\n") == 1 and not (tmp_path / "out.png").exists()
 
 
@@ -317,8 +359,23 @@ def test_train_resume_refuses_foreign_checkpoints_without_running_them(tmp_path,
 
     for content in (b"garbage", pickle.dumps(Evil())):
         (run_dir / "checkpoint.pt").write_bytes(content)
-        code, _, err = run(capsys, "train", tmp_path / "photos", "-o", run_dir, "--resume", "--steps", 1,
-                           "--crop", 32, "--batch", 1, "--width", 0.0625, "-q")
+        code, _, err = run(
+            capsys,
+            "train",
+            tmp_path / "photos",
+            "-o",
+            run_dir,
+            "--resume",
+            "--steps",
+            1,
+            "--crop",
+            32,
+            "--batch",
+            1,
+            "--width",
+            0.0625,
+            "-q",
+        )
         assert code == 2 and "checkpoint.pt: cannot read the checkpoint" in err and err.count("\n") == 1
     assert not marker.exists()
 
@@ -329,13 +386,15 @@ def test_a_non_finite_result_is_an_error_not_a_black_image(monkeypatch):
     from varcolor.solvers.direct import DirectSolver
 
     real = DirectSolver.solve
-    monkeypatch.setattr(DirectSolver, "solve", lambda self, rhs, x0=None: (np.full_like(rhs, np.nan),
-                                                                           real(self, rhs, x0)[1]))
+    monkeypatch.setattr(
+        DirectSolver, "solve", lambda self, rhs, x0=None: (np.full_like(rhs, np.nan), real(self, rhs, x0)[1])
+    )
     with pytest.raises(varcolor.errors.InputError, match="non-finite"):
         varcolor.colorize(gray, cues, solver="direct")
 
 
 # ---------------------------------------------------------------- interruption
+
 
 def _folder_of(folder, count, shape=(400, 400)):
     for index in range(count):
@@ -344,9 +403,24 @@ def _folder_of(folder, count, shape=(400, 400)):
 
 def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
     _folder_of(tmp_path / "in", 12, shape=(500, 600))  # about a second an image: still going when stopped
-    process = subprocess.Popen([sys.executable, "-m", "varcolor.cli", "colorize", str(tmp_path / "in"), "-o",
-                                str(tmp_path / "out"), "--workers", "2", "-q", "--marked"],
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "varcolor.cli",
+            "colorize",
+            str(tmp_path / "in"),
+            "-o",
+            str(tmp_path / "out"),
+            "--workers",
+            "2",
+            "-q",
+            "--marked",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not list((tmp_path / "out").glob("*.png")):
         time.sleep(0.1)
@@ -369,8 +443,17 @@ def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
 @pytest.mark.parametrize("embed", [False, True])
 def test_kill_9_in_the_middle_of_encoding_leaves_only_whole_irs(tmp_path, embed):
     colour_photos(tmp_path / "in", [f"p{i}" for i in range(6)], shape=(160, 200))
-    command = [sys.executable, "-m", "varcolor.cli", "encode", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "ir"),
-               "-q"] + (["--embed"] if embed else [])
+    command = [
+        sys.executable,
+        "-m",
+        "varcolor.cli",
+        "encode",
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "ir"),
+        "-q",
+    ] + (["--embed"] if embed else [])
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((tmp_path / "ir").glob("*"))) < 3:
@@ -383,15 +466,27 @@ def test_kill_9_in_the_middle_of_encoding_leaves_only_whole_irs(tmp_path, embed)
     done = subprocess.run(command, stderr=subprocess.PIPE, text=True)  # the rerun finishes the rest
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "ir").glob("*.png"))) == 6
-    decoded = subprocess.run([sys.executable, "-m", "varcolor.cli", "decode", "-i", str(tmp_path / "ir"), "-o",
-                              str(tmp_path / "dec"), "-q"], stderr=subprocess.PIPE, text=True)
+    decoded = subprocess.run(
+        [sys.executable, "-m", "varcolor.cli", "decode", "-i", str(tmp_path / "ir"), "-o", str(tmp_path / "dec"), "-q"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert decoded.returncode == 0, decoded.stderr
 
 
 def test_two_concurrent_runs_into_one_folder_leave_each_ir_whole_and_once(tmp_path):
     colour_photos(tmp_path / "in", [f"p{i}" for i in range(6)], shape=(120, 160))
-    command = [sys.executable, "-m", "varcolor.cli", "encode", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "ir"),
-               "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "varcolor.cli",
+        "encode",
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "ir"),
+        "-q",
+    ]
     runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     errors = [run.communicate(timeout=300)[1] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], errors  # the loser of each race keeps the winner's IR

@@ -1,11 +1,11 @@
 """Every solver against the direct solve, the iterative machinery against independent answers."""
 
-import varcolor.memory
 import numpy as np
 import pytest
 import scipy.sparse
 
 import varcolor
+import varcolor.memory
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
@@ -95,6 +95,7 @@ def test_cuda_without_cupy_is_a_clear_error():
     pytest.importorskip("numpy")
     try:
         import cupy  # noqa: F401
+
         pytest.skip("CuPy is installed here")
     except ImportError:
         pass
@@ -104,7 +105,6 @@ def test_cuda_without_cupy_is_a_clear_error():
 
 
 def test_memory_refusal_names_size_and_alternative(monkeypatch):
-    import varcolor.solvers as solvers
 
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 5 * 10**9)
     assert estimate_bytes("amg", 6_000_000) > estimate_bytes("direct", 6_000_000) > 4.5e9
@@ -113,8 +113,11 @@ def test_memory_refusal_names_size_and_alternative(monkeypatch):
         choose_solver("direct", (2000, 3000), symmetric=True)
     # The exact system: the LU does not fit in the budget (80 % of 5 GB), AMG needs more still,
     # and `auto` takes the tiles, which fit.
-    with pytest.raises(InputError, match=r"6.0 MP\) needs about 7.5 GB with solver 'amg', over the memory budget "
-                                         r"of 4.0 GB \(80% of the 5.0 GB available.*solver 'tiles' would fit"):
+    with pytest.raises(
+        InputError,
+        match=r"6.0 MP\) needs about 7.5 GB with solver 'amg', over the memory budget "
+        r"of 4.0 GB \(80% of the 5.0 GB available.*solver 'tiles' would fit",
+    ):
         choose_solver("amg", (2000, 3000))
     assert choose_solver("auto", (2000, 3000)) == "tiles"
     assert choose_solver("auto", (100, 150)) == "direct"

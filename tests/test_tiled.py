@@ -1,12 +1,12 @@
 """The tiles solver of big scans against the direct solve, and the memory budget's refusals."""
 
-import varcolor.memory
 import re
 
 import numpy as np
 import pytest
 
 import varcolor
+import varcolor.memory
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_grid, sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
@@ -41,9 +41,17 @@ def test_one_tile_over_the_whole_image_is_the_exact_solve():
     assert info.solver == "tiles" and info.iterations == 1 + 1  # the full-resolution tile and the coarse one
 
 
-@pytest.mark.parametrize("cues,factor,largest,mean", [
-    ("random1", 2, 2.0, 0.006), ("grid8", 2, 1.0, 0.002), ("random005", 2, 5.0, 0.35),
-    ("random1", 3, 1.5, 0.006), ("grid8", 3, 2.5, 0.003), ("random005", 3, 6.5, 0.45)])
+@pytest.mark.parametrize(
+    "cues,factor,largest,mean",
+    [
+        ("random1", 2, 2.0, 0.006),
+        ("grid8", 2, 1.0, 0.002),
+        ("random005", 2, 5.0, 0.35),
+        ("random1", 3, 1.5, 0.006),
+        ("grid8", 3, 2.5, 0.003),
+        ("random005", 3, 6.5, 0.45),
+    ],
+)
 def test_tiles_match_the_direct_solve_within_the_stated_tolerance(cues, factor, largest, mean):
     """The stated tolerance (docs/big-scans.md): dense cues hold every tile border close to the
     exact answer, so the tiles agree with it to a few thousandths of an ab unit on average; sparse
@@ -97,7 +105,6 @@ def test_coarsen_and_lift_keep_constants():
 
 
 def test_auto_takes_tiles_for_big_scans_and_where_the_lu_does_not_fit(monkeypatch):
-    import varcolor.solvers as solvers
 
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 20 * 10**9)
     assert choose_solver("auto", (816, 1225)) == "direct"  # 1 MP: the exact LU, as before
@@ -149,13 +156,35 @@ def test_cli_max_memory_refusal_is_one_line(tmp_path, capsys):
     marked[::7, ::7] = rgb[::7, ::7]
     varcolor.write_image(tmp_path / "img.png", gray)
     varcolor.write_image(tmp_path / "img_marked.png", marked)
-    code = main(["colorize", str(tmp_path / "img.png"), "--marked", str(tmp_path / "img_marked.png"),
-                 "-o", str(tmp_path / "out.png"), "--solver", "direct", "--max-memory", "0.001"])
+    code = main(
+        [
+            "colorize",
+            str(tmp_path / "img.png"),
+            "--marked",
+            str(tmp_path / "img_marked.png"),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--solver",
+            "direct",
+            "--max-memory",
+            "0.001",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "memory budget of 0.001 GB (the budget given" in err and "Traceback" not in err
     assert not (tmp_path / "out.png").exists()
-    code = main(["colorize", str(tmp_path / "img.png"), "--marked", str(tmp_path / "img_marked.png"),
-                 "-o", str(tmp_path / "out.png"), "--max-memory", "4"])
+    code = main(
+        [
+            "colorize",
+            str(tmp_path / "img.png"),
+            "--marked",
+            str(tmp_path / "img_marked.png"),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--max-memory",
+            "4",
+        ]
+    )
     assert code == 0 and (tmp_path / "out.png").is_file()
 
 

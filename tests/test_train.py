@@ -10,8 +10,16 @@ import skimage.data  # noqa: E402
 
 import varcolor  # noqa: E402
 from varcolor.errors import InputError  # noqa: E402
-from varcolor.neural.train import (TrainingConfig, ab_classes, export, learning_rate, load_photos,  # noqa: E402
-                                   random_hints, train, ValidationSet)
+from varcolor.neural.train import (  # noqa: E402
+    TrainingConfig,
+    ValidationSet,
+    ab_classes,
+    export,
+    learning_rate,
+    load_photos,
+    random_hints,
+    train,
+)
 from varcolor.neural.weights import DEFAULT_WEIGHTS, MODELS_DIR, load  # noqa: E402
 
 
@@ -24,8 +32,9 @@ def photos(tmp_path):
 
 
 def tiny(folder, **changes) -> TrainingConfig:
-    return TrainingConfig(**{"data": [str(folder)], "width": 0.0625, "crop": 32, "batch": 2, "steps": 4,
-                             "short_side": 64, **changes})
+    return TrainingConfig(
+        **{"data": [str(folder)], "width": 0.0625, "crop": 32, "batch": 2, "steps": 4, "short_side": 64, **changes}
+    )
 
 
 def test_number_of_hints_is_geometric_and_patches_hold_the_true_chroma():
@@ -84,8 +93,16 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path, photos):
 
 
 def test_training_lowers_the_loss(tmp_path, photos):
-    config = tiny(photos, steps=40, batch=4, lr=3e-3, validation=str(photos), validation_images=2,
-                  validate_every=40, checkpoint_every=40)
+    config = tiny(
+        photos,
+        steps=40,
+        batch=4,
+        lr=3e-3,
+        validation=str(photos),
+        validation_images=2,
+        validate_every=40,
+        checkpoint_every=40,
+    )
     train(config, tmp_path / "run.pt", progress=False)
     history = torch.load(tmp_path / "run.pt", weights_only=True)["history"]
     first = np.mean([r["l1"] for r in history[:5]])
@@ -123,8 +140,21 @@ def test_unreadable_files_are_counted_and_empty_folders_refused(tmp_path, photos
 def test_cli_train(tmp_path, photos, capsys):
     from varcolor.cli import main
 
-    arguments = ["train", str(photos), "-o", str(tmp_path / "run"), "--width", "0.0625", "--crop", "32",
-                 "--batch", "2", "--steps", "2", "-q"]
+    arguments = [
+        "train",
+        str(photos),
+        "-o",
+        str(tmp_path / "run"),
+        "--width",
+        "0.0625",
+        "--crop",
+        "32",
+        "--batch",
+        "2",
+        "--steps",
+        "2",
+        "-q",
+    ]
     assert main(arguments) == 0
     assert load(tmp_path / "run" / "model.safetensors").width == 0.0625
     assert main(arguments) == 2 and "--resume" in capsys.readouterr().err

@@ -20,23 +20,57 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-import varcolor
-from varcolor.color import rgb_to_lab
+import varcolor  # noqa: E402 (after the skips: the studio's extras may be missing)
+from varcolor.color import rgb_to_lab  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = next((p for p in (os.environ.get("VARCOLOR_CHROMIUM"), shutil.which("chromium"),
-                             shutil.which("chromium-browser"), "/usr/bin/chromium") if p and Path(p).is_file()), None)
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM = next(
+    (
+        p
+        for p in (
+            os.environ.get("VARCOLOR_CHROMIUM"),
+            shutil.which("chromium"),
+            shutil.which("chromium-browser"),
+            "/usr/bin/chromium",
+        )
+        if p and Path(p).is_file()
+    ),
+    None,
+)
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium)")
 
 
 def start_studio(image: Path, folder: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     """``varcolor ui IMAGE --no-browser`` in a child process; its address from its first line."""
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    process = subprocess.Popen([sys.executable, "-m", "varcolor.cli", "ui", str(image), "--no-browser",
-                                "--data-dir", str(folder / "data"), "--out-dir", str(folder), *extra],
-                               stdout=subprocess.PIPE, stderr=open(folder / "server.log", "w"), text=True, env=env)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "varcolor.cli",
+            "ui",
+            str(image),
+            "--no-browser",
+            "--data-dir",
+            str(folder / "data"),
+            "--out-dir",
+            str(folder),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=open(folder / "server.log", "w"),
+        text=True,
+        env=env,
+    )
     line = process.stdout.readline()
     if not line.startswith("varcolor studio: http"):
         process.kill()
@@ -70,8 +104,10 @@ def draw(page, points: list[tuple[float, float]]) -> None:
 
 def wait_for_result(page, count: int) -> dict:
     """Wait until ``count`` final results have been drawn; the last one's timing record."""
-    page.wait_for_function(f"() => window.studioTimings.filter(t => t.final).length >= {count} && "
-                           "document.getElementById('busy').hidden", timeout=60_000)
+    page.wait_for_function(
+        f"() => window.studioTimings.filter(t => t.final).length >= {count} && document.getElementById('busy').hidden",
+        timeout=60_000,
+    )
     return page.evaluate("() => window.studioTimings[window.studioTimings.length - 1]")
 
 
@@ -121,7 +157,9 @@ def test_draw_undo_save_in_a_browser(tmp_path):
             assert np.all(iris[..., 0] < -10), "pixels under and near the green stroke are green"
             outside = ab(green)[112, 125:132]  # fur across the eye's dark rim, 20-27 px from the stroke
             assert np.all(outside[:, 0] > 5) and np.all(outside[:, 1] > 10), "the green stopped at the edge"
-            assert np.abs(ab(green)[149:151, 155:185] - ab(orange)[149:151, 155:185]).max() < 3  # the stroke kept its colour
+            assert (
+                np.abs(ab(green)[149:151, 155:185] - ab(orange)[149:151, 155:185]).max() < 3
+            )  # the stroke kept its colour
             assert second["solve"] > 0 and second["total"] >= second["solve"]
 
             # Undo: the result goes back to the orange-only one.
@@ -133,18 +171,39 @@ def test_draw_undo_save_in_a_browser(tmp_path):
             # Save: result, mask, points and session; the mask gives the same result through the CLI.
             page.locator("#save-name").fill("chelsea_studio")
             page.locator("#save").click()
-            page.wait_for_function("() => document.getElementById('save-out').textContent.includes('session:')",
-                                   timeout=60_000)
-            saved = {kind: tmp_path / f"chelsea_studio{suffix}" for kind, suffix in
-                     (("result", ".png"), ("mask", "_mask.png"), ("points", ".points.json"),
-                      ("session", ".studio.json"))}
+            page.wait_for_function(
+                "() => document.getElementById('save-out').textContent.includes('session:')", timeout=60_000
+            )
+            saved = {
+                kind: tmp_path / f"chelsea_studio{suffix}"
+                for kind, suffix in (
+                    ("result", ".png"),
+                    ("mask", "_mask.png"),
+                    ("points", ".points.json"),
+                    ("session", ".studio.json"),
+                )
+            }
             assert all(p.is_file() for p in saved.values())
             result = varcolor.read_image(saved["result"])
             assert np.abs(result * 255 - undone).max() <= 1  # the page showed the saved result
             cli = tmp_path / "cli.png"
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            subprocess.run([sys.executable, "-m", "varcolor.cli", "colorize", str(image), "--mask",
-                            str(saved["mask"]), "-o", str(cli)], check=True, env=env, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "varcolor.cli",
+                    "colorize",
+                    str(image),
+                    "--mask",
+                    str(saved["mask"]),
+                    "-o",
+                    str(cli),
+                ],
+                check=True,
+                env=env,
+                capture_output=True,
+            )
             assert np.abs(ab(varcolor.read_image(cli) * 255) - ab(result * 255)).max() <= 0.01
             assert errors == []
 

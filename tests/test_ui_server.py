@@ -1,7 +1,6 @@
 """The studio's HTTP API (varcolor.ui) through Starlette's test client: opening, editing, undo,
 saving, session restore and the guard (token, origin, upload size, save folder)."""
 
-import varcolor.memory
 import json
 import time
 import warnings
@@ -9,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import varcolor.memory
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
@@ -61,7 +62,7 @@ def _result(client, version: int, have: int = 0):
     meta = json.loads(r.headers["x-result"])
     top, left, h, w = meta["box"]
     if h and w:
-        client.picture[top:top + h, left:left + w] = np.frombuffer(r.content, np.uint8).reshape(h, w, 4)
+        client.picture[top : top + h, left : left + w] = np.frombuffer(r.content, np.uint8).reshape(h, w, 4)
     return meta
 
 
@@ -120,9 +121,13 @@ def test_eraser_removes_strokes_and_points(client):
 
 def test_bad_edits_are_one_line_errors(client):
     _open(client, _photo(client.tmp))
-    for op in ({"op": "nope"}, _stroke([1, 2], [[1, 1]]), _stroke([1, 2, 3], [[500, 1]]),
-               {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 12}},
-               {"op": "settings", "settings": {"method": "magic"}}):
+    for op in (
+        {"op": "nope"},
+        _stroke([1, 2], [[1, 1]]),
+        _stroke([1, 2, 3], [[500, 1]]),
+        {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 12}},
+        {"op": "settings", "settings": {"method": "magic"}},
+    ):
         r = client.post("/api/edit", json=op)
         assert r.status_code == 400 and r.json()["error"] and "\n" not in r.json()["error"]
     assert client.post("/api/edit", content=b"{not json").status_code == 400
@@ -131,8 +136,11 @@ def test_bad_edits_are_one_line_errors(client):
 
 def test_bad_images_are_refused_and_the_server_keeps_running(client):
     path = _photo(client.tmp)
-    for name, data in (("notes.png", b"this is not an image"), ("cut.png", path.read_bytes()[:200]),
-                       ("notes.txt", b"hello")):
+    for name, data in (
+        ("notes.png", b"this is not an image"),
+        ("cut.png", path.read_bytes()[:200]),
+        ("notes.txt", b"hello"),
+    ):
         r = client.post("/api/open", content=data, headers={"X-Filename": name})
         assert r.status_code == 400 and name in r.json()["error"], r.text
     state = _open(client, path)
@@ -140,10 +148,9 @@ def test_bad_images_are_refused_and_the_server_keeps_running(client):
 
 
 def test_save_reproduces_through_the_command_line(client, tmp_path):
-    state = _open(client, _photo(client.tmp))
+    _open(client, _photo(client.tmp))
     client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
-    state = client.post("/api/edit", json={"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200],
-                                                                     "size": 5}}).json()
+    client.post("/api/edit", json={"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 5}})
     r = client.post("/api/save", json={"name": "photo_colorized", "format": "png"})
     assert r.status_code == 200, r.text
     paths = {k: Path(v) for k, v in r.json()["paths"].items()}
@@ -211,13 +218,25 @@ def test_autosave_restore_and_session_reopen(tmp_path):
 
 def test_corrupt_or_foreign_session_files(tmp_path):
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
-    cases = {"garbage.json": "{{{", "foreign.json": json.dumps({"hello": 1}),
-             "bad.json": json.dumps({"format": "varcolor-studio-session", "version": 1,
-                                     "image": {"path": "x.png", "sha256": "0", "width": 10, "height": 10},
-                                     "strokes": [{"tool": "brush", "rgb": [1, 2, 3], "width": -1, "path": [[1, 1]]}]}),
-             "missing.json": json.dumps({"format": "varcolor-studio-session", "version": 1,
-                                         "image": {"path": str(tmp_path / "gone.png"), "sha256": "0",
-                                                   "width": 10, "height": 10}})}
+    cases = {
+        "garbage.json": "{{{",
+        "foreign.json": json.dumps({"hello": 1}),
+        "bad.json": json.dumps(
+            {
+                "format": "varcolor-studio-session",
+                "version": 1,
+                "image": {"path": "x.png", "sha256": "0", "width": 10, "height": 10},
+                "strokes": [{"tool": "brush", "rgb": [1, 2, 3], "width": -1, "path": [[1, 1]]}],
+            }
+        ),
+        "missing.json": json.dumps(
+            {
+                "format": "varcolor-studio-session",
+                "version": 1,
+                "image": {"path": str(tmp_path / "gone.png"), "sha256": "0", "width": 10, "height": 10},
+            }
+        ),
+    }
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
         with pytest.raises(varcolor.InputError, match=name):
@@ -276,8 +295,9 @@ def test_too_large_for_memory_is_refused_like_the_cli(client, monkeypatch):
 
 def test_rasterized_points_are_the_points_file_disks():
     doc = Document()
-    for size, (x, y) in zip(range(1, 10), [(3, 3), (10, 4), (20, 6), (30, 8), (5, 20), (15, 22), (27, 24), (8, 34),
-                                           (24, 33)]):
+    for size, (x, y) in zip(
+        range(1, 10), [(3, 3), (10, 4), (20, 6), (30, 8), (5, 20), (15, 22), (27, 24), (8, 34), (24, 33)]
+    ):
         doc = doc.with_point({"x": x, "y": y, "rgb": [25 * size, 100, 200 - 10 * size], "size": size})
     mask = rasterize(doc, (40, 40))
     from varcolor.ui.document import points_file
@@ -336,9 +356,14 @@ def test_live_strokes_painted_incrementally_match_a_fresh_solve():
     live._rasterize = lambda d: boxes.append(rasterize_doc(d)[1]) or rasterize_doc(d)
     doc = Document().with_point({"x": 60, "y": 40, "rgb": [40, 90, 220], "size": 5}, full)
     version = 0
-    for k, (rgb, path) in enumerate([([220, 80, 40], [[10, 10], [60, 30]]), ([60, 200, 90], [[120, 20], [150, 80]]),
-                                     ([220, 80, 40], [[40, 30], [80, 50]]),  # over the point: the point stays
-                                     ([90, 90, 200], [[20, 90], [140, 90]])]):
+    for _, (rgb, path) in enumerate(
+        [
+            ([220, 80, 40], [[10, 10], [60, 30]]),
+            ([60, 200, 90], [[120, 20], [150, 80]]),
+            ([220, 80, 40], [[40, 30], [80, 50]]),  # over the point: the point stays
+            ([90, 90, 200], [[20, 90], [140, 90]]),
+        ]
+    ):
         doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 4, "path": path}, full)
         version += 1
         live.submit(version, doc)
@@ -358,10 +383,12 @@ def test_live_strokes_painted_incrementally_match_a_fresh_solve():
 def test_command_line_refuses_bad_input_before_serving(tmp_path, capsys):
     (tmp_path / "notes.png").write_bytes(b"no image")
     (tmp_path / "bad.studio.json").write_text("{}")
-    for argv in (["ui", str(tmp_path / "missing.png"), "--no-browser"],
-                 ["ui", str(tmp_path / "notes.png"), "--no-browser", "--data-dir", str(tmp_path / "d")],
-                 ["ui", "--session", str(tmp_path / "bad.studio.json"), "--no-browser", "--data-dir", str(tmp_path)],
-                 ["ui", "--no-browser", "--out-dir", str(tmp_path / "nowhere")]):
+    for argv in (
+        ["ui", str(tmp_path / "missing.png"), "--no-browser"],
+        ["ui", str(tmp_path / "notes.png"), "--no-browser", "--data-dir", str(tmp_path / "d")],
+        ["ui", "--session", str(tmp_path / "bad.studio.json"), "--no-browser", "--data-dir", str(tmp_path)],
+        ["ui", "--no-browser", "--out-dir", str(tmp_path / "nowhere")],
+    ):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "Traceback" not in err, err
@@ -414,14 +441,21 @@ def test_background_re_solve_is_swapped_in_and_stays_exact(monkeypatch):
     take = live._take_rebase
     live._take_rebase = lambda method: taken.append(take(method)) or taken[-1]
     doc = Document()
-    for version, (rgb, path) in enumerate([([220, 80, 40], [[5, 5], [30, 10]]), ([60, 200, 90], [[40, 30], [65, 35]]),
-                                           ([90, 90, 200], [[10, 30], [30, 30]]), ([200, 200, 60], [[50, 5], [60, 5]])],
-                                          start=1):
+    for version, (rgb, path) in enumerate(
+        [
+            ([220, 80, 40], [[5, 5], [30, 10]]),
+            ([60, 200, 90], [[40, 30], [65, 35]]),
+            ([90, 90, 200], [[10, 30], [30, 30]]),
+            ([200, 200, 60], [[50, 5], [60, 5]]),
+        ],
+        start=1,
+    ):
         doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 3, "path": path}, gray.shape)
         live.submit(version, doc)
         deadline = time.time() + 60
-        while (live.published.version < version or live._rebasing is not None or live._want_rebase) \
-                and time.time() < deadline:
+        while (
+            live.published.version < version or live._rebasing is not None or live._want_rebase
+        ) and time.time() < deadline:
             time.sleep(0.01)
     assert any(taken), "a background solve was swapped in"
     fresh = varcolor.colorize(gray, cues_from_mask(rasterize(doc, gray.shape)))
@@ -440,9 +474,14 @@ def test_session_file_opened_from_the_page_and_bad_ones_refused(client):
     r = client.post("/api/open", content=session.read_bytes(), headers={"X-Filename": "s.studio.json"})
     assert r.status_code == 200, r.text
     assert r.json()["doc"]["strokes"][0]["rgb"] == [200, 60, 50]
-    for name, data in (("junk.json", b"\x00\x01garbage"), ("other.json", b'{"format": "something-else"}'),
-                       ("changed.json", session.read_bytes().replace(
-                           json.loads(session.read_text())["image"]["sha256"].encode(), b"0" * 64))):
+    for name, data in (
+        ("junk.json", b"\x00\x01garbage"),
+        ("other.json", b'{"format": "something-else"}'),
+        (
+            "changed.json",
+            session.read_bytes().replace(json.loads(session.read_text())["image"]["sha256"].encode(), b"0" * 64),
+        ),
+    ):
         r = client.post("/api/open", content=data, headers={"X-Filename": name})
         assert r.status_code == 400 and name in r.json()["error"] and "\n" not in r.json()["error"], r.text
         if name == "changed.json":

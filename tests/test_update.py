@@ -34,7 +34,7 @@ def test_low_rank_updates_match_fresh_solves(method, space):
         assert np.abs(after.rgb - fresh.rgb).max() <= 1e-3
         top, left, height, width = after.info["window"]
         outside = np.ones(gray.shape, bool)
-        outside[top: top + height, left: left + width] = False
+        outside[top : top + height, left : left + width] = False
         assert np.array_equal(after.rgb[outside], before.rgb[outside])
         assert np.abs(after.ab - before.ab).max() > 20
 
@@ -46,7 +46,9 @@ def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
     cz.solve(cues)
     factors = cz.engine.solver
     first = strokes(gray.shape)[0]
-    again = varcolor.Cues(first.mask, np.where(first.mask[..., None], (-30.0, 30.0), 0.0))  # the same pixels, recoloured
+    again = varcolor.Cues(
+        first.mask, np.where(first.mask[..., None], (-30.0, 30.0), 0.0)
+    )  # the same pixels, recoloured
     for more in (first, again):
         result = cz.update(more)
         cues = cues.merged(more)
@@ -130,7 +132,7 @@ def test_corrections_from_the_last_result_stay_within_their_bound():
     kinds = []
     for _ in range(8):
         i, j = rng.integers(0, 60, 2)
-        held[i:i + 3, j:j + 4] = True
+        held[i : i + 3, j : j + 4] = True
         held &= ~mask
         before = updater._x
         x, report = updater.hold(np.flatnonzero(held), values[held])
@@ -173,9 +175,10 @@ def test_blocks_of_the_inverse_against_dense_algebra():
             values = rng.normal(0, 1, (len(sources), m))
             b[np.searchsorted(index, sources)] += values
             block.add_to_rhs(sources, values)
-            block.add(pixels[len(block.pixels):len(block.pixels) + 7])
-            np.testing.assert_allclose(block.solution, inverse[np.searchsorted(index, block.pixels)] @ b,
-                                       rtol=1e-9, atol=1e-12)
+            block.add(pixels[len(block.pixels) : len(block.pixels) + 7])
+            np.testing.assert_allclose(
+                block.solution, inverse[np.searchsorted(index, block.pixels)] @ b, rtol=1e-9, atol=1e-12
+            )
 
 
 def test_local_solves_leave_out_only_what_is_below_tiny():

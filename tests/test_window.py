@@ -11,8 +11,9 @@ from .conftest import MAX_AB, gray_and_cues, photo, strokes
 
 
 # Windows are what an update uses without the direct solver's factors to correct (test_update.py).
-@pytest.mark.parametrize("method,space,solver", [("levin", "lab", "amg"), ("levin-symmetric", "lab", "multigrid"),
-                                                 ("levin", "yiq", "amg")])
+@pytest.mark.parametrize(
+    "method,space,solver", [("levin", "lab", "amg"), ("levin-symmetric", "lab", "multigrid"), ("levin", "yiq", "amg")]
+)
 def test_update_in_a_window_matches_a_fresh_global_solve(method, space, solver):
     rgb = photo("astronaut", (384, 448))
     gray = same_lightness_gray(rgb)
@@ -31,7 +32,7 @@ def test_update_in_a_window_matches_a_fresh_global_solve(method, space, solver):
         assert np.abs(after.rgb - fresh.rgb).max() <= 1e-3
         # Outside the window nothing moved; inside, the stroke's change was large.
         outside = np.ones(gray.shape, bool)
-        outside[top: top + height, left: left + width] = False
+        outside[top : top + height, left : left + width] = False
         assert np.array_equal(after.ab[outside], before.ab[outside])
         assert np.abs(after.ab - before.ab).max() > 20
     assert top == left == 0 and cz.cues.count == cues.count
@@ -58,7 +59,7 @@ def test_successive_windowed_updates_stay_exact():
     for _ in range(3):
         mask = np.zeros(gray.shape, bool)
         i, j = rng.integers(20, 300), rng.integers(20, 360)
-        mask[i: i + 2, j: j + 10] = True
+        mask[i : i + 2, j : j + 10] = True
         more = varcolor.Cues(mask, np.where(mask[..., None], rng.uniform(-40, 40, 2), 0.0))
         cues = cues.merged(more)
         result = cz.update(more)

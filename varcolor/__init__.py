@@ -11,8 +11,8 @@ from . import bench, color, cues, methods, metrics
 from .api import Colorizer, Result, colorize
 from .cues import Cues
 from .errors import InputError, OutputError, VarcolorError
-from .options import Options
 from .io import read_image, walk_images, write_image
+from .options import Options
 
 try:
     __version__ = version("varcolor")
@@ -20,6 +20,21 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
-    "colorize", "Colorizer", "Result", "Options", "Cues", "read_image", "write_image", "walk_images",
-    "bench", "color", "cues", "methods", "metrics", "VarcolorError", "InputError", "OutputError", "__version__",
+    "colorize",
+    "Colorizer",
+    "Result",
+    "Options",
+    "Cues",
+    "read_image",
+    "write_image",
+    "walk_images",
+    "bench",
+    "color",
+    "cues",
+    "methods",
+    "metrics",
+    "VarcolorError",
+    "InputError",
+    "OutputError",
+    "__version__",
 ]

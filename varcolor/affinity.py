@@ -18,8 +18,15 @@ import numpy as np
 
 from .solvers.stencil import EDGE_OFFSETS, STENCIL_OFFSETS
 
-__all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "local_scale", "levin_weights", "fill_levin_weights", "edge_weights",
-           "edge_slices"]
+__all__ = [
+    "STENCIL_OFFSETS",
+    "EDGE_OFFSETS",
+    "local_scale",
+    "levin_weights",
+    "fill_levin_weights",
+    "edge_weights",
+    "edge_slices",
+]
 
 _CSIG_FLOOR = 2e-6
 _MIN_NEIGHBOUR_WEIGHT_LOG = math.log(0.01)

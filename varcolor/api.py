@@ -24,8 +24,17 @@ from .interactive import Updates
 from .methods import Problem
 from .options import CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
 
-__all__ = ["colorize", "Colorizer", "Result", "Options", "METHODS", "SPACES", "check_options", "check_fits",
-           "estimate_memory"]
+__all__ = [
+    "colorize",
+    "Colorizer",
+    "Result",
+    "Options",
+    "METHODS",
+    "SPACES",
+    "check_options",
+    "check_fits",
+    "estimate_memory",
+]
 
 #: The built-in methods' names (:func:`varcolor.methods.names` lists plug-ins too).
 METHODS = methods.names()
@@ -141,9 +150,16 @@ class Colorizer:
     (True, True)
     """
 
-    def __init__(self, gray: np.ndarray, options: Options | None = None, /, *,
-                 global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None,
-                 **keywords):
+    def __init__(
+        self,
+        gray: np.ndarray,
+        options: Options | None = None,
+        /,
+        *,
+        global_hints: GlobalHints | None = None,
+        progress: Callable[[dict], None] | None = None,
+        **keywords,
+    ):
         self.options = options = Options.build(options, **keywords)
         method = methods.get(options.method)
         self.network = None
@@ -154,8 +170,11 @@ class Colorizer:
                 raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
             self.network = load(options.weights, mask_cent=options.mask_cent)
         if global_hints is not None and not getattr(self.network, "global_hints", False):
-            warnings.warn("global hints ignored: they need a network with a global-hints branch (prior='ideepcolor' "
-                          "and such weights)", stacklevel=3)
+            warnings.warn(
+                "global hints ignored: they need a network with a global-hints branch (prior='ideepcolor' "
+                "and such weights)",
+                stacklevel=3,
+            )
             global_hints = None
         self.global_hints = global_hints
         self.guide = _check_gray(gray)
@@ -234,8 +253,12 @@ class Colorizer:
             return self._run(self.cues, self._chroma)
 
     def _info(self, cues: Cues) -> dict:
-        return {"method": self.options.method, "space": self.options.space, "device": self.options.device,
-                "cues": cues.count}
+        return {
+            "method": self.options.method,
+            "space": self.options.space,
+            "device": self.options.device,
+            "cues": cues.count,
+        }
 
     def _targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
         """The cue values the system holds at ``pixels`` (raster indices): ab, or I, Q."""
@@ -250,8 +273,10 @@ class Colorizer:
         if not isinstance(cues, Cues):
             raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
         if cues.shape != self.guide.shape:
-            raise InputError(f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
-                             f"is {self.guide.shape[1]}×{self.guide.shape[0]}")
+            raise InputError(
+                f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
+                f"is {self.guide.shape[1]}×{self.guide.shape[0]}"
+            )
         if x0 is not None and np.shape(x0) != self.guide.shape + (2,):
             raise InputError(f"x0 must have shape {self.guide.shape + (2,)}, got {np.shape(x0)}")
         options = self.options
@@ -276,8 +301,12 @@ class Colorizer:
             if self.updates is not None and prior is None:
                 self.updates.rebase(chroma, cues.mask, targets)
         if prior is not None:
-            info.update(prior=options.prior or "ideepcolor", prior_weight=options.prior_weight,
-                        confidence=options.confidence, prior_mode=options.prior_mode)
+            info.update(
+                prior=options.prior or "ideepcolor",
+                prior_weight=options.prior_weight,
+                confidence=options.confidence,
+                prior_mode=options.prior_mode,
+            )
         return self._finish(chroma, info, start)
 
     def _finish(self, chroma: np.ndarray, info: dict, start: float, where=None) -> Result:
@@ -285,8 +314,10 @@ class Colorizer:
         those pixels of the last one changed. A chroma that cannot be right (NaN, infinite) is an
         error, never a black result."""
         if not np.all(np.isfinite(chroma if where is None else chroma[where])):
-            raise InputError("the solve produced non-finite chroma (NaN or infinite) and no result; "
-                             f"info: {dict(info, seconds=None)}")
+            raise InputError(
+                "the solve produced non-finite chroma (NaN or infinite) and no result; "
+                f"info: {dict(info, seconds=None)}"
+            )
         lab = self.options.space == "lab"
         if where is None or (isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]):
             where = (slice(None), slice(None))  # every pixel painted: nothing of the last result to copy
@@ -315,9 +346,17 @@ class Colorizer:
         ab[where] = rgb_to_lab(rgb[where].reshape(1, -1, 3))[..., 1:].reshape(rgb[where].shape[:-1] + (2,))
 
 
-def colorize(gray: np.ndarray, cues: Cues, options: Options | None = None, /, *, x0: np.ndarray | None = None,
-             global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None,
-             **keywords) -> Result:
+def colorize(
+    gray: np.ndarray,
+    cues: Cues,
+    options: Options | None = None,
+    /,
+    *,
+    x0: np.ndarray | None = None,
+    global_hints: GlobalHints | None = None,
+    progress: Callable[[dict], None] | None = None,
+    **keywords,
+) -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it, and :class:`~varcolor.options.Options` for the
@@ -346,8 +385,9 @@ def colorize(gray: np.ndarray, cues: Cues, options: Options | None = None, /, *,
 def _cue_iq(ab: np.ndarray, cue_lightness: np.ndarray | None, gray_lightness: np.ndarray) -> np.ndarray:
     """The I, Q of each cue's own colour (``ab`` at its lightness where known, else the gray's);
     any leading shape."""
-    lightness = gray_lightness if cue_lightness is None else np.where(
-        np.isfinite(cue_lightness), cue_lightness, gray_lightness)
+    lightness = (
+        gray_lightness if cue_lightness is None else np.where(np.isfinite(cue_lightness), cue_lightness, gray_lightness)
+    )
     lab = np.concatenate([lightness[..., None], ab], axis=-1)
     rgb = lab_to_rgb(lab, gamut="clip").reshape(1, -1, 3)
     return rgb_to_yiq(rgb)[..., 1:].reshape(ab.shape)

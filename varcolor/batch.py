@@ -50,8 +50,19 @@ from .errors import InputError, OutputExists, VarcolorError
 from .io import remove_stale_temporaries
 from .memory import memory_budget
 
-__all__ = ["Job", "Report", "check", "run", "outcomes", "identity", "read_manifest", "MANIFEST", "RETRIES",
-           "SCHEDULER_VARIABLE", "run_folder"]
+__all__ = [
+    "Job",
+    "Report",
+    "check",
+    "run",
+    "outcomes",
+    "identity",
+    "read_manifest",
+    "MANIFEST",
+    "RETRIES",
+    "SCHEDULER_VARIABLE",
+    "run_folder",
+]
 
 #: The manifest's file name, in a folder run's output folder.
 MANIFEST = "varcolor-manifest.jsonl"
@@ -120,17 +131,20 @@ def identity(path: Path):
             return str(Path(path).absolute())
 
 
-def check(jobs: list[Job], *, overwrite: bool,
-          protected: Iterable[Path] = ()) -> tuple[list[Job], list[str], list[str]]:
+def check(
+    jobs: list[Job], *, overwrite: bool, protected: Iterable[Path] = ()
+) -> tuple[list[Job], list[str], list[str]]:
     """Split ``jobs`` into (ready, skipped, failed) by the safety rules of this module.
 
     ``protected`` adds files that no output may replace besides the jobs' own inputs (for
     instance, the photos of a ``recolor`` run while its decode step runs).
     """
     verdicts = _verdicts(jobs, overwrite, protected)
-    return ([job for job, status, _ in verdicts if status == "ready"],
-            [reason for _, status, reason in verdicts if status == "skipped"],
-            [reason for _, status, reason in verdicts if status == "failed"])
+    return (
+        [job for job, status, _ in verdicts if status == "ready"],
+        [reason for _, status, reason in verdicts if status == "skipped"],
+        [reason for _, status, reason in verdicts if status == "failed"],
+    )
 
 
 def _verdicts(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> list[tuple[Job, str, str]]:
@@ -158,8 +172,10 @@ def _verdicts(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> li
                 break
             others = [other for other in writers[key] if other is not job]
             if others:
-                problem = (f"{job.inputs[0]}: its output {output} would also be written for "
-                           f"{', '.join(str(o.inputs[0]) for o in others)}; rename one of them")
+                problem = (
+                    f"{job.inputs[0]}: its output {output} would also be written for "
+                    f"{', '.join(str(o.inputs[0]) for o in others)}; rename one of them"
+                )
                 break
         if problem or job.fail:
             verdicts.append((job, "failed", problem or job.fail))
@@ -170,8 +186,9 @@ def _verdicts(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> li
     return verdicts
 
 
-def run_folder(command: str, source: str | os.PathLike, output: str | os.PathLike, *, client=None,
-               **options) -> list[dict]:
+def run_folder(
+    command: str, source: str | os.PathLike, output: str | os.PathLike, *, client=None, **options
+) -> list[dict]:
     """Run a folder command (``colorize``, ``encode``, ``decode``, ``recolor``) as the command
     line would, on ``client`` (a ``dask.distributed.Client``) or as ``options`` say, and return
     the manifest records of the run.
@@ -244,10 +261,15 @@ class _Manifest:
         self.path, self.file = path, None
 
     def write(self, job: Job, status: str, reason: str = "", seconds: float | None = None) -> dict:
-        row = {"input": str(job.inputs[0]), "outputs": [str(p) for p in job.outputs], "status": status,
-               "reason": reason, "seconds": None if seconds is None else round(seconds, 3),
-               "bytes": sum(p.stat().st_size for p in job.outputs if p.is_file()) if status == "done" else 0,
-               "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+        row = {
+            "input": str(job.inputs[0]),
+            "outputs": [str(p) for p in job.outputs],
+            "status": status,
+            "reason": reason,
+            "seconds": None if seconds is None else round(seconds, 3),
+            "bytes": sum(p.stat().st_size for p in job.outputs if p.is_file()) if status == "done" else 0,
+            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        }
         if self.path is not None:
             if self.file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -276,10 +298,21 @@ def _done_before(manifest: Path | None, jobs: list[Job]) -> set[str]:
     return done
 
 
-def run(jobs: list[Job], *, verb: str, overwrite: bool, workers: int = 1, quiet: bool = False,
-        single: bool = False, protected: Iterable[Path] = (), warn: Callable[[str], None] | None = None,
-        scheduler: str | None = None, client=None, manifest: str | os.PathLike | None = None,
-        resume: bool = False) -> Report:
+def run(
+    jobs: list[Job],
+    *,
+    verb: str,
+    overwrite: bool,
+    workers: int = 1,
+    quiet: bool = False,
+    single: bool = False,
+    protected: Iterable[Path] = (),
+    warn: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
+    client=None,
+    manifest: str | os.PathLike | None = None,
+    resume: bool = False,
+) -> Report:
     """Check ``jobs`` (:func:`check`) and run the ready ones (see the module's docstring for where).
 
     With ``single`` (one input file) nothing is skipped quietly: the first problem is raised.
@@ -369,8 +402,12 @@ def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None,
 def on_dask(workers: int = 1, scheduler: str | None = None, client=None) -> bool:
     """Whether a run with these settings goes to Dask (a client given or in effect, a scheduler
     given or in ``$VARCOLOR_SCHEDULER``, or several workers) rather than staying in this process."""
-    return (client is not None or _CLIENT.get() is not None or workers > 1
-            or bool(scheduler or os.environ.get(SCHEDULER_VARIABLE)))
+    return (
+        client is not None
+        or _CLIENT.get() is not None
+        or workers > 1
+        or bool(scheduler or os.environ.get(SCHEDULER_VARIABLE))
+    )
 
 
 @contextlib.contextmanager
@@ -403,8 +440,10 @@ def _dask_client(workers: int, scheduler: str | None, client):
         try:
             connected = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
-                             f"({str(exc).splitlines()[0][:160] or type(exc).__name__})") from None
+            raise InputError(
+                f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+                f"({str(exc).splitlines()[0][:160] or type(exc).__name__})"
+            ) from None
         with connected:
             yield connected
         return
@@ -415,8 +454,15 @@ def _dask_client(workers: int, scheduler: str | None, client):
     threads = str(max(1, (os.cpu_count() or 1) // workers))
     env = {name: threads for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     with sigint_ignored():  # the worker processes inherit it: Ctrl-C is the parent's alone to handle
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               resources={"MEMORY": budget // workers}, silence_logs=logging.CRITICAL, env=env)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            resources={"MEMORY": budget // workers},
+            silence_logs=logging.CRITICAL,
+            env=env,
+        )
     try:
         with Client(cluster, set_as_default=False) as local:
             yield local
@@ -446,12 +492,24 @@ def _dask_outcomes(jobs: list[Job], client):
     futures = {}
     for index, job in enumerate(jobs):
         if largest is not None and job.memory > largest:
-            yield job, VarcolorError(f"{job.inputs[0]}: needs about {job.memory / 1e9:.1f} GB of memory, more than "
-                                     f"any worker holds ({largest / 1e9:.1f} GB); use fewer --workers"), 0.0
+            yield (
+                job,
+                VarcolorError(
+                    f"{job.inputs[0]}: needs about {job.memory / 1e9:.1f} GB of memory, more than "
+                    f"any worker holds ({largest / 1e9:.1f} GB); use fewer --workers"
+                ),
+                0.0,
+            )
             continue
         resources = {"MEMORY": max(job.memory, 1)} if largest is not None else None
-        future = client.submit(_attempt, job.run, key=f"varcolor-{os.getpid()}-{index}-{id(job)}", pure=False,
-                               retries=RETRIES, resources=resources)
+        future = client.submit(
+            _attempt,
+            job.run,
+            key=f"varcolor-{os.getpid()}-{index}-{id(job)}",
+            pure=False,
+            retries=RETRIES,
+            resources=resources,
+        )
         futures[future] = job
     pending = set(futures)
     try:
@@ -461,9 +519,13 @@ def _dask_outcomes(jobs: list[Job], client):
             try:
                 outcome, seconds = future.result()
             except Exception as exc:  # the worker died RETRIES + 1 times, or the task could not be sent
-                outcome, seconds = VarcolorError(
-                    f"{job.inputs[0]}: its worker died {RETRIES + 1} times while processing it (killed, or out "
-                    f"of memory); nothing was written ({type(exc).__name__})"), None
+                outcome, seconds = (
+                    VarcolorError(
+                        f"{job.inputs[0]}: its worker died {RETRIES + 1} times while processing it (killed, or out "
+                        f"of memory); nothing was written ({type(exc).__name__})"
+                    ),
+                    None,
+                )
             yield job, outcome, seconds
     finally:
         if pending:

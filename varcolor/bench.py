@@ -24,7 +24,6 @@ True
 from __future__ import annotations
 
 import dataclasses
-
 import time
 import warnings
 from collections.abc import Sequence
@@ -32,16 +31,25 @@ from collections.abc import Sequence
 import numpy as np
 from skimage.transform import resize
 
-from . import metrics
 from . import methods as registry
+from . import metrics
 from .api import colorize
-from .options import PRIOR_WEIGHT, PRIORS
 from .color import same_lightness_gray
 from .cues import sample_ideepcolor
 from .errors import InputError
+from .options import PRIOR_WEIGHT, PRIORS
 
-__all__ = ["HINTS", "SCORES", "check_methods", "parse_resolution", "reference", "method_options", "evaluate",
-           "summarize", "markdown"]
+__all__ = [
+    "HINTS",
+    "SCORES",
+    "check_methods",
+    "parse_resolution",
+    "reference",
+    "method_options",
+    "evaluate",
+    "summarize",
+    "markdown",
+]
 
 #: The published sweep's hint counts (its last, 501, shown as 500).
 HINTS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500)
@@ -81,8 +89,13 @@ def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
     return rgb
 
 
-def method_options(method: str, weights: str | None = None, prior_weight: float = PRIOR_WEIGHT,
-                   prior_mode: str = "anchor", **parameters) -> dict:
+def method_options(
+    method: str,
+    weights: str | None = None,
+    prior_weight: float = PRIOR_WEIGHT,
+    prior_mode: str = "anchor",
+    **parameters,
+) -> dict:
     """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``parameters``
     (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the methods that
     have them, and None means the method's default."""
@@ -99,8 +112,16 @@ def method_options(method: str, weights: str | None = None, prior_weight: float 
     return chosen
 
 
-def evaluate(rgb: np.ndarray, methods: Sequence[str], hints: Sequence[int] = HINTS, resolution: str = "256",
-             index: int = 0, seed: int = SEED, global_hints=None, **options) -> list[dict]:
+def evaluate(
+    rgb: np.ndarray,
+    methods: Sequence[str],
+    hints: Sequence[int] = HINTS,
+    resolution: str = "256",
+    index: int = 0,
+    seed: int = SEED,
+    global_hints=None,
+    **options,
+) -> list[dict]:
     """Score every method at every hint count on one colour image.
 
     Parameters
@@ -135,10 +156,18 @@ def evaluate(rgb: np.ndarray, methods: Sequence[str], hints: Sequence[int] = HIN
                 warnings.simplefilter("ignore", UserWarning)  # 0 hints: the gray image, by design
                 result = colorize(gray, cues, global_hints=global_hints, **method_options(method, **options))
             seconds = time.perf_counter() - start  # the method's time, not the scoring's
-            rows.append({"resolution": resolution, "method": method, "hints": n,
-                         "psnr": metrics.psnr(result.rgb, rgb), "ssim": metrics.ssim(result.rgb, rgb),
-                         "vif": _vif(result.rgb, rgb), "ciede2000": metrics.ciede2000(result.rgb, rgb),
-                         "seconds": seconds})
+            rows.append(
+                {
+                    "resolution": resolution,
+                    "method": method,
+                    "hints": n,
+                    "psnr": metrics.psnr(result.rgb, rgb),
+                    "ssim": metrics.ssim(result.rgb, rgb),
+                    "vif": _vif(result.rgb, rgb),
+                    "ciede2000": metrics.ciede2000(result.rgb, rgb),
+                    "seconds": seconds,
+                }
+            )
     return rows
 
 
@@ -163,23 +192,37 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
     return table
 
 
-def markdown(summary: dict, resolutions: Sequence[str], methods: Sequence[str], hints: Sequence[int], label: str,
-             anchors: dict[int, float] | None = None) -> str:
+def markdown(
+    summary: dict,
+    resolutions: Sequence[str],
+    methods: Sequence[str],
+    hints: Sequence[int],
+    label: str,
+    anchors: dict[int, float] | None = None,
+) -> str:
     """The summary as a Markdown table (a row per resolution, method and score; a column per hint
     count), with ``anchors`` (hints → PSNR at 256², the published SIGGRAPH17 curve) as a last row."""
-    out = [f"Mean over {label}, ideepcolor hint protocol (6×6 patches of mean true ab); "
-           "PSNR in dB on 8-bit RGB, ΔE = CIEDE2000.", ""]
-    out += ["| resolution | method | metric | " + " | ".join(str(n) for n in hints) + " |",
-            "|" + "---|" * (3 + len(hints))]
+    out = [
+        f"Mean over {label}, ideepcolor hint protocol (6×6 patches of mean true ab); "
+        "PSNR in dB on 8-bit RGB, ΔE = CIEDE2000.",
+        "",
+    ]
+    out += [
+        "| resolution | method | metric | " + " | ".join(str(n) for n in hints) + " |",
+        "|" + "---|" * (3 + len(hints)),
+    ]
     for resolution in resolutions:
         for method in methods:
             for score, fmt in (("psnr", "{:.2f}"), ("ssim", "{:.4f}"), ("vif", "{:.4f}"), ("ciede2000", "{:.2f}")):
-                values = [summary[f"{resolution}/{method}/{n}"][score] if f"{resolution}/{method}/{n}" in summary
-                          else None for n in hints]
+                values = [
+                    summary[f"{resolution}/{method}/{n}"][score] if f"{resolution}/{method}/{n}" in summary else None
+                    for n in hints
+                ]
                 cells = ["" if v is None else "n/a" if np.isnan(v) else fmt.format(v) for v in values]
                 out.append(f"| {resolution} | {method} | {score} | " + " | ".join(cells) + " |")
     if anchors:
         cells = [f"{anchors[n]:.2f}" if n in anchors else "" for n in hints]
-        out.append("| 256 | SIGGRAPH17 (published: ImageNet val, 1000 images; 500 = 501) | psnr | "
-                   + " | ".join(cells) + " |")
+        out.append(
+            "| 256 | SIGGRAPH17 (published: ImageNet val, 1000 images; 500 = 501) | psnr | " + " | ".join(cells) + " |"
+        )
     return "\n".join(out) + "\n"

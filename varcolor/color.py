@@ -16,8 +16,15 @@ from .errors import InputError
 from .kernels import any_layout, compile_once
 
 __all__ = [
-    "rgb_to_lab", "lab_to_rgb", "lightness_of_gray", "gray_from_lightness", "same_lightness_gray",
-    "luma601", "to_gray", "rgb_to_yiq", "yiq_to_rgb",
+    "rgb_to_lab",
+    "lab_to_rgb",
+    "lightness_of_gray",
+    "gray_from_lightness",
+    "same_lightness_gray",
+    "luma601",
+    "to_gray",
+    "rgb_to_yiq",
+    "yiq_to_rgb",
 ]
 
 # Rows of the (linear RGB -> XYZ) matrix scikit-image uses; the middle row sums to luminance Y.
@@ -87,8 +94,9 @@ def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
     return chroma_to_rgb(lab[..., 0], lab[..., 1:], gamut)
 
 
-def chroma_to_rgb(lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma",
-                  out: np.ndarray | None = None) -> np.ndarray:
+def chroma_to_rgb(
+    lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma", out: np.ndarray | None = None
+) -> np.ndarray:
     """:func:`lab_to_rgb` of lightness ``L`` (any shape ``S``) and chroma ``ab`` (``S×2``)
     given apart, into ``out`` (``S×3``, a new array if None; it may be a view, such as a window
     of a larger image).
@@ -110,10 +118,23 @@ def chroma_to_rgb(lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma",
         out = np.empty(lightness.shape + (3,))
     # The kernel walks rows and columns of any strides, so views go in without copies.
     image = _as_rows(out, lightness.ndim)
-    compile_once(_lab_to_srgb, any_layout(2), any_layout(3), any_layout(1), any_layout(2), numba.boolean,
-                 any_layout(3, readonly=False))
-    _lab_to_srgb(_as_rows(lightness, lightness.ndim), _as_rows(ab, lightness.ndim), _WHITE, _RGB_FROM_XYZ,
-                 gamut == "chroma", image)
+    compile_once(
+        _lab_to_srgb,
+        any_layout(2),
+        any_layout(3),
+        any_layout(1),
+        any_layout(2),
+        numba.boolean,
+        any_layout(3, readonly=False),
+    )
+    _lab_to_srgb(
+        _as_rows(lightness, lightness.ndim),
+        _as_rows(ab, lightness.ndim),
+        _WHITE,
+        _RGB_FROM_XYZ,
+        gamut == "chroma",
+        image,
+    )
     if not np.shares_memory(image, out):  # a strided array of more than two dimensions
         out[...] = image.reshape(out.shape)
     return out
@@ -129,7 +150,7 @@ def _as_rows(array: np.ndarray, ndim: int) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _f_inverse(f):
-    return f ** 3 if f > 0.2068966 else (f - 16.0 / 116.0) / 7.787
+    return f**3 if f > 0.2068966 else (f - 16.0 / 116.0) / 7.787
 
 
 @numba.njit(cache=True)

@@ -101,8 +101,7 @@ class Cues:
         return cls(np.zeros(shape, bool), np.zeros(tuple(shape) + (2,)))
 
     @classmethod
-    def from_marked(cls, gray: np.ndarray, marked: np.ndarray,
-                    threshold: float = MARKED_THRESHOLD) -> Cues:
+    def from_marked(cls, gray: np.ndarray, marked: np.ndarray, threshold: float = MARKED_THRESHOLD) -> Cues:
         """Cues from a scribbled copy of the gray image (Levin's convention).
 
         A pixel is a cue where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]); its chroma
@@ -184,8 +183,9 @@ class Cues:
         mask = self.mask | other.mask
         ab = self.ab.copy()  # a copy and a scatter: a stroke marks few pixels
         ab[other.mask] = other.ab[other.mask]
-        return Cues(mask, ab, _overlay_field(self, other, "weight", 1.0),
-                    _overlay_field(self, other, "lightness", np.nan))
+        return Cues(
+            mask, ab, _overlay_field(self, other, "weight", 1.0), _overlay_field(self, other, "lightness", np.nan)
+        )
 
     def overlay(self, gray: np.ndarray) -> np.ndarray:
         """An RGB picture of the cues drawn over the gray image (for figures and ``--plot``)."""
@@ -223,8 +223,10 @@ def _read_points_file(path: Path) -> list[dict]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read points file ({exc.strerror or exc})") from None
     if size > MAX_POINTS_FILE_BYTES:
-        raise InputError(f"{path}: a points file of {size / 2**20:.0f} MB; at most {MAX_POINTS_FILE_BYTES >> 20} MB "
-                         f"({MAX_POINTS:,} points) are read")
+        raise InputError(
+            f"{path}: a points file of {size / 2**20:.0f} MB; at most {MAX_POINTS_FILE_BYTES >> 20} MB "
+            f"({MAX_POINTS:,} points) are read"
+        )
     suffix = path.suffix.lower()
     try:
         text = path.read_text(encoding="utf-8")
@@ -240,15 +242,17 @@ def _read_points_file(path: Path) -> list[dict]:
         if isinstance(data, dict):
             data = data.get("points")
         if not isinstance(data, list) or not all(isinstance(p, dict) for p in data):
-            raise InputError(f"{path}: expected a list of point objects (or {{\"points\": [...]}})")
+            raise InputError(f'{path}: expected a list of point objects (or {{"points": [...]}})')
         return data
     if suffix == ".csv":
         try:
             reader = csv.DictReader(line for line in text.splitlines() if line.strip())
             header = {name.strip().lower() for name in reader.fieldnames or []}
             if not ({"y", "x", "a", "b"} <= header or {"y", "x", "r", "g", "b"} <= header):
-                raise InputError(f"{path}: the first line must be a header naming the columns "
-                                 "(y,x,a,b[,radius] or y,x,r,g,b[,radius])")
+                raise InputError(
+                    f"{path}: the first line must be a header naming the columns "
+                    "(y,x,a,b[,radius] or y,x,r,g,b[,radius])"
+                )
             rows = []
             for row in reader:
                 if None in row:
@@ -281,12 +285,10 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> C
         if not {"y", "x"} <= keys:
             raise InputError(f"{where}: needs y and x")
         if not (-1 < values["y"] < height and -1 < values["x"] < width):
-            raise InputError(f"{where}: (y={values['y']:g}, x={values['x']:g}) is outside the "
-                             f"{width}×{height} image")
+            raise InputError(f"{where}: (y={values['y']:g}, x={values['x']:g}) is outside the {width}×{height} image")
         y, x = round(values["y"]), round(values["x"])
         if not (0 <= y < height and 0 <= x < width):
-            raise InputError(f"{where}: (y={values['y']:g}, x={values['x']:g}) is outside the "
-                             f"{width}×{height} image")
+            raise InputError(f"{where}: (y={values['y']:g}, x={values['x']:g}) is outside the {width}×{height} image")
         radius = values.get("radius", 0.0)
         if radius < 0:
             raise InputError(f"{where}: radius must be >= 0")
@@ -375,8 +377,9 @@ def sample_random(rgb: np.ndarray, n: int, patch: int = 1, rng=None) -> Cues:
     if n < 0:
         raise InputError(f"n must be >= 0, got {n}")
     generator = np.random.default_rng(rng)
-    corners = np.stack([generator.integers(0, height - patch + 1, n),
-                        generator.integers(0, width - patch + 1, n)], axis=1)
+    corners = np.stack(
+        [generator.integers(0, height - patch + 1, n), generator.integers(0, width - patch + 1, n)], axis=1
+    )
     return _patch_cues(ab_true, corners, patch)
 
 
@@ -416,8 +419,9 @@ def sample_ideepcolor(rgb: np.ndarray, n: int, patch: int = 6, rng=None) -> Cues
     if patch < 1 or patch > min(height, width):
         raise InputError(f"patch must be between 1 and {min(height, width)}, got {patch}")
     generator = np.random.default_rng(rng)
-    corners = np.array([[ideepcolor_offset(generator, side, patch) for side in (height, width)]
-                        for _ in range(n)], dtype=np.int64).reshape(n, 2)
+    corners = np.array(
+        [[ideepcolor_offset(generator, side, patch) for side in (height, width)] for _ in range(n)], dtype=np.int64
+    ).reshape(n, 2)
     return _patch_cues(ab_true, corners, patch)
 
 

@@ -44,8 +44,11 @@ def _bins(samples: int = 257) -> np.ndarray:
             faces.append(face)
     ab = rgb_to_lab(np.concatenate(faces)[:, None, :])[:, 0, 1:] / BIN_STEP
     # Every grid point strictly within one step of a reachable chroma, in both coordinates.
-    codes = [(round_a(ab[:, 0]).astype(np.int64) + 64) * 128 + round_b(ab[:, 1]).astype(np.int64) + 64
-             for round_a in (np.floor, np.ceil) for round_b in (np.floor, np.ceil)]
+    codes = [
+        (round_a(ab[:, 0]).astype(np.int64) + 64) * 128 + round_b(ab[:, 1]).astype(np.int64) + 64
+        for round_a in (np.floor, np.ceil)
+        for round_b in (np.floor, np.ceil)
+    ]
     codes.append(np.array([(a // 10 + 64) * 128 + b // 10 + 64 for a, b in _PUBLISHED_EXTRA]))
     unique = np.unique(np.concatenate(codes))  # sorted by a, then b
     centres = np.stack([unique // 128 - 64, unique % 128 - 64], axis=1) * BIN_STEP
@@ -91,7 +94,7 @@ def ab_histogram(ab: np.ndarray) -> np.ndarray:
     missing = np.flatnonzero(nearest < 0)
     norms = np.sum(bins**2, axis=1)
     for start in range(0, len(missing), 16384):  # argmin ‖c‖² − 2 x·c, in bounded blocks
-        block = missing[start: start + 16384]
+        block = missing[start : start + 16384]
         nearest[block] = np.argmin(norms - 2.0 * flat[block] @ bins.T, axis=1)
     return np.bincount(nearest, minlength=len(bins)) / len(flat)
 

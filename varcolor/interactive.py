@@ -54,8 +54,9 @@ class Updates:
         if factors is None:
             return
         try:
-            updater = LowRankUpdater(factors, chroma.copy(), UPDATE_TINY * self.scale, UPDATE_BUDGET * self.scale,
-                                     MAX_HELD)
+            updater = LowRankUpdater(
+                factors, chroma.copy(), UPDATE_TINY * self.scale, UPDATE_BUDGET * self.scale, MAX_HELD
+            )
         except ValueError:  # every pixel a cue: no unknowns to hold
             return
         self.base = (updater, mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(mask)])
@@ -80,15 +81,20 @@ class Updates:
         recoloured = np.flatnonzero(np.any(now != base_targets, axis=1))
         rhs_change = None
         if len(recoloured):
-            rhs_change = self.method.rhs_change(base_mask, base_targets[recoloured], now[recoloured],
-                                                first[recoloured])
+            rhs_change = self.method.rhs_change(base_mask, base_targets[recoloured], now[recoloured], first[recoloured])
         try:
             chroma, report = updater.hold(held, self.targets_at(cues, held), rhs_change)
         except ValueError:  # too many held pixels, or one the first system had no unknown for
             return None
         window = report.pop("box")
-        info = {"solver": "direct", "iterations": 0, "residual": None, "update": "low-rank", **report,
-                "window": _box(window)}
+        info = {
+            "solver": "direct",
+            "iterations": 0,
+            "residual": None,
+            "update": "low-rank",
+            **report,
+            "window": _box(window),
+        }
         # Strokes far apart make a large box of which little moved: there re-colour only what did
         # (gathering pixels costs more than slicing where most of the box moved).
         compile_once(_differs, any_layout(3), any_layout(3))
@@ -103,8 +109,14 @@ class Updates:
         if cues.shape != last.shape[:2] or not changed.any():
             return None
         targets = self.targets_at(more_cues, np.flatnonzero(changed))
-        found = local_correction(self.method.window_system, last.shape[:2], cues.mask, changed,
-                                 targets - last[changed], first_margin=self.margin)
+        found = local_correction(
+            self.method.window_system,
+            last.shape[:2],
+            cues.mask,
+            changed,
+            targets - last[changed],
+            first_margin=self.margin,
+        )
         if found is None:
             self.margin = 16
             return None
@@ -114,15 +126,26 @@ class Updates:
         chroma[window] += found.delta
         chroma[changed] = targets  # exactly the cue values, not the solve's rounding of them
         # No global residual: the window's is the direct solve's; its accuracy is the agreement.
-        info = {"solver": "direct", "iterations": 0, "residual": None, "update": "window", "window": _box(window),
-                "margin": found.margin, "window_agreement": found.agreement}
+        info = {
+            "solver": "direct",
+            "iterations": 0,
+            "residual": None,
+            "update": "window",
+            "window": _box(window),
+            "margin": found.margin,
+            "window_agreement": found.agreement,
+        }
         return chroma, info, window
 
 
 def _box(window) -> list[int]:
     """A pair of slices as [top, left, height, width]."""
-    return [int(window[0].start), int(window[1].start), int(window[0].stop - window[0].start),
-            int(window[1].stop - window[1].start)]
+    return [
+        int(window[0].start),
+        int(window[1].start),
+        int(window[0].stop - window[0].start),
+        int(window[1].stop - window[1].start),
+    ]
 
 
 @numba.njit(cache=True, parallel=True)

@@ -23,13 +23,13 @@ import contextlib
 import io
 import os
 import re
-from struct import error as struct_error
 import tempfile
 import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from struct import error as struct_error
 
 import numpy as np
 import png
@@ -43,9 +43,20 @@ try:  # advisory locks mark a temporary file as in use; without them stale files
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None
 
-__all__ = ["IMAGE_EXTENSIONS", "WRITE_EXTENSIONS", "MAX_PIXELS", "read_image", "image_shape", "write_image",
-           "encode_image", "check_writable", "walk_images", "atomic_path", "publish",
-           "remove_stale_temporaries"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "WRITE_EXTENSIONS",
+    "MAX_PIXELS",
+    "read_image",
+    "image_shape",
+    "write_image",
+    "encode_image",
+    "check_writable",
+    "walk_images",
+    "atomic_path",
+    "publish",
+    "remove_stale_temporaries",
+]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -74,8 +85,9 @@ _ORIENT = {
 }
 
 
-def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64, *,
-               max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+def read_image(
+    path: str | os.PathLike, dtype: np.dtype | type = np.float64, *, max_pixels: int | None = MAX_PIXELS
+) -> np.ndarray:
     """Read an image file as floats in [0, 1], upright.
 
     Parameters
@@ -126,8 +138,7 @@ def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64, *,
                 orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
                 frames = getattr(im, "n_frames", 1)
                 if frames > 1:
-                    warnings.warn(f"{path}: an animated image of {frames} frames; only the first is used",
-                                  stacklevel=2)
+                    warnings.warn(f"{path}: an animated image of {frames} frames; only the first is used", stacklevel=2)
                 if im.format == "PNG" and _png_bitdepth(path) == 16:
                     pixels = _read_png16(path)
                 else:
@@ -136,8 +147,19 @@ def read_image(path: str | os.PathLike, dtype: np.dtype | type = np.float64, *,
         raise
     except MemoryError:
         raise InputError(f"{path}: not enough memory to read this image") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, tifffile.TiffFileError,
-            png.Error, EOFError, KeyError, IndexError, TypeError, struct_error) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        tifffile.TiffFileError,
+        png.Error,
+        EOFError,
+        KeyError,
+        IndexError,
+        TypeError,
+        struct_error,
+    ) as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
     image = _to_float(pixels, path, dtype)
     if orientation in _ORIENT:
@@ -173,8 +195,18 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
         return height, width
     except InputError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, tifffile.TiffFileError, EOFError,
-            KeyError, IndexError, TypeError, struct_error) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        tifffile.TiffFileError,
+        EOFError,
+        KeyError,
+        IndexError,
+        TypeError,
+        struct_error,
+    ) as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
 
 
@@ -187,8 +219,10 @@ def _is_file(path: Path) -> bool:
 
 def _check_pixels(path: Path, width: int, height: int, max_pixels: int | None) -> None:
     if max_pixels is not None and width * height > max_pixels:
-        raise InputError(f"{path}: {width}×{height} pixels ({width * height / 1e6:.0f} MP) is more than the limit "
-                         f"of {max_pixels / 1e6:g} MP (raise it with --max-pixels, or max_pixels= in Python)")
+        raise InputError(
+            f"{path}: {width}×{height} pixels ({width * height / 1e6:.0f} MP) is more than the limit "
+            f"of {max_pixels / 1e6:g} MP (raise it with --max-pixels, or max_pixels= in Python)"
+        )
 
 
 _PILLOW_LIMIT = threading.Lock()
@@ -263,8 +297,11 @@ def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
         if not np.all(np.isfinite(samples)):
             raise InputError(f"{path}: image has non-finite values")
         if samples.size and (samples.min() < 0 or samples.max() > 1):
-            warnings.warn(f"{path}: floating-point samples outside [0, 1] "
-                          f"({samples.min():.3g} to {samples.max():.3g}) are clipped", stacklevel=4)
+            warnings.warn(
+                f"{path}: floating-point samples outside [0, 1] "
+                f"({samples.min():.3g} to {samples.max():.3g}) are clipped",
+                stacklevel=4,
+            )
         return np.clip(samples, 0.0, 1.0)
     raise InputError(f"{path}: unsupported sample type {raw.dtype}")
 
@@ -323,6 +360,7 @@ def _to_float(pixels: np.ndarray, path: Path, dtype) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- atomic publication
+
 
 def atomic_path(path: str | os.PathLike, *, overwrite: bool = True):
     """Context manager giving a temporary path beside ``path``, published as ``path`` on success.
@@ -502,8 +540,10 @@ def remove_stale_temporaries(folder: str | os.PathLike, *, older_than: float = _
 
 # ---------------------------------------------------------------- writing images
 
-def write_image(path: str | os.PathLike, image: np.ndarray, bits: int = 8, quality: int = 95, *,
-                overwrite: bool = True) -> None:
+
+def write_image(
+    path: str | os.PathLike, image: np.ndarray, bits: int = 8, quality: int = 95, *, overwrite: bool = True
+) -> None:
     """Write an image atomically (temporary file + rename).
 
     Parameters
@@ -566,8 +606,9 @@ def check_writable(path: str | os.PathLike, bits: int = 8, *, image: bool = True
 
 def _check_format(path: Path, suffix: str, bits: int) -> None:
     if suffix not in WRITE_EXTENSIONS:
-        raise InputError(f"{path}: cannot write {suffix or 'files without extension'} "
-                         f"(use one of {', '.join(WRITE_EXTENSIONS)})")
+        raise InputError(
+            f"{path}: cannot write {suffix or 'files without extension'} (use one of {', '.join(WRITE_EXTENSIONS)})"
+        )
     if bits not in (8, 16):
         raise InputError(f"bits must be 8 or 16, not {bits}")
     if bits == 16 and suffix in (".jpg", ".jpeg"):
@@ -587,8 +628,7 @@ def _checked_pixels(path: Path, image: np.ndarray, bits: int) -> np.ndarray:
 def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int) -> None:
     """Encode ``pixels`` into ``target`` (a path or a binary file object)."""
     if suffix in (".tif", ".tiff"):
-        tifffile.imwrite(target, pixels, photometric="minisblack" if pixels.ndim == 2 else "rgb",
-                         compression="zlib")
+        tifffile.imwrite(target, pixels, photometric="minisblack" if pixels.ndim == 2 else "rgb", compression="zlib")
     elif bits == 16:
         height, width = pixels.shape[:2]
         planes = 1 if pixels.ndim == 2 else pixels.shape[2]
@@ -626,6 +666,9 @@ def walk_images(root: str | os.PathLike) -> Iterator[Path]:
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found += [(Path(folder) / name).relative_to(root) for name in files
-                  if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS]
+        found += [
+            (Path(folder) / name).relative_to(root)
+            for name in files
+            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS
+        ]
     yield from sorted(found, key=lambda p: p.as_posix())

@@ -46,8 +46,9 @@ def memory_budget(max_memory: float | None = None) -> tuple[int, str]:
             raise InputError(f"max_memory must be a positive number of bytes, got {max_memory}")
         return int(max_memory), "the budget given as max_memory"
     have = available_bytes()
-    return int(BUDGET_FRACTION * have), (f"{BUDGET_FRACTION:.0%} of the {_gb(have)} available; "
-                                         "set it with max_memory (--max-memory)")
+    return int(BUDGET_FRACTION * have), (
+        f"{BUDGET_FRACTION:.0%} of the {_gb(have)} available; set it with max_memory (--max-memory)"
+    )
 
 
 def check_memory(need: int, what: str, max_memory: float | None = None) -> None:

@@ -45,8 +45,10 @@ def _pair(result: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.nda
 
     result, reference = rgb(result, "result"), rgb(reference, "reference")
     if result.shape != reference.shape:
-        raise InputError(f"the result is {result.shape[1]}×{result.shape[0]} but the reference is "
-                         f"{reference.shape[1]}×{reference.shape[0]}")
+        raise InputError(
+            f"the result is {result.shape[1]}×{result.shape[0]} but the reference is "
+            f"{reference.shape[1]}×{reference.shape[0]}"
+        )
     return result, reference
 
 
@@ -75,8 +77,17 @@ def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> fl
 def ssim(result: np.ndarray, reference: np.ndarray) -> float:
     """Mean structural similarity (Wang et al. 2004: Gaussian window, σ = 1.5), averaged over RGB."""
     result, reference = _pair(result, reference)
-    return float(structural_similarity(result, reference, data_range=1.0, channel_axis=-1,
-                                       gaussian_weights=True, sigma=_SIGMA, use_sample_covariance=False))
+    return float(
+        structural_similarity(
+            result,
+            reference,
+            data_range=1.0,
+            channel_axis=-1,
+            gaussian_weights=True,
+            sigma=_SIGMA,
+            use_sample_covariance=False,
+        )
+    )
 
 
 def _ssim_terms(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -106,8 +117,10 @@ def ms_ssim(result: np.ndarray, reference: np.ndarray, scales: int = 5) -> float
         raise InputError(f"scales must be between 1 and {len(_MS_WEIGHTS)}, got {scales}")
     need = _WINDOW * 2 ** (scales - 1)
     if min(result.shape[:2]) < need:
-        raise InputError(f"MS-SSIM with {scales} scales needs images of at least {need}×{need} pixels, "
-                         f"got {result.shape[1]}×{result.shape[0]}")
+        raise InputError(
+            f"MS-SSIM with {scales} scales needs images of at least {need}×{need} pixels, "
+            f"got {result.shape[1]}×{result.shape[0]}"
+        )
     # The published five weights sum to 1.0001; they are used as published (as Wang's own code does),
     # and only a shorter prefix of them is renormalised.
     weights = _MS_WEIGHTS if scales == len(_MS_WEIGHTS) else _MS_WEIGHTS[:scales] / _MS_WEIGHTS[:scales].sum()
@@ -146,15 +159,15 @@ def _gaussian_taps(side: int) -> np.ndarray:
 def _filter_valid(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """``filter2(outer(taps, taps), image, 'valid')``: only windows wholly inside the image."""
     half = len(taps) // 2
-    rows = ndimage.correlate1d(image, taps, axis=0, mode="constant")[half:image.shape[0] - half]
-    return ndimage.correlate1d(rows, taps, axis=1, mode="constant")[:, half:image.shape[1] - half]
+    rows = ndimage.correlate1d(image, taps, axis=0, mode="constant")[half : image.shape[0] - half]
+    return ndimage.correlate1d(rows, taps, axis=1, mode="constant")[:, half : image.shape[1] - half]
 
 
 def _luma255(rgb: np.ndarray) -> np.ndarray:
     """BT.601 luma on the 0–255 scale, float32, made strip by strip (no full-size float64 temporary)."""
     out = np.empty(rgb.shape[:2], dtype=np.float32)
     for a in range(0, rgb.shape[0], _VIF_STRIP):
-        out[a:a + _VIF_STRIP] = rgb[a:a + _VIF_STRIP] @ (_LUMA * 255.0)
+        out[a : a + _VIF_STRIP] = rgb[a : a + _VIF_STRIP] @ (_LUMA * 255.0)
     return out
 
 
@@ -173,8 +186,10 @@ def _vif_downsample(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """Valid low-pass then every other row and column, strip by strip (float32 out)."""
     n = len(taps)
     rows = image.shape[0] - n + 1
-    parts = [_filter_valid(image[a:min(a + 2 * _VIF_STRIP, rows) + n - 1].astype(np.float64), taps)[::2, ::2]
-             for a in range(0, rows, 2 * _VIF_STRIP)]  # an even strip keeps the sampling phase
+    parts = [
+        _filter_valid(image[a : min(a + 2 * _VIF_STRIP, rows) + n - 1].astype(np.float64), taps)[::2, ::2]
+        for a in range(0, rows, 2 * _VIF_STRIP)
+    ]  # an even strip keeps the sampling phase
     return np.concatenate(parts).astype(np.float32)
 
 
@@ -325,6 +340,13 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, l
         "ciede2000_p95": ciede2000(result, reference, percentile=95),
         "ab_rmse": ab_rmse(result, reference),
         "colorfulness": colorfulness(result),
-        **({} if lpips_net is None else {"lpips": float("nan") if min(result.shape[:2]) < lpips_net.MIN_SIDE
-                                         else lpips_net.distance(result, reference)}),
+        **(
+            {}
+            if lpips_net is None
+            else {
+                "lpips": float("nan")
+                if min(result.shape[:2]) < lpips_net.MIN_SIDE
+                else lpips_net.distance(result, reference)
+            }
+        ),
     }

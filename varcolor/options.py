@@ -29,8 +29,17 @@ from .solvers.base import TOL
 from .solvers.choice import SOLVERS
 from .solvers.device import DEVICES
 
-__all__ = ["Options", "PRIORS", "CONFIDENCES", "PRIOR_MODES", "PRIOR_WEIGHT", "SPACES", "GAMUTS",
-           "positive", "non_negative"]
+__all__ = [
+    "Options",
+    "PRIORS",
+    "CONFIDENCES",
+    "PRIOR_MODES",
+    "PRIOR_WEIGHT",
+    "SPACES",
+    "GAMUTS",
+    "positive",
+    "non_negative",
+]
 
 PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
@@ -42,28 +51,42 @@ SPACES = ("lab", "yiq")
 GAMUTS = ("chroma", "clip")
 
 
-def option(default: Any, help: str, *, choices: tuple | Callable[[], tuple] | None = None, check=None,
-           metavar: str | None = None, unit: float | None = None) -> Any:
+def option(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple | Callable[[], tuple] | None = None,
+    check=None,
+    metavar: str | None = None,
+    unit: float | None = None,
+) -> Any:
     """A field of an options dataclass, with what the command line needs to offer it: ``help``
     (its ``--help`` text; ``%(default)s`` is filled in), ``choices`` (or a function returning them,
     for names that can grow, like the registered methods), ``check`` (called with the field's name
     and value; raises :class:`InputError`), ``metavar`` and ``unit`` (the command line's value is
     multiplied by it: ``--max-memory`` in GB, bytes here)."""
-    return field(default=default, metadata={"help": help, "choices": choices, "check": check, "metavar": metavar,
-                                            "unit": unit})
+    return field(
+        default=default, metadata={"help": help, "choices": choices, "check": check, "metavar": metavar, "unit": unit}
+    )
 
 
 def positive(name: str, value) -> None:
     """Refuse a value that is not a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
-            np.isfinite(value) and value > 0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.number))
+        or not (np.isfinite(value) and value > 0)
+    ):
         raise InputError(f"{name} must be a positive number, got {value}")
 
 
 def non_negative(name: str, value) -> None:
     """Refuse a value that is not a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
-            np.isfinite(value) and value >= 0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.number))
+        or not (np.isfinite(value) and value >= 0)
+    ):
         raise InputError(f"{name} must be a non-negative number, got {value}")
 
 
@@ -121,27 +144,44 @@ class Options:
     """
 
     method: str = option("levin", "colorization method (default: %(default)s)", choices=_method_names)
-    solver: str = option("auto", "linear solver; auto picks one for the image size and memory (default: %(default)s)",
-                         choices=("auto", *SOLVERS))
+    solver: str = option(
+        "auto",
+        "linear solver; auto picks one for the image size and memory (default: %(default)s)",
+        choices=("auto", *SOLVERS),
+    )
     device: str = option("cpu", "where iterative solvers and ADMM run (default: %(default)s)", choices=DEVICES)
-    space: str = option("lab", "chroma propagated: Lab a,b or Levin's YIQ I,Q (default: %(default)s)",
-                        choices=SPACES)
-    gamut: str = option("chroma", "out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB "
-                                  "(default: %(default)s)", choices=GAMUTS)
+    space: str = option("lab", "chroma propagated: Lab a,b or Levin's YIQ I,Q (default: %(default)s)", choices=SPACES)
+    gamut: str = option(
+        "chroma",
+        "out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)",
+        choices=GAMUTS,
+    )
     tol: float = option(TOL, "relative residual of iterative solvers (default: %(default)s)", check=positive)
     maxiter: int = option(300, "iteration limit of iterative solvers (default: %(default)s)", check=_at_least_one)
     max_memory: float | None = option(
-        None, "memory budget of a solve in GB; solvers estimated to need more are refused and auto picks one "
-              "within it (default: 80%% of the memory available)", check=_memory, metavar="GB", unit=1e9)
+        None,
+        "memory budget of a solve in GB; solvers estimated to need more are refused and auto picks one "
+        "within it (default: 80%% of the memory available)",
+        check=_memory,
+        metavar="GB",
+        unit=1e9,
+    )
     prior: str | None = option(None, "add the ideepcolor network's prediction as a prior term", choices=PRIORS)
-    weights: str | None = option(None, "network weights (.safetensors or .pth; default: the compact model "
-                                       "shipped with varcolor)", metavar="PATH")
+    weights: str | None = option(
+        None, "network weights (.safetensors or .pth; default: the compact model shipped with varcolor)", metavar="PATH"
+    )
     mask_cent: float | None = option(None, "hint-mask encoding of unknown checkpoints (0 or 0.5)")
     prior_weight: float = option(PRIOR_WEIGHT, "β of the prior term (default: %(default)s)", check=non_negative)
-    confidence: str = option("uniform", "prior confidence: uniform, or from the class head's entropy "
-                                        "(default: %(default)s)", choices=CONFIDENCES)
-    prior_mode: str = option("anchor", "levin: the guess anchors u, or the cues' corrections to it spread "
-                                       "(residual) (default: %(default)s)", choices=PRIOR_MODES)
+    confidence: str = option(
+        "uniform",
+        "prior confidence: uniform, or from the class head's entropy (default: %(default)s)",
+        choices=CONFIDENCES,
+    )
+    prior_mode: str = option(
+        "anchor",
+        "levin: the guess anchors u, or the cues' corrections to it spread (residual) (default: %(default)s)",
+        choices=PRIOR_MODES,
+    )
     parameters: Any = field(default=None, metadata={"help": None})
 
     def __post_init__(self) -> None:
@@ -169,8 +209,9 @@ class Options:
         if self.prior and not engine.takes_prior:
             raise InputError(f"method {self.method!r} takes no prior")
         if self.space not in engine.spaces:
-            raise InputError(f"{self.method} propagates {_SPACE_NAMES[engine.spaces[0]]} chroma: "
-                             f"use space={engine.spaces[0]!r}")
+            raise InputError(
+                f"{self.method} propagates {_SPACE_NAMES[engine.spaces[0]]} chroma: use space={engine.spaces[0]!r}"
+            )
         engine.check_options(self)
 
     @classmethod
@@ -196,14 +237,21 @@ class Options:
         known = set() if engine.Parameters is None else {spec.name for spec in dataclasses.fields(engine.Parameters)}
         strangers = [name for name in own if name not in known]
         if strangers:
-            owners = [other.name for other in methods.registered()
-                      if other.Parameters is not None and set(strangers) <= {s.name for s in dataclasses.fields(
-                          other.Parameters)}]
+            owners = [
+                other.name
+                for other in methods.registered()
+                if other.Parameters is not None
+                and set(strangers) <= {s.name for s in dataclasses.fields(other.Parameters)}
+            ]
             if owners:
-                raise InputError(f"{', '.join(strangers)}: options of method {owners[0]}; method {method!r} "
-                                 f"has {'none' if not known else 'only ' + ', '.join(sorted(known))}")
-            raise InputError(f"unknown option {strangers[0]!r} (options: {', '.join(cls.names())}"
-                             f"{'; method ' + method + ': ' + ', '.join(sorted(known)) if known else ''})")
+                raise InputError(
+                    f"{', '.join(strangers)}: options of method {owners[0]}; method {method!r} "
+                    f"has {'none' if not known else 'only ' + ', '.join(sorted(known))}"
+                )
+            raise InputError(
+                f"unknown option {strangers[0]!r} (options: {', '.join(cls.names())}"
+                f"{'; method ' + method + ': ' + ', '.join(sorted(known)) if known else ''})"
+            )
         parameters = shared.pop("parameters", None)
         if parameters is None and engine.Parameters is not None:
             start = base.parameters if base.method == method and base.parameters is not None else engine.Parameters()

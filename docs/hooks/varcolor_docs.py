@@ -51,9 +51,17 @@ def _cli_page() -> str:
 
     parser = build_parser()
     parser.prog = "varcolor"
-    lines = ["# Command-line reference", "",
-             "Generated from the parser at build time (`varcolor --help` and `varcolor COMMAND --help`",
-             "print the same text).", "", "```text", parser.format_help().rstrip(), "```", ""]
+    lines = [
+        "# Command-line reference",
+        "",
+        "Generated from the parser at build time (`varcolor --help` and `varcolor COMMAND --help`",
+        "print the same text).",
+        "",
+        "```text",
+        parser.format_help().rstrip(),
+        "```",
+        "",
+    ]
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
@@ -63,10 +71,14 @@ def _cli_page() -> str:
 
 def _result_page(table: Path) -> str:
     body = table.read_text(encoding="utf-8")
-    title, rest = (body.split("\n", 1) if body.startswith("# ") else (f"# {table.stem}", body))
-    text = [title, "",
-            f"`benchmarks/results/{table.name}`, as committed (the JSON beside it holds the run's",
-            "settings and raw numbers). What each benchmark measures: [Benchmarks](../benchmarks.md).", ""]
+    title, rest = body.split("\n", 1) if body.startswith("# ") else (f"# {table.stem}", body)
+    text = [
+        title,
+        "",
+        f"`benchmarks/results/{table.name}`, as committed (the JSON beside it holds the run's",
+        "settings and raw numbers). What each benchmark measures: [Benchmarks](../benchmarks.md).",
+        "",
+    ]
     if table.with_suffix(".png").exists():
         text += [f"![{table.stem}]({table.stem}.png)", ""]
     text.append(rest)
@@ -132,17 +144,23 @@ def _rst_to_markdown(text: str) -> str:
 def _example_page(name: str, run: dict | None) -> str:
     source = (EXAMPLES / f"{name}.py").read_text(encoding="utf-8")
     match = re.match(r'\s*"""(.*?)"""\n', source, re.S)
-    docstring, code = (match.group(1), source[match.end():]) if match else ("", source)
+    docstring, code = (match.group(1), source[match.end() :]) if match else ("", source)
     title, _, intro = docstring.strip().partition("\n")
     page = [f"# {title.strip().rstrip('.')}", "", _rst_to_markdown(intro.strip()), ""]
     if run is None:
-        page += [f"Source: `examples/{name}.py`. Too slow to run in the documentation build: "
-                 "`make test-slow` runs it (`tests/test_examples.py`).", ""]
+        page += [
+            f"Source: `examples/{name}.py`. Too slow to run in the documentation build: "
+            "`make test-slow` runs it (`tests/test_examples.py`).",
+            "",
+        ]
     else:
         arguments, picture = GALLERY[name]
         shown = " ".join(a.format(out="OUT").replace("OUT/", "") for a in arguments)
-        page += [f"Source: `examples/{name}.py`. The documentation build ran `python examples/{name}.py {shown}` "
-                 f"({run['seconds']:.1f} s) and shows what it printed and drew.", ""]
+        page += [
+            f"Source: `examples/{name}.py`. The documentation build ran `python examples/{name}.py {shown}` "
+            f"({run['seconds']:.1f} s) and shows what it printed and drew.",
+            "",
+        ]
     page += ["```python", code.strip("\n"), "```", ""]
     if run is not None:
         page += ["Output:", "", "```text", run["stdout"], "```", "", f"![{picture}]({name}.png)", ""]
@@ -151,8 +169,7 @@ def _example_page(name: str, run: dict | None) -> str:
 
 def on_files(files, config):
     def add(uri: str, content: str | None = None, path: Path | None = None) -> None:
-        files.append(File.generated(config, uri, content=content,
-                                    abs_src_path=None if path is None else str(path)))
+        files.append(File.generated(config, uri, content=content, abs_src_path=None if path is None else str(path)))
 
     add("cli.md", _cli_page())
     add("model-card.md", (ROOT / "models" / "README.md").read_text(encoding="utf-8"))

@@ -26,14 +26,20 @@ def _stand_in_torchvision() -> None:
         def __init__(self):
             super().__init__()
             self.features = nn.Sequential(
-                nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2), nn.ReLU(inplace=True),
+                nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),
+                nn.ReLU(inplace=True),
                 nn.MaxPool2d(kernel_size=3, stride=2),
-                nn.Conv2d(64, 192, kernel_size=5, padding=2), nn.ReLU(inplace=True),
+                nn.Conv2d(64, 192, kernel_size=5, padding=2),
+                nn.ReLU(inplace=True),
                 nn.MaxPool2d(kernel_size=3, stride=2),
-                nn.Conv2d(192, 384, kernel_size=3, padding=1), nn.ReLU(inplace=True),
-                nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
-                nn.Conv2d(256, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
-                nn.MaxPool2d(kernel_size=3, stride=2))
+                nn.Conv2d(192, 384, kernel_size=3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(384, 256, kernel_size=3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(256, 256, kernel_size=3, padding=1),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(kernel_size=3, stride=2),
+            )
 
     vision = types.ModuleType("torchvision")
     vision.models = types.ModuleType("torchvision.models")
@@ -70,9 +76,12 @@ def main() -> None:
             value = float(net(to(a), to(b), normalize=True))
             rows.append({"image": name, "distortion": kind, "lpips": float(f"{value:.7g}")})
             print(name, kind, rows[-1]["lpips"])
-    out = {"source": "lpips 0.1.4, LPIPS(net='alex', version='0.1') with its weights/v0.1/alex.pth, the backbone "
-                      "test_lpips.random_backbone(), forward(result, reference, normalize=True); written by "
-                      "tests/data/make_lpips_reference.py", "rows": rows}
+    out = {
+        "source": "lpips 0.1.4, LPIPS(net='alex', version='0.1') with its weights/v0.1/alex.pth, the backbone "
+        "test_lpips.random_backbone(), forward(result, reference, normalize=True); written by "
+        "tests/data/make_lpips_reference.py",
+        "rows": rows,
+    }
     (Path(__file__).parent / "lpips_reference.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

@@ -36,8 +36,11 @@ def main() -> None:
         value = float(piq.vif.vif_p(tensor(result), tensor(reference), data_range=1.0))
         rows.append({"image": name, "distortion": kind, "vif_p": round(value, 6)})
         print(name, kind, rows[-1]["vif_p"])
-    out = {"source": "piq 0.8.0, piq.vif.vif_p(x=result, y=reference, data_range=1.0, sigma_n_sq=2.0) on float32 "
-                     "tensors; written by tests/data/make_vif_piq.py", "rows": rows}
+    out = {
+        "source": "piq 0.8.0, piq.vif.vif_p(x=result, y=reference, data_range=1.0, sigma_n_sq=2.0) on float32 "
+        "tensors; written by tests/data/make_vif_piq.py",
+        "rows": rows,
+    }
     (Path(__file__).parent / "vif_piq.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

@@ -23,8 +23,9 @@ __all__ = ["build_parser", "entry", "main", "run_parsed"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every ``varcolor`` command (the reference in docs/cli.md is generated from it)."""
-    parser = Parser(prog="varcolor",
-                    description="Colorize grayscale images from a few colour cues by variational optimisation.")
+    parser = Parser(
+        prog="varcolor", description="Colorize grayscale images from a few colour cues by variational optimisation."
+    )
     parser.add_argument("--version", action="version", version=f"varcolor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     colorize.add_parser(commands)
@@ -61,8 +62,16 @@ def run_parsed(args: argparse.Namespace) -> int:
     if getattr(args, "colorizes", False):  # once, not for every image of a folder
         check_solve_options(args)
     if getattr(args, "encodes", False):
-        check_encode_options(args.encoder, args.grid_size, args.spacing, args.patch, args.segments, args.quantize,
-                             args.budget, args.refine)
+        check_encode_options(
+            args.encoder,
+            args.grid_size,
+            args.spacing,
+            args.patch,
+            args.segments,
+            args.quantize,
+            args.budget,
+            args.refine,
+        )
     return args.func(args)
 
 

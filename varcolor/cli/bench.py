@@ -64,12 +64,18 @@ def _check_methods(args) -> list[str]:
     for name in given:
         if not any(name in _parameters_of(method) for method in methods):
             owners = [m.name for m in registry.registered() if name in _parameters_of(m.name)]
-            raise InputError(f"--{name.replace('_', '-')}: an option of {', '.join(owners)}, which is not among "
-                             "--methods")
+            raise InputError(
+                f"--{name.replace('_', '-')}: an option of {', '.join(owners)}, which is not among --methods"
+            )
     for method in methods:
         name, _, prior = method.partition("+")
-        check_options(method=name, prior=prior or None, prior_weight=args.prior_weight, prior_mode=args.prior_mode,
-                      **{key: value for key, value in given.items() if key in _parameters_of(method)})
+        check_options(
+            method=name,
+            prior=prior or None,
+            prior_weight=args.prior_weight,
+            prior_mode=args.prior_mode,
+            **{key: value for key, value in given.items() if key in _parameters_of(method)},
+        )
     return methods
 
 
@@ -95,16 +101,22 @@ def _cmd_bench(args) -> int:
     else:
         raise InputError(f"{source}: no such file or folder")
     if args.limit:
-        paths = paths[:args.limit]
+        paths = paths[: args.limit]
     if not paths:
         raise InputError(f"{source}: no images found")
     inputs = (args.input, *(path for path, _ in paths))
     check_table_output(args.output, args.overwrite, inputs)
-    options = {"weights": args.weights, "prior_weight": args.prior_weight, "prior_mode": args.prior_mode,
-               **{name: getattr(args, name) for name in method_parameter_names()}}
+    options = {
+        "weights": args.weights,
+        "prior_weight": args.prior_weight,
+        "prior_mode": args.prior_mode,
+        **{name: getattr(args, name) for name in method_parameter_names()},
+    }
     alone = args.workers == 1 or len(paths) == 1
-    tasks = [(path, name, index, resolution, methods, hints, args.seed, options, alone)
-             for index, (path, name) in enumerate(paths)]
+    tasks = [
+        (path, name, index, resolution, methods, hints, args.seed, options, alone)
+        for index, (path, name) in enumerate(paths)
+    ]
     rows, failures = [], []
     bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
     jobs = [Job([task[0]], [], partial(_bench_one, task)) for task in tasks]
@@ -124,10 +136,15 @@ def _cmd_bench(args) -> int:
     if args.format == "md":
         table = bench.markdown(summary, [resolution], methods, hints, f"{source.name} ({scored} images)")
     else:
-        means = [{"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
-                 for key, value in summary.items()]
-        table = to_json({"summary": means, "rows": rows}) if args.format == "json" \
+        means = [
+            {"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
+            for key, value in summary.items()
+        ]
+        table = (
+            to_json({"summary": means, "rows": rows})
+            if args.format == "json"
             else to_csv(means, ["method", "hints", "resolution", *bench.SCORES, "seconds", "images"])
+        )
     write_table(table, args.output, args.overwrite, inputs)
     for line in failures:
         error(line)
@@ -136,25 +153,38 @@ def _cmd_bench(args) -> int:
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     b = commands.add_parser(
-        "bench", help="score methods against the number of hints on colour photos",
+        "bench",
+        help="score methods against the number of hints on colour photos",
         description="Score colorization methods on colour photos (a file or a folder, recursively) with the "
-                    "ideepcolor evaluation protocol: for each hint count, hints are 6x6 patches of the photo's "
-                    "mean chroma placed as in Zhang et al. 2017, the photo's gray is colorized from them, and "
-                    "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos.")
+        "ideepcolor evaluation protocol: for each hint count, hints are 6x6 patches of the photo's "
+        "mean chroma placed as in Zhang et al. 2017, the photo's gray is colorized from them, and "
+        "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos.",
+    )
     add_input(b, "PHOTOS", "colour image or folder")
-    b.add_argument("-m", "--methods", default="levin",
-                   help=f"comma-separated colorization methods ({method_help()}), or METHOD+ideepcolor (the network "
-                        "as prior) (default: %(default)s)")
-    b.add_argument("--hints", default=",".join(map(str, bench.HINTS)),
-                   help="comma-separated hint counts (default: %(default)s)")
-    b.add_argument("--resolution", default="256",
-                   help="side the photos are resized to (the published protocol: 256), or 'full' (default: %(default)s)")
+    b.add_argument(
+        "-m",
+        "--methods",
+        default="levin",
+        help=f"comma-separated colorization methods ({method_help()}), or METHOD+ideepcolor (the network "
+        "as prior) (default: %(default)s)",
+    )
+    b.add_argument(
+        "--hints", default=",".join(map(str, bench.HINTS)), help="comma-separated hint counts (default: %(default)s)"
+    )
+    b.add_argument(
+        "--resolution",
+        default="256",
+        help="side the photos are resized to (the published protocol: 256), or 'full' (default: %(default)s)",
+    )
     b.add_argument("--limit", type=int, default=0, metavar="N", help="the first N photos only (0: all)")
     b.add_argument("--seed", type=int, default=bench.SEED, help="hint placement seed (default: %(default)s)")
     add_options(b, ("weights", "prior_weight", "prior_mode"))  # the network's, for METHOD+ideepcolor
     add_method_parameters(b)  # each reaches the methods that have it
-    add_table_output(b, "md: a row per method and score, a column per hint count; csv: the means, a row per "
-                        "method and hint count; json: the means and every photo's scores (default: %(default)s)")
+    add_table_output(
+        b,
+        "md: a row per method and score, a column per hint count; csv: the means, a row per "
+        "method and hint count; json: the means and every photo's scores (default: %(default)s)",
+    )
     add_cluster_options(b, "photos")
     add_max_pixels(b)
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -54,8 +54,13 @@ def colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, 
         nonlocal bar
         if "tiles" in info:  # the tiles solver of a big scan: a bar of tiles
             if bar is None:
-                bar = tqdm(desc="tiles", unit="tile", file=sys.stderr, total=info["tile_count"],
-                           disable=not getattr(args, "iteration_bar", False))
+                bar = tqdm(
+                    desc="tiles",
+                    unit="tile",
+                    file=sys.stderr,
+                    total=info["tile_count"],
+                    disable=not getattr(args, "iteration_bar", False),
+                )
             bar.update(info["tiles"] - bar.n)
             return
         if bar is None:
@@ -123,11 +128,18 @@ def _automatic(args) -> bool:
 
 
 def _colorize_job(image: Path, kind: str | None, cue_file: Path | None, output: Path, args) -> Job:
-    skip = None if cue_file or _automatic(args) else (
-        f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
-    return Job([image] + ([cue_file] if cue_file else []), [output],
-               partial(_colorize_one, image, kind, cue_file, output, args), skip,
-               memory=0 if skip else solve_memory(image, args))
+    skip = (
+        None
+        if cue_file or _automatic(args)
+        else (f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
+    )
+    return Job(
+        [image] + ([cue_file] if cue_file else []),
+        [output],
+        partial(_colorize_one, image, kind, cue_file, output, args),
+        skip,
+        memory=0 if skip else solve_memory(image, args),
+    )
 
 
 def _plan_colorize(args) -> list[Job]:
@@ -146,15 +158,17 @@ def _plan_colorize(args) -> list[Job]:
         elif kind is not None:  # a bare --marked/--mask/--points: the file beside the image
             cue_kind, cue_file = find_cue(source, source.parent, [kind])
             if cue_file is None:
-                raise InputError(f"{source}: --{kind} without a file, and no "
-                                 f"{source.stem}{CUE_SUFFIXES[kind][0]} beside it")
+                raise InputError(
+                    f"{source}: --{kind} without a file, and no {source.stem}{CUE_SUFFIXES[kind][0]} beside it"
+                )
         else:  # a single file uses the cue file beside it only when asked to
             cue_kind, cue_file = None, None
             _, beside = find_cue(source, source.parent, CUE_KINDS)
             if not _automatic(args):
                 found = f" ({beside.name} is beside it: give --{kind_of(beside)} to use it)" if beside else ""
-                raise InputError(f"{source}: no cues given; use --marked, --mask or --points, or --prior ideepcolor"
-                                 f"{found}")
+                raise InputError(
+                    f"{source}: no cues given; use --marked, --mask or --points, or --prior ideepcolor{found}"
+                )
             if beside is not None and not args.quiet:
                 note(f"{beside} is not used (give --{kind_of(beside)} to colorize from it)")
         return [_colorize_job(source, cue_kind, cue_file, single_output(source, args.output, args.ext), args)]
@@ -185,22 +199,38 @@ def _cmd_colorize(args) -> int:
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
-        "colorize", help="gray image + cues -> colour image",
+        "colorize",
+        help="gray image + cues -> colour image",
         description="Colorize a gray image (or every image in a folder, recursively) from colour cues. "
-                    "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "
-                    "or X.points.json/.csv.")
+        "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "
+        "or X.points.json/.csv.",
+    )
     add_input(p, "INPUT", "gray image file, or a folder of them")
     cue = p.add_mutually_exclusive_group()
-    cue.add_argument("--marked", nargs="?", const=_FIND, metavar="M",
-                     help="scribbled copy of the gray image (Levin's convention); for a folder: a folder of them, "
-                          "or no value to look for X_marked.png")
-    cue.add_argument("--mask", nargs="?", const=_FIND, metavar="M",
-                     help="colour strokes on black/transparent; for a folder as with --marked (X_mask.png)")
-    cue.add_argument("--points", nargs="?", const=_FIND, metavar="P",
-                     help="JSON/CSV of y,x,a,b[,radius] or y,x,r,g,b[,radius] (r,g,b 0-255); "
-                          "for a folder as with --marked (X.points.json)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output file (or folder, for a folder input)")
+    cue.add_argument(
+        "--marked",
+        nargs="?",
+        const=_FIND,
+        metavar="M",
+        help="scribbled copy of the gray image (Levin's convention); for a folder: a folder of them, "
+        "or no value to look for X_marked.png",
+    )
+    cue.add_argument(
+        "--mask",
+        nargs="?",
+        const=_FIND,
+        metavar="M",
+        help="colour strokes on black/transparent; for a folder as with --marked (X_mask.png)",
+    )
+    cue.add_argument(
+        "--points",
+        nargs="?",
+        const=_FIND,
+        metavar="P",
+        help="JSON/CSV of y,x,a,b[,radius] or y,x,r,g,b[,radius] (r,g,b 0-255); "
+        "for a folder as with --marked (X.points.json)",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (or folder, for a folder input)")
     add_solve_options(p)
     add_output_options(p, ext=True)
     p.set_defaults(func=_cmd_colorize)

@@ -43,6 +43,7 @@ def is_file(path: Path) -> bool:
 
 # ---------------------------------------------------------------- the input: INPUT or -i/--input
 
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose commands take their input positionally or with ``-i/--input``
     (:func:`add_input`), the one form or the other."""
@@ -57,8 +58,9 @@ class Parser(argparse.ArgumentParser):
             if positional not in (None, []) and option is not None:
                 shown = " ".join(positional) if isinstance(positional, list) else positional
                 given = " ".join(option) if isinstance(option, list) else option
-                self.error(f"the input given twice: as {metavar} ({shown}) and with -i/--input ({given}); "
-                           "give one of them")
+                self.error(
+                    f"the input given twice: as {metavar} ({shown}) and with -i/--input ({given}); give one of them"
+                )
             value = option if option is not None else positional
             if required and value in (None, []):
                 self.error(f"the following arguments are required: {metavar} (or -i/--input {metavar})")
@@ -66,17 +68,31 @@ class Parser(argparse.ArgumentParser):
         return namespace, rest
 
 
-def add_input(p: argparse.ArgumentParser, metavar: str, help: str, *, dest: str = "input", many: bool = False,
-              required: bool = True) -> None:
+def add_input(
+    p: argparse.ArgumentParser,
+    metavar: str,
+    help: str,
+    *,
+    dest: str = "input",
+    many: bool = False,
+    required: bool = True,
+) -> None:
     """The command's input: positional, or ``-i/--input`` (repeatable with ``many``), stored in
     ``dest``; both at once is an error."""
     p.add_argument("input_positional", nargs="*" if many else "?", metavar=metavar, help=help)
-    p.add_argument("-i", "--input", dest="input_option", metavar=metavar, action="append" if many else "store",
-                   help=f"the same as {metavar}" + (" (repeatable)" if many else "") + ", for scripts that name it")
+    p.add_argument(
+        "-i",
+        "--input",
+        dest="input_option",
+        metavar=metavar,
+        action="append" if many else "store",
+        help=f"the same as {metavar}" + (" (repeatable)" if many else "") + ", for scripts that name it",
+    )
     p._varcolor_input = (dest, metavar, required)
 
 
 # ---------------------------------------------------------------- options of several commands
+
 
 def add_output_options(p: argparse.ArgumentParser, ext: bool) -> None:
     """Options of every command that writes images."""
@@ -84,25 +100,42 @@ def add_output_options(p: argparse.ArgumentParser, ext: bool) -> None:
         p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
     add_cluster_options(p, "images")
-    p.add_argument("--resume", action="store_true",
-                   help=f"skip the images that this folder's manifest ({batch.MANIFEST}) records as done")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help=f"skip the images that this folder's manifest ({batch.MANIFEST}) records as done",
+    )
     add_max_pixels(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
 
 def add_cluster_options(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help=f"{what} processed in parallel by N local worker processes (a Dask LocalCluster; default: 1, "
-                        "in this process)")
-    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help=f"run on an existing Dask cluster, e.g. tcp://host:8786 (default: ${batch.SCHEDULER_VARIABLE} "
-                        "if set); every worker must see the input and output paths")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help=f"{what} processed in parallel by N local worker processes (a Dask LocalCluster; default: 1, "
+        "in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help=f"run on an existing Dask cluster, e.g. tcp://host:8786 (default: ${batch.SCHEDULER_VARIABLE} "
+        "if set); every worker must see the input and output paths",
+    )
 
 
 def add_max_pixels(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
-                   help="refuse images of more pixels than this, from their header, before reading them "
-                        "(0: no limit; default: %(default)s)")
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=MAX_PIXELS,
+        metavar="N",
+        help="refuse images of more pixels than this, from their header, before reading them "
+        "(0: no limit; default: %(default)s)",
+    )
 
 
 def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:
@@ -113,6 +146,7 @@ def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:
 
 
 # ---------------------------------------------------------------- planning checks
+
 
 def single_output(source: Path, output: str, ext: str) -> Path:
     """-o for one input file: the file itself, or a file named after the input inside a folder."""
@@ -148,19 +182,31 @@ def check_outputs(jobs: list[Job], bits: int) -> None:
 
 # ---------------------------------------------------------------- running and reporting
 
+
 def run(jobs: list[Job], verb: str, args, *, source, output, single: bool, protected=()) -> int:
     """Run ``jobs`` (``args``: the command's run options), report, and return the exit code."""
-    return finish(run_report(jobs, verb, args, source=source, output=output, single=single, protected=protected),
-                  verb, args.quiet)
+    return finish(
+        run_report(jobs, verb, args, source=source, output=output, single=single, protected=protected), verb, args.quiet
+    )
 
 
 def run_report(jobs: list[Job], verb: str, args, *, source, output, single: bool, protected=()) -> batch.Report:
     """Run ``jobs`` from ``source`` into ``output`` (its manifest there, for a folder run)."""
     if not jobs:
         raise InputError(f"{source}: no images found")
-    return batch.run(jobs, verb=verb, overwrite=args.overwrite, workers=args.workers, quiet=args.quiet,
-                     single=single, protected=protected, warn=warn, scheduler=args.scheduler,
-                     manifest=None if single else Path(output) / batch.MANIFEST, resume=args.resume)
+    return batch.run(
+        jobs,
+        verb=verb,
+        overwrite=args.overwrite,
+        workers=args.workers,
+        quiet=args.quiet,
+        single=single,
+        protected=protected,
+        warn=warn,
+        scheduler=args.scheduler,
+        manifest=None if single else Path(output) / batch.MANIFEST,
+        resume=args.resume,
+    )
 
 
 def finish(report: batch.Report, verb: str, quiet: bool) -> int:
@@ -174,11 +220,15 @@ def _print_report(report: batch.Report, verb: str, quiet: bool) -> int:
         for line in report.skipped:
             print(f"varcolor: skipped: {line}", file=sys.stderr)
     if report.interrupted:
-        error(f"interrupted: {verb} {len(report.done)} of {report.total}; outputs written so far are complete "
-              "(rerun without --overwrite to do the rest)")
+        error(
+            f"interrupted: {verb} {len(report.done)} of {report.total}; outputs written so far are complete "
+            "(rerun without --overwrite to do the rest)"
+        )
     elif not quiet:
-        print(f"varcolor: {verb} {len(report.done)}, skipped {len(report.skipped)}, failed {len(report.failed)}",
-              file=sys.stderr)
+        print(
+            f"varcolor: {verb} {len(report.done)}, skipped {len(report.skipped)}, failed {len(report.failed)}",
+            file=sys.stderr,
+        )
     for line in report.failed:
         error(line)
     return report.exit_code
@@ -186,15 +236,18 @@ def _print_report(report: batch.Report, verb: str, quiet: bool) -> int:
 
 # ---------------------------------------------------------------- tables
 
+
 def to_json(data) -> str:
     """Strict JSON, which has no NaN or Infinity: a missing score (NaN) or identical images (PSNR
     inf) become null."""
+
     def clean(value):
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items()}
         if isinstance(value, list):
             return [clean(v) for v in value]
         return None if isinstance(value, float) and not math.isfinite(value) else value
+
     return json.dumps(clean(data), indent=2) + "\n"
 
 

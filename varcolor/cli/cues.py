@@ -14,9 +14,11 @@ from .common import is_file
 
 CUE_KINDS = ("marked", "mask", "points")
 # How a cue file is found beside an image X.png, per kind, in the order tried.
-CUE_SUFFIXES = {"marked": ("_marked.png", "_marked.bmp", "_marked.tif", "_marked.jpg"),
-                "mask": ("_mask.png", "_mask.bmp", "_mask.tif"),
-                "points": (".points.json", ".points.csv")}
+CUE_SUFFIXES = {
+    "marked": ("_marked.png", "_marked.bmp", "_marked.tif", "_marked.jpg"),
+    "mask": ("_mask.png", "_mask.bmp", "_mask.tif"),
+    "points": (".points.json", ".points.csv"),
+}
 _FIND = object()  # --marked etc. given without a value: find the file by name
 
 #: A cue image in which at least this share of the pixels differ from the gray image is no
@@ -54,12 +56,16 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
     if cue_file.suffix.lower() in (".jpg", ".jpeg"):
         # Measured on the bundled example: its marked PNG saved as JPEG (quality 75-95) turns
         # 65-74 % of the pixels into cues, and no threshold recovers the strokes reliably.
-        raise InputError(f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
-                         "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again")
+        raise InputError(
+            f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
+            "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
+        )
     cue_image = read_image(cue_file, max_pixels=max_pixels)
     if cue_image.shape[:2] != shape:
-        raise InputError(f"{cue_file}: the {kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
-                         f"but {image.name} is {shape[1]}×{shape[0]}")
+        raise InputError(
+            f"{cue_file}: the {kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
+            f"but {image.name} is {shape[1]}×{shape[0]}"
+        )
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
     try:

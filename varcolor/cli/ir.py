@@ -13,8 +13,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from .. import batch
-from .. import methods
+from .. import batch, methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import image_shape, walk_images
@@ -49,19 +48,24 @@ from .solve_options import add_solve_options
 #: The encoder of ``encode`` and ``recolor`` unless ``-e`` names another.
 ENCODER = "adaptive"
 #: What each cue method (encoder) is, for ``--help``.
-ENCODER_HELP = ("adaptive: decode, add cues where the error is largest, stop at --budget bytes or "
-                "--target-psnr (the best quality per byte); grid: every --spacing cells of the cue grid; "
-                "grid-exclude: the grid without points in regions of one colour; selective: one point per SLIC "
-                "superpixel (--segments); grid+selective: both; global: no points, the image's ab histogram and "
-                "saturation, for a network with a global-hints branch; stock: no cues at all, the gray image "
-                "alone (a baseline)")
+ENCODER_HELP = (
+    "adaptive: decode, add cues where the error is largest, stop at --budget bytes or "
+    "--target-psnr (the best quality per byte); grid: every --spacing cells of the cue grid; "
+    "grid-exclude: the grid without points in regions of one colour; selective: one point per SLIC "
+    "superpixel (--segments); grid+selective: both; global: no points, the image's ab histogram and "
+    "saturation, for a network with a global-hints branch; stock: no cues at all, the gray image "
+    "alone (a baseline)"
+)
 
 
 def _deprecated_encoder(parser: argparse.ArgumentParser, option: str, value: str, namespace) -> None:
     if value not in ENCODERS:
         parser.error(f"argument {option}: invalid choice: {value!r} (choose from {', '.join(ENCODERS)})")
-    print(f"varcolor: warning: {option} {value} names the encoder, which is now -e/--encoder {value}; "
-          f"{option} will mean the colorization method", file=sys.stderr)
+    print(
+        f"varcolor: warning: {option} {value} names the encoder, which is now -e/--encoder {value}; "
+        f"{option} will mean the colorization method",
+        file=sys.stderr,
+    )
     namespace.encoder = value
 
 
@@ -87,12 +91,27 @@ class _MethodOrEncoder(argparse.Action):
 
 # ---------------------------------------------------------------- encode
 
+
 def _encode_options(args) -> dict:
     """The keyword arguments of :func:`varcolor.ir.files.encode_file` that ``args`` set."""
-    return {"method": args.encoder, "embed": args.embed, "plot": args.plot, "bits": args.bits, "gray": args.gray,
-                "overwrite": args.overwrite, "max_pixels": args.max_pixels, "max_memory": getattr(args, "max_memory", None),
-                "grid_size": args.grid_size, "spacing": args.spacing, "patch": args.patch, "segments": args.segments,
-                "quantize": args.quantize, "budget": args.budget, "target_psnr": args.target_psnr, "refine": args.refine}
+    return {
+        "method": args.encoder,
+        "embed": args.embed,
+        "plot": args.plot,
+        "bits": args.bits,
+        "gray": args.gray,
+        "overwrite": args.overwrite,
+        "max_pixels": args.max_pixels,
+        "max_memory": getattr(args, "max_memory", None),
+        "grid_size": args.grid_size,
+        "spacing": args.spacing,
+        "patch": args.patch,
+        "segments": args.segments,
+        "quantize": args.quantize,
+        "budget": args.budget,
+        "target_psnr": args.target_psnr,
+        "refine": args.refine,
+    }
 
 
 def _encode_one(source: Path, gray_path: Path, options: dict) -> str:
@@ -107,8 +126,11 @@ def plan_encode(source: Path, output: Path, args, settled_before: float | None =
         items = [(source, output / f"{source.stem}.png")]
     else:
         check_folders(source, output)
-        items = [(source / rel, (output / rel).with_suffix(".png")) for rel in walk_images(source)
-                 if not rel.name.endswith(PLOT_SUFFIX)]
+        items = [
+            (source / rel, (output / rel).with_suffix(".png"))
+            for rel in walk_images(source)
+            if not rel.name.endswith(PLOT_SUFFIX)
+        ]
     options = _encode_options(args)
     on_dask = batch.on_dask(args.workers, args.scheduler)
     jobs = []
@@ -117,16 +139,25 @@ def plan_encode(source: Path, output: Path, args, settled_before: float | None =
             continue
         fail = None
         if not args.overwrite and is_file(gray_path) and not is_complete(gray_path):
-            fail = (f"{gray_path}: exists but is not a complete IR (no payload beside or inside it; an interrupted "
-                    "run?); kept: use --overwrite to replace it")
+            fail = (
+                f"{gray_path}: exists but is not a complete IR (no payload beside or inside it; an interrupted "
+                "run?); kept: use --overwrite to replace it"
+            )
         memory = 0
         if on_dask:
             try:
                 memory = encode_bytes(image_shape(image), args.encoder)
             except VarcolorError:
                 pass
-        jobs.append(Job([image], ir_outputs(gray_path, embed=args.embed, plot=args.plot),
-                        partial(_encode_one, image, gray_path, options), fail=fail, memory=memory))
+        jobs.append(
+            Job(
+                [image],
+                ir_outputs(gray_path, embed=args.embed, plot=args.plot),
+                partial(_encode_one, image, gray_path, options),
+                fail=fail,
+                memory=memory,
+            )
+        )
     return jobs
 
 
@@ -151,8 +182,11 @@ def _watch_encode(args) -> int:
     done = 0
     try:
         while True:
-            jobs = [job for job in plan_encode(source, Path(args.output), args, settled_before=time.time() - 1.0)
-                    if job.inputs[0] not in failed and not os.path.lexists(job.outputs[-1])]
+            jobs = [
+                job
+                for job in plan_encode(source, Path(args.output), args, settled_before=time.time() - 1.0)
+                if job.inputs[0] not in failed and not os.path.lexists(job.outputs[-1])
+            ]
             ready, _, refused = batch.check(jobs, overwrite=args.overwrite)
             for line in refused:
                 error(line)
@@ -174,6 +208,7 @@ def _watch_encode(args) -> int:
 
 # ---------------------------------------------------------------- decode
 
+
 def _decode_one(gray_path: Path, output: Path, args) -> str:
     payload = read_ir(gray_path)
     gray = read_checked(gray_path, args)
@@ -190,15 +225,24 @@ def plan_decode(source: Path, output: str, ext: str, args) -> list[Job]:
         items = [(source, single_output(source, output, ext))]
     else:
         check_folders(source, Path(output))
-        items = [(source / rel, (Path(output) / rel).with_suffix(ext)) for rel in walk_images(source)
-                 if not rel.name.endswith(PLOT_SUFFIX)]
+        items = [
+            (source / rel, (Path(output) / rel).with_suffix(ext))
+            for rel in walk_images(source)
+            if not rel.name.endswith(PLOT_SUFFIX)
+        ]
     jobs = []
     for gray_path, out in items:
         sidecar = gray_path.with_suffix(".vcir")
         # A PNG without its payload is no IR (or one whose encoding was interrupted): a failure,
         # not a silent skip; decoding it says which.
-        jobs.append(Job([gray_path, sidecar], [out], partial(_decode_one, gray_path, out, args),
-                        memory=solve_memory(gray_path, args)))
+        jobs.append(
+            Job(
+                [gray_path, sidecar],
+                [out],
+                partial(_decode_one, gray_path, out, args),
+                memory=solve_memory(gray_path, args),
+            )
+        )
     return jobs
 
 
@@ -211,6 +255,7 @@ def _cmd_decode(args) -> int:
 
 
 # ---------------------------------------------------------------- recolor
+
 
 def _cmd_recolor(args) -> int:
     """encode + decode + metrics in one go (automatic-recolorization's recolor.py)."""
@@ -232,8 +277,7 @@ def _recolor_steps(args, source: Path, output: Path, photos: list[Path], ir_dir:
     single = source.is_file()
     encode_jobs = plan_encode(source, ir_dir, args)
     check_outputs(encode_jobs, args.bits)
-    encoded = run_report(encode_jobs, "encoded", args, source=source, output=ir_dir, single=single,
-                         protected=photos)
+    encoded = run_report(encode_jobs, "encoded", args, source=source, output=ir_dir, single=single, protected=photos)
     codes = [finish(encoded, "encoded", args.quiet)]
     if encoded.interrupted:
         return codes[0]
@@ -247,14 +291,23 @@ def _recolor_steps(args, source: Path, output: Path, photos: list[Path], ir_dir:
     decoded = None
     if decode_jobs:
         check_outputs(decode_jobs, args.bits)
-        decoded = run_report(decode_jobs, "decoded", args, source=ir_input, output=output, single=single,
-                             protected=photos)
+        decoded = run_report(
+            decode_jobs, "decoded", args, source=ir_input, output=output, single=single, protected=photos
+        )
         codes.append(finish(decoded, "decoded", args.quiet))
         if decoded.interrupted:
             return codes[-1]
     if output.exists():
-        codes.append(score_files(output, source, quiet=args.quiet, max_pixels=args.max_pixels,
-                                 workers=args.workers, scheduler=args.scheduler))
+        codes.append(
+            score_files(
+                output,
+                source,
+                quiet=args.quiet,
+                max_pixels=args.max_pixels,
+                workers=args.workers,
+                scheduler=args.scheduler,
+            )
+        )
     if args.delete_gray and decoded is not None:
         _delete_decoded_grays(encoded, decoded, photos, args.quiet)
     return max(codes)
@@ -277,40 +330,71 @@ def _delete_decoded_grays(encoded: batch.Report, decoded: batch.Report, photos: 
 
 # ---------------------------------------------------------------- parsers
 
+
 def _add_encode_options(p: argparse.ArgumentParser) -> None:
     """Options of the encoder (encode, recolor)."""
     p.set_defaults(encodes=True)
-    p.add_argument("-e", "--encoder", default=ENCODER, choices=ENCODERS, metavar="ENCODER",
-                   help=f"cue method: {ENCODER_HELP} (default: %(default)s)")
-    p.add_argument("-s", "--grid-size", type=int, default=None,
-                   help="cue grid cells per side (default: 256; for adaptive 64 at 256 B, growing with the budget)")
+    p.add_argument(
+        "-e",
+        "--encoder",
+        default=ENCODER,
+        choices=ENCODERS,
+        metavar="ENCODER",
+        help=f"cue method: {ENCODER_HELP} (default: %(default)s)",
+    )
+    p.add_argument(
+        "-s",
+        "--grid-size",
+        type=int,
+        default=None,
+        help="cue grid cells per side (default: 256; for adaptive 64 at 256 B, growing with the budget)",
+    )
     p.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
-    p.add_argument("-p", "--patch", type=int, default=None, help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)")
+    p.add_argument(
+        "-p",
+        "--patch",
+        type=int,
+        default=None,
+        help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)",
+    )
     p.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
     p.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
-    p.add_argument("--refine", type=int, default=3, metavar="N",
-                   help="adaptive: CGLS iterations fitting the cue values to the whole image at full resolution "
-                        "(0: patch means; default: %(default)s)")
+    p.add_argument(
+        "--refine",
+        type=int,
+        default=3,
+        metavar="N",
+        help="adaptive: CGLS iterations fitting the cue values to the whole image at full resolution "
+        "(0: patch means; default: %(default)s)",
+    )
     p.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")
-    p.add_argument("--quantize", type=int, metavar="K",
-                   help="store chroma as a K-colour palette (k-means); 0: no palette (default: none; for adaptive "
-                        "32 colours at budgets up to 2 KB)")
-    p.add_argument("--gray", default="lightness", choices=GRAYS,
-                   help="gray image: same CIE lightness (default) or Rec.601 luma")
+    p.add_argument(
+        "--quantize",
+        type=int,
+        metavar="K",
+        help="store chroma as a K-colour palette (k-means); 0: no palette (default: none; for adaptive "
+        "32 colours at budgets up to 2 KB)",
+    )
+    p.add_argument(
+        "--gray", default="lightness", choices=GRAYS, help="gray image: same CIE lightness (default) or Rec.601 luma"
+    )
     p.add_argument("--embed", action="store_true", help="put the payload inside the gray PNG (no .vcir file)")
     p.add_argument("--plot", action="store_true", help="also write NAME.cues.png: the cues drawn over the gray image")
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     e = commands.add_parser(
-        "encode", help="colour image -> gray PNG + a few hundred bytes of cues (.vcir)",
+        "encode",
+        help="colour image -> gray PNG + a few hundred bytes of cues (.vcir)",
         description="Encode colour images (a file or a folder, recursively) as their same-lightness gray PNG "
-                    "plus a .vcir cue payload (docs/vcir.md), or one PNG with the payload embedded (--embed).")
+        "plus a .vcir cue payload (docs/vcir.md), or one PNG with the payload embedded (--embed).",
+    )
     add_input(e, "IN", "colour image or folder")
     e.add_argument("-o", "--output", required=True, metavar="IR_DIR", help="output folder")
     _add_encode_options(e)
-    e.add_argument("-m", "--method", action=_EncoderOnly, dest="encoder", default=argparse.SUPPRESS,
-                   help=argparse.SUPPRESS)  # the old spelling of -e
+    e.add_argument(
+        "-m", "--method", action=_EncoderOnly, dest="encoder", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )  # the old spelling of -e
     e.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the gray PNG")
     e.add_argument("--watch", action="store_true", help="keep encoding new images that appear in IN until Ctrl-C")
     e.add_argument("--watch-interval", type=float, default=2.0, metavar="S", help="seconds between looks (default: 2)")
@@ -318,9 +402,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     e.set_defaults(func=_cmd_encode)
 
     d = commands.add_parser(
-        "decode", help="gray PNG + .vcir (or embedded payload) -> colour image",
+        "decode",
+        help="gray PNG + .vcir (or embedded payload) -> colour image",
         description="Decode IRs (a gray PNG with NAME.vcir beside it or its payload embedded; a file or a "
-                    "folder, recursively) back to colour with a varcolor solver.")
+        "folder, recursively) back to colour with a varcolor solver.",
+    )
     add_input(d, "IR", "IR gray image or folder")
     d.add_argument("-o", "--output", required=True, metavar="OUT", help="output file or folder")
     add_solve_options(d, space=False)
@@ -328,15 +414,18 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     d.set_defaults(func=_cmd_decode)
 
     r = commands.add_parser(
-        "recolor", help="encode + decode + metrics in one go",
+        "recolor",
+        help="encode + decode + metrics in one go",
         description="Encode colour images to IRs (-e/--encoder: the cue method), decode them back "
-                    "(-m/--method: the colorization method) and score the results against the originals (a file "
-                    "or a folder, recursively).")
+        "(-m/--method: the colorization method) and score the results against the originals (a file "
+        "or a folder, recursively).",
+    )
     add_input(r, "IN", "colour image or folder")
     r.add_argument("-o", "--output", required=True, metavar="OUT", help="decoded image (file input) or folder")
     r.add_argument("--ir", metavar="IR_DIR", help="keep the IRs here (default: a temporary folder)")
-    r.add_argument("--delete-gray", action="store_true",
-                   help="delete each IR gray image once its decoded output is written")
+    r.add_argument(
+        "--delete-gray", action="store_true", help="delete each IR gray image once its decoded output is written"
+    )
     _add_encode_options(r)
     add_solve_options(r, space=False, method_action=_MethodOrEncoder)
     add_output_options(r, ext=False)

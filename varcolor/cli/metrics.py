@@ -55,7 +55,10 @@ def _format_table(rows: list[dict], fmt: str) -> str:
     columns = ["image", *METRICS, *(["lpips"] if rows and "lpips" in rows[0] else [])]
     if fmt == "json":
         return to_json(rows)
-    cell = lambda v: v if isinstance(v, str) else ("n/a" if math.isnan(v) else f"{v:.4f}")
+
+    def cell(v) -> str:
+        return v if isinstance(v, str) else ("n/a" if math.isnan(v) else f"{v:.4f}")
+
     if fmt == "csv":
         return to_csv(rows, columns, cell)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -79,28 +82,48 @@ def _lpips_network(lpips: bool, folder: str | None):
 def _score_pair(result_path: Path, reference_path: Path, ab_only: bool, max_pixels: int | None, network) -> dict:
     """One result's scores against its reference (a task of ``varcolor metrics``)."""
     try:
-        return score(read_image(result_path, max_pixels=max_pixels), read_image(reference_path, max_pixels=max_pixels),
-                     ab_only=ab_only, lpips_net=network)
+        return score(
+            read_image(result_path, max_pixels=max_pixels),
+            read_image(reference_path, max_pixels=max_pixels),
+            ab_only=ab_only,
+            lpips_net=network,
+        )
     except VarcolorError as exc:
         raise InputError(f"{result_path}: {exc}") from None
 
 
-def score_files(results: Path, references: Path, *, ab: bool = False, fmt: str = "md", output: str | None = None,
-                overwrite: bool = False, lpips: bool = False, lpips_weights: str | None = None, quiet: bool = False,
-                max_pixels: int | None = None, workers: int = 1, scheduler: str | None = None) -> int:
+def score_files(
+    results: Path,
+    references: Path,
+    *,
+    ab: bool = False,
+    fmt: str = "md",
+    output: str | None = None,
+    overwrite: bool = False,
+    lpips: bool = False,
+    lpips_weights: str | None = None,
+    quiet: bool = False,
+    max_pixels: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> int:
     """Score ``results`` (a file or folder) against ``references`` and write the table to
     ``output`` (or stdout); the exit code (1 where some images could not be scored)."""
     pairs, failures = _pairs(Path(results), Path(references))
     if not pairs and not failures:
         raise InputError(f"{results}: no images found")
     single = Path(results).is_file()
-    inputs = (str(results), str(references),
-              *(path for _, result, reference in pairs for path in (result, reference)))
+    inputs = (str(results), str(references), *(path for _, result, reference in pairs for path in (result, reference)))
     check_table_output(output, overwrite, inputs)  # before the work, not after it
     network = _lpips_network(lpips, lpips_weights)
-    jobs = [Job([result_path, reference_path], [], partial(_score_pair, result_path, reference_path, ab,
-                                                           max_pixels, network))
-            for _, result_path, reference_path in pairs]
+    jobs = [
+        Job(
+            [result_path, reference_path],
+            [],
+            partial(_score_pair, result_path, reference_path, ab, max_pixels, network),
+        )
+        for _, result_path, reference_path in pairs
+    ]
     names = {id(job): name for job, (name, _, _) in zip(jobs, pairs)}
     scored = {}
     bar = tqdm(total=len(jobs), desc="metrics", unit="img", file=sys.stderr, disable=quiet or single or None)
@@ -115,8 +138,11 @@ def score_files(results: Path, references: Path, *, ab: bool = False, fmt: str =
     bar.close()
     rows = [{"image": name, **scored[name]} for name, _, _ in pairs if name in scored]  # in the pairs' order
     if rows:
-        mean = {k: float(np.nanmean([r[k] for r in rows])) if not all(math.isnan(r[k]) for r in rows)
-                else float("nan") for k in rows[0] if k != "image"}
+        mean = {
+            k: float(np.nanmean([r[k] for r in rows])) if not all(math.isnan(r[k]) for r in rows) else float("nan")
+            for k in rows[0]
+            if k != "image"
+        }
         rows.append({"image": f"mean ({len(rows)})", **mean})
     write_table(_format_table(rows, fmt), output, overwrite, inputs)
     for line in failures:
@@ -125,27 +151,46 @@ def score_files(results: Path, references: Path, *, ab: bool = False, fmt: str =
 
 
 def _cmd_metrics(args) -> int:
-    return score_files(Path(args.input), Path(args.reference), ab=args.ab, fmt=args.format, output=args.output,
-                       overwrite=args.overwrite, lpips=args.lpips, lpips_weights=args.lpips_weights,
-                       quiet=args.quiet, max_pixels=args.max_pixels, workers=args.workers, scheduler=args.scheduler)
+    return score_files(
+        Path(args.input),
+        Path(args.reference),
+        ab=args.ab,
+        fmt=args.format,
+        output=args.output,
+        overwrite=args.overwrite,
+        lpips=args.lpips,
+        lpips_weights=args.lpips_weights,
+        quiet=args.quiet,
+        max_pixels=args.max_pixels,
+        workers=args.workers,
+        scheduler=args.scheduler,
+    )
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     m = commands.add_parser(
-        "metrics", help="score results against references",
+        "metrics",
+        help="score results against references",
         description="Score result images against references (files, or folders matched by relative path "
-                    "without extension): PSNR (8-bit), SSIM, MS-SSIM, VIF, CIEDE2000 mean and 95th percentile, "
-                    "ab RMSE, colourfulness, and with --lpips LPIPS; one row per image plus the mean. "
-                    "docs/metrics.md says what each measures.")
+        "without extension): PSNR (8-bit), SSIM, MS-SSIM, VIF, CIEDE2000 mean and 95th percentile, "
+        "ab RMSE, colourfulness, and with --lpips LPIPS; one row per image plus the mean. "
+        "docs/metrics.md says what each measures.",
+    )
     add_input(m, "RESULTS", "result image or folder")
     m.add_argument("-r", "--reference", required=True, metavar="REFERENCES", help="reference image or folder")
-    m.add_argument("--ab", action="store_true",
-                   help="score colour only: re-light each result with its reference's lightness first")
-    m.add_argument("--lpips", action="store_true",
-                   help="add LPIPS (AlexNet, v0.1); needs the neural extra and two weight files, never downloaded")
-    m.add_argument("--lpips-weights", metavar="DIR",
-                   help="folder holding LPIPS's weight files (default: $VARCOLOR_MODELS, then models/; "
-                        "see docs/metrics.md)")
+    m.add_argument(
+        "--ab", action="store_true", help="score colour only: re-light each result with its reference's lightness first"
+    )
+    m.add_argument(
+        "--lpips",
+        action="store_true",
+        help="add LPIPS (AlexNet, v0.1); needs the neural extra and two weight files, never downloaded",
+    )
+    m.add_argument(
+        "--lpips-weights",
+        metavar="DIR",
+        help="folder holding LPIPS's weight files (default: $VARCOLOR_MODELS, then models/; see docs/metrics.md)",
+    )
     add_table_output(m, "table format (default: %(default)s)")
     add_cluster_options(m, "images")
     add_max_pixels(m)

@@ -15,8 +15,15 @@ from .. import methods
 from ..options import Options, choices_of
 from ..solvers import backend
 
-__all__ = ["add_solve_options", "add_options", "add_method_parameters", "check_solve_options", "options_of", "method_help",
-           "method_parameter_names"]
+__all__ = [
+    "add_solve_options",
+    "add_options",
+    "add_method_parameters",
+    "check_solve_options",
+    "options_of",
+    "method_help",
+    "method_parameter_names",
+]
 
 
 def method_help() -> str:
@@ -51,8 +58,9 @@ def _value_type(spec: dataclasses.Field, owner: type):
     return scaled
 
 
-def _add(p: argparse.ArgumentParser, spec: dataclasses.Field, owner: type, default, help_text: str | None = None,
-         **extra) -> None:
+def _add(
+    p: argparse.ArgumentParser, spec: dataclasses.Field, owner: type, default, help_text: str | None = None, **extra
+) -> None:
     help_text = help_text or spec.metadata.get("help") or ""
     if default is None and spec.default is not None and "%(default)s" in help_text:
         help_text = help_text.replace("%(default)s", str(spec.default))  # the flag's own default is "not given"
@@ -66,8 +74,9 @@ def _add(p: argparse.ArgumentParser, spec: dataclasses.Field, owner: type, defau
     p.add_argument(flag, *(("-m",) if spec.name == "method" else ()), **keywords)
 
 
-def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True,
-                      method_action: type[argparse.Action] | None = None) -> None:
+def add_solve_options(
+    p: argparse.ArgumentParser, *, space: bool = True, method_action: type[argparse.Action] | None = None
+) -> None:
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
     Lab), the registered methods' own parameters, and ``--bits``. ``method_action``: a parse
     action of ``-m/--method`` that also takes other values (it then checks the value itself)."""
@@ -110,8 +119,9 @@ def options_of(args: argparse.Namespace) -> Options:
     """The :class:`~varcolor.options.Options` the parsed arguments give (made once, then kept)."""
     options = getattr(args, "options", None)
     if options is None:
-        keywords = {name: getattr(args, name) for name in (*Options.names(), *method_parameter_names())
-                    if hasattr(args, name)}
+        keywords = {
+            name: getattr(args, name) for name in (*Options.names(), *method_parameter_names()) if hasattr(args, name)
+        }
         options = args.options = Options.build(**keywords)
     return options
 

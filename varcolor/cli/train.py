@@ -20,10 +20,21 @@ def _cmd_train(args) -> int:
             raise InputError(f"--{name} must be a positive integer, got {getattr(args, name)}")
     if args.crop % 8:
         raise InputError(f"--crop must be a multiple of 8, got {args.crop}")
-    config = TrainingConfig(data=args.data, validation=args.validation, width=args.width, crop=args.crop,
-                            batch=args.batch, steps=args.steps, lr=args.lr, class_weight=args.class_weight,
-                            seed=args.seed, threads=args.threads, global_hints=args.global_hints,
-                            init=args.init, device=args.device)
+    config = TrainingConfig(
+        data=args.data,
+        validation=args.validation,
+        width=args.width,
+        crop=args.crop,
+        batch=args.batch,
+        steps=args.steps,
+        lr=args.lr,
+        class_weight=args.class_weight,
+        seed=args.seed,
+        threads=args.threads,
+        global_hints=args.global_hints,
+        init=args.init,
+        device=args.device,
+    )
     if args.init and not Path(args.init).is_file():
         raise InputError(f"{args.init}: no such weights file")
     output = Path(args.output)
@@ -32,8 +43,12 @@ def _cmd_train(args) -> int:
         raise InputError(f"{checkpoint} exists: give --resume to continue that run, or another -o")
     start = time.perf_counter()
     train(config, checkpoint, progress=not args.quiet, stop_at=args.stop_at)
-    weights = export(checkpoint, output / "model.safetensors", half=not args.float32,
-                     hours=f"{(time.perf_counter() - start) / 3600:.2f}")
+    weights = export(
+        checkpoint,
+        output / "model.safetensors",
+        half=not args.float32,
+        hours=f"{(time.perf_counter() - start) / 3600:.2f}",
+    )
     if not args.quiet:
         print(f"wrote {checkpoint} and {weights} (use with --prior ideepcolor --weights {weights})")
     return 0
@@ -41,30 +56,51 @@ def _cmd_train(args) -> int:
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     t = commands.add_parser(
-        "train", help="train the neural prior on folders of colour photos",
+        "train",
+        help="train the neural prior on folders of colour photos",
         description="Train a SIGGRAPH17-shaped colorization network (the prior of --prior ideepcolor) on "
-                    "folders of colour photos, as the paper did: random crops and flips, random hints, "
-                    "smooth-L1 on ab plus the 529-bin class loss. Writes OUT/checkpoint.pt every 100 steps "
-                    "(resume with --resume) and OUT/model.safetensors at the end.")
+        "folders of colour photos, as the paper did: random crops and flips, random hints, "
+        "smooth-L1 on ab plus the 529-bin class loss. Writes OUT/checkpoint.pt every 100 steps "
+        "(resume with --resume) and OUT/model.safetensors at the end.",
+    )
     add_input(t, "FOLDER", "folders of colour photos (recursive)", dest="data", many=True)
     t.add_argument("-o", "--output", required=True, metavar="OUT", help="run folder")
     t.add_argument("--validation", metavar="FOLDER", help="photos scored (PSNR, 10 hints, 256²) during training")
-    t.add_argument("--width", type=float, default=0.25, help="channel multiplier; 1 is the official size (default: %(default)s)")
+    t.add_argument(
+        "--width", type=float, default=0.25, help="channel multiplier; 1 is the official size (default: %(default)s)"
+    )
     t.add_argument("--steps", type=int, default=4000, help="optimizer steps (default: %(default)s)")
     t.add_argument("--batch", type=int, default=16, help="crops per step (default: %(default)s)")
     t.add_argument("--crop", type=int, default=128, help="crop side in pixels, a multiple of 8 (default: %(default)s)")
     t.add_argument("--lr", type=float, default=1e-3, help="peak learning rate, cosine decay (default: %(default)s)")
-    t.add_argument("--class-weight", type=float, default=1.0, help="weight of the class loss; 0 turns it off (default: %(default)s)")
+    t.add_argument(
+        "--class-weight",
+        type=float,
+        default=1.0,
+        help="weight of the class loss; 0 turns it off (default: %(default)s)",
+    )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: all)")
-    t.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                   help="where the network trains; cuda needs a CUDA build of PyTorch (default: %(default)s)")
-    t.add_argument("--global-hints", action="store_true",
-                   help="add the global-hints branch (ab histogram + saturation, the `global` IR method's hints)")
-    t.add_argument("--init", metavar="WEIGHTS", help="start from this model's weights (same width; a missing "
-                                                     "global-hints branch starts fresh)")
+    t.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="where the network trains; cuda needs a CUDA build of PyTorch (default: %(default)s)",
+    )
+    t.add_argument(
+        "--global-hints",
+        action="store_true",
+        help="add the global-hints branch (ab histogram + saturation, the `global` IR method's hints)",
+    )
+    t.add_argument(
+        "--init",
+        metavar="WEIGHTS",
+        help="start from this model's weights (same width; a missing global-hints branch starts fresh)",
+    )
     t.add_argument("--resume", action="store_true", help="continue the run in OUT")
-    t.add_argument("--stop-at", type=int, metavar="STEP", help="stop after this step (checkpointed), to train in slices")
+    t.add_argument(
+        "--stop-at", type=int, metavar="STEP", help="stop after this step (checkpointed), to train in slices"
+    )
     t.add_argument("--float32", action="store_true", help="export float32 weights (default: float16)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=_cmd_train)

@@ -40,9 +40,9 @@ class Parameters:
     # and −30), although 1e-2 scored a little higher at 256² (docs/guide/methods.md,
     # "bilaplacian-gtv in detail", "Bilaplacian weight").
     lam: float = 1e-3
-    mu: float = 1.0       # graph total variation
+    mu: float = 1.0  # graph total variation
     gamma: float = np.inf  # data term (inf: hard cues)
-    rho: float = 1.0      # ADMM penalty
+    rho: float = 1.0  # ADMM penalty
     # Relative primal/dual residual: from 1e-4 to 1e-3 the PSNR barely moves while the iterations
     # drop by a third or more (docs/guide/methods.md, "bilaplacian-gtv in detail", "Stopping";
     # benchmarks/results/gtv_tolerance.md).
@@ -62,14 +62,21 @@ class Parameters:
         for name in ("lam", "mu", "gamma", "rho", "tol", "sharpness"):
             value = getattr(self, name)
             positive = name in ("rho", "tol", "sharpness")
-            if not isinstance(value, (int, float)) or np.isnan(value) or value < 0 or (positive and value == 0) or (
-                    np.isinf(value) and name != "gamma"):
-                rule = "a number >= 0 (inf: hard cues)" if name == "gamma" else \
-                    f"a finite number {'> 0' if positive else '>= 0'}"
+            if (
+                not isinstance(value, (int, float))
+                or np.isnan(value)
+                or value < 0
+                or (positive and value == 0)
+                or (np.isinf(value) and name != "gamma")
+            ):
+                rule = (
+                    "a number >= 0 (inf: hard cues)"
+                    if name == "gamma"
+                    else f"a finite number {'> 0' if positive else '>= 0'}"
+                )
                 raise InputError(f"{name} must be {rule}, got {value}")
         if self.maxiter < 1:
             raise InputError(f"maxiter must be at least 1, got {self.maxiter}")
-
 
 
 def _index(shape):
@@ -83,10 +90,12 @@ def gradient_operator(shape: tuple[int, int]) -> sp.csr_matrix:
     for a, b in ((index[:, :-1], index[:, 1:]), (index[:-1, :], index[1:, :])):
         a, b = a.ravel(), b.ravel()
         rows = np.arange(len(a))
-        blocks.append(sp.csr_matrix((np.r_[-np.ones(len(a)), np.ones(len(a))], (np.r_[rows, rows], np.r_[a, b])),
-                                    shape=(len(a), index.size)))
+        blocks.append(
+            sp.csr_matrix(
+                (np.r_[-np.ones(len(a)), np.ones(len(a))], (np.r_[rows, rows], np.r_[a, b])), shape=(len(a), index.size)
+            )
+        )
     return sp.vstack(blocks).tocsr()
-
 
 
 def edge_operator(guide: np.ndarray, sharpness: float = Parameters.sharpness) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -105,13 +114,19 @@ def edge_operator(guide: np.ndarray, sharpness: float = Parameters.sharpness) ->
         cols += [r, s]
         values += [-np.ones(len(r)), np.ones(len(r))]
         count += len(r)
-    d = sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(count, index.size))
+    d = sp.csr_matrix((np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))), shape=(count, index.size))
     return d, np.concatenate(kept)
 
 
-def energy(u: np.ndarray, guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Parameters,
-           prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None) -> float:
+def energy(
+    u: np.ndarray,
+    guide: np.ndarray,
+    mask: np.ndarray,
+    targets: np.ndarray,
+    params: Parameters,
+    prior: np.ndarray | None = None,
+    prior_weight: np.ndarray | None = None,
+) -> float:
     """The energy of ``u`` (``H×W×2``); the data term is left out for hard cues."""
     u = np.ascontiguousarray(u, dtype=np.float64)
     laplacian = np.empty_like(u)
@@ -127,10 +142,18 @@ def energy(u: np.ndarray, guide: np.ndarray, mask: np.ndarray, targets: np.ndarr
     return value
 
 
-def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Parameters = Parameters(),
-          prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None,
-          x0: np.ndarray | None = None, device: str = "cpu",
-          progress: Callable[[dict], None] | None = None, state: AdmmState | None = None) -> tuple[np.ndarray, dict]:
+def solve(
+    guide: np.ndarray,
+    mask: np.ndarray,
+    targets: np.ndarray,
+    params: Parameters = Parameters(),
+    prior: np.ndarray | None = None,
+    prior_weight: np.ndarray | None = None,
+    x0: np.ndarray | None = None,
+    device: str = "cpu",
+    progress: Callable[[dict], None] | None = None,
+    state: AdmmState | None = None,
+) -> tuple[np.ndarray, dict]:
     """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels.
 
     ``device="cuda"`` runs the ADMM iterations on the GPU with CuPy (inputs and result stay NumPy
@@ -162,8 +185,9 @@ def solve(guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, params: Para
     if params.mu == 0:  # no GTV: the quadratic alone, solved directly (ADMM would only crawl to it)
         u = _quadratic_direct(params.lam, diagonal, fixed, rhs_fixed, u)
     else:
-        u = admm.minimize(device, u, edge_weights(guide, params.sharpness), params, diagonal, fixed, rhs_fixed, info, progress,
-                  state)
+        u = admm.minimize(
+            device, u, edge_weights(guide, params.sharpness), params, diagonal, fixed, rhs_fixed, info, progress, state
+        )
     info["energy"] = energy(u, guide, mask, f, params, p, c if p is not None else None)
     info["seconds"] = time.perf_counter() - start
     return u, info
@@ -176,7 +200,11 @@ def _quadratic_direct(lam, diagonal, fixed, rhs, u):
     system = (lam * (laplacian.T @ laplacian) + sp.diags(diagonal.ravel())).tocsr()
     free, known = ~fixed.ravel(), fixed.ravel()
     flat = u.reshape(-1, 2).copy()
-    factor = splu(system[free][:, free].tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                  options={"SymmetricMode": True})
+    factor = splu(
+        system[free][:, free].tocsc(),
+        permc_spec="MMD_AT_PLUS_A",
+        diag_pivot_thresh=0.0,
+        options={"SymmetricMode": True},
+    )
     flat[free] = factor.solve(rhs.reshape(-1, 2)[free] - system[free][:, known] @ flat[known])
     return flat.reshape(u.shape)

@@ -4,10 +4,11 @@ Exact (their ``getColorExact.m``): for each unmarked pixel r, ``u(r) - Σ_{s∈N
 with the normalised weights of :func:`varcolor.affinity.levin_weights`; for each marked pixel,
 ``u(r) = cue``. One sparse, non-symmetric operator; every chroma channel is a right-hand side.
 
-Symmetric (docs/design.md, "The symmetric variant"): the minimiser of ``½ Σ_edges w_rs ‖u_r − u_s‖²`` (+ the prior term) with the
-cues fixed, ``w_rs`` the symmetric weights of :func:`varcolor.affinity.edge_weights`: a weighted
-graph Laplacian, SPD once the cue pixels are eliminated, which multigrid and conjugate gradients
-solve fast. A different model: it does not give the exact method's colours.
+Symmetric (docs/design.md, "The symmetric variant"): the minimiser of
+``½ Σ_edges w_rs ‖u_r − u_s‖²`` (+ the prior term) with the cues fixed, ``w_rs`` the symmetric
+weights of :func:`varcolor.affinity.edge_weights`: a weighted graph Laplacian, SPD once the cue
+pixels are eliminated, which multigrid and conjugate gradients solve fast. A different model: it
+does not give the exact method's colours.
 """
 
 from __future__ import annotations
@@ -41,8 +42,13 @@ def _exact_stencil(guide, mask, prior_weight, out, scaled):
                 out[i, j, 4] = scale * (1.0 + prior_weight[i, j])
 
 
-def exact_operator(guide: np.ndarray, mask: np.ndarray, dtype=np.float64,
-                   row_scaled: bool = False, prior_weight: np.ndarray | None = None) -> GridOperator:
+def exact_operator(
+    guide: np.ndarray,
+    mask: np.ndarray,
+    dtype=np.float64,
+    row_scaled: bool = False,
+    prior_weight: np.ndarray | None = None,
+) -> GridOperator:
     """Levin's exact system as a 9-point :class:`~varcolor.solvers.stencil.GridOperator`.
 
     Parameters
@@ -86,16 +92,22 @@ def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
     return exact_operator(guide, mask).to_csr()
 
 
-def exact_rhs(mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None,
-              prior_weight: np.ndarray | None = None) -> np.ndarray:
+def exact_rhs(
+    mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None
+) -> np.ndarray:
     """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior."""
     values = np.asarray(values, dtype=np.float64)
     rest = 0.0 if prior is None else np.asarray(prior_weight)[..., None] * prior
     return np.where(mask[..., None], values, rest)
 
 
-def symmetric_system(guide: np.ndarray, mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None,
-                     prior_weight: np.ndarray | None = None) -> tuple[GridOperator, np.ndarray]:
+def symmetric_system(
+    guide: np.ndarray,
+    mask: np.ndarray,
+    values: np.ndarray,
+    prior: np.ndarray | None = None,
+    prior_weight: np.ndarray | None = None,
+) -> tuple[GridOperator, np.ndarray]:
     """The symmetric variant's system ``A u = b``, cue pixels eliminated: SPD on the other pixels.
 
     Marked rows are rows of the identity (their right-hand side is the cue) with no coupling from

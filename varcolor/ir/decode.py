@@ -22,8 +22,9 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None) -> Cues
     9
     """
     if shape is not None and tuple(shape) != (payload.height, payload.width):
-        raise IRFormatError(f"the payload is for a {payload.width}×{payload.height} image but the gray image "
-                            f"is {shape[1]}×{shape[0]}")
+        raise IRFormatError(
+            f"the payload is for a {payload.width}×{payload.height} image but the gray image is {shape[1]}×{shape[0]}"
+        )
     labels = payload_labels(payload)
     mask = labels >= 0
     ab = np.zeros(labels.shape + (2,))
@@ -44,5 +45,5 @@ def payload_labels(payload: Payload) -> np.ndarray:
     labels = np.full((payload.height, payload.width), -1, np.int64)
     r = payload.patch
     for k, (y, x) in enumerate(payload.pixel_positions()):
-        labels[max(y - r, 0): y + r + 1, max(x - r, 0): x + r + 1] = k
+        labels[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1] = k
     return labels

@@ -20,16 +20,32 @@ from ..errors import InputError, check_image_size
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from .format import Payload
 
-__all__ = ["ENCODERS", "adaptive_grid_size", "adaptive_palette_size", "check_encode_options", "encode", "encode_adaptive", "quantize_chroma", "refine_chroma"]
+__all__ = [
+    "ENCODERS",
+    "adaptive_grid_size",
+    "adaptive_palette_size",
+    "check_encode_options",
+    "encode",
+    "encode_adaptive",
+    "quantize_chroma",
+    "refine_chroma",
+]
 
 ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
 # grid-exclude compares colours quantized to the 10-unit ab bins of the ideepcolor gamut.
 _BIN = 10.0
 
 
-def check_encode_options(method: str = "grid", grid_size: int | None = None, spacing: int = 16,
-                         patch: int | None = None, segments: int = 200, quantize: int | None = None,
-                         budget: int = 1024, refine: int = 3) -> None:
+def check_encode_options(
+    method: str = "grid",
+    grid_size: int | None = None,
+    spacing: int = 16,
+    patch: int | None = None,
+    segments: int = 200,
+    quantize: int | None = None,
+    budget: int = 1024,
+    refine: int = 3,
+) -> None:
     """Refuse, with one line, options of :func:`encode` that no image makes right (the same names
     and defaults). The command line checks them once, before any image of a folder.
 
@@ -80,8 +96,15 @@ def _values_at(means: np.ndarray, points: np.ndarray, grid: tuple[int, int]) -> 
     return means[centres[:, 0], centres[:, 1]]
 
 
-def _payload(rgb_shape: tuple[int, ...], grid: tuple[int, int], points: np.ndarray, values: np.ndarray, method: str,
-             patch: int, quantize: int | None) -> Payload:
+def _payload(
+    rgb_shape: tuple[int, ...],
+    grid: tuple[int, int],
+    points: np.ndarray,
+    values: np.ndarray,
+    method: str,
+    patch: int,
+    quantize: int | None,
+) -> Payload:
     """Round the chroma to the stored int8 range (or a palette) and package the cues."""
     chroma = np.clip(np.round(values), -127, 127)
     palette = None
@@ -107,7 +130,7 @@ def _uniform_cells(ab: np.ndarray, points: np.ndarray, grid: tuple[int, int], sp
     for k, (gy, gx) in enumerate(points):
         y0, x0 = (np.array([gy, gx]) - spacing // 2) * scale
         y1, x1 = (np.array([gy, gx]) - spacing // 2 + spacing) * scale
-        window = code[max(int(y0), 0): max(int(np.ceil(y1)), 1), max(int(x0), 0): max(int(np.ceil(x1)), 1)]
+        window = code[max(int(y0), 0) : max(int(np.ceil(y1)), 1), max(int(x0), 0) : max(int(np.ceil(x1)), 1)]
         out[k] = window.size > 0 and np.all(window == window.flat[0])
     return out
 
@@ -146,8 +169,9 @@ def quantize_chroma(ab: np.ndarray, colours: int, seed: int = 0) -> tuple[np.nda
     return palette, palette[inverse.ravel()[labels]]
 
 
-def refine_chroma(gray: np.ndarray, ab: np.ndarray, labels: np.ndarray, start: np.ndarray,
-                  iterations: int = 3, tol: float = 1e-2) -> np.ndarray:
+def refine_chroma(
+    gray: np.ndarray, ab: np.ndarray, labels: np.ndarray, start: np.ndarray, iterations: int = 3, tol: float = 1e-2
+) -> np.ndarray:
     """Cue chroma whose decoded image is closest, in least squares, to the true chroma.
 
     Levin's decode is linear in the cue values: ``x = A⁻¹ B c``, where ``B`` spreads each value over
@@ -236,9 +260,19 @@ def refine_chroma(gray: np.ndarray, ab: np.ndarray, labels: np.ndarray, start: n
     return values
 
 
-def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, spacing: int = 16, patch: int | None = None,
-           segments: int = 200, quantize: int | None = None, budget: int = 1024,
-           target_psnr: float | None = None, refine: int = 3, gray: np.ndarray | None = None) -> Payload:
+def encode(
+    rgb: np.ndarray,
+    method: str = "grid",
+    grid_size: int | None = None,
+    spacing: int = 16,
+    patch: int | None = None,
+    segments: int = 200,
+    quantize: int | None = None,
+    budget: int = 1024,
+    target_psnr: float | None = None,
+    refine: int = 3,
+    gray: np.ndarray | None = None,
+) -> Payload:
     """Choose cues from a colour image.
 
     Parameters
@@ -278,8 +312,16 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, 
     check_image_size(rgb.shape)
     check_encode_options(method, grid_size, spacing, patch, segments, quantize, budget, refine)
     if method == "adaptive":
-        return encode_adaptive(rgb, budget=budget, target_psnr=target_psnr, grid_size=grid_size, patch=patch,
-                               quantize=quantize, refine=refine, gray=gray)
+        return encode_adaptive(
+            rgb,
+            budget=budget,
+            target_psnr=target_psnr,
+            grid_size=grid_size,
+            patch=patch,
+            quantize=quantize,
+            refine=refine,
+            gray=gray,
+        )
     patch = 0 if patch is None else patch
     height, width = rgb.shape[:2]
     grid = _grid_shape(256 if grid_size is None else grid_size, height, width)
@@ -303,8 +345,11 @@ def encode(rgb: np.ndarray, method: str = "grid", grid_size: int | None = None, 
     if method == "global":
         hints = GlobalHints(ab_histogram(ab), mean_saturation(rgb[..., :3]))  # ab is already converted
         # Weights in units of the largest bin keep the small bins.
-        payload = dataclasses.replace(payload, histogram=np.round(255 * hints.histogram / hints.histogram.max()),
-                                      saturation=round(255 * hints.saturation))
+        payload = dataclasses.replace(
+            payload,
+            histogram=np.round(255 * hints.histogram / hints.histogram.max()),
+            saturation=round(255 * hints.saturation),
+        )
     return payload
 
 
@@ -340,11 +385,21 @@ def adaptive_palette_size(budget: int) -> int:
     return 32 if budget <= 2048 else 0
 
 
-def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | None = None,
-                    grid_size: int | None = None,
-                    patch: int | None = None, quantize: int | None = None, work_side: int = 192, max_rounds: int = 30,
-                    solver: str = "auto", base_fraction: float = 0.75, smooth: float = 0.0, refine: int = 3,
-                    gray: np.ndarray | None = None) -> Payload:
+def encode_adaptive(
+    rgb: np.ndarray,
+    budget: int = 1024,
+    target_psnr: float | None = None,
+    grid_size: int | None = None,
+    patch: int | None = None,
+    quantize: int | None = None,
+    work_side: int = 192,
+    max_rounds: int = 30,
+    solver: str = "auto",
+    base_fraction: float = 0.75,
+    smooth: float = 0.0,
+    refine: int = 3,
+    gray: np.ndarray | None = None,
+) -> Payload:
     """Solver in the loop: add cues where the decoded chroma is worst, until a byte budget or a PSNR.
 
     Starts from a coarse grid, decodes (at a working size whose longer side is ``work_side``, for
@@ -450,7 +505,7 @@ def encode_adaptive(rgb: np.ndarray, budget: int = 1024, target_psnr: float | No
             if blocked[gy, gx]:
                 continue
             added.append((gy, gx))
-            blocked[max(gy - 1, 0): gy + 2, max(gx - 1, 0): gx + 2] = True
+            blocked[max(gy - 1, 0) : gy + 2, max(gx - 1, 0) : gx + 2] = True
         if not added:
             break
         trial = np.concatenate([points, np.array(added)])

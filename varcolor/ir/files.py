@@ -59,10 +59,20 @@ def ir_outputs(gray_path: str | os.PathLike, *, embed: bool = False, plot: bool 
     return [p for p in (plot_path, sidecar) if p is not None] + [gray_path]
 
 
-def encode_file(source: str | os.PathLike, gray_path: str | os.PathLike, *, method: str = "adaptive",
-                embed: bool = False, plot: bool = False, bits: int = 8, gray: str = "lightness",
-                overwrite: bool = False, max_pixels: int | None = MAX_PIXELS, max_memory: float | None = None,
-                **options) -> Payload:
+def encode_file(
+    source: str | os.PathLike,
+    gray_path: str | os.PathLike,
+    *,
+    method: str = "adaptive",
+    embed: bool = False,
+    plot: bool = False,
+    bits: int = 8,
+    gray: str = "lightness",
+    overwrite: bool = False,
+    max_pixels: int | None = MAX_PIXELS,
+    max_memory: float | None = None,
+    **options,
+) -> Payload:
     """Encode the colour image ``source`` as an IR: ``gray_path`` (a gray PNG) plus its payload,
     beside it (``.vcir``) or inside it (``embed``), and with ``plot`` a picture of the cues over
     the gray image (``NAME.cues.png``).
@@ -98,8 +108,9 @@ def encode_file(source: str | os.PathLike, gray_path: str | os.PathLike, *, meth
     if gray not in GRAYS:
         raise InputError(f"unknown gray {gray!r}; available: {', '.join(GRAYS)}")
     shape = image_shape(source, max_pixels=max_pixels)
-    check_memory(encode_bytes(shape, method), f"{source}: encoding ({method}) a {shape[1]}×{shape[0]} image",
-                 max_memory)
+    check_memory(
+        encode_bytes(shape, method), f"{source}: encoding ({method}) a {shape[1]}×{shape[0]} image", max_memory
+    )
     rgb = read_image(source, max_pixels=max_pixels)
     if rgb.ndim == 2:
         raise InputError(f"{source}: the image is gray; encoding needs a colour image")

@@ -51,8 +51,9 @@ _FLAG_GLOBAL = 8
 _CODEC_SHIFT, _CODEC_MASK = 1, 0b110
 _STORED, _DEFLATE, _LZMA = 0, 1, 2
 # Raw LZMA1 with fixed properties (no per-file header); the dictionary bounds the reader's memory.
-_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA1, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20,
-                  "lc": 0, "lp": 0, "pb": 0}]
+_LZMA_FILTERS = [
+    {"id": lzma.FILTER_LZMA1, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": 1 << 20, "lc": 0, "lp": 0, "pb": 0}
+]
 MAX_SIDE = 65535
 MAX_POINTS = 1 << 22
 PNG_CHUNK = b"vcIr"  # ancillary, private, safe-to-copy: viewers ignore it, editors may keep it
@@ -116,8 +117,9 @@ class Payload:
             raise IRFormatError(f"{len(points)} points but {len(ab)} chroma values")
         if len(points) > MAX_POINTS:
             raise IRFormatError(f"too many points ({len(points)} > {MAX_POINTS})")
-        if len(points) and (points.min() < 0 or points[:, 0].max() >= self.grid_height
-                            or points[:, 1].max() >= self.grid_width):
+        if len(points) and (
+            points.min() < 0 or points[:, 0].max() >= self.grid_height or points[:, 1].max() >= self.grid_width
+        ):
             raise IRFormatError("a point lies outside the cue grid")
         if np.any(np.abs(ab) > 127) or not np.all(np.isfinite(ab)):
             raise IRFormatError("chroma must lie in -127..127")
@@ -173,8 +175,7 @@ def _varints(values: np.ndarray) -> bytes:
     return bytes(out)
 
 
-def _read_varints(data: bytes, offset: int, count: int, limit: int,
-                  what: str = "coordinate") -> tuple[np.ndarray, int]:
+def _read_varints(data: bytes, offset: int, count: int, limit: int, what: str = "coordinate") -> tuple[np.ndarray, int]:
     values = np.empty(count, dtype=np.int64)
     for k in range(count):
         value, shift = 0, 0
@@ -190,8 +191,9 @@ def _read_varints(data: bytes, offset: int, count: int, limit: int,
             if shift > 35:
                 raise IRFormatError(f"a {what} is too long")
         if value > limit:
-            raise IRFormatError(f"a {what} is out of range" if what != "coordinate" else
-                                "a coordinate lies outside the cue grid")
+            raise IRFormatError(
+                f"a {what} is out of range" if what != "coordinate" else "a coordinate lies outside the cue grid"
+            )
         values[k] = value
     return values, offset
 
@@ -239,13 +241,16 @@ def write_payload(payload: Payload, compress: bool = True) -> bytes:
     body = bytes(body)
     codec = _STORED
     if compress:
-        candidates = {_DEFLATE: zlib.compress(body, 9, wbits=-15),
-                      _LZMA: lzma.compress(body, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)}
+        candidates = {
+            _DEFLATE: zlib.compress(body, 9, wbits=-15),
+            _LZMA: lzma.compress(body, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS),
+        }
         codec = min(candidates, key=lambda c: len(candidates[c]))
         body = candidates[codec]
     flags |= codec << _CODEC_SHIFT
     header = _PREFIX.pack(MAGIC, VERSION, flags, METHODS.index(payload.method), payload.patch) + _varints(
-        np.array([payload.width, payload.height, payload.grid_width, payload.grid_height, payload.count, len(body)]))
+        np.array([payload.width, payload.height, payload.grid_width, payload.grid_height, payload.count, len(body)])
+    )
     data = header + body
     return data + struct.pack("<I", zlib.crc32(data))
 
@@ -321,13 +326,13 @@ def read_payload(data: bytes) -> Payload:
     if method >= len(METHODS):
         raise IRFormatError(f"unknown method code {method}")
     if start + body_length + 4 != len(data):
-        raise IRFormatError(f"size mismatch: header says {body_length} body bytes, file has "
-                            f"{len(data) - start - 4}")
+        raise IRFormatError(f"size mismatch: header says {body_length} body bytes, file has {len(data) - start - 4}")
     (crc,) = struct.unpack_from("<I", data, len(data) - 4)
     if zlib.crc32(data[:-4]) != crc:
         raise IRFormatError("CRC mismatch: the payload is corrupted")
-    if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE and 1 <= grid_width <= width
-            and 1 <= grid_height <= height):
+    if not (
+        1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE and 1 <= grid_width <= width and 1 <= grid_height <= height
+    ):
         raise IRFormatError(f"image {width}×{height} or cue grid {grid_width}×{grid_height} out of range")
     if count > min(MAX_POINTS, grid_width * grid_height):
         raise IRFormatError(f"{count} points cannot fit a {grid_width}×{grid_height} cue grid")
@@ -373,8 +378,9 @@ def read_payload(data: bytes) -> Payload:
         raise IRFormatError("junk after the last field of the body")
     points = np.stack([index // grid_width, index % grid_width], axis=1)
     try:
-        return Payload(width, height, grid_width, grid_height, points, ab, METHODS[method], patch, palette,
-                       histogram, saturation)
+        return Payload(
+            width, height, grid_width, grid_height, points, ab, METHODS[method], patch, palette, histogram, saturation
+        )
     except IRFormatError:
         raise
     except (ValueError, OverflowError) as exc:
@@ -388,7 +394,7 @@ def _png_chunks(data: bytes):
     offset = len(signature)
     while offset + 12 <= len(data):
         (length,) = struct.unpack_from(">I", data, offset)
-        kind = data[offset + 4: offset + 8]
+        kind = data[offset + 4 : offset + 8]
         end = offset + 12 + length
         if end > len(data):
             raise IRFormatError("PNG chunk runs past the end of the file")
@@ -419,7 +425,7 @@ def extract_png(png: bytes) -> bytes | None:
     end = 0
     for kind, start, end in _png_chunks(png):
         if kind == PNG_CHUNK:
-            return png[start + 8: end - 4]
+            return png[start + 8 : end - 4]
     if PNG_CHUNK in png[end:]:
         raise IRFormatError("its vcIr chunk lies after IEND, where PNG readers stop; re-encode it")
     return None

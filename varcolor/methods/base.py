@@ -86,8 +86,9 @@ class Method:
     def plan(cls, shape: tuple[int, int], options: Options) -> str | None:
         """The solver this method will use on an image of ``shape`` (None: none), refusing, before
         anything is allocated, a solve that would not fit in the memory budget."""
-        check_memory(cls.memory(shape, options), f"method {cls.name} on a {shape[1]}×{shape[0]} image",
-                     options.max_memory)
+        check_memory(
+            cls.memory(shape, options), f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory
+        )
         return None
 
     @classmethod
@@ -110,8 +111,10 @@ class Method:
     def tolerance(self, tol: float | None):
         """Within this, solves carry the last one on to ``tol`` (None: the method's default final
         tolerance); only ``refinable`` methods have one to tighten."""
-        raise InputError(f"refine carries on an iterative method's solve (bilaplacian-gtv's ADMM); method "
-                         f"{self.name!r} solves to its tolerance at once")
+        raise InputError(
+            f"refine carries on an iterative method's solve (bilaplacian-gtv's ADMM); method "
+            f"{self.name!r} solves to its tolerance at once"
+        )
         yield
 
 
@@ -146,8 +149,14 @@ class LinearMethod(Method):
     def memory(cls, shape: tuple[int, int], options: Options) -> int:
         return estimate_bytes(cls.plan(shape, options), shape[0] * shape[1])
 
-    def system(self, guide: np.ndarray, mask: np.ndarray, targets: np.ndarray, prior: np.ndarray | None = None,
-               weight: np.ndarray | None = None):
+    def system(
+        self,
+        guide: np.ndarray,
+        mask: np.ndarray,
+        targets: np.ndarray,
+        prior: np.ndarray | None = None,
+        weight: np.ndarray | None = None,
+    ):
         """The operator (:class:`~varcolor.solvers.stencil.GridOperator`) and right-hand side
         (``H×W×2``) on ``guide`` with ``targets`` held at ``mask``, and the prior term if given."""
         raise NotImplementedError
@@ -161,8 +170,9 @@ class LinearMethod(Method):
         what local updates solve."""
         return self.system(self.guide[window], fixed, values)
 
-    def rhs_change(self, base_mask: np.ndarray, old: np.ndarray, new: np.ndarray,
-                   recoloured: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def rhs_change(
+        self, base_mask: np.ndarray, old: np.ndarray, new: np.ndarray, recoloured: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The change of the right-hand side of the system with cues at ``base_mask`` when its cues
         at ``recoloured`` (raster indices) go from ``old`` to ``new`` values: (raster indices,
         changes). Here, in general: the system's right-hand side on a window around them, with 4
@@ -170,8 +180,10 @@ class LinearMethod(Method):
         image's), before and after."""
         height, width = self.guide.shape
         rows, columns = np.divmod(recoloured, width)
-        window = (slice(max(rows.min() - 4, 0), min(rows.max() + 5, height)),
-                  slice(max(columns.min() - 4, 0), min(columns.max() + 5, width)))
+        window = (
+            slice(max(rows.min() - 4, 0), min(rows.max() + 5, height)),
+            slice(max(columns.min() - 4, 0), min(columns.max() + 5, width)),
+        )
         values = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start, 2))
         local = (rows - window[0].start, columns - window[1].start)
         values[local] = old
@@ -193,9 +205,19 @@ class LinearMethod(Method):
         else:
             operator, rhs = self.system(self.guide, problem.mask, problem.targets, problem.prior, problem.weight)
             rebind = getattr(self.solver, "rebind", None)
-            self.solver = rebind(operator) if rebind else make_solver(
-                self.solver_name, operator, options.tol, options.maxiter, options.device, self.symmetric,
-                options.max_memory)
+            self.solver = (
+                rebind(operator)
+                if rebind
+                else make_solver(
+                    self.solver_name,
+                    operator,
+                    options.tol,
+                    options.maxiter,
+                    options.device,
+                    self.symmetric,
+                    options.max_memory,
+                )
+            )
         if x0 is None:
             x0 = problem.prior  # the network's guess starts iterative solvers
         if x0 is not None:

@@ -26,10 +26,16 @@ class Parameters:
     lam: float = option(_DEFAULTS.lam, "bilaplacian-gtv: bilaplacian weight (default %(default)s)")
     mu: float = option(_DEFAULTS.mu, "bilaplacian-gtv: total-variation weight (default %(default)s)")
     gamma: float = option(_DEFAULTS.gamma, "bilaplacian-gtv: cue weight; inf = hard cues (default %(default)s)")
-    sharpness: float = option(_DEFAULTS.sharpness, "bilaplacian-gtv: how sharply edge weights fall at luminance "
-                                                   "edges (default %(default)s; 4 scores higher with dense scribbles)")
-    admm_tol: float = option(_DEFAULTS.tol, "bilaplacian-gtv: relative residual at which ADMM stops "
-                                            "(default %(default)s; 1e-2 is a preview about 2x sooner)")
+    sharpness: float = option(
+        _DEFAULTS.sharpness,
+        "bilaplacian-gtv: how sharply edge weights fall at luminance "
+        "edges (default %(default)s; 4 scores higher with dense scribbles)",
+    )
+    admm_tol: float = option(
+        _DEFAULTS.tol,
+        "bilaplacian-gtv: relative residual at which ADMM stops "
+        "(default %(default)s; 1e-2 is a preview about 2x sooner)",
+    )
 
     def __post_init__(self) -> None:
         positive("admm_tol", self.admm_tol)
@@ -37,8 +43,14 @@ class Parameters:
 
     def energy(self, maxiter: int = _DEFAULTS.maxiter, tol: float | None = None) -> energy.Parameters:
         """The energy's parameters (ADMM runs at most ``maxiter`` iterations, to ``tol``: default ``admm_tol``)."""
-        return energy.Parameters(lam=self.lam, mu=self.mu, gamma=self.gamma, sharpness=self.sharpness,
-                                 tol=self.admm_tol if tol is None else tol, maxiter=maxiter)
+        return energy.Parameters(
+            lam=self.lam,
+            mu=self.mu,
+            gamma=self.gamma,
+            sharpness=self.sharpness,
+            tol=self.admm_tol if tol is None else tol,
+            maxiter=maxiter,
+        )
 
 
 class BilaplacianGtv(Method):
@@ -62,11 +74,19 @@ class BilaplacianGtv(Method):
         self.state.iterations = 0  # a changed problem: the penalty's balancing starts over
 
     def solve(self, problem: Problem, x0):
-        chroma, report = energy.solve(self.guide, problem.mask, problem.targets, self.energy_parameters,
-                                      problem.prior, problem.weight, problem.prior if x0 is None else x0,
-                                      self.options.device, self.progress, self.state)
-        return chroma, {"solver": "admm", "residual": max(report["primal_residual"], report["dual_residual"]),
-                        **report}
+        chroma, report = energy.solve(
+            self.guide,
+            problem.mask,
+            problem.targets,
+            self.energy_parameters,
+            problem.prior,
+            problem.weight,
+            problem.prior if x0 is None else x0,
+            self.options.device,
+            self.progress,
+            self.state,
+        )
+        return chroma, {"solver": "admm", "residual": max(report["primal_residual"], report["dual_residual"]), **report}
 
     @contextmanager
     def tolerance(self, tol: float | None):

@@ -40,8 +40,9 @@ def hint_planes(cues: Cues, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarr
     ys, xs = np.nonzero(cues.mask)
     index = rows[ys] * size[1] + cols[xs]
     count = np.bincount(index, minlength=size[0] * size[1])
-    total = np.stack([np.bincount(index, weights=cues.ab[ys, xs, c], minlength=size[0] * size[1])
-                      for c in range(2)], axis=-1)
+    total = np.stack(
+        [np.bincount(index, weights=cues.ab[ys, xs, c], minlength=size[0] * size[1]) for c in range(2)], axis=-1
+    )
     marked = count > 0
     ab = np.where(marked[:, None], total / np.maximum(count, 1)[:, None], 0.0)
     return ab.reshape(size + (2,)), marked.reshape(size)
@@ -61,12 +62,20 @@ def network_input(gray: np.ndarray, cues: Cues, mask_cent: float, size: int | tu
         raise InputError(f"the working size must be a multiple of 8, got {size}")
     gray = to_gray(gray)
     if cues.shape != gray.shape:
-        raise InputError(f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image is "
-                         f"{gray.shape[1]}×{gray.shape[0]}")
+        raise InputError(
+            f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image is "
+            f"{gray.shape[1]}×{gray.shape[0]}"
+        )
     lightness = resize(lightness_of_gray(gray), size, order=1, anti_aliasing=True)
     ab, marked = hint_planes(cues, size)
-    planes = np.concatenate([((lightness - L_CENTER) / L_NORM)[None], np.moveaxis(ab / AB_NORM, -1, 0),
-                             (marked.astype(np.float64) - mask_cent)[None]], axis=0)
+    planes = np.concatenate(
+        [
+            ((lightness - L_CENTER) / L_NORM)[None],
+            np.moveaxis(ab / AB_NORM, -1, 0),
+            (marked.astype(np.float64) - mask_cent)[None],
+        ],
+        axis=0,
+    )
     return torch.from_numpy(planes[None].astype(np.float32))
 
 

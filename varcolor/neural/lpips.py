@@ -46,8 +46,13 @@ CALIBRATION_FILES = ("lpips-alex.safetensors", "lpips-alex.pth", "alex.pth")
 #: Channels of AlexNet's five ReLU outputs that LPIPS compares.
 CHANNELS = (64, 192, 384, 256, 256)
 # torchvision's AlexNet ``features``: index → (in, out, kernel, stride, padding) of each convolution.
-_CONVS = {0: (3, 64, 11, 4, 2), 3: (64, 192, 5, 1, 2), 6: (192, 384, 3, 1, 1), 8: (384, 256, 3, 1, 1),
-          10: (256, 256, 3, 1, 1)}
+_CONVS = {
+    0: (3, 64, 11, 4, 2),
+    3: (64, 192, 5, 1, 2),
+    6: (192, 384, 3, 1, 1),
+    8: (384, 256, 3, 1, 1),
+    10: (256, 256, 3, 1, 1),
+}
 # LPIPS v0.1's ScalingLayer: inputs in [-1, 1] become (x - shift) / scale, per RGB channel.
 _SHIFT = (-0.030, -0.088, -0.188)
 _SCALE = (0.458, 0.448, 0.450)
@@ -78,8 +83,13 @@ class LPIPS(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
-    def load_weights(self, backbone: dict[str, torch.Tensor], calibration: dict[str, torch.Tensor],
-                     backbone_name: str = "backbone", calibration_name: str = "calibration") -> LPIPS:
+    def load_weights(
+        self,
+        backbone: dict[str, torch.Tensor],
+        calibration: dict[str, torch.Tensor],
+        backbone_name: str = "backbone",
+        calibration_name: str = "calibration",
+    ) -> LPIPS:
         """Copy in a torchvision AlexNet state dict and an LPIPS calibration state dict, checking
         every tensor's presence, shape and finiteness (errors name ``*_name``)."""
         wanted = {}
@@ -89,8 +99,10 @@ class LPIPS(nn.Module):
                 wanted[key] = (backbone_name, backbone, key, shape)
         for i, c in enumerate(CHANNELS):
             # lpips writes model.1 (after a Dropout) or model.0 (trained without dropout)
-            key = next((k for k in (f"lin{i}.model.1.weight", f"lin{i}.model.0.weight") if k in calibration),
-                       f"lin{i}.model.1.weight")
+            key = next(
+                (k for k in (f"lin{i}.model.1.weight", f"lin{i}.model.0.weight") if k in calibration),
+                f"lin{i}.model.1.weight",
+            )
             wanted[f"lins.{i}.weight"] = (calibration_name, calibration, key, (1, c, 1, 1))
         state = {}
         for target, (name, source, key, shape) in wanted.items():
@@ -129,10 +141,14 @@ class LPIPS(nn.Module):
     def distance(self, result: np.ndarray, reference: np.ndarray) -> float:
         """LPIPS of two ``H×W×3`` sRGB images in [0, 1] (0: identical; larger: more different)."""
         if min(np.shape(result)[:2]) < self.MIN_SIDE:
-            raise InputError(f"LPIPS needs images of at least {self.MIN_SIDE}×{self.MIN_SIDE} pixels, "
-                             f"got {np.shape(result)[1]}×{np.shape(result)[0]}")
-        to_tensor = lambda image: torch.from_numpy(np.ascontiguousarray(  # noqa: E731
-            np.asarray(image, dtype=np.float32).transpose(2, 0, 1)))[None]
+            raise InputError(
+                f"LPIPS needs images of at least {self.MIN_SIDE}×{self.MIN_SIDE} pixels, "
+                f"got {np.shape(result)[1]}×{np.shape(result)[0]}"
+            )
+
+        def to_tensor(image):
+            return torch.from_numpy(np.ascontiguousarray(np.asarray(image, dtype=np.float32).transpose(2, 0, 1)))[None]
+
         device = self.shift.device
         value = float(self(to_tensor(result).to(device), to_tensor(reference).to(device))[0])
         if not np.isfinite(value):
@@ -154,8 +170,10 @@ def find_files(folder: str | os.PathLike | None = None) -> tuple[Path, Path]:
     """
     folders = _folders(folder)
     if folder is not None and not Path(folder).is_dir():
-        raise InputError(f"{folder}: --lpips-weights must be a folder holding {BACKBONE_FILES[1]} (or "
-                         f"{BACKBONE_FILES[0]}) and alex.pth (or lpips-alex.safetensors)")
+        raise InputError(
+            f"{folder}: --lpips-weights must be a folder holding {BACKBONE_FILES[1]} (or "
+            f"{BACKBONE_FILES[0]}) and alex.pth (or lpips-alex.safetensors)"
+        )
 
     def first(names):
         return next((d / name for d in folders for name in names if (d / name).is_file()), None)
@@ -164,14 +182,15 @@ def find_files(folder: str | os.PathLike | None = None) -> tuple[Path, Path]:
     if backbone is None or calibration is None:
         missing = []
         if backbone is None:
-            missing.append(f"AlexNet's ImageNet weights ({BACKBONE_FILES[1]} from torchvision, or "
-                           f"{BACKBONE_FILES[0]})")
+            missing.append(f"AlexNet's ImageNet weights ({BACKBONE_FILES[1]} from torchvision, or {BACKBONE_FILES[0]})")
         if calibration is None:
-            missing.append("LPIPS v0.1's calibration (alex.pth from the lpips package's weights/v0.1/, "
-                           "or lpips-alex.safetensors)")
+            missing.append(
+                "LPIPS v0.1's calibration (alex.pth from the lpips package's weights/v0.1/, or lpips-alex.safetensors)"
+            )
         where = " or ".join(str(d) for d in folders)
-        raise InputError(f"LPIPS needs {' and '.join(missing)} in {where}; varcolor never downloads "
-                         "weights (see docs/metrics.md)")
+        raise InputError(
+            f"LPIPS needs {' and '.join(missing)} in {where}; varcolor never downloads weights (see docs/metrics.md)"
+        )
     return backbone, calibration
 
 

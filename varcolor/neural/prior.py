@@ -14,8 +14,9 @@ from .hints import global_input, network_input
 from .siggraph17 import CLASSES, SIGGRAPH17
 
 
-def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
-            global_hints: GlobalHints | None = None) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256, global_hints: GlobalHints | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The network's chroma for ``gray`` given ``cues`` (and, for a network with a global-hints
     branch, ``global_hints``), and its confidence, at full resolution.
 

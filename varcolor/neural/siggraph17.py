@@ -68,8 +68,14 @@ class SIGGRAPH17(nn.Module):
         self.model7 = _block(c[512], c[512], 3)
         self.model8up = nn.Sequential(nn.ConvTranspose2d(c[512], c[256], kernel_size=4, stride=2, padding=1))
         self.model3short8 = nn.Sequential(_conv(c[256], c[256]))
-        self.model8 = nn.Sequential(nn.ReLU(True), _conv(c[256], c[256]), nn.ReLU(True), _conv(c[256], c[256]),
-                                    nn.ReLU(True), nn.BatchNorm2d(c[256]))
+        self.model8 = nn.Sequential(
+            nn.ReLU(True),
+            _conv(c[256], c[256]),
+            nn.ReLU(True),
+            _conv(c[256], c[256]),
+            nn.ReLU(True),
+            nn.BatchNorm2d(c[256]),
+        )
         self.model9up = nn.Sequential(nn.ConvTranspose2d(c[256], c[128], kernel_size=4, stride=2, padding=1))
         self.model2short9 = nn.Sequential(_conv(c[128], c[128]))
         self.model9 = nn.Sequential(nn.ReLU(True), _conv(c[128], c[128]), nn.ReLU(True), nn.BatchNorm2d(c[128]))
@@ -80,9 +86,12 @@ class SIGGRAPH17(nn.Module):
         self.model_out = nn.Sequential(nn.Conv2d(c[128], 2, kernel_size=1), nn.Tanh())
         if global_hints:
             self.model_global = nn.Sequential(
-                nn.Conv2d(GLOBAL_INPUTS, c[512], kernel_size=1), nn.ReLU(True),
-                nn.Conv2d(c[512], c[512], kernel_size=1), nn.ReLU(True),
-                nn.Conv2d(c[512], c[512], kernel_size=1))
+                nn.Conv2d(GLOBAL_INPUTS, c[512], kernel_size=1),
+                nn.ReLU(True),
+                nn.Conv2d(c[512], c[512], kernel_size=1),
+                nn.ReLU(True),
+                nn.Conv2d(c[512], c[512], kernel_size=1),
+            )
 
     def forward(self, x: torch.Tensor, global_input: torch.Tensor | None = None):
         if x.shape[1] != 4 or x.shape[2] % 8 or x.shape[3] % 8:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,8 +79,7 @@ class Photos:
     gray: int = 0
 
 
-def load_photos(folders: list[str | Path], short_side: int, limit: int | None = None,
-                progress: bool = True) -> Photos:
+def load_photos(folders: list[str | Path], short_side: int, limit: int | None = None, progress: bool = True) -> Photos:
     """Every readable color photo under ``folders``; unreadable and near-gray files are counted
     and skipped. A folder with no image at all is an error."""
     paths = []
@@ -106,16 +104,19 @@ def load_photos(folders: list[str | Path], short_side: int, limit: int | None = 
             continue
         scale = short_side / min(rgb.shape[:2])
         if scale < 1:
-            rgb = resize(rgb[..., :3], (round(rgb.shape[0] * scale), round(rgb.shape[1] * scale)),
-                         order=1, anti_aliasing=True)
+            rgb = resize(
+                rgb[..., :3], (round(rgb.shape[0] * scale), round(rgb.shape[1] * scale)), order=1, anti_aliasing=True
+            )
         lab = rgb_to_lab(rgb[..., :3]).astype(np.float32)
         if np.hypot(lab[..., 1], lab[..., 2]).mean() < GRAY_CHROMA:
             photos.gray += 1
             continue
         photos.lab.append(lab)
     if not photos.lab:
-        raise InputError(f"no usable color photos in {', '.join(map(str, folders))} "
-                         f"({photos.unreadable} unreadable, {photos.gray} gray)")
+        raise InputError(
+            f"no usable color photos in {', '.join(map(str, folders))} "
+            f"({photos.unreadable} unreadable, {photos.gray} gray)"
+        )
     return photos
 
 
@@ -127,13 +128,14 @@ def random_crop(lab: np.ndarray, size: int, generator: np.random.Generator) -> t
     h = min(height, max(8, round(math.sqrt(area / aspect))))
     w = min(width, max(8, round(math.sqrt(area * aspect))))
     y, x = generator.integers(0, height - h + 1), generator.integers(0, width - w + 1)
-    crop = torch.from_numpy(np.ascontiguousarray(lab[y:y + h, x:x + w])).permute(2, 0, 1)[None]
+    crop = torch.from_numpy(np.ascontiguousarray(lab[y : y + h, x : x + w])).permute(2, 0, 1)[None]
     crop = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0]
     return crop.flip(-1) if generator.random() < 0.5 else crop
 
 
-def random_hints(ab: torch.Tensor, generator: np.random.Generator, p: float = 1 / 8,
-                 largest: int = 9) -> tuple[torch.Tensor, torch.Tensor]:
+def random_hints(
+    ab: torch.Tensor, generator: np.random.Generator, p: float = 1 / 8, largest: int = 9
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(hint ab 2×H×W, mask 1×H×W) for a crop's true ``ab``: a geometric(p) number of squares
     (zero allowed), sides uniform in 1–``largest``, each filled with its mean true chroma."""
     _, height, width = ab.shape
@@ -179,8 +181,9 @@ def make_batch(photos: Photos, config: TrainingConfig, generator: np.random.Gene
     return torch.stack(inputs), torch.stack(targets), torch.stack(globals_) if globals_ else None
 
 
-def loss_terms(net: SIGGRAPH17, inputs: torch.Tensor, targets: torch.Tensor,
-               global_inputs: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def loss_terms(
+    net: SIGGRAPH17, inputs: torch.Tensor, targets: torch.Tensor, global_inputs: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(smooth-L1 on ab in ab units, cross-entropy of the class head)."""
     logits, ab = net(inputs, global_inputs)
     return F.smooth_l1_loss(ab, targets, beta=1.0), F.cross_entropy(logits, ab_classes(targets))
@@ -205,8 +208,10 @@ class ValidationSet:
     @classmethod
     def from_folder(cls, folder: str | Path, count: int, hints: int = VALIDATION_HINTS) -> ValidationSet:
         photos = load_photos([folder], short_side=256, limit=count, progress=False)
-        rgb = [np.clip(resize(lab_to_rgb(lab.astype(np.float64)), (256, 256), order=1, anti_aliasing=True), 0, 1)
-               for lab in photos.lab]
+        rgb = [
+            np.clip(resize(lab_to_rgb(lab.astype(np.float64)), (256, 256), order=1, anti_aliasing=True), 0, 1)
+            for lab in photos.lab
+        ]
         return cls(rgb, [sample_ideepcolor(image, hints, rng=k) for k, image in enumerate(rgb)])
 
     def psnr(self, net: SIGGRAPH17) -> float:
@@ -224,13 +229,16 @@ def training_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda"):
         raise InputError(f"unknown device {name!r}; available: cpu, cuda")
     if name == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device 'cuda': this PyTorch ({torch.__version__}) sees no CUDA GPU; "
-                         "install a CUDA build of PyTorch on a machine with one, or train on the CPU")
+        raise InputError(
+            f"device 'cuda': this PyTorch ({torch.__version__}) sees no CUDA GPU; "
+            "install a CUDA build of PyTorch on a machine with one, or train on the CPU"
+        )
     return torch.device(name)
 
 
-def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
-          stop_at: int | None = None) -> SIGGRAPH17:
+def train(
+    config: TrainingConfig, checkpoint: str | Path, progress: bool = True, stop_at: int | None = None
+) -> SIGGRAPH17:
     """Train (or resume from ``checkpoint`` when it exists) and return the network in eval mode.
 
     ``stop_at`` ends the run after that step (checkpointed), for training in slices; the schedule
@@ -264,8 +272,10 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         if saved.get("width") != config.width:
             raise InputError(f"{checkpoint}: a width-{saved.get('width')} run, not width {config.width:g}")
         if saved.get("global_hints", False) != config.global_hints:
-            raise InputError(f"{checkpoint}: a run {'with' if saved.get('global_hints') else 'without'} the "
-                             f"global-hints branch, but this one is {'with' if config.global_hints else 'without'}")
+            raise InputError(
+                f"{checkpoint}: a run {'with' if saved.get('global_hints') else 'without'} the "
+                f"global-hints branch, but this one is {'with' if config.global_hints else 'without'}"
+            )
         try:
             net.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -275,8 +285,7 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
     photos = load_photos(config.data, config.short_side, progress=progress)
     if progress and (photos.unreadable or photos.gray):
         tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
-    validation = (ValidationSet.from_folder(config.validation, config.validation_images)
-                  if config.validation else None)
+    validation = ValidationSet.from_folder(config.validation, config.validation_images) if config.validation else None
     net.mask_cent = config.mask_cent
     bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
     smoothed = None
@@ -287,8 +296,9 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         net.train()
-        inputs, targets, global_inputs = (None if t is None else t.to(device, non_blocking=True)
-                                          for t in make_batch(photos, config, generator))
+        inputs, targets, global_inputs = (
+            None if t is None else t.to(device, non_blocking=True) for t in make_batch(photos, config, generator)
+        )
         regression, classification = loss_terms(net, inputs, targets, global_inputs)
         loss = regression + config.class_weight * classification
         optimizer.zero_grad(set_to_none=True)
@@ -337,13 +347,22 @@ def _read_checkpoint(path: Path) -> dict:
     return state
 
 
-def save_checkpoint(path: Path, net: SIGGRAPH17, optimizer, step: int, config: TrainingConfig,
-                    history: list[dict]) -> None:
+def save_checkpoint(
+    path: Path, net: SIGGRAPH17, optimizer, step: int, config: TrainingConfig, history: list[dict]
+) -> None:
     """Model, optimizer, step, configuration and history; only tensors and plain values, so it
     loads with ``weights_only=True``."""
     with atomic_path(path) as temporary:
-        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                    "config": dataclasses.asdict(config), "history": history}, temporary)
+        torch.save(
+            {
+                "model": net.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "step": step,
+                "config": dataclasses.asdict(config),
+                "history": history,
+            },
+            temporary,
+        )
 
 
 def export(checkpoint: str | Path, destination: str | Path, half: bool = True, **metadata: str) -> Path:
@@ -360,8 +379,12 @@ def export(checkpoint: str | Path, destination: str | Path, half: bool = True, *
         return (value.half() if half and value.is_floating_point() and not running else value).contiguous()
 
     tensors = {k: stored(k, v) for k, v in state["model"].items() if not k.endswith("num_batches_tracked")}
-    header = {"mask_cent": str(state["config"]["mask_cent"]), "width": str(state["config"]["width"]),
-              "steps": str(state["step"]), **{k: str(v) for k, v in metadata.items()}}
+    header = {
+        "mask_cent": str(state["config"]["mask_cent"]),
+        "width": str(state["config"]["width"]),
+        "steps": str(state["step"]),
+        **{k: str(v) for k, v in metadata.items()},
+    }
     destination = Path(destination)
     with atomic_path(destination) as temporary:
         save_file(tensors, str(temporary), metadata=header)

@@ -33,8 +33,10 @@ def find_weights(path: str | os.PathLike | None) -> Path:
     if path is None:
         default = MODELS_DIR / DEFAULT_WEIGHTS
         if not default.is_file():
-            raise InputError(f"{default}: the default model is missing from this installation; reinstall varcolor "
-                             "or give weights explicitly")
+            raise InputError(
+                f"{default}: the default model is missing from this installation; reinstall varcolor "
+                "or give weights explicitly"
+            )
         return default
     candidates = [Path(path), MODELS_DIR / Path(path).name]
     if os.environ.get("VARCOLOR_MODELS"):
@@ -42,8 +44,10 @@ def find_weights(path: str | os.PathLike | None) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise InputError(f"{path}: weights file not found (looked in {', '.join(str(c.parent) for c in candidates)}); "
-                     "varcolor never downloads weights — see README, 'Neural prior'")
+    raise InputError(
+        f"{path}: weights file not found (looked in {', '.join(str(c.parent) for c in candidates)}); "
+        "varcolor never downloads weights — see README, 'Neural prior'"
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -88,8 +92,10 @@ def check_tensors(path: Path, state: dict) -> None:
         if key.endswith("num_batches_tracked"):
             continue
         if not tensor.is_floating_point():
-            raise InputError(f"{path}: tensor {key} holds {str(tensor.dtype).replace('torch.', '')} values; "
-                             "network weights must be floating point")
+            raise InputError(
+                f"{path}: tensor {key} holds {str(tensor.dtype).replace('torch.', '')} values; "
+                "network weights must be floating point"
+            )
         finite = torch.isfinite(tensor)
         if key.endswith("running_var"):
             finite |= torch.isposinf(tensor)
@@ -108,8 +114,12 @@ def parse_mask_cent(value, source: str) -> float:
     return number
 
 
-def load(path: str | os.PathLike | None, mask_cent: float | None = None, width: float | None = None,
-         global_hints: bool | None = None) -> SIGGRAPH17:
+def load(
+    path: str | os.PathLike | None,
+    mask_cent: float | None = None,
+    width: float | None = None,
+    global_hints: bool | None = None,
+) -> SIGGRAPH17:
     """A :class:`SIGGRAPH17` with the weights of ``path`` (width and global branch read from them;
     ``width`` and ``global_hints``, when given, must match).
 
@@ -122,7 +132,7 @@ def load(path: str | os.PathLike | None, mask_cent: float | None = None, width: 
     path = find_weights(path)
     state, metadata = read_state(path)
     check_tensors(path, state)
-    state = {(k[len("module."):] if k.startswith("module.") else k): v for k, v in state.items()}
+    state = {(k[len("module.") :] if k.startswith("module.") else k): v for k, v in state.items()}
     if "model1.0.weight" not in state:
         raise InputError(f"{path}: not SIGGRAPH17 weights (no model1.0.weight)")
     found_width = state["model1.0.weight"].shape[0] / 64
@@ -140,9 +150,11 @@ def load(path: str | os.PathLike | None, mask_cent: float | None = None, width: 
     unexpected = sorted(set(state) - set(expected))
     wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
     if missing or unexpected or wrong:
-        details = "; ".join(f"{label}: {', '.join(keys[:4])}{' …' if len(keys) > 4 else ''}"
-                            for label, keys in (("missing", missing), ("unexpected", unexpected),
-                                                ("wrong shape", wrong)) if keys)
+        details = "; ".join(
+            f"{label}: {', '.join(keys[:4])}{' …' if len(keys) > 4 else ''}"
+            for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
         raise InputError(f"{path}: keys differ from a SIGGRAPH17 of width {width:g} ({details})")
     net.load_state_dict({**{k: expected[k] for k in optional}, **state})
     if mask_cent is not None:
@@ -152,7 +164,9 @@ def load(path: str | os.PathLike | None, mask_cent: float | None = None, width: 
     else:
         mask_cent = KNOWN_MASK_CENT.get(_sha256(path))
     if mask_cent is None:
-        raise InputError(f"{path}: unknown checkpoint; give its mask encoding (--mask-cent 0 for Caffe-converted "
-                         "weights and siggraph17-df00044c.pth, 0.5 for pytorch.pth)")
+        raise InputError(
+            f"{path}: unknown checkpoint; give its mask encoding (--mask-cent 0 for Caffe-converted "
+            "weights and siggraph17-df00044c.pth, 0.5 for pytorch.pth)"
+        )
     net.mask_cent = float(mask_cent)
     return net.eval()

@@ -18,6 +18,24 @@ from .multigrid import MultigridSolver
 from .stencil import GridOperator
 from .tiled import TiledSolver
 
-__all__ = ["TOL", "SolveInfo", "DirectSolver", "AmgSolver", "CgSolver", "MultigridSolver", "TiledSolver",
-           "GridOperator", "SOLVERS", "DEVICES", "backend", "choose_solver", "make_solver", "estimate_bytes", "memory_budget",
-           "BUDGET_FRACTION", "SYMMETRIC_ONLY", "EXACT_ONLY", "TILES_FROM"]
+__all__ = [
+    "TOL",
+    "SolveInfo",
+    "DirectSolver",
+    "AmgSolver",
+    "CgSolver",
+    "MultigridSolver",
+    "TiledSolver",
+    "GridOperator",
+    "SOLVERS",
+    "DEVICES",
+    "backend",
+    "choose_solver",
+    "make_solver",
+    "estimate_bytes",
+    "memory_budget",
+    "BUDGET_FRACTION",
+    "SYMMETRIC_ONLY",
+    "EXACT_ONLY",
+    "TILES_FROM",
+]

@@ -40,6 +40,7 @@ _RELAXATION = 1.9
 # channel that the z- and y-steps stream every iteration; float32's 6e-8 lies far below the tolerances.
 _EDGE_DTYPE = np.float32
 
+
 @dataclass
 class AdmmState:
     """ADMM's edge variables (z, scaled dual y) and penalty ρ where a solve stopped. Passed to
@@ -57,6 +58,7 @@ class AdmmState:
     y: object = None
     rho: float | None = None
     iterations: int = 0
+
 
 @numba.njit(cache=True, parallel=True)
 def _divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, fixed):
@@ -394,8 +396,11 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
     step = _UStep(grid, params.lam, rho, diagonal, fixed, unit)
     u, rhs_fixed, weights = grid.asarray(u), grid.asarray(rhs_fixed), grid.asarray(weights.astype(_EDGE_DTYPE))
     au = step.apply(u)
-    z, y = (state.z, state.y) if resume else (grid.differences(u).astype(_EDGE_DTYPE),
-                                              xp.zeros(u.shape[:2] + (4, 2), _EDGE_DTYPE))
+    z, y = (
+        (state.z, state.y)
+        if resume
+        else (grid.differences(u).astype(_EDGE_DTYPE), xp.zeros(u.shape[:2] + (4, 2), _EDGE_DTYPE))
+    )
     divergence_z, rhs = xp.zeros_like(u), au.copy()
     grid.divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, step.fixed)
     # Absolute floors of 1e-3 ab units per entry under the relative tolerances (Boyd et al. §3.3.1).
@@ -406,8 +411,11 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
         # The dual residual: the change of z, and what the linearized u-step left unsolved.
         dual2, y_divergence2 = grid.divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, step.fixed)
         primal_scale = max(np.sqrt(du2), np.sqrt(z2), primal_floor)
-        info.update(iterations=iteration, primal_residual=np.sqrt(primal2) / primal_scale,
-                    dual_residual=np.sqrt(dual2) / max(np.sqrt(y_divergence2), dual_floor))
+        info.update(
+            iterations=iteration,
+            primal_residual=np.sqrt(primal2) / primal_scale,
+            dual_residual=np.sqrt(dual2) / max(np.sqrt(y_divergence2), dual_floor),
+        )
         if progress is not None:
             progress(dict(info, maxiter=params.maxiter))
         if info["primal_residual"] <= params.tol and info["dual_residual"] <= params.tol:
@@ -424,9 +432,12 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
             rhs[...] = au  # nothing left unsolved to report: only the right-hand side is wanted
             grid.divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, step.fixed)
     else:
-        warnings.warn(f"bilaplacian-gtv: ADMM stopped after {params.maxiter} iterations at relative residuals "
-                      f"{info['primal_residual']:.1e} (primal), {info['dual_residual']:.1e} (dual)",
-                      ConvergenceWarning, stacklevel=3)
+        warnings.warn(
+            f"bilaplacian-gtv: ADMM stopped after {params.maxiter} iterations at relative residuals "
+            f"{info['primal_residual']:.1e} (primal), {info['dual_residual']:.1e} (dual)",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     if state is not None:
         state.z, state.y, state.rho, state.iterations = z, y, rho, done + info["iterations"]
     return to_host(u, xp)
@@ -434,5 +445,3 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
 
 laplacian = _laplacian  # the 5-point Laplacian with Neumann ends, into ``out`` (numba kernel)
 differences = _differences  # u_s − u_r on the four forward edge directions, into ``out`` (numba kernel)
-
-

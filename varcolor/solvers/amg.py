@@ -29,8 +29,10 @@ from .stencil import GridOperator
 # Fast AIR setup: distance-1 restriction with a stricter strength threshold sets up several times
 # faster than pyamg's defaults, in about as few iterations (docs/guide/solvers.md, "Measurements
 # behind the solvers' settings").
-_AIR_OPTIONS = {"strength": ("classical", {"theta": 0.5, "norm": "min"}),
-                "restrict": ("air", {"theta": 0.05, "degree": 1})}
+_AIR_OPTIONS = {
+    "strength": ("classical", {"theta": 0.5, "norm": "min"}),
+    "restrict": ("air", {"theta": 0.05, "degree": 1}),
+}
 _RESTART = 20
 _F_SWEEPS = 2
 _C_SWEEPS = 1
@@ -58,8 +60,14 @@ class DeviceHierarchy:
         be = self.backend
         self.levels = []
         for level in multilevel.levels[:-1]:
-            self.levels.append({"A": be.csr(level.A, _CYCLE_DTYPE), "P": be.csr(level.P, _CYCLE_DTYPE),
-                                "R": be.csr(level.R, _CYCLE_DTYPE), "splitting": getattr(level, "splitting", None)})
+            self.levels.append(
+                {
+                    "A": be.csr(level.A, _CYCLE_DTYPE),
+                    "P": be.csr(level.P, _CYCLE_DTYPE),
+                    "R": be.csr(level.R, _CYCLE_DTYPE),
+                    "splitting": getattr(level, "splitting", None),
+                }
+            )
             self.levels[-1].update(self._smoother(_inverse_diagonal(level.A), self.levels[-1]["splitting"]))
         coarsest = multilevel.levels[-1].A.toarray()
         self.coarse_inverse = be.asarray(np.linalg.pinv(coarsest), _CYCLE_DTYPE)
@@ -93,8 +101,10 @@ class AirHierarchy(DeviceHierarchy):
 
     def _smoother(self, inverse_diagonal, splitting) -> dict:
         fine = splitting == 0
-        return {"f_scale": self.backend.asarray((inverse_diagonal * fine)[:, None], _CYCLE_DTYPE),
-                "c_scale": self.backend.asarray((inverse_diagonal * ~fine)[:, None], _CYCLE_DTYPE)}
+        return {
+            "f_scale": self.backend.asarray((inverse_diagonal * fine)[:, None], _CYCLE_DTYPE),
+            "c_scale": self.backend.asarray((inverse_diagonal * ~fine)[:, None], _CYCLE_DTYPE),
+        }
 
     def vcycle(self, b, level: int = 0):
         if level == len(self.levels):
@@ -197,12 +207,21 @@ class AmgSolver:
         b = be.asarray(np.asarray(rhs, dtype=np.float64).reshape(-1, channels))
         guess = None if x0 is None else be.asarray(np.asarray(x0, dtype=np.float64).reshape(-1, channels))
         x, iterations, residual = self._krylov(b, guess)
-        return be.to_host(x).reshape(rhs.shape), report(self.name, iterations, residual, self.tol,
-                                                        time.perf_counter() - start + self.setup_seconds)
+        return be.to_host(x).reshape(rhs.shape), report(
+            self.name, iterations, residual, self.tol, time.perf_counter() - start + self.setup_seconds
+        )
 
     def _krylov(self, b, guess):
-        return gmres(lambda v: self.matrix @ v, b, self.hierarchy.precondition, self.backend.xp, guess, self.tol,
-                     _RESTART, self.maxiter)
+        return gmres(
+            lambda v: self.matrix @ v,
+            b,
+            self.hierarchy.precondition,
+            self.backend.xp,
+            guess,
+            self.tol,
+            _RESTART,
+            self.maxiter,
+        )
 
 
 class CgSolver(AmgSolver):
@@ -241,5 +260,6 @@ class CgSolver(AmgSolver):
         return super()._matrix(operator)
 
     def _krylov(self, b, guess):
-        return pcg(lambda v: self.matrix @ v, b, self.hierarchy.precondition, self.backend.xp, guess, self.tol,
-                   self.maxiter)
+        return pcg(
+            lambda v: self.matrix @ v, b, self.hierarchy.precondition, self.backend.xp, guess, self.tol, self.maxiter
+        )

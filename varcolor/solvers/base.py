@@ -37,8 +37,10 @@ def relative_norm(r: np.ndarray, b: np.ndarray) -> float:
 
 def not_symmetric(solver: str) -> str:
     """The one-line refusal of a solver that needs a symmetric system."""
-    return (f"solver '{solver}' needs a symmetric system (method 'levin-symmetric'); "
-            "use solver 'direct' or 'amg' for method 'levin'")
+    return (
+        f"solver '{solver}' needs a symmetric system (method 'levin-symmetric'); "
+        "use solver 'direct' or 'amg' for method 'levin'"
+    )
 
 
 def report(name: str, iterations: int, residual: np.ndarray, tol: float, seconds: float) -> SolveInfo:
@@ -46,6 +48,10 @@ def report(name: str, iterations: int, residual: np.ndarray, tol: float, seconds
     naming the residual reached, when it is above ``tol``."""
     worst = float(np.max(residual, initial=0.0))
     if worst > tol:
-        warnings.warn(f"{name} solver stopped after {iterations} iterations at relative residual {worst:.1e} "
-                      f"(tol {tol:.0e}); returning the last iterate", ConvergenceWarning, stacklevel=4)
+        warnings.warn(
+            f"{name} solver stopped after {iterations} iterations at relative residual {worst:.1e} "
+            f"(tol {tol:.0e}); returning the last iterate",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
     return SolveInfo(name, iterations, worst, seconds)

@@ -14,8 +14,9 @@ import numpy as np
 from .device import to_host
 
 
-def pcg(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6,
-        maxiter: int = 300) -> tuple[object, int, np.ndarray]:
+def pcg(
+    apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6, maxiter: int = 300
+) -> tuple[object, int, np.ndarray]:
     """Solve ``A x = b`` for an ``N×C`` array ``b``, ``A`` and the preconditioner ``M`` SPD.
 
     Parameters
@@ -81,4 +82,3 @@ def pcg(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6,
 def _dot(u, v, xp):
     """Column-wise dot products (einsum: no N×C temporary)."""
     return xp.einsum("ij,ij->j", u, v)
-

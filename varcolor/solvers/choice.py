@@ -20,8 +20,7 @@ from .tiled import TiledSolver
 __all__ = ["SOLVERS", "SYMMETRIC_ONLY", "EXACT_ONLY", "TILES_FROM", "estimate_bytes", "choose_solver", "make_solver"]
 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
-SOLVERS = {"direct": DirectSolver, "tiles": TiledSolver, "amg": AmgSolver, "multigrid": MultigridSolver,
-           "cg": CgSolver}
+SOLVERS = {"direct": DirectSolver, "tiles": TiledSolver, "amg": AmgSolver, "multigrid": MultigridSolver, "cg": CgSolver}
 #: Solvers for symmetric positive definite systems only.
 SYMMETRIC_ONLY = ("multigrid", "cg")
 #: Solvers for Levin's exact system only (built from the problem, not from an assembled operator).
@@ -52,8 +51,9 @@ def estimate_bytes(solver: str, pixels: int) -> int:
     return int(1250 * pixels + 50e6)
 
 
-def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmetric: bool = False,
-                  max_memory: float | None = None) -> str:
+def choose_solver(
+    name: str, shape: tuple[int, int], device: str = "cpu", symmetric: bool = False, max_memory: float | None = None
+) -> str:
     """Resolve ``"auto"`` and refuse, before allocating, a solve that would not fit in the memory
     budget (``max_memory`` bytes; default :func:`memory_budget`'s); ``symmetric``: the system is
     SPD, as the symmetric energies' are."""
@@ -64,11 +64,14 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
     if name in SYMMETRIC_ONLY and not symmetric:
         raise InputError(not_symmetric(name))
     if name in EXACT_ONLY and symmetric:
-        raise InputError(f"solver {name!r} solves method 'levin' only; use solver 'multigrid' or 'cg' "
-                         "for a symmetric method")
+        raise InputError(
+            f"solver {name!r} solves method 'levin' only; use solver 'multigrid' or 'cg' for a symmetric method"
+        )
     if name in ("direct", "tiles") and device != "cpu":
-        raise InputError(f"solver {name!r} runs on the CPU only; with device='cuda' use solver='amg' "
-                         "(or 'cg' for a symmetric method)")
+        raise InputError(
+            f"solver {name!r} runs on the CPU only; with device='cuda' use solver='amg' "
+            "(or 'cg' for a symmetric method)"
+        )
     pixels = shape[0] * shape[1]
     budget, how = memory_budget(max_memory)
     if name == "auto" and symmetric:
@@ -88,19 +91,37 @@ def choose_solver(name: str, shape: tuple[int, int], device: str = "cpu", symmet
             name = "tiles"
     need = estimate_bytes(name, pixels)
     if need > budget:
-        usable = [other for other in SOLVERS if other != name and (symmetric or other not in SYMMETRIC_ONLY)
-                  and not (symmetric and other in EXACT_ONLY) and not (device != "cpu" and other in ("direct", "tiles"))]
+        usable = [
+            other
+            for other in SOLVERS
+            if other != name
+            and (symmetric or other not in SYMMETRIC_ONLY)
+            and not (symmetric and other in EXACT_ONLY)
+            and not (device != "cpu" and other in ("direct", "tiles"))
+        ]
         fits = [other for other in usable if estimate_bytes(other, pixels) <= budget]
         smallest = min(usable, key=lambda other: estimate_bytes(other, pixels))
-        hint = (f"; solver '{fits[0]}' would fit (about {_gb(estimate_bytes(fits[0], pixels))})" if fits else
-                f"; no solver fits (the smallest, '{smallest}', needs about {_gb(estimate_bytes(smallest, pixels))})")
-        raise InputError(f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {_gb(need)} "
-                         f"with solver '{name}', over the memory budget of {_gb(budget)} ({how}){hint}")
+        hint = (
+            f"; solver '{fits[0]}' would fit (about {_gb(estimate_bytes(fits[0], pixels))})"
+            if fits
+            else f"; no solver fits (the smallest, '{smallest}', needs about {_gb(estimate_bytes(smallest, pixels))})"
+        )
+        raise InputError(
+            f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {_gb(need)} "
+            f"with solver '{name}', over the memory budget of {_gb(budget)} ({how}){hint}"
+        )
     return name
 
 
-def make_solver(name: str, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu",
-                symmetric: bool = False, max_memory: float | None = None):
+def make_solver(
+    name: str,
+    operator: GridOperator,
+    tol: float = TOL,
+    maxiter: int = 300,
+    device: str = "cpu",
+    symmetric: bool = False,
+    max_memory: float | None = None,
+):
     """Build solver ``name`` (``"auto"`` allowed) for ``operator`` (not ``"tiles"``, which is built
     from the problem: :class:`TiledSolver`)."""
     name = choose_solver(name, operator.shape, device, symmetric, max_memory)

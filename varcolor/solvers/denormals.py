@@ -27,8 +27,7 @@ if _X86:
 
     def _call_mxcsr(builder, name: str, pointer) -> None:
         byte_pointer = ir.IntType(8).as_pointer()
-        function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer]),
-                                                  name)
+        function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer]), name)
         builder.call(function, [builder.bitcast(pointer, byte_pointer)])
 
     @intrinsic

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
+import numba
 import numpy as np
 import scipy.sparse
-
-import numba
 
 from ..errors import InputError
 

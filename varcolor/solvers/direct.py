@@ -75,8 +75,9 @@ class DirectSolver:
         try:
             return MultifrontalLU(self.operator.stencil, self._free_mask, dtype)
         except ZeroDivisionError:
-            raise InputError("the system is singular (a zero pivot): part of the image is cut off from every "
-                             "cue; add a cue there") from None
+            raise InputError(
+                "the system is singular (a zero pivot): part of the image is cut off from every cue; add a cue there"
+            ) from None
 
     def _product(self, x: np.ndarray, transpose: bool) -> np.ndarray:
         """``A x`` (``Aᵀ x``) for ``x`` of shape ``N×C``."""
@@ -125,8 +126,9 @@ class DirectSolver:
             x[self._fixed] = fixed
         return x
 
-    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None,
-              transpose: bool = False) -> tuple[np.ndarray, SolveInfo]:
+    def solve(
+        self, rhs: np.ndarray, x0: np.ndarray | None = None, transpose: bool = False
+    ) -> tuple[np.ndarray, SolveInfo]:
         """Solve ``A X = rhs`` (``Aᵀ X = rhs`` with ``transpose``) for ``rhs`` of shape ``H×W×C``
         (``x0`` is not needed and ignored)."""
         start = time.perf_counter()

@@ -14,8 +14,9 @@ import numpy as np
 from .device import to_host
 
 
-def gmres(apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6,
-          restart: int = 30, maxiter: int = 300) -> tuple[object, int, np.ndarray]:
+def gmres(
+    apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6, restart: int = 30, maxiter: int = 300
+) -> tuple[object, int, np.ndarray]:
     """Solve ``A x = b`` for an ``N×C`` array ``b``.
 
     Parameters
@@ -97,4 +98,3 @@ def _least_squares_residual(hessenberg: np.ndarray, g: np.ndarray) -> np.ndarray
         y = np.linalg.lstsq(hessenberg[c], g[c], rcond=None)[0]
         out[c] = np.linalg.norm(g[c] - hessenberg[c] @ y)
     return out
-

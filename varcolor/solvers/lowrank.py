@@ -38,8 +38,10 @@ def _union(*boxes: tuple[slice, slice]) -> tuple[slice, slice]:
     boxes = [box for box in boxes if box[0].stop > box[0].start and box[1].stop > box[1].start]
     if not boxes:
         return _NOWHERE
-    return (slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
-            slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)))
+    return (
+        slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
+        slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)),
+    )
 
 
 @numba.njit(cache=True, parallel=True)
@@ -139,8 +141,9 @@ class LowRankUpdater:
     [0.0, 3.0, 3.0, 3.0]
     """
 
-    def __init__(self, solver: DirectSolver, base: np.ndarray, tiny: float = 1e-3, budget: float = 1e-2,
-                 max_block: int = 1000):
+    def __init__(
+        self, solver: DirectSolver, base: np.ndarray, tiny: float = 1e-3, budget: float = 1e-2, max_block: int = 1000
+    ):
         if solver._lu is None:
             raise ValueError("the system has no unknowns to hold")
         self.solver, self.base = solver, base
@@ -159,8 +162,9 @@ class LowRankUpdater:
         self._bound = 0.0  # the error bound of ``x``
         self._touched = _NOWHERE  # where ``x`` may differ from ``base``
 
-    def hold(self, held: np.ndarray, values: np.ndarray,
-             rhs_change: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
+    def hold(
+        self, held: np.ndarray, values: np.ndarray, rhs_change: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, dict]:
         """The solution with the unknowns at ``held`` (raster indices) held at ``values``
         (``k×C``) and the right-hand side changed by ``rhs_change`` (raster indices, ``m×C``
         values; cue pixels of the first solve may be among them).
@@ -197,26 +201,29 @@ class LowRankUpdater:
         order = np.argsort(held)
         targets = values[order[np.searchsorted(held, pixels, sorter=order)]]
         flat_base = self.base.reshape(-1, channels)
-        multipliers = (self._factors.solve(targets - flat_base[pixels] - self._block.solution) if len(pixels)
-                       else targets)
+        multipliers = (
+            self._factors.solve(targets - flat_base[pixels] - self._block.solution) if len(pixels) else targets
+        )
         incremental = self._x is not self.base
         if incremental:
             step = multipliers - self._applied
             # Leave out the smallest steps while their summed bound stays under ``tiny``.
             effect = np.abs(step).max(axis=1) * np.diag(self._block.block)
             order = np.argsort(effect)
-            left_out = order[:np.searchsorted(np.cumsum(effect[order]), self.tiny, side="right")]
+            left_out = order[: np.searchsorted(np.cumsum(effect[order]), self.tiny, side="right")]
             taken = np.ones(len(pixels), bool)
             taken[left_out] = False
             bound = self._bound + self.tiny + effect[left_out].sum()
             incremental = bound <= self.budget
         if incremental:
-            x, nodes, box = self._correct(self._x, np.concatenate([pixels[taken], step_pixels]),
-                                          np.concatenate([step[taken], step_change]))
+            x, nodes, box = self._correct(
+                self._x, np.concatenate([pixels[taken], step_pixels]), np.concatenate([step[taken], step_change])
+            )
             self._applied[taken] = multipliers[taken]
         else:
-            x, nodes, box = self._correct(self.base, np.concatenate([pixels, free_pixels]),
-                                          np.concatenate([multipliers, free_change]))
+            x, nodes, box = self._correct(
+                self.base, np.concatenate([pixels, free_pixels]), np.concatenate([multipliers, free_change])
+            )
             self._applied = multipliers
             bound = self.tiny
         # Pixels set in closed form: cues of the first solve (recoloured, or back to their first
@@ -232,8 +239,15 @@ class LowRankUpdater:
         changed = box if incremental else _union(box, self._touched)
         x.flags.writeable = False  # the next correction starts from it
         self._x, self._rhs, self._bound, self._touched = x, rhs, bound, _union(self._touched, box)
-        return x, {"held": len(held), "block": len(pixels), "correction": "incremental" if incremental else "full",
-                   "nodes": nodes, "nodes_total": len(solver._lu.tree.parent), "bound": bound, "box": changed}
+        return x, {
+            "held": len(held),
+            "block": len(pixels),
+            "correction": "incremental" if incremental else "full",
+            "nodes": nodes,
+            "nodes_total": len(solver._lu.tree.parent),
+            "bound": bound,
+            "box": changed,
+        }
 
     def _correct(self, start: np.ndarray, pixels: np.ndarray, values: np.ndarray):
         """``start + A⁻¹ b`` for ``b`` zero but at ``pixels`` (``values``), changes under
@@ -243,8 +257,15 @@ class LowRankUpdater:
             return x, 0, _NOWHERE
         delta, nodes, (top, bottom, left, right) = self.solver._lu.solve_local(pixels, values, self.tiny)
         box = (slice(top, max(top, bottom)), slice(left, max(left, right)))
-        _add_changes(x, delta.reshape((x.shape[-1],) + x.shape[:2]), box[0].start, box[0].stop, box[1].start,
-                     box[1].stop, self.tiny)
+        _add_changes(
+            x,
+            delta.reshape((x.shape[-1],) + x.shape[:2]),
+            box[0].start,
+            box[0].stop,
+            box[1].start,
+            box[1].stop,
+            self.tiny,
+        )
         return x, nodes, box
 
     def _coupled(self, held: np.ndarray) -> np.ndarray:

@@ -159,8 +159,8 @@ def _dissect(height, width, leaf, free):
     r_pix = np.empty(r_ptr[-1], np.int64)
     for k in range(count):
         n = preorder[count - 1 - k]
-        _free_pixels(free, width, own[n], e_pix[e_ptr[k]:e_ptr[k + 1]])
-        _ring(free, height, width, rect[n], r_pix[r_ptr[k]:r_ptr[k + 1]])
+        _free_pixels(free, width, own[n], e_pix[e_ptr[k] : e_ptr[k + 1]])
+        _ring(free, height, width, rect[n], r_pix[r_ptr[k] : r_ptr[k + 1]])
     return children, e_ptr, e_pix, r_ptr, r_pix
 
 
@@ -172,7 +172,7 @@ def _parents_and_owners(children, e_ptr, e_pix, pixels):
         for child in children[node]:
             if child >= 0:
                 parent[child] = node
-        owner[e_pix[e_ptr[node]:e_ptr[node + 1]]] = node
+        owner[e_pix[e_ptr[node] : e_ptr[node + 1]]] = node
     return parent, owner
 
 
@@ -198,7 +198,8 @@ class Dissection:
         free = np.ones(shape, np.bool_) if free is None else np.asarray(free, np.bool_)
         self.shape = (int(shape[0]), int(shape[1]))
         self.children, self.e_ptr, self.e_pix, self.r_ptr, self.r_pix = _dissect(
-            self.shape[0], self.shape[1], int(leaf), free.ravel())
+            self.shape[0], self.shape[1], int(leaf), free.ravel()
+        )
         self.subtree_sizes = _subtree_sizes(self.children)
         self.parent, self.owner = _parents_and_owners(self.children, self.e_ptr, self.e_pix, free.size)
 
@@ -218,7 +219,7 @@ class Dissection:
         """A compact numbering of the own unknowns of ``nodes``, node after node: each node's
         first number (and the total last), the unknowns in that order (raster indices), and
         every pixel's number (−1 off those nodes)."""
-        own = np.concatenate([np.zeros(0, np.int64)] + [self.e_pix[self.e_ptr[n]:self.e_ptr[n + 1]] for n in nodes])
+        own = np.concatenate([np.zeros(0, np.int64)] + [self.e_pix[self.e_ptr[n] : self.e_ptr[n + 1]] for n in nodes])
         position = np.full(len(self.owner), -1, np.int64)
         position[own] = np.arange(len(own))
         return np.concatenate(([0], np.cumsum(self.e_ptr[nodes + 1] - self.e_ptr[nodes]))), own, position
@@ -291,14 +292,48 @@ def _reduce_front(front, n, ne, ipiv, getrf, trsm, gemm):
         if p != k:
             for j in range(ne, n):
                 front[k + j * n], front[p + j * n] = front[p + j * n], front[k + j * n]
-    f12, f21 = front[ne * n:], front[ne:]
-    trsm(char_l, char_l, char_n, char_u, ints[0:].ctypes, ints[1:].ctypes, scalars[0:].ctypes, front.ctypes,
-         ints[2:].ctypes, f12.ctypes, ints[2:].ctypes)  # left side, lower, no transpose, unit: U12
-    trsm(char_r, char_u, char_n, char_n, ints[1:].ctypes, ints[0:].ctypes, scalars[0:].ctypes, front.ctypes,
-         ints[2:].ctypes, f21.ctypes, ints[2:].ctypes)  # right side, upper, non-unit: L21
-    gemm(char_n, char_n, ints[1:].ctypes, ints[1:].ctypes, ints[0:].ctypes, scalars[1:].ctypes, f21.ctypes,
-         ints[2:].ctypes, f12.ctypes, ints[2:].ctypes, scalars[0:].ctypes, front[ne + ne * n:].ctypes,
-         ints[2:].ctypes)
+    f12, f21 = front[ne * n :], front[ne:]
+    trsm(
+        char_l,
+        char_l,
+        char_n,
+        char_u,
+        ints[0:].ctypes,
+        ints[1:].ctypes,
+        scalars[0:].ctypes,
+        front.ctypes,
+        ints[2:].ctypes,
+        f12.ctypes,
+        ints[2:].ctypes,
+    )  # left side, lower, no transpose, unit: U12
+    trsm(
+        char_r,
+        char_u,
+        char_n,
+        char_n,
+        ints[1:].ctypes,
+        ints[0:].ctypes,
+        scalars[0:].ctypes,
+        front.ctypes,
+        ints[2:].ctypes,
+        f21.ctypes,
+        ints[2:].ctypes,
+    )  # right side, upper, non-unit: L21
+    gemm(
+        char_n,
+        char_n,
+        ints[1:].ctypes,
+        ints[1:].ctypes,
+        ints[0:].ctypes,
+        scalars[1:].ctypes,
+        f21.ctypes,
+        ints[2:].ctypes,
+        f12.ctypes,
+        ints[2:].ctypes,
+        scalars[0:].ctypes,
+        front[ne + ne * n :].ctypes,
+        ints[2:].ctypes,
+    )
     return 0
 
 
@@ -322,8 +357,26 @@ def _workspace(children, e_ptr, r_ptr, lo, hi, depth):
 
 
 @numba.njit(cache=True, nogil=True)
-def _factor(stencil, children, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, upper, pivots,
-            getrf, trsm, gemm, lo, hi, stack, top):
+def _factor(
+    stencil,
+    children,
+    e_ptr,
+    e_pix,
+    r_ptr,
+    r_pix,
+    l_ptr,
+    u_ptr,
+    lower,
+    upper,
+    pivots,
+    getrf,
+    trsm,
+    gemm,
+    lo,
+    hi,
+    stack,
+    top,
+):
     """Factor the nodes ``lo`` to ``hi − 1`` (in post-order). Each node's update (``nr×nr``,
     column-major) is pushed on ``stack`` and popped by its parent; updates of children before
     ``lo`` must lie on the stack below ``top``, in post-order. Returns −1, or the first node with
@@ -338,7 +391,7 @@ def _factor(stencil, children, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, 
             slot[e_pix[e0 + a]] = a
         for a in range(nr):
             slot[r_pix[q0 + a]] = ne + a
-        front = stack[top:top + n * n]
+        front = stack[top : top + n * n]
         front[:] = 0
         # The operator's entries with an own unknown in their row or column; entries reaching a
         # pixel with no slot belong to a descendant's front (or to a cue, not an unknown).
@@ -360,10 +413,10 @@ def _factor(stencil, children, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, 
             child = children[node, side]
             if child < 0:
                 continue
-            ring = r_pix[r_ptr[child]:r_ptr[child + 1]]
+            ring = r_pix[r_ptr[child] : r_ptr[child + 1]]
             size = len(ring)
             below -= size * size
-            update = stack[below:below + size * size]
+            update = stack[below : below + size * size]
             target = np.empty(size, np.int64)
             for a in range(size):
                 target[a] = slot[ring[a]]
@@ -374,12 +427,12 @@ def _factor(stencil, children, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, 
         if ne:
             if _reduce_front(front, n, ne, pivots[e0:], getrf, trsm, gemm):
                 return node
-            lower[l_ptr[node]:l_ptr[node + 1]] = front[:ne * n]
-            u = upper[u_ptr[node]:u_ptr[node + 1]]
+            lower[l_ptr[node] : l_ptr[node + 1]] = front[: ne * n]
+            u = upper[u_ptr[node] : u_ptr[node + 1]]
             for b in range(nr):
-                u[b * ne:(b + 1) * ne] = front[(ne + b) * n:(ne + b) * n + ne]
+                u[b * ne : (b + 1) * ne] = front[(ne + b) * n : (ne + b) * n + ne]
         for b in range(nr):  # the update replaces the children's (a forward copy never overtakes)
-            stack[below + b * nr:below + (b + 1) * nr] = front[ne + (ne + b) * n:n + (ne + b) * n]
+            stack[below + b * nr : below + (b + 1) * nr] = front[ne + (ne + b) * n : n + (ne + b) * n]
         top = below + nr * nr
         for a in range(ne):
             slot[e_pix[e0 + a]] = -1
@@ -442,8 +495,9 @@ def _blas_node(up, transpose, f, n, ne, nr, own, ring, u12, trsm, gemm):
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, upper, pivots,
-              trsm, gemm):
+def _solve_up(
+    x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, u_ptr, lower, upper, pivots, trsm, gemm
+):
     """The forward half of a solve over ``nodes`` (in post-order), on ``x`` (channels × pixels,
     or × ``position[pixel]``): per node ``F11 = Pᵀ L U``, ``F21 = L21 U``, ``F12 = Pᵀ L U12``,
     and ``x_E ← L⁻¹ P x_E``, ``x_R −= L21 x_E`` (transposed: ``x_E ← U⁻ᵀ x_E``,
@@ -455,9 +509,9 @@ def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, 
         if ne == 0:
             continue
         n = ne + nr
-        f = lower[l_ptr[node]:l_ptr[node + 1]]
-        own_at = _columns(e_pix[e0:e0 + ne], position)
-        ring_at = _columns(r_pix[q0:q0 + nr], position)
+        f = lower[l_ptr[node] : l_ptr[node + 1]]
+        own_at = _columns(e_pix[e0 : e0 + ne], position)
+        ring_at = _columns(r_pix[q0 : q0 + nr], position)
         own = x[:, own_at]
         ring = x[:, ring_at]
         if not transpose:
@@ -467,18 +521,18 @@ def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, 
                     for c in range(channels):
                         own[c, k], own[c, p] = own[c, p], own[c, k]
         if channels >= _BLAS_CHANNELS:
-            _blas_node(True, transpose, f, n, ne, nr, own, ring, upper[u_ptr[node]:u_ptr[node + 1]], trsm, gemm)
+            _blas_node(True, transpose, f, n, ne, nr, own, ring, upper[u_ptr[node] : u_ptr[node + 1]], trsm, gemm)
         elif transpose:
             for j in range(ne):
-                column = f[j * n:j * n + j + 1]
+                column = f[j * n : j * n + j + 1]
                 for c in range(channels):
                     total = own[c, j]
                     for i in range(j):
                         total -= column[i] * own[c, i]
                     own[c, j] = total / column[j]
-            u12 = upper[u_ptr[node]:u_ptr[node + 1]]
+            u12 = upper[u_ptr[node] : u_ptr[node + 1]]
             for b in range(nr):
-                column = u12[b * ne:(b + 1) * ne]
+                column = u12[b * ne : (b + 1) * ne]
                 for c in range(channels):
                     total = 0.0
                     for i in range(ne):
@@ -486,7 +540,7 @@ def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, 
                     ring[c, b] -= total
         else:
             for j in range(ne):
-                column = f[j * n:(j + 1) * n]
+                column = f[j * n : (j + 1) * n]
                 for c in range(channels):
                     value = own[c, j]
                     for i in range(j + 1, ne):
@@ -498,8 +552,27 @@ def _solve_up(x, transpose, nodes, position, e_ptr, e_pix, r_ptr, r_pix, l_ptr, 
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _solve_down(x, transpose, nodes, parent, kept, tiny, boxed, width, e_ptr, e_pix, r_ptr, r_pix, l_ptr,
-                u_ptr, lower, upper, pivots, trsm, gemm):
+def _solve_down(
+    x,
+    transpose,
+    nodes,
+    parent,
+    kept,
+    tiny,
+    boxed,
+    width,
+    e_ptr,
+    e_pix,
+    r_ptr,
+    r_pix,
+    l_ptr,
+    u_ptr,
+    lower,
+    upper,
+    pivots,
+    trsm,
+    gemm,
+):
     """The backward half over ``nodes`` (parents before children): ``x_E ← U⁻¹ (x_E − U12 x_R)``
     (transposed: ``x_E ← Pᵀ L⁻ᵀ (x_E − L21ᵀ x_R)``). With ``tiny`` > 0, a node outside ``kept``
     whose ring values are all below ``tiny`` is skipped with its whole subtree (``x`` stays 0
@@ -516,8 +589,8 @@ def _solve_down(x, transpose, nodes, parent, kept, tiny, boxed, width, e_ptr, e_
         if parent[node] >= 0 and skipped[parent[node]]:
             skipped[node] = True
             continue
-        own_at = e_pix[e0:e0 + ne]
-        ring_at = r_pix[q0:q0 + nr]
+        own_at = e_pix[e0 : e0 + ne]
+        ring_at = r_pix[q0 : q0 + nr]
         ring = x[:, ring_at]
         if tiny > 0 and not kept[node]:
             small = True
@@ -531,35 +604,35 @@ def _solve_down(x, transpose, nodes, parent, kept, tiny, boxed, width, e_ptr, e_
         if ne == 0:
             continue
         n = ne + nr
-        f = lower[l_ptr[node]:l_ptr[node + 1]]
+        f = lower[l_ptr[node] : l_ptr[node + 1]]
         own = x[:, own_at]
         if channels >= _BLAS_CHANNELS:
-            _blas_node(False, transpose, f, n, ne, nr, own, ring, upper[u_ptr[node]:u_ptr[node + 1]], trsm, gemm)
+            _blas_node(False, transpose, f, n, ne, nr, own, ring, upper[u_ptr[node] : u_ptr[node + 1]], trsm, gemm)
         elif transpose:
             for j in range(ne):
-                column = f[j * n + ne:(j + 1) * n]
+                column = f[j * n + ne : (j + 1) * n]
                 for c in range(channels):
                     total = 0.0
                     for a in range(nr):
                         total += column[a] * ring[c, a]
                     own[c, j] -= total
             for j in range(ne - 1, -1, -1):
-                column = f[j * n:j * n + ne]
+                column = f[j * n : j * n + ne]
                 for c in range(channels):
                     total = own[c, j]
                     for i in range(j + 1, ne):
                         total -= column[i] * own[c, i]
                     own[c, j] = total
         else:
-            u12 = upper[u_ptr[node]:u_ptr[node + 1]]
+            u12 = upper[u_ptr[node] : u_ptr[node + 1]]
             for b in range(nr):
-                column = u12[b * ne:(b + 1) * ne]
+                column = u12[b * ne : (b + 1) * ne]
                 for c in range(channels):
                     value = ring[c, b]
                     for i in range(ne):
                         own[c, i] -= column[i] * value
             for j in range(ne - 1, -1, -1):
-                column = f[j * n:j * n + j + 1]
+                column = f[j * n : j * n + j + 1]
                 for c in range(channels):
                     own[c, j] /= column[j]
                     value = own[c, j]
@@ -610,15 +683,17 @@ class MultifrontalLU:
     [1.0, 1.5, 2.0]
     """
 
-    def __init__(self, stencil: np.ndarray, free: np.ndarray, dtype=np.float32, leaf: int = 32,
-                 threads: int = 2):
+    def __init__(self, stencil: np.ndarray, free: np.ndarray, dtype=np.float32, leaf: int = 32, threads: int = 2):
         self.tree = t = Dissection(stencil.shape[:2], free, leaf)
         self.dtype = np.dtype(dtype)
         ne, nr = np.diff(t.e_ptr), np.diff(t.r_ptr)
         self._l_ptr = np.concatenate(([0], np.cumsum(ne * (ne + nr))))
         self._u_ptr = np.concatenate(([0], np.cumsum(ne * nr)))
-        self._factors = (np.empty(self._l_ptr[-1], dtype), np.empty(self._u_ptr[-1], dtype),
-                         np.empty(t.e_ptr[-1], np.int32))
+        self._factors = (
+            np.empty(self._l_ptr[-1], dtype),
+            np.empty(self._u_ptr[-1], dtype),
+            np.empty(t.e_ptr[-1], np.int32),
+        )
         stencil = np.ascontiguousarray(stencil, np.float64)
         self._lapack = lapack = _lapack(dtype)
 
@@ -627,9 +702,23 @@ class MultifrontalLU:
             stack = np.empty(_workspace(t.children, t.e_ptr, t.r_ptr, lo, hi, depth), dtype)
             stack[:depth] = np.concatenate(below) if below else stack[:0]
             with flushed_denormals():  # per thread: the flag is a thread's own
-                failed = _factor(stencil, t.children, t.e_ptr, t.e_pix, t.r_ptr, t.r_pix, self._l_ptr,
-                                 self._u_ptr, *self._factors, *lapack, lo, hi, stack, depth)
-            return failed, stack[:nr[hi - 1] ** 2]
+                failed = _factor(
+                    stencil,
+                    t.children,
+                    t.e_ptr,
+                    t.e_pix,
+                    t.r_ptr,
+                    t.r_pix,
+                    self._l_ptr,
+                    self._u_ptr,
+                    *self._factors,
+                    *lapack,
+                    lo,
+                    hi,
+                    stack,
+                    depth,
+                )
+            return failed, stack[: nr[hi - 1] ** 2]
 
         # The root's subtrees share nothing but the root: one thread each, then the root.
         root = len(ne) - 1
@@ -649,18 +738,52 @@ class MultifrontalLU:
     def _up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
         t = self.tree
         with flushed_denormals(), one_blas_thread():
-            _solve_up(x, transpose, nodes, position, t.e_ptr, t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr,
-                      *self._factors, *self._lapack[1:])
+            _solve_up(
+                x,
+                transpose,
+                nodes,
+                position,
+                t.e_ptr,
+                t.e_pix,
+                t.r_ptr,
+                t.r_pix,
+                self._l_ptr,
+                self._u_ptr,
+                *self._factors,
+                *self._lapack[1:],
+            )
         return x
 
-    def _down(self, x: np.ndarray, nodes: np.ndarray, transpose: bool = False,
-              kept: np.ndarray | None = None, tiny: float = 0.0) -> tuple[int, np.ndarray]:
+    def _down(
+        self,
+        x: np.ndarray,
+        nodes: np.ndarray,
+        transpose: bool = False,
+        kept: np.ndarray | None = None,
+        tiny: float = 0.0,
+    ) -> tuple[int, np.ndarray]:
         t = self.tree
         boxed = kept is not None  # a local solve's box; a full solve needs none
         kept = np.ones(len(t.parent), np.bool_) if kept is None else kept
         with flushed_denormals(), one_blas_thread():
-            return _solve_down(x, transpose, nodes[::-1], t.parent, kept, tiny, boxed, t.shape[1], t.e_ptr,
-                               t.e_pix, t.r_ptr, t.r_pix, self._l_ptr, self._u_ptr, *self._factors, *self._lapack[1:])
+            return _solve_down(
+                x,
+                transpose,
+                nodes[::-1],
+                t.parent,
+                kept,
+                tiny,
+                boxed,
+                t.shape[1],
+                t.e_ptr,
+                t.e_pix,
+                t.r_ptr,
+                t.r_pix,
+                self._l_ptr,
+                self._u_ptr,
+                *self._factors,
+                *self._lapack[1:],
+            )
 
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
         """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with
@@ -734,22 +857,26 @@ class _Rows:
             size = max(end, len(self._index) * 3 // 2)
             grown = [np.zeros((size,) + a.shape[1:], a.dtype) for a in (self._index, self._lower, self._upper)]
             for new, old in zip(grown, (self._index, self._lower, self._upper)):
-                new[:self.count] = old[:self.count]
+                new[: self.count] = old[: self.count]
             self._index, self._lower, self._upper = grown
-        self._index[self.count:end], self._lower[self.count:end], self._upper[self.count:end] = index, lower, upper
+        self._index[self.count : end], self._lower[self.count : end], self._upper[self.count : end] = (
+            index,
+            lower,
+            upper,
+        )
         self.count = end
 
     @property
     def index(self) -> np.ndarray:
-        return self._index[:self.count]
+        return self._index[: self.count]
 
     @property
     def lower(self) -> np.ndarray:
-        return self._lower[:self.count]
+        return self._lower[: self.count]
 
     @property
     def upper(self) -> np.ndarray:
-        return self._upper[:self.count]
+        return self._upper[: self.count]
 
 
 class InverseBlock:
@@ -855,7 +982,7 @@ class InverseBlock:
         for s, node in enumerate(nodes):
             if node in self._vectors:
                 kept = self._vectors[node]
-                self.solution[kept.index] += kept.upper @ forward[:, offsets[s]:offsets[s + 1]].T
+                self.solution[kept.index] += kept.upper @ forward[:, offsets[s] : offsets[s + 1]].T
 
     def _forward(self, x: np.ndarray, nodes: np.ndarray, position: np.ndarray, transpose: bool) -> np.ndarray:
         """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides, in ``position``'s

@@ -211,8 +211,7 @@ class GridMultigrid:
     (True, True)
     """
 
-    def __init__(self, operator: GridOperator, fixed: np.ndarray | None = None, coarsest: int = 400,
-                 sweeps: int = 1):
+    def __init__(self, operator: GridOperator, fixed: np.ndarray | None = None, coarsest: int = 400, sweeps: int = 1):
         stencil = np.ascontiguousarray(operator.stencil, dtype=np.float64)
         fixed = np.zeros(stencil.shape[:2], bool) if fixed is None else np.ascontiguousarray(fixed, bool)
         self.sweeps = sweeps
@@ -298,9 +297,15 @@ class MultigridSolver:
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
         shape, channels = rhs.shape, rhs.shape[-1]
         guess = np.where(self.fixed[..., None], rhs, 0.0 if x0 is None else x0)
-        x, iterations, residual = pcg(lambda v: self.operator.apply(v.reshape(shape)).reshape(-1, channels),
-                                      rhs.reshape(-1, channels),
-                                      lambda r: self.multigrid.vcycle(r.reshape(shape)).reshape(-1, channels),
-                                      np, guess.reshape(-1, channels), self.tol, self.maxiter)
-        return x.reshape(shape), report(self.name, iterations, residual, self.tol,
-                                        time.perf_counter() - start + self.setup_seconds)
+        x, iterations, residual = pcg(
+            lambda v: self.operator.apply(v.reshape(shape)).reshape(-1, channels),
+            rhs.reshape(-1, channels),
+            lambda r: self.multigrid.vcycle(r.reshape(shape)).reshape(-1, channels),
+            np,
+            guess.reshape(-1, channels),
+            self.tol,
+            self.maxiter,
+        )
+        return x.reshape(shape), report(
+            self.name, iterations, residual, self.tol, time.perf_counter() - start + self.setup_seconds
+        )

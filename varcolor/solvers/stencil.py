@@ -63,8 +63,7 @@ def _is_symmetric(stencil, rtol):
                 b = stencil[ii, jj, 8 - k] if inside else 0.0
                 if abs(a - b) > rtol * abs(b):
                     return False
-                if stencil[i, j, 8 - k] != 0.0 and not (
-                        0 <= i - k // 3 + 1 < height and 0 <= j - k % 3 + 1 < width):
+                if stencil[i, j, 8 - k] != 0.0 and not (0 <= i - k // 3 + 1 < height and 0 <= j - k % 3 + 1 < width):
                     return False
     return True
 
@@ -196,8 +195,9 @@ def _graph_laplacian(weights, fixed, values, diagonal, source, stencil, rhs):
                         stencil[i, j, 3 * (dy + 1) + dx + 1] = -w
 
 
-def graph_laplacian(weights: np.ndarray, fixed: np.ndarray, values: np.ndarray, diagonal: np.ndarray,
-                    source: np.ndarray) -> tuple[GridOperator, np.ndarray]:
+def graph_laplacian(
+    weights: np.ndarray, fixed: np.ndarray, values: np.ndarray, diagonal: np.ndarray, source: np.ndarray
+) -> tuple[GridOperator, np.ndarray]:
     """The system ``Σ_s w_rs (u_r − u_s) + d_r u_r = g_r`` of a weighted 8-neighbour graph, with the
     ``fixed`` pixels held at ``values`` and eliminated: SPD on the other pixels.
 
@@ -222,7 +222,13 @@ def graph_laplacian(weights: np.ndarray, fixed: np.ndarray, values: np.ndarray, 
     shape = fixed.shape
     stencil = np.empty(shape + (9,))
     rhs = np.empty(values.shape)
-    _graph_laplacian(np.ascontiguousarray(weights, dtype=np.float64), np.ascontiguousarray(fixed, dtype=np.bool_),
-                     np.ascontiguousarray(values, dtype=np.float64), np.ascontiguousarray(diagonal, dtype=np.float64),
-                     np.ascontiguousarray(source, dtype=np.float64), stencil, rhs)
+    _graph_laplacian(
+        np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(fixed, dtype=np.bool_),
+        np.ascontiguousarray(values, dtype=np.float64),
+        np.ascontiguousarray(diagonal, dtype=np.float64),
+        np.ascontiguousarray(source, dtype=np.float64),
+        stencil,
+        rhs,
+    )
     return GridOperator(stencil), rhs

@@ -63,8 +63,9 @@ def exact_operator(guide, mask, prior_weight=None):
     return build(guide, mask, prior_weight=prior_weight)
 
 
-def coarsen(guide: np.ndarray, mask: np.ndarray, rhs: np.ndarray, prior_weight: np.ndarray | None = None,
-            factor: int = 2):
+def coarsen(
+    guide: np.ndarray, mask: np.ndarray, rhs: np.ndarray, prior_weight: np.ndarray | None = None, factor: int = 2
+):
     """The system's inputs on blocks of ``factor × factor`` pixels (the last ones padded by
     repeating the edge): mean guide; a block is a cue where any of its pixels is, with their mean
     value; elsewhere the mean right-hand side and prior weight.
@@ -87,10 +88,17 @@ def coarsen(guide: np.ndarray, mask: np.ndarray, rhs: np.ndarray, prior_weight: 
     coarse_mask = np.empty((rows, columns), np.bool_)
     coarse_rhs = np.empty((rows, columns, rhs.shape[-1]))
     weight = np.empty((rows, columns)) if has_weight else np.empty((0, 0))
-    _block_means(np.ascontiguousarray(guide, dtype=np.float64), np.ascontiguousarray(mask, dtype=np.bool_),
-                 np.ascontiguousarray(rhs, dtype=np.float64),
-                 np.ascontiguousarray(prior_weight, dtype=np.float64) if has_weight else np.empty((0, 0)),
-                 factor, coarse_guide, coarse_mask, coarse_rhs, weight)
+    _block_means(
+        np.ascontiguousarray(guide, dtype=np.float64),
+        np.ascontiguousarray(mask, dtype=np.bool_),
+        np.ascontiguousarray(rhs, dtype=np.float64),
+        np.ascontiguousarray(prior_weight, dtype=np.float64) if has_weight else np.empty((0, 0)),
+        factor,
+        coarse_guide,
+        coarse_mask,
+        coarse_rhs,
+        weight,
+    )
     return coarse_guide, coarse_mask, coarse_rhs, weight if has_weight else None
 
 
@@ -212,19 +220,34 @@ class TiledSolver:
 
     name = "tiles"
 
-    def __init__(self, guide: np.ndarray, mask: np.ndarray, prior_weight: np.ndarray | None = None, *,
-                 core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS, factor: int = FACTOR,
-                 progress: Callable[[dict], None] | None = None):
+    def __init__(
+        self,
+        guide: np.ndarray,
+        mask: np.ndarray,
+        prior_weight: np.ndarray | None = None,
+        *,
+        core: int = CORE,
+        margin: int = MARGIN,
+        direct_pixels: int = DIRECT_PIXELS,
+        factor: int = FACTOR,
+        progress: Callable[[dict], None] | None = None,
+    ):
         self.guide = np.ascontiguousarray(guide, dtype=np.float64)
         self.mask = np.ascontiguousarray(mask, dtype=np.bool_)
         self.prior_weight = prior_weight
-        self.core, self.margin, self.direct_pixels, self.factor = int(core), int(margin), int(direct_pixels), int(factor)
+        self.core, self.margin, self.direct_pixels, self.factor = (
+            int(core),
+            int(margin),
+            int(direct_pixels),
+            int(factor),
+        )
         self.progress = progress
         self.tiles = self._total = 0
 
     @staticmethod
-    def largest_lu(pixels: int, core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS,
-                   factor: int = FACTOR) -> int:
+    def largest_lu(
+        pixels: int, core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS, factor: int = FACTOR
+    ) -> int:
         """Unknowns of the largest LU held at once for an image of ``pixels``: the bottom of the
         recursion's, or a tile's."""
         if pixels <= direct_pixels:
@@ -289,7 +312,7 @@ class TiledSolver:
             tile_rhs = np.where(held[..., None] & ~mask[window][..., None], x[window], rhs[window])
             operator = exact_operator(guide[window], fixed, prior_weight=None if weight is None else weight[window])
             solution, _ = DirectSolver(operator, tol=_TILE_TOL).solve(tile_rhs)
-            x[i0:i1, j0:j1] = solution[i0 - top:i1 - top, j0 - left:j1 - left]
+            x[i0:i1, j0:j1] = solution[i0 - top : i1 - top, j0 - left : j1 - left]
             if squares is not None:
                 # The tile's rows at its core are the full system's (the core is never held, and
                 # a row reads the guide one pixel around it): no operator to build again.
@@ -298,8 +321,10 @@ class TiledSolver:
                 columns = slice(max(j0 - 1, left) - left, min(last_column + 1, right) - left)
                 near = (slice(rows.start + top, rows.stop + top), slice(columns.start + left, columns.stop + left))
                 product = GridOperator(operator.stencil[rows, columns]).apply(x[near])
-                kept = (slice(i0 - near[0].start, last_row - near[0].start),
-                        slice(j0 - near[1].start, last_column - near[1].start))
+                kept = (
+                    slice(i0 - near[0].start, last_row - near[0].start),
+                    slice(j0 - near[1].start, last_column - near[1].start),
+                )
                 r = rhs[near][kept] - product[kept]
                 squares += np.einsum("ijc,ijc->c", r, r)
             self.tiles += 1
@@ -320,8 +345,11 @@ class TiledSolver:
             band = (slice(lo, hi), slice(None)) if along == 0 else (slice(None), slice(lo, hi))
             weight = None if self.prior_weight is None else self.prior_weight[band]
             product = exact_operator(self.guide[band], self.mask[band], prior_weight=weight).apply(x[band])
-            r = (rhs[band] - product)[(slice(line - lo, line - lo + 1), slice(None)) if along == 0
-                                      else (others, slice(line - lo, line - lo + 1))]
+            r = (rhs[band] - product)[
+                (slice(line - lo, line - lo + 1), slice(None))
+                if along == 0
+                else (others, slice(line - lo, line - lo + 1))
+            ]
             squares += np.einsum("ijc,ijc->c", r, r)
         scale = np.sqrt(np.einsum("ijc,ijc->c", rhs, rhs))
         return float(np.max(np.sqrt(squares) / np.where(scale > 0, scale, 1.0), initial=0.0))
@@ -338,7 +366,7 @@ class TiledSolver:
             weight = None if self.prior_weight is None else self.prior_weight[band]
             # Rows of the halo are cut off from the pixels beyond it, but only the band's own rows are kept.
             product = exact_operator(self.guide[band], self.mask[band], prior_weight=weight).apply(x[band])
-            r = (rhs[band] - product)[top - lo:bottom - lo]
+            r = (rhs[band] - product)[top - lo : bottom - lo]
             squares += np.einsum("ijc,ijc->c", r, r)
         scale = np.sqrt(np.einsum("ijc,ijc->c", rhs, rhs))
         return float(np.max(np.sqrt(squares) / np.where(scale > 0, scale, 1.0), initial=0.0))

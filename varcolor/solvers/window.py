@@ -53,9 +53,17 @@ class LocalCorrection:
     agreement: float
 
 
-def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray, changed: np.ndarray,
-                     change: np.ndarray, tol: float = 0.02, first_margin: int = 16, growth: float = 1.5,
-                     max_fraction: float = 0.1) -> LocalCorrection | None:
+def local_correction(
+    system: Callable,
+    shape: tuple[int, int],
+    held: np.ndarray,
+    changed: np.ndarray,
+    change: np.ndarray,
+    tol: float = 0.02,
+    first_margin: int = 16,
+    growth: float = 1.5,
+    max_fraction: float = 0.1,
+) -> LocalCorrection | None:
     """The change ``δ`` caused by new cues, solved in a window around them.
 
     Parameters
@@ -127,8 +135,10 @@ def local_correction(system: Callable, shape: tuple[int, int], held: np.ndarray,
         if not border.any():
             return LocalCorrection(window, delta, margin, 0.0)
         if previous is not None:
-            inner = (slice(previous[0].start - top, previous[0].stop - top),
-                     slice(previous[1].start - left, previous[1].stop - left))
+            inner = (
+                slice(previous[0].start - top, previous[0].stop - top),
+                slice(previous[1].start - left, previous[1].stop - left),
+            )
             difference = delta.copy()
             difference[inner] -= previous_delta
             agreement = float(np.abs(difference).max(initial=0.0))

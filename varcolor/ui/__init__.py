@@ -22,9 +22,17 @@ from ..errors import InputError
 __all__ = ["run"]
 
 
-def run(image: str | None = None, *, session: str | None = None, host: str = "127.0.0.1", port: int = 0,
-        open_browser: bool = True, data_dir: str | None = None, out_dir: str | None = None,
-        preview_megapixels: float | None = None) -> int:
+def run(
+    image: str | None = None,
+    *,
+    session: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    open_browser: bool = True,
+    data_dir: str | None = None,
+    out_dir: str | None = None,
+    preview_megapixels: float | None = None,
+) -> int:
     """Start the studio server and serve until Ctrl-C.
 
     Parameters
@@ -65,15 +73,17 @@ def run(image: str | None = None, *, session: str | None = None, host: str = "12
     if image and session:
         raise InputError("give an image or --session, not both")
     if out_dir is None:
-        out_dir = str(Path(image).resolve().parent) if image else (
-            str(Path(session).resolve().parent) if session else ".")
+        out_dir = (
+            str(Path(image).resolve().parent) if image else (str(Path(session).resolve().parent) if session else ".")
+        )
     if not Path(out_dir).is_dir():
         raise InputError(f"{out_dir}: no such folder to save results in")
     pixels = PREVIEW_PIXELS if preview_megapixels is None else int(preview_megapixels * 1e6)
     if pixels < 10_000:
         raise InputError(f"--preview-megapixels must be at least 0.01, got {preview_megapixels}")
-    studio = Studio(data_dir=Path(data_dir) if data_dir else default_data_dir(), out_dir=Path(out_dir),
-                    preview_pixels=pixels)
+    studio = Studio(
+        data_dir=Path(data_dir) if data_dir else default_data_dir(), out_dir=Path(out_dir), preview_pixels=pixels
+    )
     if session:
         studio.open_session(Path(session))  # a bad file: one line, exit 2, before any server starts
     elif image:
@@ -95,10 +105,13 @@ def run(image: str | None = None, *, session: str | None = None, host: str = "12
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound}/?token={token}"
     if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"varcolor ui: listening on {host} (not only this computer); anyone with the address below "
-              "can use it", file=sys.stderr)
+        print(
+            f"varcolor ui: listening on {host} (not only this computer); anyone with the address below can use it",
+            file=sys.stderr,
+        )
     print(f"varcolor studio: {url}", flush=True)
     print("Ctrl-C stops it.", file=sys.stderr, flush=True)
+
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:
             # Ctrl-C (or SIGTERM) stops the server gracefully and the command returns 0; uvicorn's

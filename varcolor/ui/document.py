@@ -27,16 +27,27 @@ from ..color import rgb_to_lab
 from ..cues import Cues
 from ..errors import InputError
 
-__all__ = ["Document", "History", "rasterize", "cues_from_mask", "session_dict", "parse_session",
-           "SESSION_FORMAT", "TOOLS", "METHODS"]
+__all__ = [
+    "Document",
+    "History",
+    "rasterize",
+    "cues_from_mask",
+    "session_dict",
+    "parse_session",
+    "SESSION_FORMAT",
+    "TOOLS",
+    "METHODS",
+]
 
 SESSION_FORMAT = "varcolor-studio-session"
 SESSION_VERSION = 1
 TOOLS = ("brush", "eraser")
 #: Methods the studio offers: name -> Colorizer options.
-METHODS = {"levin": {"method": "levin"},
-           "levin-prior": {"method": "levin", "prior": "ideepcolor"},
-           "bilaplacian-gtv": {"method": "bilaplacian-gtv"}}
+METHODS = {
+    "levin": {"method": "levin"},
+    "levin-prior": {"method": "levin", "prior": "ideepcolor"},
+    "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
+}
 MAX_WIDTH = 2000.0
 MAX_PATH = 100_000
 
@@ -71,14 +82,14 @@ class Document:
             raise InputError(f"no point {point_id}")
         allowed = {k: v for k, v in changes.items() if k in ("x", "y", "rgb", "size")}
         new = _check_point({**found[0], **allowed}, shape)
-        return Document(self.strokes, tuple(new if p["id"] == point_id else p for p in self.points),
-                        self.settings, self.next_id)
+        return Document(
+            self.strokes, tuple(new if p["id"] == point_id else p for p in self.points), self.settings, self.next_id
+        )
 
     def without_point(self, point_id: int) -> Document:
         if not any(p["id"] == point_id for p in self.points):
             raise InputError(f"no point {point_id}")
-        return Document(self.strokes, tuple(p for p in self.points if p["id"] != point_id), self.settings,
-                        self.next_id)
+        return Document(self.strokes, tuple(p for p in self.points if p["id"] != point_id), self.settings, self.next_id)
 
     def cleared(self) -> Document:
         return Document((), (), self.settings, self.next_id)
@@ -111,7 +122,7 @@ class History:
         return self._docs[self._at]
 
     def push(self, document: Document) -> None:
-        del self._docs[self._at + 1:]
+        del self._docs[self._at + 1 :]
         self._docs.append(document)
         if len(self._docs) > self.limit:
             del self._docs[0]
@@ -246,7 +257,7 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, int], box: tu
     def at(x: float, y: float) -> tuple[float, float]:  # a full-resolution pixel centre, in the box
         return (x + 0.5) * sx - 0.5 - left, (y + 0.5) * sy - 0.5 - top
 
-    region = mask[top:top + height, left:left + width]
+    region = mask[top : top + height, left : left + width]
     if strokes:
         picture = Image.fromarray(region)
         pen = ImageDraw.Draw(picture)
@@ -304,8 +315,10 @@ def cues_from_mask(mask: np.ndarray) -> Cues:
 
 def points_file(doc: Document) -> list[dict]:
     """The points as records of a points file (``y, x, r, g, b, radius``; ``varcolor colorize --points``)."""
-    return [{"y": p["y"], "x": p["x"], "r": p["rgb"][0], "g": p["rgb"][1], "b": p["rgb"][2],
-             "radius": point_radius(p)} for p in doc.points]
+    return [
+        {"y": p["y"], "x": p["x"], "r": p["rgb"][0], "g": p["rgb"][1], "b": p["rgb"][2], "radius": point_radius(p)}
+        for p in doc.points
+    ]
 
 
 def session_dict(doc: Document, image: dict) -> dict:
@@ -323,7 +336,9 @@ def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
         raise InputError(f"{name}: not a varcolor studio session file")
     if data.get("version") != SESSION_VERSION:
-        raise InputError(f"{name}: session version {data.get('version')!r} is not supported (this is {SESSION_VERSION})")
+        raise InputError(
+            f"{name}: session version {data.get('version')!r} is not supported (this is {SESSION_VERSION})"
+        )
     image = data.get("image")
     if not isinstance(image, dict):
         raise InputError(f"{name}: the session names no image")

@@ -78,7 +78,7 @@ def warm_up() -> float:
         colorizer.solve(Cues(mask, np.where(mask[..., None], (30.0, 10.0), 0.0)))
         for row in (20, 30):
             more = np.zeros(gray.shape, bool)
-            more[row:row + 2, 10:40] = True
+            more[row : row + 2, 10:40] = True
             colorizer.update(Cues(more, np.where(more[..., None], (-20.0, 25.0), 0.0)))
     return time.perf_counter() - start
 
@@ -172,7 +172,7 @@ class LiveSolver:
                 else:
                     box = (0, 0, 0, 0)
             top, left, h, w = box
-            data = self.rgba[top:top + h, left:left + w].tobytes()
+            data = self.rgba[top : top + h, left : left + w].tobytes()
         return published, box, data
 
     def close(self) -> None:
@@ -249,8 +249,18 @@ class LiveSolver:
         self._colorizer, self._mask, self._mask_doc = rebased[0], rebased[1], rebased[2]
         return True
 
-    def _publish(self, version: int, box, rgb: np.ndarray | None, *, final: bool = True, error: str | None = None,
-                 warning: str | None = None, timing: dict | None = None, info: dict | None = None) -> None:
+    def _publish(
+        self,
+        version: int,
+        box,
+        rgb: np.ndarray | None,
+        *,
+        final: bool = True,
+        error: str | None = None,
+        warning: str | None = None,
+        timing: dict | None = None,
+        info: dict | None = None,
+    ) -> None:
         timing = dict(timing or {})
         start = time.perf_counter()
         with self._cond:
@@ -274,10 +284,14 @@ class LiveSolver:
         mask the colorizer holds (None: anywhere). A document that only adds strokes to that one
         (the usual edit) is painted there, in the new strokes' box only."""
         old = self._mask_doc
-        if (self._mask is not None and old is not None and doc.points == old.points
-                and len(doc.strokes) > len(old.strokes)
-                and all(a is b for a, b in zip(doc.strokes, old.strokes))):
-            new = doc.strokes[len(old.strokes):]
+        if (
+            self._mask is not None
+            and old is not None
+            and doc.points == old.points
+            and len(doc.strokes) > len(old.strokes)
+            and all(a is b for a, b in zip(doc.strokes, old.strokes))
+        ):
+            new = doc.strokes[len(old.strokes) :]
             box = strokes_box(new, self.gray.shape, self.full_shape)
             mask = self._mask.copy()
             # Points win over strokes: repaint those that reach into the box.
@@ -302,14 +316,15 @@ class LiveSolver:
             delta = None  # the cues to add to the colorizer's (None: solve afresh)
             if self._mask is not None:
                 top, left, h, w = box or (0, 0, height, width)
-                new, old = mask[top:top + h, left:left + w], self._mask[top:top + h, left:left + w]
+                new, old = mask[top : top + h, left : left + w], self._mask[top : top + h, left : left + w]
                 differs = (new[..., 0] != old[..., 0]) | (new[..., 1] != old[..., 1]) | (new[..., 2] != old[..., 2])
                 black = (new[..., 0] | new[..., 1] | new[..., 2]) == 0
                 if not (differs & black).any():  # no cue removed: the changed pixels are cues to add
                     changed = np.zeros((height, width), bool)
-                    changed[top:top + h, left:left + w] = differs
-                    delta = cues_from_mask(np.where(changed[..., None], mask, np.uint8(0)) if box is None else
-                                           _boxed(mask, changed, box))
+                    changed[top : top + h, left : left + w] = differs
+                    delta = cues_from_mask(
+                        np.where(changed[..., None], mask, np.uint8(0)) if box is None else _boxed(mask, changed, box)
+                    )
             cues = cues_from_mask(mask) if delta is None else None
             timing["cues"] = time.perf_counter() - start
             with warnings.catch_warnings(record=True) as caught:
@@ -317,8 +332,9 @@ class LiveSolver:
                 if delta is None and cues.count == 0 and colorizer.network is None:
                     self._mask, self._mask_doc = None, None
                     rgb = np.repeat(self.gray[..., None], 3, axis=2)
-                    self._publish(version, (0, 0, height, width), rgb, timing=timing,
-                                  info={"solver": "none", "cues": 0})
+                    self._publish(
+                        version, (0, 0, height, width), rgb, timing=timing, info={"solver": "none", "cues": 0}
+                    )
                     return
                 if delta is not None and delta.count == 0:
                     self._mask_doc = doc
@@ -335,12 +351,16 @@ class LiveSolver:
             window = info.get("window")
             changed_box = tuple(window) if window and "update" in info and not rebased else (0, 0, height, width)
             # A levin update after which updates cost more and more: re-solve when the page idles.
-            self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and \
-                METHODS[method].get("method") == "levin" and "prior" not in METHODS[method]
+            self._want_rebase = (
+                (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD)
+                and METHODS[method].get("method") == "levin"
+                and "prior" not in METHODS[method]
+            )
             warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
             final = self._method != "bilaplacian-gtv"
-            self._publish(version, changed_box, result.rgb, final=final, warning=warning, timing=timing,
-                          info=_summary(info))
+            self._publish(
+                version, changed_box, result.rgb, final=final, warning=warning, timing=timing, info=_summary(info)
+            )
         except VarcolorError as exc:
             log.warning("solve of version %d refused: %s", version, exc)
             self._mask, self._mask_doc = None, None
@@ -348,8 +368,9 @@ class LiveSolver:
         except Exception as exc:  # noqa: BLE001 - the server must keep running; the log has the details
             log.error("solve of version %d failed:\n%s", version, traceback.format_exc())
             self._mask, self._mask_doc, self._colorizer = None, None, None
-            self._publish(version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}",
-                          timing=timing)
+            self._publish(
+                version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}", timing=timing
+            )
 
     def _refine(self, version: int) -> None:
         """Carry bilaplacian-gtv's preview on to the final tolerance (while no edit waits)."""
@@ -358,8 +379,9 @@ class LiveSolver:
             start = time.perf_counter()
             result = self._colorizer.refine()
             timing = {"solve": time.perf_counter() - start}
-            self._publish(version, (0, 0, height, width), result.rgb, final=True, timing=timing,
-                          info=_summary(result.info))
+            self._publish(
+                version, (0, 0, height, width), result.rgb, final=True, timing=timing, info=_summary(result.info)
+            )
         except Exception as exc:  # noqa: BLE001
             log.error("refine of version %d failed:\n%s", version, traceback.format_exc())
             self._publish(version, None, None, error=f"refining failed: {exc}")

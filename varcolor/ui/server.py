@@ -31,16 +31,27 @@ from .studio import Studio
 log = logging.getLogger("varcolor.ui")
 
 STATIC = Path(__file__).parent / "static"
-STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
 #: Largest upload accepted (bytes); a 60 MP 16-bit TIFF is about 360 MB.
 MAX_UPLOAD = 512 * 1024 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
-_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
-            (b"content-security-policy",
-             b"default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
-             b"connect-src 'self'; frame-ancestors 'none'")]
+_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+        b"connect-src 'self'; frame-ancestors 'none'",
+    ),
+]
 
 
 class Guard:
@@ -109,7 +120,7 @@ class _Bell:
     async def wait(self, timeout: float) -> None:
         try:
             await asyncio.wait_for(self.event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
@@ -125,8 +136,9 @@ def _error(exc: BaseException) -> JSONResponse:
     return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
 
 
-def create_app(studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LOOPBACK,
-               max_upload: int = MAX_UPLOAD) -> Starlette:
+def create_app(
+    studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LOOPBACK, max_upload: int = MAX_UPLOAD
+) -> Starlette:
     """The studio's ASGI application for ``studio``, guarded by ``token`` (``hosts``: the host
     names it answers to; None: any)."""
     bell = _Bell()
@@ -168,14 +180,20 @@ def create_app(studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LO
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_upload:
             log.warning("refused an upload of %s bytes (%s)", length, filename)
-            return JSONResponse({"error": f"{filename}: too large to upload ({int(length) / 1e6:.0f} MB; "
-                                          f"the limit is {max_upload / 1e6:.0f} MB)"}, status_code=413)
+            return JSONResponse(
+                {
+                    "error": f"{filename}: too large to upload ({int(length) / 1e6:.0f} MB; "
+                    f"the limit is {max_upload / 1e6:.0f} MB)"
+                },
+                status_code=413,
+            )
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > max_upload:
-                return JSONResponse({"error": f"{filename}: too large to upload (over {max_upload / 1e6:.0f} MB)"},
-                                    status_code=413)
+                return JSONResponse(
+                    {"error": f"{filename}: too large to upload (over {max_upload / 1e6:.0f} MB)"}, status_code=413
+                )
             chunks.append(chunk)
         data = b"".join(chunks)
         if filename.lower().endswith(".json"):  # a session file
@@ -192,6 +210,7 @@ def create_app(studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LO
     def simple(function):
         async def endpoint(request: Request):
             return await call(function)
+
         return endpoint
 
     async def save(request: Request):
@@ -232,12 +251,20 @@ def create_app(studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LO
         waited = time.perf_counter() - start
         copy_start = time.perf_counter()
         published, box, data = live.patch(have)
-        meta = {"serial": published.serial, "version": published.version, "final": published.final,
-                "box": list(box), "error": published.error, "warning": published.warning,
-                "timing": {**published.timing, "copy": time.perf_counter() - copy_start, "waited": waited},
-                "info": published.info, "busy": live.busy()}
-        return Response(data, media_type="application/octet-stream",
-                        headers={"x-result": json.dumps(meta, ensure_ascii=True)})
+        meta = {
+            "serial": published.serial,
+            "version": published.version,
+            "final": published.final,
+            "box": list(box),
+            "error": published.error,
+            "warning": published.warning,
+            "timing": {**published.timing, "copy": time.perf_counter() - copy_start, "waited": waited},
+            "info": published.info,
+            "busy": live.busy(),
+        }
+        return Response(
+            data, media_type="application/octet-stream", headers={"x-result": json.dumps(meta, ensure_ascii=True)}
+        )
 
     async def gray(request: Request):
         try:
@@ -258,15 +285,23 @@ def create_app(studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LO
             return _error(InputError("suggest needs numbers x and y"))
         return await call(studio.suggest, x, y)
 
-    routes = [Route("/", index), Route("/static/{name}", static),
-              Route("/api/state", state), Route("/api/open", open_upload, methods=["POST"]),
-              Route("/api/edit", edit, methods=["POST"]), Route("/api/undo", simple(studio.undo), methods=["POST"]),
-              Route("/api/redo", simple(studio.redo), methods=["POST"]),
-              Route("/api/restore", simple(studio.restore), methods=["POST"]),
-              Route("/api/dismiss-restore", simple(studio.dismiss_restore), methods=["POST"]),
-              Route("/api/save", save, methods=["POST"]), Route("/api/result", result),
-              Route("/api/gray.png", gray), Route("/api/reference.png", reference),
-              Route("/api/metrics", simple(studio.metrics)), Route("/api/suggest", suggest)]
+    routes = [
+        Route("/", index),
+        Route("/static/{name}", static),
+        Route("/api/state", state),
+        Route("/api/open", open_upload, methods=["POST"]),
+        Route("/api/edit", edit, methods=["POST"]),
+        Route("/api/undo", simple(studio.undo), methods=["POST"]),
+        Route("/api/redo", simple(studio.redo), methods=["POST"]),
+        Route("/api/restore", simple(studio.restore), methods=["POST"]),
+        Route("/api/dismiss-restore", simple(studio.dismiss_restore), methods=["POST"]),
+        Route("/api/save", save, methods=["POST"]),
+        Route("/api/result", result),
+        Route("/api/gray.png", gray),
+        Route("/api/reference.png", reference),
+        Route("/api/metrics", simple(studio.metrics)),
+        Route("/api/suggest", suggest),
+    ]
     app = Starlette(routes=routes)
     return Guard(app, token, hosts)
 

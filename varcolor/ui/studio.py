@@ -28,7 +28,7 @@ from ..cues import Cues
 from ..errors import InputError, OutputError
 from ..io import IMAGE_EXTENSIONS, atomic_path, read_image, write_image
 from ..solvers import choose_solver
-from .document import (METHODS, Document, History, parse_session, points_file, rasterize, session_dict)
+from .document import METHODS, Document, History, parse_session, points_file, rasterize, session_dict
 from .live import LiveSolver, working_shape
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
@@ -101,19 +101,28 @@ class OpenImage:
             self.warning = f"{name}: saving solves the full photo, which will not fit in memory now: {exc}"
             log.warning("%s", self.warning)
         rgb = self.pixels[..., :3] if self.pixels.ndim == 3 else None
-        self.colour = rgb is not None and not (np.array_equal(rgb[..., 0], rgb[..., 1])
-                                               and np.array_equal(rgb[..., 0], rgb[..., 2]))
+        self.colour = rgb is not None and not (
+            np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
+        )
         # The live copy's gray: the photo's own (what Colorizer uses) at full size; for a smaller
         # copy, that of the resized photo (a big photo opens seconds sooner than converting it whole
         # first; docs/studio.md, "Measurements behind the studio's settings").
-        small = self.pixels if work == self.shape else np.clip(
-            resize(self.pixels, work + self.pixels.shape[2:], order=1, anti_aliasing=True), 0.0, 1.0)
+        small = (
+            self.pixels
+            if work == self.shape
+            else np.clip(resize(self.pixels, work + self.pixels.shape[2:], order=1, anti_aliasing=True), 0.0, 1.0)
+        )
         self.gray = to_gray(small)
         self.reference = small[..., :3] if self.colour else None
 
     def record(self) -> dict:
-        return {"path": str(self.path), "sha256": self.sha256, "width": self.shape[1], "height": self.shape[0],
-                "name": self.name}
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "width": self.shape[1],
+            "height": self.shape[0],
+            "name": self.name,
+        }
 
 
 class Studio:
@@ -171,17 +180,25 @@ class Studio:
                 try:
                     old, _ = parse_session(autosave.read_text(encoding="utf-8"), str(autosave))
                     if not old.empty:
-                        self.restorable = {"strokes": len(old.strokes), "points": len(old.points),
-                                           "saved": time.strftime("%Y-%m-%d %H:%M",
-                                                                  time.localtime(autosave.stat().st_mtime))}
+                        self.restorable = {
+                            "strokes": len(old.strokes),
+                            "points": len(old.points),
+                            "saved": time.strftime("%Y-%m-%d %H:%M", time.localtime(autosave.stat().st_mtime)),
+                        }
                 except InputError as exc:  # said on the page too; the file stays for a look
                     self.notice = f"ignoring an unreadable autosave: {exc}"
                     log.warning("%s", self.notice)
             self.live.submit(self.version, start)
             if doc is not None:
                 self._autosave()
-            log.info("opened %s (%d×%d, working copy %d×%d)", image.name, image.shape[1], image.shape[0],
-                     image.gray.shape[1], image.gray.shape[0])
+            log.info(
+                "opened %s (%d×%d, working copy %d×%d)",
+                image.name,
+                image.shape[1],
+                image.shape[0],
+                image.gray.shape[1],
+                image.gray.shape[0],
+            )
             return self.state()
 
     def open_upload(self, data: bytes, filename: str) -> dict:
@@ -222,8 +239,9 @@ class Studio:
         for candidate in candidates:
             if candidate.is_file() and hashlib.sha256(candidate.read_bytes()).hexdigest() == record["sha256"]:
                 return self.open_path(candidate, record.get("name") or candidate.name, doc=doc)
-        raise InputError(f"{name}: the photo this session was drawn on ({record.get('path')!r}) is not found, "
-                         "or its content changed")
+        raise InputError(
+            f"{name}: the photo this session was drawn on ({record.get('path')!r}) is not found, or its content changed"
+        )
 
     # -- editing -----------------------------------------------------------------------------
     def _need_image(self) -> None:
@@ -318,8 +336,7 @@ class Studio:
             self._autosave_job = (path, session_dict(self.history.current, self.image.record()), keep_previous)
             self._autosave_wake.notify()
         if self._autosave_thread is None:
-            self._autosave_thread = threading.Thread(target=self._autosave_loop, name="varcolor-autosave",
-                                                     daemon=True)
+            self._autosave_thread = threading.Thread(target=self._autosave_loop, name="varcolor-autosave", daemon=True)
             self._autosave_thread.start()
 
     def _autosave_loop(self) -> None:
@@ -360,13 +377,28 @@ class Studio:
         doc = self.history.current
         image = self.image
         notice, self.notice = self.notice, None
-        return {"image": {"name": image.name, "width": image.shape[1], "height": image.shape[0],
-                          "work_width": image.gray.shape[1], "work_height": image.gray.shape[0],
-                          "colour": image.colour, "bits": image.bits, "sha256": image.sha256},
-                "version": self.version, "doc": doc.as_dict(), "can_undo": self.history.can_undo,
-                "can_redo": self.history.can_redo, "restorable": self.restorable, "neural": neural_available(),
-                "methods": list(METHODS), "out_dir": str(self.out_dir), "message": self.message or notice or image.warning,
-                "autosave": str(self._autosave_path())}
+        return {
+            "image": {
+                "name": image.name,
+                "width": image.shape[1],
+                "height": image.shape[0],
+                "work_width": image.gray.shape[1],
+                "work_height": image.gray.shape[0],
+                "colour": image.colour,
+                "bits": image.bits,
+                "sha256": image.sha256,
+            },
+            "version": self.version,
+            "doc": doc.as_dict(),
+            "can_undo": self.history.can_undo,
+            "can_redo": self.history.can_redo,
+            "restorable": self.restorable,
+            "neural": neural_available(),
+            "methods": list(METHODS),
+            "out_dir": str(self.out_dir),
+            "message": self.message or notice or image.warning,
+            "autosave": str(self._autosave_path()),
+        }
 
     def gray_png(self) -> bytes:
         self._need_image()
@@ -431,10 +463,12 @@ class Studio:
         if fmt not in SAVE_FORMATS:
             raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
         base = self._inside_out_dir(name)
-        paths = {"result": base.with_name(base.name + SAVE_FORMATS[fmt]),
-                 "mask": base.with_name(base.name + "_mask.png"),
-                 "points": base.with_name(base.name + ".points.json"),
-                 "session": base.with_name(base.name + ".studio.json")}
+        paths = {
+            "result": base.with_name(base.name + SAVE_FORMATS[fmt]),
+            "mask": base.with_name(base.name + "_mask.png"),
+            "points": base.with_name(base.name + ".points.json"),
+            "session": base.with_name(base.name + ".studio.json"),
+        }
         for path in paths.values():
             if path.resolve() == image.path.resolve():
                 raise InputError(f"{path}: that is the photo itself; choose another name")
@@ -458,13 +492,20 @@ class Studio:
         write_image(paths["mask"], mask)
         write_json(paths["points"], points_file(doc))
         write_json(paths["session"], session_dict(doc, image.record()))
-        command = (f"varcolor colorize {image.path} --mask {paths['mask']} -o OUT{SAVE_FORMATS[fmt]}"
-                   + (f" --method {options['method']}" if options["method"] != "levin" else "")
-                   + (" --prior ideepcolor" if options.get("prior") else "")
-                   + (" --bits 16" if bits == 16 else ""))
+        command = (
+            f"varcolor colorize {image.path} --mask {paths['mask']} -o OUT{SAVE_FORMATS[fmt]}"
+            + (f" --method {options['method']}" if options["method"] != "levin" else "")
+            + (" --prior ideepcolor" if options.get("prior") else "")
+            + (" --bits 16" if bits == 16 else "")
+        )
         log.info("saved %s (%.1f s)", paths["result"], solve_seconds)
-        return {"paths": {k: str(v) for k, v in paths.items()}, "bits": bits, "seconds": solve_seconds,
-                "command": command, "warnings": [str(w.message) for w in caught]}
+        return {
+            "paths": {k: str(v) for k, v in paths.items()},
+            "bits": bits,
+            "seconds": solve_seconds,
+            "command": command,
+            "warnings": [str(w.message) for w in caught],
+        }
 
     def _inside_out_dir(self, name: str) -> Path:
         if not isinstance(name, str) or not name.strip() or "\x00" in name:
@@ -512,4 +553,3 @@ def neural_available() -> bool:
     except ImportError:
         return False
     return True
-

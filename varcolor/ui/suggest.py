@@ -25,8 +25,9 @@ def class_probabilities(net, gray: np.ndarray, cues: Cues, size: int = 256) -> n
         return torch.softmax(logits[0].double(), dim=0).cpu().numpy()
 
 
-def top_colours(probabilities: np.ndarray, fy: float, fx: float, k: int = 6, spacing: float = 15.0,
-                floor: float = 0.01) -> list[tuple[float, float, float]]:
+def top_colours(
+    probabilities: np.ndarray, fy: float, fx: float, k: int = 6, spacing: float = 15.0, floor: float = 0.01
+) -> list[tuple[float, float, float]]:
     """Up to ``k`` ``(a, b, probability)`` at fractional position ``(fy, fx)`` of the map, each at
     least ``spacing`` ab units from the ones before, with probability at least ``floor``.
 
