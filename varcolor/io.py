@@ -74,6 +74,21 @@ _OLD_TMP_PATTERN = re.compile(r"^\..+\.[a-z0-9_]{8}\.[A-Za-z0-9]{1,5}\.tmp$")
 _STALE_AFTER = 60.0
 
 # EXIF orientation -> the numpy transform that displays the image upright (as Pillow's exif_transpose).
+# What the decoders (Pillow, pypng, tifffile) raise on damaged or hostile files: each becomes one
+# line naming the file.
+_READ_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    ValueError,
+    SyntaxError,
+    tifffile.TiffFileError,
+    png.Error,
+    EOFError,
+    KeyError,
+    IndexError,
+    TypeError,
+    struct_error,
+)
 _ORIENT = {
     2: lambda a: a[:, ::-1],
     3: lambda a: a[::-1, ::-1],
@@ -147,19 +162,7 @@ def read_image(
         raise
     except MemoryError:
         raise InputError(f"{path}: not enough memory to read this image") from None
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        tifffile.TiffFileError,
-        png.Error,
-        EOFError,
-        KeyError,
-        IndexError,
-        TypeError,
-        struct_error,
-    ) as exc:
+    except _READ_ERRORS as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
     image = _to_float(pixels, path, dtype)
     if orientation in _ORIENT:
@@ -195,18 +198,7 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
         return height, width
     except InputError:
         raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        tifffile.TiffFileError,
-        EOFError,
-        KeyError,
-        IndexError,
-        TypeError,
-        struct_error,
-    ) as exc:
+    except _READ_ERRORS as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
 
 
