@@ -170,3 +170,6 @@ def test_options_are_one_frozen_value_built_from_keywords():
         Options.build(method="bilaplacian-gtv", sharpnes=4.0)
     with pytest.raises(InputError, match="propagates Lab chroma"):
         Options.build(method="bilaplacian-gtv", space="yiq")
+    # Options after the gray image are keywords: a positional method name is a clear error.
+    with pytest.raises(TypeError, match="give the others as keywords"):
+        varcolor.Colorizer(np.zeros((4, 4)), "levin")

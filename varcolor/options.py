@@ -229,6 +229,11 @@ class Options:
         """
         from . import methods
 
+        if options is not None and not isinstance(options, Options):
+            raise TypeError(
+                f"options must be a varcolor.Options, not {type(options).__name__} {options!r}: give the others as "
+                "keywords (method=..., solver=...)"
+            )
         shared = {name: keywords.pop(name) for name in cls.names() if name in keywords}
         own = {name: value for name, value in keywords.items() if value is not None}
         base = options if options is not None else cls()
