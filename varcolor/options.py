@@ -59,15 +59,16 @@ def option(
     check=None,
     metavar: str | None = None,
     unit: float | None = None,
+    short: str | None = None,
 ) -> Any:
     """A field of an options dataclass, with what the command line needs to offer it: ``help``
     (its ``--help`` text; ``%(default)s`` is filled in), ``choices`` (or a function returning them,
     for names that can grow, like the registered methods), ``check`` (called with the field's name
     and value; raises :class:`InputError`), ``metavar`` and ``unit`` (the command line's value is
-    multiplied by it: ``--max-memory`` in GB, bytes here)."""
-    return field(
-        default=default, metadata={"help": help, "choices": choices, "check": check, "metavar": metavar, "unit": unit}
-    )
+    multiplied by it: ``--max-memory`` in GB, bytes here) and ``short``, a one-letter flag besides
+    the long one (``-m``)."""
+    metadata = {"help": help, "choices": choices, "check": check, "metavar": metavar, "unit": unit, "short": short}
+    return field(default=default, metadata=metadata)
 
 
 def positive(name: str, value) -> None:
@@ -143,7 +144,7 @@ class Options:
         The method's own parameters (its ``Parameters`` class), defaults where not given.
     """
 
-    method: str = option("levin", "colorization method (default: %(default)s)", choices=_method_names)
+    method: str = option("levin", "colorization method (default: %(default)s)", choices=_method_names, short="-m")
     solver: str = option(
         "auto",
         "linear solver; auto picks one for the image size and memory (default: %(default)s)",

@@ -13,7 +13,6 @@ import sys
 
 from .. import __version__, batch
 from ..errors import InputError, VarcolorError
-from ..ir.encode import check_encode_options
 from . import bench, colorize, ir, metrics, train, ui
 from .common import Parser, error
 from .solve_options import check_solve_options
@@ -62,16 +61,7 @@ def run_parsed(args: argparse.Namespace) -> int:
     if getattr(args, "colorizes", False):  # once, not for every image of a folder
         check_solve_options(args)
     if getattr(args, "encodes", False):
-        check_encode_options(
-            args.encoder,
-            args.grid_size,
-            args.spacing,
-            args.patch,
-            args.segments,
-            args.quantize,
-            args.budget,
-            args.refine,
-        )
+        ir.encode_options_of(args)
     return args.func(args)
 
 

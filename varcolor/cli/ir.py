@@ -4,6 +4,7 @@ hundred bytes of cues) and back, one image at a time through :mod:`varcolor.ir.f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import image_shape, walk_images
 from ..ir.decode import payload_cues
-from ..ir.encode import ENCODERS
+from ..ir.encode import ENCODERS, EncodeOptions
 from ..ir.files import (
     GRAYS,
     PLOT_SUFFIX,
@@ -43,7 +44,7 @@ from .common import (
     single_output,
 )
 from .metrics import score_files
-from .solve_options import add_solve_options
+from .solve_options import add_field, add_solve_options
 
 #: The encoder of ``encode`` and ``recolor`` unless ``-e`` names another.
 ENCODER = "adaptive"
@@ -92,10 +93,19 @@ class _MethodOrEncoder(argparse.Action):
 # ---------------------------------------------------------------- encode
 
 
+def encode_options_of(args: argparse.Namespace) -> EncodeOptions:
+    """The :class:`~varcolor.ir.encode.EncodeOptions` the parsed arguments give (made once, then kept)."""
+    options = getattr(args, "encode_options", None)
+    if options is None:
+        fields = {name: getattr(args, name) for name in EncodeOptions.names() if name != "method"}
+        options = args.encode_options = EncodeOptions.build(method=args.encoder, **fields)
+    return options
+
+
 def _encode_options(args) -> dict:
     """The keyword arguments of :func:`varcolor.ir.files.encode_file` that ``args`` set."""
     return {
-        "method": args.encoder,
+        "options": encode_options_of(args),
         "embed": args.embed,
         "plot": args.plot,
         "bits": args.bits,
@@ -103,14 +113,6 @@ def _encode_options(args) -> dict:
         "overwrite": args.overwrite,
         "max_pixels": args.max_pixels,
         "max_memory": getattr(args, "max_memory", None),
-        "grid_size": args.grid_size,
-        "spacing": args.spacing,
-        "patch": args.patch,
-        "segments": args.segments,
-        "quantize": args.quantize,
-        "budget": args.budget,
-        "target_psnr": args.target_psnr,
-        "refine": args.refine,
     }
 
 
@@ -146,7 +148,7 @@ def plan_encode(source: Path, output: Path, args, settled_before: float | None =
         memory = 0
         if on_dask:
             try:
-                memory = encode_bytes(image_shape(image), args.encoder)
+                memory = encode_bytes(image_shape(image), options["options"].method)
             except VarcolorError:
                 pass
         jobs.append(
@@ -342,39 +344,9 @@ def _add_encode_options(p: argparse.ArgumentParser) -> None:
         metavar="ENCODER",
         help=f"cue method: {ENCODER_HELP} (default: %(default)s)",
     )
-    p.add_argument(
-        "-s",
-        "--grid-size",
-        type=int,
-        default=None,
-        help="cue grid cells per side (default: 256; for adaptive 64 at 256 B, growing with the budget)",
-    )
-    p.add_argument("-g", "--spacing", type=int, default=16, help="grid spacing in cells (default: %(default)s)")
-    p.add_argument(
-        "-p",
-        "--patch",
-        type=int,
-        default=None,
-        help="patch radius in pixels (default: 0; for adaptive up to 3, by cell size)",
-    )
-    p.add_argument("--budget", type=int, default=1024, help="adaptive: payload bytes at most (default: %(default)s)")
-    p.add_argument("--target-psnr", type=float, help="adaptive: stop once the decoded preview reaches this PSNR (dB)")
-    p.add_argument(
-        "--refine",
-        type=int,
-        default=3,
-        metavar="N",
-        help="adaptive: CGLS iterations fitting the cue values to the whole image at full resolution "
-        "(0: patch means; default: %(default)s)",
-    )
-    p.add_argument("--segments", type=int, default=200, help="superpixels for selective methods (default: %(default)s)")
-    p.add_argument(
-        "--quantize",
-        type=int,
-        metavar="K",
-        help="store chroma as a K-colour palette (k-means); 0: no palette (default: none; for adaptive "
-        "32 colours at budgets up to 2 KB)",
-    )
+    for spec in dataclasses.fields(EncodeOptions):
+        if spec.name != "method":  # -e/--encoder, above
+            add_field(p, spec, EncodeOptions, spec.default)
     p.add_argument(
         "--gray", default="lightness", choices=GRAYS, help="gray image: same CIE lightness (default) or Rec.601 luma"
     )

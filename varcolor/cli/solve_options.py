@@ -16,6 +16,7 @@ from ..options import Options, choices_of
 from ..solvers import backend
 
 __all__ = [
+    "add_field",
     "add_solve_options",
     "add_options",
     "add_method_parameters",
@@ -58,9 +59,12 @@ def _value_type(spec: dataclasses.Field, owner: type):
     return scaled
 
 
-def _add(
+def add_field(
     p: argparse.ArgumentParser, spec: dataclasses.Field, owner: type, default, help_text: str | None = None, **extra
 ) -> None:
+    """The field ``spec`` of the options dataclass ``owner`` as a flag ``--NAME`` (and its short
+    form, where its metadata names one), with its help text, choices and value type; ``extra``:
+    more of ``add_argument``'s keywords."""
     help_text = help_text or spec.metadata.get("help") or ""
     if default is None and spec.default is not None and "%(default)s" in help_text:
         help_text = help_text.replace("%(default)s", str(spec.default))  # the flag's own default is "not given"
@@ -71,7 +75,8 @@ def _add(
         keywords["type"] = _value_type(spec, owner)
         if choices is not None:
             keywords["choices"] = choices
-    p.add_argument(flag, *(("-m",) if spec.name == "method" else ()), **keywords)
+    short = spec.metadata.get("short")
+    p.add_argument(*((short,) if short else ()), flag, **keywords)
 
 
 def add_solve_options(
@@ -91,7 +96,7 @@ def add_solve_options(
             extra["help_text"] = f"colorization method (default: %(default)s): {method_help()}"
             if method_action is not None:
                 extra.update(action=method_action, metavar="METHOD")
-        _add(p, spec, Options, spec.default, **extra)
+        add_field(p, spec, Options, spec.default, **extra)
     add_method_parameters(p)
     p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
 
@@ -100,7 +105,7 @@ def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
     """Some of :class:`~varcolor.options.Options`' fields as flags, with their defaults."""
     for spec in dataclasses.fields(Options):
         if spec.name in names:
-            _add(p, spec, Options, spec.default)
+            add_field(p, spec, Options, spec.default)
 
 
 def add_method_parameters(p: argparse.ArgumentParser) -> None:
@@ -112,7 +117,7 @@ def add_method_parameters(p: argparse.ArgumentParser) -> None:
         for spec in dataclasses.fields(method.Parameters):
             if spec.name not in seen:
                 seen.add(spec.name)
-                _add(p, spec, method.Parameters, None)
+                add_field(p, spec, method.Parameters, None)
 
 
 def options_of(args: argparse.Namespace) -> Options:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -18,10 +19,12 @@ from skimage.segmentation import slic
 from ..color import rgb_to_lab
 from ..errors import InputError, check_image_size
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
+from ..options import option
 from .format import Payload
 
 __all__ = [
     "ENCODERS",
+    "EncodeOptions",
     "adaptive_grid_size",
     "adaptive_palette_size",
     "check_encode_options",
@@ -36,39 +39,146 @@ ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "glo
 _BIN = 10.0
 
 
-def check_encode_options(
-    method: str = "grid",
-    grid_size: int | None = None,
-    spacing: int = 16,
-    patch: int | None = None,
-    segments: int = 200,
-    quantize: int | None = None,
-    budget: int = 1024,
-    refine: int = 3,
-) -> None:
-    """Refuse, with one line, options of :func:`encode` that no image makes right (the same names
-    and defaults). The command line checks them once, before any image of a folder.
+def _encoder(name: str, value) -> None:
+    if value not in ENCODERS:
+        raise InputError(f"unknown encoder {value!r}; available: {', '.join(ENCODERS)}")
+
+
+def _at_least_one(label: str):
+    """A check refusing a value below 1, naming it ``label`` (the words the command line's users know)."""
+
+    def check(name: str, value) -> None:
+        if value < 1:
+            raise InputError(f"{label} must be >= 1, got {value}")
+
+    return check
+
+
+def _patch_radius(name: str, value) -> None:
+    if not 0 <= value <= 255:  # the payload stores it in one byte
+        raise InputError(f"patch radius must be in 0..255, got {value}")
+
+
+def _palette(name: str, value) -> None:
+    if value:  # 0: no palette
+        _check_palette_size(value)
+
+
+def _refine(name: str, value) -> None:
+    if value < 0:
+        raise InputError(f"--refine takes a number of iterations >= 0, got {value}")
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """How to choose cues: the options of :func:`encode`, one frozen value checked when it is made
+    (one line naming the option). :func:`encode`, :func:`~varcolor.ir.files.encode_file` and the
+    command line (``varcolor encode``, ``recolor``: flags made from these fields) take it.
+
+    Attributes
+    ----------
+    method : str
+        The cue method, one of :data:`ENCODERS` (see :func:`encode`).
+    grid_size : int or None
+        Cells per side of the cue grid stretched over the image; at most the image size. None:
+        256, and for ``adaptive`` one that grows with the budget (:func:`adaptive_grid_size`).
+    spacing : int
+        Grid spacing in cells (``grid`` methods).
+    patch : int or None
+        Radius in pixels of the square each cue colours when decoded. None: 0, and for
+        ``adaptive`` up to 3 as the grid cells allow.
+    segments : int
+        SLIC superpixels of the ``selective`` methods.
+    quantize : int or None
+        Store chroma as indices into a palette of this many colours (k-means); 0 or None: no
+        palette, except that ``adaptive`` defaults to :func:`adaptive_palette_size`.
+    budget, target_psnr, refine
+        ``adaptive`` only: payload bytes at most, the preview PSNR (dB) at which to stop adding
+        cues, and CGLS iterations fitting the cue values at full resolution (see :func:`encode_adaptive`).
+
+    Examples
+    --------
+    >>> EncodeOptions.build(method="adaptive", budget=512).grid_size is None
+    True
+    >>> EncodeOptions(spacing=0)
+    Traceback (most recent call last):
+    varcolor.errors.InputError: grid spacing must be >= 1, got 0
+    """
+
+    method: str = option("grid", "cue method", choices=ENCODERS, check=_encoder)
+    grid_size: int | None = option(
+        None,
+        "cue grid cells per side (default: 256; for adaptive 64 at 256 B, growing with the budget)",
+        check=_at_least_one("grid size"),
+        short="-s",
+    )
+    spacing: int = option(
+        16, "grid spacing in cells (default: %(default)s)", check=_at_least_one("grid spacing"), short="-g"
+    )
+    patch: int | None = option(
+        None, "patch radius in pixels (default: 0; for adaptive up to 3, by cell size)", check=_patch_radius, short="-p"
+    )
+    segments: int = option(
+        200, "superpixels for selective methods (default: %(default)s)", check=_at_least_one("--segments")
+    )
+    quantize: int | None = option(
+        None,
+        "store chroma as a K-colour palette (k-means); 0: no palette (default: none; for adaptive "
+        "32 colours at budgets up to 2 KB)",
+        check=_palette,
+        metavar="K",
+    )
+    budget: int = option(1024, "adaptive: payload bytes at most (default: %(default)s)")
+    target_psnr: float | None = option(None, "adaptive: stop once the decoded preview reaches this PSNR (dB)")
+    refine: int = option(
+        3,
+        "adaptive: CGLS iterations fitting the cue values to the whole image at full resolution "
+        "(0: patch means; default: %(default)s)",
+        check=_refine,
+        metavar="N",
+    )
+
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            if spec.metadata.get("check") and value is not None:
+                spec.metadata["check"](spec.name, value)
+        # Only adaptive reads the budget (the other methods' payload size follows from their options).
+        if self.method == "adaptive" and self.budget < 64:
+            raise InputError(f"--budget must be at least 64 bytes, got {self.budget}")
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The options' names (the keywords :meth:`build` and :func:`encode` take)."""
+        return tuple(spec.name for spec in dataclasses.fields(cls))
+
+    @classmethod
+    def build(cls, options: EncodeOptions | None = None, /, **keywords) -> EncodeOptions:
+        """Options from keywords (the fields by name), or with ``options``, those changed by the
+        keywords. A name that is no option is refused (ignoring it would hide the mistake).
+
+        >>> EncodeOptions.build(EncodeOptions(method="selective"), segments=50).segments
+        50
+        >>> EncodeOptions.build(spacings=8)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        varcolor.errors.InputError: unknown encoder option 'spacings' (options: method, grid_size, spacing, ...)
+        """
+        strangers = [name for name in keywords if name not in cls.names()]
+        if strangers:
+            raise InputError(f"unknown encoder option {strangers[0]!r} (options: {', '.join(cls.names())})")
+        return dataclasses.replace(options if options is not None else cls(), **keywords)
+
+
+def check_encode_options(method: str = "grid", **keywords) -> EncodeOptions:
+    """The :class:`EncodeOptions` of :func:`encode`'s keywords (the same names and defaults):
+    options that no image makes right are refused with one line. The command line checks them
+    once, before any image of a folder.
 
     >>> check_encode_options("selective", segments=0)
     Traceback (most recent call last):
     varcolor.errors.InputError: --segments must be >= 1, got 0
     """
-    if method not in ENCODERS:
-        raise InputError(f"unknown encoder {method!r}; available: {', '.join(ENCODERS)}")
-    if grid_size is not None and grid_size < 1:
-        raise InputError(f"grid size must be >= 1, got {grid_size}")
-    if spacing < 1:
-        raise InputError(f"grid spacing must be >= 1, got {spacing}")
-    if patch is not None and not 0 <= patch <= 255:
-        raise InputError(f"patch radius must be in 0..255, got {patch}")
-    if segments < 1:
-        raise InputError(f"--segments must be >= 1, got {segments}")
-    if quantize:
-        _check_palette_size(quantize)
-    if method == "adaptive" and budget < 64:
-        raise InputError(f"--budget must be at least 64 bytes, got {budget}")
-    if refine < 0:
-        raise InputError(f"--refine takes a number of iterations >= 0, got {refine}")
+    return EncodeOptions.build(method=method, **keywords)
 
 
 def _check_palette_size(colours: int) -> None:
@@ -262,16 +372,11 @@ def refine_chroma(
 
 def encode(
     rgb: np.ndarray,
-    method: str = "grid",
-    grid_size: int | None = None,
-    spacing: int = 16,
-    patch: int | None = None,
-    segments: int = 200,
-    quantize: int | None = None,
-    budget: int = 1024,
-    target_psnr: float | None = None,
-    refine: int = 3,
+    method: str | None = None,
+    *,
+    options: EncodeOptions | None = None,
     gray: np.ndarray | None = None,
+    **keywords,
 ) -> Payload:
     """Choose cues from a colour image.
 
@@ -279,25 +384,19 @@ def encode(
     ----------
     rgb : ndarray, ``H×W×3``
     method : {"stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive"}
-        ``grid``: every ``spacing`` cells of the cue grid; ``grid-exclude``: the grid without points
-        whose neighbourhood holds one quantized colour; ``selective``: one point per SLIC superpixel
-        (``segments`` of them) with its mean chroma; ``grid+selective``: both; ``stock``: none;
-        ``global``: no points, the image's ab histogram over the 313 gamut bins and its mean
-        saturation (:class:`varcolor.gamut.GlobalHints`, for a network with a global-hints branch);
-        ``adaptive``: see :func:`encode_adaptive`.
-    grid_size : int, optional
-        Cells per side of the cue grid stretched over the image (``-s``); at most the image size.
-        Default 256, and for ``adaptive`` one that grows with the budget (:func:`adaptive_grid_size`).
-    spacing : int
-        Grid spacing in cells (``-g``).
-    patch : int, optional
-        Radius in pixels of the square each cue colours when decoded (``-p``; default 0, and for
-        ``adaptive`` up to 3 as the grid cells allow).
-    quantize : int, optional
-        Store chroma as indices into a palette of this many colours (k-means); 0 or None: no
-        palette, except that ``adaptive`` defaults to :func:`adaptive_palette_size`.
-    budget, target_psnr, refine, gray
-        For ``method="adaptive"`` (see :func:`encode_adaptive`).
+        ``grid`` (the default): every ``spacing`` cells of the cue grid; ``grid-exclude``: the grid
+        without points whose neighbourhood holds one quantized colour; ``selective``: one point per
+        SLIC superpixel (``segments`` of them) with its mean chroma; ``grid+selective``: both;
+        ``stock``: none; ``global``: no points, the image's ab histogram over the 313 gamut bins and
+        its mean saturation (:class:`varcolor.gamut.GlobalHints`, for a network with a global-hints
+        branch); ``adaptive``: see :func:`encode_adaptive`.
+    options : EncodeOptions, optional
+        The encoder's options as one value; ``method`` and ``keywords`` change them.
+    gray : ndarray, optional
+        For ``adaptive``: the gray image the decoder will see (see :func:`encode_adaptive`).
+    **keywords
+        The fields of :class:`EncodeOptions` (``grid_size``, ``spacing``, ``patch``, ``segments``,
+        ``quantize``, ``budget``, ``target_psnr``, ``refine``), checked before the image is looked at.
 
     Examples
     --------
@@ -305,23 +404,20 @@ def encode(
     >>> p = encode(skimage.data.astronaut() / 255.0, "grid", grid_size=64, spacing=8)
     >>> p.count, (p.grid_width, p.grid_height)
     (64, (64, 64))
+    >>> encode(skimage.data.astronaut() / 255.0, options=EncodeOptions(grid_size=64, spacing=8)).count
+    64
     """
+    if method is not None:
+        keywords["method"] = method
+    options = EncodeOptions.build(options, **keywords)
     rgb = np.asarray(rgb, dtype=np.float64)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         raise InputError(f"encoding needs a colour image (H×W×3), got shape {rgb.shape}")
     check_image_size(rgb.shape)
-    check_encode_options(method, grid_size, spacing, patch, segments, quantize, budget, refine)
-    if method == "adaptive":
-        return encode_adaptive(
-            rgb,
-            budget=budget,
-            target_psnr=target_psnr,
-            grid_size=grid_size,
-            patch=patch,
-            quantize=quantize,
-            refine=refine,
-            gray=gray,
-        )
+    if options.method == "adaptive":
+        return encode_adaptive(rgb, options, gray=gray)
+    method, grid_size, spacing, patch = options.method, options.grid_size, options.spacing, options.patch
+    segments, quantize = options.segments, options.quantize
     patch = 0 if patch is None else patch
     height, width = rgb.shape[:2]
     grid = _grid_shape(256 if grid_size is None else grid_size, height, width)
@@ -387,18 +483,15 @@ def adaptive_palette_size(budget: int) -> int:
 
 def encode_adaptive(
     rgb: np.ndarray,
-    budget: int = 1024,
-    target_psnr: float | None = None,
-    grid_size: int | None = None,
-    patch: int | None = None,
-    quantize: int | None = None,
+    options: EncodeOptions | None = None,
+    *,
     work_side: int = 192,
     max_rounds: int = 30,
     solver: str = "auto",
     base_fraction: float = 0.75,
     smooth: float = 0.0,
-    refine: int = 3,
     gray: np.ndarray | None = None,
+    **keywords,
 ) -> Payload:
     """Solver in the loop: add cues where the decoded chroma is worst, until a byte budget or a PSNR.
 
@@ -412,6 +505,11 @@ def encode_adaptive(
     ``gray`` is the gray image the decoder will see (default: the same-lightness gray of ``rgb``,
     unrounded); refinement is skipped, with a warning, where the image is too large for the direct
     solver's memory.
+
+    ``budget``, ``target_psnr``, ``refine``, ``grid_size``, ``patch`` and ``quantize`` are
+    :class:`EncodeOptions` fields: given as ``options`` or as keywords (the method is ``adaptive``
+    whatever ``options`` says); ``work_side``, ``max_rounds``, ``solver``, ``base_fraction`` and
+    ``smooth`` tune the search.
 
     Defaults come from sweeps on photos (docs/guide/ir.md, "How the adaptive defaults were
     chosen"): a coarse cue grid (:func:`adaptive_grid_size`, 64 cells at 256 B) keeps each
@@ -438,7 +536,9 @@ def encode_adaptive(
     from .format import write_payload
 
     rgb = np.asarray(rgb, dtype=np.float64)[..., :3]
-    check_encode_options("adaptive", grid_size, patch=patch, quantize=quantize, budget=budget, refine=refine)
+    options = EncodeOptions.build(options, **{**keywords, "method": "adaptive"})
+    budget, target_psnr, refine = options.budget, options.target_psnr, options.refine
+    grid_size, patch, quantize = options.grid_size, options.patch, options.quantize
     if quantize is None:
         quantize = adaptive_palette_size(budget)
     height, width = rgb.shape[:2]

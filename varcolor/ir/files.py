@@ -18,7 +18,7 @@ from ..errors import InputError, VarcolorError
 from ..io import MAX_PIXELS, encode_image, image_shape, publish, read_image
 from ..memory import check_memory
 from .decode import payload_cues
-from .encode import encode
+from .encode import EncodeOptions, encode
 from .format import Payload, embed_png, extract_png, read_payload, write_payload
 
 __all__ = ["GRAYS", "PLOT_SUFFIX", "encode_bytes", "encode_file", "ir_outputs", "is_complete", "read_ir"]
@@ -63,7 +63,8 @@ def encode_file(
     source: str | os.PathLike,
     gray_path: str | os.PathLike,
     *,
-    method: str = "adaptive",
+    method: str | None = None,
+    options: EncodeOptions | None = None,
     embed: bool = False,
     plot: bool = False,
     bits: int = 8,
@@ -71,7 +72,7 @@ def encode_file(
     overwrite: bool = False,
     max_pixels: int | None = MAX_PIXELS,
     max_memory: float | None = None,
-    **options,
+    **keywords,
 ) -> Payload:
     """Encode the colour image ``source`` as an IR: ``gray_path`` (a gray PNG) plus its payload,
     beside it (``.vcir``) or inside it (``embed``), and with ``plot`` a picture of the cues over
@@ -82,8 +83,12 @@ def encode_file(
 
     Parameters
     ----------
-    method : str
-        The cue method, one of :data:`varcolor.ir.encode.ENCODERS` (see :func:`~varcolor.ir.encode.encode`).
+    method : str, optional
+        The cue method, one of :data:`varcolor.ir.encode.ENCODERS` (see :func:`~varcolor.ir.encode.encode`):
+        that of ``options``, else ``adaptive``.
+    options : EncodeOptions, optional
+        The encoder's options as one value (:class:`~varcolor.ir.encode.EncodeOptions`); ``method``
+        and ``keywords`` change them.
     bits : {8, 16}
         Bits per sample of the gray PNG; the cues are fitted to the stored samples.
     gray : {"lightness", "luma601"}
@@ -91,9 +96,9 @@ def encode_file(
     max_pixels, max_memory
         Refuse, from the header alone, an image of more pixels, or one whose encoding would need
         more memory than this budget (bytes; default: most of the memory available).
-    **options
-        The encoder's options (``grid_size``, ``spacing``, ``patch``, ``segments``, ``quantize``,
-        ``budget``, ``target_psnr``, ``refine``).
+    **keywords
+        The encoder's options by name (the fields of :class:`~varcolor.ir.encode.EncodeOptions`),
+        checked before the image is read.
 
     Examples
     --------
@@ -107,6 +112,10 @@ def encode_file(
     source, gray_path = Path(source), Path(gray_path)
     if gray not in GRAYS:
         raise InputError(f"unknown gray {gray!r}; available: {', '.join(GRAYS)}")
+    if method is not None:
+        keywords["method"] = method
+    options = EncodeOptions.build(options if options is not None else EncodeOptions(method="adaptive"), **keywords)
+    method = options.method
     shape = image_shape(source, max_pixels=max_pixels)
     check_memory(
         encode_bytes(shape, method), f"{source}: encoding ({method}) a {shape[1]}×{shape[0]} image", max_memory
@@ -117,7 +126,7 @@ def encode_file(
     gray_image = same_lightness_gray(rgb[..., :3]) if gray == "lightness" else luma601(rgb[..., :3])
     top = 2.0**bits - 1  # the decoder sees the stored samples: refine the cues against those
     try:
-        payload = encode(rgb[..., :3], method=method, gray=np.round(gray_image * top) / top, **options)
+        payload = encode(rgb[..., :3], options=options, gray=np.round(gray_image * top) / top)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     data = write_payload(payload)
