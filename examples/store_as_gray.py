@@ -16,8 +16,8 @@ import numpy as np
 
 import varcolor
 from varcolor.ir import embed_png, extract_png, read_payload, write_payload
+from varcolor.ir.adaptive import encode_adaptive
 from varcolor.ir.decode import payload_cues
-from varcolor.ir.encode import encode_adaptive
 
 DATA = Path(__file__).parent / "data"
 BUDGET = 512  # payload bytes

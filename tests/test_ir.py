@@ -325,8 +325,8 @@ def test_adaptive_stops_at_a_target_psnr():
 def test_refined_chroma_is_the_least_squares_optimum():
     # Independent reference: the decode matrix G = A⁻¹B built column by column, then lstsq.
     from varcolor.energies.levin import exact_operator
+    from varcolor.ir.adaptive import refine_chroma
     from varcolor.ir.decode import payload_labels
-    from varcolor.ir.encode import refine_chroma
     from varcolor.solvers import DirectSolver
 
     rgb = photo("coffee", (40, 56))

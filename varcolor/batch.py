@@ -23,6 +23,10 @@ reported as failed. Outputs are published atomically by the task itself, so a wo
 leaves at most a temporary file, which the next run in that folder removes. On a cluster every
 worker must see the input and output paths (a shared file system).
 
+One module, though long: the safety checks, the manifest that ``--resume`` reads and the
+scheduling share one notion of a job and of its outcome; split, each part would have to repeat
+what the others know about a job's files.
+
 A folder run keeps a manifest beside its outputs (:data:`MANIFEST`, JSON Lines: one record per
 image and run: input, outputs, status done / failed / skipped, reason, seconds, bytes, time);
 ``resume`` skips the inputs that the manifest records as done whose outputs still exist.
