@@ -332,3 +332,25 @@ def test_global_hints_reach_a_network_with_the_branch_and_warn_otherwise(tmp_pat
     with pytest.warns(UserWarning, match="global hints ignored"):
         varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=hints)
     assert seen[-1] is None
+
+
+def test_annealed_decoding_is_the_class_heads_annealed_mean_and_keeps_the_cues(random_weights):
+    from varcolor.neural.classes import annealed_mean
+    from varcolor.neural.hints import network_input
+    from varcolor.neural.prior import predict
+    from varcolor.neural.weights import load
+
+    net = load(random_weights)
+    gray = np.tile(np.linspace(0.2, 0.9, 64), (64, 1))
+    cues = varcolor.Cues.from_points([{"y": 10, "x": 10, "a": 40, "b": -20}], gray.shape)
+    ab, _ = predict(net, gray, cues, size=64, decode="annealed", temperature=0.5)
+    assert ab[10, 10].tolist() == pytest.approx([40, -20])
+    with torch.no_grad():
+        logits, _ = net(network_input(gray, cues, net.mask_cent, 64))
+    quarter = annealed_mean(logits, 0.5)[0].numpy()  # 16×16 cells of 4×4 pixels
+    far = ab[42:46, 42:46].mean(axis=(0, 1))  # the pixels of cell (10.5, 10.5) after the ×4 bilinear lift
+    assert far == pytest.approx(quarter[:, 10:12, 10:12].mean(axis=(1, 2)), abs=0.5)
+    regression, _ = predict(net, gray, cues, size=64)
+    assert np.abs(regression - ab).max() > 0.1
+    with pytest.raises(InputError, match="unknown decoding"):
+        predict(net, gray, cues, size=64, decode="mode")

@@ -192,3 +192,39 @@ def test_global_hints_training_from_a_model_without_the_branch(tmp_path, photos)
     assert loaded.global_hints
     with pytest.raises(InputError, match="with the global-hints branch, but this one is without"):
         train(tiny(photos), tmp_path / "g.pt", progress=False)
+
+
+def test_class_head_only_with_rebalancing_changes_just_the_head(tmp_path, photos):
+    start = train(tiny(photos, steps=1), tmp_path / "start.pt", progress=False)
+    export(tmp_path / "start.pt", tmp_path / "start.safetensors", half=False)
+    config = tiny(photos, steps=6, init=str(tmp_path / "start.safetensors"), train_only="class", rebalance=0.5,
+                  lr=1e-2)
+    trained = train(config, tmp_path / "head.pt", progress=False)
+    changed = {name for (name, a), b in zip(start.state_dict().items(), trained.state_dict().values())
+               if not name.endswith("num_batches_tracked") and not torch.equal(a, b)}
+    assert changed == {"model_class.0.weight", "model_class.0.bias"}  # batch-norm statistics kept too
+    # Resuming a head-only run reproduces an uninterrupted one.
+    train(config, tmp_path / "sliced.pt", progress=False, stop_at=3)
+    resumed = train(config, tmp_path / "sliced.pt", progress=False)
+    assert torch.equal(resumed.model_class[0].weight, trained.model_class[0].weight)
+    with pytest.raises(InputError, match="train_only"):
+        train(tiny(photos, train_only="trunk"), tmp_path / "bad.pt", progress=False)
+
+
+def test_rebalanced_loss_weighs_each_pixel_by_its_true_class():
+    from varcolor.neural.siggraph17 import SIGGRAPH17
+    from varcolor.neural.train import loss_terms
+
+    torch.manual_seed(0)
+    net = SIGGRAPH17(width=0.0625).eval()
+    inputs, targets = torch.randn(2, 4, 32, 32), torch.zeros(2, 2, 32, 32)
+    targets[0, 0] = 30.0  # image 0: bin (30, 0); image 1: bin (0, 0)
+    classes = ab_classes(targets)
+    weights = torch.ones(529)
+    weights[int(classes[0, 0, 0])] = 3.0
+    _, plain = loss_terms(net, inputs, targets)
+    _, weighted = loss_terms(net, inputs, targets, class_weights=weights)
+    logits, _ = net(inputs)
+    each = torch.nn.functional.cross_entropy(logits, classes, reduction="none").mean(dim=(1, 2))
+    assert plain.item() == pytest.approx(each.mean().item(), rel=1e-5)
+    assert weighted.item() == pytest.approx(((3 * each[0] + each[1]) / 2).item(), rel=1e-5)

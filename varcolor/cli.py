@@ -892,7 +892,8 @@ def _cmd_train(args) -> int:
     config = TrainingConfig(data=args.data, validation=args.validation, width=args.width, crop=args.crop,
                             batch=args.batch, steps=args.steps, lr=args.lr, class_weight=args.class_weight,
                             seed=args.seed, threads=args.threads, global_hints=args.global_hints,
-                            init=args.init, device=args.device)
+                            init=args.init, device=args.device, rebalance=args.rebalance,
+                            train_only="class" if args.class_head_only else None)
     if args.init and not Path(args.init).is_file():
         raise InputError(f"{args.init}: no such weights file")
     output = Path(args.output)
@@ -1049,6 +1050,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add the global-hints branch (ab histogram + saturation, the `global` IR method's hints)")
     t.add_argument("--init", metavar="WEIGHTS", help="start from this model's weights (same width; a missing "
                                                      "global-hints branch starts fresh)")
+    t.add_argument("--rebalance", type=float, metavar="LAMBDA", help="class-rebalanced cross-entropy (Zhang et al. 2016), uniform mix λ (e.g. 0.5)")
+    t.add_argument("--class-head-only", action="store_true", help="train only the class head; the rest stays frozen (use with --init)")
     t.add_argument("--resume", action="store_true", help="continue the run in OUT")
     t.add_argument("--stop-at", type=int, metavar="STEP", help="stop after this step (checkpointed), to train in slices")
     t.add_argument("--float32", action="store_true", help="export float32 weights (default: float16)")

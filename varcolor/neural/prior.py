@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from skimage.transform import resize
 
 from ..color import to_gray
 from ..cues import Cues
 from ..errors import InputError
 from ..gamut import GlobalHints
+from .classes import TEMPERATURE, annealed_mean
 from .hints import global_input, network_input
-from .siggraph17 import CLASSES, SIGGRAPH17
+from .siggraph17 import AB_NORM, CLASSES, SIGGRAPH17
+
+
+#: How the network's chroma is read: its regression output, or the annealed mean of its class head.
+DECODINGS = ("regression", "annealed")
 
 
 def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
-            global_hints: GlobalHints | None = None) -> tuple[np.ndarray, np.ndarray]:
+            global_hints: GlobalHints | None = None, *, decode: str = "regression",
+            temperature: float = TEMPERATURE) -> tuple[np.ndarray, np.ndarray]:
     """The network's chroma for ``gray`` given ``cues`` (and, for a network with a global-hints
     branch, ``global_hints``), and its confidence, at full resolution.
 
@@ -23,17 +30,29 @@ def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
     and evaluated); the ab map is upsampled bilinearly. Confidence is ``1 − H/log 529`` from the
     entropy H of the class head's distribution (1: certain, 0: uniform).
 
+    ``decode="regression"`` reads the ab output; ``"annealed"`` the annealed mean at
+    ``temperature`` of the class head (:func:`varcolor.neural.classes.annealed_mean`, computed at
+    quarter size and upsampled bilinearly), where the cues' cells keep the cue chroma. The
+    regression output follows cues more closely; the annealed mean is more colourful.
+
     Returns
     -------
     ab : ndarray, ``H×W×2``
     confidence : ndarray, ``H×W`` in [0, 1]
     """
+    if decode not in DECODINGS:
+        raise InputError(f"unknown decoding {decode!r}; available: {', '.join(DECODINGS)}")
     gray = to_gray(gray)
     device = next(net.parameters()).device  # the inputs go where the network is (CPU or GPU)
     x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size).to(device)
     with torch.no_grad():
         extra = global_input(global_hints).to(device) if net.global_hints else None
         logits, ab = net.eval()(x, extra)
+        if decode == "annealed":
+            ab = F.interpolate(annealed_mean(logits, temperature), size=ab.shape[-2:], mode="bilinear",
+                               align_corners=False)
+            marked = x[:, 3:] > -getattr(net, "mask_cent", 0.0) + 0.5  # cue cells: mask − mask_cent
+            ab = torch.where(marked, x[:, 1:3].double() * AB_NORM, ab)
         probabilities = torch.softmax(logits[0].double(), dim=0)
         entropy = -(probabilities * torch.log(probabilities.clamp_min(1e-12))).sum(dim=0)
     if not bool(torch.isfinite(ab).all() and torch.isfinite(entropy).all()):

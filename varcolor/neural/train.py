@@ -68,6 +68,8 @@ class TrainingConfig:
     global_hints: bool = False
     global_given: float = 0.5
     init: str | None = None
+    rebalance: float | None = None  # λ of Zhang et al. 2016's class rebalancing (None: plain cross-entropy)
+    train_only: str | None = None  # "class": the class head alone learns, the rest frozen (eval mode)
     device: str = "cpu"  # or "cuda" (a CUDA build of PyTorch and a GPU); batches are made on the CPU
 
 
@@ -180,10 +182,26 @@ def make_batch(photos: Photos, config: TrainingConfig, generator: np.random.Gene
 
 
 def loss_terms(net: SIGGRAPH17, inputs: torch.Tensor, targets: torch.Tensor,
-               global_inputs: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(smooth-L1 on ab in ab units, cross-entropy of the class head)."""
+               global_inputs: torch.Tensor | None = None,
+               class_weights: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(smooth-L1 on ab in ab units, cross-entropy of the class head — each pixel weighted by its
+    true class's ``class_weights`` when given, averaged over pixels)."""
     logits, ab = net(inputs, global_inputs)
-    return F.smooth_l1_loss(ab, targets, beta=1.0), F.cross_entropy(logits, ab_classes(targets))
+    classes = ab_classes(targets)
+    if class_weights is None:
+        classification = F.cross_entropy(logits, classes)
+    else:  # mean over pixels of w·CE (torch's weighted mean would divide by Σw instead)
+        classification = (F.cross_entropy(logits, classes, reduction="none") * class_weights[classes]).mean()
+    return F.smooth_l1_loss(ab, targets, beta=1.0), classification
+
+
+def class_weights_of(photos: Photos, mix: float) -> torch.Tensor:
+    """The rebalancing weights (:func:`varcolor.neural.classes.rebalancing_weights`) of the
+    photos' ab-bin distribution."""
+    from .classes import empirical_distribution, rebalancing_weights
+
+    distribution = empirical_distribution(lab[..., 1:] for lab in photos.lab)
+    return torch.from_numpy(rebalancing_weights(distribution, mix=mix)).float()
 
 
 def learning_rate(config: TrainingConfig, step: int) -> float:
@@ -256,7 +274,16 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
     if config.init and not checkpoint.is_file():
         _initialise(net, config.init)
     net.to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, betas=(0.9, 0.99))
+    if config.train_only not in (None, "class"):
+        raise InputError(f"train_only must be None or 'class', got {config.train_only!r}")
+    learning = net.parameters()
+    if config.train_only == "class":
+        for parameter in net.parameters():
+            parameter.requires_grad_(False)
+        learning = list(net.model_class.parameters())
+        for parameter in learning:
+            parameter.requires_grad_(True)
+    optimizer = torch.optim.Adam(learning, lr=config.lr, betas=(0.9, 0.99))
     start, history = 0, []
     if checkpoint.is_file():
         state = _read_checkpoint(checkpoint)
@@ -278,6 +305,7 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
     validation = (ValidationSet.from_folder(config.validation, config.validation_images)
                   if config.validation else None)
     net.mask_cent = config.mask_cent
+    class_weights = None if config.rebalance is None else class_weights_of(photos, config.rebalance).to(device)
     bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
     smoothed = None
     end = config.steps if stop_at is None else min(stop_at, config.steps)
@@ -286,11 +314,12 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         torch.manual_seed(config.seed * 1_000_003 + step)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
-        net.train()
+        net.train(config.train_only is None)  # a frozen trunk keeps its batch-norm statistics
         inputs, targets, global_inputs = (None if t is None else t.to(device, non_blocking=True)
                                           for t in make_batch(photos, config, generator))
-        regression, classification = loss_terms(net, inputs, targets, global_inputs)
-        loss = regression + config.class_weight * classification
+        regression, classification = loss_terms(net, inputs, targets, global_inputs, class_weights)
+        loss = (classification if config.train_only == "class"
+                else regression + config.class_weight * classification)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
