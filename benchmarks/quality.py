@@ -78,8 +78,8 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", help="network weights for ideepcolor methods (default: the shipped model)")
     parser.add_argument("--prior-weight", type=float, default=varcolor.api.PRIOR_WEIGHT,
                         help="β of METHOD+ideepcolor (default: %(default)s)")
-    parser.add_argument("--prior-mode", default="anchor", choices=varcolor.api.PRIOR_MODES,
-                        help="how METHOD+ideepcolor uses the guess (default: anchor)")
+    parser.add_argument("--prior-mode", default="spread", choices=varcolor.api.PRIOR_MODES,
+                        help="how METHOD+ideepcolor uses the guess (default: spread)")
     parser.add_argument("--hints", default=",".join(map(str, bench.HINTS)), help="comma-separated hint counts")
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
     parser.add_argument("--global-hints", action="store_true",

@@ -243,7 +243,8 @@ def test_prior_vanishes_as_beta_goes_to_zero(random_weights):
     gray = varcolor.color.same_lightness_gray(rgb) * np.linspace(0.7, 1.0, 48)
     cues = varcolor.cues.sample_random(np.dstack([gray] * 3) * [1.0, 0.8, 0.6], n=20, rng=0)
     plain = varcolor.colorize(gray, cues)
-    faint = varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9)
+    faint = varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9,
+                              prior_mode="anchor")
     assert np.abs(plain.ab - faint.ab).max() < 1e-4
     assert faint.info["prior"] == "ideepcolor"
 
@@ -253,7 +254,8 @@ def test_strong_prior_without_cues_is_the_lifted_network_output(random_weights):
     empty = varcolor.Cues.empty(gray.shape)
     network = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights)
     assert network.info["solver"] == "network" and np.abs(network.ab).max() > 0.1
-    strong = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=1e6)
+    strong = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=1e6,
+                               prior_mode="anchor")
     assert np.abs(strong.ab - network.ab).max() < 1e-3
     entropy = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, confidence="entropy")
     assert entropy.info["confidence"] == "entropy"
@@ -301,6 +303,27 @@ def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights
     assert np.abs(alone.ab - predict(net, gray, empty)[0]).max() < 1e-6
     with pytest.raises(InputError, match="prior_mode"):
         varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_mode="sideways")
+
+
+def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_corrections(random_weights):
+    from varcolor.neural.prior import SPREAD_CONTRAST, predict
+
+    gray = np.tile(np.linspace(0.2, 0.9, 48), (32, 1)) * np.linspace(0.8, 1.0, 32)[:, None]
+    cues = varcolor.Cues.from_points([{"y": 4, "x": 4, "a": 30, "b": -30}, {"y": 25, "x": 40, "a": -20, "b": 5}],
+                                     shape=gray.shape)
+    empty = varcolor.Cues.empty(gray.shape)
+    automatic, _ = predict(load(random_weights), gray, empty)  # the network without the cues
+    spread = varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights)  # the default mode
+    assert spread.info["prior_mode"] == "spread"
+    base = SPREAD_CONTRAST * automatic
+    corrections = varcolor.Cues(cues.mask, np.where(cues.mask[..., None], cues.ab - base, 0.0))
+    expected = varcolor.colorize(gray, corrections).ab + base
+    assert np.abs(spread.ab - expected).max() < 1e-2  # the fade (1e-7 per pixel) barely acts at 32×48
+    assert np.abs(spread.ab[4, 4] - (30, -30)).max() < 1e-6
+    # No cues: the network's own colours, whatever β.
+    alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.3)
+    assert np.abs(alone.ab - automatic).max() < 1e-4
+    assert np.abs(alone.ab).max() > 0.1
 
 
 def test_global_hints_reach_a_network_with_the_branch_and_warn_otherwise(tmp_path, random_weights, monkeypatch):

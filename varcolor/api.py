@@ -35,7 +35,7 @@ __all__ = ["colorize", "Colorizer", "Result", "METHODS", "SPACES", "check_option
 METHODS = ("levin", "levin-symmetric", "bilaplacian-gtv", "ideepcolor")
 PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
-PRIOR_MODES = ("anchor", "residual")
+PRIOR_MODES = ("anchor", "residual", "spread")
 #: β: chosen on McMaster (a set used neither to train nor to validate the shipped model).
 PRIOR_WEIGHT = 1e-5
 SPACES = ("lab", "yiq")
@@ -233,7 +233,10 @@ class Colorizer:
         ``(1 + βc) u − Σ w u = βc p``, so away from cues u is p smoothed along luminance.
         ``"residual"``: the smoothness acts on ``u − p`` — ``(1 + βc)(u − p) − Σ w (u − p) = 0`` —
         so the cues' corrections to p spread along luminance and fade (β > 0) into p; with β → 0 they
-        spread everywhere. Other methods use ``"anchor"``.
+        spread everywhere. ``"spread"`` (the default): p is the network's guess without the cues
+        (:func:`varcolor.neural.prior.guess`), solved as ``"residual"`` with a fixed faint fade, so
+        with no cues the result is the network's automatic colours and with cues it is αp plus
+        Levin's spreading of the cues' corrections (β is not used). Other methods use ``"anchor"``.
     lam, mu, gamma : float, optional
         Weights of the bilaplacian-gtv energy (defaults in
         :class:`varcolor.energies.bilaplacian_gtv.Parameters`; ``gamma=inf``: hard cues).
@@ -271,7 +274,7 @@ class Colorizer:
     def __init__(self, gray: np.ndarray, method: str = "levin", solver: str = "auto", device: str = "cpu",
                  space: str = "lab", gamut: str = "chroma", tol: float = TOL, maxiter: int = 300,
                  prior: str | None = None, weights: str | None = None, mask_cent: float | None = None,
-                 prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform", prior_mode: str = "anchor",
+                 prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform", prior_mode: str = "spread",
                  lam: float | None = None, mu: float | None = None, gamma: float | None = None,
                  sharpness: float | None = None, admm_tol: float | None = None,
                  global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None,
@@ -486,10 +489,10 @@ class Colorizer:
         info = {"method": self.method, "space": self.space, "device": self.device, "cues": cues.count}
         prior = weight = None
         if self.network is not None:
-            from .neural.prior import predict
+            from .neural.prior import guess
 
-            prior, certainty = predict(self.network, self.guide, cues, global_hints=self.global_hints)
-            weight = self.prior_weight * (certainty if self.confidence == "entropy" else np.ones_like(certainty))
+            prior, weight = guess(self.network, self.guide, cues, mode=self.prior_mode, prior_weight=self.prior_weight,
+                                  confidence=self.confidence, method=self.method, global_hints=self.global_hints)
         if self.method == "ideepcolor":  # the network alone, lifted bilinearly
             chroma = np.where(cues.mask[..., None], cues.ab, prior)
             info.update(solver="network", iterations=0, residual=0.0)
@@ -506,11 +509,11 @@ class Colorizer:
             targets = cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
             if self.method == "levin-symmetric":
                 operator, rhs = levin.symmetric_system(self.guide, cues.mask, targets, prior, weight)
-            elif self.solver_name == "tiles" and not (prior is not None and self.prior_mode == "residual"):
+            elif self.solver_name == "tiles" and not (prior is not None and self.prior_mode in ("residual", "spread")):
                 operator, rhs = None, levin.exact_rhs(cues.mask, targets, prior, weight)  # the tiles assemble their own
             else:
                 operator = levin.exact_operator(self.guide, cues.mask, prior_weight=weight)
-                if prior is not None and self.prior_mode == "residual":
+                if prior is not None and self.prior_mode in ("residual", "spread"):
                     rhs = np.where(cues.mask[..., None], targets, operator.apply(prior))
                 else:
                     rhs = levin.exact_rhs(cues.mask, targets, prior, weight)
@@ -591,7 +594,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
              space: str = "lab", gamut: str = "chroma", tol: float = TOL, maxiter: int = 300,
              x0: np.ndarray | None = None, prior: str | None = None, weights: str | None = None,
              mask_cent: float | None = None, prior_weight: float = PRIOR_WEIGHT, confidence: str = "uniform",
-             prior_mode: str = "anchor", lam: float | None = None, mu: float | None = None,
+             prior_mode: str = "spread", lam: float | None = None, mu: float | None = None,
              gamma: float | None = None, sharpness: float | None = None, admm_tol: float | None = None,
              global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None,
              max_memory: float | None = None) -> Result:

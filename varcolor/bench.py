@@ -76,7 +76,7 @@ def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
 
 
 def method_options(method: str, weights: str | None = None, prior_weight: float = PRIOR_WEIGHT,
-                   prior_mode: str = "anchor", sharpness: float | None = None, lam: float | None = None) -> dict:
+                   prior_mode: str = "spread", sharpness: float | None = None, lam: float | None = None) -> dict:
     """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``sharpness`` and
     ``lam`` reach bilaplacian-gtv only."""
     name, _, prior = method.partition("+")

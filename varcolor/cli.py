@@ -875,8 +875,8 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT, help="β of the prior term (default: %(default)s)")
     p.add_argument("--confidence", default="uniform", choices=CONFIDENCES,
                    help="prior confidence: uniform, or from the class head's entropy (default: %(default)s)")
-    p.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
-                   help="levin: the guess anchors u, or the cues' corrections to it spread (residual) (default: %(default)s)")
+    p.add_argument("--prior-mode", default="spread", choices=PRIOR_MODES,
+                   help="levin: the guess anchors u (anchor), the cues' corrections to it spread (residual), or to the network's automatic colours (spread) (default: %(default)s)")
 
 
 def _cmd_train(args) -> int:
@@ -1077,7 +1077,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--weights", metavar="PATH", help="network weights for ideepcolor methods (default: the shipped model)")
     b.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT,
                    help="β of METHOD+ideepcolor (default: %(default)s)")
-    b.add_argument("--prior-mode", default="anchor", choices=PRIOR_MODES,
+    b.add_argument("--prior-mode", default="spread", choices=PRIOR_MODES,
                    help="how METHOD+ideepcolor uses the guess (default: %(default)s)")
     b.add_argument("--sharpness", type=float, help="bilaplacian-gtv's edge sharpness (default: 8)")
     b.add_argument("--lam", type=float, help="bilaplacian-gtv's bilaplacian weight λ (default: 1e-3)")

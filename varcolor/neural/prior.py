@@ -60,3 +60,42 @@ def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
     confidence = np.clip(1.0 - entropy.cpu().numpy() / np.log(CLASSES), 0.0, 1.0)
     ab = np.moveaxis(ab[0].double().cpu().numpy(), 0, -1)
     return (resize(ab, gray.shape + (2,), order=1), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0))
+
+
+#: Per-pixel weight that makes the cues' corrections fade into the network's guess in the
+#: ``"spread"`` prior mode (Levin's system on ``u − αp``): small enough that at 256² a correction
+#: reaches across the image, and positive so that without cues the result is the guess itself.
+SPREAD_FADE = 1e-7
+#: α, the share of the network's own colour variation kept where cues exist in ``"spread"`` mode.
+SPREAD_CONTRAST = 0.5
+
+
+def guess(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, *, mode: str, prior_weight: float,
+          confidence: str = "uniform", method: str = "levin", decode: str = "regression",
+          global_hints: GlobalHints | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The prior ``p`` and per-pixel weight ``βc`` a method's system gets from the network.
+
+    ``mode="anchor"`` and ``"residual"``: the network's guess given the cues as hints, weighted
+    ``β·c`` (``c`` = 1, or the entropy confidence). ``mode="spread"`` (Levin's method only; other
+    methods treat it as ``"anchor"``): the network's guess *without* the cues — its automatic
+    colours, which a user's hints cannot make worse — scaled by α = ``SPREAD_CONTRAST`` when there
+    are cues, with the fade weight ``SPREAD_FADE``; solved as the residual system, the cues'
+    corrections ``cue − αp`` then spread along luminance as Levin's method spreads colours, so the
+    result is ``αp`` plus Levin's propagation of the corrections, and exactly ``p`` without cues.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from varcolor.neural.siggraph17 import SIGGRAPH17
+    >>> net = SIGGRAPH17(width=0.0625).eval()
+    >>> gray, empty = np.full((32, 32), 0.5), Cues.empty((32, 32))
+    >>> p, weight = guess(net, gray, empty, mode="spread", prior_weight=1e-5, )
+    >>> p.shape, float(weight.max()) == SPREAD_FADE
+    ((32, 32, 2), True)
+    """
+    spread = mode == "spread" and method == "levin"
+    given = Cues.empty(gray.shape) if spread else cues
+    prior, certainty = predict(net, gray, given, global_hints=global_hints, decode=decode)
+    if spread:
+        return (prior * SPREAD_CONTRAST if cues.count else prior), np.full(certainty.shape, SPREAD_FADE)
+    return prior, prior_weight * (certainty if confidence == "entropy" else np.ones_like(certainty))
