@@ -99,6 +99,12 @@ def test_export_round_trips_through_the_loader(tmp_path, photos):
     path = export(tmp_path / "run.pt", tmp_path / "model.safetensors")
     loaded = load(path)
     assert loaded.width == 0.0625 and loaded.mask_cent == 0.5
+    # The training photos' ab-bin frequencies travel with the model (for the rebalanced decoding).
+    from varcolor.neural.classes import empirical_distribution
+
+    photos_lab = load_photos([photos], short_side=64, progress=False).lab
+    assert loaded.ab_distribution == pytest.approx(empirical_distribution(lab[..., 1:] for lab in photos_lab),
+                                                   abs=1e-6)
     x = torch.randn(1, 4, 32, 32)
     with torch.no_grad():
         assert torch.allclose(net.eval()(x)[1], loaded(x)[1], atol=0.2)  # float16 weights, ab in [−110, 110]
@@ -228,3 +234,25 @@ def test_rebalanced_loss_weighs_each_pixel_by_its_true_class():
     each = torch.nn.functional.cross_entropy(logits, classes, reduction="none").mean(dim=(1, 2))
     assert plain.item() == pytest.approx(each.mean().item(), rel=1e-5)
     assert weighted.item() == pytest.approx(((3 * each[0] + each[1]) / 2).item(), rel=1e-5)
+
+
+def test_a_distribution_added_to_old_weights_and_a_bad_one_refused(tmp_path, photos):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from varcolor.neural.train import add_distribution
+
+    train(tiny(photos), tmp_path / "run.pt", progress=False)
+    state = torch.load(tmp_path / "run.pt", weights_only=True)
+    del state["ab_distribution"]  # as a checkpoint written before training stored it
+    torch.save(state, tmp_path / "old.pt")
+    path = export(tmp_path / "old.pt", tmp_path / "old.safetensors")
+    assert load(path).ab_distribution is None
+    add_distribution(path, [photos], short_side=64)
+    assert load(path).ab_distribution.sum() == pytest.approx(1.0)
+    with safe_open(str(path), framework="pt") as f:
+        tensors, metadata = {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+    tensors["ab_distribution"] = -tensors["ab_distribution"]
+    save_file(tensors, str(tmp_path / "bad.safetensors"), metadata=metadata)
+    with pytest.raises(InputError, match="ab_distribution must be 529 non-negative"):
+        load(tmp_path / "bad.safetensors")

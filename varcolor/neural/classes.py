@@ -9,6 +9,10 @@ ways, both here:
   by a Gaussian (σ = 5 ab units) and ``Q`` the number of in-gamut bins (313), scaled so that
   ``Σ p̃_q w_q = 1`` (the mean weight over training pixels is 1). Rare saturated bins then count
   as much as the common desaturated ones.
+- **Rebalanced decoding**: a head trained with plain cross-entropy estimates ``p(q | x)``; the
+  minimiser of the rebalanced loss is ``∝ w_q p(q | x)``, so adding ``log w_q`` to the logits
+  (logit adjustment, Menon et al. 2021) rebalances a trained head without training it again;
+  ``strength`` s adds ``s·log w_q``.
 - **Annealed mean** (decoding): the mean of the distribution re-tempered to ``f_T(z) ∝ exp(log z / T)``;
   ``T = 1`` is the mean (muted: it averages the modes), ``T → 0`` the mode (vivid, patchy), the
   paper's ``T = 0.38`` in between.
@@ -31,6 +35,9 @@ TEMPERATURE = 0.38
 #: Their mixing weight of the uniform distribution in the rebalancing weights, and smoothing σ.
 MIX = 0.5
 SIGMA = 5.0
+#: How much of the rebalancing the decoder applies to a head trained with plain cross-entropy
+#: (chosen on BSDS500 val: benchmarks/results/automatic_*; 1 is the full reweighting).
+REBALANCE = 0.75
 
 
 def centres() -> np.ndarray:
@@ -148,3 +155,22 @@ def annealed_mean(logits: torch.Tensor, temperature: float = TEMPERATURE) -> tor
     weights = torch.softmax(logits.double() / temperature, dim=1)
     table = torch.from_numpy(centres()).to(weights.device)
     return torch.einsum("nchw,cd->ndhw", weights, table)
+
+
+def rebalanced_logits(logits: torch.Tensor, distribution: np.ndarray, *, strength: float = REBALANCE,
+                      mix: float = MIX, sigma: float = SIGMA) -> torch.Tensor:
+    """``logits + strength · log w`` with ``w`` the :func:`rebalancing_weights` of the training
+    set's bin ``distribution``; out-of-gamut bins are ruled out (logit −10⁴).
+
+    Examples
+    --------
+    >>> p = np.zeros(529); p[264] = 3; p[265] = 1
+    >>> shifted = rebalanced_logits(torch.zeros(1, 529, 1, 1), p, strength=1.0, sigma=0)
+    >>> round(float(shifted[0, 265] - shifted[0, 264]), 4)  # log((0.375 + 0.5/313) / (0.125 + 0.5/313))
+    1.0902
+    """
+    weights = rebalancing_weights(distribution, mix=mix, sigma=sigma)
+    # Out-of-gamut bins that the smoothing gave a sliver of mass would get enormous weights.
+    allowed = in_gamut() & (weights > 0)
+    bias = np.where(allowed, strength * np.log(np.where(allowed, weights, 1.0)), -1e4)
+    return logits + torch.from_numpy(bias).to(logits.device, logits.dtype).reshape(1, -1, 1, 1)

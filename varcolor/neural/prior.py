@@ -11,7 +11,7 @@ from ..color import to_gray
 from ..cues import Cues
 from ..errors import InputError
 from ..gamut import GlobalHints
-from .classes import TEMPERATURE, annealed_mean
+from .classes import REBALANCE, TEMPERATURE, annealed_mean, rebalanced_logits
 from .hints import global_input, network_input
 from .siggraph17 import AB_NORM, CLASSES, SIGGRAPH17
 
@@ -22,7 +22,7 @@ DECODINGS = ("regression", "annealed")
 
 def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
             global_hints: GlobalHints | None = None, *, decode: str = "regression",
-            temperature: float = TEMPERATURE) -> tuple[np.ndarray, np.ndarray]:
+            temperature: float = TEMPERATURE, rebalance: float = REBALANCE) -> tuple[np.ndarray, np.ndarray]:
     """The network's chroma for ``gray`` given ``cues`` (and, for a network with a global-hints
     branch, ``global_hints``), and its confidence, at full resolution.
 
@@ -32,8 +32,11 @@ def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
 
     ``decode="regression"`` reads the ab output; ``"annealed"`` the annealed mean at
     ``temperature`` of the class head (:func:`varcolor.neural.classes.annealed_mean`, computed at
-    quarter size and upsampled bilinearly), where the cues' cells keep the cue chroma. The
-    regression output follows cues more closely; the annealed mean is more colourful.
+    quarter size and upsampled bilinearly), where the cues' cells keep the cue chroma. When the
+    weights carry their training photos' bin distribution (``net.ab_distribution``), the class
+    probabilities are first rebalanced with strength ``rebalance``
+    (:func:`varcolor.neural.classes.rebalanced_logits`). The regression output is the
+    least-squares guess (muted); the rebalanced annealed mean is more colourful.
 
     Returns
     -------
@@ -49,7 +52,10 @@ def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
         extra = global_input(global_hints).to(device) if net.global_hints else None
         logits, ab = net.eval()(x, extra)
         if decode == "annealed":
-            ab = F.interpolate(annealed_mean(logits, temperature), size=ab.shape[-2:], mode="bilinear",
+            distribution = getattr(net, "ab_distribution", None)
+            decoded = logits if distribution is None or not rebalance else rebalanced_logits(
+                logits, distribution, strength=rebalance)
+            ab = F.interpolate(annealed_mean(decoded, temperature), size=ab.shape[-2:], mode="bilinear",
                                align_corners=False)
             marked = x[:, 3:] > -getattr(net, "mask_cent", 0.0) + 0.5  # cue cells: mask − mask_cent
             ab = torch.where(marked, x[:, 1:3].double() * AB_NORM, ab)

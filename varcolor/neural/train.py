@@ -37,6 +37,7 @@ from ..io import atomic_path, read_image, walk_images
 from ..metrics import psnr
 from .hints import global_input
 from .prior import predict
+from .classes import empirical_distribution, rebalancing_weights
 from .siggraph17 import AB_NORM, SIGGRAPH17
 
 #: Images whose mean chroma (ab units) is below this are treated as gray and skipped.
@@ -195,13 +196,27 @@ def loss_terms(net: SIGGRAPH17, inputs: torch.Tensor, targets: torch.Tensor,
     return F.smooth_l1_loss(ab, targets, beta=1.0), classification
 
 
-def class_weights_of(photos: Photos, mix: float) -> torch.Tensor:
-    """The rebalancing weights (:func:`varcolor.neural.classes.rebalancing_weights`) of the
-    photos' ab-bin distribution."""
-    from .classes import empirical_distribution, rebalancing_weights
+def photo_distribution(photos: Photos) -> torch.Tensor:
+    """The photos' ab-bin frequencies (:func:`varcolor.neural.classes.empirical_distribution`)."""
+    return torch.from_numpy(empirical_distribution(lab[..., 1:] for lab in photos.lab)).float()
 
-    distribution = empirical_distribution(lab[..., 1:] for lab in photos.lab)
-    return torch.from_numpy(rebalancing_weights(distribution, mix=mix)).float()
+
+def add_distribution(weights: str | Path, folders: list[str | Path], short_side: int = 256) -> Path:
+    """Store in the safetensors file ``weights`` (rewritten atomically) the ab-bin distribution
+    of the photos under ``folders`` — the training photos, as :func:`train` loads them — for a
+    model exported before training stored it."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from .weights import DISTRIBUTION
+
+    weights = Path(weights)
+    with safe_open(str(weights), framework="pt") as f:
+        metadata, state = dict(f.metadata() or {}), {k: f.get_tensor(k) for k in f.keys()}
+    state[DISTRIBUTION] = photo_distribution(load_photos(folders, short_side, progress=False))
+    with atomic_path(weights) as temporary:
+        save_file(state, str(temporary), metadata=metadata)
+    return weights
 
 
 def learning_rate(config: TrainingConfig, step: int) -> float:
@@ -305,7 +320,9 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
     validation = (ValidationSet.from_folder(config.validation, config.validation_images)
                   if config.validation else None)
     net.mask_cent = config.mask_cent
-    class_weights = None if config.rebalance is None else class_weights_of(photos, config.rebalance).to(device)
+    distribution = photo_distribution(photos)  # stored with the model, for the rebalanced decoding
+    class_weights = None if config.rebalance is None else torch.from_numpy(
+        rebalancing_weights(distribution.numpy(), mix=config.rebalance)).float().to(device)
     bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
     smoothed = None
     end = config.steps if stop_at is None else min(stop_at, config.steps)
@@ -335,7 +352,7 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
         history.append(record)
         bar.update()
         if done % config.checkpoint_every == 0 or done == end:
-            save_checkpoint(checkpoint, net, optimizer, done, config, history)
+            save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution)
     bar.close()
     return net.eval()
 
@@ -367,12 +384,13 @@ def _read_checkpoint(path: Path) -> dict:
 
 
 def save_checkpoint(path: Path, net: SIGGRAPH17, optimizer, step: int, config: TrainingConfig,
-                    history: list[dict]) -> None:
-    """Model, optimizer, step, configuration and history; only tensors and plain values, so it
-    loads with ``weights_only=True``."""
+                    history: list[dict], distribution: torch.Tensor | None = None) -> None:
+    """Model, optimizer, step, configuration, history and the photos' ab-bin distribution; only
+    tensors and plain values, so it loads with ``weights_only=True``."""
     with atomic_path(path) as temporary:
         torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                    "config": dataclasses.asdict(config), "history": history}, temporary)
+                    "config": dataclasses.asdict(config), "history": history,
+                    **({} if distribution is None else {"ab_distribution": distribution})}, temporary)
 
 
 def export(checkpoint: str | Path, destination: str | Path, half: bool = True, **metadata: str) -> Path:
@@ -389,6 +407,8 @@ def export(checkpoint: str | Path, destination: str | Path, half: bool = True, *
         return (value.half() if half and value.is_floating_point() and not running else value).contiguous()
 
     tensors = {k: stored(k, v) for k, v in state["model"].items() if not k.endswith("num_batches_tracked")}
+    if "ab_distribution" in state:  # float32: the rarest bins' frequencies are below float16's range
+        tensors["ab_distribution"] = state["ab_distribution"].float().contiguous()
     header = {"mask_cent": str(state["config"]["mask_cent"]), "width": str(state["config"]["width"]),
               "steps": str(state["step"]), **{k: str(v) for k, v in metadata.items()}}
     destination = Path(destination)
