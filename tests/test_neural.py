@@ -299,7 +299,7 @@ def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights
     assert np.abs(residual.ab - expected).max() < 1e-3
     empty = varcolor.Cues.empty(gray.shape)
     alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.5,
-                              prior_mode="residual")
+                              prior_mode="residual", decode="regression")
     assert np.abs(alone.ab - predict(net, gray, empty)[0]).max() < 1e-6
     with pytest.raises(InputError, match="prior_mode"):
         varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_mode="sideways")
@@ -320,10 +320,13 @@ def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_correctio
     expected = varcolor.colorize(gray, corrections).ab + base
     assert np.abs(spread.ab - expected).max() < 1e-2  # the fade (1e-7 per pixel) barely acts at 32×48
     assert np.abs(spread.ab[4, 4] - (30, -30)).max() < 1e-6
-    # No cues: the network's own colours, whatever β.
+    # No cues: the network's own colours — by default its annealed mean — whatever β.
     alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.3)
-    assert np.abs(alone.ab - automatic).max() < 1e-4
-    assert np.abs(alone.ab).max() > 0.1
+    annealed, _ = predict(load(random_weights), gray, empty, decode="annealed")
+    assert np.abs(alone.ab - annealed).max() < 1e-4 and np.abs(alone.ab - automatic).max() > 0.1
+    assert np.abs(alone.ab - varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights).ab).max() < 1e-4
+    with pytest.raises(InputError, match="unknown decode"):
+        varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, decode="mode")
 
 
 def test_global_hints_reach_a_network_with_the_branch_and_warn_otherwise(tmp_path, random_weights, monkeypatch):

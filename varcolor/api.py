@@ -252,6 +252,10 @@ class Colorizer:
         with 50 hints, 177–217 iterations instead of 362–581, PSNR within 0.03 dB of 1e-3's, but
         further from the exact minimiser at isolated pixels (up to 6–13 ab at 1 MP; a few ab
         already at 1e-3). :meth:`refine` carries a preview on to the final tolerance.
+    decode : {None, "regression", "annealed"}
+        How the network's colours are read (:func:`varcolor.neural.prior.guess`): its regression
+        output, or the rebalanced annealed mean of its class head (colourful); None: annealed
+        without cues, regression with them.
     global_hints : varcolor.gamut.GlobalHints, optional
         The image's ab histogram and saturation, for a network with a global-hints branch (the
         ``global`` IR method stores them); ignored, with a warning, by any other decoder.
@@ -278,7 +282,9 @@ class Colorizer:
                  lam: float | None = None, mu: float | None = None, gamma: float | None = None,
                  sharpness: float | None = None, admm_tol: float | None = None,
                  global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None,
-                 max_memory: float | None = None):
+                 max_memory: float | None = None, decode: str | None = None):
+        if decode not in (None, "regression", "annealed"):
+            raise InputError(f"unknown decode {decode!r}; available: regression, annealed")
         check_options(method, space, gamut, tol, maxiter, prior, prior_weight, confidence, prior_mode, lam, mu, gamma,
                       sharpness, admm_tol, max_memory)
         self.network = None
@@ -294,7 +300,7 @@ class Colorizer:
             global_hints = None
         self.global_hints, self.progress = global_hints, progress
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence
-        self.prior_mode = prior_mode
+        self.prior_mode, self.decode = prior_mode, decode
         self.gtv_parameters = _gtv_parameters(lam, mu, gamma, sharpness, admm_tol,
                                               max(maxiter, bilaplacian_gtv.Parameters.maxiter))
         self.guide = _check_gray(gray)
@@ -492,7 +498,8 @@ class Colorizer:
             from .neural.prior import guess
 
             prior, weight = guess(self.network, self.guide, cues, mode=self.prior_mode, prior_weight=self.prior_weight,
-                                  confidence=self.confidence, method=self.method, global_hints=self.global_hints)
+                                  confidence=self.confidence, method=self.method, global_hints=self.global_hints,
+                                  decode=self.decode)
         if self.method == "ideepcolor":  # the network alone, lifted bilinearly
             chroma = np.where(cues.mask[..., None], cues.ab, prior)
             info.update(solver="network", iterations=0, residual=0.0)
@@ -597,7 +604,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
              prior_mode: str = "spread", lam: float | None = None, mu: float | None = None,
              gamma: float | None = None, sharpness: float | None = None, admm_tol: float | None = None,
              global_hints: GlobalHints | None = None, progress: Callable[[dict], None] | None = None,
-             max_memory: float | None = None) -> Result:
+             max_memory: float | None = None, decode: str | None = None) -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it for the parameters); ``x0`` is an initial guess
@@ -620,7 +627,7 @@ def colorize(gray: np.ndarray, cues: Cues, method: str = "levin", solver: str = 
                           tol=tol, maxiter=maxiter, prior=prior, weights=weights, mask_cent=mask_cent,
                           prior_weight=prior_weight, confidence=confidence, prior_mode=prior_mode, lam=lam,
                           mu=mu, gamma=gamma, sharpness=sharpness, admm_tol=admm_tol, global_hints=global_hints,
-                          progress=progress, max_memory=max_memory)
+                          progress=progress, max_memory=max_memory, decode=decode)
     return colorizer.solve(cues, x0)
 
 

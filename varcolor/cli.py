@@ -154,7 +154,8 @@ def _colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path,
                               mask_cent=args.mask_cent, prior_weight=args.prior_weight,
                               confidence=args.confidence, prior_mode=args.prior_mode, lam=args.lam, mu=args.mu,
                               gamma=args.gamma, sharpness=args.sharpness, admm_tol=args.admm_tol,
-                              global_hints=global_hints, progress=progress, max_memory=args.max_memory)
+                              global_hints=global_hints, progress=progress, max_memory=args.max_memory,
+                              decode=args.decode)
             if bar is not None:
                 bar.total = bar.n  # converged: the bar ends full
         except InputError as exc:
@@ -875,6 +876,8 @@ def _add_solve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT, help="β of the prior term (default: %(default)s)")
     p.add_argument("--confidence", default="uniform", choices=CONFIDENCES,
                    help="prior confidence: uniform, or from the class head's entropy (default: %(default)s)")
+    p.add_argument("--decode", choices=("regression", "annealed"),
+                   help="the network's colours: regression output, or rebalanced annealed mean (default: annealed without cues, regression with)")
     p.add_argument("--prior-mode", default="spread", choices=PRIOR_MODES,
                    help="levin: the guess anchors u (anchor), the cues' corrections to it spread (residual), or to the network's automatic colours (spread) (default: %(default)s)")
 

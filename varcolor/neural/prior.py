@@ -77,7 +77,7 @@ SPREAD_CONTRAST = 0.5
 
 
 def guess(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, *, mode: str, prior_weight: float,
-          confidence: str = "uniform", method: str = "levin", decode: str = "regression",
+          confidence: str = "uniform", method: str = "levin", decode: str | None = None,
           global_hints: GlobalHints | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The prior ``p`` and per-pixel weight ``βc`` a method's system gets from the network.
 
@@ -88,6 +88,10 @@ def guess(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, *, mode: str, prior_wei
     are cues, with the fade weight ``SPREAD_FADE``; solved as the residual system, the cues'
     corrections ``cue − αp`` then spread along luminance as Levin's method spreads colours, so the
     result is ``αp`` plus Levin's propagation of the corrections, and exactly ``p`` without cues.
+
+    ``decode`` (see :func:`predict`); None: ``"annealed"`` (rebalanced, colourful) when there are
+    no cues — automatic colorization — and ``"regression"`` when there are: with cues the
+    regression guess scored higher, alone and as the prior (benchmarks/results/prior_*).
 
     Examples
     --------
@@ -101,6 +105,7 @@ def guess(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, *, mode: str, prior_wei
     """
     spread = mode == "spread" and method == "levin"
     given = Cues.empty(gray.shape) if spread else cues
+    decode = decode or ("regression" if cues.count else "annealed")
     prior, certainty = predict(net, gray, given, global_hints=global_hints, decode=decode)
     if spread:
         return (prior * SPREAD_CONTRAST if cues.count else prior), np.full(certainty.shape, SPREAD_FADE)
