@@ -329,7 +329,7 @@ def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_correctio
         varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, decode="mode")
 
 
-def test_global_hints_reach_a_network_with_the_branch_and_warn_otherwise(tmp_path, random_weights, monkeypatch):
+def test_global_hints_reach_a_network_with_the_branch_or_move_the_guess_of_one_without(tmp_path, random_weights, monkeypatch):
     from safetensors.torch import save_file
 
     from varcolor.gamut import GlobalHints
@@ -355,9 +355,20 @@ def test_global_hints_reach_a_network_with_the_branch_and_warn_otherwise(tmp_pat
     assert torch.equal(seen[-1], global_input(hints))
     vector = seen[-1].ravel()
     assert vector[5] == pytest.approx(0.75) and vector[313:].tolist() == pytest.approx([1.0, 0.4, 1.0])
-    with pytest.warns(UserWarning, match="global hints ignored"):
-        varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=hints)
+    # A network without the branch: its guess is moved onto the hints (no warning); no prior: a warning.
+    # The hints of a colour image (orange left, blue right) with this gray's lightness.
+    lab = np.dstack([varcolor.color.lightness_of_gray(gray), np.where(gray < 0.55, 25.0, -5.0),
+                     np.where(gray < 0.55, 40.0, -30.0)])
+    original = varcolor.color.lab_to_rgb(lab)
+    own = GlobalHints.from_rgb(original)
+    moved = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
     assert seen[-1] is None
+    target = varcolor.color.rgb_to_lab(original)[..., 1:].reshape(-1, 2).mean(axis=0)
+    assert np.abs(moved.ab.reshape(-1, 2).mean(axis=0) - target).max() < 4.0
+    assert varcolor.gamut.mean_saturation(moved.rgb) == pytest.approx(own.saturation, abs=0.01)
+    with pytest.warns(UserWarning, match="global hints ignored"):
+        varcolor.colorize(gray, varcolor.Cues.from_points([{"y": 3, "x": 3, "a": 20, "b": 0}], gray.shape),
+                          global_hints=hints)
 
 
 def test_annealed_decoding_is_the_class_heads_annealed_mean_and_keeps_the_cues(random_weights):

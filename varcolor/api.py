@@ -257,8 +257,9 @@ class Colorizer:
         output, or the rebalanced annealed mean of its class head (colourful); None: annealed
         without cues, regression with them.
     global_hints : varcolor.gamut.GlobalHints, optional
-        The image's ab histogram and saturation, for a network with a global-hints branch (the
-        ``global`` IR method stores them); ignored, with a warning, by any other decoder.
+        The image's ab histogram and saturation (the ``global`` IR method stores them): the input of
+        a network with a global-hints branch; for one without, the network's guess is moved onto
+        them (:func:`varcolor.neural.prior.guess`); ignored, with a warning, without a prior.
     progress : callable, optional
         Called after each iteration of bilaplacian-gtv's ADMM (half a minute or more per megapixel on
         two cores) with a dict: iterations, maxiter, primal and dual residual; and after each tile
@@ -294,9 +295,8 @@ class Colorizer:
             except ImportError:
                 raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
             self.network = load(weights, mask_cent=mask_cent)
-        if global_hints is not None and not getattr(self.network, "global_hints", False):
-            warnings.warn("global hints ignored: they need a network with a global-hints branch (prior='ideepcolor' "
-                          "and such weights)", stacklevel=3)
+        if global_hints is not None and self.network is None:
+            warnings.warn("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
             global_hints = None
         self.global_hints, self.progress = global_hints, progress
         self.prior, self.prior_weight, self.confidence = prior, float(prior_weight), confidence

@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from skimage.transform import resize
 
-from ..color import to_gray
+from ..color import lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError
-from ..gamut import GlobalHints
+from ..gamut import GlobalHints, transport
 from .classes import REBALANCE, TEMPERATURE, annealed_mean, rebalanced_logits
 from .hints import global_input, network_input
 from .siggraph17 import AB_NORM, CLASSES, SIGGRAPH17
@@ -89,6 +89,10 @@ def guess(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, *, mode: str, prior_wei
     corrections ``cue − αp`` then spread along luminance as Levin's method spreads colours, so the
     result is ``αp`` plus Levin's propagation of the corrections, and exactly ``p`` without cues.
 
+    ``global_hints`` reach a network with a global-hints branch as its input; for one without
+    (the shipped model), the guess's chroma is moved onto the hints' colour distribution and
+    saturation (:func:`varcolor.gamut.transport`).
+
     ``decode`` (see :func:`predict`); None: ``"annealed"`` (rebalanced, colourful) when there are
     no cues — automatic colorization — and ``"regression"`` when there are: with cues the
     regression guess scored higher, alone and as the prior (benchmarks/results/prior_*).
@@ -107,6 +111,8 @@ def guess(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, *, mode: str, prior_wei
     given = Cues.empty(gray.shape) if spread else cues
     decode = decode or ("regression" if cues.count else "annealed")
     prior, certainty = predict(net, gray, given, global_hints=global_hints, decode=decode)
+    if global_hints is not None and not net.global_hints:  # no branch to read them: move the guess onto them
+        prior = transport(prior, global_hints, lightness_of_gray(to_gray(gray)))
     if spread:
         return (prior * SPREAD_CONTRAST if cues.count else prior), np.full(certainty.shape, SPREAD_FADE)
     return prior, prior_weight * (certainty if confidence == "entropy" else np.ones_like(certainty))
