@@ -9,7 +9,8 @@ Also times one 256² inference (median of 10, one thread).
 Writes ``<name>.json`` and ``<name>.md`` in ``benchmarks/results``.
 
 Run: ``python benchmarks/automatic.py --weights models/ideepcolor-w025.safetensors
---decodings regression,annealed:0.38``.
+--decodings regression,annealed:0.38`` (``annealed:T:S``: temperature T, rebalancing strength S,
+default 0.75, for weights that carry their training photos' bin distribution).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from shared_data import SHARED
 from varcolor import bench, metrics
 from varcolor.color import chroma_to_rgb, rgb_to_lab, same_lightness_gray
 from varcolor.cues import Cues
+from varcolor.neural.classes import REBALANCE
 from varcolor.neural.prior import predict
 from varcolor.neural.weights import load
 
@@ -37,12 +39,12 @@ HERE = Path(__file__).resolve().parent
 SETS = ("bsds500/val", "mcmaster", "kodak")
 
 
-def decodings(text: str) -> list[tuple[str, str, float]]:
-    """``regression`` or ``annealed:T`` items → (label, decode, temperature)."""
+def decodings(text: str) -> list[tuple[str, str, float, float]]:
+    """``regression`` or ``annealed:T[:S]`` items → (label, decode, temperature, rebalancing strength)."""
     out = []
     for item in text.split(","):
-        name, _, temperature = item.partition(":")
-        out.append((item, name, float(temperature or 0.38)))
+        name, temperature, strength = (item.split(":") + ["0.38", str(REBALANCE)])[:3]
+        out.append((item, name, float(temperature), float(strength)))
     return out
 
 
@@ -72,8 +74,8 @@ def main(argv=None) -> int:
                        "original_colorfulness": metrics.colorfulness(rgb),
                        "gray_psnr": metrics.psnr(np.repeat(gray[..., None], 3, axis=2), rgb)}
                 cues = Cues(np.zeros(gray.shape, bool), np.zeros(gray.shape + (2,)))
-                for label, decode, temperature in decodings(args.decodings):
-                    ab, _ = predict(net, gray, cues, decode=decode, temperature=temperature)
+                for label, decode, temperature, strength in decodings(args.decodings):
+                    ab, _ = predict(net, gray, cues, decode=decode, temperature=temperature, rebalance=strength)
                     result = chroma_to_rgb(lightness, ab, "chroma")
                     row[f"{label}/psnr"] = metrics.psnr(result, rgb)
                     row[f"{label}/colorfulness"] = metrics.colorfulness(result)
@@ -101,7 +103,7 @@ def main(argv=None) -> int:
         lines.append(f"| {weights} | {folder} ({values['count']}) | gray | {values['gray_psnr']:.2f} | 0 | 0 | 0 | 0 |")
         lines.append(f"| {weights} | {folder} ({values['count']}) | original | – | – | "
                      f"{values['original_colorfulness']:.1f} | 100 | {values['original_chroma']:.1f} |")
-        for label, _, _ in decodings(args.decodings):
+        for label, *_ in decodings(args.decodings):
             lines.append(f"| {weights} | {folder} ({values['count']}) | {label} | {values[label + '/psnr']:.2f} | "
                          f"{values[label + '/psnr'] - values['gray_psnr']:+.2f} | {values[label + '/colorfulness']:.1f} | "
                          f"{100 * values[label + '/colorfulness'] / values['original_colorfulness']:.0f} | "
