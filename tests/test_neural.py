@@ -391,3 +391,28 @@ def test_annealed_decoding_is_the_class_heads_annealed_mean_and_keeps_the_cues(r
     assert np.abs(regression - ab).max() > 0.1
     with pytest.raises(InputError, match="unknown decoding"):
         predict(net, gray, cues, size=64, decode="mode")
+
+
+@pytest.mark.parametrize("decode", ["annealed", "regression"])
+def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, decode, capsys):
+    from safetensors.torch import save_file
+
+    from varcolor.cli import main
+
+    torch.manual_seed(0)
+    net = SIGGRAPH17(width=0.25)
+    with torch.no_grad():  # finite weights whose sums overflow float32 to inf − inf = NaN in both heads
+        for last, head in ((net.model10[1], net.model_out[0]), (net.model8[-1], net.model_class[0])):
+            last.weight.zero_()
+            last.bias.fill_(10.0)  # every feature 10
+            head.weight.zero_()
+            head.weight[:, 0] = 3e38
+            head.weight[:, 1] = -3e38
+    path = tmp_path / "overflow.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"mask_cent": "0.5"})
+    varcolor.write_image(tmp_path / "g.png", np.tile(np.linspace(0.2, 0.9, 48), (32, 1)))
+    code = main(["colorize", str(tmp_path / "g.png"), "-o", str(tmp_path / "out.png"), "--prior", "ideepcolor",
+                 "--weights", str(path), "--decode", decode])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "NaN or infinite" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out.png").exists()
