@@ -43,7 +43,8 @@ def decodings(text: str) -> list[tuple[str, str, float, float]]:
     """``regression`` or ``annealed:T[:S]`` items → (label, decode, temperature, rebalancing strength)."""
     out = []
     for item in text.split(","):
-        name, temperature, strength = (item.split(":") + ["0.38", str(REBALANCE)])[:3]
+        parts = item.split(":")
+        name, temperature, strength = parts[0], (parts[1:2] or ["0.38"])[0], (parts[2:3] or [str(REBALANCE)])[0]
         out.append((item, name, float(temperature), float(strength)))
     return out
 
@@ -87,17 +88,22 @@ def main(argv=None) -> int:
             summary[f"{Path(weights).name}/{folder}"] = {k: float(np.mean([r[k] for r in chosen])) for k in keys} | {
                 "count": len(chosen)}
         gray = same_lightness_gray(bench.reference(varcolor.read_image(paths[0]), "256"))
-        times = []
-        for _ in range(10):
-            start = time.perf_counter()
-            predict(net, gray, Cues(np.zeros(gray.shape, bool), np.zeros(gray.shape + (2,))))
-            times.append(time.perf_counter() - start)
-        summary[f"{Path(weights).name}/seconds_256"] = float(np.median(times))
+        for threads in (1, os.cpu_count()):
+            torch.set_num_threads(threads)
+            for label, decode, temperature, strength in decodings(args.decodings)[:2]:
+                times = []
+                for _ in range(15):
+                    start = time.perf_counter()
+                    predict(net, gray, Cues(np.zeros(gray.shape, bool), np.zeros(gray.shape + (2,))), decode=decode,
+                            temperature=temperature, rebalance=strength)
+                    times.append(time.perf_counter() - start)
+                summary[f"{Path(weights).name}/seconds_256/{label}/{threads} threads"] = float(np.median(times))
+        torch.set_num_threads(1)
 
     lines = ["| weights | set | decoding | PSNR (dB) | − gray PSNR | colourfulness | % of originals' | mean chroma |",
              "|---|---|---|---|---|---|---|---|"]
     for key, values in summary.items():
-        if key.endswith("seconds_256"):
+        if "/seconds_256/" in key:
             continue
         weights, folder = key.split("/", 1)
         lines.append(f"| {weights} | {folder} ({values['count']}) | gray | {values['gray_psnr']:.2f} | 0 | 0 | 0 | 0 |")
@@ -108,9 +114,11 @@ def main(argv=None) -> int:
                          f"{values[label + '/psnr'] - values['gray_psnr']:+.2f} | {values[label + '/colorfulness']:.1f} | "
                          f"{100 * values[label + '/colorfulness'] / values['original_colorfulness']:.0f} | "
                          f"{values[label + '/chroma']:.1f} |")
-    times = [f"{k.split('/')[0]}: {1000 * v:.0f} ms" for k, v in summary.items() if k.endswith("seconds_256")]
+    times = [f"{k.split('/')[0]} {k.split('/')[2]}, {k.split('/')[3]}: {1000 * v:.0f} ms"
+             for k, v in summary.items() if "/seconds_256/" in k]
     table = ("Network alone, no cues, 256² (aspect not kept), 8-bit RGB PSNR; colourfulness: Hasler–Süsstrunk.\n\n"
-             + "\n".join(lines) + f"\n\nInference at 256², one thread, median of 10: {', '.join(times)}\n")
+             + "\n".join(lines) + f"\n\nInference at 256² (network input, forward, decoding, lift), median of 15: "
+             f"{'; '.join(times)}\n")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"weights": args.weights, "decodings": args.decodings, "sets": args.sets, "summary": summary,

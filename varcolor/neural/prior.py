@@ -59,8 +59,8 @@ def predict(net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256,
                                align_corners=False)
             marked = x[:, 3:] > -getattr(net, "mask_cent", 0.0) + 0.5  # cue cells: mask − mask_cent
             ab = torch.where(marked, x[:, 1:3].double() * AB_NORM, ab)
-        probabilities = torch.softmax(logits[0].double(), dim=0)
-        entropy = -(probabilities * torch.log(probabilities.clamp_min(1e-12))).sum(dim=0)
+        log_probabilities = torch.log_softmax(logits[0], dim=0)  # float32: a third of double's time
+        entropy = -(log_probabilities.exp() * log_probabilities).sum(dim=0)
     if not bool(torch.isfinite(ab).all() and torch.isfinite(entropy).all()):
         raise InputError("the network's output has NaN or infinite values: its weights cannot be used")
     confidence = np.clip(1.0 - entropy.cpu().numpy() / np.log(CLASSES), 0.0, 1.0)
