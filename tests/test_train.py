@@ -215,6 +215,8 @@ def test_class_head_only_with_rebalancing_changes_just_the_head(tmp_path, photos
     assert torch.equal(resumed.model_class[0].weight, trained.model_class[0].weight)
     with pytest.raises(InputError, match="train_only"):
         train(tiny(photos, train_only="trunk"), tmp_path / "bad.pt", progress=False)
+    with pytest.raises(InputError, match="rebalance"):
+        train(tiny(photos, rebalance=1.5), tmp_path / "bad.pt", progress=False)
 
 
 def test_rebalanced_loss_weighs_each_pixel_by_its_true_class():

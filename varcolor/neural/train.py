@@ -291,6 +291,8 @@ def train(config: TrainingConfig, checkpoint: str | Path, progress: bool = True,
     net.to(device)
     if config.train_only not in (None, "class"):
         raise InputError(f"train_only must be None or 'class', got {config.train_only!r}")
+    if config.rebalance is not None and not 0.0 <= config.rebalance <= 1.0:
+        raise InputError(f"--rebalance must be a mix λ in [0, 1], got {config.rebalance}")
     learning = net.parameters()
     if config.train_only == "class":
         for parameter in net.parameters():
