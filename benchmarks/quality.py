@@ -90,9 +90,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--prior-mode",
-        default="anchor",
+        default="spread",
         choices=varcolor.api.PRIOR_MODES,
-        help="how METHOD+ideepcolor uses the guess (default: anchor)",
+        help="how METHOD+ideepcolor uses the guess (default: spread)",
     )
     parser.add_argument("--hints", default=",".join(map(str, bench.HINTS)), help="comma-separated hint counts")
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")

@@ -55,3 +55,24 @@ def test_histogram_equals_a_brute_force_nearest_bin_search():
     bins = ab_bins()
     nearest = np.argmin(((ab[:, None, :] - bins[None]) ** 2).sum(axis=-1), axis=1)
     assert np.array_equal(ab_histogram(ab), np.bincount(nearest, minlength=313) / 3000)
+
+
+def test_transport_moves_a_guess_onto_a_histogram_keeping_its_order_and_matches_saturation():
+    from varcolor.color import chroma_to_rgb
+    from varcolor.gamut import GlobalHints, ab_bins, ab_histogram, mean_saturation, transport
+
+    # A smooth, muted guess: a ramp in a; the target: 30 % of the pixels green, 70 % red.
+    a = np.tile(np.linspace(-5.0, 5.0, 64), (48, 1))
+    guess = np.dstack([a, np.zeros_like(a)])
+    histogram = np.zeros(313)
+    green = int(np.flatnonzero((ab_bins() == (-40.0, 30.0)).all(axis=1))[0])
+    red = int(np.flatnonzero((ab_bins() == (50.0, 20.0)).all(axis=1))[0])
+    histogram[[green, red]] = (0.3, 0.7)
+    moved = transport(guess, GlobalHints(histogram, 0.5))
+    assert np.abs(ab_histogram(moved) - histogram).sum() < 0.05  # the target's shares, but for a few edge pixels
+    assert np.all(moved[:, :19, 0] < 0) and np.all(moved[:, 20:, 0] > 0)  # the greenest 30 %: the left
+    # With the lightness, the colours' mean HSV saturation becomes the hints'.
+    lightness = np.full(a.shape, 60.0)
+    for target in (0.2, 0.45):
+        scaled = transport(guess, GlobalHints(histogram, target), lightness)
+        assert mean_saturation(chroma_to_rgb(lightness, scaled)) == pytest.approx(target, abs=1e-3)

@@ -248,7 +248,9 @@ def test_prior_vanishes_as_beta_goes_to_zero(random_weights):
     gray = varcolor.color.same_lightness_gray(rgb) * np.linspace(0.7, 1.0, 48)
     cues = varcolor.cues.sample_random(np.dstack([gray] * 3) * [1.0, 0.8, 0.6], n=20, rng=0)
     plain = varcolor.colorize(gray, cues)
-    faint = varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9)
+    faint = varcolor.colorize(
+        gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9, prior_mode="anchor"
+    )
     assert np.abs(plain.ab - faint.ab).max() < 1e-4
     assert faint.info["prior"] == "ideepcolor"
 
@@ -258,7 +260,9 @@ def test_strong_prior_without_cues_is_the_lifted_network_output(random_weights):
     empty = varcolor.Cues.empty(gray.shape)
     network = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights)
     assert network.info["solver"] == "network" and np.abs(network.ab).max() > 0.1
-    strong = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=1e6)
+    strong = varcolor.colorize(
+        gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=1e6, prior_mode="anchor"
+    )
     assert np.abs(strong.ab - network.ab).max() < 1e-3
     entropy = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, confidence="entropy")
     assert entropy.info["confidence"] == "entropy"
@@ -314,14 +318,49 @@ def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights
     assert np.abs(residual.ab - expected).max() < 1e-3
     empty = varcolor.Cues.empty(gray.shape)
     alone = varcolor.colorize(
-        gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.5, prior_mode="residual"
+        gray,
+        empty,
+        prior="ideepcolor",
+        weights=random_weights,
+        prior_weight=0.5,
+        prior_mode="residual",
+        decode="regression",
     )
     assert np.abs(alone.ab - predict(net, gray, empty)[0]).max() < 1e-6
     with pytest.raises(InputError, match="prior_mode"):
         varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_mode="sideways")
 
 
-def test_global_hints_reach_a_network_with_the_branch_and_warn_otherwise(tmp_path, random_weights, monkeypatch):
+def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_corrections(random_weights):
+    from varcolor.neural.prior import SPREAD_CONTRAST, predict
+
+    gray = np.tile(np.linspace(0.2, 0.9, 48), (32, 1)) * np.linspace(0.8, 1.0, 32)[:, None]
+    cues = varcolor.Cues.from_points(
+        [{"y": 4, "x": 4, "a": 30, "b": -30}, {"y": 25, "x": 40, "a": -20, "b": 5}], shape=gray.shape
+    )
+    empty = varcolor.Cues.empty(gray.shape)
+    automatic, _ = predict(load(random_weights), gray, empty)  # the network without the cues
+    spread = varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights)  # the default mode
+    assert spread.info["prior_mode"] == "spread"
+    base = SPREAD_CONTRAST * automatic
+    corrections = varcolor.Cues(cues.mask, np.where(cues.mask[..., None], cues.ab - base, 0.0))
+    expected = varcolor.colorize(gray, corrections).ab + base
+    assert np.abs(spread.ab - expected).max() < 1e-2  # the fade (1e-7 per pixel) barely acts at 32×48
+    assert np.abs(spread.ab[4, 4] - (30, -30)).max() < 1e-6
+    # No cues: the network's own colours — by default its annealed mean — whatever β.
+    alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.3)
+    annealed, _ = predict(load(random_weights), gray, empty, decode="annealed")
+    assert np.abs(alone.ab - annealed).max() < 1e-4 and np.abs(alone.ab - automatic).max() > 0.1
+    assert (
+        np.abs(alone.ab - varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights).ab).max() < 1e-4
+    )
+    with pytest.raises(InputError, match="unknown decode"):
+        varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, decode="mode")
+
+
+def test_global_hints_reach_a_network_with_the_branch_or_move_the_guess_of_one_without(
+    tmp_path, random_weights, monkeypatch
+):
     from safetensors.torch import save_file
 
     from varcolor.gamut import GlobalHints
@@ -347,6 +386,85 @@ def test_global_hints_reach_a_network_with_the_branch_and_warn_otherwise(tmp_pat
     assert torch.equal(seen[-1], global_input(hints))
     vector = seen[-1].ravel()
     assert vector[5] == pytest.approx(0.75) and vector[313:].tolist() == pytest.approx([1.0, 0.4, 1.0])
-    with pytest.warns(UserWarning, match="global hints ignored"):
-        varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=hints)
+    # A network without the branch: its guess is moved onto the hints (no warning); no prior: a warning.
+    # The hints of a colour image (orange left, blue right) with this gray's lightness.
+    lab = np.dstack(
+        [varcolor.color.lightness_of_gray(gray), np.where(gray < 0.55, 25.0, -5.0), np.where(gray < 0.55, 40.0, -30.0)]
+    )
+    original = varcolor.color.lab_to_rgb(lab)
+    own = GlobalHints.from_rgb(original)
+    from varcolor.neural import prior
+
+    monkeypatch.setattr(prior, "GLOBAL_SHARE", 1.0)  # all the way: the hints' own statistics
+    moved = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
     assert seen[-1] is None
+    target = varcolor.color.rgb_to_lab(original)[..., 1:].reshape(-1, 2).mean(axis=0)
+    assert np.abs(moved.ab.reshape(-1, 2).mean(axis=0) - target).max() < 4.0
+    assert varcolor.gamut.mean_saturation(moved.rgb) == pytest.approx(own.saturation, abs=0.01)
+    monkeypatch.setattr(prior, "GLOBAL_SHARE", 0.5)  # the default: half-way between guess and hints
+    half = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
+    guess = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights)
+    assert np.abs(half.ab - (moved.ab + guess.ab) / 2).max() < 1e-6
+    with pytest.warns(UserWarning, match="global hints ignored"):
+        varcolor.colorize(
+            gray, varcolor.Cues.from_points([{"y": 3, "x": 3, "a": 20, "b": 0}], gray.shape), global_hints=hints
+        )
+
+
+def test_annealed_decoding_is_the_class_heads_annealed_mean_and_keeps_the_cues(random_weights):
+    from varcolor.neural.classes import annealed_mean
+    from varcolor.neural.hints import network_input
+    from varcolor.neural.prior import predict
+    from varcolor.neural.weights import load
+
+    net = load(random_weights)
+    gray = np.tile(np.linspace(0.2, 0.9, 64), (64, 1))
+    cues = varcolor.Cues.from_points([{"y": 10, "x": 10, "a": 40, "b": -20}], gray.shape)
+    ab, _ = predict(net, gray, cues, size=64, decode="annealed", temperature=0.5)
+    assert ab[10, 10].tolist() == pytest.approx([40, -20])
+    with torch.no_grad():
+        logits, _ = net(network_input(gray, cues, net.mask_cent, 64))
+    quarter = annealed_mean(logits, 0.5)[0].numpy()  # 16×16 cells of 4×4 pixels
+    far = ab[42:46, 42:46].mean(axis=(0, 1))  # the pixels of cell (10.5, 10.5) after the ×4 bilinear lift
+    assert far == pytest.approx(quarter[:, 10:12, 10:12].mean(axis=(1, 2)), abs=0.5)
+    regression, _ = predict(net, gray, cues, size=64)
+    assert np.abs(regression - ab).max() > 0.1
+    with pytest.raises(InputError, match="unknown decoding"):
+        predict(net, gray, cues, size=64, decode="mode")
+
+
+@pytest.mark.parametrize("decode", ["annealed", "regression"])
+def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, decode, capsys):
+    from safetensors.torch import save_file
+
+    from varcolor.cli import main
+
+    torch.manual_seed(0)
+    net = SIGGRAPH17(width=0.25)
+    with torch.no_grad():  # finite weights whose sums overflow float32 to inf − inf = NaN in both heads
+        for last, head in ((net.model10[1], net.model_out[0]), (net.model8[-1], net.model_class[0])):
+            last.weight.zero_()
+            last.bias.fill_(10.0)  # every feature 10
+            head.weight.zero_()
+            head.weight[:, 0] = 3e38
+            head.weight[:, 1] = -3e38
+    path = tmp_path / "overflow.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"mask_cent": "0.5"})
+    varcolor.write_image(tmp_path / "g.png", np.tile(np.linspace(0.2, 0.9, 48), (32, 1)))
+    code = main(
+        [
+            "colorize",
+            str(tmp_path / "g.png"),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--prior",
+            "ideepcolor",
+            "--weights",
+            str(path),
+            "--decode",
+            decode,
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "NaN or infinite" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out.png").exists()

@@ -116,6 +116,11 @@ def test_export_round_trips_through_the_loader(tmp_path, photos):
     path = export(tmp_path / "run.pt", tmp_path / "model.safetensors")
     loaded = load(path)
     assert loaded.width == 0.0625 and loaded.mask_cent == 0.5
+    # The training photos' ab-bin frequencies travel with the model (for the rebalanced decoding).
+    from varcolor.neural.classes import empirical_distribution
+
+    photos_lab = load_photos([photos], short_side=64, progress=False).lab
+    assert loaded.ab_distribution == pytest.approx(empirical_distribution(lab[..., 1:] for lab in photos_lab), abs=1e-6)
     x = torch.randn(1, 4, 32, 32)
     with torch.no_grad():
         assert torch.allclose(net.eval()(x)[1], loaded(x)[1], atol=0.2)  # float16 weights, ab in [−110, 110]
@@ -222,3 +227,65 @@ def test_global_hints_training_from_a_model_without_the_branch(tmp_path, photos)
     assert loaded.global_hints
     with pytest.raises(InputError, match="with the global-hints branch, but this one is without"):
         train(tiny(photos), tmp_path / "g.pt", progress=False)
+
+
+def test_class_head_only_with_rebalancing_changes_just_the_head(tmp_path, photos):
+    start = train(tiny(photos, steps=1), tmp_path / "start.pt", progress=False)
+    export(tmp_path / "start.pt", tmp_path / "start.safetensors", half=False)
+    config = tiny(photos, steps=6, init=str(tmp_path / "start.safetensors"), train_only="class", rebalance=0.5, lr=1e-2)
+    trained = train(config, tmp_path / "head.pt", progress=False)
+    changed = {
+        name
+        for (name, a), b in zip(start.state_dict().items(), trained.state_dict().values())
+        if not name.endswith("num_batches_tracked") and not torch.equal(a, b)
+    }
+    assert changed == {"model_class.0.weight", "model_class.0.bias"}  # batch-norm statistics kept too
+    # Resuming a head-only run reproduces an uninterrupted one.
+    train(config, tmp_path / "sliced.pt", progress=False, stop_at=3)
+    resumed = train(config, tmp_path / "sliced.pt", progress=False)
+    assert torch.equal(resumed.model_class[0].weight, trained.model_class[0].weight)
+    with pytest.raises(InputError, match="train_only"):
+        train(tiny(photos, train_only="trunk"), tmp_path / "bad.pt", progress=False)
+    with pytest.raises(InputError, match="rebalance"):
+        train(tiny(photos, rebalance=1.5), tmp_path / "bad.pt", progress=False)
+
+
+def test_rebalanced_loss_weighs_each_pixel_by_its_true_class():
+    from varcolor.neural.siggraph17 import SIGGRAPH17
+    from varcolor.neural.train import loss_terms
+
+    torch.manual_seed(0)
+    net = SIGGRAPH17(width=0.0625).eval()
+    inputs, targets = torch.randn(2, 4, 32, 32), torch.zeros(2, 2, 32, 32)
+    targets[0, 0] = 30.0  # image 0: bin (30, 0); image 1: bin (0, 0)
+    classes = ab_classes(targets)
+    weights = torch.ones(529)
+    weights[int(classes[0, 0, 0])] = 3.0
+    _, plain = loss_terms(net, inputs, targets)
+    _, weighted = loss_terms(net, inputs, targets, class_weights=weights)
+    logits, _ = net(inputs)
+    each = torch.nn.functional.cross_entropy(logits, classes, reduction="none").mean(dim=(1, 2))
+    assert plain.item() == pytest.approx(each.mean().item(), rel=1e-5)
+    assert weighted.item() == pytest.approx(((3 * each[0] + each[1]) / 2).item(), rel=1e-5)
+
+
+def test_a_distribution_added_to_old_weights_and_a_bad_one_refused(tmp_path, photos):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from varcolor.neural.train import add_distribution
+
+    train(tiny(photos), tmp_path / "run.pt", progress=False)
+    state = torch.load(tmp_path / "run.pt", weights_only=True)
+    del state["ab_distribution"]  # as a checkpoint written before training stored it
+    torch.save(state, tmp_path / "old.pt")
+    path = export(tmp_path / "old.pt", tmp_path / "old.safetensors")
+    assert load(path).ab_distribution is None
+    add_distribution(path, [photos], short_side=64)
+    assert load(path).ab_distribution.sum() == pytest.approx(1.0)
+    with safe_open(str(path), framework="pt") as f:
+        tensors, metadata = {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
+    tensors["ab_distribution"] = -tensors["ab_distribution"]
+    save_file(tensors, str(tmp_path / "bad.safetensors"), metadata=metadata)
+    with pytest.raises(InputError, match="ab_distribution must be 529 non-negative"):
+        load(tmp_path / "bad.safetensors")

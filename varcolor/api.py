@@ -132,8 +132,10 @@ class Colorizer:
         such as ``sharpness=4``: every field of :class:`~varcolor.options.Options`, which says
         what each does) build it or change the one given.
     global_hints : varcolor.gamut.GlobalHints, optional
-        The image's ab histogram and saturation, for a network with a global-hints branch (the
-        ``global`` IR method stores them); ignored, with a warning, by any other decoder.
+        The image's ab histogram and saturation (the ``global`` IR method stores them): input to a
+        network with a global-hints branch; for one without (the shipped model), the network's
+        guess is moved part of the way onto them (:func:`varcolor.neural.prior.guess`). Ignored,
+        with a warning, without the neural prior.
     progress : callable, optional
         Called with a dict as long solves advance (bilaplacian-gtv's ADMM after each iteration:
         iterations, maxiter, primal and dual residual; the ``tiles`` solver after each tile:
@@ -169,12 +171,8 @@ class Colorizer:
             except ImportError:
                 raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
             self.network = load(options.weights, mask_cent=options.mask_cent)
-        if global_hints is not None and not getattr(self.network, "global_hints", False):
-            warnings.warn(
-                "global hints ignored: they need a network with a global-hints branch (prior='ideepcolor' "
-                "and such weights)",
-                stacklevel=3,
-            )
+        if global_hints is not None and self.network is None:
+            warnings.warn("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
             global_hints = None
         self.global_hints = global_hints
         self.guide = _check_gray(gray)
@@ -286,10 +284,19 @@ class Colorizer:
         info = self._info(cues)
         prior = weight = None
         if self.network is not None:
-            from .neural.prior import predict
+            from .neural.prior import guess
 
-            prior, certainty = predict(self.network, self.guide, cues, global_hints=self.global_hints)
-            weight = options.prior_weight * (certainty if options.confidence == "entropy" else np.ones_like(certainty))
+            mode = options.prior_mode if options.prior_mode in self.engine.prior_modes else "anchor"
+            prior, weight = guess(
+                self.network,
+                self.guide,
+                cues,
+                mode=mode,
+                prior_weight=options.prior_weight,
+                confidence=options.confidence,
+                global_hints=self.global_hints,
+                decode=options.decode,
+            )
         if cues.count == 0 and prior is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.guide.shape + (2,))
@@ -305,7 +312,8 @@ class Colorizer:
                 prior=options.prior or "ideepcolor",
                 prior_weight=options.prior_weight,
                 confidence=options.confidence,
-                prior_mode=options.prior_mode,
+                prior_mode=mode,
+                decode=options.decode,
             )
         return self._finish(chroma, info, start)
 

@@ -37,7 +37,7 @@ from .api import colorize
 from .color import same_lightness_gray
 from .cues import sample_ideepcolor
 from .errors import InputError
-from .options import PRIOR_WEIGHT, PRIORS
+from .options import PRIOR_WEIGHT, PRIORS, Options
 
 __all__ = [
     "HINTS",
@@ -93,7 +93,7 @@ def method_options(
     method: str,
     weights: str | None = None,
     prior_weight: float = PRIOR_WEIGHT,
-    prior_mode: str = "anchor",
+    prior_mode: str = Options.prior_mode,
     **parameters,
 ) -> dict:
     """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``parameters``

@@ -34,6 +34,7 @@ __all__ = [
     "PRIORS",
     "CONFIDENCES",
     "PRIOR_MODES",
+    "DECODINGS",
     "PRIOR_WEIGHT",
     "SPACES",
     "GAMUTS",
@@ -43,7 +44,8 @@ __all__ = [
 
 PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
-PRIOR_MODES = ("anchor", "residual")
+PRIOR_MODES = ("anchor", "residual", "spread")
+DECODINGS = ("regression", "annealed")
 #: β, the prior term's weight: chosen on McMaster (a set used neither to train nor to validate
 #: the shipped model).
 PRIOR_WEIGHT = 1e-5
@@ -136,10 +138,14 @@ class Options:
         Relative residual and iteration limit of iterative linear solvers.
     max_memory : float or None
         Memory budget of a solve in bytes (None: 80 % of what is available when it is planned).
-    prior, weights, mask_cent, prior_weight, confidence, prior_mode
+    prior, weights, mask_cent, prior_weight, confidence, prior_mode, decode
         The neural prior (docs/guide/neural.md): which, its weights file (default: the shipped
         model), the mask encoding of unknown checkpoints, its weight β, its confidence per pixel,
-        and how Levin's method uses it.
+        how the method uses it (``spread``, Levin's default: the network's automatic colours plus
+        Levin's spreading of the cues' corrections to them; ``anchor``: the prior term
+        ``(β/2) Σ c ‖u − p‖²``; ``residual``: the smoothness acts on ``u − p``; a method takes the
+        modes in its ``prior_modes``, others use ``anchor``), and how the network's colours are
+        read (:func:`varcolor.neural.prior.guess`).
     parameters : dataclass or None
         The method's own parameters (its ``Parameters`` class), defaults where not given.
     """
@@ -179,9 +185,16 @@ class Options:
         choices=CONFIDENCES,
     )
     prior_mode: str = option(
-        "anchor",
-        "levin: the guess anchors u, or the cues' corrections to it spread (residual) (default: %(default)s)",
+        "spread",
+        "levin: the guess anchors u (anchor), the cues' corrections to it spread (residual), or to the "
+        "network's automatic colours (spread); other methods: anchor (default: %(default)s)",
         choices=PRIOR_MODES,
+    )
+    decode: str | None = option(
+        None,
+        "the network's colours: its regression output, or the rebalanced annealed mean of its class head "
+        "(colourful) (default: annealed without cues, regression with them)",
+        choices=DECODINGS,
     )
     parameters: Any = field(default=None, metadata={"help": None})
 

@@ -34,6 +34,8 @@ def _cmd_train(args) -> int:
         global_hints=args.global_hints,
         init=args.init,
         device=args.device,
+        rebalance=args.rebalance,
+        train_only="class" if args.class_head_only else None,
     )
     if args.init and not Path(args.init).is_file():
         raise InputError(f"{args.init}: no such weights file")
@@ -100,6 +102,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", action="store_true", help="continue the run in OUT")
     t.add_argument(
         "--stop-at", type=int, metavar="STEP", help="stop after this step (checkpointed), to train in slices"
+    )
+    t.add_argument(
+        "--rebalance",
+        type=float,
+        metavar="LAMBDA",
+        help="class-rebalanced cross-entropy (Zhang et al. 2016), uniform mix λ (e.g. 0.5)",
+    )
+    t.add_argument(
+        "--class-head-only",
+        action="store_true",
+        help="train only the class head; the rest stays frozen (use with --init)",
     )
     t.add_argument("--float32", action="store_true", help="export float32 weights (default: float16)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -48,7 +48,8 @@ class Method:
     - ``name``, ``summary``: its registered name and one line for ``--help`` and the docs;
     - ``spaces``: the colour spaces it propagates (``"lab"``, ``"yiq"``);
     - ``needs_network``: its result is the network's (``ideepcolor``); ``takes_prior``: it can add
-      the network's guess as a prior term;
+      the network's guess as a prior term; ``prior_modes``: the ways it can use that guess
+      (``anchor``, the prior term, for every method; others fall back to it);
     - ``symmetric``: for a linear system, whether it is symmetric positive definite (which solvers
       apply); None where no linear solver is used;
     - ``interactive``: :meth:`window_system` can re-solve a window around new cues (local updates);
@@ -65,6 +66,7 @@ class Method:
     spaces: ClassVar[tuple[str, ...]] = ("lab",)
     needs_network: ClassVar[bool] = False
     takes_prior: ClassVar[bool] = True
+    prior_modes: ClassVar[tuple[str, ...]] = ("anchor",)
     symmetric: ClassVar[bool | None] = None
     interactive: ClassVar[bool] = False
     refinable: ClassVar[bool] = False

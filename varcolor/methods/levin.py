@@ -19,17 +19,19 @@ class Levin(LinearMethod):
     spaces = ("lab", "yiq")
     symmetric = False
     tiles = True
+    # residual, spread: the smoothness acts on u − p (spread: p is the network's automatic guess).
+    prior_modes = ("anchor", "residual", "spread")
     reports_progress = True
 
     def system(self, guide, mask, targets, prior=None, weight=None):
         operator = levin.exact_operator(guide, mask, prior_weight=weight)
-        if prior is not None and self.options.prior_mode == "residual":
+        if prior is not None and self.options.prior_mode in ("residual", "spread"):
             # The smoothness acts on u − p: the cues' corrections to the guess spread and fade into it.
             return operator, np.where(mask[..., None], targets, operator.apply(prior))
         return operator, levin.exact_rhs(mask, targets, prior, weight)
 
     def tiled_rhs(self, problem: Problem) -> np.ndarray:
-        if problem.prior is not None and self.options.prior_mode == "residual":
+        if problem.prior is not None and self.options.prior_mode in ("residual", "spread"):
             return self.system(self.guide, problem.mask, problem.targets, problem.prior, problem.weight)[1]
         return levin.exact_rhs(problem.mask, problem.targets, problem.prior, problem.weight)
 

@@ -34,6 +34,7 @@ from ..errors import InputError
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from ..io import atomic_path, read_image, walk_images
 from ..metrics import psnr
+from .classes import empirical_distribution, rebalancing_weights
 from .hints import global_input
 from .prior import predict
 from .siggraph17 import AB_NORM, SIGGRAPH17
@@ -67,6 +68,8 @@ class TrainingConfig:
     global_hints: bool = False
     global_given: float = 0.5
     init: str | None = None
+    rebalance: float | None = None  # λ of Zhang et al. 2016's class rebalancing (None: plain cross-entropy)
+    train_only: str | None = None  # "class": the class head alone learns, the rest frozen (eval mode)
     device: str = "cpu"  # or "cuda" (a CUDA build of PyTorch and a GPU); batches are made on the CPU
 
 
@@ -182,11 +185,44 @@ def make_batch(photos: Photos, config: TrainingConfig, generator: np.random.Gene
 
 
 def loss_terms(
-    net: SIGGRAPH17, inputs: torch.Tensor, targets: torch.Tensor, global_inputs: torch.Tensor | None = None
+    net: SIGGRAPH17,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    global_inputs: torch.Tensor | None = None,
+    class_weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(smooth-L1 on ab in ab units, cross-entropy of the class head)."""
+    """(smooth-L1 on ab in ab units, cross-entropy of the class head — each pixel weighted by its
+    true class's ``class_weights`` when given, averaged over pixels)."""
     logits, ab = net(inputs, global_inputs)
-    return F.smooth_l1_loss(ab, targets, beta=1.0), F.cross_entropy(logits, ab_classes(targets))
+    classes = ab_classes(targets)
+    if class_weights is None:
+        classification = F.cross_entropy(logits, classes)
+    else:  # mean over pixels of w·CE (torch's weighted mean would divide by Σw instead)
+        classification = (F.cross_entropy(logits, classes, reduction="none") * class_weights[classes]).mean()
+    return F.smooth_l1_loss(ab, targets, beta=1.0), classification
+
+
+def photo_distribution(photos: Photos) -> torch.Tensor:
+    """The photos' ab-bin frequencies (:func:`varcolor.neural.classes.empirical_distribution`)."""
+    return torch.from_numpy(empirical_distribution(lab[..., 1:] for lab in photos.lab)).float()
+
+
+def add_distribution(weights: str | Path, folders: list[str | Path], short_side: int = 256) -> Path:
+    """Store in the safetensors file ``weights`` (rewritten atomically) the ab-bin distribution
+    of the photos under ``folders`` — the training photos, as :func:`train` loads them — for a
+    model exported before training stored it."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from .weights import DISTRIBUTION
+
+    weights = Path(weights)
+    with safe_open(str(weights), framework="pt") as f:
+        metadata, state = dict(f.metadata() or {}), {k: f.get_tensor(k) for k in f.keys()}
+    state[DISTRIBUTION] = photo_distribution(load_photos(folders, short_side, progress=False))
+    with atomic_path(weights) as temporary:
+        save_file(state, str(temporary), metadata=metadata)
+    return weights
 
 
 def learning_rate(config: TrainingConfig, step: int) -> float:
@@ -264,7 +300,18 @@ def train(
     if config.init and not checkpoint.is_file():
         _initialise(net, config.init)
     net.to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, betas=(0.9, 0.99))
+    if config.train_only not in (None, "class"):
+        raise InputError(f"train_only must be None or 'class', got {config.train_only!r}")
+    if config.rebalance is not None and not 0.0 <= config.rebalance <= 1.0:
+        raise InputError(f"--rebalance must be a mix λ in [0, 1], got {config.rebalance}")
+    learning = net.parameters()
+    if config.train_only == "class":
+        for parameter in net.parameters():
+            parameter.requires_grad_(False)
+        learning = list(net.model_class.parameters())
+        for parameter in learning:
+            parameter.requires_grad_(True)
+    optimizer = torch.optim.Adam(learning, lr=config.lr, betas=(0.9, 0.99))
     start, history = 0, []
     if checkpoint.is_file():
         state = _read_checkpoint(checkpoint)
@@ -287,6 +334,12 @@ def train(
         tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
     validation = ValidationSet.from_folder(config.validation, config.validation_images) if config.validation else None
     net.mask_cent = config.mask_cent
+    distribution = photo_distribution(photos)  # stored with the model, for the rebalanced decoding
+    class_weights = (
+        None
+        if config.rebalance is None
+        else torch.from_numpy(rebalancing_weights(distribution.numpy(), mix=config.rebalance)).float().to(device)
+    )
     bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
     smoothed = None
     end = config.steps if stop_at is None else min(stop_at, config.steps)
@@ -295,12 +348,12 @@ def train(
         torch.manual_seed(config.seed * 1_000_003 + step)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
-        net.train()
+        net.train(config.train_only is None)  # a frozen trunk keeps its batch-norm statistics
         inputs, targets, global_inputs = (
             None if t is None else t.to(device, non_blocking=True) for t in make_batch(photos, config, generator)
         )
-        regression, classification = loss_terms(net, inputs, targets, global_inputs)
-        loss = regression + config.class_weight * classification
+        regression, classification = loss_terms(net, inputs, targets, global_inputs, class_weights)
+        loss = classification if config.train_only == "class" else regression + config.class_weight * classification
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -316,7 +369,7 @@ def train(
         history.append(record)
         bar.update()
         if done % config.checkpoint_every == 0 or done == end:
-            save_checkpoint(checkpoint, net, optimizer, done, config, history)
+            save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution)
     bar.close()
     return net.eval()
 
@@ -348,10 +401,16 @@ def _read_checkpoint(path: Path) -> dict:
 
 
 def save_checkpoint(
-    path: Path, net: SIGGRAPH17, optimizer, step: int, config: TrainingConfig, history: list[dict]
+    path: Path,
+    net: SIGGRAPH17,
+    optimizer,
+    step: int,
+    config: TrainingConfig,
+    history: list[dict],
+    distribution: torch.Tensor | None = None,
 ) -> None:
-    """Model, optimizer, step, configuration and history; only tensors and plain values, so it
-    loads with ``weights_only=True``."""
+    """Model, optimizer, step, configuration, history and the photos' ab-bin distribution; only
+    tensors and plain values, so it loads with ``weights_only=True``."""
     with atomic_path(path) as temporary:
         torch.save(
             {
@@ -360,6 +419,7 @@ def save_checkpoint(
                 "step": step,
                 "config": dataclasses.asdict(config),
                 "history": history,
+                **({} if distribution is None else {"ab_distribution": distribution}),
             },
             temporary,
         )
@@ -379,6 +439,8 @@ def export(checkpoint: str | Path, destination: str | Path, half: bool = True, *
         return (value.half() if half and value.is_floating_point() and not running else value).contiguous()
 
     tensors = {k: stored(k, v) for k, v in state["model"].items() if not k.endswith("num_batches_tracked")}
+    if "ab_distribution" in state:  # float32: the rarest bins' frequencies are below float16's range
+        tensors["ab_distribution"] = state["ab_distribution"].float().contiguous()
     header = {
         "mask_cent": str(state["config"]["mask_cent"]),
         "width": str(state["config"]["width"]),

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .siggraph17 import SIGGRAPH17
+from .siggraph17 import CLASSES, SIGGRAPH17
 
 #: SHA-256 of known official checkpoints → the mask encoding they were trained with.
 KNOWN_MASK_CENT = {
@@ -25,6 +25,8 @@ KNOWN_MASK_CENT = {
 MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
 #: The compact network varcolor ships in ``models/`` (models/README.md is its card).
 DEFAULT_WEIGHTS = "ideepcolor-w025.safetensors"
+#: Optional tensor of a weights file: the training photos' 529 ab-bin frequencies.
+DISTRIBUTION = "ab_distribution"
 
 
 def find_weights(path: str | os.PathLike | None) -> Path:
@@ -143,6 +145,11 @@ def load(
         have, want = ("has a", "without") if found_global else ("has no", "with")
         raise InputError(f"{path}: the network {have} global-hints branch, but one {want} it was asked for")
     width = found_width
+    distribution = state.pop(DISTRIBUTION, None)
+    if distribution is not None and (
+        distribution.shape != (CLASSES,) or bool((distribution < 0).any()) or not float(distribution.sum()) > 0
+    ):
+        raise InputError(f"{path}: {DISTRIBUTION} must be {CLASSES} non-negative numbers, not all zero")
     net = SIGGRAPH17(width=width, global_hints=found_global)
     expected = net.state_dict()
     optional = {k for k in expected if k.endswith("num_batches_tracked")}
@@ -169,4 +176,6 @@ def load(
             "weights and siggraph17-df00044c.pth, 0.5 for pytorch.pth)"
         )
     net.mask_cent = float(mask_cent)
+    # The training photos' ab-bin frequencies, for the rebalanced decoding (None: not stored).
+    net.ab_distribution = None if distribution is None else distribution.double().numpy()
     return net.eval()
