@@ -106,10 +106,11 @@ def guess(
     ``mode="anchor"`` and ``"residual"``: the network's guess given the cues as hints, weighted
     ``β·c`` (``c`` = 1, or the entropy confidence). ``mode="spread"`` (for a method that
     solves the residual system: Levin's; the colorizer gives the others ``"anchor"``): the
-    network's guess *without* the cues — its automatic colours, which a user's hints cannot make worse — scaled by α = ``SPREAD_CONTRAST`` when there
-    are cues, with the fade weight ``SPREAD_FADE``; solved as the residual system, the cues'
-    corrections ``cue − αp`` then spread along luminance as Levin's method spreads colours, so the
-    result is ``αp`` plus Levin's propagation of the corrections, and exactly ``p`` without cues.
+    network's guess *without* the cues — its automatic colours, which a user's hints cannot make
+    worse — scaled by α = ``SPREAD_CONTRAST`` when there are cues, with the fade weight
+    ``SPREAD_FADE``; solved as the residual system, the cues' corrections ``cue − αp`` then spread
+    along luminance as Levin's method spreads colours, so the result is ``αp`` plus Levin's
+    propagation of the corrections, and exactly ``p`` without cues.
 
     ``global_hints`` reach a network with a global-hints branch as its input; for one without
     (the shipped model), the guess's chroma is moved ``GLOBAL_SHARE`` of the way onto the hints'
