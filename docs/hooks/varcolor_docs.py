@@ -172,7 +172,8 @@ def on_files(files, config):
         files.append(File.generated(config, uri, content=content, abs_src_path=None if path is None else str(path)))
 
     add("cli.md", _cli_page())
-    add("model-card.md", (ROOT / "models" / "README.md").read_text(encoding="utf-8"))
+    # models/README.md links into docs/ from models/; on the site the card sits beside those pages.
+    add("model-card.md", (ROOT / "models" / "README.md").read_text(encoding="utf-8").replace("](../docs/", "]("))
     # CHANGELOG.md links into docs/ from the repository root; on the site it sits beside them.
     add("changelog.md", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").replace("](docs/", "]("))
     for table in sorted(RESULTS.glob("*.md")):
