@@ -417,3 +417,24 @@ def test_global_encoder_stores_the_image_statistics():
     stored, true = read_payload(data).global_hints(), GlobalHints.from_rgb(rgb)
     assert np.abs(stored.histogram - true.histogram).sum() < 0.05  # 8-bit weights
     assert abs(stored.saturation - true.saturation) <= 0.5 / 255
+
+
+def test_global_payloads_fit_in_100_bytes_by_dropping_the_rarest_colours():
+    from varcolor.ir.encode import GLOBAL_BYTES
+    from varcolor.ir.format import write_payload
+
+    rgb = np.random.default_rng(0).random((64, 64, 3))  # every colour: hundreds of bins
+    histogram = varcolor.gamut.ab_histogram(varcolor.color.rgb_to_lab(rgb)[..., 1:])
+    payload = encode(rgb, "global")
+    kept = payload.histogram > 0
+    assert len(write_payload(payload)) <= GLOBAL_BYTES < np.count_nonzero(histogram)
+    # What is dropped is rarer than anything kept, and the largest bin is kept.
+    assert histogram[~kept].max() <= histogram[kept].min() and kept[np.argmax(histogram)]
+    # A photo whose histogram fits keeps every bin.
+    import skimage.data
+
+    photo = skimage.data.astronaut()[::4, ::4] / 255.0
+    whole = encode(photo, "global")
+    photo_bins = varcolor.gamut.ab_histogram(varcolor.color.rgb_to_lab(photo)[..., 1:])
+    assert len(write_payload(whole)) < GLOBAL_BYTES
+    assert np.count_nonzero(whole.histogram) == np.count_nonzero(np.round(255 * photo_bins / photo_bins.max()))

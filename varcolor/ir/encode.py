@@ -21,7 +21,7 @@ from ..color import rgb_to_lab
 from ..errors import InputError, check_image_size
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from ..options import option
-from .format import Payload
+from .format import Payload, write_payload
 
 __all__ = [
     "ENCODERS",
@@ -34,6 +34,9 @@ __all__ = [
 ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
 # grid-exclude compares colours quantized to the 10-unit ab bins of the ideepcolor gamut.
 _BIN = 10.0
+#: Most bytes of a ``global`` payload (histogram and saturation): bins of the rarest colours are
+#: dropped until it fits.
+GLOBAL_BYTES = 100
 
 
 def _encoder(name: str, value) -> None:
@@ -355,4 +358,17 @@ def encode(
             histogram=np.round(255 * hints.histogram / hints.histogram.max()),
             saturation=round(255 * hints.saturation),
         )
+        payload = _within(payload, GLOBAL_BYTES)
+    return payload
+
+
+def _within(payload: Payload, limit: int) -> Payload:
+    """A ``global`` payload of at most ``limit`` bytes: its rarest colours' bins dropped, fewest
+    pixels first, until it fits (the largest bin always stays)."""
+    histogram = payload.histogram.copy()
+    while len(write_payload(payload)) > limit and np.count_nonzero(histogram) > 1:
+        given = np.flatnonzero(histogram)
+        smallest = given[histogram[given] == histogram[given].min()]
+        histogram[smallest[: max(1, len(given) // 16)]] = 0  # a few at a time: each try compresses anew
+        payload = dataclasses.replace(payload, histogram=histogram.copy())
     return payload
