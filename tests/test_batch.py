@@ -142,7 +142,9 @@ def test_an_image_no_worker_can_hold_fails_alone(tmp_path):
 
 def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
     source = tmp_path / "in"
-    for index in range(6):
+    # Twelve photos, interrupted after the first: enough left that a loaded machine's slow polling
+    # cannot let the run finish before the signal.
+    for index in range(12):
         make_pair(source, f"i{index}", shape=(500, 600), seed=index)
     out = tmp_path / "out"
     command = [
@@ -160,21 +162,21 @@ def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
     ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(out.glob("*.png"))) < 2:
+    while time.time() < deadline and not list(out.glob("*.png")):
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in err
     first = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
-    assert 2 <= len(first) < 6
+    assert 1 <= len(first) < 12
     done = subprocess.run(command, stderr=subprocess.PIPE, text=True)
     assert done.returncode == 0, done.stderr
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.png") if p.name in first} == first  # not redone
-    assert len(list(out.glob("*.png"))) == 6
+    assert len(list(out.glob("*.png"))) == 12
     rows = read_manifest(out / MANIFEST)
-    assert sorted(os.path.basename(r["input"]) for r in rows if r["status"] == "done") == [
-        f"i{i}.png" for i in range(6)
-    ]
+    assert sorted(os.path.basename(r["input"]) for r in rows if r["status"] == "done") == sorted(
+        f"i{i}.png" for i in range(12)
+    )
 
 
 def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path, capsys):
