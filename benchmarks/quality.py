@@ -94,6 +94,11 @@ def main(argv=None) -> int:
         choices=varcolor.api.PRIOR_MODES,
         help="how METHOD+ideepcolor uses the guess (default: spread)",
     )
+    parser.add_argument(
+        "--decode",
+        choices=varcolor.options.DECODINGS,
+        help="how the network's colours are read (default: annealed without hints, regression with them)",
+    )
     parser.add_argument("--hints", default=",".join(map(str, bench.HINTS)), help="comma-separated hint counts")
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
     parser.add_argument(
@@ -128,6 +133,7 @@ def main(argv=None) -> int:
         weights=args.weights,
         prior_weight=args.prior_weight,
         prior_mode=args.prior_mode,
+        decode=args.decode,
         sharpness=args.sharpness,
         lam=args.lam,
     )
@@ -160,6 +166,7 @@ def main(argv=None) -> int:
         "weights": args.weights,
         "prior_weight": args.prior_weight,
         "prior_mode": args.prior_mode,
+        "decode": args.decode,
         "global_hints": args.global_hints,
         "sharpness": args.sharpness,
         "lam": args.lam,
