@@ -23,7 +23,6 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import warnings
 from collections.abc import Sequence
@@ -94,21 +93,21 @@ def method_options(
     weights: str | None = None,
     prior_weight: float = PRIOR_WEIGHT,
     prior_mode: str = Options.prior_mode,
+    decode: str | None = None,
     **parameters,
 ) -> dict:
-    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``parameters``
-    (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the methods that
-    have them, and None means the method's default."""
+    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``weights`` and
+    ``decode`` reach the methods that use the network; ``parameters`` (a method's own, e.g.
+    bilaplacian-gtv's ``sharpness`` and ``lam``) reach the methods that have them, and None means
+    the method's default."""
     name, _, prior = method.partition("+")
     chosen = {"method": name}
-    own = registry.get(name).Parameters
-    if own is not None:
-        known = {spec.name for spec in dataclasses.fields(own)}
-        chosen.update((key, value) for key, value in parameters.items() if key in known and value is not None)
+    known = registry.get(name).parameter_names()
+    chosen.update((key, value) for key, value in parameters.items() if key in known and value is not None)
     if prior:
         chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
     if prior or registry.get(name).needs_network:
-        chosen["weights"] = weights
+        chosen.update(weights=weights, decode=decode)
     return chosen
 
 

@@ -253,15 +253,10 @@ class Options:
         base = options if options is not None else cls()
         method = shared.get("method", base.method)
         engine = methods.get(method)
-        known = set() if engine.Parameters is None else {spec.name for spec in dataclasses.fields(engine.Parameters)}
+        known = set(engine.parameter_names())
         strangers = [name for name in own if name not in known]
         if strangers:
-            owners = [
-                other.name
-                for other in methods.registered()
-                if other.Parameters is not None
-                and set(strangers) <= {s.name for s in dataclasses.fields(other.Parameters)}
-            ]
+            owners = methods.owners(*strangers)
             if owners:
                 raise InputError(
                     f"{', '.join(strangers)}: options of method {owners[0]}; method {method!r} "

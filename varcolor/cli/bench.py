@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from functools import partial
 from pathlib import Path
@@ -27,7 +26,7 @@ from .common import (
     to_json,
     write_table,
 )
-from .solve_options import add_method_parameters, add_options, method_help, method_parameter_names
+from .solve_options import add_method_parameters, add_options, method_help
 
 
 def _bench_one(task: tuple) -> list[dict] | VarcolorError:
@@ -60,10 +59,10 @@ def _integers(text: str, what: str) -> list[int]:
 
 def _check_methods(args) -> list[str]:
     methods = bench.check_methods([m for m in args.methods.split(",") if m])
-    given = {name: getattr(args, name) for name in method_parameter_names() if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in registry.parameter_names() if getattr(args, name) is not None}
     for name in given:
         if not any(name in _parameters_of(method) for method in methods):
-            owners = [m.name for m in registry.registered() if name in _parameters_of(m.name)]
+            owners = registry.owners(name)
             raise InputError(
                 f"--{name.replace('_', '-')}: an option of {', '.join(owners)}, which is not among --methods"
             )
@@ -79,10 +78,9 @@ def _check_methods(args) -> list[str]:
     return methods
 
 
-def _parameters_of(method: str) -> set[str]:
-    """The own parameters of a bench method name (``METHOD[+PRIOR]``)."""
-    own = registry.get(method.partition("+")[0]).Parameters
-    return set() if own is None else {spec.name for spec in dataclasses.fields(own)}
+def _parameters_of(method: str) -> tuple[str, ...]:
+    """The own options of a bench method name (``METHOD[+PRIOR]``)."""
+    return registry.get(method.partition("+")[0]).parameter_names()
 
 
 def _cmd_bench(args) -> int:
@@ -110,7 +108,8 @@ def _cmd_bench(args) -> int:
         "weights": args.weights,
         "prior_weight": args.prior_weight,
         "prior_mode": args.prior_mode,
-        **{name: getattr(args, name) for name in method_parameter_names()},
+        "decode": args.decode,
+        **{name: getattr(args, name) for name in registry.parameter_names()},
     }
     alone = args.workers == 1 or len(paths) == 1
     tasks = [
@@ -178,7 +177,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     b.add_argument("--limit", type=int, default=0, metavar="N", help="the first N photos only (0: all)")
     b.add_argument("--seed", type=int, default=bench.SEED, help="hint placement seed (default: %(default)s)")
-    add_options(b, ("weights", "prior_weight", "prior_mode"))  # the network's, for METHOD+ideepcolor
+    add_options(b, ("weights", "prior_weight", "prior_mode", "decode"))  # the network's, for METHOD+ideepcolor
     add_method_parameters(b)  # each reaches the methods that have it
     add_table_output(
         b,

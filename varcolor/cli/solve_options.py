@@ -23,22 +23,12 @@ __all__ = [
     "check_solve_options",
     "options_of",
     "method_help",
-    "method_parameter_names",
 ]
 
 
 def method_help() -> str:
     """Every registered method with its one-line summary, for ``--help``."""
     return "; ".join(f"{method.name}: {method.summary}" for method in methods.registered())
-
-
-def method_parameter_names() -> list[str]:
-    """The registered methods' own parameters (each name once)."""
-    names = []
-    for method in methods.registered():
-        if method.Parameters is not None:
-            names += [spec.name for spec in dataclasses.fields(method.Parameters) if spec.name not in names]
-    return names
 
 
 def _value_type(spec: dataclasses.Field, owner: type):
@@ -112,9 +102,7 @@ def add_method_parameters(p: argparse.ArgumentParser) -> None:
     """The registered methods' own parameters as flags (default None: the method's default)."""
     seen = set()
     for method in methods.registered():
-        if method.Parameters is None:
-            continue
-        for spec in dataclasses.fields(method.Parameters):
+        for spec in dataclasses.fields(method.Parameters) if method.Parameters is not None else ():
             if spec.name not in seen:
                 seen.add(spec.name)
                 add_field(p, spec, method.Parameters, None)
@@ -125,7 +113,7 @@ def options_of(args: argparse.Namespace) -> Options:
     options = getattr(args, "options", None)
     if options is None:
         keywords = {
-            name: getattr(args, name) for name in (*Options.names(), *method_parameter_names()) if hasattr(args, name)
+            name: getattr(args, name) for name in (*Options.names(), *methods.parameter_names()) if hasattr(args, name)
         }
         options = args.options = Options.build(**keywords)
     return options

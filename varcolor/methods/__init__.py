@@ -35,7 +35,18 @@ from .ideepcolor import Ideepcolor
 from .levin import Levin
 from .levin_symmetric import LevinSymmetric
 
-__all__ = ["Method", "LinearMethod", "Problem", "register", "unregister", "get", "names", "registered"]
+__all__ = [
+    "Method",
+    "LinearMethod",
+    "Problem",
+    "register",
+    "unregister",
+    "get",
+    "names",
+    "registered",
+    "parameter_names",
+    "owners",
+]
 
 _REGISTRY: dict[str, type[Method]] = {}
 _PLUGINS_LOADED = False
@@ -77,6 +88,16 @@ def registered() -> tuple[type[Method], ...]:
 def names() -> tuple[str, ...]:
     """The registered methods' names."""
     return tuple(method.name for method in registered())
+
+
+def parameter_names() -> tuple[str, ...]:
+    """The registered methods' own options, each name once (the flags the command line offers)."""
+    return tuple(dict.fromkeys(name for method in registered() for name in method.parameter_names()))
+
+
+def owners(*names: str) -> tuple[str, ...]:
+    """The registered methods whose own options include every one of ``names``."""
+    return tuple(method.name for method in registered() if set(names) <= set(method.parameter_names()))
 
 
 def get(name: str) -> type[Method]:

@@ -9,6 +9,7 @@ else (options, the network, colour spaces, painting the result, interactive upda
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,11 @@ class Method:
     def __init__(self, guide: np.ndarray, options: Options, progress: Callable[[dict], None] | None = None):
         self.guide, self.options, self.progress = guide, options, progress
         self.solver_name = self.plan(guide.shape, options)
+
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """The names of the method's own options (its ``Parameters``' fields)."""
+        return () if cls.Parameters is None else tuple(spec.name for spec in dataclasses.fields(cls.Parameters))
 
     @classmethod
     def check_options(cls, options: Options) -> None:
