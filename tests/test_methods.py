@@ -5,6 +5,8 @@ method can honour."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,3 +175,10 @@ def test_options_are_one_frozen_value_built_from_keywords():
     # Options after the gray image are keywords: a positional method name is a clear error.
     with pytest.raises(TypeError, match="give the others as keywords"):
         varcolor.Colorizer(np.zeros((4, 4)), "levin")
+
+
+def test_importing_varcolor_loads_no_plug_in():
+    # Entry points are read the first time a method is looked up, not when varcolor is imported.
+    code = "import varcolor, varcolor.methods as m; print(m._PLUGINS_LOADED)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

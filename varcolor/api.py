@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: The built-in methods' names (:func:`varcolor.methods.names` lists plug-ins too).
-METHODS = methods.names()
+METHODS = tuple(method.name for method in methods.BUILT_IN)  # (no plug-in is loaded on import)
 
 
 @dataclass(frozen=True, eq=False)

@@ -108,5 +108,7 @@ def get(name: str) -> type[Method]:
     return _REGISTRY[name]
 
 
-for _method in (Levin, LevinSymmetric, BilaplacianGtv, Ideepcolor):
+#: The methods varcolor itself brings, in the order ``--help`` lists them.
+BUILT_IN = (Levin, LevinSymmetric, BilaplacianGtv, Ideepcolor)
+for _method in BUILT_IN:
     register(_method)
