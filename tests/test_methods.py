@@ -177,6 +177,29 @@ def test_options_are_one_frozen_value_built_from_keywords():
         varcolor.Colorizer(np.zeros((4, 4)), "levin")
 
 
+def test_a_broken_or_clashing_plug_in_is_skipped_with_a_warning(monkeypatch):
+    class Broken:
+        name = "broken"
+
+        def load(self):
+            raise ImportError("No module named 'missing_dependency'")
+
+    class Clashing:
+        name = "clashing"
+
+        def load(self):
+            return type("Clash", (Flat,), {"name": "levin"})
+
+    monkeypatch.setattr(methods, "_PLUGINS_LOADED", False)
+    monkeypatch.setattr(methods, "entry_points", lambda group: [Broken(), Clashing()])
+    with pytest.warns(UserWarning) as caught:
+        names = methods.names()
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "'broken' not loaded: No module named 'missing_dependency'" in messages
+    assert "'clashing' not loaded" in messages and "registered already" in messages
+    assert methods.get("levin").__name__ == "Levin" and names[:4] == varcolor.api.METHODS
+
+
 def test_importing_varcolor_loads_no_plug_in():
     # Entry points are read the first time a method is looked up, not when varcolor is imported.
     code = "import varcolor, varcolor.methods as m; print(m._PLUGINS_LOADED)"

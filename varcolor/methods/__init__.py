@@ -26,6 +26,7 @@ point names a :class:`Method` subclass), loaded the first time a method is looke
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import entry_points
 
 from ..errors import InputError
@@ -76,7 +77,12 @@ def _load_plugins() -> None:
         return
     _PLUGINS_LOADED = True
     for entry in entry_points(group="varcolor.methods"):
-        register(entry.load())
+        # A broken or clashing plug-in is skipped with a warning: it must not take the built-in
+        # methods (and every command) down with it.
+        try:
+            register(entry.load())
+        except Exception as exc:  # whatever a third party's import raises
+            warnings.warn(f"varcolor method plug-in {entry.name!r} not loaded: {exc}", stacklevel=3)
 
 
 def registered() -> tuple[type[Method], ...]:
