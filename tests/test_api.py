@@ -111,3 +111,31 @@ def test_importing_varcolor_leaves_forked_workers_able_to_colorize():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
     assert [round(v) for v in json.loads(done.stdout)] == [30, 30]  # one cue colours the whole image
+
+
+# --- arrays of the wrong type at the API boundary (issue 36) ---
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda a: a.astype(object),
+        lambda a: a.astype(complex),
+        lambda a: a.astype(str),
+        lambda a: [list(row) for row in a[:-1]] + [[0.5]],  # ragged
+    ],
+)
+def test_arrays_that_are_not_real_numbers_are_refused_naming_the_argument(spoil):
+    gray = np.full((16, 16), 0.5)
+    cues = varcolor.Cues.from_points([{"y": 8, "x": 8, "a": 30, "b": 10}], shape=gray.shape)
+    with pytest.raises(InputError, match=r"^gray: "):
+        varcolor.colorize(spoil(gray), cues)
+    with pytest.raises(InputError, match=r"^x0: "):
+        varcolor.colorize(gray, cues, x0=spoil(np.zeros((16, 16, 2))))
+    with pytest.raises(InputError, match=r"^cue ab: "):
+        varcolor.Cues(cues.mask, spoil(cues.ab))
+    with pytest.raises(InputError, match=r"^marked: "):
+        varcolor.Cues.from_marked(gray, spoil(np.zeros((16, 16, 3))))
+    # Numbers of any real type still work: a boolean or integer gray is read as values in [0, 1].
+    assert varcolor.colorize(gray.astype(np.float32), cues).rgb.shape == (16, 16, 3)
+    assert np.allclose(varcolor.colorize((gray > 0).astype(np.uint8), cues).ab[0, 0], (30, 10), atol=1e-6)

@@ -9,7 +9,7 @@ import varcolor.memory
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
-from varcolor.errors import ConvergenceWarning, InputError
+from varcolor.errors import ConvergenceError, InputError
 from varcolor.solvers import AmgSolver, DirectSolver, choose_solver, device, estimate_bytes
 from varcolor.solvers import amg as amg_module
 from varcolor.solvers.krylov import gmres
@@ -69,11 +69,10 @@ def test_gmres_solves_several_columns_independently():
     assert np.abs(x - expected).max() < 1e-8 and residual.max() <= 1e-10 and iterations > 15  # restarted
 
 
-def test_non_convergence_warns_and_returns_the_iterate():
+def test_non_convergence_is_an_error_naming_the_residual():
     gray, cues = levin_problem("chelsea", density=0.0005)
-    with pytest.warns(ConvergenceWarning, match="stopped after 2 iterations"):
-        result = varcolor.colorize(gray, cues, solver="amg", maxiter=2)
-    assert result.info["iterations"] == 2 and result.info["residual"] > 1e-6
+    with pytest.raises(ConvergenceError, match="stopped after 2 iterations at relative residual"):
+        varcolor.colorize(gray, cues, solver="amg", maxiter=2)
 
 
 def test_generic_array_path_runs_with_numpy(monkeypatch):
@@ -197,3 +196,50 @@ def test_nested_dissection_cuts_through_pixels_that_are_not_unknowns():
     # without cues the middle column (6) splits the block.
     assert set(columns.ravel()[order[:40]]) == {0, 1, 2, 3, 4}
     assert set(columns.ravel()[nested_dissection(free.shape, leaf=8)[:48]]) == {0, 1, 2, 3, 4, 5}
+
+
+# --- a solve that did not converge is no result (issue 36) ---
+
+
+def _strip_problem():
+    """A 5000×2 strip with a cue near each end: AMG stalls far above its tolerance on it."""
+    gray = np.tile(np.linspace(0.2, 0.8, 5000)[:, None], (1, 2))
+    cues = varcolor.Cues.from_points(
+        [{"y": 10, "x": 0, "a": 30, "b": 10}, {"y": 4990, "x": 1, "a": -30, "b": 10}], shape=gray.shape
+    )
+    return gray, cues
+
+
+def test_a_solve_that_misses_its_tolerance_is_an_error_not_a_result():
+    gray, cues = _strip_problem()
+    exact = varcolor.colorize(gray, cues, solver="direct")
+    assert exact.info["residual"] <= 1e-8
+    # What AMG's last iterate would have been: far from the exact answer, which is why it is refused.
+    operator = exact_operator(gray, cues.mask)
+    rhs = exact_rhs(cues.mask, cues.ab)
+    with pytest.raises(ConvergenceError, match=r"amg solver stopped after 300 iterations at relative residual"):
+        AmgSolver(operator).solve(rhs)
+    with pytest.raises(ConvergenceError, match="above its tolerance 1e-08"):
+        varcolor.colorize(gray, cues, solver="amg")
+
+
+def test_the_command_line_refuses_a_non_converged_solve_and_a_folder_goes_on(tmp_path, capsys):
+    from .conftest import make_pair, run
+
+    gray, cues = _strip_problem()
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[cues.mask] = varcolor.color.lab_to_rgb(
+        np.concatenate([varcolor.color.lightness_of_gray(gray)[..., None], cues.ab], axis=2)
+    )[cues.mask]
+    source = tmp_path / "in"
+    source.mkdir()
+    varcolor.write_image(source / "strip.png", gray)
+    varcolor.write_image(source / "strip_marked.png", marked)
+    make_pair(source, "fine")
+    single = ["colorize", source / "strip.png", "--marked", source / "strip_marked.png", "-o", tmp_path / "one.png"]
+    code, _, err = run(capsys, *single, "--solver", "amg")
+    assert code == 2 and not (tmp_path / "one.png").exists()
+    assert err.count("\n") == 1 and "strip.png" in err and "relative residual" in err and "Traceback" not in err
+    code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "out", "--solver", "amg")
+    assert code != 0 and "strip.png" in err and "relative residual" in err
+    assert (tmp_path / "out" / "fine.png").is_file() and not (tmp_path / "out" / "strip.png").exists()

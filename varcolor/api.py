@@ -18,7 +18,7 @@ import numpy as np
 from . import methods
 from .color import chroma_to_rgb, lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
 from .cues import Cues
-from .errors import InputError, check_image_size
+from .errors import InputError, check_image_size, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
 from .methods import Problem
@@ -61,7 +61,7 @@ class Result:
 
 
 def _check_gray(gray: np.ndarray) -> np.ndarray:
-    gray = np.asarray(gray)
+    gray = real_array(gray, "gray")
     if not (gray.ndim == 2 or (gray.ndim == 3 and gray.shape[2] in (3, 4))):
         raise InputError(f"the gray image must be H×W, or H×W×3 (×4: alpha ignored), got shape {gray.shape}")
     check_image_size(gray.shape)
@@ -275,7 +275,7 @@ class Colorizer:
                 f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
                 f"is {self.guide.shape[1]}×{self.guide.shape[0]}"
             )
-        if x0 is not None and np.shape(x0) != self.guide.shape + (2,):
+        if x0 is not None and real_array(x0, "x0").shape != self.guide.shape + (2,):
             raise InputError(f"x0 must have shape {self.guide.shape + (2,)}, got {np.shape(x0)}")
         options = self.options
         self.cues = cues

@@ -12,7 +12,7 @@ import numpy as np
 from skimage import color as skcolor
 from skimage.color import colorconv as _cc
 
-from .errors import InputError
+from .errors import InputError, real_array
 from .kernels import any_layout, compile_once
 
 __all__ = [
@@ -53,7 +53,7 @@ def _srgb_encode(v):
 
 
 def _check_rgb(rgb: np.ndarray, name: str = "rgb") -> np.ndarray:
-    rgb = np.asarray(rgb)
+    rgb = real_array(rgb, name)
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
         raise InputError(f"{name} must be an H×W×3 RGB image (×4: alpha ignored), got shape {rgb.shape}")
     return rgb[..., :3]

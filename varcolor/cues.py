@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
-from .errors import InputError
+from .errors import InputError, real_array
 
 __all__ = ["Cues", "sample_random", "sample_grid", "sample_ideepcolor", "MARKED_THRESHOLD"]
 
@@ -65,7 +65,7 @@ class Cues:
         mask = np.asarray(self.mask)
         if mask.ndim != 2 or mask.dtype != np.bool_:
             raise InputError(f"cue mask must be an H×W boolean array, got {mask.dtype} {mask.shape}")
-        ab = np.asarray(self.ab, dtype=np.float64)
+        ab = real_array(self.ab, "cue ab").astype(np.float64)
         if ab.shape != mask.shape + (2,):
             raise InputError(f"cue ab must have shape {mask.shape + (2,)}, got {ab.shape}")
         if not np.all(np.isfinite(ab[mask])):
@@ -78,7 +78,7 @@ class Cues:
             value = getattr(self, name)
             if value is None:
                 continue
-            value = np.asarray(value, dtype=np.float64)
+            value = real_array(value, f"cue {name}").astype(np.float64)
             if value.shape != mask.shape:
                 raise InputError(f"cue {name} must have shape {mask.shape}, got {value.shape}")
             object.__setattr__(self, name, value)
@@ -121,8 +121,8 @@ class Cues:
         >>> Cues.from_marked(gray, marked).mask.sum()
         np.int64(1)
         """
-        gray = np.asarray(gray, dtype=np.float64)
-        marked = np.asarray(marked, dtype=np.float64)
+        gray = real_array(gray, "gray").astype(np.float64)
+        marked = real_array(marked, "marked").astype(np.float64)
         if marked.ndim != 3 or marked.shape[2] not in (3, 4):
             raise InputError(f"the marked image must be colour (H×W×3), got shape {marked.shape}")
         if gray.shape[:2] != marked.shape[:2]:
@@ -145,7 +145,7 @@ class Cues:
         strokes : ndarray, ``H×W×3`` or ``H×W×4``
             Colour strokes on black (or on a transparent background).
         """
-        strokes = np.asarray(strokes, dtype=np.float64)
+        strokes = real_array(strokes, "strokes").astype(np.float64)
         if strokes.ndim != 3 or strokes.shape[2] not in (3, 4):
             raise InputError(f"a stroke mask must be a colour image (H×W×3 or H×W×4), got shape {strokes.shape}")
         mask = strokes[..., :3].max(axis=2) > _BLACK_LEVEL

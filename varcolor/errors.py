@@ -4,6 +4,8 @@ The command line prints these as one line and exits with code 2; anything else i
 :func:`check_image_size` is here because decoding and encoding must refuse the same images.
 """
 
+import numpy as np
+
 
 class VarcolorError(Exception):
     """Base class of every error caused by the caller's input rather than by varcolor."""
@@ -19,6 +21,30 @@ class OutputError(VarcolorError, OSError):
 
 class OutputExists(OutputError, FileExistsError):
     """An output that exists (or appeared while it was being written) and is kept, not replaced."""
+
+
+class ConvergenceError(VarcolorError, ArithmeticError):
+    """A solve that stopped before its residual reached the tolerance: its answer can be far from
+    the system's solution, so there is no result (use another solver, or raise ``maxiter``)."""
+
+
+def real_array(value, name: str) -> np.ndarray:
+    """``value`` as an array of real numbers (bool, integer or float); anything else (objects,
+    strings, complex numbers, ragged lists) is refused with one line naming ``name``.
+
+    >>> real_array([0.5, 1], "gray").dtype
+    dtype('float64')
+    >>> real_array(np.zeros(2, complex), "gray")
+    Traceback (most recent call last):
+    varcolor.errors.InputError: gray: must hold real numbers, got an array of complex128
+    """
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise InputError(f"{name}: not an array of numbers ({exc})") from None
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{name}: must hold real numbers, got an array of {array.dtype}")
+    return array
 
 
 def check_image_size(shape: tuple) -> None:

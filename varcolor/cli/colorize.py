@@ -75,8 +75,8 @@ def colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, 
             result = colorize(gray, cues, options_of(args), global_hints=global_hints, progress=progress)
             if bar is not None:
                 bar.total = bar.n  # converged: the bar ends full
-        except InputError as exc:
-            raise InputError(f"{image}: {exc}") from None
+        except VarcolorError as exc:  # the same kind of error (bad input, no convergence), naming the file
+            raise type(exc)(f"{image}: {exc}") from None
         finally:
             if bar is not None:
                 bar.close()

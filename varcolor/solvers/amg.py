@@ -155,8 +155,8 @@ class AmgSolver:
     tol : float
         Relative residual ``‖b − A x‖ / ‖b‖`` to reach, per channel.
     maxiter : int
-        Iteration limit; reaching it warns (:class:`~varcolor.errors.ConvergenceWarning`) and
-        returns the last iterate.
+        Iteration limit; stopping there above ``tol`` raises
+        :class:`~varcolor.errors.ConvergenceError` (no result).
     device : {"cpu", "cuda"}
         Where the cycle runs (the hierarchy is always built on the CPU).
 

@@ -261,8 +261,8 @@ class MultigridSolver:
     tol : float
         Relative residual ``‖b − A x‖ / ‖b‖`` to reach, per channel.
     maxiter : int
-        Iteration limit; reaching it warns (:class:`~varcolor.errors.ConvergenceWarning`) and
-        returns the last iterate.
+        Iteration limit; stopping there above ``tol`` raises
+        :class:`~varcolor.errors.ConvergenceError` (no result).
     device : {"cpu"}
         The numba cycle runs on the CPU only.
 
