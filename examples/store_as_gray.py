@@ -36,7 +36,7 @@ def main(out_path: str | None = None) -> dict:
 
         # Decoding needs nothing but the one file.
         gray_read = varcolor.read_image(stored)
-        cues = payload_cues(read_payload(extract_png(stored.read_bytes())), gray_read.shape)
+        cues = payload_cues(read_payload(extract_png(stored.read_bytes())), gray=gray_read)  # its own gray only
         decoded = varcolor.colorize(gray_read, cues)
         report = {
             "payload_bytes": len(payload),

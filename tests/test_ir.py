@@ -75,10 +75,11 @@ def recrc(data: bytes) -> bytes:
     return sealed(data[:-4])
 
 
-def v2(body: bytes, flags=0, method=3, patch=1, fields=(160, 90, 40, 30, 50), length=None) -> bytes:
-    """A version-2 payload written by hand from docs/vcir.md."""
+def v2(body: bytes, flags=0, method=3, patch=1, fields=(160, 90, 40, 30, 50), length=None, version=2) -> bytes:
+    """A version-2 payload written by hand from docs/vcir.md (``version=3``: the same layout, as
+    version 3 writes it without a gray checksum)."""
     size = len(body) if length is None else length
-    return sealed(struct.pack("<4sBBBB", b"VCIR", 2, flags, method, patch) + leb128(*fields, size) + body)
+    return sealed(struct.pack("<4sBBBB", b"VCIR", version, flags, method, patch) + leb128(*fields, size) + body)
 
 
 def stored_body(payload: Payload) -> bytes:
@@ -96,9 +97,9 @@ def test_layout_matches_the_documented_header():
     payload = sample_payload()
     data = write_payload(payload, compress=False)
     magic, version, flags, method, patch = struct.unpack_from("<4sBBBB", data)
-    assert (magic, version, flags, method, patch) == (b"VCIR", 2, 0, 3, 1)
+    assert (magic, version, flags, method, patch) == (b"VCIR", 3, 0, 3, 1)
     body = stored_body(payload)
-    assert data == v2(body)
+    assert data == v2(body, version=3)
     assert struct.unpack_from("<I", data, len(data) - 4)[0] == zlib.crc32(data[:-4])
     index = payload.points[:, 0] * 40 + payload.points[:, 1]
     assert body == leb128(*np.diff(index, prepend=0).tolist()) + payload.ab.astype(np.int8).tobytes()
@@ -154,7 +155,7 @@ def test_reads_version_1_files():
         (lambda d: d[:7], "truncated"),
         (lambda d: d[:-1], "size mismatch"),
         (lambda d: b"XXXX" + d[4:], "magic"),
-        (lambda d: recrc(d[:4] + b"\x03" + d[5:]), "version"),
+        (lambda d: recrc(d[:4] + b"\x04" + d[5:]), "version"),
         (lambda d: recrc(d[:5] + b"\x10" + d[6:]), "flags"),
         (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], "CRC"),
         (lambda d: recrc(d[:6] + b"\x09" + d[7:]), "method"),
@@ -438,3 +439,85 @@ def test_global_payloads_fit_in_100_bytes_by_dropping_the_rarest_colours():
     photo_bins = varcolor.gamut.ab_histogram(varcolor.color.rgb_to_lab(photo)[..., 1:])
     assert len(write_payload(whole)) < GLOBAL_BYTES
     assert np.count_nonzero(whole.histogram) == np.count_nonzero(np.round(255 * photo_bins / photo_bins.max()))
+
+
+# --- a payload is tied to its gray image (issue 36) ---
+
+
+def test_version_3_layout_stores_the_gray_checksum_after_the_header():
+    import hashlib
+
+    gray = photo("coffee", (90, 160))[..., 0]
+    payload = dataclasses.replace(sample_payload(), checksum=varcolor.ir.format.gray_checksum(gray))
+    # The checksum as docs/vcir.md defines it, computed here independently of the library.
+    samples = np.round(np.clip(gray, 0, 1) * 255).astype(np.uint8).tobytes()
+    expected = int.from_bytes(hashlib.blake2b(samples, digest_size=4).digest(), "little")
+    assert payload.checksum == expected
+    data = write_payload(payload, compress=False)
+    body = stored_body(sample_payload())
+    header = struct.pack("<4sBBBB", b"VCIR", 3, 0x10, 3, 1) + leb128(160, 90, 40, 30, 50, len(body))
+    assert data == sealed(header + struct.pack("<I", expected) + body)
+    back = read_payload(data)
+    assert back.checksum == expected and np.array_equal(back.ab, payload.ab)
+    assert read_payload(write_payload(payload)).checksum == expected  # compressed too
+    # The checksum flag is unknown to version 2, and a checksum cut short is refused.
+    with pytest.raises(IRFormatError, match="flags"):
+        read_payload(v2(body, flags=0x10))
+    with pytest.raises(IRFormatError, match="checksum|size mismatch"):
+        read_payload(sealed(struct.pack("<4sBBBB", b"VCIR", 3, 0x10, 3, 1) + leb128(160, 90, 40, 30, 50, 0) + b"\1"))
+
+
+def test_a_payload_decodes_with_its_own_gray_only():
+    from varcolor.errors import InputError
+    from varcolor.ir.format import gray_checksum
+
+    rgb, other = photo("astronaut", (48, 64)), photo("coffee", (48, 64))
+    gray = np.round(varcolor.color.same_lightness_gray(rgb) * 255) / 255
+    payload = read_payload(write_payload(encode(rgb, "grid", grid_size=16, spacing=2, gray=gray)))
+    assert payload.checksum == gray_checksum(gray)
+    assert payload_cues(payload, gray=gray).count > 0
+    assert payload_cues(payload, gray=np.round(gray * 65535) / 65535).count > 0  # the same image at 16 bits
+    assert payload_cues(payload, gray=np.repeat(gray[..., None], 3, axis=2)).count > 0  # saved as RGB
+    for foreign in (varcolor.color.same_lightness_gray(other), np.clip(gray + (np.arange(64) == 5) / 255, 0, 1)):
+        with pytest.raises(InputError, match="belongs to another gray image"):
+            payload_cues(payload, gray=foreign)
+    # A version-2 payload (no checksum) still decodes, checked for its size only.
+    old = read_payload(v2(stored_body(sample_payload())))
+    assert old.checksum is None and payload_cues(old, gray=np.zeros((90, 160))).count > 0
+    with pytest.raises(IRFormatError, match="160×90"):
+        payload_cues(old, gray=np.zeros((48, 64)))
+
+
+def test_encoders_tie_payloads_to_the_gray_within_their_budgets():
+    from varcolor.ir.encode import GLOBAL_BYTES
+
+    rgb = np.random.default_rng(0).random((64, 64, 3))  # every colour: the global block must be cut
+    gray = np.round(varcolor.color.same_lightness_gray(rgb) * 255) / 255
+    tied = encode(rgb, "global", gray=gray)
+    assert tied.checksum is not None and len(write_payload(tied)) <= GLOBAL_BYTES
+    adaptive = encode(photo("astronaut", (64, 96)), "adaptive", budget=200, gray=gray[:, :1].repeat(96, 1))
+    assert adaptive.checksum is not None and len(write_payload(adaptive)) <= 200
+
+
+@pytest.mark.parametrize("embed", [False, True])
+def test_decode_refuses_a_payload_from_another_image_of_the_same_size(tmp_path, capsys, embed):
+    from .conftest import run
+
+    for name, image in (("a", "astronaut"), ("b", "coffee")):
+        varcolor.write_image(tmp_path / f"{name}.png", photo(image, (48, 64)))
+        flags = ["--embed"] if embed else []
+        assert run(capsys, "encode", tmp_path / f"{name}.png", "-o", tmp_path / "ir", "-e", "grid", *flags)[0] == 0
+    if embed:  # b's payload inside a's gray PNG
+        a_png = (tmp_path / "ir" / "a.png").read_bytes()
+        b_payload = extract_png((tmp_path / "ir" / "b.png").read_bytes())
+        (tmp_path / "ir" / "a.png").write_bytes(embed_png(a_png, b_payload))
+    else:
+        (tmp_path / "ir" / "a.vcir").write_bytes((tmp_path / "ir" / "b.vcir").read_bytes())
+    code, _, err = run(capsys, "decode", tmp_path / "ir" / "a.png", "-o", tmp_path / "a.png.out.png")
+    assert code == 2 and err.count("\n") == 1 and "a.png" in err and "another gray image" in err
+    assert not (tmp_path / "a.png.out.png").exists()
+    code, _, err = run(capsys, "decode", tmp_path / "ir" / "b.png", "-o", tmp_path / "b.out.png")
+    assert code == 0 and (tmp_path / "b.out.png").is_file()
+    # The gray stored at 16 bits decodes with its payload too.
+    assert run(capsys, "encode", tmp_path / "a.png", "-o", tmp_path / "ir16", "-e", "grid", "--bits", "16")[0] == 0
+    assert run(capsys, "decode", tmp_path / "ir16" / "a.png", "-o", tmp_path / "a16.png")[0] == 0

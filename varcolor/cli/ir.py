@@ -215,7 +215,7 @@ def _decode_one(gray_path: Path, output: Path, args) -> str:
     payload = read_ir(gray_path)
     gray = read_checked(gray_path, args)
     try:
-        cues = payload_cues(payload, gray.shape[:2])
+        cues = payload_cues(payload, gray=gray)
     except VarcolorError as exc:
         raise InputError(f"{gray_path}: {exc}") from None
     return colorize_and_write(gray_path, gray, cues, output, args, payload.global_hints())

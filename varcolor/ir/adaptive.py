@@ -8,6 +8,7 @@ were chosen: docs/guide/ir.md). The other encoders are in :mod:`varcolor.ir.enco
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -22,8 +23,9 @@ from .encode import (
     _patch_mean_image,
     _payload,
     _values_at,
+    check_gray,
 )
-from .format import Payload
+from .format import Payload, gray_checksum
 
 __all__ = ["adaptive_grid_size", "adaptive_palette_size", "encode_adaptive", "refine_chroma"]
 
@@ -225,9 +227,13 @@ def encode_adaptive(
     cell_of_col = np.minimum((np.arange(small[1]) * grid[1]) // small[1], grid[1] - 1)
 
     patch_means = _patch_mean_image(ab, patch)
+    # Tied to the gray image the decoder will see, the budget counting the checksum's 4 bytes.
+    checksum = None if gray is None else gray_checksum(check_gray(gray, rgb.shape))
 
     def build(points, values):
-        return _payload(rgb.shape, grid, points, values, "adaptive", patch, quantize)
+        return dataclasses.replace(
+            _payload(rgb.shape, grid, points, values, "adaptive", patch, quantize), checksum=checksum
+        )
 
     def payload_for(points):
         return build(points, _values_at(patch_means, points, grid))
@@ -297,9 +303,7 @@ def encode_adaptive(
         points, payload = trial, candidate
     if refine <= 0 or not len(points):
         return payload
-    gray = same_lightness_gray(rgb) if gray is None else np.asarray(gray, dtype=np.float64)
-    if gray.shape != (height, width):
-        raise InputError(f"the gray image is {gray.shape[1]}×{gray.shape[0]} but the colour image is {width}×{height}")
+    gray = same_lightness_gray(rgb) if gray is None else check_gray(gray, rgb.shape)
     try:
         choose_solver("direct", (height, width))
     except InputError as exc:

@@ -4,27 +4,48 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..color import to_gray
 from ..cues import Cues
-from .format import IRFormatError, Payload
+from ..errors import InputError
+from .format import IRFormatError, Payload, gray_checksum
 
 
-def payload_cues(payload: Payload, shape: tuple[int, int] | None = None) -> Cues:
+def payload_cues(payload: Payload, shape: tuple[int, int] | None = None, *, gray: np.ndarray | None = None) -> Cues:
     """The cues of a payload: each point colours a square of side ``2·patch + 1`` around the
     centre of its grid cell (later points win where squares overlap).
 
-    ``shape`` is the gray image's ``(H, W)``; it must match the payload's image size.
+    ``shape`` is the gray image's ``(H, W)``; it must match the payload's image size. ``gray`` is
+    the gray image itself (values in [0, 1]): its size must match, and so must its
+    :func:`~varcolor.ir.format.gray_checksum` where the payload records one (version 3 on), so
+    that a payload is never decoded with another image of the same size.
 
     Examples
     --------
-    >>> from varcolor.ir.format import Payload
+    >>> import numpy as np
+    >>> from varcolor.ir.format import Payload, gray_checksum
     >>> p = Payload(8, 6, 4, 3, points=[[1, 2]], ab=[[20, -10]], patch=1)
     >>> payload_cues(p).count
     9
+    >>> gray = np.full((6, 8), 0.5)
+    >>> tied = Payload(8, 6, 4, 3, points=[[1, 2]], ab=[[20, -10]], checksum=gray_checksum(gray))
+    >>> payload_cues(tied, gray=gray * 0.9)
+    Traceback (most recent call last):
+    varcolor.errors.InputError: the payload belongs to another gray image (checksum ... expected): ...
     """
+    if gray is not None:
+        gray = to_gray(gray)
+        shape = gray.shape
     if shape is not None and tuple(shape) != (payload.height, payload.width):
         raise IRFormatError(
             f"the payload is for a {payload.width}×{payload.height} image but the gray image is {shape[1]}×{shape[0]}"
         )
+    if gray is not None and payload.checksum is not None:
+        found = gray_checksum(gray)
+        if found != payload.checksum:
+            raise InputError(
+                f"the payload belongs to another gray image (checksum {found:08x} of this one, "
+                f"{payload.checksum:08x} expected): decode it with the gray image it was encoded with"
+            )
     labels = payload_labels(payload)
     mask = labels >= 0
     ab = np.zeros(labels.shape + (2,))

@@ -21,7 +21,7 @@ from ..color import rgb_to_lab
 from ..errors import InputError, check_image_size
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from ..options import option
-from .format import Payload, write_payload
+from .format import Payload, gray_checksum, write_payload
 
 __all__ = [
     "ENCODERS",
@@ -224,6 +224,14 @@ def _payload(
     return Payload(rgb_shape[1], rgb_shape[0], grid[1], grid[0], points, chroma, method, patch, palette)
 
 
+def check_gray(gray: np.ndarray, rgb_shape: tuple[int, ...]) -> np.ndarray:
+    """The gray image an encoder is given, as ``H×W`` floats of the colour image's size."""
+    gray = np.asarray(gray, dtype=np.float64)
+    if gray.shape != tuple(rgb_shape[:2]):
+        raise InputError(f"the gray image has shape {gray.shape} but the colour image is {rgb_shape[1]}×{rgb_shape[0]}")
+    return gray
+
+
 def _grid_points(grid: tuple[int, int], spacing: int) -> np.ndarray:
     ys = np.arange(spacing // 2, grid[0], spacing)
     xs = np.arange(spacing // 2, grid[1], spacing)
@@ -303,7 +311,10 @@ def encode(
     options : EncodeOptions, optional
         The encoder's options as one value; ``method`` and ``keywords`` change them.
     gray : ndarray, optional
-        For ``adaptive``: the gray image the decoder will see (see :func:`~varcolor.ir.adaptive.encode_adaptive`).
+        The gray image the decoder will see (its stored samples, ``H×W`` in [0, 1]): the payload
+        records its :func:`~varcolor.ir.format.gray_checksum`, so that it decodes with this image
+        only; ``adaptive`` also refines its cues against it (see
+        :func:`~varcolor.ir.adaptive.encode_adaptive`). Without it, the payload is tied to no image.
     **keywords
         The fields of :class:`EncodeOptions` (``grid_size``, ``spacing``, ``patch``, ``segments``,
         ``quantize``, ``budget``, ``target_psnr``, ``refine``), checked before the image is looked at.
@@ -324,6 +335,7 @@ def encode(
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         raise InputError(f"encoding needs a colour image (H×W×3), got shape {rgb.shape}")
     check_image_size(rgb.shape)
+    checksum = None if gray is None else gray_checksum(check_gray(gray, rgb.shape))
     if options.method == "adaptive":
         from .adaptive import encode_adaptive  # it builds on this module's cue placement
 
@@ -349,7 +361,7 @@ def encode(
         points = np.concatenate([points, chosen])
         chroma = np.concatenate([chroma, means])
     points, chroma = _unique(points, chroma, grid[1])
-    payload = _payload(rgb.shape, grid, points, chroma, method, patch, quantize)
+    payload = dataclasses.replace(_payload(rgb.shape, grid, points, chroma, method, patch, quantize), checksum=checksum)
     if method == "global":
         hints = GlobalHints(ab_histogram(ab), mean_saturation(rgb[..., :3]))  # ab is already converted
         # Weights in units of the largest bin keep the small bins.

@@ -1,16 +1,17 @@
 """The ``.vcir`` container: versioned, compressed, checksummed, parsed with bounds checks.
 
-Layout of version 2 (written), documented with version 1 (still read) in ``docs/vcir.md``::
+Layout of version 3 (written), documented with versions 1 and 2 (still read) in ``docs/vcir.md``::
 
     offset size  field
     0      4     magic b"VCIR"
-    4      1     version (2)
+    4      1     version (3)
     5      1     flags: bit 0 palette; bits 1-2 codec (0 stored, 1 raw DEFLATE, 2 raw LZMA); bit 3 global
-                 block; bits 4-7 zero
+                 block; bit 4 gray checksum; bits 5-7 zero
     6      1     method code (see METHODS)
     7      1     patch radius (cue squares of side 2r+1 pixels)
     8      …     unsigned LEB128 varints: image width, image height, cue-grid width, cue-grid height,
                  point count, body length in bytes
+    …      4     with flag bit 4: the gray checksum (:func:`gray_checksum`), little-endian
     …      …     body
     end-4  4     CRC-32 of every byte before it
 
@@ -29,6 +30,7 @@ body may not exceed the size its header implies, and every failure is an :class:
 
 from __future__ import annotations
 
+import hashlib
 import lzma
 import struct
 import zlib
@@ -39,15 +41,25 @@ import numpy as np
 from ..errors import VarcolorError
 from ..gamut import BIN_COUNT, GlobalHints
 
-__all__ = ["IRFormatError", "Payload", "METHODS", "write_payload", "read_payload", "embed_png", "extract_png"]
+__all__ = [
+    "IRFormatError",
+    "Payload",
+    "METHODS",
+    "gray_checksum",
+    "write_payload",
+    "read_payload",
+    "embed_png",
+    "extract_png",
+]
 
 MAGIC = b"VCIR"
-VERSION = 2
+VERSION = 3
 METHODS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
 _PREFIX = struct.Struct("<4sBBBB")  # magic, version, flags, method, patch
 _HEADER_V1 = struct.Struct("<IIHHII")  # version 1: width, height, grid width, grid height, count, body length
 _FLAG_PALETTE = 1
 _FLAG_GLOBAL = 8
+_FLAG_CHECKSUM = 16  # version 3 on
 _CODEC_SHIFT, _CODEC_MASK = 1, 0b110
 _STORED, _DEFLATE, _LZMA = 0, 1, 2
 # Raw LZMA1 with fixed properties (no per-file header); the dictionary bounds the reader's memory.
@@ -88,6 +100,9 @@ class Payload:
         1/255 of its largest bin (read back as ``histogram / histogram.sum()``).
     saturation : int, optional
         Global hints: mean HSV saturation of the image, 0..255 (given with ``histogram``).
+    checksum : int, optional
+        :func:`gray_checksum` of the gray image the payload was made for (version 3 on): decoding
+        with another gray image is refused (:func:`varcolor.ir.decode.payload_cues`).
     """
 
     width: int
@@ -101,6 +116,7 @@ class Payload:
     palette: np.ndarray | None = None
     histogram: np.ndarray | None = None
     saturation: int | None = None
+    checksum: int | None = None
 
     def __post_init__(self) -> None:
         if not (1 <= self.width <= MAX_SIDE and 1 <= self.height <= MAX_SIDE):
@@ -145,6 +161,10 @@ class Payload:
                 raise IRFormatError(f"saturation {self.saturation} is out of range 0..255")
             object.__setattr__(self, "histogram", np.round(histogram).astype(np.uint8))
             object.__setattr__(self, "saturation", int(self.saturation))
+        if self.checksum is not None:
+            if not 0 <= self.checksum < 1 << 32:
+                raise IRFormatError(f"gray checksum {self.checksum} is not a 32-bit value")
+            object.__setattr__(self, "checksum", int(self.checksum))
 
     @property
     def count(self) -> int:
@@ -161,6 +181,30 @@ class Payload:
         y = np.floor((self.points[:, 0] + 0.5) * self.height / self.grid_height).astype(np.int64)
         x = np.floor((self.points[:, 1] + 0.5) * self.width / self.grid_width).astype(np.int64)
         return np.stack([np.minimum(y, self.height - 1), np.minimum(x, self.width - 1)], axis=1)
+
+
+def gray_checksum(gray: np.ndarray) -> int:
+    """The 32-bit checksum that ties a payload to its gray image: the first 4 bytes (little-endian)
+    of the BLAKE2b digest of the image's samples at 8 bits, row by row (``round(255·v)`` of each
+    value ``v`` in [0, 1]).
+
+    The same for the gray PNG stored at 8 or at 16 bits (a 16-bit sample is rounded to 8 bits
+    first), so it survives re-saving the PNG losslessly; any edit of a pixel by a level or more
+    changes it, with probability 1 − 2⁻³².
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = np.linspace(0, 1, 12).reshape(3, 4)
+    >>> gray_checksum(gray) == gray_checksum(np.round(gray * 65535) / 65535)
+    True
+    >>> gray_checksum(gray) == gray_checksum(gray[::-1])
+    False
+    """
+    gray = np.asarray(gray, dtype=np.float64)
+    samples = np.round(np.clip(gray, 0.0, 1.0) * 255.0).astype(np.uint8)
+    digest = hashlib.blake2b(np.ascontiguousarray(samples).tobytes(), digest_size=4).digest()
+    return int.from_bytes(digest, "little")
 
 
 def _varints(values: np.ndarray) -> bytes:
@@ -248,10 +292,14 @@ def write_payload(payload: Payload, compress: bool = True) -> bytes:
         codec = min(candidates, key=lambda c: len(candidates[c]))
         body = candidates[codec]
     flags |= codec << _CODEC_SHIFT
+    checksum = b""
+    if payload.checksum is not None:
+        flags |= _FLAG_CHECKSUM
+        checksum = struct.pack("<I", payload.checksum)
     header = _PREFIX.pack(MAGIC, VERSION, flags, METHODS.index(payload.method), payload.patch) + _varints(
         np.array([payload.width, payload.height, payload.grid_width, payload.grid_height, payload.count, len(body)])
     )
-    data = header + body
+    data = header + checksum + body
     return data + struct.pack("<I", zlib.crc32(data))
 
 
@@ -303,6 +351,7 @@ def read_payload(data: bytes) -> Payload:
     if len(data) < _PREFIX.size + 4:
         raise IRFormatError(f"truncated: {len(data)} bytes is shorter than the header")
     magic, version, flags, method, patch = _PREFIX.unpack_from(data)
+    checksum = None
     if magic != MAGIC:
         raise IRFormatError("not a varcolor IR (bad magic)")
     if version == 1:  # fixed-size fields; flags: bit 0 zlib, bit 1 palette
@@ -313,15 +362,21 @@ def read_payload(data: bytes) -> Payload:
         fields = _HEADER_V1.unpack_from(data, _PREFIX.size)
         start = _PREFIX.size + _HEADER_V1.size
         palette_flag, codec, global_flag = bool(flags & 2), "zlib" if flags & 1 else _STORED, False
-    elif version == VERSION:
-        if flags & ~(_FLAG_PALETTE | _CODEC_MASK | _FLAG_GLOBAL) or (flags & _CODEC_MASK) >> _CODEC_SHIFT > _LZMA:
+    elif version in (2, VERSION):  # version 3 adds the gray checksum (flag bit 4)
+        known = _FLAG_PALETTE | _CODEC_MASK | _FLAG_GLOBAL | (_FLAG_CHECKSUM if version >= 3 else 0)
+        if flags & ~known or (flags & _CODEC_MASK) >> _CODEC_SHIFT > _LZMA:
             raise IRFormatError(f"unknown flags {flags:#04x}")
         values, start = _read_varints(data[:-4], _PREFIX.size, 6, 1 << 32, "header field")
         fields = tuple(int(v) for v in values)
         palette_flag, codec = bool(flags & _FLAG_PALETTE), (flags & _CODEC_MASK) >> _CODEC_SHIFT
         global_flag = bool(flags & _FLAG_GLOBAL)
+        if flags & _FLAG_CHECKSUM:
+            if start + 4 > len(data) - 4:
+                raise IRFormatError("truncated: data end inside the gray checksum")
+            (checksum,) = struct.unpack_from("<I", data, start)
+            start += 4
     else:
-        raise IRFormatError(f"unsupported IR version {version} (this reader knows 1 and {VERSION})")
+        raise IRFormatError(f"unsupported IR version {version} (this reader knows 1 to {VERSION})")
     width, height, grid_width, grid_height, count, body_length = fields
     if method >= len(METHODS):
         raise IRFormatError(f"unknown method code {method}")
@@ -379,7 +434,18 @@ def read_payload(data: bytes) -> Payload:
     points = np.stack([index // grid_width, index % grid_width], axis=1)
     try:
         return Payload(
-            width, height, grid_width, grid_height, points, ab, METHODS[method], patch, palette, histogram, saturation
+            width,
+            height,
+            grid_width,
+            grid_height,
+            points,
+            ab,
+            METHODS[method],
+            patch,
+            palette,
+            histogram,
+            saturation,
+            checksum,
         )
     except IRFormatError:
         raise
