@@ -216,3 +216,57 @@ def test_vif_edge_cases():
     assert metrics.vif(flat, textured) == 0.0  # a flat result keeps none of it
     assert np.isnan(metrics.score(image[:40], image[:40])["vif"])
     assert metrics.score(image, image)["vif"] == pytest.approx(1.0, abs=1e-6)
+
+
+# --- ambiguous references and pairs too large for memory (issue 36) ---
+
+
+def test_metrics_refuses_a_reference_named_twice(tmp_path, capsys):
+    import varcolor
+
+    from .conftest import run
+
+    (tmp_path / "res").mkdir()
+    (tmp_path / "ref").mkdir()
+    image = photo("coffee", (32, 40))
+    varcolor.write_image(tmp_path / "res" / "k01.png", image)
+    varcolor.write_image(tmp_path / "res" / "k02.png", image)
+    varcolor.write_image(tmp_path / "ref" / "k01.png", image)
+    varcolor.write_image(tmp_path / "ref" / "k01.jpg", image[::-1])  # which one is k01's reference?
+    varcolor.write_image(tmp_path / "ref" / "k02.png", image)
+    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "ref")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "k01.jpg" in err and "k01.png" in err and "ambiguous reference" in err
+    # With one of them gone, both images are scored (k01 against its identical twin: no error).
+    (tmp_path / "ref" / "k01.jpg").unlink()
+    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "ref", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and [row["image"] for row in rows[:2]] == ["k01.png", "k02.png"] and rows[0]["ciede2000"] == 0
+
+
+def test_metrics_refuses_a_pair_too_large_for_memory_before_reading_it(tmp_path, capsys, monkeypatch):
+    import zlib
+
+    import varcolor
+
+    from .conftest import png_declaring, run
+
+    rows = zlib.compress(b"".join(b"\x00" + bytes(7000 * 3) for _ in range(8)))
+    for folder in ("res", "ref"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "big.png").write_bytes(png_declaring(7000, 10000, color=2, data=rows))  # 70 MP
+        varcolor.write_image(tmp_path / folder / "small.png", photo("coffee", (32, 40)))
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
+    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 16 << 30)  # a 16 GB machine
+    single = ["metrics", tmp_path / "res" / "big.png", "-r", tmp_path / "ref" / "big.png"]
+    code, out, err = run(capsys, *single)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "big.png: scoring a 7000×10000 pair needs about 28.0 GB of memory" in err
+    monkeypatch.undo()  # the small pair is read; the big one is still refused, the run goes on
+    monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 16 << 30)
+    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "ref", "--format", "json")
+    assert code == 1 and [row["image"] for row in json.loads(out)] == ["small.png", "mean (1)"]
+    assert "big.png: scoring a 7000×10000 pair needs about" in err
+    code, _, err = run(capsys, *single, "--max-memory", "1")
+    assert code == 2 and "more than the budget of 1.0 GB" in err
+    assert metrics.score_bytes((7000, 10000)) > 10 * 7000 * 10000  # at least the images and a few copies

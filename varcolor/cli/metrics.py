@@ -14,8 +14,9 @@ from tqdm import tqdm
 from .. import batch
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import read_image, walk_images
-from ..metrics import METRICS, score
+from ..io import image_shape, read_image, walk_images
+from ..memory import check_memory
+from ..metrics import METRICS, score, score_bytes
 from .common import (
     add_cluster_options,
     add_input,
@@ -38,16 +39,19 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
         raise InputError(f"{results}: no such file or folder")
     if not references.is_dir():
         raise InputError(f"{references}: no such folder")
-    by_key = {}
+    by_key: dict[str, list[Path]] = {}
     for rel in walk_images(references):
-        by_key.setdefault(rel.with_suffix("").as_posix(), rel)
+        by_key.setdefault(rel.with_suffix("").as_posix(), []).append(rel)
     pairs, missing = [], []
     for rel in walk_images(results):
         key = rel.with_suffix("").as_posix()
-        if key in by_key:
-            pairs.append((rel.as_posix(), results / rel, references / by_key[key]))
-        else:
+        if key not in by_key:
             missing.append(f"{results / rel}: no reference {key}.* under {references}")
+            continue
+        if len(by_key[key]) > 1:  # scoring against either would be a guess: refused before any work
+            both = " and ".join(str(references / other) for other in sorted(by_key[key])[:2])
+            raise InputError(f"{results / rel}: ambiguous reference, both {both} match; keep one of them")
+        pairs.append((rel.as_posix(), results / rel, references / by_key[key][0]))
     return pairs, missing
 
 
@@ -79,8 +83,21 @@ def _lpips_network(lpips: bool, folder: str | None):
     return load(folder)
 
 
-def _score_pair(result_path: Path, reference_path: Path, ab_only: bool, max_pixels: int | None, network) -> dict:
-    """One result's scores against its reference (a task of ``varcolor metrics``)."""
+def _score_pair(
+    result_path: Path,
+    reference_path: Path,
+    ab_only: bool,
+    max_pixels: int | None,
+    network,
+    max_memory: float | None = None,
+) -> dict:
+    """One result's scores against its reference (a task of ``varcolor metrics``), refused from
+    the two headers alone where the pair would not fit in memory."""
+    height, width = max(
+        (image_shape(path, max_pixels=max_pixels) for path in (result_path, reference_path)),
+        key=lambda shape: shape[0] * shape[1],
+    )
+    check_memory(score_bytes((height, width)), f"{result_path}: scoring a {width}×{height} pair", max_memory)
     try:
         return score(
             read_image(result_path, max_pixels=max_pixels),
@@ -106,9 +123,12 @@ def score_files(
     max_pixels: int | None = None,
     workers: int = 1,
     scheduler: str | None = None,
+    max_memory: float | None = None,
 ) -> int:
     """Score ``results`` (a file or folder) against ``references`` and write the table to
-    ``output`` (or stdout); the exit code (1 where some images could not be scored)."""
+    ``output`` (or stdout); the exit code (1 where some images could not be scored). A pair that
+    would need more memory than ``max_memory`` bytes (default: most of what is available) is
+    refused from its headers, before its pixels are read."""
     pairs, failures = _pairs(Path(results), Path(references))
     if not pairs and not failures:
         raise InputError(f"{results}: no images found")
@@ -120,7 +140,7 @@ def score_files(
         Job(
             [result_path, reference_path],
             [],
-            partial(_score_pair, result_path, reference_path, ab, max_pixels, network),
+            partial(_score_pair, result_path, reference_path, ab, max_pixels, network, max_memory),
         )
         for _, result_path, reference_path in pairs
     ]
@@ -164,7 +184,15 @@ def _cmd_metrics(args) -> int:
         max_pixels=args.max_pixels,
         workers=args.workers,
         scheduler=args.scheduler,
+        max_memory=None if args.max_memory is None else args.max_memory * 1e9,
     )
+
+
+def _gigabytes(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of GB, got {text}")
+    return value
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -194,5 +222,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_table_output(m, "table format (default: %(default)s)")
     add_cluster_options(m, "images")
     add_max_pixels(m)
+    m.add_argument(
+        "--max-memory",
+        type=_gigabytes,
+        metavar="GB",
+        help="memory budget of scoring one pair; larger pairs are refused from their headers "
+        "(default: 80%% of the memory available)",
+    )
     m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     m.set_defaults(func=_cmd_metrics)
