@@ -118,7 +118,7 @@ def test_bad_weights_are_refused_in_one_line(tmp_path):
     state = random_backbone()
     state["features.0.bias"][3] = float("nan")
     torch.save(state, tmp_path / "alexnet.pth")
-    with pytest.raises(InputError, match="alexnet.pth: features.0.bias holds NaN"):
+    with pytest.raises(InputError, match="alexnet.pth: tensor features.0.bias holds NaN"):
         lpips.load(tmp_path)
     calibration = random_calibration()
     calibration["lin2.model.1.weight"][0, 5] = -0.1
@@ -171,3 +171,48 @@ def test_real_weights_match_the_reference_package():
         with torch.no_grad():
             expected = float(theirs(to(a), to(b), normalize=True))
         assert ours.distance(a, b) == pytest.approx(expected, rel=1e-4, abs=1e-7), (name, kind)
+
+
+# --- LPIPS weights checked like the prior's (issue 36) ---
+
+
+@pytest.mark.parametrize(
+    "spoil,message",
+    [
+        ("backbone int", "features.0.weight holds int32 values; network weights must be floating point"),
+        ("calibration bool", "lin0.model.1.weight holds bool values"),
+        ("calibration complex", "lin0.model.1.weight holds complex64 values"),
+        ("backbone complex", "features.0.weight holds complex64 values"),
+        ("calibration zero", "lin0.model.1.weight is all 0"),
+        ("backbone 1e30", "not a working network"),  # features overflow float32: every pair would score 0
+        ("backbone 1e-30", "two different images score"),  # features vanish: the same
+    ],
+)
+def test_unworkable_lpips_weights_are_refused_in_one_line(tmp_path, capsys, spoil, message):
+    from .conftest import run
+
+    which, how = spoil.split()
+    backbone, calibration = random_backbone(), random_calibration()
+    state = backbone if which == "backbone" else calibration
+    for key, tensor in state.items():
+        if how == "int":
+            state[key] = (tensor * 100).to(torch.int32)
+        elif how == "bool":
+            state[key] = tensor > 0
+        elif how == "complex":
+            state[key] = tensor.to(torch.complex64)
+        elif how == "zero":
+            state[key] = torch.zeros_like(tensor)
+        else:
+            state[key] = torch.full_like(tensor, float(how))
+    torch.save(backbone, tmp_path / "alexnet.pth")
+    torch.save(calibration, tmp_path / "lpips-alex.pth")
+    with pytest.raises(InputError, match=message):
+        lpips.load(tmp_path)
+    image = tmp_path / "a.png"
+    import varcolor
+
+    varcolor.write_image(image, photo("coffee", (40, 48)))
+    code, out, err = run(capsys, "metrics", image, "-r", image, "--lpips", "--lpips-weights", tmp_path)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message.split(";")[0] in err
+    assert "Traceback" not in err

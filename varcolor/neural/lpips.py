@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .weights import MODELS_DIR, read_state
+from .weights import MODELS_DIR, check_tensors, read_state
 
 __all__ = ["LPIPS", "BACKBONE_FILES", "CALIBRATION_FILES", "find_files", "load"]
 
@@ -57,6 +57,18 @@ _CONVS = {
 _SHIFT = (-0.030, -0.088, -0.188)
 _SCALE = (0.458, 0.448, 0.450)
 _EPS = 1e-10  # LPIPS's normalize_tensor: x / (|x| + eps)
+
+
+# Two clearly different images (a colour ramp and its transpose) that any working LPIPS network
+# scores well above 0 (0.19 to 0.28 with random He-scaled backbones and random or the published
+# calibration).
+_PROBE_MIN = 1e-4
+
+
+def _probe_pair() -> tuple[np.ndarray, np.ndarray]:
+    ramp = np.linspace(0.0, 1.0, 64)
+    first = np.stack(np.broadcast_arrays(ramp[None, :], ramp[:, None], 0.5 + 0 * ramp[None, :]), axis=-1)
+    return first, first.transpose(1, 0, 2)
 
 
 class LPIPS(nn.Module):
@@ -91,7 +103,10 @@ class LPIPS(nn.Module):
         calibration_name: str = "calibration",
     ) -> LPIPS:
         """Copy in a torchvision AlexNet state dict and an LPIPS calibration state dict, checking
-        every tensor's presence, shape and finiteness (errors name ``*_name``)."""
+        every tensor's presence, shape, type and finiteness as the prior's weights are
+        (:func:`~varcolor.neural.weights.check_tensors`), and then that the network tells two
+        different images apart (all-zero calibration weights, or a backbone whose features
+        overflow, would score every pair 0); errors name ``*_name``."""
         wanted = {}
         for index, (c_in, c_out, k, _, _) in _CONVS.items():
             for part, shape in (("weight", (c_out, c_in, k, k)), ("bias", (c_out,))):
@@ -109,14 +124,27 @@ class LPIPS(nn.Module):
             if key not in source:
                 raise InputError(f"{name}: no tensor {key!r} (is this the right file?)")
             tensor = source[key]
+            if not isinstance(tensor, torch.Tensor):
+                raise InputError(f"{name}: {key} is not a tensor")
             if tuple(tensor.shape) != shape:
                 raise InputError(f"{name}: {key} has shape {tuple(tensor.shape)}, expected {shape}")
-            if not torch.isfinite(tensor).all():
-                raise InputError(f"{name}: {key} holds NaN or infinite values")
-            if target.startswith("lins.") and (tensor < 0).any():  # trained clamped at 0: a distance is ≥ 0
-                raise InputError(f"{name}: {key} has negative weights; an LPIPS calibration has none")
+            check_tensors(name, {key: tensor})  # floating point and finite, as the prior's
+            if target.startswith("lins."):  # trained clamped at 0: a distance is ≥ 0
+                if (tensor < 0).any():
+                    raise InputError(f"{name}: {key} has negative weights; an LPIPS calibration has none")
+                if not (tensor > 0).any():
+                    raise InputError(f"{name}: {key} is all 0; that stage of LPIPS would count for nothing")
             state[target] = tensor.float()
         self.load_state_dict({**state, "shift": self.shift, "scale": self.scale})  # strict: every weight set
+        try:
+            probe = self.distance(*_probe_pair())
+        except InputError as exc:
+            raise InputError(f"{backbone_name}, {calibration_name}: {exc}") from None
+        if not probe > _PROBE_MIN:
+            raise InputError(
+                f"{backbone_name}, {calibration_name}: two different images score {probe:g}; "
+                "these weights are not a working LPIPS network"
+            )
         return self
 
     @torch.inference_mode()
@@ -131,9 +159,12 @@ class LPIPS(nn.Module):
             if isinstance(layer, nn.ReLU):
                 # one stage at a time, so that a large image never holds all five feature maps
                 a, b = x[:n], x[n:]
-                a = a / (a.square().sum(1, keepdim=True).sqrt_() + _EPS)
-                b = b / (b.square().sum(1, keepdim=True).sqrt_() + _EPS)
+                norm_a, norm_b = (v.square().sum(1, keepdim=True).sqrt_() for v in (a, b))
+                # Features that overflow float32 normalise to 0: every pair would look identical.
+                overflow = ~(torch.isfinite(norm_a).flatten(1).all(1) & torch.isfinite(norm_b).flatten(1).all(1))
+                a, b = a / (norm_a + _EPS), b / (norm_b + _EPS)
                 total += self.lins[stage]((a - b).square_()).mean((1, 2, 3))
+                total[overflow] = float("nan")
                 del a, b
                 stage += 1
         return total
