@@ -131,3 +131,73 @@ def astronaut_small():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+# ICC profiles written by hand from the ICC.1:2001-04 (version 2) specification, for colour-managed
+# test images: a matrix/TRC RGB profile ("Adobe RGB (1998)"-like: its D50-adapted primaries and
+# a pure gamma of 563/256), and a gray profile with a pure gamma.
+ADOBE_RGB_D50 = np.array([[0.60974, 0.20528, 0.14919], [0.31111, 0.62567, 0.06322], [0.01947, 0.06087, 0.74457]])
+ICC_GAMMA = 563 / 256
+_D50 = (0.9642, 1.0, 0.82491)
+
+
+def _icc_fixed(*values):
+    return b"".join(int(round(v * 65536)).to_bytes(4, "big", signed=True) for v in values)
+
+
+def icc_profile(space=b"RGB ", primaries=ADOBE_RGB_D50, gamma=ICC_GAMMA, name="Test RGB"):
+    """The bytes of a version-2 display profile: ``space`` ``b"RGB "`` (matrix/TRC with these
+    D50 ``primaries``, columns r, g, b) or ``b"GRAY"`` (one gray TRC), curves of pure ``gamma``."""
+    text = name.encode("ascii")
+    desc = b"desc\0\0\0\0" + (len(text) + 1).to_bytes(4, "big") + text + b"\0" + bytes(4 + 4 + 2 + 1 + 67)
+    curve = b"curv\0\0\0\0" + (1).to_bytes(4, "big") + int(round(gamma * 256)).to_bytes(2, "big")
+    tags = [(b"desc", desc), (b"wtpt", b"XYZ \0\0\0\0" + _icc_fixed(*_D50)), (b"cprt", b"text\0\0\0\0none\0")]
+    if space == b"GRAY":
+        tags.append((b"kTRC", curve))
+    else:
+        for column, channel in enumerate(b"rgb"):
+            tags.append((bytes([channel]) + b"XYZ", b"XYZ \0\0\0\0" + _icc_fixed(*primaries[:, column])))
+            tags.append((bytes([channel]) + b"TRC", curve))
+    table_end = 128 + 4 + 12 * len(tags)
+    offset, entries, data = table_end, b"", b""
+    for signature, payload in tags:
+        payload += bytes(-len(payload) % 4)
+        entries += signature + offset.to_bytes(4, "big") + len(payload).to_bytes(4, "big")
+        data += payload
+        offset += len(payload)
+    header = (
+        offset.to_bytes(4, "big")
+        + b"\0\0\0\0"
+        + bytes([2, 0x10, 0, 0])
+        + b"mntr"
+        + space
+        + b"XYZ "
+        + bytes(12)
+        + b"acsp"
+        + bytes(4 + 4 + 4 + 4 + 8 + 4)
+        + _icc_fixed(*_D50)
+        + bytes(4 + 16 + 28)
+    )
+    assert len(header) == 128
+    return header + len(tags).to_bytes(4, "big") + entries + data
+
+
+def icc_rgb_to_linear_srgb(primaries=ADOBE_RGB_D50):
+    """The 3×3 matrix from linear RGB of an :func:`icc_profile` to linear sRGB: its primaries to D50
+    XYZ (as the profile stores them), Bradford adaptation to D65, sRGB's XYZ matrix inverted."""
+    bradford = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+    d65 = np.array([0.95047, 1.0, 1.08883])
+    cone = (bradford @ d65) / (bradford @ np.array(_D50))
+    adapt = np.linalg.inv(bradford) @ np.diag(cone) @ bradford
+    xyz_to_srgb = np.linalg.inv(
+        np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    )
+    return xyz_to_srgb @ adapt @ (np.round(primaries * 65536) / 65536)
+
+
+def srgb_from_icc_rgb(values, primaries=ADOBE_RGB_D50, gamma=ICC_GAMMA):
+    """What colour-managed software shows for RGB ``values`` (in [0, 1]) of an :func:`icc_profile`:
+    the curves, then :func:`icc_rgb_to_linear_srgb`, clipped to the gamut, sRGB-encoded (IEC 61966-2-1)."""
+    linear = np.clip(np.asarray(values, dtype=np.float64), 0, 1) ** (round(gamma * 256) / 256)
+    rgb = np.clip(linear @ icc_rgb_to_linear_srgb(primaries).T, 0, 1)
+    return np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * rgb ** (1 / 2.4) - 0.055)

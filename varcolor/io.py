@@ -37,6 +37,7 @@ import tifffile
 from PIL import Image, UnidentifiedImageError
 
 from .errors import InputError, OutputError, OutputExists
+from .profiles import check_srgb, to_srgb
 
 try:  # advisory locks mark a temporary file as in use; without them stale files are judged by age only
     import fcntl
@@ -130,8 +131,10 @@ def read_image(
     Warns
     -----
     UserWarning
-        An animated or multi-page file (only its first frame is read), or floating-point samples
-        outside [0, 1] (clipped).
+        An animated or multi-page file (only its first frame is read), floating-point samples
+        outside [0, 1] (clipped), or colours converted to sRGB with the file's embedded ICC
+        profile (:mod:`varcolor.profiles`; 8-bit PNG, JPEG and BMP; other files with a non-sRGB
+        profile are refused).
 
     Examples
     --------
@@ -155,9 +158,11 @@ def read_image(
                 if frames > 1:
                     warnings.warn(f"{path}: an animated image of {frames} frames; only the first is used", stacklevel=2)
                 if im.format == "PNG" and _png_bitdepth(path) == 16:
+                    space = "RGB" if im.mode in ("RGB", "RGBA") else "GRAY"
+                    check_srgb(im.info.get("icc_profile"), space, path, "16-bit samples")
                     pixels = _read_png16(path)
-                else:
-                    pixels = _pillow_pixels(im)
+                else:  # colours in sRGB, converted with an embedded ICC profile
+                    pixels = _pillow_pixels(to_srgb(im, path, _warn_converted))
     except InputError:
         raise
     except MemoryError:
@@ -256,6 +261,8 @@ def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
             warnings.warn(f"{path}: a TIFF of {len(tif.pages)} pages; only the first is used", stacklevel=3)
         tag = page.tags.get(274)
         orientation = int(tag.value) if tag is not None else 1
+        profile = page.tags.get(34675)  # InterColorProfile
+        icc = bytes(profile.value) if profile is not None else None
         raw = page.asarray()
         axes = page.axes.replace("Q", "")
         if axes.startswith("S") and raw.ndim == 3:  # planar configuration: samples first
@@ -263,6 +270,8 @@ def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
         photometric = int(page.photometric)
         colormap = page.colormap if photometric == tifffile.PHOTOMETRIC.PALETTE else None
     samples = _scale_samples(raw, path)
+    space = "CMYK" if photometric == tifffile.PHOTOMETRIC.SEPARATED else "GRAY" if samples.ndim == 2 else "RGB"
+    check_srgb(icc, space, path, "TIFF samples")
     if photometric == tifffile.PHOTOMETRIC.MINISWHITE:
         samples = 1.0 - samples
     elif photometric == tifffile.PHOTOMETRIC.SEPARATED:  # CMYK inks: no ICC profile, the plain ink model
@@ -296,6 +305,10 @@ def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
             )
         return np.clip(samples, 0.0, 1.0)
     raise InputError(f"{path}: unsupported sample type {raw.dtype}")
+
+
+def _warn_converted(message: str) -> None:
+    warnings.warn(message, stacklevel=4)  # to read_image's caller
 
 
 def _reason(exc: BaseException) -> str:

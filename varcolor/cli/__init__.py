@@ -13,7 +13,7 @@ import sys
 
 from .. import __version__, batch
 from ..errors import InputError, VarcolorError
-from . import bench, colorize, ir, metrics, train, ui
+from . import bench, colorize, common, ir, metrics, train, ui
 from .common import Parser, error
 from .solve_options import check_solve_options
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    common.forget_warnings()
     try:
         return run_parsed(args)
     except VarcolorError as exc:

@@ -17,7 +17,7 @@ from ..api import check_fits, colorize, estimate_memory
 from ..batch import Job
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
-from ..io import image_shape, read_image, walk_images, write_image
+from ..io import image_shape, walk_images, write_image
 from .common import (
     add_input,
     add_output_options,
@@ -26,9 +26,9 @@ from .common import (
     check_outputs,
     is_file,
     note,
+    read_warning,
     run,
     single_output,
-    warn,
 )
 from .cues import (
     _FIND,
@@ -91,13 +91,7 @@ def read_checked(image: Path, args) -> np.ndarray:
         check_fits(shape, options_of(args))
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        gray = read_image(image, max_pixels=args.max_pixels)
-    for warning in caught:
-        if issubclass(warning.category, UserWarning):
-            warn(str(warning.message))
-    return gray
+    return read_warning(image, args.max_pixels)
 
 
 def solve_memory(image: Path, args) -> int:

@@ -9,15 +9,17 @@ import io as _io
 import json
 import math
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from .. import batch
 from ..batch import Job
 from ..errors import InputError
-from ..io import MAX_PIXELS, atomic_path, check_writable
+from ..io import MAX_PIXELS, atomic_path, check_writable, read_image
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
@@ -26,8 +28,33 @@ def error(message: str) -> None:
     print(f"varcolor: error: {message}", file=sys.stderr)
 
 
+_WARNED: set[str] = set()  # what this run has said (main() starts each run with none)
+
+
 def warn(message: str) -> None:
+    """Print a warning as one line, once per run (a file read twice, e.g. as input and as
+    reference, is converted twice but named once)."""
+    if message in _WARNED:
+        return
+    _WARNED.add(message)
     tqdm.write(f"varcolor: warning: {message}", file=sys.stderr)
+
+
+def forget_warnings() -> None:
+    """Start a run: every warning may be printed once again."""
+    _WARNED.clear()
+
+
+def read_warning(path: Path, max_pixels: int | None) -> np.ndarray:
+    """:func:`~varcolor.io.read_image`, its warnings (a colour profile converted, a frame dropped)
+    printed as one line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = read_image(path, max_pixels=max_pixels)
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            warn(str(warning.message))
+    return image
 
 
 def note(message: str) -> None:

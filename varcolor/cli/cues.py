@@ -9,8 +9,7 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from ..io import read_image
-from .common import is_file
+from .common import is_file, read_warning
 
 CUE_KINDS = ("marked", "mask", "points")
 # How a cue file is found beside an image X.png, per kind, in the order tried.
@@ -60,7 +59,7 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
             f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
             "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
         )
-    cue_image = read_image(cue_file, max_pixels=max_pixels)
+    cue_image = read_warning(cue_file, max_pixels)
     if cue_image.shape[:2] != shape:
         raise InputError(
             f"{cue_file}: the {kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "

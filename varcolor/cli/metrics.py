@@ -14,7 +14,7 @@ from tqdm import tqdm
 from .. import batch
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import image_shape, read_image, walk_images
+from ..io import image_shape, walk_images
 from ..memory import check_memory
 from ..metrics import METRICS, score, score_bytes
 from .common import (
@@ -24,6 +24,7 @@ from .common import (
     add_table_output,
     check_table_output,
     error,
+    read_warning,
     to_csv,
     to_json,
     write_table,
@@ -100,8 +101,8 @@ def _score_pair(
     check_memory(score_bytes((height, width)), f"{result_path}: scoring a {width}×{height} pair", max_memory)
     try:
         return score(
-            read_image(result_path, max_pixels=max_pixels),
-            read_image(reference_path, max_pixels=max_pixels),
+            read_warning(result_path, max_pixels),
+            read_warning(reference_path, max_pixels),
             ab_only=ab_only,
             lpips_net=network,
         )
