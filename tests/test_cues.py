@@ -134,3 +134,67 @@ def test_ideepcolor_sampler_follows_the_published_distribution(rng):
         assert abs(corners[:, axis].mean() - span / 2) < 4 * (span / 4) / np.sqrt(len(corners))
         assert 0.8 * span / 4 < corners[:, axis].std() < 1.1 * span / 4  # clipping narrows it slightly
         assert corners[:, axis].min() >= 0 and corners[:, axis].max() <= side - patch
+
+
+# --- noise is not strokes (issue 36) ---
+
+
+def _noisy_gray_and_marked(stroke_ab=(40.0, 30.0), seed=0):
+    """A clean 8-bit gray, the same gray as an RGB file with ±1 level of chroma noise, and a marked
+    image painted on the clean copy: three strokes of colour ``stroke_ab`` at each pixel's lightness."""
+    import varcolor
+    from varcolor.color import lab_to_rgb
+
+    from .conftest import photo
+
+    clean = np.round(varcolor.color.same_lightness_gray(photo("astronaut", (64, 80))) * 255) / 255
+    rng = np.random.default_rng(seed)
+    noisy = np.clip(clean[..., None] + rng.integers(-1, 2, (64, 80, 3)) / 255, 0, 1)
+    strokes = np.zeros((64, 80), bool)
+    strokes[10:13, 10:60] = strokes[30:50, 40:42] = strokes[55:58, 5:30] = True
+    lightness = varcolor.color.lightness_of_gray(clean)
+    lab = np.stack([lightness, np.full_like(clean, stroke_ab[0]), np.full_like(clean, stroke_ab[1])], axis=-1)
+    marked = np.repeat(clean[..., None], 3, axis=2)
+    marked[strokes] = np.round(lab_to_rgb(lab)[strokes] * 255) / 255
+    return clean, noisy, marked, strokes
+
+
+def test_chroma_noise_of_an_rgb_gray_is_not_taken_for_strokes():
+    import varcolor
+
+    clean, noisy, marked, strokes = _noisy_gray_and_marked()
+    levin = Cues.from_marked(noisy, marked, noise=0)  # Levin's rule alone: the noise becomes cues
+    assert levin.count > 0.2 * strokes.size
+    with pytest.warns(UserWarning, match=r"differ from the gray image by at most 2.5 levels per channel"):
+        cues = Cues.from_marked(noisy, marked)
+    assert np.array_equal(cues.mask, strokes)
+    # The colours come back as from the clean gray: not pulled to gray by thousands of near-gray cues.
+    reference = varcolor.colorize(clean, Cues.from_marked(clean, marked))
+    result, washed = varcolor.colorize(noisy, cues), varcolor.colorize(noisy, levin)
+    chroma = [np.hypot(*r.ab.transpose(2, 0, 1)).mean() for r in (reference, result, washed)]
+    assert abs(chroma[1] - chroma[0]) < 0.05 * chroma[0] and chroma[2] < 0.5 * chroma[0]
+
+
+@pytest.mark.parametrize("ab,on_noise", [((3.0, 0.0), False), ((0.0, -3.0), False), ((4.0, 3.0), True)])
+def test_strokes_of_subtle_colour_are_still_strokes(recwarn, ab, on_noise):
+    clean, noisy, marked, strokes = _noisy_gray_and_marked(stroke_ab=ab)
+    cues = Cues.from_marked(noisy if on_noise else clean, marked)
+    assert np.array_equal(cues.mask, strokes)
+    assert np.allclose(np.hypot(*cues.ab[strokes].T), np.hypot(*ab), atol=1.5)
+    assert len([w for w in recwarn if "noise" in str(w.message)]) == (1 if on_noise else 0)
+
+
+def test_the_command_line_names_the_noise_once_and_colorizes_from_the_strokes(tmp_path, capsys):
+    import varcolor
+
+    from .conftest import run
+
+    clean, noisy, marked, strokes = _noisy_gray_and_marked()
+    varcolor.write_image(tmp_path / "g.png", noisy)
+    varcolor.write_image(tmp_path / "g_marked.png", marked)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "g.png", "--marked", tmp_path / "g_marked.png", "-o", tmp_path / "o.png"
+    )
+    assert code == 0 and err.count("taken as noise, not strokes") == 1 and "g_marked.png" in err
+    expected = varcolor.colorize(clean, Cues.from_marked(clean, marked)).rgb
+    assert np.abs(varcolor.read_image(tmp_path / "o.png") - expected).max() < 4 / 255

@@ -3,13 +3,14 @@ loading them with the checks a command line owes its user."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from .common import is_file, read_warning
+from .common import is_file, read_warning, warn
 
 CUE_KINDS = ("marked", "mask", "points")
 # How a cue file is found beside an image X.png, per kind, in the order tried.
@@ -68,9 +69,15 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
     try:
-        return Cues.from_marked(gray, cue_image) if kind == "marked" else Cues.from_mask(cue_image)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cues = Cues.from_marked(gray, cue_image) if kind == "marked" else Cues.from_mask(cue_image)
     except InputError as exc:
         raise InputError(f"{cue_file}: {exc}") from None
+    for warning in caught:  # noise taken for no stroke
+        if issubclass(warning.category, UserWarning):
+            warn(f"{cue_file}: {warning.message}")
+    return cues
 
 
 def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:
