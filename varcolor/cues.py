@@ -23,10 +23,11 @@ __all__ = ["Cues", "sample_random", "sample_grid", "sample_ideepcolor", "MARKED_
 
 #: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).
 MARKED_THRESHOLD = 0.01
-#: ... and where some channel differs by more than this: differences of at most 2 levels (8-bit) on
-#: every channel are noise, not strokes (an "RGB gray" with ±1 level of chroma noise, scribbled
-#: on a clean copy, made 31 % of its pixels near-gray cues). A stroke a person can see differs
-#: by more: a Lab chroma of 3 is 3–6 levels on some channel.
+#: ... unless the difference is at most this on every channel (2 levels at 8 bits) and the marked
+#: pixel is no more colourful than the "gray" one (its channels no further apart): that is the
+#: gray image's own chroma noise, not a stroke (an "RGB gray" with ±1 level of chroma noise,
+#: scribbled on a clean copy, made 31 % of its pixels near-gray cues). A truly gray image (one
+#: channel, or three equal ones) never has such noise: there Levin's rule alone decides.
 MARKED_NOISE = 2.5 / 255
 #: A warning names the noise when it is more than this share of the pixels.
 NOISE_SHARE = 0.01
@@ -114,15 +115,16 @@ class Cues:
     ) -> Cues:
         """Cues from a scribbled copy of the gray image (Levin's convention).
 
-        A pixel is a cue where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]) and some
-        channel differs by more than ``noise``; its chroma is the marked pixel's. Transparent
+        A pixel is a cue where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]), unless that is
+        noise (below); its chroma is the marked pixel's. Transparent
         pixels of an RGBA marked image are never cues. The marked image must be lossless: JPEG
         noise alone makes cues of most pixels.
 
-        Pixels that pass the threshold but differ by at most ``noise`` on every channel are noise
-        (a colour file holding the gray image with its channels a level or two apart, scribbled on
-        a clean copy), not strokes: they are left out, with a warning when they are more than
-        :data:`NOISE_SHARE` of the pixels. ``noise=0`` gives Levin's rule alone.
+        Pixels that pass the threshold but differ by at most ``noise`` on every channel, where the
+        gray image's channels are at least as far apart as the marked image's, are the gray
+        image's chroma noise (a colour file holding the gray image with its channels a level or
+        two apart, scribbled on a clean copy), not strokes: they are left out, with a warning when
+        they are more than :data:`NOISE_SHARE` of the pixels. ``noise=0`` gives Levin's rule alone.
 
         Parameters
         ----------
@@ -146,7 +148,8 @@ class Cues:
         gray3 = np.repeat(gray[..., None], 3, axis=2) if gray.ndim == 2 else gray[..., :3]
         difference = np.abs(marked[..., :3] - gray3)
         mask = difference.sum(axis=2) > threshold
-        faint = mask & (difference.max(axis=2) <= noise)
+        spread_gray, spread_marked = (np.ptp(image[..., :3], axis=2) for image in (gray3, marked))
+        faint = mask & (difference.max(axis=2) <= noise) & (spread_marked <= spread_gray)
         mask &= ~faint
         if faint.mean() > NOISE_SHARE:
             warnings.warn(
