@@ -7,6 +7,7 @@ import argparse
 import io
 import json
 import string
+import warnings
 import zlib
 
 import numpy as np
@@ -157,3 +158,89 @@ def test_folder_planner_never_writes_over_an_input_or_twice(tmp_path_factory, tr
     written = [batch.identity(o) for job in ready for o in job.outputs]
     assert not inputs & set(written)
     assert len(written) == len(set(written))
+
+
+# --- payloads, colour profiles and results (issue 36) ---
+
+
+gray_images = st.tuples(st.integers(2, 12), st.integers(2, 12), st.integers(0, 2**32 - 1)).map(
+    lambda t: np.round(np.random.default_rng(t[2]).random((t[0], t[1])) * 255) / 255
+)
+
+
+@FUZZ
+@given(
+    gray=gray_images,
+    other_seed=st.integers(0, 2**32 - 1),
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([-2, -1, 1, 2, 100])), min_size=1, max_size=4),
+    bits=st.sampled_from([8, 16]),
+)
+def test_a_payload_never_decodes_with_a_foreign_gray(gray, other_seed, edits, bits):
+    from varcolor.errors import InputError
+    from varcolor.ir.decode import payload_cues
+    from varcolor.ir.encode import encode
+    from varcolor.ir.format import read_payload, write_payload
+
+    rgb = np.repeat(gray[..., None], 3, axis=2) * np.array([1.0, 0.9, 0.8])
+    payload = read_payload(write_payload(encode(rgb, "grid", grid_size=4, spacing=1, gray=gray)))
+    stored = np.round(gray * (2**bits - 1)) / (2**bits - 1)
+    assert payload_cues(payload, gray=stored).count > 0  # its own gray, at 8 or 16 bits
+    edited = gray.copy()
+    for offset, levels in edits:  # one level or more at a few pixels
+        y, x = divmod(offset % gray.size, gray.shape[1])
+        edited[y, x] = np.clip(edited[y, x] + levels / 255, 0, 1)
+    other = np.round(np.random.default_rng(other_seed).random(gray.shape) * 255) / 255
+    for foreign in (edited, other):
+        if np.array_equal(np.round(foreign * 255), np.round(gray * 255)):
+            continue  # an edit clipped away: the same image
+        try:
+            payload_cues(payload, gray=foreign)
+        except InputError as exc:
+            assert "belongs to another gray image" in str(exc)
+        else:
+            raise AssertionError("a payload decoded with a gray image it was not made for")
+
+
+@FUZZ
+@given(
+    gamma=st.floats(1.0, 3.0),
+    shift=st.lists(st.floats(-0.03, 0.03), min_size=9, max_size=9),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_colour_profiles_convert_as_colour_science_says(tmp_path, gamma, shift, seed):
+    from .conftest import ADOBE_RGB_D50, icc_profile, srgb_from_icc_rgb
+
+    primaries = ADOBE_RGB_D50 + np.reshape(shift, (3, 3))
+    numbers = np.random.default_rng(seed).integers(0, 256, (6, 7, 3)).astype(np.uint8)
+    Image.fromarray(numbers).save(tmp_path / "p.png", icc_profile=icc_profile(primaries=primaries, gamma=gamma))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        image = varcolor.read_image(tmp_path / "p.png")
+    expected = srgb_from_icc_rgb(numbers / 255.0, primaries=primaries, gamma=gamma)
+    assert np.abs(image - expected).max() <= 2.5 / 255
+
+
+@FUZZ
+@given(
+    cuts=st.lists(st.tuples(st.integers(0, 600), st.integers(0, 255)), max_size=8),
+    truncate=st.integers(0, 600),
+    space=st.sampled_from([b"RGB ", b"GRAY"]),
+    gray_pixels=st.booleans(),
+)
+def test_damaged_colour_profiles_are_converted_or_refused_in_one_line(tmp_path, cuts, truncate, space, gray_pixels):
+    from .conftest import icc_profile
+
+    profile = bytearray(icc_profile(space))
+    for offset, value in cuts:
+        profile[offset % len(profile)] = value
+    profile = bytes(profile[: max(truncate, 1)])
+    numbers = np.random.default_rng(0).integers(0, 256, (5, 6) if gray_pixels else (5, 6, 3)).astype(np.uint8)
+    Image.fromarray(numbers).save(tmp_path / "d.png", icc_profile=profile)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = varcolor.read_image(tmp_path / "d.png")
+    except VarcolorError as exc:
+        assert "\n" not in str(exc) and "d.png" in str(exc)
+        return
+    assert image.shape == numbers.shape and np.all((image >= 0) & (image <= 1))

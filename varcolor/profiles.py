@@ -66,6 +66,17 @@ def _is_srgb(data: bytes) -> bool:
     return int(np.abs(np.asarray(converted).astype(int) - expected.astype(int)).max()) <= SRGB_LEVELS
 
 
+def _srgb_like(data: bytes, profile: ImageCms.ImageCmsProfile, path) -> bool:
+    """:func:`_is_srgb`, a profile that parses but cannot transform (tags missing) refused in one line."""
+    try:
+        return _is_srgb(bytes(data))
+    except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path}: its embedded ICC profile ({profile_name(profile)}) cannot convert colours ({exc}); "
+            "remove or repair it"
+        ) from None
+
+
 def _check_space(profile: ImageCms.ImageCmsProfile, space: str, path) -> None:
     found = _space(profile)
     if found != space:
@@ -88,7 +99,7 @@ def check_srgb(data: bytes | None, space: str, path, what: str) -> None:
         return
     profile = _profile(data, path)
     _check_space(profile, space, path)
-    if space == "CMYK" or not _is_srgb(bytes(data)):
+    if space == "CMYK" or not _srgb_like(data, profile, path):
         raise InputError(
             f"{path}: {what} with a non-sRGB ICC profile ({profile_name(profile)}) cannot be converted here; "
             "convert the image to sRGB first"
@@ -121,7 +132,7 @@ def to_srgb(im: Image.Image, path, warn) -> Image.Image:
     if space is None:
         raise InputError(f"{path}: an embedded ICC profile on {im.mode} pixels is not supported; convert to sRGB first")
     _check_space(profile, space, path)
-    if space != "CMYK" and _is_srgb(bytes(data)):
+    if space != "CMYK" and _srgb_like(data, profile, path):
         return im
     alpha = im.getchannel("A") if mode in ("RGBA", "LA") else None
     base = im.convert({"RGBA": "RGB", "LA": "L"}.get(mode, mode))
