@@ -268,28 +268,24 @@ def _open_regular(path: Path, write: bool) -> int:
     """A descriptor of the regular file ``path`` (made if ``write``), opened without following a
     link and without blocking on a FIFO; anything else is refused with one line."""
     what = "write" if write else "read"
-    with contextlib.suppress(OSError):
-        if stat.S_ISLNK(os.lstat(path).st_mode):
-            raise InputError(f"{path}: a symbolic link; refusing to {what} the manifest through it (remove the link)")
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT if write else os.O_RDONLY
     flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags, 0o666)
-    except OSError as exc:
-        reason = "a symbolic link" if getattr(exc, "errno", None) == getattr(os, "ELOOP", -1) else exc.strerror
-        if exc.errno in (getattr(os, "ENXIO", -1),):  # a FIFO with no reader
-            reason = "not a regular file"
-        raise InputError(f"{path}: cannot {what} the manifest ({reason or exc})") from None
-    try:
         mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-            raise InputError(f"{path}: cannot {what} the manifest ({kind}); move it away")
-        os.set_blocking(fd, True)
-    except BaseException:
+    except OSError as exc:  # a link (ELOOP), a FIFO without reader (ENXIO), a folder (EISDIR), ...
+        mode = None
+        with contextlib.suppress(OSError):
+            mode = os.lstat(path).st_mode
+        if mode is None or stat.S_ISREG(mode):
+            raise InputError(f"{path}: cannot {what} the manifest ({exc.strerror or exc})") from None
+    else:
+        if stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+            return fd
         os.close(fd)
-        raise
-    return fd
+    kind = "a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+    raise InputError(f"{path}: cannot {what} the manifest ({kind}; varcolor writes it as a regular file); move it away")
 
 
 def read_manifest(path: str | os.PathLike) -> list[dict]:
