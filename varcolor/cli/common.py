@@ -288,10 +288,13 @@ def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, .
     if os.path.lexists(out):
         entry = out.parent.resolve() / out.name  # the name that would be replaced, its folders' links resolved
         given = [Path(path) for path in inputs]
-        if batch.identity(out) in {batch.identity(path) for path in given} or any(
-            path.is_dir() and entry.is_relative_to(path.resolve()) for path in given
-        ):
+        if batch.identity(out) in {batch.identity(path) for path in given}:
             raise InputError(f"{out}: refusing to overwrite an input")
+        for folder in given:
+            if folder.is_dir() and entry.is_relative_to(folder.resolve()):
+                raise InputError(
+                    f"{out}: refusing to overwrite an input (a file under {folder}, whose files are inputs)"
+                )
     if out.exists() and not overwrite:
         raise InputError(f"{out}: exists; kept (use --overwrite to replace it)")
 
