@@ -282,11 +282,45 @@ def test_killed_writer_leaves_a_temporary_that_the_next_run_removes(tmp_path):
     os.kill(child.pid, signal.SIGKILL)  # kill -9: no cleanup runs
     child.join()
     assert leftover.exists() and not (tmp_path / "big.png").exists()
-    fresh = tmp_path / ".varcolor-abcdefgh.tmp"
-    fresh.write_bytes(b"")  # too young to judge
-    legacy = tmp_path / ".photo.k3j_x9a2.png.tmp"  # as earlier versions named theirs
-    legacy.write_bytes(b"")
-    os.utime(legacy, (old, old))
-    (tmp_path / "keep.tmp").write_bytes(b"")  # a user's file: never ours
-    assert sorted(remove_stale_temporaries(tmp_path)) == sorted([leftover, legacy])
-    assert sorted(os.listdir(tmp_path)) == [".varcolor-abcdefgh.tmp", "keep.tmp"]
+    assert remove_stale_temporaries(tmp_path) == [leftover]
+    assert os.listdir(tmp_path) == []
+
+
+def test_stale_temporary_cleanup_takes_only_files_varcolor_made(tmp_path):
+    """Issue 36: the cleanup deleted other programs' files (and a run's input) by their name alone."""
+    import multiprocessing
+    import shutil
+    import signal
+    import time
+
+    from varcolor.io import remove_stale_temporaries
+
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    child = context.Process(target=_hold_a_temporary, args=(str(tmp_path / "killed"), ready))
+    child.start()
+    assert ready.wait(60)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    (ours,) = (tmp_path / "killed").iterdir()
+    old = time.time() - 3600
+    folder = tmp_path / "out"
+    folder.mkdir()
+    theirs = {
+        ".scan.abcd1234.png.tmp": b"a photo",  # earlier versions' pattern: another program's file
+        ".syncthing.img_0001.jpg.tmp": b"a sync",
+        ".budget.2024q3ab.xlsx.tmp": b"a sheet",
+        ".varcolor-abcdefgh.tmp": b"no tag",  # our prefix, no tag
+        ".varcolor-abcdefgh-0123456789abcdef.tmp": b"a wrong tag",
+        ours.name: b"a copy of ours, under its name: another file",
+    }
+    for name, data in theirs.items():
+        (folder / name).write_bytes(data)
+        os.utime(folder / name, (old, old))
+    shutil.copy2(ours, tmp_path / "killed" / "copy")
+    os.replace(tmp_path / "killed" / "copy", folder / ours.name)  # a copy with our very name
+    os.utime(ours, (old, old))
+    assert remove_stale_temporaries(folder, older_than=0) == []
+    assert sorted(os.listdir(folder)) == sorted(theirs)
+    assert remove_stale_temporaries(tmp_path / "killed", older_than=0, keep=[ours]) == []  # an input of the run
+    assert remove_stale_temporaries(tmp_path / "killed", older_than=0) == [ours]

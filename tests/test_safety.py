@@ -139,8 +139,9 @@ def test_long_names_and_stale_temporaries(tmp_path, capsys):
     varcolor.write_image(tmp_path / "in" / f"{name}.png", varcolor.read_image(tmp_path / "in" / "b.png"))
     out = tmp_path / "out"
     out.mkdir()
-    stale = out / ".varcolor-k1lled_9.tmp"
-    stale.write_bytes(b"half an image")
+    stale, fd = varcolor.io._temporary_beside(out / "b.png")  # as a killed run leaves it: made, no longer locked
+    os.write(fd, b"half an image")
+    os.close(fd)
     os.utime(stale, (time.time() - 3600,) * 2)
     code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", out, "--marked")
     assert "File name too long" not in err and "Traceback" not in err

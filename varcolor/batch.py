@@ -28,8 +28,13 @@ scheduling share one notion of a job and of its outcome; split, each part would 
 what the others know about a job's files.
 
 A folder run keeps a manifest beside its outputs (:data:`MANIFEST`, JSON Lines: one record per
-image and run: input, outputs, status done / failed / skipped, reason, seconds, bytes, time);
-``resume`` skips the inputs that the manifest records as done whose outputs still exist.
+image and run: input, outputs, status done / failed / skipped, reason, seconds, bytes, time; for
+a job done, also what its outputs were made from: the size and modification time of every file it
+read, taken before it ran, a fingerprint of the options, and the size and modification time of
+every output as written). The manifest is opened without following a link, as a regular file only.
+``resume`` skips a job only when its last "done" record still holds: the same files with the same
+sizes and times, the same options, and every output as it was written; anything else is redone
+(with ``overwrite``) or kept and reported, with the reason.
 """
 
 from __future__ import annotations
@@ -37,10 +42,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
+import hashlib
 import json
 import logging
 import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -50,7 +57,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .errors import InputError, OutputExists, VarcolorError
+from .errors import InputError, OutputError, OutputExists, VarcolorError
 from .io import remove_stale_temporaries
 from .memory import memory_budget
 
@@ -62,6 +69,9 @@ __all__ = [
     "outcomes",
     "identity",
     "read_manifest",
+    "provenance",
+    "fingerprint",
+    "finished",
     "MANIFEST",
     "RETRIES",
     "SCHEDULER_VARIABLE",
@@ -95,6 +105,12 @@ class Job:
         Why this job is skipped without failing (no cue file, say).
     fail : str, optional
         Why this job fails without running (found while planning).
+    key : Path, optional
+        What the manifest names the job by (default: its first input); ``recolor`` names its
+        decoding by the photo, not by the temporary IR it decodes.
+    sources : list of dict, optional
+        What its outputs are made from, as :func:`provenance` records it (default: its inputs,
+        recorded when the run starts).
     """
 
     inputs: list[Path]
@@ -103,17 +119,27 @@ class Job:
     skip: str | None = None
     fail: str | None = None
     memory: int = 0  # bytes its solve needs (0: unknown); a worker runs no more at once than it holds
+    key: Path | None = None
+    sources: list[dict] | None = None
+
+    @property
+    def name(self) -> str:
+        """The job's name in the manifest."""
+        return str(self.key if self.key is not None else self.inputs[0])
 
 
 @dataclass
 class Report:
-    """What a run did: the jobs done (in the order they finished), skipped and failed, and the
-    manifest records of this run (one per job, in the order they were settled)."""
+    """What a run did: the jobs done (in the order they finished), skipped and failed, the jobs
+    that ``resume`` redoes and why and those it skips as finished, and the manifest records of
+    this run (one per job, in the order they were settled)."""
 
     total: int
     done: list[Job] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    redone: list[str] = field(default_factory=list)
+    resumed: list[Job] = field(default_factory=list)
     interrupted: bool = False
     rows: list[dict] = field(default_factory=list)
 
@@ -238,68 +264,218 @@ _CLIENT: contextvars.ContextVar = contextvars.ContextVar("varcolor_batch_client"
 _REPORTS: contextvars.ContextVar = contextvars.ContextVar("varcolor_batch_reports", default=None)
 
 
-def read_manifest(path: str | os.PathLike) -> list[dict]:
-    """The records of a manifest file (unreadable lines, as a killed run may leave at the end,
-    are ignored)."""
-    rows = []
+def _open_regular(path: Path, write: bool) -> int:
+    """A descriptor of the regular file ``path`` (made if ``write``), opened without following a
+    link and without blocking on a FIFO; anything else is refused with one line."""
+    what = "write" if write else "read"
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT if write else os.O_RDONLY
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict) and isinstance(row.get("input"), str):
-                    rows.append(row)
-    except FileNotFoundError:
-        pass
+        fd = os.open(path, flags, 0o666)
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:  # a link (ELOOP), a FIFO without reader (ENXIO), a folder (EISDIR), ...
+        mode = None
+        with contextlib.suppress(OSError):
+            mode = os.lstat(path).st_mode
+        if mode is None or stat.S_ISREG(mode):
+            raise InputError(f"{path}: cannot {what} the manifest ({exc.strerror or exc})") from None
+    else:
+        if stat.S_ISREG(mode) and write and os.fstat(fd).st_nlink > 1:
+            os.close(fd)  # appending would change every file it is linked to (an input, say)
+            raise InputError(f"{path}: cannot write the manifest (it has other names: a hard link); move it away")
+        if stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+            return fd
+        os.close(fd)
+    kind = "a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+    raise InputError(f"{path}: cannot {what} the manifest ({kind}; varcolor writes it as a regular file); move it away")
+
+
+def read_manifest(path: str | os.PathLike) -> list[dict]:
+    """The records of a manifest file.
+
+    A line that is not JSON (as a killed run may leave) is ignored; a manifest that varcolor
+    cannot have written (not a regular file, a link, bytes that are not UTF-8, nesting deeper than
+    JSON's parser goes) is refused: :class:`~varcolor.errors.InputError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / MANIFEST
+    >>> _ = path.write_text('{"input": "a.png", "status": "done"}\\n{"input": "b.p')
+    >>> [row["input"] for row in read_manifest(path)]
+    ['a.png']
+    """
+    path = Path(path)
+    if not os.path.lexists(path):
+        return []
+    fd = _open_regular(path, write=False)
+    try:
+        with open(fd, "rb", closefd=False) as f:
+            lines = f.read().split(b"\n")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the manifest ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    rows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{path}: not a varcolor manifest (line {number} is not UTF-8 text); move it away"
+            ) from None
+        except RecursionError:
+            raise InputError(
+                f"{path}: not a varcolor manifest (line {number} nests too deeply); move it away"
+            ) from None
+        except ValueError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("input"), str):
+            rows.append(row)
     return rows
 
 
-class _Manifest:
-    """Appends one JSON line per settled job (flushed at once: a killed run loses no record)."""
+class _ManifestFailure(OutputError):
+    """The manifest could not be appended to: the run stops."""
 
-    def __init__(self, path: Path | None):
-        self.path, self.file = path, None
+
+class _Manifest:
+    """Appends one JSON line per settled job (written at once: a killed run loses no record).
+    Opened when made (refusing a link or a file that is not regular), before any work."""
+
+    def __init__(self, path: Path | None, options: str = ""):
+        self.path, self.options, self.fd = path, options, None
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"{path}: cannot write the manifest ({exc.strerror or exc})") from None
+            self.fd = _open_regular(path, write=True)
 
     def write(self, job: Job, status: str, reason: str = "", seconds: float | None = None) -> dict:
+        made = provenance(job.outputs) if status == "done" else []
         row = {
-            "input": str(job.inputs[0]),
+            "input": job.name,
             "outputs": [str(p) for p in job.outputs],
             "status": status,
             "reason": reason,
             "seconds": None if seconds is None else round(seconds, 3),
-            "bytes": sum(p.stat().st_size for p in job.outputs if p.is_file()) if status == "done" else 0,
+            "bytes": sum(entry.get("size") or 0 for entry in made),
             "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         }
-        if self.path is not None:
-            if self.file is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.file = open(self.path, "a", encoding="utf-8")
-            self.file.write(json.dumps(row) + "\n")
-            self.file.flush()
+        if status == "done":
+            row.update(sources=job.sources, options=self.options, made=made)
+        if self.fd is not None:
+            data = (json.dumps(row) + "\n").encode("utf-8")
+            try:
+                while data:  # a write may take part of it (a disk filling up)
+                    data = data[os.write(self.fd, data) :]
+            except OSError as exc:
+                raise _ManifestFailure(f"{self.path}: cannot append to the manifest ({exc.strerror or exc})") from None
         return row
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
-def _done_before(manifest: Path | None, jobs: list[Job]) -> set[str]:
-    """Inputs that the manifest records as done and whose outputs all still exist."""
+def provenance(paths: Iterable[str | os.PathLike]) -> list[dict]:
+    """What the manifest records of files: each one's path, size and modification time (ns), or
+    that it is missing.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = path.write_text("four")
+    >>> [(entry["size"], entry["path"] == str(path)) for entry in provenance([path])]
+    [(4, True)]
+    """
+    entries = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+            entries.append({"path": str(path), "size": info.st_size, "mtime_ns": info.st_mtime_ns})
+        except OSError:
+            entries.append({"path": str(path), "size": None, "mtime_ns": None})
+    return entries
+
+
+def fingerprint(options: dict) -> str:
+    """A short fingerprint of a run's options (JSON values; anything else counts by its type).
+
+    Examples
+    --------
+    >>> fingerprint({"method": "levin", "tol": 1e-8}) == fingerprint({"tol": 1e-8, "method": "levin"})
+    True
+    """
+
+    def plain(value):
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value if isinstance(value, (str, int, float, bool, type(None))) else type(value).__name__
+
+    text = json.dumps({str(k): plain(v) for k, v in options.items()}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def finished(manifest: str | os.PathLike, jobs: list[Job], *, options: dict) -> list[Job]:
+    """The jobs that ``resume`` would skip: those whose last "done" record in ``manifest`` still
+    holds (the same files as recorded, ``options`` the same, every output as written). A job
+    without ``sources`` is judged by its inputs as they are now."""
+    for job in jobs:
+        if job.sources is None:
+            job.sources = provenance(job.inputs)
+    done, _ = _resume(Path(manifest), jobs, fingerprint(options))
+    return [job for job in jobs if id(job) in done]
+
+
+def _resume(manifest: Path | None, jobs: list[Job], options: str) -> tuple[set[int], dict[int, str]]:
+    """The jobs (by ``id``) that the manifest's last "done" record shows finished and unchanged,
+    and, for the others it records as done, why each must be redone."""
     if manifest is None:
-        return set()
-    outputs = {str(job.inputs[0]): job.outputs for job in jobs}
-    done = set()
+        return set(), {}
+    last = {}
     for row in read_manifest(manifest):
-        name = row["input"]
-        if row.get("status") == "done" and name in outputs and all(p.exists() for p in outputs[name]):
-            done.add(name)
-        elif name in done and row.get("status") != "done":
-            done.discard(name)
-    return done
+        if row.get("status") == "done":  # skipped and failed records leave a job's outputs as they were
+            last[row["input"]] = row
+    finished, redo = set(), {}
+    for job in jobs:
+        row = last.get(job.name)
+        if row is not None:
+            why = _changed(row, job, options)
+            if why is None:
+                finished.add(id(job))
+            else:
+                redo[id(job)] = why
+    return finished, redo
+
+
+def _changed(row: dict, job: Job, options: str) -> str | None:
+    """Why the outputs that ``row`` records no longer stand for ``job`` (None: they do)."""
+    sources, made = row.get("sources"), row.get("made")
+    if not (isinstance(sources, list) and isinstance(made, list) and isinstance(row.get("options"), str)):
+        return "its record does not say what the output was made from (an older varcolor); redone"
+    if row["options"] != options:
+        return "its output was made with other options"
+    if (
+        row.get("outputs") != [str(p) for p in job.outputs]
+        or [e.get("path") if isinstance(e, dict) else None for e in made] != row["outputs"]
+    ):
+        return "its outputs were other files"
+    if [e.get("path") if isinstance(e, dict) else None for e in sources] != [e["path"] for e in job.sources]:
+        return "its output was made from other files"
+    for recorded, now in zip(sources, job.sources):
+        if recorded != now:
+            return f"{now['path']} changed since its output was made"
+    for recorded, now in zip(made, provenance(job.outputs)):
+        if now["size"] is None:
+            return f"{now['path']} is missing"
+        if recorded != now:
+            return f"{now['path']} changed since it was written (truncated or replaced)"
+    return None
 
 
 def run(
@@ -316,39 +492,59 @@ def run(
     client=None,
     manifest: str | os.PathLike | None = None,
     resume: bool = False,
+    options: dict | None = None,
 ) -> Report:
     """Check ``jobs`` (:func:`check`) and run the ready ones (see the module's docstring for where).
 
     With ``single`` (one input file) nothing is skipped quietly: the first problem is raised.
-    Stale temporary files that killed runs left in the output folders are removed first. With a
-    ``manifest`` path, every job's outcome is appended to it; with ``resume``, jobs it records
-    as done (outputs present) are skipped.
+    Stale temporary files that killed runs left in the output folders are removed first (never
+    an input of the run). With a ``manifest`` path, every job's outcome is appended to it, a job
+    done with what its outputs were made from (``options``: the run's options that shape its
+    outputs); with ``resume``, jobs whose last "done" record still holds are skipped, and the
+    others redone where ``overwrite`` allows, each with its reason (:attr:`Report.redone`).
+    A manifest that cannot be appended to (a full disk) stops the run:
+    :class:`~varcolor.errors.OutputError` saying how far it got.
     """
     if not jobs:
         raise InputError("no images found")
     manifest = Path(manifest) if manifest is not None else None
-    finished = _done_before(manifest, jobs) if resume else set()
-    resumed = [job for job in jobs if str(job.inputs[0]) in finished]
-    jobs = [job for job in jobs if str(job.inputs[0]) not in finished]
-    verdicts = _verdicts(jobs, overwrite, protected)
+    fingerprint_ = fingerprint(options or {})
+    if manifest is not None:  # before any work: what each job reads, as it is now
+        for job in jobs:
+            if job.sources is None:
+                job.sources = provenance(job.inputs)
+    finished, redo = _resume(manifest, jobs, fingerprint_) if resume else (set(), {})
+    resumed = [job for job in jobs if id(job) in finished]
+    jobs = [job for job in jobs if id(job) not in finished]
+    verdicts = [
+        (job, status, f"{job.outputs[-1]}: exists, but {redo[id(job)]}; kept (use --overwrite to redo it)")
+        if status == "skipped" and id(job) in redo and not job.skip
+        else (job, status, reason)
+        for job, status, reason in _verdicts(jobs, overwrite, protected)
+    ]
     ready = [job for job, status, _ in verdicts if status == "ready"]
     problems = [reason for _, status, reason in verdicts if status == "failed"]
     problems += [reason for _, status, reason in verdicts if status == "skipped"]
     if single and problems:
         raise InputError(problems[0])
-    report = Report(len(jobs) + len(resumed))
-    record = _Manifest(manifest)
-    for job, status, reason in verdicts:
-        if status != "ready":
-            (report.failed if status == "failed" else report.skipped).append(reason)
-            report.rows.append(record.write(job, status, reason))
-    report.skipped += [f"{job.inputs[0]}: done by an earlier run (manifest)" for job in resumed]
+    report = Report(len(jobs) + len(resumed), resumed=resumed)
+    report.redone = [f"{job.name}: {redo[id(job)]}" for job in ready if id(job) in redo]
+    record = _Manifest(manifest, fingerprint_)
     folders = sorted({job.outputs[-1].parent for job in ready})
-    stale = [path for folder in folders for path in remove_stale_temporaries(folder)]
-    if stale and warn:
-        warn(f"removed {len(stale)} temporary file(s) left by an interrupted run (e.g. {stale[0]})")
-    bar = tqdm(total=len(ready), desc=verb, unit="img", disable=quiet or single or None, file=sys.stderr)
+    inputs = [*protected, *(path for job in jobs + resumed for path in job.inputs)]
+    bar = None
     try:
+        for job, status, reason in verdicts:
+            if status != "ready":
+                (report.failed if status == "failed" else report.skipped).append(reason)
+                report.rows.append(record.write(job, status, reason))
+        report.skipped += [
+            f"{job.name}: done by an earlier run (manifest: same files, options and outputs)" for job in resumed
+        ]
+        stale = [path for folder in folders for path in remove_stale_temporaries(folder, keep=inputs)]
+        if stale and warn:
+            warn(f"removed {len(stale)} temporary file(s) left by an interrupted run (e.g. {stale[0]})")
+        bar = tqdm(total=len(ready), desc=verb, unit="img", disable=quiet or single or None, file=sys.stderr)
         for job, outcome, seconds in outcomes(ready, workers, scheduler=scheduler, client=client):
             bar.update()
             if isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
@@ -370,9 +566,15 @@ def run(
         report.interrupted = True
         # The stopped workers' half-written files are temporaries no process holds any more.
         for folder in folders:
-            remove_stale_temporaries(folder, older_than=0)
+            remove_stale_temporaries(folder, older_than=0, keep=inputs)
+    except _ManifestFailure as exc:  # a full disk, say: stop, and say how far the run got
+        raise OutputError(
+            f"{exc}; the run stopped: {verb} {len(report.done)} of {report.total} (outputs written so far are "
+            "complete; a rerun with --resume redoes what the manifest lacks)"
+        ) from None
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         record.close()
     if _REPORTS.get() is not None:
         _REPORTS.get().append(report)

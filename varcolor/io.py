@@ -6,10 +6,13 @@ Pixels come back as floats in [0, 1] with the shape the file stores: ``H×W`` (g
 because Pillow silently drops 16-bit colour to 8 bits and cannot read float or CMYK TIFFs.
 
 Every write is published atomically: the file is written under a temporary name beside its
-destination (``.varcolor-XXXXXXXX.tmp``, locked while it is written) and then renamed, or, where
-an existing file must be kept, hard-linked into place, which fails if a file appeared there in the
-meantime. A temporary file that a killed run left behind is no longer locked, and
-:func:`remove_stale_temporaries` deletes it.
+destination (``.varcolor-XXXXXXXX-TTTTTTTTTTTTTTTT.tmp``, locked while it is written) and then
+renamed, or, where an existing file must be kept, hard-linked into place, which fails if a file
+appeared there in the meantime. ``TTTT…`` is a tag computed from the random part of the name and
+the file's inode number: it proves that varcolor made this very file under this name (a copy, a
+file another program named alike, or an earlier version's temporary file fails the check). A
+temporary file that a killed run left behind is no longer locked, and
+:func:`remove_stale_temporaries` deletes it, and no other file.
 
 One module, though over 500 lines, on purpose: it is the one place that knows the image formats
 (which library reads and writes which bit depth, the pixel limit, which formats and depths can
@@ -20,14 +23,16 @@ import all of that from here.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from struct import error as struct_error
 
@@ -67,11 +72,13 @@ MAX_PIXELS = 250_000_000
 _EXIF_ORIENTATION = 0x0112
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 #: Temporary files: a fixed-length name, so that a destination of any valid length can be written.
+#: A new file is made as ``.varcolor-XXXXXXXX.tmp`` and at once renamed to carry its tag.
 _TMP_PREFIX, _TMP_SUFFIX = ".varcolor-", ".tmp"
-_TMP_PATTERN = re.compile(r"^\.varcolor-[A-Za-z0-9_]{8}\.tmp$")
-#: What earlier versions named theirs: ``.STEM.XXXXXXXX.EXT.tmp``.
-_OLD_TMP_PATTERN = re.compile(r"^\..+\.[a-z0-9_]{8}\.[A-Za-z0-9]{1,5}\.tmp$")
-#: A temporary file younger than this is never judged stale (its writer may not have locked it yet).
+_TMP_PATTERN = re.compile(r"^\.varcolor-([a-z0-9_]{8})(?:-([0-9a-f]{16}))?\.tmp$")
+#: The key of the tag (public: the tag is a check against mistakes, not a secret).
+_TMP_TAG_KEY = b"varcolor temporary file"
+#: By default a temporary file younger than this is not judged stale; where no lock can be asked
+#: (no flock), none younger ever is.
 _STALE_AFTER = 60.0
 
 # EXIF orientation -> the numpy transform that displays the image upright (as Pillow's exif_transpose).
@@ -420,7 +427,24 @@ def _temporary_beside(path: Path) -> tuple[Path, int]:
         raise _failed(path, exc) from exc
     if fcntl is not None:
         fcntl.flock(fd, fcntl.LOCK_EX)  # held until published: a cleaner never takes a file in use
-    return Path(tmp), fd
+    tmp = Path(tmp)
+    tagged = tmp.with_name(_tagged_name(_TMP_PATTERN.match(tmp.name).group(1), os.fstat(fd).st_ino))
+    try:
+        os.rename(tmp, tagged)  # unique: another file cannot have this name's random part and inode
+    except OSError:  # kept untagged: never judged stale, never deleted by a cleaner
+        return tmp, fd
+    return tagged, fd
+
+
+def _tagged_name(random_part: str, inode: int) -> str:
+    tag = hashlib.blake2b(f"{random_part}:{inode}".encode(), key=_TMP_TAG_KEY, digest_size=8).hexdigest()
+    return f"{_TMP_PREFIX}{random_part}-{tag}{_TMP_SUFFIX}"
+
+
+def _ours(name: str, inode: int) -> bool:
+    """Whether ``name`` is a temporary name that varcolor gave to the file of this ``inode``."""
+    match = _TMP_PATTERN.match(name)
+    return bool(match and match.group(2)) and name == _tagged_name(match.group(1), inode)
 
 
 def _publish_temporary(tmp: Path, fd: int, path: Path, overwrite: bool) -> None:
@@ -504,36 +528,54 @@ def publish(files: Sequence[tuple[str | os.PathLike, bytes]], *, overwrite: bool
             os.close(fd)
 
 
-def remove_stale_temporaries(folder: str | os.PathLike, *, older_than: float = _STALE_AFTER) -> list[Path]:
-    """Delete the temporary files that killed runs left in ``folder`` (not recursively) and
-    return their paths.
+def remove_stale_temporaries(
+    folder: str | os.PathLike, *, older_than: float = _STALE_AFTER, keep: Iterable[str | os.PathLike] = ()
+) -> list[Path]:
+    """Delete the temporary files that killed varcolor runs left in ``folder`` (not recursively)
+    and return their paths.
 
-    A temporary file is stale when no process holds its lock and it is older than
-    ``older_than`` seconds. Files named as earlier versions of varcolor named them
-    (``.NAME.XXXXXXXX.EXT.tmp``) are taken too, by age alone (those versions did not lock).
+    A file is deleted only when all of these hold: its name is a varcolor temporary name whose tag
+    matches the file's inode (so varcolor made this very file: a copy, or a file of another
+    program or of an earlier version, is never taken); it is a regular file, not a link; no
+    process holds its lock; it is older than ``older_than`` seconds; and it is not one of the
+    files ``keep`` names (compared by identity: a run's inputs).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".scan.abcd1234.png.tmp").write_bytes(b"another program's")
+    >>> remove_stale_temporaries(folder, older_than=0)
+    []
     """
     folder = Path(folder)
-    removed = []
+    removed: list[Path] = []
     try:
-        entries = list(os.scandir(folder))
+        entries = [entry for entry in os.scandir(folder) if _TMP_PATTERN.match(entry.name)]
     except OSError:
         return removed
+    kept = {_identity(Path(path)) for path in keep}
+    # Without a lock to ask (no flock here), age alone tells whether a writer may still be at work.
+    minimum_age = older_than if fcntl is not None else max(older_than, _STALE_AFTER)
     now = time.time()
     for entry in entries:
-        locked = bool(_TMP_PATTERN.match(entry.name)) and fcntl is not None
-        if not (locked or _OLD_TMP_PATTERN.match(entry.name) or _TMP_PATTERN.match(entry.name)):
-            continue
-        # Without a lock to ask (earlier versions' files, or no flock here), age alone tells.
-        minimum_age = older_than if locked else max(older_than, _STALE_AFTER)
         try:
-            if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime < minimum_age:
-                continue
-            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         except OSError:
             continue
         try:
+            info = os.fstat(fd)  # of the file opened, not of whatever the name points to later
+            if (
+                not stat.S_ISREG(info.st_mode)
+                or not _ours(entry.name, info.st_ino)
+                or (info.st_dev, info.st_ino) in kept
+                or now - info.st_mtime < minimum_age
+            ):
+                continue
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer holds it
+            if os.stat(entry.path, follow_symlinks=False).st_ino != info.st_ino:  # renamed meanwhile
+                continue
             os.unlink(entry.path)
             removed.append(Path(entry.path))
         except OSError:
@@ -661,19 +703,39 @@ def _quantize(image: np.ndarray, bits: int) -> np.ndarray:
     return np.round(np.clip(image, 0.0, 1.0) * top).astype(target)
 
 
-def walk_images(root: str | os.PathLike) -> Iterator[Path]:
+def walk_images(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
     """Yield the image files below ``root`` as paths relative to it, recursively, sorted by path.
 
     Hidden files and folders (names starting with '.') are skipped, and so are folders that
-    cannot be listed.
+    cannot be listed, and the folders that ``skip`` names (compared by identity, however they
+    are spelled; ``root`` itself is never skipped): a run's output folder inside its input folder,
+    whose files are its outputs, never its inputs.
+
+    Examples
+    --------
+    >>> import numpy as np, varcolor, tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> varcolor.write_image(root / "a.png", np.zeros((2, 2)))
+    >>> varcolor.write_image(root / "out" / "a.png", np.zeros((2, 2)))
+    >>> [p.as_posix() for p in walk_images(root, skip=[root / "out"])]
+    ['a.png']
     """
     root = Path(root)
+    skipped = {_identity(Path(folder)) for folder in skip} - {None}
     found = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and _identity(Path(folder) / d) not in skipped]
         found += [
             (Path(folder) / name).relative_to(root)
             for name in files
             if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS
         ]
     yield from sorted(found, key=lambda p: p.as_posix())
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino

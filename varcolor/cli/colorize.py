@@ -171,7 +171,7 @@ def _plan_colorize(args) -> list[Job]:
     if cue_folder is not None and not cue_folder.is_dir():
         raise InputError(f"{cue_folder}: with a folder input, --{kind} takes a folder of cue files (or no value)")
     jobs = []
-    for rel in walk_images(source):
+    for rel in walk_images(source, skip=[output]):  # an output folder inside: its files are no inputs
         if is_cue_file(rel):
             continue
         image = source / rel

@@ -8,6 +8,7 @@ import csv
 import io as _io
 import json
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -130,7 +131,9 @@ def add_output_options(p: argparse.ArgumentParser, ext: bool) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help=f"skip the images that this folder's manifest ({batch.MANIFEST}) records as done",
+        help=f"skip the images that this folder's manifest ({batch.MANIFEST}) records as done from the same "
+        "files, with the same options, their outputs unchanged since; the others are done again (their existing "
+        "outputs kept unless --overwrite)",
     )
     add_max_pixels(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -233,7 +236,22 @@ def run_report(jobs: list[Job], verb: str, args, *, source, output, single: bool
         scheduler=args.scheduler,
         manifest=None if single else Path(output) / batch.MANIFEST,
         resume=args.resume,
+        options=output_options(args),
     )
+
+
+#: Options that change how a run goes, never what it writes (and the command's own bookkeeping).
+RUN_ONLY = frozenset(
+    {"input", "output", "overwrite", "resume", "workers", "scheduler", "quiet", "max_pixels", "func"}
+    | {"watch", "watch_interval", "ir", "delete_gray", "iteration_bar", "encode_options", "colorizes", "encodes"}
+)
+
+
+def output_options(args) -> dict:
+    """The options that shape a run's outputs, for the manifest: every option but :data:`RUN_ONLY`
+    (a new option counts unless listed there, so that ``--resume`` never takes an output made with
+    another value of it)."""
+    return {name: value for name, value in vars(args).items() if name not in RUN_ONLY}
 
 
 def finish(report: batch.Report, verb: str, quiet: bool) -> int:
@@ -246,6 +264,8 @@ def _print_report(report: batch.Report, verb: str, quiet: bool) -> int:
     if not quiet:
         for line in report.skipped:
             print(f"varcolor: skipped: {line}", file=sys.stderr)
+        for line in report.redone:
+            print(f"varcolor: redone: {line}", file=sys.stderr)
     if report.interrupted:
         error(
             f"interrupted: {verb} {len(report.done)} of {report.total}; outputs written so far are complete "
@@ -287,11 +307,21 @@ def to_csv(rows: list[dict], columns: list[str], cell: Callable = str) -> str:
 
 
 def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
+    """Refuse a table output that is an input (``inputs``: the run's files and folders; any file
+    under a folder counts, read by this run or not), or that exists, unless ``overwrite``."""
     if output is None:
         return
     out = Path(output)
-    if out.resolve() in {Path(path).resolve() for path in inputs}:
-        raise InputError(f"{out}: refusing to overwrite an input")
+    if os.path.lexists(out):
+        entry = out.parent.resolve() / out.name  # the name that would be replaced, its folders' links resolved
+        given = [Path(path) for path in inputs]
+        if batch.identity(out) in {batch.identity(path) for path in given}:
+            raise InputError(f"{out}: refusing to overwrite an input")
+        for folder in given:
+            if folder.is_dir() and entry.is_relative_to(folder.resolve()):
+                raise InputError(
+                    f"{out}: refusing to overwrite an input (a file under {folder}, whose files are inputs)"
+                )
     if out.exists() and not overwrite:
         raise InputError(f"{out}: exists; kept (use --overwrite to replace it)")
 

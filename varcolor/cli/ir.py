@@ -39,6 +39,7 @@ from .common import (
     error,
     finish,
     is_file,
+    output_options,
     run,
     run_report,
     single_output,
@@ -121,16 +122,19 @@ def _encode_one(source: Path, gray_path: Path, options: dict) -> str:
     return ""
 
 
-def plan_encode(source: Path, output: Path, args, settled_before: float | None = None) -> list[Job]:
+def plan_encode(
+    source: Path, output: Path, args, settled_before: float | None = None, skip: tuple[Path, ...] = ()
+) -> list[Job]:
     """Encode jobs for every image under ``source`` into ``output`` (only files unchanged since
-    ``settled_before``, when given: a file still being copied is left for later)."""
+    ``settled_before``, when given: a file still being copied is left for later), none from
+    ``output`` or the folders ``skip`` names."""
     if source.is_file():
         items = [(source, output / f"{source.stem}.png")]
     else:
         check_folders(source, output)
         items = [
             (source / rel, (output / rel).with_suffix(".png"))
-            for rel in walk_images(source)
+            for rel in walk_images(source, skip=[output, *skip])
             if not rel.name.endswith(PLOT_SUFFIX)
         ]
     options = _encode_options(args)
@@ -229,23 +233,23 @@ def plan_decode(source: Path, output: str, ext: str, args) -> list[Job]:
         check_folders(source, Path(output))
         items = [
             (source / rel, (Path(output) / rel).with_suffix(ext))
-            for rel in walk_images(source)
+            for rel in walk_images(source, skip=[Path(output)])
             if not rel.name.endswith(PLOT_SUFFIX)
         ]
-    jobs = []
-    for gray_path, out in items:
-        sidecar = gray_path.with_suffix(".vcir")
-        # A PNG without its payload is no IR (or one whose encoding was interrupted): a failure,
-        # not a silent skip; decoding it says which.
-        jobs.append(
-            Job(
-                [gray_path, sidecar],
-                [out],
-                partial(_decode_one, gray_path, out, args),
-                memory=solve_memory(gray_path, args),
-            )
-        )
-    return jobs
+    # A PNG without its payload is no IR (or one whose encoding was interrupted): a failure,
+    # not a silent skip; decoding it says which.
+    return [_decode_job(gray_path, out, args) for gray_path, out in items]
+
+
+def _decode_job(gray_path: Path, out: Path, args, **named) -> Job:
+    """The job decoding the IR ``gray_path`` into ``out`` (``named``: :class:`Job` fields)."""
+    return Job(
+        [gray_path, gray_path.with_suffix(".vcir")],
+        [out],
+        partial(_decode_one, gray_path, out, args),
+        memory=solve_memory(gray_path, args),
+        **named,
+    )
 
 
 def _cmd_decode(args) -> int:
@@ -264,9 +268,9 @@ def _cmd_recolor(args) -> int:
     source, output = Path(args.input), Path(args.output)
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
-    photos = [source] if source.is_file() else [source / rel for rel in walk_images(source)]
     temporary = None if args.ir else tempfile.mkdtemp(prefix="varcolor-ir-")
     ir_dir = Path(args.ir or temporary)
+    photos = [source] if source.is_file() else [source / rel for rel in walk_images(source, skip=[output, ir_dir])]
     try:
         with batch.shared_client(args.workers, args.scheduler):  # one cluster for all three steps
             return _recolor_steps(args, source, output, photos, ir_dir)
@@ -277,24 +281,55 @@ def _cmd_recolor(args) -> int:
 
 def _recolor_steps(args, source: Path, output: Path, photos: list[Path], ir_dir: Path) -> int:
     single = source.is_file()
-    encode_jobs = plan_encode(source, ir_dir, args)
+    if not single:
+        check_folders(source, output)
+    encode_jobs = plan_encode(source, ir_dir, args, skip=(output,))
+    if not encode_jobs:
+        raise InputError(f"{source}: no images found")
     check_outputs(encode_jobs, args.bits)
-    encoded = run_report(encode_jobs, "encoded", args, source=source, output=ir_dir, single=single, protected=photos)
-    codes = [finish(encoded, "encoded", args.quiet)]
-    if encoded.interrupted:
-        return codes[0]
-    ir_input = ir_dir / f"{source.stem}.png" if single else ir_dir
-    decode_jobs = plan_decode(ir_input, args.output, ".png", args) if ir_input.exists() else []
     # Decode only the IRs of this run's photos (never a photo itself, where --ir is the photos'
-    # folder), and write over none of the photos.
+    # folder), and write over none of the photos. The manifest names each decoding by its photo
+    # (the IR may be in a temporary folder), made from the photo as it is before encoding.
     photo_files = {batch.identity(photo) for photo in photos}
-    ours = {job.outputs[-1] for job in encode_jobs if batch.identity(job.outputs[-1]) not in photo_files}
-    decode_jobs = [job for job in decode_jobs if job.inputs[0] in ours]
+    pairs = []
+    for job in encode_jobs:
+        gray_path = job.outputs[-1]
+        if batch.identity(gray_path) in photo_files:
+            continue
+        if single:
+            out = single_output(gray_path, args.output, ".png")
+        else:
+            out = (output / gray_path.relative_to(ir_dir)).with_suffix(".png")
+        decode = _decode_job(gray_path, out, args, key=job.inputs[0])
+        decode.sources = None if single else batch.provenance(job.inputs[:1])
+        pairs.append((job, decode))
+    # With --resume, a photo whose recolored output is finished is not encoded again either.
+    finished = set()
+    if args.resume and not single:
+        recorded = batch.finished(output / batch.MANIFEST, [d for _, d in pairs], options=output_options(args))
+        finished = {id(job) for job in recorded}
+    needless = {id(job) for job, decode in pairs if id(decode) in finished}
+    to_encode = [job for job in encode_jobs if id(job) not in needless]
+    codes, encoded = [], None
+    if to_encode:
+        encoded = run_report(to_encode, "encoded", args, source=source, output=ir_dir, single=single, protected=photos)
+        codes.append(finish(encoded, "encoded", args.quiet))
+        if encoded.interrupted:
+            return codes[-1]
+    made_here = {id(job) for job in (encoded.done + encoded.resumed if encoded else [])}
+    decode_jobs = []
+    for job, decode in pairs:
+        if id(decode) in finished:
+            decode_jobs.append(decode)  # skipped by the run, which says so
+        elif is_file(job.outputs[-1]):
+            if id(job) not in made_here:  # an IR that an earlier run left: made from it, not from the photo
+                decode.sources = None
+            decode_jobs.append(decode)
     decoded = None
     if decode_jobs:
         check_outputs(decode_jobs, args.bits)
         decoded = run_report(
-            decode_jobs, "decoded", args, source=ir_input, output=output, single=single, protected=photos
+            decode_jobs, "decoded", args, source=ir_dir, output=output, single=single, protected=photos
         )
         codes.append(finish(decoded, "decoded", args.quiet))
         if decoded.interrupted:
@@ -310,7 +345,7 @@ def _recolor_steps(args, source: Path, output: Path, photos: list[Path], ir_dir:
                 scheduler=args.scheduler,
             )
         )
-    if args.delete_gray and decoded is not None:
+    if args.delete_gray and decoded is not None and encoded is not None:
         _delete_decoded_grays(encoded, decoded, photos, args.quiet)
     return max(codes)
 
