@@ -19,6 +19,57 @@ from .siggraph17 import AB_NORM, CLASSES, SIGGRAPH17
 DECODINGS = ("regression", "annealed")
 
 
+def forward(
+    net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256, global_hints: GlobalHints | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One pass of the network on ``gray`` (any size) and its ``cues`` at working size ``size``:
+    ``(x, logits, ab)``, its 1×4 input, its class head's 1×529 logits (quarter size) and its 1×2
+    regression ab (working size). :func:`read_colours` turns them into colours; a sweep over
+    decodings runs the network once (``benchmarks/tune_automatic.py``)."""
+    gray = to_gray(gray)
+    device = next(net.parameters()).device  # the inputs go where the network is (CPU or GPU)
+    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size).to(device)
+    with torch.no_grad():
+        extra = global_input(global_hints).to(device) if net.global_hints else None
+        logits, ab = net.eval()(x, extra)
+    return x, logits, ab
+
+
+def read_colours(
+    net: SIGGRAPH17,
+    x: torch.Tensor,
+    logits: torch.Tensor,
+    ab: torch.Tensor,
+    *,
+    decode: str = "regression",
+    temperature: float = TEMPERATURE,
+    rebalance: float = REBALANCE,
+) -> torch.Tensor:
+    """The 1×2 ab at working size that :func:`forward`'s outputs give under ``decode`` (see
+    :func:`predict`)."""
+    if decode not in DECODINGS:
+        raise InputError(f"unknown decoding {decode!r}; available: {', '.join(DECODINGS)}")
+    if decode == "regression":
+        return ab
+    with torch.no_grad():
+        distribution = getattr(net, "ab_distribution", None)
+        decoded = (
+            logits
+            if distribution is None or not rebalance
+            else rebalanced_logits(logits, distribution, strength=rebalance)
+        )
+        mean = F.interpolate(
+            annealed_mean(decoded, temperature), size=ab.shape[-2:], mode="bilinear", align_corners=False
+        )
+        marked = x[:, 3:] > -getattr(net, "mask_cent", 0.0) + 0.5  # cue cells: mask − mask_cent
+        return torch.where(marked, x[:, 1:3].double() * AB_NORM, mean)
+
+
+def lift(ab: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
+    """A 1×2 working-size ab (tensor) as an ``H×W×2`` array at the image's ``shape`` (bilinear)."""
+    return resize(np.moveaxis(ab[0].double().cpu().numpy(), 0, -1), tuple(shape) + (2,), order=1)
+
+
 def predict(
     net: SIGGRAPH17,
     gray: np.ndarray,
@@ -53,30 +104,15 @@ def predict(
     if decode not in DECODINGS:
         raise InputError(f"unknown decoding {decode!r}; available: {', '.join(DECODINGS)}")
     gray = to_gray(gray)
-    device = next(net.parameters()).device  # the inputs go where the network is (CPU or GPU)
-    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size).to(device)
+    x, logits, ab = forward(net, gray, cues, size, global_hints)
+    ab = read_colours(net, x, logits, ab, decode=decode, temperature=temperature, rebalance=rebalance)
     with torch.no_grad():
-        extra = global_input(global_hints).to(device) if net.global_hints else None
-        logits, ab = net.eval()(x, extra)
-        if decode == "annealed":
-            distribution = getattr(net, "ab_distribution", None)
-            decoded = (
-                logits
-                if distribution is None or not rebalance
-                else rebalanced_logits(logits, distribution, strength=rebalance)
-            )
-            ab = F.interpolate(
-                annealed_mean(decoded, temperature), size=ab.shape[-2:], mode="bilinear", align_corners=False
-            )
-            marked = x[:, 3:] > -getattr(net, "mask_cent", 0.0) + 0.5  # cue cells: mask − mask_cent
-            ab = torch.where(marked, x[:, 1:3].double() * AB_NORM, ab)
         log_probabilities = torch.log_softmax(logits[0], dim=0)  # float32: a third of double's time
         entropy = -(log_probabilities.exp() * log_probabilities).sum(dim=0)
     if not bool(torch.isfinite(ab).all() and torch.isfinite(entropy).all()):
         raise InputError("the network's output has NaN or infinite values: its weights cannot be used")
     confidence = np.clip(1.0 - entropy.cpu().numpy() / np.log(CLASSES), 0.0, 1.0)
-    ab = np.moveaxis(ab[0].double().cpu().numpy(), 0, -1)
-    return (resize(ab, gray.shape + (2,), order=1), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0))
+    return lift(ab, gray.shape), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0)
 
 
 #: Per-pixel weight that makes the cues' corrections fade into the network's guess in the
