@@ -53,7 +53,7 @@ from varcolor.options import Options
 
 HERE = Path(__file__).resolve().parent
 TEMPERATURES = (0.25, 0.38, 0.6, 1.0)
-STRENGTHS = (0.0, 0.5, 0.75, 1.0)
+STRENGTHS = (0.5, 0.75, 1.0)
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 FADES = (1e-8, 1e-7, 1e-6)
 HINTS = (1, 2, 5, 10, 20, 50)
@@ -70,6 +70,10 @@ def tuning_images(every: int) -> list[tuple[str, int, Path]]:
     for name, paths in split("tuning", every=every).items():
         out += [(name, len(out) + i, path) for i, path in enumerate(paths)]
     return out
+
+
+def progress(number: int, images: list) -> None:
+    print(f"{number + 1}/{len(images)} {images[number][2].name}", file=sys.stderr, flush=True)
 
 
 def prepared(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -94,7 +98,8 @@ def decodings() -> list[tuple[str, str, float, float]]:
 
 def sweep_decoding(net, images) -> tuple[list[dict], dict]:
     rows = []
-    for name, _, path in images:
+    for number, (name, _, path) in enumerate(images):
+        progress(number, images)
         rgb, gray, lightness = prepared(path)
         x, logits, ab = network_prior.forward(net, gray, Cues.empty(gray.shape))
         gray_rgb = np.repeat(gray[..., None], 3, axis=2)
@@ -127,7 +132,8 @@ def sweep_prior(net, images) -> tuple[list[dict], dict]:
     rows = []
     levin_options = Options.build(method="levin")
     spread_options = Options.build(method="levin", prior="ideepcolor", prior_mode="spread")
-    for name, index, path in images:
+    for number, (name, index, path) in enumerate(images):
+        progress(number, images)
         rgb, gray, lightness = prepared(path)
         p, _ = network_prior.predict(net, gray, Cues.empty(gray.shape), decode="regression")
         alone = methods.get("levin")(gray, levin_options, None)
@@ -172,7 +178,8 @@ def sweep_prior(net, images) -> tuple[list[dict], dict]:
 
 def sweep_global(net, images, vivid: tuple[float, float]) -> tuple[list[dict], dict]:
     rows = []
-    for name, _, path in images:
+    for number, (name, _, path) in enumerate(images):
+        progress(number, images)
         rgb, gray, lightness = prepared(path)
         hints = encode(rgb, "global").global_hints()
         row = {"set": name, "image": path.name}
@@ -238,13 +245,13 @@ def markdown(sweep: str, summary: dict, count: int, every: int) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sweep", choices=("decoding", "prior", "global"), required=True)
-    parser.add_argument("--every", type=int, help="every n-th image of each tuning set (default: 4; prior: 20)")
+    parser.add_argument("--every", type=int, help="every n-th image of each tuning set (default: 10; prior: 25)")
     parser.add_argument("--vivid", default=f"{TEMPERATURE}:{REBALANCE}", help="global: the vivid mode's T:S")
     parser.add_argument("--weights", default=None, help="network weights (default: the shipped model)")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    every = args.every or (20 if args.sweep == "prior" else 4)
+    every = args.every or (25 if args.sweep == "prior" else 10)
     images = tuning_images(every)
     net = load(args.weights)
     start = time.perf_counter()

@@ -347,10 +347,12 @@ def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_correctio
     expected = varcolor.colorize(gray, corrections).ab + base
     assert np.abs(spread.ab - expected).max() < 1e-2  # the fade (1e-7 per pixel) barely acts at 32×48
     assert np.abs(spread.ab[4, 4] - (30, -30)).max() < 1e-6
-    # No cues: the network's own colours — by default its annealed mean — whatever β.
+    # No cues: the network's own colours — by default its regression output (faithful) — whatever β.
     alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.3)
+    assert np.abs(alone.ab - automatic).max() < 1e-4
+    vivid = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, automatic="vivid")
     annealed, _ = predict(load(random_weights), gray, empty, decode="annealed")
-    assert np.abs(alone.ab - annealed).max() < 1e-4 and np.abs(alone.ab - automatic).max() > 0.1
+    assert np.abs(vivid.ab - annealed).max() < 1e-4 and np.abs(vivid.ab - automatic).max() > 0.1
     assert (
         np.abs(alone.ab - varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights).ab).max() < 1e-4
     )

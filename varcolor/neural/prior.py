@@ -134,7 +134,7 @@ def guess(
     mode: str,
     prior_weight: float,
     confidence: str = "uniform",
-    decode: str | None = None,
+    decode: str = "regression",
     global_hints: GlobalHints | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The prior ``p`` and per-pixel weight ``βc`` a method's system gets from the network.
@@ -152,9 +152,8 @@ def guess(
     (the shipped model), the guess's chroma is moved ``GLOBAL_SHARE`` of the way onto the hints'
     colour distribution and saturation (:func:`varcolor.gamut.transport`).
 
-    ``decode`` (see :func:`predict`); None: ``"annealed"`` (rebalanced, colourful) when there are
-    no cues — automatic colorization — and ``"regression"`` when there are: with cues the
-    regression guess scored higher, alone and as the prior (benchmarks/results/prior_*).
+    ``decode`` (see :func:`predict`): ``"regression"`` for the ``faithful`` automatic colours,
+    ``"annealed"`` for the ``vivid`` ones (:data:`varcolor.options.AUTOMATIC`), with or without cues.
 
     Examples
     --------
@@ -168,7 +167,6 @@ def guess(
     """
     spread = mode == "spread"
     given = Cues.empty(gray.shape) if spread else cues
-    decode = decode or ("regression" if cues.count else "annealed")
     prior, certainty = predict(net, gray, given, global_hints=global_hints, decode=decode)
     if global_hints is not None and not net.global_hints:  # no branch to read them: move the guess onto them
         moved = transport(prior, global_hints, lightness_of_gray(to_gray(gray)))
