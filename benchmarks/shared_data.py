@@ -68,6 +68,15 @@ def split(part: str, root: Path | None = None, *, every: int = 1) -> dict[str, l
     return out
 
 
+def colourless(rgb) -> bool:
+    """Whether a colour image has no colour to find (every pixel within 1 ab unit of gray): such
+    photos (a few in the ImageNet sample) are left out of the automatic-colour scores, where the
+    gray image's PSNR would be infinite."""
+    from varcolor.color import rgb_to_lab
+
+    return bool(abs(rgb_to_lab(rgb)[..., 1:]).max() < 1.0)
+
+
 def label(name: str) -> str:
     """A set's label as the tables print it (``bsds500/val`` → ``BSDS500 val``)."""
     names = {"bsds500/val": "BSDS500 val", "bsds500/train": "BSDS500 train", "mcmaster": "McMaster", "kodak": "Kodak"}

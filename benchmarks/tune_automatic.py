@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from shared_data import split
+from shared_data import colourless, split
 
 import varcolor
 from varcolor import bench, methods, metrics
@@ -64,10 +64,12 @@ MARGIN = 0.02
 TARGET = 0.70
 
 
-def tuning_images(every: int) -> list[tuple[str, int, Path]]:
-    """(set, index in the tuning part, path) of every ``every``-th tuning image of each set."""
+def part_images(every: int, part: str = "tuning", imagenet_every: int = 1) -> list[tuple[str, int, Path]]:
+    """(set, index in the subsample, path) of every ``every``-th image of each set of ``part`` (and
+    of every ``imagenet_every``-th of those in the ImageNet sample)."""
     out = []
-    for name, paths in split("tuning", every=every).items():
+    for name, paths in split(part, every=every).items():
+        paths = paths[::imagenet_every] if name.startswith("imagenet") else paths
         out += [(name, len(out) + i, path) for i, path in enumerate(paths)]
     return out
 
@@ -96,11 +98,13 @@ def decodings() -> list[tuple[str, str, float, float]]:
     return [("regression", "regression", TEMPERATURE, REBALANCE), *grid]
 
 
-def sweep_decoding(net, images) -> tuple[list[dict], dict]:
-    rows = []
-    for number, (name, _, path) in enumerate(images):
+def sweep_decoding(net, images, earlier: list[dict] | None = None) -> tuple[list[dict], dict]:
+    rows = [] if earlier is None else [r for r in earlier if np.isfinite(r["gray/psnr"])]  # a gray original: left out
+    for number, (name, _, path) in enumerate(images if earlier is None else ()):
         progress(number, images)
         rgb, gray, lightness = prepared(path)
+        if colourless(rgb):
+            continue
         x, logits, ab = network_prior.forward(net, gray, Cues.empty(gray.shape))
         gray_rgb = np.repeat(gray[..., None], 3, axis=2)
         row = {"set": name, "image": path.name, "original_colorfulness": metrics.colorfulness(rgb)}
@@ -128,13 +132,19 @@ def sweep_decoding(net, images) -> tuple[list[dict], dict]:
     return rows, {"means": means, "chosen": {"temperature": t, "rebalance": s, "label": best, "rule": why}}
 
 
-def sweep_prior(net, images) -> tuple[list[dict], dict]:
+def sweep_prior(net, images, settings: list[tuple[float, float]] | None = None) -> tuple[list[dict], dict]:
+    """Every (α, fade) of the grid (or only ``settings``) against Levin alone; with ``settings``
+    nothing is chosen (a report, e.g. on the test part)."""
+    alphas = sorted({a for a, _ in settings}) if settings else ALPHAS
+    fades = sorted({f for _, f in settings}) if settings else FADES
     rows = []
     levin_options = Options.build(method="levin")
     spread_options = Options.build(method="levin", prior="ideepcolor", prior_mode="spread")
     for number, (name, index, path) in enumerate(images):
         progress(number, images)
         rgb, gray, lightness = prepared(path)
+        if colourless(rgb):
+            continue
         p, _ = network_prior.predict(net, gray, Cues.empty(gray.shape), decode="regression")
         alone = methods.get("levin")(gray, levin_options, None)
         spread = methods.get("levin")(gray, spread_options, None)
@@ -148,17 +158,18 @@ def sweep_prior(net, images) -> tuple[list[dict], dict]:
                 "hints": n,
                 "levin": metrics.psnr(chroma_to_rgb(lightness, chroma), rgb),
             }
-            for fade in FADES:
+            for fade in fades:
                 weight = np.full(gray.shape, fade)
                 solved = []
                 for prior in (np.zeros_like(p), p):  # u(α) = u(0) + α (u(1) − u(0)): the system is linear
                     spread.reset()
                     solved.append(spread.solve(Problem(cues.mask, cues.ab, prior, weight), None)[0])
-                for alpha in ALPHAS:
+                for alpha in alphas:
                     chroma = solved[0] + alpha * (solved[1] - solved[0])
                     row[f"{alpha}/{fade:g}"] = metrics.psnr(chroma_to_rgb(lightness, chroma), rgb)
             rows.append(row)
-    settings = [f"{alpha}/{fade:g}" for alpha, fade in itertools.product(ALPHAS, FADES)]
+    chosen_only = settings
+    settings = [f"{alpha}/{fade:g}" for alpha, fade in (settings or itertools.product(ALPHAS, FADES))]
     gains = {
         setting: {n: float(np.mean([r[setting] - r["levin"] for r in rows if r["hints"] == n])) for n in HINTS}
         for setting in settings
@@ -166,6 +177,8 @@ def sweep_prior(net, images) -> tuple[list[dict], dict]:
     levin = {n: float(np.mean([r["levin"] for r in rows if r["hints"] == n])) for n in HINTS}
     safe = [s for s in settings if min(gains[s].values()) >= -0.05] or settings
     mean_gain = {s: float(np.mean(list(gains[s].values()))) for s in settings}
+    if chosen_only:
+        return rows, {"levin": levin, "gains": gains, "mean_gain": mean_gain, "chosen": None}
     best = max(safe, key=mean_gain.get)
     shipped = f"{network_prior.SPREAD_CONTRAST}/{network_prior.SPREAD_FADE:g}"
     why = "highest mean gain over Levin alone among settings never 0.05 dB under it"
@@ -181,6 +194,8 @@ def sweep_global(net, images, vivid: tuple[float, float]) -> tuple[list[dict], d
     for number, (name, _, path) in enumerate(images):
         progress(number, images)
         rgb, gray, lightness = prepared(path)
+        if colourless(rgb):
+            continue
         hints = encode(rgb, "global").global_hints()
         row = {"set": name, "image": path.name}
         for mode, decode in (("faithful", "regression"), ("vivid", "annealed")):
@@ -202,8 +217,8 @@ def sweep_global(net, images, vivid: tuple[float, float]) -> tuple[list[dict], d
     return rows, {"means": means, "chosen": chosen}
 
 
-def markdown(sweep: str, summary: dict, count: int, every: int) -> str:
-    head = f"Tuning part only (every {every}th image of each tuning set: {count} images), 256².\n\n"
+def markdown(sweep: str, summary: dict, count: int, every: int, part: str = "tuning", imagenet: str = "") -> str:
+    head = f"{part.capitalize()} part only (every {every}th image of each set{imagenet}: {count} images), 256².\n\n"
     if sweep == "decoding":
         m = summary["means"]
         lines = [
@@ -227,7 +242,7 @@ def markdown(sweep: str, summary: dict, count: int, every: int) -> str:
             cells = " | ".join(f"{gains[n]:+.2f}" for n in HINTS)
             lines.append(f"| {setting} | {cells} | {summary['mean_gain'][setting]:+.3f} |")
         c = summary["chosen"]
-        tail = f"\n\nChosen: α = {c['alpha']}, fade = {c['fade']:g} ({c['rule']}).\n"
+        tail = f"\n\nChosen: α = {c['alpha']}, fade = {c['fade']:g} ({c['rule']}).\n" if c else "\n"
         return head + "Spread prior + Levin, PSNR gain over Levin alone (dB) by hints.\n\n" + "\n".join(lines) + tail
     m = summary["means"]
     lines = ["| mode | " + " | ".join(map(str, SHARES)) + " |", "|---" * (len(SHARES) + 1) + "|"]
@@ -249,20 +264,31 @@ def main(argv=None) -> int:
     parser.add_argument("--vivid", default=f"{TEMPERATURE}:{REBALANCE}", help="global: the vivid mode's T:S")
     parser.add_argument("--weights", default=None, help="network weights (default: the shipped model)")
     parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument("--part", default="tuning", choices=("tuning", "test"), help="prior: test reports --settings")
+    parser.add_argument("--imagenet-every", type=int, default=1, help="every n-th of the ImageNet images besides")
+    parser.add_argument("--settings", help="prior: α/fade pairs to report, e.g. 0.5/1e-7,1/1e-6 (no choice)")
+    parser.add_argument("--rows", help="decoding: summarise the rows of this earlier JSON again instead of measuring")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     every = args.every or (25 if args.sweep == "prior" else 10)
-    images = tuning_images(every)
+    if args.part == "test" and not (args.sweep == "prior" and args.settings):
+        parser.error("the test part only reports the prior sweep's --settings: nothing is chosen on it")
+    images = part_images(every, args.part, args.imagenet_every)
+    settings = (
+        [tuple(float(v) for v in pair.split("/")) for pair in args.settings.split(",")] if args.settings else None
+    )
     net = load(args.weights)
     start = time.perf_counter()
     if args.sweep == "decoding":
-        rows, summary = sweep_decoding(net, images)
+        earlier = json.loads(Path(args.rows).read_text())["rows"] if args.rows else None
+        rows, summary = sweep_decoding(net, images, earlier)
     elif args.sweep == "prior":
-        rows, summary = sweep_prior(net, images)
+        rows, summary = sweep_prior(net, images, settings)
     else:
         t, s = (float(v) for v in args.vivid.split(":"))
         rows, summary = sweep_global(net, images, (t, s))
-    table = markdown(args.sweep, summary, len(images), every)
+    imagenet = f", and every {args.imagenet_every}th of those of the ImageNet sample" if args.imagenet_every > 1 else ""
+    table = markdown(args.sweep, summary, len(images), every, args.part, imagenet)
     report = {
         "sweep": args.sweep,
         "every": every,
@@ -274,7 +300,7 @@ def main(argv=None) -> int:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"tune_automatic_{args.sweep}"
+    stem = f"tune_automatic_{args.sweep}" + ("_test" if args.part == "test" else "")
     with varcolor.io.atomic_path(out / f"{stem}.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
     with varcolor.io.atomic_path(out / f"{stem}.md") as tmp:
