@@ -12,8 +12,8 @@ and strength), or ``annealed:T:S`` for any other temperature T and strength S.
 Writes ``<name>.json`` and ``<name>.md`` in ``benchmarks/results``; ``--timing`` adds the time of
 one 256² inference (median of 15, at 1 thread and at every core).
 
-Run: ``python benchmarks/automatic.py`` (both parts; ``--parts test``, ``--every`` and
-``--imagenet-every`` to subsample).
+Run: ``python benchmarks/automatic.py`` (both parts; ``--parts test``; ``--every`` and
+``--set-every SET=N`` subsample).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from shared_data import UNSEEN, label, split
+from shared_data import UNSEEN, colourless, label, split
 
 import varcolor
 from varcolor import bench, metrics
@@ -56,8 +56,10 @@ def decodings(text: str) -> list[tuple[str, str, float, float]]:
     return out
 
 
-def score_image(net, path: Path, chosen: list) -> dict:
+def score_image(net, path: Path, chosen: list) -> dict | None:
     rgb = bench.reference(varcolor.read_image(path), "256")
+    if colourless(rgb):
+        return None
     gray = same_lightness_gray(rgb)
     lightness = rgb_to_lab(rgb)[..., 0]
     gray_rgb = np.repeat(gray[..., None], 3, axis=2)
@@ -132,8 +134,14 @@ def main(argv=None) -> int:
         "--decodings", default="faithful,vivid", help="faithful, vivid or annealed:T:S, comma-separated"
     )
     parser.add_argument("--parts", default="tuning,test", help="tuning, test or both")
-    parser.add_argument("--every", type=int, default=10, help="tuning part: every n-th image of each set")
-    parser.add_argument("--imagenet-every", type=int, default=4, help="test part: every n-th ImageNet image 300+")
+    parser.add_argument("--every", type=int, default=1, help="every n-th image of each set")
+    parser.add_argument(
+        "--set-every",
+        action="append",
+        default=[],
+        metavar="SET=N",
+        help="every n-th image of this set instead (e.g. 'bsds500/val=4'; repeatable)",
+    )
     parser.add_argument("--timing", action="store_true", help="also time one 256² inference per decoding")
     parser.add_argument("--name", default="automatic")
     parser.add_argument("--out", default=str(HERE / "results"))
@@ -144,15 +152,16 @@ def main(argv=None) -> int:
 
     rows, summary, subsets = [], {}, {}
     start = time.perf_counter()
+    overrides = {item.rsplit("=", 1)[0]: int(item.rsplit("=", 1)[1]) for item in args.set_every}
     for part in args.parts.split(","):
-        sets = split(part, every=args.every if part == "tuning" else 1)
-        for name, paths in sets.items():
-            if part == "test" and name.startswith("imagenet"):
-                paths = paths[:: args.imagenet_every]
+        for name, paths in split(part).items():
+            paths = paths[:: overrides.get(name, args.every)]
             subsets[f"{part}/{name}"] = [p.name for p in paths]
             for number, path in enumerate(paths):
                 print(f"{part} {name} {number + 1}/{len(paths)}", file=sys.stderr, flush=True)
-                rows.append({"part": part, "set": name} | score_image(net, path, chosen))
+                row = score_image(net, path, chosen)
+                if row is not None:  # None: a colourless original, left out
+                    rows.append({"part": part, "set": name} | row)
             summary[f"{part}/{name}"] = mean([r for r in rows if (r["part"], r["set"]) == (part, name)])
         if part == "test":
             unseen = [r for r in rows if r["part"] == "test" and r["set"] in UNSEEN]
@@ -167,8 +176,8 @@ def main(argv=None) -> int:
         else {}
     )
     note = (
-        f"Tuning part: every {args.every}th image of each tuning set; ImageNet sample 300+: every "
-        f"{args.imagenet_every}th. vivid: T = {TEMPERATURE}, strength {REBALANCE}. The ImageNet sample "
+        f"Every {args.every}th image of each set{''.join(f'; {k}: every {v}th' for k, v in overrides.items())}"
+        " (colourless originals left out). vivid: T = {TEMPERATURE}, strength {REBALANCE}. The ImageNet sample "
         "and BSDS500 train are the shipped network's training photos; BSDS500 val, McMaster and Kodak "
         "are unseen by its training and by the tuning."
     )
@@ -186,7 +195,7 @@ def main(argv=None) -> int:
         "decodings": [list(d) for d in chosen],
         "parts": args.parts,
         "every": args.every,
-        "imagenet_every": args.imagenet_every,
+        "set_every": overrides,
         "images": subsets,
         "summary": summary,
         "seconds_per_inference": times,
