@@ -175,11 +175,14 @@ def main(argv=None) -> int:
         if (args.timing)
         else {}
     )
+    every = "; ".join(
+        [f"every {args.every}th image of each set" if args.every > 1 else "every image of each set"]
+        + [f"{k}: every {v}th" for k, v in overrides.items()]
+    )
     note = (
-        f"Every {args.every}th image of each set{''.join(f'; {k}: every {v}th' for k, v in overrides.items())}"
-        " (colourless originals left out). vivid: T = {TEMPERATURE}, strength {REBALANCE}. The ImageNet sample "
-        "and BSDS500 train are the shipped network's training photos; BSDS500 val, McMaster and Kodak "
-        "are unseen by its training and by the tuning."
+        f"Images: {every} (colourless originals left out). vivid: T = {TEMPERATURE}, strength {REBALANCE}. "
+        "The ImageNet sample and BSDS500 train are the shipped network's training photos; BSDS500 val, "
+        "McMaster and Kodak are unseen by its training and by the tuning."
     )
     table = markdown(summary, chosen, note)
     if times:

@@ -208,9 +208,9 @@ def sweep_global(net, images, vivid: tuple[float, float]) -> tuple[list[dict], d
         rows.append(row)
     means = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("set", "image")}
     chosen = {}
-    for mode in ("faithful", "vivid"):
+    for mode, decode in (("faithful", "regression"), ("vivid", "annealed")):
         best = max(SHARES, key=lambda share: means[f"{mode}/{share}"])
-        shipped = network_prior.GLOBAL_SHARE
+        shipped = network_prior.GLOBAL_SHARE[decode]
         if f"{mode}/{shipped}" in means and means[f"{mode}/{best}"] <= means[f"{mode}/{shipped}"] + MARGIN:
             best = shipped
         chosen[mode] = best

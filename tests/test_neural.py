@@ -397,13 +397,13 @@ def test_global_hints_reach_a_network_with_the_branch_or_move_the_guess_of_one_w
     own = GlobalHints.from_rgb(original)
     from varcolor.neural import prior
 
-    monkeypatch.setattr(prior, "GLOBAL_SHARE", 1.0)  # all the way: the hints' own statistics
+    monkeypatch.setattr(prior, "GLOBAL_SHARE", {"regression": 1.0})  # all the way: the hints' own statistics
     moved = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
     assert seen[-1] is None
     target = varcolor.color.rgb_to_lab(original)[..., 1:].reshape(-1, 2).mean(axis=0)
     assert np.abs(moved.ab.reshape(-1, 2).mean(axis=0) - target).max() < 4.0
     assert varcolor.gamut.mean_saturation(moved.rgb) == pytest.approx(own.saturation, abs=0.01)
-    monkeypatch.setattr(prior, "GLOBAL_SHARE", 0.5)  # the default: half-way between guess and hints
+    monkeypatch.setattr(prior, "GLOBAL_SHARE", {"regression": 0.5})  # half-way between guess and hints
     half = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
     guess = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights)
     assert np.abs(half.ab - (moved.ab + guess.ab) / 2).max() < 1e-6

@@ -120,10 +120,16 @@ def predict(
 #: reaches across the image, and positive so that without cues the result is the guess itself.
 SPREAD_FADE = 1e-7
 #: α, the share of the network's own colour variation kept where cues exist in ``"spread"`` mode.
+#: α and the fade were chosen in issue 31 on 12 photos each of Kodak, McMaster and BSDS500 val. The
+#: tuning part (the network's own training photos) prefers α = 1, fade 1e-6, but on the test part
+#: that setting falls 0.2–0.26 dB under Levin alone on BSDS500 val from 2 hints on (the network is
+#: right more often on photos it was trained on): not taken (benchmarks/results/tune_automatic_prior*.md).
 SPREAD_CONTRAST = 0.5
-#: How far a network without a global-hints branch moves its guess towards the global hints'
-#: colour distribution (1: all the way; half-way scored 0.5 dB higher on Kodak at 256²).
-GLOBAL_SHARE = 0.5
+#: How far a network without a global-hints branch moves its automatic guess onto the global
+#: hints' colour distribution (1: all the way), by decoding: the faithful guess a quarter of the
+#: way, the vivid one three quarters (the best PSNR on the tuning part at 256²,
+#: benchmarks/results/tune_automatic_global.md; it was 0.5 for both, chosen on Kodak).
+GLOBAL_SHARE = {"regression": 0.25, "annealed": 0.75}
 
 
 def guess(
@@ -170,7 +176,8 @@ def guess(
     prior, certainty = predict(net, gray, given, global_hints=global_hints, decode=decode)
     if global_hints is not None and not net.global_hints:  # no branch to read them: move the guess onto them
         moved = transport(prior, global_hints, lightness_of_gray(to_gray(gray)))
-        prior = GLOBAL_SHARE * moved + (1 - GLOBAL_SHARE) * prior
+        share = GLOBAL_SHARE[decode]
+        prior = share * moved + (1 - share) * prior
     if spread:
         return (prior * SPREAD_CONTRAST if cues.count else prior), np.full(certainty.shape, SPREAD_FADE)
     return prior, prior_weight * (certainty if confidence == "entropy" else np.ones_like(certainty))
