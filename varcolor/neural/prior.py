@@ -25,7 +25,16 @@ def forward(
     """One pass of the network on ``gray`` (any size) and its ``cues`` at working size ``size``:
     ``(x, logits, ab)``, its 1×4 input, its class head's 1×529 logits (quarter size) and its 1×2
     regression ab (working size). :func:`read_colours` turns them into colours; a sweep over
-    decodings runs the network once (``benchmarks/tune_automatic.py``)."""
+    decodings runs the network once (``benchmarks/tune_automatic.py``).
+
+    Examples
+    --------
+    >>> from varcolor.neural.siggraph17 import SIGGRAPH17
+    >>> net = SIGGRAPH17(width=0.0625).eval()
+    >>> x, logits, ab = forward(net, np.full((48, 64), 0.5), Cues.empty((48, 64)), size=32)
+    >>> tuple(x.shape), tuple(logits.shape), tuple(ab.shape)
+    ((1, 4, 32, 32), (1, 529, 8, 8), (1, 2, 32, 32))
+    """
     gray = to_gray(gray)
     device = next(net.parameters()).device  # the inputs go where the network is (CPU or GPU)
     x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size).to(device)
@@ -46,7 +55,18 @@ def read_colours(
     rebalance: float = REBALANCE,
 ) -> torch.Tensor:
     """The 1×2 ab at working size that :func:`forward`'s outputs give under ``decode`` (see
-    :func:`predict`)."""
+    :func:`predict`).
+
+    Examples
+    --------
+    >>> from varcolor.neural.siggraph17 import SIGGRAPH17
+    >>> net = SIGGRAPH17(width=0.0625).eval()
+    >>> outputs = forward(net, np.full((32, 32), 0.5), Cues.empty((32, 32)), size=32)
+    >>> read_colours(net, *outputs) is outputs[2]  # regression: the ab output itself
+    True
+    >>> tuple(read_colours(net, *outputs, decode="annealed", temperature=0.38).shape)
+    (1, 2, 32, 32)
+    """
     if decode not in DECODINGS:
         raise InputError(f"unknown decoding {decode!r}; available: {', '.join(DECODINGS)}")
     if decode == "regression":
@@ -66,7 +86,11 @@ def read_colours(
 
 
 def lift(ab: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
-    """A 1×2 working-size ab (tensor) as an ``H×W×2`` array at the image's ``shape`` (bilinear)."""
+    """A 1×2 working-size ab (tensor) as an ``H×W×2`` array at the image's ``shape`` (bilinear).
+
+    >>> lift(torch.ones(1, 2, 8, 8), (12, 20)).shape
+    (12, 20, 2)
+    """
     return resize(np.moveaxis(ab[0].double().cpu().numpy(), 0, -1), tuple(shape) + (2,), order=1)
 
 
