@@ -1,8 +1,9 @@
 """Pictures of automatic colorization (the shipped network, no cues) for the documentation.
 
 Writes ``docs/images/automatic_kodak.png`` — for each of the 24 Kodak photos, the network's
-colours with no cues next to the original (thumbnails) — and ``docs/images/automatic.png`` — the
-bundled example's gray input, the network's colours with no cues, and the original.
+``faithful`` and ``vivid`` colours with no cues next to the original (thumbnails) — and
+``docs/images/automatic.png`` — the bundled example's gray input, its ``faithful`` and ``vivid``
+colours with no cues, and the original.
 
 Run: ``python benchmarks/contact_sheet.py``.
 """
@@ -21,15 +22,16 @@ from skimage.transform import resize
 import varcolor
 
 ROOT = Path(__file__).resolve().parent.parent
-THUMB = 144  # longer side of a contact-sheet thumbnail
+THUMB = 120  # longer side of a contact-sheet thumbnail
 
 
-def automatic(rgb: np.ndarray) -> np.ndarray:
-    """The network's colours for ``rgb``'s gray, with no cues (what ``--prior ideepcolor`` gives)."""
+def automatic(rgb: np.ndarray, mode: str) -> np.ndarray:
+    """The network's colours for ``rgb``'s gray, with no cues (what ``--prior ideepcolor
+    --automatic MODE`` gives)."""
     gray = varcolor.color.same_lightness_gray(rgb)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return varcolor.colorize(gray, varcolor.Cues.empty(gray.shape), method="ideepcolor").rgb
+        return varcolor.colorize(gray, varcolor.Cues.empty(gray.shape), method="ideepcolor", automatic=mode).rgb
 
 
 def thumbnail(rgb: np.ndarray) -> np.ndarray:
@@ -51,8 +53,9 @@ def main() -> int:
     for name in varcolor.walk_images(folder):
         rgb = varcolor.read_image(folder / name)[..., :3]
         gap = np.ones((THUMB, 4, 3))
-        cells.append(np.concatenate([thumbnail(automatic(rgb)), gap, thumbnail(rgb)], axis=1))
-    columns = 4
+        colours = [thumbnail(automatic(rgb, mode)) for mode in ("faithful", "vivid")]
+        cells.append(np.concatenate([colours[0], gap, colours[1], gap, thumbnail(rgb)], axis=1))
+    columns = 3
     rows = [
         np.concatenate(sum(([cell, np.ones((THUMB, 16, 3))] for cell in cells[k : k + columns]), [])[:-1], axis=1)
         for k in range(0, len(cells), columns)
@@ -65,7 +68,9 @@ def main() -> int:
     gap = np.ones((original.shape[0], 6, 3))
     varcolor.write_image(
         ROOT / "docs" / "images" / "automatic.png",
-        np.concatenate([gray, gap, automatic(original), gap, original], axis=1),
+        np.concatenate(
+            [gray, gap, automatic(original, "faithful"), gap, automatic(original, "vivid"), gap, original], axis=1
+        ),
     )
     print(f"wrote docs/images/automatic_kodak.png ({len(cells)} photos) and docs/images/automatic.png")
     return 0

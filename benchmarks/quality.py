@@ -9,6 +9,10 @@ mean saturation), for a network with a global-hints branch (``--weights``).
 Writes ``quality_<set>.json``, ``quality_<set>.md`` and ``quality_<set>.png`` (PSNR against
 hints, with the published SIGGRAPH17 curve from ``../shared/data/anchors`` beside ours).
 
+``--part tuning`` or ``--part test`` runs over that part of :func:`shared_data.split` instead of
+``--images`` (``--every``, ``--imagenet-every`` subsample it), one table per set, named
+``<name>_<set>``: constants are chosen on the tuning part, figures quoted from the test part.
+
 Run: ``python benchmarks/quality.py`` (``make bench``); ``--help`` for options.
 """
 
@@ -24,7 +28,7 @@ from pathlib import Path
 
 import workers
 from plotting import figure
-from shared_data import SHARED
+from shared_data import SHARED, label, split
 from tqdm import tqdm
 
 import varcolor
@@ -95,10 +99,13 @@ def main(argv=None) -> int:
         help="how METHOD+ideepcolor uses the guess (default: spread)",
     )
     parser.add_argument(
-        "--decode",
-        choices=varcolor.options.DECODINGS,
-        help="how the network's colours are read (default: annealed without hints, regression with them)",
+        "--automatic",
+        choices=tuple(varcolor.options.AUTOMATIC),
+        help="the network's colours: faithful or vivid (default: the library's, faithful)",
     )
+    parser.add_argument("--part", choices=("tuning", "test"), help="run over this part of the split, not --images")
+    parser.add_argument("--every", type=int, default=1, help="with --part: every n-th image of each set")
+    parser.add_argument("--imagenet-every", type=int, default=1, help="with --part: every n-th ImageNet image")
     parser.add_argument("--hints", default=",".join(map(str, bench.HINTS)), help="comma-separated hint counts")
     parser.add_argument("--resolutions", default="256,full", help="comma-separated: a side length, or 'full'")
     parser.add_argument(
@@ -119,13 +126,6 @@ def main(argv=None) -> int:
     parser.add_argument("--name", default=None, help="result file stem (default: quality_<folder name>)")
     args = parser.parse_args(argv)
 
-    folder = Path(args.images)
-    if not folder.is_dir():
-        print(f"quality: error: {folder}: no such folder", file=sys.stderr)
-        return 2
-    paths = [folder / p for p in varcolor.walk_images(folder)]
-    if args.limit:
-        paths = paths[: args.limit]
     methods = args.methods.split(",")
     hints = [int(h) for h in args.hints.split(",")]
     resolutions = args.resolutions.split(",")
@@ -133,10 +133,40 @@ def main(argv=None) -> int:
         weights=args.weights,
         prior_weight=args.prior_weight,
         prior_mode=args.prior_mode,
-        decode=args.decode,
+        automatic=args.automatic,
         sharpness=args.sharpness,
         lam=args.lam,
     )
+    if args.part:
+        for name, paths in split(args.part, every=args.every).items():
+            paths = paths[:: args.imagenet_every] if name.startswith("imagenet") else paths
+            slug = name.replace("/", "_").replace(" ", "_").replace("–", "-").replace("+", "plus")
+            stem = f"{args.name or 'quality_' + args.part}_{slug}"
+            run(
+                paths,
+                f"{label(name)}, {args.part} part ({len(paths)} images)",
+                stem,
+                args,
+                methods,
+                hints,
+                resolutions,
+                options,
+            )
+        return 0
+    folder = Path(args.images)
+    if not folder.is_dir():
+        print(f"quality: error: {folder}: no such folder", file=sys.stderr)
+        return 2
+    paths = [folder / p for p in varcolor.walk_images(folder)]
+    if args.limit:
+        paths = paths[: args.limit]
+    label_ = f"{folder.name} ({len(paths)} images)"
+    run(paths, label_, args.name or f"quality_{folder.name}", args, methods, hints, resolutions, options)
+    return 0
+
+
+def run(paths, label, stem, args, methods, hints, resolutions, options) -> None:
+    """Score ``paths`` and write ``<stem>.json``, ``.md`` and ``.png``."""
     tasks = [
         (str(p), i, res, methods, hints, args.seed, options, args.global_hints)
         for res in resolutions
@@ -149,14 +179,14 @@ def main(argv=None) -> int:
             rows += done["rows"]
     elapsed = time.perf_counter() - start
 
-    label = f"{folder.name} ({len(paths)} images)"
     summary = bench.summarize(rows, resolutions, methods, hints)
     anchors = published_curve()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = args.name or f"quality_{folder.name}"
     report = {
-        "images": str(folder),
+        "images": sorted({str(Path(p).parent) for p in paths}),
+        "files": [Path(p).name for p in paths],
+        "part": args.part,
         "count": len(paths),
         "methods": methods,
         "hints": hints,
@@ -166,7 +196,7 @@ def main(argv=None) -> int:
         "weights": args.weights,
         "prior_weight": args.prior_weight,
         "prior_mode": args.prior_mode,
-        "decode": args.decode,
+        "automatic": args.automatic,
         "global_hints": args.global_hints,
         "sharpness": args.sharpness,
         "lam": args.lam,
@@ -187,7 +217,6 @@ def main(argv=None) -> int:
         plot(summary, resolutions, methods, hints, anchors, tmp, label)
     print(table)
     print(f"wrote {out / stem}.json/.md/.png in {elapsed:.0f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -347,10 +347,12 @@ def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_correctio
     expected = varcolor.colorize(gray, corrections).ab + base
     assert np.abs(spread.ab - expected).max() < 1e-2  # the fade (1e-7 per pixel) barely acts at 32×48
     assert np.abs(spread.ab[4, 4] - (30, -30)).max() < 1e-6
-    # No cues: the network's own colours — by default its annealed mean — whatever β.
+    # No cues: the network's own colours — by default its regression output (faithful) — whatever β.
     alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.3)
+    assert np.abs(alone.ab - automatic).max() < 1e-4
+    vivid = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, automatic="vivid")
     annealed, _ = predict(load(random_weights), gray, empty, decode="annealed")
-    assert np.abs(alone.ab - annealed).max() < 1e-4 and np.abs(alone.ab - automatic).max() > 0.1
+    assert np.abs(vivid.ab - annealed).max() < 1e-4 and np.abs(vivid.ab - automatic).max() > 0.1
     assert (
         np.abs(alone.ab - varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights).ab).max() < 1e-4
     )
@@ -395,13 +397,13 @@ def test_global_hints_reach_a_network_with_the_branch_or_move_the_guess_of_one_w
     own = GlobalHints.from_rgb(original)
     from varcolor.neural import prior
 
-    monkeypatch.setattr(prior, "GLOBAL_SHARE", 1.0)  # all the way: the hints' own statistics
+    monkeypatch.setattr(prior, "GLOBAL_SHARE", {"regression": 1.0})  # all the way: the hints' own statistics
     moved = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
     assert seen[-1] is None
     target = varcolor.color.rgb_to_lab(original)[..., 1:].reshape(-1, 2).mean(axis=0)
     assert np.abs(moved.ab.reshape(-1, 2).mean(axis=0) - target).max() < 4.0
     assert varcolor.gamut.mean_saturation(moved.rgb) == pytest.approx(own.saturation, abs=0.01)
-    monkeypatch.setattr(prior, "GLOBAL_SHARE", 0.5)  # the default: half-way between guess and hints
+    monkeypatch.setattr(prior, "GLOBAL_SHARE", {"regression": 0.5})  # half-way between guess and hints
     half = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
     guess = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights)
     assert np.abs(half.ab - (moved.ab + guess.ab) / 2).max() < 1e-6

@@ -22,7 +22,7 @@ from .errors import InputError, check_image_size, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
 from .methods import Problem
-from .options import CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
+from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
 
 __all__ = [
     "colorize",
@@ -295,7 +295,7 @@ class Colorizer:
                 prior_weight=options.prior_weight,
                 confidence=options.confidence,
                 global_hints=self.global_hints,
-                decode=options.decode,
+                decode=AUTOMATIC[options.automatic],
             )
         if cues.count == 0 and prior is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
@@ -313,7 +313,7 @@ class Colorizer:
                 prior_weight=options.prior_weight,
                 confidence=options.confidence,
                 prior_mode=mode,
-                decode=options.decode,
+                automatic=options.automatic,
             )
         return self._finish(chroma, info, start)
 

@@ -93,13 +93,13 @@ def method_options(
     weights: str | None = None,
     prior_weight: float = PRIOR_WEIGHT,
     prior_mode: str = Options.prior_mode,
-    decode: str | None = None,
+    automatic: str | None = None,
     **parameters,
 ) -> dict:
     """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``weights`` and
-    ``decode`` reach the methods that use the network; ``parameters`` (a method's own, e.g.
-    bilaplacian-gtv's ``sharpness`` and ``lam``) reach the methods that have them, and None means
-    the method's default."""
+    ``automatic`` (faithful or vivid; None: the default) reach the methods that use the network;
+    ``parameters`` (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the
+    methods that have them, and None means the method's default."""
     name, _, prior = method.partition("+")
     chosen = {"method": name}
     known = registry.get(name).parameter_names()
@@ -107,7 +107,7 @@ def method_options(
     if prior:
         chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
     if prior or registry.get(name).needs_network:
-        chosen.update(weights=weights, decode=decode)
+        chosen.update(weights=weights, automatic=automatic)
     return chosen
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "PRIORS",
     "CONFIDENCES",
     "PRIOR_MODES",
+    "AUTOMATIC",
     "DECODINGS",
     "PRIOR_WEIGHT",
     "SPACES",
@@ -45,7 +46,13 @@ __all__ = [
 PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
 PRIOR_MODES = ("anchor", "residual", "spread")
-DECODINGS = ("regression", "annealed")
+#: The network's automatic colours, as users choose them, and the decoding each reads
+#: (:func:`varcolor.neural.prior.predict`): ``faithful``, the regression output (closest to the
+#: originals in PSNR and CIEDE2000 on the test part, the default); ``vivid``, the rebalanced
+#: annealed mean of the class head (more colourful, less accurate). docs/guide/neural.md has the numbers.
+AUTOMATIC = {"faithful": "regression", "vivid": "annealed"}
+#: The decodings' names, the ``decode`` option's values before ``automatic`` replaced it (still accepted).
+DECODINGS = tuple(AUTOMATIC.values())
 #: β, the prior term's weight: chosen on McMaster (a set used neither to train nor to validate
 #: the shipped model).
 PRIOR_WEIGHT = 1e-5
@@ -98,6 +105,11 @@ def _at_least_one(name: str, value) -> None:
         raise InputError(f"{name} must be at least 1, got {value}")
 
 
+def _automatic(name: str, value) -> None:
+    if value not in AUTOMATIC:
+        raise InputError(f"{name} must be {' or '.join(AUTOMATIC)} (old names: {', '.join(DECODINGS)}), got {value!r}")
+
+
 def _memory(name: str, value) -> None:
     memory_budget(value)
 
@@ -138,14 +150,15 @@ class Options:
         Relative residual and iteration limit of iterative linear solvers.
     max_memory : float or None
         Memory budget of a solve in bytes (None: 80 % of what is available when it is planned).
-    prior, weights, mask_cent, prior_weight, confidence, prior_mode, decode
+    prior, weights, mask_cent, prior_weight, confidence, prior_mode, automatic
         The neural prior (docs/guide/neural.md): which, its weights file (default: the shipped
         model), the mask encoding of unknown checkpoints, its weight β, its confidence per pixel,
         how the method uses it (``spread``, Levin's default: the network's automatic colours plus
         Levin's spreading of the cues' corrections to them; ``anchor``: the prior term
         ``(β/2) Σ c ‖u − p‖²``; ``residual``: the smoothness acts on ``u − p``; a method takes the
         modes in its ``prior_modes``, others use ``anchor``), and how the network's colours are
-        read (:func:`varcolor.neural.prior.guess`).
+        read: ``faithful`` or ``vivid`` (:data:`AUTOMATIC`; ``decode="regression"`` and
+        ``"annealed"``, the old names, are accepted by :meth:`build`).
     parameters : dataclass or None
         The method's own parameters (its ``Parameters`` class), defaults where not given.
     """
@@ -190,11 +203,12 @@ class Options:
         "network's automatic colours (spread); other methods: anchor (default: %(default)s)",
         choices=PRIOR_MODES,
     )
-    decode: str | None = option(
-        None,
-        "the network's colours: its regression output, or the rebalanced annealed mean of its class head "
-        "(colourful) (default: annealed without cues, regression with them)",
-        choices=DECODINGS,
+    automatic: str = option(
+        "faithful",
+        "the network's colours: faithful (its regression output, closest to the originals) or vivid "
+        "(the rebalanced annealed mean of its class head: more colourful, less accurate) (default: %(default)s)",
+        check=_automatic,  # not argparse choices: a bad value is then one line (InputError), not usage + error
+        metavar="{" + ",".join(AUTOMATIC) + "}",
     )
     parameters: Any = field(default=None, metadata={"help": None})
 
@@ -210,6 +224,8 @@ class Options:
             if spec.metadata.get("check") and value is not None:
                 spec.metadata["check"](spec.name, value)
         object.__setattr__(self, "tol", float(self.tol))
+        if self.automatic is None:  # not given (a caller passing None through): the default
+            object.__setattr__(self, "automatic", Options.automatic)
         object.__setattr__(self, "maxiter", int(self.maxiter))
         object.__setattr__(self, "prior_weight", float(self.prior_weight))
         if self.parameters is None and engine.Parameters is not None:
@@ -248,6 +264,17 @@ class Options:
                 f"options must be a varcolor.Options, not {type(options).__name__} {options!r}: give the others as "
                 "keywords (method=..., solver=...)"
             )
+        if "decode" in keywords:  # the old name of ``automatic``, and its values
+            decode = keywords.pop("decode")
+            if decode is not None:
+                if decode not in DECODINGS:
+                    raise InputError(f"unknown decode {decode!r}; available: {', '.join(DECODINGS)}")
+                mode = {v: k for k, v in AUTOMATIC.items()}[decode]
+                if keywords.get("automatic") not in (None, mode):
+                    raise InputError(
+                        f"decode={decode!r} (automatic={mode!r}) contradicts automatic={keywords['automatic']!r}"
+                    )
+                keywords["automatic"] = mode
         shared = {name: keywords.pop(name) for name in cls.names() if name in keywords}
         own = {name: value for name, value in keywords.items() if value is not None}
         base = options if options is not None else cls()

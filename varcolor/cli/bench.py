@@ -73,6 +73,7 @@ def _check_methods(args) -> list[str]:
             prior=prior or None,
             prior_weight=args.prior_weight,
             prior_mode=args.prior_mode,
+            automatic=args.automatic,
             **{key: value for key, value in given.items() if key in _parameters_of(method)},
         )
     return methods
@@ -108,7 +109,7 @@ def _cmd_bench(args) -> int:
         "weights": args.weights,
         "prior_weight": args.prior_weight,
         "prior_mode": args.prior_mode,
-        "decode": args.decode,
+        "automatic": args.automatic,
         **{name: getattr(args, name) for name in registry.parameter_names()},
     }
     alone = args.workers == 1 or len(paths) == 1
@@ -177,7 +178,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     b.add_argument("--limit", type=int, default=0, metavar="N", help="the first N photos only (0: all)")
     b.add_argument("--seed", type=int, default=bench.SEED, help="hint placement seed (default: %(default)s)")
-    add_options(b, ("weights", "prior_weight", "prior_mode", "decode"))  # the network's, for METHOD+ideepcolor
+    add_options(b, ("weights", "prior_weight", "prior_mode", "automatic"))  # the network's, for METHOD+ideepcolor
     add_method_parameters(b)  # each reaches the methods that have it
     add_table_output(
         b,

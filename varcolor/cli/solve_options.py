@@ -12,13 +12,14 @@ import typing
 import numpy as np
 
 from .. import methods
-from ..options import Options, choices_of
+from ..options import AUTOMATIC, Options, choices_of
 from ..solvers import backend
 
 __all__ = [
     "add_field",
     "add_solve_options",
     "add_options",
+    "add_old_decode",
     "add_method_parameters",
     "check_solve_options",
     "options_of",
@@ -87,6 +88,8 @@ def add_solve_options(
             if method_action is not None:
                 extra.update(action=method_action, metavar="METHOD")
         add_field(p, spec, Options, spec.default, **extra)
+        if spec.name == "automatic":
+            add_old_decode(p)
     add_method_parameters(p)
     p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
 
@@ -96,6 +99,21 @@ def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
     for spec in dataclasses.fields(Options):
         if spec.name in names:
             add_field(p, spec, Options, spec.default)
+            if spec.name == "automatic":
+                add_old_decode(p)
+
+
+def add_old_decode(p: argparse.ArgumentParser) -> None:
+    """``--decode regression|annealed``, the old name of ``--automatic faithful|vivid``, still
+    accepted (a value it does not know reaches ``Options``, which refuses it in one line)."""
+    old = {decoding: mode for mode, decoding in AUTOMATIC.items()}
+    p.add_argument(
+        "--decode",
+        dest="automatic",
+        type=lambda text: old.get(text, text),
+        metavar="{" + ",".join(old) + "}",
+        help="old name of --automatic: regression = faithful, annealed = vivid",
+    )
 
 
 def add_method_parameters(p: argparse.ArgumentParser) -> None:

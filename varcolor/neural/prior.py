@@ -19,6 +19,81 @@ from .siggraph17 import AB_NORM, CLASSES, SIGGRAPH17
 DECODINGS = ("regression", "annealed")
 
 
+def forward(
+    net: SIGGRAPH17, gray: np.ndarray, cues: Cues, size: int = 256, global_hints: GlobalHints | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One pass of the network on ``gray`` (any size) and its ``cues`` at working size ``size``:
+    ``(x, logits, ab)``, its 1×4 input, its class head's 1×529 logits (quarter size) and its 1×2
+    regression ab (working size). :func:`read_colours` turns them into colours; a sweep over
+    decodings runs the network once (``benchmarks/tune_automatic.py``).
+
+    Examples
+    --------
+    >>> from varcolor.neural.siggraph17 import SIGGRAPH17
+    >>> net = SIGGRAPH17(width=0.0625).eval()
+    >>> x, logits, ab = forward(net, np.full((48, 64), 0.5), Cues.empty((48, 64)), size=32)
+    >>> tuple(x.shape), tuple(logits.shape), tuple(ab.shape)
+    ((1, 4, 32, 32), (1, 529, 8, 8), (1, 2, 32, 32))
+    """
+    gray = to_gray(gray)
+    device = next(net.parameters()).device  # the inputs go where the network is (CPU or GPU)
+    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size).to(device)
+    with torch.no_grad():
+        extra = global_input(global_hints).to(device) if net.global_hints else None
+        logits, ab = net.eval()(x, extra)
+    return x, logits, ab
+
+
+def read_colours(
+    net: SIGGRAPH17,
+    x: torch.Tensor,
+    logits: torch.Tensor,
+    ab: torch.Tensor,
+    *,
+    decode: str = "regression",
+    temperature: float = TEMPERATURE,
+    rebalance: float = REBALANCE,
+) -> torch.Tensor:
+    """The 1×2 ab at working size that :func:`forward`'s outputs give under ``decode`` (see
+    :func:`predict`).
+
+    Examples
+    --------
+    >>> from varcolor.neural.siggraph17 import SIGGRAPH17
+    >>> net = SIGGRAPH17(width=0.0625).eval()
+    >>> outputs = forward(net, np.full((32, 32), 0.5), Cues.empty((32, 32)), size=32)
+    >>> read_colours(net, *outputs) is outputs[2]  # regression: the ab output itself
+    True
+    >>> tuple(read_colours(net, *outputs, decode="annealed", temperature=0.38).shape)
+    (1, 2, 32, 32)
+    """
+    if decode not in DECODINGS:
+        raise InputError(f"unknown decoding {decode!r}; available: {', '.join(DECODINGS)}")
+    if decode == "regression":
+        return ab
+    with torch.no_grad():
+        distribution = getattr(net, "ab_distribution", None)
+        decoded = (
+            logits
+            if distribution is None or not rebalance
+            else rebalanced_logits(logits, distribution, strength=rebalance)
+        )
+        mean = F.interpolate(
+            annealed_mean(decoded, temperature), size=ab.shape[-2:], mode="bilinear", align_corners=False
+        )
+        marked = x[:, 3:] > -getattr(net, "mask_cent", 0.0) + 0.5  # cue cells: mask − mask_cent
+        return torch.where(marked, x[:, 1:3].double() * AB_NORM, mean)
+
+
+def lift(ab: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
+    """A 1×2 working-size ab (tensor) as an ``H×W×2`` array at the image's ``shape`` (bilinear).
+
+    >>> lift(torch.ones(1, 2, 8, 8), (12, 20)).shape
+    (12, 20, 2)
+    """
+    return resize(np.moveaxis(ab[0].double().cpu().numpy(), 0, -1), tuple(shape) + (2,), order=1)
+
+
 def predict(
     net: SIGGRAPH17,
     gray: np.ndarray,
@@ -53,30 +128,15 @@ def predict(
     if decode not in DECODINGS:
         raise InputError(f"unknown decoding {decode!r}; available: {', '.join(DECODINGS)}")
     gray = to_gray(gray)
-    device = next(net.parameters()).device  # the inputs go where the network is (CPU or GPU)
-    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size).to(device)
+    x, logits, ab = forward(net, gray, cues, size, global_hints)
+    ab = read_colours(net, x, logits, ab, decode=decode, temperature=temperature, rebalance=rebalance)
     with torch.no_grad():
-        extra = global_input(global_hints).to(device) if net.global_hints else None
-        logits, ab = net.eval()(x, extra)
-        if decode == "annealed":
-            distribution = getattr(net, "ab_distribution", None)
-            decoded = (
-                logits
-                if distribution is None or not rebalance
-                else rebalanced_logits(logits, distribution, strength=rebalance)
-            )
-            ab = F.interpolate(
-                annealed_mean(decoded, temperature), size=ab.shape[-2:], mode="bilinear", align_corners=False
-            )
-            marked = x[:, 3:] > -getattr(net, "mask_cent", 0.0) + 0.5  # cue cells: mask − mask_cent
-            ab = torch.where(marked, x[:, 1:3].double() * AB_NORM, ab)
         log_probabilities = torch.log_softmax(logits[0], dim=0)  # float32: a third of double's time
         entropy = -(log_probabilities.exp() * log_probabilities).sum(dim=0)
     if not bool(torch.isfinite(ab).all() and torch.isfinite(entropy).all()):
         raise InputError("the network's output has NaN or infinite values: its weights cannot be used")
     confidence = np.clip(1.0 - entropy.cpu().numpy() / np.log(CLASSES), 0.0, 1.0)
-    ab = np.moveaxis(ab[0].double().cpu().numpy(), 0, -1)
-    return (resize(ab, gray.shape + (2,), order=1), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0))
+    return lift(ab, gray.shape), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0)
 
 
 #: Per-pixel weight that makes the cues' corrections fade into the network's guess in the
@@ -84,10 +144,16 @@ def predict(
 #: reaches across the image, and positive so that without cues the result is the guess itself.
 SPREAD_FADE = 1e-7
 #: α, the share of the network's own colour variation kept where cues exist in ``"spread"`` mode.
+#: α and the fade were chosen in issue 31 on 12 photos each of Kodak, McMaster and BSDS500 val. The
+#: tuning part (the network's own training photos) prefers α = 1, fade 1e-6, but on the test part
+#: that setting falls 0.2–0.26 dB under Levin alone on BSDS500 val from 2 hints on (the network is
+#: right more often on photos it was trained on): not taken (benchmarks/results/tune_automatic_prior*.md).
 SPREAD_CONTRAST = 0.5
-#: How far a network without a global-hints branch moves its guess towards the global hints'
-#: colour distribution (1: all the way; half-way scored 0.5 dB higher on Kodak at 256²).
-GLOBAL_SHARE = 0.5
+#: How far a network without a global-hints branch moves its automatic guess onto the global
+#: hints' colour distribution (1: all the way), by decoding: the faithful guess a quarter of the
+#: way, the vivid one three quarters (the best PSNR on the tuning part at 256²,
+#: benchmarks/results/tune_automatic_global.md; it was 0.5 for both, chosen on Kodak).
+GLOBAL_SHARE = {"regression": 0.25, "annealed": 0.75}
 
 
 def guess(
@@ -98,7 +164,7 @@ def guess(
     mode: str,
     prior_weight: float,
     confidence: str = "uniform",
-    decode: str | None = None,
+    decode: str = "regression",
     global_hints: GlobalHints | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The prior ``p`` and per-pixel weight ``βc`` a method's system gets from the network.
@@ -116,9 +182,8 @@ def guess(
     (the shipped model), the guess's chroma is moved ``GLOBAL_SHARE`` of the way onto the hints'
     colour distribution and saturation (:func:`varcolor.gamut.transport`).
 
-    ``decode`` (see :func:`predict`); None: ``"annealed"`` (rebalanced, colourful) when there are
-    no cues — automatic colorization — and ``"regression"`` when there are: with cues the
-    regression guess scored higher, alone and as the prior (benchmarks/results/prior_*).
+    ``decode`` (see :func:`predict`): ``"regression"`` for the ``faithful`` automatic colours,
+    ``"annealed"`` for the ``vivid`` ones (:data:`varcolor.options.AUTOMATIC`), with or without cues.
 
     Examples
     --------
@@ -132,11 +197,11 @@ def guess(
     """
     spread = mode == "spread"
     given = Cues.empty(gray.shape) if spread else cues
-    decode = decode or ("regression" if cues.count else "annealed")
     prior, certainty = predict(net, gray, given, global_hints=global_hints, decode=decode)
     if global_hints is not None and not net.global_hints:  # no branch to read them: move the guess onto them
         moved = transport(prior, global_hints, lightness_of_gray(to_gray(gray)))
-        prior = GLOBAL_SHARE * moved + (1 - GLOBAL_SHARE) * prior
+        share = GLOBAL_SHARE[decode]
+        prior = share * moved + (1 - share) * prior
     if spread:
         return (prior * SPREAD_CONTRAST if cues.count else prior), np.full(certainty.shape, SPREAD_FADE)
     return prior, prior_weight * (certainty if confidence == "entropy" else np.ones_like(certainty))
