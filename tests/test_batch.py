@@ -16,7 +16,7 @@ import pytest
 import varcolor
 from varcolor.batch import MANIFEST, read_manifest, run_folder
 
-from .conftest import PHOTOS, colour_photos, make_pair, photo, run
+from .conftest import PHOTOS, colour_photos, default_sigint, make_pair, photo, run
 
 distributed = pytest.importorskip("distributed")
 
@@ -160,7 +160,7 @@ def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
         "--overwrite",
         "--resume",
     ]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 120
     while time.time() < deadline and not list(out.glob("*.png")):
         time.sleep(0.05)

@@ -17,7 +17,7 @@ import varcolor.cli
 from varcolor.color import same_lightness_gray
 from varcolor.ir.files import read_ir
 
-from .conftest import colour_photos, make_pair, needs_torch, photo, png_declaring, run
+from .conftest import colour_photos, default_sigint, make_pair, needs_torch, photo, png_declaring, run
 
 
 def snapshot(folder):
@@ -420,6 +420,7 @@ def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=default_sigint,
     )
     deadline = time.time() + 120
     while time.time() < deadline and not list((tmp_path / "out").glob("*.png")):
