@@ -21,6 +21,11 @@ class OutputExists(OutputError, FileExistsError):
     """An output that exists (or appeared while it was being written) and is kept, not replaced."""
 
 
+class MethodError(VarcolorError):
+    """A colorization method (a plug-in's, say) that returned what cannot be a result: not an
+    ``H×W×2`` array of finite numbers and a report."""
+
+
 def check_image_size(shape: tuple) -> None:
     """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the luminance
     weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes."""
