@@ -66,6 +66,7 @@ __all__ = [
     "RETRIES",
     "SCHEDULER_VARIABLE",
     "run_folder",
+    "check_scheduler",
 ]
 
 #: The manifest's file name, in a folder run's output folder.
@@ -441,13 +442,11 @@ def _dask_client(workers: int, scheduler: str | None, client):
     except ImportError:
         raise InputError("running on Dask needs dask.distributed: pip install 'dask[distributed]'") from None
     if scheduler is not None:
+        check_scheduler(scheduler)
         try:
             connected = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler "
-                f"({str(exc).splitlines()[0][:160] or type(exc).__name__})"
-            ) from None
+            raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({_first_line(exc)})") from None
         with connected:
             yield connected
         return
@@ -472,6 +471,73 @@ def _dask_client(workers: int, scheduler: str | None, client):
             yield local
     finally:
         cluster.close(timeout=10)
+
+
+def check_scheduler(address: str, *, seconds: float = CONNECT_TIMEOUT) -> None:
+    """Refuse, within ``seconds`` in all, an ``address`` where no Dask scheduler answers.
+
+    The connection, Dask's handshake and an ``identity`` request share one deadline: a port that
+    accepts connections but speaks another protocol (the dashboard's, a web server) would
+    otherwise hold ``Client`` in the handshake for minutes. A malformed address is refused here
+    too, before any ``Client`` exists (a half-made one prints a traceback when collected).
+
+    >>> check_scheduler("garbage::://")
+    Traceback (most recent call last):
+    ...
+    varcolor.errors.InputError: --scheduler garbage::://: not a Dask address (unknown address scheme 'garbage::' ...
+    """
+    import asyncio
+
+    from distributed.comm import connect, registry
+    from distributed.comm.addressing import parse_address
+    from distributed.security import Security
+
+    try:
+        registry.get_backend(parse_address(address)[0])
+    except ValueError as exc:
+        raise InputError(f"--scheduler {address}: not a Dask address ({_first_line(exc)})") from None
+
+    async def identify() -> object:
+        # Connecting gives up a second early: "cannot reach" is then told from "does not answer".
+        wait = max(seconds - 1, seconds / 2)
+        comm = await connect(address, timeout=wait, **Security().get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    answer: dict = {}
+
+    def probe() -> None:  # its own thread and event loop: the caller's may be running (Jupyter)
+        try:
+            answer["reply"] = asyncio.run(asyncio.wait_for(identify(), seconds))
+        except BaseException as exc:  # noqa: BLE001 -- reported below, in the caller's thread
+            answer["error"] = exc
+
+    thread = threading.Thread(target=probe, name="varcolor scheduler probe", daemon=True)
+    thread.start()
+    thread.join(seconds + 1)
+    error, reply = answer.get("error"), answer.get("reply")
+    if thread.is_alive() or isinstance(error, (asyncio.TimeoutError, TimeoutError)):
+        raise InputError(
+            f"--scheduler {address}: nothing there answered as a Dask scheduler within {seconds:g} s "
+            "(a web server, or the dashboard's port? a scheduler listens on 8786 unless told otherwise)"
+        )
+    if isinstance(error, OSError):  # refused, reset, no route
+        raise InputError(f"--scheduler {address}: cannot reach the Dask scheduler ({_first_line(error)})")
+    if error is not None:  # it answered, in another protocol
+        raise InputError(f"--scheduler {address}: did not answer as a Dask scheduler ({_first_line(error)})")
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise InputError(
+            f"--scheduler {address}: a {kind or 'program that is not Dask'} answered, not a Dask scheduler"
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:160] if text else "") or type(exc).__name__
 
 
 @contextlib.contextmanager
