@@ -44,14 +44,15 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from .errors import InputError, OutputExists, VarcolorError
-from .io import remove_stale_temporaries
+from .errors import InputError, OutputError, OutputExists, VarcolorError
+from .io import publish_gate, remove_stale_temporaries
 from .memory import memory_budget
 
 __all__ = [
@@ -77,6 +78,10 @@ RETRIES = 2
 SCHEDULER_VARIABLE = "VARCOLOR_SCHEDULER"
 #: Seconds to wait for a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = 5
+#: Seconds a worker waits for its turn to publish, and a stopping run for the last publication.
+GATE_TIMEOUT = 10
+#: Seconds a run waits, after its scheduler went away, before it looks at what was published.
+LOST_GRACE = 1.0
 
 
 @dataclass
@@ -349,10 +354,19 @@ def run(
     if stale and warn:
         warn(f"removed {len(stale)} temporary file(s) left by an interrupted run (e.g. {stale[0]})")
     bar = tqdm(total=len(ready), desc=verb, unit="img", disable=quiet or single or None, file=sys.stderr)
+    # What each output's marker was before the run: an output the run published but could not
+    # report (stopped, scheduler lost) is told by the disk, so that the report agrees with it.
+    before = {id(job): _state(job.outputs[-1]) for job in ready}
+    settled: set[int] = set()
+    lost: list[tuple[Job, SchedulerLost]] = []
+    stream = outcomes(ready, workers, scheduler=scheduler, client=client)
     try:
-        for job, outcome, seconds in outcomes(ready, workers, scheduler=scheduler, client=client):
+        for job, outcome, seconds in stream:
             bar.update()
-            if isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
+            settled.add(id(job))
+            if isinstance(outcome, SchedulerLost):
+                lost.append((job, outcome))
+            elif isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
                 if single:
                     raise InputError(str(outcome))
                 report.skipped.append(str(outcome))
@@ -367,11 +381,26 @@ def run(
                     warn(outcome)
                 report.done.append(job)
                 report.rows.append(record.write(job, "done", outcome or "", seconds))
+        if lost:  # a publication under way as the scheduler went away ends within a moment
+            time.sleep(LOST_GRACE)
+        for job, outcome in lost:
+            if _state(job.outputs[-1]) not in (None, before[id(job)]):
+                report.done.append(job)
+                report.rows.append(record.write(job, "done", "published as the Dask scheduler went away"))
+            else:
+                report.failed.append(str(outcome))
+                report.rows.append(record.write(job, "failed", str(outcome)))
     except KeyboardInterrupt:
         report.interrupted = True
-        # The stopped workers' half-written files are temporaries no process holds any more.
-        for folder in folders:
-            remove_stale_temporaries(folder, older_than=0)
+        with sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
+            stream.close()  # the workers stopped: from here on nothing more is published
+            for job in ready:  # published before the stop, not yet reported: done
+                if id(job) not in settled and _state(job.outputs[-1]) not in (None, before[id(job)]):
+                    report.done.append(job)
+                    report.rows.append(record.write(job, "done", "published as the run was interrupted"))
+            # The stopped workers' half-written files are temporaries no process holds any more.
+            for folder in folders:
+                remove_stale_temporaries(folder, older_than=0)
     finally:
         bar.close()
         record.close()
@@ -380,15 +409,83 @@ def run(
     return report
 
 
-def _attempt(work: Callable[[], object]) -> tuple[object, float]:
+def _state(path: Path) -> tuple | None:
+    """A file's inode, size and modification time (None: absent): a published file is a new
+    inode (:mod:`varcolor.io` renames it into place), so a changed state means a new file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _attempt(work: Callable[[], object], gate: _StopGate | None = None) -> tuple[object, float]:
     """Run one job, returning its user-facing error instead of raising it (so a run goes on),
-    and its seconds."""
+    and its seconds; with ``gate``, its outputs are published only while the run goes on."""
     start = time.perf_counter()
     try:
-        outcome = work()
+        with publish_gate(gate) if gate is not None else contextlib.nullcontext():
+            outcome = work()
     except VarcolorError as exc:
         outcome = exc
     return outcome, time.perf_counter() - start
+
+
+class RunStopped(OutputError):
+    """A job's outputs not published: its run has stopped (Ctrl-C), or its scheduler is gone."""
+
+
+class SchedulerLost(VarcolorError):
+    """The Dask scheduler went away before this job's outcome was reported."""
+
+
+class _StopGate:
+    """The stop switch of a run on Dask, which its workers' publications pass through
+    (:func:`varcolor.io.publish_gate`): a Dask lock held while a unit is renamed into place, and
+    a Dask event that the client sets when the run stops. Having set it, the client takes the
+    lock once: from then on no worker is publishing and none will. A scheduler that cannot be
+    reached closes the gate too (its run is reported as lost). Picklable: it travels by name."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    @contextlib.contextmanager
+    def __call__(self):
+        try:
+            from distributed import Event, Lock
+
+            lock = Lock(f"{self.name}-publishing")
+            held = lock.acquire(timeout=GATE_TIMEOUT)
+        except Exception as exc:  # the scheduler is gone: its run has been reported lost
+            raise RunStopped(f"not published: the Dask scheduler cannot be reached ({_first_line(exc)})") from None
+        if not held:
+            raise RunStopped(f"not published: the run's publishing lock was not free within {GATE_TIMEOUT} s")
+        try:
+            try:
+                stopped = Event(f"{self.name}-stopped").is_set()
+            except Exception as exc:
+                raise RunStopped(f"not published: the Dask scheduler cannot be reached ({_first_line(exc)})") from None
+            if stopped:
+                raise RunStopped("not published: the run was stopped")
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                lock.release()
+
+    def close(self, client) -> bool:
+        """Stop every publication from now on (on ``client``'s scheduler); False if a worker
+        kept the lock past the deadline (it may still publish one unit)."""
+        from distributed import Event, Lock
+
+        try:
+            Event(f"{self.name}-stopped", client=client).set()
+            lock = Lock(f"{self.name}-publishing", client=client)
+            if not lock.acquire(timeout=GATE_TIMEOUT):
+                return False
+            lock.release()
+            return True
+        except Exception:  # the scheduler is gone: the workers' gates are closed with it
+            return True
 
 
 def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None, client=None):
@@ -443,12 +540,18 @@ def _dask_client(workers: int, scheduler: str | None, client):
         raise InputError("running on Dask needs dask.distributed: pip install 'dask[distributed]'") from None
     if scheduler is not None:
         check_scheduler(scheduler)
-        try:
-            connected = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({_first_line(exc)})") from None
-        with connected:
-            yield connected
+        with _quiet_logs():
+            try:
+                connected = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise InputError(
+                    f"--scheduler {scheduler}: cannot reach the Dask scheduler ({_first_line(exc)})"
+                ) from None
+            try:
+                yield connected
+            finally:
+                with sigint_ignored(), contextlib.suppress(Exception):  # a lost scheduler: nothing to close
+                    connected.close(timeout=CONNECT_TIMEOUT)
         return
     budget, _ = memory_budget()
     # One thread a worker: the solvers use the machine's cores themselves. Each worker holds an
@@ -470,7 +573,24 @@ def _dask_client(workers: int, scheduler: str | None, client):
         with Client(cluster, set_as_default=False) as local:
             yield local
     finally:
-        cluster.close(timeout=10)
+        with sigint_ignored():
+            cluster.close(timeout=10)
+
+
+@contextlib.contextmanager
+def _quiet_logs():
+    """Dask's own logging silenced meanwhile: a lost scheduler is a page of tracebacks from the
+    client, while the run's report says what happened, image by image."""
+    names = ["distributed"] + [name for name in logging.root.manager.loggerDict if name.startswith("distributed.")]
+    loggers = [logging.getLogger(name) for name in names]  # each: distributed's configuration sets some
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def check_scheduler(address: str, *, seconds: float = CONNECT_TIMEOUT) -> None:
@@ -559,6 +679,7 @@ def _dask_outcomes(jobs: list[Job], client):
 
     holds = [w.get("resources", {}).get("MEMORY") for w in client.scheduler_info()["workers"].values()]
     largest = max(holds) if holds and all(h is not None for h in holds) else None
+    gate = _StopGate(f"varcolor-{uuid.uuid4().hex}")
     futures = {}
     for index, job in enumerate(jobs):
         if largest is not None and job.memory > largest:
@@ -575,6 +696,7 @@ def _dask_outcomes(jobs: list[Job], client):
         future = client.submit(
             _attempt,
             job.run,
+            gate,
             key=f"varcolor-{os.getpid()}-{index}-{id(job)}",
             pure=False,
             retries=RETRIES,
@@ -588,15 +710,22 @@ def _dask_outcomes(jobs: list[Job], client):
             job = futures[future]
             try:
                 outcome, seconds = future.result()
-            except Exception as exc:  # the worker died RETRIES + 1 times, or the task could not be sent
-                outcome, seconds = (
-                    VarcolorError(
+            except Exception as exc:  # the worker died RETRIES + 1 times, the scheduler went away
+                if client.status != "running" or type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
+                    outcome = SchedulerLost(
+                        f"{job.inputs[0]}: the Dask scheduler went away before it was done; not written "
+                        "(rerun with --resume when the cluster is back)"
+                    )
+                else:
+                    outcome = VarcolorError(
                         f"{job.inputs[0]}: its worker died {RETRIES + 1} times while processing it (killed, or out "
                         f"of memory); nothing was written ({type(exc).__name__})"
-                    ),
-                    None,
-                )
+                    )
+                seconds = None
             yield job, outcome, seconds
     finally:
-        if pending:
-            client.cancel(list(pending), force=True)
+        with sigint_ignored():  # stopping already: a second Ctrl-C must not cut the stop short
+            if pending:
+                gate.close(client)  # from here on, nothing more is published
+                with contextlib.suppress(Exception):
+                    client.cancel(list(pending), force=True)
