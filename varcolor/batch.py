@@ -13,7 +13,10 @@ every file it writes (the last of which marks the job's output as complete). Bef
   during the run is kept too.
 
 :func:`run` goes on past a failed job, reports every failure at the end and, when interrupted
-(Ctrl-C), stops the workers at once and says how many files were done.
+(Ctrl-C), stops the workers at once and says how many files were done. On Dask, workers publish
+each unit through the run's stop gate (a Dask lock and event): once the run has stopped, nothing
+more is published, and what was published but not yet reported is counted from the disk, so the
+report and the manifest agree with the output folder (also when the scheduler goes away).
 
 Where jobs run: in this process (one worker, no scheduler), on an embedded Dask ``LocalCluster``
 of ``workers`` processes, or on an existing Dask cluster (``scheduler`` address, or a
