@@ -21,9 +21,10 @@ class OutputExists(OutputError, FileExistsError):
     """An output that exists (or appeared while it was being written) and is kept, not replaced."""
 
 
-class MethodError(VarcolorError):
+class MethodError(InputError):
     """A colorization method (a plug-in's, say) that returned what cannot be a result: not an
-    ``H×W×2`` array of finite numbers and a report."""
+    ``H×W×2`` array of finite numbers and a report. An :class:`InputError`, as a non-finite
+    result always was: the method the options name cannot be used."""
 
 
 def check_image_size(shape: tuple) -> None:
