@@ -3,6 +3,7 @@ files on disk, the command-line runner, hand-made PNG headers, random LPIPS weig
 for tests that need the optional neural extra."""
 
 import importlib.util
+import signal
 import zlib
 
 import numpy as np
@@ -79,6 +80,13 @@ def run(capsys, *argv):
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child process that a test interrupts: SIGINT back to its default. A test
+    runner started in the background (``pytest … &`` in a script) ignores SIGINT, and an ignored
+    signal stays ignored in its children: they would never see the Ctrl-C the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def png_declaring(width, height, *, color, data):

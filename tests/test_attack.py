@@ -12,20 +12,31 @@ import signal
 import stat
 import string
 import warnings
+
+import re
+import socket
+import string
+import subprocess
+import sys
+import threading
+import time
 import zlib
 from functools import partial
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 import varcolor
-from varcolor import batch
+from varcolor import batch, methods
 from varcolor.cli.colorize import _FIND, _plan_colorize
-from varcolor.errors import VarcolorError
+from varcolor.errors import InputError, MethodError, VarcolorError
+from varcolor.methods import Method
 
-from .conftest import png_declaring
+from .conftest import make_pair, png_declaring
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -389,3 +400,153 @@ def test_resume_skips_only_what_its_last_done_record_proves(tmp_path_factory, li
     report = batch.run(fresh, verb="made", overwrite=True, quiet=True, manifest=manifest, resume=True)
     assert [job.inputs[0].name for job in report.resumed] == (["a.png"] if proven else [])
     assert len(report.done) == (1 if proven else 2)
+
+# --- schedulers, plug-ins and training (issue 36) ---
+
+
+@contextlib.contextmanager
+def _http_server():
+    """``python -m http.server`` on a free loopback port: a port that accepts connections and
+    speaks HTTP, as a Dask dashboard does. Yields its address."""
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        port = re.search(r"port (\d+)", server.stdout.readline()).group(1)
+        yield f"tcp://127.0.0.1:{port}"
+    finally:
+        server.kill()
+        server.wait()
+
+
+@contextlib.contextmanager
+def _socket_server(answer: bytes | None):
+    """A loopback port that accepts connections and then sends ``answer`` (None: nothing, the
+    connection held open; b"": closed at once). Yields its address."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            held.append(connection)
+            if answer is not None:
+                with contextlib.suppress(OSError):
+                    connection.sendall(answer)
+                    connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, b"", b"HTTP/1.0 400 Bad request\r\n\r\n", b"\xff" * 64, (2**40).to_bytes(8, "little") + b"x"],
+    ids=["silent", "closes", "http", "junk", "huge-frame"],
+)
+def test_a_port_that_is_not_a_scheduler_is_one_error_within_the_deadline(answer):
+    pytest.importorskip("distributed")
+    with _socket_server(answer) as address:
+        start = time.monotonic()
+        with pytest.raises(InputError, match=f"--scheduler {address}: ") as caught:
+            batch.check_scheduler(address, seconds=2)
+        assert time.monotonic() - start < 4, caught.value
+        assert "\n" not in str(caught.value)
+
+
+@given(
+    address=st.one_of(
+        st.sampled_from(["garbage::://", "", "tcp://", "tcp://127.0.0.1:notaport", "tcp://[::1", "udp://1.2.3.4:5"]),
+        st.text(string.digits + ":/.[]@%", max_size=24),  # no letters: no host name to look up
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_a_malformed_scheduler_address_is_one_error(address):
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    try:
+        batch.check_scheduler(address, seconds=1)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(f"--scheduler {address}: ")
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize("where", ["http-server", "garbage", "closed-port"])
+def test_the_scheduler_option_is_one_line_and_exit_2_and_nothing_after(tmp_path, where):
+    pytest.importorskip("distributed")
+    make_pair(tmp_path / "in", "a")
+    with contextlib.ExitStack() as stack:
+        address = {
+            "http-server": lambda: stack.enter_context(_http_server()),
+            "garbage": lambda: "garbage::://",
+            "closed-port": lambda: f"tcp://127.0.0.1:{_unused_port()}",
+        }[where]()
+        command = [sys.executable, "-m", "varcolor.cli", "colorize", str(tmp_path / "in"), "--marked"]
+        command += ["-o", str(tmp_path / "out"), "--scheduler", address]
+        start = time.monotonic()
+        # The process must end by itself (a Client left half-made printed a traceback 10 s later).
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"varcolor: error: --scheduler {address}: ")
+    assert time.monotonic() - start < 30  # the probe's 5 s and a loaded machine's start-up
+    assert not (tmp_path / "out").exists()
+
+
+class _Answers(Method):
+    name, summary = "answers-attack", "returns what the attack gives it (a test method)"
+    answer = None
+
+    def solve(self, problem, x0):
+        return type(self).answer
+
+
+solve_answers = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=4),
+    st.tuples(
+        hnp.arrays(
+            st.sampled_from([np.float64, np.float32, np.int64, np.uint8, np.bool_, np.complex64, np.float16]),
+            st.sampled_from([(8, 8, 2), (8, 8), (2, 8, 8), (8, 8, 3), (0,), (8, 8, 2, 1)]),
+            elements=None,
+        ),
+        st.sampled_from([{}, None, {"solver": "x"}, ["not", "a", "dict"]]),
+    ),
+)
+
+
+@given(answer=solve_answers)
+@settings(max_examples=120, deadline=None)
+def test_a_method_returning_anything_gives_a_result_or_one_method_error(answer):
+    methods.register(_Answers)
+    _Answers.answer = answer
+    try:
+        gray = np.linspace(0.2, 0.8, 64).reshape(8, 8)
+        cues = varcolor.Cues.from_points([{"y": 1, "x": 1, "a": 20, "b": -10}], gray.shape)
+        try:
+            result = varcolor.colorize(gray, cues, method="answers-attack")
+        except MethodError as exc:
+            assert "method 'answers-attack'" in str(exc) and "\n" not in str(exc)
+        else:
+            assert np.all(np.isfinite(result.ab)) and result.rgb.shape == (8, 8, 3)
+    finally:
+        methods.unregister("answers-attack")

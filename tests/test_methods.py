@@ -5,9 +5,12 @@ method can honour."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +18,11 @@ import pytest
 import varcolor
 import varcolor.cli
 from varcolor import methods
-from varcolor.errors import InputError
+from varcolor.errors import InputError, MethodError
 from varcolor.methods import Method, Problem
 from varcolor.options import Options, option, positive
+
+from .conftest import make_pair, run
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ def test_the_registry_refuses_what_is_not_a_method_and_name_clashes():
 
 def test_plug_ins_register_through_entry_points(monkeypatch):
     class Entry:
+        name = "plugged"
+
         def load(self):
             return type("Plugged", (Flat,), {"name": "plugged-test"})
 
@@ -205,3 +212,89 @@ def test_importing_varcolor_loads_no_plug_in():
     code = "import varcolor, varcolor.methods as m; print(m._PLUGINS_LOADED)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _install_plug_ins(folder, sources: dict) -> dict:
+    """Installed plug-ins as pip would leave them (a module and a dist-info naming its entry
+    point) in ``folder``; the environment of a varcolor process that finds them."""
+    folder.mkdir(parents=True)
+    for name, source in sources.items():
+        (folder / f"{name}.py").write_text(source)
+        info = folder / f"{name}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text(f"[varcolor.methods]\n{name} = {name}:Method\n")
+    root = str(Path(varcolor.__file__).parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, str(folder)]), "VARCOLOR_PLUGIN_TIMEOUT": "2"}
+
+
+def test_a_plug_in_that_hangs_exits_or_interrupts_at_import_is_skipped_in_one_line(tmp_path):
+    environment = _install_plug_ins(
+        tmp_path / "site",
+        {
+            "hangs": "import time\ntime.sleep(600)\n",
+            "exits": "import sys\nsys.exit(3)\n",
+            "interrupts": "raise KeyboardInterrupt\n",
+        },
+    )
+    command = [sys.executable, "-m", "varcolor.cli"]
+    # --version and --help load no plug-in at all: no wait, no warning.
+    for asked in (["--version"], ["colorize", "--help"]):
+        done = subprocess.run(command + asked, env=environment, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and done.stderr == "", asked
+    listed = " ".join(done.stdout.split()).partition("not loaded for --help: ")[2].partition(")")[0]
+    assert sorted(listed.split(", ")) == ["exits", "hangs", "interrupts"]
+    # A command goes on without them, one line each, within the time limit.
+    make_pair(tmp_path / "in", "a")
+    start = time.monotonic()
+    done = subprocess.run(
+        command + ["colorize", str(tmp_path / "in" / "a.png"), "--marked", "-o", str(tmp_path / "a.png"), "-q"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and (tmp_path / "a.png").is_file(), done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3 and all(line.startswith("varcolor: warning: varcolor method plug-in") for line in lines)
+    assert "'hangs' not loaded: its import did not finish within 2 s" in done.stderr
+    assert "'exits' not loaded: its import raised SystemExit(3)" in done.stderr
+    assert "'interrupts' not loaded: its import raised KeyboardInterrupt" in done.stderr
+    assert time.monotonic() - start < 60
+
+
+class _Returns(Method):
+    summary = "returns what the test says (a test method)"
+    answer = None
+
+    def solve(self, problem, x0):
+        return type(self).answer
+
+
+@pytest.mark.parametrize(
+    "answer, problem",
+    [
+        (None, "solve() returned None"),
+        ((np.zeros((3, 3, 2)), {}), "returned chroma of shape (3, 3, 2)"),
+        ((np.full((8, 8, 2), np.nan), {}), "non-finite chroma"),
+        ((np.zeros((8, 8, 2), complex), {}), "dtype complex128"),
+        ([np.zeros((8, 8, 2)), {}], "returned a list"),
+    ],
+)
+def test_a_method_whose_solve_returns_no_result_is_one_line_naming_it(tmp_path, capsys, answer, problem):
+    method = methods.register(type("Wrong", (_Returns,), {"name": "wrong-test"}))
+    method.answer = answer
+    try:
+        gray = np.full((8, 8), 0.5)
+        cues = varcolor.Cues.from_points(_points(gray.shape), gray.shape)
+        with pytest.raises(MethodError, match=r"method 'wrong-test' \(tests\.test_methods\.Wrong\)") as caught:
+            varcolor.colorize(gray, cues, method="wrong-test")
+        assert problem in str(caught.value)
+        make_pair(tmp_path, "a", shape=(8, 8))
+        code, _, err = run(
+            capsys, "colorize", tmp_path / "a.png", "--marked", "-m", "wrong-test", "-o", tmp_path / "o.png"
+        )
+        assert code == 2 and err.count("\n") == 1 and "wrong-test" in err and problem in err
+        assert not (tmp_path / "o.png").exists()
+    finally:
+        methods.unregister("wrong-test")

@@ -3,6 +3,7 @@ one line and exit 2 for bad input."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import varcolor.cli
 from varcolor.color import same_lightness_gray
 from varcolor.ir.files import read_ir
 
-from .conftest import colour_photos, make_pair, needs_torch, photo, png_declaring, run
+from .conftest import colour_photos, default_sigint, make_pair, needs_torch, photo, png_declaring, run
 
 
 def snapshot(folder):
@@ -421,6 +422,7 @@ def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=default_sigint,
     )
     deadline = time.time() + 120
     while time.time() < deadline and not list((tmp_path / "out").glob("*.png")):
@@ -434,11 +436,20 @@ def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
         os.killpg(process.pid, signal.SIGKILL)
         pytest.fail("the run did not stop within 30 s of Ctrl-C")
     assert process.returncode == 130 and "Traceback" not in err
-    assert "interrupted: colorized" in err and "of 12" in err
+    counted = re.search(r"interrupted: colorized (\d+) of 12", err)
     written = sorted(p for p in (tmp_path / "out").iterdir() if p.name != varcolor.batch.MANIFEST)
     assert all(p.suffix == ".png" for p in written)  # no temporary left behind
     for path in written:
         assert varcolor.read_image(path).shape == (500, 600, 3)  # whole images only
+    # Stopped means stopped: nothing appears afterwards, and the count and the manifest say what
+    # is on the disk (workers used to finish their images and publish them unreported).
+    time.sleep(3)
+    assert sorted(p for p in (tmp_path / "out").iterdir() if p.name != varcolor.batch.MANIFEST) == written
+    assert counted and int(counted.group(1)) == len(written), err
+    done = [
+        r for r in varcolor.batch.read_manifest(tmp_path / "out" / varcolor.batch.MANIFEST) if r["status"] == "done"
+    ]
+    assert sorted(os.path.basename(r["outputs"][-1]) for r in done) == [p.name for p in written]
 
 
 @pytest.mark.parametrize("embed", [False, True])

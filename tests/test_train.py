@@ -1,5 +1,7 @@
 """Training the neural prior: hint sampling, class targets, schedule, resuming, export, the CLI."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -289,3 +291,61 @@ def test_a_distribution_added_to_old_weights_and_a_bad_one_refused(tmp_path, pho
     save_file(tensors, str(tmp_path / "bad.safetensors"), metadata=metadata)
     with pytest.raises(InputError, match="ab_distribution must be 529 non-negative"):
         load(tmp_path / "bad.safetensors")
+
+
+def _cli_train(photos, out, *extra):
+    from varcolor.cli import main
+
+    small = ["--width", "0.0625", "--crop", "32", "--batch", "2", "--steps", "2", "-q"]
+    return main(["train", str(photos), "-o", str(out), *small, *map(str, extra)])
+
+
+def test_train_never_writes_over_its_init_weights_nor_an_unasked_model(tmp_path, photos, capsys):
+    assert _cli_train(photos, tmp_path / "base") == 0
+    base = tmp_path / "base" / "model.safetensors"
+    original = base.read_bytes()
+    # The weights to start from, in the folder this run writes: as the file itself, a hard link,
+    # a symlink; refused before any training, even with --overwrite.
+    for name, make in (
+        ("same", None),
+        ("hard", lambda target: os.link(base, target)),
+        ("soft", lambda target: target.symlink_to(base)),
+    ):
+        out = base.parent if make is None else tmp_path / name
+        if make is not None:
+            out.mkdir()
+            make(out / "model.safetensors")
+        if make is None:
+            (out / "checkpoint.pt").unlink()  # a folder holding only the model
+        assert _cli_train(photos, out, "--init", base, "--overwrite") == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "which this run writes" in err, name
+        assert base.read_bytes() == original and not (out / "checkpoint.pt").exists(), name
+    # Any other model in OUT is kept unless --overwrite.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "model.safetensors").write_bytes(b"someone's model")
+    assert _cli_train(photos, other) == 2
+    assert "--overwrite" in capsys.readouterr().err and (other / "model.safetensors").read_bytes() == b"someone's model"
+    assert _cli_train(photos, other, "--init", base, "--overwrite") == 0
+    assert load(other / "model.safetensors").width == 0.0625 and base.read_bytes() == original
+    # Resuming a run replaces its own model, as training in slices does.
+    assert _cli_train(photos, tmp_path / "sliced", "--stop-at", 1) == 0
+    assert _cli_train(photos, tmp_path / "sliced", "--resume") == 0
+    assert load(tmp_path / "sliced" / "model.safetensors").width == 0.0625
+
+
+def test_train_resume_refuses_changed_options_unless_accepted(tmp_path, photos, capsys):
+    run_dir = tmp_path / "run"
+    assert _cli_train(photos, run_dir, "--stop-at", 1) == 0
+    checkpoint = run_dir / "checkpoint.pt"
+    before = checkpoint.read_bytes()
+    assert _cli_train(photos, run_dir, "--resume", "--lr", "0.002", "--seed", "3") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lr 0.002 (the run's: 0.001)" in err and "seed 3 (the run's: 0)" in err
+    assert checkpoint.read_bytes() == before  # the recorded options are kept
+    # Where it runs may change; what it learns may change only when asked.
+    assert _cli_train(photos, run_dir, "--resume", "--lr", "0.002", "--threads", "1", "--accept-changes") == 0
+    state = torch.load(checkpoint, weights_only=True)
+    assert state["step"] == 2 and state["config"]["lr"] == 0.002
+    assert state["changes"] == [{"step": 1, "options": {"lr": [0.001, 0.002]}}]

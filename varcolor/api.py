@@ -18,7 +18,7 @@ import numpy as np
 from . import methods
 from .color import chroma_to_rgb, lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
 from .cues import Cues
-from .errors import InputError, check_image_size, real_array
+from .errors import InputError, MethodError, check_image_size, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
 from .methods import Problem
@@ -303,7 +303,9 @@ class Colorizer:
             info.update(solver="none", iterations=0, residual=0.0)
         else:
             targets = cues.ab if options.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
-            chroma, report = self.engine.solve(Problem(cues.mask, targets, prior, weight), x0)
+            chroma, report = _solution(
+                self.engine, self.engine.solve(Problem(cues.mask, targets, prior, weight), x0), self.guide.shape + (2,)
+            )
             info.update(report)
             if self.updates is not None and prior is None:
                 self.updates.rebase(chroma, cues.mask, targets)
@@ -388,6 +390,28 @@ def colorize(
     """
     colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, **keywords)
     return colorizer.solve(cues, x0)
+
+
+def _solution(engine: methods.Method, outcome: object, shape: tuple[int, int, int]) -> tuple[np.ndarray, dict]:
+    """A method's ``solve`` outcome, checked: ``(H×W×2 finite chroma, report dict)``. Anything else
+    (a plug-in's None, a wrong shape, NaN) is one :class:`~varcolor.errors.MethodError` naming the
+    method and where it comes from, never a traceback or a wrong image."""
+    where = f"method {engine.name!r} ({type(engine).__module__}.{type(engine).__qualname__})"
+    if not (isinstance(outcome, tuple) and len(outcome) == 2 and isinstance(outcome[1], dict)):
+        raise MethodError(f"{where}: solve() returned {_kind(outcome)}, not (chroma array, report dict)")
+    chroma = outcome[0]
+    if not isinstance(chroma, np.ndarray) or chroma.dtype.kind not in "fiu" or chroma.shape != shape:
+        raise MethodError(f"{where}: solve() returned chroma {_kind(chroma)}, not a {shape} number array")
+    if not np.all(np.isfinite(chroma)):
+        raise MethodError(f"{where}: solve() returned non-finite chroma (NaN or infinite)")
+    return chroma, outcome[1]
+
+
+def _kind(value: object) -> str:
+    """What ``value`` is, briefly: an array's shape and dtype, else its type."""
+    if isinstance(value, np.ndarray):
+        return f"of shape {value.shape} and dtype {value.dtype}"
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def _cue_iq(ab: np.ndarray, cue_lightness: np.ndarray | None, gray_lightness: np.ndarray) -> np.ndarray:

@@ -13,7 +13,10 @@ every file it writes (the last of which marks the job's output as complete). Bef
   during the run is kept too.
 
 :func:`run` goes on past a failed job, reports every failure at the end and, when interrupted
-(Ctrl-C), stops the workers at once and says how many files were done.
+(Ctrl-C), stops the workers at once and says how many files were done. On Dask, workers publish
+each unit through the run's stop gate (a Dask lock and event): once the run has stopped, nothing
+more is published, and what was published but not yet reported is counted from the disk, so the
+report and the manifest agree with the output folder (also when the scheduler goes away).
 
 Where jobs run: in this process (one worker, no scheduler), on an embedded Dask ``LocalCluster``
 of ``workers`` processes, or on an existing Dask cluster (``scheduler`` address, or a
@@ -51,6 +54,7 @@ import stat
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +62,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .errors import InputError, OutputError, OutputExists, VarcolorError
-from .io import remove_stale_temporaries
+from .io import publish_gate, remove_stale_temporaries
 from .memory import memory_budget
 
 __all__ = [
@@ -76,6 +80,7 @@ __all__ = [
     "RETRIES",
     "SCHEDULER_VARIABLE",
     "run_folder",
+    "check_scheduler",
 ]
 
 #: The manifest's file name, in a folder run's output folder.
@@ -86,6 +91,10 @@ RETRIES = 2
 SCHEDULER_VARIABLE = "VARCOLOR_SCHEDULER"
 #: Seconds to wait for a scheduler before saying it cannot be reached.
 CONNECT_TIMEOUT = 5
+#: Seconds a worker waits for its turn to publish, and a stopping run for the last publication.
+GATE_TIMEOUT = 10
+#: Seconds a run waits, after its scheduler went away, before it looks at what was published.
+LOST_GRACE = 1.0
 
 
 @dataclass
@@ -533,6 +542,12 @@ def run(
     folders = sorted({job.outputs[-1].parent for job in ready})
     inputs = [*protected, *(path for job in jobs + resumed for path in job.inputs)]
     bar = None
+    # What each output's marker was before the run: an output the run published but could not
+    # report (stopped, scheduler lost) is told by the disk, so that the report agrees with it.
+    before = {id(job): _state(job.outputs[-1]) for job in ready}
+    settled: set[int] = set()
+    lost: list[tuple[Job, SchedulerLost]] = []
+    stream = None
     try:
         for job, status, reason in verdicts:
             if status != "ready":
@@ -545,9 +560,13 @@ def run(
         if stale and warn:
             warn(f"removed {len(stale)} temporary file(s) left by an interrupted run (e.g. {stale[0]})")
         bar = tqdm(total=len(ready), desc=verb, unit="img", disable=quiet or single or None, file=sys.stderr)
-        for job, outcome, seconds in outcomes(ready, workers, scheduler=scheduler, client=client):
+        stream = outcomes(ready, workers, scheduler=scheduler, client=client)
+        for job, outcome, seconds in stream:
             bar.update()
-            if isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
+            settled.add(id(job))
+            if isinstance(outcome, SchedulerLost):
+                lost.append((job, outcome))
+            elif isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
                 if single:
                     raise InputError(str(outcome))
                 report.skipped.append(str(outcome))
@@ -562,17 +581,35 @@ def run(
                     warn(outcome)
                 report.done.append(job)
                 report.rows.append(record.write(job, "done", outcome or "", seconds))
+        if lost:  # a publication under way as the scheduler went away ends within a moment
+            time.sleep(LOST_GRACE)
+        for job, outcome in lost:
+            if _state(job.outputs[-1]) not in (None, before[id(job)]):
+                report.done.append(job)
+                report.rows.append(record.write(job, "done", "published as the Dask scheduler went away"))
+            else:
+                report.failed.append(str(outcome))
+                report.rows.append(record.write(job, "failed", str(outcome)))
     except KeyboardInterrupt:
         report.interrupted = True
-        # The stopped workers' half-written files are temporaries no process holds any more.
-        for folder in folders:
-            remove_stale_temporaries(folder, older_than=0, keep=inputs)
+        with sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
+            if stream is not None:
+                stream.close()  # the workers stopped: from here on nothing more is published
+            for job in ready:  # published before the stop, not yet reported: done
+                if id(job) not in settled and _state(job.outputs[-1]) not in (None, before[id(job)]):
+                    report.done.append(job)
+                    report.rows.append(record.write(job, "done", "published as the run was interrupted"))
+            # The stopped workers' half-written files are temporaries no process holds any more.
+            for folder in folders:
+                remove_stale_temporaries(folder, older_than=0, keep=inputs)
     except _ManifestFailure as exc:  # a full disk, say: stop, and say how far the run got
         raise OutputError(
             f"{exc}; the run stopped: {verb} {len(report.done)} of {report.total} (outputs written so far are "
             "complete; a rerun with --resume redoes what the manifest lacks)"
         ) from None
     finally:
+        if stream is not None:  # a run stopped by a full disk stops its workers too
+            stream.close()
         if bar is not None:
             bar.close()
         record.close()
@@ -581,15 +618,83 @@ def run(
     return report
 
 
-def _attempt(work: Callable[[], object]) -> tuple[object, float]:
+def _state(path: Path) -> tuple | None:
+    """A file's inode, size and modification time (None: absent): a published file is a new
+    inode (:mod:`varcolor.io` renames it into place), so a changed state means a new file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _attempt(work: Callable[[], object], gate: _StopGate | None = None) -> tuple[object, float]:
     """Run one job, returning its user-facing error instead of raising it (so a run goes on),
-    and its seconds."""
+    and its seconds; with ``gate``, its outputs are published only while the run goes on."""
     start = time.perf_counter()
     try:
-        outcome = work()
+        with publish_gate(gate) if gate is not None else contextlib.nullcontext():
+            outcome = work()
     except VarcolorError as exc:
         outcome = exc
     return outcome, time.perf_counter() - start
+
+
+class RunStopped(OutputError):
+    """A job's outputs not published: its run has stopped (Ctrl-C), or its scheduler is gone."""
+
+
+class SchedulerLost(VarcolorError):
+    """The Dask scheduler went away before this job's outcome was reported."""
+
+
+class _StopGate:
+    """The stop switch of a run on Dask, which its workers' publications pass through
+    (:func:`varcolor.io.publish_gate`): a Dask lock held while a unit is renamed into place, and
+    a Dask event that the client sets when the run stops. Having set it, the client takes the
+    lock once: from then on no worker is publishing and none will. A scheduler that cannot be
+    reached closes the gate too (its run is reported as lost). Picklable: it travels by name."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    @contextlib.contextmanager
+    def __call__(self):
+        try:
+            from distributed import Event, Lock
+
+            lock = Lock(f"{self.name}-publishing")
+            held = lock.acquire(timeout=GATE_TIMEOUT)
+        except Exception as exc:  # the scheduler is gone: its run has been reported lost
+            raise RunStopped(f"not published: the Dask scheduler cannot be reached ({_first_line(exc)})") from None
+        if not held:
+            raise RunStopped(f"not published: the run's publishing lock was not free within {GATE_TIMEOUT} s")
+        try:
+            try:
+                stopped = Event(f"{self.name}-stopped").is_set()
+            except Exception as exc:
+                raise RunStopped(f"not published: the Dask scheduler cannot be reached ({_first_line(exc)})") from None
+            if stopped:
+                raise RunStopped("not published: the run was stopped")
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                lock.release()
+
+    def close(self, client) -> bool:
+        """Stop every publication from now on (on ``client``'s scheduler); False if a worker
+        kept the lock past the deadline (it may still publish one unit)."""
+        from distributed import Event, Lock
+
+        try:
+            Event(f"{self.name}-stopped", client=client).set()
+            lock = Lock(f"{self.name}-publishing", client=client)
+            if not lock.acquire(timeout=GATE_TIMEOUT):
+                return False
+            lock.release()
+            return True
+        except Exception:  # the scheduler is gone: the workers' gates are closed with it
+            return True
 
 
 def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None, client=None):
@@ -643,15 +748,19 @@ def _dask_client(workers: int, scheduler: str | None, client):
     except ImportError:
         raise InputError("running on Dask needs dask.distributed: pip install 'dask[distributed]'") from None
     if scheduler is not None:
-        try:
-            connected = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(
-                f"--scheduler {scheduler}: cannot reach the Dask scheduler "
-                f"({str(exc).splitlines()[0][:160] or type(exc).__name__})"
-            ) from None
-        with connected:
-            yield connected
+        check_scheduler(scheduler)
+        with _quiet_logs():
+            try:
+                connected = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise InputError(
+                    f"--scheduler {scheduler}: cannot reach the Dask scheduler ({_first_line(exc)})"
+                ) from None
+            try:
+                yield connected
+            finally:
+                with sigint_ignored(), contextlib.suppress(Exception):  # a lost scheduler: nothing to close
+                    connected.close(timeout=CONNECT_TIMEOUT)
         return
     budget, _ = memory_budget()
     # One thread a worker: the solvers use the machine's cores themselves. Each worker holds an
@@ -673,7 +782,91 @@ def _dask_client(workers: int, scheduler: str | None, client):
         with Client(cluster, set_as_default=False) as local:
             yield local
     finally:
-        cluster.close(timeout=10)
+        with sigint_ignored():
+            cluster.close(timeout=10)
+
+
+@contextlib.contextmanager
+def _quiet_logs():
+    """Dask's own logging silenced meanwhile: a lost scheduler is a page of tracebacks from the
+    client, while the run's report says what happened, image by image."""
+    names = ["distributed"] + [name for name in logging.root.manager.loggerDict if name.startswith("distributed.")]
+    loggers = [logging.getLogger(name) for name in names]  # each: distributed's configuration sets some
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def check_scheduler(address: str, *, seconds: float = CONNECT_TIMEOUT) -> None:
+    """Refuse, within ``seconds`` in all, an ``address`` where no Dask scheduler answers.
+
+    The connection, Dask's handshake and an ``identity`` request share one deadline: a port that
+    accepts connections but speaks another protocol (the dashboard's, a web server) would
+    otherwise hold ``Client`` in the handshake for minutes. A malformed address is refused here
+    too, before any ``Client`` exists (a half-made one prints a traceback when collected).
+
+    >>> check_scheduler("garbage::://")
+    Traceback (most recent call last):
+    ...
+    varcolor.errors.InputError: --scheduler garbage::://: not a Dask address (unknown address scheme 'garbage::' ...
+    """
+    import asyncio
+
+    from distributed.comm import connect, registry
+    from distributed.comm.addressing import parse_address
+    from distributed.security import Security
+
+    try:
+        registry.get_backend(parse_address(address)[0])
+    except ValueError as exc:
+        raise InputError(f"--scheduler {address}: not a Dask address ({_first_line(exc)})") from None
+
+    async def identify() -> object:
+        # Connecting gives up a second early: "cannot reach" is then told from "does not answer".
+        wait = max(seconds - 1, seconds / 2)
+        comm = await connect(address, timeout=wait, **Security().get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    answer: dict = {}
+
+    def probe() -> None:  # its own thread and event loop: the caller's may be running (Jupyter)
+        try:
+            answer["reply"] = asyncio.run(asyncio.wait_for(identify(), seconds))
+        except BaseException as exc:  # noqa: BLE001 -- reported below, in the caller's thread
+            answer["error"] = exc
+
+    thread = threading.Thread(target=probe, name="varcolor scheduler probe", daemon=True)
+    thread.start()
+    thread.join(seconds + 1)
+    error, reply = answer.get("error"), answer.get("reply")
+    if thread.is_alive() or isinstance(error, (asyncio.TimeoutError, TimeoutError)):
+        raise InputError(
+            f"--scheduler {address}: nothing there answered as a Dask scheduler within {seconds:g} s "
+            "(a web server, or the dashboard's port? a scheduler listens on 8786 unless told otherwise)"
+        )
+    if isinstance(error, OSError):  # refused, reset, no route
+        raise InputError(f"--scheduler {address}: cannot reach the Dask scheduler ({_first_line(error)})")
+    if error is not None:  # it answered, in another protocol
+        raise InputError(f"--scheduler {address}: did not answer as a Dask scheduler ({_first_line(error)})")
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise InputError(
+            f"--scheduler {address}: a {kind or 'program that is not Dask'} answered, not a Dask scheduler"
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:160] if text else "") or type(exc).__name__
 
 
 @contextlib.contextmanager
@@ -695,6 +888,7 @@ def _dask_outcomes(jobs: list[Job], client):
 
     holds = [w.get("resources", {}).get("MEMORY") for w in client.scheduler_info()["workers"].values()]
     largest = max(holds) if holds and all(h is not None for h in holds) else None
+    gate = _StopGate(f"varcolor-{uuid.uuid4().hex}")
     futures = {}
     for index, job in enumerate(jobs):
         if largest is not None and job.memory > largest:
@@ -711,6 +905,7 @@ def _dask_outcomes(jobs: list[Job], client):
         future = client.submit(
             _attempt,
             job.run,
+            gate,
             key=f"varcolor-{os.getpid()}-{index}-{id(job)}",
             pure=False,
             retries=RETRIES,
@@ -724,15 +919,22 @@ def _dask_outcomes(jobs: list[Job], client):
             job = futures[future]
             try:
                 outcome, seconds = future.result()
-            except Exception as exc:  # the worker died RETRIES + 1 times, or the task could not be sent
-                outcome, seconds = (
-                    VarcolorError(
+            except Exception as exc:  # the worker died RETRIES + 1 times, the scheduler went away
+                if client.status != "running" or type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
+                    outcome = SchedulerLost(
+                        f"{job.inputs[0]}: the Dask scheduler went away before it was done; not written "
+                        "(rerun with --resume when the cluster is back)"
+                    )
+                else:
+                    outcome = VarcolorError(
                         f"{job.inputs[0]}: its worker died {RETRIES + 1} times while processing it (killed, or out "
                         f"of memory); nothing was written ({type(exc).__name__})"
-                    ),
-                    None,
-                )
+                    )
+                seconds = None
             yield job, outcome, seconds
     finally:
-        if pending:
-            client.cancel(list(pending), force=True)
+        with sigint_ignored():  # stopping already: a second Ctrl-C must not cut the stop short
+            if pending:
+                gate.close(client)  # from here on, nothing more is published
+                with contextlib.suppress(Exception):
+                    client.cancel(list(pending), force=True)

@@ -47,6 +47,12 @@ def real_array(value, name: str) -> np.ndarray:
     return array
 
 
+class MethodError(InputError):
+    """A colorization method (a plug-in's, say) that returned what cannot be a result: not an
+    ``H×W×2`` array of finite numbers and a report. An :class:`InputError`, as a non-finite
+    result always was: the method the options name cannot be used."""
+
+
 def check_image_size(shape: tuple) -> None:
     """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the luminance
     weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes."""

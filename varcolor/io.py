@@ -23,6 +23,7 @@ import all of that from here.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import io
 import os
@@ -32,7 +33,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from struct import error as struct_error
 
@@ -61,6 +62,7 @@ __all__ = [
     "walk_images",
     "atomic_path",
     "publish",
+    "publish_gate",
     "remove_stale_temporaries",
 ]
 
@@ -408,12 +410,54 @@ class _AtomicPath:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                _publish_temporary(self.tmp, self.fd, self.path, self.overwrite)
+                with _gated():
+                    _publish_temporary(self.tmp, self.fd, self.path, self.overwrite)
         finally:
             self.tmp.unlink(missing_ok=True)
             os.close(self.fd)
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):  # the write itself failed
             raise _failed(self.path, exc) from exc
+
+
+#: What each publication in this context passes through first (:func:`publish_gate`); None: nothing.
+_GATE: contextvars.ContextVar = contextvars.ContextVar("varcolor_publish_gate", default=None)
+
+
+@contextlib.contextmanager
+def publish_gate(gate: Callable[[], contextlib.AbstractContextManager]):
+    """Within this block (in this thread), every file made visible by :func:`atomic_path`,
+    :func:`publish` or :func:`write_image` is renamed into place inside ``gate()``, a context
+    manager that may refuse by raising (the temporary files are then removed, nothing is
+    published): how a folder run stops its workers from publishing once it has stopped
+    (:mod:`varcolor.batch`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from varcolor.errors import OutputError
+    >>> @contextlib.contextmanager
+    ... def closed():
+    ...     raise OutputError("the run has stopped")
+    ...     yield
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> with publish_gate(closed):
+    ...     publish([(target, b"data")])
+    Traceback (most recent call last):
+    ...
+    varcolor.errors.OutputError: the run has stopped
+    >>> list(target.parent.iterdir())
+    []
+    """
+    token = _GATE.set(gate)
+    try:
+        yield
+    finally:
+        _GATE.reset(token)
+
+
+def _gated() -> contextlib.AbstractContextManager:
+    gate = _GATE.get()
+    return contextlib.nullcontext() if gate is None else gate()
 
 
 def _temporary_beside(path: Path) -> tuple[Path, int]:
@@ -520,8 +564,9 @@ def publish(files: Sequence[tuple[str | os.PathLike, bytes]], *, overwrite: bool
                     f.write(data)
             except OSError as exc:
                 raise _failed(path, exc) from exc
-        for path, tmp, fd in opened:
-            _publish_temporary(tmp, fd, path, overwrite or path != marker)
+        with _gated():  # the whole unit, or none of it
+            for path, tmp, fd in opened:
+                _publish_temporary(tmp, fd, path, overwrite or path != marker)
     finally:
         for _, tmp, fd in opened:
             tmp.unlink(missing_ok=True)

@@ -8,13 +8,15 @@ traceback); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
+import warnings
 
-from .. import __version__, batch
+from .. import __version__, batch, methods
 from ..errors import InputError, VarcolorError
 from . import bench, colorize, common, ir, metrics, train, ui
-from .common import Parser, error
+from .common import Parser, error, warn
 from .solve_options import check_solve_options
 
 __all__ = ["build_parser", "entry", "main", "run_parsed"]
@@ -37,7 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    asks_help = any(word in ("-h", "--help", "--version") for word in argv[: _end_of_options(argv)])
+    # Plug-ins are loaded while the parser is built (their methods and options become flags), but
+    # not for --help and --version, which must work whatever a plug-in does; a plug-in skipped
+    # is one line, as every warning of the command line.
+    with contextlib.ExitStack() as stack:
+        if asks_help:
+            stack.enter_context(methods.built_in_only())
+        with warnings.catch_warnings(record=True) as caught:
+            parser = build_parser()
+        for warning in caught:
+            warn(str(warning.message))
+        args = parser.parse_args(argv)
     common.forget_warnings()
     try:
         return run_parsed(args)
@@ -48,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         with batch.sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
             error("interrupted")
         return 130
+
+
+def _end_of_options(argv: list[str]) -> int:
+    """Where the options end: at ``--``, after which every word is a value."""
+    return argv.index("--") if "--" in argv else len(argv)
 
 
 def run_parsed(args: argparse.Namespace) -> int:

@@ -28,8 +28,13 @@ __all__ = [
 
 
 def method_help() -> str:
-    """Every registered method with its one-line summary, for ``--help``."""
-    return "; ".join(f"{method.name}: {method.summary}" for method in methods.registered())
+    """Every registered method with its one-line summary, for ``--help`` (which loads no plug-in:
+    the installed ones are named)."""
+    text = "; ".join(f"{method.name}: {method.summary}" for method in methods.registered())
+    if not methods.plugins_loaded():
+        plugins = methods.plugin_entry_names()
+        text += f" (plug-ins, not loaded for --help: {', '.join(plugins)})" if plugins else ""
+    return text
 
 
 def _value_type(spec: dataclasses.Field, owner: type):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
+from ..batch import identity
 from ..errors import InputError
 from .common import add_input
 
@@ -37,17 +39,25 @@ def _cmd_train(args) -> int:
         rebalance=args.rebalance,
         train_only="class" if args.class_head_only else None,
     )
-    if args.init and not Path(args.init).is_file():
-        raise InputError(f"{args.init}: no such weights file")
     output = Path(args.output)
-    checkpoint = output / "checkpoint.pt"
+    checkpoint, model = output / "checkpoint.pt", output / "model.safetensors"
+    if args.init:
+        if not Path(args.init).is_file():
+            raise InputError(f"{args.init}: no such weights file")
+        for written in (checkpoint, model):  # by identity: a link to --init is --init
+            if identity(written) == identity(args.init):
+                raise InputError(
+                    f"--init {args.init}: it is {written}, which this run writes; copy it elsewhere or use another -o"
+                )
     if checkpoint.exists() and not args.resume:
         raise InputError(f"{checkpoint} exists: give --resume to continue that run, or another -o")
+    if os.path.lexists(model) and not args.overwrite and not (args.resume and checkpoint.is_file()):
+        raise InputError(f"{model} exists: give --overwrite to replace it, or another -o")
     start = time.perf_counter()
-    train(config, checkpoint, progress=not args.quiet, stop_at=args.stop_at)
+    train(config, checkpoint, progress=not args.quiet, stop_at=args.stop_at, accept_changes=args.accept_changes)
     weights = export(
         checkpoint,
-        output / "model.safetensors",
+        model,
         half=not args.float32,
         hours=f"{(time.perf_counter() - start) / 3600:.2f}",
     )
@@ -99,7 +109,21 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="WEIGHTS",
         help="start from this model's weights (same width; a missing global-hints branch starts fresh)",
     )
-    t.add_argument("--resume", action="store_true", help="continue the run in OUT")
+    t.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in OUT, with the options it was started with (OUT/model.safetensors is then replaced)",
+    )
+    t.add_argument(
+        "--accept-changes",
+        action="store_true",
+        help="with --resume: go on with options that differ from the run's (the checkpoint records both)",
+    )
+    t.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing OUT/model.safetensors (never the --init file: that is always refused)",
+    )
     t.add_argument(
         "--stop-at", type=int, metavar="STEP", help="stop after this step (checkpointed), to train in slices"
     )

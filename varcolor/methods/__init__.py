@@ -21,11 +21,18 @@ method is one module (or a plug-in package) and a :func:`register` call:
 >>> unregister("flat")
 
 Other packages register theirs through the ``varcolor.methods`` entry-point group (each entry
-point names a :class:`Method` subclass), loaded the first time a method is looked up.
+point names a :class:`Method` subclass), loaded the first time a method is looked up. A plug-in
+cannot take varcolor down with it: one that fails to import, raises anything at import
+(``SystemExit`` and ``KeyboardInterrupt`` included), clashes with a registered name, or whose
+import takes longer than :data:`PLUGIN_TIMEOUT` seconds is skipped with a one-line warning (a hung
+import cannot be stopped: it is left in a background thread, and the command goes on without it).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 import warnings
 from importlib.metadata import entry_points
 
@@ -47,10 +54,15 @@ __all__ = [
     "registered",
     "parameter_names",
     "owners",
+    "built_in_only",
+    "PLUGIN_TIMEOUT",
 ]
 
 _REGISTRY: dict[str, type[Method]] = {}
 _PLUGINS_LOADED = False
+_PLUGINS_OFF = False
+#: Seconds a plug-in's import may take before it is skipped; ``$VARCOLOR_PLUGIN_TIMEOUT`` changes it.
+PLUGIN_TIMEOUT = 10.0
 
 
 def register(method: type[Method]) -> type[Method]:
@@ -73,16 +85,72 @@ def unregister(name: str) -> None:
 
 def _load_plugins() -> None:
     global _PLUGINS_LOADED
-    if _PLUGINS_LOADED:
+    if _PLUGINS_LOADED or _PLUGINS_OFF:
         return
     _PLUGINS_LOADED = True
     for entry in entry_points(group="varcolor.methods"):
-        # A broken or clashing plug-in is skipped with a warning: it must not take the built-in
-        # methods (and every command) down with it.
+        # A broken, clashing or hanging plug-in is skipped with a warning: it must not take the
+        # built-in methods (and every command) down with it.
         try:
-            register(entry.load())
+            register(_load_bounded(entry))
         except Exception as exc:  # whatever a third party's import raises
-            warnings.warn(f"varcolor method plug-in {entry.name!r} not loaded: {exc}", stacklevel=3)
+            warnings.warn(f"varcolor method plug-in {entry.name!r} not loaded: {_one_line(exc)}", stacklevel=3)
+
+
+def _load_bounded(entry):
+    """``entry.load()`` in a daemon thread, waited for :data:`PLUGIN_TIMEOUT` seconds. An import
+    cannot be interrupted, but the caller need not wait for it; what it raises, even
+    ``SystemExit`` or ``KeyboardInterrupt``, comes back as a ``RuntimeError``."""
+    try:
+        limit = float(os.environ.get("VARCOLOR_PLUGIN_TIMEOUT", PLUGIN_TIMEOUT))
+    except ValueError:
+        limit = PLUGIN_TIMEOUT
+    outcome: dict = {}
+
+    def load() -> None:
+        try:
+            outcome["value"] = entry.load()
+        except BaseException as exc:  # noqa: BLE001 -- a plug-in's sys.exit() must not end the command
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=load, name=f"varcolor plug-in {entry.name}", daemon=True)
+    thread.start()
+    thread.join(limit)
+    if thread.is_alive():
+        raise RuntimeError(f"its import did not finish within {limit:g} s (VARCOLOR_PLUGIN_TIMEOUT)")
+    error = outcome.get("error")
+    if isinstance(error, Exception):
+        raise error
+    if error is not None:
+        raise RuntimeError(f"its import raised {type(error).__name__}({_one_line(error)})")
+    return outcome["value"]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:200] if text else "") or type(exc).__name__
+
+
+@contextlib.contextmanager
+def built_in_only():
+    """Within this block, looking methods up loads no plug-in (only the methods registered
+    already are seen): ``varcolor --help`` and ``--version`` must work whatever a plug-in does."""
+    global _PLUGINS_OFF
+    previous, _PLUGINS_OFF = _PLUGINS_OFF, True
+    try:
+        yield
+    finally:
+        _PLUGINS_OFF = previous
+
+
+def plugins_loaded() -> bool:
+    """Whether the plug-ins have been loaded (or tried)."""
+    return _PLUGINS_LOADED
+
+
+def plugin_entry_names() -> tuple[str, ...]:
+    """The names of the installed plug-ins' entry points (read from their metadata, not imported)."""
+    return tuple(entry.name for entry in entry_points(group="varcolor.methods"))
 
 
 def registered() -> tuple[type[Method], ...]:

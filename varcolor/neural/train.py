@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 from skimage.transform import resize
 from tqdm import tqdm
 
+from ..batch import identity
 from ..color import gray_from_lightness, lab_to_rgb, rgb_to_lab
 from ..cues import ideepcolor_offset, sample_ideepcolor
 from ..errors import InputError
@@ -273,12 +275,21 @@ def training_device(name: str) -> torch.device:
 
 
 def train(
-    config: TrainingConfig, checkpoint: str | Path, progress: bool = True, stop_at: int | None = None
+    config: TrainingConfig,
+    checkpoint: str | Path,
+    progress: bool = True,
+    stop_at: int | None = None,
+    *,
+    accept_changes: bool = False,
 ) -> SIGGRAPH17:
     """Train (or resume from ``checkpoint`` when it exists) and return the network in eval mode.
 
     ``stop_at`` ends the run after that step (checkpointed), for training in slices; the schedule
-    is still the one of ``config.steps``.
+    is still the one of ``config.steps``. A resumed run must have the checkpoint's options
+    (:func:`changed_options`; else an :class:`~varcolor.errors.InputError` naming each change)
+    unless ``accept_changes``: the checkpoint then records the new options, and under
+    ``"changes"`` the old ones with the step from which they changed. ``config.init`` may not be
+    the checkpoint itself.
 
     Examples
     --------
@@ -295,6 +306,8 @@ def train(
         torch.set_num_threads(config.threads)
     device = training_device(config.device)
     checkpoint = Path(checkpoint)
+    if config.init and identity(config.init) == identity(checkpoint):
+        raise InputError(f"{config.init}: the weights to start from cannot be the checkpoint this run writes")
     torch.manual_seed(config.seed)
     net = SIGGRAPH17(width=config.width, global_hints=config.global_hints)
     if config.init and not checkpoint.is_file():
@@ -312,7 +325,7 @@ def train(
         for parameter in learning:
             parameter.requires_grad_(True)
     optimizer = torch.optim.Adam(learning, lr=config.lr, betas=(0.9, 0.99))
-    start, history = 0, []
+    start, history, changes = 0, [], []
     if checkpoint.is_file():
         state = _read_checkpoint(checkpoint)
         saved = state["config"]
@@ -323,12 +336,22 @@ def train(
                 f"{checkpoint}: a run {'with' if saved.get('global_hints') else 'without'} the "
                 f"global-hints branch, but this one is {'with' if config.global_hints else 'without'}"
             )
+        changed = changed_options(saved, config)
+        if changed and not accept_changes:
+            raise InputError(
+                f"{checkpoint}: its run was made with other options: "
+                + ", ".join(f"{name} {new!r} (the run's: {old!r})" for name, (old, new) in changed.items())
+                + "; resume with the same options, or accept the changes (--accept-changes)"
+            )
         try:
             net.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             start, history = int(state["step"]), list(state["history"])
+            changes = list(state.get("changes", []))
         except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise InputError(f"{checkpoint}: not a checkpoint of this run ({str(exc).splitlines()[0][:160]})") from None
+        if changed:  # the checkpoint keeps what the run was made with before, and from which step
+            changes.append({"step": start, "options": {name: list(pair) for name, pair in changed.items()}})
     photos = load_photos(config.data, config.short_side, progress=progress)
     if progress and (photos.unreadable or photos.gray):
         tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
@@ -369,9 +392,49 @@ def train(
         history.append(record)
         bar.update()
         if done % config.checkpoint_every == 0 or done == end:
-            save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution)
+            save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution, changes)
     bar.close()
     return net.eval()
+
+
+#: Options that may change when a run resumes: where it runs, not what it learns.
+RUNTIME_OPTIONS = ("threads", "device")
+
+
+def changed_options(saved: dict, config: TrainingConfig) -> dict[str, tuple]:
+    """The options of ``config`` that differ from a checkpoint's recorded ``saved`` ones (name →
+    (saved, new)), but for :data:`RUNTIME_OPTIONS`. Folders and files are compared as absolute
+    paths (a relative one recorded is taken from the current folder); an option the checkpoint
+    does not record (an older varcolor's) counts as its default.
+
+    Examples
+    --------
+    >>> saved = dataclasses.asdict(TrainingConfig(data=["photos"], lr=1e-3))
+    >>> changed_options(saved, TrainingConfig(data=["./photos/"], lr=2e-3, threads=4))
+    {'lr': (0.001, 0.002)}
+    """
+    changed = {}
+    for spec in dataclasses.fields(TrainingConfig):
+        if spec.name in RUNTIME_OPTIONS:
+            continue
+        default = spec.default_factory() if spec.default_factory is not dataclasses.MISSING else spec.default
+        old, new = saved.get(spec.name, default), getattr(config, spec.name)
+        if spec.name in ("data", "validation", "init"):
+            same = _paths(old) == _paths(new)
+        else:
+            same = old == new
+        if not same:
+            changed[spec.name] = (old, new)
+    return changed
+
+
+def _paths(value):
+    """Paths (a string or a list of them; None) made absolute and normal, to compare."""
+    if value is None:
+        return None
+    if isinstance(value, (str, Path)):
+        return os.path.abspath(value)
+    return [os.path.abspath(item) for item in value]
 
 
 def _initialise(net: SIGGRAPH17, weights: str) -> None:
@@ -408,9 +471,11 @@ def save_checkpoint(
     config: TrainingConfig,
     history: list[dict],
     distribution: torch.Tensor | None = None,
+    changes: list[dict] | None = None,
 ) -> None:
-    """Model, optimizer, step, configuration, history and the photos' ab-bin distribution; only
-    tensors and plain values, so it loads with ``weights_only=True``."""
+    """Model, optimizer, step, configuration, history, the photos' ab-bin distribution and the
+    options changed on resuming (:func:`train`); only tensors and plain values, so it loads with
+    ``weights_only=True``."""
     with atomic_path(path) as temporary:
         torch.save(
             {
@@ -420,6 +485,7 @@ def save_checkpoint(
                 "config": dataclasses.asdict(config),
                 "history": history,
                 **({} if distribution is None else {"ab_distribution": distribution}),
+                **({"changes": changes} if changes else {}),
             },
             temporary,
         )
