@@ -8,18 +8,16 @@ import contextlib
 import io
 import json
 import os
-import signal
-import stat
-import string
-import warnings
-
 import re
+import signal
 import socket
+import stat
 import string
 import subprocess
 import sys
 import threading
 import time
+import warnings
 import zlib
 from functools import partial
 
@@ -400,6 +398,7 @@ def test_resume_skips_only_what_its_last_done_record_proves(tmp_path_factory, li
     report = batch.run(fresh, verb="made", overwrite=True, quiet=True, manifest=manifest, resume=True)
     assert [job.inputs[0].name for job in report.resumed] == (["a.png"] if proven else [])
     assert len(report.done) == (1 if proven else 2)
+
 
 # --- schedulers, plug-ins and training (issue 36) ---
 

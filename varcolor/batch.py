@@ -538,6 +538,8 @@ def run(
         raise InputError(problems[0])
     report = Report(len(jobs) + len(resumed), resumed=resumed)
     report.redone = [f"{job.name}: {redo[id(job)]}" for job in ready if id(job) in redo]
+    if scheduler is not None and client is None:  # before anything is written: the output folder, the manifest
+        check_scheduler(scheduler)
     record = _Manifest(manifest, fingerprint_)
     folders = sorted({job.outputs[-1].parent for job in ready})
     inputs = [*protected, *(path for job in jobs + resumed for path in job.inputs)]
