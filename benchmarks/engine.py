@@ -387,7 +387,7 @@ def plot(edits: list[dict], path: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="0.25,1,4", help="megapixels of the first solves")
+    parser.add_argument("--sizes", default="0.25,1,4", help="megapixels of the first solves ('none': no first solves)")
     parser.add_argument("--patterns", default=",".join(PATTERNS))
     parser.add_argument("--solvers", default="direct", help="solvers of the first solves (comma-separated)")
     parser.add_argument("--engines", default=",".join(EDIT_ENGINES), help="edit engines ('none': no edits)")
@@ -409,7 +409,7 @@ def main(argv=None) -> int:
     if set(engines) - set(EDIT_ENGINES):
         print(f"engine: error: --engines: choose from {', '.join(EDIT_ENGINES)}", file=sys.stderr)
         return 2
-    sizes = [float(s) for s in args.sizes.split(",")]
+    sizes = [] if args.sizes == "none" else [float(s) for s in args.sizes.split(",")]
     edit_sizes = [float(s) for s in args.edit_sizes.split(",")]
     first_tasks = [
         {"megapixels": size, "pattern": pattern, "solver": solver}
