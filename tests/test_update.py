@@ -281,13 +281,12 @@ def test_released_pixels_give_the_direct_solve_of_the_new_system():
     operator = exact_operator(guide[window], new_mask[window])
     released = Released(np.flatnonzero(erased), window, operator.stencil, exact_rhs(new_mask[window], values[window]))
     removed = np.flatnonzero(erased)
-    x, report = updater.solve(
-        np.flatnonzero(held), values[held], (removed, -values.reshape(-1, 2)[removed]), released
-    )
+    x, report = updater.solve(np.flatnonzero(held), values[held], (removed, -values.reshape(-1, 2)[removed]), released)
     assert np.abs(x - _exact(guide, new_mask, values)).max() <= 1e-3 * np.abs(values).max()
     assert report["released"] == erased.sum() and report["held"] == held.sum()
+    not_cues = Released(np.flatnonzero(held), window, released.stencil, released.rhs)
     with pytest.raises(ValueError, match="cue pixels"):
-        updater.solve(np.zeros(0, np.int64), np.zeros((0, 2)), None, Released(np.flatnonzero(held), window, released.stencil, released.rhs))
+        updater.solve(np.zeros(0, np.int64), np.zeros((0, 2)), None, not_cues)
 
 
 def test_solve_says_why_it_solved_afresh(monkeypatch):
