@@ -18,8 +18,10 @@ whole new cue set, as the studio's undo stack and eraser produce them: add a str
 recolour the first, move the second, undo it, erase the original cues in a 60×60 box, add a long
 (6000 px) stroke, recolour a box of the original cues, move the long stroke, undo it, add a
 stroke, undo it. Engines: ``full`` (every solve from scratch: what ``Colorizer.solve`` did before
-issue 37) and ``incremental`` (the default now: an edit corrects the factors the colorizer holds);
-``update`` gives the adds alone to ``Colorizer.update``. Every edit's result is compared with a
+issue 37), ``incremental`` (the default now: an edit corrects the factors the colorizer holds and
+is refined to the direct solve's relative residual, 1e-8), ``bounded`` (the same with ``tol=1e-5``:
+refined only past that residual, otherwise within the corrections' error bound), and ``update``
+(the adds alone given to ``Colorizer.update``). Every edit's result is compared with a
 fresh direct solve of the same cues (max |Δab|), outside the timing.
 
 Writes ``engine.json`` and ``engine.md`` (``--name`` changes the stem), and ``engine.png``.
@@ -48,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 PATTERNS = ("sparse-scribbles", "dense-scribbles", "hints", "flat-stroke")
-EDIT_ENGINES = ("full", "incremental", "update")
+EDIT_ENGINES = ("full", "incremental", "bounded", "update")
 MATVECS = 50  # the unit: this many CSR mat-vecs
 
 
@@ -237,7 +239,8 @@ def edit_session(task: dict, queue) -> None:
     engine = task["engine"]
     if engine == "update":
         edits = [edit for edit in edits if edit["kind"] == "add"]
-    cz = varcolor.Colorizer(gray, solver="direct")
+    # bounded: no refinement to the direct solve's 1e-8 unless the residual passes 1e-5.
+    cz = varcolor.Colorizer(gray, solver="direct", **({"tol": 1e-5} if engine == "bounded" else {}))
     before = _peak()
     start = time.perf_counter()
     cz.solve(base)

@@ -4,9 +4,11 @@ Two ways, for :class:`~varcolor.methods.LinearMethod` methods without a prior
 (:meth:`varcolor.Colorizer.update` says when each applies):
 
 - **low-rank**: after a global direct solve, the new solution is that solve corrected for the cue
-  pixels added since, with its factors (:class:`~varcolor.solvers.lowrank.LowRankUpdater`);
+  pixels added, removed or recoloured since, with its factors
+  (:class:`~varcolor.solvers.lowrank.LowRankUpdater`); :meth:`varcolor.Colorizer.solve` uses it
+  for any new cue set (:meth:`Updates.edit`), :meth:`varcolor.Colorizer.update` for added cues;
 - **window**: a direct solve on a window around the new cues, grown until the change they cause
-  dies out within it (:func:`varcolor.solvers.window.local_correction`).
+  dies out within it (:func:`varcolor.solvers.window.local_correction`; added cues only).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import numpy as np
 from .cues import Cues
 from .kernels import any_layout, compile_once
 from .methods import LinearMethod
+from .solvers.base import relative_norm
 from .solvers.lowrank import LowRankUpdater, Released
+from .solvers.stencil import GridOperator
 from .solvers.window import local_correction
 
 __all__ = ["Updates", "MAX_HELD", "UPDATE_TINY", "UPDATE_BUDGET"]
@@ -55,7 +59,12 @@ class Updates:
             return
         try:
             updater = LowRankUpdater(
-                factors, chroma.copy(), UPDATE_TINY * self.scale, UPDATE_BUDGET * self.scale, MAX_HELD
+                factors,
+                chroma.copy(),
+                UPDATE_TINY * self.scale,
+                UPDATE_BUDGET * self.scale,
+                MAX_HELD,
+                refine_tol=self.method.options.tol,
             )
         except ValueError:  # every pixel a cue: no unknowns to hold
             return
@@ -92,10 +101,10 @@ class Updates:
             old = np.concatenate([base_targets[keep][recoloured], base_targets[~keep]])
             new = np.concatenate([now[recoloured], np.zeros((len(released), old.shape[1]))])
             rhs_change = self.method.rhs_change(base_mask, old, new, changed)
+        freed = self._released(cues, released) if len(released) else None
+        residual = self._residual(updater, cues, freed) if self.method.cue_rows else None
         try:
-            chroma, report = updater.solve(
-                held, self.targets_at(cues, held), rhs_change, self._released(cues, released) if len(released) else None
-            )
+            chroma, report = updater.solve(held, self.targets_at(cues, held), rhs_change, freed, residual)
         except ValueError as error:  # too many pixels for the block
             return None, f"the edit is too large for a low-rank correction ({error})"
         window = report.pop("box")
@@ -116,6 +125,27 @@ class Updates:
             return (chroma, info, window), None
         rows, columns = np.nonzero(moved)
         return (chroma, info, (rows + window[0].start, columns + window[1].start)), None
+
+    def _residual(self, updater: LowRankUpdater, cues: Cues, released: Released | None):
+        """The new system's residual and its relative norm, for a method whose cues change only
+        their own rows: the first solve's operator is the new one but at cue pixels (whose values
+        are set exactly) and at released ones (whose rows the window gives)."""
+        operator = updater.solver.operator
+        cue_pixels = np.flatnonzero(cues.mask)
+        scale = self.targets_at(cues, cue_pixels)
+
+        def residual(x: np.ndarray) -> tuple[np.ndarray, float]:
+            r = -operator.apply(x)  # the right-hand side is 0 off the cues (no prior here)
+            r.reshape(-1, x.shape[-1])[cue_pixels] = 0.0
+            if released is not None:
+                window = released.window
+                rows = released.rhs - GridOperator(released.stencil).apply(x[window])
+                top, left = window[0].start, window[1].start
+                i, j = np.divmod(released.pixels, x.shape[1])
+                r[i, j] = rows[i - top, j - left]
+            return r, relative_norm(r.reshape(-1, x.shape[-1]), scale)
+
+        return residual
 
     def _released(self, cues: Cues, released: np.ndarray) -> Released:
         """The new system around the cue pixels of the base that ``cues`` no longer marks: on a

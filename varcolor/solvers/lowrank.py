@@ -28,6 +28,7 @@ correction starts from ``x₀`` again (exact to ``tiny``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba
@@ -165,6 +166,9 @@ class LowRankUpdater:
         The most pixels the block of ``M⁻¹`` may have (held pixels coupled to unknowns and the
         unknowns next to released pixels, over the edits since the block was started): past it
         the block starts afresh, and :meth:`solve` raises where one edit alone needs more.
+    refine_tol : float
+        The relative residual past which :meth:`solve` refines its result once (where it is
+        given the new system's residual).
 
     Examples
     --------
@@ -181,12 +185,19 @@ class LowRankUpdater:
     """
 
     def __init__(
-        self, solver: DirectSolver, base: np.ndarray, tiny: float = 1e-3, budget: float = 1e-2, max_block: int = 1000
+        self,
+        solver: DirectSolver,
+        base: np.ndarray,
+        tiny: float = 1e-3,
+        budget: float = 1e-2,
+        max_block: int = 1000,
+        refine_tol: float = 1e-8,
     ):
         if solver._lu is None:
             raise ValueError("the system has no unknowns to hold")
         self.solver, self.base = solver, base
         self.tiny, self.budget, self.max_block = tiny, budget, max_block
+        self.refine_tol = refine_tol
         self._diagonal = solver.operator.stencil[..., CENTRE].ravel()
         self._start()
 
@@ -218,6 +229,7 @@ class LowRankUpdater:
         values: np.ndarray,
         rhs_change: tuple[np.ndarray, np.ndarray] | None = None,
         released: Released | None = None,
+        residual: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
     ) -> tuple[np.ndarray, dict]:
         """The solution with the unknowns at ``held`` (raster indices) held at ``values``
         (``k×C``), the right-hand side changed by ``rhs_change`` (raster indices, ``m×C``
@@ -261,7 +273,7 @@ class LowRankUpdater:
         flat_base = self.base.reshape(-1, channels)
         order = np.argsort(held)
         targets = values[order[np.searchsorted(held, coupled, sorter=order)]]
-        multipliers, unknowns = self._small_system(coupled, targets - flat_base[coupled], rows, flat_base)
+        multipliers, unknowns, small = self._small_system(coupled, targets - flat_base[coupled], rows, flat_base)
         # The sparse right-hand side T of the unknowns: Δb, the multipliers, −B y_R.
         total = (np.concatenate([free_pixels, coupled]), np.concatenate([free_change, multipliers]))
         if rows is not None:
@@ -306,6 +318,13 @@ class LowRankUpdater:
         moved = every[np.any(flat[every] != previous[every], axis=1)]
         box = _union(box, _box_of(moved, x.shape[1]))
         changed = box if incremental else _union(box, self._touched)
+        relative = None
+        if residual is not None:
+            r, relative = residual(x)
+            if relative > self.refine_tol:  # rounding of the single-precision factors: one refinement
+                refined = self._refine(x, r, held, coupled, rows, small)
+                box = _union(box, refined)
+                relative = residual(x)[1]
         x.flags.writeable = False
         self._touched = _union(self._touched, box)
         self._free, self._x, self._assigned, self._bound = free_x, x, assigned, bound
@@ -317,8 +336,41 @@ class LowRankUpdater:
             "nodes": nodes,
             "nodes_total": len(solver._lu.tree.parent),
             "bound": bound,
+            "residual": relative,
             "box": changed,
         }
+
+    def _refine(self, x, r, held, coupled, rows, small) -> tuple[slice, slice]:
+        """Add to ``x`` (in place) the correction for the residual ``r`` of the new system: the
+        same correction as an edit's, for the right-hand side ``r`` and 0 at the held pixels; the
+        box it changed."""
+        channels = x.shape[-1]
+        lu, free = self.solver._lu, self.solver._free_mask.ravel()
+        flat_r = r.reshape(-1, channels)
+        z = lu.solve(np.where(free[:, None], flat_r, 0.0)).astype(np.float64)
+        z[~free] = 0.0
+        at_h = np.zeros((0, channels)) if not len(coupled) else -z[coupled]
+        if rows is None:
+            if small is None:
+                multipliers, unknowns = np.zeros((0, channels)), None
+            else:
+                multipliers, unknowns = small(at_h, None)
+            pixels, values = coupled, multipliers
+        else:
+            near, coupling, released_at, own, _ = rows
+            multipliers, unknowns = small(at_h, flat_r[released_at] - own[1] @ z[near])
+            pixels = np.concatenate([coupled, near])
+            values = np.concatenate([multipliers, -(coupling @ unknowns)])
+        if len(pixels):
+            delta, _, _ = lu.solve_local(pixels, values, 0.0)
+            z += delta.T
+        flat = x.reshape(-1, channels)
+        keep = free.copy()
+        keep[held] = False
+        flat[keep] += z[keep]
+        if rows is not None:
+            flat[rows[2]] += unknowns
+        return (slice(0, x.shape[0]), slice(0, x.shape[1]))
 
     def _small_system(self, coupled, held_rhs, rows, flat_base):
         """The multipliers at the ``coupled`` held pixels and the released pixels' values: the
@@ -330,7 +382,7 @@ class LowRankUpdater:
         g_h = held_rhs - solution[h]
         if rows is None:
             if not len(coupled):
-                return np.zeros((0, channels)), None
+                return np.zeros((0, channels)), None, None
             # Only held pixels: grow the factors while the earlier ones stay (strokes added).
             earlier = np.isin(coupled, self._keys)
             if self._factors is None or np.count_nonzero(earlier) != len(self._keys):
@@ -347,9 +399,14 @@ class LowRankUpdater:
                     block[np.ix_(at[old:], at[old:])],
                 )
             self._keys = keys
-            multipliers = np.empty_like(g_h)
-            multipliers[permutation] = self._factors.solve(g_h[permutation])
-            return multipliers, None
+            factors = self._factors
+
+            def small(held_rhs, _):
+                multipliers = np.empty_like(held_rhs)
+                multipliers[permutation] = factors.solve(held_rhs[permutation])
+                return multipliers, None
+
+            return *small(g_h, None), small
         self._factors, self._keys = None, np.zeros(0, np.int64)
         near, coupling, released_at, own, beta = rows
         n = self._position[near]
@@ -360,9 +417,13 @@ class LowRankUpdater:
         system[:k_h, k_h:] = -block[np.ix_(h, n)] @ coupling
         system[k_h:, :k_h] = own[1] @ block[np.ix_(n, h)]
         system[k_h:, k_h:] = own[0] - own[1] @ block[np.ix_(n, n)] @ coupling
-        rhs = np.concatenate([g_h, beta - own[1] @ g_n])
-        answer = lu_solve(lu_factor(system, check_finite=False), rhs, check_finite=False)
-        return answer[:k_h], answer[k_h:]
+        factors = lu_factor(system, check_finite=False)
+
+        def small(held_rhs, released_rhs):
+            answer = lu_solve(factors, np.concatenate([held_rhs, released_rhs]), check_finite=False)
+            return answer[:k_h], answer[k_h:]
+
+        return *small(g_h, beta - own[1] @ g_n), small
 
     def _released_rows(self, released: Released, held, values, rhs_change):
         """The released pixels' rows, split: the unknowns ``N`` next to them (not held), ``B``
