@@ -258,6 +258,25 @@ def test_any_edit_given_to_solve_matches_a_fresh_direct_solve(method, space, see
         assert np.abs(result.ab - fresh.ab).max() <= MAX_AB, kind
         assert np.abs(result.rgb - fresh.rgb).max() <= 1e-3
         assert cz.cues is new
+        if method == "levin":  # refined with the new system's residual to the direct solve's tolerance
+            assert result.info["residual"] <= 1e-8
+            assert np.abs(result.ab - fresh.ab).max() <= 1e-4, kind
+        else:
+            assert result.info["residual"] is None
+
+
+def test_removing_all_but_one_cue_is_refined_to_the_exact_answer():
+    # Two cues, one removed: the corrected system is nearly singular (one cue holds the whole
+    # image), and the single-precision factors' rounding is amplified; the residual refines it.
+    gray, cues = gray_and_cues("coffee", (64, 80), 2, rng=3)
+    one = _without(cues, np.arange(gray.size).reshape(gray.shape) == np.flatnonzero(cues.mask)[1])
+    for tol, close in ((1e-8, 1e-4), (1e-2, MAX_AB)):
+        cz = varcolor.Colorizer(gray, solver="direct", tol=tol)
+        cz.solve(cues)
+        result = cz.solve(one)
+        assert result.info["update"] == "low-rank" and result.info["released"] == 1
+        assert result.info["residual"] <= tol
+        assert np.abs(result.ab - _fresh(gray, one, "levin", "lab").ab).max() <= close
 
 
 def test_released_pixels_give_the_direct_solve_of_the_new_system():
