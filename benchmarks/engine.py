@@ -22,7 +22,8 @@ issue 37), ``incremental`` (the default now: an edit corrects the factors the co
 is refined to the direct solve's relative residual, 1e-8), ``bounded`` (the same with ``tol=1e-5``:
 refined only past that residual, otherwise within the corrections' error bound), and ``update``
 (the adds alone given to ``Colorizer.update``). Every edit's result is compared with a
-fresh direct solve of the same cues (max |Δab|), outside the timing.
+fresh direct solve of the same cues (max |Δab|), outside the timing: the ``full`` engine's own
+(run first), or, for ``update``'s different cue sets, the last one solved afresh.
 
 Writes ``engine.json`` and ``engine.md`` (``--name`` changes the stem), and ``engine.png``.
 Run: ``python benchmarks/engine.py`` (0.25/1/4 MP first solves, edits at 1 MP: a few minutes);
@@ -38,7 +39,9 @@ import multiprocessing as mp
 import os
 import platform
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -271,9 +274,25 @@ def edit_session(task: dict, queue) -> None:
         )
         steps[-1]["_ab"] = result.ab
     peak = _peak()
-    for step, edit in zip(steps, edits):  # against a fresh direct solve, untimed
-        fresh = varcolor.colorize(gray, edit["cues"], solver="direct")
-        step["max_error"] = float(np.abs(step.pop("_ab") - fresh.ab).max())
+    # Against a fresh direct solve of the same cues, untimed: the full engine's own results (saved
+    # for the other engines of the run), or one solved here; the update engine's last only.
+    scratch = Path(task["scratch"])
+    for k, (step, edit) in enumerate(zip(steps, edits)):
+        ab = step.pop("_ab")
+        reference = scratch / f"{task['megapixels']:g}-{task['pattern']}-{k}.npy"
+        if engine == "full":
+            np.save(reference, ab)
+            step["max_error"] = 0.0  # it is the reference
+            continue
+        if engine == "update" and k < len(steps) - 1:
+            step["max_error"] = None
+            continue
+        fresh = (
+            np.load(reference)
+            if engine != "update" and reference.is_file()
+            else varcolor.colorize(gray, edit["cues"], solver="direct").ab
+        )
+        step["max_error"] = float(np.abs(ab - fresh).max())
     seconds = [s["seconds"] for s in steps]
     queue.put(
         {
@@ -286,7 +305,7 @@ def edit_session(task: dict, queue) -> None:
             "max_seconds": float(np.max(seconds)),
             "median_units": float(np.median(seconds)) / unit,
             "max_units": float(np.max(seconds)) / unit,
-            "max_error": max(s["max_error"] for s in steps),
+            "max_error": max(s["max_error"] for s in steps if s["max_error"] is not None),
             "peak_bytes": max(0, peak - before),
         }
     )
@@ -339,7 +358,7 @@ def report(first: list[dict], edits: list[dict]) -> str:
         "Edits (each given as the whole new cue set to `Colorizer.solve`; `update`: the adds alone "
         "to `Colorizer.update`); max |Δab| against a fresh direct solve of the same cues:",
         "",
-        "| MP | pattern | engine | edits | median s | max s | median × 50 mv | max × 50 mv | max |Δab| | "
+        "| MP | pattern | engine | edits | median s | max s | median × 50 mv | max × 50 mv | max |Δab| vs full | "
         "peak memory | paths |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -395,6 +414,7 @@ def main(argv=None) -> int:
     parser.add_argument("--solvers", default="direct", help="solvers of the first solves (comma-separated)")
     parser.add_argument("--engines", default=",".join(EDIT_ENGINES), help="edit engines ('none': no edits)")
     parser.add_argument("--edit-sizes", default="1", help="megapixels of the edit sequences")
+    parser.add_argument("--bounded-patterns", default="hints", help="patterns the bounded engine runs on")
     parser.add_argument("--big", action="store_true", help="add 16 and 40 MP first solves (auto) and 12 MP edits")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
@@ -423,11 +443,13 @@ def main(argv=None) -> int:
     if args.big:
         first_tasks += [{"megapixels": size, "pattern": patterns[0], "solver": "auto"} for size in (16.0, 40.0)]
         edit_sizes.append(12.0)
+    scratch = tempfile.mkdtemp(prefix="varcolor-engine-")  # the full engine's results: the reference
     edit_tasks = [
-        {"megapixels": size, "pattern": pattern, "engine": engine}
+        {"megapixels": size, "pattern": pattern, "engine": engine, "scratch": scratch}
         for size in edit_sizes
         for pattern in patterns
         for engine in engines
+        if engine != "bounded" or pattern in args.bounded_patterns.split(",")
     ]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -445,15 +467,6 @@ def main(argv=None) -> int:
         (out / f"{args.name}.md").write_text(text)
         return text
 
-    for task in first_tasks:
-        row = run(first_solve, task, args.timeout)
-        first.append(row)
-        print(
-            f"first {task['megapixels']:g} MP {task['pattern']:17s} {task['solver']:7s} "
-            + (row.get("error") or f"{row['seconds']:.2f} s = {row['units']:.2f} × 50 mv, {_gb(row)}"),
-            flush=True,
-        )
-        save()
     for task in edit_tasks:
         row = run(edit_session, task, args.timeout)
         edits.append(row)
@@ -467,6 +480,16 @@ def main(argv=None) -> int:
             flush=True,
         )
         save()
+    for task in first_tasks:
+        row = run(first_solve, task, args.timeout)
+        first.append(row)
+        print(
+            f"first {task['megapixels']:g} MP {task['pattern']:17s} {task['solver']:7s} "
+            + (row.get("error") or f"{row['seconds']:.2f} s = {row['units']:.2f} × 50 mv, {_gb(row)}"),
+            flush=True,
+        )
+        save()
+    shutil.rmtree(scratch, ignore_errors=True)
     text = save()
     if edits:
         plot(edits, out / f"{args.name}.png")
