@@ -222,7 +222,7 @@ def edit_sequence(gray, base, seed: int = 1, small: bool = False) -> list[dict]:
     eraser_state = states[-1]
     push("add", eraser_state.merged(big), big)
     new_colour = varcolor.Cues(painted, np.where(painted[..., None], rng.uniform(-40, 40, 2), 0.0))
-    push("recolour", _without(states[-1], ~eraser_state.mask | ~painted).merged(new_colour))
+    push("recolour", states[-1].merged(new_colour))
     repainted = states[-1]
     push("move", _without(repainted, big.mask & ~eraser_state.mask).merged(big_moved))
     push("undo", _without(repainted, big.mask & ~eraser_state.mask))

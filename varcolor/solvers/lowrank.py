@@ -255,6 +255,8 @@ class LowRankUpdater:
         if np.any(free[released_pixels]):
             raise ValueError("released pixels must be cue pixels of the factored system")
         coupled = self._coupled(held)
+        if len(coupled) + len(released_pixels) > self.max_block:  # before the released rows' dense blocks
+            raise ValueError(f"more than {self.max_block} held pixels coupled to unknowns and released pixels")
         rows = self._released_rows(released, held, values, rhs_change) if len(released_pixels) else None
         near = np.zeros(0, np.int64) if rows is None else rows[0]
         needed = np.concatenate([coupled, near])
