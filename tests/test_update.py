@@ -319,6 +319,9 @@ def test_solve_says_why_it_solved_afresh(monkeypatch):
     result = cz.solve(cues.merged(big))
     assert "update" not in result.info and "too large" in result.info["full_solve"]
     assert np.abs(result.ab - _fresh(gray, cues.merged(big), "levin", "lab").ab).max() <= 1e-6
+    cz.solve(cues, reuse=False)
+    erased = cz.solve(_without(cues, np.arange(gray.size).reshape(gray.shape) % 2 == 0))  # many cues removed
+    assert "update" not in erased.info and "too large" in erased.info["full_solve"]
     again = cz.solve(cues.merged(big), reuse=False)
     assert "update" not in again.info and "full_solve" not in again.info
     amg = varcolor.Colorizer(gray, solver="amg")
