@@ -198,6 +198,7 @@ class LowRankUpdater:
         self.solver, self.base = solver, base
         self.tiny, self.budget, self.max_block = tiny, budget, max_block
         self.refine_tol = refine_tol
+        self.max_refinements = 3
         self._diagonal = solver.operator.stencil[..., CENTRE].ravel()
         self._start()
 
@@ -320,13 +321,15 @@ class LowRankUpdater:
         moved = every[np.any(flat[every] != previous[every], axis=1)]
         box = _union(box, _box_of(moved, x.shape[1]))
         changed = box if incremental else _union(box, self._touched)
-        relative = None
+        relative, refinements = None, 0
         if residual is not None:
             r, relative = residual(x)
-            if relative > self.refine_tol:  # rounding of the single-precision factors: one refinement
-                refined = self._refine(x, r, held, coupled, rows, small)
-                box = _union(box, refined)
-                relative = residual(x)[1]
+            # The single-precision factors' rounding (and the left-out changes): refine, as the
+            # direct solver does, a few times at most.
+            while relative > self.refine_tol and refinements < self.max_refinements:
+                box = _union(box, self._refine(x, r, held, coupled, rows, small))
+                r, relative = residual(x)
+                refinements += 1
         x.flags.writeable = False
         self._touched = _union(self._touched, box)
         self._free, self._x, self._assigned, self._bound = free_x, x, assigned, bound
@@ -339,6 +342,7 @@ class LowRankUpdater:
             "nodes_total": len(solver._lu.tree.parent),
             "bound": bound,
             "residual": relative,
+            "refinements": refinements,
             "box": changed,
         }
 
