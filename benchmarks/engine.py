@@ -359,12 +359,12 @@ def report(first: list[dict], edits: list[dict]) -> str:
         "to `Colorizer.update`); max |Δab| against a fresh direct solve of the same cues:",
         "",
         "| MP | pattern | engine | edits | median s | max s | median × 50 mv | max × 50 mv | max |Δab| vs full | "
-        "peak memory | paths |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "largest residual | peak memory | paths |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in edits:
         if "error" in r:
-            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {r['error']} | | | | | | | |")
+            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {r['error']} | | | | | | | | |")
             continue
         paths = {}
         for s in r["steps"]:
@@ -372,7 +372,7 @@ def report(first: list[dict], edits: list[dict]) -> str:
         lines.append(
             f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {len(r['steps'])} | "
             f"{r['median_seconds']:.3f} | {r['max_seconds']:.3f} | {r['median_units']:.2f} | "
-            f"{r['max_units']:.2f} | {r['max_error']:.4f} | {_gb(r)} | "
+            f"{r['max_units']:.2f} | {r['max_error']:.4f} | {_largest_residual(r)} | {_gb(r)} | "
             + ", ".join(f"{k} ×{v}" for k, v in paths.items())
             + " |"
         )
@@ -393,7 +393,25 @@ def report(first: list[dict], edits: list[dict]) -> str:
                 times = [s["seconds"] for s in r["steps"] if s["kind"] == kind]
                 cells.append(f"{np.median(times):.3f} ({np.median(times) / r['unit_seconds']:.2f})" if times else "")
             lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | " + " | ".join(cells) + " |")
+    fallbacks = _fallbacks(edits)
+    if fallbacks:
+        lines += ["", "Edits solved afresh, and why (`info['full_solve']`):", "", *fallbacks]
     return "\n".join(lines) + "\n"
+
+
+def _largest_residual(row: dict) -> str:
+    residuals = [s["residual"] for s in row["steps"] if s.get("residual") is not None]
+    return f"{max(residuals):.1e}" if residuals else ""
+
+
+def _fallbacks(edits: list[dict]) -> list[str]:
+    return [
+        f"- {r['pattern']}, {r['engine']}, edit {k + 1} ({s['kind']}): solved afresh: {s['why']}"
+        for r in edits
+        if "steps" in r
+        for k, s in enumerate(r["steps"])
+        if s.get("why")
+    ]
 
 
 def plot(edits: list[dict], path: Path) -> None:
@@ -419,7 +437,15 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="engine", help="result file stem (default: %(default)s)")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the .md and .png from the .json")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.report_only:
+        saved = json.loads((out / f"{args.name}.json").read_text())
+        (out / f"{args.name}.md").write_text(report(saved["first"], saved["edits"]))
+        plot(saved["edits"], out / f"{args.name}.png")
+        print(report(saved["first"], saved["edits"]))
+        return 0
     if not (SHARED / "kodak").is_dir():
         print(f"engine: error: {SHARED / 'kodak'}: no such folder", file=sys.stderr)
         return 2
