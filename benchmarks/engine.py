@@ -267,7 +267,7 @@ def edit_session(task: dict, queue) -> None:
                 "seconds": seconds,
                 "units": seconds / unit,
                 "path": info.get("update") or info.get("solver"),
-                "why": info.get("full_solve_why"),
+                "why": info.get("full_solve"),
                 "residual": info.get("residual"),
                 "cues": int(edit["cues"].count),
             }
