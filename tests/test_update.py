@@ -198,3 +198,132 @@ def test_local_solves_leave_out_only_what_is_below_tiny():
     x, solved, _ = lu.solve_local(index[:1], np.array([[30.0, -30.0]]), 0.1)
     assert np.abs(x.T[index] - inverse[:, :1] @ [[30.0, -30.0]]).max() <= 0.1 + 1e-9
     assert solved < len(lu.tree.parent)
+
+
+def _without(cues, removed):
+    mask = cues.mask & ~removed
+    return varcolor.Cues(mask, np.where(mask[..., None], cues.ab, 0.0))
+
+
+def _edits(gray, cues, rng):
+    """A random sequence of whole cue sets, each one edit from the last: strokes added, undone
+    (the set two steps back), moved, recoloured, and the first cues erased in a box."""
+    states = [cues]
+    kinds = []
+    for _ in range(7):
+        kind = rng.choice(["add", "undo", "move", "recolour", "erase"])
+        now = states[-1]
+        height, width = gray.shape
+        if kind == "undo" and len(states) > 1:
+            new = states[-2]
+        elif kind == "erase":
+            box = np.zeros(gray.shape, bool)
+            i, j = rng.integers(0, height - 30), rng.integers(0, width - 30)
+            box[i : i + 30, j : j + 30] = True
+            new = _without(now, box)
+        elif kind == "recolour":
+            box = np.zeros(gray.shape, bool)
+            i, j = rng.integers(0, height - 40), rng.integers(0, width - 40)
+            box[i : i + 40, j : j + 40] = True
+            box &= now.mask
+            new = now.merged(varcolor.Cues(box, np.where(box[..., None], rng.uniform(-40, 40, 2), 0.0)))
+        else:  # add, or a stroke moved: the last one removed and one added elsewhere
+            i, j = rng.integers(0, height - 4), rng.integers(0, width - 25)
+            more = stroke(gray.shape, slice(i, i + 3), slice(j, j + 20), tuple(rng.uniform(-40, 40, 2)))
+            new = now.merged(more) if kind != "move" or len(states) < 2 else states[-2].merged(more)
+        kinds.append(str(kind))
+        states.append(new)
+    return kinds, states[1:]
+
+
+@pytest.mark.parametrize(
+    "method,space,seed",
+    [("levin", "lab", 0), ("levin", "lab", 1), ("levin", "lab", 2), ("levin-symmetric", "lab", 3), ("levin", "yiq", 4)],
+)
+def test_any_edit_given_to_solve_matches_a_fresh_direct_solve(method, space, seed):
+    # Cues added, undone, moved, recoloured and erased: each new cue set corrects the first
+    # solve's factors (no new LU) and lands within the updates' error budget of a fresh solve.
+    gray, cues = gray_and_cues("coffee", (96, 128), 120, rng=seed)
+    cz = varcolor.Colorizer(gray, method=method, space=space, solver="direct")
+    cz.solve(cues)
+    factors = cz.engine.solver
+    kinds, states = _edits(gray, cues, np.random.default_rng(seed))
+    for kind, new in zip(kinds, states):
+        result = cz.solve(new)
+        assert result.info["update"] == "low-rank", (kind, result.info)
+        assert cz.engine.solver is factors
+        assert result.info["released"] == (cues.mask & ~new.mask).sum()
+        assert result.info["held"] == (new.mask & ~cues.mask).sum()
+        fresh = _fresh(gray, new, method, space)
+        assert np.abs(result.ab - fresh.ab).max() <= MAX_AB, kind
+        assert np.abs(result.rgb - fresh.rgb).max() <= 1e-3
+        assert cz.cues is new
+        if method == "levin":  # refined with the new system's residual to the direct solve's tolerance
+            assert result.info["residual"] <= 1e-8
+            assert np.abs(result.ab - fresh.ab).max() <= 1e-4, kind
+        else:
+            assert result.info["residual"] is None
+
+
+def test_removing_all_but_one_cue_is_refined_to_the_exact_answer():
+    # Two cues, one removed: the corrected system is nearly singular (one cue holds the whole
+    # image), and the single-precision factors' rounding is amplified; the residual refines it.
+    gray, cues = gray_and_cues("coffee", (64, 80), 2, rng=3)
+    one = _without(cues, np.arange(gray.size).reshape(gray.shape) == np.flatnonzero(cues.mask)[1])
+    for tol, close in ((1e-8, 1e-4), (1e-2, MAX_AB)):
+        cz = varcolor.Colorizer(gray, solver="direct", tol=tol)
+        cz.solve(cues)
+        result = cz.solve(one)
+        assert result.info["update"] == "low-rank" and result.info["released"] == 1
+        assert result.info["residual"] <= tol
+        assert np.abs(result.ab - _fresh(gray, one, "levin", "lab").ab).max() <= close
+
+
+def test_released_pixels_give_the_direct_solve_of_the_new_system():
+    # Without leaving anything out (tiny = 0) a removed cue patch and a held stroke together give
+    # the new system's exact solution, for Levin's system from the updater alone.
+    from varcolor.solvers.lowrank import Released
+
+    guide, mask, values = _system((40, 50), 0.05, 21)
+    mask[15:25, 20:30] = True  # a cue patch, then erased in part
+    solver = DirectSolver(exact_operator(guide, mask))
+    base, _ = solver.solve(exact_rhs(mask, values))
+    updater = LowRankUpdater(solver, base, tiny=0.0)
+    erased = np.zeros(guide.shape, bool)
+    erased[12:22, 18:27] = True
+    erased &= mask
+    held = np.zeros(guide.shape, bool)
+    held[30:33, 5:40] = True
+    held &= ~mask
+    new_mask = (mask & ~erased) | held
+    window = (slice(9, 25), slice(15, 30))
+    operator = exact_operator(guide[window], new_mask[window])
+    released = Released(np.flatnonzero(erased), window, operator.stencil, exact_rhs(new_mask[window], values[window]))
+    removed = np.flatnonzero(erased)
+    x, report = updater.solve(np.flatnonzero(held), values[held], (removed, -values.reshape(-1, 2)[removed]), released)
+    assert np.abs(x - _exact(guide, new_mask, values)).max() <= 1e-3 * np.abs(values).max()
+    assert report["released"] == erased.sum() and report["held"] == held.sum()
+    not_cues = Released(np.flatnonzero(held), window, released.stencil, released.rhs)
+    with pytest.raises(ValueError, match="cue pixels"):
+        updater.solve(np.zeros(0, np.int64), np.zeros((0, 2)), None, not_cues)
+
+
+def test_solve_says_why_it_solved_afresh(monkeypatch):
+    gray, cues = gray_and_cues("coffee", (96, 128), 200, rng=9)
+    cz = varcolor.Colorizer(gray, solver="direct")
+    assert "full_solve" not in cz.solve(cues).info  # nothing to reuse yet
+    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 5)  # the updater's limit, set at the solve
+    cz = varcolor.Colorizer(gray, solver="direct")
+    cz.solve(cues)
+    big = stroke(gray.shape, slice(40, 44), slice(10, 60), (30.0, -20.0))
+    result = cz.solve(cues.merged(big))
+    assert "update" not in result.info and "too large" in result.info["full_solve"]
+    assert np.abs(result.ab - _fresh(gray, cues.merged(big), "levin", "lab").ab).max() <= 1e-6
+    cz.solve(cues, reuse=False)
+    erased = cz.solve(_without(cues, np.arange(gray.size).reshape(gray.shape) % 2 == 0))  # many cues removed
+    assert "update" not in erased.info and "too large" in erased.info["full_solve"]
+    again = cz.solve(cues.merged(big), reuse=False)
+    assert "update" not in again.info and "full_solve" not in again.info
+    amg = varcolor.Colorizer(gray, solver="amg")
+    amg.solve(cues)
+    assert "no factors" in amg.solve(cues.merged(big)).info["full_solve"]

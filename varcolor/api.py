@@ -193,10 +193,57 @@ class Colorizer:
         """The linear solver the method uses (``auto`` resolved), or None."""
         return self.engine.solver_name
 
-    def solve(self, cues: Cues, x0: np.ndarray | None = None) -> Result:
-        """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers."""
+    def solve(self, cues: Cues, x0: np.ndarray | None = None, *, reuse: bool = True) -> Result:
+        """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers.
+
+        With ``reuse`` (the default), a new cue set after a global ``direct`` solve of a linear
+        method without a prior — cues added, removed (undo, eraser), recoloured or moved since —
+        is reached by a low-rank correction of that solve's factors
+        (:class:`~varcolor.solvers.lowrank.LowRankUpdater`) instead of a new factorisation:
+        ``info["update"]`` is then ``"low-rank"``, with ``held`` and ``released`` (cue pixels
+        added and removed since the factored solve), ``recoloured``, ``block``, ``correction``,
+        ``bound`` and ``window`` as :meth:`update` describes. Where it cannot (no factors held, an
+        edit too large for the correction's block), the cues are solved afresh and, if there was
+        something to reuse, ``info["full_solve"]`` says why. ``reuse=False`` always solves afresh.
+
+        >>> import numpy as np, varcolor
+        >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
+        >>> cz = varcolor.Colorizer(gray)
+        >>> one = varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}], gray.shape)
+        >>> two = one.merged(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
+        >>> _ = cz.solve(two)
+        >>> undone = cz.solve(one)   # the second cue removed: a correction, not a new solve
+        >>> undone.info["update"], undone.info["released"]
+        ('low-rank', 1)
+        >>> bool(np.abs(undone.ab - varcolor.colorize(gray, one).ab).max() < 0.01)
+        True
+        """
+        start = time.perf_counter()
+        self._check_cues(cues)
+        why = None
+        if reuse and x0 is None and self.network is None and self.updates is not None and self._chroma is not None:
+            if cues.count:
+                found, why = self.updates.edit(cues, self._chroma)
+                if found is not None:
+                    chroma, report, where = found
+                    self.cues = cues
+                    return self._finish(chroma, {**self._info(cues), **report}, start, where)
+            else:
+                why = "no cues"
         self.engine.reset()
-        return self._run(cues, x0)
+        result = self._run(cues, x0)
+        if why is not None:
+            result.info["full_solve"] = why
+        return result
+
+    def _check_cues(self, cues: Cues) -> None:
+        if not isinstance(cues, Cues):
+            raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
+        if cues.shape != self.guide.shape:
+            raise InputError(
+                f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
+                f"is {self.guide.shape[1]}×{self.guide.shape[0]}"
+            )
 
     def update(self, more_cues: Cues, local: bool = True) -> Result:
         """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve.
@@ -268,13 +315,7 @@ class Colorizer:
 
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
         start = time.perf_counter()
-        if not isinstance(cues, Cues):
-            raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
-        if cues.shape != self.guide.shape:
-            raise InputError(
-                f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
-                f"is {self.guide.shape[1]}×{self.guide.shape[0]}"
-            )
+        self._check_cues(cues)
         if x0 is not None and real_array(x0, "x0").shape != self.guide.shape + (2,):
             raise InputError(f"x0 must have shape {self.guide.shape + (2,)}, got {np.shape(x0)}")
         options = self.options

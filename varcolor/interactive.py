@@ -4,9 +4,11 @@ Two ways, for :class:`~varcolor.methods.LinearMethod` methods without a prior
 (:meth:`varcolor.Colorizer.update` says when each applies):
 
 - **low-rank**: after a global direct solve, the new solution is that solve corrected for the cue
-  pixels added since, with its factors (:class:`~varcolor.solvers.lowrank.LowRankUpdater`);
+  pixels added, removed or recoloured since, with its factors
+  (:class:`~varcolor.solvers.lowrank.LowRankUpdater`); :meth:`varcolor.Colorizer.solve` uses it
+  for any new cue set (:meth:`Updates.edit`), :meth:`varcolor.Colorizer.update` for added cues;
 - **window**: a direct solve on a window around the new cues, grown until the change they cause
-  dies out within it (:func:`varcolor.solvers.window.local_correction`).
+  dies out within it (:func:`varcolor.solvers.window.local_correction`; added cues only).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import numpy as np
 from .cues import Cues
 from .kernels import any_layout, compile_once
 from .methods import LinearMethod
-from .solvers.lowrank import LowRankUpdater
+from .solvers.base import relative_norm
+from .solvers.lowrank import LowRankUpdater, Released
+from .solvers.stencil import GridOperator
 from .solvers.window import local_correction
 
 __all__ = ["Updates", "MAX_HELD", "UPDATE_TINY", "UPDATE_BUDGET"]
@@ -55,7 +59,12 @@ class Updates:
             return
         try:
             updater = LowRankUpdater(
-                factors, chroma.copy(), UPDATE_TINY * self.scale, UPDATE_BUDGET * self.scale, MAX_HELD
+                factors,
+                chroma.copy(),
+                UPDATE_TINY * self.scale,
+                UPDATE_BUDGET * self.scale,
+                MAX_HELD,
+                refine_tol=self.method.options.tol,
             )
         except ValueError:  # every pixel a cue: no unknowns to hold
             return
@@ -65,27 +74,39 @@ class Updates:
         """The new chroma for ``cues`` (``more_cues`` added to the last ones, whose solution is
         ``chroma``), its report and where it changed (a pair of slices or of index arrays); None
         where no local update applies (a global re-solve follows)."""
-        found = self._from_base(cues, chroma) if self.base is not None else None
+        found, _ = self.edit(cues, chroma)
         if found is None:
             self.base = None  # the window's change is not one the base's factors describe
             found = self._locally(cues, more_cues, chroma)
         return found
 
-    def _from_base(self, cues: Cues, last: np.ndarray):
+    def edit(self, cues: Cues, last: np.ndarray):
+        """The new chroma for the whole new cue set ``cues`` from the base's factors, whatever
+        changed since the base solve (cues added, removed, recoloured, moved), its report and
+        where it changed; or None and why not (a full solve follows)."""
+        if self.base is None:
+            return None, "no factors of an earlier direct solve to correct"
         updater, base_mask, base_targets = self.base
         if cues.shape != base_mask.shape:
-            return None
+            return None, "the cues are for another image size"
         held = np.flatnonzero(cues.mask & ~base_mask)
         first = np.flatnonzero(base_mask)
-        now = self.targets_at(cues, first)
-        recoloured = np.flatnonzero(np.any(now != base_targets, axis=1))
+        keep = cues.mask.ravel()[first]
+        kept, released = first[keep], first[~keep]
+        now = self.targets_at(cues, kept)
+        recoloured = np.any(now != base_targets[keep], axis=1)
+        changed = np.concatenate([kept[recoloured], released])
         rhs_change = None
-        if len(recoloured):
-            rhs_change = self.method.rhs_change(base_mask, base_targets[recoloured], now[recoloured], first[recoloured])
+        if len(changed):
+            old = np.concatenate([base_targets[keep][recoloured], base_targets[~keep]])
+            new = np.concatenate([now[recoloured], np.zeros((len(released), old.shape[1]))])
+            rhs_change = self.method.rhs_change(base_mask, old, new, changed)
+        freed = self._released(cues, released) if len(released) else None
+        residual = self._residual(updater, cues, freed) if self.method.cue_rows else None
         try:
-            chroma, report = updater.hold(held, self.targets_at(cues, held), rhs_change)
-        except ValueError:  # too many held pixels, or one the first system had no unknown for
-            return None
+            chroma, report = updater.solve(held, self.targets_at(cues, held), rhs_change, freed, residual)
+        except ValueError as error:  # too many pixels for the block
+            return None, f"the edit is too large for a low-rank correction ({error})"
         window = report.pop("box")
         info = {
             "solver": "direct",
@@ -93,6 +114,7 @@ class Updates:
             "residual": None,
             "update": "low-rank",
             **report,
+            "recoloured": int(np.count_nonzero(recoloured)),
             "window": _box(window),
         }
         # Strokes far apart make a large box of which little moved: there re-colour only what did
@@ -100,9 +122,46 @@ class Updates:
         compile_once(_differs, any_layout(3), any_layout(3))
         moved = _differs(chroma[window], last[window])
         if moved.size and moved.mean() > 0.25:
-            return chroma, info, window
+            return (chroma, info, window), None
         rows, columns = np.nonzero(moved)
-        return chroma, info, (rows + window[0].start, columns + window[1].start)
+        return (chroma, info, (rows + window[0].start, columns + window[1].start)), None
+
+    def _residual(self, updater: LowRankUpdater, cues: Cues, released: Released | None):
+        """The new system's residual and its relative norm, for a method whose cues change only
+        their own rows: the first solve's operator is the new one but at cue pixels (whose values
+        are set exactly) and at released ones (whose rows the window gives)."""
+        operator = updater.solver.operator
+        cue_pixels = np.flatnonzero(cues.mask)
+        scale = self.targets_at(cues, cue_pixels)
+
+        def residual(x: np.ndarray) -> tuple[np.ndarray, float]:
+            r = -operator.apply(x)  # the right-hand side is 0 off the cues (no prior here)
+            r.reshape(-1, x.shape[-1])[cue_pixels] = 0.0
+            if released is not None:
+                window = released.window
+                rows = released.rhs - GridOperator(released.stencil).apply(x[window])
+                top, left = window[0].start, window[1].start
+                i, j = np.divmod(released.pixels, x.shape[1])
+                r[i, j] = rows[i - top, j - left]
+            return r, relative_norm(r.reshape(-1, x.shape[-1]), scale)
+
+        return residual
+
+    def _released(self, cues: Cues, released: np.ndarray) -> Released:
+        """The new system around the cue pixels of the base that ``cues`` no longer marks: on a
+        window 3 px larger than their box, so that the rows of their neighbours are the image's."""
+        height, width = cues.shape
+        rows, columns = np.divmod(released, width)
+        window = (
+            slice(max(int(rows.min()) - 3, 0), min(int(rows.max()) + 4, height)),
+            slice(max(int(columns.min()) - 3, 0), min(int(columns.max()) + 4, width)),
+        )
+        mask = cues.mask[window]
+        values = np.zeros(mask.shape + (2,))
+        i, j = np.nonzero(mask)
+        values[i, j] = self.targets_at(cues, (i + window[0].start) * width + j + window[1].start)
+        operator, rhs = self.method.window_system(window, mask, values)
+        return Released(released, window, operator.stencil, rhs)
 
     def _locally(self, cues: Cues, more_cues: Cues, last: np.ndarray):
         changed = more_cues.mask

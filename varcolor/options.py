@@ -176,7 +176,11 @@ class Options:
         "out-of-gamut colours: shrink chroma (keeps lightness) or clip RGB (default: %(default)s)",
         choices=GAMUTS,
     )
-    tol: float = option(TOL, "relative residual of iterative solvers (default: %(default)s)", check=positive)
+    tol: float = option(
+        TOL,
+        "relative residual of iterative solvers, and of edits corrected from held factors (default: %(default)s)",
+        check=positive,
+    )
     maxiter: int = option(300, "iteration limit of iterative solvers (default: %(default)s)", check=_at_least_one)
     max_memory: float | None = option(
         None,

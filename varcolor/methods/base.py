@@ -139,6 +139,10 @@ class LinearMethod(Method):
     symmetric: ClassVar[bool] = False
     interactive: ClassVar[bool] = True
     tiles: ClassVar[bool] = False
+    #: A cue changes only its own row of the operator (Levin's exact system: the other rows hold
+    #: the weights alone), so after an edit the first solve's operator gives the new system's
+    #: residual in one product (:meth:`varcolor.interactive.Updates.edit` checks and refines with it).
+    cue_rows: ClassVar[bool] = False
 
     def __init__(self, guide: np.ndarray, options: Options, progress: Callable[[dict], None] | None = None):
         super().__init__(guide, options, progress)

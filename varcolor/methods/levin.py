@@ -19,6 +19,7 @@ class Levin(LinearMethod):
     spaces = ("lab", "yiq")
     symmetric = False
     tiles = True
+    cue_rows = True
     # residual, spread: the smoothness acts on u − p (spread: p is the network's automatic guess).
     prior_modes = ("anchor", "residual", "spread")
     reports_progress = True

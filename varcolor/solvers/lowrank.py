@@ -1,34 +1,45 @@
-"""Solutions after more cues from a direct solve's factors: low-rank corrections, no new LU.
+"""Solutions after any cue edit from a direct solve's factors: low-rank corrections, no new LU.
 
-A cue added at a pixel that was an unknown replaces its row by ``x = value``. Relaxing the ``k``
-rows held so, the new solution solves ``A x = b + Δb + P s`` for some ``s`` at them, so
-``x = x₀ + A⁻¹ (Δb + P s)`` (``x₀`` the first solution, ``Δb`` the right-hand side's change where
-cues of the first solve were recoloured), with ``s`` from the ``k×k`` system
-``Pᵀ A⁻¹ P s = values − Pᵀ (x₀ + A⁻¹ Δb)``. The block ``Pᵀ A⁻¹ P`` grows with the held pixels
-(:class:`~varcolor.solvers.multifrontal.InverseBlock`); the correction is one solve with a sparse
-right-hand side whose backward pass leaves out the subtrees where it is below ``tiny``
+The factored system ``M`` (the operator on the first solve's unknowns ``F``) stays; an edit
+changes a few rows of the system, and the new solution is the first one corrected through ``M⁻¹``:
+
+- A cue added at an unknown (a *held* pixel) replaces its row by ``x = value``. Relaxing the held
+  rows, the new solution solves ``M x = b + Δb + P s`` for some multipliers ``s`` at them.
+- A cue of the first solve removed (undo, eraser: a *released* pixel ``r``) makes ``r`` an unknown
+  again, with the new system's row there; its column enters ``F``'s rows: ``M x_F + B y_R = …``.
+- A cue of the first solve recoloured changes the right-hand side: ``Δb``.
+
+So ``x_F = x₀ + M⁻¹ (Δb + P s − P_N B y_R)`` (``x₀`` the first solution, ``N`` the unknowns next
+to released pixels), and ``s`` and ``y_R`` solve a small dense system built from ``M⁻¹`` at the
+held and ``N`` pixels (:class:`~varcolor.solvers.multifrontal.InverseBlock`), the released rows
+and ``B``: a Schur complement of ``k`` = held pixels coupled to unknowns + released pixels
+unknowns. The correction is one solve with a sparse right-hand side whose backward pass leaves
+out the subtrees where it is below ``tiny``
 (:meth:`~varcolor.solvers.multifrontal.MultifrontalLU.solve_local`).
 
-Strokes add up, and a correction from ``x₀`` spans all of them. So a correction starts from the
-last solution instead: ``x = x_prev + A⁻¹ P (s − s_applied)``, where the multipliers of strokes
-far from the new one barely move. Both the skipped subtrees and the multipliers left out are
-bounded by the maximum principle, which Levin's systems (M-matrices with nonnegative row sums)
-obey: a change ``δ`` at pixel ``j`` moves no pixel by more than ``|δ| (A⁻¹)_jj``. Each step's
-error bound adds up, and once the sum would pass ``budget`` the next correction starts from
-``x₀`` again (exact to ``tiny``).
+Edits add up, and a correction from ``x₀`` spans all of them. So a correction starts from the
+last solution instead: ``x = x_prev + M⁻¹ (T − T_applied)`` (``T`` the sparse right-hand side
+above), where the multipliers far from the edit barely move. Both the skipped subtrees and the
+multipliers left out are bounded by the maximum principle, which Levin's systems (M-matrices with
+nonnegative row sums) obey: a change ``δ`` at pixel ``j`` moves no pixel by more than
+``|δ| (M⁻¹)_jj``. Each step's error bound adds up, and once the sum would pass ``budget`` the next
+correction starts from ``x₀`` again (exact to ``tiny``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numba
 import numpy as np
-from scipy.linalg import lu_factor, solve_triangular
+from scipy.linalg import lu_factor, lu_solve, solve_triangular
 
 from .direct import DirectSolver
 from .multifrontal import InverseBlock
-from .stencil import CENTRE
+from .stencil import CENTRE, STENCIL_OFFSETS
 
-__all__ = ["LowRankUpdater"]
+__all__ = ["LowRankUpdater", "Released"]
 
 _NOWHERE = (slice(0, 0), slice(0, 0))
 
@@ -110,8 +121,35 @@ class _GrowingLU:
         return solve_triangular(lu, forward, check_finite=False)
 
 
+@dataclass(frozen=True, eq=False)
+class Released:
+    """Cue pixels of the factored system that are unknowns again (an undo, the eraser), with the
+    new system around them: ``pixels`` (raster indices), and the new operator's stencil
+    (``h×w×9``) and right-hand side (``h×w×C``) on ``window`` (a pair of slices holding every
+    released pixel and its neighbours' neighbours, so that the rows there are the whole image's)."""
+
+    pixels: np.ndarray
+    window: tuple[slice, slice]
+    stencil: np.ndarray
+    rhs: np.ndarray
+
+
+def _neighbours(pixels: np.ndarray, shape: tuple[int, int]):
+    """For each of the 8 directions ``k``: the indices into ``pixels`` with a neighbour there
+    inside the image, and that neighbour (raster index)."""
+    height, width = shape
+    rows, columns = np.divmod(pixels, width)
+    for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+        if k == CENTRE:
+            continue
+        i, j = rows + dy, columns + dx
+        index = np.flatnonzero((i >= 0) & (i < height) & (j >= 0) & (j < width))
+        yield k, index, i[index] * width + j[index]
+
+
 class LowRankUpdater:
-    """Solutions of a factored system with more and more of its unknowns held at given values.
+    """Solutions of a factored system after cue edits: unknowns held at values (cues added),
+    cue pixels made unknowns again (cues removed) and right-hand-side changes (cues recoloured).
 
     Parameters
     ----------
@@ -125,7 +163,12 @@ class LowRankUpdater:
         The error bound corrections from the last solution may add up to before one starts from
         ``base`` again.
     max_block : int
-        The most held pixels the ``k×k`` block may have (:meth:`hold` raises beyond).
+        The most pixels the block of ``M⁻¹`` may have (held pixels coupled to unknowns and the
+        unknowns next to released pixels, over the edits since the block was started): past it
+        the block starts afresh, and :meth:`solve` raises where one edit alone needs more.
+    refine_tol : float
+        The relative residual past which :meth:`solve` refines its result once (where it is
+        given the new system's residual).
 
     Examples
     --------
@@ -136,121 +179,339 @@ class LowRankUpdater:
     >>> base, _ = solver.solve(np.array([[[0.0], [0.0], [0.0], [6.0]]]))
     >>> base.ravel().round(6).tolist()
     [0.0, 1.0, 2.0, 3.0]
-    >>> x, info = LowRankUpdater(solver, base, tiny=0.0).hold(np.array([1]), np.array([[3.0]]))
+    >>> x, info = LowRankUpdater(solver, base, tiny=0.0).solve(np.array([1]), np.array([[3.0]]))
     >>> x.ravel().round(6).tolist()
     [0.0, 3.0, 3.0, 3.0]
     """
 
     def __init__(
-        self, solver: DirectSolver, base: np.ndarray, tiny: float = 1e-3, budget: float = 1e-2, max_block: int = 1000
+        self,
+        solver: DirectSolver,
+        base: np.ndarray,
+        tiny: float = 1e-3,
+        budget: float = 1e-2,
+        max_block: int = 1000,
+        refine_tol: float = 1e-8,
     ):
         if solver._lu is None:
             raise ValueError("the system has no unknowns to hold")
         self.solver, self.base = solver, base
         self.tiny, self.budget, self.max_block = tiny, budget, max_block
+        self.refine_tol = refine_tol
+        self.max_refinements = 3
+        self._diagonal = solver.operator.stencil[..., CENTRE].ravel()
         self._start()
 
     def _start(self) -> None:
-        """Forget every held pixel: the next correction starts from ``base``."""
+        """Forget every correction: the next one starts from ``base`` with a new block."""
         channels = self.base.shape[-1]
         self._block = InverseBlock(self.solver._lu, channels)
-        self._factors = _GrowingLU()  # of the block
-        self._applied = np.zeros((0, channels))  # the multipliers ``x`` holds
+        self._position = np.full(self.solver._free_mask.size, -1, np.int64)  # pixel -> its row in the block
+        self._factors: _GrowingLU | None = None  # of the small system, while only held pixels grow it
+        self._keys = np.zeros(0, np.int64)  # the held pixels it was factored for, in order
         nothing = np.zeros(0, np.int64), np.zeros((0, channels))
-        self._rhs = (nothing, nothing)  # the right-hand-side change ``x`` holds, split (see _split)
-        self._x = self.base
-        self._bound = 0.0  # the error bound of ``x``
-        self._touched = _NOWHERE  # where ``x`` may differ from ``base``
+        self._applied = nothing  # the sparse right-hand side T that ``_free`` holds
+        self._rhs = (nothing, nothing)  # the right-hand-side change the block's solution holds (_split)
+        self._free = self.base  # x₀ + M⁻¹ T on the unknowns (before values are set in closed form)
+        self._x = self.base  # the last result
+        self._assigned = np.zeros(0, np.int64)  # the pixels it set in closed form
+        self._bound = 0.0  # the error bound of ``_free``
+        self._touched = _NOWHERE  # where ``_free`` may differ from ``base``
 
     def hold(
         self, held: np.ndarray, values: np.ndarray, rhs_change: tuple[np.ndarray, np.ndarray] | None = None
     ) -> tuple[np.ndarray, dict]:
-        """The solution with the unknowns at ``held`` (raster indices) held at ``values``
-        (``k×C``) and the right-hand side changed by ``rhs_change`` (raster indices, ``m×C``
-        values; cue pixels of the first solve may be among them).
+        """:meth:`solve` with no released pixels (cues added and recoloured only)."""
+        return self.solve(held, values, rhs_change)
 
-        Pixels held by earlier calls must be held again (else the correction starts afresh).
+    def solve(
+        self,
+        held: np.ndarray,
+        values: np.ndarray,
+        rhs_change: tuple[np.ndarray, np.ndarray] | None = None,
+        released: Released | None = None,
+        residual: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
+    ) -> tuple[np.ndarray, dict]:
+        """The solution with the unknowns at ``held`` (raster indices) held at ``values``
+        (``k×C``), the right-hand side changed by ``rhs_change`` (raster indices, ``m×C``
+        values, relative to the factored system's; its cue pixels may be among them) and the cue
+        pixels ``released`` made unknowns (their right-hand side's change, the removal of their
+        values, belongs in ``rhs_change``).
+
+        Each call gives the whole edit relative to the factored system (not to the last call).
         Returns the solution (``H×W×C``, a new read-only array) and an info dict: ``held``,
-        ``block`` (the held pixels coupled to an unknown, the block's size), ``correction``
-        (``"incremental"`` from the last solution or ``"full"`` from ``base``), ``nodes`` and
-        ``nodes_total`` (tree nodes the backward pass solved), ``bound`` (the result's error
-        bound) and ``box`` (a pair of slices outside which the result equals the previous one).
+        ``released``, ``block`` (the unknowns of the small dense system: held pixels coupled to
+        an unknown, and released pixels), ``correction`` (``"incremental"`` from the last
+        solution or ``"full"`` from ``base``), ``nodes`` and ``nodes_total`` (tree nodes the
+        backward pass solved), ``bound`` (the result's error bound) and ``box`` (a pair of slices
+        outside which the result equals the previous one).
         """
         solver, channels = self.solver, self.base.shape[-1]
         held = np.asarray(held, np.int64)
-        values = np.asarray(values, np.float64)
-        if not np.all(solver._free_mask.ravel()[held]):
+        values = np.asarray(values, np.float64).reshape(len(held), channels)
+        free = solver._free_mask.ravel()
+        if not np.all(free[held]):
             raise ValueError("held pixels must be unknowns of the factored system, not its cue pixels")
-        if not np.isin(self._block.pixels, held).all():
-            self._start()
+        released_pixels = np.zeros(0, np.int64) if released is None else np.asarray(released.pixels, np.int64)
+        if np.any(free[released_pixels]):
+            raise ValueError("released pixels must be cue pixels of the factored system")
         coupled = self._coupled(held)
-        new = coupled[~np.isin(coupled, self._block.pixels)]
-        if len(self._block.pixels) + len(new) > self.max_block:
-            raise ValueError(f"more than {self.max_block} held pixels coupled to unknowns")
+        if len(coupled) + len(released_pixels) > self.max_block:  # before the released rows' dense blocks
+            raise ValueError(f"more than {self.max_block} held pixels coupled to unknowns and released pixels")
+        rows = self._released_rows(released, held, values, rhs_change) if len(released_pixels) else None
+        near = np.zeros(0, np.int64) if rows is None else rows[0]
+        needed = np.concatenate([coupled, near])
+        if len(needed) > self.max_block:
+            raise ValueError(f"more than {self.max_block} held pixels or unknowns next to released ones")
+        if np.count_nonzero(self._position[needed] < 0) + len(self._block.pixels) > self.max_block:
+            self._start()  # the block is full of pixels of earlier edits: start afresh
         (fixed_pixels, fixed_change), (free_pixels, free_change) = rhs = self._split(rhs_change)
         # The free block's right-hand side since the last call: the new change in, the held one out.
         step_pixels, step_change = _net(free_pixels, free_change, *self._rhs[1])
         self._block.add_to_rhs(step_pixels, step_change)
-        old = len(self._block.pixels)
+        new = np.unique(needed[self._position[needed] < 0])
+        self._position[new] = np.arange(len(self._block.pixels), len(self._block.pixels) + len(new))
         self._block.add(new)
-        if len(new):
-            block = self._block.block
-            self._factors.grow(block[:old, old:], block[old:, :old], block[old:, old:])
-        self._applied = np.concatenate([self._applied, np.zeros((len(new), channels))])
-        pixels = self._block.pixels
-        order = np.argsort(held)
-        targets = values[order[np.searchsorted(held, pixels, sorter=order)]]
+        self._rhs = rhs
         flat_base = self.base.reshape(-1, channels)
-        multipliers = (
-            self._factors.solve(targets - flat_base[pixels] - self._block.solution) if len(pixels) else targets
-        )
-        incremental = self._x is not self.base
+        order = np.argsort(held)
+        targets = values[order[np.searchsorted(held, coupled, sorter=order)]]
+        multipliers, unknowns, small = self._small_system(coupled, targets - flat_base[coupled], rows, flat_base)
+        # The sparse right-hand side T of the unknowns: Δb, the multipliers, −B y_R.
+        total = (np.concatenate([free_pixels, coupled]), np.concatenate([free_change, multipliers]))
+        if rows is not None:
+            near, coupling, released_at = rows[0], rows[1], rows[2]
+            total = (
+                np.concatenate([total[0], near]),
+                np.concatenate([total[1], -(coupling @ unknowns)]),
+            )
+        total = _net(*total, np.zeros(0, np.int64), np.zeros((0, channels)))
+        step_pixels, step = _net(*total, *self._applied)
+        incremental = self._free is not self.base
         if incremental:
-            step = multipliers - self._applied
-            # Leave out the smallest steps while their summed bound stays under ``tiny``.
-            effect = np.abs(step).max(axis=1) * np.diag(self._block.block)
+            # Leave out the smallest steps at block pixels while their summed bound stays under ``tiny``.
+            at = self._position[step_pixels]
+            in_block = np.flatnonzero(at >= 0)
+            effect = np.abs(step[in_block]).max(axis=1, initial=0.0) * np.abs(np.diag(self._block.block)[at[in_block]])
             order = np.argsort(effect)
-            left_out = order[: np.searchsorted(np.cumsum(effect[order]), self.tiny, side="right")]
-            taken = np.ones(len(pixels), bool)
+            left_out = in_block[order[: np.searchsorted(np.cumsum(effect[order]), self.tiny, side="right")]]
+            taken = np.ones(len(step_pixels), bool)
             taken[left_out] = False
-            bound = self._bound + self.tiny + effect[left_out].sum()
+            bound = self._bound + self.tiny + np.abs(effect[np.isin(in_block, left_out)]).sum()
             incremental = bound <= self.budget
         if incremental:
-            x, nodes, box = self._correct(
-                self._x, np.concatenate([pixels[taken], step_pixels]), np.concatenate([step[taken], step_change])
-            )
-            self._applied[taken] = multipliers[taken]
+            free_x, nodes, box = self._correct(self._free, step_pixels[taken], step[taken])
+            self._applied = _net(*total, step_pixels[~taken], step[~taken])
         else:
-            x, nodes, box = self._correct(
-                self.base, np.concatenate([pixels, free_pixels]), np.concatenate([multipliers, free_change])
-            )
-            self._applied = multipliers
+            free_x, nodes, box = self._correct(self.base, *total)
+            self._applied = total
             bound = self.tiny
-        # Pixels set in closed form: cues of the first solve (recoloured, or back to their first
-        # value) and the held ones.
-        flat, previous = x.reshape(-1, channels), self._x.reshape(-1, channels)
-        undone = self._rhs[0][0]
-        flat[undone] = flat_base[undone]
+        free_x.flags.writeable = False  # the next correction starts from it
+        # Pixels set in closed form: cues of the first solve recoloured (or released: overwritten
+        # next), the released ones' own values, and the held ones.
+        x = free_x.copy()
+        flat = x.reshape(-1, channels)
         flat[fixed_pixels] = flat_base[fixed_pixels] + fixed_change
+        if rows is not None:
+            flat[released_at] = unknowns
         flat[held] = values
-        assigned = np.concatenate([undone, fixed_pixels, held])
-        moved = assigned[np.any(flat[assigned] != previous[assigned], axis=1)]
+        assigned = np.concatenate([fixed_pixels, held, released_pixels])
+        previous = self._x.reshape(-1, channels)
+        every = np.unique(np.concatenate([assigned, self._assigned]))
+        moved = every[np.any(flat[every] != previous[every], axis=1)]
         box = _union(box, _box_of(moved, x.shape[1]))
         changed = box if incremental else _union(box, self._touched)
-        x.flags.writeable = False  # the next correction starts from it
-        self._x, self._rhs, self._bound, self._touched = x, rhs, bound, _union(self._touched, box)
+        relative, refinements = None, 0
+        if residual is not None:
+            r, relative = residual(x)
+            # The single-precision factors' rounding (and the left-out changes): refine, as the
+            # direct solver does, a few times at most.
+            while relative > self.refine_tol and refinements < self.max_refinements:
+                box = _union(box, self._refine(x, r, relative, held, coupled, rows, small))
+                r, relative = residual(x)
+                refinements += 1
+        x.flags.writeable = False
+        self._touched = _union(self._touched, box)
+        self._free, self._x, self._assigned, self._bound = free_x, x, assigned, bound
         return x, {
             "held": len(held),
-            "block": len(pixels),
+            "released": len(released_pixels),
+            "block": len(coupled) + len(released_pixels),
             "correction": "incremental" if incremental else "full",
             "nodes": nodes,
             "nodes_total": len(solver._lu.tree.parent),
             "bound": bound,
+            "residual": relative,
+            "refinements": refinements,
             "box": changed,
         }
 
+    def _refine(self, x, r, relative, held, coupled, rows, small) -> tuple[slice, slice]:
+        """Add to ``x`` (in place) the correction for the residual ``r`` (relative norm
+        ``relative``) of the new system: the same correction as an edit's, for the right-hand side
+        ``r`` and 0 at the held pixels; the box it changed.
+
+        Residual entries whose whole sum stays under a tenth of the tolerance are left out, and
+        the solves skip subtrees where the correction stays under ``tiny`` × 1e-4: after a local
+        edit the residual is local too (the rest of the image holds the first solve's), and the
+        refinement costs a fraction of a full solve."""
+        channels = x.shape[-1]
+        lu, free = self.solver._lu, self.solver._free_mask.ravel()
+        flat_r = np.where(free[:, None], r.reshape(-1, channels), 0.0)
+        flat_r[held] = 0.0
+        size = np.abs(flat_r).max(axis=1)
+        norm = float(np.sqrt(np.einsum("ij,ij->", flat_r, flat_r)))
+        drop = 0.1 * self.refine_tol * norm / max(relative, 1e-300) / np.sqrt(len(size))
+        support = np.flatnonzero(size > drop)
+        tiny = self.tiny * 1e-4
+        z = np.zeros_like(flat_r)
+        box = _NOWHERE
+        if len(support):
+            delta, _, (top, bottom, left, right) = lu.solve_local(support, flat_r[support], tiny)
+            z += delta.T
+            box = (slice(top, max(top, bottom)), slice(left, max(left, right)))
+        at_h = np.zeros((0, channels)) if not len(coupled) else -z[coupled]
+        if rows is None:
+            if small is None:
+                multipliers, unknowns = np.zeros((0, channels)), None
+            else:
+                multipliers, unknowns = small(at_h, None)
+            pixels, values = coupled, multipliers
+        else:
+            near, coupling, released_at, own, _ = rows
+            multipliers, unknowns = small(at_h, r.reshape(-1, channels)[released_at] - own[1] @ z[near])
+            pixels = np.concatenate([coupled, near])
+            values = np.concatenate([multipliers, -(coupling @ unknowns)])
+        if len(pixels):
+            delta, _, (top, bottom, left, right) = lu.solve_local(pixels, values, tiny)
+            z += delta.T
+            box = _union(box, (slice(top, max(top, bottom)), slice(left, max(left, right))))
+        flat = x.reshape(-1, channels)
+        keep = free.copy()
+        keep[held] = False
+        flat[keep] += z[keep]
+        if rows is not None:
+            flat[rows[2]] += unknowns
+            box = _union(box, _box_of(rows[2], x.shape[1]))
+        return box
+
+    def _small_system(self, coupled, held_rhs, rows, flat_base):
+        """The multipliers at the ``coupled`` held pixels and the released pixels' values: the
+        Schur complement ``[[G_HH, −G_HN B], [D G_NH, A_RR − D G_NN B]]`` (``G`` the block of
+        ``M⁻¹``) solved for ``[values − g_H; β − D g_N]`` (``g = x₀ + M⁻¹ Δb``)."""
+        channels = held_rhs.shape[1]
+        block, solution = self._block.block, self._block.solution
+        h = self._position[coupled]
+        g_h = held_rhs - solution[h]
+        if rows is None:
+            if not len(coupled):
+                return np.zeros((0, channels)), None, None
+            # Only held pixels: grow the factors while the earlier ones stay (strokes added).
+            earlier = np.isin(coupled, self._keys)
+            if self._factors is None or np.count_nonzero(earlier) != len(self._keys):
+                self._factors, self._keys = _GrowingLU(), np.zeros(0, np.int64)
+                earlier[:] = False
+            keys = np.concatenate([self._keys, coupled[~earlier]])  # the factored order
+            permutation = _lookup(coupled, keys)
+            at = self._position[keys]
+            old = len(self._keys)
+            if len(keys) > old:
+                self._factors.grow(
+                    block[np.ix_(at[:old], at[old:])],
+                    block[np.ix_(at[old:], at[:old])],
+                    block[np.ix_(at[old:], at[old:])],
+                )
+            self._keys = keys
+            factors = self._factors
+
+            def small(held_rhs, _):
+                multipliers = np.empty_like(held_rhs)
+                multipliers[permutation] = factors.solve(held_rhs[permutation])
+                return multipliers, None
+
+            return *small(g_h, None), small
+        self._factors, self._keys = None, np.zeros(0, np.int64)
+        near, coupling, released_at, own, beta = rows
+        n = self._position[near]
+        g_n = flat_base[near] + solution[n]
+        k_h = len(coupled)
+        system = np.empty((k_h + len(released_at),) * 2)
+        system[:k_h, :k_h] = block[np.ix_(h, h)]
+        system[:k_h, k_h:] = -block[np.ix_(h, n)] @ coupling
+        system[k_h:, :k_h] = own[1] @ block[np.ix_(n, h)]
+        system[k_h:, k_h:] = own[0] - own[1] @ block[np.ix_(n, n)] @ coupling
+        factors = lu_factor(system, check_finite=False)
+
+        def small(held_rhs, released_rhs):
+            answer = lu_solve(factors, np.concatenate([held_rhs, released_rhs]), check_finite=False)
+            return answer[:k_h], answer[k_h:]
+
+        return *small(g_h, beta - own[1] @ g_n), small
+
+    def _released_rows(self, released: Released, held, values, rhs_change):
+        """The released pixels' rows, split: the unknowns ``N`` next to them (not held), ``B``
+        (``A[N, R]``, ``|N|×|R|``), the released pixels, ``(A_RR, D = A[R, N])`` and ``β`` (their
+        right-hand side with the held and cue neighbours' values moved there)."""
+        solver, channels = self.solver, self.base.shape[-1]
+        shape = solver._free_mask.shape
+        width = shape[1]
+        pixels = np.asarray(released.pixels, np.int64)
+        top, left = released.window[0].start, released.window[1].start
+        window_width = released.window[1].stop - left
+        stencil = released.stencil.reshape(-1, 9)
+        rhs = released.rhs.reshape(-1, channels)
+
+        def local(p):
+            r, c = np.divmod(p, width)
+            return (r - top) * window_width + (c - left)
+
+        free = solver._free_mask.ravel()
+        order = np.argsort(held)
+        held_sorted, held_values = held[order], values[order]
+        now = self.base.reshape(-1, channels)  # cue values now: the first solve's, recoloured
+        fixed_pixels, fixed_values = np.zeros(0, np.int64), np.zeros((0, channels))
+        if rhs_change is not None:
+            (fixed_pixels, fixed_change), _ = self._split(rhs_change)
+            order = np.argsort(fixed_pixels)
+            fixed_pixels, fixed_values = fixed_pixels[order], (now[fixed_pixels] + fixed_change)[order]
+        own_rows = stencil[local(pixels)]
+        count = len(pixels)
+        a_rr = np.zeros((count, count))
+        a_rr[np.arange(count), np.arange(count)] = own_rows[:, CENTRE]
+        beta = rhs[local(pixels)].astype(np.float64)
+        d_entries, near = [], []  # (released index, neighbour pixel, entry); the unknowns next to them
+        for k, index, neighbour in _neighbours(pixels, shape):
+            other = _lookup(pixels, neighbour)
+            holding = _lookup(held_sorted, neighbour)
+            unknown = (other < 0) & free[neighbour] & (holding < 0)
+            near.append(neighbour[unknown])
+            entry = own_rows[index, k]
+            is_released = other >= 0
+            a_rr[index[is_released], other[is_released]] += entry[is_released]
+            d_entries.append((index[unknown], neighbour[unknown], entry[unknown]))
+            # Held and cue neighbours: their values to the right-hand side.
+            value = now[neighbour].copy()
+            recoloured = _lookup(fixed_pixels, neighbour)
+            value[recoloured >= 0] = fixed_values[recoloured[recoloured >= 0]]
+            value[holding >= 0] = held_values[holding[holding >= 0]]
+            fixed = ~is_released & ~unknown
+            np.add.at(beta, index[fixed], -entry[fixed, None] * value[fixed])
+        # Every unknown next to a released pixel (the stencil is 8-neighbour: its row and column
+        # reach exactly these).
+        near = np.unique(np.concatenate(near))
+        d = np.zeros((count, len(near)))
+        for index, neighbour, entry in d_entries:
+            np.add.at(d, (index, _lookup(near, neighbour)), entry)
+        coupling = np.zeros((len(near), count))
+        near_rows = stencil[local(near)]
+        for k, index, neighbour in _neighbours(near, shape):
+            other = _lookup(pixels, neighbour)
+            keep = other >= 0
+            np.add.at(coupling, (index[keep], other[keep]), near_rows[index[keep], k])
+        return near, coupling, pixels, (a_rr, d), beta
+
     def _correct(self, start: np.ndarray, pixels: np.ndarray, values: np.ndarray):
-        """``start + A⁻¹ b`` for ``b`` zero but at ``pixels`` (``values``), changes under
+        """``start + M⁻¹ b`` for ``b`` zero but at ``pixels`` (``values``), changes under
         ``tiny`` left out; with the nodes solved and the box of what changed."""
         x = start.copy()
         if not len(pixels):
@@ -270,7 +531,8 @@ class LowRankUpdater:
 
     def _coupled(self, held: np.ndarray) -> np.ndarray:
         """The held pixels with an unknown neighbour that is not held: the others' values reach
-        no row that is not held, so they need no multiplier."""
+        no row of ``M`` that is not held, so they need no multiplier (rows of released pixels take
+        the held values directly)."""
         is_held = np.zeros(self.solver._free_mask.size, bool)
         is_held[held] = True
         coupled = np.zeros(len(held), bool)
@@ -287,9 +549,21 @@ class LowRankUpdater:
         pixels, change = np.asarray(rhs_change[0], np.int64), np.asarray(rhs_change[1], np.float64)
         free = solver._free_mask.ravel()[pixels]
         fixed_pixels = pixels[~free]
-        fixed_values = change[~free] / solver.operator.stencil[..., CENTRE].ravel()[fixed_pixels][:, None]
+        fixed_values = change[~free] / self._diagonal[fixed_pixels][:, None]
         extra_pixels, extra_values = [pixels[free]], [change[free]]
         for index, neighbour, coupling in solver._couplings(fixed_pixels):
             extra_pixels.append(neighbour)
             extra_values.append(-coupling * fixed_values[index])
-        return (fixed_pixels, fixed_values), (np.concatenate(extra_pixels), np.concatenate(extra_values))
+        return (fixed_pixels, fixed_values), _net(
+            np.concatenate(extra_pixels), np.concatenate(extra_values), np.zeros(0, np.int64), np.zeros((0, channels))
+        )
+
+
+def _lookup(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Where each of ``queries`` is in ``keys`` (distinct), −1 where it is not there."""
+    if not len(keys):
+        return np.full(len(queries), -1, np.int64)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys, queries, sorter=order), len(keys) - 1)
+    found = order[at]
+    return np.where(keys[found] == queries, found, -1)

@@ -1,0 +1,527 @@
+"""The engine at scan scale (issue 37): first solve and edit latency, in seconds and in mat-vecs.
+
+Every time is also given as a multiple of 50 CSR mat-vecs of Levin's matrix of the same scene,
+measured in the same process (``× 50 mv``): a unit that moves with the machine's load, so that
+rows measured minutes apart compare. Each measurement runs in a fresh process (peak memory is
+the process's peak resident size above what it held before the solve).
+
+Scenes (``scene``): a Kodak photo (kodim05) resized to each size, with four cue patterns:
+
+- ``sparse-scribbles``: Levin's example strokes, scaled to the image (about 3 % of the pixels);
+- ``dense-scribbles``: 200 strokes per megapixel, 4×60 px each, at random places (about 5 %);
+- ``hints``: 100 ideepcolor-style hints (6×6 squares, the published evaluation's rule);
+- ``flat-stroke``: skimage's camera man resized, one 4×200-px stroke in its flat sky: the hard case
+  for iterative solvers (one cue reaches the whole image), and for local updates.
+
+Edits (``edits``): a sequence of 12 edits at one size, each given to ``Colorizer.solve`` as the
+whole new cue set, as the studio's undo stack and eraser produce them: add a stroke, add another,
+recolour the first, move the second, undo it, erase the original cues in a 60×60 box, add a long
+(6000 px) stroke, recolour a box of the original cues, move the long stroke, undo it, add a
+stroke, undo it. Engines: ``full`` (every solve from scratch: what ``Colorizer.solve`` did before
+issue 37), ``incremental`` (the default now: an edit corrects the factors the colorizer holds and
+is refined to the direct solve's relative residual, 1e-8), ``bounded`` (the same with ``tol=1e-5``:
+refined only past that residual, otherwise within the corrections' error bound), and ``update``
+(the adds alone given to ``Colorizer.update``). Every edit's result is compared with a
+fresh direct solve of the same cues (max |Δab|), outside the timing: the ``full`` engine's own
+(run first), or, for ``update``'s different cue sets, the last one solved afresh.
+
+Writes ``engine.json`` and ``engine.md`` (``--name`` changes the stem), and ``engine.png``.
+Run: ``python benchmarks/engine.py`` (0.25/1/4 MP first solves, edits at 1 MP: a few minutes);
+``--big`` adds 16 and 40 MP first solves (``auto``: the tiles; minutes and up to 8 GB each) and
+edits at 12 MP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np  # noqa: E402
+import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
+from shared_data import SHARED  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+PATTERNS = ("sparse-scribbles", "dense-scribbles", "hints", "flat-stroke")
+EDIT_ENGINES = ("full", "incremental", "bounded", "update")
+MATVECS = 50  # the unit: this many CSR mat-vecs
+
+
+def scene(megapixels: float, pattern: str, seed: int = 0):
+    """The gray image (``H×W``) and cues of ``pattern`` at ``megapixels``."""
+    from skimage.transform import resize
+
+    import varcolor
+    from varcolor.cues import sample_ideepcolor
+
+    if pattern == "flat-stroke":
+        import skimage.data
+
+        photo = skimage.data.camera() / 255.0
+        photo = np.repeat(photo[..., None], 3, axis=2)
+    else:
+        photo = varcolor.read_image(SHARED / "kodak" / "kodim05.png")
+    height = int(round(np.sqrt(megapixels * 1e6 * photo.shape[0] / photo.shape[1])))
+    width = int(round(megapixels * 1e6 / height))
+    rgb = np.clip(resize(photo, (height, width), order=1, anti_aliasing=False), 0, 1)
+    gray = varcolor.color.same_lightness_gray(rgb)
+    if pattern == "sparse-scribbles":
+        from speed import scribbles
+
+        return gray, scribbles(rgb)
+    if pattern == "hints":
+        return gray, sample_ideepcolor(rgb, 100, rng=seed)
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(gray.shape, bool)
+    if pattern == "dense-scribbles":
+        ab = varcolor.color.rgb_to_lab(rgb)[..., 1:]
+        for _ in range(int(200 * megapixels)):
+            i, j = rng.integers(0, height - 4), rng.integers(0, width - 60)
+            mask[i : i + 4, j : j + 60] = True
+        return gray, varcolor.Cues(mask, np.where(mask[..., None], ab, 0.0))
+    # flat-stroke: the camera man's sky is its top third, left of him.
+    row, left = height // 10, width // 20
+    mask[row : row + 4, left : left + min(200, width // 4)] = True
+    return gray, varcolor.Cues(mask, np.where(mask[..., None], (20.0, -30.0), 0.0))
+
+
+def matvec_unit(gray: np.ndarray, mask: np.ndarray) -> float:
+    """Seconds of ``MATVECS`` CSR mat-vecs of Levin's matrix (one vector), best of three."""
+    from varcolor.energies.levin import exact_operator
+
+    matrix = exact_operator(gray, mask).to_csr()
+    x = np.random.default_rng(0).random(matrix.shape[0])
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(MATVECS):
+            y = matrix @ x
+        best = min(best, time.perf_counter() - start)
+    del y
+    return best
+
+
+def _warm(solver: str) -> None:
+    """Load the numba kernels from their cache before anything is timed."""
+    import varcolor
+
+    gray, cues = scene(0.01, "dense-scribbles")
+    cz = varcolor.Colorizer(gray, solver=solver if solver != "auto" else "direct")
+    cz.solve(cues)
+    for edit in edit_sequence(gray, cues, small=True):
+        cz.solve(edit["cues"])
+    cz.update(edit_sequence(gray, cues, small=True)[0]["stroke"])
+
+
+def _peak() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def first_solve(task: dict, queue) -> None:
+    """One first solve (``Colorizer.solve`` on a fresh colorizer) in this fresh process."""
+    import varcolor
+
+    _warm(task["solver"])
+    gray, cues = scene(task["megapixels"], task["pattern"])
+    unit = matvec_unit(gray, cues.mask) if task["megapixels"] <= 16 else None
+    before = _peak()
+    start = time.perf_counter()
+    result = varcolor.Colorizer(gray, solver=task["solver"]).solve(cues)
+    seconds = time.perf_counter() - start
+    peak = _peak()
+    if unit is None:  # a 40 MP CSR matrix is gigabytes: measured after, then counted in the peak anyway
+        unit = matvec_unit(gray, cues.mask)
+    queue.put(
+        {
+            **task,
+            "shape": list(gray.shape),
+            "cues": cues.count,
+            "seconds": seconds,
+            "unit_seconds": unit,
+            "units": seconds / unit,
+            "peak_bytes": max(0, peak - before),
+            "solver_used": result.info.get("solver"),
+            "residual": result.info.get("residual"),
+        }
+    )
+
+
+def _stroke(shape, rng, length=40, thickness=4, colour=None):
+    import varcolor
+
+    mask = np.zeros(shape, bool)
+    length = min(length, shape[1] - 2)
+    i, j = rng.integers(0, shape[0] - thickness), rng.integers(0, shape[1] - length)
+    mask[i : i + thickness, j : j + length] = True
+    colour = rng.uniform(-40, 40, 2) if colour is None else colour
+    return varcolor.Cues(mask, np.where(mask[..., None], colour, 0.0))
+
+
+def _moved(stroke, shift):
+    import varcolor
+
+    mask = np.roll(stroke.mask, shift, axis=(0, 1))
+    return varcolor.Cues(mask, np.roll(stroke.ab, shift, axis=(0, 1)))
+
+
+def _without(cues, removed):
+    import varcolor
+
+    mask = cues.mask & ~removed
+    return varcolor.Cues(mask, np.where(mask[..., None], cues.ab, 0.0))
+
+
+def _box_around(cues, rng, side):
+    """A ``side``-pixel box centred on one of ``cues``' pixels."""
+    rows, columns = np.nonzero(cues.mask)
+    k = rng.integers(len(rows))
+    box = np.zeros(cues.shape, bool)
+    box[max(rows[k] - side // 2, 0) : rows[k] + side // 2, max(columns[k] - side // 2, 0) : columns[k] + side // 2] = (
+        True
+    )
+    return box
+
+
+def edit_sequence(gray, base, seed: int = 1, small: bool = False) -> list[dict]:
+    """The 12 edits (each: ``kind``, the whole new ``cues``, and for adds the ``stroke`` alone)."""
+    import varcolor
+
+    rng = np.random.default_rng(seed)
+    shape = gray.shape
+    long = 60 if small else 750
+    first, second = _stroke(shape, rng), _stroke(shape, rng)
+    big = _stroke(shape, rng, length=long, thickness=8)
+    last = _stroke(shape, rng)
+    recoloured = varcolor.Cues(first.mask, np.where(first.mask[..., None], rng.uniform(-40, 40, 2), 0.0))
+    second_moved = _moved(second, (9, 30))
+    big_moved = _moved(big, (40, 0))
+    erased = _box_around(base, rng, 60)
+    painted = _box_around(base, rng, 60) & base.mask
+    states, edits = [base], []
+
+    def push(kind, cues, stroke=None):
+        states.append(cues)
+        edits.append({"kind": kind, "cues": cues, "stroke": stroke})
+
+    push("add", base.merged(first), first)
+    push("add", states[-1].merged(second), second)
+    push("recolour", states[-1].merged(recoloured))
+    push("move", base.merged(recoloured).merged(second_moved))
+    push("undo", states[-2])  # back to before the move
+    push("erase", _without(states[-1], erased & ~first.mask & ~second.mask))
+    eraser_state = states[-1]
+    push("add", eraser_state.merged(big), big)
+    new_colour = varcolor.Cues(painted, np.where(painted[..., None], rng.uniform(-40, 40, 2), 0.0))
+    push("recolour", states[-1].merged(new_colour))
+    repainted = states[-1]
+    push("move", _without(repainted, big.mask & ~eraser_state.mask).merged(big_moved))
+    push("undo", _without(repainted, big.mask & ~eraser_state.mask))
+    push("add", states[-1].merged(last), last)
+    push("undo", states[-2])
+    return edits
+
+
+def edit_session(task: dict, queue) -> None:
+    """The edit sequence through one engine, in this fresh process."""
+    import varcolor
+
+    _warm("direct")
+    gray, base = scene(task["megapixels"], task["pattern"])
+    unit = matvec_unit(gray, base.mask)
+    edits = edit_sequence(gray, base)
+    engine = task["engine"]
+    if engine == "update":
+        edits = [edit for edit in edits if edit["kind"] == "add"]
+    # bounded: no refinement to the direct solve's 1e-8 unless the residual passes 1e-5.
+    cz = varcolor.Colorizer(gray, solver="direct", **({"tol": 1e-5} if engine == "bounded" else {}))
+    before = _peak()
+    start = time.perf_counter()
+    cz.solve(base)
+    first = time.perf_counter() - start
+    steps, current = [], base
+    for edit in edits:
+        start = time.perf_counter()
+        if engine == "update":
+            result = cz.update(edit["stroke"])
+            current = current.merged(edit["stroke"])
+            edit["cues"] = current  # what the colorizer now holds
+        elif engine == "full":
+            result = cz.solve(edit["cues"], reuse=False) if _has_reuse() else cz.solve(edit["cues"])
+        else:
+            result = cz.solve(edit["cues"])
+        seconds = time.perf_counter() - start
+        info = result.info
+        steps.append(
+            {
+                "kind": edit["kind"],
+                "seconds": seconds,
+                "units": seconds / unit,
+                "path": info.get("update") or info.get("solver"),
+                "why": info.get("full_solve"),
+                "residual": info.get("residual"),
+                "cues": int(edit["cues"].count),
+            }
+        )
+        steps[-1]["_ab"] = result.ab
+    peak = _peak()
+    # Against a fresh direct solve of the same cues, untimed: the full engine's own results (saved
+    # for the other engines of the run), or one solved here; the update engine's last only.
+    scratch = Path(task["scratch"])
+    for k, (step, edit) in enumerate(zip(steps, edits)):
+        ab = step.pop("_ab")
+        reference = scratch / f"{task['megapixels']:g}-{task['pattern']}-{k}.npy"
+        if engine == "full":
+            np.save(reference, ab)
+            step["max_error"] = 0.0  # it is the reference
+            continue
+        if engine == "update" and k < len(steps) - 1:
+            step["max_error"] = None
+            continue
+        fresh = (
+            np.load(reference)
+            if engine != "update" and reference.is_file()
+            else varcolor.colorize(gray, edit["cues"], solver="direct").ab
+        )
+        step["max_error"] = float(np.abs(ab - fresh).max())
+    seconds = [s["seconds"] for s in steps]
+    queue.put(
+        {
+            **task,
+            "shape": list(gray.shape),
+            "unit_seconds": unit,
+            "first_seconds": first,
+            "steps": steps,
+            "median_seconds": float(np.median(seconds)),
+            "max_seconds": float(np.max(seconds)),
+            "median_units": float(np.median(seconds)) / unit,
+            "max_units": float(np.max(seconds)) / unit,
+            "max_error": max(s["max_error"] for s in steps if s["max_error"] is not None),
+            "peak_bytes": max(0, peak - before),
+        }
+    )
+
+
+def _has_reuse() -> bool:
+    import inspect
+
+    import varcolor
+
+    return "reuse" in inspect.signature(varcolor.Colorizer.solve).parameters
+
+
+def run(target, task: dict, timeout: float) -> dict:
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(task, queue))
+    process.start()
+    process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        return {**task, "error": f"timed out after {timeout:.0f} s"}
+    if process.exitcode != 0 or queue.empty():
+        return {**task, "error": f"exit code {process.exitcode} (out of memory?)"}
+    return queue.get()
+
+
+def _gb(row: dict) -> str:
+    return f"{row['peak_bytes'] / 1e9:.2f} GB"
+
+
+def report(first: list[dict], edits: list[dict]) -> str:
+    lines = [
+        "First solve (`Colorizer(gray, solver=...).solve(cues)`, end to end):",
+        "",
+        "| MP | pattern | solver | seconds | × 50 mv | 50 mv (s) | peak memory |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in first:
+        if "error" in r:
+            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['solver']} | {r['error']} | | | |")
+            continue
+        used = r["solver"] + (f" → {r['solver_used']}" if r["solver_used"] != r["solver"] else "")
+        lines.append(
+            f"| {r['megapixels']:g} | {r['pattern']} | {used} | {r['seconds']:.2f} | {r['units']:.2f} | "
+            f"{r['unit_seconds']:.3f} | {_gb(r)} |"
+        )
+    lines += [
+        "",
+        "Edits (each given as the whole new cue set to `Colorizer.solve`; `update`: the adds alone "
+        "to `Colorizer.update`); max |Δab| against a fresh direct solve of the same cues:",
+        "",
+        "| MP | pattern | engine | edits | median s | max s | median × 50 mv | max × 50 mv | max |Δab| vs full | "
+        "largest residual | peak memory | paths |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in edits:
+        if "error" in r:
+            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {r['error']} | | | | | | | | |")
+            continue
+        paths = {}
+        for s in r["steps"]:
+            paths[s["path"]] = paths.get(s["path"], 0) + 1
+        lines.append(
+            f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {len(r['steps'])} | "
+            f"{r['median_seconds']:.3f} | {r['max_seconds']:.3f} | {r['median_units']:.2f} | "
+            f"{r['max_units']:.2f} | {r['max_error']:.4f} | {_largest_residual(r)} | {_gb(r)} | "
+            + ", ".join(f"{k} ×{v}" for k, v in paths.items())
+            + " |"
+        )
+    kinds = sorted({s["kind"] for r in edits if "steps" in r for s in r["steps"]})
+    if kinds:
+        lines += [
+            "",
+            "Per edit kind (median seconds; × 50 mv in brackets):",
+            "",
+            "| MP | pattern | engine | " + " | ".join(kinds) + " |",
+            "|---|---|---|" + "---|" * len(kinds),
+        ]
+        for r in edits:
+            if "steps" not in r:
+                continue
+            cells = []
+            for kind in kinds:
+                times = [s["seconds"] for s in r["steps"] if s["kind"] == kind]
+                cells.append(f"{np.median(times):.3f} ({np.median(times) / r['unit_seconds']:.2f})" if times else "")
+            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | " + " | ".join(cells) + " |")
+    fallbacks = _fallbacks(edits)
+    if fallbacks:
+        lines += ["", "Edits solved afresh, and why (`info['full_solve']`):", "", *fallbacks]
+    return "\n".join(lines) + "\n"
+
+
+def _largest_residual(row: dict) -> str:
+    residuals = [s["residual"] for s in row["steps"] if s.get("residual") is not None]
+    return f"{max(residuals):.1e}" if residuals else ""
+
+
+def _fallbacks(edits: list[dict]) -> list[str]:
+    return [
+        f"- {r['pattern']}, {r['engine']}, edit {k + 1} ({s['kind']}): solved afresh: {s['why']}"
+        for r in edits
+        if "steps" in r
+        for k, s in enumerate(r["steps"])
+        if s.get("why")
+    ]
+
+
+def plot(edits: list[dict], path: Path) -> None:
+    from plotting import figure
+
+    with figure(path, "edit", "× 50 mat-vecs", "Edit latency at 1 MP (Colorizer.solve with the whole cue set)") as ax:
+        for r in edits:
+            if "steps" in r and r["engine"] != "update":
+                ax.plot([s["units"] for s in r["steps"]], marker="o", label=f"{r['pattern']}, {r['engine']}")
+        ax.axhline(35 / MATVECS, color="k", linestyle="--", linewidth=1, label="goal: median 35 mat-vecs")
+        ax.set_yscale("log")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="0.25,1,4", help="megapixels of the first solves ('none': no first solves)")
+    parser.add_argument("--patterns", default=",".join(PATTERNS))
+    parser.add_argument("--solvers", default="direct", help="solvers of the first solves (comma-separated)")
+    parser.add_argument("--engines", default=",".join(EDIT_ENGINES), help="edit engines ('none': no edits)")
+    parser.add_argument("--edit-sizes", default="1", help="megapixels of the edit sequences")
+    parser.add_argument("--bounded-patterns", default="hints", help="patterns the bounded engine runs on")
+    parser.add_argument("--big", action="store_true", help="add 16 and 40 MP first solves (auto) and 12 MP edits")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement")
+    parser.add_argument("--out", default=str(HERE / "results"))
+    parser.add_argument("--name", default="engine", help="result file stem (default: %(default)s)")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the .md and .png from the .json")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.report_only:
+        saved = json.loads((out / f"{args.name}.json").read_text())
+        (out / f"{args.name}.md").write_text(report(saved["first"], saved["edits"]))
+        plot(saved["edits"], out / f"{args.name}.png")
+        print(report(saved["first"], saved["edits"]))
+        return 0
+    if not (SHARED / "kodak").is_dir():
+        print(f"engine: error: {SHARED / 'kodak'}: no such folder", file=sys.stderr)
+        return 2
+    patterns = args.patterns.split(",")
+    unknown = sorted(set(patterns) - set(PATTERNS))
+    if unknown:
+        print(f"engine: error: --patterns: unknown {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    engines = [] if args.engines == "none" else args.engines.split(",")
+    if set(engines) - set(EDIT_ENGINES):
+        print(f"engine: error: --engines: choose from {', '.join(EDIT_ENGINES)}", file=sys.stderr)
+        return 2
+    sizes = [] if args.sizes == "none" else [float(s) for s in args.sizes.split(",")]
+    edit_sizes = [float(s) for s in args.edit_sizes.split(",")]
+    first_tasks = [
+        {"megapixels": size, "pattern": pattern, "solver": solver}
+        for size in sizes
+        for pattern in patterns
+        for solver in args.solvers.split(",")
+    ]
+    if args.big:
+        first_tasks += [{"megapixels": size, "pattern": patterns[0], "solver": "auto"} for size in (16.0, 40.0)]
+        edit_sizes.append(12.0)
+    scratch = tempfile.mkdtemp(prefix="varcolor-engine-")  # the full engine's results: the reference
+    edit_tasks = [
+        {"megapixels": size, "pattern": pattern, "engine": engine, "scratch": scratch}
+        for size in edit_sizes
+        for pattern in patterns
+        for engine in engines
+        if engine != "bounded" or pattern in args.bounded_patterns.split(",")
+    ]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    first, edits = [], []
+
+    def save() -> str:
+        text = report(first, edits)
+        meta = {
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "python": platform.python_version(),
+            "load_average": os.getloadavg(),
+            "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")},
+        }
+        (out / f"{args.name}.json").write_text(json.dumps({**meta, "first": first, "edits": edits}, indent=1))
+        (out / f"{args.name}.md").write_text(text)
+        return text
+
+    for task in edit_tasks:
+        row = run(edit_session, task, args.timeout)
+        edits.append(row)
+        print(
+            f"edits {task['megapixels']:g} MP {task['pattern']:17s} {task['engine']:11s} "
+            + (
+                row.get("error")
+                or f"median {row['median_seconds']:.3f} s ({row['median_units']:.2f} × 50 mv), "
+                f"max {row['max_seconds']:.3f} s ({row['max_units']:.2f}), max |Δab| {row['max_error']:.4f}"
+            ),
+            flush=True,
+        )
+        save()
+    for task in first_tasks:
+        row = run(first_solve, task, args.timeout)
+        first.append(row)
+        print(
+            f"first {task['megapixels']:g} MP {task['pattern']:17s} {task['solver']:7s} "
+            + (row.get("error") or f"{row['seconds']:.2f} s = {row['units']:.2f} × 50 mv, {_gb(row)}"),
+            flush=True,
+        )
+        save()
+    shutil.rmtree(scratch, ignore_errors=True)
+    text = save()
+    if edits:
+        plot(edits, out / f"{args.name}.png")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
