@@ -241,3 +241,80 @@ def test_draw_undo_save_in_a_browser(tmp_path):
         assert process.wait(timeout=20) == 0  # a clean stop
     assert image.read_bytes() == (ROOT / "examples" / "data" / "chelsea.png").read_bytes()
     assert "notes.png" in (tmp_path / "server.log").read_text()
+
+
+# ---------------------------------------------------------------- a "scan": larger than the live copy
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory):
+    """A studio on a 1200×800 photo (scikit-image's astronaut, gray, upscaled) whose live copy is
+    0.3 MP (about 0.56 of its size, as a scan's is), and a browser; tests open their own pages."""
+    from skimage import data
+    from skimage.transform import resize
+
+    folder = tmp_path_factory.mktemp("scan")
+    gray = resize(data.astronaut().mean(axis=2) / 255.0, (800, 1200), order=1)
+    image = folder / "astronaut_scan_with_a_rather_long_name_as_scanners_write_them_0001.png"
+    varcolor.write_image(image, gray)
+    process, url = start_studio(image, folder, "--preview-megapixels", "0.3")
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield {"browser": browser, "url": url, "folder": folder, "image": image, "process": process}
+        browser.close()
+    process.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop, whatever was under way
+    assert process.wait(timeout=60) == 0
+    log = (folder / "server.log").read_text()
+    assert "Traceback" not in log and "terminate called" not in log, log[-3000:]
+
+
+def open_page(scan, width=1280, height=800):
+    page = scan["browser"].new_context(viewport={"width": width, "height": height}, bypass_csp=True).new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(scan["url"])
+    page.wait_for_function("() => window.studioReady === true", timeout=30_000)
+    page.wait_for_function(
+        "() => window.studioState.serial > 0 && document.getElementById('busy').hidden", timeout=60_000
+    )
+    return page
+
+
+def server_state(page) -> dict:
+    return page.evaluate(
+        "async () => (await fetch('/api/state', {headers: {'X-Varcolor-Token': "
+        "document.querySelector('meta[name=token]').content}})).json()"
+    )
+
+
+def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
+    page = open_page(scan)
+    page.keyboard.press("p")
+    assert page.evaluate("() => window.studioState.tool") == "point"
+    # "b" with the method list focused: the brush, not bilaplacian-gtv by type-ahead.
+    page.locator("#method").focus()
+    page.keyboard.press("b")
+    assert page.evaluate("() => window.studioState.tool") == "brush"
+    assert page.locator("#method").input_value() == "levin"
+    page.wait_for_timeout(300)
+    assert server_state(page)["doc"]["settings"]["method"] == "levin"
+    # The same from a slider: "e" is the eraser, the slider keeps its value.
+    page.locator("#width").focus()
+    page.keyboard.press("e")
+    assert page.evaluate("() => window.studioState.tool") == "eraser"
+    # bilaplacian-gtv on the 0.3 MP live copy is expected to take over 5 s: the page asks first.
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("#method").select_option("bilaplacian-gtv")
+    page.wait_for_function("() => document.getElementById('method').value === 'levin'", timeout=10_000)
+    assert asked and "Bilaplacian-GTV" in asked[0] and " s " in asked[0]
+    assert server_state(page)["doc"]["settings"]["method"] == "levin"
+    # A cheap change does not ask; it is made.
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("#method").select_option("levin-prior")
+    page.wait_for_function("() => window.studioState.doc.settings.method === 'levin-prior'", timeout=10_000)
+    assert len(asked) == 1
+    page.keyboard.press("Control+z")
+    page.wait_for_function("() => window.studioState.doc.settings.method === 'levin'", timeout=10_000)
+    assert page.errors == []
+    page.close()

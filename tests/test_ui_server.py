@@ -493,3 +493,91 @@ def test_session_file_opened_from_the_page_and_bad_ones_refused(client):
     state = _open(client, photo)
     assert "unreadable autosave" in state["message"] and state["restorable"] is None
     assert client.get("/api/state").json()["message"] is None  # said once
+
+
+def test_method_change_estimate_asks_for_slow_methods(client, monkeypatch):
+    """The page asks before a method change the server expects to take over a few seconds: the
+    estimate scales with the live copy's pixels, uses this session's measured rate once there is
+    one, and refuses an unknown method or one whose solve does not fit in memory."""
+    import varcolor.ui.studio as studio_module
+
+    _open(client, _photo(client.tmp))
+    small = client.get("/api/estimate?method=bilaplacian-gtv").json()
+    assert small["bytes"] > 0 and not small["ask"]  # 2400 pixels: no question
+    expected = studio_module.SECONDS_PER_MEGAPIXEL["bilaplacian-gtv"] * 2400 / 1e6
+    assert small["seconds"] == pytest.approx(expected) and not small["measured"]
+    monkeypatch.setitem(studio_module.SECONDS_PER_MEGAPIXEL, "bilaplacian-gtv", 1e4)
+    slow = client.get("/api/estimate?method=bilaplacian-gtv").json()
+    assert slow["ask"] and slow["seconds"] == pytest.approx(24.0) and "Switch?" in slow["text"]
+    # Once this session has solved with a method, its own rate decides.
+    client.studio.live.rates["bilaplacian-gtv"] = 1e-5
+    measured = client.get("/api/estimate?method=bilaplacian-gtv").json()
+    assert measured["measured"] and measured["seconds"] == pytest.approx(0.024) and not measured["ask"]
+    assert client.get("/api/estimate?method=magic").status_code == 400
+    # The memory check is the chosen method's own: bilaplacian-gtv's ADMM needs more per pixel than
+    # levin's LU here, so a budget between the two refuses it alone.
+    need = {m: varcolor.api.estimate_memory((40, 60), **opts) for m, opts in studio_module.METHODS.items()}
+    assert need["bilaplacian-gtv"] != need["levin"]
+    big, low = max(need, key=need.get), min(need, key=need.get)
+    monkeypatch.setattr(
+        varcolor.memory, "available_bytes", lambda: int((need[big] + need[low]) / 2 / varcolor.memory.BUDGET_FRACTION)
+    )
+    assert client.get(f"/api/estimate?method={low}").status_code == 200
+    r = client.get(f"/api/estimate?method={big}")
+    assert r.status_code == 400 and "GB" in r.json()["error"]
+    r = client.post("/api/edit", json={"op": "settings", "settings": {"method": big}})
+    assert r.status_code == 400 and client.get("/api/state").json()["doc"]["settings"]["method"] == "levin"
+
+
+def test_non_finite_query_numbers_are_400(client):
+    _open(client, _photo(client.tmp))
+    for query in ("x=nan&y=3", "x=3&y=inf", "x=1e999&y=1", "x=a&y=1", "y=1"):
+        r = client.get(f"/api/suggest?{query}")
+        assert r.status_code == 400 and "finite" in r.json()["error"], query
+    for query in ("wait=nan", "wait=inf", "wait=-1", "wait=61", "version=1.5", "have=x"):
+        r = client.get(f"/api/result?{query}")  # answered at once, never a wait without end
+        assert r.status_code == 400, query
+    assert client.get("/api/result?wait=0&version=999").status_code == 204
+
+
+def test_failed_upload_leaves_no_data_folder(client):
+    data = client.tmp / "data"
+    r = client.post("/api/open", content=b"not an image at all", headers={"X-Filename": "junk.png"})
+    assert r.status_code == 400
+    assert not data.exists() or not any(data.iterdir())
+    # An upload that opens keeps its folder; a failing one beside it leaves it as it was.
+    _open(client, _photo(client.tmp))
+    kept = sorted(p.relative_to(data) for p in data.rglob("*"))
+    assert kept
+    r = client.post("/api/open", content=b"junk again", headers={"X-Filename": "junk2.png"})
+    assert r.status_code == 400 and sorted(p.relative_to(data) for p in data.rglob("*")) == kept
+
+
+def test_restore_banner_counts_strokes_erasers_and_points(tmp_path):
+    photo = _photo(tmp_path)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio.open_path(photo)
+    studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    studio.edit(_stroke([60, 200, 50], [[5, 30], [20, 30]]))
+    studio.edit(_stroke(None, [[0, 30], [3, 30]], tool="eraser"))
+    studio.edit({"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 3}})
+    studio.close()
+    again = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    restorable = again.open_path(photo)["restorable"]
+    again.close()
+    assert (restorable["strokes"], restorable["erasers"], restorable["points"]) == (2, 1, 1)
+    assert restorable["text"] == "2 strokes, 1 eraser pass, 1 point"
+
+
+def test_a_hard_link_to_the_photo_is_the_photo(client, tmp_path):
+    photo = _photo(client.tmp)
+    _open(client, photo)
+    client.studio.open_path(photo)  # the photo itself, not the uploaded copy
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    link = tmp_path / "out" / "linked_mask.png"
+    link.hardlink_to(photo)
+    before = photo.read_bytes()
+    r = client.post("/api/save", json={"name": "linked", "overwrite": True})
+    assert r.status_code == 400 and "the photo itself" in r.json()["error"]
+    assert photo.read_bytes() == before and link.read_bytes() == before
+    assert not (tmp_path / "out" / "linked.png").exists()

@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 import secrets
 import time
 from pathlib import Path
@@ -143,6 +144,7 @@ def create_app(
     names it answers to; None: any)."""
     bell = _Bell()
     studio.listeners.append(bell.ring)
+    studio.stop_listeners.append(bell.ring)
     if studio.live is not None:
         studio.live.listeners.append(bell.ring)
 
@@ -230,9 +232,11 @@ def create_app(
         try:
             version = int(request.query_params.get("version", "0"))
             have = int(request.query_params.get("have", "0"))
-            wait = min(float(request.query_params.get("wait", "25")), 60.0)
+            wait = float(request.query_params.get("wait", "25"))
+            if not 0 <= wait <= 60:  # NaN and infinities too: a deadline that never comes
+                raise ValueError(wait)
         except ValueError:
-            return _error(InputError("version, have and wait must be numbers"))
+            return _error(InputError("version and have must be integers, wait a number of seconds from 0 to 60"))
         live = studio.live
         if live is None:
             return _error(InputError("no image is open"))
@@ -245,7 +249,9 @@ def create_app(
             if studio.live is not live:
                 return JSONResponse({"error": "another image was opened"}, status_code=409)
             left = deadline - time.monotonic()
-            if left <= 0:
+            # Nothing yet; or the server is stopping (Ctrl-C), or the page has gone: a long poll
+            # must not hold the shutdown until it is cancelled.
+            if left <= 0 or studio.stopping or await request.is_disconnected():
                 return Response(status_code=204)
             await bell.wait(min(left, 1.0))
         waited = time.perf_counter() - start
@@ -281,9 +287,14 @@ def create_app(
     async def suggest(request: Request):
         try:
             x, y = float(request.query_params["x"]), float(request.query_params["y"])
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise ValueError
         except (KeyError, ValueError):
-            return _error(InputError("suggest needs numbers x and y"))
+            return _error(InputError("suggest needs finite numbers x and y"))
         return await call(studio.suggest, x, y)
+
+    async def estimate(request: Request):
+        return await call(studio.estimate, request.query_params.get("method", ""))
 
     routes = [
         Route("/", index),
@@ -301,6 +312,7 @@ def create_app(
         Route("/api/reference.png", reference),
         Route("/api/metrics", simple(studio.metrics)),
         Route("/api/suggest", suggest),
+        Route("/api/estimate", estimate),
     ]
     app = Starlette(routes=routes)
     return Guard(app, token, hosts)

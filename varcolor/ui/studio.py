@@ -22,12 +22,12 @@ import numpy as np
 from PIL import Image
 from skimage.transform import resize
 
-from ..api import colorize
+from ..api import check_fits, colorize, estimate_memory
+from ..batch import identity
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
 from ..io import IMAGE_EXTENSIONS, atomic_path, read_image, write_image
-from ..solvers import choose_solver
 from .document import METHODS, Document, History, parse_session, points_file, rasterize, session_dict
 from .live import LiveSolver, working_shape
 
@@ -37,6 +37,11 @@ log = logging.getLogger("varcolor.ui")
 
 #: The live view works on a copy of at most this many pixels (saving always solves the full image).
 PREVIEW_PIXELS = 1_500_000
+#: A method change expected to take longer than this (seconds) asks first.
+ASK_SECONDS = 5.0
+#: Seconds per megapixel of a fresh solve of each studio method to its final result, until this
+#: session has measured its own (docs/studio.md, "Measurements behind the studio's settings").
+SECONDS_PER_MEGAPIXEL = {"levin": 3.0, "levin-prior": 4.0, "bilaplacian-gtv": 25.0}
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 
 
@@ -78,7 +83,7 @@ def _bits(path: Path) -> int:
 class OpenImage:
     """A photo open in the studio: its full-resolution pixels, its working copy and identity."""
 
-    def __init__(self, path: Path, name: str, *, preview_pixels: int):
+    def __init__(self, path: Path, name: str, *, preview_pixels: int, method: str = "levin"):
         self.path, self.name = path, name
         self.pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
         self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -88,15 +93,16 @@ class OpenImage:
         if min(check_size) < 2:
             raise InputError(f"{name}: the image must be at least 2×2 pixels, got {check_size[1]}×{check_size[0]}")
         work = working_shape(self.shape, preview_pixels)
-        # The command line's refusal for an image whose solve would not fit in memory: the live
-        # copy's solve must fit now; the full photo's is checked again when saving (memory frees up).
+        # The command line's refusal for an image whose solve would not fit in memory, for the
+        # method the session uses: the live copy's solve must fit now; the full photo's is checked
+        # again when saving (memory frees up).
         try:
-            choose_solver("auto", work)
+            check_fits(work, **METHODS[method])
         except InputError as exc:
             raise InputError(f"{name}: {exc}") from None
         self.warning = None
         try:
-            choose_solver("auto", self.shape)
+            check_fits(self.shape, **METHODS[method])
         except InputError as exc:
             self.warning = f"{name}: saving solves the full photo, which will not fit in memory now: {exc}"
             log.warning("%s", self.warning)
@@ -148,6 +154,9 @@ class Studio:
         self.restorable: dict | None = None
         self.lock = threading.RLock()
         self.listeners: list = []
+        #: Set when the server begins to stop (Ctrl-C): long polls answer at once.
+        self.stopping = False
+        self.stop_listeners: list = []
         self._autosave_wake = threading.Condition()
         self._autosave_job: tuple | None = None
         self._autosave_busy = False
@@ -161,7 +170,8 @@ class Studio:
     # -- opening -----------------------------------------------------------------------------
     def open_path(self, path: Path, name: str | None = None, doc: Document | None = None) -> dict:
         """Open an image file (``doc``: a session's document to start from)."""
-        image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels)
+        method = (doc.settings if doc is not None else {}).get("method", "levin")
+        image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels, method=method)
         with self.lock:
             self.message = self.notice = None
             if self.live is not None:
@@ -181,8 +191,7 @@ class Studio:
                     old, _ = parse_session(autosave.read_text(encoding="utf-8"), str(autosave))
                     if not old.empty:
                         self.restorable = {
-                            "strokes": len(old.strokes),
-                            "points": len(old.points),
+                            **counts(old),
                             "saved": time.strftime("%Y-%m-%d %H:%M", time.localtime(autosave.stat().st_mtime)),
                         }
                 except InputError as exc:  # said on the page too; the file stays for a look
@@ -208,13 +217,19 @@ class Studio:
             raise InputError(f"{filename}: not an image file this studio reads ({', '.join(IMAGE_EXTENSIONS)})")
         digest = hashlib.sha256(data).hexdigest()
         stored = self.data_dir / digest[:16] / f"image{suffix}"
-        if not stored.is_file():
+        existed = stored.is_file()
+        if not existed:
             with atomic_path(stored) as tmp:
                 tmp.write_bytes(data)
         try:
             return self.open_path(stored, Path(filename).name)
         except InputError as exc:
-            stored.unlink(missing_ok=True)  # our own copy of a file that is no image
+            if not existed:  # our own copy of a file that is no image, and the folder made for it
+                stored.unlink(missing_ok=True)
+                try:
+                    stored.parent.rmdir()
+                except OSError:  # it holds an autosave or another upload: kept
+                    pass
             raise InputError(str(exc).replace(str(stored), Path(filename).name)) from None
 
     def open_session(self, path: Path) -> dict:
@@ -267,12 +282,43 @@ class Studio:
                 new = doc.cleared()
             elif kind == "settings":
                 new = doc.with_settings(op.get("settings") or {})
-                if new.settings.get("method") == "levin-prior" and not neural_available():
-                    raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
+                self._check_method(new.settings["method"])
             else:
                 raise InputError(f"unknown edit {kind!r}")
             self.history.push(new)
             return self._changed()
+
+    def _check_method(self, method: str) -> None:
+        """Refuse a method this studio cannot run on the live copy now (its extra missing, or its
+        solve not fitting in memory), with one line."""
+        options = METHODS[method]
+        if options.get("prior") and not neural_available():
+            raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
+        try:
+            check_fits(self.image.gray.shape, **options)
+        except InputError as exc:
+            raise InputError(f"{self.image.name}: method {method}: {exc}") from None
+
+    def estimate(self, method: str) -> dict:
+        """What switching the live view to ``method`` costs: seconds (this session's own measure
+        where it has one, else :data:`SECONDS_PER_MEGAPIXEL`) and bytes (the library's estimate),
+        and whether the page should ask first (over :data:`ASK_SECONDS`)."""
+        if method not in METHODS:
+            raise InputError(f"unknown studio method {method!r}; available: {', '.join(METHODS)}")
+        with self.lock:
+            self._need_image()
+            self._check_method(method)
+            shape, live = self.image.gray.shape, self.live
+        pixels = shape[0] * shape[1]
+        rate = live.rates.get(method) if live is not None else None
+        seconds = rate * pixels if rate else SECONDS_PER_MEGAPIXEL[method] * pixels / 1e6
+        need = estimate_memory(shape, **METHODS[method])
+        ask = seconds > ASK_SECONDS
+        text = (
+            f"{METHOD_NAMES[method]} re-solves the whole {shape[1]}×{shape[0]} live copy: about {seconds:.0f} s"
+            f" and {need / 1e9:.1f} GB. Switch?"
+        )
+        return {"method": method, "seconds": seconds, "bytes": need, "ask": ask, "text": text, "measured": bool(rate)}
 
     def undo(self) -> dict:
         with self.lock:
@@ -469,20 +515,21 @@ class Studio:
             "points": base.with_name(base.name + ".points.json"),
             "session": base.with_name(base.name + ".studio.json"),
         }
+        photo = identity(image.path)
         for path in paths.values():
-            if path.resolve() == image.path.resolve():
+            if identity(path) == photo:  # a hard link or symlink to the photo too
                 raise InputError(f"{path}: that is the photo itself; choose another name")
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing and not overwrite:
             raise FileExistsError(existing)
+        options = dict(METHODS[doc.settings.get("method", "levin")])
         try:
-            choose_solver("auto", image.shape)
+            check_fits(image.shape, **options)
         except InputError as exc:
             raise InputError(f"{image.name}: {exc}") from None
         start = time.perf_counter()
         mask = rasterize(doc, image.shape)
         cues = Cues.from_mask(mask / 255.0)  # exactly the values the command line reads from the file
-        options = dict(METHODS[doc.settings.get("method", "levin")])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = colorize(image.pixels, cues, **options)
@@ -521,6 +568,12 @@ class Studio:
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
         return base
 
+    def stop(self) -> None:
+        """The server is stopping: wake every long poll (they answer at once from now on)."""
+        self.stopping = True
+        for listener in list(self.stop_listeners):
+            listener()
+
     def close(self) -> None:
         """Write the pending autosave and stop the worker threads."""
         if self._autosave_thread is not None:
@@ -529,7 +582,29 @@ class Studio:
             self._closed = True
             self._autosave_wake.notify_all()
         if self.live is not None:
-            self.live.close()
+            self.live.close(wait=30.0)
+
+
+METHOD_NAMES = {"levin": "Levin (exact)", "levin-prior": "Levin + network prior", "bilaplacian-gtv": "Bilaplacian-GTV"}
+
+
+def counts(doc: Document) -> dict:
+    """What a document holds, for the restore banner: brush strokes, eraser passes, points, and
+    a line saying so ("2 strokes, 1 eraser pass, 1 point").
+
+    >>> doc = Document().with_stroke({"tool": "eraser", "width": 3, "path": [[1, 1]]})
+    >>> counts(doc.with_point({"x": 1, "y": 1, "rgb": [9, 9, 9], "size": 1}))["text"]
+    '0 strokes, 1 eraser pass, 1 point'
+    """
+    erasers = sum(1 for stroke in doc.strokes if stroke["tool"] == "eraser")
+    strokes, points = len(doc.strokes) - erasers, len(doc.points)
+
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    parts = [n(strokes, "stroke", "strokes")] + ([n(erasers, "eraser pass", "eraser passes")] if erasers else [])
+    text = ", ".join(parts + [n(points, "point", "points")])
+    return {"strokes": strokes, "erasers": erasers, "points": points, "text": text}
 
 
 def _int(value) -> int:

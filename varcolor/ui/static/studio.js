@@ -60,8 +60,7 @@
     if (S.selected !== null && !S.doc.points.some((p) => p.id === S.selected)) S.selected = null;
     const r = state.restorable;
     $("restore").hidden = !r;
-    if (r) $("restore-text").textContent =
-      `An autosaved session of this photo exists (${r.strokes} strokes, ${r.points} points, ${r.saved}).`;
+    if (r) $("restore-text").textContent = `An autosaved session of this photo exists (${r.text}, ${r.saved}).`;
     if (state.message) showMessage(state.message, true);
     drawOverlay();
   }
@@ -222,7 +221,9 @@
   }
   viewport.addEventListener("wheel", (e) => { e.preventDefault(); zoomAt(Math.exp(-e.deltaY * 0.0015), e.clientX, e.clientY); }, { passive: false });
   $("fit").onclick = fit;
-  $("one").onclick = () => { const r = viewport.getBoundingClientRect(); zoomAt(S.scaleX / S.zoom, r.left + r.width / 2, r.top + r.height / 2); };
+  // 1:1: one photo pixel to one screen pixel (the stage is the live copy, scaleX of the photo's size).
+  function oneToOne() { zoomAt(1 / (S.scaleX * S.zoom), ...centre()); }
+  $("one").onclick = oneToOne;
   window.addEventListener("resize", () => applyTransform());
 
   // Pointer position as full-resolution image coordinates (pixel centres at integers) and working-copy pixels.
@@ -457,13 +458,18 @@
   $("lightness").addEventListener("input", (e) => { S.lightness = +e.target.value; $("lightness-out").textContent = S.lightness; drawGamut(); });
 
   // ---------------------------------------------------------------- controls
+  function setWidth(width) {
+    S.width = Math.max(1, Math.min(80, width));
+    $("width").value = S.width;
+    $("width-out").textContent = S.width;
+  }
   function setTool(tool) {
     S.tool = tool;
     document.querySelectorAll(".tool").forEach((b) => b.classList.toggle("active", b.dataset.tool === tool));
     viewport.style.cursor = tool === "pan" ? "grab" : "crosshair";
   }
   document.querySelectorAll(".tool").forEach((b) => (b.onclick = () => setTool(b.dataset.tool)));
-  $("width").addEventListener("input", (e) => { S.width = +e.target.value; $("width-out").textContent = S.width; });
+  $("width").addEventListener("input", (e) => setWidth(+e.target.value));
   $("size").addEventListener("input", (e) => {
     S.size = +e.target.value; $("size-out").textContent = S.size;
     if (S.selected !== null && S.tool === "point") sendEdit({ op: "point-change", id: S.selected, point: { size: S.size } });
@@ -471,28 +477,54 @@
   $("undo").onclick = () => simpleCall("/api/undo");
   $("redo").onclick = () => simpleCall("/api/redo");
   $("clear").onclick = () => { if (S.image && (S.doc.strokes.length || S.doc.points.length)) sendEdit({ op: "clear" }); };
-  $("method").addEventListener("change", (e) => sendEdit({ op: "settings", settings: { method: e.target.value } }));
+  // A method change re-solves the whole live copy: one that the server expects to take more than a
+  // few seconds asks first (a stray key or wheel on the list must not start a minute's solve).
+  $("method").addEventListener("change", async (e) => {
+    const method = e.target.value, current = S.doc.settings.method;
+    e.target.blur();
+    viewport.focus();
+    if (method === current) return;
+    const { response, body } = await api(`/api/estimate?method=${encodeURIComponent(method)}`);
+    if (!response.ok) { e.target.value = current; showMessage(body ? body.error : `cannot switch (${response.status})`); return; }
+    if (body.ask && !confirm(body.text)) { e.target.value = S.doc.settings.method; return; }
+    sendEdit({ op: "settings", settings: { method } });
+  });
   $("split").addEventListener("input", (e) => { resultCanvas.style.clipPath = `inset(0 0 0 ${e.target.value}%)`; });
   $("overlay").addEventListener("change", (e) => { S.overlay = e.target.checked; drawOverlay(); });
   $("reference").addEventListener("change", (e) => { $("reference-img").hidden = !e.target.checked; });
   $("restore-yes").onclick = () => simpleCall("/api/restore");
   $("restore-no").onclick = () => simpleCall("/api/dismiss-restore");
 
+  // A control that takes typed text keeps every key; other form controls (the method list, the
+  // sliders, the buttons) never get a tool shortcut: a select would take "b" as type-ahead and
+  // switch the method.
+  const typesText = (el) => el && (el.isContentEditable || el.tagName === "TEXTAREA" ||
+    (el.tagName === "INPUT" && !["range", "checkbox", "color", "radio", "button", "file"].includes(el.type)));
+  const isControl = (el) => el && ["SELECT", "INPUT", "BUTTON", "TEXTAREA"].includes(el.tagName);
+  const SHORTCUTS = new Set(["b", "p", "e", "i", "h", "o", "[", "]", "+", "=", "-", "0", "1", " ", "delete", "backspace"]);
   document.addEventListener("keydown", (e) => {
-    if (e.target.tagName === "INPUT" && e.target.type === "text") return;
     const key = e.key.toLowerCase();
+    if ((e.ctrlKey || e.metaKey) && key === "s") { e.preventDefault(); save(false); return; }
+    if (typesText(e.target)) return;
     if ((e.ctrlKey || e.metaKey) && key === "z") { e.preventDefault(); simpleCall(e.shiftKey ? "/api/redo" : "/api/undo"); return; }
     if ((e.ctrlKey || e.metaKey) && key === "y") { e.preventDefault(); simpleCall("/api/redo"); return; }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (isControl(e.target)) {
+      if (!SHORTCUTS.has(key)) return; // arrows, Enter, Tab: the control's own
+      e.preventDefault(); // the shortcut is the page's, not the control's
+      e.target.blur();
+      viewport.focus();
+    }
     if (key === " ") { S.space = true; viewport.style.cursor = "grab"; e.preventDefault(); return; }
     const tools = { b: "brush", p: "point", e: "eraser", i: "eyedropper", h: "pan" };
     if (tools[key]) setTool(tools[key]);
     else if (key === "o") { $("overlay").click(); }
-    else if (key === "[" || key === "]") { S.width = Math.max(1, Math.min(80, S.width + (key === "]" ? 2 : -2))); $("width").value = S.width; $("width-out").textContent = S.width; }
+    else if (key === "[" || key === "]") setWidth(S.width + (key === "]" ? 2 : -2));
     else if ((key === "delete" || key === "backspace") && S.selected !== null) sendEdit({ op: "point-delete", id: S.selected });
     else if (key === "+" || key === "=") zoomAt(1.25, ...centre());
     else if (key === "-") zoomAt(0.8, ...centre());
     else if (key === "0") fit();
+    else if (key === "1") oneToOne();
   });
   document.addEventListener("keyup", (e) => { if (e.key === " ") { S.space = false; setTool(S.tool); } });
   function centre() { const r = viewport.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }
