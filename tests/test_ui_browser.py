@@ -318,3 +318,41 @@ def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
     page.wait_for_function("() => window.studioState.doc.settings.method === 'levin'", timeout=10_000)
     assert page.errors == []
     page.close()
+
+
+def test_second_tab_recent_colours_and_header(scan):
+    first, second = open_page(scan), open_page(scan, width=1024)
+    strokes = len(server_state(first)["doc"]["strokes"])
+    before = result_pixels(second)
+    count = first.evaluate("() => window.studioTimings.filter(t => t.final).length")
+    first.locator("#hex").fill("#3c64c8")
+    draw(first, [(100 + 4 * k, 120) for k in range(11)])
+    wait_for_result(first, count + 1)
+    # The other tab follows: the new stroke in its document, the new result on its canvas.
+    second.wait_for_function(
+        f"() => window.studioState.doc.strokes.length === {strokes + 1} && document.getElementById('busy').hidden",
+        timeout=60_000,
+    )
+    second.wait_for_function(
+        "() => window.studioState.serial === " + str(first.evaluate("() => window.studioState.serial"))
+    )
+    shown, there = result_pixels(second), result_pixels(first)
+    assert np.abs(shown.astype(int) - there.astype(int)).max() <= 1 and np.abs(shown.astype(int) - before).max() > 20
+    # Recent colours survive a reload.
+    first.reload()
+    first.wait_for_function("() => window.studioReady === true", timeout=30_000)
+    recent = first.evaluate("() => window.studioState.recent")
+    assert recent and recent[0] == [0x3C, 0x64, 0xC8]
+    assert first.locator("#recent .swatch").count() >= 1
+    # A long name does not wrap the header (1024 px wide): it is cut short, whole on hover.
+    bar = second.locator("#bar").bounding_box()
+    button = second.locator("#undo").bounding_box()
+    assert bar["height"] < 2 * button["height"], bar
+    name = second.locator("#image-name")
+    assert scan["image"].name in name.get_attribute("title")
+    assert second.evaluate(
+        "() => { const e = document.getElementById('image-name'); return e.scrollWidth > e.clientWidth; }"
+    )
+    assert first.errors == [] and second.errors == []
+    first.close()
+    second.close()

@@ -71,9 +71,11 @@
     S.scaleX = im.work_width / im.width;
     S.scaleY = im.work_height / im.height;
     for (const c of [grayCanvas, resultCanvas, overlayCanvas, strokeLayer]) { c.width = im.work_width; c.height = im.work_height; }
-    $("image-name").textContent = `${im.name} — ${im.width}×${im.height}` +
+    const label = `${im.name} — ${im.width}×${im.height}` +
       (im.work_width !== im.width ? ` (live view ${im.work_width}×${im.work_height}; saving solves full size)` : "") +
       (im.bits === 16 ? ", 16-bit" : "");
+    $("image-name").textContent = label;
+    $("image-name").title = label; // the header cuts a long name short; the whole of it on hover
     $("save-name").value = im.name.replace(/\.[^.]+$/, "") + "_colorized";
     $("reference-row").hidden = !im.colour;
     $("reference").checked = false;
@@ -156,6 +158,37 @@
       S.stale = false;
       setBusy(false);
       if (S.image && S.image.colour) updateMetrics();
+      watch();
+      return;
+    }
+  }
+  // Between edits, wait for a result of a version this page has not made: an edit in another tab
+  // (or window) on the same studio. Then take that document and its result. An edit here aborts it.
+  async function watch() {
+    const ctrl = new AbortController();
+    S.resultCtrl = ctrl;
+    for (;;) {
+      const started = performance.now();
+      let response;
+      try {
+        response = await fetch(`/api/result?version=${S.version + 1}&have=${S.serial}&wait=25`, { headers: HEADERS, signal: ctrl.signal });
+      } catch (e) {
+        if (ctrl.signal.aborted) return;
+        await new Promise((resolve) => setTimeout(resolve, 2000)); // the server is away: try again later
+        continue;
+      }
+      if (ctrl !== S.resultCtrl) return;
+      if (response.status === 204) {
+        if (performance.now() - started < 500) await new Promise((resolve) => setTimeout(resolve, 1000)); // stopping
+        continue;
+      }
+      if (!response.ok) return;
+      const { response: r, body } = await api("/api/state");
+      if (ctrl !== S.resultCtrl || !r.ok || !body.image) return;
+      if (body.image.sha256 !== S.image.sha256) { await openState(body); return; } // another photo was opened there
+      S.version = Math.max(S.version, body.version);
+      applyState(body);
+      requestResult(performance.now(), 0);
       return;
     }
   }
@@ -407,9 +440,20 @@
     el.onclick = () => setColour(rgb);
     return el;
   }
+  // The recent colours outlive a reload (this browser's storage for the studio's address).
   function remember(rgb) {
     S.recent = [rgb.slice(), ...S.recent.filter((c) => Colour.hex(c) !== Colour.hex(rgb))].slice(0, 12);
-    $("recent").replaceChildren(...S.recent.map((c) => swatch(c)));
+    try { localStorage.setItem("varcolor.recent", JSON.stringify(S.recent)); } catch (e) { /* storage off: kept for this page only */ }
+    showRecent();
+  }
+  function showRecent() { $("recent").replaceChildren(...S.recent.map((c) => swatch(c))); }
+  function loadRecent() {
+    try {
+      const kept = JSON.parse(localStorage.getItem("varcolor.recent") || "[]");
+      const valid = (c) => Array.isArray(c) && c.length === 3 && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255);
+      S.recent = Array.isArray(kept) ? kept.filter(valid).slice(0, 12) : [];
+    } catch (e) { S.recent = []; }
+    showRecent();
   }
   function setColour(rgb) {
     S.colour = rgb.slice();
@@ -574,6 +618,7 @@
   // ---------------------------------------------------------------- start
   (async () => {
     showColour();
+    loadRecent();
     setTool("brush");
     const { response, body } = await api("/api/state");
     if (!response.ok) { showMessage(body ? body.error : "the server refused this page"); return; }
