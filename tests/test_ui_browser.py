@@ -356,3 +356,24 @@ def test_second_tab_recent_colours_and_header(scan):
     assert first.errors == [] and second.errors == []
     first.close()
     second.close()
+
+
+def test_ctrl_s_saves_with_progress_and_shows_the_files(scan):
+    page = open_page(scan, height=640)  # the Save section is below the panel's fold
+    page.locator("#viewport").focus()
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.getElementById('save-progress').hidden", timeout=10_000)
+    page.wait_for_function(
+        "() => document.getElementById('save-out').textContent.includes('Same result from the shell')",
+        timeout=120_000,
+    )
+    text = page.locator("#save-out").text_content()
+    stem = scan["image"].stem + "_colorized"
+    for suffix in (".png", "_mask.png", ".points.json", ".studio.json"):
+        assert (scan["folder"] / (stem + suffix)).is_file() and stem + suffix in text
+    assert "--solver" in text
+    # The list of saved files is in view, not below the fold.
+    box = page.locator("#save-out").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 640, box
+    assert page.errors == []
+    page.close()

@@ -66,6 +66,18 @@ def _result(client, version: int, have: int = 0):
     return meta
 
 
+def _save(client, name, **body):
+    """Save as the page does: start it, then follow its status until it ends; the last status."""
+    r = client.post("/api/save", json={"name": name, **body})
+    if r.status_code != 200:
+        return r
+    status = r.json()
+    while status["state"] in ("solving", "publishing"):
+        time.sleep(0.1)
+        status = client.get("/api/save-status").json()
+    return status
+
+
 def _stroke(rgb, path, width=3, tool="brush"):
     return {"op": "stroke", "stroke": {"tool": tool, "rgb": rgb, "width": width, "path": path}}
 
@@ -151,9 +163,9 @@ def test_save_reproduces_through_the_command_line(client, tmp_path):
     _open(client, _photo(client.tmp))
     client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
     client.post("/api/edit", json={"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 5}})
-    r = client.post("/api/save", json={"name": "photo_colorized", "format": "png"})
-    assert r.status_code == 200, r.text
-    paths = {k: Path(v) for k, v in r.json()["paths"].items()}
+    status = _save(client, "photo_colorized", format="png")
+    assert status["state"] == "done", status
+    paths = {k: Path(v) for k, v in status["paths"].items()}
     assert all(p.is_file() and p.parent == tmp_path / "out" for p in paths.values())
     saved = varcolor.read_image(paths["result"])
     out = tmp_path / "cli.png"
@@ -167,7 +179,7 @@ def test_save_reproduces_through_the_command_line(client, tmp_path):
     assert np.allclose(from_points.ab[from_points.mask], only_points.ab[only_points.mask], atol=1e-9)
     # A second save under the same name asks first (409), then replaces when told to.
     assert client.post("/api/save", json={"name": "photo_colorized"}).status_code == 409
-    assert client.post("/api/save", json={"name": "photo_colorized", "overwrite": True}).status_code == 200
+    assert _save(client, "photo_colorized", overwrite=True)["state"] == "done"
 
 
 def test_save_outside_the_folder_or_over_the_photo_is_refused(client, tmp_path):
@@ -177,7 +189,7 @@ def test_save_outside_the_folder_or_over_the_photo_is_refused(client, tmp_path):
         r = client.post("/api/save", json={"name": name})
         assert r.status_code == 403, name
     assert not (tmp_path / "escape.png").exists()
-    assert client.post("/api/save", json={"name": "sub/ok"}).status_code == 200
+    assert _save(client, "sub/ok")["state"] == "done"
     assert (tmp_path / "out" / "sub" / "ok.png").is_file()
 
 
@@ -469,7 +481,7 @@ def test_session_file_opened_from_the_page_and_bad_ones_refused(client):
     photo = _photo(client.tmp)
     _open(client, photo)
     client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
-    session = Path(client.post("/api/save", json={"name": "s"}).json()["paths"]["session"])
+    session = Path(_save(client, "s")["paths"]["session"])
     client.post("/api/edit", json={"op": "clear"})
     r = client.post("/api/open", content=session.read_bytes(), headers={"X-Filename": "s.studio.json"})
     assert r.status_code == 200, r.text
@@ -581,3 +593,162 @@ def test_a_hard_link_to_the_photo_is_the_photo(client, tmp_path):
     assert r.status_code == 400 and "the photo itself" in r.json()["error"]
     assert photo.read_bytes() == before and link.read_bytes() == before
     assert not (tmp_path / "out" / "linked.png").exists()
+
+
+def _folder_files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_printed_command_names_the_solver_and_reproduces_the_save_exactly(client, tmp_path):
+    import shlex
+
+    _open(client, _photo(client.tmp))
+    client.studio.open_path(client.tmp / "photo.png")  # the photo on disk: the command reads it
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    client.post("/api/edit", json={"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 5}})
+    status = _save(client, "same")
+    assert status["state"] == "done" and status["solver"]
+    argv = shlex.split(status["command"])
+    assert argv[:2] == ["varcolor", "colorize"] and argv[argv.index("--solver") + 1] == status["solver"]
+    assert argv[argv.index("--method") + 1] == "levin" and argv[argv.index("--mask") + 1] == status["paths"]["mask"]
+    out = tmp_path / "again.png"
+    argv[argv.index("-o") + 1] = str(out)
+    assert cli.main(argv[1:]) == 0
+    assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
+
+
+def test_cancelled_save_writes_nothing(client):
+    _open(client, _photo(client.tmp))
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    started = client.post("/api/save", json={"name": "never"}).json()
+    assert started["state"] == "solving" and started["estimate"] > 0 and 0 <= started["fraction"] < 1
+    # A second save while one runs is refused.
+    assert client.post("/api/save", json={"name": "other"}).status_code == 400
+    status = client.post("/api/save-cancel").json()
+    assert status["state"] == "cancelled"
+    assert _folder_files(client.tmp / "out") == []
+    assert not list((client.tmp / "data" / "saving").iterdir())  # the work folder went too
+    assert _save(client, "after")["state"] == "done"  # the studio saves again afterwards
+
+
+KILL_MID_PUBLISH = """
+import os, sys, numpy as np
+from pathlib import Path
+import varcolor.io as io
+from varcolor.ui.studio import Studio
+
+folder = Path(sys.argv[1])
+studio = Studio(data_dir=folder / "data", out_dir=folder / "out", warm=False)
+studio.open_path(folder / "photo.png")
+stroke = {"tool": "brush", "rgb": [200, 60, 50], "width": 3, "path": [[5, 10], [20, 10]]}
+studio.edit({"op": "stroke", "stroke": stroke})
+published = []
+real = io._publish_temporary
+def publish_then_die(tmp, fd, path, overwrite):
+    if Path(path).parent != folder / "out":  # an autosave
+        return real(tmp, fd, path, overwrite)
+    if len(published) == int(sys.argv[2]):
+        os._exit(9)  # killed: the rest of the unit is never published
+    real(tmp, fd, path, overwrite)
+    published.append(path)
+io._publish_temporary = publish_then_die
+studio.save("killed", overwrite=True)
+"""
+
+
+@pytest.mark.parametrize("published", [0, 2])
+def test_a_killed_save_leaves_no_part_of_its_unit_after_a_restart(tmp_path, published):
+    import subprocess
+    import sys
+
+    (tmp_path / "out").mkdir()
+    _photo(tmp_path)
+    older = tmp_path / "out" / "killed_mask.png"
+    older.write_bytes(b"an older mask, kept")  # not the save's: never taken
+    script = tmp_path / "kill.py"
+    script.write_text(KILL_MID_PUBLISH)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), str(published)], env=env, capture_output=True)
+    assert done.returncode == 9, done.stderr.decode()[-2000:]
+    left = _folder_files(tmp_path / "out")
+    assert len(left) > 1  # the killed save's leftovers: published files or temporaries
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        remaining = _folder_files(tmp_path / "out")
+        if published == 0:
+            assert remaining == ["killed_mask.png"] and older.read_bytes() == b"an older mask, kept"
+        else:  # the result and the mask (over the older one) had been published: both taken back
+            assert remaining == []
+        assert "interrupted save" in studio.state()["message"]
+        assert not list((tmp_path / "data" / "saving").iterdir())
+    finally:
+        studio.close()
+
+
+def test_ctrl_c_during_a_save_stops_cleanly(tmp_path):
+    """Ctrl-C while a save solves: exit code 0, no traceback, nothing of the save written."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    photo = _photo(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    log = tmp_path / "server.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "varcolor.cli", "ui", str(photo), "--no-browser", "--data-dir", str(tmp_path / "d")],
+        stdout=subprocess.PIPE,
+        stderr=open(log, "w"),
+        text=True,
+        env=env,
+    )
+    try:
+        url = process.stdout.readline().split()[-1]
+        base, token = url.split("/?token=")
+        with httpx.Client(base_url=base, headers={"X-Varcolor-Token": token}, timeout=60) as http:
+            assert http.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]])).status_code == 200
+            assert http.post("/api/save", json={"name": "interrupted"}).json()["state"] == "solving"
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = log.read_text()
+    assert "Traceback" not in text and "CancelledError" not in text, text
+    files = _folder_files(tmp_path)
+    assert [f for f in files if not f.startswith("d/")] == ["photo.png", "server.log"]  # no result, no temporary
+    assert not [f for f in files if f.startswith("d/saving")]  # the save's work folder went too
+
+
+@pytest.mark.slow
+def test_printed_command_reproduces_a_12_megapixel_save(tmp_path):
+    """At scan size (12 MP) the printed command, run from a fresh process while the studio still
+    holds its photo, gives the saved result exactly (the solver is named in it)."""
+    import shlex
+    import subprocess
+    import sys
+
+    from skimage import data
+    from skimage.transform import resize
+
+    photo = tmp_path / "scan12.png"
+    varcolor.write_image(photo, resize(data.astronaut().mean(axis=2) / 255.0, (2828, 4243), order=1))
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(photo)
+        rng = np.random.default_rng(0)
+        for _ in range(12):
+            x, y = int(rng.integers(100, 4000)), int(rng.integers(100, 2700))
+            rgb = [int(v) for v in rng.integers(40, 220, 3)]
+            studio.edit(_stroke(rgb, [[x, y], [x + 120, y + 40]], width=12))
+        status = studio.save("scan12_colorized")
+    finally:
+        studio.close()
+    argv = shlex.split(status["command"])
+    out = tmp_path / "shell.png"
+    argv[argv.index("-o") + 1] = str(out)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([sys.executable, "-m", "varcolor.cli", *argv[1:]], check=True, env=env, capture_output=True)
+    assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))

@@ -222,7 +222,7 @@ def create_app(
             return _error(exc)
         if not isinstance(body, dict):
             return _error(InputError("save expects an object"))
-        return await call(studio.save, body.get("name"), body.get("format", "png"), bool(body.get("overwrite")))
+        return await call(studio.start_save, body.get("name"), body.get("format", "png"), bool(body.get("overwrite")))
 
     async def result(request: Request):
         """The newest result for document version ``version`` or later that the page (showing
@@ -307,6 +307,8 @@ def create_app(
         Route("/api/restore", simple(studio.restore), methods=["POST"]),
         Route("/api/dismiss-restore", simple(studio.dismiss_restore), methods=["POST"]),
         Route("/api/save", save, methods=["POST"]),
+        Route("/api/save-status", simple(studio.save_status)),
+        Route("/api/save-cancel", simple(studio.cancel_save), methods=["POST"]),
         Route("/api/result", result),
         Route("/api/gray.png", gray),
         Route("/api/reference.png", reference),

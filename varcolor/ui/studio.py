@@ -15,21 +15,25 @@ import logging
 import os
 import threading
 import time
-import warnings
+import uuid
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from skimage.transform import resize
 
-from ..api import check_fits, colorize, estimate_memory
+from .. import methods
+from ..api import check_fits, estimate_memory
 from ..batch import identity
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
-from ..io import IMAGE_EXTENSIONS, atomic_path, read_image, write_image
+from ..io import IMAGE_EXTENSIONS, atomic_path, read_image
+from ..options import Options
+from . import saving
 from .document import METHODS, Document, History, parse_session, points_file, rasterize, session_dict
 from .live import LiveSolver, working_shape
+from .saving import SaveJob
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
@@ -85,10 +89,11 @@ class OpenImage:
 
     def __init__(self, path: Path, name: str, *, preview_pixels: int, method: str = "levin"):
         self.path, self.name = path, name
-        self.pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
+        pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
         self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        self._stat = _stat(path)
         self.bits = _bits(path)
-        self.shape = self.pixels.shape[:2]
+        self.shape = pixels.shape[:2]
         check_size = self.shape
         if min(check_size) < 2:
             raise InputError(f"{name}: the image must be at least 2×2 pixels, got {check_size[1]}×{check_size[0]}")
@@ -106,7 +111,7 @@ class OpenImage:
         except InputError as exc:
             self.warning = f"{name}: saving solves the full photo, which will not fit in memory now: {exc}"
             log.warning("%s", self.warning)
-        rgb = self.pixels[..., :3] if self.pixels.ndim == 3 else None
+        rgb = pixels[..., :3] if pixels.ndim == 3 else None
         self.colour = rgb is not None and not (
             np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
         )
@@ -114,12 +119,28 @@ class OpenImage:
         # copy, that of the resized photo (a big photo opens seconds sooner than converting it whole
         # first; docs/studio.md, "Measurements behind the studio's settings").
         small = (
-            self.pixels
+            pixels
             if work == self.shape
-            else np.clip(resize(self.pixels, work + self.pixels.shape[2:], order=1, anti_aliasing=True), 0.0, 1.0)
+            else np.clip(resize(pixels, work + pixels.shape[2:], order=1, anti_aliasing=True), 0.0, 1.0)
         )
         self.gray = to_gray(small)
         self.reference = small[..., :3] if self.colour else None
+        # The full photo is not kept (saving reads the file again): only its gray, for the view's
+        # tiles at full resolution, in 8 bits (what a screen shows).
+        self.full_gray = (
+            np.round(self.gray * 255).astype(np.uint8)
+            if work == self.shape
+            else np.round(to_gray(pixels) * 255).astype(np.uint8)
+        )
+
+    def changed(self) -> bool:
+        """Whether the photo's file is no longer the one opened (its content, if its size or time changed)."""
+        if _stat(self.path) == self._stat:
+            return False
+        try:
+            return hashlib.sha256(self.path.read_bytes()).hexdigest() != self.sha256
+        except OSError:
+            return True
 
     def record(self) -> dict:
         return {
@@ -166,6 +187,14 @@ class Studio:
         self._suggest_cache: tuple[int, np.ndarray] | None = None
         self.message: str | None = None  # shown with every state (a failing autosave)
         self.notice: str | None = None  # shown once
+        self.saving: SaveJob | None = None
+        self._save_rates: dict[str, float] = {}
+        self._save_measured: set[str] = set()
+        # What killed saves left: their unfinished units and temporaries.
+        taken_back = saving.recover(self.data_dir / "saving")
+        # Said with the first state the page gets, whether or not a photo is opened first.
+        self._startup_notice = "; ".join(taken_back) or None
+        self.notice = self._startup_notice
 
     # -- opening -----------------------------------------------------------------------------
     def open_path(self, path: Path, name: str | None = None, doc: Document | None = None) -> dict:
@@ -173,7 +202,7 @@ class Studio:
         method = (doc.settings if doc is not None else {}).get("method", "levin")
         image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels, method=method)
         with self.lock:
-            self.message = self.notice = None
+            self.message, self.notice, self._startup_notice = None, self._startup_notice, None
             if self.live is not None:
                 self.live.close()
             self.image = image
@@ -419,7 +448,13 @@ class Studio:
     # -- state -------------------------------------------------------------------------------
     def state(self) -> dict:
         if self.image is None:
-            return {"image": None, "version": self.version, "neural": neural_available(), "message": self.message}
+            notice, self.notice, self._startup_notice = self.notice, None, None
+            return {
+                "image": None,
+                "version": self.version,
+                "neural": neural_available(),
+                "message": self.message or notice,
+            }
         doc = self.history.current
         image = self.image
         notice, self.notice = self.notice, None
@@ -499,13 +534,18 @@ class Studio:
         return {"colours": out, "available": True, "lightness": lightness}
 
     # -- saving ------------------------------------------------------------------------------
-    def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
-        """Solve the document at full resolution and write, inside ``out_dir``: the result, the
-        stroke mask (``NAME_mask.png``: strokes and points, ``varcolor colorize --mask`` gives the
-        same result), the points (``NAME.points.json``) and the session (``NAME.studio.json``)."""
+    def start_save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
+        """Start saving the document at full resolution, inside ``out_dir``, as one unit: the
+        result, the stroke mask (``NAME_mask.png``: strokes and points), the points
+        (``NAME.points.json``) and the session (``NAME.studio.json``). The solve is the printed
+        command's own (:mod:`varcolor.ui.saving`); :meth:`save_status` follows it. Refuses at once
+        (one line) a bad name, a name that is the photo, existing files without ``overwrite``
+        (``FileExistsError`` with their paths), a solve that does not fit, a save under way."""
         with self.lock:
             self._need_image()
             doc, image = self.history.current, self.image
+            if self.saving is not None and self.saving.running:
+                raise InputError("a save is under way: wait for it or cancel it")
         if fmt not in SAVE_FORMATS:
             raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
         base = self._inside_out_dir(name)
@@ -522,37 +562,76 @@ class Studio:
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing and not overwrite:
             raise FileExistsError(existing)
-        options = dict(METHODS[doc.settings.get("method", "levin")])
+        method = doc.settings.get("method", "levin")
+        options = dict(METHODS[method])
         try:
-            check_fits(image.shape, **options)
+            # The solver is decided here, once, and named in the command: run later, in another
+            # state of memory, "auto" could pick another and give another result.
+            solver = methods.get(options["method"]).plan(image.shape, Options.build(**options))
         except InputError as exc:
             raise InputError(f"{image.name}: {exc}") from None
-        start = time.perf_counter()
-        mask = rasterize(doc, image.shape)
-        cues = Cues.from_mask(mask / 255.0)  # exactly the values the command line reads from the file
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = colorize(image.pixels, cues, **options)
-        solve_seconds = time.perf_counter() - start
+        if image.changed():
+            raise InputError(f"{image.path}: the photo changed on disk since it was opened; open it again")
         bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
-        write_image(paths["result"], result.rgb, bits=bits)
-        write_image(paths["mask"], mask)
-        write_json(paths["points"], points_file(doc))
-        write_json(paths["session"], session_dict(doc, image.record()))
-        command = (
-            f"varcolor colorize {image.path} --mask {paths['mask']} -o OUT{SAVE_FORMATS[fmt]}"
-            + (f" --method {options['method']}" if options["method"] != "levin" else "")
-            + (" --prior ideepcolor" if options.get("prior") else "")
-            + (" --bits 16" if bits == 16 else "")
+        job = SaveJob(
+            work=self.data_dir / "saving" / uuid.uuid4().hex[:12],
+            photo=image.path,
+            files=paths,
+            mask=rasterize(doc, image.shape),
+            points=points_file(doc),
+            session=session_dict(doc, image.record()),
+            options=options,
+            solver=solver,
+            bits=bits,
+            overwrite=overwrite,
+            estimate=self._save_estimate(method, image.shape),
+            journal=self.data_dir / "saving" / f"{uuid.uuid4().hex[:12]}.json",
         )
-        log.info("saved %s (%.1f s)", paths["result"], solve_seconds)
-        return {
-            "paths": {k: str(v) for k, v in paths.items()},
-            "bits": bits,
-            "seconds": solve_seconds,
-            "command": command,
-            "warnings": [str(w.message) for w in caught],
-        }
+        job.method, job.pixels = method, image.shape[0] * image.shape[1]
+        with self.lock:
+            self.saving = job.start()
+        log.info("saving %s: %s", paths["result"], job.command)
+        return job.status()
+
+    def _save_estimate(self, method: str, shape: tuple[int, int]) -> float:
+        """Seconds a save should take: this session's last save of the method, per pixel, else
+        its live solves' rate (a full-resolution solve costs more per pixel: 1.5 times), else
+        :data:`SECONDS_PER_MEGAPIXEL`; plus the child's start."""
+        pixels = shape[0] * shape[1]
+        rate = self._save_rates.get(method)
+        if rate is None and self.live is not None and method in self.live.rates:
+            rate = 1.5 * self.live.rates[method]
+        if rate is None:
+            rate = SECONDS_PER_MEGAPIXEL[method] / 1e6
+        return saving.START_SECONDS + rate * pixels
+
+    def save_status(self) -> dict:
+        """The last save's progress (``state``: solving, publishing, done, failed, cancelled)."""
+        job = self.saving
+        if job is None:
+            return {"state": None}
+        status = job.status()
+        if job.state == "done" and job.solve_seconds and job.method not in self._save_measured:
+            self._save_measured.add(job.method)
+            rate = max(job.solve_seconds - saving.START_SECONDS, 0.1) / job.pixels
+            self._save_rates[job.method] = rate
+        return status
+
+    def cancel_save(self) -> dict:
+        job = self.saving
+        if job is not None and job.running:
+            job.cancel()
+            job.wait(30)
+        return self.save_status()
+
+    def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
+        """:meth:`start_save` and wait for it: its final status; a failed save raises its line."""
+        self.start_save(name, fmt, overwrite)
+        self.saving.wait()
+        status = self.save_status()
+        if status["state"] != "done":
+            raise OutputError(status["error"] or f"not saved ({status['state']})")
+        return status
 
     def _inside_out_dir(self, name: str) -> Path:
         if not isinstance(name, str) or not name.strip() or "\x00" in name:
@@ -569,13 +648,19 @@ class Studio:
         return base
 
     def stop(self) -> None:
-        """The server is stopping: wake every long poll (they answer at once from now on)."""
+        """The server is stopping: a save under way is cancelled (nothing of it is kept); every
+        long poll is woken (they answer at once from now on)."""
         self.stopping = True
+        if self.saving is not None and self.saving.running:
+            self.saving.cancel()
         for listener in list(self.stop_listeners):
             listener()
 
     def close(self) -> None:
-        """Write the pending autosave and stop the worker threads."""
+        """Write the pending autosave, stop a save under way and the worker threads."""
+        if self.saving is not None and self.saving.running:
+            self.saving.cancel()
+            self.saving.wait(30)
         if self._autosave_thread is not None:
             self.flush()
         with self._autosave_wake:
@@ -605,6 +690,14 @@ def counts(doc: Document) -> dict:
     parts = [n(strokes, "stroke", "strokes")] + ([n(erasers, "eraser pass", "eraser passes")] if erasers else [])
     text = ", ".join(parts + [n(points, "point", "points")])
     return {"strokes": strokes, "erasers": erasers, "points": points, "text": text}
+
+
+def _stat(path: Path) -> tuple | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 def _int(value) -> int:
