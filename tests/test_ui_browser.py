@@ -136,6 +136,10 @@ def test_draw_undo_save_in_a_browser(tmp_path):
             gray = result_pixels(page)
             assert np.abs(ab(gray)).max() < 1  # no cues yet: the gray photo
 
+            # A 4-pixel brush counted in the photo's pixels (the default counts the screen's).
+            page.locator("#width-unit").check()
+            page.locator("#width").fill("4")
+            assert page.locator("#width-other").text_content().startswith("≈")
             # Orange across the cheek below the left eye (a 40-pixel stroke).
             page.locator("#hex").fill("#c86432")
             draw(page, [(150 + 4 * k, 150) for k in range(11)])

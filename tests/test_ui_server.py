@@ -137,7 +137,8 @@ def test_bad_edits_are_one_line_errors(client):
         {"op": "nope"},
         _stroke([1, 2], [[1, 1]]),
         _stroke([1, 2, 3], [[500, 1]]),
-        {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 12}},
+        {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 256}},
+        {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 2.5}},
         {"op": "settings", "settings": {"method": "magic"}},
     ):
         r = client.post("/api/edit", json=op)

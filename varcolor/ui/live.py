@@ -125,6 +125,8 @@ class LiveSolver:
         self.rgba = np.full((height, width, 4), 255, np.uint8)
         self.rgba[..., :3] = np.round(gray * 255)[..., None].astype(np.uint8)
         self.rgb: np.ndarray | None = None
+        #: The published result's chroma (Lab ab, ``H×W×2``), for the full-resolution view.
+        self.ab = np.zeros(gray.shape + (2,))
         self._cond = threading.Condition()
         self._pending: tuple[int, Document] | None = None
         self._closed = False
@@ -284,6 +286,7 @@ class LiveSolver:
         warning: str | None = None,
         timing: dict | None = None,
         info: dict | None = None,
+        ab: np.ndarray | None = None,
     ) -> None:
         timing = dict(timing or {})
         start = time.perf_counter()
@@ -292,6 +295,7 @@ class LiveSolver:
                 top, left, h, w = box
                 _to_rgba(rgb, self.rgba, top, left, h, w)
                 self.rgb = rgb
+                self.ab = ab if ab is not None else np.zeros(self.gray.shape + (2,))
             else:
                 box = (0, 0, 0, 0)
             timing["encode"] = time.perf_counter() - start
@@ -368,7 +372,9 @@ class LiveSolver:
                     return
                 if delta is not None and delta.count == 0:
                     self._mask_doc = doc
-                    self._publish(version, (0, 0, 0, 0), self.rgb, timing=timing, info={"solver": "unchanged"})
+                    self._publish(
+                        version, (0, 0, 0, 0), self.rgb, timing=timing, info={"solver": "unchanged"}, ab=self.ab
+                    )
                     return
                 solve_start = time.perf_counter()
                 if delta is None:
@@ -390,7 +396,14 @@ class LiveSolver:
             warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
             final = not refinable(method)
             self._publish(
-                version, changed_box, result.rgb, final=final, warning=warning, timing=timing, info=_summary(info)
+                version,
+                changed_box,
+                result.rgb,
+                final=final,
+                warning=warning,
+                timing=timing,
+                info=_summary(info),
+                ab=result.ab,
             )
         except _Stopped:
             return
@@ -413,7 +426,13 @@ class LiveSolver:
             result = self._colorizer.refine()
             timing = {"solve": time.perf_counter() - start}
             self._publish(
-                version, (0, 0, height, width), result.rgb, final=True, timing=timing, info=_summary(result.info)
+                version,
+                (0, 0, height, width),
+                result.rgb,
+                final=True,
+                timing=timing,
+                info=_summary(result.info),
+                ab=result.ab,
             )
         except _Stopped:
             return

@@ -12,10 +12,6 @@ The four files (result, mask, points, session) are published by :func:`varcolor.
 one unit, the session file last as its marker. A journal in the data folder names the unit and
 the content of each file while it is published; :func:`recover` (run when a studio starts) takes
 back the files of a unit whose marker never came, and the temporaries a killed save left.
-
->>> job = SaveJob.__new__(SaveJob); job.state, job.started, job.estimate = "solving", 0.0, 10.0
->>> 0 <= job.status(now=4.0)["fraction"] < 1
-True
 """
 
 from __future__ import annotations

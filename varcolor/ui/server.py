@@ -284,6 +284,24 @@ def create_app(
         except Exception as exc:  # noqa: BLE001
             return _error(exc)
 
+    async def tile(request: Request):
+        try:
+            query = request.query_params
+            args = (query.get("layer", ""), int(query["level"]), int(query["row"]), int(query["col"]))
+        except (KeyError, ValueError):
+            return _error(InputError("a tile needs integers level, row and col"))
+        try:
+            return Response(await run_in_threadpool(studio.tile_png, *args), media_type="image/png")
+        except Exception as exc:  # noqa: BLE001
+            return _error(exc)
+
+    async def viewport(request: Request):
+        try:
+            body = await json_body(request)
+        except InputError as exc:
+            return _error(exc)
+        return await call(studio.viewport, body.get("box") if isinstance(body, dict) else None)
+
     async def suggest(request: Request):
         try:
             x, y = float(request.query_params["x"]), float(request.query_params["y"])
@@ -315,6 +333,8 @@ def create_app(
         Route("/api/metrics", simple(studio.metrics)),
         Route("/api/suggest", suggest),
         Route("/api/estimate", estimate),
+        Route("/api/tile", tile),
+        Route("/api/viewport", viewport, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     return Guard(app, token, hosts)

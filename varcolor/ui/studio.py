@@ -32,8 +32,9 @@ from ..io import IMAGE_EXTENSIONS, atomic_path, read_image
 from ..options import Options
 from . import saving
 from .document import METHODS, Document, History, parse_session, points_file, rasterize, session_dict
-from .live import LiveSolver, working_shape
+from .live import LiveSolver, refinable, working_shape
 from .saving import SaveJob
+from .view import TILE, View
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
@@ -125,13 +126,9 @@ class OpenImage:
         )
         self.gray = to_gray(small)
         self.reference = small[..., :3] if self.colour else None
-        # The full photo is not kept (saving reads the file again): only its gray, for the view's
-        # tiles at full resolution, in 8 bits (what a screen shows).
-        self.full_gray = (
-            np.round(self.gray * 255).astype(np.uint8)
-            if work == self.shape
-            else np.round(to_gray(pixels) * 255).astype(np.uint8)
-        )
+        # The full photo is not kept (saving reads the file again): only its gray (single
+        # precision), for the view at full resolution.
+        self.view = View((self.gray if work == self.shape else to_gray(pixels)).astype(np.float32))
 
     def changed(self) -> bool:
         """Whether the photo's file is no longer the one opened (its content, if its size or time changed)."""
@@ -468,6 +465,8 @@ class Studio:
                 "colour": image.colour,
                 "bits": image.bits,
                 "sha256": image.sha256,
+                "levels": image.view.levels,
+                "tile": TILE,
             },
             "version": self.version,
             "doc": doc.as_dict(),
@@ -484,6 +483,37 @@ class Studio:
     def gray_png(self) -> bytes:
         self._need_image()
         return _png(np.round(self.image.gray * 255).astype(np.uint8))
+
+    def tile_png(self, layer: str, level: int, row: int, col: int) -> bytes:
+        """A tile of the photo's gray or of the latest result at full resolution (:mod:`varcolor.ui.view`)."""
+        self._need_image()
+        image, live = self.image, self.live
+        if layer == "gray":
+            return _png(image.view.gray_tile(level, row, col))
+        if layer == "result":
+            with live._cond:
+                version, ab = live.published.version, live.ab
+            return _png(image.view.result_tile(level, row, col, version, ab))
+        raise InputError(f"unknown tile layer {layer!r}: gray or result")
+
+    def viewport(self, box) -> dict:
+        """Solve the part of the photo the page shows (``box``: top, left, height, width in the
+        photo's pixels) at full resolution, for the result tiles; needs the live result of the
+        current version, final (409 otherwise: the page asks again after the next result)."""
+        self._need_image()
+        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int) and v >= 0 for v in box)):
+            raise InputError("viewport: give [top, left, height, width] in whole pixels")
+        with self.lock:
+            doc, version, image, live = self.history.current, self.version, self.image, self.live
+        method = doc.settings.get("method", "levin")
+        options = METHODS[method]
+        if options.get("prior") or refinable(method):
+            raise InputError(f"method {method}: the full-resolution view shows the live result's colours")
+        with live._cond:
+            published, ab = live.published, live.ab
+        if published.version != version or not published.final or published.error:
+            raise FileExistsError([])  # not yet: 409
+        return image.view.solve_viewport(tuple(box), version, doc, ab, options)
 
     def reference_png(self) -> bytes:
         self._need_image()
