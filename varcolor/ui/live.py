@@ -412,6 +412,8 @@ class LiveSolver:
             self._mask, self._mask_doc = None, None
             self._publish(version, None, None, error=str(exc), timing=timing)
         except Exception as exc:  # noqa: BLE001 - the server must keep running; the log has the details
+            if self._closed:  # the process is ending under it (its solver pools shut down): nothing to say
+                return
             log.error("solve of version %d failed:\n%s", version, traceback.format_exc())
             self._mask, self._mask_doc, self._colorizer = None, None, None
             self._publish(

@@ -151,7 +151,21 @@ def create_app(
     async def call(function, *args):
         try:
             return JSONResponse(await run_in_threadpool(function, *args))
+        except asyncio.CancelledError:
+            if studio.stopping:  # Ctrl-C while a request works: an answer, not a traceback
+                return JSONResponse({"error": "the studio is stopping"}, status_code=503)
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line on the page
+            return _error(exc)
+
+    async def picture(function, *args):
+        try:
+            return Response(await run_in_threadpool(function, *args), media_type="image/png")
+        except asyncio.CancelledError:
+            if studio.stopping:
+                return JSONResponse({"error": "the studio is stopping"}, status_code=503)
+            raise
+        except Exception as exc:  # noqa: BLE001
             return _error(exc)
 
     async def json_body(request: Request):
@@ -273,16 +287,10 @@ def create_app(
         )
 
     async def gray(request: Request):
-        try:
-            return Response(await run_in_threadpool(studio.gray_png), media_type="image/png")
-        except Exception as exc:  # noqa: BLE001
-            return _error(exc)
+        return await picture(studio.gray_png)
 
     async def reference(request: Request):
-        try:
-            return Response(await run_in_threadpool(studio.reference_png), media_type="image/png")
-        except Exception as exc:  # noqa: BLE001
-            return _error(exc)
+        return await picture(studio.reference_png)
 
     async def tile(request: Request):
         try:
@@ -290,10 +298,7 @@ def create_app(
             args = (query.get("layer", ""), int(query["level"]), int(query["row"]), int(query["col"]))
         except (KeyError, ValueError):
             return _error(InputError("a tile needs integers level, row and col"))
-        try:
-            return Response(await run_in_threadpool(studio.tile_png, *args), media_type="image/png")
-        except Exception as exc:  # noqa: BLE001
-            return _error(exc)
+        return await picture(studio.tile_png, *args)
 
     async def viewport(request: Request):
         try:

@@ -313,7 +313,9 @@
     }
     refreshResultTiles();
     clearTimeout(viewportTimer);
-    if (S.tileLevel === 0) viewportTimer = setTimeout(solveViewport, 300);
+    // At 1:1 and closer, the part in view is solved at full resolution (further out, the live
+    // result's colours on the photo's own lightness are what the screen can show).
+    if (S.tileLevel === 0 && photoZoom() >= 0.999) viewportTimer = setTimeout(solveViewport, 300);
   }
   // Result tiles follow the result shown (its serial) and the last full-resolution solve of the view.
   function refreshResultTiles() {
@@ -328,7 +330,7 @@
     }
   }
   async function solveViewport() {
-    if (S.tileLevel !== 0 || S.stale) return;
+    if (S.tileLevel !== 0 || S.stale || photoZoom() < 0.999) return;
     const box = visibleBox(), serial = S.serial, version = S.version;
     const key = `${version}:${box.join(",")}`;
     if (S.viewportKey === key) return;
