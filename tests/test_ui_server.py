@@ -753,3 +753,61 @@ def test_printed_command_reproduces_a_12_megapixel_save(tmp_path):
     env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     subprocess.run([sys.executable, "-m", "varcolor.cli", *argv[1:]], check=True, env=env, capture_output=True)
     assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
+
+
+def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resolution(client, tmp_path):
+    from varcolor.color import lightness_of_gray
+    from varcolor.ui.view import TILE
+
+    rng = np.random.default_rng(5)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 700), (300, 1)) + 0.1 * rng.random((300, 700)), 0, 1)
+    gray[:, 350:] *= 0.6  # an edge
+    path = client.tmp / "wide.png"
+    varcolor.write_image(path, gray)
+    client.studio.preview_pixels = 30_000  # a live copy about a third of the photo's size
+    state = _open(client, path)
+    assert state["image"]["work_width"] < 700 and state["image"]["levels"] == 3
+    photo = np.round(varcolor.read_image(path) * 255).astype(np.uint8)
+    from PIL import Image
+
+    def tile(layer, level, row, col):
+        r = client.get(f"/api/tile?layer={layer}&level={level}&row={row}&col={col}")
+        assert r.status_code == 200, r.text
+        return np.asarray(Image.open(__import__("io").BytesIO(r.content)))
+
+    assert np.array_equal(tile("gray", 0, 1, 2), photo[TILE : 2 * TILE, 2 * TILE : 3 * TILE])
+    full = varcolor.read_image(path)
+    means = full[:300, : 2 * TILE].reshape(150, 2, TILE, 2).mean(axis=(1, 3))
+    assert np.abs(tile("gray", 1, 0, 0)[:150].astype(float) - means * 255).max() <= 0.51  # 2×2 block means
+    for query in ("layer=gray&level=3&row=0&col=0", "layer=gray&level=0&row=9&col=0", "layer=x&level=0&row=0&col=0"):
+        assert client.get(f"/api/tile?{query}").status_code == 400, query
+    assert client.get("/api/tile?layer=gray&level=a&row=0&col=0").status_code == 400
+    # A stroke, then the part in view solved at full resolution: under the stroke its colour, the
+    # photo's own lightness everywhere; it agrees with a full-resolution solve of the whole photo
+    # better than the live copy's colours do.
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[100, 150], [300, 150]], width=4))
+    state = client.post("/api/edit", json=_stroke([50, 90, 200], [[400, 150], [600, 150]], width=4)).json()
+    client.picture = np.zeros((state["image"]["work_height"], state["image"]["work_width"], 4), np.uint8)
+    meta = _result(client, state["version"])
+    while meta["version"] < state["version"] or not meta["final"]:
+        meta = _result(client, state["version"], meta["serial"])
+    before = tile("result", 0, 0, 1)[..., :3]  # columns 256-511: the edge at 350
+    assert client.post("/api/viewport", json={"box": [1, 2]}).status_code == 400
+    r = client.post("/api/viewport", json={"box": [100, 250, 100, 200]})
+    assert r.status_code == 200, r.text
+    assert r.json()["box"] == [68, 218, 164, 264]  # 32 pixels around, inside the photo
+    after = tile("result", 0, 0, 1)[..., :3]
+    lightness = rgb_to_lab(after / 255.0)[..., 0]
+    assert np.abs(lightness - lightness_of_gray(full[:256, 256:512])).max() < 1.0  # the photo's own
+    # Near the edge the full-resolution solve is that of the whole photo at full resolution; the
+    # live copy's colours, interpolated, are not.
+    reference = varcolor.colorize(full, cues_from_mask(rasterize(client.studio.history.current, (300, 700)))).ab
+    near = (slice(110, 190), slice(330 - 256, 370 - 256))
+    ref = reference[110:190, 330:370]
+    err_after = np.abs(_ab(np.dstack([after, after[..., :1]]))[near] - ref).mean()
+    err_before = np.abs(_ab(np.dstack([before, before[..., :1]]))[near] - ref).mean()
+    assert err_after < 0.5 * err_before, (err_after, err_before)
+    # An edit makes the solve stale: asked for too soon, it is 409.
+    client.post("/api/edit", json=_stroke([60, 200, 50], [[400, 50], [500, 50]]))
+    r = client.post("/api/viewport", json={"box": [0, 0, 100, 100]})
+    assert r.status_code in (200, 409)

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import InputError, OutputError, VarcolorError
-from .studio import Studio
+from .studio import NotYet, Studio
 
 log = logging.getLogger("varcolor.ui")
 
@@ -126,6 +126,8 @@ class _Bell:
 
 
 def _error(exc: BaseException) -> JSONResponse:
+    if isinstance(exc, NotYet):
+        return JSONResponse({"error": str(exc)}, status_code=409)
     if isinstance(exc, FileExistsError):
         return JSONResponse({"error": "files exist", "exists": exc.args[0] if exc.args else []}, status_code=409)
     if isinstance(exc, PermissionError):

@@ -50,6 +50,10 @@ SECONDS_PER_MEGAPIXEL = {"levin": 3.0, "levin-prior": 4.0, "bilaplacian-gtv": 25
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 
 
+class NotYet(Exception):
+    """Asked too soon (the server answers 409: ask again after the next result)."""
+
+
 def default_data_dir() -> Path:
     """Where autosaved sessions and uploaded photos are kept: ``$VARCOLOR_DATA``, else
     ``$XDG_DATA_HOME/varcolor/studio`` (``~/.local/share/varcolor/studio``)."""
@@ -512,7 +516,7 @@ class Studio:
         with live._cond:
             published, ab = live.published, live.ab
         if published.version != version or not published.final or published.error:
-            raise FileExistsError([])  # not yet: 409
+            raise NotYet("the result of the latest edit is not final yet")
         return image.view.solve_viewport(tuple(box), version, doc, ab, options)
 
     def reference_png(self) -> bytes:
