@@ -219,6 +219,7 @@ def session(
                 wait_final(page, 3 + k)
             frame_gap = page.evaluate("() => { window.stopFrames = true; return window.frameGap / 1000; }")
             every = page.evaluate("() => window.studioTimings")
+            records = finals(page)[2:]
             extra = {}
             if viewport:
                 extra.update(one_to_one(page))
@@ -227,7 +228,6 @@ def session(
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot))
-            records = finals(page)[2:]
             browser.close()
     finally:
         process.terminate()

@@ -7,7 +7,7 @@
   live copy 0.3 MP) with a few brush strokes, viewed at 1:1: the photo's own pixels and the
   result solved at full resolution for the view.
 
-Run: ``python benchmarks/studio_screenshot.py [FOLDER]`` (default ``docs/images``). Needs
+Run: ``python benchmarks/studio_screenshot.py [FOLDER [points|one-to-one]]`` (default ``docs/images``, both). Needs
 ``chromium`` and playwright.
 """
 
@@ -29,9 +29,11 @@ sys.path.insert(0, str(ROOT))
 from studio_latency import BROWSER_ARGS, start_server, wait_final  # noqa: E402
 
 
-def main(folder: Path) -> None:
-    points_view(folder / "studio.png")
-    one_to_one(folder / "studio_one_to_one.png")
+def main(folder: Path, which: str = "both") -> None:
+    if which in ("both", "points"):
+        points_view(folder / "studio.png")
+    if which in ("both", "one-to-one"):
+        one_to_one(folder / "studio_one_to_one.png")
 
 
 def points_view(out: Path) -> None:
@@ -59,12 +61,14 @@ def points_view(out: Path) -> None:
                 page.locator("#file").set_input_files(str(folder / "chelsea.png"))
                 count = wait_final(page, 1)
                 page.locator('[data-tool="point"]').click()
-                page.evaluate(
-                    "() => { const s = document.getElementById('size'); s.value = 5; "
-                    "s.dispatchEvent(new Event('input')); }"
-                )
                 box = page.locator("#stage").bounding_box()
                 zoom = page.evaluate("() => window.studioState.zoom")
+                # Points 5 photo pixels across (the size is set in screen pixels).
+                page.evaluate(
+                    "(n) => { const s = document.getElementById('size'); s.value = n; "
+                    "s.dispatchEvent(new Event('input')); }",
+                    round(5 * zoom),
+                )
                 done = 1
                 for p in points:
                     lightness = float(lightness_of_gray(gray[p["y"], p["x"]]))
@@ -86,7 +90,9 @@ def points_view(out: Path) -> None:
                 p = points[len(points) // 2]
                 page.mouse.click(box["x"] + (p["x"] + 0.5) * zoom, box["y"] + (p["y"] + 0.5) * zoom)
                 page.wait_for_function(
-                    "() => document.querySelectorAll('#suggested .swatch').length > 0", timeout=60_000
+                    "() => document.querySelectorAll('#suggested .swatch').length > 0 && "
+                    "document.getElementById('suggest-note').textContent === ''",
+                    timeout=60_000,
                 )
                 page.mouse.move(box["x"] + 20 * zoom, box["y"] + 250 * zoom)  # away: they stay
                 page.wait_for_timeout(500)
@@ -172,4 +178,4 @@ def one_to_one(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images", *sys.argv[2:3])
