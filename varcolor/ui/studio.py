@@ -29,6 +29,7 @@ from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
 from ..io import IMAGE_EXTENSIONS, atomic_path, read_image
+from ..memory import memory_budget
 from ..options import Options
 from . import saving
 from .document import METHODS, Document, History, parse_session, points_file, rasterize, session_dict
@@ -42,6 +43,8 @@ log = logging.getLogger("varcolor.ui")
 
 #: The live view works on a copy of at most this many pixels (saving always solves the full image).
 PREVIEW_PIXELS = 1_500_000
+#: A save's solver is chosen to fit in this share of the memory budget when it starts.
+SAVE_MEMORY_SHARE = 0.7
 #: A method change expected to take longer than this (seconds) asks first.
 ASK_SECONDS = 5.0
 #: Seconds per megapixel of a fresh solve of each studio method to its final result, until this
@@ -598,12 +601,19 @@ class Studio:
             raise FileExistsError(existing)
         method = doc.settings.get("method", "levin")
         options = dict(METHODS[method])
+        # The solver is decided here, once, and named in the command: run later, in another state
+        # of memory, "auto" could pick another and give another result. It is chosen to fit in
+        # SAVE_MEMORY_SHARE of the memory budget, so that the child still finds room for it when
+        # it starts (the live view's background work may take some meanwhile).
+        method_class = methods.get(options["method"])
+        budget, _ = memory_budget()
         try:
-            # The solver is decided here, once, and named in the command: run later, in another
-            # state of memory, "auto" could pick another and give another result.
-            solver = methods.get(options["method"]).plan(image.shape, Options.build(**options))
-        except InputError as exc:
-            raise InputError(f"{image.name}: {exc}") from None
+            solver = method_class.plan(image.shape, Options.build(**options, max_memory=SAVE_MEMORY_SHARE * budget))
+        except InputError:
+            try:
+                solver = method_class.plan(image.shape, Options.build(**options))
+            except InputError as exc:
+                raise InputError(f"{image.name}: {exc}") from None
         if image.changed():
             raise InputError(f"{image.path}: the photo changed on disk since it was opened; open it again")
         bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
