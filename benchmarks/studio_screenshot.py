@@ -1,8 +1,14 @@
-"""The studio's screenshot for the docs (``docs/images/studio.png``): the bundled example opened
-in ``varcolor ui``, its point hints (``examples/data/chelsea.points.json``) clicked in with the
-Point tool in headless Chromium, the before/after split at a third.
+"""The studio's screenshots for the docs, in headless Chromium:
 
-Run: ``python benchmarks/studio_screenshot.py [OUT.png]``. Needs ``chromium`` and playwright.
+- ``docs/images/studio.png``: the bundled example opened in ``varcolor ui``, its point hints
+  (``examples/data/chelsea.points.json``) clicked in with the Point tool, the before/after split at
+  a third, and a point clicked at the end: the suggestion panel shows the network's colours there;
+- ``docs/images/studio_one_to_one.png``: a "scan" (scikit-image's chelsea, upscaled 4×, 2.2 MP,
+  live copy 0.3 MP) with a few brush strokes, viewed at 1:1: the photo's own pixels and the
+  result solved at full resolution for the view.
+
+Run: ``python benchmarks/studio_screenshot.py [FOLDER [points|one-to-one]]`` (default ``docs/images``, both). Needs
+``chromium`` and playwright.
 """
 
 from __future__ import annotations
@@ -23,7 +29,14 @@ sys.path.insert(0, str(ROOT))
 from studio_latency import BROWSER_ARGS, start_server, wait_final  # noqa: E402
 
 
-def main(out: Path) -> None:
+def main(folder: Path, which: str = "both") -> None:
+    if which in ("both", "points"):
+        points_view(folder / "studio.png")
+    if which in ("both", "one-to-one"):
+        one_to_one(folder / "studio_one_to_one.png")
+
+
+def points_view(out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     import varcolor
@@ -48,12 +61,14 @@ def main(out: Path) -> None:
                 page.locator("#file").set_input_files(str(folder / "chelsea.png"))
                 count = wait_final(page, 1)
                 page.locator('[data-tool="point"]').click()
-                page.evaluate(
-                    "() => { const s = document.getElementById('size'); s.value = 5; "
-                    "s.dispatchEvent(new Event('input')); }"
-                )
                 box = page.locator("#stage").bounding_box()
                 zoom = page.evaluate("() => window.studioState.zoom")
+                # Points 5 photo pixels across (the size is set in screen pixels).
+                page.evaluate(
+                    "(n) => { const s = document.getElementById('size'); s.value = n; "
+                    "s.dispatchEvent(new Event('input')); }",
+                    round(5 * zoom),
+                )
                 done = 1
                 for p in points:
                     lightness = float(lightness_of_gray(gray[p["y"], p["x"]]))
@@ -71,8 +86,16 @@ def main(out: Path) -> None:
                     "() => { const s = document.getElementById('split'); s.value = 33; "
                     "s.dispatchEvent(new Event('input')); }"
                 )
-                page.mouse.move(box["x"] + 200 * zoom, box["y"] + 150 * zoom)
-                page.wait_for_timeout(800)  # the suggested colours under the pointer
+                # A point clicked (selected): its suggestions and the gamut at its lightness.
+                p = points[len(points) // 2]
+                page.mouse.click(box["x"] + (p["x"] + 0.5) * zoom, box["y"] + (p["y"] + 0.5) * zoom)
+                page.wait_for_function(
+                    "() => document.querySelectorAll('#suggested .swatch').length > 0 && "
+                    "document.getElementById('suggest-note').textContent === ''",
+                    timeout=60_000,
+                )
+                page.mouse.move(box["x"] + 20 * zoom, box["y"] + 250 * zoom)  # away: they stay
+                page.wait_for_timeout(500)
                 out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(out))
                 browser.close()
@@ -82,5 +105,77 @@ def main(out: Path) -> None:
     print(f"wrote {out} ({count['version']} → {done} results)")
 
 
+def one_to_one(out: Path) -> None:
+    from playwright.sync_api import sync_playwright
+    from skimage import data
+    from skimage.transform import resize
+
+    import varcolor
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        scan = folder / "chelsea_scan.png"
+        gray = data.chelsea().mean(axis=2) / 255.0
+        varcolor.write_image(scan, np.clip(resize(gray, (1200, 1804), order=3), 0, 1))
+        process, url = start_server(folder, 0.3, str(scan))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=BROWSER_ARGS
+                )
+                page = browser.new_context(viewport={"width": 1280, "height": 760}, bypass_csp=True).new_page()
+                page.goto(url)
+                page.wait_for_function("() => window.studioReady === true", timeout=60_000)
+                count = wait_final(page, 1)
+                box = page.locator("#stage").bounding_box()
+                zoom = page.evaluate("() => window.studioState.zoom")
+                scale = page.evaluate("() => window.studioState.scaleX")
+                done = 1
+                # Strokes in the photo's pixels: fur, eyes, background, the nose.
+                for colour, path in (
+                    ("#b4783c", [(700, 520), (900, 560), (1100, 600)]),
+                    ("#6e9a3c", [(560, 400), (590, 430)]),
+                    ("#6e9a3c", [(1160, 410), (1190, 440)]),
+                    ("#5a6e8c", [(200, 200), (220, 900)]),
+                    ("#d28c8c", [(880, 700), (930, 720)]),
+                    ("#c8a064", [(900, 1000), (1300, 1050)]),
+                ):
+                    page.evaluate(
+                        "(hex) => { const el = document.getElementById('hex'); el.value = hex; "
+                        "el.dispatchEvent(new Event('input')); }",
+                        colour,
+                    )
+                    at = [(box["x"] + (x + 0.5) * scale * zoom, box["y"] + (y + 0.5) * scale * zoom) for x, y in path]
+                    page.mouse.move(*at[0])
+                    page.mouse.down()
+                    for x, y in at[1:]:
+                        page.mouse.move(x, y, steps=8)
+                    page.mouse.up()
+                    done += 1
+                    wait_final(page, done)
+                # 1:1 about the left eye and the green stroke in it.
+                before = page.evaluate("() => window.studioState.detailKey")
+                page.keyboard.press("1")
+                box = page.locator("#stage").bounding_box()
+                zoom = page.evaluate("() => window.studioState.zoom")
+                eye = (box["x"] + 600 * scale * zoom, box["y"] + 440 * scale * zoom)
+                view = page.locator("#viewport").bounding_box()
+                page.evaluate(
+                    "([x, y]) => { const S = window.studioState; S.panX += x; S.panY += y; }",
+                    [view["x"] + view["width"] / 2 - eye[0], view["y"] + view["height"] / 2 - eye[1]],
+                )
+                page.keyboard.press("+")  # nudges the transform: the tiles follow the pan
+                page.keyboard.press("-")
+                page.wait_for_function(f"() => window.studioState.detailKey > {before}", timeout=300_000)
+                page.wait_for_timeout(1500)  # the result tiles swap in
+                out.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(out))
+                browser.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    print(f"wrote {out} ({count['version']} → {done} results, then 1:1)")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images" / "studio.png")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "images", *sys.argv[2:3])

@@ -136,6 +136,10 @@ def test_draw_undo_save_in_a_browser(tmp_path):
             gray = result_pixels(page)
             assert np.abs(ab(gray)).max() < 1  # no cues yet: the gray photo
 
+            # A 4-pixel brush counted in the photo's pixels (the default counts the screen's).
+            page.locator("#width-unit").check()
+            page.locator("#width").fill("4")
+            assert page.locator("#width-other").text_content().startswith("≈")
             # Orange across the cheek below the left eye (a 40-pixel stroke).
             page.locator("#hex").fill("#c86432")
             draw(page, [(150 + 4 * k, 150) for k in range(11)])
@@ -241,3 +245,261 @@ def test_draw_undo_save_in_a_browser(tmp_path):
         assert process.wait(timeout=20) == 0  # a clean stop
     assert image.read_bytes() == (ROOT / "examples" / "data" / "chelsea.png").read_bytes()
     assert "notes.png" in (tmp_path / "server.log").read_text()
+
+
+# ---------------------------------------------------------------- a "scan": larger than the live copy
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory):
+    """A studio on a 1200×800 photo (scikit-image's astronaut, gray, upscaled) whose live copy is
+    0.3 MP (about 0.56 of its size, as a scan's is), and a browser; tests open their own pages."""
+    from skimage import data
+    from skimage.transform import resize
+
+    folder = tmp_path_factory.mktemp("scan")
+    gray = resize(data.astronaut().mean(axis=2) / 255.0, (800, 1200), order=1)
+    image = folder / "astronaut_scan_with_a_rather_long_name_as_scanners_write_them_0001.png"
+    varcolor.write_image(image, gray)
+    process, url = start_studio(image, folder, "--preview-megapixels", "0.3")
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield {"browser": browser, "url": url, "folder": folder, "image": image, "process": process}
+        browser.close()
+    process.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop, whatever was under way
+    assert process.wait(timeout=60) == 0
+    log = (folder / "server.log").read_text()
+    assert "Traceback" not in log and "terminate called" not in log, log[-3000:]
+
+
+def open_page(scan, width=1280, height=800):
+    page = scan["browser"].new_context(viewport={"width": width, "height": height}, bypass_csp=True).new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(scan["url"])
+    page.wait_for_function("() => window.studioReady === true", timeout=30_000)
+    page.wait_for_function(
+        "() => window.studioState.serial > 0 && document.getElementById('busy').hidden", timeout=60_000
+    )
+    return page
+
+
+def server_state(page) -> dict:
+    return page.evaluate(
+        "async () => (await fetch('/api/state', {headers: {'X-Varcolor-Token': "
+        "document.querySelector('meta[name=token]').content}})).json()"
+    )
+
+
+def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
+    page = open_page(scan)
+    page.keyboard.press("p")
+    assert page.evaluate("() => window.studioState.tool") == "point"
+    # "b" with the method list focused: the brush, not bilaplacian-gtv by type-ahead.
+    page.locator("#method").focus()
+    page.keyboard.press("b")
+    assert page.evaluate("() => window.studioState.tool") == "brush"
+    assert page.locator("#method").input_value() == "levin"
+    page.wait_for_timeout(300)
+    assert server_state(page)["doc"]["settings"]["method"] == "levin"
+    # The same from a slider: "e" is the eraser, the slider keeps its value.
+    page.locator("#width").focus()
+    page.keyboard.press("e")
+    assert page.evaluate("() => window.studioState.tool") == "eraser"
+    # bilaplacian-gtv on the 0.3 MP live copy is expected to take over 5 s: the page asks first.
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("#method").select_option("bilaplacian-gtv")
+    page.wait_for_function("() => document.getElementById('method').value === 'levin'", timeout=10_000)
+    assert asked and "Bilaplacian-GTV" in asked[0] and " s " in asked[0]
+    assert server_state(page)["doc"]["settings"]["method"] == "levin"
+    # A cheap change does not ask; it is made.
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.locator("#method").select_option("levin-prior")
+    page.wait_for_function("() => window.studioState.doc.settings.method === 'levin-prior'", timeout=10_000)
+    assert len(asked) == 1
+    page.keyboard.press("Control+z")
+    page.wait_for_function("() => window.studioState.doc.settings.method === 'levin'", timeout=10_000)
+    assert page.errors == []
+    page.close()
+
+
+def test_second_tab_recent_colours_and_header(scan):
+    first, second = open_page(scan), open_page(scan, width=1024)
+    strokes = len(server_state(first)["doc"]["strokes"])
+    before = result_pixels(second)
+    count = first.evaluate("() => window.studioTimings.filter(t => t.final).length")
+    first.locator("#hex").fill("#3c64c8")
+    draw(first, [(100 + 4 * k, 120) for k in range(11)])
+    wait_for_result(first, count + 1)
+    # The other tab follows: the new stroke in its document, the new result on its canvas.
+    second.wait_for_function(
+        f"() => window.studioState.doc.strokes.length === {strokes + 1} && document.getElementById('busy').hidden",
+        timeout=60_000,
+    )
+    second.wait_for_function(
+        "() => window.studioState.serial === " + str(first.evaluate("() => window.studioState.serial"))
+    )
+    shown, there = result_pixels(second), result_pixels(first)
+    assert np.abs(shown.astype(int) - there.astype(int)).max() <= 1 and np.abs(shown.astype(int) - before).max() > 20
+    # Recent colours survive a reload.
+    first.reload()
+    first.wait_for_function("() => window.studioReady === true", timeout=30_000)
+    recent = first.evaluate("() => window.studioState.recent")
+    assert recent and recent[0] == [0x3C, 0x64, 0xC8]
+    assert first.locator("#recent .swatch").count() >= 1
+    # A long name does not wrap the header (1024 px wide): it is cut short, whole on hover.
+    bar = second.locator("#bar").bounding_box()
+    button = second.locator("#undo").bounding_box()
+    assert bar["height"] < 2 * button["height"], bar
+    name = second.locator("#image-name")
+    assert scan["image"].name in name.get_attribute("title")
+    assert second.evaluate(
+        "() => { const e = document.getElementById('image-name'); return e.scrollWidth > e.clientWidth; }"
+    )
+    assert first.errors == [] and second.errors == []
+    first.close()
+    second.close()
+
+
+def test_ctrl_s_saves_with_progress_and_shows_the_files(scan):
+    page = open_page(scan, height=640)  # the Save section is below the panel's fold
+    page.locator("#viewport").focus()
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.getElementById('save-progress').hidden", timeout=10_000)
+    page.wait_for_function(
+        "() => document.getElementById('save-out').textContent.includes('Same result from the shell')",
+        timeout=120_000,
+    )
+    text = page.locator("#save-out").text_content()
+    stem = scan["image"].stem + "_colorized"
+    for suffix in (".png", "_mask.png", ".points.json", ".studio.json"):
+        assert (scan["folder"] / (stem + suffix)).is_file() and stem + suffix in text
+    assert "--solver" in text
+    # The list of saved files is in view, not below the fold.
+    box = page.locator("#save-out").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 640, box
+    assert page.errors == []
+    page.close()
+
+
+def tile(page, layer: str, level: int, row: int, col: int) -> np.ndarray:
+    from PIL import Image
+
+    token = page.evaluate("() => document.querySelector('meta[name=token]').content")
+    answer = page.request.get(
+        f"{page.url.split('?')[0]}api/tile?token={token}&layer={layer}&level={level}&row={row}&col={col}"
+    )
+    assert answer.status == 200
+    return np.asarray(Image.open(io.BytesIO(answer.body())))
+
+
+def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_result(scan):
+    from varcolor.color import lightness_of_gray
+
+    page = open_page(scan)
+    state = page.evaluate("() => window.studioState")
+    scale = state["image"]["work_width"] / state["image"]["width"]
+    fit_zoom = page.evaluate("() => window.studioState.zoom")
+    label = page.locator("#zoom-out").text_content()
+    assert label == f"{round(fit_zoom * scale * 100)} %" and int(label.split()[0]) < 100  # Fit of a larger photo
+    page.keyboard.press("1")  # 100 %: one photo pixel per screen pixel
+    assert page.locator("#zoom-out").text_content() == "100 %"
+    assert abs(page.evaluate("() => window.studioState.zoom") * scale - 1) < 1e-6
+    # The photo's own pixels: level-0 tiles of the gray, equal to the photo's.
+    page.wait_for_function("() => document.querySelectorAll('#gray-tiles img').length > 0", timeout=10_000)
+    assert page.evaluate("() => window.studioState.tileLevel") == 0
+    photo = np.round(varcolor.read_image(scan["image"]) * 255).astype(np.uint8)
+    assert np.array_equal(tile(page, "gray", 0, 1, 2), photo[256:512, 512:768])
+    # The brush's width is in screen pixels: 4 of them at 100 % are 4 photo pixels; its outline shows it.
+    assert page.locator("#width-other").text_content() == "= 4.0 photo px"
+    box = page.locator("#viewport").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    outline = page.locator("#cursor").bounding_box()
+    assert abs(outline["width"] - 4) < 0.6
+    # A stroke at 100 %: the view is then solved at full resolution.
+    count = page.evaluate("() => window.studioTimings.filter(t => t.final).length")
+    page.locator("#hex").fill("#c83c3c")
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(centre[0] - 60, centre[1])
+    page.mouse.down()
+    page.mouse.move(centre[0] + 60, centre[1], steps=12)
+    page.mouse.up()
+    wait_for_result(page, count + 1)
+    page.wait_for_function("() => window.studioState.lastViewport && window.studioState.detailKey > 0", timeout=60_000)
+    solved = page.evaluate("() => window.studioState.lastViewport")
+    stroke = page.evaluate("() => window.studioState.doc.strokes.at(-1)")
+    assert abs(stroke["width"] - 4) < 0.1
+    x, y = (round(v) for v in stroke["path"][len(stroke["path"]) // 2])
+    level0 = tile(page, "result", 0, y // 256, x // 256)[..., :3]
+    top, left = (y // 256) * 256, (x // 256) * 256
+    # The result tile has the photo's own lightness at every pixel.
+    lightness = rgb_to_lab(level0 / 255.0)[..., 0]
+    expected = lightness_of_gray(photo[top : top + level0.shape[0], left : left + level0.shape[1]] / 255.0)
+    assert np.abs(lightness - expected).max() < 1.0
+    # Inside the solved part it is a full-resolution solve: under the stroke, the stroke's colour.
+    t, lft, h, w = solved["box"]
+    assert t <= y < t + h and lft <= x < lft + w
+    under = ab(level0)[y - top, x - left - 40 : x - left + 40]
+    red = ab(np.array([[[200, 60, 60]]], float))[0, 0]
+    # Its hue everywhere (dark pixels cannot hold its full chroma in sRGB), exactly where they can.
+    assert np.abs(hue(under) - hue(red)).max() < 8
+    assert np.percentile(np.hypot(*(under - red).T), 25) < 1
+    page.keyboard.press("0")
+    assert page.locator("#zoom-out").text_content() == label
+    # Zoomed out until the live copy is shown at less than its own size: no tiles (it is enough).
+    for _ in range(4):
+        page.keyboard.press("-")
+    assert page.evaluate("() => window.studioState.zoom") < 1
+    page.wait_for_function("() => document.querySelectorAll('#gray-tiles img').length === 0", timeout=10_000)
+    page.keyboard.press("Control+z")
+    wait_for_result(page, count + 2)
+    assert page.errors == []
+    page.close()
+
+
+def test_suggestions_belong_to_the_clicked_point(scan):
+    pytest.importorskip("torch")
+    page = open_page(scan)
+    page.keyboard.press("p")
+    box = page.locator("#stage").bounding_box()
+    zoom = page.evaluate("() => window.studioState.zoom")
+    at = lambda x, y: (box["x"] + (x + 0.5) * zoom, box["y"] + (y + 0.5) * zoom)  # noqa: E731
+    count = page.evaluate("() => window.studioTimings.filter(t => t.final).length")
+    page.mouse.click(*at(330, 60))  # a new point: the place is chosen
+    page.wait_for_function("() => document.querySelectorAll('#suggested .swatch').length > 0", timeout=60_000)
+    wait_for_result(page, count + 1)
+    chosen = page.evaluate("() => window.studioState.chosen")
+    point = page.evaluate("() => window.studioState.doc.points.at(-1)")
+    assert (chosen["x"], chosen["y"]) == (point["x"], point["y"])
+    title = page.locator("#suggest-title").text_content()
+    swatches = page.evaluate("() => [...document.querySelectorAll('#suggested .swatch')].map(s => s.title)")
+    lightness = page.locator("#lightness").input_value()
+    # The mouse crosses the photo on its way to the panel: nothing changes.
+    for x, y in ((50, 300), (200, 400), (600, 100)):
+        page.mouse.move(*at(x, y), steps=5)
+    page.locator("#suggested .swatch").first.hover()
+    page.wait_for_timeout(800)
+    assert page.locator("#suggest-title").text_content() == title
+    assert page.evaluate("() => [...document.querySelectorAll('#suggested .swatch')].map(s => s.title)") == swatches
+    assert page.locator("#lightness").input_value() == lightness
+    # Clicking the point again (it is selected) asks again, with the cues now held: the server's
+    # suggestions at that point are the ones shown.
+    page.evaluate("() => document.getElementById('suggested').replaceChildren()")
+    scale = page.evaluate("() => window.studioState.scaleX")  # at() takes the live copy's pixels
+    page.mouse.click(*at((point["x"] + 0.5) * scale - 0.5, (point["y"] + 0.5) * scale - 0.5))
+    page.wait_for_function("() => document.querySelectorAll('#suggested .swatch').length > 0", timeout=60_000)
+    assert page.evaluate("() => window.studioState.selected") == point["id"]
+    token = page.evaluate("() => document.querySelector('meta[name=token]').content")
+    answer = page.request.get(f"{page.url.split('?')[0]}api/suggest?token={token}&x={point['x']}&y={point['y']}").json()
+    shown = page.evaluate("() => [...document.querySelectorAll('#suggested .swatch')].map(s => s.title)")
+    assert [f"{round(c['p'] * 100)} % likely (a {c['a']:g}, b {c['b']:g})" for c in answer["colours"]] == shown
+    # Clicking one takes its colour for the selected point; another point chooses another place.
+    page.locator("#suggested .swatch").first.click()
+    page.mouse.click(*at(100, 400))
+    page.wait_for_function(f"() => document.getElementById('suggest-title').textContent !== {title!r}", timeout=30_000)
+    page.wait_for_function(
+        "() => window.studioState.doc.points.length === 2 && document.getElementById('busy').hidden", timeout=60_000
+    )
+    assert page.errors == []
+    page.close()

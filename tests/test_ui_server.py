@@ -66,6 +66,18 @@ def _result(client, version: int, have: int = 0):
     return meta
 
 
+def _save(client, name, **body):
+    """Save as the page does: start it, then follow its status until it ends; the last status."""
+    r = client.post("/api/save", json={"name": name, **body})
+    if r.status_code != 200:
+        return r
+    status = r.json()
+    while status["state"] in ("solving", "publishing"):
+        time.sleep(0.1)
+        status = client.get("/api/save-status").json()
+    return status
+
+
 def _stroke(rgb, path, width=3, tool="brush"):
     return {"op": "stroke", "stroke": {"tool": tool, "rgb": rgb, "width": width, "path": path}}
 
@@ -125,7 +137,8 @@ def test_bad_edits_are_one_line_errors(client):
         {"op": "nope"},
         _stroke([1, 2], [[1, 1]]),
         _stroke([1, 2, 3], [[500, 1]]),
-        {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 12}},
+        {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 256}},
+        {"op": "point", "point": {"x": 1, "y": 1, "rgb": [1, 2, 3], "size": 2.5}},
         {"op": "settings", "settings": {"method": "magic"}},
     ):
         r = client.post("/api/edit", json=op)
@@ -151,9 +164,9 @@ def test_save_reproduces_through_the_command_line(client, tmp_path):
     _open(client, _photo(client.tmp))
     client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
     client.post("/api/edit", json={"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 5}})
-    r = client.post("/api/save", json={"name": "photo_colorized", "format": "png"})
-    assert r.status_code == 200, r.text
-    paths = {k: Path(v) for k, v in r.json()["paths"].items()}
+    status = _save(client, "photo_colorized", format="png")
+    assert status["state"] == "done", status
+    paths = {k: Path(v) for k, v in status["paths"].items()}
     assert all(p.is_file() and p.parent == tmp_path / "out" for p in paths.values())
     saved = varcolor.read_image(paths["result"])
     out = tmp_path / "cli.png"
@@ -167,7 +180,7 @@ def test_save_reproduces_through_the_command_line(client, tmp_path):
     assert np.allclose(from_points.ab[from_points.mask], only_points.ab[only_points.mask], atol=1e-9)
     # A second save under the same name asks first (409), then replaces when told to.
     assert client.post("/api/save", json={"name": "photo_colorized"}).status_code == 409
-    assert client.post("/api/save", json={"name": "photo_colorized", "overwrite": True}).status_code == 200
+    assert _save(client, "photo_colorized", overwrite=True)["state"] == "done"
 
 
 def test_save_outside_the_folder_or_over_the_photo_is_refused(client, tmp_path):
@@ -177,7 +190,7 @@ def test_save_outside_the_folder_or_over_the_photo_is_refused(client, tmp_path):
         r = client.post("/api/save", json={"name": name})
         assert r.status_code == 403, name
     assert not (tmp_path / "escape.png").exists()
-    assert client.post("/api/save", json={"name": "sub/ok"}).status_code == 200
+    assert _save(client, "sub/ok")["state"] == "done"
     assert (tmp_path / "out" / "sub" / "ok.png").is_file()
 
 
@@ -469,7 +482,7 @@ def test_session_file_opened_from_the_page_and_bad_ones_refused(client):
     photo = _photo(client.tmp)
     _open(client, photo)
     client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
-    session = Path(client.post("/api/save", json={"name": "s"}).json()["paths"]["session"])
+    session = Path(_save(client, "s")["paths"]["session"])
     client.post("/api/edit", json={"op": "clear"})
     r = client.post("/api/open", content=session.read_bytes(), headers={"X-Filename": "s.studio.json"})
     assert r.status_code == 200, r.text
@@ -493,3 +506,308 @@ def test_session_file_opened_from_the_page_and_bad_ones_refused(client):
     state = _open(client, photo)
     assert "unreadable autosave" in state["message"] and state["restorable"] is None
     assert client.get("/api/state").json()["message"] is None  # said once
+
+
+def test_method_change_estimate_asks_for_slow_methods(client, monkeypatch):
+    """The page asks before a method change the server expects to take over a few seconds: the
+    estimate scales with the live copy's pixels, uses this session's measured rate once there is
+    one, and refuses an unknown method or one whose solve does not fit in memory."""
+    import varcolor.ui.studio as studio_module
+
+    _open(client, _photo(client.tmp))
+    small = client.get("/api/estimate?method=bilaplacian-gtv").json()
+    assert small["bytes"] > 0 and not small["ask"]  # 2400 pixels: no question
+    expected = studio_module.SECONDS_PER_MEGAPIXEL["bilaplacian-gtv"] * 2400 / 1e6
+    assert small["seconds"] == pytest.approx(expected) and not small["measured"]
+    monkeypatch.setitem(studio_module.SECONDS_PER_MEGAPIXEL, "bilaplacian-gtv", 1e4)
+    slow = client.get("/api/estimate?method=bilaplacian-gtv").json()
+    assert slow["ask"] and slow["seconds"] == pytest.approx(24.0) and "Switch?" in slow["text"]
+    # Once this session has solved with a method, its own rate decides.
+    client.studio.live.rates["bilaplacian-gtv"] = 1e-5
+    measured = client.get("/api/estimate?method=bilaplacian-gtv").json()
+    assert measured["measured"] and measured["seconds"] == pytest.approx(0.024) and not measured["ask"]
+    assert client.get("/api/estimate?method=magic").status_code == 400
+    # The memory check is the chosen method's own: bilaplacian-gtv's ADMM needs more per pixel than
+    # levin's LU here, so a budget between the two refuses it alone.
+    need = {m: varcolor.api.estimate_memory((40, 60), **opts) for m, opts in studio_module.METHODS.items()}
+    assert need["bilaplacian-gtv"] != need["levin"]
+    big, low = max(need, key=need.get), min(need, key=need.get)
+    monkeypatch.setattr(
+        varcolor.memory, "available_bytes", lambda: int((need[big] + need[low]) / 2 / varcolor.memory.BUDGET_FRACTION)
+    )
+    assert client.get(f"/api/estimate?method={low}").status_code == 200
+    r = client.get(f"/api/estimate?method={big}")
+    assert r.status_code == 400 and "GB" in r.json()["error"]
+    r = client.post("/api/edit", json={"op": "settings", "settings": {"method": big}})
+    assert r.status_code == 400 and client.get("/api/state").json()["doc"]["settings"]["method"] == "levin"
+
+
+def test_non_finite_query_numbers_are_400(client):
+    _open(client, _photo(client.tmp))
+    for query in ("x=nan&y=3", "x=3&y=inf", "x=1e999&y=1", "x=a&y=1", "y=1"):
+        r = client.get(f"/api/suggest?{query}")
+        assert r.status_code == 400 and "finite" in r.json()["error"], query
+    for query in ("wait=nan", "wait=inf", "wait=-1", "wait=61", "version=1.5", "have=x"):
+        r = client.get(f"/api/result?{query}")  # answered at once, never a wait without end
+        assert r.status_code == 400, query
+    assert client.get("/api/result?wait=0&version=999").status_code == 204
+
+
+def test_failed_upload_leaves_no_data_folder(client):
+    data = client.tmp / "data"
+    r = client.post("/api/open", content=b"not an image at all", headers={"X-Filename": "junk.png"})
+    assert r.status_code == 400
+    assert not data.exists() or not any(data.iterdir())
+    # An upload that opens keeps its folder; a failing one beside it leaves it as it was.
+    _open(client, _photo(client.tmp))
+    kept = sorted(p.relative_to(data) for p in data.rglob("*"))
+    assert kept
+    r = client.post("/api/open", content=b"junk again", headers={"X-Filename": "junk2.png"})
+    assert r.status_code == 400 and sorted(p.relative_to(data) for p in data.rglob("*")) == kept
+
+
+def test_restore_banner_counts_strokes_erasers_and_points(tmp_path):
+    photo = _photo(tmp_path)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio.open_path(photo)
+    studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    studio.edit(_stroke([60, 200, 50], [[5, 30], [20, 30]]))
+    studio.edit(_stroke(None, [[0, 30], [3, 30]], tool="eraser"))
+    studio.edit({"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 3}})
+    studio.close()
+    again = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    restorable = again.open_path(photo)["restorable"]
+    again.close()
+    assert (restorable["strokes"], restorable["erasers"], restorable["points"]) == (2, 1, 1)
+    assert restorable["text"] == "2 strokes, 1 eraser pass, 1 point"
+
+
+def test_a_hard_link_to_the_photo_is_the_photo(client, tmp_path):
+    photo = _photo(client.tmp)
+    _open(client, photo)
+    client.studio.open_path(photo)  # the photo itself, not the uploaded copy
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    link = tmp_path / "out" / "linked_mask.png"
+    link.hardlink_to(photo)
+    before = photo.read_bytes()
+    r = client.post("/api/save", json={"name": "linked", "overwrite": True})
+    assert r.status_code == 400 and "the photo itself" in r.json()["error"]
+    assert photo.read_bytes() == before and link.read_bytes() == before
+    assert not (tmp_path / "out" / "linked.png").exists()
+
+
+def _folder_files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_printed_command_names_the_solver_and_reproduces_the_save_exactly(client, tmp_path):
+    import shlex
+
+    _open(client, _photo(client.tmp))
+    client.studio.open_path(client.tmp / "photo.png")  # the photo on disk: the command reads it
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    client.post("/api/edit", json={"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 5}})
+    status = _save(client, "same")
+    assert status["state"] == "done" and status["solver"]
+    argv = shlex.split(status["command"])
+    assert argv[:2] == ["varcolor", "colorize"] and argv[argv.index("--solver") + 1] == status["solver"]
+    assert argv[argv.index("--method") + 1] == "levin" and argv[argv.index("--mask") + 1] == status["paths"]["mask"]
+    out = tmp_path / "again.png"
+    argv[argv.index("-o") + 1] = str(out)
+    assert cli.main(argv[1:]) == 0
+    assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
+
+
+def test_cancelled_save_writes_nothing(client):
+    _open(client, _photo(client.tmp))
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    started = client.post("/api/save", json={"name": "never"}).json()
+    assert started["state"] == "solving" and started["estimate"] > 0 and 0 <= started["fraction"] < 1
+    # A second save while one runs is refused.
+    assert client.post("/api/save", json={"name": "other"}).status_code == 400
+    status = client.post("/api/save-cancel").json()
+    assert status["state"] == "cancelled"
+    assert _folder_files(client.tmp / "out") == []
+    assert not list((client.tmp / "data" / "saving").iterdir())  # the work folder went too
+    assert _save(client, "after")["state"] == "done"  # the studio saves again afterwards
+
+
+KILL_MID_PUBLISH = """
+import os, sys, numpy as np
+from pathlib import Path
+import varcolor.io as io
+from varcolor.ui.studio import Studio
+
+folder = Path(sys.argv[1])
+studio = Studio(data_dir=folder / "data", out_dir=folder / "out", warm=False)
+studio.open_path(folder / "photo.png")
+stroke = {"tool": "brush", "rgb": [200, 60, 50], "width": 3, "path": [[5, 10], [20, 10]]}
+studio.edit({"op": "stroke", "stroke": stroke})
+published = []
+real = io._publish_temporary
+def publish_then_die(tmp, fd, path, overwrite):
+    if Path(path).parent != folder / "out":  # an autosave
+        return real(tmp, fd, path, overwrite)
+    if len(published) == int(sys.argv[2]):
+        os._exit(9)  # killed: the rest of the unit is never published
+    real(tmp, fd, path, overwrite)
+    published.append(path)
+io._publish_temporary = publish_then_die
+studio.save("killed", overwrite=True)
+"""
+
+
+@pytest.mark.parametrize("published", [0, 2])
+def test_a_killed_save_leaves_no_part_of_its_unit_after_a_restart(tmp_path, published):
+    import subprocess
+    import sys
+
+    (tmp_path / "out").mkdir()
+    _photo(tmp_path)
+    older = tmp_path / "out" / "killed_mask.png"
+    older.write_bytes(b"an older mask, kept")  # not the save's: never taken
+    script = tmp_path / "kill.py"
+    script.write_text(KILL_MID_PUBLISH)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, str(script), str(tmp_path), str(published)], env=env, capture_output=True)
+    assert done.returncode == 9, done.stderr.decode()[-2000:]
+    left = _folder_files(tmp_path / "out")
+    assert len(left) > 1  # the killed save's leftovers: published files or temporaries
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        remaining = _folder_files(tmp_path / "out")
+        if published == 0:
+            assert remaining == ["killed_mask.png"] and older.read_bytes() == b"an older mask, kept"
+        else:  # the result and the mask (over the older one) had been published: both taken back
+            assert remaining == []
+        assert "interrupted save" in studio.state()["message"]
+        assert not list((tmp_path / "data" / "saving").iterdir())
+    finally:
+        studio.close()
+
+
+def test_ctrl_c_during_a_save_stops_cleanly(tmp_path):
+    """Ctrl-C while a save solves: exit code 0, no traceback, nothing of the save written."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    photo = _photo(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    log = tmp_path / "server.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "varcolor.cli", "ui", str(photo), "--no-browser", "--data-dir", str(tmp_path / "d")],
+        stdout=subprocess.PIPE,
+        stderr=open(log, "w"),
+        text=True,
+        env=env,
+    )
+    try:
+        url = process.stdout.readline().split()[-1]
+        base, token = url.split("/?token=")
+        with httpx.Client(base_url=base, headers={"X-Varcolor-Token": token}, timeout=60) as http:
+            assert http.post("/api/edit", json=_stroke([200, 60, 50], [[5, 10], [20, 10]])).status_code == 200
+            assert http.post("/api/save", json={"name": "interrupted"}).json()["state"] == "solving"
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = log.read_text()
+    assert "Traceback" not in text and "CancelledError" not in text, text
+    files = _folder_files(tmp_path)
+    assert [f for f in files if not f.startswith("d/")] == ["photo.png", "server.log"]  # no result, no temporary
+    assert not [f for f in files if f.startswith("d/saving")]  # the save's work folder went too
+
+
+@pytest.mark.slow
+def test_printed_command_reproduces_a_12_megapixel_save(tmp_path):
+    """At scan size (12 MP) the printed command, run from a fresh process while the studio still
+    holds its photo, gives the saved result exactly (the solver is named in it)."""
+    import shlex
+    import subprocess
+    import sys
+
+    from skimage import data
+    from skimage.transform import resize
+
+    photo = tmp_path / "scan12.png"
+    varcolor.write_image(photo, resize(data.astronaut().mean(axis=2) / 255.0, (2828, 4243), order=1))
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(photo)
+        rng = np.random.default_rng(0)
+        for _ in range(12):
+            x, y = int(rng.integers(100, 4000)), int(rng.integers(100, 2700))
+            rgb = [int(v) for v in rng.integers(40, 220, 3)]
+            studio.edit(_stroke(rgb, [[x, y], [x + 120, y + 40]], width=12))
+        status = studio.save("scan12_colorized")
+    finally:
+        studio.close()
+    argv = shlex.split(status["command"])
+    out = tmp_path / "shell.png"
+    argv[argv.index("-o") + 1] = str(out)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([sys.executable, "-m", "varcolor.cli", *argv[1:]], check=True, env=env, capture_output=True)
+    assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
+
+
+def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resolution(client, tmp_path):
+    from varcolor.color import lightness_of_gray
+    from varcolor.ui.view import TILE
+
+    rng = np.random.default_rng(5)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 700), (300, 1)) + 0.1 * rng.random((300, 700)), 0, 1)
+    gray[:, 350:] *= 0.6  # an edge
+    path = client.tmp / "wide.png"
+    varcolor.write_image(path, gray)
+    client.studio.preview_pixels = 30_000  # a live copy about a third of the photo's size
+    state = _open(client, path)
+    assert state["image"]["work_width"] < 700 and state["image"]["levels"] == 3
+    photo = np.round(varcolor.read_image(path) * 255).astype(np.uint8)
+    from PIL import Image
+
+    def tile(layer, level, row, col):
+        r = client.get(f"/api/tile?layer={layer}&level={level}&row={row}&col={col}")
+        assert r.status_code == 200, r.text
+        return np.asarray(Image.open(__import__("io").BytesIO(r.content)))
+
+    assert np.array_equal(tile("gray", 0, 1, 2), photo[TILE : 2 * TILE, 2 * TILE : 3 * TILE])
+    full = varcolor.read_image(path)
+    means = full[:300, : 2 * TILE].reshape(150, 2, TILE, 2).mean(axis=(1, 3))
+    assert np.abs(tile("gray", 1, 0, 0)[:150].astype(float) - means * 255).max() <= 0.51  # 2×2 block means
+    for query in ("layer=gray&level=3&row=0&col=0", "layer=gray&level=0&row=9&col=0", "layer=x&level=0&row=0&col=0"):
+        assert client.get(f"/api/tile?{query}").status_code == 400, query
+    assert client.get("/api/tile?layer=gray&level=a&row=0&col=0").status_code == 400
+    # A stroke, then the part in view solved at full resolution: under the stroke its colour, the
+    # photo's own lightness everywhere; it agrees with a full-resolution solve of the whole photo
+    # better than the live copy's colours do.
+    client.post("/api/edit", json=_stroke([200, 60, 50], [[100, 150], [300, 150]], width=4))
+    state = client.post("/api/edit", json=_stroke([50, 90, 200], [[400, 150], [600, 150]], width=4)).json()
+    client.picture = np.zeros((state["image"]["work_height"], state["image"]["work_width"], 4), np.uint8)
+    meta = _result(client, state["version"])
+    while meta["version"] < state["version"] or not meta["final"]:
+        meta = _result(client, state["version"], meta["serial"])
+    before = tile("result", 0, 0, 1)[..., :3]  # columns 256-511: the edge at 350
+    assert client.post("/api/viewport", json={"box": [1, 2]}).status_code == 400
+    r = client.post("/api/viewport", json={"box": [100, 250, 100, 200]})
+    assert r.status_code == 200, r.text
+    assert r.json()["box"] == [68, 218, 164, 264]  # 32 pixels around, inside the photo
+    after = tile("result", 0, 0, 1)[..., :3]
+    lightness = rgb_to_lab(after / 255.0)[..., 0]
+    assert np.abs(lightness - lightness_of_gray(full[:256, 256:512])).max() < 1.0  # the photo's own
+    # Near the edge the full-resolution solve is that of the whole photo at full resolution; the
+    # live copy's colours, interpolated, are not.
+    reference = varcolor.colorize(full, cues_from_mask(rasterize(client.studio.history.current, (300, 700)))).ab
+    near = (slice(110, 190), slice(330 - 256, 370 - 256))
+    ref = reference[110:190, 330:370]
+    err_after = np.abs(_ab(np.dstack([after, after[..., :1]]))[near] - ref).mean()
+    err_before = np.abs(_ab(np.dstack([before, before[..., :1]]))[near] - ref).mean()
+    assert err_after < 0.5 * err_before, (err_after, err_before)
+    # An edit makes the solve stale: asked for too soon, it is 409.
+    client.post("/api/edit", json=_stroke([60, 200, 50], [[400, 50], [500, 50]]))
+    r = client.post("/api/viewport", json={"box": [0, 0, 100, 100]})
+    assert r.status_code in (200, 409)

@@ -49,6 +49,9 @@ METHODS = {
     "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
 }
 MAX_WIDTH = 2000.0
+#: Points are 1 to this many pixels across (the page sizes them in screen pixels: on a scan at
+#: Fit, a few screen pixels are tens of the photo's).
+MAX_POINT_SIZE = 255
 MAX_PATH = 100_000
 
 
@@ -195,8 +198,8 @@ def _check_point(point: dict, shape: tuple[int, int] | None) -> dict:
     if shape is not None and not (0 <= x < shape[1] and 0 <= y < shape[0]):
         raise InputError(f"point ({x}, {y}) is outside the {shape[1]}×{shape[0]} image")
     size = _number(point.get("size", 1), "point size")
-    if size != round(size) or not 1 <= size <= 9:
-        raise InputError(f"point size must be a whole number of pixels from 1 to 9, got {size:g}")
+    if size != round(size) or not 1 <= size <= MAX_POINT_SIZE:
+        raise InputError(f"point size must be a whole number of pixels from 1 to {MAX_POINT_SIZE}, got {size:g}")
     point_id = point.get("id")
     if isinstance(point_id, bool) or not isinstance(point_id, int):
         raise InputError("a point needs an integer id")

@@ -15,11 +15,13 @@ import threading
 import time
 import traceback
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 
+from .. import methods
 from ..api import Colorizer
 from ..cues import Cues
 from ..errors import VarcolorError
@@ -27,8 +29,9 @@ from .document import METHODS, Document, cues_from_mask, draw, rasterize, stroke
 
 log = logging.getLogger("varcolor.ui")
 
-#: bilaplacian-gtv's live preview stops its ADMM at this tolerance; an idle moment refines it.
-PREVIEW_ADMM_TOL = 1e-2
+#: A refinable method's live preview (bilaplacian-gtv's ADMM) stops at this tolerance; an idle
+#: moment refines it to the method's final one.
+PREVIEW_TOL = 1e-2
 _BOXES_KEPT = 256
 #: Re-solve in the background once updates hold this many pixels, after this many idle seconds.
 #: Not sooner: the engine's LU runs on one pool of two threads per process, so an update that
@@ -36,6 +39,10 @@ _BOXES_KEPT = 256
 #: more as held pixels add up (docs/studio.md, "Measurements behind the studio's settings").
 REBASE_HELD = 1000
 REBASE_IDLE = 2.0
+
+
+class _Stopped(Exception):
+    """Raised from a solve's progress report when the live view is closed."""
 
 
 @dataclass
@@ -118,6 +125,8 @@ class LiveSolver:
         self.rgba = np.full((height, width, 4), 255, np.uint8)
         self.rgba[..., :3] = np.round(gray * 255)[..., None].astype(np.uint8)
         self.rgb: np.ndarray | None = None
+        #: The published result's chroma (Lab ab, ``H×W×2``), for the full-resolution view.
+        self.ab = np.zeros(gray.shape + (2,))
         self._cond = threading.Condition()
         self._pending: tuple[int, Document] | None = None
         self._closed = False
@@ -134,6 +143,9 @@ class LiveSolver:
         self._rebasing: threading.Thread | None = None
         self._rebased: tuple | None = None
         self._submitted: dict[int, float] = {}
+        #: Seconds per pixel of the last fresh solve of each method, to its final result (estimates).
+        self.rates: dict[str, float] = {}
+        self._fresh: tuple[int, str, float] | None = None  # (version, method, start) of a fresh solve
         self.listeners: list = []
         self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
         self._thread.start()
@@ -175,10 +187,22 @@ class LiveSolver:
             data = self.rgba[top : top + h, left : left + w].tobytes()
         return published, box, data
 
-    def close(self) -> None:
+    def close(self, wait: float = 0.0) -> None:
+        """Stop the worker; with ``wait``, give a solve under way up to that many seconds to end
+        (a process must not exit while a thread is inside the compiled solvers: their threads
+        abort it). Iterative solves stop at their next iteration."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        if wait:
+            deadline = time.monotonic() + wait
+            for thread in (self._thread, self._rebasing):
+                if thread is not None and thread is not threading.current_thread():
+                    thread.join(max(deadline - time.monotonic(), 0.0))
+
+    def _progress(self, info: dict) -> None:
+        if self._closed:
+            raise _Stopped()
 
     # -- the worker ------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -202,7 +226,7 @@ class LiveSolver:
                 self._submitted = {v: t for v, t in self._submitted.items() if v > version}
             try:
                 self._solve(version, doc, queued)
-                if self._colorizer is not None and self._method == "bilaplacian-gtv" and self._mask is not None:
+                if self._colorizer is not None and refinable(self._method) and self._mask is not None:
                     with self._cond:
                         idle = self._pending is None
                     if idle:
@@ -225,12 +249,14 @@ class LiveSolver:
 
         def rebase() -> None:
             try:
-                colorizer = Colorizer(self.gray, **METHODS[method])
+                colorizer = Colorizer(self.gray, progress=self._progress, **METHODS[method])
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     colorizer.solve(cues_from_mask(mask))
                 with self._cond:
                     self._rebased = (colorizer, mask, doc, method)
+            except _Stopped:
+                pass
             except Exception:  # noqa: BLE001 - the live colorizer carries on as it was
                 log.warning("re-solving in the background failed:\n%s", traceback.format_exc())
             finally:
@@ -260,6 +286,7 @@ class LiveSolver:
         warning: str | None = None,
         timing: dict | None = None,
         info: dict | None = None,
+        ab: np.ndarray | None = None,
     ) -> None:
         timing = dict(timing or {})
         start = time.perf_counter()
@@ -268,6 +295,7 @@ class LiveSolver:
                 top, left, h, w = box
                 _to_rgba(rgb, self.rgba, top, left, h, w)
                 self.rgb = rgb
+                self.ab = ab if ab is not None else np.zeros(self.gray.shape + (2,))
             else:
                 box = (0, 0, 0, 0)
             timing["encode"] = time.perf_counter() - start
@@ -275,6 +303,11 @@ class LiveSolver:
             self._boxes.append((serial, tuple(int(v) for v in box)))
             del self._boxes[:-_BOXES_KEPT]
             self.published = Published(serial, version, final, error, warning, timing, info or {})
+            fresh = self._fresh
+            if fresh is not None and fresh[0] == version and (final or error):
+                self._fresh = None
+                if not error:
+                    self.rates[fresh[1]] = (time.perf_counter() - fresh[2]) / self.gray.size
             self._cond.notify_all()
         for listener in list(self.listeners):
             listener()
@@ -308,10 +341,11 @@ class LiveSolver:
             rebased = self._take_rebase(method)
             mask, box = self._rasterize(doc)
             if method != self._method or self._colorizer is None:
-                options = dict(METHODS[method])
-                if method == "bilaplacian-gtv":
-                    options["admm_tol"] = PREVIEW_ADMM_TOL
-                self._colorizer, self._method, self._mask = Colorizer(self.gray, **options), method, None
+                self._colorizer, self._method, self._mask = (
+                    Colorizer(self.gray, progress=self._progress, **METHODS[method]),
+                    method,
+                    None,
+                )
             colorizer = self._colorizer
             delta = None  # the cues to add to the colorizer's (None: solve afresh)
             if self._mask is not None:
@@ -338,10 +372,15 @@ class LiveSolver:
                     return
                 if delta is not None and delta.count == 0:
                     self._mask_doc = doc
-                    self._publish(version, (0, 0, 0, 0), self.rgb, timing=timing, info={"solver": "unchanged"})
+                    self._publish(
+                        version, (0, 0, 0, 0), self.rgb, timing=timing, info={"solver": "unchanged"}, ab=self.ab
+                    )
                     return
                 solve_start = time.perf_counter()
-                result = colorizer.solve(cues) if delta is None else colorizer.update(delta)
+                if delta is None:
+                    self._fresh = (version, method, start)
+                with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
+                    result = colorizer.solve(cues) if delta is None else colorizer.update(delta)
                 timing["solve"] = time.perf_counter() - solve_start
             self._mask, self._mask_doc = mask, doc
             info = result.info
@@ -350,22 +389,31 @@ class LiveSolver:
             timing["colour"] = paint
             window = info.get("window")
             changed_box = tuple(window) if window and "update" in info and not rebased else (0, 0, height, width)
-            # A levin update after which updates cost more and more: re-solve when the page idles.
-            self._want_rebase = (
-                (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD)
-                and METHODS[method].get("method") == "levin"
-                and "prior" not in METHODS[method]
+            # An interactive update after which updates cost more and more: re-solve when the page idles.
+            self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and (
+                colorizer.updates is not None and colorizer.network is None
             )
             warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
-            final = self._method != "bilaplacian-gtv"
+            final = not refinable(method)
             self._publish(
-                version, changed_box, result.rgb, final=final, warning=warning, timing=timing, info=_summary(info)
+                version,
+                changed_box,
+                result.rgb,
+                final=final,
+                warning=warning,
+                timing=timing,
+                info=_summary(info),
+                ab=result.ab,
             )
+        except _Stopped:
+            return
         except VarcolorError as exc:
             log.warning("solve of version %d refused: %s", version, exc)
             self._mask, self._mask_doc = None, None
             self._publish(version, None, None, error=str(exc), timing=timing)
         except Exception as exc:  # noqa: BLE001 - the server must keep running; the log has the details
+            if self._closed:  # the process is ending under it (its solver pools shut down): nothing to say
+                return
             log.error("solve of version %d failed:\n%s", version, traceback.format_exc())
             self._mask, self._mask_doc, self._colorizer = None, None, None
             self._publish(
@@ -373,18 +421,32 @@ class LiveSolver:
             )
 
     def _refine(self, version: int) -> None:
-        """Carry bilaplacian-gtv's preview on to the final tolerance (while no edit waits)."""
+        """Carry a refinable method's preview on to its final tolerance (while no edit waits)."""
         height, width = self.gray.shape
         try:
             start = time.perf_counter()
             result = self._colorizer.refine()
             timing = {"solve": time.perf_counter() - start}
             self._publish(
-                version, (0, 0, height, width), result.rgb, final=True, timing=timing, info=_summary(result.info)
+                version,
+                (0, 0, height, width),
+                result.rgb,
+                final=True,
+                timing=timing,
+                info=_summary(result.info),
+                ab=result.ab,
             )
+        except _Stopped:
+            return
         except Exception as exc:  # noqa: BLE001
             log.error("refine of version %d failed:\n%s", version, traceback.format_exc())
             self._publish(version, None, None, error=f"refining failed: {exc}")
+
+
+def refinable(method: str) -> bool:
+    """Whether the studio method ``method``'s solves can be carried on to a tighter tolerance
+    (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines."""
+    return methods.get(METHODS[method]["method"]).refinable
 
 
 @numba.njit(cache=True, parallel=True)

@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 import secrets
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import InputError, OutputError, VarcolorError
-from .studio import Studio
+from .studio import NotYet, Studio
 
 log = logging.getLogger("varcolor.ui")
 
@@ -125,6 +126,8 @@ class _Bell:
 
 
 def _error(exc: BaseException) -> JSONResponse:
+    if isinstance(exc, NotYet):
+        return JSONResponse({"error": str(exc)}, status_code=409)
     if isinstance(exc, FileExistsError):
         return JSONResponse({"error": "files exist", "exists": exc.args[0] if exc.args else []}, status_code=409)
     if isinstance(exc, PermissionError):
@@ -143,13 +146,28 @@ def create_app(
     names it answers to; None: any)."""
     bell = _Bell()
     studio.listeners.append(bell.ring)
+    studio.stop_listeners.append(bell.ring)
     if studio.live is not None:
         studio.live.listeners.append(bell.ring)
 
     async def call(function, *args):
         try:
             return JSONResponse(await run_in_threadpool(function, *args))
+        except asyncio.CancelledError:
+            if studio.stopping:  # Ctrl-C while a request works: an answer, not a traceback
+                return JSONResponse({"error": "the studio is stopping"}, status_code=503)
+            raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes one line on the page
+            return _error(exc)
+
+    async def picture(function, *args):
+        try:
+            return Response(await run_in_threadpool(function, *args), media_type="image/png")
+        except asyncio.CancelledError:
+            if studio.stopping:
+                return JSONResponse({"error": "the studio is stopping"}, status_code=503)
+            raise
+        except Exception as exc:  # noqa: BLE001
             return _error(exc)
 
     async def json_body(request: Request):
@@ -220,7 +238,7 @@ def create_app(
             return _error(exc)
         if not isinstance(body, dict):
             return _error(InputError("save expects an object"))
-        return await call(studio.save, body.get("name"), body.get("format", "png"), bool(body.get("overwrite")))
+        return await call(studio.start_save, body.get("name"), body.get("format", "png"), bool(body.get("overwrite")))
 
     async def result(request: Request):
         """The newest result for document version ``version`` or later that the page (showing
@@ -230,9 +248,11 @@ def create_app(
         try:
             version = int(request.query_params.get("version", "0"))
             have = int(request.query_params.get("have", "0"))
-            wait = min(float(request.query_params.get("wait", "25")), 60.0)
+            wait = float(request.query_params.get("wait", "25"))
+            if not 0 <= wait <= 60:  # NaN and infinities too: a deadline that never comes
+                raise ValueError(wait)
         except ValueError:
-            return _error(InputError("version, have and wait must be numbers"))
+            return _error(InputError("version and have must be integers, wait a number of seconds from 0 to 60"))
         live = studio.live
         if live is None:
             return _error(InputError("no image is open"))
@@ -245,7 +265,9 @@ def create_app(
             if studio.live is not live:
                 return JSONResponse({"error": "another image was opened"}, status_code=409)
             left = deadline - time.monotonic()
-            if left <= 0:
+            # Nothing yet; or the server is stopping (Ctrl-C), or the page has gone: a long poll
+            # must not hold the shutdown until it is cancelled.
+            if left <= 0 or studio.stopping or await request.is_disconnected():
                 return Response(status_code=204)
             await bell.wait(min(left, 1.0))
         waited = time.perf_counter() - start
@@ -267,23 +289,37 @@ def create_app(
         )
 
     async def gray(request: Request):
-        try:
-            return Response(await run_in_threadpool(studio.gray_png), media_type="image/png")
-        except Exception as exc:  # noqa: BLE001
-            return _error(exc)
+        return await picture(studio.gray_png)
 
     async def reference(request: Request):
+        return await picture(studio.reference_png)
+
+    async def tile(request: Request):
         try:
-            return Response(await run_in_threadpool(studio.reference_png), media_type="image/png")
-        except Exception as exc:  # noqa: BLE001
+            query = request.query_params
+            args = (query.get("layer", ""), int(query["level"]), int(query["row"]), int(query["col"]))
+        except (KeyError, ValueError):
+            return _error(InputError("a tile needs integers level, row and col"))
+        return await picture(studio.tile_png, *args)
+
+    async def viewport(request: Request):
+        try:
+            body = await json_body(request)
+        except InputError as exc:
             return _error(exc)
+        return await call(studio.viewport, body.get("box") if isinstance(body, dict) else None)
 
     async def suggest(request: Request):
         try:
             x, y = float(request.query_params["x"]), float(request.query_params["y"])
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise ValueError
         except (KeyError, ValueError):
-            return _error(InputError("suggest needs numbers x and y"))
+            return _error(InputError("suggest needs finite numbers x and y"))
         return await call(studio.suggest, x, y)
+
+    async def estimate(request: Request):
+        return await call(studio.estimate, request.query_params.get("method", ""))
 
     routes = [
         Route("/", index),
@@ -296,11 +332,16 @@ def create_app(
         Route("/api/restore", simple(studio.restore), methods=["POST"]),
         Route("/api/dismiss-restore", simple(studio.dismiss_restore), methods=["POST"]),
         Route("/api/save", save, methods=["POST"]),
+        Route("/api/save-status", simple(studio.save_status)),
+        Route("/api/save-cancel", simple(studio.cancel_save), methods=["POST"]),
         Route("/api/result", result),
         Route("/api/gray.png", gray),
         Route("/api/reference.png", reference),
         Route("/api/metrics", simple(studio.metrics)),
         Route("/api/suggest", suggest),
+        Route("/api/estimate", estimate),
+        Route("/api/tile", tile),
+        Route("/api/viewport", viewport, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     return Guard(app, token, hosts)

@@ -15,21 +15,27 @@ import logging
 import os
 import threading
 import time
-import warnings
+import uuid
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from skimage.transform import resize
 
-from ..api import colorize
+from .. import methods
+from ..api import check_fits, estimate_memory
+from ..batch import identity
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
-from ..io import IMAGE_EXTENSIONS, atomic_path, read_image, write_image
-from ..solvers import choose_solver
+from ..io import IMAGE_EXTENSIONS, atomic_path, read_image
+from ..memory import memory_budget
+from ..options import Options
+from . import saving
 from .document import METHODS, Document, History, parse_session, points_file, rasterize, session_dict
-from .live import LiveSolver, working_shape
+from .live import LiveSolver, refinable, working_shape
+from .saving import SaveJob
+from .view import TILE, View
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
@@ -37,7 +43,18 @@ log = logging.getLogger("varcolor.ui")
 
 #: The live view works on a copy of at most this many pixels (saving always solves the full image).
 PREVIEW_PIXELS = 1_500_000
+#: A save's solver is chosen to fit in this share of the memory budget when it starts.
+SAVE_MEMORY_SHARE = 0.7
+#: A method change expected to take longer than this (seconds) asks first.
+ASK_SECONDS = 5.0
+#: Seconds per megapixel of a fresh solve of each studio method to its final result, until this
+#: session has measured its own (docs/studio.md, "Measurements behind the studio's settings").
+SECONDS_PER_MEGAPIXEL = {"levin": 3.0, "levin-prior": 4.0, "bilaplacian-gtv": 25.0}
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
+
+
+class NotYet(Exception):
+    """Asked too soon (the server answers 409: ask again after the next result)."""
 
 
 def default_data_dir() -> Path:
@@ -78,29 +95,31 @@ def _bits(path: Path) -> int:
 class OpenImage:
     """A photo open in the studio: its full-resolution pixels, its working copy and identity."""
 
-    def __init__(self, path: Path, name: str, *, preview_pixels: int):
+    def __init__(self, path: Path, name: str, *, preview_pixels: int, method: str = "levin"):
         self.path, self.name = path, name
-        self.pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
+        pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
         self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        self._stat = _stat(path)
         self.bits = _bits(path)
-        self.shape = self.pixels.shape[:2]
+        self.shape = pixels.shape[:2]
         check_size = self.shape
         if min(check_size) < 2:
             raise InputError(f"{name}: the image must be at least 2×2 pixels, got {check_size[1]}×{check_size[0]}")
         work = working_shape(self.shape, preview_pixels)
-        # The command line's refusal for an image whose solve would not fit in memory: the live
-        # copy's solve must fit now; the full photo's is checked again when saving (memory frees up).
+        # The command line's refusal for an image whose solve would not fit in memory, for the
+        # method the session uses: the live copy's solve must fit now; the full photo's is checked
+        # again when saving (memory frees up).
         try:
-            choose_solver("auto", work)
+            check_fits(work, **METHODS[method])
         except InputError as exc:
             raise InputError(f"{name}: {exc}") from None
         self.warning = None
         try:
-            choose_solver("auto", self.shape)
+            check_fits(self.shape, **METHODS[method])
         except InputError as exc:
             self.warning = f"{name}: saving solves the full photo, which will not fit in memory now: {exc}"
             log.warning("%s", self.warning)
-        rgb = self.pixels[..., :3] if self.pixels.ndim == 3 else None
+        rgb = pixels[..., :3] if pixels.ndim == 3 else None
         self.colour = rgb is not None and not (
             np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
         )
@@ -108,12 +127,24 @@ class OpenImage:
         # copy, that of the resized photo (a big photo opens seconds sooner than converting it whole
         # first; docs/studio.md, "Measurements behind the studio's settings").
         small = (
-            self.pixels
+            pixels
             if work == self.shape
-            else np.clip(resize(self.pixels, work + self.pixels.shape[2:], order=1, anti_aliasing=True), 0.0, 1.0)
+            else np.clip(resize(pixels, work + pixels.shape[2:], order=1, anti_aliasing=True), 0.0, 1.0)
         )
         self.gray = to_gray(small)
         self.reference = small[..., :3] if self.colour else None
+        # The full photo is not kept (saving reads the file again): only its gray (single
+        # precision), for the view at full resolution.
+        self.view = View((self.gray if work == self.shape else to_gray(pixels)).astype(np.float32))
+
+    def changed(self) -> bool:
+        """Whether the photo's file is no longer the one opened (its content, if its size or time changed)."""
+        if _stat(self.path) == self._stat:
+            return False
+        try:
+            return hashlib.sha256(self.path.read_bytes()).hexdigest() != self.sha256
+        except OSError:
+            return True
 
     def record(self) -> dict:
         return {
@@ -148,6 +179,9 @@ class Studio:
         self.restorable: dict | None = None
         self.lock = threading.RLock()
         self.listeners: list = []
+        #: Set when the server begins to stop (Ctrl-C): long polls answer at once.
+        self.stopping = False
+        self.stop_listeners: list = []
         self._autosave_wake = threading.Condition()
         self._autosave_job: tuple | None = None
         self._autosave_busy = False
@@ -157,13 +191,22 @@ class Studio:
         self._suggest_cache: tuple[int, np.ndarray] | None = None
         self.message: str | None = None  # shown with every state (a failing autosave)
         self.notice: str | None = None  # shown once
+        self.saving: SaveJob | None = None
+        self._save_rates: dict[str, float] = {}
+        self._save_measured: set[str] = set()
+        # What killed saves left: their unfinished units and temporaries.
+        taken_back = saving.recover(self.data_dir / "saving")
+        # Said with the first state the page gets, whether or not a photo is opened first.
+        self._startup_notice = "; ".join(taken_back) or None
+        self.notice = self._startup_notice
 
     # -- opening -----------------------------------------------------------------------------
     def open_path(self, path: Path, name: str | None = None, doc: Document | None = None) -> dict:
         """Open an image file (``doc``: a session's document to start from)."""
-        image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels)
+        method = (doc.settings if doc is not None else {}).get("method", "levin")
+        image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels, method=method)
         with self.lock:
-            self.message = self.notice = None
+            self.message, self.notice, self._startup_notice = None, self._startup_notice, None
             if self.live is not None:
                 self.live.close()
             self.image = image
@@ -181,8 +224,7 @@ class Studio:
                     old, _ = parse_session(autosave.read_text(encoding="utf-8"), str(autosave))
                     if not old.empty:
                         self.restorable = {
-                            "strokes": len(old.strokes),
-                            "points": len(old.points),
+                            **counts(old),
                             "saved": time.strftime("%Y-%m-%d %H:%M", time.localtime(autosave.stat().st_mtime)),
                         }
                 except InputError as exc:  # said on the page too; the file stays for a look
@@ -208,13 +250,19 @@ class Studio:
             raise InputError(f"{filename}: not an image file this studio reads ({', '.join(IMAGE_EXTENSIONS)})")
         digest = hashlib.sha256(data).hexdigest()
         stored = self.data_dir / digest[:16] / f"image{suffix}"
-        if not stored.is_file():
+        existed = stored.is_file()
+        if not existed:
             with atomic_path(stored) as tmp:
                 tmp.write_bytes(data)
         try:
             return self.open_path(stored, Path(filename).name)
         except InputError as exc:
-            stored.unlink(missing_ok=True)  # our own copy of a file that is no image
+            if not existed:  # our own copy of a file that is no image, and the folder made for it
+                stored.unlink(missing_ok=True)
+                try:
+                    stored.parent.rmdir()
+                except OSError:  # it holds an autosave or another upload: kept
+                    pass
             raise InputError(str(exc).replace(str(stored), Path(filename).name)) from None
 
     def open_session(self, path: Path) -> dict:
@@ -267,12 +315,43 @@ class Studio:
                 new = doc.cleared()
             elif kind == "settings":
                 new = doc.with_settings(op.get("settings") or {})
-                if new.settings.get("method") == "levin-prior" and not neural_available():
-                    raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
+                self._check_method(new.settings["method"])
             else:
                 raise InputError(f"unknown edit {kind!r}")
             self.history.push(new)
             return self._changed()
+
+    def _check_method(self, method: str) -> None:
+        """Refuse a method this studio cannot run on the live copy now (its extra missing, or its
+        solve not fitting in memory), with one line."""
+        options = METHODS[method]
+        if options.get("prior") and not neural_available():
+            raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
+        try:
+            check_fits(self.image.gray.shape, **options)
+        except InputError as exc:
+            raise InputError(f"{self.image.name}: method {method}: {exc}") from None
+
+    def estimate(self, method: str) -> dict:
+        """What switching the live view to ``method`` costs: seconds (this session's own measure
+        where it has one, else :data:`SECONDS_PER_MEGAPIXEL`) and bytes (the library's estimate),
+        and whether the page should ask first (over :data:`ASK_SECONDS`)."""
+        if method not in METHODS:
+            raise InputError(f"unknown studio method {method!r}; available: {', '.join(METHODS)}")
+        with self.lock:
+            self._need_image()
+            self._check_method(method)
+            shape, live = self.image.gray.shape, self.live
+        pixels = shape[0] * shape[1]
+        rate = live.rates.get(method) if live is not None else None
+        seconds = rate * pixels if rate else SECONDS_PER_MEGAPIXEL[method] * pixels / 1e6
+        need = estimate_memory(shape, **METHODS[method])
+        ask = seconds > ASK_SECONDS
+        text = (
+            f"{METHOD_NAMES[method]} re-solves the whole {shape[1]}×{shape[0]} live copy: about {seconds:.0f} s"
+            f" and {need / 1e9:.1f} GB. Switch?"
+        )
+        return {"method": method, "seconds": seconds, "bytes": need, "ask": ask, "text": text, "measured": bool(rate)}
 
     def undo(self) -> dict:
         with self.lock:
@@ -373,7 +452,13 @@ class Studio:
     # -- state -------------------------------------------------------------------------------
     def state(self) -> dict:
         if self.image is None:
-            return {"image": None, "version": self.version, "neural": neural_available(), "message": self.message}
+            notice, self.notice, self._startup_notice = self.notice, None, None
+            return {
+                "image": None,
+                "version": self.version,
+                "neural": neural_available(),
+                "message": self.message or notice,
+            }
         doc = self.history.current
         image = self.image
         notice, self.notice = self.notice, None
@@ -387,6 +472,8 @@ class Studio:
                 "colour": image.colour,
                 "bits": image.bits,
                 "sha256": image.sha256,
+                "levels": image.view.levels,
+                "tile": TILE,
             },
             "version": self.version,
             "doc": doc.as_dict(),
@@ -403,6 +490,37 @@ class Studio:
     def gray_png(self) -> bytes:
         self._need_image()
         return _png(np.round(self.image.gray * 255).astype(np.uint8))
+
+    def tile_png(self, layer: str, level: int, row: int, col: int) -> bytes:
+        """A tile of the photo's gray or of the latest result at full resolution (:mod:`varcolor.ui.view`)."""
+        self._need_image()
+        image, live = self.image, self.live
+        if layer == "gray":
+            return _png(image.view.gray_tile(level, row, col))
+        if layer == "result":
+            with live._cond:
+                version, ab = live.published.version, live.ab
+            return _png(image.view.result_tile(level, row, col, version, ab))
+        raise InputError(f"unknown tile layer {layer!r}: gray or result")
+
+    def viewport(self, box) -> dict:
+        """Solve the part of the photo the page shows (``box``: top, left, height, width in the
+        photo's pixels) at full resolution, for the result tiles; needs the live result of the
+        current version, final (409 otherwise: the page asks again after the next result)."""
+        self._need_image()
+        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int) and v >= 0 for v in box)):
+            raise InputError("viewport: give [top, left, height, width] in whole pixels")
+        with self.lock:
+            doc, version, image, live = self.history.current, self.version, self.image, self.live
+        method = doc.settings.get("method", "levin")
+        options = METHODS[method]
+        if options.get("prior") or refinable(method):
+            raise InputError(f"method {method}: the full-resolution view shows the live result's colours")
+        with live._cond:
+            published, ab = live.published, live.ab
+        if published.version != version or not published.final or published.error:
+            raise NotYet("the result of the latest edit is not final yet")
+        return image.view.solve_viewport(tuple(box), version, doc, ab, options)
 
     def reference_png(self) -> bytes:
         self._need_image()
@@ -453,13 +571,18 @@ class Studio:
         return {"colours": out, "available": True, "lightness": lightness}
 
     # -- saving ------------------------------------------------------------------------------
-    def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
-        """Solve the document at full resolution and write, inside ``out_dir``: the result, the
-        stroke mask (``NAME_mask.png``: strokes and points, ``varcolor colorize --mask`` gives the
-        same result), the points (``NAME.points.json``) and the session (``NAME.studio.json``)."""
+    def start_save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
+        """Start saving the document at full resolution, inside ``out_dir``, as one unit: the
+        result, the stroke mask (``NAME_mask.png``: strokes and points), the points
+        (``NAME.points.json``) and the session (``NAME.studio.json``). The solve is the printed
+        command's own (:mod:`varcolor.ui.saving`); :meth:`save_status` follows it. Refuses at once
+        (one line) a bad name, a name that is the photo, existing files without ``overwrite``
+        (``FileExistsError`` with their paths), a solve that does not fit, a save under way."""
         with self.lock:
             self._need_image()
             doc, image = self.history.current, self.image
+            if self.saving is not None and self.saving.running:
+                raise InputError("a save is under way: wait for it or cancel it")
         if fmt not in SAVE_FORMATS:
             raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
         base = self._inside_out_dir(name)
@@ -469,43 +592,90 @@ class Studio:
             "points": base.with_name(base.name + ".points.json"),
             "session": base.with_name(base.name + ".studio.json"),
         }
+        photo = identity(image.path)
         for path in paths.values():
-            if path.resolve() == image.path.resolve():
+            if identity(path) == photo:  # a hard link or symlink to the photo too
                 raise InputError(f"{path}: that is the photo itself; choose another name")
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing and not overwrite:
             raise FileExistsError(existing)
+        method = doc.settings.get("method", "levin")
+        options = dict(METHODS[method])
+        # The solver is decided here, once, and named in the command: run later, in another state
+        # of memory, "auto" could pick another and give another result. It is chosen to fit in
+        # SAVE_MEMORY_SHARE of the memory budget, so that the child still finds room for it when
+        # it starts (the live view's background work may take some meanwhile).
+        method_class = methods.get(options["method"])
+        budget, _ = memory_budget()
         try:
-            choose_solver("auto", image.shape)
-        except InputError as exc:
-            raise InputError(f"{image.name}: {exc}") from None
-        start = time.perf_counter()
-        mask = rasterize(doc, image.shape)
-        cues = Cues.from_mask(mask / 255.0)  # exactly the values the command line reads from the file
-        options = dict(METHODS[doc.settings.get("method", "levin")])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = colorize(image.pixels, cues, **options)
-        solve_seconds = time.perf_counter() - start
+            solver = method_class.plan(image.shape, Options.build(**options, max_memory=SAVE_MEMORY_SHARE * budget))
+        except InputError:
+            try:
+                solver = method_class.plan(image.shape, Options.build(**options))
+            except InputError as exc:
+                raise InputError(f"{image.name}: {exc}") from None
+        if image.changed():
+            raise InputError(f"{image.path}: the photo changed on disk since it was opened; open it again")
         bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
-        write_image(paths["result"], result.rgb, bits=bits)
-        write_image(paths["mask"], mask)
-        write_json(paths["points"], points_file(doc))
-        write_json(paths["session"], session_dict(doc, image.record()))
-        command = (
-            f"varcolor colorize {image.path} --mask {paths['mask']} -o OUT{SAVE_FORMATS[fmt]}"
-            + (f" --method {options['method']}" if options["method"] != "levin" else "")
-            + (" --prior ideepcolor" if options.get("prior") else "")
-            + (" --bits 16" if bits == 16 else "")
+        job = SaveJob(
+            work=self.data_dir / "saving" / uuid.uuid4().hex[:12],
+            photo=image.path,
+            files=paths,
+            mask=rasterize(doc, image.shape),
+            points=points_file(doc),
+            session=session_dict(doc, image.record()),
+            options=options,
+            solver=solver,
+            bits=bits,
+            overwrite=overwrite,
+            estimate=self._save_estimate(method, image.shape),
+            journal=self.data_dir / "saving" / f"{uuid.uuid4().hex[:12]}.json",
         )
-        log.info("saved %s (%.1f s)", paths["result"], solve_seconds)
-        return {
-            "paths": {k: str(v) for k, v in paths.items()},
-            "bits": bits,
-            "seconds": solve_seconds,
-            "command": command,
-            "warnings": [str(w.message) for w in caught],
-        }
+        job.method, job.pixels = method, image.shape[0] * image.shape[1]
+        with self.lock:
+            self.saving = job.start()
+        log.info("saving %s: %s", paths["result"], job.command)
+        return job.status()
+
+    def _save_estimate(self, method: str, shape: tuple[int, int]) -> float:
+        """Seconds a save should take: this session's last save of the method, per pixel, else
+        its live solves' rate (a full-resolution solve costs more per pixel: 1.5 times), else
+        :data:`SECONDS_PER_MEGAPIXEL`; plus the child's start."""
+        pixels = shape[0] * shape[1]
+        rate = self._save_rates.get(method)
+        if rate is None and self.live is not None and method in self.live.rates:
+            rate = 1.5 * self.live.rates[method]
+        if rate is None:
+            rate = SECONDS_PER_MEGAPIXEL[method] / 1e6
+        return saving.START_SECONDS + rate * pixels
+
+    def save_status(self) -> dict:
+        """The last save's progress (``state``: solving, publishing, done, failed, cancelled)."""
+        job = self.saving
+        if job is None:
+            return {"state": None}
+        status = job.status()
+        if job.state == "done" and job.solve_seconds and job.method not in self._save_measured:
+            self._save_measured.add(job.method)
+            rate = max(job.solve_seconds - saving.START_SECONDS, 0.1) / job.pixels
+            self._save_rates[job.method] = rate
+        return status
+
+    def cancel_save(self) -> dict:
+        job = self.saving
+        if job is not None and job.running:
+            job.cancel()
+            job.wait(30)
+        return self.save_status()
+
+    def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
+        """:meth:`start_save` and wait for it: its final status; a failed save raises its line."""
+        self.start_save(name, fmt, overwrite)
+        self.saving.wait()
+        status = self.save_status()
+        if status["state"] != "done":
+            raise OutputError(status["error"] or f"not saved ({status['state']})")
+        return status
 
     def _inside_out_dir(self, name: str) -> Path:
         if not isinstance(name, str) or not name.strip() or "\x00" in name:
@@ -521,15 +691,57 @@ class Studio:
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
         return base
 
+    def stop(self) -> None:
+        """The server is stopping: a save under way is cancelled (nothing of it is kept); every
+        long poll is woken (they answer at once from now on)."""
+        self.stopping = True
+        if self.saving is not None and self.saving.running:
+            self.saving.cancel()
+        for listener in list(self.stop_listeners):
+            listener()
+
     def close(self) -> None:
-        """Write the pending autosave and stop the worker threads."""
+        """Write the pending autosave, stop a save under way and the worker threads."""
+        if self.saving is not None and self.saving.running:
+            self.saving.cancel()
+            self.saving.wait(30)
         if self._autosave_thread is not None:
             self.flush()
         with self._autosave_wake:
             self._closed = True
             self._autosave_wake.notify_all()
         if self.live is not None:
-            self.live.close()
+            self.live.close(wait=30.0)
+
+
+METHOD_NAMES = {"levin": "Levin (exact)", "levin-prior": "Levin + network prior", "bilaplacian-gtv": "Bilaplacian-GTV"}
+
+
+def counts(doc: Document) -> dict:
+    """What a document holds, for the restore banner: brush strokes, eraser passes, points, and
+    a line saying so ("2 strokes, 1 eraser pass, 1 point").
+
+    >>> doc = Document().with_stroke({"tool": "eraser", "width": 3, "path": [[1, 1]]})
+    >>> counts(doc.with_point({"x": 1, "y": 1, "rgb": [9, 9, 9], "size": 1}))["text"]
+    '0 strokes, 1 eraser pass, 1 point'
+    """
+    erasers = sum(1 for stroke in doc.strokes if stroke["tool"] == "eraser")
+    strokes, points = len(doc.strokes) - erasers, len(doc.points)
+
+    def n(count: int, one: str, many: str) -> str:
+        return f"{count} {one if count == 1 else many}"
+
+    parts = [n(strokes, "stroke", "strokes")] + ([n(erasers, "eraser pass", "eraser passes")] if erasers else [])
+    text = ", ".join(parts + [n(points, "point", "points")])
+    return {"strokes": strokes, "erasers": erasers, "points": points, "text": text}
+
+
+def _stat(path: Path) -> tuple | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 def _int(value) -> int:

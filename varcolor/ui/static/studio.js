@@ -8,7 +8,8 @@
 
   const S = {
     image: null, doc: { strokes: [], points: [], settings: { method: "levin" } }, version: 0, serial: 0,
-    tool: "brush", colour: [200, 120, 60], width: 4, size: 3, zoom: 1, panX: 0, panY: 0,
+    tool: "brush", colour: [200, 120, 60], width: 4, widthInPhoto: false, size: 6, zoom: 1, panX: 0, panY: 0,
+    serialShown: 0, detailKey: 0, tiles: new Map(),
     recent: [], selected: null, overlay: true, resultCtrl: null, neural: false, action: null, space: false,
     lightness: 60, hover: null, stale: false,
   };
@@ -48,7 +49,7 @@
   function applyState(state) {
     S.neural = state.neural;
     $("method").querySelector('option[value="levin-prior"]').disabled = !state.neural;
-    $("suggest-note").textContent = state.neural ? "hover over the photo" : "needs the neural extra (PyTorch)";
+    if (!S.chosen) $("suggest-note").textContent = state.neural ? "click a point on the photo" : "needs the neural extra (PyTorch)";
     if (!state.image) return;
     if (state.version < (S.docVersion || 0)) return; // an answer overtaken by a later edit's
     S.docVersion = state.version;
@@ -60,8 +61,7 @@
     if (S.selected !== null && !S.doc.points.some((p) => p.id === S.selected)) S.selected = null;
     const r = state.restorable;
     $("restore").hidden = !r;
-    if (r) $("restore-text").textContent =
-      `An autosaved session of this photo exists (${r.strokes} strokes, ${r.points} points, ${r.saved}).`;
+    if (r) $("restore-text").textContent = `An autosaved session of this photo exists (${r.text}, ${r.saved}).`;
     if (state.message) showMessage(state.message, true);
     drawOverlay();
   }
@@ -72,20 +72,24 @@
     S.scaleX = im.work_width / im.width;
     S.scaleY = im.work_height / im.height;
     for (const c of [grayCanvas, resultCanvas, overlayCanvas, strokeLayer]) { c.width = im.work_width; c.height = im.work_height; }
-    $("image-name").textContent = `${im.name} — ${im.width}×${im.height}` +
+    const label = `${im.name} — ${im.width}×${im.height}` +
       (im.work_width !== im.width ? ` (live view ${im.work_width}×${im.work_height}; saving solves full size)` : "") +
       (im.bits === 16 ? ", 16-bit" : "");
+    $("image-name").textContent = label;
+    $("image-name").title = label; // the header cuts a long name short; the whole of it on hover
     $("save-name").value = im.name.replace(/\.[^.]+$/, "") + "_colorized";
     $("reference-row").hidden = !im.colour;
     $("reference").checked = false;
     $("reference-img").hidden = true;
     $("drop-hint").hidden = true;
     stage.hidden = false;
-    stage.style.width = im.work_width + "px";
-    stage.style.height = im.work_height + "px";
+    for (const el of [stage, grayTiles, resultTiles]) { el.style.width = im.work_width + "px"; el.style.height = im.work_height + "px"; }
     S.serial = 0;
     S.docVersion = 0;
     S.selected = null;
+    S.chosen = null;
+    for (const pair of S.tiles.values()) pair.forEach((el) => el.remove());
+    S.tiles.clear();
     const gray = new Image();
     gray.src = `/api/gray.png?token=${TOKEN}&v=${im.sha256}`;
     await gray.decode();
@@ -157,6 +161,38 @@
       S.stale = false;
       setBusy(false);
       if (S.image && S.image.colour) updateMetrics();
+      if (S.tiles.size) updateTiles();
+      watch();
+      return;
+    }
+  }
+  // Between edits, wait for a result of a version this page has not made: an edit in another tab
+  // (or window) on the same studio. Then take that document and its result. An edit here aborts it.
+  async function watch() {
+    const ctrl = new AbortController();
+    S.resultCtrl = ctrl;
+    for (;;) {
+      const started = performance.now();
+      let response;
+      try {
+        response = await fetch(`/api/result?version=${S.version + 1}&have=${S.serial}&wait=25`, { headers: HEADERS, signal: ctrl.signal });
+      } catch (e) {
+        if (ctrl.signal.aborted) return;
+        await new Promise((resolve) => setTimeout(resolve, 2000)); // the server is away: try again later
+        continue;
+      }
+      if (ctrl !== S.resultCtrl) return;
+      if (response.status === 204) {
+        if (performance.now() - started < 500) await new Promise((resolve) => setTimeout(resolve, 1000)); // stopping
+        continue;
+      }
+      if (!response.ok) return;
+      const { response: r, body } = await api("/api/state");
+      if (ctrl !== S.resultCtrl || !r.ok || !body.image) return;
+      if (body.image.sha256 !== S.image.sha256) { await openState(body); return; } // another photo was opened there
+      S.version = Math.max(S.version, body.version);
+      applyState(body);
+      requestResult(performance.now(), 0);
       return;
     }
   }
@@ -200,8 +236,11 @@
   // ---------------------------------------------------------------- view: zoom and pan
   function applyTransform() {
     stage.style.transform = `translate(${S.panX}px, ${S.panY}px) scale(${S.zoom})`;
-    stage.classList.toggle("pixelated", S.zoom >= 2);
-    $("zoom-out").textContent = `${Math.round(S.zoom * 100 / S.scaleX)} %`;
+    stage.classList.toggle("pixelated", photoZoom() >= 2);
+    // The zoom is that of the photo (screen pixels per photo pixel), not of its live copy.
+    $("zoom-out").textContent = `${Math.round(photoZoom() * 100)} %`;
+    showSizes();
+    scheduleTiles();
   }
   function fit() {
     if (!S.image) return;
@@ -222,8 +261,87 @@
   }
   viewport.addEventListener("wheel", (e) => { e.preventDefault(); zoomAt(Math.exp(-e.deltaY * 0.0015), e.clientX, e.clientY); }, { passive: false });
   $("fit").onclick = fit;
-  $("one").onclick = () => { const r = viewport.getBoundingClientRect(); zoomAt(S.scaleX / S.zoom, r.left + r.width / 2, r.top + r.height / 2); };
+  // 1:1: one photo pixel to one screen pixel (the stage is the live copy, scaleX of the photo's size).
+  function oneToOne() { zoomAt(1 / (S.scaleX * S.zoom), ...centre()); }
+  $("one").onclick = oneToOne;
   window.addEventListener("resize", () => applyTransform());
+
+  // ---------------------------------------------------------------- the photo's own pixels
+  // Zoomed in past the live copy, the page shows tiles of the photo's gray and of the result at
+  // the photo's resolution (level L: blocks of 2^L pixels), for the part in view; once the view
+  // rests on a final result, the server solves that part at full resolution and the result tiles
+  // show it.
+  const grayTiles = $("gray-tiles"), resultTiles = $("result-tiles");
+  let tilesTimer = null, viewportTimer = null;
+  function scheduleTiles() { clearTimeout(tilesTimer); tilesTimer = setTimeout(updateTiles, 60); }
+  function visibleBox() {
+    const r = viewport.getBoundingClientRect(), z = photoZoom(), im = S.image;
+    const x0 = Math.max(Math.floor(-S.panX / z), 0), y0 = Math.max(Math.floor(-S.panY / z), 0);
+    const x1 = Math.min(Math.ceil((r.width - S.panX) / z), im.width), y1 = Math.min(Math.ceil((r.height - S.panY) / z), im.height);
+    return [y0, x0, Math.max(y1 - y0, 0), Math.max(x1 - x0, 0)];
+  }
+  function updateTiles() {
+    const im = S.image;
+    const want = new Set();
+    const magnified = im && im.work_width < im.width && S.zoom > 1.01; // the live copy is shown larger than itself
+    if (magnified) {
+      const level = Math.max(0, Math.min(im.levels - 1, Math.floor(Math.log2(1 / photoZoom()))));
+      const f = 2 ** level, size = im.tile * f;
+      const [top, left, h, w] = visibleBox();
+      for (let row = Math.floor(top / size); row * size < top + h; row++) {
+        for (let col = Math.floor(left / size); col * size < left + w; col++) want.add(`${level}/${row}/${col}`);
+      }
+    }
+    S.tileLevel = want.size ? +[...want][0].split("/")[0] : null;
+    for (const [key, pair] of S.tiles) if (!want.has(key)) { pair.forEach((el) => el.remove()); S.tiles.delete(key); }
+    for (const key of want) {
+      if (S.tiles.has(key)) continue;
+      const [level, row, col] = key.split("/").map(Number);
+      const f = 2 ** level, size = im.tile * f;
+      const w = Math.min(size, im.width - col * size), h = Math.min(size, im.height - row * size);
+      const pair = [grayTiles, resultTiles].map((layer) => {
+        const img = document.createElement("img");
+        img.alt = "";
+        Object.assign(img.style, { left: `${col * size * S.scaleX}px`, top: `${row * size * S.scaleY}px`,
+          width: `${w * S.scaleX}px`, height: `${h * S.scaleY}px` });
+        img.dataset.key = key;
+        layer.appendChild(img);
+        return img;
+      });
+      pair[0].src = `/api/tile?token=${TOKEN}&layer=gray&level=${level}&row=${row}&col=${col}`;
+      S.tiles.set(key, pair);
+    }
+    refreshResultTiles();
+    clearTimeout(viewportTimer);
+    // At 1:1 and closer, the part in view is solved at full resolution (further out, the live
+    // result's colours on the photo's own lightness are what the screen can show).
+    if (S.tileLevel === 0 && photoZoom() >= 0.999) viewportTimer = setTimeout(solveViewport, 300);
+  }
+  // Result tiles follow the result shown (its serial) and the last full-resolution solve of the view.
+  function refreshResultTiles() {
+    const stamp = `${S.serial}.${S.detailKey}`;
+    for (const [key, pair] of S.tiles) {
+      if (pair[1].dataset.stamp === stamp) continue;
+      const [level, row, col] = key.split("/");
+      // Loaded aside, then swapped in: the old tile stays until the new one is there.
+      const next = new Image();
+      next.onload = () => { if (S.tiles.get(key) === pair) { pair[1].src = next.src; pair[1].dataset.stamp = stamp; } };
+      next.src = `/api/tile?token=${TOKEN}&layer=result&level=${level}&row=${row}&col=${col}&s=${stamp}`;
+    }
+  }
+  async function solveViewport() {
+    if (S.tileLevel !== 0 || S.stale || photoZoom() < 0.999) return;
+    const box = visibleBox(), serial = S.serial, version = S.version;
+    const key = `${version}:${box.join(",")}`;
+    if (S.viewportKey === key) return;
+    S.viewportKey = key;
+    const t0 = performance.now();
+    const { response, body } = await post("/api/viewport", { box });
+    if (!response.ok || S.version !== version || S.serial !== serial) { if (!response.ok) S.viewportKey = null; return; }
+    S.detailKey++;
+    S.lastViewport = { ...body, page_seconds: (performance.now() - t0) / 1000 };
+    refreshResultTiles();
+  }
 
   // Pointer position as full-resolution image coordinates (pixel centres at integers) and working-copy pixels.
   function where(e) {
@@ -296,7 +414,8 @@
     } else if (e.button !== 0) {
       return;
     } else if (S.tool === "brush" || S.tool === "eraser") {
-      S.action = { kind: "stroke", stroke: { tool: S.tool, rgb: S.colour.slice(), width: S.width, path: [[pos.x, pos.y]] } };
+      S.action = { kind: "stroke", stroke: { tool: S.tool, rgb: S.colour.slice(), width: brushWidth(), path: [[pos.x, pos.y]] } };
+      if (S.tool === "brush") choose(pos.x, pos.y);
       drawOverlay(S.action.stroke);
     } else if (S.tool === "point") {
       const hit = hitPoint(pos);
@@ -304,8 +423,10 @@
         S.selected = hit.id;
         S.action = { kind: "move", id: hit.id, moved: false };
         S.dragPoint = { id: hit.id, x: hit.x, y: hit.y };
+        choose(hit.x, hit.y);
       } else {
         S.action = { kind: "add", x: pos.x, y: pos.y };
+        choose(pos.x, pos.y);
       }
       drawOverlay();
     } else if (S.tool === "eyedropper") {
@@ -318,7 +439,7 @@
   viewport.addEventListener("pointermove", (e) => {
     if (!S.image) return;
     const pos = where(e);
-    hover(pos);
+    drawCursor(e);
     const a = S.action;
     if (!a) return;
     if (a.kind === "pan") {
@@ -350,14 +471,17 @@
       drawOverlay();
     } else if (a.kind === "add") {
       remember(S.colour);
-      sendEdit({ op: "point", point: { x: clampX(a.x), y: clampY(a.y), rgb: S.colour.slice(), size: S.size } }, tUp);
+      sendEdit({ op: "point", point: { x: clampX(a.x), y: clampY(a.y), rgb: S.colour.slice(), size: pointSize() } }, tUp);
     } else if (a.kind === "move") {
       const target = S.dragPoint;
       S.dragPoint = null;
-      if (a.moved) sendEdit({ op: "point-change", id: a.id, point: { x: clampX(target.x), y: clampY(target.y) } });
+      if (a.moved) {
+        sendEdit({ op: "point-change", id: a.id, point: { x: clampX(target.x), y: clampY(target.y) } });
+        choose(clampX(target.x), clampY(target.y));
+      }
       else {
         const p = S.doc.points.find((q) => q.id === a.id);
-        if (p) { S.colour = p.rgb.slice(); showColour(); $("size").value = p.size; $("size-out").textContent = p.size; S.size = p.size; }
+        if (p) { S.colour = p.rgb.slice(); showColour(); setSize(Math.round(p.size * photoZoom())); }
         drawOverlay();
       }
     }
@@ -371,26 +495,30 @@
     if (hit) sendEdit({ op: "point-delete", id: hit.id });
   });
 
-  // The lightness under the pointer sets the gamut view; suggestions follow the pointer.
-  let suggestTimer = null;
-  function hover(pos) {
+  // Suggestions belong to a chosen place (ideepcolor's way): a click with the Point tool (a new
+  // point, or an existing one selected) or the start of a brush stroke chooses it; the gamut
+  // square shows the colours at that pixel's lightness and the network's likeliest colours there
+  // are listed. Moving the mouse changes neither: they stay until another place is chosen.
+  let suggestAsked = 0;
+  function choose(x, y) {
     if (!S.grayPixels) return;
-    const i = Math.floor(pos.wy), j = Math.floor(pos.wx);
-    if (i < 0 || j < 0 || i >= S.image.work_height || j >= S.image.work_width) return;
-    if (S.tool === "brush" || S.tool === "point") {
-      S.lightness = Math.round(Colour.lightnessOfGray(S.grayPixels[4 * (i * S.image.work_width + j)]));
-      $("lightness").value = S.lightness;
-      $("lightness-out").textContent = S.lightness;
-      drawGamut();
-      if (S.neural) {
-        clearTimeout(suggestTimer);
-        suggestTimer = setTimeout(() => suggest(pos.x, pos.y), 200);
-      }
-    }
+    const [wx, wy] = toWork(x, y);
+    const i = Math.min(Math.max(Math.floor(wy), 0), S.image.work_height - 1);
+    const j = Math.min(Math.max(Math.floor(wx), 0), S.image.work_width - 1);
+    S.lightness = Math.round(Colour.lightnessOfGray(S.grayPixels[4 * (i * S.image.work_width + j)]));
+    $("lightness").value = S.lightness;
+    $("lightness-out").textContent = S.lightness;
+    S.chosen = { x: Math.round(x), y: Math.round(y) };
+    $("suggest-title").textContent = `Suggested at (${S.chosen.x}, ${S.chosen.y})`;
+    drawGamut();
+    if (S.neural) suggest(x, y);
   }
   async function suggest(x, y) {
+    const asked = ++suggestAsked;
+    $("suggest-note").textContent = "asking the network…";
     const { response, body } = await api(`/api/suggest?x=${x.toFixed(1)}&y=${y.toFixed(1)}`);
-    if (!response.ok || !body) return;
+    if (asked !== suggestAsked) return; // another place was chosen meanwhile
+    if (!response.ok || !body) { $("suggest-note").textContent = body ? body.error : "no suggestion"; return; }
     const box = $("suggested");
     box.replaceChildren();
     for (const c of body.colours) box.appendChild(swatch(c.rgb, `${Math.round(c.p * 100)} % likely (a ${c.a}, b ${c.b})`));
@@ -406,9 +534,20 @@
     el.onclick = () => setColour(rgb);
     return el;
   }
+  // The recent colours outlive a reload (this browser's storage for the studio's address).
   function remember(rgb) {
     S.recent = [rgb.slice(), ...S.recent.filter((c) => Colour.hex(c) !== Colour.hex(rgb))].slice(0, 12);
-    $("recent").replaceChildren(...S.recent.map((c) => swatch(c)));
+    try { localStorage.setItem("varcolor.recent", JSON.stringify(S.recent)); } catch (e) { /* storage off: kept for this page only */ }
+    showRecent();
+  }
+  function showRecent() { $("recent").replaceChildren(...S.recent.map((c) => swatch(c))); }
+  function loadRecent() {
+    try {
+      const kept = JSON.parse(localStorage.getItem("varcolor.recent") || "[]");
+      const valid = (c) => Array.isArray(c) && c.length === 3 && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255);
+      S.recent = Array.isArray(kept) ? kept.filter(valid).slice(0, 12) : [];
+    } catch (e) { S.recent = []; }
+    showRecent();
   }
   function setColour(rgb) {
     S.colour = rgb.slice();
@@ -457,42 +596,120 @@
   $("lightness").addEventListener("input", (e) => { S.lightness = +e.target.value; $("lightness-out").textContent = S.lightness; drawGamut(); });
 
   // ---------------------------------------------------------------- controls
+  // Brush width and point size are in screen pixels by default (a scan's photo pixels are a
+  // fraction of a screen pixel at Fit); what they are in the photo's pixels is shown beside them.
+  const photoZoom = () => S.zoom * (S.scaleX || 1); // screen pixels per photo pixel
+  function brushWidth() {
+    const w = S.widthInPhoto ? S.width : S.width / photoZoom();
+    return Math.min(Math.max(Math.round(w * 100) / 100, 0.5), 2000);
+  }
+  function pointSize() { return Math.min(Math.max(Math.round(S.size / photoZoom()), 1), 255); }
+  function setWidth(width) {
+    S.width = Math.max(1, Math.min(80, width));
+    $("width").value = S.width;
+    showSizes();
+  }
+  function setSize(size) {
+    S.size = Math.max(1, Math.min(40, size));
+    $("size").value = S.size;
+    showSizes();
+  }
+  function showSizes() {
+    $("width-out").textContent = S.width;
+    $("width-unit-out").textContent = S.widthInPhoto ? "photo px" : "screen px";
+    $("width-other").textContent = S.image ? (S.widthInPhoto ? `≈ ${(S.width * photoZoom()).toFixed(1)} on screen`
+      : `= ${brushWidth().toFixed(brushWidth() < 10 ? 1 : 0)} photo px`) : "";
+    $("size-out").textContent = S.size;
+    $("size-other").textContent = S.image ? `= ${pointSize()} photo px` : "";
+    drawCursor();
+  }
+  // The cursor: an outline of what the tool will cover, at its real size on the screen.
+  const cursor = $("cursor");
+  function drawCursor(e) {
+    if (e) S.pointer = { x: e.clientX, y: e.clientY };
+    const shown = S.image && S.pointer && ["brush", "eraser", "point"].includes(S.tool) && !S.space;
+    cursor.hidden = !shown;
+    if (!shown) return;
+    const d = S.tool === "point" ? Math.max(pointSize() * photoZoom(), 3) : brushWidth() * photoZoom();
+    const r = viewport.getBoundingClientRect();
+    cursor.style.width = cursor.style.height = `${d}px`;
+    cursor.style.left = `${S.pointer.x - r.left - d / 2}px`;
+    cursor.style.top = `${S.pointer.y - r.top - d / 2}px`;
+    cursor.classList.toggle("square", S.tool === "point");
+  }
+  viewport.addEventListener("pointerleave", () => { S.pointer = null; drawCursor(); });
   function setTool(tool) {
     S.tool = tool;
     document.querySelectorAll(".tool").forEach((b) => b.classList.toggle("active", b.dataset.tool === tool));
-    viewport.style.cursor = tool === "pan" ? "grab" : "crosshair";
+    viewport.style.cursor = tool === "pan" ? "grab" : (tool === "eyedropper" ? "crosshair" : "none");
+    drawCursor();
   }
   document.querySelectorAll(".tool").forEach((b) => (b.onclick = () => setTool(b.dataset.tool)));
-  $("width").addEventListener("input", (e) => { S.width = +e.target.value; $("width-out").textContent = S.width; });
+  $("width").addEventListener("input", (e) => setWidth(+e.target.value));
+  $("width-unit").addEventListener("change", (e) => {
+    // The same width on the screen, now counted in the other unit.
+    const photo = brushWidth();
+    S.widthInPhoto = e.target.checked;
+    setWidth(Math.round(S.widthInPhoto ? photo : photo * photoZoom()));
+  });
   $("size").addEventListener("input", (e) => {
-    S.size = +e.target.value; $("size-out").textContent = S.size;
-    if (S.selected !== null && S.tool === "point") sendEdit({ op: "point-change", id: S.selected, point: { size: S.size } });
+    setSize(+e.target.value);
+    if (S.selected !== null && S.tool === "point") sendEdit({ op: "point-change", id: S.selected, point: { size: pointSize() } });
   });
   $("undo").onclick = () => simpleCall("/api/undo");
   $("redo").onclick = () => simpleCall("/api/redo");
   $("clear").onclick = () => { if (S.image && (S.doc.strokes.length || S.doc.points.length)) sendEdit({ op: "clear" }); };
-  $("method").addEventListener("change", (e) => sendEdit({ op: "settings", settings: { method: e.target.value } }));
-  $("split").addEventListener("input", (e) => { resultCanvas.style.clipPath = `inset(0 0 0 ${e.target.value}%)`; });
+  // A method change re-solves the whole live copy: one that the server expects to take more than a
+  // few seconds asks first (a stray key or wheel on the list must not start a minute's solve).
+  $("method").addEventListener("change", async (e) => {
+    const method = e.target.value, current = S.doc.settings.method;
+    e.target.blur();
+    viewport.focus();
+    if (method === current) return;
+    const { response, body } = await api(`/api/estimate?method=${encodeURIComponent(method)}`);
+    if (!response.ok) { e.target.value = current; showMessage(body ? body.error : `cannot switch (${response.status})`); return; }
+    if (body.ask && !confirm(body.text)) { e.target.value = S.doc.settings.method; return; }
+    sendEdit({ op: "settings", settings: { method } });
+  });
+  $("split").addEventListener("input", (e) => {
+    resultCanvas.style.clipPath = `inset(0 0 0 ${e.target.value}%)`;
+    resultTiles.style.clipPath = `inset(0 0 0 ${e.target.value}%)`;
+  });
   $("overlay").addEventListener("change", (e) => { S.overlay = e.target.checked; drawOverlay(); });
   $("reference").addEventListener("change", (e) => { $("reference-img").hidden = !e.target.checked; });
   $("restore-yes").onclick = () => simpleCall("/api/restore");
   $("restore-no").onclick = () => simpleCall("/api/dismiss-restore");
 
+  // A control that takes typed text keeps every key; other form controls (the method list, the
+  // sliders, the buttons) never get a tool shortcut: a select would take "b" as type-ahead and
+  // switch the method.
+  const typesText = (el) => el && (el.isContentEditable || el.tagName === "TEXTAREA" ||
+    (el.tagName === "INPUT" && !["range", "checkbox", "color", "radio", "button", "file"].includes(el.type)));
+  const isControl = (el) => el && ["SELECT", "INPUT", "BUTTON", "TEXTAREA"].includes(el.tagName);
+  const SHORTCUTS = new Set(["b", "p", "e", "i", "h", "o", "[", "]", "+", "=", "-", "0", "1", " ", "delete", "backspace"]);
   document.addEventListener("keydown", (e) => {
-    if (e.target.tagName === "INPUT" && e.target.type === "text") return;
     const key = e.key.toLowerCase();
+    if ((e.ctrlKey || e.metaKey) && key === "s") { e.preventDefault(); save(false); return; }
+    if (typesText(e.target)) return;
     if ((e.ctrlKey || e.metaKey) && key === "z") { e.preventDefault(); simpleCall(e.shiftKey ? "/api/redo" : "/api/undo"); return; }
     if ((e.ctrlKey || e.metaKey) && key === "y") { e.preventDefault(); simpleCall("/api/redo"); return; }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (isControl(e.target)) {
+      if (!SHORTCUTS.has(key)) return; // arrows, Enter, Tab: the control's own
+      e.preventDefault(); // the shortcut is the page's, not the control's
+      e.target.blur();
+      viewport.focus();
+    }
     if (key === " ") { S.space = true; viewport.style.cursor = "grab"; e.preventDefault(); return; }
     const tools = { b: "brush", p: "point", e: "eraser", i: "eyedropper", h: "pan" };
     if (tools[key]) setTool(tools[key]);
     else if (key === "o") { $("overlay").click(); }
-    else if (key === "[" || key === "]") { S.width = Math.max(1, Math.min(80, S.width + (key === "]" ? 2 : -2))); $("width").value = S.width; $("width-out").textContent = S.width; }
+    else if (key === "[" || key === "]") setWidth(S.width + (key === "]" ? 2 : -2));
     else if ((key === "delete" || key === "backspace") && S.selected !== null) sendEdit({ op: "point-delete", id: S.selected });
     else if (key === "+" || key === "=") zoomAt(1.25, ...centre());
     else if (key === "-") zoomAt(0.8, ...centre());
     else if (key === "0") fit();
+    else if (key === "1") oneToOne();
   });
   document.addEventListener("keyup", (e) => { if (e.key === " ") { S.space = false; setTool(S.tool); } });
   function centre() { const r = viewport.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }
@@ -515,33 +732,70 @@
     if (e.dataTransfer.files[0]) upload(e.dataTransfer.files[0]);
   });
 
+  // Save: the server solves the full photo in another process; the page shows its progress against
+  // the server's estimate, and Cancel stops it (nothing of an unfinished save is kept).
   async function save(overwrite) {
+    if (!S.image || S.saving) return;
     const out = $("save-out");
-    out.textContent = "solving at full resolution and saving…";
-    setBusy(true, "saving…");
+    out.textContent = "";
     const { response, body } = await post("/api/save", { name: $("save-name").value, format: $("save-format").value, overwrite });
-    setBusy(false);
     if (response.status === 409 && !overwrite) {
       if (confirm(`Replace these files?\n${body.exists.join("\n")}`)) return save(true);
       out.textContent = "not saved";
       return;
     }
-    if (!response.ok) { out.textContent = ""; showMessage(body ? body.error : `save failed (${response.status})`); return; }
+    if (!response.ok) { showMessage(body ? body.error : `save failed (${response.status})`); return; }
+    S.saving = true;
+    $("save").disabled = true;
+    $("save-progress").hidden = false;
+    $("save-cancel").hidden = false;
+    let status = body;
+    try {
+      while (status.state === "solving" || status.state === "publishing") {
+        showSaveProgress(status);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const next = await api("/api/save-status");
+        if (!next.response.ok) { showMessage(`lost the save (${next.response.status})`); return; }
+        status = next.body;
+      }
+    } catch (e) {
+      showMessage(`lost the server while saving (${e.message})`);
+      return;
+    } finally {
+      S.saving = false;
+      $("save").disabled = false;
+      $("save-progress").hidden = true;
+      $("save-cancel").hidden = true;
+    }
+    if (status.state === "cancelled") { out.textContent = "save cancelled: nothing written"; return; }
+    if (status.state !== "done") { out.textContent = ""; showMessage(status.error || "save failed"); return; }
     out.replaceChildren();
-    for (const [kind, path] of Object.entries(body.paths)) {
+    const took = document.createElement("div");
+    took.textContent = `saved in ${status.seconds.toFixed(1)} s:`;
+    out.appendChild(took);
+    for (const [kind, path] of Object.entries(status.paths)) {
       const line = document.createElement("div");
       line.textContent = `${kind}: ${path}`;
       out.appendChild(line);
     }
     const cmd = document.createElement("code");
-    cmd.textContent = body.command;
+    cmd.textContent = status.command;
     out.append("Same result from the shell: ", cmd);
+    out.scrollIntoView({ block: "nearest" }); // the list below the panel's fold: brought into view
   }
+  function showSaveProgress(status) {
+    const bar = $("save-progress");
+    bar.value = status.fraction;
+    const what = status.state === "publishing" ? "writing the files" : "solving the full photo";
+    $("save-out").textContent = `${what}: ${status.elapsed.toFixed(0)} s of about ${Math.max(status.estimate, status.elapsed).toFixed(0)} s`;
+  }
+  $("save-cancel").onclick = () => post("/api/save-cancel");
   $("save").onclick = () => save(false);
 
   // ---------------------------------------------------------------- start
   (async () => {
     showColour();
+    loadRecent();
     setTool("brush");
     const { response, body } = await api("/api/state");
     if (!response.ok) { showMessage(body ? body.error : "the server refused this page"); return; }

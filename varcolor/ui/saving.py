@@ -1,0 +1,280 @@
+"""Saving a studio document at full resolution, as one unit, off the server's request path.
+
+A save is the command the page prints (``varcolor colorize PHOTO --mask NAME_mask.png -o OUT
+--method M --solver S``) run in a child process, so that
+
+- the printed command reproduces the saved result by construction (the same options, the solver
+  included, decided once here and named in it);
+- the memory of a full-resolution solve is the child's, given back when it exits;
+- a save can be cancelled (the child is killed) and Ctrl-C stops it cleanly.
+
+The four files (result, mask, points, session) are published by :func:`varcolor.io.publish` as
+one unit, the session file last as its marker. A journal in the data folder names the unit and
+the content of each file while it is published; :func:`recover` (run when a studio starts) takes
+back the files of a unit whose marker never came, and the temporaries a killed save left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from ..errors import InputError, OutputError
+from ..io import encode_image, publish, remove_stale_temporaries
+
+__all__ = ["SaveJob", "recover", "command_line"]
+
+log = logging.getLogger("varcolor.ui")
+
+#: Seconds a save's child process takes to start and read the photo before it solves (until this
+#: session has measured its own).
+START_SECONDS = 3.0
+
+
+def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: str | None, bits: int) -> list[str]:
+    """The ``varcolor colorize`` arguments that colorize ``photo`` from the stroke mask ``mask``
+    into ``output`` with the studio method's ``options`` and the ``solver`` decided for it.
+
+    >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)
+    ['colorize', 'a.png', '--mask', 'm.png', '-o', 'o.png', '--method', 'levin', '--solver', 'direct']
+    """
+    argv = ["colorize", str(photo), "--mask", str(mask), "-o", str(output), "--method", options["method"]]
+    if solver is not None:
+        argv += ["--solver", solver]
+    if options.get("prior"):
+        argv += ["--prior", options["prior"]]
+    if bits == 16:
+        argv += ["--bits", "16"]
+    return argv
+
+
+class SaveJob:
+    """One save under way: the child process, its progress against an estimate, and the unit it
+    publishes (``files``: kind -> final path, the session file last).
+
+    Parameters
+    ----------
+    work : path
+        A new folder of the data folder for the mask and result while the child runs.
+    photo : path
+        The photo (read by the child).
+    files : dict
+        ``result``, ``mask``, ``points``, ``session``: where the unit is published.
+    mask : ndarray
+        The stroke mask (``H×W×3`` uint8).
+    points, session : dict or list
+        The points file's and the session file's content.
+    options : dict
+        The studio method's :class:`~varcolor.Colorizer` options.
+    solver : str or None
+        The solver decided for the full photo (named in the command).
+    bits : int
+        Bits per sample of the result.
+    overwrite : bool
+        Replace existing files (the user confirmed); else refuse any that appeared meanwhile.
+    estimate : float
+        Expected seconds (the page's progress).
+    journal : path
+        Where the unit's journal is written while it is published.
+    """
+
+    def __init__(
+        self,
+        *,
+        work: Path,
+        photo: Path,
+        files: dict[str, Path],
+        mask,
+        points,
+        session: dict,
+        options: dict,
+        solver: str | None,
+        bits: int,
+        overwrite: bool,
+        estimate: float,
+        journal: Path,
+    ):
+        self.id = uuid.uuid4().hex[:12]
+        self.work, self.photo, self.files = work, photo, files
+        self.mask, self.points, self.session = mask, points, session
+        self.options, self.solver, self.bits, self.overwrite = options, solver, bits, overwrite
+        self.estimate, self.journal = estimate, journal
+        self.state = "solving"  # then: publishing, done, failed, cancelled
+        self.error: str | None = None
+        self.started = time.monotonic()
+        self.seconds: float | None = None
+        self.solve_seconds: float | None = None
+        self._cancel = threading.Event()
+        self._child: subprocess.Popen | None = None
+        result_name = "result" + files["result"].suffix
+        self._argv = command_line(photo, work / "mask.png", work / result_name, options, solver, bits)
+        self.command = "varcolor " + shlex.join(
+            command_line(photo, files["mask"], Path("OUT" + files["result"].suffix), options, solver, bits)
+        )
+        self.thread = threading.Thread(target=self._run, name="varcolor-save", daemon=True)
+
+    def start(self) -> SaveJob:
+        self.thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("solving", "publishing")
+
+    def cancel(self) -> None:
+        """Stop the save: the child is killed; nothing of the unit is published (once it is being
+        published, it finishes: publishing is the last, short step)."""
+        self._cancel.set()
+        child = self._child
+        if child is not None and child.poll() is None:
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.thread.join(timeout)
+
+    def status(self, now: float | None = None) -> dict:
+        """What the page shows: state, seconds so far, the estimate, the fraction done (by time
+        against the estimate while solving), and when done the files and the command."""
+        now = time.monotonic() if now is None else now
+        elapsed = (self.seconds if self.seconds is not None else now - self.started) or 0.0
+        if self.state == "done":
+            fraction = 1.0
+        else:
+            fraction = min(elapsed / max(self.estimate, 1e-9), 0.99) if self.state == "solving" else 0.99
+        out = {
+            "id": getattr(self, "id", None),
+            "state": self.state,
+            "elapsed": elapsed,
+            "estimate": self.estimate,
+            "fraction": fraction,
+            "error": self.error,
+        }
+        if self.state == "done":
+            out.update(
+                paths={k: str(v) for k, v in self.files.items()},
+                bits=self.bits,
+                seconds=self.seconds,
+                solve_seconds=self.solve_seconds,
+                command=self.command,
+                solver=self.solver,
+            )
+        return out
+
+    # -- the thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._solve()
+            if self._cancel.is_set():
+                self.state = "cancelled"
+                return
+            self.state = "publishing"
+            self._publish()
+            self.state = "done"
+            log.info("saved %s (%.1f s)", self.files["result"], time.monotonic() - self.started)
+        except (InputError, OutputError) as exc:
+            self.state, self.error = ("cancelled", None) if self._cancel.is_set() else ("failed", str(exc))
+            if self.error:
+                log.warning("save failed: %s", self.error)
+        except Exception as exc:  # noqa: BLE001 - one line on the page; the details in the log
+            log.exception("save failed")
+            self.state, self.error = "failed", f"internal error while saving: {type(exc).__name__}: {exc}"
+        finally:
+            self.seconds = time.monotonic() - self.started
+            self.mask = None  # the full-resolution mask: not kept past the save
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def _solve(self) -> None:
+        self.work.mkdir(parents=True, exist_ok=True)
+        (self.work / "mask.png").write_bytes(encode_image(self.mask, ".png"))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        start = time.monotonic()
+        # Its own session: Ctrl-C in the studio's terminal reaches the studio, which stops it.
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "varcolor.cli", *self._argv, "--quiet"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+        if self._cancel.is_set():
+            self.cancel()
+        _, err = self._child.communicate()
+        self.solve_seconds = time.monotonic() - start
+        if self._cancel.is_set():
+            return
+        if self._child.returncode != 0:
+            lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+            reason = lines[-1] if lines else f"exit code {self._child.returncode}"
+            raise OutputError(f"saving failed: {reason.removeprefix('varcolor: ')}")
+
+    def _publish(self) -> None:
+        result = self.work / ("result" + self.files["result"].suffix)
+        unit = [
+            (self.files["result"], result.read_bytes()),
+            (self.files["mask"], (self.work / "mask.png").read_bytes()),
+            (self.files["points"], json.dumps(self.points, indent=1).encode()),
+            (self.files["session"], json.dumps(self.session, indent=1).encode()),  # the marker: last
+        ]
+        if not self.overwrite:
+            there = [str(path) for path, _ in unit if path.exists()]
+            if there:
+                raise OutputError(f"{there[0]}: appeared while saving; kept (save again to replace it)")
+        journal = {
+            "files": [str(path) for path, _ in unit],
+            "sha256": [hashlib.sha256(data).hexdigest() for _, data in unit],
+        }
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        self.journal.write_text(json.dumps(journal))
+        publish(unit, overwrite=True)
+        self.journal.unlink()
+
+
+def recover(saving: Path) -> list[str]:
+    """Finish what killed saves left in the data folder's ``saving`` folder: a unit whose marker
+    (its session file, published last) is missing loses the files it had published (those whose
+    content is the journal's: an older file in their place is left alone); the temporaries
+    beside them and the work folders go. Returns one line per unit taken back."""
+    said = []
+    if not saving.is_dir():
+        return said
+    for journal in sorted(saving.glob("*.json")):
+        try:
+            record = json.loads(journal.read_text())
+            files, digests = [Path(p) for p in record["files"]], record["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            journal.unlink(missing_ok=True)
+            continue
+        marker = files[-1]
+        complete = marker.is_file() and _digest(marker) == digests[-1]
+        if not complete:
+            for path, digest in zip(files[:-1], digests[:-1]):
+                if path.is_file() and _digest(path) == digest:
+                    path.unlink()
+            said.append(f"an interrupted save of {marker.name} was taken back (none of its files kept)")
+            log.warning("%s", said[-1])
+        for folder in {path.parent for path in files}:
+            remove_stale_temporaries(folder, older_than=0)
+        journal.unlink(missing_ok=True)
+    for work in saving.iterdir():
+        if work.is_dir():
+            shutil.rmtree(work, ignore_errors=True)
+    return said
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

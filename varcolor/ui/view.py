@@ -1,0 +1,142 @@
+"""The view at full resolution: tiles of the photo's gray and of the result, at the photo's own
+pixels, for a page zoomed in past its live copy (a scan's live copy is a few times smaller).
+
+Tiles are :data:`TILE` pixels square at level ``L`` of a pyramid (level 0: the photo's pixels;
+level ``L``: blocks of ``2^L × 2^L`` averaged). A result tile is the photo's own lightness with a
+chroma that is, in order of preference:
+
+- the viewport's full-resolution solve (:meth:`View.solve_viewport`): the document's cues at full
+  resolution inside the viewport (and a margin), the live result's chroma held on its border;
+- else the live result's chroma, interpolated (bilinear) to the photo's pixels.
+
+>>> gray = np.linspace(0, 1, 600 * 500, dtype=np.float32).reshape(600, 500)
+>>> view = View(gray)
+>>> view.gray_tile(0, 0, 1).shape, view.gray_tile(1, 1, 0).shape, view.levels
+((256, 244), (44, 250), 3)
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+from scipy.ndimage import map_coordinates
+
+from ..api import Colorizer
+from ..color import chroma_to_rgb, lightness_of_gray
+from ..cues import Cues
+from ..errors import InputError
+from .document import Document, cues_from_mask, draw
+
+__all__ = ["View", "TILE", "MAX_VIEWPORT_PIXELS"]
+
+TILE = 256
+#: A viewport larger than this (pixels of the photo, margin included) is not solved at full
+#: resolution: the page shows it at less than 1:1, where the live result's chroma is what one sees.
+MAX_VIEWPORT_PIXELS = 3_000_000
+#: Pixels around the viewport solved with it (the border's chroma is the live result's).
+MARGIN = 32
+
+
+class View:
+    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result."""
+
+    def __init__(self, gray: np.ndarray):
+        self.gray = gray
+        self.shape = gray.shape
+        self.levels = max(1, math.ceil(math.log2(max(max(self.shape) / TILE, 1.0))) + 1)
+        self._lock = threading.Lock()
+        self._solve_lock = threading.Lock()
+        #: The last viewport solve: (version, box (top, left, height, width), ab of the box).
+        self.detail: tuple[int, tuple[int, int, int, int], np.ndarray] | None = None
+        self._live_ab: tuple[int, np.ndarray] | None = None
+
+    def tile_box(self, level: int, row: int, col: int) -> tuple[int, int, int, int]:
+        """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels."""
+        if not (isinstance(level, int) and 0 <= level < self.levels):
+            raise InputError(f"tile level must be 0 to {self.levels - 1}")
+        height, width = (math.ceil(n / 2**level) for n in self.shape)
+        top, left = row * TILE, col * TILE
+        if not (0 <= top < height and 0 <= left < width):
+            raise InputError(f"no tile ({row}, {col}) at level {level}")
+        return top, left, min(TILE, height - top), min(TILE, width - left)
+
+    def _pixels(self, level: int, row: int, col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The tile's gray (block means), and its pixels' centres in the photo's coordinates."""
+        top, left, h, w = self.tile_box(level, row, col)
+        f = 2**level
+        block = self.gray[top * f : (top + h) * f, left * f : (left + w) * f]
+        if f > 1:  # partial blocks at the edges: repeat the last row and column
+            block = np.pad(block, ((0, h * f - block.shape[0]), (0, w * f - block.shape[1])), mode="edge")
+            block = block.reshape(h, f, w, f).mean(axis=(1, 3))
+        ys = (top + np.arange(h) + 0.5) * f - 0.5
+        xs = (left + np.arange(w) + 0.5) * f - 0.5
+        return block, ys, xs
+
+    def gray_tile(self, level: int, row: int, col: int) -> np.ndarray:
+        """The gray tile as 8-bit."""
+        block, _, _ = self._pixels(level, row, col)
+        return np.round(np.clip(block, 0, 1) * 255).astype(np.uint8)
+
+    def result_tile(self, level: int, row: int, col: int, version: int, live_ab: np.ndarray) -> np.ndarray:
+        """The result tile (8-bit RGB) of document version ``version``: the photo's lightness with
+        the viewport solve's chroma where it covers the tile, the live result's (``live_ab``) elsewhere."""
+        block, ys, xs = self._pixels(level, row, col)
+        ab = self._live_chroma(live_ab, ys, xs)
+        detail = self.detail
+        if detail is not None and detail[0] == version and level == 0:
+            _, (top, left, h, w), detail_ab = detail
+            top_left = (int(ys[0]), int(xs[0]))
+            rows = slice(max(top - top_left[0], 0), max(min(top + h - top_left[0], len(ys)), 0))
+            cols = slice(max(left - top_left[1], 0), max(min(left + w - top_left[1], len(xs)), 0))
+            if rows.start < rows.stop and cols.start < cols.stop:
+                ab[rows, cols] = detail_ab[
+                    top_left[0] + rows.start - top : top_left[0] + rows.stop - top,
+                    top_left[1] + cols.start - left : top_left[1] + cols.stop - left,
+                ]
+        rgb = chroma_to_rgb(lightness_of_gray(block), ab)
+        return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+    def _live_chroma(self, live_ab: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        """The live result's chroma (at the working size) at photo pixels ``ys × xs`` (bilinear)."""
+        work = live_ab.shape[:2]
+        wy = np.clip((ys + 0.5) * work[0] / self.shape[0] - 0.5, 0, work[0] - 1)
+        wx = np.clip((xs + 0.5) * work[1] / self.shape[1] - 0.5, 0, work[1] - 1)
+        grid = np.meshgrid(wy, wx, indexing="ij")
+        return np.stack([map_coordinates(live_ab[..., c], grid, order=1) for c in range(2)], axis=-1)
+
+    def solve_viewport(
+        self, box: tuple[int, int, int, int], version: int, doc: Document, live_ab: np.ndarray, options: dict
+    ) -> dict:
+        """Solve the photo inside ``box`` (``top, left, height, width`` in its pixels) and a margin
+        at full resolution: the document's cues there, the live result's chroma held on the border.
+        Kept for the result tiles (until a newer one). Returns the box solved and the seconds."""
+        top, left, height, width = box
+        top, left = max(top - MARGIN, 0), max(left - MARGIN, 0)
+        bottom = min(box[0] + height + MARGIN, self.shape[0])
+        right = min(box[1] + width + MARGIN, self.shape[1])
+        if bottom - top < 3 or right - left < 3:
+            raise InputError("the viewport is outside the photo")
+        if (bottom - top) * (right - left) > MAX_VIEWPORT_PIXELS:
+            raise InputError("the viewport is too large to solve at full resolution: zoom in")
+        start = time.perf_counter()
+        with self._solve_lock:
+            region = (top, left, bottom - top, right - left)
+            mask = np.zeros(self.shape + (3,), np.uint8)
+            draw(mask, doc.strokes, doc.points, self.shape, region)
+            cues = cues_from_mask(mask[top:bottom, left:right])
+            del mask
+            # The border: the live result's chroma, where no cue of the document is.
+            ring = np.zeros(cues.mask.shape, bool)
+            ring[[0, -1], :] = True
+            ring[:, [0, -1]] = True
+            ring &= ~cues.mask
+            ys, xs = np.arange(top, bottom, dtype=float), np.arange(left, right, dtype=float)
+            border = self._live_chroma(live_ab, ys, xs)
+            ab = np.where(ring[..., None], border, cues.ab)
+            colorizer = Colorizer(self.gray[top:bottom, left:right].astype(np.float64), **options)
+            result = colorizer.solve(Cues(cues.mask | ring, ab))
+            self.detail = (version, region, result.ab.astype(np.float32))
+        return {"version": version, "box": list(region), "seconds": time.perf_counter() - start}
