@@ -174,6 +174,7 @@ def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, f
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             declared = int(stream.frames or 0)
             audio = bool(container.streams.audio)
+            seconds = container.duration / av.time_base if container.duration else None
             # Count the packets (demuxing reads no pixel): a truncated file has fewer than it declares.
             packets = sum(1 for packet in container.demux(stream) if packet.size)
     except InputError:
@@ -186,6 +187,12 @@ def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, f
         raise InputError(f"{path}: truncated: {packets} of the {declared} frames its header declares")
     if not rate or rate <= 0:
         raise InputError(f"{path}: the video has no frame rate")
+    if not declared and seconds:  # no frame count in the header (Matroska): its duration tells
+        expected = int(round(seconds * float(rate)))
+        if packets < expected - 1:
+            raise InputError(
+                f"{path}: truncated: {packets} frames where its duration of {seconds:.2f} s needs {expected}"
+            )
     if fps is not None:
         rate = _rate(fps)
     return Clip(path, width, height, Fraction(rate), declared or packets, audio)
