@@ -59,6 +59,31 @@ def test_round_trip_keeps_rate_count_size(tmp_path, suffix, codec):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
 
 
+def test_audio_track_is_copied(tmp_path):
+    import av
+
+    source = tmp_path / "with_sound.mp4"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("aac", rate=44100)
+        for k in range(10):
+            for packet in video.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 * k, np.uint8), "rgb24")):
+                container.mux(packet)
+            samples = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            samples.sample_rate, samples.pts = 44100, 1024 * k
+            for packet in sound.encode(samples):
+                container.mux(packet)
+        for stream in (video, sound):
+            for packet in stream.encode():
+                container.mux(packet)
+    clip = open_clip(source)
+    assert clip.audio
+    write_clip(tmp_path / "out.mp4", clip.frames(), fps=clip.fps, audio_from=source)
+    out = open_clip(tmp_path / "out.mp4")
+    assert out.audio and out.frame_count == 10
+
+
 def test_frame_folder_round_trip_any_padding(tmp_path):
     frames = pan(frames=3)
     for k, name in enumerate(["shot_8.png", "shot_009.png", "shot_0010.png"]):  # numbers, not names, order them

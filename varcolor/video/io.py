@@ -285,7 +285,7 @@ class VideoWriter:
         self.fps = fps if isinstance(fps, Fraction) else _rate(float(fps))
         self.codec, self.overwrite, self.audio_from = codec, overwrite, audio_from
         self._atomic = atomic_path(self.path, overwrite=overwrite)
-        self._container = self._stream = None
+        self._container = self._stream = self._audio = None
         self.frame_count = 0
 
     def __enter__(self) -> VideoWriter:
@@ -314,6 +314,8 @@ class VideoWriter:
             stream.pix_fmt = "yuv420p"
         stream.width, stream.height = width, height
         self._stream = stream
+        if self.audio_from is not None:  # every stream must exist before the first packet is written
+            self._audio = self._audio_stream()
 
     def write(self, frame: np.ndarray) -> None:
         """Append one ``H×W×3`` frame (floats in [0, 1], or uint8)."""
@@ -334,8 +336,8 @@ class VideoWriter:
                     raise InputError(f"{self.path}: no frames to write")
                 for packet in self._stream.encode():
                     self._container.mux(packet)
-                if self.audio_from is not None:
-                    self._copy_audio()
+                if self._audio is not None:
+                    self._copy_audio(*self._audio)
             self._container.close()
         except BaseException as failure:
             self._close_quietly()
@@ -350,25 +352,36 @@ class VideoWriter:
             self._container.close()
         except (av.FFmpegError, OSError, ValueError):
             pass
+        finally:
+            if self._audio is not None:
+                self._audio[0].close()
 
-    def _copy_audio(self) -> None:
+    def _audio_stream(self):
+        """(the source, its audio stream, the output's copy of it), or None where the source has
+        no audio or the output container cannot hold its codec (the output then has no sound)."""
         try:
             source = av.open(str(self.audio_from))
         except av.FFmpegError:
-            return
+            return None
+        if not source.streams.audio:
+            source.close()
+            return None
+        audio = source.streams.audio[0]
+        try:
+            return source, audio, self._container.add_stream_from_template(audio)
+        except (av.FFmpegError, ValueError):
+            source.close()
+            return None
+
+    def _copy_audio(self, source, audio, out) -> None:
+        """Copy the audio packets as they are (no re-encoding)."""
         with source:
-            if not source.streams.audio:
-                return
-            audio = source.streams.audio[0]
-            try:
-                out = self._container.add_stream_from_template(audio)
-            except (av.FFmpegError, ValueError):
-                return  # the container cannot hold this codec: the output goes without sound
             for packet in source.demux(audio):
                 if packet.dts is None:
                     continue
                 packet.stream = out
                 self._container.mux(packet)
+        self._audio = None
 
 
 class FrameFolderWriter:
