@@ -16,7 +16,7 @@ from varcolor.io import write_image
 from varcolor.video import colorize_video, open_clip, read_cue_folder, write_clip
 from varcolor.video.flow import is_cut, motion
 
-from .conftest import run
+from .conftest import needs_torch, run
 
 SHIFT = 3  # pixels the pan moves per frame (to the left: content moves left in the frame)
 
@@ -182,6 +182,20 @@ def test_space_time_flickers_less_than_frame_by_frame():
     spacetime = [frame.ab for frame in colorize_video(frames, cues)]
     still = [frame.ab for frame in colorize_video(frames, cues, temporal=0.0, carry_weight=float("inf"))]
     assert pan_flicker(spacetime) < 0.6 * pan_flicker(still)
+
+
+@needs_torch
+def test_network_guesses_flicker_less_in_space_time():
+    from varcolor.neural.prior import predict
+    from varcolor.neural.weights import load
+
+    frames = pan("coffee", frames=4, top=150, left=200)
+    net = load(None)
+    alone = [predict(net, to_gray(f), varcolor.Cues.empty((64, 96)), decode="annealed")[0] for f in frames]
+    steadied = [frame.ab for frame in colorize_video(frames, {}, prior="ideepcolor")]
+    assert pan_flicker(steadied) < 0.8 * pan_flicker(alone)
+    # and it stays the network's colours, not gray: most of its chroma is kept
+    assert np.abs(steadied[2]).mean() > 0.5 * np.abs(alone[2]).mean()
 
 
 def test_window_solve_agrees_with_frame_by_frame_on_its_first_frame_and_converges():
