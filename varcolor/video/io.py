@@ -148,7 +148,7 @@ def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, f
     --------
     >>> import numpy as np, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "clip.mp4")
-    >>> write_clip(path, [np.full((16, 24, 3), v) for v in (0.2, 0.5, 0.8)], fps=10)
+    >>> _ = write_clip(path, [np.full((16, 24, 3), v) for v in (0.2, 0.5, 0.8)], fps=10)
     >>> clip = open_clip(path)
     >>> clip.shape, clip.frame_count, clip.fps
     ((16, 24), 3, Fraction(10, 1))
