@@ -105,7 +105,10 @@ def read_shot(path: Path, start: int, stop: int) -> list[np.ndarray]:
     return frames
 
 
-def pan(frames: int, shape=(128, 192), scale=1.0, step=3) -> list[np.ndarray]:
+PAN_STEP = 3
+
+
+def pan(frames: int, shape=(128, 192), scale=1.0, step=PAN_STEP) -> list[np.ndarray]:
     image = skimage.data.astronaut() / 255.0
     if scale != 1.0:
         image = resize(image, (int(512 * scale), int(512 * scale)), anti_aliasing=True)
@@ -198,17 +201,28 @@ def two_keyframes(frames: list[np.ndarray], seed: int) -> dict:
 
 
 def strip(frames, network, spacetime, path: Path) -> None:
-    """Rows: gray, network per frame, network + space-time, truth; four frames a few apart."""
-    picks = np.linspace(0, len(frames) - 1, 4).round().astype(int)
+    """Rows: gray, network per frame, network + space-time, truth, on four frames; then, for the
+    network and for network + space-time, |Δab| between each of those frames and the next along
+    the pan's motion (black: none, white: 10 ab or more), where flicker shows in a still picture."""
+    picks = np.linspace(0, len(frames) - 2, 4).round().astype(int)
+
+    def change(out, k):
+        shift = PAN_STEP
+        difference = np.zeros(frames[0].shape[:2])
+        difference[:, :-shift] = np.linalg.norm(out[k + 1][1][:, :-shift] - out[k][1][:, shift:], axis=-1)
+        return np.repeat(np.clip(difference / 10.0, 0, 1)[..., None], 3, axis=2)
+
     rows = [
         [np.repeat(to_gray(frames[k])[..., None], 3, axis=2) for k in picks],
         [network[k][0] for k in picks],
         [spacetime[k][0] for k in picks],
         [frames[k] for k in picks],
+        [change(network, k) for k in picks],
+        [change(spacetime, k) for k in picks],
     ]
     gap = 4
     height, width = frames[0].shape[:2]
-    canvas = np.ones((4 * height + 3 * gap, 4 * width + 3 * gap, 3))
+    canvas = np.ones((len(rows) * (height + gap) - gap, 4 * width + 3 * gap, 3))
     for r, row in enumerate(rows):
         for c, image in enumerate(row):
             canvas[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = (
@@ -277,6 +291,7 @@ def main(argv=None) -> int:
     parser.add_argument("--strip", type=Path, help="write the before/after picture here")
     parser.add_argument("--name", default="video", help="results file name (default: %(default)s)")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--strip-only", action="store_true", help="only the before/after picture (with --strip)")
     args = parser.parse_args(argv)
     import torch
 
@@ -284,6 +299,11 @@ def main(argv=None) -> int:
     if args.probe:
         return probe(*map(int, args.probe.split(",")))
     rows, scaling = [], []
+    if args.strip_only:
+        frames = pan(30)
+        network = run_method("network", frames, {})[0]
+        strip(frames, network, run_method("network+space-time", frames, {})[0], args.strip)
+        return 0
     shots = [("pan astronaut", pan(12 if args.quick else 30))]
     if not args.quick and VIDEO.is_dir():
         shots += [
