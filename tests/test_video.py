@@ -314,7 +314,7 @@ def test_ctrl_c_leaves_no_output_and_keeps_an_old_one(clip_and_cues, capsys, mon
                 raise KeyboardInterrupt
             yield frame
 
-    monkeypatch.setattr(cli_video, "colorize_video", interrupted)
+    monkeypatch.setattr(cli_video, "_colorize_video", interrupted)
     code, _, err = run(
         capsys,
         "colorize",

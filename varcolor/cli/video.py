@@ -13,8 +13,7 @@ from tqdm import tqdm
 
 from ..errors import InputError
 from ..memory import check_memory
-from ..video import colorize_video, open_clip, read_cue_folder, video_memory
-from ..video.io import CODECS, VIDEO_EXTENSIONS, is_video, open_writer
+from ..video.formats import CODECS, VIDEO_EXTENSIONS, is_video
 from .common import note, warn
 from .solve_options import options_of
 
@@ -45,6 +44,12 @@ def add_video_options(p: argparse.ArgumentParser) -> None:
     group.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default: 25)")
 
 
+def _colorize_video(*args, **keywords):
+    from ..video import colorize_video
+
+    return colorize_video(*args, **keywords)
+
+
 def is_video_run(args: argparse.Namespace) -> bool:
     """Whether ``colorize``'s arguments name a clip: a video file, or any input with ``--cues``."""
     return is_video(args.input) or getattr(args, "cues", None) is not None
@@ -61,6 +66,9 @@ def _output(source: Path, output: str) -> Path:
 
 def run_video(args: argparse.Namespace) -> int:
     """Colorize one clip; bad input is refused (one line, exit 2) before any frame is solved."""
+    from ..video import open_clip, read_cue_folder, video_memory  # FFmpeg and OpenCV: loaded for clips only
+    from ..video.io import open_writer
+
     for kind in ("marked", "mask", "points"):
         if getattr(args, kind, None) is not None:
             raise InputError(f"--{kind}: a clip takes its cues as a folder: --cues DIR (0000_{kind}… files)")
@@ -99,7 +107,7 @@ def run_video(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught, writer:
             warnings.simplefilter("always")
-            for frame in colorize_video(clip.frames(), cues, options, window=args.window, shape=clip.shape):
+            for frame in _colorize_video(clip.frames(), cues, options, window=args.window, shape=clip.shape):
                 writer.write(frame.rgb)
                 bar.update()
             heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]

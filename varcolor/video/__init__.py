@@ -15,8 +15,28 @@ Examples
 [(16, 24, 3), (16, 24, 3)]
 """
 
-from .colorize import VideoFrame, colorize_video, video_memory
-from .cues import read_cue_folder
-from .io import Clip, open_clip, write_clip
+from importlib import import_module
 
 __all__ = ["colorize_video", "VideoFrame", "video_memory", "read_cue_folder", "open_clip", "write_clip", "Clip"]
+
+# Loaded on first use: the command line imports .formats to tell a clip from a photo, and should not
+# load FFmpeg (PyAV) and OpenCV for every command.
+_HOMES = {
+    "colorize_video": "colorize",
+    "VideoFrame": "colorize",
+    "video_memory": "colorize",
+    "read_cue_folder": "cues",
+    "open_clip": "io",
+    "write_clip": "io",
+    "Clip": "io",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_HOMES))

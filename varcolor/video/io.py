@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import InputError, OutputError, OutputExists
 from ..io import IMAGE_EXTENSIONS, MAX_PIXELS, atomic_path, image_shape, read_image, write_image
+from .formats import CODECS, VIDEO_EXTENSIONS, is_video
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -39,20 +40,10 @@ __all__ = [
     "write_clip",
 ]
 
-#: File suffixes read and written as video (anything else given as a file is an image).
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".m4v", ".webm")
-#: Output codecs: ``h264`` (libx264, yuv420p, CRF 17: visually lossless, plays everywhere),
-#: ``lossless`` (libx264rgb at QP 0 in .mp4/.mov/.mkv: bit-exact RGB; FFV1 in .avi).
-CODECS = ("h264", "lossless")
 #: Frame rate of a folder of frames (it stores none) unless told.
 FOLDER_FPS = 25.0
 _MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".mov": "mov", ".avi": "avi", ".webm": "webm"}
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits in a name
-
-
-def is_video(path: str | os.PathLike) -> bool:
-    """Whether ``path`` names a video file, by its suffix (:data:`VIDEO_EXTENSIONS`)."""
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 @dataclass
