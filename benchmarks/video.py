@@ -252,14 +252,17 @@ def markdown(rows: list[dict], scaling: list[dict]) -> str:
     if scaling:
         lines += [
             "",
-            "Memory against clip length (space-time):",
+            "Memory against clip length (space-time, each in a fresh process: the run's peak resident memory "
+            "above the process's level before it, sampled every 20 ms, and the whole process's peak with imports, "
+            "frames and numba's compiler, an upper bound):",
             "",
-            "| clip | frames | s/frame | peak MB |",
-            "|---|---|---|---|",
+            "| clip | frames | s/frame | run peak MB | process peak MB |",
+            "|---|---|---|---|---|",
         ]
         for r in scaling:
             lines.append(
-                f"| {r['clip']} {r['size']} | {r['frames']} | {r['s_per_frame']:.2f} | {r['peak_memory_mb']:.0f} |"
+                f"| {r['clip']} {r['size']} | {r['frames']} | {r['s_per_frame']:.2f} | {r['peak_memory_mb']:.0f} | "
+                f"{r.get('process_peak_mb', float('nan')):.0f} |"
             )
     lines += ["", f"Machine: {platform.machine()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}.", ""]
     return "\n".join(lines)
