@@ -203,14 +203,14 @@ def two_keyframes(frames: list[np.ndarray], seed: int) -> dict:
 def strip(frames, network, spacetime, path: Path) -> None:
     """Rows: gray, network per frame, network + space-time, truth, on four frames; then, for the
     network and for network + space-time, |Δab| between each of those frames and the next along
-    the pan's motion (black: none, white: 10 ab or more), where flicker shows in a still picture."""
+    the pan's motion (black: none, white: 4 ab or more), where flicker shows in a still picture."""
     picks = np.linspace(0, len(frames) - 2, 4).round().astype(int)
 
     def change(out, k):
         shift = PAN_STEP
         difference = np.zeros(frames[0].shape[:2])
         difference[:, :-shift] = np.linalg.norm(out[k + 1][1][:, :-shift] - out[k][1][:, shift:], axis=-1)
-        return np.repeat(np.clip(difference / 10.0, 0, 1)[..., None], 3, axis=2)
+        return np.repeat(np.clip(difference / 4.0, 0, 1)[..., None], 3, axis=2)
 
     rows = [
         [np.repeat(to_gray(frames[k])[..., None], 3, axis=2) for k in picks],
