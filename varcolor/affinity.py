@@ -22,6 +22,7 @@ __all__ = [
     "STENCIL_OFFSETS",
     "EDGE_OFFSETS",
     "local_scale",
+    "scale_at",
     "levin_weights",
     "fill_levin_weights",
     "edge_weights",
@@ -60,6 +61,11 @@ def _csig_at(guide, i, j):
     csig = 0.6 * spread / count
     csig = max(csig, -closest / _MIN_NEIGHBOUR_WEIGHT_LOG)
     return max(csig, _CSIG_FLOOR)
+
+
+#: Pixel (i, j)'s ``csig`` (a numba function): the space-time system (:mod:`varcolor.video`) weights a
+#: pixel's neighbours in the adjacent frames with its own scale, as the spatial ones.
+scale_at = _csig_at
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)

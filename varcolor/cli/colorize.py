@@ -42,6 +42,7 @@ from .cues import (
     load_cues,
 )
 from .solve_options import add_solve_options, options_of
+from .video import add_video_options, is_video_run, run_video
 
 
 def colorize_and_write(image: Path, gray: np.ndarray, cues: Cues, output: Path, args, global_hints=None) -> str:
@@ -182,6 +183,8 @@ def _plan_colorize(args) -> list[Job]:
 
 
 def _cmd_colorize(args) -> int:
+    if is_video_run(args):  # a clip: varcolor.video (cli/video.py)
+        return run_video(args)
     check_ext(args.ext)
     single = Path(args.input).is_file()
     # Long single solves show a bar: ADMM's iterations, or the tiles of a big scan (levin).
@@ -227,4 +230,5 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (or folder, for a folder input)")
     add_solve_options(p)
     add_output_options(p, ext=True)
+    add_video_options(p)
     p.set_defaults(func=_cmd_colorize)

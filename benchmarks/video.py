@@ -1,0 +1,355 @@
+"""Video colorization: PSNR, flicker, speed and memory of the space-time method against the still
+method frame by frame and the network alone (issue 40).
+
+For each shot (bikes.mp4's shots and carphone_pristine.mp4 from ``../shared/data/video``, and a
+generated pan over scikit-image's astronaut): decolorize (same-lightness gray), give stroke masks
+of the true colours on two keyframes (20 % and 80 % through the shot), colorize, and score:
+
+- PSNR (8-bit RGB) against the true frames, per frame and on average, and the gray frames' PSNR;
+- flicker: mean |Δab| between consecutive output frames over the pixels where the true clip's
+  Lab changes by at most 1.5 (the truth's own value there is the floor: re-encoding noise);
+- seconds per frame and per megapixel-frame, and peak memory (the process's resident memory
+  above what it held before, sampled every 20 ms).
+
+Methods: ``space-time`` (:func:`varcolor.video.colorize_video`), ``still+carried`` (the still
+method per frame, the same keyframe cues carried along the flow as hard cues: ``temporal=0``),
+``network`` (the shipped network alone per frame, no cues) and ``network+space-time`` (its guesses
+as the prior of the space-time system, no cues). Memory against clip length: the pan at 10 and 40
+frames; 720p: a 1280×720 pan.
+
+Writes ``benchmarks/results/video.json`` and ``video.md``; ``--strip`` also writes the
+before/after picture of docs/video.md (network per frame vs network+space-time, on the pan).
+
+Run: ``python benchmarks/video.py`` (about 10 minutes on 2 cores); ``--quick`` for a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+from shared_data import SHARED
+from skimage.transform import resize
+
+import varcolor
+from varcolor.color import chroma_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
+from varcolor.metrics import psnr
+from varcolor.video import colorize_video, open_clip
+
+RESULTS = Path(__file__).resolve().parent / "results"
+VIDEO = SHARED / "video"
+
+
+class PeakMemory:
+    """Peak resident memory of this process above its level at the start, sampled in a thread."""
+
+    def __enter__(self):
+        self.base = self.peak = self._rss()
+        self._stop = False
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    @staticmethod
+    def _rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _watch(self):
+        while not self._stop:
+            self.peak = max(self.peak, self._rss())
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self._stop = True
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    @property
+    def used(self) -> int:
+        return self.peak - self.base
+
+
+def stroke_cues(rgb: np.ndarray, seed: int) -> varcolor.Cues:
+    """Strokes of the true colours: 3-pixel-wide segments, about one per 2,000 pixels."""
+    rng = np.random.default_rng(seed)
+    height, width = rgb.shape[:2]
+    mask = np.zeros((height, width), bool)
+    for _ in range(max(8, height * width // 2000)):
+        y, x = rng.integers(0, height - 3), rng.integers(0, width - 24)
+        if rng.random() < 0.5:
+            mask[y : y + 3, x : x + 24] = True
+        else:
+            mask[max(0, y - 10) : y + 14, x : x + 3] = True
+    return varcolor.Cues(mask, rgb_to_lab(rgb)[..., 1:])
+
+
+def read_shot(path: Path, start: int, stop: int) -> list[np.ndarray]:
+    frames = []
+    for k, frame in enumerate(open_clip(path).frames()):
+        if k >= stop:
+            break
+        if k >= start:
+            frames.append(frame)
+    return frames
+
+
+PAN_STEP = 3
+
+
+def pan(frames: int, shape=(128, 192), scale=1.0, step=PAN_STEP) -> list[np.ndarray]:
+    image = skimage.data.astronaut() / 255.0
+    if scale != 1.0:
+        image = resize(image, (int(512 * scale), int(512 * scale)), anti_aliasing=True)
+    top = (image.shape[0] - shape[0]) // 2
+    return [image[top : top + shape[0], step * k : step * k + shape[1]] for k in range(frames)]
+
+
+def flicker(abs_: list[np.ndarray], truth_lab: list[np.ndarray]) -> tuple[float, float]:
+    """Mean |Δab| of consecutive frames over the pixels whose true Lab moves at most 1.5; and the
+    truth's own |Δab| there."""
+    out, floor = [], []
+    for k in range(len(abs_) - 1):
+        still = np.linalg.norm(truth_lab[k + 1] - truth_lab[k], axis=-1) <= 1.5
+        if still.any():
+            out.append(np.linalg.norm(abs_[k + 1] - abs_[k], axis=-1)[still].mean())
+            floor.append(np.linalg.norm(truth_lab[k + 1][..., 1:] - truth_lab[k][..., 1:], axis=-1)[still].mean())
+    return float(np.mean(out)) if out else float("nan"), float(np.mean(floor)) if floor else float("nan")
+
+
+_NET = {}
+
+
+def network_alone(frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    from varcolor.neural.prior import predict
+    from varcolor.neural.weights import load
+
+    net = _NET.get("net") or _NET.setdefault("net", load(None))
+    out = []
+    for frame in frames:
+        gray = to_gray(frame)
+        ab, _ = predict(net, gray, varcolor.Cues.empty(gray.shape), decode="annealed")
+        out.append((chroma_to_rgb(lightness_of_gray(gray), ab, "chroma"), ab))
+    return out
+
+
+def run_method(name: str, frames: list[np.ndarray], keyframes: dict) -> tuple[list, float, int]:
+    grays = [to_gray(f) for f in frames]
+    with PeakMemory() as memory, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        if name == "space-time":
+            out = [(f.rgb, f.ab) for f in colorize_video(iter(grays), keyframes)]
+        elif name == "still+carried":
+            out = [(f.rgb, f.ab) for f in colorize_video(iter(grays), keyframes, temporal=0.0, carry_weight=np.inf)]
+        elif name == "network":
+            out = network_alone(frames)
+        elif name == "network+space-time":
+            out = [(f.rgb, f.ab) for f in colorize_video(iter(grays), {}, prior="ideepcolor")]
+        else:
+            raise ValueError(name)
+        seconds = time.perf_counter() - start
+    return out, seconds, memory.used
+
+
+def score(name, clip, frames, keyframes, rows):
+    out, seconds, memory = run_method(name, frames, keyframes)
+    truth_lab = [rgb_to_lab(f) for f in frames]
+    per_frame = [psnr(rgb, f) for (rgb, _), f in zip(out, frames)]
+    gray = [psnr(np.repeat(to_gray(f)[..., None], 3, axis=2), f) for f in frames]
+    value, floor = flicker([ab for _, ab in out], truth_lab)
+    megapixels = frames[0].shape[0] * frames[0].shape[1] / 1e6
+    row = {
+        "clip": clip,
+        "method": name,
+        "frames": len(frames),
+        "size": f"{frames[0].shape[1]}×{frames[0].shape[0]}",
+        "keyframes": sorted(keyframes),
+        "psnr": float(np.mean(per_frame)),
+        "psnr_gray": float(np.mean(gray)),
+        "psnr_min": float(np.min(per_frame)),
+        "psnr_per_frame": [round(float(v), 2) for v in per_frame],
+        "flicker": value,
+        "flicker_truth": floor,
+        "s_per_frame": seconds / len(frames),
+        "s_per_mp_frame": seconds / len(frames) / megapixels,
+        "peak_memory_mb": memory / 1e6,
+    }
+    rows.append(row)
+    print(
+        f"{clip:24s} {name:20s} PSNR {row['psnr']:.2f} (gray {row['psnr_gray']:.2f}) flicker {value:.2f} "
+        f"(truth {floor:.2f}) {row['s_per_frame']:.2f} s/frame {row['peak_memory_mb']:.0f} MB",
+        flush=True,
+    )
+    return out
+
+
+def two_keyframes(frames: list[np.ndarray], seed: int) -> dict:
+    keys = sorted({int(0.2 * (len(frames) - 1)), int(0.8 * (len(frames) - 1))})
+    return {k: stroke_cues(frames[k], seed + k) for k in keys}
+
+
+def strip(frames, network, spacetime, path: Path) -> None:
+    """Rows: gray, network per frame, network + space-time, truth, on four frames; then, for the
+    network and for network + space-time, |Δab| between each of those frames and the next along
+    the pan's motion (black: none, white: 4 ab or more), where flicker shows in a still picture."""
+    picks = np.linspace(0, len(frames) - 2, 4).round().astype(int)
+
+    def change(out, k):
+        shift = PAN_STEP
+        difference = np.zeros(frames[0].shape[:2])
+        difference[:, :-shift] = np.linalg.norm(out[k + 1][1][:, :-shift] - out[k][1][:, shift:], axis=-1)
+        return np.repeat(np.clip(difference / 4.0, 0, 1)[..., None], 3, axis=2)
+
+    rows = [
+        [np.repeat(to_gray(frames[k])[..., None], 3, axis=2) for k in picks],
+        [network[k][0] for k in picks],
+        [spacetime[k][0] for k in picks],
+        [frames[k] for k in picks],
+        [change(network, k) for k in picks],
+        [change(spacetime, k) for k in picks],
+    ]
+    gap = 4
+    height, width = frames[0].shape[:2]
+    canvas = np.ones((len(rows) * (height + gap) - gap, 4 * width + 3 * gap, 3))
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            canvas[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = (
+                image
+            )
+    varcolor.write_image(path, canvas)
+
+
+def markdown(rows: list[dict], scaling: list[dict]) -> str:
+    lines = [
+        "# Video colorization (benchmarks/video.py)",
+        "",
+        "Two keyframes with strokes of the true colours (20 % and 80 % through each shot); the network "
+        "rows have no cues. Flicker: mean |Δab| between consecutive frames where the true Lab moves ≤ 1.5 "
+        "(the truth's own value there in brackets). Memory: peak resident memory above the process's level "
+        "before the run.",
+        "",
+        "| clip | method | frames | PSNR | gray | min | flicker (truth) | s/frame | s/MP-frame | peak MB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['clip']} {r['size']} | {r['method']} | {r['frames']} | {r['psnr']:.2f} | {r['psnr_gray']:.2f} | "
+            f"{r['psnr_min']:.2f} | {r['flicker']:.2f} ({r['flicker_truth']:.2f}) | {r['s_per_frame']:.2f} | "
+            f"{r['s_per_mp_frame']:.2f} | {r['peak_memory_mb']:.0f} |"
+        )
+    if scaling:
+        lines += [
+            "",
+            "Memory against clip length (space-time, each in a fresh process: the run's peak resident memory "
+            "above the process's level before it, sampled every 20 ms, and the whole process's peak with imports, "
+            "frames and numba's compiler, an upper bound):",
+            "",
+            "| clip | frames | s/frame | run peak MB | process peak MB |",
+            "|---|---|---|---|---|",
+        ]
+        for r in scaling:
+            lines.append(
+                f"| {r['clip']} {r['size']} | {r['frames']} | {r['s_per_frame']:.2f} | {r['peak_memory_mb']:.0f} | "
+                f"{r.get('process_peak_mb', float('nan')):.0f} |"
+            )
+    lines += ["", f"Machine: {platform.machine()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}.", ""]
+    return "\n".join(lines)
+
+
+def probe(count: int, height: int, width: int) -> int:
+    """Space-time on a ``count``-frame pan of ``height×width``; print its size, speed and the peak
+    resident memory above the process's level after the frames were made (one JSON line)."""
+    frames = pan(count, shape=(height, width), scale=max(1.0, width / 480))
+    keys = two_keyframes(frames, 0)
+    grays = [to_gray(f) for f in frames]
+    del frames
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        for _ in colorize_video(iter(grays), keys):
+            pass
+        seconds = time.perf_counter() - start
+    # The whole process's peak (imports, the frames and numba's compiler included): an upper bound.
+    whole = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    row = {
+        "size": f"{width}×{height}",
+        "frames": count,
+        "s_per_frame": seconds / count,
+        "peak_memory_mb": memory.used / 1e6,
+        "process_peak_mb": whole / 1e6,
+    }
+    print(json.dumps(row))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short clips only (a smoke run)")
+    parser.add_argument("--strip", type=Path, help="write the before/after picture here")
+    parser.add_argument("--name", default="video", help="results file name (default: %(default)s)")
+    parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--strip-only", action="store_true", help="only the before/after picture (with --strip)")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory probes (rewrites their part)")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)  # on the shared 2-core machine, 1 thread ran the network 3–4× faster than 2
+    if args.probe:
+        return probe(*map(int, args.probe.split(",")))
+    rows, scaling = [], []
+    if args.strip_only:
+        frames = pan(30)
+        network = run_method("network", frames, {})[0]
+        strip(frames, network, run_method("network+space-time", frames, {})[0], args.strip)
+        return 0
+    if args.memory_only:
+        previous = json.loads((RESULTS / f"{args.name}.json").read_text())
+        rows = previous["rows"]
+    shots = [] if args.memory_only else [("pan astronaut", pan(12 if args.quick else 30))]
+    if not args.quick and not args.memory_only and VIDEO.is_dir():
+        shots += [
+            ("bikes 30–75", read_shot(VIDEO / "bikes.mp4", 30, 76)),
+            ("bikes 137–186", read_shot(VIDEO / "bikes.mp4", 137, 187)),
+            ("carphone 0–59", read_shot(VIDEO / "carphone_pristine.mp4", 0, 60)),
+        ]
+    for seed, (clip, frames) in enumerate(shots):
+        keys = two_keyframes(frames, seed)
+        for method in ("space-time", "still+carried", "network", "network+space-time"):
+            out = score(method, clip, frames, keys, rows)
+            if clip.startswith("pan") and method == "network":
+                network = out
+            if clip.startswith("pan") and method == "network+space-time" and args.strip:
+                strip(frames, network, out, args.strip)
+    probes = [("pan astronaut", 10, 128, 192), ("pan astronaut", 40, 128, 192)]
+    if not args.quick:
+        probes += [("pan astronaut 720p", 4, 720, 1280), ("pan astronaut 720p", 8, 720, 1280)]
+    for clip, count, height, width in probes:
+        # Each in a fresh process: its peak resident memory is the run's alone.
+        found = subprocess.run(
+            [sys.executable, __file__, "--probe", f"{count},{height},{width}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        scaling.append({"clip": clip, **json.loads(found.stdout.strip().splitlines()[-1])})
+        print(scaling[-1], flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps({"rows": rows, "memory": scaling}, indent=2) + "\n")
+    (RESULTS / f"{args.name}.md").write_text(markdown(rows, scaling))
+    print(markdown(rows, scaling))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,331 @@
+"""Video (issue 40): clip I/O, the space-time system, keyframe cues through motion and cuts, the
+command line's refusals and its all-or-nothing output. Clips are generated here: pans over
+scikit-image photos, written with PyAV."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import skimage.data
+
+import varcolor
+from varcolor.color import rgb_to_lab, to_gray
+from varcolor.errors import InputError
+from varcolor.io import write_image
+from varcolor.video import colorize_video, open_clip, read_cue_folder, write_clip
+from varcolor.video.flow import is_cut, motion
+
+from .conftest import needs_torch, run
+
+SHIFT = 3  # pixels the pan moves per frame (to the left: content moves left in the frame)
+
+
+def pan(name="astronaut", frames=8, shape=(64, 96), top=110, left=60):
+    """Frames of a horizontal pan over a scikit-image photo: frame k is shifted SHIFT·k pixels."""
+    image = getattr(skimage.data, name)()[..., :3] / 255.0
+    return [image[top : top + shape[0], left + SHIFT * k : left + SHIFT * k + shape[1]] for k in range(frames)]
+
+
+def strokes(rgb, seed=0, count=20):
+    """Short horizontal strokes of the frame's true colours."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(rgb.shape[:2], bool)
+    for _ in range(count):
+        y, x = rng.integers(0, rgb.shape[0] - 2), rng.integers(0, rgb.shape[1] - 10)
+        mask[y : y + 2, x : x + 10] = True
+    return varcolor.Cues(mask, rgb_to_lab(rgb)[..., 1:])
+
+
+def pan_flicker(abs_):
+    """Mean |Δab| between consecutive frames along the pan's known motion."""
+    return float(np.mean([np.abs(b[:, :-SHIFT] - a[:, SHIFT:]).mean() for a, b in zip(abs_, abs_[1:])]))
+
+
+# ---------------------------------------------------------------- I/O
+
+
+@pytest.mark.parametrize("suffix, codec", [(".mp4", "h264"), (".mkv", "lossless"), (".avi", "lossless")])
+def test_round_trip_keeps_rate_count_size(tmp_path, suffix, codec):
+    frames = pan(frames=5)
+    path = tmp_path / f"clip{suffix}"
+    assert write_clip(path, frames, fps=12.5, codec=codec) == 5
+    clip = open_clip(path)
+    assert (clip.shape, clip.frame_count, float(clip.fps)) == ((64, 96), 5, 12.5)
+    back = np.array(list(clip.frames()))
+    expected = np.rint(np.array(frames) * 255) / 255
+    error = np.abs(back - expected).max() if codec == "lossless" else np.abs(back - expected).mean()
+    assert error < (1e-9 if codec == "lossless" else 4 / 255)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_audio_track_is_copied(tmp_path):
+    import av
+
+    source = tmp_path / "with_sound.mp4"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("aac", rate=44100)
+        for k in range(10):
+            for packet in video.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 * k, np.uint8), "rgb24")):
+                container.mux(packet)
+            samples = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            samples.sample_rate, samples.pts = 44100, 1024 * k
+            for packet in sound.encode(samples):
+                container.mux(packet)
+        for stream in (video, sound):
+            for packet in stream.encode():
+                container.mux(packet)
+    clip = open_clip(source)
+    assert clip.audio
+    write_clip(tmp_path / "out.mp4", clip.frames(), fps=clip.fps, audio_from=source)
+    out = open_clip(tmp_path / "out.mp4")
+    assert out.audio and out.frame_count == 10
+
+
+def test_frame_folder_round_trip_any_padding(tmp_path):
+    frames = pan(frames=3)
+    for k, name in enumerate(["shot_8.png", "shot_009.png", "shot_0010.png"]):  # numbers, not names, order them
+        write_image(tmp_path / "in" / name, frames[k])
+    clip = open_clip(tmp_path / "in", fps=24)
+    assert (clip.frame_count, clip.shape, float(clip.fps)) == (3, (64, 96), 24.0)
+    assert np.allclose(np.array(list(clip.frames())), np.rint(np.array(frames) * 255) / 255)
+    (tmp_path / "in" / "shot_009.png").unlink()
+    with pytest.raises(InputError, match="frame 9 is missing"):
+        open_clip(tmp_path / "in")
+
+
+def test_truncated_and_corrupt_files_are_refused_from_headers(tmp_path):
+    write_clip(tmp_path / "a.mkv", pan(frames=12), fps=10, codec="lossless")
+    data = (tmp_path / "a.mkv").read_bytes()
+    (tmp_path / "half.mkv").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="truncated"):
+        open_clip(tmp_path / "half.mkv")
+    (tmp_path / "noise.mp4").write_bytes(np.random.default_rng(0).bytes(5000))
+    with pytest.raises(InputError, match="noise.mp4: not a video"):
+        open_clip(tmp_path / "noise.mp4")
+
+
+# ---------------------------------------------------------------- the space-time system
+
+
+def test_one_frame_clip_is_the_still_method():
+    rgb = pan(frames=1)[0]
+    cues = strokes(rgb)
+    gray = to_gray(rgb)
+    (frame,) = colorize_video([rgb], {0: cues})
+    still = varcolor.colorize(gray, cues, method="levin", solver="direct")
+    assert np.abs(frame.ab - still.ab).max() < 1e-6
+    assert np.abs(frame.rgb - still.rgb).max() < 1e-6
+
+
+def test_motion_finds_the_pan():
+    first, second = (to_gray(f) for f in pan(frames=2))
+    found = motion(first, second)
+    height, width = first.shape
+    y, x = 30, 50  # content at x moves to x − SHIFT
+    assert found.forward[y, x] == y * width + x - SHIFT
+    assert found.backward[y, x - SHIFT] == y * width + x
+    assert not is_cut(first, second)
+
+
+def test_keyframe_colour_follows_the_motion():
+    frames = pan(frames=8)
+    # One distinctive point on frame 0: carried along the pan, it must colour the same spot of the
+    # scene in frame 7 (SHIFT·7 pixels to the left), not the spot it had in the frame.
+    y, x = 32, 70
+    point = varcolor.Cues.from_points([{"y": y, "x": x, "a": 60, "b": -40, "radius": 2}], shape=(64, 96))
+    base = strokes(frames[0])
+    key = base.merged(point)
+    out = list(colorize_video(frames, {0: key}))
+    last = out[-1].ab
+    moved = last[y, x - SHIFT * 7]
+    assert np.hypot(*(moved - (60, -40))) < 15
+
+
+def test_strokes_colour_the_whole_pan():
+    frames = pan("coffee", frames=8, top=150, left=200)
+    out = list(colorize_video(frames, {0: strokes(frames[0])}))
+    truth = rgb_to_lab(frames[-1])[..., 1:]
+    # the last frame, seven frames from its keyframe, is far closer to the truth than gray is
+    assert np.abs(out[-1].ab - truth).mean() < 0.2 * np.abs(truth).mean()
+
+
+def test_later_keyframe_colours_earlier_frames():
+    frames = pan(frames=6)
+    point = varcolor.Cues.from_points([{"y": 32, "x": 40, "a": -50, "b": 50, "radius": 2}], shape=(64, 96))
+    out = list(colorize_video(frames, {0: strokes(frames[0]), 5: strokes(frames[5]).merged(point)}))
+    # frame 3 holds the point from frame 5, carried backward: where it was two frames earlier
+    assert np.hypot(*(out[3].ab[32, 40 + 2 * SHIFT] - (-50, 50))) < 25
+
+
+def test_scene_cut_is_not_crossed():
+    first = pan("astronaut", frames=4)
+    second = pan("coffee", frames=4, top=150, left=200)
+    assert is_cut(to_gray(first[-1]), to_gray(second[0]))
+    red = varcolor.Cues(np.ones((64, 96), bool) & (np.arange(96) < 48)[None], np.full((64, 96, 2), (60.0, 40.0)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = list(colorize_video(first + second, {0: red}))
+    assert [frame.info["shot"] for frame in out] == [0] * 4 + [1] * 4
+    assert all(np.abs(frame.ab).max() == 0 for frame in out[4:])  # no colour leaked past the cut
+    assert out[3].ab[:, :20, 0].mean() > 50  # while it holds within the shot
+    assert any("no cue reaches" in str(w.message) for w in caught)
+
+
+def test_space_time_flickers_less_than_frame_by_frame():
+    frames = pan(frames=8)
+    # Frame by frame, each frame's colours follow the strokes the flow carried to it (which break
+    # up as they travel); the temporal coupling holds them to the frame before.
+    cues = {k: strokes(frames[k], seed=k) for k in (0, 7)}
+    spacetime = [frame.ab for frame in colorize_video(frames, cues)]
+    still = [frame.ab for frame in colorize_video(frames, cues, temporal=0.0, carry_weight=float("inf"))]
+    assert pan_flicker(spacetime) < 0.6 * pan_flicker(still)
+
+
+@needs_torch
+def test_network_guesses_flicker_less_in_space_time():
+    from varcolor.neural.prior import predict
+    from varcolor.neural.weights import load
+
+    frames = pan("coffee", frames=4, top=150, left=200)
+    net = load(None)
+    alone = [predict(net, to_gray(f), varcolor.Cues.empty((64, 96)), decode="annealed")[0] for f in frames]
+    steadied = [frame.ab for frame in colorize_video(frames, {}, prior="ideepcolor")]
+    assert pan_flicker(steadied) < 0.8 * pan_flicker(alone)
+    # and it stays the network's colours, not gray: most of its chroma is kept
+    assert np.abs(steadied[2]).mean() > 0.5 * np.abs(alone[2]).mean()
+
+
+def test_window_solve_agrees_with_frame_by_frame_on_its_first_frame_and_converges():
+    frames = pan(frames=3, shape=(32, 48))
+    cues = {0: strokes(frames[0], count=8)}
+    together = list(colorize_video(frames, cues, window=3))
+    assert all(frame.info["residual"] < 1e-5 for frame in together)
+    assert np.abs(together[0].ab - rgb_to_lab(frames[0])[..., 1:]).mean() < 5
+
+
+def test_api_refusals():
+    frames = pan(frames=2)
+    with pytest.raises(InputError, match="no cues"):
+        list(colorize_video(frames, {}))
+    with pytest.raises(InputError, match="frame 5"):
+        list(colorize_video(frames, {5: strokes(frames[0])}))
+    with pytest.raises(InputError, match="needs about"):
+        list(colorize_video(frames, {0: strokes(frames[0])}, max_memory=1e3))
+    with pytest.raises(InputError, match="frame 1 is"):
+        list(colorize_video([frames[0], frames[1][:40]], {0: strokes(frames[0])}))
+
+
+# ---------------------------------------------------------------- cue folders and the command line
+
+
+def write_cues(folder, frames):
+    folder.mkdir(parents=True, exist_ok=True)
+    key = strokes(frames[0])
+    write_image(folder / "0000_mask.png", np.where(key.mask[..., None], frames[0], 0.0))
+    (folder / f"{len(frames) - 1}.points.json").write_text(json.dumps([{"y": 30, "x": 40, "r": 200, "g": 40, "b": 40}]))
+
+
+def test_cue_folder_names_and_refusals(tmp_path):
+    frames = pan(frames=4)
+    write_cues(tmp_path / "cues", frames)
+    found = read_cue_folder(tmp_path / "cues", 4, (64, 96))
+    assert sorted(found) == [0, 3] and found[0](to_gray(frames[0])).count > 100
+    with pytest.raises(InputError, match="3.points.json: cues for frame 3, but the clip has 3 frames"):
+        read_cue_folder(tmp_path / "cues", 3, (64, 96))
+    write_image(tmp_path / "cues" / "03_marked.png", frames[3])
+    with pytest.raises(InputError, match="a second cue file for frame 3"):
+        read_cue_folder(tmp_path / "cues", 4, (64, 96))
+
+
+@pytest.fixture
+def clip_and_cues(tmp_path):
+    frames = pan(frames=6)
+    write_clip(tmp_path / "gray.mp4", [np.repeat(to_gray(f)[..., None], 3, 2) for f in frames], fps=10)
+    write_cues(tmp_path / "cues", frames)
+    return tmp_path
+
+
+def test_cli_colorizes_a_clip(clip_and_cues, capsys):
+    folder = clip_and_cues
+    code, _, err = run(
+        capsys, "colorize", folder / "gray.mp4", "--cues", folder / "cues", "-o", folder / "out.mp4", "-q"
+    )
+    assert code == 0, err
+    clip = open_clip(folder / "out.mp4")
+    assert (clip.frame_count, clip.shape, float(clip.fps)) == (6, (64, 96), 10.0)
+    first = next(clip.frames())
+    assert np.abs(rgb_to_lab(first)[..., 1:]).mean() > 3  # coloured, not gray
+
+
+@pytest.mark.parametrize(
+    "make, argv, message",
+    [
+        (
+            lambda f: (f / "x.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(300)),
+            ["x.mp4"],
+            "x.mp4: not a video",
+        ),
+        (
+            lambda f: (f / "cues" / "0099_mask.png").write_bytes((f / "cues" / "0000_mask.png").read_bytes()),
+            [],
+            "frame 99",
+        ),
+        (lambda f: None, ["--max-memory", "0.00001"], "needs about"),
+        (lambda f: (f / "cues" / "0002_mask.jpg").write_bytes(b"x"), [], "must be PNG"),
+        (lambda f: None, ["--mask", "m.png"], "--cues DIR"),
+        (lambda f: None, ["--window", "0"], "--window"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2_and_no_output(clip_and_cues, capsys, make, argv, message):
+    folder = clip_and_cues
+    make(folder)
+    source = folder / argv[0] if argv and argv[0].endswith(".mp4") else folder / "gray.mp4"
+    rest = argv[1:] if argv and argv[0].endswith(".mp4") else argv
+    code, _, err = run(capsys, "colorize", source, "--cues", folder / "cues", "-o", folder / "out.mp4", *rest)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (folder / "out.mp4").exists()
+
+
+def test_failure_midway_leaves_no_output(tmp_path, capsys):
+    frames = pan(frames=5)
+    for k, frame in enumerate(frames):
+        write_image(tmp_path / "in" / f"f{k:03d}.png", frame if k != 3 else frame[:, :90])  # frame 3: wrong size
+    write_cues(tmp_path / "cues", frames)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "in", "--cues", tmp_path / "cues", "-o", tmp_path / "out.mp4", "-q"
+    )
+    assert code == 2 and "frame 3" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cues", "in"]  # no output, no temporary file
+
+
+def test_ctrl_c_leaves_no_output_and_keeps_an_old_one(clip_and_cues, capsys, monkeypatch):
+    from varcolor.cli import video as cli_video
+
+    folder = clip_and_cues
+    (folder / "out.mp4").write_bytes(b"old result")
+
+    def interrupted(*args, **kwargs):
+        for k, frame in enumerate(colorize_video(*args, **kwargs)):
+            if k == 2:
+                raise KeyboardInterrupt
+            yield frame
+
+    monkeypatch.setattr(cli_video, "_colorize_video", interrupted)
+    code, _, err = run(
+        capsys,
+        "colorize",
+        folder / "gray.mp4",
+        "--cues",
+        folder / "cues",
+        "-o",
+        folder / "out.mp4",
+        "--overwrite",
+        "-q",
+    )
+    assert code == 130
+    assert (folder / "out.mp4").read_bytes() == b"old result"
+    assert sorted(p.name for p in folder.iterdir()) == ["cues", "gray.mp4", "out.mp4"]

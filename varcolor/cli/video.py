@@ -1,0 +1,120 @@
+"""``varcolor colorize CLIP --cues DIR -o OUT.mp4``: a clip (video file or folder of numbered
+frames) colorized from keyframe cues or the network (:mod:`varcolor.video`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..errors import InputError
+from ..memory import check_memory
+from ..video.formats import CODECS, VIDEO_EXTENSIONS, is_video
+from .common import note, warn
+from .solve_options import options_of
+
+__all__ = ["add_video_options", "is_video_run", "run_video"]
+
+
+def add_video_options(p: argparse.ArgumentParser) -> None:
+    """The options only a clip takes (``colorize`` offers them beside the still ones)."""
+    group = p.add_argument_group("video (INPUT a .mp4/.mkv/.mov/.avi file, or a folder of numbered frames with --cues)")
+    group.add_argument(
+        "--cues",
+        metavar="DIR",
+        help="folder of keyframe cue files named by frame index: 0000_mask.png, 0000_marked.png, 0000.points.json",
+    )
+    group.add_argument(
+        "--codec",
+        choices=CODECS,
+        default="h264",
+        help="output video codec: H.264 yuv420p at CRF 17, or lossless RGB (default: %(default)s)",
+    )
+    group.add_argument(
+        "--window",
+        type=int,
+        default=1,
+        metavar="N",
+        help="frames solved together (1: each frame exactly, coupled to the one before; default: %(default)s)",
+    )
+    group.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default: 25)")
+
+
+def _colorize_video(*args, **keywords):
+    from ..video import colorize_video
+
+    return colorize_video(*args, **keywords)
+
+
+def is_video_run(args: argparse.Namespace) -> bool:
+    """Whether ``colorize``'s arguments name a clip: a video file, or any input with ``--cues``."""
+    return is_video(args.input) or getattr(args, "cues", None) is not None
+
+
+def _output(source: Path, output: str) -> Path:
+    """-o: a video file (by its suffix); inside an existing folder (or one named with a trailing
+    slash), ``<input name>.mp4``; any other name, a folder of numbered PNG frames."""
+    out = Path(output)
+    if out.suffix.lower() not in VIDEO_EXTENSIONS and (out.is_dir() or output.endswith(("/", "\\"))):
+        return out / f"{source.stem}.mp4"
+    return out
+
+
+def run_video(args: argparse.Namespace) -> int:
+    """Colorize one clip; bad input is refused (one line, exit 2) before any frame is solved."""
+    from ..video import open_clip, read_cue_folder, video_memory  # FFmpeg and OpenCV: loaded for clips only
+    from ..video.io import open_writer
+
+    for kind in ("marked", "mask", "points"):
+        if getattr(args, kind, None) is not None:
+            raise InputError(f"--{kind}: a clip takes its cues as a folder: --cues DIR (0000_{kind}… files)")
+    if args.resume or args.workers != 1 or args.scheduler:
+        raise InputError("a clip is colorized in this process: --resume, --workers and --scheduler are for folders")
+    if args.window < 1:
+        raise InputError(f"--window must be at least 1, got {args.window}")
+    source = Path(args.input)
+    clip = open_clip(source, max_pixels=args.max_pixels, fps=args.fps)
+    options = options_of(args)
+    check_memory(
+        video_memory(clip.shape, window=args.window),
+        f"{source}: {clip.width}×{clip.height} frames (window {args.window})",
+        options.max_memory,
+    )
+    cues = read_cue_folder(args.cues, clip.frame_count, clip.shape) if args.cues else {}
+    if not cues and not options.prior:
+        raise InputError(f"{source}: no cues; give --cues DIR or --prior ideepcolor")
+    output = _output(source, args.output)
+    try:
+        if output.exists() and os.path.samefile(output, source):
+            raise InputError(f"{output}: is the input; refusing to overwrite it")
+    except OSError:
+        pass
+    if output.suffix.lower() in VIDEO_EXTENSIONS and args.codec == "h264" and (clip.width % 2 or clip.height % 2):
+        raise InputError(f"{source}: H.264 (yuv420p) needs an even width and height, not {clip.width}×{clip.height}")
+    writer = open_writer(
+        output,
+        fps=clip.fps,
+        codec=args.codec,
+        overwrite=args.overwrite,
+        audio_from=clip.path if clip.audio else None,
+    )
+    bar = tqdm(total=clip.frame_count, unit="frame", desc="frames", file=sys.stderr, disable=args.quiet)
+    heard: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught, writer:
+            warnings.simplefilter("always")
+            for frame in _colorize_video(clip.frames(), cues, options, window=args.window, shape=clip.shape):
+                writer.write(frame.rgb)
+                bar.update()
+            heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    finally:
+        bar.close()
+    for message in dict.fromkeys(heard):
+        warn(f"{source}: {message}")
+    if not args.quiet:
+        note(f"colorized {writer.frame_count} frames of {source} into {output}")
+    return 0

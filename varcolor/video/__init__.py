@@ -1,0 +1,42 @@
+"""Video: colour a clip from cues on a few keyframes (or from the network), without flicker.
+
+:func:`colorize_video` takes a frame iterator and a keyframe → cues mapping and yields colour
+frames; :mod:`.io` reads and writes clips (PyAV, folders of numbered frames), :mod:`.flow` finds
+motion and scene cuts, :mod:`.spacetime` is Levin's system over space and time, :mod:`.cues`
+reads a folder of keyframe cue files (docs/video.md).
+
+Examples
+--------
+>>> import numpy as np, varcolor
+>>> from varcolor.video import colorize_video
+>>> frames = [np.tile(np.linspace(0.2, 0.8, 24), (16, 1))] * 2
+>>> key = varcolor.Cues.from_points([{"y": 8, "x": 12, "a": 30, "b": 20}], shape=(16, 24))
+>>> [frame.rgb.shape for frame in colorize_video(frames, {0: key})]
+[(16, 24, 3), (16, 24, 3)]
+"""
+
+from importlib import import_module
+
+__all__ = ["colorize_video", "VideoFrame", "video_memory", "read_cue_folder", "open_clip", "write_clip", "Clip"]
+
+# Loaded on first use: the command line imports .formats to tell a clip from a photo, and should not
+# load FFmpeg (PyAV) and OpenCV for every command.
+_HOMES = {
+    "colorize_video": "colorize",
+    "VideoFrame": "colorize",
+    "video_memory": "colorize",
+    "read_cue_folder": "cues",
+    "open_clip": "io",
+    "write_clip": "io",
+    "Clip": "io",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_HOMES))

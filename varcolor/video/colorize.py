@@ -1,0 +1,426 @@
+"""Colorizing a clip: shots, cues carried along the flow, and the sliding space-time solve.
+
+Frames stream in; each frame's gray version goes into a buffer on disk (a temporary folder) until
+a scene cut (:func:`varcolor.video.flow.is_cut`) or the end closes the shot. A shot is then:
+
+1. its motion between consecutive frames (:func:`varcolor.video.flow.motion`);
+2. its keyframes' cues carried backward along the motion to the frames before them, and forward
+   to the frames after, each pixel keeping the nearer keyframe's cue, with a weight
+   ``carry_weight × carry_decay^distance`` (soft cues: the prior term of the space-time rows);
+3. solved window by window (:mod:`varcolor.video.spacetime`), each window's first frame coupled
+   to the last frame already written, and the frames it outputs written at once.
+
+Memory is bounded by the window (its frames' rows and LU factors), not by the clip; the disk
+buffer by the longest shot.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..color import chroma_to_rgb, lightness_of_gray, to_gray
+from ..cues import Cues
+from ..errors import InputError
+from ..memory import check_memory
+from ..options import Options
+from ..solvers.choice import estimate_bytes
+from ..solvers.direct import DirectSolver
+from .flow import Motion, is_cut, motion
+from .spacetime import TEMPORAL, WindowSystem, frame_rows
+
+__all__ = ["VideoFrame", "colorize_video", "video_memory", "CARRY_WEIGHT", "CARRY_DECAY", "PRIOR_STRENGTH"]
+
+#: β of a carried cue one frame from its keyframe (it then fades by :data:`CARRY_DECAY` a frame).
+CARRY_WEIGHT = 1.0
+#: A carried cue's weight is multiplied by this at every frame it travels.
+CARRY_DECAY = 0.9
+#: A cue is carried to a pixel only if their luminances differ by less than this (0–1 scale).
+CARRY_LUMA = 0.08
+#: β of the network's per-frame guess in automatic video (``prior="ideepcolor"``): its share of a
+#: row against the neighbours in space and time, which average its flicker away.
+PRIOR_STRENGTH = 0.1
+#: Bytes per pixel and frame of a window besides the LU: the rows (spatial and two temporal
+#: stencils), gray, cue fields, right-hand sides and the Krylov vectors.
+_WINDOW_BYTES_PER_PIXEL = 9 * 8 * 3 + 16 + 8 + 40 + 16 * 12
+
+
+@dataclass(frozen=True, eq=False)
+class VideoFrame:
+    """One colorized frame: ``rgb`` (``H×W×3`` in [0, 1]), ``ab`` (``H×W×2``), and ``info``
+    (index, shot, whether a keyframe, carried cue pixels, the window's iterations and residual)."""
+
+    index: int
+    rgb: np.ndarray
+    ab: np.ndarray
+    info: dict = field(default_factory=dict)
+
+
+def video_memory(shape: tuple[int, int], *, window: int = 1) -> int:
+    """Peak memory (bytes) :func:`colorize_video` needs for frames of ``shape``: it depends on the
+    window, not on the clip's length.
+
+    >>> video_memory((720, 1280)) < video_memory((720, 1280), window=4)
+    True
+    """
+    pixels = int(shape[0]) * int(shape[1])
+    return int(window) * (estimate_bytes("direct", pixels) + pixels * _WINDOW_BYTES_PER_PIXEL)
+
+
+class _ShotBuffer:
+    """A shot's gray frames and motion, on disk (bounded memory whatever the shot's length)."""
+
+    def __init__(self, root: Path):
+        self.folder = Path(tempfile.mkdtemp(prefix="shot-", dir=root))
+        self.count = 0
+        self.start = 0
+
+    def add(self, gray: np.ndarray) -> None:
+        np.save(self.folder / f"g{self.count}.npy", gray)
+        self.count += 1
+
+    def gray(self, k: int) -> np.ndarray:
+        return np.load(self.folder / f"g{k}.npy")
+
+    def save_motion(self, k: int, found: Motion) -> None:
+        np.save(self.folder / f"m{k}.npy", np.stack([found.forward, found.backward]).astype(np.int32))
+
+    def motion(self, k: int) -> Motion:
+        """The motion from frame k to k+1."""
+        both = np.load(self.folder / f"m{k}.npy").astype(np.int64)
+        return Motion(both[0], both[1])
+
+    def save_carried(self, k: int, carried) -> None:
+        np.savez(self.folder / f"c{k}.npz", mask=carried[0], ab=carried[1].astype(np.float32), age=carried[2])
+
+    def carried(self, k: int):
+        path = self.folder / f"c{k}.npz"
+        if not path.exists():
+            return None
+        with np.load(path) as data:
+            return data["mask"], data["ab"].astype(np.float64), data["age"]
+
+    def clear(self, start: int) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir()
+        self.count, self.start = 0, start
+
+
+def _carry(carried, targets: np.ndarray, here: np.ndarray, there: np.ndarray):
+    """Cues of the frame ``there`` brought to the frame ``here``: each pixel of ``here`` takes the
+    cue at its ``targets`` pixel (if trusted and of similar luminance)."""
+    if carried is None:
+        return None
+    mask, ab, age = carried
+    q = targets.ravel()
+    ok = q >= 0
+    index = np.where(ok, q, 0)
+    moved = ok & mask.ravel()[index] & (np.abs(here.ravel() - there.ravel()[index]) < CARRY_LUMA)
+    if not moved.any():
+        return None
+    shape = here.shape
+    return (
+        moved.reshape(shape),
+        np.where(moved[:, None], ab.reshape(-1, 2)[index], 0.0).reshape(shape + (2,)),
+        np.where(moved, age.ravel()[index] + 1, 0).reshape(shape).astype(np.int32),
+    )
+
+
+def _key(cue: Cues) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return cue.mask, cue.ab, np.zeros(cue.shape, np.int32)
+
+
+def _nearer(first, second):
+    """Per pixel, the cue from the nearer keyframe (smaller age)."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    take = second[0] & (~first[0] | (second[2] < first[2]))
+    return (
+        first[0] | second[0],
+        np.where(take[..., None], second[1], first[1]),
+        np.where(take, second[2], first[2]),
+    )
+
+
+def colorize_video(
+    frames: Iterable[np.ndarray],
+    cues: Mapping[int, Cues | Callable[[np.ndarray], Cues]] | None = None,
+    options: Options | None = None,
+    /,
+    *,
+    temporal: float = TEMPORAL,
+    window: int = 1,
+    overlap: int = 0,
+    carry_weight: float = CARRY_WEIGHT,
+    carry_decay: float = CARRY_DECAY,
+    prior_strength: float = PRIOR_STRENGTH,
+    workdir: str | os.PathLike | None = None,
+    shape: tuple[int, int] | None = None,
+    **keywords,
+) -> Iterator[VideoFrame]:
+    """Colorize a clip from cues on a few keyframes (or, with ``prior="ideepcolor"``, from the
+    network's per-frame guesses), frame by frame, without flicker.
+
+    Parameters
+    ----------
+    frames : iterable of ndarray
+        The clip's frames in order: ``H×W`` gray or ``H×W×3`` colour (its same-lightness gray is
+        used), floats in [0, 1]. Read lazily: a generator over a long film is fine.
+    cues : mapping
+        Frame index → :class:`~varcolor.Cues`, or a callable taking that frame's gray pixels and
+        returning them (:func:`varcolor.video.cues.read_cue_folder` gives those).
+    options : Options, optional
+        As :func:`varcolor.colorize`'s (method ``levin``; ``prior``, ``gamut``, ``tol``,
+        ``max_memory``, ``maxiter`` apply); or keywords.
+    temporal : float
+        Weight of the neighbours in the adjacent frames against the spatial ones (0: each frame
+        alone, the still method with carried cues).
+    window, overlap : int
+        Frames solved together, and how many of them are solved again by the next window (1 and 0:
+        each frame solved exactly, coupled to the one written before it).
+    carry_weight, carry_decay : float
+        β of a keyframe cue carried along the flow one frame away, and its fade per frame;
+        ``carry_weight=inf`` makes carried cues hard cues.
+    prior_strength : float
+        β of the network's per-frame guess (automatic video).
+    workdir : path-like, optional
+        Where the shot buffer goes (default: the system's temporary folder); removed at the end.
+    shape : (H, W), optional
+        The frames' size if known, to refuse a clip too big for the memory budget before the first
+        frame is read.
+
+    Yields
+    ------
+    VideoFrame
+        In order, as soon as each frame's window is solved; a shot's first frame after the whole
+        shot has been read.
+
+    Examples
+    --------
+    >>> import numpy as np, varcolor
+    >>> frames = [np.tile(np.linspace(0.2, 0.8, 24), (16, 1))] * 3
+    >>> key = varcolor.Cues.from_points([{"y": 8, "x": 12, "a": 30, "b": 20}], shape=(16, 24))
+    >>> out = list(colorize_video(frames, {0: key}))
+    >>> len(out), bool(abs(out[2].ab[8, 12, 0] - 30) < 1)   # the cue's colour holds in frame 2
+    (3, True)
+    """
+    options = Options.build(options, **keywords)
+    if options.method != "levin" or options.space != "lab":
+        raise InputError("video colorization uses method 'levin' in Lab (the space-time Levin system)")
+    for name, value in (("temporal", temporal), ("carry_weight", carry_weight), ("prior_strength", prior_strength)):
+        if not (isinstance(value, (int, float)) and value >= 0 and not math.isnan(value)):
+            raise InputError(f"{name} must be a non-negative number, got {value}")
+    if not (0 < carry_decay <= 1):
+        raise InputError(f"carry_decay must be in (0, 1], got {carry_decay}")
+    if int(window) < 1 or not (0 <= int(overlap) < int(window)):
+        raise InputError(f"need window >= 1 and 0 <= overlap < window, got {window} and {overlap}")
+    cues = dict(cues or {})
+    if not cues and not options.prior:
+        raise InputError("no cues: give cues on at least one keyframe, or prior='ideepcolor'")
+    if shape is not None:
+        check_memory(video_memory(shape, window=window), f"a {shape[1]}×{shape[0]} clip", options.max_memory)
+    network = None
+    if options.prior:
+        from ..neural.weights import load
+
+        network = load(options.weights, mask_cent=options.mask_cent)
+    solver = _ShotSolver(options, cues, network, temporal, int(window), int(overlap), carry_weight, carry_decay)
+    solver.prior_strength = prior_strength
+    root = Path(tempfile.mkdtemp(prefix="varcolor-video-", dir=workdir))
+    try:
+        buffer = _ShotBuffer(root)
+        previous = None
+        index = -1
+        shot = 0
+        for index, frame in enumerate(frames):
+            gray = _gray(frame, index)
+            if previous is not None and gray.shape != previous.shape:
+                raise InputError(f"frame {index} is {gray.shape[1]}×{gray.shape[0]}, the frames before it are not")
+            if previous is None and shape is None:
+                check_memory(
+                    video_memory(gray.shape, window=window),
+                    f"{gray.shape[1]}×{gray.shape[0]} frames",
+                    options.max_memory,
+                )
+            if previous is not None:
+                found = motion(previous, gray)
+                if is_cut(previous, gray, found):
+                    yield from solver.shot(buffer, shot)
+                    buffer.clear(index)
+                    shot += 1
+                else:
+                    buffer.save_motion(buffer.count - 1, found)
+            buffer.add(gray)
+            previous = gray
+        if index < 0:
+            raise InputError("the clip has no frames")
+        late = [k for k in cues if k > index]
+        if late:
+            raise InputError(f"cues for frame {late[0]}, but the clip has {index + 1} frames")
+        yield from solver.shot(buffer, shot)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _gray(frame: np.ndarray, index: int) -> np.ndarray:
+    frame = np.asarray(frame)
+    if frame.dtype == np.uint8:
+        frame = frame / 255.0
+    if not (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] in (3, 4))):
+        raise InputError(f"frame {index}: must be H×W or H×W×3, got shape {frame.shape}")
+    if min(frame.shape[:2]) < 2:
+        raise InputError(f"frame {index}: frames must be at least 2×2")
+    if not np.all(np.isfinite(frame)) or frame.min() < 0 or frame.max() > 1:
+        raise InputError(f"frame {index}: values must be finite and in [0, 1]")
+    return np.ascontiguousarray(to_gray(frame), dtype=np.float64)
+
+
+class _ShotSolver:
+    def __init__(self, options, cues, network, temporal, window, overlap, carry_weight, carry_decay):
+        self.options, self.cues, self.network = options, cues, network
+        self.temporal, self.window, self.overlap = temporal, window, overlap
+        self.carry_weight, self.carry_decay = carry_weight, carry_decay
+        self.prior_strength = PRIOR_STRENGTH
+
+    def _keyframe(self, absolute: int, gray: np.ndarray) -> Cues | None:
+        cue = self.cues.get(absolute)
+        if cue is None:
+            return None
+        cue = cue if isinstance(cue, Cues) else cue(gray)
+        if not isinstance(cue, Cues) or cue.shape != gray.shape:
+            raise InputError(f"the cues of frame {absolute} do not fit its {gray.shape[1]}×{gray.shape[0]} size")
+        return cue
+
+    def _carry_backward(self, buffer: _ShotBuffer) -> None:
+        """Each frame's cues from the next keyframe after it, carried back along the motion."""
+        carried = None
+        after = None
+        for k in range(buffer.count - 1, -1, -1):
+            gray = buffer.gray(k)
+            if carried is not None:
+                carried = _carry(carried, buffer.motion(k).forward, gray, after)
+                if carried is not None:
+                    buffer.save_carried(k, carried)
+            key = self._keyframe(buffer.start + k, gray)
+            if key is not None:
+                carried = _key(key)
+            after = gray
+
+    def shot(self, buffer: _ShotBuffer, shot: int) -> Iterator[VideoFrame]:
+        if self.cues and any(buffer.start <= k < buffer.start + buffer.count for k in self.cues):
+            self._carry_backward(buffer)
+        count = buffer.count
+        forward = None  # the cues carried forward to the frame last prepared
+        done = None  # chroma of the last frame written
+        grays: dict[int, np.ndarray] = {}
+        prepared: dict[int, tuple] = {}
+        start = 0
+        while start < count:
+            stop = min(start + self.window, count)
+            for k in range(start, stop + (1 if stop < count else 0)):
+                if k not in grays:
+                    grays[k] = buffer.gray(k)
+            for k in range(start, stop):
+                if k not in prepared:
+                    forward, prepared[k] = self._prepare(buffer, k, grays, forward)
+            rows = []
+            for k in range(start, stop):
+                hard, rhs, weight, info = prepared[k]
+                before = (grays[k - 1], buffer.motion(k - 1).backward) if k > 0 and self.temporal > 0 else None
+                after = (grays[k + 1], buffer.motion(k).forward) if k + 1 < stop and self.temporal > 0 else None
+                rows.append(
+                    frame_rows(grays[k], hard, prior_weight=weight, before=before, after=after, temporal=self.temporal)
+                )
+            solved_at = time.perf_counter()
+            if done is None and not any(prepared[k][0].any() or prepared[k][2].any() for k in range(start, stop)):
+                # Nothing to hold the colours in these frames (no cue reached them, no frame before):
+                # they stay gray, and the caller hears of it.
+                u, report = np.zeros((stop - start,) + grays[start].shape + (2,)), {"iterations": 0, "residual": 0.0}
+                warnings.warn(
+                    f"frames {buffer.start + start}–{buffer.start + stop - 1} (shot {shot}): no cue reaches them; "
+                    "left gray",
+                    stacklevel=3,
+                )
+            elif stop - start == 1:  # one frame: its rows solved exactly by their LU
+                system = WindowSystem(rows, prepared[start][1][None], before=done)
+                u, found = DirectSolver(rows[0].spatial, tol=self.options.tol).solve(system.rhs[0])
+                u, report = u[None], {"iterations": 0, "residual": found.residual}
+            else:
+                system = WindowSystem(rows, np.stack([prepared[k][1] for k in range(start, stop)]), before=done)
+                x0 = None if done is None else np.repeat(done[None], stop - start, axis=0)
+                u, report = system.solve(x0, tol=max(self.options.tol, 1e-6), maxiter=self.options.maxiter)
+            seconds = time.perf_counter() - solved_at
+            last = stop if stop == count else max(start + 1, stop - self.overlap)
+            for k in range(start, last):
+                chroma = u[k - start]
+                if not np.all(np.isfinite(chroma)):
+                    raise InputError(f"frame {buffer.start + k}: the solve produced non-finite chroma")
+                rgb = chroma_to_rgb(lightness_of_gray(grays[k]), chroma, self.options.gamut)
+                info = dict(prepared[k][3], index=buffer.start + k, shot=shot, **report, seconds=seconds)
+                yield VideoFrame(buffer.start + k, rgb, chroma, info)
+            done = u[last - 1 - start]
+            for k in [k for k in grays if k < last - 1]:
+                grays.pop(k)
+                prepared.pop(k, None)
+            start = last
+
+    def _prepare(self, buffer: _ShotBuffer, k: int, grays, forward):
+        """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it."""
+        gray = grays[k]
+        if forward is not None and k > 0:
+            forward = _carry(
+                forward, buffer.motion(k - 1).backward, gray, grays[k - 1] if k - 1 in grays else buffer.gray(k - 1)
+            )
+        key = self._keyframe(buffer.start + k, gray)
+        if key is not None:
+            forward = _key(key)
+        hard = key.mask if key is not None else np.zeros(gray.shape, bool)
+        values = key.ab if key is not None else np.zeros(gray.shape + (2,))
+        weight = np.zeros(gray.shape)
+        guess = np.zeros(gray.shape + (2,))
+        carried_count = 0
+        if key is None:
+            carried = _nearer(forward, buffer.carried(k))
+            if carried is not None:
+                mask, ab, age = carried
+                carried_count = int(mask.sum())
+                if math.isinf(self.carry_weight):
+                    hard, values = mask, ab
+                else:
+                    weight = np.where(mask, self.carry_weight * self.carry_decay ** np.maximum(age - 1, 0), 0.0)
+                    guess = np.where(mask[..., None], ab, 0.0)
+        if self.network is not None:
+            from ..neural.prior import guess as network_guess
+
+            given = key if key is not None else Cues.empty(gray.shape)
+            p, w = network_guess(
+                self.network,
+                gray,
+                given,
+                mode="anchor",
+                prior_weight=self.prior_strength,
+                confidence=self.options.confidence,
+                decode=self.options.decode,
+            )
+            total = weight + w
+            guess = np.where(
+                total[..., None] > 0,
+                (weight[..., None] * guess + w[..., None] * p) / np.where(total > 0, total, 1.0)[..., None],
+                0.0,
+            )
+            weight = total
+        weight = np.where(hard, 0.0, weight)
+        rhs = np.where(hard[..., None], values, weight[..., None] * guess)
+        info = {"keyframe": key is not None, "cues": int(hard.sum()), "carried": carried_count}
+        return forward, (hard, rhs, weight, info)
