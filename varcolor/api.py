@@ -197,6 +197,12 @@ class Colorizer:
         return self.options.method
 
     @property
+    def instances(self) -> list | None:
+        """The instances found in the image (:class:`varcolor.instances.Instance`, with their soft
+        masks), once a solve has looked for them; None before, or without ``instances``."""
+        return self._instances
+
+    @property
     def solver_name(self) -> str | None:
         """The linear solver the method uses (``auto`` resolved), or None."""
         return self.engine.solver_name

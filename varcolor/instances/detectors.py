@@ -177,7 +177,7 @@ class Cascades(Detector):
 
     name = "cascades"
     summary = "OpenCV's bundled Haar cascades: frontal and profile faces, upper and full bodies"
-    rank = 10
+    rank = 5
     #: (cascade file, label, mirrored too): the profile cascade finds faces turned one way only.
     CASCADES: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("haarcascade_frontalface_default.xml", "face", False),
@@ -229,7 +229,8 @@ class Faces(Cascades):
 
     name = "faces"
     summary = "OpenCV's bundled Haar cascades for frontal and profile faces"
-    rank = 5
+    # auto's pick among the cascades: the body cascades fire on buildings and windows (Kodak).
+    rank = 10
     CASCADES = Cascades.CASCADES[:2]
 
 

@@ -71,7 +71,7 @@ def fuse(
     instances: list[Instance],
     crop_guess: Callable[[tuple[slice, slice]], tuple[np.ndarray, np.ndarray]],
     *,
-    margin: float = MARGIN,
+    margin: float | None = None,
     max_memory: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """The prior and its weight with each instance's own colours inside its mask.
@@ -86,6 +86,8 @@ def fuse(
     crop_guess : callable
         ``crop_guess(window)`` → the guess and weight of the crop ``gray[window]`` (the network run
         on the crop alone, at its input size, lifted to the crop's pixels).
+    margin : float, optional
+        Context around each box (:func:`window_of`; default :data:`MARGIN`).
 
     Returns
     -------
@@ -105,6 +107,7 @@ def fuse(
     (30.0, 0.0, 400)
     """
     prior, weight = prior.copy(), weight.copy()
+    margin = MARGIN if margin is None else margin
     records = []
     # The surest last: where instances overlap, the higher score has the last word.
     for instance in sorted(instances, key=lambda i: i.score):
