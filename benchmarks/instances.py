@@ -110,7 +110,7 @@ def run_photo(rgb: np.ndarray, detector: str, margins: list[float], force: bool)
         row["original_in_colorfulness"] = metrics.colorfulness(rgb[inside][:, None])
     for margin in margins:
         result, _ = colorize(gray, detector, margin)
-        row[f"margin {margin:g}"] = scores(result, rgb, inside) | {
+        row[f"margin {margin:g}"] = scores(result.rgb, rgb, inside) | {
             "seconds": result.info["seconds"],
             "instance_seconds": [r["seconds"] for r in result.info["instances"]],
             "max_difference": float(np.abs(result.ab - base.ab).max()),
