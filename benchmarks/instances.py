@@ -197,6 +197,25 @@ def sheet(path: Path, detector: str) -> list[dict]:
     return found
 
 
+def text(detector: str, side: int, summary: dict, margins: list[float], sheet_name: str | None = None) -> str:
+    out = (
+        f"Automatic colorization (no cues, `--prior ideepcolor`, Levin's method, shipped network) without and with "
+        f"`--instances {detector}`, photos at most {side} px on a side; scores over the photos where the detector "
+        "found instances (whole photo, and inside the instances' masks); Δ PSNR, whole set: the mean gain over every "
+        "photo of the set (those without instances are unchanged).\n\n" + table(summary, margins) + "\n"
+    )
+    if sheet_name:
+        out += f"\nContact sheet: `{sheet_name}_sheet.png` (gray | base | instance-aware | original).\n"
+    return out
+
+
+def write(out: Path, name: str, report: dict, markdown: str) -> None:
+    with varcolor.io.atomic_path(out / f"{name}.json") as tmp:
+        tmp.write_text(json.dumps(report, indent=1))
+    with varcolor.io.atomic_path(out / f"{name}.md") as tmp:
+        tmp.write_text(markdown)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default=",".join(SETS))
@@ -214,7 +233,16 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     rows, summary = [], {}
-    for folder in args.sets.split(","):
+    report = {
+        "detector": args.detector,
+        "margins": margins,
+        "side": args.side,
+        "summary": summary,
+        "machine": f"{platform.machine()} {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "rows": rows,
+    }
+    for folder in [f for f in args.sets.split(",") if f]:
         paths = [SHARED / folder / p for p in varcolor.walk_images(SHARED / folder)]
         paths = paths[: args.limit] if args.limit else paths
         mine, forced = [], 0
@@ -228,29 +256,11 @@ def main(argv=None) -> int:
             print(folder, path.name, row["found"], flush=True)
         rows += mine
         summary[folder] = summarise(mine, margins)
-    text = (
-        f"Automatic colorization (no cues, `--prior ideepcolor`, Levin's method, shipped network) without and with "
-        f"`--instances {args.detector}`, photos at most {args.side} px on a side; scores over the photos where the "
-        "detector found instances (whole photo, and inside the instances' masks); Δ PSNR, whole set: the mean gain "
-        "over every photo of the set (those without instances are unchanged).\n\n" + table(summary, margins) + "\n"
-    )
-    report = {
-        "detector": args.detector,
-        "margins": margins,
-        "side": args.side,
-        "summary": summary,
-        "machine": f"{platform.machine()} {os.cpu_count()} cores",
-        "python": platform.python_version(),
-        "rows": rows,
-    }
+        write(out, args.name, report, text(args.detector, args.side, summary, margins))  # each set as it ends
     if args.sheet:
         report["sheet"] = sheet(out / f"{args.name}_sheet.png", args.detector)
-        text += f"\nContact sheet: `{args.name}_sheet.png` (gray | base | instance-aware | original).\n"
-    with varcolor.io.atomic_path(out / f"{args.name}.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
-    with varcolor.io.atomic_path(out / f"{args.name}.md") as tmp:
-        tmp.write_text(text)
-    print(text)
+    write(out, args.name, report, text(args.detector, args.side, summary, margins, args.name if args.sheet else None))
+    print(text(args.detector, args.side, summary, margins))
     return 0
 
 

@@ -144,6 +144,12 @@ def test_cost_is_per_instance_not_per_pixel():
         fuse(gray, prior, weight, found, crop_guess, max_memory=1e5)
 
 
+def test_all_the_cascades_find_the_face_too():
+    found = detectors.Cascades().detect(astronaut_gray())
+    faces = [i for i in found if i.label == "face"]
+    assert len(faces) == 1 and set(i.label for i in found) <= {"face", "upper body", "full body"}
+
+
 def test_instance_options_are_checked_before_any_image():
     with pytest.raises(InputError, match="with the network"):
         varcolor.Options.build(instances="faces")
@@ -153,6 +159,8 @@ def test_instance_options_are_checked_before_any_image():
         varcolor.Options.build(instances="faces", prior="ideepcolor", detector_weights=__file__)
     with pytest.raises(InputError, match="instances is 'none'"):
         varcolor.Options.build(prior="ideepcolor", detector_weights=__file__)
+    with pytest.raises(InputError, match="found 0"):  # no plug-in takes weights here
+        varcolor.Options.build(instances="auto", prior="ideepcolor", detector_weights=__file__)
     assert varcolor.Options.build(instances="auto", method="ideepcolor").instances == "auto"
 
 
@@ -251,6 +259,8 @@ def test_a_plug_in_detector_runs_from_its_weights_file(tiny, capsys):
             assert instance.label == _Tiny.categories[int(expected["labels"][k])]
             top, left, height, width = instance.box
             assert np.allclose(instance.mask, expected["masks"][k, 0, top : top + height, left : left + width])
+    assert isinstance(detectors.pick("auto", folder / "tiny.pt"), _Tiny)  # the one plug-in that takes weights
+    assert isinstance(detectors.pick("auto"), detectors.Faces)  # without weights: the face cascades
     # The whole colorization through the command line, with the plug-in's masks.
     varcolor.write_image(folder / "old.png", gray)
     code, _, err = run(

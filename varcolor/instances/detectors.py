@@ -412,19 +412,28 @@ def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None
         return None
     if name != "auto":
         return get(name)(weights)
+    if weights is not None:
+        return _weighted()(weights)
     _load_plugins()
-    wanted = [d for d in _REGISTRY.values() if d.needs_weights == (weights is not None) and d.available()]
-    if weights is not None and len(wanted) != 1:
-        raise InputError(
-            "instances 'auto' with detector_weights needs exactly one plug-in detector that takes weights; "
-            f"found {len(wanted)}: name it (--instances NAME)"
-        )
+    wanted = [d for d in _REGISTRY.values() if not d.needs_weights and d.available()]
     if not wanted:
         raise InputError(
             "no detector is available for instances 'auto': OpenCV's bundled cascades need "
             "pip install 'opencv-python-headless>=4.8,<5'"
         )
     return max(wanted, key=lambda d: d.rank)(weights)
+
+
+def _weighted() -> type[Detector]:
+    """``auto``'s detector when weights are given: the one plug-in that takes weights."""
+    _load_plugins()
+    wanted = [d for d in _REGISTRY.values() if d.needs_weights and d.available()]
+    if len(wanted) != 1:
+        raise InputError(
+            "instances 'auto' with detector_weights needs exactly one plug-in detector that takes weights; "
+            f"found {len(wanted)}{': name it (--instances NAME)' if wanted else ''}"
+        )
+    return wanted[0]
 
 
 for _detector in (Cascades, Faces):
@@ -447,5 +456,7 @@ def check_options(options, *, network: bool) -> None:
         raise InputError("detector_weights given but instances is 'none': name the detector (--instances NAME)")
     if options.instances != "auto" and not get(options.instances).needs_weights:
         raise InputError(f"detector {options.instances!r} takes no weights file (--detector-weights is for plug-ins)")
+    if options.instances == "auto":
+        _weighted()
     if not Path(weights).is_file():
         raise InputError(f"{weights}: detector weights file not found")
