@@ -89,11 +89,11 @@ def test_fusion_puts_the_crops_own_colours_inside_the_mask_and_leaves_the_rest(f
     empty = varcolor.Cues.empty(gray.shape)
     base = varcolor.colorize(gray, empty, prior="ideepcolor")
     result = varcolor.colorize(gray, empty, prior="ideepcolor", instances="fixed")
-    # The crop: the box (rows 100–160, columns 150–210) and half its side around it.
-    window = (slice(70, 190), slice(120, 240))
-    crop, _ = predict(load(None), gray[window], varcolor.Cues.empty((120, 120)), decode="annealed")
+    # The crop: the box (rows 100–160, columns 150–210) and its side around it, moved inside.
+    window = (slice(40, 220), slice(76, 256))
+    crop, _ = predict(load(None), gray[window], varcolor.Cues.empty((180, 180)), decode="annealed")
     core = (slice(110, 150), slice(160, 200))  # the mask's ones
-    inner = (slice(40, 80), slice(40, 80))  # the same pixels in the crop
+    inner = (slice(70, 110), slice(84, 124))  # the same pixels in the crop
     assert np.abs(result.ab[core] - crop[inner]).max() < 0.05
     assert np.abs(base.ab[core] - crop[inner]).mean() > 1.0  # the whole image's guess differed there
     outside = np.ones(gray.shape, bool)
@@ -105,7 +105,7 @@ def test_fusion_puts_the_crops_own_colours_inside_the_mask_and_leaves_the_rest(f
             "score": 1.0,
             "box": [100, 150, 60, 60],
             "mask_area": 1600,
-            "window": [70, 120, 120, 120],
+            "window": [40, 76, 180, 180],
             "seconds": result.info["instances"][0]["seconds"],
         }
     ]
@@ -138,7 +138,7 @@ def test_cost_is_per_instance_not_per_pixel():
 
     prior, weight, records = fuse(gray, np.zeros(shape + (2,)), np.zeros(shape), found, crop_guess)
     assert len(seen) == 3
-    assert sum((w[0].stop - w[0].start) * (w[1].stop - w[1].start) for w in seen) == 160**2 + 240**2 + 120**2
+    assert sum((w[0].stop - w[0].start) * (w[1].stop - w[1].start) for w in seen) == 240**2 + 360**2 + 180**2
     assert np.isclose(prior[140, 140, 0], 8.0) and prior[1000, 1000, 0] == 0  # score 0.8 of the crop's 10
     with pytest.raises(InputError, match="instance's crop"):
         fuse(gray, prior, weight, found, crop_guess, max_memory=1e5)
