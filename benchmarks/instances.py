@@ -11,11 +11,12 @@ instance-aware colorization is the base colorization by construction (the prior 
 ``--others`` such photos per set are colorized both ways anyway to check that (difference 0).
 Whole-set means count the photos without instances as unchanged.
 
-Writes ``<name>.json`` and ``<name>.md`` in ``benchmarks/results``, and with ``--sheet`` the
+Writes ``<name>.json`` and ``<name>.md`` in ``benchmarks/results``, and with ``--sheet PNG`` the
 contact sheet (gray | base | instance-aware | original) of scikit-image's bundled photos
 (redistributable; the sets' photos are not).
 
-Run: ``python benchmarks/instances.py`` (``--limit N``: the first N photos of each set).
+Run: ``python benchmarks/instances.py`` (``--limit N``: the first N photos of each set; ``--sets ""
+--sheet instances_sheet.png --name instances_sheet``: the contact sheet alone).
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def text(detector: str, side: int, summary: dict, margins: list[float], sheet_na
         "photo of the set (those without instances are unchanged).\n\n" + table(summary, margins) + "\n"
     )
     if sheet_name:
-        out += f"\nContact sheet: `{sheet_name}_sheet.png` (gray | base | instance-aware | original).\n"
+        out += f"\nContact sheet: `{sheet_name}` (gray | base | instance-aware | original).\n"
     return out
 
 
@@ -224,7 +225,7 @@ def main(argv=None) -> int:
     parser.add_argument("--side", type=int, default=768, help="longest side of the photos")
     parser.add_argument("--limit", type=int, default=0, help="first N photos of each set")
     parser.add_argument("--others", type=int, default=2, help="photos without instances colorized both ways, per set")
-    parser.add_argument("--sheet", action="store_true", help="write the contact sheet (scikit-image photos)")
+    parser.add_argument("--sheet", metavar="PNG", help="write the contact sheet (scikit-image photos) to this file")
     parser.add_argument("--name", default="instances")
     parser.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
@@ -258,8 +259,8 @@ def main(argv=None) -> int:
         summary[folder] = summarise(mine, margins)
         write(out, args.name, report, text(args.detector, args.side, summary, margins))  # each set as it ends
     if args.sheet:
-        report["sheet"] = sheet(out / f"{args.name}_sheet.png", args.detector)
-    write(out, args.name, report, text(args.detector, args.side, summary, margins, args.name if args.sheet else None))
+        report["sheet"] = sheet(out / args.sheet, args.detector)
+    write(out, args.name, report, text(args.detector, args.side, summary, margins, args.sheet))
     print(text(args.detector, args.side, summary, margins))
     return 0
 
