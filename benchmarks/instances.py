@@ -224,6 +224,7 @@ def main(argv=None) -> int:
     parser.add_argument("--margins", default=str(fusion.MARGIN), help="comma-separated context margins")
     parser.add_argument("--side", type=int, default=768, help="longest side of the photos")
     parser.add_argument("--limit", type=int, default=0, help="first N photos of each set")
+    parser.add_argument("--stride", type=int, default=1, help="every Nth photo of each set (before --limit)")
     parser.add_argument("--others", type=int, default=2, help="photos without instances colorized both ways, per set")
     parser.add_argument("--sheet", metavar="PNG", help="write the contact sheet (scikit-image photos) to this file")
     parser.add_argument("--name", default="instances")
@@ -235,6 +236,7 @@ def main(argv=None) -> int:
 
     rows, summary = [], {}
     report = {
+        "command": " ".join(sys.argv),
         "detector": args.detector,
         "margins": margins,
         "side": args.side,
@@ -245,6 +247,7 @@ def main(argv=None) -> int:
     }
     for folder in [f for f in args.sets.split(",") if f]:
         paths = [SHARED / folder / p for p in varcolor.walk_images(SHARED / folder)]
+        paths = paths[:: args.stride]
         paths = paths[: args.limit] if args.limit else paths
         mine, forced = [], 0
         for path in paths:
