@@ -115,10 +115,11 @@ def fuse(
     for instance in sorted(instances, key=lambda i: i.score):
         start = time.perf_counter()
         window = window_of(instance.box, gray.shape, margin)
-        pixels = (window[0].stop - window[0].start) * (window[1].stop - window[1].start)
+        size = (window[0].stop - window[0].start, window[1].stop - window[1].start)
+        pixels = size[0] * size[1]
         check_memory(pixels * CROP_BYTES, f"the {instance.label} instance's crop ({pixels / 1e6:.1f} MP)", max_memory)
         top, left, height, width = instance.box
-        share = np.zeros((pixels // (window[1].stop - window[1].start), window[1].stop - window[1].start))
+        share = np.zeros(size)
         y, x = top - window[0].start, left - window[1].start
         share[y : y + height, x : x + width] = instance.score * np.clip(instance.mask, 0.0, 1.0)
         crop_prior, crop_weight = crop_guess(window)
