@@ -188,7 +188,7 @@ def sheet(path: Path, detector: str) -> list[dict]:
         base, _ = colorize(gray, "none")
         inst, _ = colorize(gray, detector)
         found.append({"photo": name, "instances": inst.info["instances"]})
-        height = 256
+        height = 160  # the sheet stays small enough to commit (< 1 MB)
         width = round(rgb.shape[1] * height / rgb.shape[0])
         cells = [np.dstack([gray] * 3), base.rgb, inst.rgb, rgb]
         rows.append(np.hstack([resize(c, (height, width), order=1, anti_aliasing=True) for c in cells]))
@@ -198,15 +198,32 @@ def sheet(path: Path, detector: str) -> list[dict]:
     return found
 
 
-def text(detector: str, side: int, summary: dict, margins: list[float], sheet_name: str | None = None) -> str:
-    out = (
-        f"Automatic colorization (no cues, `--prior ideepcolor`, Levin's method, shipped network) without and with "
-        f"`--instances {detector}`, photos at most {side} px on a side; scores over the photos where the detector "
-        "found instances (whole photo, and inside the instances' masks); Δ PSNR, whole set: the mean gain over every "
-        "photo of the set (those without instances are unchanged).\n\n" + table(summary, margins) + "\n"
-    )
-    if sheet_name:
-        out += f"\nContact sheet: `{sheet_name}` (gray | base | instance-aware | original).\n"
+def text(detector: str, side: int, summary: dict, margins: list[float], sheet: tuple | None = None) -> str:
+    out = ""
+    if summary:
+        out = (
+            f"Automatic colorization (no cues, `--prior ideepcolor`, Levin's method, shipped network) without and "
+            f"with `--instances {detector}`, photos at most {side} px on a side; scores over the photos where the "
+            "detector found instances (whole photo, and inside the instances' masks); Δ PSNR, whole set: the mean "
+            "gain over every photo of the set (those without instances are unchanged).\n\n"
+            + table(summary, margins)
+            + "\n"
+        )
+    if sheet:
+        name, found = sheet
+        out += (
+            f"\nContact sheet `{name}` (gray | base | instance-aware | original; automatic, `--prior ideepcolor`, "
+            f"`--instances {detector}`), scikit-image's photos:\n\n"
+            + "".join(
+                f"- {f['photo']}: "
+                + (
+                    ", ".join(f"{i['label']} (score {i['score']:.2f}, box {i['box']})" for i in f["instances"])
+                    or "none"
+                )
+                + "\n"
+                for f in found
+            )
+        )
     return out
 
 
@@ -263,7 +280,8 @@ def main(argv=None) -> int:
         write(out, args.name, report, text(args.detector, args.side, summary, margins))  # each set as it ends
     if args.sheet:
         report["sheet"] = sheet(out / args.sheet, args.detector)
-    write(out, args.name, report, text(args.detector, args.side, summary, margins, args.sheet))
+    shown = (args.sheet, report["sheet"]) if args.sheet else None
+    write(out, args.name, report, text(args.detector, args.side, summary, margins, shown))
     print(text(args.detector, args.side, summary, margins))
     return 0
 
