@@ -160,10 +160,13 @@ def suppress(found: list[Instance], overlap: float = OVERLAP) -> list[Instance]:
     """Keep, of boxes of one label overlapping by more than ``overlap`` (IoU), the best scored;
     at most :data:`MAX_INSTANCES`, best first.
 
+    Examples
+    --------
     >>> boxes = [Instance((0, 0, 10, 10), 0.5, "face"), Instance((1, 1, 10, 10), 0.9, "face"),
     ...          Instance((1, 1, 10, 10), 0.4, "upper body")]
-    >>> [(i.label, i.score) for i in suppress(boxes)]
-    [('face', 0.9), ('upper body', 0.4)]
+    >>> kept = suppress(boxes)
+    >>> [i.label for i in kept], [i.score for i in kept]
+    (['face', 'upper body'], [0.9, 0.4])
     """
     kept: list[Instance] = []
     for instance in sorted(found, key=lambda i: -i.score):
