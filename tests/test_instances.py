@@ -339,3 +339,25 @@ def test_colorize_with_instances_auto_end_to_end(tmp_path, capsys):
     assert np.abs(out[400:, :100] - base[400:, :100]).max() <= 1 / 255  # far from it, the same
     code, _, err = run(capsys, "colorize", *common[:1], "-o", tmp_path / "x.png", "--instances", "auto")
     assert code == 2 and "with the network" in err and len(err.strip().splitlines()) == 1
+
+
+@needs_torch
+def test_a_folder_run_with_instances(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    for name in ("astronaut", "coffee"):
+        varcolor.write_image(tmp_path / "in" / f"{name}.png", same_lightness_gray(photo(name, (96, 96))))
+    code, _, err = run(
+        capsys,
+        "colorize",
+        tmp_path / "in",
+        "-o",
+        tmp_path / "out",
+        "--prior",
+        "ideepcolor",
+        "--instances",
+        "auto",
+        "--workers",
+        "1",
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["astronaut.png", "coffee.png"]
