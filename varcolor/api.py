@@ -52,7 +52,9 @@ class Result:
         The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
         the Lab chroma of ``rgb``.
     info : dict
-        method, solver, iterations, residual, seconds, and the options used.
+        method, solver, iterations, residual, seconds, and the options used; with ``instances``,
+        what was found (``info["instances"]``: label, score, box, mask area, crop window, seconds per
+        instance; :func:`varcolor.instances.fuse`).
     """
 
     rgb: np.ndarray
@@ -175,6 +177,12 @@ class Colorizer:
             warnings.warn("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
             global_hints = None
         self.global_hints = global_hints
+        self.detector = None
+        if options.instances != "none":
+            from .instances import pick
+
+            self.detector = pick(options.instances, options.detector_weights)
+        self._instances = None  # found once per image, at the first solve
         self.guide = _check_gray(gray)
         self.lightness = lightness_of_gray(self.guide)
         self.engine = method(self.guide, options, progress)  # plans its solver: refuses what will not fit
@@ -187,6 +195,12 @@ class Colorizer:
     def method(self) -> str:
         """The method's name."""
         return self.options.method
+
+    @property
+    def instances(self) -> list | None:
+        """The instances found in the image (:class:`varcolor.instances.Instance`, with their soft
+        masks), once a solve has looked for them; None before, or without ``instances``."""
+        return self._instances
 
     @property
     def solver_name(self) -> str | None:
@@ -338,6 +352,8 @@ class Colorizer:
                 global_hints=self.global_hints,
                 decode=AUTOMATIC[options.automatic],
             )
+            if self.detector is not None:
+                prior, weight, info["instances"] = self._fuse(cues, prior, weight, mode, info)
         if cues.count == 0 and prior is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.guide.shape + (2,))
@@ -359,6 +375,28 @@ class Colorizer:
                 automatic=options.automatic,
             )
         return self._finish(chroma, info, start)
+
+    def _fuse(self, cues: Cues, prior: np.ndarray, weight: np.ndarray, mode: str, info: dict):
+        """The prior and weight with each detected instance's own colours (:mod:`varcolor.instances`)."""
+        from .instances import find, fuse, network_crops
+
+        if self._instances is None:
+            start = time.perf_counter()
+            self._instances = find(self.detector, self.guide)
+            self._detect_seconds = time.perf_counter() - start
+        info["detector"] = self.detector.name
+        info["detect_seconds"] = self._detect_seconds
+        options = self.options
+        crops = network_crops(
+            self.network,
+            self.guide,
+            cues,
+            mode=mode,
+            prior_weight=options.prior_weight,
+            confidence=options.confidence,
+            decode=AUTOMATIC[options.automatic],
+        )
+        return fuse(self.guide, prior, weight, self._instances, crops, max_memory=options.max_memory)
 
     def _finish(self, chroma: np.ndarray, info: dict, start: float, where=None) -> Result:
         """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays), only

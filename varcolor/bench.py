@@ -94,10 +94,13 @@ def method_options(
     prior_weight: float = PRIOR_WEIGHT,
     prior_mode: str = Options.prior_mode,
     automatic: str | None = None,
+    instances: str = Options.instances,
+    detector_weights: str | None = None,
     **parameters,
 ) -> dict:
-    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``weights`` and
-    ``automatic`` (faithful or vivid; None: the default) reach the methods that use the network;
+    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``weights``,
+    ``automatic`` (faithful or vivid; None: the default), ``instances`` and ``detector_weights``
+    reach the methods that use the network;
     ``parameters`` (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the
     methods that have them, and None means the method's default."""
     name, _, prior = method.partition("+")
@@ -107,7 +110,7 @@ def method_options(
     if prior:
         chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
     if prior or registry.get(name).needs_network:
-        chosen.update(weights=weights, automatic=automatic)
+        chosen.update(weights=weights, automatic=automatic, instances=instances, detector_weights=detector_weights)
     return chosen
 
 

@@ -120,6 +120,12 @@ def _method_names() -> tuple[str, ...]:
     return methods.names()
 
 
+def _detector_names() -> tuple[str, ...]:
+    from .instances import choices
+
+    return choices()
+
+
 def choices_of(spec: dataclasses.Field) -> tuple | None:
     """A field's choices (calling the function that lists them, where it is one)."""
     choices = spec.metadata.get("choices")
@@ -159,6 +165,9 @@ class Options:
         modes in its ``prior_modes``, others use ``anchor``), and how the network's colours are
         read: ``faithful`` or ``vivid`` (:data:`AUTOMATIC`; ``decode="regression"`` and
         ``"annealed"``, the old names, are accepted by :meth:`build`).
+    instances, detector_weights
+        Instance-aware colorization (docs/guide/instances.md): the detector (``none``, ``auto``,
+        ``faces``, ``cascades`` or a plug-in's) and a plug-in detector's weights file.
     parameters : dataclass or None
         The method's own parameters (its ``Parameters`` class), defaults where not given.
     """
@@ -214,6 +223,16 @@ class Options:
         check=_automatic,  # not argparse choices: a bad value is then one line (InputError), not usage + error
         metavar="{" + ",".join(AUTOMATIC) + "}",
     )
+    instances: str = option(
+        "none",
+        "instance-aware colorization with the network: detect objects and colour each from its own crop at the "
+        "network's input size (auto: the best detector available offline; faces, cascades: OpenCV's bundled "
+        "cascades; or a plug-in's) (default: %(default)s)",
+        choices=_detector_names,
+    )
+    detector_weights: str | None = option(
+        None, "weights of a plug-in detector (.safetensors, or .pt/.pth read with weights_only)", metavar="PATH"
+    )
     parameters: Any = field(default=None, metadata={"help": None})
 
     def __post_init__(self) -> None:
@@ -247,6 +266,10 @@ class Options:
                 f"{self.method} propagates {_SPACE_NAMES[engine.spaces[0]]} chroma: use space={engine.spaces[0]!r}"
             )
         engine.check_options(self)
+        if self.instances != "none" or self.detector_weights is not None:
+            from .instances.detectors import check_options
+
+            check_options(self, network=bool(self.prior or engine.needs_network))
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -110,6 +110,8 @@ def _cmd_bench(args) -> int:
         "prior_weight": args.prior_weight,
         "prior_mode": args.prior_mode,
         "automatic": args.automatic,
+        "instances": args.instances,
+        "detector_weights": args.detector_weights,
         **{name: getattr(args, name) for name in registry.parameter_names()},
     }
     alone = args.workers == 1 or len(paths) == 1
@@ -178,7 +180,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     b.add_argument("--limit", type=int, default=0, metavar="N", help="the first N photos only (0: all)")
     b.add_argument("--seed", type=int, default=bench.SEED, help="hint placement seed (default: %(default)s)")
-    add_options(b, ("weights", "prior_weight", "prior_mode", "automatic"))  # the network's, for METHOD+ideepcolor
+    # The network's options, for METHOD+ideepcolor and ideepcolor.
+    add_options(b, ("weights", "prior_weight", "prior_mode", "automatic", "instances", "detector_weights"))
     add_method_parameters(b)  # each reaches the methods that have it
     add_table_output(
         b,
