@@ -139,7 +139,7 @@ def network_alone(frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray
     out = []
     for frame in frames:
         gray = to_gray(frame)
-        ab, _ = predict(net, gray, varcolor.Cues.empty(gray.shape), decode="annealed")
+        ab, _ = predict(net, gray, varcolor.Cues.empty(gray.shape), decode="annealed")  # --automatic vivid
         out.append((chroma_to_rgb(lightness_of_gray(gray), ab, "chroma"), ab))
     return out
 
@@ -156,7 +156,7 @@ def run_method(name: str, frames: list[np.ndarray], keyframes: dict) -> tuple[li
         elif name == "network":
             out = network_alone(frames)
         elif name == "network+space-time":
-            out = [(f.rgb, f.ab) for f in colorize_video(iter(grays), {}, prior="ideepcolor")]
+            out = [(f.rgb, f.ab) for f in colorize_video(iter(grays), {}, prior="ideepcolor", automatic="vivid")]
         else:
             raise ValueError(name)
         seconds = time.perf_counter() - start

@@ -87,8 +87,9 @@ def test_fusion_puts_the_crops_own_colours_inside_the_mask_and_leaves_the_rest(f
 
     gray = same_lightness_gray(photo("astronaut", (256, 256)))
     empty = varcolor.Cues.empty(gray.shape)
-    base = varcolor.colorize(gray, empty, prior="ideepcolor")
-    result = varcolor.colorize(gray, empty, prior="ideepcolor", instances="fixed")
+    # vivid: the annealed decoding, whose colours differ most between the whole image and a crop
+    base = varcolor.colorize(gray, empty, prior="ideepcolor", automatic="vivid")
+    result = varcolor.colorize(gray, empty, prior="ideepcolor", automatic="vivid", instances="fixed")
     # The crop: the box (rows 100–160, columns 150–210) and its side around it, moved inside.
     window = (slice(40, 220), slice(76, 256))
     crop, _ = predict(load(None), gray[window], varcolor.Cues.empty((180, 180)), decode="annealed")
@@ -336,7 +337,7 @@ def test_colorize_with_instances_auto_end_to_end(tmp_path, capsys):
     out, base = varcolor.read_image(tmp_path / "out.png"), varcolor.read_image(tmp_path / "base.png")
     face = (slice(*FACE_ROWS), slice(*FACE_COLUMNS))
     assert np.abs(out[face] - base[face]).max() > 0.02  # the face has its own colours
-    assert np.abs(out[400:, :100] - base[400:, :100]).max() <= 1 / 255  # far from it, the same
+    assert np.abs(out[400:, :100] - base[400:, :100]).max() < 1.5 / 255  # far from it, the same to one 8-bit level
     code, _, err = run(capsys, "colorize", *common[:1], "-o", tmp_path / "x.png", "--instances", "auto")
     assert code == 2 and "with the network" in err and len(err.strip().splitlines()) == 1
 

@@ -32,7 +32,7 @@ from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError
 from ..memory import check_memory
-from ..options import Options
+from ..options import AUTOMATIC, Options
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirectSolver
 from .flow import Motion, is_cut, motion
@@ -411,7 +411,7 @@ class _ShotSolver:
                 mode="anchor",
                 prior_weight=self.prior_strength,
                 confidence=self.options.confidence,
-                decode=self.options.decode,
+                decode=AUTOMATIC[self.options.automatic],
             )
             total = weight + w
             guess = np.where(
