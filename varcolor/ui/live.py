@@ -32,6 +32,11 @@ log = logging.getLogger("varcolor.ui")
 #: A refinable method's live preview (bilaplacian-gtv's ADMM) stops at this tolerance; an idle
 #: moment refines it to the method's final one.
 PREVIEW_TOL = 1e-2
+#: The live copy's edits are corrected from held factors to this relative residual, not to the
+#: library's 1e-8: on 1 MP hints an edit then takes about 26 mat-vecs instead of 81 and lands within
+#: 0.003 ab of the exact answer (benchmarks/results/engine.md, engine `bounded`). A save solves the
+#: full photo afresh with the library's defaults (its printed command), so it is exact whatever this is.
+LIVE_TOL = 1e-5
 _BOXES_KEPT = 256
 #: Re-solve in the background once updates hold this many pixels, after this many idle seconds.
 #: Not sooner: the engine's LU runs on one pool of two threads per process, so an update that
@@ -249,7 +254,7 @@ class LiveSolver:
 
         def rebase() -> None:
             try:
-                colorizer = Colorizer(self.gray, progress=self._progress, **METHODS[method])
+                colorizer = Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **METHODS[method])
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     colorizer.solve(cues_from_mask(mask))
@@ -342,7 +347,7 @@ class LiveSolver:
             mask, box = self._rasterize(doc)
             if method != self._method or self._colorizer is None:
                 self._colorizer, self._method, self._mask = (
-                    Colorizer(self.gray, progress=self._progress, **METHODS[method]),
+                    Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **METHODS[method]),
                     method,
                     None,
                 )
