@@ -780,11 +780,16 @@ def _dask_client(workers: int, scheduler: str | None, client):
             silence_logs=logging.CRITICAL,
             env=env,
         )
+    local = None
     try:
-        with Client(cluster, set_as_default=False) as local:
+        with sigint_deferred():  # a Ctrl-C while the client connects comes once it exists, so it is closed
+            local = Client(cluster, set_as_default=False)
+        with local:
             yield local
     finally:
         with sigint_ignored():
+            if local is not None:
+                local.close()  # a no-op once closed; a client left half-made printed a traceback at exit
             cluster.close(timeout=10)
 
 
@@ -883,6 +888,23 @@ def sigint_ignored():
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def sigint_deferred():
+    """A Ctrl-C meanwhile (in the main thread) is held and raised as KeyboardInterrupt at the end
+    of the block, so that what the block makes exists, and is cleaned up, when it is raised."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *_: caught.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _dask_outcomes(jobs: list[Job], client):
