@@ -1,7 +1,8 @@
 """Pictures of automatic colorization (the shipped network, no cues) for the documentation.
 
-Writes ``docs/images/automatic_kodak.png`` — for each of the 24 Kodak photos, the network's
-``faithful`` and ``vivid`` colours with no cues next to the original (thumbnails) — and
+Writes ``benchmarks/results/local/automatic_kodak.png`` — for each of the 24 Kodak photos, the
+network's ``faithful`` and ``vivid`` colours with no cues next to the original (thumbnails); kept
+out of the repository because the Kodak photos carry no licence to redistribute them — and
 ``docs/images/automatic.png`` — the bundled example's gray input, its ``faithful`` and ``vivid``
 colours with no cues, and the original.
 
@@ -61,7 +62,7 @@ def main() -> int:
         for k in range(0, len(cells), columns)
     ]
     sheet = np.concatenate(sum(([row, np.ones((8, row.shape[1], 3))] for row in rows), [])[:-1], axis=0)
-    varcolor.write_image(ROOT / "docs" / "images" / "automatic_kodak.png", sheet)
+    varcolor.write_image(ROOT / "benchmarks" / "results" / "local" / "automatic_kodak.png", sheet)
 
     original = varcolor.read_image(ROOT / "examples" / "data" / "chelsea_original.png")[..., :3]
     gray = np.repeat(varcolor.color.same_lightness_gray(original)[..., None], 3, axis=2)
@@ -72,7 +73,7 @@ def main() -> int:
             [gray, gap, automatic(original, "faithful"), gap, automatic(original, "vivid"), gap, original], axis=1
         ),
     )
-    print(f"wrote docs/images/automatic_kodak.png ({len(cells)} photos) and docs/images/automatic.png")
+    print(f"wrote benchmarks/results/local/automatic_kodak.png ({len(cells)} photos) and docs/images/automatic.png")
     return 0
 
 

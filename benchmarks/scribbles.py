@@ -2,9 +2,10 @@
 colour original exists.
 
 For every ``X.png`` + ``X_marked.png`` pair under ``../shared/data/scribbles`` (research-only
-data: results go to ``benchmarks/results``, the scribbles themselves are never committed), both
-methods colorize the gray image from the same strokes. Writes ``scribbles.png`` (``--name``; one row per pair:
-scribbles | Levin | bilaplacian-GTV), ``scribbles.json`` and ``scribbles.md`` (seconds; PSNR and
+data: the scores go to ``benchmarks/results``; the scribbles, and pictures of them, are never
+committed), both methods colorize the gray image from the same strokes. Writes
+``local/scribbles.png`` (``--name``; one row per pair: scribbles | Levin | bilaplacian-GTV; the
+``local`` folder is ignored by git), ``scribbles.json`` and ``scribbles.md`` (seconds; PSNR and
 CIEDE2000 against ``X_original.*`` where the set has one — geap_tartu's gray images are not exactly
 the originals' lightness, so both methods share that error).
 
@@ -133,7 +134,7 @@ def main(argv=None) -> int:
         )
     with varcolor.io.atomic_path(out / f"{args.name}.md") as tmp:
         tmp.write_text(markdown(rows))
-    varcolor.write_image(out / f"{args.name}.png", picture(panels))
+    varcolor.write_image(out / "local" / f"{args.name}.png", picture(panels))
     print(markdown(rows))
     return 0
 
