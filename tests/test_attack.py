@@ -1,5 +1,5 @@
 """Attack suite: generated hostile input for the points parser, the image reader and the folder
-planner, the way tests/test_ir.py attacks the payload parser. Each must answer with a result or
+planner, the way tests/ir/test_ir.py attacks the payload parser. Each must answer with a result or
 one :class:`~varcolor.errors.VarcolorError`, never another exception, and the planner must never
 plan to write over an input or to write one output twice."""
 

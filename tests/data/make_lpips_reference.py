@@ -1,4 +1,4 @@
-"""Writes lpips_reference.json: the lpips package's distances on the cases of tests/test_lpips.py.
+"""Writes lpips_reference.json: the lpips package's distances on the cases of tests/neural/test_lpips.py.
 
 Provenance of the values that test_matches_the_reference_package_on_the_same_weights compares
 against: lpips 0.1.4 (PyPI), ``LPIPS(net="alex", version="0.1")`` with its own v0.1 calibration
@@ -53,7 +53,7 @@ def main() -> None:
     from torch import nn
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests.test_lpips import LPIPS_CASES, lpips_case, random_backbone
+    from tests.neural.test_lpips import LPIPS_CASES, lpips_case, random_backbone
 
     if importlib.util.find_spec("torchvision") is None:
         _stand_in_torchvision()

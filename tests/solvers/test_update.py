@@ -11,7 +11,7 @@ from varcolor.solvers.direct import _diagonal_only_rows
 from varcolor.solvers.lowrank import LowRankUpdater
 from varcolor.solvers.multifrontal import InverseBlock, MultifrontalLU
 
-from .conftest import MAX_AB, gray_and_cues, stroke, strokes
+from ..conftest import MAX_AB, gray_and_cues, stroke, strokes
 
 
 def _fresh(gray, cues, method, space):

@@ -22,7 +22,7 @@ from varcolor.errors import InputError, MethodError
 from varcolor.methods import Method, Problem
 from varcolor.options import Options, option, positive
 
-from .conftest import make_pair, run
+from ..conftest import make_pair, run
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,7 @@ def test_a_method_whose_solve_returns_no_result_is_one_line_naming_it(tmp_path, 
     try:
         gray = np.full((8, 8), 0.5)
         cues = varcolor.Cues.from_points(_points(gray.shape), gray.shape)
-        with pytest.raises(MethodError, match=r"method 'wrong-test' \(tests\.test_methods\.Wrong\)") as caught:
+        with pytest.raises(MethodError, match=r"method 'wrong-test' \(tests\.methods\.test_methods\.Wrong\)") as caught:
             varcolor.colorize(gray, cues, method="wrong-test")
         assert problem in str(caught.value)
         make_pair(tmp_path, "a", shape=(8, 8))

@@ -16,7 +16,7 @@ from varcolor.io import write_image
 from varcolor.video import colorize_video, open_clip, read_cue_folder, write_clip
 from varcolor.video.flow import is_cut, motion
 
-from .conftest import needs_torch, run
+from ..conftest import needs_torch, run
 
 SHIFT = 3  # pixels the pan moves per frame (to the left: content moves left in the frame)
 

@@ -17,9 +17,9 @@ from varcolor.errors import InputError  # noqa: E402
 from varcolor.neural import lpips  # noqa: E402
 from varcolor.neural.weights import read_state  # noqa: E402
 
-from .conftest import photo, random_backbone, random_calibration  # noqa: E402
+from ..conftest import photo, random_backbone, random_calibration  # noqa: E402
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 #: The lpips package's v0.1 AlexNet calibration (weights/v0.1/alex.pth; tests/data/README.md).
 CALIBRATION = DATA / "lpips_alex_v0.1.pth"
 #: Image pairs on which our network is compared with the reference package (tests/data/lpips_reference.json).
@@ -189,7 +189,7 @@ def test_real_weights_match_the_reference_package():
     ],
 )
 def test_unworkable_lpips_weights_are_refused_in_one_line(tmp_path, capsys, spoil, message):
-    from .conftest import run
+    from ..conftest import run
 
     which, how = spoil.split()
     backbone, calibration = random_backbone(), random_calibration()

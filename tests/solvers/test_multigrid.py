@@ -16,7 +16,7 @@ from varcolor.solvers.cg import pcg
 from varcolor.solvers.multigrid import GridMultigrid, MultigridSolver
 from varcolor.solvers.stencil import GridOperator
 
-from .conftest import photo, stroke
+from ..conftest import photo, stroke
 
 
 def weighted_laplacian(shape, seed=0, fixed_fraction=0.01):

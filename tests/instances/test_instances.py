@@ -13,7 +13,7 @@ from varcolor.color import same_lightness_gray
 from varcolor.errors import InputError
 from varcolor.instances import Detector, Instance, TorchDetector, detectors, fuse, register, soft_mask, unregister
 
-from .conftest import needs_torch, photo, run
+from ..conftest import needs_torch, photo, run
 
 cv2 = pytest.importorskip("cv2")
 

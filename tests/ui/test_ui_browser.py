@@ -23,7 +23,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 import varcolor  # noqa: E402 (after the skips: the studio's extras may be missing)
 from varcolor.color import rgb_to_lab  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = next(
     (
         p

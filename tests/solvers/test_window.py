@@ -7,10 +7,10 @@ import varcolor
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
 
-from .conftest import MAX_AB, gray_and_cues, photo, strokes
+from ..conftest import MAX_AB, gray_and_cues, photo, strokes
 
 
-# Windows are what an update uses without the direct solver's factors to correct (test_update.py).
+# Windows are what an update uses without the direct solver's factors to correct (tests/solvers/test_update.py).
 @pytest.mark.parametrize(
     "method,space,solver", [("levin", "lab", "amg"), ("levin-symmetric", "lab", "multigrid"), ("levin", "yiq", "amg")]
 )

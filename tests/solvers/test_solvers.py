@@ -14,7 +14,7 @@ from varcolor.solvers import AmgSolver, DirectSolver, choose_solver, device, est
 from varcolor.solvers import amg as amg_module
 from varcolor.solvers.krylov import gmres
 
-from .conftest import MAX_AB, gray_and_cues, photo, stroke
+from ..conftest import MAX_AB, gray_and_cues, photo, stroke
 
 # "Exact" per the speed issue: within 0.05 ab units of the direct solve (max), 0.005 RMS.
 RMS_AB = 0.005
@@ -224,7 +224,7 @@ def test_a_solve_that_misses_its_tolerance_is_an_error_not_a_result():
 
 
 def test_the_command_line_refuses_a_non_converged_solve_and_a_folder_goes_on(tmp_path, capsys):
-    from .conftest import make_pair, run
+    from ..conftest import make_pair, run
 
     gray, cues = _strip_problem()
     marked = np.repeat(gray[..., None], 3, axis=2)

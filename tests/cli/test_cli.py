@@ -11,7 +11,7 @@ from varcolor.cli import main
 from varcolor.errors import InputError
 from varcolor.solvers.device import backend
 
-from .conftest import make_pair, photo, random_backbone, random_calibration, run
+from ..conftest import make_pair, photo, random_backbone, random_calibration, run
 
 
 def test_colorize_single_file(tmp_path, capsys):

@@ -13,7 +13,7 @@ import varcolor
 from varcolor.color import rgb_to_lab, same_lightness_gray
 from varcolor.energies.levin import exact_operator, exact_system
 
-from .conftest import photo
+from ..conftest import photo
 
 
 def get_color_exact(color_im, ntsc_im):

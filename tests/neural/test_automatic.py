@@ -12,7 +12,7 @@ import varcolor  # noqa: E402
 from varcolor.errors import InputError  # noqa: E402
 from varcolor.options import AUTOMATIC, Options  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "models" / "ideepcolor-w025.safetensors"
 
 

@@ -668,7 +668,7 @@ def test_a_killed_save_leaves_no_part_of_its_unit_after_a_restart(tmp_path, publ
     older.write_bytes(b"an older mask, kept")  # not the save's: never taken
     script = tmp_path / "kill.py"
     script.write_text(KILL_MID_PUBLISH)
-    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     done = subprocess.run([sys.executable, str(script), str(tmp_path), str(published)], env=env, capture_output=True)
     assert done.returncode == 9, done.stderr.decode()[-2000:]
     left = _folder_files(tmp_path / "out")
@@ -696,7 +696,7 @@ def test_ctrl_c_during_a_save_stops_cleanly(tmp_path):
     import httpx
 
     photo = _photo(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     log = tmp_path / "server.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "varcolor.cli", "ui", str(photo), "--no-browser", "--data-dir", str(tmp_path / "d")],
@@ -750,7 +750,7 @@ def test_printed_command_reproduces_a_12_megapixel_save(tmp_path):
     argv = shlex.split(status["command"])
     out = tmp_path / "shell.png"
     argv[argv.index("-o") + 1] = str(out)
-    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     subprocess.run([sys.executable, "-m", "varcolor.cli", *argv[1:]], check=True, env=env, capture_output=True)
     assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
 

@@ -13,7 +13,7 @@ from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode, quantize_chroma
 from varcolor.ir.format import METHODS, IRFormatError, Payload, embed_png, extract_png, read_payload, write_payload
 
-from .conftest import photo
+from ..conftest import photo
 
 
 def sample_payload(palette=False, rng=None):
@@ -501,7 +501,7 @@ def test_encoders_tie_payloads_to_the_gray_within_their_budgets():
 
 @pytest.mark.parametrize("embed", [False, True])
 def test_decode_refuses_a_payload_from_another_image_of_the_same_size(tmp_path, capsys, embed):
-    from .conftest import run
+    from ..conftest import run
 
     for name, image in (("a", "astronaut"), ("b", "coffee")):
         varcolor.write_image(tmp_path / f"{name}.png", photo(image, (48, 64)))

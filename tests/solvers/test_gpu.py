@@ -11,7 +11,7 @@ from varcolor.energies import bilaplacian_gtv
 from varcolor.errors import InputError
 from varcolor.solvers.device import backend
 
-from .conftest import photo
+from ..conftest import photo
 
 MAX_AB, RMS_AB = 0.05, 0.005  # "exact" per the speed issue
 

@@ -11,7 +11,7 @@ from varcolor.energies.bilaplacian_gtv import Parameters, edge_operator, gradien
 from varcolor.errors import InputError
 from varcolor.solvers import admm, amg, device
 
-from .conftest import photo
+from ..conftest import photo
 
 
 def tiny_problem(seed=0, shape=(12, 12)):

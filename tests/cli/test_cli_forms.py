@@ -8,7 +8,7 @@ from varcolor.cli import build_parser, main
 from varcolor.ir.encode import ENCODERS
 from varcolor.ir.files import read_ir
 
-from .conftest import photo
+from ..conftest import photo
 from .test_cli import make_pair, run
 
 # Each command with its input first, then the rest of a valid command line.

@@ -14,7 +14,7 @@ from varcolor.errors import InputError
 from varcolor.solvers import DirectSolver, TiledSolver, choose_solver, estimate_bytes
 from varcolor.solvers.tiled import coarsen, lift
 
-from .conftest import photo
+from ..conftest import photo
 
 SHAPE = (256, 320)
 # Small tiles on a small photo, so that the test crosses many tile borders and two levels of
