@@ -64,7 +64,7 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     code, _, err = run(
         capsys, "colorize", tmp_path, "-o", tmp_path / "negative", "--method", "bilaplacian-gtv", "--lam", "-1"
     )
-    assert code == 2 and err.strip() == "varcolor: error: lam must be a finite number >= 0, got -1.0"
+    assert code == 2 and err.strip() == "varcolor: error: --lam must be a finite number >= 0, got -1.0"
     assert not (tmp_path / "negative").exists()
     for option, value in (("--tol", "0"), ("--maxiter", "0"), ("--prior-weight", "-1"), ("--workers", "0")):
         code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "negative", option, value)
@@ -571,7 +571,7 @@ def test_encode_refuses_gray_input(tmp_path, capsys):
     [
         ("encode", ["-e", "selective", "--segments", "0"], "--segments must be >= 1"),  # was a ZeroDivisionError
         ("encode", ["-e", "adaptive", "--budget", "10"], "--budget must be at least 64"),
-        ("encode", ["-g", "0"], "grid spacing"),
+        ("encode", ["-g", "0"], "--spacing must be >= 1"),
         ("recolor", ["--quantize", "300"], "--quantize takes 1..256"),
     ],
 )
