@@ -42,7 +42,7 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     code, _, err = run(capsys, *args, "-o", tmp_path / "preview.png", "--admm-tol", "3e-2")
     assert preview < iterations and code == 0 and f" {preview}/{preview} " in err
     code, _, err = run(capsys, *args, "-o", tmp_path / "bad.png", "--admm-tol", "0")
-    assert code != 0 and "admm_tol" in err and "Traceback" not in err and not (tmp_path / "bad.png").exists()
+    assert code != 0 and "--admm-tol must" in err and "Traceback" not in err and not (tmp_path / "bad.png").exists()
     assert "ADMM" not in err  # no empty bar before the error
     # bilaplacian-gtv's options with another method: refused once, before any image.
     code, _, err = run(
@@ -68,7 +68,7 @@ def test_a_single_gtv_run_shows_its_iterations(tmp_path, capsys):
     assert not (tmp_path / "negative").exists()
     for option, value in (("--tol", "0"), ("--maxiter", "0"), ("--prior-weight", "-1"), ("--workers", "0")):
         code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "negative", option, value)
-        assert code == 2 and err.count("\n") == 1 and option[2:].replace("-", "_") in err
+        assert code == 2 and err.count("\n") == 1 and f"error: {option} must" in err
         assert not (tmp_path / "negative").exists()
     try:
         backend("cuda")

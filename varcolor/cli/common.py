@@ -9,6 +9,7 @@ import io as _io
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -227,11 +228,12 @@ def flag_words(message: str) -> str:
     """
     for phrase, flag in FLAG_PHRASES.items():
         message = message.replace(phrase, flag)
-    head, sep, rest = message.rpartition(": ") if ": " in message else ("", "", message)
-    first, space, tail = rest.partition(" ")
-    if space and tail.startswith(("must ", "takes ")) and first in _option_names():
-        rest = "--" + first.replace("_", "-") + " " + tail
-    return head + sep + rest
+    names = _option_names()
+    for found in re.finditer(r"(?:^|: )([a-z][a-z0-9_]*) (?:must|takes) ", message):
+        if found.group(1) in names:
+            start, end = found.span(1)
+            return message[:start] + "--" + found.group(1).replace("_", "-") + message[end:]
+    return message
 
 
 # ---------------------------------------------------------------- running and reporting
