@@ -121,7 +121,15 @@ def run_folder(
         path), and ``embed``, ``plot``, ``gray`` (encode, recolor), ``ir`` and ``delete_gray``
         (recolor).
 
-    Bad input raises :class:`~varcolor.errors.InputError`, as the command line would print it.
+    Returns
+    -------
+    list of dict
+        The manifest records of the run (one per image; both steps' for ``recolor``).
+
+    Raises
+    ------
+    InputError
+        Bad input, as the command line would print it (before any image is read).
 
     Examples
     --------
