@@ -58,21 +58,20 @@ def prepare(folder: Path, limit: int) -> Path:
 
 def jobs_of(argv: list[str]) -> list[batch.Job]:
     """The jobs the command line would plan (for the pool baseline)."""
-    from pathlib import Path
-
-    from varcolor.cli.colorize import _plan_colorize
-    from varcolor.cli.ir import plan_encode
+    from varcolor import app
+    from varcolor.cli.common import run_options_of
+    from varcolor.cli.ir import encode_options_of
+    from varcolor.cli.solve_options import options_of
 
     args = build_parser().parse_args(argv)
-    args.max_pixels = args.max_pixels or None
     if args.command == "encode":
-        return plan_encode(Path(args.input), Path(args.output), args)
-    return _plan_colorize(args)
+        return app.plan_encode(args.input, args.output, encode_options_of(args), run_options_of(args))
+    return app.plan_colorize(args.input, args.output, options_of(args), run_options_of(args), cues="points")
 
 
 def pool_run(jobs: list[batch.Job], workers: int) -> list[float]:
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        return [seconds for _, seconds in pool.map(batch._attempt, [job.run for job in jobs])]
+        return [seconds for _, seconds in pool.map(batch.attempt, [job.run for job in jobs])]
 
 
 def measure(command: str, folder: Path, way: str, workers: int) -> dict:

@@ -3,7 +3,6 @@ planner, the way tests/ir/test_ir.py attacks the payload parser. Each must answe
 one :class:`~varcolor.errors.VarcolorError`, never another exception, and the planner must never
 plan to write over an input or to write one output twice."""
 
-import argparse
 import contextlib
 import io
 import json
@@ -30,7 +29,7 @@ from PIL import Image
 
 import varcolor
 from varcolor import batch, methods
-from varcolor.cli.colorize import _FIND, _plan_colorize
+from varcolor.app import RunOptions, plan_colorize
 from varcolor.errors import InputError, MethodError, VarcolorError
 from varcolor.methods import Method
 
@@ -152,20 +151,7 @@ def test_folder_planner_never_writes_over_an_input_or_twice(tmp_path_factory, tr
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"")
     output = source if out_inside else root / "out"
-    args = argparse.Namespace(
-        input=str(source),
-        output=str(output),
-        marked=_FIND,
-        mask=None,
-        points=None,
-        ext=ext,
-        prior=None,
-        method="levin",
-        quiet=True,
-        workers=1,
-        scheduler=None,
-    )
-    jobs = _plan_colorize(args)
+    jobs = plan_colorize(source, output, varcolor.Options(), RunOptions(ext=ext, quiet=True), cues="marked")
     ready, skipped, failed = batch.check(jobs, overwrite=True)
     assert len(ready) + len(skipped) + len(failed) == len(jobs)
     inputs = {batch.identity(p) for job in jobs for p in job.inputs}

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import varcolor
+import varcolor.app.solve
 import varcolor.cli
 from varcolor.color import same_lightness_gray
 from varcolor.ir.files import read_ir
@@ -84,14 +85,14 @@ def test_colliding_outputs_are_refused_before_any_work(tmp_path, capsys, monkeyp
 def test_an_output_that_appears_during_the_run_is_kept(tmp_path, capsys, monkeypatch):
     make_pair(tmp_path / "in", "a")
     make_pair(tmp_path / "in", "b")
-    real = varcolor.cli.colorize.colorize
+    real = varcolor.app.solve.colorize
 
     def racing(gray, cues, *options, **keywords):  # another run publishes out/b.png meanwhile
         (tmp_path / "out").mkdir(exist_ok=True)
         (tmp_path / "out" / "b.png").write_bytes(b"theirs")
         return real(gray, cues, *options, **keywords)
 
-    monkeypatch.setattr(varcolor.cli.colorize, "colorize", racing)
+    monkeypatch.setattr(varcolor.app.solve, "colorize", racing)
     code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--marked")
     assert code == 0 and "b.png: exists; kept" in err and "colorized 1, skipped 1" in err
     assert (tmp_path / "out" / "b.png").read_bytes() == b"theirs"
@@ -270,7 +271,7 @@ def test_huge_declared_sizes_are_refused_from_the_header(tmp_path, capsys, monke
 def test_output_format_and_place_are_checked_before_any_work(tmp_path, capsys, monkeypatch):
     make_pair(tmp_path, "img")
     monkeypatch.setattr(
-        varcolor.cli.colorize, "colorize", lambda *a, **k: pytest.fail("solved before checking the output")
+        varcolor.app.solve, "colorize", lambda *a, **k: pytest.fail("solved before checking the output")
     )
     for output in ("x.webp", "x"):
         code, _, err = run(

@@ -43,7 +43,6 @@ sizes and times, the same options, and every output as it was written; anything 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import datetime
 import hashlib
 import json
@@ -79,9 +78,23 @@ __all__ = [
     "MANIFEST",
     "RETRIES",
     "SCHEDULER_VARIABLE",
-    "run_folder",
+    "run_folder",  # noqa: F822 -- varcolor.app.run_folder, by __getattr__ below
     "check_scheduler",
+    "attempt",
+    "on_dask",
+    "shared_client",
 ]
+
+
+def __getattr__(name: str):
+    # run_folder lives in the application layer (varcolor.app), which plans with this module:
+    # imported when asked for, so that neither imports the other at load time.
+    if name == "run_folder":
+        from .app import run_folder
+
+        return run_folder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: The manifest's file name, in a folder run's output folder.
 MANIFEST = "varcolor-manifest.jsonl"
@@ -223,54 +236,6 @@ def _verdicts(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> li
         else:
             verdicts.append((job, "ready", ""))
     return verdicts
-
-
-def run_folder(
-    command: str, source: str | os.PathLike, output: str | os.PathLike, *, client=None, **options
-) -> list[dict]:
-    """Run a folder command (``colorize``, ``encode``, ``decode``, ``recolor``) as the command
-    line would, on ``client`` (a ``dask.distributed.Client``) or as ``options`` say, and return
-    the manifest records of the run.
-
-    ``options`` are the command's long options with underscores (``workers=2``, ``marked=True``
-    for a bare ``--marked``, ``overwrite=True``, ``encoder="grid"``). Bad input raises
-    :class:`~varcolor.errors.InputError` as the command line would print it.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib, numpy as np, varcolor
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> varcolor.write_image(folder / "in" / "a.png", np.random.default_rng(0).random((16, 16, 3)))
-    >>> rows = run_folder("encode", folder / "in", folder / "ir", encoder="grid", quiet=True)
-    >>> [(pathlib.Path(r["input"]).name, r["status"]) for r in rows]
-    [('a.png', 'done')]
-    """
-    from .cli import build_parser
-
-    argv = [command, str(source), "-o", str(output)]
-    for name, value in options.items():
-        flag = "--" + name.replace("_", "-")
-        if value is True:
-            argv.append(flag)
-        elif value is not False and value is not None:
-            argv += [flag, str(value)]
-    args = build_parser().parse_args(argv)
-    from .cli import run_parsed
-
-    reports: list[Report] = []
-    # Not on ``args``: the jobs carry it to the workers, and a client does not travel.
-    tokens = _CLIENT.set(client), _REPORTS.set(reports)
-    try:
-        run_parsed(args)
-    finally:
-        _CLIENT.reset(tokens[0])
-        _REPORTS.reset(tokens[1])
-    return [row for report in reports for row in report.rows]
-
-
-#: The Dask client and the report list of a :func:`run_folder` call, for the runs it makes.
-_CLIENT: contextvars.ContextVar = contextvars.ContextVar("varcolor_batch_client", default=None)
-_REPORTS: contextvars.ContextVar = contextvars.ContextVar("varcolor_batch_reports", default=None)
 
 
 def _open_regular(path: Path, write: bool) -> int:
@@ -615,8 +580,6 @@ def run(
         if bar is not None:
             bar.close()
         record.close()
-    if _REPORTS.get() is not None:
-        _REPORTS.get().append(report)
     return report
 
 
@@ -630,7 +593,7 @@ def _state(path: Path) -> tuple | None:
     return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
-def _attempt(work: Callable[[], object], gate: _StopGate | None = None) -> tuple[object, float]:
+def attempt(work: Callable[[], object], gate: _StopGate | None = None) -> tuple[object, float]:
     """Run one job, returning its user-facing error instead of raising it (so a run goes on),
     and its seconds; with ``gate``, its outputs are published only while the run goes on."""
     start = time.perf_counter()
@@ -703,40 +666,36 @@ def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None,
     """``(job, outcome, seconds)`` as each job finishes: in this process (one worker and no
     scheduler or client), else as Dask tasks (see the module's docstring)."""
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
-    client = client if client is not None else _CLIENT.get()
     if not on_dask(workers, scheduler, client) or (client is None and scheduler is None and len(jobs) <= 1):
         for job in jobs:
-            yield (job, *_attempt(job.run))
+            yield (job, *attempt(job.run))
         return
     with _dask_client(workers, scheduler, client) as dask_client:
         yield from _dask_outcomes(jobs, dask_client)
 
 
 def on_dask(workers: int = 1, scheduler: str | None = None, client=None) -> bool:
-    """Whether a run with these settings goes to Dask (a client given or in effect, a scheduler
+    """Whether a run with these settings goes to Dask (a client given, a scheduler
     given or in ``$VARCOLOR_SCHEDULER``, or several workers) rather than staying in this process."""
-    return (
-        client is not None
-        or _CLIENT.get() is not None
-        or workers > 1
-        or bool(scheduler or os.environ.get(SCHEDULER_VARIABLE))
-    )
+    return client is not None or workers > 1 or bool(scheduler or os.environ.get(SCHEDULER_VARIABLE))
 
 
 @contextlib.contextmanager
-def shared_client(workers: int = 1, scheduler: str | None = None):
-    """Within this block, every run uses one Dask client (a command of several steps, such as
-    ``recolor``, starts its LocalCluster once); nothing changes where a run would use none."""
+def shared_client(workers: int = 1, scheduler: str | None = None, client=None):
+    """The one Dask client of a command of several runs (``recolor`` starts its LocalCluster
+    once): ``client`` itself where given, else a new one where these settings go to Dask
+    (:func:`on_dask`), else None (the runs stay in this process). Pass it to each run.
+
+    >>> with shared_client(1) as client:
+    ...     client is None
+    True
+    """
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
-    if _CLIENT.get() is not None or not on_dask(workers, scheduler):
-        yield
+    if client is not None or not on_dask(workers, scheduler):
+        yield client
         return
-    with _dask_client(workers, scheduler, None) as client:
-        token = _CLIENT.set(client)
-        try:
-            yield
-        finally:
-            _CLIENT.reset(token)
+    with _dask_client(workers, scheduler, None) as made:
+        yield made
 
 
 @contextlib.contextmanager
@@ -927,7 +886,7 @@ def _dask_outcomes(jobs: list[Job], client):
             continue
         resources = {"MEMORY": max(job.memory, 1)} if largest is not None else None
         future = client.submit(
-            _attempt,
+            attempt,
             job.run,
             gate,
             key=f"varcolor-{os.getpid()}-{index}-{id(job)}",

@@ -30,6 +30,7 @@ from .solvers.choice import SOLVERS
 from .solvers.device import DEVICES
 
 __all__ = [
+    "OptionValues",
     "Options",
     "PRIORS",
     "CONFIDENCES",
@@ -132,8 +133,100 @@ def choices_of(spec: dataclasses.Field) -> tuple | None:
     return choices() if callable(choices) else choices
 
 
+class OptionValues:
+    """The machinery every frozen options dataclass shares (:class:`Options`, the encoder's
+    :class:`~varcolor.ir.encode.EncodeOptions`, the folder runs' :class:`~varcolor.app.RunOptions`):
+    each field made with :func:`option` is checked when the value is made (its ``check``, else its
+    ``choices``), :meth:`build` makes one from keywords, :meth:`keywords` gives them back,
+    :meth:`fingerprint` names the values for a manifest, and :meth:`flags` renders them as the
+    command line's flags (which the command line makes from the same fields' metadata).
+
+    >>> Options.build(method="levin", solver="direct").flags()
+    ['--solver', 'direct']
+    """
+
+    #: What an unknown keyword is called in :meth:`build`'s refusal.
+    _WHAT = "option"
+
+    def _check_fields(self) -> None:
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            if value is None:
+                continue
+            if spec.metadata.get("check"):
+                spec.metadata["check"](spec.name, value)
+                continue
+            choices = choices_of(spec)
+            if choices is not None and value not in choices:
+                raise InputError(f"unknown {spec.name} {value!r}; available: {', '.join(map(str, choices))}")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The options' names (the keywords :meth:`build` takes)."""
+        return tuple(spec.name for spec in dataclasses.fields(cls) if spec.name != "parameters")
+
+    @classmethod
+    def build(cls, options=None, /, **keywords):
+        """Options from keywords (the fields by name), or with ``options``, those changed by the
+        keywords (``options`` itself where there are none: it was checked when made). A name that
+        is no option is refused (ignoring it would hide the mistake)."""
+        strangers = [name for name in keywords if name not in cls.names()]
+        if strangers:
+            raise InputError(f"unknown {cls._WHAT} {strangers[0]!r} (options: {', '.join(cls.names())})")
+        if options is not None and not keywords:
+            return options
+        return dataclasses.replace(options, **keywords) if options is not None else cls(**keywords)
+
+    def keywords(self) -> dict:
+        """The options as :meth:`build`'s keywords (for a report, or to build them again)."""
+        return {name: getattr(self, name) for name in self.names()}
+
+    def fingerprint(self) -> str:
+        """A short fingerprint of the values (what a folder run's manifest compares on ``resume``).
+
+        >>> Options.build(tol=1e-6).fingerprint() == Options.build(tol=1e-6).fingerprint() != Options().fingerprint()
+        True
+        """
+        from .batch import fingerprint
+
+        return fingerprint(self.keywords())
+
+    def flags(self, *, always: tuple[str, ...] = ()) -> list[str]:
+        """The command line's flags that give these values: every option that differs from its
+        default (and those named in ``always``), as ``--name value``, in the fields' order. The
+        one renderer from option values to argv (the studio prints its save command with it)."""
+        defaults = type(self)()
+        argv = []
+        for name in self.names():
+            value = getattr(self, name)
+            if value is None or (value == getattr(defaults, name, None) and name not in always):
+                continue
+            argv += [_flag(name), _text(value, self._unit(name))]
+        return argv
+
+    @classmethod
+    def _unit(cls, name: str) -> float | None:
+        return next((spec.metadata.get("unit") for spec in dataclasses.fields(cls) if spec.name == name), None)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _text(value, unit: float | None) -> str:
+    """An option's value as the command line reads it back (``unit``: the flag counts in units of it)."""
+    if unit is not None:
+        value = value / unit
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back to the same float
+    return str(value)
+
+
 @dataclass(frozen=True)
-class Options:
+class Options(OptionValues):
     """How to colorize: the options every method shares, and the method's own ``parameters``.
 
     Build it with :meth:`build` (keywords, as :func:`varcolor.colorize` takes them) or directly;
@@ -239,13 +332,7 @@ class Options:
         from . import methods
 
         engine = methods.get(self.method)  # an unknown method: one line listing the known ones
-        for spec in dataclasses.fields(self):
-            value = getattr(self, spec.name)
-            choices = choices_of(spec)
-            if choices is not None and value is not None and value not in choices:
-                raise InputError(f"unknown {spec.name} {value!r}; available: {', '.join(map(str, choices))}")
-            if spec.metadata.get("check") and value is not None:
-                spec.metadata["check"](spec.name, value)
+        self._check_fields()
         object.__setattr__(self, "tol", float(self.tol))
         if self.automatic is None:  # not given (a caller passing None through): the default
             object.__setattr__(self, "automatic", Options.automatic)
@@ -272,11 +359,6 @@ class Options:
             check_options(self, network=bool(self.prior or engine.needs_network))
 
     @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """The shared options' names (the keywords :meth:`build` takes besides method parameters)."""
-        return tuple(spec.name for spec in dataclasses.fields(cls) if spec.name != "parameters")
-
-    @classmethod
     def build(cls, options: Options | None = None, /, **keywords) -> Options:
         """Options from keywords: the shared options by name, and the method's own parameters by
         theirs (None: not given, the default). With ``options``, those changed by the keywords.
@@ -291,6 +373,8 @@ class Options:
                 f"options must be a varcolor.Options, not {type(options).__name__} {options!r}: give the others as "
                 "keywords (method=..., solver=...)"
             )
+        if options is not None and not keywords:
+            return options  # checked when it was made: a run validates its options once
         if "decode" in keywords:  # the old name of ``automatic``, and its values
             decode = keywords.pop("decode")
             if decode is not None:
@@ -304,8 +388,7 @@ class Options:
                 keywords["automatic"] = mode
         shared = {name: keywords.pop(name) for name in cls.names() if name in keywords}
         own = {name: value for name, value in keywords.items() if value is not None}
-        base = options if options is not None else cls()
-        method = shared.get("method", base.method)
+        method = shared.get("method", options.method if options is not None else cls.method)
         engine = methods.get(method)
         known = set(engine.parameter_names())
         strangers = [name for name in own if name not in known]
@@ -322,16 +405,38 @@ class Options:
             )
         parameters = shared.pop("parameters", None)
         if parameters is None and engine.Parameters is not None:
-            start = base.parameters if base.method == method and base.parameters is not None else engine.Parameters()
+            start = (
+                options.parameters
+                if options is not None and options.method == method and options.parameters is not None
+                else engine.Parameters()
+            )
             parameters = dataclasses.replace(start, **own)
-        return dataclasses.replace(base, **shared, parameters=parameters)
+        if options is None:  # made once, not a default value first and then a changed copy
+            return cls(**shared, parameters=parameters)
+        return dataclasses.replace(options, **shared, parameters=parameters)
 
     def keywords(self) -> dict:
         """The options as :meth:`build`'s keywords (for a report, or to build them again)."""
-        shared = {name: getattr(self, name) for name in self.names()}
+        shared = super().keywords()
         if self.parameters is not None:
             shared.update(dataclasses.asdict(self.parameters))
         return shared
+
+    def flags(self, *, always: tuple[str, ...] = ()) -> list[str]:
+        """The command line's flags that give these options (see :meth:`OptionValues.flags`),
+        the method's own parameters where they differ from its defaults included.
+
+        >>> Options.build(method="bilaplacian-gtv", sharpness=4.0).flags(always=("method",))
+        ['--method', 'bilaplacian-gtv', '--sharpness', '4.0']
+        """
+        argv = super().flags(always=always)
+        if self.parameters is not None:
+            defaults = type(self.parameters)()
+            for spec in dataclasses.fields(self.parameters):
+                value = getattr(self.parameters, spec.name)
+                if value is not None and value != getattr(defaults, spec.name):
+                    argv += [_flag(spec.name), _text(value, spec.metadata.get("unit"))]
+        return argv
 
 
 _SPACE_NAMES = {"lab": "Lab", "yiq": "YIQ"}

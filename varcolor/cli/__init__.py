@@ -14,10 +14,9 @@ import sys
 import warnings
 
 from .. import __version__, batch, methods
-from ..errors import InputError, VarcolorError
+from ..errors import VarcolorError
 from . import bench, colorize, common, ir, metrics, train, ui
-from .common import Parser, error, warn
-from .solve_options import check_solve_options
+from .common import Parser, error, flag_words, run_options_of, warn
 
 __all__ = ["build_parser", "entry", "main", "run_parsed"]
 
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run_parsed(args)
     except VarcolorError as exc:
-        error(str(exc))
+        error(flag_words(str(exc)))
         return 2
     except KeyboardInterrupt:
         with batch.sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
@@ -70,18 +69,11 @@ def _end_of_options(argv: list[str]) -> int:
 
 
 def run_parsed(args: argparse.Namespace) -> int:
-    """Check the options of parsed arguments once, then run their command (raising
+    """Run the command of parsed arguments, which builds its typed values from them (checking
+    each once, before any image) and leaves them as parsed (raising
     :class:`~varcolor.errors.VarcolorError` for bad input; :func:`main` prints it)."""
-    if getattr(args, "workers", 1) < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}")
-    if hasattr(args, "max_pixels"):
-        if args.max_pixels < 0:
-            raise InputError(f"--max-pixels must be >= 0 (0: no limit), got {args.max_pixels}")
-        args.max_pixels = args.max_pixels or None
-    if getattr(args, "colorizes", False):  # once, not for every image of a folder
-        check_solve_options(args)
-    if getattr(args, "encodes", False):
-        ir.encode_options_of(args)
+    if hasattr(args, "workers") or hasattr(args, "max_pixels"):
+        run_options_of(args)  # every command's --workers and --max-pixels, before its own checks
     return args.func(args)
 
 

@@ -9,6 +9,7 @@ import io as _io
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -18,11 +19,23 @@ import numpy as np
 from tqdm import tqdm
 
 from .. import batch
+from ..app import RunOptions, run_jobs
+from ..app.plan import check_folders, check_outputs, single_output
 from ..batch import Job
 from ..errors import InputError
-from ..io import MAX_PIXELS, atomic_path, check_writable, read_image
+from ..io import MAX_PIXELS, atomic_path, read_image
+from ..ir.encode import EncodeOptions
+from ..options import Options
 
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+__all__ = [
+    "check_folders",
+    "check_outputs",
+    "single_output",
+    "run_options_of",
+    "flag_words",
+    "run",
+    "finish",
+]
 
 
 def error(message: str) -> None:
@@ -175,83 +188,61 @@ def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
 
 
-# ---------------------------------------------------------------- planning checks
+# ---------------------------------------------------------------- typed values, and their flags
 
 
-def single_output(source: Path, output: str, ext: str) -> Path:
-    """-o for one input file: the file itself, or a file named after the input inside a folder."""
-    if Path(output).is_dir() or output.endswith(("/", "\\")):
-        return Path(output) / f"{source.stem}{ext}"
-    return Path(output)
+def run_options_of(args: argparse.Namespace) -> RunOptions:
+    """The :class:`~varcolor.app.RunOptions` the parsed arguments give (those a command has)."""
+    names = [name for name in RunOptions.names() if hasattr(args, name)]
+    return RunOptions.build(**{name: getattr(args, name) for name in names})
 
 
-def check_folders(source: Path, output: Path) -> None:
-    if not source.is_dir():
-        raise InputError(f"{source}: no such file or folder")
-    if output.is_file():
-        raise InputError(f"{output}: is a file; a folder input needs an output folder")
+def max_pixels_of(args: argparse.Namespace) -> int | None:
+    """``--max-pixels`` as the library takes it (0: no limit, None)."""
+    return args.max_pixels or None
 
 
-def check_ext(ext: str) -> None:
-    if ext not in EXTENSIONS:
-        raise InputError(f"--ext must be .png, .jpg, .jpeg, .tif or .tiff, not {ext}")
+#: How the library's messages name what the command line calls a flag: a message that begins
+#: with an option's name (``budget must be at least 64 bytes``) names its flag instead
+#: (``--budget ...``), and these phrases become the flags that give them.
+FLAG_PHRASES = {
+    "marked cues": "--marked",
+    "mask cues": "--mask",
+    "points cues": "--points",
+    "or the prior": "or --prior ideepcolor",
+}
 
 
-def check_outputs(jobs: list[Job], bits: int) -> None:
-    """Refuse, before any work, an output format or place that could never be written: checked
-    once per folder and extension (every job of a folder run shares them)."""
-    seen = set()
-    for job in jobs:
-        for output in job.outputs:
-            suffix = output.suffix.lower()
-            key = (output.parent, suffix)
-            if key not in seen:
-                seen.add(key)
-                check_writable(output, bits=8 if suffix in (".jpg", ".jpeg") else bits, image=suffix != ".vcir")
+def _option_names() -> set[str]:
+    from .. import methods
+
+    return {*Options.names(), *methods.parameter_names(), *EncodeOptions.names(), *RunOptions.names()}
+
+
+def flag_words(message: str) -> str:
+    """A library message in the command line's words: the option it begins with (after the file
+    it names, if any) as its flag, and :data:`FLAG_PHRASES` replaced.
+
+    >>> flag_words("a.png: max_pixels must be >= 0 (0: no limit), got -1")
+    'a.png: --max-pixels must be >= 0 (0: no limit), got -1'
+    """
+    for phrase, flag in FLAG_PHRASES.items():
+        message = message.replace(phrase, flag)
+    names = _option_names()
+    for found in re.finditer(r"(?:^|: )([a-z][a-z0-9_]*) (?:must|takes) ", message):
+        if found.group(1) in names:
+            start, end = found.span(1)
+            return message[:start] + "--" + found.group(1).replace("_", "-") + message[end:]
+    return message
 
 
 # ---------------------------------------------------------------- running and reporting
 
 
-def run(jobs: list[Job], verb: str, args, *, source, output, single: bool, protected=()) -> int:
-    """Run ``jobs`` (``args``: the command's run options), report, and return the exit code."""
-    return finish(
-        run_report(jobs, verb, args, source=source, output=output, single=single, protected=protected), verb, args.quiet
-    )
-
-
-def run_report(jobs: list[Job], verb: str, args, *, source, output, single: bool, protected=()) -> batch.Report:
-    """Run ``jobs`` from ``source`` into ``output`` (its manifest there, for a folder run)."""
-    if not jobs:
-        raise InputError(f"{source}: no images found")
-    return batch.run(
-        jobs,
-        verb=verb,
-        overwrite=args.overwrite,
-        workers=args.workers,
-        quiet=args.quiet,
-        single=single,
-        protected=protected,
-        warn=warn,
-        scheduler=args.scheduler,
-        manifest=None if single else Path(output) / batch.MANIFEST,
-        resume=args.resume,
-        options=output_options(args),
-    )
-
-
-#: Options that change how a run goes, never what it writes (and the command's own bookkeeping).
-RUN_ONLY = frozenset(
-    {"input", "output", "overwrite", "resume", "workers", "scheduler", "quiet", "max_pixels", "func"}
-    | {"watch", "watch_interval", "ir", "delete_gray", "iteration_bar", "encode_options", "colorizes", "encodes"}
-)
-
-
-def output_options(args) -> dict:
-    """The options that shape a run's outputs, for the manifest: every option but :data:`RUN_ONLY`
-    (a new option counts unless listed there, so that ``--resume`` never takes an output made with
-    another value of it)."""
-    return {name: value for name, value in vars(args).items() if name not in RUN_ONLY}
+def run(jobs: list[Job], verb: str, settings: RunOptions, made: dict, *, source, output, single: bool) -> int:
+    """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code."""
+    report = run_jobs(jobs, verb=verb, run=settings, source=source, output=output, single=single, made=made, warn=warn)
+    return finish(report, verb, settings.quiet)
 
 
 def finish(report: batch.Report, verb: str, quiet: bool) -> int:

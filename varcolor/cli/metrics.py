@@ -24,6 +24,7 @@ from .common import (
     add_table_output,
     check_table_output,
     error,
+    max_pixels_of,
     read_warning,
     to_csv,
     to_json,
@@ -125,6 +126,7 @@ def score_files(
     workers: int = 1,
     scheduler: str | None = None,
     max_memory: float | None = None,
+    client=None,
 ) -> int:
     """Score ``results`` (a file or folder) against ``references`` and write the table to
     ``output`` (or stdout); the exit code (1 where some images could not be scored). A pair that
@@ -148,7 +150,7 @@ def score_files(
     names = {id(job): name for job, (name, _, _) in zip(jobs, pairs)}
     scored = {}
     bar = tqdm(total=len(jobs), desc="metrics", unit="img", file=sys.stderr, disable=quiet or single or None)
-    for job, outcome, _ in batch.outcomes(jobs, workers, scheduler=scheduler):
+    for job, outcome, _ in batch.outcomes(jobs, workers, scheduler=scheduler, client=client):
         bar.update()
         if isinstance(outcome, VarcolorError):
             if single:
@@ -182,7 +184,7 @@ def _cmd_metrics(args) -> int:
         lpips=args.lpips,
         lpips_weights=args.lpips_weights,
         quiet=args.quiet,
-        max_pixels=args.max_pixels,
+        max_pixels=max_pixels_of(args),
         workers=args.workers,
         scheduler=args.scheduler,
         max_memory=None if args.max_memory is None else args.max_memory * 1e9,

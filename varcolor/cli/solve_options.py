@@ -1,7 +1,7 @@
 """The options of every command that colorizes (colorize, decode, recolor, and bench's method
 parameters), made from :class:`varcolor.options.Options`: its fields and the registered methods'
 own parameters become flags (help text and choices from their metadata), and the parsed values
-become one ``Options``, checked once per run before any image."""
+become one ``Options`` (:func:`options_of`), checked once per run before any image."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ __all__ = [
     "add_options",
     "add_old_decode",
     "add_method_parameters",
-    "check_solve_options",
     "options_of",
     "method_help",
 ]
@@ -81,7 +80,6 @@ def add_solve_options(
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
     Lab), the registered methods' own parameters, and ``--bits``. ``method_action``: a parse
     action of ``-m/--method`` that also takes other values (it then checks the value itself)."""
-    p.set_defaults(colorizes=True)
     if not space:
         p.set_defaults(space="lab")
     for spec in dataclasses.fields(Options):
@@ -132,18 +130,11 @@ def add_method_parameters(p: argparse.ArgumentParser) -> None:
 
 
 def options_of(args: argparse.Namespace) -> Options:
-    """The :class:`~varcolor.options.Options` the parsed arguments give (made once, then kept)."""
-    options = getattr(args, "options", None)
-    if options is None:
-        keywords = {
-            name: getattr(args, name) for name in (*Options.names(), *methods.parameter_names()) if hasattr(args, name)
-        }
-        options = args.options = Options.build(**keywords)
+    """The :class:`~varcolor.options.Options` the parsed arguments give, checked (a GPU asked for
+    where CuPy or the GPU is missing is refused too). A command makes them once and passes them on."""
+    keywords = {
+        name: getattr(args, name) for name in (*Options.names(), *methods.parameter_names()) if hasattr(args, name)
+    }
+    options = Options.build(**keywords)
+    backend(options.device)
     return options
-
-
-def check_solve_options(args: argparse.Namespace) -> None:
-    """Refuse bad solve options of parsed arguments, once (not for every image of a folder), and
-    a GPU asked for where CuPy or the GPU is missing."""
-    options_of(args)
-    backend(args.device)

@@ -20,7 +20,7 @@ from skimage.segmentation import slic
 from ..color import rgb_to_lab
 from ..errors import InputError, check_image_size
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
-from ..options import option
+from ..options import OptionValues, option
 from .format import Payload, gray_checksum, write_payload
 
 __all__ = [
@@ -44,19 +44,14 @@ def _encoder(name: str, value) -> None:
         raise InputError(f"unknown encoder {value!r}; available: {', '.join(ENCODERS)}")
 
 
-def _at_least_one(label: str):
-    """A check refusing a value below 1, naming it ``label`` (the words the command line's users know)."""
-
-    def check(name: str, value) -> None:
-        if value < 1:
-            raise InputError(f"{label} must be >= 1, got {value}")
-
-    return check
+def _at_least_one(name: str, value) -> None:
+    if value < 1:
+        raise InputError(f"{name} must be >= 1, got {value}")
 
 
 def _patch_radius(name: str, value) -> None:
     if not 0 <= value <= 255:  # the payload stores it in one byte
-        raise InputError(f"patch radius must be in 0..255, got {value}")
+        raise InputError(f"patch must be in 0..255 (a radius in pixels), got {value}")
 
 
 def _palette(name: str, value) -> None:
@@ -66,11 +61,11 @@ def _palette(name: str, value) -> None:
 
 def _refine(name: str, value) -> None:
     if value < 0:
-        raise InputError(f"--refine takes a number of iterations >= 0, got {value}")
+        raise InputError(f"refine takes a number of iterations >= 0, got {value}")
 
 
 @dataclass(frozen=True)
-class EncodeOptions:
+class EncodeOptions(OptionValues):
     """How to choose cues: the options of :func:`encode`, one frozen value checked when it is made
     (one line naming the option). :func:`encode`, :func:`~varcolor.ir.files.encode_file` and the
     command line (``varcolor encode``, ``recolor``: flags made from these fields) take it.
@@ -103,25 +98,21 @@ class EncodeOptions:
     True
     >>> EncodeOptions(spacing=0)
     Traceback (most recent call last):
-    varcolor.errors.InputError: grid spacing must be >= 1, got 0
+    varcolor.errors.InputError: spacing must be >= 1, got 0
     """
 
     method: str = option("grid", "cue method", choices=ENCODERS, check=_encoder)
     grid_size: int | None = option(
         None,
         "cue grid cells per side (default: 256; for adaptive 64 at 256 B, growing with the budget)",
-        check=_at_least_one("grid size"),
+        check=_at_least_one,
         short="-s",
     )
-    spacing: int = option(
-        16, "grid spacing in cells (default: %(default)s)", check=_at_least_one("grid spacing"), short="-g"
-    )
+    spacing: int = option(16, "grid spacing in cells (default: %(default)s)", check=_at_least_one, short="-g")
     patch: int | None = option(
         None, "patch radius in pixels (default: 0; for adaptive up to 3, by cell size)", check=_patch_radius, short="-p"
     )
-    segments: int = option(
-        200, "superpixels for selective methods (default: %(default)s)", check=_at_least_one("--segments")
-    )
+    segments: int = option(200, "superpixels for selective methods (default: %(default)s)", check=_at_least_one)
     quantize: int | None = option(
         None,
         "store chroma as a K-colour palette (k-means); 0: no palette (default: none; for adaptive "
@@ -139,19 +130,13 @@ class EncodeOptions:
         metavar="N",
     )
 
+    _WHAT = "encoder option"
+
     def __post_init__(self) -> None:
-        for spec in dataclasses.fields(self):
-            value = getattr(self, spec.name)
-            if spec.metadata.get("check") and value is not None:
-                spec.metadata["check"](spec.name, value)
+        self._check_fields()
         # Only adaptive reads the budget (the other methods' payload size follows from their options).
         if self.method == "adaptive" and self.budget < 64:
-            raise InputError(f"--budget must be at least 64 bytes, got {self.budget}")
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """The options' names (the keywords :meth:`build` and :func:`encode` take)."""
-        return tuple(spec.name for spec in dataclasses.fields(cls))
+            raise InputError(f"budget must be at least 64 bytes, got {self.budget}")
 
     @classmethod
     def build(cls, options: EncodeOptions | None = None, /, **keywords) -> EncodeOptions:
@@ -164,27 +149,24 @@ class EncodeOptions:
         Traceback (most recent call last):
         varcolor.errors.InputError: unknown encoder option 'spacings' (options: method, grid_size, spacing, ...)
         """
-        strangers = [name for name in keywords if name not in cls.names()]
-        if strangers:
-            raise InputError(f"unknown encoder option {strangers[0]!r} (options: {', '.join(cls.names())})")
-        return dataclasses.replace(options if options is not None else cls(), **keywords)
+        return super().build(options, **keywords)
 
 
 def check_encode_options(method: str = "grid", **keywords) -> EncodeOptions:
     """The :class:`EncodeOptions` of :func:`encode`'s keywords (the same names and defaults):
     options that no image makes right are refused with one line. The command line checks them
-    once, before any image of a folder.
+    once, before any image of a folder (naming the flag where the message names the option).
 
     >>> check_encode_options("selective", segments=0)
     Traceback (most recent call last):
-    varcolor.errors.InputError: --segments must be >= 1, got 0
+    varcolor.errors.InputError: segments must be >= 1, got 0
     """
     return EncodeOptions.build(method=method, **keywords)
 
 
 def _check_palette_size(colours: int) -> None:
     if not 1 <= colours <= 256:
-        raise InputError(f"--quantize takes 1..256 colours (0: no palette), got {colours}")
+        raise InputError(f"quantize takes 1..256 colours (0: no palette), got {colours}")
 
 
 def _grid_shape(grid_size: int, height: int, width: int) -> tuple[int, int]:

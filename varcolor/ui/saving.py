@@ -32,6 +32,7 @@ from pathlib import Path
 
 from ..errors import InputError, OutputError
 from ..io import encode_image, publish, remove_stale_temporaries
+from ..options import Options
 
 __all__ = ["SaveJob", "recover", "command_line"]
 
@@ -44,16 +45,14 @@ START_SECONDS = 3.0
 
 def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: str | None, bits: int) -> list[str]:
     """The ``varcolor colorize`` arguments that colorize ``photo`` from the stroke mask ``mask``
-    into ``output`` with the studio method's ``options`` and the ``solver`` decided for it.
+    into ``output`` with the studio method's ``options`` and the ``solver`` decided for it (its
+    options' flags rendered by :meth:`varcolor.options.Options.flags`, the command line's own).
 
     >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)
     ['colorize', 'a.png', '--mask', 'm.png', '-o', 'o.png', '--method', 'levin', '--solver', 'direct']
     """
-    argv = ["colorize", str(photo), "--mask", str(mask), "-o", str(output), "--method", options["method"]]
-    if solver is not None:
-        argv += ["--solver", solver]
-    if options.get("prior"):
-        argv += ["--prior", options["prior"]]
+    chosen = Options.build(**options, **({"solver": solver} if solver is not None else {}))
+    argv = ["colorize", str(photo), "--mask", str(mask), "-o", str(output), *chosen.flags(always=("method",))]
     if bits == 16:
         argv += ["--bits", "16"]
     return argv

@@ -24,6 +24,7 @@ from skimage.transform import resize
 
 from .. import methods
 from ..api import check_fits, estimate_memory
+from ..app.cues import cue_path
 from ..batch import identity
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
@@ -588,8 +589,8 @@ class Studio:
         base = self._inside_out_dir(name)
         paths = {
             "result": base.with_name(base.name + SAVE_FORMATS[fmt]),
-            "mask": base.with_name(base.name + "_mask.png"),
-            "points": base.with_name(base.name + ".points.json"),
+            "mask": cue_path(base.parent, base.name, "mask"),  # named so that `varcolor colorize` finds them
+            "points": cue_path(base.parent, base.name, "points"),
             "session": base.with_name(base.name + ".studio.json"),
         }
         photo = identity(image.path)

@@ -1,5 +1,10 @@
-"""Cue files: finding ``X_marked.png``, ``X_mask.png`` or ``X.points.json`` beside an image, and
-loading them with the checks a command line owes its user."""
+"""Cue files beside an image: their names (``X_marked.png``, ``X_mask.png``, ``X.points.json``),
+finding them, and reading them with the checks a folder run owes its user.
+
+The one statement of the naming convention: ``varcolor colorize`` finds cue files by it and the
+studio saves its strokes and points under it (:func:`cue_path`), so a saved session colorizes again
+from the command line.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,29 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from .common import is_file, read_warning, warn
+from ..io import read_image
+
+__all__ = [
+    "CUE_KINDS",
+    "CUE_SUFFIXES",
+    "ALL_CUES",
+    "MANY_CUES",
+    "cue_path",
+    "is_cue_file",
+    "kind_of",
+    "find_cue",
+    "load_cues",
+    "check_cue_share",
+    "dense_cues_note",
+]
 
 CUE_KINDS = ("marked", "mask", "points")
-# How a cue file is found beside an image X.png, per kind, in the order tried.
+#: How a cue file is named beside an image X.png, per kind, in the order tried (the first: how one is written).
 CUE_SUFFIXES = {
     "marked": ("_marked.png", "_marked.bmp", "_marked.tif", "_marked.jpg"),
     "mask": ("_mask.png", "_mask.bmp", "_mask.tif"),
     "points": (".points.json", ".points.csv"),
 }
-_FIND = object()  # --marked etc. given without a value: find the file by name
 
 #: A cue image in which at least this share of the pixels differ from the gray image is no
 #: scribbled copy: it is refused (the colour original given as the marked image, say).
@@ -28,28 +46,52 @@ ALL_CUES = 0.99
 MANY_CUES = 0.5
 
 
+def cue_path(folder: str | Path, stem: str, kind: str) -> Path:
+    """Where a cue file of ``kind`` for the image named ``stem`` is written in ``folder``.
+
+    >>> cue_path("scans", "a", "mask").as_posix(), cue_path("scans", "a", "points").as_posix()
+    ('scans/a_mask.png', 'scans/a.points.json')
+    """
+    return Path(folder) / f"{stem}{CUE_SUFFIXES[kind][0]}"
+
+
 def is_cue_file(path: Path) -> bool:
+    """Whether ``path`` is named as a cue file (a folder run then takes it for no input image).
+
+    >>> is_cue_file(Path("a_marked.png")), is_cue_file(Path("a.png"))
+    (True, False)
+    """
     name = path.name.lower()
     return any(name.endswith(s) for suffixes in CUE_SUFFIXES.values() for s in suffixes)
 
 
 def kind_of(cue_file: Path) -> str:
+    """The kind of a file named as a cue file (:func:`is_cue_file`)."""
     name = cue_file.name.lower()
     return next(kind for kind, suffixes in CUE_SUFFIXES.items() if name.endswith(suffixes))
 
 
-def find_cue(image: Path, folder: Path, kinds) -> tuple[str | None, Path | None]:
-    """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``."""
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name longer than the file system allows cannot exist
+        return False
+
+
+def find_cue(image: Path, folder: Path, kinds=CUE_KINDS) -> tuple[str | None, Path | None]:
+    """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``:
+    ``(kind, path)``, or ``(None, None)``."""
     for kind in kinds:
         for suffix in CUE_SUFFIXES[kind]:
-            candidate = folder / f"{image.stem}{suffix}"
-            if is_file(candidate):
+            candidate = Path(folder) / f"{Path(image).stem}{suffix}"
+            if _is_file(candidate):
                 return kind, candidate
     return None, None
 
 
 def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixels: int | None) -> Cues:
-    """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``."""
+    """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``; what
+    was taken for noise is warned about (``UserWarning``, naming the file)."""
     shape = gray.shape[:2]
     if kind == "points":
         return Cues.from_points(cue_file, shape=shape)
@@ -60,7 +102,7 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
             f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
             "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
         )
-    cue_image = read_warning(cue_file, max_pixels)
+    cue_image = read_image(cue_file, max_pixels=max_pixels)
     if cue_image.shape[:2] != shape:
         raise InputError(
             f"{cue_file}: the {kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
@@ -76,7 +118,7 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
         raise InputError(f"{cue_file}: {exc}") from None
     for warning in caught:  # noise taken for no stroke
         if issubclass(warning.category, UserWarning):
-            warn(f"{cue_file}: {warning.message}")
+            warnings.warn(f"{cue_file}: {warning.message}", UserWarning, stacklevel=2)
     return cues
 
 
@@ -88,7 +130,8 @@ def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:
         raise InputError(f"{cue_file}: {100 * share:.0f} % of the pixels are cues{hint}; nothing is left to colorize")
 
 
-def dense_cues_warning(cue_file: Path | None, cues: Cues) -> str:
+def dense_cues_note(cue_file: Path | None, cues: Cues) -> str:
+    """A warning where the cues cover more than :data:`MANY_CUES` of the image ("" otherwise)."""
     share = cues.count / cues.mask.size
     if cue_file is None or share <= MANY_CUES:
         return ""

@@ -1,0 +1,252 @@
+"""The application layer (varcolor.app): a folder run from Python with typed options returns the
+manifest records; the command line only parses, builds typed values, plans, runs and prints; the
+library never imports the command line; one renderer from option values to flags."""
+
+import ast
+import copy
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor import app
+from varcolor.app import RunOptions, plan_colorize, run_folder, run_jobs
+from varcolor.app.cues import CUE_KINDS, cue_path, find_cue, is_cue_file, kind_of
+from varcolor.batch import MANIFEST, read_manifest
+from varcolor.cli import build_parser
+from varcolor.cli.common import flag_words
+from varcolor.cli.ir import encode_options_of
+from varcolor.cli.solve_options import options_of
+from varcolor.errors import InputError
+from varcolor.ir.encode import EncodeOptions
+from varcolor.options import Options, OptionValues
+from varcolor.ui.saving import command_line
+
+from .conftest import make_pair, photo, run
+
+PACKAGE = Path(varcolor.__file__).parent
+
+
+def folder_of_pairs(folder, count=3):
+    for index in range(count):
+        make_pair(folder, f"img{index}", seed=index)
+    varcolor.write_image(folder / "colour.png", photo("astronaut", (24, 32)))  # no cue file: skipped
+    return folder
+
+
+def test_a_folder_run_from_python_takes_typed_options_and_returns_the_manifest_records(tmp_path):
+    source = folder_of_pairs(tmp_path / "in")
+    options = Options(method="levin-symmetric", solver="direct")
+    rows = run_folder("colorize", source, tmp_path / "out", options=options, run=RunOptions(quiet=True), cues="marked")
+    assert sorted((Path(r["input"]).name, r["status"]) for r in rows) == [
+        ("colour.png", "skipped"),
+        ("img0.png", "done"),
+        ("img1.png", "done"),
+        ("img2.png", "done"),
+    ]
+    assert rows == read_manifest(tmp_path / "out" / MANIFEST)  # the records are the manifest's
+    # Each output is what the library makes of the same files, directly.
+    gray = varcolor.read_image(source / "img1.png")
+    cues = varcolor.Cues.from_marked(gray, varcolor.read_image(source / "img1_marked.png"))
+    expected = varcolor.colorize(gray, cues, options).rgb
+    written = varcolor.read_image(tmp_path / "out" / "img1.png")
+    assert np.max(np.abs(written - expected)) <= 0.5 / 255 + 1e-9  # 8-bit rounding only
+
+
+def test_the_keyword_form_maps_onto_the_same_typed_values(tmp_path):
+    source = folder_of_pairs(tmp_path / "in", count=1)
+    typed = run_folder(
+        "colorize", source, tmp_path / "typed", options=Options(tol=1e-6), run=RunOptions(quiet=True), cues="marked"
+    )
+    named = run_folder("colorize", source, tmp_path / "named", tol=1e-6, quiet=True, marked=True)
+    other = run_folder("colorize", source, tmp_path / "other", quiet=True, marked=True)
+    fingerprint = {Path(r["input"]).name: r.get("options") for r in typed}
+    assert fingerprint == {Path(r["input"]).name: r.get("options") for r in named}
+    assert fingerprint["img0.png"] != {Path(r["input"]).name: r.get("options") for r in other}["img0.png"]
+    with pytest.raises(InputError, match="unknown option 'tolerance'"):
+        run_folder("colorize", source, tmp_path / "bad", tolerance=1e-6)
+    with pytest.raises(InputError, match="workers must be at least 1"):
+        run_folder("colorize", source, tmp_path / "bad", workers=0)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_planning_and_running_are_separate_steps(tmp_path):
+    source = folder_of_pairs(tmp_path / "in", count=2)
+    settings = RunOptions(quiet=True, ext=".tif", bits=16)
+    jobs = plan_colorize(source, tmp_path / "out", Options(), settings, cues="marked")
+    assert sorted(job.outputs[-1].name for job in jobs if not job.skip) == ["img0.tif", "img1.tif"]
+    assert not (tmp_path / "out").exists()  # planning writes nothing
+    made = app.made_with(options=Options(), run=settings, cues="marked")
+    report = run_jobs(
+        jobs, verb="colorized", run=settings, source=source, output=tmp_path / "out", single=False, made=made
+    )
+    assert len(report.done) == 2 and report.exit_code == 0
+    assert varcolor.read_image(tmp_path / "out" / "img0.tif").shape == (24, 32, 3)
+
+
+def test_a_single_image_without_cues_says_which_flags_give_them(tmp_path, capsys):
+    make_pair(tmp_path)
+    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "-o", tmp_path / "out.png")
+    assert code == 2 and err.count("\n") == 1
+    assert "give --marked, --mask or --points, or --prior ideepcolor" in err and "give --marked to use it" in err
+    with pytest.raises(InputError, match="give marked cues, mask cues or points cues, or the prior"):
+        plan_colorize(tmp_path / "img.png", tmp_path / "out.png", Options(), RunOptions())
+
+
+def test_run_parsed_leaves_the_parsed_arguments_as_they_were(tmp_path):
+    from varcolor.cli import run_parsed
+
+    folder_of_pairs(tmp_path / "in", count=1)
+    args = build_parser().parse_args(["colorize", str(tmp_path / "in"), "--marked", "-o", str(tmp_path / "out"), "-q"])
+    before = copy.copy(vars(args))
+    assert run_parsed(args) == 0
+    assert vars(args) == before
+
+
+def test_a_folder_run_validates_its_options_once(tmp_path, capsys, monkeypatch):
+    """Options are checked when made, and the run passes the one value down (was 8 for 3 images)."""
+    folder_of_pairs(tmp_path / "in", count=3)
+    made = []
+    check = Options.__post_init__
+    monkeypatch.setattr(Options, "__post_init__", lambda self: (made.append(1), check(self))[1])
+    code, _, _ = run(capsys, "colorize", tmp_path / "in", "--marked", "-o", tmp_path / "out", "-q")
+    assert code == 0 and len(list((tmp_path / "out").glob("img*.png"))) == 3
+    assert len(made) == 1
+
+
+# ---------------------------------------------------------------- one base, one renderer
+
+
+def test_every_options_value_shares_one_base():
+    for kind in (Options, EncodeOptions, RunOptions):
+        assert issubclass(kind, OptionValues)
+    assert EncodeOptions.build(segments=50).fingerprint() == EncodeOptions(segments=50).fingerprint()
+    assert EncodeOptions(segments=50).fingerprint() != EncodeOptions().fingerprint()
+    with pytest.raises(InputError, match="^unknown encoder option 'spacings'"):
+        EncodeOptions.build(spacings=8)
+    with pytest.raises(InputError, match="^max_pixels must be >= 0"):
+        RunOptions(max_pixels=-1)
+    with pytest.raises(InputError, match="^ext must be .png"):
+        RunOptions(ext=".gif")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        Options(),
+        Options.build(method="bilaplacian-gtv", solver="direct", sharpness=4.0, admm_tol=3e-3),
+        Options.build(tol=1e-6, maxiter=50, max_memory=2.5e9, gamut="clip", space="yiq"),
+        Options.build(prior="ideepcolor", prior_weight=2e-5, confidence="entropy", automatic="vivid"),
+    ],
+)
+def test_the_flags_rendered_from_options_parse_back_to_the_same_options(options):
+    argv = ["colorize", "in.png", "-o", "out.png", *options.flags()]
+    assert options_of(build_parser().parse_args(argv)) == options
+
+
+def test_encoder_flags_parse_back_to_the_same_encoder_options():
+    options = EncodeOptions(method="selective", segments=30, quantize=16, target_psnr=31.5)
+    flags = options.flags()
+    assert flags[:2] == ["--method", "selective"]  # encode's flag for it is -e/--encoder
+    argv = ["encode", "in.png", "-o", "ir", "-e", "selective", *flags[2:]]
+    assert encode_options_of(build_parser().parse_args(argv)) == options
+
+
+def test_the_studio_prints_its_save_command_with_the_one_renderer():
+    argv = command_line(
+        Path("a.png"), Path("a_mask.png"), Path("o.png"), {"method": "levin", "prior": "ideepcolor"}, "direct", 8
+    )
+    assert argv[:6] == ["colorize", "a.png", "--mask", "a_mask.png", "-o", "o.png"]
+    assert argv[6:] == Options.build(method="levin", prior="ideepcolor", solver="direct").flags(always=("method",))
+    parsed = build_parser().parse_args(argv)
+    assert options_of(parsed) == Options.build(method="levin", prior="ideepcolor", solver="direct")
+
+
+def test_cue_files_are_written_where_they_are_found(tmp_path):
+    for kind in CUE_KINDS:
+        path = cue_path(tmp_path / kind, "scan.v2", kind)
+        path.parent.mkdir()
+        path.write_bytes(b"")
+        assert is_cue_file(path) and kind_of(path) == kind
+        assert find_cue(tmp_path / "x" / "scan.v2.png", tmp_path / kind) == (kind, path)
+
+
+def test_flag_words_names_flags_only_where_a_message_begins_with_an_option():
+    assert flag_words("quantize takes 1..256 colours (0: no palette), got 300").startswith("--quantize takes")
+    assert flag_words("a.png: max_pixels must be >= 0") == "a.png: --max-pixels must be >= 0"
+    assert flag_words("a.png: the image must be in colour") == "a.png: the image must be in colour"
+
+
+# ---------------------------------------------------------------- the wall between library and command line
+
+
+def _modules(root: Path):
+    for path in sorted(root.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _absolute(path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module an ``ImportFrom`` names (``from ..cli import x`` in varcolor/batch.py: varcolor.cli)."""
+    if not node.level:
+        return node.module or ""
+    parts = ["varcolor", *path.relative_to(PACKAGE).with_suffix("").parts][:-1]  # the package it is in
+    parts = parts[: len(parts) - (node.level - 1)]
+    return ".".join(parts + ([node.module] if node.module else []))
+
+
+def test_no_library_module_imports_the_command_line_or_argparse_or_reads_argv():
+    offences = []
+    for path, tree in _modules(PACKAGE):
+        if path.relative_to(PACKAGE).parts[0] == "cli":
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = _absolute(path, node)
+                names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            for name in names:
+                if name == "argparse" or name == "varcolor.cli" or name.startswith("varcolor.cli."):
+                    offences.append(f"{path.relative_to(PACKAGE)}:{node.lineno} imports {name}")
+            if isinstance(node, ast.Attribute) and node.attr == "argv":
+                if isinstance(node.value, ast.Name) and node.value.id == "sys":
+                    offences.append(f"{path.relative_to(PACKAGE)}:{node.lineno} reads sys.argv")
+    assert offences == []
+
+
+def test_the_command_line_imports_no_private_name_of_the_library():
+    offences = []
+    for path, tree in _modules(PACKAGE / "cli"):
+        library_modules = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = _absolute(path, node)
+                inside = module == "varcolor.cli" or module.startswith("varcolor.cli.")
+                if not inside and module.startswith("varcolor"):
+                    for alias in node.names:
+                        if alias.name.startswith("_") and not alias.name.startswith("__"):
+                            offences.append(f"{path.name}:{node.lineno} imports {module}.{alias.name}")
+                        library_modules.add(alias.asname or alias.name)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in library_modules
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                offences.append(f"{path.name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    assert offences == []
+
+
+def test_the_wall_checks_see_an_offence(tmp_path):
+    """The checks above find what they look for (a relative import of the CLI; a private name)."""
+    fake = PACKAGE / "io.py"
+    node = ast.parse("from .cli import build_parser").body[0]
+    assert _absolute(fake, node) == "varcolor.cli"
+    node = ast.parse("from ..batch import _attempt").body[0]
+    assert _absolute(PACKAGE / "cli" / "ir.py", node) == "varcolor.batch"
+    assert dataclasses.is_dataclass(RunOptions)

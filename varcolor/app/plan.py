@@ -1,0 +1,294 @@
+"""Planning a run: from typed values (:class:`~varcolor.options.Options`,
+:class:`~varcolor.ir.encode.EncodeOptions`, :class:`~varcolor.app.RunOptions`) to the checked
+list of :class:`~varcolor.batch.Job` s that :func:`varcolor.app.run_jobs` runs.
+
+Planning refuses, before any work, what no job could do (a missing input, an output folder that is
+a file, an output format that cannot be written); what only one image gets wrong is that job's
+failure, found when it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import batch, methods
+from ..batch import Job
+from ..errors import InputError, VarcolorError
+from ..io import check_writable, image_shape, walk_images
+from ..ir.encode import EncodeOptions
+from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
+from ..options import Options
+from .cues import CUE_KINDS, CUE_SUFFIXES, find_cue, is_cue_file, kind_of
+from .run_options import RunOptions
+from .solve import solve_memory
+from .tasks import ColorizeTask, DecodeTask, EncodeTask
+
+__all__ = [
+    "ENCODER",
+    "plan_colorize",
+    "plan_decode",
+    "plan_encode",
+    "decode_job",
+    "automatic",
+    "single_output",
+    "check_folders",
+    "check_outputs",
+]
+
+#: The encoder of ``encode`` and ``recolor`` runs unless they name another: the best quality per byte.
+ENCODER = "adaptive"
+
+
+def single_output(source: Path, output: str | os.PathLike, ext: str) -> Path:
+    """The output of one input file: ``output`` itself, or a file named after the input inside the
+    folder ``output`` (an existing one, or a name ending in a slash)."""
+    if Path(output).is_dir() or str(output).endswith(("/", "\\")):
+        return Path(output) / f"{source.stem}{ext}"
+    return Path(output)
+
+
+def check_folders(source: Path, output: Path) -> None:
+    """Refuse a folder run from no folder, or into a file."""
+    if not source.is_dir():
+        raise InputError(f"{source}: no such file or folder")
+    if output.is_file():
+        raise InputError(f"{output}: is a file; a folder input needs an output folder")
+
+
+def check_outputs(jobs: list[Job], bits: int) -> None:
+    """Refuse, before any work, an output format or place that could never be written: checked
+    once per folder and extension (every job of a folder run shares them)."""
+    seen = set()
+    for job in jobs:
+        for output in job.outputs:
+            suffix = output.suffix.lower()
+            key = (output.parent, suffix)
+            if key not in seen:
+                seen.add(key)
+                check_writable(output, bits=8 if suffix in (".jpg", ".jpeg") else bits, image=suffix != ".vcir")
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name longer than the file system allows cannot exist
+        return False
+
+
+def automatic(options: Options) -> bool:
+    """With the network, an image without cues is colorized automatically."""
+    return bool(options.prior) or methods.get(options.method).needs_network
+
+
+def _memory(image: Path, options: Options, on_dask: bool) -> int:
+    # In this process the job checks its memory itself: planning need not read every header twice.
+    return solve_memory(image, options) if on_dask else 0
+
+
+def _colorize_job(image, kind, cue_file, output, options: Options, run: RunOptions, on_dask: bool, progress=False):
+    skip = (
+        None
+        if cue_file or automatic(options)
+        else (f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
+    )
+    task = ColorizeTask(image, output, options, kind, cue_file, run.bits, run.overwrite, run.max_pixels, progress)
+    return Job(
+        [image] + ([cue_file] if cue_file else []),
+        [output],
+        task,
+        skip,
+        memory=0 if skip else _memory(image, options, on_dask),
+    )
+
+
+def plan_colorize(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    options: Options,
+    run: RunOptions,
+    *,
+    cues: str | None = None,
+    cue_path: str | os.PathLike | None = None,
+    client=None,
+    note: Callable[[str], None] | None = None,
+) -> list[Job]:
+    """The jobs colorizing ``source`` (an image, or every image under a folder) into ``output``.
+
+    Parameters
+    ----------
+    source, output : path
+        A gray image and its output file (or a folder to put it in), or a folder of gray images
+        and the folder of their outputs (named as the inputs, with ``run.ext``).
+    options, run : Options, RunOptions
+        How to colorize, and how the run goes.
+    cues : {"marked", "mask", "points"}, optional
+        The kind of the cue files; None: for a folder, any kind found by name beside each image
+        (``X_marked.png``, ``X_mask.png``, ``X.points.json``), for one image, none (then the
+        network colours it, if ``options`` name it).
+    cue_path : path, optional
+        With ``cues``: the cue file of one image, or the folder of cue files of a folder of
+        images (None: each beside its image).
+    client : dask.distributed.Client, optional
+        The client the run will use (each job then states the memory its solve needs).
+    note : callable, optional
+        Told of a cue file beside a single image that is not used.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, varcolor
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> varcolor.write_image(folder / "in" / "a.png", np.full((8, 8), 0.5))
+    >>> jobs = plan_colorize(folder / "in", folder / "out", varcolor.Options(), RunOptions())
+    >>> [(job.inputs[0].name, job.skip is not None) for job in jobs]  # no cue file beside it: skipped
+    [('a.png', True)]
+    """
+    if cues is not None and cues not in CUE_KINDS:
+        raise InputError(f"unknown cues {cues!r}; available: {', '.join(CUE_KINDS)}")
+    if cue_path is not None and cues is None:
+        raise InputError("a cue path needs its kind: marked, mask or points")
+    source, output = Path(source), Path(output)
+    on_dask = batch.on_dask(run.workers, run.scheduler, client)
+    if source.is_file():
+        progress = methods.get(options.method).reports_progress and not run.quiet
+        if cue_path is not None:
+            cue_kind, cue_file = cues, Path(cue_path)
+            if not _is_file(cue_file):
+                raise InputError(f"{cue_file}: no such file")
+        elif cues is not None:  # the file beside the image
+            cue_kind, cue_file = find_cue(source, source.parent, [cues])
+            if cue_file is None:
+                raise InputError(
+                    f"{source}: {cues} cues asked for without a file, and no {source.stem}{CUE_SUFFIXES[cues][0]} "
+                    "beside it"
+                )
+        else:  # a single file uses the cue file beside it only when asked to
+            cue_kind, cue_file = None, None
+            _, beside = find_cue(source, source.parent, CUE_KINDS)
+            if not automatic(options):
+                found = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
+                raise InputError(
+                    f"{source}: no cues given; give marked cues, mask cues or points cues, or the prior{found}"
+                )
+            if beside is not None and note is not None:
+                note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
+        out = single_output(source, output, run.ext)
+        return [_colorize_job(source, cue_kind, cue_file, out, options, run, on_dask, progress)]
+    check_folders(source, output)
+    cue_folder = Path(cue_path) if cue_path is not None else None
+    if cue_folder is not None and not cue_folder.is_dir():
+        raise InputError(
+            f"{cue_folder}: with a folder input, the {cues} cues must be a folder of cue files "
+            "(or none, to find them by name)"
+        )
+    jobs = []
+    for rel in walk_images(source, skip=[output]):  # an output folder inside: its files are no inputs
+        if is_cue_file(rel):
+            continue
+        image = source / rel
+        folder = (cue_folder / rel.parent) if cue_folder else image.parent
+        cue_kind, cue_file = find_cue(image, folder, [cues] if cues else CUE_KINDS)
+        jobs.append(
+            _colorize_job(image, cue_kind, cue_file, (output / rel).with_suffix(run.ext), options, run, on_dask)
+        )
+    return jobs
+
+
+def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:
+    """The job decoding the IR ``gray_path`` into ``output`` (``named``: more :class:`Job` fields)."""
+    return Job(
+        [gray_path, gray_path.with_suffix(".vcir")],
+        [output],
+        DecodeTask(gray_path, output, options, run.bits, run.overwrite, run.max_pixels),
+        memory=_memory(gray_path, options, on_dask),
+        **named,
+    )
+
+
+def plan_decode(
+    source: str | os.PathLike, output: str | os.PathLike, options: Options, run: RunOptions, *, client=None
+) -> list[Job]:
+    """The jobs decoding the IR ``source`` (a gray PNG, or a folder of IRs) into ``output``.
+
+    A PNG without its payload is no IR (or one whose encoding was interrupted): its job fails,
+    saying which, rather than being skipped silently.
+    """
+    source = Path(source)
+    if source.is_file():
+        items = [(source, single_output(source, output, run.ext))]
+    else:
+        check_folders(source, Path(output))
+        items = [
+            (source / rel, (Path(output) / rel).with_suffix(run.ext))
+            for rel in walk_images(source, skip=[Path(output)])
+            if not rel.name.endswith(PLOT_SUFFIX)
+        ]
+    on_dask = batch.on_dask(run.workers, run.scheduler, client)
+    return [decode_job(gray_path, out, options, run, on_dask=on_dask) for gray_path, out in items]
+
+
+def plan_encode(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    options: EncodeOptions,
+    run: RunOptions,
+    *,
+    embed: bool = False,
+    plot: bool = False,
+    gray: str = "lightness",
+    max_memory: float | None = None,
+    settled_before: float | None = None,
+    skip: tuple[Path, ...] = (),
+    client=None,
+) -> list[Job]:
+    """The jobs encoding every image under ``source`` (or the image ``source``) into IRs in the
+    folder ``output`` (see :func:`varcolor.ir.files.encode_file` for ``embed``, ``plot``,
+    ``gray`` and ``max_memory``); only files unchanged since ``settled_before`` when given (a file
+    still being copied is left for later), none from ``output`` or the folders ``skip`` names."""
+    source, output = Path(source), Path(output)
+    if source.is_file():
+        items = [(source, output / f"{source.stem}.png")]
+    else:
+        check_folders(source, output)
+        items = [
+            (source / rel, (output / rel).with_suffix(".png"))
+            for rel in walk_images(source, skip=[output, *skip])
+            if not rel.name.endswith(PLOT_SUFFIX)
+        ]
+    files = {
+        "embed": embed,
+        "plot": plot,
+        "bits": run.bits,
+        "gray": gray,
+        "overwrite": run.overwrite,
+        "max_pixels": run.max_pixels,
+        "max_memory": max_memory,
+    }
+    on_dask = batch.on_dask(run.workers, run.scheduler, client)
+    jobs = []
+    for image, gray_path in items:
+        if settled_before is not None and image.stat().st_mtime > settled_before:
+            continue
+        fail = None
+        if not run.overwrite and _is_file(gray_path) and not is_complete(gray_path):
+            fail = (
+                f"{gray_path}: exists but is not a complete IR (no payload beside or inside it; an interrupted "
+                "run?); kept: use --overwrite to replace it"
+            )
+        memory = 0
+        if on_dask:
+            try:
+                memory = encode_bytes(image_shape(image), options.method)
+            except VarcolorError:
+                pass
+        jobs.append(
+            Job(
+                [image],
+                ir_outputs(gray_path, embed=embed, plot=plot),
+                EncodeTask(image, gray_path, options, files),
+                fail=fail,
+                memory=memory,
+            )
+        )
+    return jobs

@@ -1,0 +1,170 @@
+"""``recolor``: encode colour images to IRs, decode them back, in one run of two steps on one
+Dask cluster; the command line scores the results against the photos afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import batch
+from ..batch import Report
+from ..errors import InputError
+from ..io import walk_images
+from ..ir.encode import EncodeOptions
+from ..options import Options
+from .plan import check_folders, check_outputs, decode_job, plan_encode, single_output
+from .run import made_with, run_jobs
+from .run_options import RunOptions
+
+__all__ = ["RecolorReport", "recolor"]
+
+
+@dataclass
+class RecolorReport:
+    """What a ``recolor`` run did: the reports of its steps (``encoded``: None where every photo's
+    output was finished already; ``decoded``: None where nothing was left to decode), and how many
+    IR gray images it deleted (``delete_gray``)."""
+
+    encoded: Report | None = None
+    decoded: Report | None = None
+    deleted: int = 0
+    steps: list[tuple[str, Report]] = field(default_factory=list)
+
+    @property
+    def reports(self) -> list[Report]:
+        return [report for _, report in self.steps]
+
+    @property
+    def interrupted(self) -> bool:
+        return any(report.interrupted for report in self.reports)
+
+
+def recolor(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    options: Options,
+    encode_options: EncodeOptions,
+    run: RunOptions,
+    *,
+    ir: str | os.PathLike | None = None,
+    delete_gray: bool = False,
+    embed: bool = False,
+    plot: bool = False,
+    gray: str = "lightness",
+    max_memory: float | None = None,
+    client=None,
+    warn: Callable[[str], None] | None = None,
+    on_step: Callable[[str, Report], None] | None = None,
+) -> RecolorReport:
+    """Encode ``source`` (a photo or a folder) to IRs in ``ir`` (default: a temporary folder,
+    removed at the end), then decode them into ``output``; ``on_step(verb, report)`` is told of each
+    step as it ends. With ``delete_gray``, the IR gray images this run wrote and then decoded are
+    deleted (never an input, never one an earlier run left)."""
+    source, output = Path(source), Path(output)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder")
+    temporary = None if ir else tempfile.mkdtemp(prefix="varcolor-ir-")
+    ir_dir = Path(ir or temporary)
+    photos = [source] if source.is_file() else [source / rel for rel in walk_images(source, skip=[output, ir_dir])]
+    files = {"embed": embed, "plot": plot, "gray": gray, "max_memory": max_memory}
+    try:
+        return _steps(
+            source, output, photos, ir_dir, options, encode_options, run, files, client, warn, on_step, delete_gray
+        )
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _steps(source, output, photos, ir_dir, options, encode_options, run, files, client, warn, on_step, delete_gray):
+    done = RecolorReport()
+    single = source.is_file()
+    if not single:
+        check_folders(source, output)
+    encode_jobs = plan_encode(source, ir_dir, encode_options, run, skip=(output,), client=client, **files)
+    if not encode_jobs:
+        raise InputError(f"{source}: no images found")
+    check_outputs(encode_jobs, run.bits)
+    on_dask = batch.on_dask(run.workers, run.scheduler, client)
+    # Decode only the IRs of this run's photos (never a photo itself, where ``ir`` is the photos'
+    # folder), and write over none of the photos. The manifest names each decoding by its photo
+    # (the IR may be in a temporary folder), made from the photo as it is before encoding.
+    photo_files = {batch.identity(photo) for photo in photos}
+    pairs = []
+    for job in encode_jobs:
+        gray_path = job.outputs[-1]
+        if batch.identity(gray_path) in photo_files:
+            continue
+        if single:
+            out = single_output(gray_path, output, ".png")
+        else:
+            out = (output / gray_path.relative_to(ir_dir)).with_suffix(".png")
+        decode = decode_job(gray_path, out, options, run, on_dask=on_dask, key=job.inputs[0])
+        decode.sources = None if single else batch.provenance(job.inputs[:1])
+        pairs.append((job, decode))
+    made = made_with(options=options, encode_options=encode_options, run=run, **files)
+    # With resume, a photo whose recolored output is finished is not encoded again either.
+    finished = set()
+    if run.resume and not single:
+        recorded = batch.finished(output / batch.MANIFEST, [d for _, d in pairs], options=made)
+        finished = {id(job) for job in recorded}
+    needless = {id(job) for job, decode in pairs if id(decode) in finished}
+    to_encode = [job for job in encode_jobs if id(job) not in needless]
+
+    def step(verb: str, report: Report) -> Report:
+        done.steps.append((verb, report))
+        if on_step is not None:
+            on_step(verb, report)
+        return report
+
+    common = {"run": run, "single": single, "protected": photos, "warn": warn, "client": client}
+    if to_encode:
+        done.encoded = step(
+            "encoded", run_jobs(to_encode, verb="encoded", source=source, output=ir_dir, made=made, **common)
+        )
+        if done.encoded.interrupted:
+            return done
+    made_here = {id(job) for job in (done.encoded.done + done.encoded.resumed if done.encoded else [])}
+    decode_jobs = []
+    for job, decode in pairs:
+        if id(decode) in finished:
+            decode_jobs.append(decode)  # skipped by the run, which says so
+        elif _is_file(job.outputs[-1]):
+            if id(job) not in made_here:  # an IR that an earlier run left: made from it, not from the photo
+                decode.sources = None
+            decode_jobs.append(decode)
+    if decode_jobs:
+        check_outputs(decode_jobs, run.bits)
+        done.decoded = step(
+            "decoded", run_jobs(decode_jobs, verb="decoded", source=ir_dir, output=output, made=made, **common)
+        )
+        if done.decoded.interrupted:
+            return done
+    if delete_gray and done.decoded is not None and done.encoded is not None:
+        done.deleted = _delete_decoded_grays(done.encoded, done.decoded, photos)
+    return done
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _delete_decoded_grays(encoded: Report, decoded: Report, photos: list[Path]) -> int:
+    """Delete the IR gray images that this run encoded itself and then decoded itself, and no
+    other file: never an input of the run, never a gray that an earlier run left."""
+    ours = {job.outputs[-1] for job in encoded.done}  # written by this run, so none of them is a photo
+    inputs = {batch.identity(photo) for photo in photos}
+    deleted = 0
+    for job in decoded.done:
+        gray_path = job.inputs[0]
+        if gray_path in ours and batch.identity(gray_path) not in inputs and _is_file(gray_path):
+            gray_path.unlink()
+            deleted += 1
+    return deleted

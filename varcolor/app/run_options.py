@@ -1,0 +1,83 @@
+"""How a folder run goes: one frozen, checked value (:class:`RunOptions`), made with the same
+machinery as :class:`~varcolor.options.Options` (:class:`~varcolor.options.OptionValues`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..io import MAX_PIXELS
+from ..options import OptionValues, option
+
+__all__ = ["RunOptions", "OUTPUT_EXTENSIONS"]
+
+#: What a colorized image may be written as (``ext``).
+OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+
+
+def _workers(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InputError(f"{name} must be at least 1, got {value}")
+
+
+def _max_pixels(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(f"{name} must be >= 0 (0: no limit), got {value}")
+
+
+def _ext(name: str, value) -> None:
+    if value not in OUTPUT_EXTENSIONS:
+        raise InputError(f"{name} must be {', '.join(OUTPUT_EXTENSIONS[:-1])} or {OUTPUT_EXTENSIONS[-1]}, not {value}")
+
+
+def _bits(name: str, value) -> None:
+    if value not in (8, 16):
+        raise InputError(f"{name} must be 8 or 16, got {value}")
+
+
+@dataclass(frozen=True)
+class RunOptions(OptionValues):
+    """How a folder run goes (where it runs, what it keeps, what it says), and the format of what it
+    writes: checked when made, one line naming the option.
+
+    Attributes
+    ----------
+    overwrite : bool
+        Replace existing outputs (inputs are never replaced).
+    resume : bool
+        Skip the images the output folder's manifest records as done and unchanged since.
+    workers : int
+        Local worker processes (a Dask LocalCluster; 1: this process).
+    scheduler : str or None
+        An existing Dask scheduler's address (None: ``$VARCOLOR_SCHEDULER`` if set).
+    max_pixels : int or None
+        Refuse images of more pixels, from their header (0 or None: no limit).
+    quiet : bool
+        No progress bar.
+    bits : int
+        Bits per sample of the images written (8 or 16).
+    ext : str
+        The extension of the outputs of a folder run (:data:`OUTPUT_EXTENSIONS`).
+
+    Examples
+    --------
+    >>> RunOptions(workers=2, max_pixels=0).max_pixels is None
+    True
+    >>> RunOptions(workers=0)
+    Traceback (most recent call last):
+    varcolor.errors.InputError: workers must be at least 1, got 0
+    """
+
+    overwrite: bool = option(False, "replace existing outputs (inputs are never replaced)")
+    resume: bool = option(False, "skip what the manifest records as done from the same files and options")
+    workers: int = option(1, "local worker processes", check=_workers)
+    scheduler: str | None = option(None, "the address of a Dask scheduler")
+    max_pixels: int | None = option(MAX_PIXELS, "refuse images of more pixels (0: no limit)", check=_max_pixels)
+    quiet: bool = option(False, "no progress bar")
+    bits: int = option(8, "bits per sample of the output", check=_bits)
+    ext: str = option(".png", "output extension in folder mode", check=_ext)
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+        if self.max_pixels == 0:
+            object.__setattr__(self, "max_pixels", None)

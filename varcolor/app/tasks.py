@@ -1,0 +1,120 @@
+"""The work of one job of a run, as typed values: each task is a frozen dataclass holding what it
+needs (paths and option values, nothing of the command line), picklable for a Dask worker, called
+with no argument; it returns the warnings it met as one line ("" for none), each naming its file."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..cues import Cues
+from ..errors import InputError, VarcolorError
+from ..ir.decode import payload_cues
+from ..ir.files import encode_file, read_ir
+from ..options import Options
+from .cues import check_cue_share, dense_cues_note, load_cues
+from .solve import colorize_and_write, read_checked
+
+__all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
+
+
+def _noted(work) -> str:
+    """``work()``'s own line of warnings, and those raised meanwhile (reading a file converted its
+    colour profile, say), in the order they came."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        notes = [work()]
+    heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    return "; ".join(note for note in dict.fromkeys([*heard, *notes]) if note)
+
+
+@dataclass(frozen=True)
+class ColorizeTask:
+    """Colorize ``image`` from the cue file ``cue_file`` (of ``kind``; None: no cues, for the
+    network) into ``output``."""
+
+    image: Path
+    output: Path
+    options: Options
+    kind: str | None = None
+    cue_file: Path | None = None
+    bits: int = 8
+    overwrite: bool = False
+    max_pixels: int | None = None
+    progress: bool = False
+
+    def __call__(self) -> str:
+        return _noted(self._run)
+
+    def _run(self) -> str:
+        gray = read_checked(self.image, self.options, self.max_pixels)
+        cues = Cues.empty(gray.shape[:2])
+        if self.cue_file is not None:
+            cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels)
+            check_cue_share(self.cue_file, self.kind, cues)
+        notes = [
+            dense_cues_note(self.cue_file, cues),
+            colorize_and_write(
+                self.image,
+                gray,
+                cues,
+                self.output,
+                self.options,
+                bits=self.bits,
+                overwrite=self.overwrite,
+                progress=self.progress,
+            ),
+        ]
+        return "; ".join(note for note in notes if note)
+
+
+@dataclass(frozen=True)
+class DecodeTask:
+    """Decode the IR ``gray_path`` (its payload beside it or inside it) into ``output``."""
+
+    gray_path: Path
+    output: Path
+    options: Options
+    bits: int = 8
+    overwrite: bool = False
+    max_pixels: int | None = None
+
+    def __call__(self) -> str:
+        return _noted(self._run)
+
+    def _run(self) -> str:
+        payload = read_ir(self.gray_path)
+        gray = read_checked(self.gray_path, self.options, self.max_pixels)
+        try:
+            cues = payload_cues(payload, gray=gray)
+        except VarcolorError as exc:
+            raise InputError(f"{self.gray_path}: {exc}") from None
+        return colorize_and_write(
+            self.gray_path,
+            gray,
+            cues,
+            self.output,
+            self.options,
+            bits=self.bits,
+            overwrite=self.overwrite,
+            global_hints=payload.global_hints(),
+        )
+
+
+@dataclass(frozen=True)
+class EncodeTask:
+    """Encode the colour image ``source`` as the IR ``gray_path`` (``files``: the keywords of
+    :func:`~varcolor.ir.files.encode_file` besides the options)."""
+
+    source: Path
+    gray_path: Path
+    options: object  # EncodeOptions
+    files: dict = field(default_factory=dict)
+
+    def __call__(self) -> str:
+        def work() -> str:
+            encode_file(self.source, self.gray_path, options=self.options, **self.files)
+            return ""
+
+        return _noted(work)
