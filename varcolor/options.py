@@ -304,8 +304,8 @@ class Options:
                 keywords["automatic"] = mode
         shared = {name: keywords.pop(name) for name in cls.names() if name in keywords}
         own = {name: value for name, value in keywords.items() if value is not None}
-        base = options if options is not None else cls()
-        method = shared.get("method", base.method)
+        default = next(spec.default for spec in dataclasses.fields(cls) if spec.name == "method")
+        method = shared.get("method", default if options is None else options.method)
         engine = methods.get(method)
         known = set(engine.parameter_names())
         strangers = [name for name in own if name not in known]
@@ -322,9 +322,12 @@ class Options:
             )
         parameters = shared.pop("parameters", None)
         if parameters is None and engine.Parameters is not None:
-            start = base.parameters if base.method == method and base.parameters is not None else engine.Parameters()
+            same = options is not None and options.method == method and options.parameters is not None
+            start = options.parameters if same else engine.Parameters()
             parameters = dataclasses.replace(start, **own)
-        return dataclasses.replace(base, **shared, parameters=parameters)
+        if options is None:  # made and checked once, not as the defaults and then again changed
+            return cls(**shared, parameters=parameters)
+        return dataclasses.replace(options, **shared, parameters=parameters)
 
     def keywords(self) -> dict:
         """The options as :meth:`build`'s keywords (for a report, or to build them again)."""
