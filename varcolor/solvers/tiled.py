@@ -363,7 +363,8 @@ class TiledSolver:
 
     def _seams(self, x: np.ndarray, rhs: np.ndarray) -> float:
         """The relative residual from the squares summed over the tiles and those of the rows and
-        columns they left out (each core's last, inside the image), each on a three-pixel band."""
+        columns they left out (each core's last, inside the image), each on a band with two pixels
+        of halo (what a row of the system reads)."""
         height, width = self.guide.shape
         squares = self._squares.copy()
         seam_rows = list(range(self.core - 1, height - 1, self.core))
@@ -371,7 +372,7 @@ class TiledSolver:
         others = np.ones(height, bool)
         others[seam_rows] = False  # a crossing is counted with its row
         for line, along in [(i, 0) for i in seam_rows] + [(j, 1) for j in seam_columns]:
-            lo, hi = max(line - 1, 0), min(line + 2, (height, width)[along])
+            lo, hi = max(line - BORDER, 0), min(line + BORDER + 1, (height, width)[along])
             band = (slice(lo, hi), slice(None)) if along == 0 else (slice(None), slice(lo, hi))
             product = self._operator(band, rhs).apply(x[band])
             r = (rhs[band] - product)[
