@@ -72,10 +72,11 @@ class LinearSystem:
     ``build(guide, fixed, values, prior, weight) → (GridOperator, rhs)`` is the method's system on
     any gray ``guide`` (the image, a window of it, or a coarser copy) with the pixels ``fixed``
     held at ``values`` (``H×W×C``) and, where ``prior`` is not None, its prior term of weight
-    ``weight``. A held pixel's row is the identity with its value on the right; the system on a
-    window, with two pixels held along each side cut from the image, has the whole image's rows
-    inside (a row reads the guide at most two pixels away). The other fields are the problem on
-    the whole image.
+    ``weight``. A held pixel's row is the identity with its value on the right. A row reads the
+    guide at most two pixels away, so the system on a window has the whole image's rows two pixels
+    in from the sides cut from the image, except next to the pixels held there (whose coupling a
+    symmetric system moves to the right-hand side). The other fields are the problem on the whole
+    image.
 
     Examples
     --------
