@@ -8,11 +8,12 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import bench, color, cues, methods, metrics
-from .api import Colorizer, Result, colorize
+from .api import Colorizer, Result, check_fits, colorize
 from .cues import Cues
 from .errors import InputError, OutputError, VarcolorError
 from .io import read_image, walk_images, write_image
 from .options import Options
+from .solvers import SolverPlan
 
 try:
     __version__ = version("varcolor")
@@ -24,6 +25,8 @@ __all__ = [
     "Colorizer",
     "Result",
     "Options",
+    "check_fits",
+    "SolverPlan",
     "Cues",
     "read_image",
     "write_image",

@@ -23,6 +23,7 @@ from .gamut import GlobalHints
 from .interactive import Updates
 from .methods import Problem
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
+from .solvers import SolverPlan
 
 __all__ = [
     "colorize",
@@ -88,20 +89,38 @@ def check_options(options: Options | None = None, /, **keywords) -> Options:
     return Options.build(options, **keywords)
 
 
-def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> None:
-    """Refuse, from the image's size alone, a colorization that would not fit in memory here
-    (the command line calls it with the size in a file's header, before reading its pixels).
+def _options(options: Options | None, keywords: dict) -> Options:
+    """The options for a call: ``options`` itself where no keyword changes them (already checked:
+    an :class:`Options` is checked when made), else :meth:`Options.build`'s."""
+    if isinstance(options, Options) and not keywords:
+        return options
+    return Options.build(options, **keywords)
+
+
+def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> SolverPlan:
+    """Plan the colorization of an image of ``shape`` from its size alone, refusing one that would
+    not fit in memory here (the command line calls it with the size in a file's header, before
+    reading its pixels).
+
+    Returns
+    -------
+    SolverPlan
+        The solver (``auto`` resolved; None for a method without one), the memory it needs and
+        why; give it to :func:`colorize` or :class:`Colorizer` (``plan=``, with the same
+        options) so that they do not plan again.
 
     Examples
     --------
-    >>> check_fits((512, 768))
+    >>> plan = check_fits((512, 768), max_memory=8e9)
+    >>> plan.solver, plan.bytes < plan.budget
+    ('direct', True)
     >>> check_fits((200_000, 200_000))
     Traceback (most recent call last):
     ...
     varcolor.errors.InputError: a 200000×200000 image (40000.0 MP) needs about ...
     """
-    options = Options.build(options, **keywords)
-    methods.get(options.method).plan(tuple(shape[:2]), options)
+    options = _options(options, keywords)
+    return methods.get(options.method).plan(tuple(shape[:2]), options)
 
 
 def estimate_memory(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> int:
@@ -113,8 +132,7 @@ def estimate_memory(shape: tuple[int, int], options: Options | None = None, /, *
     >>> 0 < estimate_memory((512, 768)) < 2e9
     True
     """
-    options = Options.build(options, **keywords)
-    return methods.get(options.method).memory(tuple(shape[:2]), options)
+    return check_fits(shape, options, **keywords).bytes
 
 
 class Colorizer:
@@ -142,6 +160,9 @@ class Colorizer:
         Called with a dict as long solves advance (bilaplacian-gtv's ADMM after each iteration:
         iterations, maxiter, primal and dual residual; the ``tiles`` solver after each tile:
         ``{"tiles": done, "tile_count": total}``); for progress bars.
+    plan : SolverPlan, optional
+        What :func:`check_fits` planned for this image's size and these options (then not planned
+        again); a plan made for another size or other options is refused.
 
     Examples
     --------
@@ -162,10 +183,13 @@ class Colorizer:
         *,
         global_hints: GlobalHints | None = None,
         progress: Callable[[dict], None] | None = None,
+        plan: SolverPlan | None = None,
         **keywords,
     ):
-        self.options = options = Options.build(options, **keywords)
+        self.options = options = _options(options, keywords)
         method = methods.get(options.method)
+        if plan is not None and not isinstance(plan, SolverPlan):
+            raise InputError(f"plan must be a varcolor.SolverPlan (from check_fits), not {type(plan).__name__}")
         self.network = None
         if options.prior or method.needs_network:
             try:
@@ -185,7 +209,8 @@ class Colorizer:
         self._instances = None  # found once per image, at the first solve
         self.guide = _check_gray(gray)
         self.lightness = lightness_of_gray(self.guide)
-        self.engine = method(self.guide, options, progress)  # plans its solver: refuses what will not fit
+        # Plans its solver unless given the plan: refuses what will not fit.
+        self.engine = method(self.guide, options, progress, plan=plan)
         self.updates = Updates(self.engine, options.space, self._targets_at) if method.interactive else None
         self.cues: Cues | None = None
         self._chroma: np.ndarray | None = None
@@ -206,6 +231,11 @@ class Colorizer:
     def solver_name(self) -> str | None:
         """The linear solver the method uses (``auto`` resolved), or None."""
         return self.engine.solver_name
+
+    @property
+    def plan(self) -> SolverPlan:
+        """The solve planned for this image (:func:`check_fits`'s)."""
+        return self.engine.solver_plan
 
     def solve(self, cues: Cues, x0: np.ndarray | None = None, *, reuse: bool = True) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers.
@@ -444,13 +474,15 @@ def colorize(
     x0: np.ndarray | None = None,
     global_hints: GlobalHints | None = None,
     progress: Callable[[dict], None] | None = None,
+    plan: SolverPlan | None = None,
     **keywords,
 ) -> Result:
     """Colorize a gray image from colour cues.
 
     One-shot form of :class:`Colorizer` (see it, and :class:`~varcolor.options.Options` for the
     options, given as keywords or as ``options``); ``x0`` is an initial guess of the propagated
-    chroma (``H×W×2``) for iterative solvers.
+    chroma (``H×W×2``) for iterative solvers; ``plan``: :func:`check_fits`'s for this image and
+    these options (the options are then checked and the solver chosen once in all).
 
     Returns
     -------
@@ -467,7 +499,7 @@ def colorize(
     >>> varcolor.colorize(gray, cues, method="levin-symmetric", solver="multigrid").info["solver"]
     'multigrid'
     """
-    colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, **keywords)
+    colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, **keywords)
     return colorizer.solve(cues, x0)
 
 

@@ -11,7 +11,7 @@ from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_grid, sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
 from varcolor.errors import InputError
-from varcolor.solvers import DirectSolver, TiledSolver, choose_solver, estimate_bytes
+from varcolor.solvers import DirectSolver, LinearSystem, TiledSolver, choose_solver, estimate_bytes
 from varcolor.solvers.tiled import coarsen, lift
 
 from ..conftest import photo
@@ -21,6 +21,15 @@ SHAPE = (256, 320)
 # coarse solves: 64-pixel cores with 32 pixels of margin, one LU at the bottom under 6000 pixels,
 # each coarse level half the size of the one above (the default makes it a third).
 SMALL = {"core": 64, "margin": 32, "direct_pixels": 6000, "factor": 2}
+
+
+def levin(guide, fixed, values, prior=None, weight=None):
+    """Levin's exact system with a prior term, as the method builds it."""
+    return exact_operator(guide, fixed, prior_weight=weight), exact_rhs(fixed, values, prior, weight)
+
+
+def tiled(gray, mask, rhs, weight=None, **keywords) -> TiledSolver:
+    return TiledSolver(LinearSystem(levin, gray, mask, rhs, weight=weight), **keywords)
 
 
 def problem(cues: str, name="astronaut"):
@@ -36,7 +45,7 @@ def problem(cues: str, name="astronaut"):
 def test_one_tile_over_the_whole_image_is_the_exact_solve():
     """A core as large as the image leaves no border to hold: the design is exact there."""
     gray, cues, rhs, exact = problem("random005")
-    x, info = TiledSolver(gray, cues.mask, core=512, margin=0, direct_pixels=6000).solve(rhs)
+    x, info = tiled(gray, cues.mask, rhs, core=512, margin=0, direct_pixels=6000).solve(rhs)
     assert np.abs(x - exact).max() <= 0.05
     assert info.solver == "tiles" and info.iterations == 1 + 1  # the full-resolution tile and the coarse one
 
@@ -60,7 +69,7 @@ def test_tiles_match_the_direct_solve_within_the_stated_tolerance(cues, factor, 
     the size: 1.37 / 0.0041, 0.67 / 0.0006 and 3.55 / 0.28 (largest / mean |Δab|); with the
     default thirds: 0.99 / 0.0045, 1.69 / 0.0015 and 4.58 / 0.37."""
     gray, found, rhs, exact = problem(cues)
-    solver = TiledSolver(gray, found.mask, **{**SMALL, "factor": factor})
+    solver = tiled(gray, found.mask, rhs, **{**SMALL, "factor": factor})
     x, info = solver.solve(rhs)
     error = np.abs(x - exact)
     assert error.max() <= largest and error.mean() <= mean
@@ -74,7 +83,7 @@ def test_tiles_match_the_direct_solve_within_the_stated_tolerance(cues, factor, 
 def test_progress_counts_every_tile_from_zero():
     gray, found, rhs, _ = problem("random1")
     seen = []
-    solver = TiledSolver(gray, found.mask, **SMALL, progress=seen.append)
+    solver = tiled(gray, found.mask, rhs, **SMALL, progress=seen.append)
     solver.solve(rhs)
     done = [event["tiles"] for event in seen]
     assert done == list(range(len(done))) and seen[-1]["tiles"] == seen[-1]["tile_count"] == solver.tile_count(SHAPE)
@@ -112,8 +121,8 @@ def test_auto_takes_tiles_for_big_scans_and_where_the_lu_does_not_fit(monkeypatc
     # 4 MP fits the LU in 16 GB (80 % of 20) but not in a 3 GB budget: the tiles do.
     assert choose_solver("auto", (1633, 2449), max_memory=16e9) == "direct"
     assert choose_solver("auto", (1633, 2449), max_memory=3e9) == "tiles"
-    with pytest.raises(InputError, match="solves method 'levin' only"):
-        choose_solver("tiles", (100, 100), symmetric=True)
+    assert choose_solver("tiles", (100, 100), symmetric=True) == "tiles"  # any linear method's system
+    assert choose_solver("auto", (6000, 6000), symmetric=True) == "multigrid"  # linear memory: no tiles needed
     with pytest.raises(InputError, match="CPU only"):
         choose_solver("tiles", (100, 100), device="cuda")
 
@@ -198,7 +207,7 @@ def test_residual_summed_over_the_tiles_is_the_full_systems(shape, core, margin,
     mask = rng.random(shape) < 0.03
     rhs = np.where(mask[..., None], rng.normal(size=shape + (2,)) * 20, 0.0)
     weight = rng.random(shape) * 0.1 if prior else None
-    solver = TiledSolver(gray, mask, weight, core=core, margin=margin, direct_pixels=1000)
+    solver = tiled(gray, mask, rhs, weight, core=core, margin=margin, direct_pixels=1000)
     x, info = solver.solve(rhs)
     product = exact_operator(gray, mask, prior_weight=weight).apply(x)
     true = np.max(np.linalg.norm((rhs - product).reshape(-1, 2), axis=0) / np.linalg.norm(rhs.reshape(-1, 2), axis=0))

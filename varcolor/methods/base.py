@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ..errors import InputError
-from ..memory import check_memory
-from ..solvers import DirectSolver, TiledSolver, choose_solver, estimate_bytes, make_solver
+from ..memory import check_memory, memory_budget
+from ..solvers import DirectSolver, LinearSystem, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
 
 if TYPE_CHECKING:
@@ -60,6 +60,9 @@ class Method:
     - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver;
     - ``reports_progress``: long solves call the colorizer's ``progress`` (the command line then
       shows a bar for a single image).
+
+    A method is made with the :class:`~varcolor.solvers.SolverPlan` its class planned
+    (:meth:`plan`, once per image; a subclass that overrides ``__init__`` passes ``plan`` on).
     """
 
     name: ClassVar[str] = ""
@@ -75,9 +78,29 @@ class Method:
     bytes_per_pixel: ClassVar[int] = 250
     reports_progress: ClassVar[bool] = False
 
-    def __init__(self, guide: np.ndarray, options: Options, progress: Callable[[dict], None] | None = None):
+    def __init__(
+        self,
+        guide: np.ndarray,
+        options: Options,
+        progress: Callable[[dict], None] | None = None,
+        *,
+        plan: SolverPlan | None = None,
+    ):
         self.guide, self.options, self.progress = guide, options, progress
-        self.solver_name = self.plan(guide.shape, options)
+        if plan is None:
+            plan = self.plan(guide.shape, options)
+        elif not self.accepts(plan, guide.shape, options):
+            raise InputError(
+                f"the plan was made for method {plan.method!r} on a {plan.shape[1]}×{plan.shape[0]} image with "
+                f"other options, not for method {self.name!r} on this {guide.shape[1]}×{guide.shape[0]} image "
+                "with these: pass the options check_fits planned with"
+            )
+        self.solver_plan = plan
+
+    @property
+    def solver_name(self) -> str | None:
+        """The linear solver planned (``auto`` resolved), or None."""
+        return self.solver_plan.solver
 
     @classmethod
     def parameter_names(cls) -> tuple[str, ...]:
@@ -91,17 +114,54 @@ class Method:
             raise InputError(f"unknown solver {options.solver!r}; available: auto, {', '.join(SOLVERS)}")
 
     @classmethod
-    def plan(cls, shape: tuple[int, int], options: Options) -> str | None:
-        """The solver this method will use on an image of ``shape`` (None: none), refusing, before
-        anything is allocated, a solve that would not fit in the memory budget."""
-        check_memory(
-            cls.memory(shape, options), f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory
+    def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
+        """The solve of an image of ``shape`` (:class:`~varcolor.solvers.SolverPlan`: the solver,
+        None here, and the memory it needs), refusing, before anything is allocated, one that
+        would not fit in the memory budget."""
+        shape = (int(shape[0]), int(shape[1]))
+        need = cls.memory(shape, options)
+        check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
+        return SolverPlan(
+            None,
+            need,
+            memory_budget(options.max_memory)[0],
+            f"method {cls.name} solves no linear system",
+            shape,
+            options.solver,
+            options.device,
+            cls.symmetric,
+            options.tol,
+            options.maxiter,
+            options.max_memory,
+            cls.name,
         )
-        return None
+
+    @classmethod
+    def accepts(cls, plan: SolverPlan, shape: tuple[int, int], options: Options) -> bool:
+        """Whether ``plan`` is what :meth:`plan` makes for ``shape`` and ``options`` (bar the
+        memory available, which it does not look at again)."""
+        return isinstance(plan, SolverPlan) and (
+            plan.method,
+            plan.shape,
+            plan.requested,
+            plan.device,
+            plan.tol,
+            plan.maxiter,
+            plan.max_memory,
+        ) == (
+            cls.name,
+            (int(shape[0]), int(shape[1])),
+            options.solver,
+            options.device,
+            options.tol,
+            options.maxiter,
+            options.max_memory,
+        )
 
     @classmethod
     def memory(cls, shape: tuple[int, int], options: Options) -> int:
-        """Peak memory (bytes) a solve of an image of ``shape`` is expected to need."""
+        """Peak memory (bytes) a solve of an image of ``shape`` is expected to need (a method with
+        a linear solver: its :meth:`plan`'s ``bytes``)."""
         return shape[0] * shape[1] * cls.bytes_per_pixel
 
     def reset(self) -> None:
@@ -128,38 +188,47 @@ class Method:
 
 class LinearMethod(Method):
     """A method whose chroma solves one sparse linear system (every channel a right-hand side),
-    by the solver the options name or :func:`varcolor.solvers.choose_solver` picks. It assembles
-    the system (:meth:`system`); the solver is built once and rebound when the cues change, and
-    re-solves windows for interactive updates (:mod:`varcolor.interactive`).
-
-    ``tiles``: the system is Levin's exact one, which :class:`~varcolor.solvers.TiledSolver`
-    assembles tile by tile (big scans); other linear methods never get the ``tiles`` solver.
+    by the solver the options name or :func:`varcolor.solvers.plan_solver` picks. It assembles
+    the system (:meth:`system`, on any gray image: the ``tiles`` solver builds it tile by tile
+    and on coarser images); the solver is built once (:func:`varcolor.solvers.make_solver`) and
+    rebound when the cues change where it supports that, and re-solves windows for interactive
+    updates (:mod:`varcolor.interactive`).
     """
 
     symmetric: ClassVar[bool] = False
     interactive: ClassVar[bool] = True
-    tiles: ClassVar[bool] = False
     #: A cue changes only its own row of the operator (Levin's exact system: the other rows hold
     #: the weights alone), so after an edit the first solve's operator gives the new system's
     #: residual in one product (:meth:`varcolor.interactive.Updates.edit` checks and refines with it).
     cue_rows: ClassVar[bool] = False
 
-    def __init__(self, guide: np.ndarray, options: Options, progress: Callable[[dict], None] | None = None):
-        super().__init__(guide, options, progress)
+    def __init__(
+        self,
+        guide: np.ndarray,
+        options: Options,
+        progress: Callable[[dict], None] | None = None,
+        *,
+        plan: SolverPlan | None = None,
+    ):
+        super().__init__(guide, options, progress, plan=plan)
         self.solver = None
 
     @classmethod
-    def plan(cls, shape: tuple[int, int], options: Options) -> str:
-        name = choose_solver(options.solver, tuple(shape[:2]), options.device, cls.symmetric, options.max_memory)
-        if name == "tiles" and not cls.tiles:
-            if options.solver == "tiles":
-                raise InputError(f"solver 'tiles' solves method 'levin' only; method {cls.name!r} needs another")
-            name = choose_solver("amg", tuple(shape[:2]), options.device, cls.symmetric, options.max_memory)
-        return name
+    def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
+        plan = plan_solver(
+            options.solver,
+            tuple(shape[:2]),
+            device=options.device,
+            symmetric=cls.symmetric,
+            max_memory=options.max_memory,
+            tol=options.tol,
+            maxiter=options.maxiter,
+        )
+        return dataclasses.replace(plan, method=cls.name)
 
     @classmethod
     def memory(cls, shape: tuple[int, int], options: Options) -> int:
-        return estimate_bytes(cls.plan(shape, options), shape[0] * shape[1])
+        return cls.plan(shape, options).bytes
 
     def system(
         self,
@@ -171,10 +240,6 @@ class LinearMethod(Method):
     ):
         """The operator (:class:`~varcolor.solvers.stencil.GridOperator`) and right-hand side
         (``H×W×2``) on ``guide`` with ``targets`` held at ``mask``, and the prior term if given."""
-        raise NotImplementedError
-
-    def tiled_rhs(self, problem: Problem) -> np.ndarray:
-        """The right-hand side for :class:`~varcolor.solvers.TiledSolver` (``tiles`` methods)."""
         raise NotImplementedError
 
     def window_system(self, window, fixed: np.ndarray, values: np.ndarray):
@@ -209,27 +274,18 @@ class LinearMethod(Method):
         self.solver = None
 
     def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
-        options = self.options
-        if self.solver_name == "tiles":
+        plan = self.solver_plan
+        system = LinearSystem(self.system, self.guide, problem.mask, problem.targets, problem.prior, problem.weight)
+        if plan.from_system:
             # At tens of megapixels the whole operator is gigabytes: the tiles build theirs.
-            rhs = self.tiled_rhs(problem)
-            self.solver = TiledSolver(self.guide, problem.mask, problem.weight, progress=self.progress)
+            rhs = system.rhs()
+            self.solver = make_solver(plan, system, progress=self.progress)
         else:
-            operator, rhs = self.system(self.guide, problem.mask, problem.targets, problem.prior, problem.weight)
-            rebind = getattr(self.solver, "rebind", None)
-            self.solver = (
-                rebind(operator)
-                if rebind
-                else make_solver(
-                    self.solver_name,
-                    operator,
-                    options.tol,
-                    options.maxiter,
-                    options.device,
-                    self.symmetric,
-                    options.max_memory,
-                )
-            )
+            operator, rhs = system.assemble()
+            if self.solver is not None and self.solver.supports_rebind:
+                self.solver = self.solver.rebind(operator)
+            else:
+                self.solver = make_solver(plan, operator)
         if x0 is None:
             x0 = problem.prior  # the network's guess starts iterative solvers
         if x0 is not None:

@@ -61,8 +61,8 @@ class BilaplacianGtv(Method):
     Parameters = Parameters
     bytes_per_pixel = 250  # ADMM's peak per pixel (benchmarks/results/speed_gtv.md)
 
-    def __init__(self, guide, options, progress=None):
-        super().__init__(guide, options, progress)
+    def __init__(self, guide, options, progress=None, *, plan=None):
+        super().__init__(guide, options, progress, plan=plan)
         # At most max(maxiter, Parameters.maxiter) ADMM iterations, to admm_tol.
         self.energy_parameters = options.parameters.energy(max(options.maxiter, _DEFAULTS.maxiter))
         self.state = energy.AdmmState()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..energies import levin
-from .base import LinearMethod, Problem
+from .base import LinearMethod
 
 
 class Levin(LinearMethod):
@@ -18,7 +18,6 @@ class Levin(LinearMethod):
     summary = "Levin et al.'s exact system (getColorExact.m): the reference, and the default"
     spaces = ("lab", "yiq")
     symmetric = False
-    tiles = True
     cue_rows = True
     # residual, spread: the smoothness acts on u − p (spread: p is the network's automatic guess).
     prior_modes = ("anchor", "residual", "spread")
@@ -30,11 +29,6 @@ class Levin(LinearMethod):
             # The smoothness acts on u − p: the cues' corrections to the guess spread and fade into it.
             return operator, np.where(mask[..., None], targets, operator.apply(prior))
         return operator, levin.exact_rhs(mask, targets, prior, weight)
-
-    def tiled_rhs(self, problem: Problem) -> np.ndarray:
-        if problem.prior is not None and self.options.prior_mode in ("residual", "spread"):
-            return self.system(self.guide, problem.mask, problem.targets, problem.prior, problem.weight)[1]
-        return levin.exact_rhs(problem.mask, problem.targets, problem.prior, problem.weight)
 
     def rhs_change(self, base_mask, old, new, recoloured):
         # The exact system holds a cue's value in its own row only.

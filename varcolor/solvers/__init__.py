@@ -2,16 +2,27 @@
 
 Every solver takes a :class:`~varcolor.solvers.stencil.GridOperator`, solves for ``H×W×C``
 right-hand sides from an optional initial guess, and returns the solution with a
-:class:`SolveInfo` (iterations, relative residual, seconds). :mod:`.choice` picks the solver
-(``"auto"``) and estimates its memory; :mod:`.admm` minimises bilaplacian-gtv's energy.
+:class:`SolveInfo` (iterations, relative residual, seconds): the :class:`Solver` protocol.
+:mod:`.choice` plans the solve (:func:`plan_solver`: ``"auto"`` resolved, memory estimated, a
+frozen :class:`SolverPlan`) and builds any solver from a plan (:func:`make_solver`);
+:mod:`.admm` minimises bilaplacian-gtv's energy.
 """
 
 from __future__ import annotations
 
 from ..memory import BUDGET_FRACTION, available_bytes, memory_budget  # noqa: F401 (available_bytes: re-exported)
 from .amg import AmgSolver, CgSolver
-from .base import TOL, SolveInfo
-from .choice import EXACT_ONLY, SOLVERS, SYMMETRIC_ONLY, TILES_FROM, choose_solver, estimate_bytes, make_solver
+from .base import TOL, LinearSystem, RebindableSolver, SolveInfo, Solver
+from .choice import (
+    SOLVERS,
+    SYMMETRIC_ONLY,
+    TILES_FROM,
+    SolverPlan,
+    choose_solver,
+    estimate_bytes,
+    make_solver,
+    plan_solver,
+)
 from .device import DEVICES, backend
 from .direct import DirectSolver
 from .multigrid import MultigridSolver
@@ -21,6 +32,11 @@ from .tiled import TiledSolver
 __all__ = [
     "TOL",
     "SolveInfo",
+    "Solver",
+    "RebindableSolver",
+    "LinearSystem",
+    "SolverPlan",
+    "plan_solver",
     "DirectSolver",
     "AmgSolver",
     "CgSolver",
@@ -36,6 +52,5 @@ __all__ = [
     "memory_budget",
     "BUDGET_FRACTION",
     "SYMMETRIC_ONLY",
-    "EXACT_ONLY",
     "TILES_FROM",
 ]

@@ -173,6 +173,7 @@ class AmgSolver:
     """
 
     name = "amg"
+    supports_rebind = True
     hierarchy_class: type[DeviceHierarchy] = AirHierarchy
 
     def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):

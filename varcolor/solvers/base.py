@@ -1,12 +1,20 @@
-"""What every solver reports."""
+"""What every solver is (:class:`Solver`), what it reports (:class:`SolveInfo`), and the linear
+system a method hands to solvers that assemble it themselves (:class:`LinearSystem`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import ConvergenceError
+
+if TYPE_CHECKING:
+    from .stencil import GridOperator
+
+__all__ = ["TOL", "SolveInfo", "Solver", "RebindableSolver", "LinearSystem"]
 
 #: Default relative residual of the iterative solvers. Levin's systems are ill-conditioned where
 #: cues are sparse: 1e-6 left solutions visibly off the exact one, 1e-8 keeps them within the
@@ -26,6 +34,99 @@ class SolveInfo:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@runtime_checkable
+class Solver(Protocol):
+    """A solver built once for one system, applied to many right-hand sides.
+
+    ``solve(rhs, x0)`` solves for ``rhs`` (``H×W×C``, each channel a right-hand side) from the
+    initial guess ``x0`` (iterative solvers; the others ignore it) and returns the solution and its
+    :class:`SolveInfo`; a solve that cannot reach the solver's tolerance raises
+    :class:`~varcolor.errors.ConvergenceError`. ``supports_rebind`` says whether the solver is a
+    :class:`RebindableSolver` (one that can take a changed operator of the same size cheaply).
+    :func:`varcolor.solvers.make_solver` builds every solver from a
+    :class:`~varcolor.solvers.SolverPlan`.
+    """
+
+    name: ClassVar[str]
+    supports_rebind: ClassVar[bool]
+
+    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]: ...
+
+
+@runtime_checkable
+class RebindableSolver(Solver, Protocol):
+    """A :class:`Solver` (``supports_rebind`` True) that solves a changed operator of the same size
+    reusing what it built for the old one (AMG's coarse levels): ``rebind(operator)`` returns the
+    solver for the new operator."""
+
+    def rebind(self, operator: GridOperator) -> RebindableSolver: ...
+
+
+@dataclass(frozen=True, eq=False)
+class LinearSystem:
+    """A method's linear system, given by what assembles it rather than assembled: the tiled solver
+    builds it tile by tile and on coarser images (the whole operator of a 36 MP image is 2.6 GB).
+
+    ``build(guide, fixed, values, prior, weight) → (GridOperator, rhs)`` is the method's system on
+    any gray ``guide`` (the image, a window of it, or a coarser copy) with the pixels ``fixed``
+    held at ``values`` (``H×W×C``) and, where ``prior`` is not None, its prior term of weight
+    ``weight``. A held pixel's row is the identity with its value on the right. A row reads the
+    guide at most two pixels away, so the system on a window has the whole image's rows two pixels
+    in from the sides cut from the image, except next to the pixels held there (whose coupling a
+    symmetric system moves to the right-hand side). The other fields are the problem on the whole
+    image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from varcolor.energies.levin import exact_operator, exact_rhs
+    >>> build = lambda guide, fixed, values, prior, weight: (exact_operator(guide, fixed), exact_rhs(fixed, values))
+    >>> mask = np.zeros((4, 6), bool); mask[:, 0] = True
+    >>> system = LinearSystem(build, np.full((4, 6), 0.5), mask, np.ones((4, 6, 1)))
+    >>> operator, rhs = system.assemble()
+    >>> operator.shape, float(rhs[0, 0, 0]), float(rhs[0, 1, 0])
+    ((4, 6), 1.0, 0.0)
+    """
+
+    build: Callable[..., tuple[GridOperator, np.ndarray]]
+    guide: np.ndarray
+    mask: np.ndarray
+    targets: np.ndarray
+    prior: np.ndarray | None = None
+    weight: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.guide.shape
+
+    def assemble(self) -> tuple[GridOperator, np.ndarray]:
+        """The whole image's operator and right-hand side."""
+        return self.build(self.guide, self.mask, self.targets, self.prior, self.weight)
+
+    def window(self, window: tuple[slice, slice], fixed: np.ndarray, values: np.ndarray):
+        """The system on the pixels ``window`` (a pair of slices) with ``fixed`` (window-sized) held
+        at ``values``, the prior term cut to the window."""
+        return self.build(self.guide[window], fixed, values, *self._prior_on(window))
+
+    def rhs(self, band: int = 256) -> np.ndarray:
+        """The whole image's right-hand side, assembled a band of ``band`` rows at a time (each
+        with two rows of halo, cut off: bounded memory, the whole system's rows)."""
+        height = self.guide.shape[0]
+        out = np.empty(self.guide.shape + self.targets.shape[2:])
+        for top in range(0, height, band):
+            bottom = min(top + band, height)
+            lo, hi = max(top - 2, 0), min(bottom + 2, height)
+            rows = (slice(lo, hi), slice(None))
+            out[top:bottom] = self.window(rows, self.mask[rows], self.targets[rows])[1][top - lo : bottom - lo]
+        return out
+
+    def _prior_on(self, window) -> tuple[np.ndarray | None, np.ndarray | None]:
+        return (
+            None if self.prior is None else self.prior[window],
+            None if self.weight is None else self.weight[window],
+        )
 
 
 def relative_norm(r: np.ndarray, b: np.ndarray) -> float:

@@ -1,34 +1,108 @@
-"""Which solver solves a system of a given size, and the memory it is expected to need.
+"""Which solver solves a system of a given size, the memory it is expected to need, and building it.
 
-Like pyamg's ``blackbox.py``: :func:`choose_solver` resolves ``"auto"`` from the system's size,
-symmetry, device and the memory budget, and refuses, before anything is allocated, a solve that
-would not fit; :func:`make_solver` builds the chosen solver for an operator.
+Like pyamg's ``blackbox.py``: :func:`plan_solver` resolves ``"auto"`` from the system's size,
+symmetry, device and the memory budget into an inspectable, frozen :class:`SolverPlan` (solver,
+bytes, why), refusing, before anything is allocated, a solve that would not fit;
+:func:`make_solver` builds the planned solver, whichever it is, for an operator or a method's
+:class:`~varcolor.solvers.base.LinearSystem`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 from ..errors import InputError
 from ..memory import _gb, memory_budget
 from .amg import AmgSolver, CgSolver
-from .base import TOL, not_symmetric
+from .base import TOL, LinearSystem, Solver, not_symmetric
 from .device import DEVICES
 from .direct import DirectSolver
 from .multigrid import MultigridSolver
 from .stencil import GridOperator
 from .tiled import TiledSolver
 
-__all__ = ["SOLVERS", "SYMMETRIC_ONLY", "EXACT_ONLY", "TILES_FROM", "estimate_bytes", "choose_solver", "make_solver"]
+__all__ = [
+    "SOLVERS",
+    "SYMMETRIC_ONLY",
+    "TILES_FROM",
+    "SolverPlan",
+    "estimate_bytes",
+    "plan_solver",
+    "choose_solver",
+    "make_solver",
+]
 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
 SOLVERS = {"direct": DirectSolver, "tiles": TiledSolver, "amg": AmgSolver, "multigrid": MultigridSolver, "cg": CgSolver}
 #: Solvers for symmetric positive definite systems only.
 SYMMETRIC_ONLY = ("multigrid", "cg")
-#: Solvers for Levin's exact system only (built from the problem, not from an assembled operator).
-EXACT_ONLY = ("tiles",)
+#: Solvers that run on the CPU only.
+CPU_ONLY = ("direct", "tiles")
+#: Solvers built from the method's system (:class:`~varcolor.solvers.base.LinearSystem`), which
+#: they assemble piece by piece, rather than from the assembled operator.
+FROM_SYSTEM = ("tiles",)
 #: From this size on (pixels), ``auto`` solves Levin's exact system by tiles even where the LU
 #: fits: at 16 MP they are no slower than the LU in a fraction of its memory, while at 4 MP the LU
 #: is faster (benchmarks/results/bigscan.md; docs/big-scans.md, "Measurements").
 TILES_FROM = 12_000_000
+
+
+@dataclass(frozen=True)
+class SolverPlan:
+    """The solve of one image, decided before anything is allocated (:func:`plan_solver`;
+    :func:`varcolor.check_fits` returns a method's, :func:`varcolor.colorize` and
+    :class:`varcolor.Colorizer` take it as ``plan=``).
+
+    Attributes
+    ----------
+    solver : str or None
+        The solver (``"auto"`` resolved); None for a method that solves no linear system.
+    bytes : int
+        Peak memory the solve is expected to need.
+    budget : int
+        The memory budget it was checked against (bytes).
+    reason : str
+        Why this solver, in words.
+    shape : (int, int)
+        The image's height and width.
+    requested, device, symmetric, tol, maxiter, max_memory
+        What it was planned from: the solver asked for (``"auto"`` or a name), the device,
+        whether the system is symmetric positive definite, the iterative solvers' tolerance and
+        iteration limit, the memory budget given (None: the default share of what is available).
+    method : str or None
+        The method planned for (set by :meth:`varcolor.methods.Method.plan`).
+
+    Examples
+    --------
+    >>> plan = plan_solver("auto", (600, 800), max_memory=8e9)
+    >>> plan.solver, plan.bytes < plan.budget, plan.from_system
+    ('direct', True, False)
+    >>> plan.reason
+    'auto: the exact LU, about 0.4 GB, fits the budget of 8.0 GB (the budget given as max_memory)'
+    """
+
+    solver: str | None
+    bytes: int
+    budget: int
+    reason: str
+    shape: tuple[int, int]
+    requested: str = "auto"
+    device: str = "cpu"
+    symmetric: bool | None = False
+    tol: float = TOL
+    maxiter: int = 300
+    max_memory: float | None = None
+    method: str | None = None
+
+    @property
+    def from_system(self) -> bool:
+        """The solver assembles the method's system itself (``tiles``): :func:`make_solver` takes
+        the :class:`~varcolor.solvers.base.LinearSystem`, not its operator."""
+        return self.solver in FROM_SYSTEM
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 def estimate_bytes(solver: str, pixels: int) -> int:
@@ -51,44 +125,62 @@ def estimate_bytes(solver: str, pixels: int) -> int:
     return int(1250 * pixels + 50e6)
 
 
-def choose_solver(
-    name: str, shape: tuple[int, int], device: str = "cpu", symmetric: bool = False, max_memory: float | None = None
-) -> str:
-    """Resolve ``"auto"`` and refuse, before allocating, a solve that would not fit in the memory
-    budget (``max_memory`` bytes; default :func:`memory_budget`'s); ``symmetric``: the system is
-    SPD, as the symmetric energies' are."""
+def plan_solver(
+    name: str,
+    shape: tuple[int, int],
+    *,
+    device: str = "cpu",
+    symmetric: bool = False,
+    max_memory: float | None = None,
+    tol: float = TOL,
+    maxiter: int = 300,
+) -> SolverPlan:
+    """The :class:`SolverPlan` for solver ``name`` (``"auto"`` resolved) on an image of ``shape``,
+    refusing, before allocating, a solve that would not fit in the memory budget (``max_memory``
+    bytes; default :func:`~varcolor.memory.memory_budget`'s) or a solver that cannot solve it
+    (``symmetric``: the system is SPD, as the symmetric energies' are).
+
+    Examples
+    --------
+    >>> plan_solver("auto", (4000, 5000), max_memory=1e9).solver
+    Traceback (most recent call last):
+    ...
+    varcolor.errors.InputError: a 5000×4000 image (20.0 MP) needs about 4.4 GB with solver 'tiles', ...
+    """
     if name != "auto" and name not in SOLVERS:
         raise InputError(f"unknown solver {name!r}; available: auto, {', '.join(SOLVERS)}")
     if device not in DEVICES:
         raise InputError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
     if name in SYMMETRIC_ONLY and not symmetric:
         raise InputError(not_symmetric(name))
-    if name in EXACT_ONLY and symmetric:
-        raise InputError(
-            f"solver {name!r} solves method 'levin' only; use solver 'multigrid' or 'cg' for a symmetric method"
-        )
-    if name in ("direct", "tiles") and device != "cpu":
+    if name in CPU_ONLY and device != "cpu":
         raise InputError(
             f"solver {name!r} runs on the CPU only; with device='cuda' use solver='amg' "
             "(or 'cg' for a symmetric method)"
         )
+    shape = (int(shape[0]), int(shape[1]))
     pixels = shape[0] * shape[1]
     budget, how = memory_budget(max_memory)
+    requested, reason = name, "asked for"
     if name == "auto" and symmetric:
         # Linear in the pixels, a few tens of V-cycles (benchmarks/results/speed_symmetric.md); the
         # grid multigrid's Gauss–Seidel runs on the CPU, the Ruge–Stüben cycle of 'cg' on either
         # device.
         name = "multigrid" if device == "cpu" else "cg"
+        reason = f"auto: a symmetric system, linear time and memory on the {device.upper()}"
     if name == "auto":
         # The LU is exact, never fails to converge (AMG stalls on sparse scribbles at 1 MP) and is
         # faster than AMG and smaller than its hierarchy (benchmarks/results/speed.md): the choice
         # on the CPU wherever it fits and is not slower than the tiles (from about 12 MP on).
+        lu = estimate_bytes("direct", pixels)
         if device != "cpu":
-            name = "amg"
-        elif pixels < TILES_FROM and estimate_bytes("direct", pixels) <= budget:
-            name = "direct"
+            name, reason = "amg", "auto: the LU runs on the CPU only"
+        elif pixels < TILES_FROM and lu <= budget:
+            name, reason = "direct", f"auto: the exact LU, about {_gb(lu)}, fits the budget of {_gb(budget)} ({how})"
+        elif pixels >= TILES_FROM:
+            name, reason = "tiles", f"auto: {pixels / 1e6:.1f} MP, where tiles are no slower than one LU"
         else:
-            name = "tiles"
+            name, reason = "tiles", f"auto: one LU, about {_gb(lu)}, would not fit the budget of {_gb(budget)}"
     need = estimate_bytes(name, pixels)
     if need > budget:
         usable = [
@@ -96,9 +188,10 @@ def choose_solver(
             for other in SOLVERS
             if other != name
             and (symmetric or other not in SYMMETRIC_ONLY)
-            and not (symmetric and other in EXACT_ONLY)
-            and not (device != "cpu" and other in ("direct", "tiles"))
+            and not (device != "cpu" and other in CPU_ONLY)
         ]
+        if symmetric:  # the symmetric solvers first: linear time and memory
+            usable.sort(key=lambda other: other not in SYMMETRIC_ONLY)
         fits = [other for other in usable if estimate_bytes(other, pixels) <= budget]
         smallest = min(usable, key=lambda other: estimate_bytes(other, pixels))
         hint = (
@@ -110,23 +203,61 @@ def choose_solver(
             f"a {shape[1]}×{shape[0]} image ({pixels / 1e6:.1f} MP) needs about {_gb(need)} "
             f"with solver '{name}', over the memory budget of {_gb(budget)} ({how}){hint}"
         )
-    return name
+    return SolverPlan(
+        name, need, budget, reason, shape, requested, device, bool(symmetric), float(tol), int(maxiter), max_memory
+    )
+
+
+def choose_solver(
+    name: str, shape: tuple[int, int], device: str = "cpu", symmetric: bool = False, max_memory: float | None = None
+) -> str:
+    """The solver :func:`plan_solver` plans (``"auto"`` resolved), refusing what would not fit.
+
+    >>> choose_solver("auto", (100, 150))
+    'direct'
+    """
+    return plan_solver(name, shape, device=device, symmetric=symmetric, max_memory=max_memory).solver
 
 
 def make_solver(
-    name: str,
-    operator: GridOperator,
+    plan: SolverPlan | str,
+    source: GridOperator | LinearSystem,
     tol: float = TOL,
     maxiter: int = 300,
     device: str = "cpu",
     symmetric: bool = False,
     max_memory: float | None = None,
-):
-    """Build solver ``name`` (``"auto"`` allowed) for ``operator`` (not ``"tiles"``, which is built
-    from the problem: :class:`TiledSolver`)."""
-    name = choose_solver(name, operator.shape, device, symmetric, max_memory)
-    if name in EXACT_ONLY:
-        raise ValueError(f"solver {name!r} is built from the problem, not from an assembled operator")
-    if name == "direct":
+    *,
+    progress=None,
+) -> Solver:
+    """Build the solver of ``plan`` (a :class:`SolverPlan`, or a solver name — ``"auto"``
+    allowed — planned here from the other arguments) for ``source``: the assembled operator, or
+    the method's :class:`~varcolor.solvers.base.LinearSystem` (which every solver takes; ``tiles``
+    needs it). ``progress``: the tiles' progress callback.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from varcolor.energies.levin import exact_operator
+    >>> mask = np.zeros((20, 30), bool); mask[:, 0] = True
+    >>> solver = make_solver("amg", exact_operator(np.full((20, 30), 0.5), mask))
+    >>> x, info = solver.solve(np.where(mask[..., None], 3.0, 0.0))
+    >>> info.solver, bool(np.allclose(x, 3.0)), solver.supports_rebind
+    ('amg', True, True)
+    """
+    if isinstance(plan, str):
+        plan = plan_solver(
+            plan, source.shape, device=device, symmetric=symmetric, max_memory=max_memory, tol=tol, maxiter=maxiter
+        )
+    if plan.solver is None:
+        raise ValueError(f"method {plan.method!r} solves no linear system: no solver to build")
+    if plan.from_system:
+        if not isinstance(source, LinearSystem):
+            raise TypeError(
+                f"solver {plan.solver!r} is built from the method's LinearSystem, not an assembled operator"
+            )
+        return TiledSolver(source, progress=progress)
+    operator = source.assemble()[0] if isinstance(source, LinearSystem) else source
+    if plan.solver == "direct":
         return DirectSolver(operator)
-    return SOLVERS[name](operator, tol=tol, maxiter=maxiter, device=device)
+    return SOLVERS[plan.solver](operator, tol=plan.tol, maxiter=plan.maxiter, device=plan.device)

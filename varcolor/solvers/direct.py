@@ -50,6 +50,7 @@ class DirectSolver:
     """
 
     name = "direct"
+    supports_rebind = False
     #: Refinement steps before falling back to double-precision factors.
     max_corrections = 6
 

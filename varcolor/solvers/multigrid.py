@@ -279,6 +279,7 @@ class MultigridSolver:
     """
 
     name = "multigrid"
+    supports_rebind = False
 
     def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
         start = time.perf_counter()

@@ -1,9 +1,9 @@
-"""Levin's exact system on images too large for one LU: exact solves on overlapping tiles whose
-borders are held at a coarse solution.
+"""A method's linear system on images too large for one LU (Levin's exact system on big scans):
+exact solves on overlapping tiles whose borders are held at a coarse solution.
 
-The image is solved first at a third of its resolution (the same system on the guide averaged
-over 3×3 blocks, with the cues averaged the same way; recursively, until it is small enough for
-one LU), and that solution is lifted bilinearly to full resolution. Then the image is cut into square
+The image is solved first at a third of its resolution (the method's system on the guide averaged
+over 3×3 blocks, with the cues and the prior averaged the same way; recursively, until it is
+small enough for one LU), and that solution is lifted bilinearly to full resolution. Then the image is cut into square
 tiles; each tile, grown by a margin on every side, is solved exactly at full resolution by the
 multifrontal LU with its outermost pixels held at the current estimate, and only its core is
 kept. Tiles are taken in raster order and written in place, so a tile's top and left borders
@@ -20,6 +20,8 @@ crosses an edge (docs/big-scans.md, "Measurements"). Time and memory are linear 
 one tile's LU is held at a time.
 
 The answer is not the exact solve's: it is within a stated tolerance of it (docs/big-scans.md).
+The solver knows no method: it is given the method's system as a
+:class:`~varcolor.solvers.base.LinearSystem`, which assembles it on any gray image.
 """
 
 from __future__ import annotations
@@ -30,11 +32,12 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from .base import SolveInfo
+from .base import LinearSystem, SolveInfo
 from .direct import DirectSolver
 from .stencil import GridOperator
+from .window import BORDER, held_border
 
-__all__ = ["TiledSolver", "coarsen", "lift"]
+__all__ = ["TiledSolver", "coarsen", "coarsen_prior", "lift"]
 
 #: Largest image (pixels) solved by one LU at the bottom of the recursion: a few seconds and under
 #: 2 GB (docs/big-scans.md, "Where the time goes, and what was changed").
@@ -46,21 +49,10 @@ FACTOR = 3
 #: Tile core side and the margin solved around it (pixels): 64 px of margin keep the cores close
 #: to the exact solve on average (mean |Δab| in benchmarks/results/bigscan.md).
 CORE, MARGIN = 1024, 64
-# Pixels held along each tile side that is not the image's border: two, so the first free
-# pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
-_BORDER = 2
 # Relative residual of each tile's solve: the single-precision factors reach it in one correction.
 _TILE_TOL = 1e-5
 # Rows per band when the final residual is measured (bounds the memory of the band's operator).
 _BAND = 256
-
-
-def exact_operator(guide, mask, prior_weight=None):
-    """:func:`varcolor.energies.levin.exact_operator` (imported on use: the energies import the
-    solvers' stencils, so the solvers cannot import the energies at load)."""
-    from ..energies.levin import exact_operator as build
-
-    return build(guide, mask, prior_weight=prior_weight)
 
 
 def coarsen(
@@ -100,6 +92,27 @@ def coarsen(
         weight,
     )
     return coarse_guide, coarse_mask, coarse_rhs, weight if has_weight else None
+
+
+def coarsen_prior(guide: np.ndarray, prior: np.ndarray, weight: np.ndarray, factor: int = 2) -> np.ndarray:
+    """The prior on blocks of ``factor × factor`` pixels, each its pixels' mean weighted by the
+    prior's ``weight`` (their plain mean where the weight is 0): with :func:`coarsen`'s mean
+    weight, a block's prior term ``weight · prior`` is its pixels' mean term.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prior = np.array([[[1.0], [3.0]]]); weight = np.array([[1.0, 3.0]])
+    >>> coarsen_prior(np.zeros((1, 2)), prior, weight)[..., 0].tolist()
+    [[2.5]]
+    """
+    none = np.zeros(guide.shape, np.bool_)
+    if weight is None:
+        return coarsen(guide, none, prior, None, factor)[2]
+    _, _, term, mean_weight = coarsen(guide, none, weight[..., None] * prior, weight, factor)
+    _, _, plain, _ = coarsen(guide, none, prior, None, factor)
+    positive = mean_weight[..., None] > 0
+    return np.where(positive, term / np.where(positive, mean_weight[..., None], 1.0), plain)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -178,19 +191,17 @@ def _bilinear(coarse, r0, r1, fr, c0, c1, fc, out):
 
 
 class TiledSolver:
-    """Levin's exact system (:func:`~varcolor.energies.levin.exact_operator`) solved on
+    """A method's linear system (:class:`~varcolor.solvers.base.LinearSystem`) solved on
     overlapping tiles held at a coarse solution; see the module's description.
 
     Unlike the other solvers it is built from the problem, not from an assembled operator (nine
-    doubles a pixel: 2.6 GB at 36 MP): the guide, the cue mask and the prior's weight.
+    doubles a pixel: 2.6 GB at 36 MP): it assembles the system itself, a tile at a time.
 
     Parameters
     ----------
-    guide : ndarray, ``H×W``
-    mask : bool ndarray, ``H×W``
-        The cue pixels (rows ``u = value``).
-    prior_weight : ndarray, ``H×W``, optional
-        As :func:`~varcolor.energies.levin.exact_operator`'s.
+    system : LinearSystem
+        The method's system: what assembles it on any gray image, and the problem (guide, cue
+        mask, cue values, prior and its weight).
     core, margin : int
         Tile side kept, and pixels solved around it on each side.
     direct_pixels : int
@@ -210,21 +221,24 @@ class TiledSolver:
     their borders.
 
     >>> import numpy as np
+    >>> from varcolor.energies.levin import exact_operator, exact_rhs
+    >>> from varcolor.solvers.base import LinearSystem
+    >>> def levin(guide, fixed, values, prior, weight):
+    ...     return exact_operator(guide, fixed), exact_rhs(fixed, values)
     >>> mask = np.zeros((40, 60), bool); mask[:, 0] = mask[:, -1] = True
     >>> rhs = np.zeros((40, 60, 1)); rhs[:, -1] = 59.0
-    >>> solver = TiledSolver(np.full((40, 60), 0.5), mask, core=16, margin=8, direct_pixels=200)
-    >>> x, info = solver.solve(rhs)
+    >>> system = LinearSystem(levin, np.full((40, 60), 0.5), mask, rhs)
+    >>> x, info = TiledSolver(system, core=16, margin=8, direct_pixels=200).solve(rhs)
     >>> bool(np.abs(x[..., 0] - np.arange(60)).max() < 0.7), info.solver
     (True, 'tiles')
     """
 
     name = "tiles"
+    supports_rebind = False
 
     def __init__(
         self,
-        guide: np.ndarray,
-        mask: np.ndarray,
-        prior_weight: np.ndarray | None = None,
+        system: LinearSystem,
         *,
         core: int = CORE,
         margin: int = MARGIN,
@@ -232,9 +246,11 @@ class TiledSolver:
         factor: int = FACTOR,
         progress: Callable[[dict], None] | None = None,
     ):
-        self.guide = np.ascontiguousarray(guide, dtype=np.float64)
-        self.mask = np.ascontiguousarray(mask, dtype=np.bool_)
-        self.prior_weight = prior_weight
+        self.system = system
+        self.build = system.build
+        self.guide = np.ascontiguousarray(system.guide, dtype=np.float64)
+        self.mask = np.ascontiguousarray(system.mask, dtype=np.bool_)
+        self.prior, self.prior_weight = system.prior, system.weight
         self.core, self.margin, self.direct_pixels, self.factor = (
             int(core),
             int(margin),
@@ -257,8 +273,9 @@ class TiledSolver:
         return max(pixels, (core + 2 * margin) ** 2)
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
-        """Solve for ``rhs`` (``H×W×C``; ``x0`` is not needed and ignored). The info's residual is
-        the answer's true relative residual on the full-resolution system."""
+        """Solve for ``rhs`` (``H×W×C``, the system's right-hand side: :meth:`LinearSystem.rhs`;
+        ``x0`` is not needed and ignored). The info's residual is the answer's true relative
+        residual on the full-resolution system."""
         start = time.perf_counter()
         rhs = np.asarray(rhs, dtype=np.float64)
         self.tiles, self._total = 0, self.tile_count(self.guide.shape)
@@ -266,8 +283,8 @@ class TiledSolver:
             self.progress({"tiles": 0, "tile_count": self._total})
         # The residual's squares are summed as the tiles go, on each core's pixels whose neighbours
         # are final; the seams left (each core's last row and column) are added at the end.
-        self._squares = np.zeros(rhs.shape[-1]) if self.margin >= _BORDER else None
-        x = self._solve(self.guide, self.mask, rhs, self.prior_weight, top=True)
+        self._squares = np.zeros(rhs.shape[-1]) if self.margin >= BORDER else None
+        x = self._solve(self.guide, self.mask, rhs, self.prior, self.prior_weight, rhs=rhs, top=True)
         residual = self.residual(x, rhs) if self._squares is None or self.tiles == 0 else self._seams(x, rhs)
         return x, SolveInfo(self.name, self.tiles, residual, time.perf_counter() - start)
 
@@ -279,21 +296,28 @@ class TiledSolver:
         here = -(-height // self.core) * -(-width // self.core)
         return here + self.tile_count((-(-height // self.factor), -(-width // self.factor)))
 
-    def _solve(self, guide, mask, rhs, weight, top=False) -> np.ndarray:
+    def _solve(self, guide, mask, values, prior, weight, rhs=None, top=False) -> np.ndarray:
+        """The solution on ``guide`` with ``mask`` held at ``values``; ``rhs``: the system's
+        right-hand side where known (the top level's), else the system's own."""
         height, width = guide.shape
         if height * width <= self.direct_pixels or min(height, width) < 4:
-            return DirectSolver(exact_operator(guide, mask, prior_weight=weight)).solve(rhs)[0]
-        coarse = self._solve(*coarsen(guide, mask, rhs, weight, self.factor))
+            operator, own = self.build(guide, mask, values, prior, weight)
+            return DirectSolver(operator).solve(own if rhs is None else rhs)[0]
+        coarse_guide, coarse_mask, coarse_values, coarse_weight = coarsen(guide, mask, values, weight, self.factor)
+        coarse_prior = None if prior is None else coarsen_prior(guide, prior, weight, self.factor)
+        coarse = self._solve(coarse_guide, coarse_mask, coarse_values, coarse_prior, coarse_weight)
+        del coarse_guide, coarse_mask, coarse_values, coarse_prior, coarse_weight
         x = lift(coarse, guide.shape, self.factor)
         del coarse
-        x[mask] = rhs[mask]
-        self._tiles(guide, mask, rhs, weight, x, self._squares if top else None)
+        x[mask] = values[mask]
+        self._tiles(guide, mask, values, prior, weight, x, rhs if top else None, self._squares if top else None)
         return x
 
-    def _tiles(self, guide, mask, rhs, weight, x, squares=None) -> None:
+    def _tiles(self, guide, mask, values, prior, weight, x, rhs=None, squares=None) -> None:
         """One pass over the tiles, in raster order, each core written into ``x`` in place; with
-        ``squares``, the squared residual of each core's pixels but its last row and column (unless
-        on the image's edge) is added to it: their neighbours are final once the core is written."""
+        ``squares``, the squared residual (against ``rhs``) of each core's pixels but its last row
+        and column (unless on the image's edge) is added to it: their neighbours are final once the
+        core is written."""
         height, width = guide.shape
         core, margin = self.core, self.margin
         starts = [(i, j) for i in range(0, height, core) for j in range(0, width, core)]
@@ -302,20 +326,22 @@ class TiledSolver:
             top, left = max(i0 - margin, 0), max(j0 - margin, 0)
             bottom, right = min(i1 + margin, height), min(j1 + margin, width)
             window = (slice(top, bottom), slice(left, right))
-            held = np.zeros((bottom - top, right - left), bool)
-            held[:_BORDER] |= top > 0
-            held[-_BORDER:] |= bottom < height
-            held[:, :_BORDER] |= left > 0
-            held[:, -_BORDER:] |= right < width
+            held = held_border(window, (height, width))
             fixed = mask[window] | held
-            # Cue rows keep their value; held rows take the current estimate; the others their rhs.
-            tile_rhs = np.where(held[..., None] & ~mask[window][..., None], x[window], rhs[window])
-            operator = exact_operator(guide[window], fixed, prior_weight=None if weight is None else weight[window])
+            # Cue pixels keep their value; held ones take the current estimate.
+            tile_values = np.where(held[..., None] & ~mask[window][..., None], x[window], values[window])
+            operator, tile_rhs = self.build(
+                guide[window],
+                fixed,
+                tile_values,
+                None if prior is None else prior[window],
+                None if weight is None else weight[window],
+            )
             solution, _ = DirectSolver(operator, tol=_TILE_TOL).solve(tile_rhs)
             x[i0:i1, j0:j1] = solution[i0 - top : i1 - top, j0 - left : j1 - left]
             if squares is not None:
                 # The tile's rows at its core are the full system's (the core is never held, and
-                # a row reads the guide one pixel around it): no operator to build again.
+                # a row reads the guide at most two pixels around it): no operator to build again.
                 last_row, last_column = i1 - (i1 < height), j1 - (j1 < width)
                 rows = slice(max(i0 - 1, top) - top, min(last_row + 1, bottom) - top)
                 columns = slice(max(j0 - 1, left) - left, min(last_column + 1, right) - left)
@@ -331,9 +357,14 @@ class TiledSolver:
             if self.progress is not None:
                 self.progress({"tiles": self.tiles, "tile_count": self._total})
 
+    def _operator(self, band, rhs: np.ndarray) -> GridOperator:
+        """The system's operator on the pixels ``band`` (a pair of slices), cut from the image."""
+        return self.system.window(band, self.mask[band], rhs[band])[0]
+
     def _seams(self, x: np.ndarray, rhs: np.ndarray) -> float:
         """The relative residual from the squares summed over the tiles and those of the rows and
-        columns they left out (each core's last, inside the image), each on a three-pixel band."""
+        columns they left out (each core's last, inside the image), each on a band with two pixels
+        of halo (what a row of the system reads)."""
         height, width = self.guide.shape
         squares = self._squares.copy()
         seam_rows = list(range(self.core - 1, height - 1, self.core))
@@ -341,10 +372,9 @@ class TiledSolver:
         others = np.ones(height, bool)
         others[seam_rows] = False  # a crossing is counted with its row
         for line, along in [(i, 0) for i in seam_rows] + [(j, 1) for j in seam_columns]:
-            lo, hi = max(line - 1, 0), min(line + 2, (height, width)[along])
+            lo, hi = max(line - BORDER, 0), min(line + BORDER + 1, (height, width)[along])
             band = (slice(lo, hi), slice(None)) if along == 0 else (slice(None), slice(lo, hi))
-            weight = None if self.prior_weight is None else self.prior_weight[band]
-            product = exact_operator(self.guide[band], self.mask[band], prior_weight=weight).apply(x[band])
+            product = self._operator(band, rhs).apply(x[band])
             r = (rhs[band] - product)[
                 (slice(line - lo, line - lo + 1), slice(None))
                 if along == 0
@@ -362,10 +392,9 @@ class TiledSolver:
         for top in range(0, height, _BAND):
             bottom = min(top + _BAND, height)
             lo, hi = max(top - 2, 0), min(bottom + 2, height)  # rows read by the band's weights
-            band = slice(lo, hi)
-            weight = None if self.prior_weight is None else self.prior_weight[band]
+            band = (slice(lo, hi), slice(None))
             # Rows of the halo are cut off from the pixels beyond it, but only the band's own rows are kept.
-            product = exact_operator(self.guide[band], self.mask[band], prior_weight=weight).apply(x[band])
+            product = self._operator(band, rhs).apply(x[band])
             r = (rhs[band] - product)[top - lo : bottom - lo]
             squares += np.einsum("ijc,ijc->c", r, r)
         scale = np.sqrt(np.einsum("ijc,ijc->c", rhs, rhs))

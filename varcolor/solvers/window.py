@@ -29,11 +29,11 @@ import numpy as np
 
 from .direct import DirectSolver
 
-__all__ = ["LocalCorrection", "local_correction"]
+__all__ = ["LocalCorrection", "local_correction", "held_border"]
 
-# Pixels held at δ = 0 along each window side that is not the image's own border: two, so the
-# first free pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
-_BORDER = 2
+#: Pixels held along each window side that is not the image's own border: two, so the first free
+#: pixel's weights (which read its neighbours' 3×3 neighbourhoods) are the full image's.
+BORDER = 2
 # Relative residual of each window's solve: the single-precision factors alone land orders of
 # magnitude under ``tol`` on photos (docs/guide/solvers.md, "Measurements behind the solvers'
 # settings"); refinement would double the solve time for nothing.
@@ -51,6 +51,25 @@ class LocalCorrection:
     delta: np.ndarray
     margin: int
     agreement: float
+
+
+def held_border(window: tuple[slice, slice], shape: tuple[int, int]) -> np.ndarray:
+    """The pixels of ``window`` (a pair of slices with bounds) held when the system is solved on it
+    alone: :data:`BORDER` pixels along each side cut from the image (``shape``), none along the
+    image's own border. Inside them the window's system has the whole image's rows.
+
+    Examples
+    --------
+    >>> held_border((slice(0, 4), slice(2, 7)), (10, 7)).astype(int).tolist()
+    [[1, 1, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]
+    """
+    (top, bottom), (left, right) = (window[0].start, window[0].stop), (window[1].start, window[1].stop)
+    held = np.zeros((bottom - top, right - left), bool)
+    held[:BORDER] |= top > 0
+    held[-BORDER:] |= bottom < shape[0]
+    held[:, :BORDER] |= left > 0
+    held[:, -BORDER:] |= right < shape[1]
+    return held
 
 
 def local_correction(
@@ -122,11 +141,7 @@ def local_correction(
         if (bottom - top) * (right - left) > max_fraction * height * width:
             return None
         window = (slice(top, bottom), slice(left, right))
-        border = np.zeros((bottom - top, right - left), bool)
-        border[:_BORDER] |= top > 0
-        border[-_BORDER:] |= bottom < height
-        border[:, :_BORDER] |= left > 0
-        border[:, -_BORDER:] |= right < width
+        border = held_border(window, shape)
         fixed = held[window] | border
         values = np.zeros(border.shape + change.shape[-1:])
         values[changed[window]] = change

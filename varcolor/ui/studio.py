@@ -609,10 +609,11 @@ class Studio:
         method_class = methods.get(options["method"])
         budget, _ = memory_budget()
         try:
-            solver = method_class.plan(image.shape, Options.build(**options, max_memory=SAVE_MEMORY_SHARE * budget))
+            share = Options.build(**options, max_memory=SAVE_MEMORY_SHARE * budget)
+            solver = method_class.plan(image.shape, share).solver
         except InputError:
             try:
-                solver = method_class.plan(image.shape, Options.build(**options))
+                solver = method_class.plan(image.shape, Options.build(**options)).solver
             except InputError as exc:
                 raise InputError(f"{image.name}: {exc}") from None
         if image.changed():
