@@ -168,6 +168,7 @@ def colorize_video(
     workdir: str | os.PathLike | None = None,
     shape: tuple[int, int] | None = None,
     solve: tuple[int, int] | None = None,
+    before: np.ndarray | None = None,
     **keywords,
 ) -> Iterator[VideoFrame]:
     """Colorize a clip from cues on a few keyframes (or, with ``prior="ideepcolor"``, from the
@@ -205,6 +206,10 @@ def colorize_video(
         around them are still read: their motion carries the cues of keyframes outside the range
         into it, as in a run over the whole clip; the first frame solved has no frame before it
         (how :mod:`varcolor.video.chunks` splits a long clip).
+    before : ndarray ``H×W×2``, optional
+        With ``solve``: the chroma of frame ``first − 1`` as a run over more of the clip solved
+        it; frame ``first`` goes on from it (unless a cut separates them), so that the frames
+        solved are those of that run.
 
     Yields
     ------
@@ -234,7 +239,9 @@ def colorize_video(
     if solve is not None and not (0 <= int(solve[0]) < int(solve[1])):
         raise InputError(f"solve must be a range (first, stop) with 0 <= first < stop, got {solve}")
     cues = dict(cues or {})
-    if not cues and not options.prior:
+    if before is not None and (solve is None or int(solve[0]) < 1):
+        raise InputError("before: the chroma of the frame before the first solved, so solve must start after frame 0")
+    if not cues and not options.prior and before is None:
         raise InputError("no cues: give cues on at least one keyframe, or prior='ideepcolor'")
     if shape is not None:
         check_memory(video_memory(shape, window=window), f"a {shape[1]}×{shape[0]} clip", options.max_memory)
@@ -247,6 +254,8 @@ def colorize_video(
     solver.prior_strength = prior_strength
     if solve is not None:
         solver.solve = (int(solve[0]), int(solve[1]))
+    if before is not None:
+        solver.before = np.asarray(before, dtype=np.float64)
     root = Path(tempfile.mkdtemp(prefix="varcolor-video-", dir=workdir))
     try:
         buffer = _ShotBuffer(root)
@@ -303,6 +312,7 @@ class _ShotSolver:
         self.carry_weight, self.carry_decay = carry_weight, carry_decay
         self.prior_strength = PRIOR_STRENGTH
         self.solve = (0, math.inf)  # the frames solved and yielded (absolute indices)
+        self.before = None  # the chroma of the frame before the first solved, if known
 
     def _keyframe(self, absolute: int, gray: np.ndarray) -> Cues | None:
         cue = self.cues.get(absolute)
@@ -337,7 +347,11 @@ class _ShotSolver:
         if first >= count:
             return
         forward = None  # the cues carried forward to the frame last prepared
-        done = None  # chroma of the last frame written
+        done = None  # chroma of the last frame written (or given, before the first solved)
+        if first > 0 and self.before is not None:
+            if self.before.shape != buffer.gray(0).shape + (2,):
+                raise InputError(f"before: must be the frames' size {buffer.gray(0).shape} × 2")
+            done = self.before
         grays: dict[int, np.ndarray] = {}
         prepared: dict[int, tuple] = {}
         for k in range(first):
@@ -356,7 +370,8 @@ class _ShotSolver:
             rows = []
             for k in range(start, stop):
                 hard, rhs, weight, info = prepared[k]
-                before = (grays[k - 1], buffer.motion(k - 1).backward) if k > first and self.temporal > 0 else None
+                coupled = k > first or (k > 0 and done is not None)
+                before = (grays[k - 1], buffer.motion(k - 1).backward) if coupled and self.temporal > 0 else None
                 after = (grays[k + 1], buffer.motion(k).forward) if k + 1 < stop and self.temporal > 0 else None
                 rows.append(
                     frame_rows(grays[k], hard, prior_weight=weight, before=before, after=after, temporal=self.temporal)
