@@ -46,11 +46,12 @@ from tqdm import tqdm
 
 from .. import batch
 from ..color import chroma_to_rgb, lightness_of_gray
-from ..errors import InputError, OutputError, VarcolorError
+from ..errors import InputError, VarcolorError
 from ..io import atomic_path, remove_stale_temporaries
 from ..options import Options
 from .colorize import _gray, colorize_video, video_memory
 from .flow import CUT_HISTOGRAM, histogram_distance
+from .formats import CHUNK_FRAMES
 from .io import Clip, open_writer
 
 __all__ = [
@@ -65,8 +66,6 @@ __all__ = [
     "AB_SCALE",
 ]
 
-#: Frames per chunk unless told (10 s at 25 fps: a chunk's work is minutes, its file a few MB).
-CHUNK_FRAMES = 250
 #: A chunk file stores ``round(ab × AB_SCALE) + 32768``: ab to 1/32 (the output's 8 bits are far coarser).
 AB_SCALE = 16
 _OFFSET = 32768
@@ -127,7 +126,7 @@ def plan_chunks(
         start = borders[-1]
         stop = min(start + chunk_frames, frame_count)
         if stop < frame_count:
-            inside = [c for c in cuts if start + chunk_frames // 2 < c <= stop]
+            inside = [c for c in cuts if start + chunk_frames // 2 <= c <= stop]
             stop = inside[-1] if inside else stop
         borders.append(stop)
     chunks: list[Chunk] = []
@@ -343,6 +342,8 @@ def colorize_chunked(
     writer = open_writer(
         output, fps=clip.fps, codec=codec, overwrite=overwrite, audio_from=clip.path if clip.audio else None
     )  # refuses an existing output before any work
+    if scheduler is not None and client is None:  # before anything is written or scanned
+        batch.check_scheduler(scheduler)
     work = work_folder(output)
     if not resume:
         _clear(work)
@@ -365,10 +366,6 @@ def colorize_chunked(
         )
     shaping = {k: v for k, v in dataclasses.asdict(options).items() if k not in ("max_memory", "device")}
     shaping.update(keywords, chunk_frames=chunk_frames, ab_scale=AB_SCALE, format="ffv1-gray16le")
-    try:
-        work.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{work}: cannot make the chunks' work folder ({exc.strerror or exc})") from None
     # Rounds: a shot's chunks go on from one another, so the n-th chunks of all shots run together.
     depth = []
     for chunk in chunks:
