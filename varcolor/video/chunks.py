@@ -102,15 +102,17 @@ def plan_chunks(
     cuts: Iterable[int] = (),
     keyframes: Iterable[int] = (),
 ) -> list[Chunk]:
-    """Cut ``frame_count`` frames into chunks of at most ``chunk_frames``, ending a chunk at the
-    last scene cut in its second half if there is one (``cuts``: the first frame of each new shot).
+    """Cut ``frame_count`` frames into chunks of at most ``chunk_frames``: consecutive shots share
+    a chunk while they fit in one, a chunk ends at a scene cut where the next shot does not fit
+    (``cuts``: the first frame of each new shot), and a shot longer than ``chunk_frames`` is split
+    into equal parts, each going on from the one before.
 
     Examples
     --------
     >>> [(c.start, c.stop, c.after) for c in plan_chunks(25, chunk_frames=10)]
-    [(0, 10, None), (10, 20, 0), (20, 25, 1)]
-    >>> [(c.start, c.stop, c.after) for c in plan_chunks(25, chunk_frames=10, cuts=[8])]
-    [(0, 8, None), (8, 18, None), (18, 25, 1)]
+    [(0, 8, None), (8, 16, 0), (16, 25, 1)]
+    >>> [(c.start, c.stop, c.after) for c in plan_chunks(25, chunk_frames=10, cuts=[4, 8])]
+    [(0, 8, None), (8, 16, None), (16, 25, 1)]
     >>> plan_chunks(25, chunk_frames=10, keyframes=[2, 22])[1].read   # cues carried in from 2 and 22
     (2, 23)
     """
@@ -122,13 +124,14 @@ def plan_chunks(
     cuts = sorted({int(c) for c in cuts if 0 < int(c) < frame_count})
     keyframes = sorted({int(k) for k in keyframes})
     borders = [0]
-    while borders[-1] < frame_count:
-        start = borders[-1]
-        stop = min(start + chunk_frames, frame_count)
-        if stop < frame_count:
-            inside = [c for c in cuts if start + chunk_frames // 2 <= c <= stop]
-            stop = inside[-1] if inside else stop
-        borders.append(stop)
+    for first, end in zip([0, *cuts], [*cuts, frame_count]):
+        if end - borders[-1] <= chunk_frames:
+            continue  # the shot fits in the chunk still open
+        if first > borders[-1]:
+            borders.append(first)  # the open chunk ends at this cut
+        parts = -(-(end - first) // chunk_frames)
+        borders += [first + (i * (end - first)) // parts for i in range(1, parts)]
+    borders.append(frame_count)
     chunks: list[Chunk] = []
     for start, stop in zip(borders, borders[1:]):
         shot = max([0] + [c for c in cuts if c <= start])
