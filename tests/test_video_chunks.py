@@ -283,3 +283,26 @@ def test_chunks_on_a_real_dask_cluster(tmp_path):
         workers.wait()
     assert len(report.done) == 5
     assert np.array_equal(frames_of(tmp_path / "dask.mkv"), frames_of(tmp_path / "serial.mkv"))
+
+
+def test_a_second_run_on_the_same_output_is_refused_and_an_input_in_the_work_folder_is_kept(tmp_path, capsys):
+    import fcntl
+
+    frames = pan(frames=4)
+    gray_clip(tmp_path, frames)
+    write_cues(tmp_path / "cues", frames)
+    work = work_folder(tmp_path / "out.mkv")
+    work.mkdir()
+    with open(work / ".lock", "w") as held:  # another run holds the work folder
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, _, err = run(capsys, *command(tmp_path)[3:])
+    assert code == 2 and "another run is colorizing into this output now" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out.mkv").exists()
+    # A clip that is a file of the work folder (an earlier run's chunk, say) is never removed with it.
+    inside = work / "chunk-000000-000003.mkv"
+    (tmp_path / "gray.mkv").rename(inside)
+    code, _, err = run(
+        capsys, "colorize", inside, "--cues", tmp_path / "cues", "-o", tmp_path / "out.mkv", "--chunk-frames", "2"
+    )
+    assert code == 2 and "is in the work folder of this output's chunks" in err
+    assert inside.exists() and open_clip(inside).frame_count == 4

@@ -41,18 +41,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (a second run on one output is not refused there)
+    fcntl = None
 import numpy as np
 from tqdm import tqdm
 
 from .. import batch
 from ..color import chroma_to_rgb, lightness_of_gray
-from ..errors import InputError, VarcolorError
+from ..errors import InputError, OutputError, VarcolorError
 from ..io import atomic_path, remove_stale_temporaries
 from ..options import Options
 from .colorize import _gray, colorize_video, video_memory
 from .flow import CUT_HISTOGRAM, histogram_distance
 from .formats import CHUNK_FRAMES
 from .io import Clip, open_writer
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (a second run on one output is not refused there)
+    fcntl = None
 
 __all__ = [
     "Chunk",
@@ -71,6 +81,7 @@ AB_SCALE = 16
 _OFFSET = 32768
 _CHUNK_FILE = re.compile(r"^chunk-\d{6,}-\d{6,}(\.mkv|-last\.npy)$")
 _WORK_SUFFIX = ".varcolor-chunks"
+_LOCK = ".lock"
 
 
 @dataclass(frozen=True)
@@ -255,9 +266,9 @@ def work_folder(output: str | os.PathLike) -> Path:
     return output.with_name(f".{output.name}{_WORK_SUFFIX}")
 
 
-def _clear(folder: Path) -> None:
-    """Remove a work folder of an earlier run (not trusted without ``resume``): only what a
-    chunked run puts there; anything else in it is refused rather than deleted."""
+def _check_folder(folder: Path) -> None:
+    """Refuse a work folder that is not one a chunked run made: a link, a file, or a folder
+    holding anything but what such a run puts there."""
     if not os.path.lexists(folder):
         return
     if folder.is_symlink() or not folder.is_dir():
@@ -265,13 +276,47 @@ def _clear(folder: Path) -> None:
     strangers = [
         p.name
         for p in folder.iterdir()
-        if not (_CHUNK_FILE.match(p.name) or p.name == batch.MANIFEST or p.name.startswith(".varcolor-"))
+        if not (_CHUNK_FILE.match(p.name) or p.name in (batch.MANIFEST, _LOCK) or p.name.startswith(".varcolor-"))
         or not p.is_file()
         or p.is_symlink()
     ]
     if strangers:
         raise InputError(f"{folder}: holds {strangers[0]}, which varcolor did not write; move it away")
-    shutil.rmtree(folder)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, inputs: list[Path], resume: bool):
+    """The work folder, made if needed and held by this run alone (a second run on the same
+    output is refused, one line); without ``resume`` what an earlier run left in it is removed.
+    An input of the run inside it (a chunk file given as the clip) is refused, never removed."""
+    _check_folder(folder)
+    for path in inputs:
+        try:
+            inside = Path(path).resolve().is_relative_to(folder.resolve())
+        except (OSError, RuntimeError):
+            inside = False
+        if inside:
+            raise InputError(f"{path}: is in the work folder of this output's chunks ({folder}); copy it out first")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot make the chunks' work folder ({exc.strerror or exc})") from None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise InputError(
+                    f"{folder}: another run is colorizing into this output now; wait for it, or choose another -o"
+                ) from None
+        if not resume:  # an earlier run's chunks are not trusted
+            for entry in folder.iterdir():
+                if entry.name != _LOCK:
+                    entry.unlink()
+        yield
+    finally:
+        os.close(fd)
 
 
 def _sources(clip: Clip, chunk: Chunk, cues: Mapping[int, object], before: Path | None) -> list[Path]:
@@ -348,8 +393,18 @@ def colorize_chunked(
     if scheduler is not None and client is None:  # before anything is written or scanned
         batch.check_scheduler(scheduler)
     work = work_folder(output)
-    if not resume:
-        _clear(work)
+    inputs = [clip.path, *clip._files, *(cue.path for cue in cues.values() if hasattr(cue, "path"))]
+    with _locked(work, inputs, resume):
+        report = _run(
+            clip, cues, options, writer, work, chunk_frames, resume, workers, scheduler, client, quiet, warn, keywords
+        )
+    if not report.interrupted:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _run(clip, cues, options, writer, work, chunk_frames, resume, workers, scheduler, client, quiet, warn, keywords):
+    """Plan, run the chunks' jobs round by round, join (in the locked work folder)."""
     cuts = scan_cuts(clip, quiet=quiet) if clip.frame_count > chunk_frames else []
     chunks = plan_chunks(clip.frame_count, chunk_frames=chunk_frames, cuts=cuts, keyframes=list(cues))
     memory = video_memory(clip.shape, window=int(keywords.get("window", 1)))
@@ -408,7 +463,6 @@ def colorize_chunked(
             f"{work}: rerun with --resume)"
         )
     _join(clip, chunks, work, writer, options.gamut, quiet)
-    shutil.rmtree(work, ignore_errors=True)
     return report
 
 
