@@ -134,7 +134,7 @@ def command(folder, *extra):
     ]
 
 
-def test_resume_after_kill_9_redoes_only_the_missing_chunks(tmp_path, capsys):
+def test_resume_after_kill_9_redoes_only_the_missing_chunks(tmp_path):
     frames = pan(frames=12, shape=(80, 112))
     gray_clip(tmp_path, frames)
     write_cues(tmp_path / "cues", frames)
@@ -156,7 +156,10 @@ def test_resume_after_kill_9_redoes_only_the_missing_chunks(tmp_path, capsys):
     assert f"({len(recorded)} kept from an earlier run)" in resumed.stderr
     assert not work.exists()
     os.rename(tmp_path / "out.mkv", tmp_path / "resumed.mkv")
-    assert run(capsys, *command(tmp_path, "-q")[3:])[0] == 0  # uninterrupted
+    # Uninterrupted, in a process like the others (in this one, what earlier tests loaded can move
+    # a value by a rounding step, and an 8-bit level with it).
+    whole = subprocess.run(command(tmp_path, "-q"), stderr=subprocess.PIPE, text=True, timeout=300)
+    assert whole.returncode == 0, whole.stderr
     assert np.array_equal(frames_of(tmp_path / "resumed.mkv"), frames_of(tmp_path / "out.mkv"))
 
 
