@@ -17,8 +17,16 @@ method per frame, the same keyframe cues carried along the flow as hard cues: ``
 as the prior of the space-time system, no cues). Memory against clip length: the pan at 10 and 40
 frames; 720p: a 1280×720 pan.
 
+Chunked runs (:mod:`varcolor.video.chunks`): a generated 300-frame clip of four shots (pans over
+scikit-image photos, 90 + 60 + 60 + 90 frames, cues on two keyframes a shot), colorized streamed
+and in chunks of 50 frames with 1 and 2 local workers: seconds per frame, the peak resident memory
+of the whole process tree (workers included), the work folder's peak size, the largest difference
+from the streamed output (8-bit levels, lossless RGB), and the flicker across chunk borders inside
+a shot against the flicker between frames within chunks (the same measure as above, pair by pair).
+
 Writes ``benchmarks/results/video.json`` and ``video.md``; ``--strip`` also writes the
-before/after picture of docs/video.md (network per frame vs network+space-time, on the pan).
+before/after picture of docs/video.md (network per frame vs network+space-time, on the pan);
+``--chunked-only`` reruns only the chunked rows (keeping the rest of the results).
 
 Run: ``python benchmarks/video.py`` (about 10 minutes on 2 cores); ``--quick`` for a smoke run.
 """
@@ -116,16 +124,30 @@ def pan(frames: int, shape=(128, 192), scale=1.0, step=PAN_STEP) -> list[np.ndar
     return [image[top : top + shape[0], step * k : step * k + shape[1]] for k in range(frames)]
 
 
-def flicker(abs_: list[np.ndarray], truth_lab: list[np.ndarray]) -> tuple[float, float]:
-    """Mean |Δab| of consecutive frames over the pixels whose true Lab moves at most 1.5; and the
-    truth's own |Δab| there."""
-    out, floor = [], []
+def pair_flicker(abs_: list[np.ndarray], truth_lab: list[np.ndarray]) -> list[tuple[float, float]]:
+    """For each pair of consecutive frames: the mean |Δab| over the pixels whose true Lab moves at
+    most 1.5, and the truth's own |Δab| there (NaN where no pixel is still)."""
+    pairs = []
     for k in range(len(abs_) - 1):
         still = np.linalg.norm(truth_lab[k + 1] - truth_lab[k], axis=-1) <= 1.5
         if still.any():
-            out.append(np.linalg.norm(abs_[k + 1] - abs_[k], axis=-1)[still].mean())
-            floor.append(np.linalg.norm(truth_lab[k + 1][..., 1:] - truth_lab[k][..., 1:], axis=-1)[still].mean())
-    return float(np.mean(out)) if out else float("nan"), float(np.mean(floor)) if floor else float("nan")
+            pairs.append(
+                (
+                    float(np.linalg.norm(abs_[k + 1] - abs_[k], axis=-1)[still].mean()),
+                    float(np.linalg.norm(truth_lab[k + 1][..., 1:] - truth_lab[k][..., 1:], axis=-1)[still].mean()),
+                )
+            )
+        else:
+            pairs.append((float("nan"), float("nan")))
+    return pairs
+
+
+def flicker(abs_: list[np.ndarray], truth_lab: list[np.ndarray]) -> tuple[float, float]:
+    """Mean |Δab| of consecutive frames over the pixels whose true Lab moves at most 1.5; and the
+    truth's own |Δab| there."""
+    pairs = np.array(pair_flicker(abs_, truth_lab)).reshape(-1, 2)
+    kept = ~np.isnan(pairs[:, 0])
+    return (float(pairs[kept, 0].mean()), float(pairs[kept, 1].mean())) if kept.any() else (float("nan"),) * 2
 
 
 _NET = {}
@@ -231,7 +253,121 @@ def strip(frames, network, spacetime, path: Path) -> None:
     varcolor.write_image(path, canvas)
 
 
-def markdown(rows: list[dict], scaling: list[dict]) -> str:
+class TreeMemory(PeakMemory):
+    """Peak resident memory of this process and its children (Dask's workers) together, and the
+    peak size of a folder's files, sampled every 50 ms."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.disk = 0
+
+    def _rss(self) -> int:
+        import psutil
+
+        me = psutil.Process()
+        total = me.memory_info().rss
+        for child in me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _watch(self):
+        while not self._stop:
+            self.peak = max(self.peak, self._rss())
+            try:
+                self.disk = max(self.disk, sum(p.stat().st_size for p in self.folder.iterdir()))
+            except OSError:
+                pass
+            time.sleep(0.05)
+
+
+SHOTS = (("astronaut", 90, 0), ("coffee", 60, 150), ("chelsea", 60, 60), ("astronaut", 90, 300))
+
+
+def shots_clip(shape=(128, 192), shots=SHOTS) -> list[np.ndarray]:
+    """Pans over scikit-image photos, one a shot (cuts between them)."""
+    frames = []
+    for name, count, top in shots:
+        image = getattr(skimage.data, name)()[..., :3] / 255.0
+        top = min(top, image.shape[0] - shape[0])
+        frames += [image[top : top + shape[0], PAN_STEP * k : PAN_STEP * k + shape[1]] for k in range(count)]
+    return frames
+
+
+def chunked_rows(quick: bool) -> list[dict]:
+    """Streamed against chunked with 1 and 2 workers, on :func:`shots_clip`."""
+    import tempfile
+
+    from varcolor.options import Options
+    from varcolor.video import write_clip
+    from varcolor.video.chunks import colorize_chunked, plan_chunks, scan_cuts, work_folder
+
+    shots = tuple((n, c // 3, t) for n, c, t in SHOTS) if quick else SHOTS
+    frames = shots_clip(shots=shots)
+    chunk_frames = 17 if quick else 50
+    keys, first = {}, 0
+    for seed, (_, count, _) in enumerate(shots):
+        keys.update({first + k: cue for k, cue in two_keyframes(frames[first : first + count], seed).items()})
+        first += count
+    truth_lab = [rgb_to_lab(f) for f in frames]
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        write_clip(folder / "gray.mkv", [np.dstack([to_gray(f)] * 3) for f in frames], fps=25, codec="lossless")
+        clip = open_clip(folder / "gray.mkv")
+        cuts = scan_cuts(clip)
+        plan = plan_chunks(clip.frame_count, chunk_frames=chunk_frames, cuts=cuts, keyframes=list(keys))
+        borders = [c.start for c in plan if c.after is not None]  # chunk borders inside a shot
+        within = [k for k in range(1, len(frames)) if k not in borders and k not in cuts]
+        streamed = None
+        for workers in (0, 1, 2):
+            output = folder / f"out{workers}.mkv"
+            with TreeMemory(work_folder(output)) as memory, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                start = time.perf_counter()
+                if workers == 0:
+                    write_clip(
+                        output, (f.rgb for f in colorize_video(clip.frames(), keys)), fps=clip.fps, codec="lossless"
+                    )
+                else:
+                    colorize_chunked(
+                        clip,
+                        keys,
+                        Options.build(),
+                        output,
+                        chunk_frames=chunk_frames,
+                        codec="lossless",
+                        workers=workers,
+                    )
+                seconds = time.perf_counter() - start
+            rgb = list(open_clip(output).frames())
+            pairs = pair_flicker([rgb_to_lab(f)[..., 1:] for f in rgb], truth_lab)
+            if workers == 0:
+                streamed = rgb
+            row = {
+                "clip": f"{len(shots)} shots",
+                "size": f"{frames[0].shape[1]}×{frames[0].shape[0]}",
+                "frames": len(frames),
+                "run": "streamed" if workers == 0 else f"chunks of {chunk_frames}, {workers} worker(s)",
+                "chunks": 1 if workers == 0 else len(plan),
+                "chunks_in_shots": len(borders),
+                "s_per_frame": seconds / len(frames),
+                "peak_memory_mb": memory.used / 1e6,
+                "work_folder_mb": memory.disk / 1e6,
+                "max_levels_from_streamed": float(np.abs(np.array(rgb) - np.array(streamed)).max() * 255),
+                "flicker_seams": float(np.nanmean([pairs[k - 1][0] for k in borders])),
+                "flicker_seams_max": float(np.nanmax([pairs[k - 1][0] for k in borders])),
+                "flicker_within": float(np.nanmean([pairs[k - 1][0] for k in within])),
+                "flicker_within_max": float(np.nanmax([pairs[k - 1][0] for k in within])),
+            }
+            rows.append(row)
+            print(row, flush=True)
+    return rows
+
+
+def markdown(rows: list[dict], scaling: list[dict], chunked: list[dict] = ()) -> str:
     lines = [
         "# Video colorization (benchmarks/video.py)",
         "",
@@ -263,6 +399,27 @@ def markdown(rows: list[dict], scaling: list[dict]) -> str:
             lines.append(
                 f"| {r['clip']} {r['size']} | {r['frames']} | {r['s_per_frame']:.2f} | {r['peak_memory_mb']:.0f} | "
                 f"{r.get('process_peak_mb', float('nan')):.0f} |"
+            )
+    if chunked:
+        lines += [
+            "",
+            "Chunked runs (`varcolor.video.chunks`) on a generated clip of four shots (pans over scikit-image "
+            "photos: 90, 60, 60 and 90 frames; strokes on two keyframes a shot), chunks of 50 frames: the "
+            "streamed run, then chunks in this process (1 worker) and on a 2-worker LocalCluster. Memory: the whole "
+            "process tree's peak resident memory above its level before (workers included); work folder: its peak "
+            "size (16-bit FFV1 chroma and each chunk's last frame). Flicker (as above, mean and max over the pairs): "
+            "across the chunk borders inside a shot, and between the frames within chunks (cuts left out).",
+            "",
+            "| run | chunks (borders in shots) | s/frame | peak MB | work folder MB | max Δ from streamed "
+            "(8-bit levels) | flicker at borders mean / max | flicker within mean / max |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in chunked:
+            lines.append(
+                f"| {r['run']} | {r['chunks']} ({r['chunks_in_shots']}) | {r['s_per_frame']:.2f} | "
+                f"{r['peak_memory_mb']:.0f} | {r['work_folder_mb']:.1f} | {r['max_levels_from_streamed']:.0f} | "
+                f"{r['flicker_seams']:.3f} / {r['flicker_seams_max']:.3f} | "
+                f"{r['flicker_within']:.3f} / {r['flicker_within_max']:.3f} |"
             )
     lines += ["", f"Machine: {platform.machine()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}.", ""]
     return "\n".join(lines)
@@ -301,6 +458,7 @@ def main(argv=None) -> int:
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--strip-only", action="store_true", help="only the before/after picture (with --strip)")
     parser.add_argument("--memory-only", action="store_true", help="only the memory probes (rewrites their part)")
+    parser.add_argument("--chunked-only", action="store_true", help="only the chunked runs (rewrites their part)")
     args = parser.parse_args(argv)
     import torch
 
@@ -312,6 +470,11 @@ def main(argv=None) -> int:
         frames = pan(30)
         network = run_method("network", frames, {})[0]
         strip(frames, network, run_method("network+space-time", frames, {})[0], args.strip)
+        return 0
+    if args.chunked_only:
+        previous = json.loads((RESULTS / f"{args.name}.json").read_text())
+        chunked = chunked_rows(args.quick)
+        write_results(args.name, previous["rows"], previous["memory"], chunked)
         return 0
     if args.memory_only:
         previous = json.loads((RESULTS / f"{args.name}.json").read_text())
@@ -344,11 +507,17 @@ def main(argv=None) -> int:
         )
         scaling.append({"clip": clip, **json.loads(found.stdout.strip().splitlines()[-1])})
         print(scaling[-1], flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps({"rows": rows, "memory": scaling}, indent=2) + "\n")
-    (RESULTS / f"{args.name}.md").write_text(markdown(rows, scaling))
-    print(markdown(rows, scaling))
+    chunked = previous.get("chunked", []) if args.memory_only else chunked_rows(args.quick)
+    write_results(args.name, rows, scaling, chunked)
     return 0
+
+
+def write_results(name: str, rows: list[dict], scaling: list[dict], chunked: list[dict]) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    data = {"rows": rows, "memory": scaling, "chunked": chunked}
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown(rows, scaling, chunked))
+    print(markdown(rows, scaling, chunked))
 
 
 if __name__ == "__main__":

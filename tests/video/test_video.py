@@ -329,3 +329,22 @@ def test_ctrl_c_leaves_no_output_and_keeps_an_old_one(clip_and_cues, capsys, mon
     assert code == 130
     assert (folder / "out.mp4").read_bytes() == b"old result"
     assert sorted(p.name for p in folder.iterdir()) == ["cues", "gray.mp4", "out.mp4"]
+
+
+@pytest.mark.parametrize("chunked", [[], ["--chunk-frames", "2", "--resume"]])
+def test_cli_refuses_an_unknown_codec_and_a_truncated_file_before_any_work(tmp_path, capsys, chunked):
+    frames = pan(frames=24)  # enough that half the file holds whole frames
+    write_clip(tmp_path / "a.avi", frames, fps=10, codec="lossless")  # FFV1 in AVI
+    data = (tmp_path / "a.avi").read_bytes()
+    (tmp_path / "unknown.avi").write_bytes(data.replace(b"FFV1", b"ZQXW"))  # a fourcc FFmpeg has no decoder for
+    write_clip(tmp_path / "a.mkv", frames, fps=10, codec="lossless")
+    (tmp_path / "half.mkv").write_bytes(
+        (tmp_path / "a.mkv").read_bytes()[: len((tmp_path / "a.mkv").read_bytes()) // 2]
+    )
+    write_cues(tmp_path / "cues", frames)
+    for name, message in (("unknown.avi", "unknown.avi: unknown video codec"), ("half.mkv", "half.mkv: truncated")):
+        code, _, err = run(
+            capsys, "colorize", tmp_path / name, "--cues", tmp_path / "cues", "-o", tmp_path / "out.mkv", *chunked
+        )
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not any(p.name.startswith(("out", ".out")) for p in tmp_path.iterdir())

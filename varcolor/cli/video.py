@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from ..errors import InputError
 from ..memory import check_memory
-from ..video.formats import CODECS, VIDEO_EXTENSIONS, is_video
+from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
 from .common import note, warn
 from .solve_options import options_of
 
@@ -42,6 +42,16 @@ def add_video_options(p: argparse.ArgumentParser) -> None:
         help="frames solved together (1: each frame exactly, coupled to the one before; default: %(default)s)",
     )
     group.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default: 25)")
+    group.add_argument(
+        "--chunk-frames",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"solve a clip in chunks of at most N frames (ending at scene cuts where it can), kept in a hidden "
+        f"folder beside the output until joined; chunks of different shots run in parallel with --workers or "
+        f"--scheduler, and --resume keeps the chunks an interrupted run finished (default: {CHUNK_FRAMES}; a "
+        "shorter clip without those options is solved as one stream)",
+    )
 
 
 def _colorize_video(*args, **keywords):
@@ -72,10 +82,10 @@ def run_video(args: argparse.Namespace) -> int:
     for kind in ("marked", "mask", "points"):
         if getattr(args, kind, None) is not None:
             raise InputError(f"--{kind}: a clip takes its cues as a folder: --cues DIR (0000_{kind}… files)")
-    if args.resume or args.workers != 1 or args.scheduler:
-        raise InputError("a clip is colorized in this process: --resume, --workers and --scheduler are for folders")
     if args.window < 1:
         raise InputError(f"--window must be at least 1, got {args.window}")
+    if args.chunk_frames is not None and args.chunk_frames < 1:
+        raise InputError(f"--chunk-frames must be at least 1, got {args.chunk_frames}")
     source = Path(args.input)
     clip = open_clip(source, max_pixels=args.max_pixels, fps=args.fps)
     options = options_of(args)
@@ -95,6 +105,9 @@ def run_video(args: argparse.Namespace) -> int:
         pass
     if output.suffix.lower() in VIDEO_EXTENSIONS and args.codec == "h264" and (clip.width % 2 or clip.height % 2):
         raise InputError(f"{source}: H.264 (yuv420p) needs an even width and height, not {clip.width}×{clip.height}")
+    chunk_frames = args.chunk_frames or CHUNK_FRAMES
+    if args.resume or args.workers != 1 or args.scheduler or args.chunk_frames or clip.frame_count > chunk_frames:
+        return _run_chunked(args, clip, cues, options, output, chunk_frames)
     writer = open_writer(
         output,
         fps=clip.fps,
@@ -117,4 +130,38 @@ def run_video(args: argparse.Namespace) -> int:
         warn(f"{source}: {message}")
     if not args.quiet:
         note(f"colorized {writer.frame_count} frames of {source} into {output}")
+    return 0
+
+
+def _run_chunked(args: argparse.Namespace, clip, cues, options, output: Path, chunk_frames: int) -> int:
+    """A clip in chunks (:mod:`varcolor.video.chunks`): planned, run as batch jobs, joined."""
+    from ..video.chunks import colorize_chunked, work_folder
+
+    report = colorize_chunked(
+        clip,
+        cues,
+        options,
+        output,
+        chunk_frames=chunk_frames,
+        codec=args.codec,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        quiet=args.quiet,
+        warn=warn,
+        window=args.window,
+    )
+    for reason in report.redone:
+        warn(f"chunk {reason}; redone")
+    if report.interrupted:
+        kept = len(report.done) + len(report.resumed)
+        warn(
+            f"interrupted: {kept} of {report.total} chunks are done and kept in {work_folder(output)}; "
+            f"rerun with --resume to go on (nothing was written to {output})"
+        )
+        return 130
+    if not args.quiet:
+        resumed = f" ({len(report.resumed)} kept from an earlier run)" if report.resumed else ""
+        note(f"colorized {clip.frame_count} frames of {clip.path} in {report.total} chunks{resumed} into {output}")
     return 0

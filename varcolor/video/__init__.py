@@ -3,7 +3,8 @@
 :func:`colorize_video` takes a frame iterator and a keyframe → cues mapping and yields colour
 frames; :mod:`.io` reads and writes clips (PyAV, folders of numbered frames), :mod:`.flow` finds
 motion and scene cuts, :mod:`.spacetime` is Levin's system over space and time, :mod:`.cues`
-reads a folder of keyframe cue files (docs/video.md).
+reads a folder of keyframe cue files, :mod:`.chunks` runs a long clip in chunks on workers or on
+Dask, resumable (docs/video.md).
 
 Examples
 --------
@@ -17,12 +18,22 @@ Examples
 
 from importlib import import_module
 
-__all__ = ["colorize_video", "VideoFrame", "video_memory", "read_cue_folder", "open_clip", "write_clip", "Clip"]
+__all__ = [
+    "colorize_video",
+    "colorize_chunked",
+    "VideoFrame",
+    "video_memory",
+    "read_cue_folder",
+    "open_clip",
+    "write_clip",
+    "Clip",
+]
 
 # Loaded on first use: the command line imports .formats to tell a clip from a photo, and should not
 # load FFmpeg (PyAV) and OpenCV for every command.
 _HOMES = {
     "colorize_video": "colorize",
+    "colorize_chunked": "chunks",
     "VideoFrame": "colorize",
     "video_memory": "colorize",
     "read_cue_folder": "cues",

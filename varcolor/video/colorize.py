@@ -167,6 +167,8 @@ def colorize_video(
     prior_strength: float = PRIOR_STRENGTH,
     workdir: str | os.PathLike | None = None,
     shape: tuple[int, int] | None = None,
+    solve: tuple[int, int] | None = None,
+    before: np.ndarray | None = None,
     **keywords,
 ) -> Iterator[VideoFrame]:
     """Colorize a clip from cues on a few keyframes (or, with ``prior="ideepcolor"``, from the
@@ -199,6 +201,15 @@ def colorize_video(
     shape : (H, W), optional
         The frames' size if known, to refuse a clip too big for the memory budget before the first
         frame is read.
+    solve : (first, stop), optional
+        Solve and yield only the frames ``first`` to ``stop − 1`` (default: all). The frames
+        around them are still read: their motion carries the cues of keyframes outside the range
+        into it, as in a run over the whole clip; the first frame solved has no frame before it
+        (how :mod:`varcolor.video.chunks` splits a long clip).
+    before : ndarray ``H×W×2``, optional
+        With ``solve``: the chroma of frame ``first − 1`` as a run over more of the clip solved
+        it; frame ``first`` goes on from it (unless a cut separates them), so that the frames
+        solved are those of that run.
 
     Yields
     ------
@@ -225,8 +236,12 @@ def colorize_video(
         raise InputError(f"carry_decay must be in (0, 1], got {carry_decay}")
     if int(window) < 1 or not (0 <= int(overlap) < int(window)):
         raise InputError(f"need window >= 1 and 0 <= overlap < window, got {window} and {overlap}")
+    if solve is not None and not (0 <= int(solve[0]) < int(solve[1])):
+        raise InputError(f"solve must be a range (first, stop) with 0 <= first < stop, got {solve}")
     cues = dict(cues or {})
-    if not cues and not options.prior:
+    if before is not None and (solve is None or int(solve[0]) < 1):
+        raise InputError("before: the chroma of the frame before the first solved, so solve must start after frame 0")
+    if not cues and not options.prior and before is None:
         raise InputError("no cues: give cues on at least one keyframe, or prior='ideepcolor'")
     if shape is not None:
         check_memory(video_memory(shape, window=window), f"a {shape[1]}×{shape[0]} clip", options.max_memory)
@@ -237,6 +252,10 @@ def colorize_video(
         network = load(options.weights, mask_cent=options.mask_cent)
     solver = _ShotSolver(options, cues, network, temporal, int(window), int(overlap), carry_weight, carry_decay)
     solver.prior_strength = prior_strength
+    if solve is not None:
+        solver.solve = (int(solve[0]), int(solve[1]))
+    if before is not None:
+        solver.before = np.asarray(before, dtype=np.float64)
     root = Path(tempfile.mkdtemp(prefix="varcolor-video-", dir=workdir))
     try:
         buffer = _ShotBuffer(root)
@@ -292,6 +311,8 @@ class _ShotSolver:
         self.temporal, self.window, self.overlap = temporal, window, overlap
         self.carry_weight, self.carry_decay = carry_weight, carry_decay
         self.prior_strength = PRIOR_STRENGTH
+        self.solve = (0, math.inf)  # the frames solved and yielded (absolute indices)
+        self.before = None  # the chroma of the frame before the first solved, if known
 
     def _keyframe(self, absolute: int, gray: np.ndarray) -> Cues | None:
         cue = self.cues.get(absolute)
@@ -320,12 +341,24 @@ class _ShotSolver:
     def shot(self, buffer: _ShotBuffer, shot: int) -> Iterator[VideoFrame]:
         if self.cues and any(buffer.start <= k < buffer.start + buffer.count for k in self.cues):
             self._carry_backward(buffer)
-        count = buffer.count
+        # The shot's frames solved: those of the range asked for (frames before it only carry cues).
+        first = max(0, self.solve[0] - buffer.start)
+        count = min(buffer.count, self.solve[1] - buffer.start)
+        if first >= count:
+            return
         forward = None  # the cues carried forward to the frame last prepared
-        done = None  # chroma of the last frame written
+        done = None  # chroma of the last frame written (or given, before the first solved)
+        if first > 0 and self.before is not None:
+            if self.before.shape != buffer.gray(0).shape + (2,):
+                raise InputError(f"before: must be the frames' size {buffer.gray(0).shape} × 2")
+            done = self.before
         grays: dict[int, np.ndarray] = {}
         prepared: dict[int, tuple] = {}
-        start = 0
+        for k in range(first):
+            grays[k] = buffer.gray(k)
+            forward, _ = self._forward(buffer, k, grays, forward)
+            grays.pop(k - 1, None)
+        start = first
         while start < count:
             stop = min(start + self.window, count)
             for k in range(start, stop + (1 if stop < count else 0)):
@@ -337,7 +370,8 @@ class _ShotSolver:
             rows = []
             for k in range(start, stop):
                 hard, rhs, weight, info = prepared[k]
-                before = (grays[k - 1], buffer.motion(k - 1).backward) if k > 0 and self.temporal > 0 else None
+                coupled = k > first or (k > 0 and done is not None)
+                before = (grays[k - 1], buffer.motion(k - 1).backward) if coupled and self.temporal > 0 else None
                 after = (grays[k + 1], buffer.motion(k).forward) if k + 1 < stop and self.temporal > 0 else None
                 rows.append(
                     frame_rows(grays[k], hard, prior_weight=weight, before=before, after=after, temporal=self.temporal)
@@ -375,8 +409,8 @@ class _ShotSolver:
                 prepared.pop(k, None)
             start = last
 
-    def _prepare(self, buffer: _ShotBuffer, k: int, grays, forward):
-        """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it."""
+    def _forward(self, buffer: _ShotBuffer, k: int, grays, forward):
+        """The cues carried forward to frame k (from those carried to frame k − 1), and its own."""
         gray = grays[k]
         if forward is not None and k > 0:
             forward = _carry(
@@ -385,6 +419,12 @@ class _ShotSolver:
         key = self._keyframe(buffer.start + k, gray)
         if key is not None:
             forward = _key(key)
+        return forward, key
+
+    def _prepare(self, buffer: _ShotBuffer, k: int, grays, forward):
+        """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it."""
+        gray = grays[k]
+        forward, key = self._forward(buffer, k, grays, forward)
         hard = key.mask if key is not None else np.zeros(gray.shape, bool)
         values = key.ab if key is not None else np.zeros(gray.shape + (2,))
         weight = np.zeros(gray.shape)

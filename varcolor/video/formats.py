@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["VIDEO_EXTENSIONS", "CODECS", "is_video"]
+__all__ = ["VIDEO_EXTENSIONS", "CODECS", "CHUNK_FRAMES", "is_video"]
 
 #: File suffixes read and written as video (anything else given as a file is an image).
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".m4v", ".webm")
 #: Output codecs: ``h264`` (libx264, yuv420p, CRF 17: visually lossless, plays everywhere),
 #: ``lossless`` (libx264rgb at QP 0 in .mp4/.mov/.mkv: bit-exact RGB; FFV1 in .avi).
 CODECS = ("h264", "lossless")
+#: Frames per chunk of a long clip unless told (:mod:`varcolor.video.chunks`; 10 s at 25 fps: a
+#: chunk's work is minutes, its file a few MB).
+CHUNK_FRAMES = 250
 
 
 def is_video(path: str | os.PathLike) -> bool:

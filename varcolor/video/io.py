@@ -69,20 +69,26 @@ class Clip:
     frame_count: int
     audio: bool = False
     _files: list[Path] = field(default_factory=list, repr=False)
+    _pts: list[int] = field(default_factory=list, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
         """``(H, W)``."""
         return self.height, self.width
 
-    def frames(self, start: int = 0) -> Iterator[np.ndarray]:
-        """The frames from ``start`` on, each ``H×W×3`` float64 in [0, 1] (RGB).
+    def frames(self, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        """The frames ``start`` to ``stop`` (default: the end), each ``H×W×3`` float64 in [0, 1] (RGB).
+
+        A video is entered at ``start`` by seeking to the key frame before it (frames are told by
+        their time stamps, which :func:`open_clip` recorded), so a chunk late in a long film does
+        not decode the film before it.
 
         Raises :class:`~varcolor.errors.InputError` naming the file where a frame cannot be
         decoded, or the clip ends before its header's frame count.
         """
+        stop = self.frame_count if stop is None else min(int(stop), self.frame_count)
         if self._files:
-            for index, file in enumerate(self._files[start:], start):
+            for index, file in enumerate(self._files[start:stop], start):
                 image = read_image(file, max_pixels=None)
                 if image.shape[:2] != self.shape:
                     raise InputError(
@@ -93,26 +99,36 @@ class Clip:
                     image = np.repeat(image[..., None], 3, axis=2)
                 yield image[..., :3]
             return
-        yield from self._decode(start)
+        yield from self._decode(start, stop)
 
-    def _decode(self, start: int) -> Iterator[np.ndarray]:
+    def _decode(self, start: int, stop: int) -> Iterator[np.ndarray]:
         count = 0
+        # Frame k is the one with the k-th smallest time stamp; without stamps, frames are counted.
+        order = {pts: k for k, pts in enumerate(self._pts)} if len(self._pts) == self.frame_count else None
         try:
             with av.open(str(self.path)) as container:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
-                for index, frame in enumerate(container.decode(stream)):
-                    count += 1
+                if start > 0 and order is not None:
+                    container.seek(self._pts[start], stream=stream, backward=True, any_frame=False)
+                    count = None  # counted by time stamps from here
+                for position, frame in enumerate(container.decode(stream)):
+                    index = position if count is not None else order.get(frame.pts, -1)
+                    if count is not None:
+                        count += 1
                     if index < start:
                         continue
+                    if index >= stop:
+                        return
                     rgb = frame.to_ndarray(format="rgb24")
                     if rgb.shape[:2] != self.shape:
                         raise InputError(f"{self.path}: frame {index} changes size to {rgb.shape[1]}×{rgb.shape[0]}")
                     yield rgb / 255.0
+                    start = index + 1  # a frame is yielded once, in order
         except av.FFmpegError as exc:
-            raise InputError(f"{self.path}: cannot decode frame {count} ({_reason(exc)})") from None
-        if count < self.frame_count:
-            raise InputError(f"{self.path}: only {count} of {self.frame_count} frames could be decoded (truncated?)")
+            raise InputError(f"{self.path}: cannot decode frame {start} ({_reason(exc)})") from None
+        if start < stop:
+            raise InputError(f"{self.path}: only {start} of {self.frame_count} frames could be decoded (truncated?)")
 
 
 def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, fps: float | None = None) -> Clip:
@@ -167,7 +183,8 @@ def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, f
             audio = bool(container.streams.audio)
             seconds = container.duration / av.time_base if container.duration else None
             # Count the packets (demuxing reads no pixel): a truncated file has fewer than it declares.
-            packets = sum(1 for packet in container.demux(stream) if packet.size)
+            stamps = [packet.pts for packet in container.demux(stream) if packet.size]
+            packets = len(stamps)
     except InputError:
         raise
     except (av.FFmpegError, UnicodeDecodeError, ValueError, IndexError) as exc:
@@ -186,7 +203,8 @@ def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, f
             )
     if fps is not None:
         rate = _rate(fps)
-    return Clip(path, width, height, Fraction(rate), declared or packets, audio)
+    stamps = sorted(stamps) if None not in stamps and len(set(stamps)) == packets else []
+    return Clip(path, width, height, Fraction(rate), declared or packets, audio, _pts=stamps)
 
 
 def _open_folder(path: Path, max_pixels: int | None, fps: float | None) -> Clip:

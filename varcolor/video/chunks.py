@@ -1,0 +1,490 @@
+"""Long clips in chunks: each chunk of frames a :class:`varcolor.batch.Job`, run in this process,
+on local workers or on a Dask cluster, kept in a work folder, then joined into the output.
+
+A clip is cut into chunks of at most ``chunk_frames`` frames (:func:`plan_chunks`); a scene cut
+(:func:`scan_cuts`, the definite ones: :data:`varcolor.video.flow.CUT_HISTOGRAM`) in the second
+half of a chunk becomes its end. Nothing is coupled across a cut, so the shots' first chunks are
+independent and run at once, on as many workers as there are. A chunk that goes on inside a shot
+starts from the last frame of the chunk before it (its chroma, kept exactly as an ``.npy`` file),
+as the sliding solve over the whole clip does: it runs in a later round, once that chunk is done,
+and the seam is the same as any two frames within a chunk. (Solving such a chunk at once from a
+cold start and cross-fading over an overlap was measured and rejected: the colours a causal
+solve carries along the motion do not forget where they started, so the two sides of a border
+differ by 0.3–1.9 ab over the whole chunk, and a 4-frame cross-fade flickered 10× more than the
+frames within: docs/video.md.) Each chunk reads the frames around it back to the last keyframe
+before it and on to the first after it (within the shot), so the cues carried along the motion
+are those of a run over the whole clip.
+
+A chunk's result is its frames' chroma, stored as 16-bit planes (``a`` above ``b``,
+``round(ab × AB_SCALE) + 32768``: to 1/32 ab) in an FFV1 Matroska file, ``chunk-FIRST-LAST.mkv``
+in the hidden work folder ``.NAME.varcolor-chunks`` beside the output, published atomically after
+its last frame's exact chroma (``.npy``), with the folder's manifest (:data:`varcolor.batch.MANIFEST`)
+recording what it was made from. A run with ``resume`` keeps every chunk whose record still holds
+(the same clip and cue files, the same chunk before it, the same options and frame range, its files
+as written) and redoes the rest; without ``resume`` an existing work folder is removed first. The
+join re-reads the clip's gray frames, writes the output through
+:func:`varcolor.video.io.open_writer` (atomic: nothing under the final name until the last frame
+is in; the audio track copied), and removes the work folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import shutil
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (a second run on one output is not refused there)
+    fcntl = None
+import numpy as np
+from tqdm import tqdm
+
+from .. import batch
+from ..color import chroma_to_rgb, lightness_of_gray
+from ..errors import InputError, OutputError, VarcolorError
+from ..io import atomic_path, remove_stale_temporaries
+from ..options import Options
+from .colorize import _gray, colorize_video, video_memory
+from .flow import CUT_HISTOGRAM, histogram_distance
+from .formats import CHUNK_FRAMES
+from .io import Clip, open_writer
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock (a second run on one output is not refused there)
+    fcntl = None
+
+__all__ = [
+    "Chunk",
+    "ChunkTask",
+    "plan_chunks",
+    "scan_cuts",
+    "colorize_chunked",
+    "work_folder",
+    "read_chunk",
+    "CHUNK_FRAMES",
+    "AB_SCALE",
+]
+
+#: A chunk file stores ``round(ab × AB_SCALE) + 32768``: ab to 1/32 (the output's 8 bits are far coarser).
+AB_SCALE = 16
+_OFFSET = 32768
+_CHUNK_FILE = re.compile(r"^chunk-\d{6,}-\d{6,}(\.mkv|-last\.npy)$")
+_WORK_SUFFIX = ".varcolor-chunks"
+_LOCK = ".lock"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk: the output frames ``start`` to ``stop − 1``, read from ``read[0]`` to
+    ``read[1] − 1`` (the keyframes whose cues reach it); ``after`` is the index of the chunk it
+    goes on from (the one before it in its shot), or None where it starts a shot."""
+
+    start: int
+    stop: int
+    read: tuple[int, int]
+    after: int | None = None
+
+    @property
+    def name(self) -> str:
+        """Its chroma file's name in the work folder."""
+        return f"chunk-{self.start:06d}-{self.stop - 1:06d}.mkv"
+
+    @property
+    def last(self) -> str:
+        """The name of the file of its last frame's exact chroma (where the next chunk starts from)."""
+        return f"chunk-{self.start:06d}-{self.stop - 1:06d}-last.npy"
+
+
+def plan_chunks(
+    frame_count: int,
+    *,
+    chunk_frames: int = CHUNK_FRAMES,
+    cuts: Iterable[int] = (),
+    keyframes: Iterable[int] = (),
+) -> list[Chunk]:
+    """Cut ``frame_count`` frames into chunks of at most ``chunk_frames``: consecutive shots share
+    a chunk while they fit in one, a chunk ends at a scene cut where the next shot does not fit
+    (``cuts``: the first frame of each new shot), and a shot longer than ``chunk_frames`` is split
+    into equal parts, each going on from the one before.
+
+    Examples
+    --------
+    >>> [(c.start, c.stop, c.after) for c in plan_chunks(25, chunk_frames=10)]
+    [(0, 8, None), (8, 16, 0), (16, 25, 1)]
+    >>> [(c.start, c.stop, c.after) for c in plan_chunks(25, chunk_frames=10, cuts=[4, 8])]
+    [(0, 8, None), (8, 16, None), (16, 25, 1)]
+    >>> plan_chunks(25, chunk_frames=10, keyframes=[2, 22])[1].read   # cues carried in from 2 and 22
+    (2, 23)
+    """
+    frame_count, chunk_frames = int(frame_count), int(chunk_frames)
+    if chunk_frames < 1:
+        raise InputError(f"--chunk-frames must be at least 1, got {chunk_frames}")
+    if frame_count < 1:
+        raise InputError("the clip has no frames")
+    cuts = sorted({int(c) for c in cuts if 0 < int(c) < frame_count})
+    keyframes = sorted({int(k) for k in keyframes})
+    borders = [0]
+    for first, end in zip([0, *cuts], [*cuts, frame_count]):
+        if end - borders[-1] <= chunk_frames:
+            continue  # the shot fits in the chunk still open
+        if first > borders[-1]:
+            borders.append(first)  # the open chunk ends at this cut
+        parts = -(-(end - first) // chunk_frames)
+        borders += [first + (i * (end - first)) // parts for i in range(1, parts)]
+    borders.append(frame_count)
+    chunks: list[Chunk] = []
+    for start, stop in zip(borders, borders[1:]):
+        shot = max([0] + [c for c in cuts if c <= start])
+        end = min([frame_count] + [c for c in cuts if c >= stop])
+        before = [k for k in keyframes if shot <= k <= start]
+        after = [k for k in keyframes if stop <= k < end]
+        # A chunk that goes on inside a shot reads the frame before it too: the solve tells
+        # whether a cut the scan could not be sure of separates them.
+        first = min(before[-1] if before else start, start - 1 if start > shot else start)
+        read = (first, after[0] + 1 if after else stop)
+        chunks.append(Chunk(start, stop, read, len(chunks) - 1 if start > shot else None))
+    return chunks
+
+
+def scan_cuts(clip: Clip, *, quiet: bool = True) -> list[int]:
+    """The clip's definite scene cuts (:data:`~varcolor.video.flow.CUT_HISTOGRAM`), by luminance
+    histograms alone: decoding, no motion. Each is the index of a shot's first frame."""
+    cuts, previous = [], None
+    frames = tqdm(clip.frames(), total=clip.frame_count, unit="frame", desc="scanning", file=sys.stderr, disable=quiet)
+    for index, frame in enumerate(frames):
+        gray = _gray(frame, index)
+        if previous is not None and histogram_distance(previous, gray) > CUT_HISTOGRAM:
+            cuts.append(index)
+        previous = gray
+    return cuts
+
+
+def _encode_ab(ab: np.ndarray) -> np.ndarray:
+    stored = np.clip(np.rint(ab * AB_SCALE) + _OFFSET, 0, 65535).astype(np.uint16)
+    return np.ascontiguousarray(np.concatenate([stored[..., 0], stored[..., 1]], axis=0))
+
+
+def read_chunk(path: str | os.PathLike) -> Iterator[np.ndarray]:
+    """The chroma frames (``H×W×2`` float64) stored in a chunk file."""
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(container.streams.video[0]):
+                planes = frame.to_ndarray().astype(np.float64)
+                height = planes.shape[0] // 2
+                yield np.stack([planes[:height], planes[height:]], axis=-1) / AB_SCALE - _OFFSET / AB_SCALE
+    except av.FFmpegError as exc:
+        raise InputError(f"{path}: cannot read the chunk ({exc}); rerun without --resume") from None
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """The work of one chunk (picklable: a Dask worker runs it): colorize its frames, going on from
+    the chunk before it (``before``: its last frame's chroma file), and publish their chroma as
+    ``output`` (after ``last``). Returns the warnings heard, one per line ("" for none)."""
+
+    clip: Clip
+    chunk: Chunk
+    cues: Mapping[int, object]
+    options: Options
+    keywords: Mapping[str, object]
+    output: Path
+    last: Path
+    before: Path | None = None
+
+    def __call__(self) -> str:
+        chunk, clip = self.chunk, self.clip
+        first, stop = chunk.read
+        cues = {k - first: cue for k, cue in self.cues.items() if first <= k < stop}
+        before = None
+        if self.before is not None:
+            try:
+                before = np.load(self.before, allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise InputError(
+                    f"{self.before}: cannot read the chunk before ({exc}); rerun without --resume"
+                ) from None
+        frames = clip.frames(first, stop)
+        count = 0
+        with warnings.catch_warnings(record=True) as caught, atomic_path(self.output) as tmp:
+            warnings.simplefilter("always")
+            with av.open(str(tmp), "w", format="matroska") as container:
+                stream = container.add_stream("ffv1", rate=25)
+                stream.width, stream.height, stream.pix_fmt = clip.width, 2 * clip.height, "gray16le"
+                if cues or self.options.prior or before is not None:
+                    made = colorize_video(
+                        frames,
+                        cues,
+                        self.options,
+                        shape=clip.shape,
+                        solve=(chunk.start - first, chunk.stop - first),
+                        before=before,
+                        **self.keywords,
+                    )
+                    chroma = (frame.ab for frame in made)
+                else:  # no keyframe reaches this shot: its frames stay gray, as in a run over the clip
+                    warnings.warn(
+                        f"frames {chunk.start}–{chunk.stop - 1}: no cue reaches them; left gray", stacklevel=1
+                    )
+                    chroma = (np.zeros(clip.shape + (2,)) for _ in range(chunk.stop - chunk.start))
+                ab = None
+                for ab in chroma:
+                    frame = av.VideoFrame.from_ndarray(_encode_ab(ab), format="gray16le")
+                    for packet in stream.encode(frame):
+                        container.mux(packet)
+                    count += 1
+                for packet in stream.encode():
+                    container.mux(packet)
+            if count != chunk.stop - chunk.start:
+                raise InputError(
+                    f"{clip.path}: frames {chunk.start}–{chunk.stop - 1} gave {count} frames (the clip changed?)"
+                )
+            with atomic_path(self.last) as exact:
+                with open(exact, "wb") as f:
+                    np.save(f, ab)
+        heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        return "\n".join(f"{clip.path}: {message}" for message in dict.fromkeys(heard))
+
+
+def work_folder(output: str | os.PathLike) -> Path:
+    """Where a chunked run keeps its chunks: a hidden folder beside ``output``.
+
+    >>> work_folder("films/reel1.mp4").as_posix()
+    'films/.reel1.mp4.varcolor-chunks'
+    """
+    output = Path(output)
+    return output.with_name(f".{output.name}{_WORK_SUFFIX}")
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse a work folder that is not one a chunked run made: a link, a file, or a folder
+    holding anything but what such a run puts there."""
+    if not os.path.lexists(folder):
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        raise InputError(f"{folder}: is in the way of the chunks' work folder (not a folder varcolor made); move it")
+    strangers = [
+        p.name
+        for p in folder.iterdir()
+        if not (_CHUNK_FILE.match(p.name) or p.name in (batch.MANIFEST, _LOCK) or p.name.startswith(".varcolor-"))
+        or not p.is_file()
+        or p.is_symlink()
+    ]
+    if strangers:
+        raise InputError(f"{folder}: holds {strangers[0]}, which varcolor did not write; move it away")
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, inputs: list[Path], resume: bool):
+    """The work folder, made if needed and held by this run alone (a second run on the same
+    output is refused, one line); without ``resume`` what an earlier run left in it is removed.
+    An input of the run inside it (a chunk file given as the clip) is refused, never removed."""
+    _check_folder(folder)
+    for path in inputs:
+        try:
+            inside = Path(path).resolve().is_relative_to(folder.resolve())
+        except (OSError, RuntimeError):
+            inside = False
+        if inside:
+            raise InputError(f"{path}: is in the work folder of this output's chunks ({folder}); copy it out first")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot make the chunks' work folder ({exc.strerror or exc})") from None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise InputError(
+                    f"{folder}: another run is colorizing into this output now; wait for it, or choose another -o"
+                ) from None
+        if not resume:  # an earlier run's chunks are not trusted
+            for entry in folder.iterdir():
+                if entry.name != _LOCK:
+                    entry.unlink()
+        yield
+    finally:
+        os.close(fd)
+
+
+def _sources(clip: Clip, chunk: Chunk, cues: Mapping[int, object], before: Path | None) -> list[Path]:
+    """The files a chunk reads: the video (or its frames' files), its keyframes' cue files, and
+    the last frame of the chunk it goes on from."""
+    files = clip._files[chunk.read[0] : chunk.read[1]] if clip._files else [clip.path]
+    files += [cue.path for k, cue in cues.items() if chunk.read[0] <= k < chunk.read[1] and hasattr(cue, "path")]
+    return files + ([before] if before is not None else [])
+
+
+def colorize_chunked(
+    clip: Clip,
+    cues: Mapping[int, object],
+    options: Options,
+    output: str | os.PathLike,
+    *,
+    chunk_frames: int = CHUNK_FRAMES,
+    codec: str = "h264",
+    overwrite: bool = False,
+    resume: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    client=None,
+    quiet: bool = True,
+    warn: Callable[[str], None] | None = None,
+    **keywords,
+) -> batch.Report:
+    """Colorize ``clip`` chunk by chunk (as jobs of :func:`varcolor.batch.run`) and join the
+    chunks into ``output``; the module's docstring tells how.
+
+    Parameters
+    ----------
+    clip : Clip
+        From :func:`varcolor.video.io.open_clip`.
+    cues : mapping
+        Frame index → :class:`~varcolor.Cues` or a picklable callable giving them
+        (:func:`varcolor.video.cues.read_cue_folder`'s).
+    options : Options
+    output : path-like
+        A video file or a folder of frames (:func:`varcolor.video.io.open_writer`).
+    chunk_frames : int
+        Frames per chunk, at most.
+    resume : bool
+        Keep the chunks an interrupted run finished (if their records still hold).
+    workers, scheduler, client :
+        Where the chunks run, as :func:`varcolor.batch.run` takes them.
+    keywords :
+        :func:`~varcolor.video.colorize_video`'s (``window``, ``temporal``…).
+
+    Returns
+    -------
+    batch.Report
+        Of all its chunks' jobs; ``interrupted`` if Ctrl-C stopped it (the finished chunks are
+        kept for ``resume``, nothing is written under ``output``).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib, varcolor
+    >>> from varcolor.video import open_clip, write_clip
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> ramp = np.tile(np.linspace(0.2, 0.8, 24), (16, 1))
+    >>> _ = write_clip(folder / "gray.mkv", [np.dstack([ramp] * 3)] * 5, codec="lossless")
+    >>> key = varcolor.Cues.from_points([{"y": 8, "x": 12, "a": 30, "b": 20}], shape=(16, 24))
+    >>> clip = open_clip(folder / "gray.mkv")
+    >>> report = colorize_chunked(clip, {0: key}, Options.build(), folder / "out.mkv", chunk_frames=2, codec="lossless")
+    >>> len(report.done), sorted(p.name for p in folder.iterdir())
+    (3, ['gray.mkv', 'out.mkv'])
+    """
+    output = Path(output)
+    plan_chunks(clip.frame_count, chunk_frames=chunk_frames)  # refuses a bad size now
+    writer = open_writer(
+        output, fps=clip.fps, codec=codec, overwrite=overwrite, audio_from=clip.path if clip.audio else None
+    )  # refuses an existing output before any work
+    if scheduler is not None and client is None:  # before anything is written or scanned
+        batch.check_scheduler(scheduler)
+    work = work_folder(output)
+    inputs = [clip.path, *clip._files, *(cue.path for cue in cues.values() if hasattr(cue, "path"))]
+    with _locked(work, inputs, resume):
+        report = _run(
+            clip, cues, options, writer, work, chunk_frames, resume, workers, scheduler, client, quiet, warn, keywords
+        )
+    if not report.interrupted:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _run(clip, cues, options, writer, work, chunk_frames, resume, workers, scheduler, client, quiet, warn, keywords):
+    """Plan, run the chunks' jobs round by round, join (in the locked work folder)."""
+    cuts = scan_cuts(clip, quiet=quiet) if clip.frame_count > chunk_frames else []
+    chunks = plan_chunks(clip.frame_count, chunk_frames=chunk_frames, cuts=cuts, keyframes=list(cues))
+    memory = video_memory(clip.shape, window=int(keywords.get("window", 1)))
+    jobs = []
+    for chunk in chunks:
+        before = None if chunk.after is None else work / chunks[chunk.after].last
+        jobs.append(
+            batch.Job(
+                inputs=_sources(clip, chunk, cues, before),
+                outputs=[work / chunk.last, work / chunk.name],
+                run=ChunkTask(
+                    clip, chunk, dict(cues), options, dict(keywords), work / chunk.name, work / chunk.last, before
+                ),
+                memory=memory,
+                key=Path(f"{clip.path} frames {chunk.start}-{chunk.stop - 1}"),
+            )
+        )
+    shaping = {k: v for k, v in dataclasses.asdict(options).items() if k not in ("max_memory", "device")}
+    shaping.update(keywords, chunk_frames=chunk_frames, ab_scale=AB_SCALE, format="ffv1-gray16le")
+    # Rounds: a shot's chunks go on from one another, so the n-th chunks of all shots run together.
+    depth = []
+    for chunk in chunks:
+        depth.append(0 if chunk.after is None else depth[chunk.after] + 1)
+    report = batch.Report(len(jobs))
+    bar = tqdm(total=len(jobs), unit="chunk", desc="chunks", file=sys.stderr, disable=quiet)
+    try:
+        with batch.shared_client(workers, scheduler, client) as client:  # one cluster for every round
+            for level in range(max(depth) + 1):
+                part = batch.run(
+                    [job for job, d in zip(jobs, depth) if d == level],
+                    verb="chunks",
+                    overwrite=True,  # the work folder is the run's own
+                    workers=workers,
+                    quiet=True,
+                    warn=warn,
+                    scheduler=scheduler,
+                    client=client,
+                    manifest=work / batch.MANIFEST,
+                    resume=resume,
+                    options=shaping,
+                    protected=[clip.path],
+                )
+                for name in ("done", "skipped", "failed", "redone", "resumed", "rows"):
+                    getattr(report, name).extend(getattr(part, name))
+                bar.update(len(part.done) + len(part.resumed))
+                if part.interrupted or part.failed:
+                    report.interrupted = part.interrupted
+                    break
+    finally:
+        bar.close()
+    if report.interrupted:
+        return report
+    if report.failed:
+        raise VarcolorError(
+            f"{report.failed[0]} ({len(report.failed)} of {len(chunks)} chunks failed; the finished ones are kept in "
+            f"{work}: rerun with --resume)"
+        )
+    _join(clip, chunks, work, writer, options.gamut, quiet)
+    return report
+
+
+def _join(clip: Clip, chunks: list[Chunk], work: Path, writer, gamut: str, quiet: bool) -> None:
+    """Write the output from the chunk files, on the lightness of the clip's own frames."""
+    remove_stale_temporaries(writer.path.parent, keep=[clip.path])
+    bar = tqdm(total=clip.frame_count, unit="frame", desc="joining", file=sys.stderr, disable=quiet)
+    stream = None
+    try:
+        with writer:
+            frames = clip.frames()
+            for chunk in chunks:
+                stream = read_chunk(work / chunk.name)
+                for index in range(chunk.start, chunk.stop):
+                    ab = next(stream, None)
+                    frame = next(frames, None)
+                    if ab is None or frame is None:
+                        raise InputError(f"{work / chunk.name}: ends before frame {index}; rerun without --resume")
+                    writer.write(chroma_to_rgb(lightness_of_gray(_gray(frame, index)), ab, gamut))
+                    bar.update()
+                stream.close()
+    finally:
+        bar.close()
+        if stream is not None:
+            stream.close()
