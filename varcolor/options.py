@@ -291,6 +291,8 @@ class Options:
                 f"options must be a varcolor.Options, not {type(options).__name__} {options!r}: give the others as "
                 "keywords (method=..., solver=...)"
             )
+        if options is not None and not keywords:  # checked when made: nothing to check again
+            return options
         if "decode" in keywords:  # the old name of ``automatic``, and its values
             decode = keywords.pop("decode")
             if decode is not None:
