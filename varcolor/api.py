@@ -89,14 +89,6 @@ def check_options(options: Options | None = None, /, **keywords) -> Options:
     return Options.build(options, **keywords)
 
 
-def _options(options: Options | None, keywords: dict) -> Options:
-    """The options for a call: ``options`` itself where no keyword changes them (already checked:
-    an :class:`Options` is checked when made), else :meth:`Options.build`'s."""
-    if isinstance(options, Options) and not keywords:
-        return options
-    return Options.build(options, **keywords)
-
-
 def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> SolverPlan:
     """Plan the colorization of an image of ``shape`` from its size alone, refusing one that would
     not fit in memory here (the command line calls it with the size in a file's header, before
@@ -119,7 +111,7 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
     ...
     varcolor.errors.InputError: a 200000×200000 image (40000.0 MP) needs about ...
     """
-    options = _options(options, keywords)
+    options = Options.build(options, **keywords)
     return methods.get(options.method).plan(tuple(shape[:2]), options)
 
 
@@ -186,7 +178,7 @@ class Colorizer:
         plan: SolverPlan | None = None,
         **keywords,
     ):
-        self.options = options = _options(options, keywords)
+        self.options = options = Options.build(options, **keywords)
         method = methods.get(options.method)
         if plan is not None and not isinstance(plan, SolverPlan):
             raise InputError(f"plan must be a varcolor.SolverPlan (from check_fits), not {type(plan).__name__}")

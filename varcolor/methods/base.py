@@ -277,8 +277,9 @@ class LinearMethod(Method):
         plan = self.solver_plan
         system = LinearSystem(self.system, self.guide, problem.mask, problem.targets, problem.prior, problem.weight)
         if plan.from_system:
-            # At tens of megapixels the whole operator is gigabytes: the tiles build theirs.
-            rhs = system.rhs()
+            # At tens of megapixels the whole operator is gigabytes: the tiles build theirs, and
+            # the right-hand side with it, from the cues' values.
+            rhs = problem.targets
             self.solver = make_solver(plan, system, progress=self.progress)
         else:
             operator, rhs = system.assemble()

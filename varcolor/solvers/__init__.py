@@ -1,8 +1,9 @@
 """Linear solvers for the energies' systems: built once for an operator, applied to many right-hand sides.
 
-Every solver takes a :class:`~varcolor.solvers.stencil.GridOperator`, solves for ``H×W×C``
-right-hand sides from an optional initial guess, and returns the solution with a
-:class:`SolveInfo` (iterations, relative residual, seconds): the :class:`Solver` protocol.
+Every solver takes a :class:`~varcolor.solvers.stencil.GridOperator` (``tiles``: the method's
+:class:`LinearSystem`, which it assembles tile by tile), solves for ``H×W×C`` right-hand sides
+from an optional initial guess, and returns the solution with a :class:`SolveInfo` (iterations,
+relative residual, seconds): the :class:`Solver` protocol.
 :mod:`.choice` plans the solve (:func:`plan_solver`: ``"auto"`` resolved, memory estimated, a
 frozen :class:`SolverPlan`) and builds any solver from a plan (:func:`make_solver`);
 :mod:`.admm` minimises bilaplacian-gtv's energy.

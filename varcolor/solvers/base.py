@@ -110,18 +110,6 @@ class LinearSystem:
         at ``values``, the prior term cut to the window."""
         return self.build(self.guide[window], fixed, values, *self._prior_on(window))
 
-    def rhs(self, band: int = 256) -> np.ndarray:
-        """The whole image's right-hand side, assembled a band of ``band`` rows at a time (each
-        with two rows of halo, cut off: bounded memory, the whole system's rows)."""
-        height = self.guide.shape[0]
-        out = np.empty(self.guide.shape + self.targets.shape[2:])
-        for top in range(0, height, band):
-            bottom = min(top + band, height)
-            lo, hi = max(top - 2, 0), min(bottom + 2, height)
-            rows = (slice(lo, hi), slice(None))
-            out[top:bottom] = self.window(rows, self.mask[rows], self.targets[rows])[1][top - lo : bottom - lo]
-        return out
-
     def _prior_on(self, window) -> tuple[np.ndarray | None, np.ndarray | None]:
         return (
             None if self.prior is None else self.prior[window],

@@ -273,18 +273,22 @@ class TiledSolver:
         return max(pixels, (core + 2 * margin) ** 2)
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
-        """Solve for ``rhs`` (``H×W×C``, the system's right-hand side: :meth:`LinearSystem.rhs`;
-        ``x0`` is not needed and ignored). The info's residual is the answer's true relative
+        """Solve the system for ``rhs`` (``H×W×C``; ``x0`` is not needed and ignored). Only its
+        values at the held pixels (the cues) are read: the rest of the right-hand side is the
+        system's own, assembled tile by tile with the operator (so the system's ``targets`` do as
+        well as its whole right-hand side). The info's residual is the answer's true relative
         residual on the full-resolution system."""
         start = time.perf_counter()
-        rhs = np.asarray(rhs, dtype=np.float64)
+        values = np.asarray(rhs, dtype=np.float64)
+        # The system's right-hand side, written core by core as the tiles assemble it.
+        rhs = np.empty_like(values)
         self.tiles, self._total = 0, self.tile_count(self.guide.shape)
         if self.progress is not None and self._total:
             self.progress({"tiles": 0, "tile_count": self._total})
         # The residual's squares are summed as the tiles go, on each core's pixels whose neighbours
         # are final; the seams left (each core's last row and column) are added at the end.
         self._squares = np.zeros(rhs.shape[-1]) if self.margin >= BORDER else None
-        x = self._solve(self.guide, self.mask, rhs, self.prior, self.prior_weight, rhs=rhs, top=True)
+        x = self._solve(self.guide, self.mask, values, self.prior, self.prior_weight, rhs=rhs)
         residual = self.residual(x, rhs) if self._squares is None or self.tiles == 0 else self._seams(x, rhs)
         return x, SolveInfo(self.name, self.tiles, residual, time.perf_counter() - start)
 
@@ -296,13 +300,15 @@ class TiledSolver:
         here = -(-height // self.core) * -(-width // self.core)
         return here + self.tile_count((-(-height // self.factor), -(-width // self.factor)))
 
-    def _solve(self, guide, mask, values, prior, weight, rhs=None, top=False) -> np.ndarray:
-        """The solution on ``guide`` with ``mask`` held at ``values``; ``rhs``: the system's
-        right-hand side where known (the top level's), else the system's own."""
+    def _solve(self, guide, mask, values, prior, weight, rhs=None) -> np.ndarray:
+        """The solution on ``guide`` with ``mask`` held at ``values``; at the top level, the
+        system's right-hand side is written into ``rhs`` as it is assembled."""
         height, width = guide.shape
         if height * width <= self.direct_pixels or min(height, width) < 4:
             operator, own = self.build(guide, mask, values, prior, weight)
-            return DirectSolver(operator).solve(own if rhs is None else rhs)[0]
+            if rhs is not None:
+                rhs[...] = own
+            return DirectSolver(operator).solve(own)[0]
         coarse_guide, coarse_mask, coarse_values, coarse_weight = coarsen(guide, mask, values, weight, self.factor)
         coarse_prior = None if prior is None else coarsen_prior(guide, prior, weight, self.factor)
         coarse = self._solve(coarse_guide, coarse_mask, coarse_values, coarse_prior, coarse_weight)
@@ -310,12 +316,13 @@ class TiledSolver:
         x = lift(coarse, guide.shape, self.factor)
         del coarse
         x[mask] = values[mask]
-        self._tiles(guide, mask, values, prior, weight, x, rhs if top else None, self._squares if top else None)
+        self._tiles(guide, mask, values, prior, weight, x, rhs, None if rhs is None else self._squares)
         return x
 
     def _tiles(self, guide, mask, values, prior, weight, x, rhs=None, squares=None) -> None:
         """One pass over the tiles, in raster order, each core written into ``x`` in place; with
-        ``squares``, the squared residual (against ``rhs``) of each core's pixels but its last row
+        ``rhs``, the core's right-hand side into it (the tile's rows at its core are the whole
+        system's); with ``squares``, the squared residual of each core's pixels but its last row
         and column (unless on the image's edge) is added to it: their neighbours are final once the
         core is written."""
         height, width = guide.shape
@@ -339,6 +346,8 @@ class TiledSolver:
             )
             solution, _ = DirectSolver(operator, tol=_TILE_TOL).solve(tile_rhs)
             x[i0:i1, j0:j1] = solution[i0 - top : i1 - top, j0 - left : j1 - left]
+            if rhs is not None:
+                rhs[i0:i1, j0:j1] = tile_rhs[i0 - top : i1 - top, j0 - left : j1 - left]
             if squares is not None:
                 # The tile's rows at its core are the full system's (the core is never held, and
                 # a row reads the guide at most two pixels around it): no operator to build again.
