@@ -116,6 +116,19 @@ def test_a_folder_run_validates_its_options_once(tmp_path, capsys, monkeypatch):
     assert len(made) == 1
 
 
+def test_a_folder_run_plans_each_image_s_solve_once(tmp_path, capsys, monkeypatch):
+    """The plan made when the header is checked is the one the solve uses (was 3 per image)."""
+    from varcolor.methods import base
+
+    folder_of_pairs(tmp_path / "in", count=3)
+    planned = []
+    plan = base.plan_solver
+    monkeypatch.setattr(base, "plan_solver", lambda *a, **k: (planned.append(1), plan(*a, **k))[1])
+    code, _, _ = run(capsys, "colorize", tmp_path / "in", "--marked", "-o", tmp_path / "out", "-q")
+    assert code == 0 and len(list((tmp_path / "out").glob("img*.png"))) == 3
+    assert len(planned) == 3
+
+
 # ---------------------------------------------------------------- one base, one renderer
 
 

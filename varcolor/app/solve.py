@@ -16,18 +16,20 @@ from ..errors import InputError, VarcolorError
 from ..gamut import GlobalHints
 from ..io import image_shape, read_image, write_image
 from ..options import Options
+from ..solvers import SolverPlan
 
 __all__ = ["read_checked", "colorize_and_write", "solve_memory"]
 
 
-def read_checked(image: Path, options: Options, max_pixels: int | None) -> np.ndarray:
-    """The image, after refusing from its header alone one that no solve here could hold."""
+def read_checked(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan]:
+    """The image, after refusing from its header alone one that no solve here could hold, and the
+    solve planned for it (given to :func:`colorize_and_write`, so that it is planned once)."""
     shape = image_shape(image, max_pixels=max_pixels)
     try:
-        check_fits(shape, options)
+        plan = check_fits(shape, options)
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
-    return read_image(image, max_pixels=max_pixels)
+    return read_image(image, max_pixels=max_pixels), plan
 
 
 def solve_memory(image: Path, options: Options) -> int:
@@ -50,9 +52,10 @@ def colorize_and_write(
     overwrite: bool = False,
     global_hints: GlobalHints | None = None,
     progress: bool = False,
+    plan: SolverPlan | None = None,
 ) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line, each
-    naming ``image``. With ``progress``, a long solve (ADMM's iterations, the tiles of a big scan)
+    naming ``image``. ``plan``: :func:`read_checked`'s for this image. With ``progress``, a long solve (ADMM's iterations, the tiles of a big scan)
     shows a bar on stderr, opened at its first step (a refused option shows no empty bar)."""
     bar = None
 
@@ -72,7 +75,7 @@ def colorize_and_write(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = colorize(gray, cues, options, global_hints=global_hints, progress=report)
+            result = colorize(gray, cues, options, global_hints=global_hints, progress=report, plan=plan)
             if bar is not None:
                 bar.total = bar.n  # converged: the bar ends full
         except VarcolorError as exc:  # the same kind of error (bad input, no convergence), naming the file

@@ -48,7 +48,7 @@ class ColorizeTask:
         return _noted(self._run)
 
     def _run(self) -> str:
-        gray = read_checked(self.image, self.options, self.max_pixels)
+        gray, plan = read_checked(self.image, self.options, self.max_pixels)
         cues = Cues.empty(gray.shape[:2])
         if self.cue_file is not None:
             cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels)
@@ -64,6 +64,7 @@ class ColorizeTask:
                 bits=self.bits,
                 overwrite=self.overwrite,
                 progress=self.progress,
+                plan=plan,
             ),
         ]
         return "; ".join(note for note in notes if note)
@@ -85,7 +86,7 @@ class DecodeTask:
 
     def _run(self) -> str:
         payload = read_ir(self.gray_path)
-        gray = read_checked(self.gray_path, self.options, self.max_pixels)
+        gray, plan = read_checked(self.gray_path, self.options, self.max_pixels)
         try:
             cues = payload_cues(payload, gray=gray)
         except VarcolorError as exc:
@@ -99,6 +100,7 @@ class DecodeTask:
             bits=self.bits,
             overwrite=self.overwrite,
             global_hints=payload.global_hints(),
+            plan=plan,
         )
 
 
