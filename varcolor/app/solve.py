@@ -55,8 +55,9 @@ def colorize_and_write(
     plan: SolverPlan | None = None,
 ) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line, each
-    naming ``image``. ``plan``: :func:`read_checked`'s for this image. With ``progress``, a long solve (ADMM's iterations, the tiles of a big scan)
-    shows a bar on stderr, opened at its first step (a refused option shows no empty bar)."""
+    naming ``image``. ``plan``: :func:`read_checked`'s for this image. With ``progress``, a long
+    solve (ADMM's iterations, the tiles of a big scan) shows a bar on stderr, opened at its first
+    step (a refused option shows no empty bar)."""
     bar = None
 
     def report(info: dict) -> None:
