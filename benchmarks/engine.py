@@ -25,6 +25,17 @@ refined only past that residual, otherwise within the corrections' error bound),
 fresh direct solve of the same cues (max |Δab|), outside the timing: the ``full`` engine's own
 (run first), or, for ``update``'s different cue sets, the last one solved afresh.
 
+Each edit row also gives its median and max as fractions of the session's own first solve (the
+same factorisation a fresh solve pays): a yardstick measured in the same process under the same
+load, where the mat-vec unit (measured once, at the session's start) can be skewed by another
+job's memory traffic.
+
+``--cli-sizes 16,40``: ``varcolor colorize`` on a big scan (Levin's example upscaled, its
+scribbles drawn on it) under ``/usr/bin/time -v``: seconds, peak memory of the whole command, and
+the scene's mat-vec unit in a fresh process after it. ``--save-sizes 12``: a studio save at full
+resolution (``SaveJob``, its child process solving) from a process standing in for the server:
+seconds, the server's resident size before and after, the child's peak.
+
 Writes ``engine.json`` and ``engine.md`` (``--name`` changes the stem), and ``engine.png``.
 Run: ``python benchmarks/engine.py`` (0.25/1/4 MP first solves, edits at 1 MP: a few minutes);
 ``--big`` adds 16 and 40 MP first solves (``auto``: the tiles; minutes and up to 8 GB each) and
@@ -498,13 +509,13 @@ def report(first: list[dict], edits: list[dict], cli: list[dict] = (), saves: li
         "Edits (each given as the whole new cue set to `Colorizer.solve`; `update`: the adds alone "
         "to `Colorizer.update`); max |Δab| against a fresh direct solve of the same cues:",
         "",
-        "| MP | pattern | engine | edits | median s | max s | median × 50 mv | max × 50 mv | max |Δab| vs full | "
-        "largest residual | peak memory | paths |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| MP | pattern | engine | edits | median s | max s | median × 50 mv | max × 50 mv | median, max ÷ first solve "
+        "| max |Δab| vs full | largest residual | peak memory | paths |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in edits:
         if "error" in r:
-            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {r['error']} | | | | | | | | |")
+            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {r['error']} | | | | | | | | | |")
             continue
         paths = {}
         for s in r["steps"]:
@@ -512,7 +523,8 @@ def report(first: list[dict], edits: list[dict], cli: list[dict] = (), saves: li
         lines.append(
             f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {len(r['steps'])} | "
             f"{r['median_seconds']:.3f} | {r['max_seconds']:.3f} | {r['median_units']:.2f} | "
-            f"{r['max_units']:.2f} | {r['max_error']:.4f} | {_largest_residual(r)} | {_gb(r)} | "
+            f"{r['max_units']:.2f} | {r['median_seconds'] / r['first_seconds']:.2f}, "
+            f"{r['max_seconds'] / r['first_seconds']:.2f} | {r['max_error']:.4f} | {_largest_residual(r)} | {_gb(r)} | "
             + ", ".join(f"{k} ×{v}" for k, v in paths.items())
             + " |"
         )
