@@ -376,7 +376,10 @@ def cli_solve(megapixels: float, scratch: str, timeout: float) -> dict:
     command += ["-o", f"{stem}_out.png", "--quiet"]
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, timeout=timeout)
+    try:
+        done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"megapixels": megapixels, **made, "error": f"timed out after {timeout:.0f} s", "load": [load_before]}
     seconds = time.perf_counter() - start
     load_after = os.getloadavg()[0]
     peak = next(
