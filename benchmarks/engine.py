@@ -30,6 +30,9 @@ same factorisation a fresh solve pays): a yardstick measured in the same process
 load, where the mat-vec unit (measured once, at the session's start) can be skewed by another
 job's memory traffic.
 
+``--profile flat-stroke``: that pattern's edit sequence under cProfile (each edit's path and
+reason, then where the time went).
+
 ``--cli-sizes 16,40``: ``varcolor colorize`` on a big scan (Levin's example upscaled, its
 scribbles drawn on it) under ``/usr/bin/time -v``: seconds, peak memory of the whole command, and
 the scene's mat-vec unit in a fresh process after it. ``--save-sizes 12``: a studio save at full
@@ -465,6 +468,37 @@ def studio_save(task: dict, queue) -> None:
     )
 
 
+def profile_edits(megapixels: float, pattern: str, top: int = 25) -> None:
+    """The edit sequence of ``pattern`` through ``Colorizer.solve`` under cProfile: each edit's
+    seconds, mat-vecs, path and reason, then the functions that took the time."""
+    import cProfile
+    import pstats
+
+    import varcolor
+
+    _warm("direct")
+    gray, base = scene(megapixels, pattern)
+    unit = matvec_unit(gray, base.mask) / MATVECS
+    cz = varcolor.Colorizer(gray, solver="direct")
+    start = time.perf_counter()
+    cz.solve(base)
+    print(f"first solve {time.perf_counter() - start:.2f} s = {(time.perf_counter() - start) / unit:.0f} mv")
+    profiler = cProfile.Profile()
+    for edit in edit_sequence(gray, base):
+        start = time.perf_counter()
+        profiler.enable()
+        info = cz.solve(edit["cues"]).info
+        profiler.disable()
+        seconds = time.perf_counter() - start
+        print(
+            f"{edit['kind']:9s} {seconds:6.2f} s {seconds / unit:5.0f} mv  {info.get('update') or info.get('solver')}"
+            f"  refinements {info.get('refinements')}  nodes {info.get('nodes')}/{info.get('nodes_total')}"
+            f"  {info.get('why') or info.get('full_solve') or ''}",
+            flush=True,
+        )
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
+
+
 def _has_reuse() -> bool:
     import inspect
 
@@ -633,6 +667,9 @@ def main(argv=None) -> int:
         "--cli-sizes", default="none", help="megapixels of `varcolor colorize` big-scan runs (e.g. 16,40; 'none')"
     )
     parser.add_argument("--save-sizes", default="none", help="megapixels of studio saves (e.g. 12; 'none')")
+    parser.add_argument(
+        "--profile", metavar="PATTERN", help="profile the edit sequence of PATTERN at --edit-sizes' first"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the rows of the existing .json (add to them)")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -646,6 +683,12 @@ def main(argv=None) -> int:
     if not (SHARED / "kodak").is_dir():
         print(f"engine: error: {SHARED / 'kodak'}: no such folder", file=sys.stderr)
         return 2
+    if args.profile:
+        if args.profile not in PATTERNS:
+            print(f"engine: error: --profile: choose from {', '.join(PATTERNS)}", file=sys.stderr)
+            return 2
+        profile_edits(float(args.edit_sizes.split(",")[0]), args.profile)
+        return 0
     patterns = args.patterns.split(",")
     unknown = sorted(set(patterns) - set(PATTERNS))
     if unknown:
