@@ -25,6 +25,20 @@ refined only past that residual, otherwise within the corrections' error bound),
 fresh direct solve of the same cues (max |Δab|), outside the timing: the ``full`` engine's own
 (run first), or, for ``update``'s different cue sets, the last one solved afresh.
 
+Each edit row also gives its median and max as fractions of the session's own first solve (the
+same factorisation a fresh solve pays): a yardstick measured in the same process under the same
+load, where the mat-vec unit (measured once, at the session's start) can be skewed by another
+job's memory traffic.
+
+``--profile flat-stroke``: that pattern's edit sequence under cProfile (each edit's path and
+reason, then where the time went).
+
+``--cli-sizes 16,40``: ``varcolor colorize`` on a big scan (Levin's example upscaled, its
+scribbles drawn on it) under ``/usr/bin/time -v``: seconds, peak memory of the whole command, and
+the scene's mat-vec unit in a fresh process after it. ``--save-sizes 12``: a studio save at full
+resolution (``SaveJob``, its child process solving) from a process standing in for the server:
+seconds, the server's resident size before and after, the child's peak.
+
 Writes ``engine.json`` and ``engine.md`` (``--name`` changes the stem), and ``engine.png``.
 Run: ``python benchmarks/engine.py`` (0.25/1/4 MP first solves, edits at 1 MP: a few minutes);
 ``--big`` adds 16 and 40 MP first solves (``auto``: the tiles; minutes and up to 8 GB each) and
@@ -311,6 +325,180 @@ def edit_session(task: dict, queue) -> None:
     )
 
 
+def make_scan(megapixels: float, stem: str) -> dict:
+    """A big scan for ``varcolor colorize``: Levin's example photo upscaled (bilinear) to
+    ``megapixels``, its scribbles upscaled (nearest) onto it (``stem.png``, ``stem_marked.png``)."""
+    import imageio.v3 as iio
+    from skimage.transform import resize
+
+    import varcolor
+
+    folder = SHARED / "scribbles" / "levin_original"
+    gray = varcolor.read_image(folder / "example.png")
+    gray = gray[..., :3].mean(axis=2) if gray.ndim == 3 else gray
+    marked = varcolor.read_image(folder / "example_marked.png")[..., :3]
+    mask = np.abs(marked - gray[..., None]).sum(axis=2) > 0.05
+    h, w = gray.shape
+    scale = np.sqrt(megapixels * 1e6 / (h * w))
+    height, width = int(round(h * scale)), int(round(w * scale))
+    big = (np.clip(resize(gray, (height, width), order=1, anti_aliasing=False), 0, 1) * 255 + 0.5).astype(np.uint8)
+    rows = np.minimum((np.arange(height) / scale).astype(int), h - 1)
+    columns = np.minimum((np.arange(width) / scale).astype(int), w - 1)
+    strokes = mask[rows][:, columns]
+    painted = np.repeat(big[..., None], 3, axis=2)
+    painted[strokes] = (marked[rows][:, columns][strokes] * 255 + 0.5).astype(np.uint8)
+    iio.imwrite(f"{stem}.png", big)
+    iio.imwrite(f"{stem}_marked.png", painted)
+    return {"shape": [height, width], "cues": int(strokes.sum())}
+
+
+def _scan_unit(task: dict, queue) -> None:
+    """The mat-vec unit of a saved scan, in this fresh process."""
+    import varcolor
+
+    gray = varcolor.read_image(f"{task['stem']}.png")
+    gray = gray if gray.ndim == 2 else gray[..., :3].mean(axis=2)
+    cues = varcolor.Cues.from_marked(gray, varcolor.read_image(f"{task['stem']}_marked.png"))
+    queue.put({"unit_seconds": matvec_unit(gray, cues.mask)})
+
+
+def _make_scan(task: dict, queue) -> None:
+    queue.put(make_scan(task["megapixels"], task["stem"]))
+
+
+def cli_solve(megapixels: float, scratch: str, timeout: float) -> dict:
+    """``varcolor colorize`` on a scan of ``megapixels`` (:func:`make_scan`) under
+    ``/usr/bin/time -v``: wall seconds and the peak resident size of the whole command (decoding,
+    solve, encoding), then the mat-vec unit of the same scene in a fresh process."""
+    import subprocess
+
+    stem = str(Path(scratch) / f"scan{megapixels:g}")
+    task = {"megapixels": megapixels, "stem": stem}
+    made = run(_make_scan, task, timeout)
+    command = [sys.executable, "-m", "varcolor.cli", "colorize", f"{stem}.png", "--marked", f"{stem}_marked.png"]
+    command += ["-o", f"{stem}_out.png", "--quiet"]
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"megapixels": megapixels, **made, "error": f"timed out after {timeout:.0f} s", "load": [load_before]}
+    seconds = time.perf_counter() - start
+    load_after = os.getloadavg()[0]
+    peak = next(
+        (int(line.split(":")[1]) * 1024 for line in done.stderr.splitlines() if "Maximum resident set size" in line),
+        None,
+    )
+    unit = run(_scan_unit, task, timeout)
+    row = {"megapixels": megapixels, **made, "seconds": seconds, "peak_bytes": peak, "returncode": done.returncode}
+    row.update(
+        unit_seconds=unit.get("unit_seconds"),
+        load=[load_before, load_after],
+        command="varcolor " + " ".join(command[3:]),
+    )
+    if done.returncode != 0:
+        row["error"] = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+    elif unit.get("unit_seconds"):
+        row["units"] = seconds / unit["unit_seconds"]
+    return row
+
+
+def _rss() -> int:
+    """This process's resident size now (bytes)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def studio_save(task: dict, queue) -> None:
+    """A studio save at full resolution (:class:`varcolor.ui.saving.SaveJob`, as the studio makes
+    it) of a big scan's strokes, in this fresh process standing in for the server: seconds, the
+    server's resident size before and after, and the peak of the child that solved."""
+    import gc
+
+    import varcolor
+    from varcolor.ui.saving import SaveJob
+
+    stem = Path(task["stem"])
+    made = make_scan(task["megapixels"], str(stem))
+    painted = (varcolor.read_image(f"{stem}_marked.png")[..., :3] * 255 + 0.5).astype(np.uint8)
+    gray = np.asarray(varcolor.read_image(f"{stem}.png"))
+    gray8 = (gray[..., :3].mean(axis=2) if gray.ndim == 3 else gray) * 255 + 0.5
+    mask = np.where(
+        (np.abs(painted.astype(int) - gray8.astype(int)[..., None]).sum(axis=2) > 12)[..., None], painted, 0
+    )
+    del painted, gray, gray8
+    gc.collect()
+    out = stem.parent / "saved"
+    names = {"result": ".png", "mask": "_mask.png", "points": ".points.json", "session": ".session.json"}
+    files = {kind: out / f"scan_colorized{ending}" for kind, ending in names.items()}
+    job = SaveJob(
+        work=out / "work",
+        photo=Path(f"{stem}.png"),
+        files=files,
+        mask=mask.astype(np.uint8),
+        points=[],
+        session={},
+        options={"method": "levin"},
+        solver=None,
+        bits=8,
+        overwrite=False,
+        estimate=60.0,
+        journal=out / "journal.json",
+    )
+    del mask
+    gc.collect()
+    before = _rss()
+    start = time.perf_counter()
+    job.start().wait()
+    seconds = time.perf_counter() - start
+    del job.mask
+    gc.collect()
+    queue.put(
+        {
+            **task,
+            **made,
+            "state": job.state,
+            "error": job.error,
+            "seconds": seconds,
+            "solve_seconds": job.solve_seconds,
+            "server_rss_before": before,
+            "server_rss_after": _rss(),
+            "child_peak_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+            "load": os.getloadavg()[0],
+        }
+    )
+
+
+def profile_edits(megapixels: float, pattern: str, top: int = 25) -> None:
+    """The edit sequence of ``pattern`` through ``Colorizer.solve`` under cProfile: each edit's
+    seconds, mat-vecs, path and reason, then the functions that took the time."""
+    import cProfile
+    import pstats
+
+    import varcolor
+
+    _warm("direct")
+    gray, base = scene(megapixels, pattern)
+    unit = matvec_unit(gray, base.mask) / MATVECS
+    cz = varcolor.Colorizer(gray, solver="direct")
+    start = time.perf_counter()
+    cz.solve(base)
+    print(f"first solve {time.perf_counter() - start:.2f} s = {(time.perf_counter() - start) / unit:.0f} mv")
+    profiler = cProfile.Profile()
+    for edit in edit_sequence(gray, base):
+        start = time.perf_counter()
+        profiler.enable()
+        info = cz.solve(edit["cues"]).info
+        profiler.disable()
+        seconds = time.perf_counter() - start
+        print(
+            f"{edit['kind']:9s} {seconds:6.2f} s {seconds / unit:5.0f} mv  {info.get('update') or info.get('solver')}"
+            f"  refinements {info.get('refinements')}  nodes {info.get('nodes')}/{info.get('nodes_total')}"
+            f"  {info.get('why') or info.get('full_solve') or ''}",
+            flush=True,
+        )
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
+
+
 def _has_reuse() -> bool:
     import inspect
 
@@ -337,7 +525,7 @@ def _gb(row: dict) -> str:
     return f"{row['peak_bytes'] / 1e9:.2f} GB"
 
 
-def report(first: list[dict], edits: list[dict]) -> str:
+def report(first: list[dict], edits: list[dict], cli: list[dict] = (), saves: list[dict] = ()) -> str:
     lines = [
         "First solve (`Colorizer(gray, solver=...).solve(cues)`, end to end):",
         "",
@@ -358,13 +546,13 @@ def report(first: list[dict], edits: list[dict]) -> str:
         "Edits (each given as the whole new cue set to `Colorizer.solve`; `update`: the adds alone "
         "to `Colorizer.update`); max |Δab| against a fresh direct solve of the same cues:",
         "",
-        "| MP | pattern | engine | edits | median s | max s | median × 50 mv | max × 50 mv | max |Δab| vs full | "
-        "largest residual | peak memory | paths |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| MP | pattern | engine | edits | median s | max s | median × 50 mv | max × 50 mv | median, max ÷ first solve "
+        "| max |Δab| vs full | largest residual | peak memory | paths |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in edits:
         if "error" in r:
-            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {r['error']} | | | | | | | | |")
+            lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {r['error']} | | | | | | | | | |")
             continue
         paths = {}
         for s in r["steps"]:
@@ -372,7 +560,8 @@ def report(first: list[dict], edits: list[dict]) -> str:
         lines.append(
             f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | {len(r['steps'])} | "
             f"{r['median_seconds']:.3f} | {r['max_seconds']:.3f} | {r['median_units']:.2f} | "
-            f"{r['max_units']:.2f} | {r['max_error']:.4f} | {_largest_residual(r)} | {_gb(r)} | "
+            f"{r['max_units']:.2f} | {r['median_seconds'] / r['first_seconds']:.2f}, "
+            f"{r['max_seconds'] / r['first_seconds']:.2f} | {r['max_error']:.4f} | {_largest_residual(r)} | {_gb(r)} | "
             + ", ".join(f"{k} ×{v}" for k, v in paths.items())
             + " |"
         )
@@ -393,6 +582,42 @@ def report(first: list[dict], edits: list[dict]) -> str:
                 times = [s["seconds"] for s in r["steps"] if s["kind"] == kind]
                 cells.append(f"{np.median(times):.3f} ({np.median(times) / r['unit_seconds']:.2f})" if times else "")
             lines.append(f"| {r['megapixels']:g} | {r['pattern']} | {r['engine']} | " + " | ".join(cells) + " |")
+    if cli:
+        lines += [
+            "",
+            "`varcolor colorize` on a big scan (Levin's example upscaled, its scribbles on it; `auto` picks the "
+            "solver), whole command under `/usr/bin/time -v`; 50 mv: the same scene's mat-vecs in a fresh process "
+            "after it:",
+            "",
+            "| MP | cues | seconds | × 50 mv | 50 mv (s) | peak memory | load (1 min, before → after) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in cli:
+            if "error" in r:
+                lines.append(f"| {r['megapixels']:g} | | {r['error']} | | | | |")
+                continue
+            lines.append(
+                f"| {r['megapixels']:g} | {r['cues']} | {r['seconds']:.1f} | {r.get('units', float('nan')):.2f} | "
+                f"{r['unit_seconds']:.2f} | {r['peak_bytes'] / 1e9:.2f} GB | {r['load'][0]:.1f} → {r['load'][1]:.1f} |"
+            )
+    if saves:
+        lines += [
+            "",
+            "Studio save at full resolution (`SaveJob`, as the studio starts it: `varcolor colorize` in a child "
+            "process) of the same scan's strokes; the server's resident size before and after the save:",
+            "",
+            "| MP | state | seconds | of which the child | server before | server after | child peak | load (1 min) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in saves:
+            if "seconds" not in r:
+                lines.append(f"| {r['megapixels']:g} | {r.get('error')} | | | | | | |")
+                continue
+            lines.append(
+                f"| {r['megapixels']:g} | {r['state']} | {r['seconds']:.1f} | {r['solve_seconds']:.1f} | "
+                f"{r['server_rss_before'] / 1e9:.2f} GB | {r['server_rss_after'] / 1e9:.2f} GB | "
+                f"{r['child_peak_bytes'] / 1e9:.2f} GB | {r['load']:.1f} |"
+            )
     fallbacks = _fallbacks(edits)
     if fallbacks:
         lines += ["", "Edits solved afresh, and why (`info['full_solve']`):", "", *fallbacks]
@@ -438,17 +663,32 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="engine", help="result file stem (default: %(default)s)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the .md and .png from the .json")
+    parser.add_argument(
+        "--cli-sizes", default="none", help="megapixels of `varcolor colorize` big-scan runs (e.g. 16,40; 'none')"
+    )
+    parser.add_argument("--save-sizes", default="none", help="megapixels of studio saves (e.g. 12; 'none')")
+    parser.add_argument(
+        "--profile", metavar="PATTERN", help="profile the edit sequence of PATTERN at --edit-sizes' first"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the rows of the existing .json (add to them)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.report_only:
         saved = json.loads((out / f"{args.name}.json").read_text())
-        (out / f"{args.name}.md").write_text(report(saved["first"], saved["edits"]))
+        text = report(saved["first"], saved["edits"], saved.get("cli", []), saved.get("saves", []))
+        (out / f"{args.name}.md").write_text(text)
         plot(saved["edits"], out / f"{args.name}.png")
-        print(report(saved["first"], saved["edits"]))
+        print(text)
         return 0
     if not (SHARED / "kodak").is_dir():
         print(f"engine: error: {SHARED / 'kodak'}: no such folder", file=sys.stderr)
         return 2
+    if args.profile:
+        if args.profile not in PATTERNS:
+            print(f"engine: error: --profile: choose from {', '.join(PATTERNS)}", file=sys.stderr)
+            return 2
+        profile_edits(float(args.edit_sizes.split(",")[0]), args.profile)
+        return 0
     patterns = args.patterns.split(",")
     unknown = sorted(set(patterns) - set(PATTERNS))
     if unknown:
@@ -479,17 +719,22 @@ def main(argv=None) -> int:
     ]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    first, edits = [], []
+    first, edits, cli, saves = [], [], [], []
+    if args.keep and (out / f"{args.name}.json").is_file():
+        saved = json.loads((out / f"{args.name}.json").read_text())
+        first, edits, cli, saves = saved["first"], saved["edits"], saved.get("cli", []), saved.get("saves", [])
+    cli_sizes = [] if args.cli_sizes == "none" else [float(s) for s in args.cli_sizes.split(",")]
 
     def save() -> str:
-        text = report(first, edits)
+        text = report(first, edits, cli, saves)
         meta = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "python": platform.python_version(),
             "load_average": os.getloadavg(),
             "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")},
         }
-        (out / f"{args.name}.json").write_text(json.dumps({**meta, "first": first, "edits": edits}, indent=1))
+        rows = {"first": first, "edits": edits, "cli": cli, "saves": saves}
+        (out / f"{args.name}.json").write_text(json.dumps({**meta, **rows}, indent=1))
         (out / f"{args.name}.md").write_text(text)
         return text
 
@@ -514,6 +759,24 @@ def main(argv=None) -> int:
             + (row.get("error") or f"{row['seconds']:.2f} s = {row['units']:.2f} × 50 mv, {_gb(row)}"),
             flush=True,
         )
+        save()
+    for size in cli_sizes:
+        row = cli_solve(size, scratch, args.timeout)
+        cli.append(row)
+        print(
+            f"cli {size:g} MP "
+            + (
+                row.get("error")
+                or f"{row['seconds']:.1f} s = {row.get('units', float('nan')):.2f} × 50 mv, "
+                f"peak {row['peak_bytes'] / 1e9:.2f} GB"
+            ),
+            flush=True,
+        )
+        save()
+    for size in [] if args.save_sizes == "none" else [float(s) for s in args.save_sizes.split(",")]:
+        row = run(studio_save, {"megapixels": size, "stem": str(Path(scratch) / f"save{size:g}")}, args.timeout)
+        saves.append(row)
+        print(f"save {size:g} MP " + (row.get("error") or f"{row['seconds']:.1f} s, {row['state']}"), flush=True)
         save()
     shutil.rmtree(scratch, ignore_errors=True)
     text = save()

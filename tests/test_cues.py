@@ -198,3 +198,32 @@ def test_the_command_line_names_the_noise_once_and_colorizes_from_the_strokes(tm
     assert code == 0 and err.count("taken as noise, not strokes") == 1 and "g_marked.png" in err
     expected = varcolor.colorize(clean, Cues.from_marked(clean, marked)).rgb
     assert np.abs(varcolor.read_image(tmp_path / "o.png") - expected).max() < 4 / 255
+
+
+def test_marked_and_mask_cues_are_found_band_by_band_as_on_the_whole_image(monkeypatch):
+    # Bands of 100 pixels (the default is a megapixel): Levin's rule and the noise rule on the
+    # whole image, written out here, and the Lab of the marked colours at the cues.
+    import varcolor.cues as cues_module
+
+    monkeypatch.setattr(cues_module, "_bands", lambda shape: [slice(top, top + 7) for top in range(0, shape[0], 7)])
+    rng = np.random.default_rng(3)
+    gray = rng.random((40, 15))
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[rng.random((40, 15)) < 0.2] = rng.random(3)
+    faint = rng.random((40, 15)) < 0.05
+    marked[faint, 0] += 1.5 / 255  # chroma noise: not strokes
+    cues = Cues.from_marked(gray, marked)
+    difference = np.abs(marked - gray[..., None])
+    expected = (difference.sum(axis=2) > 0.01) & ~(
+        (difference.max(axis=2) <= 2.5 / 255) & (np.ptp(marked, axis=2) <= 0)
+    )
+    assert expected.any() and np.array_equal(cues.mask, expected)
+    lab = rgb_to_lab(marked)
+    assert np.allclose(cues.ab[expected], lab[expected][:, 1:]) and np.allclose(
+        cues.lightness[expected], lab[expected][:, 0]
+    )
+    assert np.isnan(cues.lightness[~expected]).all()
+    strokes = np.where(expected[..., None], marked, 0.0)
+    from_mask = Cues.from_mask(strokes)
+    assert np.array_equal(from_mask.mask, expected & (strokes.max(axis=2) > 0.5 / 255))
+    assert np.allclose(from_mask.ab[from_mask.mask], lab[from_mask.mask][:, 1:])

@@ -22,7 +22,7 @@ from .cues import Cues
 from .kernels import any_layout, compile_once
 from .methods import LinearMethod
 from .solvers.base import relative_norm
-from .solvers.lowrank import LowRankUpdater, Released
+from .solvers.lowrank import LowRankUpdater, Released, TooCostly
 from .solvers.stencil import GridOperator
 from .solvers.window import local_correction
 
@@ -42,10 +42,16 @@ class Updates:
     global direct solve's factors, cue mask and cue values) and where the next windowed update
     starts. ``targets_at(cues, pixels)`` gives the cue values the system holds at raster indices."""
 
+    #: Solve an edit afresh where its low-rank correction is predicted to cost more than a fresh
+    #: solve (False: correct whatever it costs, where the block allows; what tests of the
+    #: correction itself use).
+    compare_with_fresh = True
+
     def __init__(self, method: LinearMethod, space: str, targets_at: Callable[[Cues, np.ndarray], np.ndarray]):
         self.method, self.targets_at = method, targets_at
         self.scale = 1.0 if space == "lab" else 1 / 500
         self.base: tuple[LowRankUpdater, np.ndarray, np.ndarray] | None = None
+        self.fresh_seconds = np.inf
         self.margin = 16  # where the next windowed update starts (its last accepted margin, less a step)
 
     def forget(self) -> None:
@@ -69,6 +75,9 @@ class Updates:
         except ValueError:  # every pixel a cue: no unknowns to hold
             return
         self.base = (updater, mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(mask)])
+        # What a fresh solve of this size costs (factorisation and refined solve, as just measured):
+        # an edit predicted to cost more is solved afresh.
+        self.fresh_seconds = factors.setup_seconds + (factors.solve_seconds or 0.0)
 
     def update(self, cues: Cues, more_cues: Cues, chroma: np.ndarray):
         """The new chroma for ``cues`` (``more_cues`` added to the last ones, whose solution is
@@ -103,8 +112,11 @@ class Updates:
             rhs_change = self.method.rhs_change(base_mask, old, new, changed)
         freed = self._released(cues, released) if len(released) else None
         residual = self._residual(updater, cues, freed) if self.method.cue_rows else None
+        limit = self.fresh_seconds if self.compare_with_fresh else None
         try:
-            chroma, report = updater.solve(held, self.targets_at(cues, held), rhs_change, freed, residual)
+            chroma, report = updater.solve(held, self.targets_at(cues, held), rhs_change, freed, residual, limit=limit)
+        except TooCostly as error:
+            return None, f"{error}: solved afresh"
         except ValueError as error:  # too many pixels for the block
             return None, f"the edit is too large for a low-rank correction ({error})"
         window = report.pop("box")
@@ -114,6 +126,9 @@ class Updates:
             "residual": None,
             "update": "low-rank",
             **report,
+            "fresh_seconds": self.fresh_seconds,
+            "why": f"a low-rank correction was predicted to take {report['predicted_seconds']:.2f} s, "
+            f"a fresh solve {self.fresh_seconds:.2f} s",
             "recoloured": int(np.count_nonzero(recoloured)),
             "window": _box(window),
         }

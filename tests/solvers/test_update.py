@@ -6,12 +6,20 @@ import pytest
 import varcolor
 import varcolor.interactive
 from varcolor.energies.levin import exact_operator, exact_rhs
+from varcolor.interactive import Updates
 from varcolor.solvers import DirectSolver
 from varcolor.solvers.direct import _diagonal_only_rows
 from varcolor.solvers.lowrank import LowRankUpdater
 from varcolor.solvers.multifrontal import InverseBlock, MultifrontalLU
 
 from ..conftest import MAX_AB, gray_and_cues, stroke, strokes
+
+
+@pytest.fixture(autouse=True)
+def _correct_whatever_it_costs(monkeypatch):
+    # These tests check the low-rank correction itself: on their small images a fresh solve
+    # costs about as much, and the cost-based choice (tested on its own below) could take it.
+    monkeypatch.setattr(Updates, "compare_with_fresh", False)
 
 
 def _fresh(gray, cues, method, space):
@@ -327,3 +335,50 @@ def test_solve_says_why_it_solved_afresh(monkeypatch):
     amg = varcolor.Colorizer(gray, solver="amg")
     amg.solve(cues)
     assert "no factors" in amg.solve(cues.merged(big)).info["full_solve"]
+
+
+def test_an_edit_predicted_to_cost_more_than_a_fresh_solve_is_solved_afresh_and_says_why(monkeypatch):
+    # Thin strokes over the whole width: ~1,800 held pixels coupled to unknowns, whose block of
+    # the inverse is ~30 times a factorisation's work here; a short stroke after it is cheap.
+    monkeypatch.setattr(Updates, "compare_with_fresh", True)
+    gray, cues = gray_and_cues("coffee", (160, 200), 12, rng=6)
+    cz = varcolor.Colorizer(gray, solver="direct")
+    cz.solve(cues)
+    lines = cues
+    for row in range(20, 140, 20):
+        lines = lines.merged(stroke(gray.shape, slice(row, row + 2), slice(10, 160), (30.0, -20.0)))
+    factors = cz.engine.solver
+    afresh = cz.solve(lines)
+    assert "update" not in afresh.info and cz.engine.solver is not factors
+    assert "predicted" in afresh.info["full_solve"] and "fresh solve" in afresh.info["full_solve"]
+    assert np.array_equal(afresh.ab, _fresh(gray, lines, "levin", "lab").ab)
+    more = lines.merged(stroke(gray.shape, slice(150, 153), slice(50, 70), (-10.0, 40.0)))
+    corrected = cz.solve(more)  # from the new factors: one small stroke
+    assert corrected.info["update"] == "low-rank" and corrected.info["held"] == 60
+    assert corrected.info["predicted_seconds"] <= corrected.info["fresh_seconds"]
+    assert "predicted" in corrected.info["why"]
+    assert np.abs(corrected.ab - _fresh(gray, more, "levin", "lab").ab).max() <= MAX_AB
+
+
+def test_the_block_cost_counts_the_forward_passes_and_products_of_one_path():
+    # One pixel into an empty block: two forward passes over its path's fronts and one product
+    # per node (its own entry): 2 Σ (ne² + 2 ne nr) + 2 Σ ne, by hand from the tree.
+    s = np.zeros((24, 30, 9))
+    s[..., 4] = 8.0
+    s[..., [0, 1, 2, 3, 5, 6, 7, 8]] = -0.9
+    lu = MultifrontalLU(s, np.ones((24, 30), bool), np.float64, leaf=8)
+    t = lu.tree
+    pixel = np.array([7 * 30 + 11])
+    nodes = t.paths(pixel)
+    ne, nr = np.diff(t.e_ptr)[nodes], np.diff(t.r_ptr)[nodes]
+    expected = 2 * np.sum(ne * ne + 2 * ne * nr) + 2 * np.sum(ne)
+    block = InverseBlock(lu)
+    assert block.cost(pixel) == expected
+    block.add(pixel)
+    # A second pixel sharing the path's upper nodes also pays the products with the kept one.
+    other = np.array([7 * 30 + 12])
+    both = t.paths(np.concatenate([pixel, other]))
+    shared = np.intersect1d(t.paths(other), nodes)
+    ne2, nr2 = np.diff(t.e_ptr)[t.paths(other)], np.diff(t.r_ptr)[t.paths(other)]
+    expected = 2 * np.sum(ne2 * ne2 + 2 * ne2 * nr2) + 2 * np.sum(ne2) + 4 * np.sum(np.diff(t.e_ptr)[shared])
+    assert len(both) >= len(nodes) and block.cost(other) == expected

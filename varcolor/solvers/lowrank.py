@@ -28,6 +28,7 @@ correction starts from ``x₀`` again (exact to ``tiny``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ from .direct import DirectSolver
 from .multifrontal import InverseBlock
 from .stencil import CENTRE, STENCIL_OFFSETS
 
-__all__ = ["LowRankUpdater", "Released"]
+__all__ = ["LowRankUpdater", "Released", "TooCostly"]
 
 _NOWHERE = (slice(0, 0), slice(0, 0))
 
@@ -121,6 +122,11 @@ class _GrowingLU:
         return solve_triangular(lu, forward, check_finite=False)
 
 
+class TooCostly(ValueError):
+    """An edit whose low-rank correction is predicted to cost more than the limit it was given
+    (a fresh solve's seconds): the message says both."""
+
+
 @dataclass(frozen=True, eq=False)
 class Released:
     """Cue pixels of the factored system that are unknowns again (an undo, the eraser), with the
@@ -200,6 +206,15 @@ class LowRankUpdater:
         self.refine_tol = refine_tol
         self.max_refinements = 3
         self._diagonal = solver.operator.stencil[..., CENTRE].ravel()
+        # The cost model (:meth:`_predict`): dense work (new block vectors, the small system) at
+        # the factorisation's measured rate at first, then at the rate the block's growth ran at;
+        # the rest (the corrections' passes through the factors, residuals, refinements) as the
+        # last edits took it, first guessed as the refined solve after the factorisation took
+        # (both measured in the same first-call conditions, so a first edit is solved afresh only
+        # where its dense work alone outweighs a factorisation).
+        factor_flops, _ = solver._lu.flops()
+        self._dense_rate = solver.setup_seconds / max(factor_flops, 1.0)
+        self._rest_seconds = solver.solve_seconds if solver.solve_seconds is not None else 0.1 * solver.setup_seconds
         self._start()
 
     def _start(self) -> None:
@@ -231,6 +246,7 @@ class LowRankUpdater:
         rhs_change: tuple[np.ndarray, np.ndarray] | None = None,
         released: Released | None = None,
         residual: Callable[[np.ndarray], tuple[np.ndarray, float]] | None = None,
+        limit: float | None = None,
     ) -> tuple[np.ndarray, dict]:
         """The solution with the unknowns at ``held`` (raster indices) held at ``values``
         (``k×C``), the right-hand side changed by ``rhs_change`` (raster indices, ``m×C``
@@ -239,12 +255,17 @@ class LowRankUpdater:
         values, belongs in ``rhs_change``).
 
         Each call gives the whole edit relative to the factored system (not to the last call).
+        With ``limit`` (seconds: what a fresh solve takes), an edit predicted to take longer
+        raises :class:`TooCostly` before anything is changed. The prediction: the dense work of
+        the pixels the edit adds to the block (their forward passes and products, counted from
+        the tree; the small system) at the rate such work last ran here, plus the rest (the
+        corrections' passes through the factors, the residuals) as the last edits took it.
         Returns the solution (``H×W×C``, a new read-only array) and an info dict: ``held``,
         ``released``, ``block`` (the unknowns of the small dense system: held pixels coupled to
         an unknown, and released pixels), ``correction`` (``"incremental"`` from the last
         solution or ``"full"`` from ``base``), ``nodes`` and ``nodes_total`` (tree nodes the
-        backward pass solved), ``bound`` (the result's error bound) and ``box`` (a pair of slices
-        outside which the result equals the previous one).
+        backward pass solved), ``bound`` (the result's error bound), ``predicted_seconds`` and
+        ``box`` (a pair of slices outside which the result equals the previous one).
         """
         solver, channels = self.solver, self.base.shape[-1]
         held = np.asarray(held, np.int64)
@@ -263,7 +284,16 @@ class LowRankUpdater:
         needed = np.concatenate([coupled, near])
         if len(needed) > self.max_block:
             raise ValueError(f"more than {self.max_block} held pixels or unknowns next to released ones")
-        if np.count_nonzero(self._position[needed] < 0) + len(self._block.pixels) > self.max_block:
+        restart = np.count_nonzero(self._position[needed] < 0) + len(self._block.pixels) > self.max_block
+        predicted = self._predict(needed, coupled, len(released_pixels), restart)
+        if limit is not None and predicted["seconds"] > limit:
+            raise TooCostly(
+                f"a low-rank correction is predicted to take {predicted['seconds']:.2f} s "
+                f"({predicted['new']} new block pixels, {predicted['dense_flops'] / 1e9:.1f} GFlop of dense work), "
+                f"a fresh solve {limit:.2f} s"
+            )
+        began = time.perf_counter()
+        if restart:
             self._start()  # the block is full of pixels of earlier edits: start afresh
         (fixed_pixels, fixed_change), (free_pixels, free_change) = rhs = self._split(rhs_change)
         # The free block's right-hand side since the last call: the new change in, the held one out.
@@ -271,12 +301,14 @@ class LowRankUpdater:
         self._block.add_to_rhs(step_pixels, step_change)
         new = np.unique(needed[self._position[needed] < 0])
         self._position[new] = np.arange(len(self._block.pixels), len(self._block.pixels) + len(new))
+        dense_start = time.perf_counter()
         self._block.add(new)
         self._rhs = rhs
         flat_base = self.base.reshape(-1, channels)
         order = np.argsort(held)
         targets = values[order[np.searchsorted(held, coupled, sorter=order)]]
         multipliers, unknowns, small = self._small_system(coupled, targets - flat_base[coupled], rows, flat_base)
+        dense_seconds = time.perf_counter() - dense_start
         # The sparse right-hand side T of the unknowns: Δb, the multipliers, −B y_R.
         total = (np.concatenate([free_pixels, coupled]), np.concatenate([free_change, multipliers]))
         if rows is not None:
@@ -333,6 +365,7 @@ class LowRankUpdater:
         x.flags.writeable = False
         self._touched = _union(self._touched, box)
         self._free, self._x, self._assigned, self._bound = free_x, x, assigned, bound
+        self._learn(predicted, dense_seconds, time.perf_counter() - began)
         return x, {
             "held": len(held),
             "released": len(released_pixels),
@@ -343,18 +376,48 @@ class LowRankUpdater:
             "bound": bound,
             "residual": relative,
             "refinements": refinements,
+            "predicted_seconds": predicted["seconds"],
             "box": changed,
         }
+
+    def _predict(self, needed, coupled, released: int, restart: bool) -> dict:
+        """The predicted seconds of an edit (:meth:`solve`), its dense work and new block pixels."""
+        if restart:
+            new, block = np.unique(needed), InverseBlock(self.solver._lu, self.base.shape[-1])
+        else:
+            new, block = np.unique(needed[self._position[needed] < 0]), self._block
+        k = float(len(coupled) + released)
+        if released or restart or self._factors is None:
+            small = 2.0 / 3.0 * k**3
+        else:  # the held pixels' factors grow by the new ones
+            m = float(np.count_nonzero(~np.isin(coupled, self._keys)))
+            small = 2.0 * (k - m) ** 2 * m + 2.0 / 3.0 * m**3
+        dense = block.cost(new) + small
+        return {
+            "seconds": dense * self._dense_rate + self._rest_seconds,
+            "dense_flops": dense,
+            "new": len(new),
+        }
+
+    def _learn(self, predicted: dict, dense_seconds: float, seconds: float) -> None:
+        """Move the cost model toward what this edit took (half way: edits of a session are
+        alike, and the machine's load drifts)."""
+        if predicted["dense_flops"] > 1e8:  # below, the time is overheads, not the rate
+            self._dense_rate = 0.5 * (self._dense_rate + dense_seconds / predicted["dense_flops"])
+        self._rest_seconds = 0.5 * (self._rest_seconds + max(seconds - dense_seconds, 0.0))
 
     def _refine(self, x, r, relative, held, coupled, rows, small) -> tuple[slice, slice]:
         """Add to ``x`` (in place) the correction for the residual ``r`` (relative norm
         ``relative``) of the new system: the same correction as an edit's, for the right-hand side
         ``r`` and 0 at the held pixels; the box it changed.
 
+        One pass each way through the factors: the multipliers (and the released pixels' values)
+        need ``M⁻¹ r`` only at the block's pixels, which the forward pass of ``r`` gives with the
+        vectors the block keeps; their right-hand side joins ``r``'s before the backward pass.
         Residual entries whose whole sum stays under a tenth of the tolerance are left out, and
-        the solves skip subtrees where the correction stays under ``tiny`` × 1e-4: after a local
-        edit the residual is local too (the rest of the image holds the first solve's), and the
-        refinement costs a fraction of a full solve."""
+        the backward pass skips subtrees where the correction stays under ``tiny`` × 1e-4: after
+        a local edit the residual is local too (the rest of the image holds the first solve's),
+        and the refinement costs a fraction of a full solve."""
         channels = x.shape[-1]
         lu, free = self.solver._lu, self.solver._free_mask.ravel()
         flat_r = np.where(free[:, None], r.reshape(-1, channels), 0.0)
@@ -363,35 +426,28 @@ class LowRankUpdater:
         norm = float(np.sqrt(np.einsum("ij,ij->", flat_r, flat_r)))
         drop = 0.1 * self.refine_tol * norm / max(relative, 1e-300) / np.sqrt(len(size))
         support = np.flatnonzero(size > drop)
-        tiny = self.tiny * 1e-4
-        z = np.zeros_like(flat_r)
-        box = _NOWHERE
-        if len(support):
-            delta, _, (top, bottom, left, right) = lu.solve_local(support, flat_r[support], tiny)
-            z += delta.T
-            box = (slice(top, max(top, bottom)), slice(left, max(left, right)))
-        at_h = np.zeros((0, channels)) if not len(coupled) else -z[coupled]
-        if rows is None:
-            if small is None:
-                multipliers, unknowns = np.zeros((0, channels)), None
-            else:
-                multipliers, unknowns = small(at_h, None)
-            pixels, values = coupled, multipliers
-        else:
+        found = {}
+
+        def between(forward):
+            at = self._block.values_at(forward)  # M⁻¹ r at the block's pixels
+            at_h = -at[self._position[coupled]]
+            if rows is None:
+                multipliers = np.zeros((0, channels)) if small is None else small(at_h, None)[0]
+                return coupled, multipliers
             near, coupling, released_at, own, _ = rows
-            multipliers, unknowns = small(at_h, r.reshape(-1, channels)[released_at] - own[1] @ z[near])
-            pixels = np.concatenate([coupled, near])
-            values = np.concatenate([multipliers, -(coupling @ unknowns)])
-        if len(pixels):
-            delta, _, (top, bottom, left, right) = lu.solve_local(pixels, values, tiny)
-            z += delta.T
-            box = _union(box, (slice(top, max(top, bottom)), slice(left, max(left, right))))
+            multipliers, found["unknowns"] = small(
+                at_h, r.reshape(-1, channels)[released_at] - own[1] @ at[self._position[near]]
+            )
+            return np.concatenate([coupled, near]), np.concatenate([multipliers, -(coupling @ found["unknowns"])])
+
+        delta, _, (top, bottom, left, right) = lu.solve_local(support, flat_r[support], self.tiny * 1e-4, between)
+        box = (slice(top, max(top, bottom)), slice(left, max(left, right)))
         flat = x.reshape(-1, channels)
         keep = free.copy()
         keep[held] = False
-        flat[keep] += z[keep]
+        flat[keep] += delta.T[keep]
         if rows is not None:
-            flat[rows[2]] += unknowns
+            flat[rows[2]] += found["unknowns"]
             box = _union(box, _box_of(rows[2], x.shape[1]))
         return box
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -735,6 +736,14 @@ class MultifrontalLU:
         if failed >= 0:
             raise ZeroDivisionError("a zero pivot: the operator restricted to the free pixels is singular")
 
+    def flops(self) -> tuple[float, float]:
+        """Floating-point operations of the factorisation and of one solve (both passes) per
+        right-hand side: what an edit's predicted cost is weighed against."""
+        t = self.tree
+        ne, nr = np.diff(t.e_ptr).astype(np.float64), np.diff(t.r_ptr).astype(np.float64)
+        factor = np.sum(4.0 / 3.0 * ne**3 + 3.0 * ne**2 * nr + 2.0 * ne * nr**2)
+        return float(factor), float(2.0 * np.sum(ne * ne + 2.0 * ne * nr))
+
     def _up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
         t = self.tree
         with flushed_denormals(), one_blas_thread():
@@ -806,7 +815,9 @@ class MultifrontalLU:
             self._down(x, everything, transpose=transpose)
         return x.T.copy()
 
-    def solve_local(self, pixels: np.ndarray, values: np.ndarray, tiny: float) -> tuple[np.ndarray, int, tuple]:
+    def solve_local(
+        self, pixels: np.ndarray, values: np.ndarray, tiny: float, between: Callable | None = None
+    ) -> tuple[np.ndarray, int, tuple]:
         """``x`` (channels × pixels) with ``A_ff x_f = b_f`` for ``b`` zero but at the free
         ``pixels``, where it is ``values`` (``k×C``; a pixel listed twice adds up); the number
         of tree nodes solved; and the bounding box (top, bottom, left, right; exclusive ends)
@@ -816,6 +827,12 @@ class MultifrontalLU:
         every subtree off those paths whose ring values are all below ``tiny``: for an M-matrix
         with nonnegative row sums (both of Levin's systems) the solution inside is the discrete
         harmonic extension of its ring, so it is below ``tiny`` too, and is returned as 0.
+
+        ``between``, if given, is called with the forward pass's result (``L⁻¹ P b``, channels ×
+        pixels) and returns more ``(pixels, values)`` to add to ``b`` before the backward pass:
+        a right-hand side that depends on the first one's solution at a few pixels (which
+        :meth:`InverseBlock.values_at` reads off the forward pass) costs one backward pass, not
+        two solves.
         """
         pixels = np.asarray(pixels, np.int64)
         t = self.tree
@@ -825,6 +842,15 @@ class MultifrontalLU:
         x = np.zeros((np.shape(values)[1], len(t.owner)), self.dtype)
         _scatter_add(x, pixels, np.asarray(values, self.dtype))
         self._up(x, nodes)
+        if between is not None:
+            more, more_values = between(x)
+            more = np.asarray(more, np.int64)
+            if len(more):
+                more_nodes = t.paths(more)
+                y = np.zeros_like(x)
+                _scatter_add(y, more, np.asarray(more_values, self.dtype))
+                x += self._up(y, more_nodes)
+                kept[more_nodes] = True
         root = len(t.parent) - 1
         if self._parts:  # the root, then its two subtrees on two threads (they share nothing else)
             parts = [self._down(x, np.array([root]), kept=kept, tiny=tiny)]
@@ -879,6 +905,25 @@ class _Rows:
         return self._upper[: self.count]
 
 
+def _below(tree: Dissection, pixels: np.ndarray):
+    """(node, pixel) for every node on each pixel's path, grouped by node: the nodes of the paths
+    (in post-order), where each one's pixels start and end, and the pixels (indices into
+    ``pixels``) in that order."""
+    below_node, below_pixel = [], []
+    node, index = tree.owner[pixels], np.arange(len(pixels))
+    while len(node):
+        below_node.append(node)
+        below_pixel.append(index)
+        up = tree.parent[node]
+        node, index = up[up >= 0], index[up >= 0]
+    below_node, below_pixel = np.concatenate(below_node), np.concatenate(below_pixel)
+    order = np.argsort(below_node, kind="stable")
+    below_node, below_pixel = below_node[order], below_pixel[order]
+    starts = np.flatnonzero(np.r_[True, below_node[1:] != below_node[:-1]])
+    ends = np.r_[starts[1:], len(below_node)]
+    return below_node[starts], starts, ends, below_pixel
+
+
 class InverseBlock:
     """The block of ``A_ff⁻¹`` at a growing set of pixels, from the factors of ``lu``, and
     ``A_ff⁻¹ b`` there for a right-hand side ``b`` changed piece by piece.
@@ -920,21 +965,7 @@ class InverseBlock:
             return
         lu, t = self.lu, self.lu.tree
         old, k = len(self.pixels), len(self.pixels) + len(pixels)
-        # (node, new pixel) for every node on each new pixel's path, grouped by node: the nodes
-        # are the paths' (in post-order), each with the new pixels below it.
-        below_node, below_pixel = [], []
-        node, index = t.owner[pixels], np.arange(len(pixels))
-        while len(node):
-            below_node.append(node)
-            below_pixel.append(index)
-            up = t.parent[node]
-            node, index = up[up >= 0], index[up >= 0]
-        below_node, below_pixel = np.concatenate(below_node), np.concatenate(below_pixel)
-        order = np.argsort(below_node, kind="stable")
-        below_node, below_pixel = below_node[order], below_pixel[order]
-        starts = np.flatnonzero(np.r_[True, below_node[1:] != below_node[:-1]])
-        ends = np.r_[starts[1:], len(below_node)]
-        nodes = below_node[starts]
+        nodes, starts, ends, below_pixel = _below(t, pixels)
         offsets, own, position = t.space(nodes)
         unit = np.zeros((len(pixels), len(own)), lu.dtype)
         unit[np.arange(len(pixels)), position[pixels]] = 1.0
@@ -962,6 +993,34 @@ class InverseBlock:
             kept.append(rows + old, new_lower, new_upper)
         self.pixels = np.concatenate([self.pixels, pixels])
         self.solution = np.concatenate([self.solution, solution])
+
+    def cost(self, pixels: np.ndarray) -> float:
+        """The floating-point operations :meth:`add` would spend on ``pixels`` (none in the block):
+        two forward passes of every new pixel over the union of their paths, and per node the
+        products of the new vectors with the new and the kept ones (the fronts near the root,
+        where every path meets, hold most of it)."""
+        pixels = np.asarray(pixels, np.int64)
+        if not len(pixels):
+            return 0.0
+        t = self.lu.tree
+        nodes, starts, ends, _ = _below(t, pixels)
+        ne = np.diff(t.e_ptr)[nodes].astype(np.float64)
+        nr = np.diff(t.r_ptr)[nodes].astype(np.float64)
+        new = (ends - starts).astype(np.float64)
+        kept = np.array([self._vectors[n].count if n in self._vectors else 0 for n in nodes.tolist()], np.float64)
+        forward = 2.0 * len(pixels) * np.sum(ne * ne + 2.0 * ne * nr)
+        return float(forward + np.sum(2.0 * ne * new * (new + 2.0 * kept)))
+
+    def values_at(self, forward: np.ndarray) -> np.ndarray:
+        """``A_ff⁻¹ b`` at the block's pixels (rows in their order, channels as columns) from
+        ``forward`` = ``L⁻¹ P b`` (channels × every pixel, a forward pass's result): products
+        with the vectors kept at each node, no backward pass."""
+        t = self.lu.tree
+        out = np.zeros((len(self.pixels), forward.shape[0]))
+        for node, kept in self._vectors.items():
+            if kept.count:
+                out[kept.index] += kept.upper @ forward[:, t.e_pix[t.e_ptr[node] : t.e_ptr[node + 1]]].T
+        return out
 
     def add_to_rhs(self, pixels: np.ndarray, values: np.ndarray) -> None:
         """Add ``values`` (``len(pixels) × channels``; a pixel listed twice adds up) to ``b`` at
