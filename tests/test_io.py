@@ -206,13 +206,13 @@ def test_exclusive_write_keeps_a_file_that_appears_meanwhile(tmp_path, monkeypat
     from varcolor.errors import OutputExists
 
     path = tmp_path / "out.png"
-    real_encode = varcolor.io._encode
+    real_encode = varcolor.io.formats._encode
 
     def racing(target, *args):  # another run publishes the same name while this one writes
         path.write_bytes(b"theirs")
         real_encode(target, *args)
 
-    monkeypatch.setattr(varcolor.io, "_encode", racing)
+    monkeypatch.setattr(varcolor.io.formats, "_encode", racing)
     with pytest.raises(OutputExists, match="out.png: exists; kept"):
         varcolor.write_image(path, np.zeros((4, 4)), overwrite=False)
     assert path.read_bytes() == b"theirs"
@@ -230,9 +230,9 @@ def test_publish_writes_the_marker_last(tmp_path, monkeypatch):
     from varcolor.io import publish
 
     order = []
-    real = varcolor.io._publish_temporary
+    real = varcolor.io.atomic._publish_temporary
     monkeypatch.setattr(
-        varcolor.io,
+        varcolor.io.atomic,
         "_publish_temporary",
         lambda tmp, fd, path, overwrite: (order.append(path.name), real(tmp, fd, path, overwrite)),
     )

@@ -635,7 +635,7 @@ def test_cancelled_save_writes_nothing(client):
 KILL_MID_PUBLISH = """
 import os, sys, numpy as np
 from pathlib import Path
-import varcolor.io as io
+import varcolor.io.atomic as atomic
 from varcolor.ui.studio import Studio
 
 folder = Path(sys.argv[1])
@@ -644,7 +644,7 @@ studio.open_path(folder / "photo.png")
 stroke = {"tool": "brush", "rgb": [200, 60, 50], "width": 3, "path": [[5, 10], [20, 10]]}
 studio.edit({"op": "stroke", "stroke": stroke})
 published = []
-real = io._publish_temporary
+real = atomic._publish_temporary
 def publish_then_die(tmp, fd, path, overwrite):
     if Path(path).parent != folder / "out":  # an autosave
         return real(tmp, fd, path, overwrite)
@@ -652,7 +652,7 @@ def publish_then_die(tmp, fd, path, overwrite):
         os._exit(9)  # killed: the rest of the unit is never published
     real(tmp, fd, path, overwrite)
     published.append(path)
-io._publish_temporary = publish_then_die
+atomic._publish_temporary = publish_then_die
 studio.save("killed", overwrite=True)
 """
 
