@@ -190,6 +190,11 @@ def test_save_outside_the_folder_or_over_the_photo_is_refused(client, tmp_path):
         r = client.post("/api/save", json={"name": name})
         assert r.status_code == 403, name
     assert not (tmp_path / "escape.png").exists()
+    (tmp_path / "out").mkdir(exist_ok=True)
+    (tmp_path / "out" / "door").symlink_to(tmp_path)  # a link inside the folder that leads out of it
+    assert client.post("/api/save", json={"name": "door/escape"}).status_code == 403
+    assert client.post("/api/save", json={"name": "."}).status_code == 403  # the folder itself
+    assert not (tmp_path / "escape.png").exists()
     assert _save(client, "sub/ok")["state"] == "done"
     assert (tmp_path / "out" / "sub" / "ok.png").is_file()
 

@@ -20,9 +20,16 @@ from tqdm import tqdm
 from .. import batch
 from ..batch import Job
 from ..errors import InputError
-from ..io import MAX_PIXELS, atomic_path, check_writable, read_image
-
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+from ..io import (
+    JPEG_EXTENSIONS,
+    MAX_PIXELS,
+    WRITE_EXTENSIONS,
+    atomic_path,
+    check_writable,
+    identity,
+    inside,
+    read_image,
+)
 
 
 def error(message: str) -> None:
@@ -193,8 +200,8 @@ def check_folders(source: Path, output: Path) -> None:
 
 
 def check_ext(ext: str) -> None:
-    if ext not in EXTENSIONS:
-        raise InputError(f"--ext must be .png, .jpg, .jpeg, .tif or .tiff, not {ext}")
+    if ext not in WRITE_EXTENSIONS:
+        raise InputError(f"--ext must be {', '.join(WRITE_EXTENSIONS)}, not {ext}")
 
 
 def check_outputs(jobs: list[Job], bits: int) -> None:
@@ -207,7 +214,7 @@ def check_outputs(jobs: list[Job], bits: int) -> None:
             key = (output.parent, suffix)
             if key not in seen:
                 seen.add(key)
-                check_writable(output, bits=8 if suffix in (".jpg", ".jpeg") else bits, image=suffix != ".vcir")
+                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits, image=suffix != ".vcir")
 
 
 # ---------------------------------------------------------------- running and reporting
@@ -313,12 +320,11 @@ def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, .
         return
     out = Path(output)
     if os.path.lexists(out):
-        entry = out.parent.resolve() / out.name  # the name that would be replaced, its folders' links resolved
         given = [Path(path) for path in inputs]
-        if batch.identity(out) in {batch.identity(path) for path in given}:
+        if identity(out) in {identity(path) for path in given}:
             raise InputError(f"{out}: refusing to overwrite an input")
         for folder in given:
-            if folder.is_dir() and entry.is_relative_to(folder.resolve()):
+            if folder.is_dir() and inside(out, folder):
                 raise InputError(
                     f"{out}: refusing to overwrite an input (a file under {folder}, whose files are inputs)"
                 )

@@ -1,4 +1,4 @@
-"""Publishing files atomically, and cleaning up after killed runs.
+"""Publishing files atomically, cleaning up after killed runs, and which names are the same file.
 
 Every write is published atomically: the file is written under a temporary name beside its
 destination (``.varcolor-XXXXXXXX-TTTTTTTTTTTTTTTT.tmp``, locked while it is written) and then
@@ -30,7 +30,15 @@ try:  # advisory locks mark a temporary file as in use; without them stale files
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None
 
-__all__ = ["atomic_path", "publish", "publish_gate", "remove_stale_temporaries"]
+__all__ = [
+    "atomic_path",
+    "publish",
+    "publish_gate",
+    "remove_stale_temporaries",
+    "identity",
+    "same_file",
+    "inside",
+]
 
 #: Temporary files: a fixed-length name, so that a destination of any valid length can be written.
 #: A new file is made as ``.varcolor-XXXXXXXX.tmp`` and at once renamed to carry its tag.
@@ -266,7 +274,7 @@ def remove_stale_temporaries(
         entries = [entry for entry in os.scandir(folder) if _TMP_PATTERN.match(entry.name)]
     except OSError:
         return removed
-    kept = {_identity(Path(path)) for path in keep}
+    kept = {identity(path) for path in keep}
     # Without a lock to ask (no flock here), age alone tells whether a writer may still be at work.
     minimum_age = older_than if fcntl is not None else max(older_than, _STALE_AFTER)
     now = time.time()
@@ -297,9 +305,55 @@ def remove_stale_temporaries(
     return removed
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+# ---------------------------------------------------------------- which names are the same file
+
+
+def identity(path: str | os.PathLike) -> tuple[int, int] | str:
+    """What makes two names the same file: its device and inode where it exists (so a hard link,
+    a symlink or another spelling of the same file is the same), else its resolved path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.png").write_bytes(b"x")
+    >>> (folder / "b.png").symlink_to(folder / "a.png")
+    >>> identity(folder / "b.png") == identity(folder / "." / "a.png")
+    True
+    """
     try:
         info = os.stat(path)
+        return info.st_dev, info.st_ino
     except OSError:
-        return None
-    return info.st_dev, info.st_ino
+        try:
+            return str(Path(path).resolve())
+        except (OSError, RuntimeError):
+            return str(Path(path).absolute())
+
+
+def same_file(first: str | os.PathLike, second: str | os.PathLike) -> bool:
+    """Whether two names are the same file (:func:`identity`): a hard link or symlink to a file
+    is that file; a name where nothing is yet is compared by its resolved path."""
+    return identity(first) == identity(second)
+
+
+def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether ``path`` lies below ``folder`` (at any depth; not ``folder`` itself), judged by
+    the identity of each folder above ``path`` once its links are resolved: a symlink into
+    ``folder``, a ``..`` and a bind mount of ``folder`` are all seen.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "out").mkdir()
+    >>> (root / "link").symlink_to(root / "out")
+    >>> inside(root / "link" / "a.png", root / "out"), inside(root / "out" / ".." / "a.png", root / "out")
+    (True, False)
+    """
+    target = identity(folder)
+    try:
+        parent = Path(path).parent.resolve()
+    except (OSError, RuntimeError):
+        parent = Path(path).parent.absolute()
+    return any(identity(above) == target for above in (parent, *parent.parents))

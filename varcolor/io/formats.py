@@ -32,6 +32,7 @@ from .atomic import atomic_path
 __all__ = [
     "IMAGE_EXTENSIONS",
     "WRITE_EXTENSIONS",
+    "JPEG_EXTENSIONS",
     "MAX_PIXELS",
     "read_image",
     "image_shape",
@@ -40,8 +41,12 @@ __all__ = [
     "check_writable",
 ]
 
+#: The extensions of the image files read (folder runs, the studio, frame folders take these).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+#: The extensions :func:`write_image` writes (``--ext``, the studio's names).
 WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+#: JPEG's extensions: 8 bits per sample only, no alpha.
+JPEG_EXTENSIONS = (".jpg", ".jpeg")
 #: Images larger than this many pixels are refused on reading, before any pixel is decoded
 #: (a few hundred bytes of PNG can declare gigapixels). ``max_pixels=None`` lifts the limit.
 MAX_PIXELS = 250_000_000
@@ -408,7 +413,7 @@ def _check_format(path: Path, suffix: str, bits: int) -> None:
         )
     if bits not in (8, 16):
         raise InputError(f"bits must be 8 or 16, not {bits}")
-    if bits == 16 and suffix in (".jpg", ".jpeg"):
+    if bits == 16 and suffix in JPEG_EXTENSIONS:
         raise InputError(f"{path}: JPEG holds 8 bits per sample only")
 
 
@@ -434,8 +439,8 @@ def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int) ->
             f = target if hasattr(target, "write") else stack.enter_context(open(target, "wb"))
             writer.write_array(f, pixels.reshape(-1))
     else:
-        kwargs = {"quality": quality} if suffix in (".jpg", ".jpeg") else {}
-        if suffix in (".jpg", ".jpeg") and pixels.ndim == 3 and pixels.shape[2] == 4:
+        kwargs = {"quality": quality} if suffix in JPEG_EXTENSIONS else {}
+        if suffix in JPEG_EXTENSIONS and pixels.ndim == 3 and pixels.shape[2] == 4:
             pixels = pixels[..., :3]
         Image.fromarray(pixels).save(target, format=_PIL_FORMAT[suffix], **kwargs)
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .atomic import _identity
+from .atomic import identity
 from .formats import IMAGE_EXTENSIONS
 
 __all__ = ["walk_images"]
@@ -30,10 +30,10 @@ def walk_images(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = 
     ['a.png']
     """
     root = Path(root)
-    skipped = {_identity(Path(folder)) for folder in skip} - {None}
+    skipped = {identity(folder) for folder in skip}
     found = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and _identity(Path(folder) / d) not in skipped]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and identity(Path(folder) / d) not in skipped]
         found += [
             (Path(folder) / name).relative_to(root)
             for name in files

@@ -24,11 +24,10 @@ from skimage.transform import resize
 
 from .. import methods
 from ..api import check_fits, estimate_memory
-from ..batch import identity
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
-from ..io import IMAGE_EXTENSIONS, atomic_path, read_image
+from ..io import IMAGE_EXTENSIONS, WRITE_EXTENSIONS, atomic_path, inside, read_image, same_file
 from ..memory import memory_budget
 from ..options import Options
 from . import saving
@@ -592,9 +591,8 @@ class Studio:
             "points": base.with_name(base.name + ".points.json"),
             "session": base.with_name(base.name + ".studio.json"),
         }
-        photo = identity(image.path)
         for path in paths.values():
-            if identity(path) == photo:  # a hard link or symlink to the photo too
+            if same_file(path, image.path):  # a hard link or symlink to the photo too
                 raise InputError(f"{path}: that is the photo itself; choose another name")
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing and not overwrite:
@@ -681,13 +679,13 @@ class Studio:
         if not isinstance(name, str) or not name.strip() or "\x00" in name:
             raise InputError("give a file name to save as")
         name = name.strip()
-        for suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+        for suffix in WRITE_EXTENSIONS:
             if name.lower().endswith(suffix):
                 name = name[: -len(suffix)]
         if Path(name).is_absolute():
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
         base = (self.out_dir / name).resolve()
-        if not base.is_relative_to(self.out_dir) or base == self.out_dir:
+        if not inside(base, self.out_dir):
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
         return base
 
