@@ -98,8 +98,8 @@ def encode_options_of(args: argparse.Namespace) -> EncodeOptions:
     """The :class:`~varcolor.ir.encode.EncodeOptions` the parsed arguments give (made once, then kept)."""
     options = getattr(args, "encode_options", None)
     if options is None:
-        fields = {name: getattr(args, name) for name in EncodeOptions.names() if name != "method"}
-        options = args.encode_options = EncodeOptions.build(method=args.encoder, **fields)
+        fields = {name: getattr(args, name) for name in EncodeOptions.names() if name != "encoder"}
+        options = args.encode_options = EncodeOptions.build(encoder=args.encoder, **fields)
     return options
 
 
@@ -152,7 +152,7 @@ def plan_encode(
         memory = 0
         if on_dask:
             try:
-                memory = encode_bytes(image_shape(image), options["options"].method)
+                memory = encode_bytes(image_shape(image), options["options"].encoder)
             except VarcolorError:
                 pass
         jobs.append(
@@ -380,7 +380,7 @@ def _add_encode_options(p: argparse.ArgumentParser) -> None:
         help=f"cue method: {ENCODER_HELP} (default: %(default)s)",
     )
     for spec in dataclasses.fields(EncodeOptions):
-        if spec.name != "method":  # -e/--encoder, above
+        if spec.name != "encoder":  # -e/--encoder, above
             add_field(p, spec, EncodeOptions, spec.default)
     p.add_argument(
         "--gray", default="lightness", choices=GRAYS, help="gray image: same CIE lightness (default) or Rec.601 luma"

@@ -56,6 +56,7 @@ __all__ = [
     "owners",
     "built_in_only",
     "PLUGIN_TIMEOUT",
+    "METHODS",
 ]
 
 _REGISTRY: dict[str, type[Method]] = {}
@@ -186,3 +187,5 @@ def get(name: str) -> type[Method]:
 BUILT_IN = (Levin, LevinSymmetric, BilaplacianGtv, Ideepcolor)
 for _method in BUILT_IN:
     register(_method)
+#: The built-in methods' names (:func:`names` lists plug-ins too; no plug-in is loaded for this).
+METHODS = tuple(method.name for method in BUILT_IN)

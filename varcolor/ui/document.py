@@ -36,14 +36,14 @@ __all__ = [
     "parse_session",
     "SESSION_FORMAT",
     "TOOLS",
-    "METHODS",
+    "PRESETS",
 ]
 
 SESSION_FORMAT = "varcolor-studio-session"
 SESSION_VERSION = 1
 TOOLS = ("brush", "eraser")
-#: Methods the studio offers: name -> Colorizer options.
-METHODS = {
+#: The studio's presets (its "method" menu; a session's ``settings["method"]``): name -> Colorizer options.
+PRESETS = {
     "levin": {"method": "levin"},
     "levin-prior": {"method": "levin", "prior": "ideepcolor"},
     "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
@@ -208,8 +208,8 @@ def _check_point(point: dict, shape: tuple[int, int] | None) -> dict:
 
 def _check_settings(settings: dict) -> dict:
     method = settings.get("method", "levin")
-    if method not in METHODS:
-        raise InputError(f"unknown studio method {method!r}; available: {', '.join(METHODS)}")
+    if method not in PRESETS:
+        raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
     return {"method": method}
 
 

@@ -31,7 +31,7 @@ from ..io import IMAGE_EXTENSIONS, WRITE_EXTENSIONS, atomic_path, inside, read_i
 from ..memory import memory_budget
 from ..options import Options
 from . import saving
-from .document import METHODS, Document, History, parse_session, points_file, rasterize, session_dict
+from .document import PRESETS, Document, History, parse_session, points_file, rasterize, session_dict
 from .live import LiveSolver, refinable, working_shape
 from .saving import SaveJob
 from .view import TILE, View
@@ -109,12 +109,12 @@ class OpenImage:
         # method the session uses: the live copy's solve must fit now; the full photo's is checked
         # again when saving (memory frees up).
         try:
-            check_fits(work, **METHODS[method])
+            check_fits(work, **PRESETS[method])
         except InputError as exc:
             raise InputError(f"{name}: {exc}") from None
         self.warning = None
         try:
-            check_fits(self.shape, **METHODS[method])
+            check_fits(self.shape, **PRESETS[method])
         except InputError as exc:
             self.warning = f"{name}: saving solves the full photo, which will not fit in memory now: {exc}"
             log.warning("%s", self.warning)
@@ -323,7 +323,7 @@ class Studio:
     def _check_method(self, method: str) -> None:
         """Refuse a method this studio cannot run on the live copy now (its extra missing, or its
         solve not fitting in memory), with one line."""
-        options = METHODS[method]
+        options = PRESETS[method]
         if options.get("prior") and not neural_available():
             raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
         try:
@@ -335,8 +335,8 @@ class Studio:
         """What switching the live view to ``method`` costs: seconds (this session's own measure
         where it has one, else :data:`SECONDS_PER_MEGAPIXEL`) and bytes (the library's estimate),
         and whether the page should ask first (over :data:`ASK_SECONDS`)."""
-        if method not in METHODS:
-            raise InputError(f"unknown studio method {method!r}; available: {', '.join(METHODS)}")
+        if method not in PRESETS:
+            raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
         with self.lock:
             self._need_image()
             self._check_method(method)
@@ -344,7 +344,7 @@ class Studio:
         pixels = shape[0] * shape[1]
         rate = live.rates.get(method) if live is not None else None
         seconds = rate * pixels if rate else SECONDS_PER_MEGAPIXEL[method] * pixels / 1e6
-        need = estimate_memory(shape, **METHODS[method])
+        need = estimate_memory(shape, **PRESETS[method])
         ask = seconds > ASK_SECONDS
         text = (
             f"{METHOD_NAMES[method]} re-solves the whole {shape[1]}×{shape[0]} live copy: about {seconds:.0f} s"
@@ -480,7 +480,7 @@ class Studio:
             "can_redo": self.history.can_redo,
             "restorable": self.restorable,
             "neural": neural_available(),
-            "methods": list(METHODS),
+            "methods": list(PRESETS),
             "out_dir": str(self.out_dir),
             "message": self.message or notice or image.warning,
             "autosave": str(self._autosave_path()),
@@ -512,7 +512,7 @@ class Studio:
         with self.lock:
             doc, version, image, live = self.history.current, self.version, self.image, self.live
         method = doc.settings.get("method", "levin")
-        options = METHODS[method]
+        options = PRESETS[method]
         if options.get("prior") or refinable(method):
             raise InputError(f"method {method}: the full-resolution view shows the live result's colours")
         with live._cond:
@@ -598,7 +598,7 @@ class Studio:
         if existing and not overwrite:
             raise FileExistsError(existing)
         method = doc.settings.get("method", "levin")
-        options = dict(METHODS[method])
+        options = dict(PRESETS[method])
         # The solver is decided here, once, and named in the command: run later, in another state
         # of memory, "auto" could pick another and give another result. It is chosen to fit in
         # SAVE_MEMORY_SHARE of the memory budget, so that the child still finds room for it when
