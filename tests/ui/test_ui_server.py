@@ -337,8 +337,8 @@ def test_suggestions_and_the_network_prior(client):
     assert all(0 <= v <= 255 for c in body["colours"] for v in c["rgb"])
     assert sorted((c["p"] for c in body["colours"]), reverse=True) == [c["p"] for c in body["colours"]]
     # With the prior the photo has colours before any stroke (the network's guess).
-    state = client.post("/api/edit", json={"op": "settings", "settings": {"method": "levin-prior"}}).json()
-    assert state["doc"]["settings"]["method"] == "levin-prior"
+    state = client.post("/api/edit", json={"op": "settings", "settings": {"method": "levin+ideepcolor"}}).json()
+    assert state["doc"]["settings"]["method"] == "levin+ideepcolor"
     client.picture = np.zeros((40, 60, 4), np.uint8)
     meta = _result(client, state["version"])
     assert meta["error"] is None and meta["info"].get("prior") == "ideepcolor"
@@ -816,3 +816,19 @@ def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resoluti
     client.post("/api/edit", json=_stroke([60, 200, 50], [[400, 50], [500, 50]]))
     r = client.post("/api/viewport", json={"box": [0, 0, 100, 100]})
     assert r.status_code in (200, 409)
+
+
+def test_a_session_saved_under_the_presets_old_name_opens_with_its_one_spelling():
+    # 'levin-prior' was the studio's name of Levin with the network prior; bench and the registry
+    # spell it levin+ideepcolor, and so does the studio now: an old session file still opens.
+    from varcolor.ui.document import PRESETS, Document, parse_session, session_dict
+
+    image = {"path": "photo.png", "sha256": "0" * 64, "width": 60, "height": 40}
+    old = session_dict(Document(), image)
+    old["settings"] = {"method": "levin-prior"}
+    doc, _ = parse_session(json.dumps(old), "old.studio.json")
+    assert doc.settings["method"] == "levin+ideepcolor" and PRESETS["levin+ideepcolor"]["prior"] == "ideepcolor"
+    assert "levin-prior" not in PRESETS
+    assert Document().with_settings({"method": "levin-prior"}).settings == {"method": "levin+ideepcolor"}
+    with pytest.raises(varcolor.InputError, match="unknown studio preset 'levin-priors'"):
+        Document().with_settings({"method": "levin-priors"})

@@ -54,6 +54,8 @@ __all__ = [
     "REGISTRY",
     "PLUGIN_TIMEOUT",
     "METHODS",
+    "split_prior",
+    "with_prior",
 ]
 
 #: The methods, built-in and plug-in (:class:`varcolor.registry.Registry`).
@@ -104,6 +106,23 @@ def owners(*names: str) -> tuple[str, ...]:
 def get(name: str) -> type[Method]:
     """The method registered as ``name``; an unknown name is an :class:`InputError` listing the known ones."""
     return REGISTRY.get(name)
+
+
+def split_prior(name: str) -> tuple[str, str | None]:
+    """A method as a list of methods writes it, ``METHOD`` or ``METHOD+PRIOR`` (that method with
+    the network as its prior, :attr:`Method.takes_prior`: the one spelling, in ``varcolor bench``
+    and the studio's presets), as the method's name and the prior (None without one).
+
+    >>> split_prior("levin+ideepcolor"), split_prior("bilaplacian-gtv")
+    (('levin', 'ideepcolor'), ('bilaplacian-gtv', None))
+    """
+    method, plus, prior = name.partition("+")
+    return method, (prior if plus else None)
+
+
+def with_prior(method: str, prior: str) -> str:
+    """The name of ``method`` with ``prior`` (:func:`split_prior`'s inverse): ``levin+ideepcolor``."""
+    return f"{method}+{prior}"
 
 
 #: The methods varcolor itself brings, in the order ``--help`` lists them.

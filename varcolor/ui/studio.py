@@ -48,7 +48,7 @@ SAVE_MEMORY_SHARE = 0.7
 ASK_SECONDS = 5.0
 #: Seconds per megapixel of a fresh solve of each studio method to its final result, until this
 #: session has measured its own (docs/studio.md, "Measurements behind the studio's settings").
-SECONDS_PER_MEGAPIXEL = {"levin": 3.0, "levin-prior": 4.0, "bilaplacian-gtv": 25.0}
+SECONDS_PER_MEGAPIXEL = {"levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 
 
@@ -712,7 +712,11 @@ class Studio:
             self.live.close(wait=30.0)
 
 
-METHOD_NAMES = {"levin": "Levin (exact)", "levin-prior": "Levin + network prior", "bilaplacian-gtv": "Bilaplacian-GTV"}
+METHOD_NAMES = {
+    "levin": "Levin (exact)",
+    "levin+ideepcolor": "Levin + network prior",
+    "bilaplacian-gtv": "Bilaplacian-GTV",
+}
 
 
 def counts(doc: Document) -> dict:
