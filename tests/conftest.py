@@ -3,8 +3,10 @@ files on disk, the command-line runner, hand-made PNG headers, random LPIPS weig
 for tests that need the optional neural extra."""
 
 import importlib.util
+import os
 import signal
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,3 +211,18 @@ def srgb_from_icc_rgb(values, primaries=ADOBE_RGB_D50, gamma=ICC_GAMMA):
     linear = np.clip(np.asarray(values, dtype=np.float64), 0, 1) ** (round(gamma * 256) / 256)
     rgb = np.clip(linear @ icc_rgb_to_linear_srgb(primaries).T, 0, 1)
     return np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * rgb ** (1 / 2.4) - 0.055)
+
+
+def install_plug_ins(folder, sources: dict, group: str = "varcolor.methods", attribute: str = "Method") -> dict:
+    """Installed plug-ins as pip would leave them (a module and a dist-info naming its entry
+    point ``NAME = NAME:attribute`` in ``group``) in ``folder``; the environment of a varcolor
+    process that finds them, with a plug-in import limit of 2 s."""
+    folder.mkdir(parents=True)
+    for name, source in sources.items():
+        (folder / f"{name}.py").write_text(source)
+        info = folder / f"{name}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text(f"[{group}]\n{name} = {name}:{attribute}\n")
+    root = str(Path(varcolor.__file__).parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, str(folder)]), "VARCOLOR_PLUGIN_TIMEOUT": "2"}

@@ -1,4 +1,5 @@
 import os
+import shutil
 import zlib
 
 import numpy as np
@@ -206,13 +207,13 @@ def test_exclusive_write_keeps_a_file_that_appears_meanwhile(tmp_path, monkeypat
     from varcolor.errors import OutputExists
 
     path = tmp_path / "out.png"
-    real_encode = varcolor.io._encode
+    real_encode = varcolor.io.formats._encode
 
     def racing(target, *args):  # another run publishes the same name while this one writes
         path.write_bytes(b"theirs")
         real_encode(target, *args)
 
-    monkeypatch.setattr(varcolor.io, "_encode", racing)
+    monkeypatch.setattr(varcolor.io.formats, "_encode", racing)
     with pytest.raises(OutputExists, match="out.png: exists; kept"):
         varcolor.write_image(path, np.zeros((4, 4)), overwrite=False)
     assert path.read_bytes() == b"theirs"
@@ -230,9 +231,9 @@ def test_publish_writes_the_marker_last(tmp_path, monkeypatch):
     from varcolor.io import publish
 
     order = []
-    real = varcolor.io._publish_temporary
+    real = varcolor.io.atomic._publish_temporary
     monkeypatch.setattr(
-        varcolor.io,
+        varcolor.io.atomic,
         "_publish_temporary",
         lambda tmp, fd, path, overwrite: (order.append(path.name), real(tmp, fd, path, overwrite)),
     )
@@ -324,3 +325,48 @@ def test_stale_temporary_cleanup_takes_only_files_varcolor_made(tmp_path):
     assert sorted(os.listdir(folder)) == sorted(theirs)
     assert remove_stale_temporaries(tmp_path / "killed", older_than=0, keep=[ours]) == []  # an input of the run
     assert remove_stale_temporaries(tmp_path / "killed", older_than=0) == [ours]
+
+
+# ---------------------------------------------------------------- one rule for "the same file" (issue 38)
+
+
+def test_same_file_sees_links_and_spellings_but_not_copies(tmp_path):
+    from varcolor.io import identity, same_file
+
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"pixels")
+    os.link(photo, tmp_path / "hard.png")
+    (tmp_path / "soft.png").symlink_to(photo)
+    shutil.copy(photo, tmp_path / "copy.png")
+    assert same_file(tmp_path / "hard.png", photo) and same_file(tmp_path / "soft.png", photo)
+    assert same_file(tmp_path / "sub" / ".." / "photo.png", photo) is False  # no sub: the name does not exist
+    (tmp_path / "sub").mkdir()
+    assert same_file(tmp_path / "sub" / ".." / "photo.png", photo)
+    assert not same_file(tmp_path / "copy.png", photo)
+    # names where nothing is yet: the same when they resolve alike
+    assert same_file(tmp_path / "new.png", tmp_path / "sub" / ".." / "new.png")
+    assert identity(tmp_path / "new.png") != identity(tmp_path / "other.png")
+
+
+def test_inside_judges_each_folder_above_by_identity(tmp_path):
+    from varcolor.io import inside
+
+    out = tmp_path / "out"
+    (out / "deep").mkdir(parents=True)
+    (tmp_path / "alias").symlink_to(out)
+    (out / "escape").symlink_to(tmp_path)
+    assert inside(out / "a.png", out) and inside(out / "deep" / "new" / "a.png", out)
+    assert inside(tmp_path / "alias" / "a.png", out)  # through a link to the folder
+    assert inside(out / "a.png", tmp_path / "alias")
+    assert not inside(out, out)  # the folder itself is not below itself
+    assert not inside(out / ".." / "a.png", out)
+    assert not inside(out / "escape" / "a.png", out)  # a link inside that leads out
+    assert not inside(tmp_path / "a.png", out)
+
+
+def test_walk_skips_a_folder_however_it_is_named(tmp_path):
+    varcolor.write_image(tmp_path / "a.png", np.zeros((2, 2)))
+    varcolor.write_image(tmp_path / "out" / "a.png", np.zeros((2, 2)))
+    (tmp_path / "alias").symlink_to(tmp_path / "out")
+    found = [p.as_posix() for p in walk_images(tmp_path, skip=[tmp_path / "alias", tmp_path / "missing"])]
+    assert found == ["a.png"]

@@ -100,14 +100,14 @@ def test_an_output_that_appears_during_the_run_is_kept(tmp_path, capsys, monkeyp
 
 def test_encode_publishes_the_gray_only_with_its_payload(tmp_path, capsys, monkeypatch):
     colour_photos(tmp_path / "in", ["a"])
-    real = varcolor.io._publish_temporary
+    real = varcolor.io.atomic._publish_temporary
 
     def killed_before_marker(tmp, fd, path, overwrite):
         if path.suffix == ".png":
             raise KeyboardInterrupt  # the run dies between the two files
         return real(tmp, fd, path, overwrite)
 
-    monkeypatch.setattr(varcolor.io, "_publish_temporary", killed_before_marker)
+    monkeypatch.setattr(varcolor.io.atomic, "_publish_temporary", killed_before_marker)
     code, _, _ = run(capsys, "encode", "-i", tmp_path / "in", "-o", tmp_path / "ir")
     assert code == 130
     assert sorted(p.name for p in (tmp_path / "ir").glob("a.*")) == ["a.vcir"]  # no gray: no IR
@@ -141,7 +141,7 @@ def test_long_names_and_stale_temporaries(tmp_path, capsys):
     varcolor.write_image(tmp_path / "in" / f"{name}.png", varcolor.read_image(tmp_path / "in" / "b.png"))
     out = tmp_path / "out"
     out.mkdir()
-    stale, fd = varcolor.io._temporary_beside(out / "b.png")  # as a killed run leaves it: made, no longer locked
+    stale, fd = varcolor.io.atomic._temporary_beside(out / "b.png")  # as a killed run leaves it: made, no longer locked
     os.write(fd, b"half an image")
     os.close(fd)
     os.utime(stale, (time.time() - 3600,) * 2)

@@ -21,7 +21,7 @@ from .cues import Cues
 from .errors import InputError, MethodError, check_image_size, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
-from .methods import Problem
+from .methods import METHODS, Problem  # noqa: F401 (METHODS re-exported)
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
 
@@ -36,9 +36,6 @@ __all__ = [
     "check_fits",
     "estimate_memory",
 ]
-
-#: The built-in methods' names (:func:`varcolor.methods.names` lists plug-ins too).
-METHODS = tuple(method.name for method in methods.BUILT_IN)  # (no plug-in is loaded on import)
 
 
 @dataclass(frozen=True, eq=False)

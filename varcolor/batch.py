@@ -61,7 +61,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .errors import InputError, OutputError, OutputExists, VarcolorError
-from .io import publish_gate, remove_stale_temporaries
+from .io import identity, publish_gate, remove_stale_temporaries
 from .memory import memory_budget
 
 __all__ = [
@@ -70,7 +70,6 @@ __all__ = [
     "check",
     "run",
     "outcomes",
-    "identity",
     "read_manifest",
     "provenance",
     "fingerprint",
@@ -169,18 +168,6 @@ class Report:
     def exit_code(self) -> int:
         """0: all went well; 1: some failed; 130: interrupted."""
         return 130 if self.interrupted else (1 if self.failed else 0)
-
-
-def identity(path: Path):
-    """What makes two paths the same file: device and inode where it exists, else its resolved path."""
-    try:
-        info = os.stat(path)
-        return info.st_dev, info.st_ino
-    except OSError:
-        try:
-            return str(Path(path).resolve())
-        except (OSError, RuntimeError):
-            return str(Path(path).absolute())
 
 
 def check(

@@ -60,11 +60,15 @@ SEED = 2017
 def check_methods(methods: Sequence[str]) -> list[str]:
     """The method names, each ``METHOD`` or ``METHOD+PRIOR``; an unknown one is an :class:`InputError`."""
     for method in methods:
-        name, plus, prior = method.partition("+")
-        if name not in registry.names() or (plus and (prior not in PRIORS or registry.get(name).needs_network)):
+        name, prior = registry.split_prior(method)
+        if name not in registry.names() or (
+            prior is not None and (prior not in PRIORS or registry.get(name).needs_network)
+        ):
             plain = registry.names()
             with_prior = [m.name for m in registry.registered() if m.takes_prior and not m.needs_network]
-            known = ", ".join(plain) + "; or " + ", ".join(f"{m}+{p}" for m in with_prior for p in PRIORS)
+            known = (
+                ", ".join(plain) + "; or " + ", ".join(registry.with_prior(m, p) for m in with_prior for p in PRIORS)
+            )
             raise InputError(f"unknown method {method!r} (known: {known})")
     if not methods:
         raise InputError("no method given")
@@ -103,7 +107,7 @@ def method_options(
     reach the methods that use the network;
     ``parameters`` (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the
     methods that have them, and None means the method's default."""
-    name, _, prior = method.partition("+")
+    name, prior = registry.split_prior(method)
     chosen = {"method": name}
     known = registry.get(name).parameter_names()
     chosen.update((key, value) for key, value in parameters.items() if key in known and value is not None)

@@ -78,7 +78,7 @@ def test_encode_defaults_to_the_same_encoder_as_recolor(tmp_path, capsys):
     assert parse(["recolor", "x.png", "-o", "out"]).encoder == "adaptive"
     varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
     code, _, _ = run(capsys, "encode", tmp_path / "c.png", "-o", tmp_path / "ir", "--budget", 128)
-    assert code == 0 and read_ir(tmp_path / "ir" / "c.png").method == "adaptive"  # what the file says
+    assert code == 0 and read_ir(tmp_path / "ir" / "c.png").encoder == "adaptive"  # what the file says
 
 
 @pytest.mark.parametrize("old", ["-m", "--method"])
@@ -91,7 +91,7 @@ def test_encode_m_is_the_encoder_still_with_a_warning(tmp_path, capsys, old):
     assert code == 0 and len(warnings) == 1 and f"{old} grid" in warnings[0] and "-e/--encoder" in warnings[0]
     for name in ("c.png", "c.vcir"):
         assert (tmp_path / "old" / name).read_bytes() == (tmp_path / "new" / name).read_bytes()
-    assert read_ir(tmp_path / "old" / "c.png").method == "grid"
+    assert read_ir(tmp_path / "old" / "c.png").encoder == "grid"
 
 
 def test_recolor_m_names_the_method_or_the_old_encoder(capsys):

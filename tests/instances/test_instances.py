@@ -3,17 +3,21 @@ edges, the fusion puts each crop's own colours inside its mask and nothing else,
 a plug-in detector works from a safely loaded weights file, bad files and options are one line."""
 
 import pickle
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 import skimage.data
 
 import varcolor
+import varcolor.registry
 from varcolor.color import same_lightness_gray
 from varcolor.errors import InputError
 from varcolor.instances import Detector, Instance, TorchDetector, detectors, fuse, register, soft_mask, unregister
 
-from ..conftest import needs_torch, photo, run
+from ..conftest import install_plug_ins, make_pair, needs_torch, photo, run
 
 cv2 = pytest.importorskip("cv2")
 
@@ -235,8 +239,9 @@ def tiny(tmp_path, monkeypatch):
             return _Tiny
 
     # As an installed package would add it: through the varcolor.detectors entry-point group.
-    monkeypatch.setattr(detectors, "entry_points", lambda group: [Entry()] if group == "varcolor.detectors" else [])
-    monkeypatch.setattr(detectors, "_PLUGINS_LOADED", False)
+    found = lambda group: [Entry()] if group == "varcolor.detectors" else []  # noqa: E731
+    monkeypatch.setattr(varcolor.registry, "entry_points", found)
+    monkeypatch.setattr(detectors.REGISTRY, "plugins_loaded", False)
     yield module, tmp_path
     unregister("tiny")
 
@@ -362,3 +367,32 @@ def test_a_folder_run_with_instances(tmp_path, capsys):
     )
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["astronaut.png", "coffee.png"]
+
+
+def test_a_detector_plug_in_that_hangs_or_exits_at_import_is_skipped_in_one_line(tmp_path):
+    """The detectors' registry is the methods' one: a plug-in's import is bounded, and whatever
+    it does (hang, exit) the command goes on with one warning line per plug-in."""
+    environment = install_plug_ins(
+        tmp_path / "site",
+        {"hangs": "import time\ntime.sleep(600)\n", "exits": "import sys\nsys.exit(3)\n"},
+        group="varcolor.detectors",
+        attribute="Detector",
+    )
+    command = [sys.executable, "-m", "varcolor.cli"]
+    help_run = subprocess.run(command + ["colorize", "--help"], env=environment, capture_output=True, text=True)
+    assert help_run.returncode == 0 and help_run.stderr == ""  # --help loads no plug-in
+    make_pair(tmp_path / "in", "a")
+    start = time.monotonic()
+    done = subprocess.run(
+        command + ["colorize", str(tmp_path / "in" / "a.png"), "--marked", "-o", str(tmp_path / "a.png"), "-q"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and (tmp_path / "a.png").is_file(), done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and all(line.startswith("varcolor: warning: varcolor detector plug-in") for line in lines)
+    assert "'hangs' not loaded: its import did not finish within 2 s" in done.stderr
+    assert "'exits' not loaded: its import raised SystemExit(3)" in done.stderr
+    assert time.monotonic() - start < 60

@@ -22,14 +22,14 @@ def small_photo():
 @pytest.mark.parametrize(
     ("keywords", "message"),
     [
-        ({"method": "nope"}, f"unknown encoder 'nope'; available: {', '.join(ENCODERS)}"),
+        ({"encoder": "nope"}, f"unknown encoder 'nope'; available: {', '.join(ENCODERS)}"),
         ({"grid_size": 0}, "grid_size must be >= 1, got 0"),
         ({"spacing": -2}, "spacing must be >= 1, got -2"),
         ({"patch": 256}, "patch must be in 0..255 (a radius in pixels), got 256"),
         ({"patch": -1}, "patch must be in 0..255 (a radius in pixels), got -1"),
         ({"segments": 0}, "segments must be >= 1, got 0"),
         ({"quantize": 257}, "quantize takes 1..256 colours (0: no palette), got 257"),
-        ({"method": "adaptive", "budget": 63}, "budget must be at least 64 bytes, got 63"),
+        ({"encoder": "adaptive", "budget": 63}, "budget must be at least 64 bytes, got 63"),
         ({"refine": -1}, "refine takes a number of iterations >= 0, got -1"),
         ({"spacings": 8}, "unknown encoder option 'spacings'"),
     ],
@@ -47,11 +47,11 @@ def test_bad_options_are_refused_with_one_line_by_every_entry(keywords, message)
         with pytest.raises(varcolor.InputError):
             EncodeOptions(**keywords)
         with pytest.raises(varcolor.InputError):
-            dataclasses.replace(EncodeOptions(method=keywords.get("method", "grid")), **keywords)
+            dataclasses.replace(EncodeOptions(encoder=keywords.get("encoder", "grid")), **keywords)
 
 
-def test_values_only_some_methods_read_are_not_refused_for_the_others():
-    assert EncodeOptions(method="grid", budget=10).budget == 10  # only adaptive reads the budget
+def test_values_only_some_encoders_read_are_not_refused_for_the_others():
+    assert EncodeOptions(encoder="grid", budget=10).budget == 10  # only adaptive reads the budget
     assert EncodeOptions(quantize=0).quantize == 0  # 0: no palette
 
 
@@ -63,23 +63,23 @@ def test_options_as_one_value_or_as_keywords_encode_the_same():
         ("adaptive", {"budget": 200, "refine": 1}),
     ]:
         expected = write_payload(encode(rgb, method, **keywords))
-        options = EncodeOptions(method=method, **keywords)
+        options = EncodeOptions(encoder=method, **keywords)
         assert write_payload(encode(rgb, options=options)) == expected
         # method and keywords change a given value
-        base = EncodeOptions(method="stock", spacing=2)
+        base = EncodeOptions(encoder="stock", spacing=2)
         assert write_payload(encode(rgb, method, options=base, **{"spacing": 16, **keywords})) == expected
-    assert encode(rgb).method == "grid"  # the default encoder of the library
+    assert encode(rgb).encoder == "grid"  # the default encoder of the library
 
 
 def test_encode_file_takes_the_options_value(tmp_path):
     varcolor.write_image(tmp_path / "photo.png", small_photo())
-    options = EncodeOptions(method="grid", grid_size=32, spacing=8)
+    options = EncodeOptions(encoder="grid", grid_size=32, spacing=8)
     payload = encode_file(tmp_path / "photo.png", tmp_path / "ir" / "a.png", options=options)
-    assert (payload.method, payload.count) == ("grid", 16) and read_ir(tmp_path / "ir" / "a.png").count == 16
-    by_name = encode_file(tmp_path / "photo.png", tmp_path / "ir" / "b.png", method="grid", grid_size=32, spacing=8)
+    assert (payload.encoder, payload.count) == ("grid", 16) and read_ir(tmp_path / "ir" / "a.png").count == 16
+    by_name = encode_file(tmp_path / "photo.png", tmp_path / "ir" / "b.png", encoder="grid", grid_size=32, spacing=8)
     assert write_payload(by_name) == write_payload(payload)
     default = encode_file(tmp_path / "photo.png", tmp_path / "ir" / "c.png", budget=128)
-    assert default.method == "adaptive"  # encode_file's default encoder, as the command line's
+    assert default.encoder == "adaptive"  # encode_file's default encoder, as the command line's
     with pytest.raises(varcolor.InputError, match="spacing must be"):  # before the image is read
         encode_file(tmp_path / "missing.png", tmp_path / "ir" / "d.png", spacing=0)
 
@@ -88,12 +88,41 @@ def test_encode_file_takes_the_options_value(tmp_path):
 def test_every_encoder_option_is_a_flag_with_the_field_default(command):
     parse = build_parser().parse_args
     args = parse([command, "photo.png", "-o", "out"])
-    assert encode_options_of(args) == EncodeOptions(method=ENCODER)
+    assert encode_options_of(args) == EncodeOptions(encoder=ENCODER)
     for spec in dataclasses.fields(EncodeOptions):
-        if spec.name != "method":
+        if spec.name != "encoder":
             assert getattr(args, spec.name) == spec.default, spec.name
     argv = ["-e", "grid", "-s", "64", "-g", "4", "-p", "2", "--segments", "30", "--quantize", "16"]
     argv += ["--budget", "300", "--target-psnr", "31.5", "--refine", "0"]
     args = parse([command, "photo.png", "-o", "out", *argv])
     expected = EncodeOptions("grid", 64, 4, 2, 30, 16, 300, 31.5, 0)
     assert encode_options_of(args) == expected
+
+
+def test_method_the_old_name_of_the_encoder_still_works_with_a_warning(tmp_path):
+    rgb = small_photo()
+    expected = write_payload(encode(rgb, encoder="selective", segments=20))
+    with pytest.warns(DeprecationWarning, match="'encoder'"):
+        options = EncodeOptions(method="selective", segments=20)
+    assert options == EncodeOptions(encoder="selective", segments=20)
+    with pytest.warns(DeprecationWarning, match="'encoder'"):
+        assert options.method == "selective"  # the old attribute reads the encoder
+    with pytest.warns(DeprecationWarning):
+        assert EncodeOptions.build(method="adaptive", budget=256).encoder == "adaptive"
+    with pytest.warns(DeprecationWarning):
+        assert check_encode_options(method="stock").encoder == "stock"
+    with pytest.warns(DeprecationWarning):
+        assert write_payload(encode(rgb, method="selective", segments=20)) == expected
+    varcolor.write_image(tmp_path / "photo.png", rgb)
+    with pytest.warns(DeprecationWarning):
+        payload = encode_file(tmp_path / "photo.png", tmp_path / "ir" / "a.png", method="grid", grid_size=32)
+    with pytest.warns(DeprecationWarning, match="Payload.encoder"):
+        assert payload.method == payload.encoder == "grid"
+    # both names, disagreeing: which one was meant cannot be known
+    for make in (
+        lambda: EncodeOptions(encoder="grid+selective", method="selective"),
+        lambda: EncodeOptions.build(encoder="grid+selective", method="selective"),
+        lambda: encode(rgb, "grid+selective", method="selective"),
+    ):
+        with pytest.warns(DeprecationWarning), pytest.raises(varcolor.InputError, match="give the encoder only"):
+            make()

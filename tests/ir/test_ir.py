@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import varcolor
 from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode, quantize_chroma
-from varcolor.ir.format import METHODS, IRFormatError, Payload, embed_png, extract_png, read_payload, write_payload
+from varcolor.ir.format import ENCODERS, IRFormatError, Payload, embed_png, extract_png, read_payload, write_payload
 
 from ..conftest import photo
 
@@ -33,7 +33,7 @@ def test_round_trip(palette, compress):
     original = sample_payload(palette)
     back = read_payload(write_payload(original, compress=compress))
     assert (back.width, back.height, back.grid_width, back.grid_height) == (160, 90, 40, 30)
-    assert back.method == original.method and back.patch == original.patch
+    assert back.encoder == original.encoder and back.patch == original.patch
     assert np.array_equal(back.points, original.points) and np.array_equal(back.ab, original.ab)
 
 
@@ -158,7 +158,7 @@ def test_reads_version_1_files():
         (lambda d: recrc(d[:4] + b"\x04" + d[5:]), "version"),
         (lambda d: recrc(d[:5] + b"\x10" + d[6:]), "flags"),
         (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], "CRC"),
-        (lambda d: recrc(d[:6] + b"\x09" + d[7:]), "method"),
+        (lambda d: recrc(d[:6] + b"\x09" + d[7:]), "unknown encoder code 9"),
         (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 0, 30, 50)), "out of range"),
         (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 40, 30, 10**6)), "cannot fit"),
         (lambda d: v2(stored_body(sample_payload()), fields=(160, 90, 40, 30, 49)), "junk"),
@@ -209,7 +209,7 @@ def test_fuzz_mutated_payloads(seed, edits, palette, fix_crc):
         v2(
             PACK[codec](stored_body(payload)),
             flags=(codec << 1) | palette | 8 * with_global,
-            method=METHODS.index(payload.method),
+            method=ENCODERS.index(payload.encoder),
             patch=payload.patch,
         )
     )
@@ -298,7 +298,7 @@ def test_adaptive_respects_the_budget_and_beats_stock():
     for budget in (150, 400):
         payload = encode(rgb, "adaptive", budget=budget)
         data = write_payload(payload)
-        assert len(data) <= budget and payload.method == "adaptive"
+        assert len(data) <= budget and payload.encoder == "adaptive"
         decoded = varcolor.colorize(gray, payload_cues(read_payload(data), gray.shape))
         scores.append(varcolor.metrics.psnr(decoded.rgb, rgb))
     assert stock + 3 < scores[0] < scores[1]  # more bytes, better colour
@@ -384,7 +384,7 @@ def global_payload(count=0):
 @pytest.mark.parametrize("compress", [False, True])
 def test_global_block_round_trip(count, compress):
     back = read_payload(write_payload(global_payload(count), compress=compress))
-    assert back.method == "global" and back.count == count and back.saturation == 77
+    assert back.encoder == "global" and back.count == count and back.saturation == 77
     assert np.flatnonzero(back.histogram).tolist() == [0, 150, 312]
     hints = back.global_hints()
     assert hints.histogram.sum() == pytest.approx(1.0) and hints.histogram[0] == pytest.approx(255 / 263)

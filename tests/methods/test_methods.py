@@ -5,24 +5,23 @@ method can honour."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import varcolor
 import varcolor.cli
+import varcolor.registry
 from varcolor import methods
 from varcolor.errors import InputError, MethodError
 from varcolor.methods import Method, Problem
 from varcolor.options import Options, option, positive
 
-from ..conftest import make_pair, run
+from ..conftest import install_plug_ins, make_pair, run
 
 
 @dataclass(frozen=True)
@@ -158,8 +157,9 @@ def test_plug_ins_register_through_entry_points(monkeypatch):
         def load(self):
             return type("Plugged", (Flat,), {"name": "plugged-test"})
 
-    monkeypatch.setattr(methods, "_PLUGINS_LOADED", False)
-    monkeypatch.setattr(methods, "entry_points", lambda group: [Entry()] if group == "varcolor.methods" else [])
+    monkeypatch.setattr(methods.REGISTRY, "plugins_loaded", False)
+    found = lambda group: [Entry()] if group == "varcolor.methods" else []  # noqa: E731
+    monkeypatch.setattr(varcolor.registry, "entry_points", found)
     try:
         assert "plugged-test" in methods.names()
     finally:
@@ -197,8 +197,8 @@ def test_a_broken_or_clashing_plug_in_is_skipped_with_a_warning(monkeypatch):
         def load(self):
             return type("Clash", (Flat,), {"name": "levin"})
 
-    monkeypatch.setattr(methods, "_PLUGINS_LOADED", False)
-    monkeypatch.setattr(methods, "entry_points", lambda group: [Broken(), Clashing()])
+    monkeypatch.setattr(methods.REGISTRY, "plugins_loaded", False)
+    monkeypatch.setattr(varcolor.registry, "entry_points", lambda group: [Broken(), Clashing()])
     with pytest.warns(UserWarning) as caught:
         names = methods.names()
     messages = " | ".join(str(w.message) for w in caught)
@@ -209,27 +209,16 @@ def test_a_broken_or_clashing_plug_in_is_skipped_with_a_warning(monkeypatch):
 
 def test_importing_varcolor_loads_no_plug_in():
     # Entry points are read the first time a method is looked up, not when varcolor is imported.
-    code = "import varcolor, varcolor.methods as m; print(m._PLUGINS_LOADED)"
+    code = (
+        "import varcolor, varcolor.methods as m, varcolor.instances as i;"
+        "print(m.plugins_loaded(), i.detectors.REGISTRY.plugins_loaded)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
-
-
-def _install_plug_ins(folder, sources: dict) -> dict:
-    """Installed plug-ins as pip would leave them (a module and a dist-info naming its entry
-    point) in ``folder``; the environment of a varcolor process that finds them."""
-    folder.mkdir(parents=True)
-    for name, source in sources.items():
-        (folder / f"{name}.py").write_text(source)
-        info = folder / f"{name}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(f"[varcolor.methods]\n{name} = {name}:Method\n")
-    root = str(Path(varcolor.__file__).parent.parent)
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, str(folder)]), "VARCOLOR_PLUGIN_TIMEOUT": "2"}
+    assert out.strip() == "False False"
 
 
 def test_a_plug_in_that_hangs_exits_or_interrupts_at_import_is_skipped_in_one_line(tmp_path):
-    environment = _install_plug_ins(
+    environment = install_plug_ins(
         tmp_path / "site",
         {
             "hangs": "import time\ntime.sleep(600)\n",

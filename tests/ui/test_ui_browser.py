@@ -315,8 +315,8 @@ def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
     assert server_state(page)["doc"]["settings"]["method"] == "levin"
     # A cheap change does not ask; it is made.
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
-    page.locator("#method").select_option("levin-prior")
-    page.wait_for_function("() => window.studioState.doc.settings.method === 'levin-prior'", timeout=10_000)
+    page.locator("#method").select_option("levin+ideepcolor")
+    page.wait_for_function("() => window.studioState.doc.settings.method === 'levin+ideepcolor'", timeout=10_000)
     assert len(asked) == 1
     page.keyboard.press("Control+z")
     page.wait_for_function("() => window.studioState.doc.settings.method === 'levin'", timeout=10_000)

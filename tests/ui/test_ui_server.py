@@ -190,6 +190,11 @@ def test_save_outside_the_folder_or_over_the_photo_is_refused(client, tmp_path):
         r = client.post("/api/save", json={"name": name})
         assert r.status_code == 403, name
     assert not (tmp_path / "escape.png").exists()
+    (tmp_path / "out").mkdir(exist_ok=True)
+    (tmp_path / "out" / "door").symlink_to(tmp_path)  # a link inside the folder that leads out of it
+    assert client.post("/api/save", json={"name": "door/escape"}).status_code == 403
+    assert client.post("/api/save", json={"name": "."}).status_code == 403  # the folder itself
+    assert not (tmp_path / "escape.png").exists()
     assert _save(client, "sub/ok")["state"] == "done"
     assert (tmp_path / "out" / "sub" / "ok.png").is_file()
 
@@ -332,8 +337,8 @@ def test_suggestions_and_the_network_prior(client):
     assert all(0 <= v <= 255 for c in body["colours"] for v in c["rgb"])
     assert sorted((c["p"] for c in body["colours"]), reverse=True) == [c["p"] for c in body["colours"]]
     # With the prior the photo has colours before any stroke (the network's guess).
-    state = client.post("/api/edit", json={"op": "settings", "settings": {"method": "levin-prior"}}).json()
-    assert state["doc"]["settings"]["method"] == "levin-prior"
+    state = client.post("/api/edit", json={"op": "settings", "settings": {"method": "levin+ideepcolor"}}).json()
+    assert state["doc"]["settings"]["method"] == "levin+ideepcolor"
     client.picture = np.zeros((40, 60, 4), np.uint8)
     meta = _result(client, state["version"])
     assert meta["error"] is None and meta["info"].get("prior") == "ideepcolor"
@@ -529,7 +534,7 @@ def test_method_change_estimate_asks_for_slow_methods(client, monkeypatch):
     assert client.get("/api/estimate?method=magic").status_code == 400
     # The memory check is the chosen method's own: bilaplacian-gtv's ADMM needs more per pixel than
     # levin's LU here, so a budget between the two refuses it alone.
-    need = {m: varcolor.api.estimate_memory((40, 60), **opts) for m, opts in studio_module.METHODS.items()}
+    need = {m: varcolor.api.estimate_memory((40, 60), **opts) for m, opts in studio_module.PRESETS.items()}
     assert need["bilaplacian-gtv"] != need["levin"]
     big, low = max(need, key=need.get), min(need, key=need.get)
     monkeypatch.setattr(
@@ -635,7 +640,7 @@ def test_cancelled_save_writes_nothing(client):
 KILL_MID_PUBLISH = """
 import os, sys, numpy as np
 from pathlib import Path
-import varcolor.io as io
+import varcolor.io.atomic as atomic
 from varcolor.ui.studio import Studio
 
 folder = Path(sys.argv[1])
@@ -644,7 +649,7 @@ studio.open_path(folder / "photo.png")
 stroke = {"tool": "brush", "rgb": [200, 60, 50], "width": 3, "path": [[5, 10], [20, 10]]}
 studio.edit({"op": "stroke", "stroke": stroke})
 published = []
-real = io._publish_temporary
+real = atomic._publish_temporary
 def publish_then_die(tmp, fd, path, overwrite):
     if Path(path).parent != folder / "out":  # an autosave
         return real(tmp, fd, path, overwrite)
@@ -652,7 +657,7 @@ def publish_then_die(tmp, fd, path, overwrite):
         os._exit(9)  # killed: the rest of the unit is never published
     real(tmp, fd, path, overwrite)
     published.append(path)
-io._publish_temporary = publish_then_die
+atomic._publish_temporary = publish_then_die
 studio.save("killed", overwrite=True)
 """
 
@@ -811,3 +816,19 @@ def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resoluti
     client.post("/api/edit", json=_stroke([60, 200, 50], [[400, 50], [500, 50]]))
     r = client.post("/api/viewport", json={"box": [0, 0, 100, 100]})
     assert r.status_code in (200, 409)
+
+
+def test_a_session_saved_under_the_presets_old_name_opens_with_its_one_spelling():
+    # 'levin-prior' was the studio's name of Levin with the network prior; bench and the registry
+    # spell it levin+ideepcolor, and so does the studio now: an old session file still opens.
+    from varcolor.ui.document import PRESETS, Document, parse_session, session_dict
+
+    image = {"path": "photo.png", "sha256": "0" * 64, "width": 60, "height": 40}
+    old = session_dict(Document(), image)
+    old["settings"] = {"method": "levin-prior"}
+    doc, _ = parse_session(json.dumps(old), "old.studio.json")
+    assert doc.settings["method"] == "levin+ideepcolor" and PRESETS["levin+ideepcolor"]["prior"] == "ideepcolor"
+    assert "levin-prior" not in PRESETS
+    assert Document().with_settings({"method": "levin-prior"}).settings == {"method": "levin+ideepcolor"}
+    with pytest.raises(varcolor.InputError, match="unknown studio preset 'levin-priors'"):
+        Document().with_settings({"method": "levin-priors"})

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from ..io import read_image
+from ..io import JPEG_EXTENSIONS, read_image
 
 __all__ = [
     "CUE_KINDS",
@@ -95,7 +95,7 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
     shape = gray.shape[:2]
     if kind == "points":
         return Cues.from_points(cue_file, shape=shape)
-    if cue_file.suffix.lower() in (".jpg", ".jpeg"):
+    if cue_file.suffix.lower() in JPEG_EXTENSIONS:
         # Measured on the bundled example: its marked PNG saved as JPEG (quality 75-95) turns
         # 65-74 % of the pixels into cues, and no threshold recovers the strokes reliably.
         raise InputError(

@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import batch, methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import check_writable, image_shape, walk_images
+from ..io import JPEG_EXTENSIONS, check_writable, image_shape, walk_images
 from ..ir.encode import EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
@@ -67,7 +67,7 @@ def check_outputs(jobs: list[Job], bits: int) -> None:
             key = (output.parent, suffix)
             if key not in seen:
                 seen.add(key)
-                check_writable(output, bits=8 if suffix in (".jpg", ".jpeg") else bits, image=suffix != ".vcir")
+                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits, image=suffix != ".vcir")
 
 
 def _is_file(path: Path) -> bool:

@@ -6,13 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..io import MAX_PIXELS
+from ..io import MAX_PIXELS, WRITE_EXTENSIONS
 from ..options import OptionValues, option
 
-__all__ = ["RunOptions", "OUTPUT_EXTENSIONS"]
-
-#: What a colorized image may be written as (``ext``).
-OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+__all__ = ["RunOptions"]
 
 
 def _workers(name: str, value) -> None:
@@ -26,8 +23,8 @@ def _max_pixels(name: str, value) -> None:
 
 
 def _ext(name: str, value) -> None:
-    if value not in OUTPUT_EXTENSIONS:
-        raise InputError(f"{name} must be {', '.join(OUTPUT_EXTENSIONS[:-1])} or {OUTPUT_EXTENSIONS[-1]}, not {value}")
+    if value not in WRITE_EXTENSIONS:
+        raise InputError(f"{name} must be {', '.join(WRITE_EXTENSIONS[:-1])} or {WRITE_EXTENSIONS[-1]}, not {value}")
 
 
 def _bits(name: str, value) -> None:
@@ -57,7 +54,7 @@ class RunOptions(OptionValues):
     bits : int
         Bits per sample of the images written (8 or 16).
     ext : str
-        The extension of the outputs of a folder run (:data:`OUTPUT_EXTENSIONS`).
+        The extension of the outputs of a folder run (:data:`WRITE_EXTENSIONS`).
 
     Examples
     --------

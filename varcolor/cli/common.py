@@ -23,7 +23,7 @@ from ..app import RunOptions, run_jobs
 from ..app.plan import check_folders, check_outputs, single_output
 from ..batch import Job
 from ..errors import InputError
-from ..io import MAX_PIXELS, atomic_path, read_image
+from ..io import MAX_PIXELS, atomic_path, identity, inside, read_image
 from ..ir.encode import EncodeOptions
 from ..options import Options
 
@@ -304,12 +304,11 @@ def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, .
         return
     out = Path(output)
     if os.path.lexists(out):
-        entry = out.parent.resolve() / out.name  # the name that would be replaced, its folders' links resolved
         given = [Path(path) for path in inputs]
-        if batch.identity(out) in {batch.identity(path) for path in given}:
+        if identity(out) in {identity(path) for path in given}:
             raise InputError(f"{out}: refusing to overwrite an input")
         for folder in given:
-            if folder.is_dir() and entry.is_relative_to(folder.resolve()):
+            if folder.is_dir() and inside(out, folder):
                 raise InputError(
                     f"{out}: refusing to overwrite an input (a file under {folder}, whose files are inputs)"
                 )

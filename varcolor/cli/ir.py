@@ -77,8 +77,8 @@ class _MethodOrEncoder(argparse.Action):
 
 def encode_options_of(args: argparse.Namespace) -> EncodeOptions:
     """The :class:`~varcolor.ir.encode.EncodeOptions` the parsed arguments give, checked."""
-    fields = {name: getattr(args, name) for name in EncodeOptions.names() if name != "method"}
-    return EncodeOptions.build(method=args.encoder, **fields)
+    fields = {name: getattr(args, name) for name in EncodeOptions.names() if name != "encoder"}
+    return EncodeOptions.build(encoder=args.encoder, **fields)
 
 
 def _files_of(args: argparse.Namespace) -> dict:
@@ -211,7 +211,7 @@ def _add_encode_options(p: argparse.ArgumentParser) -> None:
         help=f"cue method: {ENCODER_HELP} (default: %(default)s)",
     )
     for spec in dataclasses.fields(EncodeOptions):
-        if spec.name != "method":  # -e/--encoder, above
+        if spec.name != "encoder":  # -e/--encoder, above
             add_field(p, spec, EncodeOptions, spec.default)
     p.add_argument(
         "--gray", default="lightness", choices=GRAYS, help="gray image: same CIE lightness (default) or Rec.601 luma"

@@ -7,8 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from ..batch import identity
 from ..errors import InputError
+from ..io import same_file
 from .common import add_input
 
 
@@ -45,7 +45,7 @@ def _cmd_train(args) -> int:
         if not Path(args.init).is_file():
             raise InputError(f"{args.init}: no such weights file")
         for written in (checkpoint, model):  # by identity: a link to --init is --init
-            if identity(written) == identity(args.init):
+            if same_file(written, args.init):
                 raise InputError(
                     f"--init {args.init}: it is {written}, which this run writes; copy it elsewhere or use another -o"
                 )

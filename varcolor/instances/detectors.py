@@ -14,7 +14,9 @@ unlike their last stage's sums. Boxes of one label that overlap (IoU > :data:`OV
 highest score.
 
 A plug-in adds a detector as a :class:`Detector` subclass, registered with :func:`register` or
-through the ``varcolor.detectors`` entry-point group (like methods' ``varcolor.methods``);
+through the ``varcolor.detectors`` entry-point group (the registry is the methods' one,
+:class:`varcolor.registry.Registry`: a plug-in that fails, hangs or exits at import is skipped
+with one warning line);
 :class:`TorchDetector` is the base for a Mask R-CNN-style PyTorch module whose weights the user
 gives by path (``detector_weights``, read safely). ``auto`` picks the available detector of the
 highest ``rank``: a plug-in that is ready before the cascades.
@@ -23,15 +25,14 @@ highest ``rank``: a plug-in that is ready before the cascades.
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import InputError
+from ..registry import Registry
 
 __all__ = [
     "Instance",
@@ -47,6 +48,7 @@ __all__ = [
     "pick",
     "NEIGHBOURS",
     "DETECT_SIDE",
+    "REGISTRY",
 ]
 
 #: Half-sureness count of a cascade's box: ``n`` merged raw detections score ``1 − exp(−n/10)``
@@ -347,45 +349,27 @@ class TorchDetector(Detector):
 
 # --- registry ------------------------------------------------------------------------------------
 
-_REGISTRY: dict[str, type[Detector]] = {}
-_PLUGINS_LOADED = False
 #: Names that are not detectors: no instances (today's behaviour), and the best one available.
 SPECIAL = ("none", "auto")
+#: The detectors, built-in and plug-in (:class:`varcolor.registry.Registry`, as the methods').
+REGISTRY = Registry(
+    "detector", Detector, "varcolor.detectors", base_label="varcolor.instances.Detector", reserved=SPECIAL
+)
 
 
 def register(detector: type[Detector]) -> type[Detector]:
     """Add ``detector`` (a :class:`Detector` subclass with a new ``name``); returns it (a decorator)."""
-    if not (isinstance(detector, type) and issubclass(detector, Detector)):
-        raise TypeError(f"a detector must be a varcolor.instances.Detector subclass, not {detector!r}")
-    if not detector.name or not detector.summary or detector.name in SPECIAL:
-        raise ValueError(f"{detector.__name__} needs a name (not none or auto) and a one-line summary")
-    if detector.name in _REGISTRY and _REGISTRY[detector.name] is not detector:
-        raise ValueError(f"a detector named {detector.name!r} is registered already")
-    _REGISTRY[detector.name] = detector
-    return detector
+    return REGISTRY.register(detector)
 
 
 def unregister(name: str) -> None:
     """Remove the detector ``name`` from the registry."""
-    _REGISTRY.pop(name, None)
-
-
-def _load_plugins() -> None:
-    global _PLUGINS_LOADED
-    if _PLUGINS_LOADED:
-        return
-    _PLUGINS_LOADED = True
-    for entry in entry_points(group="varcolor.detectors"):
-        try:  # a broken plug-in must not take the built-in detectors down with it
-            register(entry.load())
-        except Exception as exc:  # whatever a third party's import raises
-            warnings.warn(f"varcolor detector plug-in {entry.name!r} not loaded: {exc}", stacklevel=3)
+    REGISTRY.unregister(name)
 
 
 def names() -> tuple[str, ...]:
     """The registered detectors' names (built-in first)."""
-    _load_plugins()
-    return tuple(_REGISTRY)
+    return REGISTRY.names()
 
 
 def choices() -> tuple[str, ...]:
@@ -395,10 +379,7 @@ def choices() -> tuple[str, ...]:
 
 def get(name: str) -> type[Detector]:
     """The detector registered as ``name``; an unknown name is an :class:`InputError`."""
-    _load_plugins()
-    if name not in _REGISTRY:
-        raise InputError(f"unknown detector {name!r}; available: {', '.join(choices())}")
-    return _REGISTRY[name]
+    return REGISTRY.get(name)
 
 
 def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None:
@@ -417,8 +398,7 @@ def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None
         return get(name)(weights)
     if weights is not None:
         return _weighted()(weights)
-    _load_plugins()
-    wanted = [d for d in _REGISTRY.values() if not d.needs_weights and d.available()]
+    wanted = [d for d in REGISTRY.registered() if not d.needs_weights and d.available()]
     if not wanted:
         raise InputError(
             "no detector is available for instances 'auto': OpenCV's bundled cascades need "
@@ -429,8 +409,7 @@ def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None
 
 def _weighted() -> type[Detector]:
     """``auto``'s detector when weights are given: the one plug-in that takes weights."""
-    _load_plugins()
-    wanted = [d for d in _REGISTRY.values() if d.needs_weights and d.available()]
+    wanted = [d for d in REGISTRY.registered() if d.needs_weights and d.available()]
     if len(wanted) != 1:
         raise InputError(
             "instances 'auto' with detector_weights needs exactly one plug-in detector that takes weights; "

@@ -179,7 +179,7 @@ def encode_adaptive(
     solver's memory.
 
     ``budget``, ``target_psnr``, ``refine``, ``grid_size``, ``patch`` and ``quantize`` are
-    :class:`EncodeOptions` fields: given as ``options`` or as keywords (the method is ``adaptive``
+    :class:`EncodeOptions` fields: given as ``options`` or as keywords (the encoder is ``adaptive``
     whatever ``options`` says); ``work_side``, ``max_rounds``, ``solver``, ``base_fraction`` and
     ``smooth`` tune the search.
 
@@ -194,7 +194,7 @@ def encode_adaptive(
     >>> import skimage.data
     >>> from varcolor.ir.format import write_payload
     >>> p = encode_adaptive(skimage.data.coffee() / 255.0, budget=300, work_side=96, max_rounds=4)
-    >>> len(write_payload(p)) <= 300, p.method
+    >>> len(write_payload(p)) <= 300, p.encoder
     (True, 'adaptive')
     """
     from skimage.transform import resize
@@ -208,7 +208,7 @@ def encode_adaptive(
     from .format import write_payload
 
     rgb = np.asarray(rgb, dtype=np.float64)[..., :3]
-    options = EncodeOptions.build(options, **{**keywords, "method": "adaptive"})
+    options = EncodeOptions.build(options, **{**keywords, "encoder": "adaptive"})
     budget, target_psnr, refine = options.budget, options.target_psnr, options.refine
     grid_size, patch, quantize = options.grid_size, options.patch, options.quantize
     if quantize is None:

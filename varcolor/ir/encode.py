@@ -1,6 +1,6 @@
 """Encoders: choose a few cues from a colour image (names and parameters of automatic-recolorization).
 
-Every method returns a :class:`~varcolor.ir.format.Payload` on a cue grid of ``grid_size`` cells
+Every encoder returns a :class:`~varcolor.ir.format.Payload` on a cue grid of ``grid_size`` cells
 per side stretched over the image (``adaptive``'s own placement is in
 :mod:`varcolor.ir.adaptive`). A cue's chroma is the mean true Lab (a, b) over the square of
 radius ``patch`` it will colour when decoded.
@@ -9,6 +9,7 @@ radius ``patch`` it will colour when decoded.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from ..color import rgb_to_lab
 from ..errors import InputError, check_image_size
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from ..options import OptionValues, option
-from .format import Payload, gray_checksum, write_payload
+from .format import ENCODERS, Payload, gray_checksum, write_payload
 
 __all__ = [
     "ENCODERS",
@@ -31,7 +32,6 @@ __all__ = [
     "quantize_chroma",
 ]
 
-ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
 # grid-exclude compares colours quantized to the 10-unit ab bins of the ideepcolor gamut.
 _BIN = 10.0
 #: Most bytes of a ``global`` payload (histogram and saturation): bins of the rarest colours are
@@ -72,18 +72,19 @@ class EncodeOptions(OptionValues):
 
     Attributes
     ----------
-    method : str
-        The cue method, one of :data:`ENCODERS` (see :func:`encode`).
+    encoder : str
+        The encoder, one of :data:`ENCODERS` (see :func:`encode`); ``method=``, its old name, still
+        works with a ``DeprecationWarning``.
     grid_size : int or None
         Cells per side of the cue grid stretched over the image; at most the image size. None:
         256, and for ``adaptive`` one that grows with the budget (:func:`~varcolor.ir.adaptive.adaptive_grid_size`).
     spacing : int
-        Grid spacing in cells (``grid`` methods).
+        Grid spacing in cells (``grid`` encoders).
     patch : int or None
         Radius in pixels of the square each cue colours when decoded. None: 0, and for
         ``adaptive`` up to 3 as the grid cells allow.
     segments : int
-        SLIC superpixels of the ``selective`` methods.
+        SLIC superpixels of the ``selective`` encoders.
     quantize : int or None
         Store chroma as indices into a palette of this many colours (k-means); 0 or None: no
         palette, except that ``adaptive`` defaults to :func:`~varcolor.ir.adaptive.adaptive_palette_size`.
@@ -94,14 +95,14 @@ class EncodeOptions(OptionValues):
 
     Examples
     --------
-    >>> EncodeOptions.build(method="adaptive", budget=512).grid_size is None
+    >>> EncodeOptions.build(encoder="adaptive", budget=512).grid_size is None
     True
     >>> EncodeOptions(spacing=0)
     Traceback (most recent call last):
     varcolor.errors.InputError: spacing must be >= 1, got 0
     """
 
-    method: str = option("grid", "cue method", choices=ENCODERS, check=_encoder)
+    encoder: str = option("grid", "the encoder (how cues are chosen)", choices=ENCODERS, check=_encoder)
     grid_size: int | None = option(
         None,
         "cue grid cells per side (default: 256; for adaptive 64 at 256 B, growing with the budget)",
@@ -112,7 +113,7 @@ class EncodeOptions(OptionValues):
     patch: int | None = option(
         None, "patch radius in pixels (default: 0; for adaptive up to 3, by cell size)", check=_patch_radius, short="-p"
     )
-    segments: int = option(200, "superpixels for selective methods (default: %(default)s)", check=_at_least_one)
+    segments: int = option(200, "superpixels for selective encoders (default: %(default)s)", check=_at_least_one)
     quantize: int | None = option(
         None,
         "store chroma as a K-colour palette (k-means); 0: no palette (default: none; for adaptive "
@@ -134,8 +135,8 @@ class EncodeOptions(OptionValues):
 
     def __post_init__(self) -> None:
         self._check_fields()
-        # Only adaptive reads the budget (the other methods' payload size follows from their options).
-        if self.method == "adaptive" and self.budget < 64:
+        # Only adaptive reads the budget (the other encoders' payload size follows from their options).
+        if self.encoder == "adaptive" and self.budget < 64:
             raise InputError(f"budget must be at least 64 bytes, got {self.budget}")
 
     @classmethod
@@ -143,16 +144,54 @@ class EncodeOptions(OptionValues):
         """Options from keywords (the fields by name), or with ``options``, those changed by the
         keywords. A name that is no option is refused (ignoring it would hide the mistake).
 
-        >>> EncodeOptions.build(EncodeOptions(method="selective"), segments=50).segments
+        >>> EncodeOptions.build(EncodeOptions(encoder="selective"), segments=50).segments
         50
         >>> EncodeOptions.build(spacings=8)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        varcolor.errors.InputError: unknown encoder option 'spacings' (options: method, grid_size, spacing, ...)
+        varcolor.errors.InputError: unknown encoder option 'spacings' (options: encoder, grid_size, spacing, ...)
         """
-        return super().build(options, **keywords)
+        return super().build(options, **_renamed_method(keywords))
 
 
-def check_encode_options(method: str = "grid", **keywords) -> EncodeOptions:
+def _deprecated_method(self: EncodeOptions) -> str:
+    """Deprecated: :attr:`EncodeOptions.encoder`, the old name."""
+    _warn_method(stacklevel=3)
+    return self.encoder
+
+
+def _init_taking_method(init):
+    @functools.wraps(init)
+    def __init__(self, *args, **keywords):
+        init(self, *args, **_renamed_method(keywords))
+
+    return __init__
+
+
+# The old name of the encoder, ``method``: taken as a keyword, read as an attribute, with a
+# warning each time (not a field: dataclasses.replace and the command line's flags never see it).
+EncodeOptions.__init__ = _init_taking_method(EncodeOptions.__init__)
+EncodeOptions.method = property(_deprecated_method)
+
+
+def _warn_method(stacklevel: int = 4) -> None:
+    warnings.warn(
+        "an IR encoder's 'method' is now 'encoder' (method= will be removed)", DeprecationWarning, stacklevel=stacklevel
+    )
+
+
+def _renamed_method(keywords: dict) -> dict:
+    """``keywords`` with the deprecated ``method`` (an IR encoder's old name) as ``encoder``."""
+    if "method" not in keywords:
+        return keywords
+    _warn_method()
+    keywords = dict(keywords)
+    method = keywords.pop("method")
+    if keywords.get("encoder", method) != method:
+        raise InputError(f"encoder {keywords['encoder']!r} and method {method!r} given: give the encoder only")
+    return {**keywords, "encoder": method}
+
+
+def check_encode_options(encoder: str = "grid", **keywords) -> EncodeOptions:
     """The :class:`EncodeOptions` of :func:`encode`'s keywords (the same names and defaults):
     options that no image makes right are refused with one line. The command line checks them
     once, before any image of a folder (naming the flag where the message names the option).
@@ -161,7 +200,7 @@ def check_encode_options(method: str = "grid", **keywords) -> EncodeOptions:
     Traceback (most recent call last):
     varcolor.errors.InputError: segments must be >= 1, got 0
     """
-    return EncodeOptions.build(method=method, **keywords)
+    return EncodeOptions.build(**{"encoder": encoder, **_renamed_method(keywords)})
 
 
 def _check_palette_size(colours: int) -> None:
@@ -194,7 +233,7 @@ def _payload(
     grid: tuple[int, int],
     points: np.ndarray,
     values: np.ndarray,
-    method: str,
+    encoder: str,
     patch: int,
     quantize: int | None,
 ) -> Payload:
@@ -203,7 +242,7 @@ def _payload(
     palette = None
     if quantize:
         palette, chroma = quantize_chroma(chroma, quantize)
-    return Payload(rgb_shape[1], rgb_shape[0], grid[1], grid[0], points, chroma, method, patch, palette)
+    return Payload(rgb_shape[1], rgb_shape[0], grid[1], grid[0], points, chroma, encoder, patch, palette)
 
 
 def check_gray(gray: np.ndarray, rgb_shape: tuple[int, ...]) -> np.ndarray:
@@ -272,7 +311,7 @@ def quantize_chroma(ab: np.ndarray, colours: int, seed: int = 0) -> tuple[np.nda
 
 def encode(
     rgb: np.ndarray,
-    method: str | None = None,
+    encoder: str | None = None,
     *,
     options: EncodeOptions | None = None,
     gray: np.ndarray | None = None,
@@ -283,7 +322,7 @@ def encode(
     Parameters
     ----------
     rgb : ndarray, ``H×W×3``
-    method : {"stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive"}
+    encoder : {"stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive"}
         ``grid`` (the default): every ``spacing`` cells of the cue grid; ``grid-exclude``: the grid
         without points whose neighbourhood holds one quantized colour; ``selective``: one point per
         SLIC superpixel (``segments`` of them) with its mean chroma; ``grid+selective``: both;
@@ -291,7 +330,8 @@ def encode(
         its mean saturation (:class:`varcolor.gamut.GlobalHints`, for a network with a global-hints
         branch); ``adaptive``: see :func:`~varcolor.ir.adaptive.encode_adaptive`.
     options : EncodeOptions, optional
-        The encoder's options as one value; ``method`` and ``keywords`` change them.
+        The encoder's options as one value; ``encoder`` and ``keywords`` change them (``method=``,
+        ``encoder``'s old name, still works with a ``DeprecationWarning``).
     gray : ndarray, optional
         The gray image the decoder will see (its stored samples, ``H×W`` in [0, 1]): the payload
         records its :func:`~varcolor.ir.format.gray_checksum`, so that it decodes with this image
@@ -310,19 +350,19 @@ def encode(
     >>> encode(skimage.data.astronaut() / 255.0, options=EncodeOptions(grid_size=64, spacing=8)).count
     64
     """
-    if method is not None:
-        keywords["method"] = method
+    if encoder is not None:
+        keywords["encoder"] = encoder
     options = EncodeOptions.build(options, **keywords)
     rgb = np.asarray(rgb, dtype=np.float64)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         raise InputError(f"encoding needs a colour image (H×W×3), got shape {rgb.shape}")
     check_image_size(rgb.shape)
     checksum = None if gray is None else gray_checksum(check_gray(gray, rgb.shape))
-    if options.method == "adaptive":
+    if options.encoder == "adaptive":
         from .adaptive import encode_adaptive  # it builds on this module's cue placement
 
         return encode_adaptive(rgb, options, gray=gray)
-    method, grid_size, spacing, patch = options.method, options.grid_size, options.spacing, options.patch
+    encoder, grid_size, spacing, patch = options.encoder, options.grid_size, options.spacing, options.patch
     segments, quantize = options.segments, options.quantize
     patch = 0 if patch is None else patch
     height, width = rgb.shape[:2]
@@ -331,20 +371,21 @@ def encode(
     patch_means = _patch_mean_image(ab, patch)
     points = np.zeros((0, 2), np.int64)
     chroma = np.zeros((0, 2))
-    if method in ("grid", "grid-exclude", "grid+selective"):
+    if encoder in ("grid", "grid-exclude", "grid+selective"):
         points = _grid_points(grid, spacing)
-        if method == "grid-exclude":
+        if encoder == "grid-exclude":
             points = points[~_uniform_cells(ab, points, grid, spacing)]
         chroma = _values_at(patch_means, points, grid)
-    if method in ("selective", "grid+selective"):
+    if encoder in ("selective", "grid+selective"):
         chosen, means = _selective_points(rgb[..., :3], ab, grid, segments)
         if patch:
             means = _values_at(patch_means, chosen, grid)
         points = np.concatenate([points, chosen])
         chroma = np.concatenate([chroma, means])
     points, chroma = _unique(points, chroma, grid[1])
-    payload = dataclasses.replace(_payload(rgb.shape, grid, points, chroma, method, patch, quantize), checksum=checksum)
-    if method == "global":
+    payload = _payload(rgb.shape, grid, points, chroma, encoder, patch, quantize)
+    payload = dataclasses.replace(payload, checksum=checksum)
+    if encoder == "global":
         hints = GlobalHints(ab_histogram(ab), mean_saturation(rgb[..., :3]))  # ab is already converted
         # Weights in units of the largest bin keep the small bins.
         payload = dataclasses.replace(

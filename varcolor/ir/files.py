@@ -27,21 +27,21 @@ __all__ = ["GRAYS", "PLOT_SUFFIX", "encode_bytes", "encode_file", "ir_outputs", 
 GRAYS = ("lightness", "luma601")
 #: Suffix of the picture of the cues that :func:`encode_file` draws with ``plot=True``.
 PLOT_SUFFIX = ".cues.png"
-#: Peak memory of encoding, per pixel of the colour image, by cue method (measured on a 7.1 MP
+#: Peak memory of encoding, per pixel of the colour image, by encoder (measured on a 7.1 MP
 #: photo: grid 1.52 GB; adaptive, whose preview decodes solve at full resolution, 7.0 GB).
 _BYTES_PER_PIXEL = {"adaptive": 1000}
 _BYTES_PER_PIXEL_OTHERWISE = 220
 
 
-def encode_bytes(shape: tuple[int, int], method: str) -> int:
-    """Peak memory (bytes) that encoding an image of ``shape`` with ``method`` is expected to need.
+def encode_bytes(shape: tuple[int, int], encoder: str) -> int:
+    """Peak memory (bytes) that encoding an image of ``shape`` with ``encoder`` is expected to need.
 
     Examples
     --------
     >>> encode_bytes((1000, 1000), "grid") < encode_bytes((1000, 1000), "adaptive")
     True
     """
-    return shape[0] * shape[1] * _BYTES_PER_PIXEL.get(method, _BYTES_PER_PIXEL_OTHERWISE)
+    return shape[0] * shape[1] * _BYTES_PER_PIXEL.get(encoder, _BYTES_PER_PIXEL_OTHERWISE)
 
 
 def ir_outputs(gray_path: str | os.PathLike, *, embed: bool = False, plot: bool = False) -> list[Path]:
@@ -63,7 +63,7 @@ def encode_file(
     source: str | os.PathLike,
     gray_path: str | os.PathLike,
     *,
-    method: str | None = None,
+    encoder: str | None = None,
     options: EncodeOptions | None = None,
     embed: bool = False,
     plot: bool = False,
@@ -83,12 +83,13 @@ def encode_file(
 
     Parameters
     ----------
-    method : str, optional
-        The cue method, one of :data:`varcolor.ir.encode.ENCODERS` (see :func:`~varcolor.ir.encode.encode`):
+    encoder : str, optional
+        The encoder, one of :data:`varcolor.ir.encode.ENCODERS` (see :func:`~varcolor.ir.encode.encode`):
         that of ``options``, else ``adaptive``.
     options : EncodeOptions, optional
-        The encoder's options as one value (:class:`~varcolor.ir.encode.EncodeOptions`); ``method``
-        and ``keywords`` change them.
+        The encoder's options as one value (:class:`~varcolor.ir.encode.EncodeOptions`); ``encoder``
+        and ``keywords`` change them (``method=``, ``encoder``'s old name, still works with a
+        ``DeprecationWarning``).
     bits : {8, 16}
         Bits per sample of the gray PNG; the cues are fitted to the stored samples.
     gray : {"lightness", "luma601"}
@@ -105,20 +106,20 @@ def encode_file(
     >>> import tempfile, pathlib, skimage.data, varcolor
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> varcolor.write_image(folder / "photo.png", skimage.data.astronaut()[:64, :64] / 255.0)
-    >>> payload = encode_file(folder / "photo.png", folder / "ir" / "photo.png", method="grid", grid_size=32)
+    >>> payload = encode_file(folder / "photo.png", folder / "ir" / "photo.png", encoder="grid", grid_size=32)
     >>> sorted(p.name for p in (folder / "ir").iterdir()), read_ir(folder / "ir" / "photo.png").count
     (['photo.png', 'photo.vcir'], 4)
     """
     source, gray_path = Path(source), Path(gray_path)
     if gray not in GRAYS:
         raise InputError(f"unknown gray {gray!r}; available: {', '.join(GRAYS)}")
-    if method is not None:
-        keywords["method"] = method
-    options = EncodeOptions.build(options if options is not None else EncodeOptions(method="adaptive"), **keywords)
-    method = options.method
+    if encoder is not None:
+        keywords["encoder"] = encoder
+    options = EncodeOptions.build(options if options is not None else EncodeOptions(encoder="adaptive"), **keywords)
+    encoder = options.encoder
     shape = image_shape(source, max_pixels=max_pixels)
     check_memory(
-        encode_bytes(shape, method), f"{source}: encoding ({method}) a {shape[1]}×{shape[0]} image", max_memory
+        encode_bytes(shape, encoder), f"{source}: encoding ({encoder}) a {shape[1]}×{shape[0]} image", max_memory
     )
     rgb = read_image(source, max_pixels=max_pixels)
     if rgb.ndim == 2:

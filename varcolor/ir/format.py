@@ -7,7 +7,7 @@ Layout of version 3 (written), documented with versions 1 and 2 (still read) in 
     4      1     version (3)
     5      1     flags: bit 0 palette; bits 1-2 codec (0 stored, 1 raw DEFLATE, 2 raw LZMA); bit 3 global
                  block; bit 4 gray checksum; bits 5-7 zero
-    6      1     method code (see METHODS)
+    6      1     encoder code (see ENCODERS)
     7      1     patch radius (cue squares of side 2r+1 pixels)
     8      …     unsigned LEB128 varints: image width, image height, cue-grid width, cue-grid height,
                  point count, body length in bytes
@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import lzma
 import struct
+import warnings
 import zlib
 from dataclasses import dataclass
 
@@ -44,7 +45,7 @@ from ..gamut import BIN_COUNT, GlobalHints
 __all__ = [
     "IRFormatError",
     "Payload",
-    "METHODS",
+    "ENCODERS",
     "gray_checksum",
     "write_payload",
     "read_payload",
@@ -54,8 +55,9 @@ __all__ = [
 
 MAGIC = b"VCIR"
 VERSION = 3
-METHODS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
-_PREFIX = struct.Struct("<4sBBBB")  # magic, version, flags, method, patch
+#: The IR encoders, in the order of their codes in the container (append only: a file stores the index).
+ENCODERS = ("stock", "grid", "grid-exclude", "selective", "grid+selective", "global", "adaptive")
+_PREFIX = struct.Struct("<4sBBBB")  # magic, version, flags, encoder, patch
 _HEADER_V1 = struct.Struct("<IIHHII")  # version 1: width, height, grid width, grid height, count, body length
 _FLAG_PALETTE = 1
 _FLAG_GLOBAL = 8
@@ -89,8 +91,8 @@ class Payload:
         ``(gy, gx)`` of each cue, unique.
     ab : ndarray of int8, ``N×2``
         Chroma of each cue (Lab a, b rounded to integers).
-    method : str
-        The encoder that chose the cues (one of :data:`METHODS`).
+    encoder : str
+        The encoder that chose the cues (one of :data:`ENCODERS`).
     patch : int
         Radius of the square each cue covers, in image pixels.
     palette : ndarray of int8, ``K×2``, optional
@@ -111,7 +113,7 @@ class Payload:
     grid_height: int
     points: np.ndarray
     ab: np.ndarray
-    method: str = "grid"
+    encoder: str = "grid"
     patch: int = 0
     palette: np.ndarray | None = None
     histogram: np.ndarray | None = None
@@ -123,8 +125,8 @@ class Payload:
             raise IRFormatError(f"image size {self.width}×{self.height} is out of range")
         if not (1 <= self.grid_width <= self.width and 1 <= self.grid_height <= self.height):
             raise IRFormatError(f"cue grid {self.grid_width}×{self.grid_height} must lie within 1 and the image size")
-        if self.method not in METHODS:
-            raise IRFormatError(f"unknown method {self.method!r}")
+        if self.encoder not in ENCODERS:
+            raise IRFormatError(f"unknown encoder {self.encoder!r}")
         if not 0 <= self.patch <= 255:
             raise IRFormatError(f"patch radius {self.patch} is out of range 0..255")
         points = np.asarray(self.points, dtype=np.int64).reshape(-1, 2)
@@ -169,6 +171,13 @@ class Payload:
     @property
     def count(self) -> int:
         return len(self.points)
+
+    @property
+    def method(self) -> str:
+        """Deprecated: :attr:`encoder` (an IR's "method" is its encoder; "method" now means the
+        colorization method only)."""
+        warnings.warn("Payload.method is deprecated; use Payload.encoder", DeprecationWarning, stacklevel=2)
+        return self.encoder
 
     def global_hints(self) -> GlobalHints | None:
         """The stored global hints, or None."""
@@ -296,7 +305,7 @@ def write_payload(payload: Payload, compress: bool = True) -> bytes:
     if payload.checksum is not None:
         flags |= _FLAG_CHECKSUM
         checksum = struct.pack("<I", payload.checksum)
-    header = _PREFIX.pack(MAGIC, VERSION, flags, METHODS.index(payload.method), payload.patch) + _varints(
+    header = _PREFIX.pack(MAGIC, VERSION, flags, ENCODERS.index(payload.encoder), payload.patch) + _varints(
         np.array([payload.width, payload.height, payload.grid_width, payload.grid_height, payload.count, len(body)])
     )
     data = header + checksum + body
@@ -350,7 +359,7 @@ def read_payload(data: bytes) -> Payload:
     data = bytes(data)
     if len(data) < _PREFIX.size + 4:
         raise IRFormatError(f"truncated: {len(data)} bytes is shorter than the header")
-    magic, version, flags, method, patch = _PREFIX.unpack_from(data)
+    magic, version, flags, encoder, patch = _PREFIX.unpack_from(data)
     checksum = None
     if magic != MAGIC:
         raise IRFormatError("not a varcolor IR (bad magic)")
@@ -378,8 +387,8 @@ def read_payload(data: bytes) -> Payload:
     else:
         raise IRFormatError(f"unsupported IR version {version} (this reader knows 1 to {VERSION})")
     width, height, grid_width, grid_height, count, body_length = fields
-    if method >= len(METHODS):
-        raise IRFormatError(f"unknown method code {method}")
+    if encoder >= len(ENCODERS):
+        raise IRFormatError(f"unknown encoder code {encoder}")
     if start + body_length + 4 != len(data):
         raise IRFormatError(f"size mismatch: header says {body_length} body bytes, file has {len(data) - start - 4}")
     (crc,) = struct.unpack_from("<I", data, len(data) - 4)
@@ -440,7 +449,7 @@ def read_payload(data: bytes) -> Payload:
             grid_height,
             points,
             ab,
-            METHODS[method],
+            ENCODERS[encoder],
             patch,
             palette,
             histogram,

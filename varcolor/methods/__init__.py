@@ -26,17 +26,13 @@ cannot take varcolor down with it: one that fails to import, raises anything at 
 (``SystemExit`` and ``KeyboardInterrupt`` included), clashes with a registered name, or whose
 import takes longer than :data:`PLUGIN_TIMEOUT` seconds is skipped with a one-line warning (a hung
 import cannot be stopped: it is left in a background thread, and the command goes on without it).
+The registry is :class:`varcolor.registry.Registry`, the one the detectors of
+:mod:`varcolor.instances` use too.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
-import warnings
-from importlib.metadata import entry_points
-
-from ..errors import InputError
+from ..registry import PLUGIN_TIMEOUT, Registry, built_in_only
 from .base import LinearMethod, Method, Problem
 from .bilaplacian_gtv import BilaplacianGtv
 from .ideepcolor import Ideepcolor
@@ -55,113 +51,46 @@ __all__ = [
     "parameter_names",
     "owners",
     "built_in_only",
+    "REGISTRY",
     "PLUGIN_TIMEOUT",
+    "METHODS",
+    "split_prior",
+    "with_prior",
 ]
 
-_REGISTRY: dict[str, type[Method]] = {}
-_PLUGINS_LOADED = False
-_PLUGINS_OFF = False
-#: Seconds a plug-in's import may take before it is skipped; ``$VARCOLOR_PLUGIN_TIMEOUT`` changes it.
-PLUGIN_TIMEOUT = 10.0
+#: The methods, built-in and plug-in (:class:`varcolor.registry.Registry`).
+REGISTRY = Registry("method", Method, "varcolor.methods", base_label="varcolor.methods.Method")
 
 
 def register(method: type[Method]) -> type[Method]:
     """Add ``method`` (a :class:`Method` subclass with a new ``name``) to the registry; returns it,
     so it can decorate the class."""
-    if not (isinstance(method, type) and issubclass(method, Method)):
-        raise TypeError(f"a method must be a varcolor.methods.Method subclass, not {method!r}")
-    if not method.name or not method.summary:
-        raise ValueError(f"{method.__name__} needs a name and a one-line summary")
-    if method.name in _REGISTRY and _REGISTRY[method.name] is not method:
-        raise ValueError(f"a method named {method.name!r} is registered already ({_REGISTRY[method.name].__name__})")
-    _REGISTRY[method.name] = method
-    return method
+    return REGISTRY.register(method)
 
 
 def unregister(name: str) -> None:
     """Remove the method ``name`` from the registry."""
-    _REGISTRY.pop(name, None)
-
-
-def _load_plugins() -> None:
-    global _PLUGINS_LOADED
-    if _PLUGINS_LOADED or _PLUGINS_OFF:
-        return
-    _PLUGINS_LOADED = True
-    for entry in entry_points(group="varcolor.methods"):
-        # A broken, clashing or hanging plug-in is skipped with a warning: it must not take the
-        # built-in methods (and every command) down with it.
-        try:
-            register(_load_bounded(entry))
-        except Exception as exc:  # whatever a third party's import raises
-            warnings.warn(f"varcolor method plug-in {entry.name!r} not loaded: {_one_line(exc)}", stacklevel=3)
-
-
-def _load_bounded(entry):
-    """``entry.load()`` in a daemon thread, waited for :data:`PLUGIN_TIMEOUT` seconds. An import
-    cannot be interrupted, but the caller need not wait for it; what it raises, even
-    ``SystemExit`` or ``KeyboardInterrupt``, comes back as a ``RuntimeError``."""
-    try:
-        limit = float(os.environ.get("VARCOLOR_PLUGIN_TIMEOUT", PLUGIN_TIMEOUT))
-    except ValueError:
-        limit = PLUGIN_TIMEOUT
-    outcome: dict = {}
-
-    def load() -> None:
-        try:
-            outcome["value"] = entry.load()
-        except BaseException as exc:  # noqa: BLE001 -- a plug-in's sys.exit() must not end the command
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=load, name=f"varcolor plug-in {entry.name}", daemon=True)
-    thread.start()
-    thread.join(limit)
-    if thread.is_alive():
-        raise RuntimeError(f"its import did not finish within {limit:g} s (VARCOLOR_PLUGIN_TIMEOUT)")
-    error = outcome.get("error")
-    if isinstance(error, Exception):
-        raise error
-    if error is not None:
-        raise RuntimeError(f"its import raised {type(error).__name__}({_one_line(error)})")
-    return outcome["value"]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0][:200] if text else "") or type(exc).__name__
-
-
-@contextlib.contextmanager
-def built_in_only():
-    """Within this block, looking methods up loads no plug-in (only the methods registered
-    already are seen): ``varcolor --help`` and ``--version`` must work whatever a plug-in does."""
-    global _PLUGINS_OFF
-    previous, _PLUGINS_OFF = _PLUGINS_OFF, True
-    try:
-        yield
-    finally:
-        _PLUGINS_OFF = previous
+    REGISTRY.unregister(name)
 
 
 def plugins_loaded() -> bool:
     """Whether the plug-ins have been loaded (or tried)."""
-    return _PLUGINS_LOADED
+    return REGISTRY.plugins_loaded
 
 
 def plugin_entry_names() -> tuple[str, ...]:
     """The names of the installed plug-ins' entry points (read from their metadata, not imported)."""
-    return tuple(entry.name for entry in entry_points(group="varcolor.methods"))
+    return REGISTRY.entry_names()
 
 
 def registered() -> tuple[type[Method], ...]:
     """Every registered method, built-in ones first."""
-    _load_plugins()
-    return tuple(_REGISTRY.values())
+    return REGISTRY.registered()
 
 
 def names() -> tuple[str, ...]:
     """The registered methods' names."""
-    return tuple(method.name for method in registered())
+    return REGISTRY.names()
 
 
 def parameter_names() -> tuple[str, ...]:
@@ -176,13 +105,29 @@ def owners(*names: str) -> tuple[str, ...]:
 
 def get(name: str) -> type[Method]:
     """The method registered as ``name``; an unknown name is an :class:`InputError` listing the known ones."""
-    _load_plugins()
-    if name not in _REGISTRY:
-        raise InputError(f"unknown method {name!r}; available: {', '.join(_REGISTRY)}")
-    return _REGISTRY[name]
+    return REGISTRY.get(name)
+
+
+def split_prior(name: str) -> tuple[str, str | None]:
+    """A method as a list of methods writes it, ``METHOD`` or ``METHOD+PRIOR`` (that method with
+    the network as its prior, :attr:`Method.takes_prior`: the one spelling, in ``varcolor bench``
+    and the studio's presets), as the method's name and the prior (None without one).
+
+    >>> split_prior("levin+ideepcolor"), split_prior("bilaplacian-gtv")
+    (('levin', 'ideepcolor'), ('bilaplacian-gtv', None))
+    """
+    method, plus, prior = name.partition("+")
+    return method, (prior if plus else None)
+
+
+def with_prior(method: str, prior: str) -> str:
+    """The name of ``method`` with ``prior`` (:func:`split_prior`'s inverse): ``levin+ideepcolor``."""
+    return f"{method}+{prior}"
 
 
 #: The methods varcolor itself brings, in the order ``--help`` lists them.
 BUILT_IN = (Levin, LevinSymmetric, BilaplacianGtv, Ideepcolor)
 for _method in BUILT_IN:
     register(_method)
+#: The built-in methods' names (:func:`names` lists plug-ins too; no plug-in is loaded for this).
+METHODS = tuple(method.name for method in BUILT_IN)

@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw
 from ..color import rgb_to_lab
 from ..cues import Cues
 from ..errors import InputError
+from ..methods import with_prior
 
 __all__ = [
     "Document",
@@ -36,18 +37,20 @@ __all__ = [
     "parse_session",
     "SESSION_FORMAT",
     "TOOLS",
-    "METHODS",
+    "PRESETS",
 ]
 
 SESSION_FORMAT = "varcolor-studio-session"
 SESSION_VERSION = 1
 TOOLS = ("brush", "eraser")
-#: Methods the studio offers: name -> Colorizer options.
-METHODS = {
+#: The studio's presets (its "method" menu; a session's ``settings["method"]``): name -> Colorizer options.
+PRESETS = {
     "levin": {"method": "levin"},
-    "levin-prior": {"method": "levin", "prior": "ideepcolor"},
+    with_prior("levin", "ideepcolor"): {"method": "levin", "prior": "ideepcolor"},
     "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
 }
+#: Presets' old names, still read from the sessions saved under them.
+_OLD_PRESETS = {"levin-prior": with_prior("levin", "ideepcolor")}
 MAX_WIDTH = 2000.0
 #: Points are 1 to this many pixels across (the page sizes them in screen pixels: on a scan at
 #: Fit, a few screen pixels are tens of the photo's).
@@ -208,8 +211,9 @@ def _check_point(point: dict, shape: tuple[int, int] | None) -> dict:
 
 def _check_settings(settings: dict) -> dict:
     method = settings.get("method", "levin")
-    if method not in METHODS:
-        raise InputError(f"unknown studio method {method!r}; available: {', '.join(METHODS)}")
+    method = _OLD_PRESETS.get(method, method) if isinstance(method, str) else method
+    if method not in PRESETS:
+        raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
     return {"method": method}
 
 

@@ -25,7 +25,7 @@ from .. import methods
 from ..api import Colorizer
 from ..cues import Cues
 from ..errors import VarcolorError
-from .document import METHODS, Document, cues_from_mask, draw, rasterize, strokes_box
+from .document import PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
 
 log = logging.getLogger("varcolor.ui")
 
@@ -254,7 +254,7 @@ class LiveSolver:
 
         def rebase() -> None:
             try:
-                colorizer = Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **METHODS[method])
+                colorizer = Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **PRESETS[method])
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     colorizer.solve(cues_from_mask(mask))
@@ -347,7 +347,7 @@ class LiveSolver:
             mask, box = self._rasterize(doc)
             if method != self._method or self._colorizer is None:
                 self._colorizer, self._method, self._mask = (
-                    Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **METHODS[method]),
+                    Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **PRESETS[method]),
                     method,
                     None,
                 )
@@ -451,7 +451,7 @@ class LiveSolver:
 def refinable(method: str) -> bool:
     """Whether the studio method ``method``'s solves can be carried on to a tighter tolerance
     (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines."""
-    return methods.get(METHODS[method]["method"]).refinable
+    return methods.get(PRESETS[method]["method"]).refinable
 
 
 @numba.njit(cache=True, parallel=True)

@@ -25,15 +25,14 @@ from skimage.transform import resize
 from .. import methods
 from ..api import check_fits, estimate_memory
 from ..app.cues import cue_path
-from ..batch import identity
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
-from ..io import IMAGE_EXTENSIONS, atomic_path, read_image
+from ..io import IMAGE_EXTENSIONS, WRITE_EXTENSIONS, atomic_path, inside, read_image, same_file
 from ..memory import memory_budget
 from ..options import Options
 from . import saving
-from .document import METHODS, Document, History, parse_session, points_file, rasterize, session_dict
+from .document import PRESETS, Document, History, parse_session, points_file, rasterize, session_dict
 from .live import LiveSolver, refinable, working_shape
 from .saving import SaveJob
 from .view import TILE, View
@@ -50,7 +49,7 @@ SAVE_MEMORY_SHARE = 0.7
 ASK_SECONDS = 5.0
 #: Seconds per megapixel of a fresh solve of each studio method to its final result, until this
 #: session has measured its own (docs/studio.md, "Measurements behind the studio's settings").
-SECONDS_PER_MEGAPIXEL = {"levin": 3.0, "levin-prior": 4.0, "bilaplacian-gtv": 25.0}
+SECONDS_PER_MEGAPIXEL = {"levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 
 
@@ -111,12 +110,12 @@ class OpenImage:
         # method the session uses: the live copy's solve must fit now; the full photo's is checked
         # again when saving (memory frees up).
         try:
-            check_fits(work, **METHODS[method])
+            check_fits(work, **PRESETS[method])
         except InputError as exc:
             raise InputError(f"{name}: {exc}") from None
         self.warning = None
         try:
-            check_fits(self.shape, **METHODS[method])
+            check_fits(self.shape, **PRESETS[method])
         except InputError as exc:
             self.warning = f"{name}: saving solves the full photo, which will not fit in memory now: {exc}"
             log.warning("%s", self.warning)
@@ -325,7 +324,7 @@ class Studio:
     def _check_method(self, method: str) -> None:
         """Refuse a method this studio cannot run on the live copy now (its extra missing, or its
         solve not fitting in memory), with one line."""
-        options = METHODS[method]
+        options = PRESETS[method]
         if options.get("prior") and not neural_available():
             raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
         try:
@@ -337,8 +336,8 @@ class Studio:
         """What switching the live view to ``method`` costs: seconds (this session's own measure
         where it has one, else :data:`SECONDS_PER_MEGAPIXEL`) and bytes (the library's estimate),
         and whether the page should ask first (over :data:`ASK_SECONDS`)."""
-        if method not in METHODS:
-            raise InputError(f"unknown studio method {method!r}; available: {', '.join(METHODS)}")
+        if method not in PRESETS:
+            raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
         with self.lock:
             self._need_image()
             self._check_method(method)
@@ -346,7 +345,7 @@ class Studio:
         pixels = shape[0] * shape[1]
         rate = live.rates.get(method) if live is not None else None
         seconds = rate * pixels if rate else SECONDS_PER_MEGAPIXEL[method] * pixels / 1e6
-        need = estimate_memory(shape, **METHODS[method])
+        need = estimate_memory(shape, **PRESETS[method])
         ask = seconds > ASK_SECONDS
         text = (
             f"{METHOD_NAMES[method]} re-solves the whole {shape[1]}×{shape[0]} live copy: about {seconds:.0f} s"
@@ -482,7 +481,7 @@ class Studio:
             "can_redo": self.history.can_redo,
             "restorable": self.restorable,
             "neural": neural_available(),
-            "methods": list(METHODS),
+            "methods": list(PRESETS),
             "out_dir": str(self.out_dir),
             "message": self.message or notice or image.warning,
             "autosave": str(self._autosave_path()),
@@ -514,7 +513,7 @@ class Studio:
         with self.lock:
             doc, version, image, live = self.history.current, self.version, self.image, self.live
         method = doc.settings.get("method", "levin")
-        options = METHODS[method]
+        options = PRESETS[method]
         if options.get("prior") or refinable(method):
             raise InputError(f"method {method}: the full-resolution view shows the live result's colours")
         with live._cond:
@@ -593,15 +592,14 @@ class Studio:
             "points": cue_path(base.parent, base.name, "points"),
             "session": base.with_name(base.name + ".studio.json"),
         }
-        photo = identity(image.path)
         for path in paths.values():
-            if identity(path) == photo:  # a hard link or symlink to the photo too
+            if same_file(path, image.path):  # a hard link or symlink to the photo too
                 raise InputError(f"{path}: that is the photo itself; choose another name")
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing and not overwrite:
             raise FileExistsError(existing)
         method = doc.settings.get("method", "levin")
-        options = dict(METHODS[method])
+        options = dict(PRESETS[method])
         # The solver is decided here, once, and named in the command: run later, in another state
         # of memory, "auto" could pick another and give another result. It is chosen to fit in
         # SAVE_MEMORY_SHARE of the memory budget, so that the child still finds room for it when
@@ -683,13 +681,13 @@ class Studio:
         if not isinstance(name, str) or not name.strip() or "\x00" in name:
             raise InputError("give a file name to save as")
         name = name.strip()
-        for suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff"):
+        for suffix in WRITE_EXTENSIONS:
             if name.lower().endswith(suffix):
                 name = name[: -len(suffix)]
         if Path(name).is_absolute():
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
         base = (self.out_dir / name).resolve()
-        if not base.is_relative_to(self.out_dir) or base == self.out_dir:
+        if not inside(base, self.out_dir):
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
         return base
 
@@ -716,7 +714,11 @@ class Studio:
             self.live.close(wait=30.0)
 
 
-METHOD_NAMES = {"levin": "Levin (exact)", "levin-prior": "Levin + network prior", "bilaplacian-gtv": "Bilaplacian-GTV"}
+METHOD_NAMES = {
+    "levin": "Levin (exact)",
+    "levin+ideepcolor": "Levin + network prior",
+    "bilaplacian-gtv": "Bilaplacian-GTV",
+}
 
 
 def counts(doc: Document) -> dict:

@@ -48,7 +48,7 @@
   // ---------------------------------------------------------------- state from the server
   function applyState(state) {
     S.neural = state.neural;
-    $("method").querySelector('option[value="levin-prior"]').disabled = !state.neural;
+    $("method").querySelector('option[value="levin+ideepcolor"]').disabled = !state.neural;
     if (!S.chosen) $("suggest-note").textContent = state.neural ? "click a point on the photo" : "needs the neural extra (PyTorch)";
     if (!state.image) return;
     if (state.version < (S.docVersion || 0)) return; // an answer overtaken by a later edit's

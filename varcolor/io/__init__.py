@@ -1,0 +1,47 @@
+"""Image files and how files are written: one module per job.
+
+- :mod:`varcolor.io.formats`: reading and writing images (PNG, JPEG, TIFF, BMP; 8/16 bit, gray,
+  RGB, RGBA, EXIF orientation), the extensions read and written, the pixel limit;
+- :mod:`varcolor.io.atomic`: publishing files atomically (one file, or several as one unit), the
+  gate a folder run closes, removing the temporary files of killed runs, and which names are the
+  same file (:func:`identity`, :func:`same_file`, :func:`inside`: by device and inode, one rule
+  for the whole package);
+- :mod:`varcolor.io.walk`: walking folders of images.
+
+Import the public names from here (``from varcolor.io import read_image``); a test that replaces a
+private helper patches it in the module that uses it.
+"""
+
+from .atomic import atomic_path, identity, inside, publish, publish_gate, remove_stale_temporaries, same_file
+from .formats import (
+    IMAGE_EXTENSIONS,
+    JPEG_EXTENSIONS,
+    MAX_PIXELS,
+    WRITE_EXTENSIONS,
+    check_writable,
+    encode_image,
+    image_shape,
+    read_image,
+    write_image,
+)
+from .walk import walk_images
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "WRITE_EXTENSIONS",
+    "JPEG_EXTENSIONS",
+    "MAX_PIXELS",
+    "read_image",
+    "image_shape",
+    "write_image",
+    "encode_image",
+    "check_writable",
+    "walk_images",
+    "atomic_path",
+    "publish",
+    "publish_gate",
+    "remove_stale_temporaries",
+    "identity",
+    "same_file",
+    "inside",
+]
