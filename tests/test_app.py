@@ -160,10 +160,10 @@ def test_the_flags_rendered_from_options_parse_back_to_the_same_options(options)
 
 
 def test_encoder_flags_parse_back_to_the_same_encoder_options():
-    options = EncodeOptions(method="selective", segments=30, quantize=16, target_psnr=31.5)
+    options = EncodeOptions(encoder="selective", segments=30, quantize=16, target_psnr=31.5)
     flags = options.flags()
-    assert flags[:2] == ["--method", "selective"]  # encode's flag for it is -e/--encoder
-    argv = ["encode", "in.png", "-o", "ir", "-e", "selective", *flags[2:]]
+    assert flags[:2] == ["--encoder", "selective"]
+    argv = ["encode", "in.png", "-o", "ir", *flags]
     assert encode_options_of(build_parser().parse_args(argv)) == options
 
 

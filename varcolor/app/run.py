@@ -31,13 +31,11 @@ def made_with(
     **more,
 ) -> dict:
     """What shapes a run's outputs, for its manifest (``resume`` redoes an output made otherwise):
-    the colorization's options, the encoder's (its method as ``encoder``), the format of the
+    the colorization's options, the encoder's, the format of the
     images written (``bits``, ``ext``) and ``more`` (the cue files' kind, the IR's layout...)."""
     shaped = dict(options.keywords()) if options is not None else {}
     if encode_options is not None:
-        encoder = encode_options.keywords()
-        shaped["encoder"] = encoder.pop("method")
-        shaped.update(encoder)
+        shaped.update(encode_options.keywords())
     if run is not None:
         shaped.update(bits=run.bits, ext=run.ext)
     shaped.update({name: str(value) if isinstance(value, Path) else value for name, value in more.items()})
@@ -184,11 +182,7 @@ def _typed(command, keywords, options, encode_options, run, cues, cue_path):
     if command == "encode" and "method" in keywords:  # encode's old spelling of its encoder
         keywords["encoder"] = keywords.pop("method")
     run_keywords = {name: keywords.pop(name) for name in RunOptions.names() if name in keywords}
-    encode_keywords = {
-        name: keywords.pop(name) for name in EncodeOptions.names() if name in keywords and name != "method"
-    }
-    if "encoder" in keywords:
-        encode_keywords["method"] = keywords.pop("encoder")
+    encode_keywords = {name: keywords.pop(name) for name in EncodeOptions.names() if name in keywords}
     file_names = {
         "encode": ("embed", "plot", "gray", "max_memory"),
         "recolor": ("embed", "plot", "gray", "ir", "delete_gray"),
