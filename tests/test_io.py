@@ -370,3 +370,22 @@ def test_walk_skips_a_folder_however_it_is_named(tmp_path):
     (tmp_path / "alias").symlink_to(tmp_path / "out")
     found = [p.as_posix() for p in walk_images(tmp_path, skip=[tmp_path / "alias", tmp_path / "missing"])]
     assert found == ["a.png"]
+
+
+def test_writers_at_work_counts_the_writes_still_under_way_and_nothing_else(tmp_path):
+    """A run whose scheduler went away waits on this before it reports what was published."""
+    from varcolor.io import atomic_path, writers_at_work
+
+    (tmp_path / ".varcolor-abcd1234-0123456789abcdef.tmp").write_bytes(b"a name like ours, not ours")
+    (tmp_path / ".varcolor-abcd1234.tmp").write_bytes(b"an untagged name")
+    assert writers_at_work(tmp_path) == 0
+    with atomic_path(tmp_path / "a.png", overwrite=False) as first:
+        first.write_bytes(b"a")
+        assert writers_at_work(tmp_path) == 1
+        with atomic_path(tmp_path / "b.png") as second:
+            second.write_bytes(b"b")
+            assert writers_at_work(tmp_path) == 2
+        assert writers_at_work(tmp_path) == 1  # b published: its write is over
+    assert writers_at_work(tmp_path) == 0
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["a.png", "b.png"]
+    assert writers_at_work(tmp_path / "missing") == 0

@@ -61,7 +61,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .errors import InputError, OutputError, OutputExists, VarcolorError
-from .io import identity, publish_gate, remove_stale_temporaries
+from .io import identity, publish_gate, remove_stale_temporaries, writers_at_work
 from .memory import memory_budget
 
 __all__ = [
@@ -535,8 +535,13 @@ def run(
                     warn(outcome)
                 report.done.append(job)
                 report.rows.append(record.write(job, "done", outcome or "", seconds))
-        if lost:  # a publication under way as the scheduler went away ends within a moment
+        if lost:  # a publication under way as the scheduler went away: wait until it has ended
             time.sleep(LOST_GRACE)
+            # A worker past the gate still renames its files into place; on a loaded machine that
+            # took over a second once. Its temporaries stay locked until then.
+            deadline = time.monotonic() + GATE_TIMEOUT
+            while time.monotonic() < deadline and any(writers_at_work(folder) for folder in folders):
+                time.sleep(0.05)
         for job, outcome in lost:
             if _state(job.outputs[-1]) not in (None, before[id(job)]):
                 report.done.append(job)

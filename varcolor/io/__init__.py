@@ -12,7 +12,16 @@ Import the public names from here (``from varcolor.io import read_image``); a te
 private helper patches it in the module that uses it.
 """
 
-from .atomic import atomic_path, identity, inside, publish, publish_gate, remove_stale_temporaries, same_file
+from .atomic import (
+    atomic_path,
+    identity,
+    inside,
+    publish,
+    publish_gate,
+    remove_stale_temporaries,
+    same_file,
+    writers_at_work,
+)
 from .formats import (
     IMAGE_EXTENSIONS,
     JPEG_EXTENSIONS,
@@ -41,6 +50,7 @@ __all__ = [
     "publish",
     "publish_gate",
     "remove_stale_temporaries",
+    "writers_at_work",
     "identity",
     "same_file",
     "inside",

@@ -35,6 +35,7 @@ __all__ = [
     "publish",
     "publish_gate",
     "remove_stale_temporaries",
+    "writers_at_work",
     "identity",
     "same_file",
     "inside",
@@ -303,6 +304,42 @@ def remove_stale_temporaries(
         finally:
             os.close(fd)
     return removed
+
+
+def writers_at_work(folder: str | os.PathLike) -> int:
+    """How many varcolor writes are under way in ``folder``: its temporaries (tagged as
+    :func:`remove_stale_temporaries` checks) whose lock a process holds. A write holds its lock
+    until its file is renamed into place or removed, so 0 means none will be published later.
+    Where files cannot be locked, a temporary younger than the stale age counts as at work.
+
+    >>> import tempfile
+    >>> writers_at_work(tempfile.mkdtemp())
+    0
+    """
+    try:
+        entries = [entry for entry in os.scandir(folder) if _TMP_PATTERN.match(entry.name)]
+    except OSError:
+        return 0
+    busy = 0
+    for entry in entries:
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:  # renamed or removed meanwhile: that write is over
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or not _ours(entry.name, info.st_ino):
+                continue
+            if fcntl is None:
+                busy += time.time() - info.st_mtime < _STALE_AFTER
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:  # a writer holds it
+                busy += 1
+        finally:
+            os.close(fd)  # also lets go of the shared lock taken to ask
+    return busy
 
 
 # ---------------------------------------------------------------- which names are the same file
