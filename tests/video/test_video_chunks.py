@@ -18,7 +18,7 @@ from varcolor.options import Options
 from varcolor.video import colorize_video, open_clip, write_clip
 from varcolor.video.chunks import ChunkTask, colorize_chunked, plan_chunks, scan_cuts, work_folder
 
-from .conftest import run
+from ..conftest import run
 from .test_video import SHIFT, pan, strokes, write_cues
 
 #: The output of a chunked run against the streamed one, lossless RGB: the chunk files keep ab to

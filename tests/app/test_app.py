@@ -24,7 +24,7 @@ from varcolor.ir.encode import EncodeOptions
 from varcolor.options import Options, OptionValues
 from varcolor.ui.saving import command_line
 
-from .conftest import make_pair, photo, run
+from ..conftest import make_pair, photo, run
 
 PACKAGE = Path(varcolor.__file__).parent
 
