@@ -2,6 +2,7 @@
 files on disk, the command-line runner, hand-made PNG headers, random LPIPS weights, and the mark
 for tests that need the optional neural extra."""
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -226,3 +227,50 @@ def install_plug_ins(folder, sources: dict, group: str = "varcolor.methods", att
         (info / "entry_points.txt").write_text(f"[{group}]\n{name} = {name}:{attribute}\n")
     root = str(Path(varcolor.__file__).parent.parent)
     return {**os.environ, "PYTHONPATH": os.pathsep.join([root, str(folder)]), "VARCOLOR_PLUGIN_TIMEOUT": "2"}
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int = 2):
+    """A real Dask cluster on 127.0.0.1 (``dask scheduler`` and ``dask worker`` processes), up
+    with all its workers joined: yields ``(address, scheduler)``, the scheduler's process (a test
+    may kill it); everything is killed at the end."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from dask.distributed import Client
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    dask = [sys.executable, "-m"]
+    scheduler = subprocess.Popen(
+        [*dask, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        **quiet,
+    )
+    nodes = subprocess.Popen(
+        [*dask, "distributed.cli.dask_worker", address, "--nworkers", str(workers), "--nthreads", "1"]
+        + ["--no-dashboard"],
+        start_new_session=True,
+        **quiet,
+    )
+    try:
+        deadline = time.time() + 60
+        while True:  # until the scheduler listens and every worker has joined
+            try:
+                with Client(address, timeout=5) as client:
+                    client.wait_for_workers(workers, timeout=max(1, deadline - time.time()))
+                break
+            except (OSError, TimeoutError):
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.5)
+        yield address, scheduler
+    finally:
+        scheduler.kill()
+        os.killpg(nodes.pid, signal.SIGKILL)
+        nodes.wait()
+        scheduler.wait()

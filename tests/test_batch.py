@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import pytest
 import varcolor
 from varcolor.batch import MANIFEST, read_manifest, run_folder
 
-from .conftest import PHOTOS, colour_photos, default_sigint, make_pair, photo, run
+from .conftest import PHOTOS, colour_photos, dask_cluster, default_sigint, make_pair, photo, run
 
 distributed = pytest.importorskip("distributed")
 
@@ -203,44 +202,12 @@ def test_metrics_and_recolor_on_a_cluster(tmp_path, client, capsys):
     same_files(tmp_path / "serial", tmp_path / "dask")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_scheduler_killed_mid_run_is_reported_as_the_disk_says(tmp_path):
     source, out = tmp_path / "in", tmp_path / "out"
     for index in range(8):
         make_pair(source, f"i{index}", shape=(400, 500), seed=index)
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    dask = [sys.executable, "-m"]
-    scheduler = subprocess.Popen(
-        dask
-        + ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1]]
-        + ["--no-dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    workers = subprocess.Popen(
-        dask + ["distributed.cli.dask_worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        from dask.distributed import Client
-
+    with dask_cluster(workers=2) as (address, scheduler):
         deadline = time.time() + 60
-        while True:  # until the scheduler listens and both workers have joined
-            try:
-                with Client(address, timeout=5) as client:
-                    client.wait_for_workers(2, timeout=max(1, deadline - time.time()))
-                break
-            except (OSError, TimeoutError):
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
         command = [sys.executable, "-m", "varcolor.cli", "colorize", str(source), "--marked", "-o", str(out)]
         run = subprocess.Popen(command + ["--scheduler", address], stderr=subprocess.PIPE, text=True)
         while time.time() < deadline + 120 and not list(out.glob("*.png")):
@@ -249,10 +216,6 @@ def test_a_scheduler_killed_mid_run_is_reported_as_the_disk_says(tmp_path):
         _, err = run.communicate(timeout=120)
         time.sleep(3)  # a worker still busy must not publish now that its run is over
         written = sorted(p.name for p in out.glob("*.png"))
-    finally:
-        scheduler.kill()
-        os.killpg(workers.pid, signal.SIGKILL)
-        workers.wait()
     assert run.returncode == 1, err
     assert all(line.startswith("varcolor: ") for line in err.splitlines()), err  # no log, no traceback
     summary = re.search(r"colorized (\d+), skipped 0, failed (\d+)", err)

@@ -18,7 +18,7 @@ from varcolor.options import Options
 from varcolor.video import colorize_video, open_clip, write_clip
 from varcolor.video.chunks import ChunkTask, colorize_chunked, plan_chunks, scan_cuts, work_folder
 
-from ..conftest import run
+from ..conftest import dask_cluster, run
 from .test_video import SHIFT, pan, strokes, write_cues
 
 #: The output of a chunked run against the streamed one, lossless RGB: the chunk files keep ab to
@@ -243,47 +243,15 @@ def test_bad_chunk_input_is_one_line_exit_2(tmp_path, capsys, make, extra, messa
 
 @pytest.mark.slow
 def test_chunks_on_a_real_dask_cluster(tmp_path):
-    from .test_batch import _free_port
-
     pytest.importorskip("distributed")
     frames = two_shots()
     clip = gray_clip(tmp_path, frames)
     cues = keyframes(frames)
     colorize_chunked(clip, cues, Options.build(), tmp_path / "serial.mkv", chunk_frames=4, codec="lossless")
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    dask = [sys.executable, "-m"]
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    scheduler = subprocess.Popen(
-        dask
-        + ["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1]]
-        + ["--no-dashboard"],
-        **quiet,
-    )
-    workers = subprocess.Popen(
-        dask + ["distributed.cli.dask_worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
-        start_new_session=True,
-        **quiet,
-    )
-    try:
-        from dask.distributed import Client
-
-        deadline = time.time() + 60
-        while True:
-            try:
-                with Client(address, timeout=5) as client:
-                    client.wait_for_workers(2, timeout=max(1, deadline - time.time()))
-                break
-            except (OSError, TimeoutError):
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
+    with dask_cluster(workers=2) as (address, _):
         report = colorize_chunked(
             clip, cues, Options.build(), tmp_path / "dask.mkv", chunk_frames=4, codec="lossless", scheduler=address
         )
-    finally:
-        scheduler.kill()
-        os.killpg(workers.pid, signal.SIGKILL)
-        workers.wait()
     assert len(report.done) == 5
     assert np.array_equal(frames_of(tmp_path / "dask.mkv"), frames_of(tmp_path / "serial.mkv"))
 
