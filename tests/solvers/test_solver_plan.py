@@ -30,7 +30,7 @@ from varcolor.solvers import (
 )
 from varcolor.solvers.window import held_border
 
-from .conftest import gray_and_cues
+from ..conftest import gray_and_cues
 
 SHAPE = (40, 52)
 
