@@ -401,10 +401,14 @@ class LowRankUpdater:
 
     def _learn(self, predicted: dict, dense_seconds: float, seconds: float) -> None:
         """Move the cost model toward what this edit took (half way: edits of a session are
-        alike, and the machine's load drifts)."""
+        alike, and the machine's load drifts; by at most half again per edit, so that one slow
+        edit, a first one loading kernels from numba's cache, say, does not send the next ones
+        to fresh solves)."""
         if predicted["dense_flops"] > 1e8:  # below, the time is overheads, not the rate
-            self._dense_rate = 0.5 * (self._dense_rate + dense_seconds / predicted["dense_flops"])
-        self._rest_seconds = 0.5 * (self._rest_seconds + max(seconds - dense_seconds, 0.0))
+            rate = min(dense_seconds / predicted["dense_flops"], 2.0 * self._dense_rate)
+            self._dense_rate = 0.5 * (self._dense_rate + rate)
+        rest = min(max(seconds - dense_seconds, 0.0), 2.0 * self._rest_seconds)
+        self._rest_seconds = 0.5 * (self._rest_seconds + rest)
 
     def _refine(self, x, r, relative, held, coupled, rows, small) -> tuple[slice, slice]:
         """Add to ``x`` (in place) the correction for the residual ``r`` (relative norm
