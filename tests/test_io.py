@@ -389,3 +389,27 @@ def test_writers_at_work_counts_the_writes_still_under_way_and_nothing_else(tmp_
     assert writers_at_work(tmp_path) == 0
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["a.png", "b.png"]
     assert writers_at_work(tmp_path / "missing") == 0
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8, np.uint16])
+def test_quantizing_band_by_band_gives_the_whole_image_rule(monkeypatch, bits, dtype):
+    """Written in bands of rows (to hold no whole-image float temporaries), every sample is what
+    clipping, scaling and rounding the whole image at once gives."""
+    from varcolor.io import formats
+
+    rng = np.random.default_rng(bits)
+    if np.issubdtype(dtype, np.integer):
+        image = rng.integers(0, np.iinfo(dtype).max + 1, size=(37, 11, 3)).astype(dtype)
+        whole = image / float(np.iinfo(dtype).max)
+    else:
+        image = rng.uniform(-0.2, 1.2, size=(37, 11, 3)).astype(dtype)
+        image[0, 0] = [0.5 / 255, 1.5 / 255, 1.0]  # halfway samples round as numpy rounds
+        whole = image
+    target = np.uint8 if bits == 8 else np.uint16
+    expected = image if image.dtype == target else np.round(np.clip(whole, 0, 1) * np.iinfo(target).max).astype(target)
+    monkeypatch.setattr(formats, "_QUANTIZE_SAMPLES", 50)  # bands of 1 row (33 samples a row)
+    banded = formats._quantize(image, bits)
+    monkeypatch.setattr(formats, "_QUANTIZE_SAMPLES", 10**9)  # one band
+    assert banded.dtype == target and np.array_equal(banded, expected)
+    assert np.array_equal(formats._quantize(image, bits), expected)

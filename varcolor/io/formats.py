@@ -448,11 +448,21 @@ def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int) ->
 _PIL_FORMAT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
+#: Samples quantized at a time: a band of rows, so that writing a 40 MP float64 result needs no
+#: whole-image float temporaries (clip, scale and round took 1.9 GB more there).
+_QUANTIZE_SAMPLES = 1 << 22
+
+
 def _quantize(image: np.ndarray, bits: int) -> np.ndarray:
     target = np.uint8 if bits == 8 else np.uint16
     if image.dtype == target:
         return image
-    if image.dtype in (np.uint8, np.uint16):
-        image = image / float(np.iinfo(image.dtype).max)
     top = float(np.iinfo(target).max)
-    return np.round(np.clip(image, 0.0, 1.0) * top).astype(target)
+    out = np.empty(image.shape, dtype=target)
+    rows = max(1, _QUANTIZE_SAMPLES // max(1, image[:1].size))
+    for start in range(0, image.shape[0], rows):
+        band = image[start : start + rows]
+        if band.dtype in (np.uint8, np.uint16):
+            band = band / float(np.iinfo(band.dtype).max)
+        out[start : start + rows] = np.round(np.clip(band, 0.0, 1.0) * top)
+    return out
