@@ -413,3 +413,19 @@ def test_quantizing_band_by_band_gives_the_whole_image_rule(monkeypatch, bits, d
     monkeypatch.setattr(formats, "_QUANTIZE_SAMPLES", 10**9)  # one band
     assert banded.dtype == target and np.array_equal(banded, expected)
     assert np.array_equal(formats._quantize(image, bits), expected)
+
+
+@pytest.mark.parametrize("where", [(0, 0, 0), (36, 10, 2)])
+def test_an_image_with_a_non_finite_sample_is_refused_and_nothing_is_written(tmp_path, monkeypatch, where):
+    """Checked band by band as it is quantized: a NaN in the first or the last band alike."""
+    from varcolor.io import formats
+
+    monkeypatch.setattr(formats, "_QUANTIZE_SAMPLES", 50)
+    image = np.full((37, 11, 3), 0.5)
+    image[where] = np.nan
+    with pytest.raises(InputError, match=r"nan\.png: refusing to write an image with non-finite values"):
+        varcolor.write_image(tmp_path / "nan.png", image)
+    image[where] = np.inf
+    with pytest.raises(InputError, match="non-finite"):
+        varcolor.write_image(tmp_path / "nan.png", image)
+    assert list(tmp_path.iterdir()) == []

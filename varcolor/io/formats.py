@@ -422,9 +422,7 @@ def _checked_pixels(path: Path, image: np.ndarray, bits: int) -> np.ndarray:
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise InputError(f"{path}: cannot write an array of shape {image.shape}")
-    if np.issubdtype(image.dtype, np.floating) and not np.all(np.isfinite(image)):
-        raise InputError(f"{path}: refusing to write an image with non-finite values")
-    return _quantize(image, bits)
+    return _quantize(image, bits, path)
 
 
 def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int) -> None:
@@ -453,7 +451,9 @@ _PIL_FORMAT = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _QUANTIZE_SAMPLES = 1 << 22
 
 
-def _quantize(image: np.ndarray, bits: int) -> np.ndarray:
+def _quantize(image: np.ndarray, bits: int, path: Path | None = None) -> np.ndarray:
+    """``image`` as ``bits``-bit samples; a float image with a non-finite value is refused (naming
+    ``path``)."""
     target = np.uint8 if bits == 8 else np.uint16
     if image.dtype == target:
         return image
@@ -462,6 +462,8 @@ def _quantize(image: np.ndarray, bits: int) -> np.ndarray:
     rows = max(1, _QUANTIZE_SAMPLES // max(1, image[:1].size))
     for start in range(0, image.shape[0], rows):
         band = image[start : start + rows]
+        if np.issubdtype(band.dtype, np.floating) and not np.all(np.isfinite(band)):
+            raise InputError(f"{path}: refusing to write an image with non-finite values")
         if band.dtype in (np.uint8, np.uint16):
             band = band / float(np.iinfo(band.dtype).max)
         out[start : start + rows] = np.round(np.clip(band, 0.0, 1.0) * top)
