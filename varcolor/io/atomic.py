@@ -20,7 +20,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import OutputError, OutputExists
@@ -269,41 +269,46 @@ def remove_stale_temporaries(
     >>> remove_stale_temporaries(folder, older_than=0)
     []
     """
-    folder = Path(folder)
     removed: list[Path] = []
-    try:
-        entries = [entry for entry in os.scandir(folder) if _TMP_PATTERN.match(entry.name)]
-    except OSError:
-        return removed
     kept = {identity(path) for path in keep}
     # Without a lock to ask (no flock here), age alone tells whether a writer may still be at work.
     minimum_age = older_than if fcntl is not None else max(older_than, _STALE_AFTER)
     now = time.time()
+    for path, fd, info in _our_temporaries(folder):
+        if (info.st_dev, info.st_ino) in kept or now - info.st_mtime < minimum_age:
+            continue
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer holds it
+            if os.stat(path, follow_symlinks=False).st_ino != info.st_ino:  # renamed meanwhile
+                continue
+            os.unlink(path)
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def _our_temporaries(folder: str | os.PathLike) -> Iterator[tuple[Path, int, os.stat_result]]:
+    """Each temporary file varcolor made in ``folder`` (not recursively): its path, a descriptor
+    open on it (closed when the next one is taken) and that file's status. Only regular files
+    whose name is a temporary name tagged with their own inode: a copy, a link, or another
+    program's file named alike is never one."""
+    try:
+        entries = [entry for entry in os.scandir(folder) if _TMP_PATTERN.match(entry.name)]
+    except OSError:
+        return
     for entry in entries:
         try:
             fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
+        except OSError:  # renamed or removed meanwhile, or a link
             continue
         try:
             info = os.fstat(fd)  # of the file opened, not of whatever the name points to later
-            if (
-                not stat.S_ISREG(info.st_mode)
-                or not _ours(entry.name, info.st_ino)
-                or (info.st_dev, info.st_ino) in kept
-                or now - info.st_mtime < minimum_age
-            ):
-                continue
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer holds it
-            if os.stat(entry.path, follow_symlinks=False).st_ino != info.st_ino:  # renamed meanwhile
-                continue
-            os.unlink(entry.path)
-            removed.append(Path(entry.path))
-        except OSError:
-            pass
+            if stat.S_ISREG(info.st_mode) and _ours(entry.name, info.st_ino):
+                yield Path(entry.path), fd, info
         finally:
-            os.close(fd)
-    return removed
+            os.close(fd)  # also lets go of any lock taken on it
 
 
 def writers_at_work(folder: str | os.PathLike) -> int:
@@ -316,29 +321,15 @@ def writers_at_work(folder: str | os.PathLike) -> int:
     >>> writers_at_work(tempfile.mkdtemp())
     0
     """
-    try:
-        entries = [entry for entry in os.scandir(folder) if _TMP_PATTERN.match(entry.name)]
-    except OSError:
-        return 0
     busy = 0
-    for entry in entries:
-        try:
-            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        except OSError:  # renamed or removed meanwhile: that write is over
+    for _, fd, info in _our_temporaries(folder):
+        if fcntl is None:
+            busy += time.time() - info.st_mtime < _STALE_AFTER
             continue
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or not _ours(entry.name, info.st_ino):
-                continue
-            if fcntl is None:
-                busy += time.time() - info.st_mtime < _STALE_AFTER
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError:  # a writer holds it
-                busy += 1
-        finally:
-            os.close(fd)  # also lets go of the shared lock taken to ask
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:  # a writer holds it
+            busy += 1
     return busy
 
 
