@@ -274,3 +274,25 @@ def dask_cluster(workers: int = 2):
         os.killpg(nodes.pid, signal.SIGKILL)
         nodes.wait()
         scheduler.wait()
+
+
+def colorize_a_pair_in_a_child(folder: Path, environment: dict):
+    """``varcolor colorize`` on a small marked pair in a child process with ``environment`` (its
+    installed plug-ins, say), checked to succeed and write its output: (the finished process,
+    its seconds)."""
+    import subprocess
+    import sys
+    import time
+
+    make_pair(folder / "in", "a")
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "varcolor.cli", "colorize", str(folder / "in" / "a.png"), "--marked"]
+        + ["-o", str(folder / "a.png"), "-q"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and (folder / "a.png").is_file(), done.stderr
+    return done, time.monotonic() - start

@@ -5,7 +5,6 @@ a plug-in detector works from a safely loaded weights file, bad files and option
 import pickle
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from varcolor.color import same_lightness_gray
 from varcolor.errors import InputError
 from varcolor.instances import Detector, Instance, TorchDetector, detectors, fuse, register, soft_mask, unregister
 
-from ..conftest import install_plug_ins, make_pair, needs_torch, photo, run
+from ..conftest import colorize_a_pair_in_a_child, install_plug_ins, needs_torch, photo, run
 
 cv2 = pytest.importorskip("cv2")
 
@@ -381,18 +380,9 @@ def test_a_detector_plug_in_that_hangs_or_exits_at_import_is_skipped_in_one_line
     command = [sys.executable, "-m", "varcolor.cli"]
     help_run = subprocess.run(command + ["colorize", "--help"], env=environment, capture_output=True, text=True)
     assert help_run.returncode == 0 and help_run.stderr == ""  # --help loads no plug-in
-    make_pair(tmp_path / "in", "a")
-    start = time.monotonic()
-    done = subprocess.run(
-        command + ["colorize", str(tmp_path / "in" / "a.png"), "--marked", "-o", str(tmp_path / "a.png"), "-q"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0 and (tmp_path / "a.png").is_file(), done.stderr
+    done, seconds = colorize_a_pair_in_a_child(tmp_path, environment)
     lines = done.stderr.splitlines()
     assert len(lines) == 2 and all(line.startswith("varcolor: warning: varcolor detector plug-in") for line in lines)
     assert "'hangs' not loaded: its import did not finish within 2 s" in done.stderr
     assert "'exits' not loaded: its import raised SystemExit(3)" in done.stderr
-    assert time.monotonic() - start < 60
+    assert seconds < 60

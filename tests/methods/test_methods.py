@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,7 @@ from varcolor.errors import InputError, MethodError
 from varcolor.methods import Method, Problem
 from varcolor.options import Options, option, positive
 
-from ..conftest import install_plug_ins, make_pair, run
+from ..conftest import colorize_a_pair_in_a_child, install_plug_ins, make_pair, run
 
 
 @dataclass(frozen=True)
@@ -234,22 +233,13 @@ def test_a_plug_in_that_hangs_exits_or_interrupts_at_import_is_skipped_in_one_li
     listed = " ".join(done.stdout.split()).partition("not loaded for --help: ")[2].partition(")")[0]
     assert sorted(listed.split(", ")) == ["exits", "hangs", "interrupts"]
     # A command goes on without them, one line each, within the time limit.
-    make_pair(tmp_path / "in", "a")
-    start = time.monotonic()
-    done = subprocess.run(
-        command + ["colorize", str(tmp_path / "in" / "a.png"), "--marked", "-o", str(tmp_path / "a.png"), "-q"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0 and (tmp_path / "a.png").is_file(), done.stderr
+    done, seconds = colorize_a_pair_in_a_child(tmp_path, environment)
     lines = done.stderr.splitlines()
     assert len(lines) == 3 and all(line.startswith("varcolor: warning: varcolor method plug-in") for line in lines)
     assert "'hangs' not loaded: its import did not finish within 2 s" in done.stderr
     assert "'exits' not loaded: its import raised SystemExit(3)" in done.stderr
     assert "'interrupts' not loaded: its import raised KeyboardInterrupt" in done.stderr
-    assert time.monotonic() - start < 60
+    assert seconds < 60
 
 
 class _Returns(Method):
