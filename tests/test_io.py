@@ -429,3 +429,10 @@ def test_an_image_with_a_non_finite_sample_is_refused_and_nothing_is_written(tmp
     with pytest.raises(InputError, match="non-finite"):
         varcolor.write_image(tmp_path / "nan.png", image)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("shape", [(0, 5, 3), (5, 0), (0, 0)])
+def test_an_empty_image_is_refused_in_one_line_and_nothing_is_written(tmp_path, shape):
+    with pytest.raises(InputError, match=r"e\.png: cannot write an empty image"):
+        varcolor.write_image(tmp_path / "e.png", np.zeros(shape))
+    assert list(tmp_path.iterdir()) == []

@@ -422,6 +422,8 @@ def _checked_pixels(path: Path, image: np.ndarray, bits: int) -> np.ndarray:
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise InputError(f"{path}: cannot write an array of shape {image.shape}")
+    if image.size == 0:
+        raise InputError(f"{path}: cannot write an empty image (shape {image.shape})")
     return _quantize(image, bits, path)
 
 
