@@ -11,15 +11,25 @@ import csv
 import json
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, real_array
 
-__all__ = ["Cues", "sample_random", "sample_grid", "sample_ideepcolor", "MARKED_THRESHOLD"]
+__all__ = [
+    "Cues",
+    "sample_random",
+    "sample_grid",
+    "sample_ideepcolor",
+    "MARKED_THRESHOLD",
+    "EDGES",
+    "fit_to",
+    "same_aspect",
+]
 
 #: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).
 MARKED_THRESHOLD = 0.01
@@ -37,6 +47,34 @@ AB_LIMIT = 1000.0
 
 #: A stroke-mask pixel counts as "not black" above half an 8-bit step.
 _BLACK_LEVEL = 0.5 / 255
+
+#: How marked images and stroke masks are read at the strokes' edges: ``unmix`` (paint programs'
+#: antialiased and soft edges read as partial paint) or ``exact`` (every pixel that differs is a cue
+#: in its own colour, as in Levin's code).
+EDGES = ("unmix", "exact")
+#: A blended pixel's paint is the most paint-like pixel (furthest from the photo) within this many
+#: pixels: an antialiased edge is 1-2 pixels wide, a soft brush's a few more.
+PAINT_REACH = 6
+#: A pixel at least this share of the way from the photo to its paint is paint, read as it is (so a
+#: hard-edged stroke, every pixel its paint, gives exactly the cues of the ``exact`` rule).
+OPAQUE = 0.9
+#: A blended pixel with at least this much paint is a cue in the paint's colour; one with less is no
+#: cue: the stroke a rasterizer draws with hard edges from the same outline.
+HALF_PAINT = 0.5
+#: Paint nearer the photo than this (RGB distance) cannot be told apart from it: such pixels are read
+#: as they are.
+_MIN_CONTRAST = 0.05
+#: A pixel is a blend of photo and paint when its colour lies this near the line between them:
+#: 8-bit rounding of the three channels, plus a quarter of the paint it holds (paint programs blend
+#: in slightly different ways, some in linear light). Not more: a faint mark of its own beside a
+#: stroke is no blend of it.
+_BLEND_SLACK = 2.0 / 255
+_BLEND_SHARE = 0.25
+#: Marks drawn at another size: their aspect ratio may differ from the photo's by this many pixels
+#: (rounding); after scaling, a pixel is a stroke where it differs from the photo by more than this
+#: (the scaled photo under the strokes is no longer the gray image exactly) or is more colourful.
+SIZE_SLACK = 1.0
+SCALED_THRESHOLD = 0.15
 
 
 def _bands(shape: tuple[int, ...], pixels: int = 1 << 20):
@@ -61,6 +99,9 @@ class Cues:
         The CIE L the cue colour was given at (e.g. the marked pixel's own lightness; NaN where
         unknown), so the exact cue colour can be rebuilt; ``colorize(..., space="yiq")`` uses it
         to reproduce Levin's code, and the gray image's lightness where it is missing.
+    note : str, optional
+        What reading the cues did that their user should know (marks scaled, blended edge pixels
+        read as partial paint); "" when nothing.
 
     Examples
     --------
@@ -75,6 +116,7 @@ class Cues:
     ab: np.ndarray
     weight: np.ndarray | None = None
     lightness: np.ndarray | None = None
+    note: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         mask = np.asarray(self.mask)
@@ -117,14 +159,30 @@ class Cues:
 
     @classmethod
     def from_marked(
-        cls, gray: np.ndarray, marked: np.ndarray, threshold: float = MARKED_THRESHOLD, *, noise: float = MARKED_NOISE
+        cls,
+        gray: np.ndarray,
+        marked: np.ndarray,
+        threshold: float = MARKED_THRESHOLD,
+        *,
+        noise: float = MARKED_NOISE,
+        edges: str = "unmix",
     ) -> Cues:
         """Cues from a scribbled copy of the gray image (Levin's convention).
 
-        A pixel is a cue where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]), unless that is
-        noise (below); its chroma is the marked pixel's. Transparent
-        pixels of an RGBA marked image are never cues. The marked image must be lossless: JPEG
-        noise alone makes cues of most pixels.
+        A pixel is a stroke where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]), unless that
+        is noise (below). Transparent pixels of an RGBA marked image are never cues. The marked image
+        must be lossless: JPEG noise alone makes cues of most pixels.
+
+        Paint programs blend a brush's edge into the photo (antialiasing, soft brushes, an RGBA
+        layer's partial alpha). With ``edges="unmix"`` (the default) a stroke pixel whose colour lies
+        between the photo and the paint of the nearest opaque stroke pixel (within
+        :data:`PAINT_REACH` pixels) is read as ``marked = α·paint + (1 − α)·gray``, α by least squares:
+        with ``α ≥`` :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is no cue (the
+        hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and every pixel
+        that is no such blend, keep their own colour, so hard-edged strokes give the same cues as
+        ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in their
+        own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape shows
+        in the result. The cues' ``note`` says how many pixels were read as partial paint.
 
         Pixels that pass the threshold but differ by at most ``noise`` on every channel, where the
         gray image's channels are at least as far apart as the marked image's, are the gray
@@ -132,10 +190,24 @@ class Cues:
         two apart, scribbled on a clean copy), not strokes: they are left out, with a warning when
         they are more than :data:`NOISE_SHARE` of the pixels. ``noise=0`` gives Levin's rule alone.
 
+        A marked image of another size with the photo's aspect ratio (within :data:`SIZE_SLACK`
+        pixels) is scaled to it smoothly, its strokes then read as above; there a pixel is a stroke
+        where it differs from the gray by more than :data:`SCALED_THRESHOLD` or is more colourful
+        than it (the scaled photo under the strokes is not the gray image exactly, so faint strokes
+        of gray paint are missed).
+
         Parameters
         ----------
         gray : ndarray, ``H×W`` or ``H×W×3``
-        marked : ndarray, ``H×W×3`` or ``H×W×4``
+            The gray image, RGB in [0, 1].
+        marked : ndarray, ``h×w×3`` or ``h×w×4``
+            The scribbled copy, RGB(A) in [0, 1]; the gray image's size or the same aspect ratio.
+        threshold : float
+            Levin's difference threshold (sum over the RGB channels).
+        noise : float
+            Largest per-channel difference taken for the gray image's chroma noise.
+        edges : {"unmix", "exact"}
+            How blended pixels at the strokes' edges are read (above).
 
         Examples
         --------
@@ -147,10 +219,12 @@ class Cues:
         """
         gray = real_array(gray, "gray")
         marked = real_array(marked, "marked")
+        _check_edges(edges)
         if marked.ndim != 3 or marked.shape[2] not in (3, 4):
             raise InputError(f"the marked image must be colour (H×W×3), got shape {marked.shape}")
-        if gray.shape[:2] != marked.shape[:2]:
-            raise InputError(f"the marked image is {_size(marked)} but the gray image is {_size(gray)}")
+        marked, scaled = fit_to(marked, gray.shape[:2], "the marked image")
+        if scaled:
+            threshold = max(threshold, SCALED_THRESHOLD)
         mask = np.zeros(marked.shape[:2], bool)
         faint_count = 0
         # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
@@ -164,6 +238,8 @@ class Cues:
             strokes = difference[0] + difference[1] + difference[2] > threshold
             spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
             spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
+            if scaled:
+                strokes |= spread_marked > spread_gray + 2 * noise
             faint = strokes & (np.maximum(np.maximum(*difference[:2]), difference[2]) <= noise)
             faint &= spread_marked <= spread_gray
             mask[rows] = strokes & ~faint
@@ -175,9 +251,24 @@ class Cues:
                 "colour file whose channels differ slightly, scribbled on a clean copy?)",
                 stacklevel=2,
             )
-        if marked.shape[2] == 4:
-            mask &= marked[..., 3] > 0
-        return cls._at_mask(mask, marked)
+        return cls._painted(mask, marked, gray, edges, scaled)
+
+    @classmethod
+    def _painted(
+        cls, mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None, edges: str, scaled: tuple | None
+    ) -> Cues:
+        """Cues of the strokes ``mask`` of ``rgb`` painted over ``under`` (the gray image; None:
+        black), their blended edges read as ``edges`` says; ``scaled``: the size the marks were
+        drawn at, when not the photo's."""
+        notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
+        if rgb.shape[2] == 4:  # an RGBA layer: its alpha is the paint's opacity
+            mask &= rgb[..., 3] >= HALF_PAINT if edges == "unmix" else rgb[..., 3] > 0
+        if edges == "unmix":
+            mask, rgb, blended = _unmix(mask, rgb, under)
+            if blended:
+                notes.append(f"{blended:,} blended edge pixels read as partial paint")
+        cues = cls._at_mask(mask, rgb)
+        return cls(cues.mask, cues.ab, lightness=cues.lightness, note="; ".join(notes))
 
     @classmethod
     def _at_mask(cls, mask: np.ndarray, rgb: np.ndarray) -> Cues:
@@ -192,23 +283,30 @@ class Cues:
         return cls(mask, ab, lightness=lightness)
 
     @classmethod
-    def from_mask(cls, strokes: np.ndarray) -> Cues:
+    def from_mask(cls, strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = "unmix") -> Cues:
         """Cues from a stroke mask: every pixel that is not black (nor transparent) carries its colour.
 
-        The mask must be lossless: JPEG ringing around strokes makes cues of near-black pixels.
+        The mask must be lossless: JPEG ringing around strokes makes cues of near-black pixels. With
+        ``edges="unmix"`` antialiased edges, which blend the paint towards black, are read as partial
+        paint as :meth:`from_marked` reads them over the photo (``marked = α·paint``).
 
         Parameters
         ----------
-        strokes : ndarray, ``H×W×3`` or ``H×W×4``
+        strokes : ndarray, ``h×w×3`` or ``h×w×4``
             Colour strokes on black (or on a transparent background).
+        shape : (int, int), optional
+            The photo's ``(H, W)``: a mask of another size with the same aspect ratio is scaled to
+            it smoothly and its strokes read after; default the mask's own size.
+        edges : {"unmix", "exact"}
+            How blended pixels at the strokes' edges are read (:meth:`from_marked`).
         """
         strokes = real_array(strokes, "strokes")
+        _check_edges(edges)
         if strokes.ndim != 3 or strokes.shape[2] not in (3, 4):
             raise InputError(f"a stroke mask must be a colour image (H×W×3 or H×W×4), got shape {strokes.shape}")
+        strokes, scaled = fit_to(strokes, strokes.shape[:2] if shape is None else tuple(shape), "the stroke mask")
         mask = strokes[..., :3].max(axis=2) > _BLACK_LEVEL
-        if strokes.shape[2] == 4:
-            mask &= strokes[..., 3] > 0
-        return cls._at_mask(mask, strokes)
+        return cls._painted(mask, strokes, None, edges, scaled)
 
     @classmethod
     def from_points(cls, source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Cues:
@@ -263,6 +361,121 @@ def _overlay_field(first: Cues, second: Cues, name: str, default: float) -> np.n
 
 def _size(image: np.ndarray) -> str:
     return f"{image.shape[1]}×{image.shape[0]}"
+
+
+def _check_edges(edges: str) -> None:
+    if edges not in EDGES:
+        raise InputError(f"edges must be one of {', '.join(EDGES)}, got {edges!r}")
+
+
+def same_aspect(drawn: tuple[int, int], shape: tuple[int, int]) -> bool:
+    """Whether marks drawn at ``drawn`` = ``(h, w)`` fit a photo of ``shape`` = ``(H, W)`` once
+    scaled: the same aspect ratio within :data:`SIZE_SLACK` pixels of rounding.
+
+    >>> same_aspect((201, 161), (402, 322)), same_aspect((200, 200), (402, 322))
+    (True, False)
+    """
+    (h, w), (height, width) = drawn, shape
+    if min(h, w, height, width) < 1:
+        return False
+    return abs(h * width / w - height) <= SIZE_SLACK or abs(w * height / h - width) <= SIZE_SLACK
+
+
+def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """``image`` (marks: strokes over the photo or on black) at the photo's ``shape``: as it is
+    when it has that size, else scaled smoothly (linear, antialiased when shrinking; an alpha
+    channel's colours premultiplied, so transparent pixels' colours do not bleed), with the size
+    it had; a different aspect ratio is an error naming both sizes.
+
+    Parameters
+    ----------
+    image : ndarray, ``h×w×C``
+        The marks.
+    shape : (int, int)
+        The photo's ``(H, W)``.
+    what : str
+        The marks' name for the error ("the marked image").
+    """
+    drawn = image.shape[:2]
+    if drawn == tuple(shape):
+        return image, None
+    if not same_aspect(drawn, shape):
+        raise InputError(
+            f"{what} is {drawn[1]}×{drawn[0]} but the photo is {shape[1]}×{shape[0]}: not the same aspect "
+            "ratio, so it cannot be scaled to it"
+        )
+    from skimage.transform import resize  # only marks drawn at another size need it
+
+    pixels = image.astype(np.float64)
+    if pixels.shape[2] == 4:
+        pixels = np.concatenate([pixels[..., :3] * pixels[..., 3:], pixels[..., 3:]], axis=2)
+    shrink = shape[0] < drawn[0] or shape[1] < drawn[1]
+    scaled = np.clip(resize(pixels, tuple(shape) + (pixels.shape[2],), order=1, anti_aliasing=shrink), 0.0, 1.0)
+    if scaled.shape[2] == 4:
+        alpha = scaled[..., 3:]
+        scaled[..., :3] = np.where(alpha > 0, scaled[..., :3] / np.maximum(alpha, 1e-12), 0.0).clip(0.0, 1.0)
+    return scaled, drawn
+
+
+def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Stroke pixels ``mask`` of ``rgb`` over ``under`` (gray, ``H×W`` or ``H×W×3``; None: black)
+    with their blended edge pixels read as partial paint: ``(mask, rgb, blended)``, the cue mask
+    without the pixels of less than :data:`HALF_PAINT` paint, the colours with the others'
+    replaced by their paint (``rgb`` itself when none is), and how many pixels were blends.
+
+    Each stroke pixel's paint is the stroke pixel furthest from the photo within
+    :data:`PAINT_REACH` pixels; its share of paint α = ⟨m − g, p − g⟩ / |p − g|², the least-squares
+    fit of ``m = α·p + (1 − α)·g``. A blend is a pixel within :data:`PAINT_REACH` of the strokes'
+    outside, connected to its paint, at most :data:`OPAQUE` paint, whose colour lies on that line
+    (:data:`_BLEND_SLACK`).
+    Row bands with a margin of the reach keep a big scan's temporaries small."""
+    keep = mask.copy()
+    out = rgb
+    blended = 0
+    reach = PAINT_REACH
+    for rows in _bands(mask.shape):
+        if not mask[rows].any():
+            continue
+        top, bottom = max(rows.start - reach, 0), min(rows.stop + reach, mask.shape[0])
+        inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
+        strokes = mask[top:bottom]
+        m = rgb[top:bottom, :, :3].astype(np.float64)
+        if under is None:
+            g = np.zeros_like(m)
+        else:
+            g = under[top:bottom].astype(np.float64)
+            g = np.repeat(g[..., None], 3, axis=2) if g.ndim == 2 else g[..., :3]
+        diff = m - g
+        distance = np.sqrt(np.einsum("ijc,ijc->ij", diff, diff)) * strokes
+        # The argmax of the distance over each window in one filter: the distance in the high bits,
+        # the pixel's index in the low ones.
+        index = np.arange(strokes.size, dtype=np.int64).reshape(strokes.shape)
+        key = (np.round(distance * (1 << 20)).astype(np.int64) << 32) | index
+        paint_at = ndimage.maximum_filter(key, size=2 * reach + 1, mode="nearest") & 0xFFFFFFFF
+        paint = m.reshape(-1, 3)[paint_at]
+        towards = paint - g
+        contrast2 = np.einsum("ijc,ijc->ij", towards, towards)
+        alpha = np.einsum("ijc,ijc->ij", diff, towards) / np.maximum(contrast2, 1e-12)
+        residual = diff - alpha[..., None] * towards
+        off_line = np.sqrt(np.einsum("ijc,ijc->ij", residual, residual))
+        edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False)
+        # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
+        touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0]
+        blend = strokes & edge & (touching.ravel()[paint_at] == touching)
+        blend &= (contrast2 >= _MIN_CONTRAST**2) & (alpha < OPAQUE)
+        blend &= (alpha > 0) & (off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(contrast2))
+        blend = blend[inner]
+        if not blend.any():
+            continue
+        if out is rgb:
+            out = rgb.copy()
+        weak = blend & (alpha[inner] < HALF_PAINT)
+        strong = blend & ~weak
+        keep[rows] &= ~weak
+        band = out[rows]
+        band[strong, :3] = paint[inner][strong]
+        blended += int(blend.sum())
+    return keep, out, blended
 
 
 #: What a points file may hold: more points than this (or a larger file) is refused before
