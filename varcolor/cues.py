@@ -70,6 +70,11 @@ _MIN_CONTRAST = 0.05
 #: stroke is no blend of it.
 _BLEND_SLACK = 2.0 / 255
 _BLEND_SHARE = 0.25
+#: A noisy copy of the gray image under the strokes (:func:`copy_noise`) strays by at most this many
+#: 8-bit levels (a JPEG of quality 90 by 4–8), and its knee is where two more levels add fewer than
+#: this share of the pixels.
+COPY_NOISE_MAX = 8
+COPY_NOISE_KNEE = 0.01
 #: Marks drawn at another size: their aspect ratio may differ from the photo's by this many pixels
 #: (rounding); after scaling, a pixel is a stroke where it differs from the photo by more than this
 #: (the scaled photo under the strokes is no longer the gray image exactly) or is more colourful.
@@ -226,7 +231,8 @@ class Cues:
         if scaled:
             threshold = max(threshold, SCALED_THRESHOLD)
         mask = np.zeros(marked.shape[:2], bool)
-        faint_count = 0
+        faint_count = copied = 0
+        copy = copy_noise(gray, marked) if edges == "unmix" else 0.0
         # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
         # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
         for rows in _bands(marked.shape):
@@ -240,15 +246,27 @@ class Cues:
             spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
             if scaled:
                 strokes |= spread_marked > spread_gray + 2 * noise
-            faint = strokes & (np.maximum(np.maximum(*difference[:2]), difference[2]) <= noise)
+            largest = np.maximum(np.maximum(*difference[:2]), difference[2])
+            faint = strokes & (largest <= noise)
             faint &= spread_marked <= spread_gray
             mask[rows] = strokes & ~faint
             faint_count += int(faint.sum())
+            if copy:
+                noisy = mask[rows] & (largest <= copy)
+                mask[rows] &= ~noisy
+                copied += int(noisy.sum())
         if faint_count / mask.size > NOISE_SHARE:
             warnings.warn(
                 f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
                 f"{noise * 255:.1f} levels per channel: taken as noise, not strokes (is the gray image a "
                 "colour file whose channels differ slightly, scribbled on a clean copy?)",
+                stacklevel=2,
+            )
+        if copied:
+            warnings.warn(
+                f"{copied:,} pixels ({100 * copied / mask.size:.0f} %) differ from the gray image by at most "
+                f"{copy * 255:.1f} levels per channel, as most of the photo does: the marked image is no exact "
+                "copy of the gray one (saved as JPEG or colour-converted on the way?); taken as noise, not strokes",
                 stacklevel=2,
             )
         return cls._painted(mask, marked, gray, edges, scaled)
@@ -361,6 +379,39 @@ def _overlay_field(first: Cues, second: Cues, name: str, default: float) -> np.n
 
 def _size(image: np.ndarray) -> str:
     return f"{image.shape[1]}×{image.shape[0]}"
+
+
+def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
+    """How far (per channel, RGB in [0, 1]) a marked image's photo strays from the gray image when
+    it is no exact copy of it: 0 for an exact copy.
+
+    Scribbled on an exact copy, most unpainted pixels equal the gray image (within half an 8-bit
+    level). When fewer than half of the pixels within :data:`COPY_NOISE_MAX` levels are equal, the
+    copy went through a JPEG or a colour conversion: the level is the knee of the share of pixels
+    within ``k`` levels, the first ``k`` past which two more levels add less than
+    :data:`COPY_NOISE_KNEE` of the pixels (none: 0, nothing is dropped).
+
+    Parameters
+    ----------
+    gray : ndarray, ``H×W`` or ``H×W×3``
+    marked : ndarray, ``H×W×3`` or ``H×W×4``
+    """
+    counts = np.zeros(COPY_NOISE_MAX + 3, np.int64)
+    for rows in _bands(marked.shape):
+        own = gray[rows].astype(np.float64)
+        largest = np.zeros(own.shape[:2])
+        for c in range(3):
+            level = own if gray.ndim == 2 else own[..., c]
+            np.maximum(largest, np.abs(marked[rows][..., c] - level), out=largest)
+        levels = np.minimum(np.floor(largest * 255 + 0.5), COPY_NOISE_MAX + 2).astype(np.int64)
+        counts += np.bincount(levels.ravel(), minlength=COPY_NOISE_MAX + 3)
+    share = np.cumsum(counts) / max(counts.sum(), 1)
+    if share[0] >= 0.5 * share[COPY_NOISE_MAX]:
+        return 0.0
+    for k in range(1, COPY_NOISE_MAX + 1):
+        if share[k + 2] - share[k] < COPY_NOISE_KNEE:
+            return (k + 0.5) / 255
+    return 0.0
 
 
 def _check_edges(edges: str) -> None:
