@@ -61,15 +61,19 @@ OPAQUE = 0.9
 #: A blended pixel with at least this much paint is a cue in the paint's colour; one with less is no
 #: cue: the stroke a rasterizer draws with hard edges from the same outline.
 HALF_PAINT = 0.5
-#: Paint nearer the photo than this (RGB distance) cannot be told apart from it: such pixels are read
-#: as they are.
-_MIN_CONTRAST = 0.05
-#: A pixel is a blend of photo and paint when its colour lies this near the line between them:
-#: 8-bit rounding of the three channels, plus a quarter of the paint it holds (paint programs blend
-#: in slightly different ways, some in linear light). Not more: a faint mark of its own beside a
-#: stroke is no blend of it.
-_BLEND_SLACK = 2.0 / 255
+#: Paint of less chroma (Lab) than this is gray paint: its blends are as gray as it, read as they are.
+_MIN_CHROMA = 5.0
+#: A pixel is a blend of photo and paint when its chroma lies this near the line from 0 to the
+#: paint's (Lab ab units): 8-bit rounding, plus a quarter of the paint it holds (blends made in
+#: sRGB shift the hue a little). Not more: a faint mark of its own beside a stroke is no blend.
+_BLEND_SLACK = 2.0
 _BLEND_SHARE = 0.25
+#: ... and its lightness this near the line from the photo to the paint (RGB distance along the
+#: gray axis): 8-bit rounding, plus this share of the paint it holds. The share lets translucent
+#: paint through (its core holds the photo under it, not the photo here: 0.4 at 60 % opacity);
+#: 0.8 took hard strokes painted in a "colour" blend mode (the photo's lightness) for blends.
+_RGB_SLACK = 2.0 / 255
+_LIGHTNESS_SHARE = 0.6
 #: A noisy copy of the gray image under the strokes (:func:`copy_noise`) strays by at most this many
 #: 8-bit levels (a JPEG of quality 90 by 4–8), and its knee is where two more levels add fewer than
 #: this share of the pixels.
@@ -179,21 +183,24 @@ class Cues:
         must be lossless: JPEG noise alone makes cues of most pixels.
 
         Paint programs blend a brush's edge into the photo (antialiasing, soft brushes, an RGBA
-        layer's partial alpha). With ``edges="unmix"`` (the default) a stroke pixel whose colour lies
-        between the photo and the paint of the nearest opaque stroke pixel (within
-        :data:`PAINT_REACH` pixels) is read as ``marked = α·paint + (1 − α)·gray``, α by least squares:
-        with ``α ≥`` :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is no cue (the
-        hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and every pixel
-        that is no such blend, keep their own colour, so hard-edged strokes give the same cues as
-        ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in their
-        own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape shows
-        in the result. The cues' ``note`` says how many pixels were read as partial paint.
+        layer's partial alpha). With ``edges="unmix"`` (the default) a stroke pixel blended into the
+        gray photo keeps the hue of the most colourful stroke pixel within :data:`PAINT_REACH`
+        pixels (its paint) and a share α of its chroma (Lab ``ab ≈ α·ab_paint``, α by least
+        squares): with ``α ≥`` :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is
+        no cue (the hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and
+        every pixel that is no such blend, keep their own colour, so hard-edged strokes give the same
+        cues as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
+        their own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape
+        shows in the result. The cues' ``note`` says how many pixels were read as partial paint.
+        The opacity of translucent paint is not recovered: it is read as the colour it shows.
 
         Pixels that pass the threshold but differ by at most ``noise`` on every channel, where the
         gray image's channels are at least as far apart as the marked image's, are the gray
         image's chroma noise (a colour file holding the gray image with its channels a level or
         two apart, scribbled on a clean copy), not strokes: they are left out, with a warning when
-        they are more than :data:`NOISE_SHARE` of the pixels. ``noise=0`` gives Levin's rule alone.
+        they are more than :data:`NOISE_SHARE` of the pixels. With ``edges="unmix"``, a marked image
+        that is a noisy copy of the gray one (:func:`copy_noise`) has its faint differences left
+        out too, with a warning. ``noise=0`` gives Levin's rule alone.
 
         A marked image of another size with the photo's aspect ratio (within :data:`SIZE_SLACK`
         pixels) is scaled to it smoothly, its strokes then read as above; there a pixel is a stroke
@@ -232,7 +239,7 @@ class Cues:
             threshold = max(threshold, SCALED_THRESHOLD)
         mask = np.zeros(marked.shape[:2], bool)
         faint_count = copied = 0
-        copy = copy_noise(gray, marked) if edges == "unmix" else 0.0
+        copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 else 0.0
         # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
         # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
         for rows in _bands(marked.shape):
@@ -275,7 +282,7 @@ class Cues:
     def _painted(
         cls, mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None, edges: str, scaled: tuple | None
     ) -> Cues:
-        """Cues of the strokes ``mask`` of ``rgb`` painted over ``under`` (the gray image; None:
+        """Cues of the strokes ``mask`` of ``rgb`` painted over ``under`` (the gray photo; None:
         black), their blended edges read as ``edges`` says; ``scaled``: the size the marks were
         drawn at, when not the photo's."""
         notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
@@ -333,20 +340,35 @@ class Cues:
         Each point has ``y, x`` (pixel row and column) and either ``a, b`` (Lab chroma) or
         ``r, g, b`` (8-bit sRGB, 0–255), and optionally ``radius`` (a disk of that radius in pixels;
         default 0, one pixel). JSON is a list of objects (or ``{"points": [...]}``); CSV has a
-        header row naming the columns.
+        header row naming the columns. Disks are drawn with hard edges: no pixel is half a cue.
+
+        A JSON file ``{"width": w, "height": h, "points": [...]}`` says the size its points were
+        placed on: on a photo of another size with the same aspect ratio (within
+        :data:`SIZE_SLACK` pixels) their places and radii are scaled to it (the cues' ``note`` says
+        so); another aspect ratio is an error naming both sizes.
 
         Examples
         --------
         >>> Cues.from_points([{"y": 1, "x": 2, "a": 10, "b": -5, "radius": 1}], shape=(4, 4)).count
         5
         """
-        name = "points"
+        name, drawn = "points", None
         if isinstance(source, (str, os.PathLike)):
             name = str(source)
-            records = _read_points_file(Path(source))
+            records, drawn = _read_points_file(Path(source))
         else:
             records = list(source)
-        return _points_to_cues(records, tuple(shape), name)
+        shape = tuple(shape)
+        if drawn is None or drawn == shape:
+            return _points_to_cues(records, shape, name)
+        if not same_aspect(drawn, shape):
+            raise InputError(
+                f"{name}: the points were placed on a {drawn[1]}×{drawn[0]} image but the photo is "
+                f"{shape[1]}×{shape[0]}: not the same aspect ratio, so they cannot be scaled to it"
+            )
+        cues = _points_to_cues([_scaled_point(r, drawn, shape, name) for r in records], shape, name)
+        note = f"placed on {drawn[1]}×{drawn[0]}, scaled to {shape[1]}×{shape[0]}"
+        return cls(cues.mask, cues.ab, lightness=cues.lightness, note=note)
 
     def merged(self, other: Cues) -> Cues:
         """These cues with ``other`` added; where both mark a pixel, ``other`` wins."""
@@ -469,17 +491,21 @@ def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.nda
 
 
 def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
-    """Stroke pixels ``mask`` of ``rgb`` over ``under`` (gray, ``H×W`` or ``H×W×3``; None: black)
-    with their blended edge pixels read as partial paint: ``(mask, rgb, blended)``, the cue mask
-    without the pixels of less than :data:`HALF_PAINT` paint, the colours with the others'
-    replaced by their paint (``rgb`` itself when none is), and how many pixels were blends.
+    """Stroke pixels ``mask`` of ``rgb`` with their blended edge pixels read as partial paint:
+    ``(mask, rgb, blended)``, the cue mask without the pixels of less than :data:`HALF_PAINT`
+    paint, the colours with the others' replaced by their paint (``rgb`` itself when none is), and
+    how many pixels were blends.
 
-    Each stroke pixel's paint is the stroke pixel furthest from the photo within
-    :data:`PAINT_REACH` pixels; its share of paint α = ⟨m − g, p − g⟩ / |p − g|², the least-squares
-    fit of ``m = α·p + (1 − α)·g``. A blend is a pixel within :data:`PAINT_REACH` of the strokes'
-    outside, connected to its paint, at most :data:`OPAQUE` paint, whose colour lies on that line
-    (:data:`_BLEND_SLACK`).
-    Row bands with a margin of the reach keep a big scan's temporaries small."""
+    A blend of paint into a gray photo, or into black, keeps the paint's hue and holds a share of
+    its chroma: in Lab, ``ab ≈ α·ab_paint``. Each stroke pixel's paint is the stroke pixel within
+    :data:`PAINT_REACH` pixels furthest from the photo (RGB). A blend is a pixel within :data:`PAINT_REACH` of the
+    strokes' outside, connected to its paint, whose chroma lies on that line (:data:`_BLEND_SLACK`)
+    at more than 0 and less than :data:`OPAQUE` of the paint's (least squares). Found in Lab, not
+    RGB: a stroke painted in a "colour" blend mode (one chroma at the photo's lightness) is no
+    blend. Its share of paint α, which decides between paint and no cue, is measured in RGB's
+    colour plane, where sRGB blends are linear: ``m − mean(m) = α·(p − mean(p))`` (least squares);
+    a blend's lightness lies on the line from the photo's to the paint's (:data:`_RGB_SLACK`). Row
+    bands with a margin of the reach keep a big scan's temporaries small."""
     keep = mask.copy()
     out = rgb
     blended = 0
@@ -490,41 +516,60 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         top, bottom = max(rows.start - reach, 0), min(rows.stop + reach, mask.shape[0])
         inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
         strokes = mask[top:bottom]
+        ab = np.zeros(strokes.shape + (2,))
+        ab[strokes] = rgb_to_lab(rgb[top:bottom][strokes][None, :, :3].astype(np.float64))[0, :, 1:]
         m = rgb[top:bottom, :, :3].astype(np.float64)
-        if under is None:
-            g = np.zeros_like(m)
-        else:
-            g = under[top:bottom].astype(np.float64)
-            g = np.repeat(g[..., None], 3, axis=2) if g.ndim == 2 else g[..., :3]
-        diff = m - g
-        distance = np.sqrt(np.einsum("ijc,ijc->ij", diff, diff)) * strokes
-        # The argmax of the distance over each window in one filter: the distance in the high bits,
-        # the pixel's index in the low ones.
+        g = np.zeros(strokes.shape) if under is None else under[top:bottom].astype(np.float64)
+        g = np.repeat(g[..., None], 3, axis=2) if g.ndim == 2 else g[..., :3]
+        distance = np.sqrt(np.einsum("ijc,ijc->ij", m - g, m - g)) * strokes
+        # The paint: the stroke pixel furthest from the photo (RGB distance, which grows with the
+        # share of paint; Lab chroma need not), as the argmax over each window in one filter: the
+        # distance in the high bits, the pixel's index in the low ones.
         index = np.arange(strokes.size, dtype=np.int64).reshape(strokes.shape)
         key = (np.round(distance * (1 << 20)).astype(np.int64) << 32) | index
         paint_at = ndimage.maximum_filter(key, size=2 * reach + 1, mode="nearest") & 0xFFFFFFFF
-        paint = m.reshape(-1, 3)[paint_at]
-        towards = paint - g
-        contrast2 = np.einsum("ijc,ijc->ij", towards, towards)
-        alpha = np.einsum("ijc,ijc->ij", diff, towards) / np.maximum(contrast2, 1e-12)
-        residual = diff - alpha[..., None] * towards
-        off_line = np.sqrt(np.einsum("ijc,ijc->ij", residual, residual))
+        paint = ab.reshape(-1, 2)[paint_at]
+        contrast2 = np.einsum("ijc,ijc->ij", paint, paint)
+        alpha = np.einsum("ijc,ijc->ij", ab, paint) / np.maximum(contrast2, 1e-12)
+        residual = ab - alpha[..., None] * paint
+        off_line = np.hypot(residual[..., 0], residual[..., 1])
         edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False)
         # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
         touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0]
         blend = strokes & edge & (touching.ravel()[paint_at] == touching)
-        blend &= (contrast2 >= _MIN_CONTRAST**2) & (alpha < OPAQUE)
-        blend &= (alpha > 0) & (off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(contrast2))
+        blend &= (contrast2 >= _MIN_CHROMA**2) & (alpha > 0) & (alpha < OPAQUE)
+        blend &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(contrast2)
         blend = blend[inner]
+        if not blend.any():
+            continue
+        # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
+        # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
+        photo = g[inner][blend]
+        mine = m[inner][blend] - photo
+        theirs = m.reshape(-1, 3)[paint_at[inner][blend]] - photo
+        mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
+        plane = theirs - theirs_mean[:, None]
+        alpha_rgb = np.einsum("nc,nc->n", mine - mine_mean[:, None], plane)
+        alpha_rgb /= np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
+        # ... and its lightness between the photo's and the paint's, as a blend's is: a stroke
+        # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
+        # at dark and bright pixels) is not.
+        reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
+        between = np.abs(mine_mean - alpha_rgb * theirs_mean) * np.sqrt(3) <= (
+            _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha_rgb) * reach_to
+        )
+        blend[blend] = between
         if not blend.any():
             continue
         if out is rgb:
             out = rgb.copy()
-        weak = blend & (alpha[inner] < HALF_PAINT)
+        share = np.zeros(blend.shape)
+        share[blend] = alpha_rgb[between]
+        weak = blend & (share < HALF_PAINT)
         strong = blend & ~weak
         keep[rows] &= ~weak
         band = out[rows]
-        band[strong, :3] = paint[inner][strong]
+        band[strong] = rgb[top:bottom].reshape(-1, rgb.shape[2])[paint_at[inner][strong]]
         blended += int(blend.sum())
     return keep, out, blended
 
@@ -535,7 +580,35 @@ MAX_POINTS = 1_000_000
 MAX_POINTS_FILE_BYTES = 64 << 20
 
 
-def _read_points_file(path: Path) -> list[dict]:
+def _scaled_point(record, drawn: tuple[int, int], shape: tuple[int, int], name: str):
+    """A point record placed on an image of ``drawn`` size moved onto one of ``shape`` (pixel
+    centres onto pixel centres; the radius by the mean scale)."""
+    if not isinstance(record, dict):
+        return record  # refused by _points_to_cues, with its number
+    values = _point_values(record, f"{name}: a point")
+    scale = (shape[0] / drawn[0], shape[1] / drawn[1])
+    moved = dict(record)
+    for key, axis in (("y", 0), ("x", 1)):
+        found = next((k for k in record if str(k).strip().lower() == key), None)
+        if found is not None:
+            moved[found] = (values[key] + 0.5) * scale[axis] - 0.5
+    found = next((k for k in record if str(k).strip().lower() == "radius"), None)
+    if found is not None:
+        moved[found] = values["radius"] * (scale[0] + scale[1]) / 2
+    return moved
+
+
+def _declared_size(data: dict, path: Path) -> tuple[int, int] | None:
+    """The ``(height, width)`` a points file declares, or None."""
+    if "width" not in data and "height" not in data:
+        return None
+    width, height = data.get("width"), data.get("height")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (width, height)):
+        raise InputError(f"{path}: width and height must both be given, as whole numbers >= 1")
+    return height, width
+
+
+def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None]:
     try:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
@@ -559,11 +632,13 @@ def _read_points_file(path: Path) -> list[dict]:
             # ValueError: an integer of more digits than Python converts; RecursionError: deep nesting
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
             raise InputError(f"{path}: not valid JSON ({reason})") from None
+        drawn = None
         if isinstance(data, dict):
+            drawn = _declared_size(data, path)
             data = data.get("points")
         if not isinstance(data, list) or not all(isinstance(p, dict) for p in data):
             raise InputError(f'{path}: expected a list of point objects (or {{"points": [...]}})')
-        return data
+        return data, drawn
     if suffix == ".csv":
         try:
             reader = csv.DictReader(line for line in text.splitlines() if line.strip())
@@ -582,7 +657,7 @@ def _read_points_file(path: Path) -> list[dict]:
                     break
         except csv.Error as exc:
             raise InputError(f"{path}: not valid CSV ({exc})") from None
-        return rows
+        return rows, None
     raise InputError(f"{path}: points files must be .json or .csv")
 
 
