@@ -203,10 +203,11 @@ class Cues:
         out too, with a warning. ``noise=0`` gives Levin's rule alone.
 
         A marked image of another size with the photo's aspect ratio (within :data:`SIZE_SLACK`
-        pixels) is scaled to it smoothly, its strokes then read as above; there a pixel is a stroke
-        where it differs from the gray by more than :data:`SCALED_THRESHOLD` or is more colourful
-        than it (the scaled photo under the strokes is not the gray image exactly, so faint strokes
-        of gray paint are missed).
+        pixels) is scaled to it smoothly, its strokes then read as above, against the gray image
+        scaled to the marks' size and back (as the photo under the strokes was); there a pixel is a
+        stroke where it differs from that by more than :data:`SCALED_THRESHOLD` or is more
+        colourful than it (the scaled photo is not the gray image exactly, so faint strokes of gray
+        paint are missed).
 
         Parameters
         ----------
@@ -236,6 +237,8 @@ class Cues:
             raise InputError(f"the marked image must be colour (H×W×3), got shape {marked.shape}")
         marked, scaled = fit_to(marked, gray.shape[:2], "the marked image")
         if scaled:
+            # The photo under the strokes went through the same sizes: compare with the gray so.
+            gray = _resized(_resized(gray, scaled), gray.shape[:2])
             threshold = max(threshold, SCALED_THRESHOLD)
         mask = np.zeros(marked.shape[:2], bool)
         faint_count = copied = 0
@@ -477,17 +480,22 @@ def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.nda
             f"{what} is {drawn[1]}×{drawn[0]} but the photo is {shape[1]}×{shape[0]}: not the same aspect "
             "ratio, so it cannot be scaled to it"
         )
-    from skimage.transform import resize  # only marks drawn at another size need it
-
     pixels = image.astype(np.float64)
     if pixels.shape[2] == 4:
         pixels = np.concatenate([pixels[..., :3] * pixels[..., 3:], pixels[..., 3:]], axis=2)
-    shrink = shape[0] < drawn[0] or shape[1] < drawn[1]
-    scaled = np.clip(resize(pixels, tuple(shape) + (pixels.shape[2],), order=1, anti_aliasing=shrink), 0.0, 1.0)
+    scaled = _resized(pixels, shape)
     if scaled.shape[2] == 4:
         alpha = scaled[..., 3:]
         scaled[..., :3] = np.where(alpha > 0, scaled[..., :3] / np.maximum(alpha, 1e-12), 0.0).clip(0.0, 1.0)
     return scaled, drawn
+
+
+def _resized(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``image`` scaled to ``shape`` smoothly: linear, antialiased when shrinking, within [0, 1]."""
+    from skimage.transform import resize  # only marks drawn at another size need it
+
+    shrink = shape[0] < image.shape[0] or shape[1] < image.shape[1]
+    return np.clip(resize(image, tuple(shape) + image.shape[2:], order=1, anti_aliasing=shrink), 0.0, 1.0)
 
 
 def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
