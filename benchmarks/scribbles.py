@@ -18,7 +18,11 @@ result's chroma jumps across the strokes' outline (the old rule's cues less a no
 differences, :func:`varcolor.cues.copy_noise`). Writes ``scribbles_edges.json``/``.md`` and
 ``local/scribbles_edges.png`` (one row per pair: scribbles | old | today | hard-edged reference).
 
-Run: ``python benchmarks/scribbles.py [--only NAME ...] [--sharpness S --name NAME] [--edges]``.
+``--figure`` writes ``docs/images/strokes_edges.png`` instead: scikit-image's ``coffee`` with
+strokes painted by an antialiased brush (4× supersampled), colorized from the old rule's cues and
+from today's.
+
+Run: ``python benchmarks/scribbles.py [--only NAME ...] [--sharpness S --name NAME] [--edges | --figure]``.
 """
 
 from __future__ import annotations
@@ -131,6 +135,37 @@ def run_edges(name: str, gray_path: Path, marked_path: Path, original_path: Path
     return row, panels
 
 
+#: The figure's strokes on coffee at 192×256: (x0, y0, x1, y1, ...) and 8-bit paint.
+FIGURE_STROKES = (
+    ((40, 60, 90, 40, 150, 38, 210, 60), (150, 90, 60)),  # the cup's rim
+    ((70, 120, 120, 150, 180, 140), (225, 225, 235)),  # the cup
+    ((20, 170, 120, 182, 240, 175), (90, 60, 40)),  # the table
+    ((230, 20, 240, 110), (200, 120, 60)),  # the background
+)
+
+
+def figure(path: Path) -> None:
+    """Coffee with antialiased strokes | old rule | today (Levin's method), one row."""
+    import skimage.data
+    from PIL import Image, ImageDraw
+
+    shape, factor = (192, 256), 4
+    gray = np.round(varcolor.color.to_gray(resize(skimage.data.coffee() / 255.0, shape, anti_aliasing=True)) * 255)
+    big = Image.fromarray(np.repeat(gray[..., None], 3, axis=2).astype(np.uint8)).resize(
+        (shape[1] * factor, shape[0] * factor), Image.Resampling.NEAREST
+    )
+    draw = ImageDraw.Draw(big)
+    for line, paint in FIGURE_STROKES:
+        draw.line([c * factor for c in line], fill=paint, width=7 * factor, joint="curve")
+    marked = np.asarray(big.resize((shape[1], shape[0]), Image.Resampling.BOX), np.float64) / 255
+    gray = gray / 255
+    panels = [marked]
+    for edges in ("exact", "unmix"):
+        panels.append(varcolor.colorize(gray, varcolor.Cues.from_marked(gray, marked, edges=edges), method="levin").rgb)
+    gap = np.ones((shape[0], 6, 3))
+    varcolor.write_image(path, np.concatenate([panels[0], gap, panels[1], gap, panels[2]], axis=1))
+
+
 def markdown_edges(rows: list[dict]) -> str:
     out = [
         f"Levin's method; burn-in: mean |ΔC| across the strokes' outline ({RING}-pixel rings); "
@@ -142,8 +177,8 @@ def markdown_edges(rows: list[dict]) -> str:
     ]
     for r in rows:
         cells = [r["pair"], f"{r['exact_cue_pixels']:,} / {r['unmix_cue_pixels']:,}"]
-        cells += [f"{r[f'{rule}_burn_in']:.2f}" for rule in EDGE_RULES]
-        cells.append(f"{r['unmix_over_hard']:.2f}")
+        numbers = [r[f"{rule}_burn_in"] for rule in EDGE_RULES] + [r["unmix_over_hard"]]
+        cells += ["refused (every pixel a cue)" if x != x else f"{x:.2f}" for x in numbers]  # NaN
         cells += [
             f"{r[k]:.2f}" if k in r else "" for k in ("exact_psnr", "unmix_psnr", "exact_ciede2000", "unmix_ciede2000")
         ]
@@ -195,7 +230,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(HERE / "results"), help="output folder")
     parser.add_argument("--name", default="scribbles", help="result file stem (default: %(default)s)")
     parser.add_argument("--edges", action="store_true", help="old against today's reading of stroke edges")
+    parser.add_argument("--figure", action="store_true", help="write docs/images/strokes_edges.png and stop")
     args = parser.parse_args(argv)
+    if args.figure:
+        figure(HERE.parent / "docs" / "images" / "strokes_edges.png")
+        return 0
     if args.edges and args.name == "scribbles":
         args.name = "scribbles_edges"
     root = Path(args.scribbles)

@@ -304,8 +304,15 @@ def test_hard_edged_marks_give_the_exact_rules_cues_bit_for_bit():
     marked[60, 5:40] = (0.6, 0.3, 0.5)  # one pixel wide
     layer = np.concatenate([marked, (np.abs(marked - gray[..., None]).sum(axis=2) > 0)[..., None] * 1.0], axis=2)
     on_black = np.where(np.abs(marked - gray[..., None]).sum(axis=2, keepdims=True) > 0, marked, 0.0)
+    from pathlib import Path
+
+    import varcolor
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "data"  # strokes in a "colour" blend mode
+    example_gray, example_marked = (varcolor.read_image(example / f"chelsea{s}.png") for s in ("", "_marked"))
     pairs = [
         (Cues.from_marked(gray, marked), Cues.from_marked(gray, marked, edges="exact")),
+        (Cues.from_marked(example_gray, example_marked), Cues.from_marked(example_gray, example_marked, edges="exact")),
         (Cues.from_marked(gray, layer), Cues.from_marked(gray, layer, edges="exact")),
         (Cues.from_mask(on_black), Cues.from_mask(on_black, edges="exact")),
     ]

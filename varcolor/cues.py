@@ -566,6 +566,11 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         between = np.abs(mine_mean - alpha_rgb * theirs_mean) * np.sqrt(3) <= (
             _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha_rgb) * reach_to
         )
+        # A channel at 0 (or 1) over a photo that is not: no blend holds less than a tenth of the
+        # photo, so that is a colour clipped to the gamut, not a blend.
+        pixel = mine + photo
+        between &= ~np.any((pixel < 0.5 / 255) & (photo > 5 / 255), axis=1)
+        between &= ~np.any((pixel > 1 - 0.5 / 255) & (photo < 1 - 5 / 255), axis=1)
         blend[blend] = between
         if not blend.any():
             continue
