@@ -295,11 +295,10 @@ class Cues:
             mask, rgb, blended = _unmix(mask, rgb, under)
             if blended:
                 notes.append(f"{blended:,} blended edge pixels read as partial paint")
-        cues = cls._at_mask(mask, rgb)
-        return cls(cues.mask, cues.ab, lightness=cues.lightness, note="; ".join(notes))
+        return cls._at_mask(mask, rgb, "; ".join(notes))
 
     @classmethod
-    def _at_mask(cls, mask: np.ndarray, rgb: np.ndarray) -> Cues:
+    def _at_mask(cls, mask: np.ndarray, rgb: np.ndarray, note: str = "") -> Cues:
         """Cues of ``rgb``'s colours at ``mask`` (Lab computed there only: the rest is never read;
         lightness NaN there, as unknown)."""
         at = np.flatnonzero(mask)
@@ -308,7 +307,7 @@ class Cues:
         lightness = np.full(mask.shape, np.nan)
         ab.reshape(-1, 2)[at] = lab[:, 1:]
         lightness.ravel()[at] = lab[:, 0]
-        return cls(mask, ab, lightness=lightness)
+        return cls(mask, ab, lightness=lightness, note=note)
 
     @classmethod
     def from_mask(cls, strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = "unmix") -> Cues:
@@ -524,37 +523,43 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         top, bottom = max(rows.start - reach, 0), min(rows.stop + reach, mask.shape[0])
         inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
         strokes = mask[top:bottom]
-        ab = np.zeros(strokes.shape + (2,))
-        ab[strokes] = rgb_to_lab(rgb[top:bottom][strokes][None, :, :3].astype(np.float64))[0, :, 1:]
-        m = rgb[top:bottom, :, :3].astype(np.float64)
-        g = np.zeros(strokes.shape) if under is None else under[top:bottom].astype(np.float64)
-        g = np.repeat(g[..., None], 3, axis=2) if g.ndim == 2 else g[..., :3]
-        distance = np.sqrt(np.einsum("ijc,ijc->ij", m - g, m - g)) * strokes
+        flat = rgb[top:bottom].reshape(-1, rgb.shape[2])
+        at = np.flatnonzero(strokes)
+        m = flat[at, :3].astype(np.float64)
+        if under is None:
+            g = np.zeros_like(m)
+        else:
+            g = under[top:bottom].reshape(strokes.size, -1)[at, :3].astype(np.float64)
+            g = np.repeat(g, 3, axis=1) if g.shape[1] == 1 else g
+        distance = np.zeros(strokes.size)
+        distance[at] = np.sqrt(np.einsum("nc,nc->n", m - g, m - g))
         # The paint: the stroke pixel furthest from the photo (RGB distance, which grows with the
         # share of paint; Lab chroma need not), as the argmax over each window in one filter: the
         # distance in the high bits, the pixel's index in the low ones.
-        index = np.arange(strokes.size, dtype=np.int64).reshape(strokes.shape)
-        key = (np.round(distance * (1 << 20)).astype(np.int64) << 32) | index
-        paint_at = ndimage.maximum_filter(key, size=2 * reach + 1, mode="nearest") & 0xFFFFFFFF
-        paint = ab.reshape(-1, 2)[paint_at]
-        contrast2 = np.einsum("ijc,ijc->ij", paint, paint)
-        alpha = np.einsum("ijc,ijc->ij", ab, paint) / np.maximum(contrast2, 1e-12)
-        residual = ab - alpha[..., None] * paint
-        off_line = np.hypot(residual[..., 0], residual[..., 1])
-        edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False)
+        key = (np.round(distance * (1 << 20)).astype(np.int64) << 32) | np.arange(strokes.size, dtype=np.int64)
+        paint_at = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest")
+        paint_at = paint_at.ravel() & 0xFFFFFFFF
+        edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False).ravel()
         # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
-        touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0]
-        blend = strokes & edge & (touching.ravel()[paint_at] == touching)
-        blend &= (contrast2 >= _MIN_CHROMA**2) & (alpha > 0) & (alpha < OPAQUE)
-        blend &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(contrast2)
-        blend = blend[inner]
-        if not blend.any():
+        touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
+        inside = np.zeros(strokes.shape, bool)
+        inside[inner] = True
+        chosen = edge[at] & (touching[paint_at[at]] == touching[at]) & inside.ravel()[at] & (paint_at[at] != at)
+        at, m, g = at[chosen], m[chosen], g[chosen]
+        if not len(at):
             continue
+        theirs_at = paint_at[at]
+        lab = rgb_to_lab(np.concatenate([m, flat[theirs_at, :3].astype(np.float64)])[None])[0, :, 1:]
+        ab, paint = lab[: len(at)], lab[len(at) :]
+        contrast2 = np.einsum("nc,nc->n", paint, paint)
+        alpha = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
+        off_line = np.hypot(*(ab - alpha[:, None] * paint).T)
+        ok = (contrast2 >= _MIN_CHROMA**2) & (alpha > 0) & (alpha < OPAQUE)
+        ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(contrast2)
         # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
         # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
-        photo = g[inner][blend]
-        mine = m[inner][blend] - photo
-        theirs = m.reshape(-1, 3)[paint_at[inner][blend]] - photo
+        mine = m - g
+        theirs = flat[theirs_at, :3].astype(np.float64) - g
         mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
         plane = theirs - theirs_mean[:, None]
         alpha_rgb = np.einsum("nc,nc->n", mine - mine_mean[:, None], plane)
@@ -563,27 +568,23 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
         # at dark and bright pixels) is not.
         reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
-        between = np.abs(mine_mean - alpha_rgb * theirs_mean) * np.sqrt(3) <= (
+        ok &= np.abs(mine_mean - alpha_rgb * theirs_mean) * np.sqrt(3) <= (
             _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha_rgb) * reach_to
         )
         # A channel at 0 (or 1) over a photo that is not: no blend holds less than a tenth of the
         # photo, so that is a colour clipped to the gamut, not a blend.
-        pixel = mine + photo
-        between &= ~np.any((pixel < 0.5 / 255) & (photo > 5 / 255), axis=1)
-        between &= ~np.any((pixel > 1 - 0.5 / 255) & (photo < 1 - 5 / 255), axis=1)
-        blend[blend] = between
-        if not blend.any():
+        ok &= ~np.any((m < 0.5 / 255) & (g > 5 / 255), axis=1)
+        ok &= ~np.any((m > 1 - 0.5 / 255) & (g < 1 - 5 / 255), axis=1)
+        if not ok.any():
             continue
+        at, theirs_at, alpha_rgb = at[ok], theirs_at[ok], alpha_rgb[ok]
         if out is rgb:
             out = rgb.copy()
-        share = np.zeros(blend.shape)
-        share[blend] = alpha_rgb[between]
-        weak = blend & (share < HALF_PAINT)
-        strong = blend & ~weak
-        keep[rows] &= ~weak
-        band = out[rows]
-        band[strong] = rgb[top:bottom].reshape(-1, rgb.shape[2])[paint_at[inner][strong]]
-        blended += int(blend.sum())
+        weak, strong = at[alpha_rgb < HALF_PAINT], alpha_rgb >= HALF_PAINT
+        offset = (top - rows.start) * mask.shape[1]  # band-with-margin index -> this band's index
+        keep[rows].reshape(-1)[weak + offset] = False
+        out[rows].reshape(-1, rgb.shape[2])[at[strong] + offset] = flat[theirs_at[strong]]
+        blended += len(at)
     return keep, out, blended
 
 
