@@ -505,8 +505,9 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
 
     A blend of paint into a gray photo, or into black, keeps the paint's hue and holds a share of
     its chroma: in Lab, ``ab ≈ α·ab_paint``. Each stroke pixel's paint is the stroke pixel within
-    :data:`PAINT_REACH` pixels furthest from the photo (RGB). A blend is a pixel within :data:`PAINT_REACH` of the
-    strokes' outside, connected to its paint, whose chroma lies on that line (:data:`_BLEND_SLACK`)
+    :data:`PAINT_REACH` pixels furthest from the photo (RGB). A blend is a pixel within
+    :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
+    further), connected to its paint, whose chroma lies on that line (:data:`_BLEND_SLACK`)
     at more than 0 and less than :data:`OPAQUE` of the paint's (least squares). Found in Lab, not
     RGB: a stroke painted in a "colour" blend mode (one chroma at the photo's lightness) is no
     blend. Its share of paint α, which decides between paint and no cue, is measured in RGB's
@@ -540,6 +541,14 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         paint_at = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest")
         paint_at = paint_at.ravel() & 0xFFFFFFFF
         edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False).ravel()
+        # A blend lies on a ramp: a neighbour holds more paint and one less (or none). A stroke
+        # of a darker shade beside a brighter one is a plateau: no blend of it.
+        plateau = distance.reshape(strokes.shape)
+        step = 0.5 / 255  # half an 8-bit level: a plateau's pixels are equal
+        ramp = (ndimage.maximum_filter(plateau, size=3, mode="nearest") > plateau + step) & (
+            ndimage.minimum_filter(plateau, size=3, mode="nearest") < plateau - step
+        )
+        edge &= ramp.ravel()
         # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
         touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
         inside = np.zeros(strokes.shape, bool)
