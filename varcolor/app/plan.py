@@ -57,7 +57,7 @@ def check_folders(source: Path, output: Path) -> None:
         raise InputError(f"{output}: is a file; a folder input needs an output folder")
 
 
-def check_outputs(jobs: list[Job], bits: int) -> None:
+def check_outputs(jobs: list[Job], bits: int | None) -> None:
     """Refuse, before any work, an output format or place that could never be written: checked
     once per folder and extension (every job of a folder run shares them)."""
     seen = set()
@@ -67,7 +67,7 @@ def check_outputs(jobs: list[Job], bits: int) -> None:
             key = (output.parent, suffix)
             if key not in seen:
                 seen.add(key)
-                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits, image=suffix != ".vcir")
+                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits or 8, image=suffix != ".vcir")
 
 
 def _is_file(path: Path) -> bool:
@@ -93,7 +93,9 @@ def _colorize_job(image, kind, cue_file, output, options: Options, run: RunOptio
         if cue_file or automatic(options)
         else (f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
     )
-    task = ColorizeTask(image, output, options, kind, cue_file, run.bits, run.overwrite, run.max_pixels, progress)
+    task = ColorizeTask(
+        image, output, options, kind, cue_file, run.bits, run.overwrite, run.max_pixels, progress, run.profile
+    )
     return Job(
         [image] + ([cue_file] if cue_file else []),
         [output],
@@ -200,7 +202,7 @@ def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions,
     return Job(
         [gray_path, gray_path.with_suffix(".vcir")],
         [output],
-        DecodeTask(gray_path, output, options, run.bits, run.overwrite, run.max_pixels),
+        DecodeTask(gray_path, output, options, run.bits, run.overwrite, run.max_pixels, run.profile),
         memory=_memory(gray_path, options, on_dask),
         **named,
     )
@@ -259,7 +261,7 @@ def plan_encode(
     files = {
         "embed": embed,
         "plot": plot,
-        "bits": run.bits,
+        "bits": run.bits or 8,  # the gray image: 8 bits unless asked
         "gray": gray,
         "overwrite": run.overwrite,
         "max_pixels": run.max_pixels,

@@ -38,6 +38,8 @@ def made_with(
         shaped.update(encode_options.keywords())
     if run is not None:
         shaped.update(bits=run.bits, ext=run.ext)
+        if run.profile is not None:  # an output in another colour space than sRGB is another output
+            shaped.update(profile=run.profile)
     shaped.update({name: str(value) if isinstance(value, Path) else value for name, value in more.items()})
     return shaped
 

@@ -14,8 +14,9 @@ from ..api import check_fits, colorize, estimate_memory
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..gamut import GlobalHints
-from ..io import image_shape, read_image, write_image
+from ..io import JPEG_EXTENSIONS, image_bits, image_profile, image_shape, read_image, write_image
 from ..options import Options
+from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan
 
 __all__ = ["read_checked", "colorize_and_write", "solve_memory"]
@@ -48,7 +49,8 @@ def colorize_and_write(
     output: Path,
     options: Options,
     *,
-    bits: int = 8,
+    bits: int | None = None,
+    profile: str | None = None,
     overwrite: bool = False,
     global_hints: GlobalHints | None = None,
     progress: bool = False,
@@ -57,7 +59,12 @@ def colorize_and_write(
     """Colorize, write the output atomically; returns the warnings raised, as one line, each
     naming ``image``. ``plan``: :func:`read_checked`'s for this image. With ``progress``, a long
     solve (ADMM's iterations, the tiles of a big scan) shows a bar on stderr, opened at its first
-    step (a refused option shows no empty bar)."""
+    step (a refused option shows no empty bar). ``bits``: None for the input's depth (8 in JPEG);
+    ``profile``: the output's colour space (:func:`~varcolor.profiles.output_profile`: sRGB by
+    default, ``"input"`` or an ICC file), embedded in the file."""
+    if bits is None:
+        bits = 8 if output.suffix.lower() in JPEG_EXTENSIONS else image_bits(image)
+    icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)
     bar = None
 
     def report(info: dict) -> None:
@@ -86,5 +93,7 @@ def colorize_and_write(
         finally:
             if bar is not None:
                 bar.close()
-    write_image(output, rgb, bits=bits, overwrite=overwrite)
+    if icc != SRGB_ICC:  # the result's sRGB colours in the chosen RGB space, in double precision
+        rgb = srgb_to_profile(rgb, icc, output)
+    write_image(output, rgb, bits=bits, overwrite=overwrite, profile=icc)
     return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))

@@ -39,10 +39,11 @@ class ColorizeTask:
     options: Options
     kind: str | None = None
     cue_file: Path | None = None
-    bits: int = 8
+    bits: int | None = None
     overwrite: bool = False
     max_pixels: int | None = None
     progress: bool = False
+    profile: str | None = None
 
     def __call__(self) -> str:
         return _noted(self._run)
@@ -62,6 +63,7 @@ class ColorizeTask:
                 self.output,
                 self.options,
                 bits=self.bits,
+                profile=self.profile,
                 overwrite=self.overwrite,
                 progress=self.progress,
                 plan=plan,
@@ -77,9 +79,10 @@ class DecodeTask:
     gray_path: Path
     output: Path
     options: Options
-    bits: int = 8
+    bits: int | None = None
     overwrite: bool = False
     max_pixels: int | None = None
+    profile: str | None = None
 
     def __call__(self) -> str:
         return _noted(self._run)
@@ -98,6 +101,7 @@ class DecodeTask:
             self.output,
             self.options,
             bits=self.bits,
+            profile=self.profile,
             overwrite=self.overwrite,
             global_hints=payload.global_hints(),
             plan=plan,
