@@ -17,6 +17,7 @@ from .. import batch, methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import JPEG_EXTENSIONS, check_writable, image_shape, walk_images
+from ..io.layers import is_layered
 from ..ir.encode import EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
@@ -90,11 +91,22 @@ def _memory(image: Path, options: Options, on_dask: bool) -> int:
 def _colorize_job(image, kind, cue_file, output, options: Options, run: RunOptions, on_dask: bool, progress=False):
     skip = (
         None
-        if cue_file or automatic(options)
+        if cue_file or automatic(options) or is_layered(image)
         else (f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
     )
     task = ColorizeTask(
-        image, output, options, kind, cue_file, run.bits, run.overwrite, run.max_pixels, progress, run.profile
+        image,
+        output,
+        options,
+        kind,
+        cue_file,
+        run.bits,
+        run.overwrite,
+        run.max_pixels,
+        progress,
+        run.profile,
+        run.layer,
+        run.strokes_layer,
     )
     return Job(
         [image] + ([cue_file] if cue_file else []),
@@ -168,7 +180,7 @@ def plan_colorize(
         else:  # a single file uses the cue file beside it only when asked to
             cue_kind, cue_file = None, None
             _, beside = find_cue(source, source.parent, CUE_KINDS)
-            if not automatic(options):
+            if not automatic(options) and not is_layered(source):  # a layered file's strokes: a layer
                 found = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
                 raise InputError(
                     f"{source}: no cues given; give marked cues, mask cues or points cues, or the prior{found}"

@@ -61,6 +61,9 @@ class RunOptions(OptionValues):
     bits : int or None
         Bits per sample of the images written (8 or 16); None: the input's (16 from 16-bit or
         floating-point files, else 8).
+    layer, strokes_layer : str or None
+        A layered input's (``.ora``, ``.psd``) photo layer and stroke layer, by name; None: the
+        bottom visible layer, and the visible layer above it.
     profile : str or None
         The colour space of the images written, as an embedded ICC profile: None or ``"srgb"``
         (sRGB), ``"input"`` (the input's RGB profile; sRGB for a gray input) or an ICC file.
@@ -87,6 +90,10 @@ class RunOptions(OptionValues):
         None, "ICC profile of the output: srgb (default), input, or an ICC file", check=_profile
     )
     ext: str = option(".png", "output extension in folder mode", check=_ext)
+    layer: str | None = option(None, "a layered input's photo layer, by name (default: the bottom visible one)")
+    strokes_layer: str | None = option(
+        None, "a layered input's stroke layer, by name (default: the visible one above the photo)"
+    )
 
     def __post_init__(self) -> None:
         self._check_fields()

@@ -34,6 +34,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "WRITE_EXTENSIONS",
     "JPEG_EXTENSIONS",
+    "LAYERED_EXTENSIONS",
     "MAX_PIXELS",
     "read_image",
     "image_shape",
@@ -48,6 +49,8 @@ __all__ = [
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: The extensions :func:`write_image` writes (``--ext``, the studio's names).
 WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+#: Layered files (:mod:`varcolor.io.layers`): OpenRaster and Photoshop, read as layers and written whole.
+LAYERED_EXTENSIONS = (".ora", ".psd")
 #: JPEG's extensions: 8 bits per sample only, no alpha.
 JPEG_EXTENSIONS = (".jpg", ".jpeg")
 #: Images larger than this many pixels are refused on reading, before any pixel is decoded
@@ -464,9 +467,10 @@ def check_writable(path: str | os.PathLike, bits: int = 8, *, image: bool = True
 
 
 def _check_format(path: Path, suffix: str, bits: int) -> None:
-    if suffix not in WRITE_EXTENSIONS:
+    if suffix not in WRITE_EXTENSIONS + LAYERED_EXTENSIONS:
         raise InputError(
-            f"{path}: cannot write {suffix or 'files without extension'} (use one of {', '.join(WRITE_EXTENSIONS)})"
+            f"{path}: cannot write {suffix or 'files without extension'} "
+            f"(use one of {', '.join(WRITE_EXTENSIONS + LAYERED_EXTENSIONS)})"
         )
     if bits not in (8, 16):
         raise InputError(f"bits must be 8 or 16, not {bits}")
@@ -476,6 +480,8 @@ def _check_format(path: Path, suffix: str, bits: int) -> None:
 
 def _checked_pixels(path: Path, image: np.ndarray, bits: int, profile: bytes | None = None) -> np.ndarray:
     _check_format(path, path.suffix.lower(), bits)
+    if path.suffix.lower() in LAYERED_EXTENSIONS:  # a stack of layers, not one image
+        raise InputError(f"{path}: a layered file is written as layers (varcolor.io.layers.write_layers)")
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise InputError(f"{path}: cannot write an array of shape {image.shape}")
