@@ -155,3 +155,18 @@ def test_which_layers_and_what_is_refused(tmp_path, capsys):
     (tmp_path / "broken.ora").write_bytes(b"PK\x03\x04 not a zip")
     code, _, err = run(capsys, "colorize", tmp_path / "broken.ora", "-o", tmp_path / "x.png")
     assert code == 2 and err.count("\n") == 1 and "broken.ora" in err and "Traceback" not in err
+
+
+def test_a_folder_run_takes_layered_files_and_other_commands_read_their_composite(tmp_path, capsys):
+    gray, strokes = _gray_and_strokes()
+    (tmp_path / "in").mkdir()
+    _ora(tmp_path / "in" / "work.ora", [("scan", _rgba(gray), True), ("strokes", strokes, True)])
+    varcolor.write_image(tmp_path / "in" / "plain.png", gray)  # no cues beside it: skipped
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["work.png"]
+    assert run(capsys, "colorize", tmp_path / "in" / "work.ora", "-o", tmp_path / "result.ora")[0] == 0
+    composite = varcolor.read_image(tmp_path / "result.ora")
+    assert np.abs(composite - varcolor.read_image(tmp_path / "out" / "work.png")).max() <= 1 / 255
+    code, out, err = run(capsys, "metrics", tmp_path / "result.ora", "-r", tmp_path / "out" / "work.png")
+    assert code == 0 and "result.ora" in out, err

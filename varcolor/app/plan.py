@@ -197,7 +197,8 @@ def plan_colorize(
             "(or none, to find them by name)"
         )
     jobs = []
-    for rel in walk_images(source, skip=[output]):  # an output folder inside: its files are no inputs
+    # an output folder inside: its files are no inputs; layered files are inputs with their strokes
+    for rel in walk_images(source, skip=[output], layered=True):
         if is_cue_file(rel):
             continue
         image = source / rel

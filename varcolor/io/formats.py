@@ -95,7 +95,8 @@ def read_image(
     ----------
     path : path-like
         A PNG, JPEG, TIFF or BMP file, 8 or 16 bits per sample (TIFF also 32-bit integer and
-        floating point, and CMYK), gray, RGB or RGBA.
+        floating point, and CMYK), gray, RGB or RGBA; or a layered ``.ora``/``.psd`` file, read
+        as the composite of its visible layers (:mod:`varcolor.io.layers`).
     dtype : numpy float dtype
         Type of the returned array.
     max_pixels : int or None
@@ -132,6 +133,11 @@ def read_image(
     path = Path(path)
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
+    if path.suffix.lower() in LAYERED_EXTENSIONS:  # what the file shows: its visible layers' composite
+        from .layers import composite_of, read_layers
+
+        composite = composite_of(read_layers(path, max_pixels=max_pixels)[0])
+        return _to_float(composite if np.any(composite[..., 3] < 1) else composite[..., :3], path, dtype)
     try:
         if _is_tiff(path):
             pixels, orientation = _read_tiff(path, max_pixels)
@@ -174,6 +180,10 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
     path = Path(path)
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
+    if path.suffix.lower() in LAYERED_EXTENSIONS:
+        from .layers import canvas_shape
+
+        return canvas_shape(path, max_pixels=max_pixels)
     try:
         if _is_tiff(path):
             with tifffile.TiffFile(path) as tif:

@@ -16,6 +16,7 @@ bottom to top as straight-alpha RGBA floats of the canvas's size.
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
@@ -30,7 +31,16 @@ from ..profiles import samples_to_srgb
 from .atomic import atomic_path
 from .formats import LAYERED_EXTENSIONS, MAX_PIXELS, encode_image
 
-__all__ = ["Layer", "is_layered", "read_layers", "pick_layers", "write_layers", "LAYERED_EXTENSIONS"]
+__all__ = [
+    "Layer",
+    "is_layered",
+    "read_layers",
+    "canvas_shape",
+    "pick_layers",
+    "write_layers",
+    "composite_of",
+    "LAYERED_EXTENSIONS",
+]
 
 _ORA_MIME = b"image/openraster"
 #: The largest ``stack.xml`` read: a stack of thousands of layers is a few hundred kB.
@@ -71,13 +81,36 @@ def read_layers(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS)
     InputError
         Missing, damaged, or a layout not read here (CMYK, 32-bit PSD), in one line naming ``path``.
     """
+    return _reading(path, lambda p: (_read_ora if p.suffix.lower() == ".ora" else _read_psd)(p, max_pixels))
+
+
+def canvas_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tuple[int, int]:
+    """``(H, W)`` of a layered file's canvas, from ``stack.xml`` or the PSD header (no layer
+    decoded); more than ``max_pixels`` refused."""
+
+    def shape(path: Path) -> tuple[int, int]:
+        if path.suffix.lower() == ".ora":
+            with zipfile.ZipFile(path) as ora:
+                height, width = _ora_header(ora, path)
+        else:  # the 26-byte header: "8BPS", version, 6 reserved, channels, height, width, depth, mode
+            with open(path, "rb") as f:
+                header = f.read(26)
+            if len(header) < 26 or header[:4] != b"8BPS":
+                raise InputError(f"{path}: not a Photoshop file")
+            height, width = struct.unpack(">II", header[14:22])
+        _check_canvas(path, width, height, max_pixels)
+        return height, width
+
+    return _reading(path, shape)
+
+
+def _reading(path, read):
+    """``read(path)``, a missing or damaged file refused in one line naming it."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        if path.suffix.lower() == ".ora":
-            return _read_ora(path, max_pixels)
-        return _read_psd(path, max_pixels)
+        return read(path)
     except InputError:
         raise
     except MemoryError:
@@ -118,15 +151,8 @@ def _ora_stack(root: ET.Element, visible: bool, found: list[tuple[ET.Element, bo
 
 def _read_ora(path: Path, max_pixels: int | None) -> tuple[list[Layer], int]:
     with zipfile.ZipFile(path) as ora:
-        if ora.read("mimetype").strip() != _ORA_MIME:
-            raise InputError(f"{path}: not an OpenRaster file (its mimetype is not image/openraster)")
-        info = ora.getinfo("stack.xml")
-        if info.file_size > _STACK_BYTES:
-            raise InputError(f"{path}: its stack.xml is {info.file_size} bytes; more than {_STACK_BYTES} is refused")
-        root = ET.fromstring(ora.read(info))
-        if root.tag != "image":
-            raise InputError(f"{path}: stack.xml does not describe an image")
-        width, height = int(root.get("w", 0)), int(root.get("h", 0))
+        root = _ora_root(ora, path)
+        height, width = _ora_header(ora, path, root)
         _check_canvas(path, width, height, max_pixels)
         found: list[tuple[ET.Element, bool]] = []
         for stack in root.findall("stack"):
@@ -142,6 +168,24 @@ def _read_ora(path: Path, max_pixels: int | None) -> tuple[list[Layer], int]:
             canvas[..., 3] *= min(max(opacity, 0.0), 1.0)
             layers.append(Layer(name, canvas, shows))
     return layers, bits
+
+
+def _ora_root(ora: zipfile.ZipFile, path: Path) -> ET.Element:
+    """``stack.xml``'s root, after checking the mimetype and the size (a bounded parse)."""
+    if ora.read("mimetype").strip() != _ORA_MIME:
+        raise InputError(f"{path}: not an OpenRaster file (its mimetype is not image/openraster)")
+    info = ora.getinfo("stack.xml")
+    if info.file_size > _STACK_BYTES:
+        raise InputError(f"{path}: its stack.xml is {info.file_size} bytes; more than {_STACK_BYTES} is refused")
+    root = ET.fromstring(ora.read(info))
+    if root.tag != "image":
+        raise InputError(f"{path}: stack.xml does not describe an image")
+    return root
+
+
+def _ora_header(ora: zipfile.ZipFile, path: Path, root: ET.Element | None = None) -> tuple[int, int]:
+    root = _ora_root(ora, path) if root is None else root
+    return int(root.get("h", 0)), int(root.get("w", 0))
 
 
 def _place(canvas: np.ndarray, pixels: np.ndarray, top: int, left: int) -> None:
