@@ -170,3 +170,26 @@ def test_a_folder_run_takes_layered_files_and_other_commands_read_their_composit
     assert np.abs(composite - varcolor.read_image(tmp_path / "out" / "work.png")).max() <= 1 / 255
     code, out, err = run(capsys, "metrics", tmp_path / "result.ora", "-r", tmp_path / "out" / "work.png")
     assert code == 0 and "result.ora" in out, err
+
+
+def test_a_16_bit_psd_is_read_through_its_profile_at_full_precision(tmp_path):
+    pytest.importorskip("psd_tools")
+    from psd_tools import PSDImage
+    from psd_tools.api.layers import PixelLayer
+    from psd_tools.constants import Resource
+    from psd_tools.psd.image_resources import ImageResource
+
+    from varcolor.io.layers import read_layers
+
+    from .conftest import icc_profile, srgb_from_icc_rgb
+
+    values = np.random.default_rng(2).integers(0, 65536, size=(12, 16, 3)).astype(np.uint16)
+    psd = PSDImage.new("RGB", (16, 12), depth=16)
+    PixelLayer.fromarray(values, psd, name="scan")
+    psd.image_resources[Resource.ICC_PROFILE] = ImageResource(key=Resource.ICC_PROFILE, data=icc_profile())
+    psd.save(tmp_path / "scan.psd")
+    with pytest.warns(UserWarning, match="converted to sRGB from its embedded ICC profile"):
+        (layer,), bits = read_layers(tmp_path / "scan.psd")
+    expected = srgb_from_icc_rgb(values / 65535.0)
+    assert bits == 16 and np.abs(layer.pixels[..., :3] - expected).max() <= 0.5 / 255
+    assert np.abs(layer.pixels[..., :3] - values / 65535.0).max() > 20 / 255  # the numbers alone were wrong
