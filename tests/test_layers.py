@@ -2,6 +2,8 @@
 colorizes as the same strokes given as a marked image; a layered result's composite is the flat
 result; which layers are taken, and what is refused in one line."""
 
+import shutil
+import subprocess
 import zipfile
 
 import numpy as np
@@ -193,3 +195,23 @@ def test_a_16_bit_psd_is_read_through_its_profile_at_full_precision(tmp_path):
     expected = srgb_from_icc_rgb(values / 65535.0)
     assert bits == 16 and np.abs(layer.pixels[..., :3] - expected).max() <= 0.5 / 255
     assert np.abs(layer.pixels[..., :3] - values / 65535.0).max() > 20 / 255  # the numbers alone were wrong
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("krita") and shutil.which("xvfb-run")), reason="needs Krita and xvfb-run")
+@pytest.mark.parametrize("kind", ["ora", "psd"])
+def test_krita_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind):
+    """A real editor opens the file: Krita's own composite of it is the flat result within a level
+    (measured: 0 levels for both formats)."""
+    if kind == "psd":
+        pytest.importorskip("psd_tools")
+    gray, strokes = _gray_and_strokes()
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "mask.png", strokes)
+    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
+    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
+    assert run(capsys, *common, tmp_path / f"result.{kind}")[0] == 0
+    export = ["xvfb-run", "-a", "krita", f"result.{kind}", "--export", "--export-filename", "krita.png"]
+    subprocess.run(export, cwd=tmp_path, capture_output=True, timeout=300, check=True)
+    shown = varcolor.read_image(tmp_path / "krita.png")
+    assert np.abs(shown[..., :3] - varcolor.read_image(tmp_path / "flat.png")).max() <= 1 / 255
