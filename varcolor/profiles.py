@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,8 +47,18 @@ SRGB_LEVELS = 2
 # Pillow image modes → the ICC colour space of their pixels.
 _SPACE_OF_MODE = {"RGB": "RGB", "RGBA": "RGB", "L": "GRAY", "LA": "GRAY", "CMYK": "CMYK"}
 _SRGB = ImageCms.createProfile("sRGB")
-#: The sRGB ICC profile varcolor embeds in what it writes (LittleCMS's built-in sRGB).
-SRGB_ICC = imagecodecs.cms_profile("srgb")
+
+
+def _dated(profile: bytes) -> bytes:
+    """``profile`` with a fixed creation date: LittleCMS stamps the time it made it, and the same
+    result must be the same bytes whichever process wrote it (serial and worker runs agree)."""
+    fixed = bytearray(profile)
+    fixed[24:36] = struct.pack(">6H", 2026, 1, 1, 0, 0, 0)  # the header's dateTimeNumber
+    return bytes(fixed)
+
+
+#: The sRGB ICC profile varcolor embeds in what it writes (LittleCMS's built-in sRGB, dated).
+SRGB_ICC = _dated(imagecodecs.cms_profile("srgb"))
 #: Samples converted at a time (a band of rows): a 40 MP scan is not doubled in float64 at once.
 _BAND_SAMPLES = 1 << 22
 
