@@ -535,3 +535,35 @@ def test_a_method_returning_anything_gives_a_result_or_one_method_error(answer):
             assert np.all(np.isfinite(result.ab)) and result.rgb.shape == (8, 8, 3)
     finally:
         methods.unregister("answers-attack")
+
+
+# Issue 46, item 8: what a hostile trial found.
+
+
+def _oriented(path, pixels, orientation=6):
+    """``pixels`` (uint8) saved as stored, with an EXIF orientation tag: a phone's portrait photo."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, exif=exif.tobytes())
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_rotated_phone_photo_colorizes_upright_alone_with_marked_cues_and_in_a_folder(tmp_path, capsys, suffix):
+    from .conftest import photo, run
+
+    rgb = photo("coffee", (80, 120))  # stored landscape, shown portrait (orientation 6)
+    gray = (varcolor.color.same_lightness_gray(rgb) * 255).round().astype(np.uint8)
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[::9, ::9] = (rgb[::9, ::9] * 255).round().astype(np.uint8)
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    _oriented(folder / f"p{suffix}", gray)
+    _oriented(folder / "p_marked.png", marked)
+    assert varcolor.io.image_shape(folder / f"p{suffix}") == varcolor.read_image(folder / f"p{suffix}").shape[:2]
+    assert varcolor.io.image_shape(folder / f"p{suffix}") == (120, 80)
+    code, _, err = run(capsys, "colorize", folder / f"p{suffix}", "--marked", "-o", tmp_path / "one.png")
+    assert code == 0, err
+    assert varcolor.read_image(tmp_path / "one.png").shape == (120, 80, 3)
+    code, _, err = run(capsys, "colorize", folder, "-o", tmp_path / "out")
+    assert code == 0 and "failed 0" in err, err
+    assert varcolor.read_image(tmp_path / "out" / "p.png").shape == (120, 80, 3)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from ..io import JPEG_EXTENSIONS, read_image
+from ..io import JPEG_EXTENSIONS, image_shape, read_image
 
 __all__ = [
     "CUE_KINDS",
@@ -27,6 +27,7 @@ __all__ = [
     "kind_of",
     "find_cue",
     "load_cues",
+    "check_cue_shape",
     "check_cue_share",
     "dense_cues_note",
 ]
@@ -102,12 +103,8 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
             f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
             "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
         )
+    check_cue_shape(image, kind, cue_file, shape, max_pixels)
     cue_image = read_image(cue_file, max_pixels=max_pixels)
-    if cue_image.shape[:2] != shape:
-        raise InputError(
-            f"{cue_file}: the {kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
-            f"but {image.name} is {shape[1]}×{shape[0]}"
-        )
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
     try:
@@ -120,6 +117,28 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
         if issubclass(warning.category, UserWarning):
             warnings.warn(f"{cue_file}: {warning.message}", UserWarning, stacklevel=2)
     return cues
+
+
+def check_cue_shape(image: Path, kind: str, cue_file: Path, shape: tuple[int, int], max_pixels: int | None) -> None:
+    """Refuse a marked or mask image whose size (upright, from its header: no pixel is decoded)
+    is not ``shape``, the image's: a few hundred bytes declaring gigapixels cost nothing.
+
+    Parameters
+    ----------
+    image, cue_file : Path
+        The image and its cue file (named in the message).
+    kind : str
+        The cue file's kind (points files have no size: nothing is checked).
+    shape : tuple of int
+        ``(H, W)`` of the image, upright.
+    max_pixels : int or None
+        The pixel limit of the run.
+    """
+    if kind == "points":
+        return
+    height, width = image_shape(cue_file, max_pixels=max_pixels)
+    if (height, width) != tuple(shape[:2]):
+        raise InputError(f"{cue_file}: the {kind} image is {width}×{height} but {image.name} is {shape[1]}×{shape[0]}")
 
 
 def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
+from ..io import image_shape
 from ..ir.decode import payload_cues
 from ..ir.files import encode_file, read_ir
 from ..options import Options
-from .cues import check_cue_share, dense_cues_note, load_cues
+from .cues import check_cue_shape, check_cue_share, dense_cues_note, load_cues
 from .solve import colorize_and_write, read_checked
 
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
@@ -48,6 +49,9 @@ class ColorizeTask:
         return _noted(self._run)
 
     def _run(self) -> str:
+        if self.cue_file is not None and self.kind != "points":  # sizes from the headers, before decoding
+            shape = image_shape(self.image, max_pixels=self.max_pixels)
+            check_cue_shape(self.image, self.kind, self.cue_file, shape, self.max_pixels)
         gray, plan = read_checked(self.image, self.options, self.max_pixels)
         cues = Cues.empty(gray.shape[:2])
         if self.cue_file is not None:
