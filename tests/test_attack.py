@@ -567,3 +567,55 @@ def test_a_rotated_phone_photo_colorizes_upright_alone_with_marked_cues_and_in_a
     code, _, err = run(capsys, "colorize", folder, "-o", tmp_path / "out")
     assert code == 0 and "failed 0" in err, err
     assert varcolor.read_image(tmp_path / "out" / "p.png").shape == (120, 80, 3)
+
+
+def _cells(rng, grid_height, grid_width, count):
+    cells = rng.permutation(grid_height * grid_width)[:count]
+    return np.stack([cells // grid_width, cells % grid_width], axis=1)
+
+
+def test_payload_labels_paint_as_square_after_square_and_in_time_for_any_radius():
+    from varcolor.ir.decode import payload_labels
+    from varcolor.ir.format import Payload
+
+    rng = np.random.default_rng(46)
+    for _ in range(60):  # against the definition: square after square, later points on top
+        width, height = (int(v) for v in rng.integers(1, 30, 2))
+        grid = (int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1)))
+        points = _cells(rng, *grid, int(rng.integers(0, 40)))
+        payload = Payload(
+            width, height, grid[1], grid[0], points=points, ab=np.zeros((len(points), 2)), patch=int(rng.integers(0, 9))
+        )
+        expected = np.full((height, width), -1)
+        r = payload.patch
+        for k, (y, x) in enumerate(payload.pixel_positions()):
+            expected[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1] = k
+        assert np.array_equal(payload_labels(payload), expected)
+    # A hand-made payload of a point per pixel at the largest radius: painted square by square,
+    # 160 000 squares of 400×400 (minutes); in O(pixels), well under a second.
+    points = _cells(rng, 400, 400, 400 * 400)
+    payload = Payload(400, 400, 400, 400, points=points, ab=np.zeros((len(points), 2)), patch=255)
+    with _within(10):
+        labels = payload_labels(payload)
+    assert labels.min() >= 0 and labels.max() == len(points) - 1
+
+
+@pytest.mark.parametrize("kind", ["marked", "mask"])
+def test_a_cue_image_of_another_size_is_refused_from_its_header(tmp_path, capsys, monkeypatch, kind):
+    from varcolor.app import cues
+
+    from .conftest import run
+
+    make_pair(tmp_path, "g")
+    bomb = tmp_path / f"bomb_{kind}.png"  # 64 MP declared in a few bytes: nothing to decode
+    bomb.write_bytes(png_declaring(8000, 8000, color=2, data=zlib.compress(b"\0" * 1000)))
+    read = cues.read_image
+
+    def never_the_bomb(path, *args, **kwargs):
+        assert path != bomb, "the bomb was decoded"
+        return read(path, *args, **kwargs)
+
+    monkeypatch.setattr(cues, "read_image", never_the_bomb)
+    code, out, err = run(capsys, "colorize", tmp_path / "g.png", f"--{kind}", bomb, "-o", tmp_path / "out.png")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{bomb}: the {kind} image is 8000×8000 but g.png is 32×24" in err
