@@ -619,3 +619,30 @@ def test_a_cue_image_of_another_size_is_refused_from_its_header(tmp_path, capsys
     code, out, err = run(capsys, "colorize", tmp_path / "g.png", f"--{kind}", bomb, "-o", tmp_path / "out.png")
     assert code == 2 and err.count("\n") == 1, err
     assert f"{bomb}: the {kind} image is 8000×8000 but g.png is 32×24" in err
+
+
+def test_bench_refuses_more_hints_than_pixels_in_one_line(tmp_path, capsys):
+    from .conftest import colour_photos, run
+
+    colour_photos(tmp_path / "photos", names=("a",))
+    photo = tmp_path / "photos" / "a.png"
+    with _within(20):  # was: minutes of drawing, memory growing
+        code, _, err = run(capsys, "bench", photo, "--hints", "0,99999999999999999999", "-q")
+        assert code == 2 and err.count("\n") == 1 and "--hints must be between 0 and 65536" in err, err
+        code, _, err = run(capsys, "bench", photo, "--hints", "1281", "--resolution", "full", "-q")
+    assert code == 2 and err.count("\n") == 1 and f"{photo}: hints must be between 0 and 1280" in err, err
+
+
+def test_bench_checks_a_photo_s_memory_from_its_header_before_decoding(tmp_path, capsys, monkeypatch):
+    from varcolor import memory
+    from varcolor.cli import bench as command
+
+    from .conftest import run
+
+    bomb = tmp_path / "bomb.png"  # 225 MP declared in a few bytes, under the 250 MP limit
+    bomb.write_bytes(png_declaring(15000, 15000, color=2, data=zlib.compress(b"\0" * 1000)))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 8 * 10**9)
+    monkeypatch.setattr(command, "read_image", lambda *a, **k: pytest.fail("the bomb was decoded"))
+    code, _, err = run(capsys, "bench", bomb, "-q")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{bomb}: scoring a 15000×15000 photo needs about 14.4 GB of memory, more than the budget of 6.4 GB" in err
