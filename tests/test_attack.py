@@ -646,3 +646,41 @@ def test_bench_checks_a_photo_s_memory_from_its_header_before_decoding(tmp_path,
     code, _, err = run(capsys, "bench", bomb, "-q")
     assert code == 2 and err.count("\n") == 1, err
     assert f"{bomb}: scoring a 15000×15000 photo needs about 14.4 GB of memory, more than the budget of 6.4 GB" in err
+
+
+def test_a_folder_run_reports_a_folder_it_cannot_list_and_a_linked_folder(tmp_path, capsys, monkeypatch):
+    from .conftest import run
+
+    make_pair(tmp_path / "in", "a")
+    make_pair(tmp_path / "in" / "locked", "b")
+    make_pair(tmp_path / "elsewhere", "c")
+    (tmp_path / "in" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    locked = tmp_path / "in" / "locked"
+    scandir = os.scandir
+
+    def refusing(path="."):  # as a folder without read permission (the tests may run as root)
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out")
+    assert code == 1, err
+    assert f"error: {locked}: cannot list the folder (Permission denied); its images were not read" in err
+    assert f"skipped: {tmp_path / 'in' / 'linked'}: a link to a folder, not followed" in err
+    assert "colorized 1, skipped 1, failed 1" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".png") == ["a.png"]
+
+
+def test_a_rerun_into_its_own_input_folder_takes_no_output_for_a_photo(tmp_path, capsys):
+    from .conftest import run
+
+    make_pair(tmp_path, "a")
+    make_pair(tmp_path, "b")
+    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path, "--ext", ".jpg")
+    assert code == 0 and "colorized 2, skipped 0, failed 0" in err, err
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.suffix != ".jsonl"}
+    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path, "--ext", ".jpg")
+    assert code == 0 and "colorized 0, skipped 2, failed 0" in err, err  # a.jpg and b.jpg exist: kept
+    assert "a.jpg: exists; kept" in err and "refusing" not in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.suffix != ".jsonl"} == before
