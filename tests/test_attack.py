@@ -700,3 +700,30 @@ def test_recolor_scores_only_what_this_run_made(tmp_path, capsys):
     code, out, err = run(capsys, "recolor", tmp_path / "in", "-o", tmp_path / "in", "-q")
     assert code == 1 and "refusing to overwrite an input file" in err, err
     assert "inf" not in out and "| a.png |" not in out, out
+
+
+def test_bench_and_metrics_report_a_folder_they_cannot_list_and_a_linked_folder(tmp_path, capsys, monkeypatch):
+    from .conftest import colour_photos, run
+
+    colour_photos(tmp_path / "photos", names=("a",))
+    colour_photos(tmp_path / "photos" / "locked", names=("b",))
+    colour_photos(tmp_path / "elsewhere", names=("c",))
+    (tmp_path / "photos" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    locked = tmp_path / "photos" / "locked"
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    for argv in (
+        ["bench", tmp_path / "photos", "--hints", "0"],
+        ["metrics", tmp_path / "photos", "-r", tmp_path / "photos"],
+    ):
+        code, out, err = run(capsys, *argv, "-q")
+        assert code == 1, err
+        assert f"error: {locked}: cannot list the folder (Permission denied)" in err, err
+        assert f"skipped: {tmp_path / 'photos' / 'linked'}: a link to a folder, not followed" in err, err
+        assert "a.png" in out or "1 images" in out, out

@@ -14,7 +14,7 @@ from .. import methods as registry
 from ..api import check_options
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import image_shape, read_image, walk_images
+from ..io import image_shape, read_image
 from .common import (
     add_cluster_options,
     add_input,
@@ -25,6 +25,7 @@ from .common import (
     max_pixels_of,
     to_csv,
     to_json,
+    walk_reported,
     write_table,
 )
 from .solve_options import add_method_parameters, add_options, method_help
@@ -99,10 +100,12 @@ def _cmd_bench(args) -> int:
     if args.limit < 0:
         raise InputError(f"--limit must be >= 0, got {args.limit}")
     source = Path(args.input)
+    unlisted: list[str] = []  # folders that cannot be listed: failures, as a bad photo is
     if source.is_file():
         paths = [(source, source.name)]
     elif source.is_dir():
-        paths = [(source / rel, rel.as_posix()) for rel in walk_images(source)]
+        found, unlisted = walk_reported(source)
+        paths = [(source / rel, rel.as_posix()) for rel in found]
     else:
         raise InputError(f"{source}: no such file or folder")
     if args.limit:
@@ -125,7 +128,7 @@ def _cmd_bench(args) -> int:
         (path, name, index, resolution, methods, hints, args.seed, options, alone, max_pixels_of(args))
         for index, (path, name) in enumerate(paths)
     ]
-    rows, failures = [], []
+    rows, failures = [], list(unlisted)
     bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
     jobs = [Job([task[0]], [], partial(_bench_one, task)) for task in tasks]
     for _, outcome, _ in batch.outcomes(jobs, 1 if alone else args.workers, scheduler=args.scheduler):
@@ -140,7 +143,7 @@ def _cmd_bench(args) -> int:
             error(line)
         raise InputError(failures[-1] if len(failures) == 1 else f"{source}: no image could be scored")
     summary = bench.summarize(rows, [resolution], methods, hints)
-    scored = len(tasks) - len(failures)
+    scored = len(tasks) - len(failures) + len(unlisted)  # the photos scored, not the folders unlisted
     if args.format == "md":
         table = bench.markdown(summary, [resolution], methods, hints, f"{source.name} ({scored} images)")
     else:

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from .. import batch
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import identity, image_shape, walk_images
+from ..io import identity, image_shape
 from ..memory import check_memory
 from ..metrics import METRICS, score, score_bytes
 from .common import (
@@ -29,6 +29,7 @@ from .common import (
     read_warning,
     to_csv,
     to_json,
+    walk_reported,
     write_table,
 )
 
@@ -43,10 +44,12 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
     if not references.is_dir():
         raise InputError(f"{references}: no such folder")
     by_key: dict[str, list[Path]] = {}
-    for rel in walk_images(references):
+    found, unlisted = walk_reported(references)
+    for rel in found:
         by_key.setdefault(rel.with_suffix("").as_posix(), []).append(rel)
-    pairs, missing = [], []
-    for rel in walk_images(results):
+    found, more = walk_reported(results)
+    pairs, missing = [], unlisted + more  # folders that cannot be listed: failures, as a bad image is
+    for rel in found:
         key = rel.with_suffix("").as_posix()
         if key not in by_key:
             missing.append(f"{results / rel}: no reference {key}.* under {references}")
