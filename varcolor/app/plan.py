@@ -251,7 +251,7 @@ def plan_decode(
     A PNG without its payload is no IR (or one whose encoding was interrupted): its job fails,
     saying which, rather than being skipped silently.
     """
-    source = Path(source)
+    source, reports = Path(source), []
     if source.is_file():
         items = [(source, single_output(source, output, run.ext))]
     else:
