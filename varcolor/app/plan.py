@@ -79,7 +79,15 @@ def walk_inputs(source: Path, output: Path, *skip: Path) -> tuple[list[Path], li
 
     Never inputs: what is under ``output`` or the folders ``skip`` names, and the outputs an
     earlier run recorded in ``output``'s manifest (an output folder that is the input folder
-    itself: a rerun must not take the first run's results for photos)."""
+    itself: a rerun must not take the first run's results for photos).
+
+    Parameters
+    ----------
+    source, output : Path
+        The run's input folder and output folder.
+    *skip : Path
+        More folders whose files are no inputs (``recolor``'s IR folder).
+    """
     unwalked: list[Unwalked] = []
     ours = set()
     if identity(output) == identity(source):  # else the output tree is skipped whole, or elsewhere
@@ -87,7 +95,7 @@ def walk_inputs(source: Path, output: Path, *skip: Path) -> tuple[list[Path], li
             ours = batch.made_here(output / batch.MANIFEST)
         except InputError:  # a manifest varcolor cannot have written proves nothing ours; the run reports it
             pass
-    found = [rel for rel in walk_images(source, skip=[output, *skip], unwalked=unwalked)]
+    found = list(walk_images(source, skip=[output, *skip], unwalked=unwalked))
     if ours:
         found = [rel for rel in found if identity(source / rel) not in ours]
     reports = [
