@@ -94,7 +94,7 @@ class TrainingConfig:
             raise InputError(f"crop must be a multiple of 8, got {self.crop}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise InputError(f"threads must be a whole number >= 1, got {self.threads}")
-        ranges = {  # name: (low, high, low allowed)
+        ranges = {  # name: (low, high, whether low itself is allowed)
             "width": (0.0, 4.0, False),  # SIGGRAPH17's channel multiplier
             "lr": (0.0, math.inf, True),  # 0: the weights stay as they start (a test of --init)
             "class_weight": (0.0, math.inf, True),
@@ -106,9 +106,8 @@ class TrainingConfig:
             value = getattr(self, name)
             if value is None and name == "rebalance":
                 continue
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value <= high):
-                raise InputError(f"{name} must be a finite number {_interval(low, high, closed)}, got {value}")
-            if value < low or (value == low and not closed):
+            number = isinstance(value, (int, float)) and math.isfinite(value)
+            if not (number and (low < value or (closed and value == low)) and value <= high):
                 raise InputError(f"{name} must be a finite number {_interval(low, high, closed)}, got {value}")
         need = self.batch * self.crop**2 * train_bytes_per_pixel(self.width)
         check_memory(need, f"training on batches of {self.batch} crops of {self.crop}×{self.crop}", max_memory)
@@ -431,8 +430,8 @@ def train(
         loss = classification if config.train_only == "class" else regression + config.class_weight * classification
         if not torch.isfinite(loss):  # diverged: no checkpoint or model of non-finite weights is written
             raise InputError(
-                f"training diverged at step {step + 1} (loss {loss.item()}); the last checkpoint is kept: "
-                "lower the learning rate (lr) or the class weight"
+                f"training diverged at step {step + 1} (loss {loss.item()}); no checkpoint of it is written "
+                "(an earlier one is kept): lower the learning rate (lr) or the class weight"
             )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -562,8 +561,8 @@ def export(checkpoint: str | Path, destination: str | Path, half: bool = True, *
         running = key.endswith(("running_mean", "running_var"))
         return (value.half() if half and value.is_floating_point() and not running else value).contiguous()
 
-    _check_finite(state["model"], f"{checkpoint}: not exported")
     tensors = {k: stored(k, v) for k, v in state["model"].items() if not k.endswith("num_batches_tracked")}
+    _check_finite(tensors, f"{checkpoint}: not exported")  # as stored: float16 overflows past 65504
     if "ab_distribution" in state:  # float32: the rarest bins' frequencies are below float16's range
         tensors["ab_distribution"] = state["ab_distribution"].float().contiguous()
     header = {
