@@ -727,3 +727,15 @@ def test_bench_and_metrics_report_a_folder_they_cannot_list_and_a_linked_folder(
         assert f"error: {locked}: cannot list the folder (Permission denied)" in err, err
         assert f"skipped: {tmp_path / 'photos' / 'linked'}: a link to a folder, not followed" in err, err
         assert "a.png" in out or "1 images" in out, out
+
+
+def test_a_png_s_orientation_in_a_raw_exif_text_chunk_is_read_from_the_header_alike(tmp_path):
+    from PIL import PngImagePlugin
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = exif.tobytes()
+    info = PngImagePlugin.PngInfo()  # as ImageMagick stores EXIF in a PNG: hex in a text chunk
+    info.add_text("Raw profile type exif", f"\nexif\n{len(data):8d}\n{data.hex()}\n")
+    Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "raw.png", pnginfo=info)
+    assert varcolor.io.image_shape(tmp_path / "raw.png") == varcolor.read_image(tmp_path / "raw.png").shape == (12, 8)

@@ -202,9 +202,15 @@ def _pillow_orientation(im: Image.Image) -> int:
     metadata before its pixels (where the PNG specification puts eXIf), as Pillow's own
     ``getexif`` would decode every pixel to look after them. :func:`image_shape` and
     :func:`read_image` both use it, so that a size planned from the header is the size read."""
-    if im.format == "PNG" and "exif" not in im.info and "Raw profile type exif" not in im.info:
-        return 1
-    orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
+    if im.format == "PNG" and "exif" not in im.info:
+        raw = im.info.get("Raw profile type exif")  # a text chunk of hex, as ImageMagick writes it
+        if raw is None:
+            return 1
+        exif = Image.Exif()
+        exif.load(bytes.fromhex("".join(raw.split("\n")[3:])))  # as Pillow reads it, without decoding
+    else:
+        exif = im.getexif()
+    orientation = exif.get(_EXIF_ORIENTATION, 1)
     return orientation if isinstance(orientation, int) else 1
 
 
