@@ -535,3 +535,207 @@ def test_a_method_returning_anything_gives_a_result_or_one_method_error(answer):
             assert np.all(np.isfinite(result.ab)) and result.rgb.shape == (8, 8, 3)
     finally:
         methods.unregister("answers-attack")
+
+
+# Issue 46, item 8: what a hostile trial found.
+
+
+def _oriented(path, pixels, orientation=6):
+    """``pixels`` (uint8) saved as stored, with an EXIF orientation tag: a phone's portrait photo."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, exif=exif.tobytes())
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_rotated_phone_photo_colorizes_upright_alone_with_marked_cues_and_in_a_folder(tmp_path, capsys, suffix):
+    from .conftest import photo, run
+
+    rgb = photo("coffee", (80, 120))  # stored landscape, shown portrait (orientation 6)
+    gray = (varcolor.color.same_lightness_gray(rgb) * 255).round().astype(np.uint8)
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[::9, ::9] = (rgb[::9, ::9] * 255).round().astype(np.uint8)
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    _oriented(folder / f"p{suffix}", gray)
+    _oriented(folder / "p_marked.png", marked)
+    assert varcolor.io.image_shape(folder / f"p{suffix}") == varcolor.read_image(folder / f"p{suffix}").shape[:2]
+    assert varcolor.io.image_shape(folder / f"p{suffix}") == (120, 80)
+    code, _, err = run(capsys, "colorize", folder / f"p{suffix}", "--marked", "-o", tmp_path / "one.png")
+    assert code == 0, err
+    assert varcolor.read_image(tmp_path / "one.png").shape == (120, 80, 3)
+    code, _, err = run(capsys, "colorize", folder, "-o", tmp_path / "out")
+    assert code == 0 and "failed 0" in err, err
+    assert varcolor.read_image(tmp_path / "out" / "p.png").shape == (120, 80, 3)
+
+
+def _cells(rng, grid_height, grid_width, count):
+    cells = rng.permutation(grid_height * grid_width)[:count]
+    return np.stack([cells // grid_width, cells % grid_width], axis=1)
+
+
+def test_payload_labels_paint_as_square_after_square_and_in_time_for_any_radius():
+    from varcolor.ir.decode import payload_labels
+    from varcolor.ir.format import Payload
+
+    rng = np.random.default_rng(46)
+    for _ in range(60):  # against the definition: square after square, later points on top
+        width, height = (int(v) for v in rng.integers(1, 30, 2))
+        grid = (int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1)))
+        points = _cells(rng, *grid, int(rng.integers(0, 40)))
+        payload = Payload(
+            width, height, grid[1], grid[0], points=points, ab=np.zeros((len(points), 2)), patch=int(rng.integers(0, 9))
+        )
+        expected = np.full((height, width), -1)
+        r = payload.patch
+        for k, (y, x) in enumerate(payload.pixel_positions()):
+            expected[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1] = k
+        assert np.array_equal(payload_labels(payload), expected)
+    # A hand-made payload of a point per pixel at the largest radius: painted square by square,
+    # 160 000 squares of 400×400 (minutes); in O(pixels), well under a second.
+    points = _cells(rng, 400, 400, 400 * 400)
+    payload = Payload(400, 400, 400, 400, points=points, ab=np.zeros((len(points), 2)), patch=255)
+    with _within(10):
+        labels = payload_labels(payload)
+    assert labels.min() >= 0 and labels.max() == len(points) - 1
+
+
+@pytest.mark.parametrize("kind", ["marked", "mask"])
+def test_a_cue_image_of_another_size_is_refused_from_its_header(tmp_path, capsys, monkeypatch, kind):
+    from varcolor.app import cues
+
+    from .conftest import run
+
+    make_pair(tmp_path, "g")
+    bomb = tmp_path / f"bomb_{kind}.png"  # 64 MP declared in a few bytes: nothing to decode
+    bomb.write_bytes(png_declaring(8000, 8000, color=2, data=zlib.compress(b"\0" * 1000)))
+    read = cues.read_image
+
+    def never_the_bomb(path, *args, **kwargs):
+        assert path != bomb, "the bomb was decoded"
+        return read(path, *args, **kwargs)
+
+    monkeypatch.setattr(cues, "read_image", never_the_bomb)
+    code, out, err = run(capsys, "colorize", tmp_path / "g.png", f"--{kind}", bomb, "-o", tmp_path / "out.png")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{bomb}: the {kind} image is 8000×8000 but g.png is 32×24" in err
+
+
+def test_bench_refuses_more_hints_than_pixels_in_one_line(tmp_path, capsys):
+    from .conftest import colour_photos, run
+
+    colour_photos(tmp_path / "photos", names=("a",))
+    photo = tmp_path / "photos" / "a.png"
+    with _within(20):  # was: minutes of drawing, memory growing
+        code, _, err = run(capsys, "bench", photo, "--hints", "0,99999999999999999999", "-q")
+        assert code == 2 and err.count("\n") == 1 and "--hints must be between 0 and 65536" in err, err
+        code, _, err = run(capsys, "bench", photo, "--hints", "1281", "--resolution", "full", "-q")
+    assert code == 2 and err.count("\n") == 1 and f"{photo}: hints must be between 0 and 1280" in err, err
+
+
+def test_bench_checks_a_photo_s_memory_from_its_header_before_decoding(tmp_path, capsys, monkeypatch):
+    from varcolor import memory
+    from varcolor.cli import bench as command
+
+    from .conftest import run
+
+    bomb = tmp_path / "bomb.png"  # 225 MP declared in a few bytes, under the 250 MP limit
+    bomb.write_bytes(png_declaring(15000, 15000, color=2, data=zlib.compress(b"\0" * 1000)))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 8 * 10**9)
+    monkeypatch.setattr(command, "read_image", lambda *a, **k: pytest.fail("the bomb was decoded"))
+    code, _, err = run(capsys, "bench", bomb, "-q")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{bomb}: scoring a 15000×15000 photo needs about 14.4 GB of memory, more than the budget of 6.4 GB" in err
+
+
+def test_a_folder_run_reports_a_folder_it_cannot_list_and_a_linked_folder(tmp_path, capsys, monkeypatch):
+    from .conftest import run
+
+    make_pair(tmp_path / "in", "a")
+    make_pair(tmp_path / "in" / "locked", "b")
+    make_pair(tmp_path / "elsewhere", "c")
+    (tmp_path / "in" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    locked = tmp_path / "in" / "locked"
+    scandir = os.scandir
+
+    def refusing(path="."):  # as a folder without read permission (the tests may run as root)
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out")
+    assert code == 1, err
+    assert f"error: {locked}: cannot list the folder (Permission denied); its images were not read" in err
+    assert f"skipped: {tmp_path / 'in' / 'linked'}: a link to a folder, not followed" in err
+    assert "colorized 1, skipped 1, failed 1" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".png") == ["a.png"]
+
+
+def test_a_rerun_into_its_own_input_folder_takes_no_output_for_a_photo(tmp_path, capsys):
+    from .conftest import run
+
+    make_pair(tmp_path, "a")
+    make_pair(tmp_path, "b")
+    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path, "--ext", ".jpg")
+    assert code == 0 and "colorized 2, skipped 0, failed 0" in err, err
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.suffix != ".jsonl"}
+    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path, "--ext", ".jpg")
+    assert code == 0 and "colorized 0, skipped 2, failed 0" in err, err  # a.jpg and b.jpg exist: kept
+    assert "a.jpg: exists; kept" in err and "refusing" not in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.suffix != ".jsonl"} == before
+
+
+def test_recolor_scores_only_what_this_run_made(tmp_path, capsys):
+    from .conftest import colour_photos, run
+
+    colour_photos(tmp_path / "in")
+    code, out, err = run(capsys, "recolor", tmp_path / "in", "-o", tmp_path / "out", "-e", "stock", "-q")
+    assert code == 0 and "| a.png |" in out and "| b.png |" in out, err
+    # Stale results of another encoder are kept, not this run's: nothing of theirs is scored.
+    code, out, err = run(capsys, "recolor", tmp_path / "in", "-o", tmp_path / "out", "-e", "adaptive")
+    assert code == 0 and "exists; kept" in err, err
+    assert "| a.png |" not in out and "| b.png |" not in out, out
+    # Decoding refused (its outputs would replace the photos): no photo is scored against itself.
+    code, out, err = run(capsys, "recolor", tmp_path / "in", "-o", tmp_path / "in", "-q")
+    assert code == 1 and "refusing to overwrite an input file" in err, err
+    assert "inf" not in out and "| a.png |" not in out, out
+
+
+def test_bench_and_metrics_report_a_folder_they_cannot_list_and_a_linked_folder(tmp_path, capsys, monkeypatch):
+    from .conftest import colour_photos, run
+
+    colour_photos(tmp_path / "photos", names=("a",))
+    colour_photos(tmp_path / "photos" / "locked", names=("b",))
+    colour_photos(tmp_path / "elsewhere", names=("c",))
+    (tmp_path / "photos" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    locked = tmp_path / "photos" / "locked"
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    for argv in (
+        ["bench", tmp_path / "photos", "--hints", "0"],
+        ["metrics", tmp_path / "photos", "-r", tmp_path / "photos"],
+    ):
+        code, out, err = run(capsys, *argv, "-q")
+        assert code == 1, err
+        assert f"error: {locked}: cannot list the folder (Permission denied)" in err, err
+        assert f"skipped: {tmp_path / 'photos' / 'linked'}: a link to a folder, not followed" in err, err
+        assert "a.png" in out or "1 images" in out, out
+
+
+def test_a_png_s_orientation_in_a_raw_exif_text_chunk_is_read_from_the_header_alike(tmp_path):
+    from PIL import PngImagePlugin
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = exif.tobytes()
+    info = PngImagePlugin.PngInfo()  # as ImageMagick stores EXIF in a PNG: hex in a text chunk
+    info.add_text("Raw profile type exif", f"\nexif\n{len(data):8d}\n{data.hex()}\n")
+    Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "raw.png", pnginfo=info)
+    assert varcolor.io.image_shape(tmp_path / "raw.png") == varcolor.read_image(tmp_path / "raw.png").shape == (12, 8)

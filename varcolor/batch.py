@@ -74,6 +74,7 @@ __all__ = [
     "provenance",
     "fingerprint",
     "finished",
+    "made_here",
     "MANIFEST",
     "RETRIES",
     "SCHEDULER_VARIABLE",
@@ -362,6 +363,25 @@ def provenance(paths: Iterable[str | os.PathLike]) -> list[dict]:
         except OSError:
             entries.append({"path": str(path), "size": None, "mtime_ns": None})
     return entries
+
+
+def made_here(manifest: str | os.PathLike) -> set:
+    """The identities (:func:`~varcolor.io.identity`) of the outputs that the runs recorded in
+    ``manifest`` made and that are still as they made them (same size and modification time): a
+    rerun whose output folder is inside its input folder walks them, and must not take them for
+    inputs. A file changed since is no longer proven ours: it stays an input (and is never
+    overwritten)."""
+    ours = set()
+    for row in read_manifest(manifest):
+        if row.get("status") != "done" or not isinstance(row.get("made"), list):
+            continue
+        for entry in row["made"]:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                now = provenance([entry["path"]])[0]
+                unchanged = (now["size"], now["mtime_ns"]) == (entry.get("size"), entry.get("mtime_ns"))
+                if now["size"] is not None and unchanged:
+                    ours.add(identity(entry["path"]))
+    return ours
 
 
 def fingerprint(options: dict) -> str:

@@ -832,8 +832,8 @@ def sample_ideepcolor(rgb: np.ndarray, n: int, patch: int = 6, rng=None) -> Cues
     """
     ab_true = _true_ab(rgb)
     height, width = ab_true.shape[:2]
-    if n < 0:
-        raise InputError(f"n must be >= 0, got {n}")
+    if not 0 <= n <= height * width:  # more hints than pixels: no sweep means that, and the draw never ends
+        raise InputError(f"n must be between 0 and the image's {height * width} pixels, got {n}")
     if patch < 1 or patch > min(height, width):
         raise InputError(f"patch must be between 1 and {min(height, width)}, got {patch}")
     generator = np.random.default_rng(rng)

@@ -349,3 +349,48 @@ def test_train_resume_refuses_changed_options_unless_accepted(tmp_path, photos, 
     state = torch.load(checkpoint, weights_only=True)
     assert state["step"] == 2 and state["config"]["lr"] == 0.002
     assert state["changes"] == [{"step": 1, "options": {"lr": [0.001, 0.002]}}]
+
+
+BAD_NUMBERS = [
+    ("--lr", "inf", "--lr must be a finite number >= 0"),
+    ("--lr", "nan", "--lr must be a finite number >= 0"),
+    ("--lr", "-1", "--lr must be a finite number >= 0"),
+    ("--class-weight", "nan", "--class-weight must be a finite number >= 0"),
+    ("--class-weight", "-1", "--class-weight must be a finite number >= 0"),
+    ("--threads", "-1", "--threads must be a whole number >= 1"),
+    ("--width", "0", "--width must be a finite number > 0 and <= 4"),
+    ("--width", "nan", "--width must be a finite number > 0 and <= 4"),
+    ("--width", "1e9", "--width must be a finite number > 0 and <= 4"),
+    ("--rebalance", "nan", "--rebalance must be a finite number >= 0 and <= 1"),
+    ("--crop", "100000", "training on batches of 2 crops of 100000×100000 needs about"),
+]
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), BAD_NUMBERS)
+def test_train_refuses_a_bad_number_in_one_line_before_loading_photos(tmp_path, photos, capsys, flag, value, message):
+    import varcolor.neural.train as training
+
+    def never(*_, **__):
+        pytest.fail("the photos were loaded")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "load_photos", never)
+        code = _cli_train(photos, tmp_path / "run", flag, value)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_a_diverging_run_writes_no_model_of_non_finite_weights(tmp_path, photos, capsys):
+    code = _cli_train(photos, tmp_path / "run", "--lr", "1e30")  # finite, but the weights blow up
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "training diverged at step" in err, err
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+    config = tiny(photos, lr=1e-3)
+    train(config, tmp_path / "ok.pt", progress=False)
+    state = torch.load(tmp_path / "ok.pt", weights_only=True)
+    next(v for v in state["model"].values() if v.is_floating_point())[...] = float("nan")
+    torch.save(state, tmp_path / "nan.pt")
+    with pytest.raises(InputError, match="non-finite"):
+        export(tmp_path / "nan.pt", tmp_path / "nan.safetensors")
+    assert not (tmp_path / "nan.safetensors").exists()

@@ -348,3 +348,44 @@ def test_cli_refuses_an_unknown_codec_and_a_truncated_file_before_any_work(tmp_p
         )
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not any(p.name.startswith(("out", ".out")) for p in tmp_path.iterdir())
+
+
+def _damaged_copy(source, target):
+    """``source`` with bytes flipped inside one frame's data, where the decoder meets errors it
+    conceals (flags the frame corrupt) rather than stopping: tried at a few places, first taken."""
+    import av
+
+    with av.open(str(source)) as container:
+        packets = [(p.pos, p.size) for p in container.demux(container.streams.video[0]) if p.size]
+    original = source.read_bytes()
+    for pos, size in packets[len(packets) // 2 :]:
+        for fraction, length in ((0.3, 64), (0.2, 400), (0.5, 200)):
+            data = bytearray(original)
+            begin = pos + int(size * fraction)
+            for k in range(begin, min(begin + length, pos + size - 1)):
+                data[k] ^= 0x5A
+            target.write_bytes(bytes(data))
+            try:
+                with av.open(str(target)) as container:
+                    if any(frame.is_corrupt for frame in container.decode(video=0)):
+                        return
+            except av.FFmpegError:
+                continue
+    pytest.fail("no damage the decoder conceals was made")
+
+
+def test_a_clip_damaged_mid_stream_is_colorized_with_a_one_line_warning(clip_and_cues, capsys):
+    folder = clip_and_cues
+    frames = pan(frames=12)
+    write_clip(folder / "whole.mp4", [np.repeat(to_gray(f)[..., None], 3, 2) for f in frames], fps=10)
+    _damaged_copy(folder / "whole.mp4", folder / "damaged.mp4")
+    code, _, err = run(
+        capsys, "colorize", folder / "whole.mp4", "--cues", folder / "cues", "-o", folder / "a.mp4", "-q"
+    )
+    assert code == 0 and err == "", err
+    code, _, err = run(
+        capsys, "colorize", folder / "damaged.mp4", "--cues", folder / "cues", "-o", folder / "b.mp4", "-q"
+    )
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if "damaged in the file, concealed by the decoder" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"varcolor: warning: {folder / 'damaged.mp4'}: "), err

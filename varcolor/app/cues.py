@@ -28,6 +28,7 @@ __all__ = [
     "find_cue",
     "load_cues",
     "layer_cues",
+    "check_cue_shape",
     "check_cue_share",
     "dense_cues_note",
 ]
@@ -103,13 +104,7 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
             f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
             "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
         )
-    # From the header, before EXIF orientation (so either way round): a misfit is not decoded.
-    drawn = image_shape(cue_file, max_pixels=max_pixels)
-    if not (same_aspect(drawn, shape) or same_aspect(drawn[::-1], shape)):
-        raise InputError(
-            f"{cue_file}: the {kind} image is {drawn[1]}×{drawn[0]} "
-            f"but {image.name} is {shape[1]}×{shape[0]}, another aspect ratio"
-        )
+    check_cue_shape(image, kind, cue_file, shape, max_pixels)
     cue_image = read_image(cue_file, max_pixels=max_pixels)
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
@@ -134,6 +129,32 @@ def _cues_of(cue_file: Path, kind: str, gray: np.ndarray | None, cue_image: np.n
         if issubclass(warning.category, UserWarning):
             warnings.warn(f"{cue_file}: {warning.message}", UserWarning, stacklevel=2)
     return cues
+
+
+def check_cue_shape(image: Path, kind: str, cue_file: Path, shape: tuple[int, int], max_pixels: int | None) -> None:
+    """Refuse a marked or mask image whose aspect ratio (upright, from its header: no pixel is
+    decoded) is not that of ``shape``, the image's: a few hundred bytes declaring gigapixels cost
+    nothing. Marks of the same aspect ratio at another size are scaled to the image when read.
+
+    Parameters
+    ----------
+    image, cue_file : Path
+        The image and its cue file (named in the message).
+    kind : str
+        The cue file's kind (points files have no size: nothing is checked).
+    shape : tuple of int
+        ``(H, W)`` of the image, upright.
+    max_pixels : int or None
+        The pixel limit of the run.
+    """
+    if kind == "points":
+        return
+    height, width = image_shape(cue_file, max_pixels=max_pixels)
+    if not same_aspect((height, width), tuple(shape[:2])):
+        raise InputError(
+            f"{cue_file}: the {kind} image is {width}×{height} "
+            f"but {image.name} is {shape[1]}×{shape[0]}, another aspect ratio"
+        )
 
 
 def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 from .. import batch, methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import JPEG_EXTENSIONS, check_writable, image_shape, walk_images
+from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
 from ..io.layers import is_layered
+from ..io.walk import Unwalked, walk_images
 from ..ir.encode import EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
@@ -36,6 +37,7 @@ __all__ = [
     "single_output",
     "check_folders",
     "check_outputs",
+    "walk_inputs",
 ]
 
 #: The encoder of ``encode`` and ``recolor`` runs unless they name another: the best quality per byte.
@@ -69,6 +71,51 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
             if key not in seen:
                 seen.add(key)
                 check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits or 8, image=suffix != ".vcir")
+
+
+def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) -> tuple[list[Path], list[Job]]:
+    """The images under the folder ``source`` that are a run's inputs (paths relative to it), and
+    a job for each folder not entered, that the run reports: a folder that cannot be listed fails
+    (its images are not read), a link to a folder is skipped (not followed).
+
+    Never inputs: what is under ``output`` or the folders ``skip`` names, and the outputs an
+    earlier run recorded in ``output``'s manifest (an output folder that is the input folder
+    itself: a rerun must not take the first run's results for photos).
+
+    Parameters
+    ----------
+    source, output : Path
+        The run's input folder and output folder.
+    *skip : Path
+        More folders whose files are no inputs (``recolor``'s IR folder).
+    layered : bool
+        Layered files (``.ora``, ``.psd``) are inputs too (``varcolor colorize`` of a folder).
+    """
+    unwalked: list[Unwalked] = []
+    ours = set()
+    if identity(output) == identity(source):  # else the output tree is skipped whole, or elsewhere
+        try:
+            ours = batch.made_here(output / batch.MANIFEST)
+        except InputError:  # a manifest varcolor cannot have written proves nothing ours; the run reports it
+            pass
+    found = list(walk_images(source, skip=[output, *skip], unwalked=unwalked, layered=layered))
+    if ours:
+        found = [rel for rel in found if identity(source / rel) not in ours]
+    reports = [
+        Job(
+            [source / entry.path],
+            [],
+            _not_run,
+            skip=None if entry.error else f"{source / entry.path}: {entry.reason}",
+            fail=f"{source / entry.path}: {entry.reason}" if entry.error else None,
+        )
+        for entry in unwalked
+    ]
+    return found, reports
+
+
+def _not_run() -> str:  # a report's job: skipped or failed while planning, never run
+    return ""
 
 
 def _is_file(path: Path) -> bool:
@@ -196,9 +243,9 @@ def plan_colorize(
             f"{cue_folder}: with a folder input, the {cues} cues must be a folder of cue files "
             "(or none, to find them by name)"
         )
-    jobs = []
-    # an output folder inside: its files are no inputs; layered files are inputs with their strokes
-    for rel in walk_images(source, skip=[output], layered=True):
+    # layered files are inputs with their strokes
+    found, jobs = walk_inputs(source, output, layered=True)
+    for rel in found:
         if is_cue_file(rel):
             continue
         image = source / rel
@@ -229,18 +276,19 @@ def plan_decode(
     A PNG without its payload is no IR (or one whose encoding was interrupted): its job fails,
     saying which, rather than being skipped silently.
     """
-    source = Path(source)
+    source, reports = Path(source), []
     if source.is_file():
         items = [(source, single_output(source, output, run.ext))]
     else:
         check_folders(source, Path(output))
+        found, reports = walk_inputs(source, Path(output))
         items = [
             (source / rel, (Path(output) / rel).with_suffix(run.ext))
-            for rel in walk_images(source, skip=[Path(output)])
+            for rel in found
             if not rel.name.endswith(PLOT_SUFFIX)
         ]
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
-    return [decode_job(gray_path, out, options, run, on_dask=on_dask) for gray_path, out in items]
+    return reports + [decode_job(gray_path, out, options, run, on_dask=on_dask) for gray_path, out in items]
 
 
 def plan_encode(
@@ -262,14 +310,14 @@ def plan_encode(
     ``gray`` and ``max_memory``); only files unchanged since ``settled_before`` when given (a file
     still being copied is left for later), none from ``output`` or the folders ``skip`` names."""
     source, output = Path(source), Path(output)
+    reports = []
     if source.is_file():
         items = [(source, output / f"{source.stem}.png")]
     else:
         check_folders(source, output)
+        found, reports = walk_inputs(source, output, *skip)
         items = [
-            (source / rel, (output / rel).with_suffix(".png"))
-            for rel in walk_images(source, skip=[output, *skip])
-            if not rel.name.endswith(PLOT_SUFFIX)
+            (source / rel, (output / rel).with_suffix(".png")) for rel in found if not rel.name.endswith(PLOT_SUFFIX)
         ]
     files = {
         "embed": embed,
@@ -281,7 +329,7 @@ def plan_encode(
         "max_memory": max_memory,
     }
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
-    jobs = []
+    jobs = reports
     for image, gray_path in items:
         if settled_before is not None and image.stat().st_mtime > settled_before:
             continue

@@ -13,10 +13,9 @@ from pathlib import Path
 from .. import batch
 from ..batch import Report
 from ..errors import InputError
-from ..io import walk_images
 from ..ir.encode import EncodeOptions
 from ..options import Options
-from .plan import check_folders, check_outputs, decode_job, plan_encode, single_output
+from .plan import check_folders, check_outputs, decode_job, plan_encode, single_output, walk_inputs
 from .run import made_with, run_jobs
 from .run_options import RunOptions
 
@@ -69,7 +68,7 @@ def recolor(
         raise InputError(f"{source}: no such file or folder")
     temporary = None if ir else tempfile.mkdtemp(prefix="varcolor-ir-")
     ir_dir = Path(ir or temporary)
-    photos = [source] if source.is_file() else [source / rel for rel in walk_images(source, skip=[output, ir_dir])]
+    photos = [source] if source.is_file() else [source / rel for rel in walk_inputs(source, output, ir_dir)[0]]
     files = {"embed": embed, "plot": plot, "gray": gray, "max_memory": max_memory}
     try:
         return _steps(
@@ -96,6 +95,8 @@ def _steps(source, output, photos, ir_dir, options, encode_options, run, files, 
     photo_files = {batch.identity(photo) for photo in photos}
     pairs = []
     for job in encode_jobs:
+        if not job.outputs:  # a folder the walk did not enter: reported by the encoding step
+            continue
         gray_path = job.outputs[-1]
         if batch.identity(gray_path) in photo_files:
             continue

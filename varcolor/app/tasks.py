@@ -10,11 +10,12 @@ from pathlib import Path
 
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
+from ..io import image_shape
 from ..io.layers import is_layered
 from ..ir.decode import payload_cues
 from ..ir.files import encode_file, read_ir
 from ..options import Options
-from .cues import check_cue_share, dense_cues_note, layer_cues, load_cues
+from .cues import check_cue_shape, check_cue_share, dense_cues_note, layer_cues, load_cues
 from .solve import colorize_and_write, read_checked, read_layered
 
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
@@ -54,6 +55,9 @@ class ColorizeTask:
 
     def _run(self) -> str:
         bits, strokes = self.bits, None
+        if self.cue_file is not None and self.kind != "points":  # sizes from the headers, before decoding
+            shape = image_shape(self.image, max_pixels=self.max_pixels)
+            check_cue_shape(self.image, self.kind, self.cue_file, shape, self.max_pixels)
         if is_layered(self.image):
             gray, strokes, depth, plan = read_layered(
                 self.image, self.options, self.max_pixels, self.layer, self.strokes_layer

@@ -14,7 +14,7 @@ from .. import methods as registry
 from ..api import check_options
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import read_image, walk_images
+from ..io import image_shape, read_image
 from .common import (
     add_cluster_options,
     add_input,
@@ -22,8 +22,10 @@ from .common import (
     add_table_output,
     check_table_output,
     error,
+    max_pixels_of,
     to_csv,
     to_json,
+    walk_reported,
     write_table,
 )
 from .solve_options import add_method_parameters, add_options, method_help
@@ -31,7 +33,7 @@ from .solve_options import add_method_parameters, add_options, method_help
 
 def _bench_one(task: tuple) -> list[dict] | VarcolorError:
     """One image's rows (in a worker process, or this one), or its user-facing error."""
-    path, name, index, resolution, methods, hints, seed, options, alone = task
+    path, name, index, resolution, methods, hints, seed, options, alone, max_pixels = task
     if not alone:  # one image per process already keeps a core busy: no threads that would contend
         import numba
 
@@ -40,8 +42,11 @@ def _bench_one(task: tuple) -> list[dict] | VarcolorError:
             import torch
 
             torch.set_num_threads(1)
-    try:
-        rows = bench.evaluate(read_image(path), methods, hints, resolution, index, seed, **options)
+    try:  # from the header, before any pixel is decoded: hints and memory
+        shape = image_shape(path, max_pixels=max_pixels)
+        bench.check_photo(shape, methods, hints, resolution, name=str(path), **options)
+        rgb = read_image(path, max_pixels=max_pixels)
+        rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, **options)
     except VarcolorError as exc:
         return exc if str(path) in str(exc) else InputError(f"{path}: {exc}")
     return [{"image": name, **row} for row in rows]
@@ -88,15 +93,19 @@ def _cmd_bench(args) -> int:
     methods = _check_methods(args)
     hints = _integers(args.hints, "--hints")
     resolution = bench.parse_resolution(args.resolution)
+    if resolution != "full":  # each photo's own pixels bound them at full resolution
+        bench.check_hints(hints, int(resolution) ** 2, "--hints")
     if args.weights is not None and not Path(args.weights).is_file():
         raise InputError(f"{args.weights}: no such weights file")
     if args.limit < 0:
         raise InputError(f"--limit must be >= 0, got {args.limit}")
     source = Path(args.input)
+    unlisted: list[str] = []  # folders that cannot be listed: failures, as a bad photo is
     if source.is_file():
         paths = [(source, source.name)]
     elif source.is_dir():
-        paths = [(source / rel, rel.as_posix()) for rel in walk_images(source)]
+        found, unlisted = walk_reported(source)
+        paths = [(source / rel, rel.as_posix()) for rel in found]
     else:
         raise InputError(f"{source}: no such file or folder")
     if args.limit:
@@ -116,10 +125,10 @@ def _cmd_bench(args) -> int:
     }
     alone = args.workers == 1 or len(paths) == 1
     tasks = [
-        (path, name, index, resolution, methods, hints, args.seed, options, alone)
+        (path, name, index, resolution, methods, hints, args.seed, options, alone, max_pixels_of(args))
         for index, (path, name) in enumerate(paths)
     ]
-    rows, failures = [], []
+    rows, failures = [], list(unlisted)
     bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
     jobs = [Job([task[0]], [], partial(_bench_one, task)) for task in tasks]
     for _, outcome, _ in batch.outcomes(jobs, 1 if alone else args.workers, scheduler=args.scheduler):
@@ -134,7 +143,7 @@ def _cmd_bench(args) -> int:
             error(line)
         raise InputError(failures[-1] if len(failures) == 1 else f"{source}: no image could be scored")
     summary = bench.summarize(rows, [resolution], methods, hints)
-    scored = len(tasks) - len(failures)
+    scored = len(tasks) - len(failures) + len(unlisted)  # the photos scored, not the folders unlisted
     if args.format == "md":
         table = bench.markdown(summary, [resolution], methods, hints, f"{source.name} ({scored} images)")
     else:

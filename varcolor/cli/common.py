@@ -24,6 +24,7 @@ from ..app.plan import check_folders, check_outputs, single_output
 from ..batch import Job
 from ..errors import InputError
 from ..io import MAX_PIXELS, atomic_path, identity, inside, read_image
+from ..io.walk import Unwalked, walk_images
 from ..ir.encode import EncodeOptions
 from ..options import Options
 
@@ -73,6 +74,18 @@ def read_warning(path: Path, max_pixels: int | None) -> np.ndarray:
 
 def note(message: str) -> None:
     print(f"varcolor: note: {message}", file=sys.stderr)
+
+
+def walk_reported(root: Path) -> tuple[list[Path], list[str]]:
+    """The images below the folder ``root`` (:func:`~varcolor.io.walk_images`) for a command that
+    scores them (``bench``, ``metrics``): a link to a folder is said to be skipped, one line each,
+    and the folders that cannot be listed come back as failure lines, for the exit code."""
+    unwalked: list[Unwalked] = []
+    found = list(walk_images(root, unwalked=unwalked))
+    for entry in unwalked:
+        if not entry.error:
+            print(f"varcolor: skipped: {root / entry.path}: {entry.reason}", file=sys.stderr)
+    return found, [f"{root / entry.path}: {entry.reason}" for entry in unwalked if entry.error]
 
 
 def is_file(path: Path) -> bool:

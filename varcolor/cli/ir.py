@@ -180,11 +180,16 @@ def _cmd_recolor(args) -> int:
         )
         if done.interrupted:
             return codes[-1]
-        if output.exists():
+        # Only this run's results (done now, or finished by an earlier run with these options):
+        # never a failed item's photo, nor a stale result of other options in the same folder.
+        decoded = [] if done.decoded is None else done.decoded.done + done.decoded.resumed
+        ours = [job.outputs[-1] for job in decoded]
+        if ours:
             codes.append(
                 score_files(
                     output,
                     source,
+                    only=ours,
                     quiet=settings.quiet,
                     max_pixels=settings.max_pixels,
                     workers=settings.workers,

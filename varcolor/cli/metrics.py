@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from tqdm import tqdm
 from .. import batch
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import image_shape, walk_images
+from ..io import identity, image_shape
 from ..memory import check_memory
 from ..metrics import METRICS, score, score_bytes
 from .common import (
@@ -28,6 +29,7 @@ from .common import (
     read_warning,
     to_csv,
     to_json,
+    walk_reported,
     write_table,
 )
 
@@ -42,10 +44,12 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
     if not references.is_dir():
         raise InputError(f"{references}: no such folder")
     by_key: dict[str, list[Path]] = {}
-    for rel in walk_images(references):
+    found, unlisted = walk_reported(references)
+    for rel in found:
         by_key.setdefault(rel.with_suffix("").as_posix(), []).append(rel)
-    pairs, missing = [], []
-    for rel in walk_images(results):
+    found, more = walk_reported(results)
+    pairs, missing = [], unlisted + more  # folders that cannot be listed: failures, as a bad image is
+    for rel in found:
         key = rel.with_suffix("").as_posix()
         if key not in by_key:
             missing.append(f"{results / rel}: no reference {key}.* under {references}")
@@ -127,12 +131,18 @@ def score_files(
     scheduler: str | None = None,
     max_memory: float | None = None,
     client=None,
+    only: Iterable[Path] | None = None,
 ) -> int:
     """Score ``results`` (a file or folder) against ``references`` and write the table to
     ``output`` (or stdout); the exit code (1 where some images could not be scored). A pair that
     would need more memory than ``max_memory`` bytes (default: most of what is available) is
-    refused from its headers, before its pixels are read."""
+    refused from its headers, before its pixels are read. ``only``: the result files to score
+    (``recolor``: this run's outputs, not what else the folder holds), by identity."""
     pairs, failures = _pairs(Path(results), Path(references))
+    if only is not None:
+        chosen = {identity(path) for path in only}
+        pairs = [pair for pair in pairs if identity(pair[1]) in chosen]
+        failures = []  # results that are not this run's have no reference to miss
     if not pairs and not failures:
         raise InputError(f"{results}: no images found")
     single = Path(results).is_file()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from pathlib import Path
 
@@ -17,11 +18,6 @@ def _cmd_train(args) -> int:
         from ..neural.train import TrainingConfig, export, train
     except ImportError:
         raise InputError("training needs PyTorch: pip install 'varcolor[neural]'") from None
-    for name in ("steps", "batch", "crop"):
-        if getattr(args, name) < 1:
-            raise InputError(f"--{name} must be a positive integer, got {getattr(args, name)}")
-    if args.crop % 8:
-        raise InputError(f"--crop must be a multiple of 8, got {args.crop}")
     config = TrainingConfig(
         data=args.data,
         validation=args.validation,
@@ -39,6 +35,10 @@ def _cmd_train(args) -> int:
         rebalance=args.rebalance,
         train_only="class" if args.class_head_only else None,
     )
+    try:  # every number, and the batch's memory, before any photo is loaded
+        config.check()
+    except InputError as exc:  # the option's name as its flag
+        raise InputError(re.sub(r"^([a-z_]+) must", lambda m: f"--{m[1].replace('_', '-')} must", str(exc))) from None
     output = Path(args.output)
     checkpoint, model = output / "checkpoint.pt", output / "model.safetensors"
     if args.init:

@@ -84,6 +84,8 @@ _ORIENT = {
     7: lambda a: a[::-1, ::-1].swapaxes(0, 1),
     8: lambda a: np.rot90(a, k=1),
 }
+#: The orientations that swap rows and columns (a portrait phone photo stored landscape).
+_TRANSPOSING = (5, 6, 7, 8)
 
 
 def read_image(
@@ -144,7 +146,7 @@ def read_image(
         else:
             with _open_pillow(path) as im:
                 _check_pixels(path, im.size[0], im.size[1], max_pixels)
-                orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
+                orientation = _pillow_orientation(im)
                 frames = getattr(im, "n_frames", 1)
                 if frames > 1:
                     warnings.warn(f"{path}: an animated image of {frames} frames; only the first is used", stacklevel=2)
@@ -165,9 +167,16 @@ def read_image(
 
 
 def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tuple[int, int]:
-    """``(H, W)`` of an image file, from its header only (no pixel is decoded), before EXIF
-    orientation; for a size check before reading. More than ``max_pixels`` is refused, as
-    :func:`read_image` refuses it.
+    """``(H, W)`` of an image file as :func:`read_image` returns it (upright: EXIF orientation
+    applied), from its header only (no pixel is decoded); for a size check before reading. More
+    than ``max_pixels`` is refused, as :func:`read_image` refuses it.
+
+    Parameters
+    ----------
+    path : path-like
+        An image file :func:`read_image` reads.
+    max_pixels : int or None
+        Refuse an image of more pixels than this (None: no limit).
 
     Examples
     --------
@@ -189,11 +198,13 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
             with tifffile.TiffFile(path) as tif:
                 page = _first_page(tif, path)
                 height, width = int(page.imagelength), int(page.imagewidth)
+                orientation = _tiff_orientation(page)
         else:
             with _open_pillow(path) as im:
                 height, width = int(im.size[1]), int(im.size[0])
+                orientation = _pillow_orientation(im)
         _check_pixels(path, width, height, max_pixels)
-        return height, width
+        return (width, height) if orientation in _TRANSPOSING else (height, width)
     except InputError:
         raise
     except _READ_ERRORS as exc:
@@ -229,6 +240,28 @@ def image_profile(path: str | os.PathLike) -> bytes | None:
         raise
     except _READ_ERRORS as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
+
+
+def _pillow_orientation(im: Image.Image) -> int:
+    """The EXIF orientation of an image Pillow opened, from what its header holds: for a PNG, the
+    metadata before its pixels (where the PNG specification puts eXIf), as Pillow's own
+    ``getexif`` would decode every pixel to look after them. :func:`image_shape` and
+    :func:`read_image` both use it, so that a size planned from the header is the size read."""
+    if im.format == "PNG" and "exif" not in im.info:
+        raw = im.info.get("Raw profile type exif")  # a text chunk of hex, as ImageMagick writes it
+        if raw is None:
+            return 1
+        exif = Image.Exif()
+        exif.load(bytes.fromhex("".join(raw.split("\n")[3:])))  # as Pillow reads it, without decoding
+    else:
+        exif = im.getexif()
+    orientation = exif.get(_EXIF_ORIENTATION, 1)
+    return orientation if isinstance(orientation, int) else 1
+
+
+def _tiff_orientation(page) -> int:
+    tag = page.tags.get(274)
+    return int(tag.value) if tag is not None else 1
 
 
 def _is_file(path: Path) -> bool:
@@ -283,8 +316,7 @@ def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
         _check_pixels(path, int(page.imagewidth), int(page.imagelength), max_pixels)
         if len(tif.pages) > 1:
             warnings.warn(f"{path}: a TIFF of {len(tif.pages)} pages; only the first is used", stacklevel=3)
-        tag = page.tags.get(274)
-        orientation = int(tag.value) if tag is not None else 1
+        orientation = _tiff_orientation(page)
         profile = page.tags.get(34675)  # InterColorProfile
         icc = bytes(profile.value) if profile is not None else None
         raw = page.asarray()

@@ -4,24 +4,53 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
 from .atomic import identity
 from .formats import IMAGE_EXTENSIONS, LAYERED_EXTENSIONS
 
-__all__ = ["walk_images"]
+__all__ = ["walk_images", "Unwalked"]
+
+
+@dataclass(frozen=True)
+class Unwalked:
+    """A folder below a walk's root that the walk did not enter, and why: one that cannot be
+    listed (``error``: a run reports it as a failure), or a link to a folder (not followed: it may
+    lead out of the tree or around in a loop; a run reports it as skipped)."""
+
+    path: Path
+    reason: str
+    error: bool
 
 
 def walk_images(
-    root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = (), layered: bool = False
+    root: str | os.PathLike,
+    *,
+    skip: Iterable[str | os.PathLike] = (),
+    unwalked: list[Unwalked] | None = None,
+    layered: bool = False,
 ) -> Iterator[Path]:
     """Yield the image files below ``root`` as paths relative to it, recursively, sorted by path.
 
-    Hidden files and folders (names starting with '.') are skipped, and so are folders that
-    cannot be listed, and the folders that ``skip`` names (compared by identity, however they
-    are spelled; ``root`` itself is never skipped): a run's output folder inside its input folder,
-    whose files are its outputs, never its inputs. ``layered``: layered files (``.ora``, ``.psd``)
-    too, for the runs that take them (``varcolor colorize`` of a folder).
+    Hidden files and folders (names starting with '.') are skipped, and so are the folders that
+    ``skip`` names (compared by identity, however they are spelled; ``root`` itself is never
+    skipped): a run's output folder inside its input folder, whose files are its outputs, never
+    its inputs. Links to folders are not followed, and folders that cannot be listed are not
+    entered: each is appended to ``unwalked`` (an :class:`Unwalked`) for the caller to report.
+
+    Parameters
+    ----------
+    root : path-like
+        The folder walked; one that cannot be listed is an :class:`~varcolor.errors.InputError`.
+    skip : iterable of path-like
+        Folders not entered.
+    unwalked : list, optional
+        Told of every folder not entered but for hidden and ``skip`` ones.
+    layered : bool
+        Layered files (``.ora``, ``.psd``) too, for the runs that take them (``varcolor colorize``
+        of a folder).
 
     Examples
     --------
@@ -35,12 +64,31 @@ def walk_images(
     root = Path(root)
     extensions = IMAGE_EXTENSIONS + (LAYERED_EXTENSIONS if layered else ())
     skipped = {identity(folder) for folder in skip}
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and identity(Path(folder) / d) not in skipped]
+    found, missed = [], []
+
+    def unlisted(exc: OSError) -> None:
+        folder = Path(exc.filename) if exc.filename else root
+        reason = f"cannot list the folder ({exc.strerror or exc}); its images were not read"
+        if folder == root:
+            raise InputError(f"{root}: {reason}")
+        missed.append(Unwalked(folder.relative_to(root), reason, error=True))
+
+    for folder, dirs, files in os.walk(root, onerror=unlisted):
+        kept = []
+        for name in dirs:
+            path = Path(folder) / name
+            if name.startswith(".") or identity(path) in skipped:
+                continue
+            if path.is_symlink():
+                missed.append(Unwalked(path.relative_to(root), "a link to a folder, not followed", error=False))
+                continue
+            kept.append(name)
+        dirs[:] = kept
         found += [
             (Path(folder) / name).relative_to(root)
             for name in files
             if not name.startswith(".") and Path(name).suffix.lower() in extensions
         ]
+    if unwalked is not None:
+        unwalked += sorted(missed, key=lambda entry: entry.path.as_posix())
     yield from sorted(found, key=lambda p: p.as_posix())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import maximum_filter
 
 from ..color import to_gray
 from ..cues import Cues
@@ -63,8 +64,12 @@ def payload_labels(payload: Payload) -> np.ndarray:
     >>> payload_labels(Payload(4, 1, 4, 1, points=[[0, 0], [0, 1]], ab=[[1, 1], [2, 2]], patch=1)).tolist()
     [[1, 1, 1, -1]]
     """
-    labels = np.full((payload.height, payload.width), -1, np.int64)
-    r = payload.patch
-    for k, (y, x) in enumerate(payload.pixel_positions()):
-        labels[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1] = k
-    return labels
+    # "The latest point whose square covers a pixel" is a maximum filter of the points' indices
+    # over a square of side 2r+1: O(pixels + points) whatever r, where painting square after
+    # square cost points × (2r+1)² (a 514-byte payload of 1 M points of radius 255 on 1 MP: 192 s).
+    seeds = np.full((payload.height, payload.width), -1, np.int64)
+    positions = payload.pixel_positions()
+    np.maximum.at(seeds, (positions[:, 0], positions[:, 1]), np.arange(len(positions), dtype=np.int64))
+    if payload.patch == 0:
+        return seeds
+    return maximum_filter(seeds, size=2 * payload.patch + 1, mode="constant", cval=-1)

@@ -35,6 +35,7 @@ from ..cues import ideepcolor_offset, sample_ideepcolor
 from ..errors import InputError
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
 from ..io import atomic_path, read_image, walk_images
+from ..memory import check_memory
 from ..metrics import psnr
 from .classes import empirical_distribution, rebalancing_weights
 from .hints import global_input
@@ -73,6 +74,55 @@ class TrainingConfig:
     rebalance: float | None = None  # λ of Zhang et al. 2016's class rebalancing (None: plain cross-entropy)
     train_only: str | None = None  # "class": the class head alone learns, the rest frozen (eval mode)
     device: str = "cpu"  # or "cuda" (a CUDA build of PyTorch and a GPU); batches are made on the CPU
+
+    def check(self, max_memory: float | None = None) -> None:
+        """Refuse, before any photo is loaded, numbers no run can use (each one line naming the
+        option): a non-finite or out-of-range value, and a batch of crops that would not fit in
+        memory (:func:`train_bytes_per_pixel`; ``max_memory``: the budget, see :mod:`varcolor.memory`).
+
+        Parameters
+        ----------
+        max_memory : float, optional
+            The memory budget in bytes (None: a share of what is available).
+        """
+        whole = {"crop": 8, "batch": 1, "steps": 1, "short_side": 8, "validate_every": 1, "checkpoint_every": 1}
+        for name, least in whole.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise InputError(f"{name} must be a whole number >= {least}, got {value}")
+        if self.crop % 8:
+            raise InputError(f"crop must be a multiple of 8, got {self.crop}")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise InputError(f"threads must be a whole number >= 1, got {self.threads}")
+        ranges = {  # name: (low, high, whether low itself is allowed)
+            "width": (0.0, 4.0, False),  # SIGGRAPH17's channel multiplier
+            "lr": (0.0, math.inf, True),  # 0: the weights stay as they start (a test of --init)
+            "class_weight": (0.0, math.inf, True),
+            "mask_cent": (-math.inf, math.inf, True),
+            "global_given": (0.0, 1.0, True),
+            "rebalance": (0.0, 1.0, True),
+        }
+        for name, (low, high, closed) in ranges.items():
+            value = getattr(self, name)
+            if value is None and name == "rebalance":
+                continue
+            number = isinstance(value, (int, float)) and math.isfinite(value)
+            if not (number and (low < value or (closed and value == low)) and value <= high):
+                raise InputError(f"{name} must be a finite number {_interval(low, high, closed)}, got {value}")
+        need = self.batch * self.crop**2 * train_bytes_per_pixel(self.width)
+        check_memory(need, f"training on batches of {self.batch} crops of {self.crop}×{self.crop}", max_memory)
+
+
+def _interval(low: float, high: float, closed: bool) -> str:
+    above = f"{'>=' if closed else '>'} {low:g}"
+    return above if math.isinf(high) else f"{above} and <= {high:g}"
+
+
+def train_bytes_per_pixel(width: float) -> int:
+    """Bytes a training step holds per pixel of a crop: the network's activations (1813·width + 15
+    floats per pixel, counted on its layers' outputs) kept for the backward pass and their
+    gradients, float32, plus the batch's own tensors."""
+    return int(8 * (1813 * width + 15) + 64)
 
 
 @dataclass
@@ -302,6 +352,7 @@ def train(
     >>> net.width
     0.0625
     """
+    config.check()
     if config.threads:
         torch.set_num_threads(config.threads)
     device = training_device(config.device)
@@ -377,6 +428,11 @@ def train(
         )
         regression, classification = loss_terms(net, inputs, targets, global_inputs, class_weights)
         loss = classification if config.train_only == "class" else regression + config.class_weight * classification
+        if not torch.isfinite(loss):  # diverged: no checkpoint or model of non-finite weights is written
+            raise InputError(
+                f"training diverged at step {step + 1} (loss {loss.item()}); no checkpoint of it is written "
+                "(an earlier one is kept): lower the learning rate (lr) or the class weight"
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -392,6 +448,7 @@ def train(
         history.append(record)
         bar.update()
         if done % config.checkpoint_every == 0 or done == end:
+            _check_finite(net.state_dict(), f"training diverged by step {done}")
             save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution, changes)
     bar.close()
     return net.eval()
@@ -505,6 +562,7 @@ def export(checkpoint: str | Path, destination: str | Path, half: bool = True, *
         return (value.half() if half and value.is_floating_point() and not running else value).contiguous()
 
     tensors = {k: stored(k, v) for k, v in state["model"].items() if not k.endswith("num_batches_tracked")}
+    _check_finite(tensors, f"{checkpoint}: not exported")  # as stored: float16 overflows past 65504
     if "ab_distribution" in state:  # float32: the rarest bins' frequencies are below float16's range
         tensors["ab_distribution"] = state["ab_distribution"].float().contiguous()
     header = {
@@ -517,3 +575,10 @@ def export(checkpoint: str | Path, destination: str | Path, half: bool = True, *
     with atomic_path(destination) as temporary:
         save_file(tensors, str(temporary), metadata=header)
     return destination
+
+
+def _check_finite(tensors: dict[str, torch.Tensor], what: str) -> None:
+    """Refuse weights with a NaN or an infinity: a network that can only answer NaN is no model."""
+    for key, value in tensors.items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise InputError(f"{what}: the weights {key} hold non-finite values (lower the learning rate, lr)")

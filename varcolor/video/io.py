@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -102,6 +103,14 @@ class Clip:
         yield from self._decode(start, stop)
 
     def _decode(self, start: int, stop: int) -> Iterator[np.ndarray]:
+        damaged: list[int] = []  # frames the decoder flagged as corrupt: concealed, shown as if whole
+        try:
+            yield from self._frames_of_file(start, stop, damaged)
+        finally:  # also where the reader stops early: the frames it was given are told of
+            if damaged:
+                _warn_damaged(damaged)
+
+    def _frames_of_file(self, start: int, stop: int, damaged: list[int]) -> Iterator[np.ndarray]:
         count = 0
         # Frame k is the one with the k-th smallest time stamp; without stamps, frames are counted.
         order = {pts: k for k, pts in enumerate(self._pts)} if len(self._pts) == self.frame_count else None
@@ -120,6 +129,8 @@ class Clip:
                         continue
                     if index >= stop:
                         return
+                    if frame.is_corrupt:
+                        damaged.append(index)
                     rgb = frame.to_ndarray(format="rgb24")
                     if rgb.shape[:2] != self.shape:
                         raise InputError(f"{self.path}: frame {index} changes size to {rgb.shape[1]}×{rgb.shape[0]}")
@@ -129,6 +140,18 @@ class Clip:
             raise InputError(f"{self.path}: cannot decode frame {start} ({_reason(exc)})") from None
         if start < stop:
             raise InputError(f"{self.path}: only {start} of {self.frame_count} frames could be decoded (truncated?)")
+
+
+def _warn_damaged(frames: list[int]) -> None:
+    """One warning line for the frames of a clip whose data was damaged: FFmpeg conceals the loss
+    (from neighbouring blocks and frames) and decodes on, so the run goes on too, but says so."""
+    shown = ", ".join(map(str, frames[:5])) + (f" and {len(frames) - 5} more" if len(frames) > 5 else "")
+    warnings.warn(
+        f"{len(frames)} frame(s) damaged in the file, concealed by the decoder (frame {shown}); "
+        "the result shows the damage",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, fps: float | None = None) -> Clip:
