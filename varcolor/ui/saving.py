@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..errors import InputError, OutputError
 from ..io import encode_image, publish, remove_stale_temporaries
-from ..options import Options
+from ..options import Options, path_word
 
 __all__ = ["SaveJob", "recover", "command_line"]
 
@@ -52,7 +52,9 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     ['colorize', 'a.png', '--mask', 'm.png', '-o', 'o.png', '--method', 'levin', '--solver', 'direct']
     """
     chosen = Options.build(**options, **({"solver": solver} if solver is not None else {}))
-    argv = ["colorize", str(photo), "--mask", str(mask), "-o", str(output), *chosen.flags(always=("method",))]
+    # Paths a user named may start with "-": never read as options (path_word).
+    argv = ["colorize", path_word(photo), "--mask", path_word(mask), "-o", path_word(output)]
+    argv += chosen.flags(always=("method",))
     if bits == 16:
         argv += ["--bits", "16"]
     return argv
