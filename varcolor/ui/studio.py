@@ -201,9 +201,7 @@ class Studio:
         self.notice = self._startup_notice
 
     # -- opening -----------------------------------------------------------------------------
-    def open_path(
-        self, path: Path, name: str | None = None, doc: Document | None = None, *, page: bool = True
-    ) -> dict:
+    def open_path(self, path: Path, name: str | None = None, doc: Document | None = None, *, page: bool = True) -> dict:
         """Open an image file (``doc``: a session's document to start from; ``page``: the state
         returned goes to the page, which says its one-time notice; else the notice is kept for the
         page's first state call)."""
@@ -699,9 +697,9 @@ class Studio:
         if Path(name).is_absolute():
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
         # The longest of the unit's names (NAME.studio.json) must fit the file system's limit.
-        longest = max(len(os.fsencode(part)) for part in Path(name).parts) + len(".studio.json")
-        if longest > _name_max(self.out_dir):
-            raise InputError(f"{name[:40]}…: too long a file name (at most {_name_max(self.out_dir)} bytes with its suffix)")
+        limit = _name_max(self.out_dir)
+        if max(len(os.fsencode(part)) for part in Path(name).parts) + len(".studio.json") > limit:
+            raise InputError(f"{name[:40]}…: too long a file name (at most {limit} bytes with its suffix)")
         base = (self.out_dir / name).resolve()
         if not inside(base, self.out_dir):
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
