@@ -308,3 +308,163 @@ def test_the_notice_of_a_save_taken_back_reaches_the_page_when_the_photo_is_give
     assert "interrupted save of gone.studio.json" in first["message"]
     assert not second["message"]  # said once
     assert not (out / "gone.png").exists()
+
+
+# -- two studios sharing one data folder (issue 52) ---------------------------------------------
+
+STUDIO = """
+import os, signal, sys
+from pathlib import Path
+import varcolor.io.atomic as atomic
+
+stop_after = os.environ.get("STOP_AFTER")  # pause this whole studio right after that file is published
+if stop_after:
+    real = atomic._publish_temporary
+    def publish(tmp, fd, path, overwrite):
+        real(tmp, fd, path, overwrite)
+        if Path(path).name == stop_after:
+            os.kill(os.getpid(), signal.SIGSTOP)
+    atomic._publish_temporary = publish
+from varcolor.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+class _Studio:
+    """A studio in its own process (``varcolor ui --no-browser`` on loopback) and a client for it."""
+
+    def __init__(self, tmp: Path, out: str, stop_after: str | None = None):
+        import os
+        import queue
+        import subprocess
+        import sys
+        import threading
+
+        import httpx
+
+        (tmp / out).mkdir(exist_ok=True)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        if stop_after:
+            env["STOP_AFTER"] = stop_after
+        argv = ["ui", str(tmp / "photo.png"), "--no-browser", "--out-dir", str(tmp / out), "--data-dir", str(tmp / "D")]
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", STUDIO, *argv],
+            stdout=subprocess.PIPE,
+            stderr=open(tmp / f"{out}.log", "w"),
+            text=True,
+            env=env,
+        )
+        lines = queue.Queue()
+        threading.Thread(target=lambda: lines.put(self.process.stdout.readline()), daemon=True).start()
+        line = lines.get(timeout=120)
+        assert line.startswith("varcolor studio: http://127.0.0.1:"), (line, (tmp / f"{out}.log").read_text())
+        url = line.split()[-1]
+        self.http = httpx.Client(
+            base_url=url.split("/?")[0], headers={"X-Varcolor-Token": url.split("token=")[1]}, timeout=60
+        )
+
+    def save(self, name: str) -> dict:
+        assert self.http.post("/api/edit", json=STROKE).status_code == 200
+        status = self.http.post("/api/save", json={"name": name}).json()
+        assert status["state"] == "solving", status
+        return status
+
+    def finished_save(self, seconds: float = 120) -> dict:
+        import time
+
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            status = self.http.get("/api/save-status").json()
+            if status["state"] not in ("solving", "publishing"):
+                return status
+            time.sleep(0.2)
+        raise AssertionError("the save did not end")
+
+    def stop(self) -> None:
+        import signal
+
+        self.http.close()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(30)
+        except Exception:  # noqa: BLE001 - bounded: a studio that does not stop is killed
+            self.process.kill()
+            self.process.wait(10)
+
+
+def _wait_for(predicate, seconds: float = 120) -> None:
+    import time
+
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.1)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
+@pytest.mark.slow
+def test_a_second_studio_on_the_same_data_folder_leaves_a_save_under_way_alone(tmp_path):
+    import os
+    import signal
+
+    varcolor.write_image(tmp_path / "photo.png", _gray(1))
+    a = _Studio(tmp_path, "outA")
+    b = None
+    try:
+        a.save("fromA")
+        _wait_for(lambda: _children(a.process.pid))
+        child = _children(a.process.pid)[0]
+        os.kill(child, signal.SIGSTOP)  # A's save is solving, held there while B starts
+        work = [p for p in (tmp_path / "D" / "saving").iterdir() if p.is_dir()]
+        b = _Studio(tmp_path, "outB")
+        assert all(p.is_dir() for p in work) and work  # B left A's work folder alone
+        os.kill(child, signal.SIGCONT)
+        status = a.finished_save()
+        assert status["state"] == "done", status
+        assert all(Path(p).is_file() for p in status["paths"].values())
+    finally:
+        a.stop()
+        if b is not None:
+            b.stop()
+
+
+@pytest.mark.slow
+def test_a_second_studio_never_takes_back_a_paused_studios_half_published_save(tmp_path):
+    import signal
+
+    varcolor.write_image(tmp_path / "photo.png", _gray(1))
+    a = _Studio(tmp_path, "outA", stop_after="fromA2.png")
+    b = None
+    try:
+        a.save("fromA2")
+        _wait_for(lambda: _stopped(a.process.pid))  # paused right after its result was renamed into place
+        assert (tmp_path / "outA" / "fromA2.png").is_file()
+        b = _Studio(tmp_path, "outB")
+        assert (tmp_path / "outA" / "fromA2.png").is_file()  # not "taken back" under A's feet
+        a.process.send_signal(signal.SIGCONT)
+        status = a.finished_save()
+        assert status["state"] == "done", status
+        session = json.loads(Path(status["paths"]["session"]).read_text())
+        assert session["image"]["sha256"] and all(Path(p).is_file() for p in status["paths"].values())
+        assert b.http.get("/api/state").json()["message"] is None  # B took back nothing
+    finally:
+        a.stop()
+        if b is not None:
+            b.stop()

@@ -627,8 +627,9 @@ class Studio:
         if image.changed():
             raise InputError(f"{image.path}: the photo changed on disk since it was opened; open it again")
         bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
+        save_id = uuid.uuid4().hex[:12]
         job = SaveJob(
-            work=self.data_dir / "saving" / uuid.uuid4().hex[:12],
+            work=self.data_dir / "saving" / save_id,
             photo=image.path,
             files=paths,
             mask=rasterize(doc, image.shape),
@@ -639,7 +640,7 @@ class Studio:
             bits=bits,
             overwrite=overwrite,
             estimate=self._save_estimate(method, image.shape),
-            journal=self.data_dir / "saving" / f"{uuid.uuid4().hex[:12]}.json",
+            journal=self.data_dir / "saving" / f"{save_id}.json",
         )
         job.method, job.pixels = method, image.shape[0] * image.shape[1]
         with self.lock:
