@@ -30,7 +30,7 @@ class TooLarge(InputError):
 
 
 def _refuse_constant(word: str):
-    raise InputError(f"{word} is not a number JSON allows")
+    raise InputError(f"numbers must be finite; JSON has no {word}")
 
 
 def _integer(digits: str) -> int:
@@ -76,7 +76,7 @@ def loads(text: str | bytes, name: str, *, max_bytes: int | None = None) -> Any:
     {'a': [1, 2.5]}
     >>> loads("[NaN]", "x.json")
     Traceback (most recent call last):
-    varcolor.errors.InputError: x.json: not valid JSON (NaN is not a number JSON allows)
+    varcolor.errors.InputError: x.json: not valid JSON (numbers must be finite; JSON has no NaN)
     """
     if max_bytes is not None and len(text) > max_bytes:
         raise TooLarge(f"{name}: too large ({len(text):,} bytes; at most {max_bytes:,})")
