@@ -158,6 +158,8 @@ def _cmd_recolor(args) -> int:
     """encode + decode + metrics in one go (automatic-recolorization's recolor.py)."""
     options, encode_options, settings = options_of(args), encode_options_of(args), run_options_of(args)
     source, output = Path(args.input), Path(args.output)
+    if source.is_file():  # "-o out/" names a folder: the result is out/PHOTO.png
+        output = app.single_output(source, args.output, ".png")
     codes = []
 
     def step(verb: str, report: batch.Report) -> None:
@@ -166,7 +168,7 @@ def _cmd_recolor(args) -> int:
     with batch.shared_client(settings.workers, settings.scheduler) as client:  # one cluster for all the steps
         done = app.recolor(
             source,
-            output,
+            args.output,  # as given: a trailing slash means a folder
             options,
             encode_options,
             settings,
