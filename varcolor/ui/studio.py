@@ -699,7 +699,7 @@ class Studio:
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
         # The longest of the unit's names (NAME.studio.json) must fit the file system's limit.
         limit = _name_max(self.out_dir)
-        if max(len(os.fsencode(part)) for part in Path(name).parts) + len(".studio.json") > limit:
+        if max((len(os.fsencode(part)) for part in Path(name).parts), default=0) + len(".studio.json") > limit:
             raise InputError(f"{name[:40]}…: too long a file name (at most {limit} bytes with its suffix)")
         base = (self.out_dir / name).resolve()
         if not inside(base, self.out_dir):
