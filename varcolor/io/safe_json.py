@@ -91,7 +91,7 @@ def loads(text: str | bytes, name: str, *, max_bytes: int | None = None) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not valid JSON ({exc})") from None
     except RecursionError:
-        raise InputError(f"{name}: nested deeper than {MAX_DEPTH} levels") from None
+        raise InputError(f"{name}: nested too deeply (over {MAX_DEPTH} levels)") from None
     if _depth(value) > MAX_DEPTH:
-        raise InputError(f"{name}: nested deeper than {MAX_DEPTH} levels")
+        raise InputError(f"{name}: nested too deeply (over {MAX_DEPTH} levels)")
     return value
