@@ -375,8 +375,10 @@ def cli_solve(megapixels: float, scratch: str, timeout: float) -> dict:
     stem = str(Path(scratch) / f"scan{megapixels:g}")
     task = {"megapixels": megapixels, "stem": stem}
     made = run(_make_scan, task, timeout)
-    command = [sys.executable, "-m", "varcolor.cli", "colorize", f"{stem}.png", "--marked", f"{stem}_marked.png"]
-    command += ["-o", f"{stem}_out.png", "--quiet"]
+    from varcolor.options import path_word
+
+    command = [sys.executable, "-m", "varcolor.cli", "colorize", path_word(f"{stem}.png")]
+    command += ["--marked", path_word(f"{stem}_marked.png"), "-o", path_word(f"{stem}_out.png"), "--quiet"]
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     try:

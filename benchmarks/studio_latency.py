@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 
 from shared_data import SHARED  # noqa: E402
 
+from varcolor.options import path_word  # noqa: E402
+
 BROWSER_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -116,9 +118,9 @@ def start_server(folder: Path, preview: float | None, *extra: str) -> tuple[subp
             "ui",
             "--no-browser",
             "--data-dir",
-            str(folder / "data"),
+            path_word(folder / "data"),
             "--out-dir",
-            str(folder),
+            path_word(folder),
             *extra,
         ],
         stdout=subprocess.PIPE,
@@ -187,7 +189,7 @@ def session(
     from playwright.sync_api import sync_playwright
 
     image = photo(megapixels, folder)
-    extra = ["--session", str(hints_session(image, hints, folder))] if hints else []
+    extra = ["--session", path_word(hints_session(image, hints, folder))] if hints else []
     load_before = os.getloadavg()[0]
     opened = time.perf_counter()
     process, url = start_server(folder, preview, *extra)

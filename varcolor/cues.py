@@ -8,7 +8,6 @@ reads the true colours of a colour image (for benchmarks and encoders).
 from __future__ import annotations
 
 import csv
-import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from scipy import ndimage
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, real_array
+from .io import safe_json
 
 __all__ = [
     "Cues",
@@ -131,6 +131,7 @@ class Cues:
         mask = np.asarray(self.mask)
         if mask.ndim != 2 or mask.dtype != np.bool_:
             raise InputError(f"cue mask must be an H×W boolean array, got {mask.dtype} {mask.shape}")
+        image_shape_of(mask.shape)  # before any copy of a view as large as no image is
         ab = real_array(self.ab, "cue ab").astype(np.float64)
         if ab.shape != mask.shape + (2,):
             raise InputError(f"cue ab must have shape {mask.shape + (2,)}, got {ab.shape}")
@@ -164,7 +165,8 @@ class Cues:
     @classmethod
     def empty(cls, shape: tuple[int, int]) -> Cues:
         """No cues at all on an image of ``shape``."""
-        return cls(np.zeros(shape, bool), np.zeros(tuple(shape) + (2,)))
+        shape = image_shape_of(shape)
+        return cls(np.zeros(shape, bool), np.zeros(shape + (2,)))
 
     @classmethod
     def from_marked(
@@ -355,12 +357,12 @@ class Cues:
         5
         """
         name, drawn = "points", None
+        shape = image_shape_of(shape)
         if isinstance(source, (str, os.PathLike)):
             name = str(source)
             records, drawn = _read_points_file(Path(source))
         else:
             records = list(source)
-        shape = tuple(shape)
         if drawn is None or drawn == shape:
             return _points_to_cues(records, shape, name)
         if not same_aspect(drawn, shape):
@@ -649,12 +651,7 @@ def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read points file ({exc})") from None
     if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
-            # ValueError: an integer of more digits than Python converts; RecursionError: deep nesting
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
-            raise InputError(f"{path}: not valid JSON ({reason})") from None
+        data = safe_json.loads(text, str(path))
         drawn = None
         if isinstance(data, dict):
             drawn = _declared_size(data, path)
@@ -684,16 +681,44 @@ def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None]:
     raise InputError(f"{path}: points files must be .json or .csv")
 
 
+def image_shape_of(shape) -> tuple[int, int]:
+    """``shape`` as ``(H, W)`` of whole pixels that an image can have, or one line: a negative,
+    fractional or enormous shape is refused before any array of it is made.
+
+    Parameters
+    ----------
+    shape : tuple
+        ``(H, W)`` given by a caller.
+    """
+    from .io.formats import MAX_PIXELS
+
+    try:
+        height, width = shape
+    except (TypeError, ValueError):
+        raise InputError(f"shape must be (height, width), got {shape!r}") from None
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (height, width)):
+        raise InputError(f"shape must be whole numbers of pixels, got {shape!r}")
+    if height < 1 or width < 1 or int(height) * int(width) > MAX_PIXELS:
+        raise InputError(f"shape {int(height)}×{int(width)} is no image size (1 to {MAX_PIXELS:,} pixels)")
+    return int(height), int(width)
+
+
+#: The most pixels a points file's disks may paint, in images' worth (their bounding boxes,
+#: clipped to the image, after the disks that later disks cover entirely): past it, the points
+#: are refused before painting, not painted for minutes.
+MAX_PAINTED_IMAGES = 64
+
+
 def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> Cues:
-    """Paint each point's disk (later points win). The cost is the points' disk areas, each
-    disk painted within its bounding box, never points × pixels."""
+    """Paint each point's disk (later points win). The points are all checked first; the disks
+    before the last one that covers the whole image are never painted (it paints over them);
+    the rest cost their bounding boxes clipped to the image, at most :data:`MAX_PAINTED_IMAGES`
+    images' worth (else one line, before painting)."""
     height, width = shape
     if len(records) > MAX_POINTS:
         raise InputError(f"{name}: more than {MAX_POINTS:,} points")
-    mask = np.zeros(shape, bool)
-    ab = np.zeros(shape + (2,))
-    lightness = np.full(shape, np.nan)
     diagonal = float(np.hypot(height, width))
+    points = []
     for index, record in enumerate(records):
         where = f"{name}: point {index + 1}"
         if not isinstance(record, dict):
@@ -725,6 +750,23 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> C
                 raise InputError(f"{where}: a, b must lie within ±{AB_LIMIT:g}")
         else:
             raise InputError(f"{where}: needs either a, b or r, g, b")
+        points.append((y, x, radius, chroma, light))
+    # The farthest pixel from (y, x) is a corner: a disk that reaches all four covers the image.
+    covers = (max(y, height - 1 - y) ** 2 + max(x, width - 1 - x) ** 2 <= r * r for y, x, r, _, _ in points)
+    first = max((i for i, whole in enumerate(covers) if whole), default=0)
+    painted = 0
+    for y, x, radius, _, _ in points[first:]:
+        reach = int(np.floor(radius))
+        painted += (min(y + reach + 1, height) - max(y - reach, 0)) * (min(x + reach + 1, width) - max(x - reach, 0))
+    if painted > MAX_PAINTED_IMAGES * height * width:
+        raise InputError(
+            f"{name}: the points' disks cover the {width}×{height} image {painted / (height * width):.0f} times over "
+            f"(at most {MAX_PAINTED_IMAGES}); give smaller radii"
+        )
+    mask = np.zeros(shape, bool)
+    ab = np.zeros(shape + (2,))
+    lightness = np.full(shape, np.nan)
+    for y, x, radius, chroma, light in points[first:]:
         reach = int(np.floor(radius))
         top, bottom = max(y - reach, 0), min(y + reach + 1, height)
         left, right = max(x - reach, 0), min(x + reach + 1, width)

@@ -87,8 +87,14 @@ def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> fl
 
 
 def ssim(result: np.ndarray, reference: np.ndarray) -> float:
-    """Mean structural similarity (Wang et al. 2004: Gaussian window, σ = 1.5), averaged over RGB."""
+    """Mean structural similarity (Wang et al. 2004: Gaussian window, σ = 1.5), averaged over RGB.
+    Images smaller than its 11×11 window have none: one line (:func:`score` says NaN, shown n/a)."""
     result, reference = _pair(result, reference)
+    if min(result.shape[:2]) < _WINDOW:
+        raise InputError(
+            f"SSIM needs images of at least {_WINDOW}×{_WINDOW} pixels (its window), "
+            f"got {result.shape[1]}×{result.shape[0]}"
+        )
     return float(
         structural_similarity(
             result,
@@ -349,11 +355,16 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, l
     ``lpips`` too when an LPIPS network (:func:`varcolor.neural.lpips.load`) is given.
 
     ``ab_only=True`` scores the result re-lit with the reference's lightness (:func:`relight`).
-    MS-SSIM, VIF and LPIPS are NaN for images too small for them (VIF also for a flat reference).
+    SSIM, MS-SSIM, VIF and LPIPS are NaN for images too small for them (VIF also for a flat
+    reference), so that a folder's run goes on past a tiny image.
     """
     result, reference = _pair(result, reference)
     if ab_only:
         result = relight(result, reference)
+    try:
+        single = ssim(result, reference)
+    except InputError:
+        single = float("nan")
     try:
         multi = ms_ssim(result, reference)
     except InputError:
@@ -364,7 +375,7 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, l
         fidelity = float("nan")
     return {
         "psnr": psnr(result, reference),
-        "ssim": ssim(result, reference),
+        "ssim": single,
         "ms_ssim": multi,
         "vif": fidelity,
         "ciede2000": ciede2000(result, reference),

@@ -17,6 +17,7 @@ varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levi
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from .solvers.choice import SOLVERS
 from .solvers.device import DEVICES
 
 __all__ = [
+    "path_word",
     "OptionValues",
     "Options",
     "PRIORS",
@@ -210,6 +212,22 @@ class OptionValues:
     @classmethod
     def _unit(cls, name: str) -> float | None:
         return next((spec.metadata.get("unit") for spec in dataclasses.fields(cls) if spec.name == name), None)
+
+
+def path_word(path) -> str:
+    """A file's path as an argv word that no parser reads as an option (``-ifoo.png`` would be
+    ``-i foo.png``): a relative path that starts with ``-`` gets ``./`` in front, the same file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The path a user gave.
+
+    >>> path_word("-ifoo.png"), path_word("a b.png"), path_word("/x/-y.png")
+    ('./-ifoo.png', 'a b.png', '/x/-y.png')
+    """
+    text = os.fspath(path)
+    return "./" + text if text.startswith("-") else text
 
 
 def _flag(name: str) -> str:

@@ -14,7 +14,7 @@ without argv, or calls :func:`run_folder` and gets the manifest records back.
 - :mod:`~varcolor.app.run`: :func:`run_jobs`, :func:`run_folder`.
 """
 
-from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode
+from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode, single_output
 from .recolor import RecolorReport, recolor
 from .run import COMMANDS, made_with, run_folder, run_jobs
 from .run_options import RunOptions
@@ -32,4 +32,5 @@ __all__ = [
     "recolor",
     "run_folder",
     "run_jobs",
+    "single_output",
 ]

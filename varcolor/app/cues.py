@@ -82,12 +82,16 @@ def _is_file(path: Path) -> bool:
 
 def find_cue(image: Path, folder: Path, kinds=CUE_KINDS) -> tuple[str | None, Path | None]:
     """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``:
-    ``(kind, path)``, or ``(None, None)``."""
+    ``(kind, path)``, or ``(None, None)``. Two files of one kind (``a.points.json`` and
+    ``a.points.csv``) are one line: which one was meant cannot be told, and the other would be
+    silently ignored."""
     for kind in kinds:
-        for suffix in CUE_SUFFIXES[kind]:
-            candidate = Path(folder) / f"{Path(image).stem}{suffix}"
-            if _is_file(candidate):
-                return kind, candidate
+        found = [Path(folder) / f"{Path(image).stem}{suffix}" for suffix in CUE_SUFFIXES[kind]]
+        found = [candidate for candidate in found if _is_file(candidate)]
+        if len(found) > 1:
+            raise InputError(f"{image}: ambiguous {kind} cues, both {' and '.join(map(str, found))}; keep one of them")
+        if found:
+            return kind, found[0]
     return None, None
 
 

@@ -209,7 +209,8 @@ def plan_colorize(
         raise InputError(f"unknown cues {cues!r}; available: {', '.join(CUE_KINDS)}")
     if cue_path is not None and cues is None:
         raise InputError("a cue path needs its kind: marked, mask or points")
-    source, output = Path(source), Path(output)
+    # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
+    source, given, output = Path(source), output, Path(output)
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
     if source.is_file():
         progress = methods.get(options.method).reports_progress and not run.quiet
@@ -234,7 +235,7 @@ def plan_colorize(
                 )
             if beside is not None and note is not None:
                 note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
-        out = single_output(source, output, run.ext)
+        out = single_output(source, given, run.ext)
         return [_colorize_job(source, cue_kind, cue_file, out, options, run, on_dask, progress)]
     check_folders(source, output)
     cue_folder = Path(cue_path) if cue_path is not None else None

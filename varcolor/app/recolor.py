@@ -13,6 +13,7 @@ from pathlib import Path
 from .. import batch
 from ..batch import Report
 from ..errors import InputError
+from ..io import check_writable
 from ..ir.encode import EncodeOptions
 from ..options import Options
 from .plan import check_folders, check_outputs, decode_job, plan_encode, single_output, walk_inputs
@@ -63,24 +64,28 @@ def recolor(
     removed at the end), then decode them into ``output``; ``on_step(verb, report)`` is told of each
     step as it ends. With ``delete_gray``, the IR gray images this run wrote and then decoded are
     deleted (never an input, never one an earlier run left)."""
-    source, output = Path(source), Path(output)
+    # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
+    source, given, output = Path(source), output, Path(output)
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
+    if source.is_file():  # the result's place, checked before anything is encoded
+        check_writable(single_output(source, given, ".png"), bits=run.bits or 8)  # None: the input's depth
     temporary = None if ir else tempfile.mkdtemp(prefix="varcolor-ir-")
     ir_dir = Path(ir or temporary)
     photos = [source] if source.is_file() else [source / rel for rel in walk_inputs(source, output, ir_dir)[0]]
     files = {"embed": embed, "plot": plot, "gray": gray, "max_memory": max_memory}
     try:
         return _steps(
-            source, output, photos, ir_dir, options, encode_options, run, files, client, warn, on_step, delete_gray
+            source, given, photos, ir_dir, options, encode_options, run, files, client, warn, on_step, delete_gray
         )
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
 
 
-def _steps(source, output, photos, ir_dir, options, encode_options, run, files, client, warn, on_step, delete_gray):
+def _steps(source, given, photos, ir_dir, options, encode_options, run, files, client, warn, on_step, delete_gray):
     done = RecolorReport()
+    output = Path(given)
     single = source.is_file()
     if not single:
         check_folders(source, output)
@@ -101,7 +106,7 @@ def _steps(source, output, photos, ir_dir, options, encode_options, run, files, 
         if batch.identity(gray_path) in photo_files:
             continue
         if single:
-            out = single_output(gray_path, output, ".png")
+            out = single_output(gray_path, given, ".png")
         else:
             out = (output / gray_path.relative_to(ir_dir)).with_suffix(".png")
         decode = decode_job(gray_path, out, options, run, on_dask=on_dask, key=job.inputs[0])

@@ -106,7 +106,9 @@ def _watch_encode(args, options: EncodeOptions, settings: app.RunOptions) -> int
     # A shell that starts a job in the background makes it ignore SIGINT; the promise is Ctrl-C.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"varcolor: watching {source} (Ctrl-C to stop)", file=sys.stderr)
-    failed: set[Path] = set()
+    # A file that failed, with its size and time then: retried once either changes (a file caught
+    # mid-copy is encoded when the copy is complete), reported once meanwhile.
+    failed: dict[Path, tuple | None] = {}
     done = 0
     files = _files_of(args)
     try:
@@ -116,27 +118,39 @@ def _watch_encode(args, options: EncodeOptions, settings: app.RunOptions) -> int
                 for job in app.plan_encode(
                     source, args.output, options, settings, settled_before=time.time() - 1.0, **files
                 )
-                if job.inputs[0] not in failed and not os.path.lexists(job.outputs[-1])
+                if failed.get(job.inputs[0], False) != _signature(job.inputs[0])
+                and not os.path.lexists(job.outputs[-1])
             ]
             ready, _, refused = batch.check(jobs, overwrite=settings.overwrite)
             for line in refused:
                 error(line)
-            failed.update(job.inputs[0] for job in jobs if job not in ready)
+            failed.update((job.inputs[0], _signature(job.inputs[0])) for job in jobs if job not in ready)
             for job in ready:
+                signature = _signature(job.inputs[0])  # before reading: a change meanwhile is seen
                 outcome, _ = batch.attempt(job.run)
-                if isinstance(outcome, VarcolorError):  # reported once, not retried until it changes
-                    failed.add(job.inputs[0])
+                if isinstance(outcome, VarcolorError):
+                    failed[job.inputs[0]] = signature
                     error(str(outcome))
                 else:
                     if outcome:
                         warn(outcome)
                     done += 1
+                    failed.pop(job.inputs[0], None)
                     if not settings.quiet:
                         print(f"varcolor: encoded {job.inputs[0]}", file=sys.stderr)
             time.sleep(args.watch_interval)
-    except KeyboardInterrupt:
-        print(f"varcolor: stopped watching ({done} encoded)", file=sys.stderr)
-        return 0
+    except KeyboardInterrupt:  # interrupted: 130, as every command, with what was done
+        print(f"varcolor: stopped watching ({done} encoded, {len(failed)} failed)", file=sys.stderr)
+        return 130
+
+
+def _signature(path: Path) -> tuple | None:
+    """A file's size and modification time (None: gone), to see that it changed."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 # ---------------------------------------------------------------- decode
@@ -158,6 +172,8 @@ def _cmd_recolor(args) -> int:
     """encode + decode + metrics in one go (automatic-recolorization's recolor.py)."""
     options, encode_options, settings = options_of(args), encode_options_of(args), run_options_of(args)
     source, output = Path(args.input), Path(args.output)
+    if source.is_file():  # "-o out/" names a folder: the result is out/PHOTO.png
+        output = app.single_output(source, args.output, ".png")
     codes = []
 
     def step(verb: str, report: batch.Report) -> None:
@@ -166,7 +182,7 @@ def _cmd_recolor(args) -> int:
     with batch.shared_client(settings.workers, settings.scheduler) as client:  # one cluster for all the steps
         done = app.recolor(
             source,
-            output,
+            args.output,  # as given: a trailing slash means a folder
             options,
             encode_options,
             settings,

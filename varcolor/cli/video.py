@@ -67,9 +67,13 @@ def is_video_run(args: argparse.Namespace) -> bool:
 
 def _output(source: Path, output: str) -> Path:
     """-o: a video file (by its suffix); inside an existing folder (or one named with a trailing
-    slash), ``<input name>.mp4``; any other name, a folder of numbered PNG frames."""
+    slash), ``<input name>.mp4``; any other name, a folder of numbered PNG frames. A folder of
+    frames an earlier run wrote stays one: rerun with ``--overwrite``, its frames are replaced
+    as a unit (never a clip written among stale frames)."""
     out = Path(output)
-    if out.suffix.lower() not in VIDEO_EXTENSIONS and (out.is_dir() or output.endswith(("/", "\\"))):
+    if out.suffix.lower() in VIDEO_EXTENSIONS:
+        return out
+    if output.endswith(("/", "\\")) or (out.is_dir() and not any(out.glob("frame_*.png"))):
         return out / f"{source.stem}.mp4"
     return out
 

@@ -9,6 +9,7 @@ a worker thread (:mod:`varcolor.ui.live`). Needs the ``ui`` extra: ``pip install
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
@@ -19,7 +20,25 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["run"]
+__all__ = ["run", "open_given"]
+
+
+def open_given(studio, image: str | None, session: str | None) -> None:
+    """Open the photo or session named on the command line in ``studio`` (a bad file: one line,
+    exit 2, before any server starts). Its state goes to no page: a one-time notice (a killed
+    save taken back) is kept for the page's first state.
+
+    Parameters
+    ----------
+    studio : varcolor.ui.studio.Studio
+        The studio to open them in.
+    image, session : str, optional
+        The photo, or the session file.
+    """
+    if session:
+        studio.open_session(Path(session), page=False)
+    elif image:
+        studio.open_path(Path(image), page=False)
 
 
 def run(
@@ -78,26 +97,26 @@ def run(
         )
     if not Path(out_dir).is_dir():
         raise InputError(f"{out_dir}: no such folder to save results in")
+    if preview_megapixels is not None and not (math.isfinite(preview_megapixels) and preview_megapixels >= 0.01):
+        raise InputError(f"--preview-megapixels must be a number of at least 0.01, got {preview_megapixels}")
     pixels = PREVIEW_PIXELS if preview_megapixels is None else int(preview_megapixels * 1e6)
-    if pixels < 10_000:
-        raise InputError(f"--preview-megapixels must be at least 0.01, got {preview_megapixels}")
-    studio = Studio(
-        data_dir=Path(data_dir) if data_dir else default_data_dir(), out_dir=Path(out_dir), preview_pixels=pixels
-    )
-    if session:
-        studio.open_session(Path(session))  # a bad file: one line, exit 2, before any server starts
-    elif image:
-        studio.open_path(Path(image))
-    else:  # warm the kernels while the user picks a photo (opening one warms them itself)
-        from .live import warm_up_once
-
-        threading.Thread(target=warm_up_once, name="varcolor-warm-up", daemon=True).start()
+    # The address first: a port that cannot be had is one line before the photo is opened.
+    if not (isinstance(port, int) and 0 <= port <= 65535):
+        raise InputError(f"--port must be a port number from 0 to 65535, got {port}")
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-    except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    except (OSError, OverflowError) as exc:
+        raise InputError(f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc})") from None
+    studio = Studio(
+        data_dir=Path(data_dir) if data_dir else default_data_dir(), out_dir=Path(out_dir), preview_pixels=pixels
+    )
+    open_given(studio, image, session)
+    if not image and not session:  # warm the kernels while the user picks a photo (opening one warms them itself)
+        from .live import warm_up_once
+
+        threading.Thread(target=warm_up_once, name="varcolor-warm-up", daemon=True).start()
     bound = sock.getsockname()[1]
     token = new_token()
     hosts = None if host in ("0.0.0.0", "::") else tuple({host, "127.0.0.1", "localhost", "[::1]", "::1"})

@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ from PIL import Image, ImageDraw
 from ..color import rgb_to_lab
 from ..cues import Cues
 from ..errors import InputError
+from ..io import safe_json
 from ..methods import with_prior
 
 __all__ = [
@@ -56,6 +56,8 @@ MAX_WIDTH = 2000.0
 #: Fit, a few screen pixels are tens of the photo's).
 MAX_POINT_SIZE = 255
 MAX_PATH = 100_000
+#: The longest side a session's image record may give (a photo's pixel limit is far below it).
+MAX_SIDE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Document:
 
     def with_point(self, point: dict, shape: tuple[int, int] | None = None) -> Document:
         """The document with a new point hint (given ``x, y, rgb, size``); it gets the next id."""
-        point = _check_point({**point, "id": self.next_id}, shape)
+        point = _check_point({**_object(point, "a point"), "id": self.next_id}, shape)
         return Document(self.strokes, self.points + (point,), self.settings, self.next_id + 1)
 
     def with_point_changed(self, point_id: int, changes: dict, shape: tuple[int, int] | None = None) -> Document:
@@ -86,7 +88,7 @@ class Document:
         found = [p for p in self.points if p["id"] == point_id]
         if not found:
             raise InputError(f"no point {point_id}")
-        allowed = {k: v for k, v in changes.items() if k in ("x", "y", "rgb", "size")}
+        allowed = {k: v for k, v in _object(changes, "a point's change").items() if k in ("x", "y", "rgb", "size")}
         new = _check_point({**found[0], **allowed}, shape)
         return Document(
             self.strokes, tuple(new if p["id"] == point_id else p for p in self.points), self.settings, self.next_id
@@ -101,6 +103,7 @@ class Document:
         return Document((), (), self.settings, self.next_id)
 
     def with_settings(self, settings: dict) -> Document:
+        settings = _object(settings, "settings")
         return Document(self.strokes, self.points, _check_settings({**self.settings, **settings}), self.next_id)
 
     @property
@@ -149,6 +152,14 @@ class History:
     @property
     def can_redo(self) -> bool:
         return self._at < len(self._docs) - 1
+
+
+def _object(value, what: str) -> dict:
+    """``value`` if it is a JSON object; else one line (a list or a number where an object is
+    owed would otherwise be a TypeError deep in an edit)."""
+    if not isinstance(value, dict):
+        raise InputError(f"{what} must be an object, got {type(value).__name__}")
+    return value
 
 
 def _number(value, what: str) -> float:
@@ -210,9 +221,9 @@ def _check_point(point: dict, shape: tuple[int, int] | None) -> dict:
 
 
 def _check_settings(settings: dict) -> dict:
-    method = settings.get("method", "levin")
+    method = _object(settings, "settings").get("method", "levin")
     method = _OLD_PRESETS.get(method, method) if isinstance(method, str) else method
-    if method not in PRESETS:
+    if not isinstance(method, str) or method not in PRESETS:
         raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
     return {"method": method}
 
@@ -337,9 +348,9 @@ def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
     """A session file's document and image record; a corrupt or foreign file raises one
     :class:`~varcolor.errors.InputError` line naming ``name``."""
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{name}: not a studio session (not valid JSON: {exc})") from None
+        data = safe_json.loads(text, name)
+    except InputError as exc:
+        raise InputError(f"not a studio session: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
         raise InputError(f"{name}: not a varcolor studio session file")
     if data.get("version") != SESSION_VERSION:
@@ -350,7 +361,9 @@ def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
     if not isinstance(image, dict):
         raise InputError(f"{name}: the session names no image")
     try:
-        width, height = int(image["width"]), int(image["height"])
+        width, height = image["width"], image["height"]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_SIDE for v in (width, height)):
+            raise ValueError("size")
         digest = image.get("sha256")
         if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
             raise TypeError("sha256")

@@ -12,10 +12,16 @@ The four files (result, mask, points, session) are published by :func:`varcolor.
 one unit, the session file last as its marker. A journal in the data folder names the unit and
 the content of each file while it is published; :func:`recover` (run when a studio starts) takes
 back the files of a unit whose marker never came, and the temporaries a killed save left.
+
+Several studios may share one data folder: each save holds a lock (``saving/ID.lock``, flock)
+from before its work folder exists until its journal and work folder are gone, and recovery
+touches only the saves whose lock it can take (their process is dead), never a live one's, even
+one that is paused in the middle of publishing.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -28,13 +34,14 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import suppress
 from pathlib import Path
 
 from ..errors import InputError, OutputError
 from ..io import encode_image, publish, remove_stale_temporaries
-from ..options import Options
+from ..options import Options, path_word
 
-__all__ = ["SaveJob", "recover", "command_line"]
+__all__ = ["SaveJob", "recover", "command_line", "claim", "release"]
 
 log = logging.getLogger("varcolor.ui")
 
@@ -52,7 +59,9 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     ['colorize', 'a.png', '--mask', 'm.png', '-o', 'o.png', '--method', 'levin', '--solver', 'direct']
     """
     chosen = Options.build(**options, **({"solver": solver} if solver is not None else {}))
-    argv = ["colorize", str(photo), "--mask", str(mask), "-o", str(output), *chosen.flags(always=("method",))]
+    # Paths a user named may start with "-": never read as options (path_word).
+    argv = ["colorize", path_word(photo), "--mask", path_word(mask), "-o", path_word(output)]
+    argv += chosen.flags(always=("method",))
     if bits == 16:
         argv += ["--bits", "16"]
     return argv
@@ -85,7 +94,8 @@ class SaveJob:
     estimate : float
         Expected seconds (the page's progress).
     journal : path
-        Where the unit's journal is written while it is published.
+        Where the unit's journal is written while it is published: ``saving/ID.json`` beside the
+        work folder ``saving/ID`` (their lock is ``saving/ID.lock``).
     """
 
     def __init__(
@@ -116,6 +126,7 @@ class SaveJob:
         self.solve_seconds: float | None = None
         self._cancel = threading.Event()
         self._child: subprocess.Popen | None = None
+        self._lock: int | None = None  # the save's lock (claim), held while it runs
         result_name = "result" + files["result"].suffix
         self._argv = command_line(photo, work / "mask.png", work / result_name, options, solver, bits)
         self.command = "varcolor " + shlex.join(
@@ -124,6 +135,12 @@ class SaveJob:
         self.thread = threading.Thread(target=self._run, name="varcolor-save", daemon=True)
 
     def start(self) -> SaveJob:
+        # Held before the work folder and the journal exist, so no other studio's recovery ever
+        # sees them unlocked while this process lives.
+        self.work.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = claim(self.work.parent / (self.work.name + ".lock"))
+        if self._lock is None:
+            raise OutputError(f"{self.work}: another process holds this save's lock")
         self.thread.start()
         return self
 
@@ -195,6 +212,7 @@ class SaveJob:
             self.seconds = time.monotonic() - self.started
             self.mask = None  # the full-resolution mask: not kept past the save
             shutil.rmtree(self.work, ignore_errors=True)
+            release(self._lock, self.work.parent / (self.work.name + ".lock"))
 
     def _solve(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
@@ -251,27 +269,69 @@ def recover(saving: Path) -> list[str]:
     said = []
     if not saving.is_dir():
         return said
-    for journal in sorted(saving.glob("*.json")):
-        try:
-            record = json.loads(journal.read_text())
-            files, digests = [Path(p) for p in record["files"]], record["sha256"]
-        except (OSError, ValueError, KeyError, TypeError):
-            journal.unlink(missing_ok=True)
+    saves = sorted({path.name.split(".")[0] for path in saving.iterdir()})
+    for save in saves:
+        lock = saving / f"{save}.lock"
+        fd = claim(lock)
+        if fd is None:  # a live process's save (perhaps paused): not ours to touch
             continue
-        marker = files[-1]
-        complete = marker.is_file() and _digest(marker) == digests[-1]
-        if not complete:
-            for path, digest in zip(files[:-1], digests[:-1]):
-                if path.is_file() and _digest(path) == digest:
-                    path.unlink()
-            said.append(f"an interrupted save of {marker.name} was taken back (none of its files kept)")
-            log.warning("%s", said[-1])
-        for folder in {path.parent for path in files}:
-            remove_stale_temporaries(folder, older_than=0)
+        try:
+            said += _take_back(saving / f"{save}.json")
+            shutil.rmtree(saving / save, ignore_errors=True)
+        finally:
+            release(fd, lock)
+    return said
+
+
+def claim(lock: Path) -> int | None:
+    """Lock the file ``lock`` (made if missing) for this process without waiting: its descriptor,
+    or None while another live process holds it. The kernel lets go when the process dies.
+
+    Parameters
+    ----------
+    lock : path
+        The lock file.
+    """
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def release(fd: int | None, lock: Path) -> None:
+    """Remove the lock file ``lock`` and let go of it (``fd`` from :func:`claim`)."""
+    if fd is None:
+        return
+    with suppress(OSError):
+        lock.unlink()
+    os.close(fd)
+
+
+def _take_back(journal: Path) -> list[str]:
+    """The unit of a dead save's ``journal``: taken back unless its marker was published."""
+    said = []
+    if not journal.is_file():
+        return said
+    try:
+        record = json.loads(journal.read_text())
+        files, digests = [Path(p) for p in record["files"]], record["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
         journal.unlink(missing_ok=True)
-    for work in saving.iterdir():
-        if work.is_dir():
-            shutil.rmtree(work, ignore_errors=True)
+        return said
+    marker = files[-1]
+    complete = marker.is_file() and _digest(marker) == digests[-1]
+    if not complete:
+        for path, digest in zip(files[:-1], digests[:-1]):
+            if path.is_file() and _digest(path) == digest:
+                path.unlink()
+        said.append(f"an interrupted save of {marker.name} was taken back (none of its files kept)")
+        log.warning("%s", said[-1])
+    for folder in {path.parent for path in files}:
+        remove_stale_temporaries(folder, older_than=0)  # a live writer's (flocked) are kept
+    journal.unlink(missing_ok=True)
     return said
 
 

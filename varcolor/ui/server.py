@@ -27,6 +27,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import InputError, OutputError, VarcolorError
+from ..io import safe_json
+from ..io.safe_json import TooLarge
 from .studio import NotYet, Studio
 
 log = logging.getLogger("varcolor.ui")
@@ -41,6 +43,8 @@ STATIC_TYPES = {
 }
 #: Largest upload accepted (bytes); a 60 MP 16-bit TIFF is about 360 MB.
 MAX_UPLOAD = 512 * 1024 * 1024
+#: The largest JSON request body: an edit, a save, a viewport (the longest stroke is well under).
+MAX_BODY = 16 * 1024 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 _HEADERS = [
     (b"cache-control", b"no-store"),
@@ -126,6 +130,8 @@ class _Bell:
 
 
 def _error(exc: BaseException) -> JSONResponse:
+    if isinstance(exc, TooLarge):
+        return JSONResponse({"error": str(exc)}, status_code=413)
     if isinstance(exc, NotYet):
         return JSONResponse({"error": str(exc)}, status_code=409)
     if isinstance(exc, FileExistsError):
@@ -171,13 +177,10 @@ def create_app(
             return _error(exc)
 
     async def json_body(request: Request):
-        raw = await request.body()
-        if len(raw) > 64 * 1024 * 1024:
-            raise InputError("request too large")
-        try:
-            return json.loads(raw or b"{}")
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc})") from None
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:  # refused before it is read
+            raise TooLarge(f"request body too large ({int(length):,} bytes; at most {MAX_BODY:,})")
+        return safe_json.loads(await request.body() or b"{}", "request body", max_bytes=MAX_BODY)
 
     async def index(request: Request):
         html = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{TOKEN}}", token)

@@ -181,8 +181,10 @@ class Studio:
         self.notice = self._startup_notice
 
     # -- opening -----------------------------------------------------------------------------
-    def open_path(self, path: Path, name: str | None = None, doc: Document | None = None) -> dict:
-        """Open an image file (``doc``: a session's document to start from)."""
+    def open_path(self, path: Path, name: str | None = None, doc: Document | None = None, *, page: bool = True) -> dict:
+        """Open an image file (``doc``: a session's document to start from; ``page``: the state
+        returned goes to the page, which says its one-time notice; else the notice is kept for the
+        page's first state call)."""
         method = (doc.settings if doc is not None else {}).get("method", "levin")
         image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels, method=method)
         with self.lock:
@@ -201,18 +203,21 @@ class Studio:
             autosave = self._autosave_path()
             if doc is None and autosave.is_file():
                 try:
-                    old, _ = parse_session(autosave.read_text(encoding="utf-8"), str(autosave))
+                    old, _ = parse_session(autosave.read_bytes(), str(autosave))
                     if not old.empty:
                         self.restorable = {
                             **counts(old),
                             "saved": time.strftime("%Y-%m-%d %H:%M", time.localtime(autosave.stat().st_mtime)),
                         }
-                except InputError as exc:  # said on the page too; the file stays for a look
-                    self.notice = f"ignoring an unreadable autosave: {exc}"
+                except (InputError, OSError) as exc:  # said on the page too; the file is kept aside for a look
+                    kept = _set_aside(autosave)
+                    said = f"ignoring an unreadable autosave (kept as {kept.name}): {exc}"
+                    self.notice = "; ".join(filter(None, (self.notice, said)))
                     log.warning("%s", self.notice)
             self.live.submit(self.version, start)
             if doc is not None:
                 self._autosave()
+            state = self.state(page=page)
             log.info(
                 "opened %s (%d×%d, working copy %d×%d)",
                 image.name,
@@ -221,7 +226,7 @@ class Studio:
                 image.gray.shape[1],
                 image.gray.shape[0],
             )
-            return self.state()
+            return state
 
     def open_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
@@ -245,16 +250,17 @@ class Studio:
                     pass
             raise InputError(str(exc).replace(str(stored), Path(filename).name)) from None
 
-    def open_session(self, path: Path) -> dict:
-        """Reopen a saved session file (its image is found by path, else beside the session file)."""
+    def open_session(self, path: Path, *, page: bool = True) -> dict:
+        """Reopen a saved session file (its image is found by path, else beside the session file;
+        ``page`` as for :meth:`open_path`)."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read session ({exc})") from None
-        return self.open_session_text(text, str(path), path.parent)
+            text = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read session ({exc.strerror or exc})") from None
+        return self.open_session_text(text, str(path), path.parent, page=page)
 
-    def open_session_text(self, text: str | bytes, name: str, folder: Path | None = None) -> dict:
+    def open_session_text(self, text: str | bytes, name: str, folder: Path | None = None, *, page: bool = True) -> dict:
         """Reopen a session from its content (a file given on the page): its photo is looked for
         at the path it names, beside it in ``folder``, and among the photos opened from the page."""
         doc, record = parse_session(text, name)
@@ -266,7 +272,7 @@ class Studio:
         candidates += sorted((self.data_dir / record["sha256"][:16]).glob("image.*"))
         for candidate in candidates:
             if candidate.is_file() and hashlib.sha256(candidate.read_bytes()).hexdigest() == record["sha256"]:
-                return self.open_path(candidate, record.get("name") or candidate.name, doc=doc)
+                return self.open_path(candidate, record.get("name") or candidate.name, doc=doc, page=page)
         raise InputError(
             f"{name}: the photo this session was drawn on ({record.get('path')!r}) is not found, or its content changed"
         )
@@ -430,7 +436,9 @@ class Studio:
                 self._autosave_wake.wait(1.0)
 
     # -- state -------------------------------------------------------------------------------
-    def state(self) -> dict:
+    def state(self, page: bool = True) -> dict:
+        """What the page shows; ``page``: it goes to the page, which says the one-time notice
+        (else the notice stays for the next state)."""
         if self.image is None:
             notice, self.notice, self._startup_notice = self.notice, None, None
             return {
@@ -441,7 +449,9 @@ class Studio:
             }
         doc = self.history.current
         image = self.image
-        notice, self.notice = self.notice, None
+        notice = self.notice
+        if page:
+            self.notice = None
         return {
             "image": {
                 "name": image.name,
@@ -563,7 +573,7 @@ class Studio:
             doc, image = self.history.current, self.image
             if self.saving is not None and self.saving.running:
                 raise InputError("a save is under way: wait for it or cancel it")
-        if fmt not in SAVE_FORMATS:
+        if not isinstance(fmt, str) or fmt not in SAVE_FORMATS:
             raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
         base = self._inside_out_dir(name)
         paths = {
@@ -597,8 +607,9 @@ class Studio:
         if image.changed():
             raise InputError(f"{image.path}: the photo changed on disk since it was opened; open it again")
         bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
+        save_id = uuid.uuid4().hex[:12]
         job = SaveJob(
-            work=self.data_dir / "saving" / uuid.uuid4().hex[:12],
+            work=self.data_dir / "saving" / save_id,
             photo=image.path,
             files=paths,
             mask=rasterize(doc, image.shape),
@@ -609,7 +620,7 @@ class Studio:
             bits=bits,
             overwrite=overwrite,
             estimate=self._save_estimate(method, image.shape),
-            journal=self.data_dir / "saving" / f"{uuid.uuid4().hex[:12]}.json",
+            journal=self.data_dir / "saving" / f"{save_id}.json",
         )
         job.method, job.pixels = method, image.shape[0] * image.shape[1]
         with self.lock:
@@ -666,6 +677,10 @@ class Studio:
                 name = name[: -len(suffix)]
         if Path(name).is_absolute():
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
+        # The longest of the unit's names (NAME.studio.json) must fit the file system's limit.
+        limit = _name_max(self.out_dir)
+        if max((len(os.fsencode(part)) for part in Path(name).parts), default=0) + len(".studio.json") > limit:
+            raise InputError(f"{name[:40]}…: too long a file name (at most {limit} bytes with its suffix)")
         base = (self.out_dir / name).resolve()
         if not inside(base, self.out_dir):
             raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
@@ -718,6 +733,25 @@ def counts(doc: Document) -> dict:
     parts = [n(strokes, "stroke", "strokes")] + ([n(erasers, "eraser pass", "eraser passes")] if erasers else [])
     text = ", ".join(parts + [n(points, "point", "points")])
     return {"strokes": strokes, "erasers": erasers, "points": points, "text": text}
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name ``folder``'s file system takes, in bytes."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename an unreadable file to ``NAME.bad`` (``NAME.bad2``, ... if taken): kept for a look,
+    and out of the way of the next autosave, which would replace it."""
+    for n in range(1, 1000):
+        aside = path.with_name(path.name + (".bad" if n == 1 else f".bad{n}"))
+        if not aside.exists():
+            os.replace(path, aside)
+            return aside
+    raise OutputError(f"{path}: unreadable, and too many older copies set aside beside it")
 
 
 def _stat(path: Path) -> tuple | None:

@@ -1,0 +1,54 @@
+"""Where a single file's result goes (issue 52): ``-o out/`` names a folder, made if missing (the
+README shows it), and an output that can never be written is refused before any work."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor import cli
+
+
+def folder_names():
+    """Folder outputs as a user types them: new or nested, with spaces or non-ASCII letters,
+    one trailing slash or two."""
+    for name, slash in itertools.product(("out", "new/deeper", "with space", "ünï"), ("/", "//")):
+        yield name + slash
+
+
+def _pair(tmp_path):
+    varcolor.write_image(tmp_path / "p.png", np.linspace(0.2, 0.8, 16 * 16).reshape(16, 16))
+    strokes = np.zeros((16, 16, 3), np.uint8)
+    strokes[2:5, 2:5] = (200, 60, 50)
+    varcolor.write_image(tmp_path / "s.png", strokes)
+
+
+@pytest.mark.parametrize("folder", list(folder_names()))
+def test_colorize_into_a_folder_named_with_a_trailing_slash_makes_it(tmp_path, folder):
+    _pair(tmp_path)
+    argv = ["colorize", str(tmp_path / "p.png"), "--mask", str(tmp_path / "s.png"), "-o", f"{tmp_path}/{folder}", "-q"]
+    assert cli.main(argv) == 0
+    assert (tmp_path / folder.rstrip("/") / "p.png").is_file()
+
+
+def _photo(tmp_path):
+    from skimage import data, transform
+
+    varcolor.write_image(tmp_path / "c.png", transform.resize(data.astronaut(), (32, 32)))
+
+
+def test_recolor_into_a_new_folder_with_a_trailing_slash(tmp_path):
+    _photo(tmp_path)
+    assert cli.main(["recolor", str(tmp_path / "c.png"), "-o", f"{tmp_path}/new/", "-q"]) == 0
+    assert (tmp_path / "new" / "c.png").is_file()
+
+
+@pytest.mark.parametrize("output", ["noextension", "x.bmp", "x.gif"])
+def test_recolor_refuses_an_output_it_cannot_write_before_encoding(tmp_path, capsys, output):
+    _photo(tmp_path)
+    ir = tmp_path / "ir"
+    assert cli.main(["recolor", str(tmp_path / "c.png"), "-o", str(tmp_path / output), "--ir", str(ir)]) == 2
+    err = capsys.readouterr().err
+    assert "encoded" not in err and err.strip().count("\n") == 0, err
+    assert not ir.exists() or not any(ir.iterdir())  # nothing encoded

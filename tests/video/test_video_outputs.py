@@ -1,0 +1,28 @@
+"""A clip colorized into a folder of frames and run again with ``--overwrite`` (issue 52): the
+output stays a folder of frames, replaced as a unit (no clip written among stale frames)."""
+
+import numpy as np
+import pytest
+
+from varcolor.io import write_image
+
+from ..conftest import run
+from .test_video import pan, write_cues
+
+
+@pytest.mark.parametrize("chunked", [[], ["--chunk-frames", "2"]])
+def test_rerun_into_a_frames_folder_replaces_its_frames(tmp_path, capsys, chunked):
+    frames = pan(frames=4)
+    for k, frame in enumerate(frames):
+        write_image(tmp_path / "in" / f"f{k:03d}.png", frame)
+    write_cues(tmp_path / "cues", frames)
+    argv = ["colorize", tmp_path / "in", "--cues", tmp_path / "cues", "-o", tmp_path / "framesout", "-q", *chunked]
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    first = sorted(p.name for p in (tmp_path / "framesout").iterdir())
+    assert first == [f"frame_{k:06d}.png" for k in range(4)]
+    write_image(tmp_path / "framesout" / "frame_000099.png", np.zeros((4, 4)))  # a stale frame
+    code, _, err = run(capsys, *argv, "--overwrite")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "framesout").iterdir()) == first  # no clip inside, no stale frame
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cues", "framesout", "in"]
