@@ -28,13 +28,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-from skimage.transform import resize
-
 from . import methods as registry
-from . import metrics
-from .api import colorize
-from .color import same_lightness_gray
-from .cues import sample_ideepcolor
 from .errors import InputError
 from .options import PRIOR_WEIGHT, PRIORS, Options
 
@@ -88,6 +82,8 @@ def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
     rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb[..., :3]
     side = None if resolution == "full" else int(parse_resolution(resolution))
     if side is not None and rgb.shape[:2] != (side, side):
+        from skimage.transform import resize  # here, not at import (see evaluate)
+
         rgb = np.clip(resize(rgb, (side, side), order=1, anti_aliasing=True), 0, 1)
     return rgb
 
@@ -151,6 +147,12 @@ def evaluate(
         One row per (hints, method): resolution, method, hints, psnr, ssim, vif, ciede2000 and
         seconds (the colorization's; VIF is NaN at resolutions under 41).
     """
+    # Here, not at import: the command line reads HINTS and SEED for its help and must start fast.
+    from . import metrics
+    from .api import colorize
+    from .color import same_lightness_gray
+    from .cues import sample_ideepcolor
+
     rgb = reference(rgb, resolution)
     gray = same_lightness_gray(rgb)
     rows = []
@@ -178,6 +180,8 @@ def evaluate(
 
 
 def _vif(result: np.ndarray, rgb: np.ndarray) -> float:
+    from . import metrics
+
     try:
         return metrics.vif(result, rgb)
     except InputError:  # smaller than VIF's coarsest window
