@@ -11,7 +11,6 @@ from ..app.cues import CUE_KINDS
 from .common import (
     add_input,
     add_output_options,
-    check_outputs,
     flag_words,
     note,
     run,
@@ -48,7 +47,7 @@ def _cmd_colorize(args) -> int:
         cue_path=cue_path,
         note=None if settings.quiet else lambda line: note(flag_words(line)),
     )
-    check_outputs(jobs, settings.bits)
+    app.check_outputs(jobs, settings.bits)
     made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path)
     return run(
         jobs, "colorized", settings, made, source=args.input, output=args.output, single=Path(args.input).is_file()
@@ -59,12 +58,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "colorize",
         help="gray image + cues -> colour image",
+        # What a newcomer needs; every option is in the groups below (argparse's own usage lists
+        # all 40 of them first, 20 lines).
+        usage="%(prog)s INPUT [--marked M | --mask M | --points P] -o OUT [options]",
         description="Colorize a gray image (or every image in a folder, recursively) from colour cues. "
         "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "
         "or X.points.json/.csv.",
     )
     add_input(p, "INPUT", "gray image file, or a folder of them")
-    cue = p.add_mutually_exclusive_group()
+    # The help's groups, what a newcomer needs first: the cues, then the output.
+    cue = p.add_argument_group("cues (one kind)").add_mutually_exclusive_group()
     cue.add_argument(
         "--marked",
         nargs="?",
@@ -88,8 +91,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="JSON/CSV of y,x,a,b[,radius] or y,x,r,g,b[,radius] (r,g,b 0-255); "
         "for a folder as with --marked (X.points.json)",
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (or folder, for a folder input)")
-    add_solve_options(p)
-    add_output_options(p, ext=True)
+    output = p.add_argument_group("output")
+    output.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="output file (or folder, for a folder input)"
+    )
+    add_solve_options(p, output=output)
+    add_output_options(p, ext=True, output=output)
     add_video_options(p)
     p.set_defaults(func=_cmd_colorize)
