@@ -14,7 +14,10 @@ without argv, or calls :func:`run_folder` and gets the manifest records back.
 - :mod:`~varcolor.app.run`: :func:`run_jobs`, :func:`run_folder`.
 """
 
-from importlib import import_module
+from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode
+from .recolor import RecolorReport, recolor
+from .run import COMMANDS, made_with, run_folder, run_jobs
+from .run_options import RunOptions
 
 __all__ = [
     "COMMANDS",
@@ -30,30 +33,3 @@ __all__ = [
     "run_folder",
     "run_jobs",
 ]
-
-# Loaded on first use: the command line builds its parser from RunOptions alone, and should not
-# load the solvers and the image stack (through plan and run) for `--help` or a bad argument.
-_HOMES = {
-    "ENCODER": "plan",
-    "check_outputs": "plan",
-    "plan_colorize": "plan",
-    "plan_decode": "plan",
-    "plan_encode": "plan",
-    "RecolorReport": "recolor",
-    "recolor": "recolor",
-    "COMMANDS": "run",
-    "made_with": "run",
-    "run_folder": "run",
-    "run_jobs": "run",
-    "RunOptions": "run_options",
-}
-
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_HOMES))
