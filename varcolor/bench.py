@@ -28,6 +28,7 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+
 from . import methods as registry
 from .errors import InputError
 from .options import PRIOR_WEIGHT, PRIORS, Options
