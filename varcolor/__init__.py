@@ -7,6 +7,16 @@
 
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and the API reference: at run time each name loads on first use (below)
+    from . import bench, color, cues, data, methods, metrics
+    from .api import Colorizer, Result, check_fits, colorize
+    from .cues import Cues
+    from .errors import InputError, OutputError, VarcolorError
+    from .io import read_image, walk_images, write_image
+    from .options import Options
+    from .solvers import SolverPlan
 
 try:
     __version__ = version("varcolor")
