@@ -2,43 +2,57 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+comma := ,
+
+# What each target installs (pyproject.toml's extras), each set with its own stamp, so that a
+# target installs only what the sets before it lacked: `make demo` the runtime with the network
+# and the studio; `make test` adds the test tools (dev) and PSD files (layers), `make docs` MkDocs (docs).
+DEMO_STAMP := $(VENV)/.installed-neural-ui
+TEST_STAMP := $(VENV)/.installed-dev-layers-neural-ui
+DOCS_STAMP := $(VENV)/.installed-docs-layers-neural-ui
 
 .PHONY: demo test test-slow bench docs lint clean
 
-$(STAMP): pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,neural,ui,docs,layers]'
-	touch $(STAMP)
+	$(PY) -m pip install --upgrade pip
 
-demo: $(STAMP)
+# pip's progress stays visible: the network's PyTorch alone is a download of several hundred MB.
+$(VENV)/.installed-%: pyproject.toml | $(PY)
+	@echo "installing varcolor with the extras $(subst -,$(comma),$*) into $(VENV) (pip shows its progress)"
+	$(PY) -m pip install -e '.[$(subst -,$(comma),$*)]'
+	touch $@
+
+# The automatic step colours a copy of the gray image: beside the bundled one lie its scribbles,
+# which a run without cues would (rightly) say it does not use.
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/varcolor colorize examples/data/chelsea.png --marked examples/data/chelsea_marked.png \
 		-o out/demo/chelsea_colorized.png --overwrite
 	$(PY) examples/plot_demo.py out/demo/chelsea_colorized.png out/demo/chelsea_side_by_side.png
-	$(VENV)/bin/varcolor colorize examples/data/chelsea.png -o out/demo/chelsea_automatic.png --prior ideepcolor \
+	cp examples/data/chelsea.png out/demo/chelsea_gray.png
+	$(VENV)/bin/varcolor colorize out/demo/chelsea_gray.png -o out/demo/chelsea_automatic.png --prior ideepcolor \
 		--overwrite
 	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
 # Lint and format check first (seconds), then the suite.
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q --doctest-modules varcolor tests
 
-test-slow: $(STAMP)
+test-slow: $(TEST_STAMP)
 	$(PY) -m pytest -q -m slow tests
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) benchmarks/quality.py
 
 # The documentation site, warnings as errors (mkdocs.yml: strict), into site/; offline.
-docs: $(STAMP)
+docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 # Lint and formatting, as configured under [tool.ruff] in pyproject.toml; changes nothing.
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 

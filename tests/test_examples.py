@@ -91,3 +91,18 @@ def test_a_16_bit_scan_round_trips_through_a_layered_file(tmp_path):
     assert report["layers"] == [("photo", "visible"), ("colorized", "visible"), ("strokes", "hidden")]
     assert report["layered_bits"] == 16 and report["composite_vs_flat_max"] <= 1 / 255
     assert varcolor.read_image(tmp_path / "round_trip.png").ndim == 3
+
+
+def test_the_package_ships_the_bundled_example_as_examples_data_has_it(tmp_path, monkeypatch):
+    # varcolor/data is what an installed varcolor has; examples/data what the scripts and docs name
+    # (make_example.py rebuilds it, test above): the same bytes, reachable from any folder.
+    import varcolor.data
+
+    monkeypatch.chdir(tmp_path)
+    assert sorted(varcolor.data.FILES) == sorted(p.name for p in (EXAMPLES / "data").iterdir())
+    for name in varcolor.data.FILES:
+        assert varcolor.data.path(name).read_bytes() == (EXAMPLES / "data" / name).read_bytes()
+    gray, marked = varcolor.data.chelsea(), varcolor.data.chelsea_marked()
+    assert gray.shape == marked.shape[:2] == varcolor.data.chelsea_original().shape[:2]
+    with pytest.raises(varcolor.InputError, match="no bundled file 'cat.png'; available: chelsea.png"):
+        varcolor.data.path("cat.png")

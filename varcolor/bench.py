@@ -28,13 +28,8 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-from skimage.transform import resize
 
 from . import methods as registry
-from . import metrics
-from .api import colorize, estimate_memory
-from .color import same_lightness_gray
-from .cues import sample_ideepcolor
 from .errors import InputError
 from .memory import check_memory
 from .options import PRIOR_WEIGHT, PRIORS, Options
@@ -133,6 +128,8 @@ def check_photo(
     **options
         As :func:`evaluate` takes them (:func:`method_options`).
     """
+    from .api import estimate_memory  # the solvers' stack: imported where used, not at start-up
+
     height, width = shape
     scored = (height, width) if resolution == "full" else (int(parse_resolution(resolution)),) * 2
     check_hints(hints, scored[0] * scored[1], f"{name}: hints")
@@ -154,6 +151,8 @@ def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
     rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb[..., :3]
     side = None if resolution == "full" else int(parse_resolution(resolution))
     if side is not None and rgb.shape[:2] != (side, side):
+        from skimage.transform import resize  # here, not at import (see evaluate)
+
         rgb = np.clip(resize(rgb, (side, side), order=1, anti_aliasing=True), 0, 1)
     return rgb
 
@@ -217,6 +216,12 @@ def evaluate(
         One row per (hints, method): resolution, method, hints, psnr, ssim, vif, ciede2000 and
         seconds (the colorization's; VIF is NaN at resolutions under 41).
     """
+    # Here, not at import: the command line reads HINTS and SEED for its help and must start fast.
+    from . import metrics
+    from .api import colorize
+    from .color import same_lightness_gray
+    from .cues import sample_ideepcolor
+
     rgb = reference(rgb, resolution)
     gray = same_lightness_gray(rgb)
     rows = []
@@ -244,6 +249,8 @@ def evaluate(
 
 
 def _vif(result: np.ndarray, rgb: np.ndarray) -> float:
+    from . import metrics
+
     try:
         return metrics.vif(result, rgb)
     except InputError:  # smaller than VIF's coarsest window

@@ -45,11 +45,22 @@ def _srgb_decode(v: np.ndarray) -> np.ndarray:
     return np.where(v > 0.04045, ((v + 0.055) / 1.055) ** 2.4, v / 12.92)
 
 
-@numba.vectorize(["float64(float64)"], cache=True)
+# Compiled on first use, not at import (as a vectorize with a signature would be): compiling loads
+# numba's whole code generator, a second of start-up for every command that never converts a colour.
+@numba.njit(cache=True)
 def _srgb_encode(v):
     """Linear to gamma-encoded sRGB, clipped to [0, 1]."""
     v = max(v, 0.0)
     return min(1.055 * v ** (1 / 2.4) - 0.055 if v > 0.0031308 else 12.92 * v, 1.0)
+
+
+@numba.njit(cache=True)
+def _srgb_encode_all(values):
+    """:func:`_srgb_encode` of each of a flat array's values."""
+    out = np.empty_like(values)
+    for k in range(values.size):
+        out[k] = _srgb_encode(values[k])
+    return out
 
 
 def _check_rgb(rgb: np.ndarray, name: str = "rgb") -> np.ndarray:
@@ -233,7 +244,8 @@ def gray_from_lightness(lightness: np.ndarray) -> np.ndarray:
     lightness = np.clip(np.asarray(lightness, dtype=np.float64), 0.0, 100.0)
     zeros = np.zeros_like(lightness)
     y = skcolor.lab2xyz(np.stack([lightness, zeros, zeros], axis=-1), illuminant="D65", channel_axis=-1)[..., 1]
-    return _srgb_encode(y / _Y_OF_LINEAR_GRAY)
+    linear = np.ascontiguousarray(y / _Y_OF_LINEAR_GRAY, dtype=np.float64)
+    return _srgb_encode_all(linear.ravel()).reshape(linear.shape)
 
 
 def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, real_array
@@ -516,6 +515,8 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
     colour plane, where sRGB blends are linear: ``m − mean(m) = α·(p − mean(p))`` (least squares);
     a blend's lightness lies on the line from the photo's to the paint's (:data:`_RGB_SLACK`). Row
     bands with a margin of the reach keep a big scan's temporaries small."""
+    from scipy import ndimage  # the image stack loads where used: `varcolor --help` needs none of it
+
     keep = mask.copy()
     out = rgb
     blended = 0

@@ -9,9 +9,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from scipy import ndimage
-from skimage.color import deltaE_ciede2000
-from skimage.metrics import structural_similarity
 
 from .color import lab_to_rgb, rgb_to_lab
 from .errors import InputError
@@ -89,6 +86,8 @@ def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> fl
 def ssim(result: np.ndarray, reference: np.ndarray) -> float:
     """Mean structural similarity (Wang et al. 2004: Gaussian window, σ = 1.5), averaged over RGB.
     Images smaller than its 11×11 window have none: one line (:func:`score` says NaN, shown n/a)."""
+    from skimage.metrics import structural_similarity  # as ndimage in _ssim_terms
+
     result, reference = _pair(result, reference)
     if min(result.shape[:2]) < _WINDOW:
         raise InputError(
@@ -111,6 +110,8 @@ def ssim(result: np.ndarray, reference: np.ndarray) -> float:
 def _ssim_terms(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Means of SSIM's luminance and contrast–structure maps for one channel (same filtering and
     border crop as scikit-image's ``structural_similarity``)."""
+    from scipy import ndimage  # here, not at import: `varcolor metrics --help` must start fast
+
     blur = lambda v: ndimage.gaussian_filter(v, _SIGMA, truncate=_TRUNCATE)  # noqa: E731
     mx, my = blur(x), blur(y)
     vx = blur(x * x) - mx * mx
@@ -177,6 +178,8 @@ def _gaussian_taps(side: int) -> np.ndarray:
 def _filter_valid(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
     """``filter2(outer(taps, taps), image, 'valid')``: only windows wholly inside the image."""
     half = len(taps) // 2
+    from scipy import ndimage  # as in _ssim_terms
+
     rows = ndimage.correlate1d(image, taps, axis=0, mode="constant")[half : image.shape[0] - half]
     return ndimage.correlate1d(rows, taps, axis=1, mode="constant")[:, half : image.shape[1] - half]
 
@@ -296,6 +299,8 @@ def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLi
 def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | None = None) -> float:
     """CIEDE2000 colour difference: the mean over pixels, or the given ``percentile`` (e.g. 95)."""
     result, reference = _pair(result, reference)
+    from skimage.color import deltaE_ciede2000  # as ndimage in _ssim_terms
+
     delta = deltaE_ciede2000(rgb_to_lab(result), rgb_to_lab(reference), channel_axis=-1)
     return float(np.mean(delta) if percentile is None else np.percentile(delta, percentile))
 

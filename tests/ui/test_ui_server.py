@@ -832,3 +832,71 @@ def test_a_session_saved_under_the_presets_old_name_opens_with_its_one_spelling(
     assert Document().with_settings({"method": "levin-prior"}).settings == {"method": "levin+ideepcolor"}
     with pytest.raises(varcolor.InputError, match="unknown studio preset 'levin-priors'"):
         Document().with_settings({"method": "levin-priors"})
+
+
+def test_saves_go_to_colorized_in_the_current_folder_not_the_photos(tmp_path, capsys, monkeypatch):
+    # `varcolor ui examples/data/chelsea.png` saved into the bundled data folder (a source tree);
+    # without --out-dir the studio now saves into ./colorized, made by the first save.
+    import varcolor.ui.studio
+
+    photos, work = tmp_path / "photos", tmp_path / "work"
+    photos.mkdir(), work.mkdir()
+    photo = _photo(photos)
+    seen = {}
+
+    class Recorded(Studio):
+        def __init__(self, **keywords):
+            seen.update(keywords)
+            super().__init__(**{**keywords, "warm": False})
+
+        def open_path(self, path, *args, **keywords):
+            raise varcolor.InputError("stopped before serving")  # the test needs no server
+
+    monkeypatch.setattr(varcolor.ui.studio, "Studio", Recorded)
+    monkeypatch.setattr("sys.setswitchinterval", lambda seconds: None)
+    monkeypatch.setattr("logging.basicConfig", lambda **keywords: None)
+    monkeypatch.chdir(work)
+    assert cli.main(["ui", str(photo), "--no-browser", "--data-dir", str(tmp_path / "data")]) == 2
+    assert "stopped before serving" in capsys.readouterr().err
+    assert Path(seen["out_dir"]).resolve() == work / "colorized"
+    # The folder is made by the first save, with the whole unit in it; the photo's folder keeps its one file.
+    studio = Studio(data_dir=tmp_path / "data", out_dir=seen["out_dir"], warm=False)
+    try:
+        studio.open_path(photo)
+        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+        saved = studio.save("photo_colorized")
+    finally:
+        studio.close()
+    assert {Path(p).parent for p in saved["paths"].values()} == {work / "colorized"}
+    assert sorted(p.name for p in photos.iterdir()) == ["photo.png"]
+
+
+def test_strokes_that_come_with_a_photo_are_said_on_the_page_and_in_the_log(tmp_path, caplog):
+    photo = _photo(tmp_path)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio.open_path(photo)
+    studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    studio.edit({"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 3}})
+    saved = studio.save("photo_colorized")
+    studio.close()
+    caplog.set_level("INFO", logger="varcolor.ui")
+    # Reopened: the autosave is offered (the banner), and the log says it is there.
+    again = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    state = again.open_path(photo)
+    assert state["doc"]["strokes"] == [] and state["restorable"]["text"] == "1 stroke, 1 point"
+    assert "an autosave of it holds 1 stroke, 1 point" in caplog.text
+    caplog.clear()
+    # Restored: the page's status line and the log say what came back.
+    state = again.restore()
+    assert state["message"] == "restored the autosave: 1 stroke, 1 point (undo takes it back)"
+    assert "photo.png: restored the autosave: 1 stroke, 1 point" in caplog.text
+    assert again.state()["message"] is None  # said once
+    again.close()
+    caplog.clear()
+    # A session file reopens the photo with its strokes: said too.
+    third = Studio(data_dir=tmp_path / "other", out_dir=tmp_path, warm=False)
+    state = third.open_session(Path(saved["paths"]["session"]))
+    third.close()
+    assert len(state["doc"]["strokes"]) == 1
+    assert state["message"] == "opened photo.png with the session's 1 stroke, 1 point"
+    assert "with the session's 1 stroke, 1 point" in caplog.text

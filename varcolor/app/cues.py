@@ -165,7 +165,11 @@ def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:
     """Refuse cues that leave nothing to colorize (every pixel a cue): no result can be right."""
     share = cues.count / cues.mask.size
     if share >= ALL_CUES:
-        hint = " (is it the colour original rather than a scribbled copy?)" if kind == "marked" else ""
+        hint = {
+            "marked": " (is it the colour original rather than a scribbled copy?)",
+            # the command line says "--marked" for "marked cues" (flag_words)
+            "mask": " (is this a marked image, the gray one with scribbles? use marked cues)",
+        }.get(kind, "")
         raise InputError(f"{cue_file}: {100 * share:.0f} % of the pixels are cues{hint}; nothing is left to colorize")
 
 

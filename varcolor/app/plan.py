@@ -19,7 +19,7 @@ from ..errors import InputError, VarcolorError
 from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
 from ..io.layers import is_layered
 from ..io.walk import Unwalked, walk_images
-from ..ir.encode import EncodeOptions
+from ..ir.encode import ENCODER, EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
 from .cues import CUE_KINDS, CUE_SUFFIXES, find_cue, is_cue_file, kind_of
@@ -39,9 +39,6 @@ __all__ = [
     "check_outputs",
     "walk_inputs",
 ]
-
-#: The encoder of ``encode`` and ``recolor`` runs unless they name another: the best quality per byte.
-ENCODER = "adaptive"
 
 
 def single_output(source: Path, output: str | os.PathLike, ext: str) -> Path:

@@ -13,8 +13,9 @@ import signal
 import sys
 import warnings
 
-from .. import __version__, batch, methods
+from .. import __version__, batch
 from ..errors import VarcolorError
+from ..registry import built_in_only
 from . import bench, colorize, common, ir, metrics, train, ui
 from .common import Parser, error, flag_words, run_options_of, warn
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     # is one line, as every warning of the command line.
     with contextlib.ExitStack() as stack:
         if asks_help:
-            stack.enter_context(methods.built_in_only())
+            stack.enter_context(built_in_only())
         with warnings.catch_warnings(record=True) as caught:
             parser = build_parser()
         for warning in caught:

@@ -11,7 +11,6 @@ from ..app.cues import CUE_KINDS
 from .common import (
     add_input,
     add_output_options,
-    check_outputs,
     flag_words,
     note,
     run,
@@ -48,7 +47,7 @@ def _cmd_colorize(args) -> int:
         cue_path=cue_path,
         note=None if settings.quiet else lambda line: note(flag_words(line)),
     )
-    check_outputs(jobs, settings.bits)
+    app.check_outputs(jobs, settings.bits)
     made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path)
     return run(
         jobs, "colorized", settings, made, source=args.input, output=args.output, single=Path(args.input).is_file()
@@ -59,12 +58,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "colorize",
         help="gray image + cues -> colour image",
+        # What a newcomer needs; every option is in the groups below (argparse's own usage lists
+        # all 40 of them first, 20 lines).
+        usage="%(prog)s INPUT [--marked M | --mask M | --points P] -o OUT [options]",
         description="Colorize a gray image (or every image in a folder, recursively) from colour cues. "
         "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "
         "or X.points.json/.csv.",
     )
     add_input(p, "INPUT", "gray image file (or a layered .ora/.psd), or a folder of them")
-    cue = p.add_mutually_exclusive_group()
+    # The help's groups, what a newcomer needs first: the cues, then the output.
+    cues = p.add_argument_group("cues (one kind)")
+    cue = cues.add_mutually_exclusive_group()
     cue.add_argument(
         "--marked",
         nargs="?",
@@ -88,18 +92,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="JSON/CSV of y,x,a,b[,radius] or y,x,r,g,b[,radius] (r,g,b 0-255); "
         "for a folder as with --marked (X.points.json)",
     )
-    p.add_argument(
+    cues.add_argument(
         "--layer",
         metavar="NAME",
         help="a layered input's (.ora, .psd) photo layer (default: the bottom visible layer)",
     )
-    p.add_argument(
+    cues.add_argument(
         "--strokes-layer",
         metavar="NAME",
         help="a layered input's stroke layer: painted colours on transparency (default: the visible layer above "
         "the photo)",
     )
-    p.add_argument(
+    output = p.add_argument_group("output")
+    output.add_argument(
         "-o",
         "--output",
         required=True,
@@ -107,7 +112,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="output file (or folder, for a folder input); .ora or .psd: the photo, the result and the strokes "
         "as layers",
     )
-    add_solve_options(p)
-    add_output_options(p, ext=True)
+    add_solve_options(p, output=output)
+    add_output_options(p, ext=True, output=output)
     add_video_options(p)
     p.set_defaults(func=_cmd_colorize)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import io as _io
 import json
 import math
@@ -19,8 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .. import batch
-from ..app import RunOptions, run_jobs
-from ..app.plan import check_folders, check_outputs, single_output
+from ..app.run_options import RunOptions
 from ..batch import Job
 from ..errors import InputError
 from ..io import MAX_PIXELS, atomic_path, identity, inside, read_image
@@ -29,9 +29,6 @@ from ..ir.encode import EncodeOptions
 from ..options import Options
 
 __all__ = [
-    "check_folders",
-    "check_outputs",
-    "single_output",
     "run_options_of",
     "flag_words",
     "run",
@@ -100,7 +97,28 @@ def is_file(path: Path) -> bool:
 
 class Parser(argparse.ArgumentParser):
     """An argument parser whose commands take their input positionally or with ``-i/--input``
-    (:func:`add_input`), the one form or the other."""
+    (:func:`add_input`), the one form or the other; whose errors are one line, not the usage
+    first; and which suggests the closest options for a mistyped one."""
+
+    def error(self, message: str):
+        # One line, where argparse prints the whole usage first (23 lines for colorize): the
+        # error would scroll out of sight; the help is one command away.
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args=None, namespace=None):
+        namespace, rest = self.parse_known_args(args, namespace)
+        if rest:
+            parser = self._command_parser(namespace)
+            parser.error(unknown_arguments(rest, parser))
+        return namespace
+
+    def _command_parser(self, namespace: argparse.Namespace) -> argparse.ArgumentParser:
+        """The parser of the command the arguments named (this one if none): where a mistyped
+        option was meant to be."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(getattr(namespace, action.dest, None), self)
+        return self
 
     def parse_known_args(self, args=None, namespace=None):
         namespace, rest = super().parse_known_args(args, namespace)
@@ -120,6 +138,19 @@ class Parser(argparse.ArgumentParser):
                 self.error(f"the following arguments are required: {metavar} (or -i/--input {metavar})")
             setattr(namespace, dest, value)
         return namespace, rest
+
+
+def unknown_arguments(words: list[str], parser: argparse.ArgumentParser) -> str:
+    """The error for arguments no option takes, with the closest of ``parser``'s options for a
+    mistyped one (``--marks``: did you mean ``--marked``?)."""
+    flags = [flag for flag in parser._option_string_actions if flag.startswith("--")]
+    options = [word for word in words if word.startswith("-")]
+    if not options:
+        return f"unrecognized arguments: {' '.join(words)}"
+    word = options[0].split("=", 1)[0]
+    close = difflib.get_close_matches(word, flags, n=2, cutoff=0.75)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    return f"unknown option {word}{hint}"
 
 
 def add_input(
@@ -148,21 +179,33 @@ def add_input(
 # ---------------------------------------------------------------- options of several commands
 
 
-def add_output_options(p: argparse.ArgumentParser, ext: bool) -> None:
-    """Options of every command that writes images."""
+def add_output_options(p: argparse.ArgumentParser, ext: bool, output=None) -> None:
+    """Options of every command that writes images, in the help's ``output`` group (``output``:
+    one the command made already, where its ``-o`` is) and its ``scale-out`` group.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    ext : bool
+        Whether the command takes ``--ext`` (the output extension of a folder run).
+    output : argparse argument group, optional
+        The group the output options join.
+    """
+    output = output or p.add_argument_group("output")
     if ext:
-        p.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
-    add_cluster_options(p, "images")
-    p.add_argument(
+        output.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
+    output.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
+    output.add_argument(
         "--resume",
         action="store_true",
         help=f"skip the images that this folder's manifest ({batch.MANIFEST}) records as done from the same "
         "files, with the same options, their outputs unchanged since; the others are done again (their existing "
         "outputs kept unless --overwrite)",
     )
-    add_max_pixels(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    add_max_pixels(output)
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    add_cluster_options(p.add_argument_group("scale-out (folders on several processes or a Dask cluster)"), "images")
 
 
 def add_cluster_options(p: argparse.ArgumentParser, what: str) -> None:
@@ -254,6 +297,8 @@ def flag_words(message: str) -> str:
 
 def run(jobs: list[Job], verb: str, settings: RunOptions, made: dict, *, source, output, single: bool) -> int:
     """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code."""
+    from ..app import run_jobs  # here: it loads the solvers, which `--help` and a bad argument never need
+
     report = run_jobs(jobs, verb=verb, run=settings, source=source, output=output, single=single, made=made, warn=warn)
     return finish(report, verb, settings.quiet)
 

@@ -13,14 +13,12 @@ import time
 from pathlib import Path
 
 from .. import app, batch, methods
-from ..app import ENCODER
 from ..errors import InputError, VarcolorError
-from ..ir.encode import ENCODERS, EncodeOptions
+from ..ir.encode import ENCODER, ENCODERS, EncodeOptions
 from ..ir.files import GRAYS
 from .common import (
     add_input,
     add_output_options,
-    check_outputs,
     error,
     finish,
     run,
@@ -93,7 +91,7 @@ def _cmd_encode(args) -> int:
     source = Path(args.input)
     files = _files_of(args)
     jobs = app.plan_encode(source, args.output, options, settings, **files)
-    check_outputs(jobs, settings.bits)
+    app.check_outputs(jobs, settings.bits)
     made = app.made_with(encode_options=options, bits=settings.bits, **files)
     return run(jobs, "encoded", settings, made, source=source, output=args.output, single=source.is_file())
 
@@ -160,7 +158,7 @@ def _cmd_decode(args) -> int:
     options, settings = options_of(args), run_options_of(args)
     source = Path(args.input)
     jobs = app.plan_decode(source, args.output, options, settings)
-    check_outputs(jobs, settings.bits)
+    app.check_outputs(jobs, settings.bits)
     made = app.made_with(options=options, run=settings)
     return run(jobs, "decoded", settings, made, source=source, output=args.output, single=source.is_file())
 

@@ -74,14 +74,46 @@ def add_field(
     p.add_argument(*((short,) if short else ()), flag, **keywords)
 
 
+#: The options of the network as prior, which ``--help`` lists apart from the method's and the solver's.
+PRIOR_OPTIONS = (
+    "prior",
+    "weights",
+    "mask_cent",
+    "prior_weight",
+    "confidence",
+    "prior_mode",
+    "automatic",
+    "instances",
+    "detector_weights",
+)
+
+
 def add_solve_options(
-    p: argparse.ArgumentParser, *, space: bool = True, method_action: type[argparse.Action] | None = None
+    p: argparse.ArgumentParser,
+    *,
+    space: bool = True,
+    method_action: type[argparse.Action] | None = None,
+    output=None,
 ) -> None:
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
-    Lab), the registered methods' own parameters, and ``--bits``. ``method_action``: a parse
-    action of ``-m/--method`` that also takes other values (it then checks the value itself)."""
+    Lab), the registered methods' own parameters, and ``--bits``, in the help's ``method and
+    solver`` and ``prior`` groups.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    space : bool
+        Whether the command takes ``--space`` (else Lab).
+    method_action : argparse.Action subclass, optional
+        A parse action of ``-m/--method`` that also takes other values (it then checks the value itself).
+    output : argparse argument group, optional
+        The group ``--bits`` joins (the command's output options); else the parser's own options.
+    """
     if not space:
         p.set_defaults(space="lab")
+    solving = p.add_argument_group("method and solver")
+    prior = p.add_argument_group("prior (the network's colours where there are no cues; docs/guide/neural.md)")
     for spec in dataclasses.fields(Options):
         if spec.name == "parameters" or (spec.name == "space" and not space):
             continue
@@ -90,14 +122,15 @@ def add_solve_options(
             extra["help_text"] = f"colorization method (default: %(default)s): {method_help()}"
             if method_action is not None:
                 extra.update(action=method_action, metavar="METHOD")
-        add_field(p, spec, Options, spec.default, **extra)
+        group = prior if spec.name in PRIOR_OPTIONS else solving
+        add_field(group, spec, Options, spec.default, **extra)
         if spec.name == "automatic":
-            add_old_decode(p)
-    add_method_parameters(p)
-    p.add_argument(
+            add_old_decode(group)
+    add_method_parameters(solving)
+    (output or p).add_argument(
         "--bits", type=int, default=None, choices=[8, 16], help="bits per sample of the output (default: the input's)"
     )
-    p.add_argument(
+    (output or p).add_argument(
         "--profile",
         metavar="srgb|input|ICC",
         help="colour space of the output, embedded as its ICC profile: srgb (default), input (the input's RGB "

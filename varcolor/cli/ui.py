@@ -39,7 +39,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="address to listen on (default: %(default)s; anything else lets other computers in)",
     )
     u.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
-    u.add_argument("--out-dir", metavar="DIR", help="folder results are saved in (default: the photo's folder)")
+    u.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        help="folder results are saved in (default: colorized/ in the current folder, made at the first save)",
+    )
     u.add_argument(
         "--data-dir", metavar="DIR", help="autosaves and uploaded photos (default: ~/.local/share/varcolor/studio)"
     )

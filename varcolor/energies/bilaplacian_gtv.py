@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 from ..affinity import check_guide, edge_slices, edge_weights
 from ..errors import InputError
@@ -195,6 +194,8 @@ def solve(
 
 def _quadratic_direct(lam, diagonal, fixed, rhs, u):
     """Minimise ``(λ/2)‖Δu‖² + ½ Σ diag u² − rhs·u`` with ``u`` fixed on ``fixed``: one sparse LU."""
+    from scipy.sparse.linalg import splu  # here: it loads scipy.linalg, a tenth of every command's start-up
+
     grad = gradient_operator(diagonal.shape)
     laplacian = grad.T @ grad
     system = (lam * (laplacian.T @ laplacian) + sp.diags(diagonal.ravel())).tocsr()

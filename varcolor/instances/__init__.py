@@ -5,6 +5,8 @@
 ``faces``, ``cascades`` or a plug-in's (docs/guide/instances.md).
 """
 
+from importlib import import_module
+
 from .detectors import (
     Cascades,
     Detector,
@@ -18,8 +20,6 @@ from .detectors import (
     register,
     unregister,
 )
-from .fusion import find, fuse, network_crops
-from .masks import soft_mask
 
 __all__ = [
     "Instance",
@@ -38,3 +38,17 @@ __all__ = [
     "network_crops",
     "soft_mask",
 ]
+
+# Loaded on first use: the command line lists the detectors for its help (.detectors alone), and
+# should not load the masks' solver and the fusion's image stack for that.
+_HOMES = {"find": "fusion", "fuse": "fusion", "network_crops": "fusion", "soft_mask": "masks"}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_HOMES))

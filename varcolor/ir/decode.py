@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import maximum_filter
 
 from ..color import to_gray
 from ..cues import Cues
@@ -72,4 +71,6 @@ def payload_labels(payload: Payload) -> np.ndarray:
     np.maximum.at(seeds, (positions[:, 0], positions[:, 1]), np.arange(len(positions), dtype=np.int64))
     if payload.patch == 0:
         return seeds
+    from scipy.ndimage import maximum_filter  # the image stack loads where used, not at start-up
+
     return maximum_filter(seeds, size=2 * payload.patch + 1, mode="constant", cval=-1)

@@ -14,9 +14,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
-from scipy.cluster.vq import kmeans2
-from skimage.segmentation import slic
 
 from ..color import rgb_to_lab
 from ..errors import InputError, check_image_size
@@ -37,6 +34,9 @@ _BIN = 10.0
 #: Most bytes of a ``global`` payload (histogram and saturation): bins of the rarest colours are
 #: dropped until it fits.
 GLOBAL_BYTES = 100
+
+#: The encoder of ``encode`` and ``recolor`` runs unless they name another: the best quality per byte.
+ENCODER = "adaptive"
 
 
 def _encoder(name: str, value) -> None:
@@ -219,6 +219,8 @@ def _cell_centres(points: np.ndarray, grid: tuple[int, int], shape: tuple[int, i
 
 def _patch_mean_image(ab: np.ndarray, patch: int) -> np.ndarray:
     """Mean chroma over the square of radius ``patch`` around every pixel (a box filter)."""
+    from scipy import ndimage  # here, not at import: the command line reads EncodeOptions for its help
+
     return np.stack([ndimage.uniform_filter(ab[..., c], size=2 * patch + 1, mode="nearest") for c in range(2)], axis=-1)
 
 
@@ -277,6 +279,9 @@ def _uniform_cells(ab: np.ndarray, points: np.ndarray, grid: tuple[int, int], sp
 
 def _selective_points(rgb: np.ndarray, ab: np.ndarray, grid: tuple[int, int], segments: int):
     """One point per SLIC superpixel, at the grid cell of its centroid, with its mean chroma."""
+    from scipy import ndimage  # as in _patch_mean_image
+    from skimage.segmentation import slic
+
     labels = slic(rgb, n_segments=segments, compactness=10, start_label=0, channel_axis=-1)
     count = labels.max() + 1
     index = np.arange(count)
@@ -303,6 +308,8 @@ def quantize_chroma(ab: np.ndarray, colours: int, seed: int = 0) -> tuple[np.nda
     k = min(colours, len(np.unique(np.round(ab), axis=0)))
     with warnings.catch_warnings():  # an empty cluster only means a smaller palette
         warnings.filterwarnings("ignore", "One of the clusters is empty", UserWarning)
+        from scipy.cluster.vq import kmeans2  # as ndimage in _patch_mean_image
+
         centroids, labels = kmeans2(ab.astype(np.float64), k, minit="++", seed=seed)
     palette = np.clip(np.round(centroids), -127, 127)
     palette, inverse = np.unique(palette, axis=0, return_inverse=True)

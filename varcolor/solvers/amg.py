@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pyamg
 
 from ..errors import InputError
 from .base import TOL, SolveInfo, not_symmetric, report
@@ -97,6 +96,8 @@ class AirHierarchy(DeviceHierarchy):
     pre-smoothing)."""
 
     def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):
+        import pyamg  # here, not at import: every command imports the solvers, few build a hierarchy
+
         super().__init__(pyamg.air_solver(matrix.tocsr(), max_coarse=max_coarse, **_AIR_OPTIONS), device)
 
     def _smoother(self, inverse_diagonal, splitting) -> dict:
@@ -127,6 +128,8 @@ class SymmetricHierarchy(DeviceHierarchy):
     the solvers' settings")."""
 
     def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):
+        import pyamg  # as in the AIR hierarchy
+
         super().__init__(pyamg.ruge_stuben_solver(matrix.tocsr(), max_coarse=max_coarse), device)
 
     def _smoother(self, inverse_diagonal, splitting) -> dict:

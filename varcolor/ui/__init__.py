@@ -41,6 +41,11 @@ def open_given(studio, image: str | None, session: str | None) -> None:
         studio.open_path(Path(image), page=False)
 
 
+#: Where the studio saves without ``out_dir``: a folder in the current one. Not the photo's folder,
+#: which may be a source tree (the bundled example's data) or a read-only archive of scans.
+SAVE_FOLDER = "colorized"
+
+
 def run(
     image: str | None = None,
     *,
@@ -64,7 +69,7 @@ def run(
         Open the default browser on the page (else print its address only).
     data_dir, out_dir : str, optional
         Autosaves and uploads (default :func:`~varcolor.ui.studio.default_data_dir`); the folder
-        results are saved in (default: the photo's folder, else the current folder).
+        results are saved in (default :data:`SAVE_FOLDER` in the current folder, made at the first save).
     preview_megapixels : float, optional
         Largest live working copy (default 1.5 MP); saving always solves the full image.
     """
@@ -92,10 +97,8 @@ def run(
     if image and session:
         raise InputError("give an image or --session, not both")
     if out_dir is None:
-        out_dir = (
-            str(Path(image).resolve().parent) if image else (str(Path(session).resolve().parent) if session else ".")
-        )
-    if not Path(out_dir).is_dir():
+        out_dir = SAVE_FOLDER  # made by the first save
+    elif not Path(out_dir).is_dir():
         raise InputError(f"{out_dir}: no such folder to save results in")
     if preview_megapixels is not None and not (math.isfinite(preview_megapixels) and preview_megapixels >= 0.01):
         raise InputError(f"--preview-megapixels must be a number of at least 0.01, got {preview_megapixels}")

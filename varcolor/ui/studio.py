@@ -217,16 +217,24 @@ class Studio:
             self.live.submit(self.version, start)
             if doc is not None:
                 self._autosave()
-            state = self.state(page=page)
+            # Strokes that come with the photo (a session's), or that could (an autosave's), are
+            # said on the page and in the log: a photo must never be coloured by strokes unseen.
+            held = ""
+            if not start.empty:
+                held = f"; with the session's {counts(start)['text']}"
+                self.notice = "; ".join(filter(None, [self.notice, f"opened {image.name}{held[1:]}"]))
+            elif self.restorable is not None:
+                held = f"; an autosave of it holds {self.restorable['text']}: restore it on the page or start afresh"
             log.info(
-                "opened %s (%d×%d, working copy %d×%d)",
+                "opened %s (%d×%d, working copy %d×%d)%s",
                 image.name,
                 image.shape[1],
                 image.shape[0],
                 image.gray.shape[1],
                 image.gray.shape[0],
+                held,
             )
-            return state
+            return self.state(page=page)
 
     def open_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
@@ -365,6 +373,8 @@ class Studio:
             doc, _ = parse_session(path.read_text(encoding="utf-8"), str(path))
             self.restorable = None
             self.history.push(doc)
+            self.notice = f"restored the autosave: {counts(doc)['text']} (undo takes it back)"
+            log.info("%s: %s", self.image.name, self.notice)
             return self._changed()
 
     def dismiss_restore(self) -> dict:

@@ -155,8 +155,12 @@
       };
       window.studioTimings.push(record);
       const how = meta.info.update ? `${meta.info.update} update` : (meta.info.solver || "");
-      $("status").textContent = `${(record.total * 1000).toFixed(0)} ms (solve ${(record.solve * 1000).toFixed(0)} ms, ${how})` +
-        (meta.final ? "" : " — preview, refining…");
+      // "unchanged": the edit left every cue pixel of the live copy as it was (a stroke over one of
+      // the same colour): nothing was solved, and the picture is the last solve's, not a new one.
+      $("status").textContent = meta.info.solver === "unchanged"
+        ? `no new cues (the edit repaints cue pixels in the colour they had): the result is the last solve's`
+        : `${(record.total * 1000).toFixed(0)} ms (solve ${(record.solve * 1000).toFixed(0)} ms, ${how})` +
+          (meta.final ? "" : " — preview, refining…");
       if (!meta.final) { setBusy(true, "refining…"); continue; }
       S.stale = false;
       setBusy(false);

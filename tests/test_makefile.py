@@ -1,0 +1,73 @@
+"""The Makefile's set-up, read with ``make -n`` (commands printed, none run) against a stand-in
+virtual environment: each target installs its own extras, with pip's progress visible, and only
+what an earlier target did not install already."""
+
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from varcolor.app.cues import CUE_KINDS, find_cue
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def dry_run(target: str, venv: Path) -> list[str]:
+    """The commands ``make TARGET`` would run with ``VENV=venv`` (continued lines joined)."""
+    done = subprocess.run(
+        ["make", "-n", f"VENV={venv}", target], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout.replace("\\\n", " ").splitlines()
+
+
+def installs(lines: list[str]) -> list[str]:
+    """The extras of each ``pip install -e '.[…]'`` among ``lines``."""
+    return [match for line in lines for match in re.findall(r"pip install [^']*'\.\[([^]]*)\]'", line)]
+
+
+def stand_in(tmp_path: Path, *stamps: str) -> Path:
+    """A virtual environment as make sees it: its python, and the stamps of the extras installed."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").touch()
+    for stamp in stamps:
+        (venv / f".installed-{stamp}").touch()  # after pyproject.toml: up to date
+    return venv
+
+
+def test_demo_installs_the_runtime_with_the_network_and_the_studio_only_showing_progress(tmp_path):
+    lines = dry_run("demo", tmp_path / "fresh")
+    assert any(line.endswith(f"-m venv {tmp_path / 'fresh'}") for line in lines)
+    assert installs(lines) == ["neural,ui"]
+    assert not [line for line in lines if "pip install" in line and ("--quiet" in line or " -q" in line)]
+
+
+@pytest.mark.parametrize(("target", "extras"), [("test", "dev,layers,neural,ui"), ("docs", "docs,layers,neural,ui")])
+def test_after_the_demo_a_target_installs_only_its_own_extras(tmp_path, target, extras):
+    venv = stand_in(tmp_path, "neural-ui")
+    lines = dry_run(target, venv)
+    assert installs(lines) == [extras]  # pip adds only what is missing from the demo's set
+    assert not [line for line in lines if "-m venv" in line]
+    assert installs(dry_run("demo", venv)) == []  # the demo's set is there: nothing to install
+
+
+def test_each_set_is_installed_once(tmp_path):
+    venv = stand_in(tmp_path, "neural-ui", "dev-layers-neural-ui", "docs-layers-neural-ui")
+    for target in ("demo", "test", "docs", "lint"):
+        assert installs(dry_run(target, venv)) == []
+
+
+def test_the_demo_colours_without_cues_only_an_image_with_no_cue_file_beside_it(tmp_path):
+    # A no-cue run on an image with its scribbles beside it notes they are not used: the demo's own
+    # automatic step must not print that.
+    venv = stand_in(tmp_path, "neural-ui")
+    commands = [shlex.split(line) for line in dry_run("demo", venv) if "varcolor colorize" in line]
+    automatic = [words for words in commands if not {"--marked", "--mask", "--points"} & set(words)]
+    assert len(automatic) == 1 and "--prior" in automatic[0]
+    image = ROOT / automatic[0][2]
+    assert find_cue(image, image.parent, CUE_KINDS) == (None, None)
