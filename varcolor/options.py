@@ -17,31 +17,28 @@ varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from . import methods
 from .errors import InputError
+from .fields import OptionValues, at_least_one, flag_name, flag_value, non_negative, option, positive
+from .instances import choices as detector_choices
+from .instances.detectors import check_options as check_detector_options
 from .memory import memory_budget
 from .solvers.base import TOL
 from .solvers.choice import SOLVERS
 from .solvers.device import DEVICES
 
 __all__ = [
-    "OptionValues",
     "Options",
     "PRIORS",
     "CONFIDENCES",
     "PRIOR_MODES",
     "AUTOMATIC",
-    "DECODINGS",
     "PRIOR_WEIGHT",
     "SPACES",
     "GAMUTS",
-    "positive",
-    "non_negative",
 ]
 
 PRIORS = ("ideepcolor",)
@@ -52,8 +49,6 @@ PRIOR_MODES = ("anchor", "residual", "spread")
 #: originals in PSNR and CIEDE2000 on the test part, the default); ``vivid``, the rebalanced
 #: annealed mean of the class head (more colourful, less accurate). docs/guide/neural.md has the numbers.
 AUTOMATIC = {"faithful": "regression", "vivid": "annealed"}
-#: The decodings' names, the ``decode`` option's values before ``automatic`` replaced it (still accepted).
-DECODINGS = tuple(AUTOMATIC.values())
 #: β, the prior term's weight: chosen on McMaster (a set used neither to train nor to validate
 #: the shipped model).
 PRIOR_WEIGHT = 1e-5
@@ -61,168 +56,13 @@ SPACES = ("lab", "yiq")
 GAMUTS = ("chroma", "clip")
 
 
-def option(
-    default: Any,
-    help: str,
-    *,
-    choices: tuple | Callable[[], tuple] | None = None,
-    check=None,
-    metavar: str | None = None,
-    unit: float | None = None,
-    short: str | None = None,
-) -> Any:
-    """A field of an options dataclass, with what the command line needs to offer it: ``help``
-    (its ``--help`` text; ``%(default)s`` is filled in), ``choices`` (or a function returning them,
-    for names that can grow, like the registered methods), ``check`` (called with the field's name
-    and value; raises :class:`InputError`), ``metavar`` and ``unit`` (the command line's value is
-    multiplied by it: ``--max-memory`` in GB, bytes here) and ``short``, a one-letter flag besides
-    the long one (``-m``)."""
-    metadata = {"help": help, "choices": choices, "check": check, "metavar": metavar, "unit": unit, "short": short}
-    return field(default=default, metadata=metadata)
-
-
-def positive(name: str, value) -> None:
-    """Refuse a value that is not a finite number > 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.number))
-        or not (np.isfinite(value) and value > 0)
-    ):
-        raise InputError(f"{name} must be a positive number, got {value}")
-
-
-def non_negative(name: str, value) -> None:
-    """Refuse a value that is not a finite number >= 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.number))
-        or not (np.isfinite(value) and value >= 0)
-    ):
-        raise InputError(f"{name} must be a non-negative number, got {value}")
-
-
-def _at_least_one(name: str, value) -> None:
-    if int(value) < 1:
-        raise InputError(f"{name} must be at least 1, got {value}")
-
-
 def _automatic(name: str, value) -> None:
     if value not in AUTOMATIC:
-        raise InputError(f"{name} must be {' or '.join(AUTOMATIC)} (old names: {', '.join(DECODINGS)}), got {value!r}")
+        raise InputError(f"{name} must be {' or '.join(AUTOMATIC)}, got {value!r}")
 
 
 def _memory(name: str, value) -> None:
     memory_budget(value)
-
-
-def _method_names() -> tuple[str, ...]:
-    from . import methods
-
-    return methods.names()
-
-
-def _detector_names() -> tuple[str, ...]:
-    from .instances import choices
-
-    return choices()
-
-
-def choices_of(spec: dataclasses.Field) -> tuple | None:
-    """A field's choices (calling the function that lists them, where it is one)."""
-    choices = spec.metadata.get("choices")
-    return choices() if callable(choices) else choices
-
-
-class OptionValues:
-    """The machinery every frozen options dataclass shares (:class:`Options`, the encoder's
-    :class:`~varcolor.ir.encode.EncodeOptions`, the folder runs' :class:`~varcolor.app.RunOptions`):
-    each field made with :func:`option` is checked when the value is made (its ``check``, else its
-    ``choices``), :meth:`build` makes one from keywords, :meth:`keywords` gives them back,
-    :meth:`fingerprint` names the values for a manifest, and :meth:`flags` renders them as the
-    command line's flags (which the command line makes from the same fields' metadata).
-
-    >>> Options.build(method="levin", solver="direct").flags()
-    ['--solver', 'direct']
-    """
-
-    #: What an unknown keyword is called in :meth:`build`'s refusal.
-    _WHAT = "option"
-
-    def _check_fields(self) -> None:
-        for spec in dataclasses.fields(self):
-            value = getattr(self, spec.name)
-            if value is None:
-                continue
-            if spec.metadata.get("check"):
-                spec.metadata["check"](spec.name, value)
-                continue
-            choices = choices_of(spec)
-            if choices is not None and value not in choices:
-                raise InputError(f"unknown {spec.name} {value!r}; available: {', '.join(map(str, choices))}")
-
-    def __post_init__(self) -> None:
-        self._check_fields()
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        """The options' names (the keywords :meth:`build` takes)."""
-        return tuple(spec.name for spec in dataclasses.fields(cls) if spec.name != "parameters")
-
-    @classmethod
-    def build(cls, options=None, /, **keywords):
-        """Options from keywords (the fields by name), or with ``options``, those changed by the
-        keywords (``options`` itself where there are none: it was checked when made). A name that
-        is no option is refused (ignoring it would hide the mistake)."""
-        strangers = [name for name in keywords if name not in cls.names()]
-        if strangers:
-            raise InputError(f"unknown {cls._WHAT} {strangers[0]!r} (options: {', '.join(cls.names())})")
-        if options is not None and not keywords:
-            return options
-        return dataclasses.replace(options, **keywords) if options is not None else cls(**keywords)
-
-    def keywords(self) -> dict:
-        """The options as :meth:`build`'s keywords (for a report, or to build them again)."""
-        return {name: getattr(self, name) for name in self.names()}
-
-    def fingerprint(self) -> str:
-        """A short fingerprint of the values (what a folder run's manifest compares on ``resume``).
-
-        >>> Options.build(tol=1e-6).fingerprint() == Options.build(tol=1e-6).fingerprint() != Options().fingerprint()
-        True
-        """
-        from .batch import fingerprint
-
-        return fingerprint(self.keywords())
-
-    def flags(self, *, always: tuple[str, ...] = ()) -> list[str]:
-        """The command line's flags that give these values: every option that differs from its
-        default (and those named in ``always``), as ``--name value``, in the fields' order. The
-        one renderer from option values to argv (the studio prints its save command with it)."""
-        defaults = type(self)()
-        argv = []
-        for name in self.names():
-            value = getattr(self, name)
-            if value is None or (value == getattr(defaults, name, None) and name not in always):
-                continue
-            argv += [_flag(name), _text(value, self._unit(name))]
-        return argv
-
-    @classmethod
-    def _unit(cls, name: str) -> float | None:
-        return next((spec.metadata.get("unit") for spec in dataclasses.fields(cls) if spec.name == name), None)
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _text(value, unit: float | None) -> str:
-    """An option's value as the command line reads it back (``unit``: the flag counts in units of it)."""
-    if unit is not None:
-        value = value / unit
-    if isinstance(value, float):
-        return repr(value)  # shortest text that reads back to the same float
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -265,7 +105,7 @@ class Options(OptionValues):
         The method's own parameters (its ``Parameters`` class), defaults where not given.
     """
 
-    method: str = option("levin", "colorization method (default: %(default)s)", choices=_method_names, short="-m")
+    method: str = option("levin", "colorization method (default: %(default)s)", choices=methods.names, short="-m")
     solver: str = option(
         "auto",
         "linear solver; auto picks one for the image size and memory (default: %(default)s)",
@@ -283,7 +123,7 @@ class Options(OptionValues):
         "relative residual of iterative solvers, and of edits corrected from held factors (default: %(default)s)",
         check=positive,
     )
-    maxiter: int = option(300, "iteration limit of iterative solvers (default: %(default)s)", check=_at_least_one)
+    maxiter: int = option(300, "iteration limit of iterative solvers (default: %(default)s)", check=at_least_one)
     max_memory: float | None = option(
         None,
         "memory budget of a solve in GB; solvers estimated to need more are refused and auto picks one "
@@ -321,7 +161,7 @@ class Options(OptionValues):
         "instance-aware colorization with the network: detect objects and colour each from its own crop at the "
         "network's input size (auto: the best detector available offline; faces, cascades: OpenCV's bundled "
         "cascades; or a plug-in's) (default: %(default)s)",
-        choices=_detector_names,
+        choices=detector_choices,
     )
     detector_weights: str | None = option(
         None, "weights of a plug-in detector (.safetensors, or .pt/.pth read with weights_only)", metavar="PATH"
@@ -329,8 +169,6 @@ class Options(OptionValues):
     parameters: Any = field(default=None, metadata={"help": None})
 
     def __post_init__(self) -> None:
-        from . import methods
-
         engine = methods.get(self.method)  # an unknown method: one line listing the known ones
         self._check_fields()
         object.__setattr__(self, "tol", float(self.tol))
@@ -354,9 +192,7 @@ class Options(OptionValues):
             )
         engine.check_options(self)
         if self.instances != "none" or self.detector_weights is not None:
-            from .instances.detectors import check_options
-
-            check_options(self, network=bool(self.prior or engine.needs_network))
+            check_detector_options(self, network=bool(self.prior or engine.needs_network))
 
     @classmethod
     def build(cls, options: Options | None = None, /, **keywords) -> Options:
@@ -366,8 +202,6 @@ class Options(OptionValues):
         A parameter of another method is refused (silently ignoring it would hide the mistake),
         and so is a name no method knows.
         """
-        from . import methods
-
         if options is not None and not isinstance(options, Options):
             raise TypeError(
                 f"options must be a varcolor.Options, not {type(options).__name__} {options!r}: give the others as "
@@ -375,17 +209,6 @@ class Options(OptionValues):
             )
         if options is not None and not keywords:
             return options  # checked when it was made: a run validates its options once
-        if "decode" in keywords:  # the old name of ``automatic``, and its values
-            decode = keywords.pop("decode")
-            if decode is not None:
-                if decode not in DECODINGS:
-                    raise InputError(f"unknown decode {decode!r}; available: {', '.join(DECODINGS)}")
-                mode = {v: k for k, v in AUTOMATIC.items()}[decode]
-                if keywords.get("automatic") not in (None, mode):
-                    raise InputError(
-                        f"decode={decode!r} (automatic={mode!r}) contradicts automatic={keywords['automatic']!r}"
-                    )
-                keywords["automatic"] = mode
         shared = {name: keywords.pop(name) for name in cls.names() if name in keywords}
         own = {name: value for name, value in keywords.items() if value is not None}
         method = shared.get("method", options.method if options is not None else cls.method)
@@ -435,7 +258,7 @@ class Options(OptionValues):
             for spec in dataclasses.fields(self.parameters):
                 value = getattr(self.parameters, spec.name)
                 if value is not None and value != getattr(defaults, spec.name):
-                    argv += [_flag(spec.name), _text(value, spec.metadata.get("unit"))]
+                    argv += [flag_name(spec.name), flag_value(value, spec.metadata.get("unit"))]
         return argv
 
 

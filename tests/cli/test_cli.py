@@ -533,7 +533,7 @@ def test_embedded_ir_is_one_file(tmp_path, capsys):
 
 def test_global_ir_is_a_few_bytes_and_decodes_with_a_warning(tmp_path, capsys):
     varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
-    code, _, _ = run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "-m", "global")
+    code, _, _ = run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "-e", "global")
     payload = varcolor.ir.format.read_payload((tmp_path / "ir" / "c.vcir").read_bytes())
     assert code == 0 and payload.count == 0 and payload.global_hints() is not None
     assert (tmp_path / "ir" / "c.vcir").stat().st_size < 150
@@ -569,9 +569,9 @@ def test_encode_refuses_gray_input(tmp_path, capsys):
 @pytest.mark.parametrize(
     "command,options,message",
     [
-        ("encode", ["-e", "selective", "--segments", "0"], "--segments must be >= 1"),  # was a ZeroDivisionError
+        ("encode", ["-e", "selective", "--segments", "0"], "--segments must be at least 1"),  # was a ZeroDivisionError
         ("encode", ["-e", "adaptive", "--budget", "10"], "--budget must be at least 64"),
-        ("encode", ["-g", "0"], "--spacing must be >= 1"),
+        ("encode", ["-g", "0"], "--spacing must be at least 1"),
         ("recolor", ["--quantize", "300"], "--quantize takes 1..256"),
     ],
 )

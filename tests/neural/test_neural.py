@@ -324,7 +324,7 @@ def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights
         weights=random_weights,
         prior_weight=0.5,
         prior_mode="residual",
-        decode="regression",
+        automatic="faithful",
     )
     assert np.abs(alone.ab - predict(net, gray, empty)[0]).max() < 1e-6
     with pytest.raises(InputError, match="prior_mode"):
@@ -356,8 +356,8 @@ def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_correctio
     assert (
         np.abs(alone.ab - varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights).ab).max() < 1e-4
     )
-    with pytest.raises(InputError, match="unknown decode"):
-        varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, decode="mode")
+    with pytest.raises(InputError, match="automatic must be faithful or vivid"):
+        varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, automatic="mode")
 
 
 def test_global_hints_reach_a_network_with_the_branch_or_move_the_guess_of_one_without(
@@ -435,8 +435,8 @@ def test_annealed_decoding_is_the_class_heads_annealed_mean_and_keeps_the_cues(r
         predict(net, gray, cues, size=64, decode="mode")
 
 
-@pytest.mark.parametrize("decode", ["annealed", "regression"])
-def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, decode, capsys):
+@pytest.mark.parametrize("automatic", ["vivid", "faithful"])
+def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, automatic, capsys):
     from safetensors.torch import save_file
 
     from varcolor.cli import main
@@ -463,8 +463,8 @@ def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, decode, c
             "ideepcolor",
             "--weights",
             str(path),
-            "--decode",
-            decode,
+            "--automatic",
+            automatic,
         ]
     )
     err = capsys.readouterr().err.strip()

@@ -16,8 +16,8 @@ from ..errors import InputError
 from ..io import walk_images
 from ..ir.encode import EncodeOptions
 from ..options import Options
+from .jobs import made_with, run_jobs
 from .plan import check_folders, check_outputs, decode_job, plan_encode, single_output
-from .run import made_with, run_jobs
 from .run_options import RunOptions
 
 __all__ = ["RecolorReport", "recolor"]

@@ -12,14 +12,14 @@ import typing
 import numpy as np
 
 from .. import methods
-from ..options import AUTOMATIC, Options, choices_of
+from ..fields import choices_of
+from ..options import Options
 from ..solvers import backend
 
 __all__ = [
     "add_field",
     "add_solve_options",
     "add_options",
-    "add_old_decode",
     "add_method_parameters",
     "options_of",
     "method_help",
@@ -74,12 +74,9 @@ def add_field(
     p.add_argument(*((short,) if short else ()), flag, **keywords)
 
 
-def add_solve_options(
-    p: argparse.ArgumentParser, *, space: bool = True, method_action: type[argparse.Action] | None = None
-) -> None:
+def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True) -> None:
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
-    Lab), the registered methods' own parameters, and ``--bits``. ``method_action``: a parse
-    action of ``-m/--method`` that also takes other values (it then checks the value itself)."""
+    Lab), the registered methods' own parameters, and ``--bits``."""
     if not space:
         p.set_defaults(space="lab")
     for spec in dataclasses.fields(Options):
@@ -88,11 +85,7 @@ def add_solve_options(
         extra = {}
         if spec.name == "method":
             extra["help_text"] = f"colorization method (default: %(default)s): {method_help()}"
-            if method_action is not None:
-                extra.update(action=method_action, metavar="METHOD")
         add_field(p, spec, Options, spec.default, **extra)
-        if spec.name == "automatic":
-            add_old_decode(p)
     add_method_parameters(p)
     p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
 
@@ -102,21 +95,6 @@ def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
     for spec in dataclasses.fields(Options):
         if spec.name in names:
             add_field(p, spec, Options, spec.default)
-            if spec.name == "automatic":
-                add_old_decode(p)
-
-
-def add_old_decode(p: argparse.ArgumentParser) -> None:
-    """``--decode regression|annealed``, the old name of ``--automatic faithful|vivid``, still
-    accepted (a value it does not know reaches ``Options``, which refuses it in one line)."""
-    old = {decoding: mode for mode, decoding in AUTOMATIC.items()}
-    p.add_argument(
-        "--decode",
-        dest="automatic",
-        type=lambda text: old.get(text, text),
-        metavar="{" + ",".join(old) + "}",
-        help="old name of --automatic: regression = faithful, annealed = vivid",
-    )
 
 
 def add_method_parameters(p: argparse.ArgumentParser) -> None:
