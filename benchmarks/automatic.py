@@ -19,7 +19,6 @@ Run: ``python benchmarks/automatic.py`` (both parts; ``--parts test``; ``--every
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from reports import write_report
 from shared_data import UNSEEN, colourless, label, split
 
 import varcolor
@@ -208,10 +208,7 @@ def main(argv=None) -> int:
         "python": platform.python_version(),
         "rows": rows,
     }
-    with varcolor.io.atomic_path(out / f"{args.name}.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
-    with varcolor.io.atomic_path(out / f"{args.name}.md") as tmp:
-        tmp.write_text(table)
+    write_report(out, args.name, report, table)
     print(table)
     return 0
 

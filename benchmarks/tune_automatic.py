@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from reports import write_report
 from shared_data import colourless, split
 
 import varcolor
@@ -301,10 +302,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"tune_automatic_{args.sweep}" + ("_test" if args.part == "test" else "")
-    with varcolor.io.atomic_path(out / f"{stem}.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
-    with varcolor.io.atomic_path(out / f"{stem}.md") as tmp:
-        tmp.write_text(table)
+    write_report(out, stem, report, table)
     print(table)
     return 0
 

@@ -132,7 +132,7 @@ def test_an_image_no_worker_can_hold_fails_alone(tmp_path):
             threads_per_worker=1,
             processes=False,
             dashboard_address=None,
-            resources={"MEMORY": varcolor.api.estimate_memory((20, 24)) * 2},
+            resources={"MEMORY": varcolor.check_fits((20, 24)).bytes * 2},
         ) as cluster,
         Client(cluster) as small_client,
     ):

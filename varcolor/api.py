@@ -32,9 +32,7 @@ __all__ = [
     "Options",
     "METHODS",
     "SPACES",
-    "check_options",
     "check_fits",
-    "estimate_memory",
 ]
 
 
@@ -72,24 +70,19 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
     return to_gray(gray)
 
 
-def check_options(options: Options | None = None, /, **keywords) -> Options:
-    """The :class:`Options` for these keywords, refusing with one line those no image makes right
-    (the command line checks them once, before any image of a folder).
-
-    A method's own options (bilaplacian-gtv's ``lam``, ``mu``, ``gamma``, ``sharpness``,
-    ``admm_tol``) are refused with another method: silently ignoring them would hide the mistake.
-
-    >>> check_options(method="levin", lam=0.1)
-    Traceback (most recent call last):
-    varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levin' has none
-    """
-    return Options.build(options, **keywords)
-
-
 def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> SolverPlan:
     """Plan the colorization of an image of ``shape`` from its size alone, refusing one that would
     not fit in memory here (the command line calls it with the size in a file's header, before
-    reading its pixels).
+    reading its pixels). The one planning entry of the library: which solver, how much memory
+    (``.bytes``) and why; :func:`varcolor.solvers.plan_solver` is the solvers' own.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(height, width)`` of the image (more entries are ignored).
+    options : Options, optional
+        How it will be colorized; ``keywords`` (the fields of :class:`Options` and the method's
+        own parameters, as :func:`colorize` takes them) change them.
 
     Returns
     -------
@@ -110,18 +103,6 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
     """
     options = Options.build(options, **keywords)
     return methods.get(options.method).plan(tuple(shape[:2]), options)
-
-
-def estimate_memory(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> int:
-    """Peak memory (bytes) a colorization of an image of ``shape`` is expected to need, with the
-    solver ``auto`` would choose; raises like :func:`check_fits` where nothing fits.
-
-    Examples
-    --------
-    >>> 0 < estimate_memory((512, 768)) < 2e9
-    True
-    """
-    return check_fits(shape, options, **keywords).bytes
 
 
 class Colorizer:

@@ -105,6 +105,7 @@ class OptionValues:
     :meth:`fingerprint` names the values for a manifest, and :meth:`flags` renders them as the
     command line's flags (which the command line makes from the same fields' metadata).
 
+    >>> from varcolor.options import Options
     >>> Options.build(method="levin", solver="direct").flags()
     ['--solver', 'direct']
     """
@@ -151,6 +152,7 @@ class OptionValues:
     def fingerprint(self) -> str:
         """A short fingerprint of the values (what a folder run's manifest compares on ``resume``).
 
+        >>> from varcolor.options import Options
         >>> Options.build(tol=1e-6).fingerprint() == Options.build(tol=1e-6).fingerprint() != Options().fingerprint()
         True
         """

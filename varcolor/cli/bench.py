@@ -11,10 +11,10 @@ from tqdm import tqdm
 
 from .. import batch, bench
 from .. import methods as registry
-from ..api import check_options
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import read_image, walk_images
+from ..options import Options
 from .common import (
     add_cluster_options,
     add_input,
@@ -68,7 +68,7 @@ def _check_methods(args) -> list[str]:
             )
     for method in methods:
         name, _, prior = method.partition("+")
-        check_options(
+        Options.build(
             method=name,
             prior=prior or None,
             prior_weight=args.prior_weight,

@@ -280,7 +280,7 @@ class TorchDetector(Detector):
             import torch  # noqa: F401
         except ImportError:
             raise InputError(f"detector {self.name!r} needs PyTorch: pip install 'varcolor[neural]'") from None
-        from ..neural.weights import check_tensors, read_state
+        from ..neural.weights import check_state, check_tensors, read_state
 
         path = Path(weights)
         if not path.is_file():
@@ -289,15 +289,7 @@ class TorchDetector(Detector):
         check_tensors(path, state)
         module = self.build()
         expected = module.state_dict()
-        missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-        wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
-        if missing or unexpected or wrong:
-            details = "; ".join(
-                f"{what}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
-                for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
-                if keys
-            )
-            raise InputError(f"{path}: not weights of detector {self.name!r} ({details})")
+        check_state(path, state, expected, f"not weights of detector {self.name!r}")
         module.load_state_dict(state)
         self.module = module.eval()
         self.path = path

@@ -195,7 +195,7 @@ def encode_adaptive(
     from ..color import same_lightness_gray
     from ..cues import Cues
     from ..metrics import psnr
-    from ..solvers import choose_solver
+    from ..solvers import plan_solver
     from .decode import payload_labels
     from .format import write_payload
 
@@ -297,7 +297,7 @@ def encode_adaptive(
         return payload
     gray = same_lightness_gray(rgb) if gray is None else check_gray(gray, rgb.shape)
     try:
-        choose_solver("direct", (height, width))
+        plan_solver("direct", (height, width))
     except InputError as exc:
         warnings.warn(f"cue values not refined: {exc}", stacklevel=2)
         return payload
