@@ -129,7 +129,7 @@ def markdown(summary: dict, chosen: list, note: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", default="models/ideepcolor-w025.safetensors", help="network weights")
+    parser.add_argument("--network-file", default="models/ideepcolor-w025.safetensors", help="network weights")
     parser.add_argument(
         "--decodings", default="faithful,vivid", help="faithful, vivid or annealed:T:S, comma-separated"
     )
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     chosen = decodings(args.decodings)
-    net = load(args.weights)
+    net = load(args.network_file)
 
     rows, summary, subsets = [], {}, {}
     start = time.perf_counter()
@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {
-        "weights": args.weights,
+        "network_file": args.network_file,
         "decodings": [list(d) for d in chosen],
         "parts": args.parts,
         "every": args.every,

@@ -112,7 +112,13 @@ class Cues:
 
     @classmethod
     def empty(cls, shape: tuple[int, int]) -> Cues:
-        """No cues at all on an image of ``shape``."""
+        """No cues at all on an image of ``shape``.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(height, width)`` of the image.
+        """
         return cls(np.zeros(shape, bool), np.zeros(tuple(shape) + (2,)))
 
     @classmethod
@@ -218,6 +224,13 @@ class Cues:
         ``r, g, b`` (8-bit sRGB, 0–255), and optionally ``radius`` (a disk of that radius in pixels;
         default 0, one pixel). JSON is a list of objects (or ``{"points": [...]}``); CSV has a
         header row naming the columns.
+
+        Parameters
+        ----------
+        source : path or list of dict
+            A ``.json`` or ``.csv`` points file, or the point records themselves.
+        shape : tuple of int
+            ``(height, width)`` of the image the points are on; a point outside it is refused.
 
         Examples
         --------

@@ -89,8 +89,8 @@ class Options(OptionValues):
         Relative residual and iteration limit of iterative linear solvers.
     max_memory : float or None
         Memory budget of a solve in bytes (None: 80 % of what is available when it is planned).
-    prior, weights, mask_cent, prior_weight, confidence, prior_mode, automatic
-        The neural prior (docs/guide/neural.md): which, its weights file (default: the shipped
+    prior, network_file, mask_cent, prior_weight, confidence, prior_mode, automatic
+        The neural prior (docs/guide/neural.md): which, the network's weights file (default: the shipped
         model), the mask encoding of unknown checkpoints, its weight β, its confidence per pixel,
         how the method uses it (``spread``, Levin's default: the network's automatic colours plus
         Levin's spreading of the cues' corrections to them; ``anchor``: the prior term
@@ -98,7 +98,7 @@ class Options(OptionValues):
         modes in its ``prior_modes``, others use ``anchor``), and how the network's colours are
         read: ``faithful`` or ``vivid`` (:data:`AUTOMATIC`; ``decode="regression"`` and
         ``"annealed"``, the old names, are accepted by :meth:`build`).
-    instances, detector_weights
+    instances, detector_file
         Instance-aware colorization (docs/guide/instances.md): the detector (``none``, ``auto``,
         ``faces``, ``cascades`` or a plug-in's) and a plug-in detector's weights file.
     parameters : dataclass or None
@@ -133,8 +133,10 @@ class Options(OptionValues):
         unit=1e9,
     )
     prior: str | None = option(None, "add the ideepcolor network's prediction as a prior term", choices=PRIORS)
-    weights: str | None = option(
-        None, "network weights (.safetensors or .pth; default: the compact model shipped with varcolor)", metavar="PATH"
+    network_file: str | None = option(
+        None,
+        "the network's weights file (.safetensors or .pth; default: the compact model shipped with varcolor)",
+        metavar="PATH",
     )
     mask_cent: float | None = option(None, "hint-mask encoding of unknown checkpoints (0 or 0.5)")
     prior_weight: float = option(PRIOR_WEIGHT, "β of the prior term (default: %(default)s)", check=non_negative)
@@ -163,7 +165,7 @@ class Options(OptionValues):
         "cascades; or a plug-in's) (default: %(default)s)",
         choices=detector_choices,
     )
-    detector_weights: str | None = option(
+    detector_file: str | None = option(
         None, "weights of a plug-in detector (.safetensors, or .pt/.pth read with weights_only)", metavar="PATH"
     )
     parameters: Any = field(default=None, metadata={"help": None})
@@ -191,7 +193,7 @@ class Options(OptionValues):
                 f"{self.method} propagates {_SPACE_NAMES[engine.spaces[0]]} chroma: use space={engine.spaces[0]!r}"
             )
         engine.check_options(self)
-        if self.instances != "none" or self.detector_weights is not None:
+        if self.instances != "none" or self.detector_file is not None:
             check_detector_options(self, network=bool(self.prior or engine.needs_network))
 
     @classmethod

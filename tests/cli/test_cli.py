@@ -474,7 +474,10 @@ def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
         (["--methods", "levin", "--lam", "0.1"], "--lam: an option of bilaplacian-gtv"),
         (["--methods", "bilaplacian-gtv", "--lam", "-1"], "lam must be a finite number >= 0"),
         (["--methods", "bilaplacian-gtv", "--sharpness", "0"], "sharpness must be a finite number > 0"),
-        (["--methods", "levin+ideepcolor", "--weights", "missing.safetensors"], "missing.safetensors: no such weights"),
+        (
+            ["--methods", "levin+ideepcolor", "--network-file", "missing.safetensors"],
+            "missing.safetensors: no such weights",
+        ),
     ],
 )
 def test_bench_refuses_bad_options_before_any_image(tmp_path, capsys, options, message):

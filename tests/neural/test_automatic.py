@@ -66,7 +66,8 @@ def test_vivid_is_more_colourful_than_faithful_on_a_photo(tmp_path):
     gray = varcolor.color.same_lightness_gray(rgb)
     empty = varcolor.Cues.empty(gray.shape)
     results = {
-        mode: varcolor.colorize(gray, empty, prior="ideepcolor", weights=SHIPPED, automatic=mode) for mode in AUTOMATIC
+        mode: varcolor.colorize(gray, empty, prior="ideepcolor", network_file=SHIPPED, automatic=mode)
+        for mode in AUTOMATIC
     }
     faithful, vivid = results["faithful"], results["vivid"]
     assert faithful.info["automatic"] == "faithful" and vivid.info["automatic"] == "vivid"
@@ -77,7 +78,7 @@ def test_vivid_is_more_colourful_than_faithful_on_a_photo(tmp_path):
     for result in results.values():
         assert np.abs(varcolor.color.rgb_to_lab(result.rgb)[..., 0] - lightness).max() < 1.0
     # The default is faithful.
-    default = varcolor.colorize(gray, empty, prior="ideepcolor", weights=SHIPPED)
+    default = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=SHIPPED)
     assert np.array_equal(default.ab, faithful.ab)
     varcolor.write_image(tmp_path / "g.png", gray, bits=16)
     for flags, expected in ((["--automatic", "vivid"], vivid), ([], faithful)):
