@@ -86,6 +86,7 @@ def test_bench_and_the_scheduler_option(tmp_path, client, capsys):
     assert means(serial[1]) == means(clustered[1])
 
 
+@pytest.mark.slow  # 30–50 s: several processes started and killed; run by `make test-slow`
 def test_a_killed_worker_loses_and_corrupts_nothing(tmp_path, client):
     source = tmp_path / "in"
     for index in range(8):
@@ -142,6 +143,7 @@ def test_an_image_no_worker_can_hold_fails_alone(tmp_path):
     assert status["large.png"][0] == "failed" and "more than any worker holds" in status["large.png"][1]
 
 
+@pytest.mark.slow  # 30–50 s: several processes started and killed; run by `make test-slow`
 def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
     source = tmp_path / "in"
     # Twelve photos, interrupted after the first: enough left that a loaded machine's slow polling
@@ -203,6 +205,7 @@ def test_metrics_and_recolor_on_a_cluster(tmp_path, client, capsys):
     same_files(tmp_path / "serial", tmp_path / "dask")
 
 
+@pytest.mark.slow  # 30–50 s: several processes started and killed; run by `make test-slow`
 def test_a_scheduler_killed_mid_run_is_reported_as_the_disk_says(tmp_path):
     source, out = tmp_path / "in", tmp_path / "out"
     for index in range(8):

@@ -404,6 +404,7 @@ def _folder_of(folder, count, shape=(400, 400)):
         make_pair(folder, f"i{index:02d}", shape=shape, seed=index)
 
 
+@pytest.mark.slow  # 30–50 s: several processes started and killed; run by `make test-slow`
 def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
     _folder_of(tmp_path / "in", 12, shape=(500, 600))  # about a second an image: still going when stopped
     process = subprocess.Popen(
@@ -453,6 +454,7 @@ def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
     assert sorted(os.path.basename(r["outputs"][-1]) for r in done) == [p.name for p in written]
 
 
+@pytest.mark.slow  # 30–50 s: several processes started and killed; run by `make test-slow`
 @pytest.mark.parametrize("embed", [False, True])
 def test_kill_9_in_the_middle_of_encoding_leaves_only_whole_irs(tmp_path, embed):
     colour_photos(tmp_path / "in", [f"p{i}" for i in range(6)], shape=(160, 200))
@@ -487,6 +489,7 @@ def test_kill_9_in_the_middle_of_encoding_leaves_only_whole_irs(tmp_path, embed)
     assert decoded.returncode == 0, decoded.stderr
 
 
+@pytest.mark.slow  # 30–50 s: several processes started and killed; run by `make test-slow`
 def test_two_concurrent_runs_into_one_folder_leave_each_ir_whole_and_once(tmp_path):
     colour_photos(tmp_path / "in", [f"p{i}" for i in range(6)], shape=(120, 160))
     command = [

@@ -11,15 +11,25 @@ import csv
 import json
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, real_array
 
-__all__ = ["Cues", "sample_random", "sample_grid", "sample_ideepcolor", "MARKED_THRESHOLD"]
+__all__ = [
+    "Cues",
+    "sample_random",
+    "sample_grid",
+    "sample_ideepcolor",
+    "MARKED_THRESHOLD",
+    "EDGES",
+    "fit_to",
+    "same_aspect",
+]
 
 #: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).
 MARKED_THRESHOLD = 0.01
@@ -37,6 +47,43 @@ AB_LIMIT = 1000.0
 
 #: A stroke-mask pixel counts as "not black" above half an 8-bit step.
 _BLACK_LEVEL = 0.5 / 255
+
+#: How marked images and stroke masks are read at the strokes' edges: ``unmix`` (paint programs'
+#: antialiased and soft edges read as partial paint) or ``exact`` (every pixel that differs is a cue
+#: in its own colour, as in Levin's code).
+EDGES = ("unmix", "exact")
+#: A blended pixel's paint is the most paint-like pixel (furthest from the photo) within this many
+#: pixels: an antialiased edge is 1-2 pixels wide, a soft brush's a few more.
+PAINT_REACH = 6
+#: A pixel at least this share of the way from the photo to its paint is paint, read as it is (so a
+#: hard-edged stroke, every pixel its paint, gives exactly the cues of the ``exact`` rule).
+OPAQUE = 0.9
+#: A blended pixel with at least this much paint is a cue in the paint's colour; one with less is no
+#: cue: the stroke a rasterizer draws with hard edges from the same outline.
+HALF_PAINT = 0.5
+#: Paint of less chroma (Lab) than this is gray paint: its blends are as gray as it, read as they are.
+_MIN_CHROMA = 5.0
+#: A pixel is a blend of photo and paint when its chroma lies this near the line from 0 to the
+#: paint's (Lab ab units): 8-bit rounding, plus a quarter of the paint it holds (blends made in
+#: sRGB shift the hue a little). Not more: a faint mark of its own beside a stroke is no blend.
+_BLEND_SLACK = 2.0
+_BLEND_SHARE = 0.25
+#: ... and its lightness this near the line from the photo to the paint (RGB distance along the
+#: gray axis): 8-bit rounding, plus this share of the paint it holds. The share lets translucent
+#: paint through (its core holds the photo under it, not the photo here: 0.4 at 60 % opacity);
+#: 0.8 took hard strokes painted in a "colour" blend mode (the photo's lightness) for blends.
+_RGB_SLACK = 2.0 / 255
+_LIGHTNESS_SHARE = 0.6
+#: A noisy copy of the gray image under the strokes (:func:`copy_noise`) strays by at most this many
+#: 8-bit levels (a JPEG of quality 90 by 4–8), and its knee is where two more levels add fewer than
+#: this share of the pixels.
+COPY_NOISE_MAX = 8
+COPY_NOISE_KNEE = 0.01
+#: Marks drawn at another size: their aspect ratio may differ from the photo's by this many pixels
+#: (rounding); after scaling, a pixel is a stroke where it differs from the photo by more than this
+#: (the scaled photo under the strokes is no longer the gray image exactly) or is more colourful.
+SIZE_SLACK = 1.0
+SCALED_THRESHOLD = 0.15
 
 
 def _bands(shape: tuple[int, ...], pixels: int = 1 << 20):
@@ -61,6 +108,9 @@ class Cues:
         The CIE L the cue colour was given at (e.g. the marked pixel's own lightness; NaN where
         unknown), so the exact cue colour can be rebuilt; ``colorize(..., space="yiq")`` uses it
         to reproduce Levin's code, and the gray image's lightness where it is missing.
+    note : str, optional
+        What reading the cues did that their user should know (marks scaled, blended edge pixels
+        read as partial paint); "" when nothing.
 
     Examples
     --------
@@ -75,6 +125,7 @@ class Cues:
     ab: np.ndarray
     weight: np.ndarray | None = None
     lightness: np.ndarray | None = None
+    note: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         mask = np.asarray(self.mask)
@@ -123,25 +174,59 @@ class Cues:
 
     @classmethod
     def from_marked(
-        cls, gray: np.ndarray, marked: np.ndarray, threshold: float = MARKED_THRESHOLD, *, noise: float = MARKED_NOISE
+        cls,
+        gray: np.ndarray,
+        marked: np.ndarray,
+        threshold: float = MARKED_THRESHOLD,
+        *,
+        noise: float = MARKED_NOISE,
+        edges: str = "unmix",
     ) -> Cues:
         """Cues from a scribbled copy of the gray image (Levin's convention).
 
-        A pixel is a cue where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]), unless that is
-        noise (below); its chroma is the marked pixel's. Transparent
-        pixels of an RGBA marked image are never cues. The marked image must be lossless: JPEG
-        noise alone makes cues of most pixels.
+        A pixel is a stroke where ``Σ_c |marked_c - gray_c| > threshold`` (RGB in [0, 1]), unless that
+        is noise (below). Transparent pixels of an RGBA marked image are never cues. The marked image
+        must be lossless: JPEG noise alone makes cues of most pixels.
+
+        Paint programs blend a brush's edge into the photo (antialiasing, soft brushes, an RGBA
+        layer's partial alpha). With ``edges="unmix"`` (the default) a stroke pixel blended into the
+        gray photo keeps the hue of the most colourful stroke pixel within :data:`PAINT_REACH`
+        pixels (its paint) and a share α of its chroma (Lab ``ab ≈ α·ab_paint``, α by least
+        squares): with ``α ≥`` :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is
+        no cue (the hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and
+        every pixel that is no such blend, keep their own colour, so hard-edged strokes give the same
+        cues as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
+        their own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape
+        shows in the result. The cues' ``note`` says how many pixels were read as partial paint.
+        The opacity of translucent paint is not recovered: it is read as the colour it shows.
 
         Pixels that pass the threshold but differ by at most ``noise`` on every channel, where the
         gray image's channels are at least as far apart as the marked image's, are the gray
         image's chroma noise (a colour file holding the gray image with its channels a level or
         two apart, scribbled on a clean copy), not strokes: they are left out, with a warning when
-        they are more than :data:`NOISE_SHARE` of the pixels. ``noise=0`` gives Levin's rule alone.
+        they are more than :data:`NOISE_SHARE` of the pixels. With ``edges="unmix"``, a marked image
+        that is a noisy copy of the gray one (:func:`copy_noise`) has its faint differences left
+        out too, with a warning. ``noise=0`` gives Levin's rule alone.
+
+        A marked image of another size with the photo's aspect ratio (within :data:`SIZE_SLACK`
+        pixels) is scaled to it smoothly, its strokes then read as above, against the gray image
+        scaled to the marks' size and back (as the photo under the strokes was); there a pixel is a
+        stroke where it differs from that by more than :data:`SCALED_THRESHOLD` or is more
+        colourful than it (the scaled photo is not the gray image exactly, so faint strokes of gray
+        paint are missed).
 
         Parameters
         ----------
         gray : ndarray, ``H×W`` or ``H×W×3``
-        marked : ndarray, ``H×W×3`` or ``H×W×4``
+            The gray image, RGB in [0, 1].
+        marked : ndarray, ``h×w×3`` or ``h×w×4``
+            The scribbled copy, RGB(A) in [0, 1]; the gray image's size or the same aspect ratio.
+        threshold : float
+            Levin's difference threshold (sum over the RGB channels).
+        noise : float
+            Largest per-channel difference taken for the gray image's chroma noise.
+        edges : {"unmix", "exact"}
+            How blended pixels at the strokes' edges are read (above).
 
         Examples
         --------
@@ -153,12 +238,17 @@ class Cues:
         """
         gray = real_array(gray, "gray")
         marked = real_array(marked, "marked")
+        _check_edges(edges)
         if marked.ndim != 3 or marked.shape[2] not in (3, 4):
             raise InputError(f"the marked image must be colour (H×W×3), got shape {marked.shape}")
-        if gray.shape[:2] != marked.shape[:2]:
-            raise InputError(f"the marked image is {_size(marked)} but the gray image is {_size(gray)}")
+        marked, scaled = fit_to(marked, gray.shape[:2], "the marked image")
+        if scaled:
+            # The photo under the strokes went through the same sizes: compare with the gray so.
+            gray = _resized(_resized(gray, scaled), gray.shape[:2])
+            threshold = max(threshold, SCALED_THRESHOLD)
         mask = np.zeros(marked.shape[:2], bool)
-        faint_count = 0
+        faint_count = copied = 0
+        copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 else 0.0
         # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
         # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
         for rows in _bands(marked.shape):
@@ -170,10 +260,17 @@ class Cues:
             strokes = difference[0] + difference[1] + difference[2] > threshold
             spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
             spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
-            faint = strokes & (np.maximum(np.maximum(*difference[:2]), difference[2]) <= noise)
+            if scaled:
+                strokes |= spread_marked > spread_gray + 2 * noise
+            largest = np.maximum(np.maximum(*difference[:2]), difference[2])
+            faint = strokes & (largest <= noise)
             faint &= spread_marked <= spread_gray
             mask[rows] = strokes & ~faint
             faint_count += int(faint.sum())
+            if copy:
+                noisy = mask[rows] & (largest <= copy)
+                mask[rows] &= ~noisy
+                copied += int(noisy.sum())
         if faint_count / mask.size > NOISE_SHARE:
             warnings.warn(
                 f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
@@ -181,12 +278,33 @@ class Cues:
                 "colour file whose channels differ slightly, scribbled on a clean copy?)",
                 stacklevel=2,
             )
-        if marked.shape[2] == 4:
-            mask &= marked[..., 3] > 0
-        return cls._at_mask(mask, marked)
+        if copied:
+            warnings.warn(
+                f"{copied:,} pixels ({100 * copied / mask.size:.0f} %) differ from the gray image by at most "
+                f"{copy * 255:.1f} levels per channel, as most of the photo does: the marked image is no exact "
+                "copy of the gray one (saved as JPEG or colour-converted on the way?); taken as noise, not strokes",
+                stacklevel=2,
+            )
+        return cls._painted(mask, marked, gray, edges, scaled)
 
     @classmethod
-    def _at_mask(cls, mask: np.ndarray, rgb: np.ndarray) -> Cues:
+    def _painted(
+        cls, mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None, edges: str, scaled: tuple | None
+    ) -> Cues:
+        """Cues of the strokes ``mask`` of ``rgb`` painted over ``under`` (the gray photo; None:
+        black), their blended edges read as ``edges`` says; ``scaled``: the size the marks were
+        drawn at, when not the photo's."""
+        notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
+        if rgb.shape[2] == 4:  # an RGBA layer: its alpha is the paint's opacity
+            mask &= rgb[..., 3] >= HALF_PAINT if edges == "unmix" else rgb[..., 3] > 0
+        if edges == "unmix":
+            mask, rgb, blended = _unmix(mask, rgb, under)
+            if blended:
+                notes.append(f"{blended:,} blended edge pixels read as partial paint")
+        return cls._at_mask(mask, rgb, "; ".join(notes))
+
+    @classmethod
+    def _at_mask(cls, mask: np.ndarray, rgb: np.ndarray, note: str = "") -> Cues:
         """Cues of ``rgb``'s colours at ``mask`` (Lab computed there only: the rest is never read;
         lightness NaN there, as unknown)."""
         at = np.flatnonzero(mask)
@@ -195,26 +313,33 @@ class Cues:
         lightness = np.full(mask.shape, np.nan)
         ab.reshape(-1, 2)[at] = lab[:, 1:]
         lightness.ravel()[at] = lab[:, 0]
-        return cls(mask, ab, lightness=lightness)
+        return cls(mask, ab, lightness=lightness, note=note)
 
     @classmethod
-    def from_mask(cls, strokes: np.ndarray) -> Cues:
+    def from_mask(cls, strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = "unmix") -> Cues:
         """Cues from a stroke mask: every pixel that is not black (nor transparent) carries its colour.
 
-        The mask must be lossless: JPEG ringing around strokes makes cues of near-black pixels.
+        The mask must be lossless: JPEG ringing around strokes makes cues of near-black pixels. With
+        ``edges="unmix"`` antialiased edges, which blend the paint towards black, are read as partial
+        paint as :meth:`from_marked` reads them over the photo (``marked = α·paint``).
 
         Parameters
         ----------
-        strokes : ndarray, ``H×W×3`` or ``H×W×4``
+        strokes : ndarray, ``h×w×3`` or ``h×w×4``
             Colour strokes on black (or on a transparent background).
+        shape : (int, int), optional
+            The photo's ``(H, W)``: a mask of another size with the same aspect ratio is scaled to
+            it smoothly and its strokes read after; default the mask's own size.
+        edges : {"unmix", "exact"}
+            How blended pixels at the strokes' edges are read (:meth:`from_marked`).
         """
         strokes = real_array(strokes, "strokes")
+        _check_edges(edges)
         if strokes.ndim != 3 or strokes.shape[2] not in (3, 4):
             raise InputError(f"a stroke mask must be a colour image (H×W×3 or H×W×4), got shape {strokes.shape}")
+        strokes, scaled = fit_to(strokes, strokes.shape[:2] if shape is None else tuple(shape), "the stroke mask")
         mask = strokes[..., :3].max(axis=2) > _BLACK_LEVEL
-        if strokes.shape[2] == 4:
-            mask &= strokes[..., 3] > 0
-        return cls._at_mask(mask, strokes)
+        return cls._painted(mask, strokes, None, edges, scaled)
 
     @classmethod
     def from_points(cls, source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Cues:
@@ -223,7 +348,12 @@ class Cues:
         Each point has ``y, x`` (pixel row and column) and either ``a, b`` (Lab chroma) or
         ``r, g, b`` (8-bit sRGB, 0–255), and optionally ``radius`` (a disk of that radius in pixels;
         default 0, one pixel). JSON is a list of objects (or ``{"points": [...]}``); CSV has a
-        header row naming the columns.
+        header row naming the columns. Disks are drawn with hard edges: no pixel is half a cue.
+
+        A JSON file ``{"width": w, "height": h, "points": [...]}`` says the size its points were
+        placed on: on a photo of another size with the same aspect ratio (within
+        :data:`SIZE_SLACK` pixels) their places and radii are scaled to it (the cues' ``note`` says
+        so); another aspect ratio is an error naming both sizes.
 
         Parameters
         ----------
@@ -237,13 +367,23 @@ class Cues:
         >>> Cues.from_points([{"y": 1, "x": 2, "a": 10, "b": -5, "radius": 1}], shape=(4, 4)).count
         5
         """
-        name = "points"
+        name, drawn = "points", None
         if isinstance(source, (str, os.PathLike)):
             name = str(source)
-            records = _read_points_file(Path(source))
+            records, drawn = _read_points_file(Path(source))
         else:
             records = list(source)
-        return _points_to_cues(records, tuple(shape), name)
+        shape = tuple(shape)
+        if drawn is None or drawn == shape:
+            return _points_to_cues(records, shape, name)
+        if not same_aspect(drawn, shape):
+            raise InputError(
+                f"{name}: the points were placed on a {drawn[1]}×{drawn[0]} image but the photo is "
+                f"{shape[1]}×{shape[0]}: not the same aspect ratio, so they cannot be scaled to it"
+            )
+        cues = _points_to_cues([_scaled_point(r, drawn, shape, name) for r in records], shape, name)
+        note = f"placed on {drawn[1]}×{drawn[0]}, scaled to {shape[1]}×{shape[0]}"
+        return cls(cues.mask, cues.ab, lightness=cues.lightness, note=note)
 
     def merged(self, other: Cues) -> Cues:
         """These cues with ``other`` added; where both mark a pixel, ``other`` wins."""
@@ -278,13 +418,233 @@ def _size(image: np.ndarray) -> str:
     return f"{image.shape[1]}×{image.shape[0]}"
 
 
+def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
+    """How far (per channel, RGB in [0, 1]) a marked image's photo strays from the gray image when
+    it is no exact copy of it: 0 for an exact copy.
+
+    Scribbled on an exact copy, most unpainted pixels equal the gray image (within half an 8-bit
+    level). When fewer than half of the pixels within :data:`COPY_NOISE_MAX` levels are equal, the
+    copy went through a JPEG or a colour conversion: the level is the knee of the share of pixels
+    within ``k`` levels, the first ``k`` past which two more levels add less than
+    :data:`COPY_NOISE_KNEE` of the pixels (none: 0, nothing is dropped).
+
+    Parameters
+    ----------
+    gray : ndarray, ``H×W`` or ``H×W×3``
+    marked : ndarray, ``H×W×3`` or ``H×W×4``
+    """
+    counts = np.zeros(COPY_NOISE_MAX + 3, np.int64)
+    for rows in _bands(marked.shape):
+        own = gray[rows].astype(np.float64)
+        largest = np.zeros(own.shape[:2])
+        for c in range(3):
+            level = own if gray.ndim == 2 else own[..., c]
+            np.maximum(largest, np.abs(marked[rows][..., c] - level), out=largest)
+        levels = np.minimum(np.floor(largest * 255 + 0.5), COPY_NOISE_MAX + 2).astype(np.int64)
+        counts += np.bincount(levels.ravel(), minlength=COPY_NOISE_MAX + 3)
+    share = np.cumsum(counts) / max(counts.sum(), 1)
+    if share[0] >= 0.5 * share[COPY_NOISE_MAX]:
+        return 0.0
+    for k in range(1, COPY_NOISE_MAX + 1):
+        if share[k + 2] - share[k] < COPY_NOISE_KNEE:
+            return (k + 0.5) / 255
+    return 0.0
+
+
+def _check_edges(edges: str) -> None:
+    if edges not in EDGES:
+        raise InputError(f"edges must be one of {', '.join(EDGES)}, got {edges!r}")
+
+
+def same_aspect(drawn: tuple[int, int], shape: tuple[int, int]) -> bool:
+    """Whether marks drawn at ``drawn`` = ``(h, w)`` fit a photo of ``shape`` = ``(H, W)`` once
+    scaled: the same aspect ratio within :data:`SIZE_SLACK` pixels of rounding.
+
+    >>> same_aspect((201, 161), (402, 322)), same_aspect((200, 200), (402, 322))
+    (True, False)
+    """
+    (h, w), (height, width) = drawn, shape
+    if min(h, w, height, width) < 1:
+        return False
+    return abs(h * width / w - height) <= SIZE_SLACK or abs(w * height / h - width) <= SIZE_SLACK
+
+
+def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """``image`` (marks: strokes over the photo or on black) at the photo's ``shape``: as it is
+    when it has that size, else scaled smoothly (linear, antialiased when shrinking; an alpha
+    channel's colours premultiplied, so transparent pixels' colours do not bleed), with the size
+    it had; a different aspect ratio is an error naming both sizes.
+
+    Parameters
+    ----------
+    image : ndarray, ``h×w×C``
+        The marks.
+    shape : (int, int)
+        The photo's ``(H, W)``.
+    what : str
+        The marks' name for the error ("the marked image").
+    """
+    drawn = image.shape[:2]
+    if drawn == tuple(shape):
+        return image, None
+    if not same_aspect(drawn, shape):
+        raise InputError(
+            f"{what} is {drawn[1]}×{drawn[0]} but the photo is {shape[1]}×{shape[0]}: not the same aspect "
+            "ratio, so it cannot be scaled to it"
+        )
+    pixels = image.astype(np.float64)
+    if pixels.shape[2] == 4:
+        pixels = np.concatenate([pixels[..., :3] * pixels[..., 3:], pixels[..., 3:]], axis=2)
+    scaled = _resized(pixels, shape)
+    if scaled.shape[2] == 4:
+        alpha = scaled[..., 3:]
+        scaled[..., :3] = np.where(alpha > 0, scaled[..., :3] / np.maximum(alpha, 1e-12), 0.0).clip(0.0, 1.0)
+    return scaled, drawn
+
+
+def _resized(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``image`` scaled to ``shape`` smoothly: linear, antialiased when shrinking, within [0, 1]."""
+    from skimage.transform import resize  # only marks drawn at another size need it
+
+    shrink = shape[0] < image.shape[0] or shape[1] < image.shape[1]
+    return np.clip(resize(image, tuple(shape) + image.shape[2:], order=1, anti_aliasing=shrink), 0.0, 1.0)
+
+
+def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Stroke pixels ``mask`` of ``rgb`` with their blended edge pixels read as partial paint:
+    ``(mask, rgb, blended)``, the cue mask without the pixels of less than :data:`HALF_PAINT`
+    paint, the colours with the others' replaced by their paint (``rgb`` itself when none is), and
+    how many pixels were blends.
+
+    A blend of paint into a gray photo, or into black, keeps the paint's hue and holds a share of
+    its chroma: in Lab, ``ab ≈ α·ab_paint``. Each stroke pixel's paint is the stroke pixel within
+    :data:`PAINT_REACH` pixels furthest from the photo (RGB). A blend is a pixel within
+    :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
+    further), connected to its paint, whose chroma lies on that line (:data:`_BLEND_SLACK`)
+    at more than 0 and less than :data:`OPAQUE` of the paint's (least squares). Found in Lab, not
+    RGB: a stroke painted in a "colour" blend mode (one chroma at the photo's lightness) is no
+    blend. Its share of paint α, which decides between paint and no cue, is measured in RGB's
+    colour plane, where sRGB blends are linear: ``m − mean(m) = α·(p − mean(p))`` (least squares);
+    a blend's lightness lies on the line from the photo's to the paint's (:data:`_RGB_SLACK`). Row
+    bands with a margin of the reach keep a big scan's temporaries small."""
+    keep = mask.copy()
+    out = rgb
+    blended = 0
+    reach = PAINT_REACH
+    for rows in _bands(mask.shape):
+        if not mask[rows].any():
+            continue
+        top, bottom = max(rows.start - reach, 0), min(rows.stop + reach, mask.shape[0])
+        inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
+        strokes = mask[top:bottom]
+        flat = rgb[top:bottom].reshape(-1, rgb.shape[2])
+        at = np.flatnonzero(strokes)
+        m = flat[at, :3].astype(np.float64)
+        if under is None:
+            g = np.zeros_like(m)
+        else:
+            g = under[top:bottom].reshape(strokes.size, -1)[at, :3].astype(np.float64)
+            g = np.repeat(g, 3, axis=1) if g.shape[1] == 1 else g
+        distance = np.zeros(strokes.size)
+        distance[at] = np.sqrt(np.einsum("nc,nc->n", m - g, m - g))
+        # The paint: the stroke pixel furthest from the photo (RGB distance, which grows with the
+        # share of paint; Lab chroma need not), as the argmax over each window in one filter: the
+        # distance in the high bits, the pixel's index in the low ones.
+        key = (np.round(distance * (1 << 20)).astype(np.int64) << 32) | np.arange(strokes.size, dtype=np.int64)
+        paint_at = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest")
+        paint_at = paint_at.ravel() & 0xFFFFFFFF
+        edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False).ravel()
+        # A blend lies on a ramp: a neighbour holds more paint and one less (or none). A stroke
+        # of a darker shade beside a brighter one is a plateau: no blend of it.
+        plateau = distance.reshape(strokes.shape)
+        step = 0.5 / 255  # half an 8-bit level: a plateau's pixels are equal
+        ramp = (ndimage.maximum_filter(plateau, size=3, mode="nearest") > plateau + step) & (
+            ndimage.minimum_filter(plateau, size=3, mode="nearest") < plateau - step
+        )
+        edge &= ramp.ravel()
+        # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
+        touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
+        inside = np.zeros(strokes.shape, bool)
+        inside[inner] = True
+        chosen = edge[at] & (touching[paint_at[at]] == touching[at]) & inside.ravel()[at] & (paint_at[at] != at)
+        at, m, g = at[chosen], m[chosen], g[chosen]
+        if not len(at):
+            continue
+        theirs_at = paint_at[at]
+        lab = rgb_to_lab(np.concatenate([m, flat[theirs_at, :3].astype(np.float64)])[None])[0, :, 1:]
+        ab, paint = lab[: len(at)], lab[len(at) :]
+        contrast2 = np.einsum("nc,nc->n", paint, paint)
+        alpha = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
+        off_line = np.hypot(*(ab - alpha[:, None] * paint).T)
+        ok = (contrast2 >= _MIN_CHROMA**2) & (alpha > 0) & (alpha < OPAQUE)
+        ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(contrast2)
+        # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
+        # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
+        mine = m - g
+        theirs = flat[theirs_at, :3].astype(np.float64) - g
+        mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
+        plane = theirs - theirs_mean[:, None]
+        alpha_rgb = np.einsum("nc,nc->n", mine - mine_mean[:, None], plane)
+        alpha_rgb /= np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
+        # ... and its lightness between the photo's and the paint's, as a blend's is: a stroke
+        # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
+        # at dark and bright pixels) is not.
+        reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
+        ok &= np.abs(mine_mean - alpha_rgb * theirs_mean) * np.sqrt(3) <= (
+            _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha_rgb) * reach_to
+        )
+        # A channel at 0 (or 1) over a photo that is not: no blend holds less than a tenth of the
+        # photo, so that is a colour clipped to the gamut, not a blend.
+        ok &= ~np.any((m < 0.5 / 255) & (g > 5 / 255), axis=1)
+        ok &= ~np.any((m > 1 - 0.5 / 255) & (g < 1 - 5 / 255), axis=1)
+        if not ok.any():
+            continue
+        at, theirs_at, alpha_rgb = at[ok], theirs_at[ok], alpha_rgb[ok]
+        if out is rgb:
+            out = rgb.copy()
+        weak, strong = at[alpha_rgb < HALF_PAINT], alpha_rgb >= HALF_PAINT
+        offset = (top - rows.start) * mask.shape[1]  # band-with-margin index -> this band's index
+        keep[rows].reshape(-1)[weak + offset] = False
+        out[rows].reshape(-1, rgb.shape[2])[at[strong] + offset] = flat[theirs_at[strong]]
+        blended += len(at)
+    return keep, out, blended
+
+
 #: What a points file may hold: more points than this (or a larger file) is refused before
 #: parsing, not left to run for hours; a million points cover a 50-megapixel scan every 7 pixels.
 MAX_POINTS = 1_000_000
 MAX_POINTS_FILE_BYTES = 64 << 20
 
 
-def _read_points_file(path: Path) -> list[dict]:
+def _scaled_point(record, drawn: tuple[int, int], shape: tuple[int, int], name: str):
+    """A point record placed on an image of ``drawn`` size moved onto one of ``shape`` (pixel
+    centres onto pixel centres; the radius by the mean scale)."""
+    if not isinstance(record, dict):
+        return record  # refused by _points_to_cues, with its number
+    values = _point_values(record, f"{name}: a point")
+    scale = (shape[0] / drawn[0], shape[1] / drawn[1])
+    moved = dict(record)
+    for key, axis in (("y", 0), ("x", 1)):
+        found = next((k for k in record if str(k).strip().lower() == key), None)
+        if found is not None:
+            moved[found] = (values[key] + 0.5) * scale[axis] - 0.5
+    found = next((k for k in record if str(k).strip().lower() == "radius"), None)
+    if found is not None:
+        moved[found] = values["radius"] * (scale[0] + scale[1]) / 2
+    return moved
+
+
+def _declared_size(data: dict, path: Path) -> tuple[int, int] | None:
+    """The ``(height, width)`` a points file declares, or None."""
+    if "width" not in data and "height" not in data:
+        return None
+    width, height = data.get("width"), data.get("height")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (width, height)):
+        raise InputError(f"{path}: width and height must both be given, as whole numbers >= 1")
+    return height, width
+
+
+def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None]:
     try:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
@@ -308,11 +668,13 @@ def _read_points_file(path: Path) -> list[dict]:
             # ValueError: an integer of more digits than Python converts; RecursionError: deep nesting
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:120]
             raise InputError(f"{path}: not valid JSON ({reason})") from None
+        drawn = None
         if isinstance(data, dict):
+            drawn = _declared_size(data, path)
             data = data.get("points")
         if not isinstance(data, list) or not all(isinstance(p, dict) for p in data):
             raise InputError(f'{path}: expected a list of point objects (or {{"points": [...]}})')
-        return data
+        return data, drawn
     if suffix == ".csv":
         try:
             reader = csv.DictReader(line for line in text.splitlines() if line.strip())
@@ -331,7 +693,7 @@ def _read_points_file(path: Path) -> list[dict]:
                     break
         except csv.Error as exc:
             raise InputError(f"{path}: not valid CSV ({exc})") from None
-        return rows
+        return rows, None
     raise InputError(f"{path}: points files must be .json or .csv")
 
 

@@ -283,6 +283,8 @@ def vif(result: np.ndarray, reference: np.ndarray) -> float:
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
 
+    Examples
+    --------
     >>> import numpy as np
     >>> image = np.random.default_rng(0).random((80, 80, 3))
     >>> round(vif(image, image), 6)
@@ -366,6 +368,8 @@ def colorfulness(image: np.ndarray) -> float:
     image : ndarray
         ``H×W×3`` sRGB in [0, 1].
 
+    Examples
+    --------
     >>> import numpy as np
     >>> colorfulness(np.full((2, 2, 3), 0.3))
     0.0

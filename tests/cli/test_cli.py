@@ -661,3 +661,29 @@ def test_watch_encodes_new_images_until_interrupted(tmp_path):
         watcher.send_signal(signal.SIGINT)
         _, err = watcher.communicate(timeout=30)
     assert watcher.returncode == 0 and "stopped watching" in err
+
+
+def test_marks_drawn_at_another_size_are_scaled_and_said_so(tmp_path, capsys):
+    """A stroke painted with an antialiased brush on a half-size copy colours the full-size photo,
+    with one line saying what was done; marks of another aspect ratio are refused in one line."""
+    from PIL import Image, ImageDraw
+
+    gray = np.round(varcolor.color.to_gray(photo("coffee", (96, 128))) * 255) / 255
+    varcolor.write_image(tmp_path / "img.png", gray)
+    small = Image.fromarray(np.round(np.repeat(gray[::2, ::2, None], 3, axis=2) * 255).astype(np.uint8))
+    ImageDraw.Draw(small).line((8, 20, 56, 24), fill=(220, 60, 50), width=4)
+    big = small.resize((256, 192))  # supersampled: its edges antialiased once shrunk
+    ImageDraw.Draw(big).line((32, 80, 224, 96), fill=(220, 60, 50), width=16)
+    big.resize((64, 48), Image.Resampling.BOX).save(tmp_path / "small_marked.png")
+    args = ["colorize", tmp_path / "img.png", "--marked", tmp_path / "small_marked.png", "-o", tmp_path / "out.png"]
+    code, _, err = run(capsys, *args)
+    assert code == 0, err
+    assert "drawn at 64×48, scaled to 128×96" in err and "blended edge pixels read as partial paint" in err
+    out = varcolor.color.rgb_to_lab(varcolor.read_image(tmp_path / "out.png"))
+    assert out.shape == (96, 128, 3) and np.median(out[42:46, 30:90, 1]) > 25  # red along the stroke
+    varcolor.write_image(tmp_path / "wide_mask.png", np.zeros((48, 80, 3)))
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "img.png", "--mask", tmp_path / "wide_mask.png", "-o", tmp_path / "o2.png"
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "80×48" in err and "128×96" in err and not (tmp_path / "o2.png").exists()

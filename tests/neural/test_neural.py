@@ -13,6 +13,10 @@ from varcolor.neural.hints import hint_planes, network_input, planes_to_cues  # 
 from varcolor.neural.siggraph17 import SIGGRAPH17  # noqa: E402
 from varcolor.neural.weights import load  # noqa: E402
 
+#: How close two ab maps must be to count as "the same colours" after a near-singular solve: sRGB
+#: moves at most 0.13 per unit of a or b (dark colours), so 1e-3 ab is at most 1/30 of an 8-bit level.
+GUESS_AB = 1e-3
+
 # The official state-dict layout (colorization-pytorch's SIGGRAPHGenerator, siggraph17-df00044c.pth).
 OFFICIAL = [
     ("model1.0.weight", (64, 4, 3, 3)),
@@ -349,13 +353,17 @@ def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_correctio
     assert np.abs(spread.ab[4, 4] - (30, -30)).max() < 1e-6
     # No cues: the network's own colours — by default its regression output (faithful) — whatever β.
     alone = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=random_weights, prior_weight=0.3)
-    assert np.abs(alone.ab - automatic).max() < 1e-4
+    # Without cues the spread system reads u = p, but its fade (1e-7) makes it near-singular: the LU
+    # meets its residual tolerance while the last digits of u depend on the pivot order and the BLAS
+    # kernels of the machine (1.3e-4 on one, < 1e-4 on another). GUESS_AB is what "the network's own
+    # colours" means on any machine: 1/30 of an 8-bit level where sRGB is most sensitive to ab.
+    assert np.abs(alone.ab - automatic).max() < GUESS_AB
     vivid = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=random_weights, automatic="vivid")
     annealed, _ = predict(load(random_weights), gray, empty, decode="annealed")
-    assert np.abs(vivid.ab - annealed).max() < 1e-4 and np.abs(vivid.ab - automatic).max() > 0.1
+    assert np.abs(vivid.ab - annealed).max() < GUESS_AB and np.abs(vivid.ab - automatic).max() > 0.1
     assert (
         np.abs(alone.ab - varcolor.colorize(gray, empty, method="ideepcolor", network_file=random_weights).ab).max()
-        < 1e-4
+        < GUESS_AB
     )
     with pytest.raises(InputError, match="automatic must be faithful or vivid"):
         varcolor.colorize(gray, empty, prior="ideepcolor", network_file=random_weights, automatic="mode")

@@ -134,6 +134,7 @@ def command(folder, *extra):
     ]
 
 
+@pytest.mark.slow  # 30–50 s: several processes started and killed; run by `make test-slow`
 def test_resume_after_kill_9_redoes_only_the_missing_chunks(tmp_path):
     frames = pan(frames=12, shape=(80, 112))
     gray_clip(tmp_path, frames)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cues import Cues
+from ..cues import Cues, same_aspect
 from ..errors import InputError
-from ..io import JPEG_EXTENSIONS, read_image
+from ..io import JPEG_EXTENSIONS, image_shape, read_image
 
 __all__ = [
     "CUE_KINDS",
@@ -102,18 +102,20 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
             f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
             "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
         )
-    cue_image = read_image(cue_file, max_pixels=max_pixels)
-    if cue_image.shape[:2] != shape:
+    # From the header, before EXIF orientation (so either way round): a misfit is not decoded.
+    drawn = image_shape(cue_file, max_pixels=max_pixels)
+    if not (same_aspect(drawn, shape) or same_aspect(drawn[::-1], shape)):
         raise InputError(
-            f"{cue_file}: the {kind} image is {cue_image.shape[1]}×{cue_image.shape[0]} "
-            f"but {image.name} is {shape[1]}×{shape[0]}"
+            f"{cue_file}: the {kind} image is {drawn[1]}×{drawn[0]} "
+            f"but {image.name} is {shape[1]}×{shape[0]}, another aspect ratio"
         )
+    cue_image = read_image(cue_file, max_pixels=max_pixels)
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            cues = Cues.from_marked(gray, cue_image) if kind == "marked" else Cues.from_mask(cue_image)
+            cues = Cues.from_marked(gray, cue_image) if kind == "marked" else Cues.from_mask(cue_image, shape)
     except InputError as exc:
         raise InputError(f"{cue_file}: {exc}") from None
     for warning in caught:  # noise taken for no stroke

@@ -54,6 +54,7 @@ class ColorizeTask:
             cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels)
             check_cue_share(self.cue_file, self.kind, cues)
         notes = [
+            f"{self.cue_file}: {cues.note}" if cues.note else "",  # marks scaled, blended edges read as paint
             dense_cues_note(self.cue_file, cues),
             colorize_and_write(
                 self.image,

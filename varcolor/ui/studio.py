@@ -556,7 +556,7 @@ class Studio:
                 from ..neural.weights import DEFAULT_WEIGHTS, load
 
                 self._prior_net = load(DEFAULT_WEIGHTS)
-            cues = Cues.from_mask(rasterize(doc, image.gray.shape, image.shape) / 255.0)
+            cues = Cues.from_mask(rasterize(doc, image.gray.shape, image.shape) / 255.0, edges="exact")  # hard strokes
             cache = (version, class_probabilities(self._prior_net, image.gray, cues))
             self._suggest_cache = cache
         height, width = image.shape
