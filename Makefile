@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,neural,ui,docs]'
+	$(PY) -m pip install --quiet -e '.[dev,neural,ui,docs,layers]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -36,7 +36,7 @@ from varcolor.color import chroma_to_rgb, rgb_to_lab, same_lightness_gray
 from varcolor.cues import Cues
 from varcolor.neural.classes import REBALANCE, TEMPERATURE
 from varcolor.neural.prior import forward, lift, predict, read_colours
-from varcolor.neural.weights import load
+from varcolor.neural.weights import DEFAULT_WEIGHTS, load
 
 HERE = Path(__file__).resolve().parent
 SCORES = ("psnr", "ciede2000", "colorfulness")
@@ -129,7 +129,7 @@ def markdown(summary: dict, chosen: list, note: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--network-file", default="models/ideepcolor-w025.safetensors", help="network weights")
+    parser.add_argument("--network-file", default=None, help="network weights (default: the shipped model)")
     parser.add_argument(
         "--decodings", default="faithful,vivid", help="faithful, vivid or annealed:T:S, comma-separated"
     )
@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {
-        "network_file": args.network_file,
+        "network_file": args.network_file or DEFAULT_WEIGHTS,
         "decodings": [list(d) for d in chosen],
         "parts": args.parts,
         "every": args.every,

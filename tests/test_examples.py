@@ -82,3 +82,12 @@ def test_every_example_is_in_the_documentation_gallery():
     index = (EXAMPLES.parent / "docs" / "examples.md").read_text(encoding="utf-8")
     for name in scripts:
         assert f"- examples/{name}.md" in nav and f"(examples/{name}.md)" in index, name
+
+
+@pytest.mark.slow
+def test_a_16_bit_scan_round_trips_through_a_layered_file(tmp_path):
+    report = load("restorer_round_trip").main(str(tmp_path / "round_trip.png"))
+    assert report["result_dtype"] == "uint16" and report["lightness_drift_in_levels"] <= 1
+    assert report["layers"] == [("photo", "visible"), ("colorized", "visible"), ("strokes", "hidden")]
+    assert report["layered_bits"] == 16 and report["composite_vs_flat_max"] <= 1 / 255
+    assert varcolor.read_image(tmp_path / "round_trip.png").ndim == 3

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageCms
 
 import varcolor
+from varcolor.color import same_lightness_gray
 from varcolor.errors import InputError
 
 from .conftest import ICC_GAMMA, icc_profile, icc_rgb_to_linear_srgb, photo, run, srgb_from_icc_rgb
@@ -84,13 +85,13 @@ def test_what_cannot_be_converted_is_refused_in_one_line(tmp_path, capsys):
         with pytest.raises(InputError, match=message):
             varcolor.read_image(tmp_path / name)
     varcolor.write_image(tmp_path / "deep.png", numbers / 255.0, bits=16)
-    (tmp_path / "deep.png").write_bytes(_png_with_iccp((tmp_path / "deep.png").read_bytes(), icc_profile()))
-    with pytest.raises(InputError, match="16-bit samples with a non-sRGB ICC profile"):
+    (tmp_path / "deep.png").write_bytes(_png_with_iccp((tmp_path / "deep.png").read_bytes(), lab))
+    with pytest.raises(InputError, match="is for Lab colours, but the pixels are RGB"):
         varcolor.read_image(tmp_path / "deep.png")
     import tifffile
 
-    tifffile.imwrite(tmp_path / "t.tif", numbers, iccprofile=icc_profile())
-    with pytest.raises(InputError, match="TIFF samples with a non-sRGB ICC profile"):
+    tifffile.imwrite(tmp_path / "t.tif", numbers.astype(np.uint16) * 257, iccprofile=icc_profile(b"GRAY"))
+    with pytest.raises(InputError, match="is for GRAY colours, but the pixels are RGB"):
         varcolor.read_image(tmp_path / "t.tif")
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     tifffile.imwrite(tmp_path / "s.tif", numbers, iccprofile=srgb)  # an sRGB profile: read as before
@@ -120,3 +121,118 @@ def test_an_adobe_rgb_twin_scores_as_its_srgb_original(tmp_path, capsys):
     (tmp_path / "bare.png").write_bytes(stored.getvalue())
     code, out, _ = run(capsys, "metrics", tmp_path / "bare.png", "-r", tmp_path / "original.png", "--format", "json")
     assert json.loads(out)[0]["ciede2000"] > 2.0
+
+
+@pytest.mark.parametrize("kind", ["png16", "tif16", "tif-float"])
+def test_a_16_bit_or_float_adobe_rgb_scan_is_converted_at_full_precision(tmp_path, kind):
+    """Issue 50: a 16-bit scan with an Adobe RGB profile was refused ("convert the image to sRGB
+    first"); it is converted in double precision, far finer than 8 bits' 1/255."""
+    import tifffile
+
+    rng = np.random.default_rng(5)
+    levels = rng.integers(0, 65536, size=(24, 32, 3), dtype=np.uint16)
+    levels[0, :3] = [[1000, 1001, 1002], [1001, 1001, 1001], [30000, 30001, 30002]]  # a level apart
+    path = tmp_path / ("scan.png" if kind == "png16" else "scan.tif")
+    if kind == "png16":
+        varcolor.write_image(path, levels, bits=16)
+        path.write_bytes(_png_with_iccp(path.read_bytes(), icc_profile(name="Adobe-like RGB")))
+    else:
+        data = levels if kind == "tif16" else (levels / 65535.0).astype(np.float32)
+        tifffile.imwrite(path, data, photometric="rgb", iccprofile=icc_profile(name="Adobe-like RGB"))
+    image, said = read_warned(path)
+    expected = srgb_from_icc_rgb(levels / 65535.0)
+    # The reference's sRGB matrix has 4 digits: 0.4 of an 8-bit level apart at most, in dark saturated colours.
+    assert np.abs(image - expected).max() <= 0.5 / 255 and np.abs(image - expected).mean() <= 0.05 / 255
+    # 16-bit levels a level apart, which one 8-bit level holds, stay apart: no 8-bit path on the way.
+    step, reference = image[0, 0] - image[0, 1], expected[0, 0] - expected[0, 1]
+    assert np.abs(reference).max() > 3e-6 and np.abs(step - reference).max() < 5e-7
+    assert said == [f"{path}: converted to sRGB from its embedded ICC profile (Adobe-like RGB)"]
+
+
+def test_a_16_bit_gray_scan_keeps_its_lightness_through_a_gray_gamma_profile(tmp_path):
+    import tifffile
+    from skimage.color import rgb2lab
+
+    ramp = np.tile(np.linspace(0, 65535, 512).round().astype(np.uint16), (2, 1))
+    tifffile.imwrite(tmp_path / "g.tif", ramp, iccprofile=icc_profile(b"GRAY", gamma=2.2, name="Gray Gamma 2.2"))
+    image, said = read_warned(tmp_path / "g.tif")
+    luminance = (ramp / 65535.0) ** (round(2.2 * 256) / 256)  # the profile's curve: Y of the gray
+    lightness = rgb2lab(np.repeat(image[..., None], 3, axis=2))[..., 0]
+    expected = np.where(luminance > (6 / 29) ** 3, 116 * np.cbrt(luminance) - 16, luminance * (29 / 3) ** 3)
+    assert image.ndim == 2 and np.abs(lightness - expected).max() < 0.01 and len(said) == 1
+
+
+def _scan_and_strokes(folder, profile, rgb=False):
+    """A 16-bit TIFF scan of a photo (gray, or RGB of that gray) with ``profile`` embedded, and a mask
+    of two strokes on a transparent layer."""
+    import tifffile
+
+    gray = 0.08 + 0.9 * same_lightness_gray(photo("coffee", (40, 48)))  # clear of black, where 1/Y**0.55 grows
+    levels = np.round(gray * 65535).astype(np.uint16)
+    data = np.repeat(levels[..., None], 3, axis=2) if rgb else levels
+    tifffile.imwrite(folder / "scan.tif", data, photometric="rgb" if rgb else "minisblack", iccprofile=profile)
+    mask = np.zeros((40, 48, 4))
+    mask[10:13, 5:40] = [0.8, 0.3, 0.2, 1.0]
+    mask[28:31, 8:44] = [0.2, 0.4, 0.8, 1.0]
+    varcolor.write_image(folder / "strokes.png", mask)
+    return levels
+
+
+def test_a_16_bit_gray_gamma_scan_comes_out_16_bit_srgb_with_its_lightness(tmp_path, capsys):
+    """Issue 50: the scan was refused; now its result is 16-bit (its depth), carries an sRGB profile,
+    and its CIE lightness (D65, as varcolor's Lab) is the scan's within one of the scan's 16-bit levels."""
+    import tifffile
+    from skimage.color import rgb2lab
+
+    gamma = round(2.2 * 256) / 256  # the profile's curve, as ICC stores it
+    levels = _scan_and_strokes(tmp_path, icc_profile(b"GRAY", gamma=2.2, name="Gray Gamma 2.2"))
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "scan.tif", "--mask", tmp_path / "strokes.png", "-o", tmp_path / "out.tif"
+    )
+    assert code == 0, err
+    with tifffile.TiffFile(tmp_path / "out.tif") as tif:
+        out, icc = tif.pages.first.asarray(), bytes(tif.pages.first.tags[34675].value)
+    assert out.dtype == np.uint16 and out.shape == (40, 48, 3)
+    assert "sRGB" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+    assert np.ptp(out[..., 0].astype(int) - out[..., 2]) > 5000  # coloured, not gray
+
+    def lightness(v):  # the scan's L*, from its profile's curve (Y = v ** gamma)
+        y = v**gamma
+        return np.where(y > (6 / 29) ** 3, 116 * np.cbrt(y) - 16, y * (29 / 3) ** 3)
+
+    scan = levels / 65535.0
+    one_level = lightness(scan + 1 / 65535) - lightness(scan)
+    assert np.all(np.abs(rgb2lab(out / 65535.0)[..., 0] - lightness(scan)) <= one_level)
+
+
+def test_the_input_profile_is_kept_on_request_and_8_bit_stays_8_bit(tmp_path, capsys):
+    import tifffile
+
+    adobe = icc_profile(name="Adobe-like RGB")
+    _scan_and_strokes(tmp_path, adobe, rgb=True)
+    strokes = tmp_path / "strokes.png"
+    assert run(capsys, "colorize", tmp_path / "scan.tif", "--mask", strokes, "-o", tmp_path / "s.tif")[0] == 0
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "scan.tif", "--mask", strokes, "-o", tmp_path / "a.tif", "--profile", "input"
+    )
+    assert code == 0, err
+    with tifffile.TiffFile(tmp_path / "a.tif") as tif:
+        assert bytes(tif.pages.first.tags[34675].value) == adobe and tif.pages.first.dtype == np.uint16
+    srgb, kept = varcolor.read_image(tmp_path / "s.tif"), read_warned(tmp_path / "a.tif")[0]
+    assert np.abs(srgb - kept).max() <= 3 / 65535  # the same colours, described in Adobe RGB
+    assert np.abs(tifffile.imread(tmp_path / "a.tif") / 65535 - srgb).max() > 0.02  # other numbers
+    varcolor.write_image(tmp_path / "g8.png", 0.1 + 0.8 * same_lightness_gray(photo("coffee", (40, 48))))
+    assert run(capsys, "colorize", tmp_path / "g8.png", "--mask", strokes, "-o", tmp_path / "o8.png")[0] == 0
+    assert Image.open(tmp_path / "o8.png").mode == "RGB"  # 8 bits in, 8 bits out
+    code, _, err = run(
+        capsys,
+        "colorize",
+        tmp_path / "scan.tif",
+        "--mask",
+        strokes,
+        "-o",
+        tmp_path / "x.tif",
+        "--profile",
+        tmp_path / "strokes.png",
+    )
+    assert code == 2 and err.count("\n") == 1 and "strokes.png" in err and not (tmp_path / "x.tif").exists()

@@ -309,7 +309,7 @@ def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLi
     images, larger for more different ones (about 0.1 for a mild distortion, up to about 1).
 
     Needs the ``neural`` extra and two weight files in the folder ``weights`` (else in
-    ``$VARCOLOR_MODELS`` or ``models/``): :mod:`varcolor.neural.lpips` names them; docs/metrics.md
+    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``): :mod:`varcolor.neural.lpips` names them; docs/metrics.md
     says where they come from. Nothing is downloaded. Symmetric, computed at the images' own size.
 
     Parameters

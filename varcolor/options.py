@@ -96,8 +96,7 @@ class Options(OptionValues):
         Levin's spreading of the cues' corrections to them; ``anchor``: the prior term
         ``(β/2) Σ c ‖u − p‖²``; ``residual``: the smoothness acts on ``u − p``; a method takes the
         modes in its ``prior_modes``, others use ``anchor``), and how the network's colours are
-        read: ``faithful`` or ``vivid`` (:data:`AUTOMATIC`; ``decode="regression"`` and
-        ``"annealed"``, the old names, are accepted by :meth:`build`).
+        read: ``faithful`` or ``vivid`` (:data:`AUTOMATIC`).
     instances, detector_file
         Instance-aware colorization (docs/guide/instances.md): the detector (``none``, ``auto``,
         ``faces``, ``cascades`` or a plug-in's) and a plug-in detector's weights file.

@@ -7,21 +7,39 @@ its embedded profile (LittleCMS, through Pillow's ``ImageCms``, relative colorim
 warns naming the file; a profile that already maps colours as sRGB does (an embedded sRGB
 profile) changes nothing and says nothing. What cannot be converted is refused with one line:
 a profile that cannot be parsed, one whose colour space does not match the pixels (a Lab or CMYK
-profile on RGB pixels), or a non-sRGB profile on 16-bit or floating-point samples
-(:func:`check_srgb`; Pillow's colour management is 8-bit only).
+profile on RGB pixels), or one LittleCMS cannot build a transform from (a device link).
+
+16-bit and floating-point samples (a scanner's TIFF or PNG) never go through Pillow's 8-bit colour
+management: :func:`samples_to_srgb` converts them in double precision with LittleCMS through
+``imagecodecs`` (``cms_transform``), and :func:`srgb_to_profile` takes a result back into the
+input's RGB space for writing. :data:`SRGB_ICC` is the sRGB profile embedded in what varcolor
+writes (LittleCMS's own, made at import: no profile file is shipped).
 """
 
 from __future__ import annotations
 
 import io
+import os
+import struct
 from functools import lru_cache
+from pathlib import Path
 
+import imagecodecs
 import numpy as np
 from PIL import Image, ImageCms
 
 from .errors import InputError
 
-__all__ = ["to_srgb", "check_srgb", "profile_name"]
+__all__ = [
+    "to_srgb",
+    "check_srgb",
+    "profile_name",
+    "samples_to_srgb",
+    "srgb_to_profile",
+    "rgb_profile",
+    "output_profile",
+    "SRGB_ICC",
+]
 
 #: A profile whose conversion moves no 8-bit colour of a test grid by more than this many levels
 #: is taken as sRGB (embedded sRGB profiles differ from LittleCMS's own by a level in the shadows).
@@ -29,6 +47,20 @@ SRGB_LEVELS = 2
 # Pillow image modes → the ICC colour space of their pixels.
 _SPACE_OF_MODE = {"RGB": "RGB", "RGBA": "RGB", "L": "GRAY", "LA": "GRAY", "CMYK": "CMYK"}
 _SRGB = ImageCms.createProfile("sRGB")
+
+
+def _dated(profile: bytes) -> bytes:
+    """``profile`` with a fixed creation date: LittleCMS stamps the time it made it, and the same
+    result must be the same bytes whichever process wrote it (serial and worker runs agree)."""
+    fixed = bytearray(profile)
+    fixed[24:36] = struct.pack(">6H", 2026, 1, 1, 0, 0, 0)  # the header's dateTimeNumber
+    return bytes(fixed)
+
+
+#: The sRGB ICC profile varcolor embeds in what it writes (LittleCMS's built-in sRGB, dated).
+SRGB_ICC = _dated(imagecodecs.cms_profile("srgb"))
+#: Samples converted at a time (a band of rows): a 40 MP scan is not doubled in float64 at once.
+_BAND_SAMPLES = 1 << 22
 
 
 def _profile(data: bytes, path) -> ImageCms.ImageCmsProfile:
@@ -148,3 +180,140 @@ def to_srgb(im: Image.Image, path, warn) -> Image.Image:
         converted.putalpha(alpha)
     warn(f"{path}: converted to sRGB from its embedded ICC profile ({profile_name(profile)})")
     return converted
+
+
+def _transform(samples: np.ndarray, source: bytes, target: bytes, space: str, out_space: str, path) -> np.ndarray:
+    """``samples`` (floats in [0, 1], ``H×W`` gray or ``H×W×3`` RGB) from ``source`` to ``target``
+    in double precision, a band of rows at a time; out-of-gamut values are clipped to [0, 1]."""
+    shape = samples.shape[:2] + ((3,) if out_space == "rgb" else ())
+    out = np.empty(shape, dtype=np.float64)
+    rows = max(1, _BAND_SAMPLES // max(1, samples[:1].size))
+    try:
+        for start in range(0, samples.shape[0], rows):
+            band = np.ascontiguousarray(samples[start : start + rows], dtype=np.float64)
+            out[start : start + rows] = imagecodecs.cms_transform(
+                band,
+                source,
+                target,
+                colorspace=space,
+                outcolorspace=out_space,
+                outdtype=np.float64,
+                intent=imagecodecs.CMS.INTENT.RELATIVE_COLORIMETRIC,
+            )
+    except (imagecodecs.CmsError, ValueError, TypeError) as exc:
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot convert its colours with its ICC profile ({reason})") from None
+    if not np.all(np.isfinite(out)):
+        raise InputError(f"{path}: its ICC profile maps colours to non-finite values; remove or repair it")
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def samples_to_srgb(samples: np.ndarray, data: bytes | None, path, warn) -> np.ndarray:
+    """16-bit or floating-point ``samples`` (floats in [0, 1]: ``H×W`` gray, ``H×W×3`` RGB or
+    ``H×W×4`` RGBA) brought to sRGB with their embedded ICC profile ``data``, by LittleCMS in double
+    precision: gray stays gray (the sRGB gray of the same lightness), alpha is kept.
+
+    Parameters
+    ----------
+    samples : ndarray
+        The file's samples scaled to [0, 1].
+    data : bytes or None
+        The embedded ICC profile (None or empty: the samples are sRGB already).
+    path : path-like
+        The file, named in warnings and errors.
+    warn : callable
+        Called with one line naming ``path`` when the colours were converted.
+
+    Returns
+    -------
+    ndarray
+        ``samples`` itself (no profile, or an sRGB one), or the converted samples.
+
+    Examples
+    --------
+    >>> import numpy as np, imagecodecs
+    >>> gamma22 = imagecodecs.cms_profile("gray", gamma=2.2)
+    >>> gray = samples_to_srgb(np.full((1, 1), 0.5), gamma22, "a.tif", print)
+    a.tif: converted to sRGB from its embedded ICC profile (...)
+    >>> round(float(gray[0, 0]), 3)  # 0.5 ** 2.2 of white, in sRGB's own curve (close to gamma 2.2)
+    0.504
+    """
+    if not data:
+        return samples
+    profile = _profile(data, path)
+    space = "GRAY" if samples.ndim == 2 else "RGB"
+    _check_space(profile, space, path)
+    if _srgb_like(data, profile, path):
+        return samples
+    if space == "GRAY":  # a neutral gray stays neutral in sRGB: one channel is the gray
+        converted = _transform(samples, bytes(data), SRGB_ICC, "gray", "rgb", path)[..., 1]
+    else:
+        converted = _transform(samples[..., :3], bytes(data), SRGB_ICC, "rgb", "rgb", path)
+        if samples.shape[2] == 4:
+            converted = np.concatenate([converted, samples[..., 3:]], axis=2)
+    warn(f"{path}: converted to sRGB from its embedded ICC profile ({profile_name(profile)})")
+    return converted
+
+
+def rgb_profile(data: bytes | None, path) -> bytes | None:
+    """``data`` when it is an RGB profile LittleCMS can convert sRGB into, None for a gray profile
+    or none (the result of a gray photo is written in sRGB); anything else refused in one line."""
+    if not data:
+        return None
+    profile = _profile(data, path)
+    if _space(profile) == "GRAY":
+        return None
+    _check_space(profile, "RGB", path)
+    _transform(np.full((1, 1, 3), 0.5), SRGB_ICC, bytes(data), "rgb", "rgb", path)
+    return bytes(data)
+
+
+def srgb_to_profile(rgb: np.ndarray, data: bytes, path) -> np.ndarray:
+    """sRGB floats ``rgb`` (``H×W×3``) in the RGB space of the ICC profile ``data`` (LittleCMS,
+    double precision, relative colorimetric): what :func:`samples_to_srgb` undoes.
+
+    Parameters
+    ----------
+    rgb : ndarray
+        ``H×W×3`` sRGB floats in [0, 1].
+    data : bytes
+        An RGB ICC profile (:func:`rgb_profile`).
+    path : path-like
+        The output, named in errors.
+    """
+    if data == SRGB_ICC:
+        return rgb
+    return _transform(rgb, SRGB_ICC, data, "rgb", "rgb", path)
+
+
+def output_profile(choice: str | os.PathLike | None, embedded: bytes | None = None, source=None) -> bytes:
+    """The RGB ICC profile a colour result is written in.
+
+    Parameters
+    ----------
+    choice : str or path-like or None
+        None or ``"srgb"``: :data:`SRGB_ICC`; ``"input"``: the input's own RGB profile
+        (``embedded``; sRGB where it has none or a gray one); else an ICC file.
+    embedded : bytes or None
+        The input's embedded profile, for ``"input"``.
+    source : path-like or None
+        The input, named in errors.
+
+    Examples
+    --------
+    >>> output_profile(None) == output_profile("input", None, "gray.tif") == SRGB_ICC
+    True
+    """
+    if choice is None or str(choice).lower() == "srgb":
+        return SRGB_ICC
+    if str(choice).lower() == "input":
+        return rgb_profile(embedded, source) or SRGB_ICC
+    path = Path(choice)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read this ICC profile ({exc.strerror or type(exc).__name__})") from None
+    found = rgb_profile(data, path)
+    if found is None:
+        raise InputError(f"{path}: not an RGB ICC profile; a colour result needs one")
+    return found

@@ -2,7 +2,7 @@
 
 - ``cli.md``: every ``varcolor`` subcommand's ``--help``, from ``varcolor.cli.build_parser()``;
 - ``results/NAME.md`` (and ``.png``): each table and plot in ``benchmarks/results/``;
-- ``model-card.md`` and ``changelog.md``: ``models/README.md`` and ``CHANGELOG.md``;
+- ``model-card.md`` and ``changelog.md``: ``varcolor/neural/models/README.md`` (the model card) and ``CHANGELOG.md``;
 - ``examples/NAME.md`` (and ``.png``): the gallery. Each script in ``examples/`` is run as a user
   runs it, its picture written to a temporary folder, and its page shows the docstring, the code,
   what it printed and the picture. A script that fails or overruns fails the build; one too slow
@@ -36,6 +36,7 @@ GALLERY = {
     "store_as_gray": (["{out}/stages.png"], "stages.png"),
     "plot_demo": (["{out}/demo.png"], "demo.png"),
     "make_example": (["{out}"], "chelsea_marked.png"),  # into the temporary folder, not examples/data/
+    "restorer_round_trip": (["{out}/round_trip.png"], "round_trip.png"),
     # Three GTV solves, 926 ADMM iterations: 15 s of ADMM on an idle 2-core machine (a 2026-11-22 run),
     # 6 minutes on the same machine shared and busy (its parallel steps wait on contended cores).
     "gtv_preview": None,
@@ -172,8 +173,7 @@ def on_files(files, config):
         files.append(File.generated(config, uri, content=content, abs_src_path=None if path is None else str(path)))
 
     add("cli.md", _cli_page())
-    # models/README.md links into docs/ from models/; on the site the card sits beside those pages.
-    add("model-card.md", (ROOT / "models" / "README.md").read_text(encoding="utf-8").replace("](../docs/", "]("))
+    add("model-card.md", (ROOT / "varcolor" / "neural" / "models" / "README.md").read_text(encoding="utf-8"))
     # CHANGELOG.md links into docs/ from the repository root; on the site it sits beside them.
     add("changelog.md", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").replace("](docs/", "]("))
     for table in sorted(RESULTS.glob("*.md")):

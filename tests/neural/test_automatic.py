@@ -10,10 +10,11 @@ torch = pytest.importorskip("torch")
 
 import varcolor  # noqa: E402
 from varcolor.errors import InputError  # noqa: E402
+from varcolor.neural.weights import DEFAULT_WEIGHTS, MODELS_DIR  # noqa: E402
 from varcolor.options import AUTOMATIC, Options  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "models" / "ideepcolor-w025.safetensors"
+SHIPPED = MODELS_DIR / DEFAULT_WEIGHTS
 
 
 def _shared_data():

@@ -193,7 +193,7 @@ def test_training_on_a_gpu_matches_the_cpu(tmp_path, photos):
     assert all(np.isfinite(r["l1"]) for r in gpu)
 
 
-@pytest.mark.skipif(not (MODELS_DIR / DEFAULT_WEIGHTS).is_file(), reason="the shipped model is not in models/")
+@pytest.mark.skipif(not (MODELS_DIR / DEFAULT_WEIGHTS).is_file(), reason="the shipped model is not in the package")
 def test_the_shipped_model_is_the_default_prior():
     net = load(DEFAULT_WEIGHTS)
     assert net.width == 0.25 and not net.global_hints

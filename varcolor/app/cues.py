@@ -27,6 +27,7 @@ __all__ = [
     "kind_of",
     "find_cue",
     "load_cues",
+    "layer_cues",
     "check_cue_share",
     "dense_cues_note",
 ]
@@ -112,6 +113,17 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
     cue_image = read_image(cue_file, max_pixels=max_pixels)
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
+    return _cues_of(cue_file, kind, gray, cue_image, shape)
+
+
+def layer_cues(image: Path, strokes: np.ndarray) -> Cues:
+    """The cues of a layered file's stroke layer (``H×W×4``): its colours where it is painted, as a
+    stroke mask with alpha (``--mask``) gives them; warnings name ``image``."""
+    return _cues_of(image, "mask", None, strokes, strokes.shape[:2])
+
+
+def _cues_of(cue_file: Path, kind: str, gray: np.ndarray | None, cue_image: np.ndarray, shape: tuple[int, int]) -> Cues:
+    # ``shape``: the photo's size, to which marks drawn at another size are scaled.
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -32,6 +32,9 @@ def made_with(
         shaped.update(encode_options.keywords())
     if run is not None:
         shaped.update(bits=run.bits, ext=run.ext)
+        # an output in another colour space, or from other layers, is another output
+        chosen = ("profile", "layer", "strokes_layer")
+        shaped.update({name: getattr(run, name) for name in chosen if getattr(run, name) is not None})
     shaped.update({name: str(value) if isinstance(value, Path) else value for name, value in more.items()})
     return shaped
 

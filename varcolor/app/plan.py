@@ -17,6 +17,7 @@ from .. import batch, methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import JPEG_EXTENSIONS, check_writable, image_shape, walk_images
+from ..io.layers import is_layered
 from ..ir.encode import EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
@@ -57,7 +58,7 @@ def check_folders(source: Path, output: Path) -> None:
         raise InputError(f"{output}: is a file; a folder input needs an output folder")
 
 
-def check_outputs(jobs: list[Job], bits: int) -> None:
+def check_outputs(jobs: list[Job], bits: int | None) -> None:
     """Refuse, before any work, an output format or place that could never be written: checked
     once per folder and extension (every job of a folder run shares them)."""
     seen = set()
@@ -67,7 +68,7 @@ def check_outputs(jobs: list[Job], bits: int) -> None:
             key = (output.parent, suffix)
             if key not in seen:
                 seen.add(key)
-                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits, image=suffix != ".vcir")
+                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits or 8, image=suffix != ".vcir")
 
 
 def _is_file(path: Path) -> bool:
@@ -90,10 +91,23 @@ def _memory(image: Path, options: Options, on_dask: bool) -> int:
 def _colorize_job(image, kind, cue_file, output, options: Options, run: RunOptions, on_dask: bool, progress=False):
     skip = (
         None
-        if cue_file or automatic(options)
+        if cue_file or automatic(options) or is_layered(image)
         else (f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
     )
-    task = ColorizeTask(image, output, options, kind, cue_file, run.bits, run.overwrite, run.max_pixels, progress)
+    task = ColorizeTask(
+        image,
+        output,
+        options,
+        kind,
+        cue_file,
+        run.bits,
+        run.overwrite,
+        run.max_pixels,
+        progress,
+        run.profile,
+        run.layer,
+        run.strokes_layer,
+    )
     return Job(
         [image] + ([cue_file] if cue_file else []),
         [output],
@@ -166,7 +180,7 @@ def plan_colorize(
         else:  # a single file uses the cue file beside it only when asked to
             cue_kind, cue_file = None, None
             _, beside = find_cue(source, source.parent, CUE_KINDS)
-            if not automatic(options):
+            if not automatic(options) and not is_layered(source):  # a layered file's strokes: a layer
                 found = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
                 raise InputError(
                     f"{source}: no cues given; give marked cues, mask cues or points cues, or the prior{found}"
@@ -183,7 +197,8 @@ def plan_colorize(
             "(or none, to find them by name)"
         )
     jobs = []
-    for rel in walk_images(source, skip=[output]):  # an output folder inside: its files are no inputs
+    # an output folder inside: its files are no inputs; layered files are inputs with their strokes
+    for rel in walk_images(source, skip=[output], layered=True):
         if is_cue_file(rel):
             continue
         image = source / rel
@@ -200,7 +215,7 @@ def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions,
     return Job(
         [gray_path, gray_path.with_suffix(".vcir")],
         [output],
-        DecodeTask(gray_path, output, options, run.bits, run.overwrite, run.max_pixels),
+        DecodeTask(gray_path, output, options, run.bits, run.overwrite, run.max_pixels, run.profile),
         memory=_memory(gray_path, options, on_dask),
         **named,
     )
@@ -259,7 +274,7 @@ def plan_encode(
     files = {
         "embed": embed,
         "plot": plot,
-        "bits": run.bits,
+        "bits": run.bits or 8,  # the gray image: 8 bits unless asked
         "gray": gray,
         "overwrite": run.overwrite,
         "max_pixels": run.max_pixels,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..fields import OptionValues, option
 from ..io import MAX_PIXELS, WRITE_EXTENSIONS
+from ..profiles import output_profile
 
 __all__ = ["RunOptions"]
 
@@ -28,8 +29,14 @@ def _ext(name: str, value) -> None:
 
 
 def _bits(name: str, value) -> None:
-    if value not in (8, 16):
+    if value not in (None, 8, 16):
         raise InputError(f"{name} must be 8 or 16, got {value}")
+
+
+def _profile(name: str, value) -> None:
+    if value in (None, "srgb", "input"):
+        return
+    output_profile(value, None)  # a file that is no RGB profile: one line naming it, before any work
 
 
 @dataclass(frozen=True)
@@ -51,8 +58,15 @@ class RunOptions(OptionValues):
         Refuse images of more pixels, from their header (0 or None: no limit).
     quiet : bool
         No progress bar.
-    bits : int
-        Bits per sample of the images written (8 or 16).
+    bits : int or None
+        Bits per sample of the images written (8 or 16); None: the input's (16 from 16-bit or
+        floating-point files, else 8).
+    layer, strokes_layer : str or None
+        A layered input's (``.ora``, ``.psd``) photo layer and stroke layer, by name; None: the
+        bottom visible layer, and the visible layer above it.
+    profile : str or None
+        The colour space of the images written, as an embedded ICC profile: None or ``"srgb"``
+        (sRGB), ``"input"`` (the input's RGB profile; sRGB for a gray input) or an ICC file.
     ext : str
         The extension of the outputs of a folder run (:data:`WRITE_EXTENSIONS`).
 
@@ -71,8 +85,15 @@ class RunOptions(OptionValues):
     scheduler: str | None = option(None, "the address of a Dask scheduler")
     max_pixels: int | None = option(MAX_PIXELS, "refuse images of more pixels (0: no limit)", check=_max_pixels)
     quiet: bool = option(False, "no progress bar")
-    bits: int = option(8, "bits per sample of the output", check=_bits)
+    bits: int | None = option(None, "bits per sample of the output (default: the input's)", check=_bits)
+    profile: str | None = option(
+        None, "ICC profile of the output: srgb (default), input, or an ICC file", check=_profile
+    )
     ext: str = option(".png", "output extension in folder mode", check=_ext)
+    layer: str | None = option(None, "a layered input's photo layer, by name (default: the bottom visible one)")
+    strokes_layer: str | None = option(
+        None, "a layered input's stroke layer, by name (default: the visible one above the photo)"
+    )
 
     def __post_init__(self) -> None:
         self._check_fields()

@@ -11,14 +11,17 @@ import numpy as np
 from tqdm import tqdm
 
 from ..api import check_fits, colorize
+from ..color import lab_to_rgb, lightness_of_gray
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..gamut import GlobalHints
-from ..io import image_shape, read_image, write_image
+from ..io import JPEG_EXTENSIONS, image_bits, image_profile, image_shape, read_image, write_image
+from ..io.layers import Layer, is_layered, pick_layers, read_layers, write_layers
 from ..options import Options
+from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan
 
-__all__ = ["read_checked", "colorize_and_write", "solve_memory"]
+__all__ = ["read_checked", "read_layered", "colorize_and_write", "solve_memory"]
 
 
 def read_checked(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan]:
@@ -30,6 +33,45 @@ def read_checked(image: Path, options: Options, max_pixels: int | None) -> tuple
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
     return read_image(image, max_pixels=max_pixels), plan
+
+
+def read_layered(
+    image: Path, options: Options, max_pixels: int | None, photo: str | None = None, strokes: str | None = None
+) -> tuple[np.ndarray, np.ndarray | None, int, SolverPlan]:
+    """A layered file's photo layer (``H×W`` where it is gray, as :func:`read_image` gives it), its
+    stroke layer (``H×W×4``; None: none), its bits per sample and the solve planned for it; the
+    layers chosen by name or place (:func:`~varcolor.io.layers.pick_layers`)."""
+    layers, bits = read_layers(image, max_pixels=max_pixels)
+    base, marks = pick_layers(layers, image, photo, strokes)
+    try:
+        plan = check_fits(base.pixels.shape[:2], options)
+    except InputError as exc:
+        raise InputError(f"{image}: {exc}") from None
+    pixels = base.pixels if np.any(base.pixels[..., 3] < 1) else base.pixels[..., :3]
+    if (
+        pixels.shape[2] == 3
+        and np.array_equal(pixels[..., 0], pixels[..., 1])
+        and np.array_equal(pixels[..., 1], pixels[..., 2])
+    ):
+        pixels = pixels[..., 0]  # a gray photo in an RGB layer: gray, as a gray file reads
+    return np.ascontiguousarray(pixels), None if marks is None else marks.pixels, bits, plan
+
+
+def _result_layers(gray: np.ndarray, rgb: np.ndarray, cues: Cues) -> list[Layer]:
+    """A layered result: the photo as read, the colorized photo above it (opaque: the composite is
+    the flat result), the cues on top, hidden (their colour at the photo's lightness, where the
+    stroke's own is unknown)."""
+    opaque = np.ones(rgb.shape[:2] + (1,))
+    photo = gray[..., :3] if gray.ndim == 3 else np.repeat(gray[..., None], 3, axis=2)
+    lightness = lightness_of_gray(gray if gray.ndim == 2 else gray[..., :3].mean(axis=2))
+    if cues.lightness is not None:
+        lightness = np.where(np.isfinite(cues.lightness), cues.lightness, lightness)
+    marks = lab_to_rgb(np.concatenate([lightness[..., None], cues.ab], axis=2))
+    return [
+        Layer("photo", np.concatenate([photo, opaque], axis=2)),
+        Layer("colorized", np.concatenate([rgb[..., :3], opaque], axis=2)),
+        Layer("strokes", np.concatenate([marks, cues.mask[..., None].astype(np.float64)], axis=2), visible=False),
+    ]
 
 
 def solve_memory(image: Path, options: Options) -> int:
@@ -48,7 +90,8 @@ def colorize_and_write(
     output: Path,
     options: Options,
     *,
-    bits: int = 8,
+    bits: int | None = None,
+    profile: str | None = None,
     overwrite: bool = False,
     global_hints: GlobalHints | None = None,
     progress: bool = False,
@@ -57,7 +100,12 @@ def colorize_and_write(
     """Colorize, write the output atomically; returns the warnings raised, as one line, each
     naming ``image``. ``plan``: :func:`read_checked`'s for this image. With ``progress``, a long
     solve (ADMM's iterations, the tiles of a big scan) shows a bar on stderr, opened at its first
-    step (a refused option shows no empty bar)."""
+    step (a refused option shows no empty bar). ``bits``: None for the input's depth (8 in JPEG);
+    ``profile``: the output's colour space (:func:`~varcolor.profiles.output_profile`: sRGB by
+    default, ``"input"`` or an ICC file), embedded in the file."""
+    if bits is None:
+        bits = 8 if output.suffix.lower() in JPEG_EXTENSIONS else image_bits(image)
+    icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)
     bar = None
 
     def report(info: dict) -> None:
@@ -86,5 +134,19 @@ def colorize_and_write(
         finally:
             if bar is not None:
                 bar.close()
-    write_image(output, rgb, bits=bits, overwrite=overwrite)
+    if is_layered(output):
+        layers = _result_layers(gray, rgb, cues)
+        if icc != SRGB_ICC:
+            layers = [Layer(x.name, _in_profile(x.pixels, icc, output), x.visible) for x in layers]
+        write_layers(output, layers, bits, overwrite=overwrite, profile=icc)
+    else:
+        write_image(output, _in_profile(rgb, icc, output), bits=bits, overwrite=overwrite, profile=icc)
     return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
+
+
+def _in_profile(rgb: np.ndarray, icc: bytes, output: Path) -> np.ndarray:
+    """sRGB colours (alpha kept) in the RGB space of ``icc``, in double precision."""
+    if icc == SRGB_ICC:
+        return rgb
+    converted = srgb_to_profile(rgb[..., :3], icc, output)
+    return np.concatenate([converted, rgb[..., 3:]], axis=2) if rgb.shape[2] == 4 else converted

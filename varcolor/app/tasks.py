@@ -10,11 +10,12 @@ from pathlib import Path
 
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
+from ..io.layers import is_layered
 from ..ir.decode import payload_cues
 from ..ir.files import encode_file, read_ir
 from ..options import Options
-from .cues import check_cue_share, dense_cues_note, load_cues
-from .solve import colorize_and_write, read_checked
+from .cues import check_cue_share, dense_cues_note, layer_cues, load_cues
+from .solve import colorize_and_write, read_checked, read_layered
 
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
 
@@ -32,25 +33,39 @@ def _noted(work) -> str:
 @dataclass(frozen=True)
 class ColorizeTask:
     """Colorize ``image`` from the cue file ``cue_file`` (of ``kind``; None: no cues, for the
-    network) into ``output``."""
+    network, or a layered file's stroke layer) into ``output``. ``layer``, ``strokes_layer``: a
+    layered file's photo and stroke layers by name (None: by place)."""
 
     image: Path
     output: Path
     options: Options
     kind: str | None = None
     cue_file: Path | None = None
-    bits: int = 8
+    bits: int | None = None
     overwrite: bool = False
     max_pixels: int | None = None
     progress: bool = False
+    profile: str | None = None
+    layer: str | None = None
+    strokes_layer: str | None = None
 
     def __call__(self) -> str:
         return _noted(self._run)
 
     def _run(self) -> str:
-        gray, plan = read_checked(self.image, self.options, self.max_pixels)
+        bits, strokes = self.bits, None
+        if is_layered(self.image):
+            gray, strokes, depth, plan = read_layered(
+                self.image, self.options, self.max_pixels, self.layer, self.strokes_layer
+            )
+            bits = bits or depth
+        else:
+            gray, plan = read_checked(self.image, self.options, self.max_pixels)
         cues = Cues.empty(gray.shape[:2])
-        if self.cue_file is not None:
+        if self.cue_file is None and strokes is not None:
+            cues = layer_cues(self.image, strokes)
+            check_cue_share(self.image, "mask", cues)
+        elif self.cue_file is not None:
             cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels)
             check_cue_share(self.cue_file, self.kind, cues)
         notes = [
@@ -62,7 +77,8 @@ class ColorizeTask:
                 cues,
                 self.output,
                 self.options,
-                bits=self.bits,
+                bits=bits,
+                profile=self.profile,
                 overwrite=self.overwrite,
                 progress=self.progress,
                 plan=plan,
@@ -78,9 +94,10 @@ class DecodeTask:
     gray_path: Path
     output: Path
     options: Options
-    bits: int = 8
+    bits: int | None = None
     overwrite: bool = False
     max_pixels: int | None = None
+    profile: str | None = None
 
     def __call__(self) -> str:
         return _noted(self._run)
@@ -99,6 +116,7 @@ class DecodeTask:
             self.output,
             self.options,
             bits=self.bits,
+            profile=self.profile,
             overwrite=self.overwrite,
             global_hints=payload.global_hints(),
             plan=plan,

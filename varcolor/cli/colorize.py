@@ -63,7 +63,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "
         "or X.points.json/.csv.",
     )
-    add_input(p, "INPUT", "gray image file, or a folder of them")
+    add_input(p, "INPUT", "gray image file (or a layered .ora/.psd), or a folder of them")
     cue = p.add_mutually_exclusive_group()
     cue.add_argument(
         "--marked",
@@ -88,7 +88,25 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="JSON/CSV of y,x,a,b[,radius] or y,x,r,g,b[,radius] (r,g,b 0-255); "
         "for a folder as with --marked (X.points.json)",
     )
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file (or folder, for a folder input)")
+    p.add_argument(
+        "--layer",
+        metavar="NAME",
+        help="a layered input's (.ora, .psd) photo layer (default: the bottom visible layer)",
+    )
+    p.add_argument(
+        "--strokes-layer",
+        metavar="NAME",
+        help="a layered input's stroke layer: painted colours on transparency (default: the visible layer above "
+        "the photo)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output file (or folder, for a folder input); .ora or .psd: the photo, the result and the strokes "
+        "as layers",
+    )
     add_solve_options(p)
     add_output_options(p, ext=True)
     add_video_options(p)

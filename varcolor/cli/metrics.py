@@ -220,7 +220,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     m.add_argument(
         "--lpips-weights",
         metavar="DIR",
-        help="folder holding LPIPS's weight files (default: $VARCOLOR_MODELS, then models/; see docs/metrics.md)",
+        help="folder holding LPIPS's weight files (default: $VARCOLOR_MODELS, then the package's; see docs/metrics.md)",
     )
     add_table_output(m, "table format (default: %(default)s)")
     add_cluster_options(m, "images")

@@ -87,7 +87,15 @@ def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True) -> None
             extra["help_text"] = f"colorization method (default: %(default)s): {method_help()}"
         add_field(p, spec, Options, spec.default, **extra)
     add_method_parameters(p)
-    p.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the output")
+    p.add_argument(
+        "--bits", type=int, default=None, choices=[8, 16], help="bits per sample of the output (default: the input's)"
+    )
+    p.add_argument(
+        "--profile",
+        metavar="srgb|input|ICC",
+        help="colour space of the output, embedded as its ICC profile: srgb (default), input (the input's RGB "
+        "profile), or an ICC file",
+    )
 
 
 def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:

@@ -17,6 +17,7 @@ import io
 import os
 import threading
 import warnings
+import zlib
 from pathlib import Path
 from struct import error as struct_error
 
@@ -26,16 +27,19 @@ import tifffile
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError, OutputError
-from ..profiles import check_srgb, to_srgb
+from ..profiles import check_srgb, samples_to_srgb, to_srgb
 from .atomic import atomic_path
 
 __all__ = [
     "IMAGE_EXTENSIONS",
     "WRITE_EXTENSIONS",
     "JPEG_EXTENSIONS",
+    "LAYERED_EXTENSIONS",
     "MAX_PIXELS",
     "read_image",
     "image_shape",
+    "image_bits",
+    "image_profile",
     "write_image",
     "encode_image",
     "check_writable",
@@ -45,6 +49,8 @@ __all__ = [
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: The extensions :func:`write_image` writes (``--ext``, the studio's names).
 WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+#: Layered files (:mod:`varcolor.io.layers`): OpenRaster and Photoshop, read as layers and written whole.
+LAYERED_EXTENSIONS = (".ora", ".psd")
 #: JPEG's extensions: 8 bits per sample only, no alpha.
 JPEG_EXTENSIONS = (".jpg", ".jpeg")
 #: Images larger than this many pixels are refused on reading, before any pixel is decoded
@@ -89,7 +95,8 @@ def read_image(
     ----------
     path : path-like
         A PNG, JPEG, TIFF or BMP file, 8 or 16 bits per sample (TIFF also 32-bit integer and
-        floating point, and CMYK), gray, RGB or RGBA.
+        floating point, and CMYK), gray, RGB or RGBA; or a layered ``.ora``/``.psd`` file, read
+        as the composite of its visible layers (:mod:`varcolor.io.layers`).
     dtype : numpy float dtype
         Type of the returned array.
     max_pixels : int or None
@@ -126,6 +133,11 @@ def read_image(
     path = Path(path)
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
+    if path.suffix.lower() in LAYERED_EXTENSIONS:  # what the file shows: its visible layers' composite
+        from .layers import composite_of, read_layers
+
+        composite = composite_of(read_layers(path, max_pixels=max_pixels)[0])
+        return _to_float(composite if np.any(composite[..., 3] < 1) else composite[..., :3], path, dtype)
     try:
         if _is_tiff(path):
             pixels, orientation = _read_tiff(path, max_pixels)
@@ -136,10 +148,8 @@ def read_image(
                 frames = getattr(im, "n_frames", 1)
                 if frames > 1:
                     warnings.warn(f"{path}: an animated image of {frames} frames; only the first is used", stacklevel=2)
-                if im.format == "PNG" and _png_bitdepth(path) == 16:
-                    space = "RGB" if im.mode in ("RGB", "RGBA") else "GRAY"
-                    check_srgb(im.info.get("icc_profile"), space, path, "16-bit samples")
-                    pixels = _read_png16(path)
+                if im.format == "PNG" and _png_bitdepth(path) == 16:  # colour managed in double precision
+                    pixels = _managed(_read_png16(path) / 65535.0, im.info.get("icc_profile"), path)
                 else:  # colours in sRGB, converted with an embedded ICC profile
                     pixels = _pillow_pixels(to_srgb(im, path, _warn_converted))
     except InputError:
@@ -170,6 +180,10 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
     path = Path(path)
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
+    if path.suffix.lower() in LAYERED_EXTENSIONS:
+        from .layers import canvas_shape
+
+        return canvas_shape(path, max_pixels=max_pixels)
     try:
         if _is_tiff(path):
             with tifffile.TiffFile(path) as tif:
@@ -180,6 +194,37 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
                 height, width = int(im.size[1]), int(im.size[0])
         _check_pixels(path, width, height, max_pixels)
         return height, width
+    except InputError:
+        raise
+    except _READ_ERRORS as exc:
+        raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
+
+
+def image_bits(path: str | os.PathLike) -> int:
+    """Bits per sample worth writing a result of ``path`` at, from its header: 16 for 16-bit PNG
+    and for TIFF of 16 bits or more (integer or float), else 8 (also for what cannot be read:
+    :func:`read_image` says why)."""
+    path = Path(path)
+    try:
+        if _is_tiff(path):
+            with tifffile.TiffFile(path) as tif:
+                return 16 if _first_page(tif, path).dtype.itemsize >= 2 else 8
+        with _open_pillow(path) as im:
+            return 16 if im.format == "PNG" and _png_bitdepth(path) == 16 else 8
+    except (InputError, *_READ_ERRORS):
+        return 8
+
+
+def image_profile(path: str | os.PathLike) -> bytes | None:
+    """The ICC profile embedded in an image file (None: none), from its header."""
+    path = Path(path)
+    try:
+        if _is_tiff(path):
+            with tifffile.TiffFile(path) as tif:
+                tag = _first_page(tif, path).tags.get(34675)  # InterColorProfile
+                return bytes(tag.value) if tag is not None else None
+        with _open_pillow(path) as im:
+            return im.info.get("icc_profile") or None
     except InputError:
         raise
     except _READ_ERRORS as exc:
@@ -249,8 +294,8 @@ def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
         photometric = int(page.photometric)
         colormap = page.colormap if photometric == tifffile.PHOTOMETRIC.PALETTE else None
     samples = _scale_samples(raw, path)
-    space = "CMYK" if photometric == tifffile.PHOTOMETRIC.SEPARATED else "GRAY" if samples.ndim == 2 else "RGB"
-    check_srgb(icc, space, path, "TIFF samples")
+    if photometric == tifffile.PHOTOMETRIC.SEPARATED:  # inks: converted by the plain ink model below
+        check_srgb(icc, "CMYK", path, "CMYK TIFF samples")
     if photometric == tifffile.PHOTOMETRIC.MINISWHITE:
         samples = 1.0 - samples
     elif photometric == tifffile.PHOTOMETRIC.SEPARATED:  # CMYK inks: no ICC profile, the plain ink model
@@ -261,7 +306,21 @@ def _read_tiff(path: Path, max_pixels: int | None) -> tuple[np.ndarray, int]:
     elif colormap is not None:
         table = np.asarray(colormap, dtype=np.float64).T / float(np.iinfo(np.asarray(colormap).dtype).max)
         samples = table[np.clip(raw.astype(np.int64), 0, len(table) - 1)]
+    if photometric != tifffile.PHOTOMETRIC.SEPARATED:
+        samples = _managed(samples, icc, path)
     return samples, orientation
+
+
+def _managed(samples: np.ndarray, icc: bytes | None, path: Path) -> np.ndarray:
+    """16-bit or float ``samples`` in [0, 1] (gray+alpha too) in sRGB, with their embedded profile."""
+    if not icc:
+        return samples
+    if samples.ndim == 3 and samples.shape[2] == 2:  # gray + alpha: the gray is converted
+        gray = samples_to_srgb(samples[..., 0], icc, path, _warn_converted)
+        return np.stack([gray, samples[..., 1]], axis=2)
+    if samples.ndim == 3 and samples.shape[2] not in (3, 4):
+        raise InputError(f"{path}: unsupported image layout {samples.shape}")
+    return samples_to_srgb(samples, icc, path, _warn_converted)
 
 
 def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
@@ -344,7 +403,13 @@ def _to_float(pixels: np.ndarray, path: Path, dtype) -> np.ndarray:
 
 
 def write_image(
-    path: str | os.PathLike, image: np.ndarray, bits: int = 8, quality: int = 95, *, overwrite: bool = True
+    path: str | os.PathLike,
+    image: np.ndarray,
+    bits: int = 8,
+    quality: int = 95,
+    *,
+    overwrite: bool = True,
+    profile: bytes | None = None,
 ) -> None:
     """Write an image atomically (temporary file + rename).
 
@@ -361,6 +426,9 @@ def write_image(
     overwrite : bool
         False: never replace an existing file, even one that appears during the write
         (:class:`~varcolor.errors.OutputExists`).
+    profile : bytes or None
+        An ICC profile embedded in the file (the colours' space, e.g.
+        :data:`varcolor.profiles.SRGB_ICC`; the pixels are written as given); None: none.
 
     Examples
     --------
@@ -371,18 +439,20 @@ def write_image(
     1.0
     """
     path = Path(path)
-    pixels = _checked_pixels(path, image, bits)
+    pixels = _checked_pixels(path, image, bits, profile)
     with atomic_path(path, overwrite=overwrite) as tmp:
-        _encode(tmp, pixels, path.suffix.lower(), bits, quality)
+        _encode(tmp, pixels, path.suffix.lower(), bits, quality, profile)
 
 
-def encode_image(image: np.ndarray, suffix: str = ".png", bits: int = 8, quality: int = 95) -> bytes:
+def encode_image(
+    image: np.ndarray, suffix: str = ".png", bits: int = 8, quality: int = 95, *, profile: bytes | None = None
+) -> bytes:
     """The bytes of an image file (as :func:`write_image` would write them), for callers that
     publish it with other files as one unit (:func:`publish`)."""
     suffix = suffix.lower()
-    pixels = _checked_pixels(Path(f"image{suffix}"), image, bits)
+    pixels = _checked_pixels(Path(f"image{suffix}"), image, bits, profile)
     buffer = io.BytesIO()
-    _encode(buffer, pixels, suffix, bits, quality)
+    _encode(buffer, pixels, suffix, bits, quality, profile)
     return buffer.getvalue()
 
 
@@ -407,9 +477,10 @@ def check_writable(path: str | os.PathLike, bits: int = 8, *, image: bool = True
 
 
 def _check_format(path: Path, suffix: str, bits: int) -> None:
-    if suffix not in WRITE_EXTENSIONS:
+    if suffix not in WRITE_EXTENSIONS + LAYERED_EXTENSIONS:
         raise InputError(
-            f"{path}: cannot write {suffix or 'files without extension'} (use one of {', '.join(WRITE_EXTENSIONS)})"
+            f"{path}: cannot write {suffix or 'files without extension'} "
+            f"(use one of {', '.join(WRITE_EXTENSIONS + LAYERED_EXTENSIONS)})"
         )
     if bits not in (8, 16):
         raise InputError(f"bits must be 8 or 16, not {bits}")
@@ -417,29 +488,58 @@ def _check_format(path: Path, suffix: str, bits: int) -> None:
         raise InputError(f"{path}: JPEG holds 8 bits per sample only")
 
 
-def _checked_pixels(path: Path, image: np.ndarray, bits: int) -> np.ndarray:
+def _checked_pixels(path: Path, image: np.ndarray, bits: int, profile: bytes | None = None) -> np.ndarray:
     _check_format(path, path.suffix.lower(), bits)
+    if path.suffix.lower() in LAYERED_EXTENSIONS:  # a stack of layers, not one image
+        raise InputError(f"{path}: a layered file is written as layers (varcolor.io.layers.write_layers)")
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise InputError(f"{path}: cannot write an array of shape {image.shape}")
+    space = b"GRAY" if image.ndim == 2 else b"RGB "
+    if profile and profile[16:20] != space:  # the header's colour space field
+        raise InputError(
+            f"{path}: an ICC profile for {profile[16:20].decode('latin-1').strip()} colours cannot describe "
+            f"{space.decode().strip()} pixels"
+        )
     if image.size == 0:
         raise InputError(f"{path}: cannot write an empty image (shape {image.shape})")
     return _quantize(image, bits, path)
 
 
-def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int) -> None:
-    """Encode ``pixels`` into ``target`` (a path or a binary file object)."""
+class _ProfiledWriter(png.Writer):
+    """pypng's writer with an ``iCCP`` chunk (pypng writes none) after the header, before the pixels."""
+
+    def __init__(self, *args, icc: bytes | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.icc = icc
+
+    def write_preamble(self, outfile):
+        super().write_preamble(outfile)
+        if self.icc:  # name, its terminator, compression method 0 (zlib), the profile
+            png.write_chunk(outfile, b"iCCP", b"ICC Profile\0\0" + zlib.compress(self.icc))
+
+
+def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int, profile: bytes | None = None) -> None:
+    """Encode ``pixels`` into ``target`` (a path or a binary file object), ``profile`` embedded."""
     if suffix in (".tif", ".tiff"):
-        tifffile.imwrite(target, pixels, photometric="minisblack" if pixels.ndim == 2 else "rgb", compression="zlib")
+        tifffile.imwrite(
+            target,
+            pixels,
+            photometric="minisblack" if pixels.ndim == 2 else "rgb",
+            compression="zlib",
+            iccprofile=profile,
+        )
     elif bits == 16:
         height, width = pixels.shape[:2]
         planes = 1 if pixels.ndim == 2 else pixels.shape[2]
-        writer = png.Writer(width, height, greyscale=planes == 1, alpha=planes == 4, bitdepth=16)
+        writer = _ProfiledWriter(width, height, greyscale=planes == 1, alpha=planes == 4, bitdepth=16, icc=profile)
         with contextlib.ExitStack() as stack:
             f = target if hasattr(target, "write") else stack.enter_context(open(target, "wb"))
             writer.write_array(f, pixels.reshape(-1))
     else:
         kwargs = {"quality": quality} if suffix in JPEG_EXTENSIONS else {}
+        if profile:
+            kwargs["icc_profile"] = profile
         if suffix in JPEG_EXTENSIONS and pixels.ndim == 3 and pixels.shape[2] == 4:
             pixels = pixels[..., :3]
         Image.fromarray(pixels).save(target, format=_PIL_FORMAT[suffix], **kwargs)

@@ -7,18 +7,21 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .atomic import identity
-from .formats import IMAGE_EXTENSIONS
+from .formats import IMAGE_EXTENSIONS, LAYERED_EXTENSIONS
 
 __all__ = ["walk_images"]
 
 
-def walk_images(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
+def walk_images(
+    root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = (), layered: bool = False
+) -> Iterator[Path]:
     """Yield the image files below ``root`` as paths relative to it, recursively, sorted by path.
 
     Hidden files and folders (names starting with '.') are skipped, and so are folders that
     cannot be listed, and the folders that ``skip`` names (compared by identity, however they
     are spelled; ``root`` itself is never skipped): a run's output folder inside its input folder,
-    whose files are its outputs, never its inputs.
+    whose files are its outputs, never its inputs. ``layered``: layered files (``.ora``, ``.psd``)
+    too, for the runs that take them (``varcolor colorize`` of a folder).
 
     Examples
     --------
@@ -30,6 +33,7 @@ def walk_images(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = 
     ['a.png']
     """
     root = Path(root)
+    extensions = IMAGE_EXTENSIONS + (LAYERED_EXTENSIONS if layered else ())
     skipped = {identity(folder) for folder in skip}
     found = []
     for folder, dirs, files in os.walk(root):
@@ -37,6 +41,6 @@ def walk_images(root: str | os.PathLike, *, skip: Iterable[str | os.PathLike] = 
         found += [
             (Path(folder) / name).relative_to(root)
             for name in files
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS
+            if not name.startswith(".") and Path(name).suffix.lower() in extensions
         ]
     yield from sorted(found, key=lambda p: p.as_posix())

@@ -12,8 +12,8 @@ Two weight files are needed, both supplied by the user (varcolor never downloads
 - the calibration, the ``lpips`` package's ``weights/v0.1/alex.pth`` (keys ``lin0.model.1.weight``
   …), as ``alex.pth``, ``lpips-alex.pth`` or ``lpips-alex.safetensors``.
 
-They are looked up in the folder given, else in ``$VARCOLOR_MODELS`` and ``models/``; docs/metrics.md
-says where they come from.
+They are looked up in the folder given, else in ``$VARCOLOR_MODELS`` and the package's
+``neural/models/``; docs/metrics.md says where they come from.
 
 Examples
 --------
@@ -195,7 +195,7 @@ def _folders(folder: str | os.PathLike | None) -> list[Path]:
 
 
 def find_files(folder: str | os.PathLike | None = None) -> tuple[Path, Path]:
-    """(backbone, calibration) files in ``folder``, else in ``$VARCOLOR_MODELS`` then ``models/``.
+    """(backbone, calibration) files in ``folder``, else in ``$VARCOLOR_MODELS`` then the package's ``neural/models/``.
 
     A missing file is an :class:`InputError` (one line: which files, where they come from).
     """

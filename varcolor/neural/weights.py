@@ -1,8 +1,9 @@
 """Loading network weights safely: safetensors, or ``torch.load(weights_only=True)``; never pickles.
 
-The default model is read from ``models/`` beside the package and nowhere else (a file of the
-same name in the current folder never stands in for it). Other weights are looked up as given,
-then in ``models/``, then in ``$VARCOLOR_MODELS``; nothing is downloaded. The width of the
+The default model is read from the package's data (``varcolor/neural/models/``, found through
+:mod:`importlib.resources`, so that a wheel or ``pip install .`` carries it) and nowhere else (a
+file of the same name in the current folder never stands in for it). Other weights are looked up
+as given, then in that folder, then in ``$VARCOLOR_MODELS``; nothing is downloaded. The width of the
 network is read from the shapes, and every tensor must be floating point and finite.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +24,23 @@ from .siggraph17 import CLASSES, SIGGRAPH17
 KNOWN_MASK_CENT = {
     "df00044c0a4d7c3edcecf6f75437ce346a66e7a42612d9b968e1a7e17dbc6f66": 0.0,  # siggraph17-df00044c.pth
 }
-MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
-#: The compact network varcolor ships in ``models/`` (models/README.md is its card).
+#: The package data folder of shipped networks (a real folder: setuptools installs package data unzipped).
+MODELS_DIR = Path(str(files(__package__).joinpath("models")))
+#: The compact network varcolor ships in :data:`MODELS_DIR` (its ``README.md`` is the model card).
 DEFAULT_WEIGHTS = "ideepcolor-w025.safetensors"
 #: Optional tensor of a weights file: the training photos' 529 ab-bin frequencies.
 DISTRIBUTION = "ab_distribution"
 
 
 def find_weights(path: str | os.PathLike | None) -> Path:
-    """``path`` itself, or the file of that name in ``models/`` or ``$VARCOLOR_MODELS``; None:
-    the shipped default model, from ``models/`` only."""
+    """``path`` itself, or the file of that name in :data:`MODELS_DIR` or ``$VARCOLOR_MODELS``; None:
+    the shipped default model, from :data:`MODELS_DIR` only.
+
+    Parameters
+    ----------
+    path : str or os.PathLike or None
+        A weights file, or its name; None for the shipped default model.
+    """
     if path is None:
         default = MODELS_DIR / DEFAULT_WEIGHTS
         if not default.is_file():

@@ -28,7 +28,7 @@ from ..app.cues import cue_path
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
-from ..io import IMAGE_EXTENSIONS, WRITE_EXTENSIONS, atomic_path, inside, read_image, same_file
+from ..io import IMAGE_EXTENSIONS, WRITE_EXTENSIONS, atomic_path, image_bits, inside, read_image, same_file
 from ..memory import memory_budget
 from ..options import Options
 from . import saving
@@ -72,26 +72,6 @@ def write_json(path: Path, data) -> None:
         tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
-def _bits(path: Path) -> int:
-    """Bits per sample of an image file (16 for 16-bit PNG and TIFF, else 8)."""
-    try:
-        with Image.open(path) as im:
-            if im.format == "PNG":
-                import png
-
-                reader = png.Reader(filename=str(path))
-                reader.preamble()
-                return 16 if reader.bitdepth == 16 else 8
-            if im.format == "TIFF":
-                import tifffile
-
-                with tifffile.TiffFile(path) as tif:
-                    return 16 if tif.pages[0].dtype.itemsize >= 2 else 8
-    except Exception:  # noqa: BLE001 - read_image has already accepted the file; 8 bits is the safe guess
-        return 8
-    return 8
-
-
 class OpenImage:
     """A photo open in the studio: its full-resolution pixels, its working copy and identity."""
 
@@ -100,7 +80,7 @@ class OpenImage:
         pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
         self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         self._stat = _stat(path)
-        self.bits = _bits(path)
+        self.bits = image_bits(path)
         self.shape = pixels.shape[:2]
         check_size = self.shape
         if min(check_size) < 2:

@@ -1,0 +1,217 @@
+"""Layered files in and out (issue 50): a stroke layer painted in an OpenRaster or Photoshop file
+colorizes as the same strokes given as a marked image; a layered result's composite is the flat
+result; which layers are taken, and what is refused in one line."""
+
+import shutil
+import subprocess
+import zipfile
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor.color import same_lightness_gray
+
+from .conftest import photo, run
+
+SHAPE = (40, 48)
+
+
+def _gray_and_strokes():
+    """An 8-bit gray photo and a stroke layer (two strokes of saturated colour on transparency)."""
+    gray = np.round(same_lightness_gray(photo("coffee", SHAPE)) * 255) / 255
+    strokes = np.zeros(SHAPE + (4,))
+    strokes[8:11, 4:40] = [220 / 255, 60 / 255, 40 / 255, 1.0]
+    strokes[27:30, 10:44] = [40 / 255, 90 / 255, 210 / 255, 1.0]
+    return gray, strokes
+
+
+def _png(pixels):
+    return varcolor.io.encode_image(pixels, ".png")
+
+
+def _rgba(gray):
+    return np.dstack([gray, gray, gray, np.ones_like(gray)])
+
+
+def _ora(path, layers):
+    """An OpenRaster file written by hand from its specification: (name, RGBA, visible), bottom
+    first; each layer stored cropped to its painted box at its offset, as Krita and GIMP store it."""
+    stack = []
+    with zipfile.ZipFile(path, "w") as ora:
+        ora.writestr(zipfile.ZipInfo("mimetype"), "image/openraster")
+        for index, (name, pixels, visible) in enumerate(layers):
+            rows, cols = np.nonzero(pixels[..., 3] > 0)
+            top, left = rows.min(), cols.min()
+            crop = pixels[top : rows.max() + 1, left : cols.max() + 1]
+            ora.writestr(f"data/{index}.png", _png(crop))
+            shown = "visible" if visible else "hidden"
+            stack.insert(0, f'<layer name="{name}" src="data/{index}.png" x="{left}" y="{top}" visibility="{shown}"/>')
+        ora.writestr(
+            "stack.xml",
+            f'<?xml version="1.0"?><image w="{SHAPE[1]}" h="{SHAPE[0]}"><stack>{"".join(stack)}</stack></image>',
+        )
+        ora.writestr("mergedimage.png", _png(layers[0][1]))
+
+
+def _psd(path, layers):
+    """A Photoshop file made with psd-tools' own API: (name, RGBA, visible), bottom first."""
+    pytest.importorskip("psd_tools")
+    from psd_tools import PSDImage
+    from psd_tools.api.layers import PixelLayer
+
+    psd = PSDImage.new("RGB", (SHAPE[1], SHAPE[0]), depth=8)
+    for name, pixels, visible in layers:
+        PixelLayer.fromarray(np.round(pixels * 255).astype(np.uint8), psd, name=name).visible = visible
+    psd.save(path)
+
+
+@pytest.mark.parametrize("kind", ["ora", "psd"])
+def test_a_painted_stroke_layer_colorizes_as_the_same_marked_strokes(tmp_path, capsys, kind):
+    gray, strokes = _gray_and_strokes()
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    painted = strokes[..., 3] > 0
+    marked[painted] = strokes[painted, :3]
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "marked.png", marked)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "gray.png", "--marked", tmp_path / "marked.png", "-o", tmp_path / "flat.png"
+    )
+    assert code == 0, err
+    decoy = np.zeros(SHAPE + (4,))
+    decoy[15:20, 5:30] = [0.1, 0.9, 0.1, 1.0]  # hidden: ignored
+    layers = [("scan", _rgba(gray), True), ("old strokes", decoy, False), ("strokes", strokes, True)]
+    (_ora if kind == "ora" else _psd)(tmp_path / f"work.{kind}", layers)
+    code, _, err = run(capsys, "colorize", tmp_path / f"work.{kind}", "-o", tmp_path / "layered.png")
+    assert code == 0, err
+    flat, layered = varcolor.read_image(tmp_path / "flat.png"), varcolor.read_image(tmp_path / "layered.png")
+    assert np.abs(flat - layered).max() <= 1 / 255 and np.ptp(flat[..., 0] - flat[..., 2]) > 0.1
+    code, _, err = run(
+        capsys,
+        "colorize",
+        tmp_path / f"work.{kind}",
+        "-o",
+        tmp_path / "named.png",
+        "--layer",
+        "scan",
+        "--strokes-layer",
+        "strokes",
+    )
+    assert code == 0 and np.array_equal(varcolor.read_image(tmp_path / "named.png"), layered), err
+
+
+@pytest.mark.parametrize("kind", ["ora", "psd"])
+def test_a_layered_result_holds_the_photo_the_result_and_hidden_strokes(tmp_path, capsys, kind):
+    gray, strokes = _gray_and_strokes()
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "mask.png", strokes)
+    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
+    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
+    code, _, err = run(capsys, *common, tmp_path / f"result.{kind}")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["gray.png", "mask.png", "flat.png", f"result.{kind}"])
+    flat = varcolor.read_image(tmp_path / "flat.png")
+    if kind == "ora":  # read back by hand: the zip's stack and PNGs
+        unzipped = tmp_path / "unzipped"
+        with zipfile.ZipFile(tmp_path / "result.ora") as ora:
+            assert ora.namelist()[0] == "mimetype" and ora.read("mimetype") == b"image/openraster"
+            ora.extractall(unzipped)
+        stack = (unzipped / "stack.xml").read_text()
+        names = [part.split('"')[0] for part in stack.split('name="')[1:]]
+        hidden = ['visibility="hidden"' in part for part in stack.split("<layer")[1:]]
+        pictures = [varcolor.read_image(unzipped / src) for src in _sources(stack)]
+        composite = varcolor.read_image(unzipped / "mergedimage.png")
+        assert names == ["strokes", "colorized", "photo"] and hidden == [True, False, False]
+        bottom, middle, top = pictures[2], pictures[1], pictures[0]
+    else:
+        psd = pytest.importorskip("psd_tools").PSDImage.open(tmp_path / "result.psd")
+        assert [(layer.name, layer.visible) for layer in psd] == [
+            ("photo", True),
+            ("colorized", True),
+            ("strokes", False),
+        ]
+        bottom, middle, top = (layer.numpy() for layer in psd)
+        composite = psd.numpy()
+    assert np.abs(composite[..., :3] - flat).max() <= 1 / 255  # the file shows the flat result
+    assert np.abs(middle[..., :3] - flat).max() <= 1 / 255
+    assert np.abs(bottom[..., 0] - gray).max() <= 1 / 255  # the photo, untouched
+    assert np.array_equal(top[..., 3] > 0, strokes[..., 3] > 0)  # the strokes where they were painted
+
+
+def _sources(stack: str) -> list[str]:
+    return [part.split('"')[0] for part in stack.split('src="')[1:]]
+
+
+def test_which_layers_and_what_is_refused(tmp_path, capsys):
+    gray, strokes = _gray_and_strokes()
+    other = strokes.copy()
+    other[..., :3] = other[..., 2::-1]
+    _ora(tmp_path / "three.ora", [("scan", _rgba(gray), True), ("a", strokes, True), ("b", other, True)])
+    code, out, err = run(capsys, "colorize", tmp_path / "three.ora", "-o", tmp_path / "out.png")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "'scan'" in err and "'b'" in err
+    assert "--layer" in err and not (tmp_path / "out.png").exists()
+    code, _, err = run(capsys, "colorize", tmp_path / "three.ora", "-o", tmp_path / "out.png", "--strokes-layer", "c")
+    assert code == 2 and err.count("\n") == 1 and "no layer named 'c'" in err
+    code, _, err = run(capsys, "colorize", tmp_path / "three.ora", "-o", tmp_path / "b.png", "--strokes-layer", "b")
+    assert code == 0, err
+    (tmp_path / "broken.ora").write_bytes(b"PK\x03\x04 not a zip")
+    code, _, err = run(capsys, "colorize", tmp_path / "broken.ora", "-o", tmp_path / "x.png")
+    assert code == 2 and err.count("\n") == 1 and "broken.ora" in err and "Traceback" not in err
+
+
+def test_a_folder_run_takes_layered_files_and_other_commands_read_their_composite(tmp_path, capsys):
+    gray, strokes = _gray_and_strokes()
+    (tmp_path / "in").mkdir()
+    _ora(tmp_path / "in" / "work.ora", [("scan", _rgba(gray), True), ("strokes", strokes, True)])
+    varcolor.write_image(tmp_path / "in" / "plain.png", gray)  # no cues beside it: skipped
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["work.png"]
+    assert run(capsys, "colorize", tmp_path / "in" / "work.ora", "-o", tmp_path / "result.ora")[0] == 0
+    composite = varcolor.read_image(tmp_path / "result.ora")
+    assert np.abs(composite - varcolor.read_image(tmp_path / "out" / "work.png")).max() <= 1 / 255
+    code, out, err = run(capsys, "metrics", tmp_path / "result.ora", "-r", tmp_path / "out" / "work.png")
+    assert code == 0 and "result.ora" in out, err
+
+
+def test_a_16_bit_psd_is_read_through_its_profile_at_full_precision(tmp_path):
+    pytest.importorskip("psd_tools")
+    from psd_tools import PSDImage
+    from psd_tools.api.layers import PixelLayer
+    from psd_tools.constants import Resource
+    from psd_tools.psd.image_resources import ImageResource
+
+    from varcolor.io.layers import read_layers
+
+    from .conftest import icc_profile, srgb_from_icc_rgb
+
+    values = np.random.default_rng(2).integers(0, 65536, size=(12, 16, 3)).astype(np.uint16)
+    psd = PSDImage.new("RGB", (16, 12), depth=16)
+    PixelLayer.fromarray(values, psd, name="scan")
+    psd.image_resources[Resource.ICC_PROFILE] = ImageResource(key=Resource.ICC_PROFILE, data=icc_profile())
+    psd.save(tmp_path / "scan.psd")
+    with pytest.warns(UserWarning, match="converted to sRGB from its embedded ICC profile"):
+        (layer,), bits = read_layers(tmp_path / "scan.psd")
+    expected = srgb_from_icc_rgb(values / 65535.0)
+    assert bits == 16 and np.abs(layer.pixels[..., :3] - expected).max() <= 0.5 / 255
+    assert np.abs(layer.pixels[..., :3] - values / 65535.0).max() > 20 / 255  # the numbers alone were wrong
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("krita") and shutil.which("xvfb-run")), reason="needs Krita and xvfb-run")
+@pytest.mark.parametrize("kind", ["ora", "psd"])
+def test_krita_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind):
+    """A real editor opens the file: Krita's own composite of it is the flat result within a level
+    (measured: 0 levels for both formats)."""
+    if kind == "psd":
+        pytest.importorskip("psd_tools")
+    gray, strokes = _gray_and_strokes()
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "mask.png", strokes)
+    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
+    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
+    assert run(capsys, *common, tmp_path / f"result.{kind}")[0] == 0
+    export = ["xvfb-run", "-a", "krita", f"result.{kind}", "--export", "--export-filename", "krita.png"]
+    subprocess.run(export, cwd=tmp_path, capture_output=True, timeout=300, check=True)
+    shown = varcolor.read_image(tmp_path / "krita.png")
+    assert np.abs(shown[..., :3] - varcolor.read_image(tmp_path / "flat.png")).max() <= 1 / 255
