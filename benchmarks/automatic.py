@@ -19,7 +19,6 @@ Run: ``python benchmarks/automatic.py`` (both parts; ``--parts test``; ``--every
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from reports import write_report
 from shared_data import UNSEEN, colourless, label, split
 
 import varcolor
@@ -129,7 +129,7 @@ def markdown(summary: dict, chosen: list, note: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", default=None, help="network weights (default: the shipped model)")
+    parser.add_argument("--network-file", default=None, help="network weights (default: the shipped model)")
     parser.add_argument(
         "--decodings", default="faithful,vivid", help="faithful, vivid or annealed:T:S, comma-separated"
     )
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     chosen = decodings(args.decodings)
-    net = load(args.weights)
+    net = load(args.network_file)
 
     rows, summary, subsets = [], {}, {}
     start = time.perf_counter()
@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {
-        "weights": args.weights or DEFAULT_WEIGHTS,
+        "network_file": args.network_file or DEFAULT_WEIGHTS,
         "decodings": [list(d) for d in chosen],
         "parts": args.parts,
         "every": args.every,
@@ -208,10 +208,7 @@ def main(argv=None) -> int:
         "python": platform.python_version(),
         "rows": rows,
     }
-    with varcolor.io.atomic_path(out / f"{args.name}.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
-    with varcolor.io.atomic_path(out / f"{args.name}.md") as tmp:
-        tmp.write_text(table)
+    write_report(out, args.name, report, table)
     print(table)
     return 0
 

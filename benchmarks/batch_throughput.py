@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shared_data import SHARED  # noqa: E402
 
 import varcolor  # noqa: E402
-from varcolor import batch  # noqa: E402
+from varcolor import app, batch  # noqa: E402
 from varcolor.cli import build_parser  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -58,7 +58,6 @@ def prepare(folder: Path, limit: int) -> Path:
 
 def jobs_of(argv: list[str]) -> list[batch.Job]:
     """The jobs the command line would plan (for the pool baseline)."""
-    from varcolor import app
     from varcolor.cli.common import run_options_of
     from varcolor.cli.ir import encode_options_of
     from varcolor.cli.solve_options import options_of
@@ -97,7 +96,7 @@ def measure(command: str, folder: Path, way: str, workers: int) -> dict:
             )
             client = Client(cluster)
         started = time.perf_counter()
-        rows = batch.run_folder(
+        rows = app.run_folder(
             argv[0],
             argv[2] if command == "encode" else argv[1],
             out,

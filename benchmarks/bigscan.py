@@ -20,8 +20,6 @@ which the direct LU also runs; it needs about 11 GB at 16 MP).
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing as mp
 import os
 import platform
 import resource
@@ -32,6 +30,7 @@ from pathlib import Path
 
 import numpy as np  # noqa: E402
 import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
+from reports import in_child, write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -96,20 +95,6 @@ def measure(task: dict, queue) -> None:
             "cues": int(cues.count),
         }
     )
-
-
-def _in_process(target, args: tuple, timeout: float):
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=target, args=(*args, queue))
-    process.start()
-    process.join(timeout)
-    if process.is_alive():
-        process.kill()
-        return {"error": f"timed out after {timeout:.0f} s"}
-    if process.exitcode != 0 or queue.empty():
-        return {"error": f"exit code {process.exitcode} (out of memory?)"}
-    return queue.get()
 
 
 def _scene_job(megapixels, pattern, path, queue):
@@ -184,8 +169,7 @@ def save(out: Path, rows: list[dict], name: str) -> str:
         "rows": [{k: v for k, v in r.items() if k not in ("solution", "scene")} for r in rows],
     }
     text = table(rows)
-    (out / f"{name}.json").write_text(json.dumps(report, indent=1))
-    (out / f"{name}.md").write_text(text)
+    write_report(out, name, report, text)
     return text
 
 
@@ -215,7 +199,7 @@ def main(argv=None) -> int:
     for size in (float(s) for s in args.sizes.split(",")):
         for pattern in args.patterns.split(","):
             scene = str(scratch / f"{size:g}-{pattern}.npz")
-            made = _in_process(_scene_job, (size, pattern, scene), args.timeout)
+            made = in_child(_scene_job, (size, pattern, scene), args.timeout)
             if "error" in made:
                 rows.append({"megapixels": size, "pattern": pattern, "solver": "scene", **made})
                 continue
@@ -231,7 +215,7 @@ def main(argv=None) -> int:
                     "scene": scene,
                     "solution": str(scratch / f"{size:g}-{pattern}-{solver}.npy"),
                 }
-                row = {**task, **_in_process(measure, (task,), args.timeout)}
+                row = {**task, **in_child(measure, (task,), args.timeout)}
                 rows.append(row)
                 done.append(row)
                 print(

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import platform
 import resource
@@ -61,6 +60,7 @@ from pathlib import Path
 
 import numpy as np  # noqa: E402
 import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
+from reports import in_child, write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -375,7 +375,7 @@ def cli_solve(megapixels: float, scratch: str, timeout: float) -> dict:
     stem = str(Path(scratch) / f"scan{megapixels:g}")
     task = {"megapixels": megapixels, "stem": stem}
     made = run(_make_scan, task, timeout)
-    from varcolor.options import path_word
+    from varcolor.fields import path_word
 
     command = [sys.executable, "-m", "varcolor.cli", "colorize", path_word(f"{stem}.png")]
     command += ["--marked", path_word(f"{stem}_marked.png"), "-o", path_word(f"{stem}_out.png"), "--quiet"]
@@ -510,17 +510,8 @@ def _has_reuse() -> bool:
 
 
 def run(target, task: dict, timeout: float) -> dict:
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=target, args=(task, queue))
-    process.start()
-    process.join(timeout)
-    if process.is_alive():
-        process.kill()
-        return {**task, "error": f"timed out after {timeout:.0f} s"}
-    if process.exitcode != 0 or queue.empty():
-        return {**task, "error": f"exit code {process.exitcode} (out of memory?)"}
-    return queue.get()
+    result = in_child(target, (task,), timeout)
+    return {**task, **result} if "error" in result else result
 
 
 def _gb(row: dict) -> str:
@@ -736,8 +727,7 @@ def main(argv=None) -> int:
             "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")},
         }
         rows = {"first": first, "edits": edits, "cli": cli, "saves": saves}
-        (out / f"{args.name}.json").write_text(json.dumps({**meta, **rows}, indent=1))
-        (out / f"{args.name}.md").write_text(text)
+        write_report(out, args.name, {**meta, **rows}, text)
         return text
 
     for task in edit_tasks:

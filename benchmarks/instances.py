@@ -22,7 +22,6 @@ Run: ``python benchmarks/instances.py`` (``--limit N``: the first N photos of ea
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from reports import write_report
 from shared_data import SHARED
 from skimage.transform import resize
 
@@ -227,13 +227,6 @@ def text(detector: str, side: int, summary: dict, margins: list[float], sheet: t
     return out
 
 
-def write(out: Path, name: str, report: dict, markdown: str) -> None:
-    with varcolor.io.atomic_path(out / f"{name}.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
-    with varcolor.io.atomic_path(out / f"{name}.md") as tmp:
-        tmp.write_text(markdown)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", default=",".join(SETS))
@@ -277,11 +270,11 @@ def main(argv=None) -> int:
             print(folder, path.name, row["found"], flush=True)
         rows += mine
         summary[folder] = summarise(mine, margins)
-        write(out, args.name, report, text(args.detector, args.side, summary, margins))  # each set as it ends
+        write_report(out, args.name, report, text(args.detector, args.side, summary, margins))  # each set as it ends
     if args.sheet:
         report["sheet"] = sheet(out / args.sheet, args.detector)
     shown = (args.sheet, report["sheet"]) if args.sheet else None
-    write(out, args.name, report, text(args.detector, args.side, summary, margins, shown))
+    write_report(out, args.name, report, text(args.detector, args.side, summary, margins, shown))
     print(text(args.detector, args.side, summary, margins))
     return 0
 

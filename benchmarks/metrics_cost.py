@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np  # noqa: E402
 import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
+from reports import write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -136,8 +137,7 @@ def main() -> None:
             rows.append(row)
     out = HERE / "results"
     meta = {"machine": platform.machine(), "python": platform.python_version(), "cpus": mp.cpu_count()}
-    (out / f"{args.name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
-    (out / f"{args.name}.md").write_text(markdown(rows))
+    write_report(out, args.name, {"meta": meta, "rows": rows}, markdown(rows))
     print(markdown(rows))
 
 

@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from reports import write_report
 from shared_data import label
-
-import varcolor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHOSEN_ON = 12  # issue 31 chose α and the fade on the first 12 photos of each of these sets
@@ -90,10 +89,7 @@ def main() -> int:
         + "\n".join(lines)
         + "\n"
     )
-    with varcolor.io.atomic_path(RESULTS / "prior_split.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
-    with varcolor.io.atomic_path(RESULTS / "prior_split.md") as tmp:
-        tmp.write_text(table)
+    write_report(RESULTS, "prior_split", report, table)
     print(table)
     return 0
 

@@ -4,7 +4,7 @@ Runs :mod:`varcolor.bench` (the protocol, the methods and the table; ``varcolor 
 command line) over a folder of colour images (default: ``../shared/data/kodak``) at several
 resolutions, one image per process. With ``--global-hints`` every method also gets the image's
 global hints as the ``global`` IR method stores them (8-bit histogram over the 313 gamut bins and
-mean saturation), for a network with a global-hints branch (``--weights``).
+mean saturation), for a network with a global-hints branch (``--network-file``).
 
 Writes ``quality_<set>.json``, ``quality_<set>.md`` and ``quality_<set>.png`` (PSNR against
 hints, with the published SIGGRAPH17 curve from ``../shared/data/anchors`` beside ours).
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--methods", default="levin", help="comma-separated methods, e.g. levin,ideepcolor,levin+ideepcolor"
     )
-    parser.add_argument("--weights", help="network weights for ideepcolor methods (default: the shipped model)")
+    parser.add_argument("--network-file", help="network weights for ideepcolor methods (default: the shipped model)")
     parser.add_argument(
         "--prior-weight",
         type=float,
@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--global-hints",
         action="store_true",
-        help="give every method the image's global hints (needs global-hints --weights)",
+        help="give every method the image's global hints (needs global-hints --network-file)",
     )
     parser.add_argument(
         "--sharpness", type=float, help="bilaplacian-gtv's edge-weight sharpness (default: the energy's, 8)"
@@ -130,7 +130,7 @@ def main(argv=None) -> int:
     hints = [int(h) for h in args.hints.split(",")]
     resolutions = args.resolutions.split(",")
     options = dict(
-        weights=args.weights,
+        network_file=args.network_file,
         prior_weight=args.prior_weight,
         prior_mode=args.prior_mode,
         automatic=args.automatic,
@@ -193,7 +193,7 @@ def run(paths, label, stem, args, methods, hints, resolutions, options) -> None:
         "resolutions": resolutions,
         "seed": args.seed,
         "protocol": "ideepcolor, patch 6",
-        "weights": args.weights,
+        "network_file": args.network_file,
         "prior_weight": args.prior_weight,
         "prior_mode": args.prior_mode,
         "automatic": args.automatic,

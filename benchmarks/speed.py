@@ -26,8 +26,6 @@ Run: ``python benchmarks/speed.py`` (``--help`` for options; ``--sizes 0.25,1,4,
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing as mp
 import os
 import platform
 import resource
@@ -38,6 +36,7 @@ from pathlib import Path
 
 import numpy as np  # noqa: E402
 import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
+from reports import in_child, write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -180,17 +179,8 @@ def measure(task: dict, queue) -> None:
 
 
 def run(task: dict, timeout: float) -> dict:
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=measure, args=(task, queue))
-    process.start()
-    process.join(timeout)
-    if process.is_alive():
-        process.kill()
-        return {**task, "error": f"timed out after {timeout:.0f} s"}
-    if process.exitcode != 0 or queue.empty():
-        return {**task, "error": f"exit code {process.exitcode} (out of memory?)"}
-    return queue.get()
+    result = in_child(measure, (task,), timeout)
+    return {**task, **result} if "error" in result else result
 
 
 def interactive(
@@ -465,8 +455,7 @@ def save(out: Path, rows: list[dict], updates: list[dict], sizes, patterns, name
             f"{u['first_iterations']} → {_update_kind(u)} | {u.get('update_max_error', float('nan')):.4f} |\n"
             for u in updates
         )
-    (out / f"{name}.json").write_text(json.dumps(report, indent=1))
-    (out / f"{name}.md").write_text(text)
+    write_report(out, name, report, text)
     plot(rows, out / f"{name}.png")
     return text
 

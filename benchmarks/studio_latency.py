@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from shared_data import SHARED  # noqa: E402
 
-from varcolor.options import path_word  # noqa: E402
+from varcolor.fields import path_word  # noqa: E402
 
 BROWSER_ARGS = [
     "--headless",

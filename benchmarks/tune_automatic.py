@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from reports import write_report
 from shared_data import colourless, split
 
 import varcolor
@@ -262,7 +263,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sweep", choices=("decoding", "prior", "global"), required=True)
     parser.add_argument("--every", type=int, help="every n-th image of each tuning set (default: 10; prior: 25)")
     parser.add_argument("--vivid", default=f"{TEMPERATURE}:{REBALANCE}", help="global: the vivid mode's T:S")
-    parser.add_argument("--weights", default=None, help="network weights (default: the shipped model)")
+    parser.add_argument("--network-file", default=None, help="network weights (default: the shipped model)")
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--part", default="tuning", choices=("tuning", "test"), help="prior: test reports --settings")
     parser.add_argument("--imagenet-every", type=int, default=1, help="every n-th of the ImageNet images besides")
@@ -277,7 +278,7 @@ def main(argv=None) -> int:
     settings = (
         [tuple(float(v) for v in pair.split("/")) for pair in args.settings.split(",")] if args.settings else None
     )
-    net = load(args.weights)
+    net = load(args.network_file)
     start = time.perf_counter()
     if args.sweep == "decoding":
         earlier = json.loads(Path(args.rows).read_text())["rows"] if args.rows else None
@@ -301,10 +302,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"tune_automatic_{args.sweep}" + ("_test" if args.part == "test" else "")
-    with varcolor.io.atomic_path(out / f"{stem}.json") as tmp:
-        tmp.write_text(json.dumps(report, indent=1))
-    with varcolor.io.atomic_path(out / f"{stem}.md") as tmp:
-        tmp.write_text(table)
+    write_report(out, stem, report, table)
     print(table)
     return 0
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import varcolor
-from varcolor.batch import MANIFEST, read_manifest, run_folder
+from varcolor.app import run_folder
+from varcolor.batch import MANIFEST, read_manifest
 
 from .conftest import PHOTOS, colour_photos, dask_cluster, default_sigint, make_pair, photo, run
 
@@ -59,7 +60,7 @@ def test_each_folder_command_on_a_cluster_matches_the_serial_run(tmp_path, clien
         out = tmp_path / where
         rows = run_folder("colorize", source, out / "col", marked=True, quiet=True, **extra)
         assert {r["status"] for r in rows} == {"done", "skipped"}  # colour photos have no cue file
-        run_folder("encode", source, out / "ir", method="grid", quiet=True, **extra)
+        run_folder("encode", source, out / "ir", encoder="grid", quiet=True, **extra)
         run_folder("decode", out / "ir", out / "dec", quiet=True, **extra)
         run_folder("recolor", source, out / "rec", ir=out / "rec-ir", budget=200, quiet=True, **extra)
     for step in ("col", "ir", "dec", "rec"):
@@ -132,7 +133,7 @@ def test_an_image_no_worker_can_hold_fails_alone(tmp_path):
             threads_per_worker=1,
             processes=False,
             dashboard_address=None,
-            resources={"MEMORY": varcolor.api.estimate_memory((20, 24)) * 2},
+            resources={"MEMORY": varcolor.check_fits((20, 24)).bytes * 2},
         ) as cluster,
         Client(cluster) as small_client,
     ):

@@ -328,7 +328,7 @@ def test_unusable_weights_are_refused_not_a_black_image(tmp_path, capsys, spoil)
         tmp_path / "g.png",
         "--method",
         "ideepcolor",
-        "--weights",
+        "--network-file",
         tmp_path / "w.safetensors",
         "-o",
         tmp_path / "out.png",

@@ -32,9 +32,7 @@ __all__ = [
     "Options",
     "METHODS",
     "SPACES",
-    "check_options",
     "check_fits",
-    "estimate_memory",
 ]
 
 
@@ -72,24 +70,19 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
     return to_gray(gray)
 
 
-def check_options(options: Options | None = None, /, **keywords) -> Options:
-    """The :class:`Options` for these keywords, refusing with one line those no image makes right
-    (the command line checks them once, before any image of a folder).
-
-    A method's own options (bilaplacian-gtv's ``lam``, ``mu``, ``gamma``, ``sharpness``,
-    ``admm_tol``) are refused with another method: silently ignoring them would hide the mistake.
-
-    >>> check_options(method="levin", lam=0.1)
-    Traceback (most recent call last):
-    varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levin' has none
-    """
-    return Options.build(options, **keywords)
-
-
 def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> SolverPlan:
     """Plan the colorization of an image of ``shape`` from its size alone, refusing one that would
     not fit in memory here (the command line calls it with the size in a file's header, before
-    reading its pixels).
+    reading its pixels). The one planning entry of the library: which solver, how much memory
+    (``.bytes``) and why; :func:`varcolor.solvers.plan_solver` is the solvers' own.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(height, width)`` of the image (more entries are ignored).
+    options : Options, optional
+        How it will be colorized; ``keywords`` (the fields of :class:`Options` and the method's
+        own parameters, as :func:`colorize` takes them) change them.
 
     Returns
     -------
@@ -110,18 +103,6 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
     """
     options = Options.build(options, **keywords)
     return methods.get(options.method).plan(tuple(shape[:2]), options)
-
-
-def estimate_memory(shape: tuple[int, int], options: Options | None = None, /, **keywords) -> int:
-    """Peak memory (bytes) a colorization of an image of ``shape`` is expected to need, with the
-    solver ``auto`` would choose; raises like :func:`check_fits` where nothing fits.
-
-    Examples
-    --------
-    >>> 0 < estimate_memory((512, 768)) < 2e9
-    True
-    """
-    return check_fits(shape, options, **keywords).bytes
 
 
 class Colorizer:
@@ -185,7 +166,7 @@ class Colorizer:
                 from .neural.weights import load
             except ImportError:
                 raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
-            self.network = load(options.weights, mask_cent=options.mask_cent)
+            self.network = load(options.network_file, mask_cent=options.mask_cent)
         if global_hints is not None and self.network is None:
             warnings.warn("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
             global_hints = None
@@ -194,7 +175,7 @@ class Colorizer:
         if options.instances != "none":
             from .instances import pick
 
-            self.detector = pick(options.instances, options.detector_weights)
+            self.detector = pick(options.instances, options.detector_file)
         self._instances = None  # found once per image, at the first solve
         self.guide = _check_gray(gray)
         self.lightness = lightness_of_gray(self.guide)
@@ -239,6 +220,21 @@ class Colorizer:
         edit too large for the correction's block), the cues are solved afresh and, if there was
         something to reuse, ``info["full_solve"]`` says why. ``reuse=False`` always solves afresh.
 
+        Parameters
+        ----------
+        cues : Cues
+            The whole cue set (not a difference from the last one).
+        x0 : ndarray, optional
+            An initial guess of the propagated chroma (``H×W×2``) for iterative solvers.
+        reuse : bool
+            Reach a new cue set from the held factors where that is cheaper (default True).
+
+        Returns
+        -------
+        Result
+
+        Examples
+        --------
         >>> import numpy as np, varcolor
         >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
         >>> cz = varcolor.Colorizer(gray)
@@ -297,6 +293,17 @@ class Colorizer:
 
         Neither has a global residual (``info["residual"]`` is None). Otherwise the whole image is
         re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables).
+
+        Parameters
+        ----------
+        more_cues : Cues
+            The cues of the new stroke(s), added to the current ones.
+        local : bool
+            Avoid a global re-solve where it can (default True); False re-solves the whole image.
+
+        Returns
+        -------
+        Result
         """
         start = time.perf_counter()
         if not isinstance(more_cues, Cues):
@@ -468,14 +475,45 @@ def colorize(
 ) -> Result:
     """Colorize a gray image from colour cues.
 
-    One-shot form of :class:`Colorizer` (see it, and :class:`~varcolor.options.Options` for the
-    options, given as keywords or as ``options``); ``x0`` is an initial guess of the propagated
-    chroma (``H×W×2``) for iterative solvers; ``plan``: :func:`check_fits`'s for this image and
-    these options (the options are then checked and the solver chosen once in all).
+    One-shot form of :class:`Colorizer`: the same options, one solve.
+
+    Parameters
+    ----------
+    gray : ndarray
+        ``H×W`` gray values in [0, 1] (or ``H×W×3``: its same-lightness gray is used). The result
+        has exactly this lightness.
+    cues : Cues
+        The colour cues (:class:`~varcolor.cues.Cues`: from a marked image, a mask, points).
+    options : Options, optional
+        All options as one value; ``keywords`` (the fields of :class:`~varcolor.options.Options`
+        and the method's own parameters) build or change it. The ones most often given:
+
+        ``method``
+            ``"levin"`` (default: Levin et al.'s exact system, the best colours from cues alone),
+            ``"levin-symmetric"`` (a symmetric variant: less memory, linear-time multigrid, a
+            little worse), ``"bilaplacian-gtv"`` (flat regions with sharp edges; slow),
+            ``"ideepcolor"`` (the network alone), or a plug-in's.
+        ``solver``
+            ``"auto"`` (default: picks from the size, the method and the memory), ``"direct"``
+            (exact LU), ``"tiles"`` (big scans), ``"amg"``, ``"multigrid"``, ``"cg"``
+            (docs/guide/solvers.md).
+        ``prior``
+            None (default) or ``"ideepcolor"``: the network's colours where cues are missing
+            (``network_file``: its weights file, default the shipped model; ``prior_weight``: β).
+    x0 : ndarray, optional
+        An initial guess of the propagated chroma (``H×W×2``) for iterative solvers.
+    global_hints : GlobalHints, optional
+        The image's ab histogram and saturation, for a network with a global-hints branch.
+    progress : callable, optional
+        Called with a dict as an iterative solve goes on (ADMM's residuals, the tiles done).
+    plan : SolverPlan, optional
+        :func:`check_fits`'s plan for this image and these options (then the options are checked
+        and the solver chosen once in all).
 
     Returns
     -------
     Result
+        The colour image (``rgb``), its chroma (``ab``) and a report (``info``).
 
     Examples
     --------

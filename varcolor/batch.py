@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
 import json
 import logging
 import os
@@ -61,6 +60,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .errors import InputError, OutputError, OutputExists, VarcolorError
+from .fields import fingerprint
 from .io import identity, publish_gate, remove_stale_temporaries, writers_at_work
 from .memory import memory_budget
 
@@ -72,28 +72,16 @@ __all__ = [
     "outcomes",
     "read_manifest",
     "provenance",
-    "fingerprint",
     "finished",
     "made_here",
     "MANIFEST",
     "RETRIES",
     "SCHEDULER_VARIABLE",
-    "run_folder",  # noqa: F822 -- varcolor.app.run_folder, by __getattr__ below
     "check_scheduler",
     "attempt",
     "on_dask",
     "shared_client",
 ]
-
-
-def __getattr__(name: str):
-    # run_folder lives in the application layer (varcolor.app), which plans with this module:
-    # imported when asked for, so that neither imports the other at load time.
-    if name == "run_folder":
-        from .app import run_folder
-
-        return run_folder
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: The manifest's file name, in a folder run's output folder.
@@ -382,24 +370,6 @@ def made_here(manifest: str | os.PathLike) -> set:
                 if now["size"] is not None and unchanged:
                     ours.add(identity(entry["path"]))
     return ours
-
-
-def fingerprint(options: dict) -> str:
-    """A short fingerprint of a run's options (JSON values; anything else counts by its type).
-
-    Examples
-    --------
-    >>> fingerprint({"method": "levin", "tol": 1e-8}) == fingerprint({"tol": 1e-8, "method": "levin"})
-    True
-    """
-
-    def plain(value):
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        return value if isinstance(value, (str, int, float, bool, type(None))) else type(value).__name__
-
-    text = json.dumps({str(k): plain(v) for k, v in options.items()}, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def finished(manifest: str | os.PathLike, jobs: list[Job], *, options: dict) -> list[Job]:

@@ -128,12 +128,12 @@ def check_photo(
     **options
         As :func:`evaluate` takes them (:func:`method_options`).
     """
-    from .api import estimate_memory  # the solvers' stack: imported where used, not at start-up
+    from .api import check_fits  # the solvers' stack: imported where used, not at start-up
 
     height, width = shape
     scored = (height, width) if resolution == "full" else (int(parse_resolution(resolution)),) * 2
     check_hints(hints, scored[0] * scored[1], f"{name}: hints")
-    solves = [estimate_memory(scored, **method_options(method, **options)) for method in methods]
+    solves = [check_fits(scored, **method_options(method, **options)).bytes for method in methods]
     need = READ_BYTES_PER_PIXEL * height * width + max(solves, default=0)
     check_memory(need, f"{name}: scoring a {width}×{height} photo", max_memory)
 
@@ -159,16 +159,16 @@ def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
 
 def method_options(
     method: str,
-    weights: str | None = None,
+    network_file: str | None = None,
     prior_weight: float = PRIOR_WEIGHT,
     prior_mode: str = Options.prior_mode,
     automatic: str | None = None,
     instances: str = Options.instances,
-    detector_weights: str | None = None,
+    detector_file: str | None = None,
     **parameters,
 ) -> dict:
-    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``weights``,
-    ``automatic`` (faithful or vivid; None: the default), ``instances`` and ``detector_weights``
+    """:func:`varcolor.colorize` keywords for a method name (``METHOD[+PRIOR]``); ``network_file``,
+    ``automatic`` (faithful or vivid; None: the default), ``instances`` and ``detector_file``
     reach the methods that use the network;
     ``parameters`` (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the
     methods that have them, and None means the method's default."""
@@ -179,7 +179,7 @@ def method_options(
     if prior:
         chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
     if prior or registry.get(name).needs_network:
-        chosen.update(weights=weights, automatic=automatic, instances=instances, detector_weights=detector_weights)
+        chosen.update(network_file=network_file, automatic=automatic, instances=instances, detector_file=detector_file)
     return chosen
 
 

@@ -163,7 +163,13 @@ class Cues:
 
     @classmethod
     def empty(cls, shape: tuple[int, int]) -> Cues:
-        """No cues at all on an image of ``shape``."""
+        """No cues at all on an image of ``shape``.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(height, width)`` of the image.
+        """
         shape = image_shape_of(shape)
         return cls(np.zeros(shape, bool), np.zeros(shape + (2,)))
 
@@ -349,6 +355,13 @@ class Cues:
         placed on: on a photo of another size with the same aspect ratio (within
         :data:`SIZE_SLACK` pixels) their places and radii are scaled to it (the cues' ``note`` says
         so); another aspect ratio is an error naming both sizes.
+
+        Parameters
+        ----------
+        source : path or list of dict
+            A ``.json`` or ``.csv`` points file, or the point records themselves.
+        shape : tuple of int
+            ``(height, width)`` of the image the points are on; a point outside it is refused.
 
         Examples
         --------

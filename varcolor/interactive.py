@@ -225,7 +225,7 @@ def _box(window) -> list[int]:
 @numba.njit(cache=True, parallel=True)
 def _differs(new, old):
     """Where two ``H×W×C`` arrays differ in any channel (``np.any(new != old, axis=2)`` without
-    its temporaries, which cost a noticeable share of an update: docs/guide/solvers.md,
+    its temporaries, which cost a noticeable share of an update: benchmarks/results/solvers_measured.md,
     "Measurements behind the solvers' settings")."""
     out = np.zeros(new.shape[:2], np.bool_)
     for i in numba.prange(new.shape[0]):

@@ -14,7 +14,7 @@ def any_layout(ndim: int, readonly: bool = True) -> numba.types.Array:
 def compile_once(kernel, *argument_types) -> None:
     """Compile ``kernel`` for ``argument_types`` on its first use, and no more: whole images and
     windows of them then share one version, where each variant numba would compile per layout cost
-    an interactive update a cache load (docs/guide/solvers.md, "Updates after a stroke"). On first
+    an interactive update a cache load (benchmarks/results/solvers_measured.md, "Updates after a stroke"). On first
     use, not at import: a parallel kernel loaded at import sets up OpenMP in processes that fork
     workers afterwards, which then abort."""
     if kernel.signatures:

@@ -68,6 +68,16 @@ def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> fl
     to 8-bit and PSNR = 20·log10(255 / √MSE); otherwise it is computed on the floats with peak 1.
     Identical images give ``inf``.
 
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size.
+    quantize : bool
+        Round both to 8 bits first, the literature's convention (default True).
+
+    Examples
+    --------
     >>> import numpy as np
     >>> round(psnr(np.full((4, 4, 3), 0.5), np.full((4, 4, 3), 0.5 + 10 / 255)), 2)
     28.13
@@ -85,7 +95,15 @@ def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> fl
 
 def ssim(result: np.ndarray, reference: np.ndarray) -> float:
     """Mean structural similarity (Wang et al. 2004: Gaussian window, σ = 1.5), averaged over RGB.
-    Images smaller than its 11×11 window have none: one line (:func:`score` says NaN, shown n/a)."""
+
+    Images smaller than its 11×11 window have none: one line (:func:`score` says NaN, shown n/a).
+
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size.
+    """
     from skimage.metrics import structural_similarity  # as ndimage in _ssim_terms
 
     result, reference = _pair(result, reference)
@@ -130,6 +148,14 @@ def ms_ssim(result: np.ndarray, reference: np.ndarray, scales: int = 5) -> float
     ``Π_{j<M} cs_j^{w_j} · ssim_M^{w_M}`` over ``M = scales`` dyadic scales (2×2 averaging), with the
     published weights renormalised when fewer than 5 scales are asked for. The smallest scale must
     still hold an 11×11 window: at 5 scales the image needs a side of at least 176 pixels.
+
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size.
+    scales : int
+        Dyadic scales, 1 to 5 (default 5).
     """
     result, reference = _pair(result, reference)
     if not 1 <= scales <= len(_MS_WEIGHTS):
@@ -261,6 +287,14 @@ def vif(result: np.ndarray, reference: np.ndarray) -> float:
     The images need a side of at least 41 pixels (one window at the coarsest scale); a flat
     reference holds no information, and gives NaN.
 
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> image = np.random.default_rng(0).random((80, 80, 3))
     >>> round(vif(image, image), 6)
@@ -287,6 +321,14 @@ def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLi
     Needs the ``neural`` extra and two weight files in the folder ``weights`` (else in
     ``$VARCOLOR_MODELS`` or the package's ``neural/models/``): :mod:`varcolor.neural.lpips` names them; docs/metrics.md
     says where they come from. Nothing is downloaded. Symmetric, computed at the images' own size.
+
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size.
+    weights : path, optional
+        The folder holding LPIPS's two weight files (default: ``$VARCOLOR_MODELS``, else ``models/``).
     """
     result, reference = _pair(result, reference)
     try:
@@ -297,7 +339,16 @@ def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLi
 
 
 def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | None = None) -> float:
-    """CIEDE2000 colour difference: the mean over pixels, or the given ``percentile`` (e.g. 95)."""
+    """CIEDE2000 colour difference: the mean over pixels, or the given ``percentile`` (e.g. 95).
+
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size.
+    percentile : float, optional
+        Report this percentile of the per-pixel differences instead of their mean (e.g. 95).
+    """
     result, reference = _pair(result, reference)
     from skimage.color import deltaE_ciede2000  # as ndimage in _ssim_terms
 
@@ -306,7 +357,14 @@ def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | Non
 
 
 def ab_rmse(result: np.ndarray, reference: np.ndarray) -> float:
-    """Root-mean-square difference of the Lab chroma, over pixels and both channels a, b."""
+    """Root-mean-square difference of the Lab chroma, over pixels and both channels a, b.
+
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size.
+    """
     result, reference = _pair(result, reference)
     diff = rgb_to_lab(result)[..., 1:] - rgb_to_lab(reference)[..., 1:]
     return float(np.sqrt(np.mean(diff**2)))
@@ -317,6 +375,13 @@ def colorfulness(image: np.ndarray) -> float:
 
     ``rg = R − G``, ``yb = (R + G)/2 − B``; ``σ_rgyb = √(σ_rg² + σ_yb²)``, ``μ_rgyb = √(μ_rg² + μ_yb²)``.
 
+    Parameters
+    ----------
+    image : ndarray
+        ``H×W×3`` sRGB in [0, 1].
+
+    Examples
+    --------
     >>> import numpy as np
     >>> colorfulness(np.full((2, 2, 3), 0.3))
     0.0
@@ -347,6 +412,11 @@ def score_bytes(shape: tuple[int, int]) -> int:
     """Peak memory (bytes) that scoring a result against its reference of ``shape`` (``(H, W)``)
     is expected to need, the two images included (for a check before reading them).
 
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(height, width)`` of the pair.
+
     Examples
     --------
     >>> score_bytes((2000, 5000)) / 1e9  # a 10 MP pair: measured peak 3.5 GB
@@ -362,6 +432,16 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, l
     ``ab_only=True`` scores the result re-lit with the reference's lightness (:func:`relight`).
     SSIM, MS-SSIM, VIF and LPIPS are NaN for images too small for them (VIF also for a flat
     reference), so that a folder's run goes on past a tiny image.
+
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size.
+    ab_only : bool
+        Score the result re-lit with the reference's lightness: colour alone (default False).
+    lpips_net : optional
+        An LPIPS network (:func:`varcolor.neural.lpips.load`); without it, no ``lpips`` entry.
     """
     result, reference = _pair(result, reference)
     if ab_only:

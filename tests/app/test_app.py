@@ -5,6 +5,7 @@ library never imports the command line; one renderer from option values to flags
 import ast
 import copy
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,9 @@ from varcolor.cli.common import flag_words
 from varcolor.cli.ir import encode_options_of
 from varcolor.cli.solve_options import options_of
 from varcolor.errors import InputError
+from varcolor.fields import OptionValues
 from varcolor.ir.encode import EncodeOptions
-from varcolor.options import Options, OptionValues
+from varcolor.options import Options
 from varcolor.ui.saving import command_line
 
 from ..conftest import make_pair, photo, run
@@ -53,6 +55,18 @@ def test_a_folder_run_from_python_takes_typed_options_and_returns_the_manifest_r
     expected = varcolor.colorize(gray, cues, options).rgb
     written = varcolor.read_image(tmp_path / "out" / "img1.png")
     assert np.max(np.abs(written - expected)) <= 0.5 / 255 + 1e-9  # 8-bit rounding only
+
+
+def test_a_folder_encode_and_recolor_from_python_warn_nothing(tmp_path):
+    # The library's own calls use today's names only: no deprecation warning reaches a script.
+    source = tmp_path / "in"
+    varcolor.write_image(source / "a.png", photo("astronaut", (24, 32)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encoded = run_folder("encode", source, tmp_path / "ir", quiet=True)
+        recolored = run_folder("recolor", source, tmp_path / "rec", ir=tmp_path / "rec-ir", budget=128, quiet=True)
+    assert [r["status"] for r in encoded] == ["done"] and {r["status"] for r in recolored} == {"done"}
+    assert varcolor.ir.files.read_ir(tmp_path / "ir" / "a.png").encoder == "adaptive"
 
 
 def test_the_keyword_form_maps_onto_the_same_typed_values(tmp_path):

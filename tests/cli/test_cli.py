@@ -474,7 +474,10 @@ def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
         (["--methods", "levin", "--lam", "0.1"], "--lam: an option of bilaplacian-gtv"),
         (["--methods", "bilaplacian-gtv", "--lam", "-1"], "lam must be a finite number >= 0"),
         (["--methods", "bilaplacian-gtv", "--sharpness", "0"], "sharpness must be a finite number > 0"),
-        (["--methods", "levin+ideepcolor", "--weights", "missing.safetensors"], "missing.safetensors: no such weights"),
+        (
+            ["--methods", "levin+ideepcolor", "--network-file", "missing.safetensors"],
+            "missing.safetensors: no such weights",
+        ),
     ],
 )
 def test_bench_refuses_bad_options_before_any_image(tmp_path, capsys, options, message):
@@ -533,7 +536,7 @@ def test_embedded_ir_is_one_file(tmp_path, capsys):
 
 def test_global_ir_is_a_few_bytes_and_decodes_with_a_warning(tmp_path, capsys):
     varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
-    code, _, _ = run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "-m", "global")
+    code, _, _ = run(capsys, "encode", "-i", tmp_path / "c.png", "-o", tmp_path / "ir", "-e", "global")
     payload = varcolor.ir.format.read_payload((tmp_path / "ir" / "c.vcir").read_bytes())
     assert code == 0 and payload.count == 0 and payload.global_hints() is not None
     assert (tmp_path / "ir" / "c.vcir").stat().st_size < 150
@@ -569,9 +572,9 @@ def test_encode_refuses_gray_input(tmp_path, capsys):
 @pytest.mark.parametrize(
     "command,options,message",
     [
-        ("encode", ["-e", "selective", "--segments", "0"], "--segments must be >= 1"),  # was a ZeroDivisionError
+        ("encode", ["-e", "selective", "--segments", "0"], "--segments must be at least 1"),  # was a ZeroDivisionError
         ("encode", ["-e", "adaptive", "--budget", "10"], "--budget must be at least 64"),
-        ("encode", ["-g", "0"], "--spacing must be >= 1"),
+        ("encode", ["-g", "0"], "--spacing must be at least 1"),
         ("recolor", ["--quantize", "300"], "--quantize takes 1..256"),
     ],
 )

@@ -81,34 +81,20 @@ def test_encode_defaults_to_the_same_encoder_as_recolor(tmp_path, capsys):
     assert code == 0 and read_ir(tmp_path / "ir" / "c.png").encoder == "adaptive"  # what the file says
 
 
-@pytest.mark.parametrize("old", ["-m", "--method"])
-def test_encode_m_is_the_encoder_still_with_a_warning(tmp_path, capsys, old):
+def test_m_is_never_the_encoder(tmp_path, capsys):
+    # encode's encoder is -e/--encoder; -m means the colorization method wherever a command has one
     varcolor.write_image(tmp_path / "c.png", photo("chelsea", (40, 60)))
-    code, _, err = run(capsys, "encode", tmp_path / "c.png", "-o", tmp_path / "new", "-e", "grid", "-s", 20, "-g", 4)
-    assert code == 0 and "warning" not in err
-    code, _, err = run(capsys, "encode", tmp_path / "c.png", "-o", tmp_path / "old", old, "grid", "-s", 20, "-g", 4)
-    warnings = [line for line in err.splitlines() if "warning" in line]
-    assert code == 0 and len(warnings) == 1 and f"{old} grid" in warnings[0] and "-e/--encoder" in warnings[0]
-    for name in ("c.png", "c.vcir"):
-        assert (tmp_path / "old" / name).read_bytes() == (tmp_path / "new" / name).read_bytes()
-    assert read_ir(tmp_path / "old" / "c.png").encoder == "grid"
-
-
-def test_recolor_m_names_the_method_or_the_old_encoder(capsys):
-    parse = build_parser().parse_args
-    args = parse(["recolor", "x.png", "-o", "out", "-m", "levin-symmetric"])
-    assert (args.method, args.encoder) == ("levin-symmetric", "adaptive") and capsys.readouterr().err == ""
-    args = parse(["recolor", "x.png", "-o", "out", "-m", "grid"])
-    err = capsys.readouterr().err
-    assert (args.method, args.encoder) == ("levin", "grid") and err.count("\n") == 1 and "-e/--encoder" in err
-    assert (
-        parse(["recolor", "x.png", "-o", "out", "-e", "grid", "--method", "bilaplacian-gtv"]).method
-        == "bilaplacian-gtv"
-    )
-    for argv in (["-m", "nope"], ["--method", "grid"]):  # --method was never the encoder in recolor
+    for argv in (
+        ["encode", str(tmp_path / "c.png"), "-o", str(tmp_path / "ir"), "-m", "grid"],
+        ["recolor", "x.png", "-o", "out", "-m", "grid"],
+    ):
         with pytest.raises(SystemExit) as info:
-            main(["recolor", "x.png", "-o", "out", *argv])
-        assert info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+            main(argv)
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and "-m" in err and "warning" not in err
+    assert not (tmp_path / "ir").exists()
+    args = build_parser().parse_args(["recolor", "x.png", "-o", "out", "-m", "levin-symmetric"])
+    assert (args.method, args.encoder) == ("levin-symmetric", "adaptive")
 
 
 def test_m_is_the_colorization_method_where_a_command_colorizes():

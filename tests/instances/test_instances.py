@@ -160,11 +160,11 @@ def test_instance_options_are_checked_before_any_image():
     with pytest.raises(InputError, match="unknown instances 'bodies'"):
         varcolor.Options.build(instances="bodies", prior="ideepcolor")
     with pytest.raises(InputError, match="takes no weights"):
-        varcolor.Options.build(instances="faces", prior="ideepcolor", detector_weights=__file__)
+        varcolor.Options.build(instances="faces", prior="ideepcolor", detector_file=__file__)
     with pytest.raises(InputError, match="instances is 'none'"):
-        varcolor.Options.build(prior="ideepcolor", detector_weights=__file__)
+        varcolor.Options.build(prior="ideepcolor", detector_file=__file__)
     with pytest.raises(InputError, match="found 0"):  # no plug-in takes weights here
-        varcolor.Options.build(instances="auto", prior="ideepcolor", detector_weights=__file__)
+        varcolor.Options.build(instances="auto", prior="ideepcolor", detector_file=__file__)
     assert varcolor.Options.build(instances="auto", method="ideepcolor").instances == "auto"
 
 
@@ -278,7 +278,7 @@ def test_a_plug_in_detector_runs_from_its_weights_file(tiny, capsys):
         "ideepcolor",
         "--instances",
         "tiny",
-        "--detector-weights",
+        "--detector-file",
         folder / "tiny.safetensors",
     )
     assert code == 0, err
@@ -322,7 +322,7 @@ def test_bad_detector_files_are_one_line_and_exit_2(tiny, capsys):
             "ideepcolor",
             "--instances",
             "tiny",
-            "--detector-weights",
+            "--detector-file",
             folder / name,
         )
         assert code == 2, (name, err)

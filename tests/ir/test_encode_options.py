@@ -23,11 +23,11 @@ def small_photo():
     ("keywords", "message"),
     [
         ({"encoder": "nope"}, f"unknown encoder 'nope'; available: {', '.join(ENCODERS)}"),
-        ({"grid_size": 0}, "grid_size must be >= 1, got 0"),
-        ({"spacing": -2}, "spacing must be >= 1, got -2"),
+        ({"grid_size": 0}, "grid_size must be at least 1, got 0"),
+        ({"spacing": -2}, "spacing must be at least 1, got -2"),
         ({"patch": 256}, "patch must be in 0..255 (a radius in pixels), got 256"),
         ({"patch": -1}, "patch must be in 0..255 (a radius in pixels), got -1"),
-        ({"segments": 0}, "segments must be >= 1, got 0"),
+        ({"segments": 0}, "segments must be at least 1, got 0"),
         ({"quantize": 257}, "quantize takes 1..256 colours (0: no palette), got 257"),
         ({"encoder": "adaptive", "budget": 63}, "budget must be at least 64 bytes, got 63"),
         ({"refine": -1}, "refine takes a number of iterations >= 0, got -1"),
@@ -99,30 +99,15 @@ def test_every_encoder_option_is_a_flag_with_the_field_default(command):
     assert encode_options_of(args) == expected
 
 
-def test_method_the_old_name_of_the_encoder_still_works_with_a_warning(tmp_path):
-    rgb = small_photo()
-    expected = write_payload(encode(rgb, encoder="selective", segments=20))
-    with pytest.warns(DeprecationWarning, match="'encoder'"):
-        options = EncodeOptions(method="selective", segments=20)
-    assert options == EncodeOptions(encoder="selective", segments=20)
-    with pytest.warns(DeprecationWarning, match="'encoder'"):
-        assert options.method == "selective"  # the old attribute reads the encoder
-    with pytest.warns(DeprecationWarning):
-        assert EncodeOptions.build(method="adaptive", budget=256).encoder == "adaptive"
-    with pytest.warns(DeprecationWarning):
-        assert check_encode_options(method="stock").encoder == "stock"
-    with pytest.warns(DeprecationWarning):
-        assert write_payload(encode(rgb, method="selective", segments=20)) == expected
-    varcolor.write_image(tmp_path / "photo.png", rgb)
-    with pytest.warns(DeprecationWarning):
-        payload = encode_file(tmp_path / "photo.png", tmp_path / "ir" / "a.png", method="grid", grid_size=32)
-    with pytest.warns(DeprecationWarning, match="Payload.encoder"):
-        assert payload.method == payload.encoder == "grid"
-    # both names, disagreeing: which one was meant cannot be known
+def test_method_is_no_name_of_the_encoder(tmp_path):
+    # one name per idea: an IR's encoder is ``encoder``; ``method`` is the colorization method only
+    with pytest.raises(TypeError, match="method"):
+        EncodeOptions(method="selective")
     for make in (
-        lambda: EncodeOptions(encoder="grid+selective", method="selective"),
-        lambda: EncodeOptions.build(encoder="grid+selective", method="selective"),
-        lambda: encode(rgb, "grid+selective", method="selective"),
+        lambda: EncodeOptions.build(method="adaptive"),
+        lambda: check_encode_options(method="stock"),
+        lambda: encode(small_photo(), method="selective"),
     ):
-        with pytest.warns(DeprecationWarning), pytest.raises(varcolor.InputError, match="give the encoder only"):
+        with pytest.raises(varcolor.InputError, match="unknown encoder option 'method'"):
             make()
+    assert not hasattr(encode(small_photo(), "grid", grid_size=16), "method")

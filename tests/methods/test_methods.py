@@ -17,8 +17,9 @@ import varcolor.cli
 import varcolor.registry
 from varcolor import methods
 from varcolor.errors import InputError, MethodError
+from varcolor.fields import option, positive
 from varcolor.methods import Method, Problem
-from varcolor.options import Options, option, positive
+from varcolor.options import Options
 
 from ..conftest import colorize_a_pair_in_a_child, install_plug_ins, make_pair, run
 

@@ -24,20 +24,17 @@ def _shared_data():
     return module
 
 
-def test_the_option_takes_faithful_or_vivid_and_the_old_decode_names():
+def test_the_option_takes_faithful_or_vivid_only():
     assert Options().automatic == "faithful"
     assert Options.build(automatic="vivid").automatic == "vivid"
-    assert Options.build(decode="annealed").automatic == "vivid"  # the old option and value
-    assert Options.build(decode="regression").automatic == "faithful"
-    assert Options.build(decode=None).automatic == "faithful"
     with pytest.raises(InputError, match="automatic must be faithful or vivid"):
         Options.build(automatic="loud")
     with pytest.raises(InputError, match="automatic must be faithful or vivid"):
         Options(automatic="")
-    with pytest.raises(InputError, match="unknown decode 'vivid'"):
-        Options.build(decode="vivid")  # the old option keeps its own values
-    with pytest.raises(InputError, match="contradicts"):
-        Options.build(decode="annealed", automatic="faithful")
+    with pytest.raises(InputError, match="automatic must be faithful or vivid"):
+        Options(automatic="annealed")  # a decoding's name is no mode
+    with pytest.raises(InputError, match="unknown option 'decode'"):
+        Options.build(decode="annealed")  # one name for the option: automatic
 
 
 @pytest.mark.parametrize(
@@ -45,7 +42,6 @@ def test_the_option_takes_faithful_or_vivid_and_the_old_decode_names():
     [
         (["--automatic", "loud"], "automatic must be faithful or vivid"),
         (["--automatic", "Vivid"], "automatic must be faithful or vivid"),
-        (["--decode", "mode"], "automatic must be faithful or vivid"),
     ],
 )
 def test_a_bad_mode_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys, flags, message):
@@ -71,7 +67,8 @@ def test_vivid_is_more_colourful_than_faithful_on_a_photo(tmp_path):
     gray = varcolor.color.same_lightness_gray(rgb)
     empty = varcolor.Cues.empty(gray.shape)
     results = {
-        mode: varcolor.colorize(gray, empty, prior="ideepcolor", weights=SHIPPED, automatic=mode) for mode in AUTOMATIC
+        mode: varcolor.colorize(gray, empty, prior="ideepcolor", network_file=SHIPPED, automatic=mode)
+        for mode in AUTOMATIC
     }
     faithful, vivid = results["faithful"], results["vivid"]
     assert faithful.info["automatic"] == "faithful" and vivid.info["automatic"] == "vivid"
@@ -81,11 +78,11 @@ def test_vivid_is_more_colourful_than_faithful_on_a_photo(tmp_path):
     lightness = varcolor.color.lightness_of_gray(gray)
     for result in results.values():
         assert np.abs(varcolor.color.rgb_to_lab(result.rgb)[..., 0] - lightness).max() < 1.0
-    # The default is faithful; the old --decode annealed is vivid.
-    default = varcolor.colorize(gray, empty, prior="ideepcolor", weights=SHIPPED)
+    # The default is faithful.
+    default = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=SHIPPED)
     assert np.array_equal(default.ab, faithful.ab)
     varcolor.write_image(tmp_path / "g.png", gray, bits=16)
-    for flags, expected in ((["--automatic", "vivid"], vivid), (["--decode", "annealed"], vivid), ([], faithful)):
+    for flags, expected in ((["--automatic", "vivid"], vivid), ([], faithful)):
         out = tmp_path / f"out{len(flags)}{flags[-1] if flags else ''}.png"
         code = main(
             ["colorize", str(tmp_path / "g.png"), "-o", str(out), "--prior", "ideepcolor", "--bits", "16"] + flags

@@ -253,7 +253,7 @@ def test_prior_vanishes_as_beta_goes_to_zero(random_weights):
     cues = varcolor.cues.sample_random(np.dstack([gray] * 3) * [1.0, 0.8, 0.6], n=20, rng=0)
     plain = varcolor.colorize(gray, cues)
     faint = varcolor.colorize(
-        gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9, prior_mode="anchor"
+        gray, cues, prior="ideepcolor", network_file=random_weights, prior_weight=1e-9, prior_mode="anchor"
     )
     assert np.abs(plain.ab - faint.ab).max() < 1e-4
     assert faint.info["prior"] == "ideepcolor"
@@ -262,25 +262,25 @@ def test_prior_vanishes_as_beta_goes_to_zero(random_weights):
 def test_strong_prior_without_cues_is_the_lifted_network_output(random_weights):
     gray = np.tile(np.linspace(0.2, 0.9, 64), (48, 1))
     empty = varcolor.Cues.empty(gray.shape)
-    network = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights)
+    network = varcolor.colorize(gray, empty, method="ideepcolor", network_file=random_weights)
     assert network.info["solver"] == "network" and np.abs(network.ab).max() > 0.1
     strong = varcolor.colorize(
-        gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=1e6, prior_mode="anchor"
+        gray, empty, prior="ideepcolor", network_file=random_weights, prior_weight=1e6, prior_mode="anchor"
     )
     assert np.abs(strong.ab - network.ab).max() < 1e-3
-    entropy = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, confidence="entropy")
+    entropy = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=random_weights, confidence="entropy")
     assert entropy.info["confidence"] == "entropy"
 
 
 def test_network_method_keeps_cue_colours_and_needs_weights(random_weights):
     gray = np.full((32, 32), 0.5)
     cues = varcolor.Cues.from_points([{"y": 4, "x": 4, "a": 30, "b": -30}], shape=gray.shape)
-    result = varcolor.colorize(gray, cues, method="ideepcolor", weights=random_weights)
+    result = varcolor.colorize(gray, cues, method="ideepcolor", network_file=random_weights)
     assert np.allclose(result.ab[4, 4], (30, -30))
     with pytest.raises(InputError, match="absent.safetensors: weights file not found"):
-        varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights.parent / "absent.safetensors")
+        varcolor.colorize(gray, cues, prior="ideepcolor", network_file=random_weights.parent / "absent.safetensors")
     with pytest.raises(InputError, match="space='lab'"):
-        varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, space="yiq")
+        varcolor.colorize(gray, cues, prior="ideepcolor", network_file=random_weights, space="yiq")
 
 
 def test_cli_automatic_colorization_with_a_prior(tmp_path, random_weights, capsys):
@@ -295,7 +295,7 @@ def test_cli_automatic_colorization_with_a_prior(tmp_path, random_weights, capsy
             str(tmp_path / "auto.png"),
             "--prior",
             "ideepcolor",
-            "--weights",
+            "--network-file",
             str(random_weights),
         ]
     )
@@ -314,7 +314,7 @@ def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights
     net = load(random_weights)
     guess, _ = predict(net, gray, cues)
     residual = varcolor.colorize(
-        gray, cues, prior="ideepcolor", weights=random_weights, prior_weight=1e-9, prior_mode="residual"
+        gray, cues, prior="ideepcolor", network_file=random_weights, prior_weight=1e-9, prior_mode="residual"
     )
     # independently: Levin propagates (cue − guess) and the guess is added back
     corrections = varcolor.Cues(cues.mask, np.where(cues.mask[..., None], cues.ab - guess, 0.0))
@@ -325,14 +325,14 @@ def test_residual_prior_spreads_the_cues_corrections_to_the_guess(random_weights
         gray,
         empty,
         prior="ideepcolor",
-        weights=random_weights,
+        network_file=random_weights,
         prior_weight=0.5,
         prior_mode="residual",
-        decode="regression",
+        automatic="faithful",
     )
     assert np.abs(alone.ab - predict(net, gray, empty)[0]).max() < 1e-6
     with pytest.raises(InputError, match="prior_mode"):
-        varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights, prior_mode="sideways")
+        varcolor.colorize(gray, cues, prior="ideepcolor", network_file=random_weights, prior_mode="sideways")
 
 
 def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_corrections(random_weights):
@@ -344,7 +344,7 @@ def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_correctio
     )
     empty = varcolor.Cues.empty(gray.shape)
     automatic, _ = predict(load(random_weights), gray, empty)  # the network without the cues
-    spread = varcolor.colorize(gray, cues, prior="ideepcolor", weights=random_weights)  # the default mode
+    spread = varcolor.colorize(gray, cues, prior="ideepcolor", network_file=random_weights)  # the default mode
     assert spread.info["prior_mode"] == "spread"
     base = SPREAD_CONTRAST * automatic
     corrections = varcolor.Cues(cues.mask, np.where(cues.mask[..., None], cues.ab - base, 0.0))
@@ -352,21 +352,21 @@ def test_spread_prior_is_the_automatic_guess_plus_levins_spread_of_the_correctio
     assert np.abs(spread.ab - expected).max() < 1e-2  # the fade (1e-7 per pixel) barely acts at 32×48
     assert np.abs(spread.ab[4, 4] - (30, -30)).max() < 1e-6
     # No cues: the network's own colours — by default its regression output (faithful) — whatever β.
-    alone = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, prior_weight=0.3)
+    alone = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=random_weights, prior_weight=0.3)
     # Without cues the spread system reads u = p, but its fade (1e-7) makes it near-singular: the LU
     # meets its residual tolerance while the last digits of u depend on the pivot order and the BLAS
     # kernels of the machine (1.3e-4 on one, < 1e-4 on another). GUESS_AB is what "the network's own
     # colours" means on any machine: 1/30 of an 8-bit level where sRGB is most sensitive to ab.
     assert np.abs(alone.ab - automatic).max() < GUESS_AB
-    vivid = varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, automatic="vivid")
+    vivid = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=random_weights, automatic="vivid")
     annealed, _ = predict(load(random_weights), gray, empty, decode="annealed")
     assert np.abs(vivid.ab - annealed).max() < GUESS_AB and np.abs(vivid.ab - automatic).max() > 0.1
     assert (
-        np.abs(alone.ab - varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights).ab).max()
+        np.abs(alone.ab - varcolor.colorize(gray, empty, method="ideepcolor", network_file=random_weights).ab).max()
         < GUESS_AB
     )
-    with pytest.raises(InputError, match="unknown decode"):
-        varcolor.colorize(gray, empty, prior="ideepcolor", weights=random_weights, decode="mode")
+    with pytest.raises(InputError, match="automatic must be faithful or vivid"):
+        varcolor.colorize(gray, empty, prior="ideepcolor", network_file=random_weights, automatic="mode")
 
 
 def test_global_hints_reach_a_network_with_the_branch_or_move_the_guess_of_one_without(
@@ -393,7 +393,7 @@ def test_global_hints_reach_a_network_with_the_branch_or_move_the_guess_of_one_w
     counts = np.zeros(313)
     counts[[5, 300]] = (3.0, 1.0)
     hints = GlobalHints(counts, 0.4)
-    varcolor.colorize(gray, empty, method="ideepcolor", weights=path, global_hints=hints)
+    varcolor.colorize(gray, empty, method="ideepcolor", network_file=path, global_hints=hints)
     assert torch.equal(seen[-1], global_input(hints))
     vector = seen[-1].ravel()
     assert vector[5] == pytest.approx(0.75) and vector[313:].tolist() == pytest.approx([1.0, 0.4, 1.0])
@@ -407,14 +407,14 @@ def test_global_hints_reach_a_network_with_the_branch_or_move_the_guess_of_one_w
     from varcolor.neural import prior
 
     monkeypatch.setattr(prior, "GLOBAL_SHARE", {"regression": 1.0})  # all the way: the hints' own statistics
-    moved = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
+    moved = varcolor.colorize(gray, empty, method="ideepcolor", network_file=random_weights, global_hints=own)
     assert seen[-1] is None
     target = varcolor.color.rgb_to_lab(original)[..., 1:].reshape(-1, 2).mean(axis=0)
     assert np.abs(moved.ab.reshape(-1, 2).mean(axis=0) - target).max() < 4.0
     assert varcolor.gamut.mean_saturation(moved.rgb) == pytest.approx(own.saturation, abs=0.01)
     monkeypatch.setattr(prior, "GLOBAL_SHARE", {"regression": 0.5})  # half-way between guess and hints
-    half = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights, global_hints=own)
-    guess = varcolor.colorize(gray, empty, method="ideepcolor", weights=random_weights)
+    half = varcolor.colorize(gray, empty, method="ideepcolor", network_file=random_weights, global_hints=own)
+    guess = varcolor.colorize(gray, empty, method="ideepcolor", network_file=random_weights)
     assert np.abs(half.ab - (moved.ab + guess.ab) / 2).max() < 1e-6
     with pytest.warns(UserWarning, match="global hints ignored"):
         varcolor.colorize(
@@ -444,8 +444,8 @@ def test_annealed_decoding_is_the_class_heads_annealed_mean_and_keeps_the_cues(r
         predict(net, gray, cues, size=64, decode="mode")
 
 
-@pytest.mark.parametrize("decode", ["annealed", "regression"])
-def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, decode, capsys):
+@pytest.mark.parametrize("automatic", ["vivid", "faithful"])
+def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, automatic, capsys):
     from safetensors.torch import save_file
 
     from varcolor.cli import main
@@ -470,10 +470,10 @@ def test_a_network_that_outputs_nan_is_one_line_and_no_image(tmp_path, decode, c
             str(tmp_path / "out.png"),
             "--prior",
             "ideepcolor",
-            "--weights",
+            "--network-file",
             str(path),
-            "--decode",
-            decode,
+            "--automatic",
+            automatic,
         ]
     )
     err = capsys.readouterr().err.strip()

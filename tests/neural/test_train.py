@@ -200,7 +200,7 @@ def test_the_shipped_model_is_the_default_prior():
     gray = varcolor.color.same_lightness_gray(skimage.data.coffee()[::4, ::4] / 255.0)
     cues = varcolor.Cues.empty(gray.shape)
     default = varcolor.colorize(gray, cues, method="ideepcolor")
-    explicit = varcolor.colorize(gray, cues, method="ideepcolor", weights=MODELS_DIR / DEFAULT_WEIGHTS)
+    explicit = varcolor.colorize(gray, cues, method="ideepcolor", network_file=MODELS_DIR / DEFAULT_WEIGHTS)
     assert np.array_equal(default.ab, explicit.ab)
 
 

@@ -10,8 +10,9 @@ from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
 from varcolor.errors import ConvergenceError, InputError
-from varcolor.solvers import AmgSolver, DirectSolver, choose_solver, device, estimate_bytes
+from varcolor.solvers import AmgSolver, DirectSolver, device, plan_solver
 from varcolor.solvers import amg as amg_module
+from varcolor.solvers.choice import estimate_bytes
 from varcolor.solvers.krylov import gmres
 
 from ..conftest import MAX_AB, gray_and_cues, photo, stroke
@@ -109,7 +110,7 @@ def test_memory_refusal_names_size_and_alternative(monkeypatch):
     assert estimate_bytes("amg", 6_000_000) > estimate_bytes("direct", 6_000_000) > 4.5e9
     assert estimate_bytes("multigrid", 6_000_000) < 4.5e9
     with pytest.raises(InputError, match=r"3000×2000 image \(6.0 MP\).*'direct'.*solver 'multigrid' would fit"):
-        choose_solver("direct", (2000, 3000), symmetric=True)
+        plan_solver("direct", (2000, 3000), symmetric=True)
     # The exact system: the LU does not fit in the budget (80 % of 5 GB), AMG needs more still,
     # and `auto` takes the tiles, which fit.
     with pytest.raises(
@@ -117,9 +118,9 @@ def test_memory_refusal_names_size_and_alternative(monkeypatch):
         match=r"6.0 MP\) needs about 7.5 GB with solver 'amg', over the memory budget "
         r"of 4.0 GB \(80% of the 5.0 GB available.*solver 'tiles' would fit",
     ):
-        choose_solver("amg", (2000, 3000))
-    assert choose_solver("auto", (2000, 3000)) == "tiles"
-    assert choose_solver("auto", (100, 150)) == "direct"
+        plan_solver("amg", (2000, 3000))
+    assert plan_solver("auto", (2000, 3000)).solver == "tiles"
+    assert plan_solver("auto", (100, 150)).solver == "direct"
 
 
 def test_bad_solver_options():

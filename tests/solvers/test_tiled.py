@@ -11,7 +11,8 @@ from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_grid, sample_random
 from varcolor.energies.levin import exact_operator, exact_rhs
 from varcolor.errors import InputError
-from varcolor.solvers import DirectSolver, LinearSystem, TiledSolver, choose_solver, estimate_bytes
+from varcolor.solvers import DirectSolver, LinearSystem, TiledSolver, plan_solver
+from varcolor.solvers.choice import estimate_bytes
 from varcolor.solvers.tiled import coarsen, lift
 
 from ..conftest import photo
@@ -116,15 +117,15 @@ def test_coarsen_and_lift_keep_constants():
 def test_auto_takes_tiles_for_big_scans_and_where_the_lu_does_not_fit(monkeypatch):
 
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 20 * 10**9)
-    assert choose_solver("auto", (816, 1225)) == "direct"  # 1 MP: the exact LU, as before
-    assert choose_solver("auto", (6000, 6000)) == "tiles"  # 36 MP
+    assert plan_solver("auto", (816, 1225)).solver == "direct"  # 1 MP: the exact LU, as before
+    assert plan_solver("auto", (6000, 6000)).solver == "tiles"  # 36 MP
     # 4 MP fits the LU in 16 GB (80 % of 20) but not in a 3 GB budget: the tiles do.
-    assert choose_solver("auto", (1633, 2449), max_memory=16e9) == "direct"
-    assert choose_solver("auto", (1633, 2449), max_memory=3e9) == "tiles"
-    assert choose_solver("tiles", (100, 100), symmetric=True) == "tiles"  # any linear method's system
-    assert choose_solver("auto", (6000, 6000), symmetric=True) == "multigrid"  # linear memory: no tiles needed
+    assert plan_solver("auto", (1633, 2449), max_memory=16e9).solver == "direct"
+    assert plan_solver("auto", (1633, 2449), max_memory=3e9).solver == "tiles"
+    assert plan_solver("tiles", (100, 100), symmetric=True).solver == "tiles"  # any linear method's system
+    assert plan_solver("auto", (6000, 6000), symmetric=True).solver == "multigrid"  # linear memory: no tiles needed
     with pytest.raises(InputError, match="CPU only"):
-        choose_solver("tiles", (100, 100), device="cuda")
+        plan_solver("tiles", (100, 100), device="cuda")
 
 
 def _numbers(message: str) -> tuple[float, float]:
@@ -140,7 +141,7 @@ def test_memory_refusal_states_the_budget_and_the_solver_that_fits(monkeypatch):
     pixels = 4000 * 5000
     assert estimate_bytes("tiles", pixels) < 8e9 < estimate_bytes("direct", pixels)
     with pytest.raises(InputError) as refused:
-        choose_solver("direct", (4000, 5000))
+        plan_solver("direct", (4000, 5000))
     message = str(refused.value)
     need, budget = _numbers(message)
     assert need > budget == 8.0  # the budget it compares with, 80 % of the 10 GB available, is the one it states
@@ -148,12 +149,12 @@ def test_memory_refusal_states_the_budget_and_the_solver_that_fits(monkeypatch):
     assert "5000×4000 image (20.0 MP)" in message and "solver 'tiles' would fit" in message
     # A budget given is named as such; where nothing fits, the smallest need is stated.
     with pytest.raises(InputError) as refused:
-        choose_solver("auto", (4000, 5000), max_memory=1e9)
+        plan_solver("auto", (4000, 5000), max_memory=1e9)
     message = str(refused.value)
     need, budget = _numbers(message)
     assert need > budget == 1.0 and "the budget given" in message and "no solver fits" in message
     with pytest.raises(InputError, match="max_memory must be a positive"):
-        choose_solver("auto", (10, 10), max_memory=-1)
+        plan_solver("auto", (10, 10), max_memory=-1)
 
 
 def test_cli_max_memory_refusal_is_one_line(tmp_path, capsys):

@@ -534,7 +534,7 @@ def test_method_change_estimate_asks_for_slow_methods(client, monkeypatch):
     assert client.get("/api/estimate?method=magic").status_code == 400
     # The memory check is the chosen method's own: bilaplacian-gtv's ADMM needs more per pixel than
     # levin's LU here, so a budget between the two refuses it alone.
-    need = {m: varcolor.api.estimate_memory((40, 60), **opts) for m, opts in studio_module.PRESETS.items()}
+    need = {m: varcolor.check_fits((40, 60), **opts).bytes for m, opts in studio_module.PRESETS.items()}
     assert need["bilaplacian-gtv"] != need["levin"]
     big, low = max(need, key=need.get), min(need, key=need.get)
     monkeypatch.setattr(

@@ -11,12 +11,14 @@ without argv, or calls :func:`run_folder` and gets the manifest records back.
 - :mod:`~varcolor.app.tasks`: the work of one job, as a picklable value;
 - :mod:`~varcolor.app.plan`: ``plan_colorize``, ``plan_encode``, ``plan_decode``;
 - :mod:`~varcolor.app.recolor`: ``recolor`` (encode then decode);
-- :mod:`~varcolor.app.run`: :func:`run_jobs`, :func:`run_folder`.
+- :mod:`~varcolor.app.jobs`: :func:`run_jobs` (through :mod:`varcolor.batch`), :func:`made_with`;
+- :mod:`~varcolor.app.run`: :func:`run_folder`, a folder command from Python.
 """
 
+from .jobs import made_with, run_jobs
 from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode, single_output
 from .recolor import RecolorReport, recolor
-from .run import COMMANDS, made_with, run_folder, run_jobs
+from .run import COMMANDS, run_folder
 from .run_options import RunOptions
 
 __all__ = [

@@ -340,7 +340,7 @@ def plan_encode(
         memory = 0
         if on_dask:
             try:
-                memory = encode_bytes(image_shape(image), options.method)
+                memory = encode_bytes(image_shape(image), options.encoder)
             except VarcolorError:
                 pass
         jobs.append(

@@ -16,8 +16,8 @@ from ..errors import InputError
 from ..io import check_writable
 from ..ir.encode import EncodeOptions
 from ..options import Options
+from .jobs import made_with, run_jobs
 from .plan import check_folders, check_outputs, decode_job, plan_encode, single_output, walk_inputs
-from .run import made_with, run_jobs
 from .run_options import RunOptions
 
 __all__ = ["RecolorReport", "recolor"]

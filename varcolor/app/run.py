@@ -1,5 +1,4 @@
-"""Running planned jobs through :mod:`varcolor.batch` (manifest, resume, Dask), and
-:func:`run_folder`, a whole folder command from Python: typed options in, manifest records out."""
+""":func:`run_folder`, a whole folder command from Python: typed options in, manifest records out."""
 
 from __future__ import annotations
 
@@ -9,75 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import batch, methods
-from ..batch import Job, Report
 from ..errors import InputError
 from ..ir.encode import EncodeOptions
 from ..options import Options
 from .cues import CUE_KINDS
+from .jobs import made_with, run_jobs
 from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode
+from .recolor import recolor
 from .run_options import RunOptions
 
-__all__ = ["run_jobs", "run_folder", "made_with", "COMMANDS"]
+__all__ = ["run_folder", "COMMANDS"]
 
 #: The folder commands :func:`run_folder` runs.
 COMMANDS = ("colorize", "encode", "decode", "recolor")
-
-
-def made_with(
-    *,
-    options: Options | None = None,
-    encode_options: EncodeOptions | None = None,
-    run: RunOptions | None = None,
-    **more,
-) -> dict:
-    """What shapes a run's outputs, for its manifest (``resume`` redoes an output made otherwise):
-    the colorization's options, the encoder's, the format of the
-    images written (``bits``, ``ext``) and ``more`` (the cue files' kind, the IR's layout...)."""
-    shaped = dict(options.keywords()) if options is not None else {}
-    if encode_options is not None:
-        shaped.update(encode_options.keywords())
-    if run is not None:
-        shaped.update(bits=run.bits, ext=run.ext)
-        # an output in another colour space, or from other layers, is another output
-        chosen = ("profile", "layer", "strokes_layer")
-        shaped.update({name: getattr(run, name) for name in chosen if getattr(run, name) is not None})
-    shaped.update({name: str(value) if isinstance(value, Path) else value for name, value in more.items()})
-    return shaped
-
-
-def run_jobs(
-    jobs: list[Job],
-    *,
-    verb: str,
-    run: RunOptions,
-    source: str | os.PathLike,
-    output: str | os.PathLike,
-    single: bool,
-    made: dict,
-    protected=(),
-    warn: Callable[[str], None] | None = None,
-    client=None,
-) -> Report:
-    """Run ``jobs`` from ``source`` into ``output`` as ``run`` says (a folder run keeps its
-    manifest in ``output``; ``made``: what shapes the outputs, :func:`made_with`); the
-    :class:`~varcolor.batch.Report`, whose ``rows`` are the manifest records of this run."""
-    if not jobs:
-        raise InputError(f"{source}: no images found")
-    return batch.run(
-        jobs,
-        verb=verb,
-        overwrite=run.overwrite,
-        workers=run.workers,
-        quiet=run.quiet,
-        single=single,
-        protected=protected,
-        warn=warn,
-        scheduler=run.scheduler,
-        client=client,
-        manifest=None if single else Path(output) / batch.MANIFEST,
-        resume=run.resume,
-        options=made,
-    )
 
 
 def _warn(message: str) -> None:
@@ -117,8 +60,8 @@ def run_folder(
     **keywords
         For convenience, the same values by name, mapped onto the typed ones: any field of
         :class:`RunOptions`, of :class:`~varcolor.options.Options` (and the methods' parameters),
-        of :class:`~varcolor.ir.encode.EncodeOptions` (its method as ``encoder``; for ``encode``
-        also ``method``), ``marked``/``mask``/``points`` (True: the file beside each image; or a
+        of :class:`~varcolor.ir.encode.EncodeOptions` (``encoder``, ``budget``, ...),
+        ``marked``/``mask``/``points`` (True: the file beside each image; or a
         path), and ``embed``, ``plot``, ``gray`` (encode, recolor), ``ir`` and ``delete_gray``
         (recolor).
 
@@ -137,7 +80,7 @@ def run_folder(
     >>> import tempfile, pathlib, numpy as np, varcolor
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> varcolor.write_image(folder / "in" / "a.png", np.random.default_rng(0).random((16, 16, 3)))
-    >>> rows = run_folder("encode", folder / "in", folder / "ir", encode_options=EncodeOptions(method="grid"))
+    >>> rows = run_folder("encode", folder / "in", folder / "ir", encode_options=EncodeOptions(encoder="grid"))
     >>> [(pathlib.Path(r["input"]).name, r["status"]) for r in rows]
     [('a.png', 'done')]
     """
@@ -147,8 +90,6 @@ def run_folder(
     options, encode_options, run, cues, cue_path, files = values
     source, output = Path(source), Path(output)
     if command == "recolor":
-        from .recolor import recolor
-
         with batch.shared_client(run.workers, run.scheduler, client) as shared:
             steps = recolor(source, output, options, encode_options, run, client=shared, warn=warn, **files)
         return [row for report in steps.reports for row in report.rows]
@@ -182,8 +123,6 @@ def run_folder(
 def _typed(command, keywords, options, encode_options, run, cues, cue_path):
     """The typed values of :func:`run_folder`'s arguments, its keywords mapped onto them."""
     keywords = dict(keywords)
-    if command == "encode" and "method" in keywords:  # encode's old spelling of its encoder
-        keywords["encoder"] = keywords.pop("method")
     run_keywords = {name: keywords.pop(name) for name in RunOptions.names() if name in keywords}
     encode_keywords = {name: keywords.pop(name) for name in EncodeOptions.names() if name in keywords}
     file_names = {
@@ -217,7 +156,7 @@ def _typed(command, keywords, options, encode_options, run, cues, cue_path):
         raise InputError(f"{command}: an IR's cues are Lab chroma: space must be 'lab'")
     options = Options.build(options, **option_keywords) if colorizes else None
     if command in ("encode", "recolor"):
-        default = EncodeOptions(method=ENCODER)
+        default = EncodeOptions(encoder=ENCODER)
         encode_options = EncodeOptions.build(
             encode_options if encode_options is not None else default, **encode_keywords
         )

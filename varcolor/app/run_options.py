@@ -1,13 +1,13 @@
 """How a folder run goes: one frozen, checked value (:class:`RunOptions`), made with the same
-machinery as :class:`~varcolor.options.Options` (:class:`~varcolor.options.OptionValues`)."""
+machinery as :class:`~varcolor.options.Options` (:class:`~varcolor.fields.OptionValues`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..fields import OptionValues, option
 from ..io import MAX_PIXELS, WRITE_EXTENSIONS
-from ..options import OptionValues, option
 from ..profiles import output_profile
 
 __all__ = ["RunOptions"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..api import check_fits, colorize, estimate_memory
+from ..api import check_fits, colorize
 from ..color import lab_to_rgb, lightness_of_gray
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
@@ -78,7 +78,7 @@ def solve_memory(image: Path, options: Options) -> int:
     """What colorizing ``image`` will need, from its header (0 where that cannot be told now: the
     job itself then reports why)."""
     try:
-        return estimate_memory(image_shape(image), options)
+        return check_fits(image_shape(image), options).bytes
     except VarcolorError:
         return 0
 

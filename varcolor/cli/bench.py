@@ -95,8 +95,8 @@ def _cmd_bench(args) -> int:
     resolution = bench.parse_resolution(args.resolution)
     if resolution != "full":  # each photo's own pixels bound them at full resolution
         bench.check_hints(hints, int(resolution) ** 2, "--hints")
-    if args.weights is not None and not Path(args.weights).is_file():
-        raise InputError(f"{args.weights}: no such weights file")
+    if args.network_file is not None and not Path(args.network_file).is_file():
+        raise InputError(f"{args.network_file}: no such network file")
     if args.limit < 0:
         raise InputError(f"--limit must be >= 0, got {args.limit}")
     source = Path(args.input)
@@ -115,12 +115,12 @@ def _cmd_bench(args) -> int:
     inputs = (args.input, *(path for path, _ in paths))
     check_table_output(args.output, args.overwrite, inputs)
     options = {
-        "weights": args.weights,
+        "network_file": args.network_file,
         "prior_weight": args.prior_weight,
         "prior_mode": args.prior_mode,
         "automatic": args.automatic,
         "instances": args.instances,
-        "detector_weights": args.detector_weights,
+        "detector_file": args.detector_file,
         **{name: getattr(args, name) for name in registry.parameter_names()},
     }
     alone = args.workers == 1 or len(paths) == 1
@@ -190,7 +190,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     b.add_argument("--limit", type=int, default=0, metavar="N", help="the first N photos only (0: all)")
     b.add_argument("--seed", type=int, default=bench.SEED, help="hint placement seed (default: %(default)s)")
     # The network's options, for METHOD+ideepcolor and ideepcolor.
-    add_options(b, ("weights", "prior_weight", "prior_mode", "automatic", "instances", "detector_weights"))
+    add_options(b, ("network_file", "prior_weight", "prior_mode", "automatic", "instances", "detector_file"))
     add_method_parameters(b)  # each reaches the methods that have it
     add_table_output(
         b,

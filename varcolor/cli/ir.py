@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .. import app, batch, methods
+from .. import app, batch
 from ..errors import InputError, VarcolorError
 from ..ir.encode import ENCODER, ENCODERS, EncodeOptions
 from ..ir.files import GRAYS
@@ -37,37 +37,6 @@ ENCODER_HELP = (
     "saturation, for a network with a global-hints branch; stock: no cues at all, the gray image "
     "alone (a baseline)"
 )
-
-
-def _deprecated_encoder(parser: argparse.ArgumentParser, option: str, value: str, namespace) -> None:
-    if value not in ENCODERS:
-        parser.error(f"argument {option}: invalid choice: {value!r} (choose from {', '.join(ENCODERS)})")
-    print(
-        f"varcolor: warning: {option} {value} names the encoder, which is now -e/--encoder {value}; "
-        f"{option} will mean the colorization method",
-        file=sys.stderr,
-    )
-    namespace.encoder = value
-
-
-class _EncoderOnly(argparse.Action):
-    """``encode -m/--method NAME``: the encoder's old spelling."""
-
-    def __call__(self, parser, namespace, value, option_string=None):
-        _deprecated_encoder(parser, option_string, value, namespace)
-
-
-class _MethodOrEncoder(argparse.Action):
-    """``recolor -m NAME``: the colorization method, or (the old spelling, encoder names and method
-    names being disjoint) the encoder."""
-
-    def __call__(self, parser, namespace, value, option_string=None):
-        if value in methods.names():
-            namespace.method = value
-        elif value in ENCODERS and option_string == "-m":
-            _deprecated_encoder(parser, option_string, value, namespace)
-        else:
-            parser.error(f"argument -m/--method: invalid choice: {value!r} (choose from {', '.join(methods.names())})")
 
 
 # ---------------------------------------------------------------- encode
@@ -249,9 +218,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     add_input(e, "IN", "colour image or folder")
     e.add_argument("-o", "--output", required=True, metavar="IR_DIR", help="output folder")
     _add_encode_options(e)
-    e.add_argument(
-        "-m", "--method", action=_EncoderOnly, dest="encoder", default=argparse.SUPPRESS, help=argparse.SUPPRESS
-    )  # the old spelling of -e
     e.add_argument("--bits", type=int, default=8, choices=[8, 16], help="bits per sample of the gray PNG")
     e.add_argument("--watch", action="store_true", help="keep encoding new images that appear in IN until Ctrl-C")
     e.add_argument("--watch-interval", type=float, default=2.0, metavar="S", help="seconds between looks (default: 2)")
@@ -284,6 +250,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--delete-gray", action="store_true", help="delete each IR gray image once its decoded output is written"
     )
     _add_encode_options(r)
-    add_solve_options(r, space=False, method_action=_MethodOrEncoder)
+    add_solve_options(r, space=False)
     add_output_options(r, ext=False)
     r.set_defaults(func=_cmd_recolor, watch=False)

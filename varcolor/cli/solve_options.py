@@ -12,14 +12,14 @@ import typing
 import numpy as np
 
 from .. import methods
-from ..options import AUTOMATIC, Options, choices_of
+from ..fields import choices_of
+from ..options import Options
 from ..solvers import backend
 
 __all__ = [
     "add_field",
     "add_solve_options",
     "add_options",
-    "add_old_decode",
     "add_method_parameters",
     "options_of",
     "method_help",
@@ -77,27 +77,21 @@ def add_field(
 #: The options of the network as prior, which ``--help`` lists apart from the method's and the solver's.
 PRIOR_OPTIONS = (
     "prior",
-    "weights",
+    "network_file",
     "mask_cent",
     "prior_weight",
     "confidence",
     "prior_mode",
     "automatic",
     "instances",
-    "detector_weights",
+    "detector_file",
 )
 
 
-def add_solve_options(
-    p: argparse.ArgumentParser,
-    *,
-    space: bool = True,
-    method_action: type[argparse.Action] | None = None,
-    output=None,
-) -> None:
+def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=None) -> None:
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
-    Lab), the registered methods' own parameters, and ``--bits``, in the help's ``method and
-    solver`` and ``prior`` groups.
+    Lab), the registered methods' own parameters, ``--bits`` and ``--profile``, in the help's
+    ``method and solver`` and ``prior`` groups.
 
     Parameters
     ----------
@@ -105,10 +99,9 @@ def add_solve_options(
         The command's parser.
     space : bool
         Whether the command takes ``--space`` (else Lab).
-    method_action : argparse.Action subclass, optional
-        A parse action of ``-m/--method`` that also takes other values (it then checks the value itself).
     output : argparse argument group, optional
-        The group ``--bits`` joins (the command's output options); else the parser's own options.
+        The group ``--bits`` and ``--profile`` join (the command's output options); else the
+        parser's own options.
     """
     if not space:
         p.set_defaults(space="lab")
@@ -120,12 +113,8 @@ def add_solve_options(
         extra = {}
         if spec.name == "method":
             extra["help_text"] = f"colorization method (default: %(default)s): {method_help()}"
-            if method_action is not None:
-                extra.update(action=method_action, metavar="METHOD")
         group = prior if spec.name in PRIOR_OPTIONS else solving
         add_field(group, spec, Options, spec.default, **extra)
-        if spec.name == "automatic":
-            add_old_decode(group)
     add_method_parameters(solving)
     (output or p).add_argument(
         "--bits", type=int, default=None, choices=[8, 16], help="bits per sample of the output (default: the input's)"
@@ -143,21 +132,6 @@ def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
     for spec in dataclasses.fields(Options):
         if spec.name in names:
             add_field(p, spec, Options, spec.default)
-            if spec.name == "automatic":
-                add_old_decode(p)
-
-
-def add_old_decode(p: argparse.ArgumentParser) -> None:
-    """``--decode regression|annealed``, the old name of ``--automatic faithful|vivid``, still
-    accepted (a value it does not know reaches ``Options``, which refuses it in one line)."""
-    old = {decoding: mode for mode, decoding in AUTOMATIC.items()}
-    p.add_argument(
-        "--decode",
-        dest="automatic",
-        type=lambda text: old.get(text, text),
-        metavar="{" + ",".join(old) + "}",
-        help="old name of --automatic: regression = faithful, annealed = vivid",
-    )
 
 
 def add_method_parameters(p: argparse.ArgumentParser) -> None:

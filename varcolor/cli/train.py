@@ -62,7 +62,7 @@ def _cmd_train(args) -> int:
         hours=f"{(time.perf_counter() - start) / 3600:.2f}",
     )
     if not args.quiet:
-        print(f"wrote {checkpoint} and {weights} (use with --prior ideepcolor --weights {weights})")
+        print(f"wrote {checkpoint} and {weights} (use with --prior ideepcolor --network-file {weights})")
     return 0
 
 

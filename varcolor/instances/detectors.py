@@ -18,7 +18,7 @@ through the ``varcolor.detectors`` entry-point group (the registry is the method
 :class:`varcolor.registry.Registry`: a plug-in that fails, hangs or exits at import is skipped
 with one warning line);
 :class:`TorchDetector` is the base for a Mask R-CNN-style PyTorch module whose weights the user
-gives by path (``detector_weights``, read safely). ``auto`` picks the available detector of the
+gives by path (``detector_file``, read safely). ``auto`` picks the available detector of the
 highest ``rank``: a plug-in that is ready before the cascades.
 """
 
@@ -91,7 +91,7 @@ class Instance:
 class Detector:
     """A detector: ``name``, ``summary`` (one line for ``--help``), ``rank`` (``auto`` takes the
     available one of highest rank), ``needs_weights`` (it is given a weights file, the
-    ``detector_weights`` option) and :meth:`detect`.
+    ``detector_file`` option) and :meth:`detect`.
 
     Made once per image colorizer with the weights path (None where it needs none)."""
 
@@ -102,9 +102,9 @@ class Detector:
 
     def __init__(self, weights: str | os.PathLike | None = None):
         if self.needs_weights and weights is None:
-            raise InputError(f"detector {self.name!r} needs a weights file: give detector_weights (--detector-weights)")
+            raise InputError(f"detector {self.name!r} needs a weights file: give detector_file (--detector-file)")
         if not self.needs_weights and weights is not None:
-            raise InputError(f"detector {self.name!r} takes no weights file (detector_weights is for plug-ins)")
+            raise InputError(f"detector {self.name!r} takes no weights file (detector_file is for plug-ins)")
         self.weights = weights
 
     @classmethod
@@ -256,7 +256,7 @@ class TorchDetector(Detector):
     indices into :attr:`categories`) and optionally ``masks`` (``N×1×H×W`` in [0, 1]).
 
     A subclass sets ``name``, ``summary``, ``categories`` and :meth:`build` (the module, weights
-    not loaded); the weights come from the path the user gives (``detector_weights``), read by
+    not loaded); the weights come from the path the user gives (``detector_file``), read by
     :func:`varcolor.neural.weights.read_state` — safetensors, or ``torch.load(weights_only=True)``:
     a pickle that needs code is refused — and must match the module's tensors name for name and
     shape for shape. Nothing is downloaded. The gray image is given as three equal channels, at
@@ -280,7 +280,7 @@ class TorchDetector(Detector):
             import torch  # noqa: F401
         except ImportError:
             raise InputError(f"detector {self.name!r} needs PyTorch: pip install 'varcolor[neural]'") from None
-        from ..neural.weights import check_tensors, read_state
+        from ..neural.weights import check_state, check_tensors, read_state
 
         path = Path(weights)
         if not path.is_file():
@@ -289,15 +289,7 @@ class TorchDetector(Detector):
         check_tensors(path, state)
         module = self.build()
         expected = module.state_dict()
-        missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-        wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
-        if missing or unexpected or wrong:
-            details = "; ".join(
-                f"{what}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
-                for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
-                if keys
-            )
-            raise InputError(f"{path}: not weights of detector {self.name!r} ({details})")
+        check_state(path, state, expected, f"not weights of detector {self.name!r}")
         module.load_state_dict(state)
         self.module = module.eval()
         self.path = path
@@ -392,7 +384,7 @@ def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None
     """
     if name == "none":
         if weights is not None:
-            raise InputError("detector_weights given but instances is 'none': name the detector (--instances NAME)")
+            raise InputError("detector_file given but instances is 'none': name the detector (--instances NAME)")
         return None
     if name != "auto":
         return get(name)(weights)
@@ -412,7 +404,7 @@ def _weighted() -> type[Detector]:
     wanted = [d for d in REGISTRY.registered() if d.needs_weights and d.available()]
     if len(wanted) != 1:
         raise InputError(
-            "instances 'auto' with detector_weights needs exactly one plug-in detector that takes weights; "
+            "instances 'auto' with detector_file needs exactly one plug-in detector that takes weights; "
             f"found {len(wanted)}{': name it (--instances NAME)' if wanted else ''}"
         )
     return wanted[0]
@@ -429,15 +421,15 @@ def check_options(options, *, network: bool) -> None:
             f"instances {options.instances!r} colour each object with the network: add prior='ideepcolor' "
             "(--prior ideepcolor) or use method 'ideepcolor'"
         )
-    weights = options.detector_weights
+    weights = options.detector_file
     if weights is None:
         if options.instances not in SPECIAL and get(options.instances).needs_weights:
-            raise InputError(f"detector {options.instances!r} needs a weights file: --detector-weights PATH")
+            raise InputError(f"detector {options.instances!r} needs a weights file: --detector-file PATH")
         return
     if options.instances == "none":
-        raise InputError("detector_weights given but instances is 'none': name the detector (--instances NAME)")
+        raise InputError("detector_file given but instances is 'none': name the detector (--instances NAME)")
     if options.instances != "auto" and not get(options.instances).needs_weights:
-        raise InputError(f"detector {options.instances!r} takes no weights file (--detector-weights is for plug-ins)")
+        raise InputError(f"detector {options.instances!r} takes no weights file (--detector-file is for plug-ins)")
     if options.instances == "auto":
         _weighted()
     if not Path(weights).is_file():

@@ -16,16 +16,8 @@ from scipy import ndimage
 
 from ..color import rgb_to_lab
 from ..errors import InputError
-from .encode import (
-    EncodeOptions,
-    _grid_points,
-    _grid_shape,
-    _patch_mean_image,
-    _payload,
-    _values_at,
-    check_gray,
-)
 from .format import Payload, gray_checksum
+from .grid import EncodeOptions, check_gray, grid_points, grid_shape, package, patch_means, values_at
 
 __all__ = ["adaptive_grid_size", "adaptive_palette_size", "encode_adaptive", "refine_chroma"]
 
@@ -203,7 +195,7 @@ def encode_adaptive(
     from ..color import same_lightness_gray
     from ..cues import Cues
     from ..metrics import psnr
-    from ..solvers import choose_solver
+    from ..solvers import plan_solver
     from .decode import payload_labels
     from .format import write_payload
 
@@ -214,7 +206,7 @@ def encode_adaptive(
     if quantize is None:
         quantize = adaptive_palette_size(budget)
     height, width = rgb.shape[:2]
-    grid = _grid_shape(adaptive_grid_size(budget) if grid_size is None else grid_size, height, width)
+    grid = grid_shape(adaptive_grid_size(budget) if grid_size is None else grid_size, height, width)
     if patch is None:  # up to 7×7, but never wider than about a third of a grid cell
         patch = int(min(3, min(height / grid[0], width / grid[1]) // 3))
     ab = rgb_to_lab(rgb)[..., 1:]
@@ -226,17 +218,17 @@ def encode_adaptive(
     cell_of_row = np.minimum((np.arange(small[0]) * grid[0]) // small[0], grid[0] - 1)
     cell_of_col = np.minimum((np.arange(small[1]) * grid[1]) // small[1], grid[1] - 1)
 
-    patch_means = _patch_mean_image(ab, patch)
+    chroma_means = patch_means(ab, patch)
     # Tied to the gray image the decoder will see, the budget counting the checksum's 4 bytes.
     checksum = None if gray is None else gray_checksum(check_gray(gray, rgb.shape))
 
     def build(points, values):
         return dataclasses.replace(
-            _payload(rgb.shape, grid, points, values, "adaptive", patch, quantize), checksum=checksum
+            package(rgb.shape, grid, points, values, "adaptive", patch, quantize), checksum=checksum
         )
 
     def payload_for(points):
-        return build(points, _values_at(patch_means, points, grid))
+        return build(points, values_at(chroma_means, points, grid))
 
     def decoded_small(payload):
         mask = np.zeros(small, bool)
@@ -251,7 +243,7 @@ def encode_adaptive(
     # nothing after compression, where each adaptively placed point costs about a byte of position.
     start = max(4, int(budget * base_fraction / 1.5))
     spacing = max(1, int(np.ceil(np.sqrt(grid[0] * grid[1] / start))))  # at most `start` points
-    points = _grid_points(grid, spacing)
+    points = grid_points(grid, spacing)
     payload = payload_for(points)
     while len(write_payload(payload)) > budget and len(points) > 1:
         points = points[::2]
@@ -305,12 +297,12 @@ def encode_adaptive(
         return payload
     gray = same_lightness_gray(rgb) if gray is None else check_gray(gray, rgb.shape)
     try:
-        choose_solver("direct", (height, width))
+        plan_solver("direct", (height, width))
     except InputError as exc:
         warnings.warn(f"cue values not refined: {exc}", stacklevel=2)
         return payload
     order = np.argsort(points[:, 0] * grid[1] + points[:, 1], kind="stable")  # the payload's point order
-    start = _values_at(patch_means, points, grid)
+    start = values_at(chroma_means, points, grid)
     values = np.empty_like(start)
     values[order] = refine_chroma(gray, ab, payload_labels(payload), start[order], refine)
     count = len(points)  # refined values compress a little worse: drop the latest points to fit

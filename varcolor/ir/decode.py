@@ -17,7 +17,17 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None, *, gray
     ``shape`` is the gray image's ``(H, W)``; it must match the payload's image size. ``gray`` is
     the gray image itself (values in [0, 1]): its size must match, and so must its
     :func:`~varcolor.ir.format.gray_checksum` where the payload records one (version 3 on), so
-    that a payload is never decoded with another image of the same size.
+    that a payload is never decoded with another image of the same size. Decoding an IR is these
+    cues given to :func:`varcolor.colorize` with the gray image (``varcolor decode`` does both).
+
+    Parameters
+    ----------
+    payload : Payload
+        The IR's cues (:func:`~varcolor.ir.format.read_payload`, :func:`~varcolor.ir.files.read_ir`).
+    shape : tuple of int, optional
+        The gray image's ``(height, width)``; default the payload's own.
+    gray : ndarray, optional
+        The gray image (``H×W`` in [0, 1]), checked against the payload's checksum.
 
     Examples
     --------

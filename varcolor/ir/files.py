@@ -88,8 +88,7 @@ def encode_file(
         that of ``options``, else ``adaptive``.
     options : EncodeOptions, optional
         The encoder's options as one value (:class:`~varcolor.ir.encode.EncodeOptions`); ``encoder``
-        and ``keywords`` change them (``method=``, ``encoder``'s old name, still works with a
-        ``DeprecationWarning``).
+        and ``keywords`` change them.
     bits : {8, 16}
         Bits per sample of the gray PNG; the cues are fitted to the stored samples.
     gray : {"lightness", "luma601"}

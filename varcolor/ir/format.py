@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import lzma
 import struct
-import warnings
 import zlib
 from dataclasses import dataclass
 
@@ -171,13 +170,6 @@ class Payload:
     @property
     def count(self) -> int:
         return len(self.points)
-
-    @property
-    def method(self) -> str:
-        """Deprecated: :attr:`encoder` (an IR's "method" is its encoder; "method" now means the
-        colorization method only)."""
-        warnings.warn("Payload.method is deprecated; use Payload.encoder", DeprecationWarning, stacklevel=2)
-        return self.encoder
 
     def global_hints(self) -> GlobalHints | None:
         """The stored global hints, or None."""

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..energies import bilaplacian_gtv as energy
-from ..options import option, positive
+from ..fields import option, positive
 from .base import Method, Problem
 
 _DEFAULTS = energy.Parameters()

@@ -29,12 +29,11 @@ import torch.nn.functional as F
 from skimage.transform import resize
 from tqdm import tqdm
 
-from ..batch import identity
 from ..color import gray_from_lightness, lab_to_rgb, rgb_to_lab
 from ..cues import ideepcolor_offset, sample_ideepcolor
 from ..errors import InputError
 from ..gamut import GlobalHints, ab_histogram, mean_saturation
-from ..io import atomic_path, read_image, walk_images
+from ..io import atomic_path, identity, read_image, walk_images
 from ..memory import check_memory
 from ..metrics import psnr
 from .classes import empirical_distribution, rebalancing_weights

@@ -114,6 +114,34 @@ def check_tensors(path: Path, state: dict) -> None:
             raise InputError(f"{path}: tensor {key} holds NaN or infinite values")
 
 
+def check_state(path: Path, state: dict, expected: dict, what: str, *, optional: set = frozenset()) -> None:
+    """Refuse, in one line naming the file, a state dict whose keys or shapes are not ``expected``'s
+    (a module's own ``state_dict()``; keys in ``optional`` may be missing): the first few keys
+    missing, unexpected and of the wrong shape are named after ``what``.
+
+    Parameters
+    ----------
+    path : Path
+        The file the state was read from (named in the message).
+    state, expected : dict
+        Tensors by key: read from the file, and the module's own.
+    what : str
+        What a mismatch means, for the message (``"not weights of detector 'x'"``).
+    optional : set, optional
+        Keys ``state`` may lack (PyTorch's ``num_batches_tracked``).
+    """
+    missing = sorted(set(expected) - set(state) - set(optional))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or wrong:
+        details = "; ".join(
+            f"{label}: {', '.join(keys[:4])}{' …' if len(keys) > 4 else ''}"
+            for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
+        raise InputError(f"{path}: {what} ({details})")
+
+
 def parse_mask_cent(value, source: str) -> float:
     """A hint-mask offset: a finite number in [0, 1] (0 and 0.5 are the known encodings)."""
     try:
@@ -162,16 +190,7 @@ def load(
     net = SIGGRAPH17(width=width, global_hints=found_global)
     expected = net.state_dict()
     optional = {k for k in expected if k.endswith("num_batches_tracked")}
-    missing = sorted(set(expected) - set(state) - optional)
-    unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
-    if missing or unexpected or wrong:
-        details = "; ".join(
-            f"{label}: {', '.join(keys[:4])}{' …' if len(keys) > 4 else ''}"
-            for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
-            if keys
-        )
-        raise InputError(f"{path}: keys differ from a SIGGRAPH17 of width {width:g} ({details})")
+    check_state(path, state, expected, f"keys differ from a SIGGRAPH17 of width {width:g}", optional=optional)
     net.load_state_dict({**{k: expected[k] for k in optional}, **state})
     if mask_cent is not None:
         mask_cent = parse_mask_cent(mask_cent, "--mask-cent")

@@ -19,8 +19,6 @@ from .choice import (
     SYMMETRIC_ONLY,
     TILES_FROM,
     SolverPlan,
-    choose_solver,
-    estimate_bytes,
     make_solver,
     plan_solver,
 )
@@ -47,9 +45,7 @@ __all__ = [
     "SOLVERS",
     "DEVICES",
     "backend",
-    "choose_solver",
     "make_solver",
-    "estimate_bytes",
     "memory_budget",
     "BUDGET_FRACTION",
     "SYMMETRIC_ONLY",

@@ -4,7 +4,7 @@ symmetric (Ruge–Stüben) cycle the ``cg`` solver uses.
 Levin's exact system is far from symmetric: a pixel in a flat region listens almost only to its most
 similar neighbour, while edge pixels listen to both sides. Symmetric multigrids (smoothed
 aggregation, Ruge–Stüben, geometric) need several times more GMRES iterations on it than AIR
-(approximate ideal restriction, built for such directed problems; docs/guide/solvers.md,
+(approximate ideal restriction, built for such directed problems; benchmarks/results/solvers_measured.md,
 "Measurements behind the solvers' settings").
 Hard cases (a smooth photo with grid, sparse-random or scribbled cues) need hundreds of
 iterations or stall, so ``solver="auto"`` prefers the exact LU wherever it fits
@@ -26,7 +26,7 @@ from .krylov import gmres
 from .stencil import GridOperator
 
 # Fast AIR setup: distance-1 restriction with a stricter strength threshold sets up several times
-# faster than pyamg's defaults, in about as few iterations (docs/guide/solvers.md, "Measurements
+# faster than pyamg's defaults, in about as few iterations (benchmarks/results/solvers_measured.md, "Measurements
 # behind the solvers' settings").
 _AIR_OPTIONS = {
     "strength": ("classical", {"theta": 0.5, "norm": "min"}),
@@ -39,7 +39,7 @@ _C_SWEEPS = 1
 _JACOBI_WEIGHT = 2.0 / 3.0
 _JACOBI_SWEEPS = 1
 # Double precision throughout: on smooth photos the coarsest levels are so ill-conditioned that a
-# single-precision cycle makes GMRES stall far above tol (docs/guide/solvers.md, "Measurements
+# single-precision cycle makes GMRES stall far above tol (benchmarks/results/solvers_measured.md, "Measurements
 # behind the solvers' settings").
 _CYCLE_DTYPE = np.float64
 
@@ -124,7 +124,7 @@ class SymmetricHierarchy(DeviceHierarchy):
     """pyamg's Ruge–Stüben hierarchy (``R = Pᵀ``) with damped Jacobi before and after each coarse
     correction: a symmetric positive definite preconditioner for SPD systems, with no sequential
     sweep (Jacobi is one mat-vec), so it cycles on a GPU as well as on the CPU. CG needs far fewer
-    iterations with it than with smoothed aggregation (docs/guide/solvers.md, "Measurements behind
+    iterations with it than with smoothed aggregation (benchmarks/results/solvers_measured.md, "Measurements behind
     the solvers' settings")."""
 
     def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):

@@ -3,7 +3,7 @@
 The multifrontal LU factorises the root's two subtrees on two threads of its own, each calling
 LAPACK and BLAS (scipy's OpenBLAS) front by front; with OpenBLAS's default of a thread per core,
 its threads and ours compete for the cores and spin between calls: a direct solve takes about
-twice as long with OpenBLAS's default threads as with one (docs/guide/solvers.md, "Timing
+twice as long with OpenBLAS's default threads as with one (benchmarks/results/solvers_measured.md, "Timing
 settings"). The limit holds only while the solver works; the
 caller's own BLAS settings are restored after (threadpoolctl).
 """

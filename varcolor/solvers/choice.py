@@ -29,7 +29,6 @@ __all__ = [
     "SolverPlan",
     "estimate_bytes",
     "plan_solver",
-    "choose_solver",
     "make_solver",
 ]
 
@@ -206,17 +205,6 @@ def plan_solver(
     return SolverPlan(
         name, need, budget, reason, shape, requested, device, bool(symmetric), float(tol), int(maxiter), max_memory
     )
-
-
-def choose_solver(
-    name: str, shape: tuple[int, int], device: str = "cpu", symmetric: bool = False, max_memory: float | None = None
-) -> str:
-    """The solver :func:`plan_solver` plans (``"auto"`` resolved), refusing what would not fit.
-
-    >>> choose_solver("auto", (100, 150))
-    'direct'
-    """
-    return plan_solver(name, shape, device=device, symmetric=symmetric, max_memory=max_memory).solver
 
 
 def make_solver(

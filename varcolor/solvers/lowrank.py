@@ -89,7 +89,7 @@ class _GrowingLU:
     columns through the old factors, their Schur complement factored with partial pivoting —
     not a new ``O(k³)`` factorisation. (In single precision the Green's functions' tails
     underflow to subnormal numbers, and the triangular solves ran several times slower:
-    docs/guide/solvers.md, "Measurements behind the solvers' settings".)"""
+    benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings".)"""
 
     def __init__(self) -> None:
         self._lu = np.zeros((0, 0), order="F")  # column-major: LAPACK takes it without a copy

@@ -13,7 +13,7 @@ two subtrees share nothing but the root, so they are factored and solved on two 
 
 Why not a general sparse LU: most of the flops sit in the large fronts near the root, where
 dense BLAS-3 matrix products run an order of magnitude faster than SuperLU's factorisation did on
-the same ordering (docs/guide/solvers.md, "Measurements behind the solvers' settings"; where the
+the same ordering (benchmarks/results/solvers_measured.md, "Measurements behind the solvers' settings"; where the
 factorisation's time goes is in that page's first section).
 
 Pivots are chosen within each front's own block only: the systems here are M-matrices with
@@ -460,7 +460,7 @@ def _columns(pixels, position):
 
 # Right-hand sides from which a node's triangular solves go to BLAS: with few (a solve's chroma
 # channels) the call overhead would dominate the small fronts; with many (a block of the inverse
-# for a low-rank update) BLAS-3 runs several times faster than the loops (docs/guide/solvers.md,
+# for a low-rank update) BLAS-3 runs several times faster than the loops (benchmarks/results/solvers_measured.md,
 # "Measurements behind the solvers' settings").
 _BLAS_CHANNELS = 8
 

@@ -38,8 +38,9 @@ from contextlib import suppress
 from pathlib import Path
 
 from ..errors import InputError, OutputError
+from ..fields import path_word
 from ..io import encode_image, publish, remove_stale_temporaries
-from ..options import Options, path_word
+from ..options import Options
 
 __all__ = ["SaveJob", "recover", "command_line", "claim", "release"]
 

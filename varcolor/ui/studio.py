@@ -23,7 +23,7 @@ from PIL import Image
 from skimage.transform import resize
 
 from .. import methods
-from ..api import check_fits, estimate_memory
+from ..api import check_fits
 from ..app.cues import cue_path
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
@@ -339,7 +339,7 @@ class Studio:
         pixels = shape[0] * shape[1]
         rate = live.rates.get(method) if live is not None else None
         seconds = rate * pixels if rate else SECONDS_PER_MEGAPIXEL[method] * pixels / 1e6
-        need = estimate_memory(shape, **PRESETS[method])
+        need = check_fits(shape, **PRESETS[method]).bytes
         ask = seconds > ASK_SECONDS
         text = (
             f"{METHOD_NAMES[method]} re-solves the whole {shape[1]}×{shape[0]} live copy: about {seconds:.0f} s"

@@ -249,7 +249,7 @@ def colorize_video(
     if options.prior:
         from ..neural.weights import load
 
-        network = load(options.weights, mask_cent=options.mask_cent)
+        network = load(options.network_file, mask_cent=options.mask_cent)
     solver = _ShotSolver(options, cues, network, temporal, int(window), int(overlap), carry_weight, carry_decay)
     solver.prior_strength = prior_strength
     if solve is not None:

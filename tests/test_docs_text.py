@@ -1,0 +1,45 @@
+"""The documentation is for users: no tracker issue numbers or machine paths in docs/, README or the
+changelog; each guide page short enough to read (tables live in benchmarks/results/); the README
+under 10 KB."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md", ROOT / "CHANGELOG.md"]
+#: "issue 37", "issues 36–38", "#12", and paths of a machine (a user's home, this project's work folders).
+TRACKER_OR_MACHINE = re.compile(r"\bissues? \d+|(?:^|[\s(])#\d+\b|/work/|/home/\w|/Users/\w", re.IGNORECASE)
+GUIDE_WORDS = 1600  # "about 1,500": what a page is, when to use it, one example, one picture
+
+
+def offences(text: str) -> list[str]:
+    """The lines of ``text`` that name a tracker issue or a machine path, outside code blocks."""
+    found, fenced = [], False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        if not fenced and TRACKER_OR_MACHINE.search(line):
+            found.append(f"{number}: {line.strip()[:100]}")
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_issue_numbers_or_machine_paths(page):
+    assert offences(page.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "guide").glob("*.md")), ids=lambda p: p.name)
+def test_guide_pages_are_short(page):
+    assert len(page.read_text(encoding="utf-8").split()) <= GUIDE_WORDS
+
+
+def test_readme_is_under_10_kb():
+    assert (ROOT / "README.md").stat().st_size <= 10_000
+
+
+def test_the_check_finds_what_it_should():
+    text = "see issue 37 and #12\n```\n# 3 comment in code: #4 is fine here\n```\nfile /work/x, fine: PR-12, C#9"
+    assert [line.split(":")[0] for line in offences(text)] == ["1", "5"]
