@@ -263,7 +263,8 @@ class Colorizer:
                     return self._finish(chroma, {**self._info(cues), **report}, start, where)
             else:
                 why = "no cues"
-        self.engine.reset()
+        if not (reuse and x0 is None and self.engine.incremental):
+            self.engine.reset()  # an incremental method otherwise decides itself what to reuse
         result = self._run(cues, x0)
         if why is not None:
             result.info["full_solve"] = why

@@ -1,0 +1,256 @@
+"""``levin-multiscale``: Levin's exact system solved where colour lives — coarse, then corrected fine.
+
+1. **Coarse**: the gray image and the cues averaged over blocks of ``factor``² pixels; Levin's
+   exact system solved on that grid by the ``levin`` method's machinery (the direct LU, and
+   low-rank corrections of it for edits: :mod:`varcolor.interactive`).
+2. **Lift**: the coarse chroma brought to full resolution by the guided filter's local-affine fit
+   to the gray (:mod:`varcolor.solvers.multiscale`), band by band.
+3. **Correct**: around the cues (within ``margin`` pixels), Levin's exact system solved again at
+   full resolution, tile by tile, with the lifted chroma held around each tile: the detail near a
+   stroke (a small region of its own lightness, an edge inside a block) is the exact system's.
+   Cue pixels hold their values exactly.
+
+Why: at full resolution Levin's 3×3 affinities see film grain and sensor noise as edges, so
+averaging first scores higher than the exact full-resolution solve on photos at native size, in a
+fraction of the time (docs/guide/multiscale.md; benchmarks/results/multiscale.md). ``factor=1``
+is ``levin`` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import InputError
+from ..memory import check_memory
+from ..options import option
+from ..solvers.direct import DirectSolver
+from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape, guided_coefficients, lift_rows
+from ..solvers.window import held_border
+from .base import Method, Problem
+from .levin import Levin
+
+__all__ = ["LevinMultiscale", "Parameters", "auto_factor"]
+
+#: Below this many pixels the exact solve is as fast as anything: ``factor`` 0 means 1 there.
+EXACT_BELOW = 256 * 256
+#: The coarse grid ``factor`` 0 aims at no more than this many cells (a direct LU of it is cheap).
+COARSE_CELLS = 1_100_000
+#: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
+TILE = 256
+#: Rows of the full-resolution lift made at once (bounds the lift's temporaries).
+BAND = 512
+
+
+def _whole(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise InputError(f"{name} must be a whole number >= 0, got {value!r}")
+
+
+def _eps(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be a positive number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """levin-multiscale's own options (tuned on Kodak 1–12: benchmarks/results/multiscale.md)."""
+
+    factor: int = option(
+        0,
+        "levin-multiscale: block side of the coarse grid in pixels; 1 = levin's exact solve, "
+        "0 = by image size (default %(default)s)",
+        check=_whole,
+    )
+    margin: int = option(
+        12,
+        "levin-multiscale: pixels around the cues solved exactly at full resolution (default %(default)s)",
+        check=_whole,
+    )
+    radius: int = option(
+        1, "levin-multiscale: guided lift's window radius in coarse cells (default %(default)s)", check=_whole
+    )
+    eps: float = option(
+        1e-3, "levin-multiscale: guided lift's slope damping, gray variance (default %(default)s)", check=_eps
+    )
+
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):
+            spec.metadata["check"](spec.name, getattr(self, spec.name))
+
+
+def auto_factor(shape: tuple[int, int]) -> int:
+    """The block side ``factor=0`` picks for an image of ``shape``: 1 (exact) below
+    :data:`EXACT_BELOW` pixels, else the smallest power of two from 4 whose coarse grid has at
+    most :data:`COARSE_CELLS` cells (4 up to about 17 MP, 8 up to 70 MP).
+
+    >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000))
+    (1, 4, 8)
+    """
+    pixels = int(shape[0]) * int(shape[1])
+    if pixels <= EXACT_BELOW:
+        return 1
+    factor = 4
+    while pixels / factor**2 > COARSE_CELLS:
+        factor *= 2
+    return factor
+
+
+@dataclass
+class _CoarseCues:
+    """The coarse cues as :class:`varcolor.interactive.Updates` reads a cue set."""
+
+    mask: np.ndarray
+    targets: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.mask.shape
+
+
+class LevinMultiscale(Method):
+    name = "levin-multiscale"
+    summary = "Levin's system solved coarse and corrected fine near the cues: fast, and the default"
+    spaces = ("lab", "yiq")
+    symmetric = False
+    prior_modes = Levin.prior_modes
+    incremental = True
+    Parameters: ClassVar[type] = Parameters
+
+    def __init__(self, guide, options, progress=None, *, plan=None):
+        super().__init__(guide, options, progress, plan=plan)
+        from ..interactive import Updates  # the interactive module imports the methods
+
+        self.factor = self.factor_for(guide.shape, options)
+        self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
+        self.coarse = Levin(self.coarse_guide, self.coarse_options(options))
+        self.updates = Updates(self.coarse, options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
+        self.coarse_chroma: np.ndarray | None = None
+
+    @staticmethod
+    def factor_for(shape: tuple[int, int], options) -> int:
+        factor = options.parameters.factor
+        return auto_factor(shape) if factor == 0 else int(factor)
+
+    @staticmethod
+    def coarse_options(options):
+        return dataclasses.replace(options, method="levin", parameters=None)
+
+    @classmethod
+    def plan(cls, shape, options):
+        shape = (int(shape[0]), int(shape[1]))
+        factor = cls.factor_for(shape, options)
+        inner = Levin.plan(coarse_shape(shape, factor), cls.coarse_options(options))
+        # Full resolution: the gray, the chroma, the result's Lab and RGB (float64), a tile's LU.
+        need = inner.bytes + shape[0] * shape[1] * (8 + 16 + 16 + 24) + TILE * TILE * 4000
+        check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
+        return dataclasses.replace(
+            inner,
+            bytes=need,
+            reason=f"{inner.reason}, on the {factor}×{factor}-block grid",
+            shape=shape,
+            method=cls.name,
+        )
+
+    @classmethod
+    def memory(cls, shape, options):
+        return cls.plan(shape, options).bytes
+
+    def reset(self) -> None:
+        self.updates.forget()
+        self.coarse.reset()
+        self.coarse_chroma = None
+
+    def solve(self, problem: Problem, x0):
+        times = {}
+        start = time.perf_counter()
+        factor, margin = self.factor, self.options.parameters.margin
+        if factor == 1:
+            held, targets = problem.mask, problem.targets
+            prior, weight = problem.prior, problem.weight
+        else:
+            held, targets = coarse_cues(problem.mask, problem.targets, factor)
+            prior = None if problem.prior is None else block_mean(problem.prior, factor)
+            weight = None if problem.weight is None else block_mean(problem.weight, factor)
+        coarse, report = None, {}
+        if self.coarse_chroma is not None and prior is None and held.any():
+            found, why = self.updates.edit(_CoarseCues(held, targets), self.coarse_chroma)
+            if found is not None:
+                coarse, report, _ = found
+            else:
+                report = {"full_solve": why}
+        if coarse is None:
+            self.coarse.reset()
+            coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), None)
+            report = {**solved, **report, "update": "fresh"}
+            if prior is None:
+                self.updates.rebase(coarse, held, targets)
+        self.coarse_chroma = coarse
+        times["coarse_seconds"] = time.perf_counter() - start
+        engine = {"factor": factor, "coarse_shape": list(held.shape), "coarse_update": report.pop("update", "fresh")}
+        if factor == 1:
+            return coarse, {**report, "engine": engine}
+        start = time.perf_counter()
+        chroma = self._lift(coarse)
+        chroma[problem.mask] = problem.targets[problem.mask]  # hard cues, exactly
+        times["lift_seconds"] = time.perf_counter() - start
+        start = time.perf_counter()
+        tiles, unknowns = self._correct(chroma, problem, margin)
+        times["correct_seconds"] = time.perf_counter() - start
+        engine.update(tiles=tiles, corrected_pixels=unknowns, margin=margin, **times)
+        report.update(engine=engine, residual=None if report.get("residual") is None else report["residual"])
+        return chroma, report
+
+    def _lift(self, coarse: np.ndarray) -> np.ndarray:
+        """The coarse chroma at full resolution (guided by the gray), within the coarse range:
+        Levin's solution keeps to the range of its cues (a maximum principle), so must the lift."""
+        parameters = self.options.parameters
+        a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
+        low, high = coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1))
+        height = self.guide.shape[0]
+        chroma = np.empty(self.guide.shape + (coarse.shape[2],))
+        for top in range(0, height, BAND):
+            rows = slice(top, min(top + BAND, height))
+            np.clip(lift_rows(a, b, self.guide, self.factor, rows), low, high, out=chroma[rows])
+        return chroma
+
+    def _correct(self, chroma: np.ndarray, problem: Problem, margin: int) -> tuple[int, int]:
+        """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
+        tile by tile (each tile's LU on its free pixels alone), everything else held at ``chroma``:
+        a tile sees the tiles solved before it (one multiplicative Schwarz sweep)."""
+        if margin == 0 or not problem.mask.any():
+            return 0, 0
+        near = ndimage.maximum_filter(problem.mask.view(np.uint8), size=2 * margin + 1).view(bool)
+        near &= ~problem.mask
+        height, width = self.guide.shape
+        overlap = max(margin // 2, 4)
+        tiles = unknowns = 0
+        for top in range(0, height, TILE):
+            for left in range(0, width, TILE):
+                inner = (
+                    slice(max(top - overlap, 0), min(top + TILE + overlap, height)),
+                    slice(max(left - overlap, 0), min(left + TILE + overlap, width)),
+                )
+                free = near[inner]
+                if not free.any():
+                    continue
+                window = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, n)) for s, n in zip(inner, (height, width)))
+                offset = (inner[0].start - window[0].start, inner[1].start - window[1].start)
+                unknown = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start), bool)
+                unknown[offset[0] : offset[0] + free.shape[0], offset[1] : offset[1] + free.shape[1]] = free
+                unknown &= ~held_border(window, (height, width))
+                values = chroma[window]
+                prior = weight = None
+                if problem.prior is not None:
+                    prior, weight = problem.prior[window], problem.weight[window]
+                operator, rhs = self.coarse.system(self.guide[window], ~unknown, values, prior, weight)
+                solution, _ = DirectSolver(operator, tol=1e-5).solve(rhs)
+                values[unknown] = solution[unknown]
+                tiles += 1
+                unknowns += int(np.count_nonzero(unknown))
+        return tiles, unknowns
