@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..memory import check_memory
 from ..options import option
 from ..solvers.direct import DirectSolver
-from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape, guided_coefficients, lift_rows
+from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape, guided_coefficients, lift
 from ..solvers.window import held_border
 from .base import Method, Problem
 from .levin import Levin
@@ -43,8 +43,6 @@ EXACT_BELOW = 256 * 256
 COARSE_CELLS = 1_100_000
 #: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
 TILE = 256
-#: Rows of the full-resolution lift made at once (bounds the lift's temporaries).
-BAND = 512
 
 
 def _whole(name: str, value) -> None:
@@ -128,7 +126,10 @@ class LevinMultiscale(Method):
 
         self.factor = self.factor_for(guide.shape, options)
         self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
-        self.coarse = Levin(self.coarse_guide, self.coarse_options(options))
+        # The coarse solve is levin's, on the coarse grid, with these options (they hold what it
+        # reads) and the plan made for it (:meth:`plan`): nothing is checked or planned twice.
+        coarse_plan = dataclasses.replace(self.solver_plan, method=Levin.name, shape=self.coarse_guide.shape)
+        self.coarse = Levin(self.coarse_guide, options, plan=coarse_plan)
         self.updates = Updates(self.coarse, options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
         self.coarse_chroma: np.ndarray | None = None
 
@@ -137,15 +138,11 @@ class LevinMultiscale(Method):
         factor = options.parameters.factor
         return auto_factor(shape) if factor == 0 else int(factor)
 
-    @staticmethod
-    def coarse_options(options):
-        return dataclasses.replace(options, method="levin", parameters=None)
-
     @classmethod
     def plan(cls, shape, options):
         shape = (int(shape[0]), int(shape[1]))
         factor = cls.factor_for(shape, options)
-        inner = Levin.plan(coarse_shape(shape, factor), cls.coarse_options(options))
+        inner = Levin.plan(coarse_shape(shape, factor), options)
         # Full resolution: the gray, the chroma, the result's Lab and RGB (float64), a tile's LU.
         need = inner.bytes + shape[0] * shape[1] * (8 + 16 + 16 + 24) + TILE * TILE * 4000
         check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
@@ -187,12 +184,14 @@ class LevinMultiscale(Method):
         if coarse is None:
             self.coarse.reset()
             coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), None)
-            report = {**solved, **report, "update": "fresh"}
+            report = {**solved, **report}
             if prior is None:
                 self.updates.rebase(coarse, held, targets)
         self.coarse_chroma = coarse
         times["coarse_seconds"] = time.perf_counter() - start
-        engine = {"factor": factor, "coarse_shape": list(held.shape), "coarse_update": report.pop("update", "fresh")}
+        # The coarse edit's box is in coarse cells: what changed at full resolution is not it.
+        report.pop("window", None)
+        engine = {"factor": factor, "coarse_shape": list(held.shape), "coarse_update": report.get("update", "fresh")}
         if factor == 1:
             return coarse, {**report, "engine": engine}
         start = time.perf_counter()
@@ -211,13 +210,7 @@ class LevinMultiscale(Method):
         Levin's solution keeps to the range of its cues (a maximum principle), so must the lift."""
         parameters = self.options.parameters
         a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
-        low, high = coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1))
-        height = self.guide.shape[0]
-        chroma = np.empty(self.guide.shape + (coarse.shape[2],))
-        for top in range(0, height, BAND):
-            rows = slice(top, min(top + BAND, height))
-            np.clip(lift_rows(a, b, self.guide, self.factor, rows), low, high, out=chroma[rows])
-        return chroma
+        return lift(a, b, self.guide, self.factor, coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1)))
 
     def _correct(self, chroma: np.ndarray, problem: Problem, margin: int) -> tuple[int, int]:
         """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
@@ -239,10 +232,17 @@ class LevinMultiscale(Method):
                 free = near[inner]
                 if not free.any():
                     continue
-                window = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, n)) for s, n in zip(inner, (height, width)))
-                offset = (inner[0].start - window[0].start, inner[1].start - window[1].start)
+                # The tile's free pixels' box, and 2 px more: their rows read their neighbours'
+                # 3×3 neighbourhoods, which the window then holds as the whole image's.
+                rows, columns = np.nonzero(free)
+                box = (
+                    slice(inner[0].start + rows.min(), inner[0].start + rows.max() + 1),
+                    slice(inner[1].start + columns.min(), inner[1].start + columns.max() + 1),
+                )
+                window = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, n)) for s, n in zip(box, (height, width)))
                 unknown = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start), bool)
-                unknown[offset[0] : offset[0] + free.shape[0], offset[1] : offset[1] + free.shape[1]] = free
+                local = tuple(slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, window))
+                unknown[local] = near[box]
                 unknown &= ~held_border(window, (height, width))
                 values = chroma[window]
                 prior = weight = None

@@ -14,9 +14,10 @@ Array code: every function takes the array module ``xp`` (NumPy, or CuPy on a GP
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
-__all__ = ["coarse_shape", "block_mean", "coarse_cues", "guided_coefficients", "lift_rows"]
+__all__ = ["coarse_shape", "block_mean", "coarse_cues", "guided_coefficients", "lift_rows", "lift"]
 
 
 def coarse_shape(shape: tuple[int, int], factor: int) -> tuple[int, int]:
@@ -85,11 +86,16 @@ def coarse_cues(mask, targets, factor: int, xp=np):
     >>> held.tolist(), held_values[..., 0].tolist()
     ([[True, False]], [[3.0, 0.0]])
     """
-    weight = xp.asarray(mask, dtype=xp.float64)
-    counts = _block_sum(weight, factor, xp)
-    sums = _block_sum(xp.where(mask[..., None], xp.asarray(targets, dtype=xp.float64), 0.0), factor, xp)
-    held = counts > 0
-    return held, sums / xp.maximum(counts, 1.0)[..., None]
+    rows, columns = xp.nonzero(mask)
+    shape = coarse_shape(mask.shape, factor)
+    block = (rows // factor) * shape[1] + columns // factor  # only the cue pixels are read
+    counts = xp.bincount(block, minlength=shape[0] * shape[1]).astype(xp.float64)
+    values = xp.asarray(targets)[rows, columns]
+    sums = xp.stack(
+        [xp.bincount(block, weights=values[:, c], minlength=counts.size) for c in range(values.shape[1])], axis=-1
+    )
+    held = (counts > 0).reshape(shape)
+    return held, (sums / xp.maximum(counts, 1.0)[:, None]).reshape(shape + (values.shape[1],))
 
 
 def _box(image, radius: int, xp):
@@ -186,11 +192,76 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
     height, width = guide.shape
     top, bottom, wy = _axis_weights(height, a.shape[0], factor, rows.start, rows.stop, xp)
     left, right, wx = _axis_weights(width, a.shape[1], factor, 0, width, xp)
-    wy, wx = wy[:, None, None], wx[None, :, None]
+    channels = a.shape[2]
+    # Separable: along the columns on the coarse grid first (cheap), then along the rows.
+    both = xp.concatenate([a, b], axis=2)
+    wy = wy[:, None, None]
+    band = both[top] * (1 - wy) + both[bottom] * wy
+    wx = wx[None, :, None]
+    band = band[:, left] * (1 - wx) + band[:, right] * wx
+    lifted = band[..., :channels]
+    lifted *= xp.asarray(guide[rows], dtype=xp.float64)[..., None]
+    lifted += band[..., channels:]
+    return lifted
 
-    def interpolate(c):
-        upper = c[top][:, left] * (1 - wx) + c[top][:, right] * wx
-        lower = c[bottom][:, left] * (1 - wx) + c[bottom][:, right] * wx
-        return upper * (1 - wy) + lower * wy
 
-    return interpolate(a) * xp.asarray(guide[rows], dtype=xp.float64)[..., None] + interpolate(b)
+@numba.njit(cache=True, parallel=True)
+def _lift_kernel(a, b, guide, factor, low, high, out):
+    height, width = guide.shape
+    rows, columns, channels = a.shape
+    for i in numba.prange(height):
+        y = min(max((i - (factor - 1) / 2) / factor, 0.0), rows - 1)
+        top = int(y)
+        bottom = min(top + 1, rows - 1)
+        wy = y - top
+        for j in range(width):
+            x = min(max((j - (factor - 1) / 2) / factor, 0.0), columns - 1)
+            left = int(x)
+            right = min(left + 1, columns - 1)
+            wx = x - left
+            for c in range(channels):
+                slope = (1 - wy) * ((1 - wx) * a[top, left, c] + wx * a[top, right, c]) + wy * (
+                    (1 - wx) * a[bottom, left, c] + wx * a[bottom, right, c]
+                )
+                offset = (1 - wy) * ((1 - wx) * b[top, left, c] + wx * b[top, right, c]) + wy * (
+                    (1 - wx) * b[bottom, left, c] + wx * b[bottom, right, c]
+                )
+                out[i, j, c] = min(max(slope * guide[i, j] + offset, low[c]), high[c])
+
+
+def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512):
+    """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]``
+    per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy.
+
+    Parameters
+    ----------
+    a, b : ndarray, ``h×w×C``
+        Coarse coefficients (:func:`guided_coefficients`).
+    guide : ndarray, ``H×W``
+        The full-resolution gray.
+    factor : int
+        Block side in pixels.
+    low, high : ndarray, ``C``
+        The range of each channel.
+    xp : module
+        NumPy or CuPy.
+    band : int
+        Rows lifted at once by the array code.
+    """
+    height, width = guide.shape
+    out = xp.empty((height, width, a.shape[2]))
+    if xp is np:
+        _lift_kernel(
+            np.ascontiguousarray(a, np.float64),
+            np.ascontiguousarray(b, np.float64),
+            np.ascontiguousarray(guide, np.float64),
+            factor,
+            np.asarray(low, np.float64),
+            np.asarray(high, np.float64),
+            out,
+        )
+        return out
+    for top in range(0, height, band):
+        rows = slice(top, min(top + band, height))
+        out[rows] = xp.clip(lift_rows(a, b, guide, factor, rows, xp), low, high)
+    return out
