@@ -94,7 +94,7 @@ def chroma_psnr(rgb: np.ndarray, ab: np.ndarray) -> float:
     return psnr(lab_to_rgb(np.concatenate([lab[..., :1], ab], axis=-1), gamut="clip"), rgb)
 
 
-def candidates(margin: int = 12, factor: int = 4, eps: float = 1e-3, radius: int = 1) -> dict[str, dict]:
+def candidates(margin: int = 8, factor: int = 4, eps: float = 1e-3, radius: int = 1) -> dict[str, dict]:
     """The candidates compared: name → ``colorize`` keywords."""
     engine = {"method": "levin-multiscale", "factor": factor, "radius": radius}
     return {

@@ -10,6 +10,7 @@ from scipy import ndimage
 
 import varcolor
 from varcolor.errors import InputError
+from varcolor.methods import levin_multiscale
 from varcolor.methods.levin_multiscale import auto_factor
 
 from ..conftest import gray_and_cues, make_pair, run, stroke
@@ -108,7 +109,9 @@ def test_small_disks_keep_their_colour_near_the_exact_solve():
     assert coarse_only > corrected + 0.2  # what the correction is for
 
 
-def test_edits_correct_the_coarse_factors_and_match_a_fresh_solve(rng):
+def test_edits_correct_the_coarse_factors_and_match_a_fresh_solve(monkeypatch, rng):
+    # Correct the coarse factors even where a fresh solve of the small coarse grid is predicted cheaper.
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
     gray, cues = gray_and_cues("astronaut", (120, 160), 40, rng)
     added = stroke(gray.shape, slice(60, 63), slice(30, 110), (30.0, -30.0))
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
@@ -143,3 +146,20 @@ def test_bad_parameters_are_one_line(tmp_path, capsys):
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "factor" in err
     assert not (tmp_path / "out.png").exists()
+
+
+def test_an_edit_solves_again_only_the_tiles_it_reaches(monkeypatch, rng):
+    """Tiles far from the stroke keep their corrections on the new lift: close to a fresh solve
+    (the lift moved only as much as the coarse solution did there)."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues = gray_and_cues("astronaut", (200, 240), 80, rng)
+    added = stroke(gray.shape, slice(20, 23), slice(20, 60), (30.0, -30.0))
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4, margin=8)
+    first = colorizer.solve(cues)
+    edited = colorizer.solve(cues.merged(added))
+    engine = edited.info["engine"]
+    assert engine["tiles_reused"] > 0 and engine["tiles"] < first.info["engine"]["tiles"]
+    fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4, margin=8)
+    assert np.abs(edited.ab - fresh.ab).max() < 0.05
+    np.testing.assert_array_equal(edited.ab[added.mask], added.ab[added.mask])

@@ -43,6 +43,9 @@ EXACT_BELOW = 256 * 256
 COARSE_CELLS = 1_100_000
 #: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
 TILE = 256
+#: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
+#: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound.
+REUSE_BELOW = 0.02
 
 
 def _whole(name: str, value) -> None:
@@ -57,7 +60,7 @@ def _eps(name: str, value) -> None:
 
 @dataclass(frozen=True)
 class Parameters:
-    """levin-multiscale's own options (tuned on Kodak 1–12: benchmarks/results/multiscale.md)."""
+    """levin-multiscale's own options (chosen on BSDS500 train: benchmarks/results/multiscale_tuning.md)."""
 
     factor: int = option(
         0,
@@ -66,7 +69,7 @@ class Parameters:
         check=_whole,
     )
     margin: int = option(
-        12,
+        8,
         "levin-multiscale: pixels around the cues solved exactly at full resolution (default %(default)s)",
         check=_whole,
     )
@@ -132,6 +135,10 @@ class LevinMultiscale(Method):
         self.coarse = Levin(self.coarse_guide, options, plan=coarse_plan)
         self.updates = Updates(self.coarse, options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
         self.coarse_chroma: np.ndarray | None = None
+        # The last solve's cues (raster indices, values) and each tile's correction: what an
+        # edit's corrections reuse.
+        self._last_cues: tuple | None = None
+        self._kept: dict = {}
 
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
@@ -162,6 +169,7 @@ class LevinMultiscale(Method):
         self.updates.forget()
         self.coarse.reset()
         self.coarse_chroma = None
+        self._last_cues, self._kept = None, {}
 
     def solve(self, problem: Problem, x0):
         times = {}
@@ -187,7 +195,7 @@ class LevinMultiscale(Method):
             report = {**solved, **report}
             if prior is None:
                 self.updates.rebase(coarse, held, targets)
-        self.coarse_chroma = coarse
+        previous, self.coarse_chroma = self.coarse_chroma, coarse
         times["coarse_seconds"] = time.perf_counter() - start
         # The coarse edit's box is in coarse cells: what changed at full resolution is not it.
         report.pop("window", None)
@@ -199,9 +207,12 @@ class LevinMultiscale(Method):
         chroma[problem.mask] = problem.targets[problem.mask]  # hard cues, exactly
         times["lift_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
-        tiles, unknowns = self._correct(chroma, problem, margin)
+        moved = None
+        if engine["coarse_update"] == "low-rank" and previous is not None:
+            moved = np.abs(coarse - previous).max(axis=2)  # how far the lift moves, block by block
+        tiles, reused, unknowns = self._correct(chroma, problem, margin, moved)
         times["correct_seconds"] = time.perf_counter() - start
-        engine.update(tiles=tiles, corrected_pixels=unknowns, margin=margin, **times)
+        engine.update(tiles=tiles, tiles_reused=reused, corrected_pixels=unknowns, margin=margin, **times)
         report.update(engine=engine, residual=None if report.get("residual") is None else report["residual"])
         return chroma, report
 
@@ -212,23 +223,58 @@ class LevinMultiscale(Method):
         a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
         return lift(a, b, self.guide, self.factor, coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1)))
 
-    def _correct(self, chroma: np.ndarray, problem: Problem, margin: int) -> tuple[int, int]:
+    def _still(self, moved: np.ndarray, window: tuple[slice, slice]) -> float:
+        """How far the lift moved at most over ``window``: the coarse move over the blocks whose
+        coefficients reach it (the guided filter's two box filters and the interpolation)."""
+        halo = 2 * self.options.parameters.radius + 1
+        return float(
+            moved[
+                _blocks(window[0], self.factor, halo, moved.shape[0]),
+                _blocks(window[1], self.factor, halo, moved.shape[1]),
+            ].max()
+        )
+
+    def _correct(
+        self, chroma: np.ndarray, problem: Problem, margin: int, moved: np.ndarray | None
+    ) -> tuple[int, int, int]:
         """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
         tile by tile (each tile's LU on its free pixels alone), everything else held at ``chroma``:
-        a tile sees the tiles solved before it (one multiplicative Schwarz sweep)."""
+        a tile sees the tiles solved before it (one multiplicative Schwarz sweep).
+
+        Each tile's correction (its solution less the lift) is kept. After an edit (``moved``: how
+        far the coarse solution moved, per block), a tile that no changed cue reaches (within
+        ``margin`` and the tiles' overlap) and where the coarse solution moved less than
+        :data:`REUSE_BELOW` adds its kept correction to the new lift instead of being solved again.
+        Its error is then at most twice that move (the tile's solve keeps to the range of what it
+        holds, a maximum principle, and the lift moved by less on its border and its cues).
+        Returns the tiles solved, the tiles reused and the pixels solved."""
+        cues = (np.flatnonzero(problem.mask), problem.targets[problem.mask])
+        last, self._last_cues = self._last_cues, cues
+        kept, self._kept = (self._kept if moved is not None and last is not None else {}), {}
         if margin == 0 or not problem.mask.any():
-            return 0, 0
+            return 0, 0, 0
         near = ndimage.maximum_filter(problem.mask.view(np.uint8), size=2 * margin + 1).view(bool)
         near &= ~problem.mask
         height, width = self.guide.shape
         overlap = max(margin // 2, 4)
-        tiles = unknowns = 0
+        reach = None
+        if kept:
+            changed = _changed_cues(last, cues, problem.mask.shape)
+            reach = ndimage.maximum_filter(changed.view(np.uint8), size=2 * (margin + overlap) + 7).view(bool)
+        solved = reused = unknowns = 0
         for top in range(0, height, TILE):
             for left in range(0, width, TILE):
                 inner = (
                     slice(max(top - overlap, 0), min(top + TILE + overlap, height)),
                     slice(max(left - overlap, 0), min(left + TILE + overlap, width)),
                 )
+                key = (top, left)
+                if reach is not None and not reach[inner].any() and self._still(moved, inner) < REUSE_BELOW:
+                    if key in kept:
+                        window, unknown, delta = self._kept[key] = kept[key]
+                        chroma[window][unknown] += delta
+                        reused += 1
+                    continue
                 free = near[inner]
                 if not free.any():
                     continue
@@ -250,7 +296,23 @@ class LevinMultiscale(Method):
                     prior, weight = problem.prior[window], problem.weight[window]
                 operator, rhs = self.coarse.system(self.guide[window], ~unknown, values, prior, weight)
                 solution, _ = DirectSolver(operator, tol=1e-5).solve(rhs)
+                self._kept[key] = (window, unknown, solution[unknown] - values[unknown])
                 values[unknown] = solution[unknown]
-                tiles += 1
+                solved += 1
                 unknowns += int(np.count_nonzero(unknown))
-        return tiles, unknowns
+        return solved, reused, unknowns
+
+
+def _blocks(rows: slice, factor: int, halo: int, size: int) -> slice:
+    """The coarse cells whose lift reaches the full-resolution ``rows`` (``halo`` cells around)."""
+    return slice(max(rows.start // factor - halo, 0), min((rows.stop - 1) // factor + halo + 1, size))
+
+
+def _changed_cues(last: tuple, now: tuple, shape: tuple[int, int]) -> np.ndarray:
+    """The pixels (``H×W`` bool) whose cue was added, removed or recoloured between two cue sets,
+    each given as (raster indices, values)."""
+    changed = np.zeros(shape[0] * shape[1], bool)
+    changed[np.setxor1d(last[0], now[0], assume_unique=True)] = True
+    common, in_last, in_now = np.intersect1d(last[0], now[0], assume_unique=True, return_indices=True)
+    changed[common[np.any(last[1][in_last] != now[1][in_now], axis=1)]] = True
+    return changed.reshape(shape)
