@@ -208,7 +208,7 @@ class LevinMultiscale(Method):
         times["lift_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
         moved = None
-        if engine["coarse_update"] == "low-rank" and previous is not None:
+        if previous is not None and prior is None:  # however the coarse grid was solved: corrected or afresh
             moved = np.abs(coarse - previous).max(axis=2)  # how far the lift moves, block by block
         tiles, reused, unknowns = self._correct(chroma, problem, margin, moved)
         times["correct_seconds"] = time.perf_counter() - start
