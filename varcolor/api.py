@@ -357,7 +357,7 @@ class Colorizer:
         if self.updates is not None:
             self.updates.forget()
         info = self._info(cues)
-        prior = weight = None
+        prior = weight = where = None
         if self.network is not None:
             from .neural.prior import guess
 
@@ -384,6 +384,8 @@ class Colorizer:
                 self.engine, self.engine.solve(Problem(cues.mask, targets, prior, weight), x0), self.guide.shape + (2,)
             )
             info.update(report)
+            # A method that reports what it changed (a pair of slices) has the last chroma elsewhere.
+            where = info.pop("changed", None) if self._last is not None else None
             if self.updates is not None and prior is None:
                 self.updates.rebase(chroma, cues.mask, targets)
         if prior is not None:
@@ -394,7 +396,7 @@ class Colorizer:
                 prior_mode=mode,
                 automatic=options.automatic,
             )
-        return self._finish(chroma, info, start)
+        return self._finish(chroma, info, start, where)
 
     def _fuse(self, cues: Cues, prior: np.ndarray, weight: np.ndarray, mode: str, info: dict):
         """The prior and weight with each detected instance's own colours (:mod:`varcolor.instances`)."""

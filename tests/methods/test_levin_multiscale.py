@@ -163,4 +163,6 @@ def test_an_edit_solves_again_only_the_tiles_it_reaches(monkeypatch, rng):
     assert engine["tiles_reused"] > 0 and engine["tiles"] < first.info["engine"]["tiles"]
     fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4, margin=8)
     assert np.abs(edited.ab - fresh.ab).max() < 0.05
+    # only the part that changed was painted again: the colours are still those of its chroma
+    assert np.abs(edited.rgb - fresh.rgb).max() < 1e-3
     np.testing.assert_array_equal(edited.ab[added.mask], added.ab[added.mask])

@@ -175,7 +175,9 @@ class Method:
 
     def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
         """The chroma (``H×W×2``, in the options' space) for ``problem``, from the initial guess
-        ``x0`` where iterative, and a report: at least ``solver``, ``iterations``, ``residual``."""
+        ``x0`` where iterative, and a report: at least ``solver``, ``iterations``, ``residual``;
+        an ``incremental`` method may add ``changed`` (a pair of slices) outside which the chroma
+        is the last solve's, up to rounding (only that part is painted again)."""
         raise NotImplementedError
 
     @contextmanager

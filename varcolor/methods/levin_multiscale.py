@@ -43,6 +43,9 @@ EXACT_BELOW = 256 * 256
 COARSE_CELLS = 1_100_000
 #: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
 TILE = 256
+#: Up to this many pixels the last lift is kept for edits (an image-sized array more); a scan
+#: beyond, colorized once, does not hold it.
+KEEP_LIFT_PIXELS = 16_000_000
 #: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
 #: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound.
 REUSE_BELOW = 0.02
@@ -139,6 +142,7 @@ class LevinMultiscale(Method):
         # edit's corrections reuse.
         self._last_cues: tuple | None = None
         self._kept: dict = {}
+        self._lifted: tuple | None = None  # the last lift (float32) and its range
 
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
@@ -169,7 +173,7 @@ class LevinMultiscale(Method):
         self.updates.forget()
         self.coarse.reset()
         self.coarse_chroma = None
-        self._last_cues, self._kept = None, {}
+        self._last_cues, self._kept, self._lifted = None, {}, None
 
     def solve(self, problem: Problem, x0):
         times = {}
@@ -203,25 +207,50 @@ class LevinMultiscale(Method):
         if factor == 1:
             return coarse, {**report, "engine": engine}
         start = time.perf_counter()
-        chroma = self._lift(coarse)
-        chroma[problem.mask] = problem.targets[problem.mask]  # hard cues, exactly
-        times["lift_seconds"] = time.perf_counter() - start
-        start = time.perf_counter()
         moved = None
         if previous is not None and prior is None:  # however the coarse grid was solved: corrected or afresh
             moved = np.abs(coarse - previous).max(axis=2)  # how far the lift moves, block by block
-        tiles, reused, unknowns = self._correct(chroma, problem, margin, moved)
+        chroma, region = self._lift(coarse, moved)
+        chroma[problem.mask] = problem.targets[problem.mask]  # hard cues, exactly
+        times["lift_seconds"] = time.perf_counter() - start
+        start = time.perf_counter()
+        tiles, reused, unknowns, boxes = self._correct(chroma, problem, margin, moved)
         times["correct_seconds"] = time.perf_counter() - start
         engine.update(tiles=tiles, tiles_reused=reused, corrected_pixels=unknowns, margin=margin, **times)
-        report.update(engine=engine, residual=None if report.get("residual") is None else report["residual"])
+        report.update(engine=engine)
+        if region is not None:  # elsewhere the chroma is the last solve's: only this is painted again
+            report["changed"] = _union([region, *boxes])
         return chroma, report
 
-    def _lift(self, coarse: np.ndarray) -> np.ndarray:
-        """The coarse chroma at full resolution (guided by the gray), within the coarse range:
-        Levin's solution keeps to the range of its cues (a maximum principle), so must the lift."""
+    def _lift(self, coarse: np.ndarray, moved: np.ndarray | None) -> tuple[np.ndarray, tuple | None]:
+        """The coarse chroma at full resolution (guided by the gray), within the coarse range
+        (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift),
+        and after an edit (``moved``) the window lifted again: the last lift is kept (up to
+        :data:`KEEP_LIFT_PIXELS`) and only the blocks the coarse change reaches are lifted again;
+        None: all."""
         parameters = self.options.parameters
         a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
-        return lift(a, b, self.guide, self.factor, coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1)))
+        low, high = coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1))
+        last, self._lifted = self._lifted, None
+        if moved is None or last is None or not (np.array_equal(low, last[1]) and np.array_equal(high, last[2])):
+            chroma = lift(a, b, self.guide, self.factor, low, high)
+            if chroma.size <= 2 * KEEP_LIFT_PIXELS:
+                self._lifted = (chroma.copy(), low, high)
+            return chroma, None
+        chroma = last[0].copy()
+        rows, columns = np.nonzero(moved > 0)
+        halo = 2 * parameters.radius + 1
+        region = (slice(0, 0), slice(0, 0))
+        if rows.size:
+            factor, (height, width) = self.factor, self.guide.shape
+            region = (
+                slice(max(rows.min() - halo, 0) * factor, min((rows.max() + halo + 1) * factor, height)),
+                slice(max(columns.min() - halo, 0) * factor, min((columns.max() + halo + 1) * factor, width)),
+            )
+            lift(a, b, self.guide, self.factor, low, high, out=chroma, window=region)
+            last[0][region] = chroma[region]
+        self._lifted = last
+        return chroma, region
 
     def _still(self, moved: np.ndarray, window: tuple[slice, slice]) -> float:
         """How far the lift moved at most over ``window``: the coarse move over the blocks whose
@@ -236,7 +265,7 @@ class LevinMultiscale(Method):
 
     def _correct(
         self, chroma: np.ndarray, problem: Problem, margin: int, moved: np.ndarray | None
-    ) -> tuple[int, int, int]:
+    ) -> tuple[int, int, int, list]:
         """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
         tile by tile (each tile's LU on its free pixels alone), everything else held at ``chroma``:
         a tile sees the tiles solved before it (one multiplicative Schwarz sweep).
@@ -247,12 +276,12 @@ class LevinMultiscale(Method):
         :data:`REUSE_BELOW` adds its kept correction to the new lift instead of being solved again.
         Its error is then at most twice that move (the tile's solve keeps to the range of what it
         holds, a maximum principle, and the lift moved by less on its border and its cues).
-        Returns the tiles solved, the tiles reused and the pixels solved."""
+        Returns the tiles solved, the tiles reused, the pixels solved and the windows solved."""
         cues = (np.flatnonzero(problem.mask), problem.targets[problem.mask])
         last, self._last_cues = self._last_cues, cues
         kept, self._kept = (self._kept if moved is not None and last is not None else {}), {}
         if margin == 0 or not problem.mask.any():
-            return 0, 0, 0
+            return 0, 0, 0, []
         near = ndimage.maximum_filter(problem.mask.view(np.uint8), size=2 * margin + 1).view(bool)
         near &= ~problem.mask
         height, width = self.guide.shape
@@ -262,6 +291,7 @@ class LevinMultiscale(Method):
             changed = _changed_cues(last, cues, problem.mask.shape)
             reach = ndimage.maximum_filter(changed.view(np.uint8), size=2 * (margin + overlap) + 7).view(bool)
         solved = reused = unknowns = 0
+        boxes = []
         for top in range(0, height, TILE):
             for left in range(0, width, TILE):
                 inner = (
@@ -300,7 +330,23 @@ class LevinMultiscale(Method):
                 values[unknown] = solution[unknown]
                 solved += 1
                 unknowns += int(np.count_nonzero(unknown))
-        return solved, reused, unknowns
+                boxes.append(window)
+        if kept and reach is not None:
+            rows, columns = np.nonzero(changed)
+            if rows.size:  # cues removed or recoloured: their pixels changed too
+                boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
+        return solved, reused, unknowns, boxes
+
+
+def _union(boxes: list) -> tuple[slice, slice]:
+    """The smallest pair of slices holding every non-empty box of ``boxes``."""
+    boxes = [b for b in boxes if b[0].stop > b[0].start and b[1].stop > b[1].start]
+    if not boxes:
+        return (slice(0, 0), slice(0, 0))
+    return (
+        slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
+        slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)),
+    )
 
 
 def _blocks(rows: slice, factor: int, halo: int, size: int) -> slice:

@@ -206,16 +206,16 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
 
 
 @numba.njit(cache=True, parallel=True)
-def _lift_kernel(a, b, guide, factor, low, high, out):
+def _lift_kernel(a, b, guide, factor, low, high, out, row0, column0):
     height, width = guide.shape
     rows, columns, channels = a.shape
     for i in numba.prange(height):
-        y = min(max((i - (factor - 1) / 2) / factor, 0.0), rows - 1)
+        y = min(max((i + row0 - (factor - 1) / 2) / factor, 0.0), rows - 1)
         top = int(y)
         bottom = min(top + 1, rows - 1)
         wy = y - top
         for j in range(width):
-            x = min(max((j - (factor - 1) / 2) / factor, 0.0), columns - 1)
+            x = min(max((j + column0 - (factor - 1) / 2) / factor, 0.0), columns - 1)
             left = int(x)
             right = min(left + 1, columns - 1)
             wx = x - left
@@ -229,9 +229,10 @@ def _lift_kernel(a, b, guide, factor, low, high, out):
                 out[i, j, c] = min(max(slope * guide[i, j] + offset, low[c]), high[c])
 
 
-def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512):
+def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, window=None):
     """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]``
-    per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy.
+    per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy. With ``out``
+    and ``window`` (a pair of slices with bounds), only that window of ``out`` is lifted again.
 
     Parameters
     ----------
@@ -247,21 +248,30 @@ def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512):
         NumPy or CuPy.
     band : int
         Rows lifted at once by the array code.
+    out : ndarray, ``H×W×C``, optional
+        Where to write.
+    window : (slice, slice), optional
+        The part of the image to lift (default: all of it).
     """
     height, width = guide.shape
-    out = xp.empty((height, width, a.shape[2]))
+    if out is None:
+        out = xp.empty((height, width, a.shape[2]))
+    if window is None:
+        window = (slice(0, height), slice(0, width))
     if xp is np:
         _lift_kernel(
             np.ascontiguousarray(a, np.float64),
             np.ascontiguousarray(b, np.float64),
-            np.ascontiguousarray(guide, np.float64),
+            guide[window],
             factor,
             np.asarray(low, np.float64),
             np.asarray(high, np.float64),
-            out,
+            out[window],
+            window[0].start,
+            window[1].start,
         )
         return out
-    for top in range(0, height, band):
-        rows = slice(top, min(top + band, height))
-        out[rows] = xp.clip(lift_rows(a, b, guide, factor, rows, xp), low, high)
+    for top in range(window[0].start, window[0].stop, band):
+        rows = slice(top, min(top + band, window[0].stop))
+        out[rows, window[1]] = xp.clip(lift_rows(a, b, guide, factor, rows, xp)[:, window[1]], low, high)
     return out
