@@ -270,8 +270,8 @@ def main(argv=None) -> int:
         "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "note": f"Tuning split: BSDS500 train (every 10th photo, the first {args.limit or 'all'})."
         if args.tune
-        else "Test split: Kodak 13–24, McMaster, BSDS500 val (every 10th); the engine's parameters were chosen "
-        "on BSDS500 train (`multiscale_tuning.md`).",
+        else f"Test split (first {args.limit or 'all'} photos per set): Kodak 13–24, McMaster, BSDS500 val "
+        "(every 10th); the engine's parameters were chosen on BSDS500 train (`multiscale_tuning.md`).",
     }
     table = summary(rows)
     out = HERE / "results"
