@@ -29,6 +29,7 @@ from scipy import ndimage
 from ..errors import InputError
 from ..memory import check_memory
 from ..options import option
+from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirectSolver
 from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape, guided_coefficients, lift
 from ..solvers.window import held_border
@@ -155,7 +156,8 @@ class LevinMultiscale(Method):
         factor = cls.factor_for(shape, options)
         inner = Levin.plan(coarse_shape(shape, factor), options)
         # Full resolution: the gray, the chroma, the result's Lab and RGB (float64), a tile's LU.
-        need = inner.bytes + shape[0] * shape[1] * (8 + 16 + 16 + 24) + TILE * TILE * 4000
+        pixels = shape[0] * shape[1]
+        need = inner.bytes + pixels * (8 + 16 + 16 + 24) + estimate_bytes("direct", min(TILE * TILE, pixels))
         check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
         return dataclasses.replace(
             inner,
