@@ -48,7 +48,8 @@ TILE = 256
 #: beyond, colorized once, does not hold it.
 KEEP_LIFT_PIXELS = 16_000_000
 #: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
-#: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound.
+#: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound
+#: (in YIQ, whose chroma spans about 1/500 of ab's, 1/500 of it).
 REUSE_BELOW = 0.02
 
 
@@ -294,6 +295,7 @@ class LevinMultiscale(Method):
             reach = ndimage.maximum_filter(changed.view(np.uint8), size=2 * (margin + overlap) + 7).view(bool)
         solved = reused = unknowns = 0
         boxes = []
+        below = REUSE_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
         for top in range(0, height, TILE):
             for left in range(0, width, TILE):
                 inner = (
@@ -301,7 +303,7 @@ class LevinMultiscale(Method):
                     slice(max(left - overlap, 0), min(left + TILE + overlap, width)),
                 )
                 key = (top, left)
-                if reach is not None and not reach[inner].any() and self._still(moved, inner) < REUSE_BELOW:
+                if reach is not None and not reach[inner].any() and self._still(moved, inner) < below:
                     if key in kept:
                         window, unknown, delta = self._kept[key] = kept[key]
                         chroma[window][unknown] += delta
