@@ -166,3 +166,19 @@ def test_an_edit_solves_again_only_the_tiles_it_reaches(monkeypatch, rng):
     # only the part that changed was painted again: the colours are still those of its chroma
     assert np.abs(edited.rgb - fresh.rgb).max() < 1e-3
     np.testing.assert_array_equal(edited.ab[added.mask], added.ab[added.mask])
+
+
+def test_a_scan_beyond_the_kept_size_holds_nothing_for_edits(monkeypatch, rng):
+    """Above KEEP_PIXELS (a scan colorized once) neither the lift nor the tiles' corrections are
+    kept: an edit solves every tile again, and gives the fresh solve's colours."""
+    monkeypatch.setattr(levin_multiscale, "KEEP_PIXELS", 1000)
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    gray, cues = gray_and_cues("coffee", (120, 160), 40, rng)
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    colorizer.solve(cues)
+    assert colorizer.engine._kept == {} and colorizer.engine._lifted is None
+    added = stroke(gray.shape, slice(10, 13), slice(10, 50), (20.0, 20.0))
+    edited = colorizer.solve(cues.merged(added))
+    assert edited.info["engine"]["tiles_reused"] == 0
+    fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4)
+    assert np.abs(edited.ab - fresh.ab).max() < 0.05

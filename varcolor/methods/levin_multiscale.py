@@ -44,9 +44,9 @@ EXACT_BELOW = 256 * 256
 COARSE_CELLS = 1_100_000
 #: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
 TILE = 256
-#: Up to this many pixels the last lift is kept for edits (an image-sized array more); a scan
-#: beyond, colorized once, does not hold it.
-KEEP_LIFT_PIXELS = 16_000_000
+#: Up to this many pixels what edits reuse is kept (the last lift, an image-sized array more; the
+#: cues and the tiles' corrections); a scan beyond, colorized once, does not hold them.
+KEEP_PIXELS = 16_000_000
 #: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
 #: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound
 #: (in YIQ, whose chroma spans about 1/500 of ab's, 1/500 of it).
@@ -229,7 +229,7 @@ class LevinMultiscale(Method):
         """The coarse chroma at full resolution (guided by the gray), within the coarse range
         (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift),
         and after an edit (``moved``) the window lifted again: the last lift is kept (up to
-        :data:`KEEP_LIFT_PIXELS`) and only the blocks the coarse change reaches are lifted again;
+        :data:`KEEP_PIXELS`) and only the blocks the coarse change reaches are lifted again;
         None: all."""
         parameters = self.options.parameters
         a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
@@ -237,7 +237,7 @@ class LevinMultiscale(Method):
         last, self._lifted = self._lifted, None
         if moved is None or last is None or not (np.array_equal(low, last[1]) and np.array_equal(high, last[2])):
             chroma = lift(a, b, self.guide, self.factor, low, high)
-            if chroma.size <= 2 * KEEP_LIFT_PIXELS:
+            if self.guide.size <= KEEP_PIXELS:
                 self._lifted = (chroma.copy(), low, high)
             return chroma, None
         chroma = last[0].copy()
@@ -280,7 +280,8 @@ class LevinMultiscale(Method):
         Its error is then at most twice that move (the tile's solve keeps to the range of what it
         holds, a maximum principle, and the lift moved by less on its border and its cues).
         Returns the tiles solved, the tiles reused, the pixels solved and the windows solved."""
-        cues = (np.flatnonzero(problem.mask), problem.targets[problem.mask])
+        keep = self.guide.size <= KEEP_PIXELS
+        cues = (np.flatnonzero(problem.mask), problem.targets[problem.mask]) if keep else None
         last, self._last_cues = self._last_cues, cues
         kept, self._kept = (self._kept if moved is not None and last is not None else {}), {}
         if margin == 0 or not problem.mask.any():
@@ -330,7 +331,8 @@ class LevinMultiscale(Method):
                     prior, weight = problem.prior[window], problem.weight[window]
                 operator, rhs = self.coarse.system(self.guide[window], ~unknown, values, prior, weight)
                 solution, _ = DirectSolver(operator, tol=1e-5).solve(rhs)
-                self._kept[key] = (window, unknown, solution[unknown] - values[unknown])
+                if keep:
+                    self._kept[key] = (window, unknown, solution[unknown] - values[unknown])
                 values[unknown] = solution[unknown]
                 solved += 1
                 unknowns += int(np.count_nonzero(unknown))
