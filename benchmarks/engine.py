@@ -137,6 +137,11 @@ def _warm(solver: str) -> None:
     cz.update(edit_sequence(gray, cues, small=True)[0]["stroke"])
 
 
+def _method(task: dict) -> dict:
+    """The ``method`` keyword of a task (none: the default method)."""
+    return {"method": task["method"]} if task.get("method") else {}
+
+
 def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
@@ -150,7 +155,7 @@ def first_solve(task: dict, queue) -> None:
     unit = matvec_unit(gray, cues.mask) if task["megapixels"] <= 16 else None
     before = _peak()
     start = time.perf_counter()
-    result = varcolor.Colorizer(gray, solver=task["solver"]).solve(cues)
+    result = varcolor.Colorizer(gray, solver=task["solver"], **_method(task)).solve(cues)
     seconds = time.perf_counter() - start
     peak = _peak()
     if unit is None:  # a 40 MP CSR matrix is gigabytes: measured after, then counted in the peak anyway
@@ -257,7 +262,7 @@ def edit_session(task: dict, queue) -> None:
     if engine == "update":
         edits = [edit for edit in edits if edit["kind"] == "add"]
     # bounded: no refinement to the direct solve's 1e-8 unless the residual passes 1e-5.
-    cz = varcolor.Colorizer(gray, solver="direct", **({"tol": 1e-5} if engine == "bounded" else {}))
+    cz = varcolor.Colorizer(gray, solver="direct", **_method(task), **({"tol": 1e-5} if engine == "bounded" else {}))
     before = _peak()
     start = time.perf_counter()
     cz.solve(base)
@@ -281,6 +286,7 @@ def edit_session(task: dict, queue) -> None:
                 "seconds": seconds,
                 "units": seconds / unit,
                 "path": info.get("update") or info.get("solver"),
+                "engine": info.get("engine"),
                 "why": info.get("full_solve"),
                 "residual": info.get("residual"),
                 "cues": int(edit["cues"].count),
@@ -304,7 +310,7 @@ def edit_session(task: dict, queue) -> None:
         fresh = (
             np.load(reference)
             if engine != "update" and reference.is_file()
-            else varcolor.colorize(gray, edit["cues"], solver="direct").ab
+            else varcolor.colorize(gray, edit["cues"], solver="direct", **_method(task)).ab
         )
         step["max_error"] = float(np.abs(ab - fresh).max())
     seconds = [s["seconds"] for s in steps]
@@ -648,6 +654,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="0.25,1,4", help="megapixels of the first solves ('none': no first solves)")
     parser.add_argument("--patterns", default=",".join(PATTERNS))
     parser.add_argument("--solvers", default="direct", help="solvers of the first solves (comma-separated)")
+    parser.add_argument("--method", default=None, help="the method (default: varcolor's default, levin-multiscale)")
     parser.add_argument("--engines", default=",".join(EDIT_ENGINES), help="edit engines ('none': no edits)")
     parser.add_argument("--edit-sizes", default="1", help="megapixels of the edit sequences")
     parser.add_argument("--bounded-patterns", default="hints", help="patterns the bounded engine runs on")
@@ -694,17 +701,18 @@ def main(argv=None) -> int:
     sizes = [] if args.sizes == "none" else [float(s) for s in args.sizes.split(",")]
     edit_sizes = [float(s) for s in args.edit_sizes.split(",")]
     first_tasks = [
-        {"megapixels": size, "pattern": pattern, "solver": solver}
+        {"megapixels": size, "pattern": pattern, "solver": solver, "method": args.method}
         for size in sizes
         for pattern in patterns
         for solver in args.solvers.split(",")
     ]
     if args.big:
-        first_tasks += [{"megapixels": size, "pattern": patterns[0], "solver": "auto"} for size in (16.0, 40.0)]
+        big = {"pattern": patterns[0], "solver": "auto", "method": args.method}
+        first_tasks += [{"megapixels": size, **big} for size in (16.0, 40.0)]
         edit_sizes.append(12.0)
     scratch = tempfile.mkdtemp(prefix="varcolor-engine-")  # the full engine's results: the reference
     edit_tasks = [
-        {"megapixels": size, "pattern": pattern, "engine": engine, "scratch": scratch}
+        {"megapixels": size, "pattern": pattern, "engine": engine, "scratch": scratch, "method": args.method}
         for size in edit_sizes
         for pattern in patterns
         for engine in engines

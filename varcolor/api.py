@@ -259,7 +259,8 @@ class Colorizer:
                     return self._finish(chroma, {**self._info(cues), **report}, start, where)
             else:
                 why = "no cues"
-        self.engine.reset()
+        if not (reuse and x0 is None and self.engine.incremental):
+            self.engine.reset()  # an incremental method otherwise decides itself what to reuse
         result = self._run(cues, x0)
         if why is not None:
             result.info["full_solve"] = why
@@ -363,7 +364,7 @@ class Colorizer:
         if self.updates is not None:
             self.updates.forget()
         info = self._info(cues)
-        prior = weight = None
+        prior = weight = where = None
         if self.network is not None:
             from .neural.prior import guess
 
@@ -390,6 +391,8 @@ class Colorizer:
                 self.engine, self.engine.solve(Problem(cues.mask, targets, prior, weight), x0), self.guide.shape + (2,)
             )
             info.update(report)
+            # A method that reports what it changed (a pair of slices) has the last chroma elsewhere.
+            where = info.pop("changed", None) if self._last is not None else None
             if self.updates is not None and prior is None:
                 self.updates.rebase(chroma, cues.mask, targets)
         if prior is not None:
@@ -400,7 +403,7 @@ class Colorizer:
                 prior_mode=mode,
                 automatic=options.automatic,
             )
-        return self._finish(chroma, info, start)
+        return self._finish(chroma, info, start, where)
 
     def _fuse(self, cues: Cues, prior: np.ndarray, weight: np.ndarray, mode: str, info: dict):
         """The prior and weight with each detected instance's own colours (:mod:`varcolor.instances`)."""

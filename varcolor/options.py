@@ -75,8 +75,10 @@ class Options(OptionValues):
     Attributes
     ----------
     method : str
-        A registered method (:func:`varcolor.methods.names`): ``levin``, ``levin-symmetric``,
-        ``bilaplacian-gtv``, ``ideepcolor``, or one a plug-in added.
+        A registered method (:func:`varcolor.methods.names`): ``levin-multiscale`` (the default:
+        Levin's system solved coarse and corrected fine), ``levin`` (Levin's system solved exactly
+        at full resolution), ``levin-symmetric``, ``bilaplacian-gtv``, ``ideepcolor``, or one a
+        plug-in added.
     solver : str
         ``auto`` or one of :data:`varcolor.solvers.SOLVERS` (methods that solve a linear system).
     device : str
@@ -104,7 +106,9 @@ class Options(OptionValues):
         The method's own parameters (its ``Parameters`` class), defaults where not given.
     """
 
-    method: str = option("levin", "colorization method (default: %(default)s)", choices=methods.names, short="-m")
+    method: str = option(
+        "levin-multiscale", "colorization method (default: %(default)s)", choices=methods.names, short="-m"
+    )
     solver: str = option(
         "auto",
         "linear solver; auto picks one for the image size and memory (default: %(default)s)",

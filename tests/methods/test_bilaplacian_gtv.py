@@ -77,7 +77,7 @@ def test_colorize_defaults_to_the_energys_own_tolerance():
     )
     with pytest.raises(InputError, match="admm_tol"):
         varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=-1.0)
-    with pytest.raises(InputError, match="mu, admm_tol: options of method bilaplacian-gtv; method 'levin'"):
+    with pytest.raises(InputError, match="mu, admm_tol: options of method bilaplacian-gtv; method 'levin-multiscale'"):
         varcolor.Colorizer(gray, mu=2.0, admm_tol=1e-2)
     with pytest.raises(InputError, match="sharpness: options of method bilaplacian-gtv"):
         varcolor.Colorizer(gray, sharpness=16.0)

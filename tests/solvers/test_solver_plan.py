@@ -86,7 +86,8 @@ def test_tiles_need_the_methods_system_not_an_operator():
 
 def test_a_plan_is_frozen_and_says_what_and_why():
     plan = varcolor.check_fits((600, 800), max_memory=8e9)
-    assert isinstance(plan, SolverPlan) and plan.method == "levin" and plan.shape == (600, 800)
+    assert isinstance(plan, SolverPlan) and plan.method == "levin-multiscale" and plan.shape == (600, 800)
+    assert varcolor.check_fits((600, 800), method="levin").method == "levin"
     assert plan.solver == "direct" and 0 < plan.bytes <= plan.budget == 8e9 and "LU" in plan.reason
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.solver = "amg"
@@ -119,7 +120,7 @@ def test_colorize_with_the_plan_of_check_fits_gives_the_same_result(keywords):
 def test_a_plan_for_another_image_or_other_options_is_refused():
     gray, cues = gray_and_cues("coffee", (48, 64), 60, rng=2)
     plan = varcolor.check_fits(gray.shape)
-    with pytest.raises(InputError, match="plan was made for method 'levin' on a 64×48 image"):
+    with pytest.raises(InputError, match="plan was made for method 'levin-multiscale' on a 64×48 image"):
         varcolor.colorize(gray[:40], cues, plan=plan)
     with pytest.raises(InputError, match="plan was made"):
         varcolor.colorize(gray, cues, method="levin-symmetric", plan=plan)

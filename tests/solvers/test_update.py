@@ -50,7 +50,7 @@ def test_low_rank_updates_match_fresh_solves(method, space):
 def test_sparse_cues_and_recoloured_strokes_update_without_refactoring():
     # Where cues are sparse a stroke changes the whole image: still one correction, no new LU.
     gray, cues = gray_and_cues("coffee", (128, 160), 12, rng=6)
-    cz = varcolor.Colorizer(gray, solver="direct")
+    cz = varcolor.Colorizer(gray, method="levin", solver="direct")
     cz.solve(cues)
     factors = cz.engine.solver
     first = strokes(gray.shape)[0]
@@ -342,7 +342,7 @@ def test_an_edit_predicted_to_cost_more_than_a_fresh_solve_is_solved_afresh_and_
     # the inverse is ~30 times a factorisation's work here; a short stroke after it is cheap.
     monkeypatch.setattr(Updates, "compare_with_fresh", True)
     gray, cues = gray_and_cues("coffee", (160, 200), 12, rng=6)
-    cz = varcolor.Colorizer(gray, solver="direct")
+    cz = varcolor.Colorizer(gray, method="levin", solver="direct")
     cz.solve(cues)
     lines = cues
     for row in range(20, 140, 20):

@@ -299,9 +299,9 @@ def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
     page.locator("#method").focus()
     page.keyboard.press("b")
     assert page.evaluate("() => window.studioState.tool") == "brush"
-    assert page.locator("#method").input_value() == "levin"
+    assert page.locator("#method").input_value() == "levin-multiscale"
     page.wait_for_timeout(300)
-    assert server_state(page)["doc"]["settings"]["method"] == "levin"
+    assert server_state(page)["doc"]["settings"]["method"] == "levin-multiscale"
     # The same from a slider: "e" is the eraser, the slider keeps its value.
     page.locator("#width").focus()
     page.keyboard.press("e")
@@ -310,16 +310,16 @@ def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
     asked = []
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     page.locator("#method").select_option("bilaplacian-gtv")
-    page.wait_for_function("() => document.getElementById('method').value === 'levin'", timeout=10_000)
+    page.wait_for_function("() => document.getElementById('method').value === 'levin-multiscale'", timeout=10_000)
     assert asked and "Bilaplacian-GTV" in asked[0] and " s " in asked[0]
-    assert server_state(page)["doc"]["settings"]["method"] == "levin"
+    assert server_state(page)["doc"]["settings"]["method"] == "levin-multiscale"
     # A cheap change does not ask; it is made.
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     page.locator("#method").select_option("levin+ideepcolor")
     page.wait_for_function("() => window.studioState.doc.settings.method === 'levin+ideepcolor'", timeout=10_000)
     assert len(asked) == 1
     page.keyboard.press("Control+z")
-    page.wait_for_function("() => window.studioState.doc.settings.method === 'levin'", timeout=10_000)
+    page.wait_for_function("() => window.studioState.doc.settings.method === 'levin-multiscale'", timeout=10_000)
     assert page.errors == []
     page.close()
 

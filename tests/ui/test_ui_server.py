@@ -342,7 +342,7 @@ def test_suggestions_and_the_network_prior(client):
     client.picture = np.zeros((40, 60, 4), np.uint8)
     meta = _result(client, state["version"])
     assert meta["error"] is None and meta["info"].get("prior") == "ideepcolor"
-    assert state["can_undo"] and client.post("/api/undo").json()["doc"]["settings"]["method"] == "levin"
+    assert state["can_undo"] and client.post("/api/undo").json()["doc"]["settings"]["method"] == "levin-multiscale"
 
 
 def test_bilaplacian_gtv_previews_then_refines(client):
@@ -458,7 +458,8 @@ def test_background_re_solve_is_swapped_in_and_stays_exact(monkeypatch):
     taken = []
     take = live._take_rebase
     live._take_rebase = lambda method: taken.append(take(method)) or taken[-1]
-    doc = Document()
+    # The exact method: its low-rank corrections pile up until a background solve resets them.
+    doc = Document().with_settings({"method": "levin"})
     for version, (rgb, path) in enumerate(
         [
             ([220, 80, 40], [[5, 5], [30, 10]]),
@@ -476,7 +477,7 @@ def test_background_re_solve_is_swapped_in_and_stays_exact(monkeypatch):
         ) and time.time() < deadline:
             time.sleep(0.01)
     assert any(taken), "a background solve was swapped in"
-    fresh = varcolor.colorize(gray, cues_from_mask(rasterize(doc, gray.shape)))
+    fresh = varcolor.colorize(gray, cues_from_mask(rasterize(doc, gray.shape)), method="levin")
     assert np.abs(live.rgb - fresh.rgb).max() * 255 < 0.5
     live.close()
 
@@ -544,7 +545,7 @@ def test_method_change_estimate_asks_for_slow_methods(client, monkeypatch):
     r = client.get(f"/api/estimate?method={big}")
     assert r.status_code == 400 and "GB" in r.json()["error"]
     r = client.post("/api/edit", json={"op": "settings", "settings": {"method": big}})
-    assert r.status_code == 400 and client.get("/api/state").json()["doc"]["settings"]["method"] == "levin"
+    assert r.status_code == 400 and client.get("/api/state").json()["doc"]["settings"]["method"] == "levin-multiscale"
 
 
 def test_non_finite_query_numbers_are_400(client):
@@ -616,7 +617,8 @@ def test_printed_command_names_the_solver_and_reproduces_the_save_exactly(client
     assert status["state"] == "done" and status["solver"]
     argv = shlex.split(status["command"])
     assert argv[:2] == ["varcolor", "colorize"] and argv[argv.index("--solver") + 1] == status["solver"]
-    assert argv[argv.index("--method") + 1] == "levin" and argv[argv.index("--mask") + 1] == status["paths"]["mask"]
+    assert argv[argv.index("--method") + 1] == "levin-multiscale"
+    assert argv[argv.index("--mask") + 1] == status["paths"]["mask"]
     out = tmp_path / "again.png"
     argv[argv.index("-o") + 1] = str(out)
     assert cli.main(argv[1:]) == 0
@@ -804,9 +806,11 @@ def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resoluti
     after = tile("result", 0, 0, 1)[..., :3]
     lightness = rgb_to_lab(after / 255.0)[..., 0]
     assert np.abs(lightness - lightness_of_gray(full[:256, 256:512])).max() < 1.0  # the photo's own
-    # Near the edge the full-resolution solve is that of the whole photo at full resolution; the
-    # live copy's colours, interpolated, are not.
-    reference = varcolor.colorize(full, cues_from_mask(rasterize(client.studio.history.current, (300, 700)))).ab
+    # Near the edge the full-resolution solve is that of the whole photo at full resolution (a
+    # viewport this small is solved exactly: levin-multiscale's factor is 1 up to 256×256 pixels);
+    # the live copy's colours, interpolated, are not.
+    cues = cues_from_mask(rasterize(client.studio.history.current, (300, 700)))
+    reference = varcolor.colorize(full, cues, method="levin").ab
     near = (slice(110, 190), slice(330 - 256, 370 - 256))
     ref = reference[110:190, 330:370]
     err_after = np.abs(_ab(np.dstack([after, after[..., :1]]))[near] - ref).mean()

@@ -1,6 +1,7 @@
 """Colorization methods behind one protocol (:class:`Method`), and their registry.
 
-Each method is a module here: ``levin`` (Levin et al.'s exact system), ``levin_symmetric`` (its
+Each method is a module here: ``levin-multiscale`` (Levin et al.'s system solved coarse and
+corrected fine: the default), ``levin`` (Levin et al.'s exact system), ``levin_symmetric`` (its
 symmetric variant), ``bilaplacian_gtv`` (bilaplacian + graph total variation by ADMM) and
 ``ideepcolor`` (the network alone). A method declares what it supports and solves; the
 :class:`~varcolor.Colorizer`, the command line and ``varcolor bench`` find it here by name, so a new
@@ -37,6 +38,7 @@ from .base import LinearMethod, Method, Problem
 from .bilaplacian_gtv import BilaplacianGtv
 from .ideepcolor import Ideepcolor
 from .levin import Levin
+from .levin_multiscale import LevinMultiscale
 from .levin_symmetric import LevinSymmetric
 
 __all__ = [
@@ -126,7 +128,7 @@ def with_prior(method: str, prior: str) -> str:
 
 
 #: The methods varcolor itself brings, in the order ``--help`` lists them.
-BUILT_IN = (Levin, LevinSymmetric, BilaplacianGtv, Ideepcolor)
+BUILT_IN = (LevinMultiscale, Levin, LevinSymmetric, BilaplacianGtv, Ideepcolor)
 for _method in BUILT_IN:
     register(_method)
 #: The built-in methods' names (:func:`names` lists plug-ins too; no plug-in is loaded for this).

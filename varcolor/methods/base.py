@@ -59,7 +59,9 @@ class Method:
       fields' metadata hold their ``--help`` text (:func:`varcolor.options.option`);
     - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver;
     - ``reports_progress``: long solves call the colorizer's ``progress`` (the command line then
-      shows a bar for a single image).
+      shows a bar for a single image);
+    - ``incremental``: :meth:`solve` itself reuses what the last solve left for a new cue set (its
+      report says how); :meth:`reset` before a solve makes it start afresh.
 
     A method is made with the :class:`~varcolor.solvers.SolverPlan` its class planned
     (:meth:`plan`, once per image; a subclass that overrides ``__init__`` passes ``plan`` on).
@@ -77,6 +79,7 @@ class Method:
     Parameters: ClassVar[type | None] = None
     bytes_per_pixel: ClassVar[int] = 250
     reports_progress: ClassVar[bool] = False
+    incremental: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -172,7 +175,9 @@ class Method:
 
     def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
         """The chroma (``H×W×2``, in the options' space) for ``problem``, from the initial guess
-        ``x0`` where iterative, and a report: at least ``solver``, ``iterations``, ``residual``."""
+        ``x0`` where iterative, and a report: at least ``solver``, ``iterations``, ``residual``;
+        an ``incremental`` method may add ``changed`` (a pair of slices) outside which the chroma
+        is the last solve's, up to rounding (only that part is painted again)."""
         raise NotImplementedError
 
     @contextmanager

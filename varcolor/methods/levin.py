@@ -15,7 +15,7 @@ from .base import LinearMethod
 
 class Levin(LinearMethod):
     name = "levin"
-    summary = "Levin et al.'s exact system (getColorExact.m): the reference, and the default"
+    summary = "Levin et al.'s exact system (getColorExact.m) solved exactly at full resolution: the reference"
     spaces = ("lab", "yiq")
     symmetric = False
     cue_rows = True

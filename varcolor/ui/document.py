@@ -45,10 +45,13 @@ SESSION_VERSION = 1
 TOOLS = ("brush", "eraser")
 #: The studio's presets (its "method" menu; a session's ``settings["method"]``): name -> Colorizer options.
 PRESETS = {
+    "levin-multiscale": {"method": "levin-multiscale"},
     "levin": {"method": "levin"},
     with_prior("levin", "ideepcolor"): {"method": "levin", "prior": "ideepcolor"},
     "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
 }
+#: The preset of a new session (the library's default method).
+DEFAULT_PRESET = "levin-multiscale"
 #: Presets' old names, still read from the sessions saved under them.
 _OLD_PRESETS = {"levin-prior": with_prior("levin", "ideepcolor")}
 MAX_WIDTH = 2000.0
@@ -67,7 +70,7 @@ class Document:
 
     strokes: tuple = ()
     points: tuple = ()
-    settings: dict = field(default_factory=lambda: {"method": "levin"})
+    settings: dict = field(default_factory=lambda: {"method": DEFAULT_PRESET})
     next_id: int = 1
 
     def with_stroke(self, stroke: dict, shape: tuple[int, int] | None = None) -> Document:
@@ -221,7 +224,7 @@ def _check_point(point: dict, shape: tuple[int, int] | None) -> dict:
 
 
 def _check_settings(settings: dict) -> dict:
-    method = _object(settings, "settings").get("method", "levin")
+    method = _object(settings, "settings").get("method", DEFAULT_PRESET)
     method = _OLD_PRESETS.get(method, method) if isinstance(method, str) else method
     if not isinstance(method, str) or method not in PRESETS:
         raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")

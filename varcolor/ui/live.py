@@ -25,7 +25,7 @@ from .. import methods
 from ..api import Colorizer
 from ..cues import Cues
 from ..errors import VarcolorError
-from .document import PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
+from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
 
 log = logging.getLogger("varcolor.ui")
 
@@ -342,7 +342,7 @@ class LiveSolver:
         timing = {"queue": queued}
         try:
             start = time.perf_counter()
-            method = doc.settings.get("method", "levin")
+            method = doc.settings.get("method", DEFAULT_PRESET)
             rebased = self._take_rebase(method)
             mask, box = self._rasterize(doc)
             if method != self._method or self._colorizer is None:

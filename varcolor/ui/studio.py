@@ -32,7 +32,7 @@ from ..io import IMAGE_EXTENSIONS, WRITE_EXTENSIONS, atomic_path, image_bits, in
 from ..memory import memory_budget
 from ..options import Options
 from . import saving
-from .document import PRESETS, Document, History, parse_session, points_file, rasterize, session_dict
+from .document import DEFAULT_PRESET, PRESETS, Document, History, parse_session, points_file, rasterize, session_dict
 from .live import LiveSolver, refinable, working_shape
 from .saving import SaveJob
 from .view import TILE, View
@@ -49,7 +49,7 @@ SAVE_MEMORY_SHARE = 0.7
 ASK_SECONDS = 5.0
 #: Seconds per megapixel of a fresh solve of each studio method to its final result, until this
 #: session has measured its own (docs/studio.md, "Measurements behind the studio's settings").
-SECONDS_PER_MEGAPIXEL = {"levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
+SECONDS_PER_MEGAPIXEL = {"levin-multiscale": 1.0, "levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 
 
@@ -75,7 +75,7 @@ def write_json(path: Path, data) -> None:
 class OpenImage:
     """A photo open in the studio: its full-resolution pixels, its working copy and identity."""
 
-    def __init__(self, path: Path, name: str, *, preview_pixels: int, method: str = "levin"):
+    def __init__(self, path: Path, name: str, *, preview_pixels: int, method: str = DEFAULT_PRESET):
         self.path, self.name = path, name
         pixels = read_image(path)  # a missing, foreign or truncated file: one InputError line
         self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -185,7 +185,7 @@ class Studio:
         """Open an image file (``doc``: a session's document to start from; ``page``: the state
         returned goes to the page, which says its one-time notice; else the notice is kept for the
         page's first state call)."""
-        method = (doc.settings if doc is not None else {}).get("method", "levin")
+        method = (doc.settings if doc is not None else {}).get("method", DEFAULT_PRESET)
         image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels, method=method)
         with self.lock:
             self.message, self.notice, self._startup_notice = None, self._startup_notice, None
@@ -512,7 +512,7 @@ class Studio:
             raise InputError("viewport: give [top, left, height, width] in whole pixels")
         with self.lock:
             doc, version, image, live = self.history.current, self.version, self.image, self.live
-        method = doc.settings.get("method", "levin")
+        method = doc.settings.get("method", DEFAULT_PRESET)
         options = PRESETS[method]
         if options.get("prior") or refinable(method):
             raise InputError(f"method {method}: the full-resolution view shows the live result's colours")
@@ -598,7 +598,7 @@ class Studio:
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing and not overwrite:
             raise FileExistsError(existing)
-        method = doc.settings.get("method", "levin")
+        method = doc.settings.get("method", DEFAULT_PRESET)
         options = dict(PRESETS[method])
         # The solver is decided here, once, and named in the command: run later, in another state
         # of memory, "auto" could pick another and give another result. It is chosen to fit in
@@ -720,6 +720,7 @@ class Studio:
 
 
 METHOD_NAMES = {
+    "levin-multiscale": "Levin (multi-scale)",
     "levin": "Levin (exact)",
     "levin+ideepcolor": "Levin + network prior",
     "bilaplacian-gtv": "Bilaplacian-GTV",

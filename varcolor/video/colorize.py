@@ -227,8 +227,9 @@ def colorize_video(
     (3, True)
     """
     options = Options.build(options, **keywords)
-    if options.method != "levin" or options.space != "lab":
-        raise InputError("video colorization uses method 'levin' in Lab (the space-time Levin system)")
+    if options.method not in ("levin", "levin-multiscale") or options.space != "lab":
+        # Both solve Levin's system; a clip's is the space-time one, solved by windows of frames.
+        raise InputError("video colorization uses Levin's method in Lab (the space-time Levin system)")
     for name, value in (("temporal", temporal), ("carry_weight", carry_weight), ("prior_strength", prior_strength)):
         if not (isinstance(value, (int, float)) and value >= 0 and not math.isnan(value)):
             raise InputError(f"{name} must be a non-negative number, got {value}")

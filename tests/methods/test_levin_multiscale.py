@@ -1,0 +1,184 @@
+"""levin-multiscale (issue 47): Levin's system solved coarse, lifted by the gray, corrected fine.
+
+Each test holds the engine to an independent expectation: the exact solve (``levin``, itself
+tested against the authors' code in test_levin.py), an analytic case, or a property of Levin's
+system (a constant is a solution; cues are held exactly)."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+import varcolor
+from varcolor.errors import InputError
+from varcolor.methods import levin_multiscale
+from varcolor.methods.levin_multiscale import auto_factor
+
+from ..conftest import gray_and_cues, make_pair, run, stroke
+
+ENGINE = "levin-multiscale"
+
+
+@pytest.mark.parametrize("space", ["lab", "yiq"])
+def test_factor_one_is_the_exact_solve(space, rng):
+    gray, cues = gray_and_cues("astronaut", (48, 64), 30, rng)
+    exact = varcolor.colorize(gray, cues, method="levin", space=space)
+    multiscale = varcolor.colorize(gray, cues, method=ENGINE, factor=1, space=space)
+    assert np.abs(multiscale.ab - exact.ab).max() < 1e-6
+    assert multiscale.info["engine"]["factor"] == 1
+
+
+def test_one_colour_everywhere_is_that_colour(rng):
+    """Any constant solves every unmarked row of Levin's system (and the lift of a constant is it)."""
+    gray, cues = gray_and_cues("coffee", (70, 90), 25, rng)
+    flat = varcolor.Cues(cues.mask, np.where(cues.mask[..., None], (25.0, -12.0), 0.0))
+    exact = varcolor.colorize(gray, flat, method="levin")
+    result = varcolor.colorize(gray, flat, method=ENGINE, factor=4)
+    # the corrections' tiles are solved to a relative residual of 1e-5: 25 × 1e-5 is the rounding
+    assert np.abs(result.ab - exact.ab).max() < 1e-3
+
+
+def test_cues_are_held_exactly(rng):
+    gray, cues = gray_and_cues("chelsea", (80, 96), 60, rng)
+    result = varcolor.colorize(gray, cues, method=ENGINE, factor=4)
+    np.testing.assert_array_equal(result.ab[cues.mask], cues.ab[cues.mask])
+
+
+def _regions():
+    """Four flat regions of distinct gray, a stroke of its own colour in each: Levin's exact
+    solution is each region's colour (up to the thin band where the weights cross an edge)."""
+    gray = np.full((96, 96), 0.2)
+    gray[:48, 48:], gray[48:, :48], gray[48:, 48:] = 0.45, 0.7, 0.9
+    colours = {(0, 0): (40.0, 10.0), (0, 1): (-30.0, 25.0), (1, 0): (5.0, -40.0), (1, 1): (20.0, 30.0)}
+    mask = np.zeros(gray.shape, bool)
+    ab = np.zeros(gray.shape + (2,))
+    truth = np.zeros(gray.shape + (2,))
+    for (i, j), colour in colours.items():
+        rows, columns = slice(48 * i + 20, 48 * i + 23), slice(48 * j + 10, 48 * j + 38)
+        mask[rows, columns], ab[rows, columns] = True, colour
+        truth[48 * i : 48 * i + 48, 48 * j : 48 * j + 48] = colour
+    return gray, varcolor.Cues(mask, ab), truth
+
+
+@pytest.mark.parametrize("factor", [2, 4, 5])
+def test_piecewise_constant_image_reproduces_the_exact_solution(factor):
+    """Blocks that straddle a region's edge (5 does not divide the 48-px regions) average two
+    grays; the lift's slope against the full-resolution gray puts each pixel back in its region."""
+    gray, cues, truth = _regions()
+    exact = varcolor.colorize(gray, cues, method="levin").ab
+    # the reference itself: Levin's solution is the regions' colours but for a leak across the edges
+    assert np.abs(exact - truth).mean() < 1.0
+    result = varcolor.colorize(gray, cues, method=ENGINE, factor=factor).ab
+    assert np.abs(result - exact).mean() < 1.2
+    edges = ndimage.binary_dilation(np.abs(np.diff(gray, axis=0, prepend=gray[:1])) > 0, iterations=3)
+    edges |= ndimage.binary_dilation(np.abs(np.diff(gray, axis=1, prepend=gray[:, :1])) > 0, iterations=3)
+    # off the edges, within a fraction of an ab unit (0.09 / 0.21 / 0.52 measured for 2 / 4 / 5)
+    assert np.abs(result - exact)[~edges].mean() < 0.65
+
+
+def _disks(side=160, seed=3):
+    """Small disks of their own lightness and colour on a grainy background, a 2×2 cue dot in each."""
+    rng = np.random.default_rng(seed)
+    gray = np.clip(0.5 + rng.normal(0, 4 / 255, (side, side)), 0, 1)
+    truth = np.zeros((side, side, 2))
+    truth[...] = (10.0, 20.0)
+    mask = np.zeros((side, side), bool)
+    mask[4::16, 4::16] = True  # the background's own cue dots
+    yy, xx = np.mgrid[:side, :side]
+    for y in range(25, side - 15, 30):
+        for x in range(25, side - 15, 30):
+            radius = rng.uniform(5, 10)
+            disk = (yy - y) ** 2 + (xx - x) ** 2 <= radius**2
+            mask[(yy - y) ** 2 + (xx - x) ** 2 <= (radius + 3) ** 2] = False
+            gray[disk] = np.clip(rng.uniform(0.1, 0.9) + rng.normal(0, 4 / 255, disk.sum()), 0, 1)
+            truth[disk] = rng.uniform(-50, 50, 2)
+            mask[y : y + 2, x : x + 2] = True
+    return gray, varcolor.Cues(mask, np.where(mask[..., None], truth, 0.0)), truth
+
+
+def test_small_disks_keep_their_colour_near_the_exact_solve():
+    """Detail smaller than a few blocks, each with one cue dot: the correction near the cues
+    brings it back (the coarse grid alone blurs the disks into the background)."""
+    gray, cues, truth = _disks()
+
+    def error(ab):
+        return float(np.sqrt(((ab - truth) ** 2).sum(axis=-1)).mean())
+
+    exact = error(varcolor.colorize(gray, cues, method="levin").ab)
+    corrected = error(varcolor.colorize(gray, cues, method=ENGINE, factor=4).ab)
+    coarse_only = error(varcolor.colorize(gray, cues, method=ENGINE, factor=4, margin=0).ab)
+    assert corrected < exact + 0.5
+    assert coarse_only > corrected + 0.2  # what the correction is for
+
+
+def test_edits_correct_the_coarse_factors_and_match_a_fresh_solve(monkeypatch, rng):
+    # Correct the coarse factors even where a fresh solve of the small coarse grid is predicted cheaper.
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues = gray_and_cues("astronaut", (120, 160), 40, rng)
+    added = stroke(gray.shape, slice(60, 63), slice(30, 110), (30.0, -30.0))
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    first = colorizer.solve(cues)
+    assert first.info["engine"]["coarse_update"] == "fresh"
+    edited = colorizer.solve(cues.merged(added))
+    assert edited.info["engine"]["coarse_update"] == "low-rank"
+    fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4)
+    assert np.abs(edited.ab - fresh.ab).max() < 0.05
+    undone = colorizer.solve(cues)  # undo: the added stroke's blocks released
+    assert undone.info["engine"]["coarse_update"] == "low-rank"
+    assert np.abs(undone.ab - first.ab).max() < 0.05
+    again = colorizer.solve(cues, reuse=False)
+    assert again.info["engine"]["coarse_update"] == "fresh"
+
+
+def test_factor_by_image_size():
+    assert auto_factor((256, 256)) == 1  # small enough that the exact solve costs nothing
+    assert auto_factor((1000, 1000)) == 4
+    assert auto_factor((5000, 8000)) == 8  # coarse grid at most about a megapixel
+    result = varcolor.colorize(*gray_and_cues("coffee", (300, 320), 20, np.random.default_rng(0)), method=ENGINE)
+    assert result.info["engine"]["factor"] == 4
+
+
+def test_bad_parameters_are_one_line(tmp_path, capsys):
+    with pytest.raises(InputError, match="factor must be a whole number"):
+        varcolor.Options.build(method=ENGINE, factor=-2)
+    with pytest.raises(InputError, match="eps must be a positive number"):
+        varcolor.Options.build(method=ENGINE, eps=0.0)
+    make_pair(tmp_path)
+    code, _, err = run(capsys, "colorize", tmp_path / "img.png", "-o", tmp_path / "out.png", "--factor", "-1")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "factor" in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_an_edit_solves_again_only_the_tiles_it_reaches(monkeypatch, rng):
+    """Tiles far from the stroke keep their corrections on the new lift: close to a fresh solve
+    (the lift moved only as much as the coarse solution did there)."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues = gray_and_cues("astronaut", (200, 240), 80, rng)
+    added = stroke(gray.shape, slice(20, 23), slice(20, 60), (30.0, -30.0))
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4, margin=8)
+    first = colorizer.solve(cues)
+    edited = colorizer.solve(cues.merged(added))
+    engine = edited.info["engine"]
+    assert engine["tiles_reused"] > 0 and engine["tiles"] < first.info["engine"]["tiles"]
+    fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4, margin=8)
+    assert np.abs(edited.ab - fresh.ab).max() < 0.05
+    # only the part that changed was painted again: the colours are still those of its chroma
+    assert np.abs(edited.rgb - fresh.rgb).max() < 1e-3
+    np.testing.assert_array_equal(edited.ab[added.mask], added.ab[added.mask])
+
+
+def test_a_scan_beyond_the_kept_size_holds_nothing_for_edits(monkeypatch, rng):
+    """Above KEEP_PIXELS (a scan colorized once) neither the lift nor the tiles' corrections are
+    kept: an edit solves every tile again, and gives the fresh solve's colours."""
+    monkeypatch.setattr(levin_multiscale, "KEEP_PIXELS", 1000)
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    gray, cues = gray_and_cues("coffee", (120, 160), 40, rng)
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    colorizer.solve(cues)
+    assert colorizer.engine._kept == {} and colorizer.engine._lifted is None
+    added = stroke(gray.shape, slice(10, 13), slice(10, 50), (20.0, 20.0))
+    edited = colorizer.solve(cues.merged(added))
+    assert edited.info["engine"]["tiles_reused"] == 0
+    fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4)
+    assert np.abs(edited.ab - fresh.ab).max() < 0.05

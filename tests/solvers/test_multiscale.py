@@ -1,0 +1,54 @@
+"""The multi-scale engine's array code (varcolor/solvers/multiscale.py) against independent
+computations: scikit-image's block reduction, a loop over blocks, and the array-code path that
+CuPy takes (NumPy standing in) against the CPU's numba pass."""
+
+import numpy as np
+import pytest
+from skimage.measure import block_reduce
+
+from varcolor.solvers.multiscale import block_mean, coarse_cues, guided_coefficients, lift, lift_rows
+
+
+@pytest.mark.parametrize("shape", [(12, 20), (13, 21)])
+def test_block_mean_is_the_mean_of_each_block(shape):
+    image = np.random.default_rng(0).random(shape)
+    expected = np.array(
+        [[image[i : i + 4, j : j + 4].mean() for j in range(0, shape[1], 4)] for i in range(0, shape[0], 4)]
+    )
+    assert np.allclose(block_mean(image, 4), expected)
+    if shape == (12, 20):
+        assert np.allclose(block_mean(image, 4), block_reduce(image, (4, 4), np.mean))
+
+
+def test_coarse_cues_are_the_mean_of_each_blocks_cue_pixels():
+    rng = np.random.default_rng(1)
+    mask = rng.random((10, 14)) < 0.2
+    values = rng.uniform(-50, 50, (10, 14, 2))
+    held, targets = coarse_cues(mask, values, 3)
+    for i in range(held.shape[0]):
+        for j in range(held.shape[1]):
+            block = (slice(3 * i, 3 * i + 3), slice(3 * j, 3 * j + 3))
+            assert held[i, j] == mask[block].any()
+            if held[i, j]:
+                assert np.allclose(targets[i, j], values[block][mask[block]].mean(axis=0))
+
+
+@pytest.mark.parametrize("factor", [2, 4, 5])
+def test_the_cpu_lift_is_the_array_codes(factor):
+    """The numba pass and the band-wise array code (what runs on CuPy) give the same lift, whole
+    and in a window."""
+    rng = np.random.default_rng(2)
+    guide = rng.random((37, 53))
+    coarse_guide = block_mean(guide, factor)
+    chroma = rng.uniform(-40, 40, coarse_guide.shape + (2,))
+    a, b = guided_coefficients(coarse_guide, chroma, 1, 1e-3)
+    low, high = np.array([-30.0, -35.0]), np.array([30.0, 35.0])
+    whole = lift(a, b, guide, factor, low, high)
+    bands = np.clip(
+        np.concatenate([lift_rows(a, b, guide, factor, slice(t, min(t + 8, 37))) for t in range(0, 37, 8)]), low, high
+    )
+    assert np.allclose(whole, bands)
+    window = (slice(5, 30), slice(11, 40))
+    out = np.zeros_like(whole)
+    lift(a, b, guide, factor, low, high, out=out, window=window)
+    assert np.allclose(out[window], whole[window]) and not out[:5].any()

@@ -1,0 +1,370 @@
+"""``levin-multiscale``: Levin's exact system solved where colour lives — coarse, then corrected fine.
+
+1. **Coarse**: the gray image and the cues averaged over blocks of ``factor``² pixels; Levin's
+   exact system solved on that grid by the ``levin`` method's machinery (the direct LU, and
+   low-rank corrections of it for edits: :mod:`varcolor.interactive`).
+2. **Lift**: the coarse chroma brought to full resolution by the guided filter's local-affine fit
+   to the gray (:mod:`varcolor.solvers.multiscale`), band by band.
+3. **Correct**: around the cues (within ``margin`` pixels), Levin's exact system solved again at
+   full resolution, tile by tile, with the lifted chroma held around each tile: the detail near a
+   stroke (a small region of its own lightness, an edge inside a block) is the exact system's.
+   Cue pixels hold their values exactly.
+
+Why: at full resolution Levin's 3×3 affinities see film grain and sensor noise as edges, so
+averaging first scores higher than the exact full-resolution solve on photos at native size, in a
+fraction of the time (docs/guide/multiscale.md; benchmarks/results/multiscale.md). ``factor=1``
+is ``levin`` itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import InputError
+from ..memory import check_memory
+from ..options import option
+from ..solvers.choice import estimate_bytes
+from ..solvers.direct import DirectSolver
+from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape, guided_coefficients, lift
+from ..solvers.window import held_border
+from .base import Method, Problem
+from .levin import Levin
+
+__all__ = ["LevinMultiscale", "Parameters", "auto_factor"]
+
+#: Below this many pixels the exact solve is as fast as anything: ``factor`` 0 means 1 there.
+EXACT_BELOW = 256 * 256
+#: The coarse grid ``factor`` 0 aims at no more than this many cells (a direct LU of it is cheap).
+COARSE_CELLS = 1_100_000
+#: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
+TILE = 256
+#: Up to this many pixels what edits reuse is kept (the last lift, an image-sized array more; the
+#: cues and the tiles' corrections); a scan beyond, colorized once, does not hold them.
+KEEP_PIXELS = 16_000_000
+#: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
+#: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound
+#: (in YIQ, whose chroma spans about 1/500 of ab's, 1/500 of it).
+REUSE_BELOW = 0.02
+
+
+def _whole(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise InputError(f"{name} must be a whole number >= 0, got {value!r}")
+
+
+def _eps(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be a positive number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """levin-multiscale's own options (chosen on BSDS500 train: benchmarks/results/multiscale_tuning.md)."""
+
+    factor: int = option(
+        0,
+        "levin-multiscale: block side of the coarse grid in pixels; 1 = levin's exact solve, "
+        "0 = by image size (default %(default)s)",
+        check=_whole,
+    )
+    margin: int = option(
+        8,
+        "levin-multiscale: pixels around the cues solved exactly at full resolution (default %(default)s)",
+        check=_whole,
+    )
+    radius: int = option(
+        1, "levin-multiscale: guided lift's window radius in coarse cells (default %(default)s)", check=_whole
+    )
+    eps: float = option(
+        1e-3, "levin-multiscale: guided lift's slope damping, gray variance (default %(default)s)", check=_eps
+    )
+
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):
+            spec.metadata["check"](spec.name, getattr(self, spec.name))
+
+
+def auto_factor(shape: tuple[int, int]) -> int:
+    """The block side ``factor=0`` picks for an image of ``shape``: 1 (exact) below
+    :data:`EXACT_BELOW` pixels, else the smallest power of two from 4 whose coarse grid has at
+    most :data:`COARSE_CELLS` cells (4 up to about 17 MP, 8 up to 70 MP).
+
+    >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000))
+    (1, 4, 8)
+    """
+    pixels = int(shape[0]) * int(shape[1])
+    if pixels <= EXACT_BELOW:
+        return 1
+    factor = 4
+    while pixels / factor**2 > COARSE_CELLS:
+        factor *= 2
+    return factor
+
+
+@dataclass
+class _CoarseCues:
+    """The coarse cues as :class:`varcolor.interactive.Updates` reads a cue set."""
+
+    mask: np.ndarray
+    targets: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.mask.shape
+
+
+class LevinMultiscale(Method):
+    name = "levin-multiscale"
+    summary = "Levin's system solved coarse and corrected fine near the cues: fast, and the default"
+    spaces = ("lab", "yiq")
+    symmetric = False
+    prior_modes = Levin.prior_modes
+    incremental = True
+    Parameters: ClassVar[type] = Parameters
+
+    def __init__(self, guide, options, progress=None, *, plan=None):
+        super().__init__(guide, options, progress, plan=plan)
+        from ..interactive import Updates  # the interactive module imports the methods
+
+        self.factor = self.factor_for(guide.shape, options)
+        self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
+        # The coarse solve is levin's, on the coarse grid, with these options (they hold what it
+        # reads) and the plan made for it (:meth:`plan`): nothing is checked or planned twice.
+        coarse_plan = dataclasses.replace(self.solver_plan, method=Levin.name, shape=self.coarse_guide.shape)
+        self.coarse = Levin(self.coarse_guide, options, plan=coarse_plan)
+        self.updates = Updates(self.coarse, options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
+        self.coarse_chroma: np.ndarray | None = None
+        # The last solve's cues (raster indices, values) and each tile's correction: what an
+        # edit's corrections reuse.
+        self._last_cues: tuple | None = None
+        self._kept: dict = {}
+        self._lifted: tuple | None = None  # the last lift (float32) and its range
+
+    @staticmethod
+    def factor_for(shape: tuple[int, int], options) -> int:
+        factor = options.parameters.factor
+        return auto_factor(shape) if factor == 0 else int(factor)
+
+    @classmethod
+    def plan(cls, shape, options):
+        shape = (int(shape[0]), int(shape[1]))
+        factor = cls.factor_for(shape, options)
+        inner = Levin.plan(coarse_shape(shape, factor), options)
+        # Full resolution: the gray, the chroma, the result's Lab and RGB (float64), a tile's LU.
+        pixels = shape[0] * shape[1]
+        need = inner.bytes + pixels * (8 + 16 + 16 + 24) + estimate_bytes("direct", min(TILE * TILE, pixels))
+        check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
+        return dataclasses.replace(
+            inner,
+            bytes=need,
+            reason=f"{inner.reason}, on the {factor}×{factor}-block grid",
+            shape=shape,
+            method=cls.name,
+        )
+
+    @classmethod
+    def memory(cls, shape, options):
+        return cls.plan(shape, options).bytes
+
+    def reset(self) -> None:
+        self.updates.forget()
+        self.coarse.reset()
+        self.coarse_chroma = None
+        self._last_cues, self._kept, self._lifted = None, {}, None
+
+    def solve(self, problem: Problem, x0):
+        times = {}
+        start = time.perf_counter()
+        factor, margin = self.factor, self.options.parameters.margin
+        if factor == 1:
+            held, targets = problem.mask, problem.targets
+            prior, weight = problem.prior, problem.weight
+        else:
+            held, targets = coarse_cues(problem.mask, problem.targets, factor)
+            prior = None if problem.prior is None else block_mean(problem.prior, factor)
+            weight = None if problem.weight is None else block_mean(problem.weight, factor)
+        coarse, report = None, {}
+        if self.coarse_chroma is not None and prior is None and held.any():
+            found, why = self.updates.edit(_CoarseCues(held, targets), self.coarse_chroma)
+            if found is not None:
+                coarse, report, _ = found
+            else:
+                report = {"full_solve": why}
+        if coarse is None:
+            self.coarse.reset()
+            coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), None)
+            report = {**solved, **report}
+            if prior is None:
+                self.updates.rebase(coarse, held, targets)
+        previous, self.coarse_chroma = self.coarse_chroma, coarse
+        times["coarse_seconds"] = time.perf_counter() - start
+        # The coarse edit's box is in coarse cells: what changed at full resolution is not it.
+        report.pop("window", None)
+        engine = {"factor": factor, "coarse_shape": list(held.shape), "coarse_update": report.get("update", "fresh")}
+        if factor == 1:
+            return coarse, {**report, "engine": engine}
+        start = time.perf_counter()
+        moved = None
+        if previous is not None and prior is None:  # however the coarse grid was solved: corrected or afresh
+            moved = np.abs(coarse - previous).max(axis=2)  # how far the lift moves, block by block
+        chroma, region = self._lift(coarse, moved)
+        chroma[problem.mask] = problem.targets[problem.mask]  # hard cues, exactly
+        times["lift_seconds"] = time.perf_counter() - start
+        start = time.perf_counter()
+        tiles, reused, unknowns, boxes = self._correct(chroma, problem, margin, moved)
+        times["correct_seconds"] = time.perf_counter() - start
+        engine.update(tiles=tiles, tiles_reused=reused, corrected_pixels=unknowns, margin=margin, **times)
+        report.update(engine=engine)
+        if region is not None:  # elsewhere the chroma is the last solve's: only this is painted again
+            report["changed"] = _union([region, *boxes])
+        return chroma, report
+
+    def _lift(self, coarse: np.ndarray, moved: np.ndarray | None) -> tuple[np.ndarray, tuple | None]:
+        """The coarse chroma at full resolution (guided by the gray), within the coarse range
+        (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift),
+        and after an edit (``moved``) the window lifted again: the last lift is kept (up to
+        :data:`KEEP_PIXELS`) and only the blocks the coarse change reaches are lifted again;
+        None: all."""
+        parameters = self.options.parameters
+        a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
+        low, high = coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1))
+        last, self._lifted = self._lifted, None
+        if moved is None or last is None or not (np.array_equal(low, last[1]) and np.array_equal(high, last[2])):
+            chroma = lift(a, b, self.guide, self.factor, low, high)
+            if self.guide.size <= KEEP_PIXELS:
+                self._lifted = (chroma.copy(), low, high)
+            return chroma, None
+        chroma = last[0].copy()
+        rows, columns = np.nonzero(moved > 0)
+        halo = 2 * parameters.radius + 1
+        region = (slice(0, 0), slice(0, 0))
+        if rows.size:
+            factor, (height, width) = self.factor, self.guide.shape
+            region = (
+                slice(max(rows.min() - halo, 0) * factor, min((rows.max() + halo + 1) * factor, height)),
+                slice(max(columns.min() - halo, 0) * factor, min((columns.max() + halo + 1) * factor, width)),
+            )
+            lift(a, b, self.guide, self.factor, low, high, out=chroma, window=region)
+            last[0][region] = chroma[region]
+        self._lifted = last
+        return chroma, region
+
+    def _still(self, moved: np.ndarray, window: tuple[slice, slice]) -> float:
+        """How far the lift moved at most over ``window``: the coarse move over the blocks whose
+        coefficients reach it (the guided filter's two box filters and the interpolation)."""
+        halo = 2 * self.options.parameters.radius + 1
+        return float(
+            moved[
+                _blocks(window[0], self.factor, halo, moved.shape[0]),
+                _blocks(window[1], self.factor, halo, moved.shape[1]),
+            ].max()
+        )
+
+    def _correct(
+        self, chroma: np.ndarray, problem: Problem, margin: int, moved: np.ndarray | None
+    ) -> tuple[int, int, int, list]:
+        """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
+        tile by tile (each tile's LU on its free pixels alone), everything else held at ``chroma``:
+        a tile sees the tiles solved before it (one multiplicative Schwarz sweep).
+
+        Each tile's correction (its solution less the lift) is kept. After an edit (``moved``: how
+        far the coarse solution moved, per block), a tile that no changed cue reaches (within
+        ``margin`` and the tiles' overlap) and where the coarse solution moved less than
+        :data:`REUSE_BELOW` adds its kept correction to the new lift instead of being solved again.
+        Its error is then at most twice that move (the tile's solve keeps to the range of what it
+        holds, a maximum principle, and the lift moved by less on its border and its cues).
+        Returns the tiles solved, the tiles reused, the pixels solved and the windows solved."""
+        keep = self.guide.size <= KEEP_PIXELS
+        cues = (np.flatnonzero(problem.mask), problem.targets[problem.mask]) if keep else None
+        last, self._last_cues = self._last_cues, cues
+        kept, self._kept = (self._kept if moved is not None and last is not None else {}), {}
+        if margin == 0 or not problem.mask.any():
+            return 0, 0, 0, []
+        near = ndimage.maximum_filter(problem.mask.view(np.uint8), size=2 * margin + 1).view(bool)
+        near &= ~problem.mask
+        height, width = self.guide.shape
+        overlap = max(margin // 2, 4)
+        reach = None
+        if kept:
+            changed = _changed_cues(last, cues, problem.mask.shape)
+            reach = ndimage.maximum_filter(changed.view(np.uint8), size=2 * (margin + overlap) + 7).view(bool)
+        solved = reused = unknowns = 0
+        boxes = []
+        below = REUSE_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
+        for top in range(0, height, TILE):
+            for left in range(0, width, TILE):
+                inner = (
+                    slice(max(top - overlap, 0), min(top + TILE + overlap, height)),
+                    slice(max(left - overlap, 0), min(left + TILE + overlap, width)),
+                )
+                key = (top, left)
+                if reach is not None and not reach[inner].any() and self._still(moved, inner) < below:
+                    if key in kept:
+                        window, unknown, delta = self._kept[key] = kept[key]
+                        chroma[window][unknown] += delta
+                        reused += 1
+                    continue
+                free = near[inner]
+                if not free.any():
+                    continue
+                # The tile's free pixels' box, and 2 px more: their rows read their neighbours'
+                # 3×3 neighbourhoods, which the window then holds as the whole image's.
+                rows, columns = np.nonzero(free)
+                box = (
+                    slice(inner[0].start + rows.min(), inner[0].start + rows.max() + 1),
+                    slice(inner[1].start + columns.min(), inner[1].start + columns.max() + 1),
+                )
+                window = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, n)) for s, n in zip(box, (height, width)))
+                unknown = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start), bool)
+                local = tuple(slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, window))
+                unknown[local] = near[box]
+                unknown &= ~held_border(window, (height, width))
+                values = chroma[window]
+                prior = weight = None
+                if problem.prior is not None:
+                    prior, weight = problem.prior[window], problem.weight[window]
+                operator, rhs = self.coarse.system(self.guide[window], ~unknown, values, prior, weight)
+                solution, _ = DirectSolver(operator, tol=1e-5).solve(rhs)
+                if keep:
+                    self._kept[key] = (window, unknown, solution[unknown] - values[unknown])
+                values[unknown] = solution[unknown]
+                solved += 1
+                unknowns += int(np.count_nonzero(unknown))
+                boxes.append(window)
+        if kept and reach is not None:
+            rows, columns = np.nonzero(changed)
+            if rows.size:  # cues removed or recoloured: their pixels changed too
+                boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
+        return solved, reused, unknowns, boxes
+
+
+def _union(boxes: list) -> tuple[slice, slice]:
+    """The smallest pair of slices holding every non-empty box of ``boxes``."""
+    boxes = [b for b in boxes if b[0].stop > b[0].start and b[1].stop > b[1].start]
+    if not boxes:
+        return (slice(0, 0), slice(0, 0))
+    return (
+        slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
+        slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)),
+    )
+
+
+def _blocks(rows: slice, factor: int, halo: int, size: int) -> slice:
+    """The coarse cells whose lift reaches the full-resolution ``rows`` (``halo`` cells around)."""
+    return slice(max(rows.start // factor - halo, 0), min((rows.stop - 1) // factor + halo + 1, size))
+
+
+def _changed_cues(last: tuple, now: tuple, shape: tuple[int, int]) -> np.ndarray:
+    """The pixels (``H×W`` bool) whose cue was added, removed or recoloured between two cue sets,
+    each given as (raster indices, values)."""
+    changed = np.zeros(shape[0] * shape[1], bool)
+    changed[np.setxor1d(last[0], now[0], assume_unique=True)] = True
+    common, in_last, in_now = np.intersect1d(last[0], now[0], assume_unique=True, return_indices=True)
+    changed[common[np.any(last[1][in_last] != now[1][in_now], axis=1)]] = True
+    return changed.reshape(shape)

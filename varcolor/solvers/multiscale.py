@@ -1,0 +1,277 @@
+"""Coarse grids for the multi-scale engine (``levin-multiscale``): block means of the gray image
+and of the cues, and the lift of a coarse chroma back to full resolution guided by lightness.
+
+The lift is the fast guided filter (He & Sun, 2015): on the coarse grid, each window's chroma is
+fitted as an affine function of the coarse gray (``a·I + b``, ``eps`` damping the slope where the
+gray is flat); the coefficients, smoothed and interpolated bilinearly to full resolution, are
+applied to the full-resolution gray. Edges inside a block that the coarse grid averaged away come
+back through the full-resolution gray (the slope), grain does not move the colour (the fit is over
+a window of blocks).
+
+Array code: every function takes the array module ``xp`` (NumPy, or CuPy on a GPU,
+:mod:`varcolor.solvers.device`) and only uses what both have.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["coarse_shape", "block_mean", "coarse_cues", "guided_coefficients", "lift_rows", "lift"]
+
+
+def coarse_shape(shape: tuple[int, int], factor: int) -> tuple[int, int]:
+    """The coarse grid of an image of ``shape`` in blocks of ``factor``² pixels (partial blocks at
+    the bottom and right count as blocks)."""
+    return (-(-int(shape[0]) // factor), -(-int(shape[1]) // factor))
+
+
+def _block_sum(image, factor: int, xp):
+    """Sums over ``factor``×``factor`` blocks (trailing axes kept), partial blocks zero-padded."""
+    height, width = image.shape[:2]
+    rows, columns = coarse_shape((height, width), factor)
+    pad = [(0, rows * factor - height), (0, columns * factor - width)] + [(0, 0)] * (image.ndim - 2)
+    padded = xp.pad(image, pad)
+    blocks = padded.reshape((rows, factor, columns, factor) + image.shape[2:])
+    return blocks.sum(axis=(1, 3))
+
+
+def block_mean(image, factor: int, xp=np):
+    """The mean of ``image`` (``H×W`` or ``H×W×C``) over blocks of ``factor``×``factor`` pixels
+    (a partial block: over its own pixels).
+
+    Parameters
+    ----------
+    image : ndarray
+        The full-resolution array.
+    factor : int
+        Block side in pixels.
+    xp : module
+        NumPy or CuPy.
+
+    Examples
+    --------
+    >>> block_mean(np.arange(12.0).reshape(3, 4), 2).tolist()
+    [[2.5, 4.5], [8.5, 10.5]]
+    """
+    counts = _block_sum(xp.ones(image.shape[:2]), factor, xp)
+    sums = _block_sum(xp.asarray(image, dtype=xp.float64), factor, xp)
+    return sums / (counts if image.ndim == 2 else counts[..., None])
+
+
+def coarse_cues(mask, targets, factor: int, xp=np):
+    """The cues on the coarse grid: a block is held where any of its pixels is, at the mean of its
+    cue pixels' values.
+
+    Parameters
+    ----------
+    mask : bool ndarray, ``H×W``
+        The cue pixels.
+    targets : ndarray, ``H×W×C``
+        Their values (read where ``mask``).
+    factor : int
+        Block side in pixels.
+    xp : module
+        NumPy or CuPy.
+
+    Returns
+    -------
+    mask, targets : the coarse ``h×w`` mask and ``h×w×C`` values (0 off the mask)
+
+    Examples
+    --------
+    >>> mask = np.zeros((2, 4), bool); mask[0, 0] = mask[1, 1] = True
+    >>> values = np.zeros((2, 4, 1)); values[0, 0], values[1, 1] = 2.0, 4.0
+    >>> held, held_values = coarse_cues(mask, values, 2)
+    >>> held.tolist(), held_values[..., 0].tolist()
+    ([[True, False]], [[3.0, 0.0]])
+    """
+    rows, columns = xp.nonzero(mask)
+    shape = coarse_shape(mask.shape, factor)
+    block = (rows // factor) * shape[1] + columns // factor  # only the cue pixels are read
+    counts = xp.bincount(block, minlength=shape[0] * shape[1]).astype(xp.float64)
+    values = xp.asarray(targets)[rows, columns]
+    sums = xp.stack(
+        [xp.bincount(block, weights=values[:, c], minlength=counts.size) for c in range(values.shape[1])], axis=-1
+    )
+    held = (counts > 0).reshape(shape)
+    return held, (sums / xp.maximum(counts, 1.0)[:, None]).reshape(shape + (values.shape[1],))
+
+
+def _box(image, radius: int, xp):
+    """The mean over a ``(2 radius + 1)``² window (clipped at the borders), any trailing axes."""
+    for axis in (0, 1):
+        size = image.shape[axis]
+        cumulative = xp.cumsum(image, axis=axis)
+        zero = xp.zeros_like(xp.take(cumulative, xp.arange(1), axis=axis))
+        cumulative = xp.concatenate([zero, cumulative], axis=axis)
+        index = xp.arange(size)
+        high, low = xp.minimum(index + radius + 1, size), xp.maximum(index - radius, 0)
+        count = (high - low).astype(xp.float64)
+        shape = [1] * image.ndim
+        shape[axis] = size
+        image = (xp.take(cumulative, high, axis=axis) - xp.take(cumulative, low, axis=axis)) / count.reshape(shape)
+    return image
+
+
+def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np):
+    """The guided filter's smoothed affine coefficients ``(a, b)`` (each ``h×w×C``) of ``chroma``
+    (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by
+    ``eps`` (gray-variance units): the chroma is ``a·guide + b`` (He, Sun & Tang, 2013).
+
+    Parameters
+    ----------
+    guide : ndarray, ``h×w``
+        The gray on the grid the chroma lives on.
+    chroma : ndarray, ``h×w×C``
+        The chroma to fit.
+    radius : int
+        Window radius in grid cells.
+    eps : float
+        The slope's damping: where the gray's variance in a window is well under ``eps``, the fit
+        is the window's mean chroma.
+    xp : module
+        NumPy or CuPy.
+
+    Examples
+    --------
+    Chroma that is an affine function of the gray is reproduced (``eps`` → 0):
+
+    >>> guide = np.linspace(0, 1, 25).reshape(5, 5)
+    >>> a, b = guided_coefficients(guide, (3 * guide + 1)[..., None], 1, 1e-12)
+    >>> bool(np.allclose(a * guide[..., None] + b, 3 * guide[..., None] + 1))
+    True
+    """
+    guide = xp.asarray(guide, dtype=xp.float64)[..., None]
+    chroma = xp.asarray(chroma, dtype=xp.float64)
+    mean_guide, mean_chroma = _box(guide, radius, xp), _box(chroma, radius, xp)
+    variance = _box(guide * guide, radius, xp) - mean_guide**2
+    covariance = _box(guide * chroma, radius, xp) - mean_guide * mean_chroma
+    a = covariance / (xp.maximum(variance, 0.0) + eps)
+    b = mean_chroma - a * mean_guide
+    return _box(a, radius, xp), _box(b, radius, xp)
+
+
+def _axis_weights(size: int, coarse: int, factor: int, start: int, stop: int, xp):
+    """For full-resolution indices ``start..stop`` along one axis: the two coarse cells around
+    each (cell centres at ``factor·i + (factor − 1)/2``) and the weight of the second."""
+    position = (xp.arange(start, stop, dtype=xp.float64) - (factor - 1) / 2) / factor
+    position = xp.clip(position, 0.0, coarse - 1)
+    low = xp.floor(position).astype(xp.int64)
+    high = xp.minimum(low + 1, coarse - 1)
+    return low, high, position - low
+
+
+def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
+    """The lifted chroma ``â·guide + b̂`` on the full-resolution ``rows`` (a slice), ``â``, ``b̂``
+    the coarse coefficients interpolated bilinearly between block centres: one band at a time, so
+    a big scan never holds more than a band of the coefficients at full resolution.
+
+    Parameters
+    ----------
+    a, b : ndarray, ``h×w×C``
+        Coarse coefficients (:func:`guided_coefficients`).
+    guide : ndarray, ``H×W``
+        The full-resolution gray.
+    factor : int
+        Block side in pixels.
+    rows : slice
+        The band of full-resolution rows (with start and stop).
+    xp : module
+        NumPy or CuPy.
+
+    Examples
+    --------
+    Constant coefficients lift to the same affine function of the gray at every pixel:
+
+    >>> a, b = np.full((2, 2, 1), 2.0), np.full((2, 2, 1), 1.0)
+    >>> guide = np.arange(16.0).reshape(4, 4) / 16
+    >>> bool(np.allclose(lift_rows(a, b, guide, 2, slice(0, 4))[..., 0], 2 * guide + 1))
+    True
+    """
+    height, width = guide.shape
+    top, bottom, wy = _axis_weights(height, a.shape[0], factor, rows.start, rows.stop, xp)
+    left, right, wx = _axis_weights(width, a.shape[1], factor, 0, width, xp)
+    channels = a.shape[2]
+    # Separable: along the columns on the coarse grid first (cheap), then along the rows.
+    both = xp.concatenate([a, b], axis=2)
+    wy = wy[:, None, None]
+    band = both[top] * (1 - wy) + both[bottom] * wy
+    wx = wx[None, :, None]
+    band = band[:, left] * (1 - wx) + band[:, right] * wx
+    lifted = band[..., :channels]
+    lifted *= xp.asarray(guide[rows], dtype=xp.float64)[..., None]
+    lifted += band[..., channels:]
+    return lifted
+
+
+@numba.njit(cache=True, parallel=True)
+def _lift_kernel(a, b, guide, factor, low, high, out, row0, column0):
+    height, width = guide.shape
+    rows, columns, channels = a.shape
+    for i in numba.prange(height):
+        y = min(max((i + row0 - (factor - 1) / 2) / factor, 0.0), rows - 1)
+        top = int(y)
+        bottom = min(top + 1, rows - 1)
+        wy = y - top
+        for j in range(width):
+            x = min(max((j + column0 - (factor - 1) / 2) / factor, 0.0), columns - 1)
+            left = int(x)
+            right = min(left + 1, columns - 1)
+            wx = x - left
+            for c in range(channels):
+                slope = (1 - wy) * ((1 - wx) * a[top, left, c] + wx * a[top, right, c]) + wy * (
+                    (1 - wx) * a[bottom, left, c] + wx * a[bottom, right, c]
+                )
+                offset = (1 - wy) * ((1 - wx) * b[top, left, c] + wx * b[top, right, c]) + wy * (
+                    (1 - wx) * b[bottom, left, c] + wx * b[bottom, right, c]
+                )
+                out[i, j, c] = min(max(slope * guide[i, j] + offset, low[c]), high[c])
+
+
+def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, window=None):
+    """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]``
+    per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy. With ``out``
+    and ``window`` (a pair of slices with bounds), only that window of ``out`` is lifted again.
+
+    Parameters
+    ----------
+    a, b : ndarray, ``h×w×C``
+        Coarse coefficients (:func:`guided_coefficients`).
+    guide : ndarray, ``H×W``
+        The full-resolution gray.
+    factor : int
+        Block side in pixels.
+    low, high : ndarray, ``C``
+        The range of each channel.
+    xp : module
+        NumPy or CuPy.
+    band : int
+        Rows lifted at once by the array code.
+    out : ndarray, ``H×W×C``, optional
+        Where to write.
+    window : (slice, slice), optional
+        The part of the image to lift (default: all of it).
+    """
+    height, width = guide.shape
+    if out is None:
+        out = xp.empty((height, width, a.shape[2]))
+    if window is None:
+        window = (slice(0, height), slice(0, width))
+    if xp is np:
+        _lift_kernel(
+            np.ascontiguousarray(a, np.float64),
+            np.ascontiguousarray(b, np.float64),
+            guide[window],
+            factor,
+            np.asarray(low, np.float64),
+            np.asarray(high, np.float64),
+            out[window],
+            window[0].start,
+            window[1].start,
+        )
+        return out
+    for top in range(window[0].start, window[0].stop, band):
+        rows = slice(top, min(top + band, window[0].stop))
+        out[rows, window[1]] = xp.clip(lift_rows(a, b, guide, factor, rows, xp)[:, window[1]], low, high)
+    return out
