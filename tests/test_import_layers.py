@@ -40,6 +40,23 @@ def _type_checking_nodes(tree: ast.AST) -> set[int]:
     return skipped
 
 
+_LAZY_TABLES = ("_HOMES", "_SUBMODULES")
+
+
+def _lazy_names(tree: ast.AST) -> set[str]:
+    """The module names in a package's lazy-loading tables: the string values of a module-level
+    ``_HOMES`` dict and the strings of a ``_SUBMODULES`` tuple (``varcolor/__init__.py`` loads a
+    public name's module on first use by a computed ``import_module``; these tables bound it)."""
+    names = set()
+    for node in getattr(tree, "body", []):
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", None) in ("_HOMES", "_SUBMODULES") for t in node.targets
+        ):
+            values = node.value.values if isinstance(node.value, ast.Dict) else getattr(node.value, "elts", [])
+            names.update(v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    return names
+
+
 def imports_of(name: str, source: str, known: set[str], is_package: bool = False) -> set[str]:
     """The modules of ``known`` that the module ``name`` (its ``source``) imports, anywhere in it."""
     tree = ast.parse(source)
@@ -58,6 +75,7 @@ def imports_of(name: str, source: str, known: set[str], is_package: bool = False
         base = here[: len(here) - level + 1]
         return ".".join(base + ([module] if module else []))
 
+    lazy = _lazy_names(tree)
     found = set()
     for node in ast.walk(tree):
         if id(node) in skipped:
@@ -78,6 +96,8 @@ def imports_of(name: str, source: str, known: set[str], is_package: bool = False
                 text = target.value
                 level = len(text) - len(text.lstrip("."))
                 found.add(owner(absolute(text.lstrip(".") or None, level) if level else text))
+            elif lazy:  # the lazy loader's name: a module its tables name (``_HOMES``, ``_SUBMODULES``)
+                found.update(owner(f"{base}.{text}") for text in lazy)
             else:  # a computed name: any module of the package it is relative to (or of the whole library)
                 scope = base if package is not None else top
                 found.update(module for module in known if module.startswith(scope + "."))

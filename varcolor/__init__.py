@@ -6,7 +6,6 @@
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for type checkers and the API reference: at run time each name loads on first use (below)
@@ -18,10 +17,7 @@ if TYPE_CHECKING:  # for type checkers and the API reference: at run time each n
     from .options import Options
     from .solvers import SolverPlan
 
-try:
-    __version__ = version("varcolor")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from .version import __version__
 
 __all__ = [
     "colorize",

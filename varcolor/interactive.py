@@ -14,17 +14,20 @@ Two ways, for :class:`~varcolor.methods.LinearMethod` methods without a prior
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
 from .cues import Cues
 from .kernels import any_layout, compile_once
-from .methods import LinearMethod
 from .solvers.base import relative_norm
 from .solvers.lowrank import LowRankUpdater, Released, TooCostly
 from .solvers.stencil import GridOperator
 from .solvers.window import local_correction
+
+if TYPE_CHECKING:  # a hint only: the methods use these updates (levin-multiscale's coarse edits)
+    from .methods import LinearMethod
 
 __all__ = ["Updates", "MAX_HELD", "UPDATE_TINY", "UPDATE_BUDGET"]
 

@@ -13,9 +13,10 @@ import signal
 import sys
 import warnings
 
-from .. import __version__, batch
+from .. import batch
 from ..errors import VarcolorError
 from ..registry import built_in_only
+from ..version import __version__
 from . import bench, colorize, common, ir, metrics, train, ui
 from .common import Parser, error, flag_words, run_options_of, warn
 

@@ -12,7 +12,6 @@ import dataclasses
 import warnings
 
 import numpy as np
-from scipy import ndimage
 
 from ..color import rgb_to_lab
 from ..errors import InputError
@@ -189,6 +188,7 @@ def encode_adaptive(
     >>> len(write_payload(p)) <= 300, p.encoder
     (True, 'adaptive')
     """
+    from scipy import ndimage  # the image stack loads where used: `varcolor --help` imports the encoders
     from skimage.transform import resize
 
     from ..api import colorize

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy import ndimage
 
 from ..errors import InputError
+from ..fields import option
+from ..interactive import Updates
 from ..memory import check_memory
-from ..options import option
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirectSolver
 from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape, guided_coefficients, lift
@@ -130,8 +130,6 @@ class LevinMultiscale(Method):
 
     def __init__(self, guide, options, progress=None, *, plan=None):
         super().__init__(guide, options, progress, plan=plan)
-        from ..interactive import Updates  # the interactive module imports the methods
-
         self.factor = self.factor_for(guide.shape, options)
         self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
         # The coarse solve is levin's, on the coarse grid, with these options (they hold what it
@@ -286,6 +284,8 @@ class LevinMultiscale(Method):
         kept, self._kept = (self._kept if moved is not None and last is not None else {}), {}
         if margin == 0 or not problem.mask.any():
             return 0, 0, 0, []
+        from scipy import ndimage  # the image stack loads where used: the command line's help imports methods
+
         near = ndimage.maximum_filter(problem.mask.view(np.uint8), size=2 * margin + 1).view(bool)
         near &= ~problem.mask
         height, width = self.guide.shape
