@@ -30,6 +30,11 @@ __all__ = [
     "same_aspect",
 ]
 
+#: How many of a mark's pixels read as partial paint (at least, and as a share of them) make the
+#: cues' ``note`` say so: the antialiased borders of painted strokes are 15–30 % of their pixels
+#: (a 20-px stroke already has 40); a few stray pixels among hard-edged cues are not worth a line.
+NOTE_PIXELS, NOTE_SHARE = 16, 0.01
+
 #: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).
 MARKED_THRESHOLD = 0.01
 #: ... unless the difference is at most this on every channel (2 levels at 8 bits) and the marked
@@ -299,8 +304,9 @@ class Cues:
         if rgb.shape[2] == 4:  # an RGBA layer: its alpha is the paint's opacity
             mask &= rgb[..., 3] >= HALF_PAINT if edges == "unmix" else rgb[..., 3] > 0
         if edges == "unmix":
+            painted = int(mask.sum())
             mask, rgb, blended = _unmix(mask, rgb, under)
-            if blended:
+            if blended >= max(NOTE_PIXELS, NOTE_SHARE * painted):  # said where it matters, not for a stray pixel
                 notes.append(f"{blended:,} blended edge pixels read as partial paint")
         return cls._at_mask(mask, rgb, "; ".join(notes))
 

@@ -108,7 +108,7 @@ class OptionValues:
 
     >>> from varcolor.options import Options
     >>> Options.build(method="levin", solver="direct").flags()
-    ['--solver', 'direct']
+    ['--method', 'levin', '--solver', 'direct']
     """
 
     #: What an unknown keyword is called in :meth:`build`'s refusal.

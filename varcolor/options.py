@@ -9,7 +9,7 @@ it the same way, so an option is written down once.
 
 >>> Options.build(method="bilaplacian-gtv", sharpness=4.0).parameters.sharpness
 4.0
->>> Options.build(lam=0.1)
+>>> Options.build(method="levin", lam=0.1)
 Traceback (most recent call last):
 varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levin' has none
 """

@@ -476,7 +476,7 @@ def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
         (["--methods", "bilaplacian-gtv", "--sharpness", "0"], "sharpness must be a finite number > 0"),
         (
             ["--methods", "levin+ideepcolor", "--network-file", "missing.safetensors"],
-            "missing.safetensors: no such weights",
+            "missing.safetensors: no such network file",
         ),
     ],
 )

@@ -99,7 +99,9 @@ def test_yiq_reproduces_levins_colorization_m():
     color_im = np.abs(gray3 - marked).sum(axis=2) > 0.01
     ntsc = np.concatenate([rgb2ntsc(gray3)[..., :1], rgb2ntsc(marked)[..., 1:]], axis=2)
     expected = ntsc2rgb(get_color_exact(color_im, ntsc))
-    result = varcolor.colorize(gray3, varcolor.Cues.from_marked(gray3, marked), method="levin", space="yiq")
+    # The authors' rule for marks (edges="exact"): their strokes here are 1-px lines of the true colours.
+    cues = varcolor.Cues.from_marked(gray3, marked, edges="exact")
+    result = varcolor.colorize(gray3, cues, method="levin", space="yiq")
     assert np.abs(result.rgb - expected).max() < 1e-6
 
 
