@@ -218,6 +218,8 @@ def path_word(path) -> str:
     path : str or path-like
         The path a user gave.
 
+    Examples
+    --------
     >>> path_word("-ifoo.png"), path_word("a b.png"), path_word("/x/-y.png")
     ('./-ifoo.png', 'a b.png', '/x/-y.png')
     """
