@@ -65,6 +65,7 @@ def main(out_path: str | None = None) -> dict:
         write_layers(
             folder / "work.ora",
             [Layer("scan", np.dstack([photo] * 3 + [np.ones(gray.shape)])), Layer("strokes", strokes)],
+            bits=16,  # the scan's depth: the layered result keeps it
         )
         varcolor_command("colorize", folder / "work.ora", "-o", folder / "result.ora")
         varcolor_command("colorize", folder / "scan.tif", "--mask", folder / "strokes.png", "-o", folder / "flat.png")
