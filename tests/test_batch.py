@@ -223,7 +223,7 @@ def test_a_scheduler_killed_mid_run_is_reported_as_the_disk_says(tmp_path):
     assert run.returncode == 1, err
     assert all(line.startswith("varcolor: ") for line in err.splitlines()), err  # no log, no traceback
     summary = re.search(r"colorized (\d+), skipped 0, failed (\d+)", err)
-    assert summary and int(summary.group(1)) == len(written) and int(summary.group(2)) == 8 - len(written)
+    assert summary and int(summary.group(1)) == len(written) and int(summary.group(2)) == 8 - len(written), err
     rows = read_manifest(out / MANIFEST)
     assert sorted(os.path.basename(r["outputs"][-1]) for r in rows if r["status"] == "done") == written
     assert all("the Dask scheduler went away" in r["reason"] for r in rows if r["status"] == "failed")
