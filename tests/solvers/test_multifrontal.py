@@ -1,4 +1,4 @@
-"""The multifrontal LU against SciPy's sparse solve, and the nested-dissection tree's invariants."""
+"""The multifrontal LU against SciPy's sparse solve."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from varcolor.energies.levin import exact_operator, symmetric_system
 from varcolor.errors import InputError
 from varcolor.solvers import DirectSolver
 from varcolor.solvers.direct import _diagonal_only_rows
-from varcolor.solvers.multifrontal import Dissection, MultifrontalLU
+from varcolor.solvers.multifrontal import MultifrontalLU
 from varcolor.solvers.stencil import GridOperator
 
 
@@ -54,25 +54,6 @@ def test_single_precision_factors_are_accurate_to_single_precision():
     assert x.dtype == np.float32
     expected = _reference(operator, free, b, False)
     assert np.abs(x[free.ravel()] - expected).max() <= 1e-4 * np.abs(expected).max()
-
-
-@pytest.mark.parametrize("shape", [(1, 1), (3, 50), (61, 47)])
-def test_every_unknown_is_eliminated_once_before_its_ring(shape):
-    rng = np.random.default_rng(5)
-    free = rng.random(shape) < 0.8
-    tree = Dissection(shape, free, leaf=6)
-    assert np.array_equal(np.sort(tree.e_pix), np.flatnonzero(free))
-    eliminated_at = np.full(free.size, -1)
-    for node in range(len(tree.e_ptr) - 1):
-        eliminated_at[tree.e_pix[tree.e_ptr[node] : tree.e_ptr[node + 1]]] = node
-    for node in range(len(tree.e_ptr) - 1):
-        ring = tree.r_pix[tree.r_ptr[node] : tree.r_ptr[node + 1]]
-        # Ring pixels are unknowns eliminated by an ancestor, which comes later in post-order.
-        assert free.ravel()[ring].all() and (eliminated_at[ring] > node).all()
-        for child in tree.children[node]:
-            if child >= 0:
-                assert child < node and tree.subtree_sizes[node] > tree.subtree_sizes[child]
-    assert tree.subtree_sizes[-1] == len(tree.e_ptr) - 1  # the root's subtree is everything
 
 
 def test_a_singular_block_is_reported():

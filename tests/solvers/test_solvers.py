@@ -166,39 +166,6 @@ def test_direct_solver_falls_back_to_double_precision_when_refinement_stalls(mon
     assert info.residual < 1e-13
 
 
-@pytest.mark.parametrize("shape", [(1, 7), (2, 2), (37, 5), (64, 65), (97, 128)])
-def test_nested_dissection_orders_every_pixel_and_solves_like_spsolve(shape):
-    from scipy.sparse.linalg import spsolve
-
-    from varcolor.solvers.multifrontal import nested_dissection
-
-    order = nested_dissection(shape, leaf=8)
-    assert np.array_equal(np.sort(order), np.arange(shape[0] * shape[1]))
-    if min(shape) >= 2:
-        rng = np.random.default_rng(1)
-        mask = rng.random(shape) < 0.05
-        mask.flat[0] = True
-        operator = exact_operator(rng.random(shape), mask)
-        rhs = np.where(mask[..., None], rng.normal(0, 30, shape + (2,)), 0.0)
-        x, _ = DirectSolver(operator).solve(rhs)
-        expected = spsolve(operator.to_csr().tocsc(), rhs.reshape(-1, 2)).reshape(rhs.shape)
-        np.testing.assert_allclose(x, expected, atol=1e-8)
-
-
-def test_nested_dissection_cuts_through_pixels_that_are_not_unknowns():
-    from varcolor.solvers.multifrontal import nested_dissection
-
-    free = np.ones((8, 12), bool)
-    free[:, 5] = False  # a column of cue pixels, one off the middle
-    order = nested_dissection(free.shape, leaf=8, free=free)
-    assert np.array_equal(np.sort(order), np.flatnonzero(free))  # every unknown once, nothing else
-    columns = np.arange(free.size).reshape(free.shape) % 12
-    # The first half eliminated is left of the cue column (a separator with nothing to eliminate);
-    # without cues the middle column (6) splits the block.
-    assert set(columns.ravel()[order[:40]]) == {0, 1, 2, 3, 4}
-    assert set(columns.ravel()[nested_dissection(free.shape, leaf=8)[:48]]) == {0, 1, 2, 3, 4, 5}
-
-
 # --- a solve that did not converge is no result (issue 36) ---
 
 

@@ -9,8 +9,9 @@ from varcolor.energies.levin import exact_operator, exact_rhs
 from varcolor.interactive import Updates
 from varcolor.solvers import DirectSolver
 from varcolor.solvers.direct import _diagonal_only_rows
+from varcolor.solvers.inverse_block import InverseBlock
 from varcolor.solvers.lowrank import LowRankUpdater
-from varcolor.solvers.multifrontal import InverseBlock, MultifrontalLU
+from varcolor.solvers.multifrontal import MultifrontalLU
 
 from ..conftest import MAX_AB, gray_and_cues, stroke, strokes
 

@@ -11,7 +11,7 @@ changes a few rows of the system, and the new solution is the first one correcte
 
 So ``x_F = x₀ + M⁻¹ (Δb + P s − P_N B y_R)`` (``x₀`` the first solution, ``N`` the unknowns next
 to released pixels), and ``s`` and ``y_R`` solve a small dense system built from ``M⁻¹`` at the
-held and ``N`` pixels (:class:`~varcolor.solvers.multifrontal.InverseBlock`), the released rows
+held and ``N`` pixels (:class:`~varcolor.solvers.inverse_block.InverseBlock`), the released rows
 and ``B``: a Schur complement of ``k`` = held pixels coupled to unknowns + released pixels
 unknowns. The correction is one solve with a sparse right-hand side whose backward pass leaves
 out the subtrees where it is below ``tiny``
@@ -37,7 +37,7 @@ import numpy as np
 from scipy.linalg import lu_factor, lu_solve, solve_triangular
 
 from .direct import DirectSolver
-from .multifrontal import InverseBlock
+from .inverse_block import InverseBlock
 from .stencil import CENTRE, STENCIL_OFFSETS
 
 __all__ = ["LowRankUpdater", "Released", "TooCostly"]

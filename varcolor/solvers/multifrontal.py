@@ -1,4 +1,5 @@
-"""Multifrontal LU of a grid operator on a geometric nested-dissection tree.
+"""Multifrontal LU of a grid operator on a geometric nested-dissection tree
+(:class:`~varcolor.solvers.dissection.Dissection`).
 
 Each node of the tree is a rectangle of the pixel grid: a leaf eliminates all its unknowns, any
 other node splits its rectangle by one row or column (a separator of the 8-neighbour stencil) and
@@ -19,11 +20,6 @@ factorisation's time goes is in that page's first section).
 Pivots are chosen within each front's own block only: the systems here are M-matrices with
 dominant diagonals, whose Schur complements keep that property, so the tree's elimination order
 needs no pivoting across fronts.
-
-One module, though long, because it is one algorithm: the dissection, the factorisation, the
-solves and :class:`InverseBlock` (the low-rank updates' block of the inverse) all read the same
-private flat arrays of the tree and its factors (per-node offsets into pixel and factor buffers,
-laid out for the numba kernels), which a split would turn into an interface between modules.
 """
 
 from __future__ import annotations
@@ -39,214 +35,9 @@ from numba.extending import get_cython_function_address
 
 from .blas import one_blas_thread
 from .denormals import flushed_denormals
+from .dissection import Dissection
 
-__all__ = ["Dissection", "MultifrontalLU", "nested_dissection"]
-
-
-@numba.njit(cache=True)
-def _cheapest_line(free, width, r0, r1, c0, c1, rows):
-    """The row (``rows``) or column through the block's middle third with the fewest free pixels:
-    cue patches are holes in the system, so a line through them is a shorter separator. A line
-    off the middle must save a tenth of the block's width, so that the halves stay balanced where
-    the counts differ by noise (a third-to-two-thirds split costs 1.5× the time on the larger
-    side)."""
-    lo, hi = (r0, r1) if rows else (c0, c1)
-    middle = (lo + hi) // 2
-    reach = (hi - lo) // 6
-    saving = ((c1 - c0) if rows else (r1 - r0)) // 10
-    best, best_count = middle, -1
-    for step in range(2 * reach + 1):
-        line = middle + (step + 1) // 2 * (1 if step % 2 else -1)  # middle, +1, -1, +2, ...
-        count = 0
-        if rows:
-            for j in range(c0, c1):
-                if free[line * width + j]:
-                    count += 1
-        else:
-            for i in range(r0, r1):
-                if free[i * width + line]:
-                    count += 1
-        if best_count < 0 or count < best_count - saving:
-            best, best_count = line, count
-    return best
-
-
-@numba.njit(cache=True)
-def _free_pixels(free, width, block, out, filled=0):
-    """Count the free pixels of ``block`` (r0, r1, c0, c1), writing them to ``out`` from
-    ``filled`` on unless ``out`` is None; returns the new fill."""
-    r0, r1, c0, c1 = block
-    for i in range(r0, r1):
-        for j in range(c0, c1):
-            if free[i * width + j]:
-                if out is not None:
-                    out[filled] = i * width + j
-                filled += 1
-    return filled
-
-
-@numba.njit(cache=True)
-def _ring(free, height, width, block, out):
-    """The free pixels on the one-pixel ring around ``block`` (see :func:`_free_pixels`)."""
-    r0, r1, c0, c1 = block
-    left, right = max(c0 - 1, 0), min(c1 + 1, width)
-    filled = 0
-    if r0 > 0:
-        filled = _free_pixels(free, width, (r0 - 1, r0, left, right), out, filled)
-    if c0 > 0:
-        filled = _free_pixels(free, width, (r0, r1, c0 - 1, c0), out, filled)
-    if c1 < width:
-        filled = _free_pixels(free, width, (r0, r1, c1, c1 + 1), out, filled)
-    if r1 < height:
-        filled = _free_pixels(free, width, (r1, r1 + 1, left, right), out, filled)
-    return filled
-
-
-@numba.njit(cache=True)
-def _dissect(height, width, leaf, free):
-    # Pre-order pass: a node's rectangle, its own line (r0, r1, c0, c1 of the eliminated pixels)
-    # and its children. Children are pushed first-then-second, so the pre-order visits the second
-    # subtree first and its reverse is a post-order with the first subtree first.
-    rect = [(0, height, 0, width)]
-    own = [(0, height, 0, width)]
-    first = [-1]
-    second = [-1]
-    preorder = []
-    stack = [0]
-    while stack:
-        n = stack.pop()
-        preorder.append(n)
-        r0, r1, c0, c1 = rect[n]
-        if (r1 - r0) * (c1 - c0) <= leaf:
-            continue
-        if r1 - r0 >= c1 - c0:
-            line = _cheapest_line(free, width, r0, r1, c0, c1, True)
-            own[n] = (line, line + 1, c0, c1)
-            halves = ((r0, line, c0, c1), (line + 1, r1, c0, c1))
-        else:
-            line = _cheapest_line(free, width, r0, r1, c0, c1, False)
-            own[n] = (r0, r1, line, line + 1)
-            halves = ((r0, r1, c0, line), (r0, r1, line + 1, c1))
-        for k in range(2):
-            h0, h1, w0, w1 = halves[k]
-            if h1 <= h0 or w1 <= w0:
-                continue
-            child = len(rect)
-            rect.append(halves[k])
-            own.append(halves[k])
-            first.append(-1)
-            second.append(-1)
-            if k == 0:
-                first[n] = child
-            else:
-                second[n] = child
-            stack.append(child)
-    count = len(preorder)
-    post = np.empty(count, np.int64)  # pre-order id -> post-order id
-    for k in range(count):
-        post[preorder[count - 1 - k]] = k
-    children = np.full((count, 2), -1, np.int64)
-    e_ptr = np.zeros(count + 1, np.int64)
-    r_ptr = np.zeros(count + 1, np.int64)
-    for k in range(count):
-        n = preorder[count - 1 - k]
-        if first[n] >= 0:
-            children[k, 0] = post[first[n]]
-        if second[n] >= 0:
-            children[k, 1] = post[second[n]]
-        e_ptr[k + 1] = e_ptr[k] + _free_pixels(free, width, own[n], None)
-        r_ptr[k + 1] = r_ptr[k] + _ring(free, height, width, rect[n], None)
-    e_pix = np.empty(e_ptr[-1], np.int64)
-    r_pix = np.empty(r_ptr[-1], np.int64)
-    for k in range(count):
-        n = preorder[count - 1 - k]
-        _free_pixels(free, width, own[n], e_pix[e_ptr[k] : e_ptr[k + 1]])
-        _ring(free, height, width, rect[n], r_pix[r_ptr[k] : r_ptr[k + 1]])
-    return children, e_ptr, e_pix, r_ptr, r_pix
-
-
-@numba.njit(cache=True)
-def _parents_and_owners(children, e_ptr, e_pix, pixels):
-    parent = np.full(len(children), -1, np.int64)
-    owner = np.full(pixels, -1, np.int64)
-    for node in range(len(children)):
-        for child in children[node]:
-            if child >= 0:
-                parent[child] = node
-        owner[e_pix[e_ptr[node] : e_ptr[node + 1]]] = node
-    return parent, owner
-
-
-@numba.njit(cache=True)
-def _subtree_sizes(children):
-    sizes = np.ones(len(children), np.int64)
-    for node in range(len(children)):
-        for child in children[node]:
-            if child >= 0:
-                sizes[node] += sizes[child]
-    return sizes
-
-
-class Dissection:
-    """The nested-dissection tree of an ``H×W`` grid whose unknowns are the ``free`` pixels, in
-    post-order (children before parents; the root last).
-
-    ``children`` (``n×2``, −1 where none), and for node ``k`` its own unknowns
-    ``e_pix[e_ptr[k]:e_ptr[k+1]]`` and its ring's ``r_pix[r_ptr[k]:r_ptr[k+1]]`` (raster indices).
-    """
-
-    def __init__(self, shape: tuple[int, int], free: np.ndarray | None = None, leaf: int = 32):
-        free = np.ones(shape, np.bool_) if free is None else np.asarray(free, np.bool_)
-        self.shape = (int(shape[0]), int(shape[1]))
-        self.children, self.e_ptr, self.e_pix, self.r_ptr, self.r_pix = _dissect(
-            self.shape[0], self.shape[1], int(leaf), free.ravel()
-        )
-        self.subtree_sizes = _subtree_sizes(self.children)
-        self.parent, self.owner = _parents_and_owners(self.children, self.e_ptr, self.e_pix, free.size)
-
-    def paths(self, pixels: np.ndarray) -> np.ndarray:
-        """The nodes that eliminate ``pixels`` (raster indices of unknowns) and all their
-        ancestors, in post-order."""
-        on_path = np.zeros(len(self.parent), bool)
-        frontier = np.unique(self.owner[pixels])
-        while len(frontier):
-            frontier = frontier[~on_path[frontier]]
-            on_path[frontier] = True
-            frontier = np.unique(self.parent[frontier])
-            frontier = frontier[frontier >= 0]
-        return np.flatnonzero(on_path)
-
-    def space(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A compact numbering of the own unknowns of ``nodes``, node after node: each node's
-        first number (and the total last), the unknowns in that order (raster indices), and
-        every pixel's number (−1 off those nodes)."""
-        own = np.concatenate([np.zeros(0, np.int64)] + [self.e_pix[self.e_ptr[n] : self.e_ptr[n + 1]] for n in nodes])
-        position = np.full(len(self.owner), -1, np.int64)
-        position[own] = np.arange(len(own))
-        return np.concatenate(([0], np.cumsum(self.e_ptr[nodes + 1] - self.e_ptr[nodes]))), own, position
-
-    @property
-    def order(self) -> np.ndarray:
-        """The elimination order of the unknowns (raster indices)."""
-        return self.e_pix
-
-
-def nested_dissection(shape: tuple[int, int], leaf: int = 32, free: np.ndarray | None = None) -> np.ndarray:
-    """Geometric nested-dissection ordering of an ``H×W`` pixel grid (raster indices).
-
-    Each block is split by a row or column across its longer side (a separator for the
-    8-neighbour stencil: no stencil entry reaches across a full line); both halves come first,
-    the separator last, down to blocks of ``leaf`` pixels. The line is the middle one, or, with
-    ``free`` (H×W bool, False where a pixel is not an unknown), the one within the middle third
-    with the fewest unknowns; only free pixels are ordered then.
-
-    Examples
-    --------
-    >>> nested_dissection((3, 3), leaf=3).tolist()   # top row, bottom row, then the middle row
-    [0, 1, 2, 6, 7, 8, 3, 4, 5]
-    """
-    return Dissection(shape, free, leaf).order
-
+__all__ = ["MultifrontalLU"]
 
 _POOL: dict[int, ThreadPoolExecutor] = {}
 
@@ -443,7 +234,7 @@ def _factor(
 
 
 @numba.njit(cache=True)
-def _scatter_add(x, columns, values):
+def scatter_add(x, columns, values):
     """``x[:, columns] += values.T``, a column listed twice adding up."""
     for i in range(len(columns)):
         for c in range(x.shape[0]):
@@ -744,7 +535,9 @@ class MultifrontalLU:
         factor = np.sum(4.0 / 3.0 * ne**3 + 3.0 * ne**2 * nr + 2.0 * ne * nr**2)
         return float(factor), float(2.0 * np.sum(ne * ne + 2.0 * ne * nr))
 
-    def _up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
+    def up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
+        """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides; columns: every pixel, or
+        ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``."""
         t = self.tree
         with flushed_denormals(), one_blas_thread():
             _solve_up(
@@ -804,14 +597,14 @@ class MultifrontalLU:
             # Up: each subtree on its own copy (both add into the root's separator), summed; down:
             # after the root, each subtree writes only its own pixels.
             parts = [np.arange(lo, hi) for lo, hi in self._parts]
-            first, second = _pool().map(lambda nodes: self._up(x.copy(), nodes, transpose=transpose), parts)
+            first, second = _pool().map(lambda nodes: self.up(x.copy(), nodes, transpose=transpose), parts)
             x = first + second - x
-            self._up(x, root, transpose=transpose)
+            self.up(x, root, transpose=transpose)
             self._down(x, root, transpose=transpose)
             list(_pool().map(lambda nodes: self._down(x, nodes, transpose=transpose), parts))
         else:
             everything = np.arange(len(self.tree.parent))
-            self._up(x, everything, transpose=transpose)
+            self.up(x, everything, transpose=transpose)
             self._down(x, everything, transpose=transpose)
         return x.T.copy()
 
@@ -831,8 +624,8 @@ class MultifrontalLU:
         ``between``, if given, is called with the forward pass's result (``L⁻¹ P b``, channels ×
         pixels) and returns more ``(pixels, values)`` to add to ``b`` before the backward pass:
         a right-hand side that depends on the first one's solution at a few pixels (which
-        :meth:`InverseBlock.values_at` reads off the forward pass) costs one backward pass, not
-        two solves.
+        :meth:`~varcolor.solvers.inverse_block.InverseBlock.values_at` reads off the forward pass) costs
+        one backward pass, not two solves.
         """
         pixels = np.asarray(pixels, np.int64)
         t = self.tree
@@ -840,16 +633,16 @@ class MultifrontalLU:
         kept = np.zeros(len(t.parent), np.bool_)
         kept[nodes] = True
         x = np.zeros((np.shape(values)[1], len(t.owner)), self.dtype)
-        _scatter_add(x, pixels, np.asarray(values, self.dtype))
-        self._up(x, nodes)
+        scatter_add(x, pixels, np.asarray(values, self.dtype))
+        self.up(x, nodes)
         if between is not None:
             more, more_values = between(x)
             more = np.asarray(more, np.int64)
             if len(more):
                 more_nodes = t.paths(more)
                 y = np.zeros_like(x)
-                _scatter_add(y, more, np.asarray(more_values, self.dtype))
-                x += self._up(y, more_nodes)
+                scatter_add(y, more, np.asarray(more_values, self.dtype))
+                x += self.up(y, more_nodes)
                 kept[more_nodes] = True
         root = len(t.parent) - 1
         if self._parts:  # the root, then its two subtrees on two threads (they share nothing else)
@@ -860,199 +653,3 @@ class MultifrontalLU:
         boxes = np.array([box for _, box in parts])
         box = (boxes[:, 0].min(), boxes[:, 1].max(), boxes[:, 2].min(), boxes[:, 3].max())
         return x, sum(solved for solved, _ in parts), tuple(int(v) for v in box)
-
-
-# Below this, a forward-pass value is left out of the inverse's entries (which are O(1) or more).
-_NEGLIGIBLE = 1e-18
-
-
-class _Rows:
-    """Rows appended in chunks to a node's kept vectors (their pixels' indices, ``L⁻¹ P e_j`` and
-    ``U⁻ᵀ e_j`` at the node's own unknowns), in arrays grown by half: appending copies a few
-    times what it adds, on average, not everything kept."""
-
-    def __init__(self, width: int, dtype) -> None:
-        self.count = 0
-        self._index = np.zeros(0, np.int64)
-        self._lower = np.zeros((0, width), dtype)
-        self._upper = np.zeros((0, width), dtype)
-
-    def append(self, index: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        end = self.count + len(index)
-        if end > len(self._index):
-            size = max(end, len(self._index) * 3 // 2)
-            grown = [np.zeros((size,) + a.shape[1:], a.dtype) for a in (self._index, self._lower, self._upper)]
-            for new, old in zip(grown, (self._index, self._lower, self._upper)):
-                new[: self.count] = old[: self.count]
-            self._index, self._lower, self._upper = grown
-        self._index[self.count : end], self._lower[self.count : end], self._upper[self.count : end] = (
-            index,
-            lower,
-            upper,
-        )
-        self.count = end
-
-    @property
-    def index(self) -> np.ndarray:
-        return self._index[: self.count]
-
-    @property
-    def lower(self) -> np.ndarray:
-        return self._lower[: self.count]
-
-    @property
-    def upper(self) -> np.ndarray:
-        return self._upper[: self.count]
-
-
-def _below(tree: Dissection, pixels: np.ndarray):
-    """(node, pixel) for every node on each pixel's path, grouped by node: the nodes of the paths
-    (in post-order), where each one's pixels start and end, and the pixels (indices into
-    ``pixels``) in that order."""
-    below_node, below_pixel = [], []
-    node, index = tree.owner[pixels], np.arange(len(pixels))
-    while len(node):
-        below_node.append(node)
-        below_pixel.append(index)
-        up = tree.parent[node]
-        node, index = up[up >= 0], index[up >= 0]
-    below_node, below_pixel = np.concatenate(below_node), np.concatenate(below_pixel)
-    order = np.argsort(below_node, kind="stable")
-    below_node, below_pixel = below_node[order], below_pixel[order]
-    starts = np.flatnonzero(np.r_[True, below_node[1:] != below_node[:-1]])
-    ends = np.r_[starts[1:], len(below_node)]
-    return below_node[starts], starts, ends, below_pixel
-
-
-class InverseBlock:
-    """The block of ``A_ff⁻¹`` at a growing set of pixels, from the factors of ``lu``, and
-    ``A_ff⁻¹ b`` there for a right-hand side ``b`` changed piece by piece.
-
-    With ``A_ff = Pᵀ L U``, ``(A⁻¹)_ij = (U⁻ᵀ e_i) · (L⁻¹ P e_j)``, and both vectors are zero off
-    the tree paths from ``i`` and from ``j`` to the root (a forward pass from one unknown only
-    reaches its ancestors), so an entry is a dot product over the two pixels' common ancestors.
-    Both vectors of every pixel are kept, node by node: pixels added later cost their own two
-    forward passes and, per node on their paths, matrix products with the vectors kept there;
-    nothing is solved again for the pixels already in the block. Likewise ``(A⁻¹ b)_i =
-    (U⁻ᵀ e_i) · (L⁻¹ P b)``, with ``L⁻¹ P b`` kept whole and changed by the forward passes of
-    ``b``'s changes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = np.zeros((1, 3, 9)); s[..., 4] = 2.0; s[0, 1, 3] = s[0, 1, 5] = -1.0
-    >>> block = InverseBlock(MultifrontalLU(s, np.ones((1, 3), bool), np.float64))
-    >>> block.add(np.array([0, 2]))
-    >>> block.block.round(3).tolist()   # the inverse of [[2, 0, 0], [-1, 2, -1], [0, 0, 2]] at 0, 2
-    [[0.5, 0.0], [0.0, 0.5]]
-    >>> block.add_to_rhs(np.array([0]), np.array([[2.0]]))   # b = (2, 0, 0): x = (1, 0.5, 0)
-    >>> block.solution.round(3).tolist()
-    [[1.0], [0.0]]
-    """
-
-    def __init__(self, lu: MultifrontalLU, channels: int = 1):
-        self.lu = lu
-        self.pixels = np.zeros(0, np.int64)
-        self._storage = np.zeros((0, 0), lu.dtype)  # the block in its top-left corner, grown by half
-        self._vectors: dict[int, _Rows] = {}  # node -> the kept vectors of the pixels below it
-        self.solution = np.zeros((0, channels))  # A⁻¹ b at ``pixels``
-        self._b_forward = None  # L⁻¹ P b (channels × every pixel), once b is not 0
-
-    def add(self, pixels: np.ndarray) -> None:
-        """Extend the block by ``pixels`` (raster indices of unknowns, none already in it)."""
-        pixels = np.asarray(pixels, np.int64)
-        if not len(pixels):
-            return
-        lu, t = self.lu, self.lu.tree
-        old, k = len(self.pixels), len(self.pixels) + len(pixels)
-        nodes, starts, ends, below_pixel = _below(t, pixels)
-        offsets, own, position = t.space(nodes)
-        unit = np.zeros((len(pixels), len(own)), lu.dtype)
-        unit[np.arange(len(pixels)), position[pixels]] = 1.0
-        lower = self._forward(unit.copy(), nodes, position, False)  # rows L⁻¹ P e_j
-        upper = self._forward(unit, nodes, position, True)  # rows U⁻ᵀ e_j
-        if k > len(self._storage):
-            storage = np.zeros((max(k, len(self._storage) * 3 // 2),) * 2, lu.dtype)
-            storage[:old, :old] = self.block
-            self._storage = storage
-        block = self._storage[:k, :k]
-        solution = np.zeros((len(pixels), self.solution.shape[1]))
-        for s, (node, first, last) in enumerate(zip(nodes, starts, ends)):
-            columns = slice(offsets[s], offsets[s + 1])
-            if columns.start == columns.stop:
-                continue
-            rows = below_pixel[first:last]
-            new_lower, new_upper = lower[rows, columns], upper[rows, columns]
-            block[np.ix_(rows + old, rows + old)] += new_upper @ new_lower.T
-            if self._b_forward is not None:
-                solution[rows] += new_upper @ self._b_forward[:, own[columns]].T
-            kept = self._vectors.setdefault(int(node), _Rows(columns.stop - columns.start, lu.dtype))
-            if kept.count:
-                block[np.ix_(kept.index, rows + old)] += kept.upper @ new_lower.T
-                block[np.ix_(rows + old, kept.index)] += new_upper @ kept.lower.T
-            kept.append(rows + old, new_lower, new_upper)
-        self.pixels = np.concatenate([self.pixels, pixels])
-        self.solution = np.concatenate([self.solution, solution])
-
-    def cost(self, pixels: np.ndarray) -> float:
-        """The floating-point operations :meth:`add` would spend on ``pixels`` (none in the block):
-        two forward passes of every new pixel over the union of their paths, and per node the
-        products of the new vectors with the new and the kept ones (the fronts near the root,
-        where every path meets, hold most of it)."""
-        pixels = np.asarray(pixels, np.int64)
-        if not len(pixels):
-            return 0.0
-        t = self.lu.tree
-        nodes, starts, ends, _ = _below(t, pixels)
-        ne = np.diff(t.e_ptr)[nodes].astype(np.float64)
-        nr = np.diff(t.r_ptr)[nodes].astype(np.float64)
-        new = (ends - starts).astype(np.float64)
-        kept = np.array([self._vectors[n].count if n in self._vectors else 0 for n in nodes.tolist()], np.float64)
-        forward = 2.0 * len(pixels) * np.sum(ne * ne + 2.0 * ne * nr)
-        return float(forward + np.sum(2.0 * ne * new * (new + 2.0 * kept)))
-
-    def values_at(self, forward: np.ndarray) -> np.ndarray:
-        """``A_ff⁻¹ b`` at the block's pixels (rows in their order, channels as columns) from
-        ``forward`` = ``L⁻¹ P b`` (channels × every pixel, a forward pass's result): products
-        with the vectors kept at each node, no backward pass."""
-        t = self.lu.tree
-        out = np.zeros((len(self.pixels), forward.shape[0]))
-        for node, kept in self._vectors.items():
-            if kept.count:
-                out[kept.index] += kept.upper @ forward[:, t.e_pix[t.e_ptr[node] : t.e_ptr[node + 1]]].T
-        return out
-
-    def add_to_rhs(self, pixels: np.ndarray, values: np.ndarray) -> None:
-        """Add ``values`` (``len(pixels) × channels``; a pixel listed twice adds up) to ``b`` at
-        the free ``pixels``, and their solution to :attr:`solution`: one forward pass from
-        ``pixels``, then products with the vectors kept at its nodes."""
-        pixels = np.asarray(pixels, np.int64)
-        if not len(pixels):
-            return
-        t = self.lu.tree
-        nodes = t.paths(pixels)
-        offsets, own, position = t.space(nodes)
-        forward = np.zeros((self.solution.shape[1], len(own)), self.lu.dtype)
-        _scatter_add(forward, position[pixels], np.asarray(values, self.lu.dtype))
-        forward = self._forward(forward, nodes, position, False)
-        if self._b_forward is None:
-            self._b_forward = np.zeros((forward.shape[0], len(t.owner)), self.lu.dtype)
-        self._b_forward[:, own] += forward
-        for s, node in enumerate(nodes):
-            if node in self._vectors:
-                kept = self._vectors[node]
-                self.solution[kept.index] += kept.upper @ forward[:, offsets[s] : offsets[s + 1]].T
-
-    def _forward(self, x: np.ndarray, nodes: np.ndarray, position: np.ndarray, transpose: bool) -> np.ndarray:
-        """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides, in ``position``'s
-        numbering), values too small to matter set to 0: Green's functions decay, and products of
-        their tails would be subnormal, and arithmetic on subnormals is far slower."""
-        x = self.lu._up(x, nodes, position, transpose)
-        x[np.abs(x) < _NEGLIGIBLE] = 0.0
-        return x
-
-    @property
-    def block(self) -> np.ndarray:
-        """``A_ff⁻¹`` at ``pixels`` (rows and columns in their order; a view, changed by :meth:`add`)."""
-        k = len(self.pixels)
-        return self._storage[:k, :k]

@@ -1,0 +1,141 @@
+"""A folder run's jobs and the checks made before any work: :class:`Job`, :class:`Report`, :func:`check`.
+
+A run is a list of :class:`Job` s, one per input image, each naming every file it reads and
+every file it writes (the last of which marks the job's output as complete). Before any work,
+:func:`check` enforces the rules that keep a user's files safe:
+
+* no output may be any input of the run (compared by file identity, so a symlink or hard link
+  to an input counts as the input), whatever ``overwrite`` says;
+* no two jobs may write the same output (``a.png`` and ``a.jpg`` both becoming ``out/a.png``):
+  both are refused, naming each other;
+* an existing output is kept unless ``overwrite``; the check is made again at the moment of
+  writing (:func:`varcolor.io.write_image` with ``overwrite=False``), so a file that appears
+  during the run is kept too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..io import identity
+
+__all__ = ["Job", "Report", "check"]
+
+
+@dataclass
+class Job:
+    """One unit of a run.
+
+    Attributes
+    ----------
+    inputs : list of Path
+        Every file the job reads (the image first).
+    outputs : list of Path
+        Every file it writes; the last one marks the output complete (a unit is published
+        marker-last, :func:`varcolor.io.publish`).
+    run : callable
+        Does the work (picklable, for a pool); returns warnings to show, as one string, or "".
+    skip : str, optional
+        Why this job is skipped without failing (no cue file, say).
+    fail : str, optional
+        Why this job fails without running (found while planning).
+    key : Path, optional
+        What the manifest names the job by (default: its first input); ``recolor`` names its
+        decoding by the photo, not by the temporary IR it decodes.
+    sources : list of dict, optional
+        What its outputs are made from, as :func:`provenance` records it (default: its inputs,
+        recorded when the run starts).
+    """
+
+    inputs: list[Path]
+    outputs: list[Path]
+    run: Callable[[], str]
+    skip: str | None = None
+    fail: str | None = None
+    memory: int = 0  # bytes its solve needs (0: unknown); a worker runs no more at once than it holds
+    key: Path | None = None
+    sources: list[dict] | None = None
+
+    @property
+    def name(self) -> str:
+        """The job's name in the manifest."""
+        return str(self.key if self.key is not None else self.inputs[0])
+
+
+@dataclass
+class Report:
+    """What a run did: the jobs done (in the order they finished), skipped and failed, the jobs
+    that ``resume`` redoes and why and those it skips as finished, and the manifest records of
+    this run (one per job, in the order they were settled)."""
+
+    total: int
+    done: list[Job] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    redone: list[str] = field(default_factory=list)
+    resumed: list[Job] = field(default_factory=list)
+    interrupted: bool = False
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0: all went well; 1: some failed; 130: interrupted."""
+        return 130 if self.interrupted else (1 if self.failed else 0)
+
+
+def check(
+    jobs: list[Job], *, overwrite: bool, protected: Iterable[Path] = ()
+) -> tuple[list[Job], list[str], list[str]]:
+    """Split ``jobs`` into (ready, skipped, failed) by the safety rules of this module.
+
+    ``protected`` adds files that no output may replace besides the jobs' own inputs (for
+    instance, the photos of a ``recolor`` run while its decode step runs).
+    """
+    verdicts = judge(jobs, overwrite, protected)
+    return (
+        [job for job, status, _ in verdicts if status == "ready"],
+        [reason for _, status, reason in verdicts if status == "skipped"],
+        [reason for _, status, reason in verdicts if status == "failed"],
+    )
+
+
+def judge(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> list[tuple[Job, str, str]]:
+    """(job, "ready" / "skipped" / "failed", reason) for each job."""
+    inputs = {}
+    for path in [*protected, *(p for job in jobs for p in job.inputs)]:
+        inputs.setdefault(identity(path), path)
+    # Each output's identity taken once: another run may create the file meanwhile, which changes it.
+    keys = {output: identity(output) for job in jobs if not job.skip for output in job.outputs}
+    writers: dict = {}
+    for job in jobs:
+        if not job.skip:
+            for output in job.outputs:
+                writers.setdefault(keys[output], []).append(job)
+    verdicts = []
+    for job in jobs:
+        if job.skip:
+            verdicts.append((job, "skipped", job.skip))
+            continue
+        problem = None
+        for output in job.outputs:
+            key = keys[output]
+            if key in inputs:
+                problem = f"{output}: refusing to overwrite an input file ({inputs[key]})"
+                break
+            others = [other for other in writers[key] if other is not job]
+            if others:
+                problem = (
+                    f"{job.inputs[0]}: its output {output} would also be written for "
+                    f"{', '.join(str(o.inputs[0]) for o in others)}; rename one of them"
+                )
+                break
+        if problem or job.fail:
+            verdicts.append((job, "failed", problem or job.fail))
+        elif os.path.lexists(job.outputs[-1]) and not overwrite:
+            verdicts.append((job, "skipped", f"{job.outputs[-1]}: exists; kept (use --overwrite to replace it)"))
+        else:
+            verdicts.append((job, "ready", ""))
+    return verdicts

@@ -1,0 +1,275 @@
+"""The run loop: the ready jobs run in this process or as Dask tasks, each outcome reported and
+recorded in the manifest, and what a stopped run published told by the disk.
+
+:func:`run` goes on past a failed job, reports every failure at the end and, when interrupted
+(Ctrl-C), stops the workers at once and says how many files were done. On Dask, workers publish
+each unit through the run's stop gate (:class:`~varcolor.batch.gate.StopGate`): once the run has
+stopped, nothing more is published, and what was published but not yet reported is counted from
+the disk, so the report and the manifest agree with the output folder (also when the scheduler
+goes away).
+
+Each image is one task; a task whose worker dies (killed, out of memory) is retried on another
+worker up to :data:`RETRIES` times and then reported as failed. Outputs are published atomically
+by the task itself, so a worker that dies leaves at most a temporary file, which the next run in
+that folder removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..errors import InputError, OutputError, OutputExists, VarcolorError
+from ..fields import fingerprint
+from ..io import publish_gate, remove_stale_temporaries, writers_at_work
+from .cluster import SCHEDULER_VARIABLE, check_scheduler, dask_client, on_dask
+from .gate import GATE_TIMEOUT, StopGate
+from .jobs import Job, Report, judge
+from .manifest import ManifestFailure, ManifestWriter, provenance, resume_plan
+from .sigint import sigint_ignored
+
+__all__ = ["RETRIES", "LOST_GRACE", "run", "outcomes", "attempt", "SchedulerLost"]
+
+#: How many more times a task is tried after its worker died.
+RETRIES = 2
+
+#: Seconds a run waits, after its scheduler went away, before it looks at what was published.
+LOST_GRACE = 1.0
+
+
+def run(
+    jobs: list[Job],
+    *,
+    verb: str,
+    overwrite: bool,
+    workers: int = 1,
+    quiet: bool = False,
+    single: bool = False,
+    protected: Iterable[Path] = (),
+    warn: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
+    client=None,
+    manifest: str | os.PathLike | None = None,
+    resume: bool = False,
+    options: dict | None = None,
+) -> Report:
+    """Check ``jobs`` (:func:`~varcolor.batch.jobs.check`) and run the ready ones (:func:`outcomes`: where).
+
+    With ``single`` (one input file) nothing is skipped quietly: the first problem is raised.
+    Stale temporary files that killed runs left in the output folders are removed first (never
+    an input of the run). With a ``manifest`` path, every job's outcome is appended to it, a job
+    done with what its outputs were made from (``options``: the run's options that shape its
+    outputs); with ``resume``, jobs whose last "done" record still holds are skipped, and the
+    others redone where ``overwrite`` allows, each with its reason (:attr:`Report.redone`).
+    A manifest that cannot be appended to (a full disk) stops the run:
+    :class:`~varcolor.errors.OutputError` saying how far it got.
+    """
+    if not jobs:
+        raise InputError("no images found")
+    manifest = Path(manifest) if manifest is not None else None
+    fingerprint_ = fingerprint(options or {})
+    if manifest is not None:  # before any work: what each job reads, as it is now
+        for job in jobs:
+            if job.sources is None:
+                job.sources = provenance(job.inputs)
+    finished, redo = resume_plan(manifest, jobs, fingerprint_) if resume else (set(), {})
+    resumed = [job for job in jobs if id(job) in finished]
+    jobs = [job for job in jobs if id(job) not in finished]
+    verdicts = [
+        (job, status, f"{job.outputs[-1]}: exists, but {redo[id(job)]}; kept (use --overwrite to redo it)")
+        if status == "skipped" and id(job) in redo and not job.skip
+        else (job, status, reason)
+        for job, status, reason in judge(jobs, overwrite, protected)
+    ]
+    ready = [job for job, status, _ in verdicts if status == "ready"]
+    problems = [reason for _, status, reason in verdicts if status == "failed"]
+    problems += [reason for _, status, reason in verdicts if status == "skipped"]
+    if single and problems:
+        raise InputError(problems[0])
+    report = Report(len(jobs) + len(resumed), resumed=resumed)
+    report.redone = [f"{job.name}: {redo[id(job)]}" for job in ready if id(job) in redo]
+    if scheduler is not None and client is None:  # before anything is written: the output folder, the manifest
+        check_scheduler(scheduler)
+    record = ManifestWriter(manifest, fingerprint_)
+    folders = sorted({job.outputs[-1].parent for job in ready})
+    inputs = [*protected, *(path for job in jobs + resumed for path in job.inputs)]
+    bar = None
+    # What each output's marker was before the run: an output the run published but could not
+    # report (stopped, scheduler lost) is told by the disk, so that the report agrees with it.
+    before = {id(job): _state(job.outputs[-1]) for job in ready}
+    settled: set[int] = set()
+    lost: list[tuple[Job, SchedulerLost]] = []
+    stream = None
+    try:
+        for job, status, reason in verdicts:
+            if status != "ready":
+                (report.failed if status == "failed" else report.skipped).append(reason)
+                report.rows.append(record.write(job, status, reason))
+        report.skipped += [
+            f"{job.name}: done by an earlier run (manifest: same files, options and outputs)" for job in resumed
+        ]
+        stale = [path for folder in folders for path in remove_stale_temporaries(folder, keep=inputs)]
+        if stale and warn:
+            warn(f"removed {len(stale)} temporary file(s) left by an interrupted run (e.g. {stale[0]})")
+        bar = tqdm(total=len(ready), desc=verb, unit="img", disable=quiet or single or None, file=sys.stderr)
+        stream = outcomes(ready, workers, scheduler=scheduler, client=client)
+        for job, outcome, seconds in stream:
+            bar.update()
+            settled.add(id(job))
+            if isinstance(outcome, SchedulerLost):
+                lost.append((job, outcome))
+            elif isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
+                if single:
+                    raise InputError(str(outcome))
+                report.skipped.append(str(outcome))
+                report.rows.append(record.write(job, "skipped", str(outcome), seconds))
+            elif isinstance(outcome, VarcolorError):
+                if single:
+                    raise outcome
+                report.failed.append(str(outcome))
+                report.rows.append(record.write(job, "failed", str(outcome), seconds))
+            else:
+                if outcome and warn:
+                    warn(outcome)
+                report.done.append(job)
+                report.rows.append(record.write(job, "done", outcome or "", seconds))
+        if lost:  # a publication under way as the scheduler went away: wait until it has ended
+            time.sleep(LOST_GRACE)
+            # A worker past the gate still renames its files into place; on a loaded machine that
+            # took over a second once. Its temporaries stay locked until then.
+            deadline = time.monotonic() + GATE_TIMEOUT
+            while time.monotonic() < deadline and any(writers_at_work(folder) for folder in folders):
+                time.sleep(0.05)
+        for job, outcome in lost:
+            if _state(job.outputs[-1]) not in (None, before[id(job)]):
+                report.done.append(job)
+                report.rows.append(record.write(job, "done", "published as the Dask scheduler went away"))
+            else:
+                report.failed.append(str(outcome))
+                report.rows.append(record.write(job, "failed", str(outcome)))
+    except KeyboardInterrupt:
+        report.interrupted = True
+        with sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
+            if stream is not None:
+                stream.close()  # the workers stopped: from here on nothing more is published
+            for job in ready:  # published before the stop, not yet reported: done
+                if id(job) not in settled and _state(job.outputs[-1]) not in (None, before[id(job)]):
+                    report.done.append(job)
+                    report.rows.append(record.write(job, "done", "published as the run was interrupted"))
+            # The stopped workers' half-written files are temporaries no process holds any more.
+            for folder in folders:
+                remove_stale_temporaries(folder, older_than=0, keep=inputs)
+    except ManifestFailure as exc:  # a full disk, say: stop, and say how far the run got
+        raise OutputError(
+            f"{exc}; the run stopped: {verb} {len(report.done)} of {report.total} (outputs written so far are "
+            "complete; a rerun with --resume redoes what the manifest lacks)"
+        ) from None
+    finally:
+        if stream is not None:  # a run stopped by a full disk stops its workers too
+            stream.close()
+        if bar is not None:
+            bar.close()
+        record.close()
+    return report
+
+
+def _state(path: Path) -> tuple | None:
+    """A file's inode, size and modification time (None: absent): a published file is a new
+    inode (:mod:`varcolor.io` renames it into place), so a changed state means a new file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def attempt(work: Callable[[], object], gate: StopGate | None = None) -> tuple[object, float]:
+    """Run one job, returning its user-facing error instead of raising it (so a run goes on),
+    and its seconds; with ``gate``, its outputs are published only while the run goes on."""
+    start = time.perf_counter()
+    try:
+        with publish_gate(gate) if gate is not None else contextlib.nullcontext():
+            outcome = work()
+    except VarcolorError as exc:
+        outcome = exc
+    return outcome, time.perf_counter() - start
+
+
+class SchedulerLost(VarcolorError):
+    """The Dask scheduler went away before this job's outcome was reported."""
+
+
+def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None, client=None):
+    """``(job, outcome, seconds)`` as each job finishes: in this process (one worker and no
+    scheduler or client), else as Dask tasks (see the module's docstring)."""
+    scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    if not on_dask(workers, scheduler, client) or (client is None and scheduler is None and len(jobs) <= 1):
+        for job in jobs:
+            yield (job, *attempt(job.run))
+        return
+    with dask_client(workers, scheduler, client) as active:
+        yield from _dask_outcomes(jobs, active)
+
+
+def _dask_outcomes(jobs: list[Job], client):
+    from dask.distributed import as_completed
+
+    holds = [w.get("resources", {}).get("MEMORY") for w in client.scheduler_info()["workers"].values()]
+    largest = max(holds) if holds and all(h is not None for h in holds) else None
+    gate = StopGate(f"varcolor-{uuid.uuid4().hex}")
+    futures = {}
+    for index, job in enumerate(jobs):
+        if largest is not None and job.memory > largest:
+            yield (
+                job,
+                VarcolorError(
+                    f"{job.inputs[0]}: needs about {job.memory / 1e9:.1f} GB of memory, more than "
+                    f"any worker holds ({largest / 1e9:.1f} GB); use fewer --workers"
+                ),
+                0.0,
+            )
+            continue
+        resources = {"MEMORY": max(job.memory, 1)} if largest is not None else None
+        future = client.submit(
+            attempt,
+            job.run,
+            gate,
+            key=f"varcolor-{os.getpid()}-{index}-{id(job)}",
+            pure=False,
+            retries=RETRIES,
+            resources=resources,
+        )
+        futures[future] = job
+    pending = set(futures)
+    try:
+        for future in as_completed(list(futures), loop=client.loop):
+            pending.discard(future)
+            job = futures[future]
+            try:
+                outcome, seconds = future.result()
+            except Exception as exc:  # the worker died RETRIES + 1 times, the scheduler went away
+                if client.status != "running" or type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
+                    outcome = SchedulerLost(
+                        f"{job.inputs[0]}: the Dask scheduler went away before it was done; not written "
+                        "(rerun with --resume when the cluster is back)"
+                    )
+                else:
+                    outcome = VarcolorError(
+                        f"{job.inputs[0]}: its worker died {RETRIES + 1} times while processing it (killed, or out "
+                        f"of memory); nothing was written ({type(exc).__name__})"
+                    )
+                seconds = None
+            yield job, outcome, seconds
+    finally:
+        with sigint_ignored():  # stopping already: a second Ctrl-C must not cut the stop short
+            if pending:
+                gate.close(client)  # from here on, nothing more is published
+                with contextlib.suppress(Exception):
+                    client.cancel(list(pending), force=True)
