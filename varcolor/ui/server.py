@@ -29,7 +29,8 @@ from starlette.routing import Route
 from ..errors import InputError, OutputError, VarcolorError
 from ..io import safe_json
 from ..io.safe_json import TooLarge
-from .studio import NotYet, Studio
+from .studio import Studio
+from .view import NotYet
 
 log = logging.getLogger("varcolor.ui")
 
