@@ -55,7 +55,7 @@ def test_the_wheel_carries_the_network_and_runs_outside_the_checkout(tmp_path):
         "varcolor/neural/models/ideepcolor-w025.safetensors",
         "varcolor/neural/models/README.md",
         "varcolor/ui/static/index.html",
-        "varcolor/ui/static/studio.js",
+        "varcolor/ui/static/main.js",
     ):
         assert needed in names, needed
 

@@ -222,7 +222,7 @@ def _saved_session(tmp_path) -> tuple[Path, dict]:
     studio.open_path(photo)
     studio.edit(STROKE)
     studio.flush()
-    autosave = studio._autosave_path()
+    autosave = studio.autosave_path()
     studio.close()
     return autosave, json.loads(autosave.read_text())
 

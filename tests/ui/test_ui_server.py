@@ -262,6 +262,32 @@ def test_corrupt_or_foreign_session_files(tmp_path):
     studio.close()
 
 
+def test_the_pages_modules_load_with_the_token_alone(tmp_path):
+    """The page is ES modules whose imports carry no header and no query of the page's: every
+    module the page reaches from its script tag, import by import, is served (200) at the very
+    URL it names, the token filled in, and none is served without the token."""
+    import re
+
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    with TestClient(create_app(studio, TOKEN, hosts=None)) as c:
+        page = c.get(f"/?token={TOKEN}").text
+        todo = re.findall(r'<script type="module" src="([^"]+)"', page)
+        seen = set()
+        while todo:
+            url = todo.pop()
+            if url in seen:
+                continue
+            seen.add(url)
+            r = c.get(url)  # as the browser asks: no header
+            assert r.status_code == 200 and "{{TOKEN}}" not in r.text, url
+            assert c.get(url.split("?")[0]).status_code == 403
+            todo += ["/static/" + name for name in re.findall(r'^import .* from "\./([^"]+)";$', r.text, re.M)]
+    studio.close()
+    served = {url.split("?")[0].removeprefix("/static/") for url in seen}
+    shipped = {p.name for p in (Path(varcolor.ui.__file__).parent / "static").glob("*.js")}
+    assert served == shipped and all(url.endswith(f"?token={TOKEN}") for url in seen)
+
+
 def test_wrong_token_other_origin_and_host_are_refused(tmp_path):
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
     app = create_app(studio, TOKEN, hosts=("testserver",))
@@ -279,7 +305,7 @@ def test_wrong_token_other_origin_and_host_are_refused(tmp_path):
         assert c.get("/api/state", headers={**good, "Host": "evil.example"}).status_code == 403
         page = c.get(f"/?token={TOKEN}")
         assert TOKEN in page.text and "frame-ancestors 'none'" in page.headers["content-security-policy"]
-        assert c.get(f"/static/studio.js?token={TOKEN}").status_code == 200
+        assert c.get(f"/static/main.js?token={TOKEN}").status_code == 200
         assert c.get(f"/static/..%2Fserver.py?token={TOKEN}").status_code == 404
     studio.close()
 

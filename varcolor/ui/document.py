@@ -38,6 +38,7 @@ __all__ = [
     "SESSION_FORMAT",
     "TOOLS",
     "PRESETS",
+    "SECONDS_PER_MEGAPIXEL",
 ]
 
 SESSION_FORMAT = "varcolor-studio-session"
@@ -50,6 +51,9 @@ PRESETS = {
     with_prior("levin", "ideepcolor"): {"method": "levin", "prior": "ideepcolor"},
     "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
 }
+#: Seconds per megapixel of a fresh solve of each preset to its final result, until a session has
+#: measured its own (docs/studio.md, "Measurements behind the studio's settings").
+SECONDS_PER_MEGAPIXEL = {"levin-multiscale": 1.0, "levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
 #: The preset of a new session (the library's default method).
 DEFAULT_PRESET = "levin-multiscale"
 #: Presets' old names, still read from the sessions saved under them.

@@ -169,6 +169,11 @@ class LiveSolver:
 
     _solving = False
 
+    def latest(self) -> tuple[Published, np.ndarray]:
+        """The published result and its chroma (``H×W×2`` at the working size), read together."""
+        with self._cond:
+            return self.published, self.ab
+
     def patch(self, have: int) -> tuple[Published, tuple[int, int, int, int], bytes]:
         """The latest result, the box ``(top, left, height, width)`` that changed since serial
         ``have`` (the whole image if ``have`` is unknown), and its RGBA bytes, row-major."""

@@ -1,5 +1,8 @@
 """Saving a studio document at full resolution, as one unit, off the server's request path.
 
+:class:`Saves` is the session's side: it checks a save's name and files, decides its solver and
+estimate, and keeps the one save under way (:class:`SaveJob`) and the rates finished ones measured.
+
 A save is the command the page prints (``varcolor colorize PHOTO --mask NAME_mask.png -o OUT
 --method M --solver S``) run in a child process, so that
 
@@ -37,18 +40,25 @@ import uuid
 from contextlib import suppress
 from pathlib import Path
 
+from .. import methods
+from ..app.cues import cue_path
 from ..errors import InputError, OutputError
 from ..fields import path_word
-from ..io import encode_image, publish, remove_stale_temporaries
+from ..io import WRITE_EXTENSIONS, encode_image, inside, publish, remove_stale_temporaries, same_file
+from ..memory import memory_budget
 from ..options import Options
+from .document import DEFAULT_PRESET, PRESETS, SECONDS_PER_MEGAPIXEL, Document, points_file, rasterize, session_dict
 
-__all__ = ["SaveJob", "recover", "command_line", "claim", "release"]
+__all__ = ["Saves", "SaveJob", "recover", "command_line", "claim", "release", "SAVE_FORMATS"]
 
 log = logging.getLogger("varcolor.ui")
 
 #: Seconds a save's child process takes to start and read the photo before it solves (until this
 #: session has measured its own).
 START_SECONDS = 3.0
+#: A save's solver is chosen to fit in this share of the memory budget when it starts.
+SAVE_MEMORY_SHARE = 0.7
+SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
 
 
 def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: str | None, bits: int) -> list[str]:
@@ -66,6 +76,163 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     if bits == 16:
         argv += ["--bits", "16"]
     return argv
+
+
+class Saves:
+    """A studio session's saves: at most one under way, and what finished ones measured.
+
+    Parameters
+    ----------
+    data_dir : path
+        The studio's data folder (saves work in its ``saving`` folder).
+    out_dir : path
+        The only folder results are saved in (subfolders allowed), resolved.
+    """
+
+    def __init__(self, data_dir: Path, out_dir: Path):
+        self.data_dir, self.out_dir = Path(data_dir), Path(out_dir)
+        self.job: SaveJob | None = None
+        self._rates: dict[str, float] = {}  # seconds per pixel of this session's last save of each method
+        self._measured: set[str] = set()
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def start(self, image, doc: Document, name: str, fmt: str, overwrite: bool, live_rates: dict[str, float]) -> dict:
+        """Start saving ``doc`` at full resolution, inside ``out_dir``, as one unit: the result,
+        the stroke mask (``NAME_mask.png``: strokes and points), the points (``NAME.points.json``)
+        and the session (``NAME.studio.json``). Refuses at once (one line) a bad name, a name that
+        is the photo, existing files without ``overwrite`` (``FileExistsError`` with their paths), a
+        solve that does not fit, a photo changed on disk. Returns the save's first status.
+
+        Parameters
+        ----------
+        image : varcolor.ui.studio.OpenImage
+            The open photo.
+        doc : Document
+            What is saved.
+        name : str
+            The name to save as, inside ``out_dir`` (an image suffix is dropped).
+        fmt : str
+            A key of :data:`SAVE_FORMATS`.
+        overwrite : bool
+            Replace existing files (the user confirmed).
+        live_rates : dict
+            The live solves' seconds per pixel of each method (the estimate's second choice).
+        """
+        if not isinstance(fmt, str) or fmt not in SAVE_FORMATS:
+            raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
+        base = self._inside_out_dir(name)
+        paths = {
+            "result": base.with_name(base.name + SAVE_FORMATS[fmt]),
+            "mask": cue_path(base.parent, base.name, "mask"),  # named so that `varcolor colorize` finds them
+            "points": cue_path(base.parent, base.name, "points"),
+            "session": base.with_name(base.name + ".studio.json"),
+        }
+        for path in paths.values():
+            if same_file(path, image.path):  # a hard link or symlink to the photo too
+                raise InputError(f"{path}: that is the photo itself; choose another name")
+        existing = [str(p) for p in paths.values() if p.exists()]
+        if existing and not overwrite:
+            raise FileExistsError(existing)
+        method = doc.settings.get("method", DEFAULT_PRESET)
+        options = dict(PRESETS[method])
+        # The solver is decided here, once, and named in the command: run later, in another state
+        # of memory, "auto" could pick another and give another result. It is chosen to fit in
+        # SAVE_MEMORY_SHARE of the memory budget, so that the child still finds room for it when
+        # it starts (the live view's background work may take some meanwhile).
+        method_class = methods.get(options["method"])
+        budget, _ = memory_budget()
+        try:
+            share = Options.build(**options, max_memory=SAVE_MEMORY_SHARE * budget)
+            solver = method_class.plan(image.shape, share).solver
+        except InputError:
+            try:
+                solver = method_class.plan(image.shape, Options.build(**options)).solver
+            except InputError as exc:
+                raise InputError(f"{image.name}: {exc}") from None
+        if image.changed():
+            raise InputError(f"{image.path}: the photo changed on disk since it was opened; open it again")
+        bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
+        save_id = uuid.uuid4().hex[:12]
+        job = SaveJob(
+            work=self.data_dir / "saving" / save_id,
+            photo=image.path,
+            files=paths,
+            mask=rasterize(doc, image.shape),
+            points=points_file(doc),
+            session=session_dict(doc, image.record()),
+            options=options,
+            solver=solver,
+            bits=bits,
+            overwrite=overwrite,
+            estimate=self._estimate(method, image.shape, live_rates),
+            journal=self.data_dir / "saving" / f"{save_id}.json",
+        )
+        job.method, job.pixels = method, image.shape[0] * image.shape[1]
+        self.job = job.start()
+        log.info("saving %s: %s", paths["result"], job.command)
+        return job.status()
+
+    def _estimate(self, method: str, shape: tuple[int, int], live_rates: dict[str, float]) -> float:
+        """Seconds a save should take: this session's last save of the method, per pixel, else
+        its live solves' rate (a full-resolution solve costs more per pixel: 1.5 times), else
+        :data:`~varcolor.ui.document.SECONDS_PER_MEGAPIXEL`; plus the child's start."""
+        pixels = shape[0] * shape[1]
+        rate = self._rates.get(method)
+        if rate is None and method in live_rates:
+            rate = 1.5 * live_rates[method]
+        if rate is None:
+            rate = SECONDS_PER_MEGAPIXEL[method] / 1e6
+        return START_SECONDS + rate * pixels
+
+    def status(self) -> dict:
+        """The last save's progress (``state``: solving, publishing, done, failed, cancelled)."""
+        job = self.job
+        if job is None:
+            return {"state": None}
+        status = job.status()
+        if job.state == "done" and job.solve_seconds and job.method not in self._measured:
+            self._measured.add(job.method)
+            rate = max(job.solve_seconds - START_SECONDS, 0.1) / job.pixels
+            self._rates[job.method] = rate
+        return status
+
+    def cancel(self, wait: float | None = 30) -> None:
+        """Stop a save under way (nothing of it is kept); ``wait``: up to that many seconds for it
+        to end (None: do not wait)."""
+        job = self.job
+        if job is not None and job.running:
+            job.cancel()
+            if wait is not None:
+                job.wait(wait)
+
+    def _inside_out_dir(self, name: str) -> Path:
+        if not isinstance(name, str) or not name.strip() or "\x00" in name:
+            raise InputError("give a file name to save as")
+        name = name.strip()
+        for suffix in WRITE_EXTENSIONS:
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        if Path(name).is_absolute():
+            raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
+        # The longest of the unit's names (NAME.studio.json) must fit the file system's limit.
+        limit = _name_max(self.out_dir)
+        if max((len(os.fsencode(part)) for part in Path(name).parts), default=0) + len(".studio.json") > limit:
+            raise InputError(f"{name[:40]}…: too long a file name (at most {limit} bytes with its suffix)")
+        base = (self.out_dir / name).resolve()
+        if not inside(base, self.out_dir):
+            raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
+        return base
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name ``folder``'s file system takes, in bytes."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 class SaveJob:

@@ -29,7 +29,8 @@ from starlette.routing import Route
 from ..errors import InputError, OutputError, VarcolorError
 from ..io import safe_json
 from ..io.safe_json import TooLarge
-from .studio import NotYet, Studio
+from .studio import Studio
+from .view import NotYet
 
 log = logging.getLogger("varcolor.ui")
 
@@ -191,7 +192,12 @@ def create_app(
         path = STATIC / name
         if "/" in name or name.startswith(".") or not path.is_file() or path.suffix not in STATIC_TYPES:
             return JSONResponse({"error": "not found"}, status_code=404)
-        return Response(path.read_bytes(), media_type=STATIC_TYPES[path.suffix])
+        data = path.read_bytes()
+        if path.suffix == ".js":
+            # The page's modules import each other by URL, and a module's import carries no query
+            # of the page's: each names the token as {{TOKEN}}, filled in here as in index.html.
+            data = data.replace(b"{{TOKEN}}", token.encode())
+        return Response(data, media_type=STATIC_TYPES[path.suffix])
 
     async def state(request: Request):
         return await call(studio.state)

@@ -1,41 +1,42 @@
-"""The studio's state and operations, apart from HTTP: the open image, its document history,
-the live solver, autosave, and saving results at full resolution.
+"""The studio's session, apart from HTTP: the open image, its document history (edits, undo,
+redo) and the state the page shows. It composes the parts that do the work: the live solve
+(:mod:`varcolor.ui.live`), the autosave (:mod:`varcolor.ui.autosave`), the view at full
+resolution (:mod:`varcolor.ui.view`) and saving (:mod:`varcolor.ui.saving`).
 
 Everything that colours pixels is :mod:`varcolor`'s own (:class:`varcolor.Colorizer`,
-:func:`varcolor.colorize`); this module only turns edits into documents and documents into cues.
-It is one module because it is essentially one class: :class:`Studio`'s operations all work on
-the same session state (open image, history, live solver, autosave) under one lock.
+:func:`varcolor.colorize`); this module only turns edits into documents.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import threading
-import time
-import uuid
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from skimage.transform import resize
 
-from .. import methods
 from ..api import check_fits
-from ..app.cues import cue_path
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
-from ..io import IMAGE_EXTENSIONS, WRITE_EXTENSIONS, atomic_path, image_bits, inside, read_image, same_file
-from ..memory import memory_budget
-from ..options import Options
+from ..io import IMAGE_EXTENSIONS, atomic_path, image_bits, read_image
 from . import saving
-from .document import DEFAULT_PRESET, PRESETS, Document, History, parse_session, points_file, rasterize, session_dict
-from .live import LiveSolver, refinable, working_shape
-from .saving import SaveJob
-from .view import TILE, View
+from .autosave import Autosave
+from .document import (
+    DEFAULT_PRESET,
+    PRESETS,
+    SECONDS_PER_MEGAPIXEL,
+    Document,
+    History,
+    parse_session,
+    rasterize,
+    session_dict,
+)
+from .live import LiveSolver, working_shape
+from .view import TILE, View, png
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
@@ -43,18 +44,8 @@ log = logging.getLogger("varcolor.ui")
 
 #: The live view works on a copy of at most this many pixels (saving always solves the full image).
 PREVIEW_PIXELS = 1_500_000
-#: A save's solver is chosen to fit in this share of the memory budget when it starts.
-SAVE_MEMORY_SHARE = 0.7
 #: A method change expected to take longer than this (seconds) asks first.
 ASK_SECONDS = 5.0
-#: Seconds per megapixel of a fresh solve of each studio method to its final result, until this
-#: session has measured its own (docs/studio.md, "Measurements behind the studio's settings").
-SECONDS_PER_MEGAPIXEL = {"levin-multiscale": 1.0, "levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
-SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
-
-
-class NotYet(Exception):
-    """Asked too soon (the server answers 409: ask again after the next result)."""
 
 
 def default_data_dir() -> Path:
@@ -64,12 +55,6 @@ def default_data_dir() -> Path:
         return Path(os.environ["VARCOLOR_DATA"])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "varcolor" / "studio"
-
-
-def write_json(path: Path, data) -> None:
-    """Write JSON atomically (a reader or a crash never sees half a file)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 class OpenImage:
@@ -162,18 +147,12 @@ class Studio:
         #: Set when the server begins to stop (Ctrl-C): long polls answer at once.
         self.stopping = False
         self.stop_listeners: list = []
-        self._autosave_wake = threading.Condition()
-        self._autosave_job: tuple | None = None
-        self._autosave_busy = False
-        self._autosave_thread: threading.Thread | None = None
-        self._closed = False
         self._prior_net = None
         self._suggest_cache: tuple[int, np.ndarray] | None = None
         self.message: str | None = None  # shown with every state (a failing autosave)
         self.notice: str | None = None  # shown once
-        self.saving: SaveJob | None = None
-        self._save_rates: dict[str, float] = {}
-        self._save_measured: set[str] = set()
+        self.autosave = Autosave(self.data_dir, on_error=self._autosave_failed)
+        self.saves = saving.Saves(self.data_dir, self.out_dir)
         # What killed saves left: their unfinished units and temporaries.
         taken_back = saving.recover(self.data_dir / "saving")
         # Said with the first state the page gets, whether or not a photo is opened first.
@@ -200,18 +179,11 @@ class Studio:
             self._suggest_cache = None
             self.restorable = None
             self.flush()  # the last image's autosave, which may be this one's
-            autosave = self._autosave_path()
-            if doc is None and autosave.is_file():
-                try:
-                    old, _ = parse_session(autosave.read_bytes(), str(autosave))
-                    if not old.empty:
-                        self.restorable = {
-                            **counts(old),
-                            "saved": time.strftime("%Y-%m-%d %H:%M", time.localtime(autosave.stat().st_mtime)),
-                        }
-                except (InputError, OSError) as exc:  # said on the page too; the file is kept aside for a look
-                    kept = _set_aside(autosave)
-                    said = f"ignoring an unreadable autosave (kept as {kept.name}): {exc}"
+            if doc is None:
+                old, saved, said = self.autosave.offer(image.sha256)
+                if old is not None:
+                    self.restorable = {**counts(old), "saved": saved}
+                if said:
                     self.notice = "; ".join(filter(None, (self.notice, said)))
                     log.warning("%s", self.notice)
             self.live.submit(self.version, start)
@@ -369,8 +341,7 @@ class Studio:
             self._need_image()
             if self.restorable is None:
                 raise InputError("there is no autosaved session to restore")
-            path = self._autosave_path()
-            doc, _ = parse_session(path.read_text(encoding="utf-8"), str(path))
+            doc = self.autosave.read(self.image.sha256)
             self.restorable = None
             self.history.push(doc)
             self.notice = f"restored the autosave: {counts(doc)['text']} (undo takes it back)"
@@ -382,11 +353,7 @@ class Studio:
         with self.lock:
             self._need_image()
             if self.restorable is not None:
-                path = self._autosave_path()
-                try:
-                    os.replace(path, path.with_name("autosave.previous.json"))
-                except OSError as exc:
-                    log.warning("could not keep the previous autosave: %s", exc)
+                self.autosave.keep_previous(self.image.sha256)
             self.restorable = None
             return self.state()
 
@@ -397,53 +364,24 @@ class Studio:
         return self.state()
 
     # -- autosave ----------------------------------------------------------------------------
-    def _autosave_path(self) -> Path:
-        return self.data_dir / self.image.sha256[:16] / "autosave.json"
+    def autosave_path(self) -> Path:
+        """The open photo's autosave."""
+        self._need_image()
+        return self.autosave.path(self.image.sha256)
 
     def _autosave(self) -> None:
-        """Have the session written (atomically) by the autosave thread, off the edit's path (its
-        fsync can take tens of milliseconds); an autosave not yet restored or dismissed is kept
-        aside as ``autosave.previous.json`` before it is replaced."""
-        path = self._autosave_path()
+        """Have the session autosaved (:meth:`Autosave.write`); an autosave offered and not yet
+        restored or dismissed is kept aside as ``autosave.previous.json`` before it is replaced."""
         keep_previous = self.restorable is not None
         self.restorable = None
-        with self._autosave_wake:
-            self._autosave_job = (path, session_dict(self.history.current, self.image.record()), keep_previous)
-            self._autosave_wake.notify()
-        if self._autosave_thread is None:
-            self._autosave_thread = threading.Thread(target=self._autosave_loop, name="varcolor-autosave", daemon=True)
-            self._autosave_thread.start()
+        self.autosave.write(self.image.sha256, session_dict(self.history.current, self.image.record()), keep_previous)
 
-    def _autosave_loop(self) -> None:
-        while True:
-            with self._autosave_wake:
-                while self._autosave_job is None and not self._closed:
-                    self._autosave_wake.wait()
-                job, self._autosave_job = self._autosave_job, None
-                if job is None:
-                    return
-                self._autosave_busy = True
-            try:
-                self._write_autosave(*job)
-            finally:
-                with self._autosave_wake:
-                    self._autosave_busy = False
-                    self._autosave_wake.notify_all()
-
-    def _write_autosave(self, path: Path, data: dict, keep_previous: bool) -> None:
-        try:
-            if keep_previous and path.is_file():
-                os.replace(path, path.with_name("autosave.previous.json"))
-            write_json(path, data)
-        except (OSError, OutputError) as exc:  # the edit stands; the page shows the warning
-            self.message = f"autosave failed: {exc}"
-            log.warning("%s", self.message)
+    def _autosave_failed(self, message: str) -> None:
+        self.message = message
 
     def flush(self) -> None:
         """Wait until the latest autosave is on disk."""
-        with self._autosave_wake:
-            while self._autosave_job is not None or self._autosave_busy:
-                self._autosave_wake.wait(1.0)
+        self.autosave.flush()
 
     # -- state -------------------------------------------------------------------------------
     def state(self, page: bool = True) -> dict:
@@ -484,49 +422,33 @@ class Studio:
             "methods": list(PRESETS),
             "out_dir": str(self.out_dir),
             "message": self.message or notice or image.warning,
-            "autosave": str(self._autosave_path()),
+            "autosave": str(self.autosave_path()),
         }
 
     def gray_png(self) -> bytes:
         self._need_image()
-        return _png(np.round(self.image.gray * 255).astype(np.uint8))
+        return png(np.round(self.image.gray * 255).astype(np.uint8))
 
     def tile_png(self, layer: str, level: int, row: int, col: int) -> bytes:
         """A tile of the photo's gray or of the latest result at full resolution (:mod:`varcolor.ui.view`)."""
         self._need_image()
         image, live = self.image, self.live
-        if layer == "gray":
-            return _png(image.view.gray_tile(level, row, col))
-        if layer == "result":
-            with live._cond:
-                version, ab = live.published.version, live.ab
-            return _png(image.view.result_tile(level, row, col, version, ab))
-        raise InputError(f"unknown tile layer {layer!r}: gray or result")
+        return image.view.tile_png(layer, level, row, col, live)
 
     def viewport(self, box) -> dict:
         """Solve the part of the photo the page shows (``box``: top, left, height, width in the
         photo's pixels) at full resolution, for the result tiles; needs the live result of the
         current version, final (409 otherwise: the page asks again after the next result)."""
         self._need_image()
-        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int) and v >= 0 for v in box)):
-            raise InputError("viewport: give [top, left, height, width] in whole pixels")
         with self.lock:
             doc, version, image, live = self.history.current, self.version, self.image, self.live
-        method = doc.settings.get("method", DEFAULT_PRESET)
-        options = PRESETS[method]
-        if options.get("prior") or refinable(method):
-            raise InputError(f"method {method}: the full-resolution view shows the live result's colours")
-        with live._cond:
-            published, ab = live.published, live.ab
-        if published.version != version or not published.final or published.error:
-            raise NotYet("the result of the latest edit is not final yet")
-        return image.view.solve_viewport(tuple(box), version, doc, ab, options)
+        return image.view.viewport(box, version, doc, live)
 
     def reference_png(self) -> bytes:
         self._need_image()
         if self.image.reference is None:
             raise InputError("the photo is gray: there is no colour original to compare with")
-        return _png(np.round(self.image.reference * 255).astype(np.uint8))
+        return png(np.round(self.image.reference * 255).astype(np.uint8))
 
     def metrics(self) -> dict:
         """PSNR and mean CIEDE2000 of the live result against a colour original (working size)."""
@@ -572,149 +494,47 @@ class Studio:
 
     # -- saving ------------------------------------------------------------------------------
     def start_save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
-        """Start saving the document at full resolution, inside ``out_dir``, as one unit: the
-        result, the stroke mask (``NAME_mask.png``: strokes and points), the points
-        (``NAME.points.json``) and the session (``NAME.studio.json``). The solve is the printed
-        command's own (:mod:`varcolor.ui.saving`); :meth:`save_status` follows it. Refuses at once
-        (one line) a bad name, a name that is the photo, existing files without ``overwrite``
-        (``FileExistsError`` with their paths), a solve that does not fit, a save under way."""
+        """Start saving the document at full resolution, inside ``out_dir``, as one unit
+        (:meth:`varcolor.ui.saving.Saves.start`: the printed command's own solve);
+        :meth:`save_status` follows it. Refuses at once (one line) what that refuses, and a save
+        while one is under way."""
         with self.lock:
             self._need_image()
             doc, image = self.history.current, self.image
-            if self.saving is not None and self.saving.running:
+            if self.saves.running:
                 raise InputError("a save is under way: wait for it or cancel it")
-        if not isinstance(fmt, str) or fmt not in SAVE_FORMATS:
-            raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
-        base = self._inside_out_dir(name)
-        paths = {
-            "result": base.with_name(base.name + SAVE_FORMATS[fmt]),
-            "mask": cue_path(base.parent, base.name, "mask"),  # named so that `varcolor colorize` finds them
-            "points": cue_path(base.parent, base.name, "points"),
-            "session": base.with_name(base.name + ".studio.json"),
-        }
-        for path in paths.values():
-            if same_file(path, image.path):  # a hard link or symlink to the photo too
-                raise InputError(f"{path}: that is the photo itself; choose another name")
-        existing = [str(p) for p in paths.values() if p.exists()]
-        if existing and not overwrite:
-            raise FileExistsError(existing)
-        method = doc.settings.get("method", DEFAULT_PRESET)
-        options = dict(PRESETS[method])
-        # The solver is decided here, once, and named in the command: run later, in another state
-        # of memory, "auto" could pick another and give another result. It is chosen to fit in
-        # SAVE_MEMORY_SHARE of the memory budget, so that the child still finds room for it when
-        # it starts (the live view's background work may take some meanwhile).
-        method_class = methods.get(options["method"])
-        budget, _ = memory_budget()
-        try:
-            share = Options.build(**options, max_memory=SAVE_MEMORY_SHARE * budget)
-            solver = method_class.plan(image.shape, share).solver
-        except InputError:
-            try:
-                solver = method_class.plan(image.shape, Options.build(**options)).solver
-            except InputError as exc:
-                raise InputError(f"{image.name}: {exc}") from None
-        if image.changed():
-            raise InputError(f"{image.path}: the photo changed on disk since it was opened; open it again")
-        bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
-        save_id = uuid.uuid4().hex[:12]
-        job = SaveJob(
-            work=self.data_dir / "saving" / save_id,
-            photo=image.path,
-            files=paths,
-            mask=rasterize(doc, image.shape),
-            points=points_file(doc),
-            session=session_dict(doc, image.record()),
-            options=options,
-            solver=solver,
-            bits=bits,
-            overwrite=overwrite,
-            estimate=self._save_estimate(method, image.shape),
-            journal=self.data_dir / "saving" / f"{save_id}.json",
-        )
-        job.method, job.pixels = method, image.shape[0] * image.shape[1]
-        with self.lock:
-            self.saving = job.start()
-        log.info("saving %s: %s", paths["result"], job.command)
-        return job.status()
-
-    def _save_estimate(self, method: str, shape: tuple[int, int]) -> float:
-        """Seconds a save should take: this session's last save of the method, per pixel, else
-        its live solves' rate (a full-resolution solve costs more per pixel: 1.5 times), else
-        :data:`SECONDS_PER_MEGAPIXEL`; plus the child's start."""
-        pixels = shape[0] * shape[1]
-        rate = self._save_rates.get(method)
-        if rate is None and self.live is not None and method in self.live.rates:
-            rate = 1.5 * self.live.rates[method]
-        if rate is None:
-            rate = SECONDS_PER_MEGAPIXEL[method] / 1e6
-        return saving.START_SECONDS + rate * pixels
+        live_rates = dict(self.live.rates) if self.live is not None else {}
+        return self.saves.start(image, doc, name, fmt, overwrite, live_rates)
 
     def save_status(self) -> dict:
         """The last save's progress (``state``: solving, publishing, done, failed, cancelled)."""
-        job = self.saving
-        if job is None:
-            return {"state": None}
-        status = job.status()
-        if job.state == "done" and job.solve_seconds and job.method not in self._save_measured:
-            self._save_measured.add(job.method)
-            rate = max(job.solve_seconds - saving.START_SECONDS, 0.1) / job.pixels
-            self._save_rates[job.method] = rate
-        return status
+        return self.saves.status()
 
     def cancel_save(self) -> dict:
-        job = self.saving
-        if job is not None and job.running:
-            job.cancel()
-            job.wait(30)
+        self.saves.cancel()
         return self.save_status()
 
     def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
         """:meth:`start_save` and wait for it: its final status; a failed save raises its line."""
         self.start_save(name, fmt, overwrite)
-        self.saving.wait()
+        self.saves.job.wait()
         status = self.save_status()
         if status["state"] != "done":
             raise OutputError(status["error"] or f"not saved ({status['state']})")
         return status
 
-    def _inside_out_dir(self, name: str) -> Path:
-        if not isinstance(name, str) or not name.strip() or "\x00" in name:
-            raise InputError("give a file name to save as")
-        name = name.strip()
-        for suffix in WRITE_EXTENSIONS:
-            if name.lower().endswith(suffix):
-                name = name[: -len(suffix)]
-        if Path(name).is_absolute():
-            raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
-        # The longest of the unit's names (NAME.studio.json) must fit the file system's limit.
-        limit = _name_max(self.out_dir)
-        if max((len(os.fsencode(part)) for part in Path(name).parts), default=0) + len(".studio.json") > limit:
-            raise InputError(f"{name[:40]}…: too long a file name (at most {limit} bytes with its suffix)")
-        base = (self.out_dir / name).resolve()
-        if not inside(base, self.out_dir):
-            raise PermissionError(f"{name}: results are saved inside {self.out_dir} only")
-        return base
-
     def stop(self) -> None:
         """The server is stopping: a save under way is cancelled (nothing of it is kept); every
         long poll is woken (they answer at once from now on)."""
         self.stopping = True
-        if self.saving is not None and self.saving.running:
-            self.saving.cancel()
+        self.saves.cancel(wait=None)
         for listener in list(self.stop_listeners):
             listener()
 
     def close(self) -> None:
         """Write the pending autosave, stop a save under way and the worker threads."""
-        if self.saving is not None and self.saving.running:
-            self.saving.cancel()
-            self.saving.wait(30)
-        if self._autosave_thread is not None:
-            self.flush()
-        with self._autosave_wake:
-            self._closed = True
-            self._autosave_wake.notify_all()
+        self.saves.cancel()
+        self.autosave.close()
         if self.live is not None:
             self.live.close(wait=30.0)
 
@@ -746,25 +566,6 @@ def counts(doc: Document) -> dict:
     return {"strokes": strokes, "erasers": erasers, "points": points, "text": text}
 
 
-def _name_max(folder: Path) -> int:
-    """The longest file name ``folder``'s file system takes, in bytes."""
-    try:
-        return os.pathconf(folder, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        return 255
-
-
-def _set_aside(path: Path) -> Path:
-    """Rename an unreadable file to ``NAME.bad`` (``NAME.bad2``, ... if taken): kept for a look,
-    and out of the way of the next autosave, which would replace it."""
-    for n in range(1, 1000):
-        aside = path.with_name(path.name + (".bad" if n == 1 else f".bad{n}"))
-        if not aside.exists():
-            os.replace(path, aside)
-            return aside
-    raise OutputError(f"{path}: unreadable, and too many older copies set aside beside it")
-
-
 def _stat(path: Path) -> tuple | None:
     try:
         info = path.stat()
@@ -777,14 +578,6 @@ def _int(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f"expected an integer id, got {value!r}")
     return value
-
-
-def _png(pixels: np.ndarray) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 def neural_available() -> bool:

@@ -9,6 +9,9 @@ chroma that is, in order of preference:
   resolution inside the viewport (and a margin), the live result's chroma held on its border;
 - else the live result's chroma, interpolated (bilinear) to the photo's pixels.
 
+The page asks for a viewport's solve only once the live result of the current document is final
+(:class:`NotYet` otherwise: the server answers 409 and the page asks again after the next result).
+
 >>> gray = np.linspace(0, 1, 600 * 500, dtype=np.float32).reshape(600, 500)
 >>> view = View(gray)
 >>> view.gray_tile(0, 0, 1).shape, view.gray_tile(1, 1, 0).shape, view.levels
@@ -17,20 +20,23 @@ chroma that is, in order of preference:
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 import time
 
 import numpy as np
+from PIL import Image
 from scipy.ndimage import map_coordinates
 
 from ..api import Colorizer
 from ..color import chroma_to_rgb, lightness_of_gray
 from ..cues import Cues
 from ..errors import InputError
-from .document import Document, cues_from_mask, draw
+from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw
+from .live import LiveSolver, refinable
 
-__all__ = ["View", "TILE", "MAX_VIEWPORT_PIXELS"]
+__all__ = ["View", "NotYet", "png", "TILE", "MAX_VIEWPORT_PIXELS"]
 
 TILE = 256
 #: A viewport larger than this (pixels of the photo, margin included) is not solved at full
@@ -38,6 +44,23 @@ TILE = 256
 MAX_VIEWPORT_PIXELS = 3_000_000
 #: Pixels around the viewport solved with it (the border's chroma is the live result's).
 MARGIN = 32
+
+
+class NotYet(Exception):
+    """Asked too soon (the server answers 409: ask again after the next result)."""
+
+
+def png(pixels: np.ndarray) -> bytes:
+    """``pixels`` (8-bit gray or RGB) as PNG bytes, compressed little (the page's pictures: speed first).
+
+    Parameters
+    ----------
+    pixels : ndarray
+        ``H×W`` or ``H×W×3`` uint8.
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
 
 
 class View:
@@ -98,6 +121,53 @@ class View:
                 ]
         rgb = chroma_to_rgb(lightness_of_gray(block), ab)
         return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+    def tile_png(self, layer: str, level: int, row: int, col: int, live: LiveSolver) -> bytes:
+        """Tile ``(row, col)`` of level ``level`` as PNG: of the photo's gray (``layer`` "gray") or of
+        ``live``'s latest result (``layer`` "result").
+
+        Parameters
+        ----------
+        layer : str
+            ``gray`` or ``result``.
+        level, row, col : int
+            The tile (level 0: the photo's pixels).
+        live : LiveSolver
+            The live solve whose latest result a result tile shows.
+        """
+        if layer == "gray":
+            return png(self.gray_tile(level, row, col))
+        if layer == "result":
+            published, ab = live.latest()
+            return png(self.result_tile(level, row, col, published.version, ab))
+        raise InputError(f"unknown tile layer {layer!r}: gray or result")
+
+    def viewport(self, box, version: int, doc: Document, live: LiveSolver) -> dict:
+        """Solve the part of the photo the page shows at full resolution, for the result tiles
+        (:meth:`solve_viewport`); needs ``live``'s result of document version ``version``, final
+        (:class:`NotYet` otherwise).
+
+        Parameters
+        ----------
+        box : list
+            ``[top, left, height, width]`` in the photo's pixels (checked here: it comes from the page).
+        version : int
+            The document's version.
+        doc : Document
+            The document of that version.
+        live : LiveSolver
+            The live solve (its chroma holds the viewport's border).
+        """
+        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int) and v >= 0 for v in box)):
+            raise InputError("viewport: give [top, left, height, width] in whole pixels")
+        method = doc.settings.get("method", DEFAULT_PRESET)
+        options = PRESETS[method]
+        if options.get("prior") or refinable(method):
+            raise InputError(f"method {method}: the full-resolution view shows the live result's colours")
+        published, ab = live.latest()
+        if published.version != version or not published.final or published.error:
+            raise NotYet("the result of the latest edit is not final yet")
+        return self.solve_viewport(tuple(box), version, doc, ab, options)
 
     def _live_chroma(self, live_ab: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """The live result's chroma (at the working size) at photo pixels ``ys × xs`` (bilinear)."""

@@ -1,7 +1,6 @@
 // sRGB <-> CIE Lab (D65), with the constants scikit-image (and so varcolor) uses; for the
 // colour picker only: every cue's chroma is computed on the server from the 8-bit sRGB colour.
-"use strict";
-const Colour = (() => {
+export const Colour = (() => {
   const WHITE = [0.95047, 1.0, 1.08883];
   const XYZ_FROM_RGB = [[0.412453, 0.35758, 0.180423], [0.212671, 0.71516, 0.072169], [0.019334, 0.119193, 0.950227]];
   const RGB_FROM_XYZ = [[3.2404813432, -1.5371515163, -0.4985363262], [-0.96925495, 1.8759900015, 0.0415559266],

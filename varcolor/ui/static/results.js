@@ -1,0 +1,165 @@
+// The server's state and results: the document and photo the page shows, and the newest result
+// of the latest edit (long polls; a newer edit's request supersedes an older one's).
+import { S, TOKEN, $, grayCanvas, resultCanvas, overlayCanvas, resultCtx, strokeLayer, stage, grayTiles, resultTiles } from "./state.js?token={{TOKEN}}";
+import { api, HEADERS, showMessage, setBusy } from "./api.js?token={{TOKEN}}";
+import { drawOverlay } from "./paint.js?token={{TOKEN}}";
+import { fit, updateTiles } from "./view.js?token={{TOKEN}}";
+
+export function applyState(state) {
+  S.neural = state.neural;
+  $("method").querySelector('option[value="levin+ideepcolor"]').disabled = !state.neural;
+  if (!S.chosen) $("suggest-note").textContent = state.neural ? "click a point on the photo" : "needs the neural extra (PyTorch)";
+  if (!state.image) return;
+  if (state.version < (S.docVersion || 0)) return; // an answer overtaken by a later edit's
+  S.docVersion = state.version;
+  S.doc = state.doc;
+  S.version = Math.max(S.version, state.version);
+  $("undo").disabled = !state.can_undo;
+  $("redo").disabled = !state.can_redo;
+  $("method").value = state.doc.settings.method;
+  if (S.selected !== null && !S.doc.points.some((p) => p.id === S.selected)) S.selected = null;
+  const r = state.restorable;
+  $("restore").hidden = !r;
+  if (r) $("restore-text").textContent = `An autosaved session of this photo exists (${r.text}, ${r.saved}).`;
+  if (state.message) showMessage(state.message, true);
+  drawOverlay();
+}
+
+export async function openState(state) {
+  S.image = state.image;
+  const im = S.image;
+  S.scaleX = im.work_width / im.width;
+  S.scaleY = im.work_height / im.height;
+  for (const c of [grayCanvas, resultCanvas, overlayCanvas, strokeLayer]) { c.width = im.work_width; c.height = im.work_height; }
+  const label = `${im.name} — ${im.width}×${im.height}` +
+    (im.work_width !== im.width ? ` (live view ${im.work_width}×${im.work_height}; saving solves full size)` : "") +
+    (im.bits === 16 ? ", 16-bit" : "");
+  $("image-name").textContent = label;
+  $("image-name").title = label; // the header cuts a long name short; the whole of it on hover
+  $("save-name").value = im.name.replace(/\.[^.]+$/, "") + "_colorized";
+  $("reference-row").hidden = !im.colour;
+  $("reference").checked = false;
+  $("reference-img").hidden = true;
+  $("drop-hint").hidden = true;
+  stage.hidden = false;
+  for (const el of [stage, grayTiles, resultTiles]) { el.style.width = im.work_width + "px"; el.style.height = im.work_height + "px"; }
+  S.serial = 0;
+  S.docVersion = 0;
+  S.selected = null;
+  S.chosen = null;
+  for (const pair of S.tiles.values()) pair.forEach((el) => el.remove());
+  S.tiles.clear();
+  const gray = new Image();
+  gray.src = `/api/gray.png?token=${TOKEN}&v=${im.sha256}`;
+  await gray.decode();
+  grayCanvas.getContext("2d").drawImage(gray, 0, 0);
+  resultCtx.drawImage(gray, 0, 0);
+  S.grayPixels = grayCanvas.getContext("2d").getImageData(0, 0, im.work_width, im.work_height).data;
+  if (im.colour) $("reference-img").src = `/api/reference.png?token=${TOKEN}&v=${im.sha256}`;
+  fit();
+  applyState(state);
+  requestResult(performance.now(), 0);
+}
+
+export async function requestResult(t0, editSeconds) {
+  if (S.resultCtrl) S.resultCtrl.abort();
+  const ctrl = new AbortController();
+  S.resultCtrl = ctrl;
+  const want = S.version;
+  S.stale = true;
+  setBusy(true);
+  for (;;) {
+    const tf = performance.now();
+    let response;
+    try {
+      response = await fetch(`/api/result?version=${want}&have=${S.serial}&wait=25`, { headers: HEADERS, signal: ctrl.signal });
+    } catch (e) {
+      if (ctrl.signal.aborted) return; // a newer edit took over
+      showMessage(`lost the server (${e.message}); is it still running?`);
+      setBusy(false);
+      return;
+    }
+    if (ctrl !== S.resultCtrl) return;
+    if (response.status === 204) continue;
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      showMessage(body.error || `result failed (${response.status})`);
+      setBusy(false);
+      return;
+    }
+    const meta = JSON.parse(response.headers.get("x-result"));
+    const buffer = await response.arrayBuffer();
+    const tr = performance.now();
+    if (ctrl !== S.resultCtrl) return; // superseded while reading: never draw an old result
+    const [top, left, h, w] = meta.box;
+    if (h > 0 && w > 0) resultCtx.putImageData(new ImageData(new Uint8ClampedArray(buffer), w, h), left, top);
+    S.serial = meta.serial;
+    await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+    const td = performance.now();
+    if (meta.error) {
+      showMessage(meta.error);
+      setBusy(false);
+      $("status").textContent = "the result shown is from before the last edit";
+      return;
+    }
+    if (!(meta.warning || "").includes("no colour cues")) showMessage(meta.warning, true);
+    const t = meta.timing;
+    const serverSide = (t.waited || 0) + (t.copy || 0);
+    const record = {
+      version: meta.version, serial: meta.serial, final: meta.final, info: meta.info, box: meta.box,
+      total: (td - t0) / 1000, edit_request: editSeconds, fetch: (tr - tf) / 1000, draw: (td - tr) / 1000,
+      queue: t.queue || 0, cues: t.cues || 0, solve: t.solve || 0, colour: t.colour || 0, encode: (t.encode || 0) + (t.copy || 0),
+      network: editSeconds + Math.max((tr - tf) / 1000 - serverSide, 0), bytes: buffer.byteLength,
+    };
+    window.studioTimings.push(record);
+    const how = meta.info.update ? `${meta.info.update} update` : (meta.info.solver || "");
+    // "unchanged": the edit left every cue pixel of the live copy as it was (a stroke over one of
+    // the same colour): nothing was solved, and the picture is the last solve's, not a new one.
+    $("status").textContent = meta.info.solver === "unchanged"
+      ? `no new cues (the edit repaints cue pixels in the colour they had): the result is the last solve's`
+      : `${(record.total * 1000).toFixed(0)} ms (solve ${(record.solve * 1000).toFixed(0)} ms, ${how})` +
+        (meta.final ? "" : " — preview, refining…");
+    if (!meta.final) { setBusy(true, "refining…"); continue; }
+    S.stale = false;
+    setBusy(false);
+    if (S.image && S.image.colour) updateMetrics();
+    if (S.tiles.size) updateTiles();
+    watch();
+    return;
+  }
+}
+// Between edits, wait for a result of a version this page has not made: an edit in another tab
+// (or window) on the same studio. Then take that document and its result. An edit here aborts it.
+export async function watch() {
+  const ctrl = new AbortController();
+  S.resultCtrl = ctrl;
+  for (;;) {
+    const started = performance.now();
+    let response;
+    try {
+      response = await fetch(`/api/result?version=${S.version + 1}&have=${S.serial}&wait=25`, { headers: HEADERS, signal: ctrl.signal });
+    } catch (e) {
+      if (ctrl.signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, 2000)); // the server is away: try again later
+      continue;
+    }
+    if (ctrl !== S.resultCtrl) return;
+    if (response.status === 204) {
+      if (performance.now() - started < 500) await new Promise((resolve) => setTimeout(resolve, 1000)); // stopping
+      continue;
+    }
+    if (!response.ok) return;
+    const { response: r, body } = await api("/api/state");
+    if (ctrl !== S.resultCtrl || !r.ok || !body.image) return;
+    if (body.image.sha256 !== S.image.sha256) { await openState(body); return; } // another photo was opened there
+    S.version = Math.max(S.version, body.version);
+    applyState(body);
+    requestResult(performance.now(), 0);
+    return;
+  }
+}
+export async function updateMetrics() {
+  const { body } = await api("/api/metrics");
+  if (body && body.psnr !== undefined) $("metrics").textContent =
+    `against the original: PSNR ${body.psnr.toFixed(2)} dB, ΔE2000 ${body.ciede2000.toFixed(2)}`;
+}

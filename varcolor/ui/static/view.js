@@ -1,0 +1,125 @@
+// The view: zoom and pan of the stage, pointer positions in the photo's coordinates, and the
+// photo's own pixels (tiles at full resolution, the viewport's full-resolution solve).
+import { S, TOKEN, $, viewport, stage, grayTiles, resultTiles } from "./state.js?token={{TOKEN}}";
+import { post } from "./api.js?token={{TOKEN}}";
+import { showSizes } from "./controls.js?token={{TOKEN}}";
+
+export const photoZoom = () => S.zoom * (S.scaleX || 1); // screen pixels per photo pixel
+export function applyTransform() {
+  stage.style.transform = `translate(${S.panX}px, ${S.panY}px) scale(${S.zoom})`;
+  stage.classList.toggle("pixelated", photoZoom() >= 2);
+  // The zoom is that of the photo (screen pixels per photo pixel), not of its live copy.
+  $("zoom-out").textContent = `${Math.round(photoZoom() * 100)} %`;
+  showSizes();
+  scheduleTiles();
+}
+export function fit() {
+  if (!S.image) return;
+  const r = viewport.getBoundingClientRect();
+  S.zoom = Math.min(r.width / S.image.work_width, r.height / S.image.work_height) * 0.97;
+  S.panX = (r.width - S.image.work_width * S.zoom) / 2;
+  S.panY = (r.height - S.image.work_height * S.zoom) / 2;
+  applyTransform();
+}
+export function zoomAt(factor, clientX, clientY) {
+  const r = viewport.getBoundingClientRect();
+  const x = clientX - r.left, y = clientY - r.top;
+  const zoom = Math.min(Math.max(S.zoom * factor, 0.02), 64);
+  S.panX = x - (x - S.panX) * (zoom / S.zoom);
+  S.panY = y - (y - S.panY) * (zoom / S.zoom);
+  S.zoom = zoom;
+  applyTransform();
+}
+// 1:1: one photo pixel to one screen pixel (the stage is the live copy, scaleX of the photo's size).
+export function oneToOne() { zoomAt(1 / (S.scaleX * S.zoom), ...centre()); }
+export function centre() { const r = viewport.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }
+
+// Zoomed in past the live copy, the page shows tiles of the photo's gray and of the result at
+// the photo's resolution (level L: blocks of 2^L pixels), for the part in view; once the view
+// rests on a final result, the server solves that part at full resolution and the result tiles
+// show it.
+let tilesTimer = null, viewportTimer = null;
+export function scheduleTiles() { clearTimeout(tilesTimer); tilesTimer = setTimeout(updateTiles, 60); }
+export function visibleBox() {
+  const r = viewport.getBoundingClientRect(), z = photoZoom(), im = S.image;
+  const x0 = Math.max(Math.floor(-S.panX / z), 0), y0 = Math.max(Math.floor(-S.panY / z), 0);
+  const x1 = Math.min(Math.ceil((r.width - S.panX) / z), im.width), y1 = Math.min(Math.ceil((r.height - S.panY) / z), im.height);
+  return [y0, x0, Math.max(y1 - y0, 0), Math.max(x1 - x0, 0)];
+}
+export function updateTiles() {
+  const im = S.image;
+  const want = new Set();
+  const magnified = im && im.work_width < im.width && S.zoom > 1.01; // the live copy is shown larger than itself
+  if (magnified) {
+    const level = Math.max(0, Math.min(im.levels - 1, Math.floor(Math.log2(1 / photoZoom()))));
+    const f = 2 ** level, size = im.tile * f;
+    const [top, left, h, w] = visibleBox();
+    for (let row = Math.floor(top / size); row * size < top + h; row++) {
+      for (let col = Math.floor(left / size); col * size < left + w; col++) want.add(`${level}/${row}/${col}`);
+    }
+  }
+  S.tileLevel = want.size ? +[...want][0].split("/")[0] : null;
+  for (const [key, pair] of S.tiles) if (!want.has(key)) { pair.forEach((el) => el.remove()); S.tiles.delete(key); }
+  for (const key of want) {
+    if (S.tiles.has(key)) continue;
+    const [level, row, col] = key.split("/").map(Number);
+    const f = 2 ** level, size = im.tile * f;
+    const w = Math.min(size, im.width - col * size), h = Math.min(size, im.height - row * size);
+    const pair = [grayTiles, resultTiles].map((layer) => {
+      const img = document.createElement("img");
+      img.alt = "";
+      Object.assign(img.style, { left: `${col * size * S.scaleX}px`, top: `${row * size * S.scaleY}px`,
+        width: `${w * S.scaleX}px`, height: `${h * S.scaleY}px` });
+      img.dataset.key = key;
+      layer.appendChild(img);
+      return img;
+    });
+    pair[0].src = `/api/tile?token=${TOKEN}&layer=gray&level=${level}&row=${row}&col=${col}`;
+    S.tiles.set(key, pair);
+  }
+  refreshResultTiles();
+  clearTimeout(viewportTimer);
+  // At 1:1 and closer, the part in view is solved at full resolution (further out, the live
+  // result's colours on the photo's own lightness are what the screen can show).
+  if (S.tileLevel === 0 && photoZoom() >= 0.999) viewportTimer = setTimeout(solveViewport, 300);
+}
+// Result tiles follow the result shown (its serial) and the last full-resolution solve of the view.
+export function refreshResultTiles() {
+  const stamp = `${S.serial}.${S.detailKey}`;
+  for (const [key, pair] of S.tiles) {
+    if (pair[1].dataset.stamp === stamp) continue;
+    const [level, row, col] = key.split("/");
+    // Loaded aside, then swapped in: the old tile stays until the new one is there.
+    const next = new Image();
+    next.onload = () => { if (S.tiles.get(key) === pair) { pair[1].src = next.src; pair[1].dataset.stamp = stamp; } };
+    next.src = `/api/tile?token=${TOKEN}&layer=result&level=${level}&row=${row}&col=${col}&s=${stamp}`;
+  }
+}
+export async function solveViewport() {
+  if (S.tileLevel !== 0 || S.stale || photoZoom() < 0.999) return;
+  const box = visibleBox(), serial = S.serial, version = S.version;
+  const key = `${version}:${box.join(",")}`;
+  if (S.viewportKey === key) return;
+  S.viewportKey = key;
+  const t0 = performance.now();
+  const { response, body } = await post("/api/viewport", { box });
+  if (!response.ok || S.version !== version || S.serial !== serial) { if (!response.ok) S.viewportKey = null; return; }
+  S.detailKey++;
+  S.lastViewport = { ...body, page_seconds: (performance.now() - t0) / 1000 };
+  refreshResultTiles();
+}
+
+// Pointer position as full-resolution image coordinates (pixel centres at integers) and working-copy pixels.
+export function where(e) {
+  const r = stage.getBoundingClientRect();
+  const wx = (e.clientX - r.left) / S.zoom, wy = (e.clientY - r.top) / S.zoom;
+  return { wx, wy, x: wx / S.scaleX - 0.5, y: wy / S.scaleY - 0.5 };
+}
+export const toWork = (x, y) => [(x + 0.5) * S.scaleX, (y + 0.5) * S.scaleY];
+
+export function installView() {
+  viewport.addEventListener("wheel", (e) => { e.preventDefault(); zoomAt(Math.exp(-e.deltaY * 0.0015), e.clientX, e.clientY); }, { passive: false });
+  $("fit").onclick = fit;
+  $("one").onclick = oneToOne;
+  window.addEventListener("resize", () => applyTransform());
+}
