@@ -199,6 +199,19 @@ def test_a_16_bit_psd_is_read_through_its_profile_at_full_precision(tmp_path):
     assert np.abs(layer.pixels[..., :3] - values / 65535.0).max() > 20 / 255  # the numbers alone were wrong
 
 
+def _flat_and_layered(tmp_path, capsys, kind: str, bits: int = 8) -> None:
+    """``varcolor colorize`` of a gray photo of ``bits`` bits and a stroke mask, twice: to
+    ``flat.png`` and to the layered ``result.KIND``, in ``tmp_path``."""
+    gray, strokes = _gray_and_strokes()
+    if bits == 16:  # detail below one 8-bit level, which a result kept at 16 bits keeps
+        gray = np.clip(gray + np.random.default_rng(5).uniform(-0.5, 0.5, gray.shape) / 255, 0, 1)
+    varcolor.write_image(tmp_path / "gray.png", gray, bits=bits)
+    varcolor.write_image(tmp_path / "mask.png", strokes)
+    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
+    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
+    assert run(capsys, *common, tmp_path / f"result.{kind}")[0] == 0
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not (shutil.which("krita") and shutil.which("xvfb-run")), reason="needs Krita and xvfb-run")
 @pytest.mark.parametrize("kind", ["ora", "psd"])
@@ -207,12 +220,7 @@ def test_krita_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind):
     (measured: 0 levels for both formats)."""
     if kind == "psd":
         pytest.importorskip("psd_tools")
-    gray, strokes = _gray_and_strokes()
-    varcolor.write_image(tmp_path / "gray.png", gray)
-    varcolor.write_image(tmp_path / "mask.png", strokes)
-    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
-    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
-    assert run(capsys, *common, tmp_path / f"result.{kind}")[0] == 0
+    _flat_and_layered(tmp_path, capsys, kind)
     export = ["xvfb-run", "-a", "krita", f"result.{kind}", "--export", "--export-filename", "krita.png"]
     subprocess.run(export, cwd=tmp_path, capture_output=True, timeout=300, check=True)
     shown = varcolor.read_image(tmp_path / "krita.png")
@@ -268,14 +276,7 @@ def test_gimp_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind, b
         pytest.skip("the script is GIMP 2.10's Script-Fu")
     if kind == "psd":
         pytest.importorskip("psd_tools")
-    gray, strokes = _gray_and_strokes()
-    if bits == 16:  # detail below one 8-bit level, which a result kept at 16 bits keeps
-        gray = np.clip(gray + np.random.default_rng(5).uniform(-0.5, 0.5, gray.shape) / 255, 0, 1)
-    varcolor.write_image(tmp_path / "gray.png", gray, bits=bits)
-    varcolor.write_image(tmp_path / "mask.png", strokes)
-    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
-    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
-    assert run(capsys, *common, tmp_path / f"result.{kind}")[0] == 0
+    _flat_and_layered(tmp_path, capsys, kind, bits)
     names = {"layered": tmp_path / f"result.{kind}", "shown": tmp_path / "gimp.png", "report": tmp_path / "layers.txt"}
     script = _GIMP_SCRIPT.format(
         loader=_scheme(f"file-{'openraster' if kind == 'ora' else 'psd'}-load"),
