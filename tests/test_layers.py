@@ -2,6 +2,8 @@
 colorizes as the same strokes given as a marked image; a layered result's composite is the flat
 result; which layers are taken, and what is refused in one line."""
 
+import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -197,6 +199,19 @@ def test_a_16_bit_psd_is_read_through_its_profile_at_full_precision(tmp_path):
     assert np.abs(layer.pixels[..., :3] - values / 65535.0).max() > 20 / 255  # the numbers alone were wrong
 
 
+def _flat_and_layered(tmp_path, capsys, kind: str, bits: int = 8) -> None:
+    """``varcolor colorize`` of a gray photo of ``bits`` bits and a stroke mask, twice: to
+    ``flat.png`` and to the layered ``result.KIND``, in ``tmp_path``."""
+    gray, strokes = _gray_and_strokes()
+    if bits == 16:  # detail below one 8-bit level, which a result kept at 16 bits keeps
+        gray = np.clip(gray + np.random.default_rng(5).uniform(-0.5, 0.5, gray.shape) / 255, 0, 1)
+    varcolor.write_image(tmp_path / "gray.png", gray, bits=bits)
+    varcolor.write_image(tmp_path / "mask.png", strokes)
+    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
+    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
+    assert run(capsys, *common, tmp_path / f"result.{kind}")[0] == 0
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not (shutil.which("krita") and shutil.which("xvfb-run")), reason="needs Krita and xvfb-run")
 @pytest.mark.parametrize("kind", ["ora", "psd"])
@@ -205,13 +220,78 @@ def test_krita_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind):
     (measured: 0 levels for both formats)."""
     if kind == "psd":
         pytest.importorskip("psd_tools")
-    gray, strokes = _gray_and_strokes()
-    varcolor.write_image(tmp_path / "gray.png", gray)
-    varcolor.write_image(tmp_path / "mask.png", strokes)
-    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
-    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
-    assert run(capsys, *common, tmp_path / f"result.{kind}")[0] == 0
+    _flat_and_layered(tmp_path, capsys, kind)
     export = ["xvfb-run", "-a", "krita", f"result.{kind}", "--export", "--export-filename", "krita.png"]
     subprocess.run(export, cwd=tmp_path, capture_output=True, timeout=300, check=True)
     shown = varcolor.read_image(tmp_path / "krita.png")
     assert np.abs(shown[..., :3] - varcolor.read_image(tmp_path / "flat.png")).max() <= 1 / 255
+
+
+def _gimp() -> str | None:
+    """GIMP's batch program (``gimp-console`` needs no display), or None where GIMP is missing."""
+    return shutil.which("gimp-console") or shutil.which("gimp")
+
+
+def _gimp_version() -> tuple[int, int] | None:
+    said = subprocess.run([_gimp(), "--version"], capture_output=True, text=True, timeout=60).stdout
+    found = re.search(r"version (\d+)\.(\d+)", said)
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def _scheme(path) -> str:
+    """``path`` as a Script-Fu string literal."""
+    return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# GIMP 2.10's Script-Fu: load the file with GIMP's own loader, write each layer's name and visibility
+# (top first) to a report, then flatten (the visible layers composited, hidden ones dropped) and
+# export that as PNG. GIMP's exit code is 0 even when a batch command fails, so the test asks for
+# the files it writes, not the exit code. No loader (Debian's GIMP 2.10 has no OpenRaster plug-in:
+# it is written in Python 2) is reported as such, to skip on.
+_GIMP_SCRIPT = r"""
+(let ((port (open-output-file {report})))
+  (if (= 0 (car (gimp-procedural-db-proc-exists {loader})))
+      (display "no loader" port)
+      (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE {layered} {layered}))))
+        (for-each (lambda (layer)
+                    (display (car (gimp-item-get-name layer)) port)
+                    (display "\t" port)
+                    (display (car (gimp-item-get-visible layer)) port)
+                    (newline port))
+                  (vector->list (cadr (gimp-image-get-layers image))))
+        (let ((flat (car (gimp-image-flatten image))))
+          (file-png-save-defaults RUN-NONINTERACTIVE image flat {shown} {shown}))))
+  (close-output-port port))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _gimp(), reason="needs GIMP (gimp-console or gimp)")
+@pytest.mark.parametrize(("kind", "bits"), [("ora", 8), ("psd", 8), ("psd", 16)])
+def test_gimp_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind, bits):
+    """GIMP opens the file with its own loader and sees the three layers, the strokes hidden on top;
+    its composite of the visible ones is the flat result within one level of the file's depth
+    (measured with GIMP 2.10.34: 0 levels at 8 bits, at most one 16-bit level at 16 bits)."""
+    if _gimp_version() != (2, 10):
+        pytest.skip("the script is GIMP 2.10's Script-Fu")
+    if kind == "psd":
+        pytest.importorskip("psd_tools")
+    _flat_and_layered(tmp_path, capsys, kind, bits)
+    names = {"layered": tmp_path / f"result.{kind}", "shown": tmp_path / "gimp.png", "report": tmp_path / "layers.txt"}
+    script = _GIMP_SCRIPT.format(
+        loader=_scheme(f"file-{'openraster' if kind == 'ora' else 'psd'}-load"),
+        **{key: _scheme(path) for key, path in names.items()},
+    )
+    batch = [_gimp(), "-i", "-d", "-f", "-b", script, "-b", "(gimp-quit 0)"]
+    env = {**os.environ, "GIMP2_DIRECTORY": str(tmp_path / "gimp-profile")}  # not the user's settings
+    done = subprocess.run(batch, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert names["report"].exists(), done.stderr
+    report = names["report"].read_text()
+    if report == "no loader":
+        pytest.skip(f"this GIMP reads no .{kind} files")
+    assert [line.split("\t") for line in report.splitlines()] == [["strokes", "0"], ["colorized", "1"], ["photo", "1"]]
+    assert names["shown"].exists(), done.stderr
+    flat = varcolor.read_image(tmp_path / "flat.png")
+    assert varcolor.io.image_bits(names["shown"]) == varcolor.io.image_bits(tmp_path / "flat.png") == bits
+    shown = varcolor.read_image(names["shown"])
+    assert np.abs(shown[..., :3] - flat).max() <= 1 / (2**bits - 1) + 1e-9
