@@ -88,6 +88,8 @@ COPY_NOISE_KNEE = 0.01
 #: (the scaled photo under the strokes is no longer the gray image exactly) or is more colourful.
 SIZE_SLACK = 1.0
 SCALED_THRESHOLD = 0.15
+#: Cue colours converted to Lab at a time (:meth:`Cues._at_mask`): bounded temporaries.
+_LAB_CHUNK = 1 << 18
 
 
 def _bands(shape: tuple[int, ...], pixels: int = 1 << 20):
@@ -315,11 +317,15 @@ class Cues:
         """Cues of ``rgb``'s colours at ``mask`` (Lab computed there only: the rest is never read;
         lightness NaN there, as unknown)."""
         at = np.flatnonzero(mask)
-        lab = rgb_to_lab(rgb.reshape(-1, rgb.shape[-1])[at, :3][None].astype(np.float64))[0]
         ab = np.zeros(mask.shape + (2,))
         lightness = np.full(mask.shape, np.nan)
-        ab.reshape(-1, 2)[at] = lab[:, 1:]
-        lightness.ravel()[at] = lab[:, 0]
+        pixels = rgb.reshape(-1, rgb.shape[-1])
+        # A chunk of cues at a time: Lab's temporaries of 8 M cues (a 40 MP scan's strokes) took 1.2 GB.
+        for start in range(0, at.size, _LAB_CHUNK):
+            chunk = at[start : start + _LAB_CHUNK]
+            lab = rgb_to_lab(pixels[chunk, :3][None].astype(np.float64))[0]
+            ab.reshape(-1, 2)[chunk] = lab[:, 1:]
+            lightness.ravel()[chunk] = lab[:, 0]
         return cls(mask, ab, lightness=lightness, note=note)
 
     @classmethod
