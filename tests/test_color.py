@@ -146,4 +146,5 @@ def test_painting_levels_holds_no_float_image(rng):
     finally:
         tracemalloc.stop()
     assert peak < 8 * lightness.size
-    assert np.array_equal(out, np.broadcast_to(_quantize(color.chroma_to_rgb(lightness[:1, :1], ab[:1, :1]), 8), out.shape))
+    one = _quantize(color.chroma_to_rgb(lightness[:1, :1], ab[:1, :1]), 8)
+    assert np.array_equal(out, np.broadcast_to(one, out.shape))
