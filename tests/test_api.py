@@ -10,7 +10,7 @@ from varcolor.color import lightness_of_gray, rgb_to_lab, same_lightness_gray
 from varcolor.cues import sample_random
 from varcolor.errors import InputError
 
-from .conftest import photo
+from .conftest import gray_and_cues, photo, strokes
 
 
 @pytest.mark.parametrize("method", ["levin", "bilaplacian-gtv"])
@@ -139,3 +139,32 @@ def test_arrays_that_are_not_real_numbers_are_refused_naming_the_argument(spoil)
     # Numbers of any real type still work: a boolean or integer gray is read as values in [0, 1].
     assert varcolor.colorize(gray.astype(np.float32), cues).rgb.shape == (16, 16, 3)
     assert np.allclose(varcolor.colorize((gray > 0).astype(np.uint8), cues).ab[0, 0], (30, 10), atol=1e-6)
+
+
+@pytest.mark.parametrize("space", ["lab", "yiq"])
+def test_colorize_bits_gives_the_levels_of_the_float_result(rng, space):
+    # bits=8/16: rgb as the levels the writer would make of the float result, exactly.
+    from varcolor.io.formats import _quantize
+
+    gray, cues = gray_and_cues("coffee", (40, 56), 30, rng)
+    floats = varcolor.colorize(gray, cues, space=space)
+    for bits, dtype in ((8, np.uint8), (16, np.uint16)):
+        levels = varcolor.colorize(gray, cues, space=space, bits=bits)
+        assert levels.rgb.dtype == dtype
+        assert np.array_equal(levels.rgb, _quantize(floats.rgb, bits))
+        assert np.array_equal(levels.ab, floats.ab)
+    with pytest.raises(InputError, match="bits must be 8 or 16"):
+        varcolor.Colorizer(gray, bits=12)
+
+
+def test_colorizer_bits_repaints_an_edit_as_levels():
+    # An edit repaints only its window: into the levels as the float result's are quantized.
+    from varcolor.io.formats import _quantize
+
+    gray = same_lightness_gray(photo("astronaut", (64, 64)))
+    first, second = strokes(gray.shape)
+    floats, levels = varcolor.Colorizer(gray), varcolor.Colorizer(gray, bits=8)
+    floats.solve(first), levels.solve(first)
+    expected, result = floats.update(second), levels.update(second)
+    assert result.rgb.dtype == np.uint8
+    assert np.array_equal(result.rgb, _quantize(expected.rgb, 8))

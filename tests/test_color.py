@@ -4,6 +4,9 @@ from skimage import color as skcolor
 
 from varcolor import color
 from varcolor.errors import InputError
+from varcolor.io.formats import _quantize
+
+from .conftest import photo
 
 
 def test_lab_round_trip(rng):
@@ -107,3 +110,41 @@ def test_bad_shapes():
         color.rgb_to_lab(np.zeros((4, 4)))
     with pytest.raises(InputError):
         color.lab_to_rgb(np.zeros((2, 2, 3)), gamut="wrap")
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_chroma_to_rgb_paints_levels_band_by_band_as_the_writer_quantizes(monkeypatch, rng, bits):
+    # Band-wise painting into an integer image must give exactly the levels the writer makes of
+    # the whole-image float painting (in and out of gamut, several bands, a ragged last one).
+    lightness = color.rgb_to_lab(photo("astronaut", (64, 64)))[..., 0]
+    ab = rng.uniform(-110, 110, (64, 64, 2))
+    monkeypatch.setattr(color, "_BAND_VALUES", 3 * 64 * 5)  # bands of 5 rows
+    dtype = np.uint8 if bits == 8 else np.uint16
+    for gamut in ("chroma", "clip"):
+        expected = _quantize(color.chroma_to_rgb(lightness, ab, gamut), bits)
+        levels = color.chroma_to_rgb(lightness, ab, gamut, out=np.empty((64, 64, 3), dtype))
+        assert levels.dtype == dtype and np.array_equal(levels, expected)
+        flat = color.chroma_to_rgb(lightness.ravel(), ab.reshape(-1, 2), gamut, out=np.empty((64 * 64, 3), dtype))
+        assert np.array_equal(flat, expected.reshape(-1, 3))
+
+
+def test_painting_levels_holds_no_float_image(rng):
+    # A whole-image float64 painting needs 24 bytes a pixel; band by band the temporaries are a
+    # band's (two float64 copies of 2^20 values: 16 MiB) whatever the size: at 4 MP, 4 bytes a
+    # pixel. The bound, 8, leaves room and fails any whole-image float temporary.
+    import tracemalloc
+
+    shape = (2000, 2000)
+    lightness = np.full(shape, 55.0)
+    ab = np.broadcast_to(np.array([60.0, -90.0]), shape + (2,))  # out of gamut: the slow path too
+    out = np.empty(shape + (3,), np.uint8)
+    color.chroma_to_rgb(lightness[:2], ab[:2], out=out[:2])  # compiled outside the measurement
+    tracemalloc.start()
+    try:
+        color.chroma_to_rgb(lightness, ab, out=out)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * lightness.size
+    one = _quantize(color.chroma_to_rgb(lightness[:1, :1], ab[:1, :1]), 8)
+    assert np.array_equal(out, np.broadcast_to(one, out.shape))

@@ -425,3 +425,25 @@ def test_points_placed_on_another_size_are_scaled(tmp_path):
     assert np.array_equal(cues.mask, same.mask) and cues.count == same.count > 40
     with pytest.raises(InputError, match=r"placed on a 64×48 image but the photo is 100×96"):
         Cues.from_points(path, shape=(96, 100))
+
+
+def test_from_marked_holds_the_cues_once():
+    # At 4 MP with a fifth painted: the cues themselves are 25 bytes a pixel (ab, lightness,
+    # mask), the marks' row bands about 20 (ten float64 arrays of a 2^20-pixel band) and the Lab
+    # chunks a few more. A second copy of ab and lightness (24) or the Lab of every cue at
+    # once (the 0.8 M cues' temporaries, 20 more) breaks the bound.
+    import tracemalloc
+
+    n = 2000
+    gray = np.tile(np.linspace(0.2, 0.8, n), (n, 1))
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[:, : n // 5] = (0.8, 0.3, 0.2)
+    tracemalloc.start()
+    try:
+        cues = Cues.from_marked(gray, marked)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert cues.count == n * n // 5
+    assert np.allclose(cues.ab[0, 0], rgb_to_lab(np.array([[[0.8, 0.3, 0.2]]]))[0, 0, 1:])
+    assert peak < 62 * n * n

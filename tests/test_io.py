@@ -436,3 +436,23 @@ def test_an_empty_image_is_refused_in_one_line_and_nothing_is_written(tmp_path, 
     with pytest.raises(InputError, match=r"e\.png: cannot write an empty image"):
         varcolor.write_image(tmp_path / "e.png", np.zeros(shape))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_read_image_holds_one_float_image(tmp_path):
+    # Reading converts in place: the float64 image (24 bytes a pixel of RGB) beside the decoded
+    # samples (3 bytes, and NumPy's copy of them) and a band-free finiteness check (1 byte); a
+    # division or clip into new arrays held two float images at once (48 bytes and more).
+    import tracemalloc
+
+    ramp = np.linspace(0, 255, 2000).astype(np.uint8)
+    pixels = np.stack(np.broadcast_arrays(ramp[:, None], ramp[None, :], np.uint8(90)), axis=2)  # 4 MP RGB
+    path = tmp_path / "ramp.png"
+    Image.fromarray(pixels).save(path, compress_level=1)
+    tracemalloc.start()
+    try:
+        image = varcolor.read_image(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(image, pixels / 255.0)
+    assert peak < 36 * 2000 * 2000

@@ -21,6 +21,7 @@ from .cues import Cues
 from .errors import InputError, MethodError, check_image_size, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
+from .io import to_levels
 from .methods import METHODS, Problem  # noqa: F401 (METHODS re-exported)
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
@@ -43,7 +44,8 @@ class Result:
     Attributes
     ----------
     rgb : ndarray, ``H×W×3``
-        The colour image in [0, 1], brought into the sRGB gamut.
+        The colour image in [0, 1], brought into the sRGB gamut; where the colorizer was given
+        ``bits``, its 8- or 16-bit levels (uint8 or uint16, as :func:`~varcolor.write_image` writes them).
     ab : ndarray, ``H×W×2``
         The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
         the Lab chroma of ``rgb``.
@@ -133,6 +135,9 @@ class Colorizer:
     plan : SolverPlan, optional
         What :func:`check_fits` planned for this image's size and these options (then not planned
         again); a plan made for another size or other options is refused.
+    bits : {None, 8, 16}
+        None: results' ``rgb`` as floats in [0, 1]; 8 or 16: as the levels an 8- or 16-bit file
+        holds (uint8, uint16), painted band by band (:func:`colorize`).
 
     Examples
     --------
@@ -154,8 +159,14 @@ class Colorizer:
         global_hints: GlobalHints | None = None,
         progress: Callable[[dict], None] | None = None,
         plan: SolverPlan | None = None,
+        bits: int | None = None,
         **keywords,
     ):
+        if bits not in (None, 8, 16):
+            raise InputError(f"bits must be 8 or 16 (or None: floats), not {bits!r}")
+        # The colours as levels, painted band by band straight into them: a 40 MP scan's result
+        # then never exists as a float image (0.96 GB in float64).
+        self._rgb_type = {None: np.float64, 8: np.uint8, 16: np.uint16}[bits]
         self.options = options = Options.build(options, **keywords)
         method = methods.get(options.method)
         if plan is not None and not isinstance(plan, SolverPlan):
@@ -439,7 +450,7 @@ class Colorizer:
         lab = self.options.space == "lab"
         if where is None or (isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]):
             where = (slice(None), slice(None))  # every pixel painted: nothing of the last result to copy
-            rgb = np.empty(self.guide.shape + (3,))
+            rgb = np.empty(self.guide.shape + (3,), self._rgb_type)
             ab = chroma if lab else np.empty_like(chroma)
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
@@ -458,10 +469,13 @@ class Colorizer:
             if isinstance(where[0], slice):  # a window: written in place
                 chroma_to_rgb(self.lightness[where], chroma[where], self.options.gamut, out=rgb[where])
             else:
-                rgb[where] = chroma_to_rgb(self.lightness[where], chroma[where], self.options.gamut)
+                lightness = self.lightness[where]
+                out = np.empty(lightness.shape + (3,), rgb.dtype)
+                rgb[where] = chroma_to_rgb(lightness, chroma[where], self.options.gamut, out=out)
             return
-        rgb[where] = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
-        ab[where] = rgb_to_lab(rgb[where].reshape(1, -1, 3))[..., 1:].reshape(rgb[where].shape[:-1] + (2,))
+        colours = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
+        ab[where] = rgb_to_lab(colours.reshape(1, -1, 3))[..., 1:].reshape(colours.shape[:-1] + (2,))
+        rgb[where] = colours if rgb.dtype.kind == "f" else to_levels(colours, np.empty(colours.shape, rgb.dtype))
 
 
 def colorize(
@@ -474,6 +488,7 @@ def colorize(
     global_hints: GlobalHints | None = None,
     progress: Callable[[dict], None] | None = None,
     plan: SolverPlan | None = None,
+    bits: int | None = None,
     **keywords,
 ) -> Result:
     """Colorize a gray image from colour cues.
@@ -512,6 +527,9 @@ def colorize(
     plan : SolverPlan, optional
         :func:`check_fits`'s plan for this image and these options (then the options are checked
         and the solver chosen once in all).
+    bits : {None, 8, 16}
+        None: ``rgb`` as floats in [0, 1]; 8 or 16: as the levels an 8- or 16-bit file holds
+        (uint8, uint16), painted band by band, for a big scan that is only written out.
 
     Returns
     -------
@@ -529,7 +547,7 @@ def colorize(
     >>> varcolor.colorize(gray, cues, method="levin-symmetric", solver="multigrid").info["solver"]
     'multigrid'
     """
-    colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, **keywords)
+    colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, bits=bits, **keywords)
     return colorizer.solve(cues, x0)
 
 

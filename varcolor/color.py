@@ -13,6 +13,7 @@ from skimage import color as skcolor
 from skimage.color import colorconv as _cc
 
 from .errors import InputError, real_array
+from .io import to_levels
 from .kernels import any_layout, compile_once
 
 __all__ = [
@@ -121,10 +122,12 @@ def chroma_to_rgb(
     """
     if gamut not in ("chroma", "clip"):
         raise InputError(f"gamut must be 'chroma' or 'clip', not {gamut!r}")
+    if np.shape(ab) != np.shape(lightness) + (2,):
+        raise InputError(f"ab must have shape {np.shape(lightness) + (2,)}, got {np.shape(ab)}")
+    if out is not None and out.dtype.kind == "u":
+        return _painted_levels(lightness, ab, gamut, out)
     lightness = np.asarray(lightness, dtype=np.float64)
     ab = np.asarray(ab, dtype=np.float64)
-    if ab.shape != lightness.shape + (2,):
-        raise InputError(f"ab must have shape {lightness.shape + (2,)}, got {ab.shape}")
     if out is None:
         out = np.empty(lightness.shape + (3,))
     # The kernel walks rows and columns of any strides, so views go in without copies.
@@ -148,6 +151,25 @@ def chroma_to_rgb(
     )
     if not np.shares_memory(image, out):  # a strided array of more than two dimensions
         out[...] = image.reshape(out.shape)
+    return out
+
+
+#: Values painted at a time into an integer image: a band of rows, so that a 40 MP result needs
+#: a band's float colours, never the whole image's (0.96 GB in float64).
+_BAND_VALUES = 1 << 20
+
+
+def _painted_levels(lightness, ab, gamut: str, out: np.ndarray) -> np.ndarray:
+    """:func:`chroma_to_rgb` into the unsigned integer image ``out``, band by band along the
+    first axis: each band's colours as floats, then as levels (:func:`to_levels`)."""
+    lightness, ab = np.asarray(lightness), np.asarray(ab)
+    if lightness.ndim == 0:
+        out[...] = _painted_levels(lightness[None], ab[None], gamut, np.empty((1, 3), out.dtype))[0]
+        return out
+    rows = max(1, _BAND_VALUES // max(1, 3 * lightness[:1].size))
+    for start in range(0, lightness.shape[0], rows):
+        band = slice(start, start + rows)
+        to_levels(chroma_to_rgb(lightness[band], ab[band], gamut), out[band])
     return out
 
 
@@ -235,8 +257,15 @@ def _lab_to_srgb(lightness, ab, white, matrix, shrink_chroma, out):
 
 def lightness_of_gray(gray: np.ndarray) -> np.ndarray:
     """CIE L of gray sRGB values ``g`` in [0, 1]: ``rgb2lab(g, g, g).L``, without building 3 channels."""
-    y = _srgb_decode(np.clip(np.asarray(gray, dtype=np.float64), 0.0, 1.0)) * _Y_OF_LINEAR_GRAY
-    return 116.0 * _lab_f(y / _WHITE_Y) - 16.0
+    gray = np.asarray(gray, dtype=np.float64)
+    out = np.empty(gray.shape)
+    values, lightness = gray.reshape(-1), out.reshape(-1)
+    # In bands: the formula's temporaries were five images' worth (1.6 GB at 40 MP).
+    for start in range(0, values.size, _BAND_VALUES):
+        part = slice(start, start + _BAND_VALUES)
+        y = _srgb_decode(np.clip(values[part], 0.0, 1.0)) * _Y_OF_LINEAR_GRAY
+        lightness[part] = 116.0 * _lab_f(y / _WHITE_Y) - 16.0
+    return out if out.ndim else out[()]
 
 
 def gray_from_lightness(lightness: np.ndarray) -> np.ndarray:

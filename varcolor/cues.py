@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +88,8 @@ COPY_NOISE_KNEE = 0.01
 #: (the scaled photo under the strokes is no longer the gray image exactly) or is more colourful.
 SIZE_SLACK = 1.0
 SCALED_THRESHOLD = 0.15
+#: Cue colours converted to Lab at a time (:meth:`Cues._at_mask`): bounded temporaries.
+_LAB_CHUNK = 1 << 18
 
 
 def _bands(shape: tuple[int, ...], pixels: int = 1 << 20):
@@ -130,13 +132,16 @@ class Cues:
     weight: np.ndarray | None = None
     lightness: np.ndarray | None = None
     note: str = field(default="", compare=False)
+    #: False: float64 arrays are taken as they are, not copied (a constructor that made them and
+    #: keeps no other reference: at 40 MP a copy of ab and lightness is 0.96 GB more at once).
+    copy: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, copy: bool = True) -> None:
         mask = np.asarray(self.mask)
         if mask.ndim != 2 or mask.dtype != np.bool_:
             raise InputError(f"cue mask must be an H×W boolean array, got {mask.dtype} {mask.shape}")
         image_shape_of(mask.shape)  # before any copy of a view as large as no image is
-        ab = real_array(self.ab, "cue ab").astype(np.float64)
+        ab = real_array(self.ab, "cue ab").astype(np.float64, copy=copy)
         if ab.shape != mask.shape + (2,):
             raise InputError(f"cue ab must have shape {mask.shape + (2,)}, got {ab.shape}")
         if not np.all(np.isfinite(ab[mask])):
@@ -149,7 +154,7 @@ class Cues:
             value = getattr(self, name)
             if value is None:
                 continue
-            value = real_array(value, f"cue {name}").astype(np.float64)
+            value = real_array(value, f"cue {name}").astype(np.float64, copy=copy)
             if value.shape != mask.shape:
                 raise InputError(f"cue {name} must have shape {mask.shape}, got {value.shape}")
             object.__setattr__(self, name, value)
@@ -315,12 +320,16 @@ class Cues:
         """Cues of ``rgb``'s colours at ``mask`` (Lab computed there only: the rest is never read;
         lightness NaN there, as unknown)."""
         at = np.flatnonzero(mask)
-        lab = rgb_to_lab(rgb.reshape(-1, rgb.shape[-1])[at, :3][None].astype(np.float64))[0]
         ab = np.zeros(mask.shape + (2,))
         lightness = np.full(mask.shape, np.nan)
-        ab.reshape(-1, 2)[at] = lab[:, 1:]
-        lightness.ravel()[at] = lab[:, 0]
-        return cls(mask, ab, lightness=lightness, note=note)
+        pixels = rgb.reshape(-1, rgb.shape[-1])
+        # A chunk of cues at a time: Lab's temporaries of 8 M cues (a 40 MP scan's strokes) took 1.2 GB.
+        for start in range(0, at.size, _LAB_CHUNK):
+            chunk = at[start : start + _LAB_CHUNK]
+            lab = rgb_to_lab(pixels[chunk, :3][None].astype(np.float64))[0]
+            ab.reshape(-1, 2)[chunk] = lab[:, 1:]
+            lightness.ravel()[chunk] = lab[:, 0]
+        return cls(mask, ab, lightness=lightness, note=note, copy=False)
 
     @classmethod
     def from_mask(cls, strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = "unmix") -> Cues:

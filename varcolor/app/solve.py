@@ -125,8 +125,10 @@ def colorize_and_write(
         warnings.simplefilter("always")
         try:
             # Only the colours are kept: the result's Lab chroma (0.64 GB at 40 MP) and the solver's
-            # state go before the image is quantized and encoded, the command's last peak.
-            rgb = colorize(gray, cues, options, global_hints=global_hints, progress=report, plan=plan).rgb
+            # state go before the image is encoded, the command's last peak. A flat sRGB output takes
+            # them as the file's levels, painted band by band (no float image of the whole result).
+            levels = None if is_layered(output) or icc != SRGB_ICC else bits
+            rgb = colorize(gray, cues, options, global_hints=global_hints, progress=report, plan=plan, bits=levels).rgb
             if bar is not None:
                 bar.total = bar.n  # converged: the bar ends full
         except VarcolorError as exc:  # the same kind of error (bad input, no convergence), naming the file

@@ -65,13 +65,15 @@ class ColorizeTask:
             bits = bits or depth
         else:
             gray, plan = read_checked(self.image, self.options, self.max_pixels)
-        cues = Cues.empty(gray.shape[:2])
+        # Empty cues only where there are none: at 40 MP their ab alone is 0.64 GB, held while marks are read.
         if self.cue_file is None and strokes is not None:
             cues = layer_cues(self.image, strokes)
             check_cue_share(self.image, "mask", cues)
         elif self.cue_file is not None:
             cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels)
             check_cue_share(self.cue_file, self.kind, cues)
+        else:
+            cues = Cues.empty(gray.shape[:2])
         notes = [
             f"{self.cue_file}: {cues.note}" if cues.note else "",  # marks scaled, blended edges read as paint
             dense_cues_note(self.cue_file, cues),

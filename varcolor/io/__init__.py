@@ -35,6 +35,7 @@ from .formats import (
     image_profile,
     image_shape,
     read_image,
+    to_levels,
     write_image,
 )
 from .walk import walk_images
@@ -51,6 +52,7 @@ __all__ = [
     "write_image",
     "encode_image",
     "check_writable",
+    "to_levels",
     "walk_images",
     "atomic_path",
     "publish",
