@@ -687,3 +687,26 @@ def test_marks_drawn_at_another_size_are_scaled_and_said_so(tmp_path, capsys):
     )
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "80×48" in err and "128×96" in err and not (tmp_path / "o2.png").exists()
+
+
+def test_after_ctrl_c_only_a_dask_destructor_s_failure_at_exit_is_dropped(capsys, monkeypatch):
+    # A Dask client collected at exit after a Ctrl-C may fail to close (its loop is gone): that page
+    # of traceback is dropped; any other exception at exit is printed as Python prints it.
+    from varcolor.cli import _quiet_dask_destructors
+
+    def unraisable(module: str):
+        class Client:
+            def __del__(self):
+                raise RuntimeError("loop closed")
+
+        Client.__del__.__module__ = module
+        seen = []
+        monkeypatch.setattr(sys, "unraisablehook", seen.append)
+        Client()  # collected at once: its __del__ raises, as Dask's did
+        monkeypatch.undo()
+        return seen[0]
+
+    _quiet_dask_destructors(unraisable("distributed.client"))
+    assert capsys.readouterr().err == ""
+    _quiet_dask_destructors(unraisable("varcolor.batch.cluster"))
+    assert "RuntimeError: loop closed" in capsys.readouterr().err
