@@ -212,7 +212,9 @@ def test_saving_never_replaces_the_photo(tmp_path):
     assert photo.read_bytes() == before
 
 
-def test_autosave_restore_and_session_reopen(tmp_path):
+def _saved_stroke_and_point(tmp_path):
+    """A photo opened in a studio, a stroke and a point painted, saved, the studio closed: its
+    autosave and session remain in ``tmp_path``. Returns the photo and the save's report."""
     photo = _photo(tmp_path)
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
     studio.open_path(photo)
@@ -220,6 +222,11 @@ def test_autosave_restore_and_session_reopen(tmp_path):
     studio.edit({"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 3}})
     saved = studio.save("photo_colorized")
     studio.close()
+    return photo, saved
+
+
+def test_autosave_restore_and_session_reopen(tmp_path):
+    photo, saved = _saved_stroke_and_point(tmp_path)
     # Reopening the same photo offers the autosaved edits; restoring brings them back.
     again = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
     state = again.open_path(photo)
@@ -902,13 +909,7 @@ def test_saves_go_to_colorized_in_the_current_folder_not_the_photos(tmp_path, ca
 
 
 def test_strokes_that_come_with_a_photo_are_said_on_the_page_and_in_the_log(tmp_path, caplog):
-    photo = _photo(tmp_path)
-    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
-    studio.open_path(photo)
-    studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
-    studio.edit({"op": "point", "point": {"x": 50, "y": 30, "rgb": [50, 90, 200], "size": 3}})
-    saved = studio.save("photo_colorized")
-    studio.close()
+    photo, saved = _saved_stroke_and_point(tmp_path)
     caplog.set_level("INFO", logger="varcolor.ui")
     # Reopened: the autosave is offered (the banner), and the log says it is there.
     again = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
