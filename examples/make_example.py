@@ -1,6 +1,6 @@
 """Build the bundled example from scikit-image's ``chelsea`` photo (redistributable, BSD).
 
-Writes, under ``examples/data/``:
+Writes, under ``varcolor/data/`` (shipped with the package; ``examples/data/`` links to its files):
 
 * ``chelsea.png`` — the same-lightness gray image (what varcolor colorizes),
 * ``chelsea_marked.png`` — the gray image with colour scribbles (Levin's convention),
@@ -10,7 +10,7 @@ Writes, under ``examples/data/``:
 Each scribble takes the median true chroma (Lab a, b) under it, drawn at the gray image's own
 lightness, as a user picking a colour from a reference would.
 
-Run: ``python examples/make_example.py [FOLDER]`` (writes into ``examples/data/`` unless a
+Run: ``python examples/make_example.py [FOLDER]`` (writes into ``varcolor/data/`` unless a
 FOLDER is given).
 """
 
@@ -52,7 +52,11 @@ def stroke_mask(shape, vertices, width=3):
     return ndimage.binary_dilation(mask, iterations=width // 2)
 
 
-def main(folder: Path = Path(__file__).parent / "data") -> None:
+#: Where the bundled example lives: the package, so that an installed varcolor has it.
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "varcolor" / "data"
+
+
+def main(folder: Path = PACKAGE_DATA) -> None:
     folder = Path(folder)
     rgb = skimage.data.chelsea() / 255.0
     lab = varcolor.color.rgb_to_lab(rgb)

@@ -94,8 +94,8 @@ def test_a_16_bit_scan_round_trips_through_a_layered_file(tmp_path):
 
 
 def test_the_package_ships_the_bundled_example_as_examples_data_has_it(tmp_path, monkeypatch):
-    # varcolor/data is what an installed varcolor has; examples/data what the scripts and docs name
-    # (make_example.py rebuilds it, test above): the same bytes, reachable from any folder.
+    # varcolor/data is what an installed varcolor has; examples/data, what the scripts and docs name,
+    # links to its files (make_example.py rebuilds them, test above): one copy, reachable from any folder.
     import varcolor.data
 
     monkeypatch.chdir(tmp_path)

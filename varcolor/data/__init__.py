@@ -1,6 +1,6 @@
 """The bundled example, reachable from any folder (as ``skimage.data``): scikit-image's ``chelsea``
-photo as varcolor's input, made by ``examples/make_example.py`` (the same files as
-``examples/data/``).
+photo as varcolor's input, made by ``examples/make_example.py`` (``examples/data/`` links to
+these files: one copy in the repository).
 
 - ``chelsea.png``: the same-lightness gray image (what varcolor colorizes);
 - ``chelsea_marked.png``: the gray image with 14 colour scribbles (Levin's convention);
