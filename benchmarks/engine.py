@@ -331,9 +331,18 @@ def edit_session(task: dict, queue) -> None:
     )
 
 
-def make_scan(megapixels: float, stem: str) -> dict:
+#: Strokes of the ``sparse`` scan: as many, as long and as wide (at 40 MP) as a restorer's.
+SPARSE_STROKES, STROKE_LENGTH, STROKE_WIDTH, GRAIN = 80, (200, 600), 8, 4 / 255
+
+
+def make_scan(megapixels: float, stem: str, kind: str = "levin") -> dict:
     """A big scan for ``varcolor colorize``: Levin's example photo upscaled (bilinear) to
-    ``megapixels``, its scribbles upscaled (nearest) onto it (``stem.png``, ``stem_marked.png``)."""
+    ``megapixels``, and on it (``stem.png``, ``stem_marked.png``) either its scribbles upscaled
+    (nearest; ``kind="levin"``: about a fifth of the pixels) or, ``kind="sparse"``, film grain
+    (σ = 4/255) and :data:`SPARSE_STROKES` straight strokes of random colours, 200–600 px long and
+    8 px wide (hard-edged): a restorer's few dozen strokes on a grainy scan."""
+    if kind == "sparse":
+        return _sparse_scan(megapixels, stem)
     import imageio.v3 as iio
     from skimage.transform import resize
 
@@ -358,6 +367,37 @@ def make_scan(megapixels: float, stem: str) -> dict:
     return {"shape": [height, width], "cues": int(strokes.sum())}
 
 
+def _sparse_scan(megapixels: float, stem: str) -> dict:
+    import imageio.v3 as iio
+    from PIL import Image, ImageDraw
+    from skimage.transform import resize
+
+    import varcolor
+
+    gray = varcolor.read_image(SHARED / "scribbles" / "levin_original" / "example.png")
+    gray = gray[..., :3].mean(axis=2) if gray.ndim == 3 else gray
+    h, w = gray.shape
+    scale = np.sqrt(megapixels * 1e6 / (h * w))
+    height, width = int(round(h * scale)), int(round(w * scale))
+    rng = np.random.default_rng(0)
+    big = resize(gray.astype(np.float32), (height, width), order=1, anti_aliasing=False)
+    for top in range(0, height, 1024):  # the grain band by band: no float64 image of the scan
+        band = big[top : top + 1024]
+        band += rng.normal(0, GRAIN, band.shape).astype(np.float32)
+    big = (np.clip(big, 0, 1) * 255 + 0.5).astype(np.uint8)
+    marked = Image.fromarray(big).convert("RGB")
+    draw = ImageDraw.Draw(marked)
+    for _ in range(SPARSE_STROKES):
+        length, angle = rng.uniform(*STROKE_LENGTH), rng.uniform(0, np.pi)
+        y, x = rng.uniform(0, height - 1), rng.uniform(0, width - 1)
+        end = (x + length * np.cos(angle), y + length * np.sin(angle))
+        draw.line([(x, y), end], fill=tuple(int(v) for v in rng.integers(30, 226, 3)), width=STROKE_WIDTH)
+    iio.imwrite(f"{stem}.png", big)
+    marked.save(f"{stem}_marked.png")
+    cues = varcolor.Cues.from_marked(big / 255.0, np.asarray(marked) / 255.0, edges="exact").count
+    return {"shape": [height, width], "cues": int(cues), "scan": "sparse"}
+
+
 def _scan_unit(task: dict, queue) -> None:
     """The mat-vec unit of a saved scan, in this fresh process."""
     import varcolor
@@ -369,17 +409,17 @@ def _scan_unit(task: dict, queue) -> None:
 
 
 def _make_scan(task: dict, queue) -> None:
-    queue.put(make_scan(task["megapixels"], task["stem"]))
+    queue.put(make_scan(task["megapixels"], task["stem"], task.get("kind", "levin")))
 
 
-def cli_solve(megapixels: float, scratch: str, timeout: float) -> dict:
+def cli_solve(megapixels: float, scratch: str, timeout: float, kind: str = "levin") -> dict:
     """``varcolor colorize`` on a scan of ``megapixels`` (:func:`make_scan`) under
     ``/usr/bin/time -v``: wall seconds and the peak resident size of the whole command (decoding,
     solve, encoding), then the mat-vec unit of the same scene in a fresh process."""
     import subprocess
 
     stem = str(Path(scratch) / f"scan{megapixels:g}")
-    task = {"megapixels": megapixels, "stem": stem}
+    task = {"megapixels": megapixels, "stem": stem, "kind": kind}
     made = run(_make_scan, task, timeout)
     from varcolor.fields import path_word
 
@@ -666,6 +706,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--cli-sizes", default="none", help="megapixels of `varcolor colorize` big-scan runs (e.g. 16,40; 'none')"
     )
+    parser.add_argument(
+        "--scan", choices=("levin", "sparse"), default="levin", help="the --cli-sizes scene (make_scan's kind)"
+    )
     parser.add_argument("--save-sizes", default="none", help="megapixels of studio saves (e.g. 12; 'none')")
     parser.add_argument(
         "--profile", metavar="PATTERN", help="profile the edit sequence of PATTERN at --edit-sizes' first"
@@ -761,7 +804,7 @@ def main(argv=None) -> int:
         )
         save()
     for size in cli_sizes:
-        row = cli_solve(size, scratch, args.timeout)
+        row = cli_solve(size, scratch, args.timeout, args.scan)
         cli.append(row)
         print(
             f"cli {size:g} MP "
