@@ -931,3 +931,24 @@ def test_strokes_that_come_with_a_photo_are_said_on_the_page_and_in_the_log(tmp_
     assert len(state["doc"]["strokes"]) == 1
     assert state["message"] == "opened photo.png with the session's 1 stroke, 1 point"
     assert "with the session's 1 stroke, 1 point" in caplog.text
+
+
+def test_the_printed_address_takes_connections_before_the_server_runs(tmp_path, monkeypatch, capsys):
+    # A client reading the printed address may connect before the server's loop has started (a
+    # loaded machine): it must wait in the backlog, not be refused.
+    import socket
+
+    import uvicorn
+
+    import varcolor.ui
+
+    answers = []
+
+    def connect_instead(self, sockets=None):
+        port = sockets[0].getsockname()[1]
+        with socket.socket() as client:
+            answers.append(client.connect_ex(("127.0.0.1", port)))
+
+    monkeypatch.setattr(uvicorn.Server, "run", connect_instead)
+    code = varcolor.ui.run(None, open_browser=False, data_dir=str(tmp_path / "d"), out_dir=str(tmp_path))
+    assert code == 0 and answers == [0] and "varcolor studio: http://127.0.0.1:" in capsys.readouterr().out

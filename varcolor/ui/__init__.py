@@ -110,6 +110,9 @@ def run(
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        # Listening now: the address printed below takes connections at once (they wait in the
+        # backlog until the server accepts); a bound socket alone refused them until then.
+        sock.listen()
     except (OSError, OverflowError) as exc:
         raise InputError(f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc})") from None
     studio = Studio(
