@@ -227,3 +227,33 @@ def test_a_scheduler_killed_mid_run_is_reported_as_the_disk_says(tmp_path):
     rows = read_manifest(out / MANIFEST)
     assert sorted(os.path.basename(r["outputs"][-1]) for r in rows if r["status"] == "done") == written
     assert all("the Dask scheduler went away" in r["reason"] for r in rows if r["status"] == "failed")
+
+
+def test_a_task_whose_outcome_never_came_back_is_reported_as_the_disk_says(tmp_path, monkeypatch):
+    """CI once saw a killed scheduler surface as a closed comm while the client still said
+    "running": the image its worker had published was reported "nothing was written"."""
+    from distributed.comm.core import CommClosedError
+
+    from varcolor.batch import Job, SchedulerLost, WorkerLost, runner, unreported
+
+    out = tmp_path / "out"
+    out.mkdir()
+    jobs = [Job(inputs=[tmp_path / f"i{k}.png"], outputs=[out / f"i{k}.png"], run=lambda: "") for k in range(3)]
+    assert isinstance(unreported(jobs[0], CommClosedError("in: closed"), "running"), SchedulerLost)
+    assert isinstance(unreported(jobs[0], RuntimeError("killed"), "closed"), SchedulerLost)
+    assert isinstance(unreported(jobs[0], RuntimeError("KilledWorker"), "running"), WorkerLost)
+
+    def stream(ready, workers, scheduler=None, client=None):
+        varcolor.write_image(ready[0].outputs[-1], np.full((4, 4, 3), 0.5))  # published, then the comm closed
+        yield ready[0], unreported(ready[0], CommClosedError("closed"), "running"), None
+        yield ready[1], unreported(ready[1], RuntimeError("killed"), "running"), None  # died, nothing written
+        yield ready[2], "", 0.1
+
+    monkeypatch.setattr(runner, "outcomes", stream)
+    monkeypatch.setattr(runner, "LOST_GRACE", 0.0)
+    report = runner.run(jobs, verb="colorized", overwrite=False, quiet=True, manifest=out / MANIFEST)
+    assert sorted(job.outputs[-1].name for job in report.done) == ["i0.png", "i2.png"]
+    assert len(report.failed) == 1 and "i1.png: its worker died" in report.failed[0]
+    reasons = {os.path.basename(r["outputs"][-1]): (r["status"], r["reason"]) for r in read_manifest(out / MANIFEST)}
+    assert reasons["i0.png"] == ("done", "published as the Dask scheduler went away")
+    assert reasons["i1.png"][0] == "failed"

@@ -32,7 +32,7 @@ from .cluster import CONNECT_TIMEOUT, SCHEDULER_VARIABLE, check_scheduler, on_da
 from .gate import GATE_TIMEOUT, RunStopped
 from .jobs import Job, Report, check
 from .manifest import MANIFEST, finished, made_here, provenance, read_manifest
-from .runner import LOST_GRACE, RETRIES, SchedulerLost, attempt, outcomes, run
+from .runner import LOST_GRACE, RETRIES, SchedulerLost, Unreported, WorkerLost, attempt, outcomes, run, unreported
 from .sigint import sigint_deferred, sigint_ignored
 
 __all__ = [
@@ -56,6 +56,9 @@ __all__ = [
     "sigint_deferred",
     "RunStopped",
     "SchedulerLost",
+    "Unreported",
+    "WorkerLost",
+    "unreported",
     "CONNECT_TIMEOUT",
     "GATE_TIMEOUT",
     "LOST_GRACE",

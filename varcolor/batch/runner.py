@@ -35,7 +35,17 @@ from .jobs import Job, Report, judge
 from .manifest import ManifestFailure, ManifestWriter, provenance, resume_plan
 from .sigint import sigint_ignored
 
-__all__ = ["RETRIES", "LOST_GRACE", "run", "outcomes", "attempt", "SchedulerLost"]
+__all__ = [
+    "RETRIES",
+    "LOST_GRACE",
+    "run",
+    "outcomes",
+    "attempt",
+    "unreported",
+    "Unreported",
+    "SchedulerLost",
+    "WorkerLost",
+]
 
 #: How many more times a task is tried after its worker died.
 RETRIES = 2
@@ -105,7 +115,7 @@ def run(
     # report (stopped, scheduler lost) is told by the disk, so that the report agrees with it.
     before = {id(job): _state(job.outputs[-1]) for job in ready}
     settled: set[int] = set()
-    lost: list[tuple[Job, SchedulerLost]] = []
+    lost: list[tuple[Job, Unreported]] = []
     stream = None
     try:
         for job, status, reason in verdicts:
@@ -123,7 +133,7 @@ def run(
         for job, outcome, seconds in stream:
             bar.update()
             settled.add(id(job))
-            if isinstance(outcome, SchedulerLost):
+            if isinstance(outcome, Unreported):  # the disk says whether it was published
                 lost.append((job, outcome))
             elif isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
                 if single:
@@ -140,7 +150,7 @@ def run(
                     warn(outcome)
                 report.done.append(job)
                 report.rows.append(record.write(job, "done", outcome or "", seconds))
-        if lost:  # a publication under way as the scheduler went away: wait until it has ended
+        if lost:  # a publication under way as the scheduler or worker went away: wait until it has ended
             time.sleep(LOST_GRACE)
             # A worker past the gate still renames its files into place; on a loaded machine that
             # took over a second once. Its temporaries stay locked until then.
@@ -150,7 +160,7 @@ def run(
         for job, outcome in lost:
             if _state(job.outputs[-1]) not in (None, before[id(job)]):
                 report.done.append(job)
-                report.rows.append(record.write(job, "done", "published as the Dask scheduler went away"))
+                report.rows.append(record.write(job, "done", outcome.published))
             else:
                 report.failed.append(str(outcome))
                 report.rows.append(record.write(job, "failed", str(outcome)))
@@ -202,8 +212,44 @@ def attempt(work: Callable[[], object], gate: StopGate | None = None) -> tuple[o
     return outcome, time.perf_counter() - start
 
 
-class SchedulerLost(VarcolorError):
-    """The Dask scheduler went away before this job's outcome was reported."""
+class Unreported(VarcolorError):
+    """A Dask task whose outcome never came back: whether it was published is told by the disk."""
+
+    #: The manifest's reason when the disk shows the job's output as newly published.
+    published = "published, but its outcome was never reported"
+
+
+class SchedulerLost(Unreported):
+    """The Dask scheduler (or the connection to it) went away before this job's outcome was reported."""
+
+    published = "published as the Dask scheduler went away"
+
+
+class WorkerLost(Unreported):
+    """The job's worker died on every try (killed, out of memory)."""
+
+    published = "published, but its worker died before reporting it"
+
+
+def unreported(job: Job, exc: BaseException, status: object) -> Unreported:
+    """What a task that raised ``exc`` (the client's ``status`` then) is reported as, until the
+    disk says whether it was published anyway."""
+    # A closed comm (an OSError) is the connection to the scheduler lost, often before the
+    # client's status says so: CI saw a killed scheduler reported as a dead worker.
+    status = getattr(status, "value", status)  # distributed's Status enum, or its name
+    if (
+        status != "running"
+        or isinstance(exc, OSError)
+        or type(exc).__name__ in ("CancelledError", "FutureCancelledError")
+    ):
+        return SchedulerLost(
+            f"{job.inputs[0]}: the Dask scheduler went away before it was done; not written "
+            "(rerun with --resume when the cluster is back)"
+        )
+    return WorkerLost(
+        f"{job.inputs[0]}: its worker died {RETRIES + 1} times while processing it (killed, or out "
+        f"of memory); nothing was written ({type(exc).__name__})"
+    )
 
 
 def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None, client=None):
@@ -255,16 +301,7 @@ def _dask_outcomes(jobs: list[Job], client):
             try:
                 outcome, seconds = future.result()
             except Exception as exc:  # the worker died RETRIES + 1 times, the scheduler went away
-                if client.status != "running" or type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
-                    outcome = SchedulerLost(
-                        f"{job.inputs[0]}: the Dask scheduler went away before it was done; not written "
-                        "(rerun with --resume when the cluster is back)"
-                    )
-                else:
-                    outcome = VarcolorError(
-                        f"{job.inputs[0]}: its worker died {RETRIES + 1} times while processing it (killed, or out "
-                        f"of memory); nothing was written ({type(exc).__name__})"
-                    )
+                outcome = unreported(job, exc, client.status)
                 seconds = None
             yield job, outcome, seconds
     finally:
