@@ -710,3 +710,29 @@ def test_after_ctrl_c_only_a_dask_destructor_s_failure_at_exit_is_dropped(capsys
     assert capsys.readouterr().err == ""
     _quiet_dask_destructors(unraisable("varcolor.batch.cluster"))
     assert "RuntimeError: loop closed" in capsys.readouterr().err
+
+
+def test_edges_chooses_how_antialiased_marks_are_read_as_the_library_does(tmp_path, capsys):
+    """``--edges`` reads a marked file's blended stroke edges as :meth:`Cues.from_marked` does
+    with the same rule: each result equals the library's (to 8-bit rounding), and the two differ."""
+    from tests.test_cues import _gray, _painted
+
+    from ..conftest import run
+
+    gray = _gray()
+    varcolor.write_image(tmp_path / "g.png", gray)
+    varcolor.write_image(tmp_path / "g_marked.png", _painted(gray, "antialiased"))
+    gray, marked = varcolor.read_image(tmp_path / "g.png"), varcolor.read_image(tmp_path / "g_marked.png")
+    results = {}
+    for edges in ("unmix", "exact"):
+        out = tmp_path / f"{edges}.png"
+        code, _, err = run(capsys, "colorize", tmp_path / "g.png", "--marked", "--edges", edges, "-o", out)
+        assert code == 0, err
+        expected = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, marked, edges=edges)).rgb
+        results[edges] = varcolor.read_image(out)
+        assert np.abs(results[edges] - expected).max() <= 0.5 / 255 + 1e-6, edges
+    assert np.abs(results["unmix"] - results["exact"]).max() > 10 / 255  # the rule changes the result
+    with pytest.raises(SystemExit) as info:
+        main(["colorize", str(tmp_path / "g.png"), "--marked", "--edges", "soft", "-o", str(tmp_path / "x.png")])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "--edges" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -95,9 +95,12 @@ def find_cue(image: Path, folder: Path, kinds=CUE_KINDS) -> tuple[str | None, Pa
     return None, None
 
 
-def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixels: int | None) -> Cues:
-    """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``; what
-    was taken for noise is warned about (``UserWarning``, naming the file)."""
+def load_cues(
+    image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixels: int | None, edges: str = "unmix"
+) -> Cues:
+    """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``, the
+    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`); what was taken for
+    noise is warned about (``UserWarning``, naming the file)."""
     shape = gray.shape[:2]
     if kind == "points":
         return Cues.from_points(cue_file, shape=shape)
@@ -114,21 +117,26 @@ def load_cues(image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixe
     cue_image = read_image(cue_file, np.float32, max_pixels=max_pixels)
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
-    return _cues_of(cue_file, kind, gray, cue_image, shape)
+    return _cues_of(cue_file, kind, gray, cue_image, shape, edges)
 
 
-def layer_cues(image: Path, strokes: np.ndarray) -> Cues:
+def layer_cues(image: Path, strokes: np.ndarray, edges: str = "unmix") -> Cues:
     """The cues of a layered file's stroke layer (``H×W×4``): its colours where it is painted, as a
     stroke mask with alpha (``--mask``) gives them; warnings name ``image``."""
-    return _cues_of(image, "mask", None, strokes, strokes.shape[:2])
+    return _cues_of(image, "mask", None, strokes, strokes.shape[:2], edges)
 
 
-def _cues_of(cue_file: Path, kind: str, gray: np.ndarray | None, cue_image: np.ndarray, shape: tuple[int, int]) -> Cues:
+def _cues_of(
+    cue_file: Path, kind: str, gray: np.ndarray | None, cue_image: np.ndarray, shape: tuple[int, int], edges: str
+) -> Cues:
     # ``shape``: the photo's size, to which marks drawn at another size are scaled.
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            cues = Cues.from_marked(gray, cue_image) if kind == "marked" else Cues.from_mask(cue_image, shape)
+            if kind == "marked":
+                cues = Cues.from_marked(gray, cue_image, edges=edges)
+            else:
+                cues = Cues.from_mask(cue_image, shape, edges=edges)
     except InputError as exc:
         raise InputError(f"{cue_file}: {exc}") from None
     for warning in caught:  # noise taken for no stroke

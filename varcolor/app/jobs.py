@@ -31,7 +31,7 @@ def made_with(
     if encode_options is not None:
         shaped.update(encode_options.keywords())
     if run is not None:
-        shaped.update(bits=run.bits, ext=run.ext)
+        shaped.update(bits=run.bits, ext=run.ext, edges=run.edges)
         # an output in another colour space, or from other layers, is another output
         chosen = ("profile", "layer", "strokes_layer")
         shaped.update({name: getattr(run, name) for name in chosen if getattr(run, name) is not None})

@@ -151,6 +151,7 @@ def _colorize_job(image, kind, cue_file, output, options: Options, run: RunOptio
         run.profile,
         run.layer,
         run.strokes_layer,
+        run.edges,
     )
     return Job(
         [image] + ([cue_file] if cue_file else []),

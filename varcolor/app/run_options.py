@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..cues import EDGES
 from ..errors import InputError
 from ..fields import OptionValues, option
 from ..io import MAX_PIXELS, WRITE_EXTENSIONS
@@ -31,6 +32,11 @@ def _ext(name: str, value) -> None:
 def _bits(name: str, value) -> None:
     if value not in (None, 8, 16):
         raise InputError(f"{name} must be 8 or 16, got {value}")
+
+
+def _edges(name: str, value) -> None:
+    if value not in EDGES:
+        raise InputError(f"{name} must be {' or '.join(EDGES)}, got {value!r}")
 
 
 def _profile(name: str, value) -> None:
@@ -64,6 +70,10 @@ class RunOptions(OptionValues):
     layer, strokes_layer : str or None
         A layered input's (``.ora``, ``.psd``) photo layer and stroke layer, by name; None: the
         bottom visible layer, and the visible layer above it.
+    edges : {"unmix", "exact"}
+        How marked images and stroke masks are read at the strokes' edges: ``unmix`` (antialiased
+        and soft edges read as partial paint, their own colour unmixed from the gray) or ``exact``
+        (every pixel that differs is a cue in its own colour, Levin's rule; for hard-edged marks).
     profile : str or None
         The colour space of the images written, as an embedded ICC profile: None or ``"srgb"``
         (sRGB), ``"input"`` (the input's RGB profile; sRGB for a gray input) or an ICC file.
@@ -89,6 +99,7 @@ class RunOptions(OptionValues):
     profile: str | None = option(
         None, "ICC profile of the output: srgb (default), input, or an ICC file", check=_profile
     )
+    edges: str = option("unmix", "how stroke edges are read: unmix (soft edges as paint) or exact", check=_edges)
     ext: str = option(".png", "output extension in folder mode", check=_ext)
     layer: str | None = option(None, "a layered input's photo layer, by name (default: the bottom visible one)")
     strokes_layer: str | None = option(

@@ -49,6 +49,7 @@ class ColorizeTask:
     profile: str | None = None
     layer: str | None = None
     strokes_layer: str | None = None
+    edges: str = "unmix"
 
     def __call__(self) -> str:
         return _noted(self._run)
@@ -67,10 +68,10 @@ class ColorizeTask:
             gray, plan = read_checked(self.image, self.options, self.max_pixels)
         # Empty cues only where there are none: at 40 MP their ab alone is 0.64 GB, held while marks are read.
         if self.cue_file is None and strokes is not None:
-            cues = layer_cues(self.image, strokes)
+            cues = layer_cues(self.image, strokes, self.edges)
             check_cue_share(self.image, "mask", cues)
         elif self.cue_file is not None:
-            cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels)
+            cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels, self.edges)
             check_cue_share(self.cue_file, self.kind, cues)
         else:
             cues = Cues.empty(gray.shape[:2])

@@ -93,6 +93,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "for a folder as with --marked (X.points.json)",
     )
     cues.add_argument(
+        "--edges",
+        choices=("unmix", "exact"),
+        default="unmix",
+        help="how the strokes' edges are read: unmix (default: antialiased and soft edges as partial paint, "
+        "so brush shapes are not burned into the photo) or exact (every marked pixel a cue in its own colour, "
+        "for hard-edged marks)",
+    )
+    cues.add_argument(
         "--layer",
         metavar="NAME",
         help="a layered input's (.ora, .psd) photo layer (default: the bottom visible layer)",
