@@ -5,8 +5,9 @@
 ['Cues', 'colorize', 'read_image', 'write_image']
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+import lazy_loader
 
 if TYPE_CHECKING:  # for type checkers and the API reference: at run time each name loads on first use (below)
     from . import bench, color, cues, data, methods, metrics
@@ -44,31 +45,20 @@ __all__ = [
 
 # Loaded on first use, so that `varcolor --help`, `--version` and a one-line input error start in
 # well under a second: the solvers, numba, SciPy and scikit-image load only when a name needs them.
-_HOMES = {
-    "colorize": "api",
-    "Colorizer": "api",
-    "Result": "api",
-    "check_fits": "api",
-    "Options": "options",
-    "SolverPlan": "solvers",
-    "Cues": "cues",
-    "read_image": "io",
-    "write_image": "io",
-    "walk_images": "io",
-    "VarcolorError": "errors",
-    "InputError": "errors",
-    "OutputError": "errors",
-}
-_SUBMODULES = ("bench", "color", "cues", "data", "methods", "metrics")
-
-
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        return import_module(f".{name}", __name__)
-    if name in _HOMES:
-        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# lazy_loader (scikit-image's, SPEC 1) does the loading: one loader for each package that needs one.
+__getattr__, _, _ = lazy_loader.attach(
+    __name__,
+    submodules=["bench", "color", "cues", "data", "methods", "metrics"],
+    submod_attrs={
+        "api": ["colorize", "Colorizer", "Result", "check_fits"],
+        "options": ["Options"],
+        "solvers": ["SolverPlan"],
+        "cues": ["Cues"],
+        "io": ["read_image", "write_image", "walk_images"],
+        "errors": ["VarcolorError", "InputError", "OutputError"],
+    },
+)
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_HOMES) + list(_SUBMODULES))
+    return sorted(set(globals()) | set(__all__))

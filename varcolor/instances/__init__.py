@@ -5,7 +5,7 @@
 ``faces``, ``cascades`` or a plug-in's (docs/guide/instances.md).
 """
 
-from importlib import import_module
+import lazy_loader
 
 from .detectors import (
     Cascades,
@@ -41,14 +41,10 @@ __all__ = [
 
 # Loaded on first use: the command line lists the detectors for its help (.detectors alone), and
 # should not load the masks' solver and the fusion's image stack for that.
-_HOMES = {"find": "fusion", "fuse": "fusion", "network_crops": "fusion", "soft_mask": "masks"}
-
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, _, _ = lazy_loader.attach(
+    __name__, submod_attrs={"fusion": ["find", "fuse", "network_crops"], "masks": ["soft_mask"]}
+)
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_HOMES))
+    return sorted(set(globals()) | set(__all__))
