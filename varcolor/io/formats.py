@@ -57,6 +57,9 @@ JPEG_EXTENSIONS = (".jpg", ".jpeg")
 #: Images larger than this many pixels are refused on reading, before any pixel is decoded
 #: (a few hundred bytes of PNG can declare gigapixels). ``max_pixels=None`` lifts the limit.
 MAX_PIXELS = 250_000_000
+#: zlib's level for 8-bit PNG: 3, not Pillow's 6, which took 3.4 times as long for files 11 % smaller
+#: (a 12 MP colour result: 9.5 s and 9.6 MB at 6, 2.8 s and 10.7 MB at 3; the studio's save waits for it).
+PNG_COMPRESS_LEVEL = 3
 _EXIF_ORIENTATION = 0x0112
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
@@ -574,7 +577,7 @@ def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int, pr
             f = target if hasattr(target, "write") else stack.enter_context(open(target, "wb"))
             writer.write_array(f, pixels.reshape(-1))
     else:
-        kwargs = {"quality": quality} if suffix in JPEG_EXTENSIONS else {}
+        kwargs = {"quality": quality} if suffix in JPEG_EXTENSIONS else {"compress_level": PNG_COMPRESS_LEVEL}
         if profile:
             kwargs["icc_profile"] = profile
         if suffix in JPEG_EXTENSIONS and pixels.ndim == 3 and pixels.shape[2] == 4:
