@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import methods
 from ..api import Colorizer
+from ..color import to_gray
 from ..cues import Cues
 from ..errors import VarcolorError
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
@@ -83,6 +84,7 @@ def warm_up() -> float:
     rng = np.random.default_rng(0)
     gray = np.clip(np.tile(np.linspace(0.1, 0.9, 48), (40, 1)) + 0.05 * rng.random((40, 48)), 0, 1)
     colorizer = Colorizer(gray)
+    to_gray(rng.random((4, 4, 3)))  # a colour photo's gray, made when it is opened
     mask = np.zeros(gray.shape, bool)
     mask[5:7, 5:20] = True
     with warnings.catch_warnings():
@@ -342,6 +344,16 @@ class LiveSolver:
             return mask, box
         return rasterize(doc, self.gray.shape, self.full_shape), None
 
+    def _colorizer_for(self, method: str) -> Colorizer:
+        """The live colorizer of ``method``: the one held, else a new one holding no cues."""
+        if method != self._method or self._colorizer is None:
+            self._colorizer, self._method, self._mask = (
+                Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **PRESETS[method]),
+                method,
+                None,
+            )
+        return self._colorizer
+
     def _solve(self, version: int, doc: Document, queued: float) -> None:
         height, width = self.gray.shape
         timing = {"queue": queued}
@@ -350,13 +362,16 @@ class LiveSolver:
             method = doc.settings.get("method", DEFAULT_PRESET)
             rebased = self._take_rebase(method)
             mask, box = self._rasterize(doc)
-            if method != self._method or self._colorizer is None:
-                self._colorizer, self._method, self._mask = (
-                    Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **PRESETS[method]),
-                    method,
-                    None,
-                )
-            colorizer = self._colorizer
+            if self._mask is None and not PRESETS[method].get("prior") and not mask.any():
+                # Nothing to solve (a photo just opened): its gray at once, the colorizer made after
+                # it (a 12 MP photo's live copy took 0.6 to 1.2 s to set up before its gray showed).
+                self._mask_doc = None
+                timing["cues"] = time.perf_counter() - start
+                rgb = np.repeat(self.gray[..., None], 3, axis=2)
+                self._publish(version, (0, 0, height, width), rgb, timing=timing, info={"solver": "none", "cues": 0})
+                self._colorizer_for(method)
+                return
+            colorizer = self._colorizer_for(method)
             delta = None  # the cues to add to the colorizer's (None: solve afresh)
             if self._mask is not None:
                 top, left, h, w = box or (0, 0, height, width)

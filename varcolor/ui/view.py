@@ -24,6 +24,7 @@ import io
 import math
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -64,17 +65,50 @@ def png(pixels: np.ndarray) -> bytes:
 
 
 class View:
-    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result."""
+    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result.
 
-    def __init__(self, gray: np.ndarray):
-        self.gray = gray
-        self.shape = gray.shape
+    Parameters
+    ----------
+    gray : ndarray or callable
+        The photo's gray; or a function that makes it, run in a thread of its own (the page shows
+        the live copy meanwhile: a 12 MP photo's gray took 1 to 2.5 s), with ``shape`` its shape.
+        Whatever needs the gray waits for it; an error making it is raised there.
+    shape : tuple, optional
+        ``(H, W)``, when ``gray`` is a function.
+    """
+
+    def __init__(self, gray: np.ndarray | Callable[[], np.ndarray], shape: tuple[int, int] | None = None):
+        self._gray, self._error = None, None
+        self._made = threading.Event()
+        if callable(gray):
+            self.shape = tuple(shape)
+            threading.Thread(target=self._make, args=(gray,), name="varcolor-view-gray", daemon=True).start()
+        else:
+            self._gray = gray
+            self._made.set()
+            self.shape = gray.shape
         self.levels = max(1, math.ceil(math.log2(max(max(self.shape) / TILE, 1.0))) + 1)
         self._lock = threading.Lock()
         self._solve_lock = threading.Lock()
         #: The last viewport solve: (version, box (top, left, height, width), ab of the box).
         self.detail: tuple[int, tuple[int, int, int, int], np.ndarray] | None = None
         self._live_ab: tuple[int, np.ndarray] | None = None
+
+    def _make(self, make: Callable[[], np.ndarray]) -> None:
+        try:
+            self._gray = make()
+        except BaseException as exc:  # noqa: BLE001 - raised again where the gray is needed
+            self._error = exc
+        finally:
+            self._made.set()
+
+    @property
+    def gray(self) -> np.ndarray:
+        """The photo's gray at full resolution (waiting for it while it is made)."""
+        self._made.wait()
+        if self._error is not None:
+            raise self._error
+        return self._gray
 
     def tile_box(self, level: int, row: int, col: int) -> tuple[int, int, int, int]:
         """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels."""
