@@ -383,8 +383,12 @@ class Studio:
     def _start_spare(self) -> None:
         with self.lock:
             self._spare_timer = None
-            if not self._closed and not self.stopping:
-                self.saves.spare.start()
+            if self._closed or self.stopping:
+                return
+            if self.live is not None and self.live.busy():  # an edit is being solved: after it
+                self._prepare_save()
+                return
+            self.saves.spare.start()
 
     # -- autosave ----------------------------------------------------------------------------
     def autosave_path(self) -> Path:
