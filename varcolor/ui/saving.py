@@ -45,7 +45,7 @@ from ..app.cues import cue_path
 from ..errors import InputError, OutputError
 from ..fields import path_word
 from ..io import WRITE_EXTENSIONS, encode_image, inside, publish, remove_stale_temporaries, same_file
-from ..memory import memory_budget
+from ..memory import give_back_free_memory, memory_budget
 from ..options import Options
 from .document import DEFAULT_PRESET, PRESETS, SECONDS_PER_MEGAPIXEL, Document, points_file, rasterize, session_dict
 
@@ -394,6 +394,7 @@ class SaveJob:
         finally:
             self.seconds = time.monotonic() - self.started
             self.mask = None  # the full-resolution mask: not kept past the save
+            give_back_free_memory()  # the mask, its PNG and the result's bytes
             shutil.rmtree(self.work, ignore_errors=True)
             release(self._lock, self.work.parent / (self.work.name + ".lock"))
 
@@ -407,10 +408,12 @@ class SaveJob:
         if self._child is None:
             self._child = _child(["-m", "varcolor.cli", *argv], env)
             argv = None
+        log.info("save %s solving in %s child %d", self.id, "a fresh" if argv is None else "the spare", self._child.pid)
         if self._cancel.is_set():
             self.cancel()
         _, err = self._child.communicate(b"" if argv is None else json.dumps(argv).encode() + b"\n")
         self.solve_seconds = time.monotonic() - start
+        log.info("save %s: its child ended after %.1f s", self.id, self.solve_seconds)
         if self._cancel.is_set():
             return
         if self._child.returncode != 0:

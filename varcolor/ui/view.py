@@ -34,6 +34,7 @@ from ..api import Colorizer
 from ..color import chroma_to_rgb, lightness_of_gray
 from ..cues import Cues
 from ..errors import InputError
+from ..memory import give_back_free_memory
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw
 from .live import LiveSolver, refinable
 
@@ -97,6 +98,7 @@ class View:
     def _make(self, make: Callable[[], np.ndarray]) -> None:
         try:
             self._gray = make()
+            give_back_free_memory()  # the photo's pixels read to make it
         except BaseException as exc:  # noqa: BLE001 - raised again where the gray is needed
             self._error = exc
         finally:
@@ -243,4 +245,6 @@ class View:
             colorizer = Colorizer(self.gray[top:bottom, left:right].astype(np.float64), **options)
             result = colorizer.solve(Cues(cues.mask | ring, ab))
             self.detail = (version, region, result.ab.astype(np.float32))
+            del colorizer, result
+        give_back_free_memory()  # the solve's factorization, freed in a request's thread
         return {"version": version, "box": list(region), "seconds": time.perf_counter() - start}
