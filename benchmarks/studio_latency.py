@@ -209,6 +209,10 @@ def session(
             rng = np.random.default_rng(0)
             stroke(page, rng, shape)
             first = wait_final(page, 2)
+            # The first stroke's first picture: a preview where the studio shows one, else its result.
+            first_seen = min(
+                t["total"] for t in page.evaluate("() => window.studioTimings") if t["version"] == first["version"]
+            )
             # The page's longest gap between animation frames while the next strokes are solved.
             page.evaluate(
                 "() => { window.frameGap = 0; let last = performance.now(); const tick = (t) => { "
@@ -252,6 +256,8 @@ def session(
         "first_stroke_s": first["total"],
         "first_stroke_solve_s": first["solve"],
         "first_result_after_open_s": gray_shown if hints else gray_shown + first["total"],
+        "first_stroke_visible_s": first_seen,
+        "first_colours_after_open_s": gray_shown if hints else gray_shown + first_seen,
         "strokes": len(records),
         "median_s": median["total"],
         "p90_s": float(np.percentile([r["total"] for r in records], 90)),
@@ -430,9 +436,11 @@ def engine_targets(rows: list[dict]) -> str:
     big = find(12.0, "first_result_after_open_s")
     if big:
         lines.append(
-            f"| 12 MP: first coloured result after opening | {big['first_result_after_open_s']:.1f} s "
-            f"({big['open_to_gray_s']:.1f} s to the first picture, then {big['first_stroke_s']:.2f} s to the first "
-            f"result; {load(big)}) | ≤ 3 s | {met(big['first_result_after_open_s'] <= 3)} |"
+            f"| 12 MP: first colours after opening (a preview) / the first stroke's final result | "
+            f"{big['first_colours_after_open_s']:.1f} s / {big['first_result_after_open_s']:.1f} s "
+            f"({big['open_to_gray_s']:.1f} s to the photo shown, then {big['first_stroke_visible_s']:.2f} s / "
+            f"{big['first_stroke_s']:.2f} s after the first stroke; {load(big)}) | ≤ 3 s "
+            f"| {met(big['first_colours_after_open_s'] <= 3)} / {met(big['first_result_after_open_s'] <= 3)} |"
         )
         lines.append(
             f"| 12 MP: stroke → settled live result, median (p90) | {big['median_s']:.2f} s ({big['p90_s']:.2f} s) "

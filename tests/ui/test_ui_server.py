@@ -1076,3 +1076,49 @@ def test_closing_the_studio_ends_its_spare_child(tmp_path, monkeypatch):
     spare = studio.saves.spare._child
     studio.close()
     assert spare.poll() is not None
+
+
+def test_a_fresh_live_solve_shows_a_preview_then_exactly_the_result_without_one(monkeypatch):
+    """On a large live copy a fresh solve first publishes the document solved at half the size
+    (not final; its colours where the strokes are), then the copy's own result: the same pixels as
+    a live view that shows no preview. An added stroke (an update) shows none."""
+    from varcolor.ui import live as live_module
+    from varcolor.ui.live import LiveSolver
+
+    rng = np.random.default_rng(4)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 120), (80, 1)) + 0.05 * rng.random((80, 120)), 0, 1)
+    gray[:, 60:] *= 0.6  # an edge
+    full = (160, 240)
+    doc = Document().with_stroke(
+        {"tool": "brush", "rgb": [220, 80, 40], "width": 6, "path": [[20, 40], [90, 60]]}, full
+    )
+    doc = doc.with_stroke({"tool": "brush", "rgb": [60, 90, 210], "width": 6, "path": [[150, 100], [220, 120]]}, full)
+    more = doc.with_stroke({"tool": "brush", "rgb": [60, 200, 90], "width": 6, "path": [[30, 130], [80, 140]]}, full)
+
+    def run(preview_pixels):
+        monkeypatch.setattr(live_module, "PREVIEW_PIXELS", preview_pixels)
+        live = LiveSolver(gray, full, warm=False)
+        seen = []
+        live.listeners.append(lambda: seen.append((live.published, live.rgba.copy())))
+        try:
+            for version, document in ((1, doc), (2, more)):
+                live.submit(version, document)
+                deadline = time.time() + 60
+                while not (live.published.version == version and live.published.final) and time.time() < deadline:
+                    time.sleep(0.01)
+                assert live.published.final and not live.published.error
+        finally:
+            live.close(wait=30)
+        return seen
+
+    plain, shown = run(10**9), run(0)
+    assert [(p.version, p.final) for p, _ in plain] == [(1, True), (2, True)]
+    assert [(p.version, p.final, p.info["solver"] == "preview") for p, _ in shown] == [
+        (1, False, True),
+        (1, True, False),
+        (2, True, False),
+    ]
+    assert np.array_equal(shown[1][1], plain[0][1]) and np.array_equal(shown[2][1], plain[1][1])
+    preview, final = _ab(shown[0][1].astype(float)), _ab(shown[1][1].astype(float))
+    assert np.abs(preview - final).mean() < 0.25 * np.abs(final).mean()  # the same colours, roughly
+    assert _ab(shown[0][1].astype(float))[19:22, 9:12].mean(axis=(0, 1))[0] > 20  # red at the first stroke

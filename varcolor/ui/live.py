@@ -18,12 +18,13 @@ import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+import cv2
 import numba
 import numpy as np
 
 from .. import methods
 from ..api import Colorizer
-from ..color import to_gray
+from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import VarcolorError
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
@@ -45,6 +46,11 @@ _BOXES_KEPT = 256
 #: more as held pixels add up (docs/studio.md, "Measurements behind the studio's settings").
 REBASE_HELD = 1000
 REBASE_IDLE = 2.0
+#: A fresh solve of a live copy of this many pixels or more shows a preview first: the same
+#: document solved on the copy reduced PREVIEW_SCALE times a side, its chroma spread back over
+#: the copy's own lightness (not final); the copy's own solve follows (final, the same as without).
+PREVIEW_PIXELS = 600_000
+PREVIEW_SCALE = 2
 
 
 class _Stopped(Exception):
@@ -75,6 +81,25 @@ def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
         return shape
     factor = math.sqrt(max_pixels / (height * width))
     return max(2, int(height * factor)), max(2, int(width * factor))
+
+
+def reduce(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``pixels`` (``H×W`` or ``H×W×C``, floats in [0, 1]) reduced to ``shape`` by area averaging.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        The photo.
+    shape : tuple
+        ``(height, width)``, at most the photo's.
+
+    Examples
+    --------
+    >>> reduce(np.arange(16.0).reshape(4, 4) / 15, (2, 2)) * 15
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    return np.clip(cv2.resize(pixels, shape[::-1], interpolation=cv2.INTER_AREA), 0.0, 1.0)
 
 
 def warm_up() -> float:
@@ -153,6 +178,7 @@ class LiveSolver:
         #: Seconds per pixel of the last fresh solve of each method, to its final result (estimates).
         self.rates: dict[str, float] = {}
         self._fresh: tuple[int, str, float] | None = None  # (version, method, start) of a fresh solve
+        self._small: np.ndarray | None = None  # the reduced copy's gray, for previews
         self.listeners: list = []
         self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
         self._thread.start()
@@ -404,6 +430,8 @@ class LiveSolver:
                 solve_start = time.perf_counter()
                 if delta is None:
                     self._fresh = (version, method, start)
+                    if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.network is None:
+                        self._preview(version, doc, method, dict(timing))
                 with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
                     result = colorizer.solve(cues) if delta is None else colorizer.update(delta)
                 timing["solve"] = time.perf_counter() - solve_start
@@ -444,6 +472,28 @@ class LiveSolver:
             self._publish(
                 version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}", timing=timing
             )
+
+    def _preview(self, version: int, doc: Document, method: str, timing: dict) -> None:
+        """Publish ``doc`` solved on the live copy reduced :data:`PREVIEW_SCALE` times a side, its
+        chroma interpolated to the copy's size (not final): a fresh solve's first colours sooner."""
+        height, width = self.gray.shape
+        shape = (max(2, height // PREVIEW_SCALE), max(2, width // PREVIEW_SCALE))
+        start = time.perf_counter()
+        if self._small is None or self._small.shape != shape:
+            self._small = reduce(self.gray, shape)
+        cues = cues_from_mask(rasterize(doc, shape, self.full_shape))
+        if cues.count == 0:  # strokes too thin to survive the reduction: no preview
+            return
+        try:
+            result = Colorizer(self._small, progress=self._progress, tol=LIVE_TOL, **PRESETS[method]).solve(cues)
+        except VarcolorError as exc:  # the live copy's own solve says what is wrong, if anything
+            log.info("no preview of version %d: %s", version, exc)
+            return
+        ab = cv2.resize(result.ab, (width, height), interpolation=cv2.INTER_LINEAR)
+        rgb = chroma_to_rgb(lightness_of_gray(self.gray), ab)
+        timing["solve"] = time.perf_counter() - start
+        info = {**_summary(result.info), "solver": "preview"}
+        self._publish(version, (0, 0, height, width), rgb, final=False, timing=timing, info=info, ab=ab)
 
     def _refine(self, version: int) -> None:
         """Carry a refinable method's preview on to its final tolerance (while no edit waits)."""

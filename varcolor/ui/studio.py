@@ -16,7 +16,6 @@ import os
 import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..api import check_fits
@@ -36,7 +35,7 @@ from .document import (
     rasterize,
     session_dict,
 )
-from .live import LiveSolver, working_shape
+from .live import LiveSolver, reduce, working_shape
 from .view import TILE, View, png
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
@@ -617,22 +616,3 @@ def neural_available() -> bool:
     """Whether the network's packages are installed: found, not imported (importing PyTorch took
     5.8 s of the first state of a session, which the page waits for)."""
     return all(importlib.util.find_spec(name) is not None for name in ("safetensors", "torch"))
-
-
-def reduce(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """``pixels`` (``H×W`` or ``H×W×C``, floats in [0, 1]) reduced to ``shape`` by area averaging.
-
-    Parameters
-    ----------
-    pixels : ndarray
-        The photo.
-    shape : tuple
-        ``(height, width)``, at most the photo's.
-
-    Examples
-    --------
-    >>> reduce(np.arange(16.0).reshape(4, 4) / 15, (2, 2)) * 15
-    array([[ 2.5,  4.5],
-           [10.5, 12.5]])
-    """
-    return np.clip(cv2.resize(pixels, shape[::-1], interpolation=cv2.INTER_AREA), 0.0, 1.0)
