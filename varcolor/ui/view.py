@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import numba
 import numpy as np
 from PIL import Image
 from scipy.ndimage import map_coordinates
@@ -96,6 +97,9 @@ class View:
         self._live_ab: tuple[int, np.ndarray] | None = None
 
     def _make(self, make: Callable[[], np.ndarray]) -> None:
+        # On one core (numba's thread count is this thread's own): the other stays with the first
+        # stroke's solve, which comes while the gray is made.
+        numba.set_num_threads(1)
         try:
             self._gray = make()
             give_back_free_memory()  # the photo's pixels read to make it
