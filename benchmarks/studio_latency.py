@@ -210,7 +210,7 @@ def session(
             stroke(page, rng, shape)
             first = wait_final(page, 2)
             # The first stroke's first picture: a preview where the studio shows one, else its result.
-            first_seen = min(
+            first_glimpse = min(
                 t["total"] for t in page.evaluate("() => window.studioTimings") if t["version"] == first["version"]
             )
             # The page's longest gap between animation frames while the next strokes are solved.
@@ -256,8 +256,8 @@ def session(
         "first_stroke_s": first["total"],
         "first_stroke_solve_s": first["solve"],
         "first_result_after_open_s": gray_shown if hints else gray_shown + first["total"],
-        "first_stroke_visible_s": first_seen,
-        "first_colours_after_open_s": gray_shown if hints else gray_shown + first_seen,
+        "first_stroke_visible_s": first_glimpse,
+        "first_colours_after_open_s": gray_shown if hints else gray_shown + first_glimpse,
         "strokes": len(records),
         "median_s": median["total"],
         "p90_s": float(np.percentile([r["total"] for r in records], 90)),
