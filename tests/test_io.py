@@ -112,6 +112,18 @@ def test_new_files_get_ordinary_permissions(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+def test_8_bit_png_is_compressed_at_a_fast_zlib_level(tmp_path, rng):
+    # zlib's header says which level made the stream (FLEVEL: 1 for levels 2 to 5, 2 for
+    # Pillow's default 6): a 12 MP save spent 9.5 s compressing at 6, 2.8 s at 3.
+    pixels = rng.random((64, 80, 3))
+    path = tmp_path / "out.png"
+    varcolor.write_image(path, pixels)
+    data = path.read_bytes()
+    idat = data.index(b"IDAT") + 4
+    assert (data[idat + 1] >> 6) == 1
+    assert np.array_equal(varcolor.read_image(path), np.round(pixels * 255) / 255)
+
+
 def test_write_rejects_unknown_format(tmp_path):
     with pytest.raises(InputError, match="gif"):
         varcolor.write_image(tmp_path / "x.gif", np.zeros((4, 4)))

@@ -7,13 +7,15 @@ or being killed by the operating system.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 
 import numpy as np
 
 from .errors import InputError
 
-__all__ = ["available_bytes", "memory_budget", "check_memory", "BUDGET_FRACTION"]
+__all__ = ["available_bytes", "memory_budget", "check_memory", "give_back_free_memory", "BUDGET_FRACTION"]
 
 #: The share of the available memory one job may plan to use unless told otherwise
 #: (``max_memory``, ``--max-memory``): the rest is the operating system's, other processes' and
@@ -31,6 +33,23 @@ def available_bytes() -> int:
     except OSError:
         pass
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def give_back_free_memory() -> bool:
+    """Return the memory freed inside this process to the system (glibc's ``malloc_trim``); whether
+    it could (False where the C library is not glibc).
+
+    Arrays below glibc's mmap threshold (up to 32 MB once larger ones were freed) live in each
+    thread's heap and stay counted in the process's resident size after they are freed: a long-lived
+    process that works in several threads (the studio's server) kept gigabytes so.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True
 
 
 def _gb(size: float) -> str:

@@ -111,3 +111,12 @@ def test_method_is_no_name_of_the_encoder(tmp_path):
         with pytest.raises(varcolor.InputError, match="unknown encoder option 'method'"):
             make()
     assert not hasattr(encode(small_photo(), "grid", grid_size=16), "method")
+
+
+def test_an_irs_gray_is_compressed_for_storage_not_at_the_results_fast_level(tmp_path):
+    """Results are written at zlib level 3 (speed); an IR's gray, kept by the hundred thousand, at
+    level 6: zlib's header says which (FLEVEL 2 for level 6, 1 for levels 2 to 5)."""
+    varcolor.write_image(tmp_path / "photo.png", small_photo())
+    encode_file(tmp_path / "photo.png", tmp_path / "ir" / "a.png", encoder="grid", grid_size=32, spacing=8)
+    data = (tmp_path / "ir" / "a.png").read_bytes()
+    assert data[data.index(b"IDAT") + 5] >> 6 == 2

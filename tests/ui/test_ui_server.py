@@ -952,3 +952,173 @@ def test_the_printed_address_takes_connections_before_the_server_runs(tmp_path, 
     monkeypatch.setattr(uvicorn.Server, "run", connect_instead)
     code = varcolor.ui.run(None, open_browser=False, data_dir=str(tmp_path / "d"), out_dir=str(tmp_path))
     assert code == 0 and answers == [0] and "varcolor studio: http://127.0.0.1:" in capsys.readouterr().out
+
+
+def test_a_big_photo_opens_on_its_area_reduced_copy_and_its_full_gray_comes_after(tmp_path, monkeypatch):
+    """A photo larger than the live copy: the live copy is the photo's area means (a 2×2 block
+    each here), its gray what the page shows first; the full-resolution gray is made in a thread
+    after the open returns, and whatever needs it (a tile at level 0) waits for it."""
+    import threading
+
+    from varcolor.color import same_lightness_gray
+    from varcolor.ui import studio as studio_module
+
+    rng = np.random.default_rng(2)
+    rgb = np.round(rng.random((60, 80, 3)) * 255) / 255
+    photo = tmp_path / "big.png"
+    varcolor.write_image(photo, rgb)
+    release = threading.Event()
+    to_gray = studio_module.to_gray
+
+    def held_to_gray(pixels):
+        if pixels.shape[:2] == rgb.shape[:2]:  # the full photo's: held back until released
+            assert release.wait(30)
+        return to_gray(pixels)
+
+    monkeypatch.setattr(studio_module, "to_gray", held_to_gray)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, preview_pixels=30 * 40, warm=False)
+    try:
+        state = studio.open_path(photo)  # returns while the full gray is held back
+        assert (state["image"]["work_height"], state["image"]["work_width"]) == (30, 40)
+        means = rgb.reshape(30, 2, 40, 2, 3).mean(axis=(1, 3))
+        assert np.abs(studio.image.gray - same_lightness_gray(means)).max() < 1e-6
+        deadline = time.time() + 60
+        while studio.live.published.serial == 0 and time.time() < deadline:
+            time.sleep(0.01)
+        assert studio.live.published.info["solver"] == "none"  # the gray photo, shown before the full gray
+        assert np.array_equal(studio.live.rgba[..., 0], np.round(studio.image.gray * 255).astype(np.uint8))
+        tile = []
+        reader = threading.Thread(target=lambda: tile.append(studio.image.view.gray_tile(0, 0, 0)))
+        reader.start()
+        reader.join(0.3)
+        assert reader.is_alive()  # waiting for the full gray
+        release.set()
+        reader.join(30)
+        expected = np.round(same_lightness_gray(rgb).astype(np.float32) * 255).astype(np.uint8)
+        assert np.array_equal(tile[0], expected)
+    finally:
+        release.set()
+        studio.close()
+
+
+def test_a_full_gray_that_cannot_be_made_is_said_where_it_is_needed():
+    from varcolor.ui.view import View
+
+    def fails():
+        raise MemoryError("no room for the gray")
+
+    view = View(fails, (300, 400))
+    assert view.levels == 2  # known from the shape alone
+    with pytest.raises(MemoryError, match="no room"):
+        view.gray_tile(0, 0, 0)
+
+
+def test_the_first_state_does_not_import_the_network():
+    """Whether the network can be used is found without importing PyTorch (5.8 s of the first
+    state a page waited for)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from varcolor.ui.studio import neural_available; import importlib.util as u; "
+        "assert neural_available() == all(u.find_spec(n) is not None for n in ('torch', 'safetensors')); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_commands_result(tmp_path, monkeypatch):
+    """After an edit of a scan, a child that has imported the command line waits for the save;
+    Ctrl+S hands it the printed command, and the result is that command's from a fresh process."""
+    import shlex
+    import subprocess
+    import sys
+
+    from varcolor.ui import studio as studio_module
+
+    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)  # a small photo stands for a scan
+    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(_photo(tmp_path))
+        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+        deadline = time.time() + 30
+        while studio.saves.spare._child is None and time.time() < deadline:
+            time.sleep(0.01)
+        spare = studio.saves.spare._child
+        assert spare is not None and spare.poll() is None
+        status = studio.save("spared")
+        assert studio.saves.job._child is spare and spare.returncode == 0  # the spare did the save
+        assert studio.saves.spare._child is None  # taken: the next edit starts another
+    finally:
+        studio.close()
+    argv = shlex.split(status["command"])
+    out = tmp_path / "shell.png"
+    argv[argv.index("-o") + 1] = str(out)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, "-m", "varcolor.cli", *argv[1:]], check=True, env=env, capture_output=True)
+    assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
+
+
+def test_closing_the_studio_ends_its_spare_child(tmp_path, monkeypatch):
+    from varcolor.ui import studio as studio_module
+
+    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)
+    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio.open_path(_photo(tmp_path))
+    studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    deadline = time.time() + 30
+    while studio.saves.spare._child is None and time.time() < deadline:
+        time.sleep(0.01)
+    spare = studio.saves.spare._child
+    studio.close()
+    assert spare.poll() is not None
+
+
+def test_a_fresh_live_solve_shows_a_preview_then_exactly_the_result_without_one(monkeypatch):
+    """On a large live copy a fresh solve first publishes the document solved at half the size
+    (not final; its colours where the strokes are), then the copy's own result: the same pixels as
+    a live view that shows no preview. An added stroke (an update) shows none."""
+    from varcolor.ui import live as live_module
+    from varcolor.ui.live import LiveSolver
+
+    rng = np.random.default_rng(4)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 120), (80, 1)) + 0.05 * rng.random((80, 120)), 0, 1)
+    gray[:, 60:] *= 0.6  # an edge
+    full = (160, 240)
+    doc = Document().with_stroke(
+        {"tool": "brush", "rgb": [220, 80, 40], "width": 6, "path": [[20, 40], [90, 60]]}, full
+    )
+    doc = doc.with_stroke({"tool": "brush", "rgb": [60, 90, 210], "width": 6, "path": [[150, 100], [220, 120]]}, full)
+    more = doc.with_stroke({"tool": "brush", "rgb": [60, 200, 90], "width": 6, "path": [[30, 130], [80, 140]]}, full)
+
+    def run(preview_pixels):
+        monkeypatch.setattr(live_module, "PREVIEW_PIXELS", preview_pixels)
+        live = LiveSolver(gray, full, warm=False)
+        seen = []
+        live.listeners.append(lambda: seen.append((live.published, live.rgba.copy())))
+        try:
+            for version, document in ((1, doc), (2, more)):
+                live.submit(version, document)
+                deadline = time.time() + 60
+                while not (live.published.version == version and live.published.final) and time.time() < deadline:
+                    time.sleep(0.01)
+                assert live.published.final and not live.published.error
+        finally:
+            live.close(wait=30)
+        return seen
+
+    plain, shown = run(10**9), run(0)
+    assert [(p.version, p.final) for p, _ in plain] == [(1, True), (2, True)]
+    assert [(p.version, p.final, p.info["solver"] == "preview") for p, _ in shown] == [
+        (1, False, True),
+        (1, True, False),
+        (2, True, False),
+    ]
+    assert np.array_equal(shown[1][1], plain[0][1]) and np.array_equal(shown[2][1], plain[1][1])
+    preview, final = _ab(shown[0][1].astype(float)), _ab(shown[1][1].astype(float))
+    assert np.abs(preview - final).mean() < 0.25 * np.abs(final).mean()  # the same colours, roughly
+    assert _ab(shown[0][1].astype(float))[19:22, 9:12].mean(axis=(0, 1))[0] > 20  # red at the first stroke

@@ -57,6 +57,9 @@ JPEG_EXTENSIONS = (".jpg", ".jpeg")
 #: Images larger than this many pixels are refused on reading, before any pixel is decoded
 #: (a few hundred bytes of PNG can declare gigapixels). ``max_pixels=None`` lifts the limit.
 MAX_PIXELS = 250_000_000
+#: zlib's level for 8-bit PNG: 3, not Pillow's 6, which took 3.4 times as long for files 11 % smaller
+#: (a 12 MP colour result: 9.5 s and 9.6 MB at 6, 2.8 s and 10.7 MB at 3; the studio's save waits for it).
+PNG_COMPRESS_LEVEL = 3
 _EXIF_ORIENTATION = 0x0112
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
@@ -482,14 +485,21 @@ def write_image(
 
 
 def encode_image(
-    image: np.ndarray, suffix: str = ".png", bits: int = 8, quality: int = 95, *, profile: bytes | None = None
+    image: np.ndarray,
+    suffix: str = ".png",
+    bits: int = 8,
+    quality: int = 95,
+    *,
+    profile: bytes | None = None,
+    png_level: int = PNG_COMPRESS_LEVEL,
 ) -> bytes:
     """The bytes of an image file (as :func:`write_image` would write them), for callers that
-    publish it with other files as one unit (:func:`publish`)."""
+    publish it with other files as one unit (:func:`publish`); ``png_level``: zlib's level for an
+    8-bit PNG (files kept by the hundred thousand, such as an IR's gray, are worth level 6)."""
     suffix = suffix.lower()
     pixels = _checked_pixels(Path(f"image{suffix}"), image, bits, profile)
     buffer = io.BytesIO()
-    _encode(buffer, pixels, suffix, bits, quality, profile)
+    _encode(buffer, pixels, suffix, bits, quality, profile, png_level)
     return buffer.getvalue()
 
 
@@ -556,7 +566,15 @@ class _ProfiledWriter(png.Writer):
             png.write_chunk(outfile, b"iCCP", b"ICC Profile\0\0" + zlib.compress(self.icc))
 
 
-def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int, profile: bytes | None = None) -> None:
+def _encode(
+    target,
+    pixels: np.ndarray,
+    suffix: str,
+    bits: int,
+    quality: int,
+    profile: bytes | None = None,
+    png_level: int = PNG_COMPRESS_LEVEL,
+) -> None:
     """Encode ``pixels`` into ``target`` (a path or a binary file object), ``profile`` embedded."""
     if suffix in (".tif", ".tiff"):
         tifffile.imwrite(
@@ -574,7 +592,7 @@ def _encode(target, pixels: np.ndarray, suffix: str, bits: int, quality: int, pr
             f = target if hasattr(target, "write") else stack.enter_context(open(target, "wb"))
             writer.write_array(f, pixels.reshape(-1))
     else:
-        kwargs = {"quality": quality} if suffix in JPEG_EXTENSIONS else {}
+        kwargs = {"quality": quality} if suffix in JPEG_EXTENSIONS else {"compress_level": png_level}
         if profile:
             kwargs["icc_profile"] = profile
         if suffix in JPEG_EXTENSIONS and pixels.ndim == 3 and pixels.shape[2] == 4:

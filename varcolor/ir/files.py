@@ -27,6 +27,10 @@ __all__ = ["GRAYS", "PLOT_SUFFIX", "encode_bytes", "encode_file", "ir_outputs", 
 GRAYS = ("lightness", "luma601")
 #: Suffix of the picture of the cues that :func:`encode_file` draws with ``plot=True``.
 PLOT_SUFFIX = ".cues.png"
+#: zlib's level for an IR's 8-bit gray PNG: IRs are kept by the hundred thousand, and level 6 makes
+#: them 8 % smaller than the level 3 results are written at (8 Kodak grays: 1.90 MB against 2.07 MB;
+#: level 9 gains 0.1 % more for 16 % more time).
+IR_PNG_LEVEL = 6
 #: Peak memory of encoding, per pixel of the colour image, by encoder (measured on a 7.1 MP
 #: photo: grid 1.52 GB; adaptive, whose preview decodes solve at full resolution, 7.0 GB).
 _BYTES_PER_PIXEL = {"adaptive": 1000}
@@ -130,7 +134,7 @@ def encode_file(
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     data = write_payload(payload)
-    png = encode_image(gray_image, ".png", bits=bits)
+    png = encode_image(gray_image, ".png", bits=bits, png_level=IR_PNG_LEVEL)
     paths = ir_outputs(gray_path, embed=embed, plot=True)  # the plot, the sidecar (unless embedded), the gray
     # One unit, published marker-last: the gray PNG appears only once its payload is in place.
     unit = [(gray_path, embed_png(png, data))] if embed else [(paths[1], data), (gray_path, png)]

@@ -18,11 +18,13 @@ import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+import cv2
 import numba
 import numpy as np
 
 from .. import methods
 from ..api import Colorizer
+from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import VarcolorError
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
@@ -44,6 +46,11 @@ _BOXES_KEPT = 256
 #: more as held pixels add up (docs/studio.md, "Measurements behind the studio's settings").
 REBASE_HELD = 1000
 REBASE_IDLE = 2.0
+#: A fresh solve of a live copy of this many pixels or more shows a preview first: the same
+#: document solved on the copy reduced PREVIEW_SCALE times a side, its chroma spread back over
+#: the copy's own lightness (not final); the copy's own solve follows (final, the same as without).
+PREVIEW_PIXELS = 600_000
+PREVIEW_SCALE = 2
 
 
 class _Stopped(Exception):
@@ -76,6 +83,25 @@ def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
     return max(2, int(height * factor)), max(2, int(width * factor))
 
 
+def reduce(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``pixels`` (``H×W`` or ``H×W×C``, floats in [0, 1]) reduced to ``shape`` by area averaging.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        The photo.
+    shape : tuple
+        ``(height, width)``, at most the photo's.
+
+    Examples
+    --------
+    >>> reduce(np.arange(16.0).reshape(4, 4) / 15, (2, 2)) * 15
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    return np.clip(cv2.resize(pixels, shape[::-1], interpolation=cv2.INTER_AREA), 0.0, 1.0)
+
+
 def warm_up() -> float:
     """Run every kernel a live session uses once on a small image, so that the first stroke on
     a photo does not wait for them to compile or load (seconds in a fresh process)."""
@@ -83,6 +109,7 @@ def warm_up() -> float:
     rng = np.random.default_rng(0)
     gray = np.clip(np.tile(np.linspace(0.1, 0.9, 48), (40, 1)) + 0.05 * rng.random((40, 48)), 0, 1)
     colorizer = Colorizer(gray)
+    to_gray(rng.random((4, 4, 3)))  # a colour photo's gray, made when it is opened
     mask = np.zeros(gray.shape, bool)
     mask[5:7, 5:20] = True
     with warnings.catch_warnings():
@@ -151,6 +178,7 @@ class LiveSolver:
         #: Seconds per pixel of the last fresh solve of each method, to its final result (estimates).
         self.rates: dict[str, float] = {}
         self._fresh: tuple[int, str, float] | None = None  # (version, method, start) of a fresh solve
+        self._small: np.ndarray | None = None  # the reduced copy's gray, for previews
         self.listeners: list = []
         self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
         self._thread.start()
@@ -342,6 +370,16 @@ class LiveSolver:
             return mask, box
         return rasterize(doc, self.gray.shape, self.full_shape), None
 
+    def _colorizer_for(self, method: str) -> Colorizer:
+        """The live colorizer of ``method``: the one held, else a new one holding no cues."""
+        if method != self._method or self._colorizer is None:
+            self._colorizer, self._method, self._mask = (
+                Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **PRESETS[method]),
+                method,
+                None,
+            )
+        return self._colorizer
+
     def _solve(self, version: int, doc: Document, queued: float) -> None:
         height, width = self.gray.shape
         timing = {"queue": queued}
@@ -350,13 +388,16 @@ class LiveSolver:
             method = doc.settings.get("method", DEFAULT_PRESET)
             rebased = self._take_rebase(method)
             mask, box = self._rasterize(doc)
-            if method != self._method or self._colorizer is None:
-                self._colorizer, self._method, self._mask = (
-                    Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **PRESETS[method]),
-                    method,
-                    None,
-                )
-            colorizer = self._colorizer
+            if self._mask is None and not PRESETS[method].get("prior") and not mask.any():
+                # Nothing to solve (a photo just opened): its gray at once, the colorizer made after
+                # it (a 12 MP photo's live copy took 0.6 to 1.2 s to set up before its gray showed).
+                self._mask_doc = None
+                timing["cues"] = time.perf_counter() - start
+                rgb = np.repeat(self.gray[..., None], 3, axis=2)
+                self._publish(version, (0, 0, height, width), rgb, timing=timing, info={"solver": "none", "cues": 0})
+                self._colorizer_for(method)
+                return
+            colorizer = self._colorizer_for(method)
             delta = None  # the cues to add to the colorizer's (None: solve afresh)
             if self._mask is not None:
                 top, left, h, w = box or (0, 0, height, width)
@@ -389,6 +430,8 @@ class LiveSolver:
                 solve_start = time.perf_counter()
                 if delta is None:
                     self._fresh = (version, method, start)
+                    if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.network is None:
+                        self._preview(version, doc, method, dict(timing))
                 with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
                     result = colorizer.solve(cues) if delta is None else colorizer.update(delta)
                 timing["solve"] = time.perf_counter() - solve_start
@@ -429,6 +472,28 @@ class LiveSolver:
             self._publish(
                 version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}", timing=timing
             )
+
+    def _preview(self, version: int, doc: Document, method: str, timing: dict) -> None:
+        """Publish ``doc`` solved on the live copy reduced :data:`PREVIEW_SCALE` times a side, its
+        chroma interpolated to the copy's size (not final): a fresh solve's first colours sooner."""
+        height, width = self.gray.shape
+        shape = (max(2, height // PREVIEW_SCALE), max(2, width // PREVIEW_SCALE))
+        start = time.perf_counter()
+        if self._small is None or self._small.shape != shape:
+            self._small = reduce(self.gray, shape)
+        cues = cues_from_mask(rasterize(doc, shape, self.full_shape))
+        if cues.count == 0:  # strokes too thin to survive the reduction: no preview
+            return
+        try:
+            result = Colorizer(self._small, progress=self._progress, tol=LIVE_TOL, **PRESETS[method]).solve(cues)
+        except VarcolorError as exc:  # the live copy's own solve says what is wrong, if anything
+            log.info("no preview of version %d: %s", version, exc)
+            return
+        ab = cv2.resize(result.ab, (width, height), interpolation=cv2.INTER_LINEAR)
+        rgb = chroma_to_rgb(lightness_of_gray(self.gray), ab)
+        timing["solve"] = time.perf_counter() - start
+        info = {**_summary(result.info), "solver": "preview"}
+        self._publish(version, (0, 0, height, width), rgb, final=False, timing=timing, info=info, ab=ab)
 
     def _refine(self, version: int) -> None:
         """Carry a refinable method's preview on to its final tolerance (while no edit waits)."""

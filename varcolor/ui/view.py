@@ -24,7 +24,9 @@ import io
 import math
 import threading
 import time
+from collections.abc import Callable
 
+import numba
 import numpy as np
 from PIL import Image
 from scipy.ndimage import map_coordinates
@@ -33,6 +35,7 @@ from ..api import Colorizer
 from ..color import chroma_to_rgb, lightness_of_gray
 from ..cues import Cues
 from ..errors import InputError
+from ..memory import give_back_free_memory
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw
 from .live import LiveSolver, refinable
 
@@ -64,17 +67,54 @@ def png(pixels: np.ndarray) -> bytes:
 
 
 class View:
-    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result."""
+    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result.
 
-    def __init__(self, gray: np.ndarray):
-        self.gray = gray
-        self.shape = gray.shape
+    Parameters
+    ----------
+    gray : ndarray or callable
+        The photo's gray; or a function that makes it, run in a thread of its own (the page shows
+        the live copy meanwhile: a 12 MP photo's gray took 1 to 2.5 s), with ``shape`` its shape.
+        Whatever needs the gray waits for it; an error making it is raised there.
+    shape : tuple, optional
+        ``(H, W)``, when ``gray`` is a function.
+    """
+
+    def __init__(self, gray: np.ndarray | Callable[[], np.ndarray], shape: tuple[int, int] | None = None):
+        self._gray, self._error = None, None
+        self._made = threading.Event()
+        if callable(gray):
+            self.shape = tuple(shape)
+            threading.Thread(target=self._make, args=(gray,), name="varcolor-view-gray", daemon=True).start()
+        else:
+            self._gray = gray
+            self._made.set()
+            self.shape = gray.shape
         self.levels = max(1, math.ceil(math.log2(max(max(self.shape) / TILE, 1.0))) + 1)
         self._lock = threading.Lock()
         self._solve_lock = threading.Lock()
         #: The last viewport solve: (version, box (top, left, height, width), ab of the box).
         self.detail: tuple[int, tuple[int, int, int, int], np.ndarray] | None = None
         self._live_ab: tuple[int, np.ndarray] | None = None
+
+    def _make(self, make: Callable[[], np.ndarray]) -> None:
+        # On one core (numba's thread count is this thread's own): the other stays with the first
+        # stroke's solve, which comes while the gray is made.
+        numba.set_num_threads(1)
+        try:
+            self._gray = make()
+            give_back_free_memory()  # the photo's pixels read to make it
+        except BaseException as exc:  # noqa: BLE001 - raised again where the gray is needed
+            self._error = exc
+        finally:
+            self._made.set()
+
+    @property
+    def gray(self) -> np.ndarray:
+        """The photo's gray at full resolution (waiting for it while it is made)."""
+        self._made.wait()
+        if self._error is not None:
+            raise self._error
+        return self._gray
 
     def tile_box(self, level: int, row: int, col: int) -> tuple[int, int, int, int]:
         """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels."""
@@ -209,4 +249,6 @@ class View:
             colorizer = Colorizer(self.gray[top:bottom, left:right].astype(np.float64), **options)
             result = colorizer.solve(Cues(cues.mask | ring, ab))
             self.detail = (version, region, result.ab.astype(np.float32))
+            del colorizer, result
+        give_back_free_memory()  # the solve's factorization, freed in a request's thread
         return {"version": version, "box": list(region), "seconds": time.perf_counter() - start}
