@@ -94,7 +94,7 @@ def run_video(args: argparse.Namespace) -> int:
     clip = open_clip(source, max_pixels=args.max_pixels, fps=args.fps)
     options = options_of(args)
     check_memory(
-        video_memory(clip.shape, window=args.window),
+        video_memory(clip.shape, window=args.window, options=options),
         f"{source}: {clip.width}×{clip.height} frames (window {args.window})",
         options.max_memory,
     )
