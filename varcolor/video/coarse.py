@@ -20,6 +20,7 @@ whose cues are carried as hard cues is the still engine's result for that frame.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ..methods.base import Problem
@@ -56,22 +57,32 @@ def video_factor(shape: tuple[int, int], options: Options) -> int:
     return LevinMultiscale.factor_for(shape, options)
 
 
-def _block_targets(target: np.ndarray, factor: int) -> np.ndarray:
-    """One direction of :func:`coarse_motion`."""
+@numba.njit(cache=True)
+def _block_targets(target, factor, rows, columns):
+    """One direction of :func:`coarse_motion`, in one pass over the frame."""
     height, width = target.shape
-    rows, columns = coarse_shape((height, width), factor)
-    trusted = target >= 0
-    y, x = np.mgrid[0:height, 0:width]
-    here = np.where(trusted, target, 0)
-    # The mean displacement of a block's trusted pixels, in blocks.
-    share = block_mean(trusted.astype(np.float64), factor)
-    counted = np.maximum(share, 1e-12) * factor
-    dy = block_mean(np.where(trusted, here // width - y, 0), factor) / counted
-    dx = block_mean(np.where(trusted, here % width - x, 0), factor) / counted
-    cy, cx = np.mgrid[0:rows, 0:columns]
-    ty, tx = np.rint(cy + dy).astype(np.int64), np.rint(cx + dx).astype(np.int64)
-    ok = (share >= TRUSTED_SHARE) & (ty >= 0) & (ty < rows) & (tx >= 0) & (tx < columns)
-    return np.where(ok, ty * columns + tx, -1)
+    count = np.zeros((rows, columns))
+    dy = np.zeros((rows, columns))
+    dx = np.zeros((rows, columns))
+    pixels = np.zeros((rows, columns))
+    for i in range(height):
+        for j in range(width):
+            bi, bj = i // factor, j // factor
+            pixels[bi, bj] += 1.0
+            q = target[i, j]
+            if q >= 0:
+                count[bi, bj] += 1.0
+                dy[bi, bj] += q // width - i
+                dx[bi, bj] += q % width - j
+    out = np.full((rows, columns), -1, np.int64)
+    for bi in range(rows):
+        for bj in range(columns):
+            if count[bi, bj] >= TRUSTED_SHARE * pixels[bi, bj] and count[bi, bj] > 0:
+                ty = int(np.rint(bi + dy[bi, bj] / (count[bi, bj] * factor)))
+                tx = int(np.rint(bj + dx[bi, bj] / (count[bi, bj] * factor)))
+                if 0 <= ty < rows and 0 <= tx < columns:
+                    out[bi, bj] = ty * columns + tx
+    return out
 
 
 def coarse_motion(found: Motion, factor: int) -> Motion:
@@ -94,7 +105,9 @@ def coarse_motion(found: Motion, factor: int) -> Motion:
     >>> coarse_motion(Motion(target, target), 4).forward.tolist()
     [[1, -1], [3, -1]]
     """
-    return Motion(_block_targets(found.forward, factor), _block_targets(found.backward, factor))
+    rows, columns = coarse_shape(found.forward.shape, factor)
+    both = (np.ascontiguousarray(t, np.int64) for t in (found.forward, found.backward))
+    return Motion(*(_block_targets(t, factor, rows, columns) for t in both))
 
 
 def coarse_rows(hard: np.ndarray, rhs: np.ndarray, weight: np.ndarray, factor: int):
@@ -118,9 +131,8 @@ def coarse_rows(hard: np.ndarray, rhs: np.ndarray, weight: np.ndarray, factor: i
     hard, rhs, weight : the same on the ``h×w`` grid
     """
     held, values = coarse_cues(hard, rhs, factor)
-    soft = block_mean(np.where(hard[..., None], 0.0, rhs), factor)
-    beta = block_mean(np.where(hard, 0.0, weight), factor)
-    return held, np.where(held[..., None], values, soft), np.where(held, 0.0, beta)
+    soft = block_mean(np.where(hard[..., None], 0.0, np.concatenate([rhs, weight[..., None]], axis=-1)), factor)
+    return held, np.where(held[..., None], values, soft[..., :2]), np.where(held, 0.0, soft[..., 2])
 
 
 class Grid:

@@ -476,9 +476,12 @@ class _ShotSolver:
             if carried is not None:
                 mask, ab, age = carried
                 carried_count = int(mask.sum())
-                fine = (mask, ab)  # held at their values there: the still engine's correction
+                # Corrected around at full resolution, held at their values there: the nearer
+                # keyframe's cues (those of the farther one have drifted further along the motion).
+                fine = (mask & (age == age[mask].min()), ab)
                 if math.isinf(self.carry_weight):
                     hard, values = mask, ab
+                    fine = (hard, values)
                 else:
                     weight = np.where(mask, self.carry_weight * self.carry_decay ** np.maximum(age - 1, 0), 0.0)
                     guess = np.where(mask[..., None], ab, 0.0)
