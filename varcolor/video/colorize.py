@@ -392,10 +392,10 @@ class _ShotSolver:
             for k in range(start, stop):
                 if k not in prepared:
                     forward, found = self._prepare(buffer, k, grays, forward)
-                    prepared[k] = (*found, grid.cues(*found[:3]))
+                    prepared[k] = (*found, grid.cues(*found[:3]))  # and on the grid
             rows = []
             for k in range(start, stop):
-                hard, _, weight = prepared[k][5]
+                hard, _, weight = prepared[k][4]
                 coupled = k > first or (k > 0 and done is not None)
                 before = (grid.gray(k - 1), moved(k - 1).backward) if coupled and self.temporal > 0 else None
                 after = (grid.gray(k + 1), moved(k).forward) if k + 1 < stop and self.temporal > 0 else None
@@ -416,11 +416,11 @@ class _ShotSolver:
                     stacklevel=3,
                 )
             elif stop - start == 1:  # one frame: its rows solved exactly by their LU
-                system = WindowSystem(rows, prepared[start][5][1][None], before=done)
+                system = WindowSystem(rows, prepared[start][4][1][None], before=done)
                 u, found = DirectSolver(rows[0].spatial, tol=self.options.tol).solve(system.rhs[0])
                 u, report = u[None], {"iterations": 0, "residual": found.residual}
             else:
-                system = WindowSystem(rows, np.stack([prepared[k][5][1] for k in range(start, stop)]), before=done)
+                system = WindowSystem(rows, np.stack([prepared[k][4][1] for k in range(start, stop)]), before=done)
                 x0 = None if done is None else np.repeat(done[None], stop - start, axis=0)
                 u, report = system.solve(x0, tol=max(self.options.tol, 1e-6), maxiter=self.options.maxiter)
             seconds = time.perf_counter() - solved_at
@@ -429,7 +429,8 @@ class _ShotSolver:
                 if not np.all(np.isfinite(u[k - start])):
                     raise InputError(f"frame {buffer.start + k}: the solve produced non-finite chroma")
                 lifted_at = time.perf_counter()
-                chroma, engine = grid.chroma(k, u[k - start], *prepared[k][4])
+                # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
+                chroma, engine = grid.chroma(k, u[k - start], *prepared[k][:2])
                 rgb = chroma_to_rgb(lightness_of_gray(grays[k]), chroma, self.options.gamut)
                 info = dict(
                     prepared[k][3],
@@ -461,8 +462,7 @@ class _ShotSolver:
         return forward, key
 
     def _prepare(self, buffer: _ShotBuffer, k: int, grays, forward):
-        """Frame k's hard cues, right-hand side, prior weight, info and the cues it is corrected
-        around (its own or those carried to it: mask and values); the cues carried forward to it."""
+        """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it."""
         gray = grays[k]
         forward, key = self._forward(buffer, k, grays, forward)
         hard = key.mask if key is not None else np.zeros(gray.shape, bool)
@@ -470,18 +470,13 @@ class _ShotSolver:
         weight = np.zeros(gray.shape)
         guess = np.zeros(gray.shape + (2,))
         carried_count = 0
-        fine = (hard, values)  # the cues a frame is corrected around at full resolution
         if key is None:
             carried = _nearer(forward, buffer.carried(k))
             if carried is not None:
                 mask, ab, age = carried
                 carried_count = int(mask.sum())
-                # Corrected around at full resolution, held at their values there: the nearer
-                # keyframe's cues (those of the farther one have drifted further along the motion).
-                fine = (mask & (age == age[mask].min()), ab)
                 if math.isinf(self.carry_weight):
                     hard, values = mask, ab
-                    fine = (hard, values)
                 else:
                     weight = np.where(mask, self.carry_weight * self.carry_decay ** np.maximum(age - 1, 0), 0.0)
                     guess = np.where(mask[..., None], ab, 0.0)
@@ -508,4 +503,4 @@ class _ShotSolver:
         weight = np.where(hard, 0.0, weight)
         rhs = np.where(hard[..., None], values, weight[..., None] * guess)
         info = {"keyframe": key is not None, "cues": int(hard.sum()), "carried": carried_count}
-        return forward, (hard, rhs, weight, info, fine)
+        return forward, (hard, rhs, weight, info)
