@@ -383,7 +383,7 @@ def pan_views(frames: int, shape=(720, 1280), step=PAN_STEP):
 def stream_score(clip: str, name: str, frames: list[np.ndarray], keyframes: dict) -> dict:
     """One engine on a clip, scored as it streams (PSNR per frame, flicker per pair, seconds per
     frame without making the gray frames and the scoring), against the still engine's first solve
-    of its first keyframe in the same run (warm; the mean of one just before and one just after)."""
+    of its first keyframe in the same run (warm; the median of three just before and three just after)."""
     from varcolor.options import Options
     from varcolor.video.coarse import video_factor
 
@@ -397,7 +397,7 @@ def stream_score(clip: str, name: str, frames: list[np.ndarray], keyframes: dict
         return time.perf_counter() - start
 
     still()
-    still_before = still()
+    stills = [still() for _ in range(3)]
     load = os.getloadavg()[0]
     psnrs, pairs, before, scoring = [], [], None, 0.0
 
@@ -421,7 +421,7 @@ def stream_score(clip: str, name: str, frames: list[np.ndarray], keyframes: dict
             before = (frame.ab, truth)
             scoring += time.perf_counter() - scored
         seconds = time.perf_counter() - start - scoring
-    still_after = still()
+    stills += [still() for _ in range(3)]
     pairs = np.array(pairs).reshape(-1, 2)
     kept = ~np.isnan(pairs[:, 0])
     height, width = frames[0].shape[:2]
@@ -438,9 +438,9 @@ def stream_score(clip: str, name: str, frames: list[np.ndarray], keyframes: dict
         "flicker": float(pairs[kept, 0].mean()),
         "flicker_truth": float(pairs[kept, 1].mean()),
         "s_per_frame": seconds / len(frames),
-        "still_first_solve_s": (still_before + still_after) / 2,
-        "still_first_solve_before_after_s": [still_before, still_after],
-        "ratio_to_still": seconds / len(frames) / ((still_before + still_after) / 2),
+        "still_first_solve_s": float(np.median(stills)),
+        "still_first_solve_runs_s": [round(t, 3) for t in stills],
+        "ratio_to_still": seconds / len(frames) / float(np.median(stills)),
         "load": [round(load, 1), round(os.getloadavg()[0], 1)],
     }
     print(row, flush=True)
@@ -476,7 +476,7 @@ def engine_markdown(engines: list[dict]) -> list[str]:
         "space-time system on 4×4-block means, each frame lifted by its gray and corrected near its cues); "
         '`space-time exact` is `method="levin"`, the full-resolution space-time solve. Same keyframes and '
         "measures as above; s/frame without making the gray frames and the scoring; still: the still engine's "
-        "first solve of the first keyframe in the same run (warm, the mean of one before and one after the "
+        "first solve of the first keyframe in the same run (warm, the median of three before and three after the "
         "clip), and the ratio of s/frame to it. Load: the 1-minute load average before and after the row "
         "(2 cores, shared).",
         "",
