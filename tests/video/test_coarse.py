@@ -14,7 +14,8 @@ from varcolor.video.chunks import colorize_chunked
 from varcolor.video.coarse import coarse_motion, coarse_rows
 from varcolor.video.flow import Motion
 
-from .test_video import pan, strokes
+from ..conftest import run
+from .test_video import pan, strokes, write_cues
 from .test_video_chunks import LEVEL, frames_of, gray_clip
 
 FACTOR = 4  # the frames here are small: auto would pick 1 (the exact solve) below 256×256 pixels
@@ -134,3 +135,17 @@ def test_coarse_motion_and_rows_average_their_blocks():
     assert held.tolist() == [[True, False, False, False], [False] * 4]
     assert values[0, 0].tolist() == [8.0, 4.0] and beta[0, 0] == 0
     assert beta[0, 1] == 0.5 and values[0, 1].tolist() == [5.0, -3.0]  # β c p over β c: the guess
+
+
+def test_the_command_says_which_engine_ran(tmp_path, capsys):
+    frames = pan(frames=4)
+    gray_clip(tmp_path, frames)
+    write_cues(tmp_path / "cues", frames)
+    said = {}
+    for flags in (["--factor", "4"], ["--method", "levin"]):
+        argv = ["colorize", tmp_path / "gray.mkv", "--cues", tmp_path / "cues", "-o", tmp_path / "out.mkv"]
+        code, _, err = run(capsys, *argv, "--codec", "lossless", "--overwrite", *flags)
+        assert code == 0, err
+        said[flags[1]] = err.strip().splitlines()[-1]
+    assert said["4"].endswith("(levin-multiscale on 4×4 blocks)")
+    assert said["levin"].endswith("(levin at full resolution)")

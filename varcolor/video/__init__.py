@@ -2,7 +2,8 @@
 
 :func:`colorize_video` takes a frame iterator and a keyframe → cues mapping and yields colour
 frames; :mod:`.io` reads and writes clips (PyAV, folders of numbered frames), :mod:`.flow` finds
-motion and scene cuts, :mod:`.spacetime` is Levin's system over space and time, :mod:`.cues`
+motion and scene cuts, :mod:`.spacetime` is Levin's system over space and time (solved on block means by
+:mod:`.coarse`, the default multi-scale engine), :mod:`.cues`
 reads a folder of keyframe cue files, :mod:`.chunks` runs a long clip in chunks on workers or on
 Dask, resumable (docs/video.md).
 

@@ -31,7 +31,7 @@ from ..options import Options
 from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape
 from .flow import Motion
 
-__all__ = ["video_factor", "coarse_motion", "coarse_rows", "Grid", "BlockGrid", "make_grid"]
+__all__ = ["video_factor", "engine_words", "coarse_motion", "coarse_rows", "Grid", "BlockGrid", "make_grid"]
 
 #: A block's motion is trusted where at least this share of its pixels' motion is.
 TRUSTED_SHARE = 0.5
@@ -57,6 +57,16 @@ def video_factor(shape: tuple[int, int], options: Options) -> int:
     if options.method != LevinMultiscale.name:
         return 1
     return LevinMultiscale.factor_for(shape, options)
+
+
+def engine_words(shape: tuple[int, int], options: Options) -> str:
+    """Which engine solves a clip of frames of ``shape``, in words (for the command's last line).
+
+    >>> engine_words((720, 1280), Options()), engine_words((720, 1280), Options(method="levin"))
+    ('levin-multiscale on 4×4 blocks', 'levin at full resolution')
+    """
+    factor = video_factor(shape, options)
+    return f"{LevinMultiscale.name} on {factor}×{factor} blocks" if factor > 1 else "levin at full resolution"
 
 
 @numba.njit(cache=True)
