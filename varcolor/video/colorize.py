@@ -195,8 +195,10 @@ def colorize_video(
         Frame index → :class:`~varcolor.Cues`, or a callable taking that frame's gray pixels and
         returning them (:func:`varcolor.video.cues.read_cue_folder` gives those).
     options : Options, optional
-        As :func:`varcolor.colorize`'s (method ``levin``; ``prior``, ``gamut``, ``tol``,
-        ``max_memory``, ``maxiter`` apply); or keywords.
+        As :func:`varcolor.colorize`'s (``prior``, ``gamut``, ``tol``, ``max_memory``, ``maxiter``
+        apply); or keywords. The method: ``levin-multiscale`` (the default: the system solved on
+        block means, :mod:`varcolor.video.coarse`, with its ``factor``, ``margin``, ``radius``
+        and ``eps``) or ``levin`` (the exact full-resolution solve).
     temporal : float
         Weight of the neighbours in the adjacent frames against the spatial ones (0: each frame
         alone, the still method with carried cues).
