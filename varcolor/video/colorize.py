@@ -220,10 +220,11 @@ def colorize_video(
         around them are still read: their motion carries the cues of keyframes outside the range
         into it, as in a run over the whole clip; the first frame solved has no frame before it
         (how :mod:`varcolor.video.chunks` splits a long clip).
-    before : ndarray ``H×W×2``, optional
-        With ``solve``: the chroma of frame ``first − 1`` as a run over more of the clip solved
-        it; frame ``first`` goes on from it (unless a cut separates them), so that the frames
-        solved are those of that run.
+    before : ndarray, optional
+        With ``solve``: the :attr:`VideoFrame.state` of frame ``first − 1`` as a run over more of
+        the clip solved it (``H×W×2``, or on the block grid with ``levin-multiscale``); frame
+        ``first`` goes on from it (unless a cut separates them), so that the frames solved are
+        those of that run.
 
     Yields
     ------
