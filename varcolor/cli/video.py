@@ -81,6 +81,7 @@ def _output(source: Path, output: str) -> Path:
 def run_video(args: argparse.Namespace) -> int:
     """Colorize one clip; bad input is refused (one line, exit 2) before any frame is solved."""
     from ..video import open_clip, read_cue_folder, video_memory  # FFmpeg and OpenCV: loaded for clips only
+    from ..video.coarse import engine_words
     from ..video.io import open_writer
 
     for kind in ("marked", "mask", "points"):
@@ -94,7 +95,7 @@ def run_video(args: argparse.Namespace) -> int:
     clip = open_clip(source, max_pixels=args.max_pixels, fps=args.fps)
     options = options_of(args)
     check_memory(
-        video_memory(clip.shape, window=args.window),
+        video_memory(clip.shape, window=args.window, options=options),
         f"{source}: {clip.width}×{clip.height} frames (window {args.window})",
         options.max_memory,
     )
@@ -133,13 +134,14 @@ def run_video(args: argparse.Namespace) -> int:
     for message in dict.fromkeys(heard):
         warn(f"{source}: {message}")
     if not args.quiet:
-        note(f"colorized {writer.frame_count} frames of {source} into {output}")
+        note(f"colorized {writer.frame_count} frames of {source} into {output} ({engine_words(clip.shape, options)})")
     return 0
 
 
 def _run_chunked(args: argparse.Namespace, clip, cues, options, output: Path, chunk_frames: int) -> int:
     """A clip in chunks (:mod:`varcolor.video.chunks`): planned, run as batch jobs, joined."""
     from ..video.chunks import colorize_chunked, work_folder
+    from ..video.coarse import engine_words
 
     report = colorize_chunked(
         clip,
@@ -167,5 +169,9 @@ def _run_chunked(args: argparse.Namespace, clip, cues, options, output: Path, ch
         return 130
     if not args.quiet:
         resumed = f" ({len(report.resumed)} kept from an earlier run)" if report.resumed else ""
-        note(f"colorized {clip.frame_count} frames of {clip.path} in {report.total} chunks{resumed} into {output}")
+        engine = engine_words(clip.shape, options)
+        note(
+            f"colorized {clip.frame_count} frames of {clip.path} in {report.total} chunks{resumed} into {output} "
+            f"({engine})"
+        )
     return 0

@@ -223,6 +223,23 @@ class LevinMultiscale(Method):
             report["changed"] = _union([region, *boxes])
         return chroma, report
 
+    def from_coarse(self, coarse: np.ndarray, problem: Problem) -> tuple[np.ndarray, dict]:
+        """Steps 2 and 3 on a coarse chroma solved elsewhere (a clip's space-time system on this
+        grid, :mod:`varcolor.video.coarse`): lifted by the gray, the cues held exactly, corrected
+        near them; and what was done (tiles, corrected pixels).
+
+        Parameters
+        ----------
+        coarse : ndarray, ``h×w×2``
+            The chroma on the ``factor``-block grid (:attr:`coarse_guide`'s).
+        problem : Problem
+            The full-resolution cues (``prior`` and ``weight`` read by the correction).
+        """
+        chroma, _ = self._lift(coarse, None)
+        chroma[problem.mask] = problem.targets[problem.mask]
+        tiles, _, unknowns, _ = self._correct(chroma, problem, self.options.parameters.margin, None)
+        return chroma, {"tiles": tiles, "corrected_pixels": unknowns}
+
     def _lift(self, coarse: np.ndarray, moved: np.ndarray | None) -> tuple[np.ndarray, tuple | None]:
         """The coarse chroma at full resolution (guided by the gray), within the coarse range
         (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift),

@@ -2,7 +2,8 @@
 
 :func:`colorize_video` takes a frame iterator and a keyframe → cues mapping and yields colour
 frames; :mod:`.io` reads and writes clips (PyAV, folders of numbered frames), :mod:`.flow` finds
-motion and scene cuts, :mod:`.spacetime` is Levin's system over space and time, :mod:`.cues`
+motion and scene cuts, :mod:`.spacetime` is Levin's system over space and time (solved on block means by
+:mod:`.coarse`, the default multi-scale engine), :mod:`.cues`
 reads a folder of keyframe cue files, :mod:`.chunks` runs a long clip in chunks on workers or on
 Dask, resumable (docs/video.md).
 
@@ -16,7 +17,7 @@ Examples
 [(16, 24, 3), (16, 24, 3)]
 """
 
-from importlib import import_module
+import lazy_loader
 
 __all__ = [
     "colorize_video",
@@ -30,24 +31,13 @@ __all__ = [
 ]
 
 # Loaded on first use: the command line imports .formats to tell a clip from a photo, and should not
-# load FFmpeg (PyAV) and OpenCV for every command.
-_HOMES = {
-    "colorize_video": "colorize",
-    "colorize_chunked": "chunks",
-    "VideoFrame": "colorize",
-    "video_memory": "colorize",
-    "read_cue_folder": "cues",
-    "open_clip": "io",
-    "write_clip": "io",
-    "Clip": "io",
-}
-
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_HOMES))
+# load FFmpeg (PyAV) and OpenCV for every command. Every name here loads lazily: __dir__ is lazy_loader's.
+__getattr__, __dir__, _ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "colorize": ["colorize_video", "VideoFrame", "video_memory"],
+        "chunks": ["colorize_chunked"],
+        "cues": ["read_cue_folder"],
+        "io": ["open_clip", "write_clip", "Clip"],
+    },
+)

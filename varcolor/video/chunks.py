@@ -15,16 +15,16 @@ frames within: docs/video.md.) Each chunk reads the frames around it back to the
 before it and on to the first after it (within the shot), so the cues carried along the motion
 are those of a run over the whole clip.
 
-A chunk's result is its frames' chroma, stored as 16-bit planes (``a`` above ``b``,
-``round(ab × AB_SCALE) + 32768``: to 1/32 ab) in an FFV1 Matroska file, ``chunk-FIRST-LAST.mkv``
-in the hidden work folder ``.NAME.varcolor-chunks`` beside the output, published atomically after
-its last frame's exact chroma (``.npy``), with the folder's manifest (:data:`varcolor.batch.MANIFEST`)
-recording what it was made from. A run with ``resume`` keeps every chunk whose record still holds
-(the same clip and cue files, the same chunk before it, the same options and frame range, its files
-as written) and redoes the rest; without ``resume`` an existing work folder is removed first. The
-join re-reads the clip's gray frames, writes the output through
-:func:`varcolor.video.io.open_writer` (atomic: nothing under the final name until the last frame
-is in; the audio track copied), and removes the work folder.
+A chunk's result is its frames' chroma, stored as 16-bit planes (``a`` above ``b``, ``round(ab ×
+AB_SCALE) + 32768``: to 1/32 ab) in an FFV1 Matroska file, ``chunk-FIRST-LAST.mkv`` in the hidden
+work folder ``.NAME.varcolor-chunks`` beside the output, published atomically after its last
+frame's solved chroma (``.npy``, on the solve's grid: ``VideoFrame.state``), with the folder's
+manifest (:data:`varcolor.batch.MANIFEST`) recording what it was made from. A run with ``resume``
+keeps every chunk whose record still holds (the same clip and cue files, the same chunk before it,
+the same options and frame range, its files as written) and redoes the rest; without ``resume`` an
+existing work folder is removed first. The join re-reads the clip's gray frames, writes the output
+through :func:`varcolor.video.io.open_writer` (atomic: nothing under the final name until the last
+frame is in; the audio track copied), and removes the work folder.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ from ..color import chroma_to_rgb, lightness_of_gray
 from ..errors import InputError, OutputError, VarcolorError
 from ..io import atomic_path, remove_stale_temporaries
 from ..options import Options
+from ..solvers.multiscale import coarse_shape
+from .coarse import video_factor
 from .colorize import _gray, colorize_video, video_memory
 from .flow import CUT_HISTOGRAM, histogram_distance
 from .formats import CHUNK_FRAMES
@@ -102,7 +104,7 @@ class Chunk:
 
     @property
     def last(self) -> str:
-        """The name of the file of its last frame's exact chroma (where the next chunk starts from)."""
+        """The name of the file of its last frame's solved chroma (where the next chunk starts from)."""
         return f"chunk-{self.start:06d}-{self.stop - 1:06d}-last.npy"
 
 
@@ -231,14 +233,18 @@ class ChunkTask:
                         before=before,
                         **self.keywords,
                     )
-                    chroma = (frame.ab for frame in made)
+                    chroma = ((frame.ab, frame.state) for frame in made)
                 else:  # no keyframe reaches this shot: its frames stay gray, as in a run over the clip
                     warnings.warn(
                         f"frames {chunk.start}–{chunk.stop - 1}: no cue reaches them; left gray", stacklevel=1
                     )
-                    chroma = (np.zeros(clip.shape + (2,)) for _ in range(chunk.stop - chunk.start))
-                ab = None
-                for ab in chroma:
+                    grid = coarse_shape(clip.shape, video_factor(clip.shape, self.options))
+                    chroma = (
+                        (np.zeros(clip.shape + (2,)), np.zeros(grid + (2,))) for _ in range(chunk.stop - chunk.start)
+                    )
+                state = None  # the last frame's, where the next chunk goes on from
+                for ab, solved in chroma:
+                    state = solved
                     frame = av.VideoFrame.from_ndarray(_encode_ab(ab), format="gray16le")
                     for packet in stream.encode(frame):
                         container.mux(packet)
@@ -251,7 +257,7 @@ class ChunkTask:
                 )
             with atomic_path(self.last) as exact:
                 with open(exact, "wb") as f:
-                    np.save(f, ab)
+                    np.save(f, state)
         heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
         return "\n".join(f"{clip.path}: {message}" for message in dict.fromkeys(heard))
 
@@ -407,7 +413,7 @@ def _run(clip, cues, options, writer, work, chunk_frames, resume, workers, sched
     """Plan, run the chunks' jobs round by round, join (in the locked work folder)."""
     cuts = scan_cuts(clip, quiet=quiet) if clip.frame_count > chunk_frames else []
     chunks = plan_chunks(clip.frame_count, chunk_frames=chunk_frames, cuts=cuts, keyframes=list(cues))
-    memory = video_memory(clip.shape, window=int(keywords.get("window", 1)))
+    memory = video_memory(clip.shape, window=int(keywords.get("window", 1)), options=options)
     jobs = []
     for chunk in chunks:
         before = None if chunk.after is None else work / chunks[chunk.after].last

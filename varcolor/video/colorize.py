@@ -35,6 +35,7 @@ from ..memory import check_memory
 from ..options import AUTOMATIC, Options
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirectSolver
+from .coarse import make_grid, video_factor
 from .flow import Motion, is_cut, motion
 from .spacetime import TEMPORAL, WindowSystem, frame_rows
 
@@ -56,24 +57,35 @@ _WINDOW_BYTES_PER_PIXEL = 9 * 8 * 3 + 16 + 8 + 40 + 16 * 12
 
 @dataclass(frozen=True, eq=False)
 class VideoFrame:
-    """One colorized frame: ``rgb`` (``H×W×3`` in [0, 1]), ``ab`` (``H×W×2``), and ``info``
-    (index, shot, whether a keyframe, carried cue pixels, the window's iterations and residual)."""
+    """One colorized frame: ``rgb`` (``H×W×3`` in [0, 1]), ``ab`` (``H×W×2``), ``info`` (index,
+    shot, whether a keyframe, carried cue pixels, the window's iterations and residual, the
+    ``engine`` that ran and its block ``factor``) and ``state``."""
 
     index: int
     rgb: np.ndarray
     ab: np.ndarray
     info: dict = field(default_factory=dict)
+    #: The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on
+    #: the block grid with ``levin-multiscale``, else ``ab`` itself.
+    state: np.ndarray | None = None
 
 
-def video_memory(shape: tuple[int, int], *, window: int = 1) -> int:
-    """Peak memory (bytes) :func:`colorize_video` needs for frames of ``shape``: it depends on the
-    window, not on the clip's length.
+def video_memory(shape: tuple[int, int], *, window: int = 1, options: Options | None = None) -> int:
+    """Peak memory (bytes) :func:`colorize_video` needs for frames of ``shape`` with ``options``
+    (default: the defaults): it depends on the window, not on the clip's length.
 
     >>> video_memory((720, 1280)) < video_memory((720, 1280), window=4)
     True
+    >>> video_memory((720, 1280)) < video_memory((720, 1280), options=Options(method="levin"))
+    True
     """
+    factor = video_factor(shape, options if options is not None else Options())
     pixels = int(shape[0]) * int(shape[1])
-    return int(window) * (estimate_bytes("direct", pixels) + pixels * _WINDOW_BYTES_PER_PIXEL)
+    grid = int(shape[0] // factor + 1) * int(shape[1] // factor + 1) if factor > 1 else pixels
+    need = int(window) * (estimate_bytes("direct", grid) + grid * _WINDOW_BYTES_PER_PIXEL)
+    if factor > 1:  # and each frame of the window at full resolution: gray, cues, lift, a tile's LU
+        need += int(window) * pixels * (8 + 16 + 16 + 24 + 40) + estimate_bytes("direct", 256 * 256)
+    return need
 
 
 class _ShotBuffer:
@@ -183,8 +195,10 @@ def colorize_video(
         Frame index → :class:`~varcolor.Cues`, or a callable taking that frame's gray pixels and
         returning them (:func:`varcolor.video.cues.read_cue_folder` gives those).
     options : Options, optional
-        As :func:`varcolor.colorize`'s (method ``levin``; ``prior``, ``gamut``, ``tol``,
-        ``max_memory``, ``maxiter`` apply); or keywords.
+        As :func:`varcolor.colorize`'s (``prior``, ``gamut``, ``tol``, ``max_memory``, ``maxiter``
+        apply); or keywords. The method: ``levin-multiscale`` (the default: the system solved on
+        block means, :mod:`varcolor.video.coarse`, with its ``factor``, ``margin``, ``radius``
+        and ``eps``) or ``levin`` (the exact full-resolution solve).
     temporal : float
         Weight of the neighbours in the adjacent frames against the spatial ones (0: each frame
         alone, the still method with carried cues).
@@ -206,10 +220,11 @@ def colorize_video(
         around them are still read: their motion carries the cues of keyframes outside the range
         into it, as in a run over the whole clip; the first frame solved has no frame before it
         (how :mod:`varcolor.video.chunks` splits a long clip).
-    before : ndarray ``H×W×2``, optional
-        With ``solve``: the chroma of frame ``first − 1`` as a run over more of the clip solved
-        it; frame ``first`` goes on from it (unless a cut separates them), so that the frames
-        solved are those of that run.
+    before : ndarray, optional
+        With ``solve``: the :attr:`VideoFrame.state` of frame ``first − 1`` as a run over more of
+        the clip solved it (``H×W×2``, or on the block grid with ``levin-multiscale``); frame
+        ``first`` goes on from it (unless a cut separates them), so that the frames solved are
+        those of that run.
 
     Yields
     ------
@@ -245,7 +260,9 @@ def colorize_video(
     if not cues and not options.prior and before is None:
         raise InputError("no cues: give cues on at least one keyframe, or prior='ideepcolor'")
     if shape is not None:
-        check_memory(video_memory(shape, window=window), f"a {shape[1]}×{shape[0]} clip", options.max_memory)
+        check_memory(
+            video_memory(shape, window=window, options=options), f"a {shape[1]}×{shape[0]} clip", options.max_memory
+        )
     network = None
     if options.prior:
         from ..neural.weights import load
@@ -269,7 +286,7 @@ def colorize_video(
                 raise InputError(f"frame {index} is {gray.shape[1]}×{gray.shape[0]}, the frames before it are not")
             if previous is None and shape is None:
                 check_memory(
-                    video_memory(gray.shape, window=window),
+                    video_memory(gray.shape, window=window, options=options),
                     f"{gray.shape[1]}×{gray.shape[0]} frames",
                     options.max_memory,
                 )
@@ -347,14 +364,19 @@ class _ShotSolver:
         count = min(buffer.count, self.solve[1] - buffer.start)
         if first >= count:
             return
+        # The grid the system is solved on: the frames' pixels (levin), or blocks (levin-multiscale).
+        grid = make_grid(buffer.gray(0).shape, self.options)
         forward = None  # the cues carried forward to the frame last prepared
-        done = None  # chroma of the last frame written (or given, before the first solved)
-        if first > 0 and self.before is not None:
-            if self.before.shape != buffer.gray(0).shape + (2,):
-                raise InputError(f"before: must be the frames' size {buffer.gray(0).shape} × 2")
-            done = self.before
+        done = None  # chroma (on the grid) of the last frame written (or given, before the first solved)
         grays: dict[int, np.ndarray] = {}
         prepared: dict[int, tuple] = {}
+        moves: dict[int, Motion] = {}  # frame k to k + 1, on the grid
+
+        def moved(k: int) -> Motion:
+            if k not in moves:
+                moves[k] = grid.motion(buffer.motion(k))
+            return moves[k]
+
         for k in range(first):
             grays[k] = buffer.gray(k)
             forward, _ = self._forward(buffer, k, grays, forward)
@@ -362,52 +384,72 @@ class _ShotSolver:
         start = first
         while start < count:
             stop = min(start + self.window, count)
-            for k in range(start, stop + (1 if stop < count else 0)):
+            for k in range(max(start - 1, 0), stop + (1 if stop < count else 0)):
                 if k not in grays:
                     grays[k] = buffer.gray(k)
+                grid.add(k, grays[k])
+            if start == first and first > 0 and self.before is not None:
+                if self.before.shape != grid.gray(first).shape + (2,):
+                    raise InputError(f"before: must be the solve's grid {grid.gray(first).shape} × 2")
+                done = self.before
             for k in range(start, stop):
                 if k not in prepared:
-                    forward, prepared[k] = self._prepare(buffer, k, grays, forward)
+                    forward, found = self._prepare(buffer, k, grays, forward)
+                    prepared[k] = (*found, grid.cues(*found[:3]))  # and on the grid
             rows = []
             for k in range(start, stop):
-                hard, rhs, weight, info = prepared[k]
+                hard, _, weight = prepared[k][4]
                 coupled = k > first or (k > 0 and done is not None)
-                before = (grays[k - 1], buffer.motion(k - 1).backward) if coupled and self.temporal > 0 else None
-                after = (grays[k + 1], buffer.motion(k).forward) if k + 1 < stop and self.temporal > 0 else None
+                before = (grid.gray(k - 1), moved(k - 1).backward) if coupled and self.temporal > 0 else None
+                after = (grid.gray(k + 1), moved(k).forward) if k + 1 < stop and self.temporal > 0 else None
                 rows.append(
-                    frame_rows(grays[k], hard, prior_weight=weight, before=before, after=after, temporal=self.temporal)
+                    frame_rows(
+                        grid.gray(k), hard, prior_weight=weight, before=before, after=after, temporal=self.temporal
+                    )
                 )
             solved_at = time.perf_counter()
             if done is None and not any(prepared[k][0].any() or prepared[k][2].any() for k in range(start, stop)):
                 # Nothing to hold the colours in these frames (no cue reached them, no frame before):
                 # they stay gray, and the caller hears of it.
-                u, report = np.zeros((stop - start,) + grays[start].shape + (2,)), {"iterations": 0, "residual": 0.0}
+                u = np.zeros((stop - start,) + grid.gray(start).shape + (2,))
+                report = {"iterations": 0, "residual": 0.0}
                 warnings.warn(
                     f"frames {buffer.start + start}–{buffer.start + stop - 1} (shot {shot}): no cue reaches them; "
                     "left gray",
                     stacklevel=3,
                 )
             elif stop - start == 1:  # one frame: its rows solved exactly by their LU
-                system = WindowSystem(rows, prepared[start][1][None], before=done)
+                system = WindowSystem(rows, prepared[start][4][1][None], before=done)
                 u, found = DirectSolver(rows[0].spatial, tol=self.options.tol).solve(system.rhs[0])
                 u, report = u[None], {"iterations": 0, "residual": found.residual}
             else:
-                system = WindowSystem(rows, np.stack([prepared[k][1] for k in range(start, stop)]), before=done)
+                system = WindowSystem(rows, np.stack([prepared[k][4][1] for k in range(start, stop)]), before=done)
                 x0 = None if done is None else np.repeat(done[None], stop - start, axis=0)
                 u, report = system.solve(x0, tol=max(self.options.tol, 1e-6), maxiter=self.options.maxiter)
             seconds = time.perf_counter() - solved_at
             last = stop if stop == count else max(start + 1, stop - self.overlap)
             for k in range(start, last):
-                chroma = u[k - start]
-                if not np.all(np.isfinite(chroma)):
+                if not np.all(np.isfinite(u[k - start])):
                     raise InputError(f"frame {buffer.start + k}: the solve produced non-finite chroma")
+                lifted_at = time.perf_counter()
+                # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
+                chroma, engine = grid.chroma(k, u[k - start], *prepared[k][:2])
                 rgb = chroma_to_rgb(lightness_of_gray(grays[k]), chroma, self.options.gamut)
-                info = dict(prepared[k][3], index=buffer.start + k, shot=shot, **report, seconds=seconds)
-                yield VideoFrame(buffer.start + k, rgb, chroma, info)
+                info = dict(
+                    prepared[k][3],
+                    index=buffer.start + k,
+                    shot=shot,
+                    **report,
+                    seconds=seconds + time.perf_counter() - lifted_at,
+                    **engine,
+                )
+                yield VideoFrame(buffer.start + k, rgb, chroma, info, u[k - start])
             done = u[last - 1 - start]
             for k in [k for k in grays if k < last - 1]:
                 grays.pop(k)
                 prepared.pop(k, None)
+                moves.pop(k, None)
+                grid.drop(k)
             start = last
 
     def _forward(self, buffer: _ShotBuffer, k: int, grays, forward):
