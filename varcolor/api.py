@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import methods
-from .color import chroma_to_rgb, lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
+from .color import chroma_to_rgb_of_gray, lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
 from .cues import Cues
 from .errors import InputError, MethodError, check_image_size, real_array
 from .gamut import GlobalHints
@@ -189,13 +189,18 @@ class Colorizer:
             self.detector = pick(options.instances, options.detector_file)
         self._instances = None  # found once per image, at the first solve
         self.guide = _check_gray(gray)
-        self.lightness = lightness_of_gray(self.guide)
         # Plans its solver unless given the plan: refuses what will not fit.
         self.engine = method(self.guide, options, progress, plan=plan)
         self.updates = Updates(self.engine, options.space, self._targets_at) if method.interactive else None
         self.cues: Cues | None = None
         self._chroma: np.ndarray | None = None
         self._last: Result | None = None
+
+    @property
+    def lightness(self) -> np.ndarray:
+        """The gray image's CIE lightness (``H×W``): what the results keep. Computed when asked, not
+        held (0.32 GB at 40 MP): painting computes it a band at a time."""
+        return lightness_of_gray(self.guide)
 
     @property
     def method(self) -> str:
@@ -363,7 +368,7 @@ class Colorizer:
         if self.options.space == "lab":
             return ab
         lightness = None if cues.lightness is None else cues.lightness.ravel()[pixels]
-        return _cue_iq(ab, lightness, self.lightness.ravel()[pixels])
+        return _cue_iq(ab, lightness, lightness_of_gray(self.guide.ravel()[pixels]))
 
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
         start = time.perf_counter()
@@ -397,7 +402,9 @@ class Colorizer:
             chroma = np.zeros(self.guide.shape + (2,))
             info.update(solver="none", iterations=0, residual=0.0)
         else:
-            targets = cues.ab if options.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
+            targets = cues.ab
+            if options.space == "yiq":
+                targets = _cue_iq(cues.ab, cues.lightness, lightness_of_gray(self.guide))
             chroma, report = _solution(
                 self.engine, self.engine.solve(Problem(cues.mask, targets, prior, weight), x0), self.guide.shape + (2,)
             )
@@ -467,11 +474,11 @@ class Colorizer:
         """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""
         if self.options.space == "lab":
             if isinstance(where[0], slice):  # a window: written in place
-                chroma_to_rgb(self.lightness[where], chroma[where], self.options.gamut, out=rgb[where])
+                chroma_to_rgb_of_gray(self.guide[where], chroma[where], self.options.gamut, out=rgb[where])
             else:
-                lightness = self.lightness[where]
-                out = np.empty(lightness.shape + (3,), rgb.dtype)
-                rgb[where] = chroma_to_rgb(lightness, chroma[where], self.options.gamut, out=out)
+                gray = self.guide[where]
+                out = np.empty(gray.shape + (3,), rgb.dtype)
+                rgb[where] = chroma_to_rgb_of_gray(gray, chroma[where], self.options.gamut, out=out)
             return
         colours = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
         ab[where] = rgb_to_lab(colours.reshape(1, -1, 3))[..., 1:].reshape(colours.shape[:-1] + (2,))

@@ -211,7 +211,7 @@ class LevinMultiscale(Method):
         moved = None
         if previous is not None and prior is None:  # however the coarse grid was solved: corrected or afresh
             moved = np.abs(coarse - previous).max(axis=2)  # how far the lift moves, block by block
-        chroma, region = self._lift(coarse, moved)
+        chroma, region = self._lift(coarse, moved, np.result_type(problem.targets.dtype, np.float32))
         chroma[problem.mask] = problem.targets[problem.mask]  # hard cues, exactly
         times["lift_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
@@ -223,18 +223,22 @@ class LevinMultiscale(Method):
             report["changed"] = _union([region, *boxes])
         return chroma, report
 
-    def _lift(self, coarse: np.ndarray, moved: np.ndarray | None) -> tuple[np.ndarray, tuple | None]:
+    def _lift(self, coarse: np.ndarray, moved: np.ndarray | None, dtype) -> tuple[np.ndarray, tuple | None]:
         """The coarse chroma at full resolution (guided by the gray), within the coarse range
         (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift),
         and after an edit (``moved``) the window lifted again: the last lift is kept (up to
         :data:`KEEP_PIXELS`) and only the blocks the coarse change reaches are lifted again;
-        None: all."""
+        None: all. ``dtype``: the cues' precision, at least float32 (the cues held exactly)."""
         parameters = self.options.parameters
         a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
         low, high = coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1))
         last, self._lifted = self._lifted, None
-        if moved is None or last is None or not (np.array_equal(low, last[1]) and np.array_equal(high, last[2])):
-            chroma = lift(a, b, self.guide, self.factor, low, high)
+        fresh = moved is None or last is None or last[0].dtype != dtype
+        if fresh or not (np.array_equal(low, last[1]) and np.array_equal(high, last[2])):
+            # float32 where the cues are (the marks' readers make them so): it rounds ab by 1e-5
+            # (YIQ by 1/500 of that), where one level of a 16-bit output moves it by about 1e-3;
+            # a 40 MP scan's chroma is then 0.32 GB, not 0.64.
+            chroma = lift(a, b, self.guide, self.factor, low, high, out=np.empty(self.guide.shape + (2,), dtype))
             if self.guide.size <= KEEP_PIXELS:
                 self._lifted = (chroma.copy(), low, high)
             return chroma, None
