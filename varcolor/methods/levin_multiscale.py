@@ -44,8 +44,9 @@ EXACT_BELOW = 256 * 256
 COARSE_CELLS = 1_100_000
 #: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
 TILE = 256
-#: Up to this many pixels what edits reuse is kept (the last lift, an image-sized array more; the
-#: cues and the tiles' corrections); a scan beyond, colorized once, does not hold them.
+#: Up to this many pixels what edits reuse is kept (the coarse grid's factors; the last lift, an
+#: image-sized array more; the cues and the tiles' corrections); a scan beyond, colorized once,
+#: does not hold them.
 KEEP_PIXELS = 16_000_000
 #: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
 #: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound
@@ -198,8 +199,12 @@ class LevinMultiscale(Method):
             self.coarse.reset()
             coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), None)
             report = {**solved, **report}
-            if prior is None:
+            if prior is None and self.guide.size <= KEEP_PIXELS:
                 self.updates.rebase(coarse, held, targets)
+            elif self.guide.size > KEEP_PIXELS:
+                # A scan colorized once: its coarse factors (0.3 GB at 40 MP) go before the
+                # full-resolution arrays come; an edit factors the coarse grid again.
+                self.coarse.reset()
         previous, self.coarse_chroma = self.coarse_chroma, coarse
         times["coarse_seconds"] = time.perf_counter() - start
         # The coarse edit's box is in coarse cells: what changed at full resolution is not it.

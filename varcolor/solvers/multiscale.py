@@ -19,6 +19,9 @@ import numpy as np
 
 __all__ = ["coarse_shape", "block_mean", "coarse_cues", "guided_coefficients", "lift_rows", "lift"]
 
+#: Pixels :func:`block_mean` sums at a time (in float64: 8 MB).
+BAND_PIXELS = 1 << 20
+
 
 def coarse_shape(shape: tuple[int, int], factor: int) -> tuple[int, int]:
     """The coarse grid of an image of ``shape`` in blocks of ``factor``² pixels (partial blocks at
@@ -61,7 +64,7 @@ def block_mean(image, factor: int, xp=np):
     per_row = xp.minimum(height - factor * xp.arange(rows), factor)
     per_column = xp.minimum(width - factor * xp.arange(columns), factor)
     counts = (per_row[:, None] * per_column[None, :]).astype(xp.float64)
-    band = max(1, (1 << 20) // max(1, width * factor))  # block rows summed at once: about 1 M pixels
+    band = max(1, BAND_PIXELS // max(1, width * factor))  # block rows summed at once
     sums = xp.concatenate(
         [
             _block_sum(xp.asarray(image[top * factor : (top + band) * factor], dtype=xp.float64), factor, xp)
