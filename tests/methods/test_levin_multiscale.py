@@ -194,16 +194,19 @@ def _strokes_float32(shape):
 
 
 def test_a_scan_holds_less_than_a_float64_chroma(monkeypatch):
-    """A scan colorized once (above KEEP_PIXELS) into 8-bit levels holds its chroma in float32
-    (8 bytes a pixel), the levels (3) and a few masks: the whole solve's peak stays under what a
-    float64 chroma alone takes (16). Painting's bands and the factor made small, as a 40 MP scan's
-    are to it, so that only image-sized arrays count (it was 35: the chroma and the lift in float64,
-    the lightness held, the coarse factors kept)."""
+    """A scan colorized once (above KEEP_PIXELS and HOLD_LIGHTNESS) into 8-bit levels holds its
+    chroma in float32 (8 bytes a pixel), the levels (3) and a few masks: the whole solve's peak
+    stays under what a float64 chroma alone takes (16). Painting's bands and the factor made small,
+    as a 40 MP scan's are to it, so that only image-sized arrays count (it was 35: the chroma and
+    the lift in float64, the lightness held, the coarse factors kept). Its colours are those painted
+    from the held lightness."""
     import tracemalloc
 
+    import varcolor.api
     import varcolor.color
 
     monkeypatch.setattr(levin_multiscale, "KEEP_PIXELS", 0)
+    monkeypatch.setattr(varcolor.api, "HOLD_LIGHTNESS", 0)
     monkeypatch.setattr(varcolor.color, "_BAND_VALUES", 1 << 14)
     gray = varcolor.color.to_gray(photo("coffee", (512, 768)))
     cues = _strokes_float32(gray.shape)
@@ -217,6 +220,9 @@ def test_a_scan_holds_less_than_a_float64_chroma(monkeypatch):
         tracemalloc.stop()
     assert result.rgb.dtype == np.uint8 and result.info["engine"]["tiles"] > 0
     assert peak < 16 * gray.size
+    monkeypatch.setattr(varcolor.api, "HOLD_LIGHTNESS", gray.size)
+    held = varcolor.colorize(gray, cues, method=ENGINE, factor=8, bits=8)
+    np.testing.assert_array_equal(result.rgb, held.rgb)
 
 
 def test_float32_cues_give_the_float64_cues_colours():
