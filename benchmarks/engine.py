@@ -37,7 +37,11 @@ reason, then where the time went).
 scribbles drawn on it) under ``/usr/bin/time -v``: seconds, peak memory of the whole command, and
 the scene's mat-vec unit in a fresh process after it. ``--save-sizes 12``: a studio save at full
 resolution (``SaveJob``, its child process solving) from a process standing in for the server:
-seconds, the server's resident size before and after, the child's peak.
+seconds, the server's resident size before and after, the child's peak. ``--scan`` picks the big
+scan: ``levin`` (its scribbles, about a fifth of the pixels), ``sparse`` (a grainy scan, 80 strokes)
+or ``photo`` (kodim05 upscaled, 80 strokes in its own colours drawn at 1 MP and scaled up: the
+result's PSNR against the photo, and the same strokes' at 1 MP, so that a big scan's quality is
+told against a small one's).
 
 Writes ``engine.json`` and ``engine.md`` (``--name`` changes the stem), and ``engine.png``.
 Run: ``python benchmarks/engine.py`` (0.25/1/4 MP first solves, edits at 1 MP: a few minutes);
@@ -331,6 +335,12 @@ def edit_session(task: dict, queue) -> None:
     )
 
 
+#: What each kind of big scan is, for the report.
+SCANS = {
+    "levin": "Levin's example upscaled, its scribbles on it",
+    "sparse": "Levin's example upscaled with film grain, 80 straight strokes of random colours",
+    "photo": "kodim05 upscaled, 80 strokes of its own colours",
+}
 #: Strokes of the ``sparse`` scan: as many, as long and as wide (at 40 MP) as a restorer's.
 SPARSE_STROKES, STROKE_LENGTH, STROKE_WIDTH, GRAIN = 80, (200, 600), 8, 4 / 255
 
@@ -343,6 +353,8 @@ def make_scan(megapixels: float, stem: str, kind: str = "levin") -> dict:
     8 px wide (hard-edged): a restorer's few dozen strokes on a grainy scan."""
     if kind == "sparse":
         return _sparse_scan(megapixels, stem)
+    if kind == "photo":
+        return _photo_scan(megapixels, stem)
     import imageio.v3 as iio
     from skimage.transform import resize
 
@@ -398,6 +410,82 @@ def _sparse_scan(megapixels: float, stem: str) -> dict:
     return {"shape": [height, width], "cues": int(cues), "scan": "sparse"}
 
 
+#: The ``photo`` scan's strokes, as drawn on its 1 MP copy (then scaled up, nearest): 2 px wide.
+PHOTO_STROKE_WIDTH = 2
+
+
+def _photo_scan(megapixels: float, stem: str) -> dict:
+    """A Kodak photo (kodim05) upscaled (bilinear) to ``megapixels``: its same-lightness gray
+    (``stem.png``), :data:`SPARSE_STROKES` strokes in the photo's own colours (``stem_marked.png``)
+    and the photo (``stem_truth.png``); and the same at 1 MP (``stem_1mp*.png``): the strokes are
+    drawn on the 1 MP copy (:data:`PHOTO_STROKE_WIDTH` px wide, 1/√megapixels of the sparse scan's
+    lengths) and scaled up, so that both sizes hold the same strokes."""
+    import imageio.v3 as iio
+    from PIL import Image, ImageDraw
+
+    import varcolor
+
+    photo = Image.open(SHARED / "kodak" / "kodim05.png").convert("RGB")
+    rng = np.random.default_rng(0)
+    sizes = {}
+    for name, mp in (("", megapixels), ("_1mp", 1.0)):
+        scale = np.sqrt(mp * 1e6 / (photo.width * photo.height))
+        sizes[name] = (int(round(photo.width * scale)), int(round(photo.height * scale)))
+    small = Image.new("L", sizes["_1mp"], 0)
+    draw = ImageDraw.Draw(small)
+    width, height = sizes["_1mp"]
+    shrink = np.sqrt(megapixels)
+    for _ in range(SPARSE_STROKES):
+        length, angle = rng.uniform(*STROKE_LENGTH) / shrink, rng.uniform(0, np.pi)
+        y, x = rng.uniform(0, height - 1), rng.uniform(0, width - 1)
+        end = (x + length * np.cos(angle), y + length * np.sin(angle))
+        draw.line([(x, y), end], fill=255, width=PHOTO_STROKE_WIDTH)
+    cues = {}
+    for name, size in sizes.items():
+        truth = np.asarray(photo.resize(size, Image.BILINEAR))
+        strokes = np.asarray(small.resize(size, Image.NEAREST)) > 0
+        gray = np.empty(truth.shape[:2], np.uint8)
+        for top in range(0, size[1], 512):  # the gray band by band: no float64 Lab of the scan
+            band = varcolor.color.same_lightness_gray(truth[top : top + 512] / 255.0)
+            gray[top : top + 512] = np.clip(band * 255 + 0.5, 0, 255).astype(np.uint8)
+        marked = np.repeat(gray[..., None], 3, axis=2)
+        marked[strokes] = truth[strokes]
+        iio.imwrite(f"{stem}{name}.png", gray)
+        iio.imwrite(f"{stem}{name}_marked.png", marked)
+        iio.imwrite(f"{stem}{name}_truth.png", truth)
+        cues[name] = int(strokes.sum())
+    return {"shape": [sizes[""][1], sizes[""][0]], "cues": cues[""], "scan": "photo"}
+
+
+def _banded_psnr(result: str, truth: str) -> float:
+    """PSNR (dB, 8-bit) of the image file ``result`` against ``truth``, summed band by band."""
+    import imageio.v3 as iio
+
+    one, two = iio.imread(result), iio.imread(truth)
+    squared = 0.0
+    for top in range(0, one.shape[0], 512):
+        difference = one[top : top + 512].astype(np.float32) - two[top : top + 512]
+        squared += float(np.einsum("ijk,ijk->", difference, difference, dtype=np.float64))
+    return float(10 * np.log10(255.0**2 / (squared / one.size)))
+
+
+def _photo_quality(task: dict, queue) -> None:
+    """The ``photo`` scan's PSNR against the photo, and the same strokes' at 1 MP (colorized here)."""
+    import varcolor
+
+    stem = task["stem"]
+    small = f"{stem}_1mp"
+    gray = varcolor.read_image(f"{small}.png")
+    cues = varcolor.Cues.from_marked(gray, varcolor.read_image(f"{small}_marked.png"))
+    varcolor.write_image(f"{small}_out.png", varcolor.colorize(gray, cues).rgb, bits=8, overwrite=True)
+    queue.put(
+        {
+            "psnr_db": _banded_psnr(f"{stem}_out.png", f"{stem}_truth.png"),
+            "psnr_1mp_db": _banded_psnr(f"{small}_out.png", f"{small}_truth.png"),
+        }
+    )
+
+
 def _scan_unit(task: dict, queue) -> None:
     """The mat-vec unit of a saved scan, in this fresh process."""
     import varcolor
@@ -448,6 +536,8 @@ def cli_solve(megapixels: float, scratch: str, timeout: float, kind: str = "levi
         row["error"] = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
     elif unit.get("unit_seconds"):
         row["units"] = seconds / unit["unit_seconds"]
+    if kind == "photo" and done.returncode == 0:
+        row.update(run(_photo_quality, task, timeout))
     return row
 
 
@@ -624,7 +714,7 @@ def report(first: list[dict], edits: list[dict], cli: list[dict] = (), saves: li
     if cli:
         lines += [
             "",
-            "`varcolor colorize` on a big scan (Levin's example upscaled, its scribbles on it; `auto` picks the "
+            f"`varcolor colorize` on a big scan ({SCANS[cli[0].get('scan', 'levin')]}; `auto` picks the "
             "solver), whole command under `/usr/bin/time -v`; 50 mv: the same scene's mat-vecs in a fresh process "
             "after it:",
             "",
@@ -639,6 +729,22 @@ def report(first: list[dict], edits: list[dict], cli: list[dict] = (), saves: li
                 f"| {r['megapixels']:g} | {r['cues']} | {r['seconds']:.1f} | {r.get('units', float('nan')):.2f} | "
                 f"{r['unit_seconds']:.2f} | {r['peak_bytes'] / 1e9:.2f} GB | {r['load'][0]:.1f} → {r['load'][1]:.1f} |"
             )
+        photos = [r for r in cli if "psnr_db" in r]
+        if photos:
+            lines += [
+                "",
+                "The `photo` scan (kodim05 upscaled, strokes of its own colours drawn at 1 MP and scaled up): PSNR "
+                "of the result against the upscaled photo, and of the same strokes colorized at 1 MP against the "
+                "photo at 1 MP:",
+                "",
+                "| MP | PSNR (dB) | at 1 MP (dB) | difference (dB) |",
+                "|---|---|---|---|",
+            ]
+            lines += [
+                f"| {r['megapixels']:g} | {r['psnr_db']:.2f} | {r['psnr_1mp_db']:.2f} | "
+                f"{r['psnr_db'] - r['psnr_1mp_db']:+.2f} |"
+                for r in photos
+            ]
     if saves:
         lines += [
             "",
@@ -707,7 +813,7 @@ def main(argv=None) -> int:
         "--cli-sizes", default="none", help="megapixels of `varcolor colorize` big-scan runs (e.g. 16,40; 'none')"
     )
     parser.add_argument(
-        "--scan", choices=("levin", "sparse"), default="levin", help="the --cli-sizes scene (make_scan's kind)"
+        "--scan", choices=("levin", "sparse", "photo"), default="levin", help="the --cli-sizes scene (make_scan's kind)"
     )
     parser.add_argument("--save-sizes", default="none", help="megapixels of studio saves (e.g. 12; 'none')")
     parser.add_argument(

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import methods
-from .color import chroma_to_rgb, lab_to_rgb, lightness_of_gray, rgb_to_lab, rgb_to_yiq, to_gray, yiq_to_rgb
+from .color import (
+    chroma_to_rgb,
+    chroma_to_rgb_of_gray,
+    lab_to_rgb,
+    lightness_of_gray,
+    rgb_to_lab,
+    rgb_to_yiq,
+    to_gray,
+    yiq_to_rgb,
+)
 from .cues import Cues
 from .errors import InputError, MethodError, check_image_size, real_array
 from .gamut import GlobalHints
@@ -25,6 +34,10 @@ from .io import to_levels
 from .methods import METHODS, Problem  # noqa: F401 (METHODS re-exported)
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
+
+#: Up to this many pixels a colorizer holds the gray image's lightness (8 bytes a pixel) for the
+#: repaints after edits; a bigger scan, colorized once, computes it as it paints.
+HOLD_LIGHTNESS = 16_000_000
 
 __all__ = [
     "colorize",
@@ -189,13 +202,21 @@ class Colorizer:
             self.detector = pick(options.instances, options.detector_file)
         self._instances = None  # found once per image, at the first solve
         self.guide = _check_gray(gray)
-        self.lightness = lightness_of_gray(self.guide)
+        # Held for the repaints after edits up to HOLD_LIGHTNESS pixels; a bigger scan's is computed
+        # a band at a time as it is painted (the same values).
+        self._lightness = lightness_of_gray(self.guide) if self.guide.size <= HOLD_LIGHTNESS else None
         # Plans its solver unless given the plan: refuses what will not fit.
         self.engine = method(self.guide, options, progress, plan=plan)
         self.updates = Updates(self.engine, options.space, self._targets_at) if method.interactive else None
         self.cues: Cues | None = None
         self._chroma: np.ndarray | None = None
         self._last: Result | None = None
+
+    @property
+    def lightness(self) -> np.ndarray:
+        """The gray image's CIE lightness (``H×W``): what the results keep (above
+        :data:`HOLD_LIGHTNESS` pixels computed when asked, not held)."""
+        return lightness_of_gray(self.guide) if self._lightness is None else self._lightness
 
     @property
     def method(self) -> str:
@@ -363,7 +384,9 @@ class Colorizer:
         if self.options.space == "lab":
             return ab
         lightness = None if cues.lightness is None else cues.lightness.ravel()[pixels]
-        return _cue_iq(ab, lightness, self.lightness.ravel()[pixels])
+        held = self._lightness
+        own = lightness_of_gray(self.guide.ravel()[pixels]) if held is None else held.ravel()[pixels]
+        return _cue_iq(ab, lightness, own)
 
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
         start = time.perf_counter()
@@ -397,7 +420,9 @@ class Colorizer:
             chroma = np.zeros(self.guide.shape + (2,))
             info.update(solver="none", iterations=0, residual=0.0)
         else:
-            targets = cues.ab if options.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
+            targets = cues.ab
+            if options.space == "yiq":
+                targets = _cue_iq(cues.ab, cues.lightness, self.lightness)
             chroma, report = _solution(
                 self.engine, self.engine.solve(Problem(cues.mask, targets, prior, weight), x0), self.guide.shape + (2,)
             )
@@ -466,12 +491,15 @@ class Colorizer:
     def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""
         if self.options.space == "lab":
-            if isinstance(where[0], slice):  # a window: written in place
-                chroma_to_rgb(self.lightness[where], chroma[where], self.options.gamut, out=rgb[where])
+            if self._lightness is None:  # a scan: its lightness a band at a time
+                paint, values = chroma_to_rgb_of_gray, self.guide
             else:
-                lightness = self.lightness[where]
-                out = np.empty(lightness.shape + (3,), rgb.dtype)
-                rgb[where] = chroma_to_rgb(lightness, chroma[where], self.options.gamut, out=out)
+                paint, values = chroma_to_rgb, self._lightness
+            if isinstance(where[0], slice):  # a window: written in place
+                paint(values[where], chroma[where], self.options.gamut, out=rgb[where])
+            else:
+                out = np.empty(values[where].shape + (3,), rgb.dtype)
+                rgb[where] = paint(values[where], chroma[where], self.options.gamut, out=out)
             return
         colours = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
         ab[where] = rgb_to_lab(colours.reshape(1, -1, 3))[..., 1:].reshape(colours.shape[:-1] + (2,))

@@ -13,7 +13,7 @@ from varcolor.errors import InputError
 from varcolor.methods import levin_multiscale
 from varcolor.methods.levin_multiscale import auto_factor
 
-from ..conftest import gray_and_cues, make_pair, run, stroke
+from ..conftest import gray_and_cues, make_pair, photo, run, stroke
 
 ENGINE = "levin-multiscale"
 
@@ -182,3 +182,59 @@ def test_a_scan_beyond_the_kept_size_holds_nothing_for_edits(monkeypatch, rng):
     assert edited.info["engine"]["tiles_reused"] == 0
     fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4)
     assert np.abs(edited.ab - fresh.ab).max() < 0.05
+
+
+def _strokes_float32(shape):
+    """Four strokes of distinct colours, as the readers of marks make cues: float32 ab."""
+    mask, ab = np.zeros(shape, bool), np.zeros(shape + (2,), np.float32)
+    for k, (row, column) in enumerate([(100, 150), (300, 450), (400, 100), (150, 600)]):
+        mask[row : row + 6, column : column + 100] = True
+        ab[row : row + 6, column : column + 100] = (30 - 15 * k, 20 * k - 25)
+    return varcolor.Cues(mask, ab)
+
+
+def test_a_scan_holds_less_than_a_float64_chroma(monkeypatch):
+    """A scan colorized once (above KEEP_PIXELS and HOLD_LIGHTNESS) into 8-bit levels holds its
+    chroma in float32 (8 bytes a pixel), the levels (3) and a few masks: the whole solve's peak
+    stays under what a float64 chroma alone takes (16). Painting's bands and the factor made small,
+    as a 40 MP scan's are to it, so that only image-sized arrays count (it was 35: the chroma and
+    the lift in float64, the lightness held, the coarse factors kept). Its colours are those painted
+    from the held lightness."""
+    import tracemalloc
+
+    import varcolor.api
+    import varcolor.color
+
+    monkeypatch.setattr(levin_multiscale, "KEEP_PIXELS", 0)
+    monkeypatch.setattr(varcolor.api, "HOLD_LIGHTNESS", 0)
+    monkeypatch.setattr(varcolor.color, "_BAND_VALUES", 1 << 14)
+    gray = varcolor.color.to_gray(photo("coffee", (512, 768)))
+    cues = _strokes_float32(gray.shape)
+    # Once before, whole: numba compiles every kernel the path takes (a fresh clone has no cache, and
+    # a compilation's allocations are traced; a crop missed some and failed on an empty cache).
+    varcolor.colorize(gray, cues, method=ENGINE, factor=8, bits=8)
+    tracemalloc.start()
+    try:
+        result = varcolor.colorize(gray, cues, method=ENGINE, factor=8, bits=8)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.rgb.dtype == np.uint8 and result.info["engine"]["tiles"] > 0
+    assert peak < 16 * gray.size
+    monkeypatch.setattr(varcolor.api, "HOLD_LIGHTNESS", gray.size)
+    held = varcolor.colorize(gray, cues, method=ENGINE, factor=8, bits=8)
+    np.testing.assert_array_equal(result.rgb, held.rgb)
+
+
+def test_float32_cues_give_the_float64_cues_colours():
+    """Cues in float32 (the marks' readers') are solved in float32 at full resolution: the colours
+    are those of the same cues in float64 within a twentieth of a 16-bit level (float32 rounds ab
+    by 1e-5), and the cues are held exactly in each."""
+    gray = varcolor.color.to_gray(photo("coffee", (512, 768)))
+    single = _strokes_float32(gray.shape)
+    double = varcolor.Cues(single.mask, single.ab.astype(np.float64))
+    one, two = (varcolor.colorize(gray, cues, method=ENGINE, factor=8) for cues in (single, double))
+    assert one.ab.dtype == np.float32 and two.ab.dtype == np.float64
+    assert np.abs(one.rgb - two.rgb).max() < 0.05 / 65535
+    for result, cues in ((one, single), (two, double)):
+        np.testing.assert_array_equal(result.ab[cues.mask], cues.ab[cues.mask])

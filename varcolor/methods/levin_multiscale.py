@@ -44,8 +44,9 @@ EXACT_BELOW = 256 * 256
 COARSE_CELLS = 1_100_000
 #: Side of the full-resolution tiles the correction solves one at a time (its LU's size).
 TILE = 256
-#: Up to this many pixels what edits reuse is kept (the last lift, an image-sized array more; the
-#: cues and the tiles' corrections); a scan beyond, colorized once, does not hold them.
+#: Up to this many pixels what edits reuse is kept (the coarse grid's factors; the last lift, an
+#: image-sized array more; the cues and the tiles' corrections); a scan beyond, colorized once,
+#: does not hold them.
 KEEP_PIXELS = 16_000_000
 #: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
 #: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound
@@ -198,8 +199,12 @@ class LevinMultiscale(Method):
             self.coarse.reset()
             coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), None)
             report = {**solved, **report}
-            if prior is None:
+            if prior is None and self.guide.size <= KEEP_PIXELS:
                 self.updates.rebase(coarse, held, targets)
+            elif self.guide.size > KEEP_PIXELS:
+                # A scan colorized once: its coarse factors (0.3 GB at 40 MP) go before the
+                # full-resolution arrays come; an edit factors the coarse grid again.
+                self.coarse.reset()
         previous, self.coarse_chroma = self.coarse_chroma, coarse
         times["coarse_seconds"] = time.perf_counter() - start
         # The coarse edit's box is in coarse cells: what changed at full resolution is not it.
@@ -211,7 +216,7 @@ class LevinMultiscale(Method):
         moved = None
         if previous is not None and prior is None:  # however the coarse grid was solved: corrected or afresh
             moved = np.abs(coarse - previous).max(axis=2)  # how far the lift moves, block by block
-        chroma, region = self._lift(coarse, moved)
+        chroma, region = self._lift(coarse, moved, _precision(problem))
         chroma[problem.mask] = problem.targets[problem.mask]  # hard cues, exactly
         times["lift_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
@@ -235,23 +240,27 @@ class LevinMultiscale(Method):
         problem : Problem
             The full-resolution cues (``prior`` and ``weight`` read by the correction).
         """
-        chroma, _ = self._lift(coarse, None)
+        chroma, _ = self._lift(coarse, None, _precision(problem))
         chroma[problem.mask] = problem.targets[problem.mask]
         tiles, _, unknowns, _ = self._correct(chroma, problem, self.options.parameters.margin, None)
         return chroma, {"tiles": tiles, "corrected_pixels": unknowns}
 
-    def _lift(self, coarse: np.ndarray, moved: np.ndarray | None) -> tuple[np.ndarray, tuple | None]:
+    def _lift(self, coarse: np.ndarray, moved: np.ndarray | None, dtype) -> tuple[np.ndarray, tuple | None]:
         """The coarse chroma at full resolution (guided by the gray), within the coarse range
         (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift),
         and after an edit (``moved``) the window lifted again: the last lift is kept (up to
         :data:`KEEP_PIXELS`) and only the blocks the coarse change reaches are lifted again;
-        None: all."""
+        None: all. ``dtype``: the cues' precision, at least float32 (the cues held exactly)."""
         parameters = self.options.parameters
         a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
         low, high = coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1))
         last, self._lifted = self._lifted, None
-        if moved is None or last is None or not (np.array_equal(low, last[1]) and np.array_equal(high, last[2])):
-            chroma = lift(a, b, self.guide, self.factor, low, high)
+        fresh = moved is None or last is None or last[0].dtype != dtype
+        if fresh or not (np.array_equal(low, last[1]) and np.array_equal(high, last[2])):
+            # float32 where the cues are (the marks' readers make them so): it rounds ab by 1e-5
+            # (YIQ by 1/500 of that), where one level of a 16-bit output moves it by about 1e-3;
+            # a 40 MP scan's chroma is then 0.32 GB, not 0.64.
+            chroma = lift(a, b, self.guide, self.factor, low, high, out=np.empty(self.guide.shape + (2,), dtype))
             if self.guide.size <= KEEP_PIXELS:
                 self._lifted = (chroma.copy(), low, high)
             return chroma, None
@@ -359,6 +368,11 @@ class LevinMultiscale(Method):
             if rows.size:  # cues removed or recoloured: their pixels changed too
                 boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
         return solved, reused, unknowns, boxes
+
+
+def _precision(problem: Problem):
+    """The lifted chroma's dtype: the cues' precision, at least float32 (cues are held exactly)."""
+    return np.result_type(problem.targets.dtype, np.float32)
 
 
 def _union(boxes: list) -> tuple[slice, slice]:

@@ -19,6 +19,9 @@ import numpy as np
 
 __all__ = ["coarse_shape", "block_mean", "coarse_cues", "guided_coefficients", "lift_rows", "lift"]
 
+#: Pixels :func:`block_mean` sums at a time (in float64: 8 MB).
+BAND_PIXELS = 1 << 20
+
 
 def coarse_shape(shape: tuple[int, int], factor: int) -> tuple[int, int]:
     """The coarse grid of an image of ``shape`` in blocks of ``factor``² pixels (partial blocks at
@@ -54,8 +57,20 @@ def block_mean(image, factor: int, xp=np):
     >>> block_mean(np.arange(12.0).reshape(3, 4), 2).tolist()
     [[2.5, 4.5], [8.5, 10.5]]
     """
-    counts = _block_sum(xp.ones(image.shape[:2]), factor, xp)
-    sums = _block_sum(xp.asarray(image, dtype=xp.float64), factor, xp)
+    height, width = image.shape[:2]
+    rows, columns = coarse_shape((height, width), factor)
+    # Each block's pixel count from the image's size; the sums a band of blocks at a time, in
+    # float64: a 40 MP scan's padded float64 copy and its image of ones were 0.64 GB at once.
+    per_row = xp.minimum(height - factor * xp.arange(rows), factor)
+    per_column = xp.minimum(width - factor * xp.arange(columns), factor)
+    counts = (per_row[:, None] * per_column[None, :]).astype(xp.float64)
+    band = max(1, BAND_PIXELS // max(1, width * factor))  # block rows summed at once
+    sums = xp.concatenate(
+        [
+            _block_sum(xp.asarray(image[top * factor : (top + band) * factor], dtype=xp.float64), factor, xp)
+            for top in range(0, rows, band)
+        ]
+    )
     return sums / (counts if image.ndim == 2 else counts[..., None])
 
 
