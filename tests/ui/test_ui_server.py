@@ -1122,3 +1122,78 @@ def test_a_fresh_live_solve_shows_a_preview_then_exactly_the_result_without_one(
     preview, final = _ab(shown[0][1].astype(float)), _ab(shown[1][1].astype(float))
     assert np.abs(preview - final).mean() < 0.25 * np.abs(final).mean()  # the same colours, roughly
     assert _ab(shown[0][1].astype(float))[19:22, 9:12].mean(axis=(0, 1))[0] > 20  # red at the first stroke
+
+
+KILL_STUDIO_MID_SAVE = """
+import sys
+from pathlib import Path
+from varcolor.ui import saving, studio as studio_module
+
+folder, spare = Path(sys.argv[1]), sys.argv[2] == "spare"
+# A save that never ends by itself (encode --watch) stands for a long one of a scan.
+watch = ["encode", "-i", str(folder / "in"), "-o", str(folder / "ir"), "--watch", "--watch-interval", "0.2"]
+saving.command_line = lambda *args, **keywords: watch + ["-s", "16", "-g", "4"]
+studio_module.SPARE_PIXELS, studio_module.SPARE_DELAY = (0, 0.0) if spare else (10**12, 0.0)
+studio = studio_module.Studio(data_dir=folder / "data", out_dir=folder / "out", warm=False)
+studio.open_path(folder / "photo.png")
+stroke = {"tool": "brush", "rgb": [200, 60, 50], "width": 3, "path": [[5, 10], [20, 10]]}
+studio.edit({"op": "stroke", "stroke": stroke})
+if spare:
+    while studio.saves.spare._child is None:
+        pass
+studio.start_save("long", "png", False)
+while studio.saves.job._child is None:
+    pass
+print(studio.saves.job._child.pid, flush=True)
+studio.saves.job.wait()
+"""
+
+
+@pytest.mark.parametrize("spare", ["spare", "fresh"])
+def test_a_save_child_ends_with_a_studio_killed_mid_save(tmp_path, spare):
+    """kill -9 of the studio (or the OOM killer) mid-save: its save child, in a session of its own,
+    ran on to the end of a save no one would publish (forever here; a scan's full solve and its
+    gigabytes in life). It now ends within seconds of the studio."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _photo(tmp_path)
+    (tmp_path / "in").mkdir()
+    varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).uniform(0.1, 0.9, (32, 40, 3)))
+    script = tmp_path / "studio.py"
+    script.write_text(KILL_STUDIO_MID_SAVE)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    studio = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path), spare], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    child = None
+    try:
+        line = studio.stdout.readline()
+        assert line, studio.stderr.read().decode()[-2000:]
+        child = int(line)
+        deadline = time.time() + 120
+        while not list((tmp_path / "ir").glob("*.png")) and time.time() < deadline:  # the child is at work
+            time.sleep(0.1)
+        assert list((tmp_path / "ir").glob("*.png")), studio.stderr.read1().decode()[-2000:]
+        studio.kill()
+        studio.wait()
+        deadline = time.time() + 10
+        while _alive(child) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child)
+    finally:
+        studio.kill()
+        studio.wait()
+        if child is not None and _alive(child):
+            os.killpg(child, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

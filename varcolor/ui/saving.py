@@ -59,14 +59,24 @@ START_SECONDS = 3.0
 #: A save's solver is chosen to fit in this share of the memory budget when it starts.
 SAVE_MEMORY_SHARE = 0.7
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
-#: A spare child (:class:`Spare`) imports the command line and loads its kernels before a save
-#: needs them; it then reads one save's arguments (JSON) from its stdin and runs them as the
-#: ``varcolor`` command does (2 to 4 s of a 12 MP save were the child's start).
-_SPARE_CODE = """
-import json, sys
+#: A save's child: it reads one save's arguments (JSON) from its stdin and runs them as the
+#: ``varcolor`` command does. A spare child (:class:`Spare`, argument ``--spare``) first imports the
+#: command line and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
+#: child's start). Either ends as soon as the studio (the process id it is given) is gone: in its
+#: own session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and
+#: finish a save no one publishes, holding gigabytes of a scan.
+_CHILD_CODE = """
+import json, os, sys, threading, time
+studio = int(sys.argv[1])
+def watch():
+    while os.getppid() == studio:
+        time.sleep(0.25)
+    os._exit(1)
+threading.Thread(target=watch, daemon=True).start()
 from varcolor.cli import main
-from varcolor.ui.live import warm_up
-warm_up()
+if sys.argv[2:] == ["--spare"]:
+    from varcolor.ui.live import warm_up
+    warm_up()
 line = sys.stdin.readline()
 sys.exit(main(json.loads(line)) if line else 0)
 """
@@ -404,14 +414,12 @@ class SaveJob:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         start = time.monotonic()
         argv = [*self._argv, "--quiet"]
-        self._child = self.spare.take() if self.spare is not None else None
-        if self._child is None:
-            self._child = _child(["-m", "varcolor.cli", *argv], env)
-            argv = None
-        log.info("save %s solving in %s child %d", self.id, "a fresh" if argv is None else "the spare", self._child.pid)
+        spare = self.spare.take() if self.spare is not None else None
+        self._child = spare or _child([], env)
+        log.info("save %s solving in %s child %d", self.id, "the spare" if spare else "a fresh", self._child.pid)
         if self._cancel.is_set():
             self.cancel()
-        _, err = self._child.communicate(b"" if argv is None else json.dumps(argv).encode() + b"\n")
+        _, err = self._child.communicate(json.dumps(argv).encode() + b"\n")
         self.solve_seconds = time.monotonic() - start
         log.info("save %s: its child ended after %.1f s", self.id, self.solve_seconds)
         if self._cancel.is_set():
@@ -444,7 +452,7 @@ class SaveJob:
 
 
 class Spare:
-    """The next save's child process, started ahead (:data:`_SPARE_CODE`): it runs the save's
+    """The next save's child process, started ahead (:data:`_CHILD_CODE`): it runs the save's
     printed command in-process as ``python -m varcolor.cli`` would, once it has it.
 
     At most one is kept; it ends with the studio (:meth:`close`), or when the studio dies (its
@@ -460,7 +468,7 @@ class Spare:
         with self._lock:
             if self._child is None or self._child.poll() is not None:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-                self._child = _child(["-c", _SPARE_CODE], env)
+                self._child = _child(["--spare"], env)
 
     def take(self) -> subprocess.Popen | None:
         """The waiting child (None if there is none): the caller writes it one save's arguments."""
@@ -477,10 +485,10 @@ class Spare:
 
 
 def _child(args: list[str], env: dict) -> subprocess.Popen:
-    """A Python child running ``args``, its stdin a pipe, its stderr kept; in its own session, so
-    that Ctrl-C in the studio's terminal reaches the studio, which stops it."""
+    """A save's child (:data:`_CHILD_CODE`, with ``args``), its stdin a pipe, its stderr kept; in
+    its own session, so that Ctrl-C in the studio's terminal reaches the studio, which stops it."""
     return subprocess.Popen(
-        [sys.executable, *args],
+        [sys.executable, "-c", _CHILD_CODE, str(os.getpid()), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
