@@ -1197,3 +1197,54 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+@pytest.mark.slow
+def test_a_dead_spare_or_a_killed_save_child_loses_nothing_and_says_what_happened(tmp_path, monkeypatch):
+    """A spare child dead before Ctrl+S: the save runs in a fresh child, once, whole. A save child
+    killed mid-save (kill -9, the OOM killer): the save fails in one line saying so (it quoted the
+    child's last line of output, whatever that was), nothing of it is published, and the next
+    save works."""
+    import os
+    import signal
+
+    from varcolor.ui import saving
+    from varcolor.ui import studio as studio_module
+
+    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)  # a small photo stands for a scan
+    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
+    (tmp_path / "out").mkdir()
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        studio.open_path(_photo(tmp_path))
+        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+        deadline = time.time() + 30
+        while studio.saves.spare._child is None and time.time() < deadline:
+            time.sleep(0.01)
+        spare = studio.saves.spare._child
+        os.kill(spare.pid, signal.SIGKILL)
+        spare.wait()
+        status = studio.save("first")
+        assert studio.saves.job._child is not spare
+        assert _folder_files(tmp_path / "out") == sorted(Path(path).name for path in status["paths"].values())
+        assert len(status["paths"]) == 4  # result, mask, points, session: the whole unit
+        assert varcolor.read_image(status["paths"]["result"]).shape == (40, 60, 3)
+
+        (tmp_path / "in").mkdir()
+        varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).uniform(0.1, 0.9, (32, 40, 3)))
+        watch = ["encode", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "ir"), "--watch", "-s", "16", "-g", "4"]
+        monkeypatch.setattr(saving, "command_line", lambda *args, **keywords: watch)  # a save that takes long
+        studio.start_save("second")
+        deadline = time.time() + 60
+        while not list((tmp_path / "ir").glob("*.png")) and time.time() < deadline:  # its child is at work
+            time.sleep(0.05)
+        os.kill(studio.saves.job._child.pid, signal.SIGKILL)
+        studio.saves.job.wait(30)
+        status = studio.save_status()
+        assert status["state"] == "failed" and "killed by SIGKILL" in status["error"] and "\n" not in status["error"]
+        assert not any(name.startswith("second") for name in _folder_files(tmp_path / "out"))
+        assert not list((tmp_path / "data" / "saving").iterdir())
+        monkeypatch.undo()
+        assert studio.save("third")["state"] == "done"
+    finally:
+        studio.close()

@@ -424,9 +424,14 @@ class SaveJob:
         log.info("save %s: its child ended after %.1f s", self.id, self.solve_seconds)
         if self._cancel.is_set():
             return
-        if self._child.returncode != 0:
+        code = self._child.returncode
+        if code < 0:  # a signal from outside: whatever it last printed is not why it ended
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+            why = " (out of memory?)" if code == -signal.SIGKILL else ""
+            raise OutputError(f"saving failed: its process was killed by {name}{why}; nothing was saved")
+        if code != 0:
             lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
-            reason = lines[-1] if lines else f"exit code {self._child.returncode}"
+            reason = lines[-1] if lines else f"exit code {code}"
             raise OutputError(f"saving failed: {reason.removeprefix('varcolor: ')}")
 
     def _publish(self) -> None:
