@@ -420,3 +420,23 @@ def test_edges_reach_a_clips_keyframe_strokes(clip_and_cues, capsys):
     assert np.abs(outputs["exact"][0] - outputs["unmix"][0]).max() > 2 / 255
     with pytest.raises(InputError, match="edges must be unmix or exact"):
         read_cue_folder(folder / "cues", 6, (64, 96), edges="hard")
+
+
+@pytest.mark.parametrize("shape", [(40, 6), (6, 40), (8, 8)])
+def test_a_clip_thinner_than_the_flows_patches_is_colorized(tmp_path, capsys, shape):
+    """Frames under 6 to 12 pixels a side: OpenCV's DIS flow raised cv2.error, a traceback and
+    exit code 1 (the clip was read, no frame written). They are flowed padded now."""
+    from varcolor.video.flow import dense_flow
+
+    ramp = np.tile(np.linspace(0.2, 0.8, shape[1]), (shape[0], 1))
+    assert dense_flow(ramp, ramp).shape == (*shape, 2)
+    for k in range(3):
+        write_image(tmp_path / "in" / f"f{k:03d}.png", np.clip(ramp + 0.01 * k, 0, 1))
+    (tmp_path / "cues").mkdir()
+    (tmp_path / "cues" / "0.points.json").write_text(json.dumps([{"y": 2, "x": 2, "a": 30, "b": 20}]))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "--cues", tmp_path / "cues", "-o", out, "-q")
+    assert code == 0, err
+    made = [varcolor.read_image(path) for path in sorted(out.iterdir())]
+    assert len(made) == 3 and all(frame.shape == (*shape, 3) for frame in made)
+    assert np.abs(rgb_to_lab(made[0])[..., 1:]).mean() > 3  # coloured, not gray
