@@ -1248,3 +1248,23 @@ def test_a_dead_spare_or_a_killed_save_child_loses_nothing_and_says_what_happene
         assert studio.save("third")["state"] == "done"
     finally:
         studio.close()
+
+
+def test_a_save_reads_the_studios_mask_as_the_live_view_does(tmp_path):
+    """A one-pixel dark line beside a bright stroke of the same hue: the live view takes every
+    stroke pixel in its own colour; the save's command read its mask with the default ``--edges
+    unmix``, the line as the bright stroke blended towards black, and saved it in the bright one's
+    colours (26 ab off what was painted and shown). The command now says ``--edges exact``."""
+    (tmp_path / "out").mkdir()
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        studio.open_path(_photo(tmp_path))
+        studio.edit(_stroke([220, 60, 40], [[10, 10], [50, 10]], width=6))
+        studio.edit(_stroke([110, 30, 20], [[10, 14], [50, 14]], width=1))
+        status = studio.save("shades")
+    finally:
+        studio.close()
+    assert "--edges exact" in status["command"]
+    result = _ab(np.round(varcolor.read_image(status["paths"]["result"]) * 255))
+    painted = rgb_to_lab(np.array([[[110, 30, 20]]]) / 255.0)[0, 0, 1:]
+    assert np.abs(result[14, 12:28] - painted).max() < 1  # the line on the photo's dark half, as painted

@@ -87,12 +87,14 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     into ``output`` with the studio method's ``options`` and the ``solver`` decided for it (its
     options' flags rendered by :meth:`varcolor.options.Options.flags`, the command line's own).
 
-    >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)
-    ['colorize', 'a.png', '--mask', 'm.png', '-o', 'o.png', '--method', 'levin', '--solver', 'direct']
+    >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)[:8]
+    ['colorize', 'a.png', '--mask', 'm.png', '--edges', 'exact', '-o', 'o.png']
     """
     chosen = Options.build(**options, **({"solver": solver} if solver is not None else {}))
-    # Paths a user named may start with "-": never read as options (path_word).
-    argv = ["colorize", path_word(photo), "--mask", path_word(mask), "-o", path_word(output)]
+    # Paths a user named may start with "-": never read as options (path_word). The mask is drawn
+    # hard-edged and the live view takes each of its pixels in its own colour: so does the save
+    # (the default, unmixing, read a dark stroke beside a bright one as a blend of the bright one).
+    argv = ["colorize", path_word(photo), "--mask", path_word(mask), "--edges", "exact", "-o", path_word(output)]
     argv += chosen.flags(always=("method",))
     if bits == 16:
         argv += ["--bits", "16"]
