@@ -1268,3 +1268,43 @@ def test_a_save_reads_the_studios_mask_as_the_live_view_does(tmp_path):
     result = _ab(np.round(varcolor.read_image(status["paths"]["result"]) * 255))
     painted = rgb_to_lab(np.array([[[110, 30, 20]]]) / 255.0)[0, 0, 1:]
     assert np.abs(result[14, 12:28] - painted).max() < 1  # the line on the photo's dark half, as painted
+
+
+def test_two_saves_asked_for_at_once_start_one(tmp_path, monkeypatch):
+    """Ctrl+S twice fast (two tabs, a double key press): both requests passed the "a save is under
+    way" check before either had started its save, so two children solved the same unit at once
+    (twice the memory of a scan's solve) and the first was no longer followed nor cancellable."""
+    import threading
+
+    from varcolor.ui import saving
+
+    real = saving.memory_budget
+
+    def slow_budget(*args, **keywords):  # the seconds a scan's mask takes to draw, between check and start
+        time.sleep(0.3)
+        return real(*args, **keywords)
+
+    monkeypatch.setattr(saving, "memory_budget", slow_budget)
+    (tmp_path / "out").mkdir()
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    outcomes = []
+
+    def save():
+        try:
+            outcomes.append(studio.start_save("twice")["state"])
+        except varcolor.InputError as exc:
+            outcomes.append(str(exc))
+
+    try:
+        studio.open_path(_photo(tmp_path))
+        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+        threads = [threading.Thread(target=save) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["a save is under way: wait for it or cancel it", "solving"]
+        studio.saves.job.wait(60)
+        assert studio.save_status()["state"] == "done"
+    finally:
+        studio.close()

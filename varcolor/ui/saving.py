@@ -119,6 +119,9 @@ class Saves:
         self.spare = Spare()
         self._rates: dict[str, float] = {}  # seconds per pixel of this session's last save of each method
         self._measured: set[str] = set()
+        # Held from the "a save is under way" check until the save has started: two requests at
+        # once (Ctrl+S twice fast, two tabs) both passed the check and both started a save.
+        self._starting = threading.Lock()
 
     @property
     def running(self) -> bool:
@@ -129,7 +132,8 @@ class Saves:
         the stroke mask (``NAME_mask.png``: strokes and points), the points (``NAME.points.json``)
         and the session (``NAME.studio.json``). Refuses at once (one line) a bad name, a name that
         is the photo, existing files without ``overwrite`` (``FileExistsError`` with their paths), a
-        solve that does not fit, a photo changed on disk. Returns the save's first status.
+        solve that does not fit, a photo changed on disk, a save while one is under way. Returns
+        the save's first status.
 
         Parameters
         ----------
@@ -146,6 +150,12 @@ class Saves:
         live_rates : dict
             The live solves' seconds per pixel of each method (the estimate's second choice).
         """
+        with self._starting:
+            if self.running:
+                raise InputError("a save is under way: wait for it or cancel it")
+            return self._start(image, doc, name, fmt, overwrite, live_rates)
+
+    def _start(self, image, doc: Document, name: str, fmt: str, overwrite: bool, live_rates: dict[str, float]) -> dict:
         if not isinstance(fmt, str) or fmt not in SAVE_FORMATS:
             raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
         base = self._inside_out_dir(name)
