@@ -257,3 +257,28 @@ def test_a_task_whose_outcome_never_came_back_is_reported_as_the_disk_says(tmp_p
     reasons = {os.path.basename(r["outputs"][-1]): (r["status"], r["reason"]) for r in read_manifest(out / MANIFEST)}
     assert reasons["i0.png"] == ("done", "published as the Dask scheduler went away")
     assert reasons["i1.png"][0] == "failed"
+
+
+def test_an_output_there_before_the_run_is_not_taken_for_one_an_unreported_task_published(tmp_path, monkeypatch):
+    """With --overwrite, an output from an earlier run is on the disk before the task starts; a
+    task that never reported, and published nothing, is failed (the old file is not its work)."""
+    from varcolor.batch import Job, runner, unreported
+
+    out = tmp_path / "out"
+    out.mkdir()
+    jobs = [Job(inputs=[tmp_path / f"i{k}.png"], outputs=[out / f"i{k}.png"], run=lambda: "") for k in range(2)]
+    for job in jobs:
+        varcolor.write_image(job.outputs[-1], np.full((4, 4, 3), 0.25))  # an earlier run's
+    old = jobs[0].outputs[-1].read_bytes()
+
+    def stream(ready, workers, scheduler=None, client=None):
+        yield ready[0], unreported(ready[0], RuntimeError("killed"), "closed"), None  # nothing published
+        varcolor.write_image(ready[1].outputs[-1], np.full((4, 4, 3), 0.75))  # published over the old one
+        yield ready[1], unreported(ready[1], RuntimeError("killed"), "closed"), None
+
+    monkeypatch.setattr(runner, "outcomes", stream)
+    monkeypatch.setattr(runner, "LOST_GRACE", 0.0)
+    report = runner.run(jobs, verb="colorized", overwrite=True, quiet=True, manifest=out / MANIFEST)
+    assert [job.outputs[-1].name for job in report.done] == ["i1.png"]
+    assert len(report.failed) == 1 and "i0.png: the Dask scheduler went away" in report.failed[0]
+    assert jobs[0].outputs[-1].read_bytes() == old

@@ -175,3 +175,22 @@ def test_painting_levels_holds_no_float_image(rng):
     assert peak < 8 * lightness.size
     one = _quantize(color.chroma_to_rgb(lightness[:1, :1], ab[:1, :1]), 8)
     assert np.array_equal(out, np.broadcast_to(one, out.shape))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, bool])
+def test_same_lightness_gray_of_integer_samples_is_the_lab_round_trip(rng, dtype):
+    """8- and 16-bit arrays are read as rgb_to_lab reads them (by 255, 65535, ...): the compiled
+    pass took their 0-255 as values and gave a white image (the Lab round trip gave the photo)."""
+    info = np.iinfo(dtype) if dtype is not bool else None
+    if info is None:
+        rgb = rng.random((6, 7, 3)) > 0.5
+    else:
+        rgb = rng.integers(max(info.min, 0), info.max, (6, 7, 3), endpoint=True).astype(dtype)
+    expected = color.gray_from_lightness(color.rgb_to_lab(rgb)[..., 0])
+    assert np.abs(color.same_lightness_gray(rgb) - expected).max() < 1e-12
+    assert (
+        np.abs(
+            color.same_lightness_gray(rgb[::-1, ::2].astype(rgb.dtype.newbyteorder(">"))) - expected[::-1, ::2]
+        ).max()
+        < 1e-12
+    )

@@ -11,6 +11,7 @@ import numba
 import numpy as np
 from skimage import color as skcolor
 from skimage.color import colorconv as _cc
+from skimage.util import img_as_float64
 
 from .errors import InputError, real_array
 from .io import to_levels
@@ -322,7 +323,8 @@ def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     rgb : ndarray
-        ``H×W×3`` sRGB in [0, 1] (an alpha channel is ignored).
+        ``H×W×3`` sRGB in [0, 1] (an alpha channel is ignored); integer samples are scaled as
+        :func:`rgb_to_lab` scales them (scikit-image's ``img_as_float``: 8-bit by 255, …).
 
     Examples
     --------
@@ -331,7 +333,10 @@ def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
     >>> bool(np.allclose(same_lightness_gray(rgb), gray_from_lightness(rgb_to_lab(rgb)[..., 0]), atol=1e-12))
     True
     """
-    rgb = np.asarray(_check_rgb(rgb), dtype=np.float64)
+    rgb = _check_rgb(rgb)
+    # Integer samples as rgb_to_lab reads them: the compiled pass takes [0, 1] (an 8-bit photo
+    # read as 0-255 came out white).
+    rgb = img_as_float64(rgb) if rgb.dtype.kind in "iu" else np.asarray(rgb, dtype=np.float64)
     out = np.empty(rgb.shape[:2])
     # The same formulas as scikit-image's rgb2lab and lab2xyz, per pixel: their whole-image form
     # made eight float64 temporaries of the photo (2.3 GB and 10 s for a 12 MP scan).

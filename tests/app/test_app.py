@@ -185,10 +185,12 @@ def test_the_studio_prints_its_save_command_with_the_one_renderer():
     argv = command_line(
         Path("a.png"), Path("a_mask.png"), Path("o.png"), {"method": "levin", "prior": "ideepcolor"}, "direct", 8
     )
-    assert argv[:6] == ["colorize", "a.png", "--mask", "a_mask.png", "-o", "o.png"]
-    assert argv[6:] == Options.build(method="levin", prior="ideepcolor", solver="direct").flags(always=("method",))
+    # The studio's mask is read as its live view reads it: each stroke pixel in its own colour.
+    assert argv[:8] == ["colorize", "a.png", "--mask", "a_mask.png", "--edges", "exact", "-o", "o.png"]
+    assert argv[8:] == Options.build(method="levin", prior="ideepcolor", solver="direct").flags(always=("method",))
     parsed = build_parser().parse_args(argv)
     assert options_of(parsed) == Options.build(method="levin", prior="ideepcolor", solver="direct")
+    assert parsed.edges == "exact"
 
 
 def test_cue_files_are_written_where_they_are_found(tmp_path):

@@ -736,3 +736,17 @@ def test_edges_chooses_how_antialiased_marks_are_read_as_the_library_does(tmp_pa
         main(["colorize", str(tmp_path / "g.png"), "--marked", "--edges", "soft", "-o", str(tmp_path / "x.png")])
     err = capsys.readouterr().err
     assert info.value.code == 2 and "--edges" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_edges_with_points_is_refused_in_one_line_before_any_work(tmp_path, capsys):
+    """Points have no stroke edges: ``--edges exact --points`` was silently ignored (and recorded in
+    the manifest, so a ``--resume`` with the other rule redid every point-cued output)."""
+    from ..conftest import run
+
+    varcolor.write_image(tmp_path / "g.png", np.full((16, 16), 0.5))
+    (tmp_path / "g.points.json").write_text('[{"y": 4, "x": 4, "a": 30, "b": 10}]')
+    code, _, err = run(capsys, "colorize", tmp_path / "g.png", "--points", "--edges", "exact", "-o", tmp_path / "o.png")
+    assert code == 2 and "--edges" in err and "points" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not (tmp_path / "o.png").exists()
+    code, _, err = run(capsys, "colorize", tmp_path / "g.png", "--points", "-o", tmp_path / "o.png", "-q")
+    assert code == 0, err  # the default rule is no refusal

@@ -1122,3 +1122,189 @@ def test_a_fresh_live_solve_shows_a_preview_then_exactly_the_result_without_one(
     preview, final = _ab(shown[0][1].astype(float)), _ab(shown[1][1].astype(float))
     assert np.abs(preview - final).mean() < 0.25 * np.abs(final).mean()  # the same colours, roughly
     assert _ab(shown[0][1].astype(float))[19:22, 9:12].mean(axis=(0, 1))[0] > 20  # red at the first stroke
+
+
+KILL_STUDIO_MID_SAVE = """
+import sys
+from pathlib import Path
+from varcolor.ui import saving, studio as studio_module
+
+folder, spare = Path(sys.argv[1]), sys.argv[2] == "spare"
+# A save that never ends by itself (encode --watch) stands for a long one of a scan.
+watch = ["encode", "-i", str(folder / "in"), "-o", str(folder / "ir"), "--watch", "--watch-interval", "0.2"]
+saving.command_line = lambda *args, **keywords: watch + ["-s", "16", "-g", "4"]
+studio_module.SPARE_PIXELS, studio_module.SPARE_DELAY = (0, 0.0) if spare else (10**12, 0.0)
+studio = studio_module.Studio(data_dir=folder / "data", out_dir=folder / "out", warm=False)
+studio.open_path(folder / "photo.png")
+stroke = {"tool": "brush", "rgb": [200, 60, 50], "width": 3, "path": [[5, 10], [20, 10]]}
+studio.edit({"op": "stroke", "stroke": stroke})
+if spare:
+    while studio.saves.spare._child is None:
+        pass
+studio.start_save("long", "png", False)
+while studio.saves.job._child is None:
+    pass
+print(studio.saves.job._child.pid, flush=True)
+studio.saves.job.wait()
+"""
+
+
+@pytest.mark.parametrize("spare", ["spare", "fresh"])
+def test_a_save_child_ends_with_a_studio_killed_mid_save(tmp_path, spare):
+    """kill -9 of the studio (or the OOM killer) mid-save: its save child, in a session of its own,
+    ran on to the end of a save no one would publish (forever here; a scan's full solve and its
+    gigabytes in life). It now ends within seconds of the studio."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _photo(tmp_path)
+    (tmp_path / "in").mkdir()
+    varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).uniform(0.1, 0.9, (32, 40, 3)))
+    script = tmp_path / "studio.py"
+    script.write_text(KILL_STUDIO_MID_SAVE)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    studio = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path), spare], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    child = None
+    try:
+        line = studio.stdout.readline()
+        assert line, studio.stderr.read().decode()[-2000:]
+        child = int(line)
+        deadline = time.time() + 120
+        while not list((tmp_path / "ir").glob("*.png")) and time.time() < deadline:  # the child is at work
+            time.sleep(0.1)
+        assert list((tmp_path / "ir").glob("*.png")), studio.stderr.read1().decode()[-2000:]
+        studio.kill()
+        studio.wait()
+        deadline = time.time() + 10
+        while _alive(child) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _alive(child)
+    finally:
+        studio.kill()
+        studio.wait()
+        if child is not None and _alive(child):
+            os.killpg(child, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_a_dead_spare_or_a_killed_save_child_loses_nothing_and_says_what_happened(tmp_path, monkeypatch):
+    """A spare child dead before Ctrl+S: the save runs in a fresh child, once, whole. A save child
+    killed mid-save (kill -9, the OOM killer): the save fails in one line saying so (it quoted the
+    child's last line of output, whatever that was), nothing of it is published, and the next
+    save works."""
+    import os
+    import signal
+
+    from varcolor.ui import saving
+    from varcolor.ui import studio as studio_module
+
+    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)  # a small photo stands for a scan
+    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
+    (tmp_path / "out").mkdir()
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        studio.open_path(_photo(tmp_path))
+        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+        deadline = time.time() + 30
+        while studio.saves.spare._child is None and time.time() < deadline:
+            time.sleep(0.01)
+        spare = studio.saves.spare._child
+        os.kill(spare.pid, signal.SIGKILL)
+        spare.wait()
+        status = studio.save("first")
+        assert studio.saves.job._child is not spare
+        assert _folder_files(tmp_path / "out") == sorted(Path(path).name for path in status["paths"].values())
+        assert len(status["paths"]) == 4  # result, mask, points, session: the whole unit
+        assert varcolor.read_image(status["paths"]["result"]).shape == (40, 60, 3)
+
+        (tmp_path / "in").mkdir()
+        varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).uniform(0.1, 0.9, (32, 40, 3)))
+        watch = ["encode", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "ir"), "--watch", "-s", "16", "-g", "4"]
+        monkeypatch.setattr(saving, "command_line", lambda *args, **keywords: watch)  # a save that takes long
+        studio.start_save("second")
+        deadline = time.time() + 60
+        while not list((tmp_path / "ir").glob("*.png")) and time.time() < deadline:  # its child is at work
+            time.sleep(0.05)
+        os.kill(studio.saves.job._child.pid, signal.SIGKILL)
+        studio.saves.job.wait(30)
+        status = studio.save_status()
+        assert status["state"] == "failed" and "killed by SIGKILL" in status["error"] and "\n" not in status["error"]
+        assert not any(name.startswith("second") for name in _folder_files(tmp_path / "out"))
+        assert not list((tmp_path / "data" / "saving").iterdir())
+        monkeypatch.undo()
+        assert studio.save("third")["state"] == "done"
+    finally:
+        studio.close()
+
+
+def test_a_save_reads_the_studios_mask_as_the_live_view_does(tmp_path):
+    """A one-pixel dark line beside a bright stroke of the same hue: the live view takes every
+    stroke pixel in its own colour; the save's command read its mask with the default ``--edges
+    unmix``, the line as the bright stroke blended towards black, and saved it in the bright one's
+    colours (26 ab off what was painted and shown). The command now says ``--edges exact``."""
+    (tmp_path / "out").mkdir()
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    try:
+        studio.open_path(_photo(tmp_path))
+        studio.edit(_stroke([220, 60, 40], [[10, 10], [50, 10]], width=6))
+        studio.edit(_stroke([110, 30, 20], [[10, 14], [50, 14]], width=1))
+        status = studio.save("shades")
+    finally:
+        studio.close()
+    assert "--edges exact" in status["command"]
+    result = _ab(np.round(varcolor.read_image(status["paths"]["result"]) * 255))
+    painted = rgb_to_lab(np.array([[[110, 30, 20]]]) / 255.0)[0, 0, 1:]
+    assert np.abs(result[14, 12:28] - painted).max() < 1  # the line on the photo's dark half, as painted
+
+
+def test_two_saves_asked_for_at_once_start_one(tmp_path, monkeypatch):
+    """Ctrl+S twice fast (two tabs, a double key press): both requests passed the "a save is under
+    way" check before either had started its save, so two children solved the same unit at once
+    (twice the memory of a scan's solve) and the first was no longer followed nor cancellable."""
+    import threading
+
+    from varcolor.ui import saving
+
+    real = saving.memory_budget
+
+    def slow_budget(*args, **keywords):  # the seconds a scan's mask takes to draw, between check and start
+        time.sleep(0.3)
+        return real(*args, **keywords)
+
+    monkeypatch.setattr(saving, "memory_budget", slow_budget)
+    (tmp_path / "out").mkdir()
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    outcomes = []
+
+    def save():
+        try:
+            outcomes.append(studio.start_save("twice")["state"])
+        except varcolor.InputError as exc:
+            outcomes.append(str(exc))
+
+    try:
+        studio.open_path(_photo(tmp_path))
+        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+        threads = [threading.Thread(target=save) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["a save is under way: wait for it or cancel it", "solving"]
+        studio.saves.job.wait(60)
+        assert studio.save_status()["state"] == "done"
+    finally:
+        studio.close()

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import skimage.data
+from scipy import ndimage
 
 import varcolor
 from varcolor.color import rgb_to_lab, to_gray
@@ -389,3 +390,53 @@ def test_a_clip_damaged_mid_stream_is_colorized_with_a_one_line_warning(clip_and
     assert code == 0, err
     lines = [line for line in err.splitlines() if "damaged in the file, concealed by the decoder" in line]
     assert len(lines) == 1 and lines[0].startswith(f"varcolor: warning: {folder / 'damaged.mp4'}: "), err
+
+
+def test_edges_reach_a_clips_keyframe_strokes(clip_and_cues, capsys):
+    """``--edges exact`` on a clip: its keyframe masks are read by Levin's rule, as a photo's are
+    (it was ignored: the blended edges were unmixed whatever the flag said)."""
+    folder = clip_and_cues
+    frames = pan(frames=6)
+    core = strokes(frames[0]).mask
+    ring = ndimage.binary_dilation(core) & ~core  # an antialiased brush: paint blended towards black
+    image = np.where(core[..., None], frames[0], 0.0) + np.where(ring[..., None], 0.4 * frames[0], 0.0)
+    write_image(folder / "cues" / "0000_mask.png", image)
+    gray = to_gray(frames[0])
+    for edges in ("unmix", "exact"):
+        read = read_cue_folder(folder / "cues", 6, (64, 96), edges=edges)[0](gray)
+        expected = varcolor.Cues.from_mask(varcolor.read_image(folder / "cues" / "0000_mask.png"), edges=edges)
+        assert np.array_equal(read.mask, expected.mask) and np.allclose(read.ab, expected.ab)
+    exact = read_cue_folder(folder / "cues", 6, (64, 96), edges="exact")[0](gray)
+    assert exact.count == (core | ring).sum() > read_cue_folder(folder / "cues", 6, (64, 96))[0](gray).count
+    outputs = {}
+    for edges in ("unmix", "exact"):
+        out = folder / f"{edges}.mkv"
+        code, _, err = run(
+            capsys, "colorize", folder / "gray.mp4", "--cues", folder / "cues", "-o", out, "--codec", "lossless",
+            "--edges", edges, "-q",
+        )  # fmt: skip
+        assert code == 0, err
+        outputs[edges] = np.array(list(open_clip(out).frames()))
+    assert np.abs(outputs["exact"][0] - outputs["unmix"][0]).max() > 2 / 255
+    with pytest.raises(InputError, match="edges must be unmix or exact"):
+        read_cue_folder(folder / "cues", 6, (64, 96), edges="hard")
+
+
+@pytest.mark.parametrize("shape", [(40, 6), (6, 40), (8, 8)])
+def test_a_clip_thinner_than_the_flows_patches_is_colorized(tmp_path, capsys, shape):
+    """Frames under 6 to 12 pixels a side: OpenCV's DIS flow raised cv2.error, a traceback and
+    exit code 1 (the clip was read, no frame written). They are flowed padded now."""
+    from varcolor.video.flow import dense_flow
+
+    ramp = np.tile(np.linspace(0.2, 0.8, shape[1]), (shape[0], 1))
+    assert dense_flow(ramp, ramp).shape == (*shape, 2)
+    for k in range(3):
+        write_image(tmp_path / "in" / f"f{k:03d}.png", np.clip(ramp + 0.01 * k, 0, 1))
+    (tmp_path / "cues").mkdir()
+    (tmp_path / "cues" / "0.points.json").write_text(json.dumps([{"y": 2, "x": 2, "a": 30, "b": 20}]))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "--cues", tmp_path / "cues", "-o", out, "-q")
+    assert code == 0, err
+    made = [varcolor.read_image(path) for path in sorted(out.iterdir())]
+    assert len(made) == 3 and all(frame.shape == (*shape, 3) for frame in made)
+    assert np.abs(rgb_to_lab(made[0])[..., 1:]).mean() > 3  # coloured, not gray

@@ -278,3 +278,19 @@ def test_a_second_run_on_the_same_output_is_refused_and_an_input_in_the_work_fol
     )
     assert code == 2 and "is in the work folder of this output's chunks" in err
     assert inside.exists() and open_clip(inside).frame_count == 4
+
+
+def test_resume_with_the_other_edges_rule_redoes_the_chunks_its_keyframe_strokes_reach(tmp_path, capsys, monkeypatch):
+    """``--edges`` is part of what a chunk was made from: a resumed run reading the keyframes'
+    strokes by the other rule redoes the finished chunks instead of joining them to new ones."""
+    frames = pan(frames=8)
+    gray_clip(tmp_path, frames)
+    write_cues(tmp_path / "cues", frames)
+    argv = command(tmp_path)[3:]
+    interrupt_after(monkeypatch, 2)
+    code, _, err = run(capsys, *argv)
+    assert code == 130 and "2 of 4 chunks are done" in err
+    monkeypatch.undo()
+    code, _, err = run(capsys, *argv, "--resume", "--edges", "exact")
+    assert code == 0, err
+    assert err.count("made with other options; redone") == 2 and "kept from an earlier run" not in err

@@ -207,6 +207,8 @@ def plan_colorize(
         raise InputError(f"unknown cues {cues!r}; available: {', '.join(CUE_KINDS)}")
     if cue_path is not None and cues is None:
         raise InputError("a cue path needs its kind: marked, mask or points")
+    if cues == "points" and run.edges != "unmix":  # a rule that cannot apply: refused, not ignored
+        raise InputError(f"edges must be left at unmix with points (points have no stroke edges), got {run.edges!r}")
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
     source, given, output = Path(source), output, Path(output)
     on_dask = batch.on_dask(run.workers, run.scheduler, client)

@@ -98,7 +98,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default="unmix",
         help="how the strokes' edges are read: unmix (default: antialiased and soft edges as partial paint, "
         "so brush shapes are not burned into the photo) or exact (every marked pixel a cue in its own colour, "
-        "for hard-edged marks)",
+        "for hard-edged marks); for --marked, --mask, a layered input's strokes and a clip's keyframe images, "
+        "not --points",
     )
     cues.add_argument(
         "--layer",

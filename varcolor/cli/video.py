@@ -99,7 +99,7 @@ def run_video(args: argparse.Namespace) -> int:
         f"{source}: {clip.width}×{clip.height} frames (window {args.window})",
         options.max_memory,
     )
-    cues = read_cue_folder(args.cues, clip.frame_count, clip.shape) if args.cues else {}
+    cues = read_cue_folder(args.cues, clip.frame_count, clip.shape, edges=args.edges) if args.cues else {}
     if not cues and not options.prior:
         raise InputError(f"{source}: no cues; give --cues DIR or --prior ideepcolor")
     output = _output(source, args.output)

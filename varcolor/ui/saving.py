@@ -59,14 +59,24 @@ START_SECONDS = 3.0
 #: A save's solver is chosen to fit in this share of the memory budget when it starts.
 SAVE_MEMORY_SHARE = 0.7
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
-#: A spare child (:class:`Spare`) imports the command line and loads its kernels before a save
-#: needs them; it then reads one save's arguments (JSON) from its stdin and runs them as the
-#: ``varcolor`` command does (2 to 4 s of a 12 MP save were the child's start).
-_SPARE_CODE = """
-import json, sys
+#: A save's child: it reads one save's arguments (JSON) from its stdin and runs them as the
+#: ``varcolor`` command does. A spare child (:class:`Spare`, argument ``--spare``) first imports the
+#: command line and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
+#: child's start). Either ends as soon as the studio (the process id it is given) is gone: in its
+#: own session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and
+#: finish a save no one publishes, holding gigabytes of a scan.
+_CHILD_CODE = """
+import json, os, sys, threading, time
+studio = int(sys.argv[1])
+def watch():
+    while os.getppid() == studio:
+        time.sleep(0.25)
+    os._exit(1)
+threading.Thread(target=watch, daemon=True).start()
 from varcolor.cli import main
-from varcolor.ui.live import warm_up
-warm_up()
+if sys.argv[2:] == ["--spare"]:
+    from varcolor.ui.live import warm_up
+    warm_up()
 line = sys.stdin.readline()
 sys.exit(main(json.loads(line)) if line else 0)
 """
@@ -77,12 +87,14 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     into ``output`` with the studio method's ``options`` and the ``solver`` decided for it (its
     options' flags rendered by :meth:`varcolor.options.Options.flags`, the command line's own).
 
-    >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)
-    ['colorize', 'a.png', '--mask', 'm.png', '-o', 'o.png', '--method', 'levin', '--solver', 'direct']
+    >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)[:8]
+    ['colorize', 'a.png', '--mask', 'm.png', '--edges', 'exact', '-o', 'o.png']
     """
     chosen = Options.build(**options, **({"solver": solver} if solver is not None else {}))
-    # Paths a user named may start with "-": never read as options (path_word).
-    argv = ["colorize", path_word(photo), "--mask", path_word(mask), "-o", path_word(output)]
+    # Paths a user named may start with "-": never read as options (path_word). The mask is drawn
+    # hard-edged and the live view takes each of its pixels in its own colour: so does the save
+    # (the default, unmixing, read a dark stroke beside a bright one as a blend of the bright one).
+    argv = ["colorize", path_word(photo), "--mask", path_word(mask), "--edges", "exact", "-o", path_word(output)]
     argv += chosen.flags(always=("method",))
     if bits == 16:
         argv += ["--bits", "16"]
@@ -107,6 +119,9 @@ class Saves:
         self.spare = Spare()
         self._rates: dict[str, float] = {}  # seconds per pixel of this session's last save of each method
         self._measured: set[str] = set()
+        # Held from the "a save is under way" check until the save has started: two requests at
+        # once (Ctrl+S twice fast, two tabs) both passed the check and both started a save.
+        self._starting = threading.Lock()
 
     @property
     def running(self) -> bool:
@@ -117,7 +132,8 @@ class Saves:
         the stroke mask (``NAME_mask.png``: strokes and points), the points (``NAME.points.json``)
         and the session (``NAME.studio.json``). Refuses at once (one line) a bad name, a name that
         is the photo, existing files without ``overwrite`` (``FileExistsError`` with their paths), a
-        solve that does not fit, a photo changed on disk. Returns the save's first status.
+        solve that does not fit, a photo changed on disk, a save while one is under way. Returns
+        the save's first status.
 
         Parameters
         ----------
@@ -134,6 +150,12 @@ class Saves:
         live_rates : dict
             The live solves' seconds per pixel of each method (the estimate's second choice).
         """
+        with self._starting:
+            if self.running:
+                raise InputError("a save is under way: wait for it or cancel it")
+            return self._start(image, doc, name, fmt, overwrite, live_rates)
+
+    def _start(self, image, doc: Document, name: str, fmt: str, overwrite: bool, live_rates: dict[str, float]) -> dict:
         if not isinstance(fmt, str) or fmt not in SAVE_FORMATS:
             raise InputError(f"unknown format {fmt!r}; available: {', '.join(SAVE_FORMATS)}")
         base = self._inside_out_dir(name)
@@ -404,21 +426,24 @@ class SaveJob:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         start = time.monotonic()
         argv = [*self._argv, "--quiet"]
-        self._child = self.spare.take() if self.spare is not None else None
-        if self._child is None:
-            self._child = _child(["-m", "varcolor.cli", *argv], env)
-            argv = None
-        log.info("save %s solving in %s child %d", self.id, "a fresh" if argv is None else "the spare", self._child.pid)
+        spare = self.spare.take() if self.spare is not None else None
+        self._child = spare or _child([], env)
+        log.info("save %s solving in %s child %d", self.id, "the spare" if spare else "a fresh", self._child.pid)
         if self._cancel.is_set():
             self.cancel()
-        _, err = self._child.communicate(b"" if argv is None else json.dumps(argv).encode() + b"\n")
+        _, err = self._child.communicate(json.dumps(argv).encode() + b"\n")
         self.solve_seconds = time.monotonic() - start
         log.info("save %s: its child ended after %.1f s", self.id, self.solve_seconds)
         if self._cancel.is_set():
             return
-        if self._child.returncode != 0:
+        code = self._child.returncode
+        if code < 0:  # a signal from outside: whatever it last printed is not why it ended
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+            why = " (out of memory?)" if code == -signal.SIGKILL else ""
+            raise OutputError(f"saving failed: its process was killed by {name}{why}; nothing was saved")
+        if code != 0:
             lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
-            reason = lines[-1] if lines else f"exit code {self._child.returncode}"
+            reason = lines[-1] if lines else f"exit code {code}"
             raise OutputError(f"saving failed: {reason.removeprefix('varcolor: ')}")
 
     def _publish(self) -> None:
@@ -444,7 +469,7 @@ class SaveJob:
 
 
 class Spare:
-    """The next save's child process, started ahead (:data:`_SPARE_CODE`): it runs the save's
+    """The next save's child process, started ahead (:data:`_CHILD_CODE`): it runs the save's
     printed command in-process as ``python -m varcolor.cli`` would, once it has it.
 
     At most one is kept; it ends with the studio (:meth:`close`), or when the studio dies (its
@@ -460,7 +485,7 @@ class Spare:
         with self._lock:
             if self._child is None or self._child.poll() is not None:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-                self._child = _child(["-c", _SPARE_CODE], env)
+                self._child = _child(["--spare"], env)
 
     def take(self) -> subprocess.Popen | None:
         """The waiting child (None if there is none): the caller writes it one save's arguments."""
@@ -477,10 +502,10 @@ class Spare:
 
 
 def _child(args: list[str], env: dict) -> subprocess.Popen:
-    """A Python child running ``args``, its stdin a pipe, its stderr kept; in its own session, so
-    that Ctrl-C in the studio's terminal reaches the studio, which stops it."""
+    """A save's child (:data:`_CHILD_CODE`, with ``args``), its stdin a pipe, its stderr kept; in
+    its own session, so that Ctrl-C in the studio's terminal reaches the studio, which stops it."""
     return subprocess.Popen(
-        [sys.executable, *args],
+        [sys.executable, "-c", _CHILD_CODE, str(os.getpid()), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -527,8 +527,6 @@ class Studio:
         with self.lock:
             self._need_image()
             doc, image = self.history.current, self.image
-            if self.saves.running:
-                raise InputError("a save is under way: wait for it or cancel it")
         live_rates = dict(self.live.rates) if self.live is not None else {}
         return self.saves.start(image, doc, name, fmt, overwrite, live_rates)
 

@@ -57,6 +57,7 @@ from ..options import Options
 from ..solvers.multiscale import coarse_shape
 from .coarse import video_factor
 from .colorize import _gray, colorize_video, video_memory
+from .cues import KeyframeCue
 from .flow import CUT_HISTOGRAM, histogram_distance
 from .formats import CHUNK_FRAMES
 from .io import Clip, open_writer
@@ -430,6 +431,8 @@ def _run(clip, cues, options, writer, work, chunk_frames, resume, workers, sched
         )
     shaping = {k: v for k, v in dataclasses.asdict(options).items() if k not in ("max_memory", "device")}
     shaping.update(keywords, chunk_frames=chunk_frames, ab_scale=AB_SCALE, format="ffv1-gray16le")
+    # How the keyframes' strokes were read: a resumed run with the other rule redoes its chunks.
+    shaping.update(edges=sorted({cue.edges for cue in cues.values() if isinstance(cue, KeyframeCue)}))
     # Rounds: a shot's chunks go on from one another, so the n-th chunks of all shots run together.
     depth = []
     for chunk in chunks:

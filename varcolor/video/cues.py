@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cues import Cues
+from ..cues import EDGES, Cues
 from ..errors import InputError
 from ..io import image_shape, read_image
 
@@ -30,11 +30,13 @@ _KINDS = {"_mask.png": "mask", "_marked.png": "marked", ".points.json": "points"
 
 @dataclass(frozen=True)
 class KeyframeCue:
-    """One keyframe's cue file; call it with the frame's gray pixels to get its :class:`Cues`."""
+    """One keyframe's cue file; call it with the frame's gray pixels to get its :class:`Cues`
+    (a mask's or marked frame's stroke edges read as ``edges`` says: :meth:`Cues.from_marked`)."""
 
     index: int
     kind: str
     path: Path
+    edges: str = "unmix"
 
     def __call__(self, gray: np.ndarray) -> Cues:
         shape = gray.shape[:2]
@@ -46,16 +48,20 @@ class KeyframeCue:
                 raise InputError(f"is {image.shape[1]}×{image.shape[0]} but the frames are {shape[1]}×{shape[0]}")
             if image.ndim == 2:
                 raise InputError(f"the {self.kind} image is gray; it must be in colour")
-            return Cues.from_marked(gray, image) if self.kind == "marked" else Cues.from_mask(image)
+            if self.kind == "marked":
+                return Cues.from_marked(gray, image, edges=self.edges)
+            return Cues.from_mask(image, edges=self.edges)
         except InputError as exc:
             text = str(exc)
             raise InputError(text if text.startswith(str(self.path)) else f"{self.path}: {text}") from None
 
 
 def read_cue_folder(
-    folder: str | os.PathLike, frame_count: int, shape: tuple[int, int]
+    folder: str | os.PathLike, frame_count: int, shape: tuple[int, int], *, edges: str = "unmix"
 ) -> dict[int, Callable[[np.ndarray], Cues]]:
-    """The keyframe cues in ``folder``, checked from names and headers before any frame is read.
+    """The keyframe cues in ``folder``, checked from names and headers before any frame is read;
+    the strokes' edges of its masks and marked frames read as ``edges`` says (``unmix`` or
+    ``exact``: :meth:`varcolor.Cues.from_marked`).
 
     Refused with one line: a missing folder, no cue file in it, two files for one frame, a file
     for a frame the clip does not have (index ≥ ``frame_count``), a cue image of another size,
@@ -76,6 +82,8 @@ def read_cue_folder(
     >>> list(cues), cues[7](np.zeros((4, 4))).count
     ([7], 1)
     """
+    if edges not in EDGES:
+        raise InputError(f"edges must be {' or '.join(EDGES)}, got {edges!r}")
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder (--cues takes a folder of cue files named by frame index)")
@@ -99,7 +107,7 @@ def read_cue_folder(
             height, width = image_shape(entry)
             if (height, width) != tuple(shape):
                 raise InputError(f"{entry}: is {width}×{height} but the frames are {shape[1]}×{shape[0]}")
-        found[index] = KeyframeCue(index, kind, entry)
+        found[index] = KeyframeCue(index, kind, entry, edges)
     if not found:
         raise InputError(
             f"{folder}: no cue files (name them by frame index: 0000_mask.png, 0000_marked.png, 0000.points.json)"

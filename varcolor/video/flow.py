@@ -38,6 +38,8 @@ def _as_uint8(gray: np.ndarray) -> np.ndarray:
 
 
 _DIS = {}
+#: Frames are flowed at least this many pixels a side (:func:`dense_flow`).
+FLOW_SIDE = 16
 
 
 def dense_flow(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -56,7 +58,13 @@ def dense_flow(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     dis = _DIS.get("medium")
     if dis is None:
         dis = _DIS["medium"] = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    return dis.calc(_as_uint8(first), _as_uint8(second), None)
+    height, width = first.shape
+    # DIS refuses frames narrower than its patches (cv2.error below 6 to 12 pixels a side, by an
+    # uneven rule): a thin clip's frames are flowed padded with their edge pixels, then cropped.
+    pad = ((0, max(FLOW_SIDE - height, 0)), (0, max(FLOW_SIDE - width, 0)))
+    if pad[0][1] or pad[1][1]:
+        first, second = np.pad(first, pad, mode="edge"), np.pad(second, pad, mode="edge")
+    return dis.calc(_as_uint8(first), _as_uint8(second), None)[:height, :width]
 
 
 @dataclass(frozen=True)
