@@ -31,6 +31,7 @@ from .errors import InputError, MethodError, check_image_size, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
 from .io import to_levels
+from .kernels import threads_for
 from .methods import METHODS, Problem  # noqa: F401 (METHODS re-exported)
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
@@ -284,7 +285,8 @@ class Colorizer:
         why = None
         if reuse and x0 is None and self.network is None and self.updates is not None and self._chroma is not None:
             if cues.count:
-                found, why = self.updates.edit(cues, self._chroma)
+                with threads_for(self.guide.size):
+                    found, why = self.updates.edit(cues, self._chroma)
                 if found is not None:
                     chroma, report, where = found
                     self.cues = cues
@@ -343,7 +345,8 @@ class Colorizer:
             raise InputError(f"cues must be a varcolor.Cues, not {type(more_cues).__name__}")
         cues = more_cues if self.cues is None else self.cues.merged(more_cues)
         if local and self._chroma is not None and self.network is None and self.updates is not None:
-            found = self.updates.update(cues, more_cues, self._chroma)
+            with threads_for(self.guide.size):
+                found = self.updates.update(cues, more_cues, self._chroma)
             if found is not None:
                 chroma, report, where = found
                 self.cues = cues
@@ -423,9 +426,9 @@ class Colorizer:
             targets = cues.ab
             if options.space == "yiq":
                 targets = _cue_iq(cues.ab, cues.lightness, self.lightness)
-            chroma, report = _solution(
-                self.engine, self.engine.solve(Problem(cues.mask, targets, prior, weight), x0), self.guide.shape + (2,)
-            )
+            with threads_for(self.guide.size):
+                solved = self.engine.solve(Problem(cues.mask, targets, prior, weight), x0)
+            chroma, report = _solution(self.engine, solved, self.guide.shape + (2,))
             info.update(report)
             # A method that reports what it changed (a pair of slices) has the last chroma elsewhere.
             where = info.pop("changed", None) if self._last is not None else None

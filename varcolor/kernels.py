@@ -2,7 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numba
+
+#: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
+#: costs microseconds on an idle machine but about a scheduler time slice (7.9 ms measured, OpenMP
+#: layer) while another process holds the other core, and a small solve starts thousands of them:
+#: a 40×60 bilaplacian-GTV solve took 80 s on two threads at load 5, 0.6–1.0 s on one.
+PARALLEL_PIXELS = 65_536
+
+
+@contextmanager
+def threads_for(pixels: int) -> Iterator[None]:
+    """numba's kernels on one thread while a problem of fewer than :data:`PARALLEL_PIXELS` pixels
+    is solved (numba's thread count is the calling thread's own: other threads keep theirs)."""
+    if pixels >= PARALLEL_PIXELS:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def any_layout(ndim: int, readonly: bool = True) -> numba.types.Array:
