@@ -11,6 +11,7 @@ from scipy import ndimage
 import varcolor
 from varcolor.errors import InputError
 from varcolor.methods import levin_multiscale
+from varcolor.methods.base import Problem
 from varcolor.methods.levin_multiscale import auto_factor
 
 from ..conftest import gray_and_cues, make_pair, photo, run, stroke
@@ -238,3 +239,65 @@ def test_float32_cues_give_the_float64_cues_colours():
     assert np.abs(one.rgb - two.rgb).max() < 0.05 / 65535
     for result, cues in ((one, single), (two, double)):
         np.testing.assert_array_equal(result.ab[cues.mask], cues.ab[cues.mask])
+
+
+def _whole_window_correction(monkeypatch):
+    """The correction as it was solved before it cost what its unknowns cost: each tile's window
+    given whole to Levin's ``system`` (every pixel but the free ones a cue row holding its
+    value) and to the direct solver. Returns the pixels each tile's system was built on."""
+    from varcolor.methods.levin import Levin
+    from varcolor.solvers.direct import DirectSolver
+
+    built, last = [], {}
+    free_system = Levin.free_system
+
+    def recording(self, guide, free, prior=None, weight=None):
+        last.update(method=self, guide=guide, prior=prior, weight=weight)
+        operator, rhs = free_system(self, guide, free, prior, weight)
+        built.append((int(free.sum()), int(np.count_nonzero(operator.stencil.any(axis=2)))))
+        return operator, rhs
+
+    class WholeWindow:
+        def __init__(self, operator, free, tol):
+            self.free, self.tol = free, tol
+
+        def solve(self, rhs, known):
+            operator, b = last["method"].system(last["guide"], ~self.free, known, last["prior"], last["weight"])
+            solution, _ = DirectSolver(operator, tol=self.tol).solve(b)
+            return solution[self.free], None
+
+    monkeypatch.setattr(Levin, "free_system", recording)
+    return built, WholeWindow
+
+
+@pytest.mark.parametrize("prior_mode", [None, "anchor", "residual"])
+def test_the_correction_solves_the_whole_windows_system_on_its_unknowns_alone(monkeypatch, rng, prior_mode):
+    """Each tile's correction is Levin's system on its window with everything but the pixels near
+    the cues held: solved on those pixels alone (their rows only built), it gives the whole
+    window's direct solve's colours, with a prior (both ways it enters) too."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 48)
+    gray, cues = gray_and_cues("astronaut", (120, 144), 40, rng)
+    cues = cues.merged(stroke(gray.shape, slice(60, 63), slice(10, 130), (30.0, -20.0)))
+    problem = Problem(cues.mask, cues.ab)
+    if prior_mode is not None:
+        prior = np.stack([np.linspace(-20, 20, gray.size), np.linspace(15, -5, gray.size)], -1)
+        problem = Problem(cues.mask, cues.ab, prior.reshape(gray.shape + (2,)), np.full(gray.shape, 0.5))
+    options = {} if prior_mode is None else {"prior_mode": prior_mode}
+
+    def solve(margin=6):
+        colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4, margin=margin, **options)
+        return colorizer.engine.solve(problem, None)
+
+    built, whole_window = _whole_window_correction(monkeypatch)
+    chroma, info = solve()
+    # only the unknowns' rows were built: as many pixels as the tile's unknowns, not its window
+    assert built and all(rows == unknowns for unknowns, rows in built)
+    monkeypatch.setattr(levin_multiscale, "DirichletSolver", whole_window)
+    reference, reference_info = solve()
+    assert info["engine"]["tiles"] == reference_info["engine"]["tiles"] > 4
+    assert info["engine"]["corrected_pixels"] == reference_info["engine"]["corrected_pixels"]
+    uncorrected, _ = solve(margin=0)
+    assert np.abs(reference - uncorrected).max() > 1.0  # the correction moves the colours: the check can fail
+    # both solved to a relative residual of 1e-5 against colours of a few tens
+    assert np.abs(chroma - reference).max() < 1e-3
+    np.testing.assert_array_equal(chroma[cues.mask], cues.ab[cues.mask])

@@ -166,6 +166,32 @@ def test_direct_solver_falls_back_to_double_precision_when_refinement_stalls(mon
     assert info.residual < 1e-13
 
 
+@pytest.mark.parametrize("density", [0.05, 0.5, 0.95])
+def test_dirichlet_solver_solves_the_free_rows_with_the_rest_known(density):
+    """Only the free pixels' rows built (exact_operator's rows), the rest known values: the answer
+    of the whole grid's system with those pixels held (spsolve's), and the residual on free rows."""
+    from scipy.sparse.linalg import spsolve
+
+    from varcolor.solvers.direct import DirichletSolver
+
+    rng = np.random.default_rng(3)
+    shape = (36, 44)
+    guide, free = rng.random(shape), rng.random(shape) < density
+    known, prior = rng.normal(0, 30, shape + (2,)), rng.normal(0, 10, shape + (2,))
+    weight = rng.random(shape)
+    rows = np.flatnonzero(free)
+    partial = exact_operator(guide, ~free, prior_weight=weight, rows=rows)
+    whole = exact_operator(guide, ~free, prior_weight=weight)
+    assert not partial.stencil.reshape(-1, 9)[~free.ravel()].any()  # no held row was built
+    np.testing.assert_allclose(partial.stencil[free], whole.stencil[free], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(partial.apply_rows(prior, rows), whole.apply(prior)[free], rtol=1e-12, atol=1e-12)
+    rhs = exact_rhs(~free, known, prior, weight)
+    x, info = DirichletSolver(partial, free, tol=1e-12).solve(rhs[free], known)
+    expected = spsolve(whole.to_csr().tocsc(), rhs.reshape(-1, 2)).reshape(rhs.shape)
+    np.testing.assert_allclose(x, expected[free], rtol=1e-9, atol=1e-9)
+    assert info.residual <= 1e-12
+
+
 # --- a solve that did not converge is no result (issue 36) ---
 
 

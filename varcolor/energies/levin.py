@@ -23,23 +23,38 @@ from ..solvers.stencil import GridOperator, graph_laplacian
 __all__ = ["exact_operator", "exact_system", "exact_rhs", "symmetric_system"]
 
 
+@numba.njit(cache=True, nogil=True)
+def _exact_row(guide, i, j, marked, prior_weight, scaled, row, out):
+    """Write pixel (i, j)'s row of the exact system into the 9 entries ``out`` (``row``: scratch)."""
+    if marked:
+        for k in range(9):
+            out[k] = 0.0
+        out[4] = 1.0
+        return
+    scale = fill_levin_weights(guide, i, j, row)
+    if not scaled:
+        scale = 1.0
+    for k in range(9):
+        out[k] = -scale * row[k]
+    out[4] = scale * (1.0 + prior_weight)
+
+
 @numba.njit(cache=True, parallel=True)
 def _exact_stencil(guide, mask, prior_weight, out, scaled):
     height, width = guide.shape
     for i in numba.prange(height):
         row = np.empty(9)
         for j in range(width):
-            if mask[i, j]:
-                for k in range(9):
-                    out[i, j, k] = 0.0
-                out[i, j, 4] = 1.0
-            else:
-                scale = fill_levin_weights(guide, i, j, row)
-                if not scaled:
-                    scale = 1.0
-                for k in range(9):
-                    out[i, j, k] = -scale * row[k]
-                out[i, j, 4] = scale * (1.0 + prior_weight[i, j])
+            _exact_row(guide, i, j, mask[i, j], prior_weight[i, j], scaled, row, out[i, j])
+
+
+@numba.njit(cache=True)
+def _exact_stencil_at(guide, mask, prior_weight, out, scaled, pixels):
+    width = guide.shape[1]
+    row = np.empty(9)
+    for p in pixels:
+        i, j = p // width, p % width
+        _exact_row(guide, i, j, mask[i, j], prior_weight[i, j], scaled, row, out[i, j])
 
 
 def exact_operator(
@@ -48,6 +63,7 @@ def exact_operator(
     dtype=np.float64,
     row_scaled: bool = False,
     prior_weight: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> GridOperator:
     """Levin's exact system as a 9-point :class:`~varcolor.solvers.stencil.GridOperator`.
 
@@ -67,6 +83,10 @@ def exact_operator(
     prior_weight : ndarray, ``H×W``, optional
         ``β·c`` of a prior term (docs/design.md, "The neural prior term"): each unmarked row becomes
         ``(1 + β c_r) u(r) − Σ w_rs u(s) = β c_r p(r)`` (right-hand side from :func:`exact_rhs`).
+    rows : ndarray of int, optional
+        Raster indices of the only rows built (the others are left 0): a system on these pixels
+        whose neighbours enter as known values (:class:`~varcolor.solvers.direct.DirichletSolver`),
+        built in time proportional to their number, not to the image's.
 
     Examples
     --------
@@ -82,8 +102,12 @@ def exact_operator(
     weight = np.zeros(guide.shape) if prior_weight is None else np.ascontiguousarray(prior_weight, dtype=np.float64)
     if weight.shape != guide.shape or not np.all(np.isfinite(weight)) or np.any(weight < 0):
         raise ValueError("prior_weight must be a finite, non-negative H×W array")
-    stencil = np.empty(guide.shape + (9,), dtype=dtype)
-    _exact_stencil(guide, mask, weight, stencil, row_scaled)
+    if rows is None:
+        stencil = np.empty(guide.shape + (9,), dtype=dtype)
+        _exact_stencil(guide, mask, weight, stencil, row_scaled)
+    else:  # zeros: pages no row is written to are never touched
+        stencil = np.zeros(guide.shape + (9,), dtype=dtype)
+        _exact_stencil_at(guide, mask, weight, stencil, row_scaled, np.asarray(rows, np.int64))
     return GridOperator(stencil)
 
 

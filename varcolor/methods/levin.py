@@ -30,6 +30,29 @@ class Levin(LinearMethod):
             return operator, np.where(mask[..., None], targets, operator.apply(prior))
         return operator, levin.exact_rhs(mask, targets, prior, weight)
 
+    def free_system(self, guide, free, prior=None, weight=None):
+        """The system's rows at the ``free`` pixels alone (the others' values known: held), as
+        :class:`~varcolor.solvers.direct.DirichletSolver` solves it: the operator with only those
+        rows built, and their right-hand side (``k×C``, raster order), what :meth:`system` gives
+        them with every other pixel marked.
+
+        Parameters
+        ----------
+        guide : ndarray, ``H×W``
+        free : bool ndarray, ``H×W``
+            The unknowns.
+        prior, weight : ndarray, optional
+            The prior (``H×W×2``) and its weight (``H×W``), as :meth:`system` reads them.
+        """
+        rows = np.flatnonzero(free)
+        operator = levin.exact_operator(guide, ~free, prior_weight=weight, rows=rows)
+        if prior is None:
+            return operator, np.zeros((len(rows), 2))
+        prior = np.asarray(prior, np.float64)
+        if self.options.prior_mode in ("residual", "spread"):
+            return operator, operator.apply_rows(prior, rows)
+        return operator, (np.asarray(weight)[..., None] * prior).reshape(-1, prior.shape[-1])[rows]
+
     def rhs_change(self, base_mask, old, new, recoloured):
         # The exact system holds a cue's value in its own row only.
         return recoloured, new - old

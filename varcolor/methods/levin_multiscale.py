@@ -30,7 +30,7 @@ from ..fields import option
 from ..interactive import Updates
 from ..memory import check_memory
 from ..solvers.choice import estimate_bytes
-from ..solvers.direct import DirectSolver
+from ..solvers.direct import DirichletSolver
 from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape, guided_coefficients, lift
 from ..solvers.window import held_border
 from .base import Method, Problem
@@ -355,11 +355,13 @@ class LevinMultiscale(Method):
                 prior = weight = None
                 if problem.prior is not None:
                     prior, weight = problem.prior[window], problem.weight[window]
-                operator, rhs = self.coarse.system(self.guide[window], ~unknown, values, prior, weight)
-                solution, _ = DirectSolver(operator, tol=1e-5).solve(rhs)
+                # Only the free pixels' rows are built, factored and checked: the rest of the
+                # window is known values, entering through the rows next to it.
+                operator, rhs = self.coarse.free_system(self.guide[window], unknown, prior, weight)
+                solution, _ = DirichletSolver(operator, unknown, tol=1e-5).solve(rhs, values)
                 if keep:
-                    self._kept[key] = (window, unknown, solution[unknown] - values[unknown])
-                values[unknown] = solution[unknown]
+                    self._kept[key] = (window, unknown, solution - values[unknown])
+                values[unknown] = solution
                 solved += 1
                 unknowns += int(np.count_nonzero(unknown))
                 boxes.append(window)

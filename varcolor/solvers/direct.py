@@ -137,6 +137,12 @@ class DirectSolver:
         (``x0`` is not needed and ignored)."""
         start = time.perf_counter()
         b = np.asarray(rhs, dtype=np.float64).reshape(-1, rhs.shape[-1])
+        x, info = self._refine(b, transpose, start)
+        return x.reshape(rhs.shape), info
+
+    def _refine(self, b: np.ndarray, transpose: bool, start: float) -> tuple[np.ndarray, SolveInfo]:
+        """``x`` from the factors, refined until its relative residual against ``b`` is at most
+        :attr:`tol` (the factors refactored in double precision should that stall)."""
         x = self._apply_inverse(b, transpose)
         self.inverse_seconds = time.perf_counter() - start
         for step in range(self.max_corrections + 1):
@@ -151,5 +157,80 @@ class DirectSolver:
                 break
             x += self._apply_inverse(r, transpose)
         self.solve_seconds = time.perf_counter() - start
-        info = SolveInfo(self.name, 0, residual, self.solve_seconds + self.setup_seconds)
-        return x.reshape(rhs.shape), info
+        return x, SolveInfo(self.name, 0, residual, self.solve_seconds + self.setup_seconds)
+
+
+class DirichletSolver(DirectSolver):
+    """The rows of a grid operator at its ``free`` pixels solved for those pixels, every other
+    pixel a known value (Dirichlet data): ``A_ff x_f = b_f − A_fh x_h``.
+
+    The same answer as :class:`DirectSolver` on the whole grid with the other pixels' rows made
+    rows of the identity holding their values, at the cost of the free pixels alone: only their
+    rows are read (the operator may hold nothing elsewhere:
+    :func:`~varcolor.energies.levin.exact_operator`'s ``rows``), the known values enter through
+    the rows next to them, and the residual is checked on the free rows. The factors are
+    :class:`DirectSolver`'s (single precision, refined to ``tol``).
+
+    Parameters
+    ----------
+    operator : GridOperator
+        Its rows at the ``free`` pixels (the others are not read).
+    free : bool ndarray, ``H×W``
+        The unknowns.
+    tol : float
+        Relative residual of ``A_ff x_f = b_f − A_fh x_h`` the refinement reaches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from varcolor.solvers.stencil import GridOperator
+    >>> s = np.zeros((1, 3, 9)); s[0, 1, 3:6] = (-1.0, 2.0, -1.0)   # x1 = (x0 + x2) / 2
+    >>> solver = DirichletSolver(GridOperator(s), np.array([[False, True, False]]))
+    >>> solver.solve(np.zeros((1, 1)), np.array([[[1.0], [9.0], [3.0]]]))[0].ravel().tolist()
+    [2.0]
+    """
+
+    def __init__(self, operator: GridOperator, free: np.ndarray, tol: float = 1e-8):
+        start = time.perf_counter()
+        self.operator = GridOperator(operator.stencil.astype(np.float64, copy=False))
+        self._transposed = None
+        self.tol = tol
+        self._free_mask = np.asarray(free, bool)
+        self._rows = np.flatnonzero(self._free_mask)
+        self._lu = self._factor(np.float32)
+        self._exact = False
+        self.setup_seconds = time.perf_counter() - start
+        self.solve_seconds = self.inverse_seconds = None
+        self._known = self._held = None
+
+    def _apply_inverse(self, b: np.ndarray, transpose: bool) -> np.ndarray:
+        full = np.zeros((self._free_mask.size, b.shape[1]))
+        full[self._rows] = b
+        return self._lu.solve(full)[self._rows].astype(np.float64)
+
+    def _product(self, x: np.ndarray, transpose: bool) -> np.ndarray:
+        """``A_ff x`` for ``x`` of shape ``k×C`` (the free pixels' values, in raster order)."""
+        self._known.reshape(-1, x.shape[1])[self._rows] = x
+        return self.operator.apply_rows(self._known, self._rows) - self._held
+
+    def solve(self, rhs: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, SolveInfo]:
+        """``x_f`` (``k×C``, the free pixels in raster order) and how it was solved.
+
+        Parameters
+        ----------
+        rhs : ndarray, ``k×C``
+            ``b_f``: the right-hand side at the free pixels, in raster order.
+        known : ndarray, ``H×W×C``
+            The other pixels' values (those at the free pixels are not read).
+        """
+        start = time.perf_counter()
+        if not len(self._rows):
+            return np.zeros((0, known.shape[-1])), SolveInfo(self.name, 0, 0.0, 0.0)
+        self._known = np.array(known, np.float64)
+        self._known.reshape(-1, known.shape[-1])[self._rows] = 0.0
+        self._held = self.operator.apply_rows(self._known, self._rows)  # A_fh x_h
+        b = np.asarray(rhs, np.float64) - self._held
+        try:
+            return self._refine(b, False, start)
+        finally:
+            self._known = self._held = None

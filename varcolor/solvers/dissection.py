@@ -75,6 +75,17 @@ def _ring(free, height, width, block, out):
 
 
 @numba.njit(cache=True)
+def _free_counts(free, height, width):
+    """The summed-area table of ``free`` (``(H+1)×(W+1)``): any block's count of free pixels in
+    four reads."""
+    counts = np.zeros((height + 1, width + 1), np.int64)
+    for i in range(height):
+        for j in range(width):
+            counts[i + 1, j + 1] = counts[i, j + 1] + counts[i + 1, j] - counts[i, j] + free[i * width + j]
+    return counts
+
+
+@numba.njit(cache=True)
 def _dissect(height, width, leaf, free):
     # Pre-order pass: a node's rectangle, its own line (r0, r1, c0, c1 of the eliminated pixels)
     # and its children. Children are pushed first-then-second, so the pre-order visits the second
@@ -85,11 +96,16 @@ def _dissect(height, width, leaf, free):
     second = [-1]
     preorder = []
     stack = [0]
+    counts = _free_counts(free, height, width)
     while stack:
         n = stack.pop()
         preorder.append(n)
         r0, r1, c0, c1 = rect[n]
         if (r1 - r0) * (c1 - c0) <= leaf:
+            continue
+        # A block without unknowns is not split: its subtree would only pass zeros up (a window
+        # whose unknowns are a few bands around strokes is mostly such blocks).
+        if counts[r1, c1] - counts[r0, c1] - counts[r1, c0] + counts[r0, c0] == 0:
             continue
         if r1 - r0 >= c1 - c0:
             line = _cheapest_line(free, width, r0, r1, c0, c1, True)
