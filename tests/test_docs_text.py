@@ -31,7 +31,11 @@ def test_no_issue_numbers_or_machine_paths(page):
     assert offences(page.read_text(encoding="utf-8")) == []
 
 
-@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "guide").glob("*.md")), ids=lambda p: p.name)
+#: User guides outside docs/guide/ held to the same length (their lab notes live in benchmarks/results/).
+LONG_GUIDES = [ROOT / "docs" / "studio.md", ROOT / "docs" / "video.md"]
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs" / "guide").glob("*.md")) + LONG_GUIDES, ids=lambda p: p.name)
 def test_guide_pages_are_short(page):
     assert len(page.read_text(encoding="utf-8").split()) <= GUIDE_WORDS
 
