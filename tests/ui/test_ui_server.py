@@ -392,9 +392,10 @@ def test_bilaplacian_gtv_previews_then_refines(client):
         last = _result(client, state["version"], last["serial"])
     assert last["version"] == state["version"] and last["info"]["solver"] == "admm"
     assert last["info"]["residual"] <= 1e-3  # refined to the final one
+    # The live thread calls the listeners in order, after each publication (the final one's may
+    # still be under way when the page has it): the first of this version's is the preview.
     mine = [p for p in published if p.version == state["version"] and p.error is None]
-    assert mine[-1].final and not mine[0].final  # a preview first, then the final result
-    assert mine[0].info["residual"] <= 1e-2  # the preview's tolerance
+    assert mine and not mine[0].final and mine[0].info["residual"] <= 1e-2  # the preview's tolerance
 
 
 def test_live_strokes_painted_incrementally_match_a_fresh_solve():
