@@ -78,6 +78,20 @@ def _save(client, name, **body):
     return status
 
 
+def _assert_the_printed_command_gives_the_result(status: dict, tmp_path: Path) -> None:
+    """A save's printed command, run in a shell of its own, writes the saved result pixel for pixel."""
+    import shlex
+    import subprocess
+    import sys
+
+    argv = shlex.split(status["command"])
+    out = tmp_path / "shell.png"
+    argv[argv.index("-o") + 1] = str(out)
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, "-m", "varcolor.cli", *argv[1:]], check=True, env=env, capture_output=True)
+    assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
+
+
 def _stroke(rgb, path, width=3, tool="brush"):
     return {"op": "stroke", "stroke": {"tool": tool, "rgb": rgb, "width": width, "path": path}}
 
@@ -773,9 +787,6 @@ def test_ctrl_c_during_a_save_stops_cleanly(tmp_path):
 def test_printed_command_reproduces_a_12_megapixel_save(tmp_path):
     """At scan size (12 MP) the printed command, run from a fresh process while the studio still
     holds its photo, gives the saved result exactly (the solver is named in it)."""
-    import shlex
-    import subprocess
-    import sys
 
     from skimage import data
     from skimage.transform import resize
@@ -793,12 +804,7 @@ def test_printed_command_reproduces_a_12_megapixel_save(tmp_path):
         status = studio.save("scan12_colorized")
     finally:
         studio.close()
-    argv = shlex.split(status["command"])
-    out = tmp_path / "shell.png"
-    argv[argv.index("-o") + 1] = str(out)
-    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    subprocess.run([sys.executable, "-m", "varcolor.cli", *argv[1:]], check=True, env=env, capture_output=True)
-    assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
+    _assert_the_printed_command_gives_the_result(status, tmp_path)
 
 
 def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resolution(client, tmp_path):
@@ -1038,9 +1044,6 @@ def test_the_first_state_does_not_import_the_network():
 def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_commands_result(tmp_path, monkeypatch):
     """After an edit of a scan, a child that has imported the command line waits for the save;
     Ctrl+S hands it the printed command, and the result is that command's from a fresh process."""
-    import shlex
-    import subprocess
-    import sys
 
     from varcolor.ui import studio as studio_module
 
@@ -1060,12 +1063,7 @@ def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_co
         assert studio.saves.spare._child is None  # taken: the next edit starts another
     finally:
         studio.close()
-    argv = shlex.split(status["command"])
-    out = tmp_path / "shell.png"
-    argv[argv.index("-o") + 1] = str(out)
-    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    subprocess.run([sys.executable, "-m", "varcolor.cli", *argv[1:]], check=True, env=env, capture_output=True)
-    assert np.array_equal(varcolor.read_image(out), varcolor.read_image(status["paths"]["result"]))
+    _assert_the_printed_command_gives_the_result(status, tmp_path)
 
 
 def test_closing_the_studio_ends_its_spare_child(tmp_path, monkeypatch):

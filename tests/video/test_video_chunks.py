@@ -179,14 +179,21 @@ def interrupt_after(monkeypatch, count):
     return calls
 
 
-def test_interrupted_run_keeps_its_chunks_and_resume_with_other_options_says_why(tmp_path, capsys, monkeypatch):
+def interrupted_run(tmp_path, capsys, monkeypatch):
+    """A run of an 8-frame pan in 4 chunks, stopped by Ctrl-C after 2: its arguments and stderr."""
     frames = pan(frames=8)
     gray_clip(tmp_path, frames)
     write_cues(tmp_path / "cues", frames)
     argv = command(tmp_path)[3:]
     interrupt_after(monkeypatch, 2)
     code, _, err = run(capsys, *argv)
-    assert code == 130 and "2 of 4 chunks are done" in err and "--resume" in err
+    assert code == 130 and "2 of 4 chunks are done" in err
+    return argv, err
+
+
+def test_interrupted_run_keeps_its_chunks_and_resume_with_other_options_says_why(tmp_path, capsys, monkeypatch):
+    argv, err = interrupted_run(tmp_path, capsys, monkeypatch)
+    assert "--resume" in err
     assert not (tmp_path / "out.mkv").exists() and len(list(work_folder(tmp_path / "out.mkv").glob("*.mkv"))) == 2
     monkeypatch.undo()
     code, _, err = run(capsys, *argv, "--resume", "--gamut", "clip")
@@ -283,13 +290,7 @@ def test_a_second_run_on_the_same_output_is_refused_and_an_input_in_the_work_fol
 def test_resume_with_the_other_edges_rule_redoes_the_chunks_its_keyframe_strokes_reach(tmp_path, capsys, monkeypatch):
     """``--edges`` is part of what a chunk was made from: a resumed run reading the keyframes'
     strokes by the other rule redoes the finished chunks instead of joining them to new ones."""
-    frames = pan(frames=8)
-    gray_clip(tmp_path, frames)
-    write_cues(tmp_path / "cues", frames)
-    argv = command(tmp_path)[3:]
-    interrupt_after(monkeypatch, 2)
-    code, _, err = run(capsys, *argv)
-    assert code == 130 and "2 of 4 chunks are done" in err
+    argv, _ = interrupted_run(tmp_path, capsys, monkeypatch)
     monkeypatch.undo()
     code, _, err = run(capsys, *argv, "--resume", "--edges", "exact")
     assert code == 0, err
