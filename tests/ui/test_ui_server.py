@@ -78,6 +78,22 @@ def _save(client, name, **body):
     return status
 
 
+def _studio_with_a_spare_child(tmp_path: Path, monkeypatch, out_dir: Path):
+    """A studio on a small photo standing for a scan (a spare save child at once), edited once;
+    the studio and its spare child, waiting for a save (None if none started within 30 s)."""
+    from varcolor.ui import studio as studio_module
+
+    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)
+    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=out_dir, warm=False)
+    studio.open_path(_photo(tmp_path))
+    studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+    deadline = time.time() + 30
+    while studio.saves.spare._child is None and time.time() < deadline:
+        time.sleep(0.01)
+    return studio, studio.saves.spare._child
+
+
 def _assert_the_printed_command_gives_the_result(status: dict, tmp_path: Path) -> None:
     """A save's printed command, run in a shell of its own, writes the saved result pixel for pixel."""
     import shlex
@@ -1045,18 +1061,8 @@ def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_co
     """After an edit of a scan, a child that has imported the command line waits for the save;
     Ctrl+S hands it the printed command, and the result is that command's from a fresh process."""
 
-    from varcolor.ui import studio as studio_module
-
-    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)  # a small photo stands for a scan
-    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
-    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio, spare = _studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
     try:
-        studio.open_path(_photo(tmp_path))
-        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
-        deadline = time.time() + 30
-        while studio.saves.spare._child is None and time.time() < deadline:
-            time.sleep(0.01)
-        spare = studio.saves.spare._child
         assert spare is not None and spare.poll() is None
         status = studio.save("spared")
         assert studio.saves.job._child is spare and spare.returncode == 0  # the spare did the save
@@ -1067,17 +1073,7 @@ def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_co
 
 
 def test_closing_the_studio_ends_its_spare_child(tmp_path, monkeypatch):
-    from varcolor.ui import studio as studio_module
-
-    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)
-    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
-    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
-    studio.open_path(_photo(tmp_path))
-    studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
-    deadline = time.time() + 30
-    while studio.saves.spare._child is None and time.time() < deadline:
-        time.sleep(0.01)
-    spare = studio.saves.spare._child
+    studio, spare = _studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
     studio.close()
     assert spare.poll() is not None
 
@@ -1213,19 +1209,10 @@ def test_a_dead_spare_or_a_killed_save_child_loses_nothing_and_says_what_happene
     import signal
 
     from varcolor.ui import saving
-    from varcolor.ui import studio as studio_module
 
-    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)  # a small photo stands for a scan
-    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
     (tmp_path / "out").mkdir()
-    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    studio, spare = _studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path / "out")
     try:
-        studio.open_path(_photo(tmp_path))
-        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
-        deadline = time.time() + 30
-        while studio.saves.spare._child is None and time.time() < deadline:
-            time.sleep(0.01)
-        spare = studio.saves.spare._child
         os.kill(spare.pid, signal.SIGKILL)
         spare.wait()
         status = studio.save("first")
