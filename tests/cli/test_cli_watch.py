@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import varcolor
+import varcolor.ir.files
 
 
 def _wait(predicate, seconds=60):
@@ -34,7 +35,10 @@ def test_a_file_that_failed_mid_copy_is_encoded_once_complete(tmp_path, fraction
     try:
         _wait(lambda: "copied.png" in log.read_text() and "error" in log.read_text())  # failed while partial
         (source / "copied.png").write_bytes(whole)  # the copy ends
-        _wait(lambda: (ir / "copied.vcir").exists())
+        # Counted once reported, not when its payload appears: the gray PNG is published after it,
+        # and a Ctrl-C between the two stopped the unit (a clean clone saw "0 encoded, 1 failed").
+        _wait(lambda: "encoded " in log.read_text())
+        assert varcolor.ir.files.is_complete(ir / "copied.png")
     finally:
         watcher.send_signal(signal.SIGINT)
         watcher.wait(30)
