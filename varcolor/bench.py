@@ -2,9 +2,16 @@
 
 For a colour image, every method and every hint count, hints are drawn as in Zhang et al. 2017
 (:func:`varcolor.cues.sample_ideepcolor`: 6×6 patches of the mean true chroma, corners ~
-N(centre, side/4)), the image is colorized from its same-lightness gray, and PSNR (8-bit), SSIM,
-VIF and CIEDE2000 are measured against the original. The published protocol resizes to 256×256
-(aspect not kept); ``"full"`` keeps the image's size.
+N(centre, side/4)), the image is colorized from its same-lightness gray, and PSNR, SSIM, VIF and
+CIEDE2000 are measured against the original. The published protocol resizes to 256×256 (aspect
+not kept); ``"full"`` keeps the image's size.
+
+The inputs and the scoring are those of a method run elsewhere on exported files
+(:mod:`varcolor.bench_export`, :mod:`varcolor.bench_results`), by construction: the gray is the
+8-bit image :func:`protocol_gray` gives (what the exported PNG holds), the hints are the points
+:func:`hint_points` gives (what the exported points file holds) read by
+:meth:`~varcolor.cues.Cues.from_points`, and every result is scored as the 8-bit image it would be
+saved as (:func:`score`).
 
 A method is a varcolor method (``levin``, ``levin-symmetric``, ``bilaplacian-gtv``, ``ideepcolor``
 — the network alone) or ``METHOD+ideepcolor``: that method with the network as its prior.
@@ -43,6 +50,9 @@ __all__ = [
     "parse_resolution",
     "reference",
     "method_options",
+    "protocol_gray",
+    "hint_points",
+    "score",
     "evaluate",
     "summarize",
     "markdown",
@@ -53,6 +63,8 @@ HINTS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500)
 SCORES = ("psnr", "ssim", "vif", "ciede2000")
 #: The protocol's seed; image ``i`` with ``n`` hints draws from ``[seed, i, n]``.
 SEED = 2017
+#: The side of a hint's square patch.
+PATCH = 6
 #: Bytes per pixel of a photo read and resized for scoring: its float64 samples, the decoder's, the
 #: anti-aliasing filter's copy (measured 55–58: 3.7 GB at 64 MP, 12.5 GB at 225 MP).
 READ_BYTES_PER_PIXEL = 64
@@ -183,6 +195,84 @@ def method_options(
     return chosen
 
 
+def protocol_gray(rgb: np.ndarray) -> np.ndarray:
+    """The gray input of the protocol: the colour image's same-lightness gray at 8 bits (as floats
+    in [0, 1]), exactly what an exported gray PNG holds, so that a method run elsewhere on that file
+    and a method run here start from the same pixels.
+
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        The reference (:func:`reference`), in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = protocol_gray(np.random.default_rng(0).random((4, 4, 3)))
+    >>> bool(np.array_equal(np.round(gray * 255), gray * 255))
+    True
+    """
+    from .color import same_lightness_gray
+    from .io import to_levels
+
+    return to_levels(same_lightness_gray(rgb), np.empty(rgb.shape[:2], np.uint8)) / 255.0
+
+
+def hint_points(rgb: np.ndarray, n: int, index: int = 0, seed: int = SEED) -> list[dict]:
+    """The protocol's ``n`` hints on image ``index`` as point records (``y, x, a, b``: one a cue
+    pixel, in raster order), the form a points file holds and
+    :meth:`~varcolor.cues.Cues.from_points` reads: the 6×6 patches of
+    :func:`~varcolor.cues.sample_ideepcolor` drawn from ``[seed, index, n]``, overlaps resolved
+    (later patches win).
+
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        The reference (:func:`reference`), in [0, 1].
+    n, index, seed : int
+        The hint count, the image's place in its set, the protocol's seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> points = hint_points(np.random.default_rng(0).random((16, 16, 3)), 1)
+    >>> len(points), sorted(points[0])
+    (36, ['a', 'b', 'x', 'y'])
+    """
+    from .cues import sample_ideepcolor
+
+    cues = sample_ideepcolor(rgb, n=n, patch=PATCH, rng=[seed, index, n])
+    ys, xs = np.nonzero(cues.mask)
+    # float() of a float64 is printed by JSON as the shortest text that reads back to it: exact.
+    return [
+        {"y": int(y), "x": int(x), "a": float(cues.ab[y, x, 0]), "b": float(cues.ab[y, x, 1])} for y, x in zip(ys, xs)
+    ]
+
+
+def score(result: np.ndarray, rgb: np.ndarray) -> dict[str, float]:
+    """The protocol's scores of one result: PSNR, SSIM, VIF and CIEDE2000 of the result as an 8-bit
+    image (as saved to a file, here or by a method run elsewhere) against the reference.
+
+    Parameters
+    ----------
+    result : ndarray
+        The colorized image, ``H×W×3`` in [0, 1] (``H×W``: gray).
+    rgb : ndarray
+        The reference (:func:`reference`), the same size.
+    """
+    from . import metrics
+    from .io import to_levels
+
+    result = np.repeat(result[..., None], 3, axis=2) if result.ndim == 2 else result[..., :3]
+    result = to_levels(result, np.empty(result.shape, np.uint8))
+    return {
+        "psnr": metrics.psnr(result, rgb),
+        "ssim": metrics.ssim(result, rgb),
+        "vif": _vif(result, rgb),
+        "ciede2000": metrics.ciede2000(result, rgb),
+    }
+
+
 def evaluate(
     rgb: np.ndarray,
     methods: Sequence[str],
@@ -217,16 +307,14 @@ def evaluate(
         seconds (the colorization's; VIF is NaN at resolutions under 41).
     """
     # Here, not at import: the command line reads HINTS and SEED for its help and must start fast.
-    from . import metrics
     from .api import colorize
-    from .color import same_lightness_gray
-    from .cues import sample_ideepcolor
+    from .cues import Cues
 
     rgb = reference(rgb, resolution)
-    gray = same_lightness_gray(rgb)
+    gray = protocol_gray(rgb)
     rows = []
     for n in hints:
-        cues = sample_ideepcolor(rgb, n=n, patch=6, rng=[seed, index, n])
+        cues = Cues.from_points(hint_points(rgb, n, index, seed), gray.shape)
         for method in methods:
             start = time.perf_counter()
             with warnings.catch_warnings():
@@ -234,16 +322,7 @@ def evaluate(
                 result = colorize(gray, cues, global_hints=global_hints, **method_options(method, **options))
             seconds = time.perf_counter() - start  # the method's time, not the scoring's
             rows.append(
-                {
-                    "resolution": resolution,
-                    "method": method,
-                    "hints": n,
-                    "psnr": metrics.psnr(result.rgb, rgb),
-                    "ssim": metrics.ssim(result.rgb, rgb),
-                    "vif": _vif(result.rgb, rgb),
-                    "ciede2000": metrics.ciede2000(result.rgb, rgb),
-                    "seconds": seconds,
-                }
+                {"resolution": resolution, "method": method, "hints": n, **score(result.rgb, rgb), "seconds": seconds}
             )
     return rows
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import batch, bench
+from .. import batch, bench, bench_export, bench_plot, bench_results
 from .. import methods as registry
 from ..batch import Job
 from ..errors import InputError, VarcolorError
@@ -23,6 +23,7 @@ from .common import (
     check_table_output,
     error,
     max_pixels_of,
+    note,
     to_csv,
     to_json,
     walk_reported,
@@ -31,9 +32,10 @@ from .common import (
 from .solve_options import add_method_parameters, add_options, method_help
 
 
-def _bench_one(task: tuple) -> list[dict] | VarcolorError:
-    """One image's rows (in a worker process, or this one), or its user-facing error."""
-    path, name, index, resolution, methods, hints, seed, options, alone, max_pixels = task
+def _bench_one(task: tuple) -> dict | VarcolorError:
+    """One image's rows, its results' rows and their problems, and its export's manifest entry (in
+    a worker process, or this one), or its user-facing error."""
+    path, name, index, resolution, methods, hints, seed, options, alone, max_pixels, export, results = task
     if not alone:  # one image per process already keeps a core busy: no threads that would contend
         import numba
 
@@ -47,9 +49,17 @@ def _bench_one(task: tuple) -> list[dict] | VarcolorError:
         bench.check_photo(shape, methods, hints, resolution, name=str(path), **options)
         rgb = read_image(path, max_pixels=max_pixels)
         rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, **options)
+        reference = bench.reference(rgb, resolution) if export or results else None
+        exported = export and bench_export.export_photo(
+            export, reference, bench_export.photo_key(name), hints, index, seed
+        )
+        scored, problems = (
+            bench_results.score_photo(reference, name, resolution, results, max_pixels) if results else ([], [])
+        )
     except VarcolorError as exc:
         return exc if str(path) in str(exc) else InputError(f"{path}: {exc}")
-    return [{"image": name, **row} for row in rows]
+    rows = [{"image": name, **row} for row in rows] + scored
+    return {"photo": name, "rows": rows, "problems": problems, "exported": exported or None}
 
 
 def _integers(text: str, what: str) -> list[int]:
@@ -63,7 +73,9 @@ def _integers(text: str, what: str) -> list[int]:
 
 
 def _check_methods(args) -> list[str]:
-    methods = bench.check_methods([m for m in args.methods.split(",") if m])
+    names = [m for m in args.methods.split(",") if m]
+    # No method of its own: a run that only exports the inputs or scores results made elsewhere.
+    methods = bench.check_methods(names) if names or not (args.results or args.export_hints) else []
     given = {name: getattr(args, name) for name in registry.parameter_names() if getattr(args, name) is not None}
     for name in given:
         if not any(name in _parameters_of(method) for method in methods):
@@ -114,6 +126,30 @@ def _cmd_bench(args) -> int:
         raise InputError(f"{source}: no images found")
     inputs = (args.input, *(path for path, _ in paths))
     check_table_output(args.output, args.overwrite, inputs)
+    run = bench_export.protocol(args.seed, resolution, hints)
+    results = bench_results.parse(args.results or [], methods, run, args.export_hints)
+    if args.plot:
+        bench_plot.check(args.plot)
+        check_table_output(args.plot, args.overwrite, inputs)
+    elif args.plot_published or args.plot_metric != "psnr":
+        raise InputError("--plot-published and --plot-metric go with --plot")
+    published = args.plot_published and bench_plot.read_curve(args.plot_published)
+    photos = []
+    if args.export_hints or results:
+        bench_export.check_keys([name for _, name in paths])
+        photos = [
+            bench_results.Photo(name, index, bench_export.file_sha256(path)) for index, (path, name) in enumerate(paths)
+        ]
+    if args.export_hints:
+        bench_export.check_folder(args.export_hints, args.overwrite, inputs)
+    problems, files = [], {}  # files: each photo's results, (name, hints, path)
+    for folder in results:
+        found, lines = bench_results.plan(folder, photos, hints)
+        problems += lines
+        for (photo, n), path in found.items():
+            files.setdefault(photo, []).append((folder.name, n, path))
+    if args.export_hints:
+        bench_export.clear_earlier(args.export_hints)
     options = {
         "network_file": args.network_file,
         "prior_weight": args.prior_weight,
@@ -125,41 +161,81 @@ def _cmd_bench(args) -> int:
     }
     alone = args.workers == 1 or len(paths) == 1
     tasks = [
-        (path, name, index, resolution, methods, hints, args.seed, options, alone, max_pixels_of(args))
+        (
+            *(path, name, index, resolution, methods, hints, args.seed, options, alone, max_pixels_of(args)),
+            *(args.export_hints, files.get(name, [])),
+        )
         for index, (path, name) in enumerate(paths)
     ]
-    rows, failures = [], list(unlisted)
+    rows, failures, exported = [], list(unlisted), []
     bar = tqdm(total=len(tasks), desc="bench", unit="img", disable=args.quiet or None, file=sys.stderr)
     jobs = [Job([task[0]], [], partial(_bench_one, task)) for task in tasks]
     for _, outcome, _ in batch.outcomes(jobs, 1 if alone else args.workers, scheduler=args.scheduler):
         bar.update()
         if isinstance(outcome, VarcolorError):
             failures.append(str(outcome))
-        else:
-            rows += outcome
+            continue
+        rows += outcome["rows"]
+        problems += outcome["problems"]
+        if outcome["exported"]:
+            sha256 = next(photo.sha256 for photo in photos if photo.name == outcome["photo"])
+            exported.append({"photo": outcome["photo"], "sha256": sha256, **outcome["exported"]})
     bar.close()
-    if not rows:
+    scored = len(tasks) - len(failures) + len(unlisted)  # the photos scored, not the folders unlisted
+    if not scored:
         for line in failures[:-1]:
             error(line)
         raise InputError(failures[-1] if len(failures) == 1 else f"{source}: no image could be scored")
-    summary = bench.summarize(rows, [resolution], methods, hints)
-    scored = len(tasks) - len(failures) + len(unlisted)  # the photos scored, not the folders unlisted
-    if args.format == "md":
-        table = bench.markdown(summary, [resolution], methods, hints, f"{source.name} ({scored} images)")
-    else:
-        means = [
-            {"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
-            for key, value in summary.items()
-        ]
-        table = (
-            to_json({"summary": means, "rows": rows})
-            if args.format == "json"
-            else to_csv(means, ["method", "hints", "resolution", *bench.SCORES, "seconds", "images"])
+    if exported:
+        written = bench_export.write_manifest(args.export_hints, run, exported)
+        if not args.quiet:
+            note(f"exported the gray and hints of {len(exported)} photos; {written} lists them")
+    names = [*methods, *(folder.name for folder in results)]
+    if names:
+        summary = bench.summarize(rows, [resolution], names, hints)
+        incomplete = bench_results.complete(summary, names[len(methods) :], hints, resolution, scored)
+        labels = {name: f"{name} (incomplete)" if name in incomplete else name for name in names}
+        table = _table(
+            args.format, summary, rows, incomplete, labels, resolution, hints, f"{source.name} ({scored} images)"
         )
-    write_table(table, args.output, args.overwrite, inputs)
-    for line in failures:
+        write_table(table, args.output, args.overwrite, inputs)
+        if args.plot:
+            lines = {
+                labels[name]: {
+                    n: summary[key][args.plot_metric] for n in hints if (key := f"{resolution}/{name}/{n}") in summary
+                }
+                for name in names
+            }
+            title = f"{args.plot_metric} against hints: {source.name} ({scored} images, {resolution})"
+            curve = published and (f"published ({Path(args.plot_published).stem})", published)
+            bench_plot.plot(args.plot, lines, args.plot_metric, title, curve or None)
+    for line in failures + problems:
         error(line)
-    return 1 if failures else 0
+    return 1 if failures or problems else 0
+
+
+def _table(form, summary, rows, incomplete, labels, resolution, hints, label) -> str:
+    """The table in ``form`` (md, csv, json); the cells of ``incomplete`` results empty, their
+    methods marked."""
+    names = list(labels)
+    if form == "md":
+        shown = {f"{resolution}/{labels[k.split('/')[1]]}/{k.split('/')[2]}": v for k, v in summary.items()}
+        return bench.markdown(shown, [resolution], [labels[name] for name in names], hints, label)
+    means = [
+        {"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
+        for key, value in summary.items()
+    ]
+    for name, cells in incomplete.items():  # no mean over fewer photos: the count, and no scores
+        empty = dict.fromkeys((*bench.SCORES, "seconds"))
+        means += [
+            {"method": name, "hints": n, "resolution": resolution, **empty, "images": count}
+            for n, count in cells.items()
+        ]
+    means.sort(key=lambda mean: (names.index(mean["method"]), hints.index(mean["hints"])))
+    if form == "json":
+        return to_json({"summary": means, "incomplete": sorted(incomplete), "rows": rows})
+    columns = ["method", "hints", "resolution", *bench.SCORES, "seconds", "images"]
+    return to_csv(means, columns, lambda value: "" if value is None else str(value))
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -196,6 +272,29 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         b,
         "md: a row per method and score, a column per hint count; csv: the means, a row per "
         "method and hint count; json: the means and every photo's scores (default: %(default)s)",
+    )
+    b.add_argument(
+        "--export-hints",
+        metavar="DIR",
+        help="also write each photo's gray and hints, for every hint count, into DIR (KEY/N.png and "
+        "KEY/N.points.json, KEY the photo's path without suffix) with a manifest.json, for a method run elsewhere",
+    )
+    b.add_argument(
+        "--results",
+        action="append",
+        metavar="NAME=DIR",
+        help="score results made elsewhere from exported hints as the row NAME: DIR holds each result under its "
+        "gray's name and the export's manifest.json (repeatable; with it, --methods may be empty)",
+    )
+    b.add_argument("--plot", metavar="FILE", help="draw a score against hints, a line per method (.png or .svg)")
+    b.add_argument(
+        "--plot-metric", default="psnr", choices=bench.SCORES, help="the score --plot draws (default: %(default)s)"
+    )
+    b.add_argument(
+        "--plot-published",
+        metavar="CSV",
+        help="a published curve drawn dashed on the plot: a CSV file with a header line, hints and value in its "
+        "first two columns",
     )
     add_cluster_options(b, "photos")
     add_max_pixels(b)

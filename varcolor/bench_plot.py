@@ -1,0 +1,142 @@
+"""The benchmark's curve: a score against the number of hints, one line per method, and optionally
+a published curve read from a CSV file.
+
+Drawn with matplotlib, which only this module needs: it is imported when a plot is asked for, and
+its absence is one line naming the extra that installs it (``pip install 'varcolor[plot]'``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .errors import InputError
+from .io import atomic_path
+
+__all__ = ["SUFFIXES", "AXIS", "check", "read_curve", "plot"]
+
+#: The formats a plot is written in.
+SUFFIXES = (".png", ".svg")
+#: The vertical axis's label per score.
+AXIS = {
+    "psnr": "mean PSNR (dB)",
+    "ssim": "mean SSIM",
+    "vif": "mean VIF",
+    "ciede2000": "mean ΔE2000 (lower is better)",
+}
+#: A curve file is read up to this size.
+MAX_CURVE_BYTES = 1 << 20
+
+
+def check(path: str | os.PathLike) -> None:
+    """Refuse, before any work, a plot that could not be written: another suffix than
+    :data:`SUFFIXES`, or no matplotlib installed."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"{path}: a plot is written as {' or '.join(SUFFIXES)}, not {suffix or 'no suffix'}")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise InputError("--plot needs matplotlib: pip install 'varcolor[plot]'") from None
+
+
+def read_curve(path: str | os.PathLike) -> dict[int, float]:
+    """A published curve from a CSV file: a header line, then the number of hints (a whole number
+    >= 0) and the value (finite) in the first two columns of each row; other columns are ignored.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "paper.csv"
+    >>> _ = path.write_text("num_points,mean_psnr_db,sem_db\\n0,24.4,0.1\\n10,28.4,0.1\\n")
+    >>> read_curve(path)
+    {0: 24.4, 10: 28.4}
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_CURVE_BYTES:
+            raise InputError(f"{path}: a curve file is read up to {MAX_CURVE_BYTES >> 10} KB")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    curve = {}
+    rows = list(csv.reader(line for line in text.splitlines() if line.strip()))
+    for number, row in enumerate(rows[1:], start=2):
+        try:
+            hints, value = int(row[0]), float(row[1])
+        except (ValueError, IndexError):
+            raise InputError(f"{path}: line {number}: needs a number of hints and a value, got {row[:2]}") from None
+        if hints < 0 or not math.isfinite(value):
+            raise InputError(f"{path}: line {number}: hints must be >= 0 and the value finite")
+        curve[hints] = value
+    if not curve:
+        raise InputError(f"{path}: no rows under the header line")
+    return curve
+
+
+def plot(
+    path: str | os.PathLike,
+    lines: Mapping[str, Mapping[int, float]],
+    metric: str = "psnr",
+    title: str = "",
+    published: tuple[str, Mapping[int, float]] | None = None,
+) -> None:
+    """Draw ``metric`` against the number of hints and write it atomically (PNG or SVG by suffix).
+
+    The hint axis is logarithmic past 1 and linear below, so that 0 hints has its place.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.png`` or ``.svg``.
+    lines : mapping
+        Each method's values, ``label → {hints: value}`` (a hint count left out is a gap).
+    metric : str
+        The score drawn (its axis label: :data:`AXIS`).
+    title : str
+        The plot's title.
+    published : (str, mapping), optional
+        A published curve and its label, drawn dashed.
+    """
+    check(path)
+    from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
+
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = figure.subplots()
+    ticks: set[int] = set()
+    for label, values in lines.items():
+        xs = sorted(n for n, v in values.items() if math.isfinite(v))
+        ax.plot(xs, [values[n] for n in xs], marker="o", label=label)
+        ticks.update(xs)
+    if published is not None:
+        label, values = published
+        xs = sorted(values)
+        ax.plot(xs, [values[n] for n in xs], "k--", label=label)
+    ax.set_xscale("symlog", linthresh=1, linscale=0.5)
+    if ticks:
+        shown = _spread(sorted(ticks))
+        ax.set_xticks(shown, [str(n) for n in shown])
+    ax.set_xlabel("number of hints")
+    ax.set_ylabel(AXIS.get(metric, metric))
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format=Path(path).suffix.lower()[1:], dpi=120)
+
+
+def _spread(ticks: Sequence[int]) -> list[int]:
+    """The tick values at least 0.15 decade apart on the axis (1 and 2 both, 100 and 101 not)."""
+    shown: list[int] = []
+    for n in ticks:
+        if not shown or math.log10(n + 1) - math.log10(shown[-1] + 1) >= 0.15:
+            shown.append(n)
+    return shown
