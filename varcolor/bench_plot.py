@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -114,12 +115,13 @@ def plot(
     ticks: set[int] = set()
     for label, values in lines.items():
         xs = sorted(n for n, v in values.items() if math.isfinite(v))
-        ax.plot(xs, [values[n] for n in xs], marker="o", label=label)
+        # gid: the line's id in an SVG (``curve-`` and its label), so a reader finds each method's line.
+        ax.plot(xs, [values[n] for n in xs], marker="o", label=label, gid="curve-" + re.sub(r"[^\w.-]", "_", label))
         ticks.update(xs)
     if published is not None:
         label, values = published
         xs = sorted(values)
-        ax.plot(xs, [values[n] for n in xs], "k--", label=label)
+        ax.plot(xs, [values[n] for n in xs], "k--", label=label, gid="published")
     ax.set_xscale("symlog", linthresh=1, linscale=0.5)
     if ticks:
         shown = _spread(sorted(ticks))

@@ -371,12 +371,19 @@ def test_bench_reports_vif(tmp_path, capsys):
         capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "--format", "json", "-q"
     )
     rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "48")
-    cues = varcolor.cues.sample_ideepcolor(rgb, n=50, patch=6, rng=[varcolor.bench.SEED, 0, 50])
-    expected = varcolor.metrics.vif(varcolor.colorize(varcolor.color.same_lightness_gray(rgb), cues).rgb, rgb)
+    expected = varcolor.metrics.vif(_protocol_result(rgb, 50), rgb)
     rows = json.loads(out)["rows"]
     assert code == 0 and rows[1]["hints"] == 50 and rows[1]["vif"] == pytest.approx(expected)
     code, out, _ = run(capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "-q")
     assert "| 48 | levin | vif |" in out
+
+
+def _protocol_result(rgb, n, index=0, **options):
+    """The protocol by hand: the photo's gray at 8 bits (as its exported PNG), its hints drawn by the
+    sampler, the result as the 8-bit image a file would hold."""
+    gray = np.round(varcolor.color.same_lightness_gray(rgb) * 255) / 255
+    cues = varcolor.cues.sample_ideepcolor(rgb, n=n, patch=6, rng=[varcolor.bench.SEED, index, n])
+    return np.round(np.clip(varcolor.colorize(gray, cues, **options).rgb, 0, 1) * 255) / 255
 
 
 def _bench_photos(folder):
@@ -412,8 +419,7 @@ def test_bench_scores_methods_against_hints(tmp_path, capsys):
     assert psnr["levin", 50] > psnr["levin", 0] + 3  # hints bring the colours back
     # Image 0 (a.png, in walk order) with 50 hints, by the protocol through the library directly.
     rgb = varcolor.bench.reference(varcolor.read_image(tmp_path / "photos" / "a.png"), "32")
-    cues = varcolor.cues.sample_ideepcolor(rgb, n=50, patch=6, rng=[varcolor.bench.SEED, 0, 50])
-    expected = varcolor.metrics.psnr(varcolor.colorize(varcolor.color.same_lightness_gray(rgb), cues).rgb, rgb)
+    expected = varcolor.metrics.psnr(_protocol_result(rgb, 50), rgb)
     row = next(r for r in report["rows"] if (r["image"], r["method"], r["hints"]) == ("a.png", "levin", 50))
     assert row["psnr"] == pytest.approx(expected)
     code, out, _ = run(
@@ -437,8 +443,6 @@ def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
     _bench_photos(tmp_path / "photos")
     photo_path = tmp_path / "photos" / "a.png"
     rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "32")
-    cues = varcolor.cues.sample_ideepcolor(rgb, n=20, patch=6, rng=[varcolor.bench.SEED, 0, 20])
-    gray = varcolor.color.same_lightness_gray(rgb)
     for options in ({"lam": 0.5}, {"sharpness": 2.0}):
         flags = [f"--{key}={value}" for key, value in options.items()]
         code, out, _ = run(
@@ -457,10 +461,10 @@ def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
             "-q",
             *flags,
         )
-        expected = varcolor.colorize(gray, cues, method="bilaplacian-gtv", **options).rgb
+        expected = _protocol_result(rgb, 20, method="bilaplacian-gtv", **options)
         assert code == 0 and json.loads(out)["rows"][0]["psnr"] == pytest.approx(varcolor.metrics.psnr(expected, rgb))
         # ... and the option changed the result (else the comparison above could not fail).
-        assert np.abs(expected - varcolor.colorize(gray, cues, method="bilaplacian-gtv").rgb).max() > 1 / 255
+        assert np.abs(expected - _protocol_result(rgb, 20, method="bilaplacian-gtv")).max() > 1 / 255
 
 
 @pytest.mark.parametrize(
