@@ -158,9 +158,10 @@ def clear_earlier(folder: str | os.PathLike) -> None:
     (folder / MANIFEST).unlink()
     for photo in manifest["photos"]:
         for files in photo["files"].values():
-            for name in (files["gray"], files["points"]):
+            for name, suffix in ((files["gray"], ".png"), (files["points"], ".points.json")):
                 path = folder / name
-                if inside(path, folder) and path.is_file() and not path.is_symlink():
+                # Only what an export writes: a manifest edited by hand removes nothing else.
+                if name.endswith(suffix) and inside(path, folder) and path.is_file() and not path.is_symlink():
                     path.unlink()
 
 

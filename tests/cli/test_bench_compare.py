@@ -202,13 +202,20 @@ def test_the_export_folder_holds_exports_only(made, tmp_path, capsys):
     assert code == 2 and "not empty" in err and (tmp_path / "busy" / "mine.txt").read_text() == "keep me"
     code, _, err = _bench(capsys, photos, "-m", "", "--export-hints", photos / "export")
     assert code == 2 and "apart from the photos" in err and not (photos / "export").exists()
-    # --overwrite: the earlier export's files go (results kept beside them stay), the new ones come.
+    # --overwrite: the earlier export's files go (results kept beside them stay), the new ones come;
+    # a manifest edited to list other files removes none of them.
     varcolor.write_image(again / "results" / "x.png", np.zeros((4, 4)))
+    varcolor.write_image(tmp_path / "outside.png", np.zeros((4, 4)))
+    manifest = json.loads((again / "manifest.json").read_text())
+    manifest["photos"][0]["files"]["0"]["gray"] = "../outside.png"
+    manifest["photos"][0]["files"]["5"]["points"] = "results/x.png"
+    (again / "manifest.json").write_text(json.dumps(manifest))
     code, out, err = run(capsys, "bench", photos, "--hints", "0,5", "--resolution", SIDE, "-q", "-m", "",
                          "--export-hints", again, "--overwrite")  # fmt: skip
     assert code == 0 and out == "" and err == ""
     assert not (again / "a" / "50.png").exists() and not (again / "sub" / "b" / "50.points.json").exists()
     assert (again / "a" / "5.png").is_file() and (again / "results" / "x.png").is_file()
+    assert (tmp_path / "outside.png").is_file()
     assert json.loads((again / "manifest.json").read_text())["hints"] == [0, 5]
 
 
@@ -242,6 +249,7 @@ def test_the_plot_has_a_line_per_method_and_the_published_curve(made, tmp_path, 
     [
         (["--plot", "{tmp}/curve.pdf"], "a plot is written as .png or .svg"),
         (["--plot-metric", "ssim"], "go with --plot"),
+        (["--plot", "{tmp}/t.png", "-o", "{tmp}/t.png"], "the plot and the table (-o) would be one file"),
         (["--plot", "{tmp}/c.png", "--plot-published", "{tmp}/bad.csv"], "bad.csv: line 2: needs a number of hints"),
         (["--plot", "{tmp}/c.png", "--plot-published", "{tmp}/none.csv"], "none.csv: cannot read"),
     ],

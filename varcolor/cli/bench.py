@@ -13,7 +13,7 @@ from .. import batch, bench, bench_export, bench_plot, bench_results
 from .. import methods as registry
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import image_shape, read_image
+from ..io import image_shape, read_image, same_file
 from ..options import Options
 from .common import (
     add_cluster_options,
@@ -131,6 +131,8 @@ def _cmd_bench(args) -> int:
     if args.plot:
         bench_plot.check(args.plot)
         check_table_output(args.plot, args.overwrite, inputs)
+        if args.output is not None and same_file(args.plot, args.output):
+            raise InputError(f"{args.plot}: the plot and the table (-o) would be one file")
     elif args.plot_published or args.plot_metric != "psnr":
         raise InputError("--plot-published and --plot-metric go with --plot")
     published = args.plot_published and bench_plot.read_curve(args.plot_published)
