@@ -17,7 +17,7 @@ from pathlib import Path
 from .errors import InputError
 from .io import atomic_path
 
-__all__ = ["SUFFIXES", "AXIS", "check", "read_curve", "plot"]
+__all__ = ["SUFFIXES", "AXIS", "check", "read_curve", "lines", "plot"]
 
 #: The formats a plot is written in.
 SUFFIXES = (".png", ".svg")
@@ -81,6 +81,40 @@ def read_curve(path: str | os.PathLike) -> dict[int, float]:
     if not curve:
         raise InputError(f"{path}: no rows under the header line")
     return curve
+
+
+def lines(
+    summary: Mapping[str, Mapping[str, float]],
+    labels: Mapping[str, str],
+    resolution: str,
+    hints: Sequence[int],
+    metric: str = "psnr",
+) -> dict[str, dict[int, float]]:
+    """Each method's values of ``metric`` from a summary (:func:`varcolor.bench.summarize`), by its
+    label in the plot; a cell missing from the summary is a gap.
+
+    Parameters
+    ----------
+    summary : mapping
+        Means keyed ``"resolution/method/hints"``.
+    labels : mapping
+        ``method → label``, in the plot's order.
+    resolution : str
+        The run's resolution.
+    hints : sequence of int
+        The run's hint counts.
+    metric : str
+        The score drawn.
+
+    Examples
+    --------
+    >>> lines({"256/levin/0": {"psnr": 22.5}}, {"levin": "levin", "net": "net (incomplete)"}, "256", [0, 5])
+    {'levin': {0: 22.5}, 'net (incomplete)': {}}
+    """
+    return {
+        label: {n: summary[key][metric] for n in hints if (key := f"{resolution}/{method}/{n}") in summary}
+        for method, label in labels.items()
+    }
 
 
 def plot(

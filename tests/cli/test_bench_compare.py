@@ -249,6 +249,7 @@ def test_the_plot_has_a_line_per_method_and_the_published_curve(made, tmp_path, 
     [
         (["--plot", "{tmp}/curve.pdf"], "a plot is written as .png or .svg"),
         (["--plot-metric", "ssim"], "go with --plot"),
+        (["-m", "", "--export-hints", "{tmp}/e", "--plot", "{tmp}/c.png"], "no method and no --results to draw"),
         (["--plot", "{tmp}/t.png", "-o", "{tmp}/t.png"], "the plot and the table (-o) would be one file"),
         (["--plot", "{tmp}/c.png", "--plot-published", "{tmp}/bad.csv"], "bad.csv: line 2: needs a number of hints"),
         (["--plot", "{tmp}/c.png", "--plot-published", "{tmp}/none.csv"], "none.csv: cannot read"),

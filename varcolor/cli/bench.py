@@ -48,11 +48,11 @@ def _bench_one(task: tuple) -> dict | VarcolorError:
         shape = image_shape(path, max_pixels=max_pixels)
         bench.check_photo(shape, methods, hints, resolution, name=str(path), **options)
         rgb = read_image(path, max_pixels=max_pixels)
-        rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, **options)
         reference = bench.reference(rgb, resolution) if export or results else None
         exported = export and bench_export.export_photo(
             export, reference, bench_export.photo_key(name), hints, index, seed
-        )
+        )  # first: a photo some method cannot colorize is exported all the same
+        rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, **options)
         scored, problems = (
             bench_results.score_photo(reference, name, resolution, results, max_pixels) if results else ([], [])
         )
@@ -133,6 +133,8 @@ def _cmd_bench(args) -> int:
         check_table_output(args.plot, args.overwrite, inputs)
         if args.output is not None and same_file(args.plot, args.output):
             raise InputError(f"{args.plot}: the plot and the table (-o) would be one file")
+        if not methods and not results:
+            raise InputError("--plot: no method and no --results to draw")
     elif args.plot_published or args.plot_metric != "psnr":
         raise InputError("--plot-published and --plot-metric go with --plot")
     published = args.plot_published and bench_plot.read_curve(args.plot_published)
@@ -202,12 +204,7 @@ def _cmd_bench(args) -> int:
         )
         write_table(table, args.output, args.overwrite, inputs)
         if args.plot:
-            lines = {
-                labels[name]: {
-                    n: summary[key][args.plot_metric] for n in hints if (key := f"{resolution}/{name}/{n}") in summary
-                }
-                for name in names
-            }
+            lines = bench_plot.lines(summary, labels, resolution, hints, args.plot_metric)
             title = f"{args.plot_metric} against hints: {source.name} ({scored} images, {resolution})"
             curve = published and (f"published ({Path(args.plot_published).stem})", published)
             bench_plot.plot(args.plot, lines, args.plot_metric, title, curve or None)
