@@ -4,7 +4,7 @@ On scikit-image's colour photos (redistributable: the plot goes into the docs), 
 256×256 protocol: ``varcolor bench --export-hints`` writes each photo's gray and hints; the
 "outside" method is the shipped network run from those files by ``varcolor colorize --method
 ideepcolor`` (any program that reads a gray PNG and a points file would do); ``varcolor bench
---results`` scores its results beside the built-in ``levin`` and ``levin-multiscale`` rows, with
+--results`` scores its results beside the built-in ``levin`` row, with
 the published SIGGRAPH17 curve (``../shared/data/anchors``, when there) drawn dashed.
 
 Writes ``benchmarks/results/compare_skimage.json`` and ``.md`` (the table) and
@@ -64,7 +64,7 @@ def main() -> int:
         if CURVE.is_file():  # its file name is its label on the plot
             curve = ["--plot-published", shutil.copy(CURVE, work / "SIGGRAPH17 on ImageNet.csv")]
         plot = HERE.parent / "docs" / "images" / "bench_compare.png"
-        flags = ["-m", "levin,levin-multiscale", "--results", f"network-from-files={work / 'ideepcolor'}", *protocol]
+        flags = ["-m", "levin", "--results", f"network-from-files={work / 'ideepcolor'}", *protocol]
         table = varcolor_cli("bench", work / "photos", *flags, "--plot", plot, "--overwrite", *curve)
         check = ["--results", f"levin-from-files={work / 'levin'}", "--format", "json"]
         report = json.loads(varcolor_cli("bench", work / "photos", *flags, *check))

@@ -9,12 +9,13 @@ import hashlib
 import json
 import shutil
 import sys
+import zlib
 
 import numpy as np
 import pytest
 
 import varcolor
-from tests.conftest import photo, run
+from tests.conftest import photo, png_declaring, run
 
 HINTS = "0,5,50"
 SIDE = "48"
@@ -267,3 +268,13 @@ def test_without_matplotlib_the_plot_names_the_extra_to_install(tmp_path, capsys
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib: ImportError
     code, out, err = _bench(capsys, photos, "--plot", tmp_path / "c.png")
     assert code == 2 and out == "" and err.count("\n") == 1 and "pip install 'varcolor[plot]'" in err
+
+
+def test_a_result_declaring_gigapixels_is_one_line_from_its_header(made, tmp_path, capsys):
+    photos, _, levin = made
+    results = _copy(levin, tmp_path)
+    bomb = results / "sub" / "b" / "50.png"
+    bomb.write_bytes(png_declaring(200_000, 200_000, color=2, data=zlib.compress(b"\0" * 1000)))
+    code, out, err = _bench(capsys, photos, "-m", "", "--results", f"x={results}", "--format", "json")
+    assert code == 1 and err.count("\n") == 1 and str(bomb) in err
+    assert {m["hints"]: m["images"] for m in json.loads(out)["summary"]} == {0: 2, 5: 2, 50: 1}

@@ -205,7 +205,8 @@ def _cmd_bench(args) -> int:
         write_table(table, args.output, args.overwrite, inputs)
         if args.plot:
             lines = bench_plot.lines(summary, labels, resolution, hints, args.plot_metric)
-            title = f"{args.plot_metric} against hints: {source.name} ({scored} images, {resolution})"
+            size = "full size" if resolution == "full" else f"{resolution}×{resolution}"
+            title = f"{source.name}: {scored} photos at {size}"
             curve = published and (f"published ({Path(args.plot_published).stem})", published)
             bench_plot.plot(args.plot, lines, args.plot_metric, title, curve or None)
     for line in failures + problems:
