@@ -234,7 +234,7 @@ def read_manifest(path: str | os.PathLike) -> dict:
         and isinstance(data.get("hints"), list)
         and all(isinstance(n, int) for n in data["hints"])
         and isinstance(data.get("photos"), list)
-        and all(_good_entry(photo) for photo in data["photos"])
+        and all(_good_entry(photo, data["hints"]) for photo in data["photos"])
     )
     if not ok:
         raise InputError(
@@ -243,13 +243,15 @@ def read_manifest(path: str | os.PathLike) -> dict:
     return data
 
 
-def _good_entry(photo) -> bool:
+def _good_entry(photo, hints: list) -> bool:
+    """A photo's entry names its files for every hint count, and nothing else."""
     texts = ("photo", "sha256", "gray_sha256")
     return (
         isinstance(photo, dict)
         and all(isinstance(photo.get(name), str) for name in texts)
         and all(isinstance(photo.get(name), int) for name in ("index", "width", "height"))
         and isinstance(photo.get("files"), dict)
+        and sorted(photo["files"]) == sorted(str(n) for n in hints)
         and all(
             isinstance(files, dict) and all(isinstance(files.get(k), str) for k in ("gray", "points"))
             for files in photo["files"].values()

@@ -184,6 +184,16 @@ def test_results_made_from_other_inputs_are_refused(made, tmp_path, capsys):
     photos, _, levin = made
     code, out, err = _bench(capsys, photos, "--results", f"x={levin}", "--seed", "1")
     assert code == 2 and out == "" and "exported with seed 2017, this run uses 1" in err
+    # A manifest edited by hand: a hint count without its files, or no manifest at all.
+    edited = _copy(levin, tmp_path)
+    manifest = json.loads((edited / "manifest.json").read_text())
+    del manifest["photos"][1]["files"]["50"]
+    (edited / "manifest.json").write_text(json.dumps(manifest))
+    code, out, err = _bench(capsys, photos, "--results", f"x={edited}")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "malformed fields" in err
+    (edited / "manifest.json").write_text("[1, 2")
+    code, out, err = _bench(capsys, photos, "--results", f"x={edited}")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "not valid JSON" in err
     # A photo changed since the export: its results are not scored, one line.
     changed = _copy(photos, tmp_path)
     varcolor.write_image(changed / "a.png", photo("rocket", (40, 48)))
