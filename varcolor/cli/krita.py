@@ -29,7 +29,8 @@ def _cmd_install(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from ..krita import check, protocol
+    from ..krita import check
+    from ..krita.plugin.varcolor_krita import protocol
 
     if args.size is not None and (args.size[0] < 8 or args.size[1] < 8):
         raise InputError(f"--size {args.size[0]} {args.size[1]}: at least 8 by 8 pixels")
@@ -60,6 +61,8 @@ def _cmd_check(args) -> int:
 def _cmd_colorize(args) -> int:
     from ..krita.exchange import colorize_folder
 
+    if not args.folder.is_dir():
+        raise InputError(f"{args.folder}: not an exchange folder (the Krita plug-in makes them)")
     reply = colorize_folder(args.folder)
     if not reply["ok"]:
         error(reply["error"])

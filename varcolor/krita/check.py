@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import encode_image, read_image
-from . import install, protocol
+from . import install
+from .plugin.varcolor_krita import protocol
 
 __all__ = ["RoundTrip", "sample_document", "write_ora", "read_ora_layer", "krita_programs", "round_trip"]
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from ..api import colorize
+from ..app.cues import check_cue_share
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..options import Options
 from ..profiles import samples_to_srgb, srgb_to_profile
-from . import protocol
+from .plugin.varcolor_krita import protocol
 
 __all__ = ["read_layer", "encode_layer", "photo_and_cues", "colorize_folder"]
 
@@ -109,6 +110,9 @@ def colorize_folder(folder: str | os.PathLike) -> dict:
         photo = read_layer((Path(folder) / protocol.PHOTO).read_bytes(), request["photo"], shape, "photo")
         strokes = read_layer((Path(folder) / protocol.STROKES).read_bytes(), request["strokes"], shape, "strokes")
         gray, cues = photo_and_cues(photo, strokes, request["edges"])
+        if cues.count == 0 and request["prior"] is None:
+            raise InputError("the strokes layer has no paint: paint colours on it, or use the ideepcolor prior")
+        check_cue_share(Path("the strokes layer"), "mask", cues)
         options = Options(method=request["method"], prior=request["prior"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the docker shows one line: the result or the error

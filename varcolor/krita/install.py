@@ -47,14 +47,13 @@ def kritarc_path(environ=os.environ) -> Path:
 
 
 def _plugin_files() -> dict[str, bytes]:
-    """The plug-in's files by their path under ``pykrita``: the shipped package, with the protocol
-    module that varcolor shares with it."""
+    """The plug-in's files by their path under ``pykrita``: the shipped package and its
+    ``.desktop`` file."""
     shipped = resources.files("varcolor.krita") / "plugin"
     files = {f"{NAME}.desktop": (shipped / f"{NAME}.desktop").read_bytes()}
     for entry in (shipped / NAME).iterdir():
         if entry.name.endswith(".py"):
             files[f"{NAME}/{entry.name}"] = entry.read_bytes()
-    files[f"{NAME}/protocol.py"] = (resources.files("varcolor.krita") / "protocol.py").read_bytes()
     return files
 
 

@@ -1,9 +1,9 @@
 """What the Krita plug-in and varcolor say to each other: the exchange folder's files, the command
 the plug-in runs, which layers it takes, and where it finds a colour profile.
 
-Standard library only: the installer copies this module into the plug-in, where it runs in
-Krita's own Python (which has neither numpy nor varcolor); varcolor reads the same files with
-:mod:`varcolor.krita.exchange`. One module for both sides, so that they cannot disagree.
+Standard library only: it runs in Krita's own Python (which has neither numpy nor varcolor) as a
+module of the plug-in, and varcolor imports the same module to read the same files
+(:mod:`varcolor.krita.exchange`): one module for both sides, so that they cannot disagree.
 
 An exchange folder holds ``request.json`` (the canvas size, each layer's pixel layout as Krita
 gives it, and the options), ``photo.raw`` and ``strokes.raw`` (``Node.pixelData`` of the whole
@@ -138,6 +138,7 @@ def _checked(request: object) -> dict:
             raise ProtocolError(f"the canvas {side} {size!r} is not a positive whole number of pixels")
     for name in ("photo", "strokes", "result"):
         check_layout(request.get(name), f"{name} layer" if name != "result" else "document")
+    document_channels(request["result"]["model"], request["result"]["depth"])
     if request.get("method") not in METHODS:
         raise ProtocolError(f"unknown method {request.get('method')!r} (one of {', '.join(METHODS)})")
     if request.get("prior") not in (None, "ideepcolor"):
