@@ -63,7 +63,10 @@ class Check(Extension):
             self.document.setActiveNode(node)
         settings.write(self.plan.get("settings", {}))
         extension.RUNS.finished.connect(self._finished)
-        for dock in Krita.instance().activeWindow().qwindow().findChildren(QDockWidget):
+        window = Krita.instance().activeWindow().qwindow()
+        if self.plan.get("linger"):  # a screenshot will be taken: the whole screen
+            window.showMaximized()
+        for dock in window.findChildren(QDockWidget):
             if dock.objectName() == DOCKER_ID:
                 dock.show()
                 dock.raise_()
