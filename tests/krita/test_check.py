@@ -1,6 +1,6 @@
 """The round trip with the real Krita: the plug-in's Colorize action in Krita, headless, gives the
 command line's result on the same layers within one level, leaves the strokes layer as painted,
-replaces its own layer on a second run, and its first run is one undo step."""
+replaces its own layer on a second run, its first run is one undo step, and Cancel leaves no layer."""
 
 import shutil
 
@@ -28,4 +28,5 @@ def test_krita_colours_the_document_as_the_command_line_does(tmp_path):
     assert found.strokes_unchanged
     assert found.layers == ["photo", "colorized", "strokes"]
     assert found.layers_after_undo == ["photo", "strokes"]
+    assert found.cancelled
     assert found.passed

@@ -45,7 +45,7 @@ def _cmd_check(args) -> int:
     print(
         f"Krita's colorized layer is within {found.levels} level(s) of varcolor colorize; "
         f"strokes layer {'unchanged' if found.strokes_unchanged else 'CHANGED'}; layers {found.layers}, "
-        f"after one undo {found.layers_after_undo}"
+        f"after one undo {found.layers_after_undo}; Cancel {'worked' if found.cancelled else 'FAILED'}"
     )
     print(
         f"colorize in Krita: {', '.join(f'{s:.2f}' for s in found.run_seconds)} s per run; "

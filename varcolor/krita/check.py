@@ -1,7 +1,7 @@
 """The round trip with the real Krita (``varcolor krita check``): a document of a gray photo and a
 strokes layer, opened by Krita under a virtual screen (``xvfb-run``) with the plug-in installed in
-a throw-away profile, colorized by the plug-in's Colorize action (twice: the second replaces the
-first), saved; its ``colorized`` layer compared with ``varcolor colorize photo --mask strokes`` on
+a throw-away profile, colorized by the plug-in's Colorize action (once cancelled, then twice: the
+second replaces the first), saved; its ``colorized`` layer compared with ``varcolor colorize photo --mask strokes`` on
 the same layers, its strokes layer with the one painted, and one undo after the first run seen to
 remove the layer it made."""
 
@@ -46,6 +46,7 @@ class RoundTrip:
     layers_after_undo: list[str]
     run_seconds: list[float]
     seconds: float
+    cancelled: bool = False
 
     @property
     def passed(self) -> bool:
@@ -55,6 +56,7 @@ class RoundTrip:
             and self.strokes_unchanged
             and self.layers.count(protocol.RESULT_LAYER) == 1
             and self.layers_after_undo == undone
+            and self.cancelled
         )
 
 
@@ -167,6 +169,7 @@ def round_trip(
         "settings": {"varcolor": shlex.join(command), "method": method, "strokes": "", "photo": ""},
         "select": "strokes",
         "runs": 2,
+        "cancel_first": True,
         "output": str(folder / "result.ora"),
         "report": str(folder / "report.json"),
         "linger": 4 if screenshot else 0,
@@ -210,4 +213,6 @@ def round_trip(
         report["layers_after_undo"],
         [run["seconds"] for run in report["runs"]],
         round(seconds, 2),
+        report.get("cancelled", {}).get("message") == "cancelled"
+        and protocol.RESULT_LAYER not in report["cancelled"]["layers"],
     )

@@ -62,7 +62,9 @@ class Check(Extension):
             node = self.document.nodeByName(selected)
             self.document.setActiveNode(node)
         settings.write(self.plan.get("settings", {}))
+        extension.RUNS.started.connect(self._started)
         extension.RUNS.finished.connect(self._finished)
+        self.cancelling = bool(self.plan.get("cancel_first"))
         window = Krita.instance().activeWindow().qwindow()
         if self.plan.get("linger"):  # a screenshot will be taken: the whole screen
             window.showMaximized()
@@ -77,9 +79,17 @@ class Check(Extension):
         self.started = time.perf_counter()
         Krita.instance().action(extension.ACTION).trigger()
 
+    def _started(self, job):
+        if self.cancelling:  # the first run is cancelled as soon as varcolor started
+            QTimer.singleShot(300, extension.cancel)
+
     @_reported
     def _finished(self, ok, message):
         seconds = time.perf_counter() - self.started
+        if self.cancelling:
+            self.cancelling = False
+            self.report["cancelled"] = {"message": message, "layers": self._layers()}
+            return QTimer.singleShot(100, self._run)
         self.report["runs"].append({"ok": ok, "message": message, "seconds": round(seconds, 3)})
         if not ok:
             return self._end(None)

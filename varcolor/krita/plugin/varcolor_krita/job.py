@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 
+from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, QStandardPaths, pyqtSignal
 
 from . import protocol
@@ -39,6 +40,7 @@ class ColorizeJob(QObject):
         self.folder = None
         self.process = None
         self.photo = None
+        self.size = None
         self.done = False
 
     def start(self):
@@ -62,7 +64,7 @@ class ColorizeJob(QObject):
         )
         self.photo, strokes_node = nodes[photo], nodes[strokes]
         data_dirs = QStandardPaths.standardLocations(QStandardPaths.GenericDataLocation)
-        width, height = document.width(), document.height()
+        width, height = self.size = document.width(), document.height()
         request = protocol.make_request(
             width,
             height,
@@ -110,12 +112,19 @@ class ColorizeJob(QObject):
         except OSError as exc:
             self._finish(False, f"cannot read varcolor's result: {exc.strerror}")
             return
+        except protocol.ProtocolError as exc:
+            self._finish(False, str(exc))
+            return
         self._finish(True, f"colorized in {reply['seconds']:.1f} s")
 
     def _place(self, pixels):
         """The result as the ``colorized`` layer right above the photo; the one made before goes."""
         document = self.document
+        if not any(open_document == document for open_document in Krita.instance().documents()):
+            raise protocol.ProtocolError("the document was closed while varcolor worked")
         width, height = document.width(), document.height()
+        if (width, height) != self.size or self.photo.parentNode() is None:
+            raise protocol.ProtocolError("the image or its photo layer changed while varcolor worked: colorize again")
         layer = document.createNode(protocol.RESULT_LAYER, "paintlayer")
         layer.setPixelData(pixels, 0, 0, width, height)  # before it is in the image: no undo step of its own
         root = document.rootNode()
