@@ -56,6 +56,9 @@ def test_the_wheel_carries_the_network_and_runs_outside_the_checkout(tmp_path):
         "varcolor/neural/models/README.md",
         "varcolor/ui/static/index.html",
         "varcolor/ui/static/main.js",
+        "varcolor/krita/plugin/varcolor_krita.desktop",
+        "varcolor/krita/plugin/varcolor_krita/protocol.py",
+        "varcolor/krita/plugin/varcolor_krita/docker.py",
     ):
         assert needed in names, needed
 
@@ -88,3 +91,8 @@ def test_the_wheel_carries_the_network_and_runs_outside_the_checkout(tmp_path):
     assert out.shape == (48, 48, 3) and np.ptp(out[..., 0] - out[..., 2]) > 0.01  # colours, not gray
     helped = run(env / "bin" / "varcolor", "ui", "--help")
     assert helped.returncode == 0 and "usage: varcolor ui" in helped.stdout, helped.stderr
+    # The Krita plug-in installs from the wheel's own files.
+    clean.update(HOME=str(work / "home"), XDG_DATA_HOME="", XDG_CONFIG_HOME="")
+    installed = run(env / "bin" / "varcolor", "krita", "install")
+    assert installed.returncode == 0, installed.stderr
+    assert (work / "home/.local/share/krita/pykrita/varcolor_krita/job.py").is_file()

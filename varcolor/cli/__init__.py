@@ -17,7 +17,7 @@ from .. import batch
 from ..errors import VarcolorError
 from ..registry import built_in_only
 from ..version import __version__
-from . import bench, colorize, common, ir, metrics, train, ui
+from . import bench, colorize, common, ir, krita, metrics, train, ui
 from .common import Parser, error, flag_words, run_options_of, warn
 
 __all__ = ["build_parser", "entry", "main", "run_parsed"]
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_parser(commands)
     metrics.add_parser(commands)
     ui.add_parser(commands)
+    krita.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,32 @@
+"""The round trip with the real Krita: the plug-in's Colorize action in Krita, headless, gives the
+command line's result on the same layers within one level, leaves the strokes layer as painted,
+replaces its own layer on a second run, its first run is one undo step, and Cancel leaves no layer."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from varcolor.krita import check
+
+
+def test_an_openraster_layer_reads_back_as_written(tmp_path):
+    gray, strokes = check.sample_document((30, 40))
+    photo = np.dstack([gray] * 3 + [np.ones_like(gray)])
+    check.write_ora(tmp_path / "d.ora", [("photo", photo), ("strokes", strokes)])
+    assert np.array_equal(check.read_ora_layer(tmp_path / "d.ora", "strokes"), strokes)
+    assert np.array_equal(check.read_ora_layer(tmp_path / "d.ora", "photo"), photo)
+    with pytest.raises(check.InputError, match="0 layers named 'x'"):
+        check.read_ora_layer(tmp_path / "d.ora", "x")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("krita") and shutil.which("xvfb-run")), reason="needs Krita and xvfb-run")
+def test_krita_colours_the_document_as_the_command_line_does(tmp_path):
+    found = check.round_trip(tmp_path)
+    assert found.levels <= 1
+    assert found.strokes_unchanged
+    assert found.layers == ["photo", "colorized", "strokes"]
+    assert found.layers_after_undo == ["photo", "strokes"]
+    assert found.cancelled
+    assert found.passed

@@ -1,0 +1,218 @@
+"""The round trip with the real Krita (``varcolor krita check``): a document of a gray photo and a
+strokes layer, opened by Krita under a virtual screen (``xvfb-run``) with the plug-in installed in
+a throw-away profile, colorized by the plug-in's Colorize action (once cancelled, then twice: the
+second replaces the first), saved; its ``colorized`` layer compared with ``varcolor colorize photo --mask strokes`` on
+the same layers, its strokes layer with the one painted, and one undo after the first run seen to
+remove the layer it made."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io import encode_image, read_image
+from . import install
+from .plugin.varcolor_krita import protocol
+
+__all__ = ["RoundTrip", "sample_document", "write_ora", "read_ora_layer", "krita_programs", "round_trip"]
+
+#: How long Krita may take to open, colorize twice, save and quit.
+TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """What the round trip found: the largest difference between Krita's colorized layer and the
+    command line's result (8-bit levels), whether the strokes layer came back unchanged, the layers
+    after the runs and after one undo of the first run, each run's seconds in Krita (action to layer placed) and the
+    whole round trip's (Krita started to Krita ended)."""
+
+    levels: int
+    strokes_unchanged: bool
+    layers: list[str]
+    layers_after_undo: list[str]
+    run_seconds: list[float]
+    seconds: float
+    cancelled: bool = False
+
+    @property
+    def passed(self) -> bool:
+        undone = [name for name in self.layers if name != protocol.RESULT_LAYER]
+        return (
+            self.levels <= 1
+            and self.strokes_unchanged
+            and self.layers.count(protocol.RESULT_LAYER) == 1
+            and self.layers_after_undo == undone
+            and self.cancelled
+        )
+
+
+def sample_document(shape: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The bundled example as an 8-bit gray photo and its scribbles as a strokes layer (RGBA on
+    transparency), resized to ``shape`` (default: its own size)."""
+    from .. import data
+
+    gray, marked = data.chelsea(), data.chelsea_marked()
+    painted = np.abs(marked - gray[..., None]).max(axis=2) > 2 / 255
+    strokes = np.concatenate([marked * painted[..., None], painted[..., None].astype(np.float64)], axis=2)
+    if shape is not None and tuple(shape) != gray.shape:
+        from skimage.transform import resize
+
+        gray = resize(gray, shape, order=1, anti_aliasing=False)
+        strokes = resize(strokes, shape, order=0, anti_aliasing=False)
+    return np.round(gray * 255) / 255, np.round(strokes * 255) / 255
+
+
+def write_ora(path: Path, layers: list[tuple[str, np.ndarray]]) -> None:
+    """An OpenRaster file of whole-canvas 8-bit layers ``(name, RGBA)``, bottom first (the format's
+    specification: a stack of PNG layers in a zip whose first entry is its uncompressed mimetype)."""
+    height, width = layers[0][1].shape[:2]
+    with zipfile.ZipFile(path, "w") as ora:
+        ora.writestr(zipfile.ZipInfo("mimetype"), "image/openraster")
+        for index, (_, pixels) in enumerate(layers):
+            ora.writestr(f"data/{index}.png", encode_image(pixels, ".png"))
+        top_first = "".join(
+            f'<layer name="{name}" src="data/{i}.png" x="0" y="0"/>'
+            for i, (name, _) in reversed(list(enumerate(layers)))
+        )
+        ora.writestr(
+            "stack.xml", f'<?xml version="1.0"?><image w="{width}" h="{height}"><stack>{top_first}</stack></image>'
+        )
+        ora.writestr("mergedimage.png", encode_image(layers[0][1], ".png"))
+
+
+def read_ora_layer(path: Path, name: str) -> np.ndarray:
+    """The layer called ``name`` of an OpenRaster file (a top-level one) as RGBA on the canvas."""
+    with zipfile.ZipFile(path) as ora, tempfile.TemporaryDirectory() as folder:
+        root = ET.fromstring(ora.read("stack.xml"))
+        canvas = np.zeros((int(root.get("h")), int(root.get("w")), 4))
+        found = [layer for layer in root.iter("layer") if layer.get("name") == name]
+        if len(found) != 1:
+            raise InputError(f"{path}: {len(found)} layers named {name!r}, not one")
+        png = Path(folder) / "layer.png"
+        png.write_bytes(ora.read(found[0].get("src")))
+        pixels = read_image(png)
+    if pixels.ndim == 2:
+        pixels = np.dstack([pixels] * 3 + [np.ones_like(pixels)])
+    elif pixels.shape[2] == 3:
+        pixels = np.concatenate([pixels, np.ones(pixels.shape[:2] + (1,))], axis=2)
+    top, left = int(found[0].get("y", 0)), int(found[0].get("x", 0))
+    rows, cols = pixels.shape[:2]
+    canvas[top : top + rows, left : left + cols] = pixels[: canvas.shape[0] - top, : canvas.shape[1] - left]
+    return canvas
+
+
+def krita_programs() -> tuple[str, str]:
+    """``krita`` and ``xvfb-run``, found on PATH; one line naming what is missing."""
+    found = {name: shutil.which(name) for name in ("krita", "xvfb-run")}
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        raise InputError(f"the Krita check needs {' and '.join(missing)} on PATH (Debian: apt install krita xvfb)")
+    return found["krita"], found["xvfb-run"]
+
+
+def _profile_environment(folder: Path) -> dict:
+    """An environment whose Krita profile (settings, resources, plug-ins) lives in ``folder``."""
+    environ = dict(os.environ)
+    for variable, name in (("HOME", "home"), ("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config")):
+        environ[variable] = str(folder / name)
+    environ["XDG_CACHE_HOME"] = str(folder / "cache")
+    return environ
+
+
+def round_trip(
+    folder: Path,
+    shape: tuple[int, int] | None = None,
+    method: str = protocol.METHODS[0],
+    screenshot: Path | None = None,
+) -> RoundTrip:
+    """Run the round trip in ``folder`` (it keeps the document, Krita's saved result and the
+    reference): see the module's docstring.
+
+    Parameters
+    ----------
+    folder : Path
+        An empty folder for the files.
+    shape : (int, int), optional
+        The document's size (default: the bundled example's, 300×451).
+    method : str
+        The method chosen in the docker.
+    screenshot : Path, optional
+        Where to save a picture of Krita's window with the docker, after the runs.
+    """
+    krita, xvfb_run = krita_programs()
+    gray, strokes = sample_document(shape)
+    photo = np.dstack([gray] * 3 + [np.ones_like(gray)])
+    write_ora(folder / "document.ora", [("photo", photo), ("strokes", strokes)])
+    (folder / "photo.png").write_bytes(encode_image(gray, ".png"))
+    (folder / "strokes.png").write_bytes(encode_image(strokes, ".png"))
+    command = [sys.executable, "-m", "varcolor.cli"]
+    reference = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "reference.png", "--overwrite"]
+    subprocess.run([*reference, "--method", method], cwd=folder, check=True, capture_output=True, timeout=TIMEOUT)
+
+    environ = _profile_environment(folder / "profile")
+    install.install(environ)
+    plan = {
+        "settings": {"varcolor": shlex.join(command), "method": method, "strokes": "", "photo": ""},
+        "select": "strokes",
+        "runs": 2,
+        "cancel_first": True,
+        "output": str(folder / "result.ora"),
+        "report": str(folder / "report.json"),
+        "linger": 4 if screenshot else 0,
+    }
+    (folder / "plan.json").write_text(json.dumps(plan))
+    environ["VARCOLOR_KRITA_CHECK"] = str(folder / "plan.json")
+    script = f"{shlex.quote(krita)} --nosplash document.ora & "
+    if screenshot:  # once the report is written the plug-in waits, showing the result and the docker
+        script += (
+            "while [ ! -e report.json ]; do sleep 0.2; done; sleep 2; "
+            f"import -window root {shlex.quote(str(screenshot))}; "
+        )
+    start = time.perf_counter()
+    ran = subprocess.run(
+        [xvfb_run, "-a", "-s", "-screen 0 1440x900x24", "sh", "-c", script + "wait"],
+        cwd=folder,
+        env=environ,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    seconds = time.perf_counter() - start
+    if not (folder / "report.json").exists():
+        said = ran.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(f"Krita ended without running the check (exit {ran.returncode}: {said[-1] if said else ''})")
+    report = json.loads((folder / "report.json").read_text())
+    failed = [run["message"] for run in report["runs"] if not run["ok"]]
+    if report["error"] or failed or not report.get("saved"):
+        raise InputError(f"the plug-in failed in Krita: {report['error'] or (failed or ['not saved'])[0]}")
+    colorized = read_ora_layer(folder / "result.ora", protocol.RESULT_LAYER)
+    expected = read_image(folder / "reference.png")
+    levels = int(np.abs(np.round(colorized[..., :3] * 255) - np.round(expected[..., :3] * 255)).max())
+    kept = read_ora_layer(folder / "result.ora", "strokes")
+    painted = strokes[..., 3] > 0
+    strokes_unchanged = bool(
+        np.array_equal(kept[..., 3], strokes[..., 3]) and np.allclose(kept[painted], strokes[painted], atol=0.5 / 255)
+    )
+    return RoundTrip(
+        levels,
+        strokes_unchanged,
+        report["layers"],
+        report["layers_after_undo"],
+        [run["seconds"] for run in report["runs"]],
+        round(seconds, 2),
+        report.get("cancelled", {}).get("message") == "cancelled"
+        and protocol.RESULT_LAYER not in report["cancelled"]["layers"],
+    )

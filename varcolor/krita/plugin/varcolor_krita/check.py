@@ -1,0 +1,128 @@
+"""The headless check (``varcolor krita check``): when Krita starts with ``VARCOLOR_KRITA_CHECK``
+naming a plan, this runs the Colorize action on the opened document as a user would, saves the
+document, undoes once, writes a report and quits Krita. Without that variable it does nothing."""
+
+import functools
+import json
+import os
+import time
+import traceback
+
+from krita import Extension, InfoObject, Krita
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QDockWidget
+
+from . import extension, protocol, settings
+from .docker import DOCKER_ID
+
+VARIABLE = "VARCOLOR_KRITA_CHECK"
+
+
+def _reported(step):
+    """A step of the check whose exception ends the check with its last line in the report (Krita
+    would show it in a dialog, which nobody closes on a virtual screen)."""
+
+    @functools.wraps(step)
+    def run(self, *args):
+        try:
+            return step(self, *args)
+        except Exception:  # noqa: BLE001 - any failure is the check's result
+            return self._end(traceback.format_exc().strip().splitlines()[-1])
+
+    return run
+
+
+class Check(Extension):
+    def setup(self):
+        path = os.environ.get(VARIABLE)
+        if not path:
+            return
+        with open(path, encoding="utf-8") as file:
+            self.plan = json.load(file)
+        self.report = {"runs": [], "error": None}
+        self.waited = 0
+        Krita.instance().setBatchmode(True)
+        Krita.instance().notifier().windowCreated.connect(lambda: QTimer.singleShot(500, self._wait_for_document))
+
+    def createActions(self, window):
+        pass
+
+    @_reported
+    def _wait_for_document(self):
+        documents = Krita.instance().documents()
+        if not documents:
+            self.waited += 1
+            if self.waited > 240:
+                return self._end("no document opened")
+            return QTimer.singleShot(250, self._wait_for_document)
+        self.document = documents[0]
+        self.document.waitForDone()
+        selected = self.plan.get("select")
+        if selected:
+            node = self.document.nodeByName(selected)
+            self.document.setActiveNode(node)
+        settings.write(self.plan.get("settings", {}))
+        extension.RUNS.started.connect(self._started)
+        extension.RUNS.finished.connect(self._finished)
+        self.cancelling = bool(self.plan.get("cancel_first"))
+        window = Krita.instance().activeWindow().qwindow()
+        if self.plan.get("linger"):  # a screenshot will be taken: the whole screen
+            window.showMaximized()
+        for dock in window.findChildren(QDockWidget):
+            if dock.objectName() == DOCKER_ID:
+                dock.show()
+                dock.raise_()
+        self._run()
+
+    @_reported
+    def _run(self):
+        self.started = time.perf_counter()
+        Krita.instance().action(extension.ACTION).trigger()
+
+    def _started(self, job):
+        if self.cancelling:  # the first run is cancelled as soon as varcolor started
+            QTimer.singleShot(300, extension.cancel)
+
+    @_reported
+    def _finished(self, ok, message):
+        seconds = time.perf_counter() - self.started
+        if self.cancelling:
+            self.cancelling = False
+            self.report["cancelled"] = {"message": message, "layers": self._layers()}
+            return QTimer.singleShot(100, self._run)
+        self.report["runs"].append({"ok": ok, "message": message, "seconds": round(seconds, 3)})
+        if not ok:
+            return self._end(None)
+        if len(self.report["runs"]) == 1:  # the first run is one undo step: undone, then redone
+            self.document.waitForDone()
+            Krita.instance().action("edit_undo").trigger()
+            self.document.waitForDone()
+            self.report["layers_after_undo"] = self._layers()
+            Krita.instance().action("edit_redo").trigger()
+            self.document.waitForDone()
+        if len(self.report["runs"]) < self.plan.get("runs", 1):
+            return QTimer.singleShot(100, self._run)
+        QTimer.singleShot(100, self._save)
+
+    def _layers(self):
+        return [node.name() for node in self.document.rootNode().childNodes()]
+
+    @_reported
+    def _save(self):
+        document = self.document
+        document.waitForDone()
+        self.report["layers"] = self._layers()
+        document.setBatchmode(True)
+        self.report["saved"] = bool(document.exportImage(self.plan["output"], InfoObject()))
+        self._end(None)
+
+    def _end(self, error):
+        # The report first, then a pause (a screenshot is taken meanwhile), then Krita quits.
+        self.report["error"] = error
+        protocol.write_json(self.plan["report"], self.report)
+        QTimer.singleShot(int(1000 * self.plan.get("linger", 0)), self._quit)
+
+    def _quit(self):
+        for document in Krita.instance().documents():
+            document.setModified(False)
+        QTimer.singleShot(0, Krita.instance().action("file_quit").trigger)

@@ -1,0 +1,145 @@
+"""One Colorize in Krita: the photo and strokes layers written to an exchange folder, the user's
+varcolor run on it in a QProcess (the UI stays live; Cancel kills it), and its result made the
+``colorized`` layer above the photo (one undo step on the first run), replacing the one made before."""
+
+import os
+import shutil
+import tempfile
+
+from krita import Krita
+from PyQt5.QtCore import QObject, QProcess, QStandardPaths, pyqtSignal
+
+from . import protocol
+
+
+def _layout(node, data_dirs):
+    channels = sorted(node.channels(), key=lambda channel: channel.position())
+    profile = node.colorProfile()
+    found = protocol.layout(node.colorModel(), node.colorDepth(), profile, [c.name() for c in channels])
+    found["profile_file"] = protocol.find_profile(profile, data_dirs)
+    return found
+
+
+def _document_layout(document, data_dirs):
+    # The new layer is made in the document's colour space.
+    model, depth, profile = document.colorModel(), document.colorDepth(), document.colorProfile()
+    found = protocol.layout(model, depth, profile, protocol.document_channels(model, depth))
+    found["profile_file"] = protocol.find_profile(profile, data_dirs)
+    return found
+
+
+class ColorizeJob(QObject):
+    """Colorize ``document`` once. ``finished(ok, message)`` is emitted exactly once."""
+
+    finished = pyqtSignal(bool, str)
+
+    def __init__(self, document, settings, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.settings = settings  # method, prior, edges, photo, strokes, varcolor
+        self.folder = None
+        self.process = None
+        self.photo = None
+        self.size = None
+        self.done = False
+
+    def start(self):
+        """Write the exchange folder and start varcolor; a bad choice finishes at once, in one line."""
+        try:
+            self._start()
+        except (protocol.ProtocolError, OSError) as exc:
+            self._finish(False, str(exc))
+
+    def _start(self):
+        document = self.document
+        nodes = document.rootNode().childNodes()
+        active = document.activeNode()
+        active_index = next((i for i, node in enumerate(nodes) if active is not None and node == active), None)
+        photo, strokes = protocol.pick_layers(
+            [node.name() for node in nodes],
+            [node.type() for node in nodes],
+            active_index,
+            self.settings.get("photo", ""),
+            self.settings.get("strokes", ""),
+        )
+        self.photo, strokes_node = nodes[photo], nodes[strokes]
+        data_dirs = QStandardPaths.standardLocations(QStandardPaths.GenericDataLocation)
+        width, height = self.size = document.width(), document.height()
+        request = protocol.make_request(
+            width,
+            height,
+            _layout(self.photo, data_dirs),
+            _layout(strokes_node, data_dirs),
+            _document_layout(document, data_dirs),
+            self.settings.get("method", protocol.METHODS[0]),
+            self.settings.get("prior") or None,
+            self.settings.get("edges", protocol.EDGES[0]),
+        )
+        self.folder = tempfile.mkdtemp(prefix="varcolor-krita-")
+        command = protocol.colorize_command(self.settings.get("varcolor", ""), self.folder)
+        for name, node in ((protocol.PHOTO, self.photo), (protocol.STROKES, strokes_node)):
+            with open(os.path.join(self.folder, name), "wb") as file:
+                file.write(bytes(node.pixelData(0, 0, width, height)))
+        protocol.write_json(os.path.join(self.folder, protocol.REQUEST), request)
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.MergedChannels)
+        self.process.finished.connect(self._ended)
+        self.process.errorOccurred.connect(self._failed_to_start)
+        self.process.start(command[0], command[1:])
+
+    def cancel(self):
+        if self.process is not None and self.process.state() != QProcess.NotRunning:
+            self.process.kill()
+        self._finish(False, "cancelled")
+
+    def _failed_to_start(self, error):
+        if error == QProcess.FailedToStart:
+            self._finish(False, f"cannot start varcolor ({self.process.program()})")
+
+    def _ended(self, code, status):
+        if self.done:
+            return
+        reply = protocol.read_reply(self.folder)
+        if not reply["ok"]:
+            said = bytes(self.process.readAll()).decode("utf-8", "replace").strip().splitlines()
+            error = reply["error"] if reply["error"] != "varcolor wrote no reply" or not said else said[-1]
+            self._finish(False, error)
+            return
+        try:
+            with open(os.path.join(self.folder, protocol.RESULT), "rb") as file:
+                pixels = file.read()
+            self._place(pixels)
+        except OSError as exc:
+            self._finish(False, f"cannot read varcolor's result: {exc.strerror}")
+            return
+        except protocol.ProtocolError as exc:
+            self._finish(False, str(exc))
+            return
+        self._finish(True, f"colorized in {reply['seconds']:.1f} s")
+
+    def _place(self, pixels):
+        """The result as the ``colorized`` layer right above the photo; the one made before goes."""
+        document = self.document
+        if not any(open_document == document for open_document in Krita.instance().documents()):
+            raise protocol.ProtocolError("the document was closed while varcolor worked")
+        width, height = document.width(), document.height()
+        if (width, height) != self.size or self.photo.parentNode() is None:
+            raise protocol.ProtocolError("the image or its photo layer changed while varcolor worked: colorize again")
+        layer = document.createNode(protocol.RESULT_LAYER, "paintlayer")
+        layer.setPixelData(pixels, 0, 0, width, height)  # before it is in the image: no undo step of its own
+        root = document.rootNode()
+        old = [
+            node for node in root.childNodes() if node.name() == protocol.RESULT_LAYER and node.type() == "paintlayer"
+        ]
+        root.addChildNode(layer, self.photo)
+        for node in old:
+            node.remove()
+        document.refreshProjection()
+
+    def _finish(self, ok, message):
+        if self.done:
+            return
+        self.done = True
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self.finished.emit(ok, message)

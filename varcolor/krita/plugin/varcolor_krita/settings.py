@@ -1,0 +1,27 @@
+"""The plug-in's settings, kept in Krita's own settings file (group ``varcolor``): what the docker
+shows and what the Colorize action uses."""
+
+from krita import Krita
+
+from . import protocol
+
+GROUP = "varcolor"
+DEFAULTS = {
+    "method": protocol.METHODS[0],
+    "prior": "",
+    "edges": protocol.EDGES[0],
+    "photo": "",
+    "strokes": "",
+    "varcolor": "",
+}
+
+
+def read():
+    """Every setting, by name (strings; empty: the default choice)."""
+    return {key: Krita.instance().readSetting(GROUP, key, value) for key, value in DEFAULTS.items()}
+
+
+def write(values):
+    for key, value in values.items():
+        if key in DEFAULTS:
+            Krita.instance().writeSetting(GROUP, key, str(value))
