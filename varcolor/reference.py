@@ -66,7 +66,9 @@ _DIMENSIONS, _VOTES = 8, 4
 
 
 def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarray:
-    """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be one.
+    """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be one
+    (not RGB, smaller than :data:`MIN_SIDE`, not finite, or gray: less chroma than
+    :data:`MIN_CHROMA` in all but 1 % of its pixels).
 
     Parameters
     ----------
@@ -84,8 +86,12 @@ def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarra
             f"got {reference.shape[1]}×{reference.shape[0]}"
         )
     reference = reference[..., :3]
-    if not np.all(np.isfinite(reference)):
+    small = _reduced(reference, _factor(reference.shape[:2], WORK_PIXELS))
+    if not np.all(np.isfinite(small)):
         raise InputError(f"{name}: reference values must be finite")
+    lab = rgb_to_lab(np.clip(small, 0, 1).astype(np.float64))
+    if np.percentile(np.hypot(lab[..., 1], lab[..., 2]), 99) < MIN_CHROMA:
+        raise InputError(f"{name}: the reference is gray (no colour to take)")
     return reference
 
 
@@ -134,8 +140,6 @@ def match_reference(
     best = None
     for factor in _reference_factors(reference.shape[:2], target_factor, work_pixels):
         ref_lab = rgb_to_lab(np.clip(_reduced(reference, factor), 0, 1).astype(np.float64))
-        if np.percentile(np.hypot(ref_lab[..., 1], ref_lab[..., 2]), 99) < MIN_CHROMA:
-            raise InputError(f"{name}: the reference is gray (no colour to take)")
         ours, theirs = _projected(_described(lightness), _described(_remapped(ref_lab[..., 0], lightness)))
         confidence, ab = _confident(ours, theirs, ref_lab[..., 1:])
         confidence[confidence < min_confidence] = 0
