@@ -157,3 +157,22 @@ def test_a_reference_inside_the_input_folder_is_no_input(scene, tmp_path, capsys
     code, _, err = run(capsys, "colorize", photos, "--reference", photos / "ref.png", "-o", tmp_path / "out")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png"]
+
+
+def test_resume_redoes_what_another_reference_would_change(scene, tmp_path, capsys):
+    folder, _ = scene
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.png").write_bytes((folder / "cat.png").read_bytes())
+    reference = tmp_path / "ref.png"
+    reference.write_bytes((folder / "ref.png").read_bytes())
+    out = tmp_path / "out"
+    argv = ["colorize", photos, "--reference", reference, "-o", out, "--resume", "--overwrite", "-q"]
+    assert run(capsys, *argv)[0] == 0
+    first = (out / "a.png").stat().st_mtime_ns
+    assert run(capsys, *argv)[0] == 0
+    assert (out / "a.png").stat().st_mtime_ns == first  # the same reference: not redone, --overwrite or not
+    turned = transform.rotate(varcolor.read_image(folder / "ref.png"), 1.0, mode="reflect")
+    varcolor.write_image(reference, turned, overwrite=True)  # the reference changed in place
+    assert run(capsys, *argv)[0] == 0
+    assert (out / "a.png").stat().st_mtime_ns != first

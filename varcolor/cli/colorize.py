@@ -52,7 +52,9 @@ def _cmd_colorize(args) -> int:
         note=None if settings.quiet else lambda line: note(flag_words(line)),
     )
     app.check_outputs(jobs, settings.bits)
-    made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path, reference=args.reference)
+    # the reference named only when given: a run without one keeps the manifest records it always had
+    referenced = {"reference": args.reference} if args.reference is not None else {}
+    made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path, **referenced)
     return run(
         jobs, "colorized", settings, made, source=args.input, output=args.output, single=Path(args.input).is_file()
     )
