@@ -11,7 +11,7 @@ import varcolor
 from varcolor.color import rgb_to_lab, same_lightness_gray
 from varcolor.metrics import psnr
 
-from ..conftest import png_declaring, run
+from ..conftest import icc_profile, png_declaring, run
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +176,21 @@ def test_resume_redoes_what_another_reference_would_change(scene, tmp_path, caps
     varcolor.write_image(reference, turned, overwrite=True)  # the reference changed in place
     assert run(capsys, *argv)[0] == 0
     assert (out / "a.png").stat().st_mtime_ns != first
+
+
+def test_a_16_bit_profiled_reference_is_read_through_its_profile(scene, tmp_path, capsys):
+    from varcolor.app.reference import read_reference
+    from varcolor.profiles import srgb_to_profile
+
+    folder, truth = scene
+    reference = varcolor.read_image(folder / "ref.png")
+    adobe = icc_profile()
+    profiled = tmp_path / "ref.tif"
+    varcolor.write_image(profiled, srgb_to_profile(reference, adobe, profiled), bits=16, profile=adobe)
+    with pytest.warns(UserWarning, match="converted to sRGB"):
+        read = read_reference(profiled, None)
+    assert np.abs(read - reference).max() < 2e-3  # the sRGB colours, not the file's Adobe RGB numbers
+    code, _, err = run(capsys, "colorize", folder / "cat.png", "--reference", profiled, "-o", tmp_path / "o.png")
+    assert code == 0, err
+    assert err.count("converted to sRGB") == 1 and "UserWarning" not in err  # said once, as a line of the run
+    assert _gain(tmp_path / "o.png", truth) > 3.0

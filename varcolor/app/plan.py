@@ -10,6 +10,7 @@ failure, found when it runs.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -288,7 +289,9 @@ def _references(source: Path, reference: str | os.PathLike | None, max_pixels: i
     reference = Path(reference)
     if reference.is_dir() and source.is_dir():
         return reference
-    read_reference(reference, max_pixels)  # every job reads it: a bad one is refused once, now
+    with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
+        warnings.simplefilter("ignore")
+        read_reference(reference, max_pixels)  # every job reads it: a bad one is refused once, now
     return reference
 
 
