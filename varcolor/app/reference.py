@@ -57,17 +57,17 @@ def find_reference(image: Path, folder: Path) -> Path | None:
 
 
 def reference_cues(
-    image: Path, reference: Path, gray: np.ndarray, strokes: Cues, max_pixels: int | None, fallback: bool
+    image: Path, reference: Path, gray: np.ndarray, strokes: Cues | None, max_pixels: int | None, fallback: bool
 ) -> Cues:
-    """``strokes`` (the user's cues for ``image``, maybe none) with the cues matched from the photo
+    """``strokes`` (the user's cues for ``image``; None: none) with the cues matched from the photo
     ``reference`` around them (:meth:`~varcolor.Cues.from_reference`). A reference that matches too
     little of the image gives none: a warning when the strokes or the network (``fallback``)
     still colour it, else an error (the result would be the gray image)."""
-    pixels = read_reference(reference, max_pixels)
-    cues = Cues.from_reference(gray, pixels, strokes=strokes if strokes.count else None, name=str(reference))
-    if cues.count == strokes.count:
+    strokes = strokes if strokes is not None and strokes.count else None
+    cues = Cues.from_reference(gray, read_reference(reference, max_pixels), strokes=strokes, name=str(reference))
+    if cues.count == (0 if strokes is None else strokes.count):
         told = f"{reference}: matches too little of {image} to give colour (another scene?)"
-        if not strokes.count and not fallback:
+        if strokes is None and not fallback:
             raise InputError(f"{told}; add strokes or the prior")
         warnings.warn(f"{told}: no cues from it", stacklevel=2)
     return cues

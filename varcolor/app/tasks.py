@@ -76,8 +76,10 @@ class ColorizeTask:
         elif self.cue_file is not None:
             cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels, self.edges)
             check_cue_share(self.cue_file, self.kind, cues)
-        else:
+        elif self.reference is None:
             cues = Cues.empty(gray.shape[:2])
+        else:  # the reference's own cues, not empty ones beside them: 0.68 GB less at 40 MP
+            cues = None
         if self.reference is not None:
             cues = reference_cues(self.image, self.reference, gray, cues, self.max_pixels, automatic(self.options))
         notes = [
