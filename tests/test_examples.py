@@ -106,3 +106,15 @@ def test_the_package_ships_the_bundled_example_as_examples_data_has_it(tmp_path,
     assert gray.shape == marked.shape[:2] == varcolor.data.chelsea_original().shape[:2]
     with pytest.raises(varcolor.InputError, match="no bundled file 'cat.png'; available: chelsea.png"):
         varcolor.data.path("cat.png")
+
+
+def test_a_reference_photo_colours_the_gray_one(tmp_path):
+    report = load("reference_photo").main(str(tmp_path / "reference.png"))
+    assert report["cues"] > 50
+    assert report["psnr"] > report["gray_psnr"] + 3  # the truth's colours, from another photo of it
+    picture = varcolor.read_image(tmp_path / "reference.png")
+    original = varcolor.read_image(EXAMPLES / "data" / "chelsea_original.png")
+    width = int(original.shape[1] * 0.7)
+    assert picture.shape == (original.shape[0], 4 * width + 18, 3)
+    truth = picture[:, 3 * (width + 6) :]
+    assert np.abs(truth - original[:, :width]).max() <= 0.5 / 255 + 1e-9

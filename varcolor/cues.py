@@ -417,6 +417,59 @@ class Cues:
         note = f"placed on {drawn[1]}×{drawn[0]}, scaled to {shape[1]}×{shape[0]}"
         return cls(cues.mask, cues.ab, lightness=cues.lightness, note=note)
 
+    @classmethod
+    def from_reference(
+        cls,
+        gray: np.ndarray,
+        reference: np.ndarray,
+        *,
+        strokes: Cues | None = None,
+        min_confidence: float | None = None,
+        name: str = "reference",
+    ) -> Cues:
+        """Cues matched from a colour photo of the same scene (:mod:`varcolor.reference`).
+
+        Each cue's ``weight`` is its match's confidence (0–1); where nothing in the reference
+        matches there is no cue, and a reference that matches almost nowhere (another scene)
+        gives none.
+
+        Parameters
+        ----------
+        gray : ndarray
+            ``H×W`` gray image in [0, 1].
+        reference : ndarray
+            ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio.
+        strokes : Cues, optional
+            The user's own cues: they win where they are, and no matched cue stays within
+            :data:`~varcolor.reference.CLEARANCE` pixels of them.
+        min_confidence : float, optional
+            The confidence a match needs to become a cue (default
+            :data:`~varcolor.reference.MIN_CONFIDENCE`).
+        name : str
+            How messages name the reference (its file).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skimage import data
+        >>> photo = data.chelsea()[:, :400] / 255.0
+        >>> gray = photo.mean(axis=2)
+        >>> cues = Cues.from_reference(gray, data.chelsea()[:, 50:] / 255.0)
+        >>> cues.count > 100, float(cues.weight[cues.mask].min()) >= 0.6
+        (True, True)
+        """
+        from .reference import MIN_CONFIDENCE, match_reference, outside
+
+        gray = to_gray(real_array(gray, "gray"))
+        threshold = MIN_CONFIDENCE if min_confidence is None else min_confidence
+        mask, ab, confidence = match_reference(gray, reference, min_confidence=threshold, name=name)
+        if strokes is not None:
+            if strokes.shape != mask.shape:
+                raise InputError(f"strokes of size {strokes.shape} do not fit an image of size {mask.shape}")
+            mask &= outside(strokes.mask)
+        matched = cls(mask, ab, weight=confidence, copy=False)
+        return matched if strokes is None else matched.merged(strokes)
+
     def merged(self, other: Cues) -> Cues:
         """These cues with ``other`` added; where both mark a pixel, ``other`` wins."""
         if other.shape != self.shape:

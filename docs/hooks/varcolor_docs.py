@@ -37,6 +37,7 @@ GALLERY = {
     "plot_demo": (["{out}/demo.png"], "demo.png"),
     "make_example": (["{out}"], "chelsea_marked.png"),  # into the temporary folder, not examples/data/
     "restorer_round_trip": (["{out}/round_trip.png"], "round_trip.png"),
+    "reference_photo": (["{out}/reference.png"], "reference.png"),
     # Three GTV solves, 926 ADMM iterations: 15 s of ADMM on an idle 2-core machine (a 2026-11-22 run),
     # 6 minutes on the same machine shared and busy (its parallel steps wait on contended cores).
     "gtv_preview": None,

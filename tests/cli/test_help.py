@@ -12,7 +12,10 @@ def test_colorize_help_lists_the_essentials_first_in_groups(capsys):
     out = capsys.readouterr().out
     assert info.value.code == 0
     # a short usage line: the input, one kind of cues and the output, not all ~40 options
-    assert out.splitlines()[0] == "usage: varcolor colorize INPUT [--marked M | --mask M | --points P] -o OUT [options]"
+    assert (
+        out.splitlines()[0]
+        == "usage: varcolor colorize INPUT [--marked M | --mask M | --points P] [--reference REF] -o OUT [options]"
+    )
     titles = [line for line in out.splitlines() if line and not line.startswith(" ") and line.endswith(":")]
     groups = ["cues", "output", "method and solver", "prior", "scale-out", "video"]
     starts = [next(i for i, title in enumerate(titles) if title.startswith(group)) for group in groups]

@@ -10,6 +10,7 @@ failure, found when it runs.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from ..ir.encode import ENCODER, EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
 from .cues import CUE_KINDS, CUE_SUFFIXES, find_cue, is_cue_file, kind_of
+from .reference import find_reference, read_reference
 from .run_options import RunOptions
-from .solve import solve_memory
+from .solve import automatic, solve_memory
 from .tasks import ColorizeTask, DecodeTask, EncodeTask
 
 __all__ = [
@@ -122,21 +124,30 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def automatic(options: Options) -> bool:
-    """With the network, an image without cues is colorized automatically."""
-    return bool(options.prior) or methods.get(options.method).needs_network
-
-
 def _memory(image: Path, options: Options, on_dask: bool) -> int:
     # In this process the job checks its memory itself: planning need not read every header twice.
     return solve_memory(image, options) if on_dask else 0
 
 
-def _colorize_job(image, kind, cue_file, output, options: Options, run: RunOptions, on_dask: bool, progress=False):
+def _colorize_job(
+    image,
+    kind,
+    cue_file,
+    output,
+    options: Options,
+    run: RunOptions,
+    on_dask: bool,
+    progress=False,
+    reference=None,
+    searched=False,
+):
     skip = (
         None
-        if cue_file or automatic(options) or is_layered(image)
-        else (f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)")
+        if cue_file or reference or automatic(options) or is_layered(image)
+        else (
+            f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)"
+            + (", and no reference" if searched else "")
+        )
     )
     task = ColorizeTask(
         image,
@@ -152,9 +163,10 @@ def _colorize_job(image, kind, cue_file, output, options: Options, run: RunOptio
         run.layer,
         run.strokes_layer,
         run.edges,
+        reference,
     )
     return Job(
-        [image] + ([cue_file] if cue_file else []),
+        [image] + ([cue_file] if cue_file else []) + ([reference] if reference else []),
         [output],
         task,
         skip,
@@ -170,6 +182,7 @@ def plan_colorize(
     *,
     cues: str | None = None,
     cue_path: str | os.PathLike | None = None,
+    reference: str | os.PathLike | None = None,
     client=None,
     note: Callable[[str], None] | None = None,
 ) -> list[Job]:
@@ -189,6 +202,10 @@ def plan_colorize(
     cue_path : path, optional
         With ``cues``: the cue file of one image, or the folder of cue files of a folder of
         images (None: each beside its image).
+    reference : path, optional
+        A colour photo of the same scene (:meth:`~varcolor.Cues.from_reference`), its cues
+        added around the cue files'; for a folder, one photo for every image or a folder of them
+        named as the images (``refs/a.jpg`` for ``in/a.png``).
     client : dask.distributed.Client, optional
         The client the run will use (each job then states the memory its solve needs).
     note : callable, optional
@@ -207,6 +224,7 @@ def plan_colorize(
         raise InputError(f"unknown cues {cues!r}; available: {', '.join(CUE_KINDS)}")
     if cue_path is not None and cues is None:
         raise InputError("a cue path needs its kind: marked, mask or points")
+    references = _references(Path(source), reference, run.max_pixels)
     if cues == "points" and run.edges != "unmix":  # a rule that cannot apply: refused, not ignored
         raise InputError(f"edges must be left at unmix with points (points have no stroke edges), got {run.edges!r}")
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
@@ -228,7 +246,7 @@ def plan_colorize(
         else:  # a single file uses the cue file beside it only when asked to
             cue_kind, cue_file = None, None
             _, beside = find_cue(source, source.parent, CUE_KINDS)
-            if not automatic(options) and not is_layered(source):  # a layered file's strokes: a layer
+            if not automatic(options) and not is_layered(source) and references is None:  # a layered file: a layer
                 found = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
                 raise InputError(
                     f"{source}: no cues given; give marked cues, mask cues or points cues, or the prior{found}"
@@ -236,7 +254,7 @@ def plan_colorize(
             if beside is not None and note is not None:
                 note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
         out = single_output(source, given, run.ext)
-        return [_colorize_job(source, cue_kind, cue_file, out, options, run, on_dask, progress)]
+        return [_colorize_job(source, cue_kind, cue_file, out, options, run, on_dask, progress, references)]
     check_folders(source, output)
     cue_folder = Path(cue_path) if cue_path is not None else None
     if cue_folder is not None and not cue_folder.is_dir():
@@ -245,17 +263,36 @@ def plan_colorize(
             "(or none, to find them by name)"
         )
     # layered files are inputs with their strokes
-    found, jobs = walk_inputs(source, output, layered=True)
+    folder_of_references = references is not None and references.is_dir()
+    found, jobs = walk_inputs(source, output, *([references] if folder_of_references else []), layered=True)
     for rel in found:
-        if is_cue_file(rel):
+        if is_cue_file(rel) or (references is not None and identity(source / rel) == identity(references)):
             continue
         image = source / rel
         folder = (cue_folder / rel.parent) if cue_folder else image.parent
         cue_kind, cue_file = find_cue(image, folder, [cues] if cues else CUE_KINDS)
+        found = find_reference(image, references / rel.parent) if folder_of_references else references
+        out = (output / rel).with_suffix(run.ext)
         jobs.append(
-            _colorize_job(image, cue_kind, cue_file, (output / rel).with_suffix(run.ext), options, run, on_dask)
+            _colorize_job(
+                image, cue_kind, cue_file, out, options, run, on_dask, reference=found, searched=folder_of_references
+            )
         )
     return jobs
+
+
+def _references(source: Path, reference: str | os.PathLike | None, max_pixels: int | None) -> Path | None:
+    """The run's reference: one photo for every image (refused here, in one line, if it can be
+    none), or, for a folder, a folder of them named as the images; None without one."""
+    if reference is None:
+        return None
+    reference = Path(reference)
+    if reference.is_dir() and source.is_dir():
+        return reference
+    with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
+        warnings.simplefilter("ignore")
+        read_reference(reference, max_pixels)  # every job reads it: a bad one is refused once, now
+    return reference
 
 
 def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .. import methods
 from ..api import check_fits, colorize
 from ..color import lab_to_rgb, lightness_of_gray
 from ..cues import Cues
@@ -21,7 +22,12 @@ from ..options import Options
 from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan
 
-__all__ = ["read_checked", "read_layered", "colorize_and_write", "solve_memory"]
+__all__ = ["read_checked", "read_layered", "colorize_and_write", "solve_memory", "automatic"]
+
+
+def automatic(options: Options) -> bool:
+    """With the network, an image without cues is colorized automatically."""
+    return bool(options.prior) or methods.get(options.method).needs_network
 
 
 def read_checked(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan]:

@@ -16,7 +16,8 @@ from ..ir.decode import payload_cues
 from ..ir.files import encode_file, read_ir
 from ..options import Options
 from .cues import check_cue_shape, check_cue_share, dense_cues_note, layer_cues, load_cues
-from .solve import colorize_and_write, read_checked, read_layered
+from .reference import reference_cues
+from .solve import automatic, colorize_and_write, read_checked, read_layered
 
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
 
@@ -35,7 +36,8 @@ def _noted(work) -> str:
 class ColorizeTask:
     """Colorize ``image`` from the cue file ``cue_file`` (of ``kind``; None: no cues, for the
     network, or a layered file's stroke layer) into ``output``. ``layer``, ``strokes_layer``: a
-    layered file's photo and stroke layers by name (None: by place)."""
+    layered file's photo and stroke layers by name (None: by place); ``reference``: a colour photo
+    of the same scene whose matches are cues too."""
 
     image: Path
     output: Path
@@ -50,6 +52,7 @@ class ColorizeTask:
     layer: str | None = None
     strokes_layer: str | None = None
     edges: str = "unmix"
+    reference: Path | None = None
 
     def __call__(self) -> str:
         return _noted(self._run)
@@ -73,8 +76,12 @@ class ColorizeTask:
         elif self.cue_file is not None:
             cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels, self.edges)
             check_cue_share(self.cue_file, self.kind, cues)
-        else:
+        elif self.reference is None:
             cues = Cues.empty(gray.shape[:2])
+        else:  # the reference's own cues, not empty ones beside them: 0.68 GB less at 40 MP
+            cues = None
+        if self.reference is not None:
+            cues = reference_cues(self.image, self.reference, gray, cues, self.max_pixels, automatic(self.options))
         notes = [
             f"{self.cue_file}: {cues.note}" if cues.note else "",  # marks scaled, blended edges read as paint
             dense_cues_note(self.cue_file, cues),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import app
 from ..app.cues import CUE_KINDS
+from ..errors import InputError
 from .common import (
     add_input,
     add_output_options,
@@ -35,6 +36,8 @@ def cues_of(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 def _cmd_colorize(args) -> int:
     if is_video_run(args):  # a clip: varcolor.video (cli/video.py)
+        if args.reference is not None:
+            raise InputError("--reference colours still images; a clip takes its colours from keyframes (--cues)")
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)
@@ -45,10 +48,13 @@ def _cmd_colorize(args) -> int:
         settings,
         cues=cues,
         cue_path=cue_path,
+        reference=args.reference,
         note=None if settings.quiet else lambda line: note(flag_words(line)),
     )
     app.check_outputs(jobs, settings.bits)
-    made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path)
+    # the reference named only when given: a run without one keeps the manifest records it always had
+    referenced = {"reference": args.reference} if args.reference is not None else {}
+    made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path, **referenced)
     return run(
         jobs, "colorized", settings, made, source=args.input, output=args.output, single=Path(args.input).is_file()
     )
@@ -60,7 +66,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="gray image + cues -> colour image",
         # What a newcomer needs; every option is in the groups below (argparse's own usage lists
         # all 40 of them first, 20 lines).
-        usage="%(prog)s INPUT [--marked M | --mask M | --points P] -o OUT [options]",
+        usage="%(prog)s INPUT [--marked M | --mask M | --points P] [--reference REF] -o OUT [options]",
         description="Colorize a gray image (or every image in a folder, recursively) from colour cues. "
         "In a folder, cue files are found by name: X.png pairs with X_marked.png, X_mask.png "
         "or X.points.json/.csv.",
@@ -91,6 +97,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="P",
         help="JSON/CSV of y,x,a,b[,radius] or y,x,r,g,b[,radius] (r,g,b 0-255); "
         "for a folder as with --marked (X.points.json)",
+    )
+    cues.add_argument(
+        "--reference",
+        metavar="REF",
+        help="a colour photo of the same scene: its confident matches are cues (beside --marked, --mask or "
+        "--points, whose strokes win where they are); for a folder: one photo for all, or a folder of them "
+        "named as the images",
     )
     cues.add_argument(
         "--edges",

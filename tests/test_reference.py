@@ -1,0 +1,100 @@
+"""Cues from a reference photo (varcolor.reference, Cues.from_reference): checked against the
+photo the gray image was made from."""
+
+import numpy as np
+import pytest
+from skimage import data, transform
+
+import varcolor
+from varcolor import Cues
+from varcolor.color import rgb_to_lab, same_lightness_gray
+from varcolor.errors import InputError
+from varcolor.metrics import psnr
+from varcolor.reference import CLEARANCE, MIN_CONFIDENCE, match_reference
+
+
+def _pair(photo: np.ndarray, angle: float = 3.0, gamma: float = 0.8):
+    """Two overlapping crops of one photo: the left 70 % (the truth) and the right 70 %, turned a
+    few degrees with another tone curve (the reference)."""
+    width = int(photo.shape[1] * 0.7)
+    turned = transform.rotate(photo[:, -width:], angle, mode="reflect")
+    return photo[:, :width], np.clip(turned, 0, 1) ** gamma
+
+
+def _gain(truth: np.ndarray, cues: Cues) -> float:
+    """dB over the gray image of the default engine's result from ``cues``."""
+    gray = same_lightness_gray(truth)
+    result = varcolor.colorize(gray, cues).rgb
+    return psnr(result, truth) - psnr(np.repeat(gray[..., None], 3, axis=2), truth)
+
+
+@pytest.fixture(scope="module")
+def chelsea_pair():
+    return _pair(data.chelsea() / 255.0)
+
+
+def test_same_scene_cues_carry_the_true_colours(chelsea_pair):
+    truth, reference = chelsea_pair
+    gray = same_lightness_gray(truth)
+    cues = Cues.from_reference(gray, reference)
+    assert cues.count > 50
+    error = np.hypot(*(cues.ab[cues.mask] - rgb_to_lab(truth)[..., 1:][cues.mask]).T)
+    assert np.median(error) < 6.0  # ab units: a just-noticeable difference is about 2
+    assert np.all((cues.weight[cues.mask] >= MIN_CONFIDENCE) & (cues.weight[cues.mask] <= 1))
+    assert _gain(truth, cues) > 3.0
+
+
+def test_an_unrelated_reference_declines_to_guess():
+    truth = transform.resize(data.coffee() / 255.0, (300, 400), anti_aliasing=True)
+    for other in (data.astronaut(), data.chelsea(), data.rocket()):
+        cues = Cues.from_reference(same_lightness_gray(truth), other / 255.0)
+        assert cues.count < 20
+        assert _gain(truth, cues) > -1.0 if cues.count else True
+
+
+def test_a_reference_of_another_size_and_shape(chelsea_pair):
+    truth, reference = chelsea_pair
+    gray = same_lightness_gray(truth)
+    half = transform.resize(reference, (reference.shape[0] // 2, reference.shape[1] // 2), anti_aliasing=True)
+    tall = reference[:, : reference.shape[0] // 2]  # a narrow strip of it
+    for other in (half, tall):
+        cues = Cues.from_reference(gray, other)
+        assert cues.count > 20
+        error = np.hypot(*(cues.ab[cues.mask] - rgb_to_lab(truth)[..., 1:][cues.mask]).T)
+        assert np.median(error) < 8.0
+
+
+def test_strokes_win_where_they_are(chelsea_pair):
+    truth, reference = chelsea_pair
+    gray = same_lightness_gray(truth)
+    strokes = Cues.from_points([{"y": 150, "x": 150, "r": 0, "g": 0, "b": 255, "radius": 5}], shape=gray.shape)
+    cues = Cues.from_reference(gray, reference, strokes=strokes)
+    np.testing.assert_allclose(cues.ab[strokes.mask], strokes.ab[strokes.mask])
+    matched = cues.mask & ~strokes.mask
+    rows, cols = np.nonzero(matched)
+    assert matched.sum() > 50
+    assert np.all((np.abs(rows - 150) > CLEARANCE) | (np.abs(cols - 150) > CLEARANCE))
+    np.testing.assert_array_equal(cues.weight[strokes.mask], 1.0)  # strokes are the user's: certain
+
+
+def test_a_sterner_threshold_gives_fewer_cues(chelsea_pair):
+    truth, reference = chelsea_pair
+    gray = same_lightness_gray(truth)
+    loose = match_reference(gray, reference, min_confidence=0.5)[0]
+    stern = match_reference(gray, reference, min_confidence=0.9)[0]
+    assert stern.sum() < loose.sum()
+
+
+@pytest.mark.parametrize(
+    "reference, words",
+    [
+        (np.full((40, 40, 3), 0.5), "gray"),
+        (np.repeat(data.camera()[:64, :64, None] / 255.0, 3, axis=2), "gray"),
+        (np.full((1, 1, 3), 0.5), "at least"),
+        (np.zeros((40, 40)), "colour"),
+        (np.full((40, 40, 3), np.nan), "finite"),
+    ],
+)
+def test_a_reference_that_cannot_give_colour_is_refused(reference, words):
+    with pytest.raises(InputError, match=words):
+        Cues.from_reference(np.full((50, 50), 0.5), reference)

@@ -1,0 +1,73 @@
+"""Reference photos of a run (``varcolor colorize --reference``): finding one by name in a folder
+of references, and refusing, in one line and before any solve, a file that can be no reference."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..cues import Cues
+from ..errors import InputError
+from ..io import IMAGE_EXTENSIONS, image_shape, read_image
+from ..reference import MIN_SIDE, check_reference
+from ..video.formats import VIDEO_EXTENSIONS
+
+__all__ = ["check_reference_file", "read_reference", "find_reference", "reference_cues"]
+
+
+def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
+    """The reference's ``(H, W)`` from its header, after refusing what can be no reference: a
+    folder, a missing or unreadable file, a clip, an image of more than ``max_pixels`` (a
+    decompression bomb) or of fewer than :data:`~varcolor.reference.MIN_SIDE` pixels a side."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; a reference is one colour image file")
+    if path.suffix.lower() in VIDEO_EXTENSIONS:
+        raise InputError(f"{path}: a clip cannot be a reference; give one of its frames as an image file")
+    shape = image_shape(path, max_pixels=max_pixels)
+    if min(shape) < MIN_SIDE:
+        raise InputError(
+            f"{path}: a reference must be at least {MIN_SIDE}×{MIN_SIDE} pixels, got {shape[1]}×{shape[0]}"
+        )
+    return shape
+
+
+def read_reference(path: Path, max_pixels: int | None) -> np.ndarray:
+    """The reference photo at ``path`` as ``H×W×3`` float32 RGB in [0, 1] (converted from its ICC
+    profile and bit depth as any input is), refused in one line where it cannot be one (see
+    :func:`check_reference_file`; also a gray image)."""
+    check_reference_file(path, max_pixels)
+    pixels = read_image(path, np.float32, max_pixels=max_pixels)
+    if pixels.ndim == 2:
+        raise InputError(f"{path}: the reference is gray (no colour to take)")
+    return check_reference(pixels, str(path))
+
+
+def find_reference(image: Path, folder: Path) -> Path | None:
+    """The reference of ``image`` in a folder of references: the image file there with its stem
+    (``a.png`` → ``refs/a.jpg``); None if there is none; two are one line (which one was meant
+    cannot be told)."""
+    found = [folder / f"{image.stem}{suffix}" for suffix in IMAGE_EXTENSIONS]
+    found = [candidate for candidate in found if candidate.is_file()]
+    if len(found) > 1:
+        raise InputError(f"{image}: ambiguous references, both {' and '.join(map(str, found))}; keep one of them")
+    return found[0] if found else None
+
+
+def reference_cues(
+    image: Path, reference: Path, gray: np.ndarray, strokes: Cues | None, max_pixels: int | None, fallback: bool
+) -> Cues:
+    """``strokes`` (the user's cues for ``image``; None: none) with the cues matched from the photo
+    ``reference`` around them (:meth:`~varcolor.Cues.from_reference`). A reference that matches too
+    little of the image gives none: a warning when the strokes or the network (``fallback``)
+    still colour it, else an error (the result would be the gray image)."""
+    strokes = strokes if strokes is not None and strokes.count else None
+    cues = Cues.from_reference(gray, read_reference(reference, max_pixels), strokes=strokes, name=str(reference))
+    if cues.count == (0 if strokes is None else strokes.count):
+        told = f"{reference}: matches too little of {image} to give colour (another scene?)"
+        if strokes is None and not fallback:
+            raise InputError(f"{told}; add strokes or the prior")
+        warnings.warn(f"{told}: no cues from it", stacklevel=2)
+    return cues

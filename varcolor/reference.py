@@ -1,0 +1,313 @@
+"""Colour cues from a reference photo: a colour picture of the same scene.
+
+The gray image and the reference are each reduced to about :data:`WORK_PIXELS` pixels; the
+reference's lightness is remapped to the gray image's histogram (Welsh, Ashikhmin & Mueller 2002:
+another exposure or tone curve must not decide the match); every pixel is described by its
+neighbourhood (a small blurred patch and the mean and spread of the lightness at two larger
+scales, projected on their principal axes) and matched to its nearest reference pixel in that
+space, in both directions (a k-d tree each way). A match is trusted only where it is consistent:
+
+- with its neighbours: the pixels around it match pixels around its match, displaced alike (a
+  photo of the same scene maps onto the reference by a smooth motion; matches into an unrelated
+  photo scatter);
+- both ways: the reference pixel's own nearest pixel in the gray image is back near it;
+- in colour: the next-nearest reference pixels agree on the chroma.
+
+The trusted matches (Irony, Cohen-Or & Lischinski 2005: confident matches as micro-scribbles)
+become single cue pixels on a sparse grid at full resolution, each in a flat spot of its block,
+weighted by its confidence; the default engine propagates them like any cues. Where nothing
+matches there is no cue, and a reference that matches almost nowhere gives none at all (a few
+confident wrong cues would colour whole regions).
+
+Arrays in, arrays out: :func:`match_reference` returns the cue mask, chroma and confidence;
+:meth:`varcolor.Cues.from_reference` wraps them as cues.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from .color import lightness_of_gray, rgb_to_lab, to_gray
+from .errors import InputError, real_array
+
+__all__ = ["match_reference", "check_reference", "outside", "WORK_PIXELS", "MIN_CONFIDENCE", "MIN_SHARE", "CLEARANCE"]
+
+#: Both images are matched at about this many pixels: the matching's time and memory do not grow
+#: with the photo (a 40 MP scan is matched as a 0.1 MP copy; its cues are lifted back).
+WORK_PIXELS = 60_000
+#: A cue needs at least this confidence (the share of checks its match passes, 0–1).
+MIN_CONFIDENCE = 0.6
+#: ... and the reference gives cues only where at least this share of the gray image's reduced
+#: pixels is trusted: below it, the few matches that pass are chance (an unrelated photo).
+MIN_SHARE = 0.015
+#: Cues are placed at most one per this many reduced pixels each way (a sparse grid: the engine's
+#: exact correction around each cue costs time; Levin's propagation fills between them).
+CUE_STEP = 3
+#: A reference smaller than this on a side (or with less chroma than :data:`MIN_CHROMA` anywhere)
+#: has no colour to give.
+MIN_SIDE = 16
+MIN_CHROMA = 4.0
+#: The user's strokes win where they are: no matched cue within this many pixels of one.
+CLEARANCE = 16
+#: Neighbours of a pixel whose matches must agree, at these distances (reduced pixels), and the
+#: slack of "agree": this many pixels plus this share of the distance (the reference may be turned
+#: a few degrees or scaled by a few tens of percent).
+_RINGS = (2, 5)
+_SLACK, _SLACK_SHARE = 1.5, 0.3
+#: A match is back-consistent when the reverse match lands within this many reduced pixels.
+_CYCLE = 3.0
+#: Chroma spread (ab units) among the nearest reference pixels at which colour agreement is 1/2.
+_AB_SPREAD = 8.0
+#: Dimensions the neighbourhood descriptions are projected to, and how many nearest reference
+#: pixels vote on the colour.
+_DIMENSIONS, _VOTES = 8, 4
+
+
+def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarray:
+    """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be one
+    (not RGB, smaller than :data:`MIN_SIDE`, not finite, or gray: less chroma than
+    :data:`MIN_CHROMA` in all but 1 % of its pixels).
+
+    Parameters
+    ----------
+    reference : ndarray
+        ``H×W×3`` (or ``×4``: alpha ignored) RGB in [0, 1].
+    name : str
+        How messages name it (a file's path).
+    """
+    reference = real_array(reference, name)
+    if reference.ndim != 3 or reference.shape[2] not in (3, 4):
+        raise InputError(f"{name}: a reference must be a colour (RGB) image, got shape {reference.shape}")
+    if min(reference.shape[:2]) < MIN_SIDE:
+        raise InputError(
+            f"{name}: a reference must be at least {MIN_SIDE}×{MIN_SIDE} pixels, "
+            f"got {reference.shape[1]}×{reference.shape[0]}"
+        )
+    reference = reference[..., :3]
+    small = _reduced(reference, _factor(reference.shape[:2], WORK_PIXELS))
+    if not np.all(np.isfinite(small)):
+        raise InputError(f"{name}: reference values must be finite")
+    lab = rgb_to_lab(np.clip(small, 0, 1).astype(np.float64))
+    if np.percentile(np.hypot(lab[..., 1], lab[..., 2]), 99) < MIN_CHROMA:
+        raise InputError(f"{name}: the reference is gray (no colour to take)")
+    return reference
+
+
+def match_reference(
+    gray: np.ndarray,
+    reference: np.ndarray,
+    *,
+    min_confidence: float = MIN_CONFIDENCE,
+    work_pixels: int = WORK_PIXELS,
+    name: str = "reference",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cue pixels for ``gray`` from the colour photo ``reference`` of the same scene.
+
+    Parameters
+    ----------
+    gray : ndarray
+        ``H×W`` gray image in [0, 1] (or an RGB one, read as its gray).
+    reference : ndarray
+        ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio.
+    min_confidence : float
+        The confidence (0–1) a match needs to become a cue.
+    work_pixels : int
+        Pixels of the reduced copies the matching runs on.
+    name : str
+        How messages name the reference.
+
+    Returns
+    -------
+    mask : ndarray of bool, ``H×W``
+        The cue pixels (none where the reference matches too little of the image).
+    ab : ndarray of float32, ``H×W×2``
+        Their Lab chroma (0 elsewhere).
+    confidence : ndarray of float32, ``H×W``
+        Their confidence in ``[min_confidence, 1]`` (0 elsewhere).
+    """
+    gray = real_array(gray, "gray")
+    if gray.ndim == 3:
+        gray = to_gray(gray)
+    if gray.ndim != 2:
+        raise InputError(f"gray must be an H×W image, got shape {gray.shape}")
+    reference = check_reference(reference, name)
+    if not 0 <= min_confidence <= 1:
+        raise InputError(f"min_confidence must lie in [0, 1], got {min_confidence!r}")
+    target_factor = _factor(gray.shape, work_pixels)
+    lightness = lightness_of_gray(np.clip(_reduced(gray, target_factor), 0, 1).astype(np.float64))
+    best = None
+    for factor in _reference_factors(reference.shape[:2], target_factor, work_pixels):
+        ref_lab = rgb_to_lab(np.clip(_reduced(reference, factor), 0, 1).astype(np.float64))
+        ours, theirs = _projected(_described(lightness), _described(_remapped(ref_lab[..., 0], lightness)))
+        confidence, ab = _confident(ours, theirs, ref_lab[..., 1:])
+        confidence[confidence < min_confidence] = 0
+        if best is None or np.mean(confidence > 0) > np.mean(best[0] > 0):
+            best = confidence, ab
+    confidence, ab = best
+    mask = np.zeros(gray.shape, bool)
+    out_ab = np.zeros(gray.shape + (2,), np.float32)
+    weight = np.zeros(gray.shape, np.float32)
+    if np.mean(confidence > 0) < MIN_SHARE:
+        return mask, out_ab, weight
+    rows, cols = _sites(confidence, lightness)
+    full_rows, full_cols = _lifted(gray, rows, cols, target_factor)
+    mask[full_rows, full_cols] = True
+    out_ab[full_rows, full_cols] = ab[rows, cols]
+    weight[full_rows, full_cols] = confidence[rows, cols]
+    return mask, out_ab, weight
+
+
+def _reference_factors(shape: tuple[int, int], target_factor: int, work_pixels: int) -> list[int]:
+    """The reductions of the reference tried: to the working size (a postcard of the whole
+    scene at another resolution), and to the gray image's own scale (a crop, or a frame of the
+    same camera), when that differs and stays within 4 working sizes; the better-matching wins."""
+    factors = [_factor(shape, work_pixels)]
+    if target_factor != factors[0] and shape[0] * shape[1] / target_factor**2 <= 4 * work_pixels:
+        if min(shape) // target_factor >= MIN_SIDE:
+            factors.append(target_factor)
+    return factors
+
+
+def outside(strokes: np.ndarray, clearance: int = CLEARANCE) -> np.ndarray:
+    """Where a matched cue may go beside the user's ``strokes`` (an ``H×W`` mask): further than
+    ``clearance`` pixels from each (a square's reach: separable, linear in the image)."""
+    return ~ndimage.maximum_filter(strokes.astype(np.uint8), size=2 * clearance + 1).astype(bool)
+
+
+def _factor(shape: tuple[int, ...], work_pixels: int) -> int:
+    """The whole block side that brings ``shape`` to at most ``work_pixels`` pixels."""
+    return max(1, int(np.ceil(np.sqrt(shape[0] * shape[1] / max(work_pixels, 1)))))
+
+
+def _reduced(image: np.ndarray, factor: int) -> np.ndarray:
+    """Block means of ``factor``² pixels (the last partial blocks dropped), in float32, band by
+    band: a 40 MP scan is reduced without a float64 copy of it."""
+    if factor == 1:
+        return image.astype(np.float32)
+    rows, cols = image.shape[0] // factor, image.shape[1] // factor
+    out = np.empty((rows, cols) + image.shape[2:], np.float32)
+    band = max(1, (1 << 22) // max(image.shape[1], 1) // factor)
+    for top in range(0, rows, band):
+        bottom = min(rows, top + band)
+        block = image[top * factor : bottom * factor, : cols * factor].astype(np.float32)
+        out[top:bottom] = block.reshape(bottom - top, factor, cols, factor, *image.shape[2:]).mean(axis=(1, 3))
+    return out
+
+
+def _remapped(lightness: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``lightness`` with the histogram of ``target`` (its ranks kept): luminance remapping."""
+    order = np.argsort(lightness, axis=None, kind="stable")
+    ranks = np.sort(target, axis=None)
+    quantiles = np.interp(np.linspace(0, 1, order.size), np.linspace(0, 1, ranks.size), ranks)
+    out = np.empty(lightness.size, np.float64)
+    out[order] = quantiles
+    return out.reshape(lightness.shape)
+
+
+def _described(lightness: np.ndarray) -> np.ndarray:
+    """Each pixel's neighbourhood as a vector: a 5×5 patch (every other pixel of a 9×9 window of the
+    lightness blurred by 1 pixel), and the local mean and spread at 4 and 8 pixels."""
+    blurred = ndimage.gaussian_filter(lightness, 1.0, mode="reflect")
+    padded = np.pad(blurred, 4, mode="reflect")
+    height, width = lightness.shape
+    features = [
+        padded[4 + dy : 4 + dy + height, 4 + dx : 4 + dx + width] for dy in range(-4, 5, 2) for dx in range(-4, 5, 2)
+    ]
+    for sigma in (4.0, 8.0):
+        mean = ndimage.gaussian_filter(lightness, sigma, mode="reflect")
+        spread = np.sqrt(np.maximum(ndimage.gaussian_filter(lightness**2, sigma, mode="reflect") - mean**2, 0))
+        features += [mean, 2.0 * spread]
+    return np.stack(features, axis=-1).astype(np.float32)
+
+
+def _projected(ours: np.ndarray, theirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both descriptions on their joint principal axes (the first :data:`_DIMENSIONS`): a k-d tree
+    is fast in a dozen dimensions, and the patch's pixels are strongly correlated."""
+    flat_ours, flat_theirs = ours.reshape(-1, ours.shape[-1]), theirs.reshape(-1, theirs.shape[-1])
+    rng = np.random.default_rng(0)
+    sample = np.concatenate(
+        [flat_ours[rng.integers(0, len(flat_ours), 20_000)], flat_theirs[rng.integers(0, len(flat_theirs), 20_000)]]
+    ).astype(np.float64)
+    centre = sample.mean(axis=0)
+    # The covariance's eigenvectors (a 29×29 matrix): an SVD of the samples themselves is slower.
+    values, vectors = np.linalg.eigh(np.cov(sample, rowvar=False))
+    basis = vectors[:, np.argsort(values)[::-1][:_DIMENSIONS]].astype(np.float32)
+    project = lambda flat, shape: ((flat - centre.astype(np.float32)) @ basis).reshape(shape[:2] + (-1,))  # noqa: E731
+    return project(flat_ours, ours.shape), project(flat_theirs, theirs.shape)
+
+
+def _confident(ours: np.ndarray, theirs: np.ndarray, ref_ab: np.ndarray):
+    """Each reduced pixel's confidence and the chroma it takes from its match."""
+    height, width = ours.shape[:2]
+    ref_height, ref_width = theirs.shape[:2]
+    tree = cKDTree(theirs.reshape(-1, theirs.shape[-1]))
+    _, nearest = tree.query(ours.reshape(-1, ours.shape[-1]), k=_VOTES, eps=1.0, workers=-1)
+    matched = np.stack(np.unravel_index(nearest[:, 0], (ref_height, ref_width)), axis=-1).reshape(height, width, 2)
+    smooth_ab = np.stack([ndimage.gaussian_filter(ref_ab[..., c], 1.0) for c in range(2)], axis=-1)
+    votes = smooth_ab.reshape(-1, 2)[nearest]  # pixels × votes × 2
+    ab = votes[:, 0].reshape(height, width, 2)
+    spread = np.sqrt(((votes - votes.mean(axis=1, keepdims=True)) ** 2).sum(axis=2).mean(axis=1))
+    agree_colour = (1.0 / (1.0 + (spread / _AB_SPREAD) ** 2)).reshape(height, width)
+    back_tree = cKDTree(ours.reshape(-1, ours.shape[-1]))
+    _, back = back_tree.query(theirs.reshape(-1, theirs.shape[-1]), k=1, eps=1.0, workers=-1)
+    returned = np.stack(np.unravel_index(back, (height, width)), axis=-1).reshape(ref_height, ref_width, 2)
+    home = returned[matched[..., 0], matched[..., 1]]
+    grid = np.stack(np.indices((height, width)), axis=-1)
+    cycle = (np.hypot(*(home - grid).transpose(2, 0, 1)) <= _CYCLE).astype(np.float32)
+    coherent = _coherence(matched)
+    confidence = coherent * (0.75 + 0.25 * cycle) * (0.5 + 0.5 * agree_colour)
+    # Neighbours' consistency once more: a trusted pixel among untrusted ones is chance.
+    confidence = np.minimum(confidence, ndimage.uniform_filter(confidence, 5, mode="constant") * 2.0)
+    return confidence.astype(np.float32), ab.astype(np.float32)
+
+
+def _coherence(matched: np.ndarray) -> np.ndarray:
+    """The share of a pixel's neighbours (8 on each ring of :data:`_RINGS`) whose matches lie
+    where its own match, displaced the same, says they should."""
+    height, width = matched.shape[:2]
+    agree = np.zeros((height, width), np.float32)
+    count = np.zeros((height, width), np.float32)
+    offsets = [(dy * r, dx * r) for r in _RINGS for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx]
+    for dy, dx in offsets:
+        ys, yt = slice(max(0, -dy), height - max(0, dy)), slice(max(0, dy), height + min(0, dy))
+        xs, xt = slice(max(0, -dx), width - max(0, dx)), slice(max(0, dx), width + min(0, dx))
+        moved = matched[yt, xt] - matched[ys, xs] - np.array([dy, dx])
+        slack = _SLACK + _SLACK_SHARE * np.hypot(dy, dx)
+        agree[ys, xs] += np.hypot(moved[..., 0], moved[..., 1]) <= slack
+        count[ys, xs] += 1
+    return agree / np.maximum(count, 1)
+
+
+def _sites(confidence: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reduced pixels that become cues: in each cell of :data:`CUE_STEP`² pixels, the trusted
+    one in the flattest spot (a cue on an edge would give one side the other's colour)."""
+    edges = ndimage.gaussian_gradient_magnitude(lightness, 1.0)
+    score = np.where(confidence > 0, confidence - edges / (edges.max() + 1e-9), -np.inf)
+    height, width = confidence.shape
+    rows_cells, cols_cells = -(-height // CUE_STEP), -(-width // CUE_STEP)
+    padded = np.full((rows_cells * CUE_STEP, cols_cells * CUE_STEP), -np.inf)
+    padded[:height, :width] = score
+    cells = (
+        padded.reshape(rows_cells, CUE_STEP, cols_cells, CUE_STEP)
+        .transpose(0, 2, 1, 3)
+        .reshape(rows_cells, cols_cells, -1)
+    )
+    best = cells.argmax(axis=2)
+    keep = np.isfinite(np.take_along_axis(cells, best[..., None], axis=2)[..., 0])
+    cell_rows, cell_cols = np.nonzero(keep)
+    pick = best[keep]
+    return cell_rows * CUE_STEP + pick // CUE_STEP, cell_cols * CUE_STEP + pick % CUE_STEP
+
+
+def _lifted(gray: np.ndarray, rows: np.ndarray, cols: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each reduced site's full-resolution pixel: in its block, the one whose gray is nearest the
+    block's mean (not a speck of grain or a thin line's pixel)."""
+    if factor == 1:
+        return rows, cols
+    blocks = np.stack(
+        [gray[rows * factor + dy, cols * factor + dx] for dy in range(factor) for dx in range(factor)], axis=1
+    ).astype(np.float32)
+    pick = np.abs(blocks - blocks.mean(axis=1, keepdims=True)).argmin(axis=1)
+    return rows * factor + pick // factor, cols * factor + pick % factor
