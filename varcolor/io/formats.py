@@ -140,9 +140,9 @@ def read_image(
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in LAYERED_EXTENSIONS:  # what the file shows: its visible layers' composite
-        from .layers import composite_of, read_layers
+        from .layers import open_stack
 
-        composite = composite_of(read_layers(path, max_pixels=max_pixels)[0])
+        composite = open_stack(path, max_pixels=max_pixels).composite()
         return _to_float(composite if np.any(composite[..., 3] < 1) else composite[..., :3], path, dtype)
     try:
         if _is_tiff(path):
