@@ -167,6 +167,8 @@ class Cues:
             object.__setattr__(self, name, value)
         if self.weight is not None and not np.all(np.isfinite(self.weight[mask]) & (self.weight[mask] >= 0)):
             raise InputError("cue weights must be finite and non-negative")
+        if self.lightness is not None and np.any(np.isinf(self.lightness[mask])):  # NaN: unknown, allowed
+            raise InputError("cue lightness must be finite (or NaN where unknown) at the cue pixels")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -355,6 +357,11 @@ class Cues:
         ``edges="unmix"`` antialiased edges, which blend the paint towards black, are read as partial
         paint as :meth:`from_marked` reads them over the photo (``marked = α·paint``).
 
+        Strokes on transparency (RGBA, some pixel's alpha below 1: a paint program's layer) are read
+        by their alpha alone: full alpha is paint as drawn (black paint too), partial alpha partial
+        paint (a cue where it is at least :data:`HALF_PAINT`, with ``edges="unmix"``; wherever it is
+        not 0, with ``"exact"``), each pixel in its stored colour.
+
         Parameters
         ----------
         strokes : ndarray, ``h×w×3`` or ``h×w×4``
@@ -370,8 +377,24 @@ class Cues:
         if strokes.ndim != 3 or strokes.shape[2] not in (3, 4):
             raise InputError(f"a stroke mask must be a colour image (H×W×3 or H×W×4), got shape {strokes.shape}")
         strokes, scaled = fit_to(strokes, strokes.shape[:2] if shape is None else tuple(shape), "the stroke mask")
+        if strokes.shape[2] == 4 and np.any(strokes[..., 3] < 1):
+            return cls._covered(strokes, edges, scaled)
         mask = strokes[..., :3].max(axis=2) > _BLACK_LEVEL
         return cls._painted(mask, strokes, None, edges, scaled)
+
+    @classmethod
+    def _covered(cls, strokes: np.ndarray, edges: str, scaled: tuple | None) -> Cues:
+        """Cues of strokes on transparency (a paint program's layer): the coverage is the alpha, the
+        colour is the paint's as stored (straight alpha): full alpha is paint as drawn, black paint
+        included; partial alpha is partial paint (at least :data:`HALF_PAINT`: a cue in its colour,
+        with ``edges="unmix"``; any: a cue, with ``"exact"``). No colour is unmixed."""
+        alpha = strokes[..., 3]
+        mask = alpha >= HALF_PAINT if edges == "unmix" else alpha > 0
+        notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
+        partial = int(np.count_nonzero((alpha > 0) & (alpha < 1)))
+        if edges == "unmix" and partial >= max(NOTE_PIXELS, NOTE_SHARE * np.count_nonzero(alpha > 0)):
+            notes.append(f"{partial:,} partly transparent edge pixels read as partial paint")
+        return cls._at_mask(mask, strokes, "; ".join(notes))
 
     @classmethod
     def from_points(cls, source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Cues:

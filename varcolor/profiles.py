@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,8 @@ __all__ = [
 #: A profile whose conversion moves no 8-bit colour of a test grid by more than this many levels
 #: is taken as sRGB (embedded sRGB profiles differ from LittleCMS's own by a level in the shadows).
 SRGB_LEVELS = 2
+#: The largest ICC profile file read (``--profile``): real ones are a few kB to a few MB.
+MAX_PROFILE_BYTES = 16 << 20
 # Pillow image modes → the ICC colour space of their pixels.
 _SPACE_OF_MODE = {"RGB": "RGB", "RGBA": "RGB", "L": "GRAY", "LA": "GRAY", "CMYK": "CMYK"}
 _SRGB = ImageCms.createProfile("sRGB")
@@ -310,9 +313,17 @@ def output_profile(choice: str | os.PathLike | None, embedded: bytes | None = No
         return rgb_profile(embedded, source) or SRGB_ICC
     path = Path(choice)
     try:
-        data = path.read_bytes()
+        # A profile is a small regular file: a FIFO would block the read for ever, a device
+        # (/dev/zero) would never end; both refused from the file's kind, before it is opened.
+        kind = os.stat(path).st_mode
+        if not stat.S_ISREG(kind):
+            raise InputError(f"{path}: not a regular file; an ICC profile is a small file (.icc, .icm)")
+        with open(path, "rb") as f:
+            data = f.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read this ICC profile ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise InputError(f"{path}: more than {MAX_PROFILE_BYTES >> 20} MB; no ICC profile is that large")
     found = rgb_profile(data, path)
     if found is None:
         raise InputError(f"{path}: not an RGB ICC profile; a colour result needs one")

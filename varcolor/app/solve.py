@@ -110,6 +110,13 @@ def colorize_and_write(
     if bits is None:
         bits = 8 if output.suffix.lower() in JPEG_EXTENSIONS else image_bits(image)
     icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)
+    if is_layered(output):  # refused before the solve, not after it
+        check_layered_output(output)
+        if output.suffix.lower() == ".ora" and icc != SRGB_ICC:
+            raise InputError(
+                f"{output}: OpenRaster carries no colour profile (its layers are sRGB), so a result in "
+                "another colour space would show wrong colours: write .psd or .tif to keep that profile, or write sRGB"
+            )
     bar = None
 
     def report(info: dict) -> None:

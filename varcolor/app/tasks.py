@@ -76,8 +76,9 @@ class ColorizeTask:
         else:
             cues = Cues.empty(gray.shape[:2])
         notes = [
-            f"{self.cue_file}: {cues.note}" if cues.note else "",  # marks scaled, blended edges read as paint
-            dense_cues_note(self.cue_file, cues),
+            # marks scaled, blended edges read as paint; a layered file's strokes are the file's
+            f"{self.cue_file or self.image}: {cues.note}" if cues.note else "",
+            dense_cues_note(self.cue_file or self.image, cues),
             colorize_and_write(
                 self.image,
                 gray,
