@@ -94,10 +94,11 @@ class Parameters:
 def auto_factor(shape: tuple[int, int]) -> int:
     """The block side ``factor=0`` picks for an image of ``shape``: 1 (exact) below
     :data:`EXACT_BELOW` pixels, else the smallest power of two from 4 whose coarse grid has at
-    most :data:`COARSE_CELLS` cells (4 up to about 17 MP, 8 up to 70 MP).
+    most :data:`COARSE_CELLS` cells (4 up to about 17 MP, 8 up to 70 MP), halved while the grid
+    would have fewer than 2 cells a side (a thin image: 2 for 3 or 4 rows).
 
-    >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000))
-    (1, 4, 8)
+    >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000)), auto_factor((3, 100000))
+    (1, 4, 8, 2)
     """
     pixels = int(shape[0]) * int(shape[1])
     if pixels <= EXACT_BELOW:
@@ -105,6 +106,10 @@ def auto_factor(shape: tuple[int, int]) -> int:
     factor = 4
     while pixels / factor**2 > COARSE_CELLS:
         factor *= 2
+    # A thin image (a few rows, thousands of columns): the coarse grid keeps at least 2 cells a side
+    # (Levin's system needs them), with smaller blocks down to the exact solve.
+    while factor > 1 and min(coarse_shape(shape, factor)) < 2:
+        factor //= 2
     return factor
 
 
@@ -148,7 +153,14 @@ class LevinMultiscale(Method):
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
         factor = options.parameters.factor
-        return auto_factor(shape) if factor == 0 else int(factor)
+        if factor == 0:
+            return auto_factor(shape)
+        if int(factor) > 1 and min(coarse_shape(shape, int(factor))) < 2:
+            raise InputError(
+                f"factor {factor} leaves a {shape[1]}×{shape[0]} image a coarse grid under 2 cells a side; "
+                "give a smaller factor, or 0 to choose"
+            )
+        return int(factor)
 
     @classmethod
     def plan(cls, shape, options):
