@@ -45,6 +45,9 @@ MARKED_THRESHOLD = 0.01
 MARKED_NOISE = 2.5 / 255
 #: A warning names the noise when it is more than this share of the pixels.
 NOISE_SHARE = 0.01
+#: Gray cues (marked pixels as colourless as the noise) on this share of the pixels, and half of
+#: the cues or more: the marked image is not the photo with strokes on it; refused.
+NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
 #: Largest |a| or |b| a cue may carry. sRGB colours lie within about ±110; far larger values are a
 #: mistake (units), and beyond ~1e19 they overflow the solvers' single-precision arithmetic.
 AB_LIMIT = 1000.0
@@ -267,7 +270,7 @@ class Cues:
             gray = _resized(_resized(gray, scaled), gray.shape[:2])
             threshold = max(threshold, SCALED_THRESHOLD)
         mask = np.zeros(marked.shape[:2], bool)
-        faint_count = copied = 0
+        faint_count = copied = gray_cues = 0
         copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 else 0.0
         # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
         # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
@@ -291,6 +294,19 @@ class Cues:
                 noisy = mask[rows] & (largest <= copy)
                 mask[rows] &= ~noisy
                 copied += int(noisy.sum())
+            colourless = mask[rows] & (spread_marked <= noise)
+            if marked.shape[2] == 4:  # a transparent pixel is no cue at all
+                colourless &= band[..., 3] > 0
+            gray_cues += int(np.count_nonzero(colourless))
+        cues = int(np.count_nonzero(mask))
+        if gray_cues >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS) and gray_cues >= 0.5 * cues:
+            # Strokes are few and mostly coloured; a quarter of the photo turned into gray cues is a
+            # marked image that is not the photo under it (resized another way, edited, another scan).
+            raise InputError(
+                f"{100 * gray_cues / mask.size:.0f} % of the pixels differ from the gray image without any colour: "
+                "the marked image is not this photo with strokes on it (resized or edited another way?); paint "
+                "the strokes on a copy of this very image (or resize both the same way), or give the strokes alone as a mask"
+            )
         if faint_count / mask.size > NOISE_SHARE:
             warnings.warn(
                 f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
@@ -629,6 +645,14 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         if not len(at):
             continue
         theirs_at = paint_at[at]
+        # Paint is one colour laid down: its blends into a gray photo keep its hue, so a stroke of
+        # paint keeps one hue (measured: at most 5.5° of spread, antialiased or soft). A mark whose
+        # hue varies along the stroke (copied from a colour original: 9-64°) is no paint and its
+        # edges no blends (a quarter of such marks' pixels were read as blends).
+        painted = _one_hue(flat, strokes, touching)[touching[theirs_at]]
+        at, m, g, theirs_at = at[painted], m[painted], g[painted], theirs_at[painted]
+        if not len(at):
+            continue
         lab = rgb_to_lab(np.concatenate([m, flat[theirs_at, :3].astype(np.float64)])[None])[0, :, 1:]
         ab, paint = lab[: len(at)], lab[len(at) :]
         contrast2 = np.einsum("nc,nc->n", paint, paint)
@@ -666,6 +690,30 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         source.append(theirs_at[strong] + start)
         blended += len(at)
     return keep, (np.concatenate(to), np.concatenate(source)), blended
+
+
+#: A stroke is paint of one colour where the hue of its colourful pixels (Lab chroma at least
+#: :data:`_MIN_CHROMA`) spreads by at most this (circular standard deviation, degrees).
+PAINT_HUE_SPREAD = 8.0
+
+
+def _one_hue(flat: np.ndarray, strokes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """For each label of ``labels`` (the strokes' touching parts; 0: none), whether its colourful
+    pixels (Lab chroma at least :data:`_MIN_CHROMA`) of ``flat`` (RGB rows) keep one hue
+    (:data:`PAINT_HUE_SPREAD`): paint of one colour. Gray marks do. Two strokes of other colours
+    that touch are one part of two hues: read as they are, as marks of a colour original are."""
+    at = np.flatnonzero(strokes)
+    ab = rgb_to_lab(flat[at, :3].astype(np.float64)[None])[0, :, 1:]
+    chroma = np.hypot(ab[:, 0], ab[:, 1])
+    colourful = chroma >= _MIN_CHROMA
+    which = labels[at][colourful]
+    unit = ab[colourful] / chroma[colourful, None]
+    count = np.bincount(which, minlength=labels.max() + 1)
+    mean_a = np.bincount(which, weights=unit[:, 0], minlength=count.size) / np.maximum(count, 1)
+    mean_b = np.bincount(which, weights=unit[:, 1], minlength=count.size) / np.maximum(count, 1)
+    length = np.clip(np.hypot(mean_a, mean_b), 1e-12, 1.0)
+    spread = np.degrees(np.sqrt(-2.0 * np.log(length)))
+    return (count == 0) | (spread <= PAINT_HUE_SPREAD)
 
 
 #: What a points file may hold: more points than this (or a larger file) is refused before
