@@ -304,8 +304,9 @@ class Cues:
             # marked image that is not the photo under it (resized another way, edited, another scan).
             raise InputError(
                 f"{100 * gray_cues / mask.size:.0f} % of the pixels differ from the gray image without any colour: "
-                "the marked image is not this photo with strokes on it (resized or edited another way?); paint "
-                "the strokes on a copy of this very image (or resize both the same way), or give the strokes alone as a mask"
+                "the marked image is not this photo with strokes on it (resized or edited another way?); "
+                "paint the strokes on a copy of this very image (or resize both the same way), "
+                "or give the strokes alone as a mask"
             )
         if faint_count / mask.size > NOISE_SHARE:
             warnings.warn(
