@@ -39,6 +39,7 @@ __all__ = [
     "srgb_to_profile",
     "rgb_profile",
     "output_profile",
+    "png_chunk_profile",
     "SRGB_ICC",
 ]
 
@@ -139,6 +140,40 @@ def check_srgb(data: bytes | None, space: str, path, what: str) -> None:
             f"{path}: {what} with a non-sRGB ICC profile ({profile_name(profile)}) cannot be converted here; "
             "convert the image to sRGB first"
         )
+
+
+#: sRGB's primaries and white (x, y), and the gAMA a PNG writer puts beside them (1/2.2): a PNG
+#: saying no more than these is read as sRGB.
+_SRGB_CHROMATICITY = (0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
+_SRGB_GAMA = 1 / 2.2
+
+
+def png_chunk_profile(info: dict, gray: bool) -> bytes | None:
+    """The ICC profile a PNG's ``gAMA`` and ``cHRM`` chunks describe (LittleCMS builds it), where it
+    has no ``iCCP`` nor ``sRGB`` chunk and they say other than sRGB (a linear ProPhoto scan:
+    gAMA 1.0 and its primaries); None otherwise.
+
+    Parameters
+    ----------
+    info : dict
+        Pillow's ``Image.info`` of the PNG (``gamma``, ``chromaticity``, ``icc_profile``, ``srgb``).
+    gray : bool
+        A gray PNG (its profile is a gray one: the gamma alone).
+    """
+    if info.get("icc_profile") or "srgb" in info:
+        return None
+    gama, chromaticity = info.get("gamma"), info.get("chromaticity")
+    if gama is None and chromaticity is None:
+        return None
+    gama = _SRGB_GAMA if gama is None or not gama > 0 else float(gama)
+    chromaticity = _SRGB_CHROMATICITY if chromaticity is None or gray else tuple(map(float, chromaticity))
+    if abs(gama - _SRGB_GAMA) < 0.01 and np.allclose(chromaticity, _SRGB_CHROMATICITY, atol=0.005):
+        return None
+    white = (chromaticity[0], chromaticity[1], 1.0)
+    if gray:
+        return imagecodecs.cms_profile("gray", whitepoint=white, gamma=1.0 / gama)
+    r, g, b = chromaticity[2:4], chromaticity[4:6], chromaticity[6:8]
+    return imagecodecs.cms_profile("rgb", whitepoint=white, primaries=(*r, 1.0, *g, 1.0, *b, 1.0), gamma=1.0 / gama)
 
 
 def to_srgb(im: Image.Image, path, warn) -> Image.Image:
