@@ -1072,3 +1072,23 @@ def test_a_16_bit_png_s_gama_and_chrm_are_honoured_without_an_icc_profile(tmp_pa
     expected = 1.055 * linear ** (1 / 2.4) - 0.055  # sRGB's curve: the same light, D50 white to D65's
     assert np.abs(image - expected).max() <= 0.5 / 255
     assert varcolor.io.image_profile(tmp_path / "linear.png")[36:40] == b"acsp"  # --profile input keeps it
+
+
+def test_lightness_through_the_editors_d50_profiles_stays_within_what_the_guide_says():
+    """varcolor keeps CIE L* (D65, sRGB's white) exactly; an editor reading the result through ICC
+    profiles (the D50 connection space, Bradford-adapted) weighs red, green and blue a little
+    differently: the restorers' guide gives the bound (mean 0.45, max 0.9 L*)."""
+    import imagecodecs
+
+    gray, marked = varcolor.data.chelsea(), varcolor.data.chelsea_marked()
+    result = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, marked)).rgb
+
+    def lightness_d50(rgb):
+        srgb, lab = imagecodecs.cms_profile("srgb"), imagecodecs.cms_profile("lab4")
+        pixels = np.ascontiguousarray(rgb, dtype=np.float64)
+        return imagecodecs.cms_transform(pixels, srgb, lab, colorspace="rgb", outcolorspace="lab")[..., 0]
+
+    difference = np.abs(lightness_d50(result) - lightness_d50(np.repeat(gray[..., None], 3, axis=2)))
+    assert difference.mean() <= 0.45 and difference.max() <= 0.9, (difference.mean(), difference.max())
+    ours = np.abs(varcolor.color.rgb_to_lab(result)[..., 0] - varcolor.color.lightness_of_gray(gray))
+    assert ours.max() <= 0.05  # as varcolor measures it: exact
