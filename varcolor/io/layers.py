@@ -9,8 +9,10 @@ strokes hidden on top.
 
 OpenRaster is a zip of ``mimetype``, ``stack.xml``, one PNG per layer and ``mergedimage.png``
 (the composite); it is read and written here (``zipfile``, ElementTree on a bounded
-``stack.xml``). PSD goes through ``psd-tools`` (8 and 16 bits, RGB and gray). Layers come back
-bottom to top as straight-alpha RGBA floats of the canvas's size.
+``stack.xml``, every zip member read bounded). PSD goes through ``psd-tools`` (8 and 16 bits, RGB
+and gray). A file opens as a :class:`Stack` from its headers alone (the canvas, each layer's name,
+visibility and box); a layer's pixels are decoded when asked for, as straight-alpha RGBA floats of
+the canvas's size.
 """
 
 from __future__ import annotations
