@@ -234,7 +234,9 @@ class Cues:
         two apart, scribbled on a clean copy), not strokes: they are left out, with a warning when
         they are more than :data:`NOISE_SHARE` of the pixels. With ``edges="unmix"``, a marked image
         that is a noisy copy of the gray one (:func:`copy_noise`) has its faint differences left
-        out too, with a warning. ``noise=0`` gives Levin's rule alone.
+        out too, with a warning. ``noise=0`` gives Levin's rule alone. Colourless differences on
+        :data:`NOT_THE_PHOTO` of the pixels, half the cues or more, mean the marked image is not the
+        photo with strokes on it (resized another way): ``InputError``.
 
         A marked image of another size with the photo's aspect ratio (within :data:`SIZE_SLACK`
         pixels) is scaled to it smoothly, its strokes then read as above, against the gray image
