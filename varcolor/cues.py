@@ -225,7 +225,10 @@ class Cues:
         every pixel that is no such blend, keep their own colour, so hard-edged strokes give the same
         cues as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
         their own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape
-        shows in the result. The cues' ``note`` says how many pixels were read as partial paint.
+        shows in the result. A stroke whose colourful pixels spread over more than
+        :data:`PAINT_HUE_SPREAD` degrees of hue (marks copied from a colour original, strokes of two
+        colours touching) is no paint of one colour: its pixels keep their own colour. The cues'
+        ``note`` says how many pixels were read as partial paint.
         The opacity of translucent paint is not recovered: it is read as the colour it shows.
 
         Pixels that pass the threshold but differ by at most ``noise`` on every channel, where the
