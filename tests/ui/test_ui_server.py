@@ -1319,6 +1319,8 @@ def test_a_layered_file_opens_as_its_photo_and_editable_strokes_and_saves_back_l
     work = client.tmp / f"work.{kind}"
     write_layers(work, [Layer("scan", photo), Layer("strokes", strokes)])
     client.studio.open_path(work)  # as `varcolor ui work.ora` opens it
+    if kind == "ora":  # or as the page's "open" uploads it
+        _open(client, work)
     assert np.abs(client.studio.image.gray - gray).max() < 1e-3  # the photo layer, no paint in it
     doc = client.studio.history.current
     painted = strokes[..., 3] >= 0.5

@@ -23,7 +23,7 @@ from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
 from ..io import IMAGE_EXTENSIONS, atomic_path, image_bits, read_image
-from ..io.layers import is_layered, open_stack, pick_layers
+from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
 from . import saving
 from .autosave import Autosave
 from .document import (
@@ -235,8 +235,9 @@ class Studio:
     def open_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
         suffix = Path(filename).suffix.lower()
-        if suffix not in IMAGE_EXTENSIONS:
-            raise InputError(f"{filename}: not an image file this studio reads ({', '.join(IMAGE_EXTENSIONS)})")
+        readable = IMAGE_EXTENSIONS + LAYERED_EXTENSIONS
+        if suffix not in readable:
+            raise InputError(f"{filename}: not an image file this studio reads ({', '.join(readable)})")
         digest = hashlib.sha256(data).hexdigest()
         stored = self.data_dir / digest[:16] / f"image{suffix}"
         existed = stored.is_file()
