@@ -17,11 +17,13 @@ import sys
 import threading
 import time
 import warnings
+import zipfile
 import zlib
 from functools import partial
 
 import numpy as np
 import pytest
+import skimage.data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -33,7 +35,7 @@ from varcolor.app import RunOptions, plan_colorize
 from varcolor.errors import InputError, MethodError, VarcolorError
 from varcolor.methods import Method
 
-from .conftest import make_pair, png_declaring
+from .conftest import make_pair, png_declaring, run
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -739,3 +741,354 @@ def test_a_png_s_orientation_in_a_raw_exif_text_chunk_is_read_from_the_header_al
     info.add_text("Raw profile type exif", f"\nexif\n{len(data):8d}\n{data.hex()}\n")
     Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "raw.png", pnginfo=info)
     assert varcolor.io.image_shape(tmp_path / "raw.png") == varcolor.read_image(tmp_path / "raw.png").shape == (12, 8)
+
+
+# ---------------------------------------------------------------- layered files, profiles, odd shapes
+
+
+def _ora_of(path, shape, layers, *, tail: bytes = b""):
+    """An OpenRaster file of a ``shape`` canvas from (name, PNG bytes, x, y, visible), bottom first;
+    ``tail``: bytes after the last layer's PNG, in its zip member."""
+    entries = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as ora:
+        ora.writestr(zipfile.ZipInfo("mimetype"), "image/openraster")
+        for index, (name, data, x, y, visible) in enumerate(layers):
+            last = index == len(layers) - 1
+            ora.writestr(f"data/{index}.png", data + (tail if last else b""))
+            shown = "visible" if visible else "hidden"
+            entries.insert(0, f'<layer name="{name}" src="data/{index}.png" x="{x}" y="{y}" visibility="{shown}"/>')
+        stack = f'<image w="{shape[1]}" h="{shape[0]}"><stack>{"".join(entries)}</stack></image>'
+        ora.writestr("stack.xml", stack)
+
+
+def _peak_bytes(work):
+    """``work()``'s result and the peak of the memory it allocated (tracemalloc: NumPy reports its arrays)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = work()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _png_of(pixels):
+    return varcolor.io.encode_image(pixels, ".png")
+
+
+def test_an_ora_s_composite_decodes_one_layer_at_a_time_over_its_own_box(tmp_path):
+    # 40 visible 1×1 layers on a 500×500 canvas: the old reader made each a full float64 canvas
+    # (8 MB apiece: 320 MB here, 5.3 GB for 300 on 1 MP).
+    shape, rng = (500, 500), np.random.default_rng(0)
+    dots = [(int(y), int(x), rng.random(3)) for y, x in rng.integers(0, 500, (40, 2))]
+    layers = [("photo", _png_of(np.full(shape + (3,), 0.5)), 0, 0, True)]
+    layers += [(f"dot {i}", _png_of(np.append(c, 1.0)[None, None]), x, y, True) for i, (y, x, c) in enumerate(dots)]
+    _ora_of(tmp_path / "dots.ora", shape, layers)
+    composite, peak = _peak_bytes(lambda: varcolor.read_image(tmp_path / "dots.ora"))
+    assert peak < 6 * shape[0] * shape[1] * 32, peak  # a few canvases, not one per layer
+    expected = np.full(shape + (3,), 0.5)
+    for y, x, colour in dots:
+        expected[y, x] = colour
+    assert np.abs(composite - expected).max() <= 0.5 / 255
+
+
+def test_an_ora_decodes_only_the_photo_and_stroke_layers(tmp_path):
+    from varcolor.app.solve import read_layered
+
+    shape = (200, 200)
+    gray = np.linspace(0.2, 0.8, shape[1])[None].repeat(shape[0], 0)
+    strokes = np.zeros(shape + (4,))
+    strokes[50:60, 20:180] = (0.9, 0.2, 0.1, 1.0)
+    hidden = [(f"old {i}", _png_of(np.array([[[0.1, 0.9, 0.1, 1.0]]])), i % 200, 0, False) for i in range(500)]
+    layers = [("photo", _png_of(gray), 0, 0, True), *hidden, ("strokes", _png_of(strokes), 0, 0, True)]
+    _ora_of(tmp_path / "work.ora", shape, layers)
+    (photo, marks, bits, _), peak = _peak_bytes(lambda: read_layered(tmp_path / "work.ora", varcolor.Options(), None))
+    # 500 hidden layers were 500 canvases (640 MB here; 25 GB for 20,000 on 200×200)
+    assert peak < 20 * shape[0] * shape[1] * 32, peak
+    assert np.abs(photo - gray).max() <= 0.5 / 255 and np.array_equal(marks[..., 3] > 0, strokes[..., 3] > 0)
+
+
+def test_an_ora_layer_declaring_far_more_than_its_canvas_is_refused_from_its_header(tmp_path, capsys):
+    bomb = png_declaring(12000, 12000, color=6, data=zlib.compress(b"\0" * 64))
+    _ora_of(
+        tmp_path / "bomb.ora",
+        (10, 10),
+        [("photo", _png_of(np.full((10, 10), 0.5)), 0, 0, True), ("strokes", bomb, 0, 0, True)],
+    )
+    start = time.monotonic()
+    code, out, err = run(capsys, "colorize", tmp_path / "bomb.ora", "-o", tmp_path / "out.png")
+    assert code == 2 and err.count("\n") == 1 and "bomb.ora" in err and "12000×12000" in err, err
+    assert time.monotonic() - start < 10 and not (tmp_path / "out.png").exists()
+
+
+def test_an_ora_member_with_gigabytes_after_its_png_is_refused_unread(tmp_path, capsys):
+    shape = (16, 16)
+    strokes = np.zeros(shape + (4,))
+    strokes[4:8, 2:14] = (0.9, 0.2, 0.1, 1.0)
+    layers = [("photo", _png_of(np.full(shape, 0.5)), 0, 0, True), ("strokes", _png_of(strokes), 0, 0, True)]
+    _ora_of(tmp_path / "tail.ora", shape, layers, tail=b"\0" * (64 << 20))  # 64 MB of zeros, 64 kB deflated
+    assert (tmp_path / "tail.ora").stat().st_size < 1 << 20
+    (code, _, err), peak = _peak_bytes(
+        lambda: run(capsys, "colorize", tmp_path / "tail.ora", "-o", tmp_path / "out.png")
+    )
+    assert code == 2 and err.count("\n") == 1 and "tail.ora" in err and "data/1.png" in err, err
+    assert peak < 16 << 20 and not (tmp_path / "out.png").exists()
+
+
+def _child_cli(argv, *, seconds=60, memory=3 << 30, prelude=""):
+    """``varcolor ARGV…`` in a child process with an address-space limit (a read that never ends
+    meets MemoryError there, not this machine's swap) and a time limit: (exit code, stderr)."""
+    code = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))\n"
+        f"{prelude}\n"
+        "from varcolor.cli import main\n"
+        f"sys.exit(main({[str(a) for a in argv]!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=seconds, env={**os.environ}
+    )
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "/dev/zero", "folder", "huge"])
+def test_a_profile_that_is_no_small_regular_file_is_one_line_unread(tmp_path, kind):
+    varcolor.write_image(tmp_path / "gray.png", np.full((8, 8), 0.5))
+    mask = np.zeros((8, 8, 3))
+    mask[2:4, 2:6] = (0.9, 0.1, 0.1)
+    varcolor.write_image(tmp_path / "mask.png", mask)
+    profile = {"FIFO": tmp_path / "p.icc", "/dev/zero": "/dev/zero", "folder": tmp_path, "huge": tmp_path / "big.icc"}
+    if kind == "FIFO":
+        os.mkfifo(profile[kind])  # opened for reading, it blocks until a writer comes: never
+    if kind == "huge":
+        with open(profile[kind], "wb") as f:
+            f.truncate(1 << 30)  # sparse: a gigabyte of nothing
+    argv = ["colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png"]
+    code, err = _child_cli([*argv, "--profile", profile[kind]], seconds=60, memory=1 << 30)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and str(profile[kind]) in err, err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_psd_output_without_psd_tools_is_refused_before_the_solve(tmp_path, capsys, monkeypatch):
+    from varcolor.app import solve
+
+    varcolor.write_image(tmp_path / "gray.png", np.full((8, 8), 0.5))
+    mask = np.zeros((8, 8, 3))
+    mask[2:4, 2:6] = (0.9, 0.1, 0.1)
+    varcolor.write_image(tmp_path / "mask.png", mask)
+    monkeypatch.setitem(sys.modules, "psd_tools", None)  # not installed: importing it fails
+    solved = []
+    monkeypatch.setattr(solve, "colorize", lambda *a, **k: solved.append(1))
+    argv = ["colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.psd"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and "psd-tools" in err and "out.psd" in err, err
+    assert not solved and not (tmp_path / "out.psd").exists()
+    with pytest.raises(InputError, match="psd-tools"):  # from Python too, before the solve
+        solve.colorize_and_write(
+            tmp_path / "gray.png",
+            np.full((8, 8), 0.5),
+            varcolor.Cues.empty((8, 8)),
+            tmp_path / "o.psd",
+            varcolor.Options(),
+        )
+    assert not solved
+
+
+@pytest.mark.parametrize("profile", ["file", "input"])
+def test_an_ora_result_in_another_colour_space_is_refused_before_the_solve(tmp_path, capsys, monkeypatch, profile):
+    from varcolor.app import solve
+
+    from .conftest import icc_profile
+
+    (tmp_path / "adobe.icc").write_bytes(icc_profile())
+    Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path / "scan.png", icc_profile=icc_profile())
+    mask = np.zeros((8, 8, 3))
+    mask[2:4, 2:6] = (0.9, 0.1, 0.1)
+    varcolor.write_image(tmp_path / "scan_mask.png", mask)
+    solved = []
+    monkeypatch.setattr(solve, "colorize", lambda *a, **k: solved.append(1))
+    choice = tmp_path / "adobe.icc" if profile == "file" else "input"
+    argv = ["colorize", tmp_path / "scan.png", "--mask", tmp_path / "scan_mask.png", "-o", tmp_path / "out.ora"]
+    code, _, err = run(capsys, *argv, "--profile", choice)
+    assert code == 2 and "OpenRaster carries no colour profile" in err and err.count("\n") == 1, err
+    assert not solved and not (tmp_path / "out.ora").exists()
+
+
+def test_infinite_cue_lightness_is_refused():
+    mask = np.zeros((4, 4), bool)
+    mask[1, 1] = True
+    lightness = np.full((4, 4), np.nan)
+    for bad in (np.inf, -np.inf):
+        lightness[1, 1] = bad
+        with pytest.raises(InputError, match="lightness"):
+            varcolor.Cues(mask, np.zeros((4, 4, 2)), lightness=lightness)
+    lightness[1, 1], lightness[0, 0] = np.nan, np.inf  # unknown at a cue, anything where no cue is
+    assert varcolor.Cues(mask, np.zeros((4, 4, 2)), lightness=lightness).count == 1
+
+
+@pytest.mark.parametrize("shape", [(3, 50000), (3, 100000)])
+def test_a_thin_wide_image_gets_the_default_engine_s_result(shape):
+    gray = 0.5 + 0.2 * np.sin(np.arange(shape[1]) / 50.0)[None].repeat(shape[0], 0)
+    mask = np.zeros(shape, bool)
+    ab = np.zeros(shape + (2,))
+    mask[:, 100:110], ab[:, 100:110] = True, (40.0, 20.0)
+    mask[:, -200:-190], ab[:, -200:-190] = True, (-30.0, -30.0)
+    result = varcolor.colorize(gray, varcolor.Cues(mask, ab))
+    lab = varcolor.color.rgb_to_lab(result.rgb)
+    assert min(result.info["engine"]["coarse_shape"]) >= 3
+    assert np.abs(lab[:, 100:110, 1:] - (40.0, 20.0)).max() < 1.0  # the cues hold
+    assert np.abs(lab[..., 0] - varcolor.color.lightness_of_gray(gray)).max() < 1e-6 * 100 + 0.01
+
+
+@pytest.mark.parametrize("rows", [4, 6])
+def test_a_thin_wide_photo_with_a_mask_colorizes_from_the_command_line(tmp_path, capsys, rows):
+    shape = (rows, 20000)
+    gray = 0.5 + 0.2 * np.sin(np.arange(shape[1]) / 50.0)[None].repeat(shape[0], 0)
+    mask = np.zeros(shape + (3,))
+    mask[:, 100:140] = (0.9, 0.2, 0.1)
+    varcolor.write_image(tmp_path / "thin.png", gray)
+    varcolor.write_image(tmp_path / "thin_mask.png", mask)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "thin.png", "--mask", tmp_path / "thin_mask.png", "-o", tmp_path / "out.png"
+    )
+    assert code == 0, err
+    exact = tmp_path / "exact.png"
+    argv = ["colorize", tmp_path / "thin.png", "--mask", tmp_path / "thin_mask.png", "-o", exact, "--method", "levin"]
+    assert run(capsys, *argv)[0] == 0
+    assert np.abs(varcolor.read_image(tmp_path / "out.png") - varcolor.read_image(exact)).mean() < 2 / 255
+
+
+def _true_colour_marks(shape=(256, 256), width=4, count=24, seed=1):
+    """A colour photo, its gray (8-bit), and its gray with hard-edged strokes ``width`` px wide
+    copied from the colour original: marks whose colour varies along the stroke."""
+    from skimage.draw import line
+    from skimage.transform import resize
+
+    from varcolor.color import same_lightness_gray
+
+    rgb = np.round(resize(skimage.data.astronaut() / 255.0, shape, anti_aliasing=True) * 255) / 255
+    gray = np.round(same_lightness_gray(rgb) * 255) / 255
+    strokes = np.zeros(shape, bool)
+    rng = np.random.default_rng(seed)
+    for y0, x0, y1, x1 in rng.integers(8, min(shape) - 8 - width, (count, 4)):
+        rows, cols = line(y0, x0, y1, x1)
+        for dy in range(width):
+            for dx in range(width):
+                strokes[rows + dy, cols + dx] = True
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[strokes] = rgb[strokes]
+    return rgb, gray, marked, strokes
+
+
+def test_hard_edged_true_colour_marks_are_read_as_drawn_not_as_blends():
+    _, gray, marked, _ = _true_colour_marks()
+    unmixed, exact = (varcolor.Cues.from_marked(gray, marked, edges=e) for e in ("unmix", "exact"))
+    assert "blended" not in unmixed.note  # a quarter of these pixels were read as blends
+    both = unmixed.mask & exact.mask
+    moved = np.count_nonzero(np.abs(unmixed.ab - exact.ab).max(axis=2)[both] > 1e-3)
+    assert np.count_nonzero(unmixed.mask != exact.mask) + moved <= 0.02 * exact.count  # 25 % before
+
+
+def test_the_same_hard_edged_strokes_as_a_layer_and_as_marks_colorize_alike(tmp_path, capsys):
+    """The promise of the layered files' guide: hard-edged strokes on a layer give the result of
+    the same strokes painted on a copy of the photo (--marked), level for level."""
+    _, gray, marked, _ = _true_colour_marks((96, 128), width=3, count=8)
+    # It holds where every stroke pixel differs from the photo under it (Levin's rule): paint of
+    # the photo's own gray level is a cue on a layer, and none in a marked image.
+    painted = np.abs(marked - gray[..., None]).sum(axis=2) > varcolor.cues.MARKED_THRESHOLD
+    layer = np.concatenate([marked, painted[..., None] * 1.0], axis=2)
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "marked.png", marked)
+    photo_layer = np.dstack([gray, gray, gray, np.ones_like(gray)])
+    from varcolor.io.layers import Layer, write_layers
+
+    write_layers(tmp_path / "work.ora", [Layer("scan", photo_layer), Layer("strokes", layer)])
+    argv = ("colorize", tmp_path / "gray.png", "--marked", tmp_path / "marked.png", "-o", tmp_path / "flat.png")
+    assert run(capsys, *argv)[0] == 0
+    code, _, err = run(capsys, "colorize", tmp_path / "work.ora", "-o", tmp_path / "layered.png")
+    assert code == 0, err
+    flat, layered = varcolor.read_image(tmp_path / "flat.png"), varcolor.read_image(tmp_path / "layered.png")
+    assert np.abs(flat - layered).max() <= 1 / 255
+
+
+def test_a_marked_image_that_is_not_the_photo_under_it_is_one_line(tmp_path, capsys):
+    """The photo upscaled smoothly, its marked copy by nearest neighbour: a third of the pixels
+    differ without colour; they became gray cues (a gray photo with coloured lines)."""
+    from skimage.transform import resize
+
+    _, gray, _, _ = _true_colour_marks((120, 120))
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[30:33, 10:110], marked[80:83, 20:100] = (0.9, 0.2, 0.1), (0.1, 0.3, 0.9)
+    big_gray = np.round(np.clip(resize(gray, (360, 360), order=3), 0, 1) * 255) / 255
+    big_marked = marked.repeat(3, axis=0).repeat(3, axis=1)
+    with pytest.raises(InputError, match="not this photo with strokes on it"):
+        varcolor.Cues.from_marked(big_gray, big_marked)
+    varcolor.write_image(tmp_path / "big.png", big_gray)
+    varcolor.write_image(tmp_path / "big_marked.png", big_marked)
+    code, out, err = run(
+        capsys, "colorize", tmp_path / "big.png", "--marked", tmp_path / "big_marked.png", "-o", tmp_path / "o.png"
+    )
+    assert code == 2 and err.count("\n") == 1 and "big_marked.png" in err and "resize both the same way" in err, err
+    # the same strokes on the photo itself are read, and the marks resized alike are too
+    same = np.repeat(big_gray[..., None], 3, axis=2)
+    same[90:99, 30:330] = (0.9, 0.2, 0.1)
+    assert varcolor.Cues.from_marked(big_gray, same).count == 9 * 300
+
+
+def test_strokes_upscaled_by_nearest_neighbour_lose_their_pale_rims():
+    """Antialiased strokes upscaled ×3 by nearest neighbour have blended rims 3 px wide: read as
+    partial paint, they colorize as the same strokes drawn hard-edged (read in their own pale
+    colour, they fenced each stroke in)."""
+    from .test_cues import _band_rms, _colorized, _gray, _painted
+
+    gray = _gray()[:48, :64]
+    marks, hard = (_painted(_gray(), brush)[:48, :64] for brush in ("antialiased", "hard"))
+    big = [x.repeat(3, axis=0).repeat(3, axis=1) for x in (gray, marks, hard)]
+    read, drawn = varcolor.Cues.from_marked(big[0], big[1]), varcolor.Cues.from_marked(big[0], big[2])
+    assert "blended edge pixels read as partial paint" in read.note
+    rms = _band_rms(_colorized(big[0], read), _colorized(big[0], drawn), np.ones(big[0].shape, bool))
+    assert rms < 3.0, rms
+
+
+def test_a_16_bit_png_s_gama_and_chrm_are_honoured_without_an_icc_profile(tmp_path):
+    """A linear ProPhoto scan saved as PNG with gAMA 1.0 and cHRM, no iCCP: its samples are
+    linear light, not sRGB levels (read as sRGB, mid-gray 0.5 was 47 levels too dark)."""
+    import png
+
+    def chunk(tag, payload):
+        return len(payload).to_bytes(4, "big") + tag + payload + zlib.crc32(tag + payload).to_bytes(4, "big")
+
+    samples = np.full((4, 6, 3), 32768, np.uint16)
+    buffer = io.BytesIO()
+    png.Writer(6, 4, bitdepth=16, greyscale=False, gamma=1.0).write(buffer, samples.reshape(4, -1))
+    prophoto = (0.3457, 0.3585, 0.7347, 0.2653, 0.1596, 0.8404, 0.0366, 0.0001)  # white, red, green, blue
+    chrm = chunk(b"cHRM", b"".join(round(v * 100000).to_bytes(4, "big") for v in prophoto))
+    data = buffer.getvalue()
+    (tmp_path / "linear.png").write_bytes(data[:33] + chrm + data[33:])  # after IHDR
+    with pytest.warns(UserWarning, match="converted to sRGB"):
+        image = varcolor.read_image(tmp_path / "linear.png")
+    linear = 32768 / 65535
+    expected = 1.055 * linear ** (1 / 2.4) - 0.055  # sRGB's curve: the same light, D50 white to D65's
+    assert np.abs(image - expected).max() <= 0.5 / 255
+    assert varcolor.io.image_profile(tmp_path / "linear.png")[36:40] == b"acsp"  # --profile input keeps it
+
+
+def test_lightness_through_the_editors_d50_profiles_stays_within_what_the_guide_says():
+    """varcolor keeps CIE L* (D65, sRGB's white) exactly; an editor reading the result through ICC
+    profiles (the D50 connection space, Bradford-adapted) weighs red, green and blue a little
+    differently: the restorers' guide gives the bound (mean 0.45, max 0.9 L*)."""
+    import imagecodecs
+
+    gray, marked = varcolor.data.chelsea(), varcolor.data.chelsea_marked()
+    result = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, marked)).rgb
+
+    def lightness_d50(rgb):
+        srgb, lab = imagecodecs.cms_profile("srgb"), imagecodecs.cms_profile("lab4")
+        pixels = np.ascontiguousarray(rgb, dtype=np.float64)
+        return imagecodecs.cms_transform(pixels, srgb, lab, colorspace="rgb", outcolorspace="lab")[..., 0]
+
+    difference = np.abs(lightness_d50(result) - lightness_d50(np.repeat(gray[..., None], 3, axis=2)))
+    assert difference.mean() <= 0.45 and difference.max() <= 0.9, (difference.mean(), difference.max())
+    ours = np.abs(varcolor.color.rgb_to_lab(result)[..., 0] - varcolor.color.lightness_of_gray(gray))
+    assert ours.max() <= 0.05  # as varcolor measures it: exact

@@ -37,10 +37,13 @@ def test_from_mask():
     strokes = np.zeros((4, 4, 4))
     strokes[0, 0] = (1, 0, 0, 1)
     strokes[1, 1] = (0, 0, 1, 0)  # transparent
-    strokes[2, 2] = (0, 0, 0, 1)  # black
+    strokes[2, 2] = (0, 0, 0, 1)  # black paint on transparency: coverage is the alpha
     cues = Cues.from_mask(strokes)
-    assert cues.mask.sum() == 1 and cues.mask[0, 0]
+    assert cues.mask.sum() == 2 and cues.mask[0, 0] and cues.mask[2, 2]
     assert np.allclose(cues.ab[0, 0], rgb_to_lab(np.array([[[1.0, 0, 0]]]))[0, 0, 1:])
+    assert np.allclose(cues.ab[2, 2], 0.0, atol=1e-3)
+    opaque = Cues.from_mask(strokes[..., :3] * (strokes[..., 3:] > 0))  # no alpha: on black, black is no paint
+    assert opaque.mask.sum() == 1 and opaque.mask[0, 0]
 
 
 def test_points_json_csv_and_radius(tmp_path):

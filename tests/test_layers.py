@@ -295,3 +295,65 @@ def test_gimp_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind, b
     assert varcolor.io.image_bits(names["shown"]) == varcolor.io.image_bits(tmp_path / "flat.png") == bits
     shown = varcolor.read_image(names["shown"])
     assert np.abs(shown[..., :3] - flat).max() <= 1 / (2**bits - 1) + 1e-9
+
+
+def test_varcolor_s_own_layered_result_fed_back_in_uses_its_strokes_layer(tmp_path, capsys):
+    """The restorer's round trip: colorize into .ora, edit the (hidden) strokes layer, run again."""
+    from varcolor.io.layers import Layer, read_layers, write_layers
+
+    gray, strokes = _gray_and_strokes()
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "mask.png", strokes)
+    common = ("colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o")
+    assert run(capsys, *common, tmp_path / "flat.png")[0] == 0
+    assert run(capsys, *common, tmp_path / "result.ora")[0] == 0
+    code, _, err = run(capsys, "colorize", tmp_path / "result.ora", "-o", tmp_path / "again.png")
+    assert code == 0 and "% of the pixels are cues" not in err, err
+    flat = varcolor.read_image(tmp_path / "flat.png")
+    assert np.abs(varcolor.read_image(tmp_path / "again.png") - flat).max() <= 2 / 255
+    # Named, the hidden strokes layer is taken too.
+    named = ("--layer", "photo", "--strokes-layer", "strokes")
+    code, _, err = run(capsys, "colorize", tmp_path / "result.ora", "-o", tmp_path / "named.png", *named)
+    assert code == 0 and np.abs(varcolor.read_image(tmp_path / "named.png") - flat).max() <= 2 / 255, err
+    # Edited in the editor: a third stroke painted on the strokes layer, saved; run again.
+    layers, bits = read_layers(tmp_path / "result.ora")
+    edited = layers[2].pixels.copy()
+    edited[16:20, 6:42] = [60 / 255, 170 / 255, 60 / 255, 1.0]
+    layers[2] = Layer("strokes", edited, visible=True)  # shown while painting, as an editor leaves it
+    write_layers(tmp_path / "edited.ora", layers, bits)
+    more = strokes.copy()
+    more[16:20, 6:42] = [60 / 255, 170 / 255, 60 / 255, 1.0]
+    varcolor.write_image(tmp_path / "more.png", more)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "gray.png", "--mask", tmp_path / "more.png", "-o", tmp_path / "m.png"
+    )
+    assert code == 0, err
+    code, _, err = run(capsys, "colorize", tmp_path / "edited.ora", "-o", tmp_path / "edited.png")
+    assert code == 0, err
+    expected, got = varcolor.read_image(tmp_path / "m.png"), varcolor.read_image(tmp_path / "edited.png")
+    assert np.abs(got - expected).max() <= 2 / 255 and np.abs(got - flat).max() > 20 / 255
+
+
+@pytest.mark.parametrize("kind", ["ora", "psd"])
+def test_a_stroke_layer_s_coverage_is_its_alpha(tmp_path, capsys, kind):
+    """Opaque hard-edged strokes are paint as drawn (no edge read as a blend, black paint too);
+    partly transparent edges are partial paint; a note names the file."""
+    gray, strokes = _gray_and_strokes()
+    strokes[18:21, 10:40] = [0.0, 0.0, 0.0, 1.0]  # black paint
+    (_ora if kind == "ora" else _psd)(tmp_path / f"hard.{kind}", [("scan", _rgba(gray), True), ("s", strokes, True)])
+    code, _, err = run(capsys, "colorize", tmp_path / f"hard.{kind}", "-o", tmp_path / "hard.png")
+    assert code == 0 and "blended" not in err and "None" not in err, err
+    from varcolor.io.layers import pick_layers, read_layers
+
+    cues = varcolor.Cues.from_mask(pick_layers(read_layers(tmp_path / f"hard.{kind}")[0], "x")[1].pixels)
+    assert np.array_equal(cues.mask, strokes[..., 3] > 0)  # the black stroke included
+    soft = strokes.copy()
+    soft[7, 4:40, 3] = soft[11, 4:40, 3] = 0.3  # antialiased rims: partial alpha, the paint's colour
+    soft[7, 4:40, :3] = soft[11, 4:40, :3] = strokes[8, 4, :3]
+    (_ora if kind == "ora" else _psd)(tmp_path / f"soft.{kind}", [("scan", _rgba(gray), True), ("s", soft, True)])
+    code, _, err = run(capsys, "colorize", tmp_path / f"soft.{kind}", "-o", tmp_path / "soft.png")
+    assert code == 0 and f"soft.{kind}: " in err and "partly transparent" in err and "None" not in err, err
+    # under half paint is no cue: the result is the hard strokes'
+    assert (
+        np.abs(varcolor.read_image(tmp_path / "soft.png") - varcolor.read_image(tmp_path / "hard.png")).max() <= 1 / 255
+    )

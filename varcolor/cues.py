@@ -45,6 +45,9 @@ MARKED_THRESHOLD = 0.01
 MARKED_NOISE = 2.5 / 255
 #: A warning names the noise when it is more than this share of the pixels.
 NOISE_SHARE = 0.01
+#: Gray cues (marked pixels as colourless as the noise) on this share of the pixels, and half of
+#: the cues or more: the marked image is not the photo with strokes on it; refused.
+NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
 #: Largest |a| or |b| a cue may carry. sRGB colours lie within about ±110; far larger values are a
 #: mistake (units), and beyond ~1e19 they overflow the solvers' single-precision arithmetic.
 AB_LIMIT = 1000.0
@@ -59,6 +62,11 @@ EDGES = ("unmix", "exact")
 #: A blended pixel's paint is the most paint-like pixel (furthest from the photo) within this many
 #: pixels: an antialiased edge is 1-2 pixels wide, a soft brush's a few more.
 PAINT_REACH = 6
+#: A blend lies on a ramp: within this window (pixels a side) one neighbour holds more paint and
+#: one less. 7: rims up to 3 pixels wide, as strokes upscaled by nearest neighbour (×3) have; at 3,
+#: such rims were read in their own pale colour and fenced each stroke in (27.9 ab RMS off the
+#: hard-edged strokes' result on a test photo, 0.6 at 7).
+RAMP = 7
 #: A pixel at least this share of the way from the photo to its paint is paint, read as it is (so a
 #: hard-edged stroke, every pixel its paint, gives exactly the cues of the ``exact`` rule).
 OPAQUE = 0.9
@@ -167,6 +175,8 @@ class Cues:
             object.__setattr__(self, name, value)
         if self.weight is not None and not np.all(np.isfinite(self.weight[mask]) & (self.weight[mask] >= 0)):
             raise InputError("cue weights must be finite and non-negative")
+        if self.lightness is not None and np.any(np.isinf(self.lightness[mask])):  # NaN: unknown, allowed
+            raise InputError("cue lightness must be finite (or NaN where unknown) at the cue pixels")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -215,7 +225,10 @@ class Cues:
         every pixel that is no such blend, keep their own colour, so hard-edged strokes give the same
         cues as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
         their own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape
-        shows in the result. The cues' ``note`` says how many pixels were read as partial paint.
+        shows in the result. A stroke whose colourful pixels spread over more than
+        :data:`PAINT_HUE_SPREAD` degrees of hue (marks copied from a colour original, strokes of two
+        colours touching) is no paint of one colour: its pixels keep their own colour. The cues'
+        ``note`` says how many pixels were read as partial paint.
         The opacity of translucent paint is not recovered: it is read as the colour it shows.
 
         Pixels that pass the threshold but differ by at most ``noise`` on every channel, where the
@@ -224,7 +237,9 @@ class Cues:
         two apart, scribbled on a clean copy), not strokes: they are left out, with a warning when
         they are more than :data:`NOISE_SHARE` of the pixels. With ``edges="unmix"``, a marked image
         that is a noisy copy of the gray one (:func:`copy_noise`) has its faint differences left
-        out too, with a warning. ``noise=0`` gives Levin's rule alone.
+        out too, with a warning. ``noise=0`` gives Levin's rule alone. Colourless differences on
+        :data:`NOT_THE_PHOTO` of the pixels, half the cues or more, mean the marked image is not the
+        photo with strokes on it (resized another way): ``InputError``.
 
         A marked image of another size with the photo's aspect ratio (within :data:`SIZE_SLACK`
         pixels) is scaled to it smoothly, its strokes then read as above, against the gray image
@@ -265,7 +280,7 @@ class Cues:
             gray = _resized(_resized(gray, scaled), gray.shape[:2])
             threshold = max(threshold, SCALED_THRESHOLD)
         mask = np.zeros(marked.shape[:2], bool)
-        faint_count = copied = 0
+        faint_count = copied = gray_cues = 0
         copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 else 0.0
         # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
         # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
@@ -289,6 +304,20 @@ class Cues:
                 noisy = mask[rows] & (largest <= copy)
                 mask[rows] &= ~noisy
                 copied += int(noisy.sum())
+            colourless = mask[rows] & (spread_marked <= noise)
+            if marked.shape[2] == 4:  # a transparent pixel is no cue at all
+                colourless &= band[..., 3] > 0
+            gray_cues += int(np.count_nonzero(colourless))
+        cues = int(np.count_nonzero(mask))
+        if gray_cues >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS) and gray_cues >= 0.5 * cues:
+            # Strokes are few and mostly coloured; a quarter of the photo turned into gray cues is a
+            # marked image that is not the photo under it (resized another way, edited, another scan).
+            raise InputError(
+                f"{100 * gray_cues / mask.size:.0f} % of the pixels differ from the gray image without any colour: "
+                "the marked image is not this photo with strokes on it (resized or edited another way?); "
+                "paint the strokes on a copy of this very image (or resize both the same way), "
+                "or give the strokes alone as a mask"
+            )
         if faint_count / mask.size > NOISE_SHARE:
             warnings.warn(
                 f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
@@ -355,6 +384,11 @@ class Cues:
         ``edges="unmix"`` antialiased edges, which blend the paint towards black, are read as partial
         paint as :meth:`from_marked` reads them over the photo (``marked = α·paint``).
 
+        Strokes on transparency (RGBA, some pixel's alpha below 1: a paint program's layer) are read
+        by their alpha alone: full alpha is paint as drawn (black paint too), partial alpha partial
+        paint (a cue where it is at least :data:`HALF_PAINT`, with ``edges="unmix"``; wherever it is
+        not 0, with ``"exact"``), each pixel in its stored colour.
+
         Parameters
         ----------
         strokes : ndarray, ``h×w×3`` or ``h×w×4``
@@ -370,8 +404,24 @@ class Cues:
         if strokes.ndim != 3 or strokes.shape[2] not in (3, 4):
             raise InputError(f"a stroke mask must be a colour image (H×W×3 or H×W×4), got shape {strokes.shape}")
         strokes, scaled = fit_to(strokes, strokes.shape[:2] if shape is None else tuple(shape), "the stroke mask")
+        if strokes.shape[2] == 4 and np.any(strokes[..., 3] < 1):
+            return cls._covered(strokes, edges, scaled)
         mask = strokes[..., :3].max(axis=2) > _BLACK_LEVEL
         return cls._painted(mask, strokes, None, edges, scaled)
+
+    @classmethod
+    def _covered(cls, strokes: np.ndarray, edges: str, scaled: tuple | None) -> Cues:
+        """Cues of strokes on transparency (a paint program's layer): the coverage is the alpha, the
+        colour is the paint's as stored (straight alpha): full alpha is paint as drawn, black paint
+        included; partial alpha is partial paint (at least :data:`HALF_PAINT`: a cue in its colour,
+        with ``edges="unmix"``; any: a cue, with ``"exact"``). No colour is unmixed."""
+        alpha = strokes[..., 3]
+        mask = alpha >= HALF_PAINT if edges == "unmix" else alpha > 0
+        notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
+        partial = int(np.count_nonzero((alpha > 0) & (alpha < 1)))
+        if edges == "unmix" and partial >= max(NOTE_PIXELS, NOTE_SHARE * np.count_nonzero(alpha > 0)):
+            notes.append(f"{partial:,} partly transparent edge pixels read as partial paint")
+        return cls._at_mask(mask, strokes, "; ".join(notes))
 
     @classmethod
     def from_points(cls, source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Cues:
@@ -642,12 +692,12 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         paint_at = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest")
         paint_at = paint_at.ravel() & 0xFFFFFFFF
         edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False).ravel()
-        # A blend lies on a ramp: a neighbour holds more paint and one less (or none). A stroke
+        # A blend lies on a ramp (:data:`RAMP`): a neighbour holds more paint and one less. A stroke
         # of a darker shade beside a brighter one is a plateau: no blend of it.
         plateau = distance.reshape(strokes.shape)
         step = 0.5 / 255  # half an 8-bit level: a plateau's pixels are equal
-        ramp = (ndimage.maximum_filter(plateau, size=3, mode="nearest") > plateau + step) & (
-            ndimage.minimum_filter(plateau, size=3, mode="nearest") < plateau - step
+        ramp = (ndimage.maximum_filter(plateau, size=RAMP, mode="nearest") > plateau + step) & (
+            ndimage.minimum_filter(plateau, size=RAMP, mode="nearest") < plateau - step
         )
         edge &= ramp.ravel()
         # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
@@ -659,6 +709,14 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         if not len(at):
             continue
         theirs_at = paint_at[at]
+        # Paint is one colour laid down: its blends into a gray photo keep its hue, so a stroke of
+        # paint keeps one hue (measured: at most 5.5° of spread, antialiased or soft). A mark whose
+        # hue varies along the stroke (copied from a colour original: 9-64°) is no paint and its
+        # edges no blends (a quarter of such marks' pixels were read as blends).
+        painted = _one_hue(flat, strokes, touching)[touching[theirs_at]]
+        at, m, g, theirs_at = at[painted], m[painted], g[painted], theirs_at[painted]
+        if not len(at):
+            continue
         lab = rgb_to_lab(np.concatenate([m, flat[theirs_at, :3].astype(np.float64)])[None])[0, :, 1:]
         ab, paint = lab[: len(at)], lab[len(at) :]
         contrast2 = np.einsum("nc,nc->n", paint, paint)
@@ -696,6 +754,30 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         source.append(theirs_at[strong] + start)
         blended += len(at)
     return keep, (np.concatenate(to), np.concatenate(source)), blended
+
+
+#: A stroke is paint of one colour where the hue of its colourful pixels (Lab chroma at least
+#: :data:`_MIN_CHROMA`) spreads by at most this (circular standard deviation, degrees).
+PAINT_HUE_SPREAD = 8.0
+
+
+def _one_hue(flat: np.ndarray, strokes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """For each label of ``labels`` (the strokes' touching parts; 0: none), whether its colourful
+    pixels (Lab chroma at least :data:`_MIN_CHROMA`) of ``flat`` (RGB rows) keep one hue
+    (:data:`PAINT_HUE_SPREAD`): paint of one colour. Gray marks do. Two strokes of other colours
+    that touch are one part of two hues: read as they are, as marks of a colour original are."""
+    at = np.flatnonzero(strokes)
+    ab = rgb_to_lab(flat[at, :3].astype(np.float64)[None])[0, :, 1:]
+    chroma = np.hypot(ab[:, 0], ab[:, 1])
+    colourful = chroma >= _MIN_CHROMA
+    which = labels[at][colourful]
+    unit = ab[colourful] / chroma[colourful, None]
+    count = np.bincount(which, minlength=labels.max() + 1)
+    mean_a = np.bincount(which, weights=unit[:, 0], minlength=count.size) / np.maximum(count, 1)
+    mean_b = np.bincount(which, weights=unit[:, 1], minlength=count.size) / np.maximum(count, 1)
+    length = np.clip(np.hypot(mean_a, mean_b), 1e-12, 1.0)
+    spread = np.degrees(np.sqrt(-2.0 * np.log(length)))
+    return (count == 0) | (spread <= PAINT_HUE_SPREAD)
 
 
 #: What a points file may hold: more points than this (or a larger file) is refused before

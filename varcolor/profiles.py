@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 from functools import lru_cache
 from pathlib import Path
@@ -38,12 +39,15 @@ __all__ = [
     "srgb_to_profile",
     "rgb_profile",
     "output_profile",
+    "png_chunk_profile",
     "SRGB_ICC",
 ]
 
 #: A profile whose conversion moves no 8-bit colour of a test grid by more than this many levels
 #: is taken as sRGB (embedded sRGB profiles differ from LittleCMS's own by a level in the shadows).
 SRGB_LEVELS = 2
+#: The largest ICC profile file read (``--profile``): real ones are a few kB to a few MB.
+MAX_PROFILE_BYTES = 16 << 20
 # Pillow image modes → the ICC colour space of their pixels.
 _SPACE_OF_MODE = {"RGB": "RGB", "RGBA": "RGB", "L": "GRAY", "LA": "GRAY", "CMYK": "CMYK"}
 _SRGB = ImageCms.createProfile("sRGB")
@@ -136,6 +140,40 @@ def check_srgb(data: bytes | None, space: str, path, what: str) -> None:
             f"{path}: {what} with a non-sRGB ICC profile ({profile_name(profile)}) cannot be converted here; "
             "convert the image to sRGB first"
         )
+
+
+#: sRGB's primaries and white (x, y), and the gAMA a PNG writer puts beside them (1/2.2): a PNG
+#: saying no more than these is read as sRGB.
+_SRGB_CHROMATICITY = (0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
+_SRGB_GAMA = 1 / 2.2
+
+
+def png_chunk_profile(info: dict, gray: bool) -> bytes | None:
+    """The ICC profile a PNG's ``gAMA`` and ``cHRM`` chunks describe (LittleCMS builds it), where it
+    has no ``iCCP`` nor ``sRGB`` chunk and they say other than sRGB (a linear ProPhoto scan:
+    gAMA 1.0 and its primaries); None otherwise.
+
+    Parameters
+    ----------
+    info : dict
+        Pillow's ``Image.info`` of the PNG (``gamma``, ``chromaticity``, ``icc_profile``, ``srgb``).
+    gray : bool
+        A gray PNG (its profile is a gray one: the gamma alone).
+    """
+    if info.get("icc_profile") or "srgb" in info:
+        return None
+    gama, chromaticity = info.get("gamma"), info.get("chromaticity")
+    if gama is None and chromaticity is None:
+        return None
+    gama = _SRGB_GAMA if gama is None or not gama > 0 else float(gama)
+    chromaticity = _SRGB_CHROMATICITY if chromaticity is None or gray else tuple(map(float, chromaticity))
+    if abs(gama - _SRGB_GAMA) < 0.01 and np.allclose(chromaticity, _SRGB_CHROMATICITY, atol=0.005):
+        return None
+    white = (chromaticity[0], chromaticity[1], 1.0)
+    if gray:
+        return imagecodecs.cms_profile("gray", whitepoint=white, gamma=1.0 / gama)
+    r, g, b = chromaticity[2:4], chromaticity[4:6], chromaticity[6:8]
+    return imagecodecs.cms_profile("rgb", whitepoint=white, primaries=(*r, 1.0, *g, 1.0, *b, 1.0), gamma=1.0 / gama)
 
 
 def to_srgb(im: Image.Image, path, warn) -> Image.Image:
@@ -310,9 +348,17 @@ def output_profile(choice: str | os.PathLike | None, embedded: bytes | None = No
         return rgb_profile(embedded, source) or SRGB_ICC
     path = Path(choice)
     try:
-        data = path.read_bytes()
+        # A profile is a small regular file: a FIFO would block the read for ever, a device
+        # (/dev/zero) would never end; both refused from the file's kind, before it is opened.
+        kind = os.stat(path).st_mode
+        if not stat.S_ISREG(kind):
+            raise InputError(f"{path}: not a regular file; an ICC profile is a small file (.icc, .icm)")
+        with open(path, "rb") as f:
+            data = f.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read this ICC profile ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise InputError(f"{path}: more than {MAX_PROFILE_BYTES >> 20} MB; no ICC profile is that large")
     found = rgb_profile(data, path)
     if found is None:
         raise InputError(f"{path}: not an RGB ICC profile; a colour result needs one")

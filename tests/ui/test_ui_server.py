@@ -1299,3 +1299,50 @@ def test_two_saves_asked_for_at_once_start_one(tmp_path, monkeypatch):
         assert studio.save_status()["state"] == "done"
     finally:
         studio.close()
+
+
+@pytest.mark.parametrize("kind", ["ora", "psd"])
+def test_a_layered_file_opens_as_its_photo_and_editable_strokes_and_saves_back_layered(client, kind):
+    """`varcolor ui work.ora`: the photo layer is the photo (not the composite with the paint burnt
+    into the gray), the strokes layer is the document's strokes; a save writes a layered file of
+    the same kind, whose result is what the strokes give on the photo layer."""
+    from varcolor.io.layers import Layer, read_layers, write_layers
+
+    if kind == "psd":
+        pytest.importorskip("psd_tools")
+    gray = np.round(varcolor.read_image(_photo(client.tmp)) * 255) / 255
+    strokes = np.zeros((40, 60, 4))
+    strokes[8:11, 5:25] = (200 / 255, 60 / 255, 50 / 255, 1.0)
+    strokes[30:32, 35:55] = (50 / 255, 90 / 255, 200 / 255, 1.0)
+    strokes[11, 5:25] = (200 / 255, 60 / 255, 50 / 255, 0.3)  # an antialiased rim: under half, no paint
+    photo = np.dstack([gray, gray, gray, np.ones_like(gray)])
+    work = client.tmp / f"work.{kind}"
+    write_layers(work, [Layer("scan", photo), Layer("strokes", strokes)])
+    client.studio.open_path(work)  # as `varcolor ui work.ora` opens it
+    if kind == "ora":  # or as the page's "open" uploads it
+        _open(client, work)
+    assert np.abs(client.studio.image.gray - gray).max() < 1e-3  # the photo layer, no paint in it
+    doc = client.studio.history.current
+    painted = strokes[..., 3] >= 0.5
+    mask = rasterize(doc, (40, 60))
+    assert np.array_equal(mask.max(axis=2) > 0, painted)  # the strokes layer, as editable strokes
+    assert np.array_equal(mask[painted], np.round(strokes[painted, :3] * 255).astype(np.uint8))
+    client.post("/api/edit", json=_stroke([60, 170, 60], [[40, 20], [55, 20]], width=2))
+    assert client.post("/api/undo").status_code == 200 and client.studio.history.current == doc
+    client.post("/api/edit", json=_stroke([60, 170, 60], [[40, 20], [55, 20]], width=2))
+    status = _save(client, "work_colorized", format=kind)
+    assert status["state"] == "done", status
+    saved = Path(status["paths"]["result"])
+    assert saved.suffix == f".{kind}"
+    layers, _ = read_layers(saved)
+    assert [(layer.name, layer.visible) for layer in layers] == [
+        ("photo", True),
+        ("colorized", True),
+        ("strokes", False),
+    ]
+    edited = rasterize(client.studio.history.current, (40, 60))
+    assert np.abs(layers[0].pixels[..., 0] - gray).max() <= 1 / 255
+    assert np.array_equal(layers[2].pixels[..., 3] > 0, edited.max(axis=2) > 0)
+    cues = cues_from_mask(edited)
+    expected = varcolor.colorize(gray, cues, method="levin-multiscale").rgb
+    assert np.abs(varcolor.read_image(saved) - expected).max() <= 1.5 / 255  # what was shown is what was saved

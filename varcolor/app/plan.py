@@ -18,7 +18,7 @@ from .. import batch, methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
-from ..io.layers import is_layered
+from ..io.layers import check_layered_output, is_layered
 from ..io.walk import Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
@@ -70,6 +70,7 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
             if key not in seen:
                 seen.add(key)
                 check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits or 8, image=suffix != ".vcir")
+                check_layered_output(output)  # a .psd without psd-tools: before any work
 
 
 def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) -> tuple[list[Path], list[Job]]:

@@ -17,7 +17,7 @@ from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..gamut import GlobalHints
 from ..io import JPEG_EXTENSIONS, image_bits, image_profile, image_shape, read_image, write_image
-from ..io.layers import Layer, is_layered, pick_layers, read_layers, write_layers
+from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers, write_layers
 from ..options import Options
 from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan
@@ -47,12 +47,16 @@ def read_layered(
     """A layered file's photo layer (``H×W`` where it is gray, as :func:`read_image` gives it), its
     stroke layer (``H×W×4``; None: none), its bits per sample and the solve planned for it; the
     layers chosen by name or place (:func:`~varcolor.io.layers.pick_layers`)."""
-    layers, bits = read_layers(image, max_pixels=max_pixels)
-    base, marks = pick_layers(layers, image, photo, strokes)
+    stack = open_stack(image, max_pixels=max_pixels)  # the headers only: no layer decoded yet
+    base_entry, marks_entry = pick_layers(stack.entries, image, photo, strokes)
     try:
-        plan = check_fits(base.pixels.shape[:2], options)
+        plan = check_fits(stack.shape, options)
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
+    used = [base_entry] + ([] if marks_entry is None else [marks_entry])
+    bits = stack.bits(used)
+    base = stack.layer(base_entry)
+    marks = None if marks_entry is None else stack.layer(marks_entry)
     pixels = base.pixels if np.any(base.pixels[..., 3] < 1) else base.pixels[..., :3]
     if (
         pixels.shape[2] == 3
@@ -112,6 +116,13 @@ def colorize_and_write(
     if bits is None:
         bits = 8 if output.suffix.lower() in JPEG_EXTENSIONS else image_bits(image)
     icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)
+    if is_layered(output):  # refused before the solve, not after it
+        check_layered_output(output)
+        if output.suffix.lower() == ".ora" and icc != SRGB_ICC:
+            raise InputError(
+                f"{output}: OpenRaster carries no colour profile (its layers are sRGB), so a result in "
+                "another colour space would show wrong colours: write .psd or .tif to keep that profile, or write sRGB"
+            )
     bar = None
 
     def report(info: dict) -> None:

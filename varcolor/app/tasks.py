@@ -83,8 +83,9 @@ class ColorizeTask:
         if self.reference is not None:
             cues = reference_cues(self.image, self.reference, gray, cues, self.max_pixels, automatic(self.options))
         notes = [
-            f"{self.cue_file}: {cues.note}" if cues.note else "",  # marks scaled, blended edges read as paint
-            dense_cues_note(self.cue_file, cues),
+            # marks scaled, blended edges read as paint; a layered file's strokes are the file's
+            f"{self.cue_file or self.image}: {cues.note}" if cues.note else "",
+            dense_cues_note(self.cue_file or self.image, cues),
             colorize_and_write(
                 self.image,
                 gray,

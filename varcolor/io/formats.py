@@ -27,7 +27,7 @@ import tifffile
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError, OutputError
-from ..profiles import check_srgb, samples_to_srgb, to_srgb
+from ..profiles import check_srgb, png_chunk_profile, samples_to_srgb, to_srgb
 from .atomic import atomic_path
 
 __all__ = [
@@ -140,9 +140,9 @@ def read_image(
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in LAYERED_EXTENSIONS:  # what the file shows: its visible layers' composite
-        from .layers import composite_of, read_layers
+        from .layers import open_stack
 
-        composite = composite_of(read_layers(path, max_pixels=max_pixels)[0])
+        composite = open_stack(path, max_pixels=max_pixels).composite()
         return _to_float(composite if np.any(composite[..., 3] < 1) else composite[..., :3], path, dtype)
     try:
         if _is_tiff(path):
@@ -154,6 +154,10 @@ def read_image(
                 frames = getattr(im, "n_frames", 1)
                 if frames > 1:
                     warnings.warn(f"{path}: an animated image of {frames} frames; only the first is used", stacklevel=2)
+                if im.format == "PNG" and not im.info.get("icc_profile"):  # gAMA and cHRM say its colours
+                    built = _png_chunks(im)
+                    if built:
+                        im.info["icc_profile"] = built
                 if im.format == "PNG" and _png_bitdepth(path) == 16:  # colour managed in double precision
                     pixels = _managed(_read_png16(path) / 65535.0, im.info.get("icc_profile"), path)
                 else:  # colours in sRGB, converted with an embedded ICC profile
@@ -239,11 +243,18 @@ def image_profile(path: str | os.PathLike) -> bytes | None:
                 tag = _first_page(tif, path).tags.get(34675)  # InterColorProfile
                 return bytes(tag.value) if tag is not None else None
         with _open_pillow(path) as im:
+            if im.format == "PNG" and not im.info.get("icc_profile"):
+                return _png_chunks(im)
             return im.info.get("icc_profile") or None
     except InputError:
         raise
     except _READ_ERRORS as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
+
+
+def _png_chunks(im: Image.Image) -> bytes | None:
+    """The profile a PNG's gAMA and cHRM chunks describe, where they say other than sRGB."""
+    return png_chunk_profile(im.info, im.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L"))
 
 
 def _pillow_orientation(im: Image.Image) -> int:

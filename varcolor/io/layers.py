@@ -9,8 +9,10 @@ strokes hidden on top.
 
 OpenRaster is a zip of ``mimetype``, ``stack.xml``, one PNG per layer and ``mergedimage.png``
 (the composite); it is read and written here (``zipfile``, ElementTree on a bounded
-``stack.xml``). PSD goes through ``psd-tools`` (8 and 16 bits, RGB and gray). Layers come back
-bottom to top as straight-alpha RGBA floats of the canvas's size.
+``stack.xml``, every zip member read bounded). PSD goes through ``psd-tools`` (8 and 16 bits, RGB
+and gray). A file opens as a :class:`Stack` from its headers alone (the canvas, each layer's name,
+visibility and box); a layer's pixels are decoded when asked for, as straight-alpha RGBA floats of
+the canvas's size.
 """
 
 from __future__ import annotations
@@ -27,14 +29,19 @@ import numpy as np
 import png
 
 from ..errors import InputError
+from ..memory import check_memory
 from ..profiles import samples_to_srgb
 from .atomic import atomic_path
 from .formats import LAYERED_EXTENSIONS, MAX_PIXELS, encode_image
 
 __all__ = [
     "Layer",
+    "Entry",
+    "Stack",
     "is_layered",
+    "open_stack",
     "read_layers",
+    "check_layered_output",
     "canvas_shape",
     "pick_layers",
     "write_layers",
@@ -45,6 +52,14 @@ __all__ = [
 _ORA_MIME = b"image/openraster"
 #: The largest ``stack.xml`` read: a stack of thousands of layers is a few hundred kB.
 _STACK_BYTES = 4 << 20
+#: A layer decoded at the canvas's size: four float64 samples a pixel.
+_LAYER_BYTES = 32
+#: A layer may declare this many canvases' worth of pixels, plus a spare (a small canvas's layer
+#: reaching past its edges): a larger one is refused from its header, not decoded to be cut off.
+_LAYER_SLACK, _LAYER_SPARE = 4, 1 << 20
+#: Bytes a layer PNG may hold beyond its deflated scanlines' worst case: chunk headers, a colour
+#: profile, text; more is data after the image, refused rather than read.
+_PNG_SPARE = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,10 @@ def is_layered(path: str | os.PathLike) -> bool:
 def read_layers(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) -> tuple[list[Layer], int]:
     """The layers of an ``.ora`` or ``.psd`` file, bottom to top, and its bits per sample (8 or 16).
 
+    Every layer is decoded at the canvas's size (32 bytes a pixel each): refused, from the
+    headers, where that would not fit in memory. To decode only the layers used, open the file's
+    :class:`Stack` (:func:`open_stack`).
+
     Parameters
     ----------
     path : path-like
@@ -81,7 +100,10 @@ def read_layers(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS)
     InputError
         Missing, damaged, or a layout not read here (CMYK, 32-bit PSD), in one line naming ``path``.
     """
-    return _reading(path, lambda p: (_read_ora if p.suffix.lower() == ".ora" else _read_psd)(p, max_pixels))
+    stack = open_stack(path, max_pixels=max_pixels)
+    height, width = stack.shape
+    check_memory(len(stack.entries) * height * width * _LAYER_BYTES, f"{path}: its {len(stack.entries)} layers")
+    return [stack.layer(entry) for entry in stack.entries], stack.bits()
 
 
 def canvas_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tuple[int, int]:
@@ -102,6 +124,76 @@ def canvas_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> t
         return height, width
 
     return _reading(path, shape)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A layer as its file's headers describe it, no pixel decoded: its ``name``, whether it is
+    ``visible``, its box on the canvas (``top``, ``left``, ``height``, ``width``; it may reach
+    past the canvas), its ``opacity``, its bits per sample and where its pixels are (``key``)."""
+
+    name: str
+    visible: bool
+    top: int
+    left: int
+    height: int
+    width: int
+    opacity: float
+    bits: int
+    key: object
+
+
+class Stack:
+    """A layered file opened from its headers: the canvas's ``shape``, the layers' :class:`Entry`
+    s (``entries``, bottom to top); a layer's pixels are decoded only when asked for
+    (:meth:`layer`, :meth:`composite`), each bounded by what its header declares."""
+
+    def __init__(self, path: Path, shape: tuple[int, int], entries: list[Entry], decode) -> None:
+        # ``decode(entry)``: the layer's pixels (straight-alpha RGBA, its opacity applied) that are
+        # on the canvas, and the canvas's row and column of their top-left pixel.
+        self.path, self.shape, self.entries, self._decode = path, shape, entries, decode
+
+    def bits(self, entries: list[Entry] | None = None) -> int:
+        """Bits per sample of ``entries`` (default all): 16 where any has more than 8."""
+        return 16 if any(entry.bits > 8 for entry in (self.entries if entries is None else entries)) else 8
+
+    def layer(self, entry: Entry) -> Layer:
+        """The layer of ``entry`` decoded, at the canvas's size."""
+        canvas = np.zeros(self.shape + (4,))
+        _place(canvas, *_reading(self.path, lambda _: self._decode(entry)))
+        return Layer(entry.name, canvas, entry.visible)
+
+    def composite(self) -> np.ndarray:
+        """What the file shows: its visible layers blended bottom to top in normal mode ("over"), as
+        straight-alpha RGBA; one layer decoded at a time, blended over its own box only."""
+        height, width = self.shape
+        check_memory(2 * height * width * _LAYER_BYTES, f"{self.path}: its composite")
+        out = np.zeros(self.shape + (4,))
+        for entry in self.entries:
+            if not entry.visible:
+                continue
+            pixels, top, left = _reading(self.path, lambda _, entry=entry: self._decode(entry))
+            y0, x0 = max(top, 0), max(left, 0)
+            y1, x1 = min(top + pixels.shape[0], height), min(left + pixels.shape[1], width)
+            if y1 > y0 and x1 > x0:
+                box = (slice(y0, y1), slice(x0, x1))
+                _over(out[box], pixels[y0 - top : y1 - top, x0 - left : x1 - left])
+        return out
+
+
+def open_stack(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) -> Stack:
+    """A layered file's :class:`Stack`, from its headers only (``stack.xml``, the zip's
+    directory and each layer PNG's header; the PSD's layer records): a canvas of more than
+    ``max_pixels``, a layer declaring far more pixels than its canvas, are refused here.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.ora`` or ``.psd`` file.
+    max_pixels : int or None
+        The largest canvas read.
+    """
+    return _reading(path, lambda p: (_open_ora if p.suffix.lower() == ".ora" else _open_psd)(p, max_pixels))
 
 
 def _reading(path, read):
@@ -127,15 +219,45 @@ def _check_canvas(path: Path, width: int, height: int, max_pixels: int | None) -
         raise InputError(f"{path}: {width}×{height} is more than {max_pixels} pixels")
 
 
-def _png_rgba(data: bytes, max_pixels: int | None, path: Path, name: str) -> tuple[np.ndarray, int]:
-    """A PNG's pixels as straight-alpha RGBA floats, and its bit depth (8 or 16)."""
-    reader = png.Reader(bytes=data)
-    reader.preamble()
-    _check_canvas(path, reader.width, reader.height, max_pixels)
-    width, height, rows, info = reader.asRGBA()
-    depth = info["bitdepth"]
-    pixels = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows]).reshape(height, width, 4)
-    return pixels / float(2**depth - 1), 16 if depth > 8 else 8
+def _check_layer(path: Path, name: str, width: int, height: int, shape: tuple[int, int]) -> None:
+    """Refuse a layer declaring far more pixels than its canvas (its pixels past the canvas are
+    cut off: decoding them is work for nothing)."""
+    canvas = shape[0] * shape[1]
+    if width < 0 or height < 0 or width * height > _LAYER_SLACK * canvas + _LAYER_SPARE:
+        raise InputError(
+            f"{path}: layer {name!r} is {width}×{height} on a {shape[1]}×{shape[0]} canvas; "
+            f"more than {_LAYER_SLACK} canvases' worth of pixels is refused"
+        )
+
+
+def _png_header(ora: zipfile.ZipFile, member: str, path: Path) -> tuple[int, int, int, int]:
+    """``(width, height, bit depth, bytes of its decompressed scanlines)`` from a layer PNG's
+    IHDR, the member's first 33 bytes."""
+    with ora.open(member) as f:
+        head = f.read(33)
+    if len(head) < 33 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise InputError(f"{path}: {member} is not a PNG image")
+    width, height, depth, colour = struct.unpack(">IIBB", head[16:26])
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour)
+    if channels is None or depth not in (1, 2, 4, 8, 16):
+        raise InputError(f"{path}: {member} is a PNG of a layout no PNG has (colour type {colour}, depth {depth})")
+    return width, height, depth, height * (1 + -(-width * channels * depth // 8))
+
+
+def _png_rgba(data: bytes, rows_kept: slice, cols_kept: slice) -> np.ndarray:
+    """A PNG's pixels as straight-alpha RGBA floats, only ``rows_kept`` x ``cols_kept`` of them
+    (the part on the canvas); rows past it are never decoded."""
+    width, height, rows, info = png.Reader(bytes=data).asRGBA()
+    scale = float(2 ** info["bitdepth"] - 1)
+    kept = []
+    for index, row in enumerate(rows):
+        if index >= rows_kept.stop:
+            break
+        if index >= rows_kept.start:
+            kept.append(np.asarray(row, dtype=np.uint16).reshape(width, 4)[cols_kept])
+    if not kept:
+        return np.zeros((0, 0, 4))
+    return np.stack(kept) / scale
 
 
 def _ora_stack(root: ET.Element, visible: bool, found: list[tuple[ET.Element, bool]]) -> None:
@@ -149,7 +271,7 @@ def _ora_stack(root: ET.Element, visible: bool, found: list[tuple[ET.Element, bo
             found.append((child, shows))
 
 
-def _read_ora(path: Path, max_pixels: int | None) -> tuple[list[Layer], int]:
+def _open_ora(path: Path, max_pixels: int | None) -> Stack:
     with zipfile.ZipFile(path) as ora:
         root = _ora_root(ora, path)
         height, width = _ora_header(ora, path, root)
@@ -157,30 +279,54 @@ def _read_ora(path: Path, max_pixels: int | None) -> tuple[list[Layer], int]:
         found: list[tuple[ET.Element, bool]] = []
         for stack in root.findall("stack"):
             _ora_stack(stack, stack.get("visibility", "visible") != "hidden", found)
-        layers, bits = [], 8
+        entries = []
         for element, shows in reversed(found):  # stack.xml lists the top first
-            name = element.get("name") or element.get("src", "")
-            pixels, depth = _png_rgba(ora.read(element.get("src", "")), max_pixels, path, name)
-            bits = max(bits, depth)
-            opacity = float(element.get("opacity", "1"))
-            canvas = np.zeros((height, width, 4))
-            _place(canvas, pixels, int(float(element.get("y", 0))), int(float(element.get("x", 0))))
-            canvas[..., 3] *= min(max(opacity, 0.0), 1.0)
-            layers.append(Layer(name, canvas, shows))
-    return layers, bits
+            src = element.get("src", "")
+            name = element.get("name") or src
+            layer_width, layer_height, depth, raw = _png_header(ora, src, path)
+            _check_layer(path, name, layer_width, layer_height, (height, width))
+            top, left = int(float(element.get("y", 0))), int(float(element.get("x", 0)))
+            opacity = min(max(float(element.get("opacity", "1")), 0.0), 1.0)
+            entries.append(Entry(name, shows, top, left, layer_height, layer_width, opacity, depth, (src, raw)))
+
+    def decode(entry: Entry) -> tuple[np.ndarray, int, int]:
+        src, raw = entry.key
+        # A PNG holds its scanlines deflated, in chunks: never more than this (stored blocks, chunk
+        # headers, profile and text chunks within the spare); more is data after the image.
+        limit = raw + raw // 8 + _PNG_SPARE
+        with zipfile.ZipFile(path) as ora, ora.open(src) as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(
+                f"{path}: {src} holds more than {limit:,} bytes, more than its {entry.width}×{entry.height} "
+                "PNG can (data after the image?)"
+            )
+        rows = slice(max(-entry.top, 0), max(min(height - entry.top, entry.height), 0))
+        cols = slice(max(-entry.left, 0), max(min(width - entry.left, entry.width), 0))
+        pixels = _png_rgba(data, rows, cols)
+        pixels[..., 3] *= entry.opacity
+        return pixels, entry.top + rows.start, entry.left + cols.start
+
+    return Stack(path, (height, width), entries, decode)
 
 
 def _ora_root(ora: zipfile.ZipFile, path: Path) -> ET.Element:
     """``stack.xml``'s root, after checking the mimetype and the size (a bounded parse)."""
-    if ora.read("mimetype").strip() != _ORA_MIME:
+    if _member(ora, "mimetype", path, 64).strip() != _ORA_MIME:
         raise InputError(f"{path}: not an OpenRaster file (its mimetype is not image/openraster)")
-    info = ora.getinfo("stack.xml")
-    if info.file_size > _STACK_BYTES:
-        raise InputError(f"{path}: its stack.xml is {info.file_size} bytes; more than {_STACK_BYTES} is refused")
-    root = ET.fromstring(ora.read(info))
+    root = ET.fromstring(_member(ora, "stack.xml", path, _STACK_BYTES))
     if root.tag != "image":
         raise InputError(f"{path}: stack.xml does not describe an image")
     return root
+
+
+def _member(ora: zipfile.ZipFile, name: str, path: Path, limit: int) -> bytes:
+    """A zip member's bytes, at most ``limit`` of them read (the directory's sizes can lie)."""
+    with ora.open(name) as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{path}: its {name} is more than {limit} bytes; that is refused")
+    return data
 
 
 def _ora_header(ora: zipfile.ZipFile, path: Path, root: ET.Element | None = None) -> tuple[int, int]:
@@ -205,7 +351,18 @@ def _psd_tools():
     return psd_tools
 
 
-def _read_psd(path: Path, max_pixels: int | None) -> tuple[list[Layer], int]:
+def check_layered_output(path: str | os.PathLike) -> None:
+    """Refuse, before any work, a layered output that cannot be written here (a ``.psd`` without
+    psd-tools), in one line."""
+    if Path(path).suffix.lower() == ".psd":
+        try:
+            _psd_tools()
+        except InputError as exc:
+            raise InputError(f"{path}: {exc}") from None
+
+
+def _open_psd(path: Path, max_pixels: int | None) -> Stack:
+    canvas_shape(path, max_pixels=max_pixels)  # from the 26-byte header, before psd-tools parses the file
     _psd_tools()
     from psd_tools import PSDImage
     from psd_tools.constants import ColorMode, Resource
@@ -217,6 +374,7 @@ def _read_psd(path: Path, max_pixels: int | None) -> tuple[list[Layer], int]:
             f"{path}: a {psd.depth}-bit {psd.color_mode.name} PSD; varcolor reads 8- and 16-bit RGB or gray ones"
         )
     icc = psd.image_resources.get_data(Resource.ICC_PROFILE)
+    shape = (psd.height, psd.width)
     warned: list[str] = []
 
     def rgba(data: np.ndarray, opacity: float) -> np.ndarray:
@@ -228,33 +386,49 @@ def _read_psd(path: Path, max_pixels: int | None) -> tuple[list[Layer], int]:
         alpha = data[..., -1:] if data.shape[2] in (2, 4) else np.ones(data.shape[:2] + (1,))
         return np.concatenate([colour, alpha * opacity], axis=2)
 
-    layers = []
+    entries = []
     for layer in psd.descendants():
         if layer.is_group() or not layer.has_pixels():
             continue
-        canvas = np.zeros((psd.height, psd.width, 4))
-        _place(canvas, rgba(layer.numpy(), layer.opacity / 255.0), layer.top, layer.left)
-        layers.append(Layer(layer.name, canvas, layer.is_visible()))
-    if not layers:  # a flat PSD: its composite is the one layer
-        layers.append(Layer("Background", rgba(psd.numpy(), 1.0)))
-    if warned:  # once per file, not per layer
-        warnings.warn(warned[0], stacklevel=3)
-    return layers, psd.depth
+        _check_layer(path, layer.name, layer.width, layer.height, shape)
+        visible, opacity = layer.is_visible(), layer.opacity / 255.0
+        entries.append(
+            Entry(layer.name, visible, layer.top, layer.left, layer.height, layer.width, opacity, psd.depth, layer)
+        )
+    if not entries:  # a flat PSD: its composite is the one layer
+        entries.append(Entry("Background", True, 0, 0, psd.height, psd.width, 1.0, psd.depth, None))
+
+    said: list[bool] = []
+
+    def decode(entry: Entry) -> tuple[np.ndarray, int, int]:
+        pixels = rgba(psd.numpy() if entry.key is None else entry.key.numpy(), entry.opacity)
+        if warned and not said:  # once per file, not per layer
+            warnings.warn(warned[0], stacklevel=4)
+            said.append(True)
+        return pixels, entry.top, entry.left
+
+    return Stack(path, shape, entries, decode)
 
 
-def pick_layers(
-    layers: list[Layer], path: str | os.PathLike, photo: str | None = None, strokes: str | None = None
-) -> tuple[Layer, Layer | None]:
-    """The photo layer and the stroke layer (None: none) of a stack, hidden layers ignored.
+#: The layers varcolor writes (:func:`write_layers` of a result), bottom to top: fed back in, the
+#: photo and its strokes are taken from them, the strokes hidden or not (a restorer edits them in
+#: the editor and runs again).
+RESULT_LAYERS = ("photo", "colorized", "strokes")
+
+
+def pick_layers(layers: list, path: str | os.PathLike, photo: str | None = None, strokes: str | None = None):
+    """The photo layer and the stroke layer (None: none) of a stack.
 
     The photo is the layer named ``photo``, else the bottom visible one; the strokes are the layer
-    named ``strokes``, else the visible layer right above the photo. More than two visible layers
-    with neither named, a name that is missing, hidden or given twice: one line naming the layers.
+    named ``strokes``, else the visible layer right above the photo. A layer named is taken,
+    hidden or not. varcolor's own layered result (:data:`RESULT_LAYERS`) gives its ``photo`` and
+    its ``strokes``, whichever are shown. More than two visible layers with neither named, a name
+    that is missing or given twice: one line naming the layers.
 
     Parameters
     ----------
-    layers : list of Layer
-        Bottom to top (:func:`read_layers`).
+    layers : list of Layer or Entry
+        Bottom to top (:func:`read_layers`, or a :class:`Stack`'s ``entries``).
     path : path-like
         The file, named in errors.
     photo, strokes : str or None
@@ -263,17 +437,17 @@ def pick_layers(
     shown = [layer for layer in layers if layer.visible]
     listing = ", ".join(f"{layer.name!r}" + ("" if layer.visible else " (hidden)") for layer in reversed(layers))
 
-    def named(name: str, flag: str) -> Layer:
+    def named(name: str, flag: str):
         matches = [layer for layer in layers if layer.name == name]
         if not matches:
             raise InputError(f"{path}: no layer named {name!r} ({flag}); its layers, top first: {listing}")
         if len(matches) > 1:
             raise InputError(f"{path}: {len(matches)} layers are named {name!r} ({flag}); rename one: {listing}")
-        if not matches[0].visible:
-            raise InputError(f"{path}: layer {name!r} ({flag}) is hidden; show it or name another: {listing}")
         return matches[0]
 
-    if not shown:
+    if photo is None and strokes is None and tuple(layer.name for layer in layers) == RESULT_LAYERS:
+        return layers[0], layers[2]
+    if not shown and photo is None:
         raise InputError(f"{path}: every layer is hidden ({listing})")
     if photo is None and strokes is None and len(shown) > 2:
         raise InputError(
@@ -286,7 +460,7 @@ def pick_layers(
         if marks is base:
             raise InputError(f"{path}: layer {strokes!r} cannot be both the photo and the strokes")
         return base, marks
-    above = shown[shown.index(base) + 1 :]
+    above = [layer for layer in shown[shown.index(base) + 1 :]] if base in shown else []
     return base, above[0] if above else None
 
 
@@ -324,15 +498,19 @@ def composite_of(layers: list[Layer]) -> np.ndarray:
     """The visible layers blended bottom to top in normal mode ("over"), as straight-alpha RGBA."""
     out = np.zeros_like(layers[0].pixels)
     for layer in layers:
-        if not layer.visible:
-            continue
-        alpha = layer.pixels[..., 3:]
-        total = alpha + out[..., 3:] * (1.0 - alpha)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            colour = (layer.pixels[..., :3] * alpha + out[..., :3] * out[..., 3:] * (1.0 - alpha)) / total
-        out[..., :3] = np.where(total > 0, colour, 0.0)
-        out[..., 3:] = total
+        if layer.visible:
+            _over(out, layer.pixels)
     return out
+
+
+def _over(out: np.ndarray, pixels: np.ndarray) -> None:
+    """``pixels`` blended over ``out`` in place (normal mode, straight alpha)."""
+    alpha = pixels[..., 3:]
+    total = alpha + out[..., 3:] * (1.0 - alpha)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        colour = (pixels[..., :3] * alpha + out[..., :3] * out[..., 3:] * (1.0 - alpha)) / total
+    out[..., :3] = np.where(total > 0, colour, 0.0)
+    out[..., 3:] = total
 
 
 def _write_ora(target: Path, layers: list[Layer], composite: np.ndarray, bits: int) -> None:

@@ -91,13 +91,20 @@ class Parameters:
             spec.metadata["check"](spec.name, getattr(self, spec.name))
 
 
+#: The fewest cells a side of the coarse grid: Levin's 3×3 windows need three rows (on two, a
+#: measured 2×10000 grid of an 8-bit gray had a zero pivot).
+COARSE_SIDE = 3
+
+
 def auto_factor(shape: tuple[int, int]) -> int:
     """The block side ``factor=0`` picks for an image of ``shape``: 1 (exact) below
     :data:`EXACT_BELOW` pixels, else the smallest power of two from 4 whose coarse grid has at
-    most :data:`COARSE_CELLS` cells (4 up to about 17 MP, 8 up to 70 MP).
+    most :data:`COARSE_CELLS` cells (4 up to about 17 MP, 8 up to 70 MP), halved while the grid
+    would have fewer than :data:`COARSE_SIDE` cells a side (a thin image: 1, the exact solve,
+    for 3 or 4 rows).
 
-    >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000))
-    (1, 4, 8)
+    >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000)), auto_factor((3, 100000))
+    (1, 4, 8, 1)
     """
     pixels = int(shape[0]) * int(shape[1])
     if pixels <= EXACT_BELOW:
@@ -105,6 +112,10 @@ def auto_factor(shape: tuple[int, int]) -> int:
     factor = 4
     while pixels / factor**2 > COARSE_CELLS:
         factor *= 2
+    # A thin image (a few rows, thousands of columns): the coarse grid keeps COARSE_SIDE cells a
+    # side, with smaller blocks down to the exact solve.
+    while factor > 1 and min(coarse_shape(shape, factor)) < COARSE_SIDE:
+        factor //= 2
     return factor
 
 
@@ -148,7 +159,14 @@ class LevinMultiscale(Method):
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
         factor = options.parameters.factor
-        return auto_factor(shape) if factor == 0 else int(factor)
+        if factor == 0:
+            return auto_factor(shape)
+        if int(factor) > 1 and min(coarse_shape(shape, int(factor))) < COARSE_SIDE:
+            raise InputError(
+                f"factor {factor} leaves a {shape[1]}×{shape[0]} image a coarse grid under {COARSE_SIDE} cells a side; "
+                "give a smaller factor, or 0 to choose"
+            )
+        return int(factor)
 
     @classmethod
     def plan(cls, shape, options):

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..color import rgb_to_lab
-from ..cues import Cues
+from ..cues import HALF_PAINT, Cues
 from ..errors import InputError
 from ..io import safe_json
 from ..methods import with_prior
@@ -33,6 +33,7 @@ __all__ = [
     "History",
     "rasterize",
     "cues_from_mask",
+    "layer_strokes",
     "session_dict",
     "parse_session",
     "SESSION_FORMAT",
@@ -323,6 +324,50 @@ def strokes_box(strokes, shape: tuple[int, int], full_shape: tuple[int, int]) ->
     bottom = min(int(math.ceil(max(ys) + reach)) + 1, shape[0])
     right = min(int(math.ceil(max(xs) + reach)) + 1, shape[1])
     return top, left, max(bottom - top, 0), max(right - left, 0)
+
+
+#: The most runs of paint a layered file's strokes layer may open as (one stroke a run).
+MAX_LAYER_RUNS = 200_000
+
+
+def layer_strokes(layer: np.ndarray, name: str) -> tuple:
+    """A layered file's strokes layer (``H×W×4`` straight-alpha floats) as the document's strokes:
+    each row's runs of one 8-bit colour a brush stroke one pixel wide, so that :func:`rasterize`
+    paints the layer's cues back exactly. Painted is what the command line reads as paint
+    (:meth:`varcolor.Cues.from_mask`): alpha at least one half on transparency, else not black.
+
+    Parameters
+    ----------
+    layer : ndarray
+        The strokes layer.
+    name : str
+        The file, named in the error for a layer of more than :data:`MAX_LAYER_RUNS` runs.
+    """
+    colours = np.round(np.clip(layer[..., :3], 0.0, 1.0) * 255).astype(np.int64)
+    alpha = layer[..., 3]
+    painted = alpha >= HALF_PAINT if np.any(alpha < 1) else colours.max(axis=2) > 0
+    code = np.where(painted, (colours[..., 0] << 16) | (colours[..., 1] << 8) | colours[..., 2], -1)
+    # A run starts where the code changes along a row (or a row starts) and is painted.
+    starts = np.ones(code.shape, bool)
+    starts[:, 1:] = code[:, 1:] != code[:, :-1]
+    starts &= painted
+    if np.count_nonzero(starts) > MAX_LAYER_RUNS:
+        raise InputError(
+            f"{name}: its strokes layer holds {np.count_nonzero(starts):,} runs of paint, more than the studio "
+            f"edits ({MAX_LAYER_RUNS:,}); colorize it with the command line"
+        )
+    ends = np.ones(code.shape, bool)
+    ends[:, :-1] = code[:, :-1] != code[:, 1:]
+    ends &= painted
+    rows, first = np.nonzero(starts)
+    last = np.nonzero(ends)[1]  # row-major order: the k-th end closes the k-th start
+    strokes = []
+    for y, x0, x1 in zip(rows.tolist(), first.tolist(), last.tolist()):
+        value = int(code[y, x0])
+        path = [[x0, y]] if x0 == x1 else [[x0, y], [x1, y]]
+        rgb = [value >> 16, (value >> 8) & 255, value & 255]
+        strokes.append({"tool": "brush", "width": 1.0, "path": path, "rgb": rgb})
+    return tuple(strokes)
 
 
 def cues_from_mask(mask: np.ndarray) -> Cues:

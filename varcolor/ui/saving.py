@@ -58,7 +58,8 @@ log = logging.getLogger("varcolor.ui")
 START_SECONDS = 3.0
 #: A save's solver is chosen to fit in this share of the memory budget when it starts.
 SAVE_MEMORY_SHARE = 0.7
-SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif"}
+#: ``ora``, ``psd``: a layered file (the photo, the result above it, the strokes hidden on top).
+SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "ora": ".ora", "psd": ".psd"}
 #: A save's child: it reads one save's arguments (JSON) from its stdin and runs them as the
 #: ``varcolor`` command does. A spare child (:class:`Spare`, argument ``--spare``) first imports the
 #: command line and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
@@ -189,7 +190,7 @@ class Saves:
                 raise InputError(f"{image.name}: {exc}") from None
         if image.changed():
             raise InputError(f"{image.path}: the photo changed on disk since it was opened; open it again")
-        bits = 16 if image.bits == 16 and fmt in ("png", "tiff") else 8
+        bits = 16 if image.bits == 16 and fmt != "jpeg" else 8
         save_id = uuid.uuid4().hex[:12]
         job = SaveJob(
             work=self.data_dir / "saving" / save_id,

@@ -23,6 +23,7 @@ from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
 from ..io import IMAGE_EXTENSIONS, atomic_path, image_bits, read_image
+from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
 from . import saving
 from .autosave import Autosave
 from .document import (
@@ -31,6 +32,7 @@ from .document import (
     SECONDS_PER_MEGAPIXEL,
     Document,
     History,
+    layer_strokes,
     parse_session,
     rasterize,
     session_dict,
@@ -68,10 +70,15 @@ class OpenImage:
         self.path, self.name = path, name
         # A missing, foreign or truncated file: one InputError line. Single precision: the live copy
         # and the view's gray need no more, and a 12 MP photo is read 0.3 s sooner in half the memory.
-        pixels = read_image(path, np.float32)
+        #: A layered file's strokes layer as the document's strokes (None: not layered, or none).
+        self.layer_strokes: tuple | None = None
+        if is_layered(path):  # the photo layer is the photo, its strokes layer editable strokes
+            pixels = self._layers(path, name)
+        else:
+            pixels = read_image(path, np.float32)
+            self.bits = image_bits(path)
         self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         self._stat = _stat(path)
-        self.bits = image_bits(path)
         self.shape = pixels.shape[:2]
         check_size = self.shape
         if min(check_size) < 2:
@@ -106,6 +113,16 @@ class OpenImage:
             self.view = View(self.gray.astype(np.float32))
         else:
             self.view = View(lambda: to_gray(pixels).astype(np.float32), self.shape)
+
+    def _layers(self, path: Path, name: str) -> np.ndarray:
+        """A layered file's photo layer (as the command line picks it: what a save colorizes),
+        keeping its strokes layer's strokes and the two layers' bits."""
+        stack = open_stack(path)
+        photo, strokes = pick_layers(stack.entries, name)
+        self.bits = stack.bits([photo] + ([strokes] if strokes is not None else []))
+        if strokes is not None:
+            self.layer_strokes = layer_strokes(stack.layer(strokes).pixels, name)
+        return stack.layer(photo).pixels[..., :3].astype(np.float32)
 
     def changed(self) -> bool:
         """Whether the photo's file is no longer the one opened (its content, if its size or time changed)."""
@@ -178,7 +195,7 @@ class Studio:
             if self.live is not None:
                 self.live.close()
             self.image = image
-            start = doc or Document()
+            start = doc or Document(strokes=image.layer_strokes or ())
             self.history = History(start)
             self.version += 1
             self.live = LiveSolver(image.gray, image.shape, warm=self.warm)
@@ -200,7 +217,7 @@ class Studio:
             # said on the page and in the log: a photo must never be coloured by strokes unseen.
             held = ""
             if not start.empty:
-                held = f"; with the session's {counts(start)['text']}"
+                held = f"; with the {'session' if doc is not None else 'strokes layer'}'s {counts(start)['text']}"
                 self.notice = "; ".join(filter(None, [self.notice, f"opened {image.name}{held[1:]}"]))
             elif self.restorable is not None:
                 held = f"; an autosave of it holds {self.restorable['text']}: restore it on the page or start afresh"
@@ -218,8 +235,9 @@ class Studio:
     def open_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
         suffix = Path(filename).suffix.lower()
-        if suffix not in IMAGE_EXTENSIONS:
-            raise InputError(f"{filename}: not an image file this studio reads ({', '.join(IMAGE_EXTENSIONS)})")
+        readable = IMAGE_EXTENSIONS + LAYERED_EXTENSIONS
+        if suffix not in readable:
+            raise InputError(f"{filename}: not an image file this studio reads ({', '.join(readable)})")
         digest = hashlib.sha256(data).hexdigest()
         stored = self.data_dir / digest[:16] / f"image{suffix}"
         existed = stored.is_file()
