@@ -64,7 +64,10 @@ class Result:
         The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
         the Lab chroma of ``rgb``.
     info : dict
-        method, solver, iterations, residual, seconds, and the options used; with ``instances``,
+        method, solver, iterations, residual, seconds; ``options``: every option the solve ran with
+        (:meth:`Options.keywords <varcolor.options.Options.keywords>`: tolerance, iteration limit,
+        the method's own parameters…; ``Options.build(**info["options"])`` rebuilds them); after an
+        edit, ``update`` and ``full_solve`` (:meth:`Colorizer.update`); with ``instances``,
         what was found (``info["instances"]``: label, score, box, mask area, crop window, seconds per
         instance; :func:`varcolor.instances.fuse`).
     """
@@ -251,7 +254,8 @@ class Colorizer:
         added and removed since the factored solve), ``recoloured``, ``block``, ``correction``,
         ``bound`` and ``window`` as :meth:`update` describes. Where it cannot (no factors held, an
         edit too large for the correction's block), the cues are solved afresh and, if there was
-        something to reuse, ``info["full_solve"]`` says why. ``reuse=False`` always solves afresh.
+        something to reuse, ``info["update"]`` is ``"full"`` and ``info["full_solve"]`` says why.
+        ``reuse=False`` always solves afresh.
 
         Parameters
         ----------
@@ -295,10 +299,7 @@ class Colorizer:
                 why = "no cues"
         if not (reuse and x0 is None and self.engine.incremental):
             self.engine.reset()  # an incremental method otherwise decides itself what to reuse
-        result = self._run(cues, x0)
-        if why is not None:
-            result.info["full_solve"] = why
-        return result
+        return _solved_afresh(self._run(cues, x0), why)
 
     def _check_cues(self, cues: Cues) -> None:
         if not isinstance(cues, Cues):
@@ -327,7 +328,9 @@ class Colorizer:
           answer, in chroma units).
 
         Neither has a global residual (``info["residual"]`` is None). Otherwise the whole image is
-        re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables).
+        re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables):
+        ``info["update"]`` is ``"full"`` and ``info["full_solve"]`` says why (``local=False``, the
+        prior, a method without local updates, or no window small enough to hold the change).
 
         Parameters
         ----------
@@ -344,15 +347,23 @@ class Colorizer:
         if not isinstance(more_cues, Cues):
             raise InputError(f"cues must be a varcolor.Cues, not {type(more_cues).__name__}")
         cues = more_cues if self.cues is None else self.cues.merged(more_cues)
-        if local and self._chroma is not None and self.network is None and self.updates is not None:
+        if self._chroma is None:
+            why = "no earlier solve to update"
+        elif not local:
+            why = "local=False"
+        elif self.network is not None:
+            why = "the neural prior is on: an update re-solves the whole image"
+        elif self.updates is None:
+            why = f"method {self.method!r} makes no local updates"
+        else:
             with threads_for(self.guide.size):
-                found = self.updates.update(cues, more_cues, self._chroma)
+                found, why = self.updates.update(cues, more_cues, self._chroma)
             if found is not None:
                 chroma, report, where = found
                 self.cues = cues
                 return self._finish(chroma, {**self._info(cues), **report}, start, where)
         self.engine.changed()
-        return self._run(cues, self._chroma)
+        return _solved_afresh(self._run(cues, self._chroma), why)
 
     def refine(self, admm_tol: float | None = None) -> Result:
         """Carry an iterative method's solve (bilaplacian-gtv's ADMM) on from where the last solve
@@ -379,6 +390,9 @@ class Colorizer:
             "space": self.options.space,
             "device": self.options.device,
             "cues": cues.count,
+            # Every option the solve ran with (tolerance, limits, the method's own parameters):
+            # Options.build(**info["options"]) gives them back.
+            "options": self.options.keywords(),
         }
 
     def _targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
@@ -580,6 +594,16 @@ def colorize(
     """
     colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, bits=bits, **keywords)
     return colorizer.solve(cues, x0)
+
+
+def _solved_afresh(result: Result, why: str | None) -> Result:
+    """``result`` of a global solve where a reuse was tried, saying so: ``info["update"]`` is
+    ``"full"`` and ``info["full_solve"]`` why (an incremental method's own reason first); its
+    report's own ``update`` (a correction of its coarse grid, say) is kept."""
+    why = result.info.get("full_solve", why)
+    if why is not None and "update" not in result.info:
+        result.info.update(update="full", full_solve=why)
+    return result
 
 
 def _solution(engine: methods.Method, outcome: object, shape: tuple[int, int, int]) -> tuple[np.ndarray, dict]:

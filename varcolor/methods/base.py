@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..memory import check_memory, memory_budget
 from ..solvers import DirectSolver, LinearSystem, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
+from ..solvers.device import backend
 
 if TYPE_CHECKING:
     from ..options import Options
@@ -122,6 +123,7 @@ class Method:
         None here, and the memory it needs), refusing, before anything is allocated, one that
         would not fit in the memory budget."""
         shape = (int(shape[0]), int(shape[1]))
+        backend(options.device)  # a GPU asked for where there is none: refused by the plan, as by the solve
         need = cls.memory(shape, options)
         check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
         return SolverPlan(
