@@ -168,3 +168,28 @@ def test_colorizer_bits_repaints_an_edit_as_levels():
     expected, result = floats.update(second), levels.update(second)
     assert result.rgb.dtype == np.uint8
     assert np.array_equal(result.rgb, _quantize(expected.rgb, 8))
+
+
+@pytest.mark.parametrize("method", ["levin-multiscale", "levin-symmetric", "bilaplacian-gtv"])
+def test_check_fits_refuses_a_gpu_that_is_not_there_as_colorize_does(method):
+    from varcolor.solvers.device import backend
+
+    try:
+        backend("cuda")
+        pytest.skip("a CUDA GPU and CuPy are here")
+    except InputError as missing:
+        expected = str(missing)
+    with pytest.raises(InputError) as planned:
+        varcolor.check_fits((64, 64), method=method, device="cuda")
+    assert str(planned.value) == expected
+    gray, cues = gray_and_cues("coffee", (32, 32), 20, rng=0)
+    with pytest.raises(InputError) as solved:
+        varcolor.colorize(gray, cues, method=method, device="cuda")
+    assert str(solved.value) == expected
+
+
+def test_every_error_a_solve_raises_is_a_public_name():
+    from varcolor import errors
+
+    assert varcolor.ConvergenceError is errors.ConvergenceError and "ConvergenceError" in varcolor.__all__
+    assert issubclass(varcolor.ConvergenceError, varcolor.VarcolorError)
