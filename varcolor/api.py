@@ -27,7 +27,7 @@ from .color import (
     yiq_to_rgb,
 )
 from .cues import Cues
-from .errors import InputError, MethodError, check_image_size, real_array
+from .errors import InputError, MethodError, check_image_size, check_unit_range, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
 from .io import to_levels
@@ -82,10 +82,7 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
     if not (gray.ndim == 2 or (gray.ndim == 3 and gray.shape[2] in (3, 4))):
         raise InputError(f"the gray image must be H×W, or H×W×3 (×4: alpha ignored), got shape {gray.shape}")
     check_image_size(gray.shape)
-    if not np.all(np.isfinite(gray)):
-        raise InputError("the gray image has non-finite values")
-    if gray.min() < 0 or gray.max() > 1:
-        raise InputError("the gray image must hold values in [0, 1] (use varcolor.read_image)")
+    check_unit_range(gray, "the gray image", " (use varcolor.read_image)")
     return to_gray(gray)
 
 

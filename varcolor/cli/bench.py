@@ -145,7 +145,14 @@ def _cmd_bench(args) -> int:
     summary = bench.summarize(rows, [resolution], methods, hints)
     scored = len(tasks) - len(failures) + len(unlisted)  # the photos scored, not the folders unlisted
     if args.format == "md":
-        table = bench.markdown(summary, [resolution], methods, hints, f"{source.name} ({scored} images)")
+        table = bench.markdown(
+            summary,
+            [resolution],
+            methods,
+            hints,
+            f"{source.name} ({scored} images)",
+            same=bench.same_solves(methods, resolution, **options),
+        )
     else:
         means = [
             {"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
@@ -169,15 +176,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Score colorization methods on colour photos (a file or a folder, recursively) with the "
         "ideepcolor evaluation protocol: for each hint count, hints are 6x6 patches of the photo's "
         "mean chroma placed as in Zhang et al. 2017, the photo's gray is colorized from them, and "
-        "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos.",
+        "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos. LPIPS is not "
+        "among them: it needs AlexNet's and LPIPS's weight files, which varcolor does not ship or download "
+        "(offline they cannot be had); with them, score the results with 'varcolor metrics --lpips' "
+        "(docs/metrics.md, LPIPS).",
     )
     add_input(b, "PHOTOS", "colour image or folder")
     b.add_argument(
         "-m",
         "--methods",
-        default="levin",
+        default=Options.method,
         help=f"comma-separated colorization methods ({method_help()}), or METHOD+ideepcolor (the network "
-        "as prior) (default: %(default)s)",
+        "as prior) (default: %(default)s, the library's default)",
     )
     b.add_argument(
         "--hints", default=",".join(map(str, bench.HINTS)), help="comma-separated hint counts (default: %(default)s)"

@@ -169,6 +169,13 @@ class Method:
         a linear solver: its :meth:`plan`'s ``bytes``)."""
         return shape[0] * shape[1] * cls.bytes_per_pixel
 
+    @classmethod
+    def same_as(cls, shape: tuple[int, int], options: Options) -> str | None:
+        """The registered method whose solve this one's is, by design, on an image of ``shape``
+        with ``options`` (``levin-multiscale`` up to 65,536 pixels: ``levin``), or None: a
+        benchmark then says that the two rows are one solve (:func:`varcolor.bench.same_solves`)."""
+        return None
+
     def reset(self) -> None:
         """Forget what earlier solves left (a fresh solve follows)."""
 

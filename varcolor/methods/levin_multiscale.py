@@ -168,6 +168,10 @@ class LevinMultiscale(Method):
         )
 
     @classmethod
+    def same_as(cls, shape, options):
+        return Levin.name if cls.factor_for(shape, options) == 1 else None
+
+    @classmethod
     def memory(cls, shape, options):
         return cls.plan(shape, options).bytes
 
