@@ -286,7 +286,7 @@ class Colorizer:
         why = None
         if reuse and x0 is None and self.network is None and self.updates is not None and self._chroma is not None:
             if cues.count:
-                with threads_for(self.guide.size):
+                with threads_for(self.guide.size, self.options.threads):
                     found, why = self.updates.edit(cues, self._chroma)
                 if found is not None:
                     chroma, report, where = found
@@ -353,7 +353,7 @@ class Colorizer:
         elif self.updates is None:
             why = f"method {self.method!r} makes no local updates"
         else:
-            with threads_for(self.guide.size):
+            with threads_for(self.guide.size, self.options.threads):
                 found, why = self.updates.update(cues, more_cues, self._chroma)
             if found is not None:
                 chroma, report, where = found
@@ -437,7 +437,7 @@ class Colorizer:
             targets = cues.ab
             if options.space == "yiq":
                 targets = _cue_iq(cues.ab, cues.lightness, self.lightness)
-            with threads_for(self.guide.size):
+            with threads_for(self.guide.size, self.options.threads):
                 solved = self.engine.solve(Problem(cues.mask, targets, prior, weight), x0)
             chroma, report = _solution(self.engine, solved, self.guide.shape + (2,))
             info.update(report)
