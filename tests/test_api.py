@@ -193,3 +193,31 @@ def test_every_error_a_solve_raises_is_a_public_name():
 
     assert varcolor.ConvergenceError is errors.ConvergenceError and "ConvergenceError" in varcolor.__all__
     assert issubclass(varcolor.ConvergenceError, varcolor.VarcolorError)
+
+
+def test_undo_goes_back_one_cue_set_at_a_time_by_a_correction(monkeypatch):
+    gray, first = gray_and_cues("coffee", (48, 64), 20, rng=2)
+    second, third = strokes(gray.shape)[:2]
+    cz = varcolor.Colorizer(gray, method="levin", solver="direct")
+    with pytest.raises(InputError, match="nothing to undo"):
+        cz.undo()
+    cz.solve(first)
+    cz.update(second)
+    cz.update(third)
+    assert cz.cues.count == first.merged(second).merged(third).count
+    back = cz.undo()  # to first + second: the same colours as colorizing that set afresh
+    assert cz.cues.count == first.merged(second).count and back.info["update"] == "low-rank"
+    fresh = varcolor.colorize(gray, first.merged(second), method="levin", solver="direct")
+    assert np.abs(back.ab - fresh.ab).max() <= 0.05
+    back = cz.undo()
+    assert cz.cues is first
+    assert np.abs(back.ab - varcolor.colorize(gray, first, method="levin").ab).max() <= 0.05
+    with pytest.raises(InputError, match="nothing to undo"):
+        cz.undo()
+    # Earlier cue sets are kept within UNDO_BYTES: the oldest go first, the last one always stays.
+    monkeypatch.setattr(varcolor.api, "UNDO_BYTES", 1)
+    cz.update(second)
+    cz.update(third)
+    cz.undo()
+    with pytest.raises(InputError, match="nothing to undo"):
+        cz.undo()

@@ -36,6 +36,10 @@ from .methods import METHODS, Problem  # noqa: F401 (METHODS re-exported)
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
 
+#: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
+#: 40 at 1 MP, one at 40 MP (a cue set is an image-sized mask and chroma).
+UNDO_BYTES = 1_000_000_000
+
 #: Up to this many pixels a colorizer holds the gray image's lightness (8 bytes a pixel) for the
 #: repaints after edits; a bigger scan, colorized once, computes it as it paints.
 HOLD_LIGHTNESS = 16_000_000
@@ -153,6 +157,14 @@ class Colorizer:
         None: results' ``rgb`` as floats in [0, 1]; 8 or 16: as the levels an 8- or 16-bit file
         holds (uint8, uint16), painted band by band (:func:`colorize`).
 
+    Attributes
+    ----------
+    cues : Cues or None
+        The whole cue set of the last result (None before the first solve): :meth:`update` adds
+        to it, :meth:`undo` goes back to the one before.
+    options : Options
+        The options every solve uses.
+
     Examples
     --------
     >>> import numpy as np, varcolor
@@ -209,7 +221,10 @@ class Colorizer:
         # Plans its solver unless given the plan: refuses what will not fit.
         self.engine = method(self.guide, options, progress, plan=plan)
         self.updates = Updates(self.engine, options.space, self._targets_at) if method.interactive else None
+        #: The cue set of the last result (None before the first solve): what :meth:`update` adds
+        #: to and :meth:`undo` goes back from.
         self.cues: Cues | None = None
+        self._undo: list[Cues] = []  # earlier cue sets, the newest last
         self._chroma: np.ndarray | None = None
         self._last: Result | None = None
 
@@ -281,6 +296,45 @@ class Colorizer:
         >>> bool(np.abs(undone.ab - varcolor.colorize(gray, one).ab).max() < 0.01)
         True
         """
+        return self._remembered(self.cues, self._solve(cues, x0, reuse))
+
+    def _remembered(self, before: Cues | None, result: Result) -> Result:
+        """``result``, with the cue set it replaced kept for :meth:`undo` (within :data:`UNDO_BYTES`)."""
+        if before is not None and before is not self.cues:
+            self._undo.append(before)
+            size = lambda cues: cues.mask.nbytes + cues.ab.nbytes  # noqa: E731
+            while len(self._undo) > 1 and sum(map(size, self._undo)) > UNDO_BYTES:
+                del self._undo[0]
+        return result
+
+    def undo(self) -> Result:
+        """Go back to the cue set before the last :meth:`solve` or :meth:`update` (each call one
+        step further back, as far as :data:`UNDO_BYTES` of earlier cue sets reach): that set is
+        solved again as :meth:`solve` does, by a low-rank correction of held factors where it can
+        (``info["update"]``), so that an undo costs about what the edit did. :attr:`cues` is then
+        that set.
+
+        Returns
+        -------
+        Result
+            The earlier cue set's colorization.
+
+        Examples
+        --------
+        >>> import numpy as np, varcolor
+        >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
+        >>> cz = varcolor.Colorizer(gray)
+        >>> first = cz.solve(varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}], gray.shape))
+        >>> _ = cz.update(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
+        >>> back = cz.undo()
+        >>> cz.cues.count, bool(np.abs(back.ab - first.ab).max() < 0.01)
+        (1, True)
+        """
+        if not self._undo:
+            raise InputError("nothing to undo: no earlier cue set (undo goes back over solve and update calls)")
+        return self._solve(self._undo.pop(), None, True)
+
+    def _solve(self, cues: Cues, x0: np.ndarray | None, reuse: bool) -> Result:
         start = time.perf_counter()
         self._check_cues(cues)
         why = None
@@ -340,6 +394,9 @@ class Colorizer:
         -------
         Result
         """
+        return self._remembered(self.cues, self._update(more_cues, local))
+
+    def _update(self, more_cues: Cues, local: bool) -> Result:
         start = time.perf_counter()
         if not isinstance(more_cues, Cues):
             raise InputError(f"cues must be a varcolor.Cues, not {type(more_cues).__name__}")
