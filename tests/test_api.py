@@ -221,3 +221,13 @@ def test_undo_goes_back_one_cue_set_at_a_time_by_a_correction(monkeypatch):
     cz.undo()
     with pytest.raises(InputError, match="nothing to undo"):
         cz.undo()
+
+
+def test_size_messages_write_width_by_height_and_say_so():
+    gray = np.full((128, 160), 0.5)  # 128 rows, 160 columns: a 160×128 image
+    cues = varcolor.Cues.empty((160, 128))
+    for call in (lambda: varcolor.colorize(gray, cues), lambda: varcolor.metrics.psnr(np.zeros((160, 128, 3)), gray)):
+        with pytest.raises(InputError) as refused:
+            call()
+        message = str(refused.value)
+        assert "128×160" in message and "160×128" in message and "width×height" in message, message

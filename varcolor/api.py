@@ -27,7 +27,7 @@ from .color import (
     yiq_to_rgb,
 )
 from .cues import Cues
-from .errors import InputError, MethodError, check_image_size, check_unit_range, real_array
+from .errors import SIZES, InputError, MethodError, check_image_size, check_unit_range, image_size, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
 from .io import to_levels
@@ -357,8 +357,8 @@ class Colorizer:
             raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
         if cues.shape != self.guide.shape:
             raise InputError(
-                f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
-                f"is {self.guide.shape[1]}×{self.guide.shape[0]}"
+                f"the cues are for a {image_size(cues.shape)} image but the gray image "
+                f"is {image_size(self.guide.shape)} {SIZES}"
             )
 
     def update(self, more_cues: Cues, local: bool = True) -> Result:

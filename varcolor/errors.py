@@ -72,6 +72,20 @@ class MethodError(InputError):
     result always was: the method the options name cannot be used."""
 
 
+#: How a message ends that compares the sizes of arrays given in Python: messages write an image's
+#: size as width×height (as image programs and files do), docstrings an array's shape as H×W.
+SIZES = "(sizes as width×height; an H×W array is W×H here)"
+
+
+def image_size(shape: tuple) -> str:
+    """An image's size for a message, width×height, from an array ``shape`` (``(H, W, …)``).
+
+    >>> image_size((128, 160, 3))
+    '160×128'
+    """
+    return f"{shape[1]}×{shape[0]}"
+
+
 def check_image_size(shape: tuple) -> None:
     """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the luminance
     weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes."""

@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from .color import lab_to_rgb, rgb_to_lab
-from .errors import InputError, check_unit_range, real_array
+from .errors import SIZES, InputError, check_unit_range, image_size, real_array
 
 __all__ = [
     "psnr",
@@ -65,8 +65,7 @@ def _pair(result: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.nda
     result, reference = _rgb(result, "result"), _rgb(reference, "reference")
     if result.shape != reference.shape:
         raise InputError(
-            f"the result is {result.shape[1]}×{result.shape[0]} but the reference is "
-            f"{reference.shape[1]}×{reference.shape[0]}"
+            f"the result is {image_size(result.shape)} but the reference is {image_size(reference.shape)} {SIZES}"
         )
     return result, reference
 
