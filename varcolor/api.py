@@ -174,6 +174,9 @@ class Colorizer:
     >>> second = cz.update(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
     >>> float(first.ab[20, 28, 0]) > 35, float(second.ab[20, 28, 0]) < -35
     (True, True)
+    >>> back = cz.undo()  # the second cue gone again
+    >>> cz.cues.count, bool(np.abs(back.ab - first.ab).max() < 0.01)
+    (1, True)
     """
 
     def __init__(
@@ -317,18 +320,7 @@ class Colorizer:
         Returns
         -------
         Result
-            The earlier cue set's colorization.
-
-        Examples
-        --------
-        >>> import numpy as np, varcolor
-        >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
-        >>> cz = varcolor.Colorizer(gray)
-        >>> first = cz.solve(varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}], gray.shape))
-        >>> _ = cz.update(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
-        >>> back = cz.undo()
-        >>> cz.cues.count, bool(np.abs(back.ab - first.ab).max() < 0.01)
-        (1, True)
+            The earlier cue set's colorization (the class's example shows one).
         """
         if not self._undo:
             raise InputError("nothing to undo: no earlier cue set (undo goes back over solve and update calls)")
