@@ -168,3 +168,66 @@ def test_colorizer_bits_repaints_an_edit_as_levels():
     expected, result = floats.update(second), levels.update(second)
     assert result.rgb.dtype == np.uint8
     assert np.array_equal(result.rgb, _quantize(expected.rgb, 8))
+
+
+@pytest.mark.parametrize("method", ["levin-multiscale", "levin-symmetric", "bilaplacian-gtv"])
+def test_check_fits_refuses_a_gpu_that_is_not_there_as_colorize_does(method):
+    from varcolor.solvers.device import backend
+
+    try:
+        backend("cuda")
+        pytest.skip("a CUDA GPU and CuPy are here")
+    except InputError as missing:
+        expected = str(missing)
+    with pytest.raises(InputError) as planned:
+        varcolor.check_fits((64, 64), method=method, device="cuda")
+    assert str(planned.value) == expected
+    gray, cues = gray_and_cues("coffee", (32, 32), 20, rng=0)
+    with pytest.raises(InputError) as solved:
+        varcolor.colorize(gray, cues, method=method, device="cuda")
+    assert str(solved.value) == expected
+
+
+def test_every_error_a_solve_raises_is_a_public_name():
+    from varcolor import errors
+
+    assert varcolor.ConvergenceError is errors.ConvergenceError and "ConvergenceError" in varcolor.__all__
+    assert issubclass(varcolor.ConvergenceError, varcolor.VarcolorError)
+
+
+def test_undo_goes_back_one_cue_set_at_a_time_by_a_correction(monkeypatch):
+    gray, first = gray_and_cues("coffee", (48, 64), 20, rng=2)
+    second, third = strokes(gray.shape)[:2]
+    cz = varcolor.Colorizer(gray, method="levin", solver="direct")
+    with pytest.raises(InputError, match="nothing to undo"):
+        cz.undo()
+    cz.solve(first)
+    cz.update(second)
+    cz.update(third)
+    assert cz.cues.count == first.merged(second).merged(third).count
+    back = cz.undo()  # to first + second: the same colours as colorizing that set afresh
+    assert cz.cues.count == first.merged(second).count and back.info["update"] == "low-rank"
+    fresh = varcolor.colorize(gray, first.merged(second), method="levin", solver="direct")
+    assert np.abs(back.ab - fresh.ab).max() <= 0.05
+    back = cz.undo()
+    assert cz.cues is first
+    assert np.abs(back.ab - varcolor.colorize(gray, first, method="levin").ab).max() <= 0.05
+    with pytest.raises(InputError, match="nothing to undo"):
+        cz.undo()
+    # Earlier cue sets are kept within UNDO_BYTES: the oldest go first, the last one always stays.
+    monkeypatch.setattr(varcolor.api, "UNDO_BYTES", 1)
+    cz.update(second)
+    cz.update(third)
+    cz.undo()
+    with pytest.raises(InputError, match="nothing to undo"):
+        cz.undo()
+
+
+def test_size_messages_write_width_by_height_and_say_so():
+    gray = np.full((128, 160), 0.5)  # 128 rows, 160 columns: a 160×128 image
+    cues = varcolor.Cues.empty((160, 128))
+    for call in (lambda: varcolor.colorize(gray, cues), lambda: varcolor.metrics.psnr(np.zeros((160, 128, 3)), gray)):
+        with pytest.raises(InputError) as refused:
+            call()
+        message = str(refused.value)
+        assert "128×160" in message and "160×128" in message and "width×height" in message, message

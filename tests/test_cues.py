@@ -8,6 +8,8 @@ from varcolor.color import rgb_to_lab
 from varcolor.cues import sample_grid, sample_ideepcolor, sample_random
 from varcolor.errors import InputError
 
+from .conftest import photo
+
 
 def test_from_marked_follows_levins_threshold():
     gray = np.full((5, 6), 0.5)
@@ -458,3 +460,24 @@ def test_from_marked_holds_the_cues_once(edge):
     paint = rgb_to_lab(np.array([[[0.8, 0.3, 0.2]]]))[0, 0, 1:]
     assert np.abs(cues.ab[cues.mask] - paint).max() < 1e-4  # float32: 1e-5 of ab's rounding
     assert peak < 50 * n * n
+
+
+@pytest.mark.parametrize("sampler", [sample_ideepcolor, sample_random])
+def test_samplers_name_the_range_the_colour_image_must_be_in(sampler):
+    rgb = photo("coffee", (32, 40))
+    for bad, says in (
+        (
+            (rgb * 255).astype(np.uint8),
+            r"values in \[0, 1\], got \[\d+, \d+\] \(8-bit levels\? divide by 255\)",
+        ),
+        (rgb * 255, r"must hold values in \[0, 1\].*divide by 255"),
+        (np.where(rgb > 0.5, np.nan, rgb), "non-finite"),
+    ):
+        with pytest.raises(InputError, match=says) as refused:
+            sampler(bad, n=5, rng=0)
+        assert str(refused.value).startswith("rgb") and "\n" not in str(refused.value)
+    # rng: a seed, a list of seeds and a Generator draw what numpy.random.default_rng draws.
+    seeded = sampler(rgb, n=5, rng=[7, 1, 5])
+    again = sampler(rgb, n=5, rng=np.random.default_rng([7, 1, 5]))
+    assert np.array_equal(seeded.mask, again.mask) and np.array_equal(seeded.ab, again.ab)
+    assert np.array_equal(sampler(rgb, n=5, rng=3).mask, sampler(rgb, n=5, rng=3).mask)

@@ -2,6 +2,7 @@
 changelog; each guide page short enough to read (tables live in benchmarks/results/); the README
 under 10 KB."""
 
+import os
 import re
 from pathlib import Path
 
@@ -47,3 +48,39 @@ def test_readme_is_under_10_kb():
 def test_the_check_finds_what_it_should():
     text = "see issue 37 and #12\n```\n# 3 comment in code: #4 is fine here\n```\nfile /work/x, fine: PR-12, C#9"
     assert [line.split(":")[0] for line in offences(text)] == ["1", "5"]
+
+
+def _links(page: Path) -> list[str]:
+    """The relative link targets of a Markdown page, outside code blocks (no scheme, no bare anchor)."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return [t for t in re.findall(r"\]\(([^)\s]+)\)", text) if not re.match(r"[a-z]+:|#", t)]
+
+
+def test_no_dead_links_for_a_reader_of_the_repository_or_of_the_site():
+    """Every link in README and docs/ opens a file of the repository (pages the docs build makes —
+    the command-line reference, the model card — have stubs in docs/ that point to their
+    sources); and the docs hook's rewriting of them points at a page the site has."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    pytest.importorskip("mkdocs")
+    spec = importlib.util.spec_from_file_location("varcolor_docs", ROOT / "docs" / "hooks" / "varcolor_docs.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    generated = {"cli.md", "model-card.md", "changelog.md"}
+    generated |= {f"results/{p.name}" for p in (ROOT / "benchmarks" / "results").glob("*.*")}
+    generated |= {f"examples/{p.stem}.md" for p in (ROOT / "examples").glob("*.py")}
+    dead = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        dead += [f"{page.relative_to(ROOT)}: {t}" for t in _links(page) if not (page.parent / t.split("#")[0]).exists()]
+        uri = page.relative_to(ROOT).as_posix().removeprefix("docs/")
+        if page.parent == ROOT or uri in generated:  # the README; a stub the site replaces
+            continue
+        site = hook._site_links(page.read_text(encoding="utf-8"), SimpleNamespace(file=SimpleNamespace(src_uri=uri)))
+        for target in re.findall(r"\]\(([^)\s]+)\)", re.sub(r"```.*?```", "", site, flags=re.S)):
+            if re.match(r"[a-z]+:|#", target):
+                continue
+            resolved = os.path.normpath(os.path.join(os.path.dirname(uri), target.split("#")[0]))
+            if not ((ROOT / "docs" / resolved).exists() or resolved in generated) or resolved.startswith(".."):
+                dead.append(f"{uri} on the site: {target}")
+    assert not dead, dead

@@ -1,14 +1,21 @@
 """varcolor.kernels: small problems run numba's kernels on one thread (a parallel region waits a
 scheduler time slice for a busy core: a 40×60 solve took 80 s at load 5), big ones on every thread."""
 
+import io
+import os
+
 import numba
 import numpy as np
+import pytest
 
 import varcolor
+from varcolor import kernels
+from varcolor.errors import InputError
 from varcolor.kernels import PARALLEL_PIXELS, threads_for
 
 
-def test_threads_for_a_small_problem_is_one_and_restored_after():
+def test_threads_for_a_small_problem_is_one_and_restored_after(monkeypatch):
+    monkeypatch.setattr(kernels, "busy_cores", lambda: 0)  # an idle machine: a big problem on every thread
     before = numba.get_num_threads()
     with threads_for(PARALLEL_PIXELS - 1):
         assert numba.get_num_threads() == 1
@@ -29,3 +36,58 @@ def test_a_colorizer_solves_a_small_image_on_one_thread_with_the_same_result(mon
     monkeypatch.setattr("varcolor.kernels.PARALLEL_PIXELS", 0)  # every problem on every thread
     many = varcolor.Colorizer(gray, method="bilaplacian-gtv").solve(cues)
     np.testing.assert_allclose(one.ab, many.ab, atol=1e-6)
+
+
+def _threads_in_solve(monkeypatch, gray, cues, **options):
+    """The numba thread count the method's solve ran with, and the result."""
+    seen = []
+    colorizer = varcolor.Colorizer(gray, **options)
+    solve = colorizer.engine.solve
+    monkeypatch.setattr(colorizer.engine, "solve", lambda *a: seen.append(numba.get_num_threads()) or solve(*a))
+    result = colorizer.solve(cues)
+    return seen[0], result
+
+
+def test_threads_is_an_option_and_the_default_leaves_busy_cores_alone(monkeypatch):
+    monkeypatch.setattr("varcolor.kernels.PARALLEL_PIXELS", 0)  # a small image, treated as a big one
+    gray = np.tile(np.linspace(0.2, 0.8, 48), (32, 1))
+    cues = varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 10}], gray.shape)
+    most = numba.config.NUMBA_NUM_THREADS
+    cores = len(os.sched_getaffinity(0))
+    # Asked for: that many (at most NUMBA_NUM_THREADS), whatever the load.
+    monkeypatch.setattr(kernels, "busy_cores", lambda: cores)
+    assert _threads_in_solve(monkeypatch, gray, cues, method="levin", threads=2)[0] == min(2, most)
+    # Not asked for: every core that no other process keeps busy, at least one.
+    for busy in range(cores + 2):
+        monkeypatch.setattr(kernels, "busy_cores", lambda busy=busy: busy)
+        assert kernels.solve_threads(10**6) == max(1, min(most, cores - busy))
+    monkeypatch.setattr(kernels, "busy_cores", lambda: cores - 1)
+    one, result = _threads_in_solve(monkeypatch, gray, cues, method="levin")
+    assert one == 1
+    # The thread count never changes a result, bit for bit (the LU's two halves in turn or at once).
+    for method in ("levin", "levin-symmetric"):  # (bilaplacian-gtv too, measured at 300²: slow on a loaded machine)
+        ones = varcolor.colorize(gray, cues, method=method, threads=1)
+        twos = varcolor.colorize(gray, cues, method=method, threads=2)
+        assert np.array_equal(ones.ab, twos.ab), method
+        assert ones.info["options"]["threads"] == 1
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(InputError, match="threads must be a whole number >= 1"):
+            varcolor.Options(threads=bad)
+
+
+def test_busy_cores_counts_what_else_runs(monkeypatch):
+    readings = iter(["0.5 0.4 0.3 4/200 99\n", "0.5 0.4 0.3 2/200 99\n", "0.5 0.4 0.3 3/200 99\n"])
+    monkeypatch.setattr("builtins.open", lambda *a, **k: io.StringIO(next(readings)))
+    assert kernels.busy_cores() == 1  # the fewest runnable (2), less the thread asking
+
+
+def test_the_threads_flag_is_checked_and_does_not_change_what_resume_compares(tmp_path, capsys):
+    from varcolor.app.jobs import made_with
+
+    from .conftest import run
+
+    assert "threads" not in made_with(options=varcolor.Options(threads=1))
+    assert made_with(options=varcolor.Options(threads=1)) == made_with(options=varcolor.Options())
+    varcolor.write_image(tmp_path / "g.png", np.tile(np.linspace(0.2, 0.8, 48), (32, 1)))
+    code, _, err = run(capsys, "colorize", tmp_path / "g.png", "-o", tmp_path / "out.png", "--threads", "0")
+    assert code == 2 and err.count("\n") == 1 and "threads must be" in err

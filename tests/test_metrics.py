@@ -1,5 +1,6 @@
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from PIL import Image
 from scipy import ndimage
 from skimage.metrics import peak_signal_noise_ratio
 
+import varcolor
 from varcolor import metrics
 from varcolor.color import lab_to_rgb
 from varcolor.errors import InputError
@@ -270,3 +272,50 @@ def test_metrics_refuses_a_pair_too_large_for_memory_before_reading_it(tmp_path,
     code, _, err = run(capsys, *single, "--max-memory", "1")
     assert code == 2 and "more than the budget of 1.0 GB" in err
     assert metrics.score_bytes((7000, 10000)) > 10 * 7000 * 10000  # at least the images and a few copies
+
+
+PUBLIC = [name for name in metrics.__all__ if callable(getattr(metrics, name)) and name not in ("score_bytes", "lpips")]
+
+
+def _call(name, result, reference):
+    function = getattr(metrics, name)
+    value = function(result) if name == "colorfulness" else function(result, reference)
+    return value["ciede2000"] if name == "score" else value
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_metric_refuses_what_colorize_refuses_in_one_line(name):
+    rgb = photo("coffee", (180, 200))  # MS-SSIM needs a side of 176
+    gray = rgb.mean(axis=2)
+    with_nan = rgb.copy()
+    with_nan[3, 4, 1] = np.nan
+    with_inf = rgb.copy()
+    with_inf[5, 6, 0] = np.inf
+    for bad, says in (
+        (rgb * 255, "values in [0, 1], got"),  # 8-bit levels as floats: PSNR would be -38.9 dB
+        (rgb - 0.5, "values in [0, 1], got"),
+        (with_nan, "non-finite"),
+        (with_inf, "non-finite"),
+        (rgb.astype(complex), "real numbers"),
+        (rgb[..., :2], "H×W×3"),
+        (rgb[None], "H×W×3"),
+        (np.zeros((0, 0, 3)), "empty"),
+    ):
+        for spoilt in ("result", "reference") if name != "colorfulness" else ("result",):
+            pair = (bad, rgb) if spoilt == "result" else (rgb, bad)
+            with pytest.raises(InputError, match=re.escape(says)) as refused:
+                _call(name, *pair)
+            message = str(refused.value)
+            assert "\n" not in message and message.startswith(spoilt if name != "colorfulness" else "image")
+            # colorize refuses the same values as a gray image
+            if bad.ndim == 3 and bad.shape[-1] == 3 and bad.size and not np.iscomplexobj(bad):
+                with pytest.raises(InputError):
+                    varcolor.colorize(bad, varcolor.Cues.from_points([], rgb.shape[:2]))
+    # What it takes: floats in [0, 1], gray H×W, RGBA (alpha dropped), 8- and 16-bit levels.
+    reference = _call(name, rgb, gray)
+    levels8 = np.round(rgb * 255).astype(np.uint8)
+    levels16 = np.round(rgb * 65535).astype(np.uint16)
+    rgba = np.concatenate([rgb, np.ones(rgb.shape[:2] + (1,))], axis=2)
+    assert _call(name, rgba, gray) == pytest.approx(reference, nan_ok=True)
+    assert _call(name, levels16, gray) == pytest.approx(reference, rel=1e-3, abs=1e-3, nan_ok=True)
+    assert np.isfinite(_call(name, levels8, gray)) or name == "vif"

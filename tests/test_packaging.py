@@ -41,6 +41,16 @@ def _tracked_tree(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
+def test_the_package_declares_its_types():
+    """PEP 561: the ``py.typed`` marker is in the package and listed as package data, so that a
+    wheel (the slow test below checks one) and an install carry it to type checkers."""
+    import tomllib
+
+    assert (ROOT / "varcolor" / "py.typed").is_file()
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "py.typed" in data["varcolor"]
+
+
 @pytest.mark.slow
 def test_the_wheel_carries_the_network_and_runs_outside_the_checkout(tmp_path):
     tree, wheels, env, work = (tmp_path / name for name in ("tree", "wheels", "env", "work"))
@@ -59,6 +69,7 @@ def test_the_wheel_carries_the_network_and_runs_outside_the_checkout(tmp_path):
         "varcolor/krita/plugin/varcolor_krita.desktop",
         "varcolor/krita/plugin/varcolor_krita/protocol.py",
         "varcolor/krita/plugin/varcolor_krita/docker.py",
+        "varcolor/py.typed",
     ):
         assert needed in names, needed
 

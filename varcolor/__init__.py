@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # for type checkers and the API reference: at run time each n
     from . import bench, color, cues, data, methods, metrics
     from .api import Colorizer, Result, check_fits, colorize
     from .cues import Cues
-    from .errors import InputError, OutputError, VarcolorError
+    from .errors import ConvergenceError, InputError, OutputError, VarcolorError
     from .io import read_image, walk_images, write_image
     from .options import Options
     from .solvers import SolverPlan
@@ -40,6 +40,7 @@ __all__ = [
     "VarcolorError",
     "InputError",
     "OutputError",
+    "ConvergenceError",
     "__version__",
 ]
 
@@ -55,7 +56,7 @@ __getattr__, _, _ = lazy_loader.attach(
         "solvers": ["SolverPlan"],
         "cues": ["Cues"],
         "io": ["read_image", "write_image", "walk_images"],
-        "errors": ["VarcolorError", "InputError", "OutputError"],
+        "errors": ["VarcolorError", "InputError", "OutputError", "ConvergenceError"],
     },
 )
 

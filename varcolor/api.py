@@ -27,7 +27,7 @@ from .color import (
     yiq_to_rgb,
 )
 from .cues import Cues
-from .errors import InputError, MethodError, check_image_size, real_array
+from .errors import SIZES, InputError, MethodError, check_image_size, check_unit_range, image_size, real_array
 from .gamut import GlobalHints
 from .interactive import Updates
 from .io import to_levels
@@ -35,6 +35,10 @@ from .kernels import threads_for
 from .methods import METHODS, Problem  # noqa: F401 (METHODS re-exported)
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
+
+#: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
+#: 40 at 1 MP, one at 40 MP (a cue set is an image-sized mask and chroma).
+UNDO_BYTES = 1_000_000_000
 
 #: Up to this many pixels a colorizer holds the gray image's lightness (8 bytes a pixel) for the
 #: repaints after edits; a bigger scan, colorized once, computes it as it paints.
@@ -64,7 +68,10 @@ class Result:
         The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
         the Lab chroma of ``rgb``.
     info : dict
-        method, solver, iterations, residual, seconds, and the options used; with ``instances``,
+        method, solver, iterations, residual, seconds; ``options``: every option the solve ran with
+        (:meth:`Options.keywords <varcolor.options.Options.keywords>`: tolerance, iteration limit,
+        the method's own parameters…; ``Options.build(**info["options"])`` rebuilds them); after an
+        edit, ``update`` and ``full_solve`` (:meth:`Colorizer.update`); with ``instances``,
         what was found (``info["instances"]``: label, score, box, mask area, crop window, seconds per
         instance; :func:`varcolor.instances.fuse`).
     """
@@ -79,10 +86,7 @@ def _check_gray(gray: np.ndarray) -> np.ndarray:
     if not (gray.ndim == 2 or (gray.ndim == 3 and gray.shape[2] in (3, 4))):
         raise InputError(f"the gray image must be H×W, or H×W×3 (×4: alpha ignored), got shape {gray.shape}")
     check_image_size(gray.shape)
-    if not np.all(np.isfinite(gray)):
-        raise InputError("the gray image has non-finite values")
-    if gray.min() < 0 or gray.max() > 1:
-        raise InputError("the gray image must hold values in [0, 1] (use varcolor.read_image)")
+    check_unit_range(gray, "the gray image", " (use varcolor.read_image)")
     return to_gray(gray)
 
 
@@ -153,6 +157,14 @@ class Colorizer:
         None: results' ``rgb`` as floats in [0, 1]; 8 or 16: as the levels an 8- or 16-bit file
         holds (uint8, uint16), painted band by band (:func:`colorize`).
 
+    Attributes
+    ----------
+    cues : Cues or None
+        The whole cue set of the last result (None before the first solve): :meth:`update` adds
+        to it, :meth:`undo` goes back to the one before.
+    options : Options
+        The options every solve uses.
+
     Examples
     --------
     >>> import numpy as np, varcolor
@@ -162,6 +174,9 @@ class Colorizer:
     >>> second = cz.update(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
     >>> float(first.ab[20, 28, 0]) > 35, float(second.ab[20, 28, 0]) < -35
     (True, True)
+    >>> back = cz.undo()  # the second cue gone again
+    >>> cz.cues.count, bool(np.abs(back.ab - first.ab).max() < 0.01)
+    (1, True)
     """
 
     def __init__(
@@ -209,7 +224,10 @@ class Colorizer:
         # Plans its solver unless given the plan: refuses what will not fit.
         self.engine = method(self.guide, options, progress, plan=plan)
         self.updates = Updates(self.engine, options.space, self._targets_at) if method.interactive else None
+        #: The cue set of the last result (None before the first solve): what :meth:`update` adds
+        #: to and :meth:`undo` goes back from.
         self.cues: Cues | None = None
+        self._undo: list[Cues] = []  # earlier cue sets, the newest last
         self._chroma: np.ndarray | None = None
         self._last: Result | None = None
 
@@ -251,7 +269,8 @@ class Colorizer:
         added and removed since the factored solve), ``recoloured``, ``block``, ``correction``,
         ``bound`` and ``window`` as :meth:`update` describes. Where it cannot (no factors held, an
         edit too large for the correction's block), the cues are solved afresh and, if there was
-        something to reuse, ``info["full_solve"]`` says why. ``reuse=False`` always solves afresh.
+        something to reuse, ``info["update"]`` is ``"full"`` and ``info["full_solve"]`` says why.
+        ``reuse=False`` always solves afresh.
 
         Parameters
         ----------
@@ -280,12 +299,40 @@ class Colorizer:
         >>> bool(np.abs(undone.ab - varcolor.colorize(gray, one).ab).max() < 0.01)
         True
         """
+        return self._remembered(self.cues, self._solve(cues, x0, reuse))
+
+    def _remembered(self, before: Cues | None, result: Result) -> Result:
+        """``result``, with the cue set it replaced kept for :meth:`undo` (within :data:`UNDO_BYTES`)."""
+        if before is not None and before is not self.cues:
+            self._undo.append(before)
+            size = lambda cues: cues.mask.nbytes + cues.ab.nbytes  # noqa: E731
+            while len(self._undo) > 1 and sum(map(size, self._undo)) > UNDO_BYTES:
+                del self._undo[0]
+        return result
+
+    def undo(self) -> Result:
+        """Go back to the cue set before the last :meth:`solve` or :meth:`update` (each call one
+        step further back, as far as :data:`UNDO_BYTES` of earlier cue sets reach): that set is
+        solved again as :meth:`solve` does, by a low-rank correction of held factors where it can
+        (``info["update"]``), so that an undo costs about what the edit did. :attr:`cues` is then
+        that set.
+
+        Returns
+        -------
+        Result
+            The earlier cue set's colorization (the class's example shows one).
+        """
+        if not self._undo:
+            raise InputError("nothing to undo: no earlier cue set (undo goes back over solve and update calls)")
+        return self._solve(self._undo.pop(), None, True)
+
+    def _solve(self, cues: Cues, x0: np.ndarray | None, reuse: bool) -> Result:
         start = time.perf_counter()
         self._check_cues(cues)
         why = None
         if reuse and x0 is None and self.network is None and self.updates is not None and self._chroma is not None:
             if cues.count:
-                with threads_for(self.guide.size):
+                with threads_for(self.guide.size, self.options.threads):
                     found, why = self.updates.edit(cues, self._chroma)
                 if found is not None:
                     chroma, report, where = found
@@ -295,18 +342,15 @@ class Colorizer:
                 why = "no cues"
         if not (reuse and x0 is None and self.engine.incremental):
             self.engine.reset()  # an incremental method otherwise decides itself what to reuse
-        result = self._run(cues, x0)
-        if why is not None:
-            result.info["full_solve"] = why
-        return result
+        return _solved_afresh(self._run(cues, x0), why)
 
     def _check_cues(self, cues: Cues) -> None:
         if not isinstance(cues, Cues):
             raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
         if cues.shape != self.guide.shape:
             raise InputError(
-                f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
-                f"is {self.guide.shape[1]}×{self.guide.shape[0]}"
+                f"the cues are for a {image_size(cues.shape)} image but the gray image "
+                f"is {image_size(self.guide.shape)} {SIZES}"
             )
 
     def update(self, more_cues: Cues, local: bool = True) -> Result:
@@ -327,7 +371,9 @@ class Colorizer:
           answer, in chroma units).
 
         Neither has a global residual (``info["residual"]`` is None). Otherwise the whole image is
-        re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables).
+        re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables):
+        ``info["update"]`` is ``"full"`` and ``info["full_solve"]`` says why (``local=False``, the
+        prior, a method without local updates, or no window small enough to hold the change).
 
         Parameters
         ----------
@@ -340,19 +386,30 @@ class Colorizer:
         -------
         Result
         """
+        return self._remembered(self.cues, self._update(more_cues, local))
+
+    def _update(self, more_cues: Cues, local: bool) -> Result:
         start = time.perf_counter()
         if not isinstance(more_cues, Cues):
             raise InputError(f"cues must be a varcolor.Cues, not {type(more_cues).__name__}")
         cues = more_cues if self.cues is None else self.cues.merged(more_cues)
-        if local and self._chroma is not None and self.network is None and self.updates is not None:
-            with threads_for(self.guide.size):
-                found = self.updates.update(cues, more_cues, self._chroma)
+        if self._chroma is None:
+            why = "no earlier solve to update"
+        elif not local:
+            why = "local=False"
+        elif self.network is not None:
+            why = "the neural prior is on: an update re-solves the whole image"
+        elif self.updates is None:
+            why = f"method {self.method!r} makes no local updates"
+        else:
+            with threads_for(self.guide.size, self.options.threads):
+                found, why = self.updates.update(cues, more_cues, self._chroma)
             if found is not None:
                 chroma, report, where = found
                 self.cues = cues
                 return self._finish(chroma, {**self._info(cues), **report}, start, where)
         self.engine.changed()
-        return self._run(cues, self._chroma)
+        return _solved_afresh(self._run(cues, self._chroma), why)
 
     def refine(self, admm_tol: float | None = None) -> Result:
         """Carry an iterative method's solve (bilaplacian-gtv's ADMM) on from where the last solve
@@ -379,6 +436,9 @@ class Colorizer:
             "space": self.options.space,
             "device": self.options.device,
             "cues": cues.count,
+            # Every option the solve ran with (tolerance, limits, the method's own parameters):
+            # Options.build(**info["options"]) gives them back.
+            "options": self.options.keywords(),
         }
 
     def _targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
@@ -426,7 +486,7 @@ class Colorizer:
             targets = cues.ab
             if options.space == "yiq":
                 targets = _cue_iq(cues.ab, cues.lightness, self.lightness)
-            with threads_for(self.guide.size):
+            with threads_for(self.guide.size, self.options.threads):
                 solved = self.engine.solve(Problem(cues.mask, targets, prior, weight), x0)
             chroma, report = _solution(self.engine, solved, self.guide.shape + (2,))
             info.update(report)
@@ -580,6 +640,16 @@ def colorize(
     """
     colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, bits=bits, **keywords)
     return colorizer.solve(cues, x0)
+
+
+def _solved_afresh(result: Result, why: str | None) -> Result:
+    """``result`` of a global solve where a reuse was tried, saying so: ``info["update"]`` is
+    ``"full"`` and ``info["full_solve"]`` why (an incremental method's own reason first); its
+    report's own ``update`` (a correction of its coarse grid, say) is kept."""
+    why = result.info.get("full_solve", why)
+    if why is not None and "update" not in result.info:
+        result.info.update(update="full", full_solve=why)
+    return result
 
 
 def _solution(engine: methods.Method, outcome: object, shape: tuple[int, int, int]) -> tuple[np.ndarray, dict]:

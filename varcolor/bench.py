@@ -13,8 +13,11 @@ The inputs and the scoring are those of a method run elsewhere on exported files
 :meth:`~varcolor.cues.Cues.from_points`, and every result is scored as the 8-bit image it would be
 saved as (:func:`score`).
 
-A method is a varcolor method (``levin``, ``levin-symmetric``, ``bilaplacian-gtv``, ``ideepcolor``
-— the network alone) or ``METHOD+ideepcolor``: that method with the network as its prior.
+A method is a registered varcolor method (``levin-multiscale``, the default; ``levin``,
+``levin-symmetric``, ``bilaplacian-gtv``, ``ideepcolor`` — the network alone — or a plug-in's)
+or ``METHOD+ideepcolor``: that method with the network as its prior. Two names can be one
+solve at the scored size (``levin-multiscale`` is ``levin`` up to 65,536 pixels, so at the
+protocol's 256²): :func:`same_solves` says which, and :func:`markdown` marks their rows.
 ``varcolor bench`` runs this over a folder; ``benchmarks/quality.py`` adds the published curve
 and plots.
 
@@ -55,6 +58,7 @@ __all__ = [
     "score",
     "evaluate",
     "summarize",
+    "same_solves",
     "markdown",
 ]
 
@@ -350,6 +354,40 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
     return table
 
 
+def same_solves(methods: Sequence[str], resolution: str, **options) -> dict[str, str]:
+    """The methods of ``methods`` that are, by design, another method's solve at ``resolution``
+    (a side: the protocol's square; at ``"full"`` each photo has its own size, and none is
+    named), each with that method's name (:meth:`varcolor.methods.Method.same_as`).
+
+    Parameters
+    ----------
+    methods : sequence of str
+        Method names (``METHOD`` or ``METHOD+PRIOR``).
+    resolution : str
+        A side length, or ``"full"``.
+    **options
+        As :func:`evaluate` takes them (a method's own ``factor``, say).
+
+    Examples
+    --------
+    >>> same_solves(["levin-multiscale", "levin", "levin-multiscale+ideepcolor"], "256")
+    {'levin-multiscale': 'levin', 'levin-multiscale+ideepcolor': 'levin+ideepcolor'}
+    >>> same_solves(["levin-multiscale"], "512")
+    {}
+    """
+    if resolution == "full":
+        return {}
+    side = int(parse_resolution(resolution))
+    same = {}
+    for method in methods:
+        name, prior = registry.split_prior(method)
+        keywords = {key: value for key, value in method_options(method, **options).items() if key != "method"}
+        other = registry.get(name).same_as((side, side), Options.build(method=name, **keywords))
+        if other is not None:
+            same[method] = other if prior is None else registry.with_prior(other, prior)
+    return same
+
+
 def markdown(
     summary: dict,
     resolutions: Sequence[str],
@@ -357,9 +395,12 @@ def markdown(
     hints: Sequence[int],
     label: str,
     anchors: dict[int, float] | None = None,
+    same: dict[str, str] | None = None,
 ) -> str:
     """The summary as a Markdown table (a row per resolution, method and score; a column per hint
-    count), with ``anchors`` (hints → PSNR at 256², the published SIGGRAPH17 curve) as a last row."""
+    count), with ``anchors`` (hints → PSNR at 256², the published SIGGRAPH17 curve) as a last row;
+    a method of ``same`` (:func:`same_solves`) is marked as the other method's solve."""
+    same = same or {}
     out = [
         f"Mean over {label}, ideepcolor hint protocol (6×6 patches of mean true ab); "
         "PSNR in dB on 8-bit RGB, ΔE = CIEDE2000.",
@@ -377,7 +418,8 @@ def markdown(
                     for n in hints
                 ]
                 cells = ["" if v is None else "n/a" if np.isnan(v) else fmt.format(v) for v in values]
-                out.append(f"| {resolution} | {method} | {score} | " + " | ".join(cells) + " |")
+                shown = f"{method} (= {same[method]}: the same solve at this size)" if method in same else method
+                out.append(f"| {resolution} | {shown} | {score} | " + " | ".join(cells) + " |")
     if anchors:
         cells = [f"{anchors[n]:.2f}" if n in anchors else "" for n in hints]
         out.append(

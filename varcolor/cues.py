@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
-from .errors import InputError, real_array
+from .errors import InputError, check_unit_range, real_array
 from .io import safe_json
 
 __all__ = [
@@ -983,10 +983,12 @@ def _point_values(record: dict, where: str) -> dict[str, float]:
 
 
 def _true_ab(rgb: np.ndarray) -> np.ndarray:
-    rgb = np.asarray(rgb, dtype=np.float64)
+    rgb = real_array(rgb, "rgb")
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
         raise InputError(f"samplers read a colour image (H×W×3), got shape {rgb.shape}")
-    return rgb_to_lab(rgb[..., :3])[..., 1:]
+    rgb = np.asarray(rgb[..., :3], dtype=np.float64)
+    check_unit_range(rgb, "rgb (the colour image the cues are sampled from)", " (use varcolor.read_image)")
+    return rgb_to_lab(rgb)[..., 1:]
 
 
 def _patch_cues(ab_true: np.ndarray, corners: np.ndarray, patch: int) -> Cues:
@@ -1045,6 +1047,21 @@ def sample_ideepcolor(rgb: np.ndarray, n: int, patch: int = 6, rng=None) -> Cues
     Each hint is a ``patch×patch`` square filled with the mean true ab over it; its top-left
     corner is drawn per axis from N((S − P + 1)/2, (S − P + 1)/4), S the image side, and clipped
     to [0, S − P]; row first, then column.
+
+    Parameters
+    ----------
+    rgb : ndarray
+        The colour image the hints are taken from: ``H×W×3`` sRGB floats in [0, 1] (an 8-bit
+        image divided by 255, or :func:`varcolor.read_image`'s); values outside it are refused.
+    n : int
+        Number of hints, 0 to the image's pixels.
+    patch : int
+        Side of each hint's square (default 6, the protocol's).
+    rng : None, int, sequence of int, or numpy.random.Generator
+        What :func:`numpy.random.default_rng` takes: None (fresh entropy), a seed (an int, or a
+        list of ints such as ``[seed, image_index, n]``, as ``varcolor bench`` seeds each draw),
+        or a Generator, which is used and advanced. The same seed gives the same hints on any
+        machine.
 
     Examples
     --------

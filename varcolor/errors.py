@@ -47,10 +47,43 @@ def real_array(value, name: str) -> np.ndarray:
     return array
 
 
+def check_unit_range(array: np.ndarray, name: str, use: str = "") -> None:
+    """Refuse, in one line naming ``name``, an image that is not finite or not within [0, 1]
+    (the range of every image varcolor takes as floats); ``use`` ends the message (what to do).
+
+    >>> check_unit_range(np.full((2, 2), 200.0), "gray")
+    Traceback (most recent call last):
+    varcolor.errors.InputError: gray must hold values in [0, 1], got [200, 200] (8-bit levels? divide by 255)
+    """
+    if array.size == 0:
+        return
+    low, high = float(array.min()), float(array.max())  # NaN and infinities fail the test below too
+    if 0.0 <= low <= high <= 1.0:
+        return
+    if not np.all(np.isfinite(array)):
+        raise InputError(f"{name} has non-finite values (NaN or infinite)")
+    levels = " (8-bit levels? divide by 255)" if 1 < high <= 255 and low >= 0 else ""
+    raise InputError(f"{name} must hold values in [0, 1], got [{low:.4g}, {high:.4g}]{levels or use}")
+
+
 class MethodError(InputError):
     """A colorization method (a plug-in's, say) that returned what cannot be a result: not an
     ``H×W×2`` array of finite numbers and a report. An :class:`InputError`, as a non-finite
     result always was: the method the options name cannot be used."""
+
+
+#: How a message ends that compares the sizes of arrays given in Python: messages write an image's
+#: size as width×height (as image programs and files do), docstrings an array's shape as H×W.
+SIZES = "(sizes as width×height; an H×W array is W×H here)"
+
+
+def image_size(shape: tuple) -> str:
+    """An image's size for a message, width×height, from an array ``shape`` (``(H, W, …)``).
+
+    >>> image_size((128, 160, 3))
+    '160×128'
+    """
+    return f"{shape[1]}×{shape[0]}"
 
 
 def check_image_size(shape: tuple) -> None:

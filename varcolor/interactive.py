@@ -84,13 +84,18 @@ class Updates:
 
     def update(self, cues: Cues, more_cues: Cues, chroma: np.ndarray):
         """The new chroma for ``cues`` (``more_cues`` added to the last ones, whose solution is
-        ``chroma``), its report and where it changed (a pair of slices or of index arrays); None
-        where no local update applies (a global re-solve follows)."""
-        found, _ = self.edit(cues, chroma)
+        ``chroma``), its report and where it changed (a pair of slices or of index arrays), and
+        None; or None and why no local update applies (a global re-solve follows)."""
+        found, why = self.edit(cues, chroma)
         if found is None:
             self.base = None  # the window's change is not one the base's factors describe
             found = self._locally(cues, more_cues, chroma)
-        return found
+            if found is None:
+                why = (
+                    f"no low-rank correction ({why}), and the change the new cues cause does not die out "
+                    "within a window of a tenth of the image"
+                )
+        return found, (None if found is not None else why)
 
     def edit(self, cues: Cues, last: np.ndarray):
         """The new chroma for the whole new cue set ``cues`` from the base's factors, whatever

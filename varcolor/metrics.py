@@ -1,7 +1,10 @@
 """Full-reference image-quality metrics for colorization results.
 
 Every function takes the result first and the reference second, both sRGB in [0, 1]
-(``H×W×3``; gray ``H×W`` images count as R = G = B).
+(``H×W×3``; gray ``H×W`` images count as R = G = B; uint8 and uint16 levels are scaled to [0, 1]).
+They take what :func:`varcolor.colorize` takes and refuse the rest in one line
+(:class:`~varcolor.errors.InputError`): values outside [0, 1] (a 0–255 image given as floats),
+NaN or infinite values, other shapes, empty images, two images of different sizes.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import os
 import numpy as np
 
 from .color import lab_to_rgb, rgb_to_lab
-from .errors import InputError
+from .errors import SIZES, InputError, check_unit_range, image_size, real_array
 
 __all__ = [
     "psnr",
@@ -40,23 +43,29 @@ _C2 = 0.03**2
 _MS_WEIGHTS = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
 
 
-def _pair(result: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    def rgb(image, name):
-        image = np.asarray(image)
-        if image.dtype == np.uint8:
-            image = image / 255.0
-        image = np.asarray(image, dtype=np.float64)
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=2)
-        if image.ndim != 3 or image.shape[2] not in (3, 4):
-            raise InputError(f"{name} must be an H×W×3 image, got shape {image.shape}")
-        return image[..., :3]
+def _rgb(image, name: str) -> np.ndarray:
+    """``image`` as an ``H×W×3`` float64 sRGB array in [0, 1], refused in one line naming ``name``
+    where :func:`varcolor.colorize` would refuse it: not real numbers, not ``H×W`` or ``H×W×3``
+    (×4: alpha dropped), empty, non-finite, or floats outside [0, 1]. 8- and 16-bit levels
+    (uint8, uint16: what :func:`~varcolor.write_image` writes) are scaled to [0, 1]."""
+    image = real_array(image, name)
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
+        raise InputError(f"{name} must be an H×W×3 (or H×W gray) image, got shape {image.shape}")
+    if image.size == 0:
+        raise InputError(f"{name} is empty (shape {image.shape})")
+    if image.dtype in (np.uint8, np.uint16):
+        image = image / float(np.iinfo(image.dtype).max)
+    image = np.asarray(image[..., :3] if image.ndim == 3 else image, dtype=np.float64)
+    check_unit_range(image, name)
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
 
-    result, reference = rgb(result, "result"), rgb(reference, "reference")
+
+def _pair(result: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both images checked (:func:`_rgb`) and of one size."""
+    result, reference = _rgb(result, "result"), _rgb(reference, "reference")
     if result.shape != reference.shape:
         raise InputError(
-            f"the result is {result.shape[1]}×{result.shape[0]} but the reference is "
-            f"{reference.shape[1]}×{reference.shape[0]}"
+            f"the result is {image_size(result.shape)} but the reference is {image_size(reference.shape)} {SIZES}"
         )
     return result, reference
 
@@ -318,9 +327,13 @@ def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLi
     """LPIPS perceptual distance (Zhang et al. 2018; AlexNet, calibration v0.1): 0 for identical
     images, larger for more different ones (about 0.1 for a mild distortion, up to about 1).
 
-    Needs the ``neural`` extra and two weight files in the folder ``weights`` (else in
-    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``): :mod:`varcolor.neural.lpips` names them; docs/metrics.md
-    says where they come from. Nothing is downloaded. Symmetric, computed at the images' own size.
+    Needs the ``neural`` extra and two weight files that varcolor does not ship and never
+    downloads, so that offline it cannot run until you copy them in: AlexNet's ImageNet weights
+    (``alexnet-owt-7be5be79.pth``, torchvision's, about 240 MB) and LPIPS v0.1's calibration
+    (``alex.pth``, from the ``lpips`` package, 6 KB), in the folder ``weights`` (else in
+    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``). Without them it is refused in one
+    line naming the missing file; :mod:`varcolor.neural.lpips` lists the names each may have, and
+    docs/metrics.md ("LPIPS") says where to get them. Symmetric, computed at the images' own size.
 
     Parameters
     ----------
@@ -386,7 +399,7 @@ def colorfulness(image: np.ndarray) -> float:
     >>> colorfulness(np.full((2, 2, 3), 0.3))
     0.0
     """
-    rgb, _ = _pair(image, image)
+    rgb = _rgb(image, "image")
     r, g, b = (rgb[..., c] * 255.0 for c in range(3))
     rg = r - g
     yb = 0.5 * (r + g) - b

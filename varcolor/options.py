@@ -17,6 +17,7 @@ varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levi
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,11 @@ def _automatic(name: str, value) -> None:
         raise InputError(f"{name} must be {' or '.join(AUTOMATIC)}, got {value!r}")
 
 
+def _threads(name: str, value) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+        raise InputError(f"{name} must be a whole number >= 1 (or None: from the cores free), got {value!r}")
+
+
 def _memory(name: str, value) -> None:
     memory_budget(value)
 
@@ -99,6 +105,10 @@ class Options(OptionValues):
         ``(β/2) Σ c ‖u − p‖²``; ``residual``: the smoothness acts on ``u − p``; a method takes the
         modes in its ``prior_modes``, others use ``anchor``), and how the network's colours are
         read: ``faithful`` or ``vivid`` (:data:`AUTOMATIC`).
+    threads : int or None
+        The most threads a solve's kernels run on (None, the default: the cores that other
+        processes are not keeping busy when the solve starts, at most ``NUMBA_NUM_THREADS``;
+        :func:`varcolor.kernels.solve_threads`). Results are bit-for-bit the same on any count.
     instances, detector_file
         Instance-aware colorization (docs/guide/instances.md): the detector (``none``, ``auto``,
         ``faces``, ``cascades`` or a plug-in's) and a plug-in detector's weights file.
@@ -170,6 +180,13 @@ class Options(OptionValues):
     )
     detector_file: str | None = option(
         None, "weights of a plug-in detector (.safetensors, or .pt/.pth read with weights_only)", metavar="PATH"
+    )
+    threads: int | None = option(
+        None,
+        "most threads of a solve's kernels; default: the cores other processes are not keeping busy now, "
+        "at most $NUMBA_NUM_THREADS (results are the same on any count)",
+        check=_threads,
+        metavar="N",
     )
     parameters: Any = field(default=None, metadata={"help": None})
 

@@ -1,6 +1,8 @@
 """MkDocs hook: pages made at build time from the repository itself, so they cannot drift.
 
-- ``cli.md``: every ``varcolor`` subcommand's ``--help``, from ``varcolor.cli.build_parser()``;
+- ``cli.md``: every ``varcolor`` subcommand's ``--help``, from ``varcolor.cli.build_parser()``
+  (``docs/cli.md`` and ``docs/model-card.md`` are stubs that point a reader of the repository to
+  the sources; the generated pages replace them);
 - ``results/NAME.md`` (and ``.png``): each table and plot in ``benchmarks/results/``;
 - ``model-card.md`` and ``changelog.md``: ``varcolor/neural/models/README.md`` (the model card) and ``CHANGELOG.md``;
 - ``examples/NAME.md`` (and ``.png``): the gallery. Each script in ``examples/`` is run as a user
@@ -88,9 +90,11 @@ def _result_page(table: Path) -> str:
 
 
 def _site_links(markdown: str, page) -> str:
-    """Links written for GitHub (``../benchmarks/results/X``) point at the site's copies."""
+    """Links written for GitHub (``../benchmarks/results/X``, ``../examples/NAME.py``) point at
+    the site's copies (the results' pages, the gallery's)."""
     up = "../" * page.file.src_uri.count("/")
-    return re.sub(r"\]\((?:\.\./)+benchmarks/results/", f"]({up}results/", markdown)
+    markdown = re.sub(r"\]\((?:\.\./)+benchmarks/results/", f"]({up}results/", markdown)
+    return re.sub(r"\]\((?:\.\./)+examples/(\w+)\.py([#)])", rf"]({up}examples/\1.md\2", markdown)
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -171,6 +175,9 @@ def _example_page(name: str, run: dict | None) -> str:
 
 def on_files(files, config):
     def add(uri: str, content: str | None = None, path: Path | None = None) -> None:
+        stub = files.get_file_from_path(uri)  # docs/cli.md, docs/model-card.md: for a reader of the repository
+        if stub is not None:
+            files.remove(stub)
         files.append(File.generated(config, uri, content=content, abs_src_path=None if path is None else str(path)))
 
     add("cli.md", _cli_page())

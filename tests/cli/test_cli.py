@@ -375,7 +375,7 @@ def test_bench_reports_vif(tmp_path, capsys):
     rows = json.loads(out)["rows"]
     assert code == 0 and rows[1]["hints"] == 50 and rows[1]["vif"] == pytest.approx(expected)
     code, out, _ = run(capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "-q")
-    assert "| 48 | levin | vif |" in out
+    assert "| 48 | levin-multiscale (= levin: the same solve at this size) | vif |" in out  # the default method
 
 
 def _protocol_result(rgb, n, index=0, **options):
@@ -436,7 +436,31 @@ def test_bench_scores_methods_against_hints(tmp_path, capsys):
         "-q",
     )
     table = (tmp_path / "t.md").read_text()
-    assert code == 0 and out == "" and "| 32 | levin | psnr |" in table and "| 0 | 5 |" in table
+    assert code == 0 and out == "" and "| 32 | levin-multiscale (= levin" in table and "| 0 | 5 |" in table
+
+
+def test_bench_defaults_to_the_library_default_and_marks_one_solve_under_two_names(tmp_path, capsys):
+    _bench_photos(tmp_path / "photos")
+    photo_path = tmp_path / "photos" / "a.png"
+    args = ("bench", "-i", photo_path, "--hints", "0,20", "--resolution", "48", "-q", "--methods")
+    code, out, _ = run(capsys, *args, "levin-multiscale,levin", "--format", "json")
+    by = {(row["method"], row["hints"]): row for row in json.loads(out)["rows"]}
+    for n in (0, 20):  # at 48² (up to 65,536 pixels) levin-multiscale is levin's exact solve: equal scores
+        for score in varcolor.bench.SCORES:
+            assert by["levin-multiscale", n][score] == pytest.approx(by["levin", n][score], nan_ok=True)
+    code, out, _ = run(capsys, *args, "levin-multiscale,levin")
+    assert code == 0 and "| 48 | levin-multiscale (= levin: the same solve at this size) | psnr |" in out
+    assert "| 48 | levin | psnr |" in out
+    code, default, _ = run(capsys, *args[:-1])  # no --methods: the library's default method
+    assert varcolor.Options().method == "levin-multiscale" and "| 48 | levin-multiscale (= levin" in default
+    # Where levin-multiscale solves on a coarse grid (beyond 65,536 pixels, or a factor given), no mark.
+    assert varcolor.bench.same_solves(["levin-multiscale", "levin"], "320") == {}
+    assert varcolor.bench.same_solves(["levin-multiscale"], "48", factor=4) == {}
+    # LPIPS is not scored by bench, and its help says why and where it is.
+    with pytest.raises(SystemExit):
+        run(capsys, "bench", "--help")
+    out = capsys.readouterr().out
+    assert "LPIPS" in out and "offline" in out and "varcolor metrics --lpips" in " ".join(out.split())
 
 
 def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):

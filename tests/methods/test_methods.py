@@ -278,3 +278,54 @@ def test_a_method_whose_solve_returns_no_result_is_one_line_naming_it(tmp_path, 
         assert not (tmp_path / "o.png").exists()
     finally:
         methods.unregister("wrong-test")
+
+
+MINE = """
+from dataclasses import dataclass
+
+import numpy as np
+
+from varcolor.fields import option
+from varcolor.methods import Method
+
+
+@dataclass(frozen=True)
+class Parameters:
+    strength: float = option(1.0, "mine: how strongly the mean colour is spread (default %(default)s)")
+
+
+class Method(Method):
+    name, summary = "mine", "every pixel the mean of the cues (a plug-in)"
+    Parameters = Parameters
+
+    def solve(self, problem, x0):
+        mean = problem.targets[problem.mask].mean(axis=0) * self.options.parameters.strength
+        return np.broadcast_to(mean, problem.targets.shape).copy(), {"solver": "mean"}
+"""
+
+
+def test_help_for_a_plug_in_method_shows_its_options(tmp_path):
+    environment = install_plug_ins(tmp_path / "site", {"mine": MINE})
+    command = [sys.executable, "-m", "varcolor.cli"]
+    for asked in (
+        ["colorize", "--method", "mine", "--help"],
+        ["colorize", "-m", "mine", "-h"],
+        ["colorize", "--method=mine", "--help"],
+    ):
+        done = subprocess.run(command + asked, env=environment, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and done.stderr == "", (asked, done.stderr)
+        words = " ".join(done.stdout.split())
+        assert "--strength" in words and "mine: every pixel the mean of the cues" in words
+    # A built-in method's help still loads no plug-in (whatever a plug-in does, --help works).
+    done = subprocess.run(
+        command + ["colorize", "--method", "levin", "--help"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        done.returncode == 0
+        and "--strength" not in done.stdout
+        and "not loaded for --help: mine" in " ".join(done.stdout.split())
+    )

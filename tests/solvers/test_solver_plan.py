@@ -4,6 +4,7 @@ returns is what a colorization then uses, made once per call; the tiles solve an
 system."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -238,3 +239,15 @@ def test_held_border_leaves_the_image_edge_free():
     assert not held[2:, 2:].any()  # the image's own bottom and right edge, and its top: free
     assert held[:, :2].all() and held.sum() == 2 * 10
     assert not held_border((slice(0, 10), slice(0, 12)), (10, 12)).any()
+
+
+@pytest.mark.parametrize("method", ["levin-multiscale", "levin", "levin-symmetric", "bilaplacian-gtv"])
+@pytest.mark.parametrize("shape", [(200, 300), (600, 800), (3000, 4000), (6000, 8000)])
+def test_a_plan_gives_one_memory_figure_the_one_it_checked(method, shape):
+    """The reason's size is the plan's ``bytes`` (a 12 MP levin-multiscale plan once said "about
+    0.6 GB", its coarse LU, beside bytes of 1.43 GB; the solve peaked 1.31 GB above its inputs)."""
+    from varcolor.memory import _gb
+
+    plan = varcolor.check_fits(shape, method=method, max_memory=20e9)
+    sizes = re.findall(r"about ([\d.]+ GB)", plan.reason)
+    assert all(size == _gb(plan.bytes) for size in sizes), (plan.reason, plan.bytes)

@@ -237,3 +237,25 @@ def test_the_command_line_refuses_a_non_converged_solve_and_a_folder_goes_on(tmp
     code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "out", "--solver", "amg")
     assert code != 0 and "strip.png" in err and "relative residual" in err
     assert (tmp_path / "out" / "fine.png").is_file() and not (tmp_path / "out" / "strip.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "solver"), [("levin", "amg"), ("levin-symmetric", "cg"), ("levin-symmetric", "multigrid")]
+)
+def test_iterative_solvers_report_their_convergence_history(method, solver):
+    """info["residuals"]: the worst relative residual after each iteration, ending at the solve's
+    own final residual, which is the true ‖b − A x‖ / ‖b‖ of the answer returned."""
+    from varcolor.solvers import make_solver
+
+    gray, cues = gray_and_cues("coffee", (48, 64), 30, rng=4)
+    info = varcolor.colorize(gray, cues, method=method, solver=solver, tol=1e-10).info
+    history = info["residuals"]
+    assert len(history) == info["iterations"] > 2 and history[-1] == info["residual"] <= 1e-10
+    assert history[0] > 100 * history[-1]  # it converged, and the history shows it
+    # The same solve by hand: the solver's own final residual is the answer's true residual.
+    engine = varcolor.methods.get(method)(gray, varcolor.Options.build(method=method, solver=solver, tol=1e-10))
+    operator, rhs = engine.system(gray, cues.mask, cues.ab)
+    x, report = make_solver(solver, operator, tol=1e-10, symmetric=operator.is_symmetric()).solve(rhs)
+    true = np.linalg.norm((rhs - operator.apply(x)).reshape(-1, 2), axis=0) / np.linalg.norm(rhs.reshape(-1, 2), axis=0)
+    assert report.residuals[-1] == report.residual == pytest.approx(true.max(), rel=1e-3, abs=1e-14)
+    assert "residuals" not in varcolor.colorize(gray, cues, method="levin", solver="direct").info

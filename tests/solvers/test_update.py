@@ -326,11 +326,11 @@ def test_solve_says_why_it_solved_afresh(monkeypatch):
     cz.solve(cues)
     big = stroke(gray.shape, slice(40, 44), slice(10, 60), (30.0, -20.0))
     result = cz.solve(cues.merged(big))
-    assert "update" not in result.info and "too large" in result.info["full_solve"]
+    assert result.info["update"] == "full" and "too large" in result.info["full_solve"]
     assert np.abs(result.ab - _fresh(gray, cues.merged(big), "levin", "lab").ab).max() <= 1e-6
     cz.solve(cues, reuse=False)
     erased = cz.solve(_without(cues, np.arange(gray.size).reshape(gray.shape) % 2 == 0))  # many cues removed
-    assert "update" not in erased.info and "too large" in erased.info["full_solve"]
+    assert erased.info["update"] == "full" and "too large" in erased.info["full_solve"]
     again = cz.solve(cues.merged(big), reuse=False)
     assert "update" not in again.info and "full_solve" not in again.info
     amg = varcolor.Colorizer(gray, solver="amg")
@@ -350,7 +350,7 @@ def test_an_edit_predicted_to_cost_more_than_a_fresh_solve_is_solved_afresh_and_
         lines = lines.merged(stroke(gray.shape, slice(row, row + 2), slice(10, 160), (30.0, -20.0)))
     factors = cz.engine.solver
     afresh = cz.solve(lines)
-    assert "update" not in afresh.info and cz.engine.solver is not factors
+    assert afresh.info["update"] == "full" and cz.engine.solver is not factors
     assert "predicted" in afresh.info["full_solve"] and "fresh solve" in afresh.info["full_solve"]
     assert np.array_equal(afresh.ab, _fresh(gray, lines, "levin", "lab").ab)
     more = lines.merged(stroke(gray.shape, slice(150, 153), slice(50, 70), (-10.0, 40.0)))

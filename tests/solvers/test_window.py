@@ -45,7 +45,12 @@ def test_sparse_cues_fall_back_to_the_global_solve():
     more = strokes(gray.shape)[0]
     after = cz.update(more)
     fresh = varcolor.colorize(gray, sparse.merged(more), method="levin-symmetric", solver="direct")
-    assert "update" not in after.info and after.info["iterations"] > 0
+    # A full re-solve, and why: levin-symmetric holds no LU factors, and no small window holds the change.
+    assert after.info["update"] == "full" and after.info["iterations"] > 0
+    assert "no factors" in after.info["full_solve"] and "tenth of the image" in after.info["full_solve"]
+    # info holds every option the solve ran with: they rebuild the colorizer's options.
+    assert varcolor.Options.build(**after.info["options"]) == cz.options
+    assert after.info["options"]["tol"] == cz.options.tol and after.info["options"]["maxiter"] == 300
     assert np.abs(after.ab - fresh.ab).max() <= MAX_AB
 
 

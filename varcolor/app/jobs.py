@@ -28,6 +28,7 @@ def made_with(
     the colorization's options, the encoder's, the format of the
     images written (``bits``, ``ext``) and ``more`` (the cue files' kind, the IR's layout...)."""
     shaped = dict(options.keywords()) if options is not None else {}
+    shaped.pop("threads", None)  # how many threads solved it does not change an output, bit for bit
     if encode_options is not None:
         shaped.update(encode_options.keywords())
     if run is not None:

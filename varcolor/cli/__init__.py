@@ -44,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     asks_help = any(word in ("-h", "--help", "--version") for word in argv[: _end_of_options(argv)])
     # Plug-ins are loaded while the parser is built (their methods and options become flags), but
-    # not for --help and --version, which must work whatever a plug-in does; a plug-in skipped
-    # is one line, as every warning of the command line.
+    # not for --help and --version, which must work whatever a plug-in does, unless the help is
+    # asked for a plug-in's method by name (`--method mine --help` shows its options); a plug-in
+    # skipped is one line, as every warning of the command line.
     with contextlib.ExitStack() as stack:
-        if asks_help:
+        if asks_help and not _names_a_plug_in(argv[: _end_of_options(argv)]):
             stack.enter_context(built_in_only())
         with warnings.catch_warnings(record=True) as caught:
             parser = build_parser()
@@ -64,6 +65,21 @@ def main(argv: list[str] | None = None) -> int:
         with batch.sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
             error("interrupted")
         return 130
+
+
+def _names_a_plug_in(argv: list[str]) -> bool:
+    """Whether ``argv`` names a method that varcolor does not bring (``--method NAME``, ``-m NAME``,
+    ``--methods A,B+PRIOR``, ``--method=NAME``): a plug-in's, which ``--help`` then loads."""
+    from ..methods import METHODS, split_prior
+
+    named = []
+    for index, word in enumerate(argv):
+        flag, equals, value = word.partition("=")
+        if flag in ("--method", "--methods", "-m"):
+            named += (value if equals else " ".join(argv[index + 1 : index + 2])).split(",")
+        elif word.startswith("-m") and not word.startswith("--") and len(word) > 2:
+            named.append(word[2:])
+    return any(name and split_prior(name)[0] not in METHODS for name in named)
 
 
 def _end_of_options(argv: list[str]) -> int:

@@ -199,8 +199,9 @@ def _cmd_bench(args) -> int:
         summary = bench.summarize(rows, [resolution], names, hints)
         incomplete = bench_results.complete(summary, names[len(methods) :], hints, resolution, scored)
         labels = {name: f"{name} (incomplete)" if name in incomplete else name for name in names}
+        same = bench.same_solves(methods, resolution, **options)
         table = _table(
-            args.format, summary, rows, incomplete, labels, resolution, hints, f"{source.name} ({scored} images)"
+            args.format, summary, rows, incomplete, labels, resolution, hints, f"{source.name} ({scored} images)", same
         )
         write_table(table, args.output, args.overwrite, inputs)
         if args.plot:
@@ -214,13 +215,14 @@ def _cmd_bench(args) -> int:
     return 1 if failures or problems else 0
 
 
-def _table(form, summary, rows, incomplete, labels, resolution, hints, label) -> str:
+def _table(form, summary, rows, incomplete, labels, resolution, hints, label, same) -> str:
     """The table in ``form`` (md, csv, json); the cells of ``incomplete`` results empty, their
-    methods marked."""
+    methods marked; in Markdown, a method of ``same`` marked as the other's solve."""
     names = list(labels)
     if form == "md":
         shown = {f"{resolution}/{labels[k.split('/')[1]]}/{k.split('/')[2]}": v for k, v in summary.items()}
-        return bench.markdown(shown, [resolution], [labels[name] for name in names], hints, label)
+        marked = {labels[name]: labels.get(other, other) for name, other in same.items()}
+        return bench.markdown(shown, [resolution], [labels[name] for name in names], hints, label, same=marked)
     means = [
         {"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
         for key, value in summary.items()
@@ -245,15 +247,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Score colorization methods on colour photos (a file or a folder, recursively) with the "
         "ideepcolor evaluation protocol: for each hint count, hints are 6x6 patches of the photo's "
         "mean chroma placed as in Zhang et al. 2017, the photo's gray is colorized from them, and "
-        "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos.",
+        "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos. LPIPS is not "
+        "among them: it needs AlexNet's and LPIPS's weight files, which varcolor does not ship or download "
+        "(offline they cannot be had); with them, score the results with 'varcolor metrics --lpips' "
+        "(docs/metrics.md, LPIPS).",
     )
     add_input(b, "PHOTOS", "colour image or folder")
     b.add_argument(
         "-m",
         "--methods",
-        default="levin",
+        default=Options.method,
         help=f"comma-separated colorization methods ({method_help()}), or METHOD+ideepcolor (the network "
-        "as prior) (default: %(default)s)",
+        "as prior) (default: %(default)s, the library's default)",
     )
     b.add_argument(
         "--hints", default=",".join(map(str, bench.HINTS)), help="comma-separated hint counts (default: %(default)s)"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import SIZES, InputError, image_size
 from ..fields import OptionValues, at_least_one, option
 from .format import ENCODERS, Payload
 
@@ -202,7 +202,9 @@ def check_gray(gray: np.ndarray, rgb_shape: tuple[int, ...]) -> np.ndarray:
     """The gray image an encoder is given, as ``H×W`` floats of the colour image's size."""
     gray = np.asarray(gray, dtype=np.float64)
     if gray.shape != tuple(rgb_shape[:2]):
-        raise InputError(f"the gray image has shape {gray.shape} but the colour image is {rgb_shape[1]}×{rgb_shape[0]}")
+        raise InputError(
+            f"the gray image is {image_size(gray.shape)} but the colour image is {image_size(rgb_shape)} {SIZES}"
+        )
     return gray
 
 

@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..memory import check_memory, memory_budget
 from ..solvers import DirectSolver, LinearSystem, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
+from ..solvers.device import backend
 
 if TYPE_CHECKING:
     from ..options import Options
@@ -122,6 +123,7 @@ class Method:
         None here, and the memory it needs), refusing, before anything is allocated, one that
         would not fit in the memory budget."""
         shape = (int(shape[0]), int(shape[1]))
+        backend(options.device)  # a GPU asked for where there is none: refused by the plan, as by the solve
         need = cls.memory(shape, options)
         check_memory(need, f"method {cls.name} on a {shape[1]}×{shape[0]} image", options.max_memory)
         return SolverPlan(
@@ -166,6 +168,13 @@ class Method:
         """Peak memory (bytes) a solve of an image of ``shape`` is expected to need (a method with
         a linear solver: its :meth:`plan`'s ``bytes``)."""
         return shape[0] * shape[1] * cls.bytes_per_pixel
+
+    @classmethod
+    def same_as(cls, shape: tuple[int, int], options: Options) -> str | None:
+        """The registered method whose solve this one's is, by design, on an image of ``shape``
+        with ``options`` (``levin-multiscale`` up to 65,536 pixels: ``levin``), or None: a
+        benchmark then says that the two rows are one solve (:func:`varcolor.bench.same_solves`)."""
+        return None
 
     def reset(self) -> None:
         """Forget what earlier solves left (a fresh solve follows)."""

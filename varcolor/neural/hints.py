@@ -13,7 +13,7 @@ from skimage.transform import resize
 
 from ..color import lightness_of_gray, to_gray
 from ..cues import Cues
-from ..errors import InputError
+from ..errors import SIZES, InputError, image_size
 from ..gamut import BIN_COUNT, GlobalHints
 from .siggraph17 import AB_NORM, GLOBAL_INPUTS, L_CENTER, L_NORM
 
@@ -63,8 +63,7 @@ def network_input(gray: np.ndarray, cues: Cues, mask_cent: float, size: int | tu
     gray = to_gray(gray)
     if cues.shape != gray.shape:
         raise InputError(
-            f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image is "
-            f"{gray.shape[1]}×{gray.shape[0]}"
+            f"the cues are for a {image_size(cues.shape)} image but the gray image is {image_size(gray.shape)} {SIZES}"
         )
     lightness = resize(lightness_of_gray(gray), size, order=1, anti_aliasing=True)
     ab, marked = hint_planes(cues, size)

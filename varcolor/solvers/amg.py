@@ -210,12 +210,13 @@ class AmgSolver:
         channels = rhs.shape[-1]
         b = be.asarray(np.asarray(rhs, dtype=np.float64).reshape(-1, channels))
         guess = None if x0 is None else be.asarray(np.asarray(x0, dtype=np.float64).reshape(-1, channels))
-        x, iterations, residual = self._krylov(b, guess)
+        history = []
+        x, iterations, residual = self._krylov(b, guess, history)
         return be.to_host(x).reshape(rhs.shape), report(
-            self.name, iterations, residual, self.tol, time.perf_counter() - start + self.setup_seconds
+            self.name, iterations, residual, self.tol, time.perf_counter() - start + self.setup_seconds, history
         )
 
-    def _krylov(self, b, guess):
+    def _krylov(self, b, guess, history):
         return gmres(
             lambda v: self.matrix @ v,
             b,
@@ -225,6 +226,7 @@ class AmgSolver:
             self.tol,
             _RESTART,
             self.maxiter,
+            history,
         )
 
 
@@ -263,7 +265,14 @@ class CgSolver(AmgSolver):
             raise InputError(not_symmetric(self.name))
         return super()._matrix(operator)
 
-    def _krylov(self, b, guess):
+    def _krylov(self, b, guess, history):
         return pcg(
-            lambda v: self.matrix @ v, b, self.hierarchy.precondition, self.backend.xp, guess, self.tol, self.maxiter
+            lambda v: self.matrix @ v,
+            b,
+            self.hierarchy.precondition,
+            self.backend.xp,
+            guess,
+            self.tol,
+            self.maxiter,
+            history,
         )

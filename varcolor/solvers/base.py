@@ -25,15 +25,24 @@ TOL = 1e-8
 @dataclass(frozen=True)
 class SolveInfo:
     """Report of one solve: solver name, iterations (0 for a direct solve), the final relative
-    residual ``max_c ‖b_c - A x_c‖ / ‖b_c‖`` over the right-hand sides, and wall time in seconds."""
+    residual ``max_c ‖b_c - A x_c‖ / ‖b_c‖`` over the right-hand sides, wall time in seconds, and
+    for an iterative solve its convergence history: ``residuals[i]``, the worst relative residual
+    after iteration ``i + 1`` (the last one is ``residual``)."""
 
     solver: str
     iterations: int
     residual: float
     seconds: float
+    residuals: tuple[float, ...] | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The report as a dict (``residuals`` as a list, left out where there is none)."""
+        out = asdict(self)
+        if self.residuals is None:
+            del out["residuals"]
+        else:
+            out["residuals"] = list(self.residuals)
+        return out
 
 
 @runtime_checkable
@@ -131,8 +140,11 @@ def not_symmetric(solver: str) -> str:
     )
 
 
-def report(name: str, iterations: int, residual: np.ndarray, tol: float, seconds: float) -> SolveInfo:
-    """The :class:`SolveInfo` of an iterative solve (``residual``: per right-hand side).
+def report(
+    name: str, iterations: int, residual: np.ndarray, tol: float, seconds: float, history: list | None = None
+) -> SolveInfo:
+    """The :class:`SolveInfo` of an iterative solve (``residual``: per right-hand side; ``history``:
+    the worst relative residual after each iteration).
 
     A solve that stopped above ``tol`` raises :class:`~varcolor.errors.ConvergenceError` naming the
     residual reached: its last iterate can be far from the solution (``amg`` on a 5000×2 strip
@@ -148,4 +160,4 @@ def report(name: str, iterations: int, residual: np.ndarray, tol: float, seconds
             f"{name} solver stopped after {iterations} iterations at relative residual {worst:.1e}, "
             f"above its tolerance {tol:.0e}: no result (try solver 'direct', or a larger maxiter)"
         )
-    return SolveInfo(name, iterations, worst, seconds)
+    return SolveInfo(name, iterations, worst, seconds, None if history is None else tuple(map(float, history)))

@@ -15,7 +15,14 @@ from .device import to_host
 
 
 def pcg(
-    apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6, maxiter: int = 300
+    apply_a: Callable,
+    b,
+    apply_m: Callable,
+    xp,
+    x0=None,
+    tol: float = 1e-6,
+    maxiter: int = 300,
+    history: list | None = None,
 ) -> tuple[object, int, np.ndarray]:
     """Solve ``A x = b`` for an ``N×C`` array ``b``, ``A`` and the preconditioner ``M`` SPD.
 
@@ -31,6 +38,8 @@ def pcg(
         Stop when every column's relative residual ``‖b − A x‖ / ‖b‖`` is at most ``tol``.
     maxiter : int
         Iteration limit.
+    history : list, optional
+        Gets the worst column's relative residual after each iteration (the last is the final one).
 
     Returns
     -------
@@ -69,6 +78,8 @@ def pcg(
         r -= xp.multiply(q, alpha, out=step)
         iterations += 1
         residual = to_host(xp.sqrt(_dot(r, r, xp)), xp) / scale
+        if history is not None:
+            history.append(float(np.max(residual)))
         if np.all(residual <= tol):
             break
         z = apply_m(r)

@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..memory import _gb, memory_budget
 from .amg import AmgSolver, CgSolver
 from .base import TOL, LinearSystem, Solver, not_symmetric
-from .device import DEVICES
+from .device import DEVICES, backend
 from .direct import DirectSolver
 from .multigrid import MultigridSolver
 from .stencil import GridOperator
@@ -157,6 +157,7 @@ def plan_solver(
             f"solver {name!r} runs on the CPU only; with device='cuda' use solver='amg' "
             "(or 'cg' for a symmetric method)"
         )
+    backend(device)  # a GPU asked for where CuPy or the GPU is missing: refused here, as the solve would
     shape = (int(shape[0]), int(shape[1]))
     pixels = shape[0] * shape[1]
     budget, how = memory_budget(max_memory)

@@ -15,7 +15,15 @@ from .device import to_host
 
 
 def gmres(
-    apply_a: Callable, b, apply_m: Callable, xp, x0=None, tol: float = 1e-6, restart: int = 30, maxiter: int = 300
+    apply_a: Callable,
+    b,
+    apply_m: Callable,
+    xp,
+    x0=None,
+    tol: float = 1e-6,
+    restart: int = 30,
+    maxiter: int = 300,
+    history: list | None = None,
 ) -> tuple[object, int, np.ndarray]:
     """Solve ``A x = b`` for an ``N×C`` array ``b``.
 
@@ -31,6 +39,9 @@ def gmres(
         Stop when every column's relative residual is at most ``tol``.
     restart, maxiter : int
         Krylov space size before restarting, and the total number of iterations allowed.
+    history : list, optional
+        Gets the worst column's relative residual after each iteration: GMRES's own estimate
+        within a cycle, the true residual at a cycle's end (the last entry is the final one).
 
     Returns
     -------
@@ -81,6 +92,8 @@ def gmres(
             steps = j + 1
             iterations += 1
             estimate = _least_squares_residual(hessenberg[:, : steps + 1, :steps], g[:, : steps + 1])
+            if history is not None:
+                history.append(float(np.max(estimate / host_b_norm)))
             if np.all(estimate / host_b_norm <= tol * 0.5):
                 break
         for c in range(channels):
@@ -88,6 +101,8 @@ def gmres(
             x[:, c] += xp.asarray(y) @ directions[:steps, :, c]
         r = b - apply_a(x)
         beta = to_host(xp.linalg.norm(r, axis=0), xp)
+        if history is not None and steps:
+            history[-1] = float(np.max(beta / host_b_norm))  # the cycle's end: the true residual
     return x, iterations, beta / host_b_norm
 
 

@@ -52,6 +52,12 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL[pid]
 
 
+def _map(function: Callable, parts):
+    """``map(function, parts)`` on the two worker threads, or in this thread where its solve runs on
+    one thread (:func:`varcolor.kernels.threads_for`: ``threads=1``, or the other cores busy)."""
+    return map(function, parts) if numba.get_num_threads() == 1 else _pool().map(function, parts)
+
+
 def _lapack(dtype) -> tuple:
     """LAPACK ``getrf`` and BLAS ``trsm`` and ``gemm`` for ``dtype`` (scipy's, as function pointers
     numba calls without the GIL; passed as arguments so that cached kernels hold no address)."""
@@ -518,7 +524,7 @@ class MultifrontalLU:
         self._parts = parts if threads > 1 and len(parts) == 2 else []
         with one_blas_thread():
             if self._parts:
-                done = list(_pool().map(lambda part: factor(*part, []), parts))
+                done = list(_map(lambda part: factor(*part, []), parts))
                 failed = min((f for f, _ in done if f >= 0), default=-1)
                 if failed < 0:
                     failed, _ = factor(root, root + 1, [update for _, update in done])
@@ -597,11 +603,11 @@ class MultifrontalLU:
             # Up: each subtree on its own copy (both add into the root's separator), summed; down:
             # after the root, each subtree writes only its own pixels.
             parts = [np.arange(lo, hi) for lo, hi in self._parts]
-            first, second = _pool().map(lambda nodes: self.up(x.copy(), nodes, transpose=transpose), parts)
+            first, second = _map(lambda nodes: self.up(x.copy(), nodes, transpose=transpose), parts)
             x = first + second - x
             self.up(x, root, transpose=transpose)
             self._down(x, root, transpose=transpose)
-            list(_pool().map(lambda nodes: self._down(x, nodes, transpose=transpose), parts))
+            list(_map(lambda nodes: self._down(x, nodes, transpose=transpose), parts))
         else:
             everything = np.arange(len(self.tree.parent))
             self.up(x, everything, transpose=transpose)
@@ -647,7 +653,7 @@ class MultifrontalLU:
         root = len(t.parent) - 1
         if self._parts:  # the root, then its two subtrees on two threads (they share nothing else)
             parts = [self._down(x, np.array([root]), kept=kept, tiny=tiny)]
-            parts += _pool().map(lambda part: self._down(x, np.arange(*part), kept=kept, tiny=tiny), self._parts)
+            parts += _map(lambda part: self._down(x, np.arange(*part), kept=kept, tiny=tiny), self._parts)
         else:
             parts = [self._down(x, np.arange(root + 1), kept=kept, tiny=tiny)]
         boxes = np.array([box for _, box in parts])

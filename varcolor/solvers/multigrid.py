@@ -298,6 +298,7 @@ class MultigridSolver:
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
         shape, channels = rhs.shape, rhs.shape[-1]
         guess = np.where(self.fixed[..., None], rhs, 0.0 if x0 is None else x0)
+        history = []
         x, iterations, residual = pcg(
             lambda v: self.operator.apply(v.reshape(shape)).reshape(-1, channels),
             rhs.reshape(-1, channels),
@@ -306,7 +307,8 @@ class MultigridSolver:
             guess.reshape(-1, channels),
             self.tol,
             self.maxiter,
+            history,
         )
         return x.reshape(shape), report(
-            self.name, iterations, residual, self.tol, time.perf_counter() - start + self.setup_seconds
+            self.name, iterations, residual, self.tol, time.perf_counter() - start + self.setup_seconds, history
         )
