@@ -46,11 +46,11 @@ from varcolor.color import chroma_to_rgb, lightness_of_gray, rgb_to_lab, same_li
 from varcolor.cues import Cues, sample_ideepcolor
 from varcolor.gamut import transport
 from varcolor.ir.encode import encode
+from varcolor.methods import build_options
 from varcolor.methods.base import Problem
 from varcolor.neural import prior as network_prior
 from varcolor.neural.classes import REBALANCE, TEMPERATURE
 from varcolor.neural.weights import load
-from varcolor.options import Options
 
 HERE = Path(__file__).resolve().parent
 TEMPERATURES = (0.25, 0.38, 0.6, 1.0)
@@ -139,8 +139,8 @@ def sweep_prior(net, images, settings: list[tuple[float, float]] | None = None) 
     alphas = sorted({a for a, _ in settings}) if settings else ALPHAS
     fades = sorted({f for _, f in settings}) if settings else FADES
     rows = []
-    levin_options = Options.build(method="levin")
-    spread_options = Options.build(method="levin", prior="ideepcolor", prior_mode="spread")
+    levin_options = build_options(method="levin")
+    spread_options = build_options(method="levin", prior="ideepcolor", prior_mode="spread")
     for number, (name, index, path) in enumerate(images):
         progress(number, images)
         rgb, gray, lightness = prepared(path)

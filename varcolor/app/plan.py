@@ -124,7 +124,7 @@ def _is_file(path: Path) -> bool:
 
 def automatic(options: Options) -> bool:
     """With the network, an image without cues is colorized automatically."""
-    return bool(options.prior) or methods.get(options.method).needs_network
+    return methods.get(options.method).prior_for(options) is not None
 
 
 def _memory(image: Path, options: Options, on_dask: bool) -> int:
@@ -213,7 +213,7 @@ def plan_colorize(
     source, given, output = Path(source), output, Path(output)
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
     if source.is_file():
-        progress = methods.get(options.method).reports_progress and not run.quiet
+        progress = methods.get(options.method).shows_progress() and not run.quiet
         if cue_path is not None:
             cue_kind, cue_file = cues, Path(cue_path)
             if not _is_file(cue_file):

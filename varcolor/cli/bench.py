@@ -14,7 +14,6 @@ from .. import methods as registry
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import image_shape, read_image
-from ..options import Options
 from .common import (
     add_cluster_options,
     add_input,
@@ -73,7 +72,7 @@ def _check_methods(args) -> list[str]:
             )
     for method in methods:
         name, _, prior = method.partition("+")
-        Options.build(
+        registry.build_options(
             method=name,
             prior=prior or None,
             prior_weight=args.prior_weight,
