@@ -53,6 +53,11 @@ class MethodError(InputError):
     result always was: the method the options name cannot be used."""
 
 
+#: Images larger than this many pixels are refused on reading, before any pixel is decoded
+#: (a few hundred bytes of PNG can declare gigapixels). ``max_pixels=None`` lifts the limit.
+MAX_PIXELS = 250_000_000
+
+
 def check_image_size(shape: tuple) -> None:
     """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the luminance
     weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes."""

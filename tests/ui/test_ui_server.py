@@ -1130,9 +1130,9 @@ from pathlib import Path
 from varcolor.ui import saving, studio as studio_module
 
 folder, spare = Path(sys.argv[1]), sys.argv[2] == "spare"
-# A save that never ends by itself (encode --watch) stands for a long one of a scan.
-watch = ["encode", "-i", str(folder / "in"), "-o", str(folder / "ir"), "--watch", "--watch-interval", "0.2"]
-saving.command_line = lambda *args, **keywords: watch + ["-s", "16", "-g", "4"]
+# A save that runs long (encoding a folder of many images, one at a time) stands for one of a scan.
+long = {"command": "encode", "source": str(folder / "in"), "output": str(folder / "ir"), "workers": 1, "quiet": True}
+saving.save_request = lambda *args, **keywords: {**long, "grid_size": 16, "spacing": 4}
 studio_module.SPARE_PIXELS, studio_module.SPARE_DELAY = (0, 0.0) if spare else (10**12, 0.0)
 studio = studio_module.Studio(data_dir=folder / "data", out_dir=folder / "out", warm=False)
 studio.open_path(folder / "photo.png")
@@ -1160,8 +1160,7 @@ def test_a_save_child_ends_with_a_studio_killed_mid_save(tmp_path, spare):
     import sys
 
     _photo(tmp_path)
-    (tmp_path / "in").mkdir()
-    varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).uniform(0.1, 0.9, (32, 40, 3)))
+    _many_images(tmp_path / "in")
     script = tmp_path / "studio.py"
     script.write_text(KILL_STUDIO_MID_SAVE)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -1188,6 +1187,14 @@ def test_a_save_child_ends_with_a_studio_killed_mid_save(tmp_path, spare):
         studio.wait()
         if child is not None and _alive(child):
             os.killpg(child, signal.SIGKILL)
+
+
+def _many_images(folder: Path, count: int = 300) -> None:
+    """A folder of small photos: encoding them one at a time stands for a save that takes long."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        varcolor.write_image(folder / f"p{index:03d}.png", rng.uniform(0.1, 0.9, (32, 40, 3)))
 
 
 def _alive(pid: int) -> bool:
@@ -1221,10 +1228,10 @@ def test_a_dead_spare_or_a_killed_save_child_loses_nothing_and_says_what_happene
         assert len(status["paths"]) == 4  # result, mask, points, session: the whole unit
         assert varcolor.read_image(status["paths"]["result"]).shape == (40, 60, 3)
 
-        (tmp_path / "in").mkdir()
-        varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).uniform(0.1, 0.9, (32, 40, 3)))
-        watch = ["encode", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "ir"), "--watch", "-s", "16", "-g", "4"]
-        monkeypatch.setattr(saving, "command_line", lambda *args, **keywords: watch)  # a save that takes long
+        _many_images(tmp_path / "in")
+        long = {"command": "encode", "source": str(tmp_path / "in"), "output": str(tmp_path / "ir"), "workers": 1}
+        long.update(grid_size=16, spacing=4)
+        monkeypatch.setattr(saving, "save_request", lambda *args, **keywords: long)  # a save that takes long
         studio.start_save("second")
         deadline = time.time() + 60
         while not list((tmp_path / "ir").glob("*.png")) and time.time() < deadline:  # its child is at work

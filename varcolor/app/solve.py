@@ -16,7 +16,8 @@ from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..gamut import GlobalHints
 from ..io import JPEG_EXTENSIONS, image_bits, image_profile, image_shape, read_image, write_image
-from ..io.layers import Layer, is_layered, pick_layers, read_layers, write_layers
+from ..io.layers import Layer, is_layered, pick_layers, read_layers
+from ..io.stack import write_layers
 from ..options import Options
 from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan

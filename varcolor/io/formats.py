@@ -26,9 +26,10 @@ import png
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import InputError, OutputError
+from ..errors import MAX_PIXELS, InputError, OutputError
 from ..profiles import check_srgb, samples_to_srgb, to_srgb
 from .atomic import atomic_path
+from .layers import LAYERED_EXTENSIONS, canvas_shape, composite_of, read_layers
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -51,12 +52,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: The extensions :func:`write_image` writes (``--ext``, the studio's names).
 WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 #: Layered files (:mod:`varcolor.io.layers`): OpenRaster and Photoshop, read as layers and written whole.
-LAYERED_EXTENSIONS = (".ora", ".psd")
 #: JPEG's extensions: 8 bits per sample only, no alpha.
 JPEG_EXTENSIONS = (".jpg", ".jpeg")
-#: Images larger than this many pixels are refused on reading, before any pixel is decoded
-#: (a few hundred bytes of PNG can declare gigapixels). ``max_pixels=None`` lifts the limit.
-MAX_PIXELS = 250_000_000
 #: zlib's level for 8-bit PNG: 3, not Pillow's 6, which took 3.4 times as long for files 11 % smaller
 #: (a 12 MP colour result: 9.5 s and 9.6 MB at 6, 2.8 s and 10.7 MB at 3; the studio's save waits for it).
 PNG_COMPRESS_LEVEL = 3
@@ -140,8 +137,6 @@ def read_image(
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in LAYERED_EXTENSIONS:  # what the file shows: its visible layers' composite
-        from .layers import composite_of, read_layers
-
         composite = composite_of(read_layers(path, max_pixels=max_pixels)[0])
         return _to_float(composite if np.any(composite[..., 3] < 1) else composite[..., :3], path, dtype)
     try:
@@ -194,8 +189,6 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in LAYERED_EXTENSIONS:
-        from .layers import canvas_shape
-
         return canvas_shape(path, max_pixels=max_pixels)
     try:
         if _is_tiff(path):
@@ -538,7 +531,7 @@ def _check_format(path: Path, suffix: str, bits: int) -> None:
 def _checked_pixels(path: Path, image: np.ndarray, bits: int, profile: bytes | None = None) -> np.ndarray:
     _check_format(path, path.suffix.lower(), bits)
     if path.suffix.lower() in LAYERED_EXTENSIONS:  # a stack of layers, not one image
-        raise InputError(f"{path}: a layered file is written as layers (varcolor.io.layers.write_layers)")
+        raise InputError(f"{path}: a layered file is written as layers (varcolor.io.stack.write_layers)")
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise InputError(f"{path}: cannot write an array of shape {image.shape}")
