@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from varcolor.methods import build_options
 from varcolor.video import colorize_video, open_clip, write_clip
 from varcolor.video.chunks import ChunkTask, colorize_chunked, plan_chunks, scan_cuts, work_folder
 
-from ..conftest import dask_cluster, run
+from ..conftest import dask_cluster, run, wait_until
 from .test_video import SHIFT, pan, strokes, write_cues
 
 #: The output of a chunked run against the streamed one, lossless RGB: the chunk files keep ab to
@@ -141,9 +140,7 @@ def test_resume_after_kill_9_redoes_only_the_missing_chunks(tmp_path):
     write_cues(tmp_path / "cues", frames)
     work = work_folder(tmp_path / "out.mkv")
     process = subprocess.Popen(command(tmp_path, "-q"), stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(work.glob("chunk-*.mkv"))) < 2 and process.poll() is None:
-        time.sleep(0.02)
+    wait_until(lambda: len(list(work.glob("chunk-*.mkv"))) >= 2 or process.poll() is not None, 120, 0.02)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
     kept = sorted(p.name for p in work.glob("chunk-*.mkv"))

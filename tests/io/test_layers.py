@@ -14,7 +14,7 @@ import pytest
 import varcolor
 from varcolor.color import same_lightness_gray
 
-from .conftest import photo, run
+from ..conftest import photo, run
 
 SHAPE = (40, 48)
 
@@ -185,7 +185,7 @@ def test_a_16_bit_psd_is_read_through_its_profile_at_full_precision(tmp_path):
 
     from varcolor.io.layers import read_layers
 
-    from .conftest import icc_profile, srgb_from_icc_rgb
+    from ..conftest import icc_profile, srgb_from_icc_rgb
 
     values = np.random.default_rng(2).integers(0, 65536, size=(12, 16, 3)).astype(np.uint16)
     psd = PSDImage.new("RGB", (16, 12), depth=16)
