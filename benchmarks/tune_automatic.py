@@ -112,7 +112,7 @@ def sweep_decoding(net, images, earlier: list[dict] | None = None) -> tuple[list
         row |= {f"gray/{k}": v for k, v in scores(gray_rgb, rgb).items()}
         for label, decode, t, s in decodings():
             read = network_prior.read_colours(net, x, logits, ab, decode=decode, temperature=t, rebalance=s)
-            result = chroma_to_rgb(lightness, network_prior.lift(read, gray.shape), "chroma")
+            result = chroma_to_rgb(lightness, network_prior.upsample(read, gray.shape), "chroma")
             row |= {f"{label}/{k}": v for k, v in scores(result, rgb).items()}
         rows.append(row)
     means = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("set", "image")}

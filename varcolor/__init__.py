@@ -7,7 +7,7 @@
 
 import lazy_loader
 
-from .version import __version__
+from .version import __version__ as __version__  # eager: `varcolor --version` needs nothing else
 
 # Loaded on first use, so that `varcolor --help`, `--version` and a one-line input error start in
 # well under a second: the solvers, numba, SciPy and scikit-image load only when a name needs them.

@@ -174,7 +174,7 @@ class Colorizer:
             raise InputError(f"plan must be a varcolor.SolverPlan (from check_fits), not {type(plan).__name__}")
         self.options = options = build_options(options, **keywords)  # plan: checked by the method
         method = methods.get(options.method)
-        self.guide = gray = _check_gray(gray)
+        self.gray = gray = _check_gray(gray)
         prior = method.prior_for(options)
         if global_hints is not None and prior is None:
             warnings.warn("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
@@ -268,7 +268,7 @@ class Colorizer:
         why = None
         if reuse and x0 is None and self.prior is None and self.updates is not None and self._chroma is not None:
             if cues.count:
-                with threads_for(self.guide.size):
+                with threads_for(self.gray.size):
                     found, why = self.updates.edit(cues, self._chroma)
                 if found is not None:
                     chroma, report, where = found
@@ -285,10 +285,10 @@ class Colorizer:
     def _check_cues(self, cues: Cues) -> None:
         if not isinstance(cues, Cues):
             raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
-        if cues.shape != self.guide.shape:
+        if cues.shape != self.gray.shape:
             raise InputError(
                 f"the cues are for a {cues.shape[1]}×{cues.shape[0]} image but the gray image "
-                f"is {self.guide.shape[1]}×{self.guide.shape[0]}"
+                f"is {self.gray.shape[1]}×{self.gray.shape[0]}"
             )
 
     def update(self, more_cues: Cues, local: bool = True) -> Result:
@@ -327,7 +327,7 @@ class Colorizer:
             raise InputError(f"cues must be a varcolor.Cues, not {type(more_cues).__name__}")
         cues = more_cues if self.cues is None else self.cues.merged(more_cues)
         if local and self._chroma is not None and self.prior is None and self.updates is not None:
-            with threads_for(self.guide.size):
+            with threads_for(self.gray.size):
                 found = self.updates.update(cues, more_cues, self._chroma)
             if found is not None:
                 chroma, report, where = found
@@ -366,8 +366,8 @@ class Colorizer:
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
         start = time.perf_counter()
         self._check_cues(cues)
-        if x0 is not None and real_array(x0, "x0").shape != self.guide.shape + (2,):
-            raise InputError(f"x0 must have shape {self.guide.shape + (2,)}, got {np.shape(x0)}")
+        if x0 is not None and real_array(x0, "x0").shape != self.gray.shape + (2,):
+            raise InputError(f"x0 must have shape {self.gray.shape + (2,)}, got {np.shape(x0)}")
         self.cues = cues
         if self.updates is not None:
             self.updates.forget()
@@ -377,13 +377,13 @@ class Colorizer:
             guess, weight, said = self.prior.guess(cues, self._prior_mode)
         if cues.count == 0 and guess is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
-            chroma = np.zeros(self.guide.shape + (2,))
+            chroma = np.zeros(self.gray.shape + (2,))
             info.update(solver="none", iterations=0, residual=0.0)
         else:
             targets = self.painter.targets(cues)
-            with threads_for(self.guide.size):
+            with threads_for(self.gray.size):
                 solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
-            chroma, report = checked_solution(self.engine, solved, self.guide.shape + (2,))
+            chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
             info.update(report)
             # A method that reports what it changed (a pair of slices) has the last chroma elsewhere.
             where = info.pop("changed", None) if self._last is not None else None
@@ -441,17 +441,22 @@ def colorize(
         and the method's own parameters) build or change it. The ones most often given:
 
         ``method``
-            ``"levin"`` (default: Levin et al.'s exact system, the best colours from cues alone),
-            ``"levin-symmetric"`` (a symmetric variant: less memory, linear-time multigrid, a
-            little worse), ``"bilaplacian-gtv"`` (flat regions with sharp edges; slow),
-            ``"ideepcolor"`` (the network alone), or a plug-in's.
+            ``"levin-multiscale"`` (default: Levin et al.'s system solved on a coarse grid, lifted
+            by the gray and corrected exactly near the cues), ``"levin"`` (Levin et al.'s exact
+            system at full resolution), ``"levin-symmetric"`` (a symmetric variant: less memory,
+            linear-time multigrid, a little worse), ``"bilaplacian-gtv"`` (flat regions with sharp
+            edges; slow), ``"ideepcolor"`` (the network alone), or a plug-in's. A method and a
+            prior are given apart (``method="levin", prior="ideepcolor"``, not
+            ``"levin+ideepcolor"``).
         ``solver``
             ``"auto"`` (default: picks from the size, the method and the memory), ``"direct"``
             (exact LU), ``"tiles"`` (big scans), ``"amg"``, ``"multigrid"``, ``"cg"``
             (docs/guide/solvers.md).
         ``prior``
             None (default) or ``"ideepcolor"``: the network's colours where cues are missing
-            (``network_file``: its weights file, default the shipped model; ``prior_weight``: β).
+            (``network_file``: its weights file, default the shipped model; ``prior_weight``: β),
+            for the methods that take a prior (the others refuse it: a result's ``info["prior"]``
+            is always a prior that acted).
     x0 : ndarray, optional
         An initial guess of the propagated chroma (``H×W×2``) for iterative solvers.
     global_hints : GlobalHints, optional

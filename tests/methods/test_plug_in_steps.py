@@ -138,3 +138,8 @@ def test_a_method_and_prior_written_together_ask_for_the_prior_apart():
     gray, cues = _problem()
     with pytest.raises(InputError, match="method='levin', prior='ideepcolor'"):
         varcolor.colorize(gray, cues, method="levin+ideepcolor")
+
+
+def test_the_colorize_docstring_names_the_default_method():
+    first = varcolor.colorize.__doc__.split("``method``", 1)[1].split("(default", 1)[0]
+    assert f'"{varcolor.Options.method}"' in first
