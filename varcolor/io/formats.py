@@ -211,7 +211,13 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
 def image_bits(path: str | os.PathLike) -> int:
     """Bits per sample worth writing a result of ``path`` at, from its header: 16 for 16-bit PNG
     and for TIFF of 16 bits or more (integer or float), else 8 (also for what cannot be read:
-    :func:`read_image` says why)."""
+    :func:`read_image` says why).
+
+    Parameters
+    ----------
+    path : path-like
+        The image file.
+    """
     path = Path(path)
     try:
         if _is_tiff(path):
@@ -224,7 +230,13 @@ def image_bits(path: str | os.PathLike) -> int:
 
 
 def image_profile(path: str | os.PathLike) -> bytes | None:
-    """The ICC profile embedded in an image file (None: none), from its header."""
+    """The ICC profile embedded in an image file (None: none), from its header.
+
+    Parameters
+    ----------
+    path : path-like
+        The image file.
+    """
     path = Path(path)
     try:
         if _is_tiff(path):
@@ -488,7 +500,23 @@ def encode_image(
 ) -> bytes:
     """The bytes of an image file (as :func:`write_image` would write them), for callers that
     publish it with other files as one unit (:func:`publish`); ``png_level``: zlib's level for an
-    8-bit PNG (files kept by the hundred thousand, such as an IR's gray, are worth level 6)."""
+    8-bit PNG (files kept by the hundred thousand, such as an IR's gray, are worth level 6).
+
+    Parameters
+    ----------
+    image : ndarray
+        ``H×W``, ``H×W×3`` or ``H×W×4``: floats in [0, 1], or 8- or 16-bit levels.
+    suffix : str
+        The format, by its extension (``.png``, ``.jpg``, ``.tif``).
+    bits : {8, 16}
+        Bits per sample (16: PNG and TIFF).
+    quality : int
+        JPEG quality.
+    profile : bytes, optional
+        An ICC profile to embed.
+    png_level : int
+        zlib's level for an 8-bit PNG.
+    """
     suffix = suffix.lower()
     pixels = _checked_pixels(Path(f"image{suffix}"), image, bits, profile)
     buffer = io.BytesIO()
@@ -499,7 +527,17 @@ def encode_image(
 def check_writable(path: str | os.PathLike, bits: int = 8, *, image: bool = True) -> None:
     """Refuse, before any work, an output that could not be written: (for an ``image``) an
     extension :func:`write_image` does not write or 16 bits in JPEG; a folder in the way; a
-    folder that cannot be made or written."""
+    folder that cannot be made or written.
+
+    Parameters
+    ----------
+    path : path-like
+        The output's name.
+    bits : {8, 16}
+        Bits per sample it will be written with.
+    image : bool
+        Whether it is an image (its extension and bits checked too).
+    """
     path = Path(path)
     if image:
         _check_format(path, path.suffix.lower(), bits)

@@ -72,12 +72,24 @@ REGISTRY = Registry("method", Method, "varcolor.methods", base_label="varcolor.m
 
 def register(method: type[Method]) -> type[Method]:
     """Add ``method`` (a :class:`Method` subclass with a new ``name``) to the registry; returns it,
-    so it can decorate the class."""
+    so it can decorate the class.
+
+    Parameters
+    ----------
+    method : type
+        A :class:`Method` subclass with a ``name`` and a ``summary``.
+    """
     return REGISTRY.register(method)
 
 
 def unregister(name: str) -> None:
-    """Remove the method ``name`` from the registry."""
+    """Remove the method ``name`` from the registry.
+
+    Parameters
+    ----------
+    name : str
+        The method's registered name.
+    """
     REGISTRY.unregister(name)
 
 
@@ -107,12 +119,24 @@ def parameter_names() -> tuple[str, ...]:
 
 
 def owners(*names: str) -> tuple[str, ...]:
-    """The registered methods whose own options include every one of ``names``."""
+    """The registered methods whose own options include every one of ``names``.
+
+    Parameters
+    ----------
+    *names : str
+        Names of methods' own options.
+    """
     return tuple(method.name for method in registered() if set(names) <= set(method.parameter_names()))
 
 
 def get(name: str) -> type[Method]:
-    """The method registered as ``name``; an unknown name is an :class:`InputError` listing the known ones."""
+    """The method registered as ``name``; an unknown name is an :class:`InputError` listing the known ones.
+
+    Parameters
+    ----------
+    name : str
+        The method's registered name.
+    """
     return REGISTRY.get(name)
 
 
@@ -193,6 +217,11 @@ def split_prior(name: str) -> tuple[str, str | None]:
     the network as its prior, :attr:`Method.takes_prior`: the one spelling, in ``varcolor bench``
     and the studio's presets), as the method's name and the prior (None without one).
 
+    Parameters
+    ----------
+    name : str
+        ``METHOD`` or ``METHOD+PRIOR``.
+
     >>> split_prior("levin+ideepcolor"), split_prior("bilaplacian-gtv")
     (('levin', 'ideepcolor'), ('bilaplacian-gtv', None))
     """
@@ -201,7 +230,13 @@ def split_prior(name: str) -> tuple[str, str | None]:
 
 
 def with_prior(method: str, prior: str) -> str:
-    """The name of ``method`` with ``prior`` (:func:`split_prior`'s inverse): ``levin+ideepcolor``."""
+    """The name of ``method`` with ``prior`` (:func:`split_prior`'s inverse): ``levin+ideepcolor``.
+
+    Parameters
+    ----------
+    method, prior : str
+        A method's and a prior's names.
+    """
     return f"{method}+{prior}"
 
 

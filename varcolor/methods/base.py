@@ -33,7 +33,17 @@ __all__ = ["Method", "LinearMethod", "Problem", "checked_solution"]
 class Problem:
     """What a method solves for: chroma ``targets`` (``H×W×2``, in the options' colour space) held at
     the ``mask`` pixels, and where a prior is on, its guess ``prior`` (``H×W×2`` Lab chroma) with
-    ``weight`` (``H×W``: β times the confidence)."""
+    ``weight`` (``H×W``: β times the confidence).
+
+    Attributes
+    ----------
+    mask : ndarray of bool
+        ``H×W``: the cue pixels.
+    targets : ndarray
+        ``H×W×2``: the cue values (in the options' colour space), read at ``mask``.
+    prior, weight : ndarray, optional
+        The prior's guess (``H×W×2`` Lab chroma) and its weight (``H×W``), or None.
+    """
 
     mask: np.ndarray
     targets: np.ndarray
@@ -65,6 +75,17 @@ class Method:
 
     A method is made with the :class:`~varcolor.solvers.SolverPlan` its class planned
     (:meth:`plan`, once per image; a subclass that overrides ``__init__`` passes ``plan`` on).
+
+    Parameters
+    ----------
+    guide : ndarray
+        The gray image, ``H×W`` in [0, 1].
+    options : Options
+        The colorization's options (its own ``parameters`` filled in with defaults where None).
+    progress : callable, optional
+        Called with a dict as long solves advance.
+    plan : SolverPlan, optional
+        What :meth:`plan` made for this image and these options (else planned here).
     """
 
     name: ClassVar[str] = ""
@@ -249,6 +270,17 @@ class LinearMethod(Method):
     and on coarser images); the solver is built once (:func:`varcolor.solvers.make_solver`) and
     rebound when the cues change where it supports that, and re-solves windows for interactive
     updates (:mod:`varcolor.interactive`).
+
+    Parameters
+    ----------
+    guide : ndarray
+        The gray image, ``H×W`` in [0, 1].
+    options : Options
+        The colorization's options (its own ``parameters`` filled in with defaults where None).
+    progress : callable, optional
+        Called with a dict as long solves advance.
+    plan : SolverPlan, optional
+        What :meth:`plan` made for this image and these options (else planned here).
     """
 
     symmetric: ClassVar[bool] = False

@@ -22,17 +22,35 @@ REGISTRY = Registry("prior", Prior, "varcolor.priors", base_label="varcolor.prio
 
 def register(prior: type[Prior]) -> type[Prior]:
     """Add ``prior`` (a :class:`Prior` subclass with a new ``name``) to the registry; returns it,
-    so it can decorate the class."""
+    so it can decorate the class.
+
+    Parameters
+    ----------
+    prior : type
+        A :class:`Prior` subclass with a ``name`` and a ``summary``.
+    """
     return REGISTRY.register(prior)
 
 
 def unregister(name: str) -> None:
-    """Remove the prior ``name`` from the registry."""
+    """Remove the prior ``name`` from the registry.
+
+    Parameters
+    ----------
+    name : str
+        The prior's registered name.
+    """
     REGISTRY.unregister(name)
 
 
 def get(name: str) -> type[Prior]:
-    """The prior registered as ``name``; an unknown name is an :class:`InputError` listing the known ones."""
+    """The prior registered as ``name``; an unknown name is an :class:`InputError` listing the known ones.
+
+    Parameters
+    ----------
+    name : str
+        The prior's registered name.
+    """
     return REGISTRY.get(name)
 
 

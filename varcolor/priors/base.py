@@ -26,6 +26,15 @@ class Prior:
     a cue set and the way the method uses it (``mode``: :attr:`varcolor.options.PRIOR_MODES`),
     the guess (``H×W×2`` Lab chroma), its weight (``H×W``: β times a confidence) and what a
     result's ``info`` reports of it.
+
+    Parameters
+    ----------
+    guide : ndarray
+        The gray image, ``H×W`` in [0, 1].
+    options : Options
+        The colorization's options (checked: :meth:`check_options`).
+    global_hints : varcolor.gamut.GlobalHints, optional
+        The image's ab histogram and saturation, for a prior that reads them.
     """
 
     name: ClassVar[str] = ""
