@@ -710,8 +710,6 @@ from pathlib import Path
 import varcolor.io.atomic as atomic
 from varcolor.ui.studio import Studio
 
-from ..conftest import wait_until
-
 folder = Path(sys.argv[1])
 studio = Studio(data_dir=folder / "data", out_dir=folder / "out", warm=False)
 studio.open_path(folder / "photo.png")
