@@ -75,17 +75,6 @@ class Method:
 
     A method is made with the :class:`~varcolor.solvers.SolverPlan` its class planned
     (:meth:`plan`, once per image; a subclass that overrides ``__init__`` passes ``plan`` on).
-
-    Parameters
-    ----------
-    guide : ndarray
-        The gray image, ``H×W`` in [0, 1].
-    options : Options
-        The colorization's options (its own ``parameters`` filled in with defaults where None).
-    progress : callable, optional
-        Called with a dict as long solves advance.
-    plan : SolverPlan, optional
-        What :meth:`plan` made for this image and these options (else planned here).
     """
 
     name: ClassVar[str] = ""
@@ -104,6 +93,19 @@ class Method:
         *,
         plan: SolverPlan | None = None,
     ):
+        """A method for the gray image ``guide``.
+
+        Parameters
+        ----------
+        guide : ndarray
+            The gray image, ``H×W`` in [0, 1].
+        options : Options
+            The colorization's options (its own ``parameters`` filled in with defaults where None).
+        progress : callable, optional
+            Called with a dict as long solves advance.
+        plan : SolverPlan, optional
+            What :meth:`plan` made for this image and these options (else planned here).
+        """
         if options.parameters is None and self.Parameters is not None:  # options made directly: the defaults
             options = dataclasses.replace(options, parameters=self.Parameters())
         self.guide, self.options, self.progress = guide, options, progress
@@ -270,17 +272,6 @@ class LinearMethod(Method):
     and on coarser images); the solver is built once (:func:`varcolor.solvers.make_solver`) and
     rebound when the cues change where it supports that, and re-solves windows for interactive
     updates (:mod:`varcolor.interactive`).
-
-    Parameters
-    ----------
-    guide : ndarray
-        The gray image, ``H×W`` in [0, 1].
-    options : Options
-        The colorization's options (its own ``parameters`` filled in with defaults where None).
-    progress : callable, optional
-        Called with a dict as long solves advance.
-    plan : SolverPlan, optional
-        What :meth:`plan` made for this image and these options (else planned here).
     """
 
     symmetric: ClassVar[bool] = False
@@ -288,17 +279,8 @@ class LinearMethod(Method):
     #: the weights alone), so after an edit the first solve's operator gives the new system's
     #: residual in one product (:meth:`varcolor.interactive.Updates.edit` checks and refines with it).
     cue_rows: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        guide: np.ndarray,
-        options: Options,
-        progress: Callable[[dict], None] | None = None,
-        *,
-        plan: SolverPlan | None = None,
-    ):
-        super().__init__(guide, options, progress, plan=plan)
-        self.solver = None
+    #: The solver built at the last solve (rebound where it can be); None before one.
+    solver = None
 
     @classmethod
     def prior_for(cls, options: Options) -> str | None:

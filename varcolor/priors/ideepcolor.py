@@ -46,16 +46,7 @@ class Ideepcolor(Prior):
         from ..neural.prior import guess
 
         options, info = self.options, {}
-        prior, weight = guess(
-            self.network,
-            self.guide,
-            cues,
-            mode=mode,
-            prior_weight=options.prior_weight,
-            confidence=options.confidence,
-            global_hints=self.global_hints,
-            decode=AUTOMATIC[options.automatic],
-        )
+        prior, weight = guess(self.network, self.guide, cues, global_hints=self.global_hints, **self._reading(mode))
         if self.detector is not None:
             prior, weight, info["instances"] = self._fuse(cues, prior, weight, mode, info)
         info.update(
@@ -77,14 +68,16 @@ class Ideepcolor(Prior):
             self._detect_seconds = time.perf_counter() - start
         info["detector"] = self.detector.name
         info["detect_seconds"] = self._detect_seconds
+        crops = network_crops(self.network, self.guide, cues, **self._reading(mode))
+        return fuse(self.guide, prior, weight, self.instances, crops, max_memory=self.options.max_memory)
+
+    def _reading(self, mode: str) -> dict:
+        """How the network's output is read into a guess and a weight (the whole image's and each
+        instance's crops alike)."""
         options = self.options
-        crops = network_crops(
-            self.network,
-            self.guide,
-            cues,
-            mode=mode,
-            prior_weight=options.prior_weight,
-            confidence=options.confidence,
-            decode=AUTOMATIC[options.automatic],
-        )
-        return fuse(self.guide, prior, weight, self.instances, crops, max_memory=options.max_memory)
+        return {
+            "mode": mode,
+            "prior_weight": options.prior_weight,
+            "confidence": options.confidence,
+            "decode": AUTOMATIC[options.automatic],
+        }
