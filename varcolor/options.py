@@ -186,6 +186,33 @@ class Options(OptionValues):
         object.__setattr__(self, "maxiter", int(self.maxiter))
         object.__setattr__(self, "prior_weight", float(self.prior_weight))
 
+    @classmethod
+    def build(cls, options: Options | None = None, /, **keywords) -> Options:
+        """Options from the shared options' keywords (plain data, checked field by field); a
+        method's own parameters are its to read: :func:`varcolor.methods.build_options` takes
+        them by name and has the method check the whole.
+
+        Parameters
+        ----------
+        options : Options, optional
+            The options to start from.
+        **keywords
+            Fields of :class:`Options` by name.
+
+        Returns
+        -------
+        Options
+        """
+        strangers = [name for name in keywords if name not in cls.names() and name != "parameters"]
+        if strangers:
+            raise InputError(
+                f"unknown option {strangers[0]!r} of Options.build (options: {', '.join(cls.names())}); "
+                "a method's own options: varcolor.methods.build_options"
+            )
+        if options is not None and not keywords:
+            return options
+        return dataclasses.replace(options, **keywords) if options is not None else cls(**keywords)
+
     def keywords(self) -> dict:
         """The options as :func:`~varcolor.methods.build_options`'s keywords (for a report, or to build them again)."""
         shared = super().keywords()

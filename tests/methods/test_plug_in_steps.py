@@ -143,3 +143,16 @@ def test_a_method_and_prior_written_together_ask_for_the_prior_apart():
 def test_the_colorize_docstring_names_the_default_method():
     first = varcolor.colorize.__doc__.split("``method``", 1)[1].split("(default", 1)[0]
     assert f'"{varcolor.Options.method}"' in first
+
+
+def test_plain_options_point_to_the_method_aware_builder():
+    """Options is plain data: made directly it names a method without looking it up; a method's
+    own option given to Options.build points to methods.build_options, which checks the whole."""
+    assert varcolor.Options(method="not-registered").method == "not-registered"
+    with pytest.raises(InputError, match="varcolor.methods.build_options"):
+        varcolor.Options.build(method="bilaplacian-gtv", sharpness=4.0)
+    assert methods.build_options(method="bilaplacian-gtv", sharpness=4.0).parameters.sharpness == 4.0
+    own = methods.get("bilaplacian-gtv").Parameters(sharpness=3.0)
+    assert varcolor.Options.build(method="bilaplacian-gtv", parameters=own).parameters is own
+    with pytest.raises(InputError, match="unknown method 'not-registered'"):
+        methods.build_options(varcolor.Options(method="not-registered"))
