@@ -35,7 +35,7 @@ from varcolor import bench, metrics
 from varcolor.color import chroma_to_rgb, rgb_to_lab, same_lightness_gray
 from varcolor.cues import Cues
 from varcolor.neural.classes import REBALANCE, TEMPERATURE
-from varcolor.neural.prior import forward, lift, predict, read_colours
+from varcolor.neural.prior import forward, predict, read_colours, upsample
 from varcolor.neural.weights import DEFAULT_WEIGHTS, load
 
 HERE = Path(__file__).resolve().parent
@@ -73,7 +73,7 @@ def score_image(net, path: Path, chosen: list) -> dict | None:
     x, logits, ab = forward(net, gray, Cues.empty(gray.shape))
     for name, decode, temperature, strength in chosen:
         read = read_colours(net, x, logits, ab, decode=decode, temperature=temperature, rebalance=strength)
-        result = chroma_to_rgb(lightness, lift(read, gray.shape), "chroma")
+        result = chroma_to_rgb(lightness, upsample(read, gray.shape), "chroma")
         row |= {
             f"{name}/psnr": metrics.psnr(result, rgb),
             f"{name}/ciede2000": metrics.ciede2000(result, rgb),

@@ -46,11 +46,11 @@ from varcolor.color import chroma_to_rgb, lightness_of_gray, rgb_to_lab, same_li
 from varcolor.cues import Cues, sample_ideepcolor
 from varcolor.gamut import transport
 from varcolor.ir.encode import encode
+from varcolor.methods import build_options
 from varcolor.methods.base import Problem
 from varcolor.neural import prior as network_prior
 from varcolor.neural.classes import REBALANCE, TEMPERATURE
 from varcolor.neural.weights import load
-from varcolor.options import Options
 
 HERE = Path(__file__).resolve().parent
 TEMPERATURES = (0.25, 0.38, 0.6, 1.0)
@@ -112,7 +112,7 @@ def sweep_decoding(net, images, earlier: list[dict] | None = None) -> tuple[list
         row |= {f"gray/{k}": v for k, v in scores(gray_rgb, rgb).items()}
         for label, decode, t, s in decodings():
             read = network_prior.read_colours(net, x, logits, ab, decode=decode, temperature=t, rebalance=s)
-            result = chroma_to_rgb(lightness, network_prior.lift(read, gray.shape), "chroma")
+            result = chroma_to_rgb(lightness, network_prior.upsample(read, gray.shape), "chroma")
             row |= {f"{label}/{k}": v for k, v in scores(result, rgb).items()}
         rows.append(row)
     means = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k not in ("set", "image")}
@@ -139,8 +139,8 @@ def sweep_prior(net, images, settings: list[tuple[float, float]] | None = None) 
     alphas = sorted({a for a, _ in settings}) if settings else ALPHAS
     fades = sorted({f for _, f in settings}) if settings else FADES
     rows = []
-    levin_options = Options.build(method="levin")
-    spread_options = Options.build(method="levin", prior="ideepcolor", prior_mode="spread")
+    levin_options = build_options(method="levin")
+    spread_options = build_options(method="levin", prior="ideepcolor", prior_mode="spread")
     for number, (name, index, path) in enumerate(images):
         progress(number, images)
         rgb, gray, lightness = prepared(path)

@@ -52,6 +52,7 @@ from skimage.transform import resize
 
 import varcolor
 from varcolor.color import chroma_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
+from varcolor.methods import build_options
 from varcolor.metrics import psnr
 from varcolor.video import colorize_video, open_clip
 
@@ -304,7 +305,6 @@ def chunked_rows(quick: bool) -> list[dict]:
     """Streamed against chunked with 1 and 2 workers, on :func:`shots_clip`."""
     import tempfile
 
-    from varcolor.options import Options
     from varcolor.video import write_clip
     from varcolor.video.chunks import colorize_chunked, plan_chunks, scan_cuts, work_folder
 
@@ -339,7 +339,7 @@ def chunked_rows(quick: bool) -> list[dict]:
                     colorize_chunked(
                         clip,
                         keys,
-                        Options.build(),
+                        build_options(),
                         output,
                         chunk_frames=chunk_frames,
                         codec="lossless",

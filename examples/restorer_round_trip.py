@@ -23,7 +23,8 @@ import tifffile
 from skimage.color import rgb2lab
 
 import varcolor
-from varcolor.io.layers import Layer, read_layers, write_layers
+from varcolor.io.layers import Layer, read_layers
+from varcolor.io.stack import write_layers
 
 DATA = Path(__file__).parent / "data"
 GAMMA = 2.2

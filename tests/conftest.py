@@ -6,7 +6,9 @@ import contextlib
 import importlib.util
 import os
 import signal
+import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +76,28 @@ def colour_photos(folder, names=("a", "b"), suffix=".png", shape=(32, 40)):
     for index, name in enumerate(names):
         varcolor.write_image(folder / f"{name}{suffix}", photo(PHOTOS[index % len(PHOTOS)], shape))
     return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def wait_until(condition: Callable[[], object], timeout: float, interval: float = 0.01) -> bool:
+    """Poll ``condition`` until it is true or ``timeout`` seconds have passed; whether it came
+    true (the one polling loop of the tests: the caller asserts, with what it knows)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return bool(condition())
+        time.sleep(interval)
+    return True
+
+
+def holds_for(condition: Callable[[], object], seconds: float, interval: float = 0.05) -> bool:
+    """Whether ``condition`` stays true for ``seconds`` (checked every ``interval``): that nothing
+    happens, shown by watching for it, and failing as soon as it does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not condition():
+            return False
+        time.sleep(interval)
+    return bool(condition())
 
 
 def run(capsys, *argv):

@@ -2,9 +2,12 @@
 
 The layer table is the one docs/layout.md draws (one place: the page and this check cannot
 disagree). Every import counts, wherever it is written: at the top, inside a function, in a
-module ``__getattr__``, and ``importlib.import_module`` calls (a computed name counts as every
-module of the package it could name). Only imports under ``if TYPE_CHECKING:`` are left out: they
-never run.
+module ``__getattr__``, ``importlib.import_module`` calls (a computed name counts as every
+module of the package it could name), and the modules a package loads lazily through
+``lazy_loader.attach`` (its ``submodules`` and ``submod_attrs``) or ``lazy_loader.attach_stub``
+(the imports of its ``.pyi`` stub). Imports under ``if TYPE_CHECKING:`` never run: they may not
+run upward either, and they count for cycles (a cycle of type hints is still two modules that
+cannot be understood apart).
 """
 
 from __future__ import annotations
@@ -40,29 +43,43 @@ def _type_checking_nodes(tree: ast.AST) -> set[int]:
     return skipped
 
 
-_LAZY_TABLES = ("_HOMES", "_SUBMODULES")
+def _lazy_loads(node: ast.Call, stub: Path | None) -> list[tuple[str | None, int]]:
+    """The modules a ``lazy_loader.attach`` / ``attach_stub`` call loads, as ``(module, level)``
+    relative to the package: ``attach``'s ``submodules`` and the keys of its ``submod_attrs``;
+    ``attach_stub``'s, the ``from . import`` lines of the package's ``.pyi`` stub."""
+    function = ast.unparse(node.func).split(".")[-1]
+    found = []
+    if function == "attach":
+        for keyword in node.keywords:
+            if keyword.arg == "submodules" and isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set)):
+                found += [(e.value, 1) for e in keyword.value.elts if isinstance(e, ast.Constant)]
+            elif keyword.arg == "submod_attrs" and isinstance(keyword.value, ast.Dict):
+                found += [(k.value, 1) for k in keyword.value.keys if isinstance(k, ast.Constant)]
+    elif function == "attach_stub" and stub is not None and stub.is_file():
+        for statement in ast.walk(ast.parse(stub.read_text(encoding="utf-8"))):
+            if isinstance(statement, ast.ImportFrom):
+                if statement.module:
+                    found.append((statement.module, statement.level))
+                else:
+                    found += [(alias.name, statement.level) for alias in statement.names]
+    return found
 
 
-def _lazy_names(tree: ast.AST) -> set[str]:
-    """The module names in a package's lazy-loading tables: the string values of a module-level
-    ``_HOMES`` dict and the strings of a ``_SUBMODULES`` tuple (``varcolor/__init__.py`` loads a
-    public name's module on first use by a computed ``import_module``; these tables bound it)."""
-    names = set()
-    for node in getattr(tree, "body", []):
-        if isinstance(node, ast.Assign) and any(
-            getattr(t, "id", None) in ("_HOMES", "_SUBMODULES") for t in node.targets
-        ):
-            values = node.value.values if isinstance(node.value, ast.Dict) else getattr(node.value, "elts", [])
-            names.update(v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str))
-    return names
-
-
-def imports_of(name: str, source: str, known: set[str], is_package: bool = False) -> set[str]:
-    """The modules of ``known`` that the module ``name`` (its ``source``) imports, anywhere in it."""
+def imports_of(
+    name: str,
+    source: str,
+    known: set[str],
+    is_package: bool = False,
+    *,
+    type_checking: bool = True,
+    stub: Path | None = None,
+) -> set[str]:
+    """The modules of ``known`` that the module ``name`` (its ``source``; ``stub``: its ``.pyi``)
+    imports, anywhere in it (under ``if TYPE_CHECKING:`` too, unless ``type_checking`` is False)."""
     tree = ast.parse(source)
     here = name.split(".") if is_package else name.split(".")[:-1]
     top = next(iter(known)).split(".")[0]
-    skipped = _type_checking_nodes(tree)
+    skipped = set() if type_checking else _type_checking_nodes(tree)
 
     def owner(dotted: str) -> str | None:
         while dotted and dotted not in known:
@@ -75,7 +92,6 @@ def imports_of(name: str, source: str, known: set[str], is_package: bool = False
         base = here[: len(here) - level + 1]
         return ".".join(base + ([module] if module else []))
 
-    lazy = _lazy_names(tree)
     found = set()
     for node in ast.walk(tree):
         if id(node) in skipped:
@@ -86,6 +102,8 @@ def imports_of(name: str, source: str, known: set[str], is_package: bool = False
             module = absolute(node.module, node.level)
             for alias in node.names:  # ``from . import methods`` imports the module methods
                 found.add(owner(f"{module}.{alias.name}") if f"{module}.{alias.name}" in known else owner(module))
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("attach", "attach_stub"):
+            found.update(owner(absolute(module, level)) for module, level in _lazy_loads(node, stub))
         elif isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] in ("import_module", "__import__"):
             target = node.args[0] if node.args else None
             package = next((k.value for k in node.keywords if k.arg == "package"), None)
@@ -96,8 +114,6 @@ def imports_of(name: str, source: str, known: set[str], is_package: bool = False
                 text = target.value
                 level = len(text) - len(text.lstrip("."))
                 found.add(owner(absolute(text.lstrip(".") or None, level) if level else text))
-            elif lazy:  # the lazy loader's name: a module its tables name (``_HOMES``, ``_SUBMODULES``)
-                found.update(owner(f"{base}.{text}") for text in lazy)
             else:  # a computed name: any module of the package it is relative to (or of the whole library)
                 scope = base if package is not None else top
                 found.update(module for module in known if module.startswith(scope + "."))
@@ -107,12 +123,16 @@ def imports_of(name: str, source: str, known: set[str], is_package: bool = False
 
 
 def import_graph(files: dict[str, Path]) -> nx.DiGraph:
+    """Who imports whom; an edge made only by imports under ``if TYPE_CHECKING:`` has
+    ``type_only`` set."""
     graph = nx.DiGraph()
     known = set(files)
     for name, path in files.items():
         graph.add_node(name)
-        for target in imports_of(name, path.read_text(), known, path.name == "__init__.py"):
-            graph.add_edge(name, target)
+        source, package, stub = path.read_text(), path.name == "__init__.py", path.with_suffix(".pyi")
+        running = imports_of(name, source, known, package, type_checking=False, stub=stub)
+        for target in imports_of(name, source, known, package, stub=stub):
+            graph.add_edge(name, target, type_only=target not in running)
     return graph
 
 
@@ -161,16 +181,8 @@ def layers():
     return declared_layers(LAYOUT.read_text(encoding="utf-8"))
 
 
-#: Cycles known and not yet broken, each with why: the list may only shrink (a cycle gone must leave it).
-KNOWN_CYCLES = [
-    # io.formats reads a layered file's composite through io.layers, which writes its PNG layers
-    # and reads the limits through io.formats: arrived with layered ORA/PSD files, for io to break.
-    ["varcolor.io.formats", "varcolor.io.layers"],
-]
-
-
 def test_no_import_cycle(graph):
-    assert cycles(graph) == KNOWN_CYCLES
+    assert cycles(graph) == []
 
 
 def test_every_module_has_a_layer(graph, layers):
@@ -196,12 +208,16 @@ def test_the_check_finds_cycles_and_upward_imports_in_a_synthetic_package(tmp_pa
     for name, text in sources.items():
         (package / name).write_text(text)
     graph = import_graph(module_files(package))
-    # low and high import each other; mid's __getattr__ may load sub.leaf, which imports mid
-    assert cycles(graph) == [["toy.high", "toy.low"], ["toy.mid", "toy.sub.leaf"]]
-    assert not graph.has_edge("toy.high", "toy.mid")  # TYPE_CHECKING only
+    # low and high import each other; mid's __getattr__ may load sub.leaf, which imports mid; high
+    # names mid in a type hint, closing a loop high → mid → high
+    assert cycles(graph) == [["toy.high", "toy.low", "toy.mid", "toy.sub.leaf"]]
+    assert graph.edges["toy.high", "toy.mid"]["type_only"]  # TYPE_CHECKING only: counted, and marked
     assert graph.has_edge("toy.mid", "toy.high") and graph.has_edge("toy.mid", "toy.sub.leaf")  # computed name
     assert cycles(import_graph({k: v for k, v in module_files(package).items() if k != "toy.mid"})) == [
         ["toy.high", "toy.low"]
+    ]
+    assert cycles(import_graph({k: v for k, v in module_files(package).items() if k != "toy.low"})) == [
+        ["toy.high", "toy.mid", "toy.sub.leaf"]
     ]
     text = "## Layers\n\n| layer | modules |\n|---|---|\n| 0 | `low` |\n| 1 | `mid`, `sub` |\n| 2 | `high` |\n"
     toy_layers = declared_layers(text, top="toy")
@@ -210,3 +226,27 @@ def test_the_check_finds_cycles_and_upward_imports_in_a_synthetic_package(tmp_pa
         "toy.low (layer 0) imports toy.high (layer 2)",
         "toy.mid (layer 1) imports toy.high (layer 2)",
     ]
+
+
+def test_the_check_follows_lazy_loader_attach_and_its_stub(tmp_path):
+    """A package that loads its modules lazily (``lazy_loader.attach``, or ``attach_stub`` reading
+    a ``.pyi``) imports them: a module that imports the package back closes a cycle."""
+    package = tmp_path / "lazy"
+    (package / "stubbed").mkdir(parents=True)
+    sources = {
+        "__init__.py": "import lazy_loader\n__getattr__, __dir__, __all__ = lazy_loader.attach(\n"
+        "    __name__, submodules=['one'], submod_attrs={'two': ['f']})\n",
+        "one.py": "",
+        "two.py": "from . import one\nimport lazy\n",
+        "stubbed/__init__.py": "import lazy_loader\n"
+        "__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)\n",
+        "stubbed/__init__.pyi": "from .inner import g\nfrom . import other\n",
+        "stubbed/inner.py": "from .. import stubbed\n",
+        "stubbed/other.py": "",
+    }
+    for name, text in sources.items():
+        (package / name).write_text(text)
+    graph = import_graph(module_files(package))
+    assert graph.has_edge("lazy", "lazy.one") and graph.has_edge("lazy", "lazy.two")
+    assert graph.has_edge("lazy.stubbed", "lazy.stubbed.inner") and graph.has_edge("lazy.stubbed", "lazy.stubbed.other")
+    assert cycles(graph) == [["lazy", "lazy.two"], ["lazy.stubbed", "lazy.stubbed.inner"]]

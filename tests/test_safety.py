@@ -19,7 +19,17 @@ import varcolor.cli
 from varcolor.color import same_lightness_gray
 from varcolor.ir.files import read_ir
 
-from .conftest import colour_photos, default_sigint, make_pair, needs_torch, photo, png_declaring, run
+from .conftest import (
+    colour_photos,
+    default_sigint,
+    holds_for,
+    make_pair,
+    needs_torch,
+    photo,
+    png_declaring,
+    run,
+    wait_until,
+)
 
 
 def snapshot(folder):
@@ -426,9 +436,7 @@ def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
         start_new_session=True,
         preexec_fn=default_sigint,
     )
-    deadline = time.time() + 120
-    while time.time() < deadline and not list((tmp_path / "out").glob("*.png")):
-        time.sleep(0.1)
+    wait_until(lambda: list((tmp_path / "out").glob("*.png")), 120, 0.1)
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)  # and a second, impatient one
@@ -445,8 +453,8 @@ def test_ctrl_c_during_a_parallel_run_stops_at_once_and_counts(tmp_path):
         assert varcolor.read_image(path).shape == (500, 600, 3)  # whole images only
     # Stopped means stopped: nothing appears afterwards, and the count and the manifest say what
     # is on the disk (workers used to finish their images and publish them unreported).
-    time.sleep(3)
-    assert sorted(p for p in (tmp_path / "out").iterdir() if p.name != varcolor.batch.MANIFEST) == written
+    manifest = varcolor.batch.MANIFEST
+    assert holds_for(lambda: sorted(p for p in (tmp_path / "out").iterdir() if p.name != manifest) == written, 3)
     assert counted and int(counted.group(1)) == len(written), err
     done = [
         r for r in varcolor.batch.read_manifest(tmp_path / "out" / varcolor.batch.MANIFEST) if r["status"] == "done"
@@ -470,9 +478,7 @@ def test_kill_9_in_the_middle_of_encoding_leaves_only_whole_irs(tmp_path, embed)
         "-q",
     ] + (["--embed"] if embed else [])
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list((tmp_path / "ir").glob("*"))) < 3:
-        time.sleep(0.01)
+    wait_until(lambda: len(list((tmp_path / "ir").glob("*"))) >= 3, 120, 0.01)
     process.kill()  # kill -9, in the middle of publishing for all we know
     process.wait()
     for gray in (tmp_path / "ir").glob("*.png"):  # every published gray PNG is a whole IR

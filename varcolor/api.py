@@ -1,9 +1,14 @@
 """The public entry points: :func:`colorize`, :class:`Colorizer` and their :class:`Result`.
 
-The colorizer knows no method by name: it builds the :class:`~varcolor.options.Options`, loads
-the network where the options ask for it, converts cues into the method's colour space, hands a
-:class:`~varcolor.methods.Problem` to the method (:mod:`varcolor.methods`) and paints its chroma;
-interactive updates are :mod:`varcolor.interactive`'s.
+The colorizer knows no method or prior by name; a solve goes through four steps, each another
+module's:
+
+- **plan**: the options checked by their method (:func:`varcolor.methods.build_options`) and the
+  solve planned (:meth:`varcolor.methods.Method.plan`), refusing what would not fit;
+- **prior**: the guess of the prior the method uses (:mod:`varcolor.priors`), made once per image;
+- **solve**: the method's solve of a :class:`~varcolor.methods.Problem`, or its updater's answer
+  to new cues (:meth:`varcolor.methods.Method.updater`, :mod:`varcolor.interactive`);
+- **paint**: the chroma as RGB with the gray image's lightness (:mod:`varcolor.painting`).
 """
 
 from __future__ import annotations
@@ -15,34 +20,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import methods
-from .color import (
-    chroma_to_rgb,
-    chroma_to_rgb_of_gray,
-    lab_to_rgb,
-    lightness_of_gray,
-    rgb_to_lab,
-    rgb_to_yiq,
-    to_gray,
-    yiq_to_rgb,
-)
+from . import methods, priors
+from .color import to_gray
 from .cues import Cues
-from .errors import SIZES, InputError, MethodError, check_image_size, check_unit_range, image_size, real_array
+from .errors import SIZES, InputError, check_image_size, check_unit_range, image_size, real_array
 from .gamut import GlobalHints
-from .interactive import Updates
-from .io import to_levels
 from .kernels import threads_for
-from .methods import METHODS, Problem  # noqa: F401 (METHODS re-exported)
-from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, PRIORS, SPACES, Options  # noqa: F401 (re-exported)
+from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-exported)
+from .methods.base import checked_solution
+from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
+from .painting import HOLD_LIGHTNESS, Painter  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
 
 #: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
 #: 40 at 1 MP, one at 40 MP (a cue set is an image-sized mask and chroma).
 UNDO_BYTES = 1_000_000_000
-
-#: Up to this many pixels a colorizer holds the gray image's lightness (8 bytes a pixel) for the
-#: repaints after edits; a bigger scan, colorized once, computes it as it paints.
-HOLD_LIGHTNESS = 16_000_000
 
 __all__ = [
     "colorize",
@@ -70,7 +62,7 @@ class Result:
     info : dict
         method, solver, iterations, residual, seconds; ``options``: every option the solve ran with
         (:meth:`Options.keywords <varcolor.options.Options.keywords>`: tolerance, iteration limit,
-        the method's own parameters…; ``Options.build(**info["options"])`` rebuilds them); after an
+        the method's own parameters…; ``varcolor.methods.build_options(**info["options"])`` rebuilds them); after an
         edit, ``update`` and ``full_solve`` (:meth:`Colorizer.update`); with ``instances``,
         what was found (``info["instances"]``: label, score, box, mask area, crop window, seconds per
         instance; :func:`varcolor.instances.fuse`).
@@ -121,7 +113,7 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
     ...
     varcolor.errors.InputError: method levin-multiscale on a 200000×200000 image needs about ...
     """
-    options = Options.build(options, **keywords)
+    options = build_options(options, **keywords)
     return methods.get(options.method).plan(tuple(shape[:2]), options)
 
 
@@ -193,37 +185,23 @@ class Colorizer:
     ):
         if bits not in (None, 8, 16):
             raise InputError(f"bits must be 8 or 16 (or None: floats), not {bits!r}")
-        # The colours as levels, painted band by band straight into them: a 40 MP scan's result
-        # then never exists as a float image (0.96 GB in float64).
-        self._rgb_type = {None: np.float64, 8: np.uint8, 16: np.uint16}[bits]
-        self.options = options = Options.build(options, **keywords)
-        method = methods.get(options.method)
         if plan is not None and not isinstance(plan, SolverPlan):
             raise InputError(f"plan must be a varcolor.SolverPlan (from check_fits), not {type(plan).__name__}")
-        self.network = None
-        if options.prior or method.needs_network:
-            try:
-                from .neural.weights import load
-            except ImportError:
-                raise InputError("the ideepcolor network needs PyTorch: pip install 'varcolor[neural]'") from None
-            self.network = load(options.network_file, mask_cent=options.mask_cent)
-        if global_hints is not None and self.network is None:
+        self.options = options = build_options(options, **keywords)  # plan: checked by the method
+        method = methods.get(options.method)
+        self.gray = gray = _check_gray(gray)
+        prior = method.prior_for(options)
+        if global_hints is not None and prior is None:
             warnings.warn("global hints ignored: they need the neural prior (prior='ideepcolor')", stacklevel=3)
             global_hints = None
         self.global_hints = global_hints
-        self.detector = None
-        if options.instances != "none":
-            from .instances import pick
-
-            self.detector = pick(options.instances, options.detector_file)
-        self._instances = None  # found once per image, at the first solve
-        self.guide = _check_gray(gray)
-        # Held for the repaints after edits up to HOLD_LIGHTNESS pixels; a bigger scan's is computed
-        # a band at a time as it is painted (the same values).
-        self._lightness = lightness_of_gray(self.guide) if self.guide.size <= HOLD_LIGHTNESS else None
-        # Plans its solver unless given the plan: refuses what will not fit.
-        self.engine = method(self.guide, options, progress, plan=plan)
-        self.updates = Updates(self.engine, options.space, self._targets_at) if method.interactive else None
+        # prior: made once per image (the network loaded, the detector made), asked at each solve
+        self.prior = None if prior is None else priors.get(prior)(gray, options, global_hints=global_hints)
+        self._prior_mode = method.prior_mode(options)
+        self.painter = Painter(gray, options.space, options.gamut, bits)
+        # solve: the method plans its solver unless given the plan, refusing what will not fit
+        self.engine = method(gray, options, progress, plan=plan)
+        self.updates = self.engine.updater(options.space, self.painter.targets_at)
         #: The cue set of the last result (None before the first solve): what :meth:`update` adds
         #: to and :meth:`undo` goes back from.
         self.cues: Cues | None = None
@@ -232,10 +210,15 @@ class Colorizer:
         self._last: Result | None = None
 
     @property
+    def network(self):
+        """The network the prior runs (the ideepcolor prior's), or None."""
+        return getattr(self.prior, "network", None)
+
+    @property
     def lightness(self) -> np.ndarray:
         """The gray image's CIE lightness (``H×W``): what the results keep (above
-        :data:`HOLD_LIGHTNESS` pixels computed when asked, not held)."""
-        return lightness_of_gray(self.guide) if self._lightness is None else self._lightness
+        :data:`~varcolor.painting.HOLD_LIGHTNESS` pixels computed when asked, not held)."""
+        return self.painter.lightness
 
     @property
     def method(self) -> str:
@@ -246,7 +229,7 @@ class Colorizer:
     def instances(self) -> list | None:
         """The instances found in the image (:class:`varcolor.instances.Instance`, with their soft
         masks), once a solve has looked for them; None before, or without ``instances``."""
-        return self._instances
+        return getattr(self.prior, "instances", None)
 
     @property
     def solver_name(self) -> str | None:
@@ -330,9 +313,9 @@ class Colorizer:
         start = time.perf_counter()
         self._check_cues(cues)
         why = None
-        if reuse and x0 is None and self.network is None and self.updates is not None and self._chroma is not None:
+        if reuse and x0 is None and self.prior is None and self.updates is not None and self._chroma is not None:
             if cues.count:
-                with threads_for(self.guide.size, self.options.threads):
+                with threads_for(self.gray.size, self.options.threads):
                     found, why = self.updates.edit(cues, self._chroma)
                 if found is not None:
                     chroma, report, where = found
@@ -340,17 +323,16 @@ class Colorizer:
                     return self._finish(chroma, {**self._info(cues), **report}, start, where)
             else:
                 why = "no cues"
-        if not (reuse and x0 is None and self.engine.incremental):
-            self.engine.reset()  # an incremental method otherwise decides itself what to reuse
+        self.engine.begin(reuse and x0 is None)
         return _solved_afresh(self._run(cues, x0), why)
 
     def _check_cues(self, cues: Cues) -> None:
         if not isinstance(cues, Cues):
             raise InputError(f"cues must be a varcolor.Cues, not {type(cues).__name__}")
-        if cues.shape != self.guide.shape:
+        if cues.shape != self.gray.shape:
             raise InputError(
                 f"the cues are for a {image_size(cues.shape)} image but the gray image "
-                f"is {image_size(self.guide.shape)} {SIZES}"
+                f"is {image_size(self.gray.shape)} {SIZES}"
             )
 
     def update(self, more_cues: Cues, local: bool = True) -> Result:
@@ -397,12 +379,12 @@ class Colorizer:
             why = "no earlier solve to update"
         elif not local:
             why = "local=False"
-        elif self.network is not None:
+        elif self.prior is not None:
             why = "the neural prior is on: an update re-solves the whole image"
         elif self.updates is None:
             why = f"method {self.method!r} makes no local updates"
         else:
-            with threads_for(self.guide.size, self.options.threads):
+            with threads_for(self.gray.size, self.options.threads):
                 found, why = self.updates.update(cues, more_cues, self._chroma)
             if found is not None:
                 chroma, report, where = found
@@ -437,94 +419,39 @@ class Colorizer:
             "device": self.options.device,
             "cues": cues.count,
             # Every option the solve ran with (tolerance, limits, the method's own parameters):
-            # Options.build(**info["options"]) gives them back.
+            # varcolor.methods.build_options(**info["options"]) gives them back.
             "options": self.options.keywords(),
         }
-
-    def _targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
-        """The cue values the system holds at ``pixels`` (raster indices): ab, or I, Q."""
-        ab = cues.ab.reshape(-1, 2)[pixels]
-        if self.options.space == "lab":
-            return ab
-        lightness = None if cues.lightness is None else cues.lightness.ravel()[pixels]
-        held = self._lightness
-        own = lightness_of_gray(self.guide.ravel()[pixels]) if held is None else held.ravel()[pixels]
-        return _cue_iq(ab, lightness, own)
 
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
         start = time.perf_counter()
         self._check_cues(cues)
-        if x0 is not None and real_array(x0, "x0").shape != self.guide.shape + (2,):
-            raise InputError(f"x0 must have shape {self.guide.shape + (2,)}, got {np.shape(x0)}")
-        options = self.options
+        if x0 is not None and real_array(x0, "x0").shape != self.gray.shape + (2,):
+            raise InputError(f"x0 must have shape {self.gray.shape + (2,)}, got {np.shape(x0)}")
         self.cues = cues
         if self.updates is not None:
             self.updates.forget()
         info = self._info(cues)
-        prior = weight = where = None
-        if self.network is not None:
-            from .neural.prior import guess
-
-            mode = options.prior_mode if options.prior_mode in self.engine.prior_modes else "anchor"
-            prior, weight = guess(
-                self.network,
-                self.guide,
-                cues,
-                mode=mode,
-                prior_weight=options.prior_weight,
-                confidence=options.confidence,
-                global_hints=self.global_hints,
-                decode=AUTOMATIC[options.automatic],
-            )
-            if self.detector is not None:
-                prior, weight, info["instances"] = self._fuse(cues, prior, weight, mode, info)
-        if cues.count == 0 and prior is None:
+        guess = weight = where = None
+        if self.prior is not None:
+            guess, weight, said = self.prior.guess(cues, self._prior_mode)
+        if cues.count == 0 and guess is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
-            chroma = np.zeros(self.guide.shape + (2,))
+            chroma = np.zeros(self.gray.shape + (2,))
             info.update(solver="none", iterations=0, residual=0.0)
         else:
-            targets = cues.ab
-            if options.space == "yiq":
-                targets = _cue_iq(cues.ab, cues.lightness, self.lightness)
-            with threads_for(self.guide.size, self.options.threads):
-                solved = self.engine.solve(Problem(cues.mask, targets, prior, weight), x0)
-            chroma, report = _solution(self.engine, solved, self.guide.shape + (2,))
+            targets = self.painter.targets(cues)
+            with threads_for(self.gray.size, self.options.threads):
+                solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
+            chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
             info.update(report)
             # A method that reports what it changed (a pair of slices) has the last chroma elsewhere.
             where = info.pop("changed", None) if self._last is not None else None
-            if self.updates is not None and prior is None:
+            if self.updates is not None and guess is None:
                 self.updates.rebase(chroma, cues.mask, targets)
-        if prior is not None:
-            info.update(
-                prior=options.prior or "ideepcolor",
-                prior_weight=options.prior_weight,
-                confidence=options.confidence,
-                prior_mode=mode,
-                automatic=options.automatic,
-            )
+        if guess is not None:
+            info.update(said)
         return self._finish(chroma, info, start, where)
-
-    def _fuse(self, cues: Cues, prior: np.ndarray, weight: np.ndarray, mode: str, info: dict):
-        """The prior and weight with each detected instance's own colours (:mod:`varcolor.instances`)."""
-        from .instances import find, fuse, network_crops
-
-        if self._instances is None:
-            start = time.perf_counter()
-            self._instances = find(self.detector, self.guide)
-            self._detect_seconds = time.perf_counter() - start
-        info["detector"] = self.detector.name
-        info["detect_seconds"] = self._detect_seconds
-        options = self.options
-        crops = network_crops(
-            self.network,
-            self.guide,
-            cues,
-            mode=mode,
-            prior_weight=options.prior_weight,
-            confidence=options.confidence,
-            decode=AUTOMATIC[options.automatic],
-        )
-        return fuse(self.guide, prior, weight, self._instances, crops, max_memory=options.max_memory)
 
     def _finish(self, chroma: np.ndarray, info: dict, start: float, where=None) -> Result:
         """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays), only
@@ -535,38 +462,14 @@ class Colorizer:
                 "the solve produced non-finite chroma (NaN or infinite) and no result; "
                 f"info: {dict(info, seconds=None)}"
             )
-        lab = self.options.space == "lab"
-        if where is None or (isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]):
-            where = (slice(None), slice(None))  # every pixel painted: nothing of the last result to copy
-            rgb = np.empty(self.guide.shape + (3,), self._rgb_type)
-            ab = chroma if lab else np.empty_like(chroma)
-        else:
-            # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
-            rgb, ab = self._last.rgb.copy(), chroma if lab else self._last.ab.copy()
         painting = time.perf_counter()
-        self._paint(chroma, where, rgb, ab)
+        last = None if self._last is None else (self._last.rgb, self._last.ab)
+        rgb, ab = self.painter.paint(chroma, where, last)
         self._chroma = chroma
         info["seconds"] = time.perf_counter() - start
         info["paint_seconds"] = info["seconds"] - (painting - start)  # of which colour conversion
         self._last = Result(rgb=rgb, ab=ab, info=info)
         return self._last
-
-    def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
-        """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""
-        if self.options.space == "lab":
-            if self._lightness is None:  # a scan: its lightness a band at a time
-                paint, values = chroma_to_rgb_of_gray, self.guide
-            else:
-                paint, values = chroma_to_rgb, self._lightness
-            if isinstance(where[0], slice):  # a window: written in place
-                paint(values[where], chroma[where], self.options.gamut, out=rgb[where])
-            else:
-                out = np.empty(values[where].shape + (3,), rgb.dtype)
-                rgb[where] = paint(values[where], chroma[where], self.options.gamut, out=out)
-            return
-        colours = yiq_to_rgb(np.concatenate([self.guide[where][..., None], chroma[where]], axis=-1))
-        ab[where] = rgb_to_lab(colours.reshape(1, -1, 3))[..., 1:].reshape(colours.shape[:-1] + (2,))
-        rgb[where] = colours if rgb.dtype.kind == "f" else to_levels(colours, np.empty(colours.shape, rgb.dtype))
 
 
 def colorize(
@@ -598,17 +501,22 @@ def colorize(
         and the method's own parameters) build or change it. The ones most often given:
 
         ``method``
-            ``"levin"`` (default: Levin et al.'s exact system, the best colours from cues alone),
-            ``"levin-symmetric"`` (a symmetric variant: less memory, linear-time multigrid, a
-            little worse), ``"bilaplacian-gtv"`` (flat regions with sharp edges; slow),
-            ``"ideepcolor"`` (the network alone), or a plug-in's.
+            ``"levin-multiscale"`` (default: Levin et al.'s system solved on a coarse grid, lifted
+            by the gray and corrected exactly near the cues), ``"levin"`` (Levin et al.'s exact
+            system at full resolution), ``"levin-symmetric"`` (a symmetric variant: less memory,
+            linear-time multigrid, a little worse), ``"bilaplacian-gtv"`` (flat regions with sharp
+            edges; slow), ``"ideepcolor"`` (the network alone), or a plug-in's. A method and a
+            prior are given apart (``method="levin", prior="ideepcolor"``, not
+            ``"levin+ideepcolor"``).
         ``solver``
             ``"auto"`` (default: picks from the size, the method and the memory), ``"direct"``
             (exact LU), ``"tiles"`` (big scans), ``"amg"``, ``"multigrid"``, ``"cg"``
             (docs/guide/solvers.md).
         ``prior``
             None (default) or ``"ideepcolor"``: the network's colours where cues are missing
-            (``network_file``: its weights file, default the shipped model; ``prior_weight``: β).
+            (``network_file``: its weights file, default the shipped model; ``prior_weight``: β),
+            for the methods that take a prior (the others refuse it: a result's ``info["prior"]``
+            is always a prior that acted).
     x0 : ndarray, optional
         An initial guess of the propagated chroma (``H×W×2``) for iterative solvers.
     global_hints : GlobalHints, optional
@@ -650,36 +558,3 @@ def _solved_afresh(result: Result, why: str | None) -> Result:
     if why is not None and "update" not in result.info:
         result.info.update(update="full", full_solve=why)
     return result
-
-
-def _solution(engine: methods.Method, outcome: object, shape: tuple[int, int, int]) -> tuple[np.ndarray, dict]:
-    """A method's ``solve`` outcome, checked: ``(H×W×2 finite chroma, report dict)``. Anything else
-    (a plug-in's None, a wrong shape, NaN) is one :class:`~varcolor.errors.MethodError` naming the
-    method and where it comes from, never a traceback or a wrong image."""
-    where = f"method {engine.name!r} ({type(engine).__module__}.{type(engine).__qualname__})"
-    if not (isinstance(outcome, tuple) and len(outcome) == 2 and isinstance(outcome[1], dict)):
-        raise MethodError(f"{where}: solve() returned {_kind(outcome)}, not (chroma array, report dict)")
-    chroma = outcome[0]
-    if not isinstance(chroma, np.ndarray) or chroma.dtype.kind not in "fiu" or chroma.shape != shape:
-        raise MethodError(f"{where}: solve() returned chroma {_kind(chroma)}, not a {shape} number array")
-    if not np.all(np.isfinite(chroma)):
-        raise MethodError(f"{where}: solve() returned non-finite chroma (NaN or infinite)")
-    return chroma, outcome[1]
-
-
-def _kind(value: object) -> str:
-    """What ``value`` is, briefly: an array's shape and dtype, else its type."""
-    if isinstance(value, np.ndarray):
-        return f"of shape {value.shape} and dtype {value.dtype}"
-    return "None" if value is None else f"a {type(value).__name__}"
-
-
-def _cue_iq(ab: np.ndarray, cue_lightness: np.ndarray | None, gray_lightness: np.ndarray) -> np.ndarray:
-    """The I, Q of each cue's own colour (``ab`` at its lightness where known, else the gray's);
-    any leading shape."""
-    lightness = (
-        gray_lightness if cue_lightness is None else np.where(np.isfinite(cue_lightness), cue_lightness, gray_lightness)
-    )
-    lab = np.concatenate([lightness[..., None], ab], axis=-1)
-    rgb = lab_to_rgb(lab, gamut="clip").reshape(1, -1, 3)
-    return rgb_to_yiq(rgb)[..., 1:].reshape(ab.shape)

@@ -40,9 +40,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import methods as registry
+from . import priors
 from .errors import InputError
 from .memory import check_memory
-from .options import PRIOR_WEIGHT, PRIORS, Options
+from .options import PRIOR_WEIGHT, Options
 
 __all__ = [
     "HINTS",
@@ -74,17 +75,28 @@ PATCH = 6
 READ_BYTES_PER_PIXEL = 64
 
 
+def _takes(method: type[registry.Method], prior: str) -> bool:
+    """Whether ``method`` takes ``prior`` as its prior (a method that is the network's own output
+    takes none beside it; one whose solve reads no prior refuses it)."""
+    if prior not in priors.names() or method.prior_for(Options(method=method.name)) is not None:
+        return False
+    try:
+        return method.prior_for(Options(method=method.name, prior=prior)) == prior
+    except InputError:
+        return False
+
+
 def check_methods(methods: Sequence[str]) -> list[str]:
     """The method names, each ``METHOD`` or ``METHOD+PRIOR``; an unknown one is an :class:`InputError`."""
     for method in methods:
         name, prior = registry.split_prior(method)
-        if name not in registry.names() or (
-            prior is not None and (prior not in PRIORS or registry.get(name).needs_network)
-        ):
+        if name not in registry.names() or (prior is not None and not _takes(registry.get(name), prior)):
             plain = registry.names()
-            with_prior = [m.name for m in registry.registered() if m.takes_prior and not m.needs_network]
+            with_prior = [m.name for m in registry.registered() if _takes(m, priors.names()[0])]
             known = (
-                ", ".join(plain) + "; or " + ", ".join(registry.with_prior(m, p) for m in with_prior for p in PRIORS)
+                ", ".join(plain)
+                + "; or "
+                + ", ".join(registry.with_prior(m, p) for m in with_prior for p in priors.names())
             )
             raise InputError(f"unknown method {method!r} (known: {known})")
     if not methods:
@@ -194,7 +206,7 @@ def method_options(
     chosen.update((key, value) for key, value in parameters.items() if key in known and value is not None)
     if prior:
         chosen.update(prior=prior, prior_weight=prior_weight, prior_mode=prior_mode)
-    if prior or registry.get(name).needs_network:
+    if registry.get(name).prior_for(Options(method=name, prior=prior)) is not None:
         chosen.update(network_file=network_file, automatic=automatic, instances=instances, detector_file=detector_file)
     return chosen
 
@@ -382,7 +394,7 @@ def same_solves(methods: Sequence[str], resolution: str, **options) -> dict[str,
     for method in methods:
         name, prior = registry.split_prior(method)
         keywords = {key: value for key, value in method_options(method, **options).items() if key != "method"}
-        other = registry.get(name).same_as((side, side), Options.build(method=name, **keywords))
+        other = registry.get(name).same_as((side, side), registry.build_options(method=name, **keywords))
         if other is not None:
             same[method] = other if prior is None else registry.with_prior(other, prior)
     return same

@@ -871,7 +871,7 @@ def image_shape_of(shape) -> tuple[int, int]:
     shape : tuple
         ``(H, W)`` given by a caller.
     """
-    from .io.formats import MAX_PIXELS
+    from .errors import MAX_PIXELS
 
     try:
         height, width = shape

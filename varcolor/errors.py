@@ -72,6 +72,11 @@ class MethodError(InputError):
     result always was: the method the options name cannot be used."""
 
 
+#: Images larger than this many pixels are refused on reading, before any pixel is decoded
+#: (a few hundred bytes of PNG can declare gigapixels). ``max_pixels=None`` lifts the limit.
+MAX_PIXELS = 250_000_000
+
+
 #: How a message ends that compares the sizes of arrays given in Python: messages write an image's
 #: size as width×height (as image programs and files do), docstrings an array's shape as H×W.
 SIZES = "(sizes as width×height; an H×W array is W×H here)"

@@ -107,7 +107,7 @@ class OptionValues:
     command line's flags (which the command line makes from the same fields' metadata).
 
     >>> from varcolor.options import Options
-    >>> Options.build(method="levin", solver="direct").flags()
+    >>> Options(method="levin", solver="direct").flags()
     ['--method', 'levin', '--solver', 'direct']
     """
 

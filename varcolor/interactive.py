@@ -14,7 +14,7 @@ Two ways, for :class:`~varcolor.methods.LinearMethod` methods without a prior
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numba
 import numpy as np
@@ -25,9 +25,6 @@ from .solvers.base import relative_norm
 from .solvers.lowrank import LowRankUpdater, Released, TooCostly
 from .solvers.stencil import GridOperator
 from .solvers.window import local_correction
-
-if TYPE_CHECKING:  # a hint only: the methods use these updates (levin-multiscale's coarse edits)
-    from .methods import LinearMethod
 
 __all__ = ["Updates", "MAX_HELD", "UPDATE_TINY", "UPDATE_BUDGET"]
 
@@ -50,7 +47,9 @@ class Updates:
     #: correction itself use).
     compare_with_fresh = True
 
-    def __init__(self, method: LinearMethod, space: str, targets_at: Callable[[Cues, np.ndarray], np.ndarray]):
+    # ``method``: a linear method (:class:`varcolor.methods.LinearMethod`, a layer above: the
+    # methods make their updates, :meth:`~varcolor.methods.Method.updater`, so no type is imported).
+    def __init__(self, method: Any, space: str, targets_at: Callable[[Cues, np.ndarray], np.ndarray]):
         self.method, self.targets_at = method, targets_at
         self.scale = 1.0 if space == "lab" else 1 / 500
         self.base: tuple[LowRankUpdater, np.ndarray, np.ndarray] | None = None

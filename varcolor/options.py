@@ -1,4 +1,4 @@
-"""The options of a colorization: one frozen, validated value, built once and passed down.
+"""The options of a colorization: one frozen value of plain data, passed down.
 
 :class:`Options` holds what every method shares (solver, device, colour space, prior, ...) and,
 in ``parameters``, the method's own (a method declares them as a dataclass: see
@@ -7,11 +7,14 @@ in ``parameters``, the method's own (a method declares them as a dataclass: see
 its fields' metadata (their help text and choices), and ``varcolor bench`` and the IR decoder build
 it the same way, so an option is written down once.
 
->>> Options.build(method="bilaplacian-gtv", sharpness=4.0).parameters.sharpness
-4.0
->>> Options.build(method="levin", lam=0.1)
+Each value is checked on its own when the options are made (a negative tolerance, an unknown
+solver); what depends on the method, the prior or the detector (a method's own parameters, the
+colour spaces it propagates, whether it takes a prior) is theirs to check:
+:func:`varcolor.methods.build_options` builds options from keywords and has the method check them.
+
+>>> Options(tol=-1.0)
 Traceback (most recent call last):
-varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levin' has none
+varcolor.errors.InputError: tol must be a positive number, got -1.0
 """
 
 from __future__ import annotations
@@ -21,11 +24,8 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import methods
 from .errors import InputError
 from .fields import OptionValues, at_least_one, flag_name, flag_value, non_negative, option, positive
-from .instances import choices as detector_choices
-from .instances.detectors import check_options as check_detector_options
 from .memory import memory_budget
 from .solvers.base import TOL
 from .solvers.choice import SOLVERS
@@ -33,7 +33,6 @@ from .solvers.device import DEVICES
 
 __all__ = [
     "Options",
-    "PRIORS",
     "CONFIDENCES",
     "PRIOR_MODES",
     "AUTOMATIC",
@@ -42,7 +41,6 @@ __all__ = [
     "GAMUTS",
 ]
 
-PRIORS = ("ideepcolor",)
 CONFIDENCES = ("uniform", "entropy")
 PRIOR_MODES = ("anchor", "residual", "spread")
 #: The network's automatic colours, as users choose them, and the decoding each reads
@@ -71,12 +69,21 @@ def _memory(name: str, value) -> None:
     memory_budget(value)
 
 
+def _name(name: str, value) -> None:
+    # A method, prior or detector is named here and looked up by whoever uses it (the registries
+    # list the names an unknown one could have been).
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{name} must be a name, got {value!r}")
+
+
 @dataclass(frozen=True)
 class Options(OptionValues):
     """How to colorize: the options every method shares, and the method's own ``parameters``.
 
-    Build it with :meth:`build` (keywords, as :func:`varcolor.colorize` takes them) or directly;
-    every value is checked when it is made, with one line naming the option.
+    Build it directly, or from keywords with :func:`varcolor.methods.build_options` (as
+    :func:`varcolor.colorize` takes them: a method's own parameters by their names too, the
+    options checked by the method); each value is checked when it is made, with one line naming
+    the option.
 
     Attributes
     ----------
@@ -116,9 +123,7 @@ class Options(OptionValues):
         The method's own parameters (its ``Parameters`` class), defaults where not given.
     """
 
-    method: str = option(
-        "levin-multiscale", "colorization method (default: %(default)s)", choices=methods.names, short="-m"
-    )
+    method: str = option("levin-multiscale", "colorization method (default: %(default)s)", check=_name, short="-m")
     solver: str = option(
         "auto",
         "linear solver; auto picks one for the image size and memory (default: %(default)s)",
@@ -145,7 +150,7 @@ class Options(OptionValues):
         metavar="GB",
         unit=1e9,
     )
-    prior: str | None = option(None, "add the ideepcolor network's prediction as a prior term", choices=PRIORS)
+    prior: str | None = option(None, "add the ideepcolor network's prediction as a prior term", check=_name)
     network_file: str | None = option(
         None,
         "the network's weights file (.safetensors or .pth; default: the compact model shipped with varcolor)",
@@ -176,7 +181,7 @@ class Options(OptionValues):
         "instance-aware colorization with the network: detect objects and colour each from its own crop at the "
         "network's input size (auto: the best detector available offline; faces, cascades: OpenCV's bundled "
         "cascades; or a plug-in's) (default: %(default)s)",
-        choices=detector_choices,
+        check=_name,
     )
     detector_file: str | None = option(
         None, "weights of a plug-in detector (.safetensors, or .pt/.pth read with weights_only)", metavar="PATH"
@@ -191,77 +196,42 @@ class Options(OptionValues):
     parameters: Any = field(default=None, metadata={"help": None})
 
     def __post_init__(self) -> None:
-        engine = methods.get(self.method)  # an unknown method: one line listing the known ones
         self._check_fields()
         object.__setattr__(self, "tol", float(self.tol))
         if self.automatic is None:  # not given (a caller passing None through): the default
             object.__setattr__(self, "automatic", Options.automatic)
         object.__setattr__(self, "maxiter", int(self.maxiter))
         object.__setattr__(self, "prior_weight", float(self.prior_weight))
-        if self.parameters is None and engine.Parameters is not None:
-            object.__setattr__(self, "parameters", engine.Parameters())
-        elif engine.Parameters is None and self.parameters is not None:
-            raise InputError(f"method {self.method!r} takes no parameters")
-        elif engine.Parameters is not None and not isinstance(self.parameters, engine.Parameters):
-            raise InputError(f"parameters of method {self.method!r} must be a {engine.Parameters.__name__}")
-        if (self.prior or engine.needs_network) and self.space != "lab":
-            raise InputError("the neural prior predicts Lab chroma: use space='lab'")
-        if self.prior and not engine.takes_prior:
-            raise InputError(f"method {self.method!r} takes no prior")
-        if self.space not in engine.spaces:
-            raise InputError(
-                f"{self.method} propagates {_SPACE_NAMES[engine.spaces[0]]} chroma: use space={engine.spaces[0]!r}"
-            )
-        engine.check_options(self)
-        if self.instances != "none" or self.detector_file is not None:
-            check_detector_options(self, network=bool(self.prior or engine.needs_network))
 
     @classmethod
     def build(cls, options: Options | None = None, /, **keywords) -> Options:
-        """Options from keywords: the shared options by name, and the method's own parameters by
-        theirs (None: not given, the default). With ``options``, those changed by the keywords.
+        """Options from the shared options' keywords (plain data, checked field by field); a
+        method's own parameters are its to read: :func:`varcolor.methods.build_options` takes
+        them by name and has the method check the whole.
 
-        A parameter of another method is refused (silently ignoring it would hide the mistake),
-        and so is a name no method knows.
+        Parameters
+        ----------
+        options : Options, optional
+            The options to start from.
+        **keywords
+            Fields of :class:`Options` by name.
+
+        Returns
+        -------
+        Options
         """
-        if options is not None and not isinstance(options, Options):
-            raise TypeError(
-                f"options must be a varcolor.Options, not {type(options).__name__} {options!r}: give the others as "
-                "keywords (method=..., solver=...)"
+        strangers = [name for name in keywords if name not in cls.names() and name != "parameters"]
+        if strangers:
+            raise InputError(
+                f"unknown option {strangers[0]!r} of Options.build (options: {', '.join(cls.names())}); "
+                "a method's own options: varcolor.methods.build_options"
             )
         if options is not None and not keywords:
-            return options  # checked when it was made: a run validates its options once
-        shared = {name: keywords.pop(name) for name in cls.names() if name in keywords}
-        own = {name: value for name, value in keywords.items() if value is not None}
-        method = shared.get("method", options.method if options is not None else cls.method)
-        engine = methods.get(method)
-        known = set(engine.parameter_names())
-        strangers = [name for name in own if name not in known]
-        if strangers:
-            owners = methods.owners(*strangers)
-            if owners:
-                raise InputError(
-                    f"{', '.join(strangers)}: options of method {owners[0]}; method {method!r} "
-                    f"has {'none' if not known else 'only ' + ', '.join(sorted(known))}"
-                )
-            raise InputError(
-                f"unknown option {strangers[0]!r} (options: {', '.join(cls.names())}"
-                f"{'; method ' + method + ': ' + ', '.join(sorted(known)) if known else ''})"
-            )
-        parameters = shared.pop("parameters", None)
-        if parameters is None and engine.Parameters is not None:
-            start = (
-                options.parameters
-                if options is not None and options.method == method and options.parameters is not None
-                else engine.Parameters()
-            )
-            parameters = dataclasses.replace(start, **own)
-        if options is None:  # made once, not a default value first and then a changed copy
-            return cls(**shared, parameters=parameters)
-        return dataclasses.replace(options, **shared, parameters=parameters)
+            return options
+        return dataclasses.replace(options, **keywords) if options is not None else cls(**keywords)
 
     def keywords(self) -> dict:
-        """The options as :meth:`build`'s keywords (for a report, or to build them again)."""
+        """The options as :func:`~varcolor.methods.build_options`'s keywords (for a report, or to build them again)."""
         shared = super().keywords()
         if self.parameters is not None:
             shared.update(dataclasses.asdict(self.parameters))
@@ -271,7 +241,8 @@ class Options(OptionValues):
         """The command line's flags that give these options (see :meth:`OptionValues.flags`),
         the method's own parameters where they differ from its defaults included.
 
-        >>> Options.build(method="bilaplacian-gtv", sharpness=4.0).flags(always=("method",))
+        >>> from varcolor.methods import build_options
+        >>> build_options(method="bilaplacian-gtv", sharpness=4.0).flags(always=("method",))
         ['--method', 'bilaplacian-gtv', '--sharpness', '4.0']
         """
         argv = super().flags(always=always)
@@ -282,6 +253,3 @@ class Options(OptionValues):
                 if value is not None and value != getattr(defaults, spec.name):
                     argv += [flag_name(spec.name), flag_value(value, spec.metadata.get("unit"))]
         return argv
-
-
-_SPACE_NAMES = {"lab": "Lab", "yiq": "YIQ"}

@@ -23,6 +23,7 @@ from varcolor.cli.solve_options import options_of
 from varcolor.errors import InputError
 from varcolor.fields import OptionValues
 from varcolor.ir.encode import EncodeOptions
+from varcolor.methods import build_options
 from varcolor.options import Options
 from varcolor.ui.saving import command_line
 
@@ -162,10 +163,10 @@ def test_every_options_value_shares_one_base():
 @pytest.mark.parametrize(
     "options",
     [
-        Options(),
-        Options.build(method="bilaplacian-gtv", solver="direct", sharpness=4.0, admm_tol=3e-3),
-        Options.build(tol=1e-6, maxiter=50, max_memory=2.5e9, gamut="clip", space="yiq"),
-        Options.build(prior="ideepcolor", prior_weight=2e-5, confidence="entropy", automatic="vivid"),
+        build_options(),
+        build_options(method="bilaplacian-gtv", solver="direct", sharpness=4.0, admm_tol=3e-3),
+        build_options(tol=1e-6, maxiter=50, max_memory=2.5e9, gamut="clip", space="yiq"),
+        build_options(prior="ideepcolor", prior_weight=2e-5, confidence="entropy", automatic="vivid"),
     ],
 )
 def test_the_flags_rendered_from_options_parse_back_to_the_same_options(options):
@@ -187,9 +188,9 @@ def test_the_studio_prints_its_save_command_with_the_one_renderer():
     )
     # The studio's mask is read as its live view reads it: each stroke pixel in its own colour.
     assert argv[:8] == ["colorize", "a.png", "--mask", "a_mask.png", "--edges", "exact", "-o", "o.png"]
-    assert argv[8:] == Options.build(method="levin", prior="ideepcolor", solver="direct").flags(always=("method",))
+    assert argv[8:] == build_options(method="levin", prior="ideepcolor", solver="direct").flags(always=("method",))
     parsed = build_parser().parse_args(argv)
-    assert options_of(parsed) == Options.build(method="levin", prior="ideepcolor", solver="direct")
+    assert options_of(parsed) == build_options(method="levin", prior="ideepcolor", solver="direct")
     assert parsed.edges == "exact"
 
 
@@ -244,6 +245,47 @@ def test_no_library_module_imports_the_command_line_or_argparse_or_reads_argv():
                 if isinstance(node.value, ast.Name) and node.value.id == "sys":
                     offences.append(f"{path.relative_to(PACKAGE)}:{node.lineno} reads sys.argv")
     assert offences == []
+
+
+def _runs_the_command_line(node: ast.AST) -> bool:
+    """Whether ``node`` is code for another process that runs varcolor's command line: Python
+    source in a string that imports ``varcolor.cli``, or an argument list ``-m varcolor[.cli]``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and "import" in node.value:
+        try:
+            code = ast.parse(node.value)
+        except SyntaxError:
+            return False
+        for inner in ast.walk(code):
+            names = [alias.name for alias in getattr(inner, "names", [])] if isinstance(inner, ast.Import) else []
+            if isinstance(inner, ast.ImportFrom) and inner.module:
+                names = [inner.module] + [f"{inner.module}.{alias.name}" for alias in inner.names]
+            if any(name == "varcolor.cli" or name.startswith("varcolor.cli.") for name in names):
+                return True
+    if isinstance(node, (ast.List, ast.Tuple)):
+        words = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
+        return any(a == "-m" and b in ("varcolor", "varcolor.cli") for a, b in zip(words, words[1:]))
+    return False
+
+
+#: Modules that run the command as a user would, on purpose: the Krita check drives Krita, whose
+#: plug-in runs the user's ``varcolor`` program (Krita's own Python cannot import varcolor), and
+#: compares its layer with what ``varcolor colorize`` writes.
+RUNS_THE_COMMAND_AS_A_USER = {"krita/check.py"}
+
+
+def test_no_library_module_runs_the_command_line_in_a_child():
+    """The studio's save child calls the application layer, not ``varcolor.cli``'s ``main``."""
+    offences = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path, tree in _modules(PACKAGE)
+        if path.relative_to(PACKAGE).parts[0] != "cli"
+        and path.relative_to(PACKAGE).as_posix() not in RUNS_THE_COMMAND_AS_A_USER
+        for node in ast.walk(tree)
+        if _runs_the_command_line(node)
+    ]
+    assert offences == []
+    assert _runs_the_command_line(ast.parse(repr("import sys\nfrom varcolor.cli import main\n")).body[0].value)
+    assert _runs_the_command_line(ast.parse('[sys.executable, "-m", "varcolor", "colorize"]').body[0].value)
 
 
 def test_the_command_line_imports_no_private_name_of_the_library():

@@ -11,7 +11,7 @@ from varcolor.cli import main
 from varcolor.errors import InputError
 from varcolor.solvers.device import backend
 
-from ..conftest import make_pair, photo, random_backbone, random_calibration, run
+from ..conftest import make_pair, photo, random_backbone, random_calibration, run, wait_until
 
 
 def test_colorize_single_file(tmp_path, capsys):
@@ -654,7 +654,6 @@ def test_workers_give_the_same_outputs(tmp_path, capsys):
 
 def test_watch_encodes_new_images_until_interrupted(tmp_path):
     import signal
-    import time
 
     source = tmp_path / "in"
     source.mkdir()
@@ -681,9 +680,7 @@ def test_watch_encodes_new_images_until_interrupted(tmp_path):
     )
     try:
         varcolor.write_image(source / "late.png", photo("coffee", (32, 40)))
-        deadline = time.time() + 60
-        while not (tmp_path / "ir" / "late.vcir").exists() and time.time() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: (tmp_path / "ir" / "late.vcir").exists(), 60, 0.2)
         assert (tmp_path / "ir" / "late.vcir").exists()
     finally:
         watcher.send_signal(signal.SIGINT)

@@ -156,16 +156,16 @@ def test_all_the_cascades_find_the_face_too():
 
 def test_instance_options_are_checked_before_any_image():
     with pytest.raises(InputError, match="with the network"):
-        varcolor.Options.build(instances="faces")
-    with pytest.raises(InputError, match="unknown instances 'bodies'"):
-        varcolor.Options.build(instances="bodies", prior="ideepcolor")
+        varcolor.methods.build_options(instances="faces")
+    with pytest.raises(InputError, match="unknown detector 'bodies'"):
+        varcolor.methods.build_options(instances="bodies", prior="ideepcolor")
     with pytest.raises(InputError, match="takes no weights"):
-        varcolor.Options.build(instances="faces", prior="ideepcolor", detector_file=__file__)
+        varcolor.methods.build_options(instances="faces", prior="ideepcolor", detector_file=__file__)
     with pytest.raises(InputError, match="instances is 'none'"):
-        varcolor.Options.build(prior="ideepcolor", detector_file=__file__)
+        varcolor.methods.build_options(prior="ideepcolor", detector_file=__file__)
     with pytest.raises(InputError, match="found 0"):  # no plug-in takes weights here
-        varcolor.Options.build(instances="auto", prior="ideepcolor", detector_file=__file__)
-    assert varcolor.Options.build(instances="auto", method="ideepcolor").instances == "auto"
+        varcolor.methods.build_options(instances="auto", prior="ideepcolor", detector_file=__file__)
+    assert varcolor.methods.build_options(instances="auto", method="ideepcolor").instances == "auto"
 
 
 # --- a plug-in: a tiny randomly initialised model with Mask R-CNN's interface ---------------------

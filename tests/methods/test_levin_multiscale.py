@@ -9,6 +9,7 @@ import pytest
 from scipy import ndimage
 
 import varcolor
+import varcolor.painting
 from varcolor.errors import InputError
 from varcolor.methods import levin_multiscale
 from varcolor.methods.base import Problem
@@ -140,9 +141,9 @@ def test_factor_by_image_size():
 
 def test_bad_parameters_are_one_line(tmp_path, capsys):
     with pytest.raises(InputError, match="factor must be a whole number"):
-        varcolor.Options.build(method=ENGINE, factor=-2)
+        varcolor.methods.build_options(method=ENGINE, factor=-2)
     with pytest.raises(InputError, match="eps must be a positive number"):
-        varcolor.Options.build(method=ENGINE, eps=0.0)
+        varcolor.methods.build_options(method=ENGINE, eps=0.0)
     make_pair(tmp_path)
     code, _, err = run(capsys, "colorize", tmp_path / "img.png", "-o", tmp_path / "out.png", "--factor", "-1")
     assert code == 2
@@ -207,7 +208,7 @@ def test_a_scan_holds_less_than_a_float64_chroma(monkeypatch):
     import varcolor.color
 
     monkeypatch.setattr(levin_multiscale, "KEEP_PIXELS", 0)
-    monkeypatch.setattr(varcolor.api, "HOLD_LIGHTNESS", 0)
+    monkeypatch.setattr(varcolor.painting, "HOLD_LIGHTNESS", 0)
     monkeypatch.setattr(varcolor.color, "_BAND_VALUES", 1 << 14)
     gray = varcolor.color.to_gray(photo("coffee", (512, 768)))
     cues = _strokes_float32(gray.shape)
@@ -222,7 +223,7 @@ def test_a_scan_holds_less_than_a_float64_chroma(monkeypatch):
         tracemalloc.stop()
     assert result.rgb.dtype == np.uint8 and result.info["engine"]["tiles"] > 0
     assert peak < 16 * gray.size
-    monkeypatch.setattr(varcolor.api, "HOLD_LIGHTNESS", gray.size)
+    monkeypatch.setattr(varcolor.painting, "HOLD_LIGHTNESS", gray.size)
     held = varcolor.colorize(gray, cues, method=ENGINE, factor=8, bits=8)
     np.testing.assert_array_equal(result.rgb, held.rgb)
 

@@ -18,8 +18,7 @@ import varcolor.registry
 from varcolor import methods
 from varcolor.errors import InputError, MethodError
 from varcolor.fields import option, positive
-from varcolor.methods import Method, Problem
-from varcolor.options import Options
+from varcolor.methods import Method, Problem, build_options
 
 from ..conftest import colorize_a_pair_in_a_child, install_plug_ins, make_pair, run
 
@@ -67,7 +66,7 @@ def test_a_registered_method_colorizes_through_the_public_api(flat):
     with pytest.raises(InputError, match="level: options of method flat-test"):
         varcolor.colorize(gray, cues, method="levin", level=0.5)
     with pytest.raises(InputError, match="level must be a positive number"):
-        Options.build(method="flat-test", level=-1.0)
+        build_options(method="flat-test", level=-1.0)
     # Not interactive: an update re-solves the whole image, with the merged cues.
     cz = varcolor.Colorizer(gray, method="flat-test")
     cz.solve(cues)
@@ -147,7 +146,7 @@ def test_the_registry_refuses_what_is_not_a_method_and_name_clashes():
     with pytest.raises(ValueError, match="registered already"):
         methods.register(type("Other", (Method,), {"name": "levin", "summary": "a clash"}))
     with pytest.raises(InputError, match="unknown method 'nope'; available: levin"):
-        Options.build(method="nope")
+        build_options(method="nope")
 
 
 def test_plug_ins_register_through_entry_points(monkeypatch):
@@ -167,18 +166,18 @@ def test_plug_ins_register_through_entry_points(monkeypatch):
 
 
 def test_options_are_one_frozen_value_built_from_keywords():
-    options = Options.build(method="bilaplacian-gtv", sharpness=4.0, solver="auto")
+    options = build_options(method="bilaplacian-gtv", sharpness=4.0, solver="auto")
     assert options.parameters.sharpness == 4.0 and options.parameters.lam == 1e-3
     with pytest.raises(AttributeError):
         options.method = "levin"  # frozen
     # Built again from its own keywords, it is the same value; changing the method drops the
     # other method's parameters.
-    assert Options.build(**options.keywords()) == options
-    assert Options.build(options, method="levin").parameters is None
+    assert build_options(**options.keywords()) == options
+    assert build_options(options, method="levin").parameters is None
     with pytest.raises(InputError, match="unknown option 'sharpnes'"):
-        Options.build(method="bilaplacian-gtv", sharpnes=4.0)
+        build_options(method="bilaplacian-gtv", sharpnes=4.0)
     with pytest.raises(InputError, match="propagates Lab chroma"):
-        Options.build(method="bilaplacian-gtv", space="yiq")
+        build_options(method="bilaplacian-gtv", space="yiq")
     # Options after the gray image are keywords: a positional method name is a clear error.
     with pytest.raises(TypeError, match="give the others as keywords"):
         varcolor.Colorizer(np.zeros((4, 4)), "levin")

@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 
 import varcolor  # noqa: E402
 from varcolor.errors import InputError  # noqa: E402
+from varcolor.methods import build_options  # noqa: E402
 from varcolor.neural.weights import DEFAULT_WEIGHTS, MODELS_DIR  # noqa: E402
 from varcolor.options import AUTOMATIC, Options  # noqa: E402
 
@@ -26,15 +27,15 @@ def _shared_data():
 
 def test_the_option_takes_faithful_or_vivid_only():
     assert Options().automatic == "faithful"
-    assert Options.build(automatic="vivid").automatic == "vivid"
+    assert build_options(automatic="vivid").automatic == "vivid"
     with pytest.raises(InputError, match="automatic must be faithful or vivid"):
-        Options.build(automatic="loud")
+        build_options(automatic="loud")
     with pytest.raises(InputError, match="automatic must be faithful or vivid"):
         Options(automatic="")
     with pytest.raises(InputError, match="automatic must be faithful or vivid"):
         Options(automatic="annealed")  # a decoding's name is no mode
     with pytest.raises(InputError, match="unknown option 'decode'"):
-        Options.build(decode="annealed")  # one name for the option: automatic
+        build_options(decode="annealed")  # one name for the option: automatic
 
 
 @pytest.mark.parametrize(

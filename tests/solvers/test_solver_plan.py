@@ -109,7 +109,7 @@ def test_a_plan_is_frozen_and_says_what_and_why():
 )
 def test_colorize_with_the_plan_of_check_fits_gives_the_same_result(keywords):
     gray, cues = gray_and_cues("coffee", (48, 64), 60, rng=2)
-    options = varcolor.Options.build(**keywords)
+    options = varcolor.methods.build_options(**keywords)
     plan = varcolor.check_fits(gray.shape, options)
     planned = varcolor.colorize(gray, cues, options, plan=plan)
     alone = varcolor.colorize(gray, cues, **keywords)
@@ -159,7 +159,7 @@ def test_one_colorize_checks_the_options_once_and_chooses_a_solver_once(counted,
     # The command line's order: options checked once for a folder, then per image the plan from
     # its header, then the colorization with that plan: no check or choice made again.
     counted.update(validations=0, choices=0)
-    options = varcolor.Options.build(**keywords)
+    options = varcolor.methods.build_options(**keywords)
     plan = varcolor.check_fits(gray.shape, options)
     varcolor.colorize(gray, cues, options, plan=plan)
     assert counted == {"validations": 1, "choices": 1}
@@ -207,7 +207,7 @@ def test_the_tiles_assemble_the_whole_systems_right_hand_side(method, mode):
     gray, cues = gray_and_cues("chelsea", (70, 90), 80, rng=3)
     rng = np.random.default_rng(5)
     prior, weight = rng.normal(size=gray.shape + (2,)) * 10, rng.random(gray.shape) * 0.05
-    options = varcolor.Options.build(method=method, prior_mode=mode if method == "levin" else "anchor")
+    options = varcolor.methods.build_options(method=method, prior_mode=mode if method == "levin" else "anchor")
     engine = varcolor.methods.get(method)(gray, options)
     system = LinearSystem(engine.system, gray, cues.mask, cues.ab, prior, weight)
     operator, rhs = system.assemble()
@@ -228,7 +228,9 @@ def test_levin_through_tiles_keeps_its_cues_and_matches_direct_with_a_prior():
     problem = Problem(cues.mask, cues.ab, rng.normal(size=gray.shape + (2,)) * 10, rng.random(gray.shape) * 0.05)
     results = {}
     for solver in ("direct", "tiles"):
-        engine = varcolor.methods.get("levin")(gray, varcolor.Options.build(solver=solver, prior_mode="residual"))
+        engine = varcolor.methods.get("levin")(
+            gray, varcolor.methods.build_options(solver=solver, prior_mode="residual")
+        )
         results[solver], report = engine.solve(problem, None)
         assert report["solver"] == solver
     assert np.abs(results["tiles"] - results["direct"]).max() <= 0.05  # one LU below the tiles' direct size

@@ -49,7 +49,7 @@ def test_sparse_cues_fall_back_to_the_global_solve():
     assert after.info["update"] == "full" and after.info["iterations"] > 0
     assert "no factors" in after.info["full_solve"] and "tenth of the image" in after.info["full_solve"]
     # info holds every option the solve ran with: they rebuild the colorizer's options.
-    assert varcolor.Options.build(**after.info["options"]) == cz.options
+    assert varcolor.methods.build_options(**after.info["options"]) == cz.options
     assert after.info["options"]["tol"] == cz.options.tol and after.info["options"]["maxiter"] == 300
     assert np.abs(after.ab - fresh.ab).max() <= MAX_AB
 

@@ -24,6 +24,8 @@ from varcolor.ui.document import Document, cues_from_mask, rasterize
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio
 
+from ..conftest import wait_until
+
 TOKEN = "test-token"
 
 
@@ -88,9 +90,7 @@ def _studio_with_a_spare_child(tmp_path: Path, monkeypatch, out_dir: Path):
     studio = Studio(data_dir=tmp_path / "data", out_dir=out_dir, warm=False)
     studio.open_path(_photo(tmp_path))
     studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
-    deadline = time.time() + 30
-    while studio.saves.spare._child is None and time.time() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: studio.saves.spare._child is not None, 30, 0.01)
     return studio, studio.saves.spare._child
 
 
@@ -454,9 +454,7 @@ def test_live_strokes_painted_incrementally_match_a_fresh_solve():
         doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 4, "path": path}, full)
         version += 1
         live.submit(version, doc)
-        deadline = time.time() + 60
-        while live.published.version < version and time.time() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda version=version: live.published.version >= version, 60, 0.01)
         assert live.published.error is None
     assert boxes[0] is None and all(box is not None for box in boxes[1:])  # painted where the strokes are
     expected_mask = rasterize(doc, gray.shape, full)
@@ -498,9 +496,7 @@ def test_colour_photo_metrics_and_16_bit_save(tmp_path):
         assert np.allclose(studio.image.gray, varcolor.color.same_lightness_gray(rgb), atol=1e-4)
         studio.edit(_stroke([204, 77, 51], [[5, 15], [12, 15]]))
         studio.edit(_stroke([51, 102, 204], [[28, 15], [35, 15]]))
-        deadline = time.time() + 60
-        while studio.live.published.version < studio.version and time.time() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: studio.live.published.version >= studio.version, 60, 0.01)
         metrics = studio.metrics()
         assert metrics["psnr"] > 25 and metrics["ciede2000"] < 5  # two strokes of the true colours
         import png as pypng
@@ -1010,9 +1006,7 @@ def test_a_big_photo_opens_on_its_area_reduced_copy_and_its_full_gray_comes_afte
         assert (state["image"]["work_height"], state["image"]["work_width"]) == (30, 40)
         means = rgb.reshape(30, 2, 40, 2, 3).mean(axis=(1, 3))
         assert np.abs(studio.image.gray - same_lightness_gray(means)).max() < 1e-6
-        deadline = time.time() + 60
-        while studio.live.published.serial == 0 and time.time() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: studio.live.published.serial != 0, 60, 0.01)
         assert studio.live.published.info["solver"] == "none"  # the gray photo, shown before the full gray
         assert np.array_equal(studio.live.rgba[..., 0], np.round(studio.image.gray * 255).astype(np.uint8))
         tile = []
@@ -1103,9 +1097,7 @@ def test_a_fresh_live_solve_shows_a_preview_then_exactly_the_result_without_one(
         try:
             for version, document in ((1, doc), (2, more)):
                 live.submit(version, document)
-                deadline = time.time() + 60
-                while not (live.published.version == version and live.published.final) and time.time() < deadline:
-                    time.sleep(0.01)
+                wait_until(lambda version=version: live.published.version == version and live.published.final, 60, 0.01)
                 assert live.published.final and not live.published.error
         finally:
             live.close(wait=30)
@@ -1130,9 +1122,9 @@ from pathlib import Path
 from varcolor.ui import saving, studio as studio_module
 
 folder, spare = Path(sys.argv[1]), sys.argv[2] == "spare"
-# A save that never ends by itself (encode --watch) stands for a long one of a scan.
-watch = ["encode", "-i", str(folder / "in"), "-o", str(folder / "ir"), "--watch", "--watch-interval", "0.2"]
-saving.command_line = lambda *args, **keywords: watch + ["-s", "16", "-g", "4"]
+# A save that runs long (encoding a folder of many images, one at a time) stands for one of a scan.
+long = {"command": "encode", "source": str(folder / "in"), "output": str(folder / "ir"), "workers": 1, "quiet": True}
+saving.save_request = lambda *args, **keywords: {**long, "grid_size": 16, "spacing": 4}
 studio_module.SPARE_PIXELS, studio_module.SPARE_DELAY = (0, 0.0) if spare else (10**12, 0.0)
 studio = studio_module.Studio(data_dir=folder / "data", out_dir=folder / "out", warm=False)
 studio.open_path(folder / "photo.png")
@@ -1160,8 +1152,7 @@ def test_a_save_child_ends_with_a_studio_killed_mid_save(tmp_path, spare):
     import sys
 
     _photo(tmp_path)
-    (tmp_path / "in").mkdir()
-    varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).uniform(0.1, 0.9, (32, 40, 3)))
+    _many_images(tmp_path / "in")
     script = tmp_path / "studio.py"
     script.write_text(KILL_STUDIO_MID_SAVE)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -1173,21 +1164,25 @@ def test_a_save_child_ends_with_a_studio_killed_mid_save(tmp_path, spare):
         line = studio.stdout.readline()
         assert line, studio.stderr.read().decode()[-2000:]
         child = int(line)
-        deadline = time.time() + 120
-        while not list((tmp_path / "ir").glob("*.png")) and time.time() < deadline:  # the child is at work
-            time.sleep(0.1)
+        wait_until(lambda: list((tmp_path / "ir").glob("*.png")), 120, 0.1)  # the child is at work
         assert list((tmp_path / "ir").glob("*.png")), studio.stderr.read1().decode()[-2000:]
         studio.kill()
         studio.wait()
-        deadline = time.time() + 10
-        while _alive(child) and time.time() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: not _alive(child), 10, 0.1)
         assert not _alive(child)
     finally:
         studio.kill()
         studio.wait()
         if child is not None and _alive(child):
             os.killpg(child, signal.SIGKILL)
+
+
+def _many_images(folder: Path, count: int = 300) -> None:
+    """A folder of small photos: encoding them one at a time stands for a save that takes long."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        varcolor.write_image(folder / f"p{index:03d}.png", rng.uniform(0.1, 0.9, (32, 40, 3)))
 
 
 def _alive(pid: int) -> bool:
@@ -1221,14 +1216,12 @@ def test_a_dead_spare_or_a_killed_save_child_loses_nothing_and_says_what_happene
         assert len(status["paths"]) == 4  # result, mask, points, session: the whole unit
         assert varcolor.read_image(status["paths"]["result"]).shape == (40, 60, 3)
 
-        (tmp_path / "in").mkdir()
-        varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).uniform(0.1, 0.9, (32, 40, 3)))
-        watch = ["encode", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "ir"), "--watch", "-s", "16", "-g", "4"]
-        monkeypatch.setattr(saving, "command_line", lambda *args, **keywords: watch)  # a save that takes long
+        _many_images(tmp_path / "in")
+        long = {"command": "encode", "source": str(tmp_path / "in"), "output": str(tmp_path / "ir"), "workers": 1}
+        long.update(grid_size=16, spacing=4)
+        monkeypatch.setattr(saving, "save_request", lambda *args, **keywords: long)  # a save that takes long
         studio.start_save("second")
-        deadline = time.time() + 60
-        while not list((tmp_path / "ir").glob("*.png")) and time.time() < deadline:  # its child is at work
-            time.sleep(0.05)
+        wait_until(lambda: list((tmp_path / "ir").glob("*.png")), 60, 0.05)  # its child is at work
         os.kill(studio.saves.job._child.pid, signal.SIGKILL)
         studio.saves.job.wait(30)
         status = studio.save_status()
@@ -1306,7 +1299,8 @@ def test_a_layered_file_opens_as_its_photo_and_editable_strokes_and_saves_back_l
     """`varcolor ui work.ora`: the photo layer is the photo (not the composite with the paint burnt
     into the gray), the strokes layer is the document's strokes; a save writes a layered file of
     the same kind, whose result is what the strokes give on the photo layer."""
-    from varcolor.io.layers import Layer, read_layers, write_layers
+    from varcolor.io.layers import Layer, read_layers
+    from varcolor.io.stack import write_layers
 
     if kind == "psd":
         pytest.importorskip("psd_tools")

@@ -8,7 +8,7 @@ import skimage.data
 
 import varcolor
 from varcolor.color import to_gray
-from varcolor.options import Options
+from varcolor.methods import build_options
 from varcolor.video import colorize_video
 from varcolor.video.chunks import colorize_chunked
 from varcolor.video.coarse import coarse_motion, coarse_rows
@@ -96,7 +96,7 @@ def test_chunked_equals_streamed_on_the_block_grid(tmp_path):
     frames = pan(frames=9)
     clip = gray_clip(tmp_path, frames)
     cues = {0: strokes(frames[0], seed=1), 7: strokes(frames[7], seed=2)}
-    options = Options.build(factor=FACTOR)
+    options = build_options(factor=FACTOR)
     made = list(colorize_video(clip.frames(), cues, options))
     assert all(f.info["factor"] == FACTOR for f in made)
     streamed = [f.rgb for f in made]

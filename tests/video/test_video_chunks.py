@@ -7,18 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 from varcolor.batch import MANIFEST, read_manifest
 from varcolor.color import rgb_to_lab, to_gray
-from varcolor.options import Options
+from varcolor.methods import build_options
 from varcolor.video import colorize_video, open_clip, write_clip
 from varcolor.video.chunks import ChunkTask, colorize_chunked, plan_chunks, scan_cuts, work_folder
 
-from ..conftest import dask_cluster, run
+from ..conftest import dask_cluster, run, wait_until
 from .test_video import SHIFT, pan, strokes, write_cues
 
 #: The output of a chunked run against the streamed one, lossless RGB: the chunk files keep ab to
@@ -89,7 +88,7 @@ def test_chunked_equals_streamed_and_its_borders_flicker_no_more(tmp_path):
     cues = keyframes(frames)
     streamed = [f.rgb for f in colorize_video(clip.frames(), cues)]
     write_clip(tmp_path / "streamed.mkv", streamed, fps=10, codec="lossless")
-    report = colorize_chunked(clip, cues, Options.build(), tmp_path / "chunked.mkv", chunk_frames=4, codec="lossless")
+    report = colorize_chunked(clip, cues, build_options(), tmp_path / "chunked.mkv", chunk_frames=4, codec="lossless")
     plan = plan_chunks(18, chunk_frames=4, cuts=[10])
     assert [(c.start, c.stop) for c in plan] == [(0, 3), (3, 6), (6, 10), (10, 14), (14, 18)]
     assert len(report.done) == len(plan)
@@ -141,9 +140,7 @@ def test_resume_after_kill_9_redoes_only_the_missing_chunks(tmp_path):
     write_cues(tmp_path / "cues", frames)
     work = work_folder(tmp_path / "out.mkv")
     process = subprocess.Popen(command(tmp_path, "-q"), stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(work.glob("chunk-*.mkv"))) < 2 and process.poll() is None:
-        time.sleep(0.02)
+    wait_until(lambda: len(list(work.glob("chunk-*.mkv"))) >= 2 or process.poll() is not None, 120, 0.02)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
     kept = sorted(p.name for p in work.glob("chunk-*.mkv"))
@@ -255,10 +252,10 @@ def test_chunks_on_a_real_dask_cluster(tmp_path):
     frames = two_shots()
     clip = gray_clip(tmp_path, frames)
     cues = keyframes(frames)
-    colorize_chunked(clip, cues, Options.build(), tmp_path / "serial.mkv", chunk_frames=4, codec="lossless")
+    colorize_chunked(clip, cues, build_options(), tmp_path / "serial.mkv", chunk_frames=4, codec="lossless")
     with dask_cluster(workers=2) as (address, _):
         report = colorize_chunked(
-            clip, cues, Options.build(), tmp_path / "dask.mkv", chunk_frames=4, codec="lossless", scheduler=address
+            clip, cues, build_options(), tmp_path / "dask.mkv", chunk_frames=4, codec="lossless", scheduler=address
         )
     assert len(report.done) == 5
     assert np.array_equal(frames_of(tmp_path / "dask.mkv"), frames_of(tmp_path / "serial.mkv"))

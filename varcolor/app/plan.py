@@ -232,7 +232,7 @@ def plan_colorize(
     source, given, output = Path(source), output, Path(output)
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
     if source.is_file():
-        progress = methods.get(options.method).reports_progress and not run.quiet
+        progress = methods.get(options.method).shows_progress() and not run.quiet
         if cue_path is not None:
             cue_kind, cue_file = cues, Path(cue_path)
             if not _is_file(cue_file):

@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import batch, methods
 from ..errors import InputError
 from ..ir.encode import EncodeOptions
+from ..methods import build_options
 from ..options import Options
 from .cues import CUE_KINDS
 from .jobs import made_with, run_jobs
@@ -120,6 +121,30 @@ def run_folder(
     return report.rows
 
 
+def run_request(request: dict, warn: Callable[[str], None] | None = None) -> str | None:
+    """Run a folder command given as plain values, as a child process reads it in JSON (the
+    studio's saves): ``{"command": ..., "source": ..., "output": ..., **keywords}``, the keywords
+    as :func:`run_folder` takes them. Bad input raises, as :func:`run_folder` does.
+
+    Parameters
+    ----------
+    request : dict
+        The command, its source and output, and its keywords by name.
+    warn : callable, optional
+        Told each warning of the run (None: dropped).
+
+    Returns
+    -------
+    str or None
+        None when every job was done; else why the first one that was not failed, in one line.
+    """
+    request = dict(request)
+    command, source, output = request.pop("command"), request.pop("source"), request.pop("output")
+    rows = run_folder(command, source, output, warn=warn, **request)
+    failed = [row for row in rows if row.get("status") not in ("done", "skipped")]
+    return None if not failed else str(failed[0].get("reason") or f"{failed[0].get('input')}: failed")
+
+
 def _typed(command, keywords, options, encode_options, run, cues, cue_path):
     """The typed values of :func:`run_folder`'s arguments, its keywords mapped onto them."""
     keywords = dict(keywords)
@@ -154,7 +179,7 @@ def _typed(command, keywords, options, encode_options, run, cues, cue_path):
         raise InputError(f"{command}: unknown option {next(iter(encode_keywords))!r}")
     if command in ("decode", "recolor") and option_keywords.get("space", "lab") != "lab":
         raise InputError(f"{command}: an IR's cues are Lab chroma: space must be 'lab'")
-    options = Options.build(options, **option_keywords) if colorizes else None
+    options = build_options(options, **option_keywords) if colorizes else None
     if command in ("encode", "recolor"):
         default = EncodeOptions(encoder=ENCODER)
         encode_options = EncodeOptions.build(

@@ -17,7 +17,8 @@ from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..gamut import GlobalHints
 from ..io import JPEG_EXTENSIONS, image_bits, image_profile, image_shape, read_image, write_image
-from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers, write_layers
+from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers
+from ..io.stack import write_layers
 from ..options import Options
 from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan
@@ -27,7 +28,7 @@ __all__ = ["read_checked", "read_layered", "colorize_and_write", "solve_memory",
 
 def automatic(options: Options) -> bool:
     """With the network, an image without cues is colorized automatically."""
-    return bool(options.prior) or methods.get(options.method).needs_network
+    return methods.get(options.method).prior_for(options) is not None
 
 
 def read_checked(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan]:

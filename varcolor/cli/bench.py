@@ -85,7 +85,7 @@ def _check_methods(args) -> list[str]:
             )
     for method in methods:
         name, _, prior = method.partition("+")
-        Options.build(
+        registry.build_options(
             method=name,
             prior=prior or None,
             prior_weight=args.prior_weight,

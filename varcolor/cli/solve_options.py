@@ -11,8 +11,9 @@ import typing
 
 import numpy as np
 
-from .. import methods
+from .. import methods, priors
 from ..fields import choices_of
+from ..instances import choices as detector_choices
 from ..options import Options
 from ..solvers import backend
 
@@ -88,6 +89,10 @@ PRIOR_OPTIONS = (
 )
 
 
+#: The options that name an entry of a registry: a method, a prior, a detector.
+_NAMED = {"method": methods.names, "prior": priors.names, "instances": detector_choices}
+
+
 def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=None) -> None:
     """Every option of :class:`~varcolor.options.Options` (``--space`` only with ``space``; else
     Lab), the registered methods' own parameters, ``--bits`` and ``--profile``, in the help's
@@ -111,6 +116,8 @@ def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=
         if spec.name == "parameters" or (spec.name == "space" and not space):
             continue
         extra = {}
+        if spec.name in _NAMED:  # looked up in a registry: the names it holds now are the flag's choices
+            extra["choices"] = _NAMED[spec.name]()
         if spec.name == "method":
             extra["help_text"] = f"colorization method (default: %(default)s): {method_help()}"
         group = prior if spec.name in PRIOR_OPTIONS else solving
@@ -131,7 +138,8 @@ def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
     """Some of :class:`~varcolor.options.Options`' fields as flags, with their defaults."""
     for spec in dataclasses.fields(Options):
         if spec.name in names:
-            add_field(p, spec, Options, spec.default)
+            extra = {"choices": _NAMED[spec.name]()} if spec.name in _NAMED else {}
+            add_field(p, spec, Options, spec.default, **extra)
 
 
 def add_method_parameters(p: argparse.ArgumentParser) -> None:
@@ -150,6 +158,6 @@ def options_of(args: argparse.Namespace) -> Options:
     keywords = {
         name: getattr(args, name) for name in (*Options.names(), *methods.parameter_names()) if hasattr(args, name)
     }
-    options = Options.build(**keywords)
+    options = methods.build_options(**keywords)
     backend(options.device)
     return options

@@ -61,6 +61,13 @@ def atomic_path(path: str | os.PathLike, *, overwrite: bool = True):
     the temporary file removed. An operating-system failure (a folder that cannot be made, a
     full disk) is raised as :class:`~varcolor.errors.OutputError` naming ``path``.
 
+    Parameters
+    ----------
+    path : path-like
+        The file to publish.
+    overwrite : bool
+        Replace an existing ``path`` (default True); False: never.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -106,6 +113,11 @@ def publish_gate(gate: Callable[[], contextlib.AbstractContextManager]):
     manager that may refuse by raising (the temporary files are then removed, nothing is
     published): how a folder run stops its workers from publishing once it has stopped
     (:mod:`varcolor.batch`).
+
+    Parameters
+    ----------
+    gate : callable
+        Returns the context manager every publication of this thread goes through.
 
     Examples
     --------
@@ -218,6 +230,13 @@ def publish(files: Sequence[tuple[str | os.PathLike, bytes]], *, overwrite: bool
     (:class:`~varcolor.errors.OutputExists`, nothing published); the files before it are replaced
     when their marker is missing (the leftovers of an interrupted run).
 
+    Parameters
+    ----------
+    files : sequence of (path-like, bytes)
+        Each file's name and content, the unit's marker last.
+    overwrite : bool
+        Replace an existing marker (default True); False: keep it and publish nothing.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -260,6 +279,15 @@ def remove_stale_temporaries(
     program or of an earlier version, is never taken); it is a regular file, not a link; no
     process holds its lock; it is older than ``older_than`` seconds; and it is not one of the
     files ``keep`` names (compared by identity: a run's inputs).
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder to clean (not its subfolders).
+    older_than : float
+        Seconds a temporary must be older than to be deleted.
+    keep : iterable of path-like
+        Files never deleted, whatever their names (a run's inputs).
 
     Examples
     --------
@@ -317,6 +345,11 @@ def writers_at_work(folder: str | os.PathLike) -> int:
     until its file is renamed into place or removed, so 0 means none will be published later.
     Where files cannot be locked, a temporary younger than the stale age counts as at work.
 
+    Parameters
+    ----------
+    folder : path-like
+        The folder whose writes are counted (not its subfolders).
+
     >>> import tempfile
     >>> writers_at_work(tempfile.mkdtemp())
     0
@@ -340,6 +373,11 @@ def identity(path: str | os.PathLike) -> tuple[int, int] | str:
     """What makes two names the same file: its device and inode where it exists (so a hard link,
     a symlink or another spelling of the same file is the same), else its resolved path.
 
+    Parameters
+    ----------
+    path : path-like
+        A file's name (it need not exist).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -361,7 +399,13 @@ def identity(path: str | os.PathLike) -> tuple[int, int] | str:
 
 def same_file(first: str | os.PathLike, second: str | os.PathLike) -> bool:
     """Whether two names are the same file (:func:`identity`): a hard link or symlink to a file
-    is that file; a name where nothing is yet is compared by its resolved path."""
+    is that file; a name where nothing is yet is compared by its resolved path.
+
+    Parameters
+    ----------
+    first, second : path-like
+        The two names.
+    """
     return identity(first) == identity(second)
 
 
@@ -369,6 +413,13 @@ def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
     """Whether ``path`` lies below ``folder`` (at any depth; not ``folder`` itself), judged by
     the identity of each folder above ``path`` once its links are resolved: a symlink into
     ``folder``, a ``..`` and a bind mount of ``folder`` are all seen.
+
+    Parameters
+    ----------
+    path : path-like
+        The name to judge (it need not exist).
+    folder : path-like
+        The folder.
 
     Examples
     --------

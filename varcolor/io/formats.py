@@ -26,9 +26,10 @@ import png
 import tifffile
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import InputError, OutputError
+from ..errors import MAX_PIXELS, InputError, OutputError
 from ..profiles import check_srgb, png_chunk_profile, samples_to_srgb, to_srgb
 from .atomic import atomic_path
+from .layers import LAYERED_EXTENSIONS, canvas_shape, open_stack
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -51,12 +52,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: The extensions :func:`write_image` writes (``--ext``, the studio's names).
 WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 #: Layered files (:mod:`varcolor.io.layers`): OpenRaster and Photoshop, read as layers and written whole.
-LAYERED_EXTENSIONS = (".ora", ".psd")
 #: JPEG's extensions: 8 bits per sample only, no alpha.
 JPEG_EXTENSIONS = (".jpg", ".jpeg")
-#: Images larger than this many pixels are refused on reading, before any pixel is decoded
-#: (a few hundred bytes of PNG can declare gigapixels). ``max_pixels=None`` lifts the limit.
-MAX_PIXELS = 250_000_000
 #: zlib's level for 8-bit PNG: 3, not Pillow's 6, which took 3.4 times as long for files 11 % smaller
 #: (a 12 MP colour result: 9.5 s and 9.6 MB at 6, 2.8 s and 10.7 MB at 3; the studio's save waits for it).
 PNG_COMPRESS_LEVEL = 3
@@ -140,8 +137,6 @@ def read_image(
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in LAYERED_EXTENSIONS:  # what the file shows: its visible layers' composite
-        from .layers import open_stack
-
         composite = open_stack(path, max_pixels=max_pixels).composite()
         return _to_float(composite if np.any(composite[..., 3] < 1) else composite[..., :3], path, dtype)
     try:
@@ -198,8 +193,6 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
     if not _is_file(path):
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in LAYERED_EXTENSIONS:
-        from .layers import canvas_shape
-
         return canvas_shape(path, max_pixels=max_pixels)
     try:
         if _is_tiff(path):
@@ -222,7 +215,13 @@ def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tu
 def image_bits(path: str | os.PathLike) -> int:
     """Bits per sample worth writing a result of ``path`` at, from its header: 16 for 16-bit PNG
     and for TIFF of 16 bits or more (integer or float), else 8 (also for what cannot be read:
-    :func:`read_image` says why)."""
+    :func:`read_image` says why).
+
+    Parameters
+    ----------
+    path : path-like
+        The image file.
+    """
     path = Path(path)
     try:
         if _is_tiff(path):
@@ -235,7 +234,13 @@ def image_bits(path: str | os.PathLike) -> int:
 
 
 def image_profile(path: str | os.PathLike) -> bytes | None:
-    """The ICC profile embedded in an image file (None: none), from its header."""
+    """The ICC profile embedded in an image file (None: none), from its header.
+
+    Parameters
+    ----------
+    path : path-like
+        The image file.
+    """
     path = Path(path)
     try:
         if _is_tiff(path):
@@ -506,7 +511,23 @@ def encode_image(
 ) -> bytes:
     """The bytes of an image file (as :func:`write_image` would write them), for callers that
     publish it with other files as one unit (:func:`publish`); ``png_level``: zlib's level for an
-    8-bit PNG (files kept by the hundred thousand, such as an IR's gray, are worth level 6)."""
+    8-bit PNG (files kept by the hundred thousand, such as an IR's gray, are worth level 6).
+
+    Parameters
+    ----------
+    image : ndarray
+        ``H×W``, ``H×W×3`` or ``H×W×4``: floats in [0, 1], or 8- or 16-bit levels.
+    suffix : str
+        The format, by its extension (``.png``, ``.jpg``, ``.tif``).
+    bits : {8, 16}
+        Bits per sample (16: PNG and TIFF).
+    quality : int
+        JPEG quality.
+    profile : bytes, optional
+        An ICC profile to embed.
+    png_level : int
+        zlib's level for an 8-bit PNG.
+    """
     suffix = suffix.lower()
     pixels = _checked_pixels(Path(f"image{suffix}"), image, bits, profile)
     buffer = io.BytesIO()
@@ -517,7 +538,17 @@ def encode_image(
 def check_writable(path: str | os.PathLike, bits: int = 8, *, image: bool = True) -> None:
     """Refuse, before any work, an output that could not be written: (for an ``image``) an
     extension :func:`write_image` does not write or 16 bits in JPEG; a folder in the way; a
-    folder that cannot be made or written."""
+    folder that cannot be made or written.
+
+    Parameters
+    ----------
+    path : path-like
+        The output's name.
+    bits : {8, 16}
+        Bits per sample it will be written with.
+    image : bool
+        Whether it is an image (its extension and bits checked too).
+    """
     path = Path(path)
     if image:
         _check_format(path, path.suffix.lower(), bits)
@@ -549,7 +580,7 @@ def _check_format(path: Path, suffix: str, bits: int) -> None:
 def _checked_pixels(path: Path, image: np.ndarray, bits: int, profile: bytes | None = None) -> np.ndarray:
     _check_format(path, path.suffix.lower(), bits)
     if path.suffix.lower() in LAYERED_EXTENSIONS:  # a stack of layers, not one image
-        raise InputError(f"{path}: a layered file is written as layers (varcolor.io.layers.write_layers)")
+        raise InputError(f"{path}: a layered file is written as layers (varcolor.io.stack.write_layers)")
     image = np.asarray(image)
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise InputError(f"{path}: cannot write an array of shape {image.shape}")

@@ -3,7 +3,7 @@
 It grows the cue set in rounds, decoding a preview with the decoder's own solver each round,
 fits the cue values to the whole image (:func:`refine_chroma`), and sizes its grid and palette
 by the budget (:func:`adaptive_grid_size`, :func:`adaptive_palette_size`; how these defaults
-were chosen: docs/guide/ir.md). The other encoders are in :mod:`varcolor.ir.encode`.
+were chosen: benchmarks/results/ir_notes.md). The other encoders are in :mod:`varcolor.ir.encode`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def refine_chroma(
     start : ndarray, ``K×2``
         Initial values of the ``K`` cues.
     iterations : int
-        CGLS iterations (3 come close to 8: docs/guide/ir.md, "How the adaptive defaults were
+        CGLS iterations (3 come close to 8: benchmarks/results/ir_notes.md, "How the adaptive defaults were
         chosen").
     tol : float
         Relative residual each inner solve must reach. The single-precision LU alone gives
@@ -117,7 +117,7 @@ def adaptive_grid_size(budget: int) -> int:
     (64 at 256 B, about 100 at 1 KB, 200 at 8 KB, at most 256).
 
     Finer grids place cues more precisely but spend more bits on each position; this size scored
-    highest at each budget measured (docs/guide/ir.md, "How the adaptive defaults were chosen").
+    highest at each budget measured (benchmarks/results/ir_notes.md, "How the adaptive defaults were chosen").
 
     Examples
     --------
@@ -133,7 +133,7 @@ def adaptive_palette_size(budget: int) -> int:
     A 5-bit palette index costs less than a compressed (a, b) pair (≈ 1.3 bytes), so a small
     budget holds more cues; with thousands of cues the palette's colour error costs more than the
     extra cues bring: the palette gains up to 1 KB, ties at 2 KB and loses above
-    (benchmarks/results/rate_distortion.md; docs/guide/ir.md, "How the adaptive defaults were
+    (benchmarks/results/rate_distortion.md; benchmarks/results/ir_notes.md, "How the adaptive defaults were
     chosen").
 
     Examples
@@ -174,7 +174,7 @@ def encode_adaptive(
     whatever ``options`` says); ``work_side``, ``max_rounds``, ``solver``, ``base_fraction`` and
     ``smooth`` tune the search.
 
-    Defaults come from sweeps on photos (docs/guide/ir.md, "How the adaptive defaults were
+    Defaults come from sweeps on photos (benchmarks/results/ir_notes.md, "How the adaptive defaults were
     chosen"): a coarse cue grid (:func:`adaptive_grid_size`, 64 cells at 256 B) keeps each
     irregular position to a few bits, a regular base grid taking 3/4 of the budget compresses to
     almost nothing, 7×7 patches average out texture, and refining the cue values against the

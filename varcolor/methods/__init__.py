@@ -33,6 +33,11 @@ The registry is :class:`varcolor.registry.Registry`, the one the detectors of
 
 from __future__ import annotations
 
+import dataclasses
+
+from .. import priors
+from ..errors import InputError
+from ..options import Options
 from ..registry import PLUGIN_TIMEOUT, Registry, built_in_only
 from .base import LinearMethod, Method, Problem
 from .bilaplacian_gtv import BilaplacianGtv
@@ -58,6 +63,7 @@ __all__ = [
     "METHODS",
     "split_prior",
     "with_prior",
+    "build_options",
 ]
 
 #: The methods, built-in and plug-in (:class:`varcolor.registry.Registry`).
@@ -66,12 +72,24 @@ REGISTRY = Registry("method", Method, "varcolor.methods", base_label="varcolor.m
 
 def register(method: type[Method]) -> type[Method]:
     """Add ``method`` (a :class:`Method` subclass with a new ``name``) to the registry; returns it,
-    so it can decorate the class."""
+    so it can decorate the class.
+
+    Parameters
+    ----------
+    method : type
+        A :class:`Method` subclass with a ``name`` and a ``summary``.
+    """
     return REGISTRY.register(method)
 
 
 def unregister(name: str) -> None:
-    """Remove the method ``name`` from the registry."""
+    """Remove the method ``name`` from the registry.
+
+    Parameters
+    ----------
+    name : str
+        The method's registered name.
+    """
     REGISTRY.unregister(name)
 
 
@@ -101,19 +119,108 @@ def parameter_names() -> tuple[str, ...]:
 
 
 def owners(*names: str) -> tuple[str, ...]:
-    """The registered methods whose own options include every one of ``names``."""
+    """The registered methods whose own options include every one of ``names``.
+
+    Parameters
+    ----------
+    *names : str
+        Names of methods' own options.
+    """
     return tuple(method.name for method in registered() if set(names) <= set(method.parameter_names()))
 
 
 def get(name: str) -> type[Method]:
-    """The method registered as ``name``; an unknown name is an :class:`InputError` listing the known ones."""
+    """The method registered as ``name``; an unknown name is an :class:`InputError` listing the known ones.
+
+    Parameters
+    ----------
+    name : str
+        The method's registered name.
+    """
     return REGISTRY.get(name)
+
+
+def build_options(options: Options | None = None, /, **keywords) -> Options:
+    """Options from keywords, checked by their method: the shared options by name, and the
+    method's own parameters by theirs (None: not given, the default). With ``options``, those
+    changed by the keywords. The method checks them (:meth:`Method.check_options`: its
+    parameters filled in), and so does the prior it uses (:meth:`varcolor.priors.Prior.check_options`).
+
+    A parameter of another method is refused (silently ignoring it would hide the mistake), and
+    so is a name no method knows.
+
+    Parameters
+    ----------
+    options : Options, optional
+        The options to start from (default: :class:`~varcolor.options.Options`' defaults).
+    **keywords
+        Fields of :class:`~varcolor.options.Options` and the method's own parameters.
+
+    Returns
+    -------
+    Options
+
+    Examples
+    --------
+    >>> build_options(method="bilaplacian-gtv", sharpness=4.0).parameters.sharpness
+    4.0
+    >>> build_options(method="levin", lam=0.1)
+    Traceback (most recent call last):
+    varcolor.errors.InputError: lam: options of method bilaplacian-gtv; method 'levin' has none
+    """
+    if options is not None and not isinstance(options, Options):
+        raise TypeError(
+            f"options must be a varcolor.Options, not {type(options).__name__} {options!r}: give the others as "
+            "keywords (method=..., solver=...)"
+        )
+    shared = {name: keywords.pop(name) for name in Options.names() if name in keywords}
+    own = {name: value for name, value in keywords.items() if value is not None}
+    method = shared.get("method", options.method if options is not None else Options.method)
+    if "+" in str(method) and split_prior(method)[0] in names():
+        name, prior = split_prior(method)
+        raise InputError(f"unknown method {method!r}: give the prior apart, method={name!r}, prior={prior!r}")
+    chosen = get(method)  # an unknown method: one line listing the known ones
+    known = set(chosen.parameter_names())
+    strangers = [name for name in own if name not in known]
+    if strangers:
+        holders = owners(*strangers)
+        if holders:
+            raise InputError(
+                f"{', '.join(strangers)}: options of method {holders[0]}; method {method!r} "
+                f"has {'none' if not known else 'only ' + ', '.join(sorted(known))}"
+            )
+        raise InputError(
+            f"unknown option {strangers[0]!r} (options: {', '.join(Options.names())}"
+            f"{'; method ' + method + ': ' + ', '.join(sorted(known)) if known else ''})"
+        )
+    parameters = shared.pop("parameters", None)
+    if parameters is None and chosen.Parameters is not None:
+        start = (
+            options.parameters
+            if options is not None and options.method == method and options.parameters is not None
+            else chosen.Parameters()
+        )
+        parameters = dataclasses.replace(start, **own) if own else start
+    if options is None:  # made once, not a default value first and then a changed copy
+        options = Options(**shared, parameters=parameters)
+    elif shared or parameters is not options.parameters:
+        options = dataclasses.replace(options, **shared, parameters=parameters)
+    options = chosen.check_options(options)
+    prior = chosen.prior_for(options)
+    if prior is not None:
+        priors.get(prior).check_options(options)
+    return options
 
 
 def split_prior(name: str) -> tuple[str, str | None]:
     """A method as a list of methods writes it, ``METHOD`` or ``METHOD+PRIOR`` (that method with
-    the network as its prior, :attr:`Method.takes_prior`: the one spelling, in ``varcolor bench``
+    the network as its prior, :meth:`Method.prior_for`: the one spelling, in ``varcolor bench``
     and the studio's presets), as the method's name and the prior (None without one).
+
+    Parameters
+    ----------
+    name : str
+        ``METHOD`` or ``METHOD+PRIOR``.
 
     >>> split_prior("levin+ideepcolor"), split_prior("bilaplacian-gtv")
     (('levin', 'ideepcolor'), ('bilaplacian-gtv', None))
@@ -123,7 +230,13 @@ def split_prior(name: str) -> tuple[str, str | None]:
 
 
 def with_prior(method: str, prior: str) -> str:
-    """The name of ``method`` with ``prior`` (:func:`split_prior`'s inverse): ``levin+ideepcolor``."""
+    """The name of ``method`` with ``prior`` (:func:`split_prior`'s inverse): ``levin+ideepcolor``.
+
+    Parameters
+    ----------
+    method, prior : str
+        A method's and a prior's names.
+    """
     return f"{method}+{prior}"
 
 

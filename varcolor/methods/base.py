@@ -1,8 +1,9 @@
 """What a colorization method is: :class:`Method`, and :class:`LinearMethod` for those that solve
 one sparse linear system per chroma channel.
 
-A method declares what it supports in class attributes and solves a :class:`Problem`; everything
-else (options, the network, colour spaces, painting the result, interactive updates) is the
+A method checks its own options (:meth:`Method.check_options`), says which prior it uses
+(:meth:`Method.prior_for`) and how it updates (:meth:`Method.updater`), and solves a
+:class:`Problem`; the prior's guess (:mod:`varcolor.priors`) and painting the result are the
 :class:`~varcolor.Colorizer`'s. A new method is a subclass in one module, registered with
 :func:`varcolor.methods.register`.
 """
@@ -13,27 +14,37 @@ import dataclasses
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, MethodError
+from ..instances.detectors import check_options as check_detector_options
+from ..interactive import Updates
 from ..memory import check_memory, memory_budget
+from ..options import Options
 from ..solvers import DirectSolver, LinearSystem, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
 from ..solvers.device import backend
 
-if TYPE_CHECKING:
-    from ..options import Options
-
-__all__ = ["Method", "LinearMethod", "Problem"]
+__all__ = ["Method", "LinearMethod", "Problem", "checked_solution"]
 
 
 @dataclass(frozen=True, eq=False)
 class Problem:
     """What a method solves for: chroma ``targets`` (``H×W×2``, in the options' colour space) held at
     the ``mask`` pixels, and where a prior is on, its guess ``prior`` (``H×W×2`` Lab chroma) with
-    ``weight`` (``H×W``: β times the confidence)."""
+    ``weight`` (``H×W``: β times the confidence).
+
+    Attributes
+    ----------
+    mask : ndarray of bool
+        ``H×W``: the cue pixels.
+    targets : ndarray
+        ``H×W×2``: the cue values (in the options' colour space), read at ``mask``.
+    prior, weight : ndarray, optional
+        The prior's guess (``H×W×2`` Lab chroma) and its weight (``H×W``), or None.
+    """
 
     mask: np.ndarray
     targets: np.ndarray
@@ -45,24 +56,23 @@ class Method:
     """A colorization method, made once per :class:`~varcolor.Colorizer` (one gray image): it may
     keep state between solves (factors, iterates) to answer updates faster.
 
-    Class attributes say what it supports:
+    Class attributes describe it:
 
     - ``name``, ``summary``: its registered name and one line for ``--help`` and the docs;
     - ``spaces``: the colour spaces it propagates (``"lab"``, ``"yiq"``);
-    - ``needs_network``: its result is the network's (``ideepcolor``); ``takes_prior``: it can add
-      the network's guess as a prior term; ``prior_modes``: the ways it can use that guess
-      (``anchor``, the prior term, for every method; others fall back to it);
+    - ``prior_modes``: the ways it can use a prior's guess (:meth:`prior_mode`);
     - ``symmetric``: for a linear system, whether it is symmetric positive definite (which solvers
       apply); None where no linear solver is used;
-    - ``interactive``: :meth:`window_system` can re-solve a window around new cues (local updates);
-    - ``refinable``: :meth:`refine` carries an iterative solve on to a tighter tolerance;
     - ``Parameters``: a frozen dataclass of the method's own options (None: it has none); its
-      fields' metadata hold their ``--help`` text (:func:`varcolor.options.option`);
-    - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver;
-    - ``reports_progress``: long solves call the colorizer's ``progress`` (the command line then
-      shows a bar for a single image);
-    - ``incremental``: :meth:`solve` itself reuses what the last solve left for a new cue set (its
-      report says how); :meth:`reset` before a solve makes it start afresh.
+      fields' metadata hold their ``--help`` text (:func:`varcolor.fields.option`);
+    - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver.
+
+    What it does is asked through methods, each with a default here that a method overrides:
+    :meth:`check_options` (its own options), :meth:`prior_for` (the prior it uses: by default
+    none, and a prior asked for is refused), :meth:`prior_mode`, :meth:`updater` (how it updates
+    for new cues without a global solve: by default it does not), :meth:`begin` (what a new solve
+    keeps of the last one), :meth:`refines` (whether :meth:`tolerance` can carry a solve on) and
+    :meth:`shows_progress`.
 
     A method is made with the :class:`~varcolor.solvers.SolverPlan` its class planned
     (:meth:`plan`, once per image; a subclass that overrides ``__init__`` passes ``plan`` on).
@@ -71,16 +81,10 @@ class Method:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     spaces: ClassVar[tuple[str, ...]] = ("lab",)
-    needs_network: ClassVar[bool] = False
-    takes_prior: ClassVar[bool] = True
     prior_modes: ClassVar[tuple[str, ...]] = ("anchor",)
     symmetric: ClassVar[bool | None] = None
-    interactive: ClassVar[bool] = False
-    refinable: ClassVar[bool] = False
     Parameters: ClassVar[type | None] = None
     bytes_per_pixel: ClassVar[int] = 250
-    reports_progress: ClassVar[bool] = False
-    incremental: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -90,6 +94,21 @@ class Method:
         *,
         plan: SolverPlan | None = None,
     ):
+        """A method for the gray image ``guide``.
+
+        Parameters
+        ----------
+        guide : ndarray
+            The gray image, ``H×W`` in [0, 1].
+        options : Options
+            The colorization's options (its own ``parameters`` filled in with defaults where None).
+        progress : callable, optional
+            Called with a dict as long solves advance.
+        plan : SolverPlan, optional
+            What :meth:`plan` made for this image and these options (else planned here).
+        """
+        if options.parameters is None and self.Parameters is not None:  # options made directly: the defaults
+            options = dataclasses.replace(options, parameters=self.Parameters())
         self.guide, self.options, self.progress = guide, options, progress
         if plan is None:
             plan = self.plan(guide.shape, options)
@@ -112,10 +131,65 @@ class Method:
         return () if cls.Parameters is None else tuple(spec.name for spec in dataclasses.fields(cls.Parameters))
 
     @classmethod
-    def check_options(cls, options: Options) -> None:
-        """Refuse options this method cannot honour (beyond its declared spaces and prior)."""
+    def check_options(cls, options: Options) -> Options:
+        """``options`` checked for this method, its own ``parameters`` filled in with their
+        defaults where not given: a wrong parameters value, a colour space it does not propagate,
+        a prior it does not take, an unknown solver, or detector options without a prior are
+        refused in one line. A method with more rules adds them (calling this first)."""
+        own = cls.Parameters
+        if options.parameters is None and own is not None:
+            options = dataclasses.replace(options, parameters=own())
+        elif own is None and options.parameters is not None:
+            raise InputError(f"method {cls.name!r} takes no parameters")
+        elif own is not None and not isinstance(options.parameters, own):
+            raise InputError(f"parameters of method {cls.name!r} must be a {own.__name__}")
+        if options.space not in cls.spaces:
+            space = cls.spaces[0]
+            raise InputError(f"{cls.name} propagates {_SPACE_NAMES[space]} chroma: use space={space!r}")
         if options.solver != "auto" and options.solver not in SOLVERS:
             raise InputError(f"unknown solver {options.solver!r}; available: auto, {', '.join(SOLVERS)}")
+        if cls.prior_for(options) is None and (options.instances != "none" or options.detector_file is not None):
+            check_detector_options(options, network=False)  # instances need the network: one line saying so
+        return options
+
+    @classmethod
+    def prior_for(cls, options: Options) -> str | None:
+        """The prior this method uses with ``options`` (a :mod:`varcolor.priors` name), or None.
+        Here: none, and ``prior=`` is refused (a result must never report a prior that did not
+        act); a method whose solve reads :attr:`Problem.prior` returns ``options.prior``."""
+        if options.prior is not None:
+            raise InputError(f"method {cls.name!r} takes no prior: leave prior out (it would not change the result)")
+        return None
+
+    @classmethod
+    def prior_mode(cls, options: Options) -> str:
+        """How this method uses the prior: ``options.prior_mode`` where it is one of its
+        ``prior_modes``, else ``anchor`` (the prior term)."""
+        return options.prior_mode if options.prior_mode in cls.prior_modes else "anchor"
+
+    @classmethod
+    def refines(cls) -> bool:
+        """Whether :meth:`tolerance` can carry a solve on to a tighter tolerance (an iterative
+        method's): the studio previews, then refines."""
+        return False
+
+    @classmethod
+    def shows_progress(cls) -> bool:
+        """Whether long solves call ``progress`` (the command line then shows a bar for a single image)."""
+        return False
+
+    def updater(self, space: str, targets_at: Callable) -> Updates | None:
+        """What answers new cues without a global solve (:class:`varcolor.interactive.Updates`:
+        low-rank corrections of held factors, windowed re-solves), made once per colorizer; None
+        (here): every new cue set is solved by :meth:`solve`. ``targets_at(cues, pixels)`` gives
+        the cue values the system holds at raster indices, in ``space``."""
+        return None
+
+    def begin(self, reuse: bool) -> None:
+        """A solve of a new cue set follows; ``reuse``: the caller allows reusing what the last
+        solve left (no initial guess given). Here: :meth:`reset`, always; a method whose
+        :meth:`solve` itself reuses the last solve (its report says how) resets only without ``reuse``."""
+        self.reset()
 
     @classmethod
     def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
@@ -192,7 +266,7 @@ class Method:
     @contextmanager
     def tolerance(self, tol: float | None):
         """Within this, solves carry the last one on to ``tol`` (None: the method's default final
-        tolerance); only ``refinable`` methods have one to tighten."""
+        tolerance); only methods that :meth:`refines` have one to tighten."""
         raise InputError(
             f"refine carries on an iterative method's solve (bilaplacian-gtv's ADMM); method "
             f"{self.name!r} solves to its tolerance at once"
@@ -210,22 +284,19 @@ class LinearMethod(Method):
     """
 
     symmetric: ClassVar[bool] = False
-    interactive: ClassVar[bool] = True
     #: A cue changes only its own row of the operator (Levin's exact system: the other rows hold
     #: the weights alone), so after an edit the first solve's operator gives the new system's
     #: residual in one product (:meth:`varcolor.interactive.Updates.edit` checks and refines with it).
     cue_rows: ClassVar[bool] = False
+    #: The solver built at the last solve (rebound where it can be); None before one.
+    solver = None
 
-    def __init__(
-        self,
-        guide: np.ndarray,
-        options: Options,
-        progress: Callable[[dict], None] | None = None,
-        *,
-        plan: SolverPlan | None = None,
-    ):
-        super().__init__(guide, options, progress, plan=plan)
-        self.solver = None
+    @classmethod
+    def prior_for(cls, options: Options) -> str | None:
+        return options.prior  # the prior term: anchor, or the modes a method lists
+
+    def updater(self, space: str, targets_at: Callable) -> Updates:
+        return Updates(self, space, targets_at)
 
     @classmethod
     def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
@@ -313,3 +384,28 @@ class LinearMethod(Method):
         """The last solve's LU factors, where it was a global direct solve (what low-rank updates
         correct)."""
         return self.solver if isinstance(self.solver, DirectSolver) else None
+
+
+_SPACE_NAMES = {"lab": "Lab", "yiq": "YIQ"}
+
+
+def checked_solution(method: Method, outcome: object, shape: tuple[int, int, int]) -> tuple[np.ndarray, dict]:
+    """A method's ``solve`` outcome, checked: ``(H×W×2 finite chroma, report dict)``. Anything else
+    (a plug-in's None, a wrong shape, NaN) is one :class:`~varcolor.errors.MethodError` naming the
+    method and where it comes from, never a traceback or a wrong image."""
+    where = f"method {method.name!r} ({type(method).__module__}.{type(method).__qualname__})"
+    if not (isinstance(outcome, tuple) and len(outcome) == 2 and isinstance(outcome[1], dict)):
+        raise MethodError(f"{where}: solve() returned {_kind(outcome)}, not (chroma array, report dict)")
+    chroma = outcome[0]
+    if not isinstance(chroma, np.ndarray) or chroma.dtype.kind not in "fiu" or chroma.shape != shape:
+        raise MethodError(f"{where}: solve() returned chroma {_kind(chroma)}, not a {shape} number array")
+    if not np.all(np.isfinite(chroma)):
+        raise MethodError(f"{where}: solve() returned non-finite chroma (NaN or infinite)")
+    return chroma, outcome[1]
+
+
+def _kind(value: object) -> str:
+    """What ``value`` is, briefly: an array's shape and dtype, else its type."""
+    if isinstance(value, np.ndarray):
+        return f"of shape {value.shape} and dtype {value.dtype}"
+    return "None" if value is None else f"a {type(value).__name__}"

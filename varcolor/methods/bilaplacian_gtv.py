@@ -56,16 +56,26 @@ class Parameters:
 class BilaplacianGtv(Method):
     name = "bilaplacian-gtv"
     summary = "bilaplacian + graph total variation by ADMM: piecewise-smooth, slower, a documented alternative"
-    refinable = True
-    reports_progress = True
     Parameters = Parameters
     bytes_per_pixel = 250  # ADMM's peak per pixel (benchmarks/results/speed_gtv.md)
 
     def __init__(self, guide, options, progress=None, *, plan=None):
         super().__init__(guide, options, progress, plan=plan)
         # At most max(maxiter, Parameters.maxiter) ADMM iterations, to admm_tol.
-        self.energy_parameters = options.parameters.energy(max(options.maxiter, _DEFAULTS.maxiter))
+        self.energy_parameters = self.options.parameters.energy(max(options.maxiter, _DEFAULTS.maxiter))
         self.state = energy.AdmmState()
+
+    @classmethod
+    def prior_for(cls, options):
+        return options.prior  # ADMM's data term holds the guess (anchor)
+
+    @classmethod
+    def refines(cls) -> bool:
+        return True
+
+    @classmethod
+    def shows_progress(cls) -> bool:
+        return True
 
     def reset(self) -> None:
         self.state = energy.AdmmState()

@@ -11,9 +11,12 @@ from .base import Method, Problem
 class Ideepcolor(Method):
     name = "ideepcolor"
     summary = "the ideepcolor network alone (no solver), upsampled bilinearly"
-    needs_network = True
     # Its input at 256², the lifted chroma and the colour conversion, with the image and its result.
     bytes_per_pixel = 120
+
+    @classmethod
+    def prior_for(cls, options):
+        return options.prior or "ideepcolor"  # its result is the network's guess
 
     def solve(self, problem: Problem, x0):
         chroma = np.where(problem.mask[..., None], problem.targets, problem.prior)

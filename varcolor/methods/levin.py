@@ -21,7 +21,10 @@ class Levin(LinearMethod):
     cue_rows = True
     # residual, spread: the smoothness acts on u − p (spread: p is the network's automatic guess).
     prior_modes = ("anchor", "residual", "spread")
-    reports_progress = True
+
+    @classmethod
+    def shows_progress(cls) -> bool:
+        return True  # the tiles solver reports each tile
 
     def system(self, guide, mask, targets, prior=None, weight=None):
         operator = levin.exact_operator(guide, mask, prior_weight=weight)

@@ -12,7 +12,7 @@
 
 Why: at full resolution Levin's 3×3 affinities see film grain and sensor noise as edges, so
 averaging first scores higher than the exact full-resolution solve on photos at native size, in a
-fraction of the time (docs/guide/multiscale.md; benchmarks/results/multiscale.md). ``factor=1``
+fraction of the time (docs/guide/methods.md#levin-multiscale-in-detail; benchmarks/results/multiscale.md). ``factor=1``
 is ``levin`` itself.
 """
 
@@ -27,7 +27,6 @@ import numpy as np
 
 from ..errors import InputError
 from ..fields import option
-from ..interactive import Updates
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -137,7 +136,6 @@ class LevinMultiscale(Method):
     spaces = ("lab", "yiq")
     symmetric = False
     prior_modes = Levin.prior_modes
-    incremental = True
     Parameters: ClassVar[type] = Parameters
 
     def __init__(self, guide, options, progress=None, *, plan=None):
@@ -148,7 +146,7 @@ class LevinMultiscale(Method):
         # reads) and the plan made for it (:meth:`plan`): nothing is checked or planned twice.
         coarse_plan = dataclasses.replace(self.solver_plan, method=Levin.name, shape=self.coarse_guide.shape)
         self.coarse = Levin(self.coarse_guide, options, plan=coarse_plan)
-        self.updates = Updates(self.coarse, options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
+        self.updates = self.coarse.updater(options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
         self.coarse_chroma: np.ndarray | None = None
         # The last solve's cues (raster indices, values) and each tile's correction: what an
         # edit's corrections reuse.
@@ -158,7 +156,7 @@ class LevinMultiscale(Method):
 
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
-        factor = options.parameters.factor
+        factor = (options.parameters or Parameters()).factor
         if factor == 0:
             return auto_factor(shape)
         if int(factor) > 1 and min(coarse_shape(shape, int(factor))) < COARSE_SIDE:
@@ -195,6 +193,14 @@ class LevinMultiscale(Method):
     @classmethod
     def memory(cls, shape, options):
         return cls.plan(shape, options).bytes
+
+    @classmethod
+    def prior_for(cls, options):
+        return options.prior  # the coarse levin solve holds it
+
+    def begin(self, reuse: bool) -> None:
+        if not reuse:  # with reuse, solve itself corrects the last coarse solve for an edit
+            self.reset()
 
     def reset(self) -> None:
         self.updates.forget()

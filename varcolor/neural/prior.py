@@ -1,4 +1,4 @@
-"""Run the network on a gray image and its cues; lift its ab to full resolution."""
+"""Run the network on a gray image and its cues; upsample its ab to full resolution (bilinearly)."""
 
 from __future__ import annotations
 
@@ -85,10 +85,10 @@ def read_colours(
         return torch.where(marked, x[:, 1:3].double() * AB_NORM, mean)
 
 
-def lift(ab: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
+def upsample(ab: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
     """A 1×2 working-size ab (tensor) as an ``H×W×2`` array at the image's ``shape`` (bilinear).
 
-    >>> lift(torch.ones(1, 2, 8, 8), (12, 20)).shape
+    >>> upsample(torch.ones(1, 2, 8, 8), (12, 20)).shape
     (12, 20, 2)
     """
     return resize(np.moveaxis(ab[0].double().cpu().numpy(), 0, -1), tuple(shape) + (2,), order=1)
@@ -136,7 +136,7 @@ def predict(
     if not bool(torch.isfinite(ab).all() and torch.isfinite(entropy).all()):
         raise InputError("the network's output has NaN or infinite values: its weights cannot be used")
     confidence = np.clip(1.0 - entropy.cpu().numpy() / np.log(CLASSES), 0.0, 1.0)
-    return lift(ab, gray.shape), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0)
+    return upsample(ab, gray.shape), np.clip(resize(confidence, gray.shape, order=1), 0.0, 1.0)
 
 
 #: Per-pixel weight that makes the cues' corrections fade into the network's guess in the

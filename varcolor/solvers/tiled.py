@@ -13,7 +13,7 @@ lifted coarse solution (one pass of multiplicative Schwarz, started from a coars
 Why this and not an iteration to the exact answer: Levin's operator is not symmetric and has
 sharp, directed couplings, and no cheap iteration tried here converged on it with sparse cues
 (GMRES with a geometric multigrid V-cycle, with a two-grid cycle solving the Galerkin coarse
-level exactly, or with a re-discretized coarse level; docs/big-scans.md, "Designs tried and
+level exactly, or with a re-discretized coarse level; benchmarks/results/bigscan_tiles_design.md, "Designs tried and
 measured"). The coarse solve alone misses the exact answer visibly; the tiles bring it to a small
 fraction of that, with the largest chroma differences at a few pixels where a tile's border
 crosses an edge (docs/big-scans.md, "Measurements"). Time and memory are linear in the pixels:
@@ -40,11 +40,11 @@ from .window import BORDER, held_border
 __all__ = ["TiledSolver", "coarsen", "coarsen_prior", "lift"]
 
 #: Largest image (pixels) solved by one LU at the bottom of the recursion: a few seconds and under
-#: 2 GB (docs/big-scans.md, "Where the time goes, and what was changed").
+#: 2 GB (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
 DIRECT_PIXELS = 2_400_000
 #: Each coarse level is this many times smaller in each direction: 3 rather than 2 leaves out a
 #: level of tiles, for a coarse solution that holds the tiles' borders a little less well
-#: (docs/big-scans.md, "Where the time goes, and what was changed").
+#: (benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
 FACTOR = 3
 #: Tile core side and the margin solved around it (pixels): 64 px of margin keep the cores close
 #: to the exact solve on average (mean |Δab| in benchmarks/results/bigscan.md).
@@ -208,8 +208,8 @@ class TiledSolver:
         Images up to this size are solved by one LU (the bottom of the recursion).
     factor : int
         Each coarse level is this many times smaller in each direction. A larger factor leaves out
-        levels of tiles but holds the borders less well (2, 3 and 4 measured in docs/big-scans.md,
-        "Where the time goes, and what was changed").
+        levels of tiles but holds the borders less well (2, 3 and 4 measured in
+        benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
     progress : callable, optional
         Called before the first tile and after each (over every level) with
         ``{"tiles": done, "tile_count": total}``.

@@ -91,7 +91,7 @@ def run(
             pass
     # The solver thread holds the GIL through much of a solve; a shorter switch interval lets the
     # server answer the page meanwhile (the default slices made each request wait several of them;
-    # docs/studio.md, "Measurements behind the studio's settings").
+    # benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
     sys.setswitchinterval(0.0005)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s varcolor ui: %(message)s", datefmt="%H:%M:%S")
     if image and session:

@@ -53,7 +53,7 @@ PRESETS = {
     "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
 }
 #: Seconds per megapixel of a fresh solve of each preset to its final result, until a session has
-#: measured its own (docs/studio.md, "Measurements behind the studio's settings").
+#: measured its own (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
 SECONDS_PER_MEGAPIXEL = {"levin-multiscale": 1.0, "levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
 #: The preset of a new session (the library's default method).
 DEFAULT_PRESET = "levin-multiscale"

@@ -43,7 +43,7 @@ _BOXES_KEPT = 256
 #: Re-solve in the background once updates hold this many pixels, after this many idle seconds.
 #: Not sooner: the engine's LU runs on one pool of two threads per process, so an update that
 #: comes while a re-solve factorizes waits for the whole factorization, and updates cost little
-#: more as held pixels add up (docs/studio.md, "Measurements behind the studio's settings").
+#: more as held pixels add up (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
 REBASE_HELD = 1000
 REBASE_IDLE = 2.0
 #: A fresh solve of a live copy of this many pixels or more shows a preview first: the same
@@ -277,7 +277,7 @@ class LiveSolver:
         """Solve the colorizer's current cues afresh in another thread (called holding the lock).
 
         Each low-rank update costs more as the pixels held since the first solve add up until the
-        engine re-solves the whole image inline, which takes a full factorization (docs/studio.md,
+        engine re-solves the whole image inline, which takes a full factorization (benchmarks/results/studio_notes.md,
         "Measurements behind the studio's settings"). A fresh solve made while the page is idle
         resets that; the next edit swaps it in (:meth:`_take_rebase`) and adds only the cues drawn
         since.
@@ -414,7 +414,7 @@ class LiveSolver:
             timing["cues"] = time.perf_counter() - start
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                if delta is None and cues.count == 0 and colorizer.network is None:
+                if delta is None and cues.count == 0 and colorizer.prior is None:
                     self._mask, self._mask_doc = None, None
                     rgb = np.repeat(self.gray[..., None], 3, axis=2)
                     self._publish(
@@ -430,7 +430,7 @@ class LiveSolver:
                 solve_start = time.perf_counter()
                 if delta is None:
                     self._fresh = (version, method, start)
-                    if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.network is None:
+                    if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
                         self._preview(version, doc, method, dict(timing))
                 with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
                     result = colorizer.solve(cues) if delta is None else colorizer.update(delta)
@@ -444,7 +444,7 @@ class LiveSolver:
             changed_box = tuple(window) if window and "update" in info and not rebased else (0, 0, height, width)
             # An interactive update after which updates cost more and more: re-solve when the page idles.
             self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and (
-                colorizer.updates is not None and colorizer.network is None
+                colorizer.updates is not None and colorizer.prior is None
             )
             warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
             final = not refinable(method)
@@ -521,13 +521,13 @@ class LiveSolver:
 def refinable(method: str) -> bool:
     """Whether the studio method ``method``'s solves can be carried on to a tighter tolerance
     (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines."""
-    return methods.get(PRESETS[method]["method"]).refinable
+    return methods.get(PRESETS[method]["method"]).refines()
 
 
 @numba.njit(cache=True, parallel=True)
 def _to_rgba(rgb, rgba, top, left, height, width):
     """Write ``rgb`` (floats in [0, 1]) as 8-bit into ``rgba``'s colour channels in a box (a
-    fraction of NumPy's time with its temporaries; docs/studio.md, "Measurements behind the
+    fraction of NumPy's time with its temporaries; benchmarks/results/studio_notes.md, "Measurements behind the
     studio's settings")."""
     for i in numba.prange(top, top + height):
         for j in range(left, left + width):

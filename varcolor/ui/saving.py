@@ -46,10 +46,10 @@ from ..errors import InputError, OutputError
 from ..fields import path_word
 from ..io import WRITE_EXTENSIONS, encode_image, inside, publish, remove_stale_temporaries, same_file
 from ..memory import give_back_free_memory, memory_budget
-from ..options import Options
+from ..methods import build_options
 from .document import DEFAULT_PRESET, PRESETS, SECONDS_PER_MEGAPIXEL, Document, points_file, rasterize, session_dict
 
-__all__ = ["Saves", "SaveJob", "recover", "command_line", "claim", "release", "SAVE_FORMATS"]
+__all__ = ["Saves", "SaveJob", "recover", "command_line", "save_request", "claim", "release", "SAVE_FORMATS"]
 
 log = logging.getLogger("varcolor.ui")
 
@@ -60,9 +60,10 @@ START_SECONDS = 3.0
 SAVE_MEMORY_SHARE = 0.7
 #: ``ora``, ``psd``: a layered file (the photo, the result above it, the strokes hidden on top).
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "ora": ".ora", "psd": ".psd"}
-#: A save's child: it reads one save's arguments (JSON) from its stdin and runs them as the
-#: ``varcolor`` command does. A spare child (:class:`Spare`, argument ``--spare``) first imports the
-#: command line and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
+#: A save's child: it reads one save's request (JSON: :func:`save_request`) from its stdin and runs
+#: it through the application layer (:func:`varcolor.app.run_request`), as the printed command
+#: would. A spare child (:class:`Spare`, argument ``--spare``) first imports the
+#: application layer and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
 #: child's start). Either ends as soon as the studio (the process id it is given) is gone: in its
 #: own session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and
 #: finish a save no one publishes, holding gigabytes of a scan.
@@ -74,13 +75,40 @@ def watch():
         time.sleep(0.25)
     os._exit(1)
 threading.Thread(target=watch, daemon=True).start()
-from varcolor.cli import main
+from varcolor.app import run_request
+from varcolor.errors import VarcolorError
 if sys.argv[2:] == ["--spare"]:
     from varcolor.ui.live import warm_up
     warm_up()
 line = sys.stdin.readline()
-sys.exit(main(json.loads(line)) if line else 0)
+if not line:
+    sys.exit(0)
+try:
+    failed = run_request(json.loads(line), warn=lambda text: print(f"varcolor: warning: {text}", file=sys.stderr))
+except VarcolorError as exc:
+    failed = str(exc)
+sys.exit(f"varcolor: error: {failed}" if failed else 0)
 """
+
+
+def save_request(photo: Path, mask: Path, output: Path, options: dict, solver: str | None, bits: int) -> dict:
+    """What a save's child runs (:func:`varcolor.app.run_request`): the same colorization as
+    :func:`command_line` prints, as plain values.
+
+    >>> save_request(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)["solver"]
+    'direct'
+    """
+    chosen = build_options(**options, **({"solver": solver} if solver is not None else {}))
+    return {
+        "command": "colorize",
+        "source": str(photo),
+        "output": str(output),
+        "mask": str(mask),
+        "edges": "exact",  # as the printed command: each stroke pixel in its own colour
+        "bits": 16 if bits == 16 else None,
+        "quiet": True,
+        **chosen.keywords(),
+    }
 
 
 def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: str | None, bits: int) -> list[str]:
@@ -91,7 +119,7 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)[:8]
     ['colorize', 'a.png', '--mask', 'm.png', '--edges', 'exact', '-o', 'o.png']
     """
-    chosen = Options.build(**options, **({"solver": solver} if solver is not None else {}))
+    chosen = build_options(**options, **({"solver": solver} if solver is not None else {}))
     # Paths a user named may start with "-": never read as options (path_word). The mask is drawn
     # hard-edged and the live view takes each of its pixels in its own colour: so does the save
     # (the default, unmixing, read a dark stroke beside a bright one as a blend of the bright one).
@@ -181,11 +209,11 @@ class Saves:
         method_class = methods.get(options["method"])
         budget, _ = memory_budget()
         try:
-            share = Options.build(**options, max_memory=SAVE_MEMORY_SHARE * budget)
+            share = build_options(**options, max_memory=SAVE_MEMORY_SHARE * budget)
             solver = method_class.plan(image.shape, share).solver
         except InputError:
             try:
-                solver = method_class.plan(image.shape, Options.build(**options)).solver
+                solver = method_class.plan(image.shape, build_options(**options)).solver
             except InputError as exc:
                 raise InputError(f"{image.name}: {exc}") from None
         if image.changed():
@@ -334,7 +362,7 @@ class SaveJob:
         self._child: subprocess.Popen | None = None
         self._lock: int | None = None  # the save's lock (claim), held while it runs
         result_name = "result" + files["result"].suffix
-        self._argv = command_line(photo, work / "mask.png", work / result_name, options, solver, bits)
+        self._request = save_request(photo, work / "mask.png", work / result_name, options, solver, bits)
         self.command = "varcolor " + shlex.join(
             command_line(photo, files["mask"], Path("OUT" + files["result"].suffix), options, solver, bits)
         )
@@ -426,13 +454,12 @@ class SaveJob:
         (self.work / "mask.png").write_bytes(encode_image(self.mask, ".png"))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         start = time.monotonic()
-        argv = [*self._argv, "--quiet"]
         spare = self.spare.take() if self.spare is not None else None
         self._child = spare or _child([], env)
         log.info("save %s solving in %s child %d", self.id, "the spare" if spare else "a fresh", self._child.pid)
         if self._cancel.is_set():
             self.cancel()
-        _, err = self._child.communicate(json.dumps(argv).encode() + b"\n")
+        _, err = self._child.communicate(json.dumps(self._request).encode() + b"\n")
         self.solve_seconds = time.monotonic() - start
         log.info("save %s: its child ended after %.1f s", self.id, self.solve_seconds)
         if self._cancel.is_set():
@@ -471,7 +498,7 @@ class SaveJob:
 
 class Spare:
     """The next save's child process, started ahead (:data:`_CHILD_CODE`): it runs the save's
-    printed command in-process as ``python -m varcolor.cli`` would, once it has it.
+    request (:func:`save_request`) through the application layer, once it has it.
 
     At most one is kept; it ends with the studio (:meth:`close`), or when the studio dies (its
     stdin closes and it exits).

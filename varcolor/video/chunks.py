@@ -388,7 +388,7 @@ def colorize_chunked(
     >>> _ = write_clip(folder / "gray.mkv", [np.dstack([ramp] * 3)] * 5, codec="lossless")
     >>> key = varcolor.Cues.from_points([{"y": 8, "x": 12, "a": 30, "b": 20}], shape=(16, 24))
     >>> clip = open_clip(folder / "gray.mkv")
-    >>> report = colorize_chunked(clip, {0: key}, Options.build(), folder / "out.mkv", chunk_frames=2, codec="lossless")
+    >>> report = colorize_chunked(clip, {0: key}, Options(), folder / "out.mkv", chunk_frames=2, codec="lossless")
     >>> len(report.done), sorted(p.name for p in folder.iterdir())
     (3, ['gray.mkv', 'out.mkv'])
     """

@@ -32,6 +32,7 @@ from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError
 from ..memory import check_memory
+from ..methods import build_options
 from ..options import AUTOMATIC, Options
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirectSolver
@@ -241,7 +242,7 @@ def colorize_video(
     >>> len(out), bool(abs(out[2].ab[8, 12, 0] - 30) < 1)   # the cue's colour holds in frame 2
     (3, True)
     """
-    options = Options.build(options, **keywords)
+    options = build_options(options, **keywords)
     if options.method not in ("levin", "levin-multiscale") or options.space != "lab":
         # Both solve Levin's system; a clip's is the space-time one, solved by windows of frames.
         raise InputError("video colorization uses Levin's method in Lab (the space-time Levin system)")

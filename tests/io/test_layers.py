@@ -14,7 +14,7 @@ import pytest
 import varcolor
 from varcolor.color import same_lightness_gray
 
-from .conftest import photo, run
+from ..conftest import photo, run
 
 SHAPE = (40, 48)
 
@@ -185,7 +185,7 @@ def test_a_16_bit_psd_is_read_through_its_profile_at_full_precision(tmp_path):
 
     from varcolor.io.layers import read_layers
 
-    from .conftest import icc_profile, srgb_from_icc_rgb
+    from ..conftest import icc_profile, srgb_from_icc_rgb
 
     values = np.random.default_rng(2).integers(0, 65536, size=(12, 16, 3)).astype(np.uint16)
     psd = PSDImage.new("RGB", (16, 12), depth=16)
@@ -299,7 +299,8 @@ def test_gimp_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind, b
 
 def test_varcolor_s_own_layered_result_fed_back_in_uses_its_strokes_layer(tmp_path, capsys):
     """The restorer's round trip: colorize into .ora, edit the (hidden) strokes layer, run again."""
-    from varcolor.io.layers import Layer, read_layers, write_layers
+    from varcolor.io.layers import Layer, read_layers
+    from varcolor.io.stack import write_layers
 
     gray, strokes = _gray_and_strokes()
     varcolor.write_image(tmp_path / "gray.png", gray)

@@ -17,7 +17,7 @@ import pytest
 import varcolor
 from varcolor.batch import MANIFEST, read_manifest
 
-from .conftest import colour_photos, make_pair, photo, run
+from ..conftest import colour_photos, make_pair, photo, run
 
 HOURS_AGO = time.time() - 7200
 

@@ -18,7 +18,17 @@ import varcolor
 from varcolor.app import run_folder
 from varcolor.batch import MANIFEST, read_manifest
 
-from .conftest import PHOTOS, colour_photos, dask_cluster, default_sigint, make_pair, photo, run
+from ..conftest import (
+    PHOTOS,
+    colour_photos,
+    dask_cluster,
+    default_sigint,
+    holds_for,
+    make_pair,
+    photo,
+    run,
+    wait_until,
+)
 
 distributed = pytest.importorskip("distributed")
 
@@ -95,9 +105,7 @@ def test_a_killed_worker_loses_and_corrupts_nothing(tmp_path, client):
     killed = []
 
     def kill_one_worker():
-        deadline = time.time() + 120
-        while time.time() < deadline and not list(out.glob("*.png")):
-            time.sleep(0.05)
+        wait_until(lambda: list(out.glob("*.png")), 120, 0.05)
         worker = sorted(client.scheduler_info()["workers"])[0]
         killed.append(len(list(out.glob("*.png"))))
         try:
@@ -165,9 +173,7 @@ def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
         "--resume",
     ]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
-    deadline = time.time() + 120
-    while time.time() < deadline and not list(out.glob("*.png")):
-        time.sleep(0.05)
+    wait_until(lambda: list(out.glob("*.png")), 120, 0.05)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in err
@@ -218,8 +224,9 @@ def test_a_scheduler_killed_mid_run_is_reported_as_the_disk_says(tmp_path):
             time.sleep(0.05)
         scheduler.kill()  # kill -9, with images in flight on both workers
         _, err = run.communicate(timeout=120)
-        time.sleep(3)  # a worker still busy must not publish now that its run is over
         written = sorted(p.name for p in out.glob("*.png"))
+        # a worker still busy must not publish now that its run is over
+        assert holds_for(lambda: sorted(p.name for p in out.glob("*.png")) == written, 3)
     assert run.returncode == 1, err
     assert all(line.startswith("varcolor: ") for line in err.splitlines()), err  # no log, no traceback
     summary = re.search(r"colorized (\d+), skipped 0, failed (\d+)", err)

@@ -10,7 +10,7 @@ import varcolor
 from varcolor.errors import InputError, OutputError
 from varcolor.io import walk_images
 
-from .conftest import png_declaring
+from ..conftest import png_declaring
 
 
 @pytest.mark.parametrize("shape", [(17, 23), (17, 23, 3), (17, 23, 4)])

@@ -1,0 +1,113 @@
+"""Painting a colorization: chroma in a method's colour space → the result's RGB with the gray
+image's lightness, and the cues' values in that space (what the method holds).
+
+One :class:`Painter` per gray image: it holds the image's lightness for the repaints after edits
+(up to :data:`HOLD_LIGHTNESS` pixels) and paints a whole image or only the pixels an update changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .color import (
+    chroma_to_rgb,
+    chroma_to_rgb_of_gray,
+    lab_to_rgb,
+    lightness_of_gray,
+    rgb_to_lab,
+    rgb_to_yiq,
+    yiq_to_rgb,
+)
+from .cues import Cues
+from .io import to_levels
+
+__all__ = ["Painter", "HOLD_LIGHTNESS"]
+
+#: Up to this many pixels a colorizer holds the gray image's lightness (8 bytes a pixel) for the
+#: repaints after edits; a bigger scan, colorized once, computes it as it paints.
+HOLD_LIGHTNESS = 16_000_000
+
+
+class Painter:
+    """Paints chroma of ``space`` (``lab`` or ``yiq``) on the gray image ``gray`` (``H×W`` in [0, 1]).
+
+    Parameters
+    ----------
+    gray : ndarray
+        The gray image, ``H×W`` in [0, 1].
+    space : {"lab", "yiq"}
+        The colour space of the chroma a method propagates.
+    gamut : str
+        How colours outside sRGB are brought in (:func:`varcolor.color.lab_to_rgb`).
+    bits : {None, 8, 16}
+        None: RGB as floats in [0, 1]; 8 or 16: as the levels of an 8- or 16-bit file.
+    """
+
+    def __init__(self, gray: np.ndarray, space: str, gamut: str, bits: int | None = None):
+        self.gray, self.space, self.gamut = gray, space, gamut
+        # The colours as levels, painted band by band straight into them: a 40 MP scan's result
+        # then never exists as a float image (0.96 GB in float64).
+        self.rgb_type = {None: np.float64, 8: np.uint8, 16: np.uint16}[bits]
+        # Held for the repaints after edits up to HOLD_LIGHTNESS pixels; a bigger scan's is computed
+        # a band at a time as it is painted (the same values).
+        self.held = lightness_of_gray(gray) if gray.size <= HOLD_LIGHTNESS else None
+
+    @property
+    def lightness(self) -> np.ndarray:
+        """The gray image's CIE lightness (``H×W``)."""
+        return lightness_of_gray(self.gray) if self.held is None else self.held
+
+    def targets(self, cues: Cues) -> np.ndarray:
+        """The cues' values in the painter's space (``H×W×2``): ab, or I, Q."""
+        return cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
+
+    def targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
+        """The cue values at ``pixels`` (raster indices): ab, or I, Q."""
+        ab = cues.ab.reshape(-1, 2)[pixels]
+        if self.space == "lab":
+            return ab
+        lightness = None if cues.lightness is None else cues.lightness.ravel()[pixels]
+        own = lightness_of_gray(self.gray.ravel()[pixels]) if self.held is None else self.held.ravel()[pixels]
+        return _cue_iq(ab, lightness, own)
+
+    def paint(self, chroma: np.ndarray, where=None, last: tuple[np.ndarray, np.ndarray] | None = None):
+        """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of index
+        arrays) and ``last`` (the last result's ``rgb``, ``ab``), only those pixels painted again."""
+        lab = self.space == "lab"
+        if where is None or (isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]):
+            where = (slice(None), slice(None))  # every pixel painted: nothing of the last result to copy
+            rgb = np.empty(self.gray.shape + (3,), self.rgb_type)
+            ab = chroma if lab else np.empty_like(chroma)
+        else:
+            # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
+            rgb, ab = last[0].copy(), chroma if lab else last[1].copy()
+        self._paint(chroma, where, rgb, ab)
+        return rgb, ab
+
+    def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
+        """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""
+        if self.space == "lab":
+            if self.held is None:  # a scan: its lightness a band at a time
+                paint, values = chroma_to_rgb_of_gray, self.gray
+            else:
+                paint, values = chroma_to_rgb, self.held
+            if isinstance(where[0], slice):  # a window: written in place
+                paint(values[where], chroma[where], self.gamut, out=rgb[where])
+            else:
+                out = np.empty(values[where].shape + (3,), rgb.dtype)
+                rgb[where] = paint(values[where], chroma[where], self.gamut, out=out)
+            return
+        colours = yiq_to_rgb(np.concatenate([self.gray[where][..., None], chroma[where]], axis=-1))
+        ab[where] = rgb_to_lab(colours.reshape(1, -1, 3))[..., 1:].reshape(colours.shape[:-1] + (2,))
+        rgb[where] = colours if rgb.dtype.kind == "f" else to_levels(colours, np.empty(colours.shape, rgb.dtype))
+
+
+def _cue_iq(ab: np.ndarray, cue_lightness: np.ndarray | None, gray_lightness: np.ndarray) -> np.ndarray:
+    """The I, Q of each cue's own colour (``ab`` at its lightness where known, else the gray's);
+    any leading shape."""
+    lightness = (
+        gray_lightness if cue_lightness is None else np.where(np.isfinite(cue_lightness), cue_lightness, gray_lightness)
+    )
+    lab = np.concatenate([lightness[..., None], ab], axis=-1)
+    rgb = lab_to_rgb(lab, gamut="clip").reshape(1, -1, 3)
+    return rgb_to_yiq(rgb)[..., 1:].reshape(ab.shape)
