@@ -200,6 +200,17 @@ def quality(sets: dict, methods=METHODS, timeout: float = 600) -> list[dict]:
     return rows
 
 
+def kept(rows: list[dict], earlier: Path) -> list[dict]:
+    """``rows`` with the methods they lack taken from the same pairs in ``earlier`` (a report's
+    JSON): one method re-scored without re-running the slow automatic colour."""
+    import json
+
+    if not earlier.is_file():
+        return rows
+    before = {(row["set"], row["pair"]): row for row in json.loads(earlier.read_text())["pairs"]}
+    return [{**before.get((row["set"], row["pair"]), {}), **row} for row in rows]
+
+
 def summary(rows: list[dict], methods=METHODS) -> dict:
     """Per set: each method's mean PSNR, ΔE2000 and colourfulness ratio."""
     out = {}
@@ -212,7 +223,7 @@ def summary(rows: list[dict], methods=METHODS) -> dict:
             }
             | {"pairs": len(chosen)}
             for method in methods
-            if chosen and method in chosen[0]
+            if chosen and all(method in row for row in chosen)
         }
     return out
 
@@ -334,9 +345,9 @@ def tuning_shares(every: int, limit: int) -> None:
     original = matcher._confident
 
     def spy(*args):
-        confidence, ab = original(*args)
-        seen.append(float(np.mean(confidence >= matcher.MIN_CONFIDENCE)))
-        return confidence, ab
+        confidence, ab, share = original(*args)
+        seen.append(share)  # the trusted share before growing: what the gate reads
+        return confidence, ab, share
 
     matcher._confident = spy
     for kind in shares:
@@ -363,6 +374,11 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="1,12,40", help="megapixels of the speed rows (empty: none)")
     parser.add_argument("--part", choices=("quality", "speed", "all"), default="all", help="what to measure")
     parser.add_argument("--tuning", action="store_true", help="print the tuning part's trusted shares and stop")
+    parser.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help="methods to score (default all); the others' scores are kept from the last report's JSON",
+    )
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     if args.tuning:
@@ -377,7 +393,8 @@ def main(argv=None) -> int:
                     sets[f"{label(set_name)}, {kind}"] = list(photo_pairs(test[set_name][::3], kind, args.limit))
         sets["clips, frames of one shot"] = list(frame_pairs())
         load = [os.getloadavg()[0]]
-        rows = quality(sets)
+        methods = [m for m in args.methods.split(",") if m]
+        rows = kept(quality(sets, methods), Path(args.out) / "reference.json")
         load.append(os.getloadavg()[0])
         summaries = summary(rows)
         note = (
