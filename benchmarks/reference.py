@@ -402,6 +402,8 @@ def main(argv=None) -> int:
             "on BSDS500 train (and Kodak 1–14 while the matcher was written); reported on test photos: every "
             "third photo of BSDS500 val and of the ImageNet sample 300+."
         )
+        if set(methods) != set(METHODS):
+            note += f" Re-scored here: {', '.join(methods)}; the other rows are the previous run's, on the same pairs."
         write_report(
             args.out, "reference", {"summary": summaries, "pairs": rows, "note": note}, report(summaries, note)
         )

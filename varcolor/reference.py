@@ -313,46 +313,49 @@ def _grown(ours: np.ndarray, theirs: np.ndarray, matched: np.ndarray, trusted: n
     grown = np.zeros(trusted.shape, bool)
     if trusted.sum() < _GROW_SEEDS:
         return matched, grown
+    height, width = trusted.shape
     ref_height, ref_width = theirs.shape[:2]
-    flat = theirs.reshape(-1, theirs.shape[-1])
-
-    def cost(candidate):
-        index = candidate[..., 0] * ref_width + candidate[..., 1]
-        return np.einsum("ijk,ijk->ij", *(2 * [ours - flat[index]]))
-
-    matched = matched.copy()
+    flat_ours, flat_theirs = ours.reshape(-1, ours.shape[-1]), theirs.reshape(-1, theirs.shape[-1])
+    matched = matched.reshape(-1, 2).copy()
     trusted = trusted.copy()
-    limit = np.quantile(cost(matched)[trusted], _GROW_QUANTILE)
-    jitters = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]
+    trusted_flat = trusted.reshape(-1)  # a view: updated with ``trusted``
+
+    def cost(pixels, candidates):
+        return np.einsum(
+            "ij,ij->i", *(2 * [flat_ours[pixels] - flat_theirs[candidates[:, 0] * ref_width + candidates[:, 1]]])
+        )
+
+    limit = np.quantile(cost(np.flatnonzero(trusted_flat), matched[trusted_flat]), _GROW_QUANTILE)
+    jitters = np.array([(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)])
     for _ in range(_GROW_ROUNDS):
-        before = trusted.sum()
+        before = trusted_flat.sum()
         for jump in _GROW_JUMPS:
             for dy, dx in ((jump, 0), (-jump, 0), (0, jump), (0, -jump)):
-                source = _shifted(trusted, dy, dx, False) & ~trusted
-                if not source.any():
+                # Only the frontier is tried: untrusted pixels whose neighbour (dy, dx) back is trusted.
+                pixels = np.flatnonzero(_shifted(trusted, dy, dx, False) & ~trusted)
+                if not pixels.size:
                     continue
-                proposal = _shifted(matched, dy, dx, 0) + np.array([dy, dx])
-                best, best_cost = proposal, np.full(trusted.shape, np.inf)
-                for jy, jx in jitters:
-                    candidate = proposal + np.array([jy, jx])
+                proposal = matched[pixels - dy * width - dx] + np.array([dy, dx])
+                best, best_cost = proposal, np.full(pixels.size, np.inf)
+                for jitter in jitters:
+                    candidate = proposal + jitter
                     inside = (
-                        (candidate[..., 0] >= 0)
-                        & (candidate[..., 0] < ref_height)
-                        & (candidate[..., 1] >= 0)
-                        & (candidate[..., 1] < ref_width)
+                        (candidate[:, 0] >= 0)
+                        & (candidate[:, 0] < ref_height)
+                        & (candidate[:, 1] >= 0)
+                        & (candidate[:, 1] < ref_width)
                     )
-                    candidate = np.where(inside[..., None], candidate, 0)
-                    fit = np.where(inside & source, cost(candidate), np.inf)
+                    fit = np.where(inside, cost(pixels, np.where(inside[:, None], candidate, 0)), np.inf)
                     better = fit < best_cost
-                    best = np.where(better[..., None], candidate, best)
+                    best = np.where(better[:, None], candidate, best)
                     best_cost = np.where(better, fit, best_cost)
                 take = best_cost <= limit
-                matched[take] = best[take]
-                trusted |= take
-                grown |= take
-        if trusted.sum() == before:
+                matched[pixels[take]] = best[take]
+                trusted_flat[pixels[take]] = True
+                grown.reshape(-1)[pixels[take]] = True
+        if trusted_flat.sum() == before:
             break
-    return matched, grown
+    return matched.reshape(height, width, 2), grown
 
 
 def _shifted(array: np.ndarray, dy: int, dx: int, fill) -> np.ndarray:
