@@ -68,6 +68,17 @@ def crops(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return photo[:, :width], turned**GAMMA
 
 
+def moved(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A pair as fast motion makes it (tuning only): the truth (the left 60 %) and the reference
+    (the same width 30 % further right, zoomed 1.3×, turned 6°, another tone curve)."""
+    from skimage.transform import rescale, rotate
+
+    width = int(photo.shape[1] * 0.6)
+    shifted = photo[:, int(photo.shape[1] * 0.3) :][:, :width]
+    zoomed = np.clip(rescale(shifted, 1.3, channel_axis=2, anti_aliasing=True), 0, 1)
+    return photo[:, :width], np.clip(rotate(zoomed, 6.0, mode="reflect"), 0, 1) ** GAMMA
+
+
 def welsh(gray: np.ndarray, reference: np.ndarray, seed: int = 0) -> np.ndarray:
     """Welsh, Ashikhmin & Mueller 2002, global matching: the reference's lightness remapped to the
     target's mean and spread; 200 jittered samples; each target pixel takes the chroma of the
@@ -140,7 +151,7 @@ def score_pair(task: dict, queue) -> None:
 
 
 def photo_pairs(files: list[Path], kind: str, limit: int):
-    """``(name, truth, reference)`` of ``kind`` ("crops" or "unrelated") from ``files``."""
+    """``(name, truth, reference)`` of ``kind`` ("crops", "moved" or "unrelated") from ``files``."""
     import warnings
 
     import varcolor
@@ -158,7 +169,7 @@ def photo_pairs(files: list[Path], kind: str, limit: int):
         if rgb.ndim == 3 and not colourless(rgb[..., :3]):
             photos.append((path.name, rgb[..., :3]))
     for i, (name, rgb) in enumerate(photos):
-        truth, reference = crops(rgb)
+        truth, reference = (moved if kind == "moved" else crops)(rgb)
         if kind == "unrelated":
             reference = photos[(i + len(photos) // 2) % len(photos)][1]
         yield name, truth, reference
@@ -335,13 +346,14 @@ def speed_report(speeds: list[dict], note: str) -> str:
 
 
 def tuning_shares(every: int, limit: int) -> None:
-    """The trusted share of same-scene and unrelated pairs on the tuning part (BSDS500 train): where
+    """The trusted share (before growing) of same-scene pairs (crops, and crops moved as fast motion
+    moves them) and of unrelated pairs on the tuning part (BSDS500 train): where
     :data:`varcolor.reference.MIN_SHARE` must fall between."""
     import varcolor.reference as matcher
     from varcolor.color import same_lightness_gray
 
     files = split("tuning", every=every).get("bsds500/train", [])
-    shares = {"crops": [], "unrelated": []}
+    shares = {"crops": [], "moved": [], "unrelated": []}
     original = matcher._confident
 
     def spy(*args):
