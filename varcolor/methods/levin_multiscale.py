@@ -372,18 +372,18 @@ class LevinMultiscale(Method):
                 sweep.tile(key, inner, near[inner])
                 solved.append(key)
         for key in solved:  # the regions after the bands: they hold the bands' answers around them
-            self._regions(sweep, key, off, margin)
+            self._regions(sweep, key, off)
         if changed is not None:
             rows, columns = np.nonzero(changed)
             if rows.size:  # cues removed or recoloured: their pixels changed too
                 sweep.boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
         return sweep.solved, sweep.reused, sweep.unknowns, sweep.boxes
 
-    def _regions(self, sweep: _Sweep, key: tuple[int, int], off: np.ndarray, margin: int) -> None:
-        """Solve again, with ``margin`` of the band around them, the closed regions of the cues
-        ``off`` in the tile ``key``: each connected region where the gray (smoothed over a pixel)
-        changes by less than :data:`REACH_STEP` per pixel, holding such a cue, and at most
-        :data:`REACH` pixels across, grown by :data:`REACH_PAD` across its edge.
+    def _regions(self, sweep: _Sweep, key: tuple[int, int], off: np.ndarray) -> None:
+        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past
+        the band: each connected region where the gray (smoothed over a pixel) changes by less
+        than :data:`REACH_STEP` per pixel, holding such a cue, at most :data:`REACH` pixels across,
+        grown by :data:`REACH_PAD` across its edge; every other pixel held as solved.
 
         Why: the exact answer differs from the lifted one as far as a cue's colour reaches, not a
         fixed band. A cue inside a small closed region of its own lightness (a button, an eye,
@@ -409,21 +409,26 @@ class LevinMultiscale(Method):
         )
         interior = ndimage.gaussian_gradient_magnitude(np.asarray(self.guide[window], np.float32), 1.0) < REACH_STEP
         labels, _ = ndimage.label(interior, structure=np.ones((3, 3)))
-        seeds = np.zeros(interior.shape, bool)
         local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
-        seeds[local] = off[core]
-        objects = ndimage.find_objects(labels)
-        closed = [
-            k for k in np.unique(labels[seeds]) if k > 0 and max(s.stop - s.start for s in objects[k - 1]) <= REACH
-        ]
-        if not closed:
+        seeded = np.unique(labels[local][off[core]])
+        seeded = seeded[seeded > 0]
+        if not seeded.size:
+            return
+        # The seeded regions numbered 1..n (the grain leaves many small others: not looked at).
+        number = np.zeros(labels.max() + 1, np.int32)
+        number[seeded] = np.arange(1, seeded.size + 1)
+        labels = number[labels]
+        across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
+        # Closed, and reaching past the band: a region inside it is solved already.
+        beyond = np.bincount(labels[~sweep.region[window]], minlength=seeded.size + 1)[1:] > 0
+        closed = np.flatnonzero((across <= REACH) & beyond) + 1
+        if not closed.size:
             return
         grown = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=2 * REACH_PAD + 1).view(bool)
         grown &= ~sweep.problem.mask[window]
         sweep.region[window] |= grown
-        # the region, and the band within a margin of it: the band answers the region's colour too
-        near = ndimage.maximum_filter(grown.view(np.uint8), size=2 * margin + 1).view(bool)
-        sweep.tile(key, window, grown | (near & sweep.region[window]))
+        # The band around it stays as solved: the region's edge couples it weakly to them.
+        sweep.tile(key, window, grown)
 
 
 class _Sweep:
