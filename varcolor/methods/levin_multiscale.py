@@ -7,7 +7,9 @@
    to the gray (:mod:`varcolor.solvers.multiscale`), band by band.
 3. **Correct**: around the cues (within ``margin`` pixels), Levin's exact system solved again at
    full resolution, tile by tile, with the lifted chroma held around each tile: the detail near a
-   stroke (a small region of its own lightness, an edge inside a block) is the exact system's.
+   stroke (an edge inside a block) is the exact system's. Where a cue's lifted value is off and
+   the cue sits in a small closed region of its own lightness, the correction reaches the whole
+   region (as far as the exact answer differs from the lifted one there), not only the band.
    Cue pixels hold their values exactly.
 
 Why: at full resolution Levin's 3×3 affinities see film grain and sensor noise as edges, so
