@@ -161,6 +161,27 @@ def test_a_cues_correction_reaches_the_small_region_it_colours_and_nothing_else(
     np.testing.assert_array_equal(result.ab[cues.mask], cues.ab[cues.mask])
 
 
+@pytest.mark.parametrize("space", ["lab", "yiq"])
+def test_an_edit_recolouring_a_small_regions_cue_recolours_the_region(monkeypatch, space):
+    """An edit that recolours one disk's cue dot: the disk takes the new colour to its edge, as a
+    fresh solve colours it, while the tiles no changed cue reaches keep their corrections (those
+    of the other disks' regions too)."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 96)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, _, labels = _small_disks()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4, space=space)
+    colorizer.solve(cues)
+    dot = cues.mask & (labels == 1)
+    recoloured = varcolor.Cues(cues.mask, np.where(dot[..., None], (45.0, -45.0), cues.ab))
+    edited = colorizer.solve(recoloured)
+    assert 0 < edited.info["engine"]["tiles_reused"]
+    fresh = varcolor.colorize(gray, recoloured, method=ENGINE, factor=4, space=space)
+    assert np.abs(edited.ab - fresh.ab).max() < 0.05
+    # the disk took the new colour as the exact solve gives it (its far side too: beyond the band)
+    exact = varcolor.colorize(gray, recoloured, method="levin", space=space).ab
+    assert np.abs(edited.ab - exact)[labels == 1].max(axis=-1).mean() < 1.5
+
+
 def test_edits_correct_the_coarse_factors_and_match_a_fresh_solve(monkeypatch, rng):
     # Correct the coarse factors even where a fresh solve of the small coarse grid is predicted cheaper.
     monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
