@@ -313,7 +313,7 @@ def markdown(table: list[dict], disks: list[dict], meta: dict) -> str:
         )
     gains = scene_gains(table)
     if gains:
-        lines += ["", "Gain over the exact solve, each scene's mean over every test photo (target ≥ +0.30 dB):", ""]
+        lines += ["", "Gain over the exact solve, each scene's mean over every photo (target ≥ +0.30 dB):", ""]
         lines += ["| candidate | " + " | ".join(SCENES) + " |", "|---|" + "---:|" * len(SCENES)]
         for config, by_scene in gains.items():
             cells = [f"{by_scene[scene]:+.3f}" + ("" if by_scene[scene] >= 0.3 else " (missed)") for scene in SCENES]
