@@ -66,6 +66,10 @@ REACH_STEP = 0.03
 #: Pixels solved around a closed region: across its edge, so that what holds it lies outside,
 #: where the exact system couples weakly to it (the edge's own pixels).
 REACH_PAD = 4
+#: A closed region of fewer pixels is left to the band: a pocket the grain closes beside a stroke
+#: costs a solve and changes nothing the band did not (44 solves of 30,214 pixels at 4 MP with
+#: sparse scribbles, 24 of 17,667 with this; the disks' scores unchanged).
+REACH_AREA = 100
 
 
 def _whole(name: str, value) -> None:
@@ -384,8 +388,9 @@ class LevinMultiscale(Method):
     def _regions(self, sweep: _Sweep, key: tuple[int, int], off: np.ndarray) -> None:
         """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past
         the band: each connected region where the gray (smoothed over a pixel) changes by less
-        than :data:`REACH_STEP` per pixel, holding such a cue, at most :data:`REACH` pixels across,
-        grown by :data:`REACH_PAD` across its edge; every other pixel held as solved.
+        than :data:`REACH_STEP` per pixel, holding such a cue, at most :data:`REACH` pixels across
+        and at least :data:`REACH_AREA` pixels large, grown by :data:`REACH_PAD` across its edge;
+        every other pixel held as solved.
 
         Why: the exact answer differs from the lifted one as far as a cue's colour reaches, not a
         fixed band. A cue inside a small closed region of its own lightness (a button, an eye,
@@ -423,7 +428,8 @@ class LevinMultiscale(Method):
         across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
         # Closed, and reaching past the band: a region inside it is solved already.
         beyond = np.bincount(labels[~sweep.region[window]], minlength=seeded.size + 1)[1:] > 0
-        closed = np.flatnonzero((across <= REACH) & beyond) + 1
+        sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
+        closed = np.flatnonzero((across <= REACH) & beyond & (sizes >= REACH_AREA)) + 1
         if not closed.size:
             return
         grown = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=2 * REACH_PAD + 1).view(bool)
