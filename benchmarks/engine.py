@@ -43,6 +43,11 @@ or ``photo`` (kodim05 upscaled, 80 strokes in its own colours drawn at 1 MP and 
 result's PSNR against the photo, and the same strokes' at 1 MP, so that a big scan's quality is
 told against a small one's).
 
+``--disks``: the small-detail scene of ``multiscale.py`` (150 disks of radius 5–16 px, each with a
+2×2 cue dot, on a grainy 1 MP texture): |Δab| inside the disks, the default engine's against the
+exact solve's. The report ends with the rows measured against their targets (the engine's gains
+over the exact solve on photos at native size read from ``--gains``, a ``multiscale.py`` result).
+
 Writes ``engine.json`` and ``engine.md`` (``--name`` changes the stem), and ``engine.png``.
 Run: ``python benchmarks/engine.py`` (0.25/1/4 MP first solves, edits at 1 MP: a few minutes);
 ``--big`` adds 16 and 40 MP first solves (``auto``: the tiles; minutes and up to 8 GB each) and
@@ -333,6 +338,83 @@ def edit_session(task: dict, queue) -> None:
             "peak_bytes": max(0, peak - before),
         }
     )
+
+
+def disk_detail(task: dict, queue) -> None:
+    """The small-detail scene (``multiscale.disk_scene``: 150 disks of radius 5–16 px, a 2×2 cue
+    dot each, on a grainy 1 MP texture): |Δab| inside the disks, the exact solve's and the
+    default engine's, in this fresh process."""
+    from multiscale import disk_scene, disk_scores
+
+    import varcolor
+
+    _warm("direct")
+    gray, cues, truth, labels, radii = disk_scene()
+    rows = {}
+    for name, keywords in (("exact", {"method": "levin"}), ("default", _method(task))):
+        start = time.perf_counter()
+        result = varcolor.colorize(gray, cues, **keywords)
+        rows[name] = {"seconds": time.perf_counter() - start, **disk_scores(result.ab, truth, labels, radii)}
+    queue.put({**task, **rows})
+
+
+#: The targets each row of the report is held to: (what, measured from the rows, target, unit).
+TARGETS = (
+    ("small disks: the default engine's mean Δab inside them", "≤ the exact solve's + 0.3 ab"),
+    ("photos at native size: gain over the exact solve (strokes / hints / grainy strokes)", "≥ +0.30 dB each"),
+    ("40 MP `varcolor colorize`: peak memory", "≤ 1.5 GB"),
+    ("40 MP `varcolor colorize`: time", "≤ 1.0 × 50 mv (no slower)"),
+    ("12 MP edits through `Colorizer`: slowest edit", "≤ 1 s"),
+)
+
+
+def target_rows(edits: list[dict], cli: list[dict], disks: list[dict], gains: dict | None) -> list[str]:
+    """The report's rows against their targets (:data:`TARGETS`): measured, met or by how much missed."""
+
+    def verdict(value: float, limit: float, smaller: bool, unit: str) -> str:
+        good = value <= limit if smaller else value >= limit
+        return "met" if good else f"missed by {abs(value - limit):.2f}{unit}"
+
+    rows = []
+    for r in disks:
+        if "error" in r:
+            continue
+        mine, exact = r["default"]["ab_error"], r["exact"]["ab_error"]
+        rows.append((TARGETS[0], f"{mine:.2f} ab (exact {exact:.2f})", verdict(mine, exact + 0.3, True, " ab")))
+    if gains:
+        worst = min(gains.values())
+        cells = " / ".join(f"{v:+.2f}" for v in gains.values())
+        rows.append((TARGETS[1], f"{cells} dB", verdict(worst, 0.3, False, " dB")))
+    for r in cli:
+        if "error" in r or r["megapixels"] != 40:
+            continue
+        rows.append((TARGETS[2], f"{r['peak_bytes'] / 1e9:.2f} GB", verdict(r["peak_bytes"] / 1e9, 1.5, True, " GB")))
+        if "units" in r:
+            rows.append(
+                (TARGETS[3], f"{r['units']:.2f} × ({r['seconds']:.1f} s)", verdict(r["units"], 1.0, True, " ×"))
+            )
+    for r in edits:
+        if "error" in r or r["megapixels"] != 12 or r["engine"] != "incremental":
+            continue
+        rows.append(
+            (TARGETS[4], f"{r['max_seconds']:.2f} s ({r['pattern']})", verdict(r["max_seconds"], 1.0, True, " s"))
+        )
+    if not rows:
+        return []
+    lines = ["", "The rows against their targets:", "", "| row | measured | target | |", "|---|---|---|---|"]
+    return lines + [f"| {what} | {measured} | {target} | {result} |" for (what, target), measured, result in rows]
+
+
+def scene_gains(path: Path) -> dict | None:
+    """The default engine's gain over the exact solve per scene, from a ``multiscale.py`` result
+    (its ``window`` candidate; None without one)."""
+    if not path.is_file():
+        return None
+    from multiscale import scene_gains as gains_of
+
+    record = json.loads(path.read_text())
+    gains = gains_of(record["summary"])
+    return next((v for k, v in gains.items() if "window" in k), None)
 
 
 #: What each kind of big scan is, for the report.
@@ -654,7 +736,14 @@ def _gb(row: dict) -> str:
     return f"{row['peak_bytes'] / 1e9:.2f} GB"
 
 
-def report(first: list[dict], edits: list[dict], cli: list[dict] = (), saves: list[dict] = ()) -> str:
+def report(
+    first: list[dict],
+    edits: list[dict],
+    cli: list[dict] = (),
+    saves: list[dict] = (),
+    disks: list[dict] = (),
+    gains: dict | None = None,
+) -> str:
     lines = [
         "First solve (`Colorizer(gray, solver=...).solve(cues)`, end to end):",
         "",
@@ -763,6 +852,30 @@ def report(first: list[dict], edits: list[dict], cli: list[dict] = (), saves: li
                 f"{r['server_rss_before'] / 1e9:.2f} GB | {r['server_rss_after'] / 1e9:.2f} GB | "
                 f"{r['child_peak_bytes'] / 1e9:.2f} GB | {r['load']:.1f} |"
             )
+    for r in disks:
+        if "error" in r:
+            lines += ["", f"Small disks: {r['error']}"]
+            continue
+        lines += [
+            "",
+            "Small disks (`multiscale.disk_scene`: 150 disks of radius 5–16 px on a grainy 1 MP texture, a 2×2 cue "
+            "dot each): mean |Δab| to the truth inside the disks, by radius, and the worst disk (the exact solve's "
+            "error there):",
+            "",
+            "| engine | mean | "
+            + " | ".join(f"radius {k} px" for k in r["exact"]["by_radius"])
+            + " | worst disk | seconds |",
+            "|---|---|" + "---|" * len(r["exact"]["by_radius"]) + "---|---|",
+        ]
+        for name in ("exact", "default"):
+            row = r[name]
+            worst = int(np.argmax(row["per_disk"]))
+            lines.append(
+                f"| {name} | {row['ab_error']:.2f} | "
+                + " | ".join(f"{v:.2f}" for v in row["by_radius"].values())
+                + f" | {row['per_disk'][worst]:.1f} ({r['exact']['per_disk'][worst]:.1f}) | {row['seconds']:.1f} |"
+            )
+    lines += target_rows(edits, cli, disks, gains)
     fallbacks = _fallbacks(edits)
     if fallbacks:
         lines += ["", "Edits solved afresh, and why (`info['full_solve']`):", "", *fallbacks]
@@ -820,11 +933,24 @@ def main(argv=None) -> int:
         "--profile", metavar="PATTERN", help="profile the edit sequence of PATTERN at --edit-sizes' first"
     )
     parser.add_argument("--keep", action="store_true", help="keep the rows of the existing .json (add to them)")
+    parser.add_argument("--disks", action="store_true", help="the small-detail scene: the default engine against levin")
+    parser.add_argument(
+        "--gains",
+        default=str(HERE / "results" / "multiscale_reach.json"),
+        help="a multiscale.py result whose gains over the exact solve the targets list (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.report_only:
         saved = json.loads((out / f"{args.name}.json").read_text())
-        text = report(saved["first"], saved["edits"], saved.get("cli", []), saved.get("saves", []))
+        text = report(
+            saved["first"],
+            saved["edits"],
+            saved.get("cli", []),
+            saved.get("saves", []),
+            saved.get("disks", []),
+            scene_gains(Path(args.gains)),
+        )
         (out / f"{args.name}.md").write_text(text)
         plot(saved["edits"], out / f"{args.name}.png")
         print(text)
@@ -869,24 +995,37 @@ def main(argv=None) -> int:
     ]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    first, edits, cli, saves = [], [], [], []
+    first, edits, cli, saves, disks = [], [], [], [], []
     if args.keep and (out / f"{args.name}.json").is_file():
         saved = json.loads((out / f"{args.name}.json").read_text())
         first, edits, cli, saves = saved["first"], saved["edits"], saved.get("cli", []), saved.get("saves", [])
+        disks = saved.get("disks", [])
+    gains = scene_gains(Path(args.gains))
     cli_sizes = [] if args.cli_sizes == "none" else [float(s) for s in args.cli_sizes.split(",")]
 
     def save() -> str:
-        text = report(first, edits, cli, saves)
+        text = report(first, edits, cli, saves, disks, gains)
         meta = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "python": platform.python_version(),
             "load_average": os.getloadavg(),
             "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "NUMPY_MADVISE_HUGEPAGE")},
         }
-        rows = {"first": first, "edits": edits, "cli": cli, "saves": saves}
+        rows = {"first": first, "edits": edits, "cli": cli, "saves": saves, "disks": disks, "gains": gains}
         write_report(out, args.name, {**meta, **rows}, text)
         return text
 
+    if args.disks:
+        row = run(disk_detail, {"method": args.method}, args.timeout)
+        disks.append(row)
+        print(
+            "disks "
+            + (
+                row.get("error") or f"default {row['default']['ab_error']:.2f} ab, exact {row['exact']['ab_error']:.2f}"
+            ),
+            flush=True,
+        )
+        save()
     for task in edit_tasks:
         row = run(edit_session, task, args.timeout)
         edits.append(row)

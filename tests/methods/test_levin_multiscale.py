@@ -112,6 +112,77 @@ def test_small_disks_keep_their_colour_near_the_exact_solve():
     assert coarse_only > corrected + 0.2  # what the correction is for
 
 
+def _small_disks(side=288, seed=5):
+    """Disks of radius 8–16 px, each of its own lightness and colour with a 2×2 cue dot at its
+    centre, on a grainy texture whose smooth colour field a grid of cue dots gives; and the
+    disks' labels (0 elsewhere)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:side, :side]
+    lightness = 0.45 + 0.08 * np.sin(yy / 23.0) * np.cos(xx / 31.0)
+    truth = np.stack([20 * np.sin(xx / 90.0), 15 * np.cos(yy / 70.0)], axis=-1)
+    labels = np.zeros((side, side), int)
+    for k, (y, x) in enumerate((y, x) for y in range(36, side - 20, 72) for x in range(36, side - 20, 72)):
+        radius = rng.uniform(8, 16)
+        disk = (yy - y) ** 2 + (xx - x) ** 2 <= radius**2
+        lightness[disk] = rng.choice([rng.uniform(0.1, 0.25), rng.uniform(0.65, 0.9)])
+        truth[disk] = rng.uniform(-50, 50, 2)
+        labels[disk] = k + 1
+    mask = np.zeros((side, side), bool)
+    mask[::24, ::24] = True  # the background's cue dots, off the disks and their edges
+    mask &= ~ndimage.binary_dilation(labels > 0, iterations=6)
+    for y, x in ndimage.center_of_mass(labels > 0, labels, np.arange(1, labels.max() + 1)):
+        mask[int(y) : int(y) + 2, int(x) : int(x) + 2] = True
+    gray = np.clip(lightness + rng.normal(0, 4 / 255, lightness.shape), 0, 1)
+    return gray, varcolor.Cues(mask, np.where(mask[..., None], truth, 0.0)), truth, labels
+
+
+def test_a_cues_correction_reaches_the_small_region_it_colours_and_nothing_else(monkeypatch):
+    """A 2×2 cue dot in a disk wider than the band (``margin`` 8 px) of its own lightness: the
+    exact solve colours the whole disk with it, the lift mixes in the colour around it. The
+    correction reaches the whole disk (its colours within a fraction of an ab unit of the exact
+    solve's, where the band alone was more than 1 ab worse), and away from the disks the colours
+    are the band's alone (a region's solve reaches ``REACH_PAD`` across its edge)."""
+    gray, cues, truth, labels = _small_disks()
+    disks = labels > 0
+
+    def error(ab):
+        return float(np.sqrt(((ab - truth) ** 2).sum(axis=-1))[disks].mean())
+
+    exact = varcolor.colorize(gray, cues, method="levin").ab
+    result = varcolor.colorize(gray, cues, method=ENGINE, factor=4)
+    assert error(result.ab) < error(exact) + 0.3
+    # each disk's colour, not only their mean
+    per_disk = ndimage.mean(np.abs(result.ab - exact).max(axis=-1), labels, np.arange(1, labels.max() + 1))
+    assert per_disk.max() < 1.5
+    monkeypatch.setattr(levin_multiscale, "REACH_ABOVE", np.inf)  # the band alone
+    band = varcolor.colorize(gray, cues, method=ENGINE, factor=4)
+    assert error(band.ab) > error(exact) + 1.0  # what the reach is for: the check can fail
+    away = ~ndimage.binary_dilation(disks, np.ones((3, 3)), iterations=levin_multiscale.REACH_PAD + 3)
+    assert np.abs(result.ab - band.ab)[away].max() < 1e-6
+    np.testing.assert_array_equal(result.ab[cues.mask], cues.ab[cues.mask])
+
+
+@pytest.mark.parametrize("space", ["lab", "yiq"])
+def test_an_edit_recolouring_a_small_regions_cue_recolours_the_region(monkeypatch, space):
+    """An edit that recolours one disk's cue dot: the disk takes the new colour to its edge, as a
+    fresh solve colours it, while the tiles no changed cue reaches keep their corrections (those
+    of the other disks' regions too)."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 96)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, _, labels = _small_disks()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4, space=space)
+    colorizer.solve(cues)
+    dot = cues.mask & (labels == 1)
+    recoloured = varcolor.Cues(cues.mask, np.where(dot[..., None], (45.0, -45.0), cues.ab))
+    edited = colorizer.solve(recoloured)
+    assert 0 < edited.info["engine"]["tiles_reused"]
+    fresh = varcolor.colorize(gray, recoloured, method=ENGINE, factor=4, space=space)
+    assert np.abs(edited.ab - fresh.ab).max() < 0.05
+    # the disk took the new colour as the exact solve gives it (its far side too: beyond the band)
+    exact = varcolor.colorize(gray, recoloured, method="levin", space=space).ab
+    assert np.abs(edited.ab - exact)[labels == 1].max(axis=-1).mean() < 1.5
+
+
 def test_edits_correct_the_coarse_factors_and_match_a_fresh_solve(monkeypatch, rng):
     # Correct the coarse factors even where a fresh solve of the small coarse grid is predicted cheaper.
     monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)

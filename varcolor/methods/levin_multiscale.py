@@ -7,7 +7,9 @@
    to the gray (:mod:`varcolor.solvers.multiscale`), band by band.
 3. **Correct**: around the cues (within ``margin`` pixels), Levin's exact system solved again at
    full resolution, tile by tile, with the lifted chroma held around each tile: the detail near a
-   stroke (a small region of its own lightness, an edge inside a block) is the exact system's.
+   stroke (an edge inside a block) is the exact system's. Where a cue's lifted value is off and
+   the cue sits in a small closed region of its own lightness, the correction reaches the whole
+   region (as far as the exact answer differs from the lifted one there), not only the band.
    Cue pixels hold their values exactly.
 
 Why: at full resolution Levin's 3×3 affinities see film grain and sensor noise as edges, so
@@ -51,6 +53,22 @@ KEEP_PIXELS = 16_000_000
 #: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound
 #: (in YIQ, whose chroma spans about 1/500 of ab's, 1/500 of it).
 REUSE_BELOW = 0.02
+#: The correction reaches past ``margin`` around a cue whose lifted value is off by more than this
+#: (ab; in YIQ 1/500 of it), over the closed region of the cue's lightness holding it
+#: (:meth:`LevinMultiscale._regions`): chosen on BSDS500 train (benchmarks/results/multiscale_reach_tuning.md).
+REACH_ABOVE = 1.0
+#: A region of a cue's lightness up to this many pixels across is closed (the cue's colour is all its
+#: colour in the exact solve); a larger one is open (the lift's colour flows there) and left alone.
+REACH = 48
+#: Where the gray, smoothed over a pixel, changes by less than this per pixel, a region goes on.
+REACH_STEP = 0.03
+#: Pixels solved around a closed region: across its edge, so that what holds it lies outside,
+#: where the exact system couples weakly to it (the edge's own pixels).
+REACH_PAD = 4
+#: A closed region of fewer pixels is left to the band: a pocket the grain closes beside a stroke
+#: costs a solve and changes nothing the band did not (44 solves of 30,214 pixels at 4 MP with
+#: sparse scribbles, 24 of 17,667 with this; the disks' scores unchanged).
+REACH_AREA = 100
 
 
 def _whole(name: str, value) -> None:
@@ -248,10 +266,10 @@ class LevinMultiscale(Method):
         if previous is not None and prior is None:  # however the coarse grid was solved: corrected or afresh
             moved = np.abs(coarse - previous).max(axis=2)  # how far the lift moves, block by block
         chroma, region = self._lift(coarse, moved, _precision(problem))
-        chroma[problem.mask] = problem.targets[problem.mask]  # hard cues, exactly
+        off = self._hold_cues(chroma, problem)
         times["lift_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
-        tiles, reused, unknowns, boxes = self._correct(chroma, problem, margin, moved)
+        tiles, reused, unknowns, boxes = self._correct(chroma, problem, margin, moved, off)
         times["correct_seconds"] = time.perf_counter() - start
         engine.update(tiles=tiles, tiles_reused=reused, corrected_pixels=unknowns, margin=margin, **times)
         report.update(engine=engine)
@@ -272,8 +290,8 @@ class LevinMultiscale(Method):
             The full-resolution cues (``prior`` and ``weight`` read by the correction).
         """
         chroma, _ = self._lift(coarse, None, _precision(problem))
-        chroma[problem.mask] = problem.targets[problem.mask]
-        tiles, _, unknowns, _ = self._correct(chroma, problem, self.options.parameters.margin, None)
+        off = self._hold_cues(chroma, problem)
+        tiles, _, unknowns, _ = self._correct(chroma, problem, self.options.parameters.margin, None, off)
         return chroma, {"tiles": tiles, "corrected_pixels": unknowns}
 
     def _lift(self, coarse: np.ndarray, moved: np.ndarray | None, dtype) -> tuple[np.ndarray, tuple | None]:
@@ -321,20 +339,38 @@ class LevinMultiscale(Method):
             ].max()
         )
 
+    def _hold_cues(self, chroma: np.ndarray, problem: Problem) -> np.ndarray:
+        """Write the cues into the lifted ``chroma`` (held exactly), and return where a cue's
+        lifted value was off by more than :data:`REACH_ABOVE` (``H×W`` bool): the cues whose
+        correction may have to reach further than ``margin`` (:meth:`_regions`). A band of rows at
+        a time: a scan's cue values are not copied whole."""
+        above = REACH_ABOVE * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
+        off = np.zeros(problem.mask.shape, bool)
+        band = max(1, (1 << 20) // max(1, problem.mask.shape[1]))
+        for top in range(0, problem.mask.shape[0], band):
+            rows = slice(top, top + band)
+            held = problem.mask[rows]
+            values = problem.targets[rows][held]
+            off[rows][held] = np.abs(chroma[rows][held] - values).max(axis=-1) > above
+            chroma[rows][held] = values
+        return off
+
     def _correct(
-        self, chroma: np.ndarray, problem: Problem, margin: int, moved: np.ndarray | None
+        self, chroma: np.ndarray, problem: Problem, margin: int, moved: np.ndarray | None, off: np.ndarray
     ) -> tuple[int, int, int, list]:
         """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
         tile by tile (each tile's LU on its free pixels alone), everything else held at ``chroma``:
-        a tile sees the tiles solved before it (one multiplicative Schwarz sweep).
+        a tile sees the tiles solved before it (one multiplicative Schwarz sweep). Then, in each
+        tile solved, over the closed regions around the cues ``off`` (:meth:`_regions`).
 
-        Each tile's correction (its solution less the lift) is kept. After an edit (``moved``: how
-        far the coarse solution moved, per block), a tile that no changed cue reaches (within
-        ``margin`` and the tiles' overlap) and where the coarse solution moved less than
-        :data:`REUSE_BELOW` adds its kept correction to the new lift instead of being solved again.
-        Its error is then at most twice that move (the tile's solve keeps to the range of what it
-        holds, a maximum principle, and the lift moved by less on its border and its cues).
-        Returns the tiles solved, the tiles reused, the pixels solved and the windows solved."""
+        Each tile's corrections (its solutions less what they started from) are kept. After an
+        edit (``moved``: how far the coarse solution moved, per block), a tile that no changed cue
+        reaches (within the corrections' reach and the tiles' overlap) and where the coarse
+        solution moved less than :data:`REUSE_BELOW` adds its kept corrections to the new lift
+        instead of being solved again. Its error is then at most twice that move (the tile's solve
+        keeps to the range of what it holds, a maximum principle, and the lift moved by less on
+        its border and its cues). Returns the tiles solved, the tiles reused, the pixels solved
+        and the windows solved."""
         keep = self.guide.size <= KEEP_PIXELS
         cues = (np.flatnonzero(problem.mask), problem.targets[problem.mask]) if keep else None
         last, self._last_cues = self._last_cues, cues
@@ -347,13 +383,15 @@ class LevinMultiscale(Method):
         near &= ~problem.mask
         height, width = self.guide.shape
         overlap = max(margin // 2, 4)
-        reach = None
+        reach = changed = None
         if kept:
             changed = _changed_cues(last, cues, problem.mask.shape)
-            reach = ndimage.maximum_filter(changed.view(np.uint8), size=2 * (margin + overlap) + 7).view(bool)
-        solved = reused = unknowns = 0
-        boxes = []
+            # a changed cue's correction reaches its band, or its closed region and what holds it
+            far = max(margin, REACH + REACH_PAD + margin) + overlap
+            reach = ndimage.maximum_filter(changed.view(np.uint8), size=2 * far + 7).view(bool)
+        sweep = _Sweep(self, chroma, problem, near, keep)
         below = REUSE_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
+        solved = []
         for top in range(0, height, TILE):
             for left in range(0, width, TILE):
                 inner = (
@@ -363,44 +401,118 @@ class LevinMultiscale(Method):
                 key = (top, left)
                 if reach is not None and not reach[inner].any() and self._still(moved, inner) < below:
                     if key in kept:
-                        window, unknown, delta = self._kept[key] = kept[key]
-                        chroma[window][unknown] += delta
-                        reused += 1
+                        for window, unknown, delta in kept[key]:
+                            chroma[window][unknown] += delta
+                        self._kept[key] = list(kept[key])
+                        sweep.reused += 1
                     continue
-                free = near[inner]
-                if not free.any():
-                    continue
-                # The tile's free pixels' box, and 2 px more: their rows read their neighbours'
-                # 3×3 neighbourhoods, which the window then holds as the whole image's.
-                rows, columns = np.nonzero(free)
-                box = (
-                    slice(inner[0].start + rows.min(), inner[0].start + rows.max() + 1),
-                    slice(inner[1].start + columns.min(), inner[1].start + columns.max() + 1),
-                )
-                window = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, n)) for s, n in zip(box, (height, width)))
-                unknown = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start), bool)
-                local = tuple(slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, window))
-                unknown[local] = near[box]
-                unknown &= ~held_border(window, (height, width))
-                values = chroma[window]
-                prior = weight = None
-                if problem.prior is not None:
-                    prior, weight = problem.prior[window], problem.weight[window]
-                # Only the free pixels' rows are built, factored and checked: the rest of the
-                # window is known values, entering through the rows next to it.
-                operator, rhs = self.coarse.free_system(self.guide[window], unknown, prior, weight)
-                solution, _ = DirichletSolver(operator, unknown, tol=1e-5).solve(rhs, values)
-                if keep:
-                    self._kept[key] = (window, unknown, solution - values[unknown])
-                values[unknown] = solution
-                solved += 1
-                unknowns += int(np.count_nonzero(unknown))
-                boxes.append(window)
-        if kept and reach is not None:
+                sweep.tile(key, inner, near[inner])
+                solved.append(key)
+        for key in solved:  # the regions after the bands: they hold the bands' answers around them
+            self._regions(sweep, key, off)
+        if changed is not None:
             rows, columns = np.nonzero(changed)
             if rows.size:  # cues removed or recoloured: their pixels changed too
-                boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
-        return solved, reused, unknowns, boxes
+                sweep.boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
+        return sweep.solved, sweep.reused, sweep.unknowns, sweep.boxes
+
+    def _regions(self, sweep: _Sweep, key: tuple[int, int], off: np.ndarray) -> None:
+        """Solve again the closed regions of the cues ``off`` in the tile ``key`` that reach past
+        the band: each connected region where the gray (smoothed over a pixel) changes by less
+        than :data:`REACH_STEP` per pixel, holding such a cue, at most :data:`REACH` pixels across
+        and at least :data:`REACH_AREA` pixels large, grown by :data:`REACH_PAD` across its edge;
+        every other pixel held as solved.
+
+        Why: the exact answer differs from the lifted one as far as a cue's colour reaches, not a
+        fixed band. A cue inside a small closed region of its own lightness (a button, an eye,
+        a small flower) colours all of it in the exact solve, but the lift, blending blocks around
+        it, mixes in the colour outside, and a band of ``margin`` around a small cue, held at that
+        lift, corrects only a little of it. Where the region is open, the exact answer is the
+        colour flowing in from the rest of the image, which the coarse solve and the lift give
+        better than the full-resolution affinities (they see film grain as edges): the lift stays.
+        """
+        from scipy import ndimage
+
+        height, width = self.guide.shape
+        top, left = key
+        core = (slice(top, min(top + TILE, height)), slice(left, min(left + TILE, width)))
+        if not off[core].any():
+            return
+        # A region holding a seed of the core reaches at most REACH beyond it: seen whole in the
+        # window, or seen reaching its edge, and then open.
+        pad = REACH + REACH_PAD + 1
+        window = (
+            slice(max(top - pad, 0), min(core[0].stop + pad, height)),
+            slice(max(left - pad, 0), min(core[1].stop + pad, width)),
+        )
+        interior = ndimage.gaussian_gradient_magnitude(np.asarray(self.guide[window], np.float32), 1.0) < REACH_STEP
+        labels, _ = ndimage.label(interior, structure=np.ones((3, 3)))
+        local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
+        seeded = np.unique(labels[local][off[core]])
+        seeded = seeded[seeded > 0]
+        if not seeded.size:
+            return
+        # The seeded regions numbered 1..n (the grain leaves many small others: not looked at).
+        number = np.zeros(labels.max() + 1, np.int32)
+        number[seeded] = np.arange(1, seeded.size + 1)
+        labels = number[labels]
+        across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
+        # Closed, and reaching past the band: a region inside it is solved already.
+        beyond = np.bincount(labels[~sweep.region[window]], minlength=seeded.size + 1)[1:] > 0
+        sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
+        closed = np.flatnonzero((across <= REACH) & beyond & (sizes >= REACH_AREA)) + 1
+        if not closed.size:
+            return
+        grown = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=2 * REACH_PAD + 1).view(bool)
+        grown &= ~sweep.problem.mask[window]
+        sweep.region[window] |= grown
+        # The band around it stays as solved: the region's edge couples it weakly to them.
+        sweep.tile(key, window, grown)
+
+
+class _Sweep:
+    """The correction's tile solves: the pixels corrected so far (``region``), what was solved,
+    and each tile's corrections (kept for edits)."""
+
+    def __init__(self, engine: LevinMultiscale, chroma: np.ndarray, problem: Problem, region: np.ndarray, keep: bool):
+        self.engine, self.chroma, self.problem, self.region, self.keep = engine, chroma, problem, region, keep
+        self.solved = self.reused = self.unknowns = 0
+        self.boxes: list = []
+
+    def tile(self, key, inner: tuple[slice, slice], free: np.ndarray) -> None:
+        """Solve the ``free`` pixels (``inner``-sized bool) with every other pixel held."""
+        if not free.any():
+            return
+        engine, chroma, problem = self.engine, self.chroma, self.problem
+        height, width = engine.guide.shape
+        # The tile's free pixels' box, and 2 px more: their rows read their neighbours'
+        # 3×3 neighbourhoods, which the window then holds as the whole image's.
+        rows, columns = np.nonzero(free)
+        box = (
+            slice(inner[0].start + rows.min(), inner[0].start + rows.max() + 1),
+            slice(inner[1].start + columns.min(), inner[1].start + columns.max() + 1),
+        )
+        window = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, n)) for s, n in zip(box, (height, width)))
+        unknown = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start), bool)
+        local = tuple(slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, window))
+        unknown[local] = free[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
+        unknown &= ~held_border(window, (height, width))
+        if not unknown.any():
+            return
+        values = chroma[window]
+        prior = weight = None
+        if problem.prior is not None:
+            prior, weight = problem.prior[window], problem.weight[window]
+        # Only the free pixels' rows are built, factored and checked: the rest of the
+        # window is known values, entering through the rows next to it.
+        operator, rhs = engine.coarse.free_system(engine.guide[window], unknown, prior, weight)
+        solution, _ = DirichletSolver(operator, unknown, tol=1e-5).solve(rhs, values)
+        if self.keep:
+            engine._kept.setdefault(key, []).append((window, unknown, solution - values[unknown]))
+        values[unknown] = solution
+        self.solved += 1
+        self.unknowns += int(np.count_nonzero(unknown))
+        self.boxes.append(window)
 
 
 def _precision(problem: Problem):
