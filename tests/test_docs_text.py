@@ -47,3 +47,25 @@ def test_readme_is_under_10_kb():
 def test_the_check_finds_what_it_should():
     text = "see issue 37 and #12\n```\n# 3 comment in code: #4 is fine here\n```\nfile /work/x, fine: PR-12, C#9"
     assert [line.split(":")[0] for line in offences(text)] == ["1", "5"]
+
+
+def test_every_page_of_the_site_is_in_its_menu_or_said_to_be_outside_it():
+    # A page neither in the menu nor under `not_in_nav` is one INFO line of every `make docs`
+    # (about 95 of them for the benchmark tables, which benchmarks.md links instead).
+    pytest.importorskip("mkdocs")
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+
+    def listed(entries):
+        for entry in entries:
+            values = entry.values() if isinstance(entry, dict) else [entry]
+            for value in values:
+                yield from listed(value) if isinstance(value, list) else [value]
+
+    menu = set(listed(config["nav"]))
+    pages = [p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")]
+    pages += [f"results/{p.name}" for p in (ROOT / "benchmarks" / "results").glob("*.md")]
+    outside = [page for page in pages if page not in menu and not config["not_in_nav"].match_file(page)]
+    assert outside == []
+    assert not config["not_in_nav"].match_file("guide/cues.md")  # the check can fail

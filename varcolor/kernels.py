@@ -73,7 +73,10 @@ class CompileNotice(numba.core.event.Listener):
 
     def __init__(self, stream: TextIO, interval: float = 0.5, pause: float = 1.0) -> None:
         self.stream = stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        try:
+            self.tty = stream.isatty()
+        except (AttributeError, OSError, ValueError):  # no such method, or a closed stream
+            self.tty = False
         self.interval, self.pause = interval, pause
         self.done = 0  # kernels compiled (outermost compiles: nested ones are part of them)
         self.seconds = 0.0  # spent compiling
@@ -154,7 +157,7 @@ _ONCE = "once: later runs load them from numba's cache ('varcolor warm' compiles
 
 def _kernel_name(dispatcher) -> str:
     function = dispatcher.py_func
-    return f"{function.__module__.removeprefix('varcolor.')}.{function.__name__}"
+    return f"{function.__module__.rsplit('.', 1)[-1]}.{function.__name__}"  # short: the line fits
 
 
 @contextmanager
