@@ -25,7 +25,11 @@ $(VENV)/.installed-%: pyproject.toml | $(PY)
 
 # The automatic step colours a copy of the gray image: beside the bundled one lie its scribbles,
 # which a run without cues would (rightly) say it does not use.
+# First, visibly, numba compiles the scribbles run's kernels into its cache (once per
+# installation: tens of seconds; a second `make demo` finds them there, in a second). The
+# automatic run then compiles its few more, saying so.
 demo: $(DEMO_STAMP)
+	$(VENV)/bin/varcolor warm --runs cues
 	$(VENV)/bin/varcolor colorize examples/data/chelsea.png --marked examples/data/chelsea_marked.png \
 		-o out/demo/chelsea_colorized.png --overwrite
 	$(PY) examples/plot_demo.py out/demo/chelsea_colorized.png out/demo/chelsea_side_by_side.png

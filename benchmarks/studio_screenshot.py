@@ -5,10 +5,13 @@
   a third, and a point clicked at the end: the suggestion panel shows the network's colours there;
 - ``docs/images/studio_one_to_one.png``: a "scan" (scikit-image's chelsea, upscaled 4×, 2.2 MP,
   live copy 0.3 MP) with a few brush strokes, viewed at 1:1: the photo's own pixels and the
-  result solved at full resolution for the view.
+  result solved at full resolution for the view;
+- ``docs/images/studio_first_screen.png`` and ``studio_first_stroke.png``: what someone new to
+  the studio sees in a 1400×900 window on the bundled example: the empty canvas with its hint,
+  then after one brush stroke (one colour everywhere, and the hint to add more).
 
-Run: ``python benchmarks/studio_screenshot.py [FOLDER [points|one-to-one]]`` (default ``docs/images``, both). Needs
-``chromium`` and playwright.
+Run: ``python benchmarks/studio_screenshot.py [FOLDER [points|one-to-one|first-screen]]`` (default
+``docs/images``, all three). Needs ``chromium`` and playwright.
 """
 
 from __future__ import annotations
@@ -34,6 +37,43 @@ def main(folder: Path, which: str = "both") -> None:
         points_view(folder / "studio.png")
     if which in ("both", "one-to-one"):
         one_to_one(folder / "studio_one_to_one.png")
+    if which in ("both", "first-screen"):
+        first_screen(folder / "studio_first_screen.png", folder / "studio_first_stroke.png")
+
+
+def first_screen(out: Path, stroked: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        shutil.copy(ROOT / "examples" / "data" / "chelsea.png", folder / "chelsea.png")
+        process, url = start_server(folder, None, str(folder / "chelsea.png"))
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=BROWSER_ARGS
+                )
+                page = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True).new_page()
+                page.goto(url)  # not "networkidle": the page keeps a long poll open on purpose
+                page.wait_for_function("() => window.studioReady === true", timeout=300_000)
+                wait_final(page, 1)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(out))
+                box = page.locator("#stage").bounding_box()
+                zoom = page.evaluate("() => window.studioState.zoom")
+                page.mouse.move(box["x"] + 100.5 * zoom, box["y"] + 250.5 * zoom)  # the cat's cheek
+                page.mouse.down()
+                page.mouse.move(box["x"] + 160.5 * zoom, box["y"] + 270.5 * zoom, steps=6)
+                page.mouse.up()
+                wait_final(page, 2)
+                page.mouse.move(box["x"] + 5, box["y"] + 5)
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(stroked))
+                browser.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+    print(f"wrote {out} and {stroked}")
 
 
 def points_view(out: Path) -> None:

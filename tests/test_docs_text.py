@@ -84,3 +84,25 @@ def test_no_dead_links_for_a_reader_of_the_repository_or_of_the_site():
             if not ((ROOT / "docs" / resolved).exists() or resolved in generated) or resolved.startswith(".."):
                 dead.append(f"{uri} on the site: {target}")
     assert not dead, dead
+
+
+def test_every_page_of_the_site_is_in_its_menu_or_said_to_be_outside_it():
+    # A page neither in the menu nor under `not_in_nav` is one INFO line of every `make docs`
+    # (about 95 of them for the benchmark tables, which benchmarks.md links instead).
+    pytest.importorskip("mkdocs")
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+
+    def listed(entries):
+        for entry in entries:
+            values = entry.values() if isinstance(entry, dict) else [entry]
+            for value in values:
+                yield from listed(value) if isinstance(value, list) else [value]
+
+    menu = set(listed(config["nav"]))
+    pages = [p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")]
+    pages += [f"results/{p.name}" for p in (ROOT / "benchmarks" / "results").glob("*.md")]
+    outside = [page for page in pages if page not in menu and not config["not_in_nav"].match_file(page)]
+    assert outside == []
+    assert not config["not_in_nav"].match_file("guide/cues.md")  # the check can fail

@@ -63,3 +63,16 @@ def test_command_lines_parse(line):
     if "--help" in argv or "--version" in argv:
         return
     build_parser().parse_args(argv)  # argparse exits (SystemExit) on an unknown option or value
+
+
+def test_each_half_of_the_python_example_prints_what_it_did(tmp_path, monkeypatch, capsys):
+    # Run as a newcomer pastes it: the one-shot half prints its info and scores, and the
+    # interactive half (Colorizer.solve, then update) says how the stroke was added.
+    monkeypatch.chdir(tmp_path)
+    code = blocks("python")[0]
+    interactive = code.index("cz = varcolor.Colorizer")
+    exec(compile(code[:interactive], "README.md, one-shot half", "exec"), namespace := {})
+    assert capsys.readouterr().out.strip()
+    exec(compile(code[interactive:], "README.md, interactive half", "exec"), namespace)
+    printed = capsys.readouterr().out.strip()
+    assert printed == str(namespace["second"].info["update"])

@@ -1,4 +1,5 @@
-"""Numba kernels compiled once, for arrays of any memory layout, and how many threads they run on.
+"""Numba kernels compiled once, for arrays of any memory layout, how many threads they run on, and
+saying so while numba compiles.
 
 Threads: a solve's kernels (numba's parallel loops, and the direct solver's two halves of the
 LU tree) run on :func:`solve_threads` threads: as many as asked for (``threads=``,
@@ -13,11 +14,15 @@ two threads than on one (docs/guide/solvers.md, "Threads").
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TextIO
 
 import numba
+import numba.core.event
 
 __all__ = ["PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
 
@@ -104,3 +109,135 @@ def compile_once(kernel, *argument_types) -> None:
         return
     kernel.compile(argument_types)
     kernel.disable_compile()
+
+
+class CompileNotice(numba.core.event.Listener):
+    """Says on ``stream`` that numba is compiling varcolor's kernels, which it does once per kind
+    of run (the results go to numba's cache, which later runs load in a fraction of a second).
+    numba broadcasts a compile only on a cache miss, so a warm run says nothing.
+
+    On a terminal a line shows progress (seconds, kernels done, the one being compiled) and is
+    ended with the total once compiling has paused for ``pause`` seconds, before the run's own
+    lines; elsewhere (a log) the notice is one line, when the first compile starts.
+
+    Parameters
+    ----------
+    stream : text stream
+        Where the notice goes (the command line's stderr).
+    interval : float
+        Seconds between updates of the progress line on a terminal.
+    pause : float
+        Seconds without a compile after which the progress line is ended.
+    """
+
+    def __init__(self, stream: TextIO, interval: float = 0.5, pause: float = 1.0) -> None:
+        self.stream = stream
+        try:
+            self.tty = stream.isatty()
+        except (AttributeError, OSError, ValueError):  # no such method, or a closed stream
+            self.tty = False
+        self.interval, self.pause = interval, pause
+        self.done = 0  # kernels compiled (outermost compiles: nested ones are part of them)
+        self.seconds = 0.0  # spent compiling
+        self.current = ""
+        self._depth = 0
+        self._since = 0.0  # when the outermost compile under way started, or the last one ended
+        self._open = False  # a progress line is on the terminal, not yet ended
+        self._said = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def on_start(self, event) -> None:
+        with self._lock:
+            self._depth += 1
+            if self._depth > 1:
+                return
+            self._since = time.perf_counter()
+            self.current = _kernel_name(event.data["dispatcher"])
+            if not self.tty:
+                if not self._said:
+                    self._write(f"varcolor: {_COMPILING}, {_ONCE}\n")
+                self._said = True
+                return
+            self._open = True
+            self._progress()
+            if self._ticker is None:
+                self._ticker = threading.Thread(target=self._tick, name="varcolor-compile-notice", daemon=True)
+                self._ticker.start()
+
+    def on_end(self, event) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                now = time.perf_counter()
+                self.done += 1
+                self.seconds += now - self._since
+                self._since = now
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                if not self._open:
+                    continue
+                if self._depth:
+                    self._progress()
+                elif time.perf_counter() - self._since >= self.pause:
+                    self._end_line()
+
+    def _progress(self) -> None:
+        seconds = self.seconds + (time.perf_counter() - self._since if self._depth else 0.0)
+        self._write(f"\r\x1b[Kvarcolor: {_COMPILING}, once: {seconds:.0f} s, {self.done} done, now {self.current}")
+
+    def _end_line(self) -> None:
+        self._write(f"\r\x1b[Kvarcolor: compiled {self.done} numba kernels in {self.seconds:.0f} s, {_ONCE}\n")
+        self._open = False
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: the notice is not worth a failure
+            pass
+
+    def finish(self) -> None:
+        """Stop the progress line, ending it with the total if it is still open."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        with self._lock:
+            if self._open:
+                self._end_line()
+
+
+_COMPILING = "compiling numba kernels"
+_ONCE = "once: later runs load them from numba's cache ('varcolor warm' compiles them ahead)"
+
+
+def _kernel_name(dispatcher) -> str:
+    function = dispatcher.py_func
+    return f"{function.__module__.rsplit('.', 1)[-1]}.{function.__name__}"  # short: the line fits
+
+
+@contextmanager
+def compile_notice(stream: TextIO | None = None, quiet: bool = False) -> Iterator[CompileNotice | None]:
+    """While the block runs, say on ``stream`` (stderr) when numba compiles a kernel
+    (:class:`CompileNotice`); nothing with ``quiet``.
+
+    Parameters
+    ----------
+    stream : text stream, optional
+        Where the notice goes; ``sys.stderr`` by default.
+    quiet : bool
+        Say nothing.
+    """
+    if quiet:
+        yield None
+        return
+    notice = CompileNotice(sys.stderr if stream is None else stream)
+    numba.core.event.register("numba:compile", notice)
+    try:
+        yield notice
+    finally:
+        numba.core.event.unregister("numba:compile", notice)
+        notice.finish()

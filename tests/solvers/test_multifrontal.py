@@ -91,3 +91,26 @@ def test_blas_runs_on_one_thread_during_the_factorisation_and_as_the_caller_set_
         after = blas_threads()
     assert seen and all(counts == {1} for counts in seen)
     assert after == before and 2 in before.values()
+
+
+def test_whole_solves_local_solves_and_renumbered_passes_share_one_compiled_version():
+    # Each compiled version of the solve passes costs seconds to compile on a first run: a whole
+    # solve (every pixel in its own place), a local one and a pass in another numbering (an
+    # update's block of the inverse) must all use the same one, per precision.
+    from varcolor.solvers.multifrontal import _solve_down, _solve_up
+
+    operator, free, b = _problem((64, 65), 0.05, seed=3)
+    expected = _reference(operator, free, b, False)
+    for threads in (1, 2):
+        lu = MultifrontalLU(operator.stencil, free, np.float32, threads=threads)
+        np.testing.assert_allclose(lu.solve(b)[free.ravel()], expected, rtol=1e-3, atol=1e-3)
+        pixels = np.flatnonzero(free.ravel())[:3]
+        lu.solve_local(pixels, np.ones((3, 2)), tiny=1e-6)
+        nodes = np.arange(len(lu.tree.parent))
+        x = np.zeros((2, len(lu.tree.owner)), np.float32)
+        x[:, pixels] = 1.0
+        renumbered = np.arange(len(lu.tree.owner))
+        np.testing.assert_array_equal(lu.up(x.copy(), nodes, renumbered), lu.up(x.copy(), nodes))
+    for kernel in (_solve_up, _solve_down):
+        single = [s for s in kernel.signatures if str(s[0].dtype) == "float32"]
+        assert len(single) == 1, (kernel.__name__, single)

@@ -276,6 +276,8 @@ def open_page(scan, width=1280, height=800):
     page = scan["browser"].new_context(viewport={"width": width, "height": height}, bypass_csp=True).new_page()
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
+    # Not "networkidle": the page keeps a long poll open on purpose (edits made in another tab show
+    # here), so the network is never idle; the page says when it is ready.
     page.goto(scan["url"])
     page.wait_for_function("() => window.studioReady === true", timeout=30_000)
     page.wait_for_function(
@@ -411,12 +413,13 @@ def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_resul
     assert page.evaluate("() => window.studioState.tileLevel") == 0
     photo = np.round(varcolor.read_image(scan["image"]) * 255).astype(np.uint8)
     assert np.array_equal(tile(page, "gray", 0, 1, 2), photo[256:512, 512:768])
-    # The brush's width is in screen pixels: 4 of them at 100 % are 4 photo pixels; its outline shows it.
-    assert page.locator("#width-other").text_content() == "= 4.0 photo px"
+    # The brush's width is in screen pixels: at 100 % as many photo pixels; its outline shows it.
+    width = page.evaluate("() => window.studioState.width")
+    assert page.locator("#width-other").text_content() == f"= {width:.{1 if width < 10 else 0}f} photo px"
     box = page.locator("#viewport").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     outline = page.locator("#cursor").bounding_box()
-    assert abs(outline["width"] - 4) < 0.6
+    assert abs(outline["width"] - width) < 0.6
     # A stroke at 100 %: the view is then solved at full resolution.
     count = page.evaluate("() => window.studioTimings.filter(t => t.final).length")
     page.locator("#hex").fill("#c83c3c")
@@ -429,7 +432,7 @@ def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_resul
     page.wait_for_function("() => window.studioState.lastViewport && window.studioState.detailKey > 0", timeout=60_000)
     solved = page.evaluate("() => window.studioState.lastViewport")
     stroke = page.evaluate("() => window.studioState.doc.strokes.at(-1)")
-    assert abs(stroke["width"] - 4) < 0.1
+    assert abs(stroke["width"] - width) < 0.1
     x, y = (round(v) for v in stroke["path"][len(stroke["path"]) // 2])
     level0 = tile(page, "result", 0, y // 256, x // 256)[..., :3]
     top, left = (y // 256) * 256, (x // 256) * 256
@@ -493,7 +496,8 @@ def test_suggestions_belong_to_the_clicked_point(scan):
     token = page.evaluate("() => document.querySelector('meta[name=token]').content")
     answer = page.request.get(f"{page.url.split('?')[0]}api/suggest?token={token}&x={point['x']}&y={point['y']}").json()
     shown = page.evaluate("() => [...document.querySelectorAll('#suggested .swatch')].map(s => s.title)")
-    assert [f"{round(c['p'] * 100)} % likely (a {c['a']:g}, b {c['b']:g})" for c in answer["colours"]] == shown
+    hexes = ["#" + "".join(f"{v:02x}" for v in c["rgb"]) for c in answer["colours"]]
+    assert [f"{round(c['p'] * 100)} % likely ({h})" for c, h in zip(answer["colours"], hexes)] == shown
     # Clicking one takes its colour for the selected point; another point chooses another place.
     page.locator("#suggested .swatch").first.click()
     page.mouse.click(*at(100, 400))
@@ -503,3 +507,59 @@ def test_suggestions_belong_to_the_clicked_point(scan):
     )
     assert page.errors == []
     page.close()
+
+
+def test_a_newcomers_first_screen_and_first_stroke(tmp_path, scan):
+    # The bundled photo in a 1400×900 window, as someone new to the studio meets it.
+    image = tmp_path / "chelsea.png"
+    shutil.copy(ROOT / "examples" / "data" / "chelsea.png", image)
+    gray = varcolor.read_image(image)
+    process, url = start_studio(image, tmp_path)
+    try:
+        # The module's browser: one Playwright per process.
+        context = scan["browser"].new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+        page = context.new_page()
+        # The page keeps a long poll open (a result made in another tab shows here), so the
+        # network is never idle: wait for the page's own readiness, not for "networkidle".
+        page.goto(url)
+        page.wait_for_function("() => window.studioReady === true", timeout=60_000)
+        wait_for_result(page, 1)
+        # An empty canvas says where to start; the colour is shown as a hex code and RGB, not
+        # Lab; the colour square says what it is.
+        assert page.locator("#canvas-hint").is_visible()
+        assert "Paint a stroke here" in page.locator("#canvas-hint").text_content()
+        r, g, b = page.evaluate("() => window.studioState.colour")
+        assert page.locator("#colour-out").text_content().split() == [
+            f"#{r:02x}{g:02x}{b:02x}",
+            "R",
+            str(r),
+            "G",
+            str(g),
+            "B",
+            str(b),
+        ]
+        assert "colour" in page.locator("#gamut-label").text_content().lower()
+        assert "paint a stroke" in page.locator("#status").text_content()
+        # The first brush is sized to the photo: a 60th of its shorter side.
+        width = page.evaluate("() => window.studioState.width / window.studioState.zoom")
+        assert abs(width - gray.shape[0] / 60) <= 1.0
+        # A stroke across a dark place leaves the Lightness slider where it was, and says
+        # the photo's lightness there instead.
+        y, x = np.unravel_index(np.argmin(gray[50:250, 50:400]), (200, 350))
+        y, x = int(y) + 50, int(x) + 50
+        lightness = page.locator("#lightness").input_value()
+        draw(page, [(x, y), (x + 30, y)])
+        wait_for_result(page, 2)
+        assert page.locator("#lightness").input_value() == lightness
+        assert "the photo's lightness there" in page.locator("#lightness-note").text_content()
+        # The status is in words and seconds; the hint now asks for more strokes.
+        status = page.locator("#status").text_content()
+        assert status.startswith("colours updated in ") and " ms" not in status, status
+        assert "add a stroke" in page.locator("#canvas-hint").text_content()
+        draw(page, [(40, 40), (60, 40)])
+        wait_for_result(page, 3)
+        assert not page.locator("#canvas-hint").is_visible()
+        context.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)

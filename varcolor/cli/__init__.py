@@ -15,9 +15,10 @@ import warnings
 
 from .. import batch
 from ..errors import VarcolorError
+from ..kernels import compile_notice
 from ..registry import built_in_only
 from ..version import __version__
-from . import bench, colorize, common, ir, krita, metrics, train, ui
+from . import bench, colorize, common, ir, krita, metrics, train, ui, warm
 from .common import Parser, error, flag_words, run_options_of, warn
 
 __all__ = ["build_parser", "entry", "main", "run_parsed"]
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_parser(commands)
     ui.add_parser(commands)
     krita.add_parser(commands)
+    warm.add_parser(commands)
     return parser
 
 
@@ -57,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     common.forget_warnings()
     try:
-        return run_parsed(args)
+        # A first run compiles numba's kernels for a while (seconds to tens of seconds): said on
+        # stderr, with progress on a terminal, rather than a silent wait.
+        with compile_notice(quiet=getattr(args, "quiet", False)):
+            return run_parsed(args)
     except VarcolorError as exc:
         error(flag_words(str(exc)))
         return 2

@@ -249,8 +249,9 @@ def scatter_add(x, columns, values):
 
 @numba.njit(cache=True)
 def _columns(pixels, position):
-    """Where ``pixels`` live in the solve's array: themselves, or ``position[pixels]``."""
-    if position is None:
+    """Where ``pixels`` live in the solve's array: themselves (``position`` empty), or
+    ``position[pixels]``."""
+    if len(position) == 0:
         return pixels
     return position[pixels]
 
@@ -260,6 +261,9 @@ def _columns(pixels, position):
 # for a low-rank update) BLAS-3 runs several times faster than the loops (benchmarks/results/solvers_measured.md,
 # "Measurements behind the solvers' settings").
 _BLAS_CHANNELS = 8
+
+#: ``position`` for a solve in every pixel's own numbering (see :func:`_columns`).
+_EVERY_PIXEL = np.zeros(0, np.int64)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -545,12 +549,15 @@ class MultifrontalLU:
         """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides; columns: every pixel, or
         ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``."""
         t = self.tree
+        # Every pixel is an empty numbering, not None: one compiled version serves a whole solve
+        # and an update's block of the inverse (None would compile _solve_up twice, 7 s each).
+        position = _EVERY_PIXEL if position is None else position
         with flushed_denormals(), one_blas_thread():
             _solve_up(
                 x,
                 transpose,
-                nodes,
-                position,
+                np.ascontiguousarray(nodes, np.int64),
+                np.ascontiguousarray(position, np.int64),
                 t.e_ptr,
                 t.e_pix,
                 t.r_ptr,
@@ -577,10 +584,10 @@ class MultifrontalLU:
             return _solve_down(
                 x,
                 transpose,
-                nodes[::-1],
+                np.ascontiguousarray(nodes[::-1], np.int64),  # a reversed view would compile again
                 t.parent,
                 kept,
-                tiny,
+                float(tiny),
                 boxed,
                 t.shape[1],
                 t.e_ptr,

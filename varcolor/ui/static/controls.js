@@ -19,6 +19,13 @@ export function setWidth(width) {
   $("width").value = S.width;
   showSizes();
 }
+// A photo's first brush: about a 60th of its shorter side in its own pixels (5 on the bundled
+// 451×300 example, 50 on a 12 MP scan's live copy seen at Fit), until the user sets a width.
+export function fitBrush() {
+  if (S.widthSet) return;
+  const photo = Math.max(3, Math.round(Math.min(S.image.work_width, S.image.work_height) / 60));
+  setWidth(Math.round(S.widthInPhoto ? photo : photo * photoZoom()));
+}
 export function setSize(size) {
   S.size = Math.max(1, Math.min(40, size));
   $("size").value = S.size;
@@ -65,7 +72,7 @@ const SHORTCUTS = new Set(["b", "p", "e", "i", "h", "o", "[", "]", "+", "=", "-"
 export function installControls() {
   viewport.addEventListener("pointerleave", () => { S.pointer = null; drawCursor(); });
   document.querySelectorAll(".tool").forEach((b) => (b.onclick = () => setTool(b.dataset.tool)));
-  $("width").addEventListener("input", (e) => setWidth(+e.target.value));
+  $("width").addEventListener("input", (e) => { S.widthSet = true; setWidth(+e.target.value); });
   $("width-unit").addEventListener("change", (e) => {
     // The same width on the screen, now counted in the other unit.
     const photo = brushWidth();
@@ -111,7 +118,7 @@ export function installControls() {
     const tools = { b: "brush", p: "point", e: "eraser", i: "eyedropper", h: "pan" };
     if (tools[key]) setTool(tools[key]);
     else if (key === "o") { $("overlay").click(); }
-    else if (key === "[" || key === "]") setWidth(S.width + (key === "]" ? 2 : -2));
+    else if (key === "[" || key === "]") { S.widthSet = true; setWidth(S.width + (key === "]" ? 2 : -2)); }
     else if ((key === "delete" || key === "backspace") && S.selected !== null) sendEdit({ op: "point-delete", id: S.selected });
     else if (key === "+" || key === "=") zoomAt(1.25, ...centre());
     else if (key === "-") zoomAt(0.8, ...centre());

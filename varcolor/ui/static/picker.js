@@ -16,9 +16,10 @@ export function choose(x, y) {
   const [wx, wy] = toWork(x, y);
   const i = Math.min(Math.max(Math.floor(wy), 0), S.image.work_height - 1);
   const j = Math.min(Math.max(Math.floor(wx), 0), S.image.work_width - 1);
-  S.lightness = Math.round(Colour.lightnessOfGray(S.grayPixels[4 * (i * S.image.work_width + j)]));
-  $("lightness").value = S.lightness;
-  $("lightness-out").textContent = S.lightness;
+  // The slider stays where the user put it (it only draws the square above); what the photo's
+  // lightness is at the chosen place is said beside it instead.
+  const here = Math.round(Colour.lightnessOfGray(S.grayPixels[4 * (i * S.image.work_width + j)]));
+  $("lightness-note").textContent = `the photo's lightness there: ${here}`;
   S.chosen = { x: Math.round(x), y: Math.round(y) };
   $("suggest-title").textContent = `Suggested at (${S.chosen.x}, ${S.chosen.y})`;
   drawGamut();
@@ -32,7 +33,7 @@ export async function suggest(x, y) {
   if (!response.ok || !body) { $("suggest-note").textContent = body ? body.error : "no suggestion"; return; }
   const box = $("suggested");
   box.replaceChildren();
-  for (const c of body.colours) box.appendChild(swatch(c.rgb, `${Math.round(c.p * 100)} % likely (a ${c.a}, b ${c.b})`));
+  for (const c of body.colours) box.appendChild(swatch(c.rgb, `${Math.round(c.p * 100)} % likely (${Colour.hex(c.rgb)})`));
   $("suggest-note").textContent = body.colours.length ? "" : "no likely colour here";
 }
 
@@ -67,8 +68,8 @@ export function setColour(rgb) {
 export function showColour() {
   $("swatch").style.background = Colour.hex(S.colour);
   $("hex").value = Colour.hex(S.colour);
-  const lab = Colour.rgb8ToLab(S.colour);
-  $("lab-out").textContent = `a ${lab[1].toFixed(0)}, b ${lab[2].toFixed(0)}`;
+  const [r, g, b] = S.colour;
+  $("colour-out").textContent = `${Colour.hex(S.colour)}  R ${r} G ${g} B ${b}`;
   drawGamut();
 }
 const gamut = $("gamut"), gamutCtx = gamut.getContext("2d");

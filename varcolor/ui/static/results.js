@@ -4,6 +4,30 @@ import { S, TOKEN, $, grayCanvas, resultCanvas, overlayCanvas, resultCtx, stroke
 import { api, HEADERS, showMessage, setBusy } from "./api.js?token={{TOKEN}}";
 import { drawOverlay } from "./paint.js?token={{TOKEN}}";
 import { fit, updateTiles } from "./view.js?token={{TOKEN}}";
+import { fitBrush } from "./controls.js?token={{TOKEN}}";
+
+// The status line, in words: what the picture shows and how long it took.
+export function statusWords(meta, record) {
+  const info = meta.info;
+  // "unchanged": the edit left every cue pixel of the live copy as it was (a stroke over one of
+  // the same colour): nothing was solved, and the picture is the last solve's, not a new one.
+  if (info.solver === "unchanged") return "nothing new to colour: the stroke repaints colours already there";
+  if (info.solver === "none") return "no colour yet: paint a stroke on the photo";
+  const seconds = record.total < 1 ? record.total.toFixed(2) : record.total.toFixed(1);
+  const how = { "low-rank": ", only the change recomputed", window: ", recomputed around the stroke" }[info.update] || "";
+  return meta.final ? `colours updated in ${seconds} s${how}` : `a quick preview in ${seconds} s, refining…`;
+}
+
+// A one-line hint over the photo for someone new to it: where to start, and after a first stroke,
+// that one colour spreads everywhere until other regions get their own.
+export function showHint() {
+  const cues = S.doc.strokes.filter((s) => s.tool !== "eraser").length + S.doc.points.length;
+  const hint = $("canvas-hint");
+  hint.hidden = !S.image || cues > 1;
+  hint.textContent = cues === 0
+    ? "Paint a stroke here: its colour spreads over the similar parts of the photo"
+    : "One colour spreads everywhere: add a stroke in each region that should differ";
+}
 
 export function applyState(state) {
   S.neural = state.neural;
@@ -23,6 +47,7 @@ export function applyState(state) {
   if (r) $("restore-text").textContent = `An autosaved session of this photo exists (${r.text}, ${r.saved}).`;
   if (state.message) showMessage(state.message, true);
   drawOverlay();
+  showHint();
 }
 
 export async function openState(state) {
@@ -57,6 +82,7 @@ export async function openState(state) {
   S.grayPixels = grayCanvas.getContext("2d").getImageData(0, 0, im.work_width, im.work_height).data;
   if (im.colour) $("reference-img").src = `/api/reference.png?token=${TOKEN}&v=${im.sha256}`;
   fit();
+  fitBrush();
   applyState(state);
   requestResult(performance.now(), 0);
 }
@@ -112,13 +138,10 @@ export async function requestResult(t0, editSeconds) {
       network: editSeconds + Math.max((tr - tf) / 1000 - serverSide, 0), bytes: buffer.byteLength,
     };
     window.studioTimings.push(record);
-    const how = meta.info.update ? `${meta.info.update} update` : (meta.info.solver || "");
-    // "unchanged": the edit left every cue pixel of the live copy as it was (a stroke over one of
-    // the same colour): nothing was solved, and the picture is the last solve's, not a new one.
-    $("status").textContent = meta.info.solver === "unchanged"
-      ? `no new cues (the edit repaints cue pixels in the colour they had): the result is the last solve's`
-      : `${(record.total * 1000).toFixed(0)} ms (solve ${(record.solve * 1000).toFixed(0)} ms, ${how})` +
-        (meta.final ? "" : " — preview, refining…");
+    $("status").textContent = statusWords(meta, record);
+    // The figures for whoever wants them, on hover.
+    $("status").title = `${(record.total * 1000).toFixed(0)} ms from the edit to the picture (solve ` +
+      `${(record.solve * 1000).toFixed(0)} ms; ${meta.info.update ? meta.info.update + " update" : meta.info.solver || ""})`;
     if (!meta.final) { setBusy(true, "refining…"); continue; }
     S.stale = false;
     setBusy(false);

@@ -1,0 +1,205 @@
+"""A new user's first runs: numba compiles varcolor's kernels the first time a kind of run needs
+them. Measured as a user meets them, each run a fresh process, numba's cache an empty folder
+(``NUMBA_CACHE_DIR``) as after installing:
+
+- ``varcolor colorize`` of a photo with scribbles (the default engine), cold, then again;
+- the Python API's first ``colorize`` after the command line has cached, and its second, in one
+  process (the first call pays imports and cache loads);
+- with a second empty cache: ``varcolor warm --runs cues``, then the first ``varcolor colorize``;
+- which kernels the cold run compiled, and for how long (numba's ``numba:compile`` events).
+
+The photo is the bundled example scaled to ``--megapixels`` (its scribbles scaled with it).
+Writes ``benchmarks/results/first_run.json`` and ``.md``.
+
+    python benchmarks/first_run.py [--megapixels 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from reports import write_report
+from skimage.transform import resize
+
+import varcolor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: A child that runs the command line in-process and records numba's outermost compiles.
+COLORIZE_RECORDING = """
+import json, sys, time
+from numba.core import event
+compiles, depth, started = [], [0], [0.0]
+class Recorder(event.Listener):
+    def on_start(self, ev):
+        depth[0] += 1
+        if depth[0] == 1:
+            started[0] = time.perf_counter()
+    def on_end(self, ev):
+        depth[0] -= 1
+        if depth[0] == 0:
+            f = ev.data["dispatcher"].py_func
+            compiles.append([f.__module__ + "." + f.__name__, time.perf_counter() - started[0]])
+event.register("numba:compile", Recorder())
+from varcolor.cli import main
+code = main(sys.argv[2:])
+json.dump({"code": code, "compiles": compiles}, open(sys.argv[1], "w"))
+"""
+
+#: A child that colorizes three times through the Python API: the seconds of each, and the kernels
+#: numba compiled (none where the command line cached them). ``tests/test_first_run.py`` runs it too.
+API_THRICE = """
+import json, sys, time
+from numba.core import event
+import varcolor
+compiled = []
+class Count(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__name__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Count())
+gray, marked = varcolor.read_image(sys.argv[1]), varcolor.read_image(sys.argv[2])
+cues = varcolor.Cues.from_marked(gray, marked)
+seconds = []
+for _ in range(3):
+    start = time.perf_counter()
+    varcolor.colorize(gray, cues)
+    seconds.append(time.perf_counter() - start)
+print(json.dumps({"seconds": seconds, "compiled": compiled}))
+"""
+
+
+def photo(folder: Path, megapixels: float) -> tuple[Path, Path]:
+    """The bundled gray example and its scribbles scaled to about ``megapixels`` (scribbles by
+    nearest neighbour, so that they stay strokes on an unchanged gray)."""
+    gray, marked = varcolor.data.chelsea(), varcolor.data.chelsea_marked()
+    scale = np.sqrt(megapixels * 1e6 / gray.size)
+    shape = (round(gray.shape[0] * scale), round(gray.shape[1] * scale))
+    big = resize(gray, shape, order=1, anti_aliasing=False)
+    strokes = np.abs(marked - gray[..., None]).max(axis=-1) > 0.02
+    rows = np.arange(shape[0]) * gray.shape[0] // shape[0]
+    columns = np.arange(shape[1]) * gray.shape[1] // shape[1]
+    at = strokes[rows][:, columns]
+    scribbled = np.repeat(big[..., None], 3, axis=-1)
+    scribbled[at] = marked[rows][:, columns][at]
+    paths = folder / "photo.png", folder / "photo_marked.png"
+    varcolor.write_image(paths[0], big)
+    varcolor.write_image(paths[1], scribbled)
+    return paths
+
+
+def timed(argv: list[str], cache: Path) -> tuple[float, str]:
+    """Run ``argv`` with numba's cache in ``cache``: its wall-clock seconds and stderr."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv} failed: {done.stderr}")
+    return seconds, done.stderr
+
+
+def api_run(gray: Path, marked: Path, cache: Path) -> str:
+    """:data:`API_THRICE` on ``gray`` and its scribbles ``marked``, numba's cache in ``cache``: what it printed."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", API_THRICE, str(gray), str(marked)], env=env, capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the API run failed: {done.stderr}")
+    return done.stdout
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megapixels", type=float, default=1.0)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        gray, marked = photo(scratch, args.megapixels)
+        colorize = ["colorize", str(gray), "--marked", str(marked), "-o", str(scratch / "out.png"), "--overwrite"]
+        loads = [load()]
+        cache, record = scratch / "cache", scratch / "compiles.json"
+        cold, cold_err = timed([sys.executable, "-c", COLORIZE_RECORDING, str(record), *colorize], cache)
+        compiles = json.loads(record.read_text())["compiles"]
+        warm, warm_err = timed([sys.executable, "-c", COLORIZE_RECORDING, str(record), *colorize], cache)
+        recompiled = json.loads(record.read_text())["compiles"]
+        api = json.loads(api_run(gray, marked, cache).splitlines()[-1])["seconds"]
+        loads.append(load())
+        second_cache = scratch / "cache2"
+        warming, _ = timed([sys.executable, "-m", "varcolor.cli", "warm", "--runs", "cues"], second_cache)
+        after_warm, after_err = timed([sys.executable, "-m", "varcolor.cli", *colorize], second_cache)
+        loads.append(load())
+    said = [line for line in cold_err.splitlines() if "compiling numba kernels" in line]
+    report = {
+        "megapixels": args.megapixels,
+        "shape": list(varcolor.data.chelsea().shape),
+        "load": [round(value, 2) for value in loads],
+        "cold_seconds": cold,
+        "warm_seconds": warm,
+        "cold_over_warm": cold / warm,
+        "cold_notice": said,
+        "warm_compiles": len(recompiled),
+        "warm_run_noticed": "compiling numba kernels" in warm_err,
+        "api_seconds": api,
+        "api_first_over_later": api[0] - min(api[1:]),
+        "warm_command_seconds": warming,
+        "first_after_warm_seconds": after_warm,
+        "first_after_warm_over_warm": after_warm / warm,
+        "first_after_warm_noticed": "compiling numba kernels" in after_err,
+        "compiles": compiles,
+    }
+    rows = [
+        ("`varcolor colorize`, empty cache (cold)", f"{cold:.1f} s", f"{cold / warm:.1f} ×"),
+        ("`varcolor colorize` again (warm)", f"{warm:.1f} s", "1 ×"),
+        ("`varcolor warm --runs cues`, empty cache", f"{warming:.1f} s", f"{warming / warm:.1f} ×"),
+        ("then the first `varcolor colorize`", f"{after_warm:.1f} s", f"{after_warm / warm:.1f} ×"),
+    ]
+    total = sum(seconds for _, seconds in compiles)
+    after_warm_did = "said it compiled" if report["first_after_warm_noticed"] else "compiled nothing"
+    lines = [
+        f"# A first run: {args.megapixels:g} MP, scribbles, the default engine",
+        "",
+        "Each run a fresh process; numba's cache an empty folder where it says so (as after installing). "
+        f"Load average {', '.join(f'{value:.1f}' for value in loads)} (before, middle, end) on "
+        f"{os.cpu_count()} cores. `python benchmarks/first_run.py --megapixels {args.megapixels:g}`.",
+        "",
+        "| run | seconds | × warm run |",
+        "|---|---|---|",
+        *[f"| {what} | {seconds} | {ratio} |" for what, seconds, ratio in rows],
+        "",
+        f"The cold run said: `{said[0] if said else '(nothing)'}`. The warm run compiled {len(recompiled)} kernels; "
+        f"the first run after `varcolor warm` {after_warm_did}.",
+        "",
+        f"Python API in one process after the command line cached: first `colorize` {api[0]:.2f} s, then "
+        f"{', '.join(f'{s:.2f}' for s in api[1:])} s: the first call costs {api[0] - min(api[1:]):.2f} s more "
+        "(imports, and numba loading its cached kernels).",
+        "",
+        f"## What the cold run compiled ({len(compiles)} kernels, {total:.1f} s)",
+        "",
+        "| kernel | seconds |",
+        "|---|---|",
+        *[f"| `{name}` | {seconds:.2f} |" for name, seconds in sorted(compiles, key=lambda c: -c[1])],
+        "",
+    ]
+    markdown = "\n".join(lines)
+    print(markdown)
+    write_report(args.out, "first_run", report, markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""``varcolor warm``: an unknown kind of run is one line and exit code 2, before anything compiles;
+a known one is said as it starts and as it ends (tests/test_first_run.py checks, in fresh
+processes, that it leaves nothing for a first run to compile)."""
+
+from varcolor.app import warm
+
+from ..conftest import run
+
+
+def test_an_unknown_kind_of_run_is_one_line_before_any_work(capsys):
+    code, out, err = run(capsys, "warm", "--runs", "cues,nope")
+    assert code == 2 and out == ""
+    assert err.splitlines() == ["varcolor: error: --runs: unknown kind of run nope; known: cues, automatic, edits"]
+
+
+def test_a_kind_of_run_is_said_as_it_starts_and_ends(capsys, monkeypatch):
+    ran = []
+    monkeypatch.setitem(warm.WARM_RUNS, "cues", ("the default engine", lambda: ran.append(1), lambda: True))
+    code, _, err = run(capsys, "warm", "--runs", "cues")
+    assert code == 0 and ran == [1]
+    lines = err.splitlines()
+    assert lines[0] == "varcolor: warming cues: the default engine"
+    assert lines[1].startswith("varcolor: cues: ready in ")
+    assert run(capsys, "warm", "--runs", "cues", "--quiet")[2] == ""
+    monkeypatch.setitem(warm.WARM_RUNS, "cues", ("the default engine", lambda: ran.append(2), lambda: False))
+    assert run(capsys, "warm", "--runs", "cues")[2].splitlines()[-1] == (
+        "varcolor: cues: skipped (its extra is not installed)"
+    )
+    assert ran == [1, 1]

@@ -1,0 +1,92 @@
+"""Warming numba's cache: each kind of run colorizes the bundled example once, so that its kernels
+are compiled (tens of seconds, once per installation) before a first real photo needs them.
+
+numba keeps what it compiles in its cache (beside the installed package, or in
+``NUMBA_CACHE_DIR``), keyed by the kernels' argument types, not by the image's size: one small
+solve of a kind compiles everything a photo of any size takes on the same path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import data
+from ..api import Colorizer, colorize
+from ..cues import Cues
+
+__all__ = ["WARM_RUNS", "Warmed", "warm"]
+
+
+def _cues() -> None:
+    gray = data.chelsea()
+    colorize(gray, Cues.from_marked(gray, data.chelsea_marked()))
+
+
+def _automatic() -> None:
+    colorize(data.chelsea(), Cues.empty(data.chelsea().shape), prior="ideepcolor")
+
+
+def _edits() -> None:
+    # The studio's and Colorizer's path: a first solve, then a stroke added as an update.
+    gray = data.chelsea()
+    cz = Colorizer(gray)
+    cz.solve(Cues.from_marked(gray, data.chelsea_marked()))
+    cz.update(Cues.from_points([{"y": 40, "x": 60, "r": 90, "g": 140, "b": 200, "radius": 3}], shape=gray.shape))
+
+
+#: The kinds of run ``warm`` knows: name → (what it is, the run, whether it can run here).
+WARM_RUNS: dict[str, tuple[str, Callable[[], None], Callable[[], bool]]] = {
+    "cues": ("the default engine from strokes, a marked image or points", _cues, lambda: True),
+    "automatic": (
+        "no cues, the shipped network's colours (--prior ideepcolor)",
+        _automatic,
+        lambda: importlib.util.find_spec("torch") is not None,
+    ),
+    "edits": ("a first solve, then strokes added (the studio, Colorizer.update)", _edits, lambda: True),
+}
+
+
+@dataclass(frozen=True)
+class Warmed:
+    """One kind of run warmed: its name, the seconds it took (compiling included), or why it was
+    skipped (empty: it ran)."""
+
+    name: str
+    seconds: float
+    skipped: str = ""
+
+
+def warm(kinds: tuple[str, ...] = tuple(WARM_RUNS), progress: Callable[[str], None] | None = None) -> list[Warmed]:
+    """Run each kind of run in ``kinds`` once on the bundled example, compiling its kernels into
+    numba's cache; one whose extra is not installed (the network needs torch) is skipped.
+
+    Parameters
+    ----------
+    kinds : tuple of str
+        Names of :data:`WARM_RUNS`.
+    progress : callable, optional
+        Called with a line before each kind of run starts.
+
+    Returns
+    -------
+    list of Warmed
+        What each kind took.
+    """
+    unknown = [kind for kind in kinds if kind not in WARM_RUNS]
+    if unknown:
+        raise ValueError(f"unknown kinds of run {unknown}; known: {', '.join(WARM_RUNS)}")
+    done = []
+    for kind in kinds:
+        what, run, available = WARM_RUNS[kind]
+        if not available():
+            done.append(Warmed(kind, 0.0, "its extra is not installed"))
+            continue
+        if progress is not None:
+            progress(f"{kind}: {what}")
+        start = time.perf_counter()
+        run()
+        done.append(Warmed(kind, time.perf_counter() - start))
+    return done
