@@ -70,6 +70,12 @@ def _cmd_colorize(args) -> int:
     return 0
 
 
+def _cmd_serve(args) -> int:
+    from ..krita.serve import main
+
+    return main()
+
+
 def add_parser(commands: argparse._SubParsersAction) -> None:
     k = commands.add_parser(
         "krita",
@@ -108,3 +114,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     z.add_argument("folder", type=Path, metavar="FOLDER", help="the exchange folder")
     z.set_defaults(func=_cmd_colorize)
+    s = actions.add_parser(
+        "serve",
+        help="what the plug-in's Live runs: colour each new state of the strokes layer",
+        description='Read requests on stdin, one JSON line each ({"folder": FOLDER}, an exchange folder '
+        "the Krita plug-in wrote), and answer each with one JSON line on stdout, the colorized layer "
+        "written in FOLDER. Keeps the photo's colorizer between requests, so that a new stroke is an "
+        "update, not a new solve. Ends when stdin closes.",
+    )
+    s.set_defaults(func=_cmd_serve)
