@@ -40,8 +40,13 @@ def _ask(worker, folder):
     return worker.handle(json.dumps({"folder": os.fspath(folder)}) + "\n")
 
 
-def _result(folder):
-    return exchange.read_layer((folder / protocol.RESULT).read_bytes(), _layout("U8"), SHAPE, "result")[..., :3]
+def _result(folder, reply, before):
+    """The layer after a reply: its box's pixels written over the layer before it."""
+    top, left, height, width = reply["box"]
+    box = exchange.read_layer((folder / protocol.RESULT).read_bytes(), _layout("U8"), (height, width), "result")
+    layer = np.zeros(SHAPE + (3,)) if before is None else before.copy()
+    layer[top : top + height, left : left + width] = box[..., :3]
+    return layer
 
 
 @pytest.mark.parametrize("method", ["levin-multiscale", "levin"])
@@ -59,14 +64,11 @@ def test_successive_strokes_equal_a_fresh_colorize_of_the_same_layers(tmp_path, 
         _write_strokes(tmp_path, strokes)
         reply = _ask(worker, tmp_path)
         assert reply["ok"], reply
-        result = _result(tmp_path)
+        if before is None:
+            assert reply["box"] == [0, 0, *SHAPE]
+        result = _result(tmp_path, reply, before)  # as the plug-in updates the layer
         expected = varcolor.colorize(gray, varcolor.Cues.from_mask(strokes), method=method).rgb
         assert np.abs(result - expected).max() <= 1 / 255 + 1e-9  # within one level
-        if before is not None:  # every pixel that changed lies in the box the reply gives
-            top, left, height, width = reply["box"]
-            outside = np.ones(SHAPE, bool)
-            outside[top : top + height, left : left + width] = False
-            assert np.array_equal(result[outside], before[outside])
         before = result
         kept = kept or worker.colorizer
         assert worker.colorizer is kept  # one colorizer for the photo: its factors reused, not made again
@@ -79,9 +81,21 @@ def test_a_new_photo_is_read_again(tmp_path):
     assert _ask(worker, tmp_path)["ok"]
     gray = np.round(np.tile(np.linspace(0.1, 0.9, SHAPE[1]), (SHAPE[0], 1)) * 255) / 255
     _folder(tmp_path, gray, strokes, depth="U8")  # the photo layer edited: written again
-    assert _ask(worker, tmp_path)["ok"]
+    reply = _ask(worker, tmp_path)
     expected = varcolor.colorize(gray, varcolor.Cues.from_mask(strokes)).rgb
-    assert np.abs(_result(tmp_path) - expected).max() <= 1 / 255 + 1e-9
+    assert reply["box"] == [0, 0, *SHAPE]  # a new colorizer: the whole layer
+    assert np.abs(_result(tmp_path, reply, None) - expected).max() <= 1 / 255 + 1e-9
+
+
+def test_the_whole_layer_when_asked_and_nothing_when_nothing_changed(tmp_path):
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    _folder(tmp_path, np.full(SHAPE, 0.5), strokes, depth="U8")
+    worker = serve.Worker()
+    first = _ask(worker, tmp_path)
+    whole = (tmp_path / protocol.RESULT).read_bytes()
+    assert _ask(worker, tmp_path)["box"] == [0, 0, 0, 0] and (tmp_path / protocol.RESULT).read_bytes() == b""
+    again = worker.handle(json.dumps({"folder": os.fspath(tmp_path), "whole": True}))
+    assert first["box"] == again["box"] == [0, 0, *SHAPE] and (tmp_path / protocol.RESULT).read_bytes() == whole
 
 
 def test_bad_requests_are_one_reply_line_each_and_the_worker_goes_on(tmp_path):
@@ -100,6 +114,7 @@ def test_bad_requests_are_one_reply_line_each_and_the_worker_goes_on(tmp_path):
         "not json",
         '["a list"]',
         json.dumps({"folder": os.fspath(tmp_path / "missing")}),
+        json.dumps({"folder": os.fspath(good), "whole": "yes"}),
         "x" * (serve.MAX_LINE + 10),  # overlong: one error, its rest not read as another request
         "",
         json.dumps({"folder": os.fspath(broken)}),
@@ -109,14 +124,8 @@ def test_bad_requests_are_one_reply_line_each_and_the_worker_goes_on(tmp_path):
     replies = io.StringIO()
     assert serve.serve(io.StringIO("\n".join(lines) + "\n"), replies) == 0
     said = [json.loads(line) for line in replies.getvalue().splitlines()]
-    errors = [
-        "not a line of JSON",
-        "no exchange folder",
-        "no exchange folder",
-        "longer than",
-        "strokes.raw",
-        "no paint",
-    ]
+    errors = ["not a line of JSON", "no exchange folder", "no exchange folder", "not true or false", "longer than"]
+    errors += ["strokes.raw", "no paint"]
     assert len(said) == len(errors) + 1
     for reply, error in zip(said, errors, strict=False):
         assert not reply["ok"] and error in reply["error"] and "\n" not in reply["error"]

@@ -4,11 +4,13 @@ incremental engine (a new cue set reached from the last solve, not solved afresh
 
 The plug-in writes an exchange folder (:mod:`varcolor.krita.protocol`) once, with the photo, and
 then ``strokes.raw`` after each finished stroke; it asks with one line on the worker's stdin, the
-JSON ``{"folder": "…"}``, and the worker answers with one line on stdout: ``{"ok": true,
-"seconds": …, "update": …, "box": [top, left, height, width]}`` (``colorized.raw`` written in the
-folder; ``box`` holds every pixel that changed since the last reply) or ``{"ok": false, "error": one
-line}``; a bad request is such a line, and the worker goes on. It ends when its stdin closes (the
-plug-in stopped it, or Krita ended, however it ended).
+JSON ``{"folder": "…"}`` (with ``"whole": true`` where it has no result layer to update), and the
+worker answers with one line on stdout: ``{"ok": true, "seconds": …, "update": …, "box": [top,
+left, height, width]}``, ``box`` holding every pixel that changed since the last reply (the whole
+canvas at the first, or when asked) and ``colorized.raw`` in the folder holding that box's pixels in
+the document's layout; or ``{"ok": false, "error": one line}``. A bad request is such a line, and
+the worker goes on. It ends when its stdin closes (the plug-in stopped it, or Krita ended, however
+it ended).
 """
 
 from __future__ import annotations
@@ -52,24 +54,26 @@ class Worker:
         self.key: tuple | None = None
         self.colorizer: Colorizer | None = None
         self.layer: np.ndarray | None = None  # the last result as the document's raw pixels (levels)
+        self.rgb: np.ndarray | None = None  # the last result's colours
 
     def handle(self, line: str) -> dict:
         """The reply to one request line (never raises for bad input: an error reply)."""
         start = time.perf_counter()
         try:
-            folder = _folder_of(line)
+            folder, whole = _read_line(line)
             try:
                 request = protocol.read_request(folder)
             except protocol.ProtocolError as exc:
                 raise InputError(str(exc)) from None
-            return {**self._colorize(folder, request), "seconds": round(time.perf_counter() - start, 3)}
+            reply = self._colorize(folder, request, whole)
+            return {**reply, "seconds": round(time.perf_counter() - start, 3)}
         except (VarcolorError, MemoryError) as exc:
             return reply_for(exc)
 
-    def _colorize(self, folder: str, request: dict) -> dict:
+    def _colorize(self, folder: str, request: dict, whole: bool) -> dict:
         key = self._key(folder, request)
         if key != self.key:
-            self.key, self.colorizer, self.layer = None, None, None  # the old one's memory first
+            self.key, self.colorizer, self.layer, self.rgb = None, None, None, None  # the old one's memory first
             gray = gray_of(read_folder_layer(folder, request, "photo"))
             levels = _levels(request["result"])
             self.colorizer = Colorizer(gray, Options(method=request["method"], prior=request["prior"]), bits=levels)
@@ -77,14 +81,14 @@ class Worker:
         strokes = read_folder_layer(folder, request, "strokes")
         cues = Cues.from_mask(strokes, self.colorizer.guide.shape[:2], edges=request["edges"])
         check_strokes(cues, request["prior"])
-        first = self.layer is None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the docker shows one line: the result or the error
             result = self.colorizer.solve(cues)  # reaches the new cue set from the last solve
-        window = result.info.get("window") if not first and "update" in result.info else None
-        box = list(window) if window else [0, 0, *cues.shape]
+        box = _changed_box(None if whole else self.rgb, result.rgb)
+        self.rgb = result.rgb  # a new array each time: the last one is not changed after
         self._encode(result.rgb, request["result"], box)
-        write_result(folder, self.layer.tobytes())
+        top, left, height, width = box
+        write_result(folder, self.layer[top : top + height, left : left + width].tobytes())
         return {"ok": True, "update": result.info.get("update", "solve"), "box": box}
 
     def _encode(self, rgb: np.ndarray, found: dict, box: list[int]) -> None:
@@ -113,6 +117,20 @@ class Worker:
         return photo, options
 
 
+def _changed_box(last: np.ndarray | None, now: np.ndarray) -> list[int]:
+    """The smallest box (top, left, height, width) that holds every pixel where ``now`` differs
+    from ``last`` (the whole image without a last one; an empty box where nothing changed)."""
+    if last is None or last.shape != now.shape:
+        return [0, 0, *now.shape[:2]]
+    differs = np.zeros(now.shape[:2], bool)
+    for channel in range(now.shape[2]):  # a channel at a time: no H×W×3 temporary
+        differs |= last[..., channel] != now[..., channel]
+    rows, columns = np.flatnonzero(differs.any(axis=1)), np.flatnonzero(differs.any(axis=0))
+    if not rows.size:
+        return [0, 0, 0, 0]
+    return [int(rows[0]), int(columns[0]), int(rows[-1] - rows[0] + 1), int(columns[-1] - columns[0] + 1)]
+
+
 def _levels(found: dict) -> int | None:
     """Paint results straight into 8- or 16-bit levels where the document holds sRGB levels."""
     if found["profile_file"] is None and found["depth"] in ("U8", "U16"):
@@ -120,7 +138,8 @@ def _levels(found: dict) -> int | None:
     return None
 
 
-def _folder_of(line: str) -> str:
+def _read_line(line: str) -> tuple[str, bool]:
+    """A request line's exchange folder, and whether it asks for the whole layer (not the box)."""
     try:
         request = json.loads(line)
     except json.JSONDecodeError:
@@ -128,7 +147,10 @@ def _folder_of(line: str) -> str:
     folder = request.get("folder") if isinstance(request, dict) else None
     if not isinstance(folder, str) or not os.path.isdir(folder):
         raise InputError(f"the request names no exchange folder: {line.strip()[:200]!r}")
-    return folder
+    whole = request.get("whole", False)
+    if not isinstance(whole, bool):
+        raise InputError(f"the request's whole is {whole!r}, not true or false")
+    return folder, whole
 
 
 def serve(requests: IO[str], replies: IO[str]) -> int:
