@@ -51,6 +51,13 @@ def _cmd_check(args) -> int:
         f"colorize in Krita: {', '.join(f'{s:.2f}' for s in found.run_seconds)} s per run; "
         f"the whole round trip {found.seconds:.1f} s"
     )
+    if found.live_seconds and len(found.live_seconds) == 2:
+        print(
+            f"Live: first result {found.live_seconds[0]:.2f} s after switching it on, "
+            f"a stroke coloured {found.live_seconds[1]:.2f} s after it was painted"
+        )
+    else:
+        print("Live: FAILED (no result after the stroke)")
     if not found.passed:
         error("the Krita round trip failed")
         return 1
@@ -97,8 +104,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "check",
         help="colour a test document in the real Krita (headless) and compare with varcolor colorize",
         description="Open a test document (the bundled photo and its scribbles) in Krita under xvfb-run, "
-        "with the plug-in in a throw-away Krita profile, run its Colorize action twice, save, and compare "
-        "the colorized layer with varcolor colorize on the same layers. Exit 0 when within one level. "
+        "with the plug-in in a throw-away Krita profile, run its Colorize action twice, switch Live on and "
+        "paint one stroke, save, and compare the colorized layer with varcolor colorize on the same layers. "
+        "Exit 0 when within one level. "
         "Needs krita and xvfb-run.",
     )
     c.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="the document's size (default: 451 300)")
