@@ -74,8 +74,12 @@ def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> n
     if len(data) != shape[0] * shape[1] * count * dtype.itemsize:
         raise InputError(f"the {what} layer holds {len(data)} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
     samples = np.frombuffer(data, dtype=dtype).reshape(shape + (count,))[..., channel_order(found)]
-    pixels = samples.astype(np.float64) / _SCALE[found["depth"]]
-    if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
+    pixels = samples.astype(np.float64)
+    pixels /= _SCALE[found["depth"]]
+    # Integer levels always lie in [0, 1]: only floating-point layers are checked (three passes
+    # over a 12 MP layer's 384 MB of floats cost as much as reading it, for each Live stroke).
+    floating = found["depth"] in ("F16", "F32")
+    if floating and (not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1):
         raise InputError(f"the {what} layer has values outside [0, 1] (high dynamic range): varcolor needs [0, 1]")
     colour = pixels[..., 0] if found["model"] == "GRAYA" else pixels[..., :3]
     colour = samples_to_srgb(colour, _icc(found), f"the {what} layer", lambda line: None)
