@@ -153,3 +153,15 @@ def test_the_worker_ends_when_its_stdin_closes(tmp_path):
         assert worker.stdout.read() == ""
     finally:
         worker.kill()
+
+
+def test_the_worker_ends_when_nobody_reads_its_replies():
+    """The plug-in gone while the worker answered: no traceback, the requests left unread."""
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError
+
+    requests = io.StringIO("not json\nnot json either\n")
+    assert serve.serve(requests, Gone()) == 0
+    assert requests.read() == "not json either\n"
