@@ -1,6 +1,7 @@
 """The round trip with the real Krita: the plug-in's Colorize action in Krita, headless, gives the
 command line's result on the same layers within one level, leaves the strokes layer as painted,
-replaces its own layer on a second run, its first run is one undo step, and Cancel leaves no layer."""
+replaces its own layer on a second run, its first run is one undo step, Cancel leaves no layer, and
+Live colours a stroke painted after the runs as the command line colours the final layers."""
 
 import shutil
 
@@ -29,4 +30,5 @@ def test_krita_colours_the_document_as_the_command_line_does(tmp_path):
     assert found.layers == ["photo", "colorized", "strokes"]
     assert found.layers_after_undo == ["photo", "strokes"]
     assert found.cancelled
+    assert len(found.live_seconds) == 2  # Live's first result, then the stroke's (the layer compared above)
     assert found.passed

@@ -116,6 +116,7 @@ def test_the_varcolor_program_is_the_setting_or_found_on_path(tmp_path, monkeypa
     monkeypatch.setenv("PATH", str(program.parent))
     assert protocol.varcolor_command() == [str(program)]
     assert protocol.colorize_command("", "F") == [str(program), "krita", "colorize", "F"]
+    assert protocol.serve_command("") == [str(program), "krita", "serve"]
     assert protocol.varcolor_command(f"'{program}' -X") == [str(program), "-X"]
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(protocol.ProtocolError, match=r"varcolor not found \(varcolor\): install it"):

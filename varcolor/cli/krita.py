@@ -51,6 +51,13 @@ def _cmd_check(args) -> int:
         f"colorize in Krita: {', '.join(f'{s:.2f}' for s in found.run_seconds)} s per run; "
         f"the whole round trip {found.seconds:.1f} s"
     )
+    if found.live_seconds and len(found.live_seconds) == 2:
+        print(
+            f"Live: first result {found.live_seconds[0]:.2f} s after switching it on, "
+            f"a stroke coloured {found.live_seconds[1]:.2f} s after it was painted"
+        )
+    else:
+        print("Live: FAILED (no result after the stroke)")
     if not found.passed:
         error("the Krita round trip failed")
         return 1
@@ -68,6 +75,12 @@ def _cmd_colorize(args) -> int:
         error(reply["error"])
         return 2
     return 0
+
+
+def _cmd_serve(args) -> int:
+    from ..krita.serve import main
+
+    return main()
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -91,8 +104,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "check",
         help="colour a test document in the real Krita (headless) and compare with varcolor colorize",
         description="Open a test document (the bundled photo and its scribbles) in Krita under xvfb-run, "
-        "with the plug-in in a throw-away Krita profile, run its Colorize action twice, save, and compare "
-        "the colorized layer with varcolor colorize on the same layers. Exit 0 when within one level. "
+        "with the plug-in in a throw-away Krita profile, run its Colorize action twice, switch Live on and "
+        "paint one stroke, save, and compare the colorized layer with varcolor colorize on the same layers. "
+        "Exit 0 when within one level. "
         "Needs krita and xvfb-run.",
     )
     c.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="the document's size (default: 451 300)")
@@ -108,3 +122,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     z.add_argument("folder", type=Path, metavar="FOLDER", help="the exchange folder")
     z.set_defaults(func=_cmd_colorize)
+    s = actions.add_parser(
+        "serve",
+        help="what the plug-in's Live runs: colour each new state of the strokes layer",
+        description='Read requests on stdin, one JSON line each ({"folder": FOLDER}, an exchange folder '
+        "the Krita plug-in wrote), and answer each with one JSON line on stdout, the colorized layer "
+        "written in FOLDER. Keeps the photo's colorizer between requests, so that a new stroke is an "
+        "update, not a new solve. Ends when stdin closes.",
+    )
+    s.set_defaults(func=_cmd_serve)

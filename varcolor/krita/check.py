@@ -1,9 +1,10 @@
 """The round trip with the real Krita (``varcolor krita check``): a document of a gray photo and a
 strokes layer, opened by Krita under a virtual screen (``xvfb-run``) with the plug-in installed in
 a throw-away profile, colorized by the plug-in's Colorize action (once cancelled, then twice: the
-second replaces the first), saved; its ``colorized`` layer compared with ``varcolor colorize photo --mask strokes`` on
-the same layers, its strokes layer with the one painted, and one undo after the first run seen to
-remove the layer it made."""
+second replaces the first), then Live switched on and one stroke painted on the strokes layer,
+saved; its ``colorized`` layer (Live's, after the stroke) compared with ``varcolor colorize photo
+--mask strokes`` on the same layers, its strokes layer with the one painted, and one undo after the
+first run seen to remove the layer it made."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ TIMEOUT = 600
 class RoundTrip:
     """What the round trip found: the largest difference between Krita's colorized layer and the
     command line's result (8-bit levels), whether the strokes layer came back unchanged, the layers
-    after the runs and after one undo of the first run, each run's seconds in Krita (action to layer placed) and the
-    whole round trip's (Krita started to Krita ended)."""
+    after the runs and after one undo of the first run, each run's seconds in Krita (action to layer placed), the
+    whole round trip's (Krita started to Krita ended), whether Cancel left no layer, and Live's
+    seconds to its first result and from the stroke painted to its result placed."""
 
     levels: int
     strokes_unchanged: bool
@@ -47,6 +49,7 @@ class RoundTrip:
     run_seconds: list[float]
     seconds: float
     cancelled: bool = False
+    live_seconds: list[float] | None = None
 
     @property
     def passed(self) -> bool:
@@ -57,6 +60,8 @@ class RoundTrip:
             and self.layers.count(protocol.RESULT_LAYER) == 1
             and self.layers_after_undo == undone
             and self.cancelled
+            and self.live_seconds is not None
+            and len(self.live_seconds) == 2
         )
 
 
@@ -154,9 +159,14 @@ def round_trip(
         Where to save a picture of Krita's window with the docker, after the runs.
     """
     krita, xvfb_run = krita_programs()
-    gray, strokes = sample_document(shape)
+    gray, painted_first = sample_document(shape)
+    # Live's stroke, painted in Krita after the Colorize runs: the reference holds it too.
+    stroke = _live_stroke(gray.shape)
+    strokes = painted_first.copy()
+    top, left, height, width = stroke[:4]
+    strokes[top : top + height, left : left + width] = [*(np.array(stroke[4:]) / 255), 1]
     photo = np.dstack([gray] * 3 + [np.ones_like(gray)])
-    write_ora(folder / "document.ora", [("photo", photo), ("strokes", strokes)])
+    write_ora(folder / "document.ora", [("photo", photo), ("strokes", painted_first)])
     (folder / "photo.png").write_bytes(encode_image(gray, ".png"))
     (folder / "strokes.png").write_bytes(encode_image(strokes, ".png"))
     command = [sys.executable, "-m", "varcolor.cli"]
@@ -173,6 +183,7 @@ def round_trip(
         "output": str(folder / "result.ora"),
         "report": str(folder / "report.json"),
         "linger": 4 if screenshot else 0,
+        "live_stroke": stroke,
     }
     (folder / "plan.json").write_text(json.dumps(plan))
     environ["VARCOLOR_KRITA_CHECK"] = str(folder / "plan.json")
@@ -215,4 +226,13 @@ def round_trip(
         round(seconds, 2),
         report.get("cancelled", {}).get("message") == "cancelled"
         and protocol.RESULT_LAYER not in report["cancelled"]["layers"],
+        [run["seconds"] for run in report.get("live", [])],
     )
+
+
+def _live_stroke(shape: tuple[int, int]) -> list[int]:
+    """The stroke Live colours in the check: a short green bar (top, left, height, width, 8-bit
+    RGB) in the photo's lower third, 1/40 of its height thick."""
+    height, width = shape
+    thick = max(height // 40, 2)
+    return [2 * height // 3, width // 4, thick, width // 3, 60, 170, 70]

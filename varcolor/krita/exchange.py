@@ -19,13 +19,26 @@ from ..options import Options
 from ..profiles import samples_to_srgb, srgb_to_profile
 from .plugin.varcolor_krita import protocol
 
-__all__ = ["read_layer", "encode_layer", "photo_and_cues", "colorize_folder"]
+__all__ = [
+    "DTYPES",
+    "channel_order",
+    "read_layer",
+    "encode_layer",
+    "gray_of",
+    "photo_and_cues",
+    "read_folder_layer",
+    "check_strokes",
+    "write_result",
+    "reply_for",
+    "colorize_folder",
+]
 
-_DTYPES = {"U8": np.dtype("<u1"), "U16": np.dtype("<u2"), "F16": np.dtype("<f2"), "F32": np.dtype("<f4")}
+#: numpy's types of Krita's colour depths (little-endian, as ``Node.pixelData`` gives them).
+DTYPES = {"U8": np.dtype("<u1"), "U16": np.dtype("<u2"), "F16": np.dtype("<f2"), "F32": np.dtype("<f4")}
 _SCALE = {"U8": 255.0, "U16": 65535.0, "F16": 1.0, "F32": 1.0}
 
 
-def _order(found: dict) -> list[int]:
+def channel_order(found: dict) -> list[int]:
     """Where each channel of RGBA (or gray, alpha) lies among the layer's bytes."""
     names = ("Red", "Green", "Blue", "Alpha") if found["model"] == "RGBA" else ("Gray", "Alpha")
     return [found["channels"].index(name) for name in names]
@@ -56,13 +69,17 @@ def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> n
     what : str
         The layer, named in errors.
     """
-    dtype = _DTYPES[found["depth"]]
+    dtype = DTYPES[found["depth"]]
     count = len(found["channels"])
     if len(data) != shape[0] * shape[1] * count * dtype.itemsize:
         raise InputError(f"the {what} layer holds {len(data)} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
-    samples = np.frombuffer(data, dtype=dtype).reshape(shape + (count,))[..., _order(found)]
-    pixels = samples.astype(np.float64) / _SCALE[found["depth"]]
-    if not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1:
+    samples = np.frombuffer(data, dtype=dtype).reshape(shape + (count,))[..., channel_order(found)]
+    pixels = samples.astype(np.float64)
+    pixels /= _SCALE[found["depth"]]
+    # Integer levels always lie in [0, 1]: only floating-point layers are checked (three passes
+    # over a 12 MP layer's 384 MB of floats cost as much as reading it, for each Live stroke).
+    floating = found["depth"] in ("F16", "F32")
+    if floating and (not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1):
         raise InputError(f"the {what} layer has values outside [0, 1] (high dynamic range): varcolor needs [0, 1]")
     colour = pixels[..., 0] if found["model"] == "GRAYA" else pixels[..., :3]
     colour = samples_to_srgb(colour, _icc(found), f"the {what} layer", lambda line: None)
@@ -78,21 +95,70 @@ def encode_layer(rgb: np.ndarray, found: dict) -> bytes:
     if icc is not None:
         rgb = srgb_to_profile(rgb, icc, "the document")
     rgba = np.concatenate([rgb, np.ones(rgb.shape[:2] + (1,))], axis=2)
-    out = np.empty(rgb.shape[:2] + (4,), dtype=_DTYPES[found["depth"]])
+    out = np.empty(rgb.shape[:2] + (4,), dtype=DTYPES[found["depth"]])
     scale = _SCALE[found["depth"]]
     values = np.round(rgba * scale) if scale > 1 else rgba
-    out[..., _order(found)] = values
+    out[..., channel_order(found)] = values
     return out.tobytes()
+
+
+def gray_of(photo: np.ndarray) -> np.ndarray:
+    """The photo layer (:func:`read_layer`'s ``H×W×4``) as ``varcolor colorize photo`` takes it from
+    a file: a photo whose channels are equal is gray."""
+    colour = photo[..., :3]
+    if np.array_equal(colour[..., 0], colour[..., 1]) and np.array_equal(colour[..., 1], colour[..., 2]):
+        colour = colour[..., 0]
+    return np.ascontiguousarray(colour)
 
 
 def photo_and_cues(photo: np.ndarray, strokes: np.ndarray, edges: str) -> tuple[np.ndarray, Cues]:
     """The gray (or colour) photo and the cues of a strokes layer, as ``varcolor colorize photo
-    --mask strokes`` takes them from files: a photo whose channels are equal is gray; the strokes
-    layer is a stroke mask on transparency."""
-    colour = photo[..., :3]
-    if np.array_equal(colour[..., 0], colour[..., 1]) and np.array_equal(colour[..., 1], colour[..., 2]):
-        colour = colour[..., 0]
-    return np.ascontiguousarray(colour), Cues.from_mask(strokes, colour.shape[:2], edges=edges)
+    --mask strokes`` takes them from files: the strokes layer is a stroke mask on transparency."""
+    gray = gray_of(photo)
+    return gray, Cues.from_mask(strokes, gray.shape[:2], edges=edges)
+
+
+def read_folder_layer(folder: str | os.PathLike, request: dict, name: str) -> np.ndarray:
+    """Layer ``name`` (``photo`` or ``strokes``) of an exchange folder, read as :func:`read_layer`.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        The exchange folder.
+    request : dict
+        Its request, checked (:func:`varcolor.krita.protocol.read_request`).
+    name : {"photo", "strokes"}
+        Which layer.
+    """
+    file_name = {"photo": protocol.PHOTO, "strokes": protocol.STROKES}[name]
+    shape = (request["height"], request["width"])
+    try:
+        data = (Path(folder) / file_name).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the {name} layer: {exc.strerror}") from None
+    return read_layer(data, request[name], shape, name)
+
+
+def check_strokes(cues: Cues, prior: str | None) -> None:
+    """Refuse strokes that leave nothing to colorize (no paint and no prior; paint everywhere)."""
+    if cues.count == 0 and prior is None:
+        raise InputError("the strokes layer has no paint: paint colours on it, or use the ideepcolor prior")
+    check_cue_share(Path("the strokes layer"), "mask", cues)
+
+
+def write_result(folder: str | os.PathLike, data: bytes) -> None:
+    """``colorized.raw`` of an exchange folder, whole or absent (a temporary name, then a rename)."""
+    result = Path(folder) / protocol.RESULT
+    temporary = result.with_name(result.name + ".part")
+    temporary.write_bytes(data)
+    os.replace(temporary, result)
+
+
+def reply_for(error: BaseException) -> dict:
+    """The one-line error reply for what stopped a colorize (varcolor's refusals, lack of memory)."""
+    if isinstance(error, MemoryError):
+        return {"ok": False, "error": "out of memory: the image is too big for this machine"}
+    return {"ok": False, "error": " ".join(str(error).split())}
 
 
 def colorize_folder(folder: str | os.PathLike) -> dict:
@@ -100,30 +166,22 @@ def colorize_folder(folder: str | os.PathLike) -> dict:
     and the reply (``reply.json``: ``ok`` with ``seconds``, or one line of ``error``). Returns
     the reply. Bad input is an error reply, not an exception."""
     start = time.perf_counter()
-    result = Path(folder) / protocol.RESULT
     try:
         try:
             request = protocol.read_request(folder)
         except protocol.ProtocolError as exc:
             raise InputError(str(exc)) from None
-        shape = (request["height"], request["width"])
-        photo = read_layer((Path(folder) / protocol.PHOTO).read_bytes(), request["photo"], shape, "photo")
-        strokes = read_layer((Path(folder) / protocol.STROKES).read_bytes(), request["strokes"], shape, "strokes")
+        photo = read_folder_layer(folder, request, "photo")
+        strokes = read_folder_layer(folder, request, "strokes")
         gray, cues = photo_and_cues(photo, strokes, request["edges"])
-        if cues.count == 0 and request["prior"] is None:
-            raise InputError("the strokes layer has no paint: paint colours on it, or use the ideepcolor prior")
-        check_cue_share(Path("the strokes layer"), "mask", cues)
+        check_strokes(cues, request["prior"])
         options = Options(method=request["method"], prior=request["prior"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the docker shows one line: the result or the error
             rgb = colorize(gray, cues, options).rgb
-        temporary = result.with_name(result.name + ".part")
-        temporary.write_bytes(encode_layer(rgb[..., :3], request["result"]))
-        os.replace(temporary, result)
+        write_result(folder, encode_layer(rgb[..., :3], request["result"]))
         reply = {"ok": True, "seconds": round(time.perf_counter() - start, 3)}
-    except VarcolorError as exc:
-        reply = {"ok": False, "error": " ".join(str(exc).split())}
-    except MemoryError:
-        reply = {"ok": False, "error": "out of memory: the image is too big for this machine"}
+    except (VarcolorError, MemoryError) as exc:
+        reply = reply_for(exc)
     protocol.write_json(Path(folder) / protocol.REPLY, reply)
     return reply

@@ -1,5 +1,5 @@
-"""varcolor in Krita: the Colorize docker and action, and the headless check that ``varcolor krita
-check`` runs.
+"""varcolor in Krita: the Colorize docker and action, Live, and the headless check that ``varcolor
+krita check`` runs.
 
 Loaded by Krita's Python (not varcolor's): it runs the user's ``varcolor`` program and exchanges
 pixels with it through files (``protocol.py``, which varcolor itself imports from here: outside

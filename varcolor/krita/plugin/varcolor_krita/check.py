@@ -1,6 +1,7 @@
 """The headless check (``varcolor krita check``): when Krita starts with ``VARCOLOR_KRITA_CHECK``
-naming a plan, this runs the Colorize action on the opened document as a user would, saves the
-document, undoes once, writes a report and quits Krita. Without that variable it does nothing."""
+naming a plan, this runs the Colorize action on the opened document as a user would, undoes once,
+switches Live on and paints one stroke (the plan's box) on the strokes layer, saves the document,
+writes a report and quits Krita. Without that variable it does nothing."""
 
 import functools
 import json
@@ -14,6 +15,7 @@ from PyQt5.QtWidgets import QDockWidget
 
 from . import extension, protocol, settings
 from .docker import DOCKER_ID
+from .live import SESSIONS
 
 VARIABLE = "VARCOLOR_KRITA_CHECK"
 
@@ -102,7 +104,48 @@ class Check(Extension):
             self.document.waitForDone()
         if len(self.report["runs"]) < self.plan.get("runs", 1):
             return QTimer.singleShot(100, self._run)
+        if self.plan.get("live_stroke"):
+            return QTimer.singleShot(100, self._live)
         QTimer.singleShot(100, self._save)
+
+    @_reported
+    def _live(self):
+        """Live on; at its first result, one stroke painted; at the next, Live off and the save."""
+        self.report["live"] = []
+        SESSIONS.said.connect(self._live_said)
+        self.live_started = time.perf_counter()
+        SESSIONS.start(self.document, settings.read())
+
+    @_reported
+    def _live_said(self, ok, message):
+        if not ok:
+            SESSIONS.stop_all()
+            return self._end(f"Live: {message}")
+        if not message.startswith("Live: coloured"):
+            return None
+        seconds = time.perf_counter() - self.live_started
+        self.report["live"].append({"message": message, "seconds": round(seconds, 3)})
+        if len(self.report["live"]) == 1:
+            QTimer.singleShot(100, self._stroke)
+            return None
+        SESSIONS.said.disconnect(self._live_said)
+        SESSIONS.stop_all()
+        QTimer.singleShot(100, self._save)
+        return None
+
+    @_reported
+    def _stroke(self):
+        """The plan's stroke (top, left, height, width and an 8-bit RGB colour) painted on the
+        strokes layer, as a brush would leave it."""
+        top, left, height, width, red, green, blue = self.plan["live_stroke"]
+        node = self.document.nodeByName("strokes")
+        pixels = bytes(node.pixelData(left, top, width, height))
+        step = len(pixels) // (width * height)
+        pixel = bytes([blue, green, red, 255]) if step == 4 else None
+        if pixel is None:
+            raise RuntimeError(f"the strokes layer is not 8-bit RGBA ({step} bytes a pixel)")
+        node.setPixelData(pixel * (width * height), left, top, width, height)
+        self.live_started = time.perf_counter()
 
     def _layers(self):
         return [node.name() for node in self.document.rootNode().childNodes()]

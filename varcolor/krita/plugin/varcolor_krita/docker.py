@@ -1,10 +1,12 @@
-"""The varcolor docker: the options, the layers, a Colorize and a Cancel button, and one line of
-what happened (the run itself is the Colorize action's, off the UI thread)."""
+"""The varcolor docker: the options, the layers, a Colorize and a Cancel button, the Live switch,
+and one line of what happened (the runs themselves are the Colorize action's and Live's, off the UI
+thread)."""
 
 from krita import DockWidget
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from . import extension, protocol, settings
+from .live import SESSIONS
 
 DOCKER_ID = "varcolor_colorize_docker"
 
@@ -43,16 +45,40 @@ class ColorizeDocker(DockWidget):
         buttons.addWidget(self.run)
         buttons.addWidget(self.stop)
         form.addRow(buttons)
+        self.live = QCheckBox("Live: colour again after each stroke", body)
+        form.addRow(self.live)
         self.status = QLabel("Paint colours on a layer above the photo, then Colorize.", body)
         self.status.setWordWrap(True)
         form.addRow(self.status)
         self.setWidget(body)
         self.run.clicked.connect(self.colorize)
+        self.live.toggled.connect(self._live)
+        SESSIONS.said.connect(self._said)
+        SESSIONS.ended.connect(self._live_ended)
         self.stop.clicked.connect(extension.cancel)
         extension.RUNS.started.connect(self._started)
         extension.RUNS.finished.connect(self._finished)
 
     def colorize(self):
+        self._save()
+        extension.colorize()
+
+    def _live(self, on):
+        if on:
+            self._save()
+            SESSIONS.start(None, settings.read())
+        else:
+            SESSIONS.stop_all()
+
+    def _said(self, ok, message):
+        self.status.setText(message if ok else f"failed: {message}")
+
+    def _live_ended(self):
+        self.live.blockSignals(True)
+        self.live.setChecked(False)
+        self.live.blockSignals(False)
+
+    def _save(self):
         settings.write(
             {
                 "method": self.method.currentText(),
@@ -63,7 +89,6 @@ class ColorizeDocker(DockWidget):
                 "varcolor": self.program.text().strip(),
             }
         )
-        extension.colorize()
 
     def _started(self, job):
         self.run.setEnabled(False)

@@ -28,6 +28,70 @@ def _document_layout(document, data_dirs):
     return found
 
 
+def exchange_request(document, settings):
+    """The request for ``document`` with ``settings`` (checked), its photo node and its strokes node."""
+    nodes = document.rootNode().childNodes()
+    active = document.activeNode()
+    active_index = next((i for i, node in enumerate(nodes) if active is not None and node == active), None)
+    photo, strokes = protocol.pick_layers(
+        [node.name() for node in nodes],
+        [node.type() for node in nodes],
+        active_index,
+        settings.get("photo", ""),
+        settings.get("strokes", ""),
+    )
+    photo, strokes = nodes[photo], nodes[strokes]
+    data_dirs = QStandardPaths.standardLocations(QStandardPaths.GenericDataLocation)
+    request = protocol.make_request(
+        document.width(),
+        document.height(),
+        _layout(photo, data_dirs),
+        _layout(strokes, data_dirs),
+        _document_layout(document, data_dirs),
+        settings.get("method", protocol.METHODS[0]),
+        settings.get("prior") or None,
+        settings.get("edges", protocol.EDGES[0]),
+    )
+    return request, photo, strokes
+
+
+def is_open(document):
+    """Whether ``document`` is still open in Krita."""
+    return any(open_document == document for open_document in Krita.instance().documents())
+
+
+def result_layer(document):
+    """The ``colorized`` layers at the top level of ``document``."""
+    root = document.rootNode()
+    return [node for node in root.childNodes() if node.name() == protocol.RESULT_LAYER and node.type() == "paintlayer"]
+
+
+def place(document, photo, pixels, size, box=None):
+    """``pixels`` (the document's layout) as the ``colorized`` layer right above ``photo``. Without
+    ``box``: the whole canvas of ``size``, a new layer (one undo step) replacing the one made
+    before; with ``box`` (top, left, height, width): that box of the one ``colorized`` layer
+    rewritten (Live). A closed, resized or changed document is an error."""
+    if not is_open(document):
+        raise protocol.ProtocolError("the document was closed while varcolor worked")
+    width, height = document.width(), document.height()
+    if (width, height) != size or photo.parentNode() is None:
+        raise protocol.ProtocolError("the image or its photo layer changed while varcolor worked: colorize again")
+    old = result_layer(document)
+    if box is not None and list(box) != [0, 0, height, width]:
+        if len(old) != 1:
+            raise protocol.ProtocolError("the colorized layer was removed or doubled: switch Live off and on again")
+        top, left, rows, columns = box
+        if rows and columns:
+            old[0].setPixelData(pixels, left, top, columns, rows)
+    else:
+        layer = document.createNode(protocol.RESULT_LAYER, "paintlayer")
+        layer.setPixelData(pixels, 0, 0, width, height)  # before it is in the image: no undo step of its own
+        document.rootNode().addChildNode(layer, photo)
+        for node in old:
+            node.remove()
+    document.refreshProjection()
+
+
 class ColorizeJob(QObject):
     """Colorize ``document`` once. ``finished(ok, message)`` is emitted exactly once."""
 
@@ -52,29 +116,8 @@ class ColorizeJob(QObject):
 
     def _start(self):
         document = self.document
-        nodes = document.rootNode().childNodes()
-        active = document.activeNode()
-        active_index = next((i for i, node in enumerate(nodes) if active is not None and node == active), None)
-        photo, strokes = protocol.pick_layers(
-            [node.name() for node in nodes],
-            [node.type() for node in nodes],
-            active_index,
-            self.settings.get("photo", ""),
-            self.settings.get("strokes", ""),
-        )
-        self.photo, strokes_node = nodes[photo], nodes[strokes]
-        data_dirs = QStandardPaths.standardLocations(QStandardPaths.GenericDataLocation)
+        request, self.photo, strokes_node = exchange_request(document, self.settings)
         width, height = self.size = document.width(), document.height()
-        request = protocol.make_request(
-            width,
-            height,
-            _layout(self.photo, data_dirs),
-            _layout(strokes_node, data_dirs),
-            _document_layout(document, data_dirs),
-            self.settings.get("method", protocol.METHODS[0]),
-            self.settings.get("prior") or None,
-            self.settings.get("edges", protocol.EDGES[0]),
-        )
         self.folder = tempfile.mkdtemp(prefix="varcolor-krita-")
         command = protocol.colorize_command(self.settings.get("varcolor", ""), self.folder)
         for name, node in ((protocol.PHOTO, self.photo), (protocol.STROKES, strokes_node)):
@@ -108,7 +151,7 @@ class ColorizeJob(QObject):
         try:
             with open(os.path.join(self.folder, protocol.RESULT), "rb") as file:
                 pixels = file.read()
-            self._place(pixels)
+            place(self.document, self.photo, pixels, self.size)
         except OSError as exc:
             self._finish(False, f"cannot read varcolor's result: {exc.strerror}")
             return
@@ -116,25 +159,6 @@ class ColorizeJob(QObject):
             self._finish(False, str(exc))
             return
         self._finish(True, f"colorized in {reply['seconds']:.1f} s")
-
-    def _place(self, pixels):
-        """The result as the ``colorized`` layer right above the photo; the one made before goes."""
-        document = self.document
-        if not any(open_document == document for open_document in Krita.instance().documents()):
-            raise protocol.ProtocolError("the document was closed while varcolor worked")
-        width, height = document.width(), document.height()
-        if (width, height) != self.size or self.photo.parentNode() is None:
-            raise protocol.ProtocolError("the image or its photo layer changed while varcolor worked: colorize again")
-        layer = document.createNode(protocol.RESULT_LAYER, "paintlayer")
-        layer.setPixelData(pixels, 0, 0, width, height)  # before it is in the image: no undo step of its own
-        root = document.rootNode()
-        old = [
-            node for node in root.childNodes() if node.name() == protocol.RESULT_LAYER and node.type() == "paintlayer"
-        ]
-        root.addChildNode(layer, self.photo)
-        for node in old:
-            node.remove()
-        document.refreshProjection()
 
     def _finish(self, ok, message):
         if self.done:

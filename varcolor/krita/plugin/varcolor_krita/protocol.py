@@ -40,6 +40,7 @@ __all__ = [
     "read_reply",
     "varcolor_command",
     "colorize_command",
+    "serve_command",
     "pick_layers",
     "find_profile",
 ]
@@ -209,6 +210,11 @@ def varcolor_command(setting: str = "") -> list[str]:
 def colorize_command(setting: str, folder: str | os.PathLike) -> list[str]:
     """The command that colorizes an exchange folder."""
     return [*varcolor_command(setting), "krita", "colorize", os.fspath(folder)]
+
+
+def serve_command(setting: str) -> list[str]:
+    """The command of the Live worker: request lines on its stdin, reply lines on its stdout."""
+    return [*varcolor_command(setting), "krita", "serve"]
 
 
 def pick_layers(

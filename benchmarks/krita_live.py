@@ -1,0 +1,148 @@
+"""Live colour in Krita, without Krita: the seconds from a finished stroke to the colorized layer
+through the Live worker (``varcolor krita serve``, run as the plug-in runs it), one new stroke at a
+time, at a few photo sizes; with the machine's load.
+
+Each size: a generated photo (scikit-image's coffee, upscaled, with film grain) as an 8-bit sRGB
+Krita document; three strokes for the first solve, then new strokes one by one (a brush 8 px wide,
+300 px long at 12 MP, scaled with the photo), each timed from writing ``strokes.raw`` to reading
+the reply line (what the plug-in waits for; the result file written), with the worker's own share.
+
+    python benchmarks/krita_live.py [--sizes 1155x866,4243x2828] [--strokes 8] [--out benchmarks/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+from reports import write_report
+from skimage.transform import resize
+
+from varcolor.color import same_lightness_gray
+from varcolor.krita.plugin.varcolor_krita import protocol
+
+BGRA = ["Blue", "Green", "Red", "Alpha"]
+
+
+def _raw(rgba: np.ndarray) -> bytes:
+    """An 8-bit RGBA image as Krita's raw pixels (blue first)."""
+    return np.round(rgba[..., [2, 1, 0, 3]] * 255).astype("<u1").tobytes()
+
+
+def _photo(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    rgb = resize(skimage.data.coffee() / 255.0, shape, order=1, anti_aliasing=False)
+    return np.clip(rgb + rng.normal(0, 0.02, rgb.shape[:2])[..., None], 0, 1)  # grain
+
+
+def _stroke(strokes: np.ndarray, colour: np.ndarray, rng: np.random.Generator) -> None:
+    """One straight brush stroke of the photo's colour at its start, painted into ``strokes``."""
+    height, width = strokes.shape[:2]
+    scale = np.sqrt(height * width / 12e6)
+    length, half = max(int(300 * scale), 20), max(int(4 * scale), 1)
+    y, x = rng.integers(half, height - half), rng.integers(0, width - length)
+    strokes[y - half : y + half, x : x + length, :3] = colour[y, x]
+    strokes[y - half : y + half, x : x + length, 3] = 1
+
+
+def measure(width: int, height: int, count: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    colour = _photo((height, width), rng)
+    gray = same_lightness_gray(colour)
+    strokes = np.zeros((height, width, 4))
+    for _ in range(3):
+        _stroke(strokes, colour, rng)
+    layout = protocol.layout("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc", BGRA)
+    with tempfile.TemporaryDirectory(prefix="varcolor-krita-live-") as folder:
+        request = protocol.make_request(width, height, layout, layout, layout)
+        protocol.write_json(Path(folder) / protocol.REQUEST, request)
+        (Path(folder) / protocol.PHOTO).write_bytes(_raw(np.dstack([gray, gray, gray, np.ones_like(gray)])))
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "varcolor.cli", "krita", "serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        load = os.getloadavg()[0]
+        rows = []
+        try:
+            for index in range(count + 1):
+                if index:
+                    _stroke(strokes, colour, rng)
+                raw = _raw(strokes)  # what Krita hands the plug-in (Node.pixelData): not timed
+                start = time.perf_counter()
+                (Path(folder) / protocol.STROKES).write_bytes(raw)
+                worker.stdin.write(json.dumps({"folder": folder}) + "\n")
+                worker.stdin.flush()
+                reply = json.loads(worker.stdout.readline())
+                seconds = time.perf_counter() - start
+                if not reply["ok"]:
+                    raise RuntimeError(reply["error"])
+                rows.append(
+                    {"seconds": round(seconds, 3), "worker_seconds": reply["seconds"], "update": reply["update"]}
+                )
+        finally:
+            worker.stdin.close()
+            worker.wait(timeout=60)
+    updates = rows[1:]
+    return {
+        "size": f"{width}x{height}",
+        "megapixels": round(width * height / 1e6, 2),
+        "first_seconds": rows[0]["seconds"],
+        "median_stroke_seconds": float(np.median([row["seconds"] for row in updates])),
+        "max_stroke_seconds": max(row["seconds"] for row in updates),
+        "median_worker_seconds": float(np.median([row["worker_seconds"] for row in updates])),
+        "updates": [row["update"] for row in updates],
+        "strokes": rows,
+        "load_before": round(load, 1),
+        "load_after": round(os.getloadavg()[0], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1155x866,4243x2828")
+    parser.add_argument("--strokes", type=int, default=8, help="new strokes timed per size")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args()
+    found = []
+    for size in args.sizes.split(","):
+        width, height = map(int, size.split("x"))
+        found.append(measure(width, height, args.strokes))
+        print(json.dumps({k: v for k, v in found[-1].items() if k != "strokes"}), flush=True)
+    lines = [
+        "# Live colour in Krita: a finished stroke to the colorized layer",
+        "",
+        "`benchmarks/krita_live.py`, through the Live worker (`varcolor krita serve`) as the plug-in runs it, "
+        "without Krita (Krita's own part — reading the strokes layer, placing the result — is not in these "
+        "seconds). An 8-bit sRGB document: a generated photo (coffee, upscaled, with grain), three strokes "
+        f"for the first solve, then {args.strokes} new strokes one at a time (8 px × 300 px at 12 MP, scaled "
+        "with the photo); a stroke's seconds run from writing the strokes layer to reading the reply "
+        "(the result file written). Default method `levin-multiscale`. x86_64, 2 cores, shared with other work: "
+        "load is the 1-minute load average before and after.",
+        "",
+        "| document | MP | first solve (s) | stroke, median (s) | stroke, slowest (s) "
+        "| of which the worker, median (s) | updates | load |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in found:
+        kinds = ", ".join(f"{kind} ×{row['updates'].count(kind)}" for kind in sorted(set(row["updates"])))
+        lines.append(
+            f"| {row['size']} | {row['megapixels']} | {row['first_seconds']:.2f} | {row['median_stroke_seconds']:.2f} "
+            f"| {row['max_stroke_seconds']:.2f} | {row['median_worker_seconds']:.2f} | {kinds} "
+            f"| {row['load_before']}–{row['load_after']} |"
+        )
+    markdown = "\n".join(lines) + "\n"
+    print(markdown)
+    write_report(args.out, "krita_live", {"sizes": found}, markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The Live worker (``varcolor krita serve``): each new state of the strokes layer answered from the
+last solve, equal to a fresh ``varcolor.colorize`` of the same layers; bad requests one reply line,
+after which it goes on; it ends when its stdin closes."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor.krita import exchange, serve
+from varcolor.krita.plugin.varcolor_krita import protocol
+
+from ..conftest import photo
+from .test_exchange import SHAPE, _folder, _layout
+
+# Colours of 8-bit levels: the layer as Krita holds it.
+RED, BLUE, GREEN = (
+    np.array([217, 64, 38, 255]) / 255,
+    np.array([38, 89, 204, 255]) / 255,
+    np.array([51, 179, 64, 255]) / 255,
+)
+
+
+def _stroke(strokes, rows, columns, colour):
+    strokes = strokes.copy()
+    strokes[rows, columns] = colour
+    return strokes
+
+
+def _write_strokes(folder, strokes):
+    (folder / protocol.STROKES).write_bytes(np.round(strokes[..., [2, 1, 0, 3]] * 255).astype("<u1").tobytes())
+
+
+def _ask(worker, folder):
+    return worker.handle(json.dumps({"folder": os.fspath(folder)}) + "\n")
+
+
+def _result(folder, reply, before):
+    """The layer after a reply: its box's pixels written over the layer before it."""
+    top, left, height, width = reply["box"]
+    box = exchange.read_layer((folder / protocol.RESULT).read_bytes(), _layout("U8"), (height, width), "result")
+    layer = np.zeros(SHAPE + (3,)) if before is None else before.copy()
+    layer[top : top + height, left : left + width] = box[..., :3]
+    return layer
+
+
+@pytest.mark.parametrize("method", ["levin-multiscale", "levin"])
+def test_successive_strokes_equal_a_fresh_colorize_of_the_same_layers(tmp_path, method):
+    gray = np.round(varcolor.color.same_lightness_gray(photo("astronaut", SHAPE)) * 255) / 255
+    states = [_stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)]
+    states.append(_stroke(states[-1], slice(16, 19), slice(5, 30), BLUE))  # a stroke added
+    states.append(_stroke(states[-1], slice(9, 12), slice(10, 20), GREEN))  # another
+    states.append(_stroke(states[-1], slice(4, 7), slice(3, 28), [0, 0, 0, 0]))  # the first erased
+    states.append(_stroke(states[-1], slice(16, 19), slice(5, 30), GREEN))  # one recoloured
+    _folder(tmp_path, gray, states[0], depth="U8", method=method)
+    worker = serve.Worker()
+    before = kept = None
+    for strokes in states:
+        _write_strokes(tmp_path, strokes)
+        reply = _ask(worker, tmp_path)
+        assert reply["ok"], reply
+        if before is None:
+            assert reply["box"] == [0, 0, *SHAPE]
+        result = _result(tmp_path, reply, before)  # as the plug-in updates the layer
+        expected = varcolor.colorize(gray, varcolor.Cues.from_mask(strokes), method=method).rgb
+        assert np.abs(result - expected).max() <= 1 / 255 + 1e-9  # within one level
+        before = result
+        kept = kept or worker.colorizer
+        assert worker.colorizer is kept  # one colorizer for the photo: its factors reused, not made again
+
+
+def test_a_new_photo_is_read_again(tmp_path):
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    _folder(tmp_path, np.full(SHAPE, 0.5), strokes, depth="U8")
+    worker = serve.Worker()
+    assert _ask(worker, tmp_path)["ok"]
+    gray = np.round(np.tile(np.linspace(0.1, 0.9, SHAPE[1]), (SHAPE[0], 1)) * 255) / 255
+    _folder(tmp_path, gray, strokes, depth="U8")  # the photo layer edited: written again
+    reply = _ask(worker, tmp_path)
+    expected = varcolor.colorize(gray, varcolor.Cues.from_mask(strokes)).rgb
+    assert reply["box"] == [0, 0, *SHAPE]  # a new colorizer: the whole layer
+    assert np.abs(_result(tmp_path, reply, None) - expected).max() <= 1 / 255 + 1e-9
+
+
+def test_the_whole_layer_when_asked_and_nothing_when_nothing_changed(tmp_path):
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    _folder(tmp_path, np.full(SHAPE, 0.5), strokes, depth="U8")
+    worker = serve.Worker()
+    first = _ask(worker, tmp_path)
+    whole = (tmp_path / protocol.RESULT).read_bytes()
+    assert _ask(worker, tmp_path)["box"] == [0, 0, 0, 0] and (tmp_path / protocol.RESULT).read_bytes() == b""
+    again = worker.handle(json.dumps({"folder": os.fspath(tmp_path), "whole": True}))
+    assert first["box"] == again["box"] == [0, 0, *SHAPE] and (tmp_path / protocol.RESULT).read_bytes() == whole
+
+
+def test_bad_requests_are_one_reply_line_each_and_the_worker_goes_on(tmp_path):
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    good = tmp_path / "good"
+    good.mkdir()
+    _folder(good, np.full(SHAPE, 0.5), strokes, depth="U8")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    _folder(broken, np.full(SHAPE, 0.5), strokes, depth="U8")
+    (broken / protocol.STROKES).write_bytes(b"short")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _folder(empty, np.full(SHAPE, 0.5), np.zeros(SHAPE + (4,)), depth="U8")
+    lines = [
+        "not json",
+        '["a list"]',
+        json.dumps({"folder": os.fspath(tmp_path / "missing")}),
+        json.dumps({"folder": os.fspath(good), "whole": "yes"}),
+        "x" * (serve.MAX_LINE + 10),  # overlong: one error, its rest not read as another request
+        "",
+        json.dumps({"folder": os.fspath(broken)}),
+        json.dumps({"folder": os.fspath(empty)}),
+        json.dumps({"folder": os.fspath(good)}),
+    ]
+    replies = io.StringIO()
+    assert serve.serve(io.StringIO("\n".join(lines) + "\n"), replies) == 0
+    said = [json.loads(line) for line in replies.getvalue().splitlines()]
+    errors = ["not a line of JSON", "no exchange folder", "no exchange folder", "not true or false", "longer than"]
+    errors += ["strokes.raw", "no paint"]
+    assert len(said) == len(errors) + 1
+    for reply, error in zip(said, errors, strict=False):
+        assert not reply["ok"] and error in reply["error"] and "\n" not in reply["error"]
+    assert said[-1]["ok"] and said[-1]["box"] == [0, 0, *SHAPE]
+
+
+def test_the_worker_ends_when_its_stdin_closes(tmp_path):
+    """Krita gone (however it ended) closes the pipe: the worker answers what it was asked and ends."""
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    _folder(tmp_path, np.full(SHAPE, 0.5), strokes, depth="U8")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "varcolor.cli", "krita", "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        worker.stdin.write(json.dumps({"folder": os.fspath(tmp_path)}) + "\n")
+        worker.stdin.flush()
+        assert json.loads(worker.stdout.readline())["ok"]  # stdout holds reply lines only
+        assert worker.poll() is None  # waiting for the next request
+        worker.stdin.close()
+        assert worker.wait(timeout=60) == 0
+        assert worker.stdout.read() == ""
+    finally:
+        worker.kill()
+
+
+def test_the_worker_ends_when_nobody_reads_its_replies():
+    """The plug-in gone while the worker answered: no traceback, the requests left unread."""
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError
+
+    requests = io.StringIO("not json\nnot json either\n")
+    assert serve.serve(requests, Gone()) == 0
+    assert requests.read() == "not json either\n"
