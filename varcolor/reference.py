@@ -32,8 +32,6 @@ Arrays in, arrays out: :func:`match_reference` returns the cue mask, chroma and 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from .color import lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, real_array
@@ -185,6 +183,8 @@ def _reference_factors(shape: tuple[int, int], target_factor: int, work_pixels: 
 def outside(strokes: np.ndarray, clearance: int = CLEARANCE) -> np.ndarray:
     """Where a matched cue may go beside the user's ``strokes`` (an ``H×W`` mask): further than
     ``clearance`` pixels from each (a square's reach: separable, linear in the image)."""
+    from scipy import ndimage  # SciPy's filters load when a match is made, not with `varcolor --help`
+
     return ~ndimage.maximum_filter(strokes.astype(np.uint8), size=2 * clearance + 1).astype(bool)
 
 
@@ -221,6 +221,8 @@ def _remapped(lightness: np.ndarray, target: np.ndarray) -> np.ndarray:
 def _described(lightness: np.ndarray) -> np.ndarray:
     """Each pixel's neighbourhood as a vector: a 5×5 patch (every other pixel of a 9×9 window of the
     lightness blurred by 1 pixel), and the local mean and spread at 4 and 8 pixels."""
+    from scipy import ndimage
+
     blurred = ndimage.gaussian_filter(lightness, 1.0, mode="reflect")
     padded = np.pad(blurred, 4, mode="reflect")
     height, width = lightness.shape
@@ -253,6 +255,9 @@ def _projected(ours: np.ndarray, theirs: np.ndarray) -> tuple[np.ndarray, np.nda
 def _confident(ours: np.ndarray, theirs: np.ndarray, ref_ab: np.ndarray, min_confidence: float = MIN_CONFIDENCE):
     """Each reduced pixel's confidence and the chroma it takes from its match: the nearest
     neighbours' matches checked, then grown from the trusted ones (:func:`_grown`) and checked again."""
+    from scipy import ndimage
+    from scipy.spatial import cKDTree
+
     height, width = ours.shape[:2]
     ref_height, ref_width = theirs.shape[:2]
     tree = cKDTree(theirs.reshape(-1, theirs.shape[-1]))
@@ -294,6 +299,8 @@ def _checked(matched: np.ndarray, returned: np.ndarray, agree_colour: np.ndarray
     """The confidence of each match (``H×W×2`` reference pixels) from its three checks: its
     neighbours' matches displaced alike, the reverse match ``returned`` back near it, and
     ``agree_colour``."""
+    from scipy import ndimage
+
     grid = np.stack(np.indices(matched.shape[:2]), axis=-1)
     home = returned[matched[..., 0], matched[..., 1]]
     cycle = (np.hypot(*(home - grid).transpose(2, 0, 1)) <= _CYCLE).astype(np.float32)
@@ -389,6 +396,8 @@ def _coherence(matched: np.ndarray) -> np.ndarray:
 def _sites(confidence: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The reduced pixels that become cues: in each cell of :data:`CUE_STEP`² pixels, the trusted
     one in the flattest spot (a cue on an edge would give one side the other's colour)."""
+    from scipy import ndimage
+
     edges = ndimage.gaussian_gradient_magnitude(lightness, 1.0)
     score = np.where(confidence > 0, confidence - edges / (edges.max() + 1e-9), -np.inf)
     height, width = confidence.shape
