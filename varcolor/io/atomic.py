@@ -350,6 +350,8 @@ def writers_at_work(folder: str | os.PathLike) -> int:
     folder : path-like
         The folder whose writes are counted (not its subfolders).
 
+    Examples
+    --------
     >>> import tempfile
     >>> writers_at_work(tempfile.mkdtemp())
     0

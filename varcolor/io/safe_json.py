@@ -72,6 +72,8 @@ def loads(text: str | bytes, name: str, *, max_bytes: int | None = None) -> Any:
     max_bytes : int, optional
         Refuse longer text with :class:`TooLarge`.
 
+    Examples
+    --------
     >>> loads('{"a": [1, 2.5]}', "x.json")
     {'a': [1, 2.5]}
     >>> loads("[NaN]", "x.json")

@@ -222,6 +222,8 @@ def split_prior(name: str) -> tuple[str, str | None]:
     name : str
         ``METHOD`` or ``METHOD+PRIOR``.
 
+    Examples
+    --------
     >>> split_prior("levin+ideepcolor"), split_prior("bilaplacian-gtv")
     (('levin', 'ideepcolor'), ('bilaplacian-gtv', None))
     """
