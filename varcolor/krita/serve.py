@@ -79,7 +79,7 @@ class Worker:
             self.colorizer = Colorizer(gray, Options(method=request["method"], prior=request["prior"]), bits=levels)
             self.key = key
         strokes = read_folder_layer(folder, request, "strokes")
-        cues = Cues.from_mask(strokes, self.colorizer.guide.shape[:2], edges=request["edges"])
+        cues = Cues.from_mask(strokes, self.colorizer.gray.shape[:2], edges=request["edges"])
         check_strokes(cues, request["prior"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the docker shows one line: the result or the error
