@@ -194,3 +194,17 @@ def test_a_16_bit_profiled_reference_is_read_through_its_profile(scene, tmp_path
     assert code == 0, err
     assert err.count("converted to sRGB") == 1 and "UserWarning" not in err  # said once, as a line of the run
     assert _gain(tmp_path / "o.png", truth) > 3.0
+
+
+def test_an_output_over_the_reference_is_refused_and_the_reference_kept(scene, tmp_path, capsys):
+    folder, _ = scene
+    (tmp_path / "refs").mkdir()
+    reference = tmp_path / "refs" / "cat.png"  # named as the result a folder output would write
+    reference.write_bytes((folder / "ref.png").read_bytes())
+    before = reference.read_bytes()
+    for output in (reference, tmp_path / "refs"):  # the file itself; the folder the result would go into
+        code, _, err = run(
+            capsys, "colorize", folder / "cat.png", "--reference", reference, "-o", output, "--overwrite"
+        )
+        assert code == 2 and err.count("\n") == 1 and "input" in err, err
+    assert reference.read_bytes() == before
