@@ -1,10 +1,12 @@
 """Where ``varcolor colorize`` on a big scan holds its memory: the command run in a fresh process on
-``engine.py``'s scan (Levin's example upscaled, its scribbles on it), its steps wrapped so that each
-reports the process's resident size before it, its peak during it and after it (the kernel's peak,
-``VmHWM``, reset at each step's start through ``/proc/self/clear_refs``; steps nest, so an outer
-step's peak is its own after its inner steps ended).
+one of ``engine.py``'s scans (``--scan``: ``levin``, Levin's example upscaled with its scribbles;
+``sparse``, the grainy scan with 80 strokes), as an 8-bit PNG or a 16-bit TIFF (``--bits``), its
+cues a marked copy or a stroke mask (``--cues``); its steps wrapped so that each reports the
+process's resident size before it, its peak during it and after it (the kernel's peak, ``VmHWM``,
+reset at each step's start through ``/proc/self/clear_refs``; steps nest, so an outer step's peak
+is its own after its inner steps ended).
 
-    python benchmarks/colorize_memory.py --megapixels 40
+    python benchmarks/colorize_memory.py --megapixels 40 --scan sparse --bits 16
 """
 
 from __future__ import annotations
@@ -24,13 +26,19 @@ from reports import in_child, write_report  # noqa: E402
 #: (module, attribute) of each step measured, outermost first as they run.
 STEPS = [
     ("varcolor.app.tasks", "read_checked"),
+    ("varcolor.app.solve", "read_image"),
     ("varcolor.app.tasks", "load_cues"),
+    ("varcolor.app.cues", "read_image"),
+    ("varcolor.cues", "Cues.from_marked"),
+    ("varcolor.cues", "Cues.from_mask"),
     ("varcolor.cues", "_unmix"),
     ("varcolor.app.solve", "colorize"),
     ("varcolor.api", "Colorizer"),
     ("varcolor.methods.levin_multiscale", "LevinMultiscale.solve"),
     ("varcolor.methods.levin_multiscale", "LevinMultiscale._lift"),
     ("varcolor.methods.levin_multiscale", "LevinMultiscale._correct"),
+    ("varcolor.painting", "Painter.targets"),
+    ("varcolor.painting", "Painter.paint"),
     ("varcolor.api", "Colorizer._finish"),
     ("varcolor.app.solve", "write_image"),
 ]
@@ -48,21 +56,32 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-def _measured(stem: str, queue) -> None:
+def _measured(argv: list[str], queue) -> None:
     import importlib
 
     from varcolor.cli import main
 
     rows = []
+    last = ["start"]  # the step boundary of the last reset
+
+    def gap(here: str) -> None:
+        """The peak since the last reset, outside any step measured, as its own row (where it is
+        above the resident size now: something between two steps held more)."""
+        peak, now = _status("VmHWM"), _status("VmRSS")
+        if peak > now + 0.01:
+            rows.append({"step": f"(between {last[0]} and {here})", "before": now, "peak": peak, "after": now})
+        last[0] = here
 
     def wrap(owner, name: str, label: str) -> None:
         function = getattr(owner, name)
 
         def step(*args, **kwargs):
+            gap(f"{label} began")
             before = _status("VmRSS")
             _reset_peak()
             result = function(*args, **kwargs)
             rows.append({"step": label, "before": before, "peak": _status("VmHWM"), "after": _status("VmRSS")})
+            last[0] = f"{label} ended"
             _reset_peak()
             return result
 
@@ -73,26 +92,59 @@ def _measured(stem: str, queue) -> None:
         *outer, name = path.split(".")
         for part in outer:
             owner = getattr(owner, part)
-        wrap(owner, name, path)
+        wrap(owner, name, f"{module.rsplit('.', 1)[1]}.{path}")
     start = time.perf_counter()
-    code = main(["colorize", f"{stem}.png", "--marked", f"{stem}_marked.png", "-o", f"{stem}_out.png", "--quiet"])
-    queue.put({"returncode": code, "seconds": time.perf_counter() - start, "steps": rows, "peak": _status("VmHWM")})
+    code = main(argv)
+    gap("the end")
+    peak = max(row["peak"] for row in rows) if rows else _status("VmHWM")
+    queue.put({"returncode": code, "seconds": time.perf_counter() - start, "steps": rows, "peak": peak})
+
+
+#: The scan's file suffix at each depth.
+_SUFFIX = {8: "png", 16: "tif"}
+
+
+def scan_files(stem: str, bits: int, cues: str) -> list[str]:
+    """The photo and cue arguments of ``varcolor colorize`` for :func:`~engine.make_scan`'s files
+    at ``stem``: as they are (8-bit PNG), or rewritten as 16-bit TIFF (a scanner's depth); the
+    marked copy (``--marked``) or a stroke mask of its strokes, their colours on black (``--mask``)."""
+    import imageio.v3 as iio
+    import numpy as np
+    import tifffile
+
+    gray, marked = iio.imread(f"{stem}.png"), iio.imread(f"{stem}_marked.png")[..., :3]
+    if cues == "mask":
+        strokes = np.any(marked != (gray if gray.ndim == 3 else gray[..., None]), axis=2)
+        marked = np.where(strokes[..., None], marked, 0).astype(np.uint8)
+    names = [f"{stem}_{bits}.{_SUFFIX[bits]}", f"{stem}_{bits}_{cues}.{_SUFFIX[bits]}"]
+    for name, pixels in zip(names, (gray, marked)):
+        if bits == 16:
+            tifffile.imwrite(name, pixels.astype(np.uint16) * 257)
+        else:
+            iio.imwrite(name, pixels)
+    return [names[0], f"--{cues}", names[1]]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--megapixels", type=float, default=40.0)
+    parser.add_argument("--scan", choices=("levin", "sparse"), default="levin", help="engine.py's scan (make_scan)")
+    parser.add_argument("--bits", type=int, choices=(8, 16), default=8, help="8: PNG files; 16: 16-bit TIFF files")
+    parser.add_argument("--cues", choices=("marked", "mask"), default="marked", help="a marked copy or a stroke mask")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--name", default="colorize_memory")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="varcolor-memory-") as scratch:
         stem = str(Path(scratch) / "scan")
-        made = make_scan(args.megapixels, stem)
+        made = make_scan(args.megapixels, stem, args.scan)
+        argv = ["colorize", *scan_files(stem, args.bits, args.cues), "-o", f"{stem}_out.{_SUFFIX[args.bits]}", "--quiet"]
         load = os.getloadavg()[0]
-        row = in_child(_measured, (stem,), 1800)
-    row.update(made, megapixels=args.megapixels, load=[load, os.getloadavg()[0]])
+        row = in_child(_measured, (argv,), 1800)
+    row.update(made, megapixels=args.megapixels, bits=args.bits, cues=args.cues, load=[load, os.getloadavg()[0]])
+    peak = f"{row['peak']:.2f} GB" if "peak" in row else "none"
     lines = [
-        f"`varcolor colorize` on a {args.megapixels:g} MP scan ({made['cues']:,} cue pixels), resident size by step "
+        f"`varcolor colorize` on a {args.megapixels:g} MP {args.scan} scan, {args.bits}-bit {_SUFFIX[args.bits].upper()}, "
+        f"{args.cues} cues ({made['cues']:,} cue pixels): peak {peak}; resident size by step "
         f"(GB; load {row['load'][0]:.1f} → {row['load'][1]:.1f}); the last peak after the outer step's reset:",
         "",
         "| step | before | peak during | after |",

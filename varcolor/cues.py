@@ -17,6 +17,7 @@ import numpy as np
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, check_unit_range, real_array
+from .memory import sparse_zeros
 from .io import safe_json
 
 __all__ = [
@@ -360,7 +361,7 @@ class Cues:
         at = np.flatnonzero(mask)
         to, source = paint if paint is not None else (np.empty(0, np.int64), np.empty(0, np.int64))
         # float32 (:func:`_kept_float`): the cues of a 40 MP scan's marks held in 0.48 GB, not 0.96.
-        ab = np.zeros(mask.shape + (2,), np.float32)
+        ab = sparse_zeros(mask.shape + (2,), np.float32)  # written at the strokes alone
         lightness = np.full(mask.shape, np.nan, np.float32)
         pixels = rgb.reshape(-1, rgb.shape[-1])
         # A chunk of cues at a time: Lab's temporaries of 8 M cues (a 40 MP scan's strokes) took 1.2 GB.
