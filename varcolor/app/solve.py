@@ -39,7 +39,9 @@ def read_checked(image: Path, options: Options, max_pixels: int | None) -> tuple
         plan = check_fits(shape, options)
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
-    return read_image(image, max_pixels=max_pixels), plan
+    # A gray scan saved as RGB is read as gray (the solve takes that channel as it is): its RGB
+    # in float64 held through the solve was 0.96 GB of a 40 MP scan's 2.4 GB peak.
+    return read_image(image, max_pixels=max_pixels, gray_if_equal=True), plan
 
 
 def read_layered(

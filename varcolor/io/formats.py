@@ -90,7 +90,11 @@ _TRANSPOSING = (5, 6, 7, 8)
 
 
 def read_image(
-    path: str | os.PathLike, dtype: np.dtype | type = np.float64, *, max_pixels: int | None = MAX_PIXELS
+    path: str | os.PathLike,
+    dtype: np.dtype | type = np.float64,
+    *,
+    max_pixels: int | None = MAX_PIXELS,
+    gray_if_equal: bool = False,
 ) -> np.ndarray:
     """Read an image file as floats in [0, 1], upright.
 
@@ -105,6 +109,10 @@ def read_image(
     max_pixels : int or None
         Refuse an image of more pixels than this, judged from its header before any pixel is
         decoded (default :data:`MAX_PIXELS`); None: no limit.
+    gray_if_equal : bool
+        An RGB image whose three channels are equal everywhere (a gray scan saved as RGB) comes
+        back ``H×W``, one channel: a third of the memory (0.64 GB less for a 40 MP scan in
+        float64), decided on the file's levels before any float image is made.
 
     Returns
     -------
@@ -165,10 +173,23 @@ def read_image(
         raise InputError(f"{path}: not enough memory to read this image") from None
     except _READ_ERRORS as exc:
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
+    if gray_if_equal and _equal_channels(pixels):
+        pixels = pixels[..., 0]
     image = _to_float(pixels, path, dtype)
     if orientation in _ORIENT:
         image = np.ascontiguousarray(_ORIENT[orientation](image))
     return image
+
+
+def _equal_channels(pixels: np.ndarray) -> bool:
+    """Whether ``pixels`` are RGB (no alpha) with three equal channels, compared band by band."""
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        return False
+    step = max(1, (1 << 20) // max(pixels.shape[1], 1))
+    return all(
+        np.array_equal(band[..., 0], band[..., 1]) and np.array_equal(band[..., 0], band[..., 2])
+        for band in (pixels[top : top + step] for top in range(0, pixels.shape[0], step))
+    )
 
 
 def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tuple[int, int]:
