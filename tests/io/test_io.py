@@ -468,3 +468,50 @@ def test_read_image_holds_one_float_image(tmp_path):
         tracemalloc.stop()
     assert np.array_equal(image, pixels / 255.0)
     assert peak < 36 * 2000 * 2000
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".png"])
+def test_16_bit_levels_become_floats_in_place(tmp_path, rng, suffix):
+    # A 16-bit RGB scan read as float32 (the marks' reader): the same values as the levels scaled,
+    # and at most the levels and the result alive at once. Scaled to float64 first (the copy, its
+    # clip, then the dtype's copy), a 40 MP scan's peak was 1.9 GB above that.
+    import tracemalloc
+
+    import tifffile
+
+    # Smooth levels (a scan compresses): the PNG decoder's compressed stream stays small.
+    ramp = np.linspace(0, 65535, 400)[None, :, None] * np.linspace(0.2, 1, 300)[:, None, None]
+    levels = (ramp * np.array([1.0, 0.8, 0.6]) + rng.integers(0, 2, (300, 400, 3))).astype(np.uint16)
+    path = tmp_path / f"scan{suffix}"
+    if suffix == ".tif":
+        tifffile.imwrite(path, levels, photometric="rgb")
+    else:
+        varcolor.write_image(path, levels, bits=16)
+    tracemalloc.start()
+    try:
+        image = varcolor.read_image(path, np.float32)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert image.dtype == np.float32
+    np.testing.assert_allclose(image, levels / 65535.0, rtol=1e-6, atol=1e-7)
+    if suffix == ".tif":  # (pypng buffers the decoded stream itself, whatever varcolor does after)
+        assert peak <= 2 * levels.nbytes + image.nbytes  # the decoder's levels and the result
+
+
+def test_a_gray_scan_saved_as_rgb_reads_as_gray_when_asked(tmp_path, rng):
+    import tifffile
+
+    gray = rng.integers(0, 65536, (40, 50)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "gray_rgb.tif", np.repeat(gray[..., None], 3, axis=2), photometric="rgb")
+    read = varcolor.read_image(tmp_path / "gray_rgb.tif", gray_if_equal=True)
+    assert read.shape == gray.shape
+    np.testing.assert_array_equal(read, gray / 65535.0)
+    assert varcolor.read_image(tmp_path / "gray_rgb.tif").shape == gray.shape + (3,)  # the default keeps RGB
+    tinted = np.repeat(gray[..., None], 3, axis=2)
+    tinted[-1, -1, 2] ^= 1  # one level of one pixel: colour
+    tifffile.imwrite(tmp_path / "tinted.tif", tinted, photometric="rgb")
+    assert varcolor.read_image(tmp_path / "tinted.tif", gray_if_equal=True).shape == gray.shape + (3,)
+    rgba = np.concatenate([np.repeat(gray[..., None], 3, axis=2), np.full(gray.shape + (1,), 65535, np.uint16)], 2)
+    tifffile.imwrite(tmp_path / "rgba.tif", rgba, photometric="rgb", extrasamples=["unassalpha"])
+    assert varcolor.read_image(tmp_path / "rgba.tif", gray_if_equal=True).shape == gray.shape + (4,)  # alpha kept

@@ -450,7 +450,9 @@ def _read_png16(path: Path) -> np.ndarray:
     with open(path, "rb") as f:
         width, height, rows, info = png.Reader(file=f).asDirect()
         planes = info["planes"]
-        data = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
+        data = np.empty((height, width * planes), np.uint16)  # row by row: no list of rows beside it
+        for index, row in enumerate(rows):
+            data[index] = row
     return data.reshape(height, width, planes).squeeze(-1) if planes == 1 else data.reshape(height, width, planes)
 
 
