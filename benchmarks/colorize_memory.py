@@ -137,7 +137,13 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="varcolor-memory-") as scratch:
         stem = str(Path(scratch) / "scan")
         made = make_scan(args.megapixels, stem, args.scan)
-        argv = ["colorize", *scan_files(stem, args.bits, args.cues), "-o", f"{stem}_out.{_SUFFIX[args.bits]}", "--quiet"]
+        argv = [
+            "colorize",
+            *scan_files(stem, args.bits, args.cues),
+            "-o",
+            f"{stem}_out.{_SUFFIX[args.bits]}",
+            "--quiet",
+        ]
         load = os.getloadavg()[0]
         row = in_child(_measured, (argv,), 1800)
     row.update(made, megapixels=args.megapixels, bits=args.bits, cues=args.cues, load=[load, os.getloadavg()[0]])
