@@ -149,7 +149,8 @@ def main(argv=None) -> int:
     row.update(made, megapixels=args.megapixels, bits=args.bits, cues=args.cues, load=[load, os.getloadavg()[0]])
     peak = f"{row['peak']:.2f} GB" if "peak" in row else "none"
     lines = [
-        f"`varcolor colorize` on a {args.megapixels:g} MP {args.scan} scan, {args.bits}-bit {_SUFFIX[args.bits].upper()}, "
+        f"`varcolor colorize` on a {args.megapixels:g} MP {args.scan} scan, "
+        f"{args.bits}-bit {_SUFFIX[args.bits].upper()}, "
         f"{args.cues} cues ({made['cues']:,} cue pixels): peak {peak}; resident size by step "
         f"(GB; load {row['load'][0]:.1f} → {row['load'][1]:.1f}); the last peak after the outer step's reset:",
         "",

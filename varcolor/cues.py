@@ -17,8 +17,8 @@ import numpy as np
 
 from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, check_unit_range, real_array
-from .memory import sparse_zeros
 from .io import safe_json
+from .memory import sparse_zeros
 
 __all__ = [
     "Cues",
