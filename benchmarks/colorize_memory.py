@@ -104,10 +104,11 @@ def _measured(argv: list[str], queue) -> None:
 _SUFFIX = {8: "png", 16: "tif"}
 
 
-def scan_files(stem: str, bits: int, cues: str) -> list[str]:
+def scan_files(stem: str, bits: int, cues: str, rgb: bool = False) -> list[str]:
     """The photo and cue arguments of ``varcolor colorize`` for :func:`~engine.make_scan`'s files
     at ``stem``: as they are (8-bit PNG), or rewritten as 16-bit TIFF (a scanner's depth); the
-    marked copy (``--marked``) or a stroke mask of its strokes, their colours on black (``--mask``)."""
+    marked copy (``--marked``) or a stroke mask of its strokes, their colours on black (``--mask``);
+    ``rgb``: the gray photo saved as RGB, three equal channels (as many scanners save a gray print)."""
     import imageio.v3 as iio
     import numpy as np
     import tifffile
@@ -116,7 +117,9 @@ def scan_files(stem: str, bits: int, cues: str) -> list[str]:
     if cues == "mask":
         strokes = np.any(marked != (gray if gray.ndim == 3 else gray[..., None]), axis=2)
         marked = np.where(strokes[..., None], marked, 0).astype(np.uint8)
-    names = [f"{stem}_{bits}.{_SUFFIX[bits]}", f"{stem}_{bits}_{cues}.{_SUFFIX[bits]}"]
+    if rgb:
+        gray = np.repeat(gray[..., None], 3, axis=2)
+    names = [f"{stem}_{bits}{'_rgb' if rgb else ''}.{_SUFFIX[bits]}", f"{stem}_{bits}_{cues}.{_SUFFIX[bits]}"]
     for name, pixels in zip(names, (gray, marked)):
         if bits == 16:
             tifffile.imwrite(name, pixels.astype(np.uint16) * 257)
