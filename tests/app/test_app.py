@@ -321,3 +321,40 @@ def test_the_wall_checks_see_an_offence(tmp_path):
     node = ast.parse("from ..batch import _attempt").body[0]
     assert _absolute(PACKAGE / "cli" / "ir.py", node) == "varcolor.batch"
     assert dataclasses.is_dataclass(RunOptions)
+
+
+def test_a_gray_scan_saved_as_rgb_is_solved_as_its_gray_channel(tmp_path, monkeypatch, capsys):
+    # A scanner's gray print saved as 16-bit RGB (three equal channels): the command reads it as
+    # gray (its RGB in float64 was 0.96 GB of a 40 MP run's 2.4 GB peak) and writes what the gray
+    # file gives, bit for bit.
+    import tifffile
+    from skimage import data
+    from skimage.transform import resize
+
+    from varcolor.app import solve
+
+    from ..conftest import run
+
+    gray = (resize(data.camera(), (96, 128), anti_aliasing=True) * 65535).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "gray.tif", gray)
+    tifffile.imwrite(tmp_path / "rgb.tif", np.repeat(gray[..., None], 3, axis=2), photometric="rgb")
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[20:24, 20:60] = (50000, 20000, 20000)
+    marked[70:74, 60:110] = (15000, 30000, 52000)
+    tifffile.imwrite(tmp_path / "marked.tif", marked, photometric="rgb")
+    read = []
+    reader = solve.read_image
+    monkeypatch.setattr(solve, "read_image", lambda *a, **k: read.append(reader(*a, **k)) or read[-1])
+    for name in ("gray", "rgb"):
+        code, _, err = run(
+            capsys,
+            "colorize",
+            tmp_path / f"{name}.tif",
+            "--marked",
+            tmp_path / "marked.tif",
+            "-o",
+            tmp_path / f"{name}_out.tif",
+        )
+        assert code == 0, err
+    assert [image.ndim for image in read] == [2, 2]
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "rgb_out.tif"), tifffile.imread(tmp_path / "gray_out.tif"))
