@@ -950,7 +950,7 @@ def cli_targets(megapixels: float, scratch: str, timeout: float) -> list[dict]:
         output = f"{stem}_out.{'tif' if bits == 16 else 'png'}"
         command = [sys.executable, "-m", "varcolor.cli", "colorize", path_word(files[0]), files[1]]
         command += [path_word(files[2]), "-o", path_word(output), "--quiet", "--overwrite"]
-        row = {"scan": label, "megapixels": megapixels, "bits": bits, "cues_kind": cues, "rgb": rgb, **made}
+        row = {**made, "scan": label, "megapixels": megapixels, "bits": bits, "cues_kind": cues, "rgb": rgb}
         load = [os.getloadavg()[0]]
         start = time.perf_counter()
         try:
@@ -1102,7 +1102,8 @@ def targets(out: Path, timeout: float, gains_path: Path, parts: list[str]) -> in
     ``engine_targets.json``, print and write ``engine_targets.json`` / ``.md``."""
     previous = out / "engine_targets.json"
     record = json.loads(previous.read_text()) if previous.is_file() else {}
-    record.update(machine=f"{platform.machine()}, {os.cpu_count()} cores", load_start=os.getloadavg()[0])
+    if parts:  # else the report of the last measurements again
+        record.update(machine=f"{platform.machine()}, {os.cpu_count()} cores", load_start=os.getloadavg()[0])
     if "disks" in parts:
         record["disks"] = run(disk_detail, {"method": None}, timeout)
     if "gains" in parts:
@@ -1153,7 +1154,9 @@ def main(argv=None) -> int:
         "--targets", action="store_true", help="every row of the engine's targets, measured against it (alone)"
     )
     parser.add_argument(
-        "--parts", default=",".join(TARGET_PARTS), help="what --targets measures (the rest kept from its last JSON)"
+        "--parts",
+        default=",".join(TARGET_PARTS),
+        help="what --targets measures (the rest kept from its last JSON; 'none': the report again)",
     )
     parser.add_argument(
         "--gains",
@@ -1163,7 +1166,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.targets:
-        parts = args.parts.split(",")
+        parts = [] if args.parts == "none" else args.parts.split(",")
         if set(parts) - set(TARGET_PARTS):
             print(f"engine: error: --parts: choose from {', '.join(TARGET_PARTS)}", file=sys.stderr)
             return 2
