@@ -35,7 +35,8 @@ reason, then where the time went).
 
 ``--cli-sizes 16,40``: ``varcolor colorize`` on a big scan (Levin's example upscaled, its
 scribbles drawn on it) under ``/usr/bin/time -v``: seconds, peak memory of the whole command, and
-the scene's mat-vec unit in a fresh process after it. ``--save-sizes 12``: a studio save at full
+the scene's mat-vec unit in a fresh process after it (summed over row bands of 4 MP: the same
+products, without the 11 GB the whole 40 MP matrix took to build). ``--save-sizes 12``: a studio save at full
 resolution (``SaveJob``, its child process solving) from a process standing in for the server:
 seconds, the server's resident size before and after, the child's peak. ``--scan`` picks the big
 scan: ``levin`` (its scribbles, about a fifth of the pixels), ``sparse`` (a grainy scan, 80 strokes)
@@ -47,6 +48,17 @@ told against a small one's).
 2×2 cue dot, on a grainy 1 MP texture): |Δab| inside the disks, the default engine's against the
 exact solve's. The report ends with the rows measured against their targets (the engine's gains
 over the exact solve on photos at native size read from ``--gains``, a ``multiscale.py`` result).
+
+``--targets`` (alone): every row of the engine's targets measured against it, with the load
+beside each timing: the disks; the native-size gains over the exact solve (``--gains``, a
+``multiscale.py`` result: ``multiscale_targets.json``, made by ``multiscale.py --candidates
+exact,window --no-disks --name multiscale_targets``); ``varcolor colorize`` on the grainy 40 MP scan
+with 80 strokes as four kinds of file (8-bit PNG and 16-bit TIFF with a marked copy, 16-bit TIFF
+with a stroke mask, a 16-bit RGB TIFF of the gray scan) as a user runs it (NumPy's huge pages and
+BLAS threads as they come), each followed by its floor; and the 12 MP edits row from
+``engine_edits12.json`` (``--edits12``'s; "not run" without it). ``--parts`` measures some of them
+and keeps the others from the last ``engine_targets.json`` (``none``: the report again). Writes
+``engine_targets.json`` and ``.md``.
 
 Writes ``engine.json`` and ``engine.md`` (``--name`` changes the stem), and ``engine.png``.
 Run: ``python benchmarks/engine.py`` (0.25/1/4 MP first solves, edits at 1 MP: a few minutes);
@@ -568,16 +580,6 @@ def _photo_quality(task: dict, queue) -> None:
     )
 
 
-def _scan_unit(task: dict, queue) -> None:
-    """The mat-vec unit of a saved scan, in this fresh process."""
-    import varcolor
-
-    gray = varcolor.read_image(f"{task['stem']}.png")
-    gray = gray if gray.ndim == 2 else gray[..., :3].mean(axis=2)
-    cues = varcolor.Cues.from_marked(gray, varcolor.read_image(f"{task['stem']}_marked.png"))
-    queue.put({"unit_seconds": matvec_unit(gray, cues.mask)})
-
-
 def _make_scan(task: dict, queue) -> None:
     queue.put(make_scan(task["megapixels"], task["stem"], task.get("kind", "levin")))
 
@@ -607,7 +609,7 @@ def cli_solve(megapixels: float, scratch: str, timeout: float, kind: str = "levi
         (int(line.split(":")[1]) * 1024 for line in done.stderr.splitlines() if "Maximum resident set size" in line),
         None,
     )
-    unit = run(_scan_unit, task, timeout)
+    unit = run(_banded_unit, task, timeout)
     row = {"megapixels": megapixels, **made, "seconds": seconds, "peak_bytes": peak, "returncode": done.returncode}
     row.update(
         unit_seconds=unit.get("unit_seconds"),
