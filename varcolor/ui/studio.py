@@ -38,7 +38,7 @@ from .document import (
     session_dict,
 )
 from .live import LiveSolver, reduce, working_shape
-from .view import TILE, View, png
+from .view import TILE, View, full_gray, png
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
@@ -112,7 +112,8 @@ class OpenImage:
         if work == self.shape:
             self.view = View(self.gray.astype(np.float32))
         else:
-            self.view = View(lambda: to_gray(pixels).astype(np.float32), self.shape)
+            colour = self.colour
+            self.view = View(lambda: full_gray(pixels, colour), self.shape)
 
     def _layers(self, path: Path, name: str) -> np.ndarray:
         """A layered file's photo layer (as the command line picks it: what a save colorizes),
