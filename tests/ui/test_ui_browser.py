@@ -385,12 +385,13 @@ def test_ctrl_s_saves_with_progress_and_shows_the_files(scan):
     page.close()
 
 
-def tile(page, layer: str, level: int, row: int, col: int) -> np.ndarray:
+def tile(page, layer: str, level: int, row: int, col: int, full: bool = False) -> np.ndarray:
     from PIL import Image
 
     token = page.evaluate("() => document.querySelector('meta[name=token]').content")
     answer = page.request.get(
         f"{page.url.split('?')[0]}api/tile?token={token}&layer={layer}&level={level}&row={row}&col={col}"
+        f"&full={int(full)}"
     )
     assert answer.status == 200
     return np.asarray(Image.open(io.BytesIO(answer.body())))
@@ -429,18 +430,21 @@ def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_resul
     page.mouse.move(centre[0] + 60, centre[1], steps=12)
     page.mouse.up()
     wait_for_result(page, count + 1)
+    # Every result tile in view is then a full one (the page asked for each, nearest the centre first).
     page.wait_for_function("() => window.studioState.lastViewport && window.studioState.detailKey > 0", timeout=60_000)
     solved = page.evaluate("() => window.studioState.lastViewport")
+    assert solved["tiles"] == page.evaluate("() => window.studioState.tiles.size") > 0
+    assert solved["first_seconds"] <= solved["seconds"]
     stroke = page.evaluate("() => window.studioState.doc.strokes.at(-1)")
     assert abs(stroke["width"] - width) < 0.1
     x, y = (round(v) for v in stroke["path"][len(stroke["path"]) // 2])
-    level0 = tile(page, "result", 0, y // 256, x // 256)[..., :3]
+    level0 = tile(page, "result", 0, y // 256, x // 256, full=True)[..., :3]
     top, left = (y // 256) * 256, (x // 256) * 256
     # The result tile has the photo's own lightness at every pixel.
     lightness = rgb_to_lab(level0 / 255.0)[..., 0]
     expected = lightness_of_gray(photo[top : top + level0.shape[0], left : left + level0.shape[1]] / 255.0)
     assert np.abs(lightness - expected).max() < 1.0
-    # Inside the solved part it is a full-resolution solve: under the stroke, the stroke's colour.
+    # A full tile: under the stroke, the stroke's colour (held, as a save holds it).
     t, lft, h, w = solved["box"]
     assert t <= y < t + h and lft <= x < lft + w
     under = ab(level0)[y - top, x - left - 40 : x - left + 40]

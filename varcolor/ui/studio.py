@@ -474,20 +474,14 @@ class Studio:
         self._need_image()
         return png(np.round(self.image.gray * 255).astype(np.uint8))
 
-    def tile_png(self, layer: str, level: int, row: int, col: int) -> bytes:
-        """A tile of the photo's gray or of the latest result at full resolution (:mod:`varcolor.ui.view`)."""
-        self._need_image()
-        image, live = self.image, self.live
-        return image.view.tile_png(layer, level, row, col, live)
-
-    def viewport(self, box) -> dict:
-        """Solve the part of the photo the page shows (``box``: top, left, height, width in the
-        photo's pixels) at full resolution, for the result tiles; needs the live result of the
-        current version, final (409 otherwise: the page asks again after the next result)."""
+    def tile_png(self, layer: str, level: int, row: int, col: int, full: bool = False) -> bytes:
+        """A tile of the photo's gray or of the latest result at full resolution; ``full``: a
+        level-0 result tile made as a save makes the result, once the current document's live
+        result is final (:mod:`varcolor.ui.view`)."""
         self._need_image()
         with self.lock:
-            doc, version, image, live = self.history.current, self.version, self.image, self.live
-        return image.view.viewport(box, version, doc, live)
+            image, live, current = self.image, self.live, (self.version, self.history.current)
+        return image.view.tile_png(layer, level, row, col, live, current if full else None)
 
     def reference_png(self) -> bytes:
         self._need_image()
