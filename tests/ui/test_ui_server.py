@@ -24,7 +24,7 @@ from varcolor.ui.document import Document, cues_from_mask, rasterize
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio
 
-from ..conftest import wait_until
+from ..conftest import photo, wait_until
 
 TOKEN = "test-token"
 
@@ -1388,3 +1388,49 @@ def test_a_layered_file_opens_as_its_photo_and_editable_strokes_and_saves_back_l
     cues = cues_from_mask(edited)
     expected = varcolor.colorize(gray, cues, method="levin-multiscale").rgb
     assert np.abs(varcolor.read_image(saved) - expected).max() <= 1.5 / 255  # what was shown is what was saved
+
+
+def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkeypatch):
+    # The page asks for the metrics after every result: each answer is the library's PSNR and
+    # mean CIEDE2000 of the whole live result, made once however many ask at once, a band of rows
+    # at a time (whole, a 1.5 MP live copy's colour difference took 0.3 GB a request).
+    import threading
+    import tracemalloc
+
+    import varcolor.metrics as metrics_module
+    from varcolor.metrics import ciede2000, psnr
+    from varcolor.ui.studio import METRICS_ROWS
+
+    rgb = photo("coffee", (300, 400))
+    path = tmp_path / "coffee.png"
+    varcolor.write_image(path, rgb)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(path)
+        studio.edit(_stroke([200, 60, 50], [[50, 100], [300, 120]], width=6))
+        wait_until(lambda: studio.live.published.version >= studio.version and studio.live.published.final, 60, 0.01)
+        result, reference = studio.live.rgb, studio.image.reference
+        calls = []
+        real = metrics_module.ciede2000
+        monkeypatch.setattr(metrics_module, "ciede2000", lambda *a, **k: calls.append(1) or real(*a, **k))
+        answers = []
+        threads = [threading.Thread(target=lambda: answers.append(studio.metrics())) for _ in range(4)]
+        tracemalloc.start()
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            banded = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            whole = ciede2000(result, reference)
+            whole_peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert all(answer == answers[0] for answer in answers)
+        assert len(calls) == -(-300 // METRICS_ROWS)  # one result's bands, once
+        assert answers[0]["ciede2000"] == pytest.approx(whole, rel=1e-12)
+        assert answers[0]["psnr"] == psnr(result, reference)
+        assert banded < 0.5 * whole_peak, (banded, whole_peak)
+    finally:
+        studio.close()
