@@ -1106,9 +1106,28 @@ def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_co
     studio, spare = _studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
     try:
         assert spare is not None and spare.poll() is None
+        assert spare.args[-2:] == ["--spare", str(studio.image.path)]  # it makes the photo's gray ahead
         status = studio.save("spared")
         assert studio.saves.job._child is spare and spare.returncode == 0  # the spare did the save
         assert studio.saves.spare._child is None  # taken: the next edit starts another
+    finally:
+        studio.close()
+    _assert_the_printed_command_gives_the_result(status, tmp_path)
+
+
+def test_a_spare_child_waiting_for_another_photo_is_replaced(tmp_path, monkeypatch):
+    # A spare made the gray of the photo open when it started: another photo opened meanwhile
+    # gets a spare of its own (the first one ends), whose save is that photo's.
+    studio, spare = _studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
+    try:
+        other = tmp_path / "other"
+        other.mkdir()
+        studio.open_path(_photo(other))
+        studio.edit(_stroke([50, 90, 200], [[5, 10], [20, 10]]))
+        assert wait_until(lambda: studio.saves.spare._child not in (None, spare), 30, 0.01)
+        assert spare.wait(10) is not None
+        assert studio.saves.spare._child.args[-1] == str(other / "photo.png")
+        status = studio.save("other")
     finally:
         studio.close()
     _assert_the_printed_command_gives_the_result(status, tmp_path)
