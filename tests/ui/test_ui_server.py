@@ -1040,14 +1040,13 @@ def test_a_big_photo_opens_on_its_area_reduced_copy_and_its_full_gray_comes_afte
     photo = tmp_path / "big.png"
     varcolor.write_image(photo, rgb)
     release = threading.Event()
-    to_gray = studio_module.to_gray
+    full_gray = studio_module.full_gray
 
-    def held_to_gray(pixels):
-        if pixels.shape[:2] == rgb.shape[:2]:  # the full photo's: held back until released
-            assert release.wait(30)
-        return to_gray(pixels)
+    def held_full_gray(pixels, colour):  # the full photo's gray: held back until released
+        assert release.wait(30)
+        return full_gray(pixels, colour)
 
-    monkeypatch.setattr(studio_module, "to_gray", held_to_gray)
+    monkeypatch.setattr(studio_module, "full_gray", held_full_gray)
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, preview_pixels=30 * 40, warm=False)
     try:
         state = studio.open_path(photo)  # returns while the full gray is held back

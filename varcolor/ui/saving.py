@@ -84,11 +84,14 @@ if sys.argv[2:3] == ["--spare"]:
     warm_up()
     if sys.argv[3:]:
         from pathlib import Path
+        import numba
         from varcolor.app.solve import prepare
+        numba.set_num_threads(1)  # on one core while the user edits: the other stays with the strokes
         try:
             prepare(Path(sys.argv[3]))
         except Exception:  # the save reads the photo itself, and says what is wrong with it
             pass
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 line = sys.stdin.readline()
 if not line:
     sys.exit(0)
