@@ -567,3 +567,36 @@ def test_a_newcomers_first_screen_and_first_stroke(tmp_path, scan):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+
+
+def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path):
+    # A colour photo: the page shows PSNR and ΔE2000 against it, asked for once the page rests on
+    # a result, not after each of a run of strokes (their cost is a second of a core on a scan).
+    from skimage import data
+    from skimage.transform import resize
+
+    image = tmp_path / "coffee.png"
+    varcolor.write_image(image, resize(data.coffee() / 255.0, (200, 300, 3), order=1))
+    process, url = start_studio(image, tmp_path)
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = launch(playwright)
+            page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
+            asked = []
+            page.on("request", lambda request: asked.append(request.url) if "/api/metrics" in request.url else None)
+            page.goto(url)
+            page.wait_for_function("() => window.studioReady === true", timeout=30_000)
+            wait_for_result(page, 1)
+            page.wait_for_timeout(2500)
+            asked.clear()
+            for k, row in enumerate((60, 120, 160)):
+                page.locator("#hex").fill(["#c83c3c", "#3c8cc8", "#50b050"][k])
+                draw(page, [(40, row), (120, row + 10)])
+                wait_for_result(page, 2 + k)
+            page.wait_for_function("() => document.getElementById('metrics').textContent.includes('PSNR')")
+            page.wait_for_timeout(2500)
+            assert len(asked) == 1, asked  # the last result's, once the page rested on it
+            browser.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
