@@ -607,6 +607,73 @@ def restorer(args) -> None:
     )
 
 
+def save_ahead(args) -> None:
+    """``--save-ahead``: a studio save's work (its child's :func:`varcolor.app.run_request`) on a
+    40 MP photo with five strokes, with and without the photo's gray made ahead (as a spare save
+    child makes it while the user edits), taking turns (``--rounds``), in this process."""
+    import varcolor.app.solve as solve
+    from varcolor.app import run_request
+    from varcolor.io import encode_image
+    from varcolor.ui.document import DEFAULT_PRESET, PRESETS, Document, rasterize
+    from varcolor.ui.saving import save_request
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        image = photo((args.megapixels or [40.0])[0], folder)
+        height, width = varcolor_shape(image)
+        doc, rng = Document(), np.random.default_rng(0)
+        for k in range(5):
+            x, y, angle = rng.uniform(100, width - 300), rng.uniform(100, height - 300), rng.uniform(0, np.pi)
+            path = [[x + 200 * np.cos(angle) * t / 10, y + 200 * np.sin(angle) * t / 10] for t in range(11)]
+            doc = doc.with_stroke({"tool": "brush", "width": 20, "rgb": PALETTE[k], "path": path}, (height, width))
+        (folder / "mask.png").write_bytes(encode_image(rasterize(doc, (height, width)), ".png"))
+        request = save_request(image, folder / "mask.png", folder / "out.png", dict(PRESETS[DEFAULT_PRESET]), None, 8)
+        request["overwrite"] = True
+        for _ in range(args.rounds):
+            for ahead in (False, True):
+                load = os.getloadavg()[0]
+                start = time.perf_counter()
+                if ahead:
+                    solve.prepare(image)
+                made = time.perf_counter() - start
+                start = time.perf_counter()
+                assert run_request(request) is None
+                rows.append({"ahead": ahead, "prepare_s": made, "save_s": time.perf_counter() - start, "load": load})
+                print(rows[-1], flush=True)
+    fresh = [r["save_s"] for r in rows if not r["ahead"]]
+    ahead = [r["save_s"] for r in rows if r["ahead"]]
+    lines = [
+        "| round | load (1 min) | save, reading the photo | save, its gray made ahead (made in) | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for k in range(args.rounds):
+        a, b = rows[2 * k], rows[2 * k + 1]
+        lines.append(
+            f"| {k + 1} | {a['load']:.1f} / {b['load']:.1f} | {a['save_s']:.1f} s | {b['save_s']:.1f} s "
+            f"({b['prepare_s']:.1f} s) | {b['save_s'] / a['save_s']:.2f} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    from reports import write_report
+
+    write_report(
+        HERE / "results",
+        args.name or "studio_save_ahead",
+        {"rows": rows, "median_ratio": statistics.median(ahead) / statistics.median(fresh)},
+        f"# A studio save at {(args.megapixels or [40.0])[0]:g} MP, its photo's gray made ahead or not\n\n"
+        "`benchmarks/studio_latency.py --save-ahead`: the save's child's work (`varcolor.app.run_request`, the "
+        "printed command's), five strokes, the two ways taking turns in one process on a shared 2-core machine; "
+        "the gray made ahead is what a spare save child makes while the user edits.\n\n" + text + "\n",
+    )
+
+
+def varcolor_shape(image: Path) -> tuple[int, int]:
+    from varcolor.io import image_shape
+
+    return tuple(image_shape(image)[:2])
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--megapixels", type=float, nargs="+", help="sizes (default: 1 and 12; 40 with --restorer)")
@@ -639,7 +706,16 @@ def main(argv=None) -> None:
         action="store_true",
         help="the restorer's size: one fresh 40 MP session (4 strokes unless --strokes), at 1:1 and saved",
     )
+    parser.add_argument(
+        "--save-ahead",
+        action="store_true",
+        help="a 40 MP save's work with and without the photo's gray made ahead, taking turns",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="--save-ahead's turns (default: %(default)s)")
     args = parser.parse_args(argv)
+    if args.save_ahead:
+        save_ahead(args)
+        return
     if args.restorer:
         restorer(args)
         return
