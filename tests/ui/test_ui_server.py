@@ -1452,3 +1452,22 @@ def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkey
         assert banded < 0.5 * whole_peak, (banded, whole_peak)
     finally:
         studio.close()
+
+
+def test_the_live_view_gives_its_solves_memory_back_once_idle(tmp_path, monkeypatch):
+    # A solve's arrays of a scan's live copy are small enough to stay in the server's thread heaps
+    # once freed; the live view hands them back to the system after each result, once no edit waits.
+    import varcolor.ui.live as live_module
+
+    trims = []
+    monkeypatch.setattr(live_module, "give_back_free_memory", lambda: trims.append(1) or True)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(_photo(tmp_path))
+        assert wait_until(lambda: trims, 30, 0.01)  # the gray shown
+        before = len(trims)
+        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+        assert wait_until(lambda: len(trims) > before and not studio.live.busy(), 60, 0.01)
+        assert studio.live.published.version == studio.version and studio.live.published.error is None
+    finally:
+        studio.close()
