@@ -65,7 +65,8 @@ SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "ora": ".ora", "p
 #: would. A spare child (:class:`Spare`, argument ``--spare``) first imports the
 #: application layer and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
 #: child's start), then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`:
-#: the save's own first step, the same values; 4 to 8 s of a 40 MP save). Either ends as soon as the
+#: the save's own first step, the same values; 4 to 8 s of a 40 MP save) in a thread of the lowest
+#: priority on one core (the live view's strokes come first). Either ends as soon as the
 #: studio (the process id it is given) is gone: in its
 #: own session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and
 #: finish a save no one publishes, holding gigabytes of a scan.
@@ -79,22 +80,29 @@ def watch():
 threading.Thread(target=watch, daemon=True).start()
 from varcolor.app import run_request
 from varcolor.errors import VarcolorError
+preparing = None
 if sys.argv[2:3] == ["--spare"]:
     from varcolor.ui.live import warm_up
     warm_up()
     if sys.argv[3:]:
-        from pathlib import Path
-        import numba
-        from varcolor.app.solve import prepare
-        numba.set_num_threads(1)  # on one core while the user edits: the other stays with the strokes
-        try:
-            prepare(Path(sys.argv[3]))
-        except Exception:  # the save reads the photo itself, and says what is wrong with it
-            pass
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        def ahead():
+            # In a thread of the lowest priority, on one core: the user's strokes come first.
+            from pathlib import Path
+            import numba
+            from varcolor.app.solve import prepare
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+            numba.set_num_threads(1)
+            try:
+                prepare(Path(sys.argv[3]))
+            except Exception:  # the save reads the photo itself, and says what is wrong with it
+                pass
+        preparing = threading.Thread(target=ahead)
+        preparing.start()
 line = sys.stdin.readline()
 if not line:
-    sys.exit(0)
+    os._exit(0)
+if preparing is not None:
+    preparing.join()
 try:
     failed = run_request(json.loads(line), warn=lambda text: print(f"varcolor: warning: {text}", file=sys.stderr))
 except VarcolorError as exc:
