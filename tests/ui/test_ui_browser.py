@@ -595,7 +595,9 @@ def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path):
                 wait_for_result(page, 2 + k)
             page.wait_for_function("() => document.getElementById('metrics').textContent.includes('PSNR')")
             page.wait_for_timeout(2500)
-            assert len(asked) == 1, asked  # the last result's, once the page rested on it
+            # The last result's, once the page rested on it; one per result (3) before. A gap of
+            # 1.5 s between a result and the next stroke (a loaded machine) may ask once more.
+            assert 1 <= len(asked) < 3, asked
             browser.close()
     finally:
         process.send_signal(signal.SIGINT)
