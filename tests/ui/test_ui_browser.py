@@ -119,6 +119,18 @@ def ab(pixels: np.ndarray) -> np.ndarray:
     return rgb_to_lab(pixels / 255.0)[..., 1:]
 
 
+def ready_page(browser, url: str, listen: tuple):
+    """A 1280×800 page of the studio at ``url``, ready, its first result drawn; ``listen``: an
+    (event, handler) pair installed before it loads."""
+    # Playwright's waits evaluate code; the page's policy (script-src 'self') forbids that.
+    page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
+    page.on(*listen)
+    page.goto(url)
+    page.wait_for_function("() => window.studioReady === true", timeout=30_000)
+    wait_for_result(page, 1)
+    return page
+
+
 def test_draw_undo_save_in_a_browser(tmp_path):
     image = tmp_path / "chelsea.png"
     shutil.copy(ROOT / "examples" / "data" / "chelsea.png", image)
@@ -126,13 +138,8 @@ def test_draw_undo_save_in_a_browser(tmp_path):
     try:
         with sync_api.sync_playwright() as playwright:
             browser = launch(playwright)
-            # Playwright's waits evaluate code; the page's policy (script-src 'self') forbids that.
-            page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
             errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(url)
-            page.wait_for_function("() => window.studioReady === true", timeout=30_000)
-            wait_for_result(page, 1)
+            page = ready_page(browser, url, ("pageerror", lambda e: errors.append(str(e))))
             gray = result_pixels(page)
             assert np.abs(ab(gray)).max() < 1  # no cues yet: the gray photo
 
@@ -581,12 +588,10 @@ def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path):
     try:
         with sync_api.sync_playwright() as playwright:
             browser = launch(playwright)
-            page = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True).new_page()
             asked = []
-            page.on("request", lambda request: asked.append(request.url) if "/api/metrics" in request.url else None)
-            page.goto(url)
-            page.wait_for_function("() => window.studioReady === true", timeout=30_000)
-            wait_for_result(page, 1)
+            page = ready_page(
+                browser, url, ("request", lambda r: asked.append(r.url) if "/api/metrics" in r.url else None)
+            )
             page.wait_for_timeout(2500)
             asked.clear()
             for k, row in enumerate((60, 120, 160)):
