@@ -20,6 +20,12 @@ network (the edit request and the result transfer, less the server's time), queu
 the changed box) and draw (putImageData and the next frame). The page's longest frame gap while
 the strokes were solved is recorded too (the page must stay responsive).
 
+``--restorer``: the restorer's real size, one fresh 40 MP session (a few strokes; the server
+needs a few GB and the run minutes), viewed at 1:1 and saved, its rows against the targets: first
+colours after opening ≤ 3 s, a stroke settled ≤ 0.5 s, the 1:1 view after the last stroke (every
+visible result tile drawn at full resolution) ≤ 1 s, Ctrl+S ≤ 10 s, the server's peak memory
+≤ 1.5 GB; written to ``studio_latency_40mp`` unless ``--name`` says otherwise.
+
 Writes ``benchmarks/results/studio_latency.json`` and ``.md`` (``--name`` changes the stem).
 Run it with ``nice`` (the machine is shared): ``nice python benchmarks/studio_latency.py``.
 Needs ``chromium`` and ``pip install playwright``.
@@ -193,6 +199,7 @@ def session(
     load_before = os.getloadavg()[0]
     opened = time.perf_counter()
     process, url = start_server(folder, preview, *extra)
+    memory = Memory(process.pid)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
@@ -204,6 +211,7 @@ def session(
                 page.locator("#file").set_input_files(str(image))
             shown = wait_final(page, 1)
             gray_shown = time.perf_counter() - opened
+            memory.stage("strokes")
             image_info = page.evaluate("() => window.studioState.image")
             shape = (image_info["work_height"], image_info["work_width"])
             rng = np.random.default_rng(0)
@@ -228,9 +236,12 @@ def session(
             records = finals(page)[2:]
             extra = {}
             if viewport:
+                memory.stage("1:1")
                 extra.update(one_to_one(page))
             if save:
+                memory.stage("save")
                 extra.update(save_now(page, process.pid))
+            extra["server_peak_by_stage_bytes"] = memory.stop()
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot))
@@ -275,7 +286,8 @@ def session(
 
 def one_to_one(page) -> dict:
     """At 1:1 (key 1), a 40-screen-pixel stroke in the middle of the view: seconds from its
-    mouse-up to the live result, and to the part in view solved at full resolution."""
+    mouse-up to the live result, to the first of the view's full tiles (full resolution, as a
+    save makes them) drawn, and to all of them drawn."""
     page.keyboard.press("1")
     page.wait_for_timeout(1500)  # the tiles of the view load
     before = page.evaluate("() => window.studioState.detailKey")
@@ -290,15 +302,62 @@ def one_to_one(page) -> dict:
     page.mouse.up()
     wait_final(page, count + 1)
     live = time.perf_counter() - start
-    page.wait_for_function(f"() => window.studioState.detailKey > {before}", timeout=300_000)
+    page.wait_for_function(
+        # (a page of before full tiles has no fullPass: its one solve of the view, then all its tiles)
+        f"() => window.studioState.detailKey > {before} && "
+        "(!window.studioState.fullPass || window.studioState.fullPass.first !== null)",
+        timeout=300_000,
+    )
     full = time.perf_counter() - start
+    # Every result tile in view drawn with the full-resolution colours (the page's own stamp).
+    page.wait_for_function(TILES_DRAWN, timeout=300_000)
+    drawn = time.perf_counter() - start
     solved = page.evaluate("() => window.studioState.lastViewport")
     return {
         "one_to_one_live_s": live,
         "one_to_one_full_s": full,
+        "one_to_one_drawn_s": drawn,
         "one_to_one_box": solved["box"],
+        "one_to_one_tiles": solved.get("tiles", page.evaluate("() => window.studioState.tiles.size")),
         "one_to_one_server_s": solved["seconds"],
     }
+
+
+#: Whether every result tile in view shows the latest full-resolution solve of the view.
+TILES_DRAWN = (
+    "() => { const S = window.studioState, stamp = `${S.serial}.${S.detailKey}`; "
+    "return S.tiles.size > 0 && [...S.tiles.values()].every((pair) => pair[1].dataset.stamp === stamp); }"
+)
+
+
+class Memory:
+    """The server's resident memory sampled every 20 ms in a thread: its peak in each stage of
+    the session (opening, strokes, 1:1, save), to say where the peak comes from."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.pid, self.name, self.peaks = pid, "open", {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                now, _ = rss(self.pid)
+            except (OSError, KeyError):
+                return
+            self.peaks[self.name] = max(self.peaks.get(self.name, 0.0), now)
+            time.sleep(0.02)
+
+    def stage(self, name: str) -> None:
+        self.name = name
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join()
+        return dict(self.peaks)
 
 
 def rss(pid: int) -> tuple[float, float]:
@@ -468,11 +527,162 @@ def engine_targets(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: The restorer's real size (``--restorer``): each row's key in a session's record, its target and unit.
+RESTORER_ROWS = (
+    ("first colours after opening (the 12 MP target)", "first_colours_after_open_s", 3.0, "s"),
+    ("stroke → settled live result, median", "median_s", 0.5, "s"),
+    ("1:1 view after the last stroke: every visible tile at full resolution", "one_to_one_drawn_s", 1.0, "s"),
+    ("Ctrl+S → saved files listed", "save_s", 10.0, "s"),
+    ("server peak memory (resident)", "server_peak_rss_bytes", 1.5e9, "GB"),
+)
+
+
+def restorer_targets(row: dict) -> str:
+    """The 40 MP session's rows against their targets, with the load it ran under; a miss says by how much."""
+    lines = [
+        f"| {row['size'][0]}×{row['size'][1]} ({row['megapixels']:g} MP), load {row['load_average_before']:.1f} "
+        "| measured | target | met |",
+        "|---|---|---|---|",
+    ]
+    for label, key, goal, unit in RESTORER_ROWS:
+        value = row.get(key)
+        if value is None:
+            lines.append(f"| {label} | not run | ≤ {goal:g} {unit} | |")
+            continue
+        scale = 1e9 if unit == "GB" else 1.0
+        shown = f"{value / scale:.2f} {unit}"
+        verdict = "yes" if value <= goal else f"no ({value / goal:.1f}× the target)"
+        if key == "one_to_one_drawn_s":
+            shown += (
+                f" (live result {row['one_to_one_live_s']:.2f} s, first tile {row['one_to_one_full_s']:.2f} s; "
+                f"{row['one_to_one_box'][3]}×{row['one_to_one_box'][2]} px"
+                + (f", {row['one_to_one_tiles']} tiles" if "one_to_one_tiles" in row else "")
+                + ")"
+            )
+        if key == "server_peak_rss_bytes" and "server_peak_by_stage_bytes" in row:
+            shown += " (" + ", ".join(f"{k} {v / 1e9:.2f}" for k, v in row["server_peak_by_stage_bytes"].items()) + ")"
+        if key == "median_s":
+            shown += f" (p90 {row['p90_s']:.2f} s, {row['strokes']} strokes)"
+        lines.append(f"| {label} | {shown} | ≤ {goal * (1 if unit != 'GB' else 1e-9):g} {unit} | {verdict} |")
+    return "\n".join(lines)
+
+
+def restorer(args) -> None:
+    """``--restorer``: one fresh 40 MP session, viewed at 1:1 and saved; its target table."""
+    name = args.name or "studio_latency_40mp"
+    with tempfile.TemporaryDirectory() as tmp:
+        row = session(
+            (args.megapixels or [40.0])[0],
+            4 if args.strokes is None else args.strokes,
+            Path(tmp),
+            args.chromium,
+            args.screenshot,
+            args.preview_megapixels,
+            0,
+            args.pause,
+            save=True,
+            viewport=True,
+        )
+    text, goals = table([row]), restorer_targets(row)
+    print(text)
+    print(goals)
+    from reports import write_report
+
+    meta = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "load_average_at_end": os.getloadavg(),
+        "strokes_after_first": row["strokes"],
+        "pause_s": args.pause,
+        "targets": {key: goal for _, key, goal, _ in RESTORER_ROWS},
+    }
+    write_report(
+        HERE / "results",
+        name,
+        {"meta": meta, "rows": [row]},
+        "# The studio at a restorer's size (40 MP scan, headless Chromium)\n\n"
+        f"`benchmarks/studio_latency.py --restorer`; {meta['machine']}, shared (load average at the start "
+        f"{row['load_average_before']:.1f}, at the end {meta['load_average_at_end'][0]:.1f}). A fresh photo opened "
+        f"through the page, then {row['strokes']} strokes after the first (4-px brush, {args.pause:g} s apart), "
+        "a stroke at 1:1 in the middle of the view, and Ctrl+S.\n\n"
+        "## Against the targets\n\n" + goals + "\n\n## The session\n\n" + text + "\n",
+    )
+
+
+def save_ahead(args) -> None:
+    """``--save-ahead``: a studio save's work (its child's :func:`varcolor.app.run_request`) on a
+    40 MP photo with five strokes, with and without the photo's gray made ahead (as a spare save
+    child makes it while the user edits), taking turns (``--rounds``), in this process."""
+    import varcolor.app.solve as solve
+    from varcolor.app import run_request
+    from varcolor.io import encode_image
+    from varcolor.ui.document import DEFAULT_PRESET, PRESETS, Document, rasterize
+    from varcolor.ui.saving import save_request
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        image = photo((args.megapixels or [40.0])[0], folder)
+        height, width = varcolor_shape(image)
+        doc, rng = Document(), np.random.default_rng(0)
+        for k in range(5):
+            x, y, angle = rng.uniform(100, width - 300), rng.uniform(100, height - 300), rng.uniform(0, np.pi)
+            path = [[x + 200 * np.cos(angle) * t / 10, y + 200 * np.sin(angle) * t / 10] for t in range(11)]
+            doc = doc.with_stroke({"tool": "brush", "width": 20, "rgb": PALETTE[k], "path": path}, (height, width))
+        (folder / "mask.png").write_bytes(encode_image(rasterize(doc, (height, width)), ".png"))
+        request = save_request(image, folder / "mask.png", folder / "out.png", dict(PRESETS[DEFAULT_PRESET]), None, 8)
+        request["overwrite"] = True
+        for _ in range(args.rounds):
+            for ahead in (False, True):
+                load = os.getloadavg()[0]
+                start = time.perf_counter()
+                if ahead:
+                    solve.prepare(image)
+                made = time.perf_counter() - start
+                start = time.perf_counter()
+                assert run_request(request) is None
+                rows.append({"ahead": ahead, "prepare_s": made, "save_s": time.perf_counter() - start, "load": load})
+                print(rows[-1], flush=True)
+    fresh = [r["save_s"] for r in rows if not r["ahead"]]
+    ahead = [r["save_s"] for r in rows if r["ahead"]]
+    lines = [
+        "| round | load (1 min) | save, reading the photo | save, its gray made ahead (made in) | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for k in range(args.rounds):
+        a, b = rows[2 * k], rows[2 * k + 1]
+        lines.append(
+            f"| {k + 1} | {a['load']:.1f} / {b['load']:.1f} | {a['save_s']:.1f} s | {b['save_s']:.1f} s "
+            f"({b['prepare_s']:.1f} s) | {b['save_s'] / a['save_s']:.2f} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    from reports import write_report
+
+    write_report(
+        HERE / "results",
+        args.name or "studio_save_ahead",
+        {"rows": rows, "median_ratio": statistics.median(ahead) / statistics.median(fresh)},
+        f"# A studio save at {(args.megapixels or [40.0])[0]:g} MP, its photo's gray made ahead or not\n\n"
+        "`benchmarks/studio_latency.py --save-ahead`: the save's child's work (`varcolor.app.run_request`, the "
+        "printed command's), five strokes, the two ways taking turns in one process on a shared 2-core machine; "
+        "the gray made ahead is what a spare save child makes while the user edits.\n\n" + text + "\n",
+    )
+
+
+def varcolor_shape(image: Path) -> tuple[int, int]:
+    from varcolor.io import image_shape
+
+    return tuple(image_shape(image)[:2])
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--megapixels", type=float, nargs="+", default=[1.0, 12.0])
-    parser.add_argument("--strokes", type=int, default=15, help="strokes after the first (default: %(default)s)")
-    parser.add_argument("--name", default="studio_latency")
+    parser.add_argument("--megapixels", type=float, nargs="+", help="sizes (default: 1 and 12; 40 with --restorer)")
+    parser.add_argument("--strokes", type=int, help="strokes after the first (default: 15; 4 with --restorer)")
+    parser.add_argument(
+        "--name", help="the results' stem (default: studio_latency; with --restorer: studio_latency_40mp)"
+    )
     parser.add_argument(
         "--hints",
         type=int,
@@ -493,7 +703,27 @@ def main(argv=None) -> None:
         default=[12.0],
         help="sizes whose fresh session also saves (Ctrl+S) and is viewed at 1:1 (default: %(default)s)",
     )
+    parser.add_argument(
+        "--restorer",
+        action="store_true",
+        help="the restorer's size: one fresh 40 MP session (4 strokes unless --strokes), at 1:1 and saved",
+    )
+    parser.add_argument(
+        "--save-ahead",
+        action="store_true",
+        help="a 40 MP save's work with and without the photo's gray made ahead, taking turns",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="--save-ahead's turns (default: %(default)s)")
     args = parser.parse_args(argv)
+    if args.save_ahead:
+        save_ahead(args)
+        return
+    if args.restorer:
+        restorer(args)
+        return
+    args.megapixels = args.megapixels or [1.0, 12.0]
+    args.strokes = 15 if args.strokes is None else args.strokes
+    args.name = args.name or "studio_latency"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         runs = [(m, h) for m in args.megapixels for h in args.hints]

@@ -111,7 +111,6 @@ TEMPLATES = {
         {"op": "settings", "settings": {"method": "levin"}},
     ],
     "/api/save": [{"name": "taken", "format": "png", "overwrite": False}],
-    "/api/viewport": [{"box": [0, 0, 10, 10]}],
 }
 
 

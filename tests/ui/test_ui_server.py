@@ -24,7 +24,7 @@ from varcolor.ui.document import Document, cues_from_mask, rasterize
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio
 
-from ..conftest import wait_until
+from ..conftest import photo, wait_until
 
 TOKEN = "test-token"
 
@@ -819,7 +819,7 @@ def test_printed_command_reproduces_a_12_megapixel_save(tmp_path):
     _assert_the_printed_command_gives_the_result(status, tmp_path)
 
 
-def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resolution(client, tmp_path):
+def test_tiles_are_the_photos_pixels_and_full_tiles_are_the_saves_colours(client, tmp_path):
     from varcolor.color import lightness_of_gray
     from varcolor.ui.view import TILE
 
@@ -834,8 +834,8 @@ def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resoluti
     photo = np.round(varcolor.read_image(path) * 255).astype(np.uint8)
     from PIL import Image
 
-    def tile(layer, level, row, col):
-        r = client.get(f"/api/tile?layer={layer}&level={level}&row={row}&col={col}")
+    def tile(layer, level, row, col, full=0):
+        r = client.get(f"/api/tile?layer={layer}&level={level}&row={row}&col={col}&full={full}")
         assert r.status_code == 200, r.text
         return np.asarray(Image.open(__import__("io").BytesIO(r.content)))
 
@@ -843,40 +843,88 @@ def test_tiles_are_the_photos_pixels_and_the_viewport_is_solved_at_full_resoluti
     full = varcolor.read_image(path)
     means = full[:300, : 2 * TILE].reshape(150, 2, TILE, 2).mean(axis=(1, 3))
     assert np.abs(tile("gray", 1, 0, 0)[:150].astype(float) - means * 255).max() <= 0.51  # 2×2 block means
-    for query in ("layer=gray&level=3&row=0&col=0", "layer=gray&level=0&row=9&col=0", "layer=x&level=0&row=0&col=0"):
+    for query in (
+        "layer=gray&level=3&row=0&col=0",
+        "layer=gray&level=0&row=9&col=0",
+        "layer=x&level=0&row=0&col=0",
+        "layer=result&level=0&row=0&col=0&full=2",
+    ):
         assert client.get(f"/api/tile?{query}").status_code == 400, query
     assert client.get("/api/tile?layer=gray&level=a&row=0&col=0").status_code == 400
-    # A stroke, then the part in view solved at full resolution: under the stroke its colour, the
-    # photo's own lightness everywhere; it agrees with a full-resolution solve of the whole photo
-    # better than the live copy's colours do.
+    # Two strokes; then the full tiles: the photo's own lightness at every pixel, and near the
+    # edge the colours a save makes (the whole photo solved at full resolution by the default
+    # method), which the live copy's colours, interpolated, miss.
     client.post("/api/edit", json=_stroke([200, 60, 50], [[100, 150], [300, 150]], width=4))
     state = client.post("/api/edit", json=_stroke([50, 90, 200], [[400, 150], [600, 150]], width=4)).json()
     client.picture = np.zeros((state["image"]["work_height"], state["image"]["work_width"], 4), np.uint8)
     meta = _result(client, state["version"])
     while meta["version"] < state["version"] or not meta["final"]:
         meta = _result(client, state["version"], meta["serial"])
-    before = tile("result", 0, 0, 1)[..., :3]  # columns 256-511: the edge at 350
-    assert client.post("/api/viewport", json={"box": [1, 2]}).status_code == 400
-    r = client.post("/api/viewport", json={"box": [100, 250, 100, 200]})
-    assert r.status_code == 200, r.text
-    assert r.json()["box"] == [68, 218, 164, 264]  # 32 pixels around, inside the photo
-    after = tile("result", 0, 0, 1)[..., :3]
+    live = tile("result", 0, 0, 1)[..., :3]  # columns 256-511: the edge at 350
+    after = tile("result", 0, 0, 1, full=1)[..., :3]
     lightness = rgb_to_lab(after / 255.0)[..., 0]
     assert np.abs(lightness - lightness_of_gray(full[:256, 256:512])).max() < 1.0  # the photo's own
-    # Near the edge the full-resolution solve is that of the whole photo at full resolution (a
-    # viewport this small is solved exactly: levin-multiscale's factor is 1 up to 256×256 pixels);
-    # the live copy's colours, interpolated, are not.
     cues = cues_from_mask(rasterize(client.studio.history.current, (300, 700)))
-    reference = varcolor.colorize(full, cues, method="levin").ab
+    saved = varcolor.colorize(full, cues).ab
     near = (slice(110, 190), slice(330 - 256, 370 - 256))
-    ref = reference[110:190, 330:370]
-    err_after = np.abs(_ab(np.dstack([after, after[..., :1]]))[near] - ref).mean()
-    err_before = np.abs(_ab(np.dstack([before, before[..., :1]]))[near] - ref).mean()
-    assert err_after < 0.5 * err_before, (err_after, err_before)
-    # An edit makes the solve stale: asked for too soon, it is 409.
+    ref = saved[110:190, 330:370]
+    err_full = np.abs(_ab(np.dstack([after, after[..., :1]]))[near] - ref).mean()
+    err_live = np.abs(_ab(np.dstack([live, live[..., :1]]))[near] - ref).mean()
+    assert err_full < 0.6 * err_live, (err_full, err_live)  # measured: 1.18 against 2.31
+    # Under a stroke, its colour exactly (held, as a save holds it).
+    under = rgb_to_lab(tile("result", 0, 0, 0, full=1)[None, 150, 120:240, :3] / 255.0)[0, :, 1:]
+    red = rgb_to_lab(np.array([[[200, 60, 50]]]) / 255.0)[0, 0, 1:]
+    assert np.median(np.hypot(*(under - red).T)) < 1.5
+    # An edit not yet solved: a full tile asked for is the live result's (that of the last version).
+    client.studio.live.close(wait=30.0)  # nothing solves the next edit
     client.post("/api/edit", json=_stroke([60, 200, 50], [[400, 50], [500, 50]]))
-    r = client.post("/api/viewport", json={"box": [0, 0, 100, 100]})
-    assert r.status_code in (200, 409)
+    assert np.array_equal(tile("result", 0, 0, 1, full=1)[..., :3], live)
+
+
+def test_full_tiles_made_one_at_a_time_agree_with_the_whole_photo_made_at_once(monkeypatch):
+    # Each full tile is the engine's lift and correction on parts of it and a margin; made over
+    # the whole photo at once, in one piece, they are the same colours (no seams where tiles meet),
+    # within what a screen can show.
+    import varcolor.methods.levin_multiscale as engine_module
+    from varcolor.methods import build_options
+    from varcolor.methods.base import Problem
+    from varcolor.methods.levin_multiscale import LevinMultiscale, auto_factor
+    from varcolor.solvers.multiscale import coarse_shape
+    from varcolor.ui.document import Document
+    from varcolor.ui.view import TILE, View
+
+    rng = np.random.default_rng(7)
+    shape = (700, 900)
+    gray = np.clip(
+        0.5 + 0.3 * np.sin(np.arange(shape[1]) / 40.0)[None] * np.cos(np.arange(shape[0]) / 55.0)[:, None], 0, 1
+    )
+    gray = np.clip(gray + 0.03 * rng.standard_normal(shape), 0, 1).astype(np.float32)
+    doc = Document()
+    for rgb, line in (([200, 60, 50], [[240, 250], [290, 270]]), ([50, 90, 200], [[500, 500], [540, 530]])):
+        doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 5, "path": line}, shape)
+    live_ab = np.dstack(
+        [np.linspace(-20, 30, 300)[None].repeat(200, 0), np.linspace(25, -10, 200)[:, None].repeat(300, 1)]
+    )
+    view = View(gray)
+    factor = auto_factor(shape)
+    rows, cols = coarse_shape(shape, factor)
+    coarse = view._live_chroma(
+        live_ab,
+        np.minimum(factor * (np.arange(rows) + 0.5) - 0.5, shape[0] - 1),
+        np.minimum(factor * (np.arange(cols) + 0.5) - 0.5, shape[1] - 1),
+    )
+    cues = cues_from_mask(rasterize(doc, shape))
+    engine = LevinMultiscale(gray.astype(np.float64), build_options(method="levin-multiscale", factor=factor))
+    with monkeypatch.context() as patch:
+        patch.setattr(engine_module, "TILE", max(shape))  # the correction in one piece
+        whole, _ = engine.from_coarse(coarse, Problem(cues.mask, cues.ab, None, None))
+    worst = 0.0
+    for row in range(-(-shape[0] // TILE)):
+        for col in range(-(-shape[1] // TILE)):
+            ab = view.full_chroma(row, col, 1, doc, live_ab)
+            part = whole[row * TILE : row * TILE + ab.shape[0], col * TILE : col * TILE + ab.shape[1]]
+            worst = max(worst, float(np.abs(ab - part).max()))
+    assert worst < 0.5, worst  # ab: half of one 8-bit level's worth, at most
 
 
 def test_a_session_saved_under_the_presets_old_name_opens_with_its_one_spelling():
@@ -992,14 +1040,13 @@ def test_a_big_photo_opens_on_its_area_reduced_copy_and_its_full_gray_comes_afte
     photo = tmp_path / "big.png"
     varcolor.write_image(photo, rgb)
     release = threading.Event()
-    to_gray = studio_module.to_gray
+    full_gray = studio_module.full_gray
 
-    def held_to_gray(pixels):
-        if pixels.shape[:2] == rgb.shape[:2]:  # the full photo's: held back until released
-            assert release.wait(30)
-        return to_gray(pixels)
+    def held_full_gray(pixels, colour):  # the full photo's gray: held back until released
+        assert release.wait(30)
+        return full_gray(pixels, colour)
 
-    monkeypatch.setattr(studio_module, "to_gray", held_to_gray)
+    monkeypatch.setattr(studio_module, "full_gray", held_full_gray)
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, preview_pixels=30 * 40, warm=False)
     try:
         state = studio.open_path(photo)  # returns while the full gray is held back
@@ -1058,9 +1105,28 @@ def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_co
     studio, spare = _studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
     try:
         assert spare is not None and spare.poll() is None
+        assert spare.args[-2:] == ["--spare", str(studio.image.path)]  # it makes the photo's gray ahead
         status = studio.save("spared")
         assert studio.saves.job._child is spare and spare.returncode == 0  # the spare did the save
         assert studio.saves.spare._child is None  # taken: the next edit starts another
+    finally:
+        studio.close()
+    _assert_the_printed_command_gives_the_result(status, tmp_path)
+
+
+def test_a_spare_child_waiting_for_another_photo_is_replaced(tmp_path, monkeypatch):
+    # A spare made the gray of the photo open when it started: another photo opened meanwhile
+    # gets a spare of its own (the first one ends), whose save is that photo's.
+    studio, spare = _studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
+    try:
+        other = tmp_path / "other"
+        other.mkdir()
+        studio.open_path(_photo(other))
+        studio.edit(_stroke([50, 90, 200], [[5, 10], [20, 10]]))
+        assert wait_until(lambda: studio.saves.spare._child not in (None, spare), 30, 0.01)
+        assert spare.wait(10) is not None
+        assert studio.saves.spare._child.args[-1] == str(other / "photo.png")
+        status = studio.save("other")
     finally:
         studio.close()
     _assert_the_printed_command_gives_the_result(status, tmp_path)
@@ -1340,3 +1406,68 @@ def test_a_layered_file_opens_as_its_photo_and_editable_strokes_and_saves_back_l
     cues = cues_from_mask(edited)
     expected = varcolor.colorize(gray, cues, method="levin-multiscale").rgb
     assert np.abs(varcolor.read_image(saved) - expected).max() <= 1.5 / 255  # what was shown is what was saved
+
+
+def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkeypatch):
+    # The page asks for the metrics after every result: each answer is the library's PSNR and
+    # mean CIEDE2000 of the whole live result, made once however many ask at once, a band of rows
+    # at a time (whole, a 1.5 MP live copy's colour difference took 0.3 GB a request).
+    import threading
+    import tracemalloc
+
+    import varcolor.metrics as metrics_module
+    from varcolor.metrics import ciede2000, psnr
+    from varcolor.ui.studio import METRICS_ROWS
+
+    rgb = photo("coffee", (300, 400))
+    path = tmp_path / "coffee.png"
+    varcolor.write_image(path, rgb)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(path)
+        studio.edit(_stroke([200, 60, 50], [[50, 100], [300, 120]], width=6))
+        wait_until(lambda: studio.live.published.version >= studio.version and studio.live.published.final, 60, 0.01)
+        result, reference = studio.live.rgb, studio.image.reference
+        calls = []
+        real = metrics_module.ciede2000
+        monkeypatch.setattr(metrics_module, "ciede2000", lambda *a, **k: calls.append(1) or real(*a, **k))
+        answers = []
+        threads = [threading.Thread(target=lambda: answers.append(studio.metrics())) for _ in range(4)]
+        tracemalloc.start()
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            banded = tracemalloc.get_traced_memory()[1]
+            tracemalloc.reset_peak()
+            whole = ciede2000(result, reference)
+            whole_peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert all(answer == answers[0] for answer in answers)
+        assert len(calls) == -(-300 // METRICS_ROWS)  # one result's bands, once
+        assert answers[0]["ciede2000"] == pytest.approx(whole, rel=1e-12)
+        assert answers[0]["psnr"] == psnr(result, reference)
+        assert banded < 0.5 * whole_peak, (banded, whole_peak)
+    finally:
+        studio.close()
+
+
+def test_the_live_view_gives_its_solves_memory_back_once_idle(tmp_path, monkeypatch):
+    # A solve's arrays of a scan's live copy are small enough to stay in the server's thread heaps
+    # once freed; the live view hands them back to the system after each result, once no edit waits.
+    import varcolor.ui.live as live_module
+
+    trims = []
+    monkeypatch.setattr(live_module, "give_back_free_memory", lambda: trims.append(1) or True)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(_photo(tmp_path))
+        assert wait_until(lambda: trims, 30, 0.01)  # the gray shown
+        before = len(trims)
+        studio.edit(_stroke([200, 60, 50], [[5, 10], [20, 10]]))
+        assert wait_until(lambda: len(trims) > before and not studio.live.busy(), 60, 0.01)
+        assert studio.live.published.version == studio.version and studio.live.published.error is None
+    finally:
+        studio.close()

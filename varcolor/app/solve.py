@@ -3,6 +3,7 @@ hold), solve, write the result atomically; what a run's jobs (:mod:`varcolor.app
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import warnings
 from pathlib import Path
@@ -12,9 +13,9 @@ from tqdm import tqdm
 
 from .. import methods
 from ..api import check_fits, colorize
-from ..color import lab_to_rgb, lightness_of_gray
+from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
-from ..errors import InputError, VarcolorError
+from ..errors import MAX_PIXELS, InputError, VarcolorError
 from ..gamut import GlobalHints
 from ..io import JPEG_EXTENSIONS, image_bits, image_profile, image_shape, read_image, write_image
 from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers
@@ -23,7 +24,7 @@ from ..options import Options
 from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan
 
-__all__ = ["read_checked", "read_layered", "colorize_and_write", "solve_memory", "automatic"]
+__all__ = ["read_checked", "read_layered", "colorize_and_write", "solve_memory", "automatic", "prepare", "prepared"]
 
 
 def automatic(options: Options) -> bool:
@@ -42,6 +43,62 @@ def read_checked(image: Path, options: Options, max_pixels: int | None) -> tuple
     # A gray scan saved as RGB is read as gray (the solve takes that channel as it is): its RGB
     # in float64 held through the solve was 0.96 GB of a 40 MP scan's 2.4 GB peak.
     return read_image(image, max_pixels=max_pixels, gray_if_equal=True), plan
+
+
+#: A photo's gray made ahead of the run that colorizes it (:func:`prepare`): the file's identity
+#: (path, size, time, inode and content digest) and its gray.
+_prepared: tuple[tuple, np.ndarray] | None = None
+
+
+def _identity(image: Path) -> tuple:
+    """The file as it is now: its path, size, time and inode, and its content's digest (a file
+    rewritten within the same second and size is another file)."""
+    info = image.stat()
+    digest = hashlib.sha256(image.read_bytes()).digest()
+    return str(image.resolve()), info.st_size, info.st_mtime_ns, info.st_ino, digest
+
+
+def prepare(image: Path, max_pixels: int | None = MAX_PIXELS) -> None:
+    """Read ``image`` and make its gray ahead of a run that will colorize it (a studio's next save,
+    in a process started while the user still edits: a 40 MP scan's read and gray took 4 to 8 s of
+    its save): :func:`prepared` hands it to that run while the file is unchanged. The gray is what
+    :func:`~varcolor.colorize` makes of the pixels read, so the result is the same.
+
+    Parameters
+    ----------
+    image : Path
+        The photo (not a layered file: its layers are read otherwise).
+    max_pixels : int or None
+        As :func:`read_checked`'s.
+    """
+    global _prepared
+    _prepared = None
+    if is_layered(image):
+        return
+    key = _identity(image)
+    _prepared = (key, to_gray(read_image(image, max_pixels=max_pixels)))
+
+
+def prepared(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan] | None:
+    """The gray :func:`prepare` made of ``image`` (taken: it is handed out once) and the solve
+    planned for it, as :func:`read_checked` gives them; None where none was made of this file
+    as it is now."""
+    global _prepared
+    if _prepared is None:
+        return None
+    (key, gray), _prepared = _prepared, None
+    try:
+        same = _identity(image) == key
+    except OSError:
+        return None
+    if not same:
+        return None
+    shape = image_shape(image, max_pixels=max_pixels)
+    try:
+        plan = check_fits(shape, options)
+    except InputError as exc:
+        raise InputError(f"{image}: {exc}") from None
+    return gray, plan
 
 
 def read_layered(

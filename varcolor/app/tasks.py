@@ -17,7 +17,7 @@ from ..ir.files import encode_file, read_ir
 from ..options import Options
 from .cues import check_cue_shape, check_cue_share, dense_cues_note, layer_cues, load_cues
 from .reference import reference_cues
-from .solve import automatic, colorize_and_write, read_checked, read_layered
+from .solve import automatic, colorize_and_write, prepared, read_checked, read_layered
 
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
 
@@ -68,7 +68,12 @@ class ColorizeTask:
             )
             bits = bits or depth
         else:
-            gray, plan = read_checked(self.image, self.options, self.max_pixels)
+            # A gray made ahead (a studio's next save) where only the gray is read: a mask or
+            # points, no reference, a flat output (a layered one shows the photo as read).
+            ahead = None
+            if self.kind in (None, "mask", "points") and self.reference is None and not is_layered(self.output):
+                ahead = prepared(self.image, self.options, self.max_pixels)
+            gray, plan = ahead or read_checked(self.image, self.options, self.max_pixels)
         # Empty cues only where there are none: at 40 MP their ab alone is 0.64 GB, held while marks are read.
         if self.cue_file is None and strokes is not None:
             cues = layer_cues(self.image, strokes, self.edges)

@@ -64,7 +64,10 @@ SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "ora": ".ora", "p
 #: it through the application layer (:func:`varcolor.app.run_request`), as the printed command
 #: would. A spare child (:class:`Spare`, argument ``--spare``) first imports the
 #: application layer and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
-#: child's start). Either ends as soon as the studio (the process id it is given) is gone: in its
+#: child's start), then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`:
+#: the save's own first step, the same values; 4 to 8 s of a 40 MP save) in a thread of the lowest
+#: priority on one core (the live view's strokes come first). Either ends as soon as the
+#: studio (the process id it is given) is gone: in its
 #: own session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and
 #: finish a save no one publishes, holding gigabytes of a scan.
 _CHILD_CODE = """
@@ -77,12 +80,29 @@ def watch():
 threading.Thread(target=watch, daemon=True).start()
 from varcolor.app import run_request
 from varcolor.errors import VarcolorError
-if sys.argv[2:] == ["--spare"]:
+preparing = None
+if sys.argv[2:3] == ["--spare"]:
     from varcolor.ui.live import warm_up
     warm_up()
+    if sys.argv[3:]:
+        def ahead():
+            # In a thread of the lowest priority, on one core: the user's strokes come first.
+            from pathlib import Path
+            import numba
+            from varcolor.app.solve import prepare
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+            numba.set_num_threads(1)
+            try:
+                prepare(Path(sys.argv[3]))
+            except Exception:  # the save reads the photo itself, and says what is wrong with it
+                pass
+        preparing = threading.Thread(target=ahead)
+        preparing.start()
 line = sys.stdin.readline()
 if not line:
-    sys.exit(0)
+    os._exit(0)
+if preparing is not None:
+    preparing.join()
 try:
     failed = run_request(json.loads(line), warn=lambda text: print(f"varcolor: warning: {text}", file=sys.stderr))
 except VarcolorError as exc:
@@ -506,14 +526,20 @@ class Spare:
 
     def __init__(self):
         self._child: subprocess.Popen | None = None
+        self._photo: Path | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> None:
-        """Start one, unless one is waiting."""
+    def start(self, photo: Path | None = None) -> None:
+        """Start one, unless one is waiting for the same ``photo`` (whose gray it makes ahead:
+        :data:`_CHILD_CODE`); one waiting for another photo is stopped."""
         with self._lock:
+            if self._child is not None and self._child.poll() is None and self._photo != photo:
+                _stop(self._child)
+                self._child = None
             if self._child is None or self._child.poll() is not None:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-                self._child = _child(["--spare"], env)
+                self._child = _child(["--spare"] + ([str(photo)] if photo is not None else []), env)
+                self._photo = photo
 
     def take(self) -> subprocess.Popen | None:
         """The waiting child (None if there is none): the caller writes it one save's arguments."""
@@ -524,9 +550,14 @@ class Spare:
     def close(self) -> None:
         child = self.take()
         if child is not None:
-            with suppress(OSError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+            _stop(child)
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """Kill a spare child (its process group) and reap it."""
+    with suppress(OSError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
 
 
 def _child(args: list[str], env: dict) -> subprocess.Popen:

@@ -30,7 +30,6 @@ from ..errors import InputError, OutputError, VarcolorError
 from ..io import safe_json
 from ..io.safe_json import TooLarge
 from .studio import Studio
-from .view import NotYet
 
 log = logging.getLogger("varcolor.ui")
 
@@ -44,7 +43,7 @@ STATIC_TYPES = {
 }
 #: Largest upload accepted (bytes); a 60 MP 16-bit TIFF is about 360 MB.
 MAX_UPLOAD = 512 * 1024 * 1024
-#: The largest JSON request body: an edit, a save, a viewport (the longest stroke is well under).
+#: The largest JSON request body: an edit, a save (the longest stroke is well under).
 MAX_BODY = 16 * 1024 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 _HEADERS = [
@@ -133,8 +132,6 @@ class _Bell:
 def _error(exc: BaseException) -> JSONResponse:
     if isinstance(exc, TooLarge):
         return JSONResponse({"error": str(exc)}, status_code=413)
-    if isinstance(exc, NotYet):
-        return JSONResponse({"error": str(exc)}, status_code=409)
     if isinstance(exc, FileExistsError):
         return JSONResponse({"error": "files exist", "exists": exc.args[0] if exc.args else []}, status_code=409)
     if isinstance(exc, PermissionError):
@@ -307,16 +304,13 @@ def create_app(
         try:
             query = request.query_params
             args = (query.get("layer", ""), int(query["level"]), int(query["row"]), int(query["col"]))
+            full = query.get("full", "0")
+            if full not in ("0", "1"):
+                raise ValueError(full)
         except (KeyError, ValueError):
-            return _error(InputError("a tile needs integers level, row and col"))
+            return _error(InputError("a tile needs integers level, row and col (and full 0 or 1)"))
+        args += (full == "1",)
         return await picture(studio.tile_png, *args)
-
-    async def viewport(request: Request):
-        try:
-            body = await json_body(request)
-        except InputError as exc:
-            return _error(exc)
-        return await call(studio.viewport, body.get("box") if isinstance(body, dict) else None)
 
     async def suggest(request: Request):
         try:
@@ -350,7 +344,6 @@ def create_app(
         Route("/api/suggest", suggest),
         Route("/api/estimate", estimate),
         Route("/api/tile", tile),
-        Route("/api/viewport", viewport, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     return Guard(app, token, hosts)

@@ -5,12 +5,14 @@ Tiles are :data:`TILE` pixels square at level ``L`` of a pyramid (level 0: the p
 level ``L``: blocks of ``2^L × 2^L`` averaged). A result tile is the photo's own lightness with a
 chroma that is, in order of preference:
 
-- the viewport's full-resolution solve (:meth:`View.solve_viewport`): the document's cues at full
-  resolution inside the viewport (and a margin), the live result's chroma held on its border;
+- at level 0, once the live result of the current document is final (a *full* tile,
+  :meth:`View.full_chroma`): the multi-scale engine's last two steps, as a save makes them,
+  on the live result: its chroma taken on the engine's coarse grid of the whole photo, lifted by
+  the photo's own gray, the document's cues held exactly and Levin's system solved again around
+  them at full resolution. Each tile is made on its own (with a margin of the grid's blocks: the
+  same values as made with its neighbours), so the page asks for the tiles in view, nearest its
+  centre first, and shows each as it comes;
 - else the live result's chroma, interpolated (bilinear) to the photo's pixels.
-
-The page asks for a viewport's solve only once the live result of the current document is final
-(:class:`NotYet` otherwise: the server answers 409 and the page asks again after the next result).
 
 >>> gray = np.linspace(0, 1, 600 * 500, dtype=np.float32).reshape(600, 500)
 >>> view = View(gray)
@@ -23,7 +25,6 @@ from __future__ import annotations
 import io
 import math
 import threading
-import time
 from collections.abc import Callable
 
 import numba
@@ -31,26 +32,57 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import map_coordinates
 
-from ..api import Colorizer
-from ..color import chroma_to_rgb, lightness_of_gray
-from ..cues import Cues
+from ..color import chroma_to_rgb, lightness_of_gray, same_lightness_gray
 from ..errors import InputError
 from ..memory import give_back_free_memory
+from ..methods import build_options
+from ..methods.base import Problem
+from ..methods.levin_multiscale import TILE as CORRECTION_TILE
+from ..methods.levin_multiscale import LevinMultiscale, auto_factor
+from ..solvers.multiscale import coarse_shape
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw
 from .live import LiveSolver, refinable
 
-__all__ = ["View", "NotYet", "png", "TILE", "MAX_VIEWPORT_PIXELS"]
+__all__ = ["View", "png", "full_gray", "TILE"]
 
 TILE = 256
-#: A viewport larger than this (pixels of the photo, margin included) is not solved at full
-#: resolution: the page shows it at less than 1:1, where the live result's chroma is what one sees.
-MAX_VIEWPORT_PIXELS = 3_000_000
-#: Pixels around the viewport solved with it (the border's chroma is the live result's).
-MARGIN = 32
+#: A full tile is made in parts of this many pixels a side, each with :data:`PAD` pixels around it:
+#: a window of the engine's correction tile (:data:`varcolor.methods.levin_multiscale.TILE`), which
+#: it then solves in one piece (in several, its one sweep's order would differ from the whole
+#: photo's: up to 7 ab apart at the corners of its tiles, measured).
+PART = 128
+#: Pixels around a part (64): the lift's reach (its windows' box filters and the interpolation: 3
+#: blocks; here 8 blocks of 8 pixels, a 40 MP scan's, or 4 of 16) and the correction's band across
+#: the part's edge (margin 8).
+PAD = (CORRECTION_TILE - PART) // 2
+#: Full tiles kept for the newest document version (a 1400×900 view at 1:1 shows about 24).
+KEPT_TILES = 256
 
 
-class NotYet(Exception):
-    """Asked too soon (the server answers 409: ask again after the next result)."""
+#: Rows of a photo made gray at a time (:func:`full_gray`).
+GRAY_BAND = 256
+
+
+def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
+    """The photo's gray at full resolution in single precision, as :func:`varcolor.color.to_gray`
+    makes it (the same values), a band of :data:`GRAY_BAND` rows at a time.
+
+    Whole, a 40 MP scan's gray took its pixels in double precision and its gray in double (1.3 GB
+    above the pixels read: the studio's peak); by bands, 40 MB.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        ``H×W`` or ``H×W×C`` floats in [0, 1].
+    colour : bool
+        Whether the channels differ somewhere (else the first is the gray, as ``to_gray`` takes it).
+    """
+    if pixels.ndim == 2 or not colour:
+        return np.array(pixels if pixels.ndim == 2 else pixels[..., 0], np.float32)
+    out = np.empty(pixels.shape[:2], np.float32)
+    for top in range(0, pixels.shape[0], GRAY_BAND):
+        out[top : top + GRAY_BAND] = same_lightness_gray(pixels[top : top + GRAY_BAND])
+    return out
 
 
 def png(pixels: np.ndarray) -> bytes:
@@ -91,10 +123,9 @@ class View:
             self.shape = gray.shape
         self.levels = max(1, math.ceil(math.log2(max(max(self.shape) / TILE, 1.0))) + 1)
         self._lock = threading.Lock()
-        self._solve_lock = threading.Lock()
-        #: The last viewport solve: (version, box (top, left, height, width), ab of the box).
-        self.detail: tuple[int, tuple[int, int, int, int], np.ndarray] | None = None
-        self._live_ab: tuple[int, np.ndarray] | None = None
+        #: The full tiles' chroma made for one document version (:meth:`full_chroma`).
+        self._full_version: int | None = None
+        self._full: dict[tuple[int, int], np.ndarray] = {}
 
     def _make(self, make: Callable[[], np.ndarray]) -> None:
         # On one core (numba's thread count is this thread's own): the other stays with the first
@@ -143,26 +174,9 @@ class View:
         block, _, _ = self._pixels(level, row, col)
         return np.round(np.clip(block, 0, 1) * 255).astype(np.uint8)
 
-    def result_tile(self, level: int, row: int, col: int, version: int, live_ab: np.ndarray) -> np.ndarray:
-        """The result tile (8-bit RGB) of document version ``version``: the photo's lightness with
-        the viewport solve's chroma where it covers the tile, the live result's (``live_ab``) elsewhere."""
-        block, ys, xs = self._pixels(level, row, col)
-        ab = self._live_chroma(live_ab, ys, xs)
-        detail = self.detail
-        if detail is not None and detail[0] == version and level == 0:
-            _, (top, left, h, w), detail_ab = detail
-            top_left = (int(ys[0]), int(xs[0]))
-            rows = slice(max(top - top_left[0], 0), max(min(top + h - top_left[0], len(ys)), 0))
-            cols = slice(max(left - top_left[1], 0), max(min(left + w - top_left[1], len(xs)), 0))
-            if rows.start < rows.stop and cols.start < cols.stop:
-                ab[rows, cols] = detail_ab[
-                    top_left[0] + rows.start - top : top_left[0] + rows.stop - top,
-                    top_left[1] + cols.start - left : top_left[1] + cols.stop - left,
-                ]
-        rgb = chroma_to_rgb(lightness_of_gray(block), ab)
-        return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-
-    def tile_png(self, layer: str, level: int, row: int, col: int, live: LiveSolver) -> bytes:
+    def tile_png(
+        self, layer: str, level: int, row: int, col: int, live: LiveSolver, full: tuple[int, Document] | None = None
+    ) -> bytes:
         """Tile ``(row, col)`` of level ``level`` as PNG: of the photo's gray (``layer`` "gray") or of
         ``live``'s latest result (``layer`` "result").
 
@@ -174,40 +188,27 @@ class View:
             The tile (level 0: the photo's pixels).
         live : LiveSolver
             The live solve whose latest result a result tile shows.
+        full : tuple, optional
+            ``(version, doc)``: the current document; a level-0 result tile is then a full one
+            (:meth:`full_chroma`) where ``live``'s result is that version's, final, and of a method
+            whose answer the engine's lift makes (not a prior's, nor a refinable one's).
         """
         if layer == "gray":
             return png(self.gray_tile(level, row, col))
         if layer == "result":
             published, ab = live.latest()
-            return png(self.result_tile(level, row, col, published.version, ab))
+            block, ys, xs = self._pixels(level, row, col)
+            chroma = None
+            if full is not None and level == 0 and published.final and not published.error:
+                version, doc = full
+                method = doc.settings.get("method", DEFAULT_PRESET)
+                if published.version == version and not (PRESETS[method].get("prior") or refinable(method)):
+                    chroma = self.full_chroma(row, col, version, doc, ab)
+            if chroma is None:
+                chroma = self._live_chroma(ab, ys, xs)
+            rgb = chroma_to_rgb(lightness_of_gray(block), chroma)
+            return png(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
         raise InputError(f"unknown tile layer {layer!r}: gray or result")
-
-    def viewport(self, box, version: int, doc: Document, live: LiveSolver) -> dict:
-        """Solve the part of the photo the page shows at full resolution, for the result tiles
-        (:meth:`solve_viewport`); needs ``live``'s result of document version ``version``, final
-        (:class:`NotYet` otherwise).
-
-        Parameters
-        ----------
-        box : list
-            ``[top, left, height, width]`` in the photo's pixels (checked here: it comes from the page).
-        version : int
-            The document's version.
-        doc : Document
-            The document of that version.
-        live : LiveSolver
-            The live solve (its chroma holds the viewport's border).
-        """
-        if not (isinstance(box, list) and len(box) == 4 and all(isinstance(v, int) and v >= 0 for v in box)):
-            raise InputError("viewport: give [top, left, height, width] in whole pixels")
-        method = doc.settings.get("method", DEFAULT_PRESET)
-        options = PRESETS[method]
-        if options.get("prior") or refinable(method):
-            raise InputError(f"method {method}: the full-resolution view shows the live result's colours")
-        published, ab = live.latest()
-        if published.version != version or not published.final or published.error:
-            raise NotYet("the result of the latest edit is not final yet")
-        return self.solve_viewport(tuple(box), version, doc, ab, options)
 
     def _live_chroma(self, live_ab: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """The live result's chroma (at the working size) at photo pixels ``ys × xs`` (bilinear)."""
@@ -217,38 +218,79 @@ class View:
         grid = np.meshgrid(wy, wx, indexing="ij")
         return np.stack([map_coordinates(live_ab[..., c], grid, order=1) for c in range(2)], axis=-1)
 
-    def solve_viewport(
-        self, box: tuple[int, int, int, int], version: int, doc: Document, live_ab: np.ndarray, options: dict
-    ) -> dict:
-        """Solve the photo inside ``box`` (``top, left, height, width`` in its pixels) and a margin
-        at full resolution: the document's cues there, the live result's chroma held on the border.
-        Kept for the result tiles (until a newer one). Returns the box solved and the seconds."""
+    def full_chroma(self, row: int, col: int, version: int, doc: Document, live_ab: np.ndarray) -> np.ndarray:
+        """The chroma of level-0 tile ``(row, col)`` at full resolution (``h×w×2`` float32, Lab ab),
+        for document version ``version`` (``doc``) whose final live result's chroma is ``live_ab``:
+        the live chroma sampled at the centres of the engine's coarse grid of the whole photo
+        (blocks of :func:`~varcolor.methods.levin_multiscale.auto_factor` pixels, as a save's),
+        then :meth:`~varcolor.methods.levin_multiscale.LevinMultiscale.from_coarse` (the lift, the
+        cues held, the correction) on each :data:`PART`-pixel part of the tile with :data:`PAD`
+        pixels around it: a window the engine corrects in one piece, aligned to the grid (the lift
+        there is the whole photo's). Kept for the newest version (:data:`KEPT_TILES` tiles).
+
+        Parameters
+        ----------
+        row, col : int
+            The tile.
+        version : int
+            The document's version (what the tile is kept under).
+        doc : Document
+            Its strokes and points (full-resolution coordinates).
+        live_ab : ndarray
+            The live result's chroma (``h×w×2`` at the working size).
+        """
+        top, left, height, width = self.tile_box(0, row, col)
+        with self._lock:
+            if self._full_version != version:
+                self._full_version, self._full = version, {}
+            kept = self._full.get((row, col))
+        if kept is not None:
+            return kept
+        window = self._window((top, left, height, width))
+        # Drawn in a photo-sized mask (the mapping is the photo's); only the window's pages are touched.
+        mask = np.zeros(self.shape + (3,), np.uint8)
+        draw(mask, doc.strokes, doc.points, self.shape, (window[0].start, window[1].start) + _size(window))
+        cues = cues_from_mask(mask[window])
+        del mask
+        if not cues.mask.any():  # the lift alone, the same made at once (it reaches 3 blocks)
+            ab = np.asarray(self._part_chroma((top, left, height, width), cues, window, live_ab), np.float32)
+        else:
+            ab = np.empty((height, width, 2), np.float32)
+            for y in range(0, height, PART):
+                for x in range(0, width, PART):
+                    part = (top + y, left + x, min(PART, height - y), min(PART, width - x))
+                    ab[y : y + part[2], x : x + part[3]] = self._part_chroma(part, cues, window, live_ab)
+        with self._lock:
+            if self._full_version == version and len(self._full) < KEPT_TILES:
+                self._full[(row, col)] = ab
+        return ab
+
+    def _window(self, box: tuple[int, int, int, int]) -> tuple[slice, slice]:
+        """The box (top, left, height, width) and :data:`PAD` pixels around it, inside the photo."""
         top, left, height, width = box
-        top, left = max(top - MARGIN, 0), max(left - MARGIN, 0)
-        bottom = min(box[0] + height + MARGIN, self.shape[0])
-        right = min(box[1] + width + MARGIN, self.shape[1])
-        if bottom - top < 3 or right - left < 3:
-            raise InputError("the viewport is outside the photo")
-        if (bottom - top) * (right - left) > MAX_VIEWPORT_PIXELS:
-            raise InputError("the viewport is too large to solve at full resolution: zoom in")
-        start = time.perf_counter()
-        with self._solve_lock:
-            region = (top, left, bottom - top, right - left)
-            mask = np.zeros(self.shape + (3,), np.uint8)
-            draw(mask, doc.strokes, doc.points, self.shape, region)
-            cues = cues_from_mask(mask[top:bottom, left:right])
-            del mask
-            # The border: the live result's chroma, where no cue of the document is.
-            ring = np.zeros(cues.mask.shape, bool)
-            ring[[0, -1], :] = True
-            ring[:, [0, -1]] = True
-            ring &= ~cues.mask
-            ys, xs = np.arange(top, bottom, dtype=float), np.arange(left, right, dtype=float)
-            border = self._live_chroma(live_ab, ys, xs)
-            ab = np.where(ring[..., None], border, cues.ab)
-            colorizer = Colorizer(self.gray[top:bottom, left:right].astype(np.float64), **options)
-            result = colorizer.solve(Cues(cues.mask | ring, ab))
-            self.detail = (version, region, result.ab.astype(np.float32))
-            del colorizer, result
-        give_back_free_memory()  # the solve's factorization, freed in a request's thread
-        return {"version": version, "box": list(region), "seconds": time.perf_counter() - start}
+        return (
+            slice(max(top - PAD, 0), min(top + height + PAD, self.shape[0])),
+            slice(max(left - PAD, 0), min(left + width + PAD, self.shape[1])),
+        )
+
+    def _part_chroma(self, part, cues, within: tuple[slice, slice], live_ab: np.ndarray) -> np.ndarray:
+        """:meth:`full_chroma` of the box ``part`` (top, left, height, width), made in its window;
+        ``cues``: the document's in the window ``within``, which holds it."""
+        factor = auto_factor(self.shape)
+        window = self._window(part)
+        local = tuple(slice(w.start - o.start, w.stop - o.start) for w, o in zip(window, within))
+        rows, cols = coarse_shape(_size(window), factor)
+        coarse = self._live_chroma(
+            live_ab,
+            np.minimum(window[0].start + factor * (np.arange(rows) + 0.5) - 0.5, self.shape[0] - 1),
+            np.minimum(window[1].start + factor * (np.arange(cols) + 0.5) - 0.5, self.shape[1] - 1),
+        )
+        options = build_options(method=LevinMultiscale.name, factor=factor)
+        engine = LevinMultiscale(self.gray[window].astype(np.float64), options)
+        chroma, _ = engine.from_coarse(coarse, Problem(cues.mask[local], cues.ab[local], None, None))
+        top, left = part[0] - window[0].start, part[1] - window[1].start
+        return chroma[top : top + part[2], left : left + part[3]]
+
+
+def _size(window: tuple[slice, slice]) -> tuple[int, int]:
+    return window[0].stop - window[0].start, window[1].stop - window[1].start

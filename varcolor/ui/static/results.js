@@ -88,6 +88,7 @@ export async function openState(state) {
 }
 
 export async function requestResult(t0, editSeconds) {
+  clearTimeout(metricsTimer); // an edit: its own result's metrics come after it
   if (S.resultCtrl) S.resultCtrl.abort();
   const ctrl = new AbortController();
   S.resultCtrl = ctrl;
@@ -145,7 +146,7 @@ export async function requestResult(t0, editSeconds) {
     if (!meta.final) { setBusy(true, "refining…"); continue; }
     S.stale = false;
     setBusy(false);
-    if (S.image && S.image.colour) updateMetrics();
+    if (S.image && S.image.colour) scheduleMetrics();
     if (S.tiles.size) updateTiles();
     watch();
     return;
@@ -181,6 +182,11 @@ export async function watch() {
     return;
   }
 }
+// The metrics against the original once the page rests a moment on a result: a 1.5 MP copy's
+// colour difference takes the server about a second of a core, which the next stroke's solve wants.
+let metricsTimer = null;
+const METRICS_DELAY_MS = 1500;
+export function scheduleMetrics() { clearTimeout(metricsTimer); metricsTimer = setTimeout(updateMetrics, METRICS_DELAY_MS); }
 export async function updateMetrics() {
   const { body } = await api("/api/metrics");
   if (body && body.psnr !== undefined) $("metrics").textContent =

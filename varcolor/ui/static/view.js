@@ -35,10 +35,11 @@ export function oneToOne() { zoomAt(1 / (S.scaleX * S.zoom), ...centre()); }
 export function centre() { const r = viewport.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }
 
 // Zoomed in past the live copy, the page shows tiles of the photo's gray and of the result at
-// the photo's resolution (level L: blocks of 2^L pixels), for the part in view; once the view
-// rests on a final result, the server solves that part at full resolution and the result tiles
-// show it.
-let tilesTimer = null, viewportTimer = null;
+// the photo's resolution (level L: blocks of 2^L pixels), for the part in view. At 1:1 and closer,
+// once the result of the latest edit is final, the result tiles are full ones: the server makes
+// each as a save makes the result (the live colours lifted by the photo's own gray, corrected
+// near the strokes), the tiles nearest the view's centre asked for first and each shown as it comes.
+let tilesTimer = null;
 export function scheduleTiles() { clearTimeout(tilesTimer); tilesTimer = setTimeout(updateTiles, 60); }
 export function visibleBox() {
   const r = viewport.getBoundingClientRect(), z = photoZoom(), im = S.image;
@@ -78,35 +79,41 @@ export function updateTiles() {
     S.tiles.set(key, pair);
   }
   refreshResultTiles();
-  clearTimeout(viewportTimer);
-  // At 1:1 and closer, the part in view is solved at full resolution (further out, the live
-  // result's colours on the photo's own lightness are what the screen can show).
-  if (S.tileLevel === 0 && photoZoom() >= 0.999) viewportTimer = setTimeout(solveViewport, 300);
 }
-// Result tiles follow the result shown (its serial) and the last full-resolution solve of the view.
+// Result tiles follow the result shown (its serial); full ones once it is final, at 1:1 or closer
+// (further out, the live result's colours on the photo's own lightness are what the screen shows).
 export function refreshResultTiles() {
-  const stamp = `${S.serial}.${S.detailKey}`;
-  for (const [key, pair] of S.tiles) {
-    if (pair[1].dataset.stamp === stamp) continue;
+  const full = S.tileLevel === 0 && !S.stale && photoZoom() >= 0.999;
+  if (full && S.fullSerial !== S.serial) {
+    S.fullSerial = S.serial;
+    S.detailKey++;
+    S.fullPass = { start: performance.now(), first: null, box: visibleBox() };
+  }
+  const stamp = full ? `${S.serial}.${S.detailKey}` : `${S.serial}.live`;
+  const [top, left, h, w] = visibleBox(), cy = top + h / 2, cx = left + w / 2;
+  const far = (key) => { const [level, row, col] = key.split("/").map(Number), size = S.image.tile * 2 ** level;
+    return Math.hypot((row + 0.5) * size - cy, (col + 0.5) * size - cx); };
+  const stale = [...S.tiles].filter(([, pair]) => pair[1].dataset.stamp !== stamp).sort(([a], [b]) => far(a) - far(b));
+  for (const [key, pair] of stale) {
     const [level, row, col] = key.split("/");
     // Loaded aside, then swapped in: the old tile stays until the new one is there.
     const next = new Image();
-    next.onload = () => { if (S.tiles.get(key) === pair) { pair[1].src = next.src; pair[1].dataset.stamp = stamp; } };
-    next.src = `/api/tile?token=${TOKEN}&layer=result&level=${level}&row=${row}&col=${col}&s=${stamp}`;
+    next.onload = () => {
+      if (S.tiles.get(key) !== pair) return;
+      pair[1].src = next.src;
+      pair[1].dataset.stamp = stamp;
+      if (full && stamp === `${S.serial}.${S.detailKey}`) fullTileShown(stamp);
+    };
+    next.src = `/api/tile?token=${TOKEN}&layer=result&level=${level}&row=${row}&col=${col}&full=${full ? 1 : 0}&s=${stamp}`;
   }
 }
-export async function solveViewport() {
-  if (S.tileLevel !== 0 || S.stale || photoZoom() < 0.999) return;
-  const box = visibleBox(), serial = S.serial, version = S.version;
-  const key = `${version}:${box.join(",")}`;
-  if (S.viewportKey === key) return;
-  S.viewportKey = key;
-  const t0 = performance.now();
-  const { response, body } = await post("/api/viewport", { box });
-  if (!response.ok || S.version !== version || S.serial !== serial) { if (!response.ok) S.viewportKey = null; return; }
-  S.detailKey++;
-  S.lastViewport = { ...body, page_seconds: (performance.now() - t0) / 1000 };
-  refreshResultTiles();
+// For the status's hover text and the latency benchmark: how long the view's full tiles took.
+function fullTileShown(stamp) {
+  const pass = S.fullPass, seconds = (performance.now() - pass.start) / 1000;
+  if (pass.first === null) pass.first = seconds;
+  if ([...S.tiles.values()].every((pair) => pair[1].dataset.stamp === stamp)) {
+    S.lastViewport = { box: pass.box, tiles: S.tiles.size, first_seconds: pass.first, seconds };
+  }
 }
 
 // Pointer position as full-resolution image coordinates (pixel centres at integers) and working-copy pixels.
