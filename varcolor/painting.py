@@ -72,16 +72,20 @@ class Painter:
 
     def paint(self, chroma: np.ndarray, where=None, last: tuple[np.ndarray, np.ndarray] | None = None):
         """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of index
-        arrays) and ``last`` (the last result's ``rgb``, ``ab``), only those pixels painted again."""
+        arrays, or a list of pairs of slices) and ``last`` (the last result's ``rgb``, ``ab``),
+        only those pixels painted again."""
         lab = self.space == "lab"
-        if where is None or (isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]):
-            where = (slice(None), slice(None))  # every pixel painted: nothing of the last result to copy
+        if where is None or (
+            isinstance(where, tuple) and isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]
+        ):
+            where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy
             rgb = np.empty(self.gray.shape + (3,), self.rgb_type)
             ab = chroma if lab else np.empty_like(chroma)
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
             rgb, ab = last[0].copy(), chroma if lab else last[1].copy()
-        self._paint(chroma, where, rgb, ab)
+        for window in where if isinstance(where, list) else [where]:
+            self._paint(chroma, window, rgb, ab)
         return rgb, ab
 
     def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
