@@ -286,7 +286,7 @@ class LevinMultiscale(Method):
         times["correct_seconds"] = time.perf_counter() - start
         engine.update(tiles=tiles, tiles_reused=reused, corrected_pixels=unknowns, margin=margin, **times)
         if moved is not None:  # elsewhere the chroma is the last solve's: only this is painted again
-            report["changed"] = _windows(moved > 0, self.factor, boxes, self.guide.shape)
+            report["changed"] = _windows(moved > 0, self.factor, boxes, self.guide.shape)  # 0: not changed
             engine["lifted_blocks"] = int(np.count_nonzero(moved > 0))
         report.update(engine=engine)
         return chroma, report
@@ -320,9 +320,9 @@ class LevinMultiscale(Method):
         the kept lift was from the last coarse solution's already, it passes :data:`LIFT_BELOW`
         (or where the coarse range changed and the block's lift may reach it): the kept lift is
         then within :data:`LIFT_BELOW` of the new one everywhere, however many edits it has
-        seen. The move reported for a block lifted again is that bound (what the tiles' reuse
-        reads); 0 where it was kept. ``dtype``: the cues' precision, at least float32 (the cues
-        held exactly)."""
+        seen. The move reported is the largest change of a block's lifted pixels (what the tiles'
+        reuse reads; a block clipped to a new range may move by more than the bound); 0 where it
+        was kept. ``dtype``: the cues' precision, at least float32 (the cues held exactly)."""
         parameters = self.options.parameters
         a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
         low, high = coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1))
@@ -350,10 +350,11 @@ class LevinMultiscale(Method):
         redo = stale > LIFT_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
         if not (np.array_equal(low, last.low) and np.array_equal(high, last.high)):
             redo |= clips  # clipped to another range, such a block can move by more than the bound
-        lift(a, b, self.guide, self.factor, low, high, out=last.chroma, blocks=redo)
+        moved = np.zeros(redo.shape)
+        lift(a, b, self.guide, self.factor, low, high, out=last.chroma, blocks=redo, moved=moved)
         stale[redo] = 0.0
         self._lifted = dataclasses.replace(last, a=a, b=b, low=low, high=high, stale=stale)
-        return last.chroma.copy(), np.where(redo, last.stale + change, 0.0)
+        return last.chroma.copy(), moved
 
     def _still(self, moved: np.ndarray, window: tuple[slice, slice]) -> float:
         """How far the lift moved at most over ``window`` (``moved``: block by block)."""
@@ -373,10 +374,10 @@ class LevinMultiscale(Method):
         band = max(1, (1 << 20) // max(1, problem.mask.shape[1]))
         for top in range(0, problem.mask.shape[0], band):
             rows = slice(top, top + band)
-            held = problem.mask[rows]
-            values = problem.targets[rows][held]
-            off[rows][held] = np.abs(chroma[rows][held] - values).max(axis=-1) > above
-            chroma[rows][held] = values
+            held = np.nonzero(problem.mask[rows])  # the mask read once a band, not per use
+            values, lifted = problem.targets[rows][held], chroma[rows]
+            off[rows][held] = np.abs(lifted[held] - values).max(axis=-1) > above
+            lifted[held] = values
         return off
 
     def _correct(

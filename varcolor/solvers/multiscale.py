@@ -126,15 +126,21 @@ def _box(image, radius: int, xp):
     """The mean over a ``(2 radius + 1)``² window (clipped at the borders), any trailing axes."""
     for axis in (0, 1):
         size = image.shape[axis]
-        cumulative = xp.cumsum(image, axis=axis)
-        zero = xp.zeros_like(xp.take(cumulative, xp.arange(1), axis=axis))
-        cumulative = xp.concatenate([zero, cumulative], axis=axis)
+        # The running sum with a 0 before it, its ends repeated ``radius`` times: a window's sum is
+        # then the difference of two slices (gathering by index arrays cost twice as much).
+        pad = [(0, 0)] * image.ndim
+        pad[axis] = (1, 0)
+        cumulative = xp.pad(xp.cumsum(image, axis=axis), pad)
+        pad[axis] = (radius, radius)
+        cumulative = xp.pad(cumulative, pad, mode="edge")
+        high = [slice(None)] * image.ndim
+        low = list(high)
+        high[axis], low[axis] = slice(2 * radius + 1, 2 * radius + 1 + size), slice(0, size)
         index = xp.arange(size)
-        high, low = xp.minimum(index + radius + 1, size), xp.maximum(index - radius, 0)
-        count = (high - low).astype(xp.float64)
+        count = (xp.minimum(index + radius + 1, size) - xp.maximum(index - radius, 0)).astype(xp.float64)
         shape = [1] * image.ndim
         shape[axis] = size
-        image = (xp.take(cumulative, high, axis=axis) - xp.take(cumulative, low, axis=axis)) / count.reshape(shape)
+        image = (cumulative[tuple(high)] - cumulative[tuple(low)]) / count.reshape(shape)
     return image
 
 
@@ -259,20 +265,28 @@ def _lift_kernel(a, b, guide, factor, low, high, out):
 
 
 @numba.njit(cache=True, parallel=True)
-def _lift_blocks_kernel(a, b, guide, factor, low, high, out, blocks):
+def _lift_blocks_kernel(a, b, guide, factor, low, high, out, blocks, moved):
     height, width = guide.shape
+    channels = out.shape[2]
     for row in numba.prange(blocks.shape[0]):
+        was = np.empty(channels)
         for column in range(blocks.shape[1]):
             if blocks[row, column]:
+                largest = 0.0
                 for i in range(row * factor, min((row + 1) * factor, height)):
                     for j in range(column * factor, min((column + 1) * factor, width)):
+                        was[:] = out[i, j]
                         _lift_pixel(a, b, guide, factor, low, high, out, i, j, 0, 0)
+                        for c in range(channels):
+                            largest = max(largest, abs(out[i, j, c] - was[c]))
+                moved[row, column] = largest
 
 
-def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None):
+def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
     """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]``
     per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy. With ``out``
-    and ``blocks`` (NumPy only), only those blocks of ``out`` are lifted again.
+    and ``blocks`` (NumPy only), only those blocks of ``out`` are lifted again, and ``moved``
+    says by how much.
 
     Parameters
     ----------
@@ -292,6 +306,9 @@ def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, 
         Where to write.
     blocks : bool ndarray, ``h×w``, optional
         The blocks of ``factor``² pixels to lift (default: all of them).
+    moved : ndarray, ``h×w``, optional
+        With ``blocks``: each lifted block's largest change of ``out`` (any channel) written
+        there; the other blocks' left as they are.
     """
     height, width = guide.shape
     if out is None:
@@ -302,7 +319,8 @@ def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, 
         if blocks is None:
             _lift_kernel(*coefficients, *limits)
         else:
-            _lift_blocks_kernel(*coefficients, *limits, np.ascontiguousarray(blocks, np.bool_))
+            moved = np.empty(blocks.shape) if moved is None else moved
+            _lift_blocks_kernel(*coefficients, *limits, np.ascontiguousarray(blocks, np.bool_), moved)
         return out
     if blocks is not None:
         raise ValueError("lifting some blocks again is NumPy's alone")
