@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .buffers import Spares
 from .color import (
     chroma_to_rgb,
     chroma_to_rgb_of_gray,
@@ -51,6 +52,9 @@ class Painter:
         # Held for the repaints after edits up to HOLD_LIGHTNESS pixels; a bigger scan's is computed
         # a band at a time as it is painted (the same values).
         self.held = lightness_of_gray(gray) if gray.size <= HOLD_LIGHTNESS else None
+        # The last two results' arrays (RGB, and in YIQ the Lab chroma) for the repaints' copies: the
+        # one before last is free again when its caller let go of it. A scan colorized once keeps none.
+        self.spares = Spares(keep=(2 if space == "lab" else 4) if self.held is not None else 0)
 
     @property
     def lightness(self) -> np.ndarray:
@@ -83,7 +87,8 @@ class Painter:
             ab = chroma if lab else np.empty_like(chroma)
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
-            rgb, ab = last[0].copy(), chroma if lab else last[1].copy()
+            # The copies go into an earlier result's memory where nothing refers to it any more.
+            rgb, ab = self.spares.copy_of(last[0]), chroma if lab else self.spares.copy_of(last[1])
         for window in where if isinstance(where, list) else [where]:
             self._paint(chroma, window, rgb, ab)
         return rgb, ab
