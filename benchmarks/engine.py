@@ -994,6 +994,7 @@ def edits12_session(task: dict, queue) -> None:
             {
                 "seconds": seconds,
                 "path": result.info.get("update") or result.info.get("solver"),
+                "why": result.info.get("full_solve") or (result.info.get("engine") or {}).get("full_solve"),
                 "stroke_pixels": int(more.count),
                 "paint_seconds": result.info.get("paint_seconds"),
                 **{k: engine.get(k) for k in ("coarse_seconds", "lift_seconds", "correct_seconds", "lifted_blocks")},
