@@ -128,3 +128,18 @@ def test_block_range_is_each_blocks_least_and_greatest():
         for j in range(3):
             block = image[4 * i : 4 * i + 4, 4 * j : 4 * j + 4]
             assert least[i, j] == block.min() and greatest[i, j] == block.max()
+
+
+@pytest.mark.parametrize("radius", [1, 2, 4])
+def test_the_box_mean_is_each_clipped_windows_mean(radius):
+    """The box filter (one pass each way on the CPU) against each window's mean taken directly,
+    at the borders and where the window is wider than the grid."""
+    from varcolor.solvers.multiscale import _box
+
+    rng = np.random.default_rng(radius)
+    image = rng.uniform(-50, 50, (7, 5, 2))
+    boxed = _box(image, radius, np)
+    for i in range(7):
+        for j in range(5):
+            window = image[max(i - radius, 0) : i + radius + 1, max(j - radius, 0) : j + radius + 1]
+            np.testing.assert_allclose(boxed[i, j], window.mean(axis=(0, 1)), rtol=1e-12, atol=1e-12)

@@ -122,8 +122,42 @@ def coarse_cues(mask, targets, factor: int, xp=np):
     return held, (sums / xp.maximum(counts, 1.0)[:, None]).reshape(shape + (values.shape[1],))
 
 
+@numba.njit(cache=True, parallel=True)
+def _box_kernel(image, radius, out):
+    """:func:`_box` of an ``h×w×C`` float64 array: a sliding sum along the columns, then along the
+    rows, each a single pass (the array code's running sums, pads and slices make six)."""
+    rows, columns, channels = image.shape
+    across = np.empty_like(image)
+    for i in numba.prange(rows):
+        for c in range(channels):
+            total = 0.0
+            for j in range(min(radius, columns)):
+                total += image[i, j, c]
+            for j in range(columns):
+                if j + radius < columns:
+                    total += image[i, j + radius, c]
+                if j - radius - 1 >= 0:
+                    total -= image[i, j - radius - 1, c]
+                across[i, j, c] = total / (min(j + radius + 1, columns) - max(j - radius, 0))
+    for j in numba.prange(columns):
+        for c in range(channels):
+            total = 0.0
+            for i in range(min(radius, rows)):
+                total += across[i, j, c]
+            for i in range(rows):
+                if i + radius < rows:
+                    total += across[i + radius, j, c]
+                if i - radius - 1 >= 0:
+                    total -= across[i - radius - 1, j, c]
+                out[i, j, c] = total / (min(i + radius + 1, rows) - max(i - radius, 0))
+
+
 def _box(image, radius: int, xp):
     """The mean over a ``(2 radius + 1)``² window (clipped at the borders), any trailing axes."""
+    if xp is np and image.ndim == 3:
+        out = np.empty(image.shape)
+        _box_kernel(np.ascontiguousarray(image, np.float64), radius, out)
+        return out
     for axis in (0, 1):
         size = image.shape[axis]
         # The running sum with a 0 before it, its ends repeated ``radius`` times: a window's sum is
