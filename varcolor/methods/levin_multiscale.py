@@ -305,7 +305,7 @@ class LevinMultiscale(Method):
         problem : Problem
             The full-resolution cues (``prior`` and ``weight`` read by the correction).
         """
-        chroma, _ = self._lift(coarse, None, _precision(problem))
+        chroma, _ = self._lift(coarse, False, _precision(problem))
         off = self._hold_cues(chroma, problem)
         tiles, _, unknowns, _ = self._correct(chroma, problem, self.options.parameters.margin, None, off)
         return chroma, {"tiles": tiles, "corrected_pixels": unknowns}

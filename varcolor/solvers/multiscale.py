@@ -122,34 +122,34 @@ def coarse_cues(mask, targets, factor: int, xp=np):
     return held, (sums / xp.maximum(counts, 1.0)[:, None]).reshape(shape + (values.shape[1],))
 
 
+@numba.njit(cache=True, inline="always")
+def _window_means(values, radius, out):
+    """The mean of ``values`` (1-D) over each ``2 radius + 1`` window, clipped at the ends: a sum
+    slid along, one pass."""
+    size = values.shape[0]
+    total = 0.0
+    for k in range(min(radius, size)):
+        total += values[k]
+    for k in range(size):
+        if k + radius < size:
+            total += values[k + radius]
+        if k - radius - 1 >= 0:
+            total -= values[k - radius - 1]
+        out[k] = total / (min(k + radius + 1, size) - max(k - radius, 0))
+
+
 @numba.njit(cache=True, parallel=True)
 def _box_kernel(image, radius, out):
-    """:func:`_box` of an ``h×w×C`` float64 array: a sliding sum along the columns, then along the
-    rows, each a single pass (the array code's running sums, pads and slices make six)."""
+    """:func:`_box` of an ``h×w×C`` float64 array: along the columns, then along the rows, a
+    single pass each (the array code's running sums, pads and slices make six)."""
     rows, columns, channels = image.shape
     across = np.empty_like(image)
     for i in numba.prange(rows):
         for c in range(channels):
-            total = 0.0
-            for j in range(min(radius, columns)):
-                total += image[i, j, c]
-            for j in range(columns):
-                if j + radius < columns:
-                    total += image[i, j + radius, c]
-                if j - radius - 1 >= 0:
-                    total -= image[i, j - radius - 1, c]
-                across[i, j, c] = total / (min(j + radius + 1, columns) - max(j - radius, 0))
+            _window_means(image[i, :, c], radius, across[i, :, c])
     for j in numba.prange(columns):
         for c in range(channels):
-            total = 0.0
-            for i in range(min(radius, rows)):
-                total += across[i, j, c]
-            for i in range(rows):
-                if i + radius < rows:
-                    total += across[i + radius, j, c]
-                if i - radius - 1 >= 0:
-                    total -= across[i - radius - 1, j, c]
-                out[i, j, c] = total / (min(i + radius + 1, rows) - max(i - radius, 0))
+            _window_means(across[:, j, c], radius, out[:, j, c])
 
 
 def _box(image, radius: int, xp):
