@@ -362,7 +362,7 @@ class LevinMultiscale(Method):
         """How far the lift moved at most over ``window`` (``moved``: block by block)."""
         return float(
             moved[
-                _blocks(window[0], self.factor, 0, moved.shape[0]), _blocks(window[1], self.factor, 0, moved.shape[1])
+                _blocks(window[0], self.factor, moved.shape[0]), _blocks(window[1], self.factor, moved.shape[1])
             ].max()
         )
 
@@ -632,9 +632,9 @@ def _box_of(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
     )
 
 
-def _blocks(rows: slice, factor: int, halo: int, size: int) -> slice:
-    """The coarse cells whose lift reaches the full-resolution ``rows`` (``halo`` cells around)."""
-    return slice(max(rows.start // factor - halo, 0), min((rows.stop - 1) // factor + halo + 1, size))
+def _blocks(rows: slice, factor: int, size: int) -> slice:
+    """The coarse cells holding the full-resolution ``rows``."""
+    return slice(rows.start // factor, min((rows.stop - 1) // factor + 1, size))
 
 
 def _changed_cues(last: tuple, now: tuple, shape: tuple[int, int]) -> np.ndarray:
