@@ -271,7 +271,8 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
 
 @numba.njit(cache=True, inline="always")
 def _lift_pixel(a, b, guide, factor, low, high, out, i, j, row0, column0):
-    """The lift at ``guide[i, j]`` (the image's pixel ``row0 + i``, ``column0 + j``) into ``out[i, j]``."""
+    """The lift at ``guide[i, j]`` (the image's pixel ``row0 + i``, ``column0 + j``) into
+    ``out[i, j]``; how far it moved what was there (any channel)."""
     rows, columns, channels = a.shape
     y = min(max((i + row0 - (factor - 1) / 2) / factor, 0.0), rows - 1)
     top = int(y)
@@ -281,6 +282,7 @@ def _lift_pixel(a, b, guide, factor, low, high, out, i, j, row0, column0):
     left = int(x)
     right = min(left + 1, columns - 1)
     wx = x - left
+    moved = 0.0
     for c in range(channels):
         slope = (1 - wy) * ((1 - wx) * a[top, left, c] + wx * a[top, right, c]) + wy * (
             (1 - wx) * a[bottom, left, c] + wx * a[bottom, right, c]
@@ -288,7 +290,10 @@ def _lift_pixel(a, b, guide, factor, low, high, out, i, j, row0, column0):
         offset = (1 - wy) * ((1 - wx) * b[top, left, c] + wx * b[top, right, c]) + wy * (
             (1 - wx) * b[bottom, left, c] + wx * b[bottom, right, c]
         )
-        out[i, j, c] = min(max(slope * guide[i, j] + offset, low[c]), high[c])
+        value = min(max(slope * guide[i, j] + offset, low[c]), high[c])
+        moved = max(moved, abs(value - out[i, j, c]))
+        out[i, j, c] = value
+    return moved
 
 
 @numba.njit(cache=True, parallel=True)
@@ -301,18 +306,13 @@ def _lift_kernel(a, b, guide, factor, low, high, out):
 @numba.njit(cache=True, parallel=True)
 def _lift_blocks_kernel(a, b, guide, factor, low, high, out, blocks, moved):
     height, width = guide.shape
-    channels = out.shape[2]
     for row in numba.prange(blocks.shape[0]):
-        was = np.empty(channels)
         for column in range(blocks.shape[1]):
             if blocks[row, column]:
                 largest = 0.0
                 for i in range(row * factor, min((row + 1) * factor, height)):
                     for j in range(column * factor, min((column + 1) * factor, width)):
-                        was[:] = out[i, j]
-                        _lift_pixel(a, b, guide, factor, low, high, out, i, j, 0, 0)
-                        for c in range(channels):
-                            largest = max(largest, abs(out[i, j, c] - was[c]))
+                        largest = max(largest, _lift_pixel(a, b, guide, factor, low, high, out, i, j, 0, 0))
                 moved[row, column] = largest
 
 
