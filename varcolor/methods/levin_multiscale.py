@@ -185,6 +185,7 @@ class LevinMultiscale(Method):
         # edit's corrections reuse.
         self._last_cues: tuple | None = None
         self._kept: dict = {}
+        self._drift: dict = {}  # how far the lift moved under each tile's kept corrections since solved
         self._lifted: _Lift | None = None  # the last lift, what it was lifted from, how stale
         self._band: np.ndarray | None = None  # the last cues grown by margin
         self._spares = Spares()  # earlier chroma arrays, for an edit's
@@ -241,7 +242,7 @@ class LevinMultiscale(Method):
         self.updates.forget()
         self.coarse.reset()
         self.coarse_chroma = None
-        self._last_cues, self._kept, self._lifted, self._band = None, {}, None, None
+        self._last_cues, self._kept, self._drift, self._lifted, self._band = None, {}, {}, None, None
 
     def solve(self, problem: Problem, x0):
         times = {}
@@ -393,15 +394,16 @@ class LevinMultiscale(Method):
         Each tile's corrections (its solutions less what they started from) are kept. After an
         edit (``moved``: how far the lift moved, per block), a tile that no changed cue
         reaches (within the corrections' reach and the tiles' overlap) and where the lift moved
-        less than :data:`REUSE_BELOW` adds its kept corrections to the new lift instead of being
-        solved again. Its error is then at most twice that move (the tile's solve keeps to the
-        range of what it holds, a maximum principle, and the lift moved by less on its border and
-        its cues). Returns the tiles solved, the tiles reused, the pixels solved and the windows
-        solved."""
+        less than :data:`REUSE_BELOW` since they were solved (added up over the edits that reused
+        them) adds its kept corrections to the new lift instead of being solved again. Its error
+        is then at most twice that move (the tile's solve keeps to the range of what it holds, a
+        maximum principle, and the lift moved by less on its border and its cues). Returns the
+        tiles solved, the tiles reused, the pixels solved and the windows solved."""
         keep = self.guide.size <= KEEP_PIXELS
         cues = (np.flatnonzero(problem.mask), problem.targets[problem.mask]) if keep else None
         last, self._last_cues = self._last_cues, cues
         kept, self._kept = (self._kept if moved is not None and last is not None else {}), {}
+        drifts, self._drift = (self._drift if kept else {}), {}
         band, self._band = self._band, None
         if margin == 0 or not problem.mask.any():
             return 0, 0, 0, []
@@ -436,11 +438,13 @@ class LevinMultiscale(Method):
                     slice(max(left - overlap, 0), min(left + TILE + overlap, width)),
                 )
                 key = (top, left)
-                if reach is not None and not reach[inner].any() and self._still(moved, inner) < below:
+                # how far the lift moved here since the kept corrections were solved, over edits
+                drift = drifts.get(key, 0.0) + (self._still(moved, inner) if reach is not None else 0.0)
+                if reach is not None and not reach[inner].any() and drift < below:
                     if key in kept:
                         for window, unknown, delta in kept[key]:
                             chroma[window][unknown] += delta
-                        self._kept[key] = list(kept[key])
+                        self._kept[key], self._drift[key] = list(kept[key]), drift
                         sweep.reused += 1
                     continue
                 sweep.tile(key, inner, near[inner])
