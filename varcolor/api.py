@@ -445,7 +445,7 @@ class Colorizer:
                 solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
             chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
             info.update(report)
-            # A method that reports what it changed (a pair of slices) has the last chroma elsewhere.
+            # A method that reports what it changed (windows) has the last chroma elsewhere.
             where = info.pop("changed", None) if self._last is not None else None
             if self.updates is not None and guess is None:
                 self.updates.rebase(chroma, cues.mask, targets)
@@ -454,10 +454,13 @@ class Colorizer:
         return self._finish(chroma, info, start, where)
 
     def _finish(self, chroma: np.ndarray, info: dict, start: float, where=None) -> Result:
-        """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays), only
-        those pixels of the last one changed. A chroma that cannot be right (NaN, infinite) is an
-        error, never a black result."""
-        if not np.all(np.isfinite(chroma if where is None else chroma[where])):
+        """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays, or a
+        list of pairs of slices), only those pixels of the last one changed. A chroma that cannot
+        be right (NaN, infinite) is an error, never a black result."""
+        parts = (
+            [chroma] if where is None else [chroma[w] for w in where] if isinstance(where, list) else [chroma[where]]
+        )
+        if not all(np.all(np.isfinite(part)) for part in parts):
             raise InputError(
                 "the solve produced non-finite chroma (NaN or infinite) and no result; "
                 f"info: {dict(info, seconds=None)}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .buffers import Spares
 from .color import (
     chroma_to_rgb,
     chroma_to_rgb_of_gray,
@@ -51,6 +52,9 @@ class Painter:
         # Held for the repaints after edits up to HOLD_LIGHTNESS pixels; a bigger scan's is computed
         # a band at a time as it is painted (the same values).
         self.held = lightness_of_gray(gray) if gray.size <= HOLD_LIGHTNESS else None
+        # The last two results' arrays (RGB, and in YIQ the Lab chroma) for the repaints' copies: the
+        # one before last is free again when its caller let go of it. A scan colorized once keeps none.
+        self.spares = Spares(keep=(2 if space == "lab" else 4) if self.held is not None else 0)
 
     @property
     def lightness(self) -> np.ndarray:
@@ -72,16 +76,21 @@ class Painter:
 
     def paint(self, chroma: np.ndarray, where=None, last: tuple[np.ndarray, np.ndarray] | None = None):
         """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of index
-        arrays) and ``last`` (the last result's ``rgb``, ``ab``), only those pixels painted again."""
+        arrays, or a list of pairs of slices) and ``last`` (the last result's ``rgb``, ``ab``),
+        only those pixels painted again."""
         lab = self.space == "lab"
-        if where is None or (isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]):
-            where = (slice(None), slice(None))  # every pixel painted: nothing of the last result to copy
+        if where is None or (
+            isinstance(where, tuple) and isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]
+        ):
+            where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy
             rgb = np.empty(self.gray.shape + (3,), self.rgb_type)
             ab = chroma if lab else np.empty_like(chroma)
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
-            rgb, ab = last[0].copy(), chroma if lab else last[1].copy()
-        self._paint(chroma, where, rgb, ab)
+            # The copies go into an earlier result's memory where nothing refers to it any more.
+            rgb, ab = self.spares.copy_of(last[0]), chroma if lab else self.spares.copy_of(last[1])
+        for window in where if isinstance(where, list) else [where]:
+            self._paint(chroma, window, rgb, ab)
         return rgb, ab
 
     def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:

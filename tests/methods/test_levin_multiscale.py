@@ -373,3 +373,68 @@ def test_the_correction_solves_the_whole_windows_system_on_its_unknowns_alone(mo
     # both solved to a relative residual of 1e-5 against colours of a few tens
     assert np.abs(chroma - reference).max() < 1e-3
     np.testing.assert_array_equal(chroma[cues.mask], cues.ab[cues.mask])
+
+
+def _grainy_strokes(shape=(240, 320), seed=4):
+    """A grainy photo's gray and a few dozen strokes of its own colours (a restorer's scene, small)."""
+    rng = np.random.default_rng(seed)
+    rgb = photo("coffee", shape)
+    gray = np.clip(varcolor.color.same_lightness_gray(rgb) + rng.normal(0, 4 / 255, shape), 0, 1)
+    ab = varcolor.color.rgb_to_lab(rgb)[..., 1:]
+    mask = np.zeros(shape, bool)
+    for _ in range(30):
+        top, left = rng.integers(0, shape[0] - 3), rng.integers(0, shape[1] - 30)
+        mask[top : top + 3, left : left + 30] = True
+    return gray, varcolor.Cues(mask, np.where(mask[..., None], ab, 0.0)), ab
+
+
+def test_edits_far_away_leave_the_rest_of_the_image_as_it_was(monkeypatch):
+    """A stroke in a corner moves the coarse solution everywhere a little; only the blocks it can
+    move past LIFT_BELOW are lifted and painted again: elsewhere the result is the last one, bit
+    for bit, and every pixel is within the engine's bound of a fresh solve of the same cues."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, ab = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    first = colorizer.solve(cues)
+    added = stroke(gray.shape, slice(200, 203), slice(270, 300), (35.0, -25.0))
+    edited = colorizer.update(added)
+    engine = edited.info["engine"]
+    assert engine["coarse_update"] == "low-rank"
+    blocks = 60 * 80
+    assert 0 < engine["lifted_blocks"] < blocks / 2
+    same = np.all(edited.rgb == first.rgb, axis=-1) & np.all(edited.ab == first.ab, axis=-1)
+    assert same.mean() > 0.5  # the far side of the image untouched
+    assert same[:80, :100].all()  # the far corner: no block of it moved
+    fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4)
+    assert np.abs(edited.ab - fresh.ab).max() <= 0.05
+    assert np.abs(edited.rgb - fresh.rgb).max() < 1e-3
+
+
+def test_a_sequence_of_edits_stays_within_the_bound_and_undoes_exactly(monkeypatch):
+    """Each block's kept lift may lag the coarse solution by less than LIFT_BELOW summed over
+    edits, never more: after every edit of a sequence (strokes added, one of a colour outside the
+    coarse range, which changes the range the lift is clipped to) the result is within 0.05 ab of
+    a fresh solve of the same cues; undo comes back to the first result within the same bound."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, ab = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    first = colorizer.solve(cues)
+    rng = np.random.default_rng(9)
+    outside = (float(cues.ab[cues.mask][:, 0].max()) + 30.0, 0.0)  # beyond every cue's a
+    lifted = []
+    for k in range(6):
+        top, left = rng.integers(0, 230), rng.integers(0, 280)
+        colour = outside if k == 3 else tuple(ab[top + 1, left + 20])
+        added = stroke(gray.shape, slice(top, top + 3), slice(left, left + 40), colour)
+        edited = colorizer.update(added)
+        lifted.append(edited.info["engine"]["lifted_blocks"])
+        fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+        assert np.abs(edited.ab - fresh.ab).max() <= 0.05, k
+        np.testing.assert_array_equal(edited.ab[added.mask], added.ab[added.mask])
+    assert min(lifted) < 60 * 80 / 2  # most edits lifted little of the image again
+    for _ in range(6):
+        undone = colorizer.undo()
+    assert colorizer.cues.count == cues.count
+    assert np.abs(undone.ab - first.ab).max() <= 0.05

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from skimage.measure import block_reduce
 
-from varcolor.solvers.multiscale import block_mean, coarse_cues, guided_coefficients, lift, lift_rows
+from varcolor.solvers.multiscale import (
+    block_mean,
+    block_range,
+    coarse_cues,
+    guided_coefficients,
+    lift,
+    lift_change,
+    lift_rows,
+)
 
 
 @pytest.mark.parametrize("shape", [(12, 20), (13, 21)])
@@ -36,7 +44,7 @@ def test_coarse_cues_are_the_mean_of_each_blocks_cue_pixels():
 @pytest.mark.parametrize("factor", [2, 4, 5])
 def test_the_cpu_lift_is_the_array_codes(factor):
     """The numba pass and the band-wise array code (what runs on CuPy) give the same lift, whole
-    and in a window."""
+    and on some blocks."""
     rng = np.random.default_rng(2)
     guide = rng.random((37, 53))
     coarse_guide = block_mean(guide, factor)
@@ -48,10 +56,12 @@ def test_the_cpu_lift_is_the_array_codes(factor):
         np.concatenate([lift_rows(a, b, guide, factor, slice(t, min(t + 8, 37))) for t in range(0, 37, 8)]), low, high
     )
     assert np.allclose(whole, bands)
-    window = (slice(5, 30), slice(11, 40))
+    blocks = np.zeros(coarse_guide.shape, bool)
+    blocks[1:3, 2:4] = blocks[-1, -1] = True  # the last block partial where the factor does not divide the size
     out = np.zeros_like(whole)
-    lift(a, b, guide, factor, low, high, out=out, window=window)
-    assert np.allclose(out[window], whole[window]) and not out[:5].any()
+    lift(a, b, guide, factor, low, high, out=out, blocks=blocks)
+    inside = np.kron(blocks, np.ones((factor, factor), bool))[:37, :53]
+    assert np.array_equal(out[inside], whole[inside]) and not out[~inside].any()
 
 
 def test_block_mean_sums_a_band_at_a_time(monkeypatch):
@@ -77,3 +87,59 @@ def test_block_mean_sums_a_band_at_a_time(monkeypatch):
     assert means.shape == (126, 188)
     assert np.allclose(means[:125, :187], block_reduce(big[:1000, :1496].astype(np.float64), (8, 8), np.mean))
     assert peak < big.size
+
+
+def test_lift_change_bounds_every_pixels_move_and_flags_where_clipping_acts():
+    """The bound of each block is at least the largest move of its pixels between the two lifts
+    (unclipped), and no more than the largest move of its 3×3 cells' affine functions; a block
+    not flagged lies inside the range in both lifts."""
+    rng = np.random.default_rng(4)
+    factor = 4
+    guide = rng.random((41, 57))
+    coarse_guide = block_mean(guide, factor)
+    last = guided_coefficients(coarse_guide, rng.uniform(-30, 30, coarse_guide.shape + (2,)), 1, 1e-3)
+    now = guided_coefficients(coarse_guide, rng.uniform(-30, 30, coarse_guide.shape + (2,)), 1, 1e-3)
+    darkest, lightest = block_range(guide, factor)
+    wide = np.array([1e9, 1e9])
+    change, clips = lift_change(last, now, darkest, lightest, -wide, wide)
+    assert not clips.any()
+    before, after = lift(*last, guide, factor, -wide, wide), lift(*now, guide, factor, -wide, wide)
+    _, moved = block_range(np.abs(after - before).max(axis=2), factor)  # each block's largest move
+    assert np.all(change >= moved - 1e-9)
+    assert np.all(change <= np.abs(np.asarray(now) - np.asarray(last)).sum(axis=0).max() + 1e-9)
+    # Chroma rising across the image: only the blocks towards the sides can leave ±10.
+    ramp = np.linspace(-20, 20, coarse_guide.shape[1])[None, :, None] * np.ones(coarse_guide.shape + (2,))
+    last = guided_coefficients(coarse_guide, ramp, 1, 1e-3)
+    now = guided_coefficients(coarse_guide, ramp + rng.uniform(-1, 1, ramp.shape), 1, 1e-3)
+    low, high = np.array([-10.0, -10.0]), np.array([10.0, 10.0])
+    before, after = lift(*last, guide, factor, -wide, wide), lift(*now, guide, factor, -wide, wide)
+    _, clips = lift_change(last, now, darkest, lightest, low, high)
+    assert 0 < clips.mean() < 1
+    inside = ~np.kron(clips, np.ones((factor, factor), bool))[:41, :57]
+    for lifted in (before, after):
+        assert np.all((lifted[inside] >= low) & (lifted[inside] <= high))
+
+
+def test_block_range_is_each_blocks_least_and_greatest():
+    rng = np.random.default_rng(1)
+    image = rng.random((13, 10))
+    least, greatest = block_range(image, 4)
+    for i in range(4):
+        for j in range(3):
+            block = image[4 * i : 4 * i + 4, 4 * j : 4 * j + 4]
+            assert least[i, j] == block.min() and greatest[i, j] == block.max()
+
+
+@pytest.mark.parametrize("radius", [1, 2, 4])
+def test_the_box_mean_is_each_clipped_windows_mean(radius):
+    """The box filter (one pass each way on the CPU) against each window's mean taken directly,
+    at the borders and where the window is wider than the grid."""
+    from varcolor.solvers.multiscale import _box
+
+    rng = np.random.default_rng(radius)
+    image = rng.uniform(-50, 50, (7, 5, 2))
+    boxed = _box(image, radius, np)
+    for i in range(7):
+        for j in range(5):
+            window = image[max(i - radius, 0) : i + radius + 1, max(j - radius, 0) : j + radius + 1]
+            np.testing.assert_allclose(boxed[i, j], window.mean(axis=(0, 1)), rtol=1e-12, atol=1e-12)

@@ -27,12 +27,21 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..buffers import Spares
 from ..errors import InputError
 from ..fields import option
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
-from ..solvers.multiscale import block_mean, coarse_cues, coarse_shape, guided_coefficients, lift
+from ..solvers.multiscale import (
+    block_mean,
+    block_range,
+    coarse_cues,
+    coarse_shape,
+    guided_coefficients,
+    lift,
+    lift_change,
+)
 from ..solvers.window import held_border
 from .base import Method, Problem
 from .levin import Levin
@@ -50,9 +59,15 @@ TILE = 256
 #: does not hold them.
 KEEP_PIXELS = 16_000_000
 #: After an edit, a tile's kept correction is reused where the lift moved less than this (ab):
-#: its error is at most twice that (:meth:`LevinMultiscale._correct`), under the 0.05 bound
+#: its error is at most twice that (:meth:`LevinMultiscale._correct`)
 #: (in YIQ, whose chroma spans about 1/500 of ab's, 1/500 of it).
 REUSE_BELOW = 0.02
+#: After an edit, a block keeps its last lift while that lift is within this of the new coarse
+#: solution's (ab; a bound, added up over the edits since the block was last lifted): with the
+#: tiles' reuse, an edit's result is within 2 × REUSE_BELOW + LIFT_BELOW = 0.05 of a fresh lift
+#: and correction of the same coarse solution (:meth:`LevinMultiscale._lift`). A 12 MP edit
+#: then lifts and paints again a few per cent of the blocks, not all of them.
+LIFT_BELOW = 0.01
 #: The correction reaches past ``margin`` around a cue whose lifted value is off by more than this
 #: (ab; in YIQ 1/500 of it), over the closed region of the cue's lightness holding it
 #: (:meth:`LevinMultiscale._regions`): chosen on BSDS500 train (benchmarks/results/multiscale_reach_tuning.md).
@@ -170,7 +185,10 @@ class LevinMultiscale(Method):
         # edit's corrections reuse.
         self._last_cues: tuple | None = None
         self._kept: dict = {}
-        self._lifted: tuple | None = None  # the last lift (float32) and its range
+        self._drift: dict = {}  # how far the lift moved under each tile's kept corrections since solved
+        self._lifted: _Lift | None = None  # the last lift, what it was lifted from, how stale
+        self._band: np.ndarray | None = None  # the last cues grown by margin
+        self._spares = Spares()  # earlier chroma arrays, for an edit's
 
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
@@ -224,7 +242,7 @@ class LevinMultiscale(Method):
         self.updates.forget()
         self.coarse.reset()
         self.coarse_chroma = None
-        self._last_cues, self._kept, self._lifted = None, {}, None
+        self._last_cues, self._kept, self._drift, self._lifted, self._band = None, {}, {}, None, None
 
     def solve(self, problem: Problem, x0):
         times = {}
@@ -254,7 +272,8 @@ class LevinMultiscale(Method):
                 # A scan colorized once: its coarse factors (0.3 GB at 40 MP) go before the
                 # full-resolution arrays come; an edit factors the coarse grid again.
                 self.coarse.reset()
-        previous, self.coarse_chroma = self.coarse_chroma, coarse
+        edited = self.coarse_chroma is not None and prior is None  # however the coarse grid was solved
+        self.coarse_chroma = coarse
         times["coarse_seconds"] = time.perf_counter() - start
         # The coarse edit's box is in coarse cells: what changed at full resolution is not it.
         report.pop("window", None)
@@ -262,19 +281,17 @@ class LevinMultiscale(Method):
         if factor == 1:
             return coarse, {**report, "engine": engine}
         start = time.perf_counter()
-        moved = None
-        if previous is not None and prior is None:  # however the coarse grid was solved: corrected or afresh
-            moved = np.abs(coarse - previous).max(axis=2)  # how far the lift moves, block by block
-        chroma, region = self._lift(coarse, moved, _precision(problem))
+        chroma, moved = self._lift(coarse, edited, _precision(problem))
         off = self._hold_cues(chroma, problem)
         times["lift_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
         tiles, reused, unknowns, boxes = self._correct(chroma, problem, margin, moved, off)
         times["correct_seconds"] = time.perf_counter() - start
         engine.update(tiles=tiles, tiles_reused=reused, corrected_pixels=unknowns, margin=margin, **times)
+        if moved is not None:  # elsewhere the chroma is the last solve's: only this is painted again
+            report["changed"] = _windows(moved > 0, self.factor, boxes, self.guide.shape)  # 0: not changed
+            engine["lifted_blocks"] = int(np.count_nonzero(moved > 0))
         report.update(engine=engine)
-        if region is not None:  # elsewhere the chroma is the last solve's: only this is painted again
-            report["changed"] = _union([region, *boxes])
         return chroma, report
 
     def from_coarse(self, coarse: np.ndarray, problem: Problem) -> tuple[np.ndarray, dict]:
@@ -289,53 +306,64 @@ class LevinMultiscale(Method):
         problem : Problem
             The full-resolution cues (``prior`` and ``weight`` read by the correction).
         """
-        chroma, _ = self._lift(coarse, None, _precision(problem))
+        chroma, _ = self._lift(coarse, False, _precision(problem))
         off = self._hold_cues(chroma, problem)
         tiles, _, unknowns, _ = self._correct(chroma, problem, self.options.parameters.margin, None, off)
         return chroma, {"tiles": tiles, "corrected_pixels": unknowns}
 
-    def _lift(self, coarse: np.ndarray, moved: np.ndarray | None, dtype) -> tuple[np.ndarray, tuple | None]:
+    def _lift(self, coarse: np.ndarray, edited: bool, dtype) -> tuple[np.ndarray, np.ndarray | None]:
         """The coarse chroma at full resolution (guided by the gray), within the coarse range
-        (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift),
-        and after an edit (``moved``) the window lifted again: the last lift is kept (up to
-        :data:`KEEP_PIXELS`) and only the blocks the coarse change reaches are lifted again;
-        None: all. ``dtype``: the cues' precision, at least float32 (the cues held exactly)."""
+        (Levin's solution keeps to the range of its cues, a maximum principle: so must the lift);
+        and, after an edit (``edited``), how far it moved block by block (``h×w``; None: lifted
+        whole).
+
+        The last lift is kept (up to :data:`KEEP_PIXELS`) with its coefficients. After an edit a
+        block is lifted again only where the new coefficients can move it (a bound over its
+        pixels, :func:`~varcolor.solvers.multiscale.lift_change`) so far that, added to how far
+        the kept lift was from the last coarse solution's already, it passes :data:`LIFT_BELOW`
+        (or where the coarse range changed and the block's lift may reach it): the kept lift is
+        then within :data:`LIFT_BELOW` of the new one everywhere, however many edits it has
+        seen. The move reported is the largest change of a block's lifted pixels (what the tiles'
+        reuse reads; a block clipped to a new range may move by more than the bound); 0 where it
+        was kept. ``dtype``: the cues' precision, at least float32 (the cues held exactly)."""
         parameters = self.options.parameters
         a, b = guided_coefficients(self.coarse_guide, coarse, parameters.radius, parameters.eps)
         low, high = coarse.min(axis=(0, 1)), coarse.max(axis=(0, 1))
         last, self._lifted = self._lifted, None
-        fresh = moved is None or last is None or last[0].dtype != dtype
-        if fresh or not (np.array_equal(low, last[1]) and np.array_equal(high, last[2])):
+        if not edited or last is None or last.chroma.dtype != dtype:
             # float32 where the cues are (the marks' readers make them so): it rounds ab by 1e-5
             # (YIQ by 1/500 of that), where one level of a 16-bit output moves it by about 1e-3;
             # a 40 MP scan's chroma is then 0.32 GB, not 0.64.
             chroma = lift(a, b, self.guide, self.factor, low, high, out=np.empty(self.guide.shape + (2,), dtype))
             if self.guide.size <= KEEP_PIXELS:
-                self._lifted = (chroma.copy(), low, high)
+                darkest, lightest = block_range(self.guide, self.factor)
+                stale = np.zeros(coarse.shape[:2])
+                self._lifted = _Lift(chroma.copy(), a, b, low, high, darkest, lightest, stale)
             return chroma, None
-        chroma = last[0].copy()
-        rows, columns = np.nonzero(moved > 0)
-        halo = 2 * parameters.radius + 1
-        region = (slice(0, 0), slice(0, 0))
-        if rows.size:
-            factor, (height, width) = self.factor, self.guide.shape
-            region = (
-                slice(max(rows.min() - halo, 0) * factor, min((rows.max() + halo + 1) * factor, height)),
-                slice(max(columns.min() - halo, 0) * factor, min((columns.max() + halo + 1) * factor, width)),
-            )
-            lift(a, b, self.guide, self.factor, low, high, out=chroma, window=region)
-            last[0][region] = chroma[region]
-        self._lifted = last
-        return chroma, region
+        # Clipping does nothing to either lift inside both ranges.
+        change, clips = lift_change(
+            (last.a, last.b),
+            (a, b),
+            last.darkest,
+            last.lightest,
+            np.maximum(low, last.low),
+            np.minimum(high, last.high),
+        )
+        stale = last.stale + change
+        redo = stale > LIFT_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
+        if not (np.array_equal(low, last.low) and np.array_equal(high, last.high)):
+            redo |= clips  # clipped to another range, such a block can move by more than the bound
+        moved = np.zeros(redo.shape)
+        lift(a, b, self.guide, self.factor, low, high, out=last.chroma, blocks=redo, moved=moved)
+        stale[redo] = 0.0
+        self._lifted = dataclasses.replace(last, a=a, b=b, low=low, high=high, stale=stale)
+        return self._spares.copy_of(last.chroma), moved  # into an earlier result's chroma, if free
 
     def _still(self, moved: np.ndarray, window: tuple[slice, slice]) -> float:
-        """How far the lift moved at most over ``window``: the coarse move over the blocks whose
-        coefficients reach it (the guided filter's two box filters and the interpolation)."""
-        halo = 2 * self.options.parameters.radius + 1
+        """How far the lift moved at most over ``window`` (``moved``: block by block)."""
         return float(
             moved[
-                _blocks(window[0], self.factor, halo, moved.shape[0]),
-                _blocks(window[1], self.factor, halo, moved.shape[1]),
+                _blocks(window[0], self.factor, moved.shape[0]), _blocks(window[1], self.factor, moved.shape[1])
             ].max()
         )
 
@@ -349,10 +377,10 @@ class LevinMultiscale(Method):
         band = max(1, (1 << 20) // max(1, problem.mask.shape[1]))
         for top in range(0, problem.mask.shape[0], band):
             rows = slice(top, top + band)
-            held = problem.mask[rows]
-            values = problem.targets[rows][held]
-            off[rows][held] = np.abs(chroma[rows][held] - values).max(axis=-1) > above
-            chroma[rows][held] = values
+            held = np.nonzero(problem.mask[rows])  # the mask read once a band, not per use
+            values, lifted = problem.targets[rows][held], chroma[rows]
+            off[rows][held] = np.abs(lifted[held] - values).max(axis=-1) > above
+            lifted[held] = values
         return off
 
     def _correct(
@@ -364,23 +392,21 @@ class LevinMultiscale(Method):
         tile solved, over the closed regions around the cues ``off`` (:meth:`_regions`).
 
         Each tile's corrections (its solutions less what they started from) are kept. After an
-        edit (``moved``: how far the coarse solution moved, per block), a tile that no changed cue
-        reaches (within the corrections' reach and the tiles' overlap) and where the coarse
-        solution moved less than :data:`REUSE_BELOW` adds its kept corrections to the new lift
-        instead of being solved again. Its error is then at most twice that move (the tile's solve
-        keeps to the range of what it holds, a maximum principle, and the lift moved by less on
-        its border and its cues). Returns the tiles solved, the tiles reused, the pixels solved
-        and the windows solved."""
+        edit (``moved``: how far the lift moved, per block), a tile that no changed cue
+        reaches (within the corrections' reach and the tiles' overlap) and where the lift moved
+        less than :data:`REUSE_BELOW` since they were solved (added up over the edits that reused
+        them) adds its kept corrections to the new lift instead of being solved again. Its error
+        is then at most twice that move (the tile's solve keeps to the range of what it holds, a
+        maximum principle, and the lift moved by less on its border and its cues). Returns the
+        tiles solved, the tiles reused, the pixels solved and the windows solved."""
         keep = self.guide.size <= KEEP_PIXELS
         cues = (np.flatnonzero(problem.mask), problem.targets[problem.mask]) if keep else None
         last, self._last_cues = self._last_cues, cues
         kept, self._kept = (self._kept if moved is not None and last is not None else {}), {}
+        drifts, self._drift = (self._drift if kept else {}), {}
+        band, self._band = self._band, None
         if margin == 0 or not problem.mask.any():
             return 0, 0, 0, []
-        from scipy import ndimage  # the image stack loads where used: the command line's help imports methods
-
-        near = ndimage.maximum_filter(problem.mask.view(np.uint8), size=2 * margin + 1).view(bool)
-        near &= ~problem.mask
         height, width = self.guide.shape
         overlap = max(margin // 2, 4)
         reach = changed = None
@@ -388,7 +414,20 @@ class LevinMultiscale(Method):
             changed = _changed_cues(last, cues, problem.mask.shape)
             # a changed cue's correction reaches its band, or its closed region and what holds it
             far = max(margin, REACH + REACH_PAD + margin) + overlap
-            reach = ndimage.maximum_filter(changed.view(np.uint8), size=2 * far + 7).view(bool)
+            reach = _dilated(changed, far + 3, _box_of(changed, far + 3))
+        # The band within margin of a cue: after an edit, the last one's, made again only around
+        # the cues that changed (a 12 MP image's whole took 0.25 s an edit).
+        if changed is None or band is None:
+            band = _dilated(problem.mask, margin)
+        else:
+            window = _box_of(changed, 2 * margin)
+            if window is not None:
+                inner = _box_of(changed, margin)
+                redone = _dilated(problem.mask[window], margin)
+                band[inner] = redone[tuple(slice(i.start - w.start, i.stop - w.start) for i, w in zip(inner, window))]
+        if keep:
+            self._band = band
+        near = band & ~problem.mask
         sweep = _Sweep(self, chroma, problem, near, keep)
         below = REUSE_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
         solved = []
@@ -399,11 +438,13 @@ class LevinMultiscale(Method):
                     slice(max(left - overlap, 0), min(left + TILE + overlap, width)),
                 )
                 key = (top, left)
-                if reach is not None and not reach[inner].any() and self._still(moved, inner) < below:
+                # how far the lift moved here since the kept corrections were solved, over edits
+                drift = drifts.get(key, 0.0) + (self._still(moved, inner) if reach is not None else 0.0)
+                if reach is not None and not reach[inner].any() and drift < below:
                     if key in kept:
                         for window, unknown, delta in kept[key]:
                             chroma[window][unknown] += delta
-                        self._kept[key] = list(kept[key])
+                        self._kept[key], self._drift[key] = list(kept[key]), drift
                         sweep.reused += 1
                     continue
                 sweep.tile(key, inner, near[inner])
@@ -470,6 +511,22 @@ class LevinMultiscale(Method):
         sweep.tile(key, window, grown)
 
 
+@dataclass(frozen=True)
+class _Lift:
+    """The last lift (``H×W×2``, the cues not written in), the coefficients of the coarse solution
+    it is to stand for, their range, each block's darkest and lightest gray, and how far at most
+    each block's kept lift is from theirs (``stale``, ``h×w``)."""
+
+    chroma: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    darkest: np.ndarray
+    lightest: np.ndarray
+    stale: np.ndarray
+
+
 class _Sweep:
     """The correction's tile solves: the pixels corrected so far (``region``), what was solved,
     and each tile's corrections (kept for edits)."""
@@ -520,20 +577,68 @@ def _precision(problem: Problem):
     return np.result_type(problem.targets.dtype, np.float32)
 
 
-def _union(boxes: list) -> tuple[slice, slice]:
-    """The smallest pair of slices holding every non-empty box of ``boxes``."""
-    boxes = [b for b in boxes if b[0].stop > b[0].start and b[1].stop > b[1].start]
-    if not boxes:
-        return (slice(0, 0), slice(0, 0))
+#: Side of the tiles an edit's changes are painted by (pixels): small enough that blocks that
+#: moved here and there are not painted with everything between them (a 12 MP edit moving a tenth
+#: of its blocks painted a third of the image in tiles of 256 px, 1.3 × the blocks in these).
+PAINT_TILE = 64
+
+
+def _windows(blocks: np.ndarray, factor: int, boxes: list, shape: tuple[int, int]) -> list:
+    """Where an edit changed the chroma, as windows (pairs of slices) to paint again: the blocks
+    lifted again (``blocks``, ``h×w`` bool) and the ``boxes`` (pairs of slices) solved. Each
+    run of :data:`PAINT_TILE`-pixel tiles along a row of them that hold any is one window,
+    around their changed blocks: few windows where the whole image changed (each costs a call)."""
+    changed = blocks.copy()
+    for rows, columns in boxes:
+        changed[
+            rows.start // factor : -(-rows.stop // factor), columns.start // factor : -(-columns.stop // factor)
+        ] = True
+    step = max(1, PAINT_TILE // factor)
+    tiles = -(-changed.shape[0] // step), -(-changed.shape[1] // step)
+    padded = np.zeros((tiles[0] * step, tiles[1] * step), bool)
+    padded[: changed.shape[0], : changed.shape[1]] = changed
+    held = padded.reshape(tiles[0], step, tiles[1], step).any(axis=(1, 3))
+    windows = []
+    for i in np.flatnonzero(held.any(axis=1)):
+        band = padded[i * step : (i + 1) * step]
+        # the runs of tiles holding a change along this row of tiles
+        edges = np.diff(np.concatenate([[0], held[i].view(np.int8), [0]]))
+        for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            part = band[:, first * step : last * step]
+            rows, columns = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+            top, left = (i * step + rows[0]) * factor, (first * step + columns[0]) * factor
+            bottom, right = (i * step + rows[-1] + 1) * factor, (first * step + columns[-1] + 1) * factor
+            windows.append((slice(top, min(bottom, shape[0])), slice(left, min(right, shape[1]))))
+    return windows
+
+
+def _dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None = ...) -> np.ndarray:
+    """``mask`` grown by ``radius`` pixels (a square), inside ``window`` alone (the rest False;
+    None: nothing grown; left out: the whole image)."""
+    from scipy import ndimage
+
+    if window is ...:
+        return ndimage.maximum_filter(mask.view(np.uint8), size=2 * radius + 1).view(bool)
+    grown = np.zeros(mask.shape, bool)
+    if window is not None:
+        grown[window] = ndimage.maximum_filter(mask[window].view(np.uint8), size=2 * radius + 1).view(bool)
+    return grown
+
+
+def _box_of(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
+    """The box of ``mask``'s True pixels grown by ``pad`` (within the image); None: none."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return None
     return (
-        slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
-        slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)),
+        slice(max(rows[0] - pad, 0), min(rows[-1] + pad + 1, mask.shape[0])),
+        slice(max(columns[0] - pad, 0), min(columns[-1] + pad + 1, mask.shape[1])),
     )
 
 
-def _blocks(rows: slice, factor: int, halo: int, size: int) -> slice:
-    """The coarse cells whose lift reaches the full-resolution ``rows`` (``halo`` cells around)."""
-    return slice(max(rows.start // factor - halo, 0), min((rows.stop - 1) // factor + halo + 1, size))
+def _blocks(rows: slice, factor: int, size: int) -> slice:
+    """The coarse cells holding the full-resolution ``rows``."""
+    return slice(rows.start // factor, min((rows.stop - 1) // factor + 1, size))
 
 
 def _changed_cues(last: tuple, now: tuple, shape: tuple[int, int]) -> np.ndarray:

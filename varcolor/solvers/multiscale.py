@@ -17,7 +17,16 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["coarse_shape", "block_mean", "coarse_cues", "guided_coefficients", "lift_rows", "lift"]
+__all__ = [
+    "coarse_shape",
+    "block_mean",
+    "block_range",
+    "coarse_cues",
+    "guided_coefficients",
+    "lift_rows",
+    "lift",
+    "lift_change",
+]
 
 #: Pixels :func:`block_mean` sums at a time (in float64: 8 MB).
 BAND_PIXELS = 1 << 20
@@ -113,19 +122,59 @@ def coarse_cues(mask, targets, factor: int, xp=np):
     return held, (sums / xp.maximum(counts, 1.0)[:, None]).reshape(shape + (values.shape[1],))
 
 
+@numba.njit(cache=True, inline="always")
+def _window_means(values, radius, out):
+    """The mean of ``values`` (1-D) over each ``2 radius + 1`` window, clipped at the ends: a sum
+    slid along, one pass."""
+    size = values.shape[0]
+    total = 0.0
+    for k in range(min(radius, size)):
+        total += values[k]
+    for k in range(size):
+        if k + radius < size:
+            total += values[k + radius]
+        if k - radius - 1 >= 0:
+            total -= values[k - radius - 1]
+        out[k] = total / (min(k + radius + 1, size) - max(k - radius, 0))
+
+
+@numba.njit(cache=True, parallel=True)
+def _box_kernel(image, radius, out):
+    """:func:`_box` of an ``h×w×C`` float64 array: along the columns, then along the rows, a
+    single pass each (the array code's running sums, pads and slices make six)."""
+    rows, columns, channels = image.shape
+    across = np.empty_like(image)
+    for i in numba.prange(rows):
+        for c in range(channels):
+            _window_means(image[i, :, c], radius, across[i, :, c])
+    for j in numba.prange(columns):
+        for c in range(channels):
+            _window_means(across[:, j, c], radius, out[:, j, c])
+
+
 def _box(image, radius: int, xp):
     """The mean over a ``(2 radius + 1)``² window (clipped at the borders), any trailing axes."""
+    if xp is np and image.ndim == 3:
+        out = np.empty(image.shape)
+        _box_kernel(np.ascontiguousarray(image, np.float64), radius, out)
+        return out
     for axis in (0, 1):
         size = image.shape[axis]
-        cumulative = xp.cumsum(image, axis=axis)
-        zero = xp.zeros_like(xp.take(cumulative, xp.arange(1), axis=axis))
-        cumulative = xp.concatenate([zero, cumulative], axis=axis)
+        # The running sum with a 0 before it, its ends repeated ``radius`` times: a window's sum is
+        # then the difference of two slices (gathering by index arrays cost twice as much).
+        pad = [(0, 0)] * image.ndim
+        pad[axis] = (1, 0)
+        cumulative = xp.pad(xp.cumsum(image, axis=axis), pad)
+        pad[axis] = (radius, radius)
+        cumulative = xp.pad(cumulative, pad, mode="edge")
+        high = [slice(None)] * image.ndim
+        low = list(high)
+        high[axis], low[axis] = slice(2 * radius + 1, 2 * radius + 1 + size), slice(0, size)
         index = xp.arange(size)
-        high, low = xp.minimum(index + radius + 1, size), xp.maximum(index - radius, 0)
-        count = (high - low).astype(xp.float64)
+        count = (xp.minimum(index + radius + 1, size) - xp.maximum(index - radius, 0)).astype(xp.float64)
         shape = [1] * image.ndim
         shape[axis] = size
-        image = (xp.take(cumulative, high, axis=axis) - xp.take(cumulative, low, axis=axis)) / count.reshape(shape)
+        image = (cumulative[tuple(high)] - cumulative[tuple(low)]) / count.reshape(shape)
     return image
 
 
@@ -220,34 +269,58 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
     return lifted
 
 
-@numba.njit(cache=True, parallel=True)
-def _lift_kernel(a, b, guide, factor, low, high, out, row0, column0):
-    height, width = guide.shape
+@numba.njit(cache=True, inline="always")
+def _lift_pixel(a, b, guide, factor, low, high, out, i, j, row0, column0):
+    """The lift at ``guide[i, j]`` (the image's pixel ``row0 + i``, ``column0 + j``) into
+    ``out[i, j]``; how far it moved what was there (any channel)."""
     rows, columns, channels = a.shape
-    for i in numba.prange(height):
-        y = min(max((i + row0 - (factor - 1) / 2) / factor, 0.0), rows - 1)
-        top = int(y)
-        bottom = min(top + 1, rows - 1)
-        wy = y - top
-        for j in range(width):
-            x = min(max((j + column0 - (factor - 1) / 2) / factor, 0.0), columns - 1)
-            left = int(x)
-            right = min(left + 1, columns - 1)
-            wx = x - left
-            for c in range(channels):
-                slope = (1 - wy) * ((1 - wx) * a[top, left, c] + wx * a[top, right, c]) + wy * (
-                    (1 - wx) * a[bottom, left, c] + wx * a[bottom, right, c]
-                )
-                offset = (1 - wy) * ((1 - wx) * b[top, left, c] + wx * b[top, right, c]) + wy * (
-                    (1 - wx) * b[bottom, left, c] + wx * b[bottom, right, c]
-                )
-                out[i, j, c] = min(max(slope * guide[i, j] + offset, low[c]), high[c])
+    y = min(max((i + row0 - (factor - 1) / 2) / factor, 0.0), rows - 1)
+    top = int(y)
+    bottom = min(top + 1, rows - 1)
+    wy = y - top
+    x = min(max((j + column0 - (factor - 1) / 2) / factor, 0.0), columns - 1)
+    left = int(x)
+    right = min(left + 1, columns - 1)
+    wx = x - left
+    moved = 0.0
+    for c in range(channels):
+        slope = (1 - wy) * ((1 - wx) * a[top, left, c] + wx * a[top, right, c]) + wy * (
+            (1 - wx) * a[bottom, left, c] + wx * a[bottom, right, c]
+        )
+        offset = (1 - wy) * ((1 - wx) * b[top, left, c] + wx * b[top, right, c]) + wy * (
+            (1 - wx) * b[bottom, left, c] + wx * b[bottom, right, c]
+        )
+        value = min(max(slope * guide[i, j] + offset, low[c]), high[c])
+        moved = max(moved, abs(value - out[i, j, c]))
+        out[i, j, c] = value
+    return moved
 
 
-def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, window=None):
+@numba.njit(cache=True, parallel=True)
+def _lift_kernel(a, b, guide, factor, low, high, out):
+    for i in numba.prange(guide.shape[0]):
+        for j in range(guide.shape[1]):
+            _lift_pixel(a, b, guide, factor, low, high, out, i, j, 0, 0)
+
+
+@numba.njit(cache=True, parallel=True)
+def _lift_blocks_kernel(a, b, guide, factor, low, high, out, blocks, moved):
+    height, width = guide.shape
+    for row in numba.prange(blocks.shape[0]):
+        for column in range(blocks.shape[1]):
+            if blocks[row, column]:
+                largest = 0.0
+                for i in range(row * factor, min((row + 1) * factor, height)):
+                    for j in range(column * factor, min((column + 1) * factor, width)):
+                        largest = max(largest, _lift_pixel(a, b, guide, factor, low, high, out, i, j, 0, 0))
+                moved[row, column] = largest
+
+
+def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
     """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]``
     per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy. With ``out``
-    and ``window`` (a pair of slices with bounds), only that window of ``out`` is lifted again.
+    and ``blocks`` (NumPy only), only those blocks of ``out`` are lifted again, and ``moved``
+    says by how much.
 
     Parameters
     ----------
@@ -265,28 +338,108 @@ def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, 
         Rows lifted at once by the array code.
     out : ndarray, ``H×W×C``, optional
         Where to write.
-    window : (slice, slice), optional
-        The part of the image to lift (default: all of it).
+    blocks : bool ndarray, ``h×w``, optional
+        The blocks of ``factor``² pixels to lift (default: all of them).
+    moved : ndarray, ``h×w``, optional
+        With ``blocks``: each lifted block's largest change of ``out`` (any channel) written
+        there; the other blocks' left as they are.
     """
     height, width = guide.shape
     if out is None:
         out = xp.empty((height, width, a.shape[2]))
-    if window is None:
-        window = (slice(0, height), slice(0, width))
     if xp is np:
-        _lift_kernel(
-            np.ascontiguousarray(a, np.float64),
-            np.ascontiguousarray(b, np.float64),
-            guide[window],
-            factor,
-            np.asarray(low, np.float64),
-            np.asarray(high, np.float64),
-            out[window],
-            window[0].start,
-            window[1].start,
-        )
+        coefficients = (np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64), guide, factor)
+        limits = (np.asarray(low, np.float64), np.asarray(high, np.float64), out)
+        if blocks is None:
+            _lift_kernel(*coefficients, *limits)
+        else:
+            moved = np.empty(blocks.shape) if moved is None else moved
+            _lift_blocks_kernel(*coefficients, *limits, np.ascontiguousarray(blocks, np.bool_), moved)
         return out
-    for top in range(window[0].start, window[0].stop, band):
-        rows = slice(top, min(top + band, window[0].stop))
-        out[rows, window[1]] = xp.clip(lift_rows(a, b, guide, factor, rows, xp)[:, window[1]], low, high)
+    if blocks is not None:
+        raise ValueError("lifting some blocks again is NumPy's alone")
+    for top in range(0, height, band):
+        rows = slice(top, min(top + band, height))
+        out[rows] = xp.clip(lift_rows(a, b, guide, factor, rows, xp), low, high)
     return out
+
+
+@numba.njit(cache=True, parallel=True)
+def _change_kernel(last_a, last_b, a, b, darkest, lightest, low, high, change, clips):
+    rows, columns, channels = a.shape
+    for row in numba.prange(rows):
+        for column in range(columns):
+            bound = 0.0
+            for k in range(max(row - 1, 0), min(row + 2, rows)):
+                for m in range(max(column - 1, 0), min(column + 2, columns)):
+                    for c in range(channels):
+                        for gray in (darkest[row, column], lightest[row, column]):
+                            was = last_a[k, m, c] * gray + last_b[k, m, c]
+                            now = a[k, m, c] * gray + b[k, m, c]
+                            bound = max(bound, abs(now - was))
+                            if not (low[c] <= was <= high[c] and low[c] <= now <= high[c]):
+                                clips[row, column] = True
+            change[row, column] = bound
+
+
+def lift_change(last, now, darkest, lightest, low, high):
+    """How far the lift can move, block by block, from coefficients ``last`` to ``now`` (each a
+    pair ``(a, b)`` of ``h×w×C``): a bound on ``|Δâ·gray + Δb̂|`` over each block's pixels, and
+    whether a block's lift may reach the range ``[low, high]`` (where it is clipped, the bound
+    does not hold: clipping to a range that changed can move a pixel further). NumPy only.
+
+    A block's pixels interpolate the coefficients of the 3×3 cells around it, with weights
+    summing to 1; each cell's affine function moves most at the block's darkest or lightest
+    pixel, so the largest move there bounds every pixel's.
+
+    Parameters
+    ----------
+    last, now : (ndarray, ndarray)
+        The coefficients of the last lift and of the new one (:func:`guided_coefficients`).
+    darkest, lightest : ndarray, ``h×w``
+        Each block's darkest and lightest gray.
+    low, high : ndarray, ``C``
+        The range where clipping does nothing to either lift (where both ranges meet).
+
+    Returns
+    -------
+    change : ndarray, ``h×w``
+        The bound on the move of each block's pixels, any channel.
+    clips : bool ndarray, ``h×w``
+        Where either lift may leave ``[low, high]``.
+
+    Examples
+    --------
+    An offset raised by 2 moves every pixel by 2:
+
+    >>> a, b = np.zeros((3, 3, 1)), np.zeros((3, 3, 1))
+    >>> dark, light = np.zeros((3, 3)), np.ones((3, 3))
+    >>> change, clips = lift_change((a, b), (a, b + 2), dark, light, np.array([-5.0]), np.array([5.0]))
+    >>> change.max(), bool(clips.any())
+    (np.float64(2.0), False)
+    """
+    shape = now[0].shape[:2]
+    change, clips = np.empty(shape), np.zeros(shape, bool)
+    floats = [np.ascontiguousarray(x, np.float64) for x in (*last, *now, darkest, lightest, low, high)]
+    _change_kernel(*floats, change, clips)
+    return change, clips
+
+
+def block_range(image, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each block's least and greatest value of ``image`` (``H×W``), ``h×w`` each: a band of
+    block rows at a time.
+
+    >>> block_range(np.arange(12.0).reshape(3, 4), 2)[1].tolist()
+    [[5.0, 7.0], [9.0, 11.0]]
+    """
+    height, width = image.shape
+    rows, columns = coarse_shape((height, width), factor)
+    least, greatest = np.empty((rows, columns)), np.empty((rows, columns))
+    band = max(1, BAND_PIXELS // max(1, width * factor))
+    for top in range(0, rows, band):
+        part = np.asarray(image[top * factor : (top + band) * factor], np.float64)
+        n = -(-part.shape[0] // factor)
+        padded = np.pad(part, [(0, n * factor - part.shape[0]), (0, columns * factor - width)], mode="edge")
+        blocks = padded.reshape(n, factor, columns, factor)
+        least[top : top + n], greatest[top : top + n] = blocks.min(axis=(1, 3)), blocks.max(axis=(1, 3))
+    return least, greatest
