@@ -140,23 +140,19 @@ def _reduce_front(front, n, ne, ipiv, getrf, trsm, gemm):
     return 0
 
 
-@numba.njit(cache=True)
 def _workspace(children, e_ptr, r_ptr, lo, hi, depth):
     """Numbers of the update stack at its fullest while nodes ``lo`` to ``hi − 1`` are factored
-    on top of ``depth`` numbers, with a front being assembled on top."""
-    sizes = np.zeros(len(e_ptr), np.int64)  # each node's update, nr²
-    for node in range(lo):
-        sizes[node] = (r_ptr[node + 1] - r_ptr[node]) ** 2
-    peak = depth
-    for node in range(lo, hi):
-        n = e_ptr[node + 1] - e_ptr[node] + r_ptr[node + 1] - r_ptr[node]
-        peak = max(peak, depth + n * n)
-        for child in children[node]:
-            if child >= 0:
-                depth -= sizes[child]
-        sizes[node] = (r_ptr[node + 1] - r_ptr[node]) ** 2
-        depth += sizes[node]
-    return peak
+    on top of ``depth`` numbers, with a front being assembled on top (array code: one kernel
+    fewer to compile)."""
+    if hi <= lo:
+        return depth
+    sizes = np.diff(r_ptr) ** 2  # each node's update, nr²
+    fronts = (np.diff(e_ptr) + np.diff(r_ptr))[lo:hi] ** 2
+    children = children[lo:hi]
+    popped = np.where(children >= 0, sizes[children], 0).sum(axis=1)  # its children's updates
+    # The stack under each node's front: its earlier siblings' and cousins' updates.
+    below = depth + np.concatenate(([0], np.cumsum(sizes[lo:hi] - popped)[:-1]))
+    return int(max(depth, (below + fronts).max()))
 
 
 @numba.njit(cache=True, nogil=True)
