@@ -18,15 +18,18 @@ $(PY):
 	$(PY) -m pip install --upgrade pip
 
 # pip's progress stays visible: the network's PyTorch alone is a download of several hundred MB.
+# Right after installing, numba compiles the default engine's kernels into its cache, visibly
+# (`varcolor warm`: seconds, once), so that no first run of a make target waits for that compile.
 $(VENV)/.installed-%: pyproject.toml | $(PY)
 	@echo "installing varcolor with the extras $(subst -,$(comma),$*) into $(VENV) (pip shows its progress)"
 	$(PY) -m pip install -e '.[$(subst -,$(comma),$*)]'
+	$(VENV)/bin/varcolor warm --runs cues
 	touch $@
 
 # The automatic step colours a copy of the gray image: beside the bundled one lie its scribbles,
 # which a run without cues would (rightly) say it does not use.
-# First, visibly, numba compiles the scribbles run's kernels into its cache (once per
-# installation: tens of seconds; a second `make demo` finds them there, in a second). The
+# `varcolor warm` says what it compiles: nothing after the install step's warm (it finds the
+# kernels in numba's cache in a second), the scribbles run's kernels if the cache was cleared. The
 # automatic run then compiles its few more, saying so.
 demo: $(DEMO_STAMP)
 	$(VENV)/bin/varcolor warm --runs cues

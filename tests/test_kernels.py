@@ -150,3 +150,37 @@ def test_a_closed_stream_does_not_fail_the_run():
     log.close()
     with compile_notice(log):
         assert fresh_kernel()(2) == 4
+
+
+#: A fresh process compiling (numba's cache an empty folder) the exact system's rows, whole and
+#: at some pixels, the symmetric system's weights and a dissection tree: how many versions of each
+#: helper kernel it compiled.
+_HELPERS_COMPILED = """
+import json, numpy as np
+from varcolor import affinity
+from varcolor.energies import levin
+from varcolor.solvers import dissection
+guide = np.random.default_rng(0).random((20, 30))
+levin.exact_operator(guide, guide > 0.9)
+levin.exact_operator(guide, guide > 0.9, rows=np.array([3, 4, 70]))
+affinity.edge_weights(guide)
+dissection.Dissection(guide.shape, guide > 0.1, 8)
+kernels = (levin._exact_row, affinity.fill_levin_weights, affinity._csig_at, dissection._free_pixels,
+           dissection._ring, dissection._cheapest_line)
+print(json.dumps({k.__name__: len(k.signatures) for k in kernels}))
+"""
+
+
+def test_helper_kernels_compile_one_version_whatever_calls_them(tmp_path):
+    # A helper called from a parallel loop (an unsigned index), with a literal flag or with None
+    # for an array compiled once per kind of call: seconds more on a first run.
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-c", _HELPERS_COMPILED], env=env, capture_output=True, text=True, timeout=300, check=True
+    )
+    versions = json.loads(done.stdout.splitlines()[-1])
+    assert versions == dict.fromkeys(versions, 1)

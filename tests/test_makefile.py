@@ -71,3 +71,15 @@ def test_the_demo_colours_without_cues_only_an_image_with_no_cue_file_beside_it(
     assert len(automatic) == 1 and "--prior" in automatic[0]
     image = ROOT / automatic[0][2]
     assert find_cue(image, image.parent, CUE_KINDS) == (None, None)
+
+
+def test_every_install_compiles_the_default_engine_right_after_visibly(tmp_path):
+    # A first `make demo` or `make test` run never waits for numba in silence: the install step
+    # warms numba's cache (saying so) before any target colorizes.
+    for target, venv in (("demo", tmp_path / "fresh"), ("test", stand_in(tmp_path, "neural-ui"))):
+        lines = dry_run(target, venv)
+        at = [k for k, line in enumerate(lines) if "pip install -e" in line]
+        assert at, target
+        for k in at:
+            warm = shlex.split(lines[k + 1])
+            assert warm[0].endswith("/bin/varcolor") and warm[1] == "warm" and "--quiet" not in warm, lines[k + 1]

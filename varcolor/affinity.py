@@ -92,7 +92,8 @@ def fill_levin_weights(guide, i, j, row):
 @numba.njit(cache=True, parallel=True)
 def _local_scale(guide, out):
     height, width = guide.shape
-    for i in numba.prange(height):
+    for row in numba.prange(height):
+        i = np.int64(row)  # signed, as outside a parallel loop: _csig_at compiles once
         for j in range(width):
             out[i, j] = _csig_at(guide, i, j)
 
@@ -100,7 +101,8 @@ def _local_scale(guide, out):
 @numba.njit(cache=True, parallel=True)
 def _levin_weights(guide, out):
     height, width = guide.shape
-    for i in numba.prange(height):
+    for row in numba.prange(height):
+        i = np.int64(row)  # as in _local_scale
         for j in range(width):
             fill_levin_weights(guide, i, j, out[i, j])
 

@@ -10,7 +10,8 @@ from ..conftest import run
 def test_an_unknown_kind_of_run_is_one_line_before_any_work(capsys):
     code, out, err = run(capsys, "warm", "--runs", "cues,nope")
     assert code == 2 and out == ""
-    assert err.splitlines() == ["varcolor: error: --runs: unknown kind of run nope; known: cues, automatic, edits"]
+    known = "cues, automatic, edits, studio"
+    assert err.splitlines() == [f"varcolor: error: --runs: unknown kind of run nope; known: {known}"]
 
 
 def test_a_kind_of_run_is_said_as_it_starts_and_ends(capsys, monkeypatch):
@@ -27,3 +28,17 @@ def test_a_kind_of_run_is_said_as_it_starts_and_ends(capsys, monkeypatch):
         "varcolor: cues: skipped (its extra is not installed)"
     )
     assert ran == [1, 1]
+
+
+def test_the_studio_kind_runs_the_studios_own_warm_up_and_is_warmed_by_default(capsys, monkeypatch):
+    # The studio's live view compiles more than a Colorizer's edits (its update path, the page's
+    # pixels): `varcolor warm` compiles those too, with the warm-up the studio runs as it starts.
+    from varcolor.ui import live
+
+    ran = []
+    monkeypatch.setattr(live, "warm_up", lambda: ran.append("studio"))
+    for kind in warm.WARM_RUNS:
+        monkeypatch.setitem(warm.WARM_RUNS, kind, (kind, lambda kind=kind: ran.append(kind), lambda: True))
+    code, _, err = run(capsys, "warm")
+    assert code == 0 and ran == [*warm.WARM_RUNS, "studio"]
+    assert "varcolor: studio: ready in " in err

@@ -1,5 +1,6 @@
 """The multifrontal LU against SciPy's sparse solve."""
 
+import numba
 import numpy as np
 import pytest
 from scipy.sparse.linalg import spsolve
@@ -112,5 +113,76 @@ def test_whole_solves_local_solves_and_renumbered_passes_share_one_compiled_vers
         renumbered = np.arange(len(lu.tree.owner))
         np.testing.assert_array_equal(lu.up(x.copy(), nodes, renumbered), lu.up(x.copy(), nodes))
     for kernel in (_solve_up, _solve_down):
-        single = [s for s in kernel.signatures if str(s[0].dtype) == "float32"]
+        # (the passes of many right-hand sides, which call BLAS, are another version: below)
+        single = [s for s in kernel.signatures if str(s[0].dtype) == "float32" and s[-1] == numba.types.none]
         assert len(single) == 1, (kernel.__name__, single)
+
+
+def test_few_channels_compile_passes_without_blas_and_many_with():
+    # A solve of the chroma (2 channels) never calls BLAS: its compiled passes leave the BLAS calls
+    # out (a second less to compile on a first run). Many channels (an update's block of the
+    # inverse) take BLAS, in another compiled version.
+    from varcolor.solvers.multifrontal import _BLAS_CHANNELS, _solve_down, _solve_up
+
+    operator, free, b = _problem((40, 47), 0.05, seed=4)
+    lu = MultifrontalLU(operator.stencil, free, np.float32)
+    nodes = np.arange(len(lu.tree.parent))
+    many = np.random.default_rng(0).normal(size=(free.size, _BLAS_CHANNELS))
+    for transpose in (False, True):
+        few = b if not transpose else b[:, ::-1].copy()
+        expected = _reference(operator, free, np.hstack([few, many]), transpose)
+        np.testing.assert_allclose(lu.solve(few, transpose)[free.ravel()], expected[:, :2], rtol=1e-3, atol=1e-3)
+        np.testing.assert_allclose(lu.solve(many, transpose)[free.ravel()], expected[:, 2:], rtol=1e-3, atol=1e-3)
+        x = np.array(many.T, np.float32)
+        lu._down(lu.up(x, nodes, transpose=transpose), nodes, transpose)
+        np.testing.assert_allclose(x.T[free.ravel()], expected[:, 2:], rtol=1e-3, atol=1e-3)
+    for kernel in (_solve_up, _solve_down):
+        single = [s for s in kernel.signatures if str(s[0].dtype) == "float32"]
+        assert {s[-1] == numba.types.none for s in single} == {True, False}, (kernel.__name__, single)
+
+
+def _stack_peak(children, e_ptr, r_ptr, lo, hi, below):
+    """The factorisation's update stack, simulated from the updates ``below`` (those of the
+    children of ``lo`` to ``hi − 1`` that come before ``lo``): each node pops its children's
+    updates (nr² numbers each) and pushes its own; its front (n²) sits on top while it is assembled."""
+    stack = list(below)
+    peak = sum(stack)
+    for node in range(lo, hi):
+        n = (e_ptr[node + 1] - e_ptr[node]) + (r_ptr[node + 1] - r_ptr[node])
+        peak = max(peak, sum(stack) + n * n)
+        for child in children[node]:
+            if child >= 0:
+                stack.remove((r_ptr[child + 1] - r_ptr[child]) ** 2)
+        stack.append((r_ptr[node + 1] - r_ptr[node]) ** 2)
+    return peak
+
+
+def test_the_workspace_holds_the_update_stack_at_its_fullest():
+    from varcolor.solvers.dissection import Dissection
+    from varcolor.solvers.multifrontal import _workspace
+
+    rng = np.random.default_rng(2)
+    for _ in range(40):
+        shape = tuple(int(v) for v in rng.integers(2, 60, 2))
+        tree = Dissection(shape, rng.random(shape) < rng.uniform(0.3, 1.0), int(rng.integers(2, 40)))
+        count = len(tree.parent)
+        # The whole tree; and the root alone on its subtrees' updates (as two threads leave them).
+        below = [int(tree.r_ptr[c + 1] - tree.r_ptr[c]) ** 2 for c in tree.children[-1] if c >= 0]
+        for lo, updates in ((0, []), (count - 1, below)):
+            expected = _stack_peak(tree.children, tree.e_ptr, tree.r_ptr, lo, count, updates)
+            assert _workspace(tree.children, tree.e_ptr, tree.r_ptr, lo, count, sum(updates)) == expected
+
+
+def test_diagonal_only_rows_are_those_with_no_other_nonzero_entry():
+    rng = np.random.default_rng(1)
+    stencil = np.where(rng.random((9, 11, 9)) < 0.3, rng.normal(size=(9, 11, 9)), 0.0)
+    stencil[0, :4] = 0.0
+    stencil[0, :4, 4] = (1.0, 0.0, np.nan, -2.0)
+    stencil[1, 0] = [0, 0, 0, 1e-320, 3.0, 0, 0, 0, 0]  # a subnormal neighbour still counts
+    stencil[1, 1] = [0, 0, 0, 0, 3.0, 0, 0, np.nan, 0]
+    expected = [
+        stencil[i, j, 4] != 0 and all(stencil[i, j, k] == 0 for k in range(9) if k != 4)
+        for i in range(9)
+        for j in range(11)
+    ]
+    assert _diagonal_only_rows(stencil).tolist() == expected

@@ -59,28 +59,34 @@ class Warmed:
     skipped: str = ""
 
 
-def warm(kinds: tuple[str, ...] = tuple(WARM_RUNS), progress: Callable[[str], None] | None = None) -> list[Warmed]:
+def warm(
+    kinds: tuple[str, ...] = tuple(WARM_RUNS),
+    progress: Callable[[str], None] | None = None,
+    runs: dict[str, tuple[str, Callable[[], None], Callable[[], bool]]] = WARM_RUNS,
+) -> list[Warmed]:
     """Run each kind of run in ``kinds`` once on the bundled example, compiling its kernels into
     numba's cache; one whose extra is not installed (the network needs torch) is skipped.
 
     Parameters
     ----------
     kinds : tuple of str
-        Names of :data:`WARM_RUNS`.
+        Names of ``runs``.
     progress : callable, optional
         Called with a line before each kind of run starts.
+    runs : dict
+        The kinds of run known (:data:`WARM_RUNS`, or more: the command line adds the studio's).
 
     Returns
     -------
     list of Warmed
         What each kind took.
     """
-    unknown = [kind for kind in kinds if kind not in WARM_RUNS]
+    unknown = [kind for kind in kinds if kind not in runs]
     if unknown:
-        raise ValueError(f"unknown kinds of run {unknown}; known: {', '.join(WARM_RUNS)}")
+        raise ValueError(f"unknown kinds of run {unknown}; known: {', '.join(runs)}")
     done = []
     for kind in kinds:
-        what, run, available = WARM_RUNS[kind]
+        what, run, available = runs[kind]
         if not available():
             done.append(Warmed(kind, 0.0, "its extra is not installed"))
             continue

@@ -4,26 +4,43 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 from ..app.warm import WARM_RUNS, warm
 from ..errors import InputError
 
 
+def _studio() -> None:
+    from ..ui.live import warm_up  # the studio's own warm-up, which it also runs as it starts
+
+    warm_up()
+
+
+def _runs() -> dict:
+    """The library's kinds of run (:data:`~varcolor.app.warm.WARM_RUNS`) and the studio's (a layer
+    above the library's)."""
+    studio = (
+        "the studio's live view: strokes, updates and the page's pixels (varcolor ui)",
+        _studio,
+        lambda: importlib.util.find_spec("starlette") is not None,
+    )
+    return {**WARM_RUNS, "studio": studio}
+
+
 def _kinds(text: str) -> tuple[str, ...]:
     kinds = tuple(word.strip() for word in text.split(",") if word.strip())
-    unknown = [kind for kind in kinds if kind not in WARM_RUNS]
+    runs = _runs()
+    unknown = [kind for kind in kinds if kind not in runs]
     if unknown or not kinds:
-        raise InputError(
-            f"--runs: unknown kind of run {', '.join(unknown) or repr(text)}; known: {', '.join(WARM_RUNS)}"
-        )
+        raise InputError(f"--runs: unknown kind of run {', '.join(unknown) or repr(text)}; known: {', '.join(runs)}")
     return kinds
 
 
 def _cmd_warm(args) -> int:
     kinds = _kinds(args.runs)
     say = None if args.quiet else lambda line: print(f"varcolor: warming {line}", file=sys.stderr)
-    done = warm(kinds, progress=say)
+    done = warm(kinds, progress=say, runs=_runs())
     if not args.quiet:
         for warmed in done:
             outcome = f"skipped ({warmed.skipped})" if warmed.skipped else f"ready in {warmed.seconds:.1f} s"
@@ -41,10 +58,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     w.add_argument(
         "--runs",
-        default=",".join(WARM_RUNS),
+        default=",".join(_runs()),
         metavar="KINDS",
         help="kinds of run to warm, comma-separated (default: %(default)s): "
-        + "; ".join(f"{name}: {what}" for name, (what, _, _) in WARM_RUNS.items()),
+        + "; ".join(f"{name}: {what}" for name, (what, _, _) in _runs().items()),
     )
     w.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     w.set_defaults(func=_cmd_warm)

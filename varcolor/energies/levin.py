@@ -42,7 +42,10 @@ def _exact_row(guide, i, j, marked, prior_weight, scaled, row, out):
 @numba.njit(cache=True, parallel=True)
 def _exact_stencil(guide, mask, prior_weight, out, scaled):
     height, width = guide.shape
-    for i in numba.prange(height):
+    for row_index in numba.prange(height):
+        # The same integer type as outside the parallel loop (whose index is unsigned): otherwise
+        # numba compiles _exact_row and the weights' functions twice, a second on a first run.
+        i = np.int64(row_index)
         row = np.empty(9)
         for j in range(width):
             _exact_row(guide, i, j, mask[i, j], prior_weight[i, j], scaled, row, out[i, j])

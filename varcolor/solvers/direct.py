@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import numba
 import numpy as np
 
 from ..errors import InputError
@@ -13,18 +12,14 @@ from .multifrontal import MultifrontalLU
 from .stencil import CENTRE, STENCIL_OFFSETS, GridOperator
 
 
-@numba.njit(cache=True)
-def _diagonal_only_rows(stencil):
-    height, width = stencil.shape[:2]
-    fixed = np.zeros(height * width, np.bool_)
-    for i in range(height):
-        for j in range(width):
-            others = 0.0
-            for k in range(9):
-                if k != 4:
-                    others += abs(stencil[i, j, k])
-            fixed[i * width + j] = stencil[i, j, 4] != 0 and others == 0
-    return fixed
+def _diagonal_only_rows(stencil: np.ndarray) -> np.ndarray:
+    """Raster flags of the rows whose only nonzero entry is the diagonal (array code, an
+    ``H×W`` flag at a time: one kernel fewer to compile)."""
+    others = np.zeros(stencil.shape[:2], np.bool_)
+    for k in range(9):
+        if k != CENTRE:
+            others |= stencil[..., k] != 0
+    return ((stencil[..., CENTRE] != 0) & ~others).ravel()
 
 
 class DirectSolver:

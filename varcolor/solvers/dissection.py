@@ -15,6 +15,10 @@ import numpy as np
 __all__ = ["Dissection", "nested_dissection"]
 
 
+# One kernel of plain loops over flat integer arrays: lists of tuples, optional arguments, literal
+# flags and helper kernels each made numba compile more (3.7 s on a first run, now about 1 s).
+
+
 @numba.njit(cache=True)
 def _cheapest_line(free, width, r0, r1, c0, c1, rows):
     """The row (``rows``) or column through the block's middle third with the fewest free pixels:
@@ -44,135 +48,131 @@ def _cheapest_line(free, width, r0, r1, c0, c1, rows):
 
 
 @numba.njit(cache=True)
-def _free_pixels(free, width, block, out, filled=0):
-    """Count the free pixels of ``block`` (r0, r1, c0, c1), writing them to ``out`` from
-    ``filled`` on unless ``out`` is None; returns the new fill."""
-    r0, r1, c0, c1 = block
+def _free_pixels(free, width, r0, r1, c0, c1, out, filled):
+    """Count the free pixels of the block ``r0:r1, c0:c1``, writing them to ``out`` from
+    ``filled`` on unless ``out`` is empty; returns the new fill."""
+    write = len(out) > 0
     for i in range(r0, r1):
         for j in range(c0, c1):
             if free[i * width + j]:
-                if out is not None:
+                if write:
                     out[filled] = i * width + j
                 filled += 1
     return filled
 
 
 @numba.njit(cache=True)
-def _ring(free, height, width, block, out):
-    """The free pixels on the one-pixel ring around ``block`` (see :func:`_free_pixels`)."""
-    r0, r1, c0, c1 = block
+def _ring(free, height, width, r0, r1, c0, c1, out, filled):
+    """The free pixels on the one-pixel ring around the block (see :func:`_free_pixels`)."""
     left, right = max(c0 - 1, 0), min(c1 + 1, width)
-    filled = 0
     if r0 > 0:
-        filled = _free_pixels(free, width, (r0 - 1, r0, left, right), out, filled)
+        filled = _free_pixels(free, width, r0 - 1, r0, left, right, out, filled)
     if c0 > 0:
-        filled = _free_pixels(free, width, (r0, r1, c0 - 1, c0), out, filled)
+        filled = _free_pixels(free, width, r0, r1, c0 - 1, c0, out, filled)
     if c1 < width:
-        filled = _free_pixels(free, width, (r0, r1, c1, c1 + 1), out, filled)
+        filled = _free_pixels(free, width, r0, r1, c1, c1 + 1, out, filled)
     if r1 < height:
-        filled = _free_pixels(free, width, (r1, r1 + 1, left, right), out, filled)
+        filled = _free_pixels(free, width, r1, r1 + 1, left, right, out, filled)
     return filled
 
 
-@numba.njit(cache=True)
-def _free_counts(free, height, width):
-    """The summed-area table of ``free`` (``(H+1)×(W+1)``): any block's count of free pixels in
-    four reads."""
-    counts = np.zeros((height + 1, width + 1), np.int64)
-    for i in range(height):
-        for j in range(width):
-            counts[i + 1, j + 1] = counts[i, j + 1] + counts[i + 1, j] - counts[i, j] + free[i * width + j]
-    return counts
+# Columns of the per-node table that _dissect grows: its rectangle, its own line (r0, r1, c0, c1
+# of the eliminated pixels), its children (pre-order ids), and two lists kept beside them: the
+# pre-order (row k: the k-th node visited) and the stack of nodes to visit.
+_RECT, _OWN, _FIRST, _SECOND, _PREORDER, _STACK, _COLUMNS = 0, 4, 8, 9, 10, 11, 12
 
 
 @numba.njit(cache=True)
 def _dissect(height, width, leaf, free):
-    # Pre-order pass: a node's rectangle, its own line (r0, r1, c0, c1 of the eliminated pixels)
-    # and its children. Children are pushed first-then-second, so the pre-order visits the second
+    # The summed-area table of ``free``: any block's count of free pixels in four reads.
+    counts = np.zeros((height + 1, width + 1), np.int64)
+    for i in range(height):
+        for j in range(width):
+            counts[i + 1, j + 1] = counts[i, j + 1] + counts[i + 1, j] - counts[i, j] + free[i * width + j]
+    # Pre-order pass: children are pushed first-then-second, so the pre-order visits the second
     # subtree first and its reverse is a post-order with the first subtree first.
-    rect = [(0, height, 0, width)]
-    own = [(0, height, 0, width)]
-    first = [-1]
-    second = [-1]
-    preorder = []
-    stack = [0]
-    counts = _free_counts(free, height, width)
-    while stack:
-        n = stack.pop()
-        preorder.append(n)
-        r0, r1, c0, c1 = rect[n]
+    table = np.empty((16 + height * width // (4 * max(leaf, 1)), _COLUMNS), np.int64)
+    table[0, _RECT], table[0, _RECT + 1], table[0, _RECT + 2], table[0, _RECT + 3] = 0, height, 0, width
+    for b in range(4):
+        table[0, _OWN + b] = table[0, _RECT + b]
+    table[0, _FIRST] = table[0, _SECOND] = -1
+    table[0, _STACK] = 0
+    nodes, visited, stacked = 1, 0, 1
+    while stacked:
+        stacked -= 1
+        n = table[stacked, _STACK]
+        table[visited, _PREORDER] = n
+        visited += 1
+        r0, r1, c0, c1 = table[n, _RECT], table[n, _RECT + 1], table[n, _RECT + 2], table[n, _RECT + 3]
         if (r1 - r0) * (c1 - c0) <= leaf:
             continue
         # A block without unknowns is not split: its subtree would only pass zeros up (a window
         # whose unknowns are a few bands around strokes is mostly such blocks).
         if counts[r1, c1] - counts[r0, c1] - counts[r1, c0] + counts[r0, c0] == 0:
             continue
-        if r1 - r0 >= c1 - c0:
-            line = _cheapest_line(free, width, r0, r1, c0, c1, True)
-            own[n] = (line, line + 1, c0, c1)
-            halves = ((r0, line, c0, c1), (line + 1, r1, c0, c1))
-        else:
-            line = _cheapest_line(free, width, r0, r1, c0, c1, False)
-            own[n] = (r0, r1, line, line + 1)
-            halves = ((r0, r1, c0, line), (r0, r1, line + 1, c1))
+        rows = r1 - r0 >= c1 - c0
+        line = _cheapest_line(free, width, r0, r1, c0, c1, rows)
+        if nodes + 2 > len(table):  # room for two children (a table twice as long, copied by loops)
+            bigger = np.empty((2 * len(table), _COLUMNS), np.int64)
+            for a in range(nodes):
+                for b in range(_COLUMNS):
+                    bigger[a, b] = table[a, b]
+            table = bigger
         for k in range(2):
-            h0, h1, w0, w1 = halves[k]
-            if h1 <= h0 or w1 <= w0:
-                continue
-            child = len(rect)
-            rect.append(halves[k])
-            own.append(halves[k])
-            first.append(-1)
-            second.append(-1)
-            if k == 0:
-                first[n] = child
+            if rows:
+                own = (line, line + 1, c0, c1)
+                half = (r0, line, c0, c1) if k == 0 else (line + 1, r1, c0, c1)
             else:
-                second[n] = child
-            stack.append(child)
-    count = len(preorder)
+                own = (r0, r1, line, line + 1)
+                half = (r0, r1, c0, line) if k == 0 else (r0, r1, line + 1, c1)
+            for b in range(4):
+                table[n, _OWN + b] = own[b]
+            if half[1] <= half[0] or half[3] <= half[2]:
+                continue
+            for b in range(4):
+                table[nodes, _RECT + b] = table[nodes, _OWN + b] = half[b]
+            table[nodes, _FIRST] = table[nodes, _SECOND] = -1
+            table[n, _FIRST + k] = nodes
+            table[stacked, _STACK] = nodes
+            nodes += 1
+            stacked += 1
+    count = visited
     post = np.empty(count, np.int64)  # pre-order id -> post-order id
     for k in range(count):
-        post[preorder[count - 1 - k]] = k
-    children = np.full((count, 2), -1, np.int64)
+        post[table[count - 1 - k, _PREORDER]] = k
+    children = np.empty((count, 2), np.int64)
+    parent = np.empty(count, np.int64)
+    sizes = np.empty(count, np.int64)  # each node's subtree, itself included
     e_ptr = np.zeros(count + 1, np.int64)
     r_ptr = np.zeros(count + 1, np.int64)
     for k in range(count):
-        n = preorder[count - 1 - k]
-        if first[n] >= 0:
-            children[k, 0] = post[first[n]]
-        if second[n] >= 0:
-            children[k, 1] = post[second[n]]
-        e_ptr[k + 1] = e_ptr[k] + _free_pixels(free, width, own[n], None)
-        r_ptr[k + 1] = r_ptr[k] + _ring(free, height, width, rect[n], None)
+        n = table[count - 1 - k, _PREORDER]
+        parent[k] = -1
+        sizes[k] = 1
+        for side in range(2):
+            child = table[n, _FIRST + side]
+            children[k, side] = post[child] if child >= 0 else -1
+            if child >= 0:
+                parent[post[child]] = k
+                sizes[k] += sizes[post[child]]
+        o0, o1, o2, o3 = table[n, _OWN], table[n, _OWN + 1], table[n, _OWN + 2], table[n, _OWN + 3]
+        q0, q1, q2, q3 = table[n, _RECT], table[n, _RECT + 1], table[n, _RECT + 2], table[n, _RECT + 3]
+        e_ptr[k + 1] = _free_pixels(free, width, o0, o1, o2, o3, e_ptr[:0], e_ptr[k])
+        r_ptr[k + 1] = _ring(free, height, width, q0, q1, q2, q3, r_ptr[:0], r_ptr[k])
     e_pix = np.empty(e_ptr[-1], np.int64)
     r_pix = np.empty(r_ptr[-1], np.int64)
+    owner = np.empty(height * width, np.int64)
+    for p in range(height * width):
+        owner[p] = -1
     for k in range(count):
-        n = preorder[count - 1 - k]
-        _free_pixels(free, width, own[n], e_pix[e_ptr[k] : e_ptr[k + 1]])
-        _ring(free, height, width, rect[n], r_pix[r_ptr[k] : r_ptr[k + 1]])
-    return children, e_ptr, e_pix, r_ptr, r_pix
-
-
-@numba.njit(cache=True)
-def _parents_and_owners(children, e_ptr, e_pix, pixels):
-    parent = np.full(len(children), -1, np.int64)
-    owner = np.full(pixels, -1, np.int64)
-    for node in range(len(children)):
-        for child in children[node]:
-            if child >= 0:
-                parent[child] = node
-        owner[e_pix[e_ptr[node] : e_ptr[node + 1]]] = node
-    return parent, owner
-
-
-@numba.njit(cache=True)
-def _subtree_sizes(children):
-    sizes = np.ones(len(children), np.int64)
-    for node in range(len(children)):
-        for child in children[node]:
-            if child >= 0:
-                sizes[node] += sizes[child]
-    return sizes
+        n = table[count - 1 - k, _PREORDER]
+        o0, o1, o2, o3 = table[n, _OWN], table[n, _OWN + 1], table[n, _OWN + 2], table[n, _OWN + 3]
+        q0, q1, q2, q3 = table[n, _RECT], table[n, _RECT + 1], table[n, _RECT + 2], table[n, _RECT + 3]
+        _free_pixels(free, width, o0, o1, o2, o3, e_pix, e_ptr[k])
+        _ring(free, height, width, q0, q1, q2, q3, r_pix, r_ptr[k])
+        for a in range(e_ptr[k], e_ptr[k + 1]):
+            owner[e_pix[a]] = k
+    return children, e_ptr, e_pix, r_ptr, r_pix, parent, owner, sizes
 
 
 class Dissection:
@@ -186,11 +186,9 @@ class Dissection:
     def __init__(self, shape: tuple[int, int], free: np.ndarray | None = None, leaf: int = 32):
         free = np.ones(shape, np.bool_) if free is None else np.asarray(free, np.bool_)
         self.shape = (int(shape[0]), int(shape[1]))
-        self.children, self.e_ptr, self.e_pix, self.r_ptr, self.r_pix = _dissect(
-            self.shape[0], self.shape[1], int(leaf), free.ravel()
-        )
-        self.subtree_sizes = _subtree_sizes(self.children)
-        self.parent, self.owner = _parents_and_owners(self.children, self.e_ptr, self.e_pix, free.size)
+        tree = _dissect(self.shape[0], self.shape[1], int(leaf), free.ravel())
+        self.children, self.e_ptr, self.e_pix, self.r_ptr, self.r_pix = tree[:5]
+        self.parent, self.owner, self.subtree_sizes = tree[5:]
 
     def paths(self, pixels: np.ndarray) -> np.ndarray:
         """The nodes that eliminate ``pixels`` (raster indices of unknowns) and all their

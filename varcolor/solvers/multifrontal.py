@@ -77,10 +77,15 @@ def _reduce_front(front, n, ne, ipiv, getrf, trsm, gemm):
     ``U12 = L⁻¹ P F12``, ``L21 = F21 U⁻¹`` in place, and ``F22 −= L21 U12``. Returns LAPACK's
     ``info`` (> 0: a zero pivot)."""
     nr = n - ne
-    ints = np.array([ne, nr, n], np.int32)
-    scalars = np.array([1.0, -1.0], front.dtype)
+    # Arrays filled element by element, characters as their codes: np.array of a list and ord()
+    # each pull a generic implementation into the compile (about a second, on a first run).
+    ints = np.empty(3, np.int32)
+    ints[0], ints[1], ints[2] = ne, nr, n
+    scalars = np.empty(2, front.dtype)
+    scalars[0], scalars[1] = 1.0, -1.0
     info = np.zeros(1, np.int32)
-    flags = np.array([ord("L"), ord("R"), ord("U"), ord("N")], np.uint8)
+    flags = np.empty(4, np.uint8)
+    flags[0], flags[1], flags[2], flags[3] = 76, 82, 85, 78  # "L", "R", "U", "N"
     char_l, char_r, char_u, char_n = flags[0:].ctypes, flags[1:].ctypes, flags[2:].ctypes, flags[3:].ctypes
     getrf(ints[0:].ctypes, ints[0:].ctypes, front.ctypes, ints[2:].ctypes, ipiv.ctypes, info.ctypes)
     if info[0] != 0 or nr == 0:
@@ -135,23 +140,19 @@ def _reduce_front(front, n, ne, ipiv, getrf, trsm, gemm):
     return 0
 
 
-@numba.njit(cache=True)
 def _workspace(children, e_ptr, r_ptr, lo, hi, depth):
     """Numbers of the update stack at its fullest while nodes ``lo`` to ``hi − 1`` are factored
-    on top of ``depth`` numbers, with a front being assembled on top."""
-    sizes = np.zeros(len(e_ptr), np.int64)  # each node's update, nr²
-    for node in range(lo):
-        sizes[node] = (r_ptr[node + 1] - r_ptr[node]) ** 2
-    peak = depth
-    for node in range(lo, hi):
-        n = e_ptr[node + 1] - e_ptr[node] + r_ptr[node + 1] - r_ptr[node]
-        peak = max(peak, depth + n * n)
-        for child in children[node]:
-            if child >= 0:
-                depth -= sizes[child]
-        sizes[node] = (r_ptr[node + 1] - r_ptr[node]) ** 2
-        depth += sizes[node]
-    return peak
+    on top of ``depth`` numbers, with a front being assembled on top (array code: one kernel
+    fewer to compile)."""
+    if hi <= lo:
+        return depth
+    sizes = np.diff(r_ptr) ** 2  # each node's update, nr²
+    fronts = (np.diff(e_ptr) + np.diff(r_ptr))[lo:hi] ** 2
+    children = children[lo:hi]
+    popped = np.where(children >= 0, sizes[children], 0).sum(axis=1)  # its children's updates
+    # The stack under each node's front: its earlier siblings' and cousins' updates.
+    below = depth + np.concatenate(([0], np.cumsum(sizes[lo:hi] - popped)[:-1]))
+    return int(max(depth, (below + fronts).max()))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -180,7 +181,12 @@ def _factor(
     ``lo`` must lie on the stack below ``top``, in post-order. Returns −1, or the first node with
     a zero pivot."""
     height, width = stencil.shape[:2]
-    slot = np.full(height * width, -1, np.int64)
+    # Loops where array code would do: numba compiles a whole slice assignment's shape check
+    # and error message (string formatting) for each, seconds of a first run's compile.
+    slot = np.empty(height * width, np.int64)
+    for p in range(height * width):
+        slot[p] = -1
+    target = np.empty(0, np.int64)  # a child's ring's slots, grown as needed
     for node in range(lo, hi):
         e0, q0 = e_ptr[node], r_ptr[node]
         ne, nr = e_ptr[node + 1] - e0, r_ptr[node + 1] - q0
@@ -190,11 +196,13 @@ def _factor(
         for a in range(nr):
             slot[r_pix[q0 + a]] = ne + a
         front = stack[top : top + n * n]
-        front[:] = 0
+        for a in range(n * n):
+            front[a] = 0
         # The operator's entries with an own unknown in their row or column; entries reaching a
         # pixel with no slot belong to a descendant's front (or to a cue, not an unknown).
         for a in range(ne):
-            i, j = divmod(e_pix[e0 + a], width)
+            i = e_pix[e0 + a] // width
+            j = e_pix[e0 + a] - i * width
             for k in range(9):
                 ii, jj = i + k // 3 - 1, j + k % 3 - 1
                 if not (0 <= ii < height and 0 <= jj < width):
@@ -215,7 +223,8 @@ def _factor(
             size = len(ring)
             below -= size * size
             update = stack[below : below + size * size]
-            target = np.empty(size, np.int64)
+            if len(target) < size:
+                target = np.empty(size, np.int64)
             for a in range(size):
                 target[a] = slot[ring[a]]
             for b in range(size):
@@ -225,12 +234,15 @@ def _factor(
         if ne:
             if _reduce_front(front, n, ne, pivots[e0:], getrf, trsm, gemm):
                 return node
-            lower[l_ptr[node] : l_ptr[node + 1]] = front[: ne * n]
-            u = upper[u_ptr[node] : u_ptr[node + 1]]
+            l0, u0 = l_ptr[node], u_ptr[node]
+            for a in range(ne * n):
+                lower[l0 + a] = front[a]
             for b in range(nr):
-                u[b * ne : (b + 1) * ne] = front[(ne + b) * n : (ne + b) * n + ne]
+                for a in range(ne):
+                    upper[u0 + b * ne + a] = front[(ne + b) * n + a]
         for b in range(nr):  # the update replaces the children's (a forward copy never overtakes)
-            stack[below + b * nr : below + (b + 1) * nr] = front[ne + (ne + b) * n : n + (ne + b) * n]
+            for a in range(nr):
+                stack[below + b * nr + a] = front[ne + a + (ne + b) * n]
         top = below + nr * nr
         for a in range(ne):
             slot[e_pix[e0 + a]] = -1
@@ -247,13 +259,28 @@ def scatter_add(x, columns, values):
             x[c, columns[i]] += values[i, c]
 
 
-@numba.njit(cache=True)
-def _columns(pixels, position):
-    """Where ``pixels`` live in the solve's array: themselves (``position`` empty), or
-    ``position[pixels]``."""
-    if len(position) == 0:
-        return pixels
-    return position[pixels]
+@numba.njit(cache=True, nogil=True)
+def _gather(x, pixels, position):
+    """A new ``x[:, at]`` (channels × len(pixels)), where
+    ``at`` is ``pixels`` (``position`` empty) or ``position[pixels]``; and ``at``. By loops:
+    numba compiles fancy indexing for seconds on a first run."""
+    count = len(pixels)
+    at = np.empty(count, np.int64)
+    for k in range(count):
+        at[k] = pixels[k] if len(position) == 0 else position[pixels[k]]
+    values = np.empty((x.shape[0], count), x.dtype)
+    for c in range(x.shape[0]):
+        for k in range(count):
+            values[c, k] = x[c, at[k]]
+    return values, at
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter(x, at, values):
+    """``x[:, at] = values``."""
+    for c in range(x.shape[0]):
+        for k in range(len(at)):
+            x[c, at[k]] = values[c, k]
 
 
 # Right-hand sides from which a node's triangular solves go to BLAS: with few (a solve's chroma
@@ -262,35 +289,42 @@ def _columns(pixels, position):
 # "Measurements behind the solvers' settings").
 _BLAS_CHANNELS = 8
 
-#: ``position`` for a solve in every pixel's own numbering (see :func:`_columns`).
+#: ``position`` for a solve in every pixel's own numbering (see :func:`_gather`).
 _EVERY_PIXEL = np.zeros(0, np.int64)
+#: The bounding box's start before any pixel is in it.
+_NO_PIXEL = np.iinfo(np.int64).max
 
 
 @numba.njit(cache=True, nogil=True)
-def _blas_node(up, transpose, f, n, ne, nr, own, ring, u12, trsm, gemm):
-    """One node's half of a solve by BLAS (row pivots left to the caller): ``own``
+def _blas_node(half, f, n, ne, nr, own, ring, u12, trsm, gemm):
+    """One node's half of a solve by BLAS (row pivots left to the caller), ``half`` 0 to 3: up,
+    up transposed, down, down transposed (a number the callers compute, so that one compiled
+    version serves all four: literal flags would compile one per call site). ``own``
     (channels × ne) and ``ring`` (channels × nr), C-ordered, are column-major ``ne×channels`` and
     ``nr×channels`` to BLAS; ``f`` holds ``[L\\U; L21]`` column-major with ``n`` rows, ``u12`` is
     column-major ``ne×nr``."""
-    ints = np.array([ne, nr, n, own.shape[0]], np.int32)
-    scalars = np.array([1.0, -1.0], f.dtype)
-    flags = np.array([ord("L"), ord("U"), ord("N"), ord("T")], np.uint8)
+    ints = np.empty(4, np.int32)
+    ints[0], ints[1], ints[2], ints[3] = ne, nr, n, own.shape[0]
+    scalars = np.empty(2, f.dtype)
+    scalars[0], scalars[1] = 1.0, -1.0
+    flags = np.empty(4, np.uint8)
+    flags[0], flags[1], flags[2], flags[3] = 76, 85, 78, 84  # "L", "U", "N", "T" (see _reduce_front)
     char_l, char_u, char_n, char_t = flags[0:].ctypes, flags[1:].ctypes, flags[2:].ctypes, flags[3:].ctypes
     ne_, nr_, n_, k_ = ints[0:].ctypes, ints[1:].ctypes, ints[2:].ctypes, ints[3:].ctypes
     one, minus = scalars[0:].ctypes, scalars[1:].ctypes
-    if up and not transpose:  # own ← L⁻¹ own; ring −= L21 own
+    if half == 0:  # up: own ← L⁻¹ own; ring −= L21 own
         trsm(char_l, char_l, char_n, char_u, ne_, k_, one, f.ctypes, n_, own.ctypes, ne_)
         if nr:
             gemm(char_n, char_n, nr_, k_, ne_, minus, f[ne:].ctypes, n_, own.ctypes, ne_, one, ring.ctypes, nr_)
-    elif up:  # own ← U⁻ᵀ own; ring −= U12ᵀ own
+    elif half == 1:  # up, transposed: own ← U⁻ᵀ own; ring −= U12ᵀ own
         trsm(char_l, char_u, char_t, char_n, ne_, k_, one, f.ctypes, n_, own.ctypes, ne_)
         if nr:
             gemm(char_t, char_n, nr_, k_, ne_, minus, u12.ctypes, ne_, own.ctypes, ne_, one, ring.ctypes, nr_)
-    elif not transpose:  # own ← U⁻¹ (own − U12 ring)
+    elif half == 2:  # down: own ← U⁻¹ (own − U12 ring)
         if nr:
             gemm(char_n, char_n, ne_, k_, nr_, minus, u12.ctypes, ne_, ring.ctypes, nr_, one, own.ctypes, ne_)
         trsm(char_l, char_u, char_n, char_n, ne_, k_, one, f.ctypes, n_, own.ctypes, ne_)
-    else:  # own ← L⁻ᵀ (own − L21ᵀ ring)
+    else:  # down, transposed: own ← L⁻ᵀ (own − L21ᵀ ring)
         if nr:
             gemm(char_t, char_n, ne_, k_, nr_, minus, f[ne:].ctypes, n_, ring.ctypes, nr_, one, own.ctypes, ne_)
         trsm(char_l, char_l, char_t, char_u, ne_, k_, one, f.ctypes, n_, own.ctypes, ne_)
@@ -312,18 +346,16 @@ def _solve_up(
             continue
         n = ne + nr
         f = lower[l_ptr[node] : l_ptr[node + 1]]
-        own_at = _columns(e_pix[e0 : e0 + ne], position)
-        ring_at = _columns(r_pix[q0 : q0 + nr], position)
-        own = x[:, own_at]
-        ring = x[:, ring_at]
+        own, own_at = _gather(x, e_pix[e0 : e0 + ne], position)
+        ring, ring_at = _gather(x, r_pix[q0 : q0 + nr], position)
         if not transpose:
             for k in range(ne):
                 p = pivots[e0 + k] - 1
                 if p != k:
                     for c in range(channels):
                         own[c, k], own[c, p] = own[c, p], own[c, k]
-        if channels >= _BLAS_CHANNELS:
-            _blas_node(True, transpose, f, n, ne, nr, own, ring, upper[u_ptr[node] : u_ptr[node + 1]], trsm, gemm)
+        if trsm is not None:  # many channels; with None (few) this branch is not even compiled
+            _blas_node(int(transpose), f, n, ne, nr, own, ring, upper[u_ptr[node] : u_ptr[node + 1]], trsm, gemm)
         elif transpose:
             for j in range(ne):
                 column = f[j * n : j * n + j + 1]
@@ -349,8 +381,8 @@ def _solve_up(
                         own[c, i] -= column[i] * value
                     for a in range(nr):
                         ring[c, a] -= column[ne + a] * value
-        x[:, own_at] = own
-        x[:, ring_at] = ring
+        _scatter(x, own_at, own)
+        _scatter(x, ring_at, ring)
 
 
 @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
@@ -384,16 +416,15 @@ def _solve_down(
     channels = x.shape[0]
     skipped = np.zeros(len(parent), np.bool_)
     solved = 0
-    box = np.array([np.iinfo(np.int64).max, -1, np.iinfo(np.int64).max, -1])
+    box = np.empty(4, np.int64)
+    box[0], box[1], box[2], box[3] = _NO_PIXEL, -1, _NO_PIXEL, -1
     for node in nodes:
         e0, q0 = e_ptr[node], r_ptr[node]
         ne, nr = e_ptr[node + 1] - e0, r_ptr[node + 1] - q0
         if parent[node] >= 0 and skipped[parent[node]]:
             skipped[node] = True
             continue
-        own_at = e_pix[e0 : e0 + ne]
-        ring_at = r_pix[q0 : q0 + nr]
-        ring = x[:, ring_at]
+        ring, _ = _gather(x, r_pix[q0 : q0 + nr], r_pix[:0])  # every pixel in its own place
         if tiny > 0 and not kept[node]:
             small = True
             for c in range(channels):
@@ -407,9 +438,9 @@ def _solve_down(
             continue
         n = ne + nr
         f = lower[l_ptr[node] : l_ptr[node + 1]]
-        own = x[:, own_at]
-        if channels >= _BLAS_CHANNELS:
-            _blas_node(False, transpose, f, n, ne, nr, own, ring, upper[u_ptr[node] : u_ptr[node + 1]], trsm, gemm)
+        own, own_at = _gather(x, e_pix[e0 : e0 + ne], e_pix[:0])
+        if trsm is not None:  # as in _solve_up
+            _blas_node(2 + int(transpose), f, n, ne, nr, own, ring, upper[u_ptr[node] : u_ptr[node + 1]], trsm, gemm)
         elif transpose:
             for j in range(ne):
                 column = f[j * n + ne : (j + 1) * n]
@@ -446,13 +477,14 @@ def _solve_down(
                 if p != k:
                     for c in range(channels):
                         own[c, k], own[c, p] = own[c, p], own[c, k]
-        x[:, own_at] = own
+        _scatter(x, own_at, own)
         for a in range(ne if boxed else 0):
             large = False
             for c in range(channels):
                 large |= abs(own[c, a]) >= tiny
             if large:
-                i, j = divmod(e_pix[e0 + a], width)
+                i = e_pix[e0 + a] // width
+                j = e_pix[e0 + a] - i * width
                 box[0], box[1], box[2], box[3] = min(box[0], i), max(box[1], i + 1), min(box[2], j), max(box[3], j + 1)
     return solved, box
 
@@ -565,9 +597,15 @@ class MultifrontalLU:
                 self._l_ptr,
                 self._u_ptr,
                 *self._factors,
-                *self._lapack[1:],
+                *self._blas(x),
             )
         return x
+
+    def _blas(self, x: np.ndarray) -> tuple:
+        """BLAS ``trsm`` and ``gemm`` for a solve pass on ``x``'s rows if there are enough of them
+        (:data:`_BLAS_CHANNELS`), else None twice: the passes' loops alone, a compiled version
+        without the BLAS calls (the whole engine's solves: about a second less to compile)."""
+        return self._lapack[1:] if x.shape[0] >= _BLAS_CHANNELS else (None, None)
 
     def _down(
         self,
@@ -597,7 +635,7 @@ class MultifrontalLU:
                 self._l_ptr,
                 self._u_ptr,
                 *self._factors,
-                *self._lapack[1:],
+                *self._blas(x),
             )
 
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:

@@ -119,7 +119,8 @@ def warm_up() -> float:
         for row in (20, 30):
             more = np.zeros(gray.shape, bool)
             more[row : row + 2, 10:40] = True
-            colorizer.update(Cues(more, np.where(more[..., None], (-20.0, 25.0), 0.0)))
+            result = colorizer.update(Cues(more, np.where(more[..., None], (-20.0, 25.0), 0.0)))
+    _to_rgba(result.rgb, np.zeros(gray.shape + (4,), np.uint8), 0, 0, *gray.shape)  # the page's pixels
     return time.perf_counter() - start
 
 
