@@ -576,7 +576,7 @@ def test_a_newcomers_first_screen_and_first_stroke(tmp_path, scan):
         process.wait(timeout=60)
 
 
-def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path):
+def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path, scan):
     # A colour photo: the page shows PSNR and ΔE2000 against it, asked for once the page rests on
     # a result, not after each of a run of strokes (their cost is a second of a core on a scan).
     from skimage import data
@@ -586,24 +586,24 @@ def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path):
     varcolor.write_image(image, resize(data.coffee() / 255.0, (200, 300, 3), order=1))
     process, url = start_studio(image, tmp_path)
     try:
-        with sync_api.sync_playwright() as playwright:
-            browser = launch(playwright)
-            asked = []
-            page = ready_page(
-                browser, url, ("request", lambda r: asked.append(r.url) if "/api/metrics" in r.url else None)
-            )
-            page.wait_for_timeout(2500)
-            asked.clear()
-            for k, row in enumerate((60, 120, 160)):
-                page.locator("#hex").fill(["#c83c3c", "#3c8cc8", "#50b050"][k])
-                draw(page, [(40, row), (120, row + 10)])
-                wait_for_result(page, 2 + k)
-            page.wait_for_function("() => document.getElementById('metrics').textContent.includes('PSNR')")
-            page.wait_for_timeout(2500)
-            # The last result's, once the page rested on it; one per result (3) before. A gap of
-            # 1.5 s between a result and the next stroke (a loaded machine) may ask once more.
-            assert 1 <= len(asked) < 3, asked
-            browser.close()
+        # The module's browser: a second Playwright beside the one the `scan` fixture holds open
+        # would find its event loop running.
+        asked = []
+        page = ready_page(
+            scan["browser"], url, ("request", lambda r: asked.append(r.url) if "/api/metrics" in r.url else None)
+        )
+        page.wait_for_timeout(2500)
+        asked.clear()
+        for k, row in enumerate((60, 120, 160)):
+            page.locator("#hex").fill(["#c83c3c", "#3c8cc8", "#50b050"][k])
+            draw(page, [(40, row), (120, row + 10)])
+            wait_for_result(page, 2 + k)
+        page.wait_for_function("() => document.getElementById('metrics').textContent.includes('PSNR')")
+        page.wait_for_timeout(2500)
+        # The last result's, once the page rested on it; one per result (3) before. A gap of
+        # 1.5 s between a result and the next stroke (a loaded machine) may ask once more.
+        assert 1 <= len(asked) < 3, asked
+        page.context.close()
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
