@@ -1471,3 +1471,28 @@ def test_the_live_view_gives_its_solves_memory_back_once_idle(tmp_path, monkeypa
         assert studio.live.published.version == studio.version and studio.live.published.error is None
     finally:
         studio.close()
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_big_photo_is_held_as_its_levels_until_its_full_gray_is_made(tmp_path, monkeypatch, bits):
+    """While the full gray is made (through the first strokes), the studio holds the photo's 8- or
+    16-bit levels, not a float copy (a 40 MP scan: 0.12 GB, not 0.48 in float32), and the gray
+    made from them is the one made from the photo read as floats, bit for bit."""
+    from varcolor.ui import studio as studio_module
+    from varcolor.ui.view import full_gray
+
+    rgb = np.random.default_rng(bits).random((60, 80, 3))
+    photo = tmp_path / "big.png"
+    varcolor.write_image(photo, rgb, bits=bits)
+    given = []
+    monkeypatch.setattr(
+        studio_module, "full_gray", lambda pixels, colour: given.append(pixels) or full_gray(pixels, colour)
+    )
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, preview_pixels=30 * 40, warm=False)
+    try:
+        studio.open_path(photo)
+        made = studio.image.view.gray
+        assert given[0].dtype == (np.uint8 if bits == 8 else np.uint16) and given[0].shape == (60, 80, 3)
+        assert np.array_equal(made, full_gray(varcolor.read_image(photo, np.float32), True))
+    finally:
+        studio.close()

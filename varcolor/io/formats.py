@@ -46,6 +46,7 @@ __all__ = [
     "encode_image",
     "check_writable",
     "to_levels",
+    "levels_to_float",
 ]
 
 #: The extensions of the image files read (folder runs, the studio, frame folders take these).
@@ -101,6 +102,7 @@ def read_image(
     *,
     max_pixels: int | None = MAX_PIXELS,
     gray_if_equal: bool = False,
+    levels: bool = False,
 ) -> np.ndarray:
     """Read an image file as floats in [0, 1], upright.
 
@@ -119,6 +121,10 @@ def read_image(
         An RGB image whose three channels are equal everywhere (a gray scan saved as RGB) comes
         back ``H×W``, one channel: a third of the memory (0.64 GB less for a 40 MP scan in
         float64), decided on the file's levels before any float image is made.
+    levels : bool
+        8- and 16-bit samples that need no conversion come back as the file's levels (``uint8``
+        or ``uint16``: :func:`levels_to_float` makes of them what ``dtype`` would have been), the
+        rest as floats of ``dtype``: a 40 MP 8-bit scan held in 0.12 GB, not 0.48 in float32.
 
     Returns
     -------
@@ -181,7 +187,10 @@ def read_image(
         raise InputError(f"{path}: cannot read image ({_reason(exc)})") from None
     if gray_if_equal and _equal_channels(pixels):
         pixels = pixels[..., 0]
-    image = _to_float(pixels, path, dtype)
+    if levels and pixels.dtype in (np.uint8, np.uint16) and (pixels.ndim == 2 or pixels.shape[2] in (3, 4)):
+        image = pixels
+    else:
+        image = _to_float(pixels, path, dtype)
     if orientation in _ORIENT:
         image = np.ascontiguousarray(_ORIENT[orientation](image))
     return image
@@ -489,14 +498,36 @@ def _to_float(pixels: np.ndarray, path: Path, dtype) -> np.ndarray:
         scale = 1.0
     else:
         raise InputError(f"{path}: unsupported sample type {pixels.dtype}")
+    if pixels.dtype in (np.uint8, np.uint16):
+        # Levels over their maximum are finite and in [0, 1] already: a check and a clip were two
+        # more passes over the image (1 to 2 s of a 40 MP stroke mask's read in a save).
+        return levels_to_float(pixels, dtype)
     # In place: one image of ``dtype``, not three (a 40 MP RGB scan's division and clip each took
     # another 0.96 GB in float64).
     image = pixels.astype(dtype)
     if scale != 1.0:
         image /= dtype(scale)
+    if pixels.dtype == np.bool_:
+        return image
     if not np.all(np.isfinite(image)):
         raise InputError(f"{path}: image has non-finite values")
     return np.clip(image, 0.0, 1.0, out=image)
+
+
+def levels_to_float(levels: np.ndarray, dtype: np.dtype | type = np.float64) -> np.ndarray:
+    """8- or 16-bit levels (``uint8``, ``uint16``) as floats of ``dtype`` in [0, 1]: the values
+    :func:`read_image` gives for them (``read_image(..., levels=True)`` and this are ``read_image``).
+
+    Parameters
+    ----------
+    levels : ndarray of uint8 or uint16
+        Samples, any shape.
+    dtype : numpy float dtype
+        Type of the returned array.
+    """
+    image = levels.astype(dtype)
+    image /= image.dtype.type(np.iinfo(levels.dtype).max)  # in place: one image of ``dtype``
+    return image
 
 
 def write_image(
