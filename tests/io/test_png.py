@@ -65,3 +65,14 @@ def test_write_image_of_a_big_image_by_bands(tmp_path, monkeypatch, bits):
     assert np.array_equal(_pypng_pixels(big), _pypng_pixels(small))
     assert np.array_equal(varcolor.read_image(tmp_path / "big.png"), varcolor.read_image(tmp_path / "small.png"))
     assert varcolor.io.image_profile(tmp_path / "big.png") == SRGB_ICC
+
+
+def test_a_level_asked_for_is_kept_by_bands(monkeypatch):
+    """encode_image's level (an IR's gray at 6) holds for a big PNG too; unasked, a big one is level 1."""
+    monkeypatch.setattr(formats, "BIG_PNG_PIXELS", 100)
+    calls = []
+    monkeypatch.setattr(formats, "write_png", lambda *a, **k: calls.append(k["level"]) or bands.write_png(*a, **k))
+    image = np.random.default_rng(0).random((20, 10))
+    six, default = formats.encode_image(image, png_level=6), formats.encode_image(image)
+    assert calls == [6, 1]
+    assert np.array_equal(_pypng_pixels(six), _pypng_pixels(default))

@@ -579,7 +579,7 @@ def encode_image(
     quality: int = 95,
     *,
     profile: bytes | None = None,
-    png_level: int = PNG_COMPRESS_LEVEL,
+    png_level: int | None = None,
 ) -> bytes:
     """The bytes of an image file (as :func:`write_image` would write them), for callers that
     publish it with other files as one unit (:func:`publish`); ``png_level``: zlib's level for an
@@ -597,8 +597,9 @@ def encode_image(
         JPEG quality.
     profile : bytes, optional
         An ICC profile to embed.
-    png_level : int
-        zlib's level for an 8-bit PNG.
+    png_level : int, optional
+        zlib's level for an 8-bit PNG or any from :data:`BIG_PNG_PIXELS`; default
+        :data:`PNG_COMPRESS_LEVEL`, or 1 from :data:`BIG_PNG_PIXELS`.
     """
     suffix = suffix.lower()
     pixels = _checked_pixels(Path(f"image{suffix}"), image, bits, profile)
@@ -687,9 +688,10 @@ def _encode(
     bits: int,
     quality: int,
     profile: bytes | None = None,
-    png_level: int = PNG_COMPRESS_LEVEL,
+    png_level: int | None = None,
 ) -> None:
-    """Encode ``pixels`` into ``target`` (a path or a binary file object), ``profile`` embedded."""
+    """Encode ``pixels`` into ``target`` (a path or a binary file object), ``profile`` embedded;
+    ``png_level`` None: :data:`PNG_COMPRESS_LEVEL`, or 1 for a big PNG (:data:`BIG_PNG_PIXELS`)."""
     big = suffix == ".png" and pixels.shape[0] * pixels.shape[1] >= BIG_PNG_PIXELS
     if suffix in (".tif", ".tiff"):
         tifffile.imwrite(
@@ -703,7 +705,7 @@ def _encode(
         with contextlib.ExitStack() as stack:
             f = target if hasattr(target, "write") else stack.enter_context(open(target, "wb"))
             if big:
-                write_png(f, pixels, level=1, profile=profile)
+                write_png(f, pixels, level=1 if png_level is None else png_level, profile=profile)
             else:
                 height, width = pixels.shape[:2]
                 planes = 1 if pixels.ndim == 2 else pixels.shape[2]
@@ -711,7 +713,11 @@ def _encode(
                     width, height, greyscale=planes == 1, alpha=planes == 4, bitdepth=16, icc=profile
                 ).write_array(f, pixels.reshape(-1))
     else:
-        kwargs = {"quality": quality} if suffix in JPEG_EXTENSIONS else {"compress_level": png_level}
+        kwargs = (
+            {"quality": quality}
+            if suffix in JPEG_EXTENSIONS
+            else {"compress_level": PNG_COMPRESS_LEVEL if png_level is None else png_level}
+        )
         if profile:
             kwargs["icc_profile"] = profile
         if suffix in JPEG_EXTENSIONS and pixels.ndim == 3 and pixels.shape[2] == 4:
