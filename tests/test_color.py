@@ -145,7 +145,7 @@ def test_chroma_to_rgb_paints_levels_band_by_band_as_the_writer_quantizes(monkey
     # the whole-image float painting (in and out of gamut, several bands, a ragged last one).
     lightness = color.rgb_to_lab(photo("astronaut", (64, 64)))[..., 0]
     ab = rng.uniform(-110, 110, (64, 64, 2))
-    monkeypatch.setattr(color, "_BAND_VALUES", 3 * 64 * 5)  # bands of 5 rows
+    monkeypatch.setattr(color, "_BAND_VALUES", 2 * 3 * 64 * 5)  # bands of 5 rows
     dtype = np.uint8 if bits == 8 else np.uint16
     for gamut in ("chroma", "clip"):
         expected = _quantize(color.chroma_to_rgb(lightness, ab, gamut), bits)

@@ -7,6 +7,8 @@ image as its same-lightness gray and colorizing it back never changes its lumina
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
 from skimage import color as skcolor
@@ -200,8 +202,10 @@ def _painted_in_bands(values, ab, gamut: str, out: np.ndarray | None, lightness_
         one = np.empty((1, 3), out.dtype)
         out[...] = _painted_in_bands(values[None], ab[None], gamut, one, lightness_of)[0]
         return out
-    rows = max(1, _BAND_VALUES // max(1, 3 * values[:1].size))
-    for start in range(0, values.shape[0], rows):
+    # Half the budget a band: two bands are painted at once.
+    rows = max(1, _BAND_VALUES // 2 // max(1, 3 * values[:1].size))
+
+    def paint(start: int) -> None:
         band = slice(start, start + rows)
         lightness = np.asarray(values[band], np.float64) if lightness_of is None else lightness_of(values[band])
         chroma = np.asarray(ab[band], np.float64)
@@ -209,6 +213,20 @@ def _painted_in_bands(values, ab, gamut: str, out: np.ndarray | None, lightness_
             to_levels(chroma_to_rgb(lightness, chroma, gamut), out[band])
         else:
             chroma_to_rgb(lightness, chroma, gamut, out=out[band])
+
+    starts = range(0, values.shape[0], rows)
+    paint(starts[0])  # the kernel compiled or loaded once, here, before any thread calls it
+    if len(starts) > 1 and numba.threading_layer() != "workqueue":
+        # Two bands at a time: one band's lightness, float copies and levels (NumPy, a core) beside
+        # the other's kernel (which gives the interpreter back): the kernel alone keeps both cores
+        # busy for only part of a band. Each band writes its own rows of ``out``. (numba's
+        # workqueue layer, used where neither TBB nor OpenMP is installed, aborts on parallel
+        # kernels launched from two threads at once: there the bands go one after another.)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(paint, starts[1:]))
+    else:
+        for start in starts[1:]:
+            paint(start)
     return out
 
 
@@ -280,7 +298,8 @@ def _largest_chroma_scale(lightness, a, b, white, matrix):
     return low
 
 
-@numba.njit(cache=True, parallel=True)
+# nogil: a big image is painted by bands in two threads (_painted_in_bands).
+@numba.njit(cache=True, parallel=True, nogil=True)
 def _lab_to_srgb(lightness, ab, white, matrix, shrink_chroma, out):
     for i in numba.prange(lightness.shape[0]):
         for j in range(lightness.shape[1]):

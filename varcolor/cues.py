@@ -408,7 +408,10 @@ class Cues:
         strokes, scaled = fit_to(strokes, strokes.shape[:2] if shape is None else tuple(shape), "the stroke mask")
         if strokes.shape[2] == 4 and np.any(strokes[..., 3] < 1):
             return cls._covered(strokes, edges, scaled)
-        mask = strokes[..., :3].max(axis=2) > _BLACK_LEVEL
+        # Compared, then the channels' answers joined: numpy's max over a last axis of 3 (a reduction
+        # striding over each pixel) took 2.6 s of a 40 MP mask, this 0.23 s (load 4), the same mask.
+        above = strokes[..., :3] > _BLACK_LEVEL
+        mask = above[..., 0] | above[..., 1] | above[..., 2]
         return cls._painted(mask, strokes, None, edges, scaled)
 
     @classmethod

@@ -515,3 +515,28 @@ def test_a_gray_scan_saved_as_rgb_reads_as_gray_when_asked(tmp_path, rng):
     rgba = np.concatenate([np.repeat(gray[..., None], 3, axis=2), np.full(gray.shape + (1,), 65535, np.uint16)], 2)
     tifffile.imwrite(tmp_path / "rgba.tif", rgba, photometric="rgb", extrasamples=["unassalpha"])
     assert varcolor.read_image(tmp_path / "rgba.tif", gray_if_equal=True).shape == gray.shape + (4,)  # alpha kept
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_levels_read_as_stored_and_made_floats_as_read_image_makes_them(tmp_path, bits, dtype):
+    from varcolor.io import levels_to_float
+
+    image = np.random.default_rng(bits).random((9, 7, 3))
+    path = tmp_path / "photo.png"
+    varcolor.write_image(path, image, bits=bits)
+    levels = varcolor.read_image(path, dtype, levels=True)
+    assert levels.dtype == (np.uint8 if bits == 8 else np.uint16)
+    assert np.array_equal(levels, np.round(np.clip(image, 0, 1) * (2**bits - 1)))
+    floats = levels_to_float(levels, dtype)
+    assert floats.dtype == dtype and np.array_equal(floats, varcolor.read_image(path, dtype))
+
+
+def test_levels_that_need_a_conversion_come_as_floats(tmp_path):
+    """A float TIFF has no levels: read_image(levels=True) gives its floats, as without."""
+    import tifffile
+
+    path = tmp_path / "float.tif"
+    tifffile.imwrite(path, np.random.default_rng(0).random((6, 5, 3)).astype(np.float32))
+    got = varcolor.read_image(path, np.float32, levels=True)
+    assert got.dtype == np.float32 and np.array_equal(got, varcolor.read_image(path, np.float32))

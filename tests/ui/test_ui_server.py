@@ -1471,3 +1471,65 @@ def test_the_live_view_gives_its_solves_memory_back_once_idle(tmp_path, monkeypa
         assert studio.live.published.version == studio.version and studio.live.published.error is None
     finally:
         studio.close()
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_big_photo_is_held_as_its_levels_until_its_full_gray_is_made(tmp_path, monkeypatch, bits):
+    """While the full gray is made (through the first strokes), the studio holds the photo's 8- or
+    16-bit levels, not a float copy (a 40 MP scan: 0.12 GB, not 0.48 in float32), and the gray
+    made from them is the one made from the photo read as floats, bit for bit."""
+    from varcolor.ui import studio as studio_module
+    from varcolor.ui.view import full_gray
+
+    rgb = np.random.default_rng(bits).random((60, 80, 3))
+    photo = tmp_path / "big.png"
+    varcolor.write_image(photo, rgb, bits=bits)
+    given = []
+    monkeypatch.setattr(
+        studio_module, "full_gray", lambda pixels, colour: given.append(pixels) or full_gray(pixels, colour)
+    )
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, preview_pixels=30 * 40, warm=False)
+    try:
+        studio.open_path(photo)
+        made = studio.image.view.gray
+        assert given[0].dtype == (np.uint8 if bits == 8 else np.uint16) and given[0].shape == (60, 80, 3)
+        assert np.array_equal(made, full_gray(varcolor.read_image(photo, np.float32), True))
+    finally:
+        studio.close()
+
+
+def test_rasterize_holds_no_second_mask():
+    """A save's full-resolution mask is drawn without copying the drawn picture back whole (a
+    40 MP scan's 0.12 GB): NumPy's memory at its peak within the mask's own plus a little (the
+    picture itself is Pillow's, not traced here), and the strips copy back every stroke's pixels."""
+    import tracemalloc
+
+    from PIL import Image, ImageDraw
+
+    from varcolor.ui.document import draw
+
+    doc = Document()
+    for y in (100, 900, 1700):
+        doc = doc.with_stroke({"tool": "brush", "rgb": [200, 80, 40], "width": 4, "path": [[100, y], [2400, y + 50]]})
+    rasterize(doc, (40, 40))
+    tracemalloc.start()
+    try:
+        mask = rasterize(doc, (2000, 2500))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.3 * mask.nbytes
+    # Against the strokes drawn on a Pillow picture of the whole mask, as one piece.
+    expected = np.zeros((2000, 2500, 3), np.uint8)
+    pen = Image.new("RGB", (2500, 2000))
+    draw_one = ImageDraw.Draw(pen)
+    for stroke in doc.strokes:
+        xy = [(x, y) for x, y in stroke["path"]]
+        draw_one.line(xy, fill=(200, 80, 40), width=4, joint="curve")
+        for x, y in {xy[0], xy[-1]}:
+            draw_one.ellipse((x - 1.5, y - 1.5, x + 1.5, y + 1.5), fill=(200, 80, 40))
+    expected[...] = np.asarray(pen)
+    assert np.array_equal(mask, expected)
+    partial = np.zeros((300, 300, 3), np.uint8)  # a box reaching past the mask's edge
+    draw(partial, doc.strokes[:1], [], (2000, 2500), (50, 50, 400, 400))
+    assert partial[:50].max() == 0 and partial[:, :50].max() == 0

@@ -6,6 +6,7 @@
   gate a folder run closes, removing the temporary files of killed runs, and which names are the
   same file (:func:`identity`, :func:`same_file`, :func:`inside`: by device and inode, one rule
   for the whole package);
+- :mod:`varcolor.io.png`: a big image's PNG deflated by bands on every core;
 - :mod:`varcolor.io.walk`: walking folders of images;
 - :mod:`varcolor.io.safe_json`: JSON from users and web pages (request bodies, session files,
   autosaves, points files) read within bounds, or refused in one line.
@@ -34,6 +35,7 @@ from .formats import (
     image_bits,
     image_profile,
     image_shape,
+    levels_to_float,
     read_image,
     to_levels,
     write_image,
@@ -53,6 +55,7 @@ __all__ = [
     "encode_image",
     "check_writable",
     "to_levels",
+    "levels_to_float",
     "walk_images",
     "atomic_path",
     "publish",

@@ -34,6 +34,7 @@ from scipy.ndimage import map_coordinates
 
 from ..color import chroma_to_rgb, lightness_of_gray, same_lightness_gray
 from ..errors import InputError
+from ..io import levels_to_float
 from ..memory import give_back_free_memory
 from ..methods import build_options
 from ..methods.base import Problem
@@ -73,15 +74,21 @@ def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
     Parameters
     ----------
     pixels : ndarray
-        ``H×W`` or ``H×W×C`` floats in [0, 1].
+        ``H×W`` or ``H×W×C`` floats in [0, 1], or 8- or 16-bit levels (each band made single
+        precision as :func:`~varcolor.io.read_image` makes it, so the gray is the same).
     colour : bool
         Whether the channels differ somewhere (else the first is the gray, as ``to_gray`` takes it).
     """
+
+    def floats(part: np.ndarray) -> np.ndarray:
+        return levels_to_float(part, np.float32) if part.dtype.kind == "u" else part
+
     if pixels.ndim == 2 or not colour:
-        return np.array(pixels if pixels.ndim == 2 else pixels[..., 0], np.float32)
+        first = pixels if pixels.ndim == 2 else pixels[..., 0]
+        return levels_to_float(first, np.float32) if first.dtype.kind == "u" else np.array(first, np.float32)
     out = np.empty(pixels.shape[:2], np.float32)
     for top in range(0, pixels.shape[0], GRAY_BAND):
-        out[top : top + GRAY_BAND] = same_lightness_gray(pixels[top : top + GRAY_BAND])
+        out[top : top + GRAY_BAND] = same_lightness_gray(floats(pixels[top : top + GRAY_BAND]))
     return out
 
 

@@ -1,0 +1,78 @@
+"""A big image's PNG written by bands on several threads: the same pixels any decoder reads."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import png
+import pytest
+from PIL import Image
+
+import varcolor
+from varcolor.io import formats
+from varcolor.io import png as bands
+from varcolor.profiles import SRGB_ICC
+
+
+def _pypng_pixels(data: bytes) -> np.ndarray:
+    """Every sample as pypng decodes it (an independent decoder, 8 and 16 bits)."""
+    width, height, rows, info = png.Reader(bytes=data).read_flat()
+    pixels = np.asarray(rows).reshape(height, width, info["planes"])
+    return pixels[..., 0] if info["planes"] == 1 else pixels
+
+
+@pytest.mark.parametrize("planes", [1, 2, 3, 4])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_bands_decode_to_the_same_pixels(monkeypatch, planes, dtype, threads):
+    monkeypatch.setattr(bands, "PNG_BAND_ROWS", 7)  # several bands, the last one short
+    rng = np.random.default_rng(planes)
+    shape = (45, 33) if planes == 1 else (45, 33, planes)
+    pixels = rng.integers(0, np.iinfo(dtype).max, shape, endpoint=True).astype(dtype)
+    pixels[:20] = pixels[:1]  # repeated rows: the deflate streams refer back within a band
+    buffer = io.BytesIO()
+    bands.write_png(buffer, pixels, threads=threads)
+    assert np.array_equal(_pypng_pixels(buffer.getvalue()), pixels)
+    if dtype == np.uint8 and planes != 2:
+        with Image.open(io.BytesIO(buffer.getvalue())) as im:
+            im.load()  # Pillow checks the chunks' CRCs and the zlib stream's adler32 as it reads
+            assert np.array_equal(np.asarray(im), pixels)
+
+
+def test_profile_kept():
+    buffer = io.BytesIO()
+    bands.write_png(buffer, np.zeros((4, 5, 3), np.uint8), profile=SRGB_ICC)
+    with Image.open(io.BytesIO(buffer.getvalue())) as im:
+        assert im.info["icc_profile"] == SRGB_ICC
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_write_image_of_a_big_image_by_bands(tmp_path, monkeypatch, bits):
+    """From BIG_PNG_PIXELS on, write_image deflates by bands (level 1): read back, the same levels
+    as Pillow's or pypng's file of the same image."""
+    monkeypatch.setattr(bands, "PNG_BAND_ROWS", 16)
+    rng = np.random.default_rng(bits)
+    image = rng.random((70, 40, 3))
+    varcolor.write_image(tmp_path / "small.png", image, bits=bits)
+    monkeypatch.setattr(formats, "BIG_PNG_PIXELS", 70 * 40)
+    calls = []
+    monkeypatch.setattr(formats, "write_png", lambda *a, **k: calls.append(k) or bands.write_png(*a, **k))
+    varcolor.write_image(tmp_path / "big.png", image, bits=bits, profile=SRGB_ICC)
+    assert calls and calls[0]["level"] == 1
+    big, small = (tmp_path / "big.png").read_bytes(), (tmp_path / "small.png").read_bytes()
+    assert big.count(b"IDAT") >= 5  # one a band, with the stream's header and checksum
+    assert np.array_equal(_pypng_pixels(big), _pypng_pixels(small))
+    assert np.array_equal(varcolor.read_image(tmp_path / "big.png"), varcolor.read_image(tmp_path / "small.png"))
+    assert varcolor.io.image_profile(tmp_path / "big.png") == SRGB_ICC
+
+
+def test_a_level_asked_for_is_kept_by_bands(monkeypatch):
+    """encode_image's level (an IR's gray at 6) holds for a big PNG too; unasked, a big one is level 1."""
+    monkeypatch.setattr(formats, "BIG_PNG_PIXELS", 100)
+    calls = []
+    monkeypatch.setattr(formats, "write_png", lambda *a, **k: calls.append(k["level"]) or bands.write_png(*a, **k))
+    image = np.random.default_rng(0).random((20, 10))
+    six, default = formats.encode_image(image, png_level=6), formats.encode_image(image)
+    assert calls == [6, 1]
+    assert np.array_equal(_pypng_pixels(six), _pypng_pixels(default))
