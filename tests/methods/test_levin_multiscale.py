@@ -547,3 +547,30 @@ def test_a_solve_afresh_drops_the_factorisation_under_way(monkeypatch):
     assert edited.info["engine"].get("coarse_refactor") != "adopted"
     fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
     assert np.abs(edited.ab - fresh.ab).max() <= 0.05
+
+
+def test_coarse_edits_are_not_refined_below_what_the_lift_shows(monkeypatch):
+    """The coarse grid's low-rank corrections stop at COARSE_REFINE_TOL, not at the options'
+    tol: the single-precision factors' rounding is left (no refinement pass), and the results
+    stay within 0.01 ab (the correction's own bound, UPDATE_BUDGET) of the refined ones and
+    within 0.05 ab of a fresh solve."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, ab = _grainy_strokes()
+
+    def edits():
+        colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+        colorizer.solve(cues)
+        return colorizer, [colorizer.update(added) for added in _strokes_in_turn(gray, ab, 3)]
+
+    colorizer, loose = edits()
+    assert colorizer.options.tol < levin_multiscale.COARSE_REFINE_TOL
+    assert all(edit.info["refinements"] == 0 for edit in loose)
+    assert all(colorizer.options.tol < edit.info["residual"] <= levin_multiscale.COARSE_REFINE_TOL for edit in loose)
+    monkeypatch.setattr(levin_multiscale, "COARSE_REFINE_TOL", colorizer.options.tol)
+    _, refined = edits()
+    assert all(edit.info["refinements"] >= 1 for edit in refined)
+    for a, b in zip(loose, refined):
+        assert np.abs(a.ab - b.ab).max() <= varcolor.interactive.UPDATE_BUDGET
+    fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+    assert np.abs(loose[-1].ab - fresh.ab).max() <= 0.05

@@ -90,6 +90,13 @@ REACH_PAD = 4
 #: MAX_HELD waits for them rather than factoring again itself: a 12 MP session's full coarse
 #: solve (1.3-3 s) came once every 8 strokes.
 REFACTOR_ABOVE = 0.5
+#: The coarse grid's low-rank corrections are refined past this relative residual, not the
+#: options' ``tol``: what is left, the single-precision factors' rounding and the changes the
+#: correction leaves out (within its bound, :data:`varcolor.interactive.UPDATE_BUDGET`), moved
+#: the coarse chroma by at most 0.006 ab when refined away (a 12 MP scan's edits: relative
+#: residuals 1e-6 to 3.3e-6), below what a lift shows (:data:`LIFT_BELOW`); the refinement, a
+#: pass through the coarse factors, took 0.15-0.67 s of such an edit's 0.6-2.2 s (load 4.7).
+COARSE_REFINE_TOL = 1e-5
 #: A closed region of fewer pixels is left to the band: a pocket the grain closes beside a stroke
 #: costs a solve and changes nothing the band did not (44 solves of 30,214 pixels at 4 MP with
 #: sparse scribbles, 24 of 17,667 with this; the disks' scores unchanged).
@@ -193,6 +200,7 @@ class LevinMultiscale(Method):
         coarse_plan = dataclasses.replace(self.solver_plan, method=Levin.name, shape=self.coarse_guide.shape)
         self.coarse = Levin(self.coarse_guide, options, plan=coarse_plan)
         self.updates = self.coarse.updater(options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
+        self.updates.refine_tol = COARSE_REFINE_TOL
         self.coarse_chroma: np.ndarray | None = None
         # The last solve's cues (raster indices, values) and each tile's correction: what an
         # edit's corrections reuse.
@@ -587,6 +595,7 @@ class _Refactor:
         self.updates = None
         space, targets_at = engine.options.space, engine.updates.targets_at
         self._make_updates = lambda: self.coarse.updater(space, targets_at)
+        self._refine_tol = engine.updates.refine_tol
         self._thread = threading.Thread(target=self._run, name="varcolor-coarse-refactor", daemon=True)
         self._thread.start()
 
@@ -595,6 +604,7 @@ class _Refactor:
         try:
             chroma, _ = self.coarse.solve(Problem(self.held, self.targets, None, None), None)
             updates = self._make_updates()
+            updates.refine_tol = self._refine_tol
             updates.rebase(chroma, self.held, self.targets)
         except Exception:  # noqa: BLE001 - the edit that needs a full solve makes it, and says why
             return
