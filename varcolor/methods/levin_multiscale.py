@@ -264,7 +264,7 @@ class LevinMultiscale(Method):
         self.updates.forget()
         self.coarse.reset()
         self.coarse_chroma = None
-        self._refactor = None  # a factorisation under way finishes in its thread, unread
+        self._drop_refactor()
         self._last_cues, self._kept, self._drift, self._lifted, self._band = None, {}, {}, None, None
 
     def solve(self, problem: Problem, x0):
@@ -294,7 +294,7 @@ class LevinMultiscale(Method):
             else:
                 report = {"full_solve": why}
         if coarse is None:
-            self._refactor = None
+            self._drop_refactor()
             self.coarse.reset()
             coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), None)
             report = {**solved, **report}
@@ -313,6 +313,7 @@ class LevinMultiscale(Method):
         if refactor is not None:
             engine["coarse_refactor"] = refactor
         if factor == 1:
+            self._go_ahead()
             return coarse, {**report, "engine": engine}
         start = time.perf_counter()
         chroma, moved = self._lift(coarse, edited, _precision(problem))
@@ -326,6 +327,7 @@ class LevinMultiscale(Method):
             report["changed"] = _windows(moved > 0, self.factor, boxes, self.guide.shape)  # 0: not changed
             engine["lifted_blocks"] = int(np.count_nonzero(moved > 0))
         report.update(engine=engine)
+        self._go_ahead()
         return chroma, report
 
     def _adopt(self, wait: bool) -> str | None:
@@ -336,6 +338,7 @@ class LevinMultiscale(Method):
         pending = self._refactor
         if pending is None or not (wait or pending.done()):
             return None
+        pending.go.set()  # (an edit that started it and failed before letting it go)
         pending.join()
         self._refactor = None
         if pending.updates is None or pending.updates.base is None:
@@ -345,6 +348,20 @@ class LevinMultiscale(Method):
         pending.updates.fresh_seconds = self.updates.fresh_seconds
         self.coarse, self.updates = pending.coarse, pending.updates
         return "adopted"
+
+    def _drop_refactor(self) -> None:
+        """Forget the factorisation in the background: one not begun does not begin, one under
+        way finishes in its thread, unread."""
+        if self._refactor is not None:
+            self._refactor.cancelled = True
+            self._refactor.go.set()
+            self._refactor = None
+
+    def _go_ahead(self) -> None:
+        """Let a factorisation started in this solve begin, now that its lift and corrections
+        are done: they had the cores to themselves."""
+        if self._refactor is not None:
+            self._refactor.go.set()
 
     def _factor_ahead(self, report: dict, held: np.ndarray, targets: np.ndarray) -> str | None:
         """After a low-rank edit whose correction holds more than :data:`REFACTOR_ABOVE` of
@@ -585,7 +602,8 @@ class _Refactor:
     a new coarse :class:`~varcolor.methods.levin.Levin` solved, and its low-rank updates based on
     that solve (:attr:`updates`, None where it failed). The thread reads only its own copies and
     the coarse gray, and writes only its own objects: the edits in the foreground go on with the
-    old factors until :meth:`LevinMultiscale._adopt` takes these, after :meth:`join`. It runs
+    old factors until :meth:`LevinMultiscale._adopt` takes these, after :meth:`join`. It begins
+    once the edit that started it has lifted and corrected its chroma (:attr:`go`), and runs
     numba's kernels (and the multifrontal LU's) on one thread of its own: the other core is the
     edits'."""
 
@@ -596,10 +614,15 @@ class _Refactor:
         space, targets_at = engine.options.space, engine.updates.targets_at
         self._make_updates = lambda: self.coarse.updater(space, targets_at)
         self._refine_tol = engine.updates.refine_tol
+        self.go = threading.Event()  # set once the edit that started it has its chroma
+        self.cancelled = False
         self._thread = threading.Thread(target=self._run, name="varcolor-coarse-refactor", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        self.go.wait()
+        if self.cancelled:
+            return
         numba.set_num_threads(1)  # this thread's own count: the multifrontal LU maps in it, in turn
         try:
             chroma, _ = self.coarse.solve(Problem(self.held, self.targets, None, None), None)
