@@ -200,7 +200,8 @@ class LevinMultiscale(Method):
         coarse_plan = dataclasses.replace(self.solver_plan, method=Levin.name, shape=self.coarse_guide.shape)
         self.coarse = Levin(self.coarse_guide, options, plan=coarse_plan)
         self.updates = self.coarse.updater(options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
-        self.updates.refine_tol = COARSE_REFINE_TOL
+        if self.factor > 1:  # (at 1 the coarse solve is the result: it lands on tol, as levin's does)
+            self.updates.refine_tol = COARSE_REFINE_TOL
         self.coarse_chroma: np.ndarray | None = None
         # The last solve's cues (raster indices, values) and each tile's correction: what an
         # edit's corrections reuse.
