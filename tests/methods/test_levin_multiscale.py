@@ -574,3 +574,32 @@ def test_coarse_edits_are_not_refined_below_what_the_lift_shows(monkeypatch):
         assert np.abs(a.ab - b.ab).max() <= varcolor.interactive.UPDATE_BUDGET
     fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
     assert np.abs(loose[-1].ab - fresh.ab).max() <= 0.05
+
+
+def test_adopted_factors_are_priced_as_the_edits_ran(monkeypatch):
+    """Factors made in the thread, slowly (here their factorisation's time reads 1000 × what it
+    took, as a thread on one busy core can take long): the edits after their adoption are still
+    priced by what edits took in the foreground, and stay low-rank corrections, not fresh solves
+    priced against the thread's time."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 60)
+    run_first = levin_multiscale._Refactor._run
+
+    def slow(self):
+        solve = self.coarse.solve
+
+        def timed(*arguments):
+            out = solve(*arguments)
+            self.coarse.factors.setup_seconds *= 1000
+            return out
+
+        self.coarse.solve = timed
+        run_first(self)
+
+    monkeypatch.setattr(levin_multiscale._Refactor, "_run", slow)
+    gray, cues, ab = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    colorizer.solve(cues)
+    edits = [colorizer.update(added) for added in _strokes_in_turn(gray, ab, 8)]
+    assert "adopted" in [edit.info["engine"].get("coarse_refactor") for edit in edits]
+    assert [edit.info["engine"]["coarse_update"] for edit in edits] == ["low-rank"] * len(edits)
