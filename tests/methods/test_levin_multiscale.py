@@ -603,3 +603,34 @@ def test_adopted_factors_are_priced_as_the_edits_ran(monkeypatch):
     edits = [colorizer.update(added) for added in _strokes_in_turn(gray, ab, 8)]
     assert "adopted" in [edit.info["engine"].get("coarse_refactor") for edit in edits]
     assert [edit.info["engine"]["coarse_update"] for edit in edits] == ["low-rank"] * len(edits)
+
+
+def test_a_failed_background_factorisation_leaves_the_edit_to_factor(monkeypatch):
+    """The thread's factorisation fails (out of memory, say): nothing is adopted, and the edit
+    that needs a full coarse solve makes it itself and says why; its result is the fresh
+    solve's."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 60)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+
+    run_first = levin_multiscale._Refactor._run
+
+    def failing(self):
+        def refused(*arguments):
+            raise MemoryError("no room for a second coarse LU")
+
+        self.coarse.solve = refused
+        run_first(self)
+
+    monkeypatch.setattr(levin_multiscale._Refactor, "_run", failing)
+    gray, cues, ab = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    colorizer.solve(cues)
+    edits = [colorizer.update(added) for added in _strokes_in_turn(gray, ab, 8)]
+    reports = [edit.info["engine"] for edit in edits]
+    assert "started" in [report.get("coarse_refactor") for report in reports]
+    assert "adopted" not in [report.get("coarse_refactor") for report in reports]
+    full = [edit for edit in edits if edit.info["engine"]["coarse_update"] == "fresh"]
+    assert full and all("held pixels" in edit.info["full_solve"] for edit in full)
+    fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+    assert np.abs(edits[-1].ab - fresh.ab).max() <= 0.05
