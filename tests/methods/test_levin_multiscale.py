@@ -450,13 +450,13 @@ def _strokes_in_turn(gray, ab, count, seed=9):
         yield stroke(gray.shape, slice(top, top + 3), slice(left, left + 40), tuple(ab[top + 1, left + 20]))
 
 
-def _session(monkeypatch, background: bool, count: int = 8):
+def _session(monkeypatch, background: bool = True, count: int = 8, compare: bool = False):
     """A grainy scene's first solve, then ``count`` strokes added in turn with few held pixels
-    allowed (MAX_HELD 60: the coarse grid's low-rank correction fills after about three): each
-    edit's result and its engine report."""
+    allowed (MAX_HELD 60: the coarse grid's low-rank correction fills after about three): the
+    colorizer and each edit's result (``compare``: edits priced against a fresh solve)."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
     monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 60)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", compare)
     monkeypatch.setattr(levin_multiscale.LevinMultiscale, "background", background)
     gray, cues, ab = _grainy_strokes()
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
@@ -465,12 +465,23 @@ def _session(monkeypatch, background: bool, count: int = 8):
     return gray, colorizer, edits
 
 
+def _thread_solves(monkeypatch, wrap) -> None:
+    """The background factorisation's coarse solve replaced by ``wrap(solve, refactor)``."""
+    run_first = levin_multiscale._Refactor._run
+
+    def run(self):
+        self.coarse.solve = wrap(self.coarse.solve, self)
+        run_first(self)
+
+    monkeypatch.setattr(levin_multiscale._Refactor, "_run", run)
+
+
 def test_the_coarse_grid_is_factored_again_in_the_background_not_in_an_edit(monkeypatch):
     """As held pixels add up, the coarse grid is factored again in a thread and a later edit
     adopts those factors: no edit of the sequence factors the coarse grid itself (the
     synchronous path does, once its correction is full), and every result is within the
     engine's 0.05 ab of a fresh solve of the same cues, as the synchronous path's are."""
-    gray, colorizer, edits = _session(monkeypatch, background=True)
+    gray, colorizer, edits = _session(monkeypatch)
     reports = [edit.info["engine"] for edit in edits]
     assert all(report["coarse_update"] == "low-rank" for report in reports), [r["coarse_update"] for r in reports]
     assert "adopted" in [report.get("coarse_refactor") for report in reports]
@@ -581,26 +592,17 @@ def test_adopted_factors_are_priced_as_the_edits_ran(monkeypatch):
     took, as a thread on one busy core can take long): the edits after their adoption are still
     priced by what edits took in the foreground, and stay low-rank corrections, not fresh solves
     priced against the thread's time."""
-    monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 60)
-    run_first = levin_multiscale._Refactor._run
 
-    def slow(self):
-        solve = self.coarse.solve
-
+    def slow(solve, refactor):
         def timed(*arguments):
             out = solve(*arguments)
-            self.coarse.factors.setup_seconds *= 1000
+            refactor.coarse.factors.setup_seconds *= 1000
             return out
 
-        self.coarse.solve = timed
-        run_first(self)
+        return timed
 
-    monkeypatch.setattr(levin_multiscale._Refactor, "_run", slow)
-    gray, cues, ab = _grainy_strokes()
-    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
-    colorizer.solve(cues)
-    edits = [colorizer.update(added) for added in _strokes_in_turn(gray, ab, 8)]
+    _thread_solves(monkeypatch, slow)
+    _, _, edits = _session(monkeypatch, compare=True)
     assert "adopted" in [edit.info["engine"].get("coarse_refactor") for edit in edits]
     assert [edit.info["engine"]["coarse_update"] for edit in edits] == ["low-rank"] * len(edits)
 
@@ -609,24 +611,15 @@ def test_a_failed_background_factorisation_leaves_the_edit_to_factor(monkeypatch
     """The thread's factorisation fails (out of memory, say): nothing is adopted, and the edit
     that needs a full coarse solve makes it itself and says why; its result is the fresh
     solve's."""
-    monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 60)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
 
-    run_first = levin_multiscale._Refactor._run
-
-    def failing(self):
+    def failing(solve, refactor):
         def refused(*arguments):
             raise MemoryError("no room for a second coarse LU")
 
-        self.coarse.solve = refused
-        run_first(self)
+        return refused
 
-    monkeypatch.setattr(levin_multiscale._Refactor, "_run", failing)
-    gray, cues, ab = _grainy_strokes()
-    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
-    colorizer.solve(cues)
-    edits = [colorizer.update(added) for added in _strokes_in_turn(gray, ab, 8)]
+    _thread_solves(monkeypatch, failing)
+    gray, colorizer, edits = _session(monkeypatch)
     reports = [edit.info["engine"] for edit in edits]
     assert "started" in [report.get("coarse_refactor") for report in reports]
     assert "adopted" not in [report.get("coarse_refactor") for report in reports]
