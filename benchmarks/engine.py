@@ -1110,6 +1110,10 @@ def targets_report(record: dict) -> str:
 EDIT12_TARGET_SECONDS = 1.0
 #: Its scene: kodim05 upscaled to 12 MP with film grain, 80 strokes, then this many new ones.
 EDIT12_MEGAPIXELS, EDIT12_EDITS = 12.0, 10
+#: Seconds between one edit's result and the next stroke (not timed): a user draws the next
+#: stroke, 200-600 px, in about that (the studio and Krita Live send a stroke once it is drawn).
+#: The engine works ahead in that time (the coarse grid factored again in a thread).
+EDIT12_PAUSE = 1.0
 
 
 def _edits12_scene(megapixels: float, strokes: int, seed: int = 0):
@@ -1177,6 +1181,7 @@ def edits12_session(task: dict, queue) -> None:
     steps = []
     for drawn in strokes:
         more = _stroke_cues([drawn], gray.shape)  # what the caller hands over: not timed
+        time.sleep(task.get("pause", EDIT12_PAUSE))  # the user drawing it
         start = time.perf_counter()
         result = colorizer.update(more)
         seconds = time.perf_counter() - start
@@ -1191,6 +1196,7 @@ def edits12_session(task: dict, queue) -> None:
                 **{k: engine.get(k) for k in ("coarse_seconds", "lift_seconds", "correct_seconds", "lifted_blocks")},
                 "tiles": engine.get("tiles"),
                 "blocks": int(np.prod(engine.get("coarse_shape", [0]))),
+                "refactor": engine.get("coarse_refactor"),
             }
         )
     load.append(os.getloadavg()[0])
@@ -1220,8 +1226,10 @@ def edits12_report(row: dict) -> str:
         "",
         f"A {row['shape'][1]}×{row['shape'][0]} grainy scan (kodim05 upscaled, grain σ = 4/255) with "
         f"{SPARSE_STROKES} strokes ({row['cues']:,} cue pixels), first solve {row['first_seconds']:.1f} s; then "
-        f"{len(row['steps'])} new strokes, each given to `Colorizer.update` (default engine). Load (1-minute) "
-        f"{row['load'][0]:.1f} before, {row['load'][1]:.1f} after.",
+        f"{len(row['steps'])} new strokes, each given to `Colorizer.update` (default engine) "
+        f"{row.get('pause', 0.0):g} s after the last result (the user drawing it). Load (1-minute) "
+        f"{row['load'][0]:.1f} before, {row['load'][1]:.1f} after. *coarse*: the coarse grid's edit "
+        "(*started*: its factorisation again in a thread, *adopted*: those factors taken).",
         "",
         "| edit | seconds | path | coarse | lift | correct | paint | blocks moved | tiles solved |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
@@ -1231,8 +1239,9 @@ def edits12_report(row: dict) -> str:
             step["lifted_blocks"] / step["blocks"] if step.get("lifted_blocks") is not None and step["blocks"] else None
         )
         parts = [step.get(name) for name in ("coarse_seconds", "lift_seconds", "correct_seconds", "paint_seconds")]
+        refactor = f" ({step['refactor']})" if step.get("refactor") else ""
         lines.append(
-            f"| {k} | {step['seconds']:.2f} | {step['path']} | "
+            f"| {k} | {step['seconds']:.2f} | {step['path']}{refactor} | "
             + " | ".join("–" if v is None else f"{v:.2f}" for v in parts)
             + f" | {'–' if share is None else f'{share:.1%}'} | {step.get('tiles', '–')} |"
         )
@@ -1277,9 +1286,9 @@ def targets(out: Path, timeout: float, gains_path: Path, parts: list[str]) -> in
     return 0
 
 
-def edits12(out: Path, timeout: float, method: str | None) -> int:
+def edits12(out: Path, timeout: float, method: str | None, pause: float = EDIT12_PAUSE) -> int:
     """Run the edits mode in a fresh process; print and write ``engine_edits12.json`` / ``.md``."""
-    task = {"megapixels": EDIT12_MEGAPIXELS, "edits": EDIT12_EDITS, "method": method}
+    task = {"megapixels": EDIT12_MEGAPIXELS, "edits": EDIT12_EDITS, "method": method, "pause": pause}
     row = run(edits12_session, task, timeout)
     text = edits12_report(row)
     meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version()}
@@ -1326,6 +1335,12 @@ def main(argv=None) -> int:
         "--edits12", action="store_true", help="12 MP edits through Colorizer against the 1 s target (alone)"
     )
     parser.add_argument(
+        "--pause",
+        type=float,
+        default=EDIT12_PAUSE,
+        help="--edits12: seconds between a result and the next stroke (default %(default)s)",
+    )
+    parser.add_argument(
         "--gains",
         default=str(HERE / "results" / "multiscale_targets.json"),
         help="a multiscale.py result whose gains over the exact solve the targets list (default: %(default)s)",
@@ -1356,7 +1371,7 @@ def main(argv=None) -> int:
         print(f"engine: error: {SHARED / 'kodak'}: no such folder", file=sys.stderr)
         return 2
     if args.edits12:
-        return edits12(out, args.timeout, args.method)
+        return edits12(out, args.timeout, args.method, args.pause)
     if args.profile:
         if args.profile not in PATTERNS:
             print(f"engine: error: --profile: choose from {', '.join(PATTERNS)}", file=sys.stderr)

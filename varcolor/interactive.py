@@ -55,6 +55,9 @@ class Updates:
         self.base: tuple[LowRankUpdater, np.ndarray, np.ndarray] | None = None
         self.fresh_seconds = np.inf
         self.margin = 16  # where the next windowed update starts (its last accepted margin, less a step)
+        #: The relative residual past which a low-rank correction is refined (None: the method's
+        #: ``tol``); set by a caller that needs less than a solve's accuracy.
+        self.refine_tol: float | None = None
 
     def forget(self) -> None:
         self.base = None
@@ -72,7 +75,7 @@ class Updates:
                 UPDATE_TINY * self.scale,
                 UPDATE_BUDGET * self.scale,
                 MAX_HELD,
-                refine_tol=self.method.options.tol,
+                refine_tol=self.method.options.tol if self.refine_tol is None else self.refine_tol,
             )
         except ValueError:  # every pixel a cue: no unknowns to hold
             return

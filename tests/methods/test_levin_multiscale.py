@@ -4,6 +4,8 @@ Each test holds the engine to an independent expectation: the exact solve (``lev
 tested against the authors' code in test_levin.py), an analytic case, or a property of Levin's
 system (a constant is a solution; cues are held exactly)."""
 
+import threading
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -438,3 +440,190 @@ def test_a_sequence_of_edits_stays_within_the_bound_and_undoes_exactly(monkeypat
         undone = colorizer.undo()
     assert colorizer.cues.count == cues.count
     assert np.abs(undone.ab - first.ab).max() <= 0.05
+
+
+def _strokes_in_turn(gray, ab, count, seed=9):
+    """``count`` strokes of the photo's own colours, 3×40 px, at random places."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        top, left = rng.integers(0, gray.shape[0] - 10), rng.integers(0, gray.shape[1] - 45)
+        yield stroke(gray.shape, slice(top, top + 3), slice(left, left + 40), tuple(ab[top + 1, left + 20]))
+
+
+def _session(monkeypatch, background: bool = True, count: int = 8, compare: bool = False):
+    """A grainy scene's first solve, then ``count`` strokes added in turn with few held pixels
+    allowed (MAX_HELD 60: the coarse grid's low-rank correction fills after about three): the
+    colorizer and each edit's result (``compare``: edits priced against a fresh solve)."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 60)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", compare)
+    monkeypatch.setattr(levin_multiscale.LevinMultiscale, "background", background)
+    gray, cues, ab = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    colorizer.solve(cues)
+    edits = [colorizer.update(added) for added in _strokes_in_turn(gray, ab, count)]
+    return gray, colorizer, edits
+
+
+def _thread_solves(monkeypatch, wrap) -> None:
+    """The background factorisation's coarse solve replaced by ``wrap(solve, refactor)``."""
+    run_first = levin_multiscale._Refactor._run
+
+    def run(self):
+        self.coarse.solve = wrap(self.coarse.solve, self)
+        run_first(self)
+
+    monkeypatch.setattr(levin_multiscale._Refactor, "_run", run)
+
+
+def test_the_coarse_grid_is_factored_again_in_the_background_not_in_an_edit(monkeypatch):
+    """As held pixels add up, the coarse grid is factored again in a thread and a later edit
+    adopts those factors: no edit of the sequence factors the coarse grid itself (the
+    synchronous path does, once its correction is full), and every result is within the
+    engine's 0.05 ab of a fresh solve of the same cues, as the synchronous path's are."""
+    gray, colorizer, edits = _session(monkeypatch)
+    reports = [edit.info["engine"] for edit in edits]
+    assert all(report["coarse_update"] == "low-rank" for report in reports), [r["coarse_update"] for r in reports]
+    assert "adopted" in [report.get("coarse_refactor") for report in reports]
+    _, synchronous, same_edits = _session(monkeypatch, background=False)
+    assert "fresh" in [edit.info["engine"]["coarse_update"] for edit in same_edits]  # what it spares
+    np.testing.assert_array_equal(synchronous.cues.mask, colorizer.cues.mask)
+    fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+    assert np.abs(edits[-1].ab - fresh.ab).max() <= 0.05
+    assert np.abs(edits[-1].ab - same_edits[-1].ab).max() <= 0.05
+
+
+def test_edits_and_undos_while_the_background_factorisation_runs(monkeypatch):
+    """Attack the thread: quick strokes and undos while the coarse grid's factorisation is held
+    back in its thread (started for cues that the undos then remove), then let it finish. Each
+    result stays within 0.05 ab of a fresh solve of its cues, the new factors are adopted (their
+    strokes undone: released pixels), and undoing everything comes back to the first result."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 200)
+    monkeypatch.setattr(levin_multiscale, "REFACTOR_ABOVE", 0.1)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    release = threading.Event()
+    run_first = levin_multiscale._Refactor._run
+
+    def held_back(self):
+        release.wait(30)
+        run_first(self)
+
+    monkeypatch.setattr(levin_multiscale._Refactor, "_run", held_back)
+    gray, cues, ab = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    first = colorizer.solve(cues)
+    strokes = list(_strokes_in_turn(gray, ab, 6, seed=3))
+    started = []
+    for k, added in enumerate(strokes[:4]):
+        edited = colorizer.update(added)
+        started.append(edited.info["engine"].get("coarse_refactor"))
+        if k in (1, 2):
+            edited = colorizer.undo()
+        fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+        assert np.abs(edited.ab - fresh.ab).max() <= 0.05, k
+    assert "started" in started and colorizer.engine._refactor is not None
+    pending = colorizer.engine._refactor
+    release.set()
+    pending.join()
+    undone = colorizer.undo()  # past the cues the factorisation was made for: its pixels released
+    assert undone.info["engine"].get("coarse_refactor") == "adopted"
+    assert undone.info["engine"]["coarse_update"] == "low-rank"
+    fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+    assert np.abs(undone.ab - fresh.ab).max() <= 0.05
+    for added in strokes[4:]:
+        edited = colorizer.update(added)
+        fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+        assert np.abs(edited.ab - fresh.ab).max() <= 0.05
+    while colorizer._undo:
+        last = colorizer.undo()
+    np.testing.assert_array_equal(colorizer.cues.mask, cues.mask)
+    assert np.abs(last.ab - first.ab).max() <= 0.05
+
+
+def test_a_solve_afresh_drops_the_factorisation_under_way(monkeypatch):
+    """``solve(reuse=False)`` forgets the coarse factors, and the ones being made in the
+    background with them: a later edit does not adopt factors of cues from before."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(levin_multiscale, "REFACTOR_ABOVE", 0.0)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, ab = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    colorizer.solve(cues)
+    added = next(_strokes_in_turn(gray, ab, 1))
+    assert colorizer.update(added).info["engine"]["coarse_refactor"] == "started"
+    colorizer.solve(cues, reuse=False)
+    assert colorizer.engine._refactor is None
+    edited = colorizer.update(added)
+    assert edited.info["engine"].get("coarse_refactor") != "adopted"
+    fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+    assert np.abs(edited.ab - fresh.ab).max() <= 0.05
+
+
+def test_coarse_edits_are_not_refined_below_what_the_lift_shows(monkeypatch):
+    """The coarse grid's low-rank corrections stop at COARSE_REFINE_TOL, not at the options'
+    tol: the single-precision factors' rounding is left (no refinement pass), and the results
+    stay within 0.01 ab (the correction's own bound, UPDATE_BUDGET) of the refined ones and
+    within 0.05 ab of a fresh solve."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, ab = _grainy_strokes()
+
+    def edits():
+        colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+        colorizer.solve(cues)
+        return colorizer, [colorizer.update(added) for added in _strokes_in_turn(gray, ab, 3)]
+
+    colorizer, loose = edits()
+    assert colorizer.options.tol < levin_multiscale.COARSE_REFINE_TOL
+    assert all(edit.info["refinements"] == 0 for edit in loose)
+    assert all(colorizer.options.tol < edit.info["residual"] <= levin_multiscale.COARSE_REFINE_TOL for edit in loose)
+    monkeypatch.setattr(levin_multiscale, "COARSE_REFINE_TOL", colorizer.options.tol)
+    _, refined = edits()
+    assert all(edit.info["refinements"] >= 1 for edit in refined)
+    for a, b in zip(loose, refined):
+        assert np.abs(a.ab - b.ab).max() <= varcolor.interactive.UPDATE_BUDGET
+    fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+    assert np.abs(loose[-1].ab - fresh.ab).max() <= 0.05
+
+
+def test_adopted_factors_are_priced_as_the_edits_ran(monkeypatch):
+    """Factors made in the thread, slowly (here their factorisation's time reads 1000 × what it
+    took, as a thread on one busy core can take long): the edits after their adoption are still
+    priced by what edits took in the foreground, and stay low-rank corrections, not fresh solves
+    priced against the thread's time."""
+
+    def slow(solve, refactor):
+        def timed(*arguments):
+            out = solve(*arguments)
+            refactor.coarse.factors.setup_seconds *= 1000
+            return out
+
+        return timed
+
+    _thread_solves(monkeypatch, slow)
+    _, _, edits = _session(monkeypatch, compare=True)
+    assert "adopted" in [edit.info["engine"].get("coarse_refactor") for edit in edits]
+    assert [edit.info["engine"]["coarse_update"] for edit in edits] == ["low-rank"] * len(edits)
+
+
+def test_a_failed_background_factorisation_leaves_the_edit_to_factor(monkeypatch):
+    """The thread's factorisation fails (out of memory, say): nothing is adopted, and the edit
+    that needs a full coarse solve makes it itself and says why; its result is the fresh
+    solve's."""
+
+    def failing(solve, refactor):
+        def refused(*arguments):
+            raise MemoryError("no room for a second coarse LU")
+
+        return refused
+
+    _thread_solves(monkeypatch, failing)
+    gray, colorizer, edits = _session(monkeypatch)
+    reports = [edit.info["engine"] for edit in edits]
+    assert "started" in [report.get("coarse_refactor") for report in reports]
+    assert "adopted" not in [report.get("coarse_refactor") for report in reports]
+    full = [edit for edit in edits if edit.info["engine"]["coarse_update"] == "fresh"]
+    assert full and all("held pixels" in edit.info["full_solve"] for edit in full)
+    fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
+    assert np.abs(edits[-1].ab - fresh.ab).max() <= 0.05

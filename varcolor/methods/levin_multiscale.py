@@ -21,15 +21,19 @@ is ``levin`` itself.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numba
 import numpy as np
 
+from .. import interactive
 from ..buffers import Spares
 from ..errors import InputError
 from ..fields import option
+from ..kernels import threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -80,6 +84,20 @@ REACH_STEP = 0.03
 #: Pixels solved around a closed region: across its edge, so that what holds it lies outside,
 #: where the exact system couples weakly to it (the edge's own pixels).
 REACH_PAD = 4
+#: After an edit whose coarse low-rank correction holds more than this share of
+#: :data:`varcolor.interactive.MAX_HELD` pixels, the coarse grid is factored again for its cues in
+#: a thread of its own (:class:`_Refactor`), while the next edits go on correcting the old
+#: factors; an edit then adopts the new factors, corrected for what changed since. An edit past
+#: MAX_HELD waits for them rather than factoring again itself: a 12 MP session's full coarse
+#: solve (1.3-3 s) came once every 8 strokes.
+REFACTOR_ABOVE = 0.5
+#: The coarse grid's low-rank corrections are refined past this relative residual, not the
+#: options' ``tol``: what is left, the single-precision factors' rounding and the changes the
+#: correction leaves out (within its bound, :data:`varcolor.interactive.UPDATE_BUDGET`), moved
+#: the coarse chroma by at most 0.006 ab when refined away (a 12 MP scan's edits: relative
+#: residuals 1e-6 to 3.3e-6), below what a lift shows (:data:`LIFT_BELOW`); the refinement, a
+#: pass through the coarse factors, took 0.15-0.67 s of such an edit's 0.6-2.2 s (load 4.7).
+COARSE_REFINE_TOL = 1e-5
 #: A closed region of fewer pixels is left to the band: a pocket the grain closes beside a stroke
 #: costs a solve and changes nothing the band did not (44 solves of 30,214 pixels at 4 MP with
 #: sparse scribbles, 24 of 17,667 with this; the disks' scores unchanged).
@@ -170,6 +188,9 @@ class LevinMultiscale(Method):
     symmetric = False
     prior_modes = Levin.prior_modes
     Parameters: ClassVar[type] = Parameters
+    #: Factor the coarse grid again in a thread as edits add up (:data:`REFACTOR_ABOVE`); False:
+    #: in the edit that needs it (what tests comparing the two set).
+    background: ClassVar[bool] = True
 
     def __init__(self, guide, options, progress=None, *, plan=None):
         super().__init__(guide, options, progress, plan=plan)
@@ -180,6 +201,8 @@ class LevinMultiscale(Method):
         coarse_plan = dataclasses.replace(self.solver_plan, method=Levin.name, shape=self.coarse_guide.shape)
         self.coarse = Levin(self.coarse_guide, options, plan=coarse_plan)
         self.updates = self.coarse.updater(options.space, lambda cues, pixels: cues.targets.reshape(-1, 2)[pixels])
+        if self.factor > 1:  # (at 1 the coarse solve is the result: it lands on tol, as levin's does)
+            self.updates.refine_tol = COARSE_REFINE_TOL
         self.coarse_chroma: np.ndarray | None = None
         # The last solve's cues (raster indices, values) and each tile's correction: what an
         # edit's corrections reuse.
@@ -189,6 +212,7 @@ class LevinMultiscale(Method):
         self._lifted: _Lift | None = None  # the last lift, what it was lifted from, how stale
         self._band: np.ndarray | None = None  # the last cues grown by margin
         self._spares = Spares()  # earlier chroma arrays, for an edit's
+        self._refactor: _Refactor | None = None  # the coarse grid factored again in a thread
 
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
@@ -242,9 +266,19 @@ class LevinMultiscale(Method):
         self.updates.forget()
         self.coarse.reset()
         self.coarse_chroma = None
+        self._drop_refactor()
         self._last_cues, self._kept, self._drift, self._lifted, self._band = None, {}, {}, None, None
 
     def solve(self, problem: Problem, x0):
+        pending = self._refactor
+        if pending is None or not pending.go.is_set() or pending.done():
+            return self._solve(problem)
+        # The coarse grid is being factored on one core: this edit's kernels keep to the other
+        # (a 12 MP edit's parallel lift took 1.15 s beside it, 0.29 s before, at load 3).
+        with threads_for(1, 1):
+            return self._solve(problem)
+
+    def _solve(self, problem: Problem):
         times = {}
         start = time.perf_counter()
         factor, margin = self.factor, self.options.parameters.margin
@@ -255,14 +289,23 @@ class LevinMultiscale(Method):
             held, targets = coarse_cues(problem.mask, problem.targets, factor)
             prior = None if problem.prior is None else block_mean(problem.prior, factor)
             weight = None if problem.weight is None else block_mean(problem.weight, factor)
-        coarse, report = None, {}
+        coarse, report, refactor = None, {}, None
         if self.coarse_chroma is not None and prior is None and held.any():
-            found, why = self.updates.edit(_CoarseCues(held, targets), self.coarse_chroma)
+            cues = _CoarseCues(held, targets)
+            refactor = self._adopt(wait=False)
+            found, why = self.updates.edit(cues, self.coarse_chroma)
+            if found is None and self._refactor is not None:
+                # The full solve this edit needs is under way: its factors, corrected for what
+                # changed since it started.
+                refactor = self._adopt(wait=True) or refactor
+                found, why = self.updates.edit(cues, self.coarse_chroma)
             if found is not None:
                 coarse, report, _ = found
+                refactor = self._factor_ahead(report, held, targets) or refactor
             else:
                 report = {"full_solve": why}
         if coarse is None:
+            self._drop_refactor()
             self.coarse.reset()
             coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), None)
             report = {**solved, **report}
@@ -278,7 +321,10 @@ class LevinMultiscale(Method):
         # The coarse edit's box is in coarse cells: what changed at full resolution is not it.
         report.pop("window", None)
         engine = {"factor": factor, "coarse_shape": list(held.shape), "coarse_update": report.get("update", "fresh")}
+        if refactor is not None:
+            engine["coarse_refactor"] = refactor
         if factor == 1:
+            self._go_ahead()
             return coarse, {**report, "engine": engine}
         start = time.perf_counter()
         chroma, moved = self._lift(coarse, edited, _precision(problem))
@@ -292,7 +338,61 @@ class LevinMultiscale(Method):
             report["changed"] = _windows(moved > 0, self.factor, boxes, self.guide.shape)  # 0: not changed
             engine["lifted_blocks"] = int(np.count_nonzero(moved > 0))
         report.update(engine=engine)
+        self._go_ahead()
         return chroma, report
+
+    def _adopt(self, wait: bool) -> str | None:
+        """Take the factors of the coarse grid made in the background, where they are ready (or,
+        with ``wait``, once they are): the next edits correct them. Returns ``"adopted"``, or
+        None where there were none to take (a failed factorisation is dropped: an edit that needs
+        a full solve then makes it, and says why)."""
+        pending = self._refactor
+        if pending is None or not (wait or pending.done()):
+            return None
+        pending.go.set()  # (an edit that started it and failed before letting it go)
+        pending.join()
+        self._refactor = None
+        if pending.updates is None or pending.updates.base is None:
+            return None
+        # What a fresh solve and an edit cost, as measured here in the foreground: the thread's
+        # factorisation, on one core beside edits, took longer (measured from its time, an edit
+        # after it was priced above the fresh solve's and solved afresh: 3.7 s at load 7).
+        pending.updates.fresh_seconds = self.updates.fresh_seconds
+        if self.updates.base is not None:
+            pending.updates.base[0].learn_from(self.updates.base[0])
+        self.coarse, self.updates = pending.coarse, pending.updates
+        return "adopted"
+
+    def _drop_refactor(self) -> None:
+        """Forget the factorisation in the background: one not begun does not begin, one under
+        way finishes in its thread, unread."""
+        if self._refactor is not None:
+            self._refactor.cancelled = True
+            self._refactor.go.set()
+            self._refactor = None
+
+    def _go_ahead(self) -> None:
+        """Let a factorisation started in this solve begin, now that its lift and corrections
+        are done: they had the cores to themselves."""
+        if self._refactor is not None:
+            self._refactor.go.set()
+
+    def _factor_ahead(self, report: dict, held: np.ndarray, targets: np.ndarray) -> str | None:
+        """After a low-rank edit whose correction holds more than :data:`REFACTOR_ABOVE` of
+        :data:`~varcolor.interactive.MAX_HELD` pixels, factor the coarse grid again for these cues
+        in a thread (where a second coarse LU fits the memory budget): ``"started"``, or None."""
+        if (
+            not self.background
+            or self._refactor is not None
+            or self.guide.size > KEEP_PIXELS
+            or report.get("block", 0) <= REFACTOR_ABOVE * interactive.MAX_HELD
+        ):
+            return None
+        budget, _ = memory_budget(self.options.max_memory)
+        if self.solver_plan.bytes + self.coarse.solver_plan.bytes > budget:
+            return None
+        self._refactor = _Refactor(self, held, targets)
+        return "started"
 
     def from_coarse(self, coarse: np.ndarray, problem: Problem) -> tuple[np.ndarray, dict]:
         """Steps 2 and 3 on a coarse chroma solved elsewhere (a clip's space-time system on this
@@ -509,6 +609,49 @@ class LevinMultiscale(Method):
         sweep.region[window] |= grown
         # The band around it stays as solved: the region's edge couples it weakly to them.
         sweep.tile(key, window, grown)
+
+
+class _Refactor:
+    """The coarse grid factored for the cues ``held`` (``h×w`` bool) at ``targets`` in a thread:
+    a new coarse :class:`~varcolor.methods.levin.Levin` solved, and its low-rank updates based on
+    that solve (:attr:`updates`, None where it failed). The thread reads only its own copies and
+    the coarse gray, and writes only its own objects: the edits in the foreground go on with the
+    old factors until :meth:`LevinMultiscale._adopt` takes these, after :meth:`join`. It begins
+    once the edit that started it has lifted and corrected its chroma (:attr:`go`), and runs
+    numba's kernels (and the multifrontal LU's) on one thread of its own: the other core is the
+    edits'."""
+
+    def __init__(self, engine: LevinMultiscale, held: np.ndarray, targets: np.ndarray):
+        self.held, self.targets = held.copy(), targets.copy()
+        self.coarse = Levin(engine.coarse_guide, engine.options, plan=engine.coarse.solver_plan)
+        self.updates = None
+        space, targets_at = engine.options.space, engine.updates.targets_at
+        self._make_updates = lambda: self.coarse.updater(space, targets_at)
+        self._refine_tol = engine.updates.refine_tol
+        self.go = threading.Event()  # set once the edit that started it has its chroma
+        self.cancelled = False
+        self._thread = threading.Thread(target=self._run, name="varcolor-coarse-refactor", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self.go.wait()
+        if self.cancelled:
+            return
+        numba.set_num_threads(1)  # this thread's own count: the multifrontal LU maps in it, in turn
+        try:
+            chroma, _ = self.coarse.solve(Problem(self.held, self.targets, None, None), None)
+            updates = self._make_updates()
+            updates.refine_tol = self._refine_tol
+            updates.rebase(chroma, self.held, self.targets)
+        except Exception:  # noqa: BLE001 - the edit that needs a full solve makes it, and says why
+            return
+        self.updates = updates
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def join(self) -> None:
+        self._thread.join()
 
 
 @dataclass(frozen=True)

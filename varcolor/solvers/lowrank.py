@@ -217,6 +217,11 @@ class LowRankUpdater:
         self._rest_seconds = solver.solve_seconds if solver.solve_seconds is not None else 0.1 * solver.setup_seconds
         self._start()
 
+    def learn_from(self, other: LowRankUpdater) -> None:
+        """Take ``other``'s cost model (what its edits took here): for factors of the same grid
+        made where their own timing says little (in a thread, beside edits)."""
+        self._dense_rate, self._rest_seconds = other._dense_rate, other._rest_seconds
+
     def _start(self) -> None:
         """Forget every correction: the next one starts from ``base`` with a new block."""
         channels = self.base.shape[-1]
