@@ -76,3 +76,18 @@ def test_a_level_asked_for_is_kept_by_bands(monkeypatch):
     six, default = formats.encode_image(image, png_level=6), formats.encode_image(image)
     assert calls == [6, 1]
     assert np.array_equal(_pypng_pixels(six), _pypng_pixels(default))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 40, 3), (40, 1, 3), (14, 9, 4), (15, 9)])
+def test_odd_shapes_and_views_decode_to_the_same_pixels(monkeypatch, shape):
+    # One pixel, one row, one column, a height a multiple of the band and one past it, and a
+    # flipped view (not C-ordered, as an upright EXIF turn gives): the same pixels back.
+    monkeypatch.setattr(bands, "PNG_BAND_ROWS", 7)
+    rng = np.random.default_rng(sum(shape))
+    pixels = rng.integers(0, 256, shape, endpoint=False).astype(np.uint8)
+    for given in (pixels, pixels[::-1, ::-1]):
+        buffer = io.BytesIO()
+        bands.write_png(buffer, given, threads=2)
+        with Image.open(io.BytesIO(buffer.getvalue())) as im:
+            im.load()
+            assert np.array_equal(np.asarray(im), given)
