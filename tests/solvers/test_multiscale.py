@@ -132,7 +132,7 @@ def test_block_range_is_each_blocks_least_and_greatest():
 
 @pytest.mark.parametrize("radius", [1, 2, 4])
 def test_the_box_mean_is_each_clipped_windows_mean(radius):
-    """The box filter (one pass each way on the CPU) against each window's mean taken directly,
+    """The box filter (scipy's running sums on the CPU) against each window's mean taken directly,
     at the borders and where the window is wider than the grid."""
     from varcolor.solvers.multiscale import _box
 
