@@ -30,6 +30,7 @@ import numpy as np
 from . import bench
 from .errors import InputError
 from .io import atomic_path, encode_image, identity, inside, publish, safe_json
+from .io.atomic import file_sha256 as _file_sha256
 from .version import __version__
 
 __all__ = [
@@ -88,14 +89,10 @@ def check_keys(names: Sequence[str]) -> dict[str, str]:
 
 def file_sha256(path: str | os.PathLike) -> str:
     """The SHA-256 of a file's bytes, read in blocks (hex)."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        return _file_sha256(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return digest.hexdigest()
 
 
 def protocol(seed: int, resolution: str, hints: Sequence[int]) -> dict:

@@ -540,3 +540,18 @@ def test_levels_that_need_a_conversion_come_as_floats(tmp_path):
     tifffile.imwrite(path, np.random.default_rng(0).random((6, 5, 3)).astype(np.float32))
     got = varcolor.read_image(path, np.float32, levels=True)
     assert got.dtype == np.float32 and np.array_equal(got, varcolor.read_image(path, np.float32))
+
+
+def test_file_sha256_reads_in_blocks_the_digest_of_the_bytes(tmp_path):
+    # Longer than one block (1 MB), not a multiple of it: hashlib's digest of the whole bytes.
+    import hashlib
+
+    from varcolor.io import file_sha256
+
+    data = np.random.default_rng(0).integers(0, 256, (1 << 20) * 2 + 123, dtype=np.uint8).tobytes()
+    (tmp_path / "scan.tif").write_bytes(data)
+    assert file_sha256(tmp_path / "scan.tif") == hashlib.sha256(data).hexdigest()
+    (tmp_path / "empty").write_bytes(b"")
+    assert file_sha256(tmp_path / "empty") == hashlib.sha256(b"").hexdigest()
+    with pytest.raises(OSError):
+        file_sha256(tmp_path / "missing.tif")

@@ -3,7 +3,6 @@ hold), solve, write the result atomically; what a run's jobs (:mod:`varcolor.app
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import warnings
 from pathlib import Path
@@ -17,7 +16,7 @@ from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import MAX_PIXELS, InputError, VarcolorError
 from ..gamut import GlobalHints
-from ..io import JPEG_EXTENSIONS, image_bits, image_profile, image_shape, read_image, write_image
+from ..io import JPEG_EXTENSIONS, file_sha256, image_bits, image_profile, image_shape, read_image, write_image
 from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers
 from ..io.stack import write_layers
 from ..options import Options
@@ -54,7 +53,7 @@ def _identity(image: Path) -> tuple:
     """The file as it is now: its path, size, time and inode, and its content's digest (a file
     rewritten within the same second and size is another file)."""
     info = image.stat()
-    digest = hashlib.sha256(image.read_bytes()).digest()
+    digest = file_sha256(image)
     return str(image.resolve()), info.st_size, info.st_mtime_ns, info.st_ino, digest
 
 

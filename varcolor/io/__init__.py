@@ -5,7 +5,7 @@
 - :mod:`varcolor.io.atomic`: publishing files atomically (one file, or several as one unit), the
   gate a folder run closes, removing the temporary files of killed runs, and which names are the
   same file (:func:`identity`, :func:`same_file`, :func:`inside`: by device and inode, one rule
-  for the whole package);
+  for the whole package) and whether it still holds the same bytes (:func:`file_sha256`);
 - :mod:`varcolor.io.png`: a big image's PNG deflated by bands on every core;
 - :mod:`varcolor.io.walk`: walking folders of images;
 - :mod:`varcolor.io.safe_json`: JSON from users and web pages (request bodies, session files,
@@ -17,6 +17,7 @@ private helper patches it in the module that uses it.
 
 from .atomic import (
     atomic_path,
+    file_sha256,
     identity,
     inside,
     publish,
@@ -58,6 +59,7 @@ __all__ = [
     "levels_to_float",
     "walk_images",
     "atomic_path",
+    "file_sha256",
     "publish",
     "publish_gate",
     "remove_stale_temporaries",

@@ -371,6 +371,23 @@ def writers_at_work(folder: str | os.PathLike) -> int:
 # ---------------------------------------------------------------- which names are the same file
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes (hex), read a megabyte at a time: a 40 MP 16-bit scan is
+    hashed without holding its 240 MB. Whether a file is still the one read, where its size and
+    time could be kept by a rewrite. Raises OSError where it cannot be read.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def identity(path: str | os.PathLike) -> tuple[int, int] | str:
     """What makes two names the same file: its device and inode where it exists (so a hard link,
     a symlink or another spelling of the same file is the same), else its resolved path.

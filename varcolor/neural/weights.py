@@ -9,7 +9,6 @@ network is read from the shapes, and every tensor must be floating point and fin
 
 from __future__ import annotations
 
-import hashlib
 import os
 from importlib.resources import files
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..io.atomic import file_sha256
 from .siggraph17 import CLASSES, SIGGRAPH17
 
 #: SHA-256 of known official checkpoints → the mask encoding they were trained with.
@@ -59,14 +59,6 @@ def find_weights(path: str | os.PathLike | None) -> Path:
         f"{path}: weights file not found (looked in {', '.join(str(c.parent) for c in candidates)}); "
         "varcolor never downloads weights — see README, 'Neural prior'"
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_state(path: Path) -> tuple[dict, dict]:
@@ -197,7 +189,7 @@ def load(
     elif "mask_cent" in metadata:
         mask_cent = parse_mask_cent(metadata["mask_cent"], f"{path} (metadata)")
     else:
-        mask_cent = KNOWN_MASK_CENT.get(_sha256(path))
+        mask_cent = KNOWN_MASK_CENT.get(file_sha256(path))
     if mask_cent is None:
         raise InputError(
             f"{path}: unknown checkpoint; give its mask encoding (--mask-cent 0 for Caffe-converted "

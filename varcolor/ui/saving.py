@@ -44,7 +44,7 @@ from .. import methods
 from ..app.cues import cue_path
 from ..errors import InputError, OutputError
 from ..fields import path_word
-from ..io import WRITE_EXTENSIONS, encode_image, inside, publish, remove_stale_temporaries, same_file
+from ..io import WRITE_EXTENSIONS, encode_image, file_sha256, inside, publish, remove_stale_temporaries, same_file
 from ..memory import give_back_free_memory, memory_budget
 from ..methods import build_options
 from .document import DEFAULT_PRESET, PRESETS, SECONDS_PER_MEGAPIXEL, Document, points_file, rasterize, session_dict
@@ -634,10 +634,10 @@ def _take_back(journal: Path) -> list[str]:
         journal.unlink(missing_ok=True)
         return said
     marker = files[-1]
-    complete = marker.is_file() and _digest(marker) == digests[-1]
+    complete = marker.is_file() and file_sha256(marker) == digests[-1]
     if not complete:
         for path, digest in zip(files[:-1], digests[:-1]):
-            if path.is_file() and _digest(path) == digest:
+            if path.is_file() and file_sha256(path) == digest:
                 path.unlink()
         said.append(f"an interrupted save of {marker.name} was taken back (none of its files kept)")
         log.warning("%s", said[-1])
@@ -645,7 +645,3 @@ def _take_back(journal: Path) -> list[str]:
         remove_stale_temporaries(folder, older_than=0)  # a live writer's (flocked) are kept
     journal.unlink(missing_ok=True)
     return said
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

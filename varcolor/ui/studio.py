@@ -22,7 +22,7 @@ from ..api import check_fits
 from ..color import lab_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError, OutputError
-from ..io import IMAGE_EXTENSIONS, atomic_path, image_bits, levels_to_float, read_image
+from ..io import IMAGE_EXTENSIONS, atomic_path, file_sha256, image_bits, levels_to_float, read_image
 from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
 from . import saving
 from .autosave import Autosave
@@ -83,7 +83,7 @@ class OpenImage:
             levels = read_image(path, np.float32, levels=True)
             pixels = levels if levels.dtype.kind == "f" else levels_to_float(levels, np.float32)
             self.bits = image_bits(path)
-        self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.sha256 = file_sha256(path)
         self._stat = _stat(path)
         self.shape = pixels.shape[:2]
         check_size = self.shape
@@ -136,7 +136,7 @@ class OpenImage:
         if _stat(self.path) == self._stat:
             return False
         try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest() != self.sha256
+            return file_sha256(self.path) != self.sha256
         except OSError:
             return True
 
@@ -285,7 +285,7 @@ class Studio:
                 candidates.append(folder / Path(record["path"]).name)
         candidates += sorted((self.data_dir / record["sha256"][:16]).glob("image.*"))
         for candidate in candidates:
-            if candidate.is_file() and hashlib.sha256(candidate.read_bytes()).hexdigest() == record["sha256"]:
+            if candidate.is_file() and file_sha256(candidate) == record["sha256"]:
                 return self.open_path(candidate, record.get("name") or candidate.name, doc=doc, page=page)
         raise InputError(
             f"{name}: the photo this session was drawn on ({record.get('path')!r}) is not found, or its content changed"
