@@ -137,3 +137,59 @@ def test_json_is_published_whole(tmp_path):
     protocol.write_json(tmp_path / "a.json", {"x": 1})
     assert json.loads((tmp_path / "a.json").read_text()) == {"x": 1}
     assert os.listdir(tmp_path) == ["a.json"]
+
+
+def _gone_pid() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.skipif(os.name == "nt", reason="nothing is swept on Windows")
+def test_exchange_folders_left_by_a_krita_that_is_gone_are_removed_and_nothing_else(tmp_path):
+    gone = _gone_pid()
+    left = tmp_path / f"{protocol.FOLDER_PREFIX}{gone}-abc"
+    left.mkdir()
+    (left / protocol.PHOTO).write_bytes(b"\0" * 64)
+    (left / "inner").mkdir()
+    running = tmp_path / f"{protocol.FOLDER_PREFIX}{os.getpid()}-def"  # this process: running
+    running.mkdir()
+    kept = [
+        running,
+        tmp_path / f"{protocol.FOLDER_PREFIX}live-ghi",  # no process id in its name
+        tmp_path / f"{protocol.FOLDER_PREFIX}check-jkl",
+        tmp_path / f"{protocol.FOLDER_PREFIX}0-mno",
+        tmp_path / f"{protocol.FOLDER_PREFIX}{'9' * 30}-pqr",  # past any process id
+        tmp_path / f"other-{gone}-stu",
+    ]
+    for folder in kept[1:]:
+        folder.mkdir()
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    link = tmp_path / f"{protocol.FOLDER_PREFIX}{gone}-link"  # a link named like a left folder
+    link.symlink_to(target, target_is_directory=True)
+    plain = tmp_path / f"{protocol.FOLDER_PREFIX}{gone}-file"  # a file, not a folder
+    plain.write_text("x")
+
+    assert protocol.sweep_exchange_folders(str(tmp_path)) == [str(left)]
+    assert not left.exists()
+    assert all(folder.is_dir() for folder in kept)
+    assert link.is_symlink() and (target / "keep.txt").read_text() == "mine"
+    assert plain.read_text() == "x"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="nothing is swept on Windows")
+def test_a_new_exchange_folder_is_named_by_this_process_and_sweeps_first(tmp_path):
+    left = tmp_path / f"{protocol.FOLDER_PREFIX}{_gone_pid()}-abc"
+    left.mkdir()
+    folder = protocol.exchange_folder(str(tmp_path))
+    assert os.path.basename(folder).startswith(f"{protocol.FOLDER_PREFIX}{os.getpid()}-")
+    assert os.path.isdir(folder) and (os.stat(folder).st_mode & 0o777) == 0o700
+    assert not left.exists()
+    assert protocol.sweep_exchange_folders(str(tmp_path)) == []  # ours: this process runs
+    assert protocol.sweep_exchange_folders(str(tmp_path / "absent")) == []

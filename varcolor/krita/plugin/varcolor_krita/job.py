@@ -4,7 +4,6 @@ varcolor run on it in a QProcess (the UI stays live; Cancel kills it), and its r
 
 import os
 import shutil
-import tempfile
 
 from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, QStandardPaths, pyqtSignal
@@ -118,7 +117,7 @@ class ColorizeJob(QObject):
         document = self.document
         request, self.photo, strokes_node = exchange_request(document, self.settings)
         width, height = self.size = document.width(), document.height()
-        self.folder = tempfile.mkdtemp(prefix="varcolor-krita-")
+        self.folder = protocol.exchange_folder()
         command = protocol.colorize_command(self.settings.get("varcolor", ""), self.folder)
         for name, node in ((protocol.PHOTO, self.photo), (protocol.STROKES, strokes_node)):
             with open(os.path.join(self.folder, name), "wb") as file:

@@ -12,7 +12,6 @@ it also ends if Krita dies).
 import json
 import os
 import shutil
-import tempfile
 
 from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, QTimer, pyqtSignal
@@ -46,7 +45,7 @@ class LiveSession(QObject):
             request, self.photo, self.strokes = exchange_request(self.document, self.settings)
             self.size = (self.document.width(), self.document.height())
             command = protocol.serve_command(self.settings.get("varcolor", ""))
-            self.folder = tempfile.mkdtemp(prefix="varcolor-krita-live-")
+            self.folder = protocol.exchange_folder()
             with open(os.path.join(self.folder, protocol.PHOTO), "wb") as file:
                 file.write(bytes(self.photo.pixelData(0, 0, *self.size)))
             protocol.write_json(os.path.join(self.folder, protocol.REQUEST), request)

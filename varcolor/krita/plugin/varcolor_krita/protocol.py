@@ -18,6 +18,8 @@ import json
 import os
 import shlex
 import shutil
+import stat
+import tempfile
 
 __all__ = [
     "FORMAT",
@@ -43,6 +45,9 @@ __all__ = [
     "serve_command",
     "pick_layers",
     "find_profile",
+    "FOLDER_PREFIX",
+    "exchange_folder",
+    "sweep_exchange_folders",
 ]
 
 FORMAT = 1
@@ -60,6 +65,10 @@ MODELS = {"RGBA": {"Red", "Green", "Blue", "Alpha"}, "GRAYA": {"Gray", "Alpha"}}
 #: The methods offered in the docker (the default first).
 METHODS = ("levin-multiscale", "levin", "levin-symmetric", "bilaplacian-gtv")
 EDGES = ("unmix", "exact")
+#: Exchange folders are ``varcolor-krita-<Krita's process id>-…`` in the temporary folder: the
+#: Krita that made one removes it when its job ends, and one left by a Krita that crashed is
+#: removed by the next (:func:`exchange_folder`).
+FOLDER_PREFIX = "varcolor-krita-"
 #: Profiles Krita builds in (no file) that are sRGB.
 _SRGB_NAMES = ("sRGB built-in", "sRGB-elle-V2-srgbtrc.icc")
 
@@ -264,3 +273,52 @@ def find_profile(name: str, data_dirs: list[str]) -> str | None:
         f"the colour profile {name!r} has no file varcolor can read: convert the image to sRGB "
         "(Image > Convert Image Color Space) or install the profile"
     )
+
+
+def exchange_folder(parent: str | None = None) -> str:
+    """A new exchange folder (private to this user), in ``parent`` (the temporary folder by
+    default), after removing those that Kritas no longer running left there
+    (:func:`sweep_exchange_folders`)."""
+    parent = parent or tempfile.gettempdir()
+    sweep_exchange_folders(parent)
+    return tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-", dir=parent)
+
+
+def sweep_exchange_folders(parent: str) -> list[str]:
+    """Remove the exchange folders in ``parent`` whose Krita is gone; return their paths.
+
+    Only folders named by :data:`FOLDER_PREFIX` and a process id, owned by this user and not
+    links, whose process no longer exists: a folder of a running Krita (or of a process that took
+    its id since) is left alone. Nothing is swept on Windows, where asking whether a process
+    exists by ``os.kill`` would end it.
+    """
+    if os.name == "nt":
+        return []
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return []
+    for entry in entries:
+        owner = entry.name[len(FOLDER_PREFIX) :].split("-", 1)[0]
+        if not entry.name.startswith(FOLDER_PREFIX) or not owner.isdigit() or int(owner) <= 0:
+            continue
+        try:
+            found = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or _running(int(owner)):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process, or no process id at all: left alone
+        return True
+    return True
