@@ -77,7 +77,8 @@ class Spares:
     def prepare(self, shape: tuple[int, ...], dtype) -> None:
         """Make an array of ``shape`` and ``dtype`` ahead, in a thread: its pages mapped (written
         once), then held, for a later :meth:`empty` or :meth:`copy_of` to find (which wait for
-        it). Nothing where one held is free already, or where none are kept.
+        it). Nothing where one held is free already, or where ``keep`` of its kind are held or
+        being made (a caller that keeps its results, each edit's, does not make more).
 
         Why: at 12 MP a fresh result's float64 RGB (0.29 GB) took 0.5-0.7 s to map as it was
         first written, the first edit after a solve's largest part; numpy writes it without the
@@ -90,8 +91,9 @@ class Spares:
         >>> spares.empty((2, 3), np.float32).shape
         (2, 3)
         """
-        dtype = np.dtype(dtype)
-        if not self.keep or self._free(tuple(shape), dtype) is not None:
+        shape, dtype = tuple(shape), np.dtype(dtype)
+        kind = [held for held in self._held if held.shape == shape and held.dtype == dtype]
+        if len(kind) + len(self._making) >= self.keep or self._free(shape, dtype) is not None:
             return
         made: list[np.ndarray] = []
 
