@@ -4,6 +4,8 @@ Each test holds the engine to an independent expectation: the exact solve (``lev
 tested against the authors' code in test_levin.py), an analytic case, or a property of Levin's
 system (a constant is a solution; cues are held exactly)."""
 
+import os
+import sys
 import threading
 
 import numpy as np
@@ -627,3 +629,23 @@ def test_a_failed_background_factorisation_leaves_the_edit_to_factor(monkeypatch
     assert full and all("held pixels" in edit.info["full_solve"] for edit in full)
     fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
     assert np.abs(edits[-1].ab - fresh.ab).max() <= 0.05
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="each thread's own niceness is Linux's")
+def test_the_background_factorisation_yields_its_core_to_the_edits():
+    """The thread that factors the coarse grid again lowers its own priority (the scheduler then
+    gives its core to an edit's second thread), and only its own: the caller's stays."""
+    seen = {}
+
+    def run():
+        thread = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        seen["lowered"] = levin_multiscale._lower_priority()
+        seen["by"] = os.getpriority(os.PRIO_PROCESS, thread) - before
+
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert seen["lowered"] and seen["by"] == min(levin_multiscale.REFACTOR_NICE, 19 - caller)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller
