@@ -21,6 +21,7 @@ is ``levin`` itself.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from .. import interactive
 from ..buffers import Spares
 from ..errors import InputError
 from ..fields import option
-from ..kernels import solve_threads, threads_for
+from ..kernels import busy_cores, threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -283,8 +284,9 @@ class LevinMultiscale(Method):
             return self._solve(problem)
         if pending.yields and self.options.threads is None:
             # The coarse grid is being factored at a lower priority: it yields its core to this
-            # edit, which counts it as free.
-            threads = min(numba.config.NUMBA_NUM_THREADS, solve_threads(self.guide.size) + 1)
+            # edit, which counts it as free (other processes' busy cores still count).
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            threads = max(1, min(numba.config.NUMBA_NUM_THREADS, cores - max(busy_cores() - 1, 0)))
         else:
             # Factored on one core at the edits' priority: this edit's kernels keep to the other
             # (a 12 MP edit's parallel lift took 1.15 s beside it, 0.29 s before, at load 3).
@@ -714,7 +716,6 @@ REFACTOR_NICE = 10
 def _lower_priority() -> bool:
     """Lower this thread's priority by :data:`REFACTOR_NICE` (Linux, where each thread has its own
     niceness; elsewhere the call would reach the whole process, or another): whether it did."""
-    import os
     import sys
 
     if not sys.platform.startswith("linux"):
