@@ -92,8 +92,11 @@ class Spares:
         (2, 3)
         """
         shape, dtype = tuple(shape), np.dtype(dtype)
-        kind = [held for held in self._held if held.shape == shape and held.dtype == dtype]
-        if len(kind) + len(self._making) >= self.keep or self._free(shape, dtype) is not None:
+        if self._free(shape, dtype) is not None:
+            return
+        # (counted, not listed: a list would hold references to them, and none would look free)
+        kind = sum(held.shape == shape and held.dtype == dtype for held in self._held)
+        if kind + len(self._making) >= self.keep:
             return
         made: list[np.ndarray] = []
 
