@@ -360,13 +360,22 @@ class LevinMultiscale(Method):
 
     def _adopt(self, wait: bool) -> str | None:
         """Take the factors of the coarse grid made in the background, where they are ready (or,
-        with ``wait``, once they are): the next edits correct them. Returns ``"adopted"``, or
-        None where there were none to take (a failed factorisation is dropped: an edit that needs
-        a full solve then makes it, and says why)."""
+        with ``wait``, once they are; at a lower priority, within a fresh solve's time): the next
+        edits correct them. Returns ``"adopted"``, or None where there were none to take (a
+        failed or late factorisation is dropped: an edit that needs a full solve then makes it,
+        and says why)."""
         pending = self._refactor
         if pending is None or not (wait or pending.done()):
             return None
         pending.go.set()  # (an edit that started it and failed before letting it go)
+        if pending.yields:
+            # At its lower priority, other processes may keep it from running: waited for at
+            # most what a fresh solve here costs, then dropped (the edit solves afresh itself).
+            seconds = self.updates.fresh_seconds
+            pending.join(seconds if np.isfinite(seconds) else None)
+            if not pending.done():
+                self._drop_refactor()
+                return None
         pending.join()
         self._refactor = None
         if pending.updates is None or pending.updates.base is None:
@@ -703,8 +712,8 @@ class _Refactor:
     def done(self) -> bool:
         return not self._thread.is_alive()
 
-    def join(self) -> None:
-        self._thread.join()
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
 
 
 #: The niceness the coarse grid's factorisation in the background runs at (:class:`_Refactor`,
