@@ -125,7 +125,7 @@ def test_the_first_edit_after_a_solve_writes_into_memory_made_ahead(monkeypatch)
     _join_made_ahead()
     new = stroke(gray.shape, slice(100, 103), slice(30, 90), (30.0, -20.0))
     made = []  # (what this edit makes ahead for the next one is not counted)
-    monkeypatch.setattr(Spares, "prepare", lambda self, shape, dtype: made.append(shape), raising=False)
+    monkeypatch.setattr(Spares, "prepare", lambda self, shape, dtype, most=None: made.append(shape), raising=False)
     # No block as large as the result's chroma (smaller than its RGB and its cue set's ab) is new.
     blocks = _new_blocks(lambda: colorizer.update(new), min(first.ab.nbytes, colorizer.cues.ab.nbytes))
     assert blocks == [], blocks
@@ -134,3 +134,19 @@ def test_the_first_edit_after_a_solve_writes_into_memory_made_ahead(monkeypatch)
     made.clear()
     varcolor.colorize(gray, cues, method="levin-multiscale", factor=4)
     assert made == []
+
+
+def test_yiq_edits_make_no_more_than_two_arrays_of_each_kind_ahead(monkeypatch):
+    """In YIQ the painter holds RGB and Lab chroma arrays (four in all): once two of each kind
+    are held (the last result's, the next one's), an edit makes nothing more ahead (before, each
+    edit made another RGB in a thread, pushing out one held)."""
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues = gray_and_cues("coffee", (200, 240), 30, np.random.default_rng(1))
+    colorizer = varcolor.Colorizer(gray, method="levin-multiscale", factor=4, space="yiq")
+    results = [colorizer.solve(cues)]
+    assert len(colorizer.painter.spares._making) == 2  # the first edit's RGB and chroma
+    for k in range(4):
+        results.append(
+            colorizer.update(stroke(gray.shape, slice(20 + 30 * k, 23 + 30 * k), slice(30, 90), (30.0, -20.0)))
+        )
+        assert colorizer.painter.spares._making == [], k

@@ -54,7 +54,7 @@ class Spares:
     def __init__(self, keep: int = 2):
         self.keep = keep
         self._held: list[np.ndarray] = []
-        self._making: list[tuple[threading.Thread, list]] = []  # arrays made ahead, not yet held
+        self._making: list[tuple[threading.Thread, list, tuple]] = []  # arrays made ahead, not yet held
 
     def copy_of(self, array: np.ndarray) -> np.ndarray:
         """A copy of ``array`` (C order), in a held array of its shape and type that nothing else
@@ -74,11 +74,12 @@ class Spares:
             self._hold(out)
         return out
 
-    def prepare(self, shape: tuple[int, ...], dtype) -> None:
+    def prepare(self, shape: tuple[int, ...], dtype, most: int | None = None) -> None:
         """Make an array of ``shape`` and ``dtype`` ahead, in a thread: its pages mapped (written
         once), then held, for a later :meth:`empty` or :meth:`copy_of` to find (which wait for
-        it). Nothing where one held is free already, or where ``keep`` of its kind are held or
-        being made (a caller that keeps its results, each edit's, does not make more).
+        it). Nothing where one held is free already, or where ``most`` (default ``keep``) of its
+        kind are held or being made (a caller that keeps its results, each edit's, does not
+        make more).
 
         Why: at 12 MP a fresh result's float64 RGB (0.29 GB) took 0.5-0.7 s to map as it was
         first written, the first edit after a solve's largest part; numpy writes it without the
@@ -96,7 +97,8 @@ class Spares:
             return
         # (counted, not listed: a list would hold references to them, and none would look free)
         kind = sum(held.shape == shape and held.dtype == dtype for held in self._held)
-        if kind + len(self._making) >= self.keep:
+        making = sum(spec == (shape, dtype) for _, _, spec in self._making)
+        if not self.keep or kind + making >= (self.keep if most is None else most):
             return
         made: list[np.ndarray] = []
 
@@ -109,7 +111,7 @@ class Spares:
             made.append(array)
 
         thread = threading.Thread(target=make, name="varcolor-spares", daemon=True)
-        self._making.append((thread, made))
+        self._making.append((thread, made, (shape, dtype)))
         thread.start()
 
     def _free(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
@@ -121,7 +123,7 @@ class Spares:
 
     def _wait(self) -> None:
         """Hold the arrays made ahead, once made (the thread writes only its own list)."""
-        for thread, made in self._making:
+        for thread, made, _ in self._making:
             thread.join()
             for array in made:  # none where making it failed (no memory): the edit makes its own
                 self._hold(array)

@@ -98,9 +98,10 @@ class Painter:
     def prepare(self, chroma: np.ndarray) -> None:
         """Edits follow a result of ``chroma``'s shape and type: the arrays the first one paints
         into made ahead, in a thread (:meth:`varcolor.buffers.Spares.prepare`)."""
-        self.spares.prepare(self.gray.shape + (3,), self.rgb_type)
+        # Two of each kind: the last result's, and the one the next edit writes.
+        self.spares.prepare(self.gray.shape + (3,), self.rgb_type, most=2)
         if self.space != "lab":
-            self.spares.prepare(chroma.shape, chroma.dtype)
+            self.spares.prepare(chroma.shape, chroma.dtype, most=2)
 
     def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""
