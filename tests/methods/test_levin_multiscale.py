@@ -4,10 +4,7 @@ Each test holds the engine to an independent expectation: the exact solve (``lev
 tested against the authors' code in test_levin.py), an analytic case, or a property of Levin's
 system (a constant is a solution; cues are held exactly)."""
 
-import os
-import sys
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -631,66 +628,3 @@ def test_a_failed_background_factorisation_leaves_the_edit_to_factor(monkeypatch
     assert full and all("held pixels" in edit.info["full_solve"] for edit in full)
     fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
     assert np.abs(edits[-1].ab - fresh.ab).max() <= 0.05
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="each thread's own niceness is Linux's")
-def test_the_background_factorisation_yields_its_core_to_the_edits():
-    """The thread that factors the coarse grid again lowers its own priority (the scheduler then
-    gives its core to an edit's second thread), and only its own: the caller's stays."""
-    seen = {}
-
-    def run():
-        thread = threading.get_native_id()
-        before = os.getpriority(os.PRIO_PROCESS, thread)
-        seen["lowered"] = levin_multiscale._lower_priority()
-        seen["by"] = os.getpriority(os.PRIO_PROCESS, thread) - before
-
-    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join()
-    assert seen["lowered"] and seen["by"] == min(levin_multiscale.REFACTOR_NICE, 19 - caller)
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller
-
-
-def test_an_edit_waits_for_the_lowered_factorisation_no_longer_than_a_fresh_solve(monkeypatch):
-    """Attack the lowered thread: its factorisation kept from running (as other processes can
-    keep a low-priority thread from a core) when an edit needs it. The edit waits no longer than
-    a fresh coarse solve costs, solves afresh itself, and lands within 0.05 ab of a fresh solve;
-    the late factors, once made, are never adopted."""
-    monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(varcolor.interactive, "MAX_HELD", 60)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
-    monkeypatch.setattr(levin_multiscale, "_lower_priority", lambda: True, raising=False)
-    release = threading.Event()
-
-    def stuck(solve, refactor):
-        def run(*arguments):
-            release.wait(60)
-            return solve(*arguments)
-
-        return run
-
-    _thread_solves(monkeypatch, stuck)
-    gray, cues, ab = _grainy_strokes()
-    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
-    colorizer.solve(cues)
-    fresh_seconds = colorizer.engine.updates.fresh_seconds
-    reports = []
-    try:
-        for added in _strokes_in_turn(gray, ab, 8):
-            start = time.perf_counter()
-            edited = colorizer.update(added)
-            reports.append((edited.info["engine"], time.perf_counter() - start))
-            fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
-            assert np.abs(edited.ab - fresh.ab).max() <= 0.05
-            if edited.info["engine"]["coarse_update"] == "fresh":
-                break
-    finally:
-        release.set()
-    engine, seconds = reports[-1]
-    assert engine["coarse_update"] == "fresh", [r["coarse_update"] for r, _ in reports]
-    assert "started" in [r.get("coarse_refactor") for r, _ in reports]
-    assert seconds < 2 * fresh_seconds + 5  # waited a fresh solve's time, not the thread's 60 s
-    for added in _strokes_in_turn(gray, ab, 3, seed=5):
-        assert colorizer.update(added).info["engine"].get("coarse_refactor") != "adopted"

@@ -21,7 +21,6 @@ is ``levin`` itself.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from .. import interactive
 from ..buffers import Spares
 from ..errors import InputError
 from ..fields import option
-from ..kernels import busy_cores, threads_for
+from ..kernels import threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -282,16 +281,9 @@ class LevinMultiscale(Method):
         pending = self._refactor
         if pending is None or not pending.go.is_set() or pending.done():
             return self._solve(problem)
-        if pending.yields and self.options.threads is None:
-            # The coarse grid is being factored at a lower priority: it yields its core to this
-            # edit, which counts it as free (other processes' busy cores still count).
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            threads = max(1, min(numba.config.NUMBA_NUM_THREADS, cores - max(busy_cores() - 1, 0)))
-        else:
-            # Factored on one core at the edits' priority: this edit's kernels keep to the other
-            # (a 12 MP edit's parallel lift took 1.15 s beside it, 0.29 s before, at load 3).
-            threads = 1
-        with threads_for(1, threads):
+        # The coarse grid is being factored on one core: this edit's kernels keep to the other
+        # (a 12 MP edit's parallel lift took 1.15 s beside it, 0.29 s before, at load 3).
+        with threads_for(1, 1):
             return self._solve(problem)
 
     def _solve(self, problem: Problem):
@@ -360,22 +352,13 @@ class LevinMultiscale(Method):
 
     def _adopt(self, wait: bool) -> str | None:
         """Take the factors of the coarse grid made in the background, where they are ready (or,
-        with ``wait``, once they are; at a lower priority, within a fresh solve's time): the next
-        edits correct them. Returns ``"adopted"``, or None where there were none to take (a
-        failed or late factorisation is dropped: an edit that needs a full solve then makes it,
-        and says why)."""
+        with ``wait``, once they are): the next edits correct them. Returns ``"adopted"``, or
+        None where there were none to take (a failed factorisation is dropped: an edit that needs
+        a full solve then makes it, and says why)."""
         pending = self._refactor
         if pending is None or not (wait or pending.done()):
             return None
         pending.go.set()  # (an edit that started it and failed before letting it go)
-        if pending.yields:
-            # At its lower priority, other processes may keep it from running: waited for at
-            # most what a fresh solve here costs, then dropped (the edit solves afresh itself).
-            seconds = self.updates.fresh_seconds
-            pending.join(seconds if np.isfinite(seconds) else None)
-            if not pending.done():
-                self._drop_refactor()
-                return None
         pending.join()
         self._refactor = None
         if pending.updates is None or pending.updates.base is None:
@@ -689,7 +672,6 @@ class _Refactor:
         self._make_updates = lambda: self.coarse.updater(space, targets_at)
         self._refine_tol = engine.updates.refine_tol
         self.go = threading.Event()  # set once the edit that started it has its chroma
-        self.yields = False  # whether its thread runs at a lower priority than the edits
         self.cancelled = False
         self._thread = threading.Thread(target=self._run, name="varcolor-coarse-refactor", daemon=True)
         self._thread.start()
@@ -699,7 +681,6 @@ class _Refactor:
         if self.cancelled:
             return
         numba.set_num_threads(1)  # this thread's own count: the multifrontal LU maps in it, in turn
-        self.yields = _lower_priority()
         try:
             chroma, _ = self.coarse.solve(Problem(self.held, self.targets, None, None), None)
             updates = self._make_updates()
@@ -712,29 +693,8 @@ class _Refactor:
     def done(self) -> bool:
         return not self._thread.is_alive()
 
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-
-#: The niceness the coarse grid's factorisation in the background runs at (:class:`_Refactor`,
-#: Linux): a 12 MP edit beside it at the same priority took 1.3-2.0 s on one core; the scheduler
-#: now gives its core to the edit's second thread while the edit runs.
-REFACTOR_NICE = 10
-
-
-def _lower_priority() -> bool:
-    """Lower this thread's priority by :data:`REFACTOR_NICE` (Linux, where each thread has its own
-    niceness; elsewhere the call would reach the whole process, or another): whether it did."""
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + REFACTOR_NICE)
-    except OSError:
-        return False
-    return True
+    def join(self) -> None:
+        self._thread.join()
 
 
 @dataclass(frozen=True)
