@@ -1,4 +1,7 @@
-"""Spares: arrays used again only when nothing else refers to them."""
+"""Spares: arrays used again only when nothing else refers to them, and made ahead."""
+
+import threading
+import tracemalloc
 
 import numpy as np
 
@@ -59,3 +62,91 @@ def test_edits_never_change_a_result_the_caller_kept(monkeypatch):
             np.testing.assert_array_equal(result.rgb, rgb)
             np.testing.assert_array_equal(result.ab, ab)
         assert dropped & set(addresses[3:])  # a later result lives where a dropped one was
+
+
+def _join_made_ahead() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "varcolor-spares":
+            thread.join()
+
+
+def _new_blocks(action, at_least: int) -> list[int]:
+    """The sizes of the blocks ``action`` allocated and left alive, of ``at_least`` bytes."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = action()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    del kept
+    grown = after.compare_to(before, "traceback")
+    return [stat.size_diff for stat in grown if stat.size_diff >= at_least]
+
+
+def test_an_array_made_ahead_is_the_one_handed_out_next():
+    """What :meth:`Spares.prepare` makes in its thread (every page written: zeros) is what the
+    next request of its kind gets: no new memory then."""
+    spares = Spares()
+    spares.prepare((300, 400), np.float64)
+    _join_made_ahead()
+    handed = []
+    assert _new_blocks(lambda: handed.append(spares.empty((300, 400), np.float64)), 300 * 400 * 4) == []
+    assert not handed[0].any()  # (the pages it wrote)
+    # another kind is not it
+    assert spares.empty((400, 300), np.float64).shape == (400, 300)
+
+
+def test_nothing_is_made_ahead_where_one_is_free_or_keep_are_held():
+    spares = Spares(keep=2)
+    first = spares.empty((50, 60), np.float32)
+    del first  # free: the next request takes it, nothing made
+    spares.prepare((50, 60), np.float32)
+    assert not [t for t in threading.enumerate() if t.name == "varcolor-spares"]
+    held = [spares.empty((50, 60), np.float32), spares.empty((50, 60), np.float32)]  # two held, both in use
+    spares.prepare((50, 60), np.float32)
+    assert not [t for t in threading.enumerate() if t.name == "varcolor-spares"]
+    third = spares.empty((50, 60), np.float32)
+    assert not any(np.shares_memory(third, array) for array in held)
+    Spares(keep=0).prepare((2, 2), np.float64)  # none kept: none made
+    assert not [t for t in threading.enumerate() if t.name == "varcolor-spares"]
+
+
+def test_the_first_edit_after_a_solve_writes_into_memory_made_ahead(monkeypatch):
+    """After ``Colorizer.solve`` the first update's result (RGB, chroma) and its cue set go into
+    arrays made in threads while the user draws, not into fresh memory (at 12 MP 0.3-0.9 s of
+    page mapping in the edit); the result the caller kept is untouched. ``varcolor.colorize``,
+    a one-off, makes nothing ahead."""
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues = gray_and_cues("coffee", (300, 320), 40, np.random.default_rng(0))
+    colorizer = varcolor.Colorizer(gray, method="levin-multiscale", factor=4)
+    first = colorizer.solve(cues)
+    snapshot = first.rgb.copy()
+    _join_made_ahead()
+    new = stroke(gray.shape, slice(100, 103), slice(30, 90), (30.0, -20.0))
+    made = []  # (what this edit makes ahead for the next one is not counted)
+    monkeypatch.setattr(Spares, "prepare", lambda self, shape, dtype, most=None: made.append(shape), raising=False)
+    # No block as large as the result's chroma (smaller than its RGB and its cue set's ab) is new.
+    blocks = _new_blocks(lambda: colorizer.update(new), min(first.ab.nbytes, colorizer.cues.ab.nbytes))
+    assert blocks == [], blocks
+    np.testing.assert_array_equal(first.rgb, snapshot)
+    assert made  # the update would make the next one's cue set's array ahead
+    made.clear()
+    varcolor.colorize(gray, cues, method="levin-multiscale", factor=4)
+    assert made == []
+
+
+def test_yiq_edits_make_no_more_than_two_arrays_of_each_kind_ahead(monkeypatch):
+    """In YIQ the painter holds RGB and Lab chroma arrays (four in all): once two of each kind
+    are held (the last result's, the next one's), an edit makes nothing more ahead (before, each
+    edit made another RGB in a thread, pushing out one held)."""
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues = gray_and_cues("coffee", (200, 240), 30, np.random.default_rng(1))
+    colorizer = varcolor.Colorizer(gray, method="levin-multiscale", factor=4, space="yiq")
+    results = [colorizer.solve(cues)]
+    assert len(colorizer.painter.spares._making) == 2  # the first edit's RGB and chroma
+    for k in range(4):
+        results.append(
+            colorizer.update(stroke(gray.shape, slice(20 + 30 * k, 23 + 30 * k), slice(30, 90), (30.0, -20.0)))
+        )
+        assert colorizer.painter.spares._making == [], k

@@ -114,6 +114,36 @@ def test_merged_later_cues_win():
     assert both.count == 2 and np.allclose(both.ab[1, 1], 5) and np.allclose(both.ab[0, 0], 1)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_merged_is_the_union_with_the_later_values_into_any_memory_given(dtype):
+    """Merged cues against a plain-array reference, for strokes on the image's edges and
+    corners, one inside the other, none at all: the mask is the union, the later values win,
+    nothing of either set changes; with ``out``, in that array (of this set's type)."""
+    rng = np.random.default_rng(3)
+    shape = (40, 50)
+    mask = rng.random(shape) < 0.2
+    base = Cues(mask, np.where(mask[..., None], rng.normal(0, 20, shape + (2,)), 0).astype(dtype))
+    before = base.ab.copy(), base.mask.copy()
+    for rows, columns in [(slice(0, 3), slice(0, 50)), (slice(38, 40), slice(45, 50)), (slice(10, 30), slice(0, 1))]:
+        stroke_mask = np.zeros(shape, bool)
+        stroke_mask[rows, columns] = True
+        stroke = Cues(stroke_mask, np.where(stroke_mask[..., None], rng.normal(0, 20, shape + (2,)), 0))
+        expected = np.where(stroke_mask[..., None], stroke.ab.astype(dtype), base.ab)
+        for out in (None, np.full(shape + (2,), np.nan, dtype)):
+            both = base.merged(stroke, out=out)
+            assert out is None or both.ab is out
+            assert both.ab.dtype == dtype
+            np.testing.assert_array_equal(both.mask, base.mask | stroke_mask)
+            np.testing.assert_array_equal(both.ab, expected)
+    assert base.merged(Cues.empty(shape)).count == base.count
+    np.testing.assert_array_equal(base.ab, before[0])
+    np.testing.assert_array_equal(base.mask, before[1])
+    with pytest.raises(ValueError, match="out"):
+        base.merged(stroke, out=np.zeros(shape + (2,), np.float16))
+    with pytest.raises(ValueError, match="out"):
+        base.merged(stroke, out=base.ab)
+
+
 def test_patch_samplers_fill_the_mean_true_chroma(astronaut_small):
     true_ab = rgb_to_lab(astronaut_small)[..., 1:]
     cues = sample_grid(astronaut_small, step=10, offset=0, patch=3)

@@ -525,21 +525,41 @@ class Cues:
         matched = cls(mask, ab, weight=confidence, copy=False)
         return matched if strokes is None else matched.merged(strokes)
 
-    def merged(self, other: Cues) -> Cues:
-        """These cues with ``other`` added; where both mark a pixel, ``other`` wins."""
+    def merged(self, other: Cues, out: np.ndarray | None = None) -> Cues:
+        """These cues with ``other`` added; where both mark a pixel, ``other`` wins.
+
+        Parameters
+        ----------
+        other : Cues
+            The cues added.
+        out : ndarray, optional
+            Where the merged ``ab`` is written: an array of this set's ``ab`` shape and type that
+            nothing else refers to (memory made ready ahead: at 12 MP a fresh ``ab``'s pages took
+            0.1-0.3 s to map); a new array without it.
+        """
         if other.shape != self.shape:
             raise InputError(f"cannot merge cues of size {other.shape} into cues of size {self.shape}")
+        if out is not None and (out.shape != self.ab.shape or out.dtype != self.ab.dtype or out is self.ab):
+            raise ValueError(f"out must be a new {self.ab.dtype} array of shape {self.ab.shape}")
         mask = self.mask | other.mask
-        ab = self.ab.copy()  # a copy and a scatter: a stroke marks few pixels
-        ab[other.mask] = other.ab[other.mask]
-        # Every array here is new: taken as it is (at 12 MP a second copy of ab cost 0.1 s an edit).
-        return Cues(
-            mask,
-            ab,
-            _overlay_field(self, other, "weight", 1.0),
-            _overlay_field(self, other, "lightness", np.nan),
-            copy=False,
-        )
+        ab = self.ab.copy() if out is None else out  # a copy and a scatter: a stroke marks few pixels
+        if out is not None:
+            np.copyto(ab, self.ab)
+        box = _box_of(other.mask)
+        if box is not None:  # the scatter inside the stroke's box: two reads of a 12 MP mask were 47 ms
+            ab[box][other.mask[box]] = other.ab[box][other.mask[box]]
+        # Every array here is new, and made of two checked cue sets' values (ab: in this set's
+        # float type): taken as they are, not checked again (at 12 MP, 34 ms an edit).
+        merged = object.__new__(Cues)
+        for name, value in (
+            ("mask", mask),
+            ("ab", ab),
+            ("weight", _overlay_field(self, other, "weight", 1.0)),
+            ("lightness", _overlay_field(self, other, "lightness", np.nan)),
+            ("note", ""),
+        ):
+            object.__setattr__(merged, name, value)
+        return merged
 
     def overlay(self, gray: np.ndarray) -> np.ndarray:
         """An RGB picture of the cues drawn over the gray image (for figures and ``--plot``)."""
@@ -549,6 +569,17 @@ class Cues:
             lightness = np.where(self.mask & np.isfinite(self.lightness), self.lightness, lightness)
         lab = np.concatenate([lightness[..., None], np.where(self.mask[..., None], self.ab, 0.0)], axis=2)
         return lab_to_rgb(lab)
+
+
+def _box_of(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The box of ``mask``'s True pixels (None: none), its rows found first and its columns read
+    on them alone."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not rows.size:
+        return None
+    band = slice(rows[0], rows[-1] + 1)
+    columns = np.flatnonzero(mask[band].any(axis=0))
+    return band, slice(columns[0], columns[-1] + 1)
 
 
 def _overlay_field(first: Cues, second: Cues, name: str, default: float) -> np.ndarray | None:

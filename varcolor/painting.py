@@ -83,8 +83,10 @@ class Painter:
             isinstance(where, tuple) and isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]
         ):
             where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy
-            rgb = np.empty(self.gray.shape + (3,), self.rgb_type)
-            ab = chroma if lab else np.empty_like(chroma)
+            # Held where edits may follow: once the caller lets go of this result, an edit's
+            # copy goes into its memory.
+            rgb = self.spares.empty(self.gray.shape + (3,), self.rgb_type)
+            ab = chroma if lab else self.spares.empty(chroma.shape, chroma.dtype)
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
             # The copies go into an earlier result's memory where nothing refers to it any more.
@@ -92,6 +94,14 @@ class Painter:
         for window in where if isinstance(where, list) else [where]:
             self._paint(chroma, window, rgb, ab)
         return rgb, ab
+
+    def prepare(self, chroma: np.ndarray) -> None:
+        """Edits follow a result of ``chroma``'s shape and type: the arrays the first one paints
+        into made ahead, in a thread (:meth:`varcolor.buffers.Spares.prepare`)."""
+        # Two of each kind: the last result's, and the one the next edit writes.
+        self.spares.prepare(self.gray.shape + (3,), self.rgb_type, most=2)
+        if self.space != "lab":
+            self.spares.prepare(chroma.shape, chroma.dtype, most=2)
 
     def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""

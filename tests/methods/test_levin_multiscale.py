@@ -252,6 +252,7 @@ def test_a_scan_beyond_the_kept_size_holds_nothing_for_edits(monkeypatch, rng):
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
     colorizer.solve(cues)
     assert colorizer.engine._kept == {} and colorizer.engine._lifted is None
+    assert colorizer.engine._interiors == {} and colorizer.engine._statistics is None
     added = stroke(gray.shape, slice(10, 13), slice(10, 50), (20.0, 20.0))
     edited = colorizer.solve(cues.merged(added))
     assert edited.info["engine"]["tiles_reused"] == 0

@@ -256,6 +256,10 @@ class Method:
     def changed(self) -> None:
         """The cues changed since the last solve (an update follows, starting from its result)."""
 
+    def ahead(self) -> None:
+        """Edits will follow the solve just made (an interactive session, not a one-off
+        colorization): make ready ahead, off the edits' path, what the first of them needs."""
+
     def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
         """The chroma (``H×W×2``, in the options' space) for ``problem``, from the initial guess
         ``x0`` where iterative, and a report: at least ``solver``, ``iterations``, ``residual``;

@@ -22,6 +22,7 @@ __all__ = [
     "block_mean",
     "block_range",
     "coarse_cues",
+    "guide_statistics",
     "guided_coefficients",
     "lift_rows",
     "lift",
@@ -83,7 +84,7 @@ def block_mean(image, factor: int, xp=np):
     return sums / (counts if image.ndim == 2 else counts[..., None])
 
 
-def coarse_cues(mask, targets, factor: int, xp=np):
+def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
     """The cues on the coarse grid: a block is held where any of its pixels is, at the mean of its
     cue pixels' values.
 
@@ -97,6 +98,9 @@ def coarse_cues(mask, targets, factor: int, xp=np):
         Block side in pixels.
     xp : module
         NumPy or CuPy.
+    pixels : (ndarray, ndarray), optional
+        The cue pixels' raster indices and their values (``n×C``), where gathered already: then
+        neither ``mask`` nor ``targets`` is read again.
 
     Returns
     -------
@@ -110,11 +114,15 @@ def coarse_cues(mask, targets, factor: int, xp=np):
     >>> held.tolist(), held_values[..., 0].tolist()
     ([[True, False]], [[3.0, 0.0]])
     """
-    rows, columns = xp.nonzero(mask)
+    if pixels is None:
+        rows, columns = xp.nonzero(mask)
+        values = xp.asarray(targets)[rows, columns]
+    else:
+        rows, columns = xp.divmod(pixels[0], mask.shape[1])
+        values = pixels[1]
     shape = coarse_shape(mask.shape, factor)
     block = (rows // factor) * shape[1] + columns // factor  # only the cue pixels are read
     counts = xp.bincount(block, minlength=shape[0] * shape[1]).astype(xp.float64)
-    values = xp.asarray(targets)[rows, columns]
     sums = xp.stack(
         [xp.bincount(block, weights=values[:, c], minlength=counts.size) for c in range(values.shape[1])], axis=-1
     )
@@ -147,21 +155,51 @@ def _box(image, radius: int, xp):
 
 
 def _box_cpu(image: np.ndarray, radius: int) -> np.ndarray:
-    """:func:`_box` on the CPU: scipy's running sums, zeros past the borders, each window's sum
-    then divided by the pixels it holds. As fast as a numba pass each way (a 0.75 MP coarse grid,
-    radius 1: 26 ms against 34 ms), with nothing to compile on a first run (that kernel: 1 s)."""
+    """:func:`_box` on the CPU: scipy's running sums, zeros past the borders, the windows at the
+    borders then divided by the pixels they hold. As fast as a numba pass each way (a 0.75 MP
+    coarse grid, radius 1: 26 ms against 34 ms), with nothing to compile on a first run (that
+    kernel: 1 s). Only the border rows and columns are rescaled: an image-sized scale was a
+    fifth of the time."""
     from scipy import ndimage  # loaded where used: the command line's help imports this module
 
     size = 2 * radius + 1
     out = ndimage.uniform_filter1d(np.asarray(image, np.float64), size, axis=0, mode="constant")
     ndimage.uniform_filter1d(out, size, axis=1, mode="constant", output=out)
-    held = [np.minimum(np.arange(n) + radius + 1, n) - np.maximum(np.arange(n) - radius, 0) for n in image.shape[:2]]
-    scale = (size * size) / np.multiply.outer(held[0], held[1]).astype(np.float64)
-    out *= scale.reshape(scale.shape + (1,) * (image.ndim - 2))
+    for axis in (0, 1):
+        n = image.shape[axis]
+        index = np.arange(n)
+        held = np.minimum(index + radius + 1, n) - np.maximum(index - radius, 0)
+        edge = np.flatnonzero(held < size)  # the windows the border cuts
+        shape = [1] * image.ndim
+        shape[axis] = edge.size
+        part = (slice(None),) * axis + (edge,)
+        out[part] *= (size / held[edge]).reshape(shape)
     return out
 
 
-def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np):
+def guide_statistics(guide, radius: int, eps: float, xp=np) -> tuple:
+    """What :func:`guided_coefficients` reads of the guide alone (its windows' means and damped
+    variances), for fits of many chromas against one guide: an edit's lift fits a new coarse
+    chroma against the same gray.
+
+    Parameters
+    ----------
+    guide : ndarray, ``h×w``
+        The gray on the grid the chroma lives on.
+    radius : int
+        Window radius in grid cells.
+    eps : float
+        The slope's damping (gray-variance units).
+    xp : module
+        NumPy or CuPy.
+    """
+    guide = xp.asarray(guide, dtype=xp.float64)[..., None]
+    mean_guide = _box(guide, radius, xp)
+    denominator = xp.maximum(_box(guide * guide, radius, xp) - mean_guide**2, 0.0) + eps
+    return guide, mean_guide, denominator
+
+
+def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistics: tuple | None = None):
     """The guided filter's smoothed affine coefficients ``(a, b)`` (each ``h×w×C``) of ``chroma``
     (``h×w×C``) against ``guide`` (``h×w``) over windows of radius ``radius``, slope damped by
     ``eps`` (gray-variance units): the chroma is ``a·guide + b`` (He, Sun & Tang, 2013).
@@ -179,6 +217,8 @@ def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np):
         is the window's mean chroma.
     xp : module
         NumPy or CuPy.
+    statistics : tuple, optional
+        :func:`guide_statistics` of the same ``guide``, ``radius`` and ``eps``, made once.
 
     Examples
     --------
@@ -189,13 +229,14 @@ def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np):
     >>> bool(np.allclose(a * guide[..., None] + b, 3 * guide[..., None] + 1))
     True
     """
-    guide = xp.asarray(guide, dtype=xp.float64)[..., None]
+    guide, mean_guide, denominator = guide_statistics(guide, radius, eps, xp) if statistics is None else statistics
     chroma = xp.asarray(chroma, dtype=xp.float64)
-    mean_guide, mean_chroma = _box(guide, radius, xp), _box(chroma, radius, xp)
-    variance = _box(guide * guide, radius, xp) - mean_guide**2
-    covariance = _box(guide * chroma, radius, xp) - mean_guide * mean_chroma
-    a = covariance / (xp.maximum(variance, 0.0) + eps)
-    b = mean_chroma - a * mean_guide
+    mean_chroma = _box(chroma, radius, xp)
+    a = _box(guide * chroma, radius, xp)  # the covariance, then the slope, in place
+    a -= mean_guide * mean_chroma
+    a /= denominator
+    b = mean_chroma
+    b -= a * mean_guide
     return _box(a, radius, xp), _box(b, radius, xp)
 
 
