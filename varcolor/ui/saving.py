@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
@@ -60,49 +61,101 @@ START_SECONDS = 3.0
 SAVE_MEMORY_SHARE = 0.7
 #: ``ora``, ``psd``: a layered file (the photo, the result above it, the strokes hidden on top).
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "ora": ".ora", "psd": ".psd"}
+#: A spare child's work ahead waits while the studio says it is busy, for this many seconds at most
+#: since it last said so (:class:`Spare` says it again every :data:`BUSY_AGAIN` seconds while it
+#: is): a lost "idle" costs a pause of the work ahead, never a save.
+PAUSE_LEASE = 3.0
+BUSY_AGAIN = 1.0
+#: How often a spare child's pacer (:class:`Spare`) asks whether the studio is busy, in seconds.
+PACE_SECONDS = 0.02
 #: A save's child: it reads one save's request (JSON: :func:`save_request`) from its stdin and runs
 #: it through the application layer (:func:`varcolor.app.run_request`), as the printed command
-#: would. A spare child (:class:`Spare`, argument ``--spare``) first imports the
-#: application layer and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
-#: child's start), then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`:
-#: the save's own first step, the same values; 4 to 8 s of a 40 MP save) in a thread of the lowest
-#: priority on one core (the live view's strokes come first). Either ends as soon as the
-#: studio (the process id it is given) is gone: in its
-#: own session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and
-#: finish a save no one publishes, holding gigabytes of a scan.
+#: would. A spare child (:class:`Spare`, argument ``--spare``) works ahead in a thread of the lowest
+#: priority on one core: it loads the kernels (2 to 4 s of a 12 MP save were the child's start),
+#: then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`: the
+#: save's own first step, the same values; 4 to 8 s of a 40 MP save). The nice value alone did not
+#: keep it off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as long: the child is in a
+#: session of its own, which the kernel schedules as a group beside the studio's): so the studio
+#: also writes ``busy`` and ``idle`` lines before the request while it solves and paints a stroke,
+#: and the work ahead waits between its steps (the bands of the gray) while busy, for
+#: :data:`PAUSE_LEASE` seconds at most since the last ``busy``. The request ends every wait: the
+#: save itself never waits. Either child ends as soon as the studio (the process id it is given) is
+#: gone, waiting or not: in its own session, it would otherwise outlive a studio killed mid-save
+#: (SIGKILL, the OOM killer) and finish a save no one publishes, holding gigabytes of a scan.
 _CHILD_CODE = """
-import json, os, sys, threading, time
+import json, os, select, sys, threading, time
 studio = int(sys.argv[1])
 def watch():
     while os.getppid() == studio:
         time.sleep(0.25)
     os._exit(1)
 threading.Thread(target=watch, daemon=True).start()
-from varcolor.app import run_request
-from varcolor.errors import VarcolorError
+turn = threading.Condition()
+paused_until = 0.0
+def hear(word):
+    global paused_until
+    with turn:
+        paused_until = time.monotonic() + PAUSE_LEASE if word == b"busy" else 0.0
+        turn.notify_all()
+def between():
+    with turn:
+        while (left := paused_until - time.monotonic()) > 0:
+            turn.wait(left)
+pending = b""
+def lines(wait):
+    global pending
+    while wait or select.select([0], [], [], 0)[0]:
+        chunk = os.read(0, 65536)
+        pending += chunk
+        while b"\\n" in pending:
+            line, pending = pending.split(b"\\n", 1)
+            yield line
+        if not chunk:
+            if pending:
+                yield pending
+            yield None
+            return
+def request():
+    for line in lines(True):
+        if line in (b"busy", b"idle"):
+            hear(line)
+        else:
+            return line
+for line in lines(False):  # what the studio said before this process started: a busy one waits
+    if line in (b"busy", b"idle"):
+        hear(line)
+    else:
+        early = line
+        break
+else:
+    early = b""
 preparing = None
 if sys.argv[2:3] == ["--spare"]:
-    from varcolor.ui.live import warm_up
-    warm_up()
-    if sys.argv[3:]:
-        def ahead():
-            # In a thread of the lowest priority, on one core: the user's strokes come first.
-            from pathlib import Path
+    def ahead():
+        # In a thread of the lowest priority, on one core, waiting while the studio is busy.
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        try:
+            between()
             import numba
-            from varcolor.app.solve import prepare
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
             numba.set_num_threads(1)
-            try:
-                prepare(Path(sys.argv[3]))
-            except Exception:  # the save reads the photo itself, and says what is wrong with it
-                pass
-        preparing = threading.Thread(target=ahead)
-        preparing.start()
-line = sys.stdin.readline()
+            from varcolor.ui.live import warm_up
+            warm_up()
+            if sys.argv[3:]:
+                from pathlib import Path
+                from varcolor.app.solve import prepare
+                prepare(Path(sys.argv[3]), between=between)
+        except Exception:  # the save reads the photo itself, and says what is wrong with it
+            pass
+    preparing = threading.Thread(target=ahead)
+    preparing.start()
+line = early if early != b"" else request()
 if not line:
     os._exit(0)
+hear(b"idle")  # the save: nothing more is read, nothing waits again
 if preparing is not None:
     preparing.join()
+from varcolor.app import run_request
+from varcolor.errors import VarcolorError
 try:
     failed = run_request(json.loads(line), warn=lambda text: print(f"varcolor: warning: {text}", file=sys.stderr))
 except VarcolorError as exc:
@@ -521,13 +574,18 @@ class Spare:
     request (:func:`save_request`) through the application layer, once it has it.
 
     At most one is kept; it ends with the studio (:meth:`close`), or when the studio dies (its
-    stdin closes and it exits).
+    stdin closes and it exits). While it waits, a thread of the studio tells it whether the studio
+    is busy (``busy``, set by the studio: a callable, polled every :data:`PACE_SECONDS`), so that
+    its work ahead waits while a stroke is solved and painted.
     """
 
-    def __init__(self):
+    def __init__(self, busy: Callable[[], bool] | None = None):
         self._child: subprocess.Popen | None = None
         self._photo: Path | None = None
         self._lock = threading.Lock()
+        #: Whether the studio is busy now (None: never).
+        self.busy = busy
+        self._poke = threading.Event()
 
     def start(self, photo: Path | None = None) -> None:
         """Start one, unless one is waiting for the same ``photo`` (whose gray it makes ahead:
@@ -540,12 +598,44 @@ class Spare:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
                 self._child = _child(["--spare"] + ([str(photo)] if photo is not None else []), env)
                 self._photo = photo
+                # Never blocking the studio: a line that does not fit the pipe now is lost (the
+                # child's wait ends by itself after PAUSE_LEASE).
+                os.set_blocking(self._child.stdin.fileno(), False)
+                threading.Thread(target=self._pace, args=(self._child,), name="varcolor-spare", daemon=True).start()
+
+    def poke(self) -> None:
+        """Ask the studio's busyness now, not at the next poll (an edit has come)."""
+        self._poke.set()
+
+    def _pace(self, child: subprocess.Popen) -> None:
+        """Tell ``child`` while it waits whether the studio is busy: ``busy`` when it becomes so
+        and every :data:`BUSY_AGAIN` seconds while it stays so, ``idle`` when it stops."""
+        said, when = False, 0.0
+        while True:
+            self._poke.wait(PACE_SECONDS)
+            self._poke.clear()
+            busy = self.busy
+            try:
+                now_busy = bool(busy()) if busy is not None else False
+            except Exception:  # noqa: BLE001 - the studio closing its session: not busy
+                now_busy = False
+            with self._lock:
+                if self._child is not child or child.poll() is not None:
+                    return  # taken by a save (which never waits), stopped, or dead
+                now = time.monotonic()
+                if now_busy != said or (now_busy and now - when >= BUSY_AGAIN):
+                    with suppress(OSError):  # a full pipe or a dead child: the line is lost
+                        os.write(child.stdin.fileno(), b"busy\n" if now_busy else b"idle\n")
+                    said, when = now_busy, now
 
     def take(self) -> subprocess.Popen | None:
         """The waiting child (None if there is none): the caller writes it one save's arguments."""
         with self._lock:
             child, self._child = self._child, None
-        return child if child is not None and child.poll() is None else None
+        if child is None or child.poll() is not None:
+            return None
+        os.set_blocking(child.stdin.fileno(), True)
+        return child
 
     def close(self) -> None:
         child = self.take()
@@ -564,7 +654,7 @@ def _child(args: list[str], env: dict) -> subprocess.Popen:
     """A save's child (:data:`_CHILD_CODE`, with ``args``), its stdin a pipe, its stderr kept; in
     its own session, so that Ctrl-C in the studio's terminal reaches the studio, which stops it."""
     return subprocess.Popen(
-        [sys.executable, "-c", _CHILD_CODE, str(os.getpid()), *args],
+        [sys.executable, "-c", _CHILD_CODE.replace("PAUSE_LEASE", repr(PAUSE_LEASE)), str(os.getpid()), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
