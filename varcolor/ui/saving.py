@@ -601,24 +601,36 @@ class Spare:
                 # Never blocking the studio: a line that does not fit the pipe now is lost (the
                 # child's wait ends by itself after PAUSE_LEASE).
                 os.set_blocking(self._child.stdin.fileno(), False)
-                threading.Thread(target=self._pace, args=(self._child,), name="varcolor-spare", daemon=True).start()
+                # Said before the child runs a line of its own: it reads this first, and waits.
+                said = self._busy_now()
+                if said:
+                    with suppress(OSError):
+                        os.write(self._child.stdin.fileno(), b"busy\n")
+                pacing = threading.Thread(
+                    target=self._pace, args=(self._child, said), name="varcolor-spare", daemon=True
+                )
+                pacing.start()
 
     def poke(self) -> None:
         """Ask the studio's busyness now, not at the next poll (an edit has come)."""
         self._poke.set()
 
-    def _pace(self, child: subprocess.Popen) -> None:
+    def _busy_now(self) -> bool:
+        busy = self.busy
+        try:
+            return bool(busy()) if busy is not None else False
+        except Exception:  # noqa: BLE001 - the studio closing its session: not busy
+            return False
+
+    def _pace(self, child: subprocess.Popen, said: bool) -> None:
         """Tell ``child`` while it waits whether the studio is busy: ``busy`` when it becomes so
-        and every :data:`BUSY_AGAIN` seconds while it stays so, ``idle`` when it stops."""
-        said, when = False, 0.0
+        and every :data:`BUSY_AGAIN` seconds while it stays so, ``idle`` when it stops (``said``:
+        what it was told as it started)."""
+        when = time.monotonic()
         while True:
             self._poke.wait(PACE_SECONDS)
             self._poke.clear()
-            busy = self.busy
-            try:
-                now_busy = bool(busy()) if busy is not None else False
-            except Exception:  # noqa: BLE001 - the studio closing its session: not busy
-                now_busy = False
+            now_busy = self._busy_now()
             with self._lock:
                 if self._child is not child or child.poll() is not None:
                     return  # taken by a save (which never waits), stopped, or dead
