@@ -97,10 +97,14 @@ def hear(word):
     with turn:
         paused_until = time.monotonic() + PAUSE_LEASE if word == b"busy" else 0.0
         turn.notify_all()
+saving = False
 def between():
     with turn:
         while (left := paused_until - time.monotonic()) > 0:
             turn.wait(left)
+    if saving and "numba" in sys.modules:  # the save waits for the rest: on every core
+        import numba
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 pending = b""
 def lines(wait):
     global pending
@@ -136,13 +140,18 @@ if sys.argv[2:3] == ["--spare"]:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
             between()
-            import numba
+            import numba  # the imports and the kernels (a second of a core) in steps too
             numba.set_num_threads(1)
+            between()
+            import scipy.ndimage, scipy.sparse
+            between()
+            from varcolor.app.solve import prepare
+            between()
             from varcolor.ui.live import warm_up
+            between()
             warm_up()
             if sys.argv[3:]:
                 from pathlib import Path
-                from varcolor.app.solve import prepare
                 prepare(Path(sys.argv[3]), between=between)
         except Exception:  # the save reads the photo itself, and says what is wrong with it
             pass
@@ -151,6 +160,7 @@ if sys.argv[2:3] == ["--spare"]:
 line = early if early != b"" else request()
 if not line:
     os._exit(0)
+saving = True
 hear(b"idle")  # the save: nothing more is read, nothing waits again
 if preparing is not None:
     preparing.join()
