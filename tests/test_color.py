@@ -197,12 +197,13 @@ def test_same_lightness_gray_of_integer_samples_is_the_lab_round_trip(rng, dtype
 
 
 @pytest.mark.parametrize("kind", ["uint8", "uint16", "rgba", "equal", "float", "gray"])
-def test_gray_by_bands_is_to_gray_of_the_pixels_read_and_calls_between_before_each_band(rng, kind):
+def test_gray_by_bands_is_to_gray_of_the_pixels_read_and_calls_between_before_each_band(rng, kind, monkeypatch):
     """The same values as ``to_gray`` of what ``read_image`` makes of the levels (float64), one
     ``between`` before each band (and each band of the channels' comparison, until one differs)."""
     from varcolor.io import levels_to_float
 
-    height = 2 * color.GRAY_BAND + 17  # three bands, the last one short
+    monkeypatch.setattr(color, "GRAY_BAND_PIXELS", 9 * 256)  # bands of 256 rows
+    height = 2 * 256 + 17  # three bands, the last one short
     levels = rng.integers(0, 256, (height, 9, 3), dtype=np.uint8)
     if kind == "uint16":
         levels = rng.integers(0, 65536, (height, 9, 3), dtype=np.uint16)

@@ -91,15 +91,16 @@ def test_a_layered_output_or_marked_cues_read_the_photo_as_it_is(scan, tmp_path,
 
 
 @pytest.mark.parametrize("bits", [8, 16])
-def test_prepare_makes_the_runs_gray_band_by_band_and_can_wait_between_them(tmp_path, bits):
+def test_prepare_makes_the_runs_gray_band_by_band_and_can_wait_between_them(tmp_path, bits, monkeypatch):
     """The gray made ahead is the run's own (``to_gray`` of the photo read), in bands: ``between``
     is called before each, and the work waits there as long as it does."""
     import threading
 
-    from varcolor.color import GRAY_BAND, to_gray
+    from varcolor import color
 
+    monkeypatch.setattr(color, "GRAY_BAND_PIXELS", 40 * 100)  # bands of 100 rows
     image = tmp_path / "photo.png"
-    varcolor.write_image(image, photo("coffee", (2 * GRAY_BAND + 5, 40)), bits=bits)
+    varcolor.write_image(image, photo("coffee", (2 * 100 + 5, 40)), bits=bits)
     gate, calls = threading.Event(), []
 
     def between():
@@ -117,4 +118,4 @@ def test_prepare_makes_the_runs_gray_band_by_band_and_can_wait_between_them(tmp_
     key, gray = solve._prepared
     solve._prepared = None
     assert len(calls) == 2 + 1 + 3  # before the file's digest and read, the comparison, the gray's bands
-    assert np.array_equal(gray, to_gray(varcolor.read_image(image)))
+    assert np.array_equal(gray, color.to_gray(varcolor.read_image(image)))

@@ -36,16 +36,17 @@ def test_the_full_gray_is_to_grays_by_bands_in_a_fraction_of_its_memory():
     assert banded < 0.4 * whole, (banded, whole)
 
 
-def test_the_full_gray_waits_between_its_bands_while_held_unless_something_needs_it():
+def test_the_full_gray_waits_between_its_bands_while_held_unless_something_needs_it(monkeypatch):
     """While a stroke is solved (``hold``) the photo's gray made in the background waits between
     its bands; a tile that needs it ends the waiting."""
     import threading
     import time
 
-    from varcolor.color import GRAY_BAND
+    from varcolor import color
     from varcolor.ui.view import View, full_gray
 
-    pixels = np.random.default_rng(3).integers(0, 256, (3 * GRAY_BAND, 50, 3), dtype=np.uint8)
+    monkeypatch.setattr(color, "GRAY_BAND_PIXELS", 50 * 256)  # bands of 256 rows
+    pixels = np.random.default_rng(3).integers(0, 256, (3 * 256, 50, 3), dtype=np.uint8)
     started = threading.Event()
 
     def make(between):
