@@ -203,3 +203,35 @@ def test_a_studio_making_tiles_holds_its_spare_and_still_saves(tmp_path, monkeyp
     finally:
         studio.close()
     assert varcolor.read_image(status["paths"]["result"]).shape == (120, 160, 3)
+
+
+def test_a_saves_stroke_mask_is_drawn_by_its_child_not_in_the_studio(tmp_path, monkeypatch):
+    """The studio never draws the full-resolution mask of a save (a 40 MP one and Pillow's picture
+    of it were 0.28 GB of its peak): the child does, the same file the studio drew."""
+    from varcolor.io import encode_image
+    from varcolor.ui import document
+    from varcolor.ui import studio as studio_module
+
+    image = tmp_path / "photo.png"
+    varcolor.write_image(image, photo("coffee", (120, 160)))
+    studio = studio_module.Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
+    real = document.rasterize
+
+    def small_only(doc, shape, full_shape=None):
+        assert tuple(shape) != (120, 160), "the studio drew the full mask"
+        return real(doc, shape, full_shape)
+
+    try:
+        studio.open_path(image)
+        studio.edit(
+            {"op": "stroke", "stroke": {"tool": "brush", "rgb": [200, 60, 50], "width": 5, "path": [[5, 10], [90, 40]]}}
+        )
+        studio.edit({"op": "point", "point": {"x": 120, "y": 90, "rgb": [40, 90, 210], "size": 7}})
+        for module in (document, saving, studio_module):
+            monkeypatch.setattr(module, "rasterize", small_only, raising=False)
+        status = studio.save("drawn")
+        doc = studio.history.current
+    finally:
+        studio.close()
+    assert status["state"] == "done"
+    assert Path(status["paths"]["mask"]).read_bytes() == encode_image(real(doc, (120, 160)), ".png")
