@@ -82,7 +82,7 @@ PACE_SECONDS = 0.02
 #: A save's child: it reads one save's request (JSON: :func:`save_request`) from its stdin and runs
 #: it through the application layer (:func:`varcolor.app.run_request`), as the printed command
 #: would. A spare child (:class:`Spare`, argument ``--spare``) works ahead in a thread of the lowest
-#: priority on one core: it loads the kernels (2 to 4 s of a 12 MP save were the child's start),
+#: priority: it loads the kernels (2 to 4 s of a 12 MP save were the child's start),
 #: then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`: the
 #: save's own first step, the same values; 4 to 8 s of a 40 MP save). The nice value alone did not
 #: keep it off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as long: the child is in a
@@ -108,14 +108,10 @@ def hear(word):
     with turn:
         paused_until = time.monotonic() + PAUSE_LEASE if word == b"busy" else 0.0
         turn.notify_all()
-saving = False
 def between():
     with turn:
         while (left := paused_until - time.monotonic()) > 0:
             turn.wait(left)
-    if saving and "numba" in sys.modules:  # the save waits for the rest: on every core
-        import numba
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 pending = b""
 def lines(wait):
     global pending
@@ -147,12 +143,12 @@ else:
 preparing = None
 if sys.argv[2:3] == ["--spare"]:
     def ahead():
-        # In a thread of the lowest priority, on one core, waiting while the studio is busy.
+        # In a thread of the lowest priority, waiting while the studio is busy (on every core
+        # otherwise: a stroke that comes waits for one band of the gray, a few milliseconds).
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
             between()
             import numba  # the imports and the kernels (a second of a core) in steps too
-            numba.set_num_threads(1)
             between()
             import scipy.ndimage, scipy.sparse
             between()
@@ -171,7 +167,6 @@ if sys.argv[2:3] == ["--spare"]:
 line = early if early != b"" else request()
 if not line:
     os._exit(0)
-saving = True
 hear(b"idle")  # the save: nothing more is read, nothing waits again
 if preparing is not None:
     preparing.join()
