@@ -1042,9 +1042,9 @@ def test_a_big_photo_opens_on_its_area_reduced_copy_and_its_full_gray_comes_afte
     release = threading.Event()
     full_gray = studio_module.full_gray
 
-    def held_full_gray(pixels, colour, *rest):  # the full photo's gray: held back until released
+    def held_full_gray(pixels, colour):  # the full photo's gray: held back until released
         assert release.wait(30)
-        return full_gray(pixels, colour, *rest)
+        return full_gray(pixels, colour)
 
     monkeypatch.setattr(studio_module, "full_gray", held_full_gray)
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, preview_pixels=30 * 40, warm=False)
@@ -1073,7 +1073,7 @@ def test_a_big_photo_opens_on_its_area_reduced_copy_and_its_full_gray_comes_afte
 def test_a_full_gray_that_cannot_be_made_is_said_where_it_is_needed():
     from varcolor.ui.view import View
 
-    def fails(between):
+    def fails():
         raise MemoryError("no room for the gray")
 
     view = View(fails, (300, 400))
@@ -1486,7 +1486,7 @@ def test_a_big_photo_is_held_as_its_levels_until_its_full_gray_is_made(tmp_path,
     varcolor.write_image(photo, rgb, bits=bits)
     given = []
     monkeypatch.setattr(
-        studio_module, "full_gray", lambda pixels, colour, *rest: given.append(pixels) or full_gray(pixels, colour)
+        studio_module, "full_gray", lambda pixels, colour: given.append(pixels) or full_gray(pixels, colour)
     )
     studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, preview_pixels=30 * 40, warm=False)
     try:

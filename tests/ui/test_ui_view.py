@@ -34,31 +34,3 @@ def test_the_full_gray_is_to_grays_by_bands_in_a_fraction_of_its_memory():
     # the result in single precision and a band's temporaries.
     banded, whole = peak(lambda p: full_gray(p, True)), peak(to_gray)
     assert banded < 0.4 * whole, (banded, whole)
-
-
-def test_the_full_gray_waits_between_its_bands_while_held_unless_something_needs_it(monkeypatch):
-    """While a stroke is solved (``hold``) the photo's gray made in the background waits between
-    its bands; a tile that needs it ends the waiting."""
-    import threading
-    import time
-
-    from varcolor import color
-    from varcolor.ui.view import View, full_gray
-
-    monkeypatch.setattr(color, "GRAY_BAND_PIXELS", 50 * 256)  # bands of 256 rows
-    pixels = np.random.default_rng(3).integers(0, 256, (3 * 256, 50, 3), dtype=np.uint8)
-    started = threading.Event()
-
-    def make(between):
-        started.wait(30)
-        return full_gray(pixels, True, between)
-
-    view = View(make, pixels.shape[:2])
-    view.hold = lambda: True
-    started.set()
-    time.sleep(0.5)
-    assert not view._made.is_set()  # held at its first band (2 s at most a band)
-    start = time.monotonic()
-    tile = view.gray_tile(0, 0, 0)  # needed now: no more waiting
-    assert time.monotonic() - start < 1.5
-    assert np.array_equal(view.gray, full_gray(pixels, True)) and tile.shape == (256, 50)

@@ -119,7 +119,7 @@ class OpenImage:
             self.view = View(self.gray.astype(np.float32))
         else:
             colour = self.colour
-            self.view = View(lambda between: full_gray(levels, colour, between), self.shape)
+            self.view = View(lambda: full_gray(levels, colour), self.shape)
 
     def _layers(self, path: Path, name: str) -> np.ndarray:
         """A layered file's photo layer (as the command line picks it: what a save colorizes),
@@ -212,7 +212,6 @@ class Studio:
             self.history = History(start)
             self.version += 1
             self.live = LiveSolver(image.gray, image.shape, warm=self.warm)
-            image.view.hold = self.live.busy  # the full gray, made meanwhile, waits for the strokes
             self.live.listeners.extend(self.listeners)
             self._suggest_cache = None
             self.restorable = None

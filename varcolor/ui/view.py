@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import math
 import threading
-import time
 from collections.abc import Callable
 
 import numba
@@ -56,19 +55,16 @@ PART = 128
 #: blocks; here 8 blocks of 8 pixels, a 40 MP scan's, or 4 of 16) and the correction's band across
 #: the part's edge (margin 8).
 PAD = (CORRECTION_TILE - PART) // 2
-#: The longest wait of the photo's gray, made in the background, between two of its bands while a
-#: stroke is solved (:meth:`View.between`).
-HOLD_SECONDS = 2.0
 #: Full tiles kept for the newest document version (a 1400×900 view at 1:1 shows about 24).
 KEPT_TILES = 256
 
 
-def full_gray(pixels: np.ndarray, colour: bool, between: Callable[[], None] | None = None) -> np.ndarray:
+def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
     """The photo's gray at full resolution in single precision, as :func:`varcolor.color.to_gray`
     makes it (the same values), by bands (:func:`varcolor.color.gray_by_bands`).
 
     Whole, a 40 MP scan's gray took its pixels in double precision and its gray in double (1.3 GB
-    above the pixels read: the studio's peak); by bands, 40 MB.
+    above the pixels read: the studio's peak); by bands, a few megabytes.
 
     Parameters
     ----------
@@ -77,10 +73,8 @@ def full_gray(pixels: np.ndarray, colour: bool, between: Callable[[], None] | No
         precision as :func:`~varcolor.io.read_image` makes it, so the gray is the same).
     colour : bool
         Whether the channels differ somewhere (else the first is the gray, as ``to_gray`` takes it).
-    between : callable or None
-        Called before each band (:meth:`View.between`).
     """
-    return gray_by_bands(pixels, np.float32, colour=colour, between=between)
+    return gray_by_bands(pixels, np.float32, colour=colour)
 
 
 def png(pixels: np.ndarray) -> bytes:
@@ -103,9 +97,8 @@ class View:
     ----------
     gray : ndarray or callable
         The photo's gray; or a function that makes it, run in a thread of its own (the page shows
-        the live copy meanwhile: a 12 MP photo's gray took 1 to 2.5 s), with ``shape`` its shape,
-        given :meth:`between` to call between its steps. Whatever needs the gray waits for it; an
-        error making it is raised there.
+        the live copy meanwhile: a 12 MP photo's gray took 1 to 2.5 s), with ``shape`` its shape.
+        Whatever needs the gray waits for it; an error making it is raised there.
     shape : tuple, optional
         ``(H, W)``, when ``gray`` is a function.
     """
@@ -113,9 +106,6 @@ class View:
     def __init__(self, gray: np.ndarray | Callable[[], np.ndarray], shape: tuple[int, int] | None = None):
         self._gray, self._error = None, None
         self._made = threading.Event()
-        #: Whether the gray being made should wait (:meth:`between`): a stroke is being solved.
-        self.hold: Callable[[], bool] | None = None
-        self._wanted = False  # something waits for the gray: it waits for nothing
         if callable(gray):
             self.shape = tuple(shape)
             threading.Thread(target=self._make, args=(gray,), name="varcolor-view-gray", daemon=True).start()
@@ -134,27 +124,16 @@ class View:
         # stroke's solve, which comes while the gray is made.
         numba.set_num_threads(1)
         try:
-            self._gray = make(self.between)
+            self._gray = make()
             give_back_free_memory()  # the photo's pixels read to make it
         except BaseException as exc:  # noqa: BLE001 - raised again where the gray is needed
             self._error = exc
         finally:
             self._made.set()
 
-    def between(self) -> None:
-        """Wait while :attr:`hold` says so, :data:`HOLD_SECONDS` at most, unless something waits for
-        the gray: a 40 MP photo's gray is 8 s of a core, made as the first strokes come, which on 2
-        cores it made slower."""
-        deadline = time.monotonic() + HOLD_SECONDS
-        hold = self.hold
-        while hold is not None and not self._wanted and time.monotonic() < deadline and hold():
-            time.sleep(0.01)
-
     @property
     def gray(self) -> np.ndarray:
         """The photo's gray at full resolution (waiting for it while it is made)."""
-        if not self._made.is_set():
-            self._wanted = True
         self._made.wait()
         if self._error is not None:
             raise self._error
