@@ -11,7 +11,7 @@ import varcolor
 import varcolor.app.solve as solve
 from varcolor.app import run_request
 
-from ..conftest import photo
+from ..conftest import photo, photo_and_mask
 
 
 def _request(image, mask, output, **extra):
@@ -29,13 +29,7 @@ def _request(image, mask, output, **extra):
 @pytest.fixture
 def scan(tmp_path):
     """A colour photo and a stroke mask of two strokes."""
-    image = tmp_path / "photo.png"
-    varcolor.write_image(image, photo("coffee", (60, 80)))
-    mask = np.zeros((60, 80, 3))
-    mask[20:23, 10:40] = (0.8, 0.2, 0.1)
-    mask[40:43, 45:75] = (0.1, 0.3, 0.9)
-    varcolor.write_image(tmp_path / "mask.png", mask)
-    return image, tmp_path / "mask.png"
+    return photo_and_mask(tmp_path, (60, 80))
 
 
 @pytest.fixture

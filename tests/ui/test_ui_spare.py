@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import varcolor
@@ -18,7 +17,7 @@ from varcolor.app import run_request
 from varcolor.ui import saving
 from varcolor.ui.saving import Spare, save_request
 
-from ..conftest import photo, wait_until
+from ..conftest import alive, photo, photo_and_mask, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -31,24 +30,19 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def scan(tmp_path):
     """A colour photo and a stroke mask of two strokes."""
-    image = tmp_path / "photo.png"
-    varcolor.write_image(image, photo("coffee", (300, 400)))
-    mask = np.zeros((300, 400, 3))
-    mask[100:104, 50:200] = (0.8, 0.2, 0.1)
-    mask[200:204, 220:380] = (0.1, 0.3, 0.9)
-    varcolor.write_image(tmp_path / "mask.png", mask)
-    return image, tmp_path / "mask.png"
+    return photo_and_mask(tmp_path, (300, 400))
+
+
+def _spare(image: Path) -> tuple[Spare, subprocess.Popen, list]:
+    """A spare child started on ``image`` while the studio is busy: the spare, its child, and the
+    studio's busyness (``[True]``: set its item to change it)."""
+    busy = [True]
+    spare = Spare(busy=lambda: busy[0])
+    spare.start(image)
+    return spare, spare._child, busy
 
 
 def _save(child: subprocess.Popen, image: Path, mask: Path, output: Path) -> None:
@@ -69,10 +63,7 @@ def test_a_spare_waits_while_the_studio_is_busy_and_a_save_asked_meanwhile_is_ma
     longer than a pause's lease: the studio says it again); a save asked meanwhile does not wait
     and writes what the save would write without a spare."""
     image, mask = scan
-    busy = [True]
-    spare = Spare(busy=lambda: busy[0])
-    spare.start(image)
-    child = spare._child
+    spare, child, _ = _spare(image)
     try:
         time.sleep(1.0)  # the interpreter's start
         before = _cpu(child.pid)
@@ -91,10 +82,7 @@ def test_a_spare_waits_while_the_studio_is_busy_and_a_save_asked_meanwhile_is_ma
 
 def test_a_spare_works_ahead_once_the_studio_is_idle_and_its_gray_is_the_saves(scan, tmp_path):
     image, mask = scan
-    busy = [True]
-    spare = Spare(busy=lambda: busy[0])
-    spare.start(image)
-    child = spare._child
+    spare, child, busy = _spare(image)
     try:
         time.sleep(1.0)
         before = _cpu(child.pid)
@@ -164,14 +152,14 @@ def test_a_spare_ends_with_a_studio_killed_while_it_waits_or_works(scan, tmp_pat
     try:
         child = int(studio.stdout.readline())
         time.sleep(1.5)
-        assert _alive(child)
+        assert alive(child)
         studio.kill()
         studio.wait()
-        assert wait_until(lambda: not _alive(child), 10, 0.05)
+        assert wait_until(lambda: not alive(child), 10, 0.05)
     finally:
         studio.kill()
         studio.wait()
-        if child is not None and _alive(child):
+        if child is not None and alive(child):
             os.killpg(child, signal.SIGKILL)
 
 
