@@ -81,13 +81,13 @@ BUSY_AGAIN = 1.0
 PACE_SECONDS = 0.02
 #: A save's child: it reads one save's request (JSON: :func:`save_request`) from its stdin and runs
 #: it through the application layer (:func:`varcolor.app.run_request`), as the printed command
-#: would. A spare child (:class:`Spare`, argument ``--spare``) works ahead in a thread of the lowest
-#: priority: it loads the kernels (2 to 4 s of a 12 MP save were the child's start),
+#: would. A spare child (:class:`Spare`, argument ``--spare``) works ahead in a thread: it loads
+#: the kernels (2 to 4 s of a 12 MP save were the child's start),
 #: then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`: the
-#: save's own first step, the same values; 4 to 8 s of a 40 MP save). The nice value alone did not
-#: keep it off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as long: the child is in a
-#: session of its own, which the kernel schedules as a group beside the studio's): so the studio
-#: also writes ``busy`` and ``idle`` lines before the request while it solves and paints a stroke,
+#: save's own first step, the same values; 4 to 8 s of a 40 MP save). A nice value did not keep it
+#: off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as long: the child is in a session
+#: of its own, which the kernel schedules as a group beside the studio's): so the studio writes
+#: ``busy`` and ``idle`` lines before the request while it solves and paints a stroke,
 #: and the work ahead waits between its steps (the bands of the gray) while busy, for
 #: :data:`PAUSE_LEASE` seconds at most since the last ``busy``. The request ends every wait: the
 #: save itself never waits. Either child ends as soon as the studio (the process id it is given) is
@@ -143,9 +143,10 @@ else:
 preparing = None
 if sys.argv[2:3] == ["--spare"]:
     def ahead():
-        # In a thread of the lowest priority, waiting while the studio is busy (on every core
-        # otherwise: a stroke that comes waits for one band of the gray, a few milliseconds).
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        # Waiting while the studio is busy, on every core otherwise (a stroke that comes waits for
+        # one band of the gray, a few milliseconds). Not at nice 19: in a session of its own, a
+        # thread of low priority, and the numba threads it starts, lost to every other process of
+        # a busy machine once the save waited for them.
         try:
             between()
             import numba  # the imports and the kernels (a second of a core) in steps too
