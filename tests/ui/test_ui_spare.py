@@ -176,6 +176,10 @@ def test_a_studio_making_tiles_holds_its_spare_and_still_saves(tmp_path, monkeyp
     try:
         studio.open_path(image)
         assert studio.saves.spare.busy == studio._working
+        assert not studio._working()
+        with monkeypatch.context() as saving_now:
+            saving_now.setattr(type(studio.saves), "running", property(lambda self: True))
+            assert studio._working()  # a save under way: the next one's child waits for it
         studio._tiles_made += 1  # a tile of the view under way
         assert studio._working()
         stroke = {"tool": "brush", "rgb": [200, 60, 50], "width": 3, "path": [[5, 10], [60, 10]]}

@@ -185,8 +185,8 @@ class Studio:
         self.notice: str | None = None  # shown once
         self.autosave = Autosave(self.data_dir, on_error=self._autosave_failed)
         self.saves = saving.Saves(self.data_dir, self.out_dir)
-        # A spare save child's work ahead waits while a stroke is solved and painted, or the view's
-        # tiles made: on 2 cores it made each of them 2 to 3 times as slow.
+        # A spare save child's work ahead waits while a stroke is solved and painted, the view's
+        # tiles made or a save made: on 2 cores it made strokes 2 to 3 times as slow.
         self.saves.spare.busy = self._working
         self._tiles_made = 0  # tile requests under way
         self._spare_timer: threading.Timer | None = None
@@ -501,9 +501,10 @@ class Studio:
                 self._tiles_made -= 1
 
     def _working(self) -> bool:
-        """Whether a stroke is being solved or painted, or a tile of the view made."""
+        """Whether a stroke is being solved or painted, a tile of the view made, or a save made (the
+        next save's child, started meanwhile, took 4 s of a core from a 40 MP save)."""
         live = self.live
-        return self._tiles_made > 0 or (live is not None and live.busy())
+        return self._tiles_made > 0 or self.saves.running or (live is not None and live.busy())
 
     def reference_png(self) -> bytes:
         self._need_image()
