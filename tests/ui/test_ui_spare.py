@@ -227,28 +227,3 @@ def test_a_saves_stroke_mask_is_drawn_by_its_child_not_in_the_studio(tmp_path, m
         studio.close()
     assert status["state"] == "done"
     assert Path(status["paths"]["mask"]).read_bytes() == encode_image(real(doc, (120, 160)), ".png")
-
-
-def test_a_scan_opened_gets_its_spare_at_once_which_waits_while_a_stroke_is_solved(tmp_path, monkeypatch):
-    """The next save's child starts after the photo opens, before any edit, even while a stroke is
-    being solved (it waits by itself): the moments the page rests go to the save's work."""
-    from varcolor.ui import studio as studio_module
-    from varcolor.ui.live import LiveSolver
-
-    monkeypatch.setattr(studio_module, "SPARE_PIXELS", 0)
-    monkeypatch.setattr(studio_module, "SPARE_DELAY", 0.0)
-    image, _ = photo_and_mask(tmp_path, (120, 160))
-    studio = studio_module.Studio(data_dir=tmp_path / "data", out_dir=tmp_path / "out", warm=False)
-    try:
-        monkeypatch.setattr(LiveSolver, "busy", lambda self: True)  # strokes without end
-        studio.open_path(image)
-        assert wait_until(lambda: studio.saves.spare._child is not None, 30, 0.01)
-        child = studio.saves.spare._child
-        time.sleep(1.0)
-        before = _cpu(child.pid)
-        time.sleep(1.5)
-        assert _cpu(child.pid) - before < 0.15  # waiting for the strokes
-        status = studio.save("opened")
-        assert status["state"] == "done" and studio.saves.job._child is child
-    finally:
-        studio.close()

@@ -49,8 +49,7 @@ PREVIEW_PIXELS = 1_500_000
 #: A method change expected to take longer than this (seconds) asks first.
 ASK_SECONDS = 5.0
 #: A photo of this many pixels or more is saved by a child started ahead (:class:`saving.Spare`),
-#: this many seconds after the photo is opened or edited (its work ahead waits itself while a
-#: stroke is solved: :meth:`Studio._working`).
+#: this many seconds after an edit (not while the edit's own result is solved: two cores).
 SPARE_PIXELS = 4_000_000
 SPARE_DELAY = 3.0
 #: Rows of the live result compared with the original at a time (:meth:`Studio.metrics`).
@@ -244,7 +243,6 @@ class Studio:
                 image.gray.shape[0],
                 held,
             )
-            self._prepare_save()  # the next save's child, at work while the page rests
             return self.state(page=page)
 
     def open_upload(self, data: bytes, filename: str) -> dict:
@@ -417,6 +415,9 @@ class Studio:
         with self.lock:
             self._spare_timer = None
             if self._closed or self.stopping:
+                return
+            if self.live is not None and self.live.busy():  # an edit is being solved: after it
+                self._prepare_save()
                 return
             self.saves.spare.start(None if is_layered(self.image.path) else self.image.path)
 
