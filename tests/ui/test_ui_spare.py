@@ -176,7 +176,7 @@ def test_a_studio_making_tiles_holds_its_spare_and_still_saves(tmp_path, monkeyp
     try:
         studio.open_path(image)
         assert studio.saves.spare.busy == studio._working
-        assert not studio._working()
+        assert wait_until(lambda: not studio._working(), 30, 0.01)  # the opened photo shown
         with monkeypatch.context() as saving_now:
             saving_now.setattr(type(studio.saves), "running", property(lambda self: True))
             assert studio._working()  # a save under way: the next one's child waits for it
