@@ -36,6 +36,27 @@ def photo(name: str, shape: tuple[int, int]) -> np.ndarray:
     return resize(image[..., :3] / 255.0, shape, anti_aliasing=True)
 
 
+def photo_and_mask(folder: Path, shape: tuple[int, int]) -> tuple[Path, Path]:
+    """A colour photo (``photo.png``) and a stroke mask of two strokes (``mask.png``) in ``folder``."""
+    height, width = shape
+    image = folder / "photo.png"
+    varcolor.write_image(image, photo("coffee", shape))
+    mask = np.zeros((height, width, 3))
+    mask[height // 3 : height // 3 + 3, width // 8 : width // 2] = (0.8, 0.2, 0.1)
+    mask[2 * height // 3 : 2 * height // 3 + 3, width // 2 + 5 : width - 5] = (0.1, 0.3, 0.9)
+    varcolor.write_image(folder / "mask.png", mask)
+    return image, folder / "mask.png"
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def gray_and_cues(name, shape, count, rng):
     """A photo's same-lightness gray and ``count`` random cues of its colours."""
     rgb = photo(name, shape)

@@ -194,3 +194,31 @@ def test_same_lightness_gray_of_integer_samples_is_the_lab_round_trip(rng, dtype
         ).max()
         < 1e-12
     )
+
+
+@pytest.mark.parametrize("kind", ["uint8", "uint16", "rgba", "equal", "float", "gray"])
+def test_gray_by_bands_is_to_gray_of_the_pixels_read_and_calls_between_before_each_band(rng, kind, monkeypatch):
+    """The same values as ``to_gray`` of what ``read_image`` makes of the levels (float64), one
+    ``between`` before each band (and each band of the channels' comparison, until one differs)."""
+    from varcolor.io import levels_to_float
+
+    monkeypatch.setattr(color, "GRAY_BAND_PIXELS", 9 * 256)  # bands of 256 rows
+    height = 2 * 256 + 17  # three bands, the last one short
+    levels = rng.integers(0, 256, (height, 9, 3), dtype=np.uint8)
+    if kind == "uint16":
+        levels = rng.integers(0, 65536, (height, 9, 3), dtype=np.uint16)
+    elif kind == "rgba":
+        levels = np.concatenate([levels, rng.integers(0, 256, (height, 9, 1), dtype=np.uint8)], axis=2)
+    elif kind == "equal":
+        levels = np.repeat(levels[..., :1], 3, axis=2)
+    elif kind == "gray":
+        levels = levels[..., 0]
+    pixels = rng.random((height, 9, 3)) if kind == "float" else levels
+    read = pixels if kind == "float" else levels_to_float(levels)
+    calls = []
+    gray = color.gray_by_bands(pixels, between=lambda: calls.append(1))
+    assert gray.dtype == np.float64 and np.array_equal(gray, color.to_gray(read))
+    # The comparison ends at the first band whose channels differ; an image of equal channels is its first.
+    assert len(calls) == {"gray": 0, "equal": 3}.get(kind, 1 + 3)
+    single = color.gray_by_bands(pixels, np.float32, colour=kind not in ("gray", "equal"))
+    assert single.dtype == np.float32 and np.abs(single - gray).max() < 1e-6

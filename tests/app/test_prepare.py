@@ -11,7 +11,7 @@ import varcolor
 import varcolor.app.solve as solve
 from varcolor.app import run_request
 
-from ..conftest import photo
+from ..conftest import photo, photo_and_mask
 
 
 def _request(image, mask, output, **extra):
@@ -29,13 +29,7 @@ def _request(image, mask, output, **extra):
 @pytest.fixture
 def scan(tmp_path):
     """A colour photo and a stroke mask of two strokes."""
-    image = tmp_path / "photo.png"
-    varcolor.write_image(image, photo("coffee", (60, 80)))
-    mask = np.zeros((60, 80, 3))
-    mask[20:23, 10:40] = (0.8, 0.2, 0.1)
-    mask[40:43, 45:75] = (0.1, 0.3, 0.9)
-    varcolor.write_image(tmp_path / "mask.png", mask)
-    return image, tmp_path / "mask.png"
+    return photo_and_mask(tmp_path, (60, 80))
 
 
 @pytest.fixture
@@ -88,3 +82,34 @@ def test_a_layered_output_or_marked_cues_read_the_photo_as_it_is(scan, tmp_path,
     solve.prepare(image)
     assert run_request(_request(image, mask, tmp_path / "out.ora")) is None
     assert reads == ["photo.png", "photo.png"]
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_prepare_makes_the_runs_gray_band_by_band_and_can_wait_between_them(tmp_path, bits, monkeypatch):
+    """The gray made ahead is the run's own (``to_gray`` of the photo read), in bands: ``between``
+    is called before each, and the work waits there as long as it does."""
+    import threading
+
+    from varcolor import color
+
+    monkeypatch.setattr(color, "GRAY_BAND_PIXELS", 40 * 100)  # bands of 100 rows
+    image = tmp_path / "photo.png"
+    varcolor.write_image(image, photo("coffee", (2 * 100 + 5, 40)), bits=bits)
+    gate, calls = threading.Event(), []
+
+    def between():
+        calls.append(1)
+        if len(calls) == 3:  # the channels' comparison (its first band differs)
+            assert gate.wait(30)
+
+    solve._prepared = None
+    worker = threading.Thread(target=solve.prepare, args=(image,), kwargs={"between": between})
+    worker.start()
+    worker.join(0.5)
+    assert worker.is_alive() and solve._prepared is None  # waiting where it was told to
+    gate.set()
+    worker.join(30)
+    key, gray = solve._prepared
+    solve._prepared = None
+    assert len(calls) == 2 + 1 + 3  # before the file's digest and read, the comparison, the gray's bands
+    assert np.array_equal(gray, color.to_gray(varcolor.read_image(image)))

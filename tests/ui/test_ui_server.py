@@ -24,7 +24,7 @@ from varcolor.ui.document import Document, cues_from_mask, rasterize
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio
 
-from ..conftest import photo, wait_until
+from ..conftest import alive, photo, wait_until
 
 TOKEN = "test-token"
 
@@ -1251,13 +1251,7 @@ def _many_images(folder: Path, count: int = 300) -> None:
         varcolor.write_image(folder / f"p{index:03d}.png", rng.uniform(0.1, 0.9, (32, 40, 3)))
 
 
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+_alive = alive
 
 
 @pytest.mark.slow

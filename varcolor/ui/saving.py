@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
@@ -49,7 +50,18 @@ from ..memory import give_back_free_memory, memory_budget
 from ..methods import build_options
 from .document import DEFAULT_PRESET, PRESETS, SECONDS_PER_MEGAPIXEL, Document, points_file, rasterize, session_dict
 
-__all__ = ["Saves", "SaveJob", "recover", "command_line", "save_request", "claim", "release", "SAVE_FORMATS"]
+__all__ = [
+    "Saves",
+    "SaveJob",
+    "recover",
+    "command_line",
+    "save_request",
+    "drawing",
+    "draw_mask",
+    "claim",
+    "release",
+    "SAVE_FORMATS",
+]
 
 log = logging.getLogger("varcolor.ui")
 
@@ -60,51 +72,115 @@ START_SECONDS = 3.0
 SAVE_MEMORY_SHARE = 0.7
 #: ``ora``, ``psd``: a layered file (the photo, the result above it, the strokes hidden on top).
 SAVE_FORMATS = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "ora": ".ora", "psd": ".psd"}
+#: A spare child's work ahead waits while the studio says it is busy, for this many seconds at most
+#: since it last said so (:class:`Spare` says it again every :data:`BUSY_AGAIN` seconds while it
+#: is): a lost "idle" costs a pause of the work ahead, never a save.
+PAUSE_LEASE = 3.0
+BUSY_AGAIN = 1.0
+#: How often a spare child's pacer (:class:`Spare`) asks whether the studio is busy, in seconds.
+PACE_SECONDS = 0.02
 #: A save's child: it reads one save's request (JSON: :func:`save_request`) from its stdin and runs
 #: it through the application layer (:func:`varcolor.app.run_request`), as the printed command
-#: would. A spare child (:class:`Spare`, argument ``--spare``) first imports the
-#: application layer and loads its kernels, before a save needs them (2 to 4 s of a 12 MP save were the
-#: child's start), then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`:
-#: the save's own first step, the same values; 4 to 8 s of a 40 MP save) in a thread of the lowest
-#: priority on one core (the live view's strokes come first). Either ends as soon as the
-#: studio (the process id it is given) is gone: in its
-#: own session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and
-#: finish a save no one publishes, holding gigabytes of a scan.
+#: would. A spare child (:class:`Spare`, argument ``--spare``) works ahead in a thread: it loads
+#: the kernels (2 to 4 s of a 12 MP save were the child's start),
+#: then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`: the
+#: save's own first step, the same values; 4 to 8 s of a 40 MP save). A nice value did not keep it
+#: off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as long: the child is in a session
+#: of its own, which the kernel schedules as a group beside the studio's): so the studio writes
+#: ``busy`` and ``idle`` lines before the request while it solves and paints a stroke,
+#: and the work ahead waits between its steps (the bands of the gray) while busy, for
+#: :data:`PAUSE_LEASE` seconds at most since the last ``busy``. The request ends every wait: the
+#: save itself never waits. Either child ends as soon as the studio (the process id it is given) is
+#: gone, waiting or not: in its own session, it would otherwise outlive a studio killed mid-save
+#: (SIGKILL, the OOM killer) and finish a save no one publishes, holding gigabytes of a scan.
 _CHILD_CODE = """
-import json, os, sys, threading, time
+import json, os, select, sys, threading, time
 studio = int(sys.argv[1])
 def watch():
     while os.getppid() == studio:
         time.sleep(0.25)
     os._exit(1)
 threading.Thread(target=watch, daemon=True).start()
-from varcolor.app import run_request
-from varcolor.errors import VarcolorError
+turn = threading.Condition()
+paused_until = 0.0
+def hear(word):
+    global paused_until
+    with turn:
+        paused_until = time.monotonic() + PAUSE_LEASE if word == b"busy" else 0.0
+        turn.notify_all()
+def between():
+    with turn:
+        while (left := paused_until - time.monotonic()) > 0:
+            turn.wait(left)
+pending = b""
+def lines(wait):
+    global pending
+    while wait or select.select([0], [], [], 0)[0]:
+        chunk = os.read(0, 65536)
+        pending += chunk
+        while b"\\n" in pending:
+            line, pending = pending.split(b"\\n", 1)
+            yield line
+        if not chunk:
+            if pending:
+                yield pending
+            yield None
+            return
+def request():
+    for line in lines(True):
+        if line in (b"busy", b"idle"):
+            hear(line)
+        else:
+            return line
+for line in lines(False):  # what the studio said before this process started: a busy one waits
+    if line in (b"busy", b"idle"):
+        hear(line)
+    else:
+        early = line
+        break
+else:
+    early = b""
 preparing = None
 if sys.argv[2:3] == ["--spare"]:
-    from varcolor.ui.live import warm_up
-    warm_up()
-    if sys.argv[3:]:
-        def ahead():
-            # In a thread of the lowest priority, on one core: the user's strokes come first.
-            from pathlib import Path
-            import numba
+    def ahead():
+        # Waiting while the studio is busy, on every core otherwise (a stroke that comes waits for
+        # one band of the gray, a few milliseconds). Not at nice 19: in a session of its own, a
+        # thread of low priority, and the numba threads it starts, lost to every other process of
+        # a busy machine once the save waited for them.
+        try:
+            between()
+            import numba  # the imports and the kernels (a second of a core) in steps too
+            between()
+            import scipy.ndimage, scipy.sparse
+            between()
             from varcolor.app.solve import prepare
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-            numba.set_num_threads(1)
-            try:
-                prepare(Path(sys.argv[3]))
-            except Exception:  # the save reads the photo itself, and says what is wrong with it
-                pass
-        preparing = threading.Thread(target=ahead)
-        preparing.start()
-line = sys.stdin.readline()
+            between()
+            from varcolor.ui.live import warm_up
+            between()
+            warm_up()
+            if sys.argv[3:]:
+                from pathlib import Path
+                prepare(Path(sys.argv[3]), between=between)
+        except Exception:  # the save reads the photo itself, and says what is wrong with it
+            pass
+    preparing = threading.Thread(target=ahead)
+    preparing.start()
+line = early if early != b"" else request()
 if not line:
     os._exit(0)
+hear(b"idle")  # the save: nothing more is read, nothing waits again
 if preparing is not None:
     preparing.join()
+from varcolor.app import run_request
+from varcolor.errors import VarcolorError
+request = json.loads(line)
+drawing = request.pop("draw_mask", None)
+if drawing is not None:
+    from pathlib import Path
+    from varcolor.ui.saving import draw_mask
+    draw_mask(drawing, Path(drawing["path"]))
 try:
-    failed = run_request(json.loads(line), warn=lambda text: print(f"varcolor: warning: {text}", file=sys.stderr))
+    failed = run_request(request, warn=lambda text: print(f"varcolor: warning: {text}", file=sys.stderr))
 except VarcolorError as exc:
     failed = str(exc)
 sys.exit(f"varcolor: error: {failed}" if failed else 0)
@@ -148,6 +224,38 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     if bits == 16:
         argv += ["--bits", "16"]
     return argv
+
+
+def drawing(doc: Document, shape: tuple[int, int]) -> dict:
+    """What a save's child draws as the stroke mask (:func:`draw_mask`): ``doc``'s strokes and
+    points at the photo's ``shape``, as plain values.
+
+    Drawn in the child, not in the studio: a 40 MP mask and Pillow's picture of it were 0.28 GB of
+    the studio's peak, at the save.
+
+    Parameters
+    ----------
+    doc : Document
+        What is saved.
+    shape : tuple
+        The photo's ``(H, W)``.
+    """
+    return {"strokes": list(doc.strokes), "points": list(doc.points), "shape": list(shape)}
+
+
+def draw_mask(drawing: dict, path: Path) -> None:
+    """Draw a save's stroke mask (:func:`drawing`; what
+    :func:`~varcolor.ui.document.rasterize` makes of the document) into the PNG ``path``.
+
+    Parameters
+    ----------
+    drawing : dict
+        From :func:`drawing`.
+    path : Path
+        The PNG written (in the save's work folder).
+    """
+    doc = Document(strokes=tuple(drawing["strokes"]), points=tuple(drawing["points"]))
+    path.write_bytes(encode_image(rasterize(doc, tuple(drawing["shape"])), ".png"))
 
 
 class Saves:
@@ -244,7 +352,7 @@ class Saves:
             work=self.data_dir / "saving" / save_id,
             photo=image.path,
             files=paths,
-            mask=rasterize(doc, image.shape),
+            drawing=drawing(doc, image.shape),
             points=points_file(doc),
             session=session_dict(doc, image.record()),
             options=options,
@@ -332,8 +440,8 @@ class SaveJob:
         The photo (read by the child).
     files : dict
         ``result``, ``mask``, ``points``, ``session``: where the unit is published.
-    mask : ndarray
-        The stroke mask (``H×W×3`` uint8).
+    drawing : dict
+        The stroke mask to draw (:func:`drawing`): the child draws it, into the work folder.
     points, session : dict or list
         The points file's and the session file's content.
     options : dict
@@ -357,7 +465,7 @@ class SaveJob:
         work: Path,
         photo: Path,
         files: dict[str, Path],
-        mask,
+        drawing: dict,
         points,
         session: dict,
         options: dict,
@@ -370,7 +478,7 @@ class SaveJob:
     ):
         self.id = uuid.uuid4().hex[:12]
         self.work, self.photo, self.files = work, photo, files
-        self.mask, self.points, self.session = mask, points, session
+        self.points, self.session = points, session
         self.options, self.solver, self.bits, self.overwrite = options, solver, bits, overwrite
         self.estimate, self.journal, self.spare = estimate, journal, spare
         self.state = "solving"  # then: publishing, done, failed, cancelled
@@ -383,6 +491,7 @@ class SaveJob:
         self._lock: int | None = None  # the save's lock (claim), held while it runs
         result_name = "result" + files["result"].suffix
         self._request = save_request(photo, work / "mask.png", work / result_name, options, solver, bits)
+        self._request["draw_mask"] = {**drawing, "path": str(work / "mask.png")}
         self.command = "varcolor " + shlex.join(
             command_line(photo, files["mask"], Path("OUT" + files["result"].suffix), options, solver, bits)
         )
@@ -464,14 +573,12 @@ class SaveJob:
             self.state, self.error = "failed", f"internal error while saving: {type(exc).__name__}: {exc}"
         finally:
             self.seconds = time.monotonic() - self.started
-            self.mask = None  # the full-resolution mask: not kept past the save
-            give_back_free_memory()  # the mask, its PNG and the result's bytes
+            give_back_free_memory()  # the result's bytes
             shutil.rmtree(self.work, ignore_errors=True)
             release(self._lock, self.work.parent / (self.work.name + ".lock"))
 
     def _solve(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
-        (self.work / "mask.png").write_bytes(encode_image(self.mask, ".png"))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         start = time.monotonic()
         spare = self.spare.take() if self.spare is not None else None
@@ -521,13 +628,18 @@ class Spare:
     request (:func:`save_request`) through the application layer, once it has it.
 
     At most one is kept; it ends with the studio (:meth:`close`), or when the studio dies (its
-    stdin closes and it exits).
+    stdin closes and it exits). While it waits, a thread of the studio tells it whether the studio
+    is busy (``busy``, set by the studio: a callable, polled every :data:`PACE_SECONDS`), so that
+    its work ahead waits while a stroke is solved and painted.
     """
 
-    def __init__(self):
+    def __init__(self, busy: Callable[[], bool] | None = None):
         self._child: subprocess.Popen | None = None
         self._photo: Path | None = None
         self._lock = threading.Lock()
+        #: Whether the studio is busy now (None: never).
+        self.busy = busy
+        self._poke = threading.Event()
 
     def start(self, photo: Path | None = None) -> None:
         """Start one, unless one is waiting for the same ``photo`` (whose gray it makes ahead:
@@ -540,12 +652,56 @@ class Spare:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
                 self._child = _child(["--spare"] + ([str(photo)] if photo is not None else []), env)
                 self._photo = photo
+                # Never blocking the studio: a line that does not fit the pipe now is lost (the
+                # child's wait ends by itself after PAUSE_LEASE).
+                os.set_blocking(self._child.stdin.fileno(), False)
+                # Said before the child runs a line of its own: it reads this first, and waits.
+                said = self._busy_now()
+                if said:
+                    with suppress(OSError):
+                        os.write(self._child.stdin.fileno(), b"busy\n")
+                pacing = threading.Thread(
+                    target=self._pace, args=(self._child, said), name="varcolor-spare", daemon=True
+                )
+                pacing.start()
+
+    def poke(self) -> None:
+        """Ask the studio's busyness now, not at the next poll (an edit has come)."""
+        self._poke.set()
+
+    def _busy_now(self) -> bool:
+        busy = self.busy
+        try:
+            return bool(busy()) if busy is not None else False
+        except Exception:  # noqa: BLE001 - the studio closing its session: not busy
+            return False
+
+    def _pace(self, child: subprocess.Popen, said: bool) -> None:
+        """Tell ``child`` while it waits whether the studio is busy: ``busy`` when it becomes so
+        and every :data:`BUSY_AGAIN` seconds while it stays so, ``idle`` when it stops (``said``:
+        what it was told as it started)."""
+        when = time.monotonic()
+        while True:
+            self._poke.wait(PACE_SECONDS)
+            self._poke.clear()
+            now_busy = self._busy_now()
+            with self._lock:
+                if self._child is not child or child.poll() is not None:
+                    return  # taken by a save (which never waits), stopped, or dead
+                now = time.monotonic()
+                if now_busy != said or (now_busy and now - when >= BUSY_AGAIN):
+                    with suppress(OSError):  # a full pipe or a dead child: the line is lost
+                        os.write(child.stdin.fileno(), b"busy\n" if now_busy else b"idle\n")
+                    said, when = now_busy, now
 
     def take(self) -> subprocess.Popen | None:
         """The waiting child (None if there is none): the caller writes it one save's arguments."""
         with self._lock:
             child, self._child = self._child, None
-        return child if child is not None and child.poll() is None else None
+        if child is None or child.poll() is not None:
+            return None
+        os.set_blocking(child.stdin.fileno(), True)
+        return child
 
     def close(self) -> None:
         child = self.take()
@@ -564,7 +720,7 @@ def _child(args: list[str], env: dict) -> subprocess.Popen:
     """A save's child (:data:`_CHILD_CODE`, with ``args``), its stdin a pipe, its stderr kept; in
     its own session, so that Ctrl-C in the studio's terminal reaches the studio, which stops it."""
     return subprocess.Popen(
-        [sys.executable, "-c", _CHILD_CODE, str(os.getpid()), *args],
+        [sys.executable, "-c", _CHILD_CODE.replace("PAUSE_LEASE", repr(PAUSE_LEASE)), str(os.getpid()), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -32,9 +32,8 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import map_coordinates
 
-from ..color import chroma_to_rgb, lightness_of_gray, same_lightness_gray
+from ..color import chroma_to_rgb, gray_by_bands, lightness_of_gray
 from ..errors import InputError
-from ..io import levels_to_float
 from ..memory import give_back_free_memory
 from ..methods import build_options
 from ..methods.base import Problem
@@ -60,16 +59,12 @@ PAD = (CORRECTION_TILE - PART) // 2
 KEPT_TILES = 256
 
 
-#: Rows of a photo made gray at a time (:func:`full_gray`).
-GRAY_BAND = 256
-
-
 def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
     """The photo's gray at full resolution in single precision, as :func:`varcolor.color.to_gray`
-    makes it (the same values), a band of :data:`GRAY_BAND` rows at a time.
+    makes it (the same values), by bands (:func:`varcolor.color.gray_by_bands`).
 
     Whole, a 40 MP scan's gray took its pixels in double precision and its gray in double (1.3 GB
-    above the pixels read: the studio's peak); by bands, 40 MB.
+    above the pixels read: the studio's peak); by bands, a few megabytes.
 
     Parameters
     ----------
@@ -79,17 +74,7 @@ def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
     colour : bool
         Whether the channels differ somewhere (else the first is the gray, as ``to_gray`` takes it).
     """
-
-    def floats(part: np.ndarray) -> np.ndarray:
-        return levels_to_float(part, np.float32) if part.dtype.kind == "u" else part
-
-    if pixels.ndim == 2 or not colour:
-        first = pixels if pixels.ndim == 2 else pixels[..., 0]
-        return levels_to_float(first, np.float32) if first.dtype.kind == "u" else np.array(first, np.float32)
-    out = np.empty(pixels.shape[:2], np.float32)
-    for top in range(0, pixels.shape[0], GRAY_BAND):
-        out[top : top + GRAY_BAND] = same_lightness_gray(floats(pixels[top : top + GRAY_BAND]))
-    return out
+    return gray_by_bands(pixels, np.float32, colour=colour)
 
 
 def png(pixels: np.ndarray) -> bytes:
