@@ -24,13 +24,31 @@ from typing import TextIO
 import numba
 import numba.core.event
 
-__all__ = ["PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
+__all__ = ["ARRAY_CODE_PIXELS", "array_code", "PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
 
 #: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
 #: costs microseconds on an idle machine but about a scheduler time slice (7.9 ms measured, OpenMP
 #: layer) while another process holds the other core, and a small solve starts thousands of them:
 #: a 40×60 bilaplacian-GTV solve took 80 s on two threads at load 5, 0.6–1.0 s on one.
 PARALLEL_PIXELS = 65_536
+
+#: Up to this many pixels (1280×1024) the default engine's steps run as array code (NumPy, SciPy)
+#: where they have a numba kernel for larger images: the exact system's rows, the stencil's
+#: products, the lift, Lab to sRGB, and (:mod:`varcolor.solvers.superlu`) the direct solver's LU.
+#: A first run of such a photo then compiles nothing: at 1 MP it waited 9 s for 12 kernels to
+#: compile, 7 × its 1.5 s (benchmarks/results/first_run.md). Larger images keep the kernels,
+#: whose compile is a smaller share of their run and whose speed and memory matter there.
+ARRAY_CODE_PIXELS = 1280 * 1024
+
+
+def array_code(pixels: int) -> bool:
+    """Whether a step on an image (or grid) of ``pixels`` pixels runs as array code rather than
+    its numba kernel: up to :data:`ARRAY_CODE_PIXELS`.
+
+    >>> array_code(1000 * 1000), array_code(4000 * 3000)
+    (True, False)
+    """
+    return pixels <= ARRAY_CODE_PIXELS
 
 
 def busy_cores(samples: int = 3) -> int:
