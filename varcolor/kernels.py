@@ -24,7 +24,7 @@ from typing import TextIO
 import numba
 import numba.core.event
 
-__all__ = ["ARRAY_CODE_PIXELS", "array_code", "PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
+__all__ = ["ARRAY_CODE_PIXELS", "array_code", "small_system", "PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
 
 #: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
 #: costs microseconds on an idle machine but about a scheduler time slice (7.9 ms measured, OpenMP
@@ -49,6 +49,20 @@ def array_code(pixels: int) -> bool:
     (True, False)
     """
     return pixels <= ARRAY_CODE_PIXELS
+
+
+def small_system(rows: int) -> bool:
+    """Whether a linear system's ``rows`` (those built, or a direct solve's unknowns) are built
+    and solved by array code: up to the coarse grid (4×4 blocks) of an image that
+    :func:`array_code` takes, which holds every tile the default engine corrects (256² pixels at
+    most) too. Its steps cost 5–10 × a kernel's per row where the kernel is not a solve
+    (0.6–1.1 s against 0.05–0.12 s for a 1 MP exact system's rows), so they go by the system's
+    size, not the image's.
+
+    >>> small_system(250 * 250), small_system(1000 * 1000)
+    (True, False)
+    """
+    return array_code(16 * rows)
 
 
 def busy_cores(samples: int = 3) -> int:

@@ -7,10 +7,11 @@ import time
 import numpy as np
 
 from ..errors import InputError
+from ..kernels import small_system
 from .base import SolveInfo, relative_norm
 from .multifrontal import MultifrontalLU
 from .stencil import CENTRE, STENCIL_OFFSETS, GridOperator
-from .superlu import SuperLUFactors, by_superlu
+from .superlu import SuperLUFactors
 
 
 def _diagonal_only_rows(stencil: np.ndarray) -> np.ndarray:
@@ -33,7 +34,7 @@ class DirectSolver:
     refinement: residuals in float64, corrections from the single-precision factors, until the
     relative residual is at most ``tol`` (one correction on photos at the default). Should
     refinement stall, the operator is refactored in double precision, so the answer is always
-    exact. For a small system (:func:`~varcolor.solvers.superlu.by_superlu`) the factors are
+    exact. For a small system (:func:`~varcolor.kernels.small_system`) the factors are
     SuperLU's instead, in double precision (:mod:`varcolor.solvers.superlu`: no kernel to
     compile); low-rank edits read the multifrontal LU, made when they first ask
     (:meth:`multifrontal`).
@@ -81,7 +82,7 @@ class DirectSolver:
             return None
         start = time.perf_counter()
         try:
-            if by_superlu(unknowns) and not multifrontal:
+            if small_system(unknowns) and not multifrontal:
                 return SuperLUFactors(self.operator.stencil, self._free_mask)
             factors = MultifrontalLU(self.operator.stencil, self._free_mask, dtype)
             # What the multifrontal factorisation took: low-rank edits price their dense work by it.

@@ -1,6 +1,5 @@
 """A small system's LU by SuperLU (scipy), on a geometric nested-dissection order of its unknowns:
-the direct solver's factors for a system of at most a 16th of
-:data:`varcolor.kernels.ARRAY_CODE_PIXELS` unknowns (:func:`by_superlu`), where the multifrontal LU
+the direct solver's factors for a small system (:func:`varcolor.kernels.small_system`), where the multifrontal LU
 (:mod:`varcolor.solvers.multifrontal`) would first have numba compile its kernels.
 
 Why: a first run of a 1 MP photo waited about 5 s for the multifrontal LU's kernels (and its
@@ -17,26 +16,13 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..kernels import array_code
 from .stencil import STENCIL_OFFSETS
 
-__all__ = ["by_superlu", "SuperLUFactors", "dissection_order"]
+__all__ = ["SuperLUFactors", "dissection_order"]
 
 #: SuperLU keeps a pivot on the diagonal while it is at least this share of its column's largest
 #: entry (the systems have dominant diagonals: the dissection's order is kept).
 _DIAGONAL_PIVOT = 0.01
-
-
-def by_superlu(unknowns: int) -> bool:
-    """Whether the direct solver factors a system of ``unknowns`` unknowns by SuperLU: up to the
-    coarse grid (4×4 blocks) of an image that runs as array code
-    (:func:`varcolor.kernels.array_code`), which holds every tile the default engine corrects
-    (256² pixels at most) too.
-
-    >>> by_superlu(250 * 250), by_superlu(750_000)
-    (True, False)
-    """
-    return array_code(16 * unknowns)
 
 
 def dissection_order(free: np.ndarray, leaf: int = 32) -> np.ndarray:
