@@ -25,7 +25,7 @@ __all__ = ["SuperLUFactors", "dissection_order"]
 _DIAGONAL_PIVOT = 0.01
 
 
-def dissection_order(free: np.ndarray, leaf: int = 32) -> np.ndarray:
+def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
     """The raster indices of the ``free`` pixels in a nested-dissection order: the box around a
     set of pixels split by its middle row or column (across its longer side), each half first,
     then that line, until a set has at most ``leaf`` pixels. A line of pixels separates the
@@ -36,7 +36,8 @@ def dissection_order(free: np.ndarray, leaf: int = 32) -> np.ndarray:
     free : bool ndarray, ``H×W``
         The unknowns.
     leaf : int
-        Sets of at most this many pixels are kept in raster order.
+        Sets of at most this many pixels are kept in raster order (64: the order's Python steps,
+        1 MP's coarse grid and tiles, 0.03 s against 0.05 s at 32; the factorisation as fast).
 
     Examples
     --------
