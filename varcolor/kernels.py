@@ -24,7 +24,7 @@ from typing import TextIO
 import numba
 import numba.core.event
 
-__all__ = ["ARRAY_CODE_PIXELS", "array_code", "small_system", "PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
+__all__ = ["ARRAY_CODE_PIXELS", "array_code", "small_system", "kernels_at_every_size", "PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
 
 #: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
 #: costs microseconds on an idle machine but about a scheduler time slice (7.9 ms measured, OpenMP
@@ -63,6 +63,19 @@ def small_system(rows: int) -> bool:
     (True, False)
     """
     return array_code(16 * rows)
+
+
+@contextmanager
+def kernels_at_every_size() -> Iterator[None]:
+    """Within this, every step runs its numba kernel whatever the image's size (:func:`array_code`
+    says no): what ``varcolor warm`` colorizes its small example with, so that the kernels a
+    larger photo needs are compiled. For one thread at a time (a command's, a test's)."""
+    global ARRAY_CODE_PIXELS
+    before, ARRAY_CODE_PIXELS = ARRAY_CODE_PIXELS, 0
+    try:
+        yield
+    finally:
+        ARRAY_CODE_PIXELS = before
 
 
 def busy_cores(samples: int = 3) -> int:
