@@ -286,6 +286,9 @@ def test_lab_to_srgb_by_array_code_is_the_kernels_far_out_of_gamut_too(monkeypat
     array, kernel = _with_kernels(monkeypatch, lambda: varcolor.color.chroma_to_rgb(lightness, ab, gamut))
     np.testing.assert_allclose(array, kernel, atol=1e-7)  # the chroma scale found to 1e-9
     levels = _with_kernels(
-        monkeypatch, lambda: varcolor.color.chroma_to_rgb_of_gray(lightness / 100, ab, gamut, np.empty(ab.shape[:2] + (3,), np.uint16))
+        monkeypatch,
+        lambda: varcolor.color.chroma_to_rgb_of_gray(
+            lightness / 100, ab, gamut, np.empty(ab.shape[:2] + (3,), np.uint16)
+        ),
     )
     assert np.abs(levels[0].astype(int) - levels[1]).max() <= 1

@@ -24,7 +24,18 @@ from typing import TextIO
 import numba
 import numba.core.event
 
-__all__ = ["ARRAY_CODE_PIXELS", "array_code", "small_system", "kernels_at_every_size", "PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
+__all__ = [
+    "ARRAY_CODE_PIXELS",
+    "array_code",
+    "small_system",
+    "kernels_at_every_size",
+    "PARALLEL_PIXELS",
+    "threads_for",
+    "solve_threads",
+    "busy_cores",
+    "any_layout",
+    "compile_once",
+]
 
 #: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
 #: costs microseconds on an idle machine but about a scheduler time slice (7.9 ms measured, OpenMP

@@ -82,4 +82,3 @@ def test_a_singular_small_system_is_one_line():
     stencil[0, 0, 4] = 1.0
     with pytest.raises(InputError, match="singular"):
         DirectSolver(GridOperator(stencil))
-

@@ -253,7 +253,9 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
     lifted = xp.empty((len(wy), width, channels))
     for c in range(channels):
         slope, offset = planes[c], planes[channels + c]
-        lifted[..., c] = (slope[top] * (1 - wy) + slope[bottom] * wy) * gray + offset[top] * (1 - wy) + offset[bottom] * wy
+        lifted[..., c] = (
+            (slope[top] * (1 - wy) + slope[bottom] * wy) * gray + offset[top] * (1 - wy) + offset[bottom] * wy
+        )
     return lifted
 
 
