@@ -78,30 +78,32 @@ def larger(tmp_path):
     folder = tmp_path / "larger"
     folder.mkdir()
     gray, marked = first_run_benchmark().photo(folder, LARGER_MEGAPIXELS)
-    assert not varcolor.kernels.array_code(varcolor.read_image(gray).shape[0] * varcolor.read_image(gray).shape[1])
+    height, width = varcolor.read_image(gray).shape[:2]
+    assert not varcolor.kernels.array_code(height * width)
     return gray, marked
 
 
-def test_a_small_photos_first_run_compiles_nothing_and_is_within_twice_a_later_one(tmp_path, example):
-    gray, marked = example
+def cold_run(tmp_path: Path, gray: Path, marked: Path) -> tuple[tuple, float, str, list[str]]:
+    """``varcolor colorize`` of ``gray`` with its scribbles, numba's cache empty (``tmp_path /
+    "cache"``): its arguments, seconds, stderr, and the kernels it compiled."""
     colorize = ("colorize", gray, "--marked", marked, "-o", tmp_path / "out.png", "--overwrite")
     record = tmp_path / "compiles.json"
     recording = (sys.executable, "-c", first_run_benchmark().COLORIZE_RECORDING, record)
-    cold, said = timed(tmp_path / "cache", *recording, *colorize)
-    assert json.loads(record.read_text())["compiles"] == [] and "compiling" not in said
+    seconds, said = timed(tmp_path / "cache", *recording, *colorize)
+    return colorize, seconds, said, [name for name, _ in json.loads(record.read_text())["compiles"]]
+
+
+def test_a_small_photos_first_run_compiles_nothing_and_is_within_twice_a_later_one(tmp_path, example):
+    colorize, cold, said, compiled = cold_run(tmp_path, *example)
+    assert compiled == [] and "compiling" not in said
     warm = min(varcolor_run(tmp_path / "cache", *colorize)[0] for _ in range(2))
     assert cold <= COLD_OVER_WARM * warm, (cold, warm)
 
 
 def test_a_larger_photos_first_run_says_it_compiles_each_kernel_once(tmp_path, larger):
-    gray, marked = larger
-    colorize = ("colorize", gray, "--marked", marked, "-o", tmp_path / "out.png", "--overwrite")
-    record = tmp_path / "compiles.json"
-    recording = (sys.executable, "-c", first_run_benchmark().COLORIZE_RECORDING, record)
-    _, said = timed(tmp_path / "cache", *recording, *colorize)
+    colorize, _, said, names = cold_run(tmp_path, *larger)
     said = [line for line in said.splitlines() if "compiling numba kernels" in line]
     assert len(said) == 1 and "once" in said[0]  # one line in a log, not progress
-    names = [name for name, _ in json.loads(record.read_text())["compiles"]]
     assert names and len(names) == len(set(names)), names  # one version of each kernel
     assert "compiling" not in varcolor_run(tmp_path / "cache", *colorize)[1]
 
