@@ -158,6 +158,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         gray, marked = photo(scratch, args.megapixels)
+        pixels = int(np.prod(varcolor.read_image(gray).shape[:2]))
         colorize = ["colorize", str(gray), "--marked", str(marked), "-o", str(scratch / "out.png"), "--overwrite"]
         loads = [load()]
         cache, record = scratch / "cache", scratch / "compiles.json"
@@ -202,7 +203,7 @@ def main() -> None:
         "compiles": compiles,
         "colorize_array_code_seconds": both["array"],
         "colorize_kernels_seconds": both["kernels"],
-        "array_code": varcolor.kernels.array_code(int(np.prod(varcolor.read_image(gray).shape[:2]))),
+        "array_code": varcolor.kernels.array_code(pixels),
     }
     rows = [
         ("`varcolor colorize`, empty cache (cold)", f"{cold:.1f} s", f"{cold / warm:.1f} ×"),
