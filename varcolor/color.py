@@ -376,7 +376,9 @@ def _srgb_encode_array(v: np.ndarray) -> np.ndarray:
 
 
 def _lab_to_srgb_array(lightness, ab, shrink_chroma: bool, out) -> None:
-    """:func:`_lab_to_srgb` as array code (a small image's: no kernel to compile), into ``out``."""
+    """:func:`_lab_to_srgb` as array code (a small image's: no kernel to compile), into ``out``.
+    As fast as the kernel where few colours lie outside sRGB (photos); 1 MP of random vivid
+    colours, most outside, took 1.0 s against 0.26 s (the chroma's scale found pixel by pixel)."""
     lightness, a, b = lightness.ravel(), ab[..., 0].ravel(), ab[..., 1].ravel()
     linear = _lab_to_linear_array(lightness, a, b)
     if shrink_chroma:

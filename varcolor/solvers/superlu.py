@@ -1,13 +1,14 @@
 """A small system's LU by SuperLU (scipy), on a geometric nested-dissection order of its unknowns:
-the direct solver's factors for a small system (:func:`varcolor.kernels.small_system`), where the multifrontal LU
-(:mod:`varcolor.solvers.multifrontal`) would first have numba compile its kernels.
+the direct solver's factors for a small system (:func:`varcolor.kernels.small_system`), where the
+multifrontal LU (:mod:`varcolor.solvers.multifrontal`) would first have numba compile its kernels.
 
 Why: a first run of a 1 MP photo waited about 5 s for the multifrontal LU's kernels (and its
-dissection's) to compile, for a coarse-grid solve that then took 0.05 s. SuperLU needs no
-compile and factors that grid (62,628 unknowns) in about 0.2 s; left to order the columns
-itself (COLAMD) it took 0.5–0.7 s, with twice the fill. Above the size the multifrontal LU's
-dense fronts win by more (benchmarks/results/first_run.md), and it is what low-rank edits correct
-(:meth:`varcolor.solvers.direct.DirectSolver.multifrontal`).
+dissection's) to compile, for solves that then took 0.1 s. SuperLU needs no compile; it is slower
+once compiled (1 MP, warm, quiet 2-core machine: the coarse grid's 62,628 unknowns in 0.19 s
+against 0.04 s, the 18 tiles corrected near the scribbles in 0.13 s against 0.04 s; left to
+order the columns itself, COLAMD, 0.4-0.7 s with twice the fill). The factors are double
+precision: scipy 1.17's single-precision SuperLU corrupted the heap on these systems. Low-rank
+edits read the multifrontal LU (:meth:`varcolor.solvers.direct.DirectSolver.multifrontal`).
 """
 
 from __future__ import annotations
