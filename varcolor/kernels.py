@@ -44,8 +44,9 @@ __all__ = [
 PARALLEL_PIXELS = 65_536
 
 #: Up to this many pixels (1280×1024) the default engine's steps run as array code (NumPy, SciPy)
-#: where they have a numba kernel for larger images: the exact system's rows, the stencil's
-#: products, the lift, Lab to sRGB, and (:mod:`varcolor.solvers.superlu`) the direct solver's LU.
+#: where they have a numba kernel for larger images: the lift and Lab to sRGB (:func:`array_code`),
+#: and for the systems of such an image's size (:func:`small_system`) the exact system's rows, the
+#: stencil's products and (:mod:`varcolor.solvers.superlu`) the direct solver's LU.
 #: A first run of such a photo then compiles nothing: at 1 MP it waited 9 s for 12 kernels to
 #: compile, 7 × its 1.5 s (benchmarks/results/first_run.md). Larger images keep the kernels,
 #: whose compile is a smaller share of their run and whose speed and memory matter there.

@@ -12,7 +12,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..kernels import array_code, small_system
+from ..kernels import small_system
 
 __all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "CENTRE", "GridOperator", "graph_laplacian"]
 
@@ -155,10 +155,10 @@ class GridOperator:
 
     def apply(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``A x`` for ``x`` of shape ``H×W×C`` (array code on a small grid:
-        :func:`varcolor.kernels.array_code`)."""
+        :func:`varcolor.kernels.small_system`)."""
         if out is None:
             out = np.empty(x.shape, np.result_type(self.stencil.dtype, x.dtype))
-        if not array_code(self.stencil.shape[0] * self.stencil.shape[1]):
+        if not small_system(self.stencil.shape[0] * self.stencil.shape[1]):
             _apply(self.stencil, x, out)
             return out
         height, width = self.shape
