@@ -43,7 +43,7 @@ def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
     Examples
     --------
     >>> dissection_order(np.ones((1, 5), bool), leaf=1).tolist()   # the middle pixel last
-    [0, 1, 3, 4, 2]
+    [1, 0, 4, 3, 2]
     """
     rows, columns = np.nonzero(free)
     index = rows * free.shape[1] + columns
