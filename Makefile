@@ -18,21 +18,17 @@ $(PY):
 	$(PY) -m pip install --upgrade pip
 
 # pip's progress stays visible: the network's PyTorch alone is a download of several hundred MB.
-# Right after installing, numba compiles the default engine's kernels into its cache, visibly
-# (`varcolor warm`: seconds, once), so that no first run of a make target waits for that compile.
 $(VENV)/.installed-%: pyproject.toml | $(PY)
 	@echo "installing varcolor with the extras $(subst -,$(comma),$*) into $(VENV) (pip shows its progress)"
 	$(PY) -m pip install -e '.[$(subst -,$(comma),$*)]'
-	$(VENV)/bin/varcolor warm --runs cues
 	touch $@
 
 # The automatic step colours a copy of the gray image: beside the bundled one lie its scribbles,
 # which a run without cues would (rightly) say it does not use.
-# `varcolor warm` says what it compiles: nothing after the install step's warm (it finds the
-# kernels in numba's cache in a second), the scribbles run's kernels if the cache was cleared. The
-# automatic run then compiles its few more, saying so.
+# Nothing here compiles: the bundled photo is small, and a small photo's runs are array code
+# (varcolor.kernels.ARRAY_CODE_PIXELS). A larger photo's first run compiles numba's kernels once,
+# saying so; `varcolor warm` compiles them ahead.
 demo: $(DEMO_STAMP)
-	$(VENV)/bin/varcolor warm --runs cues
 	$(VENV)/bin/varcolor colorize examples/data/chelsea.png --marked examples/data/chelsea_marked.png \
 		-o out/demo/chelsea_colorized.png --overwrite
 	$(PY) examples/plot_demo.py out/demo/chelsea_colorized.png out/demo/chelsea_side_by_side.png
@@ -42,10 +38,12 @@ demo: $(DEMO_STAMP)
 	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
-# Lint and format check first (seconds), then the suite.
+# Lint and format check first (seconds), then numba's kernels compiled visibly (`varcolor warm`:
+# seconds, once; a second after that), then the suite.
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/varcolor warm
 	$(PY) -m pytest -q --doctest-modules varcolor tests
 
 test-slow: $(TEST_STAMP)

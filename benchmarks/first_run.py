@@ -6,7 +6,9 @@ them. Measured as a user meets them, each run a fresh process, numba's cache an 
 - the Python API's first ``colorize`` after the command line has cached, and its second, in one
   process (the first call pays imports and cache loads);
 - with a second empty cache: ``varcolor warm --runs cues``, then the first ``varcolor colorize``;
-- which kernels the cold run compiled, and for how long (numba's ``numba:compile`` events).
+- which kernels the cold run compiled, and for how long (numba's ``numba:compile`` events);
+- ``colorize`` in one process as it runs (array code up to ``ARRAY_CODE_PIXELS`` pixels), and with
+  the kernels at every size (what the array code costs a warm run).
 
 The photo is the bundled example scaled to ``--megapixels`` (its scribbles scaled with it).
 Writes ``benchmarks/results/first_run.json`` and ``.md`` (``first_run_12mp`` for ``--megapixels 12``).
@@ -24,12 +26,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import numpy as np
 from reports import write_report
 from skimage.transform import resize
 
 import varcolor
+import varcolor.kernels
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,6 +79,30 @@ for _ in range(3):
     varcolor.colorize(gray, cues)
     seconds.append(time.perf_counter() - start)
 print(json.dumps({"seconds": seconds, "compiled": compiled}))
+"""
+
+
+#: A child that colorizes five times as it runs by default (array code for a small photo, and for a
+#: larger one's small systems: its tiles), then five times with the kernels at every size (what
+#: ``varcolor warm`` runs and caches): the seconds of each, in one process.
+ARRAY_AGAINST_KERNELS = """
+import json, sys, time
+import varcolor
+from varcolor.kernels import kernels_at_every_size
+gray, marked = varcolor.read_image(sys.argv[1]), varcolor.read_image(sys.argv[2])
+cues = varcolor.Cues.from_marked(gray, marked)
+def runs():
+    varcolor.colorize(gray, cues)
+    seconds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        varcolor.colorize(gray, cues)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+default = runs()
+with kernels_at_every_size():
+    kernels = runs()
+print(json.dumps({"default": default, "kernels": kernels}))
 """
 
 
@@ -131,18 +159,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         gray, marked = photo(scratch, args.megapixels)
+        pixels = int(np.prod(varcolor.read_image(gray).shape[:2]))
         colorize = ["colorize", str(gray), "--marked", str(marked), "-o", str(scratch / "out.png"), "--overwrite"]
         loads = [load()]
         cache, record = scratch / "cache", scratch / "compiles.json"
         cold, cold_err = timed([sys.executable, "-c", COLORIZE_RECORDING, str(record), *colorize], cache)
         compiles = json.loads(record.read_text())["compiles"]
-        warm, warm_err = timed([sys.executable, "-c", COLORIZE_RECORDING, str(record), *colorize], cache)
+        warms = [timed([sys.executable, "-c", COLORIZE_RECORDING, str(record), *colorize], cache) for _ in range(3)]
+        warm, warm_err = sorted(warms)[1]  # the median of three
         recompiled = json.loads(record.read_text())["compiles"]
         api = json.loads(api_run(gray, marked, cache).splitlines()[-1])["seconds"]
         loads.append(load())
         second_cache = scratch / "cache2"
         warming, _ = timed([sys.executable, "-m", "varcolor.cli", "warm", "--runs", "cues"], second_cache)
         after_warm, after_err = timed([sys.executable, "-m", "varcolor.cli", *colorize], second_cache)
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(second_cache), PYTHONPATH=str(ROOT))
+        both = subprocess.run(
+            [sys.executable, "-c", ARRAY_AGAINST_KERNELS, str(gray), str(marked)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=True,
+        )
+        both = json.loads(both.stdout.splitlines()[-1])
         loads.append(load())
     said = [line for line in cold_err.splitlines() if "compiling numba kernels" in line]
     report = {
@@ -162,6 +202,9 @@ def main() -> None:
         "first_after_warm_over_warm": after_warm / warm,
         "first_after_warm_noticed": "compiling numba kernels" in after_err,
         "compiles": compiles,
+        "colorize_default_seconds": both["default"],
+        "colorize_kernels_seconds": both["kernels"],
+        "array_code": varcolor.kernels.array_code(pixels),
     }
     rows = [
         ("`varcolor colorize`, empty cache (cold)", f"{cold:.1f} s", f"{cold / warm:.1f} ×"),
@@ -188,6 +231,11 @@ def main() -> None:
         f"Python API in one process after the command line cached: first `colorize` {api[0]:.2f} s, then "
         f"{', '.join(f'{s:.2f}' for s in api[1:])} s: the first call costs {api[0] - min(api[1:]):.2f} s more "
         "(imports, and numba loading its cached kernels).",
+        "",
+        f"A photo of this size runs {'array code' if report['array_code'] else 'numba kernels'} "
+        f"(array code up to {varcolor.kernels.ARRAY_CODE_PIXELS:,} pixels; above, for its small systems, the "
+        f"tiles). `colorize` in one process, median of five: {median(both['default']):.2f} s as it runs, "
+        f"{median(both['kernels']):.2f} s with the kernels at every size (what `varcolor warm` runs).",
         "",
         f"## What the cold run compiled ({len(compiles)} kernels, {total:.1f} s)",
         "",

@@ -157,6 +157,8 @@ def test_a_closed_stream_does_not_fail_the_run():
 #: helper kernel it compiled.
 _HELPERS_COMPILED = """
 import json, numpy as np
+import varcolor.kernels
+varcolor.kernels.ARRAY_CODE_PIXELS = 0  # the kernels, as a big image's rows are built
 from varcolor import affinity
 from varcolor.energies import levin
 from varcolor.solvers import dissection
@@ -184,3 +186,109 @@ def test_helper_kernels_compile_one_version_whatever_calls_them(tmp_path):
     )
     versions = json.loads(done.stdout.splitlines()[-1])
     assert versions == dict.fromkeys(versions, 1)
+
+
+# Array code below ARRAY_CODE_PIXELS: each step the same as its kernel's to rounding, and a small
+# image's colorizing compiles no kernel (a first run of a 1 MP photo waited 9 s for 12 of them).
+
+#: A fresh process (numba's cache an empty folder) colorizing a generated 0.54 MP photo with
+#: strokes through the default engine: the kernels numba compiled.
+_SMALL_IMAGE_COMPILES = """
+import json, numpy as np
+from numba.core import event
+import varcolor
+compiled = []
+class Count(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Count())
+y, x = np.mgrid[0:600, 0:900]
+gray = 0.5 + 0.3 * np.sin(x / 40.0) * np.cos(y / 55.0)
+mask = np.zeros(gray.shape, bool)
+mask[100:104, 100:400] = mask[450:454, 300:800] = True
+ab = np.zeros(gray.shape + (2,))
+ab[100:104] = (40.0, 20.0)
+ab[450:454] = (-30.0, 35.0)
+result = varcolor.colorize(gray, varcolor.Cues(mask, ab))
+assert result.info["engine"]["factor"] == 4 and result.info["engine"]["tiles"] > 0, result.info
+print(json.dumps(compiled))
+"""
+
+
+def test_a_small_image_colorizes_without_compiling_a_kernel(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-c", _SMALL_IMAGE_COMPILES], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+def _with_kernels(monkeypatch, step):
+    """``step()`` by the array code, then by the kernels (as for a big image)."""
+    array = step()
+    monkeypatch.setattr(kernels, "ARRAY_CODE_PIXELS", 0)
+    kernel = step()
+    monkeypatch.undo()
+    return array, kernel
+
+
+def test_a_small_image_colorizes_as_the_kernels_do(monkeypatch):
+    from .conftest import photo
+
+    gray = varcolor.color.to_gray(photo("coffee", (300, 450)))
+    mask = np.zeros(gray.shape, bool)
+    mask[60:63, 40:200] = mask[200:203, 150:420] = True
+    ab = np.zeros(gray.shape + (2,))
+    ab[60:63] = (35.0, 25.0)
+    ab[200:203] = (-20.0, 40.0)
+    cues = varcolor.Cues(mask, ab)
+    array, kernel = _with_kernels(monkeypatch, lambda: varcolor.colorize(gray, cues))
+    assert array.info["engine"]["factor"] == 4
+    # The tiles' solves stop at a relative residual of 1e-5 (measured: 1.1e-4 ab apart at most).
+    np.testing.assert_allclose(array.ab, kernel.ab, atol=1e-3)
+    np.testing.assert_allclose(array.rgb, kernel.rgb, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 7), (41, 60)])
+def test_the_exact_systems_rows_and_products_are_the_kernels(monkeypatch, shape):
+    from varcolor.energies.levin import exact_operator
+
+    rng = np.random.default_rng(sum(shape))
+    guide = rng.random(shape)
+    guide[: shape[0] // 2] = 0.5  # a flat part: csig's floor
+    mask, weight = rng.random(shape) < 0.1, rng.random(shape) * (rng.random(shape) < 0.3)
+    rows = np.flatnonzero(rng.random(shape) < 0.3)
+    x = rng.random(shape + (2,))
+    for scaled in (False, True):
+
+        def step(scaled=scaled):
+            whole = exact_operator(guide, mask, row_scaled=scaled, prior_weight=weight)
+            some = exact_operator(guide, mask, row_scaled=scaled, prior_weight=weight, rows=rows)
+            return whole.stencil, some.stencil, whole.apply(x), whole.apply_rows(x, rows)
+
+        for array, kernel in zip(*_with_kernels(monkeypatch, step), strict=True):
+            np.testing.assert_allclose(array, kernel, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("gamut", ["chroma", "clip"])
+def test_lab_to_srgb_by_array_code_is_the_kernels_far_out_of_gamut_too(monkeypatch, gamut):
+    rng = np.random.default_rng(7)
+    lightness = rng.uniform(0, 100, (30, 40))
+    lightness[0, :3] = (0.0, 100.0, 50.0)
+    ab = rng.normal(0, 60, (30, 40, 2))  # most of them outside sRGB
+    array, kernel = _with_kernels(monkeypatch, lambda: varcolor.color.chroma_to_rgb(lightness, ab, gamut))
+    np.testing.assert_allclose(array, kernel, atol=1e-7)  # the chroma scale found to 1e-9
+    levels = _with_kernels(
+        monkeypatch,
+        lambda: varcolor.color.chroma_to_rgb_of_gray(
+            lightness / 100, ab, gamut, np.empty(ab.shape[:2] + (3,), np.uint16)
+        ),
+    )
+    assert np.abs(levels[0].astype(int) - levels[1]).max() <= 1

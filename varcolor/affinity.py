@@ -29,8 +29,10 @@ __all__ = [
     "edge_slices",
 ]
 
-_CSIG_FLOOR = 2e-6
-_MIN_NEIGHBOUR_WEIGHT_LOG = math.log(0.01)
+#: The least ``csig`` (a flat window's), and the log of the least weight of a pixel's closest
+#: neighbour (:func:`_csig_at`; :func:`varcolor.energies.levin.exact_operator`'s array code reads them too).
+CSIG_FLOOR = 2e-6
+MIN_NEIGHBOUR_WEIGHT_LOG = math.log(0.01)
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
@@ -59,8 +61,8 @@ def _csig_at(guide, i, j):
             if 0 <= ii < height and 0 <= jj < width:
                 spread += (guide[ii, jj] - mean) ** 2
     csig = 0.6 * spread / count
-    csig = max(csig, -closest / _MIN_NEIGHBOUR_WEIGHT_LOG)
-    return max(csig, _CSIG_FLOOR)
+    csig = max(csig, -closest / MIN_NEIGHBOUR_WEIGHT_LOG)
+    return max(csig, CSIG_FLOOR)
 
 
 #: Pixel (i, j)'s ``csig`` (a numba function): the space-time system (:mod:`varcolor.video`) weights a

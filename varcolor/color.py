@@ -18,7 +18,7 @@ from skimage.util import img_as_float64
 
 from .errors import InputError, real_array
 from .io import levels_to_float, to_levels
-from .kernels import any_layout, compile_once
+from .kernels import any_layout, array_code, compile_once
 
 __all__ = [
     "rgb_to_lab",
@@ -134,10 +134,19 @@ def chroma_to_rgb(
         np.asarray(lightness).dtype == np.float64 and np.asarray(ab).dtype == np.float64
     ):
         return _painted_in_bands(lightness, ab, gamut, out)
+    return _srgb_of(lightness, ab, gamut, out, array_code(np.size(lightness)))
+
+
+def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> np.ndarray:
+    """:func:`chroma_to_rgb` of float64 ``lightness`` and ``ab`` (checked), by the array code
+    (``array``: a small image's, :func:`varcolor.kernels.array_code`) or the kernel."""
     lightness = np.asarray(lightness, dtype=np.float64)
     ab = np.asarray(ab, dtype=np.float64)
     if out is None:
         out = np.empty(lightness.shape + (3,))
+    if array:
+        _lab_to_srgb_array(lightness, ab, gamut == "chroma", out)
+        return out
     # The kernel walks rows and columns of any strides, so views go in without copies.
     image = _as_rows(out, lightness.ndim)
     compile_once(
@@ -206,15 +215,16 @@ def _painted_in_bands(values, ab, gamut: str, out: np.ndarray | None, lightness_
         return out
     # Half the budget a band: two bands are painted at once.
     rows = max(1, _BAND_VALUES // 2 // max(1, 3 * values[:1].size))
+    array = array_code(values.size)  # by the whole image's size, not a band's
 
     def paint(start: int) -> None:
         band = slice(start, start + rows)
         lightness = np.asarray(values[band], np.float64) if lightness_of is None else lightness_of(values[band])
         chroma = np.asarray(ab[band], np.float64)
         if out.dtype.kind == "u":
-            to_levels(chroma_to_rgb(lightness, chroma, gamut), out[band])
+            to_levels(_srgb_of(lightness, chroma, gamut, None, array), out[band])
         else:
-            chroma_to_rgb(lightness, chroma, gamut, out=out[band])
+            _srgb_of(lightness, chroma, gamut, out[band], array)
 
     starts = range(0, values.shape[0], rows)
     paint(starts[0])  # the kernel compiled or loaded once, here, before any thread calls it
@@ -313,6 +323,75 @@ def _lab_to_srgb(lightness, ab, white, matrix, shrink_chroma, out):
             out[i, j, 0] = _srgb_encode(red)
             out[i, j, 1] = _srgb_encode(green)
             out[i, j, 2] = _srgb_encode(blue)
+
+
+def _f_inverse_array(f: np.ndarray) -> np.ndarray:
+    return np.where(f > 0.2068966, f**3, (f - 16.0 / 116.0) / 7.787)
+
+
+def _lab_to_linear_array(lightness, a, b) -> list[np.ndarray]:
+    """:func:`_lab_to_linear` of arrays: linear R, G, B."""
+    fy = (lightness + 16.0) / 116.0
+    x = _f_inverse_array(fy + a / 500.0) * _WHITE[0]
+    y = _f_inverse_array(fy) * _WHITE[1]
+    z = _f_inverse_array(fy - b / 200.0) * _WHITE[2]
+    return [row[0] * x + row[1] * y + row[2] * z for row in _RGB_FROM_XYZ]
+
+
+def _excess_array(lightness, a, b, scale) -> np.ndarray:
+    """:func:`_excess` of arrays."""
+    red, green, blue = _lab_to_linear_array(lightness, a * scale, b * scale)
+    return np.maximum.reduce([-red, red - 1.0, -green, green - 1.0, -blue, blue - 1.0])
+
+
+def _largest_chroma_scale_array(lightness, a, b) -> np.ndarray:
+    """:func:`_largest_chroma_scale` of 1-D arrays: the same steps, on the values not yet within
+    1e-9 of their scale."""
+    low, high = np.zeros(lightness.shape), np.ones(lightness.shape)
+    f_low, f_high = _excess_array(lightness, a, b, low), _excess_array(lightness, a, b, high)
+    gray_outside = f_low > 0.0  # keeps no chroma
+    side = np.zeros(lightness.shape, np.int8)  # which end the last step moved: -1 low, 1 high
+    going = ~gray_outside
+    for _ in range(100):
+        going &= high - low > 1e-9
+        at = np.flatnonzero(going)
+        if not len(at):
+            break
+        lo, hi, f_lo, f_hi, moved = low[at], high[at], f_low[at], f_high[at], side[at]
+        scale = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        halve = ~((lo < scale) & (scale < hi))
+        scale[halve] = 0.5 * (lo[halve] + hi[halve])
+        f = _excess_array(lightness[at], a[at], b[at], scale)
+        inside = f <= 0.0
+        low[at] = np.where(inside, scale, lo)
+        f_low[at] = np.where(inside, f, np.where(moved == 1, 0.5 * f_lo, f_lo))
+        high[at] = np.where(inside, hi, scale)
+        f_high[at] = np.where(inside, np.where(moved == -1, 0.5 * f_hi, f_hi), f)
+        side[at] = np.where(inside, -1, 1)
+    return np.where(gray_outside, 0.0, low)
+
+
+def _srgb_encode_array(v: np.ndarray) -> np.ndarray:
+    """:func:`_srgb_encode` of an array."""
+    v = np.maximum(v, 0.0)
+    return np.minimum(np.where(v > 0.0031308, 1.055 * v ** (1 / 2.4) - 0.055, 12.92 * v), 1.0)
+
+
+def _lab_to_srgb_array(lightness, ab, shrink_chroma: bool, out) -> None:
+    """:func:`_lab_to_srgb` as array code (a small image's: no kernel to compile), into ``out``.
+    As fast as the kernel where few colours lie outside sRGB (photos); 1 MP of random vivid
+    colours, most outside, took 1.0 s against 0.26 s (the chroma's scale found pixel by pixel)."""
+    lightness, a, b = lightness.ravel(), ab[..., 0].ravel(), ab[..., 1].ravel()
+    linear = _lab_to_linear_array(lightness, a, b)
+    if shrink_chroma:
+        outside = np.flatnonzero(~np.logical_and.reduce([(0.0 <= c) & (c <= 1.0) for c in linear]))
+        if len(outside):
+            scale = _largest_chroma_scale_array(lightness[outside], a[outside], b[outside])
+            fitted = _lab_to_linear_array(lightness[outside], a[outside] * scale, b[outside] * scale)
+            for channel, values in zip(linear, fitted, strict=True):
+                channel[outside] = values
+    for c, channel in enumerate(linear):
+        out[..., c] = _srgb_encode_array(channel).reshape(out.shape[:-1])
 
 
 def lightness_of_gray(gray: np.ndarray) -> np.ndarray:

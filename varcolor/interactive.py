@@ -52,7 +52,9 @@ class Updates:
     def __init__(self, method: Any, space: str, targets_at: Callable[[Cues, np.ndarray], np.ndarray]):
         self.method, self.targets_at = method, targets_at
         self.scale = 1.0 if space == "lab" else 1 / 500
-        self.base: tuple[LowRankUpdater, np.ndarray, np.ndarray] | None = None
+        # The last global direct solve's updater (made when an edit first needs it: a photo
+        # colorized once never pays for it), its cue mask and cue values.
+        self.base: tuple[LowRankUpdater | Callable[[], LowRankUpdater], np.ndarray, np.ndarray] | None = None
         self.fresh_seconds = np.inf
         self.margin = 16  # where the next windowed update starts (its last accepted margin, less a step)
         #: The relative residual past which a low-rank correction is refined (None: the method's
@@ -68,17 +70,14 @@ class Updates:
         factors = self.method.factors
         if factors is None:
             return
-        try:
-            updater = LowRankUpdater(
-                factors,
-                chroma.copy(),
-                UPDATE_TINY * self.scale,
-                UPDATE_BUDGET * self.scale,
-                MAX_HELD,
-                refine_tol=self.method.options.tol if self.refine_tol is None else self.refine_tol,
+        base = chroma.copy()
+        refine_tol = self.method.options.tol if self.refine_tol is None else self.refine_tol
+
+        def updater() -> LowRankUpdater:
+            return LowRankUpdater(
+                factors, base, UPDATE_TINY * self.scale, UPDATE_BUDGET * self.scale, MAX_HELD, refine_tol=refine_tol
             )
-        except ValueError:  # every pixel a cue: no unknowns to hold
-            return
+
         self.base = (updater, mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(mask)])
         # What a fresh solve of this size costs (factorisation and refined solve, as just measured):
         # an edit predicted to cost more is solved afresh.
@@ -103,7 +102,7 @@ class Updates:
         """The new chroma for the whole new cue set ``cues`` from the base's factors, whatever
         changed since the base solve (cues added, removed, recoloured, moved), its report and
         where it changed; or None and why not (a full solve follows)."""
-        if self.base is None:
+        if not self.ready():
             return None, "no factors of an earlier direct solve to correct"
         updater, base_mask, base_targets = self.base
         if cues.shape != base_mask.shape:
@@ -150,6 +149,22 @@ class Updates:
             return (chroma, info, window), None
         rows, columns = np.nonzero(moved)
         return (chroma, info, (rows + window[0].start, columns + window[1].start)), None
+
+    def ready(self) -> bool:
+        """Whether there is a base to correct, its updater made now if it was not yet (the
+        multifrontal LU it reads, where SuperLU factored the solve: what an edit in the
+        background, :class:`~varcolor.methods.levin_multiscale.LevinMultiscale`'s refactor,
+        does ahead of the edit that adopts it)."""
+        if self.base is None:
+            return False
+        updater, mask, targets = self.base
+        if not isinstance(updater, LowRankUpdater):
+            try:
+                self.base = (updater(), mask, targets)
+            except ValueError:  # every pixel a cue: no unknowns to hold
+                self.base = None
+                return False
+        return True
 
     def _residual(self, updater: LowRankUpdater, cues: Cues, released: Released | None):
         """The new system's residual and its relative norm, for a method whose cues change only

@@ -24,13 +24,70 @@ from typing import TextIO
 import numba
 import numba.core.event
 
-__all__ = ["PARALLEL_PIXELS", "threads_for", "solve_threads", "busy_cores", "any_layout", "compile_once"]
+__all__ = [
+    "ARRAY_CODE_PIXELS",
+    "array_code",
+    "small_system",
+    "kernels_at_every_size",
+    "PARALLEL_PIXELS",
+    "threads_for",
+    "solve_threads",
+    "busy_cores",
+    "any_layout",
+    "compile_once",
+]
 
 #: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
 #: costs microseconds on an idle machine but about a scheduler time slice (7.9 ms measured, OpenMP
 #: layer) while another process holds the other core, and a small solve starts thousands of them:
 #: a 40×60 bilaplacian-GTV solve took 80 s on two threads at load 5, 0.6–1.0 s on one.
 PARALLEL_PIXELS = 65_536
+
+#: Up to this many pixels (1280×1024) the default engine's steps run as array code (NumPy, SciPy)
+#: where they have a numba kernel for larger images: the lift and Lab to sRGB (:func:`array_code`),
+#: and for the systems of such an image's size (:func:`small_system`) the exact system's rows, the
+#: stencil's products and (:mod:`varcolor.solvers.superlu`) the direct solver's LU.
+#: A first run of such a photo then compiles nothing: at 1 MP it waited 9 s for 12 kernels to
+#: compile, 7 × its 1.5 s (benchmarks/results/first_run.md). Larger images keep the kernels,
+#: whose compile is a smaller share of their run and whose speed and memory matter there.
+ARRAY_CODE_PIXELS = 1280 * 1024
+
+
+def array_code(pixels: int) -> bool:
+    """Whether a step on an image (or grid) of ``pixels`` pixels runs as array code rather than
+    its numba kernel: up to :data:`ARRAY_CODE_PIXELS`.
+
+    >>> array_code(1000 * 1000), array_code(4000 * 3000)
+    (True, False)
+    """
+    return pixels <= ARRAY_CODE_PIXELS
+
+
+def small_system(rows: int) -> bool:
+    """Whether a linear system's ``rows`` (those built, or a direct solve's unknowns) are built
+    and solved by array code: up to the coarse grid (4×4 blocks) of an image that
+    :func:`array_code` takes, which holds every tile the default engine corrects (256² pixels at
+    most) too. Its steps cost 5–10 × a kernel's per row where the kernel is not a solve
+    (0.6–1.1 s against 0.05–0.12 s for a 1 MP exact system's rows), so they go by the system's
+    size, not the image's.
+
+    >>> small_system(250 * 250), small_system(1000 * 1000)
+    (True, False)
+    """
+    return array_code(16 * rows)
+
+
+@contextmanager
+def kernels_at_every_size() -> Iterator[None]:
+    """Within this, every step runs its numba kernel whatever the image's size (:func:`array_code`
+    says no): what ``varcolor warm`` colorizes its small example with, so that the kernels a
+    larger photo needs are compiled. For one thread at a time (a command's, a test's)."""
+    global ARRAY_CODE_PIXELS
+    before, ARRAY_CODE_PIXELS = ARRAY_CODE_PIXELS, 0
+    try:
+        yield
+    finally:
+        ARRAY_CODE_PIXELS = before
 
 
 def busy_cores(samples: int = 3) -> int:

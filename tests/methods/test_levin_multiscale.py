@@ -11,6 +11,7 @@ import pytest
 from scipy import ndimage
 
 import varcolor
+import varcolor.kernels
 import varcolor.painting
 from varcolor.errors import InputError
 from varcolor.methods import levin_multiscale
@@ -284,6 +285,7 @@ def test_a_scan_holds_less_than_a_float64_chroma(monkeypatch):
     monkeypatch.setattr(levin_multiscale, "KEEP_PIXELS", 0)
     monkeypatch.setattr(varcolor.painting, "HOLD_LIGHTNESS", 0)
     monkeypatch.setattr(varcolor.color, "_BAND_VALUES", 1 << 14)
+    monkeypatch.setattr(varcolor.kernels, "ARRAY_CODE_PIXELS", 0)  # a scan's kernels, not a small photo's array code
     gray = varcolor.color.to_gray(photo("coffee", (512, 768)))
     cues = _strokes_float32(gray.shape)
     # Once before, whole: numba compiles every kernel the path takes (a fresh clone has no cache, and

@@ -3,7 +3,9 @@ are compiled (tens of seconds, once per installation) before a first real photo 
 
 numba keeps what it compiles in its cache (beside the installed package, or in
 ``NUMBA_CACHE_DIR``), keyed by the kernels' argument types, not by the image's size: one small
-solve of a kind compiles everything a photo of any size takes on the same path.
+solve of a kind compiles everything a photo of any size takes on the same path. The example is
+colorized with the kernels a larger photo runs (:func:`varcolor.kernels.kernels_at_every_size`):
+a photo of up to :data:`varcolor.kernels.ARRAY_CODE_PIXELS` pixels runs array code, and needs none.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from .. import data
 from ..api import Colorizer, colorize
 from ..cues import Cues
+from ..kernels import kernels_at_every_size
 
 __all__ = ["WARM_RUNS", "Warmed", "warm"]
 
@@ -93,6 +96,7 @@ def warm(
         if progress is not None:
             progress(f"{kind}: {what}")
         start = time.perf_counter()
-        run()
+        with kernels_at_every_size():
+            run()
         done.append(Warmed(kind, time.perf_counter() - start))
     return done

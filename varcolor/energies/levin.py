@@ -17,8 +17,9 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..affinity import check_guide, edge_weights, fill_levin_weights
-from ..solvers.stencil import GridOperator, graph_laplacian
+from ..affinity import CSIG_FLOOR, MIN_NEIGHBOUR_WEIGHT_LOG, check_guide, edge_weights, fill_levin_weights
+from ..kernels import small_system
+from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian
 
 __all__ = ["exact_operator", "exact_system", "exact_rhs", "symmetric_system"]
 
@@ -58,6 +59,39 @@ def _exact_stencil_at(guide, mask, prior_weight, out, scaled, pixels):
     for p in pixels:
         i, j = p // width, p % width
         _exact_row(guide, i, j, mask[i, j], prior_weight[i, j], scaled, row, out[i, j])
+
+
+def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
+    """The rows of the exact system at the raster indices ``pixels`` (``k×9``): :func:`_exact_row`
+    as array code, for a small system (:func:`varcolor.kernels.small_system`)."""
+    height, width = guide.shape
+    i, j = np.divmod(pixels, width)
+    # Entry k of every row at once (9 × k arrays: each operation runs along contiguous memory).
+    values = np.empty((9, len(pixels)))
+    inside = np.empty((9, len(pixels)), bool)
+    for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+        ii, jj = i + dy, j + dx
+        inside[k] = (ii >= 0) & (ii < height) & (jj >= 0) & (jj < width)
+        values[k] = guide[np.clip(ii, 0, height - 1), np.clip(jj, 0, width - 1)]
+    centre = values[4]
+    # csig: 0.6 × the 3×3 window's variance, at least what gives the closest neighbour a weight of
+    # 0.01, at least CSIG_FLOOR (varcolor.affinity's _csig_at).
+    count = inside.sum(axis=0)
+    mean = (values * inside).sum(axis=0) / count
+    csig = 0.6 * (((values - mean) ** 2) * inside).sum(axis=0) / count
+    inside[4] = False  # from here, the neighbours
+    squared = (values - centre) ** 2
+    closest = np.where(inside, squared, np.inf).min(axis=0)
+    csig = np.maximum(np.maximum(csig, -closest / MIN_NEIGHBOUR_WEIGHT_LOG), CSIG_FLOOR)
+    weights = np.exp(-squared / csig) * inside
+    total = weights.sum(axis=0)
+    scale = total if scaled else 1.0
+    rows = weights * (-scale / total)
+    rows[4] = scale * (1.0 + prior_weight[i, j])
+    marked = mask[i, j]
+    rows[:, marked] = 0.0
+    rows[4, marked] = 1.0
+    return rows.T
 
 
 def exact_operator(
@@ -105,7 +139,11 @@ def exact_operator(
     weight = np.zeros(guide.shape) if prior_weight is None else np.ascontiguousarray(prior_weight, dtype=np.float64)
     if weight.shape != guide.shape or not np.all(np.isfinite(weight)) or np.any(weight < 0):
         raise ValueError("prior_weight must be a finite, non-negative H×W array")
-    if rows is None:
+    if small_system(guide.size if rows is None else len(rows)):
+        pixels = np.arange(guide.size) if rows is None else np.asarray(rows, np.int64)
+        stencil = np.zeros(guide.shape + (9,), dtype=dtype)
+        stencil.reshape(-1, 9)[pixels] = _exact_rows(guide, mask, weight, row_scaled, pixels)
+    elif rows is None:
         stencil = np.empty(guide.shape + (9,), dtype=dtype)
         _exact_stencil(guide, mask, weight, stencil, row_scaled)
     else:  # zeros: pages no row is written to are never touched

@@ -37,6 +37,7 @@ from ..kernels import threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
+from ..solvers.lowrank import LowRankUpdater
 from ..solvers.multiscale import (
     block_mean,
     block_range,
@@ -367,7 +368,7 @@ class LevinMultiscale(Method):
         # factorisation, on one core beside edits, took longer (measured from its time, an edit
         # after it was priced above the fresh solve's and solved afresh: 3.7 s at load 7).
         pending.updates.fresh_seconds = self.updates.fresh_seconds
-        if self.updates.base is not None:
+        if self.updates.base is not None and isinstance(self.updates.base[0], LowRankUpdater):  # made by an edit
             pending.updates.base[0].learn_from(self.updates.base[0])
         self.coarse, self.updates = pending.coarse, pending.updates
         return "adopted"
@@ -686,6 +687,7 @@ class _Refactor:
             updates = self._make_updates()
             updates.refine_tol = self._refine_tol
             updates.rebase(chroma, self.held, self.targets)
+            updates.ready()  # the edit that adopts these factors finds them ready to correct
         except Exception:  # noqa: BLE001 - the edit that needs a full solve makes it, and says why
             return
         self.updates = updates

@@ -7,9 +7,11 @@ import time
 import numpy as np
 
 from ..errors import InputError
+from ..kernels import small_system
 from .base import SolveInfo, relative_norm
 from .multifrontal import MultifrontalLU
 from .stencil import CENTRE, STENCIL_OFFSETS, GridOperator
+from .superlu import SuperLUFactors
 
 
 def _diagonal_only_rows(stencil: np.ndarray) -> np.ndarray:
@@ -32,7 +34,10 @@ class DirectSolver:
     refinement: residuals in float64, corrections from the single-precision factors, until the
     relative residual is at most ``tol`` (one correction on photos at the default). Should
     refinement stall, the operator is refactored in double precision, so the answer is always
-    exact.
+    exact. For a small system (:func:`~varcolor.kernels.small_system`) the factors are
+    SuperLU's instead, in double precision (:mod:`varcolor.solvers.superlu`: no kernel to
+    compile); low-rank edits read the multifrontal LU, made when they first ask
+    (:meth:`multifrontal`).
 
     Examples
     --------
@@ -60,6 +65,7 @@ class DirectSolver:
         self._free_mask = ~fixed.reshape(operator.shape)
         self._fixed = np.flatnonzero(fixed)
         self._fixed_diagonal = self.operator.stencil[..., CENTRE].ravel()[self._fixed][:, None]
+        self._multifrontal: MultifrontalLU | None = None
         self._lu = self._factor(np.float32)
         self._cue_couplings = list(self._couplings(self._fixed))  # used by every solve
         self._exact = False
@@ -68,15 +74,34 @@ class DirectSolver:
         # its seconds past the factorisation, and one pass through the factors (the fastest).
         self.solve_seconds = self.inverse_seconds = None
 
-    def _factor(self, dtype) -> MultifrontalLU | None:
-        if not self._free_mask.any():
+    def _factor(self, dtype, multifrontal: bool = False) -> MultifrontalLU | SuperLUFactors | None:
+        """The factors of the free block: SuperLU's for a small one (always in double
+        precision) unless ``multifrontal``, else the multifrontal LU in ``dtype``."""
+        unknowns = np.count_nonzero(self._free_mask)
+        if not unknowns:
             return None
+        start = time.perf_counter()
         try:
-            return MultifrontalLU(self.operator.stencil, self._free_mask, dtype)
+            if small_system(unknowns) and not multifrontal:
+                return SuperLUFactors(self.operator.stencil, self._free_mask)
+            factors = MultifrontalLU(self.operator.stencil, self._free_mask, dtype)
+            # What the multifrontal factorisation took: low-rank edits price their dense work by it.
+            self.factor_seconds = time.perf_counter() - start
+            return factors
         except ZeroDivisionError:
             raise InputError(
                 "the system is singular (a zero pivot): part of the image is cut off from every cue; add a cue there"
             ) from None
+
+    def multifrontal(self) -> MultifrontalLU | None:
+        """The factors as the multifrontal LU, which low-rank edits read
+        (:class:`~varcolor.solvers.lowrank.LowRankUpdater`): the solve's own, or, where SuperLU
+        factored a small system, the multifrontal LU made now (once); None without unknowns."""
+        if self._lu is None or isinstance(self._lu, MultifrontalLU):
+            return self._lu
+        if self._multifrontal is None:
+            self._multifrontal = self._factor(np.float64 if self._exact else np.float32, multifrontal=True)
+        return self._multifrontal
 
     def _product(self, x: np.ndarray, transpose: bool) -> np.ndarray:
         """``A x`` (``Aᵀ x``) for ``x`` of shape ``N×C``."""
@@ -192,6 +217,7 @@ class DirichletSolver(DirectSolver):
         self.tol = tol
         self._free_mask = np.asarray(free, bool)
         self._rows = np.flatnonzero(self._free_mask)
+        self._multifrontal = None
         self._lu = self._factor(np.float32)
         self._exact = False
         self.setup_seconds = time.perf_counter() - start

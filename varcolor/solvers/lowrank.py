@@ -199,7 +199,8 @@ class LowRankUpdater:
         max_block: int = 1000,
         refine_tol: float = 1e-8,
     ):
-        if solver._lu is None:
+        self.lu = solver.multifrontal()  # what the corrections read
+        if self.lu is None:
             raise ValueError("the system has no unknowns to hold")
         self.solver, self.base = solver, base
         self.tiny, self.budget, self.max_block = tiny, budget, max_block
@@ -212,8 +213,8 @@ class LowRankUpdater:
         # last edits took it, first guessed as the refined solve after the factorisation took
         # (both measured in the same first-call conditions, so a first edit is solved afresh only
         # where its dense work alone outweighs a factorisation).
-        factor_flops, _ = solver._lu.flops()
-        self._dense_rate = solver.setup_seconds / max(factor_flops, 1.0)
+        factor_flops, _ = self.lu.flops()
+        self._dense_rate = solver.factor_seconds / max(factor_flops, 1.0)
         self._rest_seconds = solver.solve_seconds if solver.solve_seconds is not None else 0.1 * solver.setup_seconds
         self._start()
 
@@ -225,7 +226,7 @@ class LowRankUpdater:
     def _start(self) -> None:
         """Forget every correction: the next one starts from ``base`` with a new block."""
         channels = self.base.shape[-1]
-        self._block = InverseBlock(self.solver._lu, channels)
+        self._block = InverseBlock(self.lu, channels)
         self._position = np.full(self.solver._free_mask.size, -1, np.int64)  # pixel -> its row in the block
         self._factors: _GrowingLU | None = None  # of the small system, while only held pixels grow it
         self._keys = np.zeros(0, np.int64)  # the held pixels it was factored for, in order
@@ -377,7 +378,7 @@ class LowRankUpdater:
             "block": len(coupled) + len(released_pixels),
             "correction": "incremental" if incremental else "full",
             "nodes": nodes,
-            "nodes_total": len(solver._lu.tree.parent),
+            "nodes_total": len(self.lu.tree.parent),
             "bound": bound,
             "residual": relative,
             "refinements": refinements,
@@ -388,7 +389,7 @@ class LowRankUpdater:
     def _predict(self, needed, coupled, released: int, restart: bool) -> dict:
         """The predicted seconds of an edit (:meth:`solve`), its dense work and new block pixels."""
         if restart:
-            new, block = np.unique(needed), InverseBlock(self.solver._lu, self.base.shape[-1])
+            new, block = np.unique(needed), InverseBlock(self.lu, self.base.shape[-1])
         else:
             new, block = np.unique(needed[self._position[needed] < 0]), self._block
         k = float(len(coupled) + released)
@@ -428,7 +429,7 @@ class LowRankUpdater:
         a local edit the residual is local too (the rest of the image holds the first solve's),
         and the refinement costs a fraction of a full solve."""
         channels = x.shape[-1]
-        lu, free = self.solver._lu, self.solver._free_mask.ravel()
+        lu, free = self.lu, self.solver._free_mask.ravel()
         flat_r = np.where(free[:, None], r.reshape(-1, channels), 0.0)
         flat_r[held] = 0.0
         size = np.abs(flat_r).max(axis=1)
@@ -581,7 +582,7 @@ class LowRankUpdater:
         x = start.copy()
         if not len(pixels):
             return x, 0, _NOWHERE
-        delta, nodes, (top, bottom, left, right) = self.solver._lu.solve_local(pixels, values, self.tiny)
+        delta, nodes, (top, bottom, left, right) = self.lu.solve_local(pixels, values, self.tiny)
         box = (slice(top, max(top, bottom)), slice(left, max(left, right)))
         _add_changes(
             x,

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..kernels import array_code
+
 __all__ = [
     "coarse_shape",
     "block_mean",
@@ -281,15 +283,20 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
     top, bottom, wy = _axis_weights(height, a.shape[0], factor, rows.start, rows.stop, xp)
     left, right, wx = _axis_weights(width, a.shape[1], factor, 0, width, xp)
     channels = a.shape[2]
-    # Separable: along the columns on the coarse grid first (cheap), then along the rows.
-    both = xp.concatenate([a, b], axis=2)
-    wy = wy[:, None, None]
-    band = both[top] * (1 - wy) + both[bottom] * wy
-    wx = wx[None, :, None]
-    band = band[:, left] * (1 - wx) + band[:, right] * wx
-    lifted = band[..., :channels]
-    lifted *= xp.asarray(guide[rows], dtype=xp.float64)[..., None]
-    lifted += band[..., channels:]
+    # Separable: along the columns on the band's coarse rows first (cheap), then along the rows,
+    # a channel at a time on contiguous planes (gathers along a plane's rows are fast: 31 ms for
+    # a 1 MP lift, as the numba pass, where gathering columns of H×W×C arrays took 0.35 s).
+    first, last = int(top[0]), int(bottom[-1]) + 1
+    planes = xp.moveaxis(xp.concatenate([a[first:last], b[first:last]], axis=2), 2, 0)
+    planes = planes[:, :, left] * (1 - wx) + planes[:, :, right] * wx
+    top, bottom, wy = top - first, bottom - first, wy[:, None]
+    gray = xp.asarray(guide[rows], dtype=xp.float64)
+    lifted = xp.empty((len(wy), width, channels))
+    for c in range(channels):
+        slope, offset = planes[c], planes[channels + c]
+        lifted[..., c] = (
+            (slope[top] * (1 - wy) + slope[bottom] * wy) * gray + offset[top] * (1 - wy) + offset[bottom] * wy
+        )
     return lifted
 
 
@@ -342,7 +349,8 @@ def _lift_blocks_kernel(a, b, guide, factor, low, high, out, blocks, moved):
 
 def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
     """The lifted chroma ``â·guide + b̂`` on the whole image (``H×W×C``), clipped to ``[low, high]``
-    per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy. With ``out``
+    per channel: one numba pass on the CPU, :func:`lift_rows` band by band on CuPy and for a
+    small image (:func:`varcolor.kernels.array_code`). With ``out``
     and ``blocks`` (NumPy only), only those blocks of ``out`` are lifted again, and ``moved``
     says by how much.
 
@@ -371,7 +379,8 @@ def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, 
     height, width = guide.shape
     if out is None:
         out = xp.empty((height, width, a.shape[2]))
-    if xp is np:
+    # A small image's whole lift by the array code too (no kernel to compile: kernels.array_code).
+    if xp is np and (blocks is not None or not array_code(height * width)):
         coefficients = (np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64), guide, factor)
         limits = (np.asarray(low, np.float64), np.asarray(high, np.float64), out)
         if blocks is None:

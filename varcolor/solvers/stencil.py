@@ -12,6 +12,8 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from ..kernels import small_system
+
 __all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "CENTRE", "GridOperator", "graph_laplacian"]
 
 #: (dy, dx) of the 9 stencil entries in raster order; entry ``CENTRE`` is the pixel itself.
@@ -152,10 +154,18 @@ class GridOperator:
         return self.stencil.dtype
 
     def apply(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """``A x`` for ``x`` of shape ``H×W×C``."""
+        """``A x`` for ``x`` of shape ``H×W×C`` (array code on a small grid:
+        :func:`varcolor.kernels.small_system`)."""
         if out is None:
             out = np.empty(x.shape, np.result_type(self.stencil.dtype, x.dtype))
-        _apply(self.stencil, x, out)
+        if not small_system(self.stencil.shape[0] * self.stencil.shape[1]):
+            _apply(self.stencil, x, out)
+            return out
+        height, width = self.shape
+        padded = np.pad(x, ((1, 1), (1, 1), (0, 0)))  # out-of-image coefficients are 0
+        out[...] = 0.0
+        for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+            out += self.stencil[..., k, None] * padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
         return out
 
     def apply_rows(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -168,8 +178,19 @@ class GridOperator:
         rows : ndarray of int
             Raster indices of the rows wanted.
         """
+        rows = np.asarray(rows, np.int64)
         out = np.empty((len(rows), x.shape[-1]), np.result_type(self.stencil.dtype, x.dtype))
-        _apply_rows(self.stencil, np.asarray(rows, np.int64), x, out)
+        if not small_system(len(rows)):
+            _apply_rows(self.stencil, rows, x, out)
+            return out
+        height, width = self.shape
+        i, j = np.divmod(rows, width)
+        coefficients = self.stencil[i, j]
+        out[...] = 0.0
+        for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+            # Out-of-image coefficients are 0, so a clamped index reads a harmless pixel.
+            ii, jj = np.clip(i + dy, 0, height - 1), np.clip(j + dx, 0, width - 1)
+            out += coefficients[:, k, None] * x[ii, jj]
         return out
 
     def transposed(self) -> GridOperator:

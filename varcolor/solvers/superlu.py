@@ -1,0 +1,133 @@
+"""A small system's LU by SuperLU (scipy), on a geometric nested-dissection order of its unknowns:
+the direct solver's factors for a small system (:func:`varcolor.kernels.small_system`), where the
+multifrontal LU (:mod:`varcolor.solvers.multifrontal`) would first have numba compile its kernels.
+
+Why: a first run of a 1 MP photo waited about 5 s for the multifrontal LU's kernels (and its
+dissection's) to compile, for solves that then took 0.1 s. SuperLU needs no compile; it is slower
+once compiled (1 MP, warm, quiet 2-core machine: the coarse grid's 62,628 unknowns in 0.19 s
+against 0.04 s, the 18 tiles corrected near the scribbles in 0.13 s against 0.04 s; left to
+order the columns itself, COLAMD, 0.4-0.7 s with twice the fill). The factors are double
+precision: scipy 1.17's single-precision SuperLU corrupted the heap on these systems. Low-rank
+edits read the multifrontal LU (:meth:`varcolor.solvers.direct.DirectSolver.multifrontal`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from .stencil import STENCIL_OFFSETS
+
+__all__ = ["SuperLUFactors", "dissection_order"]
+
+#: SuperLU keeps a pivot on the diagonal while it is at least this share of its column's largest
+#: entry (the systems have dominant diagonals: the dissection's order is kept).
+_DIAGONAL_PIVOT = 0.01
+
+
+def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
+    """The raster indices of the ``free`` pixels in a nested-dissection order: the box around a
+    set of pixels split by its middle row or column (across its longer side), each half first,
+    then that line, until a set has at most ``leaf`` pixels. A line of pixels separates the
+    9-point stencil's halves, so the LU's fill stays within the halves and the lines.
+
+    Parameters
+    ----------
+    free : bool ndarray, ``H×W``
+        The unknowns.
+    leaf : int
+        Sets of at most this many pixels are kept in raster order (64: the order's Python steps,
+        1 MP's coarse grid and tiles, 0.03 s against 0.05 s at 32; the factorisation as fast).
+
+    Examples
+    --------
+    >>> dissection_order(np.ones((1, 5), bool), leaf=1).tolist()   # the middle pixel last
+    [1, 0, 4, 3, 2]
+    """
+    rows, columns = np.nonzero(free)
+    index = rows * free.shape[1] + columns
+    parts: list[np.ndarray] = []
+
+    def split(rows: np.ndarray, columns: np.ndarray, index: np.ndarray) -> None:
+        if len(index) <= leaf:
+            parts.append(index)
+            return
+        tall = rows.max() - rows.min() >= columns.max() - columns.min()
+        along = rows if tall else columns
+        middle = (along.min() + along.max()) // 2
+        for half in (along < middle, along > middle):
+            if half.any():
+                split(rows[half], columns[half], index[half])
+        parts.append(index[along == middle])
+
+    if len(index):
+        split(rows, columns, index)
+    return np.concatenate(parts) if parts else index
+
+
+def _block(stencil: np.ndarray, order: np.ndarray) -> sp.csc_matrix:
+    """The operator's rows and columns at the raster indices ``order``, in that order."""
+    height, width = stencil.shape[:2]
+    position = np.full(height * width, -1, np.int64)
+    position[order] = np.arange(len(order))
+    i, j = np.divmod(order, width)
+    rows, columns, values = [], [], []
+    for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+        ii, jj = i + dy, j + dx
+        inside = (ii >= 0) & (ii < height) & (jj >= 0) & (jj < width)
+        column = np.where(inside, position[np.clip(ii, 0, height - 1) * width + np.clip(jj, 0, width - 1)], -1)
+        value = stencil[i, j, k]
+        keep = (column >= 0) & (value != 0)
+        rows.append(np.flatnonzero(keep))
+        columns.append(column[keep])
+        values.append(value[keep])
+    n = len(order)
+    return sp.csc_matrix(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))), shape=(n, n), dtype=np.float64
+    )
+
+
+class SuperLUFactors:
+    """The LU of a grid operator's rows and columns at the ``free`` pixels, by SuperLU on
+    :func:`dissection_order`, in double precision; :meth:`solve` as the multifrontal LU's.
+
+    Parameters
+    ----------
+    stencil : ndarray, ``H×W×9``
+        The operator (:class:`~varcolor.solvers.stencil.GridOperator`'s stencil).
+    free : bool ndarray, ``H×W``
+        The unknowns.
+
+    Raises
+    ------
+    ZeroDivisionError
+        When the restricted operator is singular.
+
+    Examples
+    --------
+    >>> s = np.zeros((1, 3, 9)); s[..., 4] = 2.0; s[0, 1, 3] = s[0, 1, 5] = -1.0
+    >>> SuperLUFactors(s, np.ones((1, 3), bool)).solve(np.array([[2.0], [0.0], [4.0]])).ravel().tolist()
+    [1.0, 1.5, 2.0]
+    """
+
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, stencil: np.ndarray, free: np.ndarray):
+        self.order = dissection_order(np.asarray(free, bool))
+        matrix = _block(np.asarray(stencil, np.float64), self.order)
+        try:
+            # The order is ours (NATURAL); SymmetricMode keeps it for the rows too.
+            self._lu = spla.splu(
+                matrix, permc_spec="NATURAL", diag_pivot_thresh=_DIAGONAL_PIVOT, options={"SymmetricMode": True}
+            )
+        except RuntimeError as error:  # "Factor is exactly singular"
+            raise ZeroDivisionError(str(error)) from None
+
+    def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
+        """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with
+        ``transpose``) at the free pixels; rows of ``b`` at the other pixels are returned as
+        they are."""
+        x = np.array(b, np.float64)
+        x[self.order] = self._lu.solve(np.ascontiguousarray(x[self.order]), trans="T" if transpose else "N")
+        return x
