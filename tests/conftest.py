@@ -19,6 +19,18 @@ from skimage.transform import resize
 import varcolor
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
+from varcolor.kernels import KERNELS_VARIABLE
+
+# Small images by array code throughout the suite and the processes it starts, whatever
+# `varcolor warm` left in numba's cache (tests ask for the kernels where they test them), and no
+# test writes the warm mark (test_kernels.py tests it in a folder of its own).
+os.environ[KERNELS_VARIABLE] = "array"
+
+
+@pytest.fixture(autouse=True)
+def _no_warm_mark(monkeypatch):
+    monkeypatch.setattr("varcolor.kernels._mark_folder", lambda: None)
+
 
 #: scikit-image photos the file-writing helpers cycle through.
 PHOTOS = ("coffee", "astronaut", "chelsea")

@@ -3,6 +3,7 @@ scheduler time slice for a busy core: a 40×60 solve took 80 s at load 5), big o
 numba's compiles are said on stderr, not waited through in silence."""
 
 import io
+import json
 import os
 
 import numba
@@ -292,3 +293,69 @@ def test_lab_to_srgb_by_array_code_is_the_kernels_far_out_of_gamut_too(monkeypat
         ),
     )
     assert np.abs(levels[0].astype(int) - levels[1]).max() <= 1
+
+
+# Once `varcolor warm` compiled the kernels, small images run them too: its mark is read against
+# the sources and numba it was written for, and VARCOLOR_KERNELS chooses either way.
+
+
+def test_small_images_run_the_kernels_once_warm_marked_them_and_only_then(monkeypatch, tmp_path):
+    monkeypatch.setattr(kernels, "_mark_folder", lambda: tmp_path)
+    monkeypatch.delenv(kernels.KERNELS_VARIABLE)
+    kernels.kernels_warm.cache_clear()
+    try:
+        assert kernels.array_code(1000 * 1000) and not kernels.kernels_warm()
+        kernels.mark_kernels_warm()
+        assert kernels.kernels_warm() and not kernels.array_code(1000 * 1000)
+        assert [path.name for path in tmp_path.iterdir()] == [kernels.WARM_MARK]  # no temporary left
+        monkeypatch.setenv(kernels.KERNELS_VARIABLE, "array")
+        assert kernels.array_code(1000 * 1000)
+        monkeypatch.setenv(kernels.KERNELS_VARIABLE, "auto")
+        assert not kernels.array_code(1000 * 1000)
+        # A mark written for other sources (a file changed since: numba compiles it again) or a
+        # torn one is no mark.
+        mark = tmp_path / kernels.WARM_MARK
+        key = json.loads(mark.read_text())
+        key["sources"][0][2] += 1
+        for text in (json.dumps(key), mark.read_text()[:20], ""):
+            mark.write_text(text)
+            kernels.kernels_warm.cache_clear()
+            assert not kernels.kernels_warm() and kernels.array_code(1000 * 1000)
+        monkeypatch.setenv(kernels.KERNELS_VARIABLE, "numba")
+        assert not kernels.array_code(1)
+        assert kernels.array_code(kernels.ARRAY_CODE_PIXELS + 1) is False
+    finally:
+        kernels.kernels_warm.cache_clear()
+
+
+def test_warm_marks_the_kernels_after_the_default_engines_run_and_not_for_others(monkeypatch, tmp_path):
+    from varcolor.app import warm
+
+    monkeypatch.setattr(kernels, "_mark_folder", lambda: tmp_path / "cache")
+    monkeypatch.setitem(warm.WARM_RUNS, "cues", ("x", lambda: None, lambda: True))
+    monkeypatch.setitem(warm.WARM_RUNS, "edits", ("x", lambda: None, lambda: True))
+    kernels.kernels_warm.cache_clear()
+    try:
+        warm.warm(("edits",))
+        assert not (tmp_path / "cache").exists()
+        warm.warm(("cues",))
+        assert (tmp_path / "cache" / kernels.WARM_MARK).is_file() and kernels.kernels_warm()
+    finally:
+        kernels.kernels_warm.cache_clear()
+
+
+def test_an_unwritable_cache_folder_leaves_the_array_code(monkeypatch, tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    folder.chmod(0o500)
+    monkeypatch.setattr(kernels, "_mark_folder", lambda: folder)
+    monkeypatch.delenv(kernels.KERNELS_VARIABLE)
+    kernels.kernels_warm.cache_clear()
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("this user writes anywhere (root)")
+        kernels.mark_kernels_warm()
+        assert list(folder.iterdir()) == [] and kernels.array_code(1)
+    finally:
+        folder.chmod(0o700)
+        kernels.kernels_warm.cache_clear()

@@ -5,7 +5,8 @@ numba keeps what it compiles in its cache (beside the installed package, or in
 ``NUMBA_CACHE_DIR``), keyed by the kernels' argument types, not by the image's size: one small
 solve of a kind compiles everything a photo of any size takes on the same path. The example is
 colorized with the kernels a larger photo runs (:func:`varcolor.kernels.kernels_at_every_size`):
-a photo of up to :data:`varcolor.kernels.ARRAY_CODE_PIXELS` pixels runs array code, and needs none.
+a photo of up to :data:`varcolor.kernels.ARRAY_CODE_PIXELS` pixels runs array code, and needs none,
+until this has compiled them (:func:`varcolor.kernels.mark_kernels_warm`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from .. import data
 from ..api import Colorizer, colorize
 from ..cues import Cues
-from ..kernels import kernels_at_every_size
+from ..kernels import kernels_at_every_size, mark_kernels_warm
 
 __all__ = ["WARM_RUNS", "Warmed", "warm"]
 
@@ -99,4 +100,6 @@ def warm(
         with kernels_at_every_size():
             run()
         done.append(Warmed(kind, time.perf_counter() - start))
+    if any(warmed.name == "cues" and not warmed.skipped for warmed in done):
+        mark_kernels_warm()  # the default engine's kernels are compiled: small photos may run them too
     return done
