@@ -82,16 +82,17 @@ print(json.dumps({"seconds": seconds, "compiled": compiled}))
 """
 
 
-#: A child that colorizes five times as it runs by default (array code for a small photo, and for a
-#: larger one's small systems: its tiles), then five times with the kernels at every size (what
-#: ``varcolor warm`` runs and caches): the seconds of each, in one process.
+#: A child that colorizes five times as before ``varcolor warm`` (array code for a small photo, and
+#: for a larger one's small systems: its tiles), then five times with the kernels at every size (as
+#: after it, and what it compiles): the seconds of each, in one process.
 ARRAY_AGAINST_KERNELS = """
-import json, sys, time
+import json, os, sys, time
 import varcolor
-from varcolor.kernels import kernels_at_every_size
+from varcolor.kernels import KERNELS_VARIABLE
 gray, marked = varcolor.read_image(sys.argv[1]), varcolor.read_image(sys.argv[2])
 cues = varcolor.Cues.from_marked(gray, marked)
-def runs():
+def runs(choice):
+    os.environ[KERNELS_VARIABLE] = choice
     varcolor.colorize(gray, cues)
     seconds = []
     for _ in range(5):
@@ -99,9 +100,8 @@ def runs():
         varcolor.colorize(gray, cues)
         seconds.append(time.perf_counter() - start)
     return seconds
-default = runs()
-with kernels_at_every_size():
-    kernels = runs()
+default = runs("array")
+kernels = runs("numba")
 print(json.dumps({"default": default, "kernels": kernels}))
 """
 
@@ -204,7 +204,7 @@ def main() -> None:
         "compiles": compiles,
         "colorize_default_seconds": both["default"],
         "colorize_kernels_seconds": both["kernels"],
-        "array_code": varcolor.kernels.array_code(pixels),
+        "array_code": pixels <= varcolor.kernels.ARRAY_CODE_PIXELS,
     }
     rows = [
         ("`varcolor colorize`, empty cache (cold)", f"{cold:.1f} s", f"{cold / warm:.1f} ×"),
@@ -232,10 +232,11 @@ def main() -> None:
         f"{', '.join(f'{s:.2f}' for s in api[1:])} s: the first call costs {api[0] - min(api[1:]):.2f} s more "
         "(imports, and numba loading its cached kernels).",
         "",
-        f"A photo of this size runs {'array code' if report['array_code'] else 'numba kernels'} "
-        f"(array code up to {varcolor.kernels.ARRAY_CODE_PIXELS:,} pixels; above, for its small systems, the "
-        f"tiles). `colorize` in one process, median of five: {median(both['default']):.2f} s as it runs, "
-        f"{median(both['kernels']):.2f} s with the kernels at every size (what `varcolor warm` runs).",
+        f"Until `varcolor warm` has compiled the kernels, a photo of this size runs "
+        f"{'array code' if report['array_code'] else 'numba kernels, and array code for its small systems (its tiles)'}"
+        f" (array code up to {varcolor.kernels.ARRAY_CODE_PIXELS:,} pixels); after it, the kernels. `colorize` in "
+        f"one process, median of five: {median(both['default']):.2f} s before `varcolor warm`, "
+        f"{median(both['kernels']):.2f} s after it.",
         "",
         f"## What the cold run compiled ({len(compiles)} kernels, {total:.1f} s)",
         "",
