@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from ..affinity import CSIG_FLOOR, MIN_NEIGHBOUR_WEIGHT_LOG, check_guide, edge_weights, fill_levin_weights
 from ..kernels import small_system
-from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian
+from ..solvers.stencil import GridOperator, graph_laplacian, stencil_neighbours
 
 __all__ = ["exact_operator", "exact_system", "exact_rhs", "symmetric_system"]
 
@@ -64,15 +64,11 @@ def _exact_stencil_at(guide, mask, prior_weight, out, scaled, pixels):
 def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
     """The rows of the exact system at the raster indices ``pixels`` (``k×9``): :func:`_exact_row`
     as array code, for a small system (:func:`varcolor.kernels.small_system`)."""
-    height, width = guide.shape
-    i, j = np.divmod(pixels, width)
     # Entry k of every row at once (9 × k arrays: each operation runs along contiguous memory).
     values = np.empty((9, len(pixels)))
     inside = np.empty((9, len(pixels)), bool)
-    for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
-        ii, jj = i + dy, j + dx
-        inside[k] = (ii >= 0) & (ii < height) & (jj >= 0) & (jj < width)
-        values[k] = guide[np.clip(ii, 0, height - 1), np.clip(jj, 0, width - 1)]
+    for k, within, i, j in stencil_neighbours(pixels, guide.shape):
+        inside[k], values[k] = within, guide[i, j]
     centre = values[4]
     # csig: 0.6 × the 3×3 window's variance, at least what gives the closest neighbour a weight of
     # 0.01, at least CSIG_FLOOR (varcolor.affinity's _csig_at).
@@ -87,6 +83,7 @@ def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
     total = weights.sum(axis=0)
     scale = total if scaled else 1.0
     rows = weights * (-scale / total)
+    i, j = np.divmod(pixels, guide.shape[1])
     rows[4] = scale * (1.0 + prior_weight[i, j])
     marked = mask[i, j]
     rows[:, marked] = 0.0

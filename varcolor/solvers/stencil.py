@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from ..kernels import small_system
 
-__all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "CENTRE", "GridOperator", "graph_laplacian"]
+__all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "CENTRE", "stencil_neighbours", "GridOperator", "graph_laplacian"]
 
 #: (dy, dx) of the 9 stencil entries in raster order; entry ``CENTRE`` is the pixel itself.
 STENCIL_OFFSETS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
@@ -22,6 +22,23 @@ CENTRE = 4
 #: (dy, dx) of the four edge directions that list each undirected 8-neighbour edge once:
 #: right, down, down-right, down-left.
 EDGE_OFFSETS = np.array([(0, 1), (1, 0), (1, 1), (1, -1)])
+
+
+def stencil_neighbours(pixels: np.ndarray, shape: tuple[int, int]):
+    """For each stencil entry ``k`` (:data:`STENCIL_OFFSETS` order), of the raster indices
+    ``pixels`` of an image of ``shape``: ``k``, whether each pixel's neighbour there lies inside
+    the image, and its row and column clamped into the image (outside, a harmless pixel to read:
+    array code reads every entry, and the coefficients that reach outside are 0).
+
+    >>> [(k, inside.tolist()) for k, inside, _, _ in stencil_neighbours(np.array([0]), (2, 2))][3:6]
+    [(3, [False]), (4, [True]), (5, [True])]
+    """
+    height, width = shape
+    rows, columns = np.divmod(pixels, width)
+    for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+        i, j = rows + dy, columns + dx
+        inside = (i >= 0) & (i < height) & (j >= 0) & (j < width)
+        yield k, inside, np.clip(i, 0, height - 1), np.clip(j, 0, width - 1)
 
 
 @numba.njit(cache=True, parallel=True, fastmath=True)
@@ -183,14 +200,10 @@ class GridOperator:
         if not small_system(len(rows)):
             _apply_rows(self.stencil, rows, x, out)
             return out
-        height, width = self.shape
-        i, j = np.divmod(rows, width)
-        coefficients = self.stencil[i, j]
+        coefficients = self.stencil[np.divmod(rows, self.shape[1])]
         out[...] = 0.0
-        for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
-            # Out-of-image coefficients are 0, so a clamped index reads a harmless pixel.
-            ii, jj = np.clip(i + dy, 0, height - 1), np.clip(j + dx, 0, width - 1)
-            out += coefficients[:, k, None] * x[ii, jj]
+        for k, _, i, j in stencil_neighbours(rows, self.shape):
+            out += coefficients[:, k, None] * x[i, j]
         return out
 
     def transposed(self) -> GridOperator:

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .stencil import STENCIL_OFFSETS
+from .stencil import stencil_neighbours
 
 __all__ = ["SuperLUFactors", "dissection_order"]
 
@@ -69,15 +69,13 @@ def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
 def _block(stencil: np.ndarray, order: np.ndarray) -> sp.csc_matrix:
     """The operator's rows and columns at the raster indices ``order``, in that order."""
     height, width = stencil.shape[:2]
-    position = np.full(height * width, -1, np.int64)
-    position[order] = np.arange(len(order))
-    i, j = np.divmod(order, width)
+    position = np.full((height, width), -1, np.int64)
+    position.ravel()[order] = np.arange(len(order))
+    coefficients = stencil[np.divmod(order, width)]
     rows, columns, values = [], [], []
-    for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
-        ii, jj = i + dy, j + dx
-        inside = (ii >= 0) & (ii < height) & (jj >= 0) & (jj < width)
-        column = np.where(inside, position[np.clip(ii, 0, height - 1) * width + np.clip(jj, 0, width - 1)], -1)
-        value = stencil[i, j, k]
+    for k, inside, i, j in stencil_neighbours(order, (height, width)):
+        column = np.where(inside, position[i, j], -1)
+        value = coefficients[:, k]
         keep = (column >= 0) & (value != 0)
         rows.append(np.flatnonzero(keep))
         columns.append(column[keep])
