@@ -17,7 +17,7 @@ from skimage.color import colorconv as _cc
 from skimage.util import img_as_float64
 
 from .errors import InputError, real_array
-from .io import levels_to_float, to_levels
+from .io import equal_channels, levels_to_float, to_levels
 from .kernels import any_layout, array_code, compile_once
 
 __all__ = [
@@ -564,10 +564,7 @@ def gray_by_bands(
     rows = gray_band_rows(pixels.shape[1])
     bands = range(0, pixels.shape[0], rows)
     if colour is None:
-        colour = pixels.ndim == 3 and not all(
-            step() or (np.array_equal(band[..., 0], band[..., 1]) and np.array_equal(band[..., 0], band[..., 2]))
-            for band in (pixels[top : top + rows] for top in bands)
-        )
+        colour = pixels.ndim == 3 and not equal_channels(pixels, rows, between)
     if pixels.ndim == 2 or not colour:
         first = pixels if pixels.ndim == 2 else pixels[..., 0]
         return levels_to_float(first, dtype) if first.dtype.kind == "u" else np.array(first, dtype)

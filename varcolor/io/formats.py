@@ -18,6 +18,7 @@ import os
 import threading
 import warnings
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from struct import error as struct_error
 
@@ -47,6 +48,7 @@ __all__ = [
     "check_writable",
     "to_levels",
     "levels_to_float",
+    "equal_channels",
 ]
 
 #: The extensions of the image files read (folder runs, the studio, frame folders take these).
@@ -197,14 +199,34 @@ def read_image(
 
 
 def _equal_channels(pixels: np.ndarray) -> bool:
-    """Whether ``pixels`` are RGB (no alpha) with three equal channels, compared band by band."""
-    if pixels.ndim != 3 or pixels.shape[2] != 3:
-        return False
-    step = max(1, (1 << 20) // max(pixels.shape[1], 1))
-    return all(
-        np.array_equal(band[..., 0], band[..., 1]) and np.array_equal(band[..., 0], band[..., 2])
-        for band in (pixels[top : top + step] for top in range(0, pixels.shape[0], step))
-    )
+    """Whether ``pixels`` are RGB (no alpha) with three equal channels."""
+    return pixels.ndim == 3 and pixels.shape[2] == 3 and equal_channels(pixels)
+
+
+def equal_channels(pixels: np.ndarray, rows: int | None = None, between: Callable[[], None] | None = None) -> bool:
+    """Whether the first three channels of ``pixels`` are equal everywhere (a gray image stored
+    as colour), compared a band of rows at a time, with no copy.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        ``H×W×C`` with ``C`` at least 3 (floats or levels); further channels are not compared.
+    rows : int, optional
+        Rows in a band (default: a megapixel's).
+    between : callable, optional
+        Called with no arguments before each band (work done ahead of need waits there).
+
+    >>> equal_channels(np.zeros((4, 5, 4))), equal_channels(np.eye(3)[None])
+    (True, False)
+    """
+    rows = rows or max(1, (1 << 20) // max(pixels.shape[1], 1))
+    for top in range(0, pixels.shape[0], rows):
+        if between is not None:
+            between()
+        band = pixels[top : top + rows]
+        if not (np.array_equal(band[..., 0], band[..., 1]) and np.array_equal(band[..., 0], band[..., 2])):
+            return False
+    return True
 
 
 def image_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tuple[int, int]:
