@@ -359,3 +359,20 @@ def test_an_unwritable_cache_folder_leaves_the_array_code(monkeypatch, tmp_path)
     finally:
         folder.chmod(0o700)
         kernels.kernels_warm.cache_clear()
+
+
+def test_a_mistyped_kernels_variable_is_one_line_naming_it(monkeypatch, tmp_path, capsys):
+    from varcolor.cli import main
+
+    monkeypatch.setenv(kernels.KERNELS_VARIABLE, "yes")
+    with pytest.raises(InputError, match=r"VARCOLOR_KERNELS='yes': say array, numba or auto"):
+        kernels.array_code(1)
+    assert kernels.array_code(kernels.ARRAY_CODE_PIXELS + 1) is False  # big photos: no choice to make
+    photo, marked = tmp_path / "photo.png", tmp_path / "marked.png"
+    varcolor.write_image(photo, varcolor.data.chelsea())
+    varcolor.write_image(marked, varcolor.data.chelsea_marked())
+    code = main(["colorize", str(photo), "--marked", str(marked), "-o", str(tmp_path / "out.png")])
+    err = capsys.readouterr().err
+    said = "varcolor: error: VARCOLOR_KERNELS='yes': say array, numba or auto (or leave it unset)"
+    assert code == 2 and err.strip().splitlines() == [said]
+    assert not (tmp_path / "out.png").exists()

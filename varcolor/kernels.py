@@ -27,6 +27,8 @@ from typing import TextIO
 import numba
 import numba.core.event
 
+from .errors import InputError
+
 __all__ = [
     "ARRAY_CODE_PIXELS",
     "array_code",
@@ -34,6 +36,7 @@ __all__ = [
     "kernels_at_every_size",
     "KERNELS_VARIABLE",
     "WARM_MARK",
+    "kernels_choice",
     "kernels_warm",
     "mark_kernels_warm",
     "PARALLEL_PIXELS",
@@ -83,8 +86,17 @@ def array_code(pixels: int) -> bool:
     """
     if pixels > ARRAY_CODE_PIXELS:
         return False
-    choice = os.environ.get(KERNELS_VARIABLE, "auto")
-    return choice == "array" or (choice != "numba" and not kernels_warm())
+    choice = kernels_choice()
+    return choice == "array" or (choice == "auto" and not kernels_warm())
+
+
+def kernels_choice() -> str:
+    """:data:`KERNELS_VARIABLE`'s value (``auto`` where unset); another value raises
+    :class:`~varcolor.errors.InputError` naming it (the command line asks before any work)."""
+    choice = os.environ.get(KERNELS_VARIABLE) or "auto"
+    if choice not in ("array", "numba", "auto"):
+        raise InputError(f"{KERNELS_VARIABLE}={choice!r}: say array, numba or auto (or leave it unset)")
+    return choice
 
 
 def _mark_folder() -> Path | None:

@@ -15,7 +15,7 @@ import warnings
 
 from .. import batch
 from ..errors import VarcolorError
-from ..kernels import compile_notice
+from ..kernels import compile_notice, kernels_choice
 from ..registry import built_in_only
 from ..version import __version__
 from . import bench, colorize, common, ir, krita, metrics, train, ui, warm
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     common.forget_warnings()
     try:
+        kernels_choice()  # a mistyped VARCOLOR_KERNELS: one line before any work
         # A first run compiles numba's kernels for a while (seconds to tens of seconds): said on
         # stderr, with progress on a terminal, rather than a silent wait.
         with compile_notice(quiet=getattr(args, "quiet", False)):
