@@ -216,6 +216,8 @@ def equal_channels(pixels: np.ndarray, rows: int | None = None, between: Callabl
     between : callable, optional
         Called with no arguments before each band (work done ahead of need waits there).
 
+    Examples
+    --------
     >>> equal_channels(np.zeros((4, 5, 4))), equal_channels(np.eye(3)[None])
     (True, False)
     """
