@@ -298,9 +298,18 @@ def rasterize(doc: Document, shape: tuple[int, int], full_shape: tuple[int, int]
 
 def suggest(mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, int]) -> None:
     """Add ``suggestions`` to ``mask`` (the strokes and points already drawn, changed in place)
-    under the user's cues, as ``varcolor colorize --reference`` adds a reference's beside strokes:
-    none within :data:`~varcolor.reference.CLEARANCE` of the photo's pixels of a stroke or point,
-    none under an eraser's pass."""
+    where :func:`kept_suggestions` keeps them."""
+    rows, cols, keep = kept_suggestions(mask, suggestions, strokes, full_shape)
+    mask[rows[keep], cols[keep]] = suggestions.rgb[keep]
+
+
+def kept_suggestions(
+    mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels of ``mask`` (the strokes and points drawn) the suggestions fall on, and which of
+    them stay under the user's cues, as ``varcolor colorize --reference`` keeps a reference's
+    beside strokes: none within :data:`~varcolor.reference.CLEARANCE` of the photo's pixels of a
+    stroke or point, none under an eraser's pass."""
     from ..reference import outside
 
     sx, sy, scale = _mapping(mask.shape[:2], full_shape)
@@ -313,15 +322,10 @@ def suggest(mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tup
     erasers = [stroke for stroke in strokes if stroke["tool"] == "eraser"]
     if erasers:
         erased = np.zeros(mask.shape[:2] + (3,), np.uint8)
-        draw(
-            erased,
-            [{**stroke, "tool": "brush", "rgb": [255, 255, 255]} for stroke in erasers],
-            (),
-            full_shape,
-            (0, 0) + mask.shape[:2],
-        )
+        brushes = [{**stroke, "tool": "brush", "rgb": [255, 255, 255]} for stroke in erasers]
+        draw(erased, brushes, (), full_shape, (0, 0) + mask.shape[:2])
         keep &= erased[rows, cols, 0] == 0
-    mask[rows[keep], cols[keep]] = suggestions.rgb[keep]
+    return rows, cols, keep
 
 
 def _mapping(shape: tuple[int, int], full_shape: tuple[int, int]):

@@ -29,7 +29,7 @@ from ..cues import Cues
 from ..errors import VarcolorError
 from ..memory import give_back_free_memory
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
-from .hints import flood_share
+from .hints import FLOOD_SHARE, flood_share
 
 log = logging.getLogger("varcolor.ui")
 
@@ -489,7 +489,8 @@ class LiveSolver:
         hint for colour that flooded light areas no stroke touched); {} without cues."""
         if mask is None:
             return {}
-        return {"flood": round(flood_share(self.gray, ab, (mask[..., 0] | mask[..., 1] | mask[..., 2]) != 0), 4)}
+        share = flood_share(self.gray, ab, (mask[..., 0] | mask[..., 1] | mask[..., 2]) != 0)
+        return {"flood": round(share, 4), "flooded": share >= FLOOD_SHARE}
 
     def _preview(self, version: int, doc: Document, method: str, timing: dict) -> None:
         """Publish ``doc`` solved on the live copy reduced :data:`PREVIEW_SCALE` times a side, its

@@ -44,6 +44,8 @@ from .document import (
     SECONDS_PER_MEGAPIXEL,
     Document,
     History,
+    draw,
+    kept_suggestions,
     layer_strokes,
     parse_session,
     rasterize,
@@ -793,13 +795,20 @@ class Studio:
         return view.png
 
     def suggestions(self) -> dict:
-        """The open reference's suggestions, ``[x, y, r, g, b]`` rows, as the document holds them."""
+        """The open reference's suggestions that the live view uses (those no stroke cleared and
+        no eraser removed, at the live copy's size), ``[x, y, r, g, b]`` rows, for the overlay."""
         with self.lock:
             self._need_image()
-            doc = self.history.current
+            doc, image, version = self.history.current, self.image, self.version
         if doc.suggestions is None:
-            return {"rows": [], "sha256": None}
-        return {"rows": doc.suggestions.rows(), "sha256": doc.reference["sha256"]}
+            return {"rows": [], "sha256": None, "version": version}
+        shape = image.gray.shape
+        mask = np.zeros(shape + (3,), np.uint8)
+        draw(mask, doc.strokes, doc.points, image.shape, (0, 0) + shape)
+        keep = kept_suggestions(mask, doc.suggestions, doc.strokes, image.shape)[2]
+        found = doc.suggestions
+        rows = np.column_stack([found.xs[keep], found.ys[keep], found.rgb[keep].astype(np.int64)]).tolist()
+        return {"rows": rows, "sha256": doc.reference["sha256"], "version": version}
 
     def _reference_suggest(self, doc: Document, image: OpenImage, x: float, y: float, k: int) -> dict:
         """Suggested colours at ``(x, y)`` from the reference photo: its suggestions nearest the
