@@ -60,7 +60,7 @@ class Suggestions:
         height, width = shape
         if np.any((table[:, 0] < 0) | (table[:, 0] >= width) | (table[:, 1] < 0) | (table[:, 1] >= height)):
             raise InputError(f"{name}: a suggestion lies outside the {width}×{height} photo")
-        if np.any((table[:, 2:] < 0) | (table[:, 2:] > 255)) or np.any(table[:, 2:].max(axis=1, initial=1) == 0):
+        if np.any((table[:, 2:] < 0) | (table[:, 2:] > 255)) or np.any(table[:, 2:].max(axis=1, initial=0) == 0):
             raise InputError(f"{name}: a suggestion's colour must be three numbers 0-255, not black")
         return cls(table[:, 0].astype(np.int32), table[:, 1].astype(np.int32), table[:, 2:].astype(np.uint8))
 
