@@ -22,7 +22,8 @@ export function statusWords(meta, record) {
 // A one-line hint over the photo for someone new to it: where to start, and after a first stroke,
 // that one colour spreads everywhere until other regions get their own.
 export function showHint() {
-  const cues = S.doc.strokes.filter((s) => s.tool !== "eraser").length + S.doc.points.length;
+  const suggested = S.doc.reference ? S.doc.reference.suggestions : 0; // a reference's colours: no first-stroke hints
+  const cues = S.doc.strokes.filter((s) => s.tool !== "eraser").length + S.doc.points.length + suggested;
   const hint = $("canvas-hint");
   hint.hidden = !S.image || cues > 1;
   hint.textContent = cues === 0
