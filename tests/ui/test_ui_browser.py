@@ -674,3 +674,41 @@ def test_a_reference_opened_beside_the_photo_shows_its_suggestions(tmp_path, sca
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+
+
+def test_the_flood_hint_offers_the_neutral_brush_and_a_dropped_gray_reference_is_refused(tmp_path, scan):
+    rng = np.random.default_rng(1)
+    gray = np.full((120, 240), 0.95)
+    gray[:, :120] = 0.3 + 0.05 * rng.random((120, 120))  # a dark subject left, white right
+    image = tmp_path / "regions.png"
+    varcolor.write_image(image, gray)
+    process, url = start_studio(image, tmp_path)
+    try:
+        page = ready_page(scan["browser"], url, ("pageerror", lambda e: pytest.fail(str(e))))
+        assert not page.locator("#flood-hint").is_visible()
+        draw(page, [(20, 60), (80, 60)])  # one colour stroke: the white half takes its colour
+        wait_for_result(page, 2)
+        assert page.locator("#flood-hint").is_visible()
+        assert "neutral brush" in page.locator("#flood-text").text_content()
+        page.locator("#flood-neutral").click()  # a click on the hint is no stroke
+        assert page.evaluate("() => window.studioState.tool") == "neutral"
+        assert len(page.evaluate("() => window.studioState.doc.strokes")) == 1
+        draw(page, [(150, 60), (210, 60)])
+        wait_for_result(page, 3)
+        assert not page.locator("#flood-hint").is_visible()
+        # A file dropped on the Reference panel is uploaded as the reference: a gray one is refused.
+        data = base64.b64encode(image.read_bytes()).decode()
+        page.evaluate(
+            "(b64) => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0)); const dt = new DataTransfer();"
+            " dt.items.add(new File([bytes], 'gray_ref.png', {type: 'image/png'}));"
+            " document.getElementById('reference-drop').dispatchEvent("
+            "new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); }",
+            data,
+        )
+        page.wait_for_function("() => document.getElementById('message').textContent.includes('gray_ref.png')")
+        assert "gray" in page.locator("#message").text_content()
+        assert page.evaluate("() => window.studioState.doc.reference") is None
+        page.context.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)

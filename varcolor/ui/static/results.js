@@ -65,6 +65,8 @@ export function showFlood(info) {
     "of the photo). Whites and grays need strokes of their own: paint them with the neutral brush (N).";
 }
 export function installFlood() {
+  // The hint lies over the photo: a click on it is not a stroke.
+  for (const kind of ["pointerdown", "pointerup", "contextmenu", "wheel"]) $("flood-hint").addEventListener(kind, (e) => e.stopPropagation());
   $("flood-dismiss").onclick = () => { if (S.image) S.floodDismissed.add(S.image.sha256); $("flood-hint").hidden = true; };
   $("flood-neutral").onclick = () => { setTool("neutral"); $("flood-hint").hidden = true; };
 }
