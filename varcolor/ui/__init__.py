@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["run", "open_given"]
+__all__ = ["run", "open_given", "show_page"]
 
 
 def open_given(studio, image: str | None, session: str | None) -> None:
@@ -39,6 +39,24 @@ def open_given(studio, image: str | None, session: str | None) -> None:
         studio.open_session(Path(session), page=False)
     elif image:
         studio.open_path(Path(image), page=False)
+
+
+def show_page(url: str) -> bool:
+    """Open the default browser on ``url``; where none can be (no display on Linux, or no browser
+    found), say so on stderr: the address printed is then the only way in. Whether one opened.
+
+    Without a display, Python's :mod:`webbrowser` would fall back to a console browser (lynx, w3m)
+    in the server's own terminal: it is not tried.
+    """
+    headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    try:
+        opened = not headless and webbrowser.open(url)
+    except Exception:  # noqa: BLE001 - a browser that fails to start is the same as none
+        opened = False
+    if not opened:
+        why = "no display" if headless else "no browser found"
+        print(f"varcolor ui: no browser opened ({why}); open the address above in one", file=sys.stderr, flush=True)
+    return bool(opened)
 
 
 #: Where the studio saves without ``out_dir``: a folder in the current one. Not the photo's folder,
@@ -148,7 +166,7 @@ def run(
 
     server = Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off"))
     if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+        threading.Timer(0.5, show_page, args=(url,)).start()
     try:
         server.run(sockets=[sock])
     finally:
