@@ -408,3 +408,19 @@ def test_without_a_display_the_studio_says_no_browser_opened(monkeypatch, capsys
     monkeypatch.setattr(webbrowser, "open", lambda url: False)
     assert not show_page("http://127.0.0.1:1/?token=x")
     assert "no browser opened (no browser found)" in capsys.readouterr().err
+
+
+def test_an_autosave_restores_the_reference_and_its_suggestions(pair, tmp_path):
+    with _client(tmp_path) as client:
+        _open(client, pair / "cat.png")
+        _reference(client, pair / "ref.png")
+        rows = client.get("/api/suggestions").json()["rows"]
+        client.studio.close()  # the autosave written
+    with _client(tmp_path) as again:  # the same data folder: the photo's autosave is offered
+        state = _open(again, pair / "cat.png")
+        assert state["restorable"] and "ref.png's" in state["restorable"]["text"]
+        state = again.post("/api/restore").json()
+        assert state["doc"]["reference"]["name"] == "ref.png" and state["reference_shown"]
+        assert again.get("/api/suggestions").json()["rows"] == rows
+        assert again.get("/api/reference-photo.png").content[:8] == b"\x89PNG\r\n\x1a\n"
+        again.studio.close()

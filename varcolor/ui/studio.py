@@ -255,6 +255,7 @@ class Studio:
         self._suggest_cache: tuple[int, np.ndarray] | None = None
         #: Reference photos read this session, by SHA-256: their shown copy and reduced Lab.
         self._references: dict[str, ReferenceView] = {}
+        self._references_missing: set[str] = set()  # looked for, not found: not looked for at each state
         #: The reference being matched (its thread) or the last one that failed: what the page shows.
         self.reference_job: dict | None = None
         self._reference_serial = 0
@@ -583,7 +584,7 @@ class Studio:
             "message": self.message or notice or image.warning,
             "autosave": str(self.autosave_path()),
             "reference_job": self.reference_job,
-            "reference_shown": doc.reference is not None and doc.reference["sha256"] in self._references,
+            "reference_shown": self._reference_view(doc.reference) is not None,
             "neutral_rgb": list(NEUTRAL_RGB),
         }
 
@@ -726,6 +727,7 @@ class Studio:
         with self.lock:
             self._need_image()
             self._references[view.sha256] = view
+            self._references_missing.discard(view.sha256)
             self._reference_serial += 1
             serial, image = self._reference_serial, self.image
             self.reference_job = {"state": "matching", "name": name, "serial": serial}
@@ -767,7 +769,7 @@ class Studio:
         if record is None:
             return None
         view = self._references.get(record["sha256"])
-        if view is not None:
+        if view is not None or (folder is None and record["sha256"] in self._references_missing):
             return view
         candidates = [Path(record["path"])]
         if folder is not None:
@@ -782,6 +784,7 @@ class Studio:
                     return view
             except (OSError, InputError):
                 continue
+        self._references_missing.add(record["sha256"])
         return None
 
     def reference_photo_png(self) -> bytes:
