@@ -23,6 +23,7 @@ import tempfile
 
 __all__ = [
     "FORMAT",
+    "MAX_JSON_BYTES",
     "REQUEST",
     "REPLY",
     "PHOTO",
@@ -164,14 +165,32 @@ def raw_size(request: dict, name: str) -> int:
     return request["width"] * request["height"] * len(found["channels"]) * DEPTHS[found["depth"]]
 
 
+#: The longest request or reply file read: they hold a few hundred bytes.
+MAX_JSON_BYTES = 1 << 16
+
+
+def _read_small_file(path: str) -> str:
+    """The text of the small regular file ``path``: a FIFO is refused instead of waited on for ever
+    (opened without blocking, then its kind checked), a device such as ``/dev/zero`` instead of
+    read without end, a longer file instead of read past :data:`MAX_JSON_BYTES`."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = file.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise OSError(f"{path} is longer than {MAX_JSON_BYTES} bytes")
+    return data.decode("utf-8")
+
+
 def read_request(folder: str | os.PathLike) -> dict:
     """The request of an exchange folder, checked (its pixel files too: present, of their size)."""
     path = os.path.join(folder, REQUEST)
     try:
-        with open(path, encoding="utf-8") as file:
-            request = _checked(json.loads(file.read(1 << 16)))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        found = json.loads(_read_small_file(path))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise ProtocolError(f"{path}: cannot read the request ({exc.__class__.__name__})") from None
+    request = _checked(found)
     for name, file_name in (("photo", PHOTO), ("strokes", STROKES)):
         pixels = os.path.join(folder, file_name)
         size = os.path.getsize(pixels) if os.path.isfile(pixels) else None
@@ -193,9 +212,8 @@ def read_reply(folder: str | os.PathLike) -> dict:
     "error": one line}``; a missing or broken reply is an error reply."""
     path = os.path.join(folder, REPLY)
     try:
-        with open(path, encoding="utf-8") as file:
-            reply = json.loads(file.read(1 << 16))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        reply = json.loads(_read_small_file(path))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return {"ok": False, "error": "varcolor wrote no reply"}
     if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
         return {"ok": False, "error": "varcolor's reply is not one the plug-in reads"}
