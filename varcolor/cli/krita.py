@@ -17,6 +17,8 @@ def _cmd_install(args) -> int:
     if args.uninstall:
         gone = install.uninstall()
         print(f"removed the Krita plug-in from {gone.package.parent} and its line from {gone.kritarc}")
+        if gone.package.exists():
+            print(f"left {gone.package} in place: it holds files varcolor did not install")
         return 0
     done = install.install(enable=not args.no_enable)
     print(f"installed the Krita plug-in into {done.package}")
