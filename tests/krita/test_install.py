@@ -5,6 +5,8 @@ written, one line."""
 import filecmp
 import os
 import py_compile
+import subprocess
+import sys
 
 import pytest
 
@@ -146,3 +148,20 @@ def test_the_colorize_step_on_a_missing_folder_is_one_line(tmp_path, capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "not an exchange folder" in err
     code, _, err = run(capsys, "krita", "colorize", tmp_path)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "cannot read the request" in err
+
+
+def test_the_plug_in_runs_the_varcolor_that_installed_it_whatever_started_krita(home, monkeypatch):
+    """Krita started from a desktop menu, or without the virtual environment on PATH, has no
+    ``varcolor`` on its PATH: the plug-in runs the varcolor that installed it."""
+    from varcolor.krita.plugin.varcolor_krita import protocol
+
+    done = install.install()
+    monkeypatch.setenv("PATH", "")
+    command = protocol.varcolor_command("", str(done.package))
+    assert command == [sys.executable, "-m", "varcolor.cli"]
+    ran = subprocess.run([*command, "--version"], capture_output=True, text=True, env={})
+    assert ran.returncode == 0 and ran.stdout.startswith("varcolor")
+    assert protocol.varcolor_command("/bin/true", str(done.package)) == ["/bin/true"]  # the docker's choice first
+    (done.package / protocol.PROGRAM).write_text('{"command": ["/nowhere/python", "-m", "varcolor.cli"]}')
+    with pytest.raises(protocol.ProtocolError, match="varcolor not found"):
+        protocol.varcolor_command("", str(done.package))  # gone: PATH's, here none

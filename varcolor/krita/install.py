@@ -5,17 +5,20 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import stat
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from ..errors import OutputError
+from .plugin.varcolor_krita import protocol
 
-__all__ = ["NAME", "Installed", "pykrita_folder", "kritarc_path", "install", "uninstall"]
+__all__ = ["NAME", "Installed", "pykrita_folder", "kritarc_path", "install", "uninstall", "program_command"]
 
 #: The plug-in's name: its package and ``.desktop`` file in ``pykrita``, its key in ``kritarc``.
 NAME = "varcolor_krita"
@@ -48,13 +51,14 @@ def kritarc_path(environ=os.environ) -> Path:
 
 
 def _plugin_files() -> dict[str, bytes]:
-    """The plug-in's files by their path under ``pykrita``: the shipped package and its
-    ``.desktop`` file."""
+    """The plug-in's files by their path under ``pykrita``: the shipped package, its ``.desktop``
+    file and the command of this varcolor (:func:`program_command`)."""
     shipped = resources.files("varcolor.krita") / "plugin"
     files = {f"{NAME}.desktop": (shipped / f"{NAME}.desktop").read_bytes()}
     for entry in (shipped / NAME).iterdir():
         if entry.name.endswith(".py"):
             files[f"{NAME}/{entry.name}"] = entry.read_bytes()
+    files[f"{NAME}/{protocol.PROGRAM}"] = json.dumps({"command": program_command()}).encode()
     return files
 
 
@@ -90,6 +94,14 @@ def _set_enabled(kritarc: Path, enabled: bool) -> None:
         else:
             lines += ([b"\n"] if lines else []) + [_SECTION.encode() + b"\n", key + b"=true\n"]
     _publish(kritarc, b"".join(lines))
+
+
+def program_command() -> list[str]:
+    """The command that runs this varcolor (by its Python's absolute path), written beside the
+    installed plug-in (``program.json``, read by the plug-in's ``protocol.varcolor_command`` where
+    the docker names no program): Krita finds varcolor then however it was started (from a desktop
+    menu, or with no virtual environment on ``PATH``: :mod:`varcolor.krita.launch`)."""
+    return [sys.executable, "-m", "varcolor.cli"]
 
 
 def install(environ=os.environ, *, enable: bool = True) -> Installed:
@@ -138,7 +150,7 @@ def uninstall(environ=os.environ) -> Installed:
 
 
 def _remove_ours(package: Path) -> None:
-    """The plug-in's modules in ``package`` removed, and what Python compiled of them in its
+    """The plug-in's files in ``package`` removed, and what Python compiled of them in its
     ``__pycache__``; each folder too once nothing else is left in it."""
     modules = [name.split("/", 1)[1] for name in _plugin_files() if "/" in name]
     for module in modules:

@@ -41,6 +41,8 @@ class Check(Extension):
             return
         with open(path, encoding="utf-8") as file:
             self.plan = json.load(file)
+        if self.plan.get("started"):  # Krita's Python runs and the plug-in loaded: the check waits on
+            protocol.write_json(self.plan["started"], {"pid": os.getpid()})
         self.report = {"runs": [], "error": None}
         self.waited = 0
         Krita.instance().setBatchmode(True)

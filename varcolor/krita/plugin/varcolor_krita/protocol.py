@@ -41,6 +41,8 @@ __all__ = [
     "read_request",
     "write_json",
     "read_reply",
+    "PROGRAM",
+    "installed_command",
     "varcolor_command",
     "colorize_command",
     "serve_command",
@@ -57,6 +59,8 @@ REPLY = "reply.json"
 PHOTO = "photo.raw"
 STROKES = "strokes.raw"
 RESULT = "colorized.raw"
+#: Beside the installed plug-in: the command of the varcolor that installed it.
+PROGRAM = "program.json"
 #: The name of the layer the plug-in makes (and replaces on the next run).
 RESULT_LAYER = "colorized"
 #: Bytes per channel of Krita's colour depths.
@@ -222,14 +226,33 @@ def read_reply(folder: str | os.PathLike) -> dict:
     return reply
 
 
-def varcolor_command(setting: str = "") -> list[str]:
+def installed_command(folder: str | None = None) -> list[str] | None:
+    """The command of the varcolor that installed the plug-in (``program.json`` beside this
+    module, written by ``varcolor krita install``), where it still runs; else None."""
+    path = os.path.join(folder or os.path.dirname(os.path.abspath(__file__)), PROGRAM)
+    try:
+        command = json.loads(_read_small_file(path)).get("command")
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, AttributeError):
+        return None
+    if not (isinstance(command, list) and command and all(isinstance(word, str) for word in command)):
+        return None
+    return command if os.path.isfile(command[0]) and os.access(command[0], os.X_OK) else None
+
+
+def varcolor_command(setting: str = "", folder: str | None = None) -> list[str]:
     """The varcolor program as a command: the setting (a path, or a command line such as
-    ``python3 -m varcolor``), else ``varcolor`` found on PATH."""
+    ``python3 -m varcolor``), else the varcolor that installed the plug-in
+    (:func:`installed_command`, looked for in ``folder``, by default this module's), else
+    ``varcolor`` found on PATH."""
+    if not setting.strip():
+        installed = installed_command(folder)
+        if installed is not None:
+            return installed
     words = shlex.split(setting) if setting.strip() else ["varcolor"]
     found = shutil.which(words[0])
     if found is None:
         raise ProtocolError(
-            f"varcolor not found ({words[0]}): install it (pip install varcolor) or set its path in the docker"
+            f"varcolor not found ({words[0]}): install it and run varcolor krita install, or set its path in the docker"
         )
     return [found, *words[1:]]
 
