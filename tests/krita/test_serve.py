@@ -255,7 +255,14 @@ def test_a_profile_that_is_a_fifo_or_a_device_is_refused_and_the_worker_goes_on(
             request["photo"]["profile_file"] = os.fspath(profile)
             protocol.write_json(folder / protocol.REQUEST, request)
         folders.append(json.dumps({"folder": os.fspath(folder)}))
+    fifo_request = tmp_path / "fifo_request"  # the request itself a FIFO
+    fifo_request.mkdir()
+    _folder(fifo_request, np.full(SHAPE, 0.5), strokes, depth="U8")
+    (fifo_request / protocol.REQUEST).unlink()
+    os.mkfifo(fifo_request / protocol.REQUEST)
+    folders.insert(2, json.dumps({"folder": os.fspath(fifo_request)}))
     said = _serve_process(folders, timeout=120)
-    assert len(said) == 3
+    assert len(said) == 4
     assert all(not reply["ok"] and "not a regular file" in reply["error"] for reply in said[:2]), said
-    assert said[2]["ok"]
+    assert not said[2]["ok"] and "cannot read the request" in said[2]["error"]
+    assert said[3]["ok"]
