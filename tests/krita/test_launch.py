@@ -144,3 +144,18 @@ def test_launch_starts_krita_without_the_virtual_environment(tmp_path, monkeypat
     assert Path(f"{seen}.args").read_text().strip() == str(document)
     environ = seen.read_text()
     assert "VIRTUAL_ENV=" not in environ and str(venv / "bin") not in environ
+
+
+def test_install_from_a_shell_with_a_virtual_environment_says_how_to_start_krita(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    monkeypatch.setenv("PATH", os.pathsep.join(["/usr/bin", "/bin"]))
+    code, out, _ = run(capsys, "krita", "install")
+    assert code == 0 and "varcolor krita launch" not in out
+    monkeypatch.setenv("PATH", os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"]))
+    code, out, _ = run(capsys, "krita", "install")
+    assert code == 0 and "start Krita from the desktop menu, or here with: varcolor krita launch" in out

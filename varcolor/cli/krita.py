@@ -4,6 +4,7 @@ the colorize step the plug-in runs on the layers it hands over."""
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,13 @@ def _cmd_install(args) -> int:
     else:
         print(f"enabled in {done.kritarc}")
     print("restart Krita, then show the docker: Settings > Dockers > varcolor")
+    from ..krita.launch import krita_environment
+
+    if krita_environment().get("PATH") != os.environ.get("PATH"):
+        print(
+            "a Python environment's programs are on this shell's PATH: Krita started from here would take its "
+            "packages and load no plug-in; start Krita from the desktop menu, or here with: varcolor krita launch"
+        )
     return 0
 
 
