@@ -250,7 +250,8 @@ def plan_colorize(
             if not automatic(options) and not is_layered(source) and references is None:  # a layered file: a layer
                 found = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
                 raise InputError(
-                    f"{source}: no cues given; give marked cues, mask cues or points cues, or the prior{found}"
+                    f"{source}: no cues given; give marked cues, mask cues, points cues or a reference photo, "
+                    f"or the prior{found}"
                 )
             if beside is not None and note is not None:
                 note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
