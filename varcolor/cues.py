@@ -694,16 +694,21 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
     (0.48 GB at 40 MP in float32).
 
     A blend of paint into a gray photo, or into black, keeps the paint's hue and holds a share of
-    its chroma: in Lab, ``ab ≈ α·ab_paint``. Each stroke pixel's paint is the stroke pixel within
-    :data:`PAINT_REACH` pixels furthest from the photo (RGB). A blend is a pixel within
+    its chroma: in RGB's colour plane (each pixel less its channels' mean), where sRGB blends are
+    linear, ``m − mean(m) = α·(p − mean(p))``. A blend's paint is laid paint
+    (:func:`_laid_paint`: one colour over a changing photo), within :data:`PAINT_REACH` pixels:
+    the stroke pixel furthest from the photo (RGB), or the nearest laid pixel (where strokes of
+    two colours cross, the furthest may be the other stroke's). A blend is a pixel within
     :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
-    further), connected to its paint, whose chroma lies on that line (:data:`_BLEND_SLACK`)
-    at more than 0 and less than :data:`OPAQUE` of the paint's (least squares). Found in Lab, not
-    RGB: a stroke painted in a "colour" blend mode (one chroma at the photo's lightness) is no
-    blend. Its share of paint α, which decides between paint and no cue, is measured in RGB's
-    colour plane, where sRGB blends are linear: ``m − mean(m) = α·(p − mean(p))`` (least squares);
-    a blend's lightness lies on the line from the photo's to the paint's (:data:`_RGB_SLACK`). Row
-    bands with a margin of the reach keep a big scan's temporaries small."""
+    further), connected to its paint, on the line to it in the colour plane
+    (:data:`_PLANE_SLACK`) and in Lab (:data:`_BLEND_SLACK`: a stroke painted in a "colour" blend
+    mode is no blend), at more than 0 and less than :data:`OPAQUE` of the paint, its lightness
+    between the photo's and the paint's (:data:`_RGB_SLACK`). Where strokes of two colours cross,
+    a rim pixel is a blend of both paints (over the photo): read as the paint it holds most of, if
+    that is at least :data:`HALF_PAINT` (of what the paint over it left), else no cue, as the
+    hard-edged strokes of the same outlines are. Texture copied from a colour original has no
+    laid paint: its pixels are read as they are. Row bands with a margin of the reach keep a big
+    scan's temporaries small."""
     from scipy import ndimage  # the image stack loads where used: `varcolor --help` needs none of it
 
     keep = mask.copy()
@@ -717,13 +722,14 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
         strokes = mask[top:bottom]
         flat = rgb[top:bottom].reshape(-1, rgb.shape[2])
+        if under is None:
+            photo = np.zeros(strokes.shape, np.float32)
+        else:
+            photo = under[top:bottom].astype(np.float32)
+            photo = photo.mean(axis=2) if photo.ndim == 3 else photo
         at = np.flatnonzero(strokes)
         m = flat[at, :3].astype(np.float64)
-        if under is None:
-            g = np.zeros_like(m)
-        else:
-            g = under[top:bottom].reshape(strokes.size, -1)[at, :3].astype(np.float64)
-            g = np.repeat(g, 3, axis=1) if g.shape[1] == 1 else g
+        g = np.repeat(photo.ravel()[at, None].astype(np.float64), 3, axis=1)
         distance = np.zeros(strokes.size)
         distance[at] = np.sqrt(np.einsum("nc,nc->n", m - g, m - g))
         # The paint: the stroke pixel furthest from the photo (RGB distance, which grows with the
@@ -740,85 +746,302 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         ramp = (ndimage.maximum_filter(plateau, size=RAMP, mode="nearest") > plateau + step) & (
             ndimage.minimum_filter(plateau, size=RAMP, mode="nearest") < plateau - step
         )
-        edge &= ramp.ravel()
         # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
         touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
         inside = np.zeros(strokes.shape, bool)
         inside[inner] = True
-        chosen = edge[at] & (touching[paint_at[at]] == touching[at]) & inside.ravel()[at] & (paint_at[at] != at)
+        laid = _laid_paint(flat, photo, strokes)
+        if not laid.any():  # nothing laid: texture, or paint too faint to tell; read as it is
+            continue
+        # A blend of one paint over the photo lies near the strokes' outside; one of two paints
+        # (a rim where strokes cross) may lie deeper among the strokes.
+        chosen = (edge[at] | ~laid.ravel()[at]) & inside.ravel()[at]
         at, m, g = at[chosen], m[chosen], g[chosen]
+        on_ramp = ramp.ravel()[at] & edge[at]
         if not len(at):
             continue
-        theirs_at = paint_at[at]
-        # Paint is one colour laid down: its blends into a gray photo keep its hue, so a stroke of
-        # paint keeps one hue (measured: at most 5.5° of spread, antialiased or soft). A mark whose
-        # hue varies along the stroke (copied from a colour original: 9-64°) is no paint and its
-        # edges no blends (a quarter of such marks' pixels were read as blends).
-        painted = _one_hue(flat, strokes, touching)[touching[theirs_at]]
-        at, m, g, theirs_at = at[painted], m[painted], g[painted], theirs_at[painted]
+        theirs_at, alpha, single = _paint_of(at, m, g, flat, strokes, laid, paint_at, touching, reach, on_ramp)
+        at, theirs_at, alpha = at[single], theirs_at[single], alpha[single]
         if not len(at):
             continue
-        lab = rgb_to_lab(np.concatenate([m, flat[theirs_at, :3].astype(np.float64)])[None])[0, :, 1:]
-        ab, paint = lab[: len(at)], lab[len(at) :]
-        contrast2 = np.einsum("nc,nc->n", paint, paint)
-        alpha = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
-        off_line = np.hypot(*(ab - alpha[:, None] * paint).T)
-        ok = (contrast2 >= _MIN_CHROMA**2) & (alpha > 0) & (alpha < OPAQUE)
-        ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(contrast2)
-        # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
-        # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
-        mine = m - g
-        theirs = flat[theirs_at, :3].astype(np.float64) - g
-        mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
-        plane = theirs - theirs_mean[:, None]
-        alpha_rgb = np.einsum("nc,nc->n", mine - mine_mean[:, None], plane)
-        alpha_rgb /= np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
-        # ... and its lightness between the photo's and the paint's, as a blend's is: a stroke
-        # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
-        # at dark and bright pixels) is not.
-        reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
-        ok &= np.abs(mine_mean - alpha_rgb * theirs_mean) * np.sqrt(3) <= (
-            _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha_rgb) * reach_to
-        )
-        # A channel at 0 (or 1) over a photo that is not: no blend holds less than a tenth of the
-        # photo, so that is a colour clipped to the gamut, not a blend.
-        ok &= ~np.any((m < 0.5 / 255) & (g > 5 / 255), axis=1)
-        ok &= ~np.any((m > 1 - 0.5 / 255) & (g < 1 - 5 / 255), axis=1)
-        if not ok.any():
-            continue
-        at, theirs_at, alpha_rgb = at[ok], theirs_at[ok], alpha_rgb[ok]
-        weak, strong = at[alpha_rgb < HALF_PAINT], alpha_rgb >= HALF_PAINT
+        weak, strong = at[alpha < HALF_PAINT], alpha >= HALF_PAINT
         offset = (top - rows.start) * mask.shape[1]  # band-with-margin index -> this band's index
         keep[rows].reshape(-1)[weak + offset] = False
         start = top * mask.shape[1]  # band-with-margin index -> the image's
         to.append(at[strong] + start)
         source.append(theirs_at[strong] + start)
         blended += len(at)
-    return keep, (np.concatenate(to), np.concatenate(source)), blended
+    order = np.argsort(np.concatenate(to), kind="stable")
+    return keep, (np.concatenate(to)[order], np.concatenate(source)[order]), blended
 
 
-#: A stroke is paint of one colour where the hue of its colourful pixels (Lab chroma at least
-#: :data:`_MIN_CHROMA`) spreads by at most this (circular standard deviation, degrees).
-PAINT_HUE_SPREAD = 8.0
+#: Where strokes of several colours meet, a blend's paints are looked for as the laid pixels of
+#: most colour in this many directions of the colour plane (besides the furthest from the photo
+#: and the nearest laid pixel).
+HUES = 6
 
 
-def _one_hue(flat: np.ndarray, strokes: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """For each label of ``labels`` (the strokes' touching parts; 0: none), whether its colourful
-    pixels (Lab chroma at least :data:`_MIN_CHROMA`) of ``flat`` (RGB rows) keep one hue
-    (:data:`PAINT_HUE_SPREAD`): paint of one colour. Gray marks do. Two strokes of other colours
-    that touch are one part of two hues: read as they are, as marks of a colour original are."""
-    at = np.flatnonzero(strokes)
-    ab = rgb_to_lab(flat[at, :3].astype(np.float64)[None])[0, :, 1:]
-    chroma = np.hypot(ab[:, 0], ab[:, 1])
-    colourful = chroma >= _MIN_CHROMA
-    which = labels[at][colourful]
-    unit = ab[colourful] / chroma[colourful, None]
-    count = np.bincount(which, minlength=labels.max() + 1)
-    mean_a = np.bincount(which, weights=unit[:, 0], minlength=count.size) / np.maximum(count, 1)
-    mean_b = np.bincount(which, weights=unit[:, 1], minlength=count.size) / np.maximum(count, 1)
-    length = np.clip(np.hypot(mean_a, mean_b), 1e-12, 1.0)
-    spread = np.degrees(np.sqrt(-2.0 * np.log(length)))
-    return (count == 0) | (spread <= PAINT_HUE_SPREAD)
+def _paint_of(
+    at: np.ndarray,
+    m: np.ndarray,
+    g: np.ndarray,
+    flat: np.ndarray,
+    strokes: np.ndarray,
+    laid: np.ndarray,
+    paint_at: np.ndarray,
+    touching: np.ndarray,
+    reach: int,
+    on_ramp: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The paint the blend candidates ``at`` (band indices; RGB ``m`` over the photo ``g``) are
+    read as: ``(paint, share, found)``, the pixel whose colour each takes, its share of paint
+    and whether it is a blend at all (:func:`_unmix`)."""
+    from scipy import ndimage
+
+    # Candidates: the furthest from the photo, the nearest laid pixel, the most colourful laid
+    # pixel in each of HUES directions (a rim where two strokes cross: both strokes' paints).
+    gap, nearest = ndimage.distance_transform_edt(~laid, return_indices=True)
+    nearest = np.ravel_multi_index(tuple(nearest), strokes.shape).ravel()
+    candidates = [paint_at[at], np.where(gap.ravel()[at] <= reach, nearest[at], paint_at[at])]
+    lit = np.flatnonzero(laid)
+    rgb = flat[lit, :3].astype(np.float64)
+    colour = rgb - rgb.mean(axis=1, keepdims=True)
+    plane = np.stack([colour[:, 0] - colour[:, 1], colour[:, 0] + colour[:, 1] - 2 * colour[:, 2]], axis=1)
+    plane /= np.array([np.sqrt(2), np.sqrt(6)])
+    index = np.arange(strokes.size, dtype=np.int64)
+    for k in range(HUES):
+        angle = 2 * np.pi * k / HUES
+        key = np.full(strokes.size, -1, np.int64)
+        toward = plane @ np.array([np.cos(angle), np.sin(angle)]) + 2.0  # > 0
+        key[lit] = (np.round(toward * (1 << 20)).astype(np.int64) << 32) | index[lit]
+        most = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest").ravel()
+        found = most[at] >= 0
+        candidates.append(np.where(found, most[at] & 0xFFFFFFFF, paint_at[at]))
+    laid_flat = laid.ravel()
+    candidates += _nearby_paint(at, m, flat, strokes, laid_flat, touching, paint_at[at])
+    usable = [(touching[c] == touching[at]) & (c != at) & laid_flat[c] for c in candidates]
+    most = np.full(len(at), -1.0)  # of the paints a pixel is a blend of, the one of most colour
+    theirs_at, alpha = candidates[0].copy(), np.zeros(len(at))
+    itself = np.zeros(len(at), bool)  # paint as laid (or more): read as it is, no blend of two
+    for c, ok_c in zip(candidates, usable):
+        share, residual, ok = _blend_of(m, g, flat[c, :3].astype(np.float64))
+        size = _plane_norm(flat[c, :3], g)
+        better = on_ramp & ok & ok_c & (size > most)
+        most[better], theirs_at[better], alpha[better] = size[better], c[better], share[better]
+        itself |= ok_c & (share >= OPAQUE) & (residual <= _PLANE_SLACK + _PLANE_SHARE * share * size)
+    single = most >= 0
+    # Where two paints meet: the rim pixel a blend of both (and of the photo).
+    # Not a laid pixel: one colour along a rim over the photo's changes is paint of its own.
+    rest = np.flatnonzero(~single & ~itself & ~laid_flat[at])
+    if rest.size:
+        best2 = np.full(rest.size, np.inf)
+        for i in range(len(candidates)):
+            for j in range(i + 1, len(candidates)):
+                one, two = candidates[i][rest], candidates[j][rest]
+                pair = usable[i][rest] & usable[j][rest] & (one != two)
+                if not pair.any():
+                    continue
+                second_wins, share, off, ok = _two_paints(
+                    m[rest], g[rest], flat[one, :3].astype(np.float64), flat[two, :3].astype(np.float64)
+                )
+                better = pair & ok & (off < best2)
+                best2[better] = off[better]
+                where = rest[better]
+                theirs_at[where] = np.where(second_wins[better], two[better], one[better])
+                alpha[where] = share[better]
+        single[rest[np.isfinite(best2)]] = True
+    return theirs_at, alpha, single
+
+
+#: A blend's own paint is looked for among the laid pixels this near (pixels a side).
+NEAR_PAINT = 3
+
+
+def _nearby_paint(
+    at: np.ndarray,
+    m: np.ndarray,
+    flat: np.ndarray,
+    strokes: np.ndarray,
+    laid: np.ndarray,
+    touching: np.ndarray,
+    fallback: np.ndarray,
+) -> list[np.ndarray]:
+    """For each blend candidate ``at`` (RGB ``m``), laid pixels within :data:`NEAR_PAINT` pixels:
+    the one whose colour-plane colour is most nearly a larger copy of its own (its paint, where
+    strokes of several colours meet), the nearest, and the nearest of another colour than that
+    (the two paints of a rim where strokes cross); ``fallback`` where there is none."""
+    height, width = strokes.shape
+    y, x = np.divmod(at, width)
+    mine = m - m.mean(axis=1, keepdims=True)
+    best = np.full(len(at), np.inf)
+    parallel, nearest, other = fallback.copy(), fallback.copy(), fallback.copy()
+    seen, seen_other = np.zeros(len(at), bool), np.zeros(len(at), bool)
+    offsets = [(dy, dx) for dy in range(-NEAR_PAINT, NEAR_PAINT + 1) for dx in range(-NEAR_PAINT, NEAR_PAINT + 1)]
+    offsets.sort(key=lambda o: o[0] ** 2 + o[1] ** 2)
+    for dy, dx in offsets[1:]:
+        yy, xx = y + dy, x + dx
+        inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
+        q = np.where(inside, yy * width + xx, at)
+        ok = inside & laid[q] & (touching[q] == touching[at])
+        rgb = flat[q, :3].astype(np.float64)
+        theirs = rgb - rgb.mean(axis=1, keepdims=True)
+        size2 = np.maximum(np.einsum("nc,nc->n", theirs, theirs), 1e-12)
+        t = np.einsum("nc,nc->n", mine, theirs) / size2
+        away = mine - t[:, None] * theirs
+        residual = np.sqrt(np.einsum("nc,nc->n", away, away) / size2)  # the sine of their angle
+        better = ok & (t > 0) & (t < 1) & (residual < best)
+        best[better], parallel[better] = residual[better], q[better]
+        first = ok & ~seen
+        nearest[first], seen[first] = q[first], True
+        differs = np.abs(rgb - flat[nearest, :3]).max(axis=1) > 4 / 255
+        second = ok & seen & ~seen_other & differs
+        other[second], seen_other[second] = q[second], True
+    return [parallel, nearest, other]
+
+
+#: A blend's colour lies this near the line from 0 to its paint's in RGB's colour plane (each pixel
+#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds (a paint
+#: program blending in linear light bends the line by about 4 %). Texture copied from a colour
+#: original strays from it.
+_PLANE_SLACK = 1.5 / 255
+_PLANE_SHARE = 0.08
+
+
+def _plane_norm(p: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The length of paint ``p``'s colour in RGB's colour plane (rows; the gray ``g`` has none)."""
+    colour = p.astype(np.float64) - p.mean(axis=1, keepdims=True)
+    return np.sqrt(np.einsum("nc,nc->n", colour, colour))
+
+
+def _blend_of(m: np.ndarray, g: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``m`` (RGB rows) over the photo ``g`` read as blends of the paint ``p``: their share
+    of paint α (in RGB's colour plane), their distance from the line to the paint there, and
+    whether they are such blends (:func:`_unmix`)."""
+    lab = rgb_to_lab(np.concatenate([m, p])[None])[0, :, 1:]
+    ab, paint = lab[: len(m)], lab[len(m) :]
+    contrast2 = np.einsum("nc,nc->n", paint, paint)
+    alpha_lab = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
+    off_line = np.hypot(*(ab - alpha_lab[:, None] * paint).T)
+    ok = (contrast2 >= _MIN_CHROMA**2) & (alpha_lab > 0) & (alpha_lab < OPAQUE)
+    ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha_lab * np.sqrt(contrast2)
+    # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
+    # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
+    mine = m - g
+    theirs = p - g
+    mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
+    plane = theirs - theirs_mean[:, None]
+    colour = mine - mine_mean[:, None]
+    alpha = np.einsum("nc,nc->n", colour, plane) / np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
+    away = colour - alpha[:, None] * plane
+    residual = np.sqrt(np.einsum("nc,nc->n", away, away))
+    ok &= residual <= _PLANE_SLACK + _PLANE_SHARE * np.abs(alpha) * np.sqrt(np.einsum("nc,nc->n", plane, plane))
+    # ... and its lightness between the photo's and the paint's, as a blend's is: a stroke
+    # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
+    # at dark and bright pixels) is not.
+    reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
+    ok &= np.abs(mine_mean - alpha * theirs_mean) * np.sqrt(3) <= (
+        _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha) * reach_to
+    )
+    ok &= _not_clipped(m, g)
+    return alpha, residual, ok
+
+
+def _not_clipped(m: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """A channel at 0 (or 1) over a photo that is not: no blend holds less than a tenth of the
+    photo, so that is a colour clipped to the gamut, not a blend."""
+    ok = ~np.any((m < 0.5 / 255) & (g > 5 / 255), axis=1)
+    return ok & ~np.any((m > 1 - 0.5 / 255) & (g < 1 - 5 / 255), axis=1)
+
+
+def _two_paints(
+    m: np.ndarray, g: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``m`` over the photo ``g`` read as blends of two paints (a rim where strokes of two
+    colours cross): ``(second_wins, share, off, ok)``, whether the paint they are read as is
+    ``second``, its share of the pixel (what :data:`HALF_PAINT` decides on: the paint on top, or
+    the paint under it, of what the top left), how far (RGB) the pixel is from the blend of the
+    shares, and whether they are such blends: ``m − g = w₁·(first − g) + w₂·(second − g)`` (least
+    squares; three equations, two shares), the shares at least 0 and their sum at most 1, the
+    pixel within :data:`_RGB_SLACK` and :data:`_PLANE_SHARE` of the paint it holds of the blend."""
+    mine, one, two = m - g, first - g, second - g
+    aa, bb, ab = (np.einsum("nc,nc->n", x, y) for x, y in ((one, one), (two, two), (one, two)))
+    am, bm = np.einsum("nc,nc->n", one, mine), np.einsum("nc,nc->n", two, mine)
+    det = aa * bb - ab * ab
+    safe = det > 0.04 * aa * bb  # two directions, not one (the sine of their angle over 0.2)
+    det = np.where(safe, det, 1.0)
+    w1, w2 = (am * bb - bm * ab) / det, (bm * aa - am * ab) / det
+    away = mine - w1[:, None] * one - w2[:, None] * two
+    off = np.sqrt(np.einsum("nc,nc->n", away, away))
+    slack = 0.05
+    ok = safe & (w1 > -slack) & (w2 > -slack) & (w1 + w2 < 1 + slack) & (np.maximum(w1, w2) < OPAQUE)
+    ok &= off * np.sqrt(3) <= _RGB_SLACK * 3 + _PLANE_SHARE * (np.abs(w1) * np.sqrt(aa) + np.abs(w2) * np.sqrt(bb))
+    ok &= _not_clipped(m, g)
+    second_wins = w2 >= w1
+    most, other = np.maximum(w1, w2), np.minimum(w1, w2)
+    # The paint on top holds ``most``; under it, the other holds ``other`` of what the top left.
+    under_share = other / np.maximum(1 - most, 1e-12)
+    share = np.where(most >= HALF_PAINT, most, np.where(under_share >= HALF_PAINT, under_share, most))
+    second_wins = np.where((most < HALF_PAINT) & (under_share >= HALF_PAINT), ~second_wins, second_wins)
+    return second_wins, share, off, ok
+
+
+#: Laid paint: stroke pixels of one colour (their colour-plane colours within a level) whose own
+#: lightness follows the photo under them by at most this share (least squares over each such
+#: patch; opaque paint 0, 60 % translucent 0.4): paint hides the photo. Texture copied from a
+#: colour original keeps the photo's lightness (1) ...
+LAID_SHOWS = 0.7
+#: ... where the photo under the patch varies by this much (standard deviation, RGB in [0, 1]);
+#: over a flatter photo, a patch is paint where its lightness is not the photo's (by this much,
+#: CIE L): texture over its own lightness is.
+LAID_PHOTO_STEP = 1.5 / 255
+LAID_LIGHTNESS = 2.0
+
+
+def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """Which pixels of ``strokes`` (of ``flat``, RGB(A) rows, over ``photo``, H×W gray) are laid
+    paint: patches of one colour (each pixel alike two of its neighbours) that hide the photo
+    under them (:data:`LAID_SHOWS`, :data:`LAID_LIGHTNESS`)."""
+    from scipy import ndimage
+
+    height, width = strokes.shape
+    channels = [flat[:, c].reshape(strokes.shape).astype(np.float32) for c in range(3)]
+    mean = (channels[0] + channels[1] + channels[2]) / 3
+    colour = [c - mean for c in channels]
+    alike_count = np.zeros(strokes.shape, np.uint8)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == dx == 0:
+                continue
+            here = (slice(max(dy, 0), height + min(dy, 0)), slice(max(dx, 0), width + min(dx, 0)))
+            there = (slice(max(-dy, 0), height - max(dy, 0)), slice(max(-dx, 0), width - max(dx, 0)))
+            alike = strokes[here] & strokes[there]
+            for c in colour:
+                alike &= np.abs(c[here] - c[there]) <= 1.0 / 255
+            step = np.abs(photo[here] - photo[there])
+            alike &= np.abs(mean[here] - mean[there]) <= LAID_SHOWS * step + 0.5 / 255
+            alike_count[here] += alike
+    patches, count = ndimage.label(strokes & (alike_count >= 2), structure=np.ones((3, 3), bool))
+    if not count:
+        return np.zeros(strokes.shape, bool)
+    index = np.arange(1, count + 1)
+    size = ndimage.sum_labels(np.ones(strokes.shape, np.float32), patches, index).astype(np.float64)
+    sums = [ndimage.sum_labels(x.astype(np.float64), patches, index) / size for x in (photo, mean, *channels)]
+    photo_mean, own_mean = sums[0], sums[1]
+    spread = ndimage.sum_labels(
+        (photo.astype(np.float64) - photo_mean[patches - 1].clip(0)) ** 2 * (patches > 0), patches, index
+    )
+    spread = np.sqrt(spread / size)
+    follow = ndimage.sum_labels(
+        (photo.astype(np.float64) - photo_mean[patches - 1]) * (mean - own_mean[patches - 1]) * (patches > 0),
+        patches,
+        index,
+    ) / np.maximum(spread**2 * size, 1e-12)
+    lab = rgb_to_lab(np.stack([np.stack(sums[2:], axis=1), np.repeat(photo_mean[:, None], 3, axis=1)])).astype(
+        np.float64
+    )
+    unlike = np.abs(lab[0, :, 0] - lab[1, :, 0]) >= LAID_LIGHTNESS
+    laid = np.where(spread >= LAID_PHOTO_STEP, follow <= LAID_SHOWS, unlike)
+    return np.concatenate([[False], laid])[patches]
 
 
 #: What a points file may hold: more points than this (or a larger file) is refused before
