@@ -795,62 +795,106 @@ def _paint_of(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The paint the blend candidates ``at`` (band indices; RGB ``m`` over the photo ``g``) are
     read as: ``(paint, share, found)``, the pixel whose colour each takes, its share of paint
-    and whether it is a blend at all (:func:`_unmix`)."""
+    and whether it is a blend at all (:func:`_unmix`). ``on_ramp``: which may be blends of one
+    paint over the photo (the others, of two paints only)."""
     from scipy import ndimage
 
-    # Candidates: the furthest from the photo, the nearest laid pixel, the most colourful laid
-    # pixel in each of HUES directions (a rim where two strokes cross: both strokes' paints).
+    laid_flat = laid.ravel()
     gap, nearest = ndimage.distance_transform_edt(~laid, return_indices=True)
     nearest = np.ravel_multi_index(tuple(nearest), strokes.shape).ravel()
+    # First the paint furthest from the photo and the nearest laid pixel: most rims are read so.
     candidates = [paint_at[at], np.where(gap.ravel()[at] <= reach, nearest[at], paint_at[at])]
-    lit = np.flatnonzero(laid)
-    rgb = flat[lit, :3].astype(np.float64)
-    colour = rgb - rgb.mean(axis=1, keepdims=True)
-    plane = np.stack([colour[:, 0] - colour[:, 1], colour[:, 0] + colour[:, 1] - 2 * colour[:, 2]], axis=1)
-    plane /= np.array([np.sqrt(2), np.sqrt(6)])
-    index = np.arange(strokes.size, dtype=np.int64)
-    for k in range(HUES):
-        angle = 2 * np.pi * k / HUES
-        key = np.full(strokes.size, -1, np.int64)
-        toward = plane @ np.array([np.cos(angle), np.sin(angle)]) + 2.0  # > 0
-        key[lit] = (np.round(toward * (1 << 20)).astype(np.int64) << 32) | index[lit]
-        most = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest").ravel()
-        found = most[at] >= 0
-        candidates.append(np.where(found, most[at] & 0xFFFFFFFF, paint_at[at]))
-    laid_flat = laid.ravel()
-    candidates += _nearby_paint(at, m, flat, strokes, laid_flat, touching, paint_at[at])
-    usable = [(touching[c] == touching[at]) & (c != at) & laid_flat[c] for c in candidates]
-    most = np.full(len(at), -1.0)  # of the paints a pixel is a blend of, the one of most colour
     theirs_at, alpha = candidates[0].copy(), np.zeros(len(at))
+    most = np.full(len(at), -1.0)  # of the paints a pixel is a blend of, the one of most colour
     itself = np.zeros(len(at), bool)  # paint as laid (or more): read as it is, no blend of two
-    for c, ok_c in zip(candidates, usable):
-        share, residual, ok = _blend_of(m, g, flat[c, :3].astype(np.float64))
-        size = _plane_norm(flat[c, :3], g)
-        better = on_ramp & ok & ok_c & (size > most)
-        most[better], theirs_at[better], alpha[better] = size[better], c[better], share[better]
-        itself |= ok_c & (share >= OPAQUE) & (residual <= _PLANE_SLACK + _PLANE_SHARE * share * size)
-    single = most >= 0
-    # Where two paints meet: the rim pixel a blend of both (and of the photo).
+    lab_m = rgb_to_lab(m[None])[0, :, 1:]
+    # A paint's Lab chroma once, not once a candidate (many pixels share a paint pixel).
+    lab_paint = np.zeros((laid_flat.size, 2))
+    known = np.zeros(laid_flat.size, bool)
+
+    def chroma_of(c: np.ndarray) -> np.ndarray:
+        new = np.unique(c[~known[c]])
+        lab_paint[new] = rgb_to_lab(flat[new, :3].astype(np.float64)[None])[0, :, 1:]
+        known[new] = True
+        return lab_paint[c]
+
+    def single(pick: np.ndarray, paints: list[np.ndarray]) -> None:
+        """Blends of one paint among ``paints`` (candidate rows) for the pixels ``pick``."""
+        for c in paints:
+            ok_c = (touching[c] == touching[at[pick]]) & (c != at[pick]) & laid_flat[c]
+            p = flat[c, :3].astype(np.float64)
+            share, residual, ok = _blend_of(m[pick], g[pick], p, lab_m[pick], chroma_of(c))
+            size = _plane_norm(p)
+            better = on_ramp[pick] & ok & ok_c & (size > most[pick])
+            chosen = pick[better]
+            most[chosen], theirs_at[chosen], alpha[chosen] = size[better], c[better], share[better]
+            itself[pick] |= ok_c & (share >= OPAQUE) & (residual <= _PLANE_SLACK + _PLANE_SHARE * share * size)
+
+    everyone = np.arange(len(at))
+    single(everyone, candidates)
+    # Then, where strokes of several colours meet: the laid pixels nearby (its own paint, the
+    # nearest, the nearest of another colour) and the most colourful in each of HUES directions.
+    rest = np.flatnonzero((most < 0) & ~itself)
+    if not rest.size:
+        return theirs_at, alpha, most >= 0
+    more = _nearby_paint(at[rest], m[rest], flat, strokes, laid_flat, touching, paint_at[at[rest]])
+    more += _hue_paints(at[rest], flat, strokes, laid, paint_at[at[rest]], reach)
+    single(rest, more)
     # Not a laid pixel: one colour along a rim over the photo's changes is paint of its own.
-    rest = np.flatnonzero(~single & ~itself & ~laid_flat[at])
-    if rest.size:
-        best2 = np.full(rest.size, np.inf)
-        for i in range(len(candidates)):
-            for j in range(i + 1, len(candidates)):
-                one, two = candidates[i][rest], candidates[j][rest]
-                pair = usable[i][rest] & usable[j][rest] & (one != two)
+    rest_of = (most[rest] < 0) & ~itself[rest] & ~laid_flat[at[rest]]
+    two = rest[rest_of]
+    if two.size:
+        local = [c[rest_of] for c in [candidates[0][rest], candidates[1][rest], *more]]
+        best = np.full(two.size, np.inf)
+        for i in range(len(local)):
+            for j in range(i + 1, len(local)):
+                one, other = local[i], local[j]
+                pair = (one != other) & laid_flat[one] & laid_flat[other]
+                pair &= (touching[one] == touching[at[two]]) & (touching[other] == touching[at[two]])
                 if not pair.any():
                     continue
                 second_wins, share, off, ok = _two_paints(
-                    m[rest], g[rest], flat[one, :3].astype(np.float64), flat[two, :3].astype(np.float64)
+                    m[two], g[two], flat[one, :3].astype(np.float64), flat[other, :3].astype(np.float64)
                 )
-                better = pair & ok & (off < best2)
-                best2[better] = off[better]
-                where = rest[better]
-                theirs_at[where] = np.where(second_wins[better], two[better], one[better])
+                better = pair & ok & (off < best)
+                best[better] = off[better]
+                where = two[better]
+                theirs_at[where] = np.where(second_wins[better], other[better], one[better])
                 alpha[where] = share[better]
-        single[rest[np.isfinite(best2)]] = True
-    return theirs_at, alpha, single
+        most[two[np.isfinite(best)]] = 0.0
+    return theirs_at, alpha, most >= 0
+
+
+def _hue_paints(
+    at: np.ndarray, flat: np.ndarray, strokes: np.ndarray, laid: np.ndarray, fallback: np.ndarray, reach: int
+) -> list[np.ndarray]:
+    """For each pixel ``at``, the laid pixel of most colour in each of :data:`HUES` directions of
+    the colour plane within ``reach`` (``fallback`` where none), found over the box around them."""
+    from scipy import ndimage
+
+    height, width = strokes.shape
+    y, x = np.divmod(at, width)
+    top, bottom = max(int(y.min()) - reach, 0), min(int(y.max()) + reach + 1, height)
+    left, right = max(int(x.min()) - reach, 0), min(int(x.max()) + reach + 1, width)
+    box = laid[top:bottom, left:right]
+    lit = np.flatnonzero(box)
+    ly, lx = np.divmod(lit, right - left)
+    index = (ly + top) * width + lx + left  # the band's raster index of each laid pixel
+    rgb = flat[index, :3].astype(np.float64)
+    colour = rgb - rgb.mean(axis=1, keepdims=True)
+    plane = np.stack([colour[:, 0] - colour[:, 1], colour[:, 0] + colour[:, 1] - 2 * colour[:, 2]], axis=1)
+    plane /= np.array([np.sqrt(2), np.sqrt(6)])
+    inside = (y - top) * (right - left) + x - left
+    found = []
+    for k in range(HUES):
+        angle = 2 * np.pi * k / HUES
+        key = np.full(box.size, -1, np.int64)
+        toward = plane @ np.array([np.cos(angle), np.sin(angle)]) + 2.0  # > 0
+        # 1/65536 of a level's fraction, below 2^53 with the index: exact in the filter's doubles.
+        key[lit] = (np.round(toward * (1 << 16)).astype(np.int64) << 32) | np.arange(lit.size, dtype=np.int64)
+        most = ndimage.maximum_filter(key.reshape(box.shape), size=2 * reach + 1, mode="nearest").ravel()[inside]
+        found.append(np.where(most >= 0, index[np.maximum(most, 0) & 0xFFFFFFFF], fallback))
+    return found
 
 
 #: A blend's own paint is looked for among the laid pixels this near (pixels a side).
@@ -907,18 +951,18 @@ _PLANE_SLACK = 1.5 / 255
 _PLANE_SHARE = 0.08
 
 
-def _plane_norm(p: np.ndarray, g: np.ndarray) -> np.ndarray:
+def _plane_norm(p: np.ndarray) -> np.ndarray:
     """The length of paint ``p``'s colour in RGB's colour plane (rows; the gray ``g`` has none)."""
     colour = p.astype(np.float64) - p.mean(axis=1, keepdims=True)
     return np.sqrt(np.einsum("nc,nc->n", colour, colour))
 
 
-def _blend_of(m: np.ndarray, g: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pixels ``m`` (RGB rows) over the photo ``g`` read as blends of the paint ``p``: their share
-    of paint α (in RGB's colour plane), their distance from the line to the paint there, and
-    whether they are such blends (:func:`_unmix`)."""
-    lab = rgb_to_lab(np.concatenate([m, p])[None])[0, :, 1:]
-    ab, paint = lab[: len(m)], lab[len(m) :]
+def _blend_of(
+    m: np.ndarray, g: np.ndarray, p: np.ndarray, ab: np.ndarray, paint: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``m`` (RGB rows; Lab chroma ``ab``) over the photo ``g`` read as blends of the paint
+    ``p`` (Lab chroma ``paint``): their share of paint α (in RGB's colour plane), their distance
+    from the line to the paint there, and whether they are such blends (:func:`_unmix`)."""
     contrast2 = np.einsum("nc,nc->n", paint, paint)
     alpha_lab = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
     off_line = np.hypot(*(ab - alpha_lab[:, None] * paint).T)
@@ -1000,48 +1044,57 @@ LAID_LIGHTNESS = 2.0
 def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.ndarray:
     """Which pixels of ``strokes`` (of ``flat``, RGB(A) rows, over ``photo``, H×W gray) are laid
     paint: patches of one colour (each pixel alike two of its neighbours) that hide the photo
-    under them (:data:`LAID_SHOWS`, :data:`LAID_LIGHTNESS`)."""
+    under them (:data:`LAID_SHOWS`, :data:`LAID_LIGHTNESS`). Worked out inside the strokes' box."""
     from scipy import ndimage
 
-    height, width = strokes.shape
-    channels = [flat[:, c].reshape(strokes.shape).astype(np.float32) for c in range(3)]
+    laid = np.zeros(strokes.shape, bool)
+    box = _box_of(strokes)
+    if box is None:
+        return laid
+    rows, cols = box
+    inside = strokes[box]
+    height, width = inside.shape
+    pixels = flat.reshape(strokes.shape + (-1,))[rows, cols]
+    channels = [pixels[..., c].astype(np.float32) for c in range(3)]
+    under = photo[box]
     mean = (channels[0] + channels[1] + channels[2]) / 3
     colour = [c - mean for c in channels]
-    alike_count = np.zeros(strokes.shape, np.uint8)
+    alike_count = np.zeros(inside.shape, np.uint8)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             if dy == dx == 0:
                 continue
             here = (slice(max(dy, 0), height + min(dy, 0)), slice(max(dx, 0), width + min(dx, 0)))
             there = (slice(max(-dy, 0), height - max(dy, 0)), slice(max(-dx, 0), width - max(dx, 0)))
-            alike = strokes[here] & strokes[there]
+            alike = inside[here] & inside[there]
             for c in colour:
                 alike &= np.abs(c[here] - c[there]) <= 1.0 / 255
-            step = np.abs(photo[here] - photo[there])
+            step = np.abs(under[here] - under[there])
             alike &= np.abs(mean[here] - mean[there]) <= LAID_SHOWS * step + 0.5 / 255
             alike_count[here] += alike
-    patches, count = ndimage.label(strokes & (alike_count >= 2), structure=np.ones((3, 3), bool))
+    patches, count = ndimage.label(inside & (alike_count >= 2), structure=np.ones((3, 3), bool))
     if not count:
-        return np.zeros(strokes.shape, bool)
-    index = np.arange(1, count + 1)
-    size = ndimage.sum_labels(np.ones(strokes.shape, np.float32), patches, index).astype(np.float64)
-    sums = [ndimage.sum_labels(x.astype(np.float64), patches, index) / size for x in (photo, mean, *channels)]
-    photo_mean, own_mean = sums[0], sums[1]
-    spread = ndimage.sum_labels(
-        (photo.astype(np.float64) - photo_mean[patches - 1].clip(0)) ** 2 * (patches > 0), patches, index
-    )
-    spread = np.sqrt(spread / size)
-    follow = ndimage.sum_labels(
-        (photo.astype(np.float64) - photo_mean[patches - 1]) * (mean - own_mean[patches - 1]) * (patches > 0),
-        patches,
-        index,
-    ) / np.maximum(spread**2 * size, 1e-12)
-    lab = rgb_to_lab(np.stack([np.stack(sums[2:], axis=1), np.repeat(photo_mean[:, None], 3, axis=1)])).astype(
-        np.float64
-    )
-    unlike = np.abs(lab[0, :, 0] - lab[1, :, 0]) >= LAID_LIGHTNESS
-    laid = np.where(spread >= LAID_PHOTO_STEP, follow <= LAID_SHOWS, unlike)
-    return np.concatenate([[False], laid])[patches]
+        return laid
+    at = np.flatnonzero(patches)
+    which = patches.ravel()[at]
+    size = np.bincount(which, minlength=count + 1).astype(np.float64)
+    size[0] = 1.0
+
+    def average(values: np.ndarray) -> np.ndarray:
+        return np.bincount(which, weights=values, minlength=count + 1) / size
+
+    gray, own = under.ravel()[at].astype(np.float64), mean.ravel()[at].astype(np.float64)
+    gray_mean, own_mean = average(gray), average(own)
+    gray_off = gray - gray_mean[which]
+    spread = np.sqrt(average(gray_off**2))
+    follow = average(gray_off * (own - own_mean[which])) / np.maximum(spread**2, 1e-12)
+    colours = np.stack([average(c.ravel()[at].astype(np.float64)) for c in channels], axis=1)
+    lightness = rgb_to_lab(np.stack([colours, np.repeat(gray_mean[:, None], 3, axis=1)]))[..., 0]
+    unlike = np.abs(lightness[0] - lightness[1]) >= LAID_LIGHTNESS
+    paint = np.where(spread >= LAID_PHOTO_STEP, follow <= LAID_SHOWS, unlike)
+    paint[0] = False
+    laid[box] = paint[patches]
+    return laid
 
 
 #: What a points file may hold: more points than this (or a larger file) is refused before
