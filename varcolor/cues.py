@@ -220,16 +220,18 @@ class Cues:
 
         Paint programs blend a brush's edge into the photo (antialiasing, soft brushes, an RGBA
         layer's partial alpha). With ``edges="unmix"`` (the default) a stroke pixel blended into the
-        gray photo keeps the hue of the most colourful stroke pixel within :data:`PAINT_REACH`
-        pixels (its paint) and a share α of its chroma (Lab ``ab ≈ α·ab_paint``, α by least
-        squares): with ``α ≥`` :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is
-        no cue (the hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and
-        every pixel that is no such blend, keep their own colour, so hard-edged strokes give the same
-        cues as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
+        gray photo keeps the hue of its paint within :data:`PAINT_REACH` pixels and a share α of it
+        (in RGB's colour plane ``m − mean(m) = α·(p − mean(p))``, α by least squares): with ``α ≥``
+        :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is no cue (the
+        hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and every
+        pixel that is no such blend, keep their own colour, so hard-edged strokes give the same cues
+        as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
         their own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape
-        shows in the result. A stroke whose colourful pixels spread over more than
-        :data:`PAINT_HUE_SPREAD` degrees of hue (marks copied from a colour original, strokes of two
-        colours touching) is no paint of one colour: its pixels keep their own colour. The cues'
+        shows in the result. A paint is laid paint: a patch of one colour that hides the photo
+        changing under it (:func:`_laid_paint`). Where strokes of two colours cross or touch, a rim
+        pixel is a blend of both paints: a cue in the paint it holds at least half of, else none.
+        Marks copied from a colour original keep the photo's lightness and no colour over a few
+        pixels: nothing in them is laid paint, and their pixels keep their own colour. The cues'
         ``note`` says how many pixels were read as partial paint.
         The opacity of translucent paint is not recovered: it is read as the colour it shows.
 
