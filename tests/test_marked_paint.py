@@ -67,15 +67,15 @@ def _gray(name="coffee", shape=SHAPE):
     return np.round(varcolor.color.to_gray(photo(name, shape)) * 255) / 255
 
 
-def _crossing(gray, brush, seed=3):
+def _crossing(gray, brush, seed=3, count=12, width=7):
     """The gray image with twelve crossing strokes painted one after another, as a paint program
     does (8-bit, as saved): ``antialiased``, each pixel the paint over what is under it weighted
     by the brush's coverage; ``hard``, full paint where the brush covers half the pixel or more.
     Also the strokes' hard outline."""
     marked = np.repeat(gray[..., None], 3, axis=2)
     outline = np.zeros(gray.shape, bool)
-    for line, paint in zip(_lines(gray.shape, seed=seed), PAINTS):
-        cover = _coverage(gray.shape, line)
+    for line, paint in zip(_lines(gray.shape, count, seed), PAINTS):
+        cover = _coverage(gray.shape, line, width)
         outline |= cover >= 0.5
         if brush == "hard":
             cover = (cover >= 0.5).astype(np.float64)
@@ -87,15 +87,19 @@ def _ab_apart(first, second, where):
     return float(np.mean(np.hypot(*np.moveaxis(first - second, -1, 0))[where]))
 
 
-@pytest.mark.parametrize("name, seed", [("coffee", 3), ("astronaut", 5)])
-def test_antialiased_crossing_strokes_colorize_as_their_hard_edged_twins(name, seed):
+@pytest.mark.parametrize(
+    "name, seed, shape, count, width",
+    [("coffee", 3, SHAPE, 12, 7), ("astronaut", 5, SHAPE, 12, 7), ("astronaut", 51, (167, 152), 11, 12)],
+)
+def test_antialiased_crossing_strokes_colorize_as_their_hard_edged_twins(name, seed, shape, count, width):
     """Near the strokes (5 pixels around their outline) the results agree within 1 ab, with the
     default method and Levin's; the rims where strokes of two colours cross are read as blends
     of both paints, not as grayish cues of their own (which fenced each stroke's colour in:
-    13-15 ab apart)."""
-    gray = _gray(name)
-    antialiased, outline = _crossing(gray, "antialiased", seed)
-    hard, _ = _crossing(gray, "hard", seed)
+    12-15 ab apart). The last case: wide strokes whose paints lie further than the rims looked
+    at (an index past the rows gathered once ended the reading in an IndexError)."""
+    gray = _gray(name, shape)
+    antialiased, outline = _crossing(gray, "antialiased", seed, count, width)
+    hard, _ = _crossing(gray, "hard", seed, count, width)
     near = ndimage.binary_dilation(outline, iterations=5)
     read, drawn = Cues.from_marked(gray, antialiased), Cues.from_marked(gray, hard)
     assert "blended edge pixels read as partial paint" in read.note

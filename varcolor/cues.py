@@ -764,7 +764,7 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             continue
         # A blend of one paint over the photo lies near the strokes' outside; one of two paints
         # (a rim where strokes cross) may lie deeper among the strokes.
-        chosen = (edge[at] | ~laid.ravel()[at]) & inside.ravel()[at]
+        chosen = ((edge & ramp.ravel())[at] | ~laid.ravel()[at]) & inside.ravel()[at]
         at, m, g = at[chosen], m[chosen], g[chosen]
         on_ramp = ramp.ravel()[at] & edge[at]
         if not len(at):
@@ -843,7 +843,8 @@ def _paint_of(
     single(everyone, candidates)
     # Then, where strokes of several colours meet: the laid pixels nearby (its own paint, the
     # nearest, the nearest of another colour) and the most colourful in each of HUES directions.
-    rest = np.flatnonzero((most < 0) & ~itself)
+    # (A laid pixel the first look leaves is paint as laid: one colour along a rim or a core.)
+    rest = np.flatnonzero((most < 0) & ~itself & ~laid_flat[at])
     if not rest.size:
         return theirs_at, alpha, most >= 0
     more = _nearby_paint(at[rest], m[rest], flat, strokes, laid_flat, touching, paint_at[at[rest]])
@@ -925,8 +926,17 @@ def _nearby_paint(
     (the two paints of a rim where strokes cross); ``fallback`` where there is none."""
     height, width = strokes.shape
     y, x = np.divmod(at, width)
-    mine = m - m.mean(axis=1, keepdims=True)
-    best = np.full(len(at), np.inf)
+    # Two coordinates of RGB's colour plane (its basis (1, -1, 0)/√2, (1, 1, -2)/√6), and the
+    # channels, of the pixels and of the laid pixels around them: gathered, not recomputed.
+    y0, y1 = max(int(y.min()) - NEAR_PAINT, 0), min(int(y.max()) + NEAR_PAINT + 1, height)
+    box = flat.reshape(height, width, -1)[y0:y1, :, :3].astype(np.float32)
+    plane = np.stack(
+        [(box[..., 0] - box[..., 1]) / np.sqrt(2), (box[..., 0] + box[..., 1] - 2 * box[..., 2]) / np.sqrt(6)], axis=-1
+    ).reshape(-1, 2)
+    box = box.reshape(-1, 3)
+    own = y0 * width
+    mine = plane[at - own]
+    best = np.full(len(at), np.inf, np.float32)
     parallel, nearest, other = fallback.copy(), fallback.copy(), fallback.copy()
     seen, seen_other = np.zeros(len(at), bool), np.zeros(len(at), bool)
     offsets = [(dy, dx) for dy in range(-NEAR_PAINT, NEAR_PAINT + 1) for dx in range(-NEAR_PAINT, NEAR_PAINT + 1)]
@@ -936,17 +946,16 @@ def _nearby_paint(
         inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
         q = np.where(inside, yy * width + xx, at)
         ok = inside & laid[q] & (touching[q] == touching[at])
-        rgb = flat[q, :3].astype(np.float64)
-        theirs = rgb - rgb.mean(axis=1, keepdims=True)
-        size2 = np.maximum(np.einsum("nc,nc->n", theirs, theirs), 1e-12)
-        t = np.einsum("nc,nc->n", mine, theirs) / size2
-        away = mine - t[:, None] * theirs
-        residual = np.sqrt(np.einsum("nc,nc->n", away, away) / size2)  # the sine of their angle
-        better = ok & (t > 0) & (t < 1) & (residual < best)
-        best[better], parallel[better] = residual[better], q[better]
+        theirs = plane[q - own]
+        size2 = np.maximum(theirs[:, 0] ** 2 + theirs[:, 1] ** 2, 1e-12)
+        t = (mine[:, 0] * theirs[:, 0] + mine[:, 1] * theirs[:, 1]) / size2
+        cross = np.abs(mine[:, 0] * theirs[:, 1] - mine[:, 1] * theirs[:, 0]) / size2  # sine x |mine|/|theirs|
+        better = ok & (t > 0) & (t < 1) & (cross < best)
+        best[better], parallel[better] = cross[better], q[better]
         first = ok & ~seen
         nearest[first], seen[first] = q[first], True
-        differs = np.abs(rgb - flat[nearest, :3]).max(axis=1) > 4 / 255
+        found = np.where(seen, nearest, q)  # (the fallback may lie outside the box)
+        differs = np.abs(box[q - own] - box[found - own]).max(axis=1) > 4 / 255
         second = ok & seen & ~seen_other & differs
         other[second], seen_other[second] = q[second], True
     return [parallel, nearest, other]
