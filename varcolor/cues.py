@@ -706,8 +706,10 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
     its chroma: in RGB's colour plane (each pixel less its channels' mean), where sRGB blends are
     linear, ``m − mean(m) = α·(p − mean(p))``. A blend's paint is laid paint
     (:func:`_laid_paint`: one colour over a changing photo), within :data:`PAINT_REACH` pixels:
-    the stroke pixel furthest from the photo (RGB), or the nearest laid pixel (where strokes of
-    two colours cross, the furthest may be the other stroke's). A blend is a pixel within
+    the stroke pixel furthest from the photo (RGB), or the nearest laid pixel; where neither
+    explains a pixel (strokes of two colours cross: the furthest may be the other stroke's), the
+    laid pixels near it and the most colourful in each of :data:`HUES` directions
+    (:func:`_paint_of`); of the paints it is a blend of, the one of most colour. A blend is a pixel within
     :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
     further), connected to its paint, on the line to it in the colour plane
     (:data:`_PLANE_SLACK`) and in Lab (:data:`_BLEND_SLACK`: a stroke painted in a "colour" blend
@@ -847,7 +849,7 @@ def _paint_of(
     rest = np.flatnonzero((most < 0) & ~itself & ~laid_flat[at])
     if not rest.size:
         return theirs_at, alpha, most >= 0
-    more = _nearby_paint(at[rest], m[rest], flat, strokes, laid_flat, touching, paint_at[at[rest]])
+    more = _nearby_paint(at[rest], flat, strokes, laid_flat, touching, paint_at[at[rest]])
     more += _hue_paints(at[rest], flat, strokes, laid, paint_at[at[rest]], reach)
     single(rest, more)
     # Not a laid pixel: one colour along a rim over the photo's changes is paint of its own.
@@ -913,14 +915,13 @@ NEAR_PAINT = 3
 
 def _nearby_paint(
     at: np.ndarray,
-    m: np.ndarray,
     flat: np.ndarray,
     strokes: np.ndarray,
     laid: np.ndarray,
     touching: np.ndarray,
     fallback: np.ndarray,
 ) -> list[np.ndarray]:
-    """For each blend candidate ``at`` (RGB ``m``), laid pixels within :data:`NEAR_PAINT` pixels:
+    """For each blend candidate ``at`` (band indices), laid pixels within :data:`NEAR_PAINT` pixels:
     the one whose colour-plane colour is most nearly a larger copy of its own (its paint, where
     strokes of several colours meet), the nearest, and the nearest of another colour than that
     (the two paints of a rim where strokes cross); ``fallback`` where there is none."""
