@@ -363,6 +363,8 @@ class Colorizer:
         if not self._undo:
             raise InputError("nothing to undo: no earlier cue set (undo goes back over solve and update calls)")
         result = self._solve(self._undo.pop(), None, True)
+        # An undo solved afresh says so and why, as an update does (bilaplacian-gtv's said nothing).
+        result = _solved_afresh(result, self._no_reuse_why())
         self._ahead()
         return result
 
@@ -380,17 +382,13 @@ class Colorizer:
                     return self._finish(chroma, {**self._info(cues), **report, "threads": threads}, start, where)
             else:
                 why = "no cues"
-        elif reuse and x0 is None and self._chroma is not None:
-            # Something to reuse, not reused: the result says why (an undo of a bilaplacian-gtv
-            # solve, say, is a full solve like any other).
-            why = self._no_reuse_why()
         self.engine.begin(reuse and x0 is None)
         return _solved_afresh(self._run(cues, x0), why)
 
     def _no_reuse_why(self) -> str:
         """Why a new cue set is solved afresh though an earlier solve exists."""
         if self.prior is not None:
-            return "the neural prior is on: a new cue set re-solves the whole image"
+            return "the neural prior is on: an update re-solves the whole image"
         if self.updates is None:
             return f"method {self.method!r} makes no local updates"
         return "no factors of an earlier direct solve to correct"

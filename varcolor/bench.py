@@ -437,7 +437,13 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
 
 def fid_of(rows: list[dict]) -> float:
     """The FID (:func:`varcolor.bench_fid.frechet_distance`) of the rows' results to their
-    references, from the features :func:`evaluate` put in them; NaN for fewer than two photos."""
+    references, from the features :func:`evaluate` put in them; NaN for fewer than two photos.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One cell's rows (a method, a hint count), one per photo.
+    """
     from .bench_fid import frechet_distance, statistics
 
     if len(rows) < 2:

@@ -157,7 +157,8 @@ def test_each_bad_result_is_one_line_and_its_cells_stay_empty(made, tmp_path, ca
     # The Markdown table marks the method and leaves the cells empty.
     code, out, _ = _bench(capsys, photos, "-m", "levin", "--results", f"mine={results}")
     row = next(line for line in out.splitlines() if line.startswith(f"| {SIDE} | mine (incomplete) | psnr |"))
-    assert [cell.strip() for cell in row.split("|")[4:7]] == ["", "", f"{levin[50]['psnr']:.2f}"]
+    mean = f"{levin[50]['psnr']:.2f} ± {mine[50]['psnr_se']:.2f}"  # and its standard error over the 2
+    assert [cell.strip() for cell in row.split("|")[4:7]] == ["", "", mean]
     # One photo's results alone, the other's missing: still no mean over the one.
     shutil.rmtree(results / "sub")
     code, out, err = _bench(capsys, photos, "-m", "", "--results", f"mine={results}", "--format", "csv")
