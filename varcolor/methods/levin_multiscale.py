@@ -33,7 +33,7 @@ from .. import interactive
 from ..buffers import Spares
 from ..errors import InputError
 from ..fields import option
-from ..kernels import threads_for
+from ..kernels import array_code, threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -109,6 +109,8 @@ REACH_AREA = 100
 #: Pixels of the bands Levin's full-resolution operator is built in to measure a result's
 #: residual (:meth:`LevinMultiscale.full_residual`): its stencil 75 MB a band, whatever the size.
 RESIDUAL_PIXELS = 1 << 20
+#: The bands' pixels where the image's steps run as array code (:func:`~varcolor.kernels.array_code`).
+RESIDUAL_ARRAY_PIXELS = 1 << 16
 #: Up to this many pixels a fresh solve's result has its residual on Levin's full system
 #: measured (0.1-0.3 s a megapixel: at 12 MP it would add a fifth to the 6 s solve); beyond, and
 #: after an edit (its coarse grid corrected, not solved), ``residual`` is None.
@@ -365,7 +367,7 @@ class LevinMultiscale(Method):
                 engine[f"coarse_{key if key != 'seconds' else 'solver_seconds'}"] = report.pop(key)
         engine["correction_solver"] = "direct"
         residual = None
-        if not edited and self.guide.size <= RESIDUAL_BELOW:
+        if not edited and self.guide.size <= min(RESIDUAL_BELOW, KEEP_PIXELS):
             start = time.perf_counter()
             residual = self.full_residual(chroma, problem)
             engine["residual_seconds"] = time.perf_counter() - start
@@ -373,7 +375,7 @@ class LevinMultiscale(Method):
             engine["residual_unmeasured"] = (
                 "an edit: measuring it would cost as much as the edit"
                 if edited
-                else f"above {RESIDUAL_BELOW:,} pixels: measuring it would add a fifth to the solve"
+                else f"above {min(RESIDUAL_BELOW, KEEP_PIXELS):,} pixels: measuring it would add a fifth to the solve"
             )
         report.update(solver="multiscale", iterations=None, residual=residual, engine=engine)
         self._go_ahead()
@@ -394,7 +396,10 @@ class LevinMultiscale(Method):
             Its cues (and prior).
         """
         height, width = self.guide.shape
-        rows = max(8, -(-RESIDUAL_PIXELS // width))
+        # A photo whose steps run as array code (no kernel compiled yet) is measured so too, in
+        # bands that array code builds (:func:`~varcolor.kernels.small_system`): no compilation.
+        band = RESIDUAL_ARRAY_PIXELS if array_code(self.guide.size) else RESIDUAL_PIXELS
+        rows = max(8, -(-band // width))
         squares = np.zeros((2, chroma.shape[-1]))
         for top in range(0, height, rows):
             bottom = min(top + rows, height)
