@@ -280,8 +280,8 @@ class Cues:
         >>> Cues.from_marked(gray, marked).mask.sum()
         np.int64(1)
         """
-        gray = real_array(gray, "gray")
-        marked = real_array(marked, "marked")
+        gray = _entry_image(gray, "gray")
+        marked = _entry_image(marked, "marked")
         _check_edges(edges)
         if marked.ndim != 3 or marked.shape[2] not in (3, 4):
             raise InputError(f"the marked image must be colour (H×W×3), got shape {marked.shape}")
@@ -410,7 +410,7 @@ class Cues:
         edges : {"unmix", "exact"}
             How blended pixels at the strokes' edges are read (:meth:`from_marked`).
         """
-        strokes = real_array(strokes, "strokes")
+        strokes = _entry_image(strokes, "strokes")
         _check_edges(edges)
         if strokes.ndim != 3 or strokes.shape[2] not in (3, 4):
             raise InputError(f"a stroke mask must be a colour image (H×W×3 or H×W×4), got shape {strokes.shape}")
@@ -441,8 +441,10 @@ class Cues:
     def from_points(cls, source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Cues:
         """Cues from a points file (JSON or CSV) or a list of point records.
 
-        Each point has ``y, x`` (pixel row and column) and either ``a, b`` (Lab chroma) or
-        ``r, g, b`` (8-bit sRGB, 0–255), and optionally ``radius`` (a disk of that radius in pixels;
+        Each point has ``y, x`` (pixel row and column; a fractional one is rounded to the nearest
+        pixel) and either ``a, b`` (Lab chroma, each within ±:data:`POINT_AB_LIMIT`: sRGB's gamut
+        ends inside it) or ``r, g, b`` (8-bit sRGB, 0–255: r, g, b all within 0–1 with a fraction
+        among them is refused as the 0–1 scale), and optionally ``radius`` (a disk of that radius in pixels;
         default 0, one pixel). JSON is a list of objects (or ``{"points": [...]}``); CSV has a
         header row naming the columns. Disks are drawn with hard edges: no pixel is half a cue.
 
@@ -470,6 +472,7 @@ class Cues:
             records, drawn = _read_points_file(Path(source))
         else:
             records = list(source)
+        _check_point_scales(records, name)
         if drawn is None or drawn == shape:
             return _points_to_cues(records, shape, name)
         if not same_aspect(drawn, shape):
@@ -1310,6 +1313,51 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> C
         lightness[box][disk] = light
     # Made here, referenced nowhere else: not copied (a copy of a 40 MP scan's ab was 0.64 GB, all resident).
     return Cues(mask, ab, lightness=lightness, copy=False)
+
+
+#: A point's ``a`` and ``b`` lie within ± this (Lab's 8-bit encoding range, holding sRGB's
+#: gamut: its a runs from about -86 to 98, its b from -108 to 95).
+POINT_AB_LIMIT = 128.0
+
+
+def _check_point_scales(records: list, name: str) -> None:
+    """Refuse, in one line naming the point, values on the wrong scale (entry checks of
+    :meth:`Cues.from_points`; the rest is :func:`_points_to_cues`'): ``a`` or ``b`` beyond
+    ±:data:`POINT_AB_LIMIT`, and ``r, g, b`` all within 0–1 with a fraction among them (the 0–1
+    scale: as 8-bit levels it is a near-black cue, never meant)."""
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue  # refused by _points_to_cues, with its number
+        where = f"{name}: point {index + 1}"
+        values = _point_values(record, where)
+        for key in ("a", "b"):
+            if key in values and "r" not in values and abs(values[key]) > POINT_AB_LIMIT:
+                raise InputError(
+                    f"{where}: {key}={values[key]:g} is beyond Lab's ±{POINT_AB_LIMIT:g} (sRGB's colours lie within it)"
+                )
+        rgb = [values.get(key) for key in ("r", "g", "b")]
+        if None not in rgb and all(0 <= v <= 1 for v in rgb) and any(v != round(v) for v in rgb):
+            raise InputError(
+                f"{where}: r, g, b are 8-bit levels (0–255), got ({', '.join(f'{v:g}' for v in rgb)}): "
+                "on the 0–1 scale? multiply by 255"
+            )
+
+
+def _entry_image(image, name: str) -> np.ndarray:
+    """``image`` as real numbers within [0, 1], checked at a reader's entry: anything else (8-bit
+    levels, a mask scaled past 1, NaN) is refused in one line naming the argument and the range.
+    Integer images are refused as floats are where their values pass 1, as :func:`varcolor.colorize`
+    refuses an 8-bit gray image: divide by their maximum (255, 65535) first."""
+    image = real_array(image, name)
+    if image.size == 0:
+        return image
+    low, high = float(image.min()), float(image.max())  # NaN fails the test below too
+    if 0.0 <= low <= high <= 1.0:
+        return image
+    if not np.all(np.isfinite(image)):
+        raise InputError(f"{name} has non-finite values (NaN or infinite): it must hold values in [0, 1]")
+    hint = " (8-bit levels? divide by 255)" if high > 2 and high <= 255 and low >= 0 else ""
+    raise InputError(f"{name} must hold values in [0, 1], got [{low:.4g}, {high:.4g}]{hint}")
 
 
 def _point_values(record: dict, where: str) -> dict[str, float]:
