@@ -252,3 +252,32 @@ def test_gray_by_bands_is_to_gray_of_the_pixels_read_and_calls_between_before_ea
     assert len(calls) == {"gray": 0, "equal": 3}.get(kind, 1 + 3)
     single = color.gray_by_bands(pixels, np.float32, colour=kind not in ("gray", "equal"))
     assert single.dtype == np.float32 and np.abs(single - gray).max() < 1e-6
+
+
+def test_the_studio_pickers_lab_is_varcolors(tmp_path):
+    """The colour picker (varcolor/ui/static/colour.js) converts as varcolor.color does: its swatch
+    shows the lightness the result will have (issue 71 moved L* to the ICC connection space)."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run the studio's JavaScript")
+    source = (Path(color.__file__).parent / "ui" / "static" / "colour.js").read_text()
+    rgbs = [[200, 30, 30], [10, 200, 40], [20, 40, 230], [128, 128, 128], [250, 240, 10], [3, 2, 1]]
+    labs = [[55.0, 60.0, -40.0], [30.0, -20.0, 50.0], [85.0, 5.0, 70.0]]
+    script = source.replace("export const Colour", "const Colour") + (
+        f"console.log(JSON.stringify([{rgbs}.map((c) => Colour.rgb8ToLab(c)), "
+        f"{labs}.map((l) => Colour.labToLinear(...l))]));"
+    )
+    (tmp_path / "colour.js").write_text(script)
+    found = json.loads(
+        subprocess.run([node, tmp_path / "colour.js"], capture_output=True, check=True, text=True).stdout
+    )
+    expected_lab = color.rgb_to_lab(np.array(rgbs, float)[None] / 255.0)[0]
+    assert np.abs(np.array(found[0]) - expected_lab).max() < 1e-9
+    for lab, linear in zip(labs, found[1], strict=True):
+        inside, *expected = color._lab_to_linear(*lab, color._WHITE, color._RGB_FROM_XYZ, color._ICC_LUMINANCE_OF_XYZ)
+        assert np.abs(np.array(linear) - expected).max() < 1e-8
