@@ -365,6 +365,9 @@ def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLi
 def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | None = None) -> float:
     """CIEDE2000 colour difference: the mean over pixels, or the given ``percentile`` (e.g. 95).
 
+    Computed on standard CIE Lab (D65, scikit-image's ``rgb2lab``), as published colorization
+    scores are, not on varcolor's Lab, whose L* is the ICC connection space's (:mod:`varcolor.color`).
+
     Parameters
     ----------
     result, reference : ndarray
@@ -374,9 +377,9 @@ def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | Non
         Report this percentile of the per-pixel differences instead of their mean (e.g. 95).
     """
     result, reference = _pair(result, reference)
-    from skimage.color import deltaE_ciede2000  # as ndimage in _ssim_terms
+    from skimage.color import deltaE_ciede2000, rgb2lab  # as ndimage in _ssim_terms
 
-    delta = deltaE_ciede2000(rgb_to_lab(result), rgb_to_lab(reference), channel_axis=-1)
+    delta = deltaE_ciede2000(rgb2lab(result[..., :3]), rgb2lab(reference[..., :3]), channel_axis=-1)
     return float(np.mean(delta) if percentile is None else np.percentile(delta, percentile))
 
 
