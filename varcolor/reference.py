@@ -31,6 +31,7 @@ Arrays in, arrays out: :func:`match_reference` returns the cue mask, chroma and 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,9 @@ __all__ = [
     "signature",
     "verified",
     "MIN_INLIERS",
+    "match_pool",
+    "POOL_KEEP",
+    "POOL_CANDIDATES",
     "WORK_PIXELS",
     "MIN_CONFIDENCE",
     "MIN_SHARE",
@@ -93,6 +97,11 @@ _GROW_SEEDS, _GROW_ROUNDS, _GROW_JUMPS, _GROW_QUANTILE = 20, 8, (8, 4, 2, 1), 0.
 #: (its scales within this ratio of each other and of 1, no mirror).
 _KEYPOINTS, _RATIO, _RESIDUAL, _TRIALS = 500, 0.85, 2.5, 1000
 MIN_INLIERS, _INLIER_SHARE, _MAX_SCALE, _MAX_ANISOTROPY = 15, 0.2, 4.0, 1.5
+#: A pool (:func:`match_pool`): its references ranked by their signatures, this many of the first
+#: matched in full, and at most this many of those that give cues used; a later one's cue within
+#: :data:`_POOL_REACH` cue steps of an earlier one's is dropped where their chroma differs by more
+#: than :data:`_POOL_AGREE` (ab units): the better reference wins where two disagree.
+POOL_CANDIDATES, POOL_KEEP, _POOL_REACH, _POOL_AGREE = 5, 3, 2, 10.0
 #: An aligned pixel (the transform's place in the reference) is a seed when its description is
 #: no further from there than this quantile of the inlier keypoints' own, times this slack.
 _SEED_QUANTILE, _SEED_SLACK = 0.9, 1.5
@@ -629,3 +638,93 @@ def _lifted(gray: np.ndarray, rows: np.ndarray, cols: np.ndarray, factor: int) -
     ).astype(np.float32)
     pick = np.abs(blocks - blocks.mean(axis=1, keepdims=True)).argmin(axis=1)
     return rows * factor + pick // factor, cols * factor + pick % factor
+
+
+def match_pool(
+    gray: np.ndarray,
+    pool: Sequence[np.ndarray | Callable[[], np.ndarray]],
+    *,
+    signatures: Sequence[Signature] | None = None,
+    min_confidence: float = MIN_CONFIDENCE,
+    keep: int = POOL_KEEP,
+    candidates: int = POOL_CANDIDATES,
+    work_pixels: int = WORK_PIXELS,
+    names: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references.
+
+    The pool is ranked by its signatures (:func:`signature`; keypoints matched and verified
+    against the target's, :func:`verified`: a verified geometry first, then by inliers), so
+    only the first ``candidates`` are read and matched in full (:func:`match_reference`): a pool
+    of 50 costs little more than one of 3; where any of them is verified, only the verified are
+    (else the first ``keep``, for scenes too plain for keypoints). The first ``keep`` that give cues are
+    combined, best first: a later reference's cue is kept where no better one's lies near it or
+    where they agree on the colour.
+
+    Parameters
+    ----------
+    gray : ndarray
+        ``H×W`` gray image in [0, 1].
+    pool : sequence
+        The references: ``h×w×3`` RGB arrays in [0, 1], or callables returning one (read only
+        when matched in full).
+    signatures : sequence of Signature, optional
+        The pool's signatures (default: computed here, which reads every reference).
+    min_confidence, work_pixels : optional
+        As for :func:`match_reference`.
+    keep, candidates : int
+        How many references are used at most, and how many are matched in full.
+    names : sequence of str, optional
+        How messages name the references.
+
+    Returns
+    -------
+    mask, ab, confidence : ndarray
+        As :func:`match_reference` returns them.
+    shares : list of (int, int)
+        For each reference used, best first: its index in ``pool`` and how many of the cues it gave.
+    """
+    from scipy.spatial import cKDTree
+
+    gray = real_array(gray, "gray")
+    if gray.ndim == 3:
+        gray = to_gray(gray)
+    load = [(item if callable(item) else (lambda item=item: item)) for item in pool]
+    names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(load))]
+    if signatures is None:
+        signatures = [signature(check_reference(item(), names[i]), work_pixels) for i, item in enumerate(load)]
+    factor = _factor(gray.shape, work_pixels)
+    ours = signature(lightness_of_gray(np.clip(_reduced(gray, factor), 0, 1).astype(np.float64)), factor=factor)
+    found = [verified(ours, theirs) for theirs in signatures]
+    order = sorted(range(len(load)), key=lambda i: (not found[i].trusted, -found[i].inliers, i))
+    mask = np.zeros(gray.shape, bool)
+    out_ab = np.zeros(gray.shape + (2,), np.float32)
+    weight = np.zeros(gray.shape, np.float32)
+    shares: list[tuple[int, int]] = []
+    reach = _POOL_REACH * CUE_STEP * factor
+    # Verified references only, where any is (an unverified one is the patch statistics' guess);
+    # else the first few by inliers, for scenes with too little texture for keypoints.
+    chosen = [i for i in order[:candidates] if found[i].trusted] or order[: min(candidates, keep)]
+    for index in chosen:
+        if len(shares) >= keep:
+            break
+        their_mask, their_ab, their_weight = match_reference(
+            gray, load[index](), min_confidence=min_confidence, work_pixels=work_pixels, name=names[index]
+        )
+        if not their_mask.any():
+            continue
+        rows, cols = np.nonzero(their_mask)
+        if mask.any():
+            earlier = np.argwhere(mask)
+            distance, nearest = cKDTree(earlier).query(np.stack([rows, cols], axis=1), k=1)
+            near = earlier[nearest]
+            differ = np.hypot(*(their_ab[rows, cols] - out_ab[near[:, 0], near[:, 1]]).T) > _POOL_AGREE
+            take = ~((distance <= reach) & differ) & ~mask[rows, cols]
+            rows, cols = rows[take], cols[take]
+        if not rows.size:
+            continue
+        mask[rows, cols] = True
+        out_ab[rows, cols] = their_ab[rows, cols]
+        weight[rows, cols] = their_weight[rows, cols]
+        shares.append((index, int(rows.size)))
+    return mask, out_ab, weight, shares

@@ -97,7 +97,8 @@ def _bad_references(folder):
         bomb: "pixels",
         clip: "clip",
         folder / "missing.png": "no such file",
-        folder: "folder",
+        # a folder given for one image is a pool: its first photo that can be no reference is named
+        folder: "bad.png: cannot read",
     }
 
 
@@ -110,7 +111,7 @@ def test_a_bad_reference_is_one_line_before_any_solve(scene, tmp_path, capsys, m
 
     monkeypatch.setattr(varcolor.app.solve, "colorize", no_solve)
     for reference, words in _bad_references(tmp_path).items():
-        # one image, and a folder with one reference (a folder of references is one for a folder)
+        # one image, and a folder with one reference (a folder of references is a pool or named as the images)
         for target in (folder / "cat.png", folder) if reference != tmp_path else (folder / "cat.png",):
             code, out, err = run(capsys, "colorize", target, "--reference", reference, "-o", tmp_path / "out" / "o.png")
             assert code == 2, (reference, err)

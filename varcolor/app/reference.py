@@ -11,10 +11,19 @@ import numpy as np
 from ..cues import Cues
 from ..errors import InputError
 from ..io import IMAGE_EXTENSIONS, image_shape, read_image
-from ..reference import MIN_SIDE, check_reference
+from ..reference import MIN_SIDE, Signature, check_reference, match_pool, outside, signature
 from ..video.formats import VIDEO_EXTENSIONS
 
-__all__ = ["check_reference_file", "read_reference", "find_reference", "reference_cues"]
+__all__ = [
+    "check_reference_file",
+    "read_reference",
+    "find_reference",
+    "reference_cues",
+    "pool_files",
+    "pool_signatures",
+    "pool_cues",
+    "shares_note",
+]
 
 
 def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
@@ -71,3 +80,75 @@ def reference_cues(
             raise InputError(f"{told}; add strokes or the prior")
         warnings.warn(f"{told}: no cues from it", stacklevel=2)
     return cues
+
+
+def pool_files(references: list[Path]) -> tuple[Path, ...]:
+    """The photos of a pool given as files and folders (a folder's image files, under it,
+    sorted by path: a run's order does not depend on the file system's)."""
+    files: list[Path] = []
+    for reference in references:
+        if reference.is_dir():
+            found = sorted(
+                path
+                for path in reference.rglob("*")
+                if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file() and not path.name.startswith(".")
+            )
+            if not found:
+                raise InputError(f"{reference}: no reference images in this folder")
+            files += found
+        else:
+            files.append(reference)
+    return tuple(dict.fromkeys(files))
+
+
+def pool_signatures(pool: tuple[Path, ...], max_pixels: int | None) -> tuple[Signature, ...]:
+    """Each pool photo read once (refused in one line if it can be no reference: as
+    :func:`read_reference`) and described by its :func:`~varcolor.reference.signature`, which
+    ranks it for each target without reading it again."""
+    with warnings.catch_warnings():  # a converted profile: each job that uses it says so
+        warnings.simplefilter("ignore")
+        return tuple(signature(read_reference(path, max_pixels)) for path in pool)
+
+
+def shares_note(image: Path, shares: list[tuple[Path, int]]) -> str:
+    """Which reference gave which share of ``image``'s matched cues, best first (for the run's
+    report and manifest)."""
+    total = sum(count for _, count in shares)
+    if not total:
+        return ""
+    return f"{image}: cues from " + ", ".join(f"{path} {100 * count / total:.0f} %" for path, count in shares)
+
+
+def pool_cues(
+    image: Path,
+    pool: tuple[Path, ...],
+    signatures: tuple[Signature, ...] | None,
+    gray: np.ndarray,
+    strokes: Cues | None,
+    max_pixels: int | None,
+    fallback: bool,
+    refuse: bool = True,
+) -> tuple[Cues, str]:
+    """``strokes`` with the cues of the best-matching photos of ``pool``
+    (:func:`~varcolor.reference.match_pool`), and the line saying which gave which share. None
+    matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues)."""
+    strokes = strokes if strokes is not None and strokes.count else None
+    mask, ab, weight, shares = match_pool(
+        gray,
+        [lambda path=path: read_reference(path, max_pixels) for path in pool],
+        signatures=signatures,
+        names=[str(path) for path in pool],
+    )
+    if strokes is not None:
+        mask &= outside(strokes.mask)
+    matched = Cues(mask, ab, weight=weight, copy=False)
+    cues = matched if strokes is None else matched.merged(strokes)
+    if not mask.any():
+        told = f"no reference of {len(pool)} matches enough of {image} to give colour"
+        if strokes is None and not fallback and refuse:
+            raise InputError(f"{told}; add strokes or the prior")
+        if refuse:
+            warnings.warn(f"{told}: no cues from them", stacklevel=2)
+        return cues, ""
+    # the shares as the pool gave them (before the strokes' clearance took some away)
+    return cues, shares_note(image, [(pool[index], count) for index, count in shares])

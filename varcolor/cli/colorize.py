@@ -41,6 +41,8 @@ def _cmd_colorize(args) -> int:
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)
+    # one reference as it always was (a manifest's options compare equal); several: a pool
+    reference = args.reference[0] if args.reference is not None and len(args.reference) == 1 else args.reference
     jobs = app.plan_colorize(
         args.input,
         args.output,
@@ -48,12 +50,12 @@ def _cmd_colorize(args) -> int:
         settings,
         cues=cues,
         cue_path=cue_path,
-        reference=args.reference,
+        reference=reference,
         note=None if settings.quiet else lambda line: note(flag_words(line)),
     )
     app.check_outputs(jobs, settings.bits)
     # the reference named only when given: a run without one keeps the manifest records it always had
-    referenced = {"reference": args.reference} if args.reference is not None else {}
+    referenced = {"reference": reference} if reference is not None else {}
     made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path, **referenced)
     return run(
         jobs, "colorized", settings, made, source=args.input, output=args.output, single=Path(args.input).is_file()
@@ -101,9 +103,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     cues.add_argument(
         "--reference",
         metavar="REF",
+        action="append",
         help="a colour photo of the same scene: its confident matches are cues (beside --marked, --mask or "
         "--points, whose strokes win where they are); for a folder: one photo for all, or a folder of them "
-        "named as the images",
+        "named as the images; given several times, or a folder named otherwise: a pool, each image coloured "
+        "from the (up to 3) photos that match it best",
     )
     cues.add_argument(
         "--edges",
