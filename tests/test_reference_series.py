@@ -116,3 +116,69 @@ def test_references_given_twice_are_a_pool_for_one_image(tmp_path, capsys, photo
     result = varcolor.read_image(tmp_path / "out.png")
     gray = same_lightness_gray(truth)
     assert varcolor.metrics.psnr(result, truth) > varcolor.metrics.psnr(np.repeat(gray[..., None], 3, 2), truth) + 3
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory, photos):
+    """A series of three photos of one scene (a pan across ``astronaut``), the first with 60
+    strokes of its true colours, and a photo of another scene; the truths kept beside."""
+    from varcolor.color import lab_to_rgb
+    from varcolor.cues import sample_ideepcolor
+
+    root = tmp_path_factory.mktemp("series")
+    (root / "photos").mkdir()
+    (root / "marks").mkdir()
+    photo = photos["astronaut"]
+    width = int(photo.shape[1] * 0.7)
+    truths = {}
+    for i, offset in enumerate((0, 30, 60)):
+        truths[f"p{i}"] = photo[:, offset : offset + width]
+        varcolor.write_image(root / "photos" / f"p{i}.png", same_lightness_gray(truths[f"p{i}"]))
+    strokes = sample_ideepcolor(truths["p0"], 60, rng=np.random.default_rng(0))
+    lab = np.concatenate([np.full(strokes.ab.shape[:2] + (1,), 60.0), strokes.ab], axis=-1)
+    marks = np.zeros_like(truths["p0"])
+    marks[strokes.mask] = lab_to_rgb(lab)[strokes.mask]
+    varcolor.write_image(root / "marks" / "p0_mask.png", marks)
+    varcolor.write_image(root / "photos" / "unrelated.png", same_lightness_gray(photos["coffee"]))
+    return root, truths
+
+
+def _chain(capsys, root, out):
+    return run(capsys, "colorize", root / "photos", "--mask", root / "marks", "--chain", "-o", out)
+
+
+def test_a_chain_colours_a_series_from_one_marked_photo(series, capsys, tmp_path):
+    root, truths = series
+    code, _, err = _chain(capsys, root, tmp_path / "out")
+    # the unrelated photo is left out and reported: exit status 1, no output for it
+    assert code == 1, err
+    assert "unrelated.png: no coloured photo of the series matches it" in err
+    assert not (tmp_path / "out" / "unrelated.png").exists()
+    for name in ("p1", "p2"):
+        result = varcolor.read_image(tmp_path / "out" / f"{name}.png")
+        gray = np.repeat(same_lightness_gray(truths[name])[..., None], 3, axis=2)
+        assert varcolor.metrics.psnr(result, truths[name]) > varcolor.metrics.psnr(gray, truths[name]) + 3, name
+    rows = [json.loads(line) for line in open(tmp_path / "out" / "varcolor-manifest.jsonl")]
+    by_input = {row["input"]: row for row in rows}
+    assert by_input[str(root / "photos" / "p1.png")]["reason"].endswith(
+        f"cues from {tmp_path / 'out' / 'p0.png'} 100 %"
+    )
+    assert by_input[str(root / "photos" / "unrelated.png")]["status"] == "failed"
+    # p0 is coloured first (wave 0), the others after it
+    order = [row["input"] for row in rows]
+    assert order.index(str(root / "photos" / "p0.png")) < order.index(str(root / "photos" / "p1.png"))
+
+
+def test_a_chain_resumes_deterministically_and_overwrites_nothing(series, capsys, tmp_path):
+    root, _ = series
+    out = tmp_path / "out"
+    _chain(capsys, root, out)
+    first = {name: (out / f"{name}.png").read_bytes() for name in ("p0", "p1", "p2")}
+    kept = (out / "p1.png").stat().st_mtime_ns
+    (out / "p2.png").unlink()  # as a run killed before p2 was published leaves it
+    code, _, err = _chain(capsys, root, out)
+    assert code == 1, err
+    assert (out / "p1.png").stat().st_mtime_ns == kept  # kept, not redone
+    assert "p1.png: exists; kept" in err
+    assert (out / "p2.png").read_bytes() == first["p2"]  # the same photo from the same pool
+    assert not (out / "unrelated.png").exists()

@@ -650,6 +650,7 @@ def match_pool(
     candidates: int = POOL_CANDIDATES,
     work_pixels: int = WORK_PIXELS,
     names: Sequence[str] | None = None,
+    verified_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references.
 
@@ -657,7 +658,7 @@ def match_pool(
     against the target's, :func:`verified`: a verified geometry first, then by inliers), so
     only the first ``candidates`` are read and matched in full (:func:`match_reference`): a pool
     of 50 costs little more than one of 3; where any of them is verified, only the verified are
-    (else the first ``keep``, for scenes too plain for keypoints). The first ``keep`` that give cues are
+    (else the first alone, for scenes too plain for keypoints). The first ``keep`` that give cues are
     combined, best first: a later reference's cue is kept where no better one's lies near it or
     where they agree on the colour.
 
@@ -676,6 +677,9 @@ def match_pool(
         How many references are used at most, and how many are matched in full.
     names : sequence of str, optional
         How messages name the references.
+    verified_only : bool
+        Only references whose geometry is verified give cues (a chain's pool: a wrong colour
+        would be carried on to every photo coloured from this one).
 
     Returns
     -------
@@ -703,8 +707,12 @@ def match_pool(
     shares: list[tuple[int, int]] = []
     reach = _POOL_REACH * CUE_STEP * factor
     # Verified references only, where any is (an unverified one is the patch statistics' guess);
-    # else the first few by inliers, for scenes with too little texture for keypoints.
-    chosen = [i for i in order[:candidates] if found[i].trusted] or order[: min(candidates, keep)]
+    # else the first by inliers alone, for scenes with too little texture for keypoints (each
+    # guess more would add the chance of a wrong one: a pool of 3 unrelated photos coloured a
+    # fourth where each alone gave nothing).
+    chosen = [i for i in order[:candidates] if found[i].trusted]
+    if not chosen and not verified_only:
+        chosen = order[:1]
     for index in chosen:
         if len(shares) >= keep:
             break

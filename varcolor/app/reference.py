@@ -23,7 +23,11 @@ __all__ = [
     "pool_signatures",
     "pool_cues",
     "shares_note",
+    "UNMATCHED",
 ]
+
+#: What a chain (:mod:`varcolor.app.chain`) says of a photo nothing in its pool matches.
+UNMATCHED = "no coloured photo of the series matches it; left out (not coloured)"
 
 
 def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
@@ -138,6 +142,7 @@ def pool_cues(
         [lambda path=path: read_reference(path, max_pixels) for path in pool],
         signatures=signatures,
         names=[str(path) for path in pool],
+        verified_only=not refuse,
     )
     if strokes is not None:
         mask &= outside(strokes.mask)

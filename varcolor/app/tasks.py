@@ -16,7 +16,7 @@ from ..ir.decode import payload_cues
 from ..ir.files import encode_file, read_ir
 from ..options import Options
 from .cues import check_cue_shape, check_cue_share, dense_cues_note, layer_cues, load_cues
-from .reference import pool_cues, reference_cues
+from .reference import UNMATCHED, pool_cues, reference_cues
 from .solve import automatic, colorize_and_write, prepared, read_checked, read_layered
 
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
@@ -55,6 +55,9 @@ class ColorizeTask:
     edges: str = "unmix"
     reference: Path | tuple[Path, ...] | None = None
     signatures: tuple | None = None
+    #: A chain's photo (:mod:`~varcolor.app.chain`): a pool that matches nothing is no error of the
+    #: run's input but this photo left out (:data:`~varcolor.app.reference.UNMATCHED`).
+    chained: bool = False
 
     def __call__(self) -> str:
         return _noted(self._run)
@@ -90,8 +93,17 @@ class ColorizeTask:
         shares = ""
         if isinstance(self.reference, tuple):
             cues, shares = pool_cues(
-                self.image, self.reference, self.signatures, gray, cues, self.max_pixels, automatic(self.options)
+                self.image,
+                self.reference,
+                self.signatures,
+                gray,
+                cues,
+                self.max_pixels,
+                automatic(self.options),
+                refuse=not self.chained,
             )
+            if self.chained and not cues.count:
+                raise InputError(f"{self.image}: {UNMATCHED}")
         elif self.reference is not None:
             cues = reference_cues(self.image, self.reference, gray, cues, self.max_pixels, automatic(self.options))
         notes = [
