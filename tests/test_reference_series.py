@@ -182,3 +182,46 @@ def test_a_chain_resumes_deterministically_and_overwrites_nothing(series, capsys
     assert "p1.png: exists; kept" in err
     assert (out / "p2.png").read_bytes() == first["p2"]  # the same photo from the same pool
     assert not (out / "unrelated.png").exists()
+
+
+def _film(photo: np.ndarray, frames: int = 20, shift: int = 3, height: int = 128, width: int = 176):
+    """Frames of a slow pan across ``photo``, and, from frame 12 on, held still (the camera stops)."""
+    top = (photo.shape[0] - height) // 2
+    return [photo[top : top + height, min(k, 12) * shift : min(k, 12) * shift + width] for k in range(frames)]
+
+
+def test_a_film_is_coloured_from_a_still(tmp_path, capsys, photos):
+    from varcolor.video import open_clip, write_clip
+
+    frames = _film(photos["astronaut"])
+    write_clip(tmp_path / "gray.mkv", [np.repeat(same_lightness_gray(f)[..., None], 3, 2) for f in frames], fps=10,
+               codec="lossless")  # fmt: skip
+    varcolor.write_image(tmp_path / "still.png", frames[0])  # the first frame, in colour
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "gray.mkv", "--reference", tmp_path / "still.png", "-o", tmp_path / "out.mkv",
+        "--codec", "lossless", "-q",
+    )  # fmt: skip
+    assert code == 0, err
+    out = list(open_clip(tmp_path / "out.mkv").frames())
+    assert len(out) == len(frames)
+    gains = []
+    for result, truth in zip(out[1:], frames[1:]):
+        gray = np.repeat(same_lightness_gray(truth)[..., None], 3, axis=2)
+        gains.append(varcolor.metrics.psnr(result, truth) - varcolor.metrics.psnr(gray, truth))
+    assert min(gains) > 3.0, gains
+    # where the scene is still (frames 12 on), so is the colour: no flicker
+    still = [rgb_to_lab(frame)[..., 1:] for frame in out[12:]]
+    assert max(np.hypot(*(b - a).transpose(2, 0, 1)).mean() for a, b in zip(still, still[1:])) < 0.5
+
+
+def test_a_film_whose_still_matches_nothing_is_refused(tmp_path, capsys, photos):
+    from varcolor.video import write_clip
+
+    frames = _film(photos["astronaut"], frames=4)
+    write_clip(tmp_path / "gray.mkv", frames, fps=10, codec="lossless")
+    varcolor.write_image(tmp_path / "other.png", photos["coffee"])
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "gray.mkv", "--reference", tmp_path / "other.png", "-o", tmp_path / "o.mkv"
+    )
+    assert code == 2 and "match too little of the first frame" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o.mkv").exists()

@@ -120,13 +120,15 @@ def test_a_bad_reference_is_one_line_before_any_solve(scene, tmp_path, capsys, m
     assert not (tmp_path / "out").exists()
 
 
-def test_a_clip_with_a_reference_is_refused(tmp_path, capsys):
+def test_a_broken_clip_with_a_reference_is_one_line(tmp_path, capsys):
+    # a clip takes --reference (colour stills for its keyframes: tests/test_reference_series.py);
+    # one that is no clip is refused before any reference is matched
     clip = tmp_path / "film.mp4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
     ref = tmp_path / "r.png"
     varcolor.write_image(ref, data.astronaut() / 255.0)
     code, _, err = run(capsys, "colorize", clip, "--reference", ref, "-o", tmp_path / "o.mp4")
-    assert code == 2 and "--reference" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "film.mp4" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_folder_with_one_reference_or_a_folder_of_them(scene, tmp_path, capsys):

@@ -3,7 +3,9 @@ of references, and refusing, in one line and before any solve, a file that can b
 
 from __future__ import annotations
 
+import functools
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,9 @@ __all__ = [
     "pool_cues",
     "shares_note",
     "UNMATCHED",
+    "ReferenceKeyframe",
+    "film_keyframes",
+    "FILM_STEP",
 ]
 
 #: What a chain (:mod:`varcolor.app.chain`) says of a photo nothing in its pool matches.
@@ -157,3 +162,62 @@ def pool_cues(
         return cues, ""
     # the shares as the pool gave them (before the strokes' clearance took some away)
     return cues, shares_note(image, [(pool[index], count) for index, count in shares])
+
+
+#: A clip coloured from reference photos (``colorize clip.mp4 --reference still.png``): its
+#: frames are matched every this many frames (and on each frame with a cue file); the video
+#: engine carries each such keyframe's cues along the motion to the frames around it.
+FILM_STEP = 15
+
+
+@dataclass(frozen=True)
+class ReferenceKeyframe:
+    """A clip's keyframe coloured from a pool of reference photos (:func:`film_keyframes`): call it
+    with the frame's gray pixels for its :class:`~varcolor.Cues` (the pool's best matches,
+    :func:`~varcolor.reference.match_pool`), around the keyframe's own cue file ``strokes`` if it
+    has one (the strokes win where they are). Picklable: a clip's chunks run on Dask workers."""
+
+    index: int
+    pool: tuple[Path, ...]
+    signatures: tuple[Signature, ...]
+    max_pixels: int | None = None
+    strokes: object | None = None
+
+    @property
+    def path(self) -> Path:
+        """The file a chunk's provenance records: the strokes' file, else the first reference."""
+        return getattr(self.strokes, "path", None) or self.pool[0]
+
+    @property
+    def edges(self) -> str:
+        return getattr(self.strokes, "edges", "unmix")
+
+    def __call__(self, gray: np.ndarray) -> Cues:
+        strokes = self.strokes(gray) if self.strokes is not None else None
+        strokes = strokes if strokes is not None and strokes.count else None
+        mask, ab, weight, _ = match_pool(
+            gray, [lambda path=path: _film_reference(path, self.max_pixels) for path in self.pool],
+            signatures=self.signatures, names=[str(path) for path in self.pool],
+        )  # fmt: skip
+        if strokes is not None:
+            mask &= outside(strokes.mask)
+        matched = Cues(mask, ab, weight=weight, copy=False)
+        return matched if strokes is None else matched.merged(strokes)
+
+
+@functools.lru_cache(maxsize=8)
+def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
+    """A reference photo, read once per process for all of a clip's keyframes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_reference(path, max_pixels)
+
+
+def film_keyframes(
+    cues: dict, frame_count: int, pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
+) -> dict:
+    """A clip's keyframes with reference cues: every :data:`FILM_STEP` frames and each frame with a
+    cue file (``cues``: frame index → its cue file's callable, whose strokes win), each a
+    :class:`ReferenceKeyframe`."""
+    keyed = sorted(set(range(0, frame_count, FILM_STEP)) | set(cues))
+    return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}

@@ -37,9 +37,9 @@ def cues_of(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 
 def _cmd_colorize(args) -> int:
-    if is_video_run(args):  # a clip: varcolor.video (cli/video.py)
-        if args.reference is not None:
-            raise InputError("--reference colours still images; a clip takes its colours from keyframes (--cues)")
+    if is_video_run(args):  # a clip: varcolor.video (cli/video.py); --reference: colour stills for its keyframes
+        if args.chain:
+            raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)
