@@ -718,17 +718,21 @@ def series_report(pairs: dict, pool: dict, chain: dict, films: list[dict], speed
     def f(value, digits=2):
         return "–" if value is None else f"{value:.{digits}f}"
 
+    part = "series" if pairs or pool or chain or films else "pool-speed"
     lines = [
-        "# Colour from references: pairs, pools, chains, films",
+        "# Colour from references: " + ("pairs, pools, chains, films" if part == "series" else "a pool's time"),
         "",
-        "`python benchmarks/reference.py --part series` (see `built_pair`, `pool_rows`, `chain_rows`, `film_rows`). "
-        + note,
-        "",
-        "## Built pairs (a refused pair counts as the gray image)",
-        "",
-        "| pairs | n | refused | gray dB | automatic dB | reference dB | seconds |",
-        "|---|---|---|---|---|---|---|",
+        f"`python benchmarks/reference.py --part {part}` (see `built_pair`, `pool_rows`, `chain_rows`, `film_rows`, "
+        "`pool_speed`). " + note,
     ]
+    if pairs:
+        lines += [
+            "",
+            "## Built pairs (a refused pair counts as the gray image)",
+            "",
+            "| pairs | n | refused | gray dB | automatic dB | reference dB | seconds |",
+            "|---|---|---|---|---|---|---|",
+        ]
     for group, s in pairs.items():
         lines.append(
             f"| {group} | {s['pairs']} | {100 * s['refused']:.0f} % | {s['gray']:.2f} | {f(s.get('automatic'))} | "
