@@ -169,6 +169,7 @@ def test_a_chain_colours_a_series_from_one_marked_photo(series, capsys, tmp_path
     assert order.index(str(root / "photos" / "p0.png")) < order.index(str(root / "photos" / "p1.png"))
 
 
+@pytest.mark.slow  # two chain runs / a clip solved: about 20 s on a quiet machine
 def test_a_chain_resumes_deterministically_and_overwrites_nothing(series, capsys, tmp_path):
     root, _ = series
     out = tmp_path / "out"
@@ -190,6 +191,7 @@ def _film(photo: np.ndarray, frames: int = 20, shift: int = 3, height: int = 128
     return [photo[top : top + height, min(k, 12) * shift : min(k, 12) * shift + width] for k in range(frames)]
 
 
+@pytest.mark.slow  # 20 frames solved: about 15 s on a quiet machine
 def test_a_film_is_coloured_from_a_still(tmp_path, capsys, photos):
     from varcolor.video import open_clip, write_clip
 
