@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
+from .color import ICC_LUMINANCE, lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, check_unit_range, real_array
 from .io import safe_json
 from .memory import sparse_zeros
@@ -1065,12 +1065,14 @@ LAID_LIGHTNESS = 2.0
 
 
 def _gray_level(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
-    """The sRGB gray level of the same luminance as each pixel (sRGB channels in [0, 1])."""
+    """The sRGB gray level of the same luminance as each pixel (sRGB channels in [0, 1]), the
+    luminance varcolor's lightness is made of (:data:`~varcolor.color.ICC_LUMINANCE`)."""
 
     def linear(c: np.ndarray) -> np.ndarray:
         return np.where(c <= 0.04045, c / 12.92, ((np.maximum(c, 0.04045) + 0.055) / 1.055) ** 2.4)
 
-    y = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+    weights = ICC_LUMINANCE
+    y = weights[0] * linear(red) + weights[1] * linear(green) + weights[2] * linear(blue)
     return np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.maximum(y, 0.0031308) ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
