@@ -225,7 +225,7 @@ def plan_colorize(
         raise InputError(f"unknown cues {cues!r}; available: {', '.join(CUE_KINDS)}")
     if cue_path is not None and cues is None:
         raise InputError("a cue path needs its kind: marked, mask or points")
-    references = _references(Path(source), reference, run.max_pixels)
+    references = _references(Path(source), reference, run.max_pixels, options.max_memory)
     if cues == "points" and run.edges != "unmix":  # a rule that cannot apply: refused, not ignored
         raise InputError(f"edges must be left at unmix with points (points have no stroke edges), got {run.edges!r}")
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
@@ -265,6 +265,7 @@ def plan_colorize(
         )
     # layered files are inputs with their strokes
     folder_of_references = references is not None and references.is_dir()
+    listings: dict = {}  # each folder of references listed once
     found, jobs = walk_inputs(source, output, *([references] if folder_of_references else []), layered=True)
     for rel in found:
         if is_cue_file(rel) or (references is not None and identity(source / rel) == identity(references)):
@@ -272,7 +273,7 @@ def plan_colorize(
         image = source / rel
         folder = (cue_folder / rel.parent) if cue_folder else image.parent
         cue_kind, cue_file = find_cue(image, folder, [cues] if cues else CUE_KINDS)
-        found = find_reference(image, references / rel.parent) if folder_of_references else references
+        found = find_reference(image, references / rel.parent, listings) if folder_of_references else references
         out = (output / rel).with_suffix(run.ext)
         jobs.append(
             _colorize_job(
@@ -282,7 +283,9 @@ def plan_colorize(
     return jobs
 
 
-def _references(source: Path, reference: str | os.PathLike | None, max_pixels: int | None) -> Path | None:
+def _references(
+    source: Path, reference: str | os.PathLike | None, max_pixels: int | None, max_memory: float | None
+) -> Path | None:
     """The run's reference: one photo for every image (refused here, in one line, if it can be
     none), or, for a folder, a folder of them named as the images; None without one."""
     if reference is None:
@@ -292,7 +295,9 @@ def _references(source: Path, reference: str | os.PathLike | None, max_pixels: i
         return reference
     with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
         warnings.simplefilter("ignore")
-        read_reference(reference, max_pixels)  # every job reads it: a bad one is refused once, now
+        read_reference(
+            reference, max_pixels, max_memory=max_memory
+        )  # every job reads it: a bad one is refused once, now
     return reference
 
 

@@ -86,7 +86,15 @@ class ColorizeTask:
         else:  # the reference's own cues, not empty ones beside them: 0.68 GB less at 40 MP
             cues = None
         if self.reference is not None:
-            cues = reference_cues(self.image, self.reference, gray, cues, self.max_pixels, automatic(self.options))
+            cues = reference_cues(
+                self.image,
+                self.reference,
+                gray,
+                cues,
+                self.max_pixels,
+                automatic(self.options),
+                self.options.max_memory,
+            )
         notes = [
             # marks scaled, blended edges read as paint; a layered file's strokes are the file's
             f"{self.cue_file or self.image}: {cues.note}" if cues.note else "",
