@@ -467,9 +467,17 @@ class Colorizer:
             info.update(solver="none", iterations=0, residual=0.0)
         else:
             targets = self.painter.targets(cues)
-            with threads_for(self.gray.size, self.options.threads):
-                solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
-            chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
+            colour = _one_colour(targets, cues.mask) if guess is None and self.engine.keeps_one_colour else None
+            if colour is not None:
+                # The exact answer: no solve, and the method's state of earlier solves forgotten.
+                chroma = np.empty(self.gray.shape + (2,))
+                chroma[...] = colour
+                self.engine.reset()
+                report = {"solver": "none (one colour: the answer everywhere)", "iterations": 0, "residual": 0.0}
+            else:
+                with threads_for(self.gray.size, self.options.threads):
+                    solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
+                chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
             info.update(report)
             # A method that reports what it changed (windows) has the last chroma elsewhere.
             where = info.pop("changed", None) if self._last is not None else None
@@ -577,6 +585,19 @@ def colorize(
     """
     colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, bits=bits, **keywords)
     return colorizer._solve(cues, x0, True)  # no edits follow: nothing made ahead for them
+
+
+def _one_colour(targets: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """The one value every cue holds (its two channels), or None where they hold several.
+
+    A method whose energy is zero on constant chroma (:attr:`~varcolor.methods.Method.keeps_one_colour`)
+    gives that colour everywhere; solved, a long thin image could lose it: on a 3×100,000 strip,
+    links in series so weak that Levin's exact system is numerically singular left 57 % of the
+    pixels without colour (relative residual 2e-14: any answer fits)."""
+    values = targets[mask]
+    if not len(values) or not np.all(values == values[0]):
+        return None
+    return values[0]
 
 
 def _solved_afresh(result: Result, why: str | None) -> Result:
