@@ -287,7 +287,8 @@ def _reduced(image: np.ndarray, factor: int) -> np.ndarray:
     band = max(1, (1 << 22) // max(image.shape[1], 1) // factor)
     for top in range(0, rows, band):
         bottom = min(rows, top + band)
-        block = image[top * factor : bottom * factor, : cols * factor].astype(np.float32)
+        # No copy of a float32 band (a reference as read): the mean makes the block's floats.
+        block = image[top * factor : bottom * factor, : cols * factor].astype(np.float32, copy=False)
         out[top:bottom] = block.reshape(bottom - top, factor, cols, factor, *image.shape[2:]).mean(axis=(1, 3))
     return out
 

@@ -20,6 +20,13 @@ def name_key(name: str) -> str:
     NFD) and case-folded (``B.JPG`` is ``b.jpg``): how an image's extension is told, and how a
     reference is paired with its image.
 
+    Parameters
+    ----------
+    name : str
+        A file's name.
+
+    Examples
+    --------
     >>> name_key("Cafe\u0301.JPG") == name_key("café.jpg")
     True
     """
