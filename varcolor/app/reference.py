@@ -15,14 +15,14 @@ from ..memory import check_memory
 from ..reference import MIN_SIDE, check_reference, check_target, decode_reduction
 from ..video.formats import VIDEO_EXTENSIONS
 
-__all__ = ["check_reference_file", "read_reference", "find_reference", "reference_cues", "READ_BYTES"]
+__all__ = ["check_reference_file", "read_reference", "find_reference", "reference_cues", "READ_BYTES", "MATCH_BYTES"]
 
 #: Bytes a reference's read and match hold at their peak per pixel decoded, for 8-bit files: the
-#: decoded levels, their RGB copy, the float32 image and the block means' temporary (3 + 3 + 12
-#: + 12, and a margin; measured on a 1.9 MP JPEG: 30 MB read, 57 MB with the match, by
-#: tracemalloc, and Pillow's 11 MB); for 16-bit and float files (their float64 samples, and
-#: those converted through a profile) the second.
-READ_BYTES = (40, 72)
+#: decoded levels, their RGB copy and the float32 image (3 + 3 + 12, and a margin); for 16-bit
+#: and float files (their float64 samples, and those converted through a profile) the second;
+#: and, whatever the size, the match's temporaries (its block means go band by band: at most
+#: 2**22 pixels a band). Measured on a 1.9 MP JPEG: 57 MB traced and Pillow's 11 MB, counted 112.
+READ_BYTES, MATCH_BYTES = (24, 56), 64 << 20
 
 
 def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
@@ -63,7 +63,7 @@ def read_reference(
     height, width = image_shape(path, max_pixels=max_pixels, reduce=reduce)
     decoded = "" if (height, width) == shape else f" (decoded at {width}×{height})"
     check_memory(
-        height * width * READ_BYTES[image_bits(path) > 8] + held,
+        height * width * READ_BYTES[image_bits(path) > 8] + MATCH_BYTES + held,
         f"{path}: reading and matching a {shape[1]}×{shape[0]} reference{decoded}",
         max_memory,
     )
