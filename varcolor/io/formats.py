@@ -25,7 +25,7 @@ from struct import error as struct_error
 import numpy as np
 import png
 import tifffile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, UnidentifiedImageError
 
 from ..errors import MAX_PIXELS, InputError, OutputError
 from ..profiles import check_srgb, png_chunk_profile, samples_to_srgb, to_srgb
@@ -363,7 +363,7 @@ def _tiff_orientation(page) -> int:
 def _scale(im: Image.Image, reduce: int) -> int:
     """The reduction ``read_image(reduce=)`` decodes ``im`` at: for a JPEG the largest of 1, 2, 4 and
     8 (the scales libjpeg decodes at) that is at most ``reduce``, and that leaves a side; else 1."""
-    if im.format != "JPEG":
+    if not isinstance(im, JpegImagePlugin.JpegImageFile):  # MPO too: a camera's JPEG with a preview
         return 1
     return next(s for s in (8, 4, 2, 1) if s <= reduce and s <= min(im.size))
 
