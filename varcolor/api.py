@@ -278,7 +278,7 @@ class Colorizer:
         Examples
         --------
         >>> import numpy as np, varcolor
-        >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
+        >>> gray = np.tile(np.linspace(0.2, 0.8, 64), (48, 1))
         >>> cz = varcolor.Colorizer(gray)
         >>> points = [{"y": 5, "x": 3, "a": 40, "b": 0}, {"y": 12, "x": 16, "a": 0, "b": 30}]
         >>> one = varcolor.Cues.from_points(points, gray.shape)
