@@ -380,11 +380,480 @@ def tuning_shares(every: int, limit: int) -> None:
     print("MIN_SHARE", matcher.MIN_SHARE)
 
 
+# ---------------------------------------------------------------- series: pairs, pool, chain, film
+#: The built pairs' kinds (:func:`built_pair`), and how many photos of each test set they use.
+KINDS = ("crop", "shift", "zoom", "tone", "unrelated")
+SERIES_SETS = {"bsds500/val": 12, "kodak": 8}
+#: The photos are brought to at most this many pixels a side first (Kodak's 768 to BSDS500's 480).
+SERIES_SIDE = 480
+#: The chain's strokes on its first frame (6×6 hints of the truth's colours: 32.0 dB on that
+#: frame, against 27.8 with 30 and 26.8 for the gray image).
+CHAIN_HINTS = 100
+
+
+def built_pair(photo: np.ndarray, kind: str, rng, other: np.ndarray | None = None):
+    """``(truth, reference)`` of ``kind``: ``crop``, the left 75 % and the right 75 % turned up to
+    6° (either way) with γ 0.8; ``shift``, the left 60 % and the same width 30 % further right,
+    zoomed 1.3× and turned 6° (:func:`moved`); ``zoom``, the middle 75 % and the whole photo seen
+    1.3× closer around it (turned up to 3°); ``tone``, the crop pair with an S-shaped tone curve
+    and γ 0.6 on the reference; ``unrelated``, the left 75 % with ``other`` as the reference."""
+    from skimage.transform import rescale, rotate
+
+    height, width = photo.shape[:2]
+    side = int(width * 0.75)
+    turn = float(rng.uniform(-6, 6))
+    if kind == "shift":
+        return moved(photo)
+    if kind == "zoom":
+        top, left = int(height * 0.125), int(width * 0.125)
+        truth = photo[top : top + int(height * 0.75), left : left + side]
+        zoomed = np.clip(rescale(photo, 1.3, channel_axis=2, anti_aliasing=True), 0, 1)
+        cut = zoomed[int(height * 0.1) : int(height * 1.2), int(width * 0.1) : int(width * 1.2)]
+        return truth, np.clip(rotate(cut, turn / 2, mode="reflect"), 0, 1)
+    truth = photo[:, :side]
+    if kind == "unrelated":
+        return truth, other
+    reference = np.clip(rotate(photo[:, -side:], turn, mode="reflect"), 0, 1)
+    if kind == "tone":
+        s_curve = 0.5 - 0.5 * np.cos(np.pi * reference)
+        return truth, np.clip(s_curve, 0, 1) ** 0.6
+    return truth, reference**GAMMA
+
+
+def texture(rgb: np.ndarray) -> float:
+    """Mean gradient magnitude of the lightness (0–100 per pixel): snow, sky and plain backgrounds
+    are low."""
+    from scipy import ndimage
+
+    from varcolor.color import rgb_to_lab
+
+    return float(ndimage.gaussian_gradient_magnitude(rgb_to_lab(rgb)[..., 0], 1.0).mean())
+
+
+def _series_photos(limit: int | None) -> list[tuple[str, np.ndarray]]:
+    """The test photos the series rows use: evenly spread over BSDS500 val and Kodak."""
+    import warnings
+
+    from skimage.transform import rescale
+
+    import varcolor
+
+    test = split("test", every=1)
+    photos = []
+    for set_name, count in SERIES_SETS.items():
+        files = test.get(set_name, [])
+        count = min(count, limit or count)
+        for path in files[:: max(1, len(files) // max(count, 1))][:count]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rgb = varcolor.read_image(path)
+            if rgb.ndim == 3 and not colourless(rgb[..., :3]):
+                scale = min(1.0, SERIES_SIDE / max(rgb.shape[:2]))
+                if scale < 1:
+                    rgb = np.clip(rescale(rgb[..., :3], scale, channel_axis=2, anti_aliasing=True), 0, 1)
+                photos.append((f"{label(set_name)} {path.name}", rgb[..., :3]))
+    return photos
+
+
+def _psnr_gray(truth: np.ndarray) -> float:
+    import varcolor
+    from varcolor.color import same_lightness_gray
+
+    return varcolor.metrics.psnr(np.repeat(same_lightness_gray(truth)[..., None], 3, axis=2), truth)
+
+
+def _automatic(truth: np.ndarray) -> float:
+    import varcolor
+    from varcolor.color import same_lightness_gray
+
+    gray = same_lightness_gray(truth)
+    return varcolor.metrics.psnr(
+        varcolor.colorize(gray, varcolor.Cues.empty(gray.shape), prior="ideepcolor").rgb, truth
+    )
+
+
+def pair_rows(photos, automatic: bool) -> list[dict]:
+    """Every kind of pair of every photo: refused or not, and PSNR of the gray image, the
+    reference's result (a refused pair counts as the gray image) and the automatic colour."""
+    import warnings
+
+    import varcolor
+    from varcolor.color import same_lightness_gray
+
+    warnings.simplefilter("ignore")
+    rows = []
+    rng = np.random.default_rng(0)
+    autos: dict = {}
+    for i, (name, photo) in enumerate(photos):
+        other = photos[(i + len(photos) // 2) % len(photos)][1]
+        for kind in KINDS:
+            truth, reference = built_pair(photo, kind, rng, other)
+            gray = same_lightness_gray(truth)
+            start = time.perf_counter()
+            cues = varcolor.Cues.from_reference(gray, reference)
+            rgb = varcolor.colorize(gray, cues).rgb if cues.count else np.repeat(gray[..., None], 3, axis=2)
+            row = {
+                "photo": name,
+                "kind": kind,
+                "texture": texture(truth),
+                "refused": not cues.count,
+                "cues": int(cues.count),
+                "seconds": time.perf_counter() - start,
+                "gray": _psnr_gray(truth),
+                "reference": varcolor.metrics.psnr(rgb, truth),
+            }
+            if automatic:
+                key = (name, truth.shape)
+                if key not in autos:
+                    autos[key] = _automatic(truth)
+                row["automatic"] = autos[key]
+            rows.append(row)
+            print(name, kind, {k: row[k] for k in ("refused", "gray", "reference")}, flush=True)
+    return rows
+
+
+def pair_summary(rows: list[dict]) -> dict:
+    """Per kind (and ``low texture``: the crop and tone pairs of the third of photos with the
+    least texture; ``same scene``: every kind but unrelated): pairs, refused share, mean PSNRs."""
+    textures = sorted(
+        {row["photo"]: row["texture"] for row in rows if row["kind"] == "crop"}.items(), key=lambda x: x[1]
+    )
+    plain = {name for name, _ in textures[: max(1, len(textures) // 3)]}
+    groups = {kind: [row for row in rows if row["kind"] == kind] for kind in KINDS}
+    groups["low texture"] = [row for row in rows if row["kind"] in ("crop", "tone") and row["photo"] in plain]
+    groups["same scene"] = [row for row in rows if row["kind"] != "unrelated"]
+    out = {}
+    for group, chosen in groups.items():
+        if chosen:
+            out[group] = {"pairs": len(chosen), "refused": float(np.mean([row["refused"] for row in chosen]))} | {
+                key: float(np.mean([row[key] for row in chosen]))
+                for key in ("gray", "reference", "automatic", "seconds")
+                if all(key in row for row in chosen)
+            }
+    return out
+
+
+def _cli(*argv, timeout: float = 1800) -> dict:
+    """``varcolor ARGV`` in its own process: its exit code, seconds, peak memory and stderr."""
+    row = _timed([sys.executable, "-m", "varcolor.cli", *map(str, argv)], timeout)
+    return row
+
+
+def pool_rows(photos, scratch: Path, automatic: dict | None) -> dict:
+    """A pool: 10 targets (left 75 % crops), their 10 true references (the right 75 %, turned,
+    another tone curve) and 10 distractors (other test photos), all under names that say nothing
+    (``ref_XXXX.png``), as ``varcolor colorize targets/ --reference pool/``."""
+    import json
+    import warnings
+
+    import varcolor
+    from varcolor.color import same_lightness_gray
+
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(1)
+    targets, pool = scratch / "targets", scratch / "pool"
+    targets.mkdir(parents=True)
+    pool.mkdir(parents=True)
+    chosen, distractors = photos[:10], photos[10:20]
+    names = rng.permutation(10_000)
+    truths, truth_of = {}, {}
+    for i, (_, photo) in enumerate(chosen):
+        truth, reference = built_pair(photo, "crop", rng)
+        truths[f"t{i:02d}"] = truth
+        varcolor.write_image(targets / f"t{i:02d}.png", same_lightness_gray(truth))
+        varcolor.write_image(pool / f"ref_{names[i]:04d}.png", reference)
+        truth_of[f"t{i:02d}"] = f"ref_{names[i]:04d}.png"
+    for j, (_, photo) in enumerate(distractors):
+        varcolor.write_image(pool / f"ref_{names[10 + j]:04d}.png", photo)
+    timed = _cli("colorize", targets, "--reference", pool, "-o", scratch / "out", "--quiet")
+    rows = [json.loads(line) for line in open(scratch / "out" / "varcolor-manifest.jsonl")]
+    reasons = {Path(row["input"]).stem: row.get("reason", "") for row in rows}
+    out = []
+    for stem, truth in truths.items():
+        result_path = scratch / "out" / f"{stem}.png"
+        result = varcolor.read_image(result_path) if result_path.is_file() else None
+        row = {
+            "target": stem,
+            "gray": _psnr_gray(truth),
+            "pool": varcolor.metrics.psnr(result, truth) if result is not None else None,
+            "true reference used": truth_of[stem] in reasons.get(stem, ""),
+            "reason": reasons.get(stem, ""),
+        }
+        if automatic is not None:  # the crop pairs' targets are these very crops: scored once
+            row["automatic"] = automatic.get(chosen[int(stem[1:])][0]) or _automatic(truth)
+        out.append(row)
+    return {"targets": out, "command": timed, "pool size": len(list(pool.iterdir()))}
+
+
+def chain_rows(scratch: Path) -> dict:
+    """A chain: 12 frames of one shot (carphone, every 10th frame) as gray photos, the first with
+    :data:`CHAIN_HINTS` strokes (6×6 hints) of its true colours, as ``varcolor colorize frames/
+    --mask marks/ --chain``."""
+    import json
+    import warnings
+
+    import varcolor
+    from varcolor.color import lab_to_rgb, same_lightness_gray
+    from varcolor.cues import sample_ideepcolor
+    from varcolor.video.io import open_clip
+
+    warnings.simplefilter("ignore")
+    clip = SHARED / "video" / "carphone_pristine.mp4"
+    frames = list(open_clip(clip).frames())[::10]
+    photos, marks = scratch / "frames", scratch / "marks"
+    photos.mkdir()
+    marks.mkdir()
+    for k, frame in enumerate(frames):
+        varcolor.write_image(photos / f"f{k:03d}.png", same_lightness_gray(frame))
+    hints = sample_ideepcolor(frames[0], CHAIN_HINTS, rng=np.random.default_rng(0))
+    lab = np.concatenate([np.full(hints.ab.shape[:2] + (1,), 60.0), hints.ab], axis=-1)
+    painted = np.zeros_like(frames[0])
+    painted[hints.mask] = lab_to_rgb(lab)[hints.mask]
+    varcolor.write_image(marks / "f000_mask.png", painted)
+    timed = _cli("colorize", photos, "--mask", marks, "--chain", "-o", scratch / "out", "--quiet")
+    rows = [json.loads(line) for line in open(scratch / "out" / "varcolor-manifest.jsonl")]
+    out = []
+    for k, frame in enumerate(frames[1:], 1):
+        path = scratch / "out" / f"f{k:03d}.png"
+        out.append(
+            {
+                "frame": k * 10,
+                "gray": _psnr_gray(frame),
+                "chain": varcolor.metrics.psnr(varcolor.read_image(path), frame) if path.is_file() else None,
+            }
+        )
+    first = scratch / "out" / "f000.png"
+    return {
+        "frames": out,
+        "stroked frame": varcolor.metrics.psnr(varcolor.read_image(first), frames[0]) if first.is_file() else None,
+        "command": timed,
+        "reasons": [row.get("reason", "") for row in rows],
+    }
+
+
+def film_rows(scratch: Path, clips: list[str]) -> list[dict]:
+    """A film from a still: each clip's gray version coloured from its first frame in colour
+    (``varcolor colorize clip.mp4 --reference first.png``): PSNR of every other frame against the
+    truth and the gray image, and the flicker where the truth is still (mean |Δab| between
+    consecutive frames of the result on the pixels whose truth changes by less than 2 Lab units)."""
+    import warnings
+
+    import varcolor
+    from varcolor.color import rgb_to_lab
+    from varcolor.video.io import open_clip
+
+    warnings.simplefilter("ignore")
+    out = []
+    for name in clips:
+        clip = SHARED / "video" / name
+        if not clip.is_file():
+            continue
+        truth = list(open_clip(clip).frames())
+        still = scratch / f"{clip.stem}_first.png"
+        varcolor.write_image(still, truth[0])
+        result_path = scratch / f"{clip.stem}_out.mkv"
+        timed = _cli("colorize", clip, "--reference", still, "-o", result_path, "--codec", "lossless", "--quiet")
+        if "error" in timed:
+            out.append({"clip": name, **timed})
+            continue
+        result = list(open_clip(result_path).frames())
+        gains, grays, flicker = [], [], []
+        previous = None
+        for k, (made, true) in enumerate(zip(result, truth)):
+            lab_made, lab_true = rgb_to_lab(made), rgb_to_lab(true)
+            if k:
+                gains.append(varcolor.metrics.psnr(made, true))
+                grays.append(_psnr_gray(true))
+                quiet = np.abs(lab_true - previous[1]).max(axis=-1) < 2
+                if quiet.sum() > 100:
+                    flicker.append(float(np.hypot(*(lab_made[..., 1:] - previous[0][..., 1:])[quiet].T).mean()))
+            previous = lab_made, lab_true
+        out.append(
+            {
+                "clip": name,
+                "frames": len(truth),
+                "film": float(np.mean(gains)),
+                "gray": float(np.mean(grays)),
+                "flicker": float(np.mean(flicker)) if flicker else None,
+                "flicker max": float(np.max(flicker)) if flicker else None,
+                **timed,
+            }
+        )
+        print(out[-1], flush=True)
+    return out
+
+
+def pool_speed(megapixels: float, pools: list[int], scratch: str, timeout: float) -> list[dict]:
+    """Time and peak memory of ``varcolor colorize`` on a 12 MP scan (:func:`speed`'s) against
+    pools of ``pools`` photos: its true reference (the truth turned 2°) and distractors (other
+    Kodak photos upscaled to the same size, JPEG), against its 80-stroke solve."""
+    from PIL import Image
+
+    stem = str(Path(scratch) / "scan")
+    made = in_child(_make, ({"megapixels": megapixels, "stem": stem},), timeout)
+    base = [sys.executable, "-m", "varcolor.cli", "colorize", f"{stem}.png", "--quiet", "--overwrite"]
+    strokes = _timed(base + ["--marked", f"{stem}_marked.png", "-o", f"{stem}_strokes.png"], timeout)
+    size = Image.open(f"{stem}.png").size
+    kodak = [path for path in sorted((SHARED / "kodak").glob("*.png"))]
+    rows = []
+    for count in pools:
+        folder = Path(scratch) / f"pool{count}"
+        folder.mkdir(exist_ok=True)
+        Image.open(f"{stem}_ref.png").convert("RGB").save(folder / "p000.jpg", quality=92)
+        for k in range(1, count):
+            with Image.open(kodak[(k + 5) % len(kodak)]) as im:
+                im.convert("RGB").resize(size, Image.BILINEAR).save(folder / f"p{k:03d}.jpg", quality=92)
+        timed = _timed(base + ["--reference", str(folder), "-o", f"{stem}_pool{count}.png"], timeout)
+        if "error" not in timed:
+            timed["psnr"] = _banded_psnr(f"{stem}_pool{count}.png", f"{stem}_truth.png")
+        rows.append({"pool": count, **timed, "ratio": timed["seconds"] / strokes["seconds"]})
+        print(rows[-1], flush=True)
+    return [{"megapixels": megapixels, **made, "strokes": strokes, "pools": rows}]
+
+
+def series_report(pairs: dict, pool: dict, chain: dict, films: list[dict], speeds: list[dict], note: str) -> str:
+    """The series tables: pairs by kind, the pool, the chain, the films, the pool's time."""
+    nan = float("nan")
+
+    def f(value, digits=2):
+        return "–" if value is None else f"{value:.{digits}f}"
+
+    part = "series" if pairs or pool or chain or films else "pool-speed"
+    lines = [
+        "# Colour from references: " + ("pairs, pools, chains, films" if part == "series" else "a pool's time"),
+        "",
+        f"`python benchmarks/reference.py --part {part}` (see `built_pair`, `pool_rows`, `chain_rows`, `film_rows`, "
+        "`pool_speed`). " + note,
+    ]
+    if pairs:
+        lines += [
+            "",
+            "## Built pairs (a refused pair counts as the gray image)",
+            "",
+            "| pairs | n | refused | gray dB | automatic dB | reference dB | seconds |",
+            "|---|---|---|---|---|---|---|",
+        ]
+    for group, s in pairs.items():
+        lines.append(
+            f"| {group} | {s['pairs']} | {100 * s['refused']:.0f} % | {s['gray']:.2f} | {f(s.get('automatic'))} | "
+            f"{s['reference']:.2f} | {s['seconds']:.1f} |"
+        )
+    if pool:
+        targets = pool["targets"]
+        scored = [row for row in targets if row["pool"] is not None]
+        worst = min((row["pool"] - row["gray"] for row in scored), default=nan)
+        automatic = [row["automatic"] for row in targets if "automatic" in row]
+        lines += [
+            "",
+            f"## A pool ({len(targets)} targets; {pool['pool size']} references, names unrelated)",
+            "",
+            "| targets coloured | true reference used | gray dB | automatic dB | pool dB | worst vs gray | seconds "
+            "| GB |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {len(scored)} | {sum(row['true reference used'] for row in targets)} | "
+            f"{np.mean([row['gray'] for row in targets]):.2f} | {f(np.mean(automatic) if automatic else None)} | "
+            f"{np.mean([row['pool'] if row['pool'] is not None else row['gray'] for row in targets]):.2f} | "
+            f"{worst:+.2f} | {pool['command'].get('seconds', nan):.1f} | {_gb(pool['command'].get('peak_bytes'))} |",
+        ]
+    if chain:
+        frames = chain["frames"]
+        lines += [
+            "",
+            f"## A chain (carphone, every 10th frame; {CHAIN_HINTS} strokes on the first)",
+            "",
+            "| frames coloured | gray dB | chain dB | stroked frame dB | seconds |",
+            "|---|---|---|---|---|",
+            f"| {sum(row['chain'] is not None for row in frames)} of {len(frames)} | "
+            f"{np.mean([row['gray'] for row in frames]):.2f} | "
+            f"{np.mean([row['chain'] if row['chain'] is not None else row['gray'] for row in frames]):.2f} | "
+            f"{f(chain['stroked frame'])} | {chain['command'].get('seconds', nan):.1f} |",
+        ]
+    if films:
+        lines += [
+            "",
+            "## Films from their first frame",
+            "",
+            "| clip | frames | gray dB | film dB | flicker where still (ab) | max | seconds |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in films:
+            lines.append(
+                f"| {row['clip']} | {row.get('frames', '–')} | {f(row.get('gray'))} | {f(row.get('film'))} | "
+                f"{f(row.get('flicker'))} | {f(row.get('flicker max'))} | {row.get('seconds', nan):.1f} |"
+            )
+    for speed_row in speeds:
+        s = speed_row["strokes"]
+        lines += [
+            "",
+            f"## A {speed_row['megapixels']:g} MP target against pools (JPEG references of the same size)",
+            "",
+            "| pool | seconds | GB | PSNR | × the 80-stroke solve |",
+            "|---|---|---|---|---|",
+            f"| 80 strokes | {s.get('seconds', nan):.1f} | {_gb(s.get('peak_bytes'))} | – | 1 |",
+        ]
+        for row in speed_row["pools"]:
+            lines.append(
+                f"| {row['pool']} | {row.get('seconds', nan):.1f} | {_gb(row.get('peak_bytes'))} | "
+                f"{f(row.get('psnr'))} | {row.get('ratio', nan):.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def series(args) -> None:
+    """The series part: built pairs, a pool, a chain, films (the 12 MP target against pools is
+    ``--part pool-speed``, timed on its own)."""
+    load = [os.getloadavg()[0]]
+    photos = _series_photos(args.limit)
+    rows = pair_rows(photos, automatic=not args.no_automatic)
+    pairs = pair_summary(rows)
+    automatic = {row["photo"]: row["automatic"] for row in rows if row["kind"] == "crop" and "automatic" in row}
+
+    def guarded(work, empty):
+        """One section's rows, or its error (the others are still reported)."""
+        try:
+            with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as scratch:
+                return work(Path(scratch))
+        except Exception as exc:  # noqa: BLE001  (a benchmark section that broke is reported, not fatal)
+            print("section failed:", repr(exc), flush=True)
+            return empty
+
+    enough = len(photos) >= 20  # 10 targets and 10 distractors
+    pool = (
+        guarded(lambda scratch: pool_rows(photos, scratch, None if args.no_automatic else automatic), {})
+        if enough
+        else {}
+    )
+    print("pool", pool, flush=True)
+    chain = guarded(chain_rows, {})
+    print("chain", chain, flush=True)
+    films = guarded(lambda scratch: film_rows(scratch, ["carphone_pristine.mp4", "bikes.mp4"][: args.clips]), [])
+    speeds: list = []  # timed on its own: --part pool-speed
+    load.append(os.getloadavg()[0])
+    note = (
+        f"Load (1-minute average) {load[0]:.1f} before, {load[1]:.1f} after, on 2 shared cores: times are noisy. "
+        "Geometric verification tuned on BSDS500 train; pairs and pool reported on BSDS500 val and Kodak; "
+        "clips from ../shared/data/video."
+    )
+    report = {"pairs": rows, "summary": pairs, "pool": pool, "chain": chain, "films": films, "speed": speeds}
+    text = series_report(pairs, pool, chain, films, speeds, note)
+    write_report(args.out, "reference_series", {**report, "note": note}, text)
+    print(text)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=20, help="pairs per photo set (default %(default)s)")
     parser.add_argument("--sizes", default="1,12,40", help="megapixels of the speed rows (empty: none)")
-    parser.add_argument("--part", choices=("quality", "speed", "all"), default="all", help="what to measure")
+    parser.add_argument(
+        "--part",
+        choices=("quality", "speed", "series", "pool-speed", "all"),
+        default="all",
+        help="what to measure (all: quality and speed)",
+    )
+    parser.add_argument("--pools", default="3,20", help="series: pool sizes timed on a 12 MP target (empty: none)")
+    parser.add_argument("--pool-megapixels", type=float, default=12.0, help="series: the timed target's size")
+    parser.add_argument("--clips", type=int, default=2, help="series: how many clips to colour from a still")
+    parser.add_argument("--no-automatic", action="store_true", help="series: leave out the automatic colour")
     parser.add_argument("--tuning", action="store_true", help="print the tuning part's trusted shares and stop")
     parser.add_argument(
         "--methods",
@@ -395,6 +864,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.tuning:
         tuning_shares(every=4, limit=args.limit)
+        return 0
+    if args.part == "series":
+        series(args)
+        return 0
+    if args.part == "pool-speed":
+        load = [os.getloadavg()[0]]
+        with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as scratch:
+            pools = [int(x) for x in args.pools.split(",") if x]
+            speeds = pool_speed(args.pool_megapixels, pools, scratch, timeout=1800)
+        load.append(os.getloadavg()[0])
+        note = f"Load (1-minute average) {load[0]:.1f} before, {load[1]:.1f} after, on 2 shared cores."
+        text = series_report({}, {}, {}, [], speeds, note)
+        write_report(args.out, "reference_pool_speed", {"speed": speeds, "note": note}, text)
+        print(text)
         return 0
     if args.part in ("quality", "all"):
         test = split("test", every=1)

@@ -8,10 +8,13 @@
   result solved at full resolution for the view;
 - ``docs/images/studio_first_screen.png`` and ``studio_first_stroke.png``: what someone new to
   the studio sees in a 1400×900 window on the bundled example: the empty canvas with its hint,
-  then after one brush stroke (one colour everywhere, and the hint to add more).
+  then after one brush stroke (one colour everywhere, and the hint to add more);
+- ``docs/images/studio_reference.png``: the bundled example with a reference photo beside it (its
+  colour original, cropped: a colour photo of the same scene), the reference's suggestions as dots,
+  a neutral stroke on the white chin, and the swatches the reference suggests at a place.
 
-Run: ``python benchmarks/studio_screenshot.py [FOLDER [points|one-to-one|first-screen]]`` (default
-``docs/images``, all three). Needs ``chromium`` and playwright.
+Run: ``python benchmarks/studio_screenshot.py [FOLDER [points|one-to-one|first-screen|reference]]``
+(default ``docs/images``, all four). Needs ``chromium`` and playwright.
 """
 
 from __future__ import annotations
@@ -63,6 +66,43 @@ def main(folder: Path, which: str = "both") -> None:
         one_to_one(folder / "studio_one_to_one.png")
     if which in ("both", "first-screen"):
         first_screen(folder / "studio_first_screen.png", folder / "studio_first_stroke.png")
+    if which in ("both", "reference"):
+        reference_view(folder / "studio_reference.png")
+
+
+def reference_view(out: Path) -> None:
+    import varcolor
+
+    data = ROOT / "examples" / "data"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        shutil.copy(data / "chelsea.png", folder / "chelsea.png")
+        reference = folder / "chelsea_in_colour.jpg"
+        varcolor.write_image(reference, varcolor.read_image(data / "chelsea_original.png")[20:, 60:])
+        with studio_page(folder, None, str(folder / "chelsea.png"), (1280, 760), 300) as page:
+            wait_final(page, 1)
+            page.set_input_files("#ref-file", str(reference))
+            page.wait_for_function("() => (window.studioSuggestions || 0) > 0", timeout=300_000)
+            wait_final(page, 2)
+            box = page.locator("#stage").bounding_box()
+            zoom = page.evaluate("() => window.studioState.zoom")
+            page.keyboard.press("n")  # the neutral brush on the white chin
+            page.mouse.move(box["x"] + 170.5 * zoom, box["y"] + 290.5 * zoom)
+            page.mouse.down()
+            page.mouse.move(box["x"] + 240.5 * zoom, box["y"] + 292.5 * zoom, steps=6)
+            page.mouse.up()
+            wait_final(page, 3)
+            page.keyboard.press("b")  # a place chosen: the reference's colours there
+            page.mouse.click(box["x"] + 300.5 * zoom, box["y"] + 120.5 * zoom)
+            wait_final(page, 4)
+            page.wait_for_function("() => document.getElementById('suggest-note').textContent.includes('reference')")
+            page.keyboard.press("Control+z")  # the click's dot of paint taken back; the swatches stay
+            wait_final(page, 5)
+            page.mouse.move(box["x"] + 5, box["y"] + 5)
+            page.wait_for_timeout(500)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out))
+    print(f"wrote {out}")
 
 
 def first_screen(out: Path, stroked: Path) -> None:

@@ -6,7 +6,8 @@ it. ``varcolor colorize work.ora -o result.ora`` takes the bottom layer as the p
 above it as the strokes, and writes the photo, the colorized photo and the strokes (hidden) as
 layers of one file; ``varcolor colorize scan.tif --mask strokes.png -o result.tif`` colorizes the
 scan itself, at its 16 bits, with an sRGB profile. Checks that the result keeps the scan's
-lightness within one of its 16-bit levels and that the layered file shows the flat result.
+lightness within one of its 16-bit levels (read through both profiles into D50 Lab by LittleCMS,
+as an editor reads them) and that the layered file shows the flat result.
 
 Run: ``python examples/restorer_round_trip.py [OUT.png]`` (writes scan | stroke layer | result).
 """
@@ -20,7 +21,6 @@ from pathlib import Path
 import imagecodecs
 import numpy as np
 import tifffile
-from skimage.color import rgb2lab
 
 import varcolor
 from varcolor.io.layers import Layer, read_layers
@@ -55,10 +55,20 @@ def main(out_path: str | None = None) -> dict:
         varcolor.write_image(folder / "strokes.png", strokes)
         varcolor_command("colorize", folder / "scan.tif", "--mask", folder / "strokes.png", "-o", folder / "out.tif")
 
-        # The scan's L* (CIE, from its profile's curve) against the 16-bit result's, in the scan's levels.
-        out = tifffile.imread(folder / "out.tif")
+        # The scan's L* (CIE, from its profile's curve) against the 16-bit result's read through its
+        # own profile into D50 Lab, in the scan's levels.
+        with tifffile.TiffFile(folder / "out.tif") as tif:
+            out, out_profile = tif.pages.first.asarray(), bytes(tif.pages.first.tags[34675].value)
         scan = levels / 65535.0
-        drift = np.abs(rgb2lab(out / 65535.0)[..., 0] - cie_lightness(scan**GAMMA))
+        lab = imagecodecs.cms_transform(
+            out,
+            out_profile,
+            imagecodecs.cms_profile("lab4"),
+            colorspace="rgb",
+            outcolorspace="lab",
+            outdtype=np.float64,
+        )
+        drift = np.abs(lab[..., 0] - cie_lightness(scan**GAMMA))
         one_level = cie_lightness((scan + 1 / 65535) ** GAMMA) - cie_lightness(scan**GAMMA)
 
         # The same photo and strokes as layers of one OpenRaster file, colorized into another.

@@ -48,19 +48,47 @@ def test_gray_from_lightness_inverts(rng):
     assert color.gray_from_lightness(np.array([0.0, 100.0])).tolist() == pytest.approx([0.0, 1.0], abs=1e-12)
 
 
+def _icc_lab(rgb):
+    """CIE Lab (D50) of sRGB floats as LittleCMS reads them through its sRGB profile: what an
+    editor's Lab readout shows, independent of varcolor's conversions."""
+    import imagecodecs
+
+    return imagecodecs.cms_transform(
+        np.ascontiguousarray(rgb, dtype=np.float64),
+        imagecodecs.cms_profile("srgb"),
+        imagecodecs.cms_profile("lab4"),
+        colorspace="rgb",
+        outcolorspace="lab",
+        outdtype=np.float64,
+    )
+
+
+def test_lab_is_the_icc_lightness_with_d65_chroma(rng):
+    """Issue 71: L* is the one ICC colour management measures (D50 connection space), within
+    LittleCMS's own rounding (its sRGB profile's colorants in 16.16 fixed point); D65's was up to
+    2.6 away from it. a* and b* are scikit-image's D65 chroma, unchanged."""
+    rgb = rng.random((60, 60, 3))
+    lab = color.rgb_to_lab(rgb)
+    assert np.abs(lab[..., 0] - _icc_lab(rgb)[..., 0]).max() < 0.005
+    assert np.abs(skcolor.rgb2lab(rgb)[..., 0] - _icc_lab(rgb)[..., 0]).max() > 2  # what D65 gave
+    assert np.array_equal(lab[..., 1:], skcolor.rgb2lab(rgb)[..., 1:])
+    gray = np.repeat(rng.random((8, 8, 1)), 3, axis=2)  # a gray's L* is the same in both
+    assert np.abs(color.rgb_to_lab(gray)[..., 0] - skcolor.rgb2lab(gray)[..., 0]).max() < 1e-9
+
+
 def test_same_lightness_gray_keeps_lightness(astronaut_small):
     gray = color.same_lightness_gray(astronaut_small)
-    assert np.abs(color.lightness_of_gray(gray) - skcolor.rgb2lab(astronaut_small)[..., 0]).max() < 1e-9
+    assert np.abs(color.lightness_of_gray(gray) - _icc_lab(astronaut_small)[..., 0]).max() < 0.005
 
 
-def test_same_lightness_gray_is_scikit_images_lab_round_trip(rng):
-    # The reference: through scikit-image's whole-image Lab, as the definition reads; values out
-    # of [0, 1], 16-bit levels, both companding branches and a strided view included.
+def test_same_lightness_gray_is_the_lab_round_trip(rng):
+    # The reference: through the whole-image Lab, as the definition reads; values out of [0, 1],
+    # 16-bit levels, both companding branches and a strided view included.
     levels = rng.integers(0, 65536, (40, 50, 3)) / 65535.0
     darks = rng.uniform(0.0, 0.06, (40, 50, 3))  # around the linear branches' thresholds
     wild = rng.uniform(-0.3, 1.3, (40, 50, 3))
     for rgb in (levels, darks, wild, np.asfortranarray(levels)[::2, ::-3], np.dstack([levels, levels[..., :1]])):
-        expected = color.gray_from_lightness(skcolor.rgb2lab(rgb[..., :3])[..., 0])
+        expected = color.gray_from_lightness(color.rgb_to_lab(rgb[..., :3])[..., 0])
         assert np.abs(color.same_lightness_gray(rgb) - expected).max() < 1e-12
 
 
@@ -103,7 +131,9 @@ def test_chroma_gamut_mapping_keeps_lightness_and_hue(rng):
     # The largest chroma in the gamut: the result touches the cube's surface, 1e-6 more chroma leaves it.
     outside = np.any(np.abs(color.lab_to_rgb(lab, gamut="clip") - color.lab_to_rgb(lab)) > 0, axis=-1)
     linear = [
-        color._lab_to_linear(*lab[i, j, :1], *(lab[i, j, 1:] * s), color._WHITE, color._RGB_FROM_XYZ)
+        color._lab_to_linear(
+            *lab[i, j, :1], *(lab[i, j, 1:] * s), color._WHITE, color._RGB_FROM_XYZ, color._ICC_LUMINANCE_OF_XYZ
+        )
         for i, j in zip(*np.nonzero(outside))
         for s in [chroma_out[i, j] / np.hypot(*lab[i, j, 1:]) * (1 + 1e-6)]
     ]
@@ -222,3 +252,32 @@ def test_gray_by_bands_is_to_gray_of_the_pixels_read_and_calls_between_before_ea
     assert len(calls) == {"gray": 0, "equal": 3}.get(kind, 1 + 3)
     single = color.gray_by_bands(pixels, np.float32, colour=kind not in ("gray", "equal"))
     assert single.dtype == np.float32 and np.abs(single - gray).max() < 1e-6
+
+
+def test_the_studio_pickers_lab_is_varcolors(tmp_path):
+    """The colour picker (varcolor/ui/static/colour.js) converts as varcolor.color does: its swatch
+    shows the lightness the result will have (issue 71 moved L* to the ICC connection space)."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run the studio's JavaScript")
+    source = (Path(color.__file__).parent / "ui" / "static" / "colour.js").read_text()
+    rgbs = [[200, 30, 30], [10, 200, 40], [20, 40, 230], [128, 128, 128], [250, 240, 10], [3, 2, 1]]
+    labs = [[55.0, 60.0, -40.0], [30.0, -20.0, 50.0], [85.0, 5.0, 70.0]]
+    script = source.replace("export const Colour", "const Colour") + (
+        f"console.log(JSON.stringify([{rgbs}.map((c) => Colour.rgb8ToLab(c)), "
+        f"{labs}.map((l) => Colour.labToLinear(...l))]));"
+    )
+    (tmp_path / "colour.js").write_text(script)
+    found = json.loads(
+        subprocess.run([node, tmp_path / "colour.js"], capture_output=True, check=True, text=True).stdout
+    )
+    expected_lab = color.rgb_to_lab(np.array(rgbs, float)[None] / 255.0)[0]
+    assert np.abs(np.array(found[0]) - expected_lab).max() < 1e-9
+    for lab, linear in zip(labs, found[1], strict=True):
+        inside, *expected = color._lab_to_linear(*lab, color._WHITE, color._RGB_FROM_XYZ, color._ICC_LUMINANCE_OF_XYZ)
+        assert np.abs(np.array(linear) - expected).max() < 1e-8

@@ -76,7 +76,7 @@ def test_points_json_csv_and_radius(tmp_path):
         ('[{"y": 1, "x": -1, "a": 1, "b": 1}]', ".json", "outside"),
         ('[{"y": 1, "x": 1, "a": NaN, "b": 1}]', ".json", "finite"),
         ('[{"y": 1, "x": 1, "a": 1}]', ".json", "a, b or r, g, b"),
-        ('[{"y": 1, "x": 1, "a": 1, "b": -1e300}]', ".json", "within ±1000"),
+        ('[{"y": 1, "x": 1, "a": 1, "b": -1e300}]', ".json", "point 1: b=.* is beyond Lab's ±128"),
         ('[{"y": 1, "x": 1, "r": 300, "g": 0, "b": 0}]', ".json", "0..255"),
         ('{"y": 1}', ".json", "list of point objects"),
         ("{not json", ".json", "not valid JSON"),

@@ -6,6 +6,7 @@ install: the shared environment's site-packages is added by a ``.pth`` line, whi
 on ``sys.path`` without running the ``.pth`` files inside it (the editable install's finder is one).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -108,3 +109,5 @@ def test_the_wheel_carries_the_network_and_runs_outside_the_checkout(tmp_path):
     installed = run(env / "bin" / "varcolor", "krita", "install")
     assert installed.returncode == 0, installed.stderr
     assert (work / "home/.local/share/krita/pykrita/varcolor_krita/job.py").is_file()
+    program = json.loads((work / "home/.local/share/krita/pykrita/varcolor_krita/program.json").read_text())
+    assert program["command"][0].startswith(str(env)) and program["command"][1:] == ["-m", "varcolor.cli"]

@@ -121,3 +121,38 @@ def test_a_sterner_threshold_gives_fewer_cues(chelsea_pair):
 def test_a_reference_that_cannot_give_colour_is_refused(reference, words):
     with pytest.raises(InputError, match=words):
         Cues.from_reference(np.full((50, 50), 0.5), reference)
+
+
+def test_a_pair_the_patch_statistics_refuse_is_trusted_by_its_geometry():
+    # A stained tissue section (plain, pale background): 75 % crops turned 4° with another tone
+    # curve. Its patch statistics trust too little of it (the old gate refused it: no cue); the
+    # keypoints fit one affine transform, so the pair is the same scene and gets the true colours.
+    from varcolor.reference import signature, verified
+
+    photo = data.immunohistochemistry() / 255.0
+    width = int(photo.shape[1] * 0.75)
+    truth = photo[:, :width]
+    reference = np.clip(transform.rotate(photo[:, -width:], 4.0, mode="reflect"), 0, 1) ** 0.8
+    gray = same_lightness_gray(truth)
+    geometry = verified(signature(np.repeat(gray[..., None], 3, axis=2)), signature(reference))
+    assert geometry.trusted and geometry.inliers >= 50
+    # the fitted transform is the crop's: a turn of 4° (either sign: rows point down)
+    turn = np.degrees(np.arctan2(geometry.transform.params[1, 0], geometry.transform.params[0, 0]))
+    assert abs(abs(turn) - 4.0) < 1.0
+    cues = Cues.from_reference(gray, reference)
+    assert cues.count > 500
+    error = np.hypot(*(cues.ab[cues.mask] - rgb_to_lab(truth)[..., 1:][cues.mask]).T)
+    assert np.median(error) < 6.0
+    assert _gain(truth, cues) > 4.0
+
+
+def test_unrelated_signatures_do_not_verify():
+    from varcolor.reference import signature, verified
+
+    photos = [data.coffee() / 255.0, data.astronaut() / 255.0, data.chelsea() / 255.0, data.rocket() / 255.0]
+    signatures = [signature(photo) for photo in photos]
+    for i, ours in enumerate(signatures):
+        for j, theirs in enumerate(signatures):
+            if i != j:
+                geometry = verified(ours, theirs)
+                assert not geometry.trusted and geometry.inliers < 10

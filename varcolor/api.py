@@ -17,6 +17,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from .errors import SIZES, ConvergenceError, InputError, check_image_size, check
 from .gamut import GlobalHints
 from .kernels import threads_for
 from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-exported)
-from .methods.base import checked_solution
+from .methods.base import checked_report, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
 from .painting import HOLD_LIGHTNESS, Painter  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
@@ -51,6 +52,37 @@ __all__ = [
 ]
 
 
+class Report(TypedDict, total=False):
+    """What :attr:`Result.info` holds (every key optional: a method adds its own, such as
+    levin-multiscale's ``engine`` or bilaplacian-gtv's ``primal_residual``)."""
+
+    method: str
+    space: str
+    device: str
+    cues: int
+    #: The options that had an effect (:func:`varcolor.methods.base.options_in_effect`).
+    options: dict[str, Any]
+    #: The kernels' thread count the solve ran on.
+    threads: int
+    #: The linear solver that ran (None: no solve, as ``method="ideepcolor"``).
+    solver: str | None
+    iterations: int | None
+    #: The relative residual of the result on the method's own system (None: none was measured).
+    residual: float | None
+    seconds: float
+    paint_seconds: float
+    update: str
+    full_solve: str
+    bound: float
+    window: list[int]
+    prior: str
+    prior_weight: float
+    confidence: str
+    prior_mode: str
+    automatic: str
+    instances: list[dict[str, Any]]
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """A colorization.
@@ -63,10 +95,14 @@ class Result:
     ab : ndarray, ``H×W×2``
         The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
         the Lab chroma of ``rgb``.
-    info : dict
-        method, solver, iterations, residual, seconds; ``options``: every option the solve ran with
-        (:meth:`Options.keywords <varcolor.options.Options.keywords>`: tolerance, iteration limit,
-        the method's own parameters…; ``varcolor.methods.build_options(**info["options"])`` rebuilds them); after an
+    info : Report
+        method, solver, iterations, residual (None where nothing was solved or measured),
+        seconds, threads (the kernels' thread count used); ``options``: every option that had an
+        effect on the solve (:func:`~varcolor.methods.base.options_in_effect`: tolerance, iteration
+        limit, the method's own parameters…, not a prior's options without a prior, nor a linear
+        solver's for a method without one; ``prior_mode`` the mode that ran;
+        ``varcolor.methods.build_options(**info["options"])`` rebuilds options that colorize the
+        same); a prior's keys (prior, prior_weight…) only where it acted; after an
         edit, ``update`` and ``full_solve`` (:meth:`Colorizer.update`); with ``instances``,
         what was found (``info["instances"]``: label, score, box, mask area, crop window, seconds per
         instance; :func:`varcolor.instances.fuse`).
@@ -74,7 +110,7 @@ class Result:
 
     rgb: np.ndarray
     ab: np.ndarray
-    info: dict = field(default_factory=dict)
+    info: Report = field(default_factory=lambda: Report())
 
 
 def _check_gray(gray: np.ndarray) -> np.ndarray:
@@ -328,6 +364,8 @@ class Colorizer:
         if not self._undo:
             raise InputError("nothing to undo: no earlier cue set (undo goes back over solve and update calls)")
         result = self._solve(self._undo.pop(), None, True)
+        # An undo solved afresh says so and why, as an update does (bilaplacian-gtv's said nothing).
+        result = _solved_afresh(result, self._no_reuse_why())
         self._ahead()
         return result
 
@@ -337,16 +375,24 @@ class Colorizer:
         why = None
         if reuse and x0 is None and self.prior is None and self.updates is not None and self._chroma is not None:
             if cues.count:
-                with threads_for(self.gray.size, self.options.threads):
+                with threads_for(self.gray.size, self.options.threads) as threads:
                     found, why = self.updates.edit(cues, self._chroma)
                 if found is not None:
                     chroma, report, where = found
                     self.cues = cues
-                    return self._finish(chroma, {**self._info(cues), **report}, start, where)
+                    return self._finish(chroma, {**self._info(cues), **report, "threads": threads}, start, where)
             else:
                 why = "no cues"
         self.engine.begin(reuse and x0 is None)
         return _solved_afresh(self._run(cues, x0), why)
+
+    def _no_reuse_why(self) -> str:
+        """Why a new cue set is solved afresh though an earlier solve exists."""
+        if self.prior is not None:
+            return "the neural prior is on: an update re-solves the whole image"
+        if self.updates is None:
+            return f"method {self.method!r} makes no local updates"
+        return "no factors of an earlier direct solve to correct"
 
     def _check_cues(self, cues: Cues) -> None:
         if not isinstance(cues, Cues):
@@ -406,17 +452,15 @@ class Colorizer:
             why = "no earlier solve to update"
         elif not local:
             why = "local=False"
-        elif self.prior is not None:
-            why = "the neural prior is on: an update re-solves the whole image"
-        elif self.updates is None:
-            why = f"method {self.method!r} makes no local updates"
+        elif self.prior is not None or self.updates is None:
+            why = self._no_reuse_why()
         else:
-            with threads_for(self.gray.size, self.options.threads):
+            with threads_for(self.gray.size, self.options.threads) as threads:
                 found, why = self.updates.update(cues, more_cues, self._chroma)
             if found is not None:
                 chroma, report, where = found
                 self.cues = cues
-                return self._finish(chroma, {**self._info(cues), **report}, start, where)
+                return self._finish(chroma, {**self._info(cues), **report, "threads": threads}, start, where)
         self.engine.changed()
         return _solved_afresh(self._run(cues, self._chroma), why)
 
@@ -439,16 +483,20 @@ class Colorizer:
                 raise InputError("refine carries on from the last solve: call solve first")
             return self._run(self.cues, self._chroma)
 
-    def _info(self, cues: Cues) -> dict:
+    def _info(self, cues: Cues) -> Report:
         return {
             "method": self.options.method,
             "space": self.options.space,
             "device": self.options.device,
             "cues": cues.count,
-            # Every option the solve ran with (tolerance, limits, the method's own parameters):
-            # varcolor.methods.build_options(**info["options"]) gives them back.
-            "options": self.options.keywords(),
+            # Every option that had an effect (tolerance, limits, the method's own parameters):
+            # varcolor.methods.build_options(**info["options"]) gives options that colorize the same.
+            "options": self._in_effect,
         }
+
+    @property
+    def _in_effect(self) -> dict[str, Any]:
+        return options_in_effect(type(self.engine), self.options, self.engine.solver_name)
 
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
         start = time.perf_counter()
@@ -465,33 +513,40 @@ class Colorizer:
         if cues.count == 0 and guess is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.gray.shape + (2,))
-            info.update(solver="none", iterations=0, residual=0.0)
+            info.update(solver=None, iterations=None, residual=None)  # nothing was solved
         else:
             targets = self.painter.targets(cues)
             bounded = guess is None and self.engine.within_cues
             colour = _one_colour(targets, cues.mask) if bounded else None
-            if colour is not None:
-                # The exact answer: no solve, and the method's state of earlier solves forgotten.
-                chroma = np.empty(self.gray.shape + (2,))
-                chroma[...] = colour
-                self.engine.reset()
-                report = {"solver": "none (one colour: the answer everywhere)", "iterations": 0, "residual": 0.0}
-            else:
-                with threads_for(self.gray.size, self.options.threads):
+            with threads_for(self.gray.size, self.options.threads) as threads:
+                if colour is not None:
+                    # The exact answer: no solve, and the method's state of earlier solves forgotten.
+                    chroma = np.empty(self.gray.shape + (2,))
+                    chroma[...] = colour
+                    self.engine.reset()
+                    report = {"solver": "none (one colour: the answer everywhere)", "iterations": 0, "residual": 0.0}
+                else:
                     solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
+            if colour is None:
                 chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
                 if bounded:
                     _check_within(chroma, targets, cues.mask)
-            info.update(report)
+            # The method's report, checked: solver, iterations and residual of the right types,
+            # and none of the library's own keys (a plug-in cannot rewrite method, cues…).
+            info.update(checked_report(self.engine, report))
+            info["threads"] = threads
             # A method that reports what it changed (windows) has the last chroma elsewhere.
             where = info.pop("changed", None) if self._last is not None else None
             if self.updates is not None and guess is None:
                 self.updates.rebase(chroma, cues.mask, targets)
         if guess is not None:
-            info.update(said)
+            # What the prior says of itself, less the options that had no effect (the ideepcolor
+            # method's result is the guess: its weight and confidence change nothing).
+            effect = info["options"]
+            info.update({key: value for key, value in said.items() if key not in OPTION_NAMES or key in effect})
         return self._finish(chroma, info, start, where)
 
-    def _finish(self, chroma: np.ndarray, info: dict, start: float, where=None) -> Result:
+    def _finish(self, chroma: np.ndarray, info: Report, start: float, where=None) -> Result:
         """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays, or a
         list of pairs of slices), only those pixels of the last one changed. A chroma that cannot
         be right (NaN, infinite) is an error, never a black result."""
@@ -626,6 +681,10 @@ def _check_within(chroma: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> 
         f"(as far as {float(np.max(np.maximum(low - least, most - high))):.3g}); the system is numerically "
         "singular, as along a long thin image: cues nearer each other help"
     )
+
+
+#: The shared options' names (a prior's report names some of them).
+OPTION_NAMES = frozenset(Options.names())
 
 
 def _solved_afresh(result: Result, why: str | None) -> Result:

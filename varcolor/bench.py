@@ -2,9 +2,13 @@
 
 For a colour image, every method and every hint count, hints are drawn as in Zhang et al. 2017
 (:func:`varcolor.cues.sample_ideepcolor`: 6×6 patches of the mean true chroma, corners ~
-N(centre, side/4)), the image is colorized from its same-lightness gray, and PSNR, SSIM, VIF and
-CIEDE2000 are measured against the original. The published protocol resizes to 256×256 (aspect
-not kept); ``"full"`` keeps the image's size.
+N(centre, side/4)) from a stream seeded by the protocol's seed, the photo's content (its gray's
+8-bit levels, :func:`content_seed`) and the hint count, never by the photo's place in its folder;
+the image is colorized from its same-lightness gray, and PSNR, SSIM, VIF, CIEDE2000 and the
+result's colourfulness (Hasler & Süsstrunk 2003) are measured, the 8-bit result against the
+unquantised reference. The published protocol resizes to 256×256 (aspect not kept, bilinear
+with anti-aliasing: :data:`RESIZE`); ``"full"`` keeps the image's size. Means come with their
+standard errors over the photos (:func:`summarize`).
 
 The inputs and the scoring are those of a method run elsewhere on exported files
 (:mod:`varcolor.bench_export`, :mod:`varcolor.bench_results`), by construction: the gray is the
@@ -65,9 +69,17 @@ __all__ = [
 
 #: The published sweep's hint counts (its last, 501, shown as 500).
 HINTS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500)
-SCORES = ("psnr", "ssim", "vif", "ciede2000")
-#: The protocol's seed; image ``i`` with ``n`` hints draws from ``[seed, i, n]``.
+SCORES = ("psnr", "ssim", "vif", "ciede2000", "colorfulness")
+#: The protocol's seed; a photo with ``n`` hints draws from ``[seed, content_seed(photo), n]``.
 SEED = 2017
+#: How :func:`reference` resizes a photo to the protocol's square (what a reader needs to make the
+#: same inputs): scikit-image's ``resize``, bilinear, Gaussian anti-aliasing, clipped to [0, 1].
+RESIZE = "skimage.transform.resize(order=1, anti_aliasing=True), clipped to [0, 1]"
+#: What is compared with what (for the manifest and the tables).
+SCORED = (
+    "the result as 8-bit sRGB (as saved) against the reference unquantised (float, after the resize); "
+    "colourfulness is the result's alone"
+)
 #: The side of a hint's square patch.
 PATCH = 6
 #: Bytes per pixel of a photo read and resized for scoring: its float64 samples, the decoder's, the
@@ -234,19 +246,45 @@ def protocol_gray(rgb: np.ndarray) -> np.ndarray:
     return to_levels(same_lightness_gray(rgb), np.empty(rgb.shape[:2], np.uint8)) / 255.0
 
 
-def hint_points(rgb: np.ndarray, n: int, index: int = 0, seed: int = SEED) -> list[dict]:
-    """The protocol's ``n`` hints on image ``index`` as point records (``y, x, a, b``: one a cue
-    pixel, in raster order), the form a points file holds and
-    :meth:`~varcolor.cues.Cues.from_points` reads: the 6×6 patches of
-    :func:`~varcolor.cues.sample_ideepcolor` drawn from ``[seed, index, n]``, overlaps resolved
-    (later patches win).
+def content_seed(rgb: np.ndarray) -> int:
+    """A photo's part of its hints' seed: the first 8 bytes of the BLAKE2b hash of its protocol
+    gray's 8-bit levels (:func:`protocol_gray`) and their shape, as a whole number. The same photo
+    draws the same hints alone or among others, in any order.
 
     Parameters
     ----------
     rgb : ndarray, ``H×W×3``
         The reference (:func:`reference`), in [0, 1].
-    n, index, seed : int
-        The hint count, the image's place in its set, the protocol's seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> photo = np.random.default_rng(0).random((8, 8, 3))
+    >>> content_seed(photo) == content_seed(photo.copy()) != content_seed(photo[::-1])
+    True
+    """
+    import hashlib
+
+    levels = np.round(protocol_gray(rgb) * 255).astype(np.uint8)
+    digest = hashlib.blake2b(np.ascontiguousarray(levels).tobytes(), digest_size=8, person=b"varcolor-hints")
+    digest.update(repr(levels.shape).encode())
+    return int.from_bytes(digest.digest(), "little")
+
+
+def hint_points(rgb: np.ndarray, n: int, seed: int = SEED) -> list[dict]:
+    """The protocol's ``n`` hints on a photo as point records (``y, x, a, b``: one a cue
+    pixel, in raster order), the form a points file holds and
+    :meth:`~varcolor.cues.Cues.from_points` reads: the 6×6 patches of
+    :func:`~varcolor.cues.sample_ideepcolor` drawn from ``[seed, content_seed(rgb), n]``
+    (NumPy's ``default_rng``: its stream is NumPy's, a manifest names the version), overlaps
+    resolved (later patches win).
+
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        The reference (:func:`reference`), in [0, 1].
+    n, seed : int
+        The hint count and the protocol's seed.
 
     Examples
     --------
@@ -257,7 +295,7 @@ def hint_points(rgb: np.ndarray, n: int, index: int = 0, seed: int = SEED) -> li
     """
     from .cues import sample_ideepcolor
 
-    cues = sample_ideepcolor(rgb, n=n, patch=PATCH, rng=[seed, index, n])
+    cues = sample_ideepcolor(rgb, n=n, patch=PATCH, rng=[seed, content_seed(rgb), n])
     ys, xs = np.nonzero(cues.mask)
     # float() of a float64 is printed by JSON as the shortest text that reads back to it: exact.
     return [
@@ -267,7 +305,8 @@ def hint_points(rgb: np.ndarray, n: int, index: int = 0, seed: int = SEED) -> li
 
 def score(result: np.ndarray, rgb: np.ndarray) -> dict[str, float]:
     """The protocol's scores of one result: PSNR, SSIM, VIF and CIEDE2000 of the result as an 8-bit
-    image (as saved to a file, here or by a method run elsewhere) against the reference.
+    image (as saved to a file, here or by a method run elsewhere) against the reference
+    (unquantised), and the 8-bit result's colourfulness (:func:`varcolor.metrics.colorfulness`).
 
     Parameters
     ----------
@@ -286,6 +325,7 @@ def score(result: np.ndarray, rgb: np.ndarray) -> dict[str, float]:
         "ssim": metrics.ssim(result, rgb),
         "vif": _vif(result, rgb),
         "ciede2000": metrics.ciede2000(result, rgb),
+        "colorfulness": metrics.colorfulness(result),
     }
 
 
@@ -297,6 +337,7 @@ def evaluate(
     index: int = 0,
     seed: int = SEED,
     global_hints=None,
+    fid=None,
     **options,
 ) -> list[dict]:
     """Score every method at every hint count on one colour image.
@@ -309,28 +350,36 @@ def evaluate(
         Method names (see the module) and hint counts.
     resolution : str
         A side length (``"256"``: the published protocol) or ``"full"``.
-    index, seed : int
-        The image's place in its set and the protocol's seed: hints are drawn from ``[seed, index, n]``.
+    index : int
+        The image's place in its set (kept for the callers' order; the hints do not depend on it).
+    seed : int
+        The protocol's seed: hints are drawn from ``[seed, content_seed(photo), n]`` (:func:`hint_points`).
     global_hints : GlobalHints, optional
         Given to every method (for a network with a global-hints branch).
+    fid : optional
+        The FID feature network (:func:`varcolor.bench_fid.load`): each row then holds the 8-bit
+        result's features (``_features``) and the reference's (``_reference_features``), which
+        :func:`summarize` turns into each cell's ``fid``.
     **options
         ``weights``, ``prior_weight``, ``prior_mode``, ``sharpness``, ``lam`` (:func:`method_options`).
 
     Returns
     -------
     list of dict
-        One row per (hints, method): resolution, method, hints, psnr, ssim, vif, ciede2000 and
-        seconds (the colorization's; VIF is NaN at resolutions under 41).
+        One row per (hints, method): resolution, method, hints, psnr, ssim, vif, ciede2000,
+        colorfulness and seconds (the colorization's; VIF is NaN at resolutions under 41).
     """
     # Here, not at import: the command line reads HINTS and SEED for its help and must start fast.
     from .api import colorize
     from .cues import Cues
+    from .io import to_levels
 
     rgb = reference(rgb, resolution)
     gray = protocol_gray(rgb)
     rows = []
+    features = {} if fid is None else {"_reference_features": fid.features([rgb])[0].tolist()}
     for n in hints:
-        cues = Cues.from_points(hint_points(rgb, n, index, seed), gray.shape)
+        cues = Cues.from_points(hint_points(rgb, n, seed), gray.shape)
         for method in methods:
             start = time.perf_counter()
             with warnings.catch_warnings():
@@ -340,6 +389,9 @@ def evaluate(
             rows.append(
                 {"resolution": resolution, "method": method, "hints": n, **score(result.rgb, rgb), "seconds": seconds}
             )
+            if fid is not None:  # the result as scored: 8-bit
+                saved = to_levels(np.asarray(result.rgb)[..., :3], np.empty(rgb.shape, np.uint8))
+                rows[-1].update(_features=fid.features([saved])[0].tolist(), **features)
     return rows
 
 
@@ -353,7 +405,18 @@ def _vif(result: np.ndarray, rgb: np.ndarray) -> float:
 
 
 def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[str], hints: Sequence[int]) -> dict:
-    """Means over images, keyed ``"resolution/method/hints"``: the scores, seconds and the image count."""
+    """Means over images, keyed ``"resolution/method/hints"``: the scores and seconds, each with
+    its standard error over the images (``psnr_se``…: the sample standard deviation over √n; NaN
+    for one image), and the image count.
+
+    Examples
+    --------
+    >>> rows = [{"resolution": "256", "method": "levin", "hints": 5, "psnr": p, "ssim": 0.9, "vif": 0.5,
+    ...          "ciede2000": 3.0, "colorfulness": 20.0, "seconds": 0.1} for p in (30.0, 32.0)]
+    >>> cell = summarize(rows, ["256"], ["levin"], [5])["256/levin/5"]
+    >>> cell["psnr"], cell["psnr_se"], cell["images"]
+    (31.0, 1.0, 2)
+    """
     table = {}
     for resolution in resolutions:
         for method in methods:
@@ -361,9 +424,76 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
                 chosen = [r for r in rows if (r["resolution"], r["method"], r["hints"]) == (resolution, method, n)]
                 if chosen:
                     key = f"{resolution}/{method}/{n}"
-                    table[key] = {m: float(np.mean([r[m] for r in chosen])) for m in (*SCORES, "seconds")}
+                    table[key] = {}
+                    for m in (*SCORES, "seconds"):
+                        values = np.array([r[m] for r in chosen], float)
+                        table[key][m] = float(np.mean(values))
+                        table[key][f"{m}_se"] = standard_error(values)
+                    if all("_features" in r for r in chosen):
+                        table[key]["fid"] = fid_of(chosen)
                     table[key]["images"] = len(chosen)
     return table
+
+
+def fid_of(rows: list[dict]) -> float:
+    """The FID (:func:`varcolor.bench_fid.frechet_distance`) of the rows' results to their
+    references, from the features :func:`evaluate` put in them; NaN for fewer than two photos.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One cell's rows (a method, a hint count), one per photo.
+    """
+    from .bench_fid import frechet_distance, statistics
+
+    if len(rows) < 2:
+        return float("nan")
+    results = statistics(np.array([r["_features"] for r in rows]))
+    references = statistics(np.array([r["_reference_features"] for r in rows]))
+    return frechet_distance(*results, *references)
+
+
+def standard_error(values: np.ndarray) -> float:
+    """The standard error of the mean of ``values``: their sample standard deviation (``ddof=1``)
+    over the square root of their count; NaN for fewer than two.
+
+    Parameters
+    ----------
+    values : ndarray
+        One score per photo.
+
+    Examples
+    --------
+    >>> standard_error(np.array([1.0, 2.0, 3.0, 4.0]))
+    0.6454972243679028
+    """
+    values = np.asarray(values, float)
+    if values.size < 2:
+        return float("nan")
+    return float(np.std(values, ddof=1) / np.sqrt(values.size))
+
+
+#: How a score is written in the Markdown table.
+FORMATS = {
+    "psnr": "{:.2f}",
+    "ssim": "{:.4f}",
+    "vif": "{:.4f}",
+    "ciede2000": "{:.2f}",
+    "colorfulness": "{:.1f}",
+    "fid": "{:.2f}",
+}
+
+
+def _cell(cell: dict | None, score: str, fmt: str) -> str:
+    """A table cell: the mean, and ± its standard error where the summary has a finite one."""
+    if cell is None or cell.get(score) is None:
+        return ""
+    value, error = cell[score], cell.get(f"{score}_se")
+    if np.isnan(value):
+        return "n/a"
+    if error is None or not np.isfinite(error):
+        return fmt.format(value)
+    return f"{fmt.format(value)} ± {fmt.format(error)}"
 
 
 def same_solves(methods: Sequence[str], resolution: str, **options) -> dict[str, str]:
@@ -410,12 +540,14 @@ def markdown(
     same: dict[str, str] | None = None,
 ) -> str:
     """The summary as a Markdown table (a row per resolution, method and score; a column per hint
-    count), with ``anchors`` (hints → PSNR at 256², the published SIGGRAPH17 curve) as a last row;
+    count; each cell the mean ± its standard error over the photos, where the summary has one),
+    with ``anchors`` (hints → PSNR at 256², the published SIGGRAPH17 curve) as a last row;
     a method of ``same`` (:func:`same_solves`) is marked as the other method's solve."""
     same = same or {}
     out = [
-        f"Mean over {label}, ideepcolor hint protocol (6×6 patches of mean true ab); "
-        "PSNR in dB on 8-bit RGB, ΔE = CIEDE2000.",
+        f"Mean ± standard error over {label}, ideepcolor hint protocol (6×6 patches of mean true ab, "
+        "seeded by each photo's content); PSNR in dB, SSIM, VIF and ΔE = CIEDE2000 of the 8-bit result "
+        "against the unquantised reference; CF = the result's colourfulness (Hasler & Süsstrunk 2003).",
         "",
     ]
     out += [
@@ -424,12 +556,10 @@ def markdown(
     ]
     for resolution in resolutions:
         for method in methods:
-            for score, fmt in (("psnr", "{:.2f}"), ("ssim", "{:.4f}"), ("vif", "{:.4f}"), ("ciede2000", "{:.2f}")):
-                values = [
-                    summary[f"{resolution}/{method}/{n}"][score] if f"{resolution}/{method}/{n}" in summary else None
-                    for n in hints
-                ]
-                cells = ["" if v is None else "n/a" if np.isnan(v) else fmt.format(v) for v in values]
+            for score, fmt in FORMATS.items():
+                if score not in SCORES and not any(score in cell for cell in summary.values()):
+                    continue  # (fid: only where a weights file was given)
+                cells = [_cell(summary.get(f"{resolution}/{method}/{n}"), score, fmt) for n in hints]
                 shown = f"{method} (= {same[method]}: the same solve at this size)" if method in same else method
                 out.append(f"| {resolution} | {shown} | {score} | " + " | ".join(cells) + " |")
     if anchors:

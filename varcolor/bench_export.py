@@ -96,13 +96,21 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def protocol(seed: int, resolution: str, hints: Sequence[int]) -> dict:
-    """What makes the inputs: the protocol, its patch, seed and resolution, and the hint counts."""
+    """What makes the inputs and the scores, as a reader reproducing a row needs them: the
+    protocol, its patch, seed and resolution, the hint counts, how the hints are seeded (by the
+    photo's content, :func:`varcolor.bench.content_seed`), NumPy's version (its random streams
+    change across versions), the resize filter (:data:`varcolor.bench.RESIZE`) and what the scores
+    compare (:data:`varcolor.bench.SCORED`)."""
     return {
         "protocol": "ideepcolor",
         "patch": bench.PATCH,
         "seed": seed,
         "resolution": resolution,
         "hints": list(hints),
+        "hint_seed": "[seed, content_seed(photo), n]: BLAKE2b of the photo's 8-bit protocol gray; numpy default_rng",
+        "numpy": np.__version__,
+        "resize": bench.RESIZE,
+        "scored": bench.SCORED,
     }
 
 
@@ -176,15 +184,17 @@ def export_photo(folder: str | os.PathLike, rgb: np.ndarray, key: str, hints: Se
         The photo's key (:func:`photo_key`).
     hints : sequence of int
         The hint counts.
-    index, seed : int
-        The photo's place in its set and the protocol's seed (:func:`varcolor.bench.hint_points`).
+    index : int
+        The photo's place in its set (the manifest's order; the hints do not depend on it).
+    seed : int
+        The protocol's seed (:func:`varcolor.bench.hint_points`).
     """
     folder = Path(folder)
     height, width = rgb.shape[:2]
     gray = encode_image(bench.protocol_gray(rgb))
     files, listed = [], {}
     for n in hints:
-        points = {"width": width, "height": height, "points": bench.hint_points(rgb, n, index, seed)}
+        points = {"width": width, "height": height, "points": bench.hint_points(rgb, n, seed)}
         text = json.dumps(points, separators=(",", ":")).encode()
         files += [(folder / gray_name(key, n), gray), (folder / points_name(key, n), text)]
         listed[str(n)] = {"gray": gray_name(key, n), "points": points_name(key, n)}

@@ -17,7 +17,7 @@ from pathlib import Path
 from .errors import InputError
 from .io import atomic_path
 
-__all__ = ["SUFFIXES", "AXIS", "check", "read_curve", "lines", "plot"]
+__all__ = ["SUFFIXES", "AXIS", "check", "read_curve", "lines", "plot", "identical"]
 
 #: The formats a plot is written in.
 SUFFIXES = (".png", ".svg")
@@ -27,6 +27,7 @@ AXIS = {
     "ssim": "mean SSIM",
     "vif": "mean VIF",
     "ciede2000": "mean ΔE2000 (lower is better)",
+    "colorfulness": "mean colourfulness (Hasler & Süsstrunk 2003)",
 }
 #: A curve file is read up to this size.
 MAX_CURVE_BYTES = 1 << 20
@@ -126,7 +127,10 @@ def plot(
 ) -> None:
     """Draw ``metric`` against the number of hints and write it atomically (PNG or SVG by suffix).
 
-    The hint axis is logarithmic past 1 and linear below, so that 0 hints has its place.
+    The hint axis is logarithmic past 1 and linear below, so that 0 hints has its place. A line
+    whose values are those of a line drawn before it, every one (``levin-multiscale`` and
+    ``levin`` at 256²: one solve), would be hidden under it: its legend entry says so
+    (:func:`identical`), and it is drawn dashed over the other.
 
     Parameters
     ----------
@@ -147,10 +151,13 @@ def plot(
     figure = Figure(figsize=(7, 4.5), layout="constrained")
     ax = figure.subplots()
     ticks: set[int] = set()
+    hidden = identical(lines)
     for label, values in lines.items():
         xs = sorted(n for n, v in values.items() if math.isfinite(v))
+        shown = f"{label} (identical to {hidden[label]}: drawn over it)" if label in hidden else label
+        style = {"linestyle": "--", "marker": "x"} if label in hidden else {"marker": "o"}
         # gid: the line's id in an SVG (``curve-`` and its label), so a reader finds each method's line.
-        ax.plot(xs, [values[n] for n in xs], marker="o", label=label, gid="curve-" + re.sub(r"[^\w.-]", "_", label))
+        ax.plot(xs, [values[n] for n in xs], label=shown, gid="curve-" + re.sub(r"[^\w.-]", "_", label), **style)
         ticks.update(xs)
     if published is not None:
         label, values = published
@@ -167,6 +174,33 @@ def plot(
     ax.legend(fontsize="small")
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format=Path(path).suffix.lower()[1:], dpi=120)
+
+
+def identical(lines: Mapping[str, Mapping[int, float]]) -> dict[str, str]:
+    """The lines whose values (at least one) are exactly those of a line before them, each with
+    the first such line's label: on a plot one hides the other.
+
+    Parameters
+    ----------
+    lines : mapping
+        ``label → {hints: value}``, in the plot's order.
+
+    Examples
+    --------
+    >>> identical({"levin": {0: 22.5, 5: 27.0}, "levin-multiscale": {0: 22.5, 5: 27.0}, "gtv": {0: 22.5, 5: 26.0}})
+    {'levin-multiscale': 'levin'}
+    """
+    seen: dict[tuple, str] = {}
+    same = {}
+    for label, values in lines.items():
+        key = tuple(sorted(values.items()))
+        if not key:
+            continue
+        if key in seen:
+            same[label] = seen[key]
+        else:
+            seen[key] = label
+    return same
 
 
 def _spread(ticks: Sequence[int]) -> list[int]:

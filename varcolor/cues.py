@@ -68,9 +68,16 @@ PAINT_REACH = 6
 #: such rims were read in their own pale colour and fenced each stroke in (27.9 ab RMS off the
 #: hard-edged strokes' result on a test photo, 0.6 at 7).
 RAMP = 7
-#: A pixel at least this share of the way from the photo to its paint is paint, read as it is (so a
-#: hard-edged stroke, every pixel its paint, gives exactly the cues of the ``exact`` rule).
-OPAQUE = 0.9
+#: A pixel at least this share of the way from the photo to its paint (in RGB's colour plane) is
+#: paint, read as it is (so a hard-edged stroke, every pixel its paint, gives exactly the cues of
+#: the ``exact`` rule). 0.96, not 0.9: rims of 90-96 % paint kept in their own colour cost 10 % of
+#: a saturated paint's chroma all along each stroke (hand scribbles redrawn antialiased: 1.46 ab
+#: near the strokes off their hard-edged twins' result, 0.00 at 0.96); the same share was read in
+#: Lab, where blends are not linear.
+OPAQUE = 0.96
+#: A pixel this near its paint (share of paint, on the line to it) is that paint as laid, no blend
+#: of two others.
+ITSELF = 0.9
 #: A blended pixel with at least this much paint is a cue in the paint's colour; one with less is no
 #: cue: the stroke a rasterizer draws with hard edges from the same outline.
 HALF_PAINT = 0.5
@@ -220,16 +227,18 @@ class Cues:
 
         Paint programs blend a brush's edge into the photo (antialiasing, soft brushes, an RGBA
         layer's partial alpha). With ``edges="unmix"`` (the default) a stroke pixel blended into the
-        gray photo keeps the hue of the most colourful stroke pixel within :data:`PAINT_REACH`
-        pixels (its paint) and a share α of its chroma (Lab ``ab ≈ α·ab_paint``, α by least
-        squares): with ``α ≥`` :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is
-        no cue (the hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and
-        every pixel that is no such blend, keep their own colour, so hard-edged strokes give the same
-        cues as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
+        gray photo keeps the hue of its paint within :data:`PAINT_REACH` pixels and a share α of it
+        (in RGB's colour plane ``m − mean(m) = α·(p − mean(p))``, α by least squares): with ``α ≥``
+        :data:`HALF_PAINT` it is a cue in the paint's colour, with less it is no cue (the
+        hard-edged stroke of the same outline); pixels at least :data:`OPAQUE` paint, and every
+        pixel that is no such blend, keep their own colour, so hard-edged strokes give the same cues
+        as ``edges="exact"`` (every stroke pixel a cue in its own colour, Levin's rule). Read in
         their own colour, blended pixels fence each stroke in near-gray cues and the stroke's shape
-        shows in the result. A stroke whose colourful pixels spread over more than
-        :data:`PAINT_HUE_SPREAD` degrees of hue (marks copied from a colour original, strokes of two
-        colours touching) is no paint of one colour: its pixels keep their own colour. The cues'
+        shows in the result. A paint is laid paint: a patch of one colour that hides the photo
+        changing under it (:func:`_laid_paint`). Where strokes of two colours cross or touch, a rim
+        pixel is a blend of both paints: a cue in the paint it holds at least half of, else none.
+        Marks copied from a colour original keep the photo's lightness and no colour over a few
+        pixels: nothing in them is laid paint, and their pixels keep their own colour. The cues'
         ``note`` says how many pixels were read as partial paint.
         The opacity of translucent paint is not recovered: it is read as the colour it shows.
 
@@ -271,8 +280,8 @@ class Cues:
         >>> Cues.from_marked(gray, marked).mask.sum()
         np.int64(1)
         """
-        gray = real_array(gray, "gray")
-        marked = real_array(marked, "marked")
+        gray = _entry_image(gray, "gray")
+        marked = _entry_image(marked, "marked")
         _check_edges(edges)
         if marked.ndim != 3 or marked.shape[2] not in (3, 4):
             raise InputError(f"the marked image must be colour (H×W×3), got shape {marked.shape}")
@@ -401,7 +410,7 @@ class Cues:
         edges : {"unmix", "exact"}
             How blended pixels at the strokes' edges are read (:meth:`from_marked`).
         """
-        strokes = real_array(strokes, "strokes")
+        strokes = _entry_image(strokes, "strokes")
         _check_edges(edges)
         if strokes.ndim != 3 or strokes.shape[2] not in (3, 4):
             raise InputError(f"a stroke mask must be a colour image (H×W×3 or H×W×4), got shape {strokes.shape}")
@@ -432,8 +441,10 @@ class Cues:
     def from_points(cls, source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Cues:
         """Cues from a points file (JSON or CSV) or a list of point records.
 
-        Each point has ``y, x`` (pixel row and column) and either ``a, b`` (Lab chroma) or
-        ``r, g, b`` (8-bit sRGB, 0–255), and optionally ``radius`` (a disk of that radius in pixels;
+        Each point has ``y, x`` (pixel row and column; a fractional one is rounded to the nearest
+        pixel) and either ``a, b`` (Lab chroma, each within ±:data:`POINT_AB_LIMIT`: sRGB's gamut
+        ends inside it) or ``r, g, b`` (8-bit sRGB, 0–255: r, g, b all within 0–1 with a fraction
+        among them is refused as the 0–1 scale), and optionally ``radius`` (a disk of that radius in pixels;
         default 0, one pixel). JSON is a list of objects (or ``{"points": [...]}``); CSV has a
         header row naming the columns. Disks are drawn with hard edges: no pixel is half a cue.
 
@@ -461,6 +472,7 @@ class Cues:
             records, drawn = _read_points_file(Path(source))
         else:
             records = list(source)
+        _check_point_scales(records, name)
         if drawn is None or drawn == shape:
             return _points_to_cues(records, shape, name)
         if not same_aspect(drawn, shape):
@@ -694,16 +706,23 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
     (0.48 GB at 40 MP in float32).
 
     A blend of paint into a gray photo, or into black, keeps the paint's hue and holds a share of
-    its chroma: in Lab, ``ab ≈ α·ab_paint``. Each stroke pixel's paint is the stroke pixel within
-    :data:`PAINT_REACH` pixels furthest from the photo (RGB). A blend is a pixel within
+    its chroma: in RGB's colour plane (each pixel less its channels' mean), where sRGB blends are
+    linear, ``m − mean(m) = α·(p − mean(p))``. A blend's paint is laid paint
+    (:func:`_laid_paint`: one colour over a changing photo), within :data:`PAINT_REACH` pixels:
+    the stroke pixel furthest from the photo (RGB), or the nearest laid pixel; where neither
+    explains a pixel (strokes of two colours cross: the furthest may be the other stroke's), the
+    laid pixels near it and the most colourful in each of :data:`HUES` directions
+    (:func:`_paint_of`); of the paints it is a blend of, the one of most colour. A blend is a pixel within
     :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
-    further), connected to its paint, whose chroma lies on that line (:data:`_BLEND_SLACK`)
-    at more than 0 and less than :data:`OPAQUE` of the paint's (least squares). Found in Lab, not
-    RGB: a stroke painted in a "colour" blend mode (one chroma at the photo's lightness) is no
-    blend. Its share of paint α, which decides between paint and no cue, is measured in RGB's
-    colour plane, where sRGB blends are linear: ``m − mean(m) = α·(p − mean(p))`` (least squares);
-    a blend's lightness lies on the line from the photo's to the paint's (:data:`_RGB_SLACK`). Row
-    bands with a margin of the reach keep a big scan's temporaries small."""
+    further), connected to its paint, on the line to it in the colour plane
+    (:data:`_PLANE_SLACK`) and in Lab (:data:`_BLEND_SLACK`: a stroke painted in a "colour" blend
+    mode is no blend), at more than 0 and less than :data:`OPAQUE` of the paint, its lightness
+    between the photo's and the paint's (:data:`_RGB_SLACK`). Where strokes of two colours cross,
+    a rim pixel is a blend of both paints (over the photo): read as the paint it holds most of, if
+    that is at least :data:`HALF_PAINT` (of what the paint over it left), else no cue, as the
+    hard-edged strokes of the same outlines are. Texture copied from a colour original has no
+    laid paint: its pixels are read as they are. Row bands with a margin of the reach keep a big
+    scan's temporaries small."""
     from scipy import ndimage  # the image stack loads where used: `varcolor --help` needs none of it
 
     keep = mask.copy()
@@ -717,13 +736,14 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
         strokes = mask[top:bottom]
         flat = rgb[top:bottom].reshape(-1, rgb.shape[2])
+        if under is None:
+            photo = np.zeros(strokes.shape, np.float32)
+        else:
+            photo = under[top:bottom].astype(np.float32)
+            photo = photo.mean(axis=2) if photo.ndim == 3 else photo
         at = np.flatnonzero(strokes)
         m = flat[at, :3].astype(np.float64)
-        if under is None:
-            g = np.zeros_like(m)
-        else:
-            g = under[top:bottom].reshape(strokes.size, -1)[at, :3].astype(np.float64)
-            g = np.repeat(g, 3, axis=1) if g.shape[1] == 1 else g
+        g = np.repeat(photo.ravel()[at, None].astype(np.float64), 3, axis=1)
         distance = np.zeros(strokes.size)
         distance[at] = np.sqrt(np.einsum("nc,nc->n", m - g, m - g))
         # The paint: the stroke pixel furthest from the photo (RGB distance, which grows with the
@@ -740,85 +760,378 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         ramp = (ndimage.maximum_filter(plateau, size=RAMP, mode="nearest") > plateau + step) & (
             ndimage.minimum_filter(plateau, size=RAMP, mode="nearest") < plateau - step
         )
-        edge &= ramp.ravel()
         # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
         touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
         inside = np.zeros(strokes.shape, bool)
         inside[inner] = True
-        chosen = edge[at] & (touching[paint_at[at]] == touching[at]) & inside.ravel()[at] & (paint_at[at] != at)
+        laid = _laid_paint(flat, photo, strokes)
+        if not laid.any():  # nothing laid: texture, or paint too faint to tell; read as it is
+            continue
+        # A blend of one paint over the photo lies near the strokes' outside; one of two paints
+        # (a rim where strokes cross) may lie deeper among the strokes.
+        chosen = ((edge & ramp.ravel())[at] | ~laid.ravel()[at]) & inside.ravel()[at]
         at, m, g = at[chosen], m[chosen], g[chosen]
+        on_ramp = ramp.ravel()[at] & edge[at]
         if not len(at):
             continue
-        theirs_at = paint_at[at]
-        # Paint is one colour laid down: its blends into a gray photo keep its hue, so a stroke of
-        # paint keeps one hue (measured: at most 5.5° of spread, antialiased or soft). A mark whose
-        # hue varies along the stroke (copied from a colour original: 9-64°) is no paint and its
-        # edges no blends (a quarter of such marks' pixels were read as blends).
-        painted = _one_hue(flat, strokes, touching)[touching[theirs_at]]
-        at, m, g, theirs_at = at[painted], m[painted], g[painted], theirs_at[painted]
+        theirs_at, alpha, single = _paint_of(at, m, g, flat, strokes, laid, paint_at, touching, reach, on_ramp)
+        at, theirs_at, alpha = at[single], theirs_at[single], alpha[single]
         if not len(at):
             continue
-        lab = rgb_to_lab(np.concatenate([m, flat[theirs_at, :3].astype(np.float64)])[None])[0, :, 1:]
-        ab, paint = lab[: len(at)], lab[len(at) :]
-        contrast2 = np.einsum("nc,nc->n", paint, paint)
-        alpha = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
-        off_line = np.hypot(*(ab - alpha[:, None] * paint).T)
-        ok = (contrast2 >= _MIN_CHROMA**2) & (alpha > 0) & (alpha < OPAQUE)
-        ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(contrast2)
-        # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
-        # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
-        mine = m - g
-        theirs = flat[theirs_at, :3].astype(np.float64) - g
-        mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
-        plane = theirs - theirs_mean[:, None]
-        alpha_rgb = np.einsum("nc,nc->n", mine - mine_mean[:, None], plane)
-        alpha_rgb /= np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
-        # ... and its lightness between the photo's and the paint's, as a blend's is: a stroke
-        # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
-        # at dark and bright pixels) is not.
-        reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
-        ok &= np.abs(mine_mean - alpha_rgb * theirs_mean) * np.sqrt(3) <= (
-            _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha_rgb) * reach_to
-        )
-        # A channel at 0 (or 1) over a photo that is not: no blend holds less than a tenth of the
-        # photo, so that is a colour clipped to the gamut, not a blend.
-        ok &= ~np.any((m < 0.5 / 255) & (g > 5 / 255), axis=1)
-        ok &= ~np.any((m > 1 - 0.5 / 255) & (g < 1 - 5 / 255), axis=1)
-        if not ok.any():
-            continue
-        at, theirs_at, alpha_rgb = at[ok], theirs_at[ok], alpha_rgb[ok]
-        weak, strong = at[alpha_rgb < HALF_PAINT], alpha_rgb >= HALF_PAINT
+        weak, strong = at[alpha < HALF_PAINT], alpha >= HALF_PAINT
         offset = (top - rows.start) * mask.shape[1]  # band-with-margin index -> this band's index
         keep[rows].reshape(-1)[weak + offset] = False
         start = top * mask.shape[1]  # band-with-margin index -> the image's
         to.append(at[strong] + start)
         source.append(theirs_at[strong] + start)
         blended += len(at)
-    return keep, (np.concatenate(to), np.concatenate(source)), blended
+    order = np.argsort(np.concatenate(to), kind="stable")
+    return keep, (np.concatenate(to)[order], np.concatenate(source)[order]), blended
 
 
-#: A stroke is paint of one colour where the hue of its colourful pixels (Lab chroma at least
-#: :data:`_MIN_CHROMA`) spreads by at most this (circular standard deviation, degrees).
-PAINT_HUE_SPREAD = 8.0
+#: Where strokes of several colours meet, a blend's paints are looked for as the laid pixels of
+#: most colour in this many directions of the colour plane (besides the furthest from the photo
+#: and the nearest laid pixel).
+HUES = 6
 
 
-def _one_hue(flat: np.ndarray, strokes: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """For each label of ``labels`` (the strokes' touching parts; 0: none), whether its colourful
-    pixels (Lab chroma at least :data:`_MIN_CHROMA`) of ``flat`` (RGB rows) keep one hue
-    (:data:`PAINT_HUE_SPREAD`): paint of one colour. Gray marks do. Two strokes of other colours
-    that touch are one part of two hues: read as they are, as marks of a colour original are."""
-    at = np.flatnonzero(strokes)
-    ab = rgb_to_lab(flat[at, :3].astype(np.float64)[None])[0, :, 1:]
-    chroma = np.hypot(ab[:, 0], ab[:, 1])
-    colourful = chroma >= _MIN_CHROMA
-    which = labels[at][colourful]
-    unit = ab[colourful] / chroma[colourful, None]
-    count = np.bincount(which, minlength=labels.max() + 1)
-    mean_a = np.bincount(which, weights=unit[:, 0], minlength=count.size) / np.maximum(count, 1)
-    mean_b = np.bincount(which, weights=unit[:, 1], minlength=count.size) / np.maximum(count, 1)
-    length = np.clip(np.hypot(mean_a, mean_b), 1e-12, 1.0)
-    spread = np.degrees(np.sqrt(-2.0 * np.log(length)))
-    return (count == 0) | (spread <= PAINT_HUE_SPREAD)
+def _paint_of(
+    at: np.ndarray,
+    m: np.ndarray,
+    g: np.ndarray,
+    flat: np.ndarray,
+    strokes: np.ndarray,
+    laid: np.ndarray,
+    paint_at: np.ndarray,
+    touching: np.ndarray,
+    reach: int,
+    on_ramp: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The paint the blend candidates ``at`` (band indices; RGB ``m`` over the photo ``g``) are
+    read as: ``(paint, share, found)``, the pixel whose colour each takes, its share of paint
+    and whether it is a blend at all (:func:`_unmix`). ``on_ramp``: which may be blends of one
+    paint over the photo (the others, of two paints only)."""
+    from scipy import ndimage
+
+    laid_flat = laid.ravel()
+    gap, nearest = ndimage.distance_transform_edt(~laid, return_indices=True)
+    nearest = np.ravel_multi_index(tuple(nearest), strokes.shape).ravel()
+    # First the paint furthest from the photo and the nearest laid pixel: most rims are read so.
+    candidates = [paint_at[at], np.where(gap.ravel()[at] <= reach, nearest[at], paint_at[at])]
+    theirs_at, alpha = candidates[0].copy(), np.zeros(len(at))
+    most = np.full(len(at), -1.0)  # of the paints a pixel is a blend of, the one of most colour
+    itself = np.zeros(len(at), bool)  # paint as laid (or more): read as it is, no blend of two
+    lab_m = rgb_to_lab(m[None])[0, :, 1:]
+    # A paint's Lab chroma once, not once a candidate (many pixels share a paint pixel).
+    lab_paint = np.zeros((laid_flat.size, 2))
+    known = np.zeros(laid_flat.size, bool)
+
+    def chroma_of(c: np.ndarray) -> np.ndarray:
+        new = np.unique(c[~known[c]])
+        lab_paint[new] = rgb_to_lab(flat[new, :3].astype(np.float64)[None])[0, :, 1:]
+        known[new] = True
+        return lab_paint[c]
+
+    def single(pick: np.ndarray, paints: list[np.ndarray]) -> None:
+        """Blends of one paint among ``paints`` (candidate rows) for the pixels ``pick``."""
+        for c in paints:
+            ok_c = (touching[c] == touching[at[pick]]) & (c != at[pick]) & laid_flat[c]
+            p = flat[c, :3].astype(np.float64)
+            share, residual, ok = _blend_of(m[pick], g[pick], p, lab_m[pick], chroma_of(c))
+            size = _plane_norm(p)
+            better = on_ramp[pick] & ok & ok_c & (size > most[pick])
+            chosen = pick[better]
+            most[chosen], theirs_at[chosen], alpha[chosen] = size[better], c[better], share[better]
+            itself[pick] |= ok_c & (share >= ITSELF) & (residual <= _PLANE_SLACK + _PLANE_SHARE * share * size)
+
+    everyone = np.arange(len(at))
+    single(everyone, candidates)
+    # Then, where strokes of several colours meet: the laid pixels nearby (its own paint, the
+    # nearest, the nearest of another colour) and the most colourful in each of HUES directions.
+    # (A laid pixel the first look leaves is paint as laid: one colour along a rim or a core.)
+    rest = np.flatnonzero((most < 0) & ~itself & ~laid_flat[at])
+    if not rest.size:
+        return theirs_at, alpha, most >= 0
+    more = _nearby_paint(at[rest], flat, strokes, laid_flat, touching, paint_at[at[rest]])
+    more += _hue_paints(at[rest], flat, strokes, laid, paint_at[at[rest]], reach)
+    single(rest, more)
+    # Not a laid pixel: one colour along a rim over the photo's changes is paint of its own.
+    rest_of = (most[rest] < 0) & ~itself[rest] & ~laid_flat[at[rest]]
+    two = rest[rest_of]
+    if two.size:
+        local = [c[rest_of] for c in [candidates[0][rest], candidates[1][rest], *more]]
+        best = np.full(two.size, np.inf)
+        for i in range(len(local)):
+            for j in range(i + 1, len(local)):
+                one, other = local[i], local[j]
+                pair = (one != other) & laid_flat[one] & laid_flat[other]
+                pair &= (touching[one] == touching[at[two]]) & (touching[other] == touching[at[two]])
+                if not pair.any():
+                    continue
+                second_wins, share, off, ok = _two_paints(
+                    m[two], g[two], flat[one, :3].astype(np.float64), flat[other, :3].astype(np.float64)
+                )
+                better = pair & ok & (off < best)
+                best[better] = off[better]
+                where = two[better]
+                theirs_at[where] = np.where(second_wins[better], other[better], one[better])
+                alpha[where] = share[better]
+        most[two[np.isfinite(best)]] = 0.0
+    return theirs_at, alpha, most >= 0
+
+
+def _hue_paints(
+    at: np.ndarray, flat: np.ndarray, strokes: np.ndarray, laid: np.ndarray, fallback: np.ndarray, reach: int
+) -> list[np.ndarray]:
+    """For each pixel ``at``, the laid pixel of most colour in each of :data:`HUES` directions of
+    the colour plane within ``reach`` (``fallback`` where none), found over the box around them."""
+    from scipy import ndimage
+
+    height, width = strokes.shape
+    y, x = np.divmod(at, width)
+    top, bottom = max(int(y.min()) - reach, 0), min(int(y.max()) + reach + 1, height)
+    left, right = max(int(x.min()) - reach, 0), min(int(x.max()) + reach + 1, width)
+    box = laid[top:bottom, left:right]
+    lit = np.flatnonzero(box)
+    ly, lx = np.divmod(lit, right - left)
+    index = (ly + top) * width + lx + left  # the band's raster index of each laid pixel
+    rgb = flat[index, :3].astype(np.float64)
+    colour = rgb - rgb.mean(axis=1, keepdims=True)
+    plane = np.stack([colour[:, 0] - colour[:, 1], colour[:, 0] + colour[:, 1] - 2 * colour[:, 2]], axis=1)
+    plane /= np.array([np.sqrt(2), np.sqrt(6)])
+    inside = (y - top) * (right - left) + x - left
+    found = []
+    for k in range(HUES):
+        angle = 2 * np.pi * k / HUES
+        key = np.full(box.size, -1, np.int64)
+        toward = plane @ np.array([np.cos(angle), np.sin(angle)]) + 2.0  # > 0
+        # 1/65536 of a level's fraction, below 2^53 with the index: exact in the filter's doubles.
+        key[lit] = (np.round(toward * (1 << 16)).astype(np.int64) << 32) | np.arange(lit.size, dtype=np.int64)
+        most = ndimage.maximum_filter(key.reshape(box.shape), size=2 * reach + 1, mode="nearest").ravel()[inside]
+        found.append(np.where(most >= 0, index[np.maximum(most, 0) & 0xFFFFFFFF], fallback))
+    return found
+
+
+#: A blend's own paint is looked for among the laid pixels this near (pixels a side).
+NEAR_PAINT = 3
+
+
+def _nearby_paint(
+    at: np.ndarray,
+    flat: np.ndarray,
+    strokes: np.ndarray,
+    laid: np.ndarray,
+    touching: np.ndarray,
+    fallback: np.ndarray,
+) -> list[np.ndarray]:
+    """For each blend candidate ``at`` (band indices), laid pixels within :data:`NEAR_PAINT` pixels:
+    the one whose colour-plane colour is most nearly a larger copy of its own (its paint, where
+    strokes of several colours meet), the nearest, and the nearest of another colour than that
+    (the two paints of a rim where strokes cross); ``fallback`` where there is none."""
+    height, width = strokes.shape
+    y, x = np.divmod(at, width)
+    # Two coordinates of RGB's colour plane (its basis (1, -1, 0)/√2, (1, 1, -2)/√6), and the
+    # channels, of the pixels and of the laid pixels around them: gathered, not recomputed.
+    y0, y1 = max(int(y.min()) - NEAR_PAINT, 0), min(int(y.max()) + NEAR_PAINT + 1, height)
+    box = flat.reshape(height, width, -1)[y0:y1, :, :3].astype(np.float32)
+    plane = np.stack(
+        [(box[..., 0] - box[..., 1]) / np.sqrt(2), (box[..., 0] + box[..., 1] - 2 * box[..., 2]) / np.sqrt(6)], axis=-1
+    ).reshape(-1, 2)
+    box = box.reshape(-1, 3)
+    own = y0 * width
+    mine = plane[at - own]
+    best = np.full(len(at), np.inf, np.float32)
+    parallel, nearest, other = fallback.copy(), fallback.copy(), fallback.copy()
+    seen, seen_other = np.zeros(len(at), bool), np.zeros(len(at), bool)
+    offsets = [(dy, dx) for dy in range(-NEAR_PAINT, NEAR_PAINT + 1) for dx in range(-NEAR_PAINT, NEAR_PAINT + 1)]
+    offsets.sort(key=lambda o: o[0] ** 2 + o[1] ** 2)
+    for dy, dx in offsets[1:]:
+        yy, xx = y + dy, x + dx
+        inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
+        q = np.where(inside, yy * width + xx, at)
+        ok = inside & laid[q] & (touching[q] == touching[at])
+        theirs = plane[q - own]
+        size2 = np.maximum(theirs[:, 0] ** 2 + theirs[:, 1] ** 2, 1e-12)
+        t = (mine[:, 0] * theirs[:, 0] + mine[:, 1] * theirs[:, 1]) / size2
+        cross = np.abs(mine[:, 0] * theirs[:, 1] - mine[:, 1] * theirs[:, 0]) / size2  # sine x |mine|/|theirs|
+        better = ok & (t > 0) & (t < 1) & (cross < best)
+        best[better], parallel[better] = cross[better], q[better]
+        first = ok & ~seen
+        nearest[first], seen[first] = q[first], True
+        found = np.where(seen, nearest, q)  # (the fallback may lie outside the box)
+        differs = np.abs(box[q - own] - box[found - own]).max(axis=1) > 4 / 255
+        second = ok & seen & ~seen_other & differs
+        other[second], seen_other[second] = q[second], True
+    return [parallel, nearest, other]
+
+
+#: A blend's colour lies this near the line from 0 to its paint's in RGB's colour plane (each pixel
+#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds (a paint
+#: program blending in linear light bends the line by about 4 %). Texture copied from a colour
+#: original strays from it.
+_PLANE_SLACK = 1.5 / 255
+_PLANE_SHARE = 0.08
+
+
+def _plane_norm(p: np.ndarray) -> np.ndarray:
+    """The length of paint ``p``'s colour in RGB's colour plane (rows; the gray ``g`` has none)."""
+    colour = p.astype(np.float64) - p.mean(axis=1, keepdims=True)
+    return np.sqrt(np.einsum("nc,nc->n", colour, colour))
+
+
+def _blend_of(
+    m: np.ndarray, g: np.ndarray, p: np.ndarray, ab: np.ndarray, paint: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``m`` (RGB rows; Lab chroma ``ab``) over the photo ``g`` read as blends of the paint
+    ``p`` (Lab chroma ``paint``): their share of paint α (in RGB's colour plane), their distance
+    from the line to the paint there, and whether they are such blends (:func:`_unmix`)."""
+    contrast2 = np.einsum("nc,nc->n", paint, paint)
+    alpha_lab = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
+    off_line = np.hypot(*(ab - alpha_lab[:, None] * paint).T)
+    ok = (contrast2 >= _MIN_CHROMA**2) & (alpha_lab > 0) & (alpha_lab < 1)
+    ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha_lab * np.sqrt(contrast2)
+    # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
+    # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
+    mine = m - g
+    theirs = p - g
+    mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
+    plane = theirs - theirs_mean[:, None]
+    colour = mine - mine_mean[:, None]
+    alpha = np.einsum("nc,nc->n", colour, plane) / np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
+    away = colour - alpha[:, None] * plane
+    residual = np.sqrt(np.einsum("nc,nc->n", away, away))
+    ok &= alpha < OPAQUE
+    ok &= residual <= _PLANE_SLACK + _PLANE_SHARE * np.abs(alpha) * np.sqrt(np.einsum("nc,nc->n", plane, plane))
+    # ... and its lightness between the photo's and the paint's, as a blend's is: a stroke
+    # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
+    # at dark and bright pixels) is not.
+    reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
+    ok &= np.abs(mine_mean - alpha * theirs_mean) * np.sqrt(3) <= (
+        _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha) * reach_to
+    )
+    ok &= _not_clipped(m, g)
+    return alpha, residual, ok
+
+
+def _not_clipped(m: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """A channel at 0 (or 1) over a photo that is not: no blend holds less than a tenth of the
+    photo, so that is a colour clipped to the gamut, not a blend."""
+    ok = ~np.any((m < 0.5 / 255) & (g > 5 / 255), axis=1)
+    return ok & ~np.any((m > 1 - 0.5 / 255) & (g < 1 - 5 / 255), axis=1)
+
+
+def _two_paints(
+    m: np.ndarray, g: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``m`` over the photo ``g`` read as blends of two paints (a rim where strokes of two
+    colours cross): ``(second_wins, share, off, ok)``, whether the paint they are read as is
+    ``second``, its share of the pixel (what :data:`HALF_PAINT` decides on: the paint on top, or
+    the paint under it, of what the top left), how far (RGB) the pixel is from the blend of the
+    shares, and whether they are such blends: ``m − g = w₁·(first − g) + w₂·(second − g)`` (least
+    squares; three equations, two shares), the shares at least 0 and their sum at most 1, the
+    pixel within :data:`_RGB_SLACK` and :data:`_PLANE_SHARE` of the paint it holds of the blend."""
+    mine, one, two = m - g, first - g, second - g
+    aa, bb, ab = (np.einsum("nc,nc->n", x, y) for x, y in ((one, one), (two, two), (one, two)))
+    am, bm = np.einsum("nc,nc->n", one, mine), np.einsum("nc,nc->n", two, mine)
+    det = aa * bb - ab * ab
+    safe = det > 0.04 * aa * bb  # two directions, not one (the sine of their angle over 0.2)
+    det = np.where(safe, det, 1.0)
+    w1, w2 = (am * bb - bm * ab) / det, (bm * aa - am * ab) / det
+    away = mine - w1[:, None] * one - w2[:, None] * two
+    off = np.sqrt(np.einsum("nc,nc->n", away, away))
+    slack = 0.05
+    ok = safe & (w1 > -slack) & (w2 > -slack) & (w1 + w2 < 1 + slack) & (np.maximum(w1, w2) < OPAQUE)
+    ok &= off * np.sqrt(3) <= _RGB_SLACK * 3 + _PLANE_SHARE * (np.abs(w1) * np.sqrt(aa) + np.abs(w2) * np.sqrt(bb))
+    ok &= _not_clipped(m, g)
+    second_wins = w2 >= w1
+    most, other = np.maximum(w1, w2), np.minimum(w1, w2)
+    # The paint on top holds ``most``; under it, the other holds ``other`` of what the top left.
+    under_share = other / np.maximum(1 - most, 1e-12)
+    share = np.where(most >= HALF_PAINT, most, np.where(under_share >= HALF_PAINT, under_share, most))
+    second_wins = np.where((most < HALF_PAINT) & (under_share >= HALF_PAINT), ~second_wins, second_wins)
+    return second_wins, share, off, ok
+
+
+#: Laid paint: stroke pixels of one colour (their colour-plane colours within a level) whose own
+#: lightness follows the photo under them by at most this share (least squares over each such
+#: patch; opaque paint 0, 60 % translucent 0.4): paint hides the photo. Texture copied from a
+#: colour original keeps the photo's lightness (1) ...
+LAID_SHOWS = 0.7
+#: ... where the photo under the patch varies by this much (standard deviation, RGB in [0, 1]);
+#: over a flatter photo, a patch is paint where its lightness is not the photo's (by this much,
+#: CIE L): texture over its own lightness is.
+LAID_PHOTO_STEP = 1.5 / 255
+LAID_LIGHTNESS = 2.0
+
+
+def _gray_level(red: np.ndarray, green: np.ndarray, blue: np.ndarray) -> np.ndarray:
+    """The sRGB gray level of the same luminance as each pixel (sRGB channels in [0, 1])."""
+
+    def linear(c: np.ndarray) -> np.ndarray:
+        return np.where(c <= 0.04045, c / 12.92, ((np.maximum(c, 0.04045) + 0.055) / 1.055) ** 2.4)
+
+    y = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+    return np.where(y <= 0.0031308, 12.92 * y, 1.055 * np.maximum(y, 0.0031308) ** (1 / 2.4) - 0.055).astype(np.float32)
+
+
+def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """Which pixels of ``strokes`` (of ``flat``, RGB(A) rows, over ``photo``, H×W gray) are laid
+    paint: patches of one colour (each pixel alike two of its neighbours) that hide the photo
+    under them (:data:`LAID_SHOWS`, :data:`LAID_LIGHTNESS`). Worked out inside the strokes' box."""
+    from scipy import ndimage
+
+    laid = np.zeros(strokes.shape, bool)
+    box = _box_of(strokes)
+    if box is None:
+        return laid
+    rows, cols = box
+    inside = strokes[box]
+    height, width = inside.shape
+    pixels = flat.reshape(strokes.shape + (-1,))[rows, cols]
+    channels = [pixels[..., c].astype(np.float32) for c in range(3)]
+    under = photo[box]
+    mean = (channels[0] + channels[1] + channels[2]) / 3
+    colour = [c - mean for c in channels]
+    # Each pixel's own lightness as the gray level of its luminance: what a photo's gray keeps of
+    # a colour, so texture copied from a colour original follows its photo by it exactly (the RGB
+    # mean of a dark saturated red hardly does).
+    level = _gray_level(*channels)
+    alike_count = np.zeros(inside.shape, np.uint8)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == dx == 0:
+                continue
+            here = (slice(max(dy, 0), height + min(dy, 0)), slice(max(dx, 0), width + min(dx, 0)))
+            there = (slice(max(-dy, 0), height - max(dy, 0)), slice(max(-dx, 0), width - max(dx, 0)))
+            alike = inside[here] & inside[there]
+            for c in colour:
+                alike &= np.abs(c[here] - c[there]) <= 1.0 / 255
+            step = np.abs(under[here] - under[there])
+            alike &= np.abs(level[here] - level[there]) <= LAID_SHOWS * step + 0.5 / 255
+            alike_count[here] += alike
+    patches, count = ndimage.label(inside & (alike_count >= 2), structure=np.ones((3, 3), bool))
+    if not count:
+        return laid
+    at = np.flatnonzero(patches)
+    which = patches.ravel()[at]
+    size = np.bincount(which, minlength=count + 1).astype(np.float64)
+    size[0] = 1.0
+
+    def average(values: np.ndarray) -> np.ndarray:
+        return np.bincount(which, weights=values, minlength=count + 1) / size
+
+    gray, own = under.ravel()[at].astype(np.float64), level.ravel()[at].astype(np.float64)
+    gray_mean, own_mean = average(gray), average(own)
+    gray_off = gray - gray_mean[which]
+    spread = np.sqrt(average(gray_off**2))
+    follow = average(gray_off * (own - own_mean[which])) / np.maximum(spread**2, 1e-12)
+    colours = np.stack([average(c.ravel()[at].astype(np.float64)) for c in channels], axis=1)
+    lightness = rgb_to_lab(np.stack([colours, np.repeat(gray_mean[:, None], 3, axis=1)]))[..., 0]
+    unlike = np.abs(lightness[0] - lightness[1]) >= LAID_LIGHTNESS
+    paint = np.where(spread >= LAID_PHOTO_STEP, follow <= LAID_SHOWS, unlike)
+    paint[0] = False
+    laid[box] = paint[patches]
+    return laid
 
 
 #: What a points file may hold: more points than this (or a larger file) is refused before
@@ -1000,6 +1313,51 @@ def _points_to_cues(records: list[dict], shape: tuple[int, int], name: str) -> C
         lightness[box][disk] = light
     # Made here, referenced nowhere else: not copied (a copy of a 40 MP scan's ab was 0.64 GB, all resident).
     return Cues(mask, ab, lightness=lightness, copy=False)
+
+
+#: A point's ``a`` and ``b`` lie within ± this (Lab's 8-bit encoding range, holding sRGB's
+#: gamut: its a runs from about -86 to 98, its b from -108 to 95).
+POINT_AB_LIMIT = 128.0
+
+
+def _check_point_scales(records: list, name: str) -> None:
+    """Refuse, in one line naming the point, values on the wrong scale (entry checks of
+    :meth:`Cues.from_points`; the rest is :func:`_points_to_cues`'): ``a`` or ``b`` beyond
+    ±:data:`POINT_AB_LIMIT`, and ``r, g, b`` all within 0–1 with a fraction among them (the 0–1
+    scale: as 8-bit levels it is a near-black cue, never meant)."""
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue  # refused by _points_to_cues, with its number
+        where = f"{name}: point {index + 1}"
+        values = _point_values(record, where)
+        for key in ("a", "b"):
+            if key in values and "r" not in values and abs(values[key]) > POINT_AB_LIMIT:
+                raise InputError(
+                    f"{where}: {key}={values[key]:g} is beyond Lab's ±{POINT_AB_LIMIT:g} (sRGB's colours lie within it)"
+                )
+        rgb = [values.get(key) for key in ("r", "g", "b")]
+        if None not in rgb and all(0 <= v <= 1 for v in rgb) and any(v != round(v) for v in rgb):
+            raise InputError(
+                f"{where}: r, g, b are 8-bit levels (0–255), got ({', '.join(f'{v:g}' for v in rgb)}): "
+                "on the 0–1 scale? multiply by 255"
+            )
+
+
+def _entry_image(image, name: str) -> np.ndarray:
+    """``image`` as real numbers within [0, 1], checked at a reader's entry: anything else (8-bit
+    levels, a mask scaled past 1, NaN) is refused in one line naming the argument and the range.
+    Integer images are refused as floats are where their values pass 1, as :func:`varcolor.colorize`
+    refuses an 8-bit gray image: divide by their maximum (255, 65535) first."""
+    image = real_array(image, name)
+    if image.size == 0:
+        return image
+    low, high = float(image.min()), float(image.max())  # NaN fails the test below too
+    if 0.0 <= low <= high <= 1.0:
+        return image
+    if not np.all(np.isfinite(image)):
+        raise InputError(f"{name} has non-finite values (NaN or infinite): it must hold values in [0, 1]")
+    hint = " (8-bit levels? divide by 255)" if high > 2 and high <= 255 and low >= 0 else ""
+    raise InputError(f"{name} must hold values in [0, 1], got [{low:.4g}, {high:.4g}]{hint}")
 
 
 def _point_values(record: dict, where: str) -> dict[str, float]:

@@ -29,6 +29,22 @@ import numba.core.event
 
 from .errors import InputError
 
+#: numba's threading layers in the order varcolor takes them (numba's own puts TBB first).
+#: OpenMP first: Debian's libtbb (which ``apt install krita`` brings in) made processes spin in
+#: TBB's finalizer (``unload_tbb``) after their work was done, so that ``make test`` never exited
+#: (numba issue 10556). Like TBB, OpenMP lets several threads run parallel kernels at once (the
+#: studio's live and saving threads, the LU tree's two halves), which makes the workqueue layer
+#: abort the process: it comes last, TBB second (where there is no OpenMP: macOS without libomp).
+#: OpenMP is what numba takes anyway where TBB is not installed. Set before any parallel kernel
+#: runs (numba picks the layer at the first); the user's ``NUMBA_THREADING_LAYER`` or
+#: ``NUMBA_THREADING_LAYER_PRIORITY`` wins.
+THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+if not {"NUMBA_THREADING_LAYER", "NUMBA_THREADING_LAYER_PRIORITY"} & set(os.environ):
+    # The environment too: numba reads its settings from it again whenever a NUMBA_ variable
+    # changes (numba.core.config.reload_config), and processes we start take the same layer.
+    os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = " ".join(THREADING_LAYER_PRIORITY)
+    numba.config.THREADING_LAYER_PRIORITY = THREADING_LAYER_PRIORITY
+
 __all__ = [
     "ARRAY_CODE_PIXELS",
     "array_code",

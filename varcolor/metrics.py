@@ -4,7 +4,8 @@ Every function takes the result first and the reference second, both sRGB in [0,
 (``H×W×3``; gray ``H×W`` images count as R = G = B; uint8 and uint16 levels are scaled to [0, 1]).
 They take what :func:`varcolor.colorize` takes and refuse the rest in one line
 (:class:`~varcolor.errors.InputError`): values outside [0, 1] (a 0–255 image given as floats),
-NaN or infinite values, other shapes, empty images, two images of different sizes.
+NaN or infinite values, other shapes, empty images, bool arrays (masks), two images of different
+sizes, and a colour result against a gray (``H×W``) reference.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def _rgb(image, name: str) -> np.ndarray:
     (×4: alpha dropped), empty, non-finite, or floats outside [0, 1]. 8- and 16-bit levels
     (uint8, uint16: what :func:`~varcolor.write_image` writes) are scaled to [0, 1]."""
     image = real_array(image, name)
+    if image.dtype == bool:
+        raise InputError(
+            f"{name} is a bool array (a mask?), not an image: give floats in [0, 1] or 8- or 16-bit levels"
+        )
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
         raise InputError(f"{name} must be an H×W×3 (or H×W gray) image, got shape {image.shape}")
     if image.size == 0:
@@ -61,8 +66,14 @@ def _rgb(image, name: str) -> np.ndarray:
 
 
 def _pair(result: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both images checked (:func:`_rgb`) and of one size."""
+    """Both images checked (:func:`_rgb`) and of one size; a colour result against a gray
+    (``H×W``) reference is refused: its colour would be scored as error against no colour."""
+    gray_reference = np.ndim(reference) == 2
     result, reference = _rgb(result, "result"), _rgb(reference, "reference")
+    if gray_reference and not _equal_channels(result):
+        raise InputError(
+            "the reference is gray (H×W) but the result is in colour: score a colorization against the colour original"
+        )
     if result.shape != reference.shape:
         raise InputError(
             f"the result is {image_size(result.shape)} but the reference is {image_size(reference.shape)} {SIZES}"
@@ -354,6 +365,9 @@ def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLi
 def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | None = None) -> float:
     """CIEDE2000 colour difference: the mean over pixels, or the given ``percentile`` (e.g. 95).
 
+    Computed on standard CIE Lab (D65, scikit-image's ``rgb2lab``), as published colorization
+    scores are, not on varcolor's Lab, whose L* is the ICC connection space's (:mod:`varcolor.color`).
+
     Parameters
     ----------
     result, reference : ndarray
@@ -363,9 +377,9 @@ def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | Non
         Report this percentile of the per-pixel differences instead of their mean (e.g. 95).
     """
     result, reference = _pair(result, reference)
-    from skimage.color import deltaE_ciede2000  # as ndimage in _ssim_terms
+    from skimage.color import deltaE_ciede2000, rgb2lab  # as ndimage in _ssim_terms
 
-    delta = deltaE_ciede2000(rgb_to_lab(result), rgb_to_lab(reference), channel_axis=-1)
+    delta = deltaE_ciede2000(rgb2lab(result[..., :3]), rgb2lab(reference[..., :3]), channel_axis=-1)
     return float(np.mean(delta) if percentile is None else np.percentile(delta, percentile))
 
 
@@ -381,6 +395,11 @@ def ab_rmse(result: np.ndarray, reference: np.ndarray) -> float:
     result, reference = _pair(result, reference)
     diff = rgb_to_lab(result)[..., 1:] - rgb_to_lab(reference)[..., 1:]
     return float(np.sqrt(np.mean(diff**2)))
+
+
+def _equal_channels(rgb: np.ndarray) -> bool:
+    """Whether the ``H×W×3`` image's channels are all equal (a gray image)."""
+    return bool(np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
 def colorfulness(image: np.ndarray) -> float:

@@ -1,10 +1,9 @@
 """MkDocs hook: pages made at build time from the repository itself, so they cannot drift.
 
-- ``cli.md``: every ``varcolor`` subcommand's ``--help``, from ``varcolor.cli.build_parser()``
-  (``docs/cli.md`` and ``docs/model-card.md`` are stubs that point a reader of the repository to
-  the sources; the generated pages replace them);
+- ``docs/cli.md`` (every command's ``--help``) and ``docs/model-card.md`` are committed, written by
+  ``docs/hooks/pages.py``; the build fails while one of them is out of date;
 - ``results/NAME.md`` (and ``.png``): each table and plot in ``benchmarks/results/``;
-- ``model-card.md`` and ``changelog.md``: ``varcolor/neural/models/README.md`` (the model card) and ``CHANGELOG.md``;
+- ``changelog.md``: ``CHANGELOG.md``;
 - ``examples/NAME.md`` (and ``.png``): the gallery. Each script in ``examples/`` is run as a user
   runs it, its picture written to a temporary folder, and its page shows the docstring, the code,
   what it printed and the picture. A script that fails or overruns fails the build; one too slow
@@ -13,8 +12,8 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
+import importlib.util
 import os
 import re
 import subprocess
@@ -28,6 +27,11 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[2]
+# Beside this hook: what writes the committed pages (docs/cli.md, docs/model-card.md).
+_spec = importlib.util.spec_from_file_location("varcolor_pages", Path(__file__).with_name("pages.py"))
+pages = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pages)
+
 RESULTS = ROOT / "benchmarks" / "results"
 EXAMPLES = ROOT / "examples"
 
@@ -46,31 +50,6 @@ GALLERY = {
 }
 EXAMPLE_TIMEOUT = 300  # seconds a script may take: each needs under 10 on two idle cores; room for a busy machine
 _RUNS: dict[str, tuple[str, dict]] = {}  # name -> (source hash, run): `mkdocs serve` reruns only edits
-
-
-def _cli_page() -> str:
-    os.environ["COLUMNS"] = "100"  # argparse wraps help text to the terminal's width
-    sys.path.insert(0, str(ROOT))  # this checkout's varcolor, not another installed copy
-    from varcolor.cli import build_parser
-
-    parser = build_parser()
-    parser.prog = "varcolor"
-    lines = [
-        "# Command-line reference",
-        "",
-        "Generated from the parser at build time (`varcolor --help` and `varcolor COMMAND --help`",
-        "print the same text).",
-        "",
-        "```text",
-        parser.format_help().rstrip(),
-        "```",
-        "",
-    ]
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                lines += [f"## varcolor {name}", "", "```text", sub.format_help().rstrip(), "```", ""]
-    return "\n".join(lines)
 
 
 def _result_page(table: Path) -> str:
@@ -175,13 +154,14 @@ def _example_page(name: str, run: dict | None) -> str:
 
 def on_files(files, config):
     def add(uri: str, content: str | None = None, path: Path | None = None) -> None:
-        stub = files.get_file_from_path(uri)  # docs/cli.md, docs/model-card.md: for a reader of the repository
+        stub = files.get_file_from_path(uri)
         if stub is not None:
             files.remove(stub)
         files.append(File.generated(config, uri, content=content, abs_src_path=None if path is None else str(path)))
 
-    add("cli.md", _cli_page())
-    add("model-card.md", (ROOT / "varcolor" / "neural" / "models" / "README.md").read_text(encoding="utf-8"))
+    stale = pages.stale()
+    if stale:
+        raise PluginError(f"{', '.join(stale)} out of date: run python docs/hooks/pages.py")
     # CHANGELOG.md links into docs/ from the repository root; on the site it sits beside them.
     add("changelog.md", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").replace("](docs/", "]("))
     for table in sorted(RESULTS.glob("*.md")):

@@ -105,8 +105,9 @@ def test_a_single_image_without_cues_says_which_flags_give_them(tmp_path, capsys
     make_pair(tmp_path)
     code, _, err = run(capsys, "colorize", tmp_path / "img.png", "-o", tmp_path / "out.png")
     assert code == 2 and err.count("\n") == 1
-    assert "give --marked, --mask or --points, or --prior ideepcolor" in err and "give --marked to use it" in err
-    with pytest.raises(InputError, match="give marked cues, mask cues or points cues, or the prior"):
+    assert "give --marked, --mask, --points or --reference PHOTO, or --prior ideepcolor" in err
+    assert "give --marked to use it" in err
+    with pytest.raises(InputError, match="give marked cues, mask cues, points cues or a reference photo, or the prior"):
         plan_colorize(tmp_path / "img.png", tmp_path / "out.png", Options(), RunOptions())
 
 
@@ -269,8 +270,9 @@ def _runs_the_command_line(node: ast.AST) -> bool:
 
 #: Modules that run the command as a user would, on purpose: the Krita check drives Krita, whose
 #: plug-in runs the user's ``varcolor`` program (Krita's own Python cannot import varcolor), and
-#: compares its layer with what ``varcolor colorize`` writes.
-RUNS_THE_COMMAND_AS_A_USER = {"krita/check.py"}
+#: compares its layer with what ``varcolor colorize`` writes; the Krita install writes down that
+#: program's command for the plug-in.
+RUNS_THE_COMMAND_AS_A_USER = {"krita/check.py", "krita/install.py"}
 
 
 def test_no_library_module_runs_the_command_line_in_a_child():

@@ -38,7 +38,12 @@ def client():
     from dask.distributed import Client, LocalCluster
 
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, resources={"MEMORY": 4e9}
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # its health page: not on 8787, maybe taken
+        resources={"MEMORY": 4e9},
     )
     with Client(cluster) as dask_client:
         yield dask_client
@@ -141,6 +146,7 @@ def test_an_image_no_worker_can_hold_fails_alone(tmp_path):
             threads_per_worker=1,
             processes=False,
             dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             resources={"MEMORY": varcolor.check_fits((20, 24)).bytes * 2},
         ) as cluster,
         Client(cluster) as small_client,
@@ -289,3 +295,24 @@ def test_an_output_there_before_the_run_is_not_taken_for_one_an_unreported_task_
     assert [job.outputs[-1].name for job in report.done] == ["i1.png"]
     assert len(report.failed) == 1 and "i0.png: the Dask scheduler went away" in report.failed[0]
     assert jobs[0].outputs[-1].read_bytes() == old
+
+
+def test_the_embedded_cluster_warns_nothing_when_dasks_usual_port_is_taken():
+    """Its scheduler's health page took port 8787 by default: with 8787 in use (another Dask, another
+    program) every run with --workers warned "Port 8787 is already in use"."""
+    import socket
+    import warnings
+
+    from varcolor.batch.cluster import dask_client
+
+    with socket.socket() as taken:
+        try:
+            taken.bind(("0.0.0.0", 8787))
+            taken.listen()
+        except OSError:
+            pass  # in use already: the same case
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with dask_client(1, None, None) as client:
+                assert client.submit(sum, [1, 2]).result() == 3
+    assert [str(w.message) for w in caught if "8787" in str(w.message)] == []

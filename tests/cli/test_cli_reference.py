@@ -97,7 +97,8 @@ def _bad_references(folder):
         bomb: "pixels",
         clip: "clip",
         folder / "missing.png": "no such file",
-        folder: "folder",
+        # a folder given for one image is a pool: its first photo that can be no reference is named
+        folder: "bad.png: cannot read",
     }
 
 
@@ -110,7 +111,7 @@ def test_a_bad_reference_is_one_line_before_any_solve(scene, tmp_path, capsys, m
 
     monkeypatch.setattr(varcolor.app.solve, "colorize", no_solve)
     for reference, words in _bad_references(tmp_path).items():
-        # one image, and a folder with one reference (a folder of references is one for a folder)
+        # one image, and a folder with one reference (a folder of references is a pool or named as the images)
         for target in (folder / "cat.png", folder) if reference != tmp_path else (folder / "cat.png",):
             code, out, err = run(capsys, "colorize", target, "--reference", reference, "-o", tmp_path / "out" / "o.png")
             assert code == 2, (reference, err)
@@ -119,13 +120,15 @@ def test_a_bad_reference_is_one_line_before_any_solve(scene, tmp_path, capsys, m
     assert not (tmp_path / "out").exists()
 
 
-def test_a_clip_with_a_reference_is_refused(tmp_path, capsys):
+def test_a_broken_clip_with_a_reference_is_one_line(tmp_path, capsys):
+    # a clip takes --reference (colour stills for its keyframes: tests/test_reference_series.py);
+    # one that is no clip is refused before any reference is matched
     clip = tmp_path / "film.mp4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")
     ref = tmp_path / "r.png"
     varcolor.write_image(ref, data.astronaut() / 255.0)
     code, _, err = run(capsys, "colorize", clip, "--reference", ref, "-o", tmp_path / "o.mp4")
-    assert code == 2 and "--reference" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "film.mp4" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_folder_with_one_reference_or_a_folder_of_them(scene, tmp_path, capsys):

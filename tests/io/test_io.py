@@ -537,7 +537,7 @@ def test_levels_that_need_a_conversion_come_as_floats(tmp_path):
     import tifffile
 
     path = tmp_path / "float.tif"
-    tifffile.imwrite(path, np.random.default_rng(0).random((6, 5, 3)).astype(np.float32))
+    tifffile.imwrite(path, np.random.default_rng(0).random((6, 5, 3)).astype(np.float32), photometric="rgb")
     got = varcolor.read_image(path, np.float32, levels=True)
     assert got.dtype == np.float32 and np.array_equal(got, varcolor.read_image(path, np.float32))
 

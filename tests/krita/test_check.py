@@ -32,3 +32,18 @@ def test_krita_colours_the_document_as_the_command_line_does(tmp_path):
     assert found.cancelled
     assert len(found.live_seconds) == 2  # Live's first result, then the stroke's (the layer compared above)
     assert found.passed
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shutil.which("krita") and shutil.which("xvfb-run")), reason="needs Krita and xvfb-run")
+def test_krita_colours_the_document_with_a_virtual_environment_activated(tmp_path, monkeypatch):
+    """This Python's environment activated as a shell does (its programs first on PATH,
+    VIRTUAL_ENV): Krita's Python took its packages and loaded no plug-in."""
+    import os
+    import sys
+
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("not run from a virtual environment")
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.join(sys.prefix, "bin"), os.environ["PATH"]]))
+    assert check.round_trip(tmp_path).passed

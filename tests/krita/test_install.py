@@ -5,6 +5,8 @@ written, one line."""
 import filecmp
 import os
 import py_compile
+import subprocess
+import sys
 
 import pytest
 
@@ -68,6 +70,65 @@ def test_uninstall_removes_only_what_install_added(home, capsys):
     assert kritarc.read_text() == "[python]\nenable_other=true\n"
 
 
+def test_a_linked_kritarc_is_written_through_its_link(home, capsys):
+    """A kritarc linked from a dotfiles folder: the dotfiles copy changes, the link stays a link
+    (it was replaced by a file, and the dotfiles copy never changed)."""
+    dotfiles = home / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "kritarc").write_text("[General]\ntheme=Dark\n")
+    os.chmod(dotfiles / "kritarc", 0o640)
+    kritarc = home / ".config" / "kritarc"
+    kritarc.parent.mkdir()
+    kritarc.symlink_to(dotfiles / "kritarc")
+    assert run(capsys, "krita", "install")[0] == 0
+    assert kritarc.is_symlink() and kritarc.resolve() == dotfiles / "kritarc"
+    assert (dotfiles / "kritarc").read_text() == "[General]\ntheme=Dark\n\n[python]\nenable_varcolor_krita=true\n"
+    assert oct(os.stat(dotfiles / "kritarc").st_mode & 0o777) == oct(0o640)
+    assert run(capsys, "krita", "install", "--uninstall")[0] == 0
+    assert kritarc.is_symlink() and "varcolor" not in (dotfiles / "kritarc").read_text()
+
+
+def test_a_kritarc_not_in_utf8_is_kept_byte_for_byte(home, capsys):
+    """Krita writes kritarc in the locale's encoding: a Latin-1 one crashed the install."""
+    kritarc = home / ".config" / "kritarc"
+    kritarc.parent.mkdir()
+    before = "[General]\r\nlastFile=/home/andré/café.kra\r\n[python]\r\nenable_other=true".encode("latin-1")
+    kritarc.write_bytes(before)
+    code, out, err = run(capsys, "krita", "install")
+    assert code == 0, err
+    after = kritarc.read_bytes()
+    assert after.startswith(b"[General]\r\nlastFile=/home/andr\xe9/caf\xe9.kra\r\n[python]\r\n")
+    assert after.count(b"enable_varcolor_krita=true") == 1 and b"enable_other=true" in after
+    assert run(capsys, "krita", "install", "--uninstall")[0] == 0
+    assert kritarc.read_bytes() == before + b"\n"  # only a last line's end added
+
+
+def test_uninstall_leaves_a_file_the_user_put_in_the_plug_ins_folder(home, capsys):
+    assert run(capsys, "krita", "install")[0] == 0
+    package = home / ".local" / "share" / "krita" / "pykrita" / "varcolor_krita"
+    (package / "my_notes.txt").write_text("mine")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "docker.cpython-310.pyc").write_bytes(b"compiled by Krita")
+    code, out, _ = run(capsys, "krita", "install", "--uninstall")
+    assert code == 0 and f"left {package} in place" in out
+    assert sorted(os.listdir(package)) == ["my_notes.txt"] and (package / "my_notes.txt").read_text() == "mine"
+    assert not (package.parent / "varcolor_krita.desktop").exists()
+    (package / "my_notes.txt").unlink()
+    assert run(capsys, "krita", "install")[0] == 0 and run(capsys, "krita", "install", "--uninstall")[0] == 0
+    assert not package.exists()  # nothing else in it: the folder goes too
+
+
+def test_uninstall_of_a_linked_plug_in_folder_removes_the_link_not_its_files(home, capsys, tmp_path):
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "docker.py").write_text("# a developer's copy")
+    pykrita = home / ".local" / "share" / "krita" / "pykrita"
+    pykrita.mkdir(parents=True)
+    (pykrita / "varcolor_krita").symlink_to(checkout)
+    assert run(capsys, "krita", "install", "--uninstall")[0] == 0
+    assert not (pykrita / "varcolor_krita").exists() and (checkout / "docker.py").read_text() == "# a developer's copy"
+
+
 def test_an_unwritable_folder_is_one_line(home, capsys):
     (home / ".local").write_text("a file where a folder should be")
     code, out, err = run(capsys, "krita", "install")
@@ -87,3 +148,20 @@ def test_the_colorize_step_on_a_missing_folder_is_one_line(tmp_path, capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "not an exchange folder" in err
     code, _, err = run(capsys, "krita", "colorize", tmp_path)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "cannot read the request" in err
+
+
+def test_the_plug_in_runs_the_varcolor_that_installed_it_whatever_started_krita(home, monkeypatch):
+    """Krita started from a desktop menu, or without the virtual environment on PATH, has no
+    ``varcolor`` on its PATH: the plug-in runs the varcolor that installed it."""
+    from varcolor.krita.plugin.varcolor_krita import protocol
+
+    done = install.install()
+    monkeypatch.setenv("PATH", "")
+    command = protocol.varcolor_command("", str(done.package))
+    assert command == [sys.executable, "-m", "varcolor.cli"]
+    ran = subprocess.run([*command, "--version"], capture_output=True, text=True, env={})
+    assert ran.returncode == 0 and ran.stdout.startswith("varcolor")
+    assert protocol.varcolor_command("/bin/true", str(done.package)) == ["/bin/true"]  # the docker's choice first
+    (done.package / protocol.PROGRAM).write_text('{"command": ["/nowhere/python", "-m", "varcolor.cli"]}')
+    with pytest.raises(protocol.ProtocolError, match="varcolor not found"):
+        protocol.varcolor_command("", str(done.package))  # gone: PATH's, here none

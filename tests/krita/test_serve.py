@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -124,7 +125,7 @@ def test_bad_requests_are_one_reply_line_each_and_the_worker_goes_on(tmp_path):
     replies = io.StringIO()
     assert serve.serve(io.StringIO("\n".join(lines) + "\n"), replies) == 0
     said = [json.loads(line) for line in replies.getvalue().splitlines()]
-    errors = ["not a line of JSON", "no exchange folder", "no exchange folder", "not true or false", "longer than"]
+    errors = ["not valid JSON", "no exchange folder", "no exchange folder", "not true or false", "longer than"]
     errors += ["strokes.raw", "no paint"]
     assert len(said) == len(errors) + 1
     for reply, error in zip(said, errors, strict=False):
@@ -165,3 +166,103 @@ def test_the_worker_ends_when_nobody_reads_its_replies():
     requests = io.StringIO("not json\nnot json either\n")
     assert serve.serve(requests, Gone()) == 0
     assert requests.read() == "not json either\n"
+
+
+def test_hostile_lines_are_one_error_each_and_the_worker_goes_on(tmp_path):
+    """A 5000-digit number or 60,000 nested brackets on one line ended the worker with a traceback,
+    and every later request went unanswered."""
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    _folder(tmp_path, np.full(SHAPE, 0.5), strokes, depth="U8")
+    lines = [
+        '{"folder": ' + "9" * 5000 + "}",
+        "[" * 60_000,
+        '{"folder": ' + "[" * 30_000,
+        json.dumps({"folder": os.fspath(tmp_path)}),
+    ]
+    replies = io.StringIO()
+    assert serve.serve(io.StringIO("\n".join(lines) + "\n"), replies) == 0
+    said = [json.loads(line) for line in replies.getvalue().splitlines()]
+    assert len(said) == 4
+    assert "5000 digits" in said[0]["error"] and all("nested too deeply" in r["error"] for r in said[1:3])
+    assert all(not reply["ok"] and "\n" not in reply["error"] for reply in said[:3])
+    assert said[3]["ok"] and said[3]["box"] == [0, 0, *SHAPE]
+
+
+def test_a_defect_in_one_request_is_an_error_reply_and_the_worker_goes_on(tmp_path, monkeypatch):
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    _folder(tmp_path, np.full(SHAPE, 0.5), strokes, depth="U8")
+    worker = serve.Worker()
+    colorize = worker._colorize
+    monkeypatch.setattr(worker, "_colorize", lambda *a: (_ for _ in ()).throw(KeyError("a defect")))
+    failed = _ask(worker, tmp_path)
+    assert not failed["ok"] and "KeyError" in failed["error"] and "\n" not in failed["error"]
+    monkeypatch.setattr(worker, "_colorize", colorize)
+    assert _ask(worker, tmp_path)["ok"]
+
+
+def test_a_canvas_over_the_pixel_limit_is_refused_before_its_layers_are_read(tmp_path):
+    """A 400 MP canvas (``varcolor colorize`` refuses such an image from its header) was read whole:
+    3.2 GB before running out of memory. Its layers here are sparse files of the declared size."""
+    width = height = 20_000
+    layout = _layout("U8")
+    request = protocol.make_request(width, height, layout, layout, layout)
+    protocol.write_json(tmp_path / protocol.REQUEST, request)
+    for name in (protocol.PHOTO, protocol.STROKES):
+        with open(tmp_path / name, "wb") as file:
+            file.truncate(width * height * 4)
+    start = time.perf_counter()
+    reply = _ask(serve.Worker(), tmp_path)
+    assert not reply["ok"] and "20000×20000 (400 MP)" in reply["error"] and "250 MP" in reply["error"]
+    assert time.perf_counter() - start < 5
+    assert not exchange.colorize_folder(tmp_path)["ok"]  # the one-shot colorize the same
+
+
+def _serve_process(lines: list[str], timeout: float) -> list[dict]:
+    """The replies of a ``varcolor krita serve`` process to ``lines``, its memory capped at 3 GB
+    (reading ``/dev/zero`` without end stops there), killed after ``timeout`` seconds."""
+
+    def cap():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    ran = subprocess.run(
+        [sys.executable, "-m", "varcolor.cli", "krita", "serve"],
+        input="".join(line + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=cap,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    return [json.loads(line) for line in ran.stdout.splitlines()]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero are POSIX")
+def test_a_profile_that_is_a_fifo_or_a_device_is_refused_and_the_worker_goes_on(tmp_path):
+    """A ``profile_file`` that is a FIFO hung the worker for ever; ``/dev/zero`` was read until
+    memory ran out."""
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    folders = []
+    fifo = tmp_path / "profile.icc"
+    os.mkfifo(fifo)
+    for name, profile in (("fifo", fifo), ("zero", "/dev/zero"), ("good", None)):
+        folder = tmp_path / name
+        folder.mkdir()
+        _folder(folder, np.full(SHAPE, 0.5), strokes, depth="U8")
+        if profile is not None:
+            request = json.loads((folder / protocol.REQUEST).read_text())
+            request["photo"]["profile_file"] = os.fspath(profile)
+            protocol.write_json(folder / protocol.REQUEST, request)
+        folders.append(json.dumps({"folder": os.fspath(folder)}))
+    fifo_request = tmp_path / "fifo_request"  # the request itself a FIFO
+    fifo_request.mkdir()
+    _folder(fifo_request, np.full(SHAPE, 0.5), strokes, depth="U8")
+    (fifo_request / protocol.REQUEST).unlink()
+    os.mkfifo(fifo_request / protocol.REQUEST)
+    folders.insert(2, json.dumps({"folder": os.fspath(fifo_request)}))
+    said = _serve_process(folders, timeout=120)
+    assert len(said) == 4
+    assert all(not reply["ok"] and "not a regular file" in reply["error"] for reply in said[:2]), said
+    assert not said[2]["ok"] and "cannot read the request" in said[2]["error"]
+    assert said[3]["ok"]

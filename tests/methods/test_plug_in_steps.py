@@ -21,7 +21,11 @@ class Flat(Method):
 
     def solve(self, problem: Problem, x0):
         mean = problem.targets[problem.mask].mean(axis=0)
-        return np.broadcast_to(mean, problem.targets.shape).copy(), {"solver": "mean"}
+        return np.broadcast_to(mean, problem.targets.shape).copy(), {
+            "solver": "mean",
+            "iterations": None,
+            "residual": None,
+        }
 
 
 class Constant(priors.Prior):
@@ -48,7 +52,7 @@ class Blend(Method):
 
     def solve(self, problem: Problem, x0):
         mean = problem.targets[problem.mask].mean(axis=0)
-        return 0.5 * (mean + problem.prior), {"solver": "blend"}
+        return 0.5 * (mean + problem.prior), {"solver": "blend", "iterations": None, "residual": None}
 
 
 class Remembering:

@@ -607,3 +607,108 @@ def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path, scan):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+
+
+def test_nothing_in_the_header_or_status_bar_is_cut_at_1500_px(scan):
+    # At 1,500 px, with the long name and a status after a stroke, every text is shown whole (the
+    # header cut both the name and the status before: the status moved to a bar of its own).
+    page = open_page(scan, width=1500)
+    count = page.evaluate("() => window.studioTimings.filter(t => t.final).length")
+    draw(page, [(200 + 4 * k, 300) for k in range(11)])
+    wait_for_result(page, count + 1)
+    cut = page.evaluate(
+        "() => [...document.querySelectorAll('#bar > *, #statusbar > *')]"
+        ".filter(e => !e.hidden && e.scrollWidth > e.clientWidth + 1).map(e => e.id || e.className)"
+    )
+    assert cut == [], cut
+    assert scan["image"].name == page.locator("#image-name").text_content()
+    assert page.locator("#status").text_content().startswith("colours updated in ")
+    assert "1200×800" in page.locator("#image-info").text_content()
+    bar = page.locator("#bar").bounding_box()
+    assert bar["height"] < 2 * page.locator("#undo").bounding_box()["height"], bar
+    assert page.errors == []
+    page.close()
+
+
+def test_a_reference_opened_beside_the_photo_shows_its_suggestions(tmp_path, scan):
+    from skimage import data
+
+    cat = data.chelsea() / 255.0
+    image, reference = tmp_path / "cat.png", tmp_path / "cat_in_colour.jpg"
+    varcolor.write_image(image, cat[:, :400].mean(axis=2))
+    varcolor.write_image(reference, cat[:, 50:])
+    process, url = start_studio(image, tmp_path)
+    try:
+        page = ready_page(scan["browser"], url, ("pageerror", lambda e: pytest.fail(str(e))))
+        gray = result_pixels(page)
+        # Picked with Reference…: matched by the server, shown beside the photo, its suggestions as
+        # dots over the photo, and the photo coloured by them.
+        page.set_input_files("#ref-file", str(reference))
+        page.wait_for_function("() => (window.studioSuggestions || 0) > 100", timeout=60_000)
+        wait_for_result(page, 2)
+        assert page.locator("#reference-photo").is_visible()
+        assert page.evaluate("() => document.getElementById('reference-photo').naturalWidth") == 401
+        assert "suggested cue pixels" in page.locator("#reference-info").text_content()
+        coloured = result_pixels(page)
+        assert np.hypot(*ab(coloured).transpose(2, 0, 1)).mean() > np.hypot(*ab(gray).transpose(2, 0, 1)).mean() + 5
+        x, y = page.evaluate(
+            "async () => (await (await fetch('/api/suggestions', {headers: {'X-Varcolor-Token': "
+            "document.querySelector('meta[name=token]').content}})).json()).rows[0].slice(0, 2)"
+        )
+        dot = page.evaluate(
+            f"() => [...document.getElementById('overlay-canvas').getContext('2d').getImageData({x}, {y}, 1, 1).data]"
+        )
+        assert dot[3] == 255, dot
+        # Swatches at a place come from the reference.
+        draw(page, [(250, 150)])
+        page.wait_for_function("() => document.getElementById('suggest-note').textContent.includes('reference')")
+        assert page.locator("#suggested .swatch").count() >= 2
+        before = page.evaluate("() => window.studioSuggestions")
+        # The neutral brush (N) paints a gray stroke, drawn hatched, and clears the suggestions around it.
+        page.keyboard.press("n")
+        draw(page, [(60, 260), (120, 260)])
+        page.wait_for_function(f"() => window.studioSuggestions < {before}", timeout=60_000)
+        stroke = page.evaluate("() => window.studioState.doc.strokes.at(-1)")
+        assert stroke["rgb"][0] == stroke["rgb"][1] == stroke["rgb"][2]
+        page.context.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+
+def test_the_flood_hint_offers_the_neutral_brush_and_a_dropped_gray_reference_is_refused(tmp_path, scan):
+    rng = np.random.default_rng(1)
+    gray = np.full((120, 240), 0.95)
+    gray[:, :120] = 0.3 + 0.05 * rng.random((120, 120))  # a dark subject left, white right
+    image = tmp_path / "regions.png"
+    varcolor.write_image(image, gray)
+    process, url = start_studio(image, tmp_path)
+    try:
+        page = ready_page(scan["browser"], url, ("pageerror", lambda e: pytest.fail(str(e))))
+        assert not page.locator("#flood-hint").is_visible()
+        draw(page, [(20, 60), (80, 60)])  # one colour stroke: the white half takes its colour
+        wait_for_result(page, 2)
+        assert page.locator("#flood-hint").is_visible()
+        assert "neutral brush" in page.locator("#flood-text").text_content()
+        page.locator("#flood-neutral").click()  # a click on the hint is no stroke
+        assert page.evaluate("() => window.studioState.tool") == "neutral"
+        assert len(page.evaluate("() => window.studioState.doc.strokes")) == 1
+        draw(page, [(150, 60), (210, 60)])
+        wait_for_result(page, 3)
+        assert not page.locator("#flood-hint").is_visible()
+        # A file dropped on the Reference panel is uploaded as the reference: a gray one is refused.
+        data = base64.b64encode(image.read_bytes()).decode()
+        page.evaluate(
+            "(b64) => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0)); const dt = new DataTransfer();"
+            " dt.items.add(new File([bytes], 'gray_ref.png', {type: 'image/png'}));"
+            " document.getElementById('reference-drop').dispatchEvent("
+            "new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); }",
+            data,
+        )
+        page.wait_for_function("() => document.getElementById('message').textContent.includes('gray_ref.png')")
+        assert "gray" in page.locator("#message").text_content()
+        assert page.evaluate("() => window.studioState.doc.reference") is None
+        page.context.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)

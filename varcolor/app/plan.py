@@ -24,7 +24,7 @@ from ..ir.encode import ENCODER, EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
 from .cues import CUE_KINDS, CUE_SUFFIXES, find_cue, is_cue_file, kind_of
-from .reference import find_reference, read_reference
+from .reference import find_reference, pool_files, pool_signatures, read_reference
 from .run_options import RunOptions
 from .solve import automatic, solve_memory
 from .tasks import ColorizeTask, DecodeTask, EncodeTask
@@ -141,6 +141,7 @@ def _colorize_job(
     progress=False,
     reference=None,
     searched=False,
+    signatures=None,
 ):
     skip = (
         None
@@ -165,9 +166,11 @@ def _colorize_job(
         run.strokes_layer,
         run.edges,
         reference,
+        signatures,
     )
+    referenced = list(reference) if isinstance(reference, tuple) else [reference] if reference else []
     return Job(
-        [image] + ([cue_file] if cue_file else []) + ([reference] if reference else []),
+        [image] + ([cue_file] if cue_file else []) + referenced,
         [output],
         task,
         skip,
@@ -183,7 +186,7 @@ def plan_colorize(
     *,
     cues: str | None = None,
     cue_path: str | os.PathLike | None = None,
-    reference: str | os.PathLike | None = None,
+    reference: str | os.PathLike | list[str | os.PathLike] | None = None,
     client=None,
     note: Callable[[str], None] | None = None,
 ) -> list[Job]:
@@ -203,10 +206,12 @@ def plan_colorize(
     cue_path : path, optional
         With ``cues``: the cue file of one image, or the folder of cue files of a folder of
         images (None: each beside its image).
-    reference : path, optional
+    reference : path or list of paths, optional
         A colour photo of the same scene (:meth:`~varcolor.Cues.from_reference`), its cues
         added around the cue files'; for a folder, one photo for every image or a folder of them
-        named as the images (``refs/a.jpg`` for ``in/a.png``).
+        named as the images (``refs/a.jpg`` for ``in/a.png``). Several photos, or a folder whose
+        names are not the images': a pool, each image matched against all of them
+        (:func:`~varcolor.reference.match_pool`).
     client : dask.distributed.Client, optional
         The client the run will use (each job then states the memory its solve needs).
     note : callable, optional
@@ -225,7 +230,7 @@ def plan_colorize(
         raise InputError(f"unknown cues {cues!r}; available: {', '.join(CUE_KINDS)}")
     if cue_path is not None and cues is None:
         raise InputError("a cue path needs its kind: marked, mask or points")
-    references = _references(Path(source), reference, run.max_pixels, options.max_memory)
+    references, signatures = _references(Path(source), reference, run.max_pixels, options.max_memory)
     if cues == "points" and run.edges != "unmix":  # a rule that cannot apply: refused, not ignored
         raise InputError(f"edges must be left at unmix with points (points have no stroke edges), got {run.edges!r}")
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
@@ -250,12 +255,17 @@ def plan_colorize(
             if not automatic(options) and not is_layered(source) and references is None:  # a layered file: a layer
                 found = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
                 raise InputError(
-                    f"{source}: no cues given; give marked cues, mask cues or points cues, or the prior{found}"
+                    f"{source}: no cues given; give marked cues, mask cues, points cues or a reference photo, "
+                    f"or the prior{found}"
                 )
             if beside is not None and note is not None:
                 note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
         out = single_output(source, given, run.ext)
-        return [_colorize_job(source, cue_kind, cue_file, out, options, run, on_dask, progress, references)]
+        return [
+            _colorize_job(
+                source, cue_kind, cue_file, out, options, run, on_dask, progress, references, signatures=signatures
+            )
+        ]
     check_folders(source, output)
     cue_folder = Path(cue_path) if cue_path is not None else None
     if cue_folder is not None and not cue_folder.is_dir():
@@ -264,11 +274,15 @@ def plan_colorize(
             "(or none, to find them by name)"
         )
     # layered files are inputs with their strokes
-    folder_of_references = references is not None and references.is_dir()
+    folder_of_references = isinstance(references, Path) and references.is_dir()
+    pooled = {identity(path) for path in references} if isinstance(references, tuple) else set()
+    skipped = [path for path in reference_list(reference) if path.is_dir()]
     listings: dict = {}  # each folder of references listed once
-    found, jobs = walk_inputs(source, output, *([references] if folder_of_references else []), layered=True)
+    found, jobs = walk_inputs(source, output, *skipped, layered=True)
     for rel in found:
-        if is_cue_file(rel) or (references is not None and identity(source / rel) == identity(references)):
+        if is_cue_file(rel) or identity(source / rel) in pooled:
+            continue
+        if isinstance(references, Path) and identity(source / rel) == identity(references):
             continue
         image = source / rel
         folder = (cue_folder / rel.parent) if cue_folder else image.parent
@@ -277,28 +291,59 @@ def plan_colorize(
         out = (output / rel).with_suffix(run.ext)
         jobs.append(
             _colorize_job(
-                image, cue_kind, cue_file, out, options, run, on_dask, reference=found, searched=folder_of_references
+                image,
+                cue_kind,
+                cue_file,
+                out,
+                options,
+                run,
+                on_dask,
+                reference=found,
+                searched=folder_of_references or isinstance(references, tuple),
+                signatures=signatures,
             )
         )
     return jobs
 
 
-def _references(
-    source: Path, reference: str | os.PathLike | None, max_pixels: int | None, max_memory: float | None
-) -> Path | None:
-    """The run's reference: one photo for every image (refused here, in one line, if it can be
-    none), or, for a folder, a folder of them named as the images; None without one."""
+def reference_list(reference) -> list[Path]:
+    """``--reference`` as given: none, one path, or several."""
     if reference is None:
-        return None
-    reference = Path(reference)
-    if reference.is_dir() and source.is_dir():
-        return reference
-    with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
-        warnings.simplefilter("ignore")
-        read_reference(
-            reference, max_pixels, max_memory=max_memory
-        )  # every job reads it: a bad one is refused once, now
-    return reference
+        return []
+    return [Path(path) for path in reference] if isinstance(reference, (list, tuple)) else [Path(reference)]
+
+
+def pairs_by_name(source: Path, folder: Path) -> bool:
+    """Whether a folder of references is named as the images under ``source`` (some image has
+    its reference there, :func:`~varcolor.app.reference.find_reference`): then each image takes
+    its own; else the folder is a pool."""
+    for rel in walk_images(source, skip=[folder]):
+        try:
+            if find_reference(source / rel, folder / rel.parent) is not None:
+                return True
+        except InputError:  # two candidates: named as the image all the same
+            return True
+    return False
+
+
+def _references(source: Path, reference, max_pixels: int | None, max_memory: float | None = None):
+    """The run's references and, for a pool, their signatures: one photo for every image
+    (refused here, in one line, if it can be none); for a folder, a folder of them named as the
+    images; several photos or folders, or a folder named otherwise, a pool (a tuple of photos);
+    None without one."""
+    given = reference_list(reference)
+    if not given:
+        return None, None
+    if len(given) == 1 and given[0].is_dir() and source.is_dir() and pairs_by_name(source, given[0]):
+        return given[0], None
+    if len(given) == 1 and not given[0].is_dir():
+        with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
+            warnings.simplefilter("ignore")
+            # every job reads it: a bad one is refused once, now (a JPEG reduced as its checks allow)
+            read_reference(given[0], max_pixels, max_memory=max_memory, check_only=True)
+        return given[0], None
+    pool = pool_files(given)
+    return pool, pool_signatures(pool, max_pixels)
 
 
 def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:

@@ -3,7 +3,9 @@ of references, and refusing, in one line and before any solve, a file that can b
 
 from __future__ import annotations
 
+import functools
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +14,37 @@ from ..cues import Cues
 from ..errors import InputError
 from ..io import IMAGE_EXTENSIONS, image_bits, image_shape, named, read_image
 from ..memory import check_memory
-from ..reference import MIN_SIDE, check_reference, check_target, decode_reduction
+from ..reference import (
+    MIN_SIDE,
+    Signature,
+    check_reference,
+    check_target,
+    decode_reduction,
+    match_pool,
+    outside,
+    signature,
+)
 from ..video.formats import VIDEO_EXTENSIONS
 
-__all__ = ["check_reference_file", "read_reference", "find_reference", "reference_cues", "READ_BYTES", "MATCH_BYTES"]
+__all__ = [
+    "check_reference_file",
+    "read_reference",
+    "find_reference",
+    "reference_cues",
+    "pool_files",
+    "pool_signatures",
+    "pool_cues",
+    "shares_note",
+    "UNMATCHED",
+    "ReferenceKeyframe",
+    "film_keyframes",
+    "FILM_STEP",
+    "READ_BYTES",
+    "MATCH_BYTES",
+]
+
+#: What a chain (:mod:`varcolor.app.chain`) says of a photo nothing in its pool matches.
+UNMATCHED = "no coloured photo of the series matches it; left out (not coloured)"
 
 #: Bytes a reference's read and match hold at their peak per pixel decoded, for 8-bit files: the
 #: decoded levels, their RGB copy and the float32 image (3 + 3 + 12, and a margin); for 16-bit
@@ -48,18 +77,20 @@ def read_reference(
     gray_shape: tuple[int, ...] | None = None,
     max_memory: float | None = None,
     held: int = 0,
+    check_only: bool = False,
 ) -> np.ndarray:
     """The reference photo at ``path`` as ``H×W×3`` float32 RGB in [0, 1] (converted from its ICC
     profile and bit depth as any input is), refused in one line where it cannot be one (see
     :func:`check_reference_file`; also a gray image, or float samples outside [0, 1]).
 
     A JPEG is decoded reduced as far as matching it against a gray image of ``gray_shape`` allows
-    (:func:`~varcolor.reference.decode_reduction`; None: as far as its own checks allow); other
-    formats whole. Refused from the header where that read, with ``held`` bytes already in use,
-    would not fit the memory budget (``max_memory``, :func:`~varcolor.memory.memory_budget`).
+    (:func:`~varcolor.reference.decode_reduction`; None: whole, or with ``check_only`` as far as
+    its own checks allow); other formats whole. Refused from the header where that read, with
+    ``held`` bytes already in use, would not fit the memory budget (``max_memory``,
+    :func:`~varcolor.memory.memory_budget`).
     """
     shape = check_reference_file(path, max_pixels)
-    reduce = decode_reduction(shape, gray_shape)
+    reduce = decode_reduction(shape, gray_shape) if gray_shape is not None or check_only else 1
     height, width = image_shape(path, max_pixels=max_pixels, reduce=reduce)
     decoded = "" if (height, width) == shape else f" (decoded at {width}×{height})"
     check_memory(
@@ -116,3 +147,159 @@ def reference_cues(
             raise InputError(f"{told}; add strokes or the prior")
         warnings.warn(f"{told}: no cues from it", stacklevel=2)
     return cues
+
+
+def pool_files(references: list[Path]) -> tuple[Path, ...]:
+    """The photos of a pool given as files and folders (a folder's image files, under it,
+    sorted by path: a run's order does not depend on the file system's)."""
+    files: list[Path] = []
+    for reference in references:
+        if reference.is_dir():
+            found = sorted(
+                path
+                for path in reference.rglob("*")
+                if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file() and not path.name.startswith(".")
+            )
+            if not found:
+                raise InputError(f"{reference}: no reference images in this folder")
+            files += found
+        else:
+            files.append(reference)
+    return tuple(dict.fromkeys(files))
+
+
+def pool_signatures(pool: tuple[Path, ...], max_pixels: int | None) -> tuple[Signature, ...]:
+    """Each pool photo read once (refused in one line if it can be no reference: as
+    :func:`read_reference`) and described by its :func:`~varcolor.reference.signature`, which
+    ranks it for each target without reading it again."""
+    with warnings.catch_warnings():  # a converted profile: each job that uses it says so
+        warnings.simplefilter("ignore")
+        return tuple(_signature_of(path, max_pixels) for path in pool)
+
+
+def _signature_of(path: Path, max_pixels: int | None) -> Signature:
+    """A pool photo's signature. A JPEG is decoded at the reduced size the signature needs (its
+    DCT scaled by 1/2 to 1/8: a 12 MP photo in a twentieth of the time), checked as a reference
+    on that copy (a gray one is refused); the keypoints of the lightness do not need its colour
+    profile. Any other file is read whole (:func:`read_reference`)."""
+    from PIL import Image
+
+    from ..io import JPEG_EXTENSIONS
+    from ..reference import WORK_PIXELS
+
+    height, width = check_reference_file(path, max_pixels)
+    side = int(np.ceil(np.sqrt(height * width / WORK_PIXELS)))
+    if path.suffix.lower() not in JPEG_EXTENSIONS or side < 2:
+        return signature(read_reference(path, max_pixels))
+    try:
+        with Image.open(path) as image:
+            image.draft("RGB", (width // side, height // side))
+            small = np.asarray(image.convert("RGB"), np.float32) / 255.0
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read image ({exc})") from None
+    # the draft is at least the working size: described as it is, not reduced again
+    return signature(check_reference(small, str(path)), small.shape[0] * small.shape[1])
+
+
+def shares_note(image: Path, shares: list[tuple[Path, int]]) -> str:
+    """Which reference gave which share of ``image``'s matched cues, best first (for the run's
+    report and manifest)."""
+    total = sum(count for _, count in shares)
+    if not total:
+        return ""
+    return f"{image}: cues from " + ", ".join(f"{path} {100 * count / total:.0f} %" for path, count in shares)
+
+
+def pool_cues(
+    image: Path,
+    pool: tuple[Path, ...],
+    signatures: tuple[Signature, ...] | None,
+    gray: np.ndarray,
+    strokes: Cues | None,
+    max_pixels: int | None,
+    fallback: bool,
+    refuse: bool = True,
+) -> tuple[Cues, str]:
+    """``strokes`` with the cues of the best-matching photos of ``pool``
+    (:func:`~varcolor.reference.match_pool`), and the line saying which gave which share. None
+    matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues)."""
+    strokes = strokes if strokes is not None and strokes.count else None
+    mask, ab, weight, shares = match_pool(
+        gray,
+        [lambda path=path: read_reference(path, max_pixels, gray.shape) for path in pool],
+        signatures=signatures,
+        names=[str(path) for path in pool],
+        verified_only=not refuse,
+    )
+    if strokes is not None:
+        mask &= outside(strokes.mask)
+    matched = Cues(mask, ab, weight=weight, copy=False)
+    cues = matched if strokes is None else matched.merged(strokes)
+    if not mask.any():
+        told = f"no reference of {len(pool)} matches enough of {image} to give colour"
+        if strokes is None and not fallback and refuse:
+            raise InputError(f"{told}; add strokes or the prior")
+        if refuse:
+            warnings.warn(f"{told}: no cues from them", stacklevel=2)
+        return cues, ""
+    # the shares as the pool gave them (before the strokes' clearance took some away)
+    return cues, shares_note(image, [(pool[index], count) for index, count in shares])
+
+
+#: A clip coloured from reference photos (``colorize clip.mp4 --reference still.png``): its
+#: frames are matched every this many frames (and on each frame with a cue file); the video
+#: engine carries each such keyframe's cues along the motion to the frames around it.
+FILM_STEP = 15
+
+
+@dataclass(frozen=True)
+class ReferenceKeyframe:
+    """A clip's keyframe coloured from a pool of reference photos (:func:`film_keyframes`): call it
+    with the frame's gray pixels for its :class:`~varcolor.Cues` (the pool's best matches,
+    :func:`~varcolor.reference.match_pool`), around the keyframe's own cue file ``strokes`` if it
+    has one (the strokes win where they are). Picklable: a clip's chunks run on Dask workers."""
+
+    index: int
+    pool: tuple[Path, ...]
+    signatures: tuple[Signature, ...]
+    max_pixels: int | None = None
+    strokes: object | None = None
+
+    @property
+    def path(self) -> Path:
+        """The file a chunk's provenance records: the strokes' file, else the first reference."""
+        return getattr(self.strokes, "path", None) or self.pool[0]
+
+    @property
+    def edges(self) -> str:
+        return getattr(self.strokes, "edges", "unmix")
+
+    def __call__(self, gray: np.ndarray) -> Cues:
+        strokes = self.strokes(gray) if self.strokes is not None else None
+        strokes = strokes if strokes is not None and strokes.count else None
+        mask, ab, weight, _ = match_pool(
+            gray, [lambda path=path: _film_reference(path, self.max_pixels) for path in self.pool],
+            signatures=self.signatures, names=[str(path) for path in self.pool],
+        )  # fmt: skip
+        if strokes is not None:
+            mask &= outside(strokes.mask)
+        matched = Cues(mask, ab, weight=weight, copy=False)
+        return matched if strokes is None else matched.merged(strokes)
+
+
+@functools.lru_cache(maxsize=8)
+def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
+    """A reference photo, read once per process for all of a clip's keyframes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_reference(path, max_pixels)
+
+
+def film_keyframes(
+    cues: dict, frame_count: int, pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
+) -> dict:
+    """A clip's keyframes with reference cues: every :data:`FILM_STEP` frames and each frame with a
+    cue file (``cues``: frame index → its cue file's callable, whose strokes win), each a
+    :class:`ReferenceKeyframe`."""
+    keyed = sorted(set(range(0, frame_count, FILM_STEP)) | set(cues))
+    return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}

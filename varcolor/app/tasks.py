@@ -16,7 +16,7 @@ from ..ir.decode import payload_cues
 from ..ir.files import encode_file, read_ir
 from ..options import Options
 from .cues import check_cue_shape, check_cue_share, dense_cues_note, layer_cues, load_cues
-from .reference import reference_cues
+from .reference import UNMATCHED, pool_cues, reference_cues
 from .solve import automatic, colorize_and_write, prepared, read_checked, read_layered
 
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
@@ -37,7 +37,8 @@ class ColorizeTask:
     """Colorize ``image`` from the cue file ``cue_file`` (of ``kind``; None: no cues, for the
     network, or a layered file's stroke layer) into ``output``. ``layer``, ``strokes_layer``: a
     layered file's photo and stroke layers by name (None: by place); ``reference``: a colour photo
-    of the same scene whose matches are cues too."""
+    of the same scene whose matches are cues too, or a pool of them (a tuple, with their
+    ``signatures``: the best-matching are used, :func:`~varcolor.reference.match_pool`)."""
 
     image: Path
     output: Path
@@ -52,7 +53,11 @@ class ColorizeTask:
     layer: str | None = None
     strokes_layer: str | None = None
     edges: str = "unmix"
-    reference: Path | None = None
+    reference: Path | tuple[Path, ...] | None = None
+    signatures: tuple | None = None
+    #: A chain's photo (:mod:`~varcolor.app.chain`): a pool that matches nothing is no error of the
+    #: run's input but this photo left out (:data:`~varcolor.app.reference.UNMATCHED`).
+    chained: bool = False
 
     def __call__(self) -> str:
         return _noted(self._run)
@@ -85,7 +90,21 @@ class ColorizeTask:
             cues = Cues.empty(gray.shape[:2])
         else:  # the reference's own cues, not empty ones beside them: 0.68 GB less at 40 MP
             cues = None
-        if self.reference is not None:
+        shares = ""
+        if isinstance(self.reference, tuple):
+            cues, shares = pool_cues(
+                self.image,
+                self.reference,
+                self.signatures,
+                gray,
+                cues,
+                self.max_pixels,
+                automatic(self.options),
+                refuse=not self.chained,
+            )
+            if self.chained and not cues.count:
+                raise InputError(f"{self.image}: {UNMATCHED}")
+        elif self.reference is not None:
             cues = reference_cues(
                 self.image,
                 self.reference,
@@ -96,6 +115,7 @@ class ColorizeTask:
                 self.options.max_memory,
             )
         notes = [
+            shares,
             # marks scaled, blended edges read as paint; a layered file's strokes are the file's
             f"{self.cue_file or self.image}: {cues.note}" if cues.note else "",
             dense_cues_note(self.cue_file or self.image, cues),

@@ -96,6 +96,10 @@ def dask_client(workers: int, scheduler: str | None, client):
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # No dashboard, but Dask's scheduler still serves its health page, on port 8787 by
+            # default: a free port on this computer instead (8787 taken warned "Port 8787 is
+            # already in use" into every run).
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             resources={"MEMORY": budget // workers},
             silence_logs=logging.CRITICAL,
             env=env,

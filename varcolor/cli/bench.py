@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import batch, bench, bench_export, bench_plot, bench_results
+from .. import batch, bench, bench_export, bench_fid, bench_plot, bench_results
 from .. import methods as registry
 from ..batch import Job
 from ..errors import InputError, VarcolorError
@@ -35,7 +36,7 @@ from .solve_options import add_method_parameters, add_options, method_help
 def _bench_one(task: tuple) -> dict | VarcolorError:
     """One image's rows, its results' rows and their problems, and its export's manifest entry (in
     a worker process, or this one), or its user-facing error."""
-    path, name, index, resolution, methods, hints, seed, options, alone, max_pixels, export, results = task
+    path, name, index, resolution, methods, hints, seed, options, alone, max_pixels, export, results, fid = task
     if not alone:  # one image per process already keeps a core busy: no threads that would contend
         import numba
 
@@ -52,7 +53,8 @@ def _bench_one(task: tuple) -> dict | VarcolorError:
         exported = export and bench_export.export_photo(
             export, reference, bench_export.photo_key(name), hints, index, seed
         )  # first: a photo some method cannot colorize is exported all the same
-        rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, **options)
+        network = None if fid is None else _fid_network(fid)
+        rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, fid=network, **options)
         scored, problems = (
             bench_results.score_photo(reference, name, resolution, results, max_pixels) if results else ([], [])
         )
@@ -60,6 +62,12 @@ def _bench_one(task: tuple) -> dict | VarcolorError:
         return exc if str(path) in str(exc) else InputError(f"{path}: {exc}")
     rows = [{"image": name, **row} for row in rows] + scored
     return {"photo": name, "rows": rows, "problems": problems, "exported": exported or None}
+
+
+@functools.cache
+def _fid_network(path: str):
+    """The FID feature network of ``path``, loaded once a process."""
+    return bench_fid.load(path)
 
 
 def _integers(text: str, what: str) -> list[int]:
@@ -111,6 +119,10 @@ def _cmd_bench(args) -> int:
         raise InputError(f"{args.network_file}: no such network file")
     if args.limit < 0:
         raise InputError(f"--limit must be >= 0, got {args.limit}")
+    if args.fid is not None:
+        if not methods:
+            raise InputError("--fid scores the results of --methods: give at least one")
+        _fid_network(args.fid)  # no file, or not the network's weights: one line, before any work
     source = Path(args.input)
     unlisted: list[str] = []  # folders that cannot be listed: failures, as a bad photo is
     if source.is_file():
@@ -167,7 +179,7 @@ def _cmd_bench(args) -> int:
     tasks = [
         (
             *(path, name, index, resolution, methods, hints, args.seed, options, alone, max_pixels_of(args)),
-            *(args.export_hints, files.get(name, [])),
+            *(args.export_hints, files.get(name, []), args.fid),
         )
         for index, (path, name) in enumerate(paths)
     ]
@@ -201,7 +213,16 @@ def _cmd_bench(args) -> int:
         labels = {name: f"{name} (incomplete)" if name in incomplete else name for name in names}
         same = bench.same_solves(methods, resolution, **options)
         table = _table(
-            args.format, summary, rows, incomplete, labels, resolution, hints, f"{source.name} ({scored} images)", same
+            args.format,
+            summary,
+            rows,
+            incomplete,
+            labels,
+            resolution,
+            hints,
+            f"{source.name} ({scored} images)",
+            same,
+            run,
         )
         write_table(table, args.output, args.overwrite, inputs)
         if args.plot:
@@ -215,28 +236,37 @@ def _cmd_bench(args) -> int:
     return 1 if failures or problems else 0
 
 
-def _table(form, summary, rows, incomplete, labels, resolution, hints, label, same) -> str:
+def _table(form, summary, rows, incomplete, labels, resolution, hints, label, same, run) -> str:
     """The table in ``form`` (md, csv, json); the cells of ``incomplete`` results empty, their
-    methods marked; in Markdown, a method of ``same`` marked as the other's solve."""
+    methods marked; in Markdown, a method of ``same`` marked as the other's solve. Markdown and
+    JSON name what a reader needs to reproduce it (``run``: :func:`varcolor.bench_export.protocol`)."""
     names = list(labels)
     if form == "md":
         shown = {f"{resolution}/{labels[k.split('/')[1]]}/{k.split('/')[2]}": v for k, v in summary.items()}
         marked = {labels[name]: labels.get(other, other) for name, other in same.items()}
-        return bench.markdown(shown, [resolution], [labels[name] for name in names], hints, label, same=marked)
+        table = bench.markdown(shown, [resolution], [labels[name] for name in names], hints, label, same=marked)
+        return table + (
+            f"\nSeed {run['seed']}, hints from {run['hint_seed']}; NumPy {run['numpy']}; "
+            f"resized by {run['resize']}; scored: {run['scored']}.\n"
+        )
     means = [
         {"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
         for key, value in summary.items()
     ]
     for name, cells in incomplete.items():  # no mean over fewer photos: the count, and no scores
-        empty = dict.fromkeys((*bench.SCORES, "seconds"))
+        empty = dict.fromkeys(c for m in (*bench.SCORES, "seconds") for c in (m, f"{m}_se"))
         means += [
             {"method": name, "hints": n, "resolution": resolution, **empty, "images": count}
             for n, count in cells.items()
         ]
     means.sort(key=lambda mean: (names.index(mean["method"]), hints.index(mean["hints"])))
     if form == "json":
-        return to_json({"summary": means, "incomplete": sorted(incomplete), "rows": rows})
-    columns = ["method", "hints", "resolution", *bench.SCORES, "seconds", "images"]
+        rows = [{key: value for key, value in row.items() if not key.startswith("_")} for row in rows]  # (features)
+        return to_json({"protocol": run, "summary": means, "incomplete": sorted(incomplete), "rows": rows})
+    fid = ["fid"] if any("fid" in mean for mean in means) else []
+    means = [{**dict.fromkeys(fid), **mean} for mean in means]  # (an incomplete cell: none)
+    columns = ["method", "hints", "resolution", *(c for m in (*bench.SCORES, "seconds") for c in (m, f"{m}_se")), *fid]
+    columns.append("images")
     return to_csv(means, columns, lambda value: "" if value is None else str(value))
 
 
@@ -247,7 +277,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Score colorization methods on colour photos (a file or a folder, recursively) with the "
         "ideepcolor evaluation protocol: for each hint count, hints are 6x6 patches of the photo's "
         "mean chroma placed as in Zhang et al. 2017, the photo's gray is colorized from them, and "
-        "PSNR, SSIM, VIF and CIEDE2000 against the photo are averaged over the photos. LPIPS is not "
+        "PSNR, SSIM, VIF and CIEDE2000 against the photo and the result's colourfulness are averaged over "
+        "the photos, each mean with its standard error. LPIPS is not "
         "among them: it needs AlexNet's and LPIPS's weight files, which varcolor does not ship or download "
         "(offline they cannot be had); with them, score the results with 'varcolor metrics --lpips' "
         "(docs/metrics.md, LPIPS).",
@@ -300,6 +331,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="CSV",
         help="a published curve drawn dashed on the plot: a CSV file with a header line, hints and value in its "
         "first two columns",
+    )
+    b.add_argument(
+        "--fid",
+        metavar="WEIGHTS",
+        help="also the FID of each method and hint count over the photos, from the weights of varcolor's FID "
+        "feature network in WEIGHTS (a PyTorch state dict; docs/guide/bench.md#fid): never downloaded, and "
+        "comparable between runs with one weights file, not with papers' InceptionV3 FIDs",
     )
     add_cluster_options(b, "photos")
     add_max_pixels(b)

@@ -12,10 +12,12 @@ from ..errors import InputError
 from .common import (
     add_input,
     add_output_options,
+    finish,
     flag_words,
     note,
     run,
     run_options_of,
+    warn,
 )
 from .solve_options import add_solve_options, options_of
 from .video import add_video_options, is_video_run, run_video
@@ -35,12 +37,16 @@ def cues_of(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 
 def _cmd_colorize(args) -> int:
-    if is_video_run(args):  # a clip: varcolor.video (cli/video.py)
-        if args.reference is not None:
-            raise InputError("--reference colours still images; a clip takes its colours from keyframes (--cues)")
+    if is_video_run(args):  # a clip: varcolor.video (cli/video.py); --reference: colour stills for its keyframes
+        if args.chain:
+            raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)
+    if args.chain:
+        return _chain(args, options, settings, cues, cue_path)
+    # one reference as it always was (a manifest's options compare equal); several: a pool
+    reference = args.reference[0] if args.reference is not None and len(args.reference) == 1 else args.reference
     jobs = app.plan_colorize(
         args.input,
         args.output,
@@ -48,16 +54,38 @@ def _cmd_colorize(args) -> int:
         settings,
         cues=cues,
         cue_path=cue_path,
-        reference=args.reference,
+        reference=reference,
         note=None if settings.quiet else lambda line: note(flag_words(line)),
     )
     app.check_outputs(jobs, settings.bits)
     # the reference named only when given: a run without one keeps the manifest records it always had
-    referenced = {"reference": args.reference} if args.reference is not None else {}
+    referenced = {"reference": reference} if reference is not None else {}
     made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path, **referenced)
     return run(
         jobs, "colorized", settings, made, source=args.input, output=args.output, single=Path(args.input).is_file()
     )
+
+
+def _chain(args, options, settings, cues, cue_path) -> int:
+    """``--chain``: a series coloured in waves from its photos with cues (:mod:`varcolor.app.chain`)."""
+    from ..app.chain import run_chain
+
+    if not Path(args.input).is_dir():
+        raise InputError(f"{args.input}: --chain colours a folder of photos (a series); give a folder")
+    referenced = {"reference": args.reference} if args.reference is not None else {}
+    made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path, chain=True, **referenced)
+    report = run_chain(
+        args.input,
+        args.output,
+        options,
+        settings,
+        made=made,
+        cues=cues,
+        cue_path=cue_path,
+        reference=args.reference,
+        warn=warn,
+    )
+    return finish(report, "colorized", settings.quiet)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -101,9 +129,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     cues.add_argument(
         "--reference",
         metavar="REF",
+        action="append",
         help="a colour photo of the same scene: its confident matches are cues (beside --marked, --mask or "
         "--points, whose strokes win where they are); for a folder: one photo for all, or a folder of them "
-        "named as the images",
+        "named as the images; given several times, or a folder named otherwise: a pool, each image coloured "
+        "from the (up to 3) photos that match it best",
+    )
+    cues.add_argument(
+        "--chain",
+        action="store_true",
+        help="for a folder (a series): colour the photos with cues first, then each other photo from its best "
+        "matches among the coloured ones (and any --reference), nearest first; a photo nothing matches is left "
+        "out and reported (exit 1)",
     )
     cues.add_argument(
         "--edges",

@@ -265,6 +265,7 @@ FLAG_PHRASES = {
     "marked cues": "--marked",
     "mask cues": "--mask",
     "points cues": "--points",
+    "a reference photo": "--reference PHOTO",
     "or the prior": "or --prior ideepcolor",
 }
 

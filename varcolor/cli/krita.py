@@ -4,6 +4,7 @@ the colorize step the plug-in runs on the layers it hands over."""
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,8 @@ def _cmd_install(args) -> int:
     if args.uninstall:
         gone = install.uninstall()
         print(f"removed the Krita plug-in from {gone.package.parent} and its line from {gone.kritarc}")
+        if gone.package.exists():
+            print(f"left {gone.package} in place: it holds files varcolor did not install")
         return 0
     done = install.install(enable=not args.no_enable)
     print(f"installed the Krita plug-in into {done.package}")
@@ -25,6 +28,13 @@ def _cmd_install(args) -> int:
     else:
         print(f"enabled in {done.kritarc}")
     print("restart Krita, then show the docker: Settings > Dockers > varcolor")
+    from ..krita.launch import krita_environment
+
+    if krita_environment().get("PATH") != os.environ.get("PATH"):
+        print(
+            "a Python environment's programs are on this shell's PATH: Krita started from here would take its "
+            "packages and load no plug-in; start Krita from the desktop menu, or here with: varcolor krita launch"
+        )
     return 0
 
 
@@ -36,12 +46,13 @@ def _cmd_check(args) -> int:
         raise InputError(f"--size {args.size[0]} {args.size[1]}: at least 8 by 8 pixels")
     if args.method not in protocol.METHODS:
         raise InputError(f"--method {args.method}: one of {', '.join(protocol.METHODS)}")
-    check.krita_programs()
+    check.krita_programs(args.screenshot is not None)
     with tempfile.TemporaryDirectory(prefix="varcolor-krita-check-") as scratch:
         folder = Path(args.keep) if args.keep else Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         shape = None if args.size is None else (args.size[1], args.size[0])
-        found = check.round_trip(folder.resolve(), shape, args.method, args.screenshot)
+        screenshot = None if args.screenshot is None else args.screenshot.resolve()  # Krita runs in the folder
+        found = check.round_trip(folder.resolve(), shape, args.method, screenshot)
     print(
         f"Krita's colorized layer is within {found.levels} level(s) of varcolor colorize; "
         f"strokes layer {'unchanged' if found.strokes_unchanged else 'CHANGED'}; layers {found.layers}, "
@@ -62,6 +73,14 @@ def _cmd_check(args) -> int:
         error("the Krita round trip failed")
         return 1
     note("the Krita round trip passed")
+    return 0
+
+
+def _cmd_launch(args) -> int:
+    from ..krita.launch import launch
+
+    process = launch(args.files)
+    note(f"started Krita (process {process.pid}) without a virtual environment's Python on its PATH")
     return 0
 
 
@@ -112,8 +131,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="the document's size (default: 451 300)")
     c.add_argument("--method", default="levin-multiscale", help="the method chosen (default: %(default)s)")
     c.add_argument("--keep", metavar="DIR", help="keep the document, Krita's result and the reference in DIR")
-    c.add_argument("--screenshot", type=Path, metavar="PNG", help="save a picture of Krita's window after the runs")
+    c.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="save a picture of Krita's window after the runs (needs ImageMagick's import)",
+    )
     c.set_defaults(func=_cmd_check)
+    la = actions.add_parser(
+        "launch",
+        help="start Krita with its own Python (from a shell with a virtual environment activated)",
+        description="Start Krita on FILEs without what would lead its embedded Python to another Python "
+        "environment (a virtual environment's programs on PATH, VIRTUAL_ENV, PYTHONHOME, PYTHONPATH): with "
+        "them, Krita's Python cannot import PyQt5 and no Python plug-in loads.",
+    )
+    la.add_argument("files", nargs="*", metavar="FILE", help="documents to open")
+    la.set_defaults(func=_cmd_launch)
     z = actions.add_parser(
         "colorize",
         help="what the plug-in runs: colorize an exchange folder of Krita layers",

@@ -100,6 +100,8 @@ def run_video(args: argparse.Namespace) -> int:
         options.max_memory,
     )
     cues = read_cue_folder(args.cues, clip.frame_count, clip.shape, edges=args.edges) if args.cues else {}
+    if getattr(args, "reference", None):
+        cues = _film_cues(args, clip, cues, options)
     if not cues and not options.prior:
         raise InputError(f"{source}: no cues; give --cues DIR or --prior ideepcolor")
     output = _output(source, args.output)
@@ -136,6 +138,24 @@ def run_video(args: argparse.Namespace) -> int:
     if not args.quiet:
         note(f"colorized {writer.frame_count} frames of {source} into {output} ({engine_words(clip.shape, options)})")
     return 0
+
+
+def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
+    """The keyframes of a clip coloured from reference photos (``--reference``, once or more):
+    every few frames and each frame with a cue file (:func:`varcolor.app.reference.film_keyframes`).
+    Refused in one line before any frame is solved: a reference that can be none, and, with
+    nothing else to colour the clip, references that match too little of its first frame."""
+    from ..app.plan import reference_list
+    from ..app.reference import film_keyframes, pool_files, pool_signatures
+    from ..color import to_gray
+
+    pool = pool_files(reference_list(args.reference))
+    keyed = film_keyframes(cues, clip.frame_count, pool, pool_signatures(pool, args.max_pixels), args.max_pixels)
+    if not cues and not options.prior:
+        if not keyed[0](to_gray(next(iter(clip.frames(0, 1))))).count:
+            names = ", ".join(map(str, pool))
+            raise InputError(f"{names}: match too little of the first frame of {clip.path} to give colour")
+    return keyed
 
 
 def _run_chunked(args: argparse.Namespace, clip, cues, options, output: Path, chunk_frames: int) -> int:

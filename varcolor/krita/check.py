@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,12 +28,24 @@ import numpy as np
 from ..errors import InputError
 from ..io import encode_image, read_image
 from . import install
+from .launch import krita_environment
 from .plugin.varcolor_krita import protocol
 
-__all__ = ["RoundTrip", "sample_document", "write_ora", "read_ora_layer", "krita_programs", "round_trip"]
+__all__ = [
+    "RoundTrip",
+    "sample_document",
+    "write_ora",
+    "read_ora_layer",
+    "krita_programs",
+    "krita_failure",
+    "round_trip",
+]
 
 #: How long Krita may take to open, colorize twice, save and quit.
 TIMEOUT = 600
+#: How long Krita may take to start and load the plug-in (its first start with a fresh profile
+#: took about a minute on a busy two-core machine).
+STARTUP_TIMEOUT = 240
 
 
 @dataclass(frozen=True)
@@ -120,22 +134,117 @@ def read_ora_layer(path: Path, name: str) -> np.ndarray:
     return canvas
 
 
-def krita_programs() -> tuple[str, str]:
-    """``krita`` and ``xvfb-run``, found on PATH; one line naming what is missing."""
-    found = {name: shutil.which(name) for name in ("krita", "xvfb-run")}
-    missing = [name for name, path in found.items() if path is None]
+def krita_programs(screenshot: bool = False) -> tuple[str, str]:
+    """``krita`` and ``xvfb-run`` (and ImageMagick's ``import`` for a screenshot), found on the
+    PATH Krita gets (:func:`~varcolor.krita.launch.krita_environment`); one line naming what is
+    missing."""
+    path = krita_environment().get("PATH")
+    names = ("krita", "xvfb-run", "import") if screenshot else ("krita", "xvfb-run")
+    found = {name: shutil.which(name, path=path) for name in names}
+    missing = [name for name, where in found.items() if where is None]
     if missing:
-        raise InputError(f"the Krita check needs {' and '.join(missing)} on PATH (Debian: apt install krita xvfb)")
+        packages = {"krita": "krita", "xvfb-run": "xvfb", "import": "imagemagick"}
+        needs = " and ".join("ImageMagick's import (for --screenshot)" if m == "import" else m for m in missing)
+        raise InputError(
+            f"the Krita check needs {needs} on PATH (Debian: apt install {' '.join(packages[m] for m in missing)})"
+        )
     return found["krita"], found["xvfb-run"]
 
 
 def _profile_environment(folder: Path) -> dict:
-    """An environment whose Krita profile (settings, resources, plug-ins) lives in ``folder``."""
-    environ = dict(os.environ)
+    """An environment whose Krita profile (settings, resources, plug-ins) lives in ``folder``, and
+    whose Python is Krita's own (:func:`~varcolor.krita.launch.krita_environment`)."""
+    environ = krita_environment()
     for variable, name in (("HOME", "home"), ("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config")):
         environ[variable] = str(folder / name)
     environ["XDG_CACHE_HOME"] = str(folder / "cache")
     return environ
+
+
+def _varcolor_command() -> list[str]:
+    """How the plug-in runs this varcolor in the check: this Python, with this process's
+    ``PYTHONPATH`` (Krita's own environment has none)."""
+    command = [sys.executable, "-m", "varcolor.cli"]
+    if os.environ.get("PYTHONPATH"):
+        return ["env", f"PYTHONPATH={os.environ['PYTHONPATH']}", *command]
+    return command
+
+
+def krita_failure(log: str) -> str | None:
+    """The line of Krita's log that says its Python or the plug-in failed to load (a Python error
+    of ``krita.scripting``), in plain words; None where there is none."""
+    for line in log.splitlines():
+        if "krita.scripting" not in line:
+            continue
+        found = re.search(r"\b(\w+(?:Error|Exception)): (.*?)\\?\"?\s*$", line)
+        if found:
+            said = f"{found.group(1)}: {found.group(2)}".replace('\\"', '"').replace("\\'", "'")
+            if "PyQt5" in said:
+                said += " (Krita's Python took another Python's packages: is a virtual environment on PATH?)"
+            return said
+    return None
+
+
+def _last_words(log: str) -> str:
+    """The last line of Krita's log worth showing (Qt's chatter about its runtime folder left out)."""
+    lines = [line.strip() for line in log.splitlines() if line.strip() and "XDG_RUNTIME_DIR" not in line]
+    return lines[-1][:300] if lines else "nothing in its log"
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """End ``process`` and everything it started (Xvfb, Krita, varcolor's workers: its process
+    group), politely first."""
+    for signal_number, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, signal_number)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # the leader is gone; anything left in its group goes too
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        break
+
+
+def _run_krita(command: list[str], folder: Path, environ: dict, started: Path, report: Path) -> None:
+    """Run Krita's part of the check and wait for it: until it has ended, or its log says its
+    Python failed, or the plug-in has not started within :data:`STARTUP_TIMEOUT` seconds, or the
+    whole within :data:`TIMEOUT`; each failure one line (:class:`InputError`). Nothing it started
+    is left running."""
+    log_path = folder / "krita.log"
+    start = time.monotonic()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=folder, env=environ, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+        )
+    try:
+        while True:
+            ended = process.poll() is not None
+            said = log_path.read_text("utf-8", "replace")
+            if ended:
+                if report.exists():
+                    return
+                failure = krita_failure(said) or _last_words(said)
+                raise InputError(f"Krita ended (exit {process.returncode}) without running the check: {failure}")
+            if not report.exists():
+                failure = krita_failure(said)
+                if failure is not None:
+                    raise InputError(f"Krita could not load the plug-in: {failure}")
+            waited = time.monotonic() - start
+            if not started.exists() and waited > STARTUP_TIMEOUT:
+                raise InputError(
+                    f"the plug-in did not start in Krita within {STARTUP_TIMEOUT:.0f} s; Krita's last words: "
+                    f"{_last_words(said)}"
+                )
+            if waited > TIMEOUT:
+                raise InputError(f"Krita did not finish the check within {TIMEOUT:.0f} s: {_last_words(said)}")
+            time.sleep(0.2)
+    finally:
+        _stop(process)
 
 
 def round_trip(
@@ -144,8 +253,8 @@ def round_trip(
     method: str = protocol.METHODS[0],
     screenshot: Path | None = None,
 ) -> RoundTrip:
-    """Run the round trip in ``folder`` (it keeps the document, Krita's saved result and the
-    reference): see the module's docstring.
+    """Run the round trip in ``folder`` (it keeps the document, Krita's saved result and log, and
+    the reference): see the module's docstring.
 
     Parameters
     ----------
@@ -156,9 +265,10 @@ def round_trip(
     method : str
         The method chosen in the docker.
     screenshot : Path, optional
-        Where to save a picture of Krita's window with the docker, after the runs.
+        Where to save a picture of Krita's window with the docker, after the runs (needs
+        ImageMagick's ``import``).
     """
-    krita, xvfb_run = krita_programs()
+    krita, xvfb_run = krita_programs(screenshot is not None)
     gray, painted_first = sample_document(shape)
     # Live's stroke, painted in Krita after the Colorize runs: the reference holds it too.
     stroke = _live_stroke(gray.shape)
@@ -169,42 +279,68 @@ def round_trip(
     write_ora(folder / "document.ora", [("photo", photo), ("strokes", painted_first)])
     (folder / "photo.png").write_bytes(encode_image(gray, ".png"))
     (folder / "strokes.png").write_bytes(encode_image(strokes, ".png"))
-    command = [sys.executable, "-m", "varcolor.cli"]
-    reference = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "reference.png", "--overwrite"]
-    subprocess.run([*reference, "--method", method], cwd=folder, check=True, capture_output=True, timeout=TIMEOUT)
 
     environ = _profile_environment(folder / "profile")
     install.install(environ)
+    for name in ("report.json", "started.json"):
+        (folder / name).unlink(missing_ok=True)
     plan = {
-        "settings": {"varcolor": shlex.join(command), "method": method, "strokes": "", "photo": ""},
+        "settings": {"varcolor": shlex.join(_varcolor_command()), "method": method, "strokes": "", "photo": ""},
         "select": "strokes",
         "runs": 2,
         "cancel_first": True,
         "output": str(folder / "result.ora"),
         "report": str(folder / "report.json"),
+        "started": str(folder / "started.json"),
         "linger": 4 if screenshot else 0,
         "live_stroke": stroke,
     }
     (folder / "plan.json").write_text(json.dumps(plan))
     environ["VARCOLOR_KRITA_CHECK"] = str(folder / "plan.json")
-    script = f"{shlex.quote(krita)} --nosplash document.ora & "
+    script = f"{shlex.quote(krita)} --nosplash document.ora & krita=$!; "
     if screenshot:  # once the report is written the plug-in waits, showing the result and the docker
         script += (
             "while [ ! -e report.json ]; do sleep 0.2; done; sleep 2; "
             f"import -window root {shlex.quote(str(screenshot))}; "
         )
-    start = time.perf_counter()
-    ran = subprocess.run(
-        [xvfb_run, "-a", "-s", "-screen 0 1440x900x24", "sh", "-c", script + "wait"],
+    # The command line's result, made while Krita starts (its own start is most of the check).
+    command = [sys.executable, "-m", "varcolor.cli"]
+    reference = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "reference.png", "--overwrite"]
+    referee = subprocess.Popen(
+        [*reference, "--method", method],
         cwd=folder,
-        env=environ,
-        capture_output=True,
-        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    seconds = time.perf_counter() - start
-    if not (folder / "report.json").exists():
-        said = ran.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise InputError(f"Krita ended without running the check (exit {ran.returncode}: {said[-1] if said else ''})")
+    try:
+        start = time.perf_counter()
+        _run_krita(
+            [
+                xvfb_run,
+                "-a",
+                "-s",
+                "-screen 0 1440x900x24",
+                "sh",
+                "-c",
+                script + 'wait "$krita"',
+            ],  # Krita's exit status
+            folder,
+            environ,
+            folder / "started.json",
+            folder / "report.json",
+        )
+        seconds = time.perf_counter() - start
+        _, said = referee.communicate(timeout=TIMEOUT)
+    finally:
+        if referee.poll() is None:
+            referee.kill()
+            referee.wait()
+    if referee.returncode != 0:
+        lines = said.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(
+            f"varcolor colorize failed on the check's document: {lines[-1] if lines else referee.returncode}"
+        )
     report = json.loads((folder / "report.json").read_text())
     failed = [run["message"] for run in report["runs"] if not run["ok"]]
     if report["error"] or failed or not report.get("saved"):

@@ -5,6 +5,7 @@ strokes`` does, and the result written back in the document's layout and profile
 from __future__ import annotations
 
 import os
+import stat
 import time
 import warnings
 from pathlib import Path
@@ -14,9 +15,9 @@ import numpy as np
 from ..api import colorize
 from ..app.cues import check_cue_share
 from ..cues import Cues
-from ..errors import InputError, VarcolorError
+from ..errors import MAX_PIXELS, InputError, VarcolorError
 from ..options import Options
-from ..profiles import samples_to_srgb, srgb_to_profile
+from ..profiles import MAX_PROFILE_BYTES, samples_to_srgb, srgb_to_profile
 from .plugin.varcolor_krita import protocol
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "read_layer",
     "encode_layer",
     "gray_of",
+    "check_canvas",
     "photo_and_cues",
     "read_folder_layer",
     "check_strokes",
@@ -45,13 +47,38 @@ def channel_order(found: dict) -> list[int]:
 
 
 def _icc(found: dict) -> bytes | None:
+    """The layer's ICC profile: a small regular file. A FIFO is refused instead of waited on for
+    ever (opened without blocking, then its kind checked), a device such as ``/dev/zero`` instead
+    of read until memory runs out, a file over :data:`~varcolor.profiles.MAX_PROFILE_BYTES`
+    instead of read whole."""
     path = found.get("profile_file")
     if path is None:
         return None  # a built-in sRGB profile (protocol.find_profile)
     try:
-        return Path(path).read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise InputError(f"the colour profile {path} is not a regular file (an ICC profile is a small file)")
+            data = file.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read the colour profile {path}: {exc.strerror}") from None
+    if len(data) > MAX_PROFILE_BYTES:
+        raise InputError(
+            f"the colour profile {path} is over {MAX_PROFILE_BYTES >> 20} MB: no ICC profile is that large"
+        )
+    return data
+
+
+def check_canvas(request: dict) -> None:
+    """Refuse a canvas of more than :data:`~varcolor.errors.MAX_PIXELS` pixels from the size the
+    request declares, before any layer is read (``varcolor colorize`` refuses such an image from
+    its header): a 400 MP canvas's layers were read whole, 3.2 GB before running out of memory."""
+    width, height = request["width"], request["height"]
+    if width * height > MAX_PIXELS:
+        raise InputError(
+            f"the canvas is {width}×{height} ({width * height / 1e6:.0f} MP): varcolor colours at most "
+            f"{MAX_PIXELS / 1e6:.0f} MP; colour a crop or a reduced copy"
+        )
 
 
 def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> np.ndarray:
@@ -130,6 +157,7 @@ def read_folder_layer(folder: str | os.PathLike, request: dict, name: str) -> np
     name : {"photo", "strokes"}
         Which layer.
     """
+    check_canvas(request)
     file_name = {"photo": protocol.PHOTO, "strokes": protocol.STROKES}[name]
     shape = (request["height"], request["width"])
     try:

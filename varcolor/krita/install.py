@@ -4,17 +4,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
-import shutil
+import stat
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from ..errors import OutputError
+from .plugin.varcolor_krita import protocol
 
-__all__ = ["NAME", "Installed", "pykrita_folder", "kritarc_path", "install", "uninstall"]
+__all__ = ["NAME", "Installed", "pykrita_folder", "kritarc_path", "install", "uninstall", "program_command"]
 
 #: The plug-in's name: its package and ``.desktop`` file in ``pykrita``, its key in ``kritarc``.
 NAME = "varcolor_krita"
@@ -47,35 +51,57 @@ def kritarc_path(environ=os.environ) -> Path:
 
 
 def _plugin_files() -> dict[str, bytes]:
-    """The plug-in's files by their path under ``pykrita``: the shipped package and its
-    ``.desktop`` file."""
+    """The plug-in's files by their path under ``pykrita``: the shipped package, its ``.desktop``
+    file and the command of this varcolor (:func:`program_command`)."""
     shipped = resources.files("varcolor.krita") / "plugin"
     files = {f"{NAME}.desktop": (shipped / f"{NAME}.desktop").read_bytes()}
     for entry in (shipped / NAME).iterdir():
         if entry.name.endswith(".py"):
             files[f"{NAME}/{entry.name}"] = entry.read_bytes()
+    files[f"{NAME}/{protocol.PROGRAM}"] = json.dumps({"command": program_command()}).encode()
     return files
 
 
 def _publish(path: Path, data: bytes) -> None:
+    """``data`` as the file ``path``, whole or not at all (a temporary file, then a rename). A link
+    is written through: its target gets the new bytes and keeps its permissions (a ``kritarc``
+    linked from a dotfiles folder stays that folder's file, the link stays a link)."""
+    path = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as file:
         file.write(data)
+    if mode is not None:
+        os.chmod(file.name, mode)
     os.replace(file.name, path)
 
 
 def _set_enabled(kritarc: Path, enabled: bool) -> None:
     """``enable_varcolor_krita=true`` under ``[python]`` in ``kritarc`` (or that line removed),
-    every other line kept as it was; published whole."""
-    key = f"enable_{NAME}"
-    lines = kritarc.read_text(encoding="utf-8").splitlines() if kritarc.exists() else []
-    lines = [line for line in lines if not re.fullmatch(rf"\s*{key}\s*=.*", line)]
+    every other line kept byte for byte (Krita writes it in the locale's encoding: it is read and
+    written as bytes, not decoded); published whole."""
+    key = f"enable_{NAME}".encode()
+    lines = kritarc.read_bytes().splitlines(keepends=True) if kritarc.exists() else []
+    lines = [line for line in lines if not re.fullmatch(rb"\s*" + key + rb"\s*=.*\s*", line)]
+    if lines and not lines[-1].endswith((b"\n", b"\r")):
+        lines[-1] += b"\n"
     if enabled:
-        if _SECTION in (line.strip() for line in lines):
-            at = [line.strip() for line in lines].index(_SECTION) + 1
-            lines.insert(at, f"{key}=true")
+        section = [line.strip() for line in lines]
+        if _SECTION.encode() in section:
+            lines.insert(section.index(_SECTION.encode()) + 1, key + b"=true\n")
         else:
-            lines += ([""] if lines else []) + [_SECTION, f"{key}=true"]
-    _publish(kritarc, ("\n".join(lines) + "\n").encode("utf-8"))
+            lines += ([b"\n"] if lines else []) + [_SECTION.encode() + b"\n", key + b"=true\n"]
+    _publish(kritarc, b"".join(lines))
+
+
+def program_command() -> list[str]:
+    """The command that runs this varcolor (by its Python's absolute path), written beside the
+    installed plug-in (``program.json``, read by the plug-in's ``protocol.varcolor_command`` where
+    the docker names no program): Krita finds varcolor then however it was started (from a desktop
+    menu, or with no virtual environment on ``PATH``: :mod:`varcolor.krita.launch`)."""
+    return [sys.executable, "-m", "varcolor.cli"]
 
 
 def install(environ=os.environ, *, enable: bool = True) -> Installed:
@@ -105,15 +131,37 @@ def install(environ=os.environ, *, enable: bool = True) -> Installed:
 
 
 def uninstall(environ=os.environ) -> Installed:
-    """Remove the plug-in's files from ``pykrita`` and its line from ``kritarc`` (nothing else)."""
+    """Remove the plug-in's files from ``pykrita`` and its line from ``kritarc``, nothing else: a
+    file someone else put in the plug-in's folder stays (and so does the folder, then); a plug-in
+    folder that is a link (a developer's checkout) loses the link, not the files it points to."""
     folder = pykrita_folder(environ)
     installed = Installed(folder / NAME, folder / f"{NAME}.desktop", kritarc_path(environ))
     try:
-        if installed.package.is_dir():
-            shutil.rmtree(installed.package)
+        if installed.package.is_symlink():
+            installed.package.unlink()
+        elif installed.package.is_dir():
+            _remove_ours(installed.package)
         installed.desktop.unlink(missing_ok=True)
         if installed.kritarc.exists():
             _set_enabled(installed.kritarc, False)
     except OSError as exc:
         raise OutputError(f"cannot remove the Krita plug-in from {exc.filename or folder}: {exc.strerror}") from None
     return installed
+
+
+def _remove_ours(package: Path) -> None:
+    """The plug-in's files in ``package`` removed, and what Python compiled of them in its
+    ``__pycache__``; each folder too once nothing else is left in it."""
+    modules = [name.split("/", 1)[1] for name in _plugin_files() if "/" in name]
+    for module in modules:
+        (package / module).unlink(missing_ok=True)
+    cache = package / "__pycache__"
+    if cache.is_dir() and not cache.is_symlink():
+        stems = {module.removesuffix(".py") for module in modules}
+        for entry in cache.iterdir():
+            if entry.name.split(".", 1)[0] in stems and entry.name.endswith(".pyc"):
+                entry.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            cache.rmdir()  # only when empty
+    with contextlib.suppress(OSError):
+        package.rmdir()  # only when empty: someone else's files stay where they put them

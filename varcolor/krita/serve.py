@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+import traceback
 import warnings
 from typing import IO
 
@@ -27,6 +28,7 @@ import numpy as np
 from ..api import Colorizer
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
+from ..io import safe_json
 from ..options import Options
 from .exchange import (
     DTYPES,
@@ -69,6 +71,10 @@ class Worker:
             return {**reply, "seconds": round(time.perf_counter() - start, 3)}
         except (VarcolorError, MemoryError) as exc:
             return reply_for(exc)
+        except Exception as exc:  # a defect of ours: this request fails, the worker goes on for the next
+            traceback.print_exc(file=sys.stderr)
+            said = " ".join(str(exc).split())[:200]
+            return {"ok": False, "error": f"varcolor failed on this request ({type(exc).__name__}: {said})"}
 
     def _colorize(self, folder: str, request: dict, whole: bool) -> dict:
         key = self._key(folder, request)
@@ -140,10 +146,7 @@ def _levels(found: dict) -> int | None:
 
 def _read_line(line: str) -> tuple[str, bool]:
     """A request line's exchange folder, and whether it asks for the whole layer (not the box)."""
-    try:
-        request = json.loads(line)
-    except json.JSONDecodeError:
-        raise InputError("the request is not a line of JSON") from None
+    request = safe_json.loads(line, "the request line")  # a 5000-digit number, 60,000 brackets: one line
     folder = request.get("folder") if isinstance(request, dict) else None
     if not isinstance(folder, str) or not os.path.isdir(folder):
         raise InputError(f"the request names no exchange folder: {line.strip()[:200]!r}")

@@ -14,12 +14,20 @@ method is one module (or a plug-in package) and a :func:`register` call:
 ...     name, summary = "flat", "every pixel the mean of the cues"
 ...     def solve(self, problem, x0):
 ...         mean = problem.targets[problem.mask].mean(axis=0)
-...         return np.broadcast_to(mean, problem.targets.shape).copy(), {"solver": "mean"}
+...         # A report names what ran: solver (None: no linear solver), iterations, residual (None:
+...         # not measured); its own keys beside them, never the library's (method, cues, options…).
+...         chroma = np.broadcast_to(mean, problem.targets.shape).copy()
+...         return chroma, {"solver": None, "iterations": None, "residual": None, "flat_mean": mean.tolist()}
 >>> gray = np.full((8, 8), 0.5)
 >>> cues = varcolor.Cues.from_points([{"y": 1, "x": 1, "a": 20, "b": 0}], gray.shape)
->>> float(varcolor.colorize(gray, cues, method="flat").ab[7, 7, 0])
-20.0
+>>> result = varcolor.colorize(gray, cues, method="flat")
+>>> float(result.ab[7, 7, 0]), result.info["method"], result.info["flat_mean"]
+(20.0, 'flat', [20.0, 0.0])
 >>> unregister("flat")
+
+A report without ``solver``, ``iterations`` or ``residual``, with one of the library's own keys, or
+with values of the wrong types is a :class:`~varcolor.errors.MethodError` naming the plug-in
+(:func:`varcolor.methods.base.checked_report`).
 
 Other packages register theirs through the ``varcolor.methods`` entry-point group (each entry
 point names a :class:`Method` subclass), loaded the first time a method is looked up. A plug-in

@@ -27,7 +27,53 @@ from ..solvers import DirectSolver, LinearSystem, SolverPlan, make_solver, plan_
 from ..solvers.choice import SOLVERS
 from ..solvers.device import backend
 
-__all__ = ["Method", "LinearMethod", "Problem", "checked_solution"]
+__all__ = [
+    "Method",
+    "LinearMethod",
+    "Problem",
+    "checked_solution",
+    "checked_report",
+    "options_in_effect",
+    "LIBRARY_KEYS",
+]
+
+#: The options that act only through a prior: with none acting, they change nothing.
+PRIOR_OPTIONS = frozenset(
+    (
+        "prior",
+        "network_file",
+        "mask_cent",
+        "prior_weight",
+        "confidence",
+        "prior_mode",
+        "automatic",
+        "instances",
+        "detector_file",
+    )
+)
+#: The options that act only through a linear solver: a method that solves none ignores them.
+SOLVER_OPTIONS = frozenset(("solver", "tol", "maxiter"))
+#: The keys of a result's ``info`` that the library writes: a method's report may not hold them
+#: (a plug-in's ``{"method": ...}`` would rewrite what ran).
+LIBRARY_KEYS = frozenset(
+    (
+        "method",
+        "space",
+        "device",
+        "cues",
+        "options",
+        "threads",
+        "paint_seconds",
+        "prior",
+        "prior_weight",
+        "confidence",
+        "prior_mode",
+        "automatic",
+        "instances",
+        "detector",
+        "detect_seconds",
+    )
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,6 +219,18 @@ class Method:
         return options.prior_mode if options.prior_mode in cls.prior_modes else "anchor"
 
     @classmethod
+    def ignored_options(cls, options: Options, solver: str | None) -> frozenset[str]:
+        """The names of the shared options that have no effect on this method's result with
+        ``options`` and the linear ``solver`` planned (None: none): a prior's options where no
+        prior acts, a linear solver's where none runs. A method that ignores more adds them."""
+        ignored = set()
+        if cls.prior_for(options) is None:
+            ignored |= PRIOR_OPTIONS
+        if solver is None:
+            ignored |= SOLVER_OPTIONS
+        return frozenset(ignored)
+
+    @classmethod
     def refines(cls) -> bool:
         """Whether :meth:`tolerance` can carry a solve on to a tighter tolerance (an iterative
         method's): the studio previews, then refines."""
@@ -267,9 +325,12 @@ class Method:
 
     def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
         """The chroma (``H×W×2``, in the options' space) for ``problem``, from the initial guess
-        ``x0`` where iterative, and a report: at least ``solver``, ``iterations``, ``residual``;
-        an ``incremental`` method may add ``changed`` (a pair of slices) outside which the chroma
-        is the last solve's, up to rounding (only that part is painted again)."""
+        ``x0`` where iterative, and a report: at least ``solver`` (a str, None where no linear
+        solver ran), ``iterations`` (a whole number >= 0, or None) and ``residual`` (a number
+        >= 0, or None where none was measured), and none of the library's own keys
+        (:data:`LIBRARY_KEYS`); an ``incremental`` method may add ``changed`` (a pair of slices)
+        outside which the chroma is the last solve's, up to rounding (only that part is painted
+        again). :func:`checked_report` checks it."""
         raise NotImplementedError
 
     @contextmanager
@@ -411,6 +472,81 @@ def checked_solution(method: Method, outcome: object, shape: tuple[int, int, int
     if not np.all(np.isfinite(chroma)):
         raise MethodError(f"{where}: solve() returned non-finite chroma (NaN or infinite)")
     return chroma, outcome[1]
+
+
+def checked_report(method: Method, report: dict) -> dict:
+    """A method's report (:meth:`Method.solve`'s), checked: ``solver`` a str or None,
+    ``iterations`` a whole number >= 0 or None, ``residual`` a finite number >= 0 or None (NumPy
+    scalars made Python's), and no key of :data:`LIBRARY_KEYS`; its own ``seconds`` (a solver's
+    time) becomes ``solve_seconds`` (the result's ``seconds`` is the whole call's). Anything else is one
+    :class:`~varcolor.errors.MethodError` naming the method and where it comes from: a plug-in's
+    report cannot rewrite what the library says ran, nor leave out what ran.
+
+    Parameters
+    ----------
+    method : Method
+        The method that made the report.
+    report : dict
+        Its report.
+    """
+    where = f"method {method.name!r} ({type(method).__module__}.{type(method).__qualname__})"
+    missing = [key for key in ("solver", "iterations", "residual") if key not in report]
+    if missing:
+        raise MethodError(
+            f"{where}: solve()'s report has no {', '.join(missing)} "
+            "(give each; None where nothing was solved or measured)"
+        )
+    clashes = sorted(LIBRARY_KEYS.intersection(report))
+    if clashes:
+        raise MethodError(
+            f"{where}: solve()'s report holds the library's own key(s) {', '.join(clashes)}: name them otherwise"
+        )
+    checked = dict(report)
+    if "seconds" in checked:
+        checked["solve_seconds"] = checked.pop("seconds")
+    solver, iterations, residual = report["solver"], report["iterations"], report["residual"]
+    if solver is not None and not isinstance(solver, str):
+        raise MethodError(f"{where}: solve()'s report's solver must be a str or None, not {_kind(solver)}")
+    if iterations is not None:
+        if isinstance(iterations, (bool, np.bool_)) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
+            raise MethodError(
+                f"{where}: solve()'s report's iterations must be a whole number >= 0 or None, not {iterations!r}"
+            )
+        checked["iterations"] = int(iterations)
+    if residual is not None:
+        if (
+            isinstance(residual, (bool, np.bool_))
+            or not isinstance(residual, (int, float, np.integer, np.floating))
+            or not np.isfinite(residual)
+            or residual < 0
+        ):
+            raise MethodError(
+                f"{where}: solve()'s report's residual must be a finite number >= 0 or None, not {residual!r}"
+            )
+        checked["residual"] = float(residual)
+    return checked
+
+
+def options_in_effect(method: type[Method], options: Options, solver: str | None) -> dict:
+    """``options`` as keywords (:meth:`Options.keywords <varcolor.options.Options.keywords>`),
+    less those that had no effect on ``method``'s result (:meth:`Method.ignored_options`), with
+    ``prior_mode`` the mode that ran (:meth:`Method.prior_mode`): what a report names.
+    ``build_options(**options_in_effect(...))`` gives options that colorize the same.
+
+    Parameters
+    ----------
+    method : type
+        The :class:`Method` subclass.
+    options : Options
+        The options it ran with.
+    solver : str or None
+        The linear solver planned (``auto`` resolved), None for a method without one.
+    """
+    ignored = method.ignored_options(options, solver)
+    kept = {name: value for name, value in options.keywords().items() if name not in ignored}
+    if "prior_mode" in kept:
+        kept["prior_mode"] = method.prior_mode(options)
+    return kept
 
 
 def _kind(value: object) -> str:

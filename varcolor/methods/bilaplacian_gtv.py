@@ -12,7 +12,10 @@ import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..energies import bilaplacian_gtv as energy
+from ..errors import InputError
 from ..fields import option, positive
 from .base import Method, Problem
 
@@ -36,20 +39,28 @@ class Parameters:
         "bilaplacian-gtv: relative residual at which ADMM stops "
         "(default %(default)s; 1e-2 is a preview about 2x sooner)",
     )
+    admm_maxiter: int = option(
+        _DEFAULTS.maxiter,
+        "bilaplacian-gtv: most ADMM iterations "
+        "(default %(default)s; the shared tol and maxiter are the linear solvers')",
+    )
 
     def __post_init__(self) -> None:
         positive("admm_tol", self.admm_tol)
         self.energy()  # the energy's own checks, one line naming the option
 
-    def energy(self, maxiter: int = _DEFAULTS.maxiter, tol: float | None = None) -> energy.Parameters:
-        """The energy's parameters (ADMM runs at most ``maxiter`` iterations, to ``tol``: default ``admm_tol``)."""
+    def energy(self, tol: float | None = None) -> energy.Parameters:
+        """The energy's parameters (ADMM runs at most ``admm_maxiter`` iterations, to ``tol``:
+        default ``admm_tol``)."""
+        if isinstance(self.admm_maxiter, bool) or not isinstance(self.admm_maxiter, (int, np.integer)):
+            raise InputError(f"admm_maxiter must be a whole number >= 1, got {self.admm_maxiter!r}")
         return energy.Parameters(
             lam=self.lam,
             mu=self.mu,
             gamma=self.gamma,
             sharpness=self.sharpness,
             tol=self.admm_tol if tol is None else tol,
-            maxiter=maxiter,
+            maxiter=int(self.admm_maxiter),
         )
 
 
@@ -61,8 +72,9 @@ class BilaplacianGtv(Method):
 
     def __init__(self, guide, options, progress=None, *, plan=None):
         super().__init__(guide, options, progress, plan=plan)
-        # At most max(maxiter, Parameters.maxiter) ADMM iterations, to admm_tol.
-        self.energy_parameters = self.options.parameters.energy(max(options.maxiter, _DEFAULTS.maxiter))
+        # At most admm_maxiter ADMM iterations, to admm_tol: its own, not the linear solvers'
+        # tol and maxiter (a report names only the options that acted: Method.ignored_options).
+        self.energy_parameters = self.options.parameters.energy()
         self.state = energy.AdmmState()
 
     @classmethod
@@ -96,7 +108,10 @@ class BilaplacianGtv(Method):
             self.progress,
             self.state,
         )
-        return chroma, {"solver": "admm", "residual": max(report["primal_residual"], report["dual_residual"]), **report}
+        residual = max(report["primal_residual"], report["dual_residual"])
+        # What it ran to: the iteration limit and tolerance it used (a refine's own).
+        used = {"admm_maxiter": self.energy_parameters.maxiter, "admm_tol": self.energy_parameters.tol}
+        return chroma, {"solver": "admm", "residual": residual, **report, **used}
 
     @contextmanager
     def tolerance(self, tol: float | None):

@@ -7,6 +7,9 @@ import numpy as np
 
 from .base import Method, Problem
 
+#: The prior's options that set its weight alone: the method's result is the guess, unweighted.
+WEIGHT_OPTIONS = frozenset(("prior_weight", "confidence"))
+
 
 class Ideepcolor(Method):
     name = "ideepcolor"
@@ -18,6 +21,11 @@ class Ideepcolor(Method):
     def prior_for(cls, options):
         return options.prior or "ideepcolor"  # its result is the network's guess
 
+    @classmethod
+    def ignored_options(cls, options, solver):
+        return super().ignored_options(options, solver) | WEIGHT_OPTIONS
+
     def solve(self, problem: Problem, x0):
         chroma = np.where(problem.mask[..., None], problem.targets, problem.prior)
-        return chroma, {"solver": "network", "iterations": 0, "residual": 0.0}
+        # Nothing is solved: no solver, no iterations, no residual to report.
+        return chroma, {"solver": None, "iterations": None, "residual": None}

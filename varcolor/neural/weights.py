@@ -10,6 +10,7 @@ network is read from the shapes, and every tensor must be floating point and fin
 from __future__ import annotations
 
 import os
+import warnings
 from importlib.resources import files
 from pathlib import Path
 
@@ -73,7 +74,11 @@ def read_state(path: Path) -> tuple[dict, dict]:
                 for key in f.keys():
                     state[key] = f.get_tensor(key)
             return state, metadata
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # PyTorch's safe unpickler warns of any pickle protocol but its own 2 ("please file an
+            # issue"): a file it cannot read is refused below in one line, one it reads is fine.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch and safetensors raise many types for a bad file
         raise InputError(f"{path}: cannot read weights ({str(exc).splitlines()[0][:200]})") from None
     if isinstance(loaded, dict) and "state_dict" in loaded and isinstance(loaded["state_dict"], dict):

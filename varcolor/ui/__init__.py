@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["run", "open_given"]
+__all__ = ["run", "open_given", "open_in_browser"]
 
 
 def open_given(studio, image: str | None, session: str | None) -> None:
@@ -44,6 +44,24 @@ def open_given(studio, image: str | None, session: str | None) -> None:
 #: Where the studio saves without ``out_dir``: a folder in the current one. Not the photo's folder,
 #: which may be a source tree (the bundled example's data) or a read-only archive of scans.
 SAVE_FOLDER = "colorized"
+
+
+def open_in_browser(url: str, delay: float = 0.5) -> None:
+    """Open ``url`` in the user's browser after ``delay`` seconds (the server is up by then), or say
+    on stderr in one line that no browser was opened: on Linux without a display (no ``DISPLAY``
+    nor ``WAYLAND_DISPLAY``: a server over SSH, where Python's :mod:`webbrowser` would start a
+    text browser in the terminal, or nothing) it is not tried; elsewhere, where no browser is
+    found. The address printed before it is the way in then."""
+    said = "varcolor studio: no browser opened ({}); open the address above in a browser"
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print(said.format("no display"), file=sys.stderr, flush=True)
+        return
+
+    def open_it() -> None:
+        if not webbrowser.open(url):
+            print(said.format("none found"), file=sys.stderr, flush=True)
+
+    threading.Timer(delay, open_it).start()
 
 
 def run(
@@ -148,7 +166,7 @@ def run(
 
     server = Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off"))
     if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+        open_in_browser(url)
     try:
         server.run(sockets=[sock])
     finally:

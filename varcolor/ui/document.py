@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -27,6 +27,8 @@ from ..cues import HALF_PAINT, Cues
 from ..errors import InputError
 from ..io import safe_json
 from ..methods import with_prior
+from ..reference import CLEARANCE
+from .refphoto import Suggestions
 
 __all__ = [
     "Document",
@@ -40,11 +42,15 @@ __all__ = [
     "TOOLS",
     "PRESETS",
     "SECONDS_PER_MEGAPIXEL",
+    "NEUTRAL_RGB",
 ]
 
 SESSION_FORMAT = "varcolor-studio-session"
 SESSION_VERSION = 1
 TOOLS = ("brush", "eraser")
+#: The neutral brush's colour: a gray, whose chroma is a = b = 0 (within 0.003 ab: scikit-image's
+#: D65 white and sRGB matrix differ in the fifth digit), "keep this white or gray".
+NEUTRAL_RGB = (128, 128, 128)
 #: The studio's presets (its "method" menu; a session's ``settings["method"]``): name -> Colorizer options.
 PRESETS = {
     "levin-multiscale": {"method": "levin-multiscale"},
@@ -71,12 +77,17 @@ MAX_SIDE = 1_000_000
 @dataclass(frozen=True)
 class Document:
     """Strokes (painted in order; an eraser paints "no cue") and points (drawn over the strokes,
-    later ones over earlier ones), with the method settings. Immutable: every edit makes a new one."""
+    later ones over earlier ones), with the method settings; and a reference photo's record with
+    its suggestions (cue pixels under everything: strokes and points win, see :func:`rasterize`).
+    Immutable: every edit makes a new one."""
 
     strokes: tuple = ()
     points: tuple = ()
     settings: dict = field(default_factory=lambda: {"method": DEFAULT_PRESET})
     next_id: int = 1
+    #: The reference photo (``path``, ``sha256``, ``name``, ``width``, ``height``), or None.
+    reference: dict | None = None
+    suggestions: Suggestions | None = None
 
     def with_stroke(self, stroke: dict, shape: tuple[int, int] | None = None) -> Document:
         """The document with ``stroke`` added; an eraser also removes the points it touches."""
@@ -84,12 +95,12 @@ class Document:
         points = self.points
         if stroke["tool"] == "eraser":
             points = tuple(p for p in points if not _touches(stroke, p))
-        return Document(self.strokes + (stroke,), points, self.settings, self.next_id)
+        return replace(self, strokes=self.strokes + (stroke,), points=points)
 
     def with_point(self, point: dict, shape: tuple[int, int] | None = None) -> Document:
         """The document with a new point hint (given ``x, y, rgb, size``); it gets the next id."""
         point = _check_point({**_object(point, "a point"), "id": self.next_id}, shape)
-        return Document(self.strokes, self.points + (point,), self.settings, self.next_id + 1)
+        return replace(self, points=self.points + (point,), next_id=self.next_id + 1)
 
     def with_point_changed(self, point_id: int, changes: dict, shape: tuple[int, int] | None = None) -> Document:
         """The document with point ``point_id`` moved or recoloured (``x, y, rgb, size``)."""
@@ -98,28 +109,44 @@ class Document:
             raise InputError(f"no point {point_id}")
         allowed = {k: v for k, v in _object(changes, "a point's change").items() if k in ("x", "y", "rgb", "size")}
         new = _check_point({**found[0], **allowed}, shape)
-        return Document(
-            self.strokes, tuple(new if p["id"] == point_id else p for p in self.points), self.settings, self.next_id
-        )
+        return replace(self, points=tuple(new if p["id"] == point_id else p for p in self.points))
 
     def without_point(self, point_id: int) -> Document:
         if not any(p["id"] == point_id for p in self.points):
             raise InputError(f"no point {point_id}")
-        return Document(self.strokes, tuple(p for p in self.points if p["id"] != point_id), self.settings, self.next_id)
+        return replace(self, points=tuple(p for p in self.points if p["id"] != point_id))
 
     def cleared(self) -> Document:
-        return Document((), (), self.settings, self.next_id)
+        """No strokes and no points (a reference's suggestions stay: it has its own Remove)."""
+        return replace(self, strokes=(), points=())
 
     def with_settings(self, settings: dict) -> Document:
         settings = _object(settings, "settings")
-        return Document(self.strokes, self.points, _check_settings({**self.settings, **settings}), self.next_id)
+        return replace(self, settings=_check_settings({**self.settings, **settings}))
+
+    def with_reference(self, reference: dict | None, suggestions: Suggestions | None) -> Document:
+        """The document with another reference photo's record and suggestions (None: none)."""
+        return replace(self, reference=reference, suggestions=suggestions if reference is not None else None)
 
     @property
     def empty(self) -> bool:
-        return not self.strokes and not self.points
+        return not self.strokes and not self.points and not self.suggested
+
+    @property
+    def suggested(self) -> int:
+        """How many suggestion pixels the document holds."""
+        return self.suggestions.count if self.suggestions is not None else 0
 
     def as_dict(self) -> dict:
-        return {"strokes": list(self.strokes), "points": list(self.points), "settings": dict(self.settings)}
+        """What the page is sent: the reference's record and how many suggestions, not the pixels
+        (``/api/suggestions`` has them)."""
+        reference = None if self.reference is None else {**self.reference, "suggestions": self.suggested}
+        return {
+            "strokes": list(self.strokes),
+            "points": list(self.points),
+            "settings": dict(self.settings),
+            "reference": reference,
+        }
 
 
 class History:
@@ -264,7 +291,41 @@ def rasterize(doc: Document, shape: tuple[int, int], full_shape: tuple[int, int]
     """
     mask = np.zeros(tuple(shape) + (3,), np.uint8)
     draw(mask, doc.strokes, doc.points, full_shape or shape, (0, 0) + tuple(shape))
+    if doc.suggestions is not None and doc.suggestions.count:
+        suggest(mask, doc.suggestions, doc.strokes, full_shape or shape)
     return mask
+
+
+def suggest(mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, int]) -> None:
+    """Add ``suggestions`` to ``mask`` (the strokes and points already drawn, changed in place)
+    where :func:`kept_suggestions` keeps them."""
+    rows, cols, keep = kept_suggestions(mask, suggestions, strokes, full_shape)
+    mask[rows[keep], cols[keep]] = suggestions.rgb[keep]
+
+
+def kept_suggestions(
+    mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels of ``mask`` (the strokes and points drawn) the suggestions fall on, and which of
+    them stay under the user's cues, as ``varcolor colorize --reference`` keeps a reference's
+    beside strokes: none within :data:`~varcolor.reference.CLEARANCE` of the photo's pixels of a
+    stroke or point, none under an eraser's pass."""
+    from ..reference import outside
+
+    sx, sy, scale = _mapping(mask.shape[:2], full_shape)
+    rows = np.clip(np.floor((suggestions.ys + 0.5) * sy), 0, mask.shape[0] - 1).astype(np.intp)
+    cols = np.clip(np.floor((suggestions.xs + 0.5) * sx), 0, mask.shape[1] - 1).astype(np.intp)
+    painted = (mask[..., 0] | mask[..., 1] | mask[..., 2]) != 0
+    keep = np.ones(rows.size, bool)
+    if painted.any():
+        keep &= outside(painted, max(1, round(CLEARANCE * scale)))[rows, cols]
+    erasers = [stroke for stroke in strokes if stroke["tool"] == "eraser"]
+    if erasers:
+        erased = np.zeros(mask.shape[:2] + (3,), np.uint8)
+        brushes = [{**stroke, "tool": "brush", "rgb": [255, 255, 255]} for stroke in erasers]
+        draw(erased, brushes, (), full_shape, (0, 0) + mask.shape[:2])
+        keep &= erased[rows, cols, 0] == 0
+    return rows, cols, keep
 
 
 def _mapping(shape: tuple[int, int], full_shape: tuple[int, int]):
@@ -400,8 +461,15 @@ def points_file(doc: Document) -> list[dict]:
 
 
 def session_dict(doc: Document, image: dict) -> dict:
-    """A session file's content: ``image`` (path, sha256, width, height) and the document."""
-    return {"format": SESSION_FORMAT, "version": SESSION_VERSION, "image": image, **doc.as_dict()}
+    """A session file's content: ``image`` (path, sha256, width, height) and the document; with a
+    reference photo, its record and the suggestions as ``[x, y, r, g, b]`` rows."""
+    content = {"format": SESSION_FORMAT, "version": SESSION_VERSION, "image": image, **doc.as_dict()}
+    if doc.reference is None:
+        del content["reference"]  # the sessions written before reference photos, unchanged
+    else:
+        content["reference"] = dict(doc.reference)
+        content["suggestions"] = doc.suggestions.rows() if doc.suggestions is not None else []
+    return content
 
 
 def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
@@ -445,4 +513,30 @@ def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
             doc = Document(doc.strokes, doc.points + (point,), doc.settings)
     except InputError as exc:
         raise InputError(f"{name}: {exc}") from None
-    return Document(doc.strokes, doc.points, doc.settings, max(ids, default=0) + 1), image
+    reference, suggestions = _check_reference(data, name, (height, width))
+    return Document(doc.strokes, doc.points, doc.settings, max(ids, default=0) + 1, reference, suggestions), image
+
+
+def _check_reference(data: dict, name: str, shape: tuple[int, int]) -> tuple[dict | None, Suggestions | None]:
+    """A session's reference record and suggestions (None, None: it has none)."""
+    reference = data.get("reference")
+    if reference is None:
+        if data.get("suggestions"):
+            raise InputError(f"{name}: suggestions without the reference photo they came from")
+        return None, None
+    if not isinstance(reference, dict):
+        raise InputError(f"{name}: the session's reference must be an object")
+    digest = reference.get("sha256")
+    if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        raise InputError(f"{name}: the session's reference record is incomplete (its sha256)")
+    record = {"sha256": digest}
+    for key in ("path", "name"):
+        value = reference.get(key)
+        if not (isinstance(value, str) and 0 < len(value) <= 4096 and "\x00" not in value):
+            raise InputError(f"{name}: the session's reference record is incomplete (its {key})")
+        record[key] = value
+    for key in ("width", "height"):
+        value = reference.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_SIDE:
+            record[key] = value
+    return record, Suggestions.from_rows(data.get("suggestions", []), shape, name)

@@ -29,6 +29,7 @@ from ..cues import Cues
 from ..errors import VarcolorError
 from ..memory import give_back_free_memory
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
+from .hints import FLOOD_SHARE, flood_share
 
 log = logging.getLogger("varcolor.ui")
 
@@ -367,6 +368,8 @@ class LiveSolver:
             self._mask is not None
             and old is not None
             and doc.points == old.points
+            and doc.suggestions is None  # a new stroke clears suggestions around it: drawn whole
+            and old.suggestions is None
             and len(doc.strokes) > len(old.strokes)
             and all(a is b for a, b in zip(doc.strokes, old.strokes))
         ):
@@ -463,7 +466,7 @@ class LiveSolver:
                 final=final,
                 warning=warning,
                 timing=timing,
-                info=_summary(info),
+                info={**_summary(info), **self._flood(mask, result.ab)},
                 ab=result.ab,
             )
         except _Stopped:
@@ -480,6 +483,14 @@ class LiveSolver:
             self._publish(
                 version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}", timing=timing
             )
+
+    def _flood(self, mask: np.ndarray | None, ab: np.ndarray) -> dict:
+        """``{"flood": share}`` of the result (:func:`~varcolor.ui.hints.flood_share`: the page's
+        hint for colour that flooded light areas no stroke touched); {} without cues."""
+        if mask is None:
+            return {}
+        share = flood_share(self.gray, ab, (mask[..., 0] | mask[..., 1] | mask[..., 2]) != 0)
+        return {"flood": round(share, 4), "flooded": share >= FLOOD_SHARE}
 
     def _preview(self, version: int, doc: Document, method: str, timing: dict) -> None:
         """Publish ``doc`` solved on the live copy reduced :data:`PREVIEW_SCALE` times a side, its
@@ -516,7 +527,7 @@ class LiveSolver:
                 result.rgb,
                 final=True,
                 timing=timing,
-                info=_summary(result.info),
+                info={**_summary(result.info), **self._flood(self._mask, result.ab)},
                 ab=result.ab,
             )
         except _Stopped:

@@ -49,6 +49,7 @@ from ..io import WRITE_EXTENSIONS, encode_image, file_sha256, inside, publish, r
 from ..memory import give_back_free_memory, memory_budget
 from ..methods import build_options
 from .document import DEFAULT_PRESET, PRESETS, SECONDS_PER_MEGAPIXEL, Document, points_file, rasterize, session_dict
+from .refphoto import Suggestions
 
 __all__ = [
     "Saves",
@@ -240,7 +241,10 @@ def drawing(doc: Document, shape: tuple[int, int]) -> dict:
     shape : tuple
         The photo's ``(H, W)``.
     """
-    return {"strokes": list(doc.strokes), "points": list(doc.points), "shape": list(shape)}
+    drawn = {"strokes": list(doc.strokes), "points": list(doc.points), "shape": list(shape)}
+    if doc.suggestions is not None and doc.suggestions.count:
+        drawn["suggestions"] = doc.suggestions.rows()  # a reference's, kept where no stroke cleared them
+    return drawn
 
 
 def draw_mask(drawing: dict, path: Path) -> None:
@@ -254,8 +258,14 @@ def draw_mask(drawing: dict, path: Path) -> None:
     path : Path
         The PNG written (in the save's work folder).
     """
-    doc = Document(strokes=tuple(drawing["strokes"]), points=tuple(drawing["points"]))
-    path.write_bytes(encode_image(rasterize(doc, tuple(drawing["shape"])), ".png"))
+    shape = tuple(drawing["shape"])
+    suggestions = drawing.get("suggestions")
+    doc = Document(
+        strokes=tuple(drawing["strokes"]),
+        points=tuple(drawing["points"]),
+        suggestions=None if suggestions is None else Suggestions.from_rows(suggestions, shape, "suggestions"),
+    )
+    path.write_bytes(encode_image(rasterize(doc, shape), ".png"))
 
 
 class Saves:

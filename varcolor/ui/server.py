@@ -199,8 +199,8 @@ def create_app(
     async def state(request: Request):
         return await call(studio.state)
 
-    async def open_upload(request: Request):
-        filename = unquote(request.headers.get("x-filename", "upload"))
+    async def uploaded(request: Request, filename: str) -> bytes | JSONResponse:
+        """The request's body, or the 413 answer when it is larger than ``max_upload``."""
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > max_upload:
             log.warning("refused an upload of %s bytes (%s)", length, filename)
@@ -219,10 +219,36 @@ def create_app(
                     {"error": f"{filename}: too large to upload (over {max_upload / 1e6:.0f} MB)"}, status_code=413
                 )
             chunks.append(chunk)
-        data = b"".join(chunks)
+        return b"".join(chunks)
+
+    async def open_upload(request: Request):
+        filename = unquote(request.headers.get("x-filename", "upload"))
+        data = await uploaded(request, filename)
+        if isinstance(data, Response):
+            return data
         if filename.lower().endswith(".json"):  # a session file
             return await call(studio.open_session_text, data, filename)
         return await call(studio.open_upload, data, filename)
+
+    async def reference_open(request: Request):
+        """A reference photo: uploaded (its bytes, named by ``X-Filename``), or ``{"path": ...}``
+        (JSON) naming a file inside the data folder. Its matching runs in a thread of its own."""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                body = await json_body(request)
+            except InputError as exc:
+                return _error(exc)
+            if not isinstance(body, dict):
+                return _error(InputError('a reference by path expects an object {"path": ...}'))
+            return await call(studio.open_reference_path, body.get("path"))
+        filename = unquote(request.headers.get("x-filename", "upload"))
+        data = await uploaded(request, filename)
+        if isinstance(data, Response):
+            return data
+        return await call(studio.open_reference_upload, data, filename)
+
+    async def reference_photo(request: Request):
+        return await picture(studio.reference_photo_png)
 
     async def edit(request: Request):
         try:
@@ -340,6 +366,9 @@ def create_app(
         Route("/api/result", result),
         Route("/api/gray.png", gray),
         Route("/api/reference.png", reference),
+        Route("/api/reference-photo", reference_open, methods=["POST"]),
+        Route("/api/reference-photo.png", reference_photo),
+        Route("/api/suggestions", simple(studio.suggestions)),
         Route("/api/metrics", simple(studio.metrics)),
         Route("/api/suggest", suggest),
         Route("/api/estimate", estimate),

@@ -14,30 +14,45 @@ import importlib.util
 import logging
 import os
 import threading
+import time
+import traceback
 from pathlib import Path
 
 import numpy as np
 
 from ..api import check_fits
-from ..color import lab_to_rgb, lightness_of_gray, to_gray
+from ..color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
 from ..cues import Cues
-from ..errors import InputError, OutputError
-from ..io import IMAGE_EXTENSIONS, atomic_path, file_sha256, image_bits, levels_to_float, read_image
+from ..errors import InputError, OutputError, VarcolorError
+from ..io import (
+    IMAGE_EXTENSIONS,
+    MAX_PIXELS,
+    atomic_path,
+    file_sha256,
+    image_bits,
+    inside,
+    levels_to_float,
+    read_image,
+)
 from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
 from . import saving
 from .autosave import Autosave
 from .document import (
     DEFAULT_PRESET,
+    NEUTRAL_RGB,
     PRESETS,
     SECONDS_PER_MEGAPIXEL,
     Document,
     History,
+    draw,
+    kept_suggestions,
     layer_strokes,
     parse_session,
     rasterize,
     session_dict,
 )
 from .live import LiveSolver, reduce, working_shape
+from .refphoto import match_suggestions, reference_colours
 from .view import TILE, View, full_gray, png
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
@@ -54,6 +69,12 @@ SPARE_PIXELS = 4_000_000
 SPARE_DELAY = 3.0
 #: Rows of the live result compared with the original at a time (:meth:`Studio.metrics`).
 METRICS_ROWS = 64
+#: A reference photo is shown beside the photo at most this many pixels, and its colours are
+#: counted (suggested swatches) on at most this many.
+SHOWN_PIXELS = 1_000_000
+PALETTE_PIXELS = 60_000
+#: Suggestions within this share of the photo's shorter side of a chosen place are its swatches first.
+NEAR_SHARE = 0.1
 
 
 def default_data_dir() -> Path:
@@ -150,6 +171,60 @@ class OpenImage:
         }
 
 
+class ReferenceView:
+    """A reference photo read by the studio: its identity, the copy the page shows, its colours
+    reduced (for suggested swatches) and, until matched, its pixels.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    name : str
+        How the page and messages name it.
+    pixels : ndarray
+        ``H×W×3`` RGB in [0, 1] (:func:`varcolor.app.reference.read_reference`).
+    """
+
+    def __init__(self, path: Path, name: str, pixels: np.ndarray, sha256: str):
+        self.path, self.name, self.sha256 = path, name, sha256
+        self.pixels: np.ndarray | None = pixels
+        self.height, self.width = pixels.shape[:2]
+        shown = (
+            pixels
+            if pixels.shape[0] * pixels.shape[1] <= SHOWN_PIXELS
+            else reduce(pixels, working_shape(pixels.shape[:2], SHOWN_PIXELS))
+        )
+        self.png = png(np.round(np.clip(shown, 0, 1) * 255).astype(np.uint8))
+        small = (
+            reduce(pixels, working_shape(pixels.shape[:2], PALETTE_PIXELS))
+            if pixels.size > 3 * PALETTE_PIXELS
+            else pixels
+        )
+        self.lab = rgb_to_lab(np.clip(small, 0, 1).astype(np.float64))
+
+    @classmethod
+    def read(cls, path: Path, name: str) -> ReferenceView:
+        """Read ``path``; what can be no reference (not an image, too many pixels, smaller than
+        16 px a side, gray) is one line naming ``name``."""
+        from ..app.reference import read_reference
+
+        try:
+            pixels = read_reference(path, MAX_PIXELS)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), name)) from None
+        return cls(path, name, pixels, file_sha256(path))
+
+    def record(self) -> dict:
+        """The session's record of it."""
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+        }
+
+
 class Studio:
     """One studio session (one image at a time).
 
@@ -178,6 +253,12 @@ class Studio:
         self.stop_listeners: list = []
         self._prior_net = None
         self._suggest_cache: tuple[int, np.ndarray] | None = None
+        #: Reference photos read this session, by SHA-256: their shown copy and reduced Lab.
+        self._references: dict[str, ReferenceView] = {}
+        self._references_missing: set[str] = set()  # looked for, not found: not looked for at each state
+        #: The reference being matched (its thread) or the last one that failed: what the page shows.
+        self.reference_job: dict | None = None
+        self._reference_serial = 0
         self._metrics_lock = threading.Lock()
         self._metrics: tuple[LiveSolver, dict] | None = None  # the last answer, for the live solve it was of
         self.message: str | None = None  # shown with every state (a failing autosave)
@@ -197,14 +278,29 @@ class Studio:
         self.notice = self._startup_notice
 
     # -- opening -----------------------------------------------------------------------------
-    def open_path(self, path: Path, name: str | None = None, doc: Document | None = None, *, page: bool = True) -> dict:
-        """Open an image file (``doc``: a session's document to start from; ``page``: the state
-        returned goes to the page, which says its one-time notice; else the notice is kept for the
-        page's first state call)."""
+    def open_path(
+        self,
+        path: Path,
+        name: str | None = None,
+        doc: Document | None = None,
+        *,
+        page: bool = True,
+        folder: Path | None = None,
+    ) -> dict:
+        """Open an image file (``doc``: a session's document to start from, its reference photo
+        looked for also in ``folder``; ``page``: the state returned goes to the page, which says
+        its one-time notice; else the notice is kept for the page's first state call)."""
         method = (doc.settings if doc is not None else {}).get("method", DEFAULT_PRESET)
         image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels, method=method)
+        missing = None
+        if doc is not None and doc.reference is not None and self._reference_view(doc.reference, folder) is None:
+            missing = f"the reference photo {doc.reference['path']} is not found (or changed): its suggestions are kept"
         with self.lock:
             self.message, self.notice, self._startup_notice = None, self._startup_notice, None
+            self._reference_serial += 1  # a reference still being matched was for the last photo
+            self.reference_job = None
+            if missing is not None:
+                self.notice = "; ".join(filter(None, (self.notice, missing)))
             if self.live is not None:
                 self.live.close()
             self.image = image
@@ -290,7 +386,9 @@ class Studio:
         candidates += sorted((self.data_dir / record["sha256"][:16]).glob("image.*"))
         for candidate in candidates:
             if candidate.is_file() and file_sha256(candidate) == record["sha256"]:
-                return self.open_path(candidate, record.get("name") or candidate.name, doc=doc, page=page)
+                return self.open_path(
+                    candidate, record.get("name") or candidate.name, doc=doc, page=page, folder=folder
+                )
         raise InputError(
             f"{name}: the photo this session was drawn on ({record.get('path')!r}) is not found, or its content changed"
         )
@@ -302,7 +400,7 @@ class Studio:
 
     def edit(self, op: dict) -> dict:
         """Apply one edit (``op``: ``stroke``, ``point``, ``point-change``, ``point-delete``,
-        ``clear``, ``settings``) and start solving it."""
+        ``clear``, ``settings``, ``reference-remove``) and start solving it."""
         with self.lock:
             self._need_image()
             doc, shape = self.history.current, self.image.shape
@@ -320,6 +418,10 @@ class Studio:
             elif kind == "settings":
                 new = doc.with_settings(op.get("settings") or {})
                 self._check_method(new.settings["method"])
+            elif kind == "reference-remove":
+                if doc.reference is None:
+                    raise InputError("no reference photo is open")
+                new = doc.with_reference(None, None)
             else:
                 raise InputError(f"unknown edit {kind!r}")
             self.history.push(new)
@@ -481,6 +583,9 @@ class Studio:
             "out_dir": str(self.out_dir),
             "message": self.message or notice or image.warning,
             "autosave": str(self.autosave_path()),
+            "reference_job": self.reference_job,
+            "reference_shown": self._reference_view(doc.reference) is not None,
+            "neutral_rgb": list(NEUTRAL_RGB),
         }
 
     def gray_png(self) -> bytes:
@@ -541,8 +646,13 @@ class Studio:
 
     # -- suggestions from the network's class head ---------------------------------------------
     def suggest(self, x: float, y: float, k: int = 6) -> dict:
-        """The network's most likely distinct colours at full-resolution pixel ``(x, y)``."""
+        """The most likely distinct colours at full-resolution pixel ``(x, y)``: the reference
+        photo's when one is open, else the network's."""
         self._need_image()
+        with self.lock:
+            doc, image = self.history.current, self.image
+        if doc.reference is not None:  # the colours of the scene's own photo, not the network's guess
+            return self._reference_suggest(doc, image, x, y, k)
         if not neural_available():
             return {"colours": [], "available": False}
         from .suggest import class_probabilities, top_colours
@@ -569,6 +679,162 @@ class Studio:
             rgb = lab_to_rgb(np.array([[[lightness, a, b]]]))[0, 0]
             out.append({"rgb": [int(round(v * 255)) for v in rgb], "a": a, "b": b, "p": p})
         return {"colours": out, "available": True, "lightness": lightness}
+
+    # -- a reference photo beside the photo -------------------------------------------------------
+    def open_reference_upload(self, data: bytes, filename: str) -> dict:
+        """Open an uploaded reference photo: it is kept in the data folder (the session refers to it
+        there) and matched in the background (:meth:`_open_reference`)."""
+        self._need_image()
+        suffix = Path(filename).suffix.lower()
+        if suffix not in IMAGE_EXTENSIONS:
+            raise InputError(f"{filename}: not an image file a reference can be ({', '.join(IMAGE_EXTENSIONS)})")
+        digest = hashlib.sha256(data).hexdigest()
+        stored = self.data_dir / digest[:16] / f"reference{suffix}"
+        existed = stored.is_file()
+        if not existed:
+            with atomic_path(stored) as tmp:
+                tmp.write_bytes(data)
+        try:
+            return self._open_reference(stored, Path(filename).name)
+        except InputError as exc:
+            if not existed:  # our own copy of a file that is no reference, and the folder made for it
+                stored.unlink(missing_ok=True)
+                try:
+                    stored.parent.rmdir()
+                except OSError:
+                    pass
+            raise InputError(str(exc).replace(str(stored), Path(filename).name)) from None
+
+    def open_reference_path(self, path) -> dict:
+        """Open a reference photo by its path, which must lie inside the data folder (relative
+        paths are taken from there); anywhere else is refused (``PermissionError``)."""
+        self._need_image()
+        if not isinstance(path, str) or not path.strip() or "\x00" in path:
+            raise InputError("give the reference photo's path (a file inside the studio's data folder)")
+        root = self.data_dir.resolve()
+        resolved = (root / Path(path)).resolve()  # an absolute path stays itself; links are followed
+        if not inside(resolved, root):
+            raise PermissionError(f"{path}: a reference path must lie inside {root}; upload other files")
+        if not resolved.is_file():
+            raise InputError(f"{path}: no such file in {root}")
+        return self._open_reference(resolved, resolved.name)
+
+    def _open_reference(self, path: Path, name: str) -> dict:
+        """Read the reference (a bad one: one line, now) and match it in a thread of its own, off
+        the request's: the document takes its suggestions when the match is done (a new version,
+        solved as an edit is), unless another photo or reference was opened meanwhile."""
+        view = ReferenceView.read(path, name)
+        with self.lock:
+            self._need_image()
+            self._references[view.sha256] = view
+            self._references_missing.discard(view.sha256)
+            self._reference_serial += 1
+            serial, image = self._reference_serial, self.image
+            self.reference_job = {"state": "matching", "name": name, "serial": serial}
+        log.info("matching the reference %s (%d×%d) with %s", name, view.width, view.height, image.name)
+        threading.Thread(
+            target=self._match_reference, args=(serial, image, view), name="varcolor-reference", daemon=True
+        ).start()
+        return self.state()
+
+    def _match_reference(self, serial: int, image: OpenImage, view: ReferenceView) -> None:
+        start = time.perf_counter()
+        error, suggestions = None, None
+        try:
+            suggestions = match_suggestions(image.gray, image.shape, view.pixels, view.name)
+            if suggestions.count == 0:
+                error = f"{view.name}: matches too little of {image.name} to suggest colours (another scene?)"
+        except VarcolorError as exc:
+            error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - one line on the page; the log has the details
+            log.error("matching %s failed:\n%s", view.name, traceback.format_exc())
+            error = f"internal error while matching {view.name}: {type(exc).__name__}: {exc}"
+        view.pixels = None  # matched: only the shown copy and the colours are kept
+        with self.lock:
+            if serial != self._reference_serial or self.image is not image or self._closed:
+                return
+            if error is not None:
+                self.reference_job = {"state": "failed", "name": view.name, "serial": serial, "error": error}
+                log.warning("%s", error)
+                return
+            self.reference_job = {"state": "done", "name": view.name, "serial": serial}
+            self.history.push(self.history.current.with_reference(view.record(), suggestions))
+            log.info("%s: %d suggested cue pixels in %.1f s", view.name, suggestions.count, time.perf_counter() - start)
+            self._changed()
+
+    def _reference_view(self, record: dict | None, folder: Path | None = None) -> ReferenceView | None:
+        """The reference photo of a document's ``record``, read once a session: at the path it
+        names, beside the session file (``folder``), or among the references uploaded to the data
+        folder, where its content is still the one recorded; None if it is nowhere."""
+        if record is None:
+            return None
+        view = self._references.get(record["sha256"])
+        if view is not None or (folder is None and record["sha256"] in self._references_missing):
+            return view
+        candidates = [Path(record["path"])]
+        if folder is not None:
+            candidates.append(folder / Path(record["path"]).name)
+        candidates += sorted((self.data_dir / record["sha256"][:16]).glob("reference.*"))
+        for candidate in candidates:
+            try:
+                if candidate.is_file() and file_sha256(candidate) == record["sha256"]:
+                    view = ReferenceView.read(candidate, record.get("name") or candidate.name)
+                    view.pixels = None
+                    self._references[view.sha256] = view
+                    return view
+            except (OSError, InputError):
+                continue
+        self._references_missing.add(record["sha256"])
+        return None
+
+    def reference_photo_png(self) -> bytes:
+        """The open reference photo as shown beside the photo (at most :data:`SHOWN_PIXELS`)."""
+        with self.lock:
+            self._need_image()
+            record = self.history.current.reference
+        view = self._reference_view(record)
+        if view is None:
+            raise InputError("no reference photo is open" if record is None else f"{record['name']}: not found")
+        return view.png
+
+    def suggestions(self) -> dict:
+        """The open reference's suggestions that the live view uses (those no stroke cleared and
+        no eraser removed, at the live copy's size), ``[x, y, r, g, b]`` rows, for the overlay."""
+        with self.lock:
+            self._need_image()
+            doc, image, version = self.history.current, self.image, self.version
+        if doc.suggestions is None:
+            return {"rows": [], "sha256": None, "version": version}
+        shape = image.gray.shape
+        mask = np.zeros(shape + (3,), np.uint8)
+        draw(mask, doc.strokes, doc.points, image.shape, (0, 0) + shape)
+        keep = kept_suggestions(mask, doc.suggestions, doc.strokes, image.shape)[2]
+        found = doc.suggestions
+        rows = np.column_stack([found.xs[keep], found.ys[keep], found.rgb[keep].astype(np.int64)]).tolist()
+        return {"rows": rows, "sha256": doc.reference["sha256"], "version": version}
+
+    def _reference_suggest(self, doc: Document, image: OpenImage, x: float, y: float, k: int) -> dict:
+        """Suggested colours at ``(x, y)`` from the reference photo: its suggestions nearest the
+        place, then its commonest colours of the place's lightness (:func:`reference_colours`)."""
+        height, width = image.shape
+        px, py = min(max(round(x), 0), width - 1), min(max(round(y), 0), height - 1)
+        work = image.gray.shape
+        lightness = float(lightness_of_gray(image.gray[py * work[0] // height, px * work[1] // width]))
+        near = np.zeros((0, 2))
+        if doc.suggestions is not None and doc.suggestions.count:
+            found = doc.suggestions
+            distance = np.hypot(found.xs - px, found.ys - py)
+            reach = NEAR_SHARE * min(height, width)
+            order = [i for i in np.argsort(distance, kind="stable")[:64] if distance[i] <= reach]
+            if order:
+                near = rgb_to_lab(found.rgb[order][None] / 255.0)[0, :, 1:]
+        view = self._reference_view(doc.reference)
+        colours = reference_colours(None if view is None else view.lab, lightness, near, k)
+        out = []
+        for a, b, p in colours:
+            rgb = lab_to_rgb(np.array([[[lightness, a, b]]]))[0, 0]
+            out.append({"rgb": [int(round(v * 255)) for v in rgb], "a": a, "b": b, "p": p})
+        return {"colours": out, "available": True, "lightness": lightness, "source": "reference"}
 
     # -- saving ------------------------------------------------------------------------------
     def start_save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
@@ -644,7 +910,10 @@ def counts(doc: Document) -> dict:
         return f"{count} {one if count == 1 else many}"
 
     parts = [n(strokes, "stroke", "strokes")] + ([n(erasers, "eraser pass", "eraser passes")] if erasers else [])
-    text = ", ".join(parts + [n(points, "point", "points")])
+    parts.append(n(points, "point", "points"))
+    if doc.reference is not None:
+        parts.append(f"{doc.reference['name']}'s {n(doc.suggested, 'suggestion', 'suggestions')}")
+    text = ", ".join(parts)
     return {"strokes": strokes, "erasers": erasers, "points": points, "text": text}
 
 

@@ -44,7 +44,7 @@ export function showSizes() {
 const cursor = $("cursor");
 export function drawCursor(e) {
   if (e) S.pointer = { x: e.clientX, y: e.clientY };
-  const shown = S.image && S.pointer && ["brush", "eraser", "point"].includes(S.tool) && !S.space;
+  const shown = S.image && S.pointer && ["brush", "neutral", "eraser", "point"].includes(S.tool) && !S.space;
   cursor.hidden = !shown;
   if (!shown) return;
   const d = S.tool === "point" ? Math.max(pointSize() * photoZoom(), 3) : brushWidth() * photoZoom();
@@ -67,7 +67,7 @@ export function setTool(tool) {
 const typesText = (el) => el && (el.isContentEditable || el.tagName === "TEXTAREA" ||
   (el.tagName === "INPUT" && !["range", "checkbox", "color", "radio", "button", "file"].includes(el.type)));
 const isControl = (el) => el && ["SELECT", "INPUT", "BUTTON", "TEXTAREA"].includes(el.tagName);
-const SHORTCUTS = new Set(["b", "p", "e", "i", "h", "o", "[", "]", "+", "=", "-", "0", "1", " ", "delete", "backspace"]);
+const SHORTCUTS = new Set(["b", "n", "p", "e", "i", "h", "o", "[", "]", "+", "=", "-", "0", "1", " ", "delete", "backspace"]);
 
 export function installControls() {
   viewport.addEventListener("pointerleave", () => { S.pointer = null; drawCursor(); });
@@ -115,7 +115,7 @@ export function installControls() {
       viewport.focus();
     }
     if (key === " ") { S.space = true; viewport.style.cursor = "grab"; e.preventDefault(); return; }
-    const tools = { b: "brush", p: "point", e: "eraser", i: "eyedropper", h: "pan" };
+    const tools = { b: "brush", n: "neutral", p: "point", e: "eraser", i: "eyedropper", h: "pan" };
     if (tools[key]) setTool(tools[key]);
     else if (key === "o") { $("overlay").click(); }
     else if (key === "[" || key === "]") { S.widthSet = true; setWidth(S.width + (key === "]" ? 2 : -2)); }

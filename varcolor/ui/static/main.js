@@ -2,7 +2,7 @@
 // shows the newest result. All colorization happens on the server (varcolor.Colorizer).
 // The modules' listeners are installed here, once every module is loaded.
 import { api, showMessage } from "./api.js?token={{TOKEN}}";
-import { applyState, openState } from "./results.js?token={{TOKEN}}";
+import { applyState, installFlood, openState } from "./results.js?token={{TOKEN}}";
 import { installHistory } from "./history.js?token={{TOKEN}}";
 import { installView } from "./view.js?token={{TOKEN}}";
 import { installPaint } from "./paint.js?token={{TOKEN}}";
@@ -10,6 +10,7 @@ import { installPicker, loadRecent, showColour } from "./picker.js?token={{TOKEN
 import { installControls, setTool } from "./controls.js?token={{TOKEN}}";
 import { installOpen } from "./open.js?token={{TOKEN}}";
 import { installSave } from "./save.js?token={{TOKEN}}";
+import { installReference } from "./reference.js?token={{TOKEN}}";
 
 installView();
 installPaint();
@@ -18,6 +19,8 @@ installControls();
 installHistory();
 installOpen();
 installSave();
+installReference();
+installFlood();
 (async () => {
   showColour();
   loadRecent();

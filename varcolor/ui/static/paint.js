@@ -6,11 +6,29 @@ import { sendEdit } from "./history.js?token={{TOKEN}}";
 import { choose, remember, setColour, showColour } from "./picker.js?token={{TOKEN}}";
 import { brushWidth, drawCursor, pointSize, setSize } from "./controls.js?token={{TOKEN}}";
 
-export function strokeStyle(stroke) { return stroke.tool === "brush" ? Colour.hex(stroke.rgb) : "#000"; }
+// A neutral stroke (a gray: "no colour here") is drawn hatched, so that it shows on any gray.
+export const isNeutral = (rgb) => rgb[0] === rgb[1] && rgb[1] === rgb[2];
+let hatch = null;
+function neutralPattern(ctx) {
+  if (!hatch) {
+    const tile = document.createElement("canvas");
+    tile.width = tile.height = 6;
+    const t = tile.getContext("2d");
+    t.fillStyle = "#f4f4f4"; t.fillRect(0, 0, 6, 6);
+    t.strokeStyle = "#222"; t.lineWidth = 2;
+    t.beginPath(); t.moveTo(0, 6); t.lineTo(6, 0); t.moveTo(-3, 3); t.lineTo(3, -3); t.moveTo(3, 9); t.lineTo(9, 3); t.stroke();
+    hatch = tile;
+  }
+  return ctx.createPattern(hatch, "repeat");
+}
+export function strokeStyle(stroke, ctx) {
+  if (stroke.tool !== "brush") return "#000";
+  return isNeutral(stroke.rgb) && ctx ? neutralPattern(ctx) : Colour.hex(stroke.rgb);
+}
 export function paintStroke(ctx, stroke) {
   const s = Math.sqrt(S.scaleX * S.scaleY);
   ctx.globalCompositeOperation = stroke.tool === "brush" ? "source-over" : "destination-out";
-  ctx.strokeStyle = ctx.fillStyle = strokeStyle(stroke);
+  ctx.strokeStyle = ctx.fillStyle = strokeStyle(stroke, ctx);
   ctx.lineWidth = Math.max(1, stroke.width * s);
   ctx.lineCap = ctx.lineJoin = "round";
   ctx.beginPath();
@@ -24,6 +42,7 @@ export function paintStroke(ctx, stroke) {
 export function drawOverlay(extraStroke) {
   overlayCtx.clearRect(0, 0, overlayCanvas.width, overlayCanvas.height);
   if (!S.image) return;
+  if (S.overlay && S.showSuggestions && S.suggestions.length) drawSuggestions();
   if (S.overlay || extraStroke) {
     strokeCtx.clearRect(0, 0, strokeLayer.width, strokeLayer.height);
     if (S.overlay) for (const stroke of S.doc.strokes) paintStroke(strokeCtx, stroke);
@@ -46,6 +65,17 @@ export function drawOverlay(extraStroke) {
     overlayCtx.strokeRect(x - ring - 1 / S.zoom, y - ring - 1 / S.zoom, 2 * ring + 2 / S.zoom, 2 * ring + 2 / S.zoom);
   }
 }
+// A reference's suggestions: a dot in its colour, ringed in black, at each cue pixel kept.
+function drawSuggestions() {
+  const r = Math.max(1.2 / S.zoom, 0.5), ring = r + 0.7 / S.zoom;
+  overlayCtx.fillStyle = "#000";
+  for (const [x, y] of S.suggestions) { const [wx, wy] = toWork(x, y); overlayCtx.fillRect(wx - ring, wy - ring, 2 * ring, 2 * ring); }
+  for (const [x, y, red, green, blue] of S.suggestions) {
+    const [wx, wy] = toWork(x, y);
+    overlayCtx.fillStyle = `rgb(${red},${green},${blue})`;
+    overlayCtx.fillRect(wx - r, wy - r, 2 * r, 2 * r);
+  }
+}
 export function hitPoint(pos) {
   const s = Math.sqrt(S.scaleX * S.scaleY);
   let best = null, bestD = Infinity;
@@ -66,7 +96,7 @@ function finishAction(e) {
   const clampX = (x) => Math.min(Math.max(Math.round(x), 0), S.image.width - 1);
   const clampY = (y) => Math.min(Math.max(Math.round(y), 0), S.image.height - 1);
   if (a.kind === "stroke") {
-    if (a.stroke.tool === "brush") remember(a.stroke.rgb);
+    if (a.stroke.tool === "brush" && !isNeutral(a.stroke.rgb)) remember(a.stroke.rgb);
     a.stroke.path = a.stroke.path.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]);
     sendEdit({ op: "stroke", stroke: a.stroke }, tUp);
     S.doc.strokes.push(a.stroke); // shown at once; the server's document replaces it
@@ -100,8 +130,11 @@ export function installPaint() {
       S.action = { kind: "pan", x: e.clientX, y: e.clientY, panX: S.panX, panY: S.panY };
     } else if (e.button !== 0) {
       return;
-    } else if (S.tool === "brush" || S.tool === "eraser") {
-      S.action = { kind: "stroke", stroke: { tool: S.tool, rgb: S.colour.slice(), width: brushWidth(), path: [[pos.x, pos.y]] } };
+    } else if (S.tool === "brush" || S.tool === "eraser" || S.tool === "neutral") {
+      // The neutral brush is a brush whose colour is the server's gray, whatever colour is chosen.
+      const rgb = S.tool === "neutral" ? S.neutralRgb.slice() : S.colour.slice();
+      const tool = S.tool === "eraser" ? "eraser" : "brush";
+      S.action = { kind: "stroke", stroke: { tool, rgb, width: brushWidth(), path: [[pos.x, pos.y]] } };
       if (S.tool === "brush") choose(pos.x, pos.y);
       drawOverlay(S.action.stroke);
     } else if (S.tool === "point") {

@@ -23,18 +23,19 @@ export function choose(x, y) {
   S.chosen = { x: Math.round(x), y: Math.round(y) };
   $("suggest-title").textContent = `Suggested at (${S.chosen.x}, ${S.chosen.y})`;
   drawGamut();
-  if (S.neural) suggest(x, y);
+  if (S.neural || S.doc.reference) suggest(x, y);
 }
 export async function suggest(x, y) {
   const asked = ++suggestAsked;
-  $("suggest-note").textContent = "asking the network…";
+  $("suggest-note").textContent = S.doc.reference ? "" : "asking the network…";
   const { response, body } = await api(`/api/suggest?x=${x.toFixed(1)}&y=${y.toFixed(1)}`);
   if (asked !== suggestAsked) return; // another place was chosen meanwhile
   if (!response.ok || !body) { $("suggest-note").textContent = body ? body.error : "no suggestion"; return; }
   const box = $("suggested");
   box.replaceChildren();
   for (const c of body.colours) box.appendChild(swatch(c.rgb, `${Math.round(c.p * 100)} % likely (${Colour.hex(c.rgb)})`));
-  $("suggest-note").textContent = body.colours.length ? "" : "no likely colour here";
+  const where = body.source === "reference" ? "from the reference photo" : "";
+  $("suggest-note").textContent = body.colours.length ? where : "no likely colour here";
 }
 
 export function swatch(rgb, title) {

@@ -4,7 +4,8 @@ import { S, TOKEN, $, grayCanvas, resultCanvas, overlayCanvas, resultCtx, stroke
 import { api, HEADERS, showMessage, setBusy } from "./api.js?token={{TOKEN}}";
 import { drawOverlay } from "./paint.js?token={{TOKEN}}";
 import { fit, updateTiles } from "./view.js?token={{TOKEN}}";
-import { fitBrush } from "./controls.js?token={{TOKEN}}";
+import { fitBrush, setTool } from "./controls.js?token={{TOKEN}}";
+import { showReference } from "./reference.js?token={{TOKEN}}";
 
 // The status line, in words: what the picture shows and how long it took.
 export function statusWords(meta, record) {
@@ -21,7 +22,8 @@ export function statusWords(meta, record) {
 // A one-line hint over the photo for someone new to it: where to start, and after a first stroke,
 // that one colour spreads everywhere until other regions get their own.
 export function showHint() {
-  const cues = S.doc.strokes.filter((s) => s.tool !== "eraser").length + S.doc.points.length;
+  const suggested = S.doc.reference ? S.doc.reference.suggestions : 0; // a reference's colours: no first-stroke hints
+  const cues = S.doc.strokes.filter((s) => s.tool !== "eraser").length + S.doc.points.length + suggested;
   const hint = $("canvas-hint");
   hint.hidden = !S.image || cues > 1;
   hint.textContent = cues === 0
@@ -32,7 +34,8 @@ export function showHint() {
 export function applyState(state) {
   S.neural = state.neural;
   $("method").querySelector('option[value="levin+ideepcolor"]').disabled = !state.neural;
-  if (!S.chosen) $("suggest-note").textContent = state.neural ? "click a point on the photo" : "needs the neural extra (PyTorch)";
+  const suggesting = state.neural || (state.doc && state.doc.reference);
+  if (!S.chosen) $("suggest-note").textContent = suggesting ? "click a point on the photo" : "needs the neural extra (PyTorch)";
   if (!state.image) return;
   if (state.version < (S.docVersion || 0)) return; // an answer overtaken by a later edit's
   S.docVersion = state.version;
@@ -46,8 +49,26 @@ export function applyState(state) {
   $("restore").hidden = !r;
   if (r) $("restore-text").textContent = `An autosaved session of this photo exists (${r.text}, ${r.saved}).`;
   if (state.message) showMessage(state.message, true);
+  if (state.neutral_rgb) S.neutralRgb = state.neutral_rgb;
+  showReference(state);
   drawOverlay();
   showHint();
+}
+
+// After a solve: colour that flooded light areas no cue touched (the server measures it) brings a
+// hint to use the neutral brush, until it is dismissed for this photo.
+export function showFlood(info) {
+  const box = $("flood-hint");
+  const due = Boolean(info && info.flooded) && S.image && !S.floodDismissed.has(S.image.sha256);
+  box.hidden = !due;
+  if (due) $("flood-text").textContent = `Colour spread into light areas no stroke touched (${Math.round(info.flood * 100)} % ` +
+    "of the photo). Whites and grays need strokes of their own: paint them with the neutral brush (N).";
+}
+export function installFlood() {
+  // The hint lies over the photo: a click on it is not a stroke.
+  for (const kind of ["pointerdown", "pointerup", "contextmenu", "wheel"]) $("flood-hint").addEventListener(kind, (e) => e.stopPropagation());
+  $("flood-dismiss").onclick = () => { if (S.image) S.floodDismissed.add(S.image.sha256); $("flood-hint").hidden = true; };
+  $("flood-neutral").onclick = () => { setTool("neutral"); $("flood-hint").hidden = true; };
 }
 
 export async function openState(state) {
@@ -56,16 +77,20 @@ export async function openState(state) {
   S.scaleX = im.work_width / im.width;
   S.scaleY = im.work_height / im.height;
   for (const c of [grayCanvas, resultCanvas, overlayCanvas, strokeLayer]) { c.width = im.work_width; c.height = im.work_height; }
-  const label = `${im.name} — ${im.width}×${im.height}` +
+  const size = `${im.width}×${im.height}` +
     (im.work_width !== im.width ? ` (live view ${im.work_width}×${im.work_height}; saving solves full size)` : "") +
     (im.bits === 16 ? ", 16-bit" : "");
-  $("image-name").textContent = label;
-  $("image-name").title = label; // the header cuts a long name short; the whole of it on hover
+  // The header names the photo; its size goes to the status bar (the header's room is the name's).
+  $("image-name").textContent = im.name;
+  $("image-name").title = `${im.name} — ${size}`; // a very long name is cut short; the whole of it on hover
+  $("image-info").textContent = size;
+  $("flood-hint").hidden = true;
   $("save-name").value = im.name.replace(/\.[^.]+$/, "") + "_colorized";
   $("reference-row").hidden = !im.colour;
   $("reference").checked = false;
   $("reference-img").hidden = true;
   $("drop-hint").hidden = true;
+  $("reference-panel").hidden = false; // before the fit: the panel takes its share of the width
   stage.hidden = false;
   for (const el of [stage, grayTiles, resultTiles]) { el.style.width = im.work_width + "px"; el.style.height = im.work_height + "px"; }
   S.serial = 0;
@@ -145,6 +170,7 @@ export async function requestResult(t0, editSeconds) {
       `${(record.solve * 1000).toFixed(0)} ms; ${meta.info.update ? meta.info.update + " update" : meta.info.solver || ""})`;
     if (!meta.final) { setBusy(true, "refining…"); continue; }
     S.stale = false;
+    showFlood(meta.info);
     setBusy(false);
     if (S.image && S.image.colour) scheduleMetrics();
     if (S.tiles.size) updateTiles();

@@ -10,6 +10,9 @@ export const S = {
   serialShown: 0, detailKey: 0, tiles: new Map(), fullSerial: null, fullPass: null, lastViewport: null,
   recent: [], selected: null, overlay: true, resultCtrl: null, neural: false, action: null, space: false,
   lightness: 60, hover: null, stale: false,
+  // The neutral brush's colour (the server's; a gray: chroma 0), a reference's suggestions shown
+  // over the photo ([x, y, r, g, b] rows) and the photos whose flood hint was dismissed.
+  neutralRgb: [128, 128, 128], suggestions: [], suggestionsFor: null, showSuggestions: true, floodDismissed: new Set(),
 };
 // Timings of each result drawn, for the latency benchmark (mouse-up to pixels on the page).
 window.studioTimings = [];

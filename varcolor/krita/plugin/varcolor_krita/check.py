@@ -11,7 +11,7 @@ import traceback
 
 from krita import Extension, InfoObject, Krita
 from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QDockWidget
+from PyQt5.QtWidgets import QApplication, QDockWidget
 
 from . import extension, protocol, settings
 from .docker import DOCKER_ID
@@ -41,6 +41,8 @@ class Check(Extension):
             return
         with open(path, encoding="utf-8") as file:
             self.plan = json.load(file)
+        if self.plan.get("started"):  # Krita's Python runs and the plug-in loaded: the check waits on
+            protocol.write_json(self.plan["started"], {"pid": os.getpid()})
         self.report = {"runs": [], "error": None}
         self.waited = 0
         Krita.instance().setBatchmode(True)
@@ -70,6 +72,9 @@ class Check(Extension):
         window = Krita.instance().activeWindow().qwindow()
         if self.plan.get("linger"):  # a screenshot will be taken: the whole screen
             window.showMaximized()
+            # A virtual screen has no window manager to maximize it: the window kept its own size
+            # and place, and the docker's last row (Live) fell off the screen's bottom edge.
+            window.setGeometry(QApplication.primaryScreen().availableGeometry())
         for dock in window.findChildren(QDockWidget):
             if dock.objectName() == DOCKER_ID:
                 dock.show()

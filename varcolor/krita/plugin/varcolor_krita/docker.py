@@ -31,7 +31,7 @@ class ColorizeDocker(DockWidget):
         self.strokes = QLineEdit(saved["strokes"], body)
         self.strokes.setPlaceholderText("the selected paint layer")
         self.program = QLineEdit(saved["varcolor"], body)
-        self.program.setPlaceholderText("varcolor, found on PATH")
+        self.program.setPlaceholderText("the varcolor that installed the plug-in")
         form.addRow("Method", self.method)
         form.addRow("Prior", self.prior)
         form.addRow("Stroke edges", self.edges)

@@ -23,6 +23,7 @@ import tempfile
 
 __all__ = [
     "FORMAT",
+    "MAX_JSON_BYTES",
     "REQUEST",
     "REPLY",
     "PHOTO",
@@ -40,6 +41,8 @@ __all__ = [
     "read_request",
     "write_json",
     "read_reply",
+    "PROGRAM",
+    "installed_command",
     "varcolor_command",
     "colorize_command",
     "serve_command",
@@ -56,6 +59,8 @@ REPLY = "reply.json"
 PHOTO = "photo.raw"
 STROKES = "strokes.raw"
 RESULT = "colorized.raw"
+#: Beside the installed plug-in: the command of the varcolor that installed it.
+PROGRAM = "program.json"
 #: The name of the layer the plug-in makes (and replaces on the next run).
 RESULT_LAYER = "colorized"
 #: Bytes per channel of Krita's colour depths.
@@ -164,14 +169,32 @@ def raw_size(request: dict, name: str) -> int:
     return request["width"] * request["height"] * len(found["channels"]) * DEPTHS[found["depth"]]
 
 
+#: The longest request or reply file read: they hold a few hundred bytes.
+MAX_JSON_BYTES = 1 << 16
+
+
+def _read_small_file(path: str) -> str:
+    """The text of the small regular file ``path``: a FIFO is refused instead of waited on for ever
+    (opened without blocking, then its kind checked), a device such as ``/dev/zero`` instead of
+    read without end, a longer file instead of read past :data:`MAX_JSON_BYTES`."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = file.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise OSError(f"{path} is longer than {MAX_JSON_BYTES} bytes")
+    return data.decode("utf-8")
+
+
 def read_request(folder: str | os.PathLike) -> dict:
     """The request of an exchange folder, checked (its pixel files too: present, of their size)."""
     path = os.path.join(folder, REQUEST)
     try:
-        with open(path, encoding="utf-8") as file:
-            request = _checked(json.loads(file.read(1 << 16)))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        found = json.loads(_read_small_file(path))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise ProtocolError(f"{path}: cannot read the request ({exc.__class__.__name__})") from None
+    request = _checked(found)
     for name, file_name in (("photo", PHOTO), ("strokes", STROKES)):
         pixels = os.path.join(folder, file_name)
         size = os.path.getsize(pixels) if os.path.isfile(pixels) else None
@@ -193,9 +216,8 @@ def read_reply(folder: str | os.PathLike) -> dict:
     "error": one line}``; a missing or broken reply is an error reply."""
     path = os.path.join(folder, REPLY)
     try:
-        with open(path, encoding="utf-8") as file:
-            reply = json.loads(file.read(1 << 16))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        reply = json.loads(_read_small_file(path))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return {"ok": False, "error": "varcolor wrote no reply"}
     if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
         return {"ok": False, "error": "varcolor's reply is not one the plug-in reads"}
@@ -204,14 +226,33 @@ def read_reply(folder: str | os.PathLike) -> dict:
     return reply
 
 
-def varcolor_command(setting: str = "") -> list[str]:
+def installed_command(folder: str | None = None) -> list[str] | None:
+    """The command of the varcolor that installed the plug-in (``program.json`` beside this
+    module, written by ``varcolor krita install``), where it still runs; else None."""
+    path = os.path.join(folder or os.path.dirname(os.path.abspath(__file__)), PROGRAM)
+    try:
+        command = json.loads(_read_small_file(path)).get("command")
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, AttributeError):
+        return None
+    if not (isinstance(command, list) and command and all(isinstance(word, str) for word in command)):
+        return None
+    return command if os.path.isfile(command[0]) and os.access(command[0], os.X_OK) else None
+
+
+def varcolor_command(setting: str = "", folder: str | None = None) -> list[str]:
     """The varcolor program as a command: the setting (a path, or a command line such as
-    ``python3 -m varcolor``), else ``varcolor`` found on PATH."""
+    ``python3 -m varcolor``), else the varcolor that installed the plug-in
+    (:func:`installed_command`, looked for in ``folder``, by default this module's), else
+    ``varcolor`` found on PATH."""
+    if not setting.strip():
+        installed = installed_command(folder)
+        if installed is not None:
+            return installed
     words = shlex.split(setting) if setting.strip() else ["varcolor"]
     found = shutil.which(words[0])
     if found is None:
         raise ProtocolError(
-            f"varcolor not found ({words[0]}): install it (pip install varcolor) or set its path in the docker"
+            f"varcolor not found ({words[0]}): install it and run varcolor krita install, or set its path in the docker"
         )
     return [found, *words[1:]]
 

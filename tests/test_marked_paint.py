@@ -1,0 +1,174 @@
+"""Reading a marked image for both kinds of paint (:meth:`varcolor.Cues.from_marked`).
+
+Strokes painted over the gray photo by a paint program (antialiased: coverage-weighted paint over
+gray), crossing each other, must colorize as the same strokes drawn hard-edged; strokes of true
+colours copied from a colour original (textured, hard-edged) must be read as drawn, as the same
+strokes on a layered file's strokes layer are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+from scipy import ndimage
+
+import varcolor
+from varcolor import Cues
+from varcolor.cues import MARKED_THRESHOLD
+
+from .conftest import photo
+
+SHAPE = (192, 256)
+#: Twelve paints, one a stroke.
+PAINTS = (
+    (0.85, 0.2, 0.15),
+    (0.15, 0.4, 0.9),
+    (0.25, 0.75, 0.25),
+    (0.95, 0.8, 0.1),
+    (0.6, 0.2, 0.7),
+    (0.1, 0.7, 0.75),
+    (0.9, 0.5, 0.1),
+    (0.45, 0.25, 0.1),
+    (0.9, 0.4, 0.6),
+    (0.3, 0.3, 0.6),
+    (0.6, 0.7, 0.2),
+    (0.2, 0.5, 0.4),
+)
+
+
+def _lines(shape, count=12, seed=3):
+    """``count`` straight strokes across the image, every other one mostly across, the others
+    mostly down: they cross each other many times."""
+    rng = np.random.default_rng(seed)
+    height, width = shape
+    lines = []
+    for i in range(count):
+        if i % 2:
+            lines.append((rng.uniform(5, 0.3 * width), rng.uniform(10, height - 10)))
+            lines[-1] += (rng.uniform(0.7 * width, width - 5), rng.uniform(10, height - 10))
+        else:
+            lines.append((rng.uniform(10, width - 10), rng.uniform(5, 0.3 * height)))
+            lines[-1] += (rng.uniform(10, width - 10), rng.uniform(0.7 * height, height - 5))
+    return lines
+
+
+def _coverage(shape, line, width=7, factor=4):
+    """The share of each pixel a brush ``width`` pixels wide along ``line`` covers (supersampled)."""
+    from PIL import Image, ImageDraw
+
+    big = Image.new("L", (shape[1] * factor, shape[0] * factor), 0)
+    ImageDraw.Draw(big).line([c * factor for c in line], fill=255, width=width * factor)
+    pixels = np.asarray(big, np.float64) / 255
+    return pixels.reshape(shape[0], factor, shape[1], factor).mean(axis=(1, 3))
+
+
+def _gray(name="coffee", shape=SHAPE):
+    return np.round(varcolor.color.to_gray(photo(name, shape)) * 255) / 255
+
+
+def _crossing(gray, brush, seed=3, count=12, width=7):
+    """The gray image with twelve crossing strokes painted one after another, as a paint program
+    does (8-bit, as saved): ``antialiased``, each pixel the paint over what is under it weighted
+    by the brush's coverage; ``hard``, full paint where the brush covers half the pixel or more.
+    Also the strokes' hard outline."""
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    outline = np.zeros(gray.shape, bool)
+    for line, paint in zip(_lines(gray.shape, count, seed), PAINTS):
+        cover = _coverage(gray.shape, line, width)
+        outline |= cover >= 0.5
+        if brush == "hard":
+            cover = (cover >= 0.5).astype(np.float64)
+        marked = cover[..., None] * np.array(paint) + (1 - cover[..., None]) * marked
+    return np.round(marked * 255) / 255, outline
+
+
+def _ab_apart(first, second, where):
+    return float(np.mean(np.hypot(*np.moveaxis(first - second, -1, 0))[where]))
+
+
+@pytest.mark.parametrize(
+    "name, seed, shape, count, width",
+    [("coffee", 3, SHAPE, 12, 7), ("astronaut", 5, SHAPE, 12, 7), ("astronaut", 51, (167, 152), 11, 12)],
+)
+def test_antialiased_crossing_strokes_colorize_as_their_hard_edged_twins(name, seed, shape, count, width):
+    """Near the strokes (5 pixels around their outline) the results agree within 1 ab, with the
+    default method and Levin's; the rims where strokes of two colours cross are read as blends
+    of both paints, not as grayish cues of their own (which fenced each stroke's colour in:
+    12-15 ab apart). The last case: wide strokes whose paints lie further than the rims looked
+    at (an index past the rows gathered once ended the reading in an IndexError)."""
+    gray = _gray(name, shape)
+    antialiased, outline = _crossing(gray, "antialiased", seed, count, width)
+    hard, _ = _crossing(gray, "hard", seed, count, width)
+    near = ndimage.binary_dilation(outline, iterations=5)
+    read, drawn = Cues.from_marked(gray, antialiased), Cues.from_marked(gray, hard)
+    assert "blended edge pixels read as partial paint" in read.note
+    assert drawn.note == ""  # hard edges: every pixel its paint
+    for method in ("levin-multiscale", "levin"):
+        apart = _ab_apart(
+            varcolor.colorize(gray, read, method=method).ab, varcolor.colorize(gray, drawn, method=method).ab, near
+        )
+        assert apart < 1.0, (method, apart)
+
+
+def test_hard_edged_crossing_strokes_are_read_as_drawn():
+    """Hard-edged strokes crossing each other: every pixel a cue in its own colour, the exact
+    rule's cues bit for bit (no pixel read as a blend of two paints)."""
+    gray = _gray("astronaut")
+    hard, _ = _crossing(gray, "hard")
+    read, exact = Cues.from_marked(gray, hard), Cues.from_marked(gray, hard, edges="exact")
+    assert read.note == ""
+    assert np.array_equal(read.mask, exact.mask)
+    assert np.array_equal(read.ab, exact.ab)
+
+
+def _true_colour_marks(name="coffee", shape=(192, 256), width=7, count=12, seed=1):
+    """A colour photo's gray (8-bit, its own lightness) with hard-edged strokes ``width`` pixels
+    wide copied from the colour original (textured: their colour varies along each stroke), some
+    crossing; and where they differ from the gray (Levin's rule)."""
+    from skimage.draw import line
+    from skimage.transform import resize
+
+    from varcolor.color import same_lightness_gray
+
+    rgb = np.round(resize(getattr(skimage.data, name)() / 255.0, shape, anti_aliasing=True) * 255) / 255
+    gray = np.round(same_lightness_gray(rgb) * 255) / 255
+    strokes = np.zeros(shape, bool)
+    rng = np.random.default_rng(seed)
+    for y0, x0, y1, x1 in rng.integers(8, min(shape) - 8 - width, (count, 4)):
+        rows, cols = line(y0, x0, y1, x1)
+        for dy in range(width):
+            for dx in range(width):
+                strokes[rows + dy, cols + dx] = True
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[strokes] = rgb[strokes]
+    painted = np.abs(marked - gray[..., None]).sum(axis=2) > MARKED_THRESHOLD
+    return gray, marked, painted
+
+
+@pytest.mark.parametrize("name, width, count", [("coffee", 7, 12), ("chelsea", 3, 12)])
+def test_true_colour_strokes_as_marks_and_as_a_strokes_layer_colorize_alike(tmp_path, capsys, name, width, count):
+    """The same textured, hard-edged strokes (crossing) given as ``--marked`` and as a ``.ora``'s
+    strokes layer colorize within a level of each other: no edge pixel of theirs is read as
+    partial paint (a hundred or more were, up to 33 levels apart)."""
+    from varcolor.io.layers import Layer
+    from varcolor.io.stack import write_layers
+
+    from .cli.test_cli import run
+
+    gray, marked, painted = _true_colour_marks(name, width=width, count=count)
+    assert ndimage.label(painted, np.ones((3, 3)))[1] < count  # some strokes cross
+    read = Cues.from_marked(gray, marked)
+    assert "blended" not in read.note
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "marked.png", marked)
+    layer = np.concatenate([marked, painted[..., None] * 1.0], axis=2)
+    scan = np.dstack([gray, gray, gray, np.ones_like(gray)])
+    write_layers(tmp_path / "work.ora", [Layer("scan", scan), Layer("strokes", layer)])
+    argv = ("colorize", tmp_path / "gray.png", "--marked", tmp_path / "marked.png", "-o", tmp_path / "flat.png")
+    assert run(capsys, *argv)[0] == 0
+    code, _, err = run(capsys, "colorize", tmp_path / "work.ora", "-o", tmp_path / "layered.png")
+    assert code == 0, err
+    flat, layered = varcolor.read_image(tmp_path / "flat.png"), varcolor.read_image(tmp_path / "layered.png")
+    apart = float(np.abs(flat - layered).max()) * 255
+    assert apart <= 1.0 + 1e-9, apart  # levels

@@ -1,0 +1,229 @@
+"""References for series: a pool of photos (each target coloured from those that match it), a
+chain (coloured photos colour the rest of a series), and a clip coloured from stills."""
+
+import json
+
+import numpy as np
+import pytest
+from skimage import data, transform
+
+import varcolor
+from varcolor.color import rgb_to_lab, same_lightness_gray
+from varcolor.reference import match_pool, signature
+
+from .conftest import run
+
+
+def _small(photo: np.ndarray, height: int = 240) -> np.ndarray:
+    """``photo`` (uint8) in [0, 1], ``height`` rows high: the tests stay fast."""
+    scale = height / photo.shape[0]
+    return np.clip(transform.rescale(photo / 255.0, scale, channel_axis=2, anti_aliasing=True), 0, 1)
+
+
+def _crop_pair(photo: np.ndarray, angle: float = 4.0):
+    """The left 75 % (the truth) and the right 75 %, turned, with another tone curve (the reference)."""
+    width = int(photo.shape[1] * 0.75)
+    reference = np.clip(transform.rotate(photo[:, -width:], angle, mode="reflect"), 0, 1) ** 0.8
+    return photo[:, :width], reference
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return {name: _small(getattr(data, name)()) for name in ("chelsea", "coffee", "astronaut", "rocket", "retina")}
+
+
+def test_a_pool_uses_the_true_reference_over_distractors(photos):
+    truth, reference = _crop_pair(photos["coffee"])
+    pool = [photos["chelsea"], photos["astronaut"], reference, photos["rocket"], photos["retina"]]
+    gray = same_lightness_gray(truth)
+    mask, ab, confidence, shares = match_pool(gray, pool)
+    assert shares and shares[0][0] == 2  # the true reference, first
+    assert {index for index, _ in shares} == {2}  # no distractor gave a cue
+    assert shares[0][1] == mask.sum()
+    error = np.hypot(*(ab[mask] - rgb_to_lab(truth)[..., 1:][mask]).T)
+    assert np.median(error) < 6.0
+    # the same as the true reference alone (the pool adds nothing wrong, takes nothing away)
+    alone = varcolor.Cues.from_reference(gray, reference)
+    assert np.array_equal(alone.mask, mask)
+
+
+def test_a_pool_reads_only_the_references_it_matches(photos):
+    # Ranked by signatures: the distractors are never read in full.
+    truth, reference = _crop_pair(photos["chelsea"])
+    pool = [photos["coffee"], reference, photos["rocket"]]
+    read = []
+
+    def loader(i):
+        def load():
+            read.append(i)
+            return pool[i]
+
+        return load
+
+    signatures = [signature(photo) for photo in pool]
+    _, _, _, shares = match_pool(same_lightness_gray(truth), [loader(i) for i in range(3)], signatures=signatures)
+    assert [index for index, _ in shares] == [1]
+    assert read == [1]
+
+
+def test_two_references_of_one_target_combine_where_they_agree(photos):
+    # The left half of the target in one reference, the right half in the other: together they
+    # cover it, each giving its share.
+    photo = photos["astronaut"]
+    truth = photo[:, 40:-40]
+    left = np.clip(transform.rotate(photo[:, : photo.shape[1] // 2 + 20], 3.0, mode="reflect"), 0, 1)
+    right = np.clip(transform.rotate(photo[:, photo.shape[1] // 2 - 20 :], -3.0, mode="reflect"), 0, 1) ** 0.9
+    gray = same_lightness_gray(truth)
+    mask, ab, _, shares = match_pool(gray, [photos["rocket"], left, right])
+    assert sorted(index for index, _ in shares) == [1, 2]
+    assert sum(count for _, count in shares) == mask.sum()
+    columns = np.nonzero(mask)[1]
+    assert np.mean(columns < truth.shape[1] / 2) > 0.25 and np.mean(columns > truth.shape[1] / 2) > 0.25
+    error = np.hypot(*(ab[mask] - rgb_to_lab(truth)[..., 1:][mask]).T)
+    assert np.median(error) < 6.0
+
+
+def test_a_folder_of_references_named_otherwise_is_a_pool(tmp_path, capsys, photos):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "pool").mkdir()
+    for name, suffix in (("chelsea", ".png"), ("coffee", ".jpg")):  # a JPEG's signature: from a reduced decode
+        truth, reference = _crop_pair(photos[name])
+        varcolor.write_image(tmp_path / "in" / f"{name}.png", same_lightness_gray(truth))
+        varcolor.write_image(tmp_path / "pool" / f"ref_{name[::-1]}{suffix}", reference)
+    varcolor.write_image(tmp_path / "pool" / "other.png", photos["rocket"])
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "--reference", tmp_path / "pool", "-o", tmp_path / "out")
+    assert code == 0, err
+    rows = {json.loads(line)["input"]: json.loads(line) for line in open(tmp_path / "out" / "varcolor-manifest.jsonl")}
+    for name in ("chelsea", "coffee"):
+        row = rows[str(tmp_path / "in" / f"{name}.png")]
+        assert row["status"] == "done"
+        assert f"ref_{name[::-1]}" in row["reason"] and "100 %" in row["reason"]
+        assert "other.png" not in row["reason"]
+        assert (tmp_path / "out" / f"{name}.png").is_file()
+
+
+def test_references_given_twice_are_a_pool_for_one_image(tmp_path, capsys, photos):
+    truth, reference = _crop_pair(photos["chelsea"])
+    varcolor.write_image(tmp_path / "t.png", same_lightness_gray(truth))
+    varcolor.write_image(tmp_path / "a.png", photos["coffee"])
+    varcolor.write_image(tmp_path / "b.png", reference)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "t.png", "--reference", tmp_path / "a.png", "--reference", tmp_path / "b.png",
+        "-o", tmp_path / "out.png",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "b.png 100 %" in err
+    result = varcolor.read_image(tmp_path / "out.png")
+    gray = same_lightness_gray(truth)
+    assert varcolor.metrics.psnr(result, truth) > varcolor.metrics.psnr(np.repeat(gray[..., None], 3, 2), truth) + 3
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory, photos):
+    """A series of three photos of one scene (a pan across ``astronaut``), the first with 60
+    strokes of its true colours, and a photo of another scene; the truths kept beside."""
+    from varcolor.color import lab_to_rgb
+    from varcolor.cues import sample_ideepcolor
+
+    root = tmp_path_factory.mktemp("series")
+    (root / "photos").mkdir()
+    (root / "marks").mkdir()
+    photo = photos["astronaut"]
+    width = int(photo.shape[1] * 0.7)
+    truths = {}
+    for i, offset in enumerate((0, 30, 60)):
+        truths[f"p{i}"] = photo[:, offset : offset + width]
+        varcolor.write_image(root / "photos" / f"p{i}.png", same_lightness_gray(truths[f"p{i}"]))
+    strokes = sample_ideepcolor(truths["p0"], 60, rng=np.random.default_rng(0))
+    lab = np.concatenate([np.full(strokes.ab.shape[:2] + (1,), 60.0), strokes.ab], axis=-1)
+    marks = np.zeros_like(truths["p0"])
+    marks[strokes.mask] = lab_to_rgb(lab)[strokes.mask]
+    varcolor.write_image(root / "marks" / "p0_mask.png", marks)
+    varcolor.write_image(root / "photos" / "unrelated.png", same_lightness_gray(photos["coffee"]))
+    return root, truths
+
+
+def _chain(capsys, root, out):
+    return run(capsys, "colorize", root / "photos", "--mask", root / "marks", "--chain", "-o", out)
+
+
+def test_a_chain_colours_a_series_from_one_marked_photo(series, capsys, tmp_path):
+    root, truths = series
+    code, _, err = _chain(capsys, root, tmp_path / "out")
+    # the unrelated photo is left out and reported: exit status 1, no output for it
+    assert code == 1, err
+    assert "unrelated.png: no coloured photo of the series matches it" in err
+    assert not (tmp_path / "out" / "unrelated.png").exists()
+    for name in ("p1", "p2"):
+        result = varcolor.read_image(tmp_path / "out" / f"{name}.png")
+        gray = np.repeat(same_lightness_gray(truths[name])[..., None], 3, axis=2)
+        assert varcolor.metrics.psnr(result, truths[name]) > varcolor.metrics.psnr(gray, truths[name]) + 3, name
+    rows = [json.loads(line) for line in open(tmp_path / "out" / "varcolor-manifest.jsonl")]
+    by_input = {row["input"]: row for row in rows}
+    assert by_input[str(root / "photos" / "p1.png")]["reason"].endswith(
+        f"cues from {tmp_path / 'out' / 'p0.png'} 100 %"
+    )
+    assert by_input[str(root / "photos" / "unrelated.png")]["status"] == "failed"
+    # p0 is coloured first (wave 0), the others after it
+    order = [row["input"] for row in rows]
+    assert order.index(str(root / "photos" / "p0.png")) < order.index(str(root / "photos" / "p1.png"))
+
+
+@pytest.mark.slow  # two chain runs / a clip solved: about 20 s on a quiet machine
+def test_a_chain_resumes_deterministically_and_overwrites_nothing(series, capsys, tmp_path):
+    root, _ = series
+    out = tmp_path / "out"
+    _chain(capsys, root, out)
+    first = {name: (out / f"{name}.png").read_bytes() for name in ("p0", "p1", "p2")}
+    kept = (out / "p1.png").stat().st_mtime_ns
+    (out / "p2.png").unlink()  # as a run killed before p2 was published leaves it
+    code, _, err = _chain(capsys, root, out)
+    assert code == 1, err
+    assert (out / "p1.png").stat().st_mtime_ns == kept  # kept, not redone
+    assert "p1.png: exists; kept" in err
+    assert (out / "p2.png").read_bytes() == first["p2"]  # the same photo from the same pool
+    assert not (out / "unrelated.png").exists()
+
+
+def _film(photo: np.ndarray, frames: int = 20, shift: int = 3, height: int = 128, width: int = 176):
+    """Frames of a slow pan across ``photo``, and, from frame 12 on, held still (the camera stops)."""
+    top = (photo.shape[0] - height) // 2
+    return [photo[top : top + height, min(k, 12) * shift : min(k, 12) * shift + width] for k in range(frames)]
+
+
+@pytest.mark.slow  # 20 frames solved: about 15 s on a quiet machine
+def test_a_film_is_coloured_from_a_still(tmp_path, capsys, photos):
+    from varcolor.video import open_clip, write_clip
+
+    frames = _film(photos["astronaut"])
+    write_clip(tmp_path / "gray.mkv", [np.repeat(same_lightness_gray(f)[..., None], 3, 2) for f in frames], fps=10,
+               codec="lossless")  # fmt: skip
+    varcolor.write_image(tmp_path / "still.png", frames[0])  # the first frame, in colour
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "gray.mkv", "--reference", tmp_path / "still.png", "-o", tmp_path / "out.mkv",
+        "--codec", "lossless", "-q",
+    )  # fmt: skip
+    assert code == 0, err
+    out = list(open_clip(tmp_path / "out.mkv").frames())
+    assert len(out) == len(frames)
+    gains = []
+    for result, truth in zip(out[1:], frames[1:]):
+        gray = np.repeat(same_lightness_gray(truth)[..., None], 3, axis=2)
+        gains.append(varcolor.metrics.psnr(result, truth) - varcolor.metrics.psnr(gray, truth))
+    assert min(gains) > 3.0, gains
+    # where the scene is still (frames 12 on), so is the colour: no flicker
+    still = [rgb_to_lab(frame)[..., 1:] for frame in out[12:]]
+    assert max(np.hypot(*(b - a).transpose(2, 0, 1)).mean() for a, b in zip(still, still[1:])) < 0.5
+
+
+def test_a_film_whose_still_matches_nothing_is_refused(tmp_path, capsys, photos):
+    from varcolor.video import write_clip
+
+    frames = _film(photos["astronaut"], frames=4)
+    write_clip(tmp_path / "gray.mkv", frames, fps=10, codec="lossless")
+    varcolor.write_image(tmp_path / "other.png", photos["coffee"])
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "gray.mkv", "--reference", tmp_path / "other.png", "-o", tmp_path / "o.mkv"
+    )
+    assert code == 2 and "match too little of the first frame" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o.mkv").exists()

@@ -1,0 +1,170 @@
+"""A chain (``varcolor colorize photos/ --marked marks/ --chain -o out/``): a series where a few
+photos have cues, coloured in waves by the folder runner. The photos with cue files first; each
+photo coloured joins the pool (with the ``--reference`` photos), and the others are coloured from
+their best matches among them (:func:`~varcolor.reference.match_pool`), nearest first:
+
+1. wave 0: the photos with cue files, as a folder run colours them;
+2. each next wave: the photos whose keypoints verify against a pool photo
+   (:func:`~varcolor.reference.verified`), coloured from the pool; they join it;
+3. when no photo left verifies, the chain ends: a photo nothing in the pool verifies is left out
+   (no output: the gray photo is not written as if coloured), recorded as failed in the manifest
+   and the report, so the run's exit status is 1. Only verified references colour a chain's
+   photos (:func:`~varcolor.reference.match_pool`'s ``verified_only``): a wrong colour would be
+   carried on to every photo coloured from this one, so a photo too plain for keypoints (a
+   blank sky) is left out rather than risked; give it strokes or a reference.
+
+Every wave is an ordinary folder run (:func:`~varcolor.app.run_jobs`: its manifest, Dask,
+``--resume``, nothing overwritten without ``--overwrite``): a killed chain, run again, finds the
+outputs of the waves it finished, takes them into the pool as they are and goes on. The order is
+the photos' paths within a wave and the waves' own: the same files give the same outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..batch import Job, Report
+from ..color import to_gray
+from ..errors import InputError
+from ..io import read_image
+from ..options import Options
+from ..reference import Signature, signature, verified
+from .jobs import run_jobs
+from .plan import plan_colorize, pool_files, reference_list
+from .reference import UNMATCHED, pool_signatures
+from .run_options import RunOptions
+from .tasks import ColorizeTask
+
+__all__ = ["run_chain"]
+
+
+def _gray_signature(path: Path, max_pixels: int | None) -> Signature:
+    """A gray photo's signature (its lightness's keypoints), read once for the waves' ranking."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pixels = read_image(path, max_pixels=max_pixels)
+    gray = to_gray(pixels[..., :3]) if pixels.ndim == 3 else pixels
+    return signature(np.repeat(gray[..., None], 3, axis=2))
+
+
+def run_chain(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    options: Options,
+    run: RunOptions,
+    *,
+    made: dict,
+    cues: str | None = None,
+    cue_path: str | os.PathLike | None = None,
+    reference: str | os.PathLike | list | None = None,
+    warn: Callable[[str], None] | None = None,
+    client=None,
+) -> Report:
+    """Colour the folder ``source`` into ``output`` as a chain (see the module's text) and
+    return the whole run's :class:`~varcolor.batch.Report` (its ``failed``: the photos nothing
+    matched, and the jobs that failed; its ``rows``: every wave's manifest records).
+
+    Parameters
+    ----------
+    source, output : path
+        The folder of photos and the folder of their outputs.
+    options, run : Options, RunOptions
+        How to colorize and how the run goes (workers, scheduler, resume, overwrite...).
+    made : dict
+        What shapes the outputs, for the manifest (:func:`~varcolor.app.made_with`).
+    cues, cue_path : optional
+        The cue files, as for :func:`~varcolor.app.plan_colorize`.
+    reference : path or list of paths, optional
+        Colour photos that start the pool beside the photos coloured from cue files.
+    """
+    source, output = Path(source), Path(output)
+    if not source.is_dir():
+        raise InputError(f"{source}: --chain colours a folder of photos (a series); give a folder")
+    given = pool_files(reference_list(reference)) if reference is not None else ()
+    jobs = plan_colorize(source, output, options, run, cues=cues, cue_path=cue_path, client=client)
+    seeded = [job for job in jobs if not _waiting(job)]
+    waiting = {job.inputs[0]: job for job in jobs if _waiting(job)}
+    if not any(isinstance(job.run, ColorizeTask) and not job.skip for job in seeded) and not given:
+        raise InputError(f"{source}: no photo has cues (cue files by name, or --marked etc.) and no --reference")
+    total = Report(len(jobs))
+    pool: list[Path] = list(given)
+    signatures: list[Signature] = list(pool_signatures(tuple(given), run.max_pixels)) if given else []
+
+    def wave(wave_jobs: list[Job]) -> bool:
+        """Run one wave; add what it coloured to the pool; whether the chain goes on."""
+        report = run_jobs(
+            wave_jobs,
+            verb="colorized",
+            run=run,
+            source=source,
+            output=output,
+            single=False,
+            made=made,
+            warn=warn,
+            client=client,
+        )
+        total.done += report.done
+        total.resumed += report.resumed
+        total.skipped += [line for line in report.skipped if "no cue file found" not in line]
+        total.failed += report.failed
+        total.redone += report.redone
+        total.rows += report.rows
+        total.interrupted |= report.interrupted
+        for job in wave_jobs:
+            if isinstance(job.run, ColorizeTask) and job.outputs[-1].is_file() and job.outputs[-1] not in pool:
+                pool.append(job.outputs[-1])
+                signatures.append(pool_signatures((job.outputs[-1],), run.max_pixels)[0])
+        return not report.interrupted
+
+    if seeded and not wave(seeded):
+        return total
+    ranked = {path: _gray_signature(path, run.max_pixels) for path in sorted(waiting)}
+    tried_at = -1  # the pool's size when the patch statistics last tried every photo left
+    while waiting and pool:
+        # nearest first: the photos a pool photo verifies, the most inliers first
+        scores = {}
+        for path in sorted(waiting):
+            found = [verified(ranked[path], theirs) for theirs in signatures]
+            best = max((g.inliers for g in found if g.trusted), default=0)
+            if best:
+                scores[path] = best
+        chosen = sorted(scores, key=lambda path: (-scores[path], str(path)))
+        if not chosen:  # none verifies: the rest are tried once more (recorded, each failing alone)
+            if tried_at == len(pool):
+                break
+            chosen, tried_at = sorted(waiting), len(pool)
+        members = tuple(pool)
+        wave_jobs = [_from_pool(waiting[path], members, tuple(signatures)) for path in chosen]
+        start = len(total.rows)
+        if not wave(wave_jobs):
+            return total
+        unmatched = {row["input"] for row in total.rows[start:] if UNMATCHED in row.get("reason", "")}
+        for path in chosen:
+            if str(path) not in unmatched:  # coloured, kept as it was, or failed otherwise: settled
+                del waiting[path]
+    # a photo that one wave left unmatched and a later one coloured is no failure; one never tried
+    # (no pool at all) is said here
+    settled = {str(job.inputs[0]) for job in total.done + total.resumed}
+    total.failed = [line for line in total.failed if line.split(": ")[0] not in settled]
+    reported = {line.split(": ")[0] for line in total.failed}
+    total.failed += [f"{path}: {UNMATCHED}" for path in sorted(waiting) if str(path) not in reported]
+    total.failed = list(dict.fromkeys(total.failed))
+    return total
+
+
+def _waiting(job: Job) -> bool:
+    """Whether a planned job is a photo waiting for the pool: a colorize job skipped for having
+    no cue file (a layered file's strokes, a reference given by name, or a cue file: not)."""
+    return isinstance(job.run, ColorizeTask) and job.skip is not None and job.run.cue_file is None
+
+
+def _from_pool(job: Job, pool: tuple[Path, ...], signatures: tuple) -> Job:
+    """The waiting ``job`` coloured from the chain's ``pool`` instead."""
+    task = replace(job.run, reference=pool, signatures=signatures, chained=True)
+    return Job([job.inputs[0], *pool], job.outputs, task, memory=job.memory)

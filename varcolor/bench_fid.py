@@ -1,0 +1,151 @@
+"""Fréchet distance of a set of results to their references (FID), from a weights file the user
+supplies: varcolor ships none and downloads none.
+
+The features are those of :class:`FeatureNet`, an architecture defined here (four 3×3
+convolutions of stride 2, ReLU, a global mean: :data:`FEATURES` numbers per image), from a
+PyTorch state dict the user trains or converts (``torch.save(net.state_dict(), path)``, read with
+``weights_only=True``: no code runs from the file). The distance is Heusel et al.'s (2017)
+Fréchet distance between the two sets' Gaussian fits,
+``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)`` (:func:`frechet_distance`). Its values are comparable
+between runs with one weights file alone, not with papers' InceptionV3 FIDs; a set of fewer images
+than features gives a singular covariance and a distance dominated by the sample (papers use
+thousands of images).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["FEATURES", "WIDTHS", "frechet_distance", "statistics", "load", "make_network"]
+
+#: The channels of :class:`FeatureNet`'s four convolutions; the last is the feature count.
+WIDTHS = (32, 64, 128, 256)
+#: Numbers per image in the features.
+FEATURES = WIDTHS[-1]
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """The Fréchet distance between the Gaussians N(``mu1``, ``sigma1``) and N(``mu2``,
+    ``sigma2``): ``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)``, the matrix square root by
+    :func:`scipy.linalg.sqrtm` (its imaginary rounding dropped; a singular product offset by
+    1e-6 on the diagonals, as pytorch-fid does).
+
+    Parameters
+    ----------
+    mu1, mu2 : ndarray, ``d``
+        The means.
+    sigma1, sigma2 : ndarray, ``d×d``
+        The covariances.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(frechet_distance(np.zeros(2), np.eye(2), np.ones(2), 4 * np.eye(2)), 9)  # 2 + (1 + 4 - 4) * 2
+    4.0
+    """
+    from scipy import linalg
+
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
+        raise InputError(f"means {mu1.shape}, {mu2.shape} and covariances {sigma1.shape}, {sigma2.shape} do not match")
+    root = linalg.sqrtm(sigma1 @ sigma2)
+    if not np.all(np.isfinite(root)):
+        offset = 1e-6 * np.eye(len(mu1))
+        root = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    root = np.real(root)
+    difference = mu1 - mu2
+    return float(difference @ difference + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(root))
+
+
+def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and covariance (``ddof=1``) of ``features`` (``n×d``, one row per image; at
+    least two rows).
+
+    Parameters
+    ----------
+    features : ndarray, ``n×d``
+    """
+    features = np.asarray(features, np.float64)
+    if features.ndim != 2 or features.shape[0] < 2:
+        raise InputError(f"FID needs the features of at least two images, got {features.shape[0]}")
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def make_network():
+    """A :class:`FeatureNet` with PyTorch's default (random) initialisation: what a weights file's
+    state dict is loaded into, and what a user trains or converts theirs from."""
+    import torch
+    from torch import nn
+
+    class FeatureNet(nn.Module):
+        """Four 3×3 convolutions of stride 2 with :data:`WIDTHS` channels, each followed by a
+        ReLU, then the mean over the image: :data:`FEATURES` numbers per image. Input: ``N×3×H×W``
+        sRGB in [0, 1], normalised by ImageNet's mean and deviation."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[nn.Module] = []
+            before = 3
+            for width in WIDTHS:
+                layers += [nn.Conv2d(before, width, 3, stride=2, padding=1), nn.ReLU()]
+                before = width
+            self.body = nn.Sequential(*layers)
+            self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), persistent=False)
+            self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1), persistent=False)
+
+        def forward(self, x):
+            return self.body((x - self.mean) / self.std).mean(dim=(2, 3))
+
+        def features(self, images: Sequence[np.ndarray]) -> np.ndarray:
+            """``n×FEATURES`` for ``images`` (each ``H×W×3`` in [0, 1], or uint8 levels)."""
+            out = []
+            with torch.no_grad():
+                for image in images:
+                    image = np.asarray(image)
+                    if image.dtype == np.uint8:
+                        image = image / 255.0
+                    tensor = torch.from_numpy(np.ascontiguousarray(image[..., :3], np.float32)).permute(2, 0, 1)[None]
+                    out.append(self(tensor)[0].double().numpy())
+            return np.array(out)
+
+    return FeatureNet()
+
+
+def load(path: str | os.PathLike):
+    """The :class:`FeatureNet` with the weights of ``path`` (a state dict saved by
+    ``torch.save``, read with ``weights_only=True``), in evaluation mode. No file, an unreadable
+    one, or one that is not this architecture's state dict is one :class:`InputError` line
+    naming the file.
+
+    Parameters
+    ----------
+    path : path-like
+        The weights file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such weights file (FID needs the feature network's weights; none is downloaded)")
+    try:
+        import torch
+    except ImportError:
+        raise InputError("FID needs PyTorch: pip install 'varcolor[neural]'") from None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - pickle, zip and torch errors alike: the file is no state dict
+        raise InputError(f"{path}: not a PyTorch weights file ({type(exc).__name__})") from None
+    network = make_network()
+    if not isinstance(state, dict):
+        raise InputError(f"{path}: holds a {type(state).__name__}, not a state dict of varcolor's FID feature network")
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+        raise InputError(f"{path}: not the FID feature network's weights ({first})") from None
+    return network.eval()
