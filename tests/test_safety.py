@@ -395,7 +395,10 @@ def test_train_resume_refuses_foreign_checkpoints_without_running_them(tmp_path,
 
 def test_a_non_finite_result_is_an_error_not_a_black_image(monkeypatch):
     gray = np.full((8, 8), 0.5)
-    cues = varcolor.Cues.from_points([{"y": 2, "x": 2, "a": 30, "b": 0}], shape=(8, 8))
+    # two colours: cues of one colour give it with no solve
+    cues = varcolor.Cues.from_points(
+        [{"y": 2, "x": 2, "a": 30, "b": 0}, {"y": 6, "x": 6, "a": 0, "b": 30}], shape=(8, 8)
+    )
     from varcolor.solvers.direct import DirectSolver
 
     real = DirectSolver.solve

@@ -25,7 +25,7 @@ from . import methods, priors
 from .buffers import Spares
 from .color import to_gray
 from .cues import Cues
-from .errors import SIZES, InputError, check_image_size, check_unit_range, image_size, real_array
+from .errors import SIZES, ConvergenceError, InputError, check_image_size, check_unit_range, image_size, real_array
 from .gamut import GlobalHints
 from .kernels import threads_for
 from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-exported)
@@ -314,9 +314,10 @@ class Colorizer:
         Examples
         --------
         >>> import numpy as np, varcolor
-        >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
+        >>> gray = np.tile(np.linspace(0.2, 0.8, 64), (48, 1))
         >>> cz = varcolor.Colorizer(gray)
-        >>> one = varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}], gray.shape)
+        >>> points = [{"y": 5, "x": 3, "a": 40, "b": 0}, {"y": 12, "x": 16, "a": 0, "b": 30}]
+        >>> one = varcolor.Cues.from_points(points, gray.shape)
         >>> two = one.merged(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
         >>> _ = cz.solve(two)
         >>> undone = cz.solve(one)   # the second cue removed: a correction, not a new solve
@@ -515,9 +516,21 @@ class Colorizer:
             info.update(solver=None, iterations=None, residual=None)  # nothing was solved
         else:
             targets = self.painter.targets(cues)
+            bounded = guess is None and self.engine.within_cues
+            colour = _one_colour(targets, cues.mask) if bounded else None
             with threads_for(self.gray.size, self.options.threads) as threads:
-                solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
-            chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
+                if colour is not None:
+                    # The exact answer: no solve, and the method's state of earlier solves forgotten.
+                    chroma = np.empty(self.gray.shape + (2,))
+                    chroma[...] = colour
+                    self.engine.reset()
+                    report = {"solver": "none (one colour: the answer everywhere)", "iterations": 0, "residual": 0.0}
+                else:
+                    solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
+            if colour is None:
+                chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
+                if bounded:
+                    _check_within(chroma, targets, cues.mask)
             # The method's report, checked: solver, iterations and residual of the right types,
             # and none of the library's own keys (a plug-in cannot rewrite method, cues…).
             info.update(checked_report(self.engine, report))
@@ -631,6 +644,43 @@ def colorize(
     """
     colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, bits=bits, **keywords)
     return colorizer._solve(cues, x0, True)  # no edits follow: nothing made ahead for them
+
+
+def _one_colour(targets: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """The one value every cue holds (its two channels), or None where they hold several.
+
+    A method whose chroma lies within its cues' (:attr:`~varcolor.methods.Method.within_cues`)
+    gives that colour everywhere; solved, a long thin image could lose it: on a 3×100,000 strip,
+    links in series so weak that Levin's exact system is numerically singular left 57 % of the
+    pixels without colour (relative residual 2e-14: any answer fits)."""
+    values = targets[mask]
+    if not len(values) or not np.all(values == values[0]):
+        return None
+    return values[0]
+
+
+#: A chroma further outside its cues' range than this share of their largest value (0.25 ab of
+#: cues of chroma 50) is no rounding: the solve lost accuracy. Photos stay within it exactly.
+WITHIN_SLACK = 0.005
+
+
+def _check_within(chroma: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> None:
+    """Refuse a solve of a method whose chroma lies within its cues' range
+    (:attr:`~varcolor.methods.Method.within_cues`) that left it (two reductions of the chroma:
+    no copy of it): where the system is numerically singular (a long thin image, whose links are
+    too weak in series), the solver's small residual does not make its answer right."""
+    values = targets[mask]
+    low, high = values.min(axis=0), values.max(axis=0)
+    slack = WITHIN_SLACK * float(np.abs(values).max())
+    least, most = chroma.min(axis=(0, 1)), chroma.max(axis=(0, 1))
+    if np.all(least >= low - slack) and np.all(most <= high + slack):
+        return
+    outside = int(np.count_nonzero(np.any((chroma < low - slack) | (chroma > high + slack), axis=2)))
+    raise ConvergenceError(
+        f"the solve lost accuracy: {outside:,} of {mask.size:,} pixels have chroma outside the cues' range "
+        f"(as far as {float(np.max(np.maximum(low - least, most - high))):.3g}); the system is numerically "
+        "singular, as along a long thin image: cues nearer each other help"
+    )
 
 
 #: The shared options' names (a prior's report names some of them).

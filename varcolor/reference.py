@@ -37,11 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .color import lightness_of_gray, rgb_to_lab, to_gray
-from .errors import InputError, real_array
+from .errors import InputError, check_unit_range, real_array
 
 __all__ = [
     "match_reference",
     "check_reference",
+    "check_target",
+    "decode_reduction",
     "outside",
     "Signature",
     "signature",
@@ -70,7 +72,9 @@ MIN_SHARE = 0.008
 #: exact correction around each cue costs time; Levin's propagation fills between them).
 CUE_STEP = 3
 #: A reference smaller than this on a side (or with less chroma than :data:`MIN_CHROMA` anywhere)
-#: has no colour to give.
+#: has no colour to give; a gray image smaller than this on a side at its working size
+#: (:data:`WORK_PIXELS`) is refused: its pixels' neighbourhoods (9×9 patches, rings of 5 pixels)
+#: would be mostly its mirrored border, and such matches were up to 20 ab wrong on a 4-pixel strip.
 MIN_SIDE = 16
 MIN_CHROMA = 4.0
 #: The user's strokes win where they are: no matched cue within this many pixels of one.
@@ -111,8 +115,8 @@ _SEED_QUANTILE, _SEED_SLACK = 0.9, 1.5
 
 def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarray:
     """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be one
-    (not RGB, smaller than :data:`MIN_SIDE`, not finite, or gray: less chroma than
-    :data:`MIN_CHROMA` in all but 1 % of its pixels).
+    (not RGB, smaller than :data:`MIN_SIDE`, not finite or not within [0, 1]: 8-bit levels are
+    divided by 255 first, or gray: less chroma than :data:`MIN_CHROMA` in all but 1 % of its pixels).
 
     Parameters
     ----------
@@ -130,13 +134,40 @@ def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarra
             f"got {reference.shape[1]}×{reference.shape[0]}"
         )
     reference = reference[..., :3]
+    # The range first: 0-255 levels clipped to [0, 1] read as gray, and [-0.5, 0.5] as half of it.
+    check_unit_range(reference, name, " (a reference is RGB floats in [0, 1]; integer levels: divide by their maximum)")
     small = _reduced(reference, _factor(reference.shape[:2], WORK_PIXELS))
-    if not np.all(np.isfinite(small)):
-        raise InputError(f"{name}: reference values must be finite")
     lab = rgb_to_lab(np.clip(small, 0, 1).astype(np.float64))
     if np.percentile(np.hypot(lab[..., 1], lab[..., 2]), 99) < MIN_CHROMA:
         raise InputError(f"{name}: the reference is gray (no colour to take)")
     return reference
+
+
+def check_target(shape: tuple[int, ...], name: str = "gray", work_pixels: int = WORK_PIXELS) -> None:
+    """Refuse, in one line naming ``name``, a gray image of ``shape`` (``(H, W, …)``) too narrow to
+    match against a reference: under :data:`MIN_SIDE` pixels a side at its working size.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The gray image's shape.
+    name : str
+        How the message names it (a file's path).
+    work_pixels : int
+        Pixels of the reduced copy the matching runs on.
+
+    Examples
+    --------
+    >>> check_target((3, 400))
+    Traceback (most recent call last):
+    varcolor.errors.InputError: gray: a 400×3 image is too narrow to match against a reference ...
+    """
+    factor = _factor(shape, work_pixels)
+    if min(shape[:2]) // factor < MIN_SIDE:
+        raise InputError(
+            f"{name}: a {shape[1]}×{shape[0]} image is too narrow to match against a reference "
+            f"(matched at {shape[1] // factor}×{shape[0] // factor}; at least {MIN_SIDE} pixels a side)"
+        )
 
 
 def match_reference(
@@ -176,10 +207,13 @@ def match_reference(
         gray = to_gray(gray)
     if gray.ndim != 2:
         raise InputError(f"gray must be an H×W image, got shape {gray.shape}")
-    reference = check_reference(reference, name)
+    # As colorize checks it (a NaN reached SciPy's k-d tree; 0-255 levels gave no cue, silently).
+    check_unit_range(gray, "gray", " (floats in [0, 1]; integer levels: divide by their maximum)")
     if not 0 <= min_confidence <= 1:
         raise InputError(f"min_confidence must lie in [0, 1], got {min_confidence!r}")
+    check_target(gray.shape, "gray", work_pixels)
     target_factor = _factor(gray.shape, work_pixels)
+    reference = check_reference(reference, name)
     lightness = lightness_of_gray(np.clip(_reduced(gray, target_factor), 0, 1).astype(np.float64))
     geometry = verified(signature(lightness, factor=target_factor), signature(reference, work_pixels))
     if geometry.trusted:
@@ -379,6 +413,48 @@ def _reference_factors(shape: tuple[int, int], target_factor: int, work_pixels: 
     return factors
 
 
+def decode_reduction(
+    shape: tuple[int, int], gray_shape: tuple[int, ...] | None = None, work_pixels: int = WORK_PIXELS
+) -> int:
+    """How many times smaller a side of a reference of ``shape`` may be decoded (8, 4, 2 or 1: the
+    scales a JPEG decodes at, :func:`varcolor.read_image`'s ``reduce``) for matching a gray image
+    of ``gray_shape`` (None: for the reference's own checks, :func:`check_reference`): the matching
+    runs on a copy of about ``work_pixels`` anyway. 1 where the reference is also tried at the gray
+    image's own scale (it is then of the photo's size); else the largest scale whose reduced copy
+    is matched in blocks within 1.25 times the whole file's (the copy matched is about as large),
+    keeps :data:`MIN_SIDE` pixels a side and is not tried at the gray image's scale (a wrong one
+    there). A 200 MP JPEG beside a 0.13 MP photo is decoded at 3 MP, not 200.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The reference's ``(H, W)`` (from its header).
+    gray_shape : tuple of int, optional
+        The gray image's shape.
+    work_pixels : int
+        Pixels of the reduced copies the matching runs on.
+
+    Examples
+    --------
+    >>> decode_reduction((10000, 20000), (300, 450))
+    8
+    >>> decode_reduction((600, 800), (300, 450))
+    1
+    """
+    height, width = int(shape[0]), int(shape[1])
+    target_factor = None if gray_shape is None else _factor(gray_shape, work_pixels)
+    if target_factor is not None and len(_reference_factors((height, width), target_factor, work_pixels)) > 1:
+        return 1
+    whole = _factor((height, width), work_pixels)
+    for scale in (8, 4, 2):
+        reduced = (-(-height // scale), -(-width // scale))
+        if _factor(reduced, work_pixels) * scale > 1.25 * whole or min(reduced) < MIN_SIDE:
+            continue
+        if target_factor is None or len(_reference_factors(reduced, target_factor, work_pixels)) == 1:
+            return scale
+    return 1
+
+
 def outside(strokes: np.ndarray, clearance: int = CLEARANCE) -> np.ndarray:
     """Where a matched cue may go beside the user's ``strokes`` (an ``H×W`` mask): further than
     ``clearance`` pixels from each (a square's reach: separable, linear in the image)."""
@@ -402,7 +478,8 @@ def _reduced(image: np.ndarray, factor: int) -> np.ndarray:
     band = max(1, (1 << 22) // max(image.shape[1], 1) // factor)
     for top in range(0, rows, band):
         bottom = min(rows, top + band)
-        block = image[top * factor : bottom * factor, : cols * factor].astype(np.float32)
+        # No copy of a float32 band (a reference as read): the mean makes the block's floats.
+        block = image[top * factor : bottom * factor, : cols * factor].astype(np.float32, copy=False)
         out[top:bottom] = block.reshape(bottom - top, factor, cols, factor, *image.shape[2:]).mean(axis=(1, 3))
     return out
 

@@ -275,17 +275,24 @@ def test_any_edit_given_to_solve_matches_a_fresh_direct_solve(method, space, see
 
 
 def test_removing_all_but_one_cue_is_refined_to_the_exact_answer():
-    # Two cues, one removed: the corrected system is nearly singular (one cue holds the whole
-    # image), and the single-precision factors' rounding is amplified; the residual refines it.
+    # Two cues, one removed: one colour, the answer everywhere with no solve (a correction of the
+    # factors would be nearly singular: one cue holds the whole image).
     gray, cues = gray_and_cues("coffee", (64, 80), 2, rng=3)
     one = _without(cues, np.arange(gray.size).reshape(gray.shape) == np.flatnonzero(cues.mask)[1])
+    cz = varcolor.Colorizer(gray, solver="direct")
+    cz.solve(cues)
+    result = cz.solve(one)
+    assert result.info["solver"].startswith("none") and np.abs(result.ab - one.ab[one.mask][0]).max() < 1e-9
+    # Three cues, one removed: the low-rank correction, its rounding refined to the tolerance.
+    gray, cues = gray_and_cues("coffee", (64, 80), 3, rng=3)
+    two = _without(cues, np.arange(gray.size).reshape(gray.shape) == np.flatnonzero(cues.mask)[2])
     for tol, close in ((1e-8, 1e-4), (1e-2, MAX_AB)):
         cz = varcolor.Colorizer(gray, solver="direct", tol=tol)
         cz.solve(cues)
-        result = cz.solve(one)
+        result = cz.solve(two)
         assert result.info["update"] == "low-rank" and result.info["released"] == 1
         assert result.info["residual"] <= tol
-        assert np.abs(result.ab - _fresh(gray, one, "levin", "lab").ab).max() <= close
+        assert np.abs(result.ab - _fresh(gray, two, "levin", "lab").ab).max() <= close
 
 
 def test_released_pixels_give_the_direct_solve_of_the_new_system():

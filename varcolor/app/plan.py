@@ -230,7 +230,7 @@ def plan_colorize(
         raise InputError(f"unknown cues {cues!r}; available: {', '.join(CUE_KINDS)}")
     if cue_path is not None and cues is None:
         raise InputError("a cue path needs its kind: marked, mask or points")
-    references, signatures = _references(Path(source), reference, run.max_pixels)
+    references, signatures = _references(Path(source), reference, run.max_pixels, options.max_memory)
     if cues == "points" and run.edges != "unmix":  # a rule that cannot apply: refused, not ignored
         raise InputError(f"edges must be left at unmix with points (points have no stroke edges), got {run.edges!r}")
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
@@ -277,6 +277,7 @@ def plan_colorize(
     folder_of_references = isinstance(references, Path) and references.is_dir()
     pooled = {identity(path) for path in references} if isinstance(references, tuple) else set()
     skipped = [path for path in reference_list(reference) if path.is_dir()]
+    listings: dict = {}  # each folder of references listed once
     found, jobs = walk_inputs(source, output, *skipped, layered=True)
     for rel in found:
         if is_cue_file(rel) or identity(source / rel) in pooled:
@@ -286,7 +287,7 @@ def plan_colorize(
         image = source / rel
         folder = (cue_folder / rel.parent) if cue_folder else image.parent
         cue_kind, cue_file = find_cue(image, folder, [cues] if cues else CUE_KINDS)
-        found = find_reference(image, references / rel.parent) if folder_of_references else references
+        found = find_reference(image, references / rel.parent, listings) if folder_of_references else references
         out = (output / rel).with_suffix(run.ext)
         jobs.append(
             _colorize_job(
@@ -325,7 +326,7 @@ def pairs_by_name(source: Path, folder: Path) -> bool:
     return False
 
 
-def _references(source: Path, reference, max_pixels: int | None):
+def _references(source: Path, reference, max_pixels: int | None, max_memory: float | None = None):
     """The run's references and, for a pool, their signatures: one photo for every image
     (refused here, in one line, if it can be none); for a folder, a folder of them named as the
     images; several photos or folders, or a folder named otherwise, a pool (a tuple of photos);
@@ -338,7 +339,8 @@ def _references(source: Path, reference, max_pixels: int | None):
     if len(given) == 1 and not given[0].is_dir():
         with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
             warnings.simplefilter("ignore")
-            read_reference(given[0], max_pixels)  # every job reads it: a bad one is refused once, now
+            # every job reads it: a bad one is refused once, now (a JPEG reduced as its checks allow)
+            read_reference(given[0], max_pixels, max_memory=max_memory, check_only=True)
         return given[0], None
     pool = pool_files(given)
     return pool, pool_signatures(pool, max_pixels)

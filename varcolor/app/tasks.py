@@ -105,7 +105,15 @@ class ColorizeTask:
             if self.chained and not cues.count:
                 raise InputError(f"{self.image}: {UNMATCHED}")
         elif self.reference is not None:
-            cues = reference_cues(self.image, self.reference, gray, cues, self.max_pixels, automatic(self.options))
+            cues = reference_cues(
+                self.image,
+                self.reference,
+                gray,
+                cues,
+                self.max_pixels,
+                automatic(self.options),
+                self.options.max_memory,
+            )
         notes = [
             shares,
             # marks scaled, blended edges read as paint; a layered file's strokes are the file's

@@ -42,7 +42,7 @@ from .formats import (
     to_levels,
     write_image,
 )
-from .walk import walk_images
+from .walk import name_key, named, walk_images
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -60,6 +60,8 @@ __all__ = [
     "levels_to_float",
     "equal_channels",
     "walk_images",
+    "name_key",
+    "named",
     "atomic_path",
     "file_sha256",
     "publish",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,56 @@ from ..errors import InputError
 from .atomic import identity
 from .formats import IMAGE_EXTENSIONS, LAYERED_EXTENSIONS
 
-__all__ = ["walk_images", "Unwalked"]
+__all__ = ["walk_images", "Unwalked", "name_key", "named"]
+
+
+def name_key(name: str) -> str:
+    """A file name as runs compare names: Unicode NFC (a name copied from macOS comes decomposed,
+    NFD) and case-folded (``B.JPG`` is ``b.jpg``): how an image's extension is told, and how a
+    reference is paired with its image.
+
+    Parameters
+    ----------
+    name : str
+        A file's name.
+
+    Examples
+    --------
+    >>> name_key("Cafe\u0301.JPG") == name_key("café.jpg")
+    True
+    """
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def named(folder: str | os.PathLike, names: Iterable[str], cache: dict | None = None) -> list[Path]:
+    """The files in ``folder`` named as one of ``names`` by :func:`name_key` (sorted; none where
+    the folder cannot be listed): ``refs/b.JPG`` and an NFD ``refs/café.png`` for ``b.jpg`` and
+    an NFC ``café.png``.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder looked in (not below it).
+    names : iterable of str
+        The names looked for.
+    cache : dict, optional
+        Keeps each folder's listing for the next call (a folder run pairs every image with a
+        file of one folder: listed once, not once an image).
+    """
+    folder = Path(folder)
+    listing = None if cache is None else cache.get(folder)
+    if listing is None:
+        listing = {}
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    listing.setdefault(name_key(entry.name), []).append(folder / entry.name)
+        except OSError:  # no such folder, or one that cannot be listed: nothing named so there
+            pass
+        if cache is not None:
+            cache[folder] = listing
+    found = {path for name in names for path in listing.get(name_key(name), [])}
+    return sorted(path for path in found if path.is_file())
 
 
 @dataclass(frozen=True)
@@ -87,7 +137,7 @@ def walk_images(
         found += [
             (Path(folder) / name).relative_to(root)
             for name in files
-            if not name.startswith(".") and Path(name).suffix.lower() in extensions
+            if not name.startswith(".") and name_key(Path(name).suffix) in extensions
         ]
     if unwalked is not None:
         unwalked += sorted(missed, key=lambda entry: entry.path.as_posix())

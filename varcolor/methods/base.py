@@ -111,7 +111,11 @@ class Method:
       apply); None where no linear solver is used;
     - ``Parameters``: a frozen dataclass of the method's own options (None: it has none); its
       fields' metadata hold their ``--help`` text (:func:`varcolor.fields.option`);
-    - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver.
+    - ``bytes_per_pixel``: peak memory per pixel of methods that take no linear solver;
+    - ``within_cues``: whether, without a prior, every pixel's chroma lies between its cues' least
+      and greatest, channel by channel (a convex combination of them, as Levin's rows make it):
+      then :func:`varcolor.colorize` gives cues all of one colour that colour with no solve, and
+      refuses a solve that left the range (:class:`~varcolor.errors.ConvergenceError`).
 
     What it does is asked through methods, each with a default here that a method overrides:
     :meth:`check_options` (its own options), :meth:`prior_for` (the prior it uses: by default
@@ -131,6 +135,7 @@ class Method:
     symmetric: ClassVar[bool | None] = None
     Parameters: ClassVar[type | None] = None
     bytes_per_pixel: ClassVar[int] = 250
+    within_cues: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -199,6 +199,7 @@ class LevinMultiscale(Method):
     summary = "Levin's system solved coarse and corrected fine near the cues: fast, and the default"
     spaces = ("lab", "yiq")
     symmetric = False
+    within_cues = True  # Levin coarse, its lift clipped to the coarse range, Levin fine: convex combinations
     prior_modes = Levin.prior_modes
     Parameters: ClassVar[type] = Parameters
     #: Factor the coarse grid again in a thread as edits add up (:data:`REFACTOR_ABOVE`); False:
