@@ -19,12 +19,15 @@ from skimage.transform import resize
 import varcolor
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
-from varcolor.kernels import KERNELS_VARIABLE
+from varcolor.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE
 
 # Small images by array code throughout the suite and the processes it starts, whatever
 # `varcolor warm` left in numba's cache (tests ask for the kernels where they test them), and no
 # test writes the warm mark (test_kernels.py tests it in a folder of its own).
 os.environ[KERNELS_VARIABLE] = "array"
+# Nor does any start the kernels' compile in the background (pinned to array code, none would:
+# this says so to every child too; tests/test_background_warm.py starts it where it tests it).
+os.environ[BACKGROUND_WARM_VARIABLE] = "0"
 
 
 @pytest.fixture(autouse=True)
