@@ -115,8 +115,8 @@ def warm(
 
 
 def start_background_warm() -> subprocess.Popen | None:
-    """Start :func:`warm_in_background` in a process of its own, detached (its own session, no
-    terminal, nothing waited for): what a process that ran array code for want of the kernels
+    """Start :func:`warm_in_background` in a process of its own, detached (its own process group,
+    no terminal, nothing waited for): what a process that ran array code for want of the kernels
     does as it ends (:func:`varcolor.kernels.array_code`), so that the kernels arrive by
     themselves for a user who never runs ``varcolor warm``. Nothing where
     :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is ``0`` or the kernels are warm; the
@@ -131,6 +131,10 @@ def start_background_warm() -> subprocess.Popen | None:
     }
     env.pop("VARCOLOR_KERNELS", None)
     quiet = subprocess.DEVNULL
+    # A process group of its own (a Ctrl-C at the terminal is not for it), in the user's session:
+    # the kernel schedules a session as one group (autogroup), inside which its nice 19 yields to
+    # the user's next run; in a session of its own it would weigh as much as the user's.
+    group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
     return subprocess.Popen(
         [sys.executable, "-c", "import varcolor.app.warm as w; w.warm_in_background()"],
         stdin=quiet,
@@ -138,7 +142,7 @@ def start_background_warm() -> subprocess.Popen | None:
         stderr=quiet,
         env=env,
         close_fds=True,
-        start_new_session=True,
+        **group,
     )
 
 
