@@ -82,8 +82,11 @@ def _measured(argv: list[str], queue) -> None:
             gap(f"{label} began")
             before = _status("VmRSS")
             _reset_peak()
+            start = time.perf_counter()
             result = function(*args, **kwargs)
-            rows.append({"step": label, "before": before, "peak": _status("VmHWM"), "after": _status("VmRSS")})
+            seconds = time.perf_counter() - start
+            peak, after = _status("VmHWM"), _status("VmRSS")
+            rows.append({"step": label, "before": before, "peak": peak, "after": after, "seconds": seconds})
             last[0] = f"{label} ended"
             _reset_peak()
             return result
@@ -158,6 +161,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scan", choices=("levin", "sparse"), default="levin", help="engine.py's scan (make_scan)")
     parser.add_argument("--bits", type=int, choices=(8, 16), default=8, help="8: PNG files; 16: 16-bit TIFF files")
     parser.add_argument("--cues", choices=("marked", "mask"), default="marked", help="a marked copy or a stroke mask")
+    parser.add_argument("--rgb", choices=RGB_STORES, default=None, help="the gray scan stored as RGB, so")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--name", default="colorize_memory")
     args = parser.parse_args(argv)
@@ -166,7 +170,7 @@ def main(argv=None) -> int:
         made = make_scan(args.megapixels, stem, args.scan)
         argv = [
             "colorize",
-            *scan_files(stem, args.bits, args.cues),
+            *scan_files(stem, args.bits, args.cues, args.rgb or False),
             "-o",
             f"{stem}_out.{_SUFFIX[args.bits]}",
             "--quiet",
@@ -175,17 +179,27 @@ def main(argv=None) -> int:
         for name in ("NUMPY_MADVISE_HUGEPAGE", "OPENBLAS_NUM_THREADS"):  # engine's timing settings: as a user runs it
             os.environ.pop(name, None)
         row = in_child(_measured, (argv,), 1800)
-    row.update(made, megapixels=args.megapixels, bits=args.bits, cues=args.cues, load=[load, os.getloadavg()[0]])
+    row.update(made, megapixels=args.megapixels, bits=args.bits, cues=args.cues, rgb=args.rgb)
+    row.update(load=[load, os.getloadavg()[0]])
     peak = f"{row['peak']:.2f} GB" if "peak" in row else "none"
     lines = [
         f"`varcolor colorize` on a {args.megapixels:g} MP {args.scan} scan, "
         f"{args.bits}-bit {_SUFFIX[args.bits].upper()}, "
-        f"{args.cues} cues ({made['cues']:,} cue pixels): peak {peak}; resident size by step "
+        f"{args.cues} cues ({made['cues']:,} cue pixels)"
+        + (f", stored as RGB ({args.rgb})" if args.rgb else "")
+        + f": peak {peak}; resident size by step "
         f"(GB; load {row['load'][0]:.1f} → {row['load'][1]:.1f}); the last peak after the outer step's reset:",
         "",
-        "| step | before | peak during | after |",
-        "|---|---|---|---|",
-        *(f"| `{s['step']}` | {s['before']:.2f} | {s['peak']:.2f} | {s['after']:.2f} |" for s in row.get("steps", [])),
+        "| step | before | peak during | after | seconds |",
+        "|---|---|---|---|---|",
+        *(
+            f"| `{s['step']}` | {s['before']:.2f} | {s['peak']:.2f} | {s['after']:.2f} | "
+            + (f"{s['seconds']:.2f} |" if "seconds" in s else "|")
+            for s in row.get("steps", [])
+        ),
+        "",
+        f"The whole command: {row.get('seconds', float('nan')):.1f} s (steps nest: an outer step's seconds include "
+        "its inner steps').",
     ]
     text = "\n".join(lines) + "\n"
     write_report(args.out, args.name, row, text)
