@@ -29,6 +29,7 @@ from reports import in_child, write_report  # noqa: E402
 #: (module, attribute) of each step measured, outermost first as they run.
 STEPS = [
     ("varcolor.app.tasks", "read_checked"),
+    ("varcolor.app.tasks", "read_marked_photo"),
     ("varcolor.app.solve", "read_image"),
     ("varcolor.app.tasks", "load_cues"),
     ("varcolor.app.cues", "read_image"),
