@@ -187,6 +187,17 @@ def test_space_time_flickers_less_than_frame_by_frame():
 
 @needs_torch
 def test_network_guesses_flicker_less_in_space_time():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a test beside others on every core: PyTorch's threads would wait on them
+    try:
+        _network_guesses_flicker_less()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _network_guesses_flicker_less():
     from varcolor.neural.prior import predict
     from varcolor.neural.weights import load
 
