@@ -290,6 +290,21 @@ def install_plug_ins(folder, sources: dict, group: str = "varcolor.methods", att
 
 
 @contextlib.contextmanager
+def one_torch_thread():
+    """PyTorch on one thread within: a test runs beside others on every core (``make test``'s
+    workers), and PyTorch's threads would wait on them (a network test took 167 s against 76 s
+    so, side by side at load 20)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
 def dask_cluster(workers: int = 2):
     """A real Dask cluster on 127.0.0.1 (``dask scheduler`` and ``dask worker`` processes), up
     with all its workers joined: yields ``(address, scheduler)``, the scheduler's process (a test

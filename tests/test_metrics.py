@@ -15,7 +15,7 @@ from varcolor import metrics
 from varcolor.color import lab_to_rgb
 from varcolor.errors import InputError
 
-from .conftest import photo
+from .conftest import one_torch_thread, photo
 
 
 def test_psnr_hand_case():
@@ -150,12 +150,8 @@ def test_ms_ssim_matches_pytorch_msssim():
     taps = np.exp(-(np.arange(-5, 6) ** 2) / (2 * 1.5**2))
     window = torch.from_numpy(taps / taps.sum())[None, None].repeat(3, 1, 1, 1)  # its window, in float64
     as_tensor = lambda x: torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))  # noqa: E731
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a test beside others on every core: PyTorch's threads would wait on them
-    try:
+    with one_torch_thread():
         _ms_ssim_cases(reference_ms_ssim, window, as_tensor)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _ms_ssim_cases(reference_ms_ssim, window, as_tensor):

@@ -17,7 +17,7 @@ from varcolor.io import write_image
 from varcolor.video import colorize_video, open_clip, read_cue_folder, write_clip
 from varcolor.video.flow import is_cut, motion
 
-from ..conftest import needs_torch, run
+from ..conftest import needs_torch, one_torch_thread, run
 
 SHIFT = 3  # pixels the pan moves per frame (to the left: content moves left in the frame)
 
@@ -187,14 +187,8 @@ def test_space_time_flickers_less_than_frame_by_frame():
 
 @needs_torch
 def test_network_guesses_flicker_less_in_space_time():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a test beside others on every core: PyTorch's threads would wait on them
-    try:
+    with one_torch_thread():
         _network_guesses_flicker_less()
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _network_guesses_flicker_less():
