@@ -39,12 +39,14 @@ demo: $(DEMO_STAMP)
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
 # Lint and format check first (seconds), then numba's kernels compiled visibly (`varcolor warm`:
-# seconds, once; a second after that), then the suite.
+# seconds, once; a second after that), then the suite on every core (pytest-xdist; at most 4
+# workers: each runs solves of its own, threads and child processes too), a test file to a worker
+# (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests in order).
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/varcolor warm
-	$(PY) -m pytest -q --doctest-modules varcolor tests
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests
 
 test-slow: $(TEST_STAMP)
 	$(PY) -m pytest -q -m slow tests

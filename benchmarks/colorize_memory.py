@@ -29,6 +29,7 @@ from reports import in_child, write_report  # noqa: E402
 #: (module, attribute) of each step measured, outermost first as they run.
 STEPS = [
     ("varcolor.app.tasks", "read_checked"),
+    ("varcolor.app.tasks", "read_marked_photo"),
     ("varcolor.app.solve", "read_image"),
     ("varcolor.app.tasks", "load_cues"),
     ("varcolor.app.cues", "read_image"),
@@ -82,8 +83,11 @@ def _measured(argv: list[str], queue) -> None:
             gap(f"{label} began")
             before = _status("VmRSS")
             _reset_peak()
+            start = time.perf_counter()
             result = function(*args, **kwargs)
-            rows.append({"step": label, "before": before, "peak": _status("VmHWM"), "after": _status("VmRSS")})
+            seconds = time.perf_counter() - start
+            peak, after = _status("VmHWM"), _status("VmRSS")
+            rows.append({"step": label, "before": before, "peak": peak, "after": after, "seconds": seconds})
             last[0] = f"{label} ended"
             _reset_peak()
             return result
@@ -107,22 +111,43 @@ def _measured(argv: list[str], queue) -> None:
 _SUFFIX = {8: "png", 16: "tif"}
 
 
-def scan_files(stem: str, bits: int, cues: str, rgb: bool = False) -> list[str]:
+#: How a gray photo is stored as RGB (``scan_files``'s ``rgb``): three equal channels (as many
+#: scanners save a gray print); one channel a level off on 0.3 % of the pixels (a converter's
+#: rounding); each channel the gray plus noise of 1.5 levels (σ, 8-bit levels: a scanner's RGB mode).
+RGB_STORES = ("equal", "rounded", "noisy")
+
+
+def scan_files(stem: str, bits: int, cues: str, rgb: bool | str = False) -> list[str]:
     """The photo and cue arguments of ``varcolor colorize`` for :func:`~engine.make_scan`'s files
     at ``stem``: as they are (8-bit PNG), or rewritten as 16-bit TIFF (a scanner's depth); the
     marked copy (``--marked``) or a stroke mask of its strokes, their colours on black (``--mask``);
-    ``rgb``: the gray photo saved as RGB, three equal channels (as many scanners save a gray print)."""
+    ``rgb``: the gray photo saved as RGB, one of :data:`RGB_STORES` (True: ``"equal"``), its marked
+    copy the strokes painted on that RGB photo."""
     import imageio.v3 as iio
     import numpy as np
     import tifffile
 
     gray, marked = iio.imread(f"{stem}.png"), iio.imread(f"{stem}_marked.png")[..., :3]
+    strokes = np.any(marked != (gray if gray.ndim == 3 else gray[..., None]), axis=2)
     if cues == "mask":
-        strokes = np.any(marked != (gray if gray.ndim == 3 else gray[..., None]), axis=2)
         marked = np.where(strokes[..., None], marked, 0).astype(np.uint8)
-    if rgb:
+    store = "equal" if rgb is True else rgb or ""
+    if store:
         gray = np.repeat(gray[..., None], 3, axis=2)
-    names = [f"{stem}_{bits}{'_rgb' if rgb else ''}.{_SUFFIX[bits]}", f"{stem}_{bits}_{cues}.{_SUFFIX[bits]}"]
+        rng = np.random.default_rng(0)
+        if store == "rounded":
+            off = np.flatnonzero(rng.random(gray.shape[:2]) < 0.003)
+            green = gray[..., 1].reshape(-1)
+            green[off] = np.where(green[off] < 255, green[off] + 1, green[off] - 1)
+        elif store == "noisy":
+            for c in range(3):  # a channel at a time: a 40 MP scan's noise in float64 is 0.32 GB
+                noise = np.round(rng.normal(0, 1.5, gray.shape[:2]))
+                gray[..., c] = np.clip(gray[..., c] + noise, 0, 255).astype(np.uint8)
+                del noise
+        if cues == "marked" and store != "equal":
+            marked = np.where(strokes[..., None], marked, gray)
+    suffix = "" if not store else "_rgb" if store == "equal" else f"_rgb_{store}"
+    names = [f"{stem}_{bits}{suffix}.{_SUFFIX[bits]}", f"{stem}_{bits}_{cues}{suffix}.{_SUFFIX[bits]}"]
     for name, pixels in zip(names, (gray, marked)):
         if bits == 16:
             tifffile.imwrite(name, pixels.astype(np.uint16) * 257)
@@ -137,6 +162,7 @@ def main(argv=None) -> int:
     parser.add_argument("--scan", choices=("levin", "sparse"), default="levin", help="engine.py's scan (make_scan)")
     parser.add_argument("--bits", type=int, choices=(8, 16), default=8, help="8: PNG files; 16: 16-bit TIFF files")
     parser.add_argument("--cues", choices=("marked", "mask"), default="marked", help="a marked copy or a stroke mask")
+    parser.add_argument("--rgb", choices=RGB_STORES, default=None, help="the gray scan stored as RGB, so")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--name", default="colorize_memory")
     args = parser.parse_args(argv)
@@ -145,7 +171,7 @@ def main(argv=None) -> int:
         made = make_scan(args.megapixels, stem, args.scan)
         argv = [
             "colorize",
-            *scan_files(stem, args.bits, args.cues),
+            *scan_files(stem, args.bits, args.cues, args.rgb or False),
             "-o",
             f"{stem}_out.{_SUFFIX[args.bits]}",
             "--quiet",
@@ -154,17 +180,27 @@ def main(argv=None) -> int:
         for name in ("NUMPY_MADVISE_HUGEPAGE", "OPENBLAS_NUM_THREADS"):  # engine's timing settings: as a user runs it
             os.environ.pop(name, None)
         row = in_child(_measured, (argv,), 1800)
-    row.update(made, megapixels=args.megapixels, bits=args.bits, cues=args.cues, load=[load, os.getloadavg()[0]])
+    row.update(made, megapixels=args.megapixels, bits=args.bits, cues=args.cues, rgb=args.rgb)
+    row.update(load=[load, os.getloadavg()[0]])
     peak = f"{row['peak']:.2f} GB" if "peak" in row else "none"
     lines = [
         f"`varcolor colorize` on a {args.megapixels:g} MP {args.scan} scan, "
         f"{args.bits}-bit {_SUFFIX[args.bits].upper()}, "
-        f"{args.cues} cues ({made['cues']:,} cue pixels): peak {peak}; resident size by step "
+        f"{args.cues} cues ({made['cues']:,} cue pixels)"
+        + (f", stored as RGB ({args.rgb})" if args.rgb else "")
+        + f": peak {peak}; resident size by step "
         f"(GB; load {row['load'][0]:.1f} → {row['load'][1]:.1f}); the last peak after the outer step's reset:",
         "",
-        "| step | before | peak during | after |",
-        "|---|---|---|---|",
-        *(f"| `{s['step']}` | {s['before']:.2f} | {s['peak']:.2f} | {s['after']:.2f} |" for s in row.get("steps", [])),
+        "| step | before | peak during | after | seconds |",
+        "|---|---|---|---|---|",
+        *(
+            f"| `{s['step']}` | {s['before']:.2f} | {s['peak']:.2f} | {s['after']:.2f} | "
+            + (f"{s['seconds']:.2f} |" if "seconds" in s else "|")
+            for s in row.get("steps", [])
+        ),
+        "",
+        f"The whole command: {row.get('seconds', float('nan')):.1f} s (steps nest: an outer step's seconds include "
+        "its inner steps').",
     ]
     text = "\n".join(lines) + "\n"
     write_report(args.out, args.name, row, text)

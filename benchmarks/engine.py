@@ -925,7 +925,13 @@ TARGET_SCANS = (
     ("16-bit TIFF, marked copy", 16, "marked", False),
     ("16-bit TIFF, stroke mask", 16, "mask", False),
     ("16-bit RGB TIFF of the gray scan, marked copy", 16, "marked", True),
+    # A gray scan stored as RGB, its channels nearly equal (colorize_memory.RGB_STORES), each against
+    # its one-channel twin (the first row): the same memory, at most RGB_TWIN_TIME × its time.
+    ("8-bit RGB PNG of the gray scan, a level of rounding on 0.3 %, marked copy", 8, "marked", "rounded"),
+    ("8-bit RGB PNG of the gray scan, scanner noise of 1.5 levels, marked copy", 8, "marked", "noisy"),
 )
+#: A gray scan stored as RGB against its one-channel twin: at most this × the twin's time.
+RGB_TWIN_TIME = 1.1
 #: The parts ``--targets`` measures (``--parts`` picks some; the others are kept from its last JSON).
 TARGET_PARTS = ("disks", "gains", "cli", "edits12")
 #: The 40 MP command's targets: peak memory (GB) and time (× the 50 mat-vec floor).
@@ -939,7 +945,7 @@ def _user_environment() -> dict:
     return {k: v for k, v in os.environ.items() if k not in ("NUMPY_MADVISE_HUGEPAGE", "OPENBLAS_NUM_THREADS")}
 
 
-def cli_targets(megapixels: float, scratch: str, timeout: float) -> list[dict]:
+def cli_targets(megapixels: float, scratch: str, timeout: float, scans: list[int] | None = None) -> list[dict]:
     """``varcolor colorize`` on each of :data:`TARGET_SCANS` under ``/usr/bin/time -v``, one at a
     time, as a user runs it (:func:`_user_environment`): seconds, peak resident size, the load
     before and after; each followed by the scene's mat-vec unit in a fresh process (the floor, in
@@ -953,7 +959,9 @@ def cli_targets(megapixels: float, scratch: str, timeout: float) -> list[dict]:
     stem = str(Path(scratch) / f"targets{megapixels:g}")
     made = run(_make_scan, {"megapixels": megapixels, "stem": stem, "kind": "sparse"}, timeout)
     rows = []
-    for label, bits, cues, rgb in TARGET_SCANS:
+    for index, (label, bits, cues, rgb) in enumerate(TARGET_SCANS):
+        if scans is not None and index not in scans:
+            continue
         files = scan_files(stem, bits, cues, rgb)
         output = f"{stem}_out.{'tif' if bits == 16 else 'png'}"
         command = [sys.executable, "-m", "varcolor.cli", "colorize", path_word(files[0]), files[1]]
@@ -1064,8 +1072,9 @@ def targets_report(record: dict) -> str:
         )
     else:
         lines.append(f"| {TARGETS[1][0]} | not run | {TARGETS[1][1]} | |")
-    for row in record.get("cli") or []:
-        where = f"40 MP `varcolor colorize`, {row['scan']}"
+    cli_rows = record.get("cli") or []
+    for row in cli_rows:
+        where = f"{row.get('megapixels', 40):g} MP `varcolor colorize`, {row['scan']}"
         if "error" in row:
             lines.append(f"| {where} | {row['error']} | | |")
             continue
@@ -1079,6 +1088,21 @@ def targets_report(record: dict) -> str:
                 f"| {where}: time | {row['units']:.2f} × 50 mv ({row['seconds']:.1f} s; 50 mv "
                 f"{row['unit_seconds']:.1f} s; load {load}) | ≤ {CLI_UNITS:g} × 50 mv | "
                 f"{_verdict(row['units'], CLI_UNITS, unit=' ×')} |"
+            )
+        twin = next(
+            (
+                other
+                for other in cli_rows
+                if not other.get("rgb") and other["bits"] == row["bits"] and other["cues_kind"] == row["cues_kind"]
+            ),
+            None,
+        )
+        if row.get("rgb") in ("rounded", "noisy") and twin and "seconds" in twin:
+            ratio = row["seconds"] / twin["seconds"]
+            lines.append(
+                f"| {where}: time against its one-channel twin | {ratio:.2f} × ({row['seconds']:.1f} s against "
+                f"{twin['seconds']:.1f} s, {twin['peak_bytes'] / 1e9:.2f} GB) | ≤ {RGB_TWIN_TIME:g} × | "
+                f"{_verdict(ratio, RGB_TWIN_TIME, unit=' ×')} |"
             )
     if not record.get("cli"):
         lines.append("| 40 MP `varcolor colorize` | not run | ≤ 1.5 GB, ≤ 1.0 × 50 mv | |")
@@ -1259,10 +1283,20 @@ def edits12_report(row: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def targets(out: Path, timeout: float, gains_path: Path, parts: list[str]) -> int:
+def targets(
+    out: Path,
+    timeout: float,
+    gains_path: Path,
+    parts: list[str],
+    megapixels: float = 40.0,
+    scans: list[int] | None = None,
+) -> int:
     """``--targets``: measure ``parts`` (:data:`TARGET_PARTS`), keep the others from the last
-    ``engine_targets.json``, print and write ``engine_targets.json`` / ``.md``."""
-    previous = out / "engine_targets.json"
+    ``engine_targets.json``, print and write ``engine_targets.json`` / ``.md``; the command's rows
+    at ``megapixels`` (another size than 40 writes ``engine_targets_<N>mp``), ``scans`` of
+    :data:`TARGET_SCANS` by index (None: all)."""
+    name = "engine_targets" if megapixels == 40 else f"engine_targets_{megapixels:g}mp"
+    previous = out / f"{name}.json"
     record = json.loads(previous.read_text()) if previous.is_file() else {}
     if parts:  # else the report of the last measurements again
         record.update(machine=f"{platform.machine()}, {os.cpu_count()} cores", load_start=os.getloadavg()[0])
@@ -1275,13 +1309,13 @@ def targets(out: Path, timeout: float, gains_path: Path, parts: list[str]) -> in
     if "cli" in parts:
         scratch = tempfile.mkdtemp(prefix="varcolor-targets-")
         try:
-            record["cli"] = cli_targets(40.0, scratch, timeout)
+            record["cli"] = cli_targets(megapixels, scratch, timeout, scans)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     if "edits12" in parts:
         record["edits12"] = _edits12_row(out)
     text = targets_report(record)
-    write_report(out, "engine_targets", record, text)
+    write_report(out, name, record, text)
     print(text)
     return 0
 
@@ -1332,6 +1366,12 @@ def main(argv=None) -> int:
         help="what --targets measures (the rest kept from its last JSON; 'none': the report again)",
     )
     parser.add_argument(
+        "--target-megapixels", type=float, default=40.0, help="--targets: the command's size (default %(default)s)"
+    )
+    parser.add_argument(
+        "--scans", default="all", help="--targets: which TARGET_SCANS rows, by index from 0 (e.g. 0,4,5; default all)"
+    )
+    parser.add_argument(
         "--edits12", action="store_true", help="12 MP edits through Colorizer against the 1 s target (alone)"
     )
     parser.add_argument(
@@ -1352,7 +1392,8 @@ def main(argv=None) -> int:
         if set(parts) - set(TARGET_PARTS):
             print(f"engine: error: --parts: choose from {', '.join(TARGET_PARTS)}", file=sys.stderr)
             return 2
-        return targets(out, args.timeout, Path(args.gains), parts)
+        scans = None if args.scans == "all" else [int(i) for i in args.scans.split(",")]
+        return targets(out, args.timeout, Path(args.gains), parts, args.target_megapixels, scans)
     if args.report_only:
         saved = json.loads((out / f"{args.name}.json").read_text())
         text = report(

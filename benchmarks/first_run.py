@@ -11,9 +11,14 @@ them. Measured as a user meets them, each run a fresh process, numba's cache an 
   the kernels at every size (what the array code costs a warm run).
 
 The photo is the bundled example scaled to ``--megapixels`` (its scribbles scaled with it).
-Writes ``benchmarks/results/first_run.json`` and ``.md`` (``first_run_12mp`` for ``--megapixels 12``).
+- ``--never-warmed``: a user who never runs ``varcolor warm`` (issue 72's protocol): three runs
+  in a fresh environment with an empty cache, a pause of 90 s after the first (the kernels compile
+  in the background meanwhile), against a run after ``varcolor warm``.
 
-    python benchmarks/first_run.py [--megapixels 1]
+Writes ``benchmarks/results/first_run.json`` and ``.md`` (``first_run_12mp`` for ``--megapixels 12``;
+``first_run_never_warmed`` with ``--never-warmed``).
+
+    python benchmarks/first_run.py [--megapixels 1] [--never-warmed]
 """
 
 from __future__ import annotations
@@ -151,11 +156,92 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
+#: The never-warmed protocol's targets (issue 72): a first run at most this × a warm one, and the
+#: third (after :data:`NEVER_WARMED_PAUSE` seconds between the first and the second) at most that.
+FIRST_OVER_WARM, THIRD_OVER_WARM, NEVER_WARMED_PAUSE = 1.3, 1.2, 90.0
+
+
+def never_warmed(args) -> None:
+    """A user who never runs ``varcolor warm``: a fresh environment (no ``VARCOLOR_KERNELS``, the
+    background compile on), numba's cache an empty folder; ``varcolor colorize`` three times, a
+    pause of :data:`NEVER_WARMED_PAUSE` s after the first (the kernels compile in the background
+    meanwhile), against the median of three runs after ``varcolor warm`` in a cache of their own."""
+    from varcolor.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE, WARM_MARK
+
+    os.environ.pop(KERNELS_VARIABLE, None)
+    os.environ.pop(BACKGROUND_WARM_VARIABLE, None)
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        gray, marked = photo(scratch, args.megapixels)
+        colorize = [sys.executable, "-m", "varcolor.cli", "colorize", str(gray), "--marked", str(marked)]
+        colorize += ["-o", str(scratch / "out.png"), "--overwrite"]
+        loads, cache, warmed = [load()], scratch / "cache", scratch / "warmed"
+        runs, marked_before = [], []
+        for index in range(3):
+            marked_before.append((cache / WARM_MARK).is_file())
+            runs.append(timed(colorize, cache)[0])
+            if index == 0:
+                time.sleep(args.pause)
+        loads.append(load())
+        timed([sys.executable, "-m", "varcolor.cli", "warm", "--runs", "cues"], warmed)
+        warm = median(timed(colorize, warmed)[0] for _ in range(3))
+        loads.append(load())
+    first, third = runs[0] / warm, runs[2] / warm
+    report = {
+        "megapixels": args.megapixels,
+        "load": [round(value, 2) for value in loads],
+        "pause_seconds": args.pause,
+        "runs_seconds": runs,
+        "warm_seconds": warm,
+        "first_over_warm": first,
+        "third_over_warm": third,
+        "marked_warm_before_each_run": marked_before,
+        "targets": {"first_over_warm": FIRST_OVER_WARM, "third_over_warm": THIRD_OVER_WARM},
+    }
+
+    def verdict(value: float, limit: float) -> str:
+        return "met" if value <= limit else f"missed by {value - limit:.2f} ×"
+
+    lines = [
+        f"# Never warmed: {args.megapixels:g} MP, scribbles, the default engine",
+        "",
+        "A fresh environment, numba's cache an empty folder, no `varcolor warm`: `varcolor colorize` three "
+        f"times, {args.pause:g} s between the first and the second (the kernels compile in the background, at "
+        "the lowest priority, after the first), against the median of three runs after `varcolor warm`. "
+        f"Load average {', '.join(f'{value:.1f}' for value in loads)} (before, after the three, end) on "
+        f"{os.cpu_count()} cores. `python benchmarks/first_run.py --never-warmed --megapixels {args.megapixels:g}`.",
+        "",
+        "| run | seconds | × warm run | target | |",
+        "|---|---|---|---|---|",
+        f"| first (empty cache) | {runs[0]:.2f} | {first:.2f} × | ≤ {FIRST_OVER_WARM:g} × | "
+        f"{verdict(first, FIRST_OVER_WARM)} |",
+        f"| second (after the pause) | {runs[1]:.2f} | {runs[1] / warm:.2f} × | | |",
+        f"| third | {runs[2]:.2f} | {third:.2f} × | ≤ {THIRD_OVER_WARM:g} × | {verdict(third, THIRD_OVER_WARM)} |",
+        f"| after `varcolor warm` (median of 3) | {warm:.2f} | 1 × | | |",
+        "",
+        "Kernels marked warm before each of the three runs: "
+        + ", ".join("yes" if done else "no" for done in marked_before)
+        + ".",
+        "",
+    ]
+    markdown = "\n".join(lines)
+    print(markdown)
+    name = "first_run_never_warmed" if args.megapixels == 1 else f"first_run_never_warmed_{args.megapixels:g}mp"
+    write_report(args.out, name, report, markdown)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megapixels", type=float, default=1.0)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--never-warmed", action="store_true", help="issue 72's protocol: a user who never warms")
+    parser.add_argument(
+        "--pause", type=float, default=NEVER_WARMED_PAUSE, help="--never-warmed: seconds after the first run"
+    )
     args = parser.parse_args()
+    if args.never_warmed:
+        never_warmed(args)
+        return
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         gray, marked = photo(scratch, args.megapixels)

@@ -19,12 +19,15 @@ from skimage.transform import resize
 import varcolor
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
-from varcolor.kernels import KERNELS_VARIABLE
+from varcolor.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE
 
 # Small images by array code throughout the suite and the processes it starts, whatever
 # `varcolor warm` left in numba's cache (tests ask for the kernels where they test them), and no
 # test writes the warm mark (test_kernels.py tests it in a folder of its own).
 os.environ[KERNELS_VARIABLE] = "array"
+# Nor does any start the kernels' compile in the background (pinned to array code, none would:
+# this says so to every child too; tests/test_background_warm.py starts it where it tests it).
+os.environ[BACKGROUND_WARM_VARIABLE] = "0"
 
 
 @pytest.fixture(autouse=True)
@@ -287,35 +290,62 @@ def install_plug_ins(folder, sources: dict, group: str = "varcolor.methods", att
 
 
 @contextlib.contextmanager
+def one_torch_thread():
+    """PyTorch on one thread within: a test runs beside others on every core (``make test``'s
+    workers), and PyTorch's threads would wait on them (a network test took 167 s against 76 s
+    so, side by side at load 20)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
 def dask_cluster(workers: int = 2):
     """A real Dask cluster on 127.0.0.1 (``dask scheduler`` and ``dask worker`` processes), up
     with all its workers joined: yields ``(address, scheduler)``, the scheduler's process (a test
     may kill it); everything is killed at the end."""
-    import socket
+    import json
+    import shutil
     import subprocess
     import sys
+    import tempfile
     import time
 
     from dask.distributed import Client
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    address = f"tcp://127.0.0.1:{port}"
+    # Port 0: the scheduler takes a free port itself and writes its address to a file (a port
+    # probed free here could be taken by a test running beside this one before it listened).
+    folder = tempfile.mkdtemp(prefix="varcolor-dask-")
+    where = os.path.join(folder, "scheduler.json")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     dask = [sys.executable, "-m"]
     scheduler = subprocess.Popen(
-        [*dask, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        [*dask, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+        + ["--scheduler-file", where],
         **quiet,
     )
-    nodes = subprocess.Popen(
-        [*dask, "distributed.cli.dask_worker", address, "--nworkers", str(workers), "--nthreads", "1"]
-        + ["--no-dashboard"],
-        start_new_session=True,
-        **quiet,
-    )
+    nodes = None
     try:
         deadline = time.time() + 60
+        address = None
+        while address is None:
+            if time.time() > deadline or scheduler.poll() is not None:
+                raise TimeoutError("the dask scheduler did not start")
+            time.sleep(0.1)
+            with contextlib.suppress(OSError, ValueError, KeyError):  # not yet written, or not whole
+                with open(where) as file:
+                    address = json.load(file)["address"]
+        nodes = subprocess.Popen(
+            [*dask, "distributed.cli.dask_worker", address, "--nworkers", str(workers), "--nthreads", "1"]
+            + ["--no-dashboard"],
+            start_new_session=True,
+            **quiet,
+        )
         while True:  # until the scheduler listens and every worker has joined
             try:
                 with Client(address, timeout=5) as client:
@@ -328,9 +358,11 @@ def dask_cluster(workers: int = 2):
         yield address, scheduler
     finally:
         scheduler.kill()
-        os.killpg(nodes.pid, signal.SIGKILL)
-        nodes.wait()
+        if nodes is not None:
+            os.killpg(nodes.pid, signal.SIGKILL)
+            nodes.wait()
         scheduler.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def colorize_a_pair_in_a_child(folder: Path, environment: dict):

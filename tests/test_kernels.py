@@ -174,6 +174,7 @@ print(json.dumps({k.__name__: len(k.signatures) for k in kernels}))
 """
 
 
+@pytest.mark.slow  # a fresh process compiling six kernels into an empty cache: tens of seconds
 def test_helper_kernels_compile_one_version_whatever_calls_them(tmp_path):
     # A helper called from a parallel loop (an unsigned index), with a literal flag or with None
     # for an array compiled once per kind of call: seconds more on a first run.

@@ -82,3 +82,18 @@ def test_the_suite_waits_for_no_silent_compile_and_the_demo_has_none_to_wait_for
     warms = [shlex.split(line) for line in lines[:suite] if "varcolor warm" in line]
     assert len(warms) == 1 and warms[0][0].endswith("/bin/varcolor") and "--quiet" not in warms[0], lines
     assert not [line for line in dry_run("demo", tmp_path / "fresh") if "varcolor warm" in line]
+
+
+def test_the_quick_suite_runs_on_every_core_a_file_to_a_worker_and_the_slow_one_in_order(tmp_path):
+    # `make test` on both cores of a 2-core machine (9½ minutes on one: issue 72), each test file on
+    # one worker (a module's shared fixture made once); `make test-slow`'s processes killed and
+    # resumed run one at a time. The workers come from pytest-xdist, in the dev extra.
+    import tomllib
+
+    venv = stand_in(tmp_path, "neural-ui", "dev-layers-neural-ui")
+    quick = shlex.split(next(line for line in dry_run("test", venv) if "-m pytest" in line))
+    assert quick[quick.index("-n") + 1] == "auto" and quick[quick.index("--dist") + 1] == "loadfile"
+    slow = shlex.split(next(line for line in dry_run("test-slow", venv) if "-m pytest" in line))
+    assert "-n" not in slow and "slow" in slow
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    assert any(re.match(r"pytest-xdist\b", requirement) for requirement in dev)

@@ -55,6 +55,7 @@ __all__ = [
     "kernels_choice",
     "kernels_warm",
     "mark_kernels_warm",
+    "BACKGROUND_WARM_VARIABLE",
     "PARALLEL_PIXELS",
     "threads_for",
     "solve_threads",
@@ -103,7 +104,10 @@ def array_code(pixels: int) -> bool:
     if pixels > ARRAY_CODE_PIXELS:
         return False
     choice = kernels_choice()
-    return choice == "array" or (choice == "auto" and not kernels_warm())
+    if choice == "auto" and not kernels_warm():
+        _warm_later()  # array code for want of the kernels: they are compiled once this process ends
+        return True
+    return choice == "array"
 
 
 def kernels_choice() -> str:
@@ -117,12 +121,51 @@ def kernels_choice() -> str:
 
 def _mark_folder() -> Path | None:
     """Where numba keeps varcolor's kernels: ``NUMBA_CACHE_DIR``, else beside the package where
-    that can be written (numba's own first choice); None where numba keeps them elsewhere (a
-    read-only installation: its user-wide cache), which is never marked."""
+    that can be written (numba's own first choice), else (a read-only or system-wide installation)
+    numba's user-wide cache (its next choice: the user's cache folder, ``~/.cache/numba`` on Linux),
+    in this module's folder there; None where even that cannot be written."""
     if numba.config.CACHE_DIR:
         return Path(numba.config.CACHE_DIR)
     folder = Path(__file__).parent / "__pycache__"
-    return folder if os.access(folder if folder.exists() else folder.parent, os.W_OK) else None
+    if os.access(folder if folder.exists() else folder.parent, os.W_OK):
+        return folder
+    from numba.core.caching import UserWideCacheLocator
+    from numba.misc.appdirs import AppDirs
+
+    user = Path(AppDirs(appname="numba", appauthor=False).user_cache_dir)
+    folder = user / UserWideCacheLocator.get_suitable_cache_subpath(__file__)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+#: The environment variable that turns off the kernels' compile in the background (``0``): by
+#: default a process that ran array code for want of them (:func:`array_code`, ``auto``) starts,
+#: as it ends, one low-priority process that compiles them (:func:`varcolor.app.warm.warm_in_background`).
+BACKGROUND_WARM_VARIABLE = "VARCOLOR_BACKGROUND_WARM"
+
+
+@functools.cache
+def _warm_later() -> None:
+    """Have the kernels compiled, in the background, once this process ends (once a process:
+    cached); not where :data:`BACKGROUND_WARM_VARIABLE` is ``0``, nor in a worker process (a
+    multiprocessing child: its parent runs the same code)."""
+    import multiprocessing
+
+    if os.environ.get(BACKGROUND_WARM_VARIABLE, "1") == "0" or multiprocessing.parent_process() is not None:
+        return
+    import atexit
+
+    atexit.register(_start_warming)
+
+
+def _start_warming() -> None:
+    from .app.warm import start_background_warm  # the package's top: loaded at exit only
+
+    with suppress(Exception):  # a process ending is no place for an error about a cache
+        start_background_warm()
 
 
 def _warm_key() -> dict:

@@ -729,6 +729,7 @@ studio.save("killed", overwrite=True)
 """
 
 
+@pytest.mark.slow  # a child killed mid-save, then a studio restarted on its leftovers: `make test-slow`
 @pytest.mark.parametrize("published", [0, 2])
 def test_a_killed_save_leaves_no_part_of_its_unit_after_a_restart(tmp_path, published):
     import subprocess
@@ -758,6 +759,7 @@ def test_a_killed_save_leaves_no_part_of_its_unit_after_a_restart(tmp_path, publ
         studio.close()
 
 
+@pytest.mark.slow  # a studio process stopped by Ctrl-C mid-save: `make test-slow`
 def test_ctrl_c_during_a_save_stops_cleanly(tmp_path):
     """Ctrl-C while a save solves: exit code 0, no traceback, nothing of the save written."""
     import os
@@ -1207,6 +1209,7 @@ studio.saves.job.wait()
 """
 
 
+@pytest.mark.slow  # a studio killed -9 mid-save, its save child watched to the end: `make test-slow`
 @pytest.mark.parametrize("spare", ["spare", "fresh"])
 def test_a_save_child_ends_with_a_studio_killed_mid_save(tmp_path, spare):
     """kill -9 of the studio (or the OOM killer) mid-save: its save child, in a session of its own,

@@ -140,6 +140,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.slow  # a studio killed -9, its spare child watched to the end: `make test-slow`
 @pytest.mark.parametrize("state", ["busy", "idle"])
 def test_a_spare_ends_with_a_studio_killed_while_it_waits_or_works(scan, tmp_path, state):
     """kill -9 of the studio mid-stroke (its spare waiting) or while the spare makes the gray: the

@@ -17,7 +17,7 @@ from varcolor.io import write_image
 from varcolor.video import colorize_video, open_clip, read_cue_folder, write_clip
 from varcolor.video.flow import is_cut, motion
 
-from ..conftest import needs_torch, run
+from ..conftest import needs_torch, one_torch_thread, run
 
 SHIFT = 3  # pixels the pan moves per frame (to the left: content moves left in the frame)
 
@@ -187,6 +187,11 @@ def test_space_time_flickers_less_than_frame_by_frame():
 
 @needs_torch
 def test_network_guesses_flicker_less_in_space_time():
+    with one_torch_thread():
+        _network_guesses_flicker_less()
+
+
+def _network_guesses_flicker_less():
     from varcolor.neural.prior import predict
     from varcolor.neural.weights import load
 

@@ -95,15 +95,8 @@ def find_cue(image: Path, folder: Path, kinds=CUE_KINDS) -> tuple[str | None, Pa
     return None, None
 
 
-def load_cues(
-    image: Path, kind: str, cue_file: Path, gray: np.ndarray, max_pixels: int | None, edges: str = "unmix"
-) -> Cues:
-    """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``, the
-    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`); what was taken for
-    noise is warned about (``UserWarning``, naming the file)."""
-    shape = gray.shape[:2]
-    if kind == "points":
-        return Cues.from_points(cue_file, shape=shape)
+def check_lossless(cue_file: Path, kind: str) -> None:
+    """Refuse a JPEG marked or mask image (``kind``), before it is read."""
     if cue_file.suffix.lower() in JPEG_EXTENSIONS:
         # Measured on the bundled example: its marked PNG saved as JPEG (quality 75-95) turns
         # 65-74 % of the pixels into cues, and no threshold recovers the strokes reliably.
@@ -111,10 +104,30 @@ def load_cues(
             f"{cue_file}: a JPEG {kind} image cannot be used: its compression noise turns most "
             "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
         )
+
+
+def load_cues(
+    image: Path,
+    kind: str,
+    cue_file: Path,
+    gray: np.ndarray,
+    max_pixels: int | None,
+    edges: str = "unmix",
+    cue_image: np.ndarray | None = None,
+) -> Cues:
+    """The cues of ``cue_file`` (of ``kind``) for ``image``, whose gray pixels are ``gray``, the
+    strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`); what was taken for
+    noise is warned about (``UserWarning``, naming the file). ``cue_image``: the file read already
+    (:func:`~varcolor.app.solve.read_marked_photo`)."""
+    shape = gray.shape[:2]
+    if kind == "points":
+        return Cues.from_points(cue_file, shape=shape)
+    check_lossless(cue_file, kind)
     check_cue_shape(image, kind, cue_file, shape, max_pixels)
     # float32: enough for 8- and 16-bit levels (the marks' thresholds lie between levels), and half
     # of float64's 24 bytes a pixel (0.96 GB at 40 MP); the cues' colours are read in float64.
-    cue_image = read_image(cue_file, np.float32, max_pixels=max_pixels)
+    if cue_image is None:
+        cue_image = read_image(cue_file, np.float32, max_pixels=max_pixels)
     if cue_image.ndim == 2:
         raise InputError(f"{cue_file}: the {kind} image is gray; it must be in colour")
     return _cues_of(cue_file, kind, gray, cue_image, shape, edges)

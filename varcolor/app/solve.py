@@ -13,18 +13,38 @@ from tqdm import tqdm
 
 from .. import methods
 from ..api import check_fits, colorize
-from ..color import gray_by_bands, lab_to_rgb, lightness_of_gray
+from ..color import gray_band_rows, gray_by_bands, lab_to_rgb, lightness_of_gray
 from ..cues import Cues
 from ..errors import MAX_PIXELS, InputError, VarcolorError
 from ..gamut import GlobalHints
-from ..io import JPEG_EXTENSIONS, file_sha256, image_bits, image_profile, image_shape, read_image, write_image
+from ..io import (
+    JPEG_EXTENSIONS,
+    file_sha256,
+    image_bits,
+    image_profile,
+    image_shape,
+    levels_to_float,
+    nearly_gray,
+    read_image,
+    write_image,
+)
 from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers
 from ..io.stack import write_layers
 from ..options import Options
 from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan
+from .cues import check_lossless
 
-__all__ = ["read_checked", "read_layered", "colorize_and_write", "solve_memory", "automatic", "prepare", "prepared"]
+__all__ = [
+    "read_checked",
+    "read_marked_photo",
+    "read_layered",
+    "colorize_and_write",
+    "solve_memory",
+    "automatic",
+    "prepare",
+    "prepared",
+]
 
 
 def automatic(options: Options) -> bool:
@@ -32,17 +52,63 @@ def automatic(options: Options) -> bool:
     return methods.get(options.method).prior_for(options) is not None
 
 
-def read_checked(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan]:
+def read_checked(
+    image: Path, options: Options, max_pixels: int | None, *, colour: bool = True, levels: bool = False
+) -> tuple[np.ndarray, SolverPlan]:
     """The image, after refusing from its header alone one that no solve here could hold, and the
-    solve planned for it (given to :func:`colorize_and_write`, so that it is planned once)."""
+    solve planned for it (given to :func:`colorize_and_write`, so that it is planned once).
+
+    A gray scan saved as RGB (three equal channels) comes back gray. Without ``colour`` (no marked
+    copy is compared with the photo's channels, no layered output shows them) any RGB photo comes
+    back as the gray the solve takes of it (:func:`~varcolor.color.gray_by_bands`), made from the
+    file's levels a band at a time: its RGB in float64 was 0.96 GB of a 40 MP scan. With
+    ``levels``, 8- and 16-bit samples come back as the file's levels (``read_image``'s)."""
     shape = image_shape(image, max_pixels=max_pixels)
     try:
         plan = check_fits(shape, options)
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
-    # A gray scan saved as RGB is read as gray (the solve takes that channel as it is): its RGB
-    # in float64 held through the solve was 0.96 GB of a 40 MP scan's 2.4 GB peak.
-    return read_image(image, max_pixels=max_pixels, gray_if_equal=True), plan
+    pixels = read_image(image, max_pixels=max_pixels, gray_if_equal=True, levels=levels or not colour)
+    if not colour and pixels.ndim == 3 and pixels.shape[2] == 3:
+        return gray_by_bands(pixels, colour=True), plan
+    if not levels and pixels.dtype.kind == "u":
+        pixels = levels_to_float(pixels)
+    return pixels, plan
+
+
+def read_marked_photo(
+    image: Path, cue_file: Path, options: Options, max_pixels: int | None
+) -> tuple[np.ndarray, SolverPlan, np.ndarray | None]:
+    """:func:`read_checked` of a photo whose cues are a marked copy (``cue_file``), and that copy
+    where it is read here already (else None: the caller reads it).
+
+    A gray photo stored as RGB with channels nearly equal (:func:`~varcolor.io.nearly_gray`: a
+    converter's rounding, a scanner's noise) is coloured as its one-channel twin is, in the same
+    memory: its gray (its lightness) is made from its levels band by band, and the marked copy's
+    pixels equal to the photo's on every channel (within half a level), the photo under no stroke,
+    become that gray; the strokes are then read against the gray (:meth:`~varcolor.Cues.from_marked`).
+    Its float RGB beside the marked copy took a 40 MP scan's run from 1.35 to 2.2 GB. The marked
+    copy is read before the gray is made, while the photo is still its levels (0.12 GB at 8 bits).
+    A colour photo, and marks drawn at another size, are read as :func:`read_checked` reads them."""
+    pixels, plan = read_checked(image, options, max_pixels, levels=True)
+    rgb = pixels.ndim == 3 and pixels.shape[2] == 3 and pixels.dtype.kind == "u"
+    if not (rgb and image_shape(cue_file, max_pixels=max_pixels) == pixels.shape[:2] and nearly_gray(pixels)):
+        return (levels_to_float(pixels) if pixels.dtype.kind == "u" else pixels), plan, None
+    check_lossless(cue_file, "marked")
+    marked = read_image(cue_file, np.float32, max_pixels=max_pixels)
+    if marked.ndim != 3:
+        return levels_to_float(pixels), plan, None  # refused by the caller's read, naming the file
+    gray = np.empty(pixels.shape[:2])
+    half = np.float32(0.5 / np.iinfo(pixels.dtype).max)
+    rows = gray_band_rows(pixels.shape[1])
+    for top in range(0, pixels.shape[0], rows):
+        band = pixels[top : top + rows]
+        gray[top : top + rows] = gray_by_bands(band, colour=True)
+        photo = levels_to_float(band, np.float32)
+        under = marked[top : top + rows, :, :3]
+        same = np.all(np.abs(under - photo) <= half, axis=2)
+        under[same] = gray[top : top + rows][same][:, None]
+    return gray, plan, marked
 
 
 #: A photo's gray made ahead of the run that colorizes it (:func:`prepare`): the file's identity

@@ -12,16 +12,25 @@ until this has compiled them (:func:`varcolor.kernels.mark_kernels_warm`).
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 
-from .. import data
+from .. import data, kernels
 from ..api import Colorizer, colorize
 from ..cues import Cues
-from ..kernels import kernels_at_every_size, mark_kernels_warm
+from ..kernels import BACKGROUND_WARM_VARIABLE, kernels_at_every_size, kernels_warm, mark_kernels_warm
 
-__all__ = ["WARM_RUNS", "Warmed", "warm"]
+__all__ = ["WARM_RUNS", "Warmed", "warm", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
+
+#: The lock file beside numba's cache (:func:`varcolor.kernels._mark_folder`) that one background
+#: compile holds while it runs: a second one started meanwhile leaves at once.
+WARMING_LOCK = "varcolor-warming.lock"
 
 
 def _cues() -> None:
@@ -103,3 +112,68 @@ def warm(
     if any(warmed.name == "cues" and not warmed.skipped for warmed in done):
         mark_kernels_warm()  # the default engine's kernels are compiled: small photos may run them too
     return done
+
+
+def start_background_warm() -> subprocess.Popen | None:
+    """Start :func:`warm_in_background` in a process of its own, detached (its own process group,
+    no terminal, nothing waited for): what a process that ran array code for want of the kernels
+    does as it ends (:func:`varcolor.kernels.array_code`), so that the kernels arrive by
+    themselves for a user who never runs ``varcolor warm``. Nothing where
+    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is ``0`` or the kernels are warm; the
+    process, else."""
+    if os.environ.get(BACKGROUND_WARM_VARIABLE, "1") == "0" or kernels_warm() or kernels._mark_folder() is None:
+        return None
+    package = str(Path(__file__).resolve().parents[2])  # where this varcolor is imported from
+    env = {
+        **os.environ,
+        BACKGROUND_WARM_VARIABLE: "0",
+        "PYTHONPATH": os.pathsep.join([package, *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    env.pop("VARCOLOR_KERNELS", None)
+    quiet = subprocess.DEVNULL
+    # A process group of its own (a Ctrl-C at the terminal is not for it), in the user's session:
+    # the kernel schedules a session as one group (autogroup), inside which its nice 19 yields to
+    # the user's next run; in a session of its own it would weigh as much as the user's.
+    group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+    return subprocess.Popen(
+        [sys.executable, "-c", "import varcolor.app.warm as w; w.warm_in_background()"],
+        stdin=quiet,
+        stdout=quiet,
+        stderr=quiet,
+        env=env,
+        close_fds=True,
+        **group,
+    )
+
+
+def warm_in_background(kinds: tuple[str, ...] = ("cues",)) -> bool:
+    """Compile the kernels of ``kinds`` (:func:`warm`) at the lowest priority (``nice`` 19, and
+    Linux's idle scheduling: it runs only on a core nothing else wants), one such process at a
+    time (:data:`WARMING_LOCK`, held while it runs; a second one leaves at once), then mark them
+    warm (:func:`~varcolor.kernels.mark_kernels_warm`). Whether it compiled them: not where they
+    are warm already, another process is compiling them, or their cache cannot be written."""
+    with suppress(OSError, AttributeError):
+        os.nice(19)
+    with suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    folder = kernels._mark_folder()
+    if folder is None or kernels_warm():
+        return False
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no background compile (``varcolor warm`` does it)
+        return False
+    try:
+        lock = open(folder / WARMING_LOCK, "a")  # noqa: SIM115 (held until this process ends)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    with lock:
+        kernels_warm.cache_clear()  # another process may have finished while this one started
+        if kernels_warm():
+            return False
+        try:
+            warm(kinds)
+        except OSError:  # a full disk, a cache made read-only meanwhile: nothing marked, nothing said
+            return False
+        return kernels_warm()

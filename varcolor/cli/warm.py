@@ -40,7 +40,14 @@ def _kinds(text: str) -> tuple[str, ...]:
 def _cmd_warm(args) -> int:
     kinds = _kinds(args.runs)
     say = None if args.quiet else lambda line: print(f"varcolor: warming {line}", file=sys.stderr)
-    done = warm(kinds, progress=say, runs=_runs())
+    try:
+        done = warm(kinds, progress=say, runs=_runs())
+    except OSError as exc:  # numba's cache could not be written: a full disk, a read-only folder
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise InputError(
+            f"cannot write numba's cache{where}: {exc.strerror or exc}; free some space, or point "
+            "NUMBA_CACHE_DIR at a folder that can be written"
+        ) from None
     if not args.quiet:
         for warmed in done:
             outcome = f"skipped ({warmed.skipped})" if warmed.skipped else f"ready in {warmed.seconds:.1f} s"

@@ -49,6 +49,7 @@ __all__ = [
     "to_levels",
     "levels_to_float",
     "equal_channels",
+    "nearly_gray",
 ]
 
 #: The extensions of the image files read (folder runs, the studio, frame folders take these).
@@ -234,6 +235,57 @@ def equal_channels(pixels: np.ndarray, rows: int | None = None, between: Callabl
             between()
         band = pixels[top : top + rows]
         if not (np.array_equal(band[..., 0], band[..., 1]) and np.array_equal(band[..., 0], band[..., 2])):
+            return False
+    return True
+
+
+#: A photo is gray stored as RGB (:func:`nearly_gray`) when its channels' spread (largest less
+#: smallest, in 8-bit levels) is at most this on average: a gray scan whose channels a converter
+#: rounded apart (one level on a few pixels) or a scanner's RGB mode recorded with noise of its own
+#: (each channel the gray and about 1.5 levels of noise: 2.5 levels on average); colour photos
+#: spread 40 to 110 (scikit-image's), a sepia print 37, a photo left a tenth of its colour 5.
+NEAR_GRAY_SPREAD = 4.0
+#: ... and no more than :data:`NEAR_GRAY_OUTLIERS` of its pixels spread over this many levels:
+#: a gray photo with a coloured part (a stamp, a label) is a colour photo.
+NEAR_GRAY_FAR = 12.0
+NEAR_GRAY_OUTLIERS = 0.001
+
+
+def nearly_gray(pixels: np.ndarray, rows: int | None = None) -> bool:
+    """Whether an RGB photo is a gray one stored as colour, its channels equal but for rounding or a
+    scanner's noise (:data:`NEAR_GRAY_SPREAD`, :data:`NEAR_GRAY_FAR`), read a band of rows at a time
+    with no float copy of the photo (a colour photo is told in its first band).
+
+    Parameters
+    ----------
+    pixels : ndarray
+        ``H×W×C`` levels (``uint8``, ``uint16``) or floats in [0, 1], ``C`` at least 3 (an alpha
+        channel is not read); anything else is not a gray photo stored as RGB.
+    rows : int, optional
+        Rows in a band (default: a megapixel's).
+
+    Examples
+    --------
+    >>> gray = np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uint8)
+    >>> rgb = np.repeat(gray[..., None], 3, axis=2); rgb[::9, ::7, 1] ^= 1  # a level apart, here and there
+    >>> nearly_gray(rgb), nearly_gray(np.dstack([gray, gray // 2, gray]))
+    (True, False)
+    """
+    if pixels.ndim != 3 or pixels.shape[2] < 3 or pixels.dtype.kind not in "uf" or pixels.size == 0:
+        return False
+    scale = 255.0 / (np.iinfo(pixels.dtype).max if pixels.dtype.kind == "u" else 1.0)
+    count = pixels.shape[0] * pixels.shape[1]
+    spread_allowed, far_allowed = NEAR_GRAY_SPREAD * count, NEAR_GRAY_OUTLIERS * count
+    far = NEAR_GRAY_FAR / scale  # in the samples' own units
+    rows = rows or max(1, (1 << 20) // max(pixels.shape[1], 1))
+    total, outliers = 0.0, 0
+    for top in range(0, pixels.shape[0], rows):
+        red, green, blue = (pixels[top : top + rows, :, c] for c in range(3))
+        # max ≥ min: no unsigned wrap-around
+        spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+        total += float(spread.sum(dtype=np.float64)) * scale
+        outliers += int(np.count_nonzero(spread > far))
+        if total > spread_allowed or outliers > far_allowed:  # colour already: no need to read on
             return False
     return True
 

@@ -1,0 +1,144 @@
+"""A gray photo stored as RGB whose channels are nearly equal (a converter's rounding, a scanner's
+noise) is coloured as its one-channel twin is, in the same memory; a colour photo is never taken
+for one (issue 72)."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+from skimage.color import rgb2gray
+
+import varcolor
+from varcolor.color import same_lightness_gray, to_gray
+from varcolor.io import nearly_gray
+
+from ..conftest import photo, run
+
+SHAPE = (120, 160)
+PAINT = ((slice(30, 34), slice(20, 90), (200, 60, 40)), (slice(80, 84), slice(60, 140), (40, 90, 220)))
+
+
+def gray_levels(shape=SHAPE) -> np.ndarray:
+    return np.round(same_lightness_gray(photo("coffee", shape)) * 255).astype(np.uint8)
+
+
+def rounded(gray: np.ndarray, seed: int = 0) -> np.ndarray:
+    """``gray`` as RGB whose green is a level off on 0.3 % of the pixels (a converter's rounding)."""
+    rgb = np.repeat(gray[..., None], 3, axis=2).astype(int)
+    off = np.random.default_rng(seed).random(gray.shape) < 0.003
+    rgb[off, 1] += np.where(rgb[off, 1] < 255, 1, -1)
+    return rgb.astype(np.uint8)
+
+
+def noisy(gray: np.ndarray, seed: int = 0, sigma: float = 1.5) -> np.ndarray:
+    """``gray`` as a scanner's RGB mode stores it: each channel the gray plus noise of ``sigma`` levels."""
+    noise = np.random.default_rng(seed).normal(0, sigma, gray.shape + (3,))
+    return np.clip(np.round(gray[..., None] + noise), 0, 255).astype(np.uint8)
+
+
+def files(folder, name: str, pixels: np.ndarray):
+    """``pixels`` as ``NAME.png`` and its marked copy (two strokes painted on it) ``NAME_marked.png``."""
+    Image.fromarray(pixels).save(folder / f"{name}.png")
+    marked = pixels.copy() if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
+    for rows, columns, colour in PAINT:
+        marked[rows, columns] = colour
+    Image.fromarray(marked).save(folder / f"{name}_marked.png")
+    return folder / f"{name}.png", folder / f"{name}_marked.png"
+
+
+def colorized(capsys, folder, name: str, pixels: np.ndarray) -> np.ndarray:
+    image, marked = files(folder, name, pixels)
+    code, _, err = run(capsys, "colorize", image, "--marked", marked, "-o", folder / f"{name}_out.png", "-q")
+    assert code == 0, err
+    return np.asarray(Image.open(folder / f"{name}_out.png")).astype(int)
+
+
+def twin(pixels: np.ndarray) -> np.ndarray:
+    """The one-channel twin of an RGB photo: its lightness (the gray the solve takes), as 16 bits."""
+    return np.round(to_gray(pixels / 255.0) * 65535).astype(np.uint16)
+
+
+@pytest.mark.parametrize("store", [rounded, noisy], ids=["rounded", "scanner-noise"])
+def test_a_gray_photo_stored_as_rgb_is_coloured_as_its_one_channel_twin(tmp_path, capsys, store):
+    pixels = store(gray_levels())
+    assert nearly_gray(pixels)
+    result = colorized(capsys, tmp_path, "rgb", pixels)
+    # The twin: a 16-bit gray file (its lightness kept to a 256th of a level), its marked copy the
+    # same strokes; its result written at 8 bits as the RGB photo's is.
+    gray = twin(pixels)
+    Image.fromarray(gray).save(tmp_path / "twin.png")
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    for rows, columns, colour in PAINT:
+        marked[rows, columns] = np.array(colour) * 257
+    varcolor.write_image(tmp_path / "twin_marked.png", marked / 65535.0, bits=16)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "twin.png", "--marked", tmp_path / "twin_marked.png", "-o", tmp_path / "t.png"
+    )
+    assert code == 0, err
+    expected = np.round(varcolor.read_image(tmp_path / "t.png") * 255)
+    assert np.abs(result - expected).max() <= 1
+
+
+@pytest.mark.parametrize("store", [rounded, noisy], ids=["rounded", "scanner-noise"])
+def test_a_gray_photo_stored_as_rgb_gives_what_its_rgb_in_floats_gives(tmp_path, capsys, store):
+    # The command's result against the library's on the photo as floats (the command's old path):
+    # the same lightness, the same strokes read, the same colours.
+    pixels = store(gray_levels(), seed=1)
+    result = colorized(capsys, tmp_path, "rgb", pixels)
+    rgb = varcolor.read_image(tmp_path / "rgb.png")
+    cues = varcolor.Cues.from_marked(rgb, varcolor.read_image(tmp_path / "rgb_marked.png", np.float32))
+    expected = np.round(varcolor.colorize(rgb, cues).rgb * 255)
+    assert np.abs(result - expected).max() <= 1
+
+
+def test_a_colour_photo_with_a_marked_copy_is_read_as_colour(tmp_path, capsys):
+    # Its strokes are read against its colours (a blended stroke edge, a pixel the paint program
+    # moved a level), not against its gray: the result is the library's on the colour photo.
+    pixels = np.round(photo("astronaut", SHAPE) * 255).astype(np.uint8)
+    assert not nearly_gray(pixels)
+    result = colorized(capsys, tmp_path, "colour", pixels)
+    rgb = varcolor.read_image(tmp_path / "colour.png")
+    cues = varcolor.Cues.from_marked(rgb, varcolor.read_image(tmp_path / "colour_marked.png", np.float32))
+    assert cues.count == 4 * 70 + 4 * 80  # the strokes, and no pixel of the photo's own colours
+    expected = np.round(varcolor.colorize(rgb, cues).rgb * 255)
+    assert np.abs(result - expected).max() <= 1
+
+
+def test_a_scanners_rgb_costs_the_memory_of_its_one_channel_twin(tmp_path):
+    # Python's allocations (NumPy's arrays) at the command's peak: the RGB photo's float copy was
+    # 24 bytes a pixel more (1.11 × the twin's peak at this size); now the photo is held as its
+    # levels while its marked copy is read, its gray made band by band.
+    from varcolor.cli import main
+
+    pixels = noisy(gray_levels((600, 800)), seed=2)
+    peaks = {}
+    for name, stored in (("twin", np.round(to_gray(pixels / 255.0) * 255).astype(np.uint8)), ("rgb", pixels)):
+        image, marked = files(tmp_path, name, stored)
+        tracemalloc.start()
+        try:
+            argv = ["colorize", str(image), "--marked", str(marked), "-o", str(tmp_path / f"{name}_out.png"), "-q"]
+            assert main(argv) == 0
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peaks["rgb"] <= peaks["twin"] + 0.25 * pixels.shape[0] * pixels.shape[1] * 24, peaks
+
+
+def test_colour_photos_are_not_nearly_gray_and_gray_ones_stored_as_rgb_are():
+    gray = gray_levels((200, 240))
+    assert nearly_gray(rounded(gray)) and nearly_gray(noisy(gray)) and nearly_gray(noisy(gray, sigma=2.0))
+    assert nearly_gray(noisy(gray).astype(np.uint16) * 257)  # 16 bits: judged in 8-bit levels
+    for name in ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"):
+        assert not nearly_gray(getattr(skimage.data, name)()[..., :3]), name
+    lightness = rgb2gray(skimage.data.astronaut())
+    sepia = np.round(np.clip(lightness[..., None] * (1.0, 0.86, 0.67), 0, 1) * 255).astype(np.uint8)
+    assert not nearly_gray(sepia)
+    faded = skimage.data.astronaut() / 255.0  # a tenth of its colour left
+    faded = np.round((lightness[..., None] + 0.1 * (faded - lightness[..., None])) * 255).astype(np.uint8)
+    assert not nearly_gray(faded)
+    labelled = np.repeat(gray[..., None], 3, axis=2)  # a gray photo with a red stamp on 1 % of it
+    labelled[:20, :24] = (200, 30, 30)
+    assert not nearly_gray(labelled)
+    assert not nearly_gray(gray) and not nearly_gray(np.dstack([gray, gray]))  # not RGB

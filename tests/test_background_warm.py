@@ -1,0 +1,113 @@
+"""The kernels arrive by themselves (issue 72): a process that ran array code for want of them
+starts, as it ends, one detached low-priority process that compiles them and marks them warm; and
+`varcolor warm` with a cache it cannot write is one line (issue 71)."""
+
+import errno
+import fcntl
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import varcolor
+from varcolor import kernels
+from varcolor.app import warm
+
+from .conftest import run, wait_until
+
+
+@pytest.fixture
+def cold(monkeypatch, tmp_path):
+    """A process as a user's is: kernels ``auto``, none compiled yet (no mark in ``tmp_path``),
+    the background compile allowed; what ``atexit`` would run, recorded."""
+    monkeypatch.delenv(kernels.KERNELS_VARIABLE)
+    monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "1")
+    monkeypatch.setattr(kernels, "_mark_folder", lambda: tmp_path)
+    registered = []
+    monkeypatch.setattr("atexit.register", registered.append)
+    kernels.kernels_warm.cache_clear()
+    kernels._warm_later.cache_clear()
+    yield registered
+    kernels.kernels_warm.cache_clear()
+    kernels._warm_later.cache_clear()
+
+
+def test_array_code_for_want_of_the_kernels_has_them_compiled_as_the_process_ends(cold, monkeypatch):
+    assert kernels.array_code(1000 * 1000) and kernels.array_code(10)
+    assert cold == [kernels._start_warming]  # once a process
+    kernels._warm_later.cache_clear()
+    monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "0")  # the opt-out
+    assert kernels.array_code(10) and cold == [kernels._start_warming]
+
+
+@pytest.mark.parametrize("choice", ["array", "numba"])
+def test_array_code_by_choice_or_the_kernels_start_nothing(cold, monkeypatch, choice):
+    monkeypatch.setenv(kernels.KERNELS_VARIABLE, choice)
+    kernels.array_code(10)
+    assert cold == []
+
+
+def test_the_compile_is_started_detached_and_never_twice_nor_where_the_kernels_are_warm(cold, monkeypatch):
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append((a, k)) or "process")
+    assert warm.start_background_warm() == "process"
+    (argv,), options = started[0]
+    assert argv[0] == sys.executable and "warm_in_background()" in argv[-1]
+    assert options.get("process_group") == 0 or options.get("preexec_fn") is os.setpgrp
+    assert options["stdin"] == options["stdout"] == options["stderr"] == subprocess.DEVNULL
+    assert options["env"][kernels.BACKGROUND_WARM_VARIABLE] == "0"  # its own runs start none
+    assert kernels.KERNELS_VARIABLE not in options["env"]  # the kernels it compiles are auto's
+    monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "0")
+    assert warm.start_background_warm() is None
+    monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "1")
+    kernels.mark_kernels_warm()
+    assert warm.start_background_warm() is None and len(started) == 1
+
+
+def test_the_background_compile_runs_at_the_lowest_priority_one_at_a_time_and_marks(cold, monkeypatch, tmp_path):
+    priority, compiled = [], []
+    monkeypatch.setattr(os, "nice", priority.append)  # this test's own process stays as it is
+    monkeypatch.setattr(os, "sched_setscheduler", lambda pid, policy, _: priority.append((pid, policy)))
+    monkeypatch.setitem(warm.WARM_RUNS, "cues", ("x", lambda: compiled.append(1), lambda: True))
+    with open(tmp_path / warm.WARMING_LOCK, "a") as held:  # another background compile under way
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert not warm.warm_in_background() and compiled == []
+    assert priority[:2] == [19, (0, os.SCHED_IDLE)]
+    assert warm.warm_in_background() and compiled == [1] and kernels.kernels_warm()
+    assert not warm.warm_in_background() and compiled == [1]  # warm: nothing more to do
+
+
+def test_warm_with_a_full_cache_folder_is_one_line_and_exit_2(monkeypatch, tmp_path, capsys):
+    # What numba raises when its cache file cannot be written (the disk full), from the warm run.
+    def full():
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "cache" / "kernels.nbi"))
+
+    monkeypatch.setitem(warm.WARM_RUNS, "cues", ("x", full, lambda: True))
+    code, _, err = run(capsys, "warm", "--runs", "cues", "-q")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0] and "kernels.nbi" in lines[0], err
+    assert "NUMBA_CACHE_DIR" in lines[0] and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_first_run_compiles_nothing_and_leaves_the_kernels_compiled_behind_it(tmp_path):
+    # A new user: numba's cache empty, no `varcolor warm`. The run itself compiles nothing (it
+    # says nothing about compiling); the kernels arrive in the background and are marked warm.
+    cache = tmp_path / "cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), kernels.BACKGROUND_WARM_VARIABLE: "1"}
+    env.pop(kernels.KERNELS_VARIABLE)
+    gray, marked = varcolor.data.path("chelsea.png"), varcolor.data.path("chelsea_marked.png")
+    done = subprocess.run(
+        [sys.executable, "-m", "varcolor.cli", "colorize", gray, "--marked", marked, "-o", tmp_path / "out.png"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "compil" not in done.stderr, done.stderr
+    start = time.monotonic()
+    assert wait_until(lambda: (cache / kernels.WARM_MARK).is_file(), 900, 1.0), list(cache.rglob("*"))[:5]
+    assert time.monotonic() - start < 900
