@@ -289,7 +289,9 @@ def test_lab_to_srgb_by_array_code_is_the_kernels_far_out_of_gamut_too(monkeypat
     lightness[0, :3] = (0.0, 100.0, 50.0)
     ab = rng.normal(0, 60, (30, 40, 2))  # most of them outside sRGB
     array, kernel = _with_kernels(monkeypatch, lambda: varcolor.color.chroma_to_rgb(lightness, ab, gamut))
-    np.testing.assert_allclose(array, kernel, atol=1e-7)  # the chroma scale found to 1e-9
+    # the chroma scale found to 1e-9; the ICC lightness by four Newton steps each way, whose
+    # rounding differs between the two by up to 3e-7 far out of gamut
+    np.testing.assert_allclose(array, kernel, atol=1e-6)
     levels = _with_kernels(
         monkeypatch,
         lambda: varcolor.color.chroma_to_rgb_of_gray(
