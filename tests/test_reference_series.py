@@ -227,3 +227,28 @@ def test_a_film_whose_still_matches_nothing_is_refused(tmp_path, capsys, photos)
     )
     assert code == 2 and "match too little of the first frame" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o.mkv").exists()
+
+
+def test_a_reference_folder_that_would_hold_the_outputs_is_refused(tmp_path, capsys):
+    """A pool folder that is the output folder (or holds the output file) would take the run's own
+    results for references the next time (each photo coloured from its earlier result, the result
+    refused as an input): refused before any work, in one line naming the folder, for a folder
+    run, a chain and one image."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "pool").mkdir()
+    varcolor.write_image(tmp_path / "in" / "a.png", rng.random((40, 40)))
+    varcolor.write_image(tmp_path / "in" / "a_mask.png", np.zeros((40, 40, 3)))
+    varcolor.write_image(tmp_path / "pool" / "ref_x.png", rng.random((40, 40, 3)))
+    before = sorted(path.name for path in (tmp_path / "pool").iterdir())
+    pool = tmp_path / "pool"
+    for args in (
+        (tmp_path / "in", "--reference", pool, "-o", pool),
+        (tmp_path / "in", "--reference", pool, "-o", pool / "sub"),
+        (tmp_path / "in", "--mask", "--chain", "--reference", pool, "-o", pool),
+        (tmp_path / "in" / "a.png", "--reference", pool, "-o", pool / "a.png"),
+    ):
+        code, _, err = run(capsys, "colorize", *args)
+        assert code == 2, (args, err)
+        assert err.count("\n") == 1 and f"{pool}: " in err and "outputs" in err, err
+    assert sorted(path.name for path in (tmp_path / "pool").iterdir()) == before

@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import batch, methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
+from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape, inside
 from ..io.layers import check_layered_output, is_layered
 from ..io.walk import Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
@@ -231,6 +231,7 @@ def plan_colorize(
     if cue_path is not None and cues is None:
         raise InputError("a cue path needs its kind: marked, mask or points")
     references, signatures = _references(Path(source), reference, run.max_pixels, options.max_memory)
+    check_reference_folders(reference, Path(output))  # a bad reference file is said first
     if cues == "points" and run.edges != "unmix":  # a rule that cannot apply: refused, not ignored
         raise InputError(f"edges must be left at unmix with points (points have no stroke edges), got {run.edges!r}")
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
@@ -311,6 +312,18 @@ def reference_list(reference) -> list[Path]:
     if reference is None:
         return []
     return [Path(path) for path in reference] if isinstance(reference, (list, tuple)) else [Path(reference)]
+
+
+def check_reference_folders(reference, output: Path) -> None:
+    """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output folder,
+    or holds it or the output file): its next run would take them for references, each photo
+    coloured from its own earlier result (and that result then refused as an input)."""
+    for folder in reference_list(reference):
+        if folder.is_dir() and (identity(output) == identity(folder) or inside(output, folder)):
+            raise InputError(
+                f"{folder}: a --reference folder cannot hold the run's outputs ({output}): "
+                "later runs would take them for references; give -o another place"
+            )
 
 
 def pairs_by_name(source: Path, folder: Path) -> bool:
