@@ -252,3 +252,21 @@ def test_a_reference_folder_that_would_hold_the_outputs_is_refused(tmp_path, cap
         assert code == 2, (args, err)
         assert err.count("\n") == 1 and f"{pool}: " in err and "outputs" in err, err
     assert sorted(path.name for path in (tmp_path / "pool").iterdir()) == before
+
+
+def test_a_chain_whose_marked_photo_gives_no_colour_reports_the_rest(series, capsys, tmp_path):
+    """A photo whose cue file holds no stroke is coloured gray (with its warning); that gray result
+    has no colour to give the series: the others are reported as matched by nothing (exit 1), not
+    the whole run ended by its own output refused as a gray reference (exit 2, nothing said of them)."""
+    root, _ = series
+    (tmp_path / "marks").mkdir()
+    varcolor.write_image(
+        tmp_path / "marks" / "p0_mask.png", np.zeros(varcolor.read_image(root / "photos" / "p0.png").shape + (3,))
+    )
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "colorize", root / "photos", "--mask", tmp_path / "marks", "--chain", "-o", out)
+    assert code == 1, err
+    for name in ("p1", "p2", "unrelated"):
+        assert f"{name}.png: no coloured photo of the series matches it" in err, err
+        assert not (out / f"{name}.png").exists()
+    assert "the reference is gray" not in err

@@ -119,8 +119,12 @@ def run_chain(
         total.interrupted |= report.interrupted
         for job in wave_jobs:
             if isinstance(job.run, ColorizeTask) and job.outputs[-1].is_file() and job.outputs[-1] not in pool:
+                try:
+                    described = pool_signatures((job.outputs[-1],), run.max_pixels)[0]
+                except InputError:  # a gray result (its cue file held no colour): nothing to give the rest
+                    continue
                 pool.append(job.outputs[-1])
-                signatures.append(pool_signatures((job.outputs[-1],), run.max_pixels)[0])
+                signatures.append(described)
         return not report.interrupted
 
     if seeded and not wave(seeded):
