@@ -1097,3 +1097,14 @@ def test_lightness_through_the_editors_d50_profiles_stays_within_what_the_guide_
     assert difference.mean() <= 0.45 and difference.max() <= 0.9, (difference.mean(), difference.max())
     ours = np.abs(varcolor.color.rgb_to_lab(result)[..., 0] - varcolor.color.lightness_of_gray(gray))
     assert ours.max() <= 0.05  # as varcolor measures it: exact
+
+
+def test_metrics_of_a_result_folder_against_a_reference_file_names_the_mismatch(tmp_path, capsys):
+    """A folder of results (here one named like an image) with a reference *file*: one line that
+    says a folder of references is needed, not '<reference file>: no such folder' (it exists)."""
+    (tmp_path / "results.png").mkdir()
+    varcolor.write_image(tmp_path / "results.png" / "a.png", np.full((20, 20, 3), 0.5))
+    varcolor.write_image(tmp_path / "ref.png", np.full((20, 20, 3), 0.5))
+    code, _, err = run(capsys, "metrics", tmp_path / "results.png", "-r", tmp_path / "ref.png")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{tmp_path / 'ref.png'}: " in err and "no such folder" not in err and "folder of references" in err, err
