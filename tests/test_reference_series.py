@@ -270,3 +270,26 @@ def test_a_chain_whose_marked_photo_gives_no_colour_reports_the_rest(series, cap
         assert f"{name}.png: no coloured photo of the series matches it" in err, err
         assert not (out / f"{name}.png").exists()
     assert "the reference is gray" not in err
+
+
+def test_a_pool_folder_holding_the_target_itself_colours_it_from_the_others(tmp_path, capsys, photos):
+    """One gray photo kept in its pool folder beside the colour photos (``colorize refs/t.png
+    --reference refs/``): the target is no member of its own pool (it was refused as a gray
+    reference, exit 2); a pool of the target alone is one line."""
+    truth, reference = _crop_pair(photos["chelsea"])
+    (tmp_path / "refs").mkdir()
+    varcolor.write_image(tmp_path / "refs" / "t.png", same_lightness_gray(truth))
+    varcolor.write_image(tmp_path / "refs" / "b.png", reference)
+    varcolor.write_image(tmp_path / "refs" / "c.png", photos["coffee"])
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "refs" / "t.png", "--reference", tmp_path / "refs", "-o", tmp_path / "out.png"
+    )
+    assert code == 0, err
+    assert "b.png 100 %" in err and "t.png:" not in err.replace(f"{tmp_path / 'refs' / 't.png'}: cues from", "")
+    (tmp_path / "alone").mkdir()
+    varcolor.write_image(tmp_path / "alone" / "t.png", same_lightness_gray(truth))
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "alone" / "t.png", "--reference", tmp_path / "alone", "-o", tmp_path / "o2.png"
+    )
+    assert code == 2 and err.count("\n") == 1 and f"{tmp_path / 'alone'}: no reference images" in err, err
+    assert not (tmp_path / "o2.png").exists()

@@ -355,7 +355,7 @@ def _references(source: Path, reference, max_pixels: int | None, max_memory: flo
             # every job reads it: a bad one is refused once, now (a JPEG reduced as its checks allow)
             read_reference(given[0], max_pixels, max_memory=max_memory, check_only=True)
         return given[0], None
-    pool = pool_files(given)
+    pool = pool_files(given, besides=source if source.is_file() else None)
     return pool, pool_signatures(pool, max_pixels)
 
 
