@@ -147,14 +147,20 @@ def _mark_folder() -> Path | None:
 BACKGROUND_WARM_VARIABLE = "VARCOLOR_BACKGROUND_WARM"
 
 
+def background_warm_off() -> bool:
+    """Whether :data:`BACKGROUND_WARM_VARIABLE` turns the background compile off: ``0``, or
+    ``false``, ``no``, ``off`` in any case (a user who writes ``false`` means it)."""
+    return os.environ.get(BACKGROUND_WARM_VARIABLE, "").strip().lower() in ("0", "false", "no", "off")
+
+
 @functools.cache
 def _warm_later() -> None:
     """Have the kernels compiled, in the background, once this process ends (once a process:
-    cached); not where :data:`BACKGROUND_WARM_VARIABLE` is ``0``, nor in a worker process (a
-    multiprocessing child: its parent runs the same code)."""
+    cached); not where :data:`BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`),
+    nor in a worker process (a multiprocessing child: its parent runs the same code)."""
     import multiprocessing
 
-    if os.environ.get(BACKGROUND_WARM_VARIABLE, "1") == "0" or multiprocessing.parent_process() is not None:
+    if background_warm_off() or multiprocessing.parent_process() is not None:
         return
     import atexit
 

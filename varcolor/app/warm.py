@@ -119,9 +119,9 @@ def start_background_warm() -> subprocess.Popen | None:
     no terminal, nothing waited for): what a process that ran array code for want of the kernels
     does as it ends (:func:`varcolor.kernels.array_code`), so that the kernels arrive by
     themselves for a user who never runs ``varcolor warm``. Nothing where
-    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is ``0`` or the kernels are warm; the
+    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off or the kernels are warm; the
     process, else."""
-    if os.environ.get(BACKGROUND_WARM_VARIABLE, "1") == "0" or kernels_warm() or kernels._mark_folder() is None:
+    if kernels.background_warm_off() or kernels_warm() or kernels._mark_folder() is None:
         return None
     package = str(Path(__file__).resolve().parents[2])  # where this varcolor is imported from
     env = {
