@@ -293,3 +293,18 @@ def test_a_pool_folder_holding_the_target_itself_colours_it_from_the_others(tmp_
     )
     assert code == 2 and err.count("\n") == 1 and f"{tmp_path / 'alone'}: no reference images" in err, err
     assert not (tmp_path / "o2.png").exists()
+
+
+def test_a_photo_given_twice_is_one_member_of_the_pool(tmp_path):
+    """The same file under two names (another spelling, a link, a folder and one of its files) is
+    one member: twice, it took two of the best matches' places and was named twice in the report."""
+    from varcolor.app.reference import pool_files
+
+    (tmp_path / "refs").mkdir()
+    for name in ("a.png", "b.png"):
+        varcolor.write_image(tmp_path / "refs" / name, np.full((20, 20, 3), 0.5))
+    (tmp_path / "link.png").symlink_to(tmp_path / "refs" / "a.png")
+    a, b = tmp_path / "refs" / "a.png", tmp_path / "refs" / "b.png"
+    given = [a, tmp_path / "refs" / ".." / "refs" / "a.png", tmp_path / "link.png", tmp_path / "refs", b]
+    assert pool_files(given) == (a, b)
+    assert pool_files([b, a, tmp_path / "refs"]) == (b, a)  # in the order given, each first seen

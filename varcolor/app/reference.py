@@ -170,7 +170,12 @@ def pool_files(references: list[Path], besides: Path | None = None) -> tuple[Pat
             files += found
         else:
             files.append(reference)
-    return tuple(dict.fromkeys(files))
+    # one member a file, however named (another spelling, a link): twice, it takes two of the
+    # best matches' places
+    members: dict = {}
+    for path in files:
+        members.setdefault(identity(path), path)
+    return tuple(members.values())
 
 
 def pool_signatures(pool: tuple[Path, ...], max_pixels: int | None) -> tuple[Signature, ...]:
