@@ -1108,3 +1108,20 @@ def test_metrics_of_a_result_folder_against_a_reference_file_names_the_mismatch(
     code, _, err = run(capsys, "metrics", tmp_path / "results.png", "-r", tmp_path / "ref.png")
     assert code == 2 and err.count("\n") == 1, err
     assert f"{tmp_path / 'ref.png'}: " in err and "no such folder" not in err and "folder of references" in err, err
+
+
+def test_a_name_longer_than_the_file_system_allows_is_one_line(tmp_path, capsys):
+    """A 5,000-character name as the input, a reference or the output: one line (exit 2) naming
+    its start, not an OSError's traceback (ENAMETOOLONG escaped Path.is_dir and is_file)."""
+    varcolor.write_image(tmp_path / "g.png", np.full((20, 20), 0.5))
+    varcolor.write_image(tmp_path / "r.png", np.random.default_rng(0).random((20, 20, 3)))
+    long = tmp_path / ("x" * 5000 + ".png")
+    for args in (
+        (long, "--reference", tmp_path / "r.png", "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", long, "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", tmp_path / "r.png", "--reference", long, "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", tmp_path / "r.png", "-o", long),
+    ):
+        code, _, err = run(capsys, "colorize", *args)
+        assert code == 2 and err.count("\n") == 1 and "name too long" in err and "xxxxxxxxxx" in err, err[:300]
+        assert len(err) < 400
