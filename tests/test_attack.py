@@ -1125,3 +1125,24 @@ def test_a_name_longer_than_the_file_system_allows_is_one_line(tmp_path, capsys)
         code, _, err = run(capsys, "colorize", *args)
         assert code == 2 and err.count("\n") == 1 and "name too long" in err and "xxxxxxxxxx" in err, err[:300]
         assert len(err) < 400
+
+
+def test_colorize_refuses_an_empty_path(tmp_path, capsys, monkeypatch):
+    """An empty argument (an unset shell variable: ``-o "$OUT"``) is no path: ``-o ''`` wrote the
+    result into the current folder, ``--reference ''`` made a pool of every image under it, an
+    empty input colourized the current folder. One line naming the argument, exit 2, nothing
+    written."""
+    varcolor.write_image(tmp_path / "g.png", np.full((20, 20), 0.5))
+    varcolor.write_image(tmp_path / "r.png", np.random.default_rng(0).random((20, 20, 3)))
+    monkeypatch.chdir(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    for args, named in (
+        (("g.png", "--reference", "r.png", "-o", ""), "-o"),
+        (("g.png", "--reference", "", "-o", "o.png"), "--reference"),
+        (("g.png", "--reference", "r.png", "--reference", " ", "-o", "o.png"), "--reference"),
+        (("", "--reference", "r.png", "-o", "out"), "INPUT"),
+        (("g.png", "--marked", "", "-o", "o.png"), "--marked"),
+    ):
+        code, _, err = run(capsys, "colorize", *args)
+        assert code == 2 and err.count("\n") == 1 and named in err and "empty" in err, (args, err)
+    assert sorted(os.listdir(tmp_path)) == before
