@@ -382,6 +382,24 @@ def test_blended_strokes_colorize_as_the_same_strokes_drawn_hard_edged(brush):
     assert _band_rms(_colorized(gray, Cues.from_marked(gray, marked, edges="exact")), hard, band) > 3 * tolerance
 
 
+@pytest.mark.parametrize("name", ["coffee", "astronaut", "rocket", "retina", "hubble_deep_field"])
+def test_a_soft_brushs_faint_rim_is_no_cue_however_far_its_laid_paint_lies(name):
+    """Where the soft brush left under a quarter of its paint, the hard-edged stroke of the same
+    outline has no cue, and the reading none either: at a stroke's end the soft brush's laid core
+    starts more than PAINT_REACH pixels in, and its faint rim there was kept in its own, nearly
+    gray colour (7-16 such cues on these photos), or not, as one level of the photo decided; over
+    a flat dark photo, a faint rim of one colour was taken for laid paint of its own."""
+    from varcolor.color import to_gray
+
+    gray = np.round(to_gray(photo(name, STROKE_SHAPE)) * 255) / 255
+    paint = np.max([_opacity(line, "soft") for line, _ in STROKE_LINES], axis=0)
+    read = Cues.from_marked(gray, _painted(gray, "soft"))
+    assert "blended edge pixels read as partial paint" in read.note
+    assert not (read.mask & (paint < 0.25)).any()
+    assert (read.mask & (paint >= 0.75)).sum() >= 0.99 * (paint >= 0.75).sum()  # the strokes themselves are kept
+    assert np.hypot(*read.ab[read.mask].T).min() > 50  # every cue in a stroke's colour (chroma 63-71)
+
+
 def test_an_rgba_layers_alpha_and_a_masks_dark_fringe_are_partial_paint():
     """An RGBA layer (the paint, its coverage in alpha) and a stroke mask on black with
     antialiased edges both give the hard outline's cues, each in its stroke's paint; the old rule

@@ -53,7 +53,10 @@ def _threads_in_solve(monkeypatch, gray, cues, **options):
 def test_threads_is_an_option_and_the_default_leaves_busy_cores_alone(monkeypatch):
     monkeypatch.setattr("varcolor.kernels.PARALLEL_PIXELS", 0)  # a small image, treated as a big one
     gray = np.tile(np.linspace(0.2, 0.8, 48), (32, 1))
-    cues = varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 10}], gray.shape)
+    # Two colours: one alone is given everywhere with no solve (Levin's methods keep within the cues).
+    cues = varcolor.Cues.from_points(
+        [{"y": 5, "x": 3, "a": 40, "b": 10}, {"y": 25, "x": 40, "a": -20, "b": 30}], gray.shape
+    )
     most = numba.config.NUMBA_NUM_THREADS
     cores = len(os.sched_getaffinity(0))
     # Asked for: that many (at most NUMBA_NUM_THREADS), whatever the load.
@@ -286,7 +289,9 @@ def test_lab_to_srgb_by_array_code_is_the_kernels_far_out_of_gamut_too(monkeypat
     lightness[0, :3] = (0.0, 100.0, 50.0)
     ab = rng.normal(0, 60, (30, 40, 2))  # most of them outside sRGB
     array, kernel = _with_kernels(monkeypatch, lambda: varcolor.color.chroma_to_rgb(lightness, ab, gamut))
-    np.testing.assert_allclose(array, kernel, atol=1e-7)  # the chroma scale found to 1e-9
+    # the chroma scale found to 1e-9; the ICC lightness by four Newton steps each way, whose
+    # rounding differs between the two by up to 3e-7 far out of gamut
+    np.testing.assert_allclose(array, kernel, atol=1e-6)
     levels = _with_kernels(
         monkeypatch,
         lambda: varcolor.color.chroma_to_rgb_of_gray(

@@ -421,9 +421,11 @@ class Colorizer:
           answer, in chroma units).
 
         Neither has a global residual (``info["residual"]`` is None). Otherwise the whole image is
-        re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables):
-        ``info["update"]`` is ``"full"`` and ``info["full_solve"]`` says why (``local=False``, the
-        prior, a method without local updates, or no window small enough to hold the change).
+        re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables;
+        levin-multiscale: its coarse grid from the last coarse solve), which cuts an iterative
+        solver's iterations (a direct solver's work is the same): ``info["update"]`` is
+        ``"full"`` and ``info["full_solve"]`` says why (``local=False``, the prior, a
+        method without local updates, or no window small enough to hold the change).
 
         Parameters
         ----------

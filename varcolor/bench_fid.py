@@ -56,13 +56,15 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
         raise InputError(f"means {mu1.shape}, {mu2.shape} and covariances {sigma1.shape}, {sigma2.shape} do not match")
-    root = linalg.sqrtm(sigma1 @ sigma2)
-    if not np.all(np.isfinite(root)):
-        offset = 1e-6 * np.eye(len(mu1))
-        root = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
-    root = np.real(root)
+    # tr √(Σ₁Σ₂) as the sum of the square roots of the eigenvalues of √Σ₁ Σ₂ √Σ₁ (symmetric,
+    # positive semi-definite, the same eigenvalues): exact for the singular covariances of fewer
+    # images than features, where scipy's sqrtm of the product warns and may be inaccurate.
+    values, vectors = linalg.eigh((sigma1 + sigma1.T) / 2)
+    half = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    middle = half @ sigma2 @ half
+    trace_root = float(np.sum(np.sqrt(np.clip(linalg.eigvalsh((middle + middle.T) / 2), 0.0, None))))
     difference = mu1 - mu2
-    return float(difference @ difference + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(root))
+    return float(difference @ difference + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_root)
 
 
 def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

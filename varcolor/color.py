@@ -71,7 +71,8 @@ def _lab_f(t: np.ndarray) -> np.ndarray:
 
 
 def _srgb_decode(v: np.ndarray) -> np.ndarray:
-    return np.where(v > 0.04045, ((v + 0.055) / 1.055) ** 2.4, v / 12.92)
+    # (the power of the clipped value: below the knee it is not taken, and a negative would warn)
+    return np.where(v > 0.04045, ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4, v / 12.92)
 
 
 # Compiled on first use, not at import (as a vectorize with a signature would be): compiling loads

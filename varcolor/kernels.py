@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -47,6 +48,7 @@ if not {"NUMBA_THREADING_LAYER", "NUMBA_THREADING_LAYER_PRIORITY"} & set(os.envi
 
 __all__ = [
     "ARRAY_CODE_PIXELS",
+    "start_background_warm",
     "array_code",
     "small_system",
     "kernels_at_every_size",
@@ -168,10 +170,42 @@ def _warm_later() -> None:
 
 
 def _start_warming() -> None:
-    from .app.warm import start_background_warm  # the package's top: loaded at exit only
-
     with suppress(Exception):  # a process ending is no place for an error about a cache
         start_background_warm()
+
+
+def start_background_warm() -> subprocess.Popen | None:
+    """Start :func:`varcolor.app.warm.warm_in_background` in a process of its own, detached (its own process group,
+    no terminal, nothing waited for): what a process that ran array code for want of the kernels
+    does as it ends (:func:`array_code`), so that the kernels arrive by
+    themselves for a user who never runs ``varcolor warm``. Nothing where
+    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`) or the kernels are warm; the
+    process, else."""
+    if background_warm_off() or kernels_warm() or _mark_folder() is None:
+        return None
+    package = str(Path(__file__).resolve().parents[1])  # where this varcolor is imported from
+    env = {
+        **os.environ,
+        BACKGROUND_WARM_VARIABLE: "0",
+        "PYTHONPATH": os.pathsep.join([package, *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    env.pop("VARCOLOR_KERNELS", None)
+    quiet = subprocess.DEVNULL
+    # (Here, not in varcolor.app.warm: the kernels sit below the application layer, and the
+    # child names what it runs by a module path, not an import.) A process group of its own (a
+    # Ctrl-C at the terminal is not for it), in the user's session:
+    # the kernel schedules a session as one group (autogroup), inside which its nice 19 yields to
+    # the user's next run; in a session of its own it would weigh as much as the user's.
+    group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+    return subprocess.Popen(
+        [sys.executable, "-c", "import varcolor.app.warm as w; w.warm_in_background()"],
+        stdin=quiet,
+        stdout=quiet,
+        stderr=quiet,
+        env=env,
+        close_fds=True,
+        **group,
+    )
 
 
 def _warm_key() -> dict:

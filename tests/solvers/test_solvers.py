@@ -48,17 +48,45 @@ def test_colorize_solvers_agree_and_report():
 
 
 def test_update_warm_starts_and_matches_a_fresh_solve():
+    # The global re-solve starts from the last chroma: on the same merged system it takes fewer
+    # AMG iterations than a cold solve (13 against 17 here; the same 17 when x0 was dropped).
     rgb = photo("astronaut", (96, 128))
     gray = same_lightness_gray(rgb)
     first = sample_random(rgb, 60, rng=1)
     more = stroke(gray.shape, 40, slice(50, 62), (25.0, -10.0))  # one more short stroke, as a user adds
     cz = varcolor.Colorizer(gray, solver="amg")
-    cold = cz.solve(first)
+    cz.solve(first)
     warm = cz.update(more, local=False)  # the global re-solve, warm-started
+    cold = varcolor.colorize(gray, first.merged(more), solver="amg")
     fresh = varcolor.colorize(gray, first.merged(more), solver="direct")
     assert np.abs(warm.ab - fresh.ab).max() <= MAX_AB
     assert warm.info["iterations"] < cold.info["iterations"]
     assert cz.cues.count == first.merged(more).count
+
+
+def test_x0_starts_the_iterative_solve():
+    # Started from the exact answer, GMRES has nothing left to do (it took 17 iterations when the
+    # default method, levin-multiscale, dropped x0).
+    gray, cues = gray_and_cues("astronaut", (96, 128), 60, rng=1)
+    exact = varcolor.colorize(gray, cues, solver="direct")
+    started = varcolor.colorize(gray, cues, solver="amg", x0=exact.ab)
+    assert started.info["iterations"] <= 1
+    assert np.abs(started.ab - exact.ab).max() <= MAX_AB
+
+
+def test_coarse_re_solve_starts_from_the_last_coarse_solve():
+    # levin-multiscale's coarse grid: an update's global re-solve starts from the last coarse
+    # chroma (8 AMG iterations against 12 cold here; 12 and 12 when x0 was dropped).
+    rgb = photo("astronaut", (192, 256))
+    gray = same_lightness_gray(rgb)
+    first = sample_random(rgb, 150, rng=1)
+    more = stroke(gray.shape, 80, slice(100, 124), (25.0, -10.0))
+    options = {"method": "levin-multiscale", "factor": 4, "solver": "amg"}
+    cz = varcolor.Colorizer(gray, **options)
+    cz.solve(first)
+    warm = cz.update(more, local=False)
+    cold = varcolor.colorize(gray, first.merged(more), **options)
+    assert warm.info["engine"]["coarse_iterations"] < cold.info["engine"]["coarse_iterations"]
 
 
 def test_gmres_solves_several_columns_independently():

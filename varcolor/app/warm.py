@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 
 from .. import data, kernels
 from ..api import Colorizer, colorize
 from ..cues import Cues
-from ..kernels import BACKGROUND_WARM_VARIABLE, kernels_at_every_size, kernels_warm, mark_kernels_warm
+from ..kernels import (
+    kernels_at_every_size,
+    kernels_warm,
+    mark_kernels_warm,
+    start_background_warm,
+)
 
 __all__ = ["WARM_RUNS", "Warmed", "warm", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
 
@@ -112,38 +114,6 @@ def warm(
     if any(warmed.name == "cues" and not warmed.skipped for warmed in done):
         mark_kernels_warm()  # the default engine's kernels are compiled: small photos may run them too
     return done
-
-
-def start_background_warm() -> subprocess.Popen | None:
-    """Start :func:`warm_in_background` in a process of its own, detached (its own process group,
-    no terminal, nothing waited for): what a process that ran array code for want of the kernels
-    does as it ends (:func:`varcolor.kernels.array_code`), so that the kernels arrive by
-    themselves for a user who never runs ``varcolor warm``. Nothing where
-    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off or the kernels are warm; the
-    process, else."""
-    if kernels.background_warm_off() or kernels_warm() or kernels._mark_folder() is None:
-        return None
-    package = str(Path(__file__).resolve().parents[2])  # where this varcolor is imported from
-    env = {
-        **os.environ,
-        BACKGROUND_WARM_VARIABLE: "0",
-        "PYTHONPATH": os.pathsep.join([package, *filter(None, [os.environ.get("PYTHONPATH")])]),
-    }
-    env.pop("VARCOLOR_KERNELS", None)
-    quiet = subprocess.DEVNULL
-    # A process group of its own (a Ctrl-C at the terminal is not for it), in the user's session:
-    # the kernel schedules a session as one group (autogroup), inside which its nice 19 yields to
-    # the user's next run; in a session of its own it would weigh as much as the user's.
-    group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
-    return subprocess.Popen(
-        [sys.executable, "-c", "import varcolor.app.warm as w; w.warm_in_background()"],
-        stdin=quiet,
-        stdout=quiet,
-        stderr=quiet,
-        env=env,
-        close_fds=True,
-        **group,
-    )
 
 
 def warm_in_background(kinds: tuple[str, ...] = ("cues",)) -> bool:

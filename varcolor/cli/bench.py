@@ -336,7 +336,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--fid",
         metavar="WEIGHTS",
         help="also the FID of each method and hint count over the photos, from the weights of varcolor's FID "
-        "feature network in WEIGHTS (a PyTorch state dict; docs/guide/bench.md#fid): never downloaded, and "
+        "feature network in WEIGHTS (a PyTorch state dict; docs/metrics.md#fid): never downloaded, and "
         "comparable between runs with one weights file, not with papers' InceptionV3 FIDs",
     )
     add_cluster_options(b, "photos")

@@ -295,13 +295,13 @@ class LevinMultiscale(Method):
     def solve(self, problem: Problem, x0):
         pending = self._refactor
         if pending is None or not pending.go.is_set() or pending.done():
-            return self._solve(problem)
+            return self._solve(problem, x0)
         # The coarse grid is being factored on one core: this edit's kernels keep to the other
         # (a 12 MP edit's parallel lift took 1.15 s beside it, 0.29 s before, at load 3).
         with threads_for(1, 1):
-            return self._solve(problem)
+            return self._solve(problem, x0)
 
-    def _solve(self, problem: Problem):
+    def _solve(self, problem: Problem, x0: np.ndarray | None = None):
         times = {}
         start = time.perf_counter()
         factor, margin = self.factor, self.options.parameters.margin
@@ -309,10 +309,21 @@ class LevinMultiscale(Method):
         if factor == 1:
             held, targets = problem.mask, problem.targets
             prior, weight = problem.prior, problem.weight
+            guess = x0
         else:
             held, targets = coarse_cues(problem.mask, problem.targets, factor, pixels=pixels)
             prior = None if problem.prior is None else block_mean(problem.prior, factor)
             weight = None if problem.weight is None else block_mean(problem.weight, factor)
+            # The guess starts an iterative coarse solver (a direct one ignores it). An update
+            # (the cues changed since the last solve, x0 its result) starts from the last coarse
+            # solve itself; a caller's x0 (begin has forgotten any coarse solve) averaged as the
+            # cues are.
+            if x0 is None:
+                guess = None
+            elif self.coarse_chroma is not None and self.coarse_chroma.shape[:2] == held.shape:
+                guess = self.coarse_chroma
+            else:
+                guess = block_mean(np.asarray(x0, np.float64), factor)
         coarse, report, refactor = None, {}, None
         if self.coarse_chroma is not None and prior is None and held.any():
             cues = _CoarseCues(held, targets)
@@ -331,7 +342,7 @@ class LevinMultiscale(Method):
         if coarse is None:
             self._drop_refactor()
             self.coarse.reset()
-            coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), None)
+            coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), guess)
             report = {**solved, **report}
             if prior is None and self.guide.size <= KEEP_PIXELS:
                 self.updates.rebase(coarse, held, targets)

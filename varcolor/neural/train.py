@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -510,7 +511,9 @@ def _read_checkpoint(path: Path) -> dict:
     """A checkpoint written by :func:`save_checkpoint`, loaded without unpickling code; anything
     else (a damaged file, another program's pickle) is one line naming the file."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # as weights.load: the safe unpickler's protocol notice
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a foreign or damaged file
         raise InputError(f"{path}: cannot read the checkpoint ({str(exc).strip().splitlines()[0][:160]})") from None
     keys = ("model", "optimizer", "step", "history", "config")
