@@ -1097,3 +1097,52 @@ def test_lightness_through_the_editors_d50_profiles_stays_within_what_the_guide_
     assert difference.mean() <= 0.45 and difference.max() <= 0.9, (difference.mean(), difference.max())
     ours = np.abs(varcolor.color.rgb_to_lab(result)[..., 0] - varcolor.color.lightness_of_gray(gray))
     assert ours.max() <= 0.05  # as varcolor measures it: exact
+
+
+def test_metrics_of_a_result_folder_against_a_reference_file_names_the_mismatch(tmp_path, capsys):
+    """A folder of results (here one named like an image) with a reference *file*: one line that
+    says a folder of references is needed, not '<reference file>: no such folder' (it exists)."""
+    (tmp_path / "results.png").mkdir()
+    varcolor.write_image(tmp_path / "results.png" / "a.png", np.full((20, 20, 3), 0.5))
+    varcolor.write_image(tmp_path / "ref.png", np.full((20, 20, 3), 0.5))
+    code, _, err = run(capsys, "metrics", tmp_path / "results.png", "-r", tmp_path / "ref.png")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{tmp_path / 'ref.png'}: " in err and "no such folder" not in err and "folder of references" in err, err
+
+
+def test_a_name_longer_than_the_file_system_allows_is_one_line(tmp_path, capsys):
+    """A 5,000-character name as the input, a reference or the output: one line (exit 2) naming
+    its start, not an OSError's traceback (ENAMETOOLONG escaped Path.is_dir and is_file)."""
+    varcolor.write_image(tmp_path / "g.png", np.full((20, 20), 0.5))
+    varcolor.write_image(tmp_path / "r.png", np.random.default_rng(0).random((20, 20, 3)))
+    long = tmp_path / ("x" * 5000 + ".png")
+    for args in (
+        (long, "--reference", tmp_path / "r.png", "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", long, "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", tmp_path / "r.png", "--reference", long, "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", tmp_path / "r.png", "-o", long),
+    ):
+        code, _, err = run(capsys, "colorize", *args)
+        assert code == 2 and err.count("\n") == 1 and "name too long" in err and "xxxxxxxxxx" in err, err[:300]
+        assert len(err) < 400
+
+
+def test_colorize_refuses_an_empty_path(tmp_path, capsys, monkeypatch):
+    """An empty argument (an unset shell variable: ``-o "$OUT"``) is no path: ``-o ''`` wrote the
+    result into the current folder, ``--reference ''`` made a pool of every image under it, an
+    empty input colourized the current folder. One line naming the argument, exit 2, nothing
+    written."""
+    varcolor.write_image(tmp_path / "g.png", np.full((20, 20), 0.5))
+    varcolor.write_image(tmp_path / "r.png", np.random.default_rng(0).random((20, 20, 3)))
+    monkeypatch.chdir(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    for args, named in (
+        (("g.png", "--reference", "r.png", "-o", ""), "-o"),
+        (("g.png", "--reference", "", "-o", "o.png"), "--reference"),
+        (("g.png", "--reference", "r.png", "--reference", " ", "-o", "o.png"), "--reference"),
+        (("", "--reference", "r.png", "-o", "out"), "INPUT"),
+        (("g.png", "--marked", "", "-o", "o.png"), "--marked"),
+    ):
+        code, _, err = run(capsys, "colorize", *args)
+        assert code == 2 and err.count("\n") == 1 and named in err and "empty" in err, (args, err)
+    assert sorted(os.listdir(tmp_path)) == before

@@ -111,3 +111,14 @@ def test_a_first_run_compiles_nothing_and_leaves_the_kernels_compiled_behind_it(
     start = time.monotonic()
     assert wait_until(lambda: (cache / kernels.WARM_MARK).is_file(), 900, 1.0), list(cache.rglob("*"))[:5]
     assert time.monotonic() - start < 900
+
+
+@pytest.mark.parametrize("off", ["false", "no", "off", "OFF", " 0 "])
+def test_the_background_compile_is_off_however_the_user_says_no(cold, monkeypatch, off):
+    """VARCOLOR_BACKGROUND_WARM=false (or no, off, any case, spaces around) is the opt-out as 0 is:
+    such a value started the compile all the same, the opposite of what it says."""
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append((a, k)) or "process")
+    monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, off)
+    assert warm.start_background_warm() is None and started == []
+    assert kernels.array_code(10) and cold == []

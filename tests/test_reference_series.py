@@ -227,3 +227,84 @@ def test_a_film_whose_still_matches_nothing_is_refused(tmp_path, capsys, photos)
     )
     assert code == 2 and "match too little of the first frame" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o.mkv").exists()
+
+
+def test_a_reference_folder_that_would_hold_the_outputs_is_refused(tmp_path, capsys):
+    """A pool folder that is the output folder (or holds the output file) would take the run's own
+    results for references the next time (each photo coloured from its earlier result, the result
+    refused as an input): refused before any work, in one line naming the folder, for a folder
+    run, a chain and one image."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "pool").mkdir()
+    varcolor.write_image(tmp_path / "in" / "a.png", rng.random((40, 40)))
+    varcolor.write_image(tmp_path / "in" / "a_mask.png", np.zeros((40, 40, 3)))
+    varcolor.write_image(tmp_path / "pool" / "ref_x.png", rng.random((40, 40, 3)))
+    before = sorted(path.name for path in (tmp_path / "pool").iterdir())
+    pool = tmp_path / "pool"
+    for args in (
+        (tmp_path / "in", "--reference", pool, "-o", pool),
+        (tmp_path / "in", "--reference", pool, "-o", pool / "sub"),
+        (tmp_path / "in", "--mask", "--chain", "--reference", pool, "-o", pool),
+        (tmp_path / "in" / "a.png", "--reference", pool, "-o", pool / "a.png"),
+    ):
+        code, _, err = run(capsys, "colorize", *args)
+        assert code == 2, (args, err)
+        assert err.count("\n") == 1 and f"{pool}: " in err and "outputs" in err, err
+    assert sorted(path.name for path in (tmp_path / "pool").iterdir()) == before
+
+
+def test_a_chain_whose_marked_photo_gives_no_colour_reports_the_rest(series, capsys, tmp_path):
+    """A photo whose cue file holds no stroke is coloured gray (with its warning); that gray result
+    has no colour to give the series: the others are reported as matched by nothing (exit 1), not
+    the whole run ended by its own output refused as a gray reference (exit 2, nothing said of them)."""
+    root, _ = series
+    (tmp_path / "marks").mkdir()
+    varcolor.write_image(
+        tmp_path / "marks" / "p0_mask.png", np.zeros(varcolor.read_image(root / "photos" / "p0.png").shape + (3,))
+    )
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "colorize", root / "photos", "--mask", tmp_path / "marks", "--chain", "-o", out)
+    assert code == 1, err
+    for name in ("p1", "p2", "unrelated"):
+        assert f"{name}.png: no coloured photo of the series matches it" in err, err
+        assert not (out / f"{name}.png").exists()
+    assert "the reference is gray" not in err
+
+
+def test_a_pool_folder_holding_the_target_itself_colours_it_from_the_others(tmp_path, capsys, photos):
+    """One gray photo kept in its pool folder beside the colour photos (``colorize refs/t.png
+    --reference refs/``): the target is no member of its own pool (it was refused as a gray
+    reference, exit 2); a pool of the target alone is one line."""
+    truth, reference = _crop_pair(photos["chelsea"])
+    (tmp_path / "refs").mkdir()
+    varcolor.write_image(tmp_path / "refs" / "t.png", same_lightness_gray(truth))
+    varcolor.write_image(tmp_path / "refs" / "b.png", reference)
+    varcolor.write_image(tmp_path / "refs" / "c.png", photos["coffee"])
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "refs" / "t.png", "--reference", tmp_path / "refs", "-o", tmp_path / "out.png"
+    )
+    assert code == 0, err
+    assert "b.png 100 %" in err and "t.png:" not in err.replace(f"{tmp_path / 'refs' / 't.png'}: cues from", "")
+    (tmp_path / "alone").mkdir()
+    varcolor.write_image(tmp_path / "alone" / "t.png", same_lightness_gray(truth))
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "alone" / "t.png", "--reference", tmp_path / "alone", "-o", tmp_path / "o2.png"
+    )
+    assert code == 2 and err.count("\n") == 1 and f"{tmp_path / 'alone'}: no reference images" in err, err
+    assert not (tmp_path / "o2.png").exists()
+
+
+def test_a_photo_given_twice_is_one_member_of_the_pool(tmp_path):
+    """The same file under two names (another spelling, a link, a folder and one of its files) is
+    one member: twice, it took two of the best matches' places and was named twice in the report."""
+    from varcolor.app.reference import pool_files
+
+    (tmp_path / "refs").mkdir()
+    for name in ("a.png", "b.png"):
+        varcolor.write_image(tmp_path / "refs" / name, np.full((20, 20, 3), 0.5))
+    (tmp_path / "link.png").symlink_to(tmp_path / "refs" / "a.png")
+    a, b = tmp_path / "refs" / "a.png", tmp_path / "refs" / "b.png"
+    given = [a, tmp_path / "refs" / ".." / "refs" / "a.png", tmp_path / "link.png", tmp_path / "refs", b]
+    assert pool_files(given) == (a, b)
+    assert pool_files([b, a, tmp_path / "refs"]) == (b, a)  # in the order given, each first seen

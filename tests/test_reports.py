@@ -349,3 +349,30 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+class _Touches:
+    """Pickled as a call that would make ``marker`` if unpickled unsafely."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_pickled_fid_weights_file_is_refused_in_one_line_without_a_warning(tmp_path):
+    """A plain pickle (protocol 4, not torch.save's 2) holding a call: refused in one line naming the
+    file, no code run, and no PyTorch 'Detected pickle protocol' warning printed above that line."""
+    pytest.importorskip("torch")
+    import pickle
+    import warnings
+
+    marker = tmp_path / "ran"
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps({"body.0.weight": _Touches(marker)}, protocol=4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(InputError, match=r"evil\.pt: not a PyTorch weights file"):
+            bench_fid.load(tmp_path / "evil.pt")
+    assert [str(w.message) for w in caught] == []
+    assert not marker.exists()

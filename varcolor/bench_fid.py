@@ -15,6 +15,7 @@ thousands of images).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -139,7 +140,11 @@ def load(path: str | os.PathLike):
     except ImportError:
         raise InputError("FID needs PyTorch: pip install 'varcolor[neural]'") from None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # as varcolor.neural.weights.read_state: PyTorch's safe unpickler warns of any pickle
+            # protocol but its own 2; a file it cannot read is refused below in one line
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - pickle, zip and torch errors alike: the file is no state dict
         raise InputError(f"{path}: not a PyTorch weights file ({type(exc).__name__})") from None
     network = make_network()

@@ -149,14 +149,20 @@ def _mark_folder() -> Path | None:
 BACKGROUND_WARM_VARIABLE = "VARCOLOR_BACKGROUND_WARM"
 
 
+def background_warm_off() -> bool:
+    """Whether :data:`BACKGROUND_WARM_VARIABLE` turns the background compile off: ``0``, or
+    ``false``, ``no``, ``off`` in any case (a user who writes ``false`` means it)."""
+    return os.environ.get(BACKGROUND_WARM_VARIABLE, "").strip().lower() in ("0", "false", "no", "off")
+
+
 @functools.cache
 def _warm_later() -> None:
     """Have the kernels compiled, in the background, once this process ends (once a process:
-    cached); not where :data:`BACKGROUND_WARM_VARIABLE` is ``0``, nor in a worker process (a
-    multiprocessing child: its parent runs the same code)."""
+    cached); not where :data:`BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`),
+    nor in a worker process (a multiprocessing child: its parent runs the same code)."""
     import multiprocessing
 
-    if os.environ.get(BACKGROUND_WARM_VARIABLE, "1") == "0" or multiprocessing.parent_process() is not None:
+    if background_warm_off() or multiprocessing.parent_process() is not None:
         return
     import atexit
 
@@ -173,9 +179,9 @@ def start_background_warm() -> subprocess.Popen | None:
     no terminal, nothing waited for): what a process that ran array code for want of the kernels
     does as it ends (:func:`array_code`), so that the kernels arrive by
     themselves for a user who never runs ``varcolor warm``. Nothing where
-    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is ``0`` or the kernels are warm; the
+    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`) or the kernels are warm; the
     process, else."""
-    if os.environ.get(BACKGROUND_WARM_VARIABLE, "1") == "0" or kernels_warm() or _mark_folder() is None:
+    if background_warm_off() or kernels_warm() or _mark_folder() is None:
         return None
     package = str(Path(__file__).resolve().parents[1])  # where this varcolor is imported from
     env = {

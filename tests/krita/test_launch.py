@@ -159,3 +159,15 @@ def test_install_from_a_shell_with_a_virtual_environment_says_how_to_start_krita
     monkeypatch.setenv("PATH", os.pathsep.join([str(venv / "bin"), "/usr/bin", "/bin"]))
     code, out, _ = run(capsys, "krita", "install")
     assert code == 0 and "start Krita from the desktop menu, or here with: varcolor krita launch" in out
+
+
+def test_launch_hands_krita_a_file_named_like_an_option_as_a_file(tmp_path, monkeypatch):
+    """A document named ``--nosplash.kra`` (or ``-x.png``) in the current folder reaches Krita as
+    a path it cannot take for one of its options."""
+    seen = tmp_path / "seen"
+    monkeypatch.setenv("PATH", _fakes(tmp_path / "bin", f'echo "$@" > {seen}.args\n'))
+    monkeypatch.chdir(tmp_path)
+    Path("--nosplash.kra").write_bytes(b"")
+    process = launch.launch(["--nosplash.kra"])
+    assert process.wait(timeout=30) == 0
+    assert Path(f"{seen}.args").read_text().strip() == str(tmp_path / "--nosplash.kra")

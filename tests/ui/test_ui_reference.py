@@ -405,3 +405,23 @@ def test_an_autosave_restores_the_reference_and_its_suggestions(pair, tmp_path):
         assert again.get("/api/suggestions").json()["rows"] == rows
         assert again.get("/api/reference-photo.png").content[:8] == b"\x89PNG\r\n\x1a\n"
         again.studio.close()
+
+
+def test_a_reference_path_that_cannot_be_resolved_is_a_clear_refusal(pair, client, tmp_path):
+    """A link loop inside the data folder, a name longer than the file system allows and a name
+    that is no text (a lone surrogate, as JSON can carry): one line each (400), not an internal
+    error (500), and the studio goes on."""
+    _open(client, pair / "cat.png")
+    data = tmp_path / "data"
+    (data / "loop.png").symlink_to("loop.png")
+    (data / "a.png").symlink_to("b.png")
+    (data / "b.png").symlink_to("a.png")
+    for path in ("loop.png", "a.png", "x" * 5000 + ".png"):
+        r = client.post("/api/reference-photo", json={"path": path})
+        assert r.status_code == 400, (path[:20], r.status_code, r.text[:300])
+        assert path[:20] in r.json()["error"] and "internal error" not in r.json()["error"]
+    r = client.post(
+        "/api/reference-photo", content=b'{"path": "\\udcff.png"}', headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400 and "text" in r.json()["error"], r.text[:300]
+    assert client.get("/api/state").status_code == 200

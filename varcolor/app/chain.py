@@ -36,7 +36,7 @@ from ..io import read_image
 from ..options import Options
 from ..reference import Signature, signature, verified
 from .jobs import run_jobs
-from .plan import plan_colorize, pool_files, reference_list
+from .plan import check_reference_folders, plan_colorize, pool_files, reference_list
 from .reference import UNMATCHED, pool_signatures
 from .run_options import RunOptions
 from .tasks import ColorizeTask
@@ -87,6 +87,7 @@ def run_chain(
     if not source.is_dir():
         raise InputError(f"{source}: --chain colours a folder of photos (a series); give a folder")
     given = pool_files(reference_list(reference)) if reference is not None else ()
+    check_reference_folders(reference, output)
     jobs = plan_colorize(source, output, options, run, cues=cues, cue_path=cue_path, client=client)
     seeded = [job for job in jobs if not _waiting(job)]
     waiting = {job.inputs[0]: job for job in jobs if _waiting(job)}
@@ -118,8 +119,12 @@ def run_chain(
         total.interrupted |= report.interrupted
         for job in wave_jobs:
             if isinstance(job.run, ColorizeTask) and job.outputs[-1].is_file() and job.outputs[-1] not in pool:
+                try:
+                    described = pool_signatures((job.outputs[-1],), run.max_pixels)[0]
+                except InputError:  # a gray result (its cue file held no colour): nothing to give the rest
+                    continue
                 pool.append(job.outputs[-1])
-                signatures.append(pool_signatures((job.outputs[-1],), run.max_pixels)[0])
+                signatures.append(described)
         return not report.interrupted
 
     if seeded and not wave(seeded):

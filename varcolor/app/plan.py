@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import batch, methods
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
+from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape, inside
 from ..io.layers import check_layered_output, is_layered
 from ..io.walk import Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
@@ -231,6 +231,7 @@ def plan_colorize(
     if cue_path is not None and cues is None:
         raise InputError("a cue path needs its kind: marked, mask or points")
     references, signatures = _references(Path(source), reference, run.max_pixels, options.max_memory)
+    check_reference_folders(reference, Path(output))  # a bad reference file is said first
     if cues == "points" and run.edges != "unmix":  # a rule that cannot apply: refused, not ignored
         raise InputError(f"edges must be left at unmix with points (points have no stroke edges), got {run.edges!r}")
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
@@ -313,6 +314,18 @@ def reference_list(reference) -> list[Path]:
     return [Path(path) for path in reference] if isinstance(reference, (list, tuple)) else [Path(reference)]
 
 
+def check_reference_folders(reference, output: Path) -> None:
+    """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output folder,
+    or holds it or the output file): its next run would take them for references, each photo
+    coloured from its own earlier result (and that result then refused as an input)."""
+    for folder in reference_list(reference):
+        if folder.is_dir() and (identity(output) == identity(folder) or inside(output, folder)):
+            raise InputError(
+                f"{folder}: a --reference folder cannot hold the run's outputs ({output}): "
+                "later runs would take them for references; give -o another place"
+            )
+
+
 def pairs_by_name(source: Path, folder: Path) -> bool:
     """Whether a folder of references is named as the images under ``source`` (some image has
     its reference there, :func:`~varcolor.app.reference.find_reference`): then each image takes
@@ -342,7 +355,7 @@ def _references(source: Path, reference, max_pixels: int | None, max_memory: flo
             # every job reads it: a bad one is refused once, now (a JPEG reduced as its checks allow)
             read_reference(given[0], max_pixels, max_memory=max_memory, check_only=True)
         return given[0], None
-    pool = pool_files(given)
+    pool = pool_files(given, besides=source if source.is_file() else None)
     return pool, pool_signatures(pool, max_pixels)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from ..io import IMAGE_EXTENSIONS, image_bits, image_shape, named, read_image
+from ..io import IMAGE_EXTENSIONS, identity, image_bits, image_shape, named, read_image
 from ..memory import check_memory
 from ..reference import (
     MIN_SIDE,
@@ -149,23 +149,33 @@ def reference_cues(
     return cues
 
 
-def pool_files(references: list[Path]) -> tuple[Path, ...]:
+def pool_files(references: list[Path], besides: Path | None = None) -> tuple[Path, ...]:
     """The photos of a pool given as files and folders (a folder's image files, under it,
-    sorted by path: a run's order does not depend on the file system's)."""
+    sorted by path: a run's order does not depend on the file system's). ``besides``: the one
+    image a run colours, no member of its own pool where a folder holds it too."""
     files: list[Path] = []
+    target = identity(besides) if besides is not None else None
     for reference in references:
         if reference.is_dir():
             found = sorted(
                 path
                 for path in reference.rglob("*")
-                if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file() and not path.name.startswith(".")
+                if path.suffix.lower() in IMAGE_EXTENSIONS
+                and path.is_file()
+                and not path.name.startswith(".")
+                and (target is None or identity(path) != target)
             )
             if not found:
                 raise InputError(f"{reference}: no reference images in this folder")
             files += found
         else:
             files.append(reference)
-    return tuple(dict.fromkeys(files))
+    # one member a file, however named (another spelling, a link): twice, it takes two of the
+    # best matches' places
+    members: dict = {}
+    for path in files:
+        members.setdefault(identity(path), path)
+    return tuple(members.values())
 
 
 def pool_signatures(pool: tuple[Path, ...], max_pixels: int | None) -> tuple[Signature, ...]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import os
 import signal
 import sys
 import warnings
@@ -66,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
             return run_parsed(args)
     except VarcolorError as exc:
         error(flag_words(str(exc)))
+        return 2
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            raise
+        # a name no file can have (pathlib's is_dir and is_file raise it): bad input, one line
+        name = os.fsdecode(exc.filename or "")
+        error(f"{name[:120]}{'...' if len(name) > 120 else ''}: file name too long ({len(name):,} characters)")
         return 2
     except KeyboardInterrupt:
         with batch.sigint_ignored():  # stopping already: a second Ctrl-C changes nothing

@@ -36,7 +36,20 @@ def cues_of(args: argparse.Namespace) -> tuple[str | None, str | None]:
     return chosen[0], None if given is FIND else given
 
 
+def _check_not_empty(args) -> None:
+    """Refuse an empty path argument (an unset shell variable: ``-o "$OUT"``): as a path it is
+    the current folder, which took the result, became a pool of every image under it, or the
+    input folder."""
+    given = [("INPUT", args.input), ("-o/--output", args.output)]
+    given += [("--reference", value) for value in args.reference or ()]
+    given += [(f"--{kind}", getattr(args, kind)) for kind in CUE_KINDS if isinstance(getattr(args, kind), str)]
+    for flag, value in given:
+        if isinstance(value, str) and not value.strip():
+            raise InputError(f"{flag}: an empty path (an unset variable?); name a file or folder")
+
+
 def _cmd_colorize(args) -> int:
+    _check_not_empty(args)
     if is_video_run(args):  # a clip: varcolor.video (cli/video.py); --reference: colour stills for its keyframes
         if args.chain:
             raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")

@@ -41,6 +41,8 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
         return [(results.name, results, references)], []
     if not results.is_dir():
         raise InputError(f"{results}: no such file or folder")
+    if references.is_file():
+        raise InputError(f"{references}: with a folder of results ({results}), -r must be a folder of references")
     if not references.is_dir():
         raise InputError(f"{references}: no such folder")
     by_key: dict[str, list[Path]] = {}

@@ -65,7 +65,7 @@ def launch(files: Sequence[str | os.PathLike]) -> subprocess.Popen:
         if not Path(file).exists():
             raise InputError(f"{file}: no such file")
     return subprocess.Popen(
-        [krita, *map(os.fspath, files)],
+        [krita, *(os.path.abspath(file) for file in files)],  # "-x.png" is a file, not an option
         env=environ,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -711,11 +711,22 @@ class Studio:
         self._need_image()
         if not isinstance(path, str) or not path.strip() or "\x00" in path:
             raise InputError("give the reference photo's path (a file inside the studio's data folder)")
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, as JSON can carry: no reply could even name it
+            raise InputError("the reference photo's path is not text (a lone surrogate in it)") from None
         root = self.data_dir.resolve()
-        resolved = (root / Path(path)).resolve()  # an absolute path stays itself; links are followed
-        if not inside(resolved, root):
-            raise PermissionError(f"{path}: a reference path must lie inside {root}; upload other files")
-        if not resolved.is_file():
+        try:
+            resolved = (root / Path(path)).resolve()  # an absolute path stays itself; links are followed
+            if not inside(resolved, root):
+                raise PermissionError(f"{path[:200]}: a reference path must lie inside {root}; upload other files")
+            found = resolved.is_file()
+        except PermissionError:
+            raise
+        except (OSError, RuntimeError) as exc:  # a link loop, a name longer than the file system allows
+            reason = "a loop of links" if isinstance(exc, RuntimeError) else (exc.strerror or type(exc).__name__)
+            raise InputError(f"{path[:200]}: cannot be opened ({reason})") from None
+        if not found:
             raise InputError(f"{path}: no such file in {root}")
         return self._open_reference(resolved, resolved.name)
 
