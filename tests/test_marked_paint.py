@@ -172,3 +172,17 @@ def test_true_colour_strokes_as_marks_and_as_a_strokes_layer_colorize_alike(tmp_
     flat, layered = varcolor.read_image(tmp_path / "flat.png"), varcolor.read_image(tmp_path / "layered.png")
     apart = float(np.abs(flat - layered).max()) * 255
     assert apart <= 1.0 + 1e-9, apart  # levels
+
+
+def test_rims_with_no_laid_paint_near_them_fall_back_to_their_own_paint():
+    """A box of rim pixels with no laid paint in reach (a grainy 12 MP scan's strokes met it)
+    takes each pixel's fallback paint in every hue direction; it raised IndexError."""
+    from varcolor.cues import HUES, _hue_paints
+
+    strokes = np.zeros((20, 30), bool)
+    strokes[5:8, 4:20] = True
+    flat = np.random.default_rng(0).uniform(0, 1, (strokes.size, 3))
+    at = np.flatnonzero(strokes)
+    fallback = at[::-1].copy()
+    found = _hue_paints(at, flat, strokes, np.zeros_like(strokes), fallback, 3)
+    assert len(found) == HUES and all(np.array_equal(f, fallback) for f in found)

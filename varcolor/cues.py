@@ -912,6 +912,8 @@ def _hue_paints(
     left, right = max(int(x.min()) - reach, 0), min(int(x.max()) + reach + 1, width)
     box = laid[top:bottom, left:right]
     lit = np.flatnonzero(box)
+    if not lit.size:  # no laid paint near any of them (a grainy scan's lone rims): the fallback
+        return [fallback.copy() for _ in range(HUES)]
     ly, lx = np.divmod(lit, right - left)
     index = (ly + top) * width + lx + left  # the band's raster index of each laid pixel
     rgb = flat[index, :3].astype(np.float64)
