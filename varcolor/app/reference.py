@@ -188,12 +188,11 @@ def pool_signatures(pool: tuple[Path, ...], max_pixels: int | None) -> tuple[Sig
 
 
 def _signature_of(path: Path, max_pixels: int | None) -> Signature:
-    """A pool photo's signature. A JPEG is decoded at the reduced size the signature needs (its
-    DCT scaled by 1/2 to 1/8: a 12 MP photo in a twentieth of the time), checked as a reference
-    on that copy (a gray one is refused); the keypoints of the lightness do not need its colour
-    profile. Any other file is read whole (:func:`read_reference`)."""
-    from PIL import Image
-
+    """A pool photo's signature. A JPEG is decoded at the reduced size the signature needs
+    (:func:`~varcolor.io.read_image`'s ``reduce``: its DCT scaled by 1/2 to 1/8, a 12 MP photo in a
+    twentieth of the time), checked as a reference on that copy (a gray one is refused); the
+    keypoints of the lightness do not need its colour profile. Any other file is read whole
+    (:func:`read_reference`)."""
     from ..io import JPEG_EXTENSIONS
     from ..reference import WORK_PIXELS
 
@@ -201,13 +200,8 @@ def _signature_of(path: Path, max_pixels: int | None) -> Signature:
     side = int(np.ceil(np.sqrt(height * width / WORK_PIXELS)))
     if path.suffix.lower() not in JPEG_EXTENSIONS or side < 2:
         return signature(read_reference(path, max_pixels))
-    try:
-        with Image.open(path) as image:
-            image.draft("RGB", (width // side, height // side))
-            small = np.asarray(image.convert("RGB"), np.float32) / 255.0
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read image ({exc})") from None
-    # the draft is at least the working size: described as it is, not reduced again
+    small = read_image(path, np.float32, max_pixels=max_pixels, reduce=side)
+    # the reduced copy is at least the working size: described as it is, not reduced again
     return signature(check_reference(small, str(path)), small.shape[0] * small.shape[1])
 
 

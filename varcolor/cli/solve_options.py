@@ -14,6 +14,7 @@ import numpy as np
 from .. import methods, priors
 from ..fields import choices_of
 from ..instances import choices as detector_choices
+from ..methods.base import PRIOR_OPTIONS  # the options of the network as prior: --help lists them apart
 from ..options import Options
 from ..solvers import backend
 
@@ -73,20 +74,6 @@ def add_field(
             keywords["choices"] = choices
     short = spec.metadata.get("short")
     p.add_argument(*((short,) if short else ()), flag, **keywords)
-
-
-#: The options of the network as prior, which ``--help`` lists apart from the method's and the solver's.
-PRIOR_OPTIONS = (
-    "prior",
-    "network_file",
-    "mask_cent",
-    "prior_weight",
-    "confidence",
-    "prior_mode",
-    "automatic",
-    "instances",
-    "detector_file",
-)
 
 
 #: The options that name an entry of a registry: a method, a prior, a detector.

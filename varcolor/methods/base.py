@@ -37,7 +37,8 @@ __all__ = [
     "LIBRARY_KEYS",
 ]
 
-#: The options that act only through a prior: with none acting, they change nothing.
+#: The options that act only through a prior: with none acting, they change nothing (and
+#: `--help` lists them apart from the method's and the solver's).
 PRIOR_OPTIONS = frozenset(
     (
         "prior",

@@ -343,26 +343,8 @@ class Studio:
 
     def open_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
-        suffix = Path(filename).suffix.lower()
         readable = IMAGE_EXTENSIONS + LAYERED_EXTENSIONS
-        if suffix not in readable:
-            raise InputError(f"{filename}: not an image file this studio reads ({', '.join(readable)})")
-        digest = hashlib.sha256(data).hexdigest()
-        stored = self.data_dir / digest[:16] / f"image{suffix}"
-        existed = stored.is_file()
-        if not existed:
-            with atomic_path(stored) as tmp:
-                tmp.write_bytes(data)
-        try:
-            return self.open_path(stored, Path(filename).name)
-        except InputError as exc:
-            if not existed:  # our own copy of a file that is no image, and the folder made for it
-                stored.unlink(missing_ok=True)
-                try:
-                    stored.parent.rmdir()
-                except OSError:  # it holds an autosave or another upload: kept
-                    pass
-            raise InputError(str(exc).replace(str(stored), Path(filename).name)) from None
+        return self._open_stored(data, filename, "image", readable, "an image file this studio reads", self.open_path)
 
     def open_session(self, path: Path, *, page: bool = True) -> dict:
         """Reopen a saved session file (its image is found by path, else beside the session file;
@@ -685,23 +667,30 @@ class Studio:
         """Open an uploaded reference photo: it is kept in the data folder (the session refers to it
         there) and matched in the background (:meth:`_open_reference`)."""
         self._need_image()
+        what = "an image file a reference can be"
+        return self._open_stored(data, filename, "reference", IMAGE_EXTENSIONS, what, self._open_reference)
+
+    def _open_stored(self, data: bytes, filename: str, stem: str, readable, what: str, opener) -> dict:
+        """Keep an upload in the data folder under its content's hash (``stem`` + its suffix) and
+        open it with ``opener(stored, name)``; a file that cannot be opened leaves nothing of ours
+        behind (our copy and the folder made for it), its error naming the user's file."""
         suffix = Path(filename).suffix.lower()
-        if suffix not in IMAGE_EXTENSIONS:
-            raise InputError(f"{filename}: not an image file a reference can be ({', '.join(IMAGE_EXTENSIONS)})")
+        if suffix not in readable:
+            raise InputError(f"{filename}: not {what} ({', '.join(readable)})")
         digest = hashlib.sha256(data).hexdigest()
-        stored = self.data_dir / digest[:16] / f"reference{suffix}"
+        stored = self.data_dir / digest[:16] / f"{stem}{suffix}"
         existed = stored.is_file()
         if not existed:
             with atomic_path(stored) as tmp:
                 tmp.write_bytes(data)
         try:
-            return self._open_reference(stored, Path(filename).name)
+            return opener(stored, Path(filename).name)
         except InputError as exc:
-            if not existed:  # our own copy of a file that is no reference, and the folder made for it
+            if not existed:
                 stored.unlink(missing_ok=True)
                 try:
                     stored.parent.rmdir()
-                except OSError:
+                except OSError:  # it holds an autosave or another upload: kept
                     pass
             raise InputError(str(exc).replace(str(stored), Path(filename).name)) from None
 
