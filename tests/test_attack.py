@@ -608,7 +608,7 @@ def test_payload_labels_paint_as_square_after_square_and_in_time_for_any_radius(
 
 @pytest.mark.parametrize("kind", ["marked", "mask"])
 def test_a_cue_image_of_another_size_is_refused_from_its_header(tmp_path, capsys, monkeypatch, kind):
-    from varcolor.app import cues
+    from varcolor.sources import base as cues  # where cue images are read
 
     from .conftest import run
 

@@ -238,7 +238,7 @@ def test_the_command_line_names_the_noise_once_and_colorizes_from_the_strokes(tm
 def test_marked_and_mask_cues_are_found_band_by_band_as_on_the_whole_image(monkeypatch):
     # Bands of 100 pixels (the default is a megapixel): Levin's rule and the noise rule on the
     # whole image, written out here, and the Lab of the marked colours at the cues.
-    import varcolor.cues as cues_module
+    import varcolor.marks as cues_module
 
     monkeypatch.setattr(cues_module, "_bands", lambda shape: [slice(top, top + 7) for top in range(0, shape[0], 7)])
     rng = np.random.default_rng(3)

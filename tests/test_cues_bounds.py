@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from varcolor import Cues, InputError
-from varcolor.cues import MAX_PAINTED_IMAGES
 from varcolor.io import MAX_PIXELS
+from varcolor.pointfiles import MAX_PAINTED_IMAGES
 
 
 def bad_shapes():

@@ -177,7 +177,7 @@ def test_true_colour_strokes_as_marks_and_as_a_strokes_layer_colorize_alike(tmp_
 def test_rims_with_no_laid_paint_near_them_fall_back_to_their_own_paint():
     """A box of rim pixels with no laid paint in reach (a grainy 12 MP scan's strokes met it)
     takes each pixel's fallback paint in every hue direction; it raised IndexError."""
-    from varcolor.cues import HUES, _hue_paints
+    from varcolor.marks import HUES, _hue_paints
 
     strokes = np.zeros((20, 30), bool)
     strokes[5:8, 4:20] = True

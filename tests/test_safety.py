@@ -242,7 +242,7 @@ def test_points_are_painted_within_their_disks_only(rng):
 
 
 def test_points_files_are_capped(tmp_path, monkeypatch):
-    from varcolor import cues as cues_module
+    from varcolor import pointfiles as cues_module
 
     monkeypatch.setattr(cues_module, "MAX_POINTS", 10)
     (tmp_path / "p.json").write_text(json.dumps([{"y": 1, "x": 1, "a": 1, "b": 1}] * 11))

@@ -1,4 +1,6 @@
-"""A registry of named classes with entry-point plug-ins: the one behind methods and detectors.
+"""A registry of named classes with entry-point plug-ins: the one behind methods, priors,
+detectors and cue sources, each package's ``register``, ``unregister``, ``get``, ``names`` and
+``registered`` being its registry's own (written once, here).
 
 A :class:`Registry` holds the built-in classes of one kind (subclasses of one base, each with a
 ``name`` and a one-line ``summary``) and, the first time it is looked up, the plug-ins that other
@@ -29,6 +31,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
 
 from .errors import InputError
 
@@ -39,8 +42,11 @@ PLUGIN_TIMEOUT = 10.0
 #: While true (:func:`built_in_only`), no registry loads plug-ins.
 _OFF = False
 
+#: The base class of a registry's entries.
+T = TypeVar("T")
 
-class Registry:
+
+class Registry(Generic[T]):
     """Named subclasses of ``base``, the built-in ones registered by their module, plug-ins found
     through the entry-point ``group`` (each entry point names a subclass).
 
@@ -59,27 +65,40 @@ class Registry:
         registering, listed first among the names a bad one is told.
     """
 
-    def __init__(self, kind: str, base: type, group: str, *, base_label: str, reserved: tuple[str, ...] = ()):
+    def __init__(self, kind: str, base: type[T], group: str, *, base_label: str, reserved: tuple[str, ...] = ()):
         self.kind, self.base, self.group, self.base_label, self.reserved = kind, base, group, base_label, reserved
-        self._entries: dict[str, type] = {}
+        self._entries: dict[str, type[T]] = {}
         self.plugins_loaded = False
 
-    def register(self, entry: type) -> type:
-        """Add ``entry`` (a subclass of the base with a new ``name``); returns it, so it can
-        decorate the class."""
+    def register(self, entry: type[T]) -> type[T]:
+        """Add ``entry`` (a subclass of the registry's base class with a new ``name`` and a
+        ``summary``); returns it, so it can decorate the class.
+
+        Parameters
+        ----------
+        entry : type
+            The class registered.
+        """
         if not (isinstance(entry, type) and issubclass(entry, self.base)):
             raise TypeError(f"a {self.kind} must be a {self.base_label} subclass, not {entry!r}")
-        if not entry.name or not entry.summary or entry.name in self.reserved:
+        named: Any = entry  # the base declares name and summary
+        if not named.name or not named.summary or named.name in self.reserved:
             reserved = f" (not {' or '.join(self.reserved)})" if self.reserved else ""
             raise ValueError(f"{entry.__name__} needs a name{reserved} and a one-line summary")
-        held = self._entries.get(entry.name)
+        held = self._entries.get(named.name)
         if held is not None and held is not entry:
-            raise ValueError(f"a {self.kind} named {entry.name!r} is registered already ({held.__name__})")
-        self._entries[entry.name] = entry
+            raise ValueError(f"a {self.kind} named {named.name!r} is registered already ({held.__name__})")
+        self._entries[named.name] = entry
         return entry
 
     def unregister(self, name: str) -> None:
-        """Remove the entry ``name``."""
+        """Remove the entry ``name`` (nothing where there is none).
+
+        Parameters
+        ----------
+        name : str
+            The entry's registered name.
+        """
         self._entries.pop(name, None)
 
     def load_plugins(self) -> None:
@@ -97,17 +116,25 @@ class Registry:
         """The names of the installed plug-ins' entry points (read from their metadata, not imported)."""
         return tuple(entry.name for entry in entry_points(group=self.group))
 
-    def registered(self) -> tuple[type, ...]:
+    def registered(self) -> tuple[type[T], ...]:
         """Every entry, built-in ones first."""
         self.load_plugins()
         return tuple(self._entries.values())
 
     def names(self) -> tuple[str, ...]:
         """The entries' names, built-in ones first."""
-        return tuple(entry.name for entry in self.registered())
+        self.load_plugins()
+        return tuple(self._entries)  # keyed by name, built-in ones first
 
-    def get(self, name: str) -> type:
-        """The entry ``name``; an unknown name is an :class:`~varcolor.errors.InputError` listing the known ones."""
+    def get(self, name: str) -> type[T]:
+        """The entry registered as ``name``; an unknown name is an
+        :class:`~varcolor.errors.InputError` listing the known ones.
+
+        Parameters
+        ----------
+        name : str
+            The entry's registered name.
+        """
         self.load_plugins()
         if name not in self._entries:
             raise InputError(f"unknown {self.kind} {name!r}; available: {', '.join((*self.reserved, *self._entries))}")

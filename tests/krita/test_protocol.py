@@ -193,3 +193,14 @@ def test_a_new_exchange_folder_is_named_by_this_process_and_sweeps_first(tmp_pat
     assert not left.exists()
     assert protocol.sweep_exchange_folders(str(tmp_path)) == []  # ours: this process runs
     assert protocol.sweep_exchange_folders(str(tmp_path / "absent")) == []
+
+
+def test_the_plug_ins_own_copies_of_varcolors_names_are_varcolors():
+    """The plug-in runs inside Krita, where varcolor cannot be imported: its menus' names are
+    copies, held equal here (the default method first, the edge readings with their default)."""
+    import varcolor
+    from varcolor import methods
+
+    assert protocol.METHODS[0] == varcolor.Options.method
+    assert set(protocol.METHODS) <= set(methods.METHODS)
+    assert protocol.EDGES == varcolor.cues.EDGES and protocol.EDGES[0] == varcolor.cues.EDGES_DEFAULT

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import batch, methods
+from .. import batch, methods, sources
 from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape, inside
@@ -23,7 +23,8 @@ from ..io.walk import Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
-from .cues import CUE_KINDS, CUE_SUFFIXES, find_cue, is_cue_file, kind_of
+from ..sources.base import EDGES_DEFAULT
+from .cues import cue_kinds, find_cue, is_cue_file, kind_of
 from .reference import find_reference, pool_files, pool_signatures, read_reference
 from .run_options import RunOptions
 from .solve import automatic, solve_memory
@@ -147,7 +148,7 @@ def _colorize_job(
         None
         if cue_file or reference or automatic(options) or is_layered(image)
         else (
-            f"{image}: no cue file found (looked for {image.stem}_marked.png, _mask.png, .points.json)"
+            f"{image}: no cue file found (looked for {_looked_for(image.stem)})"
             + (", and no reference" if searched else "")
         )
     )
@@ -178,6 +179,12 @@ def _colorize_job(
     )
 
 
+def _looked_for(stem: str) -> str:
+    """The cue file names looked for beside an image named ``stem``: each source's first."""
+    first, *others = (source.suffixes[0] for source in sources.file_sources())
+    return ", ".join([f"{stem}{first}", *others])
+
+
 def plan_colorize(
     source: str | os.PathLike,
     output: str | os.PathLike,
@@ -199,10 +206,11 @@ def plan_colorize(
         and the folder of their outputs (named as the inputs, with ``run.ext``).
     options, run : Options, RunOptions
         How to colorize, and how the run goes.
-    cues : {"marked", "mask", "points"}, optional
-        The kind of the cue files; None: for a folder, any kind found by name beside each image
-        (``X_marked.png``, ``X_mask.png``, ``X.points.json``), for one image, none (then the
-        network colours it, if ``options`` name it).
+    cues : str, optional
+        The kind of the cue files, a source found by name (:func:`varcolor.sources.file_sources`:
+        ``marked``, ``mask``, ``points``, or a plug-in's); None: for a folder, any kind found by
+        name beside each image (``X_marked.png``, ``X_mask.png``, ``X.points.json``), for one
+        image, none (then the network colours it, if ``options`` name it).
     cue_path : path, optional
         With ``cues``: the cue file of one image, or the folder of cue files of a folder of
         images (None: each beside its image).
@@ -226,19 +234,25 @@ def plan_colorize(
     >>> [(job.inputs[0].name, job.skip is not None) for job in jobs]  # no cue file beside it: skipped
     [('a.png', True)]
     """
-    if cues is not None and cues not in CUE_KINDS:
-        raise InputError(f"unknown cues {cues!r}; available: {', '.join(CUE_KINDS)}")
+    kinds = cue_kinds()
+    if cues is not None and cues not in kinds:
+        raise InputError(f"unknown cues {cues!r}; available: {', '.join(kinds)}")
     if cue_path is not None and cues is None:
-        raise InputError("a cue path needs its kind: marked, mask or points")
+        raise InputError(f"a cue path needs its kind: {', '.join(kinds)}")
     references, signatures = _references(Path(source), reference, run.max_pixels, options.max_memory)
     check_reference_folders(reference, Path(output))  # a bad reference file is said first
-    if cues == "points" and run.edges != "unmix":  # a rule that cannot apply: refused, not ignored
-        raise InputError(f"edges must be left at unmix with points (points have no stroke edges), got {run.edges!r}")
+    if cues is not None and not sources.get(cues).edges and run.edges != EDGES_DEFAULT:
+        # a rule that cannot apply: refused, not ignored
+        raise InputError(
+            f"edges must be left at {EDGES_DEFAULT} with {cues} cues ({cues} have no stroke edges), got {run.edges!r}"
+        )
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
     source, given, output = Path(source), output, Path(output)
     on_dask = batch.on_dask(run.workers, run.scheduler, client)
     if source.is_file():
         progress = methods.get(options.method).shows_progress() and not run.quiet
+        cue_kind: str | None
+        cue_file: Path | None
         if cue_path is not None:
             cue_kind, cue_file = cues, Path(cue_path)
             if not _is_file(cue_file):
@@ -247,17 +261,17 @@ def plan_colorize(
             cue_kind, cue_file = find_cue(source, source.parent, [cues])
             if cue_file is None:
                 raise InputError(
-                    f"{source}: {cues} cues asked for without a file, and no {source.stem}{CUE_SUFFIXES[cues][0]} "
-                    "beside it"
+                    f"{source}: {cues} cues asked for without a file, and no "
+                    f"{source.stem}{sources.get(cues).suffixes[0]} beside it"
                 )
         else:  # a single file uses the cue file beside it only when asked to
             cue_kind, cue_file = None, None
-            _, beside = find_cue(source, source.parent, CUE_KINDS)
+            _, beside = find_cue(source, source.parent)
             if not automatic(options) and not is_layered(source) and references is None:  # a layered file: a layer
-                found = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
+                hint = f" ({beside.name} is beside it: give {kind_of(beside)} cues to use it)" if beside else ""
                 raise InputError(
-                    f"{source}: no cues given; give marked cues, mask cues, points cues or a reference photo, "
-                    f"or the prior{found}"
+                    f"{source}: no cues given; give {', '.join(f'{kind} cues' for kind in kinds)} or a reference "
+                    f"photo, or the prior{hint}"
                 )
             if beside is not None and note is not None:
                 note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
@@ -287,8 +301,8 @@ def plan_colorize(
             continue
         image = source / rel
         folder = (cue_folder / rel.parent) if cue_folder else image.parent
-        cue_kind, cue_file = find_cue(image, folder, [cues] if cues else CUE_KINDS)
-        found = find_reference(image, references / rel.parent, listings) if folder_of_references else references
+        cue_kind, cue_file = find_cue(image, folder, [cues] if cues else None)
+        its = find_reference(image, references / rel.parent, listings) if folder_of_references else references
         out = (output / rel).with_suffix(run.ext)
         jobs.append(
             _colorize_job(
@@ -299,7 +313,7 @@ def plan_colorize(
                 options,
                 run,
                 on_dask,
-                reference=found,
+                reference=its,
                 searched=folder_of_references or isinstance(references, tuple),
                 signatures=signatures,
             )
@@ -350,13 +364,27 @@ def _references(source: Path, reference, max_pixels: int | None, max_memory: flo
     if len(given) == 1 and given[0].is_dir() and source.is_dir() and pairs_by_name(source, given[0]):
         return given[0], None
     if len(given) == 1 and not given[0].is_dir():
+        # one photo: read as its job reads it (reduced as matching it allows), kept for the job
+        # (decoded once); a folder: reduced as its own checks allow
+        gray_shape = _shape_of(source, max_pixels) if source.is_file() else None
         with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
             warnings.simplefilter("ignore")
-            # every job reads it: a bad one is refused once, now (a JPEG reduced as its checks allow)
-            read_reference(given[0], max_pixels, max_memory=max_memory, check_only=True)
+            # every job reads it: a bad one is refused once, now
+            read_reference(given[0], max_pixels, gray_shape, max_memory=max_memory, check_only=gray_shape is None)
         return given[0], None
     pool = pool_files(given, besides=source if source.is_file() else None)
     return pool, pool_signatures(pool, max_pixels)
+
+
+def _shape_of(image: Path, max_pixels: int | None) -> tuple[int, int] | None:
+    """A photo's ``(H, W)`` from its header (None: a layered file, or one that cannot be read: its
+    job says why)."""
+    if is_layered(image):
+        return None
+    try:
+        return image_shape(image, max_pixels=max_pixels)
+    except VarcolorError:
+        return None
 
 
 def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:
@@ -378,7 +406,7 @@ def plan_decode(
     A PNG without its payload is no IR (or one whose encoding was interrupted): its job fails,
     saying which, rather than being skipped silently.
     """
-    source, reports = Path(source), []
+    source, reports = Path(source), list[Job]()
     if source.is_file():
         items = [(source, single_output(source, output, run.ext))]
     else:
@@ -412,7 +440,7 @@ def plan_encode(
     ``gray`` and ``max_memory``); only files unchanged since ``settled_before`` when given (a file
     still being copied is left for later), none from ``output`` or the folders ``skip`` names."""
     source, output = Path(source), Path(output)
-    reports = []
+    reports: list[Job] = []
     if source.is_file():
         items = [(source, output / f"{source.stem}.png")]
     else:

@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..ir.encode import EncodeOptions
 from ..methods import build_options
 from ..options import Options
-from .cues import CUE_KINDS
+from .cues import cue_kinds
 from .jobs import made_with, run_jobs
 from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode
 from .recolor import recolor
@@ -62,8 +62,8 @@ def run_folder(
         For convenience, the same values by name, mapped onto the typed ones: any field of
         :class:`RunOptions`, of :class:`~varcolor.options.Options` (and the methods' parameters),
         of :class:`~varcolor.ir.encode.EncodeOptions` (``encoder``, ``budget``, ...),
-        ``marked``/``mask``/``points`` (True: the file beside each image; or a
-        path), and ``embed``, ``plot``, ``gray`` (encode, recolor), ``ir`` and ``delete_gray``
+        ``marked``/``mask``/``points`` or another source's name (True: the file beside each
+        image; or a path), and ``embed``, ``plot``, ``gray`` (encode, recolor), ``ir`` and ``delete_gray``
         (recolor).
 
     Returns
@@ -155,13 +155,12 @@ def _typed(command, keywords, options, encode_options, run, cues, cue_path):
         "recolor": ("embed", "plot", "gray", "ir", "delete_gray"),
     }
     files = {name: keywords.pop(name) for name in file_names.get(command, ()) if name in keywords}
-    chosen = {
-        kind: keywords.pop(kind) for kind in CUE_KINDS if kind in keywords and keywords[kind] not in (None, False)
-    }
-    for kind in CUE_KINDS:
+    kinds = cue_kinds()
+    chosen = {kind: keywords.pop(kind) for kind in kinds if kind in keywords and keywords[kind] not in (None, False)}
+    for kind in kinds:
         keywords.pop(kind, None)
     if len(chosen) > 1:
-        raise InputError("give at most one of marked, mask, points")
+        raise InputError(f"give at most one of {', '.join(kinds)}")
     if chosen:
         if cues is not None:
             raise InputError(f"cues given twice: cues={cues!r} and {next(iter(chosen))}=")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cues import EDGES
+from ..cues import EDGES, EDGES_DEFAULT
 from ..errors import InputError
 from ..fields import OptionValues, option
 from ..io import MAX_PIXELS, WRITE_EXTENSIONS
@@ -99,7 +99,7 @@ class RunOptions(OptionValues):
     profile: str | None = option(
         None, "ICC profile of the output: srgb (default), input, or an ICC file", check=_profile
     )
-    edges: str = option("unmix", "how stroke edges are read: unmix (soft edges as paint) or exact", check=_edges)
+    edges: str = option(EDGES_DEFAULT, "how stroke edges are read: unmix (soft edges as paint) or exact", check=_edges)
     ext: str = option(".png", "output extension in folder mode", check=_ext)
     layer: str | None = option(None, "a layered input's photo layer, by name (default: the bottom visible one)")
     strokes_layer: str | None = option(

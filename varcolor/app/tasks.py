@@ -8,14 +8,15 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import sources
 from ..cues import Cues
-from ..errors import InputError, VarcolorError
+from ..errors import InputError
 from ..io import image_shape
 from ..io.layers import is_layered
-from ..ir.decode import payload_cues
 from ..ir.files import encode_file, read_ir
 from ..options import Options
-from .cues import check_cue_shape, check_cue_share, dense_cues_note, layer_cues, load_cues
+from ..sources.base import EDGES_DEFAULT
+from .cues import check_cue_share, dense_cues_note
 from .reference import UNMATCHED, pool_cues, reference_cues
 from .solve import automatic, colorize_and_write, prepared, read_checked, read_layered, read_marked_photo
 
@@ -52,7 +53,7 @@ class ColorizeTask:
     profile: str | None = None
     layer: str | None = None
     strokes_layer: str | None = None
-    edges: str = "unmix"
+    edges: str = EDGES_DEFAULT
     reference: Path | tuple[Path, ...] | None = None
     signatures: tuple | None = None
     #: A chain's photo (:mod:`~varcolor.app.chain`): a pool that matches nothing is no error of the
@@ -64,9 +65,10 @@ class ColorizeTask:
 
     def _run(self) -> str:
         bits, strokes, marked = self.bits, None, None
-        if self.cue_file is not None and self.kind != "points":  # sizes from the headers, before decoding
-            shape = image_shape(self.image, max_pixels=self.max_pixels)
-            check_cue_shape(self.image, self.kind, self.cue_file, shape, self.max_pixels)
+        source = sources.get(self.kind) if self.kind is not None else None
+        if source is not None and self.cue_file is not None:  # from the headers, before decoding
+            shape = image_shape(self.image, max_pixels=self.max_pixels) if source.sized else None
+            source.check(self.cue_file, self.image, shape, self.max_pixels)
         if is_layered(self.image):
             gray, strokes, depth, plan = read_layered(
                 self.image, self.options, self.max_pixels, self.layer, self.strokes_layer
@@ -76,24 +78,34 @@ class ColorizeTask:
             # A gray made ahead (a studio's next save) where only the gray is read: a mask or
             # points, no reference, a flat output (a layered one shows the photo as read).
             ahead = None
-            if self.kind in (None, "mask", "points") and self.reference is None and not is_layered(self.output):
+            # a marked image holds the photo: read with it (:func:`~varcolor.app.solve.read_marked_photo`)
+            with_photo = self.cue_file if source is not None and source.holds_photo else None
+            if with_photo is None and self.reference is None and not is_layered(self.output):
                 ahead = prepared(self.image, self.options, self.max_pixels)
             if ahead is not None:
                 gray, plan = ahead
-            elif self.kind == "marked" and not is_layered(self.output):
-                gray, plan, marked = read_marked_photo(self.image, self.cue_file, self.options, self.max_pixels)
+            elif with_photo is not None and not is_layered(self.output):
+                gray, plan, marked = read_marked_photo(self.image, with_photo, self.options, self.max_pixels)
             else:
                 # A colour photo's channels are kept only for a layered output, which shows it.
                 colour = is_layered(self.output)
                 gray, plan = read_checked(self.image, self.options, self.max_pixels, colour=colour)
         # Empty cues only where there are none: at 40 MP their ab alone is 0.64 GB, held while marks are read.
         if self.cue_file is None and strokes is not None:
-            cues = layer_cues(self.image, strokes, self.edges)
-            check_cue_share(self.image, "mask", cues)
-        elif self.cue_file is not None:
-            cues = load_cues(self.image, self.kind, self.cue_file, gray, self.max_pixels, self.edges, marked)
+            cues = sources.get("layered").load(self.image, gray, edges=self.edges, cue_image=strokes, checked=True)
+            check_cue_share(self.image, "layered", cues)
+        elif source is not None and self.cue_file is not None:
+            cues = source.load(
+                self.cue_file,
+                gray,
+                image=self.image,
+                max_pixels=self.max_pixels,
+                edges=self.edges,
+                cue_image=marked,
+                checked=True,  # above, from the headers
+            )
             marked = None  # read: its 0.48 GB of a 40 MP scan go before the solve
-            check_cue_share(self.cue_file, self.kind, cues)
+            check_cue_share(self.cue_file, source.name, cues)
         elif self.reference is None:
             cues = Cues.empty(gray.shape[:2])
         else:  # the reference's own cues, not empty ones beside them: 0.68 GB less at 40 MP
@@ -161,10 +173,7 @@ class DecodeTask:
     def _run(self) -> str:
         payload = read_ir(self.gray_path)
         gray, plan = read_checked(self.gray_path, self.options, self.max_pixels, colour=is_layered(self.output))
-        try:
-            cues = payload_cues(payload, gray=gray)
-        except VarcolorError as exc:
-            raise InputError(f"{self.gray_path}: {exc}") from None
+        cues = sources.get("ir").load(self.gray_path, gray, cue_image=payload, checked=True)
         return colorize_and_write(
             self.gray_path,
             gray,

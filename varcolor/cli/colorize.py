@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import app
-from ..app.cues import CUE_KINDS
+from .. import app, sources
+from ..app.cues import cue_kinds
+from ..cues import EDGES, EDGES_DEFAULT
 from ..errors import InputError
 from .common import (
     add_input,
@@ -29,7 +30,7 @@ FIND = object()
 def cues_of(args: argparse.Namespace) -> tuple[str | None, str | None]:
     """The kind of cues the arguments name (``--marked``, ``--mask``, ``--points``) and their
     path (None: found by name)."""
-    chosen = [kind for kind in CUE_KINDS if getattr(args, kind) is not None]
+    chosen = [kind for kind in cue_kinds() if getattr(args, kind, None) is not None]
     if not chosen:
         return None, None
     given = getattr(args, chosen[0])
@@ -42,7 +43,11 @@ def _check_not_empty(args) -> None:
     input folder."""
     given = [("INPUT", args.input), ("-o/--output", args.output)]
     given += [("--reference", value) for value in args.reference or ()]
-    given += [(f"--{kind}", getattr(args, kind)) for kind in CUE_KINDS if isinstance(getattr(args, kind), str)]
+    given += [
+        (source.flag(), getattr(args, source.name, None))
+        for source in sources.file_sources()
+        if isinstance(getattr(args, source.name, None), str)
+    ]
     for flag, value in given:
         if isinstance(value, str) and not value.strip():
             raise InputError(f"{flag}: an empty path (an unset variable?); name a file or folder")
@@ -116,38 +121,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     # The help's groups, what a newcomer needs first: the cues, then the output.
     cues = p.add_argument_group("cues (one kind)")
     cue = cues.add_mutually_exclusive_group()
-    cue.add_argument(
-        "--marked",
-        nargs="?",
-        const=FIND,
-        metavar="M",
-        help="scribbled copy of the gray image (Levin's convention); for a folder: a folder of them, "
-        "or no value to look for X_marked.png",
-    )
-    cue.add_argument(
-        "--mask",
-        nargs="?",
-        const=FIND,
-        metavar="M",
-        help="colour strokes on black/transparent; for a folder as with --marked (X_mask.png)",
-    )
-    cue.add_argument(
-        "--points",
-        nargs="?",
-        const=FIND,
-        metavar="P",
-        help="JSON/CSV of y,x,a,b[,radius] or y,x,r,g,b[,radius] (r,g,b 0-255); "
-        "for a folder as with --marked (X.points.json)",
-    )
-    cues.add_argument(
-        "--reference",
-        metavar="REF",
-        action="append",
-        help="a colour photo of the same scene: its confident matches are cues (beside --marked, --mask or "
-        "--points, whose strokes win where they are); for a folder: one photo for all, or a folder of them "
-        "named as the images; given several times, or a folder named otherwise: a pool, each image coloured "
-        "from the (up to 3) photos that match it best",
-    )
+    for source in sources.file_sources():  # each cue source found by name: its flag, plug-ins' too
+        cue.add_argument(
+            source.flag(),
+            nargs="?",
+            const=FIND,
+            dest=source.name,
+            metavar=source.metavar,
+            help=source.help or f"{source.summary}; for a folder as with --marked (X{source.suffixes[0]})",
+        )
+    reference = sources.get("reference")
+    cues.add_argument(reference.flag(), metavar=reference.metavar, action="append", help=reference.help)
     cues.add_argument(
         "--chain",
         action="store_true",
@@ -157,8 +141,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     cues.add_argument(
         "--edges",
-        choices=("unmix", "exact"),
-        default="unmix",
+        choices=EDGES,
+        default=EDGES_DEFAULT,
         help="how the strokes' edges are read: unmix (default: antialiased and soft edges as partial paint, "
         "so brush shapes are not burned into the photo) or exact (every marked pixel a cue in its own colour, "
         "for hard-edged marks); for --marked, --mask, a layered input's strokes and a clip's keyframe images, "

@@ -261,13 +261,17 @@ def max_pixels_of(args: argparse.Namespace) -> int | None:
 #: How the library's messages name what the command line calls a flag: a message that begins
 #: with an option's name (``budget must be at least 64 bytes``) names its flag instead
 #: (``--budget ...``), and these phrases become the flags that give them.
+#: Each cue source found by name (:func:`varcolor.sources.file_sources`) adds "NAME cues": ``--NAME``.
 FLAG_PHRASES = {
-    "marked cues": "--marked",
-    "mask cues": "--mask",
-    "points cues": "--points",
     "a reference photo": "--reference PHOTO",
     "or the prior": "or --prior ideepcolor",
 }
+
+
+def _phrases() -> dict[str, str]:
+    from .. import sources
+
+    return {**{f"{source.name} cues": source.flag() for source in sources.file_sources()}, **FLAG_PHRASES}
 
 
 def _option_names() -> set[str]:
@@ -283,7 +287,7 @@ def flag_words(message: str) -> str:
     >>> flag_words("a.png: max_pixels must be >= 0 (0: no limit), got -1")
     'a.png: --max-pixels must be >= 0 (0: no limit), got -1'
     """
-    for phrase, flag in FLAG_PHRASES.items():
+    for phrase, flag in _phrases().items():
         message = message.replace(phrase, flag)
     names = _option_names()
     for found in re.finditer(r"(?:^|: )([a-z][a-z0-9_]*) (?:must|takes) ", message):

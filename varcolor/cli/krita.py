@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InputError
+from ..options import Options
 from .common import error, note
 
 
@@ -129,7 +130,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "Needs krita and xvfb-run.",
     )
     c.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="the document's size (default: 451 300)")
-    c.add_argument("--method", default="levin-multiscale", help="the method chosen (default: %(default)s)")
+    c.add_argument("--method", default=Options.method, help="the method chosen (default: %(default)s)")
     c.add_argument("--keep", metavar="DIR", help="keep the document, Krita's result and the reference in DIR")
     c.add_argument(
         "--screenshot",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .. import sources
 from ..errors import InputError
 from ..memory import check_memory
 from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
@@ -23,11 +24,8 @@ __all__ = ["add_video_options", "is_video_run", "run_video"]
 def add_video_options(p: argparse.ArgumentParser) -> None:
     """The options only a clip takes (``colorize`` offers them beside the still ones)."""
     group = p.add_argument_group("video (INPUT a .mp4/.mkv/.mov/.avi file, or a folder of numbered frames with --cues)")
-    group.add_argument(
-        "--cues",
-        metavar="DIR",
-        help="folder of keyframe cue files named by frame index: 0000_mask.png, 0000_marked.png, 0000.points.json",
-    )
+    keyframes = sources.get("keyframes")
+    group.add_argument("--cues", metavar=keyframes.metavar, help=keyframes.help)
     group.add_argument(
         "--codec",
         choices=CODECS,
@@ -84,9 +82,12 @@ def run_video(args: argparse.Namespace) -> int:
     from ..video.coarse import engine_words
     from ..video.io import open_writer
 
-    for kind in ("marked", "mask", "points"):
-        if getattr(args, kind, None) is not None:
-            raise InputError(f"--{kind}: a clip takes its cues as a folder: --cues DIR (0000_{kind}… files)")
+    for cue_source in sources.file_sources():
+        if getattr(args, cue_source.name, None) is not None:
+            raise InputError(
+                f"{cue_source.flag()}: a clip takes its cues as a folder: --cues DIR "
+                f"(0000{cue_source.suffixes[0]}… files)"
+            )
     if args.window < 1:
         raise InputError(f"--window must be at least 1, got {args.window}")
     if args.chunk_frames is not None and args.chunk_frames < 1:

@@ -344,34 +344,16 @@ class TorchDetector(Detector):
 #: Names that are not detectors: no instances (today's behaviour), and the best one available.
 SPECIAL = ("none", "auto")
 #: The detectors, built-in and plug-in (:class:`varcolor.registry.Registry`, as the methods').
-REGISTRY = Registry(
+REGISTRY: Registry[Detector] = Registry(
     "detector", Detector, "varcolor.detectors", base_label="varcolor.instances.Detector", reserved=SPECIAL
 )
-
-
-def register(detector: type[Detector]) -> type[Detector]:
-    """Add ``detector`` (a :class:`Detector` subclass with a new ``name``); returns it (a decorator)."""
-    return REGISTRY.register(detector)
-
-
-def unregister(name: str) -> None:
-    """Remove the detector ``name`` from the registry."""
-    REGISTRY.unregister(name)
-
-
-def names() -> tuple[str, ...]:
-    """The registered detectors' names (built-in first)."""
-    return REGISTRY.names()
+#: The registry's own: add a detector (a decorator), remove one, one by name, their names (built-in first).
+register, unregister, get, names = REGISTRY.register, REGISTRY.unregister, REGISTRY.get, REGISTRY.names
 
 
 def choices() -> tuple[str, ...]:
     """What the ``instances`` option takes: ``none``, ``auto`` and the registered detectors."""
     return (*SPECIAL, *names())
-
-
-def get(name: str) -> type[Detector]:
-    """The detector registered as ``name``; an unknown name is an :class:`InputError`."""
-    return REGISTRY.get(name)
 
 
 def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None:

@@ -75,30 +75,10 @@ __all__ = [
 ]
 
 #: The methods, built-in and plug-in (:class:`varcolor.registry.Registry`).
-REGISTRY = Registry("method", Method, "varcolor.methods", base_label="varcolor.methods.Method")
-
-
-def register(method: type[Method]) -> type[Method]:
-    """Add ``method`` (a :class:`Method` subclass with a new ``name``) to the registry; returns it,
-    so it can decorate the class.
-
-    Parameters
-    ----------
-    method : type
-        A :class:`Method` subclass with a ``name`` and a ``summary``.
-    """
-    return REGISTRY.register(method)
-
-
-def unregister(name: str) -> None:
-    """Remove the method ``name`` from the registry.
-
-    Parameters
-    ----------
-    name : str
-        The method's registered name.
-    """
-    REGISTRY.unregister(name)
+REGISTRY: Registry[Method] = Registry("method", Method, "varcolor.methods", base_label="varcolor.methods.Method")
+#: The registry's own: add a method (a decorator), remove one, one by name, every one, their names.
+register, unregister, get = REGISTRY.register, REGISTRY.unregister, REGISTRY.get
+registered, names = REGISTRY.registered, REGISTRY.names
 
 
 def plugins_loaded() -> bool:
@@ -109,16 +89,6 @@ def plugins_loaded() -> bool:
 def plugin_entry_names() -> tuple[str, ...]:
     """The names of the installed plug-ins' entry points (read from their metadata, not imported)."""
     return REGISTRY.entry_names()
-
-
-def registered() -> tuple[type[Method], ...]:
-    """Every registered method, built-in ones first."""
-    return REGISTRY.registered()
-
-
-def names() -> tuple[str, ...]:
-    """The registered methods' names."""
-    return REGISTRY.names()
 
 
 def parameter_names() -> tuple[str, ...]:
@@ -135,17 +105,6 @@ def owners(*names: str) -> tuple[str, ...]:
         Names of methods' own options.
     """
     return tuple(method.name for method in registered() if set(names) <= set(method.parameter_names()))
-
-
-def get(name: str) -> type[Method]:
-    """The method registered as ``name``; an unknown name is an :class:`InputError` listing the known ones.
-
-    Parameters
-    ----------
-    name : str
-        The method's registered name.
-    """
-    return REGISTRY.get(name)
 
 
 def build_options(options: Options | None = None, /, **keywords) -> Options:

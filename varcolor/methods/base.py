@@ -116,7 +116,9 @@ class Method:
     - ``within_cues``: whether, without a prior, every pixel's chroma lies between its cues' least
       and greatest, channel by channel (a convex combination of them, as Levin's rows make it):
       then :func:`varcolor.colorize` gives cues all of one colour that colour with no solve, and
-      refuses a solve that left the range (:class:`~varcolor.errors.ConvergenceError`).
+      refuses a solve that left the range (:class:`~varcolor.errors.ConvergenceError`);
+    - ``video``: whether it solves Levin's system, which a clip extends over time (the space-time
+      system, :mod:`varcolor.video`): a clip is coloured only by such a method.
 
     What it does is asked through methods, each with a default here that a method overrides:
     :meth:`check_options` (its own options), :meth:`prior_for` (the prior it uses: by default
@@ -137,6 +139,7 @@ class Method:
     Parameters: ClassVar[type | None] = None
     bytes_per_pixel: ClassVar[int] = 250
     within_cues: ClassVar[bool] = False
+    video: ClassVar[bool] = False
 
     def __init__(
         self,

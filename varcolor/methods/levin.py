@@ -18,6 +18,7 @@ class Levin(LinearMethod):
     summary = "Levin et al.'s exact system (getColorExact.m) solved exactly at full resolution: the reference"
     spaces = ("lab", "yiq")
     symmetric = False
+    video = True  # the space-time Levin system (varcolor.video)
     within_cues = True  # each unmarked row: u(r) = Σ w_rs u(s), a convex combination
     cue_rows = True
     # residual, spread: the smoothness acts on u − p (spread: p is the network's automatic guess).

@@ -201,6 +201,7 @@ class LevinMultiscale(Method):
     summary = "Levin's system solved coarse and corrected fine near the cues: fast, and the default"
     spaces = ("lab", "yiq")
     symmetric = False
+    video = True  # the space-time Levin system on the block grid (varcolor.video.coarse)
     within_cues = True  # Levin coarse, its lift clipped to the coarse range, Levin fine: convex combinations
     prior_modes = Levin.prior_modes
     Parameters: ClassVar[type] = Parameters

@@ -17,46 +17,9 @@ from .ideepcolor import Ideepcolor
 __all__ = ["Prior", "register", "unregister", "get", "names", "REGISTRY"]
 
 #: The priors, built-in and plug-in (:class:`varcolor.registry.Registry`).
-REGISTRY = Registry("prior", Prior, "varcolor.priors", base_label="varcolor.priors.Prior")
-
-
-def register(prior: type[Prior]) -> type[Prior]:
-    """Add ``prior`` (a :class:`Prior` subclass with a new ``name``) to the registry; returns it,
-    so it can decorate the class.
-
-    Parameters
-    ----------
-    prior : type
-        A :class:`Prior` subclass with a ``name`` and a ``summary``.
-    """
-    return REGISTRY.register(prior)
-
-
-def unregister(name: str) -> None:
-    """Remove the prior ``name`` from the registry.
-
-    Parameters
-    ----------
-    name : str
-        The prior's registered name.
-    """
-    REGISTRY.unregister(name)
-
-
-def get(name: str) -> type[Prior]:
-    """The prior registered as ``name``; an unknown name is an :class:`InputError` listing the known ones.
-
-    Parameters
-    ----------
-    name : str
-        The prior's registered name.
-    """
-    return REGISTRY.get(name)
-
-
-def names() -> tuple[str, ...]:
-    """The registered priors' names."""
-    return REGISTRY.names()
+REGISTRY: Registry[Prior] = Registry("prior", Prior, "varcolor.priors", base_label="varcolor.priors.Prior")
+#: The registry's own: add a prior (a decorator), remove one, one by name, their names.
+register, unregister, get, names = REGISTRY.register, REGISTRY.unregister, REGISTRY.get, REGISTRY.names
 
 
 register(Ideepcolor)

@@ -27,6 +27,7 @@ from ..cues import HALF_PAINT, Cues
 from ..errors import InputError
 from ..io import safe_json
 from ..methods import with_prior
+from ..options import Options
 from ..reference import CLEARANCE
 from .refphoto import Suggestions
 
@@ -62,7 +63,7 @@ PRESETS = {
 #: measured its own (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
 SECONDS_PER_MEGAPIXEL = {"levin-multiscale": 1.0, "levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
 #: The preset of a new session (the library's default method).
-DEFAULT_PRESET = "levin-multiscale"
+DEFAULT_PRESET = Options.method
 #: Presets' old names, still read from the sessions saved under them.
 _OLD_PRESETS = {"levin-prior": with_prior("levin", "ideepcolor")}
 MAX_WIDTH = 2000.0

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import methods
 from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import InputError
@@ -243,8 +244,8 @@ def colorize_video(
     (3, True)
     """
     options = build_options(options, **keywords)
-    if options.method not in ("levin", "levin-multiscale") or options.space != "lab":
-        # Both solve Levin's system; a clip's is the space-time one, solved by windows of frames.
+    if not methods.get(options.method).video or options.space != "lab":
+        # The method solves Levin's system; a clip's is the space-time one, solved by windows of frames.
         raise InputError("video colorization uses Levin's method in Lab (the space-time Levin system)")
     for name, value in (("temporal", temporal), ("carry_weight", carry_weight), ("prior_strength", prior_strength)):
         if not (isinstance(value, (int, float)) and value >= 0 and not math.isnan(value)):

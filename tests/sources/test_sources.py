@@ -1,0 +1,154 @@
+"""Cue sources: a source registered from outside the package, in one module, colours a photo
+through the API, the command line and a folder run as the built-in ones do; the registry is what
+the command line, a folder run and a clip's keyframes ask."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor import sources
+from varcolor.app import run_folder
+from varcolor.app.cues import cue_kinds, find_cue, is_cue_file
+from varcolor.color import rgb_to_lab
+from varcolor.errors import InputError
+
+from ..conftest import install_plug_ins
+
+#: The whole plug-in: a text format, one ``y x a b`` line per cue (a disk of radius 2). Nothing
+#: else in varcolor knows of it.
+PLUG_IN = """
+import varcolor
+from varcolor.sources import CueSource
+
+
+class Source(CueSource):
+    name = "hints"
+    summary = "a text file of cues, one 'y x a b' line each (a test source)"
+    suffixes = (".hints.txt",)
+    metavar = "H"
+    help = "a text file of cues, one 'y x a b' line each"
+
+    @classmethod
+    def read(cls, path, gray, **context):
+        records = []
+        for line in path.read_text().splitlines():
+            if line.strip():
+                y, x, a, b = map(float, line.split())
+                records.append({"y": y, "x": x, "a": a, "b": b, "radius": 2})
+        return varcolor.Cues.from_points(records, gray.shape[:2])
+"""
+
+#: One cue colour: a flat photo coloured from it takes that chroma everywhere (the answer known
+#: in closed form, whatever the method's weights).
+A, B = 30.0, -20.0
+
+
+def _photo(folder, name="g"):
+    gray = np.full((24, 32), 0.55)
+    varcolor.write_image(folder / f"{name}.png", gray)
+    (folder / f"{name}.hints.txt").write_text(f"5 6 {A} {B}\n18 25 {A} {B}\n")
+    return gray
+
+
+def _chroma(path):
+    """The mean Lab chroma of an output and its largest distance from the cue colour."""
+    ab = rgb_to_lab(varcolor.read_image(path))[..., 1:]
+    return float(np.abs(ab - [A, B]).max())
+
+
+@pytest.fixture
+def hints(tmp_path):
+    """The plug-in imported from its own module and registered, as an entry point would; removed after."""
+    module = tmp_path / "plug" / "vc_hints.py"
+    module.parent.mkdir()
+    module.write_text(PLUG_IN)
+    spec = importlib.util.spec_from_file_location("vc_hints", module)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    sources.register(loaded.Source)
+    yield loaded.Source
+    sources.unregister("hints")
+
+
+def test_a_registered_source_colours_through_the_api(hints, tmp_path):
+    gray = _photo(tmp_path)
+    cues = sources.load(tmp_path / "g.hints.txt", gray)  # its kind told by its name
+    assert cues.count == 2 * 13  # two disks of radius 2
+    result = varcolor.colorize(gray, cues)
+    assert np.abs(result.ab - [A, B]).max() < 0.5
+    # found beside a photo by its name, and no input of a folder run
+    assert "hints" in cue_kinds() and is_cue_file(tmp_path / "g.hints.txt")
+    assert find_cue(tmp_path / "g.png", tmp_path) == ("hints", tmp_path / "g.hints.txt")
+
+
+def test_a_registered_source_colours_a_folder_run(hints, tmp_path):
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        _photo(tmp_path / "in", name)
+    rows = run_folder("colorize", tmp_path / "in", tmp_path / "out", quiet=True, warn=None)
+    assert sorted((row["status"], row["input"].rsplit("/", 1)[-1]) for row in rows) == [
+        ("done", "a.png"),
+        ("done", "b.png"),
+    ]
+    for name in ("a", "b"):
+        assert _chroma(tmp_path / "out" / f"{name}.png") < 1.5  # 8-bit rounding
+    rows = run_folder("colorize", tmp_path / "in", tmp_path / "again", hints=True, quiet=True, warn=None)
+    assert [row["status"] for row in rows] == ["done", "done"]
+
+
+def test_a_plug_in_source_colours_from_the_command_line_and_a_folder(tmp_path):
+    environment = install_plug_ins(
+        tmp_path / "site", {"vc_hints": PLUG_IN}, group="varcolor.sources", attribute="Source"
+    )
+    (tmp_path / "in").mkdir()
+    _photo(tmp_path / "in", "a")
+    _photo(tmp_path / "in", "b")
+    command = [sys.executable, "-m", "varcolor.cli", "colorize"]
+
+    def varcolor_cli(*words):
+        return subprocess.run(
+            command + [str(word) for word in words], env=environment, capture_output=True, text=True, timeout=300
+        )
+
+    done = varcolor_cli(
+        tmp_path / "in" / "a.png", "--hints", tmp_path / "in" / "a.hints.txt", "-o", tmp_path / "one.png", "-q"
+    )
+    assert done.returncode == 0, done.stderr
+    assert _chroma(tmp_path / "one.png") < 1.5
+    done = varcolor_cli(tmp_path / "in", "-o", tmp_path / "out", "-q")  # found by name beside each photo
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in (tmp_path / "out").glob("*.png")) == ["a.png", "b.png"]
+    assert max(_chroma(tmp_path / "out" / name) for name in ("a.png", "b.png")) < 1.5
+    # Without the plug-in installed, neither its flag nor its files mean anything.
+    plain = subprocess.run(
+        command + [str(tmp_path / "in"), "--hints", "-o", str(tmp_path / "x")], capture_output=True, text=True
+    )
+    assert plain.returncode == 2 and "--hints" in plain.stderr
+
+
+def test_the_registry_holds_every_source_and_refuses_what_is_none():
+    assert set(sources.names()) >= {"marked", "mask", "points", "layered", "reference", "ir", "keyframes"}
+    assert [source.name for source in sources.file_sources()][:3] == ["marked", "mask", "points"]
+    assert sources.kind_of("scan_marked.png") == "marked" and sources.kind_of("scan.png") is None
+    with pytest.raises(InputError, match="unknown cue source 'nope'"):
+        sources.get("nope")
+    with pytest.raises(TypeError):
+        sources.register(int)
+
+
+def test_a_source_checks_its_file_once_before_reading(tmp_path, monkeypatch):
+    """A marked image of another aspect ratio is refused from its header, naming both sizes, and
+    never decoded."""
+    gray = np.full((24, 32), 0.5)
+    varcolor.write_image(tmp_path / "g_marked.png", np.full((30, 30, 3), 0.5))
+    decoded = []
+    monkeypatch.setattr(sources.base, "read_image", lambda *a, **k: decoded.append(a))
+    with pytest.raises(InputError, match=r"g_marked.png: the marked image is 30×30 but g_marked.png is 32×24"):
+        sources.load(tmp_path / "g_marked.png", gray)
+    assert decoded == []

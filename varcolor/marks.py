@@ -1,0 +1,856 @@
+"""Marks: the cue pixels of a file, read before they are :class:`~varcolor.Cues`: strokes of
+paint on a photo (a marked image) or on black (a stroke mask), their antialiased and soft edges
+unmixed into partial paint (``edges="unmix"``); and what every reading of cues checks (a cue's
+chroma within :data:`AB_LIMIT`, marks drawn at another size of the photo's aspect ratio).
+
+The readers behind :meth:`varcolor.Cues.from_marked` and :meth:`varcolor.Cues.from_mask` (the cue
+sources ``marked`` and ``mask``, :mod:`varcolor.sources`); they make no ``Cues`` themselves
+(:class:`Marks`: its fields), so that ``cues.py`` can build on them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from .color import rgb_to_lab, same_lightness_gray
+from .errors import InputError, real_array
+from .memory import sparse_zeros
+
+
+class Marks(NamedTuple):
+    """Cue pixels read from a file: the fields of :class:`~varcolor.Cues` (``mask``; ``ab`` and
+    ``lightness``, made here and held by nothing else: taken as they are)."""
+
+    mask: np.ndarray
+    ab: np.ndarray
+    lightness: np.ndarray
+    note: str = ""
+
+
+#: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).
+MARKED_THRESHOLD = 0.01
+#: ... unless the difference is at most this on every channel (2 levels at 8 bits) and the marked
+#: pixel is no more colourful than the "gray" one (its channels no further apart): that is the
+#: gray image's own chroma noise, not a stroke (an "RGB gray" with ±1 level of chroma noise,
+#: scribbled on a clean copy, made 31 % of its pixels near-gray cues). A truly gray image (one
+#: channel, or three equal ones) never has such noise: there Levin's rule alone decides.
+MARKED_NOISE = 2.5 / 255
+#: Largest |a| or |b| a cue may carry. sRGB colours lie within about ±110; far larger values are a
+#: mistake (units), and beyond ~1e19 they overflow the solvers' single-precision arithmetic.
+AB_LIMIT = 1000.0
+
+#: How marked images and stroke masks are read at the strokes' edges: ``unmix`` (paint programs'
+#: antialiased and soft edges read as partial paint) or ``exact`` (every pixel that differs is a cue
+#: in its own colour, as in Levin's code).
+EDGES = ("unmix", "exact")
+#: How they are read unless told otherwise: the one default (the command line's, a run's, a
+#: clip's, the studio's).
+EDGES_DEFAULT = EDGES[0]
+#: Marks drawn at another size: their aspect ratio may differ from the photo's by this many pixels
+#: (rounding).
+SIZE_SLACK = 1.0
+
+
+def check_edges(edges: str) -> None:
+    """Refuse an ``edges`` that is none of :data:`EDGES`, in one line."""
+    if edges not in EDGES:
+        raise InputError(f"edges must be {' or '.join(EDGES)}, got {edges!r}")
+
+
+def same_aspect(drawn: tuple[int, int], shape: tuple[int, int]) -> bool:
+    """Whether marks drawn at ``drawn`` = ``(h, w)`` fit a photo of ``shape`` = ``(H, W)`` once
+    scaled: the same aspect ratio within :data:`SIZE_SLACK` pixels of rounding.
+
+    >>> same_aspect((201, 161), (402, 322)), same_aspect((200, 200), (402, 322))
+    (True, False)
+    """
+    (h, w), (height, width) = drawn, shape
+    if min(h, w, height, width) < 1:
+        return False
+    return abs(h * width / w - height) <= SIZE_SLACK or abs(w * height / h - width) <= SIZE_SLACK
+
+
+def _box_of(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The box of ``mask``'s True pixels (None: none), its rows found first and its columns read
+    on them alone."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not rows.size:
+        return None
+    band = slice(rows[0], rows[-1] + 1)
+    columns = np.flatnonzero(mask[band].any(axis=0))
+    return band, slice(columns[0], columns[-1] + 1)
+
+
+def image_shape_of(shape) -> tuple[int, int]:
+    """``shape`` as ``(H, W)`` of whole pixels that an image can have, or one line: a negative,
+    fractional or enormous shape is refused before any array of it is made.
+
+    Parameters
+    ----------
+    shape : tuple
+        ``(H, W)`` given by a caller.
+    """
+    from .errors import MAX_PIXELS
+
+    try:
+        height, width = shape
+    except (TypeError, ValueError):
+        raise InputError(f"shape must be (height, width), got {shape!r}") from None
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (height, width)):
+        raise InputError(f"shape must be whole numbers of pixels, got {shape!r}")
+    if height < 1 or width < 1 or int(height) * int(width) > MAX_PIXELS:
+        raise InputError(f"shape {int(height)}×{int(width)} is no image size (1 to {MAX_PIXELS:,} pixels)")
+    return int(height), int(width)
+
+
+def _entry_image(image, name: str) -> np.ndarray:
+    """``image`` as real numbers within [0, 1], checked at a reader's entry: anything else (8-bit
+    levels, a mask scaled past 1, NaN) is refused in one line naming the argument and the range.
+    Integer images are refused as floats are where their values pass 1, as :func:`varcolor.colorize`
+    refuses an 8-bit gray image: divide by their maximum (255, 65535) first."""
+    image = real_array(image, name)
+    if image.size == 0:
+        return image
+    low, high = float(image.min()), float(image.max())  # NaN fails the test below too
+    if 0.0 <= low <= high <= 1.0:
+        return image
+    if not np.all(np.isfinite(image)):
+        raise InputError(f"{name} has non-finite values (NaN or infinite): it must hold values in [0, 1]")
+    hint = " (8-bit levels? divide by 255)" if high > 2 and high <= 255 and low >= 0 else ""
+    raise InputError(f"{name} must hold values in [0, 1], got [{low:.4g}, {high:.4g}]{hint}")
+
+
+#: How many of a mark's pixels read as partial paint (at least, and as a share of them) make the
+#: cues' ``note`` say so: the antialiased borders of painted strokes are 15–30 % of their pixels
+#: (a 20-px stroke already has 40); a few stray pixels among hard-edged cues are not worth a line.
+NOTE_PIXELS, NOTE_SHARE = 16, 0.01
+#: A warning names the noise when it is more than this share of the pixels.
+NOISE_SHARE = 0.01
+#: Gray cues (marked pixels as colourless as the noise) on this share of the pixels, and half of
+#: the cues or more: the marked image is not the photo with strokes on it; refused.
+NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
+
+#: A stroke-mask pixel counts as "not black" above half an 8-bit step.
+_BLACK_LEVEL = 0.5 / 255
+
+#: A blended pixel's paint is the most paint-like pixel (furthest from the photo) within this many
+#: pixels: an antialiased edge is 1-2 pixels wide, a soft brush's a few more.
+PAINT_REACH = 6
+#: A blend lies on a ramp: within this window (pixels a side) one neighbour holds more paint and
+#: one less. 7: rims up to 3 pixels wide, as strokes upscaled by nearest neighbour (×3) have; at 3,
+#: such rims were read in their own pale colour and fenced each stroke in (27.9 ab RMS off the
+#: hard-edged strokes' result on a test photo, 0.6 at 7).
+RAMP = 7
+#: A pixel at least this share of the way from the photo to its paint (in RGB's colour plane) is
+#: paint, read as it is (so a hard-edged stroke, every pixel its paint, gives exactly the cues of
+#: the ``exact`` rule). 0.96, not 0.9: rims of 90-96 % paint kept in their own colour cost 10 % of
+#: a saturated paint's chroma all along each stroke (hand scribbles redrawn antialiased: 1.46 ab
+#: near the strokes off their hard-edged twins' result, 0.00 at 0.96); the same share was read in
+#: Lab, where blends are not linear.
+OPAQUE = 0.96
+#: A pixel this near its paint (share of paint, on the line to it) is that paint as laid, no blend
+#: of two others.
+ITSELF = 0.9
+#: A blended pixel with at least this much paint is a cue in the paint's colour; one with less is no
+#: cue: the stroke a rasterizer draws with hard edges from the same outline.
+HALF_PAINT = 0.5
+#: Paint of less chroma (Lab) than this is gray paint: its blends are as gray as it, read as they are.
+_MIN_CHROMA = 5.0
+#: A pixel is a blend of photo and paint when its chroma lies this near the line from 0 to the
+#: paint's (Lab ab units): 8-bit rounding, plus a quarter of the paint it holds (blends made in
+#: sRGB shift the hue a little). Not more: a faint mark of its own beside a stroke is no blend.
+_BLEND_SLACK = 2.0
+_BLEND_SHARE = 0.25
+#: ... and its lightness this near the line from the photo to the paint (RGB distance along the
+#: gray axis): 8-bit rounding, plus this share of the paint it holds. The share lets translucent
+#: paint through (its core holds the photo under it, not the photo here: 0.4 at 60 % opacity);
+#: 0.8 took hard strokes painted in a "colour" blend mode (the photo's lightness) for blends.
+_RGB_SLACK = 2.0 / 255
+_LIGHTNESS_SHARE = 0.6
+#: A noisy copy of the gray image under the strokes (:func:`copy_noise`) strays by at most this many
+#: 8-bit levels (a JPEG of quality 90 by 4–8), and its knee is where two more levels add fewer than
+#: this share of the pixels.
+COPY_NOISE_MAX = 8
+COPY_NOISE_KNEE = 0.01
+#: Marks drawn at another size: after scaling, a pixel is a stroke where it differs from the photo
+#: by more than this (the scaled photo under the strokes is no longer the gray image exactly) or is
+#: more colourful.
+SCALED_THRESHOLD = 0.15
+#: Cue colours converted to Lab at a time (:meth:`Cues._at_mask`): bounded temporaries.
+_LAB_CHUNK = 1 << 18
+
+
+def _bands(shape: tuple[int, ...], pixels: int = 1 << 20):
+    """Row slices of about ``pixels`` pixels each covering an image of ``shape``."""
+    step = max(1, pixels // max(shape[1], 1))
+    return [slice(top, top + step) for top in range(0, shape[0], step)]
+
+
+def marked_cues(
+    gray: np.ndarray,
+    marked: np.ndarray,
+    threshold: float = MARKED_THRESHOLD,
+    *,
+    noise: float = MARKED_NOISE,
+    edges: str = EDGES_DEFAULT,
+) -> Marks:
+    """The cues of a scribbled copy of the gray image: :meth:`varcolor.Cues.from_marked`."""
+    gray = _entry_image(gray, "gray")
+    marked = _entry_image(marked, "marked")
+    check_edges(edges)
+    if marked.ndim != 3 or marked.shape[2] not in (3, 4):
+        raise InputError(f"the marked image must be colour (H×W×3), got shape {marked.shape}")
+    marked, scaled = fit_to(marked, gray.shape[:2], "the marked image")
+    if scaled:
+        # The photo under the strokes went through the same sizes: compare with the gray so.
+        gray = _resized(_resized(gray, scaled), gray.shape[:2])
+        threshold = max(threshold, SCALED_THRESHOLD)
+    mask = np.zeros(marked.shape[:2], bool)
+    faint_count = copied = gray_cues = 0
+    copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 else 0.0
+    # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
+    # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
+    for rows in _bands(marked.shape):
+        band = marked[rows].astype(np.float64)
+        pixel = [band[..., c] for c in range(3)]
+        own = gray[rows].astype(np.float64)
+        level = [own] * 3 if gray.ndim == 2 else [own[..., c] for c in range(3)]
+        difference = [np.abs(p - g) for p, g in zip(pixel, level)]
+        strokes = difference[0] + difference[1] + difference[2] > threshold
+        spread_marked = np.maximum(np.maximum(*pixel[:2]), pixel[2]) - np.minimum(np.minimum(*pixel[:2]), pixel[2])
+        spread_gray = 0.0 if gray.ndim == 2 else np.ptp(np.stack(level), axis=0)
+        if scaled:
+            strokes |= spread_marked > spread_gray + 2 * noise
+        largest = np.maximum(np.maximum(*difference[:2]), difference[2])
+        faint = strokes & (largest <= noise)
+        faint &= spread_marked <= spread_gray
+        mask[rows] = strokes & ~faint
+        faint_count += int(faint.sum())
+        if copy:
+            noisy = mask[rows] & (largest <= copy)
+            mask[rows] &= ~noisy
+            copied += int(noisy.sum())
+        colourless = mask[rows] & (spread_marked <= noise)
+        if marked.shape[2] == 4:  # a transparent pixel is no cue at all
+            colourless &= band[..., 3] > 0
+        gray_cues += int(np.count_nonzero(colourless))
+    cues = int(np.count_nonzero(mask))
+    if gray_cues >= max(NOT_THE_PHOTO * mask.size, NOT_THE_PHOTO_PIXELS) and gray_cues >= 0.5 * cues:
+        # Strokes are few and mostly coloured; a quarter of the photo turned into gray cues is a
+        # marked image that is not the photo under it (resized another way, edited, another scan).
+        raise InputError(
+            f"{100 * gray_cues / mask.size:.0f} % of the pixels differ from the gray image without any colour: "
+            "the marked image is not this photo with strokes on it (resized or edited another way?); "
+            "paint the strokes on a copy of this very image (or resize both the same way), "
+            "or give the strokes alone as a mask"
+        )
+    if faint_count / mask.size > NOISE_SHARE:
+        warnings.warn(
+            f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
+            f"{noise * 255:.1f} levels per channel: taken as noise, not strokes (is the gray image a "
+            "colour file whose channels differ slightly, scribbled on a clean copy?)",
+            stacklevel=3,
+        )
+    if copied:
+        warnings.warn(
+            f"{copied:,} pixels ({100 * copied / mask.size:.0f} %) differ from the gray image by at most "
+            f"{copy * 255:.1f} levels per channel, as most of the photo does: the marked image is no exact "
+            "copy of the gray one (saved as JPEG or colour-converted on the way?); taken as noise, not strokes",
+            stacklevel=3,
+        )
+    return painted(mask, marked, gray, edges, scaled)
+
+
+def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = EDGES_DEFAULT) -> Marks:
+    """The cues of a stroke mask: :meth:`varcolor.Cues.from_mask`."""
+    strokes = _entry_image(strokes, "strokes")
+    check_edges(edges)
+    if strokes.ndim != 3 or strokes.shape[2] not in (3, 4):
+        raise InputError(f"a stroke mask must be a colour image (H×W×3 or H×W×4), got shape {strokes.shape}")
+    fit: tuple[int, int] = strokes.shape[:2] if shape is None else (int(shape[0]), int(shape[1]))
+    strokes, scaled = fit_to(strokes, fit, "the stroke mask")
+    if strokes.shape[2] == 4 and np.any(strokes[..., 3] < 1):
+        return covered(strokes, edges, scaled)
+    # Compared, then the channels' answers joined: numpy's max over a last axis of 3 (a reduction
+    # striding over each pixel) took 2.6 s of a 40 MP mask, this 0.23 s (load 4), the same mask.
+    above = strokes[..., :3] > _BLACK_LEVEL
+    mask = above[..., 0] | above[..., 1] | above[..., 2]
+    return painted(mask, strokes, None, edges, scaled)
+
+
+def painted(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None, edges: str, scaled: tuple | None) -> Marks:
+    """Cues of the strokes ``mask`` of ``rgb`` painted over ``under`` (the gray photo; None:
+    black), their blended edges read as ``edges`` says; ``scaled``: the size the marks were
+    drawn at, when not the photo's."""
+    notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
+    if rgb.shape[2] == 4:  # an RGBA layer: its alpha is the paint's opacity
+        mask &= rgb[..., 3] >= HALF_PAINT if edges == "unmix" else rgb[..., 3] > 0
+    paint = None
+    if edges == "unmix":
+        painted = int(mask.sum())
+        mask, paint, blended = _unmix(mask, rgb, under)
+        if blended >= max(NOTE_PIXELS, NOTE_SHARE * painted):  # said where it matters, not for a stray pixel
+            notes.append(f"{blended:,} blended edge pixels read as partial paint")
+    return at_mask(mask, rgb, "; ".join(notes), paint)
+
+
+def at_mask(mask: np.ndarray, rgb: np.ndarray, note: str = "", paint: tuple | None = None) -> Marks:
+    """Cues of ``rgb``'s colours at ``mask`` (Lab computed there only: the rest is never read;
+    lightness NaN there, as unknown); ``paint``: raster indices (ascending) of pixels that take
+    the colour of others (:func:`_unmix`'s blends read as their paint), and those others'."""
+    at = np.flatnonzero(mask)
+    to, source = paint if paint is not None else (np.empty(0, np.int64), np.empty(0, np.int64))
+    # float32 (:func:`_kept_float`): the cues of a 40 MP scan's marks held in 0.48 GB, not 0.96.
+    ab = sparse_zeros(mask.shape + (2,), np.float32)  # written at the strokes alone
+    lightness = np.full(mask.shape, np.nan, np.float32)
+    pixels = rgb.reshape(-1, rgb.shape[-1])
+    # A chunk of cues at a time: Lab's temporaries of 8 M cues (a 40 MP scan's strokes) took 1.2 GB.
+    for start in range(0, at.size, _LAB_CHUNK):
+        chunk = at[start : start + _LAB_CHUNK]
+        colours = pixels[chunk, :3].astype(np.float64)
+        if to.size:
+            where = np.minimum(np.searchsorted(to, chunk), to.size - 1)
+            taken = to[where] == chunk
+            colours[taken] = pixels[source[where[taken]], :3]
+        lab = rgb_to_lab(colours[None])[0]
+        ab.reshape(-1, 2)[chunk] = lab[:, 1:]
+        lightness.ravel()[chunk] = lab[:, 0]
+    return Marks(mask, ab, lightness, note)
+
+
+def covered(strokes: np.ndarray, edges: str, scaled: tuple | None) -> Marks:
+    """Cues of strokes on transparency (a paint program's layer): the coverage is the alpha, the
+    colour is the paint's as stored (straight alpha): full alpha is paint as drawn, black paint
+    included; partial alpha is partial paint (at least :data:`HALF_PAINT`: a cue in its colour,
+    with ``edges="unmix"``; any: a cue, with ``"exact"``). No colour is unmixed."""
+    alpha = strokes[..., 3]
+    mask = alpha >= HALF_PAINT if edges == "unmix" else alpha > 0
+    notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
+    partial = int(np.count_nonzero((alpha > 0) & (alpha < 1)))
+    if edges == "unmix" and partial >= max(NOTE_PIXELS, NOTE_SHARE * np.count_nonzero(alpha > 0)):
+        notes.append(f"{partial:,} partly transparent edge pixels read as partial paint")
+    return at_mask(mask, strokes, "; ".join(notes))
+
+
+def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
+    """How far (per channel, RGB in [0, 1]) a marked image's photo strays from the gray image when
+    it is no exact copy of it: 0 for an exact copy.
+
+    Scribbled on an exact copy, most unpainted pixels equal the gray image (within half an 8-bit
+    level). When fewer than half of the pixels within :data:`COPY_NOISE_MAX` levels are equal, the
+    copy went through a JPEG or a colour conversion: the level is the knee of the share of pixels
+    within ``k`` levels, the first ``k`` past which two more levels add less than
+    :data:`COPY_NOISE_KNEE` of the pixels (none: 0, nothing is dropped).
+
+    Parameters
+    ----------
+    gray : ndarray, ``H×W`` or ``H×W×3``
+    marked : ndarray, ``H×W×3`` or ``H×W×4``
+    """
+    counts = np.zeros(COPY_NOISE_MAX + 3, np.int64)
+    for rows in _bands(marked.shape):
+        own = gray[rows].astype(np.float64)
+        largest = np.zeros(own.shape[:2])
+        for c in range(3):
+            level = own if gray.ndim == 2 else own[..., c]
+            np.maximum(largest, np.abs(marked[rows][..., c] - level), out=largest)
+        levels = np.minimum(np.floor(largest * 255 + 0.5), COPY_NOISE_MAX + 2).astype(np.int64)
+        counts += np.bincount(levels.ravel(), minlength=COPY_NOISE_MAX + 3)
+    share = np.cumsum(counts) / max(counts.sum(), 1)
+    if share[0] >= 0.5 * share[COPY_NOISE_MAX]:
+        return 0.0
+    for k in range(1, COPY_NOISE_MAX + 1):
+        if share[k + 2] - share[k] < COPY_NOISE_KNEE:
+            return (k + 0.5) / 255
+    return 0.0
+
+
+def fit_to(image: np.ndarray, shape: tuple[int, int], what: str) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """``image`` (marks: strokes over the photo or on black) at the photo's ``shape``: as it is
+    when it has that size, else scaled smoothly (linear, antialiased when shrinking; an alpha
+    channel's colours premultiplied, so transparent pixels' colours do not bleed), with the size
+    it had; a different aspect ratio is an error naming both sizes.
+
+    Parameters
+    ----------
+    image : ndarray, ``h×w×C``
+        The marks.
+    shape : (int, int)
+        The photo's ``(H, W)``.
+    what : str
+        The marks' name for the error ("the marked image").
+    """
+    drawn = image.shape[:2]
+    if drawn == tuple(shape):
+        return image, None
+    if not same_aspect(drawn, shape):
+        raise InputError(
+            f"{what} is {drawn[1]}×{drawn[0]} but the photo is {shape[1]}×{shape[0]}: not the same aspect "
+            "ratio, so it cannot be scaled to it"
+        )
+    pixels = image.astype(np.float64)
+    if pixels.shape[2] == 4:
+        pixels = np.concatenate([pixels[..., :3] * pixels[..., 3:], pixels[..., 3:]], axis=2)
+    scaled = _resized(pixels, shape)
+    if scaled.shape[2] == 4:
+        alpha = scaled[..., 3:]
+        scaled[..., :3] = np.where(alpha > 0, scaled[..., :3] / np.maximum(alpha, 1e-12), 0.0).clip(0.0, 1.0)
+    return scaled, drawn
+
+
+def _resized(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``image`` scaled to ``shape`` smoothly: linear, antialiased when shrinking, within [0, 1]."""
+    from skimage.transform import resize  # only marks drawn at another size need it
+
+    shrink = shape[0] < image.shape[0] or shape[1] < image.shape[1]
+    return np.clip(resize(image, tuple(shape) + image.shape[2:], order=1, anti_aliasing=shrink), 0.0, 1.0)
+
+
+def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple[np.ndarray, tuple, int]:
+    """Stroke pixels ``mask`` of ``rgb`` with their blended edge pixels read as partial paint:
+    ``(mask, (to, source), blended)``, the cue mask without the pixels of less than
+    :data:`HALF_PAINT` paint, the raster indices (ascending) of the others and of the pixels whose
+    colour (their paint) they take, and how many pixels were blends. The marks are not copied
+    (0.48 GB at 40 MP in float32).
+
+    A blend of paint into a gray photo, or into black, keeps the paint's hue and holds a share of
+    its chroma: in RGB's colour plane (each pixel less its channels' mean), where sRGB blends are
+    linear, ``m − mean(m) = α·(p − mean(p))``. A blend's paint is laid paint
+    (:func:`_laid_paint`: one colour over a changing photo), within :data:`PAINT_REACH` pixels:
+    the stroke pixel furthest from the photo (RGB), or the nearest laid pixel; where neither
+    explains a pixel (strokes of two colours cross: the furthest may be the other stroke's), the
+    laid pixels near it and the most colourful in each of :data:`HUES` directions
+    (:func:`_paint_of`); of the paints it is a blend of, the one of most colour. A blend is a pixel within
+    :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
+    further), connected to its paint, on the line to it in the colour plane
+    (:data:`_PLANE_SLACK`) and in Lab (:data:`_BLEND_SLACK`: a stroke painted in a "colour" blend
+    mode is no blend), at more than 0 and less than :data:`OPAQUE` of the paint, its lightness
+    between the photo's and the paint's (:data:`_RGB_SLACK`). Where strokes of two colours cross,
+    a rim pixel is a blend of both paints (over the photo): read as the paint it holds most of, if
+    that is at least :data:`HALF_PAINT` (of what the paint over it left), else no cue, as the
+    hard-edged strokes of the same outlines are. Texture copied from a colour original has no
+    laid paint: its pixels are read as they are. Row bands with a margin of the reach keep a big
+    scan's temporaries small."""
+    from scipy import ndimage  # the image stack loads where used: `varcolor --help` needs none of it
+
+    keep = mask.copy()
+    to, source = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    blended = 0
+    reach = PAINT_REACH
+    for rows in _bands(mask.shape):
+        if not mask[rows].any():
+            continue
+        top, bottom = max(rows.start - reach, 0), min(rows.stop + reach, mask.shape[0])
+        inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
+        strokes = mask[top:bottom]
+        flat = rgb[top:bottom].reshape(-1, rgb.shape[2])
+        if under is None:
+            photo = np.zeros(strokes.shape, np.float32)
+        else:
+            photo = under[top:bottom].astype(np.float32)
+            photo = photo.mean(axis=2) if photo.ndim == 3 else photo
+        at = np.flatnonzero(strokes)
+        m = flat[at, :3].astype(np.float64)
+        g = np.repeat(photo.ravel()[at, None].astype(np.float64), 3, axis=1)
+        distance = np.zeros(strokes.size)
+        distance[at] = np.sqrt(np.einsum("nc,nc->n", m - g, m - g))
+        # The paint: the stroke pixel furthest from the photo (RGB distance, which grows with the
+        # share of paint; Lab chroma need not), as the argmax over each window in one filter: the
+        # distance in the high bits, the pixel's index in the low ones.
+        key = (np.round(distance * (1 << 20)).astype(np.int64) << 32) | np.arange(strokes.size, dtype=np.int64)
+        paint_at = ndimage.maximum_filter(key.reshape(strokes.shape), size=2 * reach + 1, mode="nearest")
+        paint_at = paint_at.ravel() & 0xFFFFFFFF
+        edge = ndimage.maximum_filter(~strokes, size=2 * reach + 1, mode="constant", cval=False).ravel()
+        # A blend lies on a ramp (:data:`RAMP`): a neighbour holds more paint and one less. A stroke
+        # of a darker shade beside a brighter one is a plateau: no blend of it.
+        plateau = distance.reshape(strokes.shape)
+        step = 0.5 / 255  # half an 8-bit level: a plateau's pixels are equal
+        ramp = (ndimage.maximum_filter(plateau, size=RAMP, mode="nearest") > plateau + step) & (
+            ndimage.minimum_filter(plateau, size=RAMP, mode="nearest") < plateau - step
+        )
+        # A blend touches its paint: an isolated faint mark beside a stroke is a mark of its own.
+        touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
+        inside = np.zeros(strokes.shape, bool)
+        inside[inner] = True
+        laid = _laid_paint(flat, photo, strokes)
+        if not laid.any():  # nothing laid: texture, or paint too faint to tell; read as it is
+            continue
+        # A blend of one paint over the photo lies near the strokes' outside; one of two paints
+        # (a rim where strokes cross) may lie deeper among the strokes.
+        chosen = ((edge & ramp.ravel())[at] | ~laid.ravel()[at]) & inside.ravel()[at]
+        at, m, g = at[chosen], m[chosen], g[chosen]
+        on_ramp = ramp.ravel()[at] & edge[at]
+        if not len(at):
+            continue
+        theirs_at, alpha, single = _paint_of(at, m, g, flat, strokes, laid, paint_at, touching, reach, on_ramp)
+        at, theirs_at, alpha = at[single], theirs_at[single], alpha[single]
+        if not len(at):
+            continue
+        weak, strong = at[alpha < HALF_PAINT], alpha >= HALF_PAINT
+        offset = (top - rows.start) * mask.shape[1]  # band-with-margin index -> this band's index
+        keep[rows].reshape(-1)[weak + offset] = False
+        start = top * mask.shape[1]  # band-with-margin index -> the image's
+        to.append(at[strong] + start)
+        source.append(theirs_at[strong] + start)
+        blended += len(at)
+    order = np.argsort(np.concatenate(to), kind="stable")
+    return keep, (np.concatenate(to)[order], np.concatenate(source)[order]), blended
+
+
+#: Where strokes of several colours meet, a blend's paints are looked for as the laid pixels of
+#: most colour in this many directions of the colour plane (besides the furthest from the photo
+#: and the nearest laid pixel).
+HUES = 6
+
+
+def _paint_of(
+    at: np.ndarray,
+    m: np.ndarray,
+    g: np.ndarray,
+    flat: np.ndarray,
+    strokes: np.ndarray,
+    laid: np.ndarray,
+    paint_at: np.ndarray,
+    touching: np.ndarray,
+    reach: int,
+    on_ramp: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The paint the blend candidates ``at`` (band indices; RGB ``m`` over the photo ``g``) are
+    read as: ``(paint, share, found)``, the pixel whose colour each takes, its share of paint
+    and whether it is a blend at all (:func:`_unmix`). ``on_ramp``: which may be blends of one
+    paint over the photo (the others, of two paints only)."""
+    from scipy import ndimage
+
+    laid_flat = laid.ravel()
+    gap, nearest = ndimage.distance_transform_edt(~laid, return_indices=True)
+    nearest = np.ravel_multi_index(tuple(nearest), strokes.shape).ravel()
+    # First the paint furthest from the photo and the nearest laid pixel: most rims are read so.
+    candidates = [paint_at[at], np.where(gap.ravel()[at] <= reach, nearest[at], paint_at[at])]
+    theirs_at, alpha = candidates[0].copy(), np.zeros(len(at))
+    most = np.full(len(at), -1.0)  # of the paints a pixel is a blend of, the one of most colour
+    itself = np.zeros(len(at), bool)  # paint as laid (or more): read as it is, no blend of two
+    lab_m = rgb_to_lab(m[None])[0, :, 1:]
+    # A paint's Lab chroma once, not once a candidate (many pixels share a paint pixel).
+    lab_paint = np.zeros((laid_flat.size, 2))
+    known = np.zeros(laid_flat.size, bool)
+
+    def chroma_of(c: np.ndarray) -> np.ndarray:
+        new = np.unique(c[~known[c]])
+        lab_paint[new] = rgb_to_lab(flat[new, :3].astype(np.float64)[None])[0, :, 1:]
+        known[new] = True
+        return lab_paint[c]
+
+    def single(pick: np.ndarray, paints: list[np.ndarray]) -> None:
+        """Blends of one paint among ``paints`` (candidate rows) for the pixels ``pick``."""
+        for c in paints:
+            ok_c = (touching[c] == touching[at[pick]]) & (c != at[pick]) & laid_flat[c]
+            p = flat[c, :3].astype(np.float64)
+            share, residual, ok = _blend_of(m[pick], g[pick], p, lab_m[pick], chroma_of(c))
+            size = _plane_norm(p)
+            better = on_ramp[pick] & ok & ok_c & (size > most[pick])
+            chosen = pick[better]
+            most[chosen], theirs_at[chosen], alpha[chosen] = size[better], c[better], share[better]
+            itself[pick] |= ok_c & (share >= ITSELF) & (residual <= _PLANE_SLACK + _PLANE_SHARE * share * size)
+
+    def faint_rims() -> None:
+        # A faint rim pixel whose laid paint lies beyond the reach (a soft brush's end: its laid core
+        # starts further in), or whose nearest "laid" pixel is a faint rim itself (one colour along a
+        # flat photo), is still a blend toward the stroke pixel furthest from the photo, laid or not.
+        # That pixel holds at most all of the paint, so the rim's share of it bounds its share of the
+        # paint from above: under HALF_PAINT of it is under half paint, no cue, as the hard-edged
+        # stroke has none there. Kept in their own colour, such pixels were grayish cues at a stroke's
+        # end, and whether a laid pixel fell within the reach turned on one level of the photo (5 such
+        # cues: 5.6 ab RMS near soft strokes off their hard-edged twins' result, 2.2 without).
+        faint = np.flatnonzero((most < 0) & on_ramp)
+        if faint.size:
+            c = paint_at[at[faint]]
+            p = flat[c, :3].astype(np.float64)
+            share, _, ok = _blend_of(m[faint], g[faint], p, lab_m[faint], chroma_of(c))
+            ok &= (touching[c] == touching[at[faint]]) & (c != at[faint]) & (share < HALF_PAINT)
+            theirs_at[faint[ok]], alpha[faint[ok]], most[faint[ok]] = c[ok], share[ok], 0.0
+
+    everyone = np.arange(len(at))
+    single(everyone, candidates)
+    # Then, where strokes of several colours meet: the laid pixels nearby (its own paint, the
+    # nearest, the nearest of another colour) and the most colourful in each of HUES directions.
+    # (A laid pixel the first look leaves is paint as laid: one colour along a rim or a core.)
+    rest = np.flatnonzero((most < 0) & ~itself & ~laid_flat[at])
+    if not rest.size:
+        faint_rims()
+        return theirs_at, alpha, most >= 0
+    more = _nearby_paint(at[rest], flat, strokes, laid_flat, touching, paint_at[at[rest]])
+    more += _hue_paints(at[rest], flat, strokes, laid, paint_at[at[rest]], reach)
+    single(rest, more)
+    # Not a laid pixel: one colour along a rim over the photo's changes is paint of its own.
+    rest_of = (most[rest] < 0) & ~itself[rest] & ~laid_flat[at[rest]]
+    two = rest[rest_of]
+    if two.size:
+        local = [c[rest_of] for c in [candidates[0][rest], candidates[1][rest], *more]]
+        best = np.full(two.size, np.inf)
+        for i in range(len(local)):
+            for j in range(i + 1, len(local)):
+                one, other = local[i], local[j]
+                pair = (one != other) & laid_flat[one] & laid_flat[other]
+                pair &= (touching[one] == touching[at[two]]) & (touching[other] == touching[at[two]])
+                if not pair.any():
+                    continue
+                second_wins, share, off, ok = _two_paints(
+                    m[two], g[two], flat[one, :3].astype(np.float64), flat[other, :3].astype(np.float64)
+                )
+                better = pair & ok & (off < best)
+                best[better] = off[better]
+                where = two[better]
+                theirs_at[where] = np.where(second_wins[better], other[better], one[better])
+                alpha[where] = share[better]
+        most[two[np.isfinite(best)]] = 0.0
+    faint_rims()
+    return theirs_at, alpha, most >= 0
+
+
+def _hue_paints(
+    at: np.ndarray, flat: np.ndarray, strokes: np.ndarray, laid: np.ndarray, fallback: np.ndarray, reach: int
+) -> list[np.ndarray]:
+    """For each pixel ``at``, the laid pixel of most colour in each of :data:`HUES` directions of
+    the colour plane within ``reach`` (``fallback`` where none), found over the box around them."""
+    from scipy import ndimage
+
+    height, width = strokes.shape
+    y, x = np.divmod(at, width)
+    top, bottom = max(int(y.min()) - reach, 0), min(int(y.max()) + reach + 1, height)
+    left, right = max(int(x.min()) - reach, 0), min(int(x.max()) + reach + 1, width)
+    box = laid[top:bottom, left:right]
+    lit = np.flatnonzero(box)
+    if not lit.size:  # no laid paint near any of them (a grainy scan's lone rims): the fallback
+        return [fallback.copy() for _ in range(HUES)]
+    ly, lx = np.divmod(lit, right - left)
+    index = (ly + top) * width + lx + left  # the band's raster index of each laid pixel
+    rgb = flat[index, :3].astype(np.float64)
+    colour = rgb - rgb.mean(axis=1, keepdims=True)
+    plane = np.stack([colour[:, 0] - colour[:, 1], colour[:, 0] + colour[:, 1] - 2 * colour[:, 2]], axis=1)
+    plane /= np.array([np.sqrt(2), np.sqrt(6)])
+    inside = (y - top) * (right - left) + x - left
+    found = []
+    for k in range(HUES):
+        angle = 2 * np.pi * k / HUES
+        key = np.full(box.size, -1, np.int64)
+        toward = plane @ np.array([np.cos(angle), np.sin(angle)]) + 2.0  # > 0
+        # 1/65536 of a level's fraction, below 2^53 with the index: exact in the filter's doubles.
+        key[lit] = (np.round(toward * (1 << 16)).astype(np.int64) << 32) | np.arange(lit.size, dtype=np.int64)
+        most = ndimage.maximum_filter(key.reshape(box.shape), size=2 * reach + 1, mode="nearest").ravel()[inside]
+        found.append(np.where(most >= 0, index[np.maximum(most, 0) & 0xFFFFFFFF], fallback))
+    return found
+
+
+#: A blend's own paint is looked for among the laid pixels this near (pixels a side).
+NEAR_PAINT = 3
+
+
+def _nearby_paint(
+    at: np.ndarray,
+    flat: np.ndarray,
+    strokes: np.ndarray,
+    laid: np.ndarray,
+    touching: np.ndarray,
+    fallback: np.ndarray,
+) -> list[np.ndarray]:
+    """For each blend candidate ``at`` (band indices), laid pixels within :data:`NEAR_PAINT` pixels:
+    the one whose colour-plane colour is most nearly a larger copy of its own (its paint, where
+    strokes of several colours meet), the nearest, and the nearest of another colour than that
+    (the two paints of a rim where strokes cross); ``fallback`` where there is none."""
+    height, width = strokes.shape
+    y, x = np.divmod(at, width)
+    # Two coordinates of RGB's colour plane (its basis (1, -1, 0)/√2, (1, 1, -2)/√6), and the
+    # channels, of the pixels and of the laid pixels around them: gathered, not recomputed.
+    y0, y1 = max(int(y.min()) - NEAR_PAINT, 0), min(int(y.max()) + NEAR_PAINT + 1, height)
+    box = flat.reshape(height, width, -1)[y0:y1, :, :3].astype(np.float32)
+    plane = np.stack(
+        [(box[..., 0] - box[..., 1]) / np.sqrt(2), (box[..., 0] + box[..., 1] - 2 * box[..., 2]) / np.sqrt(6)], axis=-1
+    ).reshape(-1, 2)
+    box = box.reshape(-1, 3)
+    own = y0 * width
+    mine = plane[at - own]
+    best = np.full(len(at), np.inf, np.float32)
+    parallel, nearest, other = fallback.copy(), fallback.copy(), fallback.copy()
+    seen, seen_other = np.zeros(len(at), bool), np.zeros(len(at), bool)
+    offsets = [(dy, dx) for dy in range(-NEAR_PAINT, NEAR_PAINT + 1) for dx in range(-NEAR_PAINT, NEAR_PAINT + 1)]
+    offsets.sort(key=lambda o: o[0] ** 2 + o[1] ** 2)
+    for dy, dx in offsets[1:]:
+        yy, xx = y + dy, x + dx
+        inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
+        q = np.where(inside, yy * width + xx, at)
+        ok = inside & laid[q] & (touching[q] == touching[at])
+        theirs = plane[q - own]
+        size2 = np.maximum(theirs[:, 0] ** 2 + theirs[:, 1] ** 2, 1e-12)
+        t = (mine[:, 0] * theirs[:, 0] + mine[:, 1] * theirs[:, 1]) / size2
+        cross = np.abs(mine[:, 0] * theirs[:, 1] - mine[:, 1] * theirs[:, 0]) / size2  # sine x |mine|/|theirs|
+        better = ok & (t > 0) & (t < 1) & (cross < best)
+        best[better], parallel[better] = cross[better], q[better]
+        first = ok & ~seen
+        nearest[first], seen[first] = q[first], True
+        found = np.where(seen, nearest, q)  # (the fallback may lie outside the box)
+        differs = np.abs(box[q - own] - box[found - own]).max(axis=1) > 4 / 255
+        second = ok & seen & ~seen_other & differs
+        other[second], seen_other[second] = q[second], True
+    return [parallel, nearest, other]
+
+
+#: A blend's colour lies this near the line from 0 to its paint's in RGB's colour plane (each pixel
+#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds (a paint
+#: program blending in linear light bends the line by about 4 %). Texture copied from a colour
+#: original strays from it.
+_PLANE_SLACK = 1.5 / 255
+_PLANE_SHARE = 0.08
+
+
+def _plane_norm(p: np.ndarray) -> np.ndarray:
+    """The length of paint ``p``'s colour in RGB's colour plane (rows; the gray ``g`` has none)."""
+    colour = p.astype(np.float64) - p.mean(axis=1, keepdims=True)
+    return np.sqrt(np.einsum("nc,nc->n", colour, colour))
+
+
+def _blend_of(
+    m: np.ndarray, g: np.ndarray, p: np.ndarray, ab: np.ndarray, paint: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``m`` (RGB rows; Lab chroma ``ab``) over the photo ``g`` read as blends of the paint
+    ``p`` (Lab chroma ``paint``): their share of paint α (in RGB's colour plane), their distance
+    from the line to the paint there, and whether they are such blends (:func:`_unmix`)."""
+    contrast2 = np.einsum("nc,nc->n", paint, paint)
+    alpha_lab = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
+    off_line = np.hypot(*(ab - alpha_lab[:, None] * paint).T)
+    ok = (contrast2 >= _MIN_CHROMA**2) & (alpha_lab > 0) & (alpha_lab < 1)
+    ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha_lab * np.sqrt(contrast2)
+    # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
+    # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
+    mine = m - g
+    theirs = p - g
+    mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
+    plane = theirs - theirs_mean[:, None]
+    colour = mine - mine_mean[:, None]
+    alpha = np.einsum("nc,nc->n", colour, plane) / np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
+    away = colour - alpha[:, None] * plane
+    residual = np.sqrt(np.einsum("nc,nc->n", away, away))
+    ok &= alpha < OPAQUE
+    ok &= residual <= _PLANE_SLACK + _PLANE_SHARE * np.abs(alpha) * np.sqrt(np.einsum("nc,nc->n", plane, plane))
+    # ... and its lightness between the photo's and the paint's, as a blend's is: a stroke
+    # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
+    # at dark and bright pixels) is not.
+    reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
+    ok &= np.abs(mine_mean - alpha * theirs_mean) * np.sqrt(3) <= (
+        _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha) * reach_to
+    )
+    ok &= _not_clipped(m, g)
+    return alpha, residual, ok
+
+
+def _not_clipped(m: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """A channel at 0 (or 1) over a photo that is not: no blend holds less than a tenth of the
+    photo, so that is a colour clipped to the gamut, not a blend."""
+    ok = ~np.any((m < 0.5 / 255) & (g > 5 / 255), axis=1)
+    return ok & ~np.any((m > 1 - 0.5 / 255) & (g < 1 - 5 / 255), axis=1)
+
+
+def _two_paints(
+    m: np.ndarray, g: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels ``m`` over the photo ``g`` read as blends of two paints (a rim where strokes of two
+    colours cross): ``(second_wins, share, off, ok)``, whether the paint they are read as is
+    ``second``, its share of the pixel (what :data:`HALF_PAINT` decides on: the paint on top, or
+    the paint under it, of what the top left), how far (RGB) the pixel is from the blend of the
+    shares, and whether they are such blends: ``m − g = w₁·(first − g) + w₂·(second − g)`` (least
+    squares; three equations, two shares), the shares at least 0 and their sum at most 1, the
+    pixel within :data:`_RGB_SLACK` and :data:`_PLANE_SHARE` of the paint it holds of the blend."""
+    mine, one, two = m - g, first - g, second - g
+    aa, bb, ab = (np.einsum("nc,nc->n", x, y) for x, y in ((one, one), (two, two), (one, two)))
+    am, bm = np.einsum("nc,nc->n", one, mine), np.einsum("nc,nc->n", two, mine)
+    det = aa * bb - ab * ab
+    safe = det > 0.04 * aa * bb  # two directions, not one (the sine of their angle over 0.2)
+    det = np.where(safe, det, 1.0)
+    w1, w2 = (am * bb - bm * ab) / det, (bm * aa - am * ab) / det
+    away = mine - w1[:, None] * one - w2[:, None] * two
+    off = np.sqrt(np.einsum("nc,nc->n", away, away))
+    slack = 0.05
+    ok = safe & (w1 > -slack) & (w2 > -slack) & (w1 + w2 < 1 + slack) & (np.maximum(w1, w2) < OPAQUE)
+    ok &= off * np.sqrt(3) <= _RGB_SLACK * 3 + _PLANE_SHARE * (np.abs(w1) * np.sqrt(aa) + np.abs(w2) * np.sqrt(bb))
+    ok &= _not_clipped(m, g)
+    second_wins = w2 >= w1
+    most, other = np.maximum(w1, w2), np.minimum(w1, w2)
+    # The paint on top holds ``most``; under it, the other holds ``other`` of what the top left.
+    under_share = other / np.maximum(1 - most, 1e-12)
+    share = np.where(most >= HALF_PAINT, most, np.where(under_share >= HALF_PAINT, under_share, most))
+    second_wins = np.where((most < HALF_PAINT) & (under_share >= HALF_PAINT), ~second_wins, second_wins)
+    return second_wins, share, off, ok
+
+
+#: Laid paint: stroke pixels of one colour (their colour-plane colours within a level) whose own
+#: lightness follows the photo under them by at most this share (least squares over each such
+#: patch; opaque paint 0, 60 % translucent 0.4): paint hides the photo. Texture copied from a
+#: colour original keeps the photo's lightness (1) ...
+LAID_SHOWS = 0.7
+#: ... where the photo under the patch varies by this much (standard deviation, RGB in [0, 1]);
+#: over a flatter photo, a patch is paint where its lightness is not the photo's (by this much,
+#: CIE L): texture over its own lightness is.
+LAID_PHOTO_STEP = 1.5 / 255
+LAID_LIGHTNESS = 2.0
+
+
+def _laid_paint(flat: np.ndarray, photo: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """Which pixels of ``strokes`` (of ``flat``, RGB(A) rows, over ``photo``, H×W gray) are laid
+    paint: patches of one colour (each pixel alike two of its neighbours) that hide the photo
+    under them (:data:`LAID_SHOWS`, :data:`LAID_LIGHTNESS`). Worked out inside the strokes' box."""
+    from scipy import ndimage
+
+    laid = np.zeros(strokes.shape, bool)
+    box = _box_of(strokes)
+    if box is None:
+        return laid
+    rows, cols = box
+    inside = strokes[box]
+    height, width = inside.shape
+    pixels = flat.reshape(strokes.shape + (-1,))[rows, cols]
+    channels = [pixels[..., c].astype(np.float32) for c in range(3)]
+    under = photo[box]
+    mean = (channels[0] + channels[1] + channels[2]) / 3
+    colour = [c - mean for c in channels]
+    # Each pixel's own lightness as the gray level of its luminance: what a photo's gray keeps of
+    # a colour, so texture copied from a colour original follows its photo by it exactly (the RGB
+    # mean of a dark saturated red hardly does).
+    level = same_lightness_gray(np.stack(channels, axis=-1)).astype(np.float32)
+    alike_count = np.zeros(inside.shape, np.uint8)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == dx == 0:
+                continue
+            here = (slice(max(dy, 0), height + min(dy, 0)), slice(max(dx, 0), width + min(dx, 0)))
+            there = (slice(max(-dy, 0), height - max(dy, 0)), slice(max(-dx, 0), width - max(dx, 0)))
+            alike = inside[here] & inside[there]
+            for c in colour:
+                alike &= np.abs(c[here] - c[there]) <= 1.0 / 255
+            step = np.abs(under[here] - under[there])
+            alike &= np.abs(level[here] - level[there]) <= LAID_SHOWS * step + 0.5 / 255
+            alike_count[here] += alike
+    patches, count = ndimage.label(inside & (alike_count >= 2), structure=np.ones((3, 3), bool))
+    if not count:
+        return laid
+    at = np.flatnonzero(patches)
+    which = patches.ravel()[at]
+    size = np.bincount(which, minlength=count + 1).astype(np.float64)
+    size[0] = 1.0
+
+    def average(values: np.ndarray) -> np.ndarray:
+        return np.bincount(which, weights=values, minlength=count + 1) / size
+
+    gray, own = under.ravel()[at].astype(np.float64), level.ravel()[at].astype(np.float64)
+    gray_mean, own_mean = average(gray), average(own)
+    gray_off = gray - gray_mean[which]
+    spread = np.sqrt(average(gray_off**2))
+    follow = average(gray_off * (own - own_mean[which])) / np.maximum(spread**2, 1e-12)
+    colours = np.stack([average(c.ravel()[at].astype(np.float64)) for c in channels], axis=1)
+    lightness = rgb_to_lab(np.stack([colours, np.repeat(gray_mean[:, None], 3, axis=1)]))[..., 0]
+    unlike = np.abs(lightness[0] - lightness[1]) >= LAID_LIGHTNESS
+    paint = np.where(spread >= LAID_PHOTO_STEP, follow <= LAID_SHOWS, unlike)
+    paint[0] = False
+    laid[box] = paint[patches]
+    return laid

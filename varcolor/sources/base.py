@@ -1,0 +1,260 @@
+"""What a cue source is (:class:`CueSource`): a kind of input that colour cues are read from, able
+to say what it reads, check it cheaply before any heavy work, and make :class:`~varcolor.Cues`.
+
+A source is a class (no instance is made): the registry (:mod:`varcolor.sources`) holds it by its
+``name``, the command line gives it its flag (``--NAME``), a folder run finds its files beside
+each photo by its ``suffixes``, and a run reads them with :meth:`CueSource.load`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..cues import Cues, same_aspect
+from ..errors import InputError
+from ..io import JPEG_EXTENSIONS, image_shape, read_image
+from ..marks import EDGES_DEFAULT
+
+__all__ = ["CueSource", "ImageSource", "EDGES_DEFAULT"]
+
+
+class CueSource:
+    """A kind of cue input: its name, what it reads, its cheap checks and its reader.
+
+    Subclasses set the class attributes and override :meth:`read` (and :meth:`check` where the
+    input can be refused from a few bytes), then register (:func:`varcolor.sources.register`, or
+    the ``varcolor.sources`` entry-point group).
+
+    Attributes
+    ----------
+    name : str
+        The source's name: the kind a run is told (``cues="marked"``), its flag ``--NAME``.
+    summary : str
+        One line: what it reads.
+    suffixes : tuple of str
+        How its file is named beside a photo ``X.png`` (``_marked.png``: ``X_marked.png``), the
+        first the one a file is written under; none: never found by name.
+    help : str
+        The command line's help for its flag.
+    metavar : str
+        The flag's value in ``--help``.
+    edges : bool
+        Whether ``edges`` (how strokes' edges are read) means anything to it.
+    sized : bool
+        Whether its file has a size in pixels that must fit the photo's: :meth:`check` is then
+        given the photo's shape (read from its header), else None.
+    holds_photo : bool
+        Whether its file holds the photo under the cues (a marked image): a run may read the
+        photo's gray and the cues together.
+    all_cues_hint : str
+        Said when every pixel is a cue (what the file may be instead).
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    help: ClassVar[str] = ""
+    metavar: ClassVar[str] = "FILE"
+    edges: ClassVar[bool] = False
+    sized: ClassVar[bool] = False
+    holds_photo: ClassVar[bool] = False
+    all_cues_hint: ClassVar[str] = ""
+
+    @classmethod
+    def flag(cls) -> str:
+        """The command line's flag: ``--NAME``."""
+        return "--" + cls.name.replace("_", "-")
+
+    @classmethod
+    def names_file(cls, path: Path) -> bool:
+        """Whether ``path`` is named as this source's file beside a photo (its :attr:`suffixes`)."""
+        return bool(cls.suffixes) and path.name.lower().endswith(cls.suffixes)
+
+    @classmethod
+    def check(cls, path: Path, image: Path, shape: tuple[int, int] | None, max_pixels: int | None) -> None:
+        """Refuse, from a few bytes (a header, a size), a file that cannot give cues for the photo
+        ``image`` of ``shape`` (``(H, W)``, upright): called once per photo before it is read.
+        The default checks nothing.
+
+        Parameters
+        ----------
+        path : Path
+            The source's file.
+        image : Path
+            The photo (named in messages).
+        shape : tuple of int or None
+            The photo's ``(H, W)`` (None: not read, for a source that is not :attr:`sized`).
+        max_pixels : int or None
+            The run's pixel limit.
+        """
+
+    @classmethod
+    def read(
+        cls,
+        path: Path,
+        gray: np.ndarray,
+        *,
+        max_pixels: int | None = None,
+        edges: str = EDGES_DEFAULT,
+        cue_image: Any = None,
+    ) -> Cues:
+        """The cues of ``path`` for the photo whose gray is ``gray``.
+
+        Parameters
+        ----------
+        path : Path
+            The source's file.
+        gray : ndarray
+            The photo's gray, ``H×W`` in [0, 1] (its size is the cues').
+        max_pixels : int or None
+            The run's pixel limit.
+        edges : str
+            How strokes' edges are read (:data:`~varcolor.cues.EDGES`), for sources that have them.
+        cue_image : optional
+            The file read already (a marked image's pixels read with its photo, an IR's payload).
+        """
+        raise NotImplementedError(f"cue source {cls.name!r} has no reader")
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        gray: np.ndarray,
+        *,
+        image: Path | None = None,
+        max_pixels: int | None = None,
+        edges: str = EDGES_DEFAULT,
+        cue_image: Any = None,
+        checked: bool = False,
+    ) -> Cues:
+        """:meth:`check` (unless ``checked``) and :meth:`read`, each message naming the file: an
+        :class:`~varcolor.errors.InputError` one line, what was taken for noise a ``UserWarning``.
+
+        Parameters
+        ----------
+        path : path
+            The source's file.
+        gray : ndarray
+            The photo's gray, ``H×W`` in [0, 1].
+        image : Path, optional
+            The photo's file (named in messages; default ``path``).
+        max_pixels, edges, cue_image
+            As :meth:`read` takes them.
+        checked : bool
+            :meth:`check` was called already for this photo.
+        """
+        path = Path(path)
+        shape = gray.shape[:2]
+        if not checked:
+            cls.check(path, image if image is not None else path, shape, max_pixels)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                cues = cls.read(path, gray, max_pixels=max_pixels, edges=edges, cue_image=cue_image)
+        except InputError as exc:
+            message = str(exc)
+            raise InputError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+        for warning in caught:  # noise taken for no stroke
+            if issubclass(warning.category, UserWarning):
+                warnings.warn(f"{path}: {warning.message}", UserWarning, stacklevel=2)
+        return cues
+
+
+class ImageSource(CueSource):
+    """A source whose file is a lossless colour image of the photo's aspect ratio (a marked image,
+    a stroke mask): refused from its header when it is a JPEG or of another aspect ratio, read in
+    ``float32`` (enough for 8- and 16-bit levels; half of float64's bytes: 0.96 GB at 40 MP) and
+    made into cues by :meth:`cues_of`.
+
+    Attributes
+    ----------
+    edges, sized : bool
+        True: its strokes' edges are read as ``edges`` says, and its size is checked against the
+        photo's (:meth:`check`); the rest as :class:`CueSource` has them.
+    """
+
+    edges = True
+    sized = True
+
+    @classmethod
+    def check(cls, path: Path, image: Path, shape: tuple[int, int] | None, max_pixels: int | None) -> None:
+        """Refuse a JPEG, and an image whose aspect ratio (upright, from its header: no pixel is
+        decoded) is not that of ``shape``: a few hundred bytes declaring gigapixels cost nothing.
+        Marks of the same aspect ratio at another size are scaled to the photo when read.
+
+        Parameters
+        ----------
+        path, image, shape, max_pixels
+            As :meth:`CueSource.check` takes them.
+        """
+        check_lossless(path, cls.name)
+        if shape is None:
+            return
+        height, width = image_shape(path, max_pixels=max_pixels)
+        if not same_aspect((height, width), (shape[0], shape[1])):
+            raise InputError(
+                f"{path}: the {cls.name} image is {width}×{height} "
+                f"but {image.name} is {shape[1]}×{shape[0]}, another aspect ratio"
+            )
+
+    @classmethod
+    def read(
+        cls,
+        path: Path,
+        gray: np.ndarray,
+        *,
+        max_pixels: int | None = None,
+        edges: str = EDGES_DEFAULT,
+        cue_image: Any = None,
+    ) -> Cues:
+        """The file's cues (:meth:`cues_of`), its pixels read unless given as ``cue_image``.
+
+        Parameters
+        ----------
+        path, gray, max_pixels, edges, cue_image
+            As :meth:`CueSource.read` takes them.
+        """
+        if cue_image is None:
+            cue_image = read_image(path, np.float32, max_pixels=max_pixels)
+        if cue_image.ndim == 2:
+            raise InputError(f"{path}: the {cls.name} image is gray; it must be in colour")
+        return cls.cues_of(gray, cue_image, edges)
+
+    @classmethod
+    def cues_of(cls, gray: np.ndarray | None, pixels: np.ndarray, edges: str) -> Cues:
+        """The cues of the image's ``pixels`` (``h×w×3`` or ``×4``) for the photo whose gray is
+        ``gray``.
+
+        Parameters
+        ----------
+        gray : ndarray or None
+            The photo's gray (None: only its size matters, and it is the pixels').
+        pixels : ndarray
+            The file's pixels in [0, 1].
+        edges : str
+            How the strokes' edges are read.
+        """
+        raise NotImplementedError
+
+
+def check_lossless(path: Path, kind: str) -> None:
+    """Refuse a JPEG marked or mask image (``kind``), before it is read.
+
+    Parameters
+    ----------
+    path : Path
+        The cue image.
+    kind : str
+        Its source's name (in the message).
+    """
+    if path.suffix.lower() in JPEG_EXTENSIONS:
+        # Measured on the bundled example: its marked PNG saved as JPEG (quality 75-95) turns
+        # 65-74 % of the pixels into cues, and no threshold recovers the strokes reliably.
+        raise InputError(
+            f"{path}: a JPEG {kind} image cannot be used: its compression noise turns most "
+            "pixels into cues and blurs the strokes' colours; save it losslessly (PNG) and try again"
+        )
