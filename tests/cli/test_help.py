@@ -68,3 +68,25 @@ def test_a_marked_image_given_as_a_mask_is_named(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
     assert "100 % of the pixels are cues (is this a marked image, the gray one with scribbles? use --marked)" in err
     assert not (tmp_path / "out.png").exists()
+
+
+def test_run_options_flags_are_made_from_their_fields():
+    """``RunOptions``' flags are written once, as ``Options``' are: each one ``colorize`` offers
+    takes its help, default, choices and metavar from the field (they were copied by hand)."""
+    import argparse
+    import dataclasses
+
+    from varcolor.app import RunOptions
+    from varcolor.cli import build_parser
+    from varcolor.fields import choices_of
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    actions = {action.dest: action for action in commands.choices["colorize"]._actions}
+    for spec in dataclasses.fields(RunOptions):
+        action = actions[spec.name]
+        assert action.help == spec.metadata["help"], spec.name
+        assert action.default == spec.default, spec.name
+        if choices_of(spec) is not None:
+            assert tuple(action.choices) == tuple(choices_of(spec)), spec.name
+        assert action.metavar == spec.metadata.get("metavar"), spec.name

@@ -1,10 +1,12 @@
 """How a folder run goes: one frozen, checked value (:class:`RunOptions`), made with the same
-machinery as :class:`~varcolor.options.Options` (:class:`~varcolor.fields.OptionValues`)."""
+machinery as :class:`~varcolor.options.Options` (:class:`~varcolor.fields.OptionValues`); its
+fields' metadata are the command line's flags too (help, metavar, choices: written once, here)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..batch import MANIFEST, SCHEDULER_VARIABLE
 from ..cues import EDGES, EDGES_DEFAULT
 from ..errors import InputError
 from ..fields import OptionValues, option
@@ -90,20 +92,58 @@ class RunOptions(OptionValues):
     """
 
     overwrite: bool = option(False, "replace existing outputs (inputs are never replaced)")
-    resume: bool = option(False, "skip what the manifest records as done from the same files and options")
-    workers: int = option(1, "local worker processes", check=_workers)
-    scheduler: str | None = option(None, "the address of a Dask scheduler")
-    max_pixels: int | None = option(MAX_PIXELS, "refuse images of more pixels (0: no limit)", check=_max_pixels)
-    quiet: bool = option(False, "no progress bar")
-    bits: int | None = option(None, "bits per sample of the output (default: the input's)", check=_bits)
-    profile: str | None = option(
-        None, "ICC profile of the output: srgb (default), input, or an ICC file", check=_profile
+    resume: bool = option(
+        False,
+        f"skip the images that this folder's manifest ({MANIFEST}) records as done from the same files, with the "
+        "same options, their outputs unchanged since; the others are done again (their existing outputs kept "
+        "unless --overwrite)",
     )
-    edges: str = option(EDGES_DEFAULT, "how stroke edges are read: unmix (soft edges as paint) or exact", check=_edges)
-    ext: str = option(".png", "output extension in folder mode", check=_ext)
-    layer: str | None = option(None, "a layered input's photo layer, by name (default: the bottom visible one)")
+    workers: int = option(
+        1,
+        "images processed in parallel by N local worker processes (a Dask LocalCluster; default: 1, in this process)",
+        check=_workers,
+        metavar="N",
+    )
+    scheduler: str | None = option(
+        None,
+        f"run on an existing Dask cluster, e.g. tcp://host:8786 (default: ${SCHEDULER_VARIABLE} if set); every "
+        "worker must see the input and output paths",
+        metavar="ADDRESS",
+    )
+    max_pixels: int | None = option(
+        MAX_PIXELS,
+        "refuse images of more pixels than this, from their header, before reading them (0: no limit; default: "
+        "%(default)s)",
+        check=_max_pixels,
+        metavar="N",
+    )
+    quiet: bool = option(False, "no progress bar or summary", short="-q")
+    bits: int | None = option(
+        None, "bits per sample of the output (default: the input's)", check=_bits, choices=(8, 16)
+    )
+    profile: str | None = option(
+        None,
+        "colour space of the output, embedded as its ICC profile: srgb (default), input (the input's RGB profile), "
+        "or an ICC file",
+        check=_profile,
+        metavar="srgb|input|ICC",
+    )
+    edges: str = option(
+        EDGES_DEFAULT,
+        "how the strokes' edges are read: unmix (default: antialiased and soft edges as partial paint, so brush "
+        "shapes are not burned into the photo) or exact (every marked pixel a cue in its own colour, for hard-edged "
+        "marks); for --marked, --mask, a layered input's strokes and a clip's keyframe images, not --points",
+        check=_edges,
+        choices=EDGES,
+    )
+    ext: str = option(".png", "output extension in folder mode (default: %(default)s)", check=_ext)
+    layer: str | None = option(
+        None, "a layered input's (.ora, .psd) photo layer (default: the bottom visible layer)", metavar="NAME"
+    )
     strokes_layer: str | None = option(
-        None, "a layered input's stroke layer, by name (default: the visible one above the photo)"
+        None,
+        "a layered input's stroke layer: painted colours on transparency (default: the visible layer above the photo)",
+        metavar="NAME",
     )
 
     def __post_init__(self) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from .. import app, sources
 from ..app.cues import cue_kinds
-from ..cues import EDGES, EDGES_DEFAULT
 from ..errors import InputError
 from .common import (
     add_input,
     add_output_options,
+    add_run_option,
     finish,
     flag_words,
     note,
@@ -139,26 +139,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "matches among the coloured ones (and any --reference), nearest first; a photo nothing matches is left "
         "out and reported (exit 1)",
     )
-    cues.add_argument(
-        "--edges",
-        choices=EDGES,
-        default=EDGES_DEFAULT,
-        help="how the strokes' edges are read: unmix (default: antialiased and soft edges as partial paint, "
-        "so brush shapes are not burned into the photo) or exact (every marked pixel a cue in its own colour, "
-        "for hard-edged marks); for --marked, --mask, a layered input's strokes and a clip's keyframe images, "
-        "not --points",
-    )
-    cues.add_argument(
-        "--layer",
-        metavar="NAME",
-        help="a layered input's (.ora, .psd) photo layer (default: the bottom visible layer)",
-    )
-    cues.add_argument(
-        "--strokes-layer",
-        metavar="NAME",
-        help="a layered input's stroke layer: painted colours on transparency (default: the visible layer above "
-        "the photo)",
-    )
+    for name in ("edges", "layer", "strokes_layer"):  # RunOptions' fields
+        add_run_option(cues, name)
     output = p.add_argument_group("output")
     output.add_argument(
         "-o",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import difflib
 import io as _io
 import json
@@ -23,10 +24,11 @@ from .. import batch
 from ..app.run_options import RunOptions
 from ..batch import Job
 from ..errors import InputError
-from ..io import MAX_PIXELS, atomic_path, identity, inside, read_image
+from ..io import atomic_path, identity, inside, read_image
 from ..io.walk import Unwalked, walk_images
 from ..ir.encode import EncodeOptions
 from ..options import Options
+from .solve_options import Flags, add_run_option
 
 __all__ = [
     "run_options_of",
@@ -194,47 +196,23 @@ def add_output_options(p: argparse.ArgumentParser, ext: bool, output=None) -> No
     """
     output = output or p.add_argument_group("output")
     if ext:
-        output.add_argument("--ext", default=".png", help="output extension in folder mode (default: %(default)s)")
-    output.add_argument("--overwrite", action="store_true", help="replace existing outputs (inputs are never replaced)")
-    output.add_argument(
-        "--resume",
-        action="store_true",
-        help=f"skip the images that this folder's manifest ({batch.MANIFEST}) records as done from the same "
-        "files, with the same options, their outputs unchanged since; the others are done again (their existing "
-        "outputs kept unless --overwrite)",
-    )
-    add_max_pixels(output)
-    output.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+        add_run_option(output, "ext")
+    for name in ("overwrite", "resume", "max_pixels", "quiet"):
+        add_run_option(output, name)
     add_cluster_options(p.add_argument_group("scale-out (folders on several processes or a Dask cluster)"), "images")
 
 
-def add_cluster_options(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        metavar="N",
-        help=f"{what} processed in parallel by N local worker processes (a Dask LocalCluster; default: 1, "
-        "in this process)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        default=None,
-        help=f"run on an existing Dask cluster, e.g. tcp://host:8786 (default: ${batch.SCHEDULER_VARIABLE} "
-        "if set); every worker must see the input and output paths",
-    )
+def add_cluster_options(p: Flags, what: str) -> None:
+    """``--workers`` and ``--scheduler`` (:class:`~varcolor.app.RunOptions`'), ``what`` the things
+    the workers process (``images``, ``photos``)."""
+    workers = next(spec for spec in dataclasses.fields(RunOptions) if spec.name == "workers")
+    add_run_option(p, "workers", workers.metadata["help"].replace("images", what, 1))
+    add_run_option(p, "scheduler")
 
 
-def add_max_pixels(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--max-pixels",
-        type=int,
-        default=MAX_PIXELS,
-        metavar="N",
-        help="refuse images of more pixels than this, from their header, before reading them "
-        "(0: no limit; default: %(default)s)",
-    )
+def add_max_pixels(p: Flags) -> None:
+    """``--max-pixels`` (:class:`~varcolor.app.RunOptions`')."""
+    add_run_option(p, "max_pixels")
 
 
 def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:

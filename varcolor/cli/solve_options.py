@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import typing
+from typing import Any
 
 import numpy as np
 
 from .. import methods, priors
+from ..app.run_options import RunOptions
 from ..fields import choices_of
 from ..instances import choices as detector_choices
 from ..methods.base import PRIOR_OPTIONS  # the options of the network as prior: --help lists them apart
@@ -23,6 +25,7 @@ __all__ = [
     "add_solve_options",
     "add_options",
     "add_method_parameters",
+    "add_run_option",
     "options_of",
     "method_help",
 ]
@@ -56,8 +59,12 @@ def _value_type(spec: dataclasses.Field, owner: type):
     return scaled
 
 
+#: Where flags are added: a parser, or one of its help's groups.
+Flags = argparse.ArgumentParser | argparse._ArgumentGroup
+
+
 def add_field(
-    p: argparse.ArgumentParser, spec: dataclasses.Field, owner: type, default, help_text: str | None = None, **extra
+    p: Flags, spec: dataclasses.Field, owner: type, default, help_text: str | None = None, **extra: Any
 ) -> None:
     """The field ``spec`` of the options dataclass ``owner`` as a flag ``--NAME`` (and its short
     form, where its metadata names one), with its help text, choices and value type; ``extra``:
@@ -102,7 +109,7 @@ def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=
     for spec in dataclasses.fields(Options):
         if spec.name == "parameters" or (spec.name == "space" and not space):
             continue
-        extra = {}
+        extra: dict[str, Any] = {}
         if spec.name in _NAMED:  # looked up in a registry: the names it holds now are the flag's choices
             extra["choices"] = _NAMED[spec.name]()
         if spec.name == "method":
@@ -110,33 +117,51 @@ def add_solve_options(p: argparse.ArgumentParser, *, space: bool = True, output=
         group = prior if spec.name in PRIOR_OPTIONS else solving
         add_field(group, spec, Options, spec.default, **extra)
     add_method_parameters(solving)
-    (output or p).add_argument(
-        "--bits", type=int, default=None, choices=[8, 16], help="bits per sample of the output (default: the input's)"
-    )
-    (output or p).add_argument(
-        "--profile",
-        metavar="srgb|input|ICC",
-        help="colour space of the output, embedded as its ICC profile: srgb (default), input (the input's RGB "
-        "profile), or an ICC file",
-    )
+    for name in ("bits", "profile"):
+        add_run_option(output or p, name)
+
+
+def add_run_option(p: Flags, name: str, help_text: str | None = None) -> None:
+    """The field ``name`` of :class:`~varcolor.app.RunOptions` as its flag: help, metavar,
+    choices, type and default from the field (a yes-or-no field a switch).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the flag goes.
+    name : str
+        The field's name.
+    help_text : str, optional
+        Another help text than the field's.
+    """
+    spec = next(spec for spec in dataclasses.fields(RunOptions) if spec.name == name)
+    if spec.default is False:
+        short = spec.metadata.get("short")
+        flags = (*((short,) if short else ()), "--" + name.replace("_", "-"))
+        p.add_argument(*flags, action="store_true", help=help_text or spec.metadata["help"])
+    else:
+        add_field(p, spec, RunOptions, spec.default, help_text)
 
 
 def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
     """Some of :class:`~varcolor.options.Options`' fields as flags, with their defaults."""
     for spec in dataclasses.fields(Options):
         if spec.name in names:
-            extra = {"choices": _NAMED[spec.name]()} if spec.name in _NAMED else {}
+            extra: dict[str, Any] = {"choices": _NAMED[spec.name]()} if spec.name in _NAMED else {}
             add_field(p, spec, Options, spec.default, **extra)
 
 
-def add_method_parameters(p: argparse.ArgumentParser) -> None:
+def add_method_parameters(p: Flags) -> None:
     """The registered methods' own parameters as flags (default None: the method's default)."""
     seen = set()
     for method in methods.registered():
-        for spec in dataclasses.fields(method.Parameters) if method.Parameters is not None else ():
+        parameters = method.Parameters
+        if parameters is None:
+            continue
+        for spec in dataclasses.fields(parameters):
             if spec.name not in seen:
                 seen.add(spec.name)
-                add_field(p, spec, method.Parameters, None)
+                add_field(p, spec, parameters, None)
 
 
 def options_of(args: argparse.Namespace) -> Options:
