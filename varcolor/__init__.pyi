@@ -6,6 +6,7 @@ from . import cues as cues
 from . import data as data
 from . import methods as methods
 from . import metrics as metrics
+from . import sources as sources
 from .api import Colorizer as Colorizer
 from .api import Result as Result
 from .api import check_fits as check_fits
@@ -39,6 +40,7 @@ __all__ = [
     "data",
     "methods",
     "metrics",
+    "sources",
     "VarcolorError",
     "InputError",
     "OutputError",

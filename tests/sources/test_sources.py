@@ -152,3 +152,14 @@ def test_a_source_checks_its_file_once_before_reading(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"g_marked.png: the marked image is 30×30 but g_marked.png is 32×24"):
         sources.load(tmp_path / "g_marked.png", gray)
     assert decoded == []
+
+
+def test_a_registered_source_gives_a_clips_keyframes(hints, tmp_path):
+    """A clip's cue folder takes ``<frame><suffix>`` of every source found by name."""
+    from varcolor.video import read_cue_folder
+
+    (tmp_path / "cues").mkdir()
+    (tmp_path / "cues" / "0002.hints.txt").write_text(f"5 6 {A} {B}\n")
+    keyed = read_cue_folder(tmp_path / "cues", frame_count=4, shape=(24, 32))
+    assert list(keyed) == [2] and keyed[2].kind == "hints"
+    assert keyed[2](np.full((24, 32), 0.5)).count == 13
