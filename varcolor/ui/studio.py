@@ -385,6 +385,7 @@ class Studio:
         ``clear``, ``settings``, ``reference-remove``) and start solving it."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             doc, shape = self.history.current, self.image.shape
             kind = op.get("op") if isinstance(op, dict) else None
             if kind == "stroke":
@@ -428,6 +429,7 @@ class Studio:
             raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             self._check_method(method)
             shape, live = self.image.gray.shape, self.live
         pixels = shape[0] * shape[1]
@@ -444,6 +446,7 @@ class Studio:
     def undo(self) -> dict:
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             if self.history.can_undo:
                 self.history.undo()
                 return self._changed()
@@ -452,6 +455,7 @@ class Studio:
     def redo(self) -> dict:
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             if self.history.can_redo:
                 self.history.redo()
                 return self._changed()
@@ -461,6 +465,7 @@ class Studio:
         """Start from the autosaved session of this image (offered when it was opened)."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             if self.restorable is None:
                 raise InputError("there is no autosaved session to restore")
             doc = self.autosave.read(self.image.sha256)
@@ -474,6 +479,7 @@ class Studio:
         """Start afresh: the autosave offered is kept as ``autosave.previous.json``."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             if self.restorable is not None:
                 self.autosave.keep_previous(self.image.sha256)
             self.restorable = None
@@ -509,6 +515,7 @@ class Studio:
     def autosave_path(self) -> Path:
         """The open photo's autosave."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         return self.autosave.path(self.image.sha256)
 
     def _autosave(self) -> None:
@@ -572,6 +579,7 @@ class Studio:
 
     def gray_png(self) -> bytes:
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         return png(np.round(self.image.gray * 255).astype(np.uint8))
 
     def tile_png(self, layer: str, level: int, row: int, col: int, full: bool = False) -> bytes:
@@ -579,6 +587,7 @@ class Studio:
         level-0 result tile made as a save makes the result, once the current document's live
         result is final (:mod:`varcolor.ui.view`)."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self.lock:
             image, live, current = self.image, self.live, (self.version, self.history.current)
             self._tiles_made += 1
@@ -596,6 +605,7 @@ class Studio:
 
     def reference_png(self) -> bytes:
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         if self.image.reference is None:
             raise InputError("the photo is gray: there is no colour original to compare with")
         return png(np.round(self.image.reference * 255).astype(np.uint8))
@@ -609,6 +619,7 @@ class Studio:
         from ..metrics import ciede2000, psnr
 
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self._metrics_lock:
             live, reference = self.live, self.image.reference
             if reference is None or live.rgb is None:
@@ -631,6 +642,7 @@ class Studio:
         """The most likely distinct colours at full-resolution pixel ``(x, y)``: the reference
         photo's when one is open, else the network's."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self.lock:
             doc, image = self.history.current, self.image
         if doc.reference is not None:  # the colours of the scene's own photo, not the network's guess
@@ -667,6 +679,7 @@ class Studio:
         """Open an uploaded reference photo: it is kept in the data folder (the session refers to it
         there) and matched in the background (:meth:`_open_reference`)."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         what = "an image file a reference can be"
         return self._open_stored(data, filename, "reference", IMAGE_EXTENSIONS, what, self._open_reference)
 
@@ -698,6 +711,7 @@ class Studio:
         """Open a reference photo by its path, which must lie inside the data folder (relative
         paths are taken from there); anywhere else is refused (``PermissionError``)."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         if not isinstance(path, str) or not path.strip() or "\x00" in path:
             raise InputError("give the reference photo's path (a file inside the studio's data folder)")
         try:
@@ -726,6 +740,7 @@ class Studio:
         view = ReferenceView.read(path, name)
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             self._references[view.sha256] = view
             self._references_missing.discard(view.sha256)
             self._reference_serial += 1
@@ -791,6 +806,7 @@ class Studio:
         """The open reference photo as shown beside the photo (at most :data:`SHOWN_PIXELS`)."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             record = self.history.current.reference
         view = self._reference_view(record)
         if view is None:
@@ -802,6 +818,7 @@ class Studio:
         no eraser removed, at the live copy's size), ``[x, y, r, g, b]`` rows, for the overlay."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             doc, image, version = self.history.current, self.image, self.version
         if doc.suggestions is None:
             return {"rows": [], "sha256": None, "version": version}
@@ -844,6 +861,7 @@ class Studio:
         while one is under way."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             doc, image = self.history.current, self.image
         live_rates = dict(self.live.rates) if self.live is not None else {}
         return self.saves.start(image, doc, name, fmt, overwrite, live_rates)
