@@ -24,6 +24,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import ClassVar
 
 import numba
@@ -412,8 +413,8 @@ class LevinMultiscale(Method):
         height, width = self.guide.shape
         # A photo whose steps run as array code (no kernel compiled yet) is measured so too, in
         # bands that array code builds (:func:`~varcolor.kernels.small_system`): no compilation.
-        band = RESIDUAL_ARRAY_PIXELS if array_code(self.guide.size) else RESIDUAL_PIXELS
-        rows = max(8, -(-band // width))
+        pixels = RESIDUAL_ARRAY_PIXELS if array_code(self.guide.size) else RESIDUAL_PIXELS
+        rows = max(8, -(-pixels // width))
         squares = np.zeros((2, chroma.shape[-1]))
         for top in range(0, height, rows):
             bottom = min(top + rows, height)
@@ -421,6 +422,7 @@ class LevinMultiscale(Method):
             inner = slice(top - band.start, bottom - band.start)
             prior = weight = None
             if problem.prior is not None:
+                assert problem.weight is not None  # given with the prior
                 prior, weight = problem.prior[band], problem.weight[band]
             operator, rhs = self.coarse.system(
                 self.guide[band], problem.mask[band], problem.targets[band], prior, weight
@@ -451,6 +453,7 @@ class LevinMultiscale(Method):
         # after it was priced above the fresh solve's and solved afresh: 3.7 s at load 7).
         pending.updates.fresh_seconds = self.updates.fresh_seconds
         if self.updates.base is not None and isinstance(self.updates.base[0], LowRankUpdater):  # made by an edit
+            assert isinstance(pending.updates.base[0], LowRankUpdater)  # made by its ready()
             pending.updates.base[0].learn_from(self.updates.base[0])
         self.coarse, self.updates = pending.coarse, pending.updates
         return "adopted"
@@ -624,6 +627,7 @@ class LevinMultiscale(Method):
         overlap = max(margin // 2, 4)
         reach = changed = None
         if kept:
+            assert last is not None and cues is not None  # kept: both cue sets were kept
             changed = _changed_cues(last, cues, problem.mask.shape)
             # a changed cue's correction reaches its band, or its closed region and what holds it
             far = max(margin, REACH + REACH_PAD + margin) + overlap
@@ -636,6 +640,7 @@ class LevinMultiscale(Method):
             window = _box_of(changed, 2 * margin)
             if window is not None:
                 inner = _box_of(changed, margin)
+                assert inner is not None  # within the box of changed, which has some
                 redone = _dilated(problem.mask[window], margin)
                 band[inner] = redone[tuple(slice(i.start - w.start, i.stop - w.start) for i, w in zip(inner, window))]
         if keep:
@@ -652,7 +657,9 @@ class LevinMultiscale(Method):
                 )
                 key = (top, left)
                 # how far the lift moved here since the kept corrections were solved, over edits
-                drift = drifts.get(key, 0.0) + (self._still(moved, inner) if reach is not None else 0.0)
+                drift = drifts.get(key, 0.0) + (
+                    self._still(moved, inner) if reach is not None and moved is not None else 0.0
+                )
                 if reach is not None and not reach[inner].any() and drift < below:
                     if key in kept:
                         for at, delta in kept[key]:
@@ -750,7 +757,7 @@ class _Refactor:
     def __init__(self, engine: LevinMultiscale, held: np.ndarray, targets: np.ndarray):
         self.held, self.targets = held.copy(), targets.copy()
         self.coarse = Levin(engine.coarse_guide, engine.options, plan=engine.coarse.solver_plan)
-        self.updates = None
+        self.updates: interactive.Updates | None = None
         space, targets_at = engine.options.space, engine.updates.targets_at
         self._make_updates = lambda: self.coarse.updater(space, targets_at)
         self._refine_tol = engine.updates.refine_tol
@@ -819,7 +826,10 @@ class _Sweep:
             slice(inner[0].start + rows.min(), inner[0].start + rows.max() + 1),
             slice(inner[1].start + columns.min(), inner[1].start + columns.max() + 1),
         )
-        window = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, n)) for s, n in zip(box, (height, width)))
+        window = (
+            slice(max(box[0].start - 2, 0), min(box[0].stop + 2, height)),
+            slice(max(box[1].start - 2, 0), min(box[1].stop + 2, width)),
+        )
         unknown = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start), bool)
         local = tuple(slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, window))
         unknown[local] = free[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
@@ -829,6 +839,7 @@ class _Sweep:
         values = chroma[window]
         prior = weight = None
         if problem.prior is not None:
+            assert problem.weight is not None  # given with the prior
             prior, weight = problem.prior[window], problem.weight[window]
         # Only the free pixels' rows are built, factored and checked: the rest of the
         # window is known values, entering through the rows next to it.
@@ -878,7 +889,8 @@ def _windows(blocks: np.ndarray, factor: int, boxes: list, shape: tuple[int, int
     tiles = -(-changed.shape[0] // step), -(-changed.shape[1] // step)
     padded = np.zeros((tiles[0] * step, tiles[1] * step), bool)
     padded[: changed.shape[0], : changed.shape[1]] = changed
-    held = padded.reshape(tiles[0], step, tiles[1], step).any(axis=(1, 3))
+    # numpy's stubs type any(axis=) as a scalar or an array whatever the rank: a 4-d array's is 2-d
+    held: np.ndarray = padded.reshape(tiles[0], step, tiles[1], step).any(axis=(1, 3))  # type: ignore[assignment]
     windows = []
     for i in np.flatnonzero(held.any(axis=1)):
         band = padded[i * step : (i + 1) * step]
@@ -893,7 +905,7 @@ def _windows(blocks: np.ndarray, factor: int, boxes: list, shape: tuple[int, int
     return windows
 
 
-def _dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None = ...) -> np.ndarray:
+def _dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None | EllipsisType = ...) -> np.ndarray:
     """``mask`` grown by ``radius`` pixels (a square), inside ``window`` alone (the rest False;
     None: nothing grown; left out: the whole image)."""
     from scipy import ndimage
