@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -54,6 +55,9 @@ from .document import (
 from .live import LiveSolver, reduce, working_shape
 from .refphoto import match_suggestions, reference_colours
 from .view import TILE, View, full_gray, png
+
+if TYPE_CHECKING:  # PyTorch: imported when the network is first asked
+    from ..neural.siggraph17 import SIGGRAPH17
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
@@ -251,7 +255,7 @@ class Studio:
         #: Set when the server begins to stop (Ctrl-C): long polls answer at once.
         self.stopping = False
         self.stop_listeners: list = []
-        self._prior_net = None
+        self._prior_net: SIGGRAPH17 | None = None
         self._suggest_cache: tuple[int, np.ndarray] | None = None
         #: Reference photos read this session, by SHA-256: their shown copy and reduced Lab.
         self._references: dict[str, ReferenceView] = {}
@@ -413,6 +417,7 @@ class Studio:
     def _check_method(self, method: str) -> None:
         """Refuse a method this studio cannot run on the live copy now (its extra missing, or its
         solve not fitting in memory), with one line."""
+        assert self.image is not None  # called with a photo open
         options = PRESETS[method]
         if options.get("prior") and not neural_available():
             raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
@@ -486,6 +491,7 @@ class Studio:
             return self.state()
 
     def _changed(self) -> dict:
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         self.version += 1
         self.live.submit(self.version, self.history.current)
         self.saves.spare.poke()  # busy now: the work ahead waits from its next step
@@ -495,6 +501,7 @@ class Studio:
 
     def _prepare_save(self) -> None:
         """Have a spare child ready for a scan's save, a moment from now (called holding the lock)."""
+        assert self.image is not None  # after an edit of the open photo
         height, width = self.image.shape
         if height * width >= SPARE_PIXELS and self._spare_timer is None and not self._closed:
             self._spare_timer = threading.Timer(SPARE_DELAY, self._start_spare)
@@ -509,6 +516,7 @@ class Studio:
             if self.live is not None and self.live.busy():  # an edit is being solved: after it
                 self._prepare_save()
                 return
+            assert self.image is not None  # a spare is started for the open photo
             self.saves.spare.start(None if is_layered(self.image.path) else self.image.path)
 
     # -- autosave ----------------------------------------------------------------------------
@@ -521,6 +529,7 @@ class Studio:
     def _autosave(self) -> None:
         """Have the session autosaved (:meth:`Autosave.write`); an autosave offered and not yet
         restored or dismissed is kept aside as ``autosave.previous.json`` before it is replaced."""
+        assert self.image is not None and self.history is not None  # opened together
         keep_previous = self.restorable is not None
         self.restorable = None
         self.autosave.write(self.image.sha256, session_dict(self.history.current, self.image.record()), keep_previous)
@@ -544,6 +553,7 @@ class Studio:
                 "neural": neural_available(),
                 "message": self.message or notice,
             }
+        assert self.history is not None  # opened with the image
         doc = self.history.current
         image = self.image
         notice = self.notice
@@ -755,6 +765,7 @@ class Studio:
     def _match_reference(self, serial: int, image: OpenImage, view: ReferenceView) -> None:
         start = time.perf_counter()
         error, suggestions = None, None
+        assert view.pixels is not None  # read by _open_reference, let go of below
         try:
             suggestions = match_suggestions(image.gray, image.shape, view.pixels, view.name)
             if suggestions.count == 0:
@@ -773,6 +784,7 @@ class Studio:
                 log.warning("%s", error)
                 return
             self.reference_job = {"state": "done", "name": view.name, "serial": serial}
+            assert self.history is not None and suggestions is not None  # its image still open; matched
             self.history.push(self.history.current.with_reference(view.record(), suggestions))
             log.info("%s: %d suggested cue pixels in %.1f s", view.name, suggestions.count, time.perf_counter() - start)
             self._changed()
@@ -828,6 +840,7 @@ class Studio:
         keep = kept_suggestions(mask, doc.suggestions, doc.strokes, image.shape)[2]
         found = doc.suggestions
         rows = np.column_stack([found.xs[keep], found.ys[keep], found.rgb[keep].astype(np.int64)]).tolist()
+        assert doc.reference is not None  # suggestions come with their reference
         return {"rows": rows, "sha256": doc.reference["sha256"], "version": version}
 
     def _reference_suggest(self, doc: Document, image: OpenImage, x: float, y: float, k: int) -> dict:
@@ -877,6 +890,7 @@ class Studio:
     def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
         """:meth:`start_save` and wait for it: its final status; a failed save raises its line."""
         self.start_save(name, fmt, overwrite)
+        assert self.saves.job is not None  # started
         self.saves.job.wait()
         status = self.save_status()
         if status["state"] != "done":
