@@ -295,10 +295,10 @@ class LiveSolver:
         """
         self._want_rebase = False
         mask, doc, method = self._mask, self._mask_doc, self._method
-        assert mask is not None and method is not None  # a colorizer holding cues is worn
 
         def rebase() -> None:
             try:
+                assert mask is not None and method is not None  # a colorizer holding cues is worn
                 colorizer = Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **PRESETS[method])
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
