@@ -12,8 +12,8 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 from .io import atomic_path
