@@ -52,7 +52,7 @@ class Job:
 
     inputs: list[Path]
     outputs: list[Path]
-    run: Callable[[], str]
+    run: Callable[[], object]  # a folder run's: its warnings (str); :func:`outcomes` hands back any outcome
     skip: str | None = None
     fail: str | None = None
     memory: int = 0  # bytes its solve needs (0: unknown); a worker runs no more at once than it holds
