@@ -93,6 +93,8 @@ class Report(TypedDict, total=False):
     iterations: int | None
     #: The relative residual of the result on the method's own system (None: none was measured).
     residual: float | None
+    #: An iterative solver's worst relative residual after each iteration.
+    residuals: list[float]
     #: The whole call's seconds, and of them the colour conversion's.
     seconds: float
     paint_seconds: float
