@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import interactive
 from ..buffers import Spares
+from ..energies import levin
 from ..errors import InputError
 from ..fields import option
 from ..kernels import array_code, threads_for
@@ -107,12 +108,11 @@ COARSE_REFINE_TOL = 1e-5
 REACH_AREA = 100
 
 
-#: Pixels of the bands Levin's full-resolution operator is built in to measure a result's
-#: residual (:meth:`LevinMultiscale.full_residual`): its stencil about 5 MB a band, whatever the
+#: Pixels of the bands Levin's full-resolution operator is built in, as array code, to measure
+#: a result's residual (:meth:`LevinMultiscale.full_residual`) where the image's steps run as
+#: array code (:func:`~varcolor.kernels.array_code`): its stencil about 5 MB a band, whatever the
 #: size (bands of 2^20 pixels, 75 MB, raised a 2 MP 16-bit scan's traced peak from 91 to 194
-#: bytes a pixel; 2^18, to 112).
-RESIDUAL_PIXELS = 1 << 16
-#: The bands' pixels where the image's steps run as array code (:func:`~varcolor.kernels.array_code`).
+#: bytes a pixel; 2^18, to 112). numba's kernel stores no operator.
 RESIDUAL_ARRAY_PIXELS = 1 << 16
 #: Up to this many pixels a fresh solve's result has its residual on Levin's full system
 #: measured (0.1-0.3 s a megapixel: at 12 MP it would add a fifth to the 6 s solve); beyond, and
@@ -399,9 +399,11 @@ class LevinMultiscale(Method):
     def full_residual(self, chroma: np.ndarray, problem: Problem) -> float:
         """The relative residual of ``chroma`` on Levin's exact system at full resolution with
         ``problem``'s cues (and prior): ``max_c ‖A u_c − b_c‖ / ‖b_c‖``, what ``levin`` reports
-        for its own solve. One product with the operator, built band by band
-        (:data:`RESIDUAL_PIXELS` pixels and 2 rows more each side, whose rows are the whole
-        image's): never the whole operator at once (at 12 MP it is 0.9 GB).
+        for its own solve. One product with the operator, never stored whole (at 12 MP it is
+        0.9 GB): each row made and applied at once by numba's kernel
+        (:func:`~varcolor.energies.levin.exact_residual_squares`), or, as array code, built band by
+        band (:data:`RESIDUAL_ARRAY_PIXELS` pixels and 2 rows more each side, whose rows are the
+        whole image's).
 
         Parameters
         ----------
@@ -411,10 +413,17 @@ class LevinMultiscale(Method):
             Its cues (and prior).
         """
         height, width = self.guide.shape
+        if not array_code(self.guide.size):
+            # numba's kernel makes each row and applies it in one pass, storing no operator: half
+            # the time of bands built, stored and applied (1 MP: 0.19 s, not 0.41 s; load 8).
+            spread = problem.prior is not None and self.coarse.options.prior_mode in ("residual", "spread")
+            squares = levin.exact_residual_squares(
+                self.guide, problem.mask, problem.targets, chroma, problem.prior, problem.weight, spread
+            )
+            return _relative(squares)
         # A photo whose steps run as array code (no kernel compiled yet) is measured so too, in
         # bands that array code builds (:func:`~varcolor.kernels.small_system`): no compilation.
-        pixels = RESIDUAL_ARRAY_PIXELS if array_code(self.guide.size) else RESIDUAL_PIXELS
-        rows = max(8, -(-pixels // width))
+        rows = max(8, -(-RESIDUAL_ARRAY_PIXELS // width))
         squares = np.zeros((2, chroma.shape[-1]))
         for top in range(0, height, rows):
             bottom = min(top + rows, height)
@@ -432,8 +441,7 @@ class LevinMultiscale(Method):
             rhs = np.asarray(rhs)[inner]
             squares[0] += np.einsum("ijc,ijc->c", residual, residual)
             squares[1] += np.einsum("ijc,ijc->c", rhs, rhs)
-        norms = np.sqrt(squares)
-        return float(np.max(np.where(norms[1] > 0, norms[0] / np.where(norms[1] > 0, norms[1], 1.0), norms[0])))
+        return _relative(squares)
 
     def _adopt(self, wait: bool) -> str | None:
         """Take the factors of the coarse grid made in the background, where they are ready (or,
@@ -903,6 +911,13 @@ def _windows(blocks: np.ndarray, factor: int, boxes: list, shape: tuple[int, int
             bottom, right = (i * step + rows[-1] + 1) * factor, (first * step + columns[-1] + 1) * factor
             windows.append((slice(top, min(bottom, shape[0])), slice(left, min(right, shape[1]))))
     return windows
+
+
+def _relative(squares: np.ndarray) -> float:
+    """``max_c ‖r_c‖ / ‖b_c‖`` from the sums of squares ``[[Σ r_c²], [Σ b_c²]]`` (``‖r_c‖`` where
+    ``b_c`` is 0)."""
+    norms = np.sqrt(squares)
+    return float(np.max(np.where(norms[1] > 0, norms[0] / np.where(norms[1] > 0, norms[1], 1.0), norms[0])))
 
 
 def _dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None | EllipsisType = ...) -> np.ndarray:
