@@ -666,5 +666,5 @@ def test_the_full_systems_residual_made_row_by_row_is_the_whole_operators(monkey
     with kernels_at_every_size():
         assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)
     monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, "array")
-    monkeypatch.setattr(levin_multiscale, "RESIDUAL_ARRAY_PIXELS", 2000)  # bands of 14 rows: seven of them
+    monkeypatch.setattr(levin, "RESIDUAL_BAND_PIXELS", 2000)  # bands of 14 rows: seven of them
     assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)

@@ -35,7 +35,7 @@ from ..buffers import Spares
 from ..energies import levin
 from ..errors import InputError
 from ..fields import option
-from ..kernels import array_code, threads_for
+from ..kernels import threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -108,12 +108,6 @@ COARSE_REFINE_TOL = 1e-5
 REACH_AREA = 100
 
 
-#: Pixels of the bands Levin's full-resolution operator is built in, as array code, to measure
-#: a result's residual (:meth:`LevinMultiscale.full_residual`) where the image's steps run as
-#: array code (:func:`~varcolor.kernels.array_code`): its stencil about 5 MB a band, whatever the
-#: size (bands of 2^20 pixels, 75 MB, raised a 2 MP 16-bit scan's traced peak from 91 to 194
-#: bytes a pixel; 2^18, to 112). numba's kernel stores no operator.
-RESIDUAL_ARRAY_PIXELS = 1 << 16
 #: Up to this many pixels a fresh solve's result has its residual on Levin's full system
 #: measured (0.1-0.3 s a megapixel: at 12 MP it would add a fifth to the 6 s solve); beyond, and
 #: after an edit (its coarse grid corrected, not solved), ``residual`` is None.
@@ -399,11 +393,8 @@ class LevinMultiscale(Method):
     def full_residual(self, chroma: np.ndarray, problem: Problem) -> float:
         """The relative residual of ``chroma`` on Levin's exact system at full resolution with
         ``problem``'s cues (and prior): ``max_c ‖A u_c − b_c‖ / ‖b_c‖``, what ``levin`` reports
-        for its own solve. One product with the operator, never stored whole (at 12 MP it is
-        0.9 GB): each row made and applied at once by numba's kernel
-        (:func:`~varcolor.energies.levin.exact_residual_squares`), or, as array code, built band by
-        band (:data:`RESIDUAL_ARRAY_PIXELS` pixels and 2 rows more each side, whose rows are the
-        whole image's).
+        for its own solve. One product with the operator, its rows made and applied at once,
+        never stored (at 12 MP it is 0.9 GB): :func:`~varcolor.energies.levin.exact_residual_squares`.
 
         Parameters
         ----------
@@ -412,35 +403,10 @@ class LevinMultiscale(Method):
         problem : Problem
             Its cues (and prior).
         """
-        height, width = self.guide.shape
-        if not array_code(self.guide.size):
-            # numba's kernel makes each row and applies it in one pass, storing no operator: half
-            # the time of bands built, stored and applied (1 MP: 0.19 s, not 0.41 s; load 8).
-            spread = problem.prior is not None and self.coarse.options.prior_mode in ("residual", "spread")
-            squares = levin.exact_residual_squares(
-                self.guide, problem.mask, problem.targets, chroma, problem.prior, problem.weight, spread
-            )
-            return _relative(squares)
-        # A photo whose steps run as array code (no kernel compiled yet) is measured so too, in
-        # bands that array code builds (:func:`~varcolor.kernels.small_system`): no compilation.
-        rows = max(8, -(-RESIDUAL_ARRAY_PIXELS // width))
-        squares = np.zeros((2, chroma.shape[-1]))
-        for top in range(0, height, rows):
-            bottom = min(top + rows, height)
-            band = slice(max(top - 2, 0), min(bottom + 2, height))
-            inner = slice(top - band.start, bottom - band.start)
-            prior = weight = None
-            if problem.prior is not None:
-                assert problem.weight is not None  # given with the prior
-                prior, weight = problem.prior[band], problem.weight[band]
-            operator, rhs = self.coarse.system(
-                self.guide[band], problem.mask[band], problem.targets[band], prior, weight
-            )
-            values = np.asarray(chroma[band], np.float64)
-            residual = (operator.apply(values) - rhs)[inner]
-            rhs = np.asarray(rhs)[inner]
-            squares[0] += np.einsum("ijc,ijc->c", residual, residual)
-            squares[1] += np.einsum("ijc,ijc->c", rhs, rhs)
+        spread = problem.prior is not None and self.coarse.options.prior_mode in ("residual", "spread")
+        squares = levin.exact_residual_squares(
+            self.guide, problem.mask, problem.targets, chroma, problem.prior, problem.weight, spread
+        )
         return _relative(squares)
 
     def _adopt(self, wait: bool) -> str | None:
