@@ -45,7 +45,7 @@ demo: $(DEMO_STAMP)
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m mypy
+	$(PY) -m mypy varcolor
 	$(VENV)/bin/varcolor warm
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests
 
@@ -67,7 +67,7 @@ lint: $(TEST_STAMP)
 # The package's types (mypy, as configured under [tool.mypy] in pyproject.toml: the whole package);
 # its cache in .mypy_cache makes a second run a few seconds (a cold one about half a minute).
 typecheck: $(TEST_STAMP)
-	$(PY) -m mypy
+	$(PY) -m mypy varcolor
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache site
