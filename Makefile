@@ -11,7 +11,7 @@ DEMO_STAMP := $(VENV)/.installed-neural-ui
 TEST_STAMP := $(VENV)/.installed-dev-layers-neural-ui
 DOCS_STAMP := $(VENV)/.installed-docs-layers-neural-ui
 
-.PHONY: demo test test-slow bench docs lint clean
+.PHONY: demo test test-slow bench docs lint typecheck clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +38,14 @@ demo: $(DEMO_STAMP)
 	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
-# Lint and format check first (seconds), then numba's kernels compiled visibly (`varcolor warm`:
+# Lint and format check first (seconds), then the types (`make typecheck`), then numba's kernels compiled visibly (`varcolor warm`:
 # seconds, once; a second after that), then the suite on every core (pytest-xdist; at most 4
 # workers: each runs solves of its own, threads and child processes too), a test file to a worker
 # (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests in order).
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m mypy varcolor
 	$(VENV)/bin/varcolor warm
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests
 
@@ -63,5 +64,10 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The package's types (mypy, as configured under [tool.mypy] in pyproject.toml: the whole package);
+# its cache in .mypy_cache makes a second run a few seconds (a cold one about half a minute).
+typecheck: $(TEST_STAMP)
+	$(PY) -m mypy varcolor
+
 clean:
-	rm -rf out .pytest_cache site
+	rm -rf out .pytest_cache .mypy_cache site

@@ -236,3 +236,48 @@ def test_size_messages_write_width_by_height_and_say_so():
             call()
         message = str(refused.value)
         assert "128×160" in message and "160×128" in message and "width×height" in message, message
+
+
+def _conforms(value, hint) -> bool:
+    """Whether ``value`` is of the (simple) type ``hint``: str, int, float, None, their unions,
+    and list[…] or dict[str, …] of them."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is typing.Any:
+        return True
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(isinstance(k, str) and _conforms(v, args[1]) for k, v in value.items())
+    if origin is tuple:
+        return isinstance(value, tuple) and len(value) == len(args)
+    return isinstance(value, hint)
+
+
+@pytest.mark.parametrize("method", ["levin", "levin-multiscale", "levin-symmetric", "bilaplacian-gtv"])
+def test_the_report_holds_its_guaranteed_keys_each_of_the_type_report_says(method):
+    """``Result.info`` is a :class:`varcolor.Report`: every built-in method's has the keys the
+    type's docstring guarantees, and each key the type names holds a value of its type."""
+    import typing
+    import warnings
+
+    hints = typing.get_type_hints(varcolor.Report)
+    gray, cues = gray_and_cues("astronaut", (24, 32), 20, np.random.default_rng(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # bilaplacian-gtv's iteration limit on a small image
+        info = varcolor.colorize(gray, cues, method=method).info
+    guaranteed = ("method", "space", "device", "cues", "options", "threads", "solver", "iterations", "residual")
+    assert set(guaranteed) | {"seconds", "paint_seconds"} <= set(info)
+    typed = [key for key in info if key in hints]
+    assert typed and all(_conforms(info[key], hints[key]) for key in typed), {k: info[k] for k in typed}
+    assert varcolor.Report.__doc__ and "Result.info" in varcolor.Report.__doc__

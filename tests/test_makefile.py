@@ -97,3 +97,15 @@ def test_the_quick_suite_runs_on_every_core_a_file_to_a_worker_and_the_slow_one_
     assert "-n" not in slow and "slow" in slow
     dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
     assert any(re.match(r"pytest-xdist\b", requirement) for requirement in dev)
+
+
+def test_the_suite_runs_after_the_lint_and_the_types(tmp_path):
+    """``make test`` checks the package's types (mypy, ``make typecheck``) after ruff and before
+    the suite, so that CI fails on a type error."""
+    venv = stand_in(tmp_path, "neural-ui", "dev-layers-neural-ui")
+    lines = dry_run("test", venv)
+    ruff = max(i for i, line in enumerate(lines) if "/ruff " in line)
+    mypy = [i for i, line in enumerate(lines) if "-m mypy" in line]
+    suite = [i for i, line in enumerate(lines) if "-m pytest" in line]
+    assert len(mypy) == 1 and len(suite) == 1 and ruff < mypy[0] < suite[0]
+    assert [line for line in dry_run("typecheck", venv) if "-m mypy" in line]

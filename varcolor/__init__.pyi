@@ -8,6 +8,7 @@ from . import methods as methods
 from . import metrics as metrics
 from . import sources as sources
 from .api import Colorizer as Colorizer
+from .api import Report as Report
 from .api import Result as Result
 from .api import check_fits as check_fits
 from .api import colorize as colorize
@@ -27,6 +28,7 @@ __all__ = [
     "colorize",
     "Colorizer",
     "Result",
+    "Report",
     "Options",
     "check_fits",
     "SolverPlan",

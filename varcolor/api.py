@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import numpy as np
 
@@ -45,6 +45,7 @@ __all__ = [
     "colorize",
     "Colorizer",
     "Result",
+    "Report",
     "Options",
     "METHODS",
     "SPACES",
@@ -53,12 +54,34 @@ __all__ = [
 
 
 class Report(TypedDict, total=False):
-    """What :attr:`Result.info` holds (every key optional: a method adds its own, such as
-    levin-multiscale's ``engine`` or bilaplacian-gtv's ``primal_residual``)."""
+    """What :attr:`Result.info` holds: the type of a colorization's report.
 
+    Every result of :func:`colorize` and :class:`Colorizer` has ``method``, ``space``,
+    ``device``, ``cues``, ``options``, ``solver``, ``iterations``, ``residual``, ``seconds`` and
+    ``paint_seconds``, and ``threads`` where a method ran; the other keys are there when what
+    they describe happened (an edit's ``update``, a prior's ``prior``, ``instances``). A method
+    may add keys of its own beyond these (levin-multiscale's ``engine``, bilaplacian-gtv's
+    ``primal_residual``, a plug-in's): ``info.get(key)`` reads them (a type checker types them
+    ``object``).
+
+    Examples
+    --------
+    >>> import numpy as np, varcolor
+    >>> gray = np.linspace(0, 1, 32 * 24).reshape(24, 32)
+    >>> points = [{"y": 4, "x": 4, "a": 30, "b": 0}, {"y": 20, "x": 28, "a": 0, "b": 30}]
+    >>> cues = varcolor.Cues.from_points(points, gray.shape)
+    >>> report: varcolor.Report = varcolor.colorize(gray, cues).info
+    >>> report["method"], report["cues"], report["residual"] is not None
+    ('levin-multiscale', 2, True)
+    """
+
+    #: The colorization method that ran (its name in :data:`METHODS`).
     method: str
+    #: The colour space the chroma was solved in (``lab``, ``yiq``).
     space: str
+    #: Where the solve ran (``cpu``, ``cuda``).
     device: str
+    #: Cue pixels given.
     cues: int
     #: The options that had an effect (:func:`varcolor.methods.base.options_in_effect`).
     options: dict[str, Any]
@@ -66,20 +89,42 @@ class Report(TypedDict, total=False):
     threads: int
     #: The linear solver that ran (None: no solve, as ``method="ideepcolor"``).
     solver: str | None
+    #: The solver's iterations (0 for a direct solve; None where nothing was solved).
     iterations: int | None
     #: The relative residual of the result on the method's own system (None: none was measured).
     residual: float | None
+    #: An iterative solver's worst relative residual after each iteration.
+    residuals: list[float]
+    #: The whole call's seconds, and of them the colour conversion's.
     seconds: float
     paint_seconds: float
+    #: The solver's own seconds, where the method reported them.
+    solve_seconds: float
+    #: After an edit (:meth:`Colorizer.update`): ``low-rank``, ``window`` or ``full``, and why a
+    #: full solve ran.
     update: str
     full_solve: str
+    #: A low-rank correction's error bound (ab), its pixels held and released, and what it
+    #: corrected (``correction``).
     bound: float
+    held: int
+    released: int
+    correction: str
+    #: The box an edit changed, ``[top, left, height, width]``; a window update's agreement.
     window: list[int]
+    window_agreement: float
+    #: Where a method reports the windows it changed (pairs of slices): the colorizer repaints
+    #: only those after a solve that had a last result (the key is then taken out).
+    changed: list[tuple[slice, slice]]
+    #: A method's own account of its engine (levin-multiscale's coarse grid).
+    engine: dict[str, Any]
+    #: The prior that acted, and its options that had an effect.
     prior: str
     prior_weight: float
     confidence: str
     prior_mode: str
     automatic: str
+    #: What :mod:`varcolor.instances` found (label, score, box, mask area, crop window, seconds).
     instances: list[dict[str, Any]]
 
 
@@ -154,7 +199,7 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
     varcolor.errors.InputError: method levin-multiscale on a 200000×200000 image needs about ...
     """
     options = build_options(options, **keywords)
-    return methods.get(options.method).plan(tuple(shape[:2]), options)
+    return methods.get(options.method).plan((shape[0], shape[1]), options)
 
 
 class Colorizer:
@@ -515,7 +560,7 @@ class Colorizer:
         if cues.count == 0 and guess is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.gray.shape + (2,))
-            info.update(solver=None, iterations=None, residual=None)  # nothing was solved
+            info.update({"solver": None, "iterations": None, "residual": None})  # nothing was solved
         else:
             targets = self.painter.targets(cues)
             bounded = guess is None and self.engine.within_cues
@@ -545,7 +590,8 @@ class Colorizer:
             # What the prior says of itself, less the options that had no effect (the ideepcolor
             # method's result is the guess: its weight and confidence change nothing).
             effect = info["options"]
-            info.update({key: value for key, value in said.items() if key not in OPTION_NAMES or key in effect})
+            own = {key: value for key, value in said.items() if key not in OPTION_NAMES or key in effect}
+            info.update(cast(Report, own))  # the prior's keys (prior, prior_weight…): Report's
         return self._finish(chroma, info, start, where)
 
     def _finish(self, chroma: np.ndarray, info: Report, start: float, where=None) -> Result:
@@ -695,5 +741,5 @@ def _solved_afresh(result: Result, why: str | None) -> Result:
     report's own ``update`` (a correction of its coarse grid, say) is kept."""
     why = result.info.get("full_solve", why)
     if why is not None and "update" not in result.info:
-        result.info.update(update="full", full_solve=why)
+        result.info.update({"update": "full", "full_solve": why})
     return result

@@ -213,7 +213,7 @@ def method_options(
     ``parameters`` (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the
     methods that have them, and None means the method's default."""
     name, prior = registry.split_prior(method)
-    chosen = {"method": name}
+    chosen: dict[str, object] = {"method": name}
     known = registry.get(name).parameter_names()
     chosen.update((key, value) for key, value in parameters.items() if key in known and value is not None)
     if prior:
@@ -417,7 +417,7 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
     >>> cell["psnr"], cell["psnr_se"], cell["images"]
     (31.0, 1.0, 2)
     """
-    table = {}
+    table: dict[str, dict[str, float]] = {}
     for resolution in resolutions:
         for method in methods:
             for n in hints:

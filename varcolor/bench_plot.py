@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 from .io import atomic_path
@@ -155,7 +156,7 @@ def plot(
     for label, values in lines.items():
         xs = sorted(n for n, v in values.items() if math.isfinite(v))
         shown = f"{label} (identical to {hidden[label]}: drawn over it)" if label in hidden else label
-        style = {"linestyle": "--", "marker": "x"} if label in hidden else {"marker": "o"}
+        style: dict[str, Any] = {"linestyle": "--", "marker": "x"} if label in hidden else {"marker": "o"}
         # gid: the line's id in an SVG (``curve-`` and its label), so a reader finds each method's line.
         ax.plot(xs, [values[n] for n in xs], label=shown, gid="curve-" + re.sub(r"[^\w.-]", "_", label), **style)
         ticks.update(xs)
@@ -165,8 +166,8 @@ def plot(
         ax.plot(xs, [values[n] for n in xs], "k--", label=label, gid="published")
     ax.set_xscale("symlog", linthresh=1, linscale=0.5)
     if ticks:
-        shown = _spread(sorted(ticks))
-        ax.set_xticks(shown, [str(n) for n in shown])
+        spread = _spread(sorted(ticks))
+        ax.set_xticks(spread, [str(n) for n in spread])
     ax.set_xlabel("number of hints")
     ax.set_ylabel(AXIS.get(metric, metric))
     ax.set_title(title)

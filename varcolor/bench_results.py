@@ -64,7 +64,7 @@ class Photo(NamedTuple):
     """A photo of the run: its name in the input folder, its place there, its file's SHA-256."""
 
     name: str
-    index: int
+    position: int  # (not ``index``: that is a tuple's method)
     sha256: str
 
 
@@ -115,7 +115,9 @@ def parse(specs: Sequence[str], methods: Sequence[str], run: dict, export: str |
     return found
 
 
-def plan(results: ResultsFolder, photos: Sequence[Photo], hints: Sequence[int]) -> tuple[dict, list[str]]:
+def plan(
+    results: ResultsFolder, photos: Sequence[Photo], hints: Sequence[int]
+) -> tuple[dict[tuple[str, int], Path], list[str]]:
     """The result file of each photo and hint count of the run, from the folder's listing and the
     files' headers (no pixel is decoded), and a line for each problem: a result missing, of
     another size, given twice or unreadable; an extra file; a photo the manifest lacks or knows
@@ -162,7 +164,7 @@ def plan(results: ResultsFolder, photos: Sequence[Photo], hints: Sequence[int]) 
         if entry is None:
             problems.append(f"{name}: {folder / MANIFEST} has no {photo.name}: no results for it")
             continue
-        if entry["sha256"] != photo.sha256 or entry["index"] != photo.index:
+        if entry["sha256"] != photo.sha256 or entry["index"] != photo.position:
             changed = "its file's SHA-256" if entry["sha256"] != photo.sha256 else "its place in the folder"
             problems.append(
                 f"{name}: {photo.name} is not the photo the results were made from ({changed} differs "

@@ -27,7 +27,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -113,6 +113,8 @@ class OptionValues:
 
     #: What an unknown keyword is called in :meth:`build`'s refusal.
     _WHAT = "option"
+    #: Each subclass is a dataclass (declared here for the checker: dataclasses.fields takes it).
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     def _check_fields(self) -> None:
         for spec in dataclasses.fields(self):

@@ -104,7 +104,9 @@ class Updates:
         where it changed; or None and why not (a full solve follows)."""
         if not self.ready():
             return None, "no factors of an earlier direct solve to correct"
+        assert self.base is not None  # ready()
         updater, base_mask, base_targets = self.base
+        assert isinstance(updater, LowRankUpdater)  # made by ready()
         if cues.shape != base_mask.shape:
             return None, "the cues are for another image size"
         held = np.flatnonzero(cues.mask & ~base_mask)

@@ -44,7 +44,7 @@ if not {"NUMBA_THREADING_LAYER", "NUMBA_THREADING_LAYER_PRIORITY"} & set(os.envi
     # The environment too: numba reads its settings from it again whenever a NUMBA_ variable
     # changes (numba.core.config.reload_config), and processes we start take the same layer.
     os.environ["NUMBA_THREADING_LAYER_PRIORITY"] = " ".join(THREADING_LAYER_PRIORITY)
-    numba.config.THREADING_LAYER_PRIORITY = THREADING_LAYER_PRIORITY
+    numba.config.THREADING_LAYER_PRIORITY = THREADING_LAYER_PRIORITY  # type: ignore[attr-defined]  # set by numba's reload_config, unseen by a checker
 
 __all__ = [
     "ARRAY_CODE_PIXELS",
@@ -126,8 +126,8 @@ def _mark_folder() -> Path | None:
     that can be written (numba's own first choice), else (a read-only or system-wide installation)
     numba's user-wide cache (its next choice: the user's cache folder, ``~/.cache/numba`` on Linux),
     in this module's folder there; None where even that cannot be written."""
-    if numba.config.CACHE_DIR:
-        return Path(numba.config.CACHE_DIR)
+    if numba.config.CACHE_DIR:  # type: ignore[attr-defined]  # set by numba's reload_config, unseen by a checker
+        return Path(numba.config.CACHE_DIR)  # type: ignore[attr-defined]  # as above
     folder = Path(__file__).parent / "__pycache__"
     if os.access(folder if folder.exists() else folder.parent, os.W_OK):
         return folder
@@ -311,7 +311,7 @@ def solve_threads(pixels: int, threads: int | None = None) -> int:
     threads : int, optional
         The most threads to use (``Options.threads``); None: decided from the cores free now.
     """
-    most = numba.config.NUMBA_NUM_THREADS
+    most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set by numba's reload_config, unseen by a checker
     if pixels < PARALLEL_PIXELS:
         return 1
     if threads is not None:

@@ -7,6 +7,8 @@ One :class:`Painter` per gray image: it holds the image's lightness for the repa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .buffers import Spares
@@ -90,6 +92,7 @@ class Painter:
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
             # The copies go into an earlier result's memory where nothing refers to it any more.
+            assert last is not None  # where given: the last result, to copy the rest from
             rgb, ab = self.spares.copy_of(last[0]), chroma if lab else self.spares.copy_of(last[1])
         for window in where if isinstance(where, list) else [where]:
             self._paint(chroma, window, rgb, ab)
@@ -105,6 +108,7 @@ class Painter:
 
     def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""
+        paint: Callable[..., np.ndarray]  # (lightness or gray, chroma, gamut, out=)
         if self.space == "lab":
             if self.held is None:  # a scan: its lightness a band at a time
                 paint, values = chroma_to_rgb_of_gray, self.gray

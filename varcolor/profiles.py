@@ -212,6 +212,7 @@ def to_srgb(im: Image.Image, path, warn) -> Image.Image:
         )
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot convert its colours to sRGB with its ICC profile ({exc})") from None
+    assert converted is not None  # a new image (None only in place)
     if space == "GRAY":  # a neutral gray stays neutral in sRGB: one channel is the gray
         converted = converted.getchannel("G")
     if alpha is not None:

@@ -316,3 +316,19 @@ def test_the_embedded_cluster_warns_nothing_when_dasks_usual_port_is_taken():
             with dask_client(1, None, None) as client:
                 assert client.submit(sum, [1, 2]).result() == 3
     assert [str(w.message) for w in caught if "8787" in str(w.message)] == []
+
+
+def test_stopping_a_run_waits_for_the_unit_a_worker_is_publishing(client, monkeypatch):
+    """``StopGate.close`` takes the publishing lock on the run's own scheduler: while a worker
+    holds it (a unit being renamed into place) the stop is not said to be complete."""
+    import uuid
+
+    from varcolor.batch import gate as gate_module
+
+    monkeypatch.setattr(gate_module, "GATE_TIMEOUT", 1)
+    gate = gate_module.StopGate(f"varcolor-test-{uuid.uuid4().hex}")
+    with gate():  # as a worker publishing a unit: the lock held
+        assert gate.close(client) is False
+    with pytest.raises(gate_module.RunStopped, match="the run was stopped"), gate():
+        pass
+    assert gate.close(client) is True  # nobody publishing: the lock taken and let go

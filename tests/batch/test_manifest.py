@@ -272,3 +272,21 @@ def test_recolor_resumes_without_an_ir_folder(tmp_path, capsys):
     assert after["a.png"] == before["a.png"] and after["c.png"] == before["c.png"] and after["b.png"] != before["b.png"]
     code, _, err = run(capsys, *argv[:-1], "--resume")
     assert code == 0 and "encoded" not in err and "decoded 0, skipped 3" in err, err
+
+
+def test_a_manifest_row_is_written_on_python_3_10(tmp_path, monkeypatch):
+    """Python 3.10 (the oldest the package supports) has no ``datetime.UTC``: a run's manifest row
+    is still written, its time in UTC."""
+    import datetime
+
+    from varcolor.batch.jobs import Job
+    from varcolor.batch.manifest import ManifestWriter
+
+    monkeypatch.delattr(datetime, "UTC")
+    writer = ManifestWriter(tmp_path / "manifest.jsonl")
+    try:
+        row = writer.write(Job(inputs=[tmp_path / "a.png"], outputs=[tmp_path / "out.png"], run=print), "failed")
+    finally:
+        writer.close()
+    assert row["time"].endswith("+00:00")
+    assert read_manifest(tmp_path / "manifest.jsonl")[0]["time"] == row["time"]

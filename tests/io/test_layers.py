@@ -358,3 +358,18 @@ def test_a_stroke_layer_s_coverage_is_its_alpha(tmp_path, capsys, kind):
     assert (
         np.abs(varcolor.read_image(tmp_path / "soft.png") - varcolor.read_image(tmp_path / "hard.png")).max() <= 1 / 255
     )
+
+
+@pytest.mark.parametrize("suffix", [".ora", ".psd"])
+def test_layers_at_a_depth_neither_format_holds_are_refused_in_one_line(tmp_path, suffix):
+    """``write_layers`` writes 8 or 16 bits per sample: 12 is refused, naming the file, and
+    nothing is written (never a file of another depth than asked)."""
+    pytest.importorskip("psd_tools")
+    from varcolor.errors import InputError
+    from varcolor.io.layers import Layer
+    from varcolor.io.stack import write_layers
+
+    layers = [Layer("photo", np.full((8, 8, 4), 0.5), visible=True)]
+    with pytest.raises(InputError, match=r"x\.(ora|psd): bits must be 8 or 16, not 12"):
+        write_layers(tmp_path / f"x{suffix}", layers, 12)
+    assert not list(tmp_path.iterdir())

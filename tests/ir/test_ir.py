@@ -521,3 +521,13 @@ def test_decode_refuses_a_payload_from_another_image_of_the_same_size(tmp_path, 
     # The gray stored at 16 bits decodes with its payload too.
     assert run(capsys, "encode", tmp_path / "a.png", "-o", tmp_path / "ir16", "-e", "grid", "--bits", "16")[0] == 0
     assert run(capsys, "decode", tmp_path / "ir16" / "a.png", "-o", tmp_path / "a16.png")[0] == 0
+
+
+def test_compressed_payloads_are_written_by_python_3_10s_zlib(monkeypatch):
+    """Python 3.10 (the oldest the package supports) has ``zlib.compress(data, level)`` with no
+    ``wbits``: a compressed payload is made there too, and is the raw deflate stream it was."""
+    payload = sample_payload(palette=False, rng=np.random.default_rng(3))
+    expected = write_payload(payload, compress=True)
+    real = zlib.compress
+    monkeypatch.setattr(zlib, "compress", lambda data, level=-1, /: real(data, level))
+    assert write_payload(payload, compress=True) == expected

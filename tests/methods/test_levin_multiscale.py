@@ -633,3 +633,38 @@ def test_a_failed_background_factorisation_leaves_the_edit_to_factor(monkeypatch
     assert full and all("held pixels" in edit.info["full_solve"] for edit in full)
     fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
     assert np.abs(edits[-1].ab - fresh.ab).max() <= 0.05
+
+
+@pytest.mark.parametrize("prior_mode", [None, "anchor", "residual"])
+def test_the_full_systems_residual_made_row_by_row_is_the_whole_operators(monkeypatch, rng, prior_mode):
+    """The result's residual on Levin's full-resolution system, as numba's kernel makes it (each
+    row made and applied at once) and as array code does (bands of the operator), is the one the
+    whole operator, built here, gives: with a prior (both ways it enters) too."""
+    from varcolor.energies import levin
+    from varcolor.kernels import kernels_at_every_size
+
+    gray, cues = gray_and_cues("astronaut", (90, 150), 40, rng)
+    problem = Problem(cues.mask, cues.ab)
+    weight = prior = None
+    if prior_mode is not None:
+        prior = np.stack([np.linspace(-20, 20, gray.size), np.linspace(15, -5, gray.size)], -1).reshape(
+            gray.shape + (2,)
+        )
+        weight = np.linspace(0.1, 0.9, gray.size).reshape(gray.shape)
+        problem = Problem(cues.mask, cues.ab, prior, weight)
+    options = {} if prior_mode is None else {"prior_mode": prior_mode}
+    engine = varcolor.Colorizer(gray, method=ENGINE, factor=4, **options).engine
+    chroma, _ = engine.solve(problem, None)
+    operator = levin.exact_operator(gray, cues.mask, prior_weight=weight)
+    if prior_mode == "residual":  # the smoothness acts on u − p: A p off the cues
+        rhs = np.where(cues.mask[..., None], cues.ab, operator.apply(prior))
+    else:
+        rhs = levin.exact_rhs(cues.mask, cues.ab, prior, weight)
+    residual = (operator.apply(chroma) - rhs).reshape(-1, 2)
+    expected = np.max(np.linalg.norm(residual, axis=0) / np.linalg.norm(rhs.reshape(-1, 2), axis=0))
+    assert expected > 1e-4  # a result off the full system: the comparison can fail
+    with kernels_at_every_size():
+        assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)
+    monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, "array")
+    monkeypatch.setattr(levin, "RESIDUAL_BAND_PIXELS", 2000)  # bands of 14 rows: seven of them
+    assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)

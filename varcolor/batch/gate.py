@@ -58,7 +58,8 @@ class StopGate:
 
         try:
             Event(f"{self.name}-stopped", client=client).set()
-            lock = Lock(f"{self.name}-publishing", client=client)
+            # Lock takes no client (a TypeError, taken for a scheduler gone): its scheduler's instead
+            lock = Lock(f"{self.name}-publishing", scheduler_rpc=client.scheduler, loop=client.loop)
             if not lock.acquire(timeout=GATE_TIMEOUT):
                 return False
             lock.release()

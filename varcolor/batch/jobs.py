@@ -52,7 +52,7 @@ class Job:
 
     inputs: list[Path]
     outputs: list[Path]
-    run: Callable[[], str]
+    run: Callable[[], object]  # a folder run's: its warnings (str); :func:`outcomes` hands back any outcome
     skip: str | None = None
     fail: str | None = None
     memory: int = 0  # bytes its solve needs (0: unknown); a worker runs no more at once than it holds
@@ -104,7 +104,7 @@ def check(
 
 def judge(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> list[tuple[Job, str, str]]:
     """(job, "ready" / "skipped" / "failed", reason) for each job."""
-    inputs = {}
+    inputs: dict[tuple[int, int] | str, Path] = {}
     for path in [*protected, *(p for job in jobs for p in job.inputs)]:
         inputs.setdefault(identity(path), path)
     # Each output's identity taken once: another run may create the file meanwhile, which changes it.
@@ -133,7 +133,7 @@ def judge(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> list[t
                 )
                 break
         if problem or job.fail:
-            verdicts.append((job, "failed", problem or job.fail))
+            verdicts.append((job, "failed", problem or job.fail or ""))
         elif os.path.lexists(job.outputs[-1]) and not overwrite:
             verdicts.append((job, "skipped", f"{job.outputs[-1]}: exists; kept (use --overwrite to replace it)"))
         else:

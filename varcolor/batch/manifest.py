@@ -47,6 +47,7 @@ def _open_regular(path: Path, write: bool) -> int:
         if mode is None or stat.S_ISREG(mode):
             raise InputError(f"{path}: cannot {what} the manifest ({exc.strerror or exc})") from None
     else:
+        assert mode is not None  # fstat's
         if stat.S_ISREG(mode) and write and os.fstat(fd).st_nlink > 1:
             os.close(fd)  # appending would change every file it is linked to (an input, say)
             raise InputError(f"{path}: cannot write the manifest (it has other names: a hard link); move it away")
@@ -129,7 +130,7 @@ class ManifestWriter:
             "reason": reason,
             "seconds": None if seconds is None else round(seconds, 3),
             "bytes": sum(entry.get("size") or 0 for entry in made),
-            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
         if status == "done":
             row.update(sources=job.sources, options=self.options, made=made)
@@ -211,9 +212,9 @@ def resume_plan(manifest: Path | None, jobs: list[Job], options: str) -> tuple[s
             last[row["input"]] = row
     finished, redo = set(), {}
     for job in jobs:
-        row = last.get(job.name)
-        if row is not None:
-            why = _changed(row, job, options)
+        done = last.get(job.name)
+        if done is not None:
+            why = _changed(done, job, options)
             if why is None:
                 finished.add(id(job))
             else:
@@ -224,6 +225,7 @@ def resume_plan(manifest: Path | None, jobs: list[Job], options: str) -> tuple[s
 def _changed(row: dict, job: Job, options: str) -> str | None:
     """Why the outputs that ``row`` records no longer stand for ``job`` (None: they do)."""
     sources, made = row.get("sources"), row.get("made")
+    assert job.sources is not None  # what it reads now, recorded before resume_plan (run, finished)
     if not (isinstance(sources, list) and isinstance(made, list) and isinstance(row.get("options"), str)):
         return "its record does not say what the output was made from (an older varcolor); redone"
     if row["options"] != options:

@@ -50,13 +50,17 @@ def _bench_one(task: tuple) -> dict | VarcolorError:
         bench.check_photo(shape, methods, hints, resolution, name=str(path), **options)
         rgb = read_image(path, max_pixels=max_pixels)
         reference = bench.reference(rgb, resolution) if export or results else None
-        exported = export and bench_export.export_photo(
-            export, reference, bench_export.photo_key(name), hints, index, seed
+        exported = (
+            export
+            and reference is not None
+            and bench_export.export_photo(export, reference, bench_export.photo_key(name), hints, index, seed)
         )  # first: a photo some method cannot colorize is exported all the same
         network = None if fid is None else _fid_network(fid)
         rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, fid=network, **options)
         scored, problems = (
-            bench_results.score_photo(reference, name, resolution, results, max_pixels) if results else ([], [])
+            bench_results.score_photo(reference, name, resolution, results, max_pixels)
+            if results and reference is not None
+            else ([], [])
         )
     except VarcolorError as exc:
         return exc if str(path) in str(exc) else InputError(f"{path}: {exc}")
@@ -158,11 +162,12 @@ def _cmd_bench(args) -> int:
         ]
     if args.export_hints:
         bench_export.check_folder(args.export_hints, args.overwrite, inputs)
-    problems, files = [], {}  # files: each photo's results, (name, hints, path)
+    problems: list[str] = []
+    files: dict[str, list[tuple[str, int, Path]]] = {}  # each photo's results, (name, hints, path)
     for folder in results:
-        found, lines = bench_results.plan(folder, photos, hints)
+        planned, lines = bench_results.plan(folder, photos, hints)
         problems += lines
-        for (photo, n), path in found.items():
+        for (photo, n), path in planned.items():
             files.setdefault(photo, []).append((folder.name, n, path))
     if args.export_hints:
         bench_export.clear_earlier(args.export_hints)
@@ -226,11 +231,11 @@ def _cmd_bench(args) -> int:
         )
         write_table(table, args.output, args.overwrite, inputs)
         if args.plot:
-            lines = bench_plot.lines(summary, labels, resolution, hints, args.plot_metric)
+            curves = bench_plot.lines(summary, labels, resolution, hints, args.plot_metric)
             size = "full size" if resolution == "full" else f"{resolution}×{resolution}"
             title = f"{source.name}: {scored} photos at {size}"
             curve = published and (f"published ({Path(args.plot_published).stem})", published)
-            bench_plot.plot(args.plot, lines, args.plot_metric, title, curve or None)
+            bench_plot.plot(args.plot, curves, args.plot_metric, title, curve or None)
     for line in failures + problems:
         error(line)
     return 1 if failures or problems else 0

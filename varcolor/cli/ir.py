@@ -100,7 +100,7 @@ def _watch_encode(args, options: EncodeOptions, settings: app.RunOptions) -> int
                     error(str(outcome))
                 else:
                     if outcome:
-                        warn(outcome)
+                        warn(str(outcome))  # a recolor job's warnings
                     done += 1
                     failed.pop(job.inputs[0], None)
                     if not settings.quiet:

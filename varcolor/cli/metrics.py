@@ -148,7 +148,11 @@ def score_files(
     if not pairs and not failures:
         raise InputError(f"{results}: no images found")
     single = Path(results).is_file()
-    inputs = (str(results), str(references), *(path for _, result, reference in pairs for path in (result, reference)))
+    inputs = (
+        str(results),
+        str(references),
+        *(str(path) for _, result, reference in pairs for path in (result, reference)),
+    )
     check_table_output(output, overwrite, inputs)  # before the work, not after it
     network = _lpips_network(lpips, lpips_weights)
     jobs = [

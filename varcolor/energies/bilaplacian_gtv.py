@@ -137,6 +137,7 @@ def energy(
     if np.isfinite(params.gamma):
         value += 0.5 * params.gamma * float(np.sum(mask[..., None] * (u - targets) ** 2))
     if prior is not None:
+        assert prior_weight is not None  # given with the prior
         value += 0.5 * float(np.sum(prior_weight[..., None] * (u - prior) ** 2))
     return value
 

@@ -18,10 +18,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..affinity import CSIG_FLOOR, MIN_NEIGHBOUR_WEIGHT_LOG, check_guide, edge_weights, fill_levin_weights
-from ..kernels import small_system
-from ..solvers.stencil import GridOperator, graph_laplacian, stencil_neighbours
+from ..kernels import array_code, small_system
+from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian, stencil_neighbours
 
-__all__ = ["exact_operator", "exact_system", "exact_rhs", "symmetric_system"]
+__all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_squares", "symmetric_system"]
+
+#: Pixels of the bands :func:`exact_residual_squares` makes the rows of at once as array code:
+#: 41 MB of arrays traced at most, whatever the size (at 1 MP as the bands of the operator
+#: before it, 39 MB; numba's kernel, 0). Bands of levin-multiscale's operator of 2^20 pixels,
+#: 75 MB, raised a 2 MP 16-bit scan's traced peak from 91 to 194 bytes a pixel; 2^18, to 112.
+RESIDUAL_BAND_PIXELS = 1 << 16
 
 
 @numba.njit(cache=True, nogil=True)
@@ -61,6 +67,145 @@ def _exact_stencil_at(guide, mask, prior_weight, out, scaled, pixels):
         _exact_row(guide, i, j, mask[i, j], prior_weight[i, j], scaled, row, out[i, j])
 
 
+@numba.njit(cache=True, parallel=True)
+def _exact_residual_rows(guide, mask, targets, u, prior, prior_weight, weighted, mode, out):
+    """Each image row's sums of squares for the exact system's residual at ``u``, its rows made
+    and applied in one pass (no stencil stored): ``out[i, 0, c] = Σ_j ((A u)_c − b_c)²`` and
+    ``out[i, 1, c] = Σ_j b_c²``. ``b`` is the cue at a marked pixel; elsewhere 0 (``mode`` 0),
+    ``β c p`` (1) or ``(A p)`` (2); ``weighted``: ``prior_weight`` (``β c``) is given, else 0."""
+    height, width = guide.shape
+    channels = u.shape[2]
+    for row_index in numba.prange(height):
+        i = np.int64(row_index)  # signed, as in _exact_stencil: _exact_row compiles once
+        scratch = np.empty(9)
+        coefficients = np.empty(9)
+        for c in range(channels):
+            out[i, 0, c] = 0.0
+            out[i, 1, c] = 0.0
+        for j in range(width):
+            marked = mask[i, j]
+            weight = prior_weight[i, j] if weighted else 0.0
+            _exact_row(guide, i, j, marked, weight, False, scratch, coefficients)
+            for c in range(channels):
+                product = 0.0
+                spread = 0.0
+                for k in range(9):
+                    # Out-of-image coefficients are 0, so a clamped index reads a harmless pixel.
+                    ii = min(max(i + k // 3 - 1, 0), height - 1)
+                    jj = min(max(j + k % 3 - 1, 0), width - 1)
+                    product += coefficients[k] * u[ii, jj, c]
+                    if mode == 2:
+                        spread += coefficients[k] * prior[ii, jj, c]
+                if marked:
+                    b = targets[i, j, c]
+                elif mode == 1:
+                    b = weight * prior[i, j, c]
+                elif mode == 2:
+                    b = spread
+                else:
+                    b = 0.0
+                out[i, 0, c] += (product - b) ** 2
+                out[i, 1, c] += b * b
+
+
+def exact_residual_squares(
+    guide: np.ndarray,
+    mask: np.ndarray,
+    targets: np.ndarray,
+    u: np.ndarray,
+    prior: np.ndarray | None = None,
+    prior_weight: np.ndarray | None = None,
+    spread: bool = False,
+) -> np.ndarray:
+    """The sums of squares of the exact system's residual at ``u`` and of its right-hand side,
+    ``[[Σ (A u − b)_c²], [Σ b_c²]]`` (``2×C``), its rows made and applied in one pass of numba's
+    kernel, or as array code a band at a time where the image's steps run so
+    (:func:`~varcolor.kernels.array_code`): no operator stored (a 4 MP image's is 0.3 GB), each
+    pixel's row as :func:`exact_operator` makes it.
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+    mask : ndarray of bool, ``H×W``
+        The cue pixels.
+    targets : ndarray, ``H×W×C``
+        The cue values (read at ``mask``).
+    u : ndarray, ``H×W×C``
+    prior, prior_weight : ndarray, optional
+        The prior ``p`` (``H×W×C``) and ``β c`` (``H×W``), as :func:`exact_operator` and
+        :func:`exact_rhs` take them.
+    spread : bool
+        The right-hand side is ``A p`` off the cues (the prior modes that spread the cues'
+        corrections: :meth:`varcolor.methods.levin.Levin.system`), not :func:`exact_rhs`'s ``β c p``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> guide = np.random.default_rng(0).random((5, 6))
+    >>> mask = np.zeros((5, 6), bool); mask[0, 0] = True
+    >>> targets = np.full((5, 6, 1), 2.0)
+    >>> squares = exact_residual_squares(guide, mask, targets, np.full((5, 6, 1), 2.0))  # a solution
+    >>> bool(squares[0, 0] < 1e-20), float(squares[1, 0])
+    (True, 4.0)
+    """
+    guide = check_guide(guide)
+    mask = np.ascontiguousarray(mask, dtype=np.bool_)
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    targets = np.ascontiguousarray(targets, dtype=np.float64)
+    channels = u.shape[2]
+    weighted = prior_weight is not None
+    weight = np.ascontiguousarray(prior_weight, dtype=np.float64) if weighted else np.zeros((1, 1))
+    mode = 0 if prior is None else 2 if spread else 1
+    p = np.zeros((1, 1, channels)) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
+    if array_code(guide.size):  # no kernel compiled for an image whose steps run as array code
+        return _residual_squares_in_bands(guide, mask, targets, u, p, weight, weighted, mode)
+    rows = np.empty((guide.shape[0], 2, channels))
+    _exact_residual_rows(guide, mask, targets, u, p, weight, weighted, mode, rows)
+    return rows.sum(axis=0)
+
+
+def _residual_squares_in_bands(guide, mask, targets, u, prior, prior_weight, weighted, mode) -> np.ndarray:
+    """:func:`_exact_residual_rows`'s sums, summed, as array code: a band of
+    :data:`RESIDUAL_BAND_PIXELS` at a time, each neighbour's values a slice of the band and the
+    rows beside it (no gathered indices, no stencil stored)."""
+    height, width = guide.shape
+    channels = u.shape[2]
+    squares = np.zeros((2, channels))
+    rows = max(1, -(-RESIDUAL_BAND_PIXELS // width))
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        # The band and a row and a column of neighbours all round, edge values outside the image
+        # (their coefficients are 0), and where the image is.
+        near = slice(max(top - 1, 0), min(bottom + 1, height))
+        pad = ((1 - (top - near.start), 1 - (near.stop - bottom)), (1, 1))
+        g = np.pad(guide[near], pad, mode="edge")
+        within = np.pad(np.ones((near.stop - near.start, width), bool), pad)
+        x = np.pad(u[near], pad + ((0, 0),), mode="edge")
+        count = (bottom - top) * width
+        values, inside = np.empty((9, count)), np.empty((9, count), bool)
+        shifted = np.empty((9, count, channels))
+        for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+            at = (slice(1 + dy, 1 + dy + bottom - top), slice(1 + dx, 1 + dx + width))
+            values[k], inside[k] = g[at].ravel(), within[at].ravel()
+            shifted[k] = x[at].reshape(count, channels)
+        weight = prior_weight[top:bottom].ravel() if weighted else 0.0
+        marked = mask[top:bottom].ravel()
+        coefficients = _rows_of(values, inside, weight, marked, False)
+        product = np.einsum("kn,knc->nc", coefficients, shifted)
+        rest: np.ndarray | float = 0.0  # b off the cues
+        if mode == 1:
+            rest = np.asarray(weight)[..., None] * prior[top:bottom].reshape(count, channels)
+        elif mode == 2:
+            q = np.pad(prior[near], pad + ((0, 0),), mode="edge")
+            for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+                shifted[k] = q[1 + dy : 1 + dy + bottom - top, 1 + dx : 1 + dx + width].reshape(count, channels)
+            rest = np.einsum("kn,knc->nc", coefficients, shifted)
+        b = np.where(marked[:, None], targets[top:bottom].reshape(count, channels), rest)
+        squares[0] += np.einsum("nc,nc->c", product - b, product - b)
+        squares[1] += np.einsum("nc,nc->c", b, b)
+    return squares
+
+
 def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
     """The rows of the exact system at the raster indices ``pixels`` (``k×9``): :func:`_exact_row`
     as array code, for a small system (:func:`varcolor.kernels.small_system`)."""
@@ -69,6 +214,15 @@ def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
     inside = np.empty((9, len(pixels)), bool)
     for k, within, i, j in stencil_neighbours(pixels, guide.shape):
         inside[k], values[k] = within, guide[i, j]
+    i, j = np.divmod(pixels, guide.shape[1])
+    return _rows_of(values, inside, prior_weight[i, j], mask[i, j], scaled).T
+
+
+def _rows_of(values, inside, prior_weight, marked, scaled) -> np.ndarray:
+    """The exact system's rows (``9×k``) of ``k`` pixels from their 3×3 neighbourhoods' guide
+    ``values`` and whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th),
+    their ``prior_weight`` and whether they are ``marked``: :func:`_exact_row` as array code
+    (``inside`` is used up: its 4th row made False)."""
     centre = values[4]
     # csig: 0.6 × the 3×3 window's variance, at least what gives the closest neighbour a weight of
     # 0.01, at least CSIG_FLOOR (varcolor.affinity's _csig_at).
@@ -83,12 +237,10 @@ def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
     total = weights.sum(axis=0)
     scale = total if scaled else 1.0
     rows = weights * (-scale / total)
-    i, j = np.divmod(pixels, guide.shape[1])
-    rows[4] = scale * (1.0 + prior_weight[i, j])
-    marked = mask[i, j]
+    rows[4] = scale * (1.0 + prior_weight)
     rows[:, marked] = 0.0
     rows[4, marked] = 1.0
-    return rows.T
+    return rows
 
 
 def exact_operator(

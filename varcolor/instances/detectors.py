@@ -223,9 +223,9 @@ class Cascades(Detector):
                 for (x, y, w, h), n in zip(np.reshape(boxes, (-1, 4)), np.ravel(counts)):
                     x = image.shape[1] - x - w if flip else x
                     box = (round(y * factor), round(x * factor), round(h * factor), round(w * factor))
-                    box = _clip(box, gray.shape)
-                    if box is not None:
-                        found.append(Instance(box, float(1 - np.exp(-float(n) / NEIGHBOURS)), label))
+                    clipped = _clip(box, gray.shape)
+                    if clipped is not None:
+                        found.append(Instance(clipped, float(1 - np.exp(-float(n) / NEIGHBOURS)), label))
         return suppress(found)
 
 
@@ -372,7 +372,8 @@ def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None
         return get(name)(weights)
     if weights is not None:
         return _weighted()(weights)
-    wanted = [d for d in REGISTRY.registered() if not d.needs_weights and d.available()]
+    # (every entry is a Detector: the registry checks its base; issubclass says so to a checker)
+    wanted = [d for d in REGISTRY.registered() if issubclass(d, Detector) and not d.needs_weights and d.available()]
     if not wanted:
         raise InputError(
             "no detector is available for instances 'auto': OpenCV's bundled cascades need "
@@ -383,7 +384,7 @@ def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None
 
 def _weighted() -> type[Detector]:
     """``auto``'s detector when weights are given: the one plug-in that takes weights."""
-    wanted = [d for d in REGISTRY.registered() if d.needs_weights and d.available()]
+    wanted = [d for d in REGISTRY.registered() if issubclass(d, Detector) and d.needs_weights and d.available()]
     if len(wanted) != 1:
         raise InputError(
             "instances 'auto' with detector_file needs exactly one plug-in detector that takes weights; "

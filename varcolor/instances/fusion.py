@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def window_of(box: tuple[int, int, int, int], shape: tuple[int, int], margin: fl
         begin = start + length / 2 - side / 2
         begin = min(max(round(begin), 0), max(size - side, 0))
         spans.append(slice(begin, min(begin + side, size)))
-    return tuple(spans)
+    return spans[0], spans[1]
 
 
 def fuse(
@@ -110,7 +111,7 @@ def fuse(
     """
     prior, weight = prior.copy(), weight.copy()
     margin = MARGIN if margin is None else margin
-    records = []
+    records: list[dict[str, Any]] = []  # as Report's instances
     # The surest last: where instances overlap, the higher score has the last word.
     for instance in sorted(instances, key=lambda i: i.score):
         start = time.perf_counter()
@@ -119,6 +120,7 @@ def fuse(
         pixels = size[0] * size[1]
         check_memory(pixels * CROP_BYTES, f"the {instance.label} instance's crop ({pixels / 1e6:.1f} MP)", max_memory)
         top, left, height, width = instance.box
+        assert instance.mask is not None  # find() gives each its soft mask
         share = np.zeros(size)
         y, x = top - window[0].start, left - window[1].start
         share[y : y + height, x : x + width] = instance.score * np.clip(instance.mask, 0.0, 1.0)

@@ -28,7 +28,7 @@ from ..errors import OutputError, OutputExists
 try:  # advisory locks mark a temporary file as in use; without them stale files are judged by age only
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None: checked before each use
 
 __all__ = [
     "atomic_path",
@@ -91,6 +91,7 @@ class _AtomicPath:
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.tmp is not None and self.fd is not None  # set by __enter__
         try:
             if exc_type is None:
                 with _gated():
@@ -159,12 +160,14 @@ def _temporary_beside(path: Path) -> tuple[Path, int]:
         raise _failed(path, exc) from exc
     if fcntl is not None:
         fcntl.flock(fd, fcntl.LOCK_EX)  # held until published: a cleaner never takes a file in use
-    tmp = Path(tmp)
-    tagged = tmp.with_name(_tagged_name(_TMP_PATTERN.match(tmp.name).group(1), os.fstat(fd).st_ino))
+    made = Path(tmp)
+    named = _TMP_PATTERN.match(made.name)
+    assert named is not None  # mkstemp named it with our prefix and suffix
+    tagged = made.with_name(_tagged_name(named.group(1), os.fstat(fd).st_ino))
     try:
-        os.rename(tmp, tagged)  # unique: another file cannot have this name's random part and inode
+        os.rename(made, tagged)  # unique: another file cannot have this name's random part and inode
     except OSError:  # kept untagged: never judged stale, never deleted by a cleaner
-        return tmp, fd
+        return made, fd
     return tagged, fd
 
 
@@ -176,7 +179,7 @@ def _tagged_name(random_part: str, inode: int) -> str:
 def _ours(name: str, inode: int) -> bool:
     """Whether ``name`` is a temporary name that varcolor gave to the file of this ``inode``."""
     match = _TMP_PATTERN.match(name)
-    return bool(match and match.group(2)) and name == _tagged_name(match.group(1), inode)
+    return match is not None and bool(match.group(2)) and name == _tagged_name(match.group(1), inode)
 
 
 def _publish_temporary(tmp: Path, fd: int, path: Path, overwrite: bool) -> None:
@@ -245,13 +248,13 @@ def publish(files: Sequence[tuple[str | os.PathLike, bytes]], *, overwrite: bool
     >>> sorted(p.name for p in folder.iterdir())
     ['x.png', 'x.vcir']
     """
-    files = [(Path(path), data) for path, data in files]
-    marker = files[-1][0]
+    units = [(Path(path), data) for path, data in files]
+    marker = units[-1][0]
     if not overwrite and os.path.lexists(marker):
         raise OutputExists(f"{marker}: exists; kept (use --overwrite to replace it)")
     opened: list[tuple[Path, Path, int]] = []
     try:
-        for path, data in files:
+        for path, data in units:
             tmp, fd = _temporary_beside(path)
             opened.append((path, tmp, fd))
             try:
@@ -317,7 +320,7 @@ def remove_stale_temporaries(
     return removed
 
 
-def _our_temporaries(folder: str | os.PathLike) -> Iterator[tuple[Path, int, os.stat_result]]:
+def _our_temporaries(folder: str | os.PathLike[str]) -> Iterator[tuple[Path, int, os.stat_result]]:
     """Each temporary file varcolor made in ``folder`` (not recursively): its path, a descriptor
     open on it (closed when the next one is taken) and that file's status. Only regular files
     whose name is a temporary name tagged with their own inode: a copy, a link, or another

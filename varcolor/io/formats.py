@@ -811,7 +811,7 @@ def _encode(
                     width, height, greyscale=planes == 1, alpha=planes == 4, bitdepth=16, icc=profile
                 ).write_array(f, pixels.reshape(-1))
     else:
-        kwargs = (
+        kwargs: dict[str, int | bytes] = (
             {"quality": quality}
             if suffix in JPEG_EXTENSIONS
             else {"compress_level": PNG_COMPRESS_LEVEL if png_level is None else png_level}

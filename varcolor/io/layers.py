@@ -318,6 +318,7 @@ def _open_ora(path: Path, max_pixels: int | None) -> Stack:
             entries.append(Entry(name, shows, top, left, layer_height, layer_width, opacity, depth, (src, raw)))
 
     def decode(entry: Entry) -> tuple[np.ndarray, int, int]:
+        assert isinstance(entry.key, tuple)  # an OpenRaster layer's: (its PNG's name, its size)
         src, raw = entry.key
         # A PNG holds its scanlines deflated, in chunks: never more than this (stored blocks, chunk
         # headers, profile and text chunks within the spare); more is data after the image.
@@ -394,6 +395,7 @@ def _open_psd(path: Path, max_pixels: int | None) -> Stack:
     _check_count(path, _psd_layer_count(path))
     _psd_tools()
     from psd_tools import PSDImage
+    from psd_tools.api.layers import Layer
     from psd_tools.constants import ColorMode, Resource
 
     psd = PSDImage.open(path)
@@ -431,7 +433,11 @@ def _open_psd(path: Path, max_pixels: int | None) -> Stack:
     said: list[bool] = []
 
     def decode(entry: Entry) -> tuple[np.ndarray, int, int]:
-        pixels = rgba(psd.numpy() if entry.key is None else entry.key.numpy(), entry.opacity)
+        assert entry.key is None or isinstance(entry.key, Layer)  # a PSD's layer, or its composite
+        data = psd.numpy() if entry.key is None else entry.key.numpy()
+        if data is None:  # (psd-tools' for a layer without pixels, which were left out above)
+            raise InputError(f"{path}: the layer {entry.name!r} holds no pixels")
+        pixels = rgba(data, entry.opacity)
         if warned and not said:  # once per file, not per layer
             warnings.warn(warned[0], stacklevel=4)
             said.append(True)

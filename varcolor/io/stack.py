@@ -44,6 +44,8 @@ def write_layers(
     path = Path(path)
     if not layers or len({layer.pixels.shape for layer in layers}) != 1:
         raise InputError(f"{path}: layers to write must be one or more of one size")
+    if bits not in (8, 16):
+        raise InputError(f"{path}: bits must be 8 or 16, not {bits}")
     with atomic_path(path, overwrite=overwrite) as tmp:
         if path.suffix.lower() == ".ora":
             _write_ora(tmp, layers, composite_of(layers), bits)
@@ -91,7 +93,7 @@ def _write_psd(target: Path, layers: list[Layer], bits: int, profile: bytes | No
     from psd_tools.psd.image_resources import ImageResource
 
     height, width = layers[0].pixels.shape[:2]
-    psd = PSDImage.new("RGB", (width, height), depth=bits)
+    psd = PSDImage.new("RGB", (width, height), depth=16 if bits == 16 else 8)  # (8 or 16: write_layers)
     for layer in layers:  # psd-tools composites the visible layers into the file's preview on saving
         PixelLayer.fromarray(layer.pixels, psd, name=layer.name).visible = layer.visible
     if profile:

@@ -241,8 +241,8 @@ def encode_adaptive(
 
     # Start with a regular grid worth about half the budget: regular coordinates cost almost
     # nothing after compression, where each adaptively placed point costs about a byte of position.
-    start = max(4, int(budget * base_fraction / 1.5))
-    spacing = max(1, int(np.ceil(np.sqrt(grid[0] * grid[1] / start))))  # at most `start` points
+    first = max(4, int(budget * base_fraction / 1.5))
+    spacing = max(1, int(np.ceil(np.sqrt(grid[0] * grid[1] / first))))  # at most `first` points
     points = grid_points(grid, spacing)
     payload = payload_for(points)
     while len(write_payload(payload)) > budget and len(points) > 1:
@@ -265,7 +265,7 @@ def encode_adaptive(
         want = min(max(8, len(points) // 3), max(room, 0))
         if want <= 0:
             break
-        added = []
+        added: list[tuple[int, int]] = []
         for flat in np.argsort(cell_error, axis=None)[::-1]:
             gy, gx = divmod(int(flat), grid[1])
             if cell_error[gy, gx] <= 0 or len(added) >= want:

@@ -174,6 +174,7 @@ def encode(
 def _within(payload: Payload, limit: int) -> Payload:
     """A ``global`` payload of at most ``limit`` bytes: its rarest colours' bins dropped, fewest
     pixels first, until it fits (the largest bin always stays)."""
+    assert payload.histogram is not None  # a global payload's
     histogram = payload.histogram.copy()
     while len(write_payload(payload)) > limit and np.count_nonzero(histogram) > 1:
         given = np.flatnonzero(histogram)

@@ -162,14 +162,14 @@ def read_ir(gray_path: str | os.PathLike) -> Payload:
         data, source = sidecar.read_bytes(), str(sidecar)
     else:
         try:
-            data = extract_png(gray_path.read_bytes()) if gray_path.suffix.lower() == ".png" else None
+            embedded = extract_png(gray_path.read_bytes()) if gray_path.suffix.lower() == ".png" else None
         except VarcolorError as exc:
             raise InputError(f"{gray_path}: cannot read its embedded payload ({exc})") from None
         except OSError as exc:
             raise InputError(f"{gray_path}: cannot read ({exc.strerror or exc})") from None
-        if data is None:
+        if embedded is None:
             raise InputError(f"{gray_path}: no IR (no {sidecar.name} beside it, no payload inside it)")
-        source = f"{gray_path} (embedded payload)"
+        data, source = embedded, f"{gray_path} (embedded payload)"
     try:
         return read_payload(data)
     except VarcolorError as exc:

@@ -155,6 +155,7 @@ class Payload:
         if (self.histogram is None) != (self.saturation is None):
             raise IRFormatError("global hints need both a histogram and a saturation")
         if self.histogram is not None:
+            assert self.saturation is not None  # both or neither, checked above
             histogram = np.asarray(self.histogram)
             if histogram.shape != (BIN_COUNT,) or histogram.min() < 0 or histogram.max() > 255 or not histogram.any():
                 raise IRFormatError(f"a global histogram holds {BIN_COUNT} weights in 0..255, not all 0")
@@ -173,7 +174,7 @@ class Payload:
 
     def global_hints(self) -> GlobalHints | None:
         """The stored global hints, or None."""
-        if self.histogram is None:
+        if self.histogram is None or self.saturation is None:  # both or neither
             return None
         return GlobalHints(self.histogram.astype(np.float64), self.saturation / 255.0)
 
@@ -278,30 +279,37 @@ def write_payload(payload: Payload, compress: bool = True) -> bytes:
             body += np.packbits(unpacked).tobytes()
     else:
         body += payload.ab.astype(np.int8).tobytes()
-    if payload.histogram is not None:
+    if payload.histogram is not None and payload.saturation is not None:  # both or neither
         flags |= _FLAG_GLOBAL
         given = np.flatnonzero(payload.histogram)
         body += _varints(np.r_[len(given), np.diff(given, prepend=0)])
         body += payload.histogram[given].tobytes() + bytes([payload.saturation])
-    body = bytes(body)
+    packed = bytes(body)
     codec = _STORED
     if compress:
         candidates = {
-            _DEFLATE: zlib.compress(body, 9, wbits=-15),
-            _LZMA: lzma.compress(body, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS),
+            _DEFLATE: _deflate(packed),
+            _LZMA: lzma.compress(packed, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS),
         }
         codec = min(candidates, key=lambda c: len(candidates[c]))
-        body = candidates[codec]
+        packed = candidates[codec]
     flags |= codec << _CODEC_SHIFT
     checksum = b""
     if payload.checksum is not None:
         flags |= _FLAG_CHECKSUM
         checksum = struct.pack("<I", payload.checksum)
     header = _PREFIX.pack(MAGIC, VERSION, flags, ENCODERS.index(payload.encoder), payload.patch) + _varints(
-        np.array([payload.width, payload.height, payload.grid_width, payload.grid_height, payload.count, len(body)])
+        np.array([payload.width, payload.height, payload.grid_width, payload.grid_height, payload.count, len(packed)])
     )
-    data = header + checksum + body
+    data = header + checksum + packed
     return data + struct.pack("<I", zlib.crc32(data))
+
+
+def _deflate(data: bytes) -> bytes:
+    """``data`` as a raw deflate stream at level 9 (``zlib.compress(data, 9, wbits=-15)``, whose
+    ``wbits`` Python 3.10 lacks)."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return deflater.compress(data) + deflater.flush()
 
 
 def _max_body(count: int, palette: bool, global_block: bool) -> int:
@@ -315,6 +323,8 @@ def _decompress(body: bytes, codec, limit: int) -> bytes:
     if codec == _STORED:
         out, complete = body, True
     else:
+        inflater: lzma.LZMADecompressor | zlib._Decompress
+        errors: tuple[type[Exception], ...]
         if codec == _LZMA:
             inflater, errors = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_LZMA_FILTERS), (lzma.LZMAError,)
         else:

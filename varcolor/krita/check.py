@@ -117,12 +117,18 @@ def read_ora_layer(path: Path, name: str) -> np.ndarray:
     """The layer called ``name`` of an OpenRaster file (a top-level one) as RGBA on the canvas."""
     with zipfile.ZipFile(path) as ora, tempfile.TemporaryDirectory() as folder:
         root = ET.fromstring(ora.read("stack.xml"))
-        canvas = np.zeros((int(root.get("h")), int(root.get("w")), 4))
+        height, width = root.get("h"), root.get("w")
+        if height is None or width is None:
+            raise InputError(f"{path}: its stack.xml gives no canvas size")
+        canvas = np.zeros((int(height), int(width), 4))
         found = [layer for layer in root.iter("layer") if layer.get("name") == name]
         if len(found) != 1:
             raise InputError(f"{path}: {len(found)} layers named {name!r}, not one")
+        source = found[0].get("src")
+        if source is None:
+            raise InputError(f"{path}: its layer {name!r} names no file")
         png = Path(folder) / "layer.png"
-        png.write_bytes(ora.read(found[0].get("src")))
+        png.write_bytes(ora.read(source))
         pixels = read_image(png)
     if pixels.ndim == 2:
         pixels = np.dstack([pixels] * 3 + [np.ones_like(pixels)])
@@ -148,7 +154,9 @@ def krita_programs(screenshot: bool = False) -> tuple[str, str]:
         raise InputError(
             f"the Krita check needs {needs} on PATH (Debian: apt install {' '.join(packages[m] for m in missing)})"
         )
-    return found["krita"], found["xvfb-run"]
+    krita, xvfb_run = found["krita"], found["xvfb-run"]
+    assert krita is not None and xvfb_run is not None  # none missing
+    return krita, xvfb_run
 
 
 def _profile_environment(folder: Path) -> dict:
@@ -231,9 +239,9 @@ def _run_krita(command: list[str], folder: Path, environ: dict, started: Path, r
                 failure = krita_failure(said) or _last_words(said)
                 raise InputError(f"Krita ended (exit {process.returncode}) without running the check: {failure}")
             if not report.exists():
-                failure = krita_failure(said)
-                if failure is not None:
-                    raise InputError(f"Krita could not load the plug-in: {failure}")
+                unloaded = krita_failure(said)
+                if unloaded is not None:
+                    raise InputError(f"Krita could not load the plug-in: {unloaded}")
             waited = time.monotonic() - start
             if not started.exists() and waited > STARTUP_TIMEOUT:
                 raise InputError(

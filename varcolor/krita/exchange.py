@@ -36,7 +36,12 @@ __all__ = [
 ]
 
 #: numpy's types of Krita's colour depths (little-endian, as ``Node.pixelData`` gives them).
-DTYPES = {"U8": np.dtype("<u1"), "U16": np.dtype("<u2"), "F16": np.dtype("<f2"), "F32": np.dtype("<f4")}
+DTYPES: dict[str, np.dtype] = {
+    "U8": np.dtype("<u1"),
+    "U16": np.dtype("<u2"),
+    "F16": np.dtype("<f2"),
+    "F32": np.dtype("<f4"),
+}
 _SCALE = {"U8": 255.0, "U16": 65535.0, "F16": 1.0, "F32": 1.0}
 
 

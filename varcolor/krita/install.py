@@ -142,7 +142,7 @@ def uninstall(environ=os.environ) -> Installed:
         elif installed.package.is_dir():
             _remove_ours(installed.package)
         installed.desktop.unlink(missing_ok=True)
-        if installed.kritarc.exists():
+        if installed.kritarc is not None and installed.kritarc.exists():  # (kritarc_path's: never None here)
             _set_enabled(installed.kritarc, False)
     except OSError as exc:
         raise OutputError(f"cannot remove the Krita plug-in from {exc.filename or folder}: {exc.strerror}") from None

@@ -85,6 +85,7 @@ class Worker:
             self.colorizer = Colorizer(gray, Options(method=request["method"], prior=request["prior"]), bits=levels)
             self.key = key
         strokes = read_folder_layer(folder, request, "strokes")
+        assert self.colorizer is not None  # made for this key, now or before
         cues = Cues.from_mask(strokes, self.colorizer.gray.shape[:2], edges=request["edges"])
         check_strokes(cues, request["prior"])
         with warnings.catch_warnings():
@@ -94,6 +95,7 @@ class Worker:
         self.rgb = result.rgb  # a new array each time: the last one is not changed after
         self._encode(result.rgb, request["result"], box)
         top, left, height, width = box
+        assert self.layer is not None  # made by _encode
         write_result(folder, self.layer[top : top + height, left : left + width].tobytes())
         return {"ok": True, "update": result.info.get("update", "solve"), "box": box}
 

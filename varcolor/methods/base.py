@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 import numpy as np
 
@@ -23,9 +23,12 @@ from ..instances.detectors import check_options as check_detector_options
 from ..interactive import Updates
 from ..memory import check_memory, memory_budget
 from ..options import Options
-from ..solvers import DirectSolver, LinearSystem, SolverPlan, make_solver, plan_solver
+from ..solvers import DirectSolver, LinearSystem, RebindableSolver, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
 from ..solvers.device import backend
+
+if TYPE_CHECKING:  # api imports this module
+    from ..api import Report
 
 __all__ = [
     "Method",
@@ -227,7 +230,7 @@ class Method:
         """The names of the shared options that have no effect on this method's result with
         ``options`` and the linear ``solver`` planned (None: none): a prior's options where no
         prior acts, a linear solver's where none runs. A method that ignores more adds them."""
-        ignored = set()
+        ignored: set[str] = set()
         if cls.prior_for(options) is None:
             ignored |= PRIOR_OPTIONS
         if solver is None:
@@ -376,7 +379,7 @@ class LinearMethod(Method):
     def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
         plan = plan_solver(
             options.solver,
-            tuple(shape[:2]),
+            (shape[0], shape[1]),
             device=options.device,
             symmetric=cls.symmetric,
             max_memory=options.max_memory,
@@ -443,6 +446,7 @@ class LinearMethod(Method):
         else:
             operator, rhs = system.assemble()
             if self.solver is not None and self.solver.supports_rebind:
+                assert isinstance(self.solver, RebindableSolver)  # what supports_rebind says
                 self.solver = self.solver.rebind(operator)
             else:
                 self.solver = make_solver(plan, operator)
@@ -478,7 +482,7 @@ def checked_solution(method: Method, outcome: object, shape: tuple[int, int, int
     return chroma, outcome[1]
 
 
-def checked_report(method: Method, report: dict) -> dict:
+def checked_report(method: Method, report: dict) -> Report:
     """A method's report (:meth:`Method.solve`'s), checked: ``solver`` a str or None,
     ``iterations`` a whole number >= 0 or None, ``residual`` a finite number >= 0 or None (NumPy
     scalars made Python's), and no key of :data:`LIBRARY_KEYS`; its own ``seconds`` (a solver's
@@ -528,7 +532,8 @@ def checked_report(method: Method, report: dict) -> dict:
                 f"{where}: solve()'s report's residual must be a finite number >= 0 or None, not {residual!r}"
             )
         checked["residual"] = float(residual)
-    return checked
+    # The keys Report types were checked above; a method's own keys are beyond its shape.
+    return cast("Report", checked)
 
 
 def options_in_effect(method: type[Method], options: Options, solver: str | None) -> dict:

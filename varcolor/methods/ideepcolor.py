@@ -26,6 +26,7 @@ class Ideepcolor(Method):
         return super().ignored_options(options, solver) | WEIGHT_OPTIONS
 
     def solve(self, problem: Problem, x0):
+        assert problem.prior is not None  # prior_for: always the network's
         chroma = np.where(problem.mask[..., None], problem.targets, problem.prior)
         # Nothing is solved: no solver, no iterations, no residual to report.
         return chroma, {"solver": None, "iterations": None, "residual": None}

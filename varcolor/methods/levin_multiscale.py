@@ -24,6 +24,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import ClassVar
 
 import numba
@@ -31,9 +32,10 @@ import numpy as np
 
 from .. import interactive
 from ..buffers import Spares
+from ..energies import levin
 from ..errors import InputError
 from ..fields import option
-from ..kernels import array_code, threads_for
+from ..kernels import threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -106,15 +108,9 @@ COARSE_REFINE_TOL = 1e-5
 REACH_AREA = 100
 
 
-#: Pixels of the bands Levin's full-resolution operator is built in to measure a result's
-#: residual (:meth:`LevinMultiscale.full_residual`): its stencil about 5 MB a band, whatever the
-#: size (bands of 2^20 pixels, 75 MB, raised a 2 MP 16-bit scan's traced peak from 91 to 194
-#: bytes a pixel; 2^18, to 112).
-RESIDUAL_PIXELS = 1 << 16
-#: The bands' pixels where the image's steps run as array code (:func:`~varcolor.kernels.array_code`).
-RESIDUAL_ARRAY_PIXELS = 1 << 16
 #: Up to this many pixels a fresh solve's result has its residual on Levin's full system
-#: measured (0.1-0.3 s a megapixel: at 12 MP it would add a fifth to the 6 s solve); beyond, and
+#: measured (0.1-0.3 s a megapixel when set, with the operator built in bands: at 12 MP it would
+#: have added a fifth to the 6 s solve; its one-pass kernel now takes 2-2.5 × less); beyond, and
 #: after an edit (its coarse grid corrected, not solved), ``residual`` is None.
 RESIDUAL_BELOW = 4_000_000
 
@@ -399,9 +395,8 @@ class LevinMultiscale(Method):
     def full_residual(self, chroma: np.ndarray, problem: Problem) -> float:
         """The relative residual of ``chroma`` on Levin's exact system at full resolution with
         ``problem``'s cues (and prior): ``max_c ‖A u_c − b_c‖ / ‖b_c‖``, what ``levin`` reports
-        for its own solve. One product with the operator, built band by band
-        (:data:`RESIDUAL_PIXELS` pixels and 2 rows more each side, whose rows are the whole
-        image's): never the whole operator at once (at 12 MP it is 0.9 GB).
+        for its own solve. One product with the operator, its rows made and applied at once,
+        never stored (at 12 MP it is 0.9 GB): :func:`~varcolor.energies.levin.exact_residual_squares`.
 
         Parameters
         ----------
@@ -410,29 +405,11 @@ class LevinMultiscale(Method):
         problem : Problem
             Its cues (and prior).
         """
-        height, width = self.guide.shape
-        # A photo whose steps run as array code (no kernel compiled yet) is measured so too, in
-        # bands that array code builds (:func:`~varcolor.kernels.small_system`): no compilation.
-        band = RESIDUAL_ARRAY_PIXELS if array_code(self.guide.size) else RESIDUAL_PIXELS
-        rows = max(8, -(-band // width))
-        squares = np.zeros((2, chroma.shape[-1]))
-        for top in range(0, height, rows):
-            bottom = min(top + rows, height)
-            band = slice(max(top - 2, 0), min(bottom + 2, height))
-            inner = slice(top - band.start, bottom - band.start)
-            prior = weight = None
-            if problem.prior is not None:
-                prior, weight = problem.prior[band], problem.weight[band]
-            operator, rhs = self.coarse.system(
-                self.guide[band], problem.mask[band], problem.targets[band], prior, weight
-            )
-            values = np.asarray(chroma[band], np.float64)
-            residual = (operator.apply(values) - rhs)[inner]
-            rhs = np.asarray(rhs)[inner]
-            squares[0] += np.einsum("ijc,ijc->c", residual, residual)
-            squares[1] += np.einsum("ijc,ijc->c", rhs, rhs)
-        norms = np.sqrt(squares)
-        return float(np.max(np.where(norms[1] > 0, norms[0] / np.where(norms[1] > 0, norms[1], 1.0), norms[0])))
+        spread = problem.prior is not None and self.coarse.options.prior_mode in ("residual", "spread")
+        squares = levin.exact_residual_squares(
+            self.guide, problem.mask, problem.targets, chroma, problem.prior, problem.weight, spread
+        )
+        return _relative(squares)
 
     def _adopt(self, wait: bool) -> str | None:
         """Take the factors of the coarse grid made in the background, where they are ready (or,
@@ -452,6 +429,7 @@ class LevinMultiscale(Method):
         # after it was priced above the fresh solve's and solved afresh: 3.7 s at load 7).
         pending.updates.fresh_seconds = self.updates.fresh_seconds
         if self.updates.base is not None and isinstance(self.updates.base[0], LowRankUpdater):  # made by an edit
+            assert isinstance(pending.updates.base[0], LowRankUpdater)  # made by its ready()
             pending.updates.base[0].learn_from(self.updates.base[0])
         self.coarse, self.updates = pending.coarse, pending.updates
         return "adopted"
@@ -625,6 +603,7 @@ class LevinMultiscale(Method):
         overlap = max(margin // 2, 4)
         reach = changed = None
         if kept:
+            assert last is not None and cues is not None  # kept: both cue sets were kept
             changed = _changed_cues(last, cues, problem.mask.shape)
             # a changed cue's correction reaches its band, or its closed region and what holds it
             far = max(margin, REACH + REACH_PAD + margin) + overlap
@@ -637,6 +616,7 @@ class LevinMultiscale(Method):
             window = _box_of(changed, 2 * margin)
             if window is not None:
                 inner = _box_of(changed, margin)
+                assert inner is not None  # within the box of changed, which has some
                 redone = _dilated(problem.mask[window], margin)
                 band[inner] = redone[tuple(slice(i.start - w.start, i.stop - w.start) for i, w in zip(inner, window))]
         if keep:
@@ -653,7 +633,9 @@ class LevinMultiscale(Method):
                 )
                 key = (top, left)
                 # how far the lift moved here since the kept corrections were solved, over edits
-                drift = drifts.get(key, 0.0) + (self._still(moved, inner) if reach is not None else 0.0)
+                drift = drifts.get(key, 0.0) + (
+                    self._still(moved, inner) if reach is not None and moved is not None else 0.0
+                )
                 if reach is not None and not reach[inner].any() and drift < below:
                     if key in kept:
                         for at, delta in kept[key]:
@@ -751,7 +733,7 @@ class _Refactor:
     def __init__(self, engine: LevinMultiscale, held: np.ndarray, targets: np.ndarray):
         self.held, self.targets = held.copy(), targets.copy()
         self.coarse = Levin(engine.coarse_guide, engine.options, plan=engine.coarse.solver_plan)
-        self.updates = None
+        self.updates: interactive.Updates | None = None
         space, targets_at = engine.options.space, engine.updates.targets_at
         self._make_updates = lambda: self.coarse.updater(space, targets_at)
         self._refine_tol = engine.updates.refine_tol
@@ -820,7 +802,10 @@ class _Sweep:
             slice(inner[0].start + rows.min(), inner[0].start + rows.max() + 1),
             slice(inner[1].start + columns.min(), inner[1].start + columns.max() + 1),
         )
-        window = tuple(slice(max(s.start - 2, 0), min(s.stop + 2, n)) for s, n in zip(box, (height, width)))
+        window = (
+            slice(max(box[0].start - 2, 0), min(box[0].stop + 2, height)),
+            slice(max(box[1].start - 2, 0), min(box[1].stop + 2, width)),
+        )
         unknown = np.zeros((window[0].stop - window[0].start, window[1].stop - window[1].start), bool)
         local = tuple(slice(b.start - w.start, b.stop - w.start) for b, w in zip(box, window))
         unknown[local] = free[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
@@ -830,6 +815,7 @@ class _Sweep:
         values = chroma[window]
         prior = weight = None
         if problem.prior is not None:
+            assert problem.weight is not None  # given with the prior
             prior, weight = problem.prior[window], problem.weight[window]
         # Only the free pixels' rows are built, factored and checked: the rest of the
         # window is known values, entering through the rows next to it.
@@ -879,7 +865,8 @@ def _windows(blocks: np.ndarray, factor: int, boxes: list, shape: tuple[int, int
     tiles = -(-changed.shape[0] // step), -(-changed.shape[1] // step)
     padded = np.zeros((tiles[0] * step, tiles[1] * step), bool)
     padded[: changed.shape[0], : changed.shape[1]] = changed
-    held = padded.reshape(tiles[0], step, tiles[1], step).any(axis=(1, 3))
+    # numpy's stubs type any(axis=) as a scalar or an array whatever the rank: a 4-d array's is 2-d
+    held: np.ndarray = padded.reshape(tiles[0], step, tiles[1], step).any(axis=(1, 3))  # type: ignore[assignment]
     windows = []
     for i in np.flatnonzero(held.any(axis=1)):
         band = padded[i * step : (i + 1) * step]
@@ -894,7 +881,14 @@ def _windows(blocks: np.ndarray, factor: int, boxes: list, shape: tuple[int, int
     return windows
 
 
-def _dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None = ...) -> np.ndarray:
+def _relative(squares: np.ndarray) -> float:
+    """``max_c ‖r_c‖ / ‖b_c‖`` from the sums of squares ``[[Σ r_c²], [Σ b_c²]]`` (``‖r_c‖`` where
+    ``b_c`` is 0)."""
+    norms = np.sqrt(squares)
+    return float(np.max(np.where(norms[1] > 0, norms[0] / np.where(norms[1] > 0, norms[1], 1.0), norms[0])))
+
+
+def _dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None | EllipsisType = ...) -> np.ndarray:
     """``mask`` grown by ``radius`` pixels (a square), inside ``window`` alone (the rest False;
     None: nothing grown; left out: the whole image)."""
     from scipy import ndimage

@@ -57,16 +57,16 @@ def planes_to_cues(ab: np.ndarray, marked: np.ndarray, shape: tuple[int, int]) -
 
 def network_input(gray: np.ndarray, cues: Cues, mask_cent: float, size: int | tuple[int, int] = 256) -> torch.Tensor:
     """The normalised 1×4×h×w input for ``gray`` (any size) and its cues, at working size ``size``."""
-    size = (size, size) if isinstance(size, int) else tuple(size)
-    if size[0] % 8 or size[1] % 8:
-        raise InputError(f"the working size must be a multiple of 8, got {size}")
+    work = (size, size) if isinstance(size, int) else (size[0], size[1])
+    if work[0] % 8 or work[1] % 8:
+        raise InputError(f"the working size must be a multiple of 8, got {work}")
     gray = to_gray(gray)
     if cues.shape != gray.shape:
         raise InputError(
             f"the cues are for a {image_size(cues.shape)} image but the gray image is {image_size(gray.shape)} {SIZES}"
         )
-    lightness = resize(lightness_of_gray(gray), size, order=1, anti_aliasing=True)
-    ab, marked = hint_planes(cues, size)
+    lightness = resize(lightness_of_gray(gray), work, order=1, anti_aliasing=True)
+    ab, marked = hint_planes(cues, work)
     planes = np.concatenate(
         [
             ((lightness - L_CENTER) / L_NORM)[None],

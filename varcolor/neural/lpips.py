@@ -76,6 +76,9 @@ class LPIPS(nn.Module):
 
     #: The smallest side AlexNet's two max-pools leave a feature map for.
     MIN_SIDE = 31
+    #: The input's normalisation (buffers registered in __init__).
+    shift: torch.Tensor
+    scale: torch.Tensor
 
     def __init__(self) -> None:
         super().__init__()

@@ -7,6 +7,7 @@ scales every hidden channel count (0.25 gives a ≈2 M-parameter model of the sa
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -51,6 +52,11 @@ class SIGGRAPH17(nn.Module):
     >>> tuple(logits.shape), tuple(ab.shape)
     ((1, 529, 8, 8), (1, 2, 32, 32))
     """
+
+    #: The mask plane's value where no hint is (set by :func:`varcolor.neural.weights.load`).
+    mask_cent: float
+    #: The training photos' ab-bin frequencies, for the rebalanced decoding (None: not stored).
+    ab_distribution: np.ndarray | None
 
     def __init__(self, width: float = 1.0, global_hints: bool = False):
         super().__init__()

@@ -21,6 +21,7 @@ import dataclasses
 import math
 import os
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,7 +135,9 @@ class Photos:
     gray: int = 0
 
 
-def load_photos(folders: list[str | Path], short_side: int, limit: int | None = None, progress: bool = True) -> Photos:
+def load_photos(
+    folders: Sequence[str | Path], short_side: int, limit: int | None = None, progress: bool = True
+) -> Photos:
     """Every readable color photo under ``folders``; unreadable and near-gray files are counted
     and skipped. A folder with no image at all is an error."""
     paths = []
@@ -214,8 +217,8 @@ def ab_classes(ab: torch.Tensor) -> torch.Tensor:
 def crop_global_hints(lab: torch.Tensor, generator: np.random.Generator, given: float) -> torch.Tensor:
     """The 316-vector of a 3×S×S Lab crop's global hints; histogram and saturation are each given
     with probability ``given`` (else zero with a zero flag)."""
-    lab = lab.permute(1, 2, 0).double().numpy()
-    vector = global_input(GlobalHints(ab_histogram(lab[..., 1:]), mean_saturation(lab_to_rgb(lab))))
+    pixels = lab.permute(1, 2, 0).double().numpy()
+    vector = global_input(GlobalHints(ab_histogram(pixels[..., 1:]), mean_saturation(lab_to_rgb(pixels))))
     if generator.random() >= given:
         vector[:, :-2] = 0.0  # histogram and its flag
     if generator.random() >= given:
@@ -368,7 +371,7 @@ def train(
         raise InputError(f"train_only must be None or 'class', got {config.train_only!r}")
     if config.rebalance is not None and not 0.0 <= config.rebalance <= 1.0:
         raise InputError(f"--rebalance must be a mix λ in [0, 1], got {config.rebalance}")
-    learning = net.parameters()
+    learning: Iterable[torch.nn.Parameter] = net.parameters()
     if config.train_only == "class":
         for parameter in net.parameters():
             parameter.requires_grad_(False)
@@ -426,6 +429,7 @@ def train(
         inputs, targets, global_inputs = (
             None if t is None else t.to(device, non_blocking=True) for t in make_batch(photos, config, generator)
         )
+        assert inputs is not None and targets is not None  # make_batch's: only the global hints may be None
         regression, classification = loss_terms(net, inputs, targets, global_inputs, class_weights)
         loss = classification if config.train_only == "class" else regression + config.class_weight * classification
         if not torch.isfinite(loss):  # diverged: no checkpoint or model of non-finite weights is written

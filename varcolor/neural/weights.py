@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Set as AbstractSet
 from importlib.resources import files
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def read_state(path: Path) -> tuple[dict, dict]:
     return loaded, {}
 
 
-def check_tensors(path: Path, state: dict) -> None:
+def check_tensors(path: str | os.PathLike, state: dict) -> None:
     """Refuse weights that cannot compute a colour: integer or boolean tensors (a network of
     them outputs garbage) and NaN or infinite values (a black image).
 
@@ -111,7 +112,9 @@ def check_tensors(path: Path, state: dict) -> None:
             raise InputError(f"{path}: tensor {key} holds NaN or infinite values")
 
 
-def check_state(path: Path, state: dict, expected: dict, what: str, *, optional: set = frozenset()) -> None:
+def check_state(
+    path: Path, state: dict, expected: dict, what: str, *, optional: AbstractSet[str] = frozenset()
+) -> None:
     """Refuse, in one line naming the file, a state dict whose keys or shapes are not ``expected``'s
     (a module's own ``state_dict()``; keys in ``optional`` may be missing): the first few keys
     missing, unexpected and of the wrong shape are named after ``what``.

@@ -48,7 +48,8 @@ class Ideepcolor(Prior):
     def guess(self, cues: Cues, mode: str) -> tuple[np.ndarray, np.ndarray, dict]:
         from ..neural.prior import guess
 
-        options, info = self.options, {}
+        options = self.options
+        info: dict[str, object] = {}
         prior, weight = guess(self.network, self.guide, cues, global_hints=self.global_hints, **self._reading(mode))
         if self.detector is not None:
             prior, weight, info["instances"] = self._fuse(cues, prior, weight, mode, info)
@@ -69,6 +70,7 @@ class Ideepcolor(Prior):
             start = time.perf_counter()
             self.instances = find(self.detector, self.guide)
             self._detect_seconds = time.perf_counter() - start
+        assert self.detector is not None  # guess fuses only with a detector
         info["detector"] = self.detector.name
         info["detect_seconds"] = self._detect_seconds
         crops = network_crops(self.network, self.guide, cues, **self._reading(mode))

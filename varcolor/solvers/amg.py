@@ -15,6 +15,7 @@ sparse-matrix array code, so the same code runs on NumPy/SciPy or CuPy.
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
 
@@ -175,8 +176,8 @@ class AmgSolver:
     (True, True)
     """
 
-    name = "amg"
-    supports_rebind = True
+    name: ClassVar[str] = "amg"
+    supports_rebind: ClassVar[bool] = True
     hierarchy_class: type[DeviceHierarchy] = AirHierarchy
 
     def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
@@ -210,7 +211,7 @@ class AmgSolver:
         channels = rhs.shape[-1]
         b = be.asarray(np.asarray(rhs, dtype=np.float64).reshape(-1, channels))
         guess = None if x0 is None else be.asarray(np.asarray(x0, dtype=np.float64).reshape(-1, channels))
-        history = []
+        history: list[float] = []
         x, iterations, residual = self._krylov(b, guess, history)
         return be.to_host(x).reshape(rhs.shape), report(
             self.name, iterations, residual, self.tol, time.perf_counter() - start + self.setup_seconds, history
@@ -257,7 +258,7 @@ class CgSolver(AmgSolver):
     varcolor.errors.InputError: solver 'cg' needs a symmetric system (method 'levin-symmetric'); use ...
     """
 
-    name = "cg"
+    name: ClassVar[str] = "cg"
     hierarchy_class = SymmetricHierarchy
 
     def _matrix(self, operator: GridOperator):

@@ -8,6 +8,7 @@ share every operator and preconditioner application. For symmetric positive defi
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def pcg(
     tol: float = 1e-6,
     maxiter: int = 300,
     history: list | None = None,
-) -> tuple[object, int, np.ndarray]:
+) -> tuple[Any, int, np.ndarray]:  # x is an ``xp`` array: NumPy's, or CuPy's (which has no types)
     """Solve ``A x = b`` for an ``N×C`` array ``b``, ``A`` and the preconditioner ``M`` SPD.
 
     Parameters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
 
@@ -49,20 +50,20 @@ class DirectSolver:
     ([1.0, 0.5], 0)
     """
 
-    name = "direct"
-    supports_rebind = False
+    name: ClassVar[str] = "direct"
+    supports_rebind: ClassVar[bool] = False
     #: Refinement steps before falling back to double-precision factors.
     max_corrections = 6
 
     def __init__(self, operator: GridOperator, tol: float = 1e-8):
         start = time.perf_counter()
         self.operator = GridOperator(operator.stencil.astype(np.float64, copy=False))
-        self._transposed = None
+        self._transposed: GridOperator | None = None
         self.tol = tol
         # Rows with only a diagonal entry (pixels under a cue) are solved in closed form and left
         # out of the factorisation: under dense cue patches that is a tenth of the unknowns.
         fixed = _diagonal_only_rows(self.operator.stencil)
-        self._free_mask = ~fixed.reshape(operator.shape)
+        self._free_mask: np.ndarray = ~fixed.reshape(operator.shape)
         self._fixed = np.flatnonzero(fixed)
         self._fixed_diagonal = self.operator.stencil[..., CENTRE].ravel()[self._fixed][:, None]
         self._multifrontal: MultifrontalLU | None = None
@@ -72,12 +73,13 @@ class DirectSolver:
         self.setup_seconds = time.perf_counter() - start
         # Measured by the last solve (what predicting an edit's cost against a fresh solve needs):
         # its seconds past the factorisation, and one pass through the factors (the fastest).
-        self.solve_seconds = self.inverse_seconds = None
+        self.solve_seconds: float | None = None
+        self.inverse_seconds: float | None = None
 
     def _factor(self, dtype, multifrontal: bool = False) -> MultifrontalLU | SuperLUFactors | None:
         """The factors of the free block: SuperLU's for a small one (always in double
         precision) unless ``multifrontal``, else the multifrontal LU in ``dtype``."""
-        unknowns = np.count_nonzero(self._free_mask)
+        unknowns = int(np.count_nonzero(self._free_mask))
         if not unknowns:
             return None
         start = time.perf_counter()
@@ -100,7 +102,9 @@ class DirectSolver:
         if self._lu is None or isinstance(self._lu, MultifrontalLU):
             return self._lu
         if self._multifrontal is None:
-            self._multifrontal = self._factor(np.float64 if self._exact else np.float32, multifrontal=True)
+            factors = self._factor(np.float64 if self._exact else np.float32, multifrontal=True)
+            assert not isinstance(factors, SuperLUFactors)  # multifrontal=True: never SuperLU's
+            self._multifrontal = factors
         return self._multifrontal
 
     def _product(self, x: np.ndarray, transpose: bool) -> np.ndarray:
@@ -108,6 +112,7 @@ class DirectSolver:
         if transpose and self._transposed is None:
             self._transposed = self.operator.transposed()
         operator = self._transposed if transpose else self.operator
+        assert operator is not None  # made above
         return operator.apply(x.reshape(self.operator.shape + x.shape[-1:])).reshape(x.shape)
 
     def _couplings(self, cue_pixels: np.ndarray):
@@ -222,19 +227,24 @@ class DirichletSolver(DirectSolver):
         self._exact = False
         self.setup_seconds = time.perf_counter() - start
         self.solve_seconds = self.inverse_seconds = None
-        self._known = self._held = None
+        self._known: np.ndarray | None = None
+        self._held: np.ndarray | None = None
 
     def _apply_inverse(self, b: np.ndarray, transpose: bool) -> np.ndarray:
         full = np.zeros((self._free_mask.size, b.shape[1]))
         full[self._rows] = b
+        assert self._lu is not None  # solve() returns before refining without unknowns
         return self._lu.solve(full)[self._rows].astype(np.float64)
 
     def _product(self, x: np.ndarray, transpose: bool) -> np.ndarray:
         """``A_ff x`` for ``x`` of shape ``k×C`` (the free pixels' values, in raster order)."""
+        assert self._known is not None and self._held is not None  # set by solve()
         self._known.reshape(-1, x.shape[1])[self._rows] = x
         return self.operator.apply_rows(self._known, self._rows) - self._held
 
-    def solve(self, rhs: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, SolveInfo]:
+    # Its second argument is the known values, not DirectSolver's x0: the factors and refinement are
+    # shared, the use is not (a DirichletSolver is never passed where a Solver is wanted).
+    def solve(self, rhs: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, SolveInfo]:  # type: ignore[override]
         """``x_f`` (``k×C``, the free pixels in raster order) and how it was solved.
 
         Parameters

@@ -23,9 +23,9 @@ class _Rows:
 
     def __init__(self, width: int, dtype) -> None:
         self.count = 0
-        self._index = np.zeros(0, np.int64)
-        self._lower = np.zeros((0, width), dtype)
-        self._upper = np.zeros((0, width), dtype)
+        self._index: np.ndarray = np.zeros(0, np.int64)
+        self._lower: np.ndarray = np.zeros((0, width), dtype)
+        self._upper: np.ndarray = np.zeros((0, width), dtype)
 
     def append(self, index: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         end = self.count + len(index)
@@ -59,14 +59,15 @@ def _below(tree: Dissection, pixels: np.ndarray):
     """(node, pixel) for every node on each pixel's path, grouped by node: the nodes of the paths
     (in post-order), where each one's pixels start and end, and the pixels (indices into
     ``pixels``) in that order."""
-    below_node, below_pixel = [], []
+    below_nodes: list[np.ndarray] = []
+    below_pixels: list[np.ndarray] = []
     node, index = tree.owner[pixels], np.arange(len(pixels))
     while len(node):
-        below_node.append(node)
-        below_pixel.append(index)
+        below_nodes.append(node)
+        below_pixels.append(index)
         up = tree.parent[node]
         node, index = up[up >= 0], index[up >= 0]
-    below_node, below_pixel = np.concatenate(below_node), np.concatenate(below_pixel)
+    below_node, below_pixel = np.concatenate(below_nodes), np.concatenate(below_pixels)
     order = np.argsort(below_node, kind="stable")
     below_node, below_pixel = below_node[order], below_pixel[order]
     starts = np.flatnonzero(np.r_[True, below_node[1:] != below_node[:-1]])
@@ -106,7 +107,7 @@ class InverseBlock:
         self._storage = np.zeros((0, 0), lu.dtype)  # the block in its top-left corner, grown by half
         self._vectors: dict[int, _Rows] = {}  # node -> the kept vectors of the pixels below it
         self.solution = np.zeros((0, channels))  # A⁻¹ b at ``pixels``
-        self._b_forward = None  # L⁻¹ P b (channels × every pixel), once b is not 0
+        self._b_forward: np.ndarray | None = None  # L⁻¹ P b (channels × every pixel), once b is not 0
 
     def add(self, pixels: np.ndarray) -> None:
         """Extend the block by ``pixels`` (raster indices of unknowns, none already in it)."""

@@ -38,6 +38,7 @@ from scipy.linalg import lu_factor, lu_solve, solve_triangular
 
 from .direct import DirectSolver
 from .inverse_block import InverseBlock
+from .multifrontal import MultifrontalLU
 from .stencil import CENTRE, STENCIL_OFFSETS
 
 __all__ = ["LowRankUpdater", "Released", "TooCostly"]
@@ -47,12 +48,12 @@ _NOWHERE = (slice(0, 0), slice(0, 0))
 
 def _union(*boxes: tuple[slice, slice]) -> tuple[slice, slice]:
     """The smallest pair of slices holding every non-empty box."""
-    boxes = [box for box in boxes if box[0].stop > box[0].start and box[1].stop > box[1].start]
-    if not boxes:
+    kept = [box for box in boxes if box[0].stop > box[0].start and box[1].stop > box[1].start]
+    if not kept:
         return _NOWHERE
     return (
-        slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes)),
-        slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes)),
+        slice(min(b[0].start for b in kept), max(b[0].stop for b in kept)),
+        slice(min(b[1].start for b in kept), max(b[1].stop for b in kept)),
     )
 
 
@@ -66,7 +67,9 @@ def _add_changes(x, delta, top, bottom, left, right, tiny):
                     x[i, j, c] += delta[c, i, j]
 
 
-def _net(pixels: np.ndarray, values: np.ndarray, minus_pixels: np.ndarray, minus_values: np.ndarray):
+def _net(
+    pixels: np.ndarray, values: np.ndarray, minus_pixels: np.ndarray, minus_values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``values`` at ``pixels`` less ``minus_values`` at ``minus_pixels``, one row per pixel where
     that is not zero."""
     every, where = np.unique(np.concatenate([pixels, minus_pixels]), return_inverse=True)
@@ -199,9 +202,10 @@ class LowRankUpdater:
         max_block: int = 1000,
         refine_tol: float = 1e-8,
     ):
-        self.lu = solver.multifrontal()  # what the corrections read
-        if self.lu is None:
+        lu = solver.multifrontal()  # what the corrections read
+        if lu is None:
             raise ValueError("the system has no unknowns to hold")
+        self.lu: MultifrontalLU = lu
         self.solver, self.base = solver, base
         self.tiny, self.budget, self.max_block = tiny, budget, max_block
         self.refine_tol = refine_tol
@@ -285,7 +289,11 @@ class LowRankUpdater:
         coupled = self._coupled(held)
         if len(coupled) + len(released_pixels) > self.max_block:  # before the released rows' dense blocks
             raise ValueError(f"more than {self.max_block} held pixels coupled to unknowns and released pixels")
-        rows = self._released_rows(released, held, values, rhs_change) if len(released_pixels) else None
+        rows = (
+            self._released_rows(released, held, values, rhs_change)
+            if released is not None and len(released_pixels)
+            else None
+        )
         near = np.zeros(0, np.int64) if rows is None else rows[0]
         needed = np.concatenate([coupled, near])
         if len(needed) > self.max_block:
@@ -545,12 +553,12 @@ class LowRankUpdater:
         a_rr = np.zeros((count, count))
         a_rr[np.arange(count), np.arange(count)] = own_rows[:, CENTRE]
         beta = rhs[local(pixels)].astype(np.float64)
-        d_entries, near = [], []  # (released index, neighbour pixel, entry); the unknowns next to them
+        d_entries, nears = [], []  # (released index, neighbour pixel, entry); the unknowns next to them
         for k, index, neighbour in _neighbours(pixels, shape):
             other = _lookup(pixels, neighbour)
             holding = _lookup(held_sorted, neighbour)
             unknown = (other < 0) & free[neighbour] & (holding < 0)
-            near.append(neighbour[unknown])
+            nears.append(neighbour[unknown])
             entry = own_rows[index, k]
             is_released = other >= 0
             a_rr[index[is_released], other[is_released]] += entry[is_released]
@@ -564,7 +572,7 @@ class LowRankUpdater:
             np.add.at(beta, index[fixed], -entry[fixed, None] * value[fixed])
         # Every unknown next to a released pixel (the stencil is 8-neighbour: its row and column
         # reach exactly these).
-        near = np.unique(np.concatenate(near))
+        near = np.unique(np.concatenate(nears))
         d = np.zeros((count, len(near)))
         for index, neighbour, entry in d_entries:
             np.add.at(d, (index, _lookup(near, neighbour)), entry)

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import ctypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numba
 import numpy as np
@@ -52,13 +53,17 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL[pid]
 
 
-def _map(function: Callable, parts):
+_Part = TypeVar("_Part")
+_Out = TypeVar("_Out")
+
+
+def _map(function: Callable[[_Part], _Out], parts: Iterable[_Part]) -> Iterator[_Out]:
     """``map(function, parts)`` on the two worker threads, or in this thread where its solve runs on
     one thread (:func:`varcolor.kernels.threads_for`: ``threads=1``, or the other cores busy)."""
     return map(function, parts) if numba.get_num_threads() == 1 else _pool().map(function, parts)
 
 
-def _lapack(dtype) -> tuple:
+def _lapack(dtype) -> tuple[Callable[..., None], Callable[..., None], Callable[..., None]]:
     """LAPACK ``getrf`` and BLAS ``trsm`` and ``gemm`` for ``dtype`` (scipy's, as function pointers
     numba calls without the GIL; passed as arguments so that cached kernels hold no address)."""
     prefix = "s" if np.dtype(dtype) == np.float32 else "d"

@@ -18,6 +18,7 @@ directed weights (see :mod:`varcolor.solvers.amg`).
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -278,8 +279,8 @@ class MultigridSolver:
     (True, True)
     """
 
-    name = "multigrid"
-    supports_rebind = False
+    name: ClassVar[str] = "multigrid"
+    supports_rebind: ClassVar[bool] = False
 
     def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
         start = time.perf_counter()
@@ -298,7 +299,7 @@ class MultigridSolver:
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
         shape, channels = rhs.shape, rhs.shape[-1]
         guess = np.where(self.fixed[..., None], rhs, 0.0 if x0 is None else x0)
-        history = []
+        history: list[float] = []
         x, iterations, residual = pcg(
             lambda v: self.operator.apply(v.reshape(shape)).reshape(-1, channels),
             rhs.reshape(-1, channels),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -233,8 +234,8 @@ class TiledSolver:
     (True, 'tiles')
     """
 
-    name = "tiles"
-    supports_rebind = False
+    name: ClassVar[str] = "tiles"
+    supports_rebind: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -375,6 +376,7 @@ class TiledSolver:
         columns they left out (each core's last, inside the image), each on a band with two pixels
         of halo (what a row of the system reads)."""
         height, width = self.guide.shape
+        assert self._squares is not None  # summed by the tiles (solve calls this only then)
         squares = self._squares.copy()
         seam_rows = list(range(self.core - 1, height - 1, self.core))
         seam_columns = list(range(self.core - 1, width - 1, self.core))

@@ -102,7 +102,8 @@ def run(
         # Transparent huge pages make the first touch of each new large array wait for memory
         # compaction after a factorisation: updates that copy the last result slow down by half.
         try:
-            from numpy._core.multiarray import _set_madvise_hugepage
+            # private to NumPy, so not in its stubs
+            from numpy._core.multiarray import _set_madvise_hugepage  # type: ignore[attr-defined]
 
             _set_madvise_hugepage(False)
         except ImportError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -53,7 +54,7 @@ TOOLS = ("brush", "eraser")
 #: D65 white and sRGB matrix differ in the fifth digit), "keep this white or gray".
 NEUTRAL_RGB = (128, 128, 128)
 #: The studio's presets (its "method" menu; a session's ``settings["method"]``): name -> Colorizer options.
-PRESETS = {
+PRESETS: dict[str, dict[str, Any]] = {  # each a Colorizer's keyword options
     "levin-multiscale": {"method": "levin-multiscale"},
     "levin": {"method": "levin"},
     with_prior("levin", "ideepcolor"): {"method": "levin", "prior": "ideepcolor"},
@@ -90,15 +91,15 @@ class Document:
     reference: dict | None = None
     suggestions: Suggestions | None = None
 
-    def with_stroke(self, stroke: dict, shape: tuple[int, int] | None = None) -> Document:
+    def with_stroke(self, stroke: object, shape: tuple[int, int] | None = None) -> Document:
         """The document with ``stroke`` added; an eraser also removes the points it touches."""
-        stroke = _check_stroke(stroke, shape)
+        checked = _check_stroke(stroke, shape)
         points = self.points
-        if stroke["tool"] == "eraser":
-            points = tuple(p for p in points if not _touches(stroke, p))
-        return replace(self, strokes=self.strokes + (stroke,), points=points)
+        if checked["tool"] == "eraser":
+            points = tuple(p for p in points if not _touches(checked, p))
+        return replace(self, strokes=self.strokes + (checked,), points=points)
 
-    def with_point(self, point: dict, shape: tuple[int, int] | None = None) -> Document:
+    def with_point(self, point: object, shape: tuple[int, int] | None = None) -> Document:
         """The document with a new point hint (given ``x, y, rgb, size``); it gets the next id."""
         point = _check_point({**_object(point, "a point"), "id": self.next_id}, shape)
         return replace(self, points=self.points + (point,), next_id=self.next_id + 1)
@@ -215,7 +216,7 @@ def _rgb(value, what: str) -> list[int]:
     return rgb
 
 
-def _check_stroke(stroke: dict, shape: tuple[int, int] | None) -> dict:
+def _check_stroke(stroke: object, shape: tuple[int, int] | None) -> dict:
     if not isinstance(stroke, dict):
         raise InputError("a stroke must be an object")
     tool = stroke.get("tool", "brush")
@@ -283,7 +284,7 @@ def _touches(eraser: dict, point: dict) -> bool:
     return False
 
 
-def rasterize(doc: Document, shape: tuple[int, int], full_shape: tuple[int, int] | None = None) -> np.ndarray:
+def rasterize(doc: Document, shape: tuple[int, ...], full_shape: tuple[int, ...] | None = None) -> np.ndarray:
     """The stroke-mask picture of ``doc`` at ``shape`` (``H×W×3`` uint8: colour where a cue is,
     black elsewhere), the image being ``full_shape`` (default ``shape``) in the document's coordinates.
 
@@ -297,7 +298,7 @@ def rasterize(doc: Document, shape: tuple[int, int], full_shape: tuple[int, int]
     return mask
 
 
-def suggest(mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, int]) -> None:
+def suggest(mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, ...]) -> None:
     """Add ``suggestions`` to ``mask`` (the strokes and points already drawn, changed in place)
     where :func:`kept_suggestions` keeps them."""
     rows, cols, keep = kept_suggestions(mask, suggestions, strokes, full_shape)
@@ -305,7 +306,7 @@ def suggest(mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tup
 
 
 def kept_suggestions(
-    mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, int]
+    mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pixels of ``mask`` (the strokes and points drawn) the suggestions fall on, and which of
     them stay under the user's cues, as ``varcolor colorize --reference`` keeps a reference's
@@ -329,7 +330,7 @@ def kept_suggestions(
     return rows, cols, keep
 
 
-def _mapping(shape: tuple[int, int], full_shape: tuple[int, int]):
+def _mapping(shape: tuple[int, ...], full_shape: tuple[int, ...]):
     sx, sy = shape[1] / full_shape[1], shape[0] / full_shape[0]
     return sx, sy, math.sqrt(sx * sy)
 
@@ -338,7 +339,7 @@ def _mapping(shape: tuple[int, int], full_shape: tuple[int, int]):
 _COPY_ROWS = 256
 
 
-def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, int], box: tuple[int, int, int, int]) -> None:
+def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tuple[int, ...]) -> None:
     """Paint ``strokes`` in order, then ``points``, into ``mask`` (``H×W×3`` uint8, changed in
     place), inside ``box`` = ``(top, left, height, width)`` only; :func:`rasterize` paints it all."""
     top, left, height, width = box
@@ -384,7 +385,7 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, int], box: tu
         mask[rows, cols][disk] = point["rgb"]
 
 
-def strokes_box(strokes, shape: tuple[int, int], full_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+def strokes_box(strokes, shape: tuple[int, ...], full_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     """The box ``(top, left, height, width)`` of ``shape`` that ``strokes`` can paint."""
     sx, sy, scale = _mapping(shape, full_shape)
     xs = [(x + 0.5) * sx - 0.5 for stroke in strokes for x, _ in stroke["path"]]
@@ -530,7 +531,7 @@ def _check_reference(data: dict, name: str, shape: tuple[int, int]) -> tuple[dic
     digest = reference.get("sha256")
     if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
         raise InputError(f"{name}: the session's reference record is incomplete (its sha256)")
-    record = {"sha256": digest}
+    record: dict[str, str | int] = {"sha256": digest}
     for key in ("path", "name"):
         value = reference.get(key)
         if not (isinstance(value, str) and 0 < len(value) <= 4096 and "\x00" not in value):

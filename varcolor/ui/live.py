@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 import warnings
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -260,6 +261,7 @@ class LiveSolver:
                         self._cond.wait()
                 if self._closed:
                     return
+                assert self._pending is not None  # waited for above
                 version, doc = self._pending
                 self._pending = None
                 self._solving = True
@@ -267,7 +269,7 @@ class LiveSolver:
                 self._submitted = {v: t for v, t in self._submitted.items() if v > version}
             try:
                 self._solve(version, doc, queued)
-                if self._colorizer is not None and refinable(self._method) and self._mask is not None:
+                if self._colorizer is not None and self._method and refinable(self._method) and self._mask is not None:
                     with self._cond:
                         idle = self._pending is None
                     if idle:
@@ -296,6 +298,7 @@ class LiveSolver:
 
         def rebase() -> None:
             try:
+                assert mask is not None and method is not None  # a colorizer holding cues is worn
                 colorizer = Colorizer(self.gray, progress=self._progress, tol=LIVE_TOL, **PRESETS[method])
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -347,7 +350,7 @@ class LiveSolver:
                 box = (0, 0, 0, 0)
             timing["encode"] = time.perf_counter() - start
             serial = self.published.serial + 1
-            self._boxes.append((serial, tuple(int(v) for v in box)))
+            self._boxes.append((serial, (int(box[0]), int(box[1]), int(box[2]), int(box[3]))))
             del self._boxes[:-_BOXES_KEPT]
             self.published = Published(serial, version, final, error, warning, timing, info or {})
             fresh = self._fresh
@@ -425,7 +428,7 @@ class LiveSolver:
             timing["cues"] = time.perf_counter() - start
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                if delta is None and cues.count == 0 and colorizer.prior is None:
+                if cues is not None and cues.count == 0 and colorizer.prior is None:
                     self._mask, self._mask_doc = None, None
                     rgb = np.repeat(self.gray[..., None], 3, axis=2)
                     self._publish(
@@ -444,7 +447,11 @@ class LiveSolver:
                     if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
                         self._preview(version, doc, method, dict(timing))
                 with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
-                    result = colorizer.solve(cues) if delta is None else colorizer.update(delta)
+                    if cues is not None:
+                        result = colorizer.solve(cues)
+                    else:
+                        assert delta is not None  # the cues to add, where not solved afresh
+                        result = colorizer.update(delta)
                 timing["solve"] = time.perf_counter() - solve_start
             self._mask, self._mask_doc = mask, doc
             info = result.info
@@ -519,6 +526,7 @@ class LiveSolver:
         height, width = self.gray.shape
         try:
             start = time.perf_counter()
+            assert self._colorizer is not None  # run() refines only the colorizer it holds
             result = self._colorizer.refine()
             timing = {"solve": time.perf_counter() - start}
             self._publish(
@@ -564,6 +572,6 @@ def _boxed(mask: np.ndarray, changed: np.ndarray, box: tuple[int, int, int, int]
     return out
 
 
-def _summary(info: dict) -> dict:
+def _summary(info: Mapping[str, object]) -> dict:
     keys = ("method", "solver", "update", "iterations", "residual", "cues", "seconds", "prior")
     return {k: info[k] for k in keys if k in info and isinstance(info[k], (int, float, str, type(None)))}

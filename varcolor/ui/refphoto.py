@@ -144,5 +144,6 @@ def reference_colours(
             if counts[bin_code] == 0 or len(chosen) == k:
                 break
             members = close[code == bin_code]
-            add(*members[:, 1:].mean(axis=0), counts[bin_code] / len(close))
+            a, b = members[:, 1:].mean(axis=0)
+            add(a, b, counts[bin_code] / len(close))
     return chosen

@@ -104,7 +104,7 @@ class Guard:
 class _Bell:
     """Wakes the requests waiting for a result when the solver thread publishes one."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.event: asyncio.Event | None = None
 
@@ -120,9 +120,11 @@ class _Bell:
 
     def _ring(self) -> None:
         event, self.event = self.event, asyncio.Event()
+        assert event is not None  # rung only once bound to a loop
         event.set()
 
     async def wait(self, timeout: float) -> None:
+        assert self.event is not None  # bind() first
         try:
             await asyncio.wait_for(self.event.wait(), timeout)
         except TimeoutError:
@@ -145,7 +147,7 @@ def _error(exc: BaseException) -> JSONResponse:
 
 def create_app(
     studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LOOPBACK, max_upload: int = MAX_UPLOAD
-) -> Starlette:
+) -> Guard:
     """The studio's ASGI application for ``studio``, guarded by ``token`` (``hosts``: the host
     names it answers to; None: any)."""
     bell = _Bell()
@@ -335,8 +337,7 @@ def create_app(
                 raise ValueError(full)
         except (KeyError, ValueError):
             return _error(InputError("a tile needs integers level, row and col (and full 0 or 1)"))
-        args += (full == "1",)
-        return await picture(studio.tile_png, *args)
+        return await picture(studio.tile_png, *args, full == "1")
 
     async def suggest(request: Request):
         try:

@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -54,6 +55,9 @@ from .document import (
 from .live import LiveSolver, reduce, working_shape
 from .refphoto import match_suggestions, reference_colours
 from .view import TILE, View, full_gray, png
+
+if TYPE_CHECKING:  # PyTorch: imported when the network is first asked
+    from ..neural.siggraph17 import SIGGRAPH17
 
 __all__ = ["Studio", "default_data_dir", "PREVIEW_PIXELS"]
 
@@ -251,7 +255,7 @@ class Studio:
         #: Set when the server begins to stop (Ctrl-C): long polls answer at once.
         self.stopping = False
         self.stop_listeners: list = []
-        self._prior_net = None
+        self._prior_net: SIGGRAPH17 | None = None
         self._suggest_cache: tuple[int, np.ndarray] | None = None
         #: Reference photos read this session, by SHA-256: their shown copy and reduced Lab.
         self._references: dict[str, ReferenceView] = {}
@@ -385,6 +389,7 @@ class Studio:
         ``clear``, ``settings``, ``reference-remove``) and start solving it."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             doc, shape = self.history.current, self.image.shape
             kind = op.get("op") if isinstance(op, dict) else None
             if kind == "stroke":
@@ -412,6 +417,7 @@ class Studio:
     def _check_method(self, method: str) -> None:
         """Refuse a method this studio cannot run on the live copy now (its extra missing, or its
         solve not fitting in memory), with one line."""
+        assert self.image is not None  # called with a photo open
         options = PRESETS[method]
         if options.get("prior") and not neural_available():
             raise InputError("the network prior needs PyTorch: pip install 'varcolor[neural]'")
@@ -428,6 +434,7 @@ class Studio:
             raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             self._check_method(method)
             shape, live = self.image.gray.shape, self.live
         pixels = shape[0] * shape[1]
@@ -444,6 +451,7 @@ class Studio:
     def undo(self) -> dict:
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             if self.history.can_undo:
                 self.history.undo()
                 return self._changed()
@@ -452,6 +460,7 @@ class Studio:
     def redo(self) -> dict:
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             if self.history.can_redo:
                 self.history.redo()
                 return self._changed()
@@ -461,6 +470,7 @@ class Studio:
         """Start from the autosaved session of this image (offered when it was opened)."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             if self.restorable is None:
                 raise InputError("there is no autosaved session to restore")
             doc = self.autosave.read(self.image.sha256)
@@ -474,12 +484,14 @@ class Studio:
         """Start afresh: the autosave offered is kept as ``autosave.previous.json``."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             if self.restorable is not None:
                 self.autosave.keep_previous(self.image.sha256)
             self.restorable = None
             return self.state()
 
     def _changed(self) -> dict:
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         self.version += 1
         self.live.submit(self.version, self.history.current)
         self.saves.spare.poke()  # busy now: the work ahead waits from its next step
@@ -489,6 +501,7 @@ class Studio:
 
     def _prepare_save(self) -> None:
         """Have a spare child ready for a scan's save, a moment from now (called holding the lock)."""
+        assert self.image is not None  # after an edit of the open photo
         height, width = self.image.shape
         if height * width >= SPARE_PIXELS and self._spare_timer is None and not self._closed:
             self._spare_timer = threading.Timer(SPARE_DELAY, self._start_spare)
@@ -503,17 +516,20 @@ class Studio:
             if self.live is not None and self.live.busy():  # an edit is being solved: after it
                 self._prepare_save()
                 return
+            assert self.image is not None  # a spare is started for the open photo
             self.saves.spare.start(None if is_layered(self.image.path) else self.image.path)
 
     # -- autosave ----------------------------------------------------------------------------
     def autosave_path(self) -> Path:
         """The open photo's autosave."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         return self.autosave.path(self.image.sha256)
 
     def _autosave(self) -> None:
         """Have the session autosaved (:meth:`Autosave.write`); an autosave offered and not yet
         restored or dismissed is kept aside as ``autosave.previous.json`` before it is replaced."""
+        assert self.image is not None and self.history is not None  # opened together
         keep_previous = self.restorable is not None
         self.restorable = None
         self.autosave.write(self.image.sha256, session_dict(self.history.current, self.image.record()), keep_previous)
@@ -537,6 +553,7 @@ class Studio:
                 "neural": neural_available(),
                 "message": self.message or notice,
             }
+        assert self.history is not None  # opened with the image
         doc = self.history.current
         image = self.image
         notice = self.notice
@@ -572,6 +589,7 @@ class Studio:
 
     def gray_png(self) -> bytes:
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         return png(np.round(self.image.gray * 255).astype(np.uint8))
 
     def tile_png(self, layer: str, level: int, row: int, col: int, full: bool = False) -> bytes:
@@ -579,6 +597,7 @@ class Studio:
         level-0 result tile made as a save makes the result, once the current document's live
         result is final (:mod:`varcolor.ui.view`)."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self.lock:
             image, live, current = self.image, self.live, (self.version, self.history.current)
             self._tiles_made += 1
@@ -596,6 +615,7 @@ class Studio:
 
     def reference_png(self) -> bytes:
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         if self.image.reference is None:
             raise InputError("the photo is gray: there is no colour original to compare with")
         return png(np.round(self.image.reference * 255).astype(np.uint8))
@@ -609,6 +629,7 @@ class Studio:
         from ..metrics import ciede2000, psnr
 
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self._metrics_lock:
             live, reference = self.live, self.image.reference
             if reference is None or live.rgb is None:
@@ -631,6 +652,7 @@ class Studio:
         """The most likely distinct colours at full-resolution pixel ``(x, y)``: the reference
         photo's when one is open, else the network's."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self.lock:
             doc, image = self.history.current, self.image
         if doc.reference is not None:  # the colours of the scene's own photo, not the network's guess
@@ -667,6 +689,7 @@ class Studio:
         """Open an uploaded reference photo: it is kept in the data folder (the session refers to it
         there) and matched in the background (:meth:`_open_reference`)."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         what = "an image file a reference can be"
         return self._open_stored(data, filename, "reference", IMAGE_EXTENSIONS, what, self._open_reference)
 
@@ -698,6 +721,7 @@ class Studio:
         """Open a reference photo by its path, which must lie inside the data folder (relative
         paths are taken from there); anywhere else is refused (``PermissionError``)."""
         self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
         if not isinstance(path, str) or not path.strip() or "\x00" in path:
             raise InputError("give the reference photo's path (a file inside the studio's data folder)")
         try:
@@ -726,6 +750,7 @@ class Studio:
         view = ReferenceView.read(path, name)
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             self._references[view.sha256] = view
             self._references_missing.discard(view.sha256)
             self._reference_serial += 1
@@ -740,6 +765,7 @@ class Studio:
     def _match_reference(self, serial: int, image: OpenImage, view: ReferenceView) -> None:
         start = time.perf_counter()
         error, suggestions = None, None
+        assert view.pixels is not None  # read by _open_reference, let go of below
         try:
             suggestions = match_suggestions(image.gray, image.shape, view.pixels, view.name)
             if suggestions.count == 0:
@@ -758,6 +784,7 @@ class Studio:
                 log.warning("%s", error)
                 return
             self.reference_job = {"state": "done", "name": view.name, "serial": serial}
+            assert self.history is not None and suggestions is not None  # its image still open; matched
             self.history.push(self.history.current.with_reference(view.record(), suggestions))
             log.info("%s: %d suggested cue pixels in %.1f s", view.name, suggestions.count, time.perf_counter() - start)
             self._changed()
@@ -791,6 +818,7 @@ class Studio:
         """The open reference photo as shown beside the photo (at most :data:`SHOWN_PIXELS`)."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             record = self.history.current.reference
         view = self._reference_view(record)
         if view is None:
@@ -802,6 +830,7 @@ class Studio:
         no eraser removed, at the live copy's size), ``[x, y, r, g, b]`` rows, for the overlay."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             doc, image, version = self.history.current, self.image, self.version
         if doc.suggestions is None:
             return {"rows": [], "sha256": None, "version": version}
@@ -811,6 +840,7 @@ class Studio:
         keep = kept_suggestions(mask, doc.suggestions, doc.strokes, image.shape)[2]
         found = doc.suggestions
         rows = np.column_stack([found.xs[keep], found.ys[keep], found.rgb[keep].astype(np.int64)]).tolist()
+        assert doc.reference is not None  # suggestions come with their reference
         return {"rows": rows, "sha256": doc.reference["sha256"], "version": version}
 
     def _reference_suggest(self, doc: Document, image: OpenImage, x: float, y: float, k: int) -> dict:
@@ -844,6 +874,7 @@ class Studio:
         while one is under way."""
         with self.lock:
             self._need_image()
+            assert self.image is not None and self.history is not None and self.live is not None  # opened together
             doc, image = self.history.current, self.image
         live_rates = dict(self.live.rates) if self.live is not None else {}
         return self.saves.start(image, doc, name, fmt, overwrite, live_rates)
@@ -859,6 +890,7 @@ class Studio:
     def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
         """:meth:`start_save` and wait for it: its final status; a failed save raises its line."""
         self.start_save(name, fmt, overwrite)
+        assert self.saves.job is not None  # started
         self.saves.job.wait()
         status = self.save_status()
         if status["state"] != "done":

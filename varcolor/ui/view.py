@@ -104,10 +104,13 @@ class View:
     """
 
     def __init__(self, gray: np.ndarray | Callable[[], np.ndarray], shape: tuple[int, int] | None = None):
-        self._gray, self._error = None, None
+        self._gray: np.ndarray | None = None
+        self._error: BaseException | None = None
         self._made = threading.Event()
         if callable(gray):
-            self.shape = tuple(shape)
+            if shape is None:
+                raise TypeError("a gray made by a function needs its shape")
+            self.shape: tuple[int, ...] = tuple(shape)
             threading.Thread(target=self._make, args=(gray,), name="varcolor-view-gray", daemon=True).start()
         else:
             self._gray = gray
@@ -137,6 +140,7 @@ class View:
         self._made.wait()
         if self._error is not None:
             raise self._error
+        assert self._gray is not None  # made, or the error raised
         return self._gray
 
     def tile_box(self, level: int, row: int, col: int) -> tuple[int, int, int, int]:
@@ -268,7 +272,7 @@ class View:
     def _part_chroma(self, part, cues, within: tuple[slice, slice], live_ab: np.ndarray) -> np.ndarray:
         """:meth:`full_chroma` of the box ``part`` (top, left, height, width), made in its window;
         ``cues``: the document's in the window ``within``, which holds it."""
-        factor = auto_factor(self.shape)
+        factor = auto_factor((self.shape[0], self.shape[1]))
         window = self._window(part)
         local = tuple(slice(w.start - o.start, w.stop - o.start) for w, o in zip(window, within))
         rows, cols = coarse_shape(_size(window), factor)

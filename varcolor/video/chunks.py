@@ -36,16 +36,12 @@ import re
 import shutil
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import av
-
-try:
-    import fcntl
-except ImportError:  # Windows: no lock (a second run on one output is not refused there)
-    fcntl = None
 import numpy as np
 from tqdm import tqdm
 
@@ -62,10 +58,13 @@ from .flow import CUT_HISTOGRAM, histogram_distance
 from .formats import CHUNK_FRAMES
 from .io import Clip, open_writer
 
+if TYPE_CHECKING:
+    from ..cues import Cues
+
 try:
     import fcntl
 except ImportError:  # Windows: no lock (a second run on one output is not refused there)
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None: checked before each use
 
 __all__ = [
     "Chunk",
@@ -178,7 +177,7 @@ def _encode_ab(ab: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([stored[..., 0], stored[..., 1]], axis=0))
 
 
-def read_chunk(path: str | os.PathLike) -> Iterator[np.ndarray]:
+def read_chunk(path: str | os.PathLike) -> Generator[np.ndarray, None, None]:
     """The chroma frames (``H×W×2`` float64) stored in a chunk file."""
     try:
         with av.open(str(path)) as container:
@@ -198,9 +197,9 @@ class ChunkTask:
 
     clip: Clip
     chunk: Chunk
-    cues: Mapping[int, object]
+    cues: Mapping[int, Cues | Callable[[np.ndarray], Cues]]
     options: Options
-    keywords: Mapping[str, object]
+    keywords: Mapping[str, Any]  # colorize_video's own keywords, passed on
     output: Path
     last: Path
     before: Path | None = None
@@ -256,6 +255,7 @@ class ChunkTask:
                 raise InputError(
                     f"{clip.path}: frames {chunk.start}–{chunk.stop - 1} gave {count} frames (the clip changed?)"
                 )
+            assert state is not None  # a chunk holds a frame at least
             with atomic_path(self.last) as exact:
                 with open(exact, "wb") as f:
                     np.save(f, state)

@@ -37,7 +37,7 @@ def _as_uint8(gray: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.clip(np.rint(np.asarray(gray) * 255.0), 0, 255).astype(np.uint8))
 
 
-_DIS = {}
+_DIS: dict[str, cv2.DISOpticalFlow] = {}
 #: Frames are flowed at least this many pixels a side (:func:`dense_flow`).
 FLOW_SIDE = 16
 
@@ -57,14 +57,15 @@ def dense_flow(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """
     dis = _DIS.get("medium")
     if dis is None:
-        dis = _DIS["medium"] = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        dis = _DIS["medium"] = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     height, width = first.shape
     # DIS refuses frames narrower than its patches (cv2.error below 6 to 12 pixels a side, by an
     # uneven rule): a thin clip's frames are flowed padded with their edge pixels, then cropped.
     pad = ((0, max(FLOW_SIDE - height, 0)), (0, max(FLOW_SIDE - width, 0)))
     if pad[0][1] or pad[1][1]:
         first, second = np.pad(first, pad, mode="edge"), np.pad(second, pad, mode="edge")
-    return dis.calc(_as_uint8(first), _as_uint8(second), None)[:height, :width]
+    # OpenCV makes the output where it is given None; its stubs do not say so
+    return dis.calc(_as_uint8(first), _as_uint8(second), None)[:height, :width]  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ class Clip:
                 _warn_damaged(damaged)
 
     def _frames_of_file(self, start: int, stop: int, damaged: list[int]) -> Iterator[np.ndarray]:
-        count = 0
+        count: int | None = 0
         # Frame k is the one with the k-th smallest time stamp; without stamps, frames are counted.
         order = {pts: k for k, pts in enumerate(self._pts)} if len(self._pts) == self.frame_count else None
         try:
@@ -122,7 +122,7 @@ class Clip:
                     container.seek(self._pts[start], stream=stream, backward=True, any_frame=False)
                     count = None  # counted by time stamps from here
                 for position, frame in enumerate(container.decode(stream)):
-                    index = position if count is not None else order.get(frame.pts, -1)
+                    index = position if count is not None or order is None else order.get(frame.pts, -1)
                     if count is not None:
                         count += 1
                     if index < start:
@@ -317,7 +317,9 @@ class VideoWriter:
         self.fps = fps if isinstance(fps, Fraction) else _rate(float(fps))
         self.codec, self.overwrite, self.audio_from = codec, overwrite, audio_from
         self._atomic = atomic_path(self.path, overwrite=overwrite)
-        self._container = self._stream = self._audio = None
+        self._container: av.container.OutputContainer | None = None
+        self._stream: av.VideoStream | None = None
+        self._audio: tuple[av.container.InputContainer, av.AudioStream, av.AudioStream] | None = None
         self.frame_count = 0
 
     def __enter__(self) -> VideoWriter:
@@ -330,6 +332,7 @@ class VideoWriter:
         return self
 
     def _open_stream(self, height: int, width: int) -> None:
+        assert self._container is not None  # inside `with`
         lossless = self.codec == "lossless"
         if lossless and self.path.suffix.lower() == ".avi":
             stream = self._container.add_stream("ffv1", rate=self.fps)
@@ -356,12 +359,14 @@ class VideoWriter:
             self._open_stream(*pixels.shape[:2])
         elif pixels.shape[:2] != (self._stream.height, self._stream.width):
             raise InputError(f"frame {self.frame_count} is {pixels.shape[1]}×{pixels.shape[0]}, not the clip's size")
+        assert self._container is not None and self._stream is not None  # inside `with`, opened above
         video_frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
         for packet in self._stream.encode(video_frame):
             self._container.mux(packet)
         self.frame_count += 1
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        assert self._container is not None  # set by __enter__
         try:
             if exc_type is None:
                 if self._stream is None:
@@ -380,6 +385,7 @@ class VideoWriter:
         self._atomic.__exit__(exc_type, exc, tb)
 
     def _close_quietly(self) -> None:
+        assert self._container is not None  # set by __enter__
         try:
             self._container.close()
         except (av.FFmpegError, OSError, ValueError):
@@ -388,7 +394,7 @@ class VideoWriter:
             if self._audio is not None:
                 self._audio[0].close()
 
-    def _audio_stream(self):
+    def _audio_stream(self) -> tuple[av.container.InputContainer, av.AudioStream, av.AudioStream] | None:
         """(the source, its audio stream, the output's copy of it), or None where the source has
         no audio or the output container cannot hold its codec (the output then has no sound)."""
         try:
@@ -399,14 +405,16 @@ class VideoWriter:
             source.close()
             return None
         audio = source.streams.audio[0]
+        assert self._container is not None  # inside `with`
         try:
             return source, audio, self._container.add_stream_from_template(audio)
         except (av.FFmpegError, ValueError):
             source.close()
             return None
 
-    def _copy_audio(self, source, audio, out) -> None:
+    def _copy_audio(self, source: av.container.InputContainer, audio: av.AudioStream, out: av.AudioStream) -> None:
         """Copy the audio packets as they are (no re-encoding)."""
+        assert self._container is not None  # inside `with`
         with source:
             for packet in source.demux(audio):
                 if packet.dts is None:
@@ -438,11 +446,13 @@ class FrameFolderWriter:
         return self
 
     def write(self, frame: np.ndarray) -> None:
+        assert self._tmp is not None  # inside `with`
         name = self._tmp / f"frame_{self.frame_count:0{self.digits}d}.png"
         write_image(name, frame if frame.dtype != np.uint8 else frame / 255.0, bits=self.bits)
         self.frame_count += 1
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        assert self._tmp is not None  # set by __enter__
         try:
             if exc_type is None:
                 if self.frame_count == 0:

@@ -18,7 +18,7 @@ class _Runs(QObject):
 
 
 RUNS = _Runs()
-_running = []
+_running: list[ColorizeJob] = []
 
 
 def colorize(document=None):

@@ -85,7 +85,12 @@ class ProtocolError(ValueError):
 def layout(model: str, depth: str, profile: str, channels: list[str], profile_file: str | None = None) -> dict:
     """One layer's pixel layout: its colour model and depth (Krita's names), its profile's name
     (and file, where one was found), and its channel names in the order of the bytes."""
-    found = {"model": model, "depth": depth, "profile": profile, "channels": list(channels)}
+    found: dict[str, str | list[str] | None] = {
+        "model": model,
+        "depth": depth,
+        "profile": profile,
+        "channels": list(channels),
+    }
     found["profile_file"] = profile_file
     return check_layout(found, "layer")
 
