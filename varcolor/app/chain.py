@@ -171,5 +171,6 @@ def _waiting(job: Job) -> bool:
 
 def _from_pool(job: Job, pool: tuple[Path, ...], signatures: tuple) -> Job:
     """The waiting ``job`` coloured from the chain's ``pool`` instead."""
+    assert isinstance(job.run, ColorizeTask)  # _waiting chose it
     task = replace(job.run, reference=pool, signatures=signatures, chained=True)
     return Job([job.inputs[0], *pool], job.outputs, task, memory=job.memory)

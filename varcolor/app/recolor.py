@@ -70,8 +70,12 @@ def recolor(
         raise InputError(f"{source}: no such file or folder")
     if source.is_file():  # the result's place, checked before anything is encoded
         check_writable(single_output(source, given, ".png"), bits=run.bits or 8)  # None: the input's depth
-    temporary = None if ir else tempfile.mkdtemp(prefix="varcolor-ir-")
-    ir_dir = Path(ir or temporary)
+    temporary: str | None = None
+    if ir:
+        ir_dir = Path(ir)
+    else:
+        temporary = tempfile.mkdtemp(prefix="varcolor-ir-")
+        ir_dir = Path(temporary)
     photos = [source] if source.is_file() else [source / rel for rel in walk_inputs(source, output, ir_dir)[0]]
     files = {"embed": embed, "plot": plot, "gray": gray, "max_memory": max_memory}
     try:

@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..io import image_shape
 from ..io.layers import is_layered
 from ..ir.files import encode_file, read_ir
+from ..ir.grid import EncodeOptions
 from ..options import Options
 from ..sources.base import EDGES_DEFAULT
 from .cues import check_cue_share, dense_cues_note
@@ -134,6 +135,7 @@ class ColorizeTask:
                 automatic(self.options),
                 self.options.max_memory,
             )
+        assert cues is not None  # the reference's cues, made just above
         notes = [
             shares,
             # marks scaled, blended edges read as paint; a layered file's strokes are the file's
@@ -195,7 +197,7 @@ class EncodeTask:
 
     source: Path
     gray_path: Path
-    options: object  # EncodeOptions
+    options: EncodeOptions | None
     files: dict = field(default_factory=dict)
 
     def __call__(self) -> str:

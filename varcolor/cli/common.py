@@ -102,6 +102,9 @@ class Parser(argparse.ArgumentParser):
     (:func:`add_input`), the one form or the other; whose errors are one line, not the usage
     first; and which suggests the closest options for a mistyped one."""
 
+    #: What :func:`add_input` declared: the input's ``dest``, its metavar, whether it is required.
+    _varcolor_input: tuple[str, str, bool] | None = None
+
     def error(self, message: str):
         # One line, where argparse prints the whole usage first (23 lines for colorize): the
         # error would scroll out of sight; the help is one command away.
@@ -119,12 +122,13 @@ class Parser(argparse.ArgumentParser):
         option was meant to be."""
         for action in self._actions:
             if isinstance(action, argparse._SubParsersAction):
-                return action.choices.get(getattr(namespace, action.dest, None), self)
+                chosen = getattr(namespace, action.dest, None)
+                return action.choices.get(chosen, self) if isinstance(chosen, str) else self
         return self
 
     def parse_known_args(self, args=None, namespace=None):
         namespace, rest = super().parse_known_args(args, namespace)
-        spec = getattr(self, "_varcolor_input", None)
+        spec = self._varcolor_input
         if spec is not None and hasattr(namespace, "input_positional"):
             dest, metavar, required = spec
             positional, option = namespace.input_positional, namespace.input_option
@@ -175,7 +179,8 @@ def add_input(
         action="append" if many else "store",
         help=f"the same as {metavar}" + (" (repeatable)" if many else "") + ", for scripts that name it",
     )
-    p._varcolor_input = (dest, metavar, required)
+    if isinstance(p, Parser):  # its parse_known_args takes the one form or the other
+        p._varcolor_input = (dest, metavar, required)
 
 
 # ---------------------------------------------------------------- options of several commands
