@@ -250,3 +250,32 @@ def test_the_check_follows_lazy_loader_attach_and_its_stub(tmp_path):
     assert graph.has_edge("lazy", "lazy.one") and graph.has_edge("lazy", "lazy.two")
     assert graph.has_edge("lazy.stubbed", "lazy.stubbed.inner") and graph.has_edge("lazy.stubbed", "lazy.stubbed.other")
     assert cycles(graph) == [["lazy", "lazy.two"], ["lazy.stubbed", "lazy.stubbed.inner"]]
+
+
+def string_programs(source: str) -> list[int]:
+    """The lines of ``source`` that run Python on a program held in a string: a list or tuple
+    holding ``sys.executable`` and then ``"-c"`` (a module is run by ``-m``: one that can be read,
+    linted, typed and imported by its tests)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            words = [ast.unparse(element) for element in node.elts]
+            if "sys.executable" in words and "'-c'" in words[words.index("sys.executable") :]:
+                found.append(node.lineno)
+    return found
+
+
+def test_no_python_program_is_run_from_a_string():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in module_files().values()
+        for line in string_programs(path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_string_program_check_sees_one():
+    assert string_programs('import sys, subprocess\nsubprocess.run([sys.executable, "-c", "print(1)"])\n') == [2]
+    assert string_programs('import sys\nargv = (sys.executable, "-X", "utf8", "-c", code)\n') == [2]
+    assert string_programs('import sys\nargv = [sys.executable, "-m", "varcolor.app.warm"]\n') == []
+    assert string_programs('argv = ["sh", "-c", "wait"]\n') == []  # a shell's script: not a Python program
