@@ -10,8 +10,6 @@ sizes, and a colour result against a gray (``H×W``) reference.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from .color import lab_to_rgb, rgb_to_lab
@@ -22,12 +20,12 @@ __all__ = [
     "ssim",
     "ms_ssim",
     "vif",
-    "lpips",
     "ciede2000",
     "ab_rmse",
     "colorfulness",
     "score",
     "score_bytes",
+    "check_pair",
     "METRICS",
 ]
 
@@ -65,9 +63,16 @@ def _rgb(image, name: str) -> np.ndarray:
     return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
 
 
-def _pair(result: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both images checked (:func:`_rgb`) and of one size; a colour result against a gray
-    (``H×W``) reference is refused: its colour would be scored as error against no colour."""
+def check_pair(result: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two images every score takes, checked (as the module says) and as ``H×W×3`` floats:
+    of one size; a colour result against a gray (``H×W``) reference is refused, its colour would
+    be scored as error against no colour.
+
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original.
+    """
     gray_reference = np.ndim(reference) == 2
     result, reference = _rgb(result, "result"), _rgb(reference, "reference")
     if gray_reference and not _equal_channels(result):
@@ -102,7 +107,7 @@ def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> fl
     >>> round(psnr(np.full((4, 4, 3), 0.5), np.full((4, 4, 3), 0.5 + 10 / 255)), 2)
     28.13
     """
-    result, reference = _pair(result, reference)
+    result, reference = check_pair(result, reference)
     if quantize:
         diff = np.round(result * 255.0) - np.round(reference * 255.0)
         peak = 255.0
@@ -126,7 +131,7 @@ def ssim(result: np.ndarray, reference: np.ndarray) -> float:
     """
     from skimage.metrics import structural_similarity  # as ndimage in _ssim_terms
 
-    result, reference = _pair(result, reference)
+    result, reference = check_pair(result, reference)
     if min(result.shape[:2]) < _WINDOW:
         raise InputError(
             f"SSIM needs images of at least {_WINDOW}×{_WINDOW} pixels (its window), "
@@ -177,7 +182,7 @@ def ms_ssim(result: np.ndarray, reference: np.ndarray, scales: int = 5) -> float
     scales : int
         Dyadic scales, 1 to 5 (default 5).
     """
-    result, reference = _pair(result, reference)
+    result, reference = check_pair(result, reference)
     if not 1 <= scales <= len(_MS_WEIGHTS):
         raise InputError(f"scales must be between 1 and {len(_MS_WEIGHTS)}, got {scales}")
     need = _WINDOW * 2 ** (scales - 1)
@@ -320,7 +325,7 @@ def vif(result: np.ndarray, reference: np.ndarray) -> float:
     >>> round(vif(image, image), 6)
     1.0
     """
-    result, reference = _pair(result, reference)
+    result, reference = check_pair(result, reference)
     if min(min(_vif_sides(side)) for side in result.shape[:2]) < 1:
         raise InputError(f"VIF needs images of at least 41×41 pixels, got {result.shape[1]}×{result.shape[0]}")
     y_ref, y_res = _luma255(reference), _luma255(result)
@@ -332,34 +337,6 @@ def vif(result: np.ndarray, reference: np.ndarray) -> float:
         n, d = _vif_sums(y_ref, y_res, taps)
         num, den = num + n, den + d
     return float(num / den) if den > 0 else float("nan")
-
-
-def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLike | None = None) -> float:
-    """LPIPS perceptual distance (Zhang et al. 2018; AlexNet, calibration v0.1): 0 for identical
-    images, larger for more different ones (about 0.1 for a mild distortion, up to about 1).
-
-    Needs the ``neural`` extra and two weight files that varcolor does not ship and never
-    downloads, so that offline it cannot run until you copy them in: AlexNet's ImageNet weights
-    (``alexnet-owt-7be5be79.pth``, torchvision's, about 240 MB) and LPIPS v0.1's calibration
-    (``alex.pth``, from the ``lpips`` package, 6 KB), in the folder ``weights`` (else in
-    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``). Without them it is refused in one
-    line naming the missing file; :mod:`varcolor.neural.lpips` lists the names each may have, and
-    docs/metrics.md ("LPIPS") says where to get them. Symmetric, computed at the images' own size.
-
-    Parameters
-    ----------
-    result, reference : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
-    weights : path, optional
-        The folder holding LPIPS's two weight files (default: ``$VARCOLOR_MODELS``, else ``models/``).
-    """
-    result, reference = _pair(result, reference)
-    try:
-        from .neural import lpips as network
-    except ImportError:
-        raise InputError("LPIPS needs PyTorch: pip install 'varcolor[neural]'") from None
-    return network.load(weights).distance(result, reference)
 
 
 def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | None = None) -> float:
@@ -376,7 +353,7 @@ def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | Non
     percentile : float, optional
         Report this percentile of the per-pixel differences instead of their mean (e.g. 95).
     """
-    result, reference = _pair(result, reference)
+    result, reference = check_pair(result, reference)
     from skimage.color import deltaE_ciede2000, rgb2lab  # as ndimage in _ssim_terms
 
     delta = deltaE_ciede2000(rgb2lab(result[..., :3]), rgb2lab(reference[..., :3]), channel_axis=-1)
@@ -392,7 +369,7 @@ def ab_rmse(result: np.ndarray, reference: np.ndarray) -> float:
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     """
-    result, reference = _pair(result, reference)
+    result, reference = check_pair(result, reference)
     diff = rgb_to_lab(result)[..., 1:] - rgb_to_lab(reference)[..., 1:]
     return float(np.sqrt(np.mean(diff**2)))
 
@@ -427,7 +404,7 @@ def colorfulness(image: np.ndarray) -> float:
 
 def relight(result: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """The result's chroma with the reference's lightness, so that a score measures colour alone."""
-    result, reference = _pair(result, reference)
+    result, reference = check_pair(result, reference)
     lab = rgb_to_lab(result)
     lab[..., 0] = rgb_to_lab(reference)[..., 0]
     return lab_to_rgb(lab)
@@ -475,7 +452,7 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, l
     lpips_net : optional
         An LPIPS network (:func:`varcolor.neural.lpips.load`); without it, no ``lpips`` entry.
     """
-    result, reference = _pair(result, reference)
+    result, reference = check_pair(result, reference)
     if ab_only:
         result = relight(result, reference)
     try:

@@ -9,6 +9,7 @@ import varcolor
 from varcolor.energies import bilaplacian_gtv
 from varcolor.energies.bilaplacian_gtv import Parameters, edge_operator, gradient_operator, solve
 from varcolor.errors import InputError
+from varcolor.neighbours import EDGE_OFFSETS
 from varcolor.solvers import admm, amg, device
 
 from ..conftest import photo
@@ -227,7 +228,7 @@ def test_grid_kernels_match_the_sparse_operators(kind, shape):
     rng = np.random.default_rng(3)
     d, _ = edge_operator(np.zeros(shape))
     valid = np.zeros(shape + (4,), bool)  # the edges D lists, in its order: direction by direction
-    for e, (dy, dx) in enumerate(varcolor.affinity.EDGE_OFFSETS):
+    for e, (dy, dx) in enumerate(EDGE_OFFSETS):
         valid[: shape[0] - dy, max(0, -dx) : shape[1] - max(0, dx), e] = True
     order = np.transpose(valid, (2, 0, 1))
     u = rng.standard_normal(shape + (2,))

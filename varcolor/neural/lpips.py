@@ -36,9 +36,10 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from ..metrics import check_pair
 from .weights import MODELS_DIR, check_tensors, read_state
 
-__all__ = ["LPIPS", "BACKBONE_FILES", "CALIBRATION_FILES", "find_files", "load"]
+__all__ = ["LPIPS", "BACKBONE_FILES", "CALIBRATION_FILES", "find_files", "load", "distance"]
 
 #: File names tried for the backbone and for the calibration, in this order.
 BACKBONE_FILES = ("alexnet.safetensors", "alexnet-owt-7be5be79.pth", "alexnet-owt-4df8aa71.pth", "alexnet.pth")
@@ -236,3 +237,30 @@ def load(folder: str | os.PathLike | None = None) -> LPIPS:
     backbone, calibration = find_files(folder)
     stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (backbone, calibration))
     return _load(backbone.resolve(), calibration.resolve(), stamp)
+
+
+def distance(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLike | None = None) -> float:
+    """LPIPS perceptual distance (Zhang et al. 2018; AlexNet, calibration v0.1) of a result to the
+    original: 0 for identical images, larger for more different ones (about 0.1 for a mild
+    distortion, up to about 1). Symmetric, computed at the images' own size. (Here, beside its
+    network, and not in :mod:`varcolor.metrics`, which the network's training uses: the two
+    would import each other.)
+
+    Needs the ``neural`` extra and two weight files that varcolor does not ship and never
+    downloads, so that offline it cannot run until you copy them in: AlexNet's ImageNet weights
+    (``alexnet-owt-7be5be79.pth``, torchvision's, about 240 MB) and LPIPS v0.1's calibration
+    (``alex.pth``, from the ``lpips`` package, 6 KB), in the folder ``weights`` (else in
+    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``). Without them it is refused in one
+    line naming the missing file (:data:`BACKBONE_FILES`, :data:`CALIBRATION_FILES`: the names
+    each may have); docs/metrics.md ("LPIPS") says where to get them.
+
+    Parameters
+    ----------
+    result, reference : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size (:func:`varcolor.metrics.check_pair`).
+    weights : path, optional
+        The folder holding LPIPS's two weight files (default: ``$VARCOLOR_MODELS``, else ``models/``).
+    """
+    result, reference = check_pair(result, reference)
+    return load(weights).distance(result, reference)
