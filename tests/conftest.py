@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skimage.data
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from skimage.transform import resize
 
 import varcolor
@@ -385,3 +387,28 @@ def colorize_a_pair_in_a_child(folder: Path, environment: dict):
     )
     assert done.returncode == 0 and (folder / "a.png").is_file(), done.stderr
     return done, time.monotonic() - start
+
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=5),
+    max_leaves=20,
+)
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """A hang becomes a failure (SIGALRM, this thread being the main one)."""
+
+    def timeout(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

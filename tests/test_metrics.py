@@ -15,7 +15,7 @@ from varcolor import metrics
 from varcolor.color import lab_to_rgb
 from varcolor.errors import InputError
 
-from .conftest import one_torch_thread, photo
+from .conftest import one_torch_thread, photo, run
 
 
 def test_psnr_hand_case():
@@ -334,3 +334,14 @@ def test_every_metric_refuses_what_colorize_refuses_in_one_line(name):
     assert _call(name, levels16, other) == pytest.approx(reference, rel=1e-3, abs=1e-3, nan_ok=True)
     assert np.isfinite(_call(name, levels8, other)) or name == "vif"
     assert np.isfinite(_call(name, gray, rgb)) or name == "vif"  # a gray result against its colour original
+
+
+def test_metrics_of_a_result_folder_against_a_reference_file_names_the_mismatch(tmp_path, capsys):
+    """A folder of results (here one named like an image) with a reference *file*: one line that
+    says a folder of references is needed, not '<reference file>: no such folder' (it exists)."""
+    (tmp_path / "results.png").mkdir()
+    varcolor.write_image(tmp_path / "results.png" / "a.png", np.full((20, 20, 3), 0.5))
+    varcolor.write_image(tmp_path / "ref.png", np.full((20, 20, 3), 0.5))
+    code, _, err = run(capsys, "metrics", tmp_path / "results.png", "-r", tmp_path / "ref.png")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{tmp_path / 'ref.png'}: " in err and "no such folder" not in err and "folder of references" in err, err

@@ -633,3 +633,17 @@ def test_a_failed_background_factorisation_leaves_the_edit_to_factor(monkeypatch
     assert full and all("held pixels" in edit.info["full_solve"] for edit in full)
     fresh = varcolor.colorize(gray, colorizer.cues, method=ENGINE, factor=4)
     assert np.abs(edits[-1].ab - fresh.ab).max() <= 0.05
+
+
+@pytest.mark.parametrize("shape", [(3, 50000), (3, 100000)])
+def test_a_thin_wide_image_gets_the_default_engine_s_result(shape):
+    gray = 0.5 + 0.2 * np.sin(np.arange(shape[1]) / 50.0)[None].repeat(shape[0], 0)
+    mask = np.zeros(shape, bool)
+    ab = np.zeros(shape + (2,))
+    mask[:, 100:110], ab[:, 100:110] = True, (40.0, 20.0)
+    mask[:, -200:-190], ab[:, -200:-190] = True, (-30.0, -30.0)
+    result = varcolor.colorize(gray, varcolor.Cues(mask, ab))
+    lab = varcolor.color.rgb_to_lab(result.rgb)
+    assert min(result.info["engine"]["coarse_shape"]) >= 3
+    assert np.abs(lab[:, 100:110, 1:] - (40.0, 20.0)).max() < 1.0  # the cues hold
+    assert np.abs(lab[..., 0] - varcolor.color.lightness_of_gray(gray)).max() < 1e-6 * 100 + 0.01
