@@ -58,3 +58,17 @@ def test_bench_and_metrics_report_a_folder_they_cannot_list_and_a_linked_folder(
         assert f"error: {locked}: cannot list the folder (Permission denied)" in err, err
         assert f"skipped: {tmp_path / 'photos' / 'linked'}: a link to a folder, not followed" in err, err
         assert "a.png" in out or "1 images" in out, out
+
+
+def test_the_protocols_original_keeps_its_former_name_with_a_warning():
+    """``bench.original`` is the protocol's ground truth (``reference`` now means the cue photo);
+    ``bench.reference`` still gives it, warned."""
+    import numpy as np
+
+    from varcolor import bench
+
+    rgb = np.random.default_rng(0).random((20, 30, 3))
+    square = bench.original(rgb, "16")
+    assert square.shape == (16, 16, 3) and bench.original(rgb, "full") is not None
+    with pytest.warns(DeprecationWarning, match="bench.reference is now varcolor.bench.original"):
+        assert np.array_equal(bench.reference(rgb, "16"), square)

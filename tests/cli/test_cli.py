@@ -372,7 +372,7 @@ def test_bench_reports_vif(tmp_path, capsys):
     code, out, _ = run(
         capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "--format", "json", "-q"
     )
-    rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "48")
+    rgb = varcolor.bench.original(varcolor.read_image(photo_path), "48")
     expected = varcolor.metrics.vif(_protocol_result(rgb, 50), rgb)
     rows = json.loads(out)["rows"]
     assert code == 0 and rows[1]["hints"] == 50 and rows[1]["vif"] == pytest.approx(expected)
@@ -430,7 +430,7 @@ def test_bench_scores_methods_against_hints(tmp_path, capsys):
     psnr = {(m["method"], m["hints"]): m["psnr"] for m in report["summary"]}
     assert psnr["levin", 50] > psnr["levin", 0] + 3  # hints bring the colours back
     # Image 0 (a.png, in walk order) with 50 hints, by the protocol through the library directly.
-    rgb = varcolor.bench.reference(varcolor.read_image(tmp_path / "photos" / "a.png"), "32")
+    rgb = varcolor.bench.original(varcolor.read_image(tmp_path / "photos" / "a.png"), "32")
     expected = varcolor.metrics.psnr(_protocol_result(rgb, 50), rgb)
     row = next(r for r in report["rows"] if (r["image"], r["method"], r["hints"]) == ("a.png", "levin", 50))
     assert row["psnr"] == pytest.approx(expected)
@@ -478,7 +478,7 @@ def test_bench_defaults_to_the_library_default_and_marks_one_solve_under_two_nam
 def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
     _bench_photos(tmp_path / "photos")
     photo_path = tmp_path / "photos" / "a.png"
-    rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "32")
+    rgb = varcolor.bench.original(varcolor.read_image(photo_path), "32")
     for options in ({"lam": 0.5}, {"sharpness": 2.0}):
         flags = [f"--{key}={value}" for key, value in options.items()]
         code, out, _ = run(

@@ -399,7 +399,7 @@ def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkey
         studio.open_path(path)
         studio.edit(stroke_edit([200, 60, 50], [[50, 100], [300, 120]], width=6))
         wait_until(lambda: studio.live.published.version >= studio.version and studio.live.published.final, 60, 0.01)
-        result, reference = studio.live.rgb, studio.image.reference
+        result, original = studio.live.rgb, studio.image.original
         calls = []
         real = metrics_module.ciede2000
         monkeypatch.setattr(metrics_module, "ciede2000", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -413,14 +413,14 @@ def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkey
                 thread.join()
             banded = tracemalloc.get_traced_memory()[1]
             tracemalloc.reset_peak()
-            whole = ciede2000(result, reference)
+            whole = ciede2000(result, original)
             whole_peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
         assert all(answer == answers[0] for answer in answers)
         assert len(calls) == -(-300 // METRICS_ROWS)  # one result's bands, once
         assert answers[0]["ciede2000"] == pytest.approx(whole, rel=1e-12)
-        assert answers[0]["psnr"] == psnr(result, reference)
+        assert answers[0]["psnr"] == psnr(result, original)
         assert banded < 0.5 * whole_peak, (banded, whole_peak)
     finally:
         studio.close()
