@@ -57,7 +57,7 @@ def decodings(text: str) -> list[tuple[str, str, float, float]]:
 
 
 def score_image(net, path: Path, chosen: list) -> dict | None:
-    rgb = bench.reference(varcolor.read_image(path), "256")
+    rgb = bench.original(varcolor.read_image(path), "256")
     if colourless(rgb):
         return None
     gray = same_lightness_gray(rgb)
@@ -89,7 +89,7 @@ def mean(rows: list[dict]) -> dict:
 
 
 def timing(net, paths: list[Path], chosen: list) -> dict:
-    gray = same_lightness_gray(bench.reference(varcolor.read_image(paths[0]), "256"))
+    gray = same_lightness_gray(bench.original(varcolor.read_image(paths[0]), "256"))
     empty = Cues.empty(gray.shape)
     out = {}
     for threads in (1, os.cpu_count()):

@@ -36,7 +36,7 @@ TOLERANCES = (1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
 def run(task: tuple) -> list[dict]:
     """One photo and hint count: the stops of one ADMM run (in a worker process)."""
     index, path, hints, tolerances = task
-    rgb = bench.reference(varcolor.read_image(path), "full")
+    rgb = bench.original(varcolor.read_image(path), "full")
     cues = sample_ideepcolor(rgb, n=hints, patch=6, rng=[bench.SEED, index, hints])
     colorizer = varcolor.Colorizer(
         varcolor.color.same_lightness_gray(rgb), method="bilaplacian-gtv", admm_tol=tolerances[0]

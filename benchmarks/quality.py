@@ -45,7 +45,7 @@ def evaluate(task: tuple) -> dict:
         import torch
 
         torch.set_num_threads(1)  # one image per process already fills the cores
-    rgb = bench.reference(varcolor.read_image(path), resolution)
+    rgb = bench.original(varcolor.read_image(path), resolution)
     stored = encode(rgb, "global").global_hints() if with_global else None
     rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, stored, **options)
     return {"rows": [{"image": Path(path).name, **row} for row in rows]}

@@ -80,7 +80,7 @@ def progress(number: int, images: list) -> None:
 
 
 def prepared(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rgb = bench.reference(varcolor.read_image(path), "256")
+    rgb = bench.original(varcolor.read_image(path), "256")
     gray = same_lightness_gray(rgb)
     return rgb, gray, rgb_to_lab(rgb)[..., 0]
 

@@ -14,12 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import skimage.data
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from skimage.transform import resize
 
 import varcolor
 from varcolor.color import same_lightness_gray
 from varcolor.cues import sample_random
 from varcolor.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE
+from varcolor.neural.siggraph17 import SIGGRAPH17
 
 # Small images by array code throughout the suite and the processes it starts, whatever
 # `varcolor warm` left in numba's cache (tests ask for the kernels where they test them), and no
@@ -385,3 +388,55 @@ def colorize_a_pair_in_a_child(folder: Path, environment: dict):
     )
     assert done.returncode == 0 and (folder / "a.png").is_file(), done.stderr
     return done, time.monotonic() - start
+
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=5),
+    max_leaves=20,
+)
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """A hang becomes a failure (SIGALRM, this thread being the main one)."""
+
+    def timeout(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def tiny_problem(seed=0, shape=(12, 12)):
+    """A small gray photo, a random 15 % of its pixels as cues, and their true chroma."""
+    rgb = photo("coffee", shape)
+    gray = varcolor.color.same_lightness_gray(rgb)
+    mask = np.random.default_rng(seed).random(shape) < 0.15
+    targets = varcolor.color.rgb_to_lab(rgb)[..., 1:]
+    return gray, mask, targets
+
+
+@pytest.fixture
+def random_weights(tmp_path):
+    """A safetensors file of a random, narrow ideepcolor network (a quarter of the channels):
+    smooth, non-trivial colours, no trained weights needed. Skips without PyTorch."""
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    torch.manual_seed(1)
+    net = SIGGRAPH17(width=0.25)
+    with torch.no_grad():  # a random network still gives a smooth, non-trivial ab map
+        for module in net.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_var.fill_(1.0)
+    path = tmp_path / "random.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"mask_cent": "0"})
+    return path

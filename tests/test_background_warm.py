@@ -54,7 +54,7 @@ def test_the_compile_is_started_detached_and_never_twice_nor_where_the_kernels_a
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append((a, k)) or "process")
     assert warm.start_background_warm() == "process"
     (argv,), options = started[0]
-    assert argv[0] == sys.executable and "warm_in_background()" in argv[-1]
+    assert argv == [sys.executable, "-m", "varcolor.app.warm"]  # a module, no program in a string
     assert options.get("process_group") == 0 or options.get("preexec_fn") is os.setpgrp
     assert options["stdin"] == options["stdout"] == options["stderr"] == subprocess.DEVNULL
     assert options["env"][kernels.BACKGROUND_WARM_VARIABLE] == "0"  # its own runs start none

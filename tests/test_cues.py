@@ -1,14 +1,18 @@
 import json
+import string
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import varcolor
 from varcolor import Cues
 from varcolor.color import rgb_to_lab
 from varcolor.cues import sample_grid, sample_ideepcolor, sample_random
-from varcolor.errors import InputError
+from varcolor.errors import InputError, VarcolorError
 
-from .conftest import photo
+from .conftest import FUZZ, json_values, photo
 
 
 def test_from_marked_follows_levins_threshold():
@@ -529,3 +533,49 @@ def test_samplers_name_the_range_the_colour_image_must_be_in(sampler):
     again = sampler(rgb, n=5, rng=np.random.default_rng([7, 1, 5]))
     assert np.array_equal(seeded.mask, again.mask) and np.array_equal(seeded.ab, again.ab)
     assert np.array_equal(sampler(rgb, n=5, rng=3).mask, sampler(rgb, n=5, rng=3).mask)
+
+
+point_like = st.dictionaries(
+    st.sampled_from(["y", "x", "a", "b", "r", "g", "radius", "Y", " x ", "extra"]),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
+    | st.text(string.digits + ".-e", max_size=6),
+    max_size=7,
+)
+
+
+@FUZZ
+@given(data=st.lists(point_like, max_size=6) | json_values)
+def test_points_json_never_crashes(tmp_path, data):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    try:
+        cues = varcolor.Cues.from_points(path, shape=(9, 11))
+    except VarcolorError:
+        return
+    assert cues.mask.shape == (9, 11) and np.all(np.isfinite(cues.ab[cues.mask]))
+
+
+@FUZZ
+@given(text=st.text(string.printable + "é\x00", max_size=200))
+def test_points_csv_never_crashes(tmp_path, text):
+    path = tmp_path / "p.csv"
+    path.write_text("y,x,a,b,radius\n" + text, encoding="utf-8")
+    try:
+        varcolor.Cues.from_points(path, shape=(9, 11))
+    except VarcolorError:
+        pass
+
+
+def test_infinite_cue_lightness_is_refused():
+    mask = np.zeros((4, 4), bool)
+    mask[1, 1] = True
+    lightness = np.full((4, 4), np.nan)
+    for bad in (np.inf, -np.inf):
+        lightness[1, 1] = bad
+        with pytest.raises(InputError, match="lightness"):
+            varcolor.Cues(mask, np.zeros((4, 4, 2)), lightness=lightness)
+    lightness[1, 1], lightness[0, 0] = np.nan, np.inf  # unknown at a cue, anything where no cue is
+    assert varcolor.Cues(mask, np.zeros((4, 4, 2)), lightness=lightness).count == 1

@@ -250,3 +250,79 @@ def test_the_check_follows_lazy_loader_attach_and_its_stub(tmp_path):
     assert graph.has_edge("lazy", "lazy.one") and graph.has_edge("lazy", "lazy.two")
     assert graph.has_edge("lazy.stubbed", "lazy.stubbed.inner") and graph.has_edge("lazy.stubbed", "lazy.stubbed.other")
     assert cycles(graph) == [["lazy", "lazy.two"], ["lazy.stubbed", "lazy.stubbed.inner"]]
+
+
+def string_programs(source: str) -> list[int]:
+    """The lines of ``source`` that run Python on a program held in a string: a list or tuple
+    holding ``sys.executable`` and then ``"-c"`` (a module is run by ``-m``: one that can be read,
+    linted, typed and imported by its tests)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            words = [ast.unparse(element) for element in node.elts]
+            if "sys.executable" in words and "'-c'" in words[words.index("sys.executable") :]:
+                found.append(node.lineno)
+    return found
+
+
+def test_no_python_program_is_run_from_a_string():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in module_files().values()
+        for line in string_programs(path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_string_program_check_sees_one():
+    assert string_programs('import sys, subprocess\nsubprocess.run([sys.executable, "-c", "print(1)"])\n') == [2]
+    assert string_programs('import sys\nargv = (sys.executable, "-X", "utf8", "-c", code)\n') == [2]
+    assert string_programs('import sys\nargv = [sys.executable, "-m", "varcolor.app.warm"]\n') == []
+    assert string_programs('argv = ["sh", "-c", "wait"]\n') == []  # a shell's script: not a Python program
+
+
+def room(module: str) -> str:
+    """The room a module lives in, as the drawing of the house draws it: a top-level module is
+    its own room, a subpackage with all its modules is one (``varcolor.solvers.admm`` ->
+    ``varcolor.solvers``)."""
+    return ".".join(module.split(".")[:2])
+
+
+def rooms(graph: nx.DiGraph, top: str = "varcolor") -> nx.DiGraph:
+    """``graph`` with each module replaced by its room (:func:`room`); the top package's
+    ``__init__`` (its lazy public names, which name everything) left out."""
+    drawn = nx.DiGraph()
+    for a, b in graph.edges:
+        if top not in (a, b) and room(a) != room(b):
+            drawn.add_edge(room(a), room(b))
+    return drawn
+
+
+def test_no_two_rooms_import_each_other(graph):
+    """No arrow climbs back up: between two subpackages, or a subpackage and a top-level module,
+    imports go one way (``affinity`` took the stencil's layout from ``solvers`` while ``solvers``
+    took the edge slices from ``affinity``; ``metrics`` loaded the LPIPS network of ``neural``
+    while ``neural``'s training scored with ``metrics``)."""
+    assert cycles(rooms(graph)) == []
+
+
+def test_the_room_check_sees_two_packages_that_import_each_other(tmp_path):
+    package = tmp_path / "toy"
+    (package / "low").mkdir(parents=True)
+    (package / "high").mkdir()
+    sources = {
+        "__init__.py": "from . import low, high\n",  # the top package names all: not an arrow
+        "low/__init__.py": "",
+        "low/a.py": "",
+        "low/b.py": "from ..high import c\n",
+        "high/__init__.py": "",
+        "high/c.py": "from ..low import a\n",
+        "alone.py": "from .low import a\n",
+    }
+    for name, text in sources.items():
+        (package / name).write_text(text)
+    graph = import_graph(module_files(package))
+    assert cycles(graph) == []  # module by module: no cycle
+    assert cycles(rooms(graph, "toy")) == [["toy.high", "toy.low"]]
+    (package / "low" / "b.py").write_text("")
+    assert cycles(rooms(import_graph(module_files(package)), "toy")) == []

@@ -60,3 +60,12 @@ def test_the_check_sees_a_module_left_out(tmp_path):
     assert not _named(PACKAGE / "batch.py", "`varcolor/batch`", {})
     assert not _named(PACKAGE / "__init__.py", "`varcolor/io/`", {})  # the top package: by its own path
     assert _named(PACKAGE / "energies" / "__init__.py", "`varcolor/energies/levin.py`", {})
+
+
+def test_every_subpackage_has_its_folder_of_tests():
+    """Tests mirror the package: ``varcolor/<package>/`` has ``tests/<package>/`` (``varcolor/data``,
+    the bundled example, is tested by tests/test_examples.py: ``tests/data/`` holds test files)."""
+    packages = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
+    assert len(packages) > 10  # the walk found the package
+    missing = [name for name in packages if name != "data" and not (ROOT / "tests" / name / "__init__.py").is_file()]
+    assert missing == [], f"no tests/<package>/ for: {', '.join(missing)}"

@@ -16,8 +16,9 @@ from scipy import ndimage
 import varcolor
 from varcolor import Cues
 from varcolor.cues import MARKED_THRESHOLD
+from varcolor.errors import InputError
 
-from .conftest import photo
+from .conftest import photo, run
 
 SHAPE = (192, 256)
 #: Twelve paints, one a stroke.
@@ -186,3 +187,96 @@ def test_rims_with_no_laid_paint_near_them_fall_back_to_their_own_paint():
     fallback = at[::-1].copy()
     found = _hue_paints(at, flat, strokes, np.zeros_like(strokes), fallback, 3)
     assert len(found) == HUES and all(np.array_equal(f, fallback) for f in found)
+
+
+def _astronaut_with_true_colour_marks(shape=(256, 256), width=4, count=24, seed=1):
+    """A colour photo, its gray (8-bit), and its gray with hard-edged strokes ``width`` px wide
+    copied from the colour original: marks whose colour varies along the stroke."""
+    from skimage.draw import line
+    from skimage.transform import resize
+
+    from varcolor.color import same_lightness_gray
+
+    rgb = np.round(resize(skimage.data.astronaut() / 255.0, shape, anti_aliasing=True) * 255) / 255
+    gray = np.round(same_lightness_gray(rgb) * 255) / 255
+    strokes = np.zeros(shape, bool)
+    rng = np.random.default_rng(seed)
+    for y0, x0, y1, x1 in rng.integers(8, min(shape) - 8 - width, (count, 4)):
+        rows, cols = line(y0, x0, y1, x1)
+        for dy in range(width):
+            for dx in range(width):
+                strokes[rows + dy, cols + dx] = True
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[strokes] = rgb[strokes]
+    return rgb, gray, marked, strokes
+
+
+def test_hard_edged_true_colour_marks_are_read_as_drawn_not_as_blends():
+    _, gray, marked, _ = _astronaut_with_true_colour_marks()
+    unmixed, exact = (varcolor.Cues.from_marked(gray, marked, edges=e) for e in ("unmix", "exact"))
+    assert "blended" not in unmixed.note  # a quarter of these pixels were read as blends
+    both = unmixed.mask & exact.mask
+    moved = np.count_nonzero(np.abs(unmixed.ab - exact.ab).max(axis=2)[both] > 1e-3)
+    assert np.count_nonzero(unmixed.mask != exact.mask) + moved <= 0.02 * exact.count  # 25 % before
+
+
+def test_the_same_hard_edged_strokes_as_a_layer_and_as_marks_colorize_alike(tmp_path, capsys):
+    """The promise of the layered files' guide: hard-edged strokes on a layer give the result of
+    the same strokes painted on a copy of the photo (--marked), level for level."""
+    _, gray, marked, _ = _astronaut_with_true_colour_marks((96, 128), width=3, count=8)
+    # It holds where every stroke pixel differs from the photo under it (Levin's rule): paint of
+    # the photo's own gray level is a cue on a layer, and none in a marked image.
+    painted = np.abs(marked - gray[..., None]).sum(axis=2) > varcolor.cues.MARKED_THRESHOLD
+    layer = np.concatenate([marked, painted[..., None] * 1.0], axis=2)
+    varcolor.write_image(tmp_path / "gray.png", gray)
+    varcolor.write_image(tmp_path / "marked.png", marked)
+    photo_layer = np.dstack([gray, gray, gray, np.ones_like(gray)])
+    from varcolor.io.layers import Layer
+    from varcolor.io.stack import write_layers
+
+    write_layers(tmp_path / "work.ora", [Layer("scan", photo_layer), Layer("strokes", layer)])
+    argv = ("colorize", tmp_path / "gray.png", "--marked", tmp_path / "marked.png", "-o", tmp_path / "flat.png")
+    assert run(capsys, *argv)[0] == 0
+    code, _, err = run(capsys, "colorize", tmp_path / "work.ora", "-o", tmp_path / "layered.png")
+    assert code == 0, err
+    flat, layered = varcolor.read_image(tmp_path / "flat.png"), varcolor.read_image(tmp_path / "layered.png")
+    assert np.abs(flat - layered).max() <= 1 / 255
+
+
+def test_a_marked_image_that_is_not_the_photo_under_it_is_one_line(tmp_path, capsys):
+    """The photo upscaled smoothly, its marked copy by nearest neighbour: a third of the pixels
+    differ without colour; they became gray cues (a gray photo with coloured lines)."""
+    from skimage.transform import resize
+
+    _, gray, _, _ = _astronaut_with_true_colour_marks((120, 120))
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[30:33, 10:110], marked[80:83, 20:100] = (0.9, 0.2, 0.1), (0.1, 0.3, 0.9)
+    big_gray = np.round(np.clip(resize(gray, (360, 360), order=3), 0, 1) * 255) / 255
+    big_marked = marked.repeat(3, axis=0).repeat(3, axis=1)
+    with pytest.raises(InputError, match="not this photo with strokes on it"):
+        varcolor.Cues.from_marked(big_gray, big_marked)
+    varcolor.write_image(tmp_path / "big.png", big_gray)
+    varcolor.write_image(tmp_path / "big_marked.png", big_marked)
+    code, out, err = run(
+        capsys, "colorize", tmp_path / "big.png", "--marked", tmp_path / "big_marked.png", "-o", tmp_path / "o.png"
+    )
+    assert code == 2 and err.count("\n") == 1 and "big_marked.png" in err and "resize both the same way" in err, err
+    # the same strokes on the photo itself are read, and the marks resized alike are too
+    same = np.repeat(big_gray[..., None], 3, axis=2)
+    same[90:99, 30:330] = (0.9, 0.2, 0.1)
+    assert varcolor.Cues.from_marked(big_gray, same).count == 9 * 300
+
+
+def test_strokes_upscaled_by_nearest_neighbour_lose_their_pale_rims():
+    """Antialiased strokes upscaled ×3 by nearest neighbour have blended rims 3 px wide: read as
+    partial paint, they colorize as the same strokes drawn hard-edged (read in their own pale
+    colour, they fenced each stroke in)."""
+    from .test_cues import _band_rms, _colorized, _gray, _painted
+
+    gray = _gray()[:48, :64]
+    marks, hard = (_painted(_gray(), brush)[:48, :64] for brush in ("antialiased", "hard"))
+    big = [x.repeat(3, axis=0).repeat(3, axis=1) for x in (gray, marks, hard)]
+    read, drawn = varcolor.Cues.from_marked(big[0], big[1]), varcolor.Cues.from_marked(big[0], big[2])
+    assert "blended edge pixels read as partial paint" in read.note
+    rms = _band_rms(_colorized(big[0], read), _colorized(big[0], drawn), np.ones(big[0].shape, bool))
+    assert rms < 3.0, rms

@@ -15,50 +15,50 @@ from varcolor import metrics
 from varcolor.color import lab_to_rgb
 from varcolor.errors import InputError
 
-from .conftest import one_torch_thread, photo
+from .conftest import one_torch_thread, photo, run
 
 
 def test_psnr_hand_case():
-    reference = np.zeros((2, 2, 3))
-    result = reference.copy()
+    original = np.zeros((2, 2, 3))
+    result = original.copy()
     result[0, 0, 0] = 12 / 255  # one sample off by 12 levels: MSE = 144 / 12 = 12
-    assert metrics.psnr(result, reference) == pytest.approx(20 * np.log10(255 / np.sqrt(12)))
-    assert metrics.psnr(reference, reference) == float("inf")
+    assert metrics.psnr(result, original) == pytest.approx(20 * np.log10(255 / np.sqrt(12)))
+    assert metrics.psnr(original, original) == float("inf")
 
 
 def test_psnr_against_scikit_image(rng):
-    reference = rng.random((20, 30, 3))
-    result = np.clip(reference + rng.normal(0, 0.05, reference.shape), 0, 1)
+    original = rng.random((20, 30, 3))
+    result = np.clip(original + rng.normal(0, 0.05, original.shape), 0, 1)
     as_uint8 = lambda x: np.round(x * 255).astype(np.uint8)  # noqa: E731
-    assert metrics.psnr(result, reference) == pytest.approx(
-        peak_signal_noise_ratio(as_uint8(reference), as_uint8(result), data_range=255)
+    assert metrics.psnr(result, original) == pytest.approx(
+        peak_signal_noise_ratio(as_uint8(original), as_uint8(result), data_range=255)
     )
-    assert metrics.psnr(result, reference, quantize=False) == pytest.approx(
-        peak_signal_noise_ratio(reference, result, data_range=1.0)
+    assert metrics.psnr(result, original, quantize=False) == pytest.approx(
+        peak_signal_noise_ratio(original, result, data_range=1.0)
     )
 
 
 def test_ssim_and_single_scale_ms_ssim_agree():
-    reference = photo("astronaut", (200, 200))
-    result = np.clip(reference + np.random.default_rng(0).normal(0, 0.04, reference.shape), 0, 1)
-    assert metrics.ssim(reference, reference) == pytest.approx(1.0)
+    original = photo("astronaut", (200, 200))
+    result = np.clip(original + np.random.default_rng(0).normal(0, 0.04, original.shape), 0, 1)
+    assert metrics.ssim(original, original) == pytest.approx(1.0)
     # The MS-SSIM code computes SSIM's terms itself; at one scale it must equal scikit-image's SSIM.
-    assert metrics.ms_ssim(result, reference, scales=1) == pytest.approx(metrics.ssim(result, reference), rel=1e-9)
+    assert metrics.ms_ssim(result, original, scales=1) == pytest.approx(metrics.ssim(result, original), rel=1e-9)
 
 
 def test_ms_ssim_properties():
-    reference = photo("astronaut", (192, 192))
-    assert metrics.ms_ssim(reference, reference) == pytest.approx(1.0)
-    noise = np.random.default_rng(0).normal(0, 1, reference.shape)
-    scores = [metrics.ms_ssim(np.clip(reference + s * noise, 0, 1), reference) for s in (0.01, 0.05, 0.2)]
+    original = photo("astronaut", (192, 192))
+    assert metrics.ms_ssim(original, original) == pytest.approx(1.0)
+    noise = np.random.default_rng(0).normal(0, 1, original.shape)
+    scores = [metrics.ms_ssim(np.clip(original + s * noise, 0, 1), original) for s in (0.01, 0.05, 0.2)]
     assert scores[0] > scores[1] > scores[2]
     # Blur hurts fine scales only, so MS-SSIM penalises it less than single-scale SSIM does.
     from scipy.ndimage import gaussian_filter
 
-    blurred = gaussian_filter(reference, (1.5, 1.5, 0))
-    assert metrics.ms_ssim(blurred, reference) > metrics.ssim(blurred, reference)
+    blurred = gaussian_filter(original, (1.5, 1.5, 0))
+    assert metrics.ms_ssim(blurred, original) > metrics.ssim(blurred, original)
     with pytest.raises(InputError, match="176"):
-        metrics.ms_ssim(reference[:100, :100], reference[:100, :100])
+        metrics.ms_ssim(original[:100, :100], original[:100, :100])
 
 
 # Sharma, Wu & Dalal (2005), CIEDE2000 test data: pairs 7, 17, 18, 19, 20 (all inside sRGB).
@@ -103,15 +103,15 @@ def test_colorfulness_hand_case():
 
 
 def test_score_and_ab_only():
-    reference = photo("coffee", (180, 200))
-    darker = np.clip(reference * 0.8, 0, 1)
-    plain = metrics.score(darker, reference)
+    original = photo("coffee", (180, 200))
+    darker = np.clip(original * 0.8, 0, 1)
+    plain = metrics.score(darker, original)
     assert set(plain) == set(metrics.METRICS)
-    # Re-lit with the reference's lightness, a pure lightness change nearly vanishes.
-    colour_only = metrics.score(darker, reference, ab_only=True)
+    # Re-lit with the original's lightness, a pure lightness change nearly vanishes.
+    colour_only = metrics.score(darker, original, ab_only=True)
     assert colour_only["psnr"] > plain["psnr"] + 5
-    with pytest.raises(InputError, match="reference is"):
-        metrics.psnr(reference, reference[:10])
+    with pytest.raises(InputError, match="original is"):
+        metrics.psnr(original, original[:10])
 
 
 # ---------------------------------------------------------------- VIF
@@ -125,22 +125,22 @@ VIF_CASES = [
 
 
 def vif_case(name: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """(distorted, reference): a scikit-image photo at full size and one distortion of it."""
-    reference = getattr(skimage.data, name)()
-    if reference.ndim == 2:
-        reference = np.repeat(reference[..., None], 3, axis=2)
-    reference = reference[..., :3] / 255.0
+    """(distorted, original): a scikit-image photo at full size and one distortion of it."""
+    original = getattr(skimage.data, name)()
+    if original.ndim == 2:
+        original = np.repeat(original[..., None], 3, axis=2)
+    original = original[..., :3] / 255.0
     if kind.startswith("blur"):
-        result = ndimage.gaussian_filter(reference, (int(kind[4:]), int(kind[4:]), 0))
+        result = ndimage.gaussian_filter(original, (int(kind[4:]), int(kind[4:]), 0))
     elif kind == "noise":
-        result = np.clip(reference + np.random.default_rng(0).normal(0, 0.05, reference.shape), 0, 1)
+        result = np.clip(original + np.random.default_rng(0).normal(0, 0.05, original.shape), 0, 1)
     elif kind == "jpeg20":
         buffer = io.BytesIO()
-        Image.fromarray(np.round(reference * 255).astype(np.uint8)).save(buffer, "JPEG", quality=20)
+        Image.fromarray(np.round(original * 255).astype(np.uint8)).save(buffer, "JPEG", quality=20)
         result = np.asarray(Image.open(buffer)) / 255.0
     else:  # a colour cast
-        result = np.clip(reference + [0.06, -0.04, 0.03], 0, 1)
-    return result, reference
+        result = np.clip(original + [0.06, -0.04, 0.03], 0, 1)
+    return result, original
 
 
 def test_ms_ssim_matches_pytorch_msssim():
@@ -176,18 +176,18 @@ def _ms_ssim_cases(reference_ms_ssim, window, as_tensor):
 
 
 def test_vif_of_an_image_with_itself_is_one():
-    reference = photo("astronaut", (200, 240))
-    assert metrics.vif(reference, reference) == pytest.approx(1.0, abs=1e-6)
+    original = photo("astronaut", (200, 240))
+    assert metrics.vif(original, original) == pytest.approx(1.0, abs=1e-6)
     gray = photo("camera", (100, 100))[..., 0]
     assert metrics.vif(gray, gray) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_vif_falls_as_blur_and_noise_grow():
-    reference = photo("chelsea", (240, 320))
-    blurred = [metrics.vif(ndimage.gaussian_filter(reference, (s, s, 0)), reference) for s in (0.5, 1, 2, 4)]
+    original = photo("chelsea", (240, 320))
+    blurred = [metrics.vif(ndimage.gaussian_filter(original, (s, s, 0)), original) for s in (0.5, 1, 2, 4)]
     assert 1 > blurred[0] > blurred[1] > blurred[2] > blurred[3] > 0
-    noise = np.random.default_rng(0).normal(0, 1, reference.shape)
-    noisy = [metrics.vif(np.clip(reference + s * noise, 0, 1), reference) for s in (0.01, 0.03, 0.1, 0.3)]
+    noise = np.random.default_rng(0).normal(0, 1, original.shape)
+    noisy = [metrics.vif(np.clip(original + s * noise, 0, 1), original) for s in (0.01, 0.03, 0.1, 0.3)]
     assert 1 > noisy[0] > noisy[1] > noisy[2] > noisy[3] > 0
 
 
@@ -197,9 +197,9 @@ def test_vif_matches_sewar_vifp_on_luma():
     sewar = pytest.importorskip("sewar.full_ref")
     luma = np.array([0.299, 0.587, 0.114])
     for name, kind in VIF_CASES[::3]:
-        result, reference = vif_case(name, kind)
-        expected = sewar.vifp(reference @ luma * 255, result @ luma * 255)
-        assert metrics.vif(result, reference) == pytest.approx(expected, rel=1e-6), (name, kind)
+        result, original = vif_case(name, kind)
+        expected = sewar.vifp(original @ luma * 255, result @ luma * 255)
+        assert metrics.vif(result, original) == pytest.approx(expected, rel=1e-6), (name, kind)
 
 
 def test_vif_matches_recorded_piq_vif_p():
@@ -207,15 +207,15 @@ def test_vif_matches_recorded_piq_vif_p():
     recorded = json.loads((Path(__file__).parent / "data" / "vif_piq.json").read_text())["rows"]
     assert len(recorded) == len(VIF_CASES)
     for row in recorded:
-        result, reference = vif_case(row["image"], row["distortion"])
-        assert metrics.vif(result, reference) == pytest.approx(row["vif_p"], rel=5e-3), row
+        result, original = vif_case(row["image"], row["distortion"])
+        assert metrics.vif(result, original) == pytest.approx(row["vif_p"], rel=5e-3), row
 
 
 def test_vif_is_computed_in_strips_without_changing_it(monkeypatch):
-    result, reference = vif_case("coffee", "noise")
-    whole = metrics.vif(result, reference)
+    result, original = vif_case("coffee", "noise")
+    whole = metrics.vif(result, original)
     monkeypatch.setattr(metrics, "_VIF_STRIP", 7)  # many strips, odd boundaries
-    assert metrics.vif(result, reference) == pytest.approx(whole, rel=1e-12)
+    assert metrics.vif(result, original) == pytest.approx(whole, rel=1e-12)
 
 
 def test_vif_edge_cases():
@@ -225,7 +225,7 @@ def test_vif_edge_cases():
         metrics.vif(image[:40], image[:40])
     flat = np.full((80, 80, 3), 0.4)
     textured = photo("astronaut", (80, 80))
-    assert np.isnan(metrics.vif(textured, flat))  # a flat reference holds no information
+    assert np.isnan(metrics.vif(textured, flat))  # a flat original holds no information
     assert metrics.vif(flat, textured) == 0.0  # a flat result keeps none of it
     assert np.isnan(metrics.score(image[:40], image[:40])["vif"])
     assert metrics.score(image, image)["vif"] == pytest.approx(1.0, abs=1e-6)
@@ -285,12 +285,14 @@ def test_metrics_refuses_a_pair_too_large_for_memory_before_reading_it(tmp_path,
     assert metrics.score_bytes((7000, 10000)) > 10 * 7000 * 10000  # at least the images and a few copies
 
 
-PUBLIC = [name for name in metrics.__all__ if callable(getattr(metrics, name)) and name not in ("score_bytes", "lpips")]
+PUBLIC = [
+    name for name in metrics.__all__ if callable(getattr(metrics, name)) and name not in ("score_bytes", "check_pair")
+]
 
 
-def _call(name, result, reference):
+def _call(name, result, original):
     function = getattr(metrics, name)
-    value = function(result) if name == "colorfulness" else function(result, reference)
+    value = function(result) if name == "colorfulness" else function(result, original)
     return value["ciede2000"] if name == "score" else value
 
 
@@ -312,7 +314,7 @@ def test_every_metric_refuses_what_colorize_refuses_in_one_line(name):
         (rgb[None], "H×W×3"),
         (np.zeros((0, 0, 3)), "empty"),
     ):
-        for spoilt in ("result", "reference") if name != "colorfulness" else ("result",):
+        for spoilt in ("result", "original") if name != "colorfulness" else ("result",):
             pair = (bad, rgb) if spoilt == "result" else (rgb, bad)
             with pytest.raises(InputError, match=re.escape(says)) as refused:
                 _call(name, *pair)
@@ -324,11 +326,38 @@ def test_every_metric_refuses_what_colorize_refuses_in_one_line(name):
                     varcolor.colorize(bad, varcolor.Cues.from_points([], rgb.shape[:2]))
     # What it takes: floats in [0, 1], gray H×W, RGBA (alpha dropped), 8- and 16-bit levels.
     other = np.clip(rgb * 0.8 + 0.1, 0, 1)
-    reference = _call(name, rgb, other)
+    original = _call(name, rgb, other)
     levels8 = np.round(rgb * 255).astype(np.uint8)
     levels16 = np.round(rgb * 65535).astype(np.uint16)
     rgba = np.concatenate([rgb, np.ones(rgb.shape[:2] + (1,))], axis=2)
-    assert _call(name, rgba, other) == pytest.approx(reference, nan_ok=True)
-    assert _call(name, levels16, other) == pytest.approx(reference, rel=1e-3, abs=1e-3, nan_ok=True)
+    assert _call(name, rgba, other) == pytest.approx(original, nan_ok=True)
+    assert _call(name, levels16, other) == pytest.approx(original, rel=1e-3, abs=1e-3, nan_ok=True)
     assert np.isfinite(_call(name, levels8, other)) or name == "vif"
     assert np.isfinite(_call(name, gray, rgb)) or name == "vif"  # a gray result against its colour original
+
+
+def test_metrics_of_a_result_folder_against_a_reference_file_names_the_mismatch(tmp_path, capsys):
+    """A folder of results (here one named like an image) with a reference *file*: one line that
+    says a folder of references is needed, not '<reference file>: no such folder' (it exists)."""
+    (tmp_path / "results.png").mkdir()
+    varcolor.write_image(tmp_path / "results.png" / "a.png", np.full((20, 20, 3), 0.5))
+    varcolor.write_image(tmp_path / "ref.png", np.full((20, 20, 3), 0.5))
+    code, _, err = run(capsys, "metrics", tmp_path / "results.png", "-r", tmp_path / "ref.png")
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{tmp_path / 'ref.png'}: " in err and "no such folder" not in err and "folder of references" in err, err
+
+
+def test_the_former_keyword_reference_still_names_the_original_with_a_warning():
+    """The ground truth is ``original=``; ``reference=`` (the word now means the cue photo) still
+    works, warned, and gives the same score; both at once is an error."""
+    original = photo("astronaut", (64, 64))
+    result = np.clip(original * 0.9 + 0.05, 0, 1)
+    expected = metrics.psnr(result, original=original)
+    with pytest.warns(DeprecationWarning, match=r"psnr\(reference=...\) is now psnr\(original=...\)"):
+        assert metrics.psnr(result, reference=original) == expected
+    with pytest.warns(DeprecationWarning):
+        warned = metrics.score(result, reference=original)
+    assert warned.keys() == metrics.score(result, original).keys()
+    np.testing.assert_equal(list(warned.values()), list(metrics.score(result, original).values()))  # NaN: MS-SSIM
+    with pytest.raises(TypeError, match="both original= and its former name reference="):
+        metrics.ciede2000(result, original=original, reference=original)

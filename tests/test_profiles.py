@@ -3,19 +3,24 @@ same colour science, sRGB profiles left alone, and what cannot be converted refu
 
 import io
 import json
+import os
 import struct
+import subprocess
+import sys
 import warnings
 import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
 import varcolor
 from varcolor.color import rgb_to_lab, same_lightness_gray
-from varcolor.errors import InputError
+from varcolor.errors import InputError, VarcolorError
 
-from .conftest import ICC_GAMMA, icc_profile, icc_rgb_to_linear_srgb, photo, run, srgb_from_icc_rgb
+from .conftest import FUZZ, ICC_GAMMA, icc_profile, icc_rgb_to_linear_srgb, photo, run, srgb_from_icc_rgb
 
 
 def read_warned(path):
@@ -291,3 +296,102 @@ def test_lightness_through_the_profiles_is_kept_as_an_editor_measures_it(tmp_pat
     assert np.hypot(after[..., 1], after[..., 2]).mean() > 20  # coloured, vividly
     delta = np.abs(after[..., 0] - before[..., 0])
     assert delta.mean() <= 0.05 and delta.max() <= 0.5, (delta.mean(), delta.max())
+
+
+@FUZZ
+@given(
+    gamma=st.floats(1.0, 3.0),
+    shift=st.lists(st.floats(-0.03, 0.03), min_size=9, max_size=9),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_colour_profiles_convert_as_colour_science_says(tmp_path, gamma, shift, seed):
+    from .conftest import ADOBE_RGB_D50, icc_profile, srgb_from_icc_rgb
+
+    primaries = ADOBE_RGB_D50 + np.reshape(shift, (3, 3))
+    numbers = np.random.default_rng(seed).integers(0, 256, (6, 7, 3)).astype(np.uint8)
+    Image.fromarray(numbers).save(tmp_path / "p.png", icc_profile=icc_profile(primaries=primaries, gamma=gamma))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        image = varcolor.read_image(tmp_path / "p.png")
+    expected = srgb_from_icc_rgb(numbers / 255.0, primaries=primaries, gamma=gamma)
+    assert np.abs(image - expected).max() <= 2.5 / 255
+
+
+@FUZZ
+@given(
+    cuts=st.lists(st.tuples(st.integers(0, 600), st.integers(0, 255)), max_size=8),
+    truncate=st.integers(0, 600),
+    space=st.sampled_from([b"RGB ", b"GRAY"]),
+    gray_pixels=st.booleans(),
+)
+def test_damaged_colour_profiles_are_converted_or_refused_in_one_line(tmp_path, cuts, truncate, space, gray_pixels):
+    from .conftest import icc_profile
+
+    profile = bytearray(icc_profile(space))
+    for offset, value in cuts:
+        profile[offset % len(profile)] = value
+    profile = bytes(profile[: max(truncate, 1)])
+    numbers = np.random.default_rng(0).integers(0, 256, (5, 6) if gray_pixels else (5, 6, 3)).astype(np.uint8)
+    Image.fromarray(numbers).save(tmp_path / "d.png", icc_profile=profile)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = varcolor.read_image(tmp_path / "d.png")
+    except VarcolorError as exc:
+        assert "\n" not in str(exc) and "d.png" in str(exc)
+        return
+    assert image.shape == numbers.shape and np.all((image >= 0) & (image <= 1))
+
+
+def _child_cli(argv, *, seconds=60, memory=3 << 30, prelude=""):
+    """``varcolor ARGV…`` in a child process with an address-space limit (a read that never ends
+    meets MemoryError there, not this machine's swap) and a time limit: (exit code, stderr)."""
+    code = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))\n"
+        f"{prelude}\n"
+        "from varcolor.cli import main\n"
+        f"sys.exit(main({[str(a) for a in argv]!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=seconds, env={**os.environ}
+    )
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "/dev/zero", "folder", "huge"])
+def test_a_profile_that_is_no_small_regular_file_is_one_line_unread(tmp_path, kind):
+    varcolor.write_image(tmp_path / "gray.png", np.full((8, 8), 0.5))
+    mask = np.zeros((8, 8, 3))
+    mask[2:4, 2:6] = (0.9, 0.1, 0.1)
+    varcolor.write_image(tmp_path / "mask.png", mask)
+    profile = {"FIFO": tmp_path / "p.icc", "/dev/zero": "/dev/zero", "folder": tmp_path, "huge": tmp_path / "big.icc"}
+    if kind == "FIFO":
+        os.mkfifo(profile[kind])  # opened for reading, it blocks until a writer comes: never
+    if kind == "huge":
+        with open(profile[kind], "wb") as f:
+            f.truncate(1 << 30)  # sparse: a gigabyte of nothing
+    argv = ["colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.png"]
+    code, err = _child_cli([*argv, "--profile", profile[kind]], seconds=60, memory=1 << 30)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and str(profile[kind]) in err, err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_lightness_through_the_editors_d50_profiles_stays_within_what_the_guide_says():
+    """varcolor keeps CIE L* (D65, sRGB's white) exactly; an editor reading the result through ICC
+    profiles (the D50 connection space, Bradford-adapted) weighs red, green and blue a little
+    differently: the restorers' guide gives the bound (mean 0.45, max 0.9 L*)."""
+    import imagecodecs
+
+    gray, marked = varcolor.data.chelsea(), varcolor.data.chelsea_marked()
+    result = varcolor.colorize(gray, varcolor.Cues.from_marked(gray, marked)).rgb
+
+    def lightness_d50(rgb):
+        srgb, lab = imagecodecs.cms_profile("srgb"), imagecodecs.cms_profile("lab4")
+        pixels = np.ascontiguousarray(rgb, dtype=np.float64)
+        return imagecodecs.cms_transform(pixels, srgb, lab, colorspace="rgb", outcolorspace="lab")[..., 0]
+
+    difference = np.abs(lightness_d50(result) - lightness_d50(np.repeat(gray[..., None], 3, axis=2)))
+    assert difference.mean() <= 0.45 and difference.max() <= 0.9, (difference.mean(), difference.max())
+    ours = np.abs(varcolor.color.rgb_to_lab(result)[..., 0] - varcolor.color.lightness_of_gray(gray))
+    assert ours.max() <= 0.05  # as varcolor measures it: exact

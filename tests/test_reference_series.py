@@ -269,7 +269,7 @@ def test_a_chain_whose_marked_photo_gives_no_colour_reports_the_rest(series, cap
     for name in ("p1", "p2", "unrelated"):
         assert f"{name}.png: no coloured photo of the series matches it" in err, err
         assert not (out / f"{name}.png").exists()
-    assert "the reference is gray" not in err
+    assert "the original is gray" not in err
 
 
 def test_a_pool_folder_holding_the_target_itself_colours_it_from_the_others(tmp_path, capsys, photos):

@@ -212,7 +212,7 @@ def test_metrics_refuse_masks_and_a_colour_result_against_a_gray_reference():
         function = getattr(metrics, name)
         with pytest.raises(InputError, match="^result is a bool array"):
             function(rgb > 0.5, rgb)
-        with pytest.raises(InputError, match="^the reference is gray .* but the result is in colour"):
+        with pytest.raises(InputError, match="^the original is gray .* but the result is in colour"):
             function(rgb, gray)
         assert np.isfinite(function(gray, rgb))  # a gray result against the colour original: scored
     with pytest.raises(InputError, match="^image is a bool array"):
@@ -227,13 +227,13 @@ def test_hints_depend_on_the_photo_and_n_alone():
     alone = bench.evaluate(first, ["levin"], [5, 20], "32", index=0)
     fifth = bench.evaluate(first, ["levin"], [5, 20], "32", index=4)
     assert [row["psnr"] for row in alone] == [row["psnr"] for row in fifth]
-    rgb = bench.reference(first, "32")
+    rgb = bench.original(first, "32")
     assert (
         bench.hint_points(rgb, 5)
         == bench.hint_points(rgb.copy(), 5)
         != bench.hint_points(rgb, 6)[: len(bench.hint_points(rgb, 5))]
     )
-    assert bench.hint_points(rgb, 5) != bench.hint_points(bench.reference(second, "32"), 5)
+    assert bench.hint_points(rgb, 5) != bench.hint_points(bench.original(second, "32"), 5)
 
 
 def test_the_manifest_and_the_tables_say_how_to_reproduce_a_row(tmp_path, capsys):
@@ -329,7 +329,7 @@ def test_fid_needs_a_weights_file_and_runs_from_one(tmp_path, capsys):
         # By hand: the three photos' references and 8-bit results through the network.
         references, results = [], []
         for name in ("a", "b", "c"):
-            rgb = bench.reference(varcolor.read_image(tmp_path / "photos" / f"{name}.png"), "32")
+            rgb = bench.original(varcolor.read_image(tmp_path / "photos" / f"{name}.png"), "32")
             gray = bench.protocol_gray(rgb)
             cues = varcolor.Cues.from_points(bench.hint_points(rgb, cell["hints"]), gray.shape)
             with pytest.warns(UserWarning) if cell["hints"] == 0 else _nothing():

@@ -5,8 +5,8 @@ has one definition. The local scale ``csig`` follows Levin et al.'s ``getColorEx
 ``0.6 × variance`` of the 3×3 window (centre included), floored at ``-min_s (Y_s - Y_r)² / ln 0.01``
 (so the most similar neighbour keeps a weight of at least 0.01 before normalisation) and at 2e-6.
 
-Weights use the 9-entry stencil layout of :mod:`varcolor.solvers.stencil` (entry 4, the pixel
-itself, is 0).
+Weights use the 9-entry stencil layout of :mod:`varcolor.neighbours` (entry ``CENTRE``, the pixel
+itself, is 0), the one the solvers' operators use.
 """
 
 from __future__ import annotations
@@ -16,17 +16,14 @@ import math
 import numba
 import numpy as np
 
-from .solvers.stencil import EDGE_OFFSETS, STENCIL_OFFSETS
+from .neighbours import EDGE_OFFSETS
 
 __all__ = [
-    "STENCIL_OFFSETS",
-    "EDGE_OFFSETS",
     "local_scale",
     "scale_at",
     "levin_weights",
     "fill_levin_weights",
     "edge_weights",
-    "edge_slices",
 ]
 
 #: The least ``csig`` (a flat window's), and the log of the least weight of a pixel's closest
@@ -136,13 +133,13 @@ def levin_weights(guide: np.ndarray) -> np.ndarray:
     Returns
     -------
     weights : ndarray, ``H×W×9``
-        ``weights[i, j, k]`` is the weight of neighbour ``STENCIL_OFFSETS[k]`` of pixel ``(i, j)``;
-        0 for the pixel itself (k = 4) and for neighbours outside the image; each pixel's sum is 1.
+        ``weights[i, j, k]`` is the weight of neighbour ``k`` (:data:`~varcolor.neighbours.STENCIL_OFFSETS`) of
+        pixel ``(i, j)``; 0 for the pixel itself (k = 4) and for neighbours outside the image; each pixel's sum is 1.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from varcolor.solvers.stencil import CENTRE
+    >>> from varcolor.neighbours import CENTRE
     >>> w = levin_weights(np.zeros((3, 3)))
     >>> float(w[1, 1].sum()), float(w[0, 0, 0]), float(w[1, 1, CENTRE])
     (1.0, 0.0, 0.0)
@@ -192,10 +189,3 @@ def edge_weights(guide: np.ndarray, sharpness: float = 1.0) -> np.ndarray:
     out = np.empty(guide.shape + (4,))
     _edge_weights(guide, local_scale(guide), float(sharpness), out)
     return out
-
-
-def edge_slices(height: int, width: int):
-    """(direction, pixels r, their neighbours s) for the four edge directions, as pairs of slices."""
-    for e, (dy, dx) in enumerate(EDGE_OFFSETS):
-        columns = slice(max(0, -dx), width - max(0, dx))
-        yield e, (slice(0, height - dy), columns), (slice(dy, height), slice(columns.start + dx, columns.stop + dx))

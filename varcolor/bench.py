@@ -6,7 +6,7 @@ N(centre, side/4)) from a stream seeded by the protocol's seed, the photo's cont
 8-bit levels, :func:`content_seed`) and the hint count, never by the photo's place in its folder;
 the image is colorized from its same-lightness gray, and PSNR, SSIM, VIF, CIEDE2000 and the
 result's colourfulness (Hasler & Süsstrunk 2003) are measured, the 8-bit result against the
-unquantised reference. The published protocol resizes to 256×256 (aspect not kept, bilinear
+unquantised original. The published protocol resizes to 256×256 (aspect not kept, bilinear
 with anti-aliasing: :data:`RESIZE`); ``"full"`` keeps the image's size. Means come with their
 standard errors over the photos (:func:`summarize`).
 
@@ -56,6 +56,7 @@ __all__ = [
     "check_hints",
     "check_photo",
     "parse_resolution",
+    "original",
     "reference",
     "method_options",
     "protocol_gray",
@@ -72,12 +73,12 @@ HINTS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500)
 SCORES = ("psnr", "ssim", "vif", "ciede2000", "colorfulness")
 #: The protocol's seed; a photo with ``n`` hints draws from ``[seed, content_seed(photo), n]``.
 SEED = 2017
-#: How :func:`reference` resizes a photo to the protocol's square (what a reader needs to make the
+#: How :func:`original` resizes a photo to the protocol's square (what a reader needs to make the
 #: same inputs): scikit-image's ``resize``, bilinear, Gaussian anti-aliasing, clipped to [0, 1].
 RESIZE = "skimage.transform.resize(order=1, anti_aliasing=True), clipped to [0, 1]"
 #: What is compared with what (for the manifest and the tables).
 SCORED = (
-    "the result as 8-bit sRGB (as saved) against the reference unquantised (float, after the resize); "
+    "the result as 8-bit sRGB (as saved) against the original unquantised (float, after the resize); "
     "colourfulness is the result's alone"
 )
 #: The side of a hint's square patch.
@@ -185,9 +186,17 @@ def parse_resolution(text: str) -> str:
     raise InputError(f"resolution must be 'full' or a side length of at least 8 pixels, got {text!r}")
 
 
-def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
-    """The colour image the protocol scores against: RGB in [0, 1], resized to a square unless
-    ``"full"`` (or already that square)."""
+def original(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
+    """The original the protocol scores against (its ground truth): RGB in [0, 1], resized to a
+    square unless ``"full"`` (or already that square).
+
+    Parameters
+    ----------
+    rgb : ndarray
+        The colour photo, ``H×W×3`` (a gray ``H×W`` is taken as three equal channels).
+    resolution : str
+        ``"full"``, or the square's side (:func:`parse_resolution`).
+    """
     rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb[..., :3]
     side = None if resolution == "full" else int(parse_resolution(resolution))
     if side is not None and rgb.shape[:2] != (side, side):
@@ -195,6 +204,20 @@ def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
 
         rgb = np.clip(resize(rgb, (side, side), order=1, anti_aliasing=True), 0, 1)
     return rgb
+
+
+def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
+    """Deprecated: :func:`original` (a *reference* is now the cue photo; docs/layout.md's glossary).
+
+    Parameters
+    ----------
+    rgb, resolution
+        As :func:`original`.
+    """
+    import warnings
+
+    warnings.warn("varcolor.bench.reference is now varcolor.bench.original", DeprecationWarning, stacklevel=2)
+    return original(rgb, resolution)
 
 
 def method_options(
@@ -231,7 +254,7 @@ def protocol_gray(rgb: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     rgb : ndarray, ``H×W×3``
-        The reference (:func:`reference`), in [0, 1].
+        The original (:func:`original`), in [0, 1].
 
     Examples
     --------
@@ -254,7 +277,7 @@ def content_seed(rgb: np.ndarray) -> int:
     Parameters
     ----------
     rgb : ndarray, ``H×W×3``
-        The reference (:func:`reference`), in [0, 1].
+        The original (:func:`original`), in [0, 1].
 
     Examples
     --------
@@ -282,7 +305,7 @@ def hint_points(rgb: np.ndarray, n: int, seed: int = SEED) -> list[dict]:
     Parameters
     ----------
     rgb : ndarray, ``H×W×3``
-        The reference (:func:`reference`), in [0, 1].
+        The original (:func:`original`), in [0, 1].
     n, seed : int
         The hint count and the protocol's seed.
 
@@ -305,7 +328,7 @@ def hint_points(rgb: np.ndarray, n: int, seed: int = SEED) -> list[dict]:
 
 def score(result: np.ndarray, rgb: np.ndarray) -> dict[str, float]:
     """The protocol's scores of one result: PSNR, SSIM, VIF and CIEDE2000 of the result as an 8-bit
-    image (as saved to a file, here or by a method run elsewhere) against the reference
+    image (as saved to a file, here or by a method run elsewhere) against the original
     (unquantised), and the 8-bit result's colourfulness (:func:`varcolor.metrics.colorfulness`).
 
     Parameters
@@ -313,7 +336,7 @@ def score(result: np.ndarray, rgb: np.ndarray) -> dict[str, float]:
     result : ndarray
         The colorized image, ``H×W×3`` in [0, 1] (``H×W``: gray).
     rgb : ndarray
-        The reference (:func:`reference`), the same size.
+        The original (:func:`original`), the same size.
     """
     from . import metrics
     from .io import to_levels
@@ -358,7 +381,7 @@ def evaluate(
         Given to every method (for a network with a global-hints branch).
     fid : optional
         The FID feature network (:func:`varcolor.bench_fid.load`): each row then holds the 8-bit
-        result's features (``_features``) and the reference's (``_reference_features``), which
+        result's features (``_features``) and the original's (``_original_features``), which
         :func:`summarize` turns into each cell's ``fid``.
     **options
         ``weights``, ``prior_weight``, ``prior_mode``, ``sharpness``, ``lam`` (:func:`method_options`).
@@ -374,10 +397,10 @@ def evaluate(
     from .cues import Cues
     from .io import to_levels
 
-    rgb = reference(rgb, resolution)
+    rgb = original(rgb, resolution)
     gray = protocol_gray(rgb)
     rows = []
-    features = {} if fid is None else {"_reference_features": fid.features([rgb])[0].tolist()}
+    features = {} if fid is None else {"_original_features": fid.features([rgb])[0].tolist()}
     for n in hints:
         cues = Cues.from_points(hint_points(rgb, n, seed), gray.shape)
         for method in methods:
@@ -437,7 +460,7 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
 
 def fid_of(rows: list[dict]) -> float:
     """The FID (:func:`varcolor.bench_fid.frechet_distance`) of the rows' results to their
-    references, from the features :func:`evaluate` put in them; NaN for fewer than two photos.
+    originals, from the features :func:`evaluate` put in them; NaN for fewer than two photos.
 
     Parameters
     ----------
@@ -449,8 +472,8 @@ def fid_of(rows: list[dict]) -> float:
     if len(rows) < 2:
         return float("nan")
     results = statistics(np.array([r["_features"] for r in rows]))
-    references = statistics(np.array([r["_reference_features"] for r in rows]))
-    return frechet_distance(*results, *references)
+    originals = statistics(np.array([r["_original_features"] for r in rows]))
+    return frechet_distance(*results, *originals)
 
 
 def standard_error(values: np.ndarray) -> float:
@@ -547,7 +570,7 @@ def markdown(
     out = [
         f"Mean ± standard error over {label}, ideepcolor hint protocol (6×6 patches of mean true ab, "
         "seeded by each photo's content); PSNR in dB, SSIM, VIF and ΔE = CIEDE2000 of the 8-bit result "
-        "against the unquantised reference; CF = the result's colourfulness (Hasler & Süsstrunk 2003).",
+        "against the unquantised original; CF = the result's colourfulness (Hasler & Süsstrunk 2003).",
         "",
     ]
     out += [

@@ -179,7 +179,7 @@ def export_photo(folder: str | os.PathLike, rgb: np.ndarray, key: str, hints: Se
     folder : path-like
         The export folder.
     rgb : ndarray, ``H×W×3``
-        The reference at the protocol's resolution (:func:`varcolor.bench.reference`).
+        The original at the protocol's resolution (:func:`varcolor.bench.original`).
     key : str
         The photo's key (:func:`photo_key`).
     hints : sequence of int

@@ -1,4 +1,4 @@
-"""Fréchet distance of a set of results to their references (FID), from a weights file the user
+"""Fréchet distance of a set of results to their originals (FID), from a weights file the user
 supplies: varcolor ships none and downloads none.
 
 The features are those of :class:`FeatureNet`, an architecture defined here (four 3×3

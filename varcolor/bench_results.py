@@ -4,7 +4,7 @@ A results folder holds one image per photo and hint count under the name of its 
 export (:mod:`varcolor.bench_export`: ``KEY/n.png``, any image suffix), and the export's
 ``manifest.json``, which says which photos, seed and resolution the results were made from. Each
 result is scored as :func:`varcolor.bench.score` scores the benchmark's own (as an 8-bit image,
-against the same reference), so that the rows compare.
+against the same original), so that the rows compare.
 
 What cannot be scored is one line each, and the run goes on: a result missing, of another size,
 named twice, unreadable, or not a colorization of its photo (its lightness does not follow the
@@ -247,7 +247,7 @@ def score_photo(
     Parameters
     ----------
     rgb : ndarray, ``H×W×3``
-        The reference at the protocol's resolution (:func:`varcolor.bench.reference`).
+        The original at the protocol's resolution (:func:`varcolor.bench.original`).
     photo, resolution : str
         The photo's name and the run's resolution, for the rows.
     files : sequence of (str, int, Path)
@@ -259,7 +259,7 @@ def score_photo(
     rows, problems = [], []
     for name, n, path in files:
         try:
-            image = bench.reference(read_image(path, max_pixels=max_pixels), "full")
+            image = bench.original(read_image(path, max_pixels=max_pixels), "full")
         except InputError as exc:
             problems.append(f"{name}: {exc}" if str(path) in str(exc) else f"{name}: {path}: {exc}")
             continue

@@ -59,6 +59,11 @@ ICC_LUMINANCE = (_ADAPT_TO_D50 @ _cc.xyz_from_rgb)[1] / (_ADAPT_TO_D50 @ _cc.xyz
 #: million random sRGB colours the luminance is off by 1.2e-2 at most before, 7e-4, 3e-6, 4e-11
 #: and 3e-16 (double precision's own) after each step.
 _NEWTON_STEPS = 4
+#: An impossible colour (chroma far beyond any photo's, as a user's ``clip`` can ask for) may need
+#: more (from D65's L*, the first step can overshoot by a factor of 50: 14 steps at L* 11, a, b
+#: 140, -307): steps go on, up to this many, while the last one moved L* by more than 1e-9 (the next
+#: then moves it by about its square). The array code's Newton stops at the same point.
+_NEWTON_MOST = 40
 # The same luminance as a row on D65 XYZ (what Lab to sRGB works in).
 _ICC_LUMINANCE_OF_XYZ = ICC_LUMINANCE @ _RGB_FROM_XYZ
 _YIQ_FROM_RGB = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
@@ -310,9 +315,12 @@ def _lab_to_linear(lightness, a, b, white, matrix, luminance):
     # gamut, and its linear R, G, B (scalars: an array per pixel would be an allocation per pixel).
     fy = (lightness + 16.0) / 116.0
     target = _f_inverse(fy) * white[1]
-    # A fixed number of steps: a test of convergence after each saved none on photos (their
-    # colours need them all) and cost time.
-    for _ in range(_NEWTON_STEPS):
+    # _NEWTON_STEPS steps, untested: a test of convergence after each saved none on photos (their
+    # colours need them all) and cost time; then more only while the last step was not tiny.
+    step = 1.0
+    for done in range(_NEWTON_MOST):
+        if done >= _NEWTON_STEPS and abs(step) <= 1e-9:
+            break
         fx, fz = fy + a / 500.0, fy - b / 200.0
         error = (
             luminance[0] * _f_inverse(fx) * white[0]
@@ -326,7 +334,10 @@ def _lab_to_linear(lightness, a, b, white, matrix, luminance):
             + luminance[2] * white[2] * _f_inverse_slope(fz)
         )
         # An impossible colour whose luminance does not grow with L*: left as it is.
-        fy -= error / slope if slope > 0.0 else 0.0
+        if not slope > 0.0:
+            break
+        step = error / slope
+        fy -= step
     x = _f_inverse(fy + a / 500.0) * white[0]
     y = _f_inverse(fy) * white[1]
     z = _f_inverse(fy - b / 200.0) * white[2]
@@ -401,13 +412,13 @@ def _f_inverse_slope_array(f: np.ndarray) -> np.ndarray:
 
 def _lab_to_linear_array(lightness, a, b) -> list[np.ndarray]:
     """:func:`_lab_to_linear` of arrays: linear R, G, B (the same Newton steps, on every value
-    until all are within 1e-15 of their luminance)."""
+    until all are within 1e-15 of their luminance, or :data:`_NEWTON_MOST`)."""
     fy = (lightness + 16.0) / 116.0
     target = _f_inverse_array(fy) * _WHITE[1]
     luminance = _ICC_LUMINANCE_OF_XYZ * _WHITE  # of f⁻¹(fx), f⁻¹(fy), f⁻¹(fz)
     # Where Newton stops (an impossible colour whose luminance does not grow with L*): as it is.
     going = np.ones(np.shape(fy), bool)
-    for _ in range(12):
+    for _ in range(_NEWTON_MOST):
         f = (fy + a / 500.0, fy, fy - b / 200.0)
         xyz = [_f_inverse_array(fc) * w for fc, w in zip(f, _WHITE, strict=True)]
         error = sum(weight * c for weight, c in zip(_ICC_LUMINANCE_OF_XYZ, xyz, strict=True)) - target
@@ -417,6 +428,9 @@ def _lab_to_linear_array(lightness, a, b) -> list[np.ndarray]:
         slope = sum(weight * _f_inverse_slope_array(fc) for weight, fc in zip(luminance, f, strict=True))
         going &= slope > 0.0
         fy = np.where(going, fy - error / np.where(going, slope, 1.0), fy)
+    else:  # the colour of the last step's L*, as the kernel's
+        f = (fy + a / 500.0, fy, fy - b / 200.0)
+        xyz = [_f_inverse_array(fc) * w for fc, w in zip(f, _WHITE, strict=True)]
     return [row[0] * xyz[0] + row[1] * xyz[1] + row[2] * xyz[2] for row in _RGB_FROM_XYZ]
 
 

@@ -198,7 +198,7 @@ def start_background_warm() -> subprocess.Popen | None:
     # the user's next run; in a session of its own it would weigh as much as the user's.
     group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
     return subprocess.Popen(
-        [sys.executable, "-c", "import varcolor.app.warm as w; w.warm_in_background()"],
+        [sys.executable, "-m", "varcolor.app.warm"],
         stdin=quiet,
         stdout=quiet,
         stderr=quiet,

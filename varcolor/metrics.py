@@ -1,16 +1,23 @@
 """Full-reference image-quality metrics for colorization results.
 
-Every function takes the result first and the reference second, both sRGB in [0, 1]
+Every function takes the result first and the original second, both sRGB in [0, 1]
 (``H×W×3``; gray ``H×W`` images count as R = G = B; uint8 and uint16 levels are scaled to [0, 1]).
 They take what :func:`varcolor.colorize` takes and refuse the rest in one line
 (:class:`~varcolor.errors.InputError`): values outside [0, 1] (a 0–255 image given as floats),
 NaN or infinite values, other shapes, empty images, bool arrays (masks), two images of different
-sizes, and a colour result against a gray (``H×W``) reference.
+sizes, and a colour result against a gray (``H×W``) original.
+
+The ground truth is called the *original* (docs/layout.md's glossary: a *reference* is a colour
+photo whose colours become cues); the keyword ``reference=`` of these functions still works, with
+a :class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
-import os
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -22,14 +29,37 @@ __all__ = [
     "ssim",
     "ms_ssim",
     "vif",
-    "lpips",
     "ciede2000",
     "ab_rmse",
     "colorfulness",
     "score",
     "score_bytes",
+    "check_pair",
     "METRICS",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _original_also_as_reference(function: _F) -> _F:
+    """``function`` taking its ground truth also by its former keyword ``reference=``, with a
+    :class:`DeprecationWarning` (the word now means the cue photo)."""
+
+    @functools.wraps(function)
+    def taking(*args: Any, **kwargs: Any) -> Any:
+        if "reference" in kwargs:
+            if "original" in kwargs:
+                raise TypeError(f"{function.__name__}() got both original= and its former name reference=")
+            warnings.warn(
+                f"{function.__name__}(reference=...) is now {function.__name__}(original=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["original"] = kwargs.pop("reference")
+        return function(*args, **kwargs)
+
+    return taking  # type: ignore[return-value]
+
 
 #: Column order of :func:`score`.
 METRICS = ("psnr", "ssim", "ms_ssim", "vif", "ciede2000", "ciede2000_p95", "ab_rmse", "colorfulness")
@@ -65,23 +95,31 @@ def _rgb(image, name: str) -> np.ndarray:
     return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
 
 
-def _pair(result: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both images checked (:func:`_rgb`) and of one size; a colour result against a gray
-    (``H×W``) reference is refused: its colour would be scored as error against no colour."""
-    gray_reference = np.ndim(reference) == 2
-    result, reference = _rgb(result, "result"), _rgb(reference, "reference")
-    if gray_reference and not _equal_channels(result):
+def check_pair(result: np.ndarray, original: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two images every score takes, checked (as the module says) and as ``H×W×3`` floats:
+    of one size; a colour result against a gray (``H×W``) original is refused, its colour would
+    be scored as error against no colour.
+
+    Parameters
+    ----------
+    result, original : ndarray
+        The colorized image and the original.
+    """
+    gray_original = np.ndim(original) == 2
+    result, original = _rgb(result, "result"), _rgb(original, "original")
+    if gray_original and not _equal_channels(result):
         raise InputError(
-            "the reference is gray (H×W) but the result is in colour: score a colorization against the colour original"
+            "the original is gray (H×W) but the result is in colour: score a colorization against the colour original"
         )
-    if result.shape != reference.shape:
+    if result.shape != original.shape:
         raise InputError(
-            f"the result is {image_size(result.shape)} but the reference is {image_size(reference.shape)} {SIZES}"
+            f"the result is {image_size(result.shape)} but the original is {image_size(original.shape)} {SIZES}"
         )
-    return result, reference
+    return result, original
 
 
-def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> float:
+@_original_also_as_reference
+def psnr(result: np.ndarray, original: np.ndarray, quantize: bool = True) -> float:
     """Peak signal-to-noise ratio in dB.
 
     With ``quantize=True`` (the convention of the colorization literature) both images are rounded
@@ -90,7 +128,7 @@ def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> fl
 
     Parameters
     ----------
-    result, reference : ndarray
+    result, original : ndarray
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     quantize : bool
@@ -102,31 +140,32 @@ def psnr(result: np.ndarray, reference: np.ndarray, quantize: bool = True) -> fl
     >>> round(psnr(np.full((4, 4, 3), 0.5), np.full((4, 4, 3), 0.5 + 10 / 255)), 2)
     28.13
     """
-    result, reference = _pair(result, reference)
+    result, original = check_pair(result, original)
     if quantize:
-        diff = np.round(result * 255.0) - np.round(reference * 255.0)
+        diff = np.round(result * 255.0) - np.round(original * 255.0)
         peak = 255.0
     else:
-        diff = result - reference
+        diff = result - original
         peak = 1.0
     mse = float(np.mean(diff**2))
     return float("inf") if mse == 0 else float(20.0 * np.log10(peak / np.sqrt(mse)))
 
 
-def ssim(result: np.ndarray, reference: np.ndarray) -> float:
+@_original_also_as_reference
+def ssim(result: np.ndarray, original: np.ndarray) -> float:
     """Mean structural similarity (Wang et al. 2004: Gaussian window, σ = 1.5), averaged over RGB.
 
     Images smaller than its 11×11 window have none: one line (:func:`score` says NaN, shown n/a).
 
     Parameters
     ----------
-    result, reference : ndarray
+    result, original : ndarray
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     """
     from skimage.metrics import structural_similarity  # as ndimage in _ssim_terms
 
-    result, reference = _pair(result, reference)
+    result, original = check_pair(result, original)
     if min(result.shape[:2]) < _WINDOW:
         raise InputError(
             f"SSIM needs images of at least {_WINDOW}×{_WINDOW} pixels (its window), "
@@ -135,7 +174,7 @@ def ssim(result: np.ndarray, reference: np.ndarray) -> float:
     return float(
         structural_similarity(
             result,
-            reference,
+            original,
             data_range=1.0,
             channel_axis=-1,
             gaussian_weights=True,
@@ -162,7 +201,8 @@ def _ssim_terms(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float((luminance * contrast_structure)[crop].mean()), float(contrast_structure[crop].mean())
 
 
-def ms_ssim(result: np.ndarray, reference: np.ndarray, scales: int = 5) -> float:
+@_original_also_as_reference
+def ms_ssim(result: np.ndarray, original: np.ndarray, scales: int = 5) -> float:
     """Multi-scale SSIM (Wang, Simoncelli & Bovik 2003), averaged over RGB.
 
     ``Π_{j<M} cs_j^{w_j} · ssim_M^{w_M}`` over ``M = scales`` dyadic scales (2×2 averaging), with the
@@ -171,13 +211,13 @@ def ms_ssim(result: np.ndarray, reference: np.ndarray, scales: int = 5) -> float
 
     Parameters
     ----------
-    result, reference : ndarray
+    result, original : ndarray
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     scales : int
         Dyadic scales, 1 to 5 (default 5).
     """
-    result, reference = _pair(result, reference)
+    result, original = check_pair(result, original)
     if not 1 <= scales <= len(_MS_WEIGHTS):
         raise InputError(f"scales must be between 1 and {len(_MS_WEIGHTS)}, got {scales}")
     need = _WINDOW * 2 ** (scales - 1)
@@ -191,7 +231,7 @@ def ms_ssim(result: np.ndarray, reference: np.ndarray, scales: int = 5) -> float
     weights = _MS_WEIGHTS if scales == len(_MS_WEIGHTS) else _MS_WEIGHTS[:scales] / _MS_WEIGHTS[:scales].sum()
     values = []
     for c in range(3):
-        x, y = result[..., c], reference[..., c]
+        x, y = result[..., c], original[..., c]
         value = 1.0
         for j in range(scales):
             full, cs = _ssim_terms(x, y)
@@ -260,22 +300,22 @@ def _vif_downsample(image: np.ndarray, taps: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32)
 
 
-def _vif_sums(reference: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tuple[float, float]:
+def _vif_sums(original: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tuple[float, float]:
     """One scale's numerator and denominator: the information the result keeps, and the
-    reference's own, summed over every window (float64 within a strip)."""
+    original's own, summed over every window (float64 within a strip)."""
     n = len(taps)
-    rows = reference.shape[0] - n + 1
+    rows = original.shape[0] - n + 1
     num = den = 0.0
     for a in range(0, rows, _VIF_STRIP):
         part = slice(a, min(a + _VIF_STRIP, rows) + n - 1)
-        x = reference[part].astype(np.float64)
+        x = original[part].astype(np.float64)
         y = result[part].astype(np.float64)
         mx, my = _filter_valid(x, taps), _filter_valid(y, taps)
         sxx = np.maximum(_filter_valid(x * x, taps) - mx * mx, 0)
         syy = np.maximum(_filter_valid(y * y, taps) - my * my, 0)
         sxy = _filter_valid(x * y, taps) - mx * my
         del x, y, mx, my
-        # The result as a gain g times the reference plus noise of variance sv (per window), with
+        # The result as a gain g times the original plus noise of variance sv (per window), with
         # the reference code's rules for flat windows and negative gains.
         g = sxy / (sxx + _VIF_EPS)
         sv = syy - g * sxy
@@ -295,21 +335,22 @@ def _vif_sums(reference: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tu
     return num, den
 
 
-def vif(result: np.ndarray, reference: np.ndarray) -> float:
+@_original_also_as_reference
+def vif(result: np.ndarray, original: np.ndarray) -> float:
     """Visual information fidelity in the pixel domain (Sheikh & Bovik 2006), on luminance.
 
-    The share of the reference's visual information (a Gaussian scale mixture seen through noise
+    The share of the original's visual information (a Gaussian scale mixture seen through noise
     of variance 2, on the 0–255 scale) that survives in the result, over four dyadic scales:
     1 for identical images, toward 0 as detail is lost; above 1 when the result has more contrast
-    than the reference. This is the multi-scale pixel form of the authors' reference code (and of
+    than the original. This is the multi-scale pixel form of the authors' reference code (and of
     piq's ``vif_p``), computed on the BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` of both images,
-    so it measures lightness structure, not colour. Not symmetric: the reference goes second.
+    so it measures lightness structure, not colour. Not symmetric: the original goes second.
     The images need a side of at least 41 pixels (one window at the coarsest scale); a flat
-    reference holds no information, and gives NaN.
+    original holds no information, and gives NaN.
 
     Parameters
     ----------
-    result, reference : ndarray
+    result, original : ndarray
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
 
@@ -320,10 +361,10 @@ def vif(result: np.ndarray, reference: np.ndarray) -> float:
     >>> round(vif(image, image), 6)
     1.0
     """
-    result, reference = _pair(result, reference)
+    result, original = check_pair(result, original)
     if min(min(_vif_sides(side)) for side in result.shape[:2]) < 1:
         raise InputError(f"VIF needs images of at least 41×41 pixels, got {result.shape[1]}×{result.shape[0]}")
-    y_ref, y_res = _luma255(reference), _luma255(result)
+    y_ref, y_res = _luma255(original), _luma255(result)
     num = den = 0.0
     for scale in range(_VIF_SCALES):
         taps = _gaussian_taps(2 ** (_VIF_SCALES - scale) + 1)
@@ -334,35 +375,8 @@ def vif(result: np.ndarray, reference: np.ndarray) -> float:
     return float(num / den) if den > 0 else float("nan")
 
 
-def lpips(result: np.ndarray, reference: np.ndarray, *, weights: str | os.PathLike | None = None) -> float:
-    """LPIPS perceptual distance (Zhang et al. 2018; AlexNet, calibration v0.1): 0 for identical
-    images, larger for more different ones (about 0.1 for a mild distortion, up to about 1).
-
-    Needs the ``neural`` extra and two weight files that varcolor does not ship and never
-    downloads, so that offline it cannot run until you copy them in: AlexNet's ImageNet weights
-    (``alexnet-owt-7be5be79.pth``, torchvision's, about 240 MB) and LPIPS v0.1's calibration
-    (``alex.pth``, from the ``lpips`` package, 6 KB), in the folder ``weights`` (else in
-    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``). Without them it is refused in one
-    line naming the missing file; :mod:`varcolor.neural.lpips` lists the names each may have, and
-    docs/metrics.md ("LPIPS") says where to get them. Symmetric, computed at the images' own size.
-
-    Parameters
-    ----------
-    result, reference : ndarray
-        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
-        taken as three equal channels), the same size.
-    weights : path, optional
-        The folder holding LPIPS's two weight files (default: ``$VARCOLOR_MODELS``, else ``models/``).
-    """
-    result, reference = _pair(result, reference)
-    try:
-        from .neural import lpips as network
-    except ImportError:
-        raise InputError("LPIPS needs PyTorch: pip install 'varcolor[neural]'") from None
-    return network.load(weights).distance(result, reference)
-
-
-def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | None = None) -> float:
+@_original_also_as_reference
+def ciede2000(result: np.ndarray, original: np.ndarray, percentile: float | None = None) -> float:
     """CIEDE2000 colour difference: the mean over pixels, or the given ``percentile`` (e.g. 95).
 
     Computed on standard CIE Lab (D65, scikit-image's ``rgb2lab``), as published colorization
@@ -370,30 +384,31 @@ def ciede2000(result: np.ndarray, reference: np.ndarray, percentile: float | Non
 
     Parameters
     ----------
-    result, reference : ndarray
+    result, original : ndarray
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     percentile : float, optional
         Report this percentile of the per-pixel differences instead of their mean (e.g. 95).
     """
-    result, reference = _pair(result, reference)
+    result, original = check_pair(result, original)
     from skimage.color import deltaE_ciede2000, rgb2lab  # as ndimage in _ssim_terms
 
-    delta = deltaE_ciede2000(rgb2lab(result[..., :3]), rgb2lab(reference[..., :3]), channel_axis=-1)
+    delta = deltaE_ciede2000(rgb2lab(result[..., :3]), rgb2lab(original[..., :3]), channel_axis=-1)
     return float(np.mean(delta) if percentile is None else np.percentile(delta, percentile))
 
 
-def ab_rmse(result: np.ndarray, reference: np.ndarray) -> float:
+@_original_also_as_reference
+def ab_rmse(result: np.ndarray, original: np.ndarray) -> float:
     """Root-mean-square difference of the Lab chroma, over pixels and both channels a, b.
 
     Parameters
     ----------
-    result, reference : ndarray
+    result, original : ndarray
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     """
-    result, reference = _pair(result, reference)
-    diff = rgb_to_lab(result)[..., 1:] - rgb_to_lab(reference)[..., 1:]
+    result, original = check_pair(result, original)
+    diff = rgb_to_lab(result)[..., 1:] - rgb_to_lab(original)[..., 1:]
     return float(np.sqrt(np.mean(diff**2)))
 
 
@@ -425,11 +440,12 @@ def colorfulness(image: np.ndarray) -> float:
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
-def relight(result: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """The result's chroma with the reference's lightness, so that a score measures colour alone."""
-    result, reference = _pair(result, reference)
+@_original_also_as_reference
+def relight(result: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """The result's chroma with the original's lightness, so that a score measures colour alone."""
+    result, original = check_pair(result, original)
     lab = rgb_to_lab(result)
-    lab[..., 0] = rgb_to_lab(reference)[..., 0]
+    lab[..., 0] = rgb_to_lab(original)[..., 0]
     return lab_to_rgb(lab)
 
 
@@ -441,7 +457,7 @@ SCORE_BYTES_PER_PIXEL = 400
 
 
 def score_bytes(shape: tuple[int, int]) -> int:
-    """Peak memory (bytes) that scoring a result against its reference of ``shape`` (``(H, W)``)
+    """Peak memory (bytes) that scoring a result against its original of ``shape`` (``(H, W)``)
     is expected to need, the two images included (for a check before reading them).
 
     Parameters
@@ -457,47 +473,48 @@ def score_bytes(shape: tuple[int, int]) -> int:
     return int(shape[0]) * int(shape[1]) * SCORE_BYTES_PER_PIXEL
 
 
-def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, lpips_net=None) -> dict[str, float]:
+@_original_also_as_reference
+def score(result: np.ndarray, original: np.ndarray, ab_only: bool = False, *, lpips_net=None) -> dict[str, float]:
     """Every metric of :data:`METRICS` for one pair (``colorfulness`` is the result's), and
     ``lpips`` too when an LPIPS network (:func:`varcolor.neural.lpips.load`) is given.
 
-    ``ab_only=True`` scores the result re-lit with the reference's lightness (:func:`relight`).
+    ``ab_only=True`` scores the result re-lit with the original's lightness (:func:`relight`).
     SSIM, MS-SSIM, VIF and LPIPS are NaN for images too small for them (VIF also for a flat
-    reference), so that a folder's run goes on past a tiny image.
+    original), so that a folder's run goes on past a tiny image.
 
     Parameters
     ----------
-    result, reference : ndarray
+    result, original : ndarray
         The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
         taken as three equal channels), the same size.
     ab_only : bool
-        Score the result re-lit with the reference's lightness: colour alone (default False).
+        Score the result re-lit with the original's lightness: colour alone (default False).
     lpips_net : optional
         An LPIPS network (:func:`varcolor.neural.lpips.load`); without it, no ``lpips`` entry.
     """
-    result, reference = _pair(result, reference)
+    result, original = check_pair(result, original)
     if ab_only:
-        result = relight(result, reference)
+        result = relight(result, original)
     try:
-        single = ssim(result, reference)
+        single = ssim(result, original)
     except InputError:
         single = float("nan")
     try:
-        multi = ms_ssim(result, reference)
+        multi = ms_ssim(result, original)
     except InputError:
         multi = float("nan")
     try:
-        fidelity = vif(result, reference)
+        fidelity = vif(result, original)
     except InputError:
         fidelity = float("nan")
     return {
-        "psnr": psnr(result, reference),
+        "psnr": psnr(result, original),
         "ssim": single,
         "ms_ssim": multi,
         "vif": fidelity,
-        "ciede2000": ciede2000(result, reference),
-        "ciede2000_p95": ciede2000(result, reference, percentile=95),
-        "ab_rmse": ab_rmse(result, reference),
+        "ciede2000": ciede2000(result, original),
+        "ciede2000_p95": ciede2000(result, original, percentile=95),
+        "ab_rmse": ab_rmse(result, original),
         "colorfulness": colorfulness(result),
         **(
             {}
@@ -505,7 +522,7 @@ def score(result: np.ndarray, reference: np.ndarray, ab_only: bool = False, *, l
             else {
                 "lpips": float("nan")
                 if min(result.shape[:2]) < lpips_net.MIN_SIDE
-                else lpips_net.distance(result, reference)
+                else lpips_net.distance(result, original)
             }
         ),
     }

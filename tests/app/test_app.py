@@ -5,6 +5,7 @@ library never imports the command line; one renderer from option values to flags
 import ast
 import copy
 import dataclasses
+import os
 import warnings
 from pathlib import Path
 
@@ -395,3 +396,27 @@ def test_a_16_bit_rgb_scan_is_colorized_within_its_memory_bound(tmp_path, capsys
     assert code == 0, err
     assert tifffile.imread(tmp_path / "out.tif").shape == (height, width, 3)
     assert peak / gray.size <= 105, f"{peak / gray.size:.0f} bytes a pixel"
+
+
+def test_a_folder_run_reports_a_folder_it_cannot_list_and_a_linked_folder(tmp_path, capsys, monkeypatch):
+    from ..conftest import run
+
+    make_pair(tmp_path / "in", "a")
+    make_pair(tmp_path / "in" / "locked", "b")
+    make_pair(tmp_path / "elsewhere", "c")
+    (tmp_path / "in" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    locked = tmp_path / "in" / "locked"
+    scandir = os.scandir
+
+    def refusing(path="."):  # as a folder without read permission (the tests may run as root)
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    code, _, err = run(capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out")
+    assert code == 1, err
+    assert f"error: {locked}: cannot list the folder (Permission denied); its images were not read" in err
+    assert f"skipped: {tmp_path / 'in' / 'linked'}: a link to a folder, not followed" in err
+    assert "colorized 1, skipped 1, failed 1" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".png") == ["a.png"]

@@ -2,10 +2,13 @@
 serial results file for file; a worker killed mid-run loses and corrupts nothing; --resume goes on
 where an interrupted run stopped; an unreachable scheduler is one line."""
 
+import contextlib
 import json
 import os
 import re
 import signal
+import socket
+import string
 import subprocess
 import sys
 import threading
@@ -13,10 +16,14 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import varcolor
+from varcolor import batch
 from varcolor.app import run_folder
 from varcolor.batch import MANIFEST, read_manifest
+from varcolor.errors import InputError
 
 from ..conftest import (
     PHOTOS,
@@ -332,3 +339,110 @@ def test_stopping_a_run_waits_for_the_unit_a_worker_is_publishing(client, monkey
     with pytest.raises(gate_module.RunStopped, match="the run was stopped"), gate():
         pass
     assert gate.close(client) is True  # nobody publishing: the lock taken and let go
+
+
+@contextlib.contextmanager
+def _http_server():
+    """``python -m http.server`` on a free loopback port: a port that accepts connections and
+    speaks HTTP, as a Dask dashboard does. Yields its address."""
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        port = re.search(r"port (\d+)", server.stdout.readline()).group(1)
+        yield f"tcp://127.0.0.1:{port}"
+    finally:
+        server.kill()
+        server.wait()
+
+
+@contextlib.contextmanager
+def _socket_server(answer: bytes | None):
+    """A loopback port that accepts connections and then sends ``answer`` (None: nothing, the
+    connection held open; b"": closed at once). Yields its address."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            held.append(connection)
+            if answer is not None:
+                with contextlib.suppress(OSError):
+                    connection.sendall(answer)
+                    connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, b"", b"HTTP/1.0 400 Bad request\r\n\r\n", b"\xff" * 64, (2**40).to_bytes(8, "little") + b"x"],
+    ids=["silent", "closes", "http", "junk", "huge-frame"],
+)
+def test_a_port_that_is_not_a_scheduler_is_one_error_within_the_deadline(answer):
+    pytest.importorskip("distributed")
+    with _socket_server(answer) as address:
+        start = time.monotonic()
+        with pytest.raises(InputError, match=f"--scheduler {address}: ") as caught:
+            batch.check_scheduler(address, seconds=2)
+        assert time.monotonic() - start < 4, caught.value
+        assert "\n" not in str(caught.value)
+
+
+@given(
+    address=st.one_of(
+        st.sampled_from(["garbage::://", "", "tcp://", "tcp://127.0.0.1:notaport", "tcp://[::1", "udp://1.2.3.4:5"]),
+        st.text(string.digits + ":/.[]@%", max_size=24),  # no letters: no host name to look up
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_a_malformed_scheduler_address_is_one_error(address):
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    try:
+        batch.check_scheduler(address, seconds=1)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(f"--scheduler {address}: ")
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize("where", ["http-server", "garbage", "closed-port"])
+def test_the_scheduler_option_is_one_line_and_exit_2_and_nothing_after(tmp_path, where):
+    pytest.importorskip("distributed")
+    make_pair(tmp_path / "in", "a")
+    with contextlib.ExitStack() as stack:
+        address = {
+            "http-server": lambda: stack.enter_context(_http_server()),
+            "garbage": lambda: "garbage::://",
+            "closed-port": lambda: f"tcp://127.0.0.1:{_unused_port()}",
+        }[where]()
+        command = [sys.executable, "-m", "varcolor.cli", "colorize", str(tmp_path / "in"), "--marked"]
+        command += ["-o", str(tmp_path / "out"), "--scheduler", address]
+        start = time.monotonic()
+        # The process must end by itself (a Client left half-made printed a traceback 10 s later).
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"varcolor: error: --scheduler {address}: ")
+    assert time.monotonic() - start < 30  # the probe's 5 s and a loaded machine's start-up
+    assert not (tmp_path / "out").exists()

@@ -5,19 +5,26 @@ what its record still proves finished, an output folder inside the input folder 
 input, and ``recolor --resume`` resumes without ``--ir``. Each case as a user meets it."""
 
 import errno
+import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
+from functools import partial
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import varcolor
+from varcolor import batch
 from varcolor.batch import MANIFEST, read_manifest
+from varcolor.errors import VarcolorError
 
-from ..conftest import colour_photos, make_pair, photo, run
+from ..conftest import FUZZ, colour_photos, json_values, make_pair, photo, run, time_limit
 
 HOURS_AGO = time.time() - 7200
 
@@ -290,3 +297,124 @@ def test_a_manifest_row_is_written_on_python_3_10(tmp_path, monkeypatch):
         writer.close()
     assert row["time"].endswith("+00:00")
     assert read_manifest(tmp_path / "manifest.jsonl")[0]["time"] == row["time"]
+
+
+def _write_output(path, text):
+    """A job's work: one output, published as every output is."""
+    with varcolor.io.atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return ""
+
+
+def _jobs(folder):
+    source, out = folder / "in", folder / "out"
+    source.mkdir(exist_ok=True)
+    jobs = []
+    for name in ("a", "b"):
+        if not (source / f"{name}.png").exists():
+            (source / f"{name}.png").write_bytes(f"photo {name}".encode())
+        jobs.append(
+            batch.Job(
+                [source / f"{name}.png"], [out / f"{name}.txt"], partial(_write_output, out / f"{name}.txt", name)
+            )
+        )
+    return jobs
+
+
+MANIFEST_PLACES = [
+    "missing",
+    "regular",
+    "link to an input",
+    "dangling link",
+    "link to a folder",
+    "hard link to an input",
+]
+MANIFEST_PLACES += ["FIFO", "FIFO with a reader", "folder", "link to a FIFO"]
+
+
+@FUZZ
+@given(place=st.sampled_from(MANIFEST_PLACES), resume=st.booleans(), overwrite=st.booleans())
+def test_the_manifest_is_a_regular_file_of_its_own_or_one_line(tmp_path_factory, place, resume, overwrite):
+    folder = tmp_path_factory.mktemp("m")
+    jobs = _jobs(folder)
+    photo = jobs[0].inputs[0]
+    manifest = folder / "out" / batch.MANIFEST
+    manifest.parent.mkdir()
+    elsewhere = folder / "elsewhere"
+    reader = None
+    if place == "regular":
+        manifest.write_text("")
+    elif place == "link to an input":
+        manifest.symlink_to(photo)
+    elif place == "hard link to an input":
+        os.link(photo, manifest)
+    elif place == "dangling link":
+        manifest.symlink_to(elsewhere)
+    elif place == "link to a folder":
+        elsewhere.mkdir()
+        manifest.symlink_to(elsewhere)
+    elif place.startswith("FIFO"):
+        os.mkfifo(manifest)
+        if place == "FIFO with a reader":
+            reader = os.open(manifest, os.O_RDONLY | os.O_NONBLOCK)
+    elif place == "link to a FIFO":
+        os.mkfifo(elsewhere)
+        manifest.symlink_to(elsewhere)
+    elif place == "folder":
+        manifest.mkdir()
+    photos = {job.inputs[0]: job.inputs[0].read_bytes() for job in jobs}
+    try:
+        with time_limit(20):
+            report = batch.run(jobs, verb="made", overwrite=overwrite, quiet=True, manifest=manifest, resume=resume)
+    except VarcolorError as exc:
+        assert place not in ("missing", "regular") and "\n" not in str(exc)
+        assert not (folder / "out" / "a.txt").exists()  # refused before any work
+    else:
+        assert place in ("missing", "regular") and len(report.done) == 2
+        rows = batch.read_manifest(manifest)
+        assert stat.S_ISREG(os.lstat(manifest).st_mode) and [r["status"] for r in rows] == ["done", "done"]
+    finally:
+        if reader is not None:
+            os.close(reader)
+    assert {path: path.read_bytes() for path in photos} == photos  # no input touched
+    assert not os.path.exists(elsewhere) or os.path.isdir(elsewhere) or stat.S_ISFIFO(os.stat(elsewhere).st_mode)
+
+
+manifest_lines = st.one_of(
+    st.just("GENUINE"),  # the record the run wrote for a.png, as written
+    st.binary(max_size=40),
+    st.builds(lambda n: b"[" * n, st.integers(0, 50_000)),
+    st.builds(
+        lambda extra: json.dumps({"input": "IN_A", "status": "done", **extra}).encode(),
+        st.dictionaries(st.sampled_from(["sources", "made", "options", "outputs"]), json_values, max_size=4),
+    ),
+    st.builds(
+        lambda status: json.dumps({"input": "IN_A", "status": status}).encode(),
+        st.sampled_from(["skipped", "failed", "done", None]),
+    ),
+    json_values.map(lambda value: json.dumps(value).encode()),
+)
+
+
+@FUZZ
+@given(lines=st.lists(manifest_lines, max_size=6), tail=st.binary(max_size=12))
+def test_resume_skips_only_what_its_last_done_record_proves(tmp_path_factory, lines, tail):
+    folder = tmp_path_factory.mktemp("r")
+    jobs = _jobs(folder)
+    manifest = folder / "out" / batch.MANIFEST
+    batch.run(jobs[:1], verb="made", overwrite=False, quiet=True, manifest=manifest)
+    genuine = manifest.read_bytes().rstrip(b"\n")
+    key = str(jobs[0].inputs[0]).encode()
+    content = [genuine if line == "GENUINE" else line.replace(b"IN_A", key) for line in lines]
+    manifest.write_bytes(b"\n".join(content) + b"\n" + tail)
+    try:
+        rows = batch.read_manifest(manifest)
+    except VarcolorError as exc:  # refused: not UTF-8, or nested past the parser's depth
+        assert "not a varcolor manifest" in str(exc)
+        return
+    last = [row for row in rows if row["input"] == str(jobs[0].inputs[0]) and row.get("status") == "done"]
+    proven = bool(last) and last[-1] == json.loads(genuine)
+    fresh = _jobs(folder)  # planned again, as a rerun plans
+    report = batch.run(fresh, verb="made", overwrite=True, quiet=True, manifest=manifest, resume=True)
+    assert [job.inputs[0].name for job in report.resumed] == (["a.png"] if proven else [])
+    assert len(report.done) == (1 if proven else 2)

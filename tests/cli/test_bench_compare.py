@@ -59,7 +59,7 @@ def test_a_round_trip_through_files_scores_as_the_built_in_rows(tmp_path, capsys
     for index, entry in enumerate(manifest["photos"]):
         path = photos / entry["photo"]
         assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and entry["index"] == index
-        rgb = varcolor.bench.reference(varcolor.read_image(path), SIDE)
+        rgb = varcolor.bench.original(varcolor.read_image(path), SIDE)
         key = entry["photo"][: -len(".png")]
         gray_file = export / f"{key}/50.png"
         assert entry["gray_sha256"] == hashlib.sha256(gray_file.read_bytes()).hexdigest()

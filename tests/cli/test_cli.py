@@ -1,5 +1,6 @@
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 
@@ -371,7 +372,7 @@ def test_bench_reports_vif(tmp_path, capsys):
     code, out, _ = run(
         capsys, "bench", "-i", photo_path, "--hints", "0,50", "--resolution", "48", "--format", "json", "-q"
     )
-    rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "48")
+    rgb = varcolor.bench.original(varcolor.read_image(photo_path), "48")
     expected = varcolor.metrics.vif(_protocol_result(rgb, 50), rgb)
     rows = json.loads(out)["rows"]
     assert code == 0 and rows[1]["hints"] == 50 and rows[1]["vif"] == pytest.approx(expected)
@@ -429,7 +430,7 @@ def test_bench_scores_methods_against_hints(tmp_path, capsys):
     psnr = {(m["method"], m["hints"]): m["psnr"] for m in report["summary"]}
     assert psnr["levin", 50] > psnr["levin", 0] + 3  # hints bring the colours back
     # Image 0 (a.png, in walk order) with 50 hints, by the protocol through the library directly.
-    rgb = varcolor.bench.reference(varcolor.read_image(tmp_path / "photos" / "a.png"), "32")
+    rgb = varcolor.bench.original(varcolor.read_image(tmp_path / "photos" / "a.png"), "32")
     expected = varcolor.metrics.psnr(_protocol_result(rgb, 50), rgb)
     row = next(r for r in report["rows"] if (r["image"], r["method"], r["hints"]) == ("a.png", "levin", 50))
     assert row["psnr"] == pytest.approx(expected)
@@ -477,7 +478,7 @@ def test_bench_defaults_to_the_library_default_and_marks_one_solve_under_two_nam
 def test_bench_gives_bilaplacian_gtv_its_options(tmp_path, capsys):
     _bench_photos(tmp_path / "photos")
     photo_path = tmp_path / "photos" / "a.png"
-    rgb = varcolor.bench.reference(varcolor.read_image(photo_path), "32")
+    rgb = varcolor.bench.original(varcolor.read_image(photo_path), "32")
     for options in ({"lam": 0.5}, {"sharpness": 2.0}):
         flags = [f"--{key}={value}" for key, value in options.items()]
         code, out, _ = run(
@@ -786,3 +787,41 @@ def test_edges_with_points_is_refused_in_one_line_before_any_work(tmp_path, caps
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not (tmp_path / "o.png").exists()
     code, _, err = run(capsys, "colorize", tmp_path / "g.png", "--points", "-o", tmp_path / "o.png", "-q")
     assert code == 0, err  # the default rule is no refusal
+
+
+def test_a_name_longer_than_the_file_system_allows_is_one_line(tmp_path, capsys):
+    """A 5,000-character name as the input, a reference or the output: one line (exit 2) naming
+    its start, not an OSError's traceback (ENAMETOOLONG escaped Path.is_dir and is_file)."""
+    varcolor.write_image(tmp_path / "g.png", np.full((20, 20), 0.5))
+    varcolor.write_image(tmp_path / "r.png", np.random.default_rng(0).random((20, 20, 3)))
+    long = tmp_path / ("x" * 5000 + ".png")
+    for args in (
+        (long, "--reference", tmp_path / "r.png", "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", long, "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", tmp_path / "r.png", "--reference", long, "-o", tmp_path / "o.png"),
+        (tmp_path / "g.png", "--reference", tmp_path / "r.png", "-o", long),
+    ):
+        code, _, err = run(capsys, "colorize", *args)
+        assert code == 2 and err.count("\n") == 1 and "name too long" in err and "xxxxxxxxxx" in err, err[:300]
+        assert len(err) < 400
+
+
+def test_colorize_refuses_an_empty_path(tmp_path, capsys, monkeypatch):
+    """An empty argument (an unset shell variable: ``-o "$OUT"``) is no path: ``-o ''`` wrote the
+    result into the current folder, ``--reference ''`` made a pool of every image under it, an
+    empty input colourized the current folder. One line naming the argument, exit 2, nothing
+    written."""
+    varcolor.write_image(tmp_path / "g.png", np.full((20, 20), 0.5))
+    varcolor.write_image(tmp_path / "r.png", np.random.default_rng(0).random((20, 20, 3)))
+    monkeypatch.chdir(tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    for args, named in (
+        (("g.png", "--reference", "r.png", "-o", ""), "-o"),
+        (("g.png", "--reference", "", "-o", "o.png"), "--reference"),
+        (("g.png", "--reference", "r.png", "--reference", " ", "-o", "o.png"), "--reference"),
+        (("", "--reference", "r.png", "-o", "out"), "INPUT"),
+        (("g.png", "--marked", "", "-o", "o.png"), "--marked"),
+    ):
+        code, _, err = run(capsys, "colorize", *args)
+        assert code == 2 and err.count("\n") == 1 and named in err and "empty" in err, (args, err)
+    assert sorted(os.listdir(tmp_path)) == before

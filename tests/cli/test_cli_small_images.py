@@ -10,6 +10,8 @@ import pytest
 import varcolor
 from varcolor import cli, metrics
 
+from ..conftest import run
+
 SIDES = list(range(2, 14, 2))
 
 
@@ -50,3 +52,21 @@ def test_recolor_of_a_photo_under_the_window_is_scored(tmp_path):
     varcolor.write_image(tmp_path / "six.png", photo)
     assert cli.main(["recolor", str(tmp_path / "six.png"), "-o", str(tmp_path / "out.png"), "-q"]) == 0
     assert (tmp_path / "out.png").is_file()
+
+
+@pytest.mark.parametrize("rows", [4, 6])
+def test_a_thin_wide_photo_with_a_mask_colorizes_from_the_command_line(tmp_path, capsys, rows):
+    shape = (rows, 20000)
+    gray = 0.5 + 0.2 * np.sin(np.arange(shape[1]) / 50.0)[None].repeat(shape[0], 0)
+    mask = np.zeros(shape + (3,))
+    mask[:, 100:140] = (0.9, 0.2, 0.1)
+    varcolor.write_image(tmp_path / "thin.png", gray)
+    varcolor.write_image(tmp_path / "thin_mask.png", mask)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "thin.png", "--mask", tmp_path / "thin_mask.png", "-o", tmp_path / "out.png"
+    )
+    assert code == 0, err
+    exact = tmp_path / "exact.png"
+    argv = ["colorize", tmp_path / "thin.png", "--mask", tmp_path / "thin_mask.png", "-o", exact, "--method", "levin"]
+    assert run(capsys, *argv)[0] == 0
+    assert np.abs(varcolor.read_image(tmp_path / "out.png") - varcolor.read_image(exact)).mean() < 2 / 255

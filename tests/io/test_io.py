@@ -1,16 +1,19 @@
+import io
 import os
 import shutil
 import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
 import varcolor
-from varcolor.errors import InputError, OutputError
+from varcolor.errors import InputError, OutputError, VarcolorError
 from varcolor.io import walk_images
 
-from ..conftest import png_declaring
+from ..conftest import FUZZ, png_declaring, run
 
 
 @pytest.mark.parametrize("shape", [(17, 23), (17, 23, 3), (17, 23, 4)])
@@ -555,3 +558,84 @@ def test_file_sha256_reads_in_blocks_the_digest_of_the_bytes(tmp_path):
     assert file_sha256(tmp_path / "empty") == hashlib.sha256(b"").hexdigest()
     with pytest.raises(OSError):
         file_sha256(tmp_path / "missing.tif")
+
+
+def _valid_images() -> dict[str, bytes]:
+    rng = np.random.default_rng(0)
+    pixels = (rng.random((6, 5, 3)) * 255).astype(np.uint8)
+    files = {}
+    for fmt, suffix in (("PNG", ".png"), ("JPEG", ".jpg"), ("TIFF", ".tif"), ("BMP", ".bmp")):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format=fmt)
+        files[suffix] = buffer.getvalue()
+    files[".png16"] = varcolor.io.encode_image(rng.random((6, 5)), ".png", bits=16)
+    return files
+
+
+VALID = _valid_images()
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(sorted(VALID)),
+    cuts=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=6),
+    truncate=st.integers(0, 4000),
+)
+def test_image_reader_never_crashes(tmp_path, kind, cuts, truncate):
+    data = bytearray(VALID[kind])
+    for offset, value in cuts:  # flipped bytes in headers and data
+        data[offset % len(data)] = value
+    data = bytes(data[: max(truncate, 8)]) if truncate < len(data) else bytes(data)
+    path = tmp_path / f"x{kind[:4]}"
+    path.write_bytes(data)
+    try:
+        with np.errstate(all="ignore"):
+            image = varcolor.read_image(path, max_pixels=10**6)
+    except VarcolorError:
+        return
+    assert image.dtype == np.float64 and np.all((image >= 0) & (image <= 1))
+
+
+@FUZZ
+@given(width=st.integers(0, 2**31 - 1), height=st.integers(0, 2**31 - 1), color=st.sampled_from([0, 2, 3, 4, 6]))
+def test_declared_sizes_are_judged_before_decoding(tmp_path, width, height, color):
+    path = tmp_path / "declared.png"
+    path.write_bytes(png_declaring(width, height, color=color, data=zlib.compress(b"\x00" * 64)))
+    try:
+        varcolor.read_image(path, max_pixels=10**6)
+    except VarcolorError as exc:
+        if width * height > 10**6:
+            assert "more than the limit" in str(exc)
+
+
+def _oriented(path, pixels, orientation=6):
+    """``pixels`` (uint8) saved as stored, with an EXIF orientation tag: a phone's portrait photo."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, exif=exif.tobytes())
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_rotated_phone_photo_colorizes_upright_alone_with_marked_cues_and_in_a_folder(tmp_path, capsys, suffix):
+    from ..conftest import photo
+
+    rgb = photo("coffee", (80, 120))  # stored landscape, shown portrait (orientation 6)
+    gray = (varcolor.color.same_lightness_gray(rgb) * 255).round().astype(np.uint8)
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    _oriented(folder / f"p{suffix}", gray)
+    # The strokes are painted on the photo as stored (a JPEG's decoded pixels, not the gray before
+    # compression: a copy that differs at half its pixels is refused as not this photo).
+    with Image.open(folder / f"p{suffix}") as stored:
+        gray = np.asarray(stored.convert("L"))
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[::9, ::9] = (rgb[::9, ::9] * 255).round().astype(np.uint8)
+    _oriented(folder / "p_marked.png", marked)
+    assert varcolor.io.image_shape(folder / f"p{suffix}") == varcolor.read_image(folder / f"p{suffix}").shape[:2]
+    assert varcolor.io.image_shape(folder / f"p{suffix}") == (120, 80)
+    code, _, err = run(capsys, "colorize", folder / f"p{suffix}", "--marked", "-o", tmp_path / "one.png")
+    assert code == 0, err
+    assert varcolor.read_image(tmp_path / "one.png").shape == (120, 80, 3)
+    code, _, err = run(capsys, "colorize", folder, "-o", tmp_path / "out")
+    assert code == 0 and "failed 0" in err, err
+    assert varcolor.read_image(tmp_path / "out" / "p.png").shape == (120, 80, 3)

@@ -6,15 +6,20 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import varcolor
 from varcolor.color import same_lightness_gray
+from varcolor.errors import InputError
 
-from ..conftest import photo, run
+from ..conftest import photo, png_declaring, run
 
 SHAPE = (40, 48)
 
@@ -373,3 +378,138 @@ def test_layers_at_a_depth_neither_format_holds_are_refused_in_one_line(tmp_path
     with pytest.raises(InputError, match=r"x\.(ora|psd): bits must be 8 or 16, not 12"):
         write_layers(tmp_path / f"x{suffix}", layers, 12)
     assert not list(tmp_path.iterdir())
+
+
+def _ora_of(path, shape, layers, *, tail: bytes = b""):
+    """An OpenRaster file of a ``shape`` canvas from (name, PNG bytes, x, y, visible), bottom first;
+    ``tail``: bytes after the last layer's PNG, in its zip member."""
+    entries = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as ora:
+        ora.writestr(zipfile.ZipInfo("mimetype"), "image/openraster")
+        for index, (name, data, x, y, visible) in enumerate(layers):
+            last = index == len(layers) - 1
+            ora.writestr(f"data/{index}.png", data + (tail if last else b""))
+            shown = "visible" if visible else "hidden"
+            entries.insert(0, f'<layer name="{name}" src="data/{index}.png" x="{x}" y="{y}" visibility="{shown}"/>')
+        stack = f'<image w="{shape[1]}" h="{shape[0]}"><stack>{"".join(entries)}</stack></image>'
+        ora.writestr("stack.xml", stack)
+
+
+def _peak_bytes(work):
+    """``work()``'s result and the peak of the memory it allocated (tracemalloc: NumPy reports its arrays)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = work()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _png_of(pixels):
+    return varcolor.io.encode_image(pixels, ".png")
+
+
+def test_an_ora_s_composite_decodes_one_layer_at_a_time_over_its_own_box(tmp_path):
+    # 40 visible 1×1 layers on a 500×500 canvas: the old reader made each a full float64 canvas
+    # (8 MB apiece: 320 MB here, 5.3 GB for 300 on 1 MP).
+    shape, rng = (500, 500), np.random.default_rng(0)
+    dots = [(int(y), int(x), rng.random(3)) for y, x in rng.integers(0, 500, (40, 2))]
+    layers = [("photo", _png_of(np.full(shape + (3,), 0.5)), 0, 0, True)]
+    layers += [(f"dot {i}", _png_of(np.append(c, 1.0)[None, None]), x, y, True) for i, (y, x, c) in enumerate(dots)]
+    _ora_of(tmp_path / "dots.ora", shape, layers)
+    composite, peak = _peak_bytes(lambda: varcolor.read_image(tmp_path / "dots.ora"))
+    assert peak < 6 * shape[0] * shape[1] * 32, peak  # a few canvases, not one per layer
+    expected = np.full(shape + (3,), 0.5)
+    for y, x, colour in dots:
+        expected[y, x] = colour
+    assert np.abs(composite - expected).max() <= 0.5 / 255
+
+
+def test_an_ora_decodes_only_the_photo_and_stroke_layers(tmp_path):
+    from varcolor.app.solve import read_layered
+
+    shape = (200, 200)
+    gray = np.linspace(0.2, 0.8, shape[1])[None].repeat(shape[0], 0)
+    strokes = np.zeros(shape + (4,))
+    strokes[50:60, 20:180] = (0.9, 0.2, 0.1, 1.0)
+    hidden = [(f"old {i}", _png_of(np.array([[[0.1, 0.9, 0.1, 1.0]]])), i % 200, 0, False) for i in range(500)]
+    layers = [("photo", _png_of(gray), 0, 0, True), *hidden, ("strokes", _png_of(strokes), 0, 0, True)]
+    _ora_of(tmp_path / "work.ora", shape, layers)
+    (photo, marks, bits, _), peak = _peak_bytes(lambda: read_layered(tmp_path / "work.ora", varcolor.Options(), None))
+    # 500 hidden layers were 500 canvases (640 MB here; 25 GB for 20,000 on 200×200)
+    assert peak < 20 * shape[0] * shape[1] * 32, peak
+    assert np.abs(photo - gray).max() <= 0.5 / 255 and np.array_equal(marks[..., 3] > 0, strokes[..., 3] > 0)
+
+
+def test_an_ora_layer_declaring_far_more_than_its_canvas_is_refused_from_its_header(tmp_path, capsys):
+    bomb = png_declaring(12000, 12000, color=6, data=zlib.compress(b"\0" * 64))
+    _ora_of(
+        tmp_path / "bomb.ora",
+        (10, 10),
+        [("photo", _png_of(np.full((10, 10), 0.5)), 0, 0, True), ("strokes", bomb, 0, 0, True)],
+    )
+    start = time.monotonic()
+    code, out, err = run(capsys, "colorize", tmp_path / "bomb.ora", "-o", tmp_path / "out.png")
+    assert code == 2 and err.count("\n") == 1 and "bomb.ora" in err and "12000×12000" in err, err
+    assert time.monotonic() - start < 10 and not (tmp_path / "out.png").exists()
+
+
+def test_an_ora_member_with_gigabytes_after_its_png_is_refused_unread(tmp_path, capsys):
+    shape = (16, 16)
+    strokes = np.zeros(shape + (4,))
+    strokes[4:8, 2:14] = (0.9, 0.2, 0.1, 1.0)
+    layers = [("photo", _png_of(np.full(shape, 0.5)), 0, 0, True), ("strokes", _png_of(strokes), 0, 0, True)]
+    _ora_of(tmp_path / "tail.ora", shape, layers, tail=b"\0" * (64 << 20))  # 64 MB of zeros, 64 kB deflated
+    assert (tmp_path / "tail.ora").stat().st_size < 1 << 20
+    (code, _, err), peak = _peak_bytes(
+        lambda: run(capsys, "colorize", tmp_path / "tail.ora", "-o", tmp_path / "out.png")
+    )
+    assert code == 2 and err.count("\n") == 1 and "tail.ora" in err and "data/1.png" in err, err
+    assert peak < 16 << 20 and not (tmp_path / "out.png").exists()
+
+
+def test_a_psd_output_without_psd_tools_is_refused_before_the_solve(tmp_path, capsys, monkeypatch):
+    from varcolor.app import solve
+
+    varcolor.write_image(tmp_path / "gray.png", np.full((8, 8), 0.5))
+    mask = np.zeros((8, 8, 3))
+    mask[2:4, 2:6] = (0.9, 0.1, 0.1)
+    varcolor.write_image(tmp_path / "mask.png", mask)
+    monkeypatch.setitem(sys.modules, "psd_tools", None)  # not installed: importing it fails
+    solved = []
+    monkeypatch.setattr(solve, "colorize", lambda *a, **k: solved.append(1))
+    argv = ["colorize", tmp_path / "gray.png", "--mask", tmp_path / "mask.png", "-o", tmp_path / "out.psd"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and "psd-tools" in err and "out.psd" in err, err
+    assert not solved and not (tmp_path / "out.psd").exists()
+    with pytest.raises(InputError, match="psd-tools"):  # from Python too, before the solve
+        solve.colorize_and_write(
+            tmp_path / "gray.png",
+            np.full((8, 8), 0.5),
+            varcolor.Cues.empty((8, 8)),
+            tmp_path / "o.psd",
+            varcolor.Options(),
+        )
+    assert not solved
+
+
+@pytest.mark.parametrize("profile", ["file", "input"])
+def test_an_ora_result_in_another_colour_space_is_refused_before_the_solve(tmp_path, capsys, monkeypatch, profile):
+    from varcolor.app import solve
+
+    from ..conftest import icc_profile
+
+    (tmp_path / "adobe.icc").write_bytes(icc_profile())
+    Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(tmp_path / "scan.png", icc_profile=icc_profile())
+    mask = np.zeros((8, 8, 3))
+    mask[2:4, 2:6] = (0.9, 0.1, 0.1)
+    varcolor.write_image(tmp_path / "scan_mask.png", mask)
+    solved = []
+    monkeypatch.setattr(solve, "colorize", lambda *a, **k: solved.append(1))
+    choice = tmp_path / "adobe.icc" if profile == "file" else "input"
+    argv = ["colorize", tmp_path / "scan.png", "--mask", tmp_path / "scan_mask.png", "-o", tmp_path / "out.ora"]
+    code, _, err = run(capsys, *argv, "--profile", choice)
+    assert code == 2 and "OpenRaster carries no colour profile" in err and err.count("\n") == 1, err
+    assert not solved and not (tmp_path / "out.ora").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 
 import numpy as np
 import png
@@ -91,3 +92,38 @@ def test_odd_shapes_and_views_decode_to_the_same_pixels(monkeypatch, shape):
         with Image.open(io.BytesIO(buffer.getvalue())) as im:
             im.load()
             assert np.array_equal(np.asarray(im), given)
+
+
+def test_a_png_s_orientation_in_a_raw_exif_text_chunk_is_read_from_the_header_alike(tmp_path):
+    from PIL import PngImagePlugin
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = exif.tobytes()
+    info = PngImagePlugin.PngInfo()  # as ImageMagick stores EXIF in a PNG: hex in a text chunk
+    info.add_text("Raw profile type exif", f"\nexif\n{len(data):8d}\n{data.hex()}\n")
+    Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "raw.png", pnginfo=info)
+    assert varcolor.io.image_shape(tmp_path / "raw.png") == varcolor.read_image(tmp_path / "raw.png").shape == (12, 8)
+
+
+def test_a_16_bit_png_s_gama_and_chrm_are_honoured_without_an_icc_profile(tmp_path):
+    """A linear ProPhoto scan saved as PNG with gAMA 1.0 and cHRM, no iCCP: its samples are
+    linear light, not sRGB levels (read as sRGB, mid-gray 0.5 was 47 levels too dark)."""
+    import png
+
+    def chunk(tag, payload):
+        return len(payload).to_bytes(4, "big") + tag + payload + zlib.crc32(tag + payload).to_bytes(4, "big")
+
+    samples = np.full((4, 6, 3), 32768, np.uint16)
+    buffer = io.BytesIO()
+    png.Writer(6, 4, bitdepth=16, greyscale=False, gamma=1.0).write(buffer, samples.reshape(4, -1))
+    prophoto = (0.3457, 0.3585, 0.7347, 0.2653, 0.1596, 0.8404, 0.0366, 0.0001)  # white, red, green, blue
+    chrm = chunk(b"cHRM", b"".join(round(v * 100000).to_bytes(4, "big") for v in prophoto))
+    data = buffer.getvalue()
+    (tmp_path / "linear.png").write_bytes(data[:33] + chrm + data[33:])  # after IHDR
+    with pytest.warns(UserWarning, match="converted to sRGB"):
+        image = varcolor.read_image(tmp_path / "linear.png")
+    linear = 32768 / 65535
+    expected = 1.055 * linear ** (1 / 2.4) - 0.055  # sRGB's curve: the same light, D50 white to D65's
+    assert np.abs(image - expected).max() <= 0.5 / 255
+    assert varcolor.io.image_profile(tmp_path / "linear.png")[36:40] == b"acsp"  # --profile input keeps it

@@ -9,11 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import varcolor
+from varcolor.errors import InputError
 from varcolor.ir.decode import payload_cues
 from varcolor.ir.encode import encode, quantize_chroma
 from varcolor.ir.format import ENCODERS, IRFormatError, Payload, embed_png, extract_png, read_payload, write_payload
 
-from ..conftest import photo
+from ..conftest import FUZZ, photo, time_limit
 
 
 def sample_payload(palette=False, rng=None):
@@ -468,7 +469,6 @@ def test_version_3_layout_stores_the_gray_checksum_after_the_header():
 
 
 def test_a_payload_decodes_with_its_own_gray_only():
-    from varcolor.errors import InputError
     from varcolor.ir.format import gray_checksum
 
     rgb, other = photo("astronaut", (48, 64)), photo("coffee", (48, 64))
@@ -531,3 +531,71 @@ def test_compressed_payloads_are_written_by_python_3_10s_zlib(monkeypatch):
     real = zlib.compress
     monkeypatch.setattr(zlib, "compress", lambda data, level=-1, /: real(data, level))
     assert write_payload(payload, compress=True) == expected
+
+
+gray_images = st.tuples(st.integers(2, 12), st.integers(2, 12), st.integers(0, 2**32 - 1)).map(
+    lambda t: np.round(np.random.default_rng(t[2]).random((t[0], t[1])) * 255) / 255
+)
+
+
+@FUZZ
+@given(
+    gray=gray_images,
+    other_seed=st.integers(0, 2**32 - 1),
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([-2, -1, 1, 2, 100])), min_size=1, max_size=4),
+    bits=st.sampled_from([8, 16]),
+)
+def test_a_payload_never_decodes_with_a_foreign_gray(gray, other_seed, edits, bits):
+    from varcolor.ir.decode import payload_cues
+    from varcolor.ir.encode import encode
+    from varcolor.ir.format import read_payload, write_payload
+
+    rgb = np.repeat(gray[..., None], 3, axis=2) * np.array([1.0, 0.9, 0.8])
+    payload = read_payload(write_payload(encode(rgb, "grid", grid_size=4, spacing=1, gray=gray)))
+    stored = np.round(gray * (2**bits - 1)) / (2**bits - 1)
+    assert payload_cues(payload, gray=stored).count > 0  # its own gray, at 8 or 16 bits
+    edited = gray.copy()
+    for offset, levels in edits:  # one level or more at a few pixels
+        y, x = divmod(offset % gray.size, gray.shape[1])
+        edited[y, x] = np.clip(edited[y, x] + levels / 255, 0, 1)
+    other = np.round(np.random.default_rng(other_seed).random(gray.shape) * 255) / 255
+    for foreign in (edited, other):
+        if np.array_equal(np.round(foreign * 255), np.round(gray * 255)):
+            continue  # an edit clipped away: the same image
+        try:
+            payload_cues(payload, gray=foreign)
+        except InputError as exc:
+            assert "belongs to another gray image" in str(exc)
+        else:
+            raise AssertionError("a payload decoded with a gray image it was not made for")
+
+
+def _cells(rng, grid_height, grid_width, count):
+    cells = rng.permutation(grid_height * grid_width)[:count]
+    return np.stack([cells // grid_width, cells % grid_width], axis=1)
+
+
+def test_payload_labels_paint_as_square_after_square_and_in_time_for_any_radius():
+    from varcolor.ir.decode import payload_labels
+    from varcolor.ir.format import Payload
+
+    rng = np.random.default_rng(46)
+    for _ in range(60):  # against the definition: square after square, later points on top
+        width, height = (int(v) for v in rng.integers(1, 30, 2))
+        grid = (int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1)))
+        points = _cells(rng, *grid, int(rng.integers(0, 40)))
+        payload = Payload(
+            width, height, grid[1], grid[0], points=points, ab=np.zeros((len(points), 2)), patch=int(rng.integers(0, 9))
+        )
+        expected = np.full((height, width), -1)
+        r = payload.patch
+        for k, (y, x) in enumerate(payload.pixel_positions()):
+            expected[max(y - r, 0) : y + r + 1, max(x - r, 0) : x + r + 1] = k
+        assert np.array_equal(payload_labels(payload), expected)
+    # A hand-made payload of a point per pixel at the largest radius: painted square by square,
+    # 160 000 squares of 400×400 (minutes); in O(pixels), well under a second.
+    points = _cells(rng, 400, 400, 400 * 400)
+    payload = Payload(400, 400, 400, 400, points=points, ab=np.zeros((len(points), 2)), patch=255)
+    with time_limit(10):
+        labels = payload_labels(payload)
+    assert labels.min() >= 0 and labels.max() == len(points) - 1

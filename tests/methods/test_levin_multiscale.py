@@ -668,3 +668,17 @@ def test_the_full_systems_residual_made_row_by_row_is_the_whole_operators(monkey
     monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, "array")
     monkeypatch.setattr(levin, "RESIDUAL_BAND_PIXELS", 2000)  # bands of 14 rows: seven of them
     assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(3, 50000), (3, 100000)])
+def test_a_thin_wide_image_gets_the_default_engine_s_result(shape):
+    gray = 0.5 + 0.2 * np.sin(np.arange(shape[1]) / 50.0)[None].repeat(shape[0], 0)
+    mask = np.zeros(shape, bool)
+    ab = np.zeros(shape + (2,))
+    mask[:, 100:110], ab[:, 100:110] = True, (40.0, 20.0)
+    mask[:, -200:-190], ab[:, -200:-190] = True, (-30.0, -30.0)
+    result = varcolor.colorize(gray, varcolor.Cues(mask, ab))
+    lab = varcolor.color.rgb_to_lab(result.rgb)
+    assert min(result.info["engine"]["coarse_shape"]) >= 3
+    assert np.abs(lab[:, 100:110, 1:] - (40.0, 20.0)).max() < 1.0  # the cues hold
+    assert np.abs(lab[..., 0] - varcolor.color.lightness_of_gray(gray)).max() < 1e-6 * 100 + 0.01

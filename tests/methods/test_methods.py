@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import varcolor
 import varcolor.cli
@@ -329,3 +332,44 @@ def test_help_for_a_plug_in_method_shows_its_options(tmp_path):
         and "--strength" not in done.stdout
         and "not loaded for --help: mine" in " ".join(done.stdout.split())
     )
+
+
+class _Answers(Method):
+    name, summary = "answers-attack", "returns what the attack gives it (a test method)"
+    answer = None
+
+    def solve(self, problem, x0):
+        return type(self).answer
+
+
+solve_answers = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=4),
+    st.tuples(
+        hnp.arrays(
+            st.sampled_from([np.float64, np.float32, np.int64, np.uint8, np.bool_, np.complex64, np.float16]),
+            st.sampled_from([(8, 8, 2), (8, 8), (2, 8, 8), (8, 8, 3), (0,), (8, 8, 2, 1)]),
+            elements=None,
+        ),
+        st.sampled_from([{}, None, {"solver": "x"}, ["not", "a", "dict"]]),
+    ),
+)
+
+
+@given(answer=solve_answers)
+@settings(max_examples=120, deadline=None)
+def test_a_method_returning_anything_gives_a_result_or_one_method_error(answer):
+    methods.register(_Answers)
+    _Answers.answer = answer
+    try:
+        gray = np.linspace(0.2, 0.8, 64).reshape(8, 8)
+        cues = varcolor.Cues.from_points([{"y": 1, "x": 1, "a": 20, "b": -10}], gray.shape)
+        try:
+            result = varcolor.colorize(gray, cues, method="answers-attack")
+        except MethodError as exc:
+            assert "method 'answers-attack'" in str(exc) and "\n" not in str(exc)
+        else:
+            assert np.all(np.isfinite(result.ab)) and result.rgb.shape == (8, 8, 3)
+    finally:
+        methods.unregister("answers-attack")

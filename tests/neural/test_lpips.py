@@ -75,7 +75,7 @@ def test_loads_safetensors_and_pth_from_a_folder(tmp_path, net):
     torch.save(random_calibration(), tmp_path / "lpips-alex.pth")
     assert lpips.find_files(tmp_path) == (tmp_path / "alexnet.safetensors", tmp_path / "lpips-alex.pth")
     a, b = lpips_case("coffee", "blur")
-    assert metrics.lpips(a, b, weights=tmp_path) == pytest.approx(net.distance(a, b), rel=1e-6)
+    assert lpips.distance(a, b, weights=tmp_path) == pytest.approx(net.distance(a, b), rel=1e-6)
 
 
 def test_the_published_calibration_file_loads(tmp_path):

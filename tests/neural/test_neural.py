@@ -236,46 +236,6 @@ def test_network_input_normalisation():
         network_input(gray, cues, 0.5, size=(15, 24))
 
 
-@pytest.fixture
-def random_weights(tmp_path):
-    from safetensors.torch import save_file
-
-    torch.manual_seed(1)
-    net = SIGGRAPH17(width=0.25)
-    with torch.no_grad():  # a random network still gives a smooth, non-trivial ab map
-        for module in net.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_var.fill_(1.0)
-    path = tmp_path / "random.safetensors"
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"mask_cent": "0"})
-    return path
-
-
-def test_prior_vanishes_as_beta_goes_to_zero(random_weights):
-    rgb = varcolor.color.lab_to_rgb(np.dstack([np.full((40, 48), 60.0), np.zeros((40, 48, 2))]))
-    gray = varcolor.color.same_lightness_gray(rgb) * np.linspace(0.7, 1.0, 48)
-    cues = varcolor.cues.sample_random(np.dstack([gray] * 3) * [1.0, 0.8, 0.6], n=20, rng=0)
-    plain = varcolor.colorize(gray, cues)
-    faint = varcolor.colorize(
-        gray, cues, prior="ideepcolor", network_file=random_weights, prior_weight=1e-9, prior_mode="anchor"
-    )
-    assert np.abs(plain.ab - faint.ab).max() < 1e-4
-    assert faint.info["prior"] == "ideepcolor"
-
-
-def test_strong_prior_without_cues_is_the_lifted_network_output(random_weights):
-    gray = np.tile(np.linspace(0.2, 0.9, 64), (48, 1))
-    empty = varcolor.Cues.empty(gray.shape)
-    network = varcolor.colorize(gray, empty, method="ideepcolor", network_file=random_weights)
-    assert network.info["solver"] is None and np.abs(network.ab).max() > 0.1  # no solve: the network alone
-    strong = varcolor.colorize(
-        gray, empty, prior="ideepcolor", network_file=random_weights, prior_weight=1e6, prior_mode="anchor"
-    )
-    assert np.abs(strong.ab - network.ab).max() < 1e-3
-    entropy = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=random_weights, confidence="entropy")
-    assert entropy.info["confidence"] == "entropy"
-
-
 def test_network_method_keeps_cue_colours_and_needs_weights(random_weights):
     gray = np.full((32, 32), 0.5)
     cues = varcolor.Cues.from_points([{"y": 4, "x": 4, "a": 30, "b": -30}], shape=gray.shape)

@@ -18,6 +18,7 @@ from varcolor.ui import saving
 from varcolor.ui.saving import Spare, save_request
 
 from ..conftest import alive, photo, photo_and_mask, wait_until
+from .conftest import assert_the_printed_command_gives_the_result, edge_photo, stroke_edit, studio_with_a_spare_child
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -228,3 +229,43 @@ def test_a_saves_stroke_mask_is_drawn_by_its_child_not_in_the_studio(tmp_path, m
         studio.close()
     assert status["state"] == "done"
     assert Path(status["paths"]["mask"]).read_bytes() == encode_image(real(doc, (120, 160)), ".png")
+
+
+def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_commands_result(tmp_path, monkeypatch):
+    """After an edit of a scan, a child that has imported the command line waits for the save;
+    Ctrl+S hands it the printed command, and the result is that command's from a fresh process."""
+
+    studio, spare = studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
+    try:
+        assert spare is not None and spare.poll() is None
+        assert spare.args[-2:] == ["--spare", str(studio.image.path)]  # it makes the photo's gray ahead
+        status = studio.save("spared")
+        assert studio.saves.job._child is spare and spare.returncode == 0  # the spare did the save
+        assert studio.saves.spare._child is None  # taken: the next edit starts another
+    finally:
+        studio.close()
+    assert_the_printed_command_gives_the_result(status, tmp_path)
+
+
+def test_a_spare_child_waiting_for_another_photo_is_replaced(tmp_path, monkeypatch):
+    # A spare made the gray of the photo open when it started: another photo opened meanwhile
+    # gets a spare of its own (the first one ends), whose save is that photo's.
+    studio, spare = studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
+    try:
+        other = tmp_path / "other"
+        other.mkdir()
+        studio.open_path(edge_photo(other))
+        studio.edit(stroke_edit([50, 90, 200], [[5, 10], [20, 10]]))
+        assert wait_until(lambda: studio.saves.spare._child not in (None, spare), 30, 0.01)
+        assert spare.wait(10) is not None
+        assert studio.saves.spare._child.args[-1] == str(other / "photo.png")
+        status = studio.save("other")
+    finally:
+        studio.close()
+    assert_the_printed_command_gives_the_result(status, tmp_path)
+
+
+def test_closing_the_studio_ends_its_spare_child(tmp_path, monkeypatch):
+    studio, spare = studio_with_a_spare_child(tmp_path, monkeypatch, tmp_path)
+    studio.close()
+    assert spare.poll() is not None

@@ -147,3 +147,7 @@ def warm_in_background(kinds: tuple[str, ...] = ("cues",)) -> bool:
         except OSError:  # a full disk, a cache made read-only meanwhile: nothing marked, nothing said
             return False
         return kernels_warm()
+
+
+if __name__ == "__main__":  # the background compile's process (varcolor.kernels.start_background_warm)
+    warm_in_background()

@@ -49,17 +49,17 @@ def _bench_one(task: tuple) -> dict | VarcolorError:
         shape = image_shape(path, max_pixels=max_pixels)
         bench.check_photo(shape, methods, hints, resolution, name=str(path), **options)
         rgb = read_image(path, max_pixels=max_pixels)
-        reference = bench.reference(rgb, resolution) if export or results else None
+        original = bench.original(rgb, resolution) if export or results else None
         exported = (
             export
-            and reference is not None
-            and bench_export.export_photo(export, reference, bench_export.photo_key(name), hints, index, seed)
+            and original is not None
+            and bench_export.export_photo(export, original, bench_export.photo_key(name), hints, index, seed)
         )  # first: a photo some method cannot colorize is exported all the same
         network = None if fid is None else _fid_network(fid)
         rows = bench.evaluate(rgb, methods, hints, resolution, index, seed, fid=network, **options)
         scored, problems = (
-            bench_results.score_photo(reference, name, resolution, results, max_pixels)
-            if results and reference is not None
+            bench_results.score_photo(original, name, resolution, results, max_pixels)
+            if results and original is not None
             else ([], [])
         )
     except VarcolorError as exc:

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..affinity import check_guide, edge_slices, edge_weights
+from ..affinity import check_guide, edge_weights
 from ..errors import InputError
+from ..neighbours import edge_slices
 from ..solvers import admm
 from ..solvers.admm import AdmmState
 

@@ -262,7 +262,7 @@ def round_trip(
     screenshot: Path | None = None,
 ) -> RoundTrip:
     """Run the round trip in ``folder`` (it keeps the document, Krita's saved result and log, and
-    the reference): see the module's docstring.
+    the command line's result): see the module's docstring.
 
     Parameters
     ----------
@@ -278,7 +278,7 @@ def round_trip(
     """
     krita, xvfb_run = krita_programs(screenshot is not None)
     gray, painted_first = sample_document(shape)
-    # Live's stroke, painted in Krita after the Colorize runs: the reference holds it too.
+    # Live's stroke, painted in Krita after the Colorize runs: the command line's result holds it too.
     stroke = _live_stroke(gray.shape)
     strokes = painted_first.copy()
     top, left, height, width = stroke[:4]
@@ -313,9 +313,9 @@ def round_trip(
         )
     # The command line's result, made while Krita starts (its own start is most of the check).
     command = [sys.executable, "-m", "varcolor.cli"]
-    reference = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "reference.png", "--overwrite"]
+    expected_run = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "expected.png", "--overwrite"]
     referee = subprocess.Popen(
-        [*reference, "--method", method],
+        [*expected_run, "--method", method],
         cwd=folder,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -354,7 +354,7 @@ def round_trip(
     if report["error"] or failed or not report.get("saved"):
         raise InputError(f"the plug-in failed in Krita: {report['error'] or (failed or ['not saved'])[0]}")
     colorized = read_ora_layer(folder / "result.ora", protocol.RESULT_LAYER)
-    expected = read_image(folder / "reference.png")
+    expected = read_image(folder / "expected.png")
     levels = int(np.abs(np.round(colorized[..., :3] * 255) - np.round(expected[..., :3] * 255)).max())
     kept = read_ora_layer(folder / "result.ora", "strokes")
     painted = strokes[..., 3] > 0

@@ -36,9 +36,10 @@ import torch
 from torch import nn
 
 from ..errors import InputError
+from ..metrics import check_pair
 from .weights import MODELS_DIR, check_tensors, read_state
 
-__all__ = ["LPIPS", "BACKBONE_FILES", "CALIBRATION_FILES", "find_files", "load"]
+__all__ = ["LPIPS", "BACKBONE_FILES", "CALIBRATION_FILES", "find_files", "load", "distance"]
 
 #: File names tried for the backbone and for the calibration, in this order.
 BACKBONE_FILES = ("alexnet.safetensors", "alexnet-owt-7be5be79.pth", "alexnet-owt-4df8aa71.pth", "alexnet.pth")
@@ -151,10 +152,10 @@ class LPIPS(nn.Module):
         return self
 
     @torch.inference_mode()
-    def forward(self, result: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    def forward(self, result: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
         """Distances of two ``N×3×H×W`` batches in [0, 1], one per image (shape ``N``)."""
         n = result.shape[0]
-        x = (torch.cat([result, reference]).float() * 2 - 1 - self.shift) / self.scale
+        x = (torch.cat([result, original]).float() * 2 - 1 - self.shift) / self.scale
         total = torch.zeros(n, dtype=torch.float32, device=x.device)
         stage = 0
         for layer in self.features:
@@ -172,7 +173,7 @@ class LPIPS(nn.Module):
                 stage += 1
         return total
 
-    def distance(self, result: np.ndarray, reference: np.ndarray) -> float:
+    def distance(self, result: np.ndarray, original: np.ndarray) -> float:
         """LPIPS of two ``H×W×3`` sRGB images in [0, 1] (0: identical; larger: more different)."""
         if min(np.shape(result)[:2]) < self.MIN_SIDE:
             raise InputError(
@@ -184,7 +185,7 @@ class LPIPS(nn.Module):
             return torch.from_numpy(np.ascontiguousarray(np.asarray(image, dtype=np.float32).transpose(2, 0, 1)))[None]
 
         device = self.shift.device
-        value = float(self(to_tensor(result).to(device), to_tensor(reference).to(device))[0])
+        value = float(self(to_tensor(result).to(device), to_tensor(original).to(device))[0])
         if not np.isfinite(value):
             raise InputError("LPIPS came out NaN or infinite: the weights are not a working network")
         return value
@@ -239,3 +240,30 @@ def load(folder: str | os.PathLike | None = None) -> LPIPS:
     backbone, calibration = find_files(folder)
     stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (backbone, calibration))
     return _load(backbone.resolve(), calibration.resolve(), stamp)
+
+
+def distance(result: np.ndarray, original: np.ndarray, *, weights: str | os.PathLike | None = None) -> float:
+    """LPIPS perceptual distance (Zhang et al. 2018; AlexNet, calibration v0.1) of a result to the
+    original: 0 for identical images, larger for more different ones (about 0.1 for a mild
+    distortion, up to about 1). Symmetric, computed at the images' own size. (Here, beside its
+    network, and not in :mod:`varcolor.metrics`, which the network's training uses: the two
+    would import each other.)
+
+    Needs the ``neural`` extra and two weight files that varcolor does not ship and never
+    downloads, so that offline it cannot run until you copy them in: AlexNet's ImageNet weights
+    (``alexnet-owt-7be5be79.pth``, torchvision's, about 240 MB) and LPIPS v0.1's calibration
+    (``alex.pth``, from the ``lpips`` package, 6 KB), in the folder ``weights`` (else in
+    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``). Without them it is refused in one
+    line naming the missing file (:data:`BACKBONE_FILES`, :data:`CALIBRATION_FILES`: the names
+    each may have); docs/metrics.md ("LPIPS") says where to get them.
+
+    Parameters
+    ----------
+    result, original : ndarray
+        The colorized image and the original: ``H×W×3`` sRGB in [0, 1] (a gray ``H×W`` is
+        taken as three equal channels), the same size (:func:`varcolor.metrics.check_pair`).
+    weights : path, optional
+        The folder holding LPIPS's two weight files (default: ``$VARCOLOR_MODELS``, else ``models/``).
+    """
+    result, original = check_pair(result, original)
+    return load(weights).distance(result, original)

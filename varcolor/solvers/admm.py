@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..affinity import EDGE_OFFSETS, edge_slices
 from ..errors import ConvergenceWarning
+from ..neighbours import EDGE_OFFSETS, edge_slices
 from .amg import SymmetricHierarchy
 from .device import backend, to_host
 from .multigrid import GridMultigrid

@@ -9,9 +9,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..kernels import small_system
+from ..neighbours import CENTRE, STENCIL_OFFSETS
 from .base import SolveInfo, relative_norm
 from .multifrontal import MultifrontalLU
-from .stencil import CENTRE, STENCIL_OFFSETS, GridOperator
+from .stencil import GridOperator
 from .superlu import SuperLUFactors
 
 

@@ -1,7 +1,7 @@
 """Nine-point operators on the pixel grid, the form every energy's system takes here.
 
 A :class:`GridOperator` holds, for each pixel, the 9 coefficients that couple it to itself and its
-8 neighbours (``STENCIL_OFFSETS`` order; coefficients that would reach outside the image are 0).
+8 neighbours (:data:`varcolor.neighbours.STENCIL_OFFSETS` order; coefficients that would reach outside the image are 0).
 Matrix-free solvers use it as it is; matrix solvers ask for :meth:`GridOperator.to_csr`.
 Vectors are ``H×W×C`` arrays (C right-hand sides, e.g. the chroma channels a and b).
 """
@@ -13,15 +13,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..kernels import small_system
+from ..neighbours import EDGE_OFFSETS, STENCIL_OFFSETS
 
-__all__ = ["STENCIL_OFFSETS", "EDGE_OFFSETS", "CENTRE", "stencil_neighbours", "GridOperator", "graph_laplacian"]
-
-#: (dy, dx) of the 9 stencil entries in raster order; entry ``CENTRE`` is the pixel itself.
-STENCIL_OFFSETS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-CENTRE = 4
-#: (dy, dx) of the four edge directions that list each undirected 8-neighbour edge once:
-#: right, down, down-right, down-left.
-EDGE_OFFSETS = np.array([(0, 1), (1, 0), (1, 1), (1, -1)])
+__all__ = ["stencil_neighbours", "GridOperator", "graph_laplacian"]
 
 
 def stencil_neighbours(pixels: np.ndarray, shape: tuple[int, int]):
@@ -147,6 +141,7 @@ class GridOperator:
     Examples
     --------
     >>> import numpy as np
+    >>> from varcolor.neighbours import CENTRE
     >>> s = np.zeros((3, 4, 9)); s[..., CENTRE] = 2.0
     >>> op = GridOperator(s)
     >>> float(op.apply(np.ones((3, 4, 1)))[0, 0, 0]), op.to_csr().shape

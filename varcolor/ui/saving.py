@@ -80,112 +80,9 @@ PAUSE_LEASE = 3.0
 BUSY_AGAIN = 1.0
 #: How often a spare child's pacer (:class:`Spare`) asks whether the studio is busy, in seconds.
 PACE_SECONDS = 0.02
-#: A save's child: it reads one save's request (JSON: :func:`save_request`) from its stdin and runs
-#: it through the application layer (:func:`varcolor.app.run_request`), as the printed command
-#: would. A spare child (:class:`Spare`, argument ``--spare``) works ahead in a thread: it loads
-#: the kernels (2 to 4 s of a 12 MP save were the child's start),
-#: then reads the photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`: the
-#: save's own first step, the same values; 4 to 8 s of a 40 MP save). A nice value did not keep it
-#: off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as long: the child is in a session
-#: of its own, which the kernel schedules as a group beside the studio's): so the studio writes
-#: ``busy`` and ``idle`` lines before the request while it solves and paints a stroke,
-#: and the work ahead waits between its steps (the bands of the gray) while busy, for
-#: :data:`PAUSE_LEASE` seconds at most since the last ``busy``. The request ends every wait: the
-#: save itself never waits. Either child ends as soon as the studio (the process id it is given) is
-#: gone, waiting or not: in its own session, it would otherwise outlive a studio killed mid-save
-#: (SIGKILL, the OOM killer) and finish a save no one publishes, holding gigabytes of a scan.
-_CHILD_CODE = """
-import json, os, select, sys, threading, time
-studio = int(sys.argv[1])
-def watch():
-    while os.getppid() == studio:
-        time.sleep(0.25)
-    os._exit(1)
-threading.Thread(target=watch, daemon=True).start()
-turn = threading.Condition()
-paused_until = 0.0
-def hear(word):
-    global paused_until
-    with turn:
-        paused_until = time.monotonic() + PAUSE_LEASE if word == b"busy" else 0.0
-        turn.notify_all()
-def between():
-    with turn:
-        while (left := paused_until - time.monotonic()) > 0:
-            turn.wait(left)
-pending = b""
-def lines(wait):
-    global pending
-    while wait or select.select([0], [], [], 0)[0]:
-        chunk = os.read(0, 65536)
-        pending += chunk
-        while b"\\n" in pending:
-            line, pending = pending.split(b"\\n", 1)
-            yield line
-        if not chunk:
-            if pending:
-                yield pending
-            yield None
-            return
-def request():
-    for line in lines(True):
-        if line in (b"busy", b"idle"):
-            hear(line)
-        else:
-            return line
-for line in lines(False):  # what the studio said before this process started: a busy one waits
-    if line in (b"busy", b"idle"):
-        hear(line)
-    else:
-        early = line
-        break
-else:
-    early = b""
-preparing = None
-if sys.argv[2:3] == ["--spare"]:
-    def ahead():
-        # Waiting while the studio is busy, on every core otherwise (a stroke that comes waits for
-        # one band of the gray, a few milliseconds). Not at nice 19: in a session of its own, a
-        # thread of low priority, and the numba threads it starts, lost to every other process of
-        # a busy machine once the save waited for them.
-        try:
-            between()
-            import numba  # the imports and the kernels (a second of a core) in steps too
-            between()
-            import scipy.ndimage, scipy.sparse
-            between()
-            from varcolor.app.solve import prepare
-            between()
-            from varcolor.ui.live import warm_up
-            between()
-            warm_up()
-            if sys.argv[3:]:
-                from pathlib import Path
-                prepare(Path(sys.argv[3]), between=between)
-        except Exception:  # the save reads the photo itself, and says what is wrong with it
-            pass
-    preparing = threading.Thread(target=ahead)
-    preparing.start()
-line = early if early != b"" else request()
-if not line:
-    os._exit(0)
-hear(b"idle")  # the save: nothing more is read, nothing waits again
-if preparing is not None:
-    preparing.join()
-from varcolor.app import run_request
-from varcolor.errors import VarcolorError
-request = json.loads(line)
-drawing = request.pop("draw_mask", None)
-if drawing is not None:
-    from pathlib import Path
-    from varcolor.ui.saving import draw_mask
-    draw_mask(drawing, Path(drawing["path"]))
-try:
-    failed = run_request(request, warn=lambda text: print(f"varcolor: warning: {text}", file=sys.stderr))
-except VarcolorError as exc:
-    failed = str(exc)
-sys.exit(f"varcolor: error: {failed}" if failed else 0)
-"""
+#: A save's child process: :mod:`varcolor.ui.save_child` (its module says how a spare works ahead
+#: while the studio is busy, and why it ends with the studio).
+CHILD_MODULE = "varcolor.ui.save_child"
 
 
 def save_request(photo: Path, mask: Path, output: Path, options: dict, solver: str | None, bits: int) -> dict:
@@ -634,7 +531,7 @@ class SaveJob:
 
 
 class Spare:
-    """The next save's child process, started ahead (:data:`_CHILD_CODE`): it runs the save's
+    """The next save's child process, started ahead (:mod:`varcolor.ui.save_child`): it runs the save's
     request (:func:`save_request`) through the application layer, once it has it.
 
     At most one is kept; it ends with the studio (:meth:`close`), or when the studio dies (its
@@ -653,7 +550,7 @@ class Spare:
 
     def start(self, photo: Path | None = None) -> None:
         """Start one, unless one is waiting for the same ``photo`` (whose gray it makes ahead:
-        :data:`_CHILD_CODE`); one waiting for another photo is stopped."""
+        :mod:`varcolor.ui.save_child`); one waiting for another photo is stopped."""
         with self._lock:
             if self._child is not None and self._child.poll() is None and self._photo != photo:
                 _stop(self._child)
@@ -727,10 +624,12 @@ def _stop(child: subprocess.Popen) -> None:
 
 
 def _child(args: list[str], env: dict) -> subprocess.Popen:
-    """A save's child (:data:`_CHILD_CODE`, with ``args``), its stdin a pipe, its stderr kept; in
-    its own session, so that Ctrl-C in the studio's terminal reaches the studio, which stops it."""
+    """A save's child (:mod:`varcolor.ui.save_child`, with ``args``: ``--spare [PHOTO]`` or none),
+    its stdin a pipe, its stderr kept; in its own session, so that Ctrl-C in the studio's terminal
+    reaches the studio, which stops it. It is told this process's id (it ends when the studio is
+    gone) and :data:`PAUSE_LEASE`."""
     return subprocess.Popen(
-        [sys.executable, "-c", _CHILD_CODE.replace("PAUSE_LEASE", repr(PAUSE_LEASE)), str(os.getpid()), *args],
+        [sys.executable, "-m", CHILD_MODULE, str(os.getpid()), repr(PAUSE_LEASE), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -325,8 +325,8 @@ def create_app(
     async def gray(request: Request):
         return await picture(studio.gray_png)
 
-    async def reference(request: Request):
-        return await picture(studio.reference_png)
+    async def original(request: Request):  # the colour original (the page names it reference.png)
+        return await picture(studio.original_png)
 
     async def tile(request: Request):
         try:
@@ -366,7 +366,7 @@ def create_app(
         Route("/api/save-cancel", simple(studio.cancel_save), methods=["POST"]),
         Route("/api/result", result),
         Route("/api/gray.png", gray),
-        Route("/api/reference.png", reference),
+        Route("/api/reference.png", original),
         Route("/api/reference-photo", reference_open, methods=["POST"]),
         Route("/api/reference-photo.png", reference_photo),
         Route("/api/suggestions", simple(studio.suggestions)),

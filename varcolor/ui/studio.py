@@ -137,7 +137,7 @@ class OpenImage:
         # 12 MP photo where scikit-image's anti-aliased resize took 1.5 s).
         small = pixels if work == self.shape else reduce(pixels, work)
         self.gray = to_gray(small)
-        self.reference = small[..., :3] if self.colour else None
+        self.original = small[..., :3] if self.colour else None  # the colour original, for metrics
         # The full photo is not kept (saving reads the file again): only its gray (single
         # precision), for the view at full resolution, made while the page shows the live copy.
         if work == self.shape:
@@ -613,12 +613,12 @@ class Studio:
         live = self.live
         return self._tiles_made > 0 or self.saves.running or (live is not None and live.busy())
 
-    def reference_png(self) -> bytes:
+    def original_png(self) -> bytes:
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
-        if self.image.reference is None:
+        if self.image.original is None:
             raise InputError("the photo is gray: there is no colour original to compare with")
-        return png(np.round(self.image.reference * 255).astype(np.uint8))
+        return png(np.round(self.image.original * 255).astype(np.uint8))
 
     def metrics(self) -> dict:
         """PSNR and mean CIEDE2000 of the live result against a colour original (working size).
@@ -631,8 +631,8 @@ class Studio:
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self._metrics_lock:
-            live, reference = self.live, self.image.reference
-            if reference is None or live.rgb is None:
+            live, original = self.live, self.image.original
+            if original is None or live.rgb is None:
                 return {}
             serial, rgb = live.published.serial, live.rgb
             kept = self._metrics
@@ -641,9 +641,9 @@ class Studio:
             rows = METRICS_ROWS
             bands = range(0, rgb.shape[0], rows)
             difference = sum(
-                ciede2000(rgb[k : k + rows], reference[k : k + rows]) * len(rgb[k : k + rows]) for k in bands
+                ciede2000(rgb[k : k + rows], original[k : k + rows]) * len(rgb[k : k + rows]) for k in bands
             )
-            answer = {"serial": serial, "psnr": psnr(rgb, reference), "ciede2000": difference / rgb.shape[0]}
+            answer = {"serial": serial, "psnr": psnr(rgb, original), "ciede2000": difference / rgb.shape[0]}
             self._metrics = (live, answer)
             return answer
 

@@ -1,0 +1,195 @@
+"""The bi-Laplacian + generalised TV energy (varcolor.energies.bilaplacian_gtv) solved by ADMM: its
+minimum against an independent convex solver, its operators against sparse ones, resuming, bad
+parameters."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
+
+import varcolor
+from varcolor.energies import bilaplacian_gtv
+from varcolor.energies.bilaplacian_gtv import Parameters, edge_operator, gradient_operator, solve
+from varcolor.errors import InputError
+from varcolor.neighbours import EDGE_OFFSETS
+from varcolor.solvers import admm, amg, device
+
+from ..conftest import tiny_problem
+
+
+def test_energy_matches_an_independent_convex_solver():
+    cp = pytest.importorskip("cvxpy")
+    gray, mask, targets = tiny_problem()
+    params = Parameters(lam=0.5, mu=2.0, gamma=np.inf, tol=1e-7, maxiter=20000, sharpness=8.0)
+    u, info = solve(gray, mask, targets, params)
+    # The same energy written independently: Laplacian as a dense 5-point stencil with Neumann ends,
+    # the GTV over all 8-neighbour pairs.
+    h, w = gray.shape
+    n = h * w
+    lap = np.zeros((n, n))
+    for i in range(h):
+        for j in range(w):
+            for di, dj in ((0, 1), (1, 0), (0, -1), (-1, 0)):
+                if 0 <= i + di < h and 0 <= j + dj < w:
+                    lap[i * w + j, i * w + j] -= 1
+                    lap[i * w + j, (i + di) * w + j + dj] += 1
+    scale = varcolor.affinity.local_scale(gray)
+    pairs, weights = [], []
+    for i in range(h):
+        for j in range(w):
+            for di, dj in ((0, 1), (1, 0), (1, 1), (1, -1)):
+                if 0 <= i + di < h and 0 <= j + dj < w:
+                    s2 = 0.5 * (scale[i, j] + scale[i + di, j + dj]) / params.sharpness  # the mean csig, sharpened
+                    pairs.append((i * w + j, (i + di) * w + j + dj))
+                    weights.append(np.exp(-((gray[i, j] - gray[i + di, j + dj]) ** 2) / (2 * s2)))
+    x = cp.Variable((n, 2))
+    first = np.array([p[0] for p in pairs])
+    second = np.array([p[1] for p in pairs])
+    objective = 0.5 * params.lam * cp.sum_squares(lap @ x) + params.mu * cp.sum(
+        cp.multiply(np.array(weights), cp.norm(x[second] - x[first], 2, axis=1))
+    )
+    flat = mask.ravel()
+    problem = cp.Problem(cp.Minimize(objective), [x[flat] == targets.reshape(n, 2)[flat]])
+    problem.solve(solver="CLARABEL")
+    assert abs(info["energy"] - problem.value) <= 1e-4 * abs(problem.value)
+    assert info["energy"] >= problem.value - 1e-6 * abs(problem.value)
+
+
+def test_progress_reports_every_iteration():
+    gray, mask, targets = tiny_problem(5)
+    seen = []
+    _, info = solve(gray, mask, targets, Parameters(maxiter=300), progress=seen.append)
+    assert [report["iterations"] for report in seen] == list(range(1, info["iterations"] + 1))
+    assert seen[-1]["maxiter"] == 300 and seen[-1]["dual_residual"] == info["dual_residual"]
+
+
+def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_sooner():
+    gray, mask, targets = tiny_problem(6, (32, 40))
+    params = Parameters(tol=1e-6, maxiter=5000)
+    state = bilaplacian_gtv.AdmmState()
+    first, _ = solve(gray, mask, targets, params, state=state)
+    assert state.z.shape == (32, 40, 4, 2) and state.rho > 0
+    more = mask.copy()
+    more[20:22, 5:15] = True  # a stroke
+    cold, cold_info = solve(gray, more, targets, params)
+    state.iterations = 0  # a changed problem
+    warm, warm_info = solve(gray, more, targets, params, x0=first, state=state)
+    assert abs(warm_info["energy"] - cold_info["energy"]) <= 1e-5 * cold_info["energy"]
+    assert warm_info["iterations"] < 0.8 * cold_info["iterations"]
+    # Another image's state is not used.
+    other, other_info = solve(gray[:30], more[:30], targets[:30], params, state=state)
+    assert other_info["iterations"] > 0 and state.z.shape == (30, 40, 4, 2)
+
+
+def test_without_gtv_it_is_the_bilaplacian_quadratic():
+    gray, mask, targets = tiny_problem(1, (16, 20))
+    u, _ = solve(gray, mask, targets, Parameters(lam=1.0, mu=0.0, tol=1e-10, maxiter=50))
+    grad = gradient_operator(gray.shape)
+    bilaplacian = ((grad.T @ grad).T @ (grad.T @ grad)).tocsr()
+    free, fixed = ~mask.ravel(), mask.ravel()
+    f = targets.reshape(-1, 2)
+    expected = np.array(f)
+    expected[free] = np.column_stack(
+        [spsolve(bilaplacian[free][:, free].tocsc(), -bilaplacian[free][:, fixed] @ f[fixed, c]) for c in range(2)]
+    )
+    assert np.abs(u.reshape(-1, 2) - expected).max() < 1e-6
+
+
+def test_hard_cues_are_honoured_and_soft_cues_pull():
+    gray, mask, targets = tiny_problem(2)
+    hard, _ = solve(gray, mask, targets)
+    assert np.array_equal(hard[mask], targets[mask])
+    soft, _ = solve(gray, mask, targets, Parameters(gamma=5.0))
+    assert 0 < np.abs(soft[mask] - targets[mask]).max() < np.abs(targets[mask]).max()
+
+
+def simulated_gpu(monkeypatch):
+    """The CuPy path's array code, run with NumPy and SciPy in place of CuPy."""
+    simulated = device.ArrayBackend("cuda", np, sp)
+    monkeypatch.setattr(amg, "backend", lambda name: simulated)
+    monkeypatch.setattr(admm, "backend", lambda name: simulated)
+    return simulated
+
+
+@pytest.mark.parametrize("kind", ["numba", "array"])
+@pytest.mark.parametrize("shape", [(9, 11), (2, 7), (4, 3), (5, 5)])  # (5, 5): one pixel two from every side
+def test_grid_kernels_match_the_sparse_operators(kind, shape):
+    grid = admm._NumbaGrid() if kind == "numba" else admm._ArrayGrid(device.ArrayBackend("cuda", np, sp))
+    rng = np.random.default_rng(3)
+    d, _ = edge_operator(np.zeros(shape))
+    valid = np.zeros(shape + (4,), bool)  # the edges D lists, in its order: direction by direction
+    for e, (dy, dx) in enumerate(EDGE_OFFSETS):
+        valid[: shape[0] - dy, max(0, -dx) : shape[1] - max(0, dx), e] = True
+    order = np.transpose(valid, (2, 0, 1))
+    u = rng.standard_normal(shape + (2,))
+    flat = lambda z: np.transpose(z, (2, 0, 1, 3))[order]  # noqa: E731
+    differences = grid.differences(u)
+    assert np.allclose(flat(differences), d @ u.reshape(-1, 2)) and not differences[~valid].any()
+    z, y = (np.where(valid[..., None], rng.standard_normal(shape + (4, 2)), 0.0) for _ in range(2))
+    diagonal, fixed = rng.random(shape), rng.random(shape) < 0.2
+    rhs_fixed, old, rhs, au = (rng.standard_normal(shape + (2,)) for _ in range(4))
+    left = np.where(fixed[..., None], 0.0, rhs - au).reshape(-1, 2)
+    divergence_z = old.copy()
+    dual2, y2 = grid.divergences(z, y, rhs_fixed, 0.7, divergence_z, rhs, au, fixed)
+    assert np.allclose(divergence_z.reshape(-1, 2), d.T @ flat(z))
+    assert np.isclose(dual2, np.sum((left + 0.7 * (d.T @ flat(z) - old.reshape(-1, 2))) ** 2))
+    assert np.isclose(y2, np.sum((0.7 * d.T @ flat(y)) ** 2))
+    assert np.allclose(rhs.reshape(-1, 2), rhs_fixed.reshape(-1, 2) + 0.7 * d.T @ (flat(z) - flat(y)))
+    a, b = rng.standard_normal((2,) + shape + (2,))
+    difference = grid.free_difference(a, b, fixed)
+    assert np.array_equal(difference[fixed], np.zeros((fixed.sum(), 2))) and np.allclose(
+        difference[~fixed], (a - b)[~fixed]
+    )
+    moved = a.copy()
+    grid.add_free(moved, b, 0.5, fixed)
+    assert np.array_equal(moved[fixed], a[fixed]) and np.allclose(moved[~fixed], (a + 0.5 * b)[~fixed])
+    laplacian = gradient_operator(shape).T @ gradient_operator(shape)
+    expected = (0.3 * laplacian @ laplacian + 2.0 * d.T @ d + sp.diags(diagonal.ravel())) @ u.reshape(-1, 2)
+    expected[fixed.ravel()] = 0.0
+    assert np.allclose(grid.u_operator(u, 0.3, 2.0, diagonal, fixed).reshape(-1, 2), expected)
+
+
+def test_gpu_array_path_reaches_the_cpu_paths_minimum(monkeypatch):
+    simulated_gpu(monkeypatch)
+    gray, mask, targets = tiny_problem(4, (32, 40))
+    params = Parameters(tol=1e-6, maxiter=5000)
+    cpu, cpu_info = solve(gray, mask, targets, params)
+    gpu, gpu_info = solve(gray, mask, targets, params, device="cuda")
+    assert abs(gpu_info["energy"] - cpu_info["energy"]) <= 1e-5 * cpu_info["energy"]
+    assert np.array_equal(gpu[mask], targets[mask]) and np.abs(gpu - cpu).max() < 0.05
+    assert isinstance(gpu, np.ndarray) and gpu_info["iterations"] < 5000
+
+
+def test_gpu_without_cupy_is_a_one_line_error():
+    try:
+        import cupy  # noqa: F401
+
+        pytest.skip("CuPy is installed")
+    except ImportError:
+        pass
+    gray, mask, targets = tiny_problem()
+    with pytest.raises(InputError, match="CuPy"):
+        solve(gray, mask, targets, device="cuda")
+
+
+def test_edge_operator_counts_and_weights():
+    d, w = edge_operator(np.zeros((6, 7)))
+    assert d.shape == (6 * 6 + 5 * 7 + 2 * 5 * 6, 42) and np.allclose(w, 1.0)
+    assert np.allclose(d @ np.ones(42), 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lam=-1),
+        dict(mu=np.nan),
+        dict(gamma=-2),
+        dict(lam=np.inf),
+        dict(sharpness=0.0),
+        dict(sharpness=np.inf),
+        dict(sharpness=np.nan),
+    ],
+)
+def test_bad_parameters(kwargs):
+    with pytest.raises(InputError, match=f"^{next(iter(kwargs))} must be"):
+        Parameters(**kwargs)
