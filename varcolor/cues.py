@@ -753,8 +753,8 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         # pixels within the reach of its strokes): every window read below (the reach at most)
         # holds the same pixels as in the whole band, the group's strokes and no other's, so the
         # band's reading is the same, its work the strokes' neighbourhood's, not the band's
-        # (a grainy 12 MP scan with 80 strokes: 1.8 % of the pixels strokes, the reading 3.2x
-        # faster). A band with no laid paint anywhere is read as it is.
+        # (a grainy scan with 80 strokes: 2.1 -> 1.0 s of CPU at 12 MP, 4.5 -> 1.25 s at 40 MP).
+        # A band with no laid paint anywhere is read as it is.
         near = ndimage.maximum_filter(mask[top:bottom], size=2 * reach + 1, mode="constant", cval=False)
         groups, _ = ndimage.label(near, structure=np.ones((3, 3), bool))
         del near
