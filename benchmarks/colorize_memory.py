@@ -7,9 +7,12 @@ reset at each step's start through ``/proc/self/clear_refs``; steps nest, so an 
 is its own after its inner steps ended; a peak between two steps is a row of its own). The command
 runs as a user runs it: NumPy's huge pages and BLAS threads as they come, not ``engine.py``'s timing
 settings (huge pages made a 40 MP scan's cue colours 0.24 GB more resident before they were
-:func:`varcolor.memory.sparse_zeros`).
+:func:`varcolor.memory.sparse_zeros`). ``--floor`` adds the scan's floor (its 50 full-resolution
+CSR mat-vecs, ``engine.py``'s, in a fresh process after the command) and a table of the command's
+steps (read, gray, cues, set-up, solve, paint, write, the rest) against it.
 
     python benchmarks/colorize_memory.py --megapixels 40 --scan sparse --bits 16
+    python benchmarks/colorize_memory.py --megapixels 12 --scan sparse --floor --name colorize_steps12
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def _measured(argv: list[str], queue) -> None:
     from varcolor.cli import main
 
     rows = []
+    began = 0.0  # the command's start (perf_counter), set below
     last = ["start"]  # the step boundary of the last reset
 
     def gap(here: str) -> None:
@@ -85,9 +89,12 @@ def _measured(argv: list[str], queue) -> None:
             _reset_peak()
             start = time.perf_counter()
             result = function(*args, **kwargs)
-            seconds = time.perf_counter() - start
+            end = time.perf_counter()
             peak, after = _status("VmHWM"), _status("VmRSS")
-            rows.append({"step": label, "before": before, "peak": peak, "after": after, "seconds": seconds})
+            rows.append(
+                {"step": label, "before": before, "peak": peak, "after": after, "seconds": end - start}
+                | {"start": start - began, "end": end - began}
+            )
             last[0] = f"{label} ended"
             _reset_peak()
             return result
@@ -100,11 +107,77 @@ def _measured(argv: list[str], queue) -> None:
         for part in outer:
             owner = getattr(owner, part)
         wrap(owner, name, f"{module.rsplit('.', 1)[1]}.{path}")
-    start = time.perf_counter()
+    start = began = time.perf_counter()
     code = main(argv)
     gap("the end")
     peak = max(row["peak"] for row in rows) if rows else _status("VmHWM")
     queue.put({"returncode": code, "seconds": time.perf_counter() - start, "steps": rows, "peak": peak})
+
+
+#: The command's steps (``--floor``'s table): each a group of the rows measured, by the time spent
+#: in them and not in a row inside them; the command's time in no such row is the rest.
+STEP_GROUPS = (
+    ("read the files", ("solve.read_image", "cues.read_image")),
+    ("gray (levels to float, a nearly gray RGB's gray)", ("tasks.read_checked", "tasks.read_marked_photo")),
+    ("cues (the marks read)", ("tasks.load_cues", "cues.Cues.from_marked", "cues.Cues.from_mask", "cues._unmix")),
+    ("set-up (lightness, plan, targets)", ("api.Colorizer", "painting.Painter.targets")),
+    (
+        "solve",
+        (
+            "levin_multiscale.LevinMultiscale.solve",
+            "levin_multiscale.LevinMultiscale._lift",
+            "levin_multiscale.LevinMultiscale._correct",
+        ),
+    ),
+    ("paint (Lab to the file's levels)", ("painting.Painter.paint", "api.Colorizer._finish")),
+    ("write the file", ("solve.write_image",)),
+)
+
+
+def own_seconds(steps: list[dict]) -> dict[str, float]:
+    """Each step's seconds outside the steps measured inside it (steps nest: by start and end)."""
+    own = {}
+    for step in steps:
+        if "start" not in step:
+            continue
+        inside = [
+            other
+            for other in steps
+            if other is not step
+            and "start" in other
+            and step["start"] <= other["start"]
+            and other["end"] <= step["end"]
+        ]
+        direct = [
+            other
+            for other in inside
+            if not any(
+                outer is not other and outer["start"] <= other["start"] and other["end"] <= outer["end"]
+                for outer in inside
+            )
+        ]
+        own[step["step"]] = own.get(step["step"], 0.0) + step["seconds"] - sum(other["seconds"] for other in direct)
+    return own
+
+
+def step_table(row: dict) -> list[dict]:
+    """:data:`STEP_GROUPS`' seconds in the command ``row``, and the rest, each against the floor
+    (``row["unit_seconds"]``: 50 mat-vecs) where measured."""
+    own = own_seconds(row.get("steps", []))
+    table = [{"step": name, "seconds": sum(own.get(label, 0.0) for label in labels)} for name, labels in STEP_GROUPS]
+    table.append(
+        {
+            "step": "the rest (arguments, checks, imports on the way)",
+            "seconds": row["seconds"] - sum(t["seconds"] for t in table),
+        }
+    )
+    table.append({"step": "the command (in its process, after start-up)", "seconds": row["seconds"]})
+    if row.get("process_seconds"):
+        table.append({"step": "the process (start-up, imports, the command)", "seconds": row["process_seconds"]})
+    for entry in table:
+        if row.get("unit_seconds"):
+            entry["floors"] = entry["seconds"] / row["unit_seconds"]
+    return table
 
 
 #: The scan's file suffix at each depth.
@@ -165,6 +238,11 @@ def main(argv=None) -> int:
     parser.add_argument("--rgb", choices=RGB_STORES, default=None, help="the gray scan stored as RGB, so")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--name", default="colorize_memory")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also the scan's 50 full-resolution mat-vecs (engine.py's floor), each step against it",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="varcolor-memory-") as scratch:
         stem = str(Path(scratch) / "scan")
@@ -179,7 +257,13 @@ def main(argv=None) -> int:
         load = os.getloadavg()[0]
         for name in ("NUMPY_MADVISE_HUGEPAGE", "OPENBLAS_NUM_THREADS"):  # engine's timing settings: as a user runs it
             os.environ.pop(name, None)
+        start = time.perf_counter()
         row = in_child(_measured, (argv,), 1800)
+        row["process_seconds"] = time.perf_counter() - start
+        if args.floor and "steps" in row:
+            from engine import _banded_unit
+
+            row.update(in_child(_banded_unit, ({"stem": stem},), 1800))
     row.update(made, megapixels=args.megapixels, bits=args.bits, cues=args.cues, rgb=args.rgb)
     row.update(load=[load, os.getloadavg()[0]])
     peak = f"{row['peak']:.2f} GB" if "peak" in row else "none"
@@ -202,6 +286,26 @@ def main(argv=None) -> int:
         f"The whole command: {row.get('seconds', float('nan')):.1f} s (steps nest: an outer step's seconds include "
         "its inner steps').",
     ]
+    if "steps" in row:
+        floor = row.get("unit_seconds")
+        row["step_table"] = step_table(row)
+        lines += [
+            "",
+            "Its steps, each the time in its rows above less the rows inside them"
+            + (
+                f", against the floor (the scan's 50 full-resolution CSR mat-vecs, {floor:.2f} s, in a fresh process "
+                "after the command: engine.py's `_banded_unit`):"
+                if floor
+                else ":"
+            ),
+            "",
+            "| step | seconds |" + (" × floor |" if floor else ""),
+            "|---|---|" + ("---|" if floor else ""),
+            *(
+                f"| {t['step']} | {t['seconds']:.2f} |" + (f" {t['floors']:.2f} |" if floor else "")
+                for t in row["step_table"]
+            ),
+        ]
     text = "\n".join(lines) + "\n"
     write_report(args.out, args.name, row, text)
     print(text if "steps" in row else row)

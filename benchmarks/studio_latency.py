@@ -158,23 +158,32 @@ def wait_final(page, count: int, timeout: float = 300_000) -> dict:
     return finals(page)[-1]
 
 
-def stroke(page, rng, shape) -> None:
-    """A 40-pixel stroke (working-copy pixels) at a random place, in a random palette colour."""
+#: ``--stroke-length``'s mouse events: one every this many screen pixels (a hand's stroke at 60 Hz).
+EVENT_PIXELS = 6
+
+
+def stroke(page, rng, shape, length: float | None = None, new_colour: bool = False) -> None:
+    """A 40-pixel stroke (working-copy pixels) at a random place, in a random palette colour;
+    ``length``: that many screen pixels instead (a restorer's longer stroke, a mouse event every
+    :data:`EVENT_PIXELS`); ``new_colour``: a random colour of its own, not the palette's."""
     height, width = shape
-    colour = PALETTE[int(rng.integers(len(PALETTE)))]
+    colour = [int(v) for v in rng.integers(40, 216, 3)] if new_colour else PALETTE[int(rng.integers(len(PALETTE)))]
     page.evaluate(
         "(hex) => { const el = document.getElementById('hex'); el.value = hex; el.dispatchEvent(new Event('input')); }",
         "#" + "".join(f"{v:02x}" for v in colour),
     )
     angle = rng.uniform(0, np.pi)
-    dx, dy = 40 * np.cos(angle), 40 * np.sin(angle)
-    x0, y0 = rng.uniform(10, width - 50), rng.uniform(10, height - 50)
     box = page.locator("#stage").bounding_box()
     zoom = page.evaluate("() => window.studioState.zoom")
+    pixels = 40.0 if length is None else length / zoom  # working-copy pixels
+    steps = 10 if length is None else max(10, int(length / EVENT_PIXELS))
+    dx, dy = pixels * np.cos(angle), pixels * np.sin(angle)
+    x0 = rng.uniform(10 + max(-dx, 0), width - 10 - max(dx, 0))
+    y0 = rng.uniform(10 + max(-dy, 0), height - 10 - max(dy, 0))
     page.mouse.move(box["x"] + x0 * zoom, box["y"] + y0 * zoom)
     page.mouse.down()
-    for k in range(1, 11):
-        page.mouse.move(box["x"] + (x0 + dx * k / 10) * zoom, box["y"] + (y0 + dy * k / 10) * zoom)
+    for k in range(1, steps + 1):
+        page.mouse.move(box["x"] + (x0 + dx * k / steps) * zoom, box["y"] + (y0 + dy * k / steps) * zoom)
     page.mouse.up()
 
 
@@ -189,6 +198,8 @@ def session(
     pause: float = 1.0,
     save: bool = False,
     viewport: bool = False,
+    length: float | None = None,
+    new_colour: bool = False,
 ) -> dict:
     """One studio session: open the photo (fresh: through the page's picker; with ``hints``: a
     session file of that many point hints, given to ``varcolor ui --session``), then strokes."""
@@ -215,7 +226,7 @@ def session(
             image_info = page.evaluate("() => window.studioState.image")
             shape = (image_info["work_height"], image_info["work_width"])
             rng = np.random.default_rng(0)
-            stroke(page, rng, shape)
+            stroke(page, rng, shape, length, new_colour)
             first = wait_final(page, 2)
             # The first stroke's first picture: a preview where the studio shows one, else its result.
             first_glimpse = min(
@@ -229,7 +240,7 @@ def session(
             )
             for k in range(strokes):
                 page.wait_for_timeout(1000 * pause)  # a user picks a colour and a place
-                stroke(page, rng, shape)
+                stroke(page, rng, shape, length, new_colour)
                 wait_final(page, 3 + k)
             frame_gap = page.evaluate("() => { window.stopFrames = true; return window.frameGap / 1000; }")
             every = page.evaluate("() => window.studioTimings")
@@ -582,6 +593,8 @@ def restorer(args) -> None:
             args.pause,
             save=True,
             viewport=True,
+            length=args.stroke_length,
+            new_colour=args.new_colours,
         )
     text, goals = table([row]), restorer_targets(row)
     print(text)
@@ -693,6 +706,12 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--pause", type=float, default=1.0, help="seconds between a result and the next stroke (default: %(default)s)"
     )
+    parser.add_argument(
+        "--stroke-length",
+        type=float,
+        help="strokes this many screen pixels long at fit-to-window (a restorer's: 120), not 40 working-copy pixels",
+    )
+    parser.add_argument("--new-colours", action="store_true", help="each stroke a random colour of its own")
     parser.add_argument("--preview-megapixels", type=float, help="the server's live working copy (default: its own)")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of the first session's page here")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
@@ -742,6 +761,8 @@ def main(argv=None) -> None:
                     args.pause,
                     save=not hints and megapixels in args.save_megapixels,
                     viewport=not hints and megapixels in args.save_megapixels,
+                    length=args.stroke_length,
+                    new_colour=args.new_colours,
                 )
             )
             print(table(rows[-1:]).splitlines()[-1], flush=True)

@@ -718,9 +718,11 @@ def _check_within(chroma: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> 
     no copy of it): where the system is numerically singular (a long thin image, whose links are
     too weak in series), the solver's small residual does not make its answer right."""
     values = targets[mask]
-    low, high = values.min(axis=0), values.max(axis=0)
-    slack = WITHIN_SLACK * float(np.abs(values).max())
-    least, most = chroma.min(axis=(0, 1)), chroma.max(axis=(0, 1))
+    # A channel at a time: NumPy's reductions over the first axes of an H×W×2 array (or N×2) walk
+    # it pixel by pixel, 40 times slower (0.21 s against 0.005 s for a 1.5 MP live copy's chroma).
+    low, high = (np.array([f(values[:, c]) for c in range(values.shape[1])]) for f in (np.min, np.max))
+    slack = WITHIN_SLACK * float(max(np.abs(low).max(), np.abs(high).max()))
+    least, most = (np.array([f(chroma[..., c]) for c in range(chroma.shape[-1])]) for f in (np.min, np.max))
     if np.all(least >= low - slack) and np.all(most <= high + slack):
         return
     outside = int(np.count_nonzero(np.any((chroma < low - slack) | (chroma > high + slack), axis=2)))

@@ -442,7 +442,12 @@ class LiveSolver:
                     )
                     return
                 solve_start = time.perf_counter()
-                if delta is None:
+                if delta is None and self._mask is None:
+                    # Nothing solved yet: a fresh solve (its rate estimates a save's). A cue set
+                    # with cues removed since the last solve (a stroke over suggestions clears
+                    # some, the eraser, undo) is reached from that solve (Colorizer.solve's
+                    # low-rank edit) while the page shows its result: a preview on top cost
+                    # 2.7-3.9 s of a 3-5 s stroke over a reference's suggestions at 12 MP.
                     self._fresh = (version, method, start)
                     if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
                         self._preview(version, doc, method, dict(timing))
