@@ -280,12 +280,14 @@ def test_strokes_upscaled_by_nearest_neighbour_lose_their_pale_rims():
     assert "blended edge pixels read as partial paint" in read.note
     rms = _band_rms(_colorized(big[0], read), _colorized(big[0], drawn), np.ones(big[0].shape, bool))
     assert rms < 3.0, rms
+
+
 def test_a_group_of_strokes_is_read_alike_wherever_it_lies_and_whatever_lies_beyond_its_reach():
     """Antialiased strokes are read from their neighbourhood alone (each group of strokes within
     the paint's reach of each other in a box of its own): the same crossing strokes read alone and
     placed in a wider scan, beside other strokes further than the reach, give the same cues,
     blends included."""
-    from varcolor.cues import PAINT_REACH
+    from varcolor.marks import PAINT_REACH
 
     gray = _gray("coffee", (120, 160))
     marked, _ = _crossing(gray, "antialiased", seed=3, count=6)
