@@ -75,6 +75,29 @@ def test_an_unrelated_reference_declines_to_guess():
         assert _gain(truth, cues) > -1.0 if cues.count else True
 
 
+def _side(photo: np.ndarray, side: int = 200) -> np.ndarray:
+    """``photo`` (uint8) in [0, 1], its longer side ``side`` pixels: under the working size."""
+    scale = side / max(photo.shape[:2])
+    return np.clip(transform.rescale(photo / 255.0, scale, channel_axis=2, anti_aliasing=True), 0, 1)
+
+
+def test_small_photos_need_a_larger_trusted_share_and_keep_their_true_references():
+    """Both photos under the working size: the rocket's left 75 % against the cat trusted 1 % of
+    its reduced pixels by chance (no verified geometry), over the flat 0.008 gate, and was coloured
+    from the cat; the gate grows as 1/√pixels below :data:`~varcolor.reference.SHARE_PIXELS`. Same-
+    scene pairs of those sizes still give cues."""
+    from varcolor.reference import MIN_SHARE, SHARE_PIXELS, min_share
+
+    rocket, cat = _side(data.rocket()), _side(data.chelsea())
+    gray = same_lightness_gray(rocket[:, : int(rocket.shape[1] * 0.75)])
+    assert gray.size < SHARE_PIXELS and min_share(gray.size) > MIN_SHARE
+    assert Cues.from_reference(gray, cat).count == 0
+    for photo in (rocket, cat, _side(data.astronaut())):
+        truth, reference = _pair(photo)
+        cues = Cues.from_reference(same_lightness_gray(truth), reference)
+        assert cues.count > 50 and _gain(truth, cues) > 2.0
+
+
 def test_a_reference_of_another_size_and_shape(chelsea_pair):
     truth, reference = chelsea_pair
     gray = same_lightness_gray(truth)

@@ -47,6 +47,7 @@ __all__ = [
     "outside",
     "Signature",
     "signature",
+    "target_signature",
     "verified",
     "MIN_INLIERS",
     "match_pool",
@@ -55,6 +56,8 @@ __all__ = [
     "WORK_PIXELS",
     "MIN_CONFIDENCE",
     "MIN_SHARE",
+    "SHARE_PIXELS",
+    "min_share",
     "CLEARANCE",
 ]
 
@@ -68,6 +71,13 @@ MIN_CONFIDENCE = 0.6
 #: photo). Tuned on BSDS500 train: unrelated pairs at most 0.007, same-scene pairs (crops, and
 #: crops shifted 30 %, zoomed 1.3× and turned 6° as in fast motion) mostly above 0.009.
 MIN_SHARE = 0.008
+#: ... for a reduced gray image of this many pixels (BSDS500's 481×321 photos, matched at 240×160);
+#: a smaller one needs a larger share, as √(this / its pixels): an unrelated photo's chance matches
+#: come in clusters of about the same size in reduced pixels, and their share's spread grows as
+#: 1/√pixels (unrelated pairs of BSDS500 train photos brought to 200 pixels a side: at most
+#: 0.0093 at 22,500 pixels, 1.39/√pixels, as 0.007 at 38,400 is 1.37/√pixels). Both photos under
+#: the working size were once accepted at the flat 0.008.
+SHARE_PIXELS = 38_400
 #: Cues are placed at most one per this many reduced pixels each way (a sparse grid: the engine's
 #: exact correction around each cue costs time; Levin's propagation fills between them).
 CUE_STEP = 3
@@ -232,7 +242,7 @@ def match_reference(
     out_ab = np.zeros(gray.shape + (2,), np.float32)
     weight = np.zeros(gray.shape, np.float32)
     # The patch statistics alone must trust enough of the image; a verified geometry is decisive.
-    if share < MIN_SHARE and not geometry.trusted:
+    if share < min_share(lightness.size) and not geometry.trusted:
         return mask, out_ab, weight
     rows, cols = _sites(confidence, lightness)
     full_rows, full_cols = _lifted(gray, rows, cols, target_factor)
@@ -315,6 +325,39 @@ def signature(image: np.ndarray, work_pixels: int = WORK_PIXELS, *, factor: int 
     except (RuntimeError, ValueError, IndexError):  # no keypoint at all (a flat image)
         return empty
     return Signature(orb.keypoints.astype(np.float32), orb.descriptors.astype(bool), factor, lightness.shape)
+
+
+def min_share(pixels: int) -> float:
+    """The share of a reduced gray image of ``pixels`` pixels the patch statistics must trust
+    before a reference without a verified geometry gives cues: :data:`MIN_SHARE`, and more below
+    :data:`SHARE_PIXELS` (as √(SHARE_PIXELS / pixels)).
+
+    Parameters
+    ----------
+    pixels : int
+        Pixels of the gray image's reduced copy.
+
+    Examples
+    --------
+    >>> min_share(60_000) == MIN_SHARE, round(min_share(9_600), 3)
+    (True, 0.016)
+    """
+    return MIN_SHARE * float(np.sqrt(max(1.0, SHARE_PIXELS / max(int(pixels), 1))))
+
+
+def target_signature(gray: np.ndarray, work_pixels: int = WORK_PIXELS) -> Signature:
+    """The :class:`Signature` of a gray image (``H×W`` in [0, 1]) as a target is matched: its
+    lightness on the reduced copy :func:`match_reference` works on.
+
+    Parameters
+    ----------
+    gray : ndarray
+        The gray image.
+    work_pixels : int
+        Pixels of the reduced copy.
+    """
+    factor = _factor(gray.shape, work_pixels)
+    return signature(lightness_of_gray(np.clip(_reduced(gray, factor), 0, 1).astype(np.float64)), factor=factor)
 
 
 def verified(ours: Signature, theirs: Signature) -> Geometry:
@@ -777,7 +820,7 @@ def match_pool(
     if signatures is None:
         signatures = [signature(check_reference(item(), names[i]), work_pixels) for i, item in enumerate(load)]
     factor = _factor(gray.shape, work_pixels)
-    ours = signature(lightness_of_gray(np.clip(_reduced(gray, factor), 0, 1).astype(np.float64)), factor=factor)
+    ours = target_signature(gray, work_pixels)
     found = [verified(ours, theirs) for theirs in signatures]
     order = sorted(range(len(load)), key=lambda i: (not found[i].trusted, -found[i].inliers, i))
     mask = np.zeros(gray.shape, bool)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,8 +25,13 @@ from ..reference import (
     match_pool,
     outside,
     signature,
+    target_signature,
+    verified,
 )
 from ..video.formats import VIDEO_EXTENSIONS
+
+if TYPE_CHECKING:
+    from ..video.shots import Shot
 
 __all__ = [
     "check_reference_file",
@@ -38,7 +45,7 @@ __all__ = [
     "UNMATCHED",
     "ReferenceKeyframe",
     "film_keyframes",
-    "FILM_STEP",
+    "film_score",
     "READ_BYTES",
     "MATCH_BYTES",
 ]
@@ -250,12 +257,6 @@ def pool_cues(
     return cues, shares_note(image, [(pool[index], count) for index, count in shares])
 
 
-#: A clip coloured from reference photos (``colorize clip.mp4 --reference still.png``): its
-#: frames are matched every this many frames (and on each frame with a cue file); the video
-#: engine carries each such keyframe's cues along the motion to the frames around it.
-FILM_STEP = 15
-
-
 @dataclass(frozen=True)
 class ReferenceKeyframe:
     """A clip's keyframe coloured from a pool of reference photos (:func:`film_keyframes`): call it
@@ -299,11 +300,24 @@ def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
         return read_reference(path, max_pixels)
 
 
+def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], float]:
+    """How well a pool of stills matches a clip's frame (:func:`~varcolor.video.shots.find_shots`'s
+    ``score``): the most inliers of a still whose geometry is verified against it
+    (:func:`~varcolor.reference.verified`; 0 where none is)."""
+
+    def score(gray: np.ndarray) -> float:
+        ours = target_signature(gray)
+        found = (verified(ours, theirs) for theirs in signatures)
+        return float(max((geometry.inliers for geometry in found if geometry.trusted), default=0))
+
+    return score
+
+
 def film_keyframes(
-    cues: dict, frame_count: int, pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
+    cues: dict, shots: list[Shot], pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
 ) -> dict:
-    """A clip's keyframes with reference cues: every :data:`FILM_STEP` frames and each frame with a
-    cue file (``cues``: frame index → its cue file's callable, whose strokes win), each a
-    :class:`ReferenceKeyframe`."""
-    keyed = sorted(set(range(0, frame_count, FILM_STEP)) | set(cues))
+    """A clip's keyframes with reference cues: each shot's keyframe (``shots``: its best-matched
+    frame, :func:`~varcolor.video.shots.find_shots`) and each frame with a cue file (``cues``:
+    frame index → its cue file's callable, whose strokes win), each a :class:`ReferenceKeyframe`."""
+    keyed = sorted({shot.key for shot in shots} | set(cues))
     return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}
