@@ -113,6 +113,8 @@ _GROW_SEEDS, _GROW_ROUNDS, _GROW_JUMPS, _GROW_QUANTILE = 20, 8, (8, 4, 2, 1), 0.
 #: frames of fast motion (30 % shift, 1.3× zoom, 6° turn) a median of 39.
 _KEYPOINTS, _RATIO, _RESIDUAL, _TRIALS = 500, 0.85, 2.5, 1000
 MIN_INLIERS, _INLIER_SHARE, _MAX_SCALE, _MAX_ANISOTROPY = 10, 0.2, 4.0, 1.5
+#: RANSAC stops once a transform this likely to be the best has been drawn (:func:`_trials`).
+_FOUND = 0.999
 #: A pool (:func:`match_pool`): its references ranked by their signatures, this many of the first
 #: matched in full, and at most this many of those that give cues used; a later one's cue within
 #: :data:`_POOL_REACH` cue steps of an earlier one's is dropped where their chroma differs by more
@@ -381,7 +383,7 @@ def verified(ours: Signature, theirs: Signature) -> Geometry:
     if len(ours.keypoints) < 3 or len(theirs.keypoints) < 3:
         return none
     pairs = match_descriptors(ours.descriptors, theirs.descriptors, cross_check=True, max_ratio=_RATIO)
-    if len(pairs) < max(3, MIN_INLIERS // 2):
+    if len(pairs) < MIN_INLIERS:  # too few to be trusted: no transform fitted (a pool ranks by matches)
         return Geometry(None, 0, len(pairs), False, none.points)
     source, target = ours.keypoints[pairs[:, 0]][:, ::-1], theirs.keypoints[pairs[:, 1]][:, ::-1]
     model, inliers = ransac(
@@ -389,7 +391,8 @@ def verified(ours: Signature, theirs: Signature) -> Geometry:
         AffineTransform,
         min_samples=3,
         residual_threshold=_RESIDUAL,
-        max_trials=_TRIALS,
+        max_trials=_trials(len(pairs)),
+        stop_probability=_FOUND,
         rng=0,
     )
     if model is None or inliers is None:
@@ -404,6 +407,18 @@ def verified(ours: Signature, theirs: Signature) -> Geometry:
     )
     trusted = bool(plausible and count >= MIN_INLIERS and count >= _INLIER_SHARE * len(pairs))
     return Geometry(model, count, len(pairs), trusted, ours.keypoints[pairs[inliers, 0]])
+
+
+def _trials(matches: int) -> int:
+    """RANSAC's trials among ``matches`` matches: enough to draw three inliers at least once with
+    probability :data:`_FOUND` where just enough of them fit for the pair to be trusted (the larger
+    of :data:`MIN_INLIERS` and :data:`_INLIER_SHARE` of the matches), at most :data:`_TRIALS`. An
+    unrelated pair's dozen matches took the whole 1,000 trials (0.2 to 1.4 s each: most of a pool
+    of 50's ranking); 12 matches of which 10 fit need 8, 50 matches 861."""
+    ratio = max(MIN_INLIERS / matches, _INLIER_SHARE)
+    if ratio >= 1:  # every match must fit: any three draw the transform
+        return 1
+    return int(min(_TRIALS, np.ceil(np.log(1 - _FOUND) / np.log1p(-(ratio**3)))))
 
 
 def _aligned(lightness: np.ndarray, reference: np.ndarray, geometry: Geometry, min_confidence: float, work_pixels: int):
@@ -777,7 +792,7 @@ def match_pool(
     """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references.
 
     The pool is ranked by its signatures (:func:`signature`; keypoints matched and verified
-    against the target's, :func:`verified`: a verified geometry first, then by inliers), so
+    against the target's, :func:`verified`: a verified geometry first, then by inliers, then by descriptor matches), so
     only the first ``candidates`` are read and matched in full (:func:`match_reference`): a pool
     of 50 costs little more than one of 3; where any of them is verified, only the verified are
     (else the first alone, for scenes too plain for keypoints). The first ``keep`` that give cues are
@@ -822,7 +837,7 @@ def match_pool(
     factor = _factor(gray.shape, work_pixels)
     ours = target_signature(gray, work_pixels)
     found = [verified(ours, theirs) for theirs in signatures]
-    order = sorted(range(len(load)), key=lambda i: (not found[i].trusted, -found[i].inliers, i))
+    order = sorted(range(len(load)), key=lambda i: (not found[i].trusted, -found[i].inliers, -found[i].matches, i))
     mask = np.zeros(gray.shape, bool)
     out_ab = np.zeros(gray.shape + (2,), np.float32)
     weight = np.zeros(gray.shape, np.float32)

@@ -153,10 +153,7 @@ def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
 
     pool = pool_files(reference_list(args.reference))
     signatures = pool_signatures(pool, args.max_pixels)
-    frames = tqdm(
-        clip.frames(), total=clip.frame_count, unit="frame", desc="shots", file=sys.stderr, disable=args.quiet
-    )
-    shots = find_shots(frames, film_score(signatures))
+    shots = find_shots(clip.frames(), film_score(signatures))
     keyed = film_keyframes(cues, shots, pool, signatures, args.max_pixels)
     if not cues and not options.prior and not any(shot.score for shot in shots):
         # no still verified on any shot: the first shot's match (a plain scene) must give colour
