@@ -22,12 +22,11 @@ from ..reference import (
     check_reference,
     check_target,
     decode_reduction,
-    match_pool,
-    outside,
     signature,
     target_signature,
     verified,
 )
+from ..reference import pool_cues as matched_pool
 from ..video.formats import VIDEO_EXTENSIONS
 
 if TYPE_CHECKING:
@@ -212,13 +211,12 @@ def _signature_of(path: Path, max_pixels: int | None) -> Signature:
     return signature(check_reference(small, str(path)), small.shape[0] * small.shape[1])
 
 
-def shares_note(image: Path, shares: list[tuple[Path, int]]) -> str:
-    """Which reference gave which share of ``image``'s matched cues, best first (for the run's
-    report and manifest)."""
-    total = sum(count for _, count in shares)
-    if not total:
+def shares_note(image: Path, cues: Cues) -> str:
+    """Which reference gave which share of ``image``'s matched cues, best first (``cues``'
+    :attr:`~varcolor.Cues.references`; for the run's report and manifest)."""
+    if not cues.references:
         return ""
-    return f"{image}: cues from " + ", ".join(f"{path} {100 * count / total:.0f} %" for path, count in shares)
+    return f"{image}: cues from " + ", ".join(f"{name} {100 * share:.0f} %" for name, share in cues.references)
 
 
 def pool_cues(
@@ -232,21 +230,18 @@ def pool_cues(
     refuse: bool = True,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
-    (:func:`~varcolor.reference.match_pool`), and the line saying which gave which share. None
+    (:func:`~varcolor.reference.pool_cues`), and the line saying which gave which share. None
     matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues)."""
     strokes = strokes if strokes is not None and strokes.count else None
-    mask, ab, weight, shares = match_pool(
+    cues = matched_pool(
         gray,
         [lambda path=path: read_reference(path, max_pixels, gray.shape) for path in pool],
+        strokes=strokes,
         signatures=signatures,
         names=[str(path) for path in pool],
         verified_only=not refuse,
     )
-    if strokes is not None:
-        mask &= outside(strokes.mask)
-    matched = Cues(mask, ab, weight=weight, copy=False)
-    cues = matched if strokes is None else matched.merged(strokes)
-    if not mask.any():
+    if not cues.references:
         told = f"no reference of {len(pool)} matches enough of {image} to give colour"
         if strokes is None and not fallback and refuse:
             raise InputError(f"{told}; add strokes or the prior")
@@ -254,7 +249,7 @@ def pool_cues(
             warnings.warn(f"{told}: no cues from them", stacklevel=2)
         return cues, ""
     # the shares as the pool gave them (before the strokes' clearance took some away)
-    return cues, shares_note(image, [(pool[index], count) for index, count in shares])
+    return cues, shares_note(image, cues)
 
 
 @dataclass(frozen=True)
@@ -281,15 +276,10 @@ class ReferenceKeyframe:
 
     def __call__(self, gray: np.ndarray) -> Cues:
         strokes = self.strokes(gray) if self.strokes is not None else None
-        strokes = strokes if strokes is not None and strokes.count else None
-        mask, ab, weight, _ = match_pool(
+        return matched_pool(
             gray, [lambda path=path: _film_reference(path, self.max_pixels) for path in self.pool],
-            signatures=self.signatures, names=[str(path) for path in self.pool],
+            strokes=strokes, signatures=self.signatures, names=[str(path) for path in self.pool],
         )  # fmt: skip
-        if strokes is not None:
-            mask &= outside(strokes.mask)
-        matched = Cues(mask, ab, weight=weight, copy=False)
-        return matched if strokes is None else matched.merged(strokes)
 
 
 @functools.lru_cache(maxsize=8)
