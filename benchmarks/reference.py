@@ -928,8 +928,10 @@ def main(argv=None) -> int:
         load.append(os.getloadavg()[0])
         note = (
             f"Load (1-minute average) {load[0]:.1f} before, {load[1]:.1f} after, on 2 shared cores. Clips from "
-            "../shared/data/video (the cut rule is the video engine's; the keyframe choice was written on generated "
-            "films of BSDS500 train photos, tests/test_shots.py)."
+            "../shared/data/video (the cut rule is the video engine's; the keyframe rule, one a shot on the candidate "
+            "its stills verify best, was written on generated films of scikit-image's photos, tests/test_shots.py, not "
+            "chosen on these clips). Stills: first, the clip's first frame in colour; shots, the middle frame of each "
+            "shot in colour, under names that say nothing."
         )
         text = series_report({}, {}, {}, films, [], note)
         write_report(args.out, "reference_film", {"films": films, "note": note}, text)
