@@ -179,3 +179,21 @@ def test_unrelated_signatures_do_not_verify():
             if i != j:
                 geometry = verified(ours, theirs)
                 assert not geometry.trusted and geometry.inliers < 10
+
+
+def test_ransac_draws_enough_trials_to_find_any_transform_the_gate_would_trust():
+    """RANSAC's trials (:func:`varcolor.reference._trials`): where just enough of ``m`` matches fit
+    for the pair to be trusted (10, or a fifth of them), three of them are drawn together at least
+    once with probability 0.999, within the 1,000-trial cap; a pair of fewer than 10 matches is
+    not fitted at all (it cannot be trusted), and a true pair still verifies."""
+    from varcolor.reference import _TRIALS, MIN_INLIERS, _trials, signature, verified
+
+    for matches in range(MIN_INLIERS, 400):
+        ratio = max(MIN_INLIERS / matches, 0.2)
+        trials = _trials(matches)
+        assert 1 <= trials <= _TRIALS
+        assert 1 - (1 - ratio**3) ** trials >= 0.999 or trials == _TRIALS
+    few = verified(signature(data.coffee() / 255.0), signature(data.rocket() / 255.0))
+    assert not few.trusted and (few.inliers == 0 if few.matches < MIN_INLIERS else True)
+    truth, reference = _pair(data.astronaut() / 255.0)
+    assert verified(signature(truth), signature(reference)).trusted
