@@ -306,8 +306,9 @@ def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], floa
 def film_keyframes(
     cues: dict, shots: list[Shot], pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
 ) -> dict:
-    """A clip's keyframes with reference cues: each shot's keyframe (``shots``: its best-matched
-    frame, :func:`~varcolor.video.shots.find_shots`) and each frame with a cue file (``cues``:
-    frame index → its cue file's callable, whose strokes win), each a :class:`ReferenceKeyframe`."""
-    keyed = sorted({shot.key for shot in shots} | set(cues))
+    """A clip's keyframes with reference cues: each shot's keyframes (``shots``: the frames its
+    stills verify, :func:`~varcolor.video.shots.find_shots`) and each frame with a cue file
+    (``cues``: frame index → its cue file's callable, whose strokes win), each a
+    :class:`ReferenceKeyframe`."""
+    keyed = sorted({key for shot in shots for key in shot.keys} | set(cues))
     return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}

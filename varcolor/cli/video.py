@@ -142,7 +142,7 @@ def run_video(args: argparse.Namespace) -> int:
 
 def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
     """The keyframes of a clip coloured from reference photos (``--reference``, once or more):
-    in each shot the frame the stills match best (:mod:`varcolor.video.shots`), and each frame
+    in each shot the frames its stills verify (:mod:`varcolor.video.shots`), and each frame
     with a cue file (:func:`varcolor.app.reference.film_keyframes`). Refused in one line before
     any frame is solved: a reference that can be none, and, with nothing else to colour the clip,
     references that match too little of it to give colour."""
@@ -157,7 +157,7 @@ def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
     keyed = film_keyframes(cues, shots, pool, signatures, args.max_pixels)
     if not cues and not options.prior and not any(shot.score for shot in shots):
         # no still verified on any shot: the first shot's match (a plain scene) must give colour
-        first = shots[0].key
+        first = shots[0].start
         if not keyed[first](to_gray(next(iter(clip.frames(first, first + 1))))).count:
             names = ", ".join(map(str, pool))
             raise InputError(f"{names}: match too little of {clip.path} to give colour")
