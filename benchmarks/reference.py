@@ -945,7 +945,11 @@ def main(argv=None) -> int:
             pools = [int(x) for x in args.pools.split(",") if x]
             speeds = pool_speed(args.pool_megapixels, pools, scratch, timeout=1800)
         load.append(os.getloadavg()[0])
-        note = f"Load (1-minute average) {load[0]:.1f} before, {load[1]:.1f} after, on 2 shared cores."
+        note = (
+            f"Load (1-minute average) {load[0]:.1f} before, {load[1]:.1f} after, on 2 shared cores: compare "
+            "the ratios. The true reference is the scan turned 2°; the distractors the other Kodak photos "
+            "upscaled to 12 MP (never kodim05, the scan's own), each a file of its own."
+        )
         text = series_report({}, {}, {}, [], speeds, note)
         write_report(args.out, "reference_pool_speed", {"speed": speeds, "note": note}, text)
         print(text)
