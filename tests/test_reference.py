@@ -75,6 +75,29 @@ def test_an_unrelated_reference_declines_to_guess():
         assert _gain(truth, cues) > -1.0 if cues.count else True
 
 
+def _side(photo: np.ndarray, side: int = 200) -> np.ndarray:
+    """``photo`` (uint8) in [0, 1], its longer side ``side`` pixels: under the working size."""
+    scale = side / max(photo.shape[:2])
+    return np.clip(transform.rescale(photo / 255.0, scale, channel_axis=2, anti_aliasing=True), 0, 1)
+
+
+def test_small_photos_need_a_larger_trusted_share_and_keep_their_true_references():
+    """Both photos under the working size: the rocket's left 75 % against the cat trusted 1 % of
+    its reduced pixels by chance (no verified geometry), over the flat 0.008 gate, and was coloured
+    from the cat; the gate grows as 1/√pixels below :data:`~varcolor.reference.SHARE_PIXELS`. Same-
+    scene pairs of those sizes still give cues."""
+    from varcolor.reference import MIN_SHARE, SHARE_PIXELS, min_share
+
+    rocket, cat = _side(data.rocket()), _side(data.chelsea())
+    gray = same_lightness_gray(rocket[:, : int(rocket.shape[1] * 0.75)])
+    assert gray.size < SHARE_PIXELS and min_share(gray.size) > MIN_SHARE
+    assert Cues.from_reference(gray, cat).count == 0
+    for photo in (rocket, cat, _side(data.astronaut())):
+        truth, reference = _pair(photo)
+        cues = Cues.from_reference(same_lightness_gray(truth), reference)
+        assert cues.count > 50 and _gain(truth, cues) > 2.0
+
+
 def test_a_reference_of_another_size_and_shape(chelsea_pair):
     truth, reference = chelsea_pair
     gray = same_lightness_gray(truth)
@@ -156,3 +179,21 @@ def test_unrelated_signatures_do_not_verify():
             if i != j:
                 geometry = verified(ours, theirs)
                 assert not geometry.trusted and geometry.inliers < 10
+
+
+def test_ransac_draws_enough_trials_to_find_any_transform_the_gate_would_trust():
+    """RANSAC's trials (:func:`varcolor.reference._trials`): where just enough of ``m`` matches fit
+    for the pair to be trusted (10, or a fifth of them), three of them are drawn together at least
+    once with probability 0.999, within the 1,000-trial cap; a pair of fewer than 10 matches is
+    not fitted at all (it cannot be trusted), and a true pair still verifies."""
+    from varcolor.reference import _TRIALS, MIN_INLIERS, _trials, signature, verified
+
+    for matches in range(MIN_INLIERS, 400):
+        ratio = max(MIN_INLIERS / matches, 0.2)
+        trials = _trials(matches)
+        assert 1 <= trials <= _TRIALS
+        assert 1 - (1 - ratio**3) ** trials >= 0.999 or trials == _TRIALS
+    few = verified(signature(data.coffee() / 255.0), signature(data.rocket() / 255.0))
+    assert not few.trusted and (few.inliers == 0 if few.matches < MIN_INLIERS else True)
+    truth, reference = _pair(data.astronaut() / 255.0)
+    assert verified(signature(truth), signature(reference)).trusted

@@ -83,6 +83,32 @@ def test_two_references_of_one_target_combine_where_they_agree(photos):
     assert np.median(error) < 6.0
 
 
+def test_a_pool_through_the_api_says_which_reference_gave_which_share(photos):
+    """``Cues.from_references``: the pool's cues, with the references used and their shares (as
+    match_pool counts them); a colorization's ``info["references"]`` reports them, strokes merged
+    in or not; one reference (``Cues.from_reference``) is its whole share."""
+    photo = photos["astronaut"]
+    truth = photo[:, 40:-40]
+    left = np.clip(transform.rotate(photo[:, : photo.shape[1] // 2 + 20], 3.0, mode="reflect"), 0, 1)
+    right = np.clip(transform.rotate(photo[:, photo.shape[1] // 2 - 20 :], -3.0, mode="reflect"), 0, 1) ** 0.9
+    gray = same_lightness_gray(truth)
+    pool = [photos["rocket"], left, right]
+    _, _, _, shares = match_pool(gray, pool)
+    counted = {["rocket", "left", "right"][index]: count / sum(c for _, c in shares) for index, count in shares}
+    cues = varcolor.Cues.from_references(gray, pool, names=["rocket", "left", "right"])
+    assert dict(cues.references) == pytest.approx(counted) and set(counted) == {"left", "right"}
+    assert sum(share for _, share in cues.references) == pytest.approx(1.0)
+    result = varcolor.colorize(gray, cues)
+    assert result.info["references"] == [{"reference": name, "share": share} for name, share in cues.references]
+    stroke = varcolor.Cues.from_points([{"y": 5, "x": 5, "a": 10, "b": 10}], shape=gray.shape)
+    with_strokes = varcolor.Cues.from_references(gray, pool, strokes=stroke, names=["rocket", "left", "right"])
+    assert with_strokes.mask[5, 5] and with_strokes.references == cues.references
+    assert varcolor.colorize(gray, with_strokes).info["references"] == result.info["references"]
+    one = varcolor.Cues.from_reference(gray, left, name="left.png")
+    assert varcolor.colorize(gray, one).info["references"] == [{"reference": "left.png", "share": 1.0}]
+    assert "references" not in varcolor.colorize(gray, stroke).info  # no reference: no such key
+
+
 def test_a_folder_of_references_named_otherwise_is_a_pool(tmp_path, capsys, photos):
     (tmp_path / "in").mkdir()
     (tmp_path / "pool").mkdir()
@@ -225,7 +251,7 @@ def test_a_film_whose_still_matches_nothing_is_refused(tmp_path, capsys, photos)
     code, _, err = run(
         capsys, "colorize", tmp_path / "gray.mkv", "--reference", tmp_path / "other.png", "-o", tmp_path / "o.mkv"
     )
-    assert code == 2 and "match too little of the first frame" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and f"match too little of {tmp_path / 'gray.mkv'}" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o.mkv").exists()
 
 

@@ -126,6 +126,9 @@ class Report(TypedDict, total=False):
     automatic: str
     #: What :mod:`varcolor.instances` found (label, score, box, mask area, crop window, seconds).
     instances: list[dict[str, Any]]
+    #: The reference photos the cues were matched from, best first: ``{"reference": name,
+    #: "share": share of the matched cues}`` each (:attr:`Cues.references`).
+    references: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,7 +153,8 @@ class Result:
         same); a prior's keys (prior, prior_weight…) only where it acted; after an
         edit, ``update`` and ``full_solve`` (:meth:`Colorizer.update`); with ``instances``,
         what was found (``info["instances"]``: label, score, box, mask area, crop window, seconds per
-        instance; :func:`varcolor.instances.fuse`).
+        instance; :func:`varcolor.instances.fuse`); with cues matched from reference photos, which
+        gave which share of them (``info["references"]``: reference, share; best first).
     """
 
     rgb: np.ndarray
@@ -531,7 +535,7 @@ class Colorizer:
             return self._run(self.cues, self._chroma)
 
     def _info(self, cues: Cues) -> Report:
-        return {
+        info: Report = {
             "method": self.options.method,
             "space": self.options.space,
             "device": self.options.device,
@@ -540,6 +544,9 @@ class Colorizer:
             # varcolor.methods.build_options(**info["options"]) gives options that colorize the same.
             "options": self._in_effect,
         }
+        if cues.references:
+            info["references"] = [{"reference": name, "share": share} for name, share in cues.references]
+        return info
 
     @property
     def _in_effect(self) -> dict[str, Any]:

@@ -88,6 +88,9 @@ class Cues:
     weight: np.ndarray | None = None
     lightness: np.ndarray | None = None
     note: str = field(default="", compare=False)
+    #: The reference photos these cues were matched from, best first, each with its share of them:
+    #: ``(name, share)`` pairs (:meth:`from_reference`, :meth:`from_references`); empty otherwise.
+    references: tuple[tuple[str, float], ...] = field(default=(), compare=False)
     #: False: arrays of a kept float type are taken as they are, not copied (a constructor that made
     #: them and keeps no other reference: at 40 MP a copy of ab and lightness is 0.96 GB more at once).
     copy: InitVar[bool] = True
@@ -327,8 +330,36 @@ class Cues:
             if strokes.shape != mask.shape:
                 raise InputError(f"strokes of size {strokes.shape} do not fit an image of size {mask.shape}")
             mask &= outside(strokes.mask)
-        matched = cls(mask, ab, weight=confidence, copy=False)
+        matched = cls(mask, ab, weight=confidence, copy=False, references=((name, 1.0),) if mask.any() else ())
         return matched if strokes is None else matched.merged(strokes)
+
+    @classmethod
+    def from_references(
+        cls,
+        gray: np.ndarray,
+        references: list[np.ndarray],
+        *,
+        strokes: Cues | None = None,
+        names: list[str] | None = None,
+    ) -> Cues:
+        """Cues matched from the best of several colour photos (a pool:
+        :func:`varcolor.reference.pool_cues`): ranked, verified, the best (up to three) combined
+        where they agree; :attr:`references` says which gave which share of the cues.
+
+        Parameters
+        ----------
+        gray : ndarray
+            ``H×W`` gray image in [0, 1].
+        references : list of ndarray
+            ``h×w×3`` colour photos in [0, 1] (or callables returning one, read only if matched).
+        strokes : Cues, optional
+            The user's own cues: they win where they are (as :meth:`from_reference`).
+        names : list of str, optional
+            How messages and :attr:`references` name the photos (default "reference 1", …).
+        """
+        from .reference import pool_cues
+
+        return pool_cues(to_gray(real_array(gray, "gray")), references, strokes=strokes, names=names)
 
     def merged(self, other: Cues, out: np.ndarray | None = None) -> Cues:
         """These cues with ``other`` added; where both mark a pixel, ``other`` wins.
@@ -362,6 +393,7 @@ class Cues:
             ("weight", _overlay_field(self, other, "weight", 1.0)),
             ("lightness", _overlay_field(self, other, "lightness", np.nan)),
             ("note", ""),
+            ("references", self.references + other.references),
         ):
             object.__setattr__(merged, name, value)
         return merged

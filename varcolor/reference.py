@@ -33,11 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .color import lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, check_unit_range, real_array
+
+if TYPE_CHECKING:
+    from .cues import Cues
 
 __all__ = [
     "match_reference",
@@ -47,14 +51,18 @@ __all__ = [
     "outside",
     "Signature",
     "signature",
+    "target_signature",
     "verified",
     "MIN_INLIERS",
     "match_pool",
+    "pool_cues",
     "POOL_KEEP",
     "POOL_CANDIDATES",
     "WORK_PIXELS",
     "MIN_CONFIDENCE",
     "MIN_SHARE",
+    "SHARE_PIXELS",
+    "min_share",
     "CLEARANCE",
 ]
 
@@ -68,6 +76,13 @@ MIN_CONFIDENCE = 0.6
 #: photo). Tuned on BSDS500 train: unrelated pairs at most 0.007, same-scene pairs (crops, and
 #: crops shifted 30 %, zoomed 1.3× and turned 6° as in fast motion) mostly above 0.009.
 MIN_SHARE = 0.008
+#: ... for a reduced gray image of this many pixels (BSDS500's 481×321 photos, matched at 240×160);
+#: a smaller one needs a larger share, as √(this / its pixels): an unrelated photo's chance matches
+#: come in clusters of about the same size in reduced pixels, and their share's spread grows as
+#: 1/√pixels (unrelated pairs of BSDS500 train photos brought to 200 pixels a side: at most
+#: 0.0093 at 22,500 pixels, 1.39/√pixels, as 0.007 at 38,400 is 1.37/√pixels). Both photos under
+#: the working size were once accepted at the flat 0.008.
+SHARE_PIXELS = 38_400
 #: Cues are placed at most one per this many reduced pixels each way (a sparse grid: the engine's
 #: exact correction around each cue costs time; Levin's propagation fills between them).
 CUE_STEP = 3
@@ -103,6 +118,8 @@ _GROW_SEEDS, _GROW_ROUNDS, _GROW_JUMPS, _GROW_QUANTILE = 20, 8, (8, 4, 2, 1), 0.
 #: frames of fast motion (30 % shift, 1.3× zoom, 6° turn) a median of 39.
 _KEYPOINTS, _RATIO, _RESIDUAL, _TRIALS = 500, 0.85, 2.5, 1000
 MIN_INLIERS, _INLIER_SHARE, _MAX_SCALE, _MAX_ANISOTROPY = 10, 0.2, 4.0, 1.5
+#: RANSAC stops once a transform this likely to be the best has been drawn (:func:`_trials`).
+_FOUND = 0.999
 #: A pool (:func:`match_pool`): its references ranked by their signatures, this many of the first
 #: matched in full, and at most this many of those that give cues used; a later one's cue within
 #: :data:`_POOL_REACH` cue steps of an earlier one's is dropped where their chroma differs by more
@@ -232,7 +249,7 @@ def match_reference(
     out_ab = np.zeros(gray.shape + (2,), np.float32)
     weight = np.zeros(gray.shape, np.float32)
     # The patch statistics alone must trust enough of the image; a verified geometry is decisive.
-    if share < MIN_SHARE and not geometry.trusted:
+    if share < min_share(lightness.size) and not geometry.trusted:
         return mask, out_ab, weight
     rows, cols = _sites(confidence, lightness)
     full_rows, full_cols = _lifted(gray, rows, cols, target_factor)
@@ -317,6 +334,39 @@ def signature(image: np.ndarray, work_pixels: int = WORK_PIXELS, *, factor: int 
     return Signature(orb.keypoints.astype(np.float32), orb.descriptors.astype(bool), factor, lightness.shape)
 
 
+def min_share(pixels: int) -> float:
+    """The share of a reduced gray image of ``pixels`` pixels the patch statistics must trust
+    before a reference without a verified geometry gives cues: :data:`MIN_SHARE`, and more below
+    :data:`SHARE_PIXELS` (as √(SHARE_PIXELS / pixels)).
+
+    Parameters
+    ----------
+    pixels : int
+        Pixels of the gray image's reduced copy.
+
+    Examples
+    --------
+    >>> min_share(60_000) == MIN_SHARE, round(min_share(9_600), 3)
+    (True, 0.016)
+    """
+    return MIN_SHARE * float(np.sqrt(max(1.0, SHARE_PIXELS / max(int(pixels), 1))))
+
+
+def target_signature(gray: np.ndarray, work_pixels: int = WORK_PIXELS) -> Signature:
+    """The :class:`Signature` of a gray image (``H×W`` in [0, 1]) as a target is matched: its
+    lightness on the reduced copy :func:`match_reference` works on.
+
+    Parameters
+    ----------
+    gray : ndarray
+        The gray image.
+    work_pixels : int
+        Pixels of the reduced copy.
+    """
+    factor = _factor(gray.shape, work_pixels)
+    return signature(lightness_of_gray(np.clip(_reduced(gray, factor), 0, 1).astype(np.float64)), factor=factor)
+
+
 def verified(ours: Signature, theirs: Signature) -> Geometry:
     """Geometric verification of two signatures: their descriptors matched (both ways, with a
     ratio test), an affine transform fitted to the matches by RANSAC; the pair is the same scene
@@ -338,7 +388,7 @@ def verified(ours: Signature, theirs: Signature) -> Geometry:
     if len(ours.keypoints) < 3 or len(theirs.keypoints) < 3:
         return none
     pairs = match_descriptors(ours.descriptors, theirs.descriptors, cross_check=True, max_ratio=_RATIO)
-    if len(pairs) < max(3, MIN_INLIERS // 2):
+    if len(pairs) < MIN_INLIERS:  # too few to be trusted: no transform fitted (a pool ranks by matches)
         return Geometry(None, 0, len(pairs), False, none.points)
     source, target = ours.keypoints[pairs[:, 0]][:, ::-1], theirs.keypoints[pairs[:, 1]][:, ::-1]
     model, inliers = ransac(
@@ -346,7 +396,8 @@ def verified(ours: Signature, theirs: Signature) -> Geometry:
         AffineTransform,
         min_samples=3,
         residual_threshold=_RESIDUAL,
-        max_trials=_TRIALS,
+        max_trials=_trials(len(pairs)),
+        stop_probability=_FOUND,
         rng=0,
     )
     if model is None or inliers is None:
@@ -361,6 +412,18 @@ def verified(ours: Signature, theirs: Signature) -> Geometry:
     )
     trusted = bool(plausible and count >= MIN_INLIERS and count >= _INLIER_SHARE * len(pairs))
     return Geometry(model, count, len(pairs), trusted, ours.keypoints[pairs[inliers, 0]])
+
+
+def _trials(matches: int) -> int:
+    """RANSAC's trials among ``matches`` matches: enough to draw three inliers at least once with
+    probability :data:`_FOUND` where just enough of them fit for the pair to be trusted (the larger
+    of :data:`MIN_INLIERS` and :data:`_INLIER_SHARE` of the matches), at most :data:`_TRIALS`. An
+    unrelated pair's dozen matches took the whole 1,000 trials (0.2 to 1.4 s each: most of a pool
+    of 50's ranking); 12 matches of which 10 fit need 8, 50 matches 861."""
+    ratio = max(MIN_INLIERS / matches, _INLIER_SHARE)
+    if ratio >= 1:  # every match must fit: any three draw the transform
+        return 1
+    return int(min(_TRIALS, np.ceil(np.log(1 - _FOUND) / np.log1p(-(ratio**3)))))
 
 
 def _aligned(lightness: np.ndarray, reference: np.ndarray, geometry: Geometry, min_confidence: float, work_pixels: int):
@@ -734,7 +797,7 @@ def match_pool(
     """Cue pixels for ``gray`` from the best-matching photos of a pool of colour references.
 
     The pool is ranked by its signatures (:func:`signature`; keypoints matched and verified
-    against the target's, :func:`verified`: a verified geometry first, then by inliers), so
+    against the target's, :func:`verified`: a verified geometry first, then by inliers, then by descriptor matches), so
     only the first ``candidates`` are read and matched in full (:func:`match_reference`): a pool
     of 50 costs little more than one of 3; where any of them is verified, only the verified are
     (else the first alone, for scenes too plain for keypoints). The first ``keep`` that give cues are
@@ -777,9 +840,9 @@ def match_pool(
     if signatures is None:
         signatures = [signature(check_reference(item(), names[i]), work_pixels) for i, item in enumerate(load)]
     factor = _factor(gray.shape, work_pixels)
-    ours = signature(lightness_of_gray(np.clip(_reduced(gray, factor), 0, 1).astype(np.float64)), factor=factor)
+    ours = target_signature(gray, work_pixels)
     found = [verified(ours, theirs) for theirs in signatures]
-    order = sorted(range(len(load)), key=lambda i: (not found[i].trusted, -found[i].inliers, i))
+    order = sorted(range(len(load)), key=lambda i: (not found[i].trusted, -found[i].inliers, -found[i].matches, i))
     mask = np.zeros(gray.shape, bool)
     out_ab = np.zeros(gray.shape + (2,), np.float32)
     weight = np.zeros(gray.shape, np.float32)
@@ -815,3 +878,51 @@ def match_pool(
         weight[rows, cols] = their_weight[rows, cols]
         shares.append((index, int(rows.size)))
     return mask, out_ab, weight, shares
+
+
+def pool_cues(
+    gray: np.ndarray,
+    pool: Sequence[np.ndarray | Callable[[], np.ndarray]],
+    *,
+    strokes: Cues | None = None,
+    names: Sequence[str] | None = None,
+    signatures: Sequence[Signature] | None = None,
+    verified_only: bool = False,
+) -> Cues:
+    """:func:`match_pool`'s cues as :class:`~varcolor.Cues` (``weight``: the confidence), around
+    the user's ``strokes`` (they win: no matched cue within :data:`CLEARANCE` pixels of them),
+    with :attr:`~varcolor.Cues.references`: each photo used, by its name, and its share of the
+    matched cues (before the strokes' clearance), best first.
+
+    Parameters
+    ----------
+    gray : ndarray
+        ``H×W`` gray image in [0, 1].
+    pool, signatures, verified_only :
+        As for :func:`match_pool`.
+    strokes : Cues, optional
+        The user's own cues.
+    names : sequence of str, optional
+        How messages and the cues' ``references`` name the photos.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage import data
+    >>> photo = data.chelsea() / 255.0
+    >>> cues = pool_cues(photo[:, :400].mean(axis=2), [data.rocket() / 255.0, photo[:, 50:]], names=["rocket", "cat"])
+    >>> cues.count > 100, cues.references
+    (True, (('cat', 1.0),))
+    """
+    from .cues import Cues
+
+    names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(pool))]
+    mask, ab, weight, shares = match_pool(gray, pool, signatures=signatures, names=names, verified_only=verified_only)
+    total = sum(count for _, count in shares)
+    references = tuple((names[index], count / total) for index, count in shares) if total else ()
+    if strokes is not None:
+        if strokes.shape != mask.shape:
+            raise InputError(f"strokes of size {strokes.shape} do not fit an image of size {mask.shape}")
+        mask &= outside(strokes.mask)
+    matched = Cues(mask, ab, weight=weight, copy=False, references=references)
+    return matched if strokes is None or not strokes.count else matched.merged(strokes)

@@ -6,17 +6,30 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
 from ..io import IMAGE_EXTENSIONS, identity, named, read_image
-from ..reference import Signature, check_reference, check_target, match_pool, outside, signature
+from ..reference import (
+    Signature,
+    check_reference,
+    check_target,
+    signature,
+    target_signature,
+    verified,
+)
+from ..reference import pool_cues as matched_pool
 from ..sources.base import EDGES_DEFAULT
 from ..sources.reference import MATCH_BYTES, READ_BYTES, check_reference_file, read_reference
+
+if TYPE_CHECKING:
+    from ..video.shots import Shot
 
 __all__ = [
     "check_reference_file",
@@ -30,7 +43,7 @@ __all__ = [
     "UNMATCHED",
     "ReferenceKeyframe",
     "film_keyframes",
-    "FILM_STEP",
+    "film_score",
     "READ_BYTES",
     "MATCH_BYTES",
 ]
@@ -133,13 +146,12 @@ def _signature_of(path: Path, max_pixels: int | None) -> Signature:
     return signature(check_reference(small, str(path)), small.shape[0] * small.shape[1])
 
 
-def shares_note(image: Path, shares: list[tuple[Path, int]]) -> str:
-    """Which reference gave which share of ``image``'s matched cues, best first (for the run's
-    report and manifest)."""
-    total = sum(count for _, count in shares)
-    if not total:
+def shares_note(image: Path, cues: Cues) -> str:
+    """Which reference gave which share of ``image``'s matched cues, best first (``cues``'
+    :attr:`~varcolor.Cues.references`; for the run's report and manifest)."""
+    if not cues.references:
         return ""
-    return f"{image}: cues from " + ", ".join(f"{path} {100 * count / total:.0f} %" for path, count in shares)
+    return f"{image}: cues from " + ", ".join(f"{name} {100 * share:.0f} %" for name, share in cues.references)
 
 
 def pool_cues(
@@ -153,21 +165,18 @@ def pool_cues(
     refuse: bool = True,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
-    (:func:`~varcolor.reference.match_pool`), and the line saying which gave which share. None
+    (:func:`~varcolor.reference.pool_cues`), and the line saying which gave which share. None
     matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues)."""
     strokes = strokes if strokes is not None and strokes.count else None
-    mask, ab, weight, shares = match_pool(
+    cues = matched_pool(
         gray,
         [lambda path=path: read_reference(path, max_pixels, gray.shape) for path in pool],
+        strokes=strokes,
         signatures=signatures,
         names=[str(path) for path in pool],
         verified_only=not refuse,
     )
-    if strokes is not None:
-        mask &= outside(strokes.mask)
-    matched = Cues(mask, ab, weight=weight, copy=False)
-    cues = matched if strokes is None else matched.merged(strokes)
-    if not mask.any():
+    if not cues.references:
         told = f"no reference of {len(pool)} matches enough of {image} to give colour"
         if strokes is None and not fallback and refuse:
             raise InputError(f"{told}; add strokes or the prior")
@@ -175,13 +184,7 @@ def pool_cues(
             warnings.warn(f"{told}: no cues from them", stacklevel=2)
         return cues, ""
     # the shares as the pool gave them (before the strokes' clearance took some away)
-    return cues, shares_note(image, [(pool[index], count) for index, count in shares])
-
-
-#: A clip coloured from reference photos (``colorize clip.mp4 --reference still.png``): its
-#: frames are matched every this many frames (and on each frame with a cue file); the video
-#: engine carries each such keyframe's cues along the motion to the frames around it.
-FILM_STEP = 15
+    return cues, shares_note(image, cues)
 
 
 @dataclass(frozen=True)
@@ -208,15 +211,10 @@ class ReferenceKeyframe:
 
     def __call__(self, gray: np.ndarray) -> Cues:
         strokes = self.strokes(gray) if self.strokes is not None else None
-        strokes = strokes if strokes is not None and strokes.count else None
-        mask, ab, weight, _ = match_pool(
+        return matched_pool(
             gray, [lambda path=path: _film_reference(path, self.max_pixels) for path in self.pool],
-            signatures=self.signatures, names=[str(path) for path in self.pool],
+            strokes=strokes, signatures=self.signatures, names=[str(path) for path in self.pool],
         )  # fmt: skip
-        if strokes is not None:
-            mask &= outside(strokes.mask)
-        matched = Cues(mask, ab, weight=weight, copy=False)
-        return matched if strokes is None else matched.merged(strokes)
 
 
 @functools.lru_cache(maxsize=8)
@@ -227,11 +225,25 @@ def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
         return read_reference(path, max_pixels)
 
 
+def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], float]:
+    """How well a pool of stills matches a clip's frame (:func:`~varcolor.video.shots.find_shots`'s
+    ``score``): the most inliers of a still whose geometry is verified against it
+    (:func:`~varcolor.reference.verified`; 0 where none is)."""
+
+    def score(gray: np.ndarray) -> float:
+        ours = target_signature(gray)
+        found = (verified(ours, theirs) for theirs in signatures)
+        return float(max((geometry.inliers for geometry in found if geometry.trusted), default=0))
+
+    return score
+
+
 def film_keyframes(
-    cues: dict, frame_count: int, pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
+    cues: dict, shots: list[Shot], pool: tuple[Path, ...], signatures: tuple[Signature, ...], max_pixels: int | None
 ) -> dict:
-    """A clip's keyframes with reference cues: every :data:`FILM_STEP` frames and each frame with a
-    cue file (``cues``: frame index → its cue file's callable, whose strokes win), each a
+    """A clip's keyframes with reference cues: each shot's keyframes (``shots``: the frames its
+    stills verify, :func:`~varcolor.video.shots.find_shots`) and each frame with a cue file
+    (``cues``: frame index → its cue file's callable, whose strokes win), each a
     :class:`ReferenceKeyframe`."""
-    keyed = sorted(set(range(0, frame_count, FILM_STEP)) | set(cues))
+    keyed = sorted({key for shot in shots for key in shot.keys} | set(cues))
     return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}

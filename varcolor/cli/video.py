@@ -143,19 +143,25 @@ def run_video(args: argparse.Namespace) -> int:
 
 def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
     """The keyframes of a clip coloured from reference photos (``--reference``, once or more):
-    every few frames and each frame with a cue file (:func:`varcolor.app.reference.film_keyframes`).
-    Refused in one line before any frame is solved: a reference that can be none, and, with
-    nothing else to colour the clip, references that match too little of its first frame."""
+    in each shot the frames its stills verify (:mod:`varcolor.video.shots`), and each frame
+    with a cue file (:func:`varcolor.app.reference.film_keyframes`). Refused in one line before
+    any frame is solved: a reference that can be none, and, with nothing else to colour the clip,
+    references that match too little of it to give colour."""
     from ..app.plan import reference_list
-    from ..app.reference import film_keyframes, pool_files, pool_signatures
+    from ..app.reference import film_keyframes, film_score, pool_files, pool_signatures
     from ..color import to_gray
+    from ..video.shots import find_shots
 
     pool = pool_files(reference_list(args.reference))
-    keyed = film_keyframes(cues, clip.frame_count, pool, pool_signatures(pool, args.max_pixels), args.max_pixels)
-    if not cues and not options.prior:
-        if not keyed[0](to_gray(next(iter(clip.frames(0, 1))))).count:
+    signatures = pool_signatures(pool, args.max_pixels)
+    shots = find_shots(clip.frames(), film_score(signatures))
+    keyed = film_keyframes(cues, shots, pool, signatures, args.max_pixels)
+    if not cues and not options.prior and not any(shot.score for shot in shots):
+        # no still verified on any shot: the first shot's match (a plain scene) must give colour
+        first = shots[0].start
+        if not keyed[first](to_gray(next(iter(clip.frames(first, first + 1))))).count:
             names = ", ".join(map(str, pool))
-            raise InputError(f"{names}: match too little of the first frame of {clip.path} to give colour")
+            raise InputError(f"{names}: match too little of {clip.path} to give colour")
     return keyed
 
 

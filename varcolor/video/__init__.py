@@ -3,7 +3,8 @@
 :func:`colorize_video` takes a frame iterator and a keyframe → cues mapping and yields colour
 frames; :mod:`.io` reads and writes clips (PyAV, folders of numbered frames), :mod:`.flow` finds
 motion and scene cuts, :mod:`.spacetime` is Levin's system over space and time (solved on block means by
-:mod:`.coarse`, the default multi-scale engine), :mod:`.cues`
+:mod:`.coarse`, the default multi-scale engine), :mod:`.shots` a clip's shots (each keyed once
+in a film coloured from stills), :mod:`.cues`
 reads a folder of keyframe cue files, :mod:`.chunks` runs a long clip in chunks on workers or on
 Dask, resumable (docs/video.md).
 
