@@ -8,7 +8,9 @@ reads the true colours of a colour image (for benchmarks and encoders).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import InitVar, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +32,9 @@ from .marks import (
     same_aspect,
 )
 from .pointfiles import points_cues
+
+if TYPE_CHECKING:
+    from .reference import Signature
 
 __all__ = [
     "Cues",
@@ -337,29 +342,57 @@ class Cues:
     def from_references(
         cls,
         gray: np.ndarray,
-        references: list[np.ndarray],
+        references: Sequence[np.ndarray | Callable[[], np.ndarray]],
         *,
         strokes: Cues | None = None,
-        names: list[str] | None = None,
+        names: Sequence[str] | None = None,
+        signatures: Sequence[Signature] | None = None,
+        verified_only: bool = False,
     ) -> Cues:
         """Cues matched from the best of several colour photos (a pool:
-        :func:`varcolor.reference.pool_cues`): ranked, verified, the best (up to three) combined
-        where they agree; :attr:`references` says which gave which share of the cues.
+        :func:`varcolor.reference.match_pool`): ranked, verified, the best (up to three) combined
+        where they agree, ``weight`` their confidence, around the user's ``strokes`` (they win: no
+        matched cue within :data:`varcolor.reference.CLEARANCE` pixels of them);
+        :attr:`references` says which photo gave which share of the matched cues (before the
+        strokes' clearance), best first.
 
         Parameters
         ----------
         gray : ndarray
             ``H×W`` gray image in [0, 1].
-        references : list of ndarray
+        references : sequence of ndarray or callable
             ``h×w×3`` colour photos in [0, 1] (or callables returning one, read only if matched).
         strokes : Cues, optional
             The user's own cues: they win where they are (as :meth:`from_reference`).
-        names : list of str, optional
+        names : sequence of str, optional
             How messages and :attr:`references` name the photos (default "reference 1", …).
-        """
-        from .reference import pool_cues
+        signatures, verified_only :
+            As for :func:`varcolor.reference.match_pool`.
 
-        return pool_cues(to_gray(real_array(gray, "gray")), references, strokes=strokes, names=names)
+        Examples
+        --------
+        >>> from skimage import data
+        >>> photo = data.chelsea() / 255.0
+        >>> cues = Cues.from_references(photo[:, :400].mean(axis=2), [data.rocket() / 255.0, photo[:, 50:]],
+        ...                             names=["rocket", "cat"])
+        >>> cues.count > 100, cues.references
+        (True, (('cat', 1.0),))
+        """
+        from .reference import match_pool, outside
+
+        gray = to_gray(real_array(gray, "gray"))
+        names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(references))]
+        mask, ab, weight, shares = match_pool(
+            gray, references, signatures=signatures, names=names, verified_only=verified_only
+        )
+        total = sum(count for _, count in shares)
+        shared = tuple((names[index], count / total) for index, count in shares) if total else ()
+        if strokes is not None:
+            if strokes.shape != mask.shape:
+                raise InputError(f"strokes of size {strokes.shape} do not fit an image of size {mask.shape}")
+            mask &= outside(strokes.mask)
+        matched = cls(mask, ab, weight=weight, copy=False, references=shared)
+        return matched if strokes is None or not strokes.count else matched.merged(strokes)
 
     def merged(self, other: Cues, out: np.ndarray | None = None) -> Cues:
         """These cues with ``other`` added; where both mark a pixel, ``other`` wins.

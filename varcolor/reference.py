@@ -33,15 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .color import lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, check_unit_range, real_array
-
-if TYPE_CHECKING:
-    from .cues import Cues
 
 __all__ = [
     "match_reference",
@@ -55,7 +51,6 @@ __all__ = [
     "verified",
     "MIN_INLIERS",
     "match_pool",
-    "pool_cues",
     "POOL_KEEP",
     "POOL_CANDIDATES",
     "WORK_PIXELS",
@@ -878,51 +873,3 @@ def match_pool(
         weight[rows, cols] = their_weight[rows, cols]
         shares.append((index, int(rows.size)))
     return mask, out_ab, weight, shares
-
-
-def pool_cues(
-    gray: np.ndarray,
-    pool: Sequence[np.ndarray | Callable[[], np.ndarray]],
-    *,
-    strokes: Cues | None = None,
-    names: Sequence[str] | None = None,
-    signatures: Sequence[Signature] | None = None,
-    verified_only: bool = False,
-) -> Cues:
-    """:func:`match_pool`'s cues as :class:`~varcolor.Cues` (``weight``: the confidence), around
-    the user's ``strokes`` (they win: no matched cue within :data:`CLEARANCE` pixels of them),
-    with :attr:`~varcolor.Cues.references`: each photo used, by its name, and its share of the
-    matched cues (before the strokes' clearance), best first.
-
-    Parameters
-    ----------
-    gray : ndarray
-        ``H×W`` gray image in [0, 1].
-    pool, signatures, verified_only :
-        As for :func:`match_pool`.
-    strokes : Cues, optional
-        The user's own cues.
-    names : sequence of str, optional
-        How messages and the cues' ``references`` name the photos.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skimage import data
-    >>> photo = data.chelsea() / 255.0
-    >>> cues = pool_cues(photo[:, :400].mean(axis=2), [data.rocket() / 255.0, photo[:, 50:]], names=["rocket", "cat"])
-    >>> cues.count > 100, cues.references
-    (True, (('cat', 1.0),))
-    """
-    from .cues import Cues
-
-    names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(pool))]
-    mask, ab, weight, shares = match_pool(gray, pool, signatures=signatures, names=names, verified_only=verified_only)
-    total = sum(count for _, count in shares)
-    references = tuple((names[index], count / total) for index, count in shares) if total else ()
-    if strokes is not None:
-        if strokes.shape != mask.shape:
-            raise InputError(f"strokes of size {strokes.shape} do not fit an image of size {mask.shape}")
-        mask &= outside(strokes.mask)
-    matched = Cues(mask, ab, weight=weight, copy=False, references=references)
-    return matched if strokes is None or not strokes.count else matched.merged(strokes)

@@ -24,7 +24,6 @@ from ..reference import (
     target_signature,
     verified,
 )
-from ..reference import pool_cues as matched_pool
 from ..sources.base import EDGES_DEFAULT
 from ..sources.reference import MATCH_BYTES, READ_BYTES, check_reference_file, read_reference
 
@@ -165,10 +164,10 @@ def pool_cues(
     refuse: bool = True,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
-    (:func:`~varcolor.reference.pool_cues`), and the line saying which gave which share. None
+    (:meth:`~varcolor.Cues.from_references`), and the line saying which gave which share. None
     matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues)."""
     strokes = strokes if strokes is not None and strokes.count else None
-    cues = matched_pool(
+    cues = Cues.from_references(
         gray,
         [lambda path=path: read_reference(path, max_pixels, gray.shape) for path in pool],
         strokes=strokes,
@@ -211,7 +210,7 @@ class ReferenceKeyframe:
 
     def __call__(self, gray: np.ndarray) -> Cues:
         strokes = self.strokes(gray) if self.strokes is not None else None
-        return matched_pool(
+        return Cues.from_references(
             gray, [lambda path=path: _film_reference(path, self.max_pixels) for path in self.pool],
             strokes=strokes, signatures=self.signatures, names=[str(path) for path in self.pool],
         )  # fmt: skip

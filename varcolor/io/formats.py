@@ -37,6 +37,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "WRITE_EXTENSIONS",
     "JPEG_EXTENSIONS",
+    "VIDEO_EXTENSIONS",
     "LAYERED_EXTENSIONS",
     "MAX_PIXELS",
     "read_image",
@@ -59,6 +60,9 @@ WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 #: Layered files (:mod:`varcolor.io.layers`): OpenRaster and Photoshop, read as layers and written whole.
 #: JPEG's extensions: 8 bits per sample only, no alpha.
 JPEG_EXTENSIONS = (".jpg", ".jpeg")
+#: File suffixes read and written as video (:mod:`varcolor.video`): named here, with the images',
+#: so that a photo's readers can refuse a clip without importing the video package.
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".m4v", ".webm")
 #: zlib's level for 8-bit PNG: 3, not Pillow's 6, which took 3.4 times as long for files 11 % smaller
 #: (a 12 MP colour result: 9.5 s and 9.6 MB at 6, 2.8 s and 10.7 MB at 3; the studio's save waits for it).
 PNG_COMPRESS_LEVEL = 3

@@ -20,10 +20,9 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from ..io import image_bits, image_shape, read_image
+from ..io import VIDEO_EXTENSIONS, image_bits, image_shape, read_image
 from ..memory import check_memory
 from ..reference import check_reference, decode_reduction
-from ..video.formats import VIDEO_EXTENSIONS
 from .base import EDGES_DEFAULT, CueSource
 
 __all__ = ["Reference", "check_reference_file", "read_reference", "READ_BYTES", "MATCH_BYTES"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..io.formats import VIDEO_EXTENSIONS  # anything else given as a file is an image
+
 __all__ = ["VIDEO_EXTENSIONS", "CODECS", "CHUNK_FRAMES", "is_video"]
 
-#: File suffixes read and written as video (anything else given as a file is an image).
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".m4v", ".webm")
 #: Output codecs: ``h264`` (libx264, yuv420p, CRF 17: visually lossless, plays everywhere),
 #: ``lossless`` (libx264rgb at QP 0 in .mp4/.mov/.mkv: bit-exact RGB; FFV1 in .avi).
 CODECS = ("h264", "lossless")
