@@ -28,6 +28,11 @@ __all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_square
 #: before it, 39 MB; numba's kernel, 0). Bands of levin-multiscale's operator of 2^20 pixels,
 #: 75 MB, raised a 2 MP 16-bit scan's traced peak from 91 to 194 bytes a pixel; 2^18, to 112.
 RESIDUAL_BAND_PIXELS = 1 << 16
+#: The bands numba's kernel takes at a time: float32 cues and chroma are copied to float64 a band
+#: at a time (8 MB: test_app's 2 MP 16-bit scan peaks at 96 traced bytes a pixel, 102 with the
+#: operator's bands before, 114 with whole copies), and each call's threads start and meet once
+#: (bands of 2^16 pixels took 1.5 × as long at 1 MP).
+RESIDUAL_KERNEL_BAND_PIXELS = 1 << 18
 
 
 @numba.njit(cache=True, nogil=True)
@@ -164,7 +169,7 @@ def exact_residual_squares(
     # cues and chroma are not copied whole, and the kernel is compiled for float64 alone).
     height, width = guide.shape
     squares = np.zeros((2, channels))
-    rows = max(1, -(-RESIDUAL_BAND_PIXELS // width))
+    rows = max(1, -(-RESIDUAL_KERNEL_BAND_PIXELS // width))
     nothing = np.zeros((1, 1, channels)), np.zeros((1, 1))
     for top in range(0, height, rows):
         bottom = min(top + rows, height)
