@@ -64,6 +64,55 @@ class Report(TypedDict, total=False):
     ``primal_residual``, a plug-in's): ``info.get(key)`` reads them (a type checker types them
     ``object``).
 
+    Attributes
+    ----------
+    method : str
+        The colorization method that ran (its name in :data:`METHODS`).
+    space : str
+        The colour space the chroma was solved in (``lab``, ``yiq``).
+    device : str
+        Where the solve ran (``cpu``, ``cuda``).
+    cues : int
+        Cue pixels given.
+    options : dict
+        The options that had an effect (:func:`varcolor.methods.base.options_in_effect`).
+    threads : int
+        The kernels' thread count the solve ran on.
+    solver : str or None
+        The linear solver that ran (None: no solve, as ``method="ideepcolor"``).
+    iterations : int or None
+        The solver's iterations (0 for a direct solve; None where nothing was solved).
+    residual : float or None
+        The relative residual of the result on the method's own system (None: none was measured).
+    residuals : list of float
+        An iterative solver's worst relative residual after each iteration.
+    seconds, paint_seconds : float
+        The whole call's seconds, and of them the colour conversion's.
+    solve_seconds : float
+        The solver's own seconds, where the method reported them.
+    update, full_solve : str
+        After an edit (:meth:`Colorizer.update`): ``low-rank``, ``window`` or ``full``, and why a
+        full solve ran.
+    bound : float
+        A low-rank correction's error bound (ab).
+    held, released : int
+        The pixels a low-rank correction held and released.
+    correction : str
+        What a low-rank correction corrected: the last result or the first solve.
+    window : list of int
+        The box an edit changed, ``[top, left, height, width]``.
+    window_agreement : float
+        How far a window update was from the previous, smaller window's.
+    changed : list of (slice, slice)
+        Where a method reports the windows it changed: the colorizer repaints only those after a
+        solve that had a last result (the key is then taken out).
+    engine : dict
+        A method's own account of its engine (levin-multiscale's coarse grid).
+    prior, prior_weight, confidence, prior_mode, automatic
+        The prior that acted, and its options that had an effect.
+    instances : list of dict
+        What :mod:`varcolor.instances` found (label, score, box, mask area, crop window, seconds).
+
     Examples
     --------
     >>> import numpy as np, varcolor
@@ -75,56 +124,34 @@ class Report(TypedDict, total=False):
     ('levin-multiscale', 2, True)
     """
 
-    #: The colorization method that ran (its name in :data:`METHODS`).
     method: str
-    #: The colour space the chroma was solved in (``lab``, ``yiq``).
     space: str
-    #: Where the solve ran (``cpu``, ``cuda``).
     device: str
-    #: Cue pixels given.
     cues: int
-    #: The options that had an effect (:func:`varcolor.methods.base.options_in_effect`).
     options: dict[str, Any]
-    #: The kernels' thread count the solve ran on.
     threads: int
-    #: The linear solver that ran (None: no solve, as ``method="ideepcolor"``).
     solver: str | None
-    #: The solver's iterations (0 for a direct solve; None where nothing was solved).
     iterations: int | None
-    #: The relative residual of the result on the method's own system (None: none was measured).
     residual: float | None
-    #: An iterative solver's worst relative residual after each iteration.
     residuals: list[float]
-    #: The whole call's seconds, and of them the colour conversion's.
     seconds: float
     paint_seconds: float
-    #: The solver's own seconds, where the method reported them.
     solve_seconds: float
-    #: After an edit (:meth:`Colorizer.update`): ``low-rank``, ``window`` or ``full``, and why a
-    #: full solve ran.
     update: str
     full_solve: str
-    #: A low-rank correction's error bound (ab), its pixels held and released, and what it
-    #: corrected (``correction``).
     bound: float
     held: int
     released: int
     correction: str
-    #: The box an edit changed, ``[top, left, height, width]``; a window update's agreement.
     window: list[int]
     window_agreement: float
-    #: Where a method reports the windows it changed (pairs of slices): the colorizer repaints
-    #: only those after a solve that had a last result (the key is then taken out).
     changed: list[tuple[slice, slice]]
-    #: A method's own account of its engine (levin-multiscale's coarse grid).
     engine: dict[str, Any]
-    #: The prior that acted, and its options that had an effect.
     prior: str
     prior_weight: float
     confidence: str
     prior_mode: str
     automatic: str
-    #: What :mod:`varcolor.instances` found (label, score, box, mask area, crop window, seconds).
     instances: list[dict[str, Any]]
     #: The reference photos the cues were matched from, best first: ``{"reference": name,
     #: "share": share of the matched cues}`` each (:attr:`Cues.references`).

@@ -663,7 +663,8 @@ def test_the_full_systems_residual_made_row_by_row_is_the_whole_operators(monkey
     residual = (operator.apply(chroma) - rhs).reshape(-1, 2)
     expected = np.max(np.linalg.norm(residual, axis=0) / np.linalg.norm(rhs.reshape(-1, 2), axis=0))
     assert expected > 1e-4  # a result off the full system: the comparison can fail
-    with kernels_at_every_size():
+    with kernels_at_every_size(), monkeypatch.context() as bands:
+        bands.setattr(levin, "RESIDUAL_KERNEL_BAND_PIXELS", 2000)  # bands of 14 rows: seven of them
         assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)
     monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, "array")
     monkeypatch.setattr(levin, "RESIDUAL_BAND_PIXELS", 2000)  # bands of 14 rows: seven of them

@@ -28,6 +28,11 @@ __all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_square
 #: before it, 39 MB; numba's kernel, 0). Bands of levin-multiscale's operator of 2^20 pixels,
 #: 75 MB, raised a 2 MP 16-bit scan's traced peak from 91 to 194 bytes a pixel; 2^18, to 112.
 RESIDUAL_BAND_PIXELS = 1 << 16
+#: The bands numba's kernel takes at a time: float32 cues and chroma are copied to float64 a band
+#: at a time (8 MB: test_app's 2 MP 16-bit scan peaks at 96 traced bytes a pixel, 102 with the
+#: operator's bands before, 114 with whole copies), and each call's threads start and meet once
+#: (bands of 2^16 pixels took 1.5 × as long at 1 MP).
+RESIDUAL_KERNEL_BAND_PIXELS = 1 << 18
 
 
 @numba.njit(cache=True, nogil=True)
@@ -68,44 +73,47 @@ def _exact_stencil_at(guide, mask, prior_weight, out, scaled, pixels):
 
 
 @numba.njit(cache=True, parallel=True)
-def _exact_residual_rows(guide, mask, targets, u, prior, prior_weight, weighted, mode, out):
-    """Each image row's sums of squares for the exact system's residual at ``u``, its rows made
-    and applied in one pass (no stencil stored): ``out[i, 0, c] = Σ_j ((A u)_c − b_c)²`` and
-    ``out[i, 1, c] = Σ_j b_c²``. ``b`` is the cue at a marked pixel; elsewhere 0 (``mode`` 0),
-    ``β c p`` (1) or ``(A p)`` (2); ``weighted``: ``prior_weight`` (``β c``) is given, else 0."""
+def _exact_residual_rows(guide, mask, top, first, targets, u, prior, prior_weight, weighted, mode, out):
+    """The sums of squares of the exact system's residual at ``u`` on image rows ``top`` to
+    ``top + len(out) − 1``, its rows made and applied in one pass (no stencil stored):
+    ``out[n, 0, c] = Σ_j ((A u)_c − b_c)²`` and ``out[n, 1, c] = Σ_j b_c²`` on row ``top + n``.
+    ``guide`` and ``mask`` are the image's; ``targets`` and ``prior_weight`` those rows', ``u``
+    and ``prior`` image rows from ``first`` on (the rows beside them too). ``b`` is the cue at a
+    marked pixel; elsewhere 0 (``mode`` 0), ``β c p`` (1) or ``(A p)`` (2); ``weighted``:
+    ``prior_weight`` (``β c``) is given, else 0. Every array float64: one compiled version."""
     height, width = guide.shape
     channels = u.shape[2]
-    for row_index in numba.prange(height):
-        i = np.int64(row_index)  # signed, as in _exact_stencil: _exact_row compiles once
+    for n in numba.prange(out.shape[0]):
+        i = np.int64(top + n)  # signed, as in _exact_stencil: _exact_row compiles once
         scratch = np.empty(9)
         coefficients = np.empty(9)
         for c in range(channels):
-            out[i, 0, c] = 0.0
-            out[i, 1, c] = 0.0
+            out[n, 0, c] = 0.0
+            out[n, 1, c] = 0.0
         for j in range(width):
             marked = mask[i, j]
-            weight = prior_weight[i, j] if weighted else 0.0
+            weight = prior_weight[n, j] if weighted else 0.0
             _exact_row(guide, i, j, marked, weight, False, scratch, coefficients)
             for c in range(channels):
                 product = 0.0
                 spread = 0.0
                 for k in range(9):
                     # Out-of-image coefficients are 0, so a clamped index reads a harmless pixel.
-                    ii = min(max(i + k // 3 - 1, 0), height - 1)
+                    ii = min(max(i + k // 3 - 1, 0), height - 1) - first
                     jj = min(max(j + k % 3 - 1, 0), width - 1)
                     product += coefficients[k] * u[ii, jj, c]
                     if mode == 2:
                         spread += coefficients[k] * prior[ii, jj, c]
                 if marked:
-                    b = targets[i, j, c]
+                    b = targets[n, j, c]
                 elif mode == 1:
-                    b = weight * prior[i, j, c]
+                    b = weight * prior[i - first, j, c]
                 elif mode == 2:
                     b = spread
                 else:
                     b = 0.0
-                out[i, 0, c] += (product - b) ** 2
-                out[i, 1, c] += b * b
+                out[n, 0, c] += (product - b) ** 2
+                out[n, 1, c] += b * b
 
 
 def exact_residual_squares(
@@ -150,18 +158,38 @@ def exact_residual_squares(
     """
     guide = check_guide(guide)
     mask = np.ascontiguousarray(mask, dtype=np.bool_)
-    u = np.ascontiguousarray(u, dtype=np.float64)
-    targets = np.ascontiguousarray(targets, dtype=np.float64)
     channels = u.shape[2]
     weighted = prior_weight is not None
-    weight = np.ascontiguousarray(prior_weight, dtype=np.float64) if weighted else np.zeros((1, 1))
     mode = 0 if prior is None else 2 if spread else 1
-    p = np.zeros((1, 1, channels)) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
     if array_code(guide.size):  # no kernel compiled for an image whose steps run as array code
+        weight = np.asarray(prior_weight) if weighted else np.zeros((1, 1))
+        p = np.zeros((1, 1, channels)) if prior is None else np.asarray(prior)
         return _residual_squares_in_bands(guide, mask, targets, u, p, weight, weighted, mode)
-    rows = np.empty((guide.shape[0], 2, channels))
-    _exact_residual_rows(guide, mask, targets, u, p, weight, weighted, mode, rows)
-    return rows.sum(axis=0)
+    # A band at a time, each array in float64 (a view where it is, else the band's copy: float32
+    # cues and chroma are not copied whole, and the kernel is compiled for float64 alone).
+    height, width = guide.shape
+    squares = np.zeros((2, channels))
+    rows = max(1, -(-RESIDUAL_KERNEL_BAND_PIXELS // width))
+    nothing = np.zeros((1, 1, channels)), np.zeros((1, 1))
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        first, last = max(top - 1, 0), min(bottom + 1, height)
+        band = np.empty((bottom - top, 2, channels))
+        _exact_residual_rows(
+            guide,
+            mask,
+            top,
+            first,
+            np.ascontiguousarray(targets[top:bottom], np.float64),
+            np.ascontiguousarray(u[first:last], np.float64),
+            nothing[0] if prior is None else np.ascontiguousarray(prior[first:last], np.float64),
+            nothing[1] if prior_weight is None else np.ascontiguousarray(prior_weight[top:bottom], np.float64),
+            weighted,
+            mode,
+            band,
+        )
+        squares += band.sum(axis=0)
+    return squares
 
 
 def _residual_squares_in_bands(guide, mask, targets, u, prior, prior_weight, weighted, mode) -> np.ndarray:
@@ -194,13 +222,13 @@ def _residual_squares_in_bands(guide, mask, targets, u, prior, prior_weight, wei
         product = np.einsum("kn,knc->nc", coefficients, shifted)
         rest: np.ndarray | float = 0.0  # b off the cues
         if mode == 1:
-            rest = np.asarray(weight)[..., None] * prior[top:bottom].reshape(count, channels)
+            rest = np.asarray(weight)[..., None] * np.asarray(prior[top:bottom], np.float64).reshape(count, channels)
         elif mode == 2:
             q = np.pad(prior[near], pad + ((0, 0),), mode="edge")
             for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
                 shifted[k] = q[1 + dy : 1 + dy + bottom - top, 1 + dx : 1 + dx + width].reshape(count, channels)
             rest = np.einsum("kn,knc->nc", coefficients, shifted)
-        b = np.where(marked[:, None], targets[top:bottom].reshape(count, channels), rest)
+        b = np.where(marked[:, None], np.asarray(targets[top:bottom], np.float64).reshape(count, channels), rest)
         squares[0] += np.einsum("nc,nc->c", product - b, product - b)
         squares[1] += np.einsum("nc,nc->c", b, b)
     return squares
