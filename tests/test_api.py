@@ -266,12 +266,12 @@ def _conforms(value, hint) -> bool:
 
 @pytest.mark.parametrize("method", ["levin", "levin-multiscale", "levin-symmetric", "bilaplacian-gtv"])
 def test_the_report_holds_its_guaranteed_keys_each_of_the_type_report_says(method):
-    """``Result.info`` is a :class:`varcolor.Report`: every built-in method's has the keys the
+    """``Result.info`` is a :class:`varcolor.Info`: every built-in method's has the keys the
     type's docstring guarantees, and each key the type names holds a value of its type."""
     import typing
     import warnings
 
-    hints = typing.get_type_hints(varcolor.Report)
+    hints = typing.get_type_hints(varcolor.Info)
     gray, cues = gray_and_cues("astronaut", (24, 32), 20, np.random.default_rng(4))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # bilaplacian-gtv's iteration limit on a small image
@@ -280,4 +280,4 @@ def test_the_report_holds_its_guaranteed_keys_each_of_the_type_report_says(metho
     assert set(guaranteed) | {"seconds", "paint_seconds"} <= set(info)
     typed = [key for key in info if key in hints]
     assert typed and all(_conforms(info[key], hints[key]) for key in typed), {k: info[k] for k in typed}
-    assert varcolor.Report.__doc__ and "Result.info" in varcolor.Report.__doc__
+    assert varcolor.Info.__doc__ and "Result.info" in varcolor.Info.__doc__

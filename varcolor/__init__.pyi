@@ -8,7 +8,6 @@ from . import methods as methods
 from . import metrics as metrics
 from . import sources as sources
 from .api import Colorizer as Colorizer
-from .api import Report as Report
 from .api import Result as Result
 from .api import check_fits as check_fits
 from .api import colorize as colorize
@@ -17,6 +16,7 @@ from .errors import ConvergenceError as ConvergenceError
 from .errors import InputError as InputError
 from .errors import OutputError as OutputError
 from .errors import VarcolorError as VarcolorError
+from .info import Info as Info
 from .io import read_image as read_image
 from .io import walk_images as walk_images
 from .io import write_image as write_image
@@ -28,7 +28,7 @@ __all__ = [
     "colorize",
     "Colorizer",
     "Result",
-    "Report",
+    "Info",
     "Options",
     "check_fits",
     "SolverPlan",

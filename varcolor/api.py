@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -27,9 +27,10 @@ from .color import to_gray
 from .cues import Cues
 from .errors import SIZES, ConvergenceError, InputError, check_image_size, check_unit_range, image_size, real_array
 from .gamut import GlobalHints
+from .info import Info
 from .kernels import threads_for
 from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-exported)
-from .methods.base import checked_report, checked_solution, options_in_effect
+from .methods.base import checked_info, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
 from .painting import HOLD_LIGHTNESS, Painter  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
@@ -45,117 +46,12 @@ __all__ = [
     "colorize",
     "Colorizer",
     "Result",
-    "Report",
+    "Info",
     "Options",
     "METHODS",
     "SPACES",
     "check_fits",
 ]
-
-
-class Report(TypedDict, total=False):
-    """What :attr:`Result.info` holds: the type of a colorization's report.
-
-    Every result of :func:`colorize` and :class:`Colorizer` has ``method``, ``space``,
-    ``device``, ``cues``, ``options``, ``solver``, ``iterations``, ``residual``, ``seconds`` and
-    ``paint_seconds``, and ``threads`` where a method ran; the other keys are there when what
-    they describe happened (an edit's ``update``, a prior's ``prior``, ``instances``). A method
-    may add keys of its own beyond these (levin-multiscale's ``engine``, bilaplacian-gtv's
-    ``primal_residual``, a plug-in's): ``info.get(key)`` reads them (a type checker types them
-    ``object``).
-
-    Attributes
-    ----------
-    method : str
-        The colorization method that ran (its name in :data:`METHODS`).
-    space : str
-        The colour space the chroma was solved in (``lab``, ``yiq``).
-    device : str
-        Where the solve ran (``cpu``, ``cuda``).
-    cues : int
-        Cue pixels given.
-    options : dict
-        The options that had an effect (:func:`varcolor.methods.base.options_in_effect`).
-    threads : int
-        The kernels' thread count the solve ran on.
-    solver : str or None
-        The linear solver that ran (None: no solve, as ``method="ideepcolor"``).
-    iterations : int or None
-        The solver's iterations (0 for a direct solve; None where nothing was solved).
-    residual : float or None
-        The relative residual of the result on the method's own system (None: none was measured).
-    residuals : list of float
-        An iterative solver's worst relative residual after each iteration.
-    seconds, paint_seconds : float
-        The whole call's seconds, and of them the colour conversion's.
-    solve_seconds : float
-        The solver's own seconds, where the method reported them.
-    update, full_solve : str
-        After an edit (:meth:`Colorizer.update`): ``low-rank``, ``window`` or ``full``, and why a
-        full solve ran.
-    bound : float
-        A low-rank correction's error bound (ab).
-    held, released : int
-        The pixels a low-rank correction held and released.
-    correction : str
-        What a low-rank correction corrected: the last result or the first solve.
-    window : list of int
-        The box an edit changed, ``[top, left, height, width]``.
-    window_agreement : float
-        How far a window update was from the previous, smaller window's.
-    changed : list of (slice, slice)
-        Where a method reports the windows it changed: the colorizer repaints only those after a
-        solve that had a last result (the key is then taken out).
-    engine : dict
-        A method's own account of its engine (levin-multiscale's coarse grid).
-    prior, prior_weight, confidence, prior_mode, automatic
-        The prior that acted, and its options that had an effect.
-    instances : list of dict
-        What :mod:`varcolor.instances` found (label, score, box, mask area, crop window, seconds).
-
-    Examples
-    --------
-    >>> import numpy as np, varcolor
-    >>> gray = np.linspace(0, 1, 32 * 24).reshape(24, 32)
-    >>> points = [{"y": 4, "x": 4, "a": 30, "b": 0}, {"y": 20, "x": 28, "a": 0, "b": 30}]
-    >>> cues = varcolor.Cues.from_points(points, gray.shape)
-    >>> report: varcolor.Report = varcolor.colorize(gray, cues).info
-    >>> report["method"], report["cues"], report["residual"] is not None
-    ('levin-multiscale', 2, True)
-    """
-
-    method: str
-    space: str
-    device: str
-    cues: int
-    options: dict[str, Any]
-    threads: int
-    solver: str | None
-    iterations: int | None
-    residual: float | None
-    residuals: list[float]
-    seconds: float
-    paint_seconds: float
-    solve_seconds: float
-    update: str
-    full_solve: str
-    bound: float
-    held: int
-    released: int
-    correction: str
-    window: list[int]
-    window_agreement: float
-    changed: list[tuple[slice, slice]]
-    engine: dict[str, Any]
-    prior: str
-    prior_weight: float
-    confidence: str
-    prior_mode: str
-    automatic: str
-    instances: list[dict[str, Any]]
-    #: The reference photos the cues were matched from, best first: ``{"reference": name,
-    #: "share": share of the matched cues}`` each (:attr:`Cues.references`).
-    references: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +66,7 @@ class Result:
     ab : ndarray, ``H×W×2``
         The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
         the Lab chroma of ``rgb``.
-    info : Report
+    info : Info
         method, solver, iterations, residual (None where nothing was solved or measured),
         seconds, threads (the kernels' thread count used); ``options``: every option that had an
         effect on the solve (:func:`~varcolor.methods.base.options_in_effect`: tolerance, iteration
@@ -186,7 +82,7 @@ class Result:
 
     rgb: np.ndarray
     ab: np.ndarray
-    info: Report = field(default_factory=lambda: Report())
+    info: Info = field(default_factory=lambda: Info())
 
 
 def _check_gray(gray: np.ndarray) -> np.ndarray:
@@ -561,8 +457,8 @@ class Colorizer:
                 raise InputError("refine carries on from the last solve: call solve first")
             return self._run(self.cues, self._chroma)
 
-    def _info(self, cues: Cues) -> Report:
-        info: Report = {
+    def _info(self, cues: Cues) -> Info:
+        info: Info = {
             "method": self.options.method,
             "space": self.options.space,
             "device": self.options.device,
@@ -614,7 +510,7 @@ class Colorizer:
                     _check_within(chroma, targets, cues.mask)
             # The method's report, checked: solver, iterations and residual of the right types,
             # and none of the library's own keys (a plug-in cannot rewrite method, cues…).
-            info.update(checked_report(self.engine, report))
+            info.update(checked_info(self.engine, report))
             info["threads"] = threads
             # A method that reports what it changed (windows) has the last chroma elsewhere.
             where = info.pop("changed", None) if self._last is not None else None
@@ -625,10 +521,10 @@ class Colorizer:
             # method's result is the guess: its weight and confidence change nothing).
             effect = info["options"]
             own = {key: value for key, value in said.items() if key not in OPTION_NAMES or key in effect}
-            info.update(cast(Report, own))  # the prior's keys (prior, prior_weight…): Report's
+            info.update(cast(Info, own))  # the prior's keys (prior, prior_weight…): Info's
         return self._finish(chroma, info, start, where)
 
-    def _finish(self, chroma: np.ndarray, info: Report, start: float, where=None) -> Result:
+    def _finish(self, chroma: np.ndarray, info: Info, start: float, where=None) -> Result:
         """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays, or a
         list of pairs of slices), only those pixels of the last one changed. A chroma that cannot
         be right (NaN, infinite) is an error, never a black result."""

@@ -33,11 +33,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .color import lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, check_unit_range, real_array
+
+if TYPE_CHECKING:
+    from skimage.transform import AffineTransform
 
 __all__ = [
     "match_reference",
@@ -231,13 +235,14 @@ def match_reference(
     if geometry.trusted:
         confidence, ab, share = _aligned(lightness, reference, geometry, min_confidence, work_pixels)
     else:
-        best = None
+        best: tuple[np.ndarray, np.ndarray, float] | None = None
         for factor in _reference_factors(reference.shape[:2], target_factor, work_pixels):
             ref_lab = rgb_to_lab(np.clip(_reduced(reference, factor), 0, 1).astype(np.float64))
             ours, theirs = _projected(_described(lightness), _described(_remapped(ref_lab[..., 0], lightness)))
             confidence, ab, share = _confident(ours, theirs, ref_lab[..., 1:], min_confidence)
             if best is None or share > best[2]:
                 best = confidence, ab, share
+        assert best is not None  # at least one reduction is tried
         confidence, ab, share = best
     confidence[confidence < min_confidence] = 0
     mask = np.zeros(gray.shape, bool)
@@ -286,7 +291,7 @@ class Geometry:
     fitted), its inliers and the matches it was fitted to, and whether it makes the pair the
     same scene."""
 
-    transform: object | None
+    transform: AffineTransform | None
     inliers: int
     matches: int
     trusted: bool
@@ -428,6 +433,7 @@ def _aligned(lightness: np.ndarray, reference: np.ndarray, geometry: Geometry, m
     nearest-description matches that pass their checks keep theirs (an object that moved, a
     parallax), and the seeds are grown and checked like any trusted match."""
     transform = geometry.transform
+    assert transform is not None  # trusted: fitted
     base = _factor(reference.shape[:2], work_pixels)
     scale = float(np.sqrt(abs(np.linalg.det(transform.params[:2, :2]))))
     # The reference's reduction that brings it to the target's scale, within 4 working sizes.
@@ -650,7 +656,7 @@ def _checked(matched: np.ndarray, returned: np.ndarray, agree_colour: np.ndarray
     ``agree_colour``."""
     from scipy import ndimage
 
-    grid = np.stack(np.indices(matched.shape[:2]), axis=-1)
+    grid = np.stack(list(np.indices(matched.shape[:2])), axis=-1)
     home = returned[matched[..., 0], matched[..., 1]]
     cycle = (np.hypot(*(home - grid).transpose(2, 0, 1)) <= _CYCLE).astype(np.float32)
     confidence = _coherence(matched) * (0.75 + 0.25 * cycle) * (0.5 + 0.5 * agree_colour)

@@ -169,7 +169,7 @@ def pool_cues(
     strokes = strokes if strokes is not None and strokes.count else None
     cues = Cues.from_references(
         gray,
-        [lambda path=path: read_reference(path, max_pixels, gray.shape) for path in pool],
+        [functools.partial(read_reference, path, max_pixels, gray.shape) for path in pool],
         strokes=strokes,
         signatures=signatures,
         names=[str(path) for path in pool],
@@ -197,7 +197,7 @@ class ReferenceKeyframe:
     pool: tuple[Path, ...]
     signatures: tuple[Signature, ...]
     max_pixels: int | None = None
-    strokes: object | None = None
+    strokes: Callable[[np.ndarray], Cues] | None = None
 
     @property
     def path(self) -> Path:
@@ -211,7 +211,7 @@ class ReferenceKeyframe:
     def __call__(self, gray: np.ndarray) -> Cues:
         strokes = self.strokes(gray) if self.strokes is not None else None
         return Cues.from_references(
-            gray, [lambda path=path: _film_reference(path, self.max_pixels) for path in self.pool],
+            gray, [functools.partial(_film_reference, path, self.max_pixels) for path in self.pool],
             strokes=strokes, signatures=self.signatures, names=[str(path) for path in self.pool],
         )  # fmt: skip
 

@@ -111,7 +111,7 @@ def fuse(
     """
     prior, weight = prior.copy(), weight.copy()
     margin = MARGIN if margin is None else margin
-    records: list[dict[str, Any]] = []  # as Report's instances
+    records: list[dict[str, Any]] = []  # as Info's instances
     # The surest last: where instances overlap, the higher score has the last word.
     for instance in sorted(instances, key=lambda i: i.score):
         start = time.perf_counter()

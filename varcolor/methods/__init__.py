@@ -27,7 +27,7 @@ method is one module (or a plug-in package) and a :func:`register` call:
 
 A report without ``solver``, ``iterations`` or ``residual``, with one of the library's own keys, or
 with values of the wrong types is a :class:`~varcolor.errors.MethodError` naming the plug-in
-(:func:`varcolor.methods.base.checked_report`).
+(:func:`varcolor.methods.base.checked_info`).
 
 Other packages register theirs through the ``varcolor.methods`` entry-point group (each entry
 point names a :class:`Method` subclass), loaded the first time a method is looked up. A plug-in

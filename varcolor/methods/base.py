@@ -14,11 +14,12 @@ import dataclasses
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 import numpy as np
 
 from ..errors import InputError, MethodError
+from ..info import Info
 from ..instances.detectors import check_options as check_detector_options
 from ..interactive import Updates
 from ..memory import check_memory, memory_budget
@@ -27,15 +28,12 @@ from ..solvers import DirectSolver, LinearSystem, RebindableSolver, SolverPlan, 
 from ..solvers.choice import SOLVERS
 from ..solvers.device import backend
 
-if TYPE_CHECKING:  # api imports this module
-    from ..api import Report
-
 __all__ = [
     "Method",
     "LinearMethod",
     "Problem",
     "checked_solution",
-    "checked_report",
+    "checked_info",
     "options_in_effect",
     "LIBRARY_KEYS",
 ]
@@ -337,7 +335,7 @@ class Method:
         >= 0, or None where none was measured), and none of the library's own keys
         (:data:`LIBRARY_KEYS`); an ``incremental`` method may add ``changed`` (a pair of slices)
         outside which the chroma is the last solve's, up to rounding (only that part is painted
-        again). :func:`checked_report` checks it."""
+        again). :func:`checked_info` checks it."""
         raise NotImplementedError
 
     @contextmanager
@@ -482,7 +480,7 @@ def checked_solution(method: Method, outcome: object, shape: tuple[int, int, int
     return chroma, outcome[1]
 
 
-def checked_report(method: Method, report: dict) -> Report:
+def checked_info(method: Method, report: dict) -> Info:
     """A method's report (:meth:`Method.solve`'s), checked: ``solver`` a str or None,
     ``iterations`` a whole number >= 0 or None, ``residual`` a finite number >= 0 or None (NumPy
     scalars made Python's), and no key of :data:`LIBRARY_KEYS`; its own ``seconds`` (a solver's
@@ -532,8 +530,8 @@ def checked_report(method: Method, report: dict) -> Report:
                 f"{where}: solve()'s report's residual must be a finite number >= 0 or None, not {residual!r}"
             )
         checked["residual"] = float(residual)
-    # The keys Report types were checked above; a method's own keys are beyond its shape.
-    return cast("Report", checked)
+    # The keys Info types were checked above; a method's own keys are beyond its shape.
+    return cast(Info, checked)
 
 
 def options_in_effect(method: type[Method], options: Options, solver: str | None) -> dict:

@@ -393,6 +393,8 @@ class SaveJob:
         self.started = time.monotonic()
         self.seconds: float | None = None
         self.solve_seconds: float | None = None
+        self.method = ""  # the studio's method and the photo's pixels: what its rate is learnt for
+        self.pixels = 0
         self._cancel = threading.Event()
         self._child: subprocess.Popen | None = None
         self._lock: int | None = None  # the save's lock (claim), held while it runs
@@ -561,12 +563,12 @@ class Spare:
                 self._photo = photo
                 # Never blocking the studio: a line that does not fit the pipe now is lost (the
                 # child's wait ends by itself after PAUSE_LEASE).
-                os.set_blocking(self._child.stdin.fileno(), False)
+                os.set_blocking(_stdin(self._child), False)
                 # Said before the child runs a line of its own: it reads this first, and waits.
                 said = self._busy_now()
                 if said:
                     with suppress(OSError):
-                        os.write(self._child.stdin.fileno(), b"busy\n")
+                        os.write(_stdin(self._child), b"busy\n")
                 pacing = threading.Thread(
                     target=self._pace, args=(self._child, said), name="varcolor-spare", daemon=True
                 )
@@ -598,7 +600,7 @@ class Spare:
                 now = time.monotonic()
                 if now_busy != said or (now_busy and now - when >= BUSY_AGAIN):
                     with suppress(OSError):  # a full pipe or a dead child: the line is lost
-                        os.write(child.stdin.fileno(), b"busy\n" if now_busy else b"idle\n")
+                        os.write(_stdin(child), b"busy\n" if now_busy else b"idle\n")
                     said, when = now_busy, now
 
     def take(self) -> subprocess.Popen | None:
@@ -607,7 +609,7 @@ class Spare:
             child, self._child = self._child, None
         if child is None or child.poll() is not None:
             return None
-        os.set_blocking(child.stdin.fileno(), True)
+        os.set_blocking(_stdin(child), True)
         return child
 
     def close(self) -> None:
@@ -621,6 +623,12 @@ def _stop(child: subprocess.Popen) -> None:
     with suppress(OSError):
         os.killpg(child.pid, signal.SIGKILL)
     child.wait()
+
+
+def _stdin(child: subprocess.Popen) -> int:
+    """The descriptor of a save child's stdin: a pipe (:func:`_child` makes it one)."""
+    assert child.stdin is not None
+    return child.stdin.fileno()
 
 
 def _child(args: list[str], env: dict) -> subprocess.Popen:
@@ -643,7 +651,7 @@ def recover(saving: Path) -> list[str]:
     (its session file, published last) is missing loses the files it had published (those whose
     content is the journal's: an older file in their place is left alone); the temporaries
     beside them and the work folders go. Returns one line per unit taken back."""
-    said = []
+    said: list[str] = []
     if not saving.is_dir():
         return said
     saves = sorted({path.name.split(".")[0] for path in saving.iterdir()})
@@ -689,7 +697,7 @@ def release(fd: int | None, lock: Path) -> None:
 
 def _take_back(journal: Path) -> list[str]:
     """The unit of a dead save's ``journal``: taken back unless its marker was published."""
-    said = []
+    said: list[str] = []
     if not journal.is_file():
         return said
     try:

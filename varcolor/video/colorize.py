@@ -349,7 +349,7 @@ class _ShotSolver:
         after = None
         for k in range(buffer.count - 1, -1, -1):
             gray = buffer.gray(k)
-            if carried is not None:
+            if carried is not None and after is not None:  # (the frame after this one is set with carried)
                 carried = _carry(carried, buffer.motion(k).forward, gray, after)
                 if carried is not None:
                     buffer.save_carried(k, carried)
