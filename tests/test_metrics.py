@@ -338,13 +338,13 @@ def test_every_metric_refuses_what_colorize_refuses_in_one_line(name):
 
 def test_metrics_of_a_result_folder_against_a_reference_file_names_the_mismatch(tmp_path, capsys):
     """A folder of results (here one named like an image) with a reference *file*: one line that
-    says a folder of references is needed, not '<reference file>: no such folder' (it exists)."""
+    says a folder of originals is needed, not '<reference file>: no such folder' (it exists)."""
     (tmp_path / "results.png").mkdir()
     varcolor.write_image(tmp_path / "results.png" / "a.png", np.full((20, 20, 3), 0.5))
     varcolor.write_image(tmp_path / "ref.png", np.full((20, 20, 3), 0.5))
     code, _, err = run(capsys, "metrics", tmp_path / "results.png", "-r", tmp_path / "ref.png")
     assert code == 2 and err.count("\n") == 1, err
-    assert f"{tmp_path / 'ref.png'}: " in err and "no such folder" not in err and "folder of references" in err, err
+    assert f"{tmp_path / 'ref.png'}: " in err and "no such folder" not in err and "folder of originals" in err, err
 
 
 def test_the_former_keyword_reference_still_names_the_original_with_a_warning():

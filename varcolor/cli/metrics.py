@@ -1,4 +1,4 @@
-"""``varcolor metrics``: score result images against references, a row per image plus the mean."""
+"""``varcolor metrics``: score result images against their originals, a row per image plus the mean."""
 
 from __future__ import annotations
 
@@ -37,12 +37,12 @@ from .common import (
 def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]], list[str]]:
     if results.is_file():
         if not references.is_file():
-            raise InputError(f"{references}: with a result file, -r must be a reference file")
+            raise InputError(f"{references}: with a result file, -r must be an original image file")
         return [(results.name, results, references)], []
     if not results.is_dir():
         raise InputError(f"{results}: no such file or folder")
     if references.is_file():
-        raise InputError(f"{references}: with a folder of results ({results}), -r must be a folder of references")
+        raise InputError(f"{references}: with a folder of results ({results}), -r must be a folder of originals")
     if not references.is_dir():
         raise InputError(f"{references}: no such folder")
     by_key: dict[str, list[Path]] = {}
@@ -54,7 +54,7 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
     for rel in found:
         key = rel.with_suffix("").as_posix()
         if key not in by_key:
-            missing.append(f"{results / rel}: no reference {key}.* under {references}")
+            missing.append(f"{results / rel}: no original {key}.* under {references}")
             continue
         if len(by_key[key]) > 1:  # scoring against either would be a guess: refused before any work
             both = " and ".join(str(references / other) for other in sorted(by_key[key])[:2])
@@ -217,14 +217,24 @@ def _gigabytes(text: str) -> float:
 def add_parser(commands: argparse._SubParsersAction) -> None:
     m = commands.add_parser(
         "metrics",
-        help="score results against references",
-        description="Score result images against references (files, or folders matched by relative path "
+        help="score results against their originals",
+        description="Score result images against their originals (files, or folders matched by relative path "
         "without extension): PSNR (8-bit), SSIM, MS-SSIM, VIF, CIEDE2000 mean and 95th percentile, "
         "ab RMSE, colourfulness, and with --lpips LPIPS; one row per image plus the mean. "
         "docs/metrics.md says what each measures.",
     )
     add_input(m, "RESULTS", "result image or folder")
-    m.add_argument("-r", "--reference", required=True, metavar="REFERENCES", help="reference image or folder")
+    # The ground truth is the *original* (docs/layout.md's glossary); --reference, its former
+    # name, still works.
+    m.add_argument(
+        "-r",
+        "--original",
+        "--reference",
+        dest="reference",
+        required=True,
+        metavar="ORIGINALS",
+        help="the originals (the colour ground truth): an image, or a folder matched by relative path",
+    )
     m.add_argument(
         "--ab", action="store_true", help="score colour only: re-light each result with its reference's lightness first"
     )
