@@ -76,6 +76,7 @@ def same_files(first, second):
         assert np.array_equal(varcolor.read_image(a[name]), varcolor.read_image(b[name])), name
 
 
+@pytest.mark.slow  # 7-12 s: kept out of make test's 6 minutes (make test-slow runs it)
 def test_each_folder_command_on_a_cluster_matches_the_serial_run(tmp_path, client):
     source = tree(tmp_path / "in")
     for where, extra in (("serial", {}), ("dask", {"client": client})):

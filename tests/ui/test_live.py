@@ -206,7 +206,10 @@ def test_a_stroke_over_suggestions_is_reached_from_the_last_solve_without_a_prev
         finally:
             live.close(wait=30)
     second = [(p.final, p.info["solver"] == "preview", p.info.get("update")) for p, _ in shown[0] if p.version == 2]
-    assert second == [(True, False, "low-rank")]  # one result, corrected from the last solve
+    # One result, no preview before it, made as an edit of the last solve: its low-rank correction,
+    # or the full solve the edit chose where that was priced cheaper (a photo this small, or a
+    # busy machine: CI once found "full").
+    assert len(second) == 1 and second[0][:2] == (True, False) and second[0][2] in ("low-rank", "full"), second
     assert [p.info["solver"] for p, _ in shown[0] if p.version == 1][0] == "preview"  # the first solve shows one
     # The same result as without previews, within what the edit's correction may differ by from run to run
     # (the factors it corrects are made in the background: 0.05 ab at most).

@@ -131,6 +131,7 @@ def ready_page(browser, url: str, listen: tuple):
     return page
 
 
+@pytest.mark.slow  # 7-12 s: kept out of make test's 6 minutes (make test-slow runs it)
 def test_draw_undo_save_in_a_browser(tmp_path):
     image = tmp_path / "chelsea.png"
     shutil.copy(ROOT / "examples" / "data" / "chelsea.png", image)
@@ -333,6 +334,7 @@ def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
     page.close()
 
 
+@pytest.mark.slow  # 7-12 s: kept out of make test's 6 minutes (make test-slow runs it)
 def test_second_tab_recent_colours_and_header(scan):
     first, second = open_page(scan), open_page(scan, width=1024)
     strokes = len(server_state(first)["doc"]["strokes"])
@@ -404,6 +406,7 @@ def tile(page, layer: str, level: int, row: int, col: int, full: bool = False) -
     return np.asarray(Image.open(io.BytesIO(answer.body())))
 
 
+@pytest.mark.slow  # 7-12 s: kept out of make test's 6 minutes (make test-slow runs it)
 def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_result(scan):
     from varcolor.color import lightness_of_gray
 
@@ -576,6 +579,7 @@ def test_a_newcomers_first_screen_and_first_stroke(tmp_path, scan):
         process.wait(timeout=60)
 
 
+@pytest.mark.slow  # 7-12 s: kept out of make test's 6 minutes (make test-slow runs it)
 def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path, scan):
     # A colour photo: the page shows PSNR and ΔE2000 against it, asked for once the page rests on
     # a result, not after each of a run of strokes (their cost is a second of a core on a scan).

@@ -59,6 +59,7 @@ def _fresh(image: Path, mask: Path, output: Path) -> bytes:
     return output.read_bytes()
 
 
+@pytest.mark.slow  # 7-12 s: kept out of make test's 6 minutes (make test-slow runs it)
 def test_a_spare_waits_while_the_studio_is_busy_and_a_save_asked_meanwhile_is_made_whole(scan, tmp_path):
     """While the studio says it is busy the child does no work (its CPU time stays still for
     longer than a pause's lease: the studio says it again); a save asked meanwhile does not wait
