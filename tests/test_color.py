@@ -341,3 +341,23 @@ def test_the_array_codes_gamut_mapping_is_the_kernels_on_every_kind_of_colour(ga
         for rgb in (array, kernel):
             # (4e-5 at the knee L* = 8, where scikit-image's rounded constants part by that much)
             np.testing.assert_allclose(color.rgb_to_lab(rgb[None])[0, kept, 0], lightness_in[kept], atol=1e-4)
+
+
+def test_a_small_images_same_lightness_gray_is_the_kernels_without_compiling_it(monkeypatch):
+    """``same_lightness_gray`` of a small image runs as array code (a first run compiles nothing:
+    the marks' reading calls it) and gives the kernel's gray, also off [0, 1] and on 8-bit levels."""
+    from varcolor import color, kernels
+
+    rng = np.random.default_rng(5)
+    images = [
+        rng.random((30, 40, 3)),
+        rng.random((20, 30, 3)) * 1.4 - 0.2,
+        np.round(rng.random((16, 16, 3)) * 255) / 255,
+    ]
+    for rgb in images:
+        monkeypatch.setenv(kernels.KERNELS_VARIABLE, "array")
+        array = color.same_lightness_gray(rgb)
+        monkeypatch.setenv(kernels.KERNELS_VARIABLE, "numba")
+        kernel = color.same_lightness_gray(rgb)
+        assert np.abs(array - kernel).max() <= 1e-12
+        assert array.min() >= 0.0 and array.max() <= 1.0

@@ -533,6 +533,8 @@ def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
     # Integer samples as rgb_to_lab reads them: the compiled pass takes [0, 1] (an 8-bit photo
     # read as 0-255 came out white).
     rgb = img_as_float64(rgb) if rgb.dtype.kind in "iu" else np.asarray(rgb, dtype=np.float64)
+    if array_code(rgb.shape[0] * rgb.shape[1]):  # a small image's first run compiles nothing
+        return _same_lightness_gray_array(rgb)
     out = np.empty(rgb.shape[:2])
     # The same formulas as scikit-image's rgb2lab and lab2xyz, per pixel: their whole-image form
     # made eight float64 temporaries of the photo (2.3 GB and 10 s for a 12 MP scan).
@@ -548,6 +550,24 @@ def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
     )
     luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
     _same_lightness_gray(rgb, luminance, _WHITE_Y, _Y_OF_LINEAR_GRAY, _decoded_levels(), out)
+    return out
+
+
+def _same_lightness_gray_array(rgb: np.ndarray) -> np.ndarray:
+    """:func:`_same_lightness_gray` as array code (a small image's, :func:`varcolor.kernels.array_code`):
+    the same steps, in bands of rows (the temporaries a band's, not the photo's: 81 MB at 1 MP whole)."""
+    out = np.empty(rgb.shape[:2])
+    luminance = np.asarray(ICC_LUMINANCE, dtype=np.float64)
+    step = max(1, (1 << 13) // max(rgb.shape[1], 1))
+    for top in range(0, rgb.shape[0], step):
+        band = rgb[top : top + step]
+        linear = np.where(band > 0.04045, ((np.maximum(band, 0.04045) + 0.055) / 1.055) ** 2.4, band / 12.92)
+        t = linear @ luminance / _WHITE_Y
+        f = np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16.0 / 116.0)
+        lightness = np.clip(116.0 * f - 16.0, 0.0, 100.0)  # gray_from_lightness's clip
+        v = np.maximum(_f_inverse_array((lightness + 16.0) / 116.0) * _WHITE_Y / _Y_OF_LINEAR_GRAY, 0.0)
+        encoded = np.where(v > 0.0031308, 1.055 * np.maximum(v, 0.0031308) ** (1 / 2.4) - 0.055, 12.92 * v)
+        out[top : top + step] = np.minimum(encoded, 1.0)
     return out
 
 
