@@ -108,12 +108,13 @@ def dask_client(workers: int, scheduler: str | None, client):
     try:
         with sigint_deferred():  # a Ctrl-C while the client connects comes once it exists, so it is closed
             local = Client(cluster, set_as_default=False)
-        with local:
-            yield local
+        yield local
     finally:
+        # Closed with Ctrl-C ignored throughout (not by ``with local:``, whose exit runs with it live):
+        # a Ctrl-C inside the close left a client half-closed, and its __del__ printed a traceback.
         with sigint_ignored():
             if local is not None:
-                local.close()  # a no-op once closed; a client left half-made printed a traceback at exit
+                local.close()  # a client left half-made printed a traceback at exit
             cluster.close(timeout=10)
 
 

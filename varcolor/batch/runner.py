@@ -33,7 +33,7 @@ from .cluster import SCHEDULER_VARIABLE, check_scheduler, dask_client, on_dask
 from .gate import GATE_TIMEOUT, StopGate
 from .jobs import Job, Report, judge
 from .manifest import ManifestFailure, ManifestWriter, provenance, resume_plan
-from .sigint import sigint_ignored
+from .sigint import Noted, sigint_ignored, sigint_noted
 
 __all__ = [
     "RETRIES",
@@ -267,46 +267,63 @@ def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None,
 def _dask_outcomes(jobs: list[Job], client):
     from dask.distributed import as_completed
 
-    holds = [w.get("resources", {}).get("MEMORY") for w in client.scheduler_info()["workers"].values()]
-    largest = max(holds) if holds and all(h is not None for h in holds) else None
-    gate = StopGate(f"varcolor-{uuid.uuid4().hex}")
-    futures = {}
-    for index, job in enumerate(jobs):
-        if largest is not None and job.memory > largest:
-            yield (
-                job,
-                VarcolorError(
-                    f"{job.inputs[0]}: needs about {job.memory / 1e9:.1f} GB of memory, more than "
-                    f"any worker holds ({largest / 1e9:.1f} GB); use fewer --workers"
-                ),
-                0.0,
-            )
-            continue
-        resources = {"MEMORY": max(job.memory, 1)} if largest is not None else None
-        future = client.submit(
-            attempt,
-            job.run,
-            gate,
-            key=f"varcolor-{os.getpid()}-{index}-{id(job)}",
-            pure=False,
-            retries=RETRIES,
-            resources=resources,
-        )
-        futures[future] = job
-    pending = set(futures)
-    try:
-        for future in as_completed(list(futures), loop=client.loop):
-            pending.discard(future)
-            job = futures[future]
-            try:
-                outcome, seconds = future.result()
-            except Exception as exc:  # the worker died RETRIES + 1 times, the scheduler went away
-                outcome = unreported(job, exc, client.status)
-                seconds = None
-            yield job, outcome, seconds
-    finally:
-        with sigint_ignored():  # stopping already: a second Ctrl-C must not cut the stop short
-            if pending:
-                gate.close(client)  # from here on, nothing more is published
-                with contextlib.suppress(Exception):
-                    client.cancel(list(pending), force=True)
+    # Ctrl-C raised by _waited, in code of ours, not inside Dask's locks (see sigint.py)
+    with sigint_noted() as stop:
+        holds = [w.get("resources", {}).get("MEMORY") for w in client.scheduler_info()["workers"].values()]
+        largest = max(holds) if holds and all(h is not None for h in holds) else None
+        gate = StopGate(f"varcolor-{uuid.uuid4().hex}")
+        futures = {}
+        pending: set = set()
+        try:
+            for index, job in enumerate(jobs):
+                if largest is not None and job.memory > largest:
+                    yield (
+                        job,
+                        VarcolorError(
+                            f"{job.inputs[0]}: needs about {job.memory / 1e9:.1f} GB of memory, more than "
+                            f"any worker holds ({largest / 1e9:.1f} GB); use fewer --workers"
+                        ),
+                        0.0,
+                    )
+                    continue
+                resources = {"MEMORY": max(job.memory, 1)} if largest is not None else None
+                future = client.submit(
+                    attempt,
+                    job.run,
+                    gate,
+                    key=f"varcolor-{os.getpid()}-{index}-{id(job)}",
+                    pure=False,
+                    retries=RETRIES,
+                    resources=resources,
+                )
+                futures[future] = job
+                pending.add(future)
+            for future in _waited(as_completed(list(futures), loop=client.loop), stop):
+                pending.discard(future)
+                job = futures[future]
+                try:
+                    outcome, seconds = future.result()
+                except Exception as exc:  # the worker died RETRIES + 1 times, the scheduler went away
+                    outcome = unreported(job, exc, client.status)
+                    seconds = None
+                yield job, outcome, seconds
+        finally:
+            with sigint_ignored():  # stopping already: a second Ctrl-C must not cut the stop short
+                if pending:
+                    gate.close(client)  # from here on, nothing more is published
+                    with contextlib.suppress(Exception):
+                        client.cancel(list(pending), force=True)
+
+
+def _waited(completed, stop: Noted, poll: float = 0.05):
+    """``completed``'s futures as they finish, checking for a Ctrl-C ``stop`` noted meanwhile
+    every ``poll`` seconds: raised as KeyboardInterrupt here, between Dask's calls."""
+    while not completed.is_empty():
+        if stop.requested:
+            raise KeyboardInterrupt
+        if completed.has_ready():
+            yield next(completed)
+        else:
+            time.sleep(poll)
+    if stop.requested:
+        raise KeyboardInterrupt
