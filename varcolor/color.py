@@ -155,11 +155,22 @@ def lab_to_rgb(lab: np.ndarray, gamut: str = "chroma") -> np.ndarray:
 
 
 def chroma_to_rgb(
-    lightness: np.ndarray, ab: np.ndarray, gamut: str = "chroma", out: np.ndarray | None = None
+    lightness: np.ndarray,
+    ab: np.ndarray,
+    gamut: str = "chroma",
+    out: np.ndarray | None = None,
+    *,
+    image_pixels: int | None = None,
 ) -> np.ndarray:
     """:func:`lab_to_rgb` of lightness ``L`` (any shape ``S``) and chroma ``ab`` (``S×2``)
     given apart, into ``out`` (``S×3``, a new array if None; it may be a view, such as a window
     of a larger image).
+
+    ``image_pixels``: the size of the whole image that ``lightness`` is a window of, where it is
+    one. The array code or the numba kernel is chosen by it (:func:`varcolor.kernels.array_code`),
+    not by the window's size: the repaints of a big image's small windows after an edit run the
+    kernel its first paint compiled (judged by their own size, a never-warmed installation ran
+    them as array code, ten times slower: 8 s a stroke at 12 MP in Krita's Live worker).
 
     Examples
     --------
@@ -175,8 +186,8 @@ def chroma_to_rgb(
     if (out is not None and out.dtype.kind == "u") or not (
         np.asarray(lightness).dtype == np.float64 and np.asarray(ab).dtype == np.float64
     ):
-        return _painted_in_bands(lightness, ab, gamut, out)
-    return _srgb_of(lightness, ab, gamut, out, array_code(np.size(lightness)))
+        return _painted_in_bands(lightness, ab, gamut, out, image_pixels=image_pixels)
+    return _srgb_of(lightness, ab, gamut, out, array_code(image_pixels or np.size(lightness)))
 
 
 def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> np.ndarray:
@@ -221,7 +232,14 @@ def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> 
 _BAND_VALUES = 1 << 20
 
 
-def chroma_to_rgb_of_gray(gray: np.ndarray, ab: np.ndarray, gamut: str = "chroma", out: np.ndarray | None = None):
+def chroma_to_rgb_of_gray(
+    gray: np.ndarray,
+    ab: np.ndarray,
+    gamut: str = "chroma",
+    out: np.ndarray | None = None,
+    *,
+    image_pixels: int | None = None,
+):
     """:func:`chroma_to_rgb` at the lightness of the gray sRGB values ``gray`` (:func:`lightness_of_gray`),
     computed a band at a time: a big image's lightness is never held whole (0.32 GB at 40 MP).
 
@@ -235,6 +253,8 @@ def chroma_to_rgb_of_gray(gray: np.ndarray, ab: np.ndarray, gamut: str = "chroma
         How colours outside sRGB are brought in (:func:`lab_to_rgb`).
     out : ndarray, ``S×3``, optional
         Where to write: floats, or an unsigned integer image's levels.
+    image_pixels : int, optional
+        The size of the whole image that ``gray`` is a window of (:func:`chroma_to_rgb`).
 
     Examples
     --------
@@ -243,10 +263,12 @@ def chroma_to_rgb_of_gray(gray: np.ndarray, ab: np.ndarray, gamut: str = "chroma
     >>> bool(np.array_equal(chroma_to_rgb_of_gray(gray, ab), chroma_to_rgb(lightness_of_gray(gray), ab)))
     True
     """
-    return _painted_in_bands(gray, ab, gamut, out, lightness_of_gray)
+    return _painted_in_bands(gray, ab, gamut, out, lightness_of_gray, image_pixels=image_pixels)
 
 
-def _painted_in_bands(values, ab, gamut: str, out: np.ndarray | None, lightness_of=None) -> np.ndarray:
+def _painted_in_bands(
+    values, ab, gamut: str, out: np.ndarray | None, lightness_of=None, *, image_pixels: int | None = None
+) -> np.ndarray:
     """:func:`chroma_to_rgb` band by band along the first axis, each band's lightness (``values``,
     or ``lightness_of(values)``) and chroma in float64: into ``out`` as floats, or, an unsigned
     integer image, as levels (:func:`to_levels`)."""
@@ -255,11 +277,11 @@ def _painted_in_bands(values, ab, gamut: str, out: np.ndarray | None, lightness_
         out = np.empty(values.shape + (3,))
     if values.ndim == 0:
         one = np.empty((1, 3), out.dtype)
-        out[...] = _painted_in_bands(values[None], ab[None], gamut, one, lightness_of)[0]
+        out[...] = _painted_in_bands(values[None], ab[None], gamut, one, lightness_of, image_pixels=image_pixels)[0]
         return out
     # Half the budget a band: two bands are painted at once.
     rows = max(1, _BAND_VALUES // 2 // max(1, 3 * values[:1].size))
-    array = array_code(values.size)  # by the whole image's size, not a band's
+    array = array_code(image_pixels or values.size)  # by the whole image's size, not a band's or a window's
 
     def paint(start: int) -> None:
         band = slice(start, start + rows)

@@ -114,11 +114,13 @@ class Painter:
                 paint, values = chroma_to_rgb_of_gray, self.gray
             else:
                 paint, values = chroma_to_rgb, self.held
+            # Kernel or array code as for the whole image (the kernel its first paint compiled).
+            size = self.gray.size
             if isinstance(where[0], slice):  # a window: written in place
-                paint(values[where], chroma[where], self.gamut, out=rgb[where])
+                paint(values[where], chroma[where], self.gamut, out=rgb[where], image_pixels=size)
             else:
                 out = np.empty(values[where].shape + (3,), rgb.dtype)
-                rgb[where] = paint(values[where], chroma[where], self.gamut, out=out)
+                rgb[where] = paint(values[where], chroma[where], self.gamut, out=out, image_pixels=size)
             return
         colours = yiq_to_rgb(np.concatenate([self.gray[where][..., None], chroma[where]], axis=-1))
         ab[where] = rgb_to_lab(colours.reshape(1, -1, 3))[..., 1:].reshape(colours.shape[:-1] + (2,))

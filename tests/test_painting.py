@@ -1,0 +1,50 @@
+"""The painter's repaints after an edit: small windows of a big image run the kernel the first
+paint compiled, not the array code a small image of their size would take."""
+
+import numpy as np
+
+from varcolor import color
+from varcolor.kernels import ARRAY_CODE_PIXELS
+from varcolor.painting import Painter
+
+
+def _recording(monkeypatch):
+    seen = []
+    original = color._srgb_of
+
+    def recorded(lightness, ab, gamut, out, array):
+        seen.append((np.size(lightness), array))
+        return original(lightness, ab, gamut, out, array)
+
+    monkeypatch.setattr(color, "_srgb_of", recorded)
+    return seen
+
+
+def test_a_window_of_a_big_image_is_painted_as_the_whole_would_be(monkeypatch, rng):
+    monkeypatch.setenv("VARCOLOR_KERNELS", "array")  # array code up to ARRAY_CODE_PIXELS, kernels past it
+    seen = _recording(monkeypatch)
+    lightness, ab = rng.uniform(20, 80, (8, 9)), rng.normal(0, 20, (8, 9, 2))
+    alone = color.chroma_to_rgb(lightness, ab, out=np.empty((8, 9, 3), np.uint8))
+    assert [array for _, array in seen] == [True]
+    within = color.chroma_to_rgb(lightness, ab, out=np.empty((8, 9, 3), np.uint8), image_pixels=ARRAY_CODE_PIXELS + 1)
+    assert [array for _, array in seen] == [True, False]
+    assert np.array_equal(alone, within)  # the same colours either way (the two held equal elsewhere)
+
+
+def test_the_painters_repaint_of_a_big_images_windows_runs_the_kernel(monkeypatch, rng):
+    monkeypatch.setenv("VARCOLOR_KERNELS", "array")
+    height, width = 1100, 1200  # just past ARRAY_CODE_PIXELS
+    assert height * width > ARRAY_CODE_PIXELS
+    gray = rng.uniform(0.2, 0.8, (height, width))
+    painter = Painter(gray, "lab", "chroma", bits=8)
+    chroma = rng.normal(0, 15, (height, width, 2))
+    last = painter.paint(chroma)
+    seen = _recording(monkeypatch)
+    changed = chroma.copy()
+    windows = [(slice(10, 40), slice(20, 60)), (slice(500, 520), slice(0, 1200))]
+    for window in windows:
+        changed[window] += 5.0
+    rgb, _ = painter.paint(changed, windows, last)
+    assert seen and not any(array for _, array in seen)
+    assert all(size < ARRAY_CODE_PIXELS for size, _ in seen)  # windows, yet the kernel
+    assert np.array_equal(rgb, painter.paint(changed)[0])  # the same as a whole repaint
