@@ -142,6 +142,49 @@ def test_walk_images_keeps_relative_paths(tmp_path):
     assert found == ["a.png", "sub/b.jpg", "sub/deeper/c.tif"]
 
 
+@pytest.mark.parametrize("color, samples", [(0, 1), (2, 3), (6, 4)])
+def test_a_png_whose_pixel_data_ends_early_is_refused_not_read_half_black(tmp_path, color, samples):
+    # A zlib stream closed properly after half the rows: Pillow fills the rest black, silently.
+    width, height = 40, 30
+    row = b"\x00" + bytes([200]) * (width * samples)
+    path = tmp_path / "short.png"
+    path.write_bytes(png_declaring(width, height, color=color, data=zlib.compress(row * (height // 2))))
+    with pytest.raises(InputError, match=r"short\.png: .*ends 50% of the way through"):
+        varcolor.read_image(path)
+    path.write_bytes(png_declaring(width, height, color=color, data=zlib.compress(row * height)))  # whole
+    assert np.allclose(varcolor.read_image(path), 200 / 255)
+
+
+@pytest.mark.parametrize("bitdepth, greyscale, alpha", [(1, True, False), (4, True, False), (8, False, True)])
+def test_every_kind_of_whole_png_passes_the_data_check_interlaced_or_not(tmp_path, rng, bitdepth, greyscale, alpha):
+    import png
+
+    from varcolor.io.formats import _check_png_data, _png_data_size
+
+    width, height = 37, 23  # not multiples of Adam7's 8
+    planes = (1 if greyscale else 3) + alpha
+    levels = rng.integers(0, 2**bitdepth, (height, width * planes))
+    for interlace in (False, True):
+        path = tmp_path / f"p{bitdepth}{interlace}.png"
+        with open(path, "wb") as f:
+            png.Writer(width, height, greyscale=greyscale, alpha=alpha, bitdepth=bitdepth, interlace=interlace).write(
+                f, levels.tolist()
+            )
+        _check_png_data(path)  # no error: the data inflates to exactly what the header declares
+        inflated = len(zlib.decompress(b"".join(_idat_chunks(path.read_bytes()))))
+        colour = {(True, False): 0, (True, True): 4, (False, False): 2, (False, True): 6}[greyscale, alpha]
+        assert inflated == _png_data_size(width, height, bitdepth, colour, interlace)
+
+
+def _idat_chunks(data):
+    at = 8
+    while at < len(data):
+        length, kind = int.from_bytes(data[at : at + 4], "big"), data[at + 4 : at + 8]
+        if kind == b"IDAT":
+            yield data[at + 8 : at + 8 + length]
+        at += 12 + length
+
+
 def test_decompression_bombs_are_refused(tmp_path):
     varcolor.write_image(tmp_path / "big.png", np.zeros((64, 64)))
     varcolor.write_image(tmp_path / "big.tif", np.zeros((64, 64)))

@@ -191,6 +191,10 @@ def read_image(
                     pixels = _read_png16(path)
                     if im.info.get("icc_profile"):  # else the levels go to ``dtype`` as they are (no float64 copy)
                         pixels = _managed(pixels / 65535.0, im.info.get("icc_profile"), path)
+                elif im.format == "PNG":  # checked beside the decoding (zlib lets go of the interpreter)
+                    with _beside(_check_png_data, path) as checked:
+                        pixels = _pillow_pixels(to_srgb(im, path, _warn_converted))
+                    checked()
                 else:  # colours in sRGB, converted with an embedded ICC profile
                     pixels = _pillow_pixels(to_srgb(im, path, _warn_converted))
     except InputError:
@@ -561,6 +565,94 @@ def _png_bitdepth(path: Path) -> int:
         reader = png.Reader(file=f)
         reader.preamble()
         return reader.bitdepth
+
+
+#: Samples a pixel in each PNG colour type (gray, RGB, palette, gray + alpha, RGBA).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+#: The Adam7 passes of an interlaced PNG: (first row, first column, row step, column step).
+_ADAM7 = ((0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2), (0, 1, 2, 2), (1, 0, 2, 1))
+
+
+def _png_data_size(width: int, height: int, depth: int, colour: int, interlaced: bool) -> int:
+    """The bytes a PNG's image data inflates to: each row's filter byte and its packed samples
+    (each Adam7 pass's rows, interlaced)."""
+    bits = depth * _PNG_CHANNELS.get(colour, 4)
+    passes = _ADAM7 if interlaced else ((0, 0, 1, 1),)
+    total = 0
+    for row, column, row_step, column_step in passes:
+        rows = max(0, -(-(height - row) // row_step))
+        columns = max(0, -(-(width - column) // column_step))
+        if rows and columns:
+            total += rows * (1 + -(-columns * bits // 8))
+    return total
+
+
+@contextlib.contextmanager
+def _beside(function: Callable[[Path], None], path: Path):
+    """``function(path)`` in a thread while the block runs; yields a callable that raises what
+    it raised (call it after the block)."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            function(path)
+        except BaseException as exc:  # noqa: BLE001 -- handed to the caller's thread
+            raised.append(exc)
+
+    thread = threading.Thread(target=run, name="varcolor png check", daemon=True)
+    thread.start()
+
+    def checked() -> None:
+        if raised:
+            raise raised[0]
+
+    try:
+        yield checked
+    finally:
+        thread.join()
+
+
+def _check_png_data(path: Path) -> None:
+    """Refuse a PNG whose image data (its IDAT chunks, inflated) is shorter than its header
+    declares. Pillow paints the rows that are missing black and says nothing (a zlib stream that
+    ends early, properly closed: a file cut and mended, or crafted); the result would be a photo
+    half black, coloured without a word. Inflating again takes 40 % of the read's time alone,
+    nothing of its wall time where it runs beside it (benchmarks/results/png_check.md); nothing
+    is kept but the count."""
+    with open(path, "rb") as f:
+        f.seek(8)  # the signature: Pillow has read it
+        header = f.read(25)
+        if len(header) < 25 or header[4:8] != b"IHDR":
+            return  # Pillow opened it: not for this check to judge
+        width, height = int.from_bytes(header[8:12], "big"), int.from_bytes(header[12:16], "big")
+        depth, colour, interlaced = header[16], header[17], header[20] == 1
+        expected = _png_data_size(width, height, depth, colour, interlaced)
+        inflate, found, seen_data = zlib.decompressobj(), 0, False
+        while found < expected:
+            head = f.read(8)
+            if len(head) < 8:
+                break
+            length, kind = int.from_bytes(head[:4], "big"), head[4:8]
+            if kind != b"IDAT":
+                if seen_data or kind == b"IEND":
+                    break  # the image data is one run of IDAT chunks
+                f.seek(length + 4, os.SEEK_CUR)
+                continue
+            seen_data = True
+            data = f.read(length)
+            f.seek(4, os.SEEK_CUR)  # the CRC
+            try:
+                while data and found < expected:
+                    found += len(inflate.decompress(data, 1 << 20))  # a megabyte at a time: nothing held
+                    data = inflate.unconsumed_tail
+            except zlib.error:
+                return  # a broken stream: Pillow says so itself
+    if found < expected:
+        share = found / expected if expected else 0.0
+        raise InputError(
+            f"{path}: cannot read image (its pixel data ends {share:.0%} of the way through: "
+            "the file is cut short or damaged)"
+        )
 
 
 def _read_png16(path: Path) -> np.ndarray:
