@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from skimage import color as skcolor
@@ -361,3 +366,21 @@ def test_a_small_images_same_lightness_gray_is_the_kernels_without_compiling_it(
         kernel = color.same_lightness_gray(rgb)
         assert np.abs(array - kernel).max() <= 1e-12
         assert array.min() >= 0.0 and array.max() <= 1.0
+
+
+def test_levels_painted_band_by_band_as_array_code_first_thing_in_a_process():
+    # numba says its threading layer only once a parallel kernel has run: asking before (array
+    # code paints the bands) raised ValueError in a fresh process, as a never-warmed API user's.
+    code = (
+        "import numpy as np\n"
+        "from varcolor.color import chroma_to_rgb\n"
+        "L, ab = np.full((600, 700), 50.0), np.full((600, 700, 2), 10.0)\n"
+        "levels = chroma_to_rgb(L, ab, out=np.empty((600, 700, 3), np.uint8))\n"
+        "print(int(levels.min()), int(levels.max()))\n"
+    )
+    env = {**os.environ, "VARCOLOR_KERNELS": "array", "VARCOLOR_BACKGROUND_WARM": "0"}
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr
+    one = color.chroma_to_rgb(np.full((1, 1), 50.0), np.full((1, 1, 2), 10.0), out=np.empty((1, 1, 3), np.uint8))
+    assert done.stdout.split() == [str(int(one.min())), str(int(one.max()))]  # every pixel the same colour

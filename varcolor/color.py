@@ -294,7 +294,9 @@ def _painted_in_bands(
 
     starts = range(0, values.shape[0], rows)
     paint(starts[0])  # the kernel compiled or loaded once, here, before any thread calls it
-    if len(starts) > 1 and numba.threading_layer() != "workqueue":
+    # (Array code launches no kernel: threads at will; numba's layer is only known, and asking for
+    # it only works, once a parallel kernel has run, as the first band's has where it is a kernel.)
+    if len(starts) > 1 and (array or numba.threading_layer() != "workqueue"):
         # Two bands at a time: one band's lightness, float copies and levels (NumPy, a core) beside
         # the other's kernel (which gives the interpreter back): the kernel alone keeps both cores
         # busy for only part of a band. Each band writes its own rows of ``out``. (numba's
