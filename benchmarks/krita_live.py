@@ -8,6 +8,11 @@ Krita document; three strokes for the first solve, then new strokes one by one (
 the reply line (what the plug-in waits for; the result file written), with the worker's own share.
 
     python benchmarks/krita_live.py [--sizes 1155x866,4243x2828] [--strokes 8] [--out benchmarks/results]
+
+``--never-warmed PAUSE``: a worker as a user's who never ran ``varcolor warm`` (an empty
+``NUMBA_CACHE_DIR``, the background compile on), a stroke every PAUSE seconds, each stroke's row
+with the seconds since the worker started (``krita_live_never_warmed``): the worker starts the
+kernels' compile at once and takes the kernels once they are marked warm.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ def _stroke(strokes: np.ndarray, colour: np.ndarray, rng: np.random.Generator) -
     strokes[y - half : y + half, x : x + length, 3] = 1
 
 
-def measure(width: int, height: int, count: int, seed: int = 0) -> dict:
+def measure(width: int, height: int, count: int, seed: int = 0, env: dict | None = None, pause: float = 0.0) -> dict:
     rng = np.random.default_rng(seed)
     colour = _photo((height, width), rng)
     gray = same_lightness_gray(colour)
@@ -69,12 +74,15 @@ def measure(width: int, height: int, count: int, seed: int = 0) -> dict:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
+        began = time.perf_counter()
         load = os.getloadavg()[0]
         rows = []
         try:
             for index in range(count + 1):
                 if index:
+                    time.sleep(pause)
                     _stroke(strokes, colour, rng)
                 raw = _raw(strokes)  # what Krita hands the plug-in (Node.pixelData): not timed
                 start = time.perf_counter()
@@ -86,7 +94,12 @@ def measure(width: int, height: int, count: int, seed: int = 0) -> dict:
                 if not reply["ok"]:
                     raise RuntimeError(reply["error"])
                 rows.append(
-                    {"seconds": round(seconds, 3), "worker_seconds": reply["seconds"], "update": reply["update"]}
+                    {
+                        "seconds": round(seconds, 3),
+                        "worker_seconds": reply["seconds"],
+                        "update": reply["update"],
+                        "since_start": round(time.perf_counter() - began, 1),
+                    }
                 )
         finally:
             worker.stdin.close()
@@ -111,7 +124,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="1155x866,4243x2828")
     parser.add_argument("--strokes", type=int, default=8, help="new strokes timed per size")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument(
+        "--never-warmed", type=float, metavar="PAUSE", help="a never-warmed worker, a stroke every PAUSE s"
+    )
     args = parser.parse_args()
+    if args.never_warmed is not None:
+        never_warmed(args)
+        return
     found = []
     for size in args.sizes.split(","):
         width, height = map(int, size.split("x"))
@@ -142,6 +161,39 @@ def main() -> None:
     markdown = "\n".join(lines) + "\n"
     print(markdown)
     write_report(args.out, "krita_live", {"sizes": found}, markdown)
+
+
+def never_warmed(args: argparse.Namespace) -> None:
+    lines = [
+        "# Live colour in Krita, never warmed: the strokes before and after the kernels arrive",
+        "",
+        "`benchmarks/krita_live.py --never-warmed`: the Live worker as a user's who never ran `varcolor warm` "
+        "(an empty `NUMBA_CACHE_DIR`, the background compile on, as by default), the document and strokes "
+        f"of `krita_live.md`, a stroke every {args.never_warmed:g} s; each stroke's seconds and when it "
+        "came (seconds since the worker started). 2 cores; load is the 1-minute load average before and after.",
+        "",
+        "| document | stroke | since start (s) | seconds | update | load |",
+        "|---|---|---|---|---|---|",
+    ]
+    found = []
+    for size in args.sizes.split(","):
+        width, height = map(int, size.split("x"))
+        with tempfile.TemporaryDirectory(prefix="varcolor-empty-cache-") as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            for name in ("VARCOLOR_KERNELS", "VARCOLOR_BACKGROUND_WARM"):
+                env.pop(name, None)
+            row = measure(width, height, args.strokes, env=env, pause=args.never_warmed)
+        found.append(row)
+        load = f"{row['load_before']}–{row['load_after']}"
+        for index, stroke in enumerate(row["strokes"]):
+            kind = "first solve" if index == 0 else str(index)
+            lines.append(
+                f"| {row['size']} | {kind} | {stroke['since_start']} | {stroke['seconds']:.2f} "
+                f"| {stroke['update']} | {load} |"
+            )
+    markdown = "\n".join(lines) + "\n"
+    print(markdown)
+    write_report(args.out, "krita_live_never_warmed", {"sizes": found, "pause": args.never_warmed}, markdown)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ starts, as it ends, one detached low-priority process that compiles them and mar
 
 import errno
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,21 @@ def test_array_code_for_want_of_the_kernels_has_them_compiled_as_the_process_end
     kernels._warm_later.cache_clear()
     monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "0")  # the opt-out
     assert kernels.array_code(10) and cold == [kernels._start_warming]
+
+
+def test_a_long_lived_process_starts_the_compile_at_once_and_takes_the_kernels_once_marked(cold, monkeypatch, tmp_path):
+    started = []
+    monkeypatch.setattr(kernels, "_start_warming", lambda: started.append(True))
+    monkeypatch.setattr(kernels, "_LONG_LIVED", kernels._LongLived())
+    kernels.warm_while_running()  # the studio's server, Krita's Live worker
+    assert kernels.array_code(1000 * 1000)  # not warm yet: array code
+    assert started == [True] and cold == []  # the compile started now, not at the process's end
+    # The background compile marks the kernels warm, from another process (this one's read is cached).
+    (tmp_path / kernels.WARM_MARK).write_text(json.dumps(kernels._warm_key()))
+    assert kernels.array_code(1000 * 1000)  # within EVERY seconds of the last look: as it was
+    kernels._LONG_LIVED.looked -= kernels._LongLived.EVERY + 1
+    assert not kernels.array_code(1000 * 1000)  # looked again: the kernels from here on
+    assert not kernels.array_code(10) and started == [True]  # and no second compile
 
 
 @pytest.mark.parametrize("choice", ["array", "numba"])

@@ -56,7 +56,9 @@ __all__ = [
     "WARM_MARK",
     "kernels_choice",
     "kernels_warm",
+    "kernels_missing",
     "mark_kernels_warm",
+    "warm_while_running",
     "BACKGROUND_WARM_VARIABLE",
     "PARALLEL_PIXELS",
     "threads_for",
@@ -107,9 +109,59 @@ def array_code(pixels: int) -> bool:
         return False
     choice = kernels_choice()
     if choice == "auto" and not kernels_warm():
+        if _LONG_LIVED.looks_again():  # the background compile may have finished meanwhile
+            kernels_warm.cache_clear()
+            if kernels_warm():
+                return False
         _warm_later()  # array code for want of the kernels: they are compiled once this process ends
         return True
     return choice == "array"
+
+
+def kernels_missing(pixels: int) -> bool:
+    """Whether a step on an image of ``pixels`` pixels that exists only as kernels would compile
+    them in the user's face: the choice left to varcolor (``auto``), the kernels not compiled yet
+    (:func:`kernels_warm`) and the image small (:func:`array_code` runs the rest as array code).
+    Such a step takes another way where there is one: an edit of a small photo is solved afresh
+    as its first solve was (its low-rank correction compiled 13 kernels at the first stroke of
+    a never-warmed 1 MP document in Krita's Live worker: 12 s).
+
+    >>> kernels_missing(4000 * 3000)
+    False
+    """
+    return kernels_choice() == "auto" and array_code(pixels)
+
+
+class _LongLived:
+    """Whether this process lives long (:func:`warm_while_running`), and when it last looked for
+    the background compile's mark."""
+
+    #: Seconds between two looks for the mark (each reads the sources' times: a few milliseconds).
+    EVERY = 10.0
+
+    def __init__(self) -> None:
+        self.on = False
+        self.looked = 0.0
+
+    def looks_again(self) -> bool:
+        if not self.on or time.monotonic() - self.looked < self.EVERY:
+            return False
+        self.looked = time.monotonic()
+        return True
+
+
+_LONG_LIVED = _LongLived()
+
+
+def warm_while_running() -> None:
+    """Say that this process lives long (the studio's server, Krita's Live worker): where it runs
+    array code for want of the kernels (:func:`array_code`), their background compile starts at
+    once rather than as the process ends (which may be hours later), and the kernels' mark is
+    looked for again every :attr:`_LongLived.EVERY` seconds, so that the strokes after the compile
+    run the kernels. The compile runs at idle priority (:func:`varcolor.app.warm.warm_in_background`):
+    on the cores the user's strokes leave free."""
+    _LONG_LIVED.on = True
+    _LONG_LIVED.looked = time.monotonic()
 
 
 def kernels_choice() -> str:
@@ -163,6 +215,9 @@ def _warm_later() -> None:
     import multiprocessing
 
     if background_warm_off() or multiprocessing.parent_process() is not None:
+        return
+    if _LONG_LIVED.on:  # now: such a process ends hours later, if at all
+        _start_warming()
         return
     import atexit
 

@@ -205,6 +205,25 @@ def test_edits_correct_the_coarse_factors_and_match_a_fresh_solve(monkeypatch, r
     assert again.info["engine"]["coarse_update"] == "fresh"
 
 
+def test_a_never_warmed_small_photos_edit_is_solved_afresh_by_array_code_compiling_nothing(monkeypatch, rng):
+    # auto, no warm mark (the suite's _no_warm_mark): the low-rank correction's kernels would
+    # compile in the user's face; the edit is a fresh solve, the same as a new colorizer's.
+    monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, "auto")
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    varcolor.kernels.kernels_warm.cache_clear()
+    assert varcolor.kernels.kernels_missing(120 * 160)
+    gray, cues = gray_and_cues("astronaut", (120, 160), 40, rng)
+    added = stroke(gray.shape, slice(60, 63), slice(30, 110), (30.0, -30.0))
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    colorizer.solve(cues)
+    edited = colorizer.solve(cues.merged(added))
+    assert edited.info["engine"]["coarse_update"] == "fresh"
+    assert "not compiled yet" in edited.info["full_solve"]  # says why
+    assert "changed" not in edited.info  # painted whole, as a first solve
+    fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4)
+    assert np.abs(edited.ab - fresh.ab).max() < 1e-9
+
+
 def test_factor_by_image_size():
     assert auto_factor((256, 256)) == 1  # small enough that the exact solve costs nothing
     assert auto_factor((1000, 1000)) == 4

@@ -29,6 +29,7 @@ from ..api import Colorizer
 from ..cues import Cues
 from ..errors import InputError, VarcolorError
 from ..io import safe_json
+from ..kernels import warm_while_running
 from ..options import Options
 from .exchange import (
     DTYPES,
@@ -194,6 +195,7 @@ def main() -> int:
     stderr so that stdout holds only reply lines."""
     replies = sys.stdout
     sys.stdout = sys.stderr
+    warm_while_running()  # a worker lives as long as its document's Live: kernels compiled meanwhile
     try:
         return serve(sys.stdin, replies)
     except KeyboardInterrupt:

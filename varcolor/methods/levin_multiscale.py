@@ -35,7 +35,7 @@ from ..buffers import Spares
 from ..energies import levin
 from ..errors import InputError
 from ..fields import option
-from ..kernels import threads_for
+from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -321,7 +321,15 @@ class LevinMultiscale(Method):
                 guess = self.coarse_chroma
             else:
                 guess = block_mean(np.asarray(x0, np.float64), factor)
-        coarse, report, refactor = None, {}, None
+        coarse, refactor = None, None
+        report: dict = {}
+        if self.coarse_chroma is not None and kernels_missing(self.guide.size):
+            # A never-warmed installation's small photo: this edit is solved afresh by array code,
+            # as the first solve was; its low-rank correction and the lift of what changed exist only
+            # as kernels, which would compile in the user's face (the kernels arrive by themselves:
+            # varcolor.kernels.warm_while_running).
+            self.coarse_chroma = None
+            report = {"full_solve": "the edit's kernels are not compiled yet (varcolor warm): solved afresh"}
         if self.coarse_chroma is not None and prior is None and held.any():
             cues = _CoarseCues(held, targets)
             refactor = self._adopt(wait=False)

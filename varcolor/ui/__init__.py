@@ -94,6 +94,7 @@ def run(
     try:
         import uvicorn
 
+        from ..kernels import warm_while_running
         from .server import create_app, new_token
         from .studio import PREVIEW_PIXELS, Studio, default_data_dir
     except ImportError as exc:
@@ -165,6 +166,7 @@ def run(
             self.should_exit = True
             studio.stop()
 
+    warm_while_running()  # a studio lives for hours: kernels it lacks compiled meanwhile, not at its end
     server = Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off"))
     if open_browser:
         open_in_browser(url)
