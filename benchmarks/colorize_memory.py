@@ -34,7 +34,6 @@ STEPS = [
     ("varcolor.app.tasks", "read_checked"),
     ("varcolor.app.tasks", "read_marked_photo"),
     ("varcolor.app.solve", "read_image"),
-    ("varcolor.app.tasks", "load_cues"),
     ("varcolor.sources.base", "read_image"),
     ("varcolor.cues", "marked_cues"),
     ("varcolor.cues", "mask_cues"),
@@ -117,9 +116,9 @@ def _measured(argv: list[str], queue) -> None:
 #: The command's steps (``--floor``'s table): each a group of the rows measured, by the time spent
 #: in them and not in a row inside them; the command's time in no such row is the rest.
 STEP_GROUPS = (
-    ("read the files", ("solve.read_image", "cues.read_image")),
+    ("read the files", ("solve.read_image", "base.read_image")),
     ("gray (levels to float, a nearly gray RGB's gray)", ("tasks.read_checked", "tasks.read_marked_photo")),
-    ("cues (the marks read)", ("tasks.load_cues", "cues.Cues.from_marked", "cues.Cues.from_mask", "cues._unmix")),
+    ("cues (the marks read)", ("cues.marked_cues", "cues.mask_cues", "marks._unmix")),
     ("set-up (lightness, plan, targets)", ("api.Colorizer", "painting.Painter.targets")),
     (
         "solve",
