@@ -205,6 +205,20 @@ def test_cue_files_are_written_where_they_are_found(tmp_path):
         assert find_cue(tmp_path / "x" / "scan.v2.png", tmp_path / kind) == (kind, path)
 
 
+def test_a_cue_file_named_in_another_unicode_normalisation_is_found(tmp_path, capsys):
+    import unicodedata
+
+    composed, decomposed = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
+    assert composed != decomposed  # two names to Linux
+    make_pair(tmp_path, name=composed)
+    (tmp_path / f"{composed}_marked.png").rename(tmp_path / f"{decomposed}_marked.png")  # copied from a Mac
+    kind, path = find_cue(tmp_path / f"{composed}.png", tmp_path)
+    assert (kind, path) == ("marked", tmp_path / f"{decomposed}_marked.png")
+    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "out", "-q")
+    assert code == 0, err
+    assert (tmp_path / "out" / f"{composed}.png").is_file()
+
+
 def test_flag_words_names_flags_only_where_a_message_begins_with_an_option():
     assert flag_words("quantize takes 1..256 colours (0: no palette), got 300").startswith("--quantize takes")
     assert flag_words("a.png: max_pixels must be >= 0") == "a.png: --max-pixels must be >= 0"

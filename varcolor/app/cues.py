@@ -8,6 +8,7 @@ under them (:func:`cue_path`), so a saved session colorizes again from the comma
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,19 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+def _as_spelt(candidate: Path) -> Path | None:
+    """``candidate`` where it is a file, else the file its name names in another Unicode
+    normalisation (NFC or NFD: "café" typed on one computer and copied from a Mac's disk, which
+    stores it decomposed, are other names to Linux), else None."""
+    if _is_file(candidate):
+        return candidate
+    for form in ("NFC", "NFD"):
+        spelt = candidate.with_name(unicodedata.normalize(form, candidate.name))
+        if spelt != candidate and _is_file(spelt):
+            return spelt
+    return None
+
+
 def find_cue(image: Path, folder: Path, kinds=None) -> tuple[str | None, Path | None]:
     """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``
     (default: every registered source found by name): ``(kind, path)``, or ``(None, None)``. Two
@@ -100,7 +114,7 @@ def find_cue(image: Path, folder: Path, kinds=None) -> tuple[str | None, Path | 
     cannot be told, and the other would be silently ignored."""
     for kind in cue_kinds() if kinds is None else kinds:
         candidates = [Path(folder) / f"{Path(image).stem}{suffix}" for suffix in sources.get(kind).suffixes]
-        found = [candidate for candidate in candidates if _is_file(candidate)]
+        found = [spelt for spelt in map(_as_spelt, candidates) if spelt is not None]
         if len(found) > 1:
             raise InputError(f"{image}: ambiguous {kind} cues, both {' and '.join(map(str, found))}; keep one of them")
         if found:
