@@ -34,3 +34,13 @@ def test_forget_sends_the_held_state_again():
     assert [watch.tick(b"a"), watch.tick(b"a"), watch.tick(b"a")] == [False, True, False]
     watch.forget()
     assert watch.tick(b"a")
+
+
+def test_the_tick_spaces_out_where_reading_the_layer_is_slow():
+    from varcolor.krita.plugin.varcolor_krita.watch import TICK_MS, UI_SHARE, interval_after
+
+    assert interval_after(0.002) == TICK_MS  # 1 MP: 2 ms a read, the usual tick
+    for read in (0.14, 0.2, 1.5):  # 12 MP and beyond
+        tick = interval_after(read)
+        assert tick > TICK_MS and read / (tick / 1000) <= UI_SHARE + 1e-9  # at most that share of the UI thread
+        assert read / (tick / 1000) > UI_SHARE * 0.99  # and no slower than it needs to be

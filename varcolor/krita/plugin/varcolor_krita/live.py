@@ -12,13 +12,14 @@ it also ends if Krita dies).
 import json
 import os
 import shutil
+import time
 
 from krita import Krita
 from PyQt5.QtCore import QObject, QProcess, QTimer, pyqtSignal
 
 from . import protocol
 from .job import exchange_request, is_open, place, result_layer
-from .watch import TICK_MS, StrokeWatch
+from .watch import TICK_MS, StrokeWatch, interval_after
 
 
 class LiveSession(QObject):
@@ -70,7 +71,9 @@ class LiveSession(QObject):
         if (self.document.width(), self.document.height()) != self.size or self.strokes.parentNode() is None:
             self._fail("the image or its strokes layer changed: switch Live off and on again")
             return
+        start = time.perf_counter()
         pixels = bytes(self.strokes.pixelData(0, 0, *self.size))
+        self.timer.setInterval(interval_after(time.perf_counter() - start))  # the UI thread's share kept
         if not self.watch.tick(pixels):
             return
         try:

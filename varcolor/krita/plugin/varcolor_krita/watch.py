@@ -6,11 +6,23 @@ the layer at every tick).
 Standard library only, on byte strings: tested without Krita.
 """
 
-__all__ = ["StrokeWatch", "TICK_MS"]
+import math
+
+__all__ = ["StrokeWatch", "TICK_MS", "UI_SHARE", "interval_after"]
 
 #: How often Live reads the strokes layer (milliseconds): a stroke is sent one to two ticks after
 #: the pen lifts.
 TICK_MS = 300
+#: The most of Krita's UI thread that Live's reads may take: the read of a 12 MP layer took
+#: 0.14-0.20 s, 41 % of the UI thread at a tick every 300 ms, and the cursor stutters while the
+#: thread reads. Past this share the ticks space out (a stroke is then sent a little later).
+UI_SHARE = 0.25
+
+
+def interval_after(read_seconds):
+    """The tick in milliseconds after a read of the layer that took ``read_seconds``: :data:`TICK_MS`,
+    or longer, so that the reads take at most :data:`UI_SHARE` of the UI thread."""
+    return max(TICK_MS, int(math.ceil(1000.0 * read_seconds / UI_SHARE)))
 
 
 class StrokeWatch:
