@@ -155,6 +155,19 @@ def test_a_png_whose_pixel_data_ends_early_is_refused_not_read_half_black(tmp_pa
     assert np.allclose(varcolor.read_image(path), 200 / 255)
 
 
+def test_a_png_whose_data_chunk_claims_gigabytes_is_read_as_it_is(tmp_path):
+    # A hostile length field (2 GiB) over a few real bytes: the check reads what is there, no more.
+    width, height = 40, 30
+    good = png_declaring(width, height, color=0, data=zlib.compress((b"\x00" + bytes(width)) * height))
+    at = good.index(b"IDAT") - 4
+    path = tmp_path / "liar.png"
+    path.write_bytes(good[:at] + (2**31 - 1).to_bytes(4, "big") + good[at + 4 :])
+    from varcolor.io.formats import _check_png_data
+
+    _check_png_data(path)  # all the rows are there: nothing to say, and no 2 GiB read
+    assert np.array_equal(varcolor.read_image(path), np.zeros((height, width)))  # every row there, read right
+
+
 @pytest.mark.parametrize("bitdepth, greyscale, alpha", [(1, True, False), (4, True, False), (8, False, True)])
 def test_every_kind_of_whole_png_passes_the_data_check_interlaced_or_not(tmp_path, rng, bitdepth, greyscale, alpha):
     import png
