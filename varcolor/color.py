@@ -569,15 +569,25 @@ def gray_from_lightness(lightness: np.ndarray) -> np.ndarray:
     return _srgb_encode_all(linear.ravel()).reshape(linear.shape)
 
 
-def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
+def same_lightness_gray(
+    rgb: np.ndarray, out: np.ndarray | None = None, *, image_pixels: int | None = None
+) -> np.ndarray:
     """The gray image with the same CIE lightness as a colour image (docs/design.md, "Conventions"):
     ``gray_from_lightness(rgb_to_lab(rgb)[..., 0])``, pixel by pixel in one compiled pass.
 
     Parameters
     ----------
     rgb : ndarray
-        ``H×W×3`` sRGB in [0, 1] (an alpha channel is ignored); integer samples are scaled as
-        :func:`rgb_to_lab` scales them (scikit-image's ``img_as_float``: 8-bit by 255, …).
+        ``H×W×3`` sRGB in [0, 1] (an alpha channel is ignored); 8- and 16-bit samples are the
+        values :func:`~varcolor.io.read_image` gives for them (:func:`~varcolor.io.levels_to_float`),
+        other integer samples are scaled as :func:`rgb_to_lab` scales them (``img_as_float``). A
+        pixel whose channels are equal is its own gray.
+    out : ndarray, optional
+        ``H×W`` float64 to write the gray into (a band of a whole image's gray, written in place:
+        a band's own array, made and copied for each, cost a 40 MP scan 0.6 s of page faults).
+    image_pixels : int, optional
+        The size of the whole image ``rgb`` is a band of: array code or the kernel is chosen by it
+        (:func:`~varcolor.kernels.array_code`), not by the band's.
 
     Examples
     --------
@@ -587,14 +597,27 @@ def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
     True
     """
     rgb = _check_rgb(rgb)
-    # Integer samples as rgb_to_lab reads them: the compiled pass takes [0, 1] (an 8-bit photo
-    # read as 0-255 came out white).
-    rgb = img_as_float64(rgb) if rgb.dtype.kind in "iu" else np.asarray(rgb, dtype=np.float64)
-    if array_code(rgb.shape[0] * rgb.shape[1]):  # a small image's first run compiles nothing
-        return _same_lightness_gray_array(rgb)
-    out = np.empty(rgb.shape[:2])
+    compiled = not array_code(image_pixels or rgb.shape[0] * rgb.shape[1])  # a small image's first run compiles nothing
+    luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
+    if compiled and rgb.dtype in (np.uint8, np.uint16):
+        # A file's levels as they are: their float copy (0.96 GB of a 40 MP scan in double
+        # precision, or a band's at a time) took 0.15 s there and the lookup below a test a sample.
+        _compile_levels_kernel()
+        top, out = np.iinfo(rgb.dtype).max, _gray_out(rgb, out)
+        near = _near_gray()
+        _same_lightness_gray_of_levels(rgb, top, luminance, _WHITE_Y, _Y_OF_LINEAR_GRAY, _decoded_levels(), near, out)
+        return out
+    # Integer samples as read_image makes them floats: the compiled pass takes [0, 1] (an 8-bit
+    # photo read as 0-255 came out white).
+    if rgb.dtype in (np.uint8, np.uint16):
+        rgb = levels_to_float(rgb)
+    else:
+        rgb = img_as_float64(rgb) if rgb.dtype.kind in "iu" else np.asarray(rgb, dtype=np.float64)
+    if not compiled:
+        return _same_lightness_gray_array(rgb, _gray_out(rgb, out))
     # The same formulas as scikit-image's rgb2lab and lab2xyz, per pixel: their whole-image form
     # made eight float64 temporaries of the photo (2.3 GB and 10 s for a 12 MP scan).
+    out = _gray_out(rgb, out)
     compile_once(_srgb_decode_one, numba.float64)
     compile_once(
         _same_lightness_gray,
@@ -605,15 +628,42 @@ def same_lightness_gray(rgb: np.ndarray) -> np.ndarray:
         any_layout(1),
         any_layout(2, readonly=False),
     )
-    luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
     _same_lightness_gray(rgb, luminance, _WHITE_Y, _Y_OF_LINEAR_GRAY, _decoded_levels(), out)
     return out
 
 
-def _same_lightness_gray_array(rgb: np.ndarray) -> np.ndarray:
+def _gray_out(rgb: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """Where :func:`same_lightness_gray` writes: ``out`` checked, or a new array."""
+    if out is None:
+        return np.empty(rgb.shape[:2])
+    if out.shape != rgb.shape[:2] or out.dtype != np.float64:
+        raise ValueError(f"out must be float64 of shape {rgb.shape[:2]}, got {out.dtype} {out.shape}")
+    return out
+
+
+def _compile_levels_kernel() -> None:
+    """:func:`_same_lightness_gray_of_levels` compiled for 8- and 16-bit samples, once."""
+    if _same_lightness_gray_of_levels.signatures:
+        return
+    for sample in (numba.uint8, numba.uint16):
+        _same_lightness_gray_of_levels.compile(
+            (
+                numba.types.Array(sample, 3, "A", readonly=True),
+                numba.int64,
+                any_layout(1),
+                numba.float64,
+                numba.float64,
+                any_layout(1),
+                any_layout(3),
+                any_layout(2, readonly=False),
+            )
+        )
+    _same_lightness_gray_of_levels.disable_compile()
+
+
+def _same_lightness_gray_array(rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
     """:func:`_same_lightness_gray` as array code (a small image's, :func:`varcolor.kernels.array_code`):
     the same steps, in bands of rows (the temporaries a band's, not the photo's: 81 MB at 1 MP whole)."""
-    out = np.empty(rgb.shape[:2])
     luminance = np.asarray(ICC_LUMINANCE, dtype=np.float64)
     step = max(1, (1 << 13) // max(rgb.shape[1], 1))
     for top in range(0, rgb.shape[0], step):
@@ -624,7 +674,9 @@ def _same_lightness_gray_array(rgb: np.ndarray) -> np.ndarray:
         lightness = np.clip(116.0 * f - 16.0, 0.0, 100.0)  # gray_from_lightness's clip
         v = np.maximum(_f_inverse_array((lightness + 16.0) / 116.0) * _WHITE_Y / _Y_OF_LINEAR_GRAY, 0.0)
         encoded = np.where(v > 0.0031308, 1.055 * np.maximum(v, 0.0031308) ** (1 / 2.4) - 0.055, 12.92 * v)
-        out[top : top + step] = np.minimum(encoded, 1.0)
+        first = band[..., 0]
+        gray = (first == band[..., 1]) & (first == band[..., 2]) & (first >= 0) & (first <= 1)
+        out[top : top + step] = np.where(gray, first, np.minimum(encoded, 1.0))  # a gray pixel is its own gray
     return out
 
 
@@ -645,22 +697,91 @@ def _decoded_levels() -> np.ndarray:
     return _LEVELS[0]
 
 
+@numba.njit(cache=True, nogil=True)
+def _gray_of_luminance(y, white_y, gray_y):
+    """The gray with the lightness of a colour of luminance ``y``: CIE's L* of it (clipped as
+    :func:`gray_from_lightness` clips) and back, sRGB-encoded."""
+    t = y / white_y
+    f = np.cbrt(t) if t > 0.008856 else 7.787 * t + 16.0 / 116.0
+    lightness = min(max(116.0 * f - 16.0, 0.0), 100.0)  # gray_from_lightness's clip
+    return _srgb_encode(_f_inverse((lightness + 16.0) / 116.0) * white_y / gray_y)
+
+
 # nogil: the studio makes a photo's gray in a thread while its server answers the page.
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _same_lightness_gray(rgb, luminance, white_y, gray_y, levels, out):
     for i in numba.prange(rgb.shape[0]):
         for j in range(rgb.shape[1]):
+            red, green, blue = rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2]
+            if red == green and green == blue and 0.0 <= red <= 1.0:
+                out[i, j] = red  # a gray pixel is its own gray (most of a gray scan stored as RGB)
+                continue
             y = 0.0
             for c in range(3):
                 v = rgb[i, j, c]
                 k = int(v * 65535.0 + 0.5) if 0.0 <= v <= 1.0 else 0
                 # A sample of 8 or 16 bits (most photos): its value looked up (3 powers a pixel saved).
                 y += luminance[c] * (levels[k] if k / 65535.0 == v else _srgb_decode_one(v))
-            t = y / white_y
-            f = np.cbrt(t) if t > 0.008856 else 7.787 * t + 16.0 / 116.0
-            lightness = min(max(116.0 * f - 16.0, 0.0), 100.0)  # gray_from_lightness's clip
-            y = _f_inverse((lightness + 16.0) / 116.0) * white_y
-            out[i, j] = _srgb_encode(y / gray_y)
+            out[i, j] = _gray_of_luminance(y, white_y, gray_y)
+
+
+#: Channels of an 8-bit pixel at most this many levels from its red are made gray by a table of
+#: every such pixel's gray (:func:`_near_gray_table`): a gray scan stored as RGB with a scanner's
+#: noise (1.5 levels a channel) finds 99.9 % of its pixels there, and a lookup costs a fraction
+#: of the lightness and sRGB powers each would compute (the same formula, so the same values).
+NEAR_GRAY_TABLE_SPREAD = 10
+_NEAR_GRAY: list[np.ndarray] = []
+
+
+@numba.njit(cache=True, nogil=True)
+def _near_gray_table(spread, luminance, white_y, gray_y, levels):
+    table = np.full((256, 2 * spread + 1, 2 * spread + 1), np.nan)
+    for red in range(256):
+        for green in range(max(red - spread, 0), min(red + spread, 255) + 1):
+            for blue in range(max(red - spread, 0), min(red + spread, 255) + 1):
+                y = (
+                    luminance[0] * levels[red * 257]
+                    + luminance[1] * levels[green * 257]
+                    + luminance[2] * levels[blue * 257]
+                )
+                table[red, green - red + spread, blue - red + spread] = _gray_of_luminance(y, white_y, gray_y)
+    return table
+
+
+def _near_gray() -> np.ndarray:
+    """The table of :data:`NEAR_GRAY_TABLE_SPREAD`'s pixels' grays (made once a process: 2 ms)."""
+    if not _NEAR_GRAY:
+        luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
+        _NEAR_GRAY.append(
+            _near_gray_table(NEAR_GRAY_TABLE_SPREAD, luminance, _WHITE_Y, _Y_OF_LINEAR_GRAY, _decoded_levels())
+        )
+    return _NEAR_GRAY[0]
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _same_lightness_gray_of_levels(samples, top, luminance, white_y, gray_y, levels, near, out):
+    """:func:`_same_lightness_gray` of 8- or 16-bit samples (``top`` their largest: 255 or 65535)
+    as they are, the same values as of their floats (``k / 255`` is ``257 k / 65535``): no float
+    copy of the photo is made first. ``near``: :func:`_near_gray_table` (8 bits)."""
+    step = 65535 // top
+    spread = (near.shape[1] - 1) // 2
+    for i in numba.prange(samples.shape[0]):
+        for j in range(samples.shape[1]):
+            red, green, blue = samples[i, j, 0], samples[i, j, 1], samples[i, j, 2]
+            if red == green and green == blue:
+                out[i, j] = np.float64(red) / np.float64(top)
+                continue
+            if top == 255:
+                to_green, to_blue = np.int64(green) - np.int64(red), np.int64(blue) - np.int64(red)
+                if abs(to_green) <= spread and abs(to_blue) <= spread:
+                    out[i, j] = near[red, to_green + spread, to_blue + spread]
+                    continue
+            y = (
+                luminance[0] * levels[red * step]
+                + luminance[1] * levels[green * step]
+                + luminance[2] * levels[blue * step]
+            )
+            out[i, j] = _gray_of_luminance(y, white_y, gray_y)
 
 
 def luma601(rgb: np.ndarray) -> np.ndarray:
@@ -732,6 +853,8 @@ def gray_by_bands(
     step = between or (lambda: None)
 
     def floats(part: np.ndarray) -> np.ndarray:  # floats given are taken as they are
+        if part.dtype in (np.uint8, np.uint16) and np.dtype(dtype) == np.float64:
+            return part  # same_lightness_gray takes levels as their floats, without a copy
         return levels_to_float(part, dtype) if part.dtype.kind == "u" else part
 
     rows = gray_band_rows(pixels.shape[1])
@@ -744,7 +867,11 @@ def gray_by_bands(
     out = np.empty(pixels.shape[:2], dtype)
     for top in bands:
         step()
-        out[top : top + rows] = same_lightness_gray(floats(pixels[top : top + rows, :, :3]))
+        band = floats(pixels[top : top + rows, :, :3])
+        if out.dtype == np.float64:
+            same_lightness_gray(band, out=out[top : top + rows], image_pixels=out.size)
+        else:
+            out[top : top + rows] = same_lightness_gray(band, image_pixels=out.size)
     return out
 
 

@@ -142,3 +142,38 @@ def test_colour_photos_are_not_nearly_gray_and_gray_ones_stored_as_rgb_are():
     labelled[:20, :24] = (200, 30, 30)
     assert not nearly_gray(labelled)
     assert not nearly_gray(gray) and not nearly_gray(np.dstack([gray, gray]))  # not RGB
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_unmarked_pixels_become_the_gray_by_kernel_and_array_code_alike(monkeypatch, dtype):
+    """The marked copy's pixels that show the photo (every channel within half a level) become its
+    gray, the strokes' and the NaN's stay: one kernel pass for a big scan, array code for a small
+    one, the same pixels changed to the same values."""
+    from varcolor import kernels
+    from varcolor.io import levels_to_float
+    from varcolor.marks import unmarked_to_gray
+
+    top = np.iinfo(dtype).max
+    gray = gray_levels((90, 110)).astype(dtype) * (257 if dtype == np.uint16 else 1)
+    photo = noisy(gray, sigma=1.5 * (257 if dtype == np.uint16 else 1)) if dtype == np.uint8 else (
+        np.repeat(gray[..., None], 3, axis=2)
+    )
+    photo[5, 5, 2] = photo[5, 5, 2] ^ 1  # a level apart: still the photo
+    marked = np.dstack([levels_to_float(photo, np.float32), np.ones((90, 110), np.float32)])  # with alpha
+    marked[10:14, 20:60, :3] = (0.8, 0.2, 0.1)
+    marked[40, 40, 0] = np.nan
+    marked[41, 41, 1] += 1.5 / top  # a level and a half off on one channel: a mark
+    expected_same = np.ones((90, 110), bool)
+    expected_same[10:14, 20:60] = expected_same[40, 40] = expected_same[41, 41] = False
+    lightness = to_gray(levels_to_float(photo))
+    results = {}
+    for choice in ("numba", "array"):
+        monkeypatch.setenv(kernels.KERNELS_VARIABLE, choice)
+        copy = marked.copy()
+        unmarked_to_gray(copy, photo, lightness)
+        changed = np.all(copy[..., :3] == lightness[..., None].astype(np.float32), axis=2)
+        assert np.array_equal(changed, expected_same), choice
+        assert np.array_equal(copy[~expected_same], marked[~expected_same], equal_nan=True), choice
+        assert np.array_equal(copy[..., 3], marked[..., 3]), choice
+        results[choice] = copy
+    assert np.array_equal(results["numba"], results["array"], equal_nan=True)

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from .. import methods
 from ..api import check_fits, colorize
-from ..color import gray_band_rows, gray_by_bands, lab_to_rgb, lightness_of_gray
+from ..color import gray_by_bands, lab_to_rgb, lightness_of_gray
 from ..cues import Cues
 from ..errors import MAX_PIXELS, InputError, VarcolorError
 from ..gamut import GlobalHints
@@ -30,6 +30,7 @@ from ..io import (
 )
 from ..io.layers import Layer, check_layered_output, is_layered, open_stack, pick_layers
 from ..io.stack import write_layers
+from ..marks import unmarked_to_gray
 from ..options import Options
 from ..profiles import SRGB_ICC, output_profile, srgb_to_profile
 from ..solvers import SolverPlan
@@ -98,16 +99,8 @@ def read_marked_photo(
     marked = read_image(cue_file, np.float32, max_pixels=max_pixels)
     if marked.ndim != 3:
         return levels_to_float(pixels), plan, None  # refused by the caller's read, naming the file
-    gray = np.empty(pixels.shape[:2])
-    half = np.float32(0.5 / np.iinfo(pixels.dtype).max)
-    rows = gray_band_rows(pixels.shape[1])
-    for top in range(0, pixels.shape[0], rows):
-        band = pixels[top : top + rows]
-        gray[top : top + rows] = gray_by_bands(band, colour=True)
-        photo = levels_to_float(band, np.float32)
-        under = marked[top : top + rows, :, :3]
-        same = np.all(np.abs(under - photo) <= half, axis=2)
-        under[same] = gray[top : top + rows][same][:, None]
+    gray = gray_by_bands(pixels, colour=True)
+    unmarked_to_gray(marked, pixels, gray)
     return gray, plan, marked
 
 

@@ -18,8 +18,11 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
+import numpy as np
+
 from .. import data, kernels
 from ..api import Colorizer, colorize
+from ..color import gray_by_bands
 from ..cues import Cues
 from ..kernels import (
     kernels_at_every_size,
@@ -27,6 +30,7 @@ from ..kernels import (
     mark_kernels_warm,
     start_background_warm,
 )
+from ..marks import unmarked_to_gray
 
 __all__ = ["WARM_RUNS", "Warmed", "warm", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
 
@@ -37,7 +41,13 @@ WARMING_LOCK = "varcolor-warming.lock"
 
 def _cues() -> None:
     gray = data.chelsea()
-    colorize(gray, Cues.from_marked(gray, data.chelsea_marked()))
+    marked = data.chelsea_marked()
+    colorize(gray, Cues.from_marked(gray, marked))
+    # A gray scan stored as RGB beside its marked copy, as a run reads them (8 and 16 bits):
+    # read_marked_photo's kernels (compiled in a 40 MP run's face: 1-2 s of it).
+    for dtype in (np.uint8, np.uint16):
+        levels = np.round(np.repeat(gray[..., None], 3, axis=2) * np.iinfo(dtype).max).astype(dtype)
+        unmarked_to_gray(np.asarray(marked, np.float32), levels, gray_by_bands(levels, colour=True))
 
 
 def _automatic() -> None:
