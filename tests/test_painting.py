@@ -48,3 +48,35 @@ def test_the_painters_repaint_of_a_big_images_windows_runs_the_kernel(monkeypatc
     assert seen and not any(array for _, array in seen)
     assert all(size < ARRAY_CODE_PIXELS for size, _ in seen)  # windows, yet the kernel
     assert np.array_equal(rgb, painter.paint(changed)[0])  # the same as a whole repaint
+
+
+def test_windows_over_most_of_the_image_are_painted_whole_with_the_same_colours(monkeypatch, rng):
+    """An update whose windows cover most of the image is painted as one (fewer passes, no copy of
+    the last result): the pixels outside the windows come out as the last result had them."""
+    from varcolor import painting
+
+    gray = rng.uniform(0.2, 0.8, (60, 80))
+    painter = Painter(gray, "lab", "chroma", bits=8)
+    chroma = rng.normal(0, 40, (60, 80, 2))  # a share outside sRGB: the gamut search too
+    last = painter.paint(chroma)
+    changed = chroma.copy()
+    most = [(slice(0, 30), slice(0, 80)), (slice(30, 50), slice(10, 80))]  # 0.79 of the image
+    few = [(slice(5, 15), slice(5, 25))]
+    for window in most:
+        changed[window] += 3.0
+    calls = []
+    original = painting.Painter._paint
+    monkeypatch.setattr(
+        painting.Painter, "_paint", lambda self, c, w, r, a: calls.append(w) or original(self, c, w, r, a)
+    )
+    whole, _ = painter.paint(changed, most, (last[0].copy(), last[1]))
+    assert calls == [(slice(None), slice(None))]
+    monkeypatch.setattr(painting, "WHOLE_PAINT_SHARE", 1.1)  # never whole: window by window
+    calls.clear()
+    by_windows, _ = painter.paint(changed, most, (last[0].copy(), last[1]))
+    assert calls == most
+    assert np.array_equal(whole, by_windows)
+    monkeypatch.setattr(painting, "WHOLE_PAINT_SHARE", 0.6)
+    calls.clear()
+    painter.paint(changed, few, (last[0].copy(), last[1]))
+    assert calls == few  # a small window: painted alone

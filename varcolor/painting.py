@@ -24,11 +24,16 @@ from .color import (
 from .cues import Cues
 from .io import to_levels
 
-__all__ = ["Painter", "HOLD_LIGHTNESS"]
+__all__ = ["Painter", "HOLD_LIGHTNESS", "WHOLE_PAINT_SHARE"]
 
 #: Up to this many pixels a colorizer holds the gray image's lightness (8 bytes a pixel) for the
 #: repaints after edits; a bigger scan, colorized once, computes it as it paints.
 HOLD_LIGHTNESS = 16_000_000
+#: Windows of an update that cover at least this share of the image (by their areas summed) are
+#: painted as one whole image: a stroke among few on a 12 MP document in Krita changed 46 windows
+#: over 99.9 % of it, painted in 2.06 s, whole in 1.67 s (2 cores; the copy of the last result
+#: and each window's bands and threads cost more than the pixels outside them).
+WHOLE_PAINT_SHARE = 0.6
 
 
 class Painter:
@@ -81,9 +86,7 @@ class Painter:
         arrays, or a list of pairs of slices) and ``last`` (the last result's ``rgb``, ``ab``),
         only those pixels painted again."""
         lab = self.space == "lab"
-        if where is None or (
-            isinstance(where, tuple) and isinstance(where[0], slice) and chroma[where].shape[:2] == chroma.shape[:2]
-        ):
+        if where is None or _covers_most(where, chroma.shape[:2]):
             where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy
             # Held where edits may follow: once the caller lets go of this result, an edit's
             # copy goes into its memory.
@@ -125,6 +128,19 @@ class Painter:
         colours = yiq_to_rgb(np.concatenate([self.gray[where][..., None], chroma[where]], axis=-1))
         ab[where] = rgb_to_lab(colours.reshape(1, -1, 3))[..., 1:].reshape(colours.shape[:-1] + (2,))
         rgb[where] = colours if rgb.dtype.kind == "f" else to_levels(colours, np.empty(colours.shape, rgb.dtype))
+
+
+def _covers_most(where, shape: tuple[int, int]) -> bool:
+    """Whether the windows ``where`` (a pair of slices, or a list of pairs) cover
+    :data:`WHOLE_PAINT_SHARE` of an image of ``shape`` or more: painted whole, the pixels outside
+    them come out as they were (the chroma there unchanged, the colours of the same values)."""
+    windows = where if isinstance(where, list) else [where]
+    if not all(isinstance(window, tuple) and isinstance(window[0], slice) for window in windows):
+        return False  # pixels by index: a few
+    area = 0
+    for rows, columns in windows:
+        area += len(range(*rows.indices(shape[0]))) * len(range(*columns.indices(shape[1])))
+    return area >= WHOLE_PAINT_SHARE * shape[0] * shape[1]
 
 
 def _cue_iq(ab: np.ndarray, cue_lightness: np.ndarray | None, gray_lightness: np.ndarray) -> np.ndarray:

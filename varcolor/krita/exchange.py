@@ -105,8 +105,12 @@ def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> n
     count = len(found["channels"])
     if len(data) != shape[0] * shape[1] * count * dtype.itemsize:
         raise InputError(f"the {what} layer holds {len(data)} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
-    samples = np.frombuffer(data, dtype=dtype).reshape(shape + (count,))[..., channel_order(found)]
-    pixels = samples.astype(np.float64)
+    samples = np.frombuffer(data, dtype=dtype).reshape(shape + (count,))
+    # The layer's channels in RGBA order straight into floats: one 12 MP float image (384 MB), not
+    # a reordered copy, its floats and an RGBA joined from them (0.43 s of each Live stroke).
+    pixels = np.empty(shape + (count,))
+    for to, at in enumerate(channel_order(found)):
+        pixels[..., to] = samples[..., at]
     pixels /= _SCALE[found["depth"]]
     # Integer levels always lie in [0, 1]: only floating-point layers are checked (three passes
     # over a 12 MP layer's 384 MB of floats cost as much as reading it, for each Live stroke).
@@ -114,10 +118,12 @@ def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> n
     if floating and (not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1):
         raise InputError(f"the {what} layer has values outside [0, 1] (high dynamic range): varcolor needs [0, 1]")
     colour = pixels[..., 0] if found["model"] == "GRAYA" else pixels[..., :3]
-    colour = samples_to_srgb(colour, _icc(found), f"the {what} layer", lambda line: None)
-    if colour.ndim == 2:
-        colour = np.repeat(colour[..., None], 3, axis=2)
-    return np.concatenate([colour, pixels[..., -1:]], axis=2)
+    converted = samples_to_srgb(colour, _icc(found), f"the {what} layer", lambda line: None)
+    if converted is colour and colour.ndim == 3:  # sRGB already: the RGBA read is the layer
+        return pixels
+    if converted.ndim == 2:
+        converted = np.repeat(converted[..., None], 3, axis=2)
+    return np.concatenate([converted, pixels[..., -1:]], axis=2)
 
 
 def encode_layer(rgb: np.ndarray, found: dict) -> bytes:
