@@ -368,6 +368,13 @@ def _lab_to_linear(lightness, a, b, white, matrix, luminance):
     # (the two luminances differ by a few percent; where ``luminance`` is D65's Y, no step moves
     # it). Returns whether the colour lies in the sRGB gamut, and its linear R, G, B (scalars: an
     # array per pixel would be an allocation per pixel).
+    inside, red, green, blue, _ = _lab_to_linear_fy(lightness, a, b, white, matrix, luminance)
+    return inside, red, green, blue
+
+
+@numba.njit(cache=True)
+def _lab_to_linear_fy(lightness, a, b, white, matrix, luminance):
+    """:func:`_lab_to_linear`, and the ``fy`` it found (the gamut search starts from it)."""
     fy = (lightness + 16.0) / 116.0
     target = _f_inverse(fy) * white[1]
     # _NEWTON_STEPS steps, untested: a test of convergence after each saved none on photos (their
@@ -382,13 +389,13 @@ def _lab_to_linear(lightness, a, b, white, matrix, luminance):
         fy -= step
     red, green, blue = _linear_of(fy, a, b, white, matrix)
     inside = 0.0 <= red <= 1.0 and 0.0 <= green <= 1.0 and 0.0 <= blue <= 1.0
-    return inside, red, green, blue
+    return inside, red, green, blue, fy
 
 
 @numba.njit(cache=True)
 def _excess_from(fy, lightness, a, b, white, matrix, luminance):
     """How far L, a, b (the chroma scaled already) lies outside the sRGB cube in linear RGB (<= 0:
-    inside), and its luminance-keeping ``fy``, found from ``fy`` (a nearby chroma's): Newton's
+    inside), its luminance-keeping ``fy`` and its linear R, G, B, found from ``fy`` (a nearby chroma's): Newton's
     steps stop once one moves it by at most 1e-13 (two or three from a neighbour's, where from
     D65's L* it takes four). An impossible colour (a step met a luminance that does not grow
     with L*): from D65's L*, as :func:`_lab_to_linear` does. Near L* 8 (the kink of CIE's f,
@@ -399,28 +406,38 @@ def _excess_from(fy, lightness, a, b, white, matrix, luminance):
         step = _luminance_step(fy, a, b, target, white, luminance)
         if np.isnan(step):
             _, red, green, blue = _lab_to_linear(lightness, a, b, white, matrix, luminance)
-            return max(-red, red - 1.0, -green, green - 1.0, -blue, blue - 1.0), fy
+            return _excess(red, green, blue), fy, red, green, blue
         fy -= step
         if abs(step) <= 1e-13:
             break
     red, green, blue = _linear_of(fy, a, b, white, matrix)
-    return max(-red, red - 1.0, -green, green - 1.0, -blue, blue - 1.0), fy
+    return _excess(red, green, blue), fy, red, green, blue
+
+
+@numba.njit(cache=True, inline="always")
+def _excess(red, green, blue):
+    """How far a linear colour lies outside the sRGB cube (<= 0: inside)."""
+    return max(-red, red - 1.0, -green, green - 1.0, -blue, blue - 1.0)
 
 
 @numba.njit(cache=True)
-def _largest_chroma_scale(lightness, a, b, white, matrix, luminance):
+def _largest_chroma_scale(lightness, a, b, white, matrix, luminance, f_high, fy_high):
     """The largest chroma scale in [0, 1] whose colour is in the gamut (0: the gray of that
-    lightness, inside; 1: the colour, outside), to 1e-9 (far below one 16-bit step): regula falsi
-    with the Illinois modification, which needs a few evaluations where bisection needed 30.
+    lightness, inside; 1: the colour, outside), to 1e-9 (far below one 16-bit step), and that
+    colour's linear R, G, B: regula falsi with the Illinois modification, which needs a few
+    evaluations where bisection needed 30. ``f_high``, ``fy_high``: the colour's own excess and
+    ``fy`` (:func:`_lab_to_linear_fy`'s, which found it outside: not evaluated again).
+
     Each evaluation's Newton steps start from the luminance-keeping ``fy`` the two ends' had,
     interpolated (:func:`_excess_from`), not from D65's L* each time: a saturated 3 MP result (23 %
-    of its pixels outside sRGB) painted in 0.42 s instead of 0.58 s (benchmarks/results/gamut_search.md)."""
+    of its pixels outside sRGB) painted in 0.42 s instead of 0.58 s (benchmarks/results/gamut_search.md).
+    The colour returned is the inside end's, as evaluated (solved again from D65's L*, and the
+    colour's own excess evaluated twice, it cost two of a searched pixel's nine or ten solves)."""
     low, high = 0.0, 1.0
     start = (lightness + 16.0) / 116.0
-    f_low, fy_low = _excess_from(start, lightness, 0.0, 0.0, white, matrix, luminance)
-    f_high, fy_high = _excess_from(start, lightness, a, b, white, matrix, luminance)
+    f_low, fy_low, red, green, blue = _excess_from(start, lightness, 0.0, 0.0, white, matrix, luminance)
     if f_low > 0.0:  # the gray itself is outside by a rounding error (white at L = 100): keep no chroma
-        return 0.0
+        return 0.0, red, green, blue
     # From here f_low <= 0 < f_high, so the secant below never divides by zero.
     side = 0  # which end the last step moved: -1 low, 1 high
     for _ in range(100):
@@ -430,9 +447,9 @@ def _largest_chroma_scale(lightness, a, b, white, matrix, luminance):
         if not low < scale < high:  # f_low is 0, or rounding: halve instead
             scale = 0.5 * (low + high)
         guess = fy_low + (scale - low) / (high - low) * (fy_high - fy_low)
-        f, fy = _excess_from(guess, lightness, a * scale, b * scale, white, matrix, luminance)
+        f, fy, r, g, b_ = _excess_from(guess, lightness, a * scale, b * scale, white, matrix, luminance)
         if f <= 0.0:
-            low, f_low, fy_low = scale, f, fy
+            low, f_low, fy_low, red, green, blue = scale, f, fy, r, g, b_
             if side == -1:  # the high end kept twice: halve its weight so that it moves too
                 f_high *= 0.5
             side = -1
@@ -441,7 +458,7 @@ def _largest_chroma_scale(lightness, a, b, white, matrix, luminance):
             if side == 1:
                 f_low *= 0.5
             side = 1
-    return low
+    return low, red, green, blue
 
 
 # nogil: a big image is painted by bands in two threads (_painted_in_bands).
@@ -450,10 +467,10 @@ def _lab_to_srgb(lightness, ab, white, matrix, luminance, shrink_chroma, out):
     for i in numba.prange(lightness.shape[0]):
         for j in range(lightness.shape[1]):
             lum, a, b = lightness[i, j], ab[i, j, 0], ab[i, j, 1]
-            inside, red, green, blue = _lab_to_linear(lum, a, b, white, matrix, luminance)
+            inside, red, green, blue, fy = _lab_to_linear_fy(lum, a, b, white, matrix, luminance)
             if not inside and shrink_chroma:
-                scale = _largest_chroma_scale(lum, a, b, white, matrix, luminance)
-                _, red, green, blue = _lab_to_linear(lum, a * scale, b * scale, white, matrix, luminance)
+                excess = _excess(red, green, blue)
+                _, red, green, blue = _largest_chroma_scale(lum, a, b, white, matrix, luminance, excess, fy)
             out[i, j, 0] = _srgb_encode(red)
             out[i, j, 1] = _srgb_encode(green)
             out[i, j, 2] = _srgb_encode(blue)
