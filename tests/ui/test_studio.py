@@ -430,7 +430,7 @@ def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkey
 def test_a_big_photo_is_held_as_its_levels_until_its_full_gray_is_made(tmp_path, monkeypatch, bits):
     """While the full gray is made (through the first strokes), the studio holds the photo's 8- or
     16-bit levels, not a float copy (a 40 MP scan: 0.12 GB, not 0.48 in float32), and the gray
-    made from them is the one made from the photo read as floats, bit for bit."""
+    made from them is a run's (of the photo read in double precision) rounded to single, bit for bit."""
     from varcolor.ui import studio as studio_module
     from varcolor.ui.view import full_gray
 
@@ -446,6 +446,6 @@ def test_a_big_photo_is_held_as_its_levels_until_its_full_gray_is_made(tmp_path,
         studio.open_path(photo)
         made = studio.image.view.gray
         assert given[0].dtype == (np.uint8 if bits == 8 else np.uint16) and given[0].shape == (60, 80, 3)
-        assert np.array_equal(made, full_gray(varcolor.read_image(photo, np.float32), True))
+        assert np.array_equal(made, varcolor.color.to_gray(varcolor.read_image(photo)).astype(np.float32))
     finally:
         studio.close()

@@ -69,8 +69,8 @@ def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
     Parameters
     ----------
     pixels : ndarray
-        ``H×W`` or ``H×W×C`` floats in [0, 1], or 8- or 16-bit levels (each band made single
-        precision as :func:`~varcolor.io.read_image` makes it, so the gray is the same).
+        ``H×W`` or ``H×W×C`` floats in [0, 1], or 8- or 16-bit levels (their gray made in double
+        precision from them, as a run makes it, and rounded to single).
     colour : bool
         Whether the channels differ somewhere (else the first is the gray, as ``to_gray`` takes it).
     """
