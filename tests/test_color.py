@@ -411,6 +411,8 @@ def test_the_gray_of_levels_is_the_gray_of_their_floats_and_a_gray_pixel_is_its_
         assert np.array_equal(of_levels, of_floats), choice
         assert np.array_equal(of_levels[::2], floats[::2, :, 0]), choice  # a gray pixel is its own gray
         assert np.array_equal(color.gray_by_bands(levels), color.to_gray(floats)), choice
+        with_alpha = np.dstack([levels, np.full(levels.shape[:2], top, dtype)])  # strided RGB of RGBA
+        assert np.array_equal(color.same_lightness_gray(with_alpha), of_levels), choice
         grays[choice] = of_levels
     assert np.abs(grays["numba"] - grays["array"]).max() <= 1e-12
     expected = color.gray_from_lightness(color.rgb_to_lab(floats[1::2])[..., 0])
