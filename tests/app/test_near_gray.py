@@ -155,9 +155,10 @@ def test_unmarked_pixels_become_the_gray_by_kernel_and_array_code_alike(monkeypa
 
     top = np.iinfo(dtype).max
     gray = gray_levels((90, 110)).astype(dtype) * (257 if dtype == np.uint16 else 1)
-    photo = noisy(gray, sigma=1.5 * (257 if dtype == np.uint16 else 1)) if dtype == np.uint8 else (
-        np.repeat(gray[..., None], 3, axis=2)
-    )
+    if dtype == np.uint8:
+        photo = noisy(gray)  # a scanner's noise
+    else:
+        photo = np.repeat(gray[..., None], 3, axis=2)  # 16 bits: the gray stored as RGB
     photo[5, 5, 2] = photo[5, 5, 2] ^ 1  # a level apart: still the photo
     marked = np.dstack([levels_to_float(photo, np.float32), np.ones((90, 110), np.float32)])  # with alpha
     marked[10:14, 20:60, :3] = (0.8, 0.2, 0.1)
