@@ -539,6 +539,7 @@ class Colorizer:
         painting = time.perf_counter()
         last = None if self._last is None else (self._last.rgb, self._last.ab)
         rgb, ab = self.painter.paint(chroma, where, last)
+        self.engine.painted()  # work the method held back off the result's path may go now
         self._chroma = chroma
         info["seconds"] = time.perf_counter() - start
         info["paint_seconds"] = info["seconds"] - (painting - start)  # of which colour conversion

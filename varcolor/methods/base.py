@@ -328,6 +328,11 @@ class Method:
         """Edits will follow the solve just made (an interactive session, not a one-off
         colorization): make ready ahead, off the edits' path, what the first of them needs."""
 
+    def painted(self) -> None:
+        """The last solve's result is painted (:class:`~varcolor.Colorizer` says so): work this
+        method held back off the result's path (a factorisation for the edits to come) may have
+        the cores now. A caller that never says so loses nothing: the next solve lets it go."""
+
     def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
         """The chroma (``H×W×2``, in the options' space) for ``problem``, from the initial guess
         ``x0`` where iterative, and a report: at least ``solver`` (a str, None where no linear
