@@ -582,6 +582,48 @@ def test_a_solve_afresh_drops_the_factorisation_under_way(monkeypatch):
     assert np.abs(edited.ab - fresh.ab).max() <= 0.05
 
 
+def test_a_factorisation_an_edit_starts_begins_once_the_edit_is_painted(monkeypatch):
+    """The coarse grid's factorisation that an edit starts in a thread waits until the edit's
+    result is painted (begun earlier, it took a core from the paint); a caller of the method alone,
+    which never says painted, has it let go by its next solve."""
+    from varcolor.painting import Painter
+
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(levin_multiscale, "REFACTOR_ABOVE", 0.0)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, ab = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    colorizer.solve(cues)
+    seen = []
+    paint = Painter.paint
+
+    def painting(self, *args, **kwargs):  # whether the factorisation was let go before the paint
+        pending = colorizer.engine._refactor
+        seen.append(None if pending is None else pending.go.is_set())
+        return paint(self, *args, **kwargs)
+
+    monkeypatch.setattr(Painter, "paint", painting)
+    strokes = _strokes_in_turn(gray, ab, 2)
+    assert colorizer.update(next(strokes)).info["engine"]["coarse_refactor"] == "started"
+    pending = colorizer.engine._refactor
+    assert seen == [False] and pending.go.is_set()  # held through the paint, let go after it
+    pending.join()
+    # A caller of the method alone never says painted: the next solve lets the factorisation go
+    # before its edit runs.
+    engine = colorizer.engine
+    engine._drop_refactor()
+    full = Problem(colorizer.cues.mask, colorizer.painter.targets(colorizer.cues), None, None)
+    engine._refactor = levin_multiscale._Refactor(engine, *levin_multiscale.coarse_cues(full.mask, full.targets, 4))
+    waiting = engine._refactor
+    let_go = []
+    edit = engine.updates.edit
+    monkeypatch.setattr(engine.updates, "edit", lambda *args: let_go.append(waiting.go.is_set()) or edit(*args))
+    monkeypatch.setattr(Painter, "paint", paint)
+    engine.solve(full, None)
+    assert let_go and let_go[0]
+    waiting.join()
+
+
 def test_coarse_edits_are_not_refined_below_what_the_lift_shows(monkeypatch):
     """The coarse grid's low-rank corrections stop at COARSE_REFINE_TOL, not at the options'
     tol: the single-precision factors' rounding is left (no refinement pass), and the results
