@@ -563,15 +563,22 @@ def test_edits_and_undos_while_the_background_factorisation_runs(monkeypatch):
     assert np.abs(last.ab - first.ab).max() <= 0.05
 
 
-def test_a_solve_afresh_drops_the_factorisation_under_way(monkeypatch):
-    """``solve(reuse=False)`` forgets the coarse factors, and the ones being made in the
-    background with them: a later edit does not adopt factors of cues from before."""
+def _refactoring_after_each_edit(monkeypatch):
+    """A grainy photo's strokes solved by a colorizer whose every edit factors the coarse grid
+    again in the background: the photo, its cues, their chroma and the colorizer."""
     monkeypatch.setattr(levin_multiscale, "TILE", 40)
     monkeypatch.setattr(levin_multiscale, "REFACTOR_ABOVE", 0.0)
     monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
     gray, cues, ab = _grainy_strokes()
     colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
     colorizer.solve(cues)
+    return gray, cues, ab, colorizer
+
+
+def test_a_solve_afresh_drops_the_factorisation_under_way(monkeypatch):
+    """``solve(reuse=False)`` forgets the coarse factors, and the ones being made in the
+    background with them: a later edit does not adopt factors of cues from before."""
+    gray, cues, ab, colorizer = _refactoring_after_each_edit(monkeypatch)
     added = next(_strokes_in_turn(gray, ab, 1))
     assert colorizer.update(added).info["engine"]["coarse_refactor"] == "started"
     colorizer.solve(cues, reuse=False)
@@ -588,12 +595,7 @@ def test_a_factorisation_an_edit_starts_begins_once_the_edit_is_painted(monkeypa
     which never says painted, has it let go by its next solve."""
     from varcolor.painting import Painter
 
-    monkeypatch.setattr(levin_multiscale, "TILE", 40)
-    monkeypatch.setattr(levin_multiscale, "REFACTOR_ABOVE", 0.0)
-    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
-    gray, cues, ab = _grainy_strokes()
-    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
-    colorizer.solve(cues)
+    gray, cues, ab, colorizer = _refactoring_after_each_edit(monkeypatch)
     seen = []
     paint = Painter.paint
 
