@@ -26,7 +26,7 @@ from skimage.util import img_as_float64
 
 from .errors import InputError, real_array
 from .io import equal_channels, levels_to_float, to_levels
-from .kernels import any_layout, array_code, compile_once
+from .kernels import any_layout, array_code, compile_each_once, compile_once
 
 __all__ = [
     "rgb_to_lab",
@@ -431,8 +431,9 @@ def _largest_chroma_scale(lightness, a, b, white, matrix, luminance, f_high, fy_
     Each evaluation's Newton steps start from the luminance-keeping ``fy`` the two ends' had,
     interpolated (:func:`_excess_from`), not from D65's L* each time: a saturated 3 MP result (23 %
     of its pixels outside sRGB) painted in 0.42 s instead of 0.58 s (benchmarks/results/gamut_search.md).
-    The colour returned is the inside end's, as evaluated (solved again from D65's L*, and the
-    colour's own excess evaluated twice, it cost two of a searched pixel's nine or ten solves)."""
+    The colour returned is the inside end's as its evaluation found it: solving it again from
+    D65's L*, as the colour's own excess was evaluated again, cost two of a searched pixel's nine
+    or ten solves."""
     low, high = 0.0, 1.0
     start = (lightness + 16.0) / 116.0
     f_low, fy_low, red, green, blue = _excess_from(start, lightness, 0.0, 0.0, white, matrix, luminance)
@@ -617,8 +618,8 @@ def same_lightness_gray(
     compiled = not array_code(image_pixels or rgb.shape[0] * rgb.shape[1])  # a small image's first run compiles nothing
     luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
     if compiled and rgb.dtype in (np.uint8, np.uint16):
-        # A file's levels as they are: their float copy (0.96 GB of a 40 MP scan in double
-        # precision, or a band's at a time) took 0.15 s there and the lookup below a test a sample.
+        # A file's levels as they are: no float copy of them first (0.15 s of a 40 MP scan, by
+        # bands), and each sample's decoded value looked up by its level, not tested for being one.
         _compile_levels_kernel()
         top, out = np.iinfo(rgb.dtype).max, _gray_out(rgb, out)
         near = _near_gray()
@@ -660,22 +661,14 @@ def _gray_out(rgb: np.ndarray, out: np.ndarray | None) -> np.ndarray:
 
 def _compile_levels_kernel() -> None:
     """:func:`_same_lightness_gray_of_levels` compiled for 8- and 16-bit samples, once."""
-    if _same_lightness_gray_of_levels.signatures:
-        return
-    for sample in (numba.uint8, numba.uint16):
-        _same_lightness_gray_of_levels.compile(
-            (
-                numba.types.Array(sample, 3, "A", readonly=True),
-                numba.int64,
-                any_layout(1),
-                numba.float64,
-                numba.float64,
-                any_layout(1),
-                any_layout(3),
-                any_layout(2, readonly=False),
-            )
-        )
-    _same_lightness_gray_of_levels.disable_compile()
+    rest = (numba.int64, any_layout(1), numba.float64, numba.float64, any_layout(1), any_layout(3))
+    compile_each_once(
+        _same_lightness_gray_of_levels,
+        *(
+            (numba.types.Array(sample, 3, "A", readonly=True), *rest, any_layout(2, readonly=False))
+            for sample in (numba.uint8, numba.uint16)
+        ),
+    )
 
 
 def _same_lightness_gray_array(rgb: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -751,17 +744,21 @@ _NEAR_GRAY: list[np.ndarray] = []
 
 
 @numba.njit(cache=True, nogil=True)
+def _gray_of_samples(red, green, blue, step, luminance, white_y, gray_y, levels):
+    """The same-lightness gray of one pixel of 8- or 16-bit samples (``step``: 257 or 1, a
+    sample's place in ``levels``, the decoded 16-bit levels)."""
+    y = luminance[0] * levels[red * step] + luminance[1] * levels[green * step] + luminance[2] * levels[blue * step]
+    return _gray_of_luminance(y, white_y, gray_y)
+
+
+@numba.njit(cache=True, nogil=True)
 def _near_gray_table(spread, luminance, white_y, gray_y, levels):
     table = np.full((256, 2 * spread + 1, 2 * spread + 1), np.nan)
     for red in range(256):
         for green in range(max(red - spread, 0), min(red + spread, 255) + 1):
             for blue in range(max(red - spread, 0), min(red + spread, 255) + 1):
-                y = (
-                    luminance[0] * levels[red * 257]
-                    + luminance[1] * levels[green * 257]
-                    + luminance[2] * levels[blue * 257]
-                )
-                table[red, green - red + spread, blue - red + spread] = _gray_of_luminance(y, white_y, gray_y)
+                gray = _gray_of_samples(red, green, blue, 257, luminance, white_y, gray_y, levels)
+                table[red, green - red + spread, blue - red + spread] = gray
     return table
 
 
@@ -793,12 +790,7 @@ def _same_lightness_gray_of_levels(samples, top, luminance, white_y, gray_y, lev
                 if abs(to_green) <= spread and abs(to_blue) <= spread:
                     out[i, j] = near[red, to_green + spread, to_blue + spread]
                     continue
-            y = (
-                luminance[0] * levels[red * step]
-                + luminance[1] * levels[green * step]
-                + luminance[2] * levels[blue * step]
-            )
-            out[i, j] = _gray_of_luminance(y, white_y, gray_y)
+            out[i, j] = _gray_of_samples(red, green, blue, step, luminance, white_y, gray_y, levels)
 
 
 def luma601(rgb: np.ndarray) -> np.ndarray:

@@ -66,6 +66,7 @@ __all__ = [
     "busy_cores",
     "any_layout",
     "compile_once",
+    "compile_each_once",
 ]
 
 #: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
@@ -404,9 +405,16 @@ def compile_once(kernel, *argument_types) -> None:
     an interactive update a cache load (benchmarks/results/solvers_measured.md, "Updates after a stroke"). On first
     use, not at import: a parallel kernel loaded at import sets up OpenMP in processes that fork
     workers afterwards, which then abort."""
+    compile_each_once(kernel, tuple(argument_types))
+
+
+def compile_each_once(kernel, *signatures: tuple) -> None:
+    """:func:`compile_once` for several ``signatures`` (tuples of argument types): a kernel that
+    takes 8- and 16-bit samples, each compiled on the first use, and no other."""
     if kernel.signatures:
         return
-    kernel.compile(argument_types)
+    for argument_types in signatures:
+        kernel.compile(argument_types)
     kernel.disable_compile()
 
 
