@@ -57,9 +57,10 @@ EDGES_DEFAULT = EDGES[0]
 SIZE_SLACK = 1.0
 
 
-def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray) -> None:
+def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, marked_bits: int = 16) -> None:
     """Make the pixels of a marked copy that show the photo unchanged (every channel within half a
-    level of the photo's) the photo's gray, in place: a gray photo stored as RGB whose channels
+    level of the photo's, or of the marked copy's where its file holds fewer bits) the photo's
+    gray, in place: a gray photo stored as RGB whose channels
     differ a little (a converter's rounding, a scanner's noise) is then read as its one-channel twin
     is (:func:`marked_cues` compares the marked copy with the gray).
 
@@ -71,6 +72,9 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray) ->
         ``H×W×3`` (or more channels, the first three read) 8- or 16-bit levels.
     gray : ndarray
         ``H×W`` float64: the photo's gray.
+    marked_bits : int
+        Bits a sample of the marked copy's file holds (8 or 16): a 16-bit scan's copy saved at 8
+        bits differs from it by up to half an 8-bit level where nothing was painted.
 
     Examples
     --------
@@ -80,7 +84,7 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray) ->
     [[0.5, 0.5, 0.5], [1.0, 0.0, 0.0]]
     """
     top = np.float32(np.iinfo(photo.dtype).max)
-    half = np.float32(0.5) / top
+    half = np.float32(0.5) / min(top, np.float32((1 << marked_bits) - 1))
     if not array_code(photo.shape[0] * photo.shape[1]):
         # One pass, no temporaries: the array code below took 1.25 s of a 40 MP scan's read.
         _unmarked_to_gray(marked, photo, top, half, gray)

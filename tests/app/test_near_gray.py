@@ -178,3 +178,31 @@ def test_unmarked_pixels_become_the_gray_by_kernel_and_array_code_alike(monkeypa
         assert np.array_equal(copy[..., 3], marked[..., 3]), choice
         results[choice] = copy
     assert np.array_equal(results["numba"], results["array"], equal_nan=True)
+
+
+def test_a_16_bit_scans_marked_copy_saved_at_8_bits_is_read_as_its_16_bit_copy(tmp_path, capsys):
+    """A 16-bit RGB scan (a scanner's noise) whose marked copy was saved at 8 bits: the copy differs
+    from the scan by up to half an 8-bit level where nothing was painted, which was read as noise
+    over most of the photo (a warning, its cues taken apart from it); now within half a level of
+    the coarser file it is the photo, and the result is the 16-bit copy's."""
+    import tifffile
+
+    levels = gray_levels().astype(np.uint16) * 257
+    scan = np.clip(
+        np.round(levels[..., None] + np.random.default_rng(3).normal(0, 1.5 * 257, levels.shape + (3,))), 0, 65535
+    )
+    scan = scan.astype(np.uint16)
+    tifffile.imwrite(tmp_path / "scan.tif", scan)
+    marked16 = scan.copy()
+    for rows, columns, colour in PAINT:
+        marked16[rows, columns] = np.array(colour) * 257
+    tifffile.imwrite(tmp_path / "m16.tif", marked16)
+    Image.fromarray(np.round(marked16 / 257).astype(np.uint8)).save(tmp_path / "m8.png")
+    results = []
+    for copy in ("m16.tif", "m8.png"):
+        code, _, err = run(
+            capsys, "colorize", tmp_path / "scan.tif", "--marked", tmp_path / copy, "-o", tmp_path / f"{copy}.png"
+        )
+        assert code == 0 and "differ from the gray image" not in err, err
+        results.append(varcolor.read_image(tmp_path / f"{copy}.png"))
+    assert np.abs(results[0] - results[1]).max() <= 2 / 255  # the strokes' 8-bit rounding, no more

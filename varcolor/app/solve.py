@@ -100,7 +100,7 @@ def read_marked_photo(
     if marked.ndim != 3:
         return levels_to_float(pixels), plan, None  # refused by the caller's read, naming the file
     gray = gray_by_bands(pixels, colour=True)
-    unmarked_to_gray(marked, pixels, gray)
+    unmarked_to_gray(marked, pixels, gray, image_bits(cue_file))
     return gray, plan, marked
 
 
