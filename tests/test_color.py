@@ -417,3 +417,93 @@ def test_the_gray_of_levels_is_the_gray_of_their_floats_and_a_gray_pixel_is_its_
     assert np.abs(grays["numba"] - grays["array"]).max() <= 1e-12
     expected = color.gray_from_lightness(color.rgb_to_lab(floats[1::2])[..., 0])
     assert np.abs(grays["numba"][1::2] - expected).max() < 1e-12
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_levels_painted_by_the_kernel_are_the_rounded_float_colours(dtype):
+    """The kernel writes an 8- or 16-bit result's levels by looking linear values up among the
+    levels' thresholds, with no float image between: the same levels as the float colours rounded
+    (``to_levels``), on colours of every kind and on linear values at, just below and just above
+    every threshold."""
+    from varcolor.io import to_levels
+
+    lightness, ab = _gamut_cases()
+    for gamut in ("chroma", "clip"):
+        levels = color.chroma_to_rgb(
+            lightness, ab, gamut, out=np.empty(lightness.shape + (3,), dtype), image_pixels=10**8
+        )
+        floats = color._srgb_of(lightness, ab, gamut, None, array=False)
+        assert np.array_equal(levels, to_levels(floats, np.empty(floats.shape, dtype)))
+    table = color._level_table(8 if dtype == np.uint8 else 16)
+    inner = table.thresholds[1:-1]
+    values = np.concatenate(
+        [inner, np.nextafter(inner, 0), np.nextafter(inner, 2), np.linspace(-0.1, 1.1, 100_001), [np.nan, np.inf]]
+    )
+    found = np.array(
+        [color._level_of(v, table.thresholds, table.starts, table.buckets, table.top) for v in values[:2000]]
+        + list(_levels_looked_up(values[2000:], table))
+    )
+    expected = to_levels(color._srgb_encode_all(np.nan_to_num(values, nan=0.0)), np.empty(values.shape, dtype))
+    assert np.array_equal(found, expected)
+    # the thresholds are where the rounded level steps up: each one's level is its own index
+    assert np.array_equal(expected[: inner.size], np.arange(1, inner.size + 1))
+    assert np.array_equal(expected[inner.size : 2 * inner.size], np.arange(inner.size))
+
+
+def _levels_looked_up(values: np.ndarray, table) -> np.ndarray:
+    import numba
+
+    @numba.njit
+    def look(values, thresholds, starts, buckets, top):
+        out = np.empty(values.size, np.int64)
+        for k in range(values.size):
+            out[k] = color._level_of(values[k], thresholds, starts, buckets, top)
+        return out
+
+    return look(values, table.thresholds, table.starts, table.buckets, table.top)
+
+
+def _first_exit_by_bisection(lightness: float, a: float, b: float) -> float:
+    """The chroma scale where the path from the gray to the colour first leaves sRGB: the first of
+    400 samples outside, then bisection between it and the sample before (a reference written
+    from the definition, with none of the kernel's search)."""
+    args = (color._WHITE, color._RGB_FROM_XYZ, color._ICC_LUMINANCE_OF_XYZ)
+
+    def inside(scale: float) -> bool:
+        return bool(color._lab_to_linear(lightness, a * scale, b * scale, *args)[0])
+
+    samples = np.linspace(0, 1, 401)
+    first = next(k for k, scale in enumerate(samples) if not inside(scale))
+    low, high = samples[first - 1], samples[first]
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if inside(middle) else (low, middle)
+    return low
+
+
+def test_the_largest_chroma_in_srgb_is_where_the_path_from_the_gray_first_leaves_it():
+    """The gamut search finds the boundary by Newton's method on the scale and the luminance at once
+    (regula falsi where that cannot be trusted): the colour it returns is where the path from the
+    gray first leaves sRGB, within 1e-8 of the scale found by bisection, on vivid colours of every
+    lightness and on yellows near white, whose path leaves the cube through red's face, comes back
+    and leaves again through blue's (Newton's method alone found the second exit: 0.68 for 0.32)."""
+    rng = np.random.default_rng(12)
+    cases = [(95.89, -28.1, 137.5), (98.07, -42.4, 149.1), (96.57, -25.4, 111.9)]
+    cases += [tuple(c) for c in np.column_stack([rng.uniform(1, 99, 150), rng.uniform(-150, 150, (150, 2))])]
+    args = (color._WHITE, color._RGB_FROM_XYZ, color._ICC_LUMINANCE_OF_XYZ)
+    searched = 0
+    for lightness, a, b in cases:
+        inside, red, green, blue, fy = color._lab_to_linear_fy(lightness, a, b, *args)
+        if inside:
+            continue
+        searched += 1
+        scale, *rgb = color._largest_chroma_scale(
+            lightness, a, b, *args, color._excess(red, green, blue), fy, (red, green, blue)
+        )
+        assert abs(scale - _first_exit_by_bisection(lightness, a, b)) <= 1e-8, (lightness, a, b)
+        assert min(rgb) >= -1e-9 and max(rgb) <= 1 + 1e-9 and (min(rgb) <= 1e-7 or max(rgb) >= 1 - 1e-7)
+        assert (
+            abs(color.rgb_to_lab(np.clip(color._srgb_encode_all(np.array(rgb)), 0, 1)[None, None])[0, 0, 0] - lightness)
+            < 1e-4
+        )
+    assert searched >= 60

@@ -9,14 +9,21 @@ from varcolor.painting import Painter
 
 
 def _recording(monkeypatch):
+    """Each paint's (pixels, whether array code ran): floats (``_srgb_of``), or levels straight
+    from the kernel (``_levels_of``)."""
     seen = []
-    original = color._srgb_of
+    original, levels = color._srgb_of, color._levels_of
 
     def recorded(lightness, ab, gamut, out, array):
         seen.append((np.size(lightness), array))
         return original(lightness, ab, gamut, out, array)
 
+    def recorded_levels(lightness, ab, gamut, out):
+        seen.append((np.size(lightness), False))
+        return levels(lightness, ab, gamut, out)
+
     monkeypatch.setattr(color, "_srgb_of", recorded)
+    monkeypatch.setattr(color, "_levels_of", recorded_levels)
     return seen
 
 

@@ -42,7 +42,9 @@ WARMING_LOCK = "varcolor-warming.lock"
 def _cues() -> None:
     gray = data.chelsea()
     marked = data.chelsea_marked()
-    colorize(gray, Cues.from_marked(gray, marked))
+    cues = Cues.from_marked(gray, marked)
+    colorize(gray, cues)
+    colorize(gray, cues, bits=8)  # the command line's paint, straight into a file's levels
     # A gray scan stored as RGB beside its marked copy, as a run reads them (8 and 16 bits):
     # read_marked_photo's kernels (compiled in a 40 MP run's face: 1-2 s of it).
     for dtype in (np.uint8, np.uint16):
