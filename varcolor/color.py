@@ -430,7 +430,7 @@ def _as_rows(array: np.ndarray, ndim: int) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _f_inverse(f):
-    return f**3 if f > 0.2068966 else (f - 16.0 / 116.0) / 7.787
+    return f * f * f if f > 0.2068966 else (f - 16.0 / 116.0) / 7.787
 
 
 @numba.njit(cache=True)
@@ -578,13 +578,52 @@ def _largest_chroma_scale(lightness, a, b, white, matrix, luminance, f_high, fy_
 
 
 @numba.njit(cache=True, inline="always")
-def _pixel_linear(lum, a, b, white, matrix, luminance, shrink_chroma):
-    """One pixel's linear R, G, B: its colour, brought into sRGB (``shrink_chroma``) or not."""
-    inside, red, green, blue, fy = _lab_to_linear_fy(lum, a, b, white, matrix, luminance)
-    if not inside and shrink_chroma:
+def _pixel_linear(lum, a, b, fy, white, matrix, luminance, shrink_chroma):
+    """One pixel's linear R, G, B from its luminance-keeping ``fy`` (:func:`_row_fy`): its colour,
+    brought into sRGB (``shrink_chroma``) or not."""
+    red, green, blue = _linear_of(fy, a, b, white, matrix)
+    if shrink_chroma and not (0.0 <= red <= 1.0 and 0.0 <= green <= 1.0 and 0.0 <= blue <= 1.0):
         excess = _excess(red, green, blue)
         _, red, green, blue = _largest_chroma_scale(lum, a, b, white, matrix, luminance, excess, fy, (red, green, blue))
     return red, green, blue
+
+
+@numba.njit(cache=True)
+def _row_fy(lightness, ab, white, luminance, fy):
+    """:func:`_lab_to_linear_fy`'s ``fy`` for each pixel of a row (``lightness`` and ``ab`` a row's,
+    any strides), into ``fy``: the same steps, the first :data:`_NEWTON_STEPS` taken for the whole
+    row at once over contiguous copies (a loop the compiler vectorizes: a pixel's steps wait on each
+    other, a row's do not; 12 MP in 0.09 s where pixel by pixel took 0.33 s, 2 cores), then each
+    pixel's further steps, where its last one was not tiny, one by one."""
+    n = lightness.shape[0]
+    target, shift_x, shift_z, last = np.empty(n), np.empty(n), np.empty(n), np.ones(n)
+    for j in range(n):
+        fy[j] = (lightness[j] + 16.0) / 116.0
+        target[j] = _f_inverse(fy[j]) * white[1]
+        shift_x[j], shift_z[j] = ab[j, 0] / 500.0, -ab[j, 1] / 200.0
+    weight_x, weight_y, weight_z = luminance[0] * white[0], luminance[1] * white[1], luminance[2] * white[2]
+    for _ in range(_NEWTON_STEPS):
+        for j in range(n):
+            f = fy[j]
+            fx, fz = f + shift_x[j], f + shift_z[j]
+            error = weight_x * _f_inverse(fx) + weight_y * _f_inverse(f) + weight_z * _f_inverse(fz) - target[j]
+            slope = weight_x * _f_inverse_slope(fx) + weight_y * _f_inverse_slope(f) + weight_z * _f_inverse_slope(fz)
+            step = error / slope
+            # A step that is NaN (a luminance that does not grow with L*) ends the pixel's steps, as
+            # in _lab_to_linear_fy: its last step stays NaN, and no later one moves it.
+            going = slope > 0.0 and step == step and last[j] == last[j]
+            fy[j] = f - step if going else f
+            last[j] = step if going else np.nan
+    for j in range(n):
+        if last[j] == last[j] and abs(last[j]) > 1e-9:
+            step = last[j]
+            for _ in range(_NEWTON_STEPS, _NEWTON_MOST):
+                if abs(step) <= 1e-9:
+                    break
+                step = _luminance_step(fy[j], ab[j, 0], ab[j, 1], target[j], white, luminance)
+                if np.isnan(step):
+                    break
+                fy[j] -= step
 
 
 #: Newton's steps on the boundary's chroma scale and ``fy`` at most (:func:`_boundary_by_newton`);
@@ -695,9 +734,11 @@ def _comes_near_a_face(start, end, slope, scale):
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _lab_to_srgb(lightness, ab, white, matrix, luminance, shrink_chroma, out):
     for i in numba.prange(lightness.shape[0]):
+        fy = np.empty(lightness.shape[1])
+        _row_fy(lightness[i], ab[i], white, luminance, fy)
         for j in range(lightness.shape[1]):
             red, green, blue = _pixel_linear(
-                lightness[i, j], ab[i, j, 0], ab[i, j, 1], white, matrix, luminance, shrink_chroma
+                lightness[i, j], ab[i, j, 0], ab[i, j, 1], fy[j], white, matrix, luminance, shrink_chroma
             )
             out[i, j, 0] = _srgb_encode(red)
             out[i, j, 1] = _srgb_encode(green)
@@ -709,9 +750,11 @@ def _lab_to_levels(lightness, ab, white, matrix, luminance, shrink_chroma, thres
     """:func:`_lab_to_srgb` into an 8- or 16-bit image's levels (:class:`_LevelTable`'s arrays)."""
     top = thresholds.size - 2
     for i in numba.prange(lightness.shape[0]):
+        fy = np.empty(lightness.shape[1])
+        _row_fy(lightness[i], ab[i], white, luminance, fy)
         for j in range(lightness.shape[1]):
             red, green, blue = _pixel_linear(
-                lightness[i, j], ab[i, j, 0], ab[i, j, 1], white, matrix, luminance, shrink_chroma
+                lightness[i, j], ab[i, j, 0], ab[i, j, 1], fy[j], white, matrix, luminance, shrink_chroma
             )
             out[i, j, 0] = _level_of(red, thresholds, starts, buckets, top)
             out[i, j, 1] = _level_of(green, thresholds, starts, buckets, top)
