@@ -27,6 +27,7 @@ from .marks import (
     _box_of,
     check_edges,
     image_shape_of,
+    layer_cues,
     marked_cues,
     mask_cues,
     same_aspect,
@@ -249,6 +250,21 @@ class Cues:
             How blended pixels at the strokes' edges are read (:meth:`from_marked`).
         """
         return cls._of(mask_cues(strokes, shape, edges=edges))
+
+    @classmethod
+    def from_layer(cls, levels: np.ndarray, *, edges: str = EDGES_DEFAULT) -> Cues:
+        """:meth:`from_mask` of a paint program's strokes layer given as its 8- or 16-bit sRGB
+        levels (``H×W×4`` RGBA, uint8 or uint16): the same cues as of the layer's floats
+        (``levels / 255`` or ``/ 65535``), read without making them.
+
+        Parameters
+        ----------
+        levels : ndarray of uint8 or uint16, ``H×W×4``
+            The layer, RGBA.
+        edges : {"unmix", "exact"}
+            How partly transparent pixels are read (:meth:`from_mask`).
+        """
+        return cls._of(layer_cues(levels, edges=edges))
 
     @classmethod
     def from_points(cls, source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Cues:

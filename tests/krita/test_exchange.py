@@ -124,3 +124,44 @@ def test_a_high_dynamic_range_photo_is_refused(tmp_path):
 def test_strokes_that_leave_nothing_to_colorize_are_refused(tmp_path, strokes, said):
     _folder(tmp_path, np.full(SHAPE, 0.5), strokes)
     assert said in exchange.colorize_folder(tmp_path)["error"]
+
+
+@pytest.mark.parametrize("depth", ["U8", "U16"])
+@pytest.mark.parametrize("edges", ["unmix", "exact"])
+def test_a_strokes_layers_levels_give_the_cues_of_its_floats(tmp_path, depth, edges):
+    """The Live worker reads an sRGB strokes layer as its levels (no float layer made): the cues are
+    those of the layer read as floats, antialiased and translucent edges, black paint and every
+    alpha level included; a floating-point layer is read as floats."""
+    top = 255 if depth == "U8" else 65535
+    rng = np.random.default_rng(3)
+    height, width = 40, 50
+    rgba = np.zeros((height, width, 4))
+    rgba[5:15, 5:45, :3] = rng.random(3)  # a stroke, its edge rows antialiased
+    rgba[5:15, 5:45, 3] = 1.0
+    rgba[4, 5:45, 3], rgba[15, 5:45, 3] = 0.5, 127 / 255  # both sides of the half-paint threshold
+    rgba[20:30, 10:20, 3] = np.linspace(0, 1, 10)  # every kind of alpha, black paint
+    rgba[32:36, :, :] = rng.random((4, width, 4))
+    levels = np.round(rgba * top)
+    raw = levels[..., [2, 1, 0, 3]].astype("<u1" if depth == "U8" else "<u2").tobytes()
+    (tmp_path / protocol.STROKES).write_bytes(raw)
+    request = {"width": width, "height": height, "strokes": _layout(depth)}
+    read = exchange.read_strokes(tmp_path, request)
+    assert read.dtype.kind == "u" and np.array_equal(read, levels)
+    from_levels = varcolor.Cues.from_layer(read, edges=edges)
+    from_floats = varcolor.Cues.from_mask(
+        exchange.read_layer(raw, _layout(depth), (height, width), "strokes"), edges=edges
+    )
+    assert from_levels.count == from_floats.count > 400
+    assert np.array_equal(from_levels.mask, from_floats.mask)
+    assert np.array_equal(from_levels.ab, from_floats.ab)
+    assert np.array_equal(from_levels.lightness, from_floats.lightness, equal_nan=True)
+    assert from_levels.note == from_floats.note
+    (tmp_path / protocol.STROKES).write_bytes(rgba[..., [2, 1, 0, 3]].astype("<f4").tobytes())
+    floating = exchange.read_strokes(tmp_path, {**request, "strokes": _layout("F32")})
+    assert floating.dtype.kind == "f" and np.allclose(floating, rgba, atol=1e-7)
+
+
+def test_a_strokes_layer_of_the_wrong_size_is_one_line(tmp_path):
+    (tmp_path / protocol.STROKES).write_bytes(bytes(10))
+    with pytest.raises(varcolor.InputError, match="strokes layer holds 10 bytes"):
+        exchange.read_strokes(tmp_path, {"width": 4, "height": 4, "strokes": _layout("U8")})

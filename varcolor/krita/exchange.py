@@ -168,14 +168,36 @@ def read_folder_layer(folder: str | os.PathLike, request: dict, name: str) -> np
     name : {"photo", "strokes"}
         Which layer.
     """
+    return read_layer(_layer_bytes(folder, request, name), request[name], (request["height"], request["width"]), name)
+
+
+def read_strokes(folder: str | os.PathLike, request: dict) -> np.ndarray:
+    """The strokes layer of an exchange folder for :meth:`varcolor.Cues.from_layer`: its 8- or
+    16-bit levels as RGBA (``H×W×4`` uint8 or uint16) where it holds sRGB levels, else
+    :func:`read_layer`'s floats (another profile, floating point; for :meth:`~varcolor.Cues.from_mask`)."""
+    found = request["strokes"]
+    if found["model"] != "RGBA" or found["depth"] not in ("U8", "U16") or found.get("profile_file") is not None:
+        return read_folder_layer(folder, request, "strokes")
+    data = _layer_bytes(folder, request, "strokes")
+    shape = (request["height"], request["width"])
+    dtype = DTYPES[found["depth"]]
+    if len(data) != shape[0] * shape[1] * 4 * dtype.itemsize:
+        raise InputError(f"the strokes layer holds {len(data)} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
+    samples = np.frombuffer(data, dtype=dtype).reshape(shape + (4,))
+    levels = np.empty(shape + (4,), dtype.newbyteorder("="))
+    for to, at in enumerate(channel_order(found)):
+        levels[..., to] = samples[..., at]
+    return levels
+
+
+def _layer_bytes(folder: str | os.PathLike, request: dict, name: str) -> bytes:
+    """The raw pixels of layer ``name`` in an exchange folder (its canvas checked first)."""
     check_canvas(request)
     file_name = {"photo": protocol.PHOTO, "strokes": protocol.STROKES}[name]
-    shape = (request["height"], request["width"])
     try:
-        data = (Path(folder) / file_name).read_bytes()
+        return (Path(folder) / file_name).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the {name} layer: {exc.strerror}") from None
-    return read_layer(data, request[name], shape, name)
 
 
 def check_strokes(cues: Cues, prior: str | None) -> None:

@@ -38,6 +38,7 @@ from .exchange import (
     encode_layer,
     gray_of,
     read_folder_layer,
+    read_strokes,
     reply_for,
     write_result,
 )
@@ -85,9 +86,12 @@ class Worker:
             levels = _levels(request["result"])
             self.colorizer = Colorizer(gray, Options(method=request["method"], prior=request["prior"]), bits=levels)
             self.key = key
-        strokes = read_folder_layer(folder, request, "strokes")
+        strokes = read_strokes(folder, request)
         assert self.colorizer is not None  # made for this key, now or before
-        cues = Cues.from_mask(strokes, self.colorizer.gray.shape[:2], edges=request["edges"])
+        if strokes.dtype.kind == "u":  # sRGB levels: read as they are, no float layer made
+            cues = Cues.from_layer(strokes, edges=request["edges"])
+        else:
+            cues = Cues.from_mask(strokes, self.colorizer.gray.shape[:2], edges=request["edges"])
         check_strokes(cues, request["prior"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the docker shows one line: the result or the error
