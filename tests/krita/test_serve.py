@@ -266,3 +266,29 @@ def test_a_profile_that_is_a_fifo_or_a_device_is_refused_and_the_worker_goes_on(
     assert all(not reply["ok"] and "not a regular file" in reply["error"] for reply in said[:2]), said
     assert not said[2]["ok"] and "cannot read the request" in said[2]["error"]
     assert said[3]["ok"]
+
+
+def test_the_changed_box_is_the_smallest_box_holding_every_changed_pixel():
+    """The box of a reply, found from each side inwards a few rows and columns at a time, against
+    the box of every differing pixel found by a full comparison: single pixels at each edge, in
+    the middle, at the ends of the search's steps, a whole image, nothing."""
+    from varcolor.krita.serve import _BOX_STEP, _changed_box
+
+    rng = np.random.default_rng(8)
+    last = rng.integers(0, 256, (150, 170, 3), dtype=np.uint8)
+    places = [(0, 0), (149, 169), (75, 80), (_BOX_STEP - 1, _BOX_STEP), (149 - _BOX_STEP, 0), (0, 169)]
+    cases = [[p] for p in places] + [
+        places[2:4],
+        places[1::2],
+        list(zip(rng.integers(0, 150, 9), rng.integers(0, 170, 9))),
+    ]
+    for changed in cases:
+        now = last.copy()
+        for y, x in changed:
+            now[y, x, rng.integers(0, 3)] ^= 1
+        ys, xs = np.nonzero((now != last).any(axis=2))
+        expected = [int(ys.min()), int(xs.min()), int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)]
+        assert _changed_box(last, now) == expected, changed
+    assert _changed_box(last, last.copy()) == [0, 0, 0, 0]
+    assert _changed_box(None, last) == [0, 0, 150, 170]
+    assert _changed_box(last, 255 - last) == [0, 0, 150, 170]

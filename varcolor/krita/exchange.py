@@ -207,7 +207,7 @@ def check_strokes(cues: Cues, prior: str | None) -> None:
     check_cue_share(Path("the strokes layer"), "mask", cues)
 
 
-def write_result(folder: str | os.PathLike, data: bytes) -> None:
+def write_result(folder: str | os.PathLike, data: bytes | memoryview) -> None:
     """``colorized.raw`` of an exchange folder, whole or absent (a temporary name, then a rename)."""
     result = Path(folder) / protocol.RESULT
     temporary = result.with_name(result.name + ".part")

@@ -101,7 +101,8 @@ class Worker:
         self._encode(result.rgb, request["result"], box)
         top, left, height, width = box
         assert self.layer is not None  # made by _encode
-        write_result(folder, self.layer[top : top + height, left : left + width].tobytes())
+        # Rows of the whole width are one piece of the layer's memory, written as they lie.
+        write_result(folder, np.ascontiguousarray(self.layer[top : top + height, left : left + width]).data)
         return {"ok": True, "update": result.info.get("update", "solve"), "box": box}
 
     def _encode(self, rgb: np.ndarray, found: dict, box: list[int]) -> None:
@@ -130,18 +131,49 @@ class Worker:
         return photo, options
 
 
+#: Rows or columns compared at a time by :func:`_changed_box`, from each side inwards.
+_BOX_STEP = 32
+
+
 def _changed_box(last: np.ndarray | None, now: np.ndarray) -> list[int]:
     """The smallest box (top, left, height, width) that holds every pixel where ``now`` differs
-    from ``last`` (the whole image without a last one; an empty box where nothing changed)."""
+    from ``last`` (the whole image without a last one; an empty box where nothing changed).
+
+    Its edges are found from each side inwards, :data:`_BOX_STEP` rows or columns at a time: a
+    stroke's update changes pixels up to the canvas's edges, found in the first rows and columns
+    (comparing the whole 12 MP result took 20-50 ms of each Live stroke)."""
     if last is None or last.shape != now.shape:
         return [0, 0, *now.shape[:2]]
-    differs = np.zeros(now.shape[:2], bool)
-    for channel in range(now.shape[2]):  # a channel at a time: no H×W×3 temporary
-        differs |= last[..., channel] != now[..., channel]
-    rows, columns = np.flatnonzero(differs.any(axis=1)), np.flatnonzero(differs.any(axis=0))
-    if not rows.size:
+    height, width = now.shape[:2]
+
+    def first(count: int, differs, backwards: bool) -> int | None:
+        """The first (or last) index below ``count`` whose rows or columns differ, or None."""
+        for start in range(0, count, _BOX_STEP):
+            at = range(start, min(start + _BOX_STEP, count))
+            if backwards:
+                at = range(count - 1 - start, max(count - 1 - start - _BOX_STEP, -1), -1)
+            found = differs(slice(min(at), max(at) + 1))
+            if found.any():
+                hits = np.flatnonzero(found) + min(at)
+                return int(hits[-1] if backwards else hits[0])
+        return None
+
+    def rows_differ(rows: slice) -> np.ndarray:
+        return (last[rows] != now[rows]).reshape(rows.stop - rows.start, -1).any(axis=1)
+
+    top = first(height, rows_differ, False)
+    if top is None:
         return [0, 0, 0, 0]
-    return [int(rows[0]), int(columns[0]), int(rows[-1] - rows[0] + 1), int(columns[-1] - columns[0] + 1)]
+    bottom = first(height, rows_differ, True)
+    assert bottom is not None  # a row differs
+    band = slice(top, bottom + 1)
+
+    def columns_differ(columns: slice) -> np.ndarray:
+        return (last[band, columns] != now[band, columns]).any(axis=(0, 2))
+
+    left, right = first(width, columns_differ, False), first(width, columns_differ, True)
+    assert left is not None and right is not None
+    return [top, left, bottom - top + 1, right - left + 1]
 
 
 def _levels(found: dict) -> int | None:
