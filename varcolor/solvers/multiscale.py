@@ -336,15 +336,21 @@ def _lift_kernel(a, b, guide, factor, low, high, out):
 
 @numba.njit(cache=True, parallel=True)
 def _lift_blocks_kernel(a, b, guide, factor, low, high, out, blocks, moved):
+    # A row of blocks a pixel row at a time, each pixel row walked in memory order (block by
+    # block, it jumped a row every few pixels: a 12 MP update's lift of every block took 0.11 s
+    # where the whole image's took 0.07 s).
     height, width = guide.shape
     for row in numba.prange(blocks.shape[0]):
         for column in range(blocks.shape[1]):
             if blocks[row, column]:
-                largest = 0.0
-                for i in range(row * factor, min((row + 1) * factor, height)):
+                moved[row, column] = 0.0
+        for i in range(row * factor, min((row + 1) * factor, height)):
+            for column in range(blocks.shape[1]):
+                if blocks[row, column]:
+                    largest = moved[row, column]
                     for j in range(column * factor, min((column + 1) * factor, width)):
                         largest = max(largest, _lift_pixel(a, b, guide, factor, low, high, out, i, j, 0, 0))
-                moved[row, column] = largest
+                    moved[row, column] = largest
 
 
 def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
