@@ -270,6 +270,26 @@ def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> 
     if array:
         _lab_to_srgb_array(lightness, ab, gamut == "chroma", out)
         return out
+    _run_kernel(lightness, ab, gamut, None, out)
+    return out
+
+
+def _levels_of(lightness: np.ndarray, ab: np.ndarray, gamut: str, out: np.ndarray) -> None:
+    """:func:`_srgb_of`'s colours, by the kernel, written as the levels of ``out`` (uint8 or
+    uint16, ``S×3``): what :func:`to_levels` makes of them, without encoded floats between (the
+    kernel writes the levels themselves, as floats, cast here)."""
+    levels = np.empty(out.shape)
+    _run_kernel(lightness, ab, gamut, _level_table(8 if out.dtype == np.uint8 else 16), levels)
+    out[...] = levels
+
+
+#: The kernel's level table where it writes floats: none.
+_NO_LEVELS = (np.array([0.0, np.inf]), np.zeros(1, np.int32), 1)
+
+
+def _run_kernel(lightness: np.ndarray, ab: np.ndarray, gamut: str, table: _LevelTable | None, out: np.ndarray) -> None:
+    """:func:`_lab_to_srgb` of float64 ``lightness`` and ``ab`` into float ``out``: encoded colours,
+    or, with ``table``, levels."""
     # The kernel walks rows and columns of any strides, so views go in without copies.
     image = _as_rows(out, lightness.ndim)
     compile_once(
@@ -280,8 +300,12 @@ def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> 
         any_layout(2),
         any_layout(1),
         numba.boolean,
+        any_layout(1),
+        numba.types.Array(numba.int32, 1, "A", readonly=True),
+        numba.int64,
         any_layout(3, readonly=False),
     )
+    thresholds, starts, buckets = _NO_LEVELS if table is None else (table.thresholds, table.starts, table.buckets)
     _lab_to_srgb(
         _as_rows(lightness, lightness.ndim),
         _as_rows(ab, lightness.ndim),
@@ -289,45 +313,9 @@ def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> 
         _RGB_FROM_XYZ,
         _ICC_LUMINANCE_OF_XYZ,
         gamut == "chroma",
-        image,
-    )
-    if not np.shares_memory(image, out):  # a strided array of more than two dimensions
-        out[...] = image.reshape(out.shape)
-    return out
-
-
-def _levels_of(lightness: np.ndarray, ab: np.ndarray, gamut: str, out: np.ndarray) -> None:
-    """:func:`_srgb_of`'s colours, by the kernel, written as the levels of ``out`` (uint8 or
-    uint16, ``S×3``): what :func:`to_levels` makes of them, without the float image between."""
-    table = _level_table(8 if out.dtype == np.uint8 else 16)
-    image = _as_rows(out, lightness.ndim)
-    # Both depths compiled at once: the warm-up paints one of them.
-    rest = (
-        any_layout(1),
-        any_layout(2),
-        any_layout(1),
-        numba.boolean,
-        any_layout(1),
-        numba.types.Array(numba.int32, 1, "A", readonly=True),
-        numba.int64,
-    )
-    compile_each_once(
-        _lab_to_levels,
-        *(
-            (any_layout(2), any_layout(3), *rest, numba.types.Array(level, 3, "A"))
-            for level in (numba.uint8, numba.uint16)
-        ),
-    )
-    _lab_to_levels(
-        _as_rows(lightness, lightness.ndim),
-        _as_rows(ab, lightness.ndim),
-        _WHITE,
-        _RGB_FROM_XYZ,
-        _ICC_LUMINANCE_OF_XYZ,
-        gamut == "chroma",
-        table.thresholds,
-        table.starts,
-        table.buckets,
+        thresholds,
+        starts,
+        buckets,
         image,
     )
     if not np.shares_memory(image, out):  # a strided array of more than two dimensions
@@ -577,17 +565,6 @@ def _largest_chroma_scale(lightness, a, b, white, matrix, luminance, f_high, fy_
     return low, red, green, blue
 
 
-@numba.njit(cache=True, inline="always")
-def _pixel_linear(lum, a, b, fy, white, matrix, luminance, shrink_chroma):
-    """One pixel's linear R, G, B from its luminance-keeping ``fy`` (:func:`_row_fy`): its colour,
-    brought into sRGB (``shrink_chroma``) or not."""
-    red, green, blue = _linear_of(fy, a, b, white, matrix)
-    if shrink_chroma and not (0.0 <= red <= 1.0 and 0.0 <= green <= 1.0 and 0.0 <= blue <= 1.0):
-        excess = _excess(red, green, blue)
-        _, red, green, blue = _largest_chroma_scale(lum, a, b, white, matrix, luminance, excess, fy, (red, green, blue))
-    return red, green, blue
-
-
 @numba.njit(cache=True, error_model="numpy")
 def _row_fy(lightness, ab, white, luminance, fy):
     """:func:`_lab_to_linear_fy`'s ``fy`` for each pixel of a row (``lightness`` and ``ab`` a row's,
@@ -628,10 +605,10 @@ def _row_fy(lightness, ab, white, luminance, fy):
 
 @numba.njit(cache=True, error_model="numpy")
 def _row_linear(lightness, ab, white, matrix, luminance, shrink_chroma, fy, red, green, blue):
-    """:func:`_pixel_linear` of each pixel of a row into ``red``, ``green``, ``blue`` (``fy``:
-    scratch), by whole-row loops the compiler vectorizes: the luminance's Newton steps
-    (:func:`_row_fy`), the colours, and the gamut search of the pixels outside sRGB
-    (:func:`_row_boundaries`)."""
+    """The linear R, G, B of each pixel of a row, brought into sRGB (``shrink_chroma``) or not,
+    into ``red``, ``green``, ``blue`` (``fy``: scratch), by whole-row loops the compiler
+    vectorizes: the luminance's Newton steps (:func:`_row_fy`), the colours, and the gamut search
+    of the pixels outside sRGB (:func:`_row_boundaries`)."""
     _row_fy(lightness, ab, white, luminance, fy)
     n = lightness.shape[0]
     for j in range(n):
@@ -879,29 +856,26 @@ def _comes_near_a_face(start, end, slope, scale):
 
 # nogil: a big image is painted by bands in two threads (_painted_in_bands).
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _lab_to_srgb(lightness, ab, white, matrix, luminance, shrink_chroma, out):
-    for i in numba.prange(lightness.shape[0]):
-        n = lightness.shape[1]
-        fy, red, green, blue = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-        _row_linear(lightness[i], ab[i], white, matrix, luminance, shrink_chroma, fy, red, green, blue)
-        for j in range(n):
-            out[i, j, 0] = _srgb_encode(red[j])
-            out[i, j, 1] = _srgb_encode(green[j])
-            out[i, j, 2] = _srgb_encode(blue[j])
-
-
-@numba.njit(cache=True, parallel=True, nogil=True)
-def _lab_to_levels(lightness, ab, white, matrix, luminance, shrink_chroma, thresholds, starts, buckets, out):
-    """:func:`_lab_to_srgb` into an 8- or 16-bit image's levels (:class:`_LevelTable`'s arrays)."""
+def _lab_to_srgb(lightness, ab, white, matrix, luminance, shrink_chroma, thresholds, starts, buckets, out):
+    """The sRGB colours (encoded, in [0, 1]) of L*, a*, b* into ``out``; with a level table
+    (:class:`_LevelTable`'s arrays; ``thresholds`` of two values: none) their 8- or 16-bit levels,
+    as floats. One kernel for both: each kind of output compiled apart took 3 s more (a parallel
+    kernel's whole body is optimized again for each)."""
     top = thresholds.size - 2
     for i in numba.prange(lightness.shape[0]):
         n = lightness.shape[1]
         fy, red, green, blue = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
         _row_linear(lightness[i], ab[i], white, matrix, luminance, shrink_chroma, fy, red, green, blue)
-        for j in range(n):
-            out[i, j, 0] = _level_of(red[j], thresholds, starts, buckets, top)
-            out[i, j, 1] = _level_of(green[j], thresholds, starts, buckets, top)
-            out[i, j, 2] = _level_of(blue[j], thresholds, starts, buckets, top)
+        if top > 0:
+            for j in range(n):
+                out[i, j, 0] = _level_of(red[j], thresholds, starts, buckets, top)
+                out[i, j, 1] = _level_of(green[j], thresholds, starts, buckets, top)
+                out[i, j, 2] = _level_of(blue[j], thresholds, starts, buckets, top)
+        else:
+            for j in range(n):
+                out[i, j, 0] = _srgb_encode(red[j])
+                out[i, j, 1] = _srgb_encode(green[j])
+                out[i, j, 2] = _srgb_encode(blue[j])
 
 
 def _f_inverse_array(f: np.ndarray) -> np.ndarray:
