@@ -18,9 +18,9 @@ def _recording(monkeypatch):
         seen.append((np.size(lightness), array))
         return original(lightness, ab, gamut, out, array)
 
-    def recorded_levels(lightness, ab, gamut, out):
+    def recorded_levels(lightness, ab, gamut, out, *scratch):
         seen.append((np.size(lightness), False))
-        return levels(lightness, ab, gamut, out)
+        return levels(lightness, ab, gamut, out, *scratch)
 
     monkeypatch.setattr(color, "_srgb_of", recorded)
     monkeypatch.setattr(color, "_levels_of", recorded_levels)

@@ -16,6 +16,7 @@ luminance.
 from __future__ import annotations
 
 import functools
+import queue
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -274,11 +275,13 @@ def _srgb_of(lightness, ab, gamut: str, out: np.ndarray | None, array: bool) -> 
     return out
 
 
-def _levels_of(lightness: np.ndarray, ab: np.ndarray, gamut: str, out: np.ndarray) -> None:
+def _levels_of(
+    lightness: np.ndarray, ab: np.ndarray, gamut: str, out: np.ndarray, scratch: np.ndarray | None = None
+) -> None:
     """:func:`_srgb_of`'s colours, by the kernel, written as the levels of ``out`` (uint8 or
     uint16, ``S×3``): what :func:`to_levels` makes of them, without encoded floats between (the
-    kernel writes the levels themselves, as floats, cast here)."""
-    levels = np.empty(out.shape)
+    kernel writes the levels themselves, as floats, into ``scratch`` or a new array, cast here)."""
+    levels = np.empty(out.shape) if scratch is None else scratch
     _run_kernel(lightness, ab, gamut, _level_table(8 if out.dtype == np.uint8 else 16), levels)
     out[...] = levels
 
@@ -379,18 +382,39 @@ def _painted_in_bands(
     rows = max(1, _BAND_VALUES // 2 // max(1, 3 * values[:1].size))
     array = array_code(image_pixels or values.size)  # by the whole image's size, not a band's or a window's
 
+    starts = range(0, values.shape[0], rows)
+    # Each of the two bands painted at once has its own float scratch, made here: the chroma's
+    # float64 copy and the kernel's levels. Made as each band began, the paint's peak memory was
+    # one or two bands' of it as the threads happened to overlap.
+    levels = out.dtype.kind == "u" and not array
+    scratch: queue.SimpleQueue = queue.SimpleQueue()
+    band_shape = (min(rows, values.shape[0]),) + values.shape[1:]
+    for _ in range(2 if len(starts) > 1 else 1):
+        scratch.put(
+            (
+                np.empty(band_shape + (ab.shape[-1],)) if ab.dtype != np.float64 else None,
+                np.empty(band_shape + (3,)) if levels else None,
+            )
+        )
+
     def paint(start: int) -> None:
         band = slice(start, start + rows)
         lightness = np.asarray(values[band], np.float64) if lightness_of is None else lightness_of(values[band])
-        chroma = np.asarray(ab[band], np.float64)
-        if out.dtype.kind == "u" and not array:
-            _levels_of(lightness, chroma, gamut, out[band])
-        elif out.dtype.kind == "u":
-            to_levels(_srgb_of(lightness, chroma, gamut, None, array), out[band])
-        else:
-            _srgb_of(lightness, chroma, gamut, out[band], array)
+        spare_chroma, spare_levels = scratch.get()
+        try:
+            size = len(lightness)
+            chroma = ab[band] if spare_chroma is None else spare_chroma[:size]
+            if spare_chroma is not None:
+                chroma[...] = ab[band]
+            if levels:
+                _levels_of(lightness, chroma, gamut, out[band], spare_levels[:size])
+            elif out.dtype.kind == "u":
+                to_levels(_srgb_of(lightness, chroma, gamut, None, array), out[band])
+            else:
+                _srgb_of(lightness, chroma, gamut, out[band], array)
+        finally:
+            scratch.put((spare_chroma, spare_levels))
 
-    starts = range(0, values.shape[0], rows)
     paint(starts[0])  # the kernel compiled or loaded once, here, before any thread calls it
     # (Array code launches no kernel: threads at will; numba's layer is only known, and asking for
     # it only works, once a parallel kernel has run, as the first band's has where it is a kernel.)
