@@ -579,3 +579,19 @@ def test_infinite_cue_lightness_is_refused():
             varcolor.Cues(mask, np.zeros((4, 4, 2)), lightness=lightness)
     lightness[1, 1], lightness[0, 0] = np.nan, np.inf  # unknown at a cue, anything where no cue is
     assert varcolor.Cues(mask, np.zeros((4, 4, 2)), lightness=lightness).count == 1
+
+
+@pytest.mark.parametrize(
+    "levels, said",
+    [
+        (np.zeros((8, 8, 4)), "uint8 or uint16"),  # floats: from_mask's
+        (np.zeros((8, 8, 3), np.uint8), "H×W×4"),  # no alpha
+        (np.zeros((8, 8, 4), np.int16), "uint8 or uint16"),
+        (np.zeros(8, np.uint8), "H×W×4"),
+    ],
+)
+def test_a_layer_that_is_no_rgba_levels_is_one_line(levels, said):
+    with pytest.raises(InputError, match=said):
+        Cues.from_layer(levels)
+    with pytest.raises(InputError, match="edges"):
+        Cues.from_layer(np.zeros((8, 8, 4), np.uint8), edges="blur")

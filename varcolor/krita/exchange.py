@@ -101,11 +101,8 @@ def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> n
     what : str
         The layer, named in errors.
     """
-    dtype = DTYPES[found["depth"]]
-    count = len(found["channels"])
-    if len(data) != shape[0] * shape[1] * count * dtype.itemsize:
-        raise InputError(f"the {what} layer holds {len(data)} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
-    samples = np.frombuffer(data, dtype=dtype).reshape(shape + (count,))
+    samples = _samples(data, found, shape, what)
+    count = samples.shape[2]
     # The layer's channels in RGBA order straight into floats: one 12 MP float image (384 MB), not
     # a reordered copy, its floats and an RGBA joined from them (0.43 s of each Live stroke).
     pixels = np.empty(shape + (count,))
@@ -124,6 +121,16 @@ def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> n
     if converted.ndim == 2:
         converted = np.repeat(converted[..., None], 3, axis=2)
     return np.concatenate([converted, pixels[..., -1:]], axis=2)
+
+
+def _samples(data: bytes, found: dict, shape: tuple[int, int], what: str) -> np.ndarray:
+    """A layer's raw pixels as its samples (``H×W×channels``, in the layer's order and type), its
+    size checked against the canvas."""
+    dtype = DTYPES[found["depth"]]
+    count = len(found["channels"])
+    if len(data) != shape[0] * shape[1] * count * dtype.itemsize:
+        raise InputError(f"the {what} layer holds {len(data)} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
+    return np.frombuffer(data, dtype=dtype).reshape(shape + (count,))
 
 
 def encode_layer(rgb: np.ndarray, found: dict) -> bytes:
@@ -178,13 +185,9 @@ def read_strokes(folder: str | os.PathLike, request: dict) -> np.ndarray:
     found = request["strokes"]
     if found["model"] != "RGBA" or found["depth"] not in ("U8", "U16") or found.get("profile_file") is not None:
         return read_folder_layer(folder, request, "strokes")
-    data = _layer_bytes(folder, request, "strokes")
     shape = (request["height"], request["width"])
-    dtype = DTYPES[found["depth"]]
-    if len(data) != shape[0] * shape[1] * 4 * dtype.itemsize:
-        raise InputError(f"the strokes layer holds {len(data)} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
-    samples = np.frombuffer(data, dtype=dtype).reshape(shape + (4,))
-    levels = np.empty(shape + (4,), dtype.newbyteorder("="))
+    samples = _samples(_layer_bytes(folder, request, "strokes"), found, shape, "strokes")
+    levels = np.empty(shape + (4,), samples.dtype.newbyteorder("="))
     for to, at in enumerate(channel_order(found)):
         levels[..., to] = samples[..., at]
     return levels

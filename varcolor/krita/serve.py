@@ -148,14 +148,13 @@ def _changed_box(last: np.ndarray | None, now: np.ndarray) -> list[int]:
 
     def first(count: int, differs, backwards: bool) -> int | None:
         """The first (or last) index below ``count`` whose rows or columns differ, or None."""
-        for start in range(0, count, _BOX_STEP):
-            at = range(start, min(start + _BOX_STEP, count))
-            if backwards:
-                at = range(count - 1 - start, max(count - 1 - start - _BOX_STEP, -1), -1)
-            found = differs(slice(min(at), max(at) + 1))
-            if found.any():
-                hits = np.flatnonzero(found) + min(at)
-                return int(hits[-1] if backwards else hits[0])
+        for done in range(0, count, _BOX_STEP):
+            low, high = (
+                (max(count - done - _BOX_STEP, 0), count - done) if backwards else (done, min(done + _BOX_STEP, count))
+            )
+            hits = np.flatnonzero(differs(slice(low, high)))
+            if hits.size:
+                return low + int(hits[-1] if backwards else hits[0])
         return None
 
     def rows_differ(rows: slice) -> np.ndarray:
