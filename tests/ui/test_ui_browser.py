@@ -6,6 +6,7 @@ Skipped where Playwright or a Chromium binary is missing (``.ci/run`` installs D
 
 import base64
 import io
+import json
 import os
 import shutil
 import signal
@@ -425,6 +426,12 @@ def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_resul
     # The photo's own pixels: level-0 tiles of the gray, equal to the photo's.
     page.wait_for_function("() => document.querySelectorAll('#gray-tiles img').length > 0", timeout=10_000)
     assert page.evaluate("() => window.studioState.tileLevel") == 0
+    # The page names its level-0 tiles to the studio, which makes them full as each result is final.
+    # (At Fit this photo's tiles show too, none named: less than 1:1.)
+    page.wait_for_function("() => (window.studioState.viewSaid || '[]') !== '[]'", timeout=10_000)
+    said = json.loads(page.evaluate("() => window.studioState.viewSaid"))
+    shown = page.evaluate("() => [...window.studioState.tiles.keys()]")
+    assert sorted(map(tuple, said)) == sorted(tuple(int(n) for n in key.split("/")[1:]) for key in shown)
     photo = np.round(varcolor.read_image(scan["image"]) * 255).astype(np.uint8)
     assert np.array_equal(tile(page, "gray", 0, 1, 2), photo[256:512, 512:768])
     # The brush's width is in screen pixels: at 100 % as many photo pixels; its outline shows it.
@@ -467,6 +474,7 @@ def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_resul
     assert np.percentile(np.hypot(*(under - red).T), 25) < 1
     page.keyboard.press("0")
     assert page.locator("#zoom-out").text_content() == label
+    page.wait_for_function("() => window.studioState.viewSaid === '[]'", timeout=10_000)  # none made ahead
     # Zoomed out until the live copy is shown at less than its own size: no tiles (it is enough).
     for _ in range(4):
         page.keyboard.press("-")

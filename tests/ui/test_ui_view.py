@@ -4,6 +4,7 @@ result tiles at 1:1."""
 import tracemalloc
 
 import numpy as np
+import pytest
 
 import varcolor.memory
 from varcolor.color import rgb_to_lab, to_gray
@@ -141,7 +142,124 @@ def test_full_tiles_made_one_at_a_time_agree_with_the_whole_photo_made_at_once(m
     worst = 0.0
     for row in range(-(-shape[0] // TILE)):
         for col in range(-(-shape[1] // TILE)):
-            ab = view.full_chroma(row, col, 1, doc, live_ab)
+            ab = view.full_chroma(row, col, doc, live_ab)
             part = whole[row * TILE : row * TILE + ab.shape[0], col * TILE : col * TILE + ab.shape[1]]
             worst = max(worst, float(np.abs(ab - part).max()))
     assert worst < 0.5, worst  # ab: half of one 8-bit level's worth, at most
+
+
+def _wide_photo(client):
+    """The test photo of the full-tile test, opened with a live copy a third of its size."""
+    rng = np.random.default_rng(5)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 700), (300, 1)) + 0.1 * rng.random((300, 700)), 0, 1)
+    path = client.tmp / "wide.png"
+    varcolor.write_image(path, gray)
+    client.studio.preview_pixels = 30_000
+    return open_upload(client, path)
+
+
+def _settled(client, version: int) -> dict:
+    image = client.get("/api/state").json()["image"]
+    client.picture = np.zeros((image["work_height"], image["work_width"], 4), np.uint8)
+    meta = live_result(client, version)
+    while meta["version"] < version or not meta["final"]:
+        meta = live_result(client, version, meta["serial"])
+    return meta
+
+
+def test_the_views_full_tiles_are_made_as_the_result_is_final_and_served_as_made(client, monkeypatch):
+    # The page names the tiles it shows at 1:1; once the result of an edit is final, the studio
+    # makes their full tiles before the page asks, each once: the page's requests get those bytes.
+    import time
+
+    from varcolor.ui import view as view_module
+
+    made: list[tuple[int, int]] = []
+    real = view_module.View.full_chroma
+
+    def counted(self, row, col, doc, live_ab):
+        made.append((row, col))
+        return real(self, row, col, doc, live_ab)
+
+    monkeypatch.setattr(view_module.View, "full_chroma", counted)
+    _settled(client, _wide_photo(client)["version"])  # the opened photo's gray, before any view is named
+    assert client.post("/api/view", json={"tiles": [[0, 1], [0, 0], [1, 1]]}).json() == {"tiles": 3}
+    state = client.post("/api/edit", json=stroke_edit([200, 60, 50], [[100, 150], [300, 150]], width=4)).json()
+    _settled(client, state["version"])
+    view = client.studio.image.view
+    deadline = time.monotonic() + 60
+    while (view.busy() or len(made) < 3) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sorted(made) == [(0, 0), (0, 1), (1, 1)]  # made ahead, each once
+    served = client.get("/api/tile?layer=result&level=0&row=0&col=1&full=1").content
+    assert len(made) == 3  # not made again for the page
+    # The same bytes as the tile made on its own, for this document and result.
+    studio = client.studio
+    _, ab = studio.live.latest()
+    fresh = view_module.View(view.gray)
+    assert served == fresh.full_tile(0, 1, studio.version, studio.history.current, ab)
+    # A tile not in the view is made when asked; further out (no tiles named), none ahead.
+    client.get("/api/tile?layer=result&level=0&row=1&col=2&full=1")
+    assert made.count((1, 2)) == 1
+    assert client.post("/api/view", json={"tiles": []}).json() == {"tiles": 0}
+    before = len(made)
+    state = client.post("/api/edit", json=stroke_edit([50, 90, 200], [[400, 150], [600, 150]], width=4)).json()
+    _settled(client, state["version"])
+    time.sleep(0.3)
+    assert len(made) == before and not view.busy()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"tiles": "0,0"},
+        {"tiles": [[0]]},
+        {"tiles": [[0, 1.0]]},
+        {"tiles": [[True, 0]]},
+        {"tiles": [[5, 0]]},  # no such tile: the photo has 2 rows of tiles
+        {"tiles": [[0, -1]]},
+        {"tiles": [[0, 0]] * 2000},
+        [],
+    ],
+)
+def test_a_bad_view_is_refused_in_one_line(client, body):
+    _wide_photo(client)
+    r = client.post("/api/view", json=body)
+    assert r.status_code == 400 and "\n" not in r.json()["error"], r.text
+    assert client.studio._view_tiles == ()
+
+
+def test_a_tile_being_made_is_waited_for_and_an_older_versions_tile_keeps_the_newer_ones(monkeypatch):
+    import threading
+    import time
+
+    from varcolor.ui import view as view_module
+
+    gray = np.linspace(0, 1, 300 * 400, dtype=np.float32).reshape(300, 400)
+    view = view_module.View(gray)
+    calls: list[tuple[int, int]] = []
+
+    def slow(self, row, col, doc, live_ab):
+        calls.append((row, col))
+        time.sleep(0.3)
+        return np.full(self.tile_box(0, row, col)[2:] + (2,), 10.0 * len(calls), np.float32)
+
+    monkeypatch.setattr(view_module.View, "full_chroma", slow)
+    doc, ab = Document(), np.zeros((30, 40, 2))
+    results: list[bytes] = []
+    threads = [threading.Thread(target=lambda: results.append(view.full_tile(0, 0, 2, doc, ab))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == [(0, 0)] and len(set(results)) == 1  # made once, the others waited for it
+    older = view.full_tile(0, 0, 1, doc, ab)  # a request left from an older version: made, not kept
+    assert len(calls) == 2 and older != results[0]
+    assert view.full_tile(0, 0, 2, doc, ab) == results[0] and len(calls) == 2  # version 2's still kept
+    # Made ahead until no longer wanted: asked before each tile.
+    wanted = iter([True, False])
+    view.ahead(3, doc, ab, [(0, 1), (1, 0), (1, 1)], lambda: next(wanted, False))
+    deadline = time.monotonic() + 10
+    while view.busy() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not view.busy() and calls[2:] in ([(0, 1)], [])  # at most one thread got a True

@@ -205,8 +205,12 @@ class LevinMultiscale(Method):
     #: in the edit that needs it (what tests comparing the two set).
     background: ClassVar[bool] = True
 
-    def __init__(self, guide, options, progress=None, *, plan=None):
+    def __init__(self, guide, options, progress=None, *, plan=None, once=False):
         super().__init__(guide, options, progress, plan=plan)
+        #: Whether what edits reuse is held (the last lift, cues, corrections, the gray's windows):
+        #: up to :data:`KEEP_PIXELS`, unless made for one answer (``once``: the studio's full tiles,
+        #: 0.13 of whose time went to keeping their lift).
+        self.holds = not once and guide.size <= KEEP_PIXELS
         self.factor = self.factor_for(guide.shape, options)
         self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
         # The coarse solve is levin's, on the coarse grid, with these options (they hold what it
@@ -303,7 +307,7 @@ class LevinMultiscale(Method):
         times = {}
         start = time.perf_counter()
         factor, margin = self.factor, self.options.parameters.margin
-        pixels = _cue_pixels(problem) if self.guide.size <= KEEP_PIXELS else None
+        pixels = _cue_pixels(problem) if self.holds else None
         if factor == 1:
             held, targets = problem.mask, problem.targets
             prior, weight = problem.prior, problem.weight
@@ -350,9 +354,9 @@ class LevinMultiscale(Method):
             self.coarse.reset()
             coarse, solved = self.coarse.solve(Problem(held, targets, prior, weight), guess)
             report = {**solved, **report}
-            if prior is None and self.guide.size <= KEEP_PIXELS:
+            if prior is None and self.holds:
                 self.updates.rebase(coarse, held, targets)
-            elif self.guide.size > KEEP_PIXELS:
+            elif not self.holds:
                 # A scan colorized once: its coarse factors (0.3 GB at 40 MP) go before the
                 # full-resolution arrays come; an edit factors the coarse grid again.
                 self.coarse.reset()
@@ -466,7 +470,7 @@ class LevinMultiscale(Method):
         if (
             not self.background
             or self._refactor is not None
-            or self.guide.size > KEEP_PIXELS
+            or not self.holds
             or report.get("block", 0) <= REFACTOR_ABOVE * interactive.MAX_HELD
         ):
             return None
@@ -489,7 +493,7 @@ class LevinMultiscale(Method):
             The full-resolution cues (``prior`` and ``weight`` read by the correction).
         """
         chroma, _ = self._lift(coarse, False, _precision(problem))
-        pixels = _cue_pixels(problem) if self.guide.size <= KEEP_PIXELS else None
+        pixels = _cue_pixels(problem) if self.holds else None
         off = self._hold_cues(chroma, problem, pixels)
         tiles, _, unknowns, _ = self._correct(chroma, problem, self.options.parameters.margin, None, off, pixels)
         return chroma, {"tiles": tiles, "corrected_pixels": unknowns}
@@ -512,7 +516,7 @@ class LevinMultiscale(Method):
         parameters = self.options.parameters
         radius, eps = parameters.radius, parameters.eps
         statistics = self._statistics or guide_statistics(self.coarse_guide, radius, eps)
-        if self.guide.size <= KEEP_PIXELS:  # (a scan colorized once does not hold them)
+        if self.holds:  # (a scan colorized once does not hold them)
             self._statistics = statistics
         a, b = guided_coefficients(self.coarse_guide, coarse, radius, eps, statistics=statistics)
         # A channel at a time: NumPy's reductions over the first axes of an H×W×2 array walk it
@@ -523,7 +527,7 @@ class LevinMultiscale(Method):
             # float32 where the cues are (the marks' readers make them so): it rounds ab by 1e-5
             # (YIQ by 1/500 of that), where one level of a 16-bit output moves it by about 1e-3;
             # a 40 MP scan's chroma is then 0.32 GB, not 0.64.
-            keep = self.guide.size <= KEEP_PIXELS
+            keep = self.holds
             # Kept: an edit's chroma goes into this memory once the caller lets go of this result.
             out = self._spares.empty if keep else np.empty
             chroma = lift(a, b, self.guide, self.factor, low, high, out=out(self.guide.shape + (2,), dtype))
@@ -604,7 +608,7 @@ class LevinMultiscale(Method):
         is then at most twice that move (the tile's solve keeps to the range of what it holds, a
         maximum principle, and the lift moved by less on its border and its cues). Returns the
         tiles solved, the tiles reused, the pixels solved and the windows solved."""
-        keep = self.guide.size <= KEEP_PIXELS
+        keep = self.holds
         cues = (_cue_pixels(problem) if pixels is None else pixels) if keep else None
         last, self._last_cues = self._last_cues, cues
         kept, self._kept = (self._kept if moved is not None and last is not None else {}), {}
@@ -728,7 +732,7 @@ class LevinMultiscale(Method):
         if interior is None:
             gray = np.asarray(self.guide[window], np.float32)
             interior = ndimage.gaussian_gradient_magnitude(gray, 1.0) < REACH_STEP
-            if self.guide.size <= KEEP_PIXELS:
+            if self.holds:
                 self._interiors[key] = interior
         return interior
 

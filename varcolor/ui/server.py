@@ -259,6 +259,15 @@ def create_app(
             return _error(exc)
         return await call(studio.edit, op)
 
+    async def view(request: Request):
+        try:
+            body = await json_body(request)
+        except InputError as exc:
+            return _error(exc)
+        if not isinstance(body, dict):
+            return _error(InputError('a view expects an object {"tiles": [[row, col], ...]}'))
+        return await call(studio.set_view, body.get("tiles"))
+
     def simple(function):
         async def endpoint(request: Request):
             return await call(function)
@@ -374,6 +383,7 @@ def create_app(
         Route("/api/suggest", suggest),
         Route("/api/estimate", estimate),
         Route("/api/tile", tile),
+        Route("/api/view", view, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     return Guard(app, token, hosts)

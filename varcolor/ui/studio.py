@@ -54,7 +54,7 @@ from .document import (
 )
 from .live import LiveSolver, reduce, working_shape
 from .refphoto import match_suggestions, reference_colours
-from .view import TILE, View, full_gray, png
+from .view import TILE, View, full_gray, full_tiles_of, png
 
 if TYPE_CHECKING:  # PyTorch: imported when the network is first asked
     from ..neural.siggraph17 import SIGGRAPH17
@@ -88,6 +88,10 @@ def default_data_dir() -> Path:
         return Path(os.environ["VARCOLOR_DATA"])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "varcolor" / "studio"
+
+
+#: The most tiles a page's view names (:meth:`Studio.set_view`): a 4K screen at 1:1 shows about 150.
+_VIEW_TILES = 1024
 
 
 class OpenImage:
@@ -273,6 +277,9 @@ class Studio:
         # tiles made or a save made: on 2 cores it made strokes 2 to 3 times as slow.
         self.saves.spare.busy = self._working
         self._tiles_made = 0  # tile requests under way
+        #: The level-0 tiles the page shows at 1:1 (nearest the view's centre first; :meth:`set_view`),
+        #: made full as soon as a result is final.
+        self._view_tiles: tuple[tuple[int, int], ...] = ()
         self._spare_timer: threading.Timer | None = None
         self._closed = False
         # What killed saves left: their unfinished units and temporaries.
@@ -313,6 +320,8 @@ class Studio:
             self.version += 1
             self.live = LiveSolver(image.gray, image.shape, warm=self.warm)
             self.live.listeners.extend(self.listeners)
+            self.live.listeners.append(lambda live=self.live: self._full_tiles_ahead(live))
+            self._view_tiles = ()
             self._suggest_cache = None
             self.restorable = None
             self.flush()  # the last image's autosave, which may be this one's
@@ -607,11 +616,48 @@ class Studio:
             with self.lock:
                 self._tiles_made -= 1
 
+    def set_view(self, tiles: object) -> dict:
+        """The level-0 tiles the page shows at 1:1 or closer (``tiles``: ``[[row, col], ...]``,
+        nearest the view's centre first; empty further out): after each final result, the studio
+        makes their full tiles before the page asks (:meth:`varcolor.ui.view.View.ahead`)."""
+        self._need_image()
+        assert self.image is not None  # checked
+        if not isinstance(tiles, list) or len(tiles) > _VIEW_TILES:
+            raise InputError(f"view tiles must be a list of at most {_VIEW_TILES} [row, col] pairs")
+        view, keys = self.image.view, []
+        for pair in tiles:
+            if not (
+                isinstance(pair, list) and len(pair) == 2 and all(type(n) is int for n in pair)  # not bools
+            ):
+                raise InputError("each view tile must be a pair of integers [row, col]")
+            view.tile_box(0, pair[0], pair[1])  # inside the photo, or the error saying so
+            keys.append((pair[0], pair[1]))
+        with self.lock:
+            if self.image is not None and self.image.view is view:
+                self._view_tiles = tuple(keys)
+        return {"tiles": len(keys)}
+
+    def _full_tiles_ahead(self, live: LiveSolver) -> None:
+        """A result was published by ``live``: where it is the current document's final one and
+        the page shows tiles at 1:1, start making their full tiles (in threads; this returns at once)."""
+        with self.lock:
+            if live is not self.live or self.image is None or self.history is None or not self._view_tiles:
+                return
+            version, doc, view, tiles = self.version, self.history.current, self.image.view, self._view_tiles
+        published, ab = live.latest()
+        if full_tiles_of(published, version, doc):
+            view.ahead(version, doc, ab, tiles, lambda: self.version == version and self.live is live)
+
     def _working(self) -> bool:
         """Whether a stroke is being solved or painted, a tile of the view made, or a save made (the
         next save's child, started meanwhile, took 4 s of a core from a 40 MP save)."""
-        live = self.live
-        return self._tiles_made > 0 or self.saves.running or (live is not None and live.busy())
+        live, image = self.live, self.image
+        return (
+            self._tiles_made > 0
+            or self.saves.running
+            or (live is not None and live.busy())
+            or (image is not None and image.view.busy())
+        )
 
     def original_png(self) -> bytes:
         self._need_image()

@@ -11,7 +11,9 @@ chroma that is, in order of preference:
   the photo's own gray, the document's cues held exactly and Levin's system solved again around
   them at full resolution. Each tile is made on its own (with a margin of the grid's blocks: the
   same values as made with its neighbours), so the page asks for the tiles in view, nearest its
-  centre first, and shows each as it comes;
+  centre first, and shows each as it comes. The studio starts the tiles the page last showed as
+  soon as a result is final (:meth:`View.ahead`), before the page asks: a request for one being
+  made waits for it;
 - else the live result's chroma, interpolated (bilinear) to the photo's pixels.
 
 >>> gray = np.linspace(0, 1, 600 * 500, dtype=np.float32).reshape(600, 500)
@@ -23,16 +25,19 @@ chroma that is, in order of preference:
 from __future__ import annotations
 
 import io
+import logging
 import math
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 from PIL import Image
 from scipy.ndimage import map_coordinates
 
-from ..color import chroma_to_rgb, gray_by_bands, lightness_of_gray
+from ..color import chroma_to_rgb_of_gray, gray_by_bands
 from ..errors import InputError
 from ..memory import give_back_free_memory
 from ..methods import build_options
@@ -41,9 +46,11 @@ from ..methods.levin_multiscale import TILE as CORRECTION_TILE
 from ..methods.levin_multiscale import LevinMultiscale, auto_factor
 from ..solvers.multiscale import coarse_shape
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw
-from .live import LiveSolver, refinable
+from .live import LiveSolver, Published, refinable
 
 __all__ = ["View", "png", "full_gray", "TILE"]
+
+log = logging.getLogger(__name__)
 
 TILE = 256
 #: A full tile is made in parts of this many pixels a side, each with :data:`PAD` pixels around it:
@@ -55,8 +62,27 @@ PART = 128
 #: blocks; here 8 blocks of 8 pixels, a 40 MP scan's, or 4 of 16) and the correction's band across
 #: the part's edge (margin 8).
 PAD = (CORRECTION_TILE - PART) // 2
-#: Full tiles kept for the newest document version (a 1400×900 view at 1:1 shows about 24).
+#: Full tiles kept for the newest document version (a 1400×900 view at 1:1 shows about 24), as
+#: PNG bytes (about 0.13 MB each; their chroma was 0.5 MB).
 KEPT_TILES = 256
+#: Threads that make the full tiles (:meth:`View.full_tile`, :meth:`View.ahead`), a core each:
+#: the page's requests, six at a time, each tile's kernels on every core, made them slower (their
+#: threads waited on each other) and held 0.1 to 0.3 GB more (each request thread's own heap).
+TILE_THREADS = max(1, min(4, os.cpu_count() or 1))
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _tile_pool() -> ThreadPoolExecutor:
+    """The threads that make full tiles, for every view (made at the first)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # Each thread's kernels on one core (numba's thread count is a thread's own).
+            _pool = ThreadPoolExecutor(
+                TILE_THREADS, thread_name_prefix="varcolor-tiles", initializer=numba.set_num_threads, initargs=(1,)
+            )
+        return _pool
 
 
 def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
@@ -118,9 +144,11 @@ class View:
             self.shape = gray.shape
         self.levels = max(1, math.ceil(math.log2(max(max(self.shape) / TILE, 1.0))) + 1)
         self._lock = threading.Lock()
-        #: The full tiles' chroma made for one document version (:meth:`full_chroma`).
+        #: The full tiles (PNG) made for the newest document version asked for, and those being made.
         self._full_version: int | None = None
-        self._full: dict[tuple[int, int], np.ndarray] = {}
+        self._full: dict[tuple[int, int], bytes] = {}
+        self._making: dict[tuple[int, int], threading.Event] = {}
+        self._ahead = 0  # threads making full tiles ahead of the page
 
     def _make(self, make: Callable[[], np.ndarray]) -> None:
         # On one core (numba's thread count is this thread's own): the other stays with the first
@@ -186,25 +214,136 @@ class View:
             The live solve whose latest result a result tile shows.
         full : tuple, optional
             ``(version, doc)``: the current document; a level-0 result tile is then a full one
-            (:meth:`full_chroma`) where ``live``'s result is that version's, final, and of a method
-            whose answer the engine's lift makes (not a prior's, nor a refinable one's).
+            (:meth:`full_tile`) where ``live``'s result allows (:func:`full_tiles_of`).
         """
         if layer == "gray":
             return png(self.gray_tile(level, row, col))
         if layer == "result":
             published, ab = live.latest()
+            if full is not None and level == 0 and full_tiles_of(published, *full):
+                return self.full_tile(row, col, full[0], full[1], ab)
             block, ys, xs = self._pixels(level, row, col)
-            chroma = None
-            if full is not None and level == 0 and published.final and not published.error:
-                version, doc = full
-                method = doc.settings.get("method", DEFAULT_PRESET)
-                if published.version == version and not (PRESETS[method].get("prior") or refinable(method)):
-                    chroma = self.full_chroma(row, col, version, doc, ab)
-            if chroma is None:
-                chroma = self._live_chroma(ab, ys, xs)
-            rgb = chroma_to_rgb(lightness_of_gray(block), chroma)
-            return png(np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8))
+            return self._painted(block, self._live_chroma(ab, ys, xs))
         raise InputError(f"unknown tile layer {layer!r}: gray or result")
+
+    def _painted(self, block: np.ndarray, chroma: np.ndarray) -> bytes:
+        """The tile of gray ``block`` and ``chroma`` as PNG: 8-bit levels made by the paint kernel
+        the photo's own paint compiled (as array code, judged by a tile's size: 5 ms a tile)."""
+        rgb = np.empty(block.shape + (3,), np.uint8)
+        chroma_to_rgb_of_gray(block, chroma, out=rgb, image_pixels=math.prod(self.shape))
+        return png(rgb)
+
+    def full_tile(self, row: int, col: int, version: int, doc: Document, live_ab: np.ndarray) -> bytes:
+        """Full tile ``(row, col)`` (:meth:`full_chroma`) of document version ``version`` as PNG,
+        kept for the newest version asked for (:data:`KEPT_TILES` tiles). One being made, or
+        claimed by :meth:`ahead`, is waited for, not made twice.
+
+        Parameters
+        ----------
+        row, col : int
+            The tile.
+        version : int
+            The document's version (what the tile is kept under; versions only grow).
+        doc : Document
+            Its strokes and points.
+        live_ab : ndarray
+            Its final live result's chroma (``h×w×2`` at the working size).
+        """
+        key = (row, col)
+        while True:
+            with self._lock:
+                self._newest(version)
+                newest = version == self._full_version  # an older version's tile is made, not kept
+                kept = self._full.get(key) if newest else None
+                if kept is not None:
+                    return kept
+                making = self._making.get(key) if newest else None
+                if making is None:
+                    mine = threading.Event()
+                    if newest:
+                        self._making[key] = mine
+                    break
+            making.wait()  # then kept; or, where its maker failed or gave it up, made here
+        return _tile_pool().submit(self._make_full, key, version, doc, live_ab, mine).result()
+
+    def _newest(self, version: int) -> None:
+        """Keep tiles for ``version`` from now on, if it is newer than theirs (under the lock)."""
+        if self._full_version is None or version > self._full_version:
+            self._full_version, self._full, self._making = version, {}, {}
+
+    def _make_full(self, key: tuple[int, int], version: int, doc: Document, live_ab: np.ndarray, mine: threading.Event):
+        """Make full tile ``key`` (claimed by ``mine``), keep it, and let those waiting for it go."""
+        try:
+            block, _, _ = self._pixels(0, *key)
+            data = self._painted(block, self.full_chroma(key[0], key[1], doc, live_ab))
+            with self._lock:
+                if self._full_version == version and len(self._full) < KEPT_TILES:
+                    self._full[key] = data
+            return data
+        finally:
+            self._release(key, mine)
+
+    def _release(self, key: tuple[int, int], mine: threading.Event) -> None:
+        with self._lock:
+            if self._making.get(key) is mine:
+                del self._making[key]
+        mine.set()
+
+    def ahead(
+        self,
+        version: int,
+        doc: Document,
+        live_ab: np.ndarray,
+        tiles: Iterable[tuple[int, int]],
+        still: Callable[[], bool],
+    ) -> None:
+        """Make full tiles ``tiles`` of version ``version`` (:meth:`full_tile`) before the page asks
+        for them: claimed at once (the page's requests for them wait), made in that order by the
+        tile threads (:data:`TILE_THREADS`); while ``still()`` (asked before each tile: false after
+        a newer edit), the rest given up. Returns at once.
+
+        Made as the page's requests came (from 0.06 s after the result), several at a time with
+        each tile's kernels on every core, a 40 MP scan's 16 tiles at 1:1 took 0.47 s; by two
+        threads of a core each, from the moment the result is final, 0.34 s.
+
+        Parameters
+        ----------
+        version, doc, live_ab
+            As :meth:`full_tile`'s.
+        tiles : iterable of (row, col)
+            Level-0 tiles, nearest the view's centre first.
+        still : callable
+            Whether the tiles are still wanted.
+        """
+        claimed = []
+        with self._lock:
+            self._newest(version)
+            if version == self._full_version:
+                for key in tiles:
+                    if key not in self._full and key not in self._making:
+                        self._making[key] = threading.Event()
+                        claimed.append((key, self._making[key]))
+            self._ahead += len(claimed)
+        for key, mine in claimed:
+            _tile_pool().submit(self._ahead_one, key, mine, version, doc, live_ab, still)
+
+    def _ahead_one(self, key, mine: threading.Event, version: int, doc: Document, live_ab, still) -> None:
+        """One tile of :meth:`ahead`: made, or given up (a request waiting for it then makes it)."""
+        try:
+            if still():
+                self._make_full(key, version, doc, live_ab, mine)
+                return
+        except Exception:  # noqa: BLE001 - the page's request for the tile says what went wrong
+            log.debug("a full tile made ahead failed", exc_info=True)
+        finally:
+            with self._lock:
+                self._ahead -= 1
+        self._release(key, mine)
+
+    def busy(self) -> bool:
+        """Whether full tiles are being made ahead of the page (:meth:`ahead`)."""
+        with self._lock:
+            return self._ahead > 0
 
     def _live_chroma(self, live_ab: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
         """The live result's chroma (at the working size) at photo pixels ``ys × xs`` (bilinear)."""
@@ -214,34 +353,26 @@ class View:
         grid = np.meshgrid(wy, wx, indexing="ij")
         return np.stack([map_coordinates(live_ab[..., c], grid, order=1) for c in range(2)], axis=-1)
 
-    def full_chroma(self, row: int, col: int, version: int, doc: Document, live_ab: np.ndarray) -> np.ndarray:
+    def full_chroma(self, row: int, col: int, doc: Document, live_ab: np.ndarray) -> np.ndarray:
         """The chroma of level-0 tile ``(row, col)`` at full resolution (``h×w×2`` float32, Lab ab),
-        for document version ``version`` (``doc``) whose final live result's chroma is ``live_ab``:
-        the live chroma sampled at the centres of the engine's coarse grid of the whole photo
-        (blocks of :func:`~varcolor.methods.levin_multiscale.auto_factor` pixels, as a save's),
-        then :meth:`~varcolor.methods.levin_multiscale.LevinMultiscale.from_coarse` (the lift, the
-        cues held, the correction) on each :data:`PART`-pixel part of the tile with :data:`PAD`
-        pixels around it: a window the engine corrects in one piece, aligned to the grid (the lift
-        there is the whole photo's). Kept for the newest version (:data:`KEPT_TILES` tiles).
+        for the document ``doc`` whose final live result's chroma is ``live_ab``: the live chroma
+        sampled at the centres of the engine's coarse grid of the whole photo (blocks of
+        :func:`~varcolor.methods.levin_multiscale.auto_factor` pixels, as a save's), then
+        :meth:`~varcolor.methods.levin_multiscale.LevinMultiscale.from_coarse` (the lift, the cues
+        held, the correction) on each :data:`PART`-pixel part of the tile with :data:`PAD` pixels
+        around it: a window the engine corrects in one piece, aligned to the grid (the lift there
+        is the whole photo's).
 
         Parameters
         ----------
         row, col : int
             The tile.
-        version : int
-            The document's version (what the tile is kept under).
         doc : Document
             Its strokes and points (full-resolution coordinates).
         live_ab : ndarray
             The live result's chroma (``h×w×2`` at the working size).
         """
         top, left, height, width = self.tile_box(0, row, col)
-        with self._lock:
-            if self._full_version != version:
-                self._full_version, self._full = version, {}
-            kept = self._full.get((row, col))
-        if kept is not None:
-            return kept
         window = self._window((top, left, height, width))
         # Drawn in a photo-sized mask (the mapping is the photo's); only the window's pages are touched.
         mask = np.zeros(self.shape + (3,), np.uint8)
@@ -249,16 +380,12 @@ class View:
         cues = cues_from_mask(mask[window])
         del mask
         if not cues.mask.any():  # the lift alone, the same made at once (it reaches 3 blocks)
-            ab = np.asarray(self._part_chroma((top, left, height, width), cues, window, live_ab), np.float32)
-        else:
-            ab = np.empty((height, width, 2), np.float32)
-            for y in range(0, height, PART):
-                for x in range(0, width, PART):
-                    part = (top + y, left + x, min(PART, height - y), min(PART, width - x))
-                    ab[y : y + part[2], x : x + part[3]] = self._part_chroma(part, cues, window, live_ab)
-        with self._lock:
-            if self._full_version == version and len(self._full) < KEPT_TILES:
-                self._full[(row, col)] = ab
+            return np.asarray(self._part_chroma((top, left, height, width), cues, window, live_ab), np.float32)
+        ab = np.empty((height, width, 2), np.float32)
+        for y in range(0, height, PART):
+            for x in range(0, width, PART):
+                part = (top + y, left + x, min(PART, height - y), min(PART, width - x))
+                ab[y : y + part[2], x : x + part[3]] = self._part_chroma(part, cues, window, live_ab)
         return ab
 
     def _window(self, box: tuple[int, int, int, int]) -> tuple[slice, slice]:
@@ -282,10 +409,23 @@ class View:
             np.minimum(window[1].start + factor * (np.arange(cols) + 0.5) - 0.5, self.shape[1] - 1),
         )
         options = build_options(method=LevinMultiscale.name, factor=factor)
-        engine = LevinMultiscale(self.gray[window].astype(np.float64), options)
+        engine = LevinMultiscale(self.gray[window].astype(np.float64), options, once=True)
         chroma, _ = engine.from_coarse(coarse, Problem(cues.mask[local], cues.ab[local], None, None))
         top, left = part[0] - window[0].start, part[1] - window[1].start
         return chroma[top : top + part[2], left : left + part[3]]
+
+
+def full_tiles_of(published: Published, version: int, doc: Document) -> bool:
+    """Whether the live result ``published`` makes full tiles (:meth:`View.full_tile`) of document
+    version ``version`` (``doc``): it is that version's, final, without error, and of a method whose
+    answer the engine's lift makes (not a prior's, nor a refinable one's)."""
+    method = doc.settings.get("method", DEFAULT_PRESET)
+    return (
+        published.final
+        and not published.error
+        and published.version == version
+        and not (PRESETS[method].get("prior") or refinable(method))
+    )
 
 
 def _size(window: tuple[slice, slice]) -> tuple[int, int]:

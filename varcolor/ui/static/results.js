@@ -99,6 +99,7 @@ export async function openState(state) {
   S.chosen = null;
   for (const pair of S.tiles.values()) pair.forEach((el) => el.remove());
   S.tiles.clear();
+  S.viewSaid = null; // the server forgets the view with the photo
   const gray = new Image();
   gray.src = `/api/gray.png?token=${TOKEN}&v=${im.sha256}`;
   await gray.decode();

@@ -60,6 +60,11 @@ export function updateTiles() {
     }
   }
   S.tileLevel = want.size ? +[...want][0].split("/")[0] : null;
+  // The tiles the server makes full as soon as a result is final, before the page asks (1:1 or closer).
+  const ahead = S.tileLevel === 0 && photoZoom() >= 0.999
+    ? [...want].sort((a, b) => far(a) - far(b)).map((key) => key.split("/").slice(1).map(Number)) : [];
+  const said = JSON.stringify(ahead);
+  if (said !== S.viewSaid) { S.viewSaid = said; post("/api/view", { tiles: ahead }); }
   for (const [key, pair] of S.tiles) if (!want.has(key)) { pair.forEach((el) => el.remove()); S.tiles.delete(key); }
   for (const key of want) {
     if (S.tiles.has(key)) continue;
@@ -80,6 +85,11 @@ export function updateTiles() {
   }
   refreshResultTiles();
 }
+// How far tile `level/row/col` is from the view's centre, in photo pixels.
+function far(key) {
+  const [top, left, h, w] = visibleBox(), [level, row, col] = key.split("/").map(Number), size = S.image.tile * 2 ** level;
+  return Math.hypot((row + 0.5) * size - (top + h / 2), (col + 0.5) * size - (left + w / 2));
+}
 // Result tiles follow the result shown (its serial); full ones once it is final, at 1:1 or closer
 // (further out, the live result's colours on the photo's own lightness are what the screen shows).
 export function refreshResultTiles() {
@@ -90,9 +100,6 @@ export function refreshResultTiles() {
     S.fullPass = { start: performance.now(), first: null, box: visibleBox() };
   }
   const stamp = full ? `${S.serial}.${S.detailKey}` : `${S.serial}.live`;
-  const [top, left, h, w] = visibleBox(), cy = top + h / 2, cx = left + w / 2;
-  const far = (key) => { const [level, row, col] = key.split("/").map(Number), size = S.image.tile * 2 ** level;
-    return Math.hypot((row + 0.5) * size - cy, (col + 0.5) * size - cx); };
   const stale = [...S.tiles].filter(([, pair]) => pair[1].dataset.stamp !== stamp).sort(([a], [b]) => far(a) - far(b));
   for (const [key, pair] of stale) {
     const [level, row, col] = key.split("/");
