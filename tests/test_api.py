@@ -172,6 +172,24 @@ def test_colorizer_bits_repaints_an_edit_as_levels():
     assert np.array_equal(result.rgb, _quantize(expected.rgb, 8))
 
 
+def test_colorizer_says_each_chroma_before_painting_it():
+    # on_chroma gets each result's chroma once, before the paint: in Lab, the result's ab itself.
+    gray = same_lightness_gray(photo("astronaut", (64, 64)))
+    first, second = strokes(gray.shape)
+    colorizer, said = varcolor.Colorizer(gray), []
+    painted = colorizer.painter.paint
+    colorizer.painter.paint = lambda *args: said.append("painted") or painted(*args)
+    colorizer.on_chroma = lambda chroma: said.append(chroma.copy())
+    results = [colorizer.solve(first), colorizer.update(second)]
+    assert [type(x) for x in said] == [np.ndarray, str, np.ndarray, str]
+    for chroma, result in zip(said[::2], results):
+        assert np.array_equal(chroma, result.ab)
+    yiq = varcolor.Colorizer(gray, method="levin", space="yiq")
+    yiq.on_chroma = lambda chroma: said.append(chroma)
+    result = yiq.solve(first)
+    assert said[-1].shape == result.ab.shape and not np.allclose(said[-1], result.ab)  # I and Q, not ab
+
+
 @pytest.mark.parametrize("method", ["levin-multiscale", "levin-symmetric", "bilaplacian-gtv"])
 def test_check_fits_refuses_a_gpu_that_is_not_there_as_colorize_does(method):
     from varcolor.solvers.device import backend

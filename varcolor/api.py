@@ -168,6 +168,10 @@ class Colorizer:
         to it, :meth:`undo` goes back to the one before.
     options : Options
         The options every solve uses.
+    on_chroma : callable or None
+        Called with each result's chroma (``H×W×2`` in the method's space: Lab ab, or I and Q)
+        once it is solved and checked, before it is painted; the array is the result's (not to be
+        written). The studio starts its full-resolution tiles from it while the live copy is painted.
 
     Examples
     --------
@@ -223,6 +227,7 @@ class Colorizer:
         # Each update's cue set's ab (the undo keeps the earlier ones), written into memory made
         # ready while the user draws; one the undo let go of, used again.
         self._cue_spares = Spares(keep=UNDO_SPARES if gray.size <= HOLD_LIGHTNESS else 0)
+        self.on_chroma: Callable[[np.ndarray], None] | None = None
 
     @property
     def network(self):
@@ -538,6 +543,8 @@ class Colorizer:
                 "the solve produced non-finite chroma (NaN or infinite) and no result; "
                 f"info: {dict(info, seconds=None)}"
             )
+        if self.on_chroma is not None:
+            self.on_chroma(chroma)
         painting = time.perf_counter()
         last = None if self._last is None else (self._last.rgb, self._last.ab)
         rgb, ab = self.painter.paint(chroma, where, last)

@@ -214,3 +214,28 @@ def test_a_stroke_over_suggestions_is_reached_from_the_last_solve_without_a_prev
     # The same result as without previews, within what the edit's correction may differ by from run to run
     # (the factors it corrects are made in the background: 0.05 ab at most).
     assert np.abs(shown[0][-1][1].astype(int) - shown[10**9][-1][1]).max() <= 1
+
+
+def test_a_solves_chroma_is_told_before_its_result_is_published():
+    # The studio's full tiles start from it while the live copy is painted: the chroma told is the
+    # result's, for its version, before that version is published.
+    from varcolor.ui.live import LiveSolver
+
+    rng = np.random.default_rng(2)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 70), (40, 1)) + 0.05 * rng.random((40, 70)), 0, 1)
+    live = LiveSolver(gray, gray.shape, warm=False)
+    told = []
+    live.chroma_listeners.append(lambda version, ab: told.append((version, ab, live.published.version)))
+    doc = Document()
+    try:
+        for version, (rgb, path) in enumerate(
+            [([220, 80, 40], [[5, 5], [30, 10]]), ([60, 90, 210], [[40, 30], [65, 35]])], 1
+        ):
+            doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 3, "path": path}, gray.shape)
+            live.submit(version, doc)
+            wait_until(lambda version=version: live.published.version == version and live.published.final, 60, 0.01)
+            assert [t[0] for t in told] == list(range(1, version + 1))
+            assert told[-1][2] < version  # told before it was published
+            assert np.array_equal(told[-1][1], live.ab)
+    finally:
+        live.close(wait=30)

@@ -1,5 +1,7 @@
 """The studio's suggested colours and the network prior (varcolor.ui.suggest)."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -25,3 +27,18 @@ def test_suggestions_and_the_network_prior(client):
     meta = live_result(client, state["version"])
     assert meta["error"] is None and meta["info"].get("prior") == "ideepcolor"
     assert state["can_undo"] and client.post("/api/undo").json()["doc"]["settings"]["method"] == "levin-multiscale"
+
+
+def test_the_networks_suggestions_are_made_at_the_lowest_priority():
+    # A stroke's start asks for them and its solve follows at once: the network must not take
+    # the cores from the solve (it runs in a thread of nice 19, where the system has it).
+    import os
+    import threading
+
+    from varcolor.ui.studio import _low_priority
+
+    if not hasattr(os, "getpriority") or not sys.platform.startswith("linux"):
+        pytest.skip("a thread's own priority is Linux's")
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    there = _low_priority().submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    assert there == 19 and os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before

@@ -9,6 +9,7 @@ fetch just the pixels that changed since (:meth:`LiveSolver.patch`).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -184,6 +185,9 @@ class LiveSolver:
         self._fresh: tuple[int, str, float] | None = None  # (version, method, start) of a fresh solve
         self._small: np.ndarray | None = None  # the reduced copy's gray, for previews
         self.listeners: list = []
+        #: Called with ``(version, ab)`` as a Lab method's chroma for document version ``version`` is
+        #: solved, before it is painted and published (:attr:`varcolor.Colorizer.on_chroma`).
+        self.chroma_listeners: list = []
         self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
         self._thread.start()
 
@@ -451,12 +455,17 @@ class LiveSolver:
                     self._fresh = (version, method, start)
                     if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
                         self._preview(version, doc, method, dict(timing))
-                with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
-                    if cues is not None:
-                        result = colorizer.solve(cues)
-                    else:
-                        assert delta is not None  # the cues to add, where not solved afresh
-                        result = colorizer.update(delta)
+                if self.chroma_listeners and colorizer.options.space == "lab":
+                    colorizer.on_chroma = functools.partial(self._solved, version)
+                try:
+                    with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
+                        if cues is not None:
+                            result = colorizer.solve(cues)
+                        else:
+                            assert delta is not None  # the cues to add, where not solved afresh
+                            result = colorizer.update(delta)
+                finally:
+                    colorizer.on_chroma = None
                 timing["solve"] = time.perf_counter() - solve_start
             self._mask, self._mask_doc = mask, doc
             info = result.info
@@ -495,6 +504,10 @@ class LiveSolver:
             self._publish(
                 version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}", timing=timing
             )
+
+    def _solved(self, version: int, ab: np.ndarray) -> None:
+        for listener in list(self.chroma_listeners):
+            listener(version, ab)
 
     def _flood(self, mask: np.ndarray | None, ab: np.ndarray) -> dict:
         """``{"flood": share}`` of the result (:func:`~varcolor.ui.hints.flood_share`: the page's

@@ -417,15 +417,16 @@ class View:
 
 def full_tiles_of(published: Published, version: int, doc: Document) -> bool:
     """Whether the live result ``published`` makes full tiles (:meth:`View.full_tile`) of document
-    version ``version`` (``doc``): it is that version's, final, without error, and of a method whose
-    answer the engine's lift makes (not a prior's, nor a refinable one's)."""
+    version ``version`` (``doc``): it is that version's, final, without error, and of a method
+    whose answer the engine's lift makes (:func:`lifted`)."""
+    return published.final and not published.error and published.version == version and lifted(doc)
+
+
+def lifted(doc: Document) -> bool:
+    """Whether ``doc``'s method's answer is one the engine's lift makes at full resolution (not a
+    prior's, nor a refinable one's): what full tiles are made of."""
     method = doc.settings.get("method", DEFAULT_PRESET)
-    return (
-        published.final
-        and not published.error
-        and published.version == version
-        and not (PRESETS[method].get("prior") or refinable(method))
-    )
+    return not (PRESETS[method].get("prior") or refinable(method))
 
 
 def _size(window: tuple[slice, slice]) -> tuple[int, int]:
