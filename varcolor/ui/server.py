@@ -259,13 +259,18 @@ def create_app(
             return _error(exc)
         return await call(studio.edit, op)
 
+    async def object_body(request: Request, what: str) -> dict:
+        """The request's JSON body, an object (``what`` the error when it is not)."""
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise InputError(what)
+        return body
+
     async def view(request: Request):
         try:
-            body = await json_body(request)
+            body = await object_body(request, 'a view expects an object {"tiles": [[row, col], ...]}')
         except InputError as exc:
             return _error(exc)
-        if not isinstance(body, dict):
-            return _error(InputError('a view expects an object {"tiles": [[row, col], ...]}'))
         return await call(studio.set_view, body.get("tiles"))
 
     def simple(function):
@@ -276,11 +281,9 @@ def create_app(
 
     async def save(request: Request):
         try:
-            body = await json_body(request)
+            body = await object_body(request, "save expects an object")
         except InputError as exc:
             return _error(exc)
-        if not isinstance(body, dict):
-            return _error(InputError("save expects an object"))
         return await call(studio.start_save, body.get("name"), body.get("format", "png"), bool(body.get("overwrite")))
 
     async def result(request: Request):
