@@ -81,6 +81,9 @@ def test_background_re_solve_is_swapped_in_and_stays_exact(monkeypatch):
 
     monkeypatch.setattr(live_module, "REBASE_HELD", 1)
     monkeypatch.setattr(live_module, "REBASE_IDLE", 0.05)
+    # Edits reached by low-rank corrections: with the kernels (a never-warmed process solves a
+    # small photo's edits afresh, as array code; this test alone in a process was one).
+    monkeypatch.setenv("VARCOLOR_KERNELS", "numba")
     rng = np.random.default_rng(4)
     gray = np.clip(np.tile(np.linspace(0.2, 0.8, 70), (40, 1)) + 0.05 * rng.random((40, 70)), 0, 1)
     live = live_module.LiveSolver(gray, gray.shape, warm=False)
