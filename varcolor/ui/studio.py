@@ -24,7 +24,6 @@ import numpy as np
 
 from ..api import check_fits
 from ..color import lab_to_rgb, lightness_of_gray, rgb_to_lab, to_gray
-from ..cues import Cues
 from ..errors import InputError, OutputError, VarcolorError
 from ..io import (
     IMAGE_EXTENSIONS,
@@ -47,6 +46,7 @@ from .document import (
     SECONDS_PER_MEGAPIXEL,
     Document,
     History,
+    cues_from_mask,
     draw,
     kept_suggestions,
     layer_strokes,
@@ -771,7 +771,8 @@ class Studio:
             from ..neural.weights import DEFAULT_WEIGHTS, load
 
             self._prior_net = load(DEFAULT_WEIGHTS)
-        cues = Cues.from_mask(rasterize(doc, image.gray.shape, image.shape) / 255.0, edges="exact")  # hard strokes
+        # Hard strokes (each stroke pixel its own colour), from the mask's levels: no float copy of it.
+        cues = cues_from_mask(rasterize(doc, image.gray.shape, image.shape))
         try:
             return class_probabilities(self._prior_net, image.gray, cues)
         finally:
