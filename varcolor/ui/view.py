@@ -303,7 +303,7 @@ class View:
 
         A 40 MP scan's 16 tiles at 1:1 took 0.47 s from the page's requests (0.09 s after the
         result was final); made ahead, they are done 0.45 to 0.55 s after the stroke's chroma is
-        solved, while its live copy is painted and sent (the 1:1 view: 1.0-1.5 s → 0.86-1.07 s).
+        solved, while its live copy is painted and sent (the 1:1 view: 1.0-1.5 s → 0.86-1.14 s).
 
         Parameters
         ----------
