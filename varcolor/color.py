@@ -672,7 +672,7 @@ def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blu
         np.empty(m),
         np.empty(m),
     )
-    step_fy, step_scale = np.empty(m), np.empty(m)
+    step_fy, step_scale, gray = np.empty(m), np.empty(m), np.empty(m)
     for k in range(m):
         j = at[k]
         fy_low[k] = (lightness[j] + 16.0) / 116.0
@@ -688,8 +688,8 @@ def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blu
     gray_rgb = [matrix[c, 0] * white[0] + matrix[c, 1] * white[1] + matrix[c, 2] * white[2] for c in range(3)]
     for k in range(m):
         j = at[k]
-        gray = _f_inverse(fy_low[k])
-        low = (gray_rgb[0] * gray, gray_rgb[1] * gray, gray_rgb[2] * gray)
+        gray[k] = _f_inverse(fy_low[k])
+        low = (gray_rgb[0] * gray[k], gray_rgb[1] * gray[k], gray_rgb[2] * gray[k])
         channel, bound[k], scale[k] = _chord_face(low, (red[j], green[j], blue[j]))
         if channel < 0:  # no face (NaN): this pixel alone, below
             channel, scale[k] = 0, np.nan
@@ -715,8 +715,7 @@ def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blu
     for k in range(m):
         j = at[k]
         lum, a, b = lightness[j], ab[j, 0], ab[j, 1]
-        gray = _f_inverse(fy_low[k])
-        low = (gray_rgb[0] * gray, gray_rgb[1] * gray, gray_rgb[2] * gray)
+        low = (gray_rgb[0] * gray[k], gray_rgb[1] * gray[k], gray_rgb[2] * gray[k])
         # Settled where the last step was tiny (NaN, from a determinant of 0, fails the test).
         if (
             abs(step_scale[k]) <= 1e-12
@@ -807,15 +806,24 @@ def _boundary_step(fy, scale, d0, d2, target, row0, row1, row2, bound, white, lu
     scale, the Jacobian's determinant: 0 or not finite, no step)."""
     fx, fz = fy + scale * d0, fy + scale * d2
     x, y, z = _f_inverse(fx) * white[0], _f_inverse(fy) * white[1], _f_inverse(fz) * white[2]
-    dx, dy, dz = _f_inverse_slope(fx) * white[0], _f_inverse_slope(fy) * white[1], _f_inverse_slope(fz) * white[2]
+    dx, dy, dz, j11, j12 = _path_slopes(fy, scale, d0, d2, white, luminance)
     f1 = luminance[0] * x + luminance[1] * y + luminance[2] * z - target
     f2 = row0 * x + row1 * y + row2 * z - bound
-    j11 = luminance[0] * dx + luminance[1] * dy + luminance[2] * dz
-    j12 = luminance[0] * dx * d0 + luminance[2] * dz * d2
     j21 = row0 * dx + row1 * dy + row2 * dz
     j22 = row0 * dx * d0 + row2 * dz * d2
     det = j11 * j22 - j12 * j21
     return (f1 * j22 - f2 * j12) / det, (j11 * f2 - j21 * f1) / det, det
+
+
+@numba.njit(cache=True, inline="always")
+def _path_slopes(fy, scale, d0, d2, white, luminance):
+    """At (``fy``, chroma ``scale``) on a colour's path (``d0``, ``d2``: its a/500 and −b/200): the
+    slopes of X, Y, Z in their own f, and the luminance's in fy and in the scale."""
+    fx, fz = fy + scale * d0, fy + scale * d2
+    dx, dy, dz = _f_inverse_slope(fx) * white[0], _f_inverse_slope(fy) * white[1], _f_inverse_slope(fz) * white[2]
+    in_fy = luminance[0] * dx + luminance[1] * dy + luminance[2] * dz
+    in_scale = luminance[0] * dx * d0 + luminance[2] * dz * d2
+    return dx, dy, dz, in_fy, in_scale
 
 
 @numba.njit(cache=True)
@@ -838,10 +846,7 @@ def _on_the_boundary(fy, scale, a, b, rgb_low, white, matrix, luminance):
     # cube through red's face, comes back and leaves through blue's) may have left the cube
     # earlier; regula falsi decides there, as it always did.
     d0, d2 = a / 500.0, -b / 200.0
-    fx, fz = fy + scale * d0, fy + scale * d2
-    dx, dy, dz = _f_inverse_slope(fx) * white[0], _f_inverse_slope(fy) * white[1], _f_inverse_slope(fz) * white[2]
-    j11 = luminance[0] * dx + luminance[1] * dy + luminance[2] * dz
-    j12 = luminance[0] * dx * d0 + luminance[2] * dz * d2
+    dx, dy, dz, j11, j12 = _path_slopes(fy, scale, d0, d2, white, luminance)
     if not (scale > 1e-6 and j11 > 0.0):  # at the gray, or no luminance to keep by fy
         return False, red, green, blue, -1, 0.0
     along = -j12 / j11  # fy's change with the scale, the luminance kept

@@ -407,10 +407,11 @@ def covered(strokes: np.ndarray, edges: str, scaled: tuple | None, top: float = 
     # A level's float (level / top) is at least HALF_PAINT exactly where the level is HALF_PAINT × top or more.
     mask = alpha >= HALF_PAINT * top if edges == "unmix" else alpha > 0
     notes = [f"drawn at {scaled[1]}×{scaled[0]}, scaled to {mask.shape[1]}×{mask.shape[0]}"] if scaled else []
-    touched = int(np.count_nonzero(alpha > 0))
-    partial = touched - int(np.count_nonzero(alpha >= top))  # alpha in (0, top): two passes, not four
-    if edges == "unmix" and partial >= max(NOTE_PIXELS, NOTE_SHARE * touched):
-        notes.append(f"{partial:,} partly transparent edge pixels read as partial paint")
+    if edges == "unmix":  # (the note is unmix's alone: "exact" counts nothing)
+        touched = int(np.count_nonzero(alpha > 0))
+        partial = touched - int(np.count_nonzero(alpha >= top))  # alpha in (0, top): two passes, not four
+        if partial >= max(NOTE_PIXELS, NOTE_SHARE * touched):
+            notes.append(f"{partial:,} partly transparent edge pixels read as partial paint")
     return at_mask(mask, strokes, "; ".join(notes), top=top)
 
 

@@ -259,32 +259,26 @@ def create_app(
             return _error(exc)
         return await call(studio.edit, op)
 
-    async def object_body(request: Request, what: str) -> dict:
-        """The request's JSON body, an object (``what`` the error when it is not)."""
-        body = await json_body(request)
-        if not isinstance(body, dict):
-            raise InputError(what)
-        return body
+    def with_object(what: str, function, arguments):
+        """An endpoint calling ``function`` with ``arguments(body)`` of a request whose JSON body
+        is an object (``what``: the error where it is not)."""
 
-    async def view(request: Request):
-        try:
-            body = await object_body(request, 'a view expects an object {"tiles": [[row, col], ...]}')
-        except InputError as exc:
-            return _error(exc)
-        return await call(studio.set_view, body.get("tiles"))
+        async def endpoint(request: Request):
+            try:
+                body = await json_body(request)
+            except InputError as exc:
+                return _error(exc)
+            if not isinstance(body, dict):
+                return _error(InputError(what))
+            return await call(function, *arguments(body))
+
+        return endpoint
 
     def simple(function):
         async def endpoint(request: Request):
             return await call(function)
 
         return endpoint
-
-    async def save(request: Request):
-        try:
-            body = await object_body(request, "save expects an object")
-        except InputError as exc:
-            return _error(exc)
-        return await call(studio.start_save, body.get("name"), body.get("format", "png"), bool(body.get("overwrite")))
 
     async def result(request: Request):
         """The newest result for document version ``version`` or later that the page (showing
@@ -373,7 +367,15 @@ def create_app(
         Route("/api/redo", simple(studio.redo), methods=["POST"]),
         Route("/api/restore", simple(studio.restore), methods=["POST"]),
         Route("/api/dismiss-restore", simple(studio.dismiss_restore), methods=["POST"]),
-        Route("/api/save", save, methods=["POST"]),
+        Route(
+            "/api/save",
+            with_object(
+                "save expects an object",
+                studio.start_save,
+                lambda body: (body.get("name"), body.get("format", "png"), bool(body.get("overwrite"))),
+            ),
+            methods=["POST"],
+        ),
         Route("/api/save-status", simple(studio.save_status)),
         Route("/api/save-cancel", simple(studio.cancel_save), methods=["POST"]),
         Route("/api/result", result),
@@ -386,7 +388,15 @@ def create_app(
         Route("/api/suggest", suggest),
         Route("/api/estimate", estimate),
         Route("/api/tile", tile),
-        Route("/api/view", view, methods=["POST"]),
+        Route(
+            "/api/view",
+            with_object(
+                'a view expects an object {"tiles": [[row, col], ...]}',
+                studio.set_view,
+                lambda body: (body.get("tiles"),),
+            ),
+            methods=["POST"],
+        ),
     ]
     app = Starlette(routes=routes)
     return Guard(app, token, hosts)

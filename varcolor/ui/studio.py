@@ -93,6 +93,7 @@ def default_data_dir() -> Path:
 
 
 _low_priority_pool: ThreadPoolExecutor | None = None
+_LOW_PRIORITY_LOCK = threading.Lock()
 
 
 def _low_priority() -> ThreadPoolExecutor:
@@ -103,9 +104,6 @@ def _low_priority() -> ThreadPoolExecutor:
         if _low_priority_pool is None:
             _low_priority_pool = ThreadPoolExecutor(1, thread_name_prefix="varcolor-low", initializer=_lowest_priority)
         return _low_priority_pool
-
-
-_LOW_PRIORITY_LOCK = threading.Lock()
 
 
 def _lowest_priority() -> None:
@@ -750,8 +748,7 @@ class Studio:
             # In a thread of low priority: a stroke's start asks for them, and its solve follows at
             # once (the network beside it, on both cores, made a 40 MP scan's stroke at 1:1 take
             # 0.45 s where it took 0.3).
-            cache = (version, _low_priority().submit(self._class_probabilities, doc, image).result())
-            self._suggest_cache = cache
+            cache = _low_priority().submit(self._class_probabilities, version, doc, image).result()
         height, width = image.shape
         fy, fx = min(max(y + 0.5, 0.0), height - 0.5) / height, min(max(x + 0.5, 0.0), width - 0.5) / width
         work = image.gray.shape
@@ -763,10 +760,14 @@ class Studio:
             out.append({"rgb": [int(round(v * 255)) for v in rgb], "a": a, "b": b, "p": p})
         return {"colours": out, "available": True, "lightness": lightness}
 
-    def _class_probabilities(self, doc: Document, image: OpenImage) -> np.ndarray:
-        """The network's colour classes over the live copy, for ``doc``'s strokes and points."""
+    def _class_probabilities(self, version: int, doc: Document, image: OpenImage) -> tuple[int, np.ndarray]:
+        """``(version, the network's colour classes over the live copy for doc's strokes and points)``,
+        kept: requests that waited for the same version get it (the network runs once)."""
         from .suggest import class_probabilities
 
+        cache = self._suggest_cache
+        if cache is not None and cache[0] == version:
+            return cache
         if self._prior_net is None:
             from ..neural.weights import DEFAULT_WEIGHTS, load
 
@@ -774,7 +775,8 @@ class Studio:
         # Hard strokes (each stroke pixel its own colour), from the mask's levels: no float copy of it.
         cues = cues_from_mask(rasterize(doc, image.gray.shape, image.shape))
         try:
-            return class_probabilities(self._prior_net, image.gray, cues)
+            self._suggest_cache = (version, class_probabilities(self._prior_net, image.gray, cues))
+            return self._suggest_cache
         finally:
             give_back_free_memory()  # the network's activations, held by this thread's heap (40 MB)
 

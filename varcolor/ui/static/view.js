@@ -62,9 +62,10 @@ export function updateTiles() {
   S.tileLevel = want.size ? +[...want][0].split("/")[0] : null;
   // The tiles the server makes full as soon as a result is final, before the page asks (1:1 or closer).
   const ahead = S.tileLevel === 0 && photoZoom() >= 0.999
-    ? [...want].sort((a, b) => far(a) - far(b)).map((key) => key.split("/").slice(1).map(Number)) : [];
+    ? nearestFirst([...want]).map((key) => key.split("/").slice(1).map(Number)) : [];
   const said = JSON.stringify(ahead);
-  if (said !== S.viewSaid) { S.viewSaid = said; post("/api/view", { tiles: ahead }); }
+  // A request that failed is made again at the next change (meanwhile the page's own requests make the tiles).
+  if (said !== S.viewSaid) { S.viewSaid = said; post("/api/view", { tiles: ahead }).catch(() => { S.viewSaid = null; }); }
   for (const [key, pair] of S.tiles) if (!want.has(key)) { pair.forEach((el) => el.remove()); S.tiles.delete(key); }
   for (const key of want) {
     if (S.tiles.has(key)) continue;
@@ -85,10 +86,13 @@ export function updateTiles() {
   }
   refreshResultTiles();
 }
-// How far tile `level/row/col` is from the view's centre, in photo pixels.
-function far(key) {
-  const [top, left, h, w] = visibleBox(), [level, row, col] = key.split("/").map(Number), size = S.image.tile * 2 ** level;
-  return Math.hypot((row + 0.5) * size - (top + h / 2), (col + 0.5) * size - (left + w / 2));
+// Tiles (`level/row/col` keys, or [key, …] pairs) sorted nearest the view's centre first (the view measured once).
+function nearestFirst(items) {
+  const [top, left, h, w] = visibleBox(), cy = top + h / 2, cx = left + w / 2;
+  const far = (item) => { const key = Array.isArray(item) ? item[0] : item, [level, row, col] = key.split("/").map(Number);
+    const size = S.image.tile * 2 ** level;
+    return Math.hypot((row + 0.5) * size - cy, (col + 0.5) * size - cx); };
+  return items.sort((a, b) => far(a) - far(b));
 }
 // Result tiles follow the result shown (its serial); full ones once it is final, at 1:1 or closer
 // (further out, the live result's colours on the photo's own lightness are what the screen shows).
@@ -100,7 +104,7 @@ export function refreshResultTiles() {
     S.fullPass = { start: performance.now(), first: null, box: visibleBox() };
   }
   const stamp = full ? `${S.serial}.${S.detailKey}` : `${S.serial}.live`;
-  const stale = [...S.tiles].filter(([, pair]) => pair[1].dataset.stamp !== stamp).sort(([a], [b]) => far(a) - far(b));
+  const stale = nearestFirst([...S.tiles].filter(([, pair]) => pair[1].dataset.stamp !== stamp));
   for (const [key, pair] of stale) {
     const [level, row, col] = key.split("/");
     // Loaded aside, then swapped in: the old tile stays until the new one is there.
