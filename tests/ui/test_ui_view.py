@@ -219,6 +219,11 @@ def test_the_views_full_tiles_are_made_as_the_result_is_final_and_served_as_made
         {"tiles": [[5, 0]]},  # no such tile: the photo has 2 rows of tiles
         {"tiles": [[0, -1]]},
         {"tiles": [[0, 0]] * 2000},
+        {"tiles": [[2**70, 0]]},
+        {"tiles": [[0, 0, 0]]},
+        {"tiles": [[[0], 0]]},
+        {"tiles": None},
+        {},
         [],
     ],
 )
@@ -263,3 +268,11 @@ def test_a_tile_being_made_is_waited_for_and_an_older_versions_tile_keeps_the_ne
     while view.busy() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not view.busy() and calls[2:] in ([(0, 1)], [])  # at most one thread got a True
+    # A view of more tiles than are kept (a hostile page's 1,024; repeats): only as many are made.
+    monkeypatch.setattr(view_module, "KEPT_TILES", 2)
+    made = len(calls)
+    view.ahead(4, doc, ab, [(0, 0), (0, 0), (0, 1), (1, 0), (1, 1)], lambda: True)
+    deadline = time.monotonic() + 10
+    while view.busy() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(calls[made:]) == [(0, 0), (0, 1)]

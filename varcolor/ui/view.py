@@ -314,11 +314,13 @@ class View:
         still : callable
             Whether the tiles are still wanted.
         """
-        claimed = []
+        claimed: list[tuple[tuple[int, int], threading.Event]] = []
         with self._lock:
             self._newest(version)
             if version == self._full_version:
                 for key in tiles:
+                    if len(self._full) + len(claimed) >= KEPT_TILES:  # more would be made and dropped
+                        break
                     if key not in self._full and key not in self._making:
                         self._making[key] = threading.Event()
                         claimed.append((key, self._making[key]))
