@@ -595,3 +595,48 @@ def test_a_layer_that_is_no_rgba_levels_is_one_line(levels, said):
         Cues.from_layer(levels)
     with pytest.raises(InputError, match="edges"):
         Cues.from_layer(np.zeros((8, 8, 4), np.uint8), edges="blur")
+
+
+@pytest.mark.parametrize("channels", ["BGRA", "ARGB", "abgr"])
+@pytest.mark.parametrize("edges", ["unmix", "exact"])
+def test_a_layer_in_its_own_channel_order_gives_the_cues_of_its_rgba(channels, edges):
+    """A layer read as it lies (Krita's BGRA) gives the cues of the same layer in RGBA order:
+    translucent edges, black paint, every alpha level and a layer without transparency."""
+    rng = np.random.default_rng(5)
+    rgba = np.zeros((30, 40, 4), np.uint8)
+    rgba[3:12, 4:36, :3] = rng.integers(0, 256, 3)
+    rgba[3:12, 4:36, 3] = 255
+    rgba[12, 4:36, 3], rgba[2, 4:36, 3] = 128, 127  # both sides of half paint
+    rgba[15:25, 5:15, 3] = np.linspace(0, 255, 10).astype(np.uint8)  # black paint, every kind of alpha
+    rgba[26:29] = rng.integers(0, 256, (3, 40, 4))
+    order = ["RGBA".index(name) for name in channels.upper()]
+    for layer in (rgba, np.concatenate([rgba[..., :3], np.full((30, 40, 1), 255, np.uint8)], axis=2)):
+        own = Cues.from_layer(np.ascontiguousarray(layer[..., order]), edges=edges, channels=channels)
+        expected = Cues.from_layer(layer, edges=edges)
+        assert own.count == expected.count > 0
+        assert np.array_equal(own.mask, expected.mask) and np.array_equal(own.ab, expected.ab)
+        assert np.array_equal(own.lightness, expected.lightness, equal_nan=True) and own.note == expected.note
+
+
+@pytest.mark.parametrize("channels", ["RGB", "RGBB", "RGBAX", "", 4])
+def test_channels_that_do_not_name_rgba_are_one_line(channels):
+    with pytest.raises(InputError, match="channels must name R, G, B and A"):
+        Cues.from_layer(np.zeros((8, 8, 4), np.uint8), channels=channels)
+
+
+def test_the_checks_read_the_cues_of_strided_arrays():
+    """Cue values given as views (not in one piece) are checked at the cue pixels as well."""
+    mask = np.zeros((6, 6), bool)
+    mask[2, 3] = True
+    ab = np.zeros((6, 12, 2))[:, ::2]
+    ab[2, 3] = (2000.0, 0.0)
+    with pytest.raises(InputError, match="within"):
+        Cues(mask, ab)
+    weight = np.ones((6, 12))[:, ::2]
+    weight[2, 3] = -1
+    with pytest.raises(InputError, match="non-negative"):
+        Cues(mask, np.zeros((6, 6, 2)), weight=weight)
+    lightness = np.zeros((12, 6))[::2]
+    lightness[2, 3] = np.inf
+    with pytest.raises(InputError, match="lightness"):
+        Cues(mask, np.zeros((6, 6, 2)), lightness=lightness)

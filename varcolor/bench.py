@@ -48,6 +48,7 @@ from . import priors
 from .errors import InputError
 from .memory import check_memory
 from .options import PRIOR_WEIGHT, Options
+from .raster import coordinates
 
 __all__ = [
     "HINTS",
@@ -319,7 +320,7 @@ def hint_points(rgb: np.ndarray, n: int, seed: int = SEED) -> list[dict]:
     from .cues import sample_ideepcolor
 
     cues = sample_ideepcolor(rgb, n=n, patch=PATCH, rng=[seed, content_seed(rgb), n])
-    ys, xs = np.nonzero(cues.mask)
+    ys, xs = coordinates(cues.mask)
     # float() of a float64 is printed by JSON as the shortest text that reads back to it: exact.
     return [
         {"y": int(y), "x": int(x), "a": float(cues.ab[y, x, 0]), "b": float(cues.ab[y, x, 1])} for y, x in zip(ys, xs)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .cues import Cues
 from .kernels import any_layout, compile_once
+from .raster import coordinates
 from .solvers.base import relative_norm
 from .solvers.lowrank import LowRankUpdater, Released, TooCostly
 from .solvers.stencil import GridOperator
@@ -149,7 +150,7 @@ class Updates:
         moved = _differs(chroma[window], last[window])
         if moved.size and moved.mean() > 0.25:
             return (chroma, info, window), None
-        rows, columns = np.nonzero(moved)
+        rows, columns = coordinates(moved)
         return (chroma, info, (rows + window[0].start, columns + window[1].start)), None
 
     def ready(self) -> bool:
@@ -200,7 +201,7 @@ class Updates:
         )
         mask = cues.mask[window]
         values = np.zeros(mask.shape + (2,))
-        i, j = np.nonzero(mask)
+        i, j = coordinates(mask)
         values[i, j] = self.targets_at(cues, (i + window[0].start) * width + j + window[1].start)
         operator, rhs = self.method.window_system(window, mask, values)
         return Released(released, window, operator.stencil, rhs)

@@ -39,6 +39,7 @@ import numpy as np
 
 from .color import lightness_of_gray, rgb_to_lab, to_gray
 from .errors import InputError, check_unit_range, real_array
+from .raster import coordinates
 
 if TYPE_CHECKING:
     from skimage.transform import AffineTransform
@@ -766,7 +767,7 @@ def _sites(confidence: np.ndarray, lightness: np.ndarray) -> tuple[np.ndarray, n
     )
     best = cells.argmax(axis=2)
     keep = np.isfinite(np.take_along_axis(cells, best[..., None], axis=2)[..., 0])
-    cell_rows, cell_cols = np.nonzero(keep)
+    cell_rows, cell_cols = coordinates(keep)
     pick = best[keep]
     return cell_rows * CUE_STEP + pick // CUE_STEP, cell_cols * CUE_STEP + pick % CUE_STEP
 
@@ -864,9 +865,9 @@ def match_pool(
         )
         if not their_mask.any():
             continue
-        rows, cols = np.nonzero(their_mask)
+        rows, cols = coordinates(their_mask)
         if mask.any():
-            earlier = np.argwhere(mask)
+            earlier = np.stack(coordinates(mask), axis=1)
             distance, nearest = cKDTree(earlier).query(np.stack([rows, cols], axis=1), k=1)
             near = earlier[nearest]
             differ = np.hypot(*(their_ab[rows, cols] - out_ab[near[:, 0], near[:, 1]]).T) > _POOL_AGREE

@@ -145,9 +145,10 @@ def test_a_strokes_layers_levels_give_the_cues_of_its_floats(tmp_path, depth, ed
     raw = levels[..., [2, 1, 0, 3]].astype("<u1" if depth == "U8" else "<u2").tobytes()
     (tmp_path / protocol.STROKES).write_bytes(raw)
     request = {"width": width, "height": height, "strokes": _layout(depth)}
-    read = exchange.read_strokes(tmp_path, request)
-    assert read.dtype.kind == "u" and np.array_equal(read, levels)
-    from_levels = varcolor.Cues.from_layer(read, edges=edges)
+    read, channels = exchange.read_strokes(tmp_path, request)
+    assert channels == "BGRA"  # read as the file holds it, not put in RGBA order
+    assert read.dtype.kind == "u" and np.array_equal(read, levels[..., [2, 1, 0, 3]])
+    from_levels = varcolor.Cues.from_layer(read, edges=edges, channels=channels)
     from_floats = varcolor.Cues.from_mask(
         exchange.read_layer(raw, _layout(depth), (height, width), "strokes"), edges=edges
     )
@@ -157,8 +158,8 @@ def test_a_strokes_layers_levels_give_the_cues_of_its_floats(tmp_path, depth, ed
     assert np.array_equal(from_levels.lightness, from_floats.lightness, equal_nan=True)
     assert from_levels.note == from_floats.note
     (tmp_path / protocol.STROKES).write_bytes(rgba[..., [2, 1, 0, 3]].astype("<f4").tobytes())
-    floating = exchange.read_strokes(tmp_path, {**request, "strokes": _layout("F32")})
-    assert floating.dtype.kind == "f" and np.allclose(floating, rgba, atol=1e-7)
+    floating, channels = exchange.read_strokes(tmp_path, {**request, "strokes": _layout("F32")})
+    assert channels == "RGBA" and floating.dtype.kind == "f" and np.allclose(floating, rgba, atol=1e-7)
 
 
 def test_a_strokes_layer_of_the_wrong_size_is_one_line(tmp_path):

@@ -268,6 +268,41 @@ def test_a_profile_that_is_a_fifo_or_a_device_is_refused_and_the_worker_goes_on(
     assert said[3]["ok"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero are POSIX")
+def test_a_layer_file_that_is_no_layer_is_refused_before_it_is_read(tmp_path):
+    """A strokes or photo file that is a FIFO (not waited on), a device, a folder, or far larger
+    or smaller than its canvas (a sparse 64 GB file: refused from its size, not read) is one
+    line naming the layer, and the worker goes on."""
+    strokes = _stroke(np.zeros(SHAPE + (4,)), slice(4, 7), slice(3, 28), RED)
+    cases = {
+        "fifo": lambda path: os.mkfifo(path),
+        "device": lambda path: os.symlink("/dev/zero", path),
+        "folder": lambda path: path.mkdir(),
+        "huge": lambda path: (path.touch(), os.truncate(path, 64 << 30)),
+        "short": lambda path: path.write_bytes(bytes(10)),
+    }
+    lines = []
+    for name, make in cases.items():
+        for layer in (protocol.STROKES, protocol.PHOTO):
+            folder = tmp_path / f"{name}-{layer}"
+            folder.mkdir()
+            _folder(folder, np.full(SHAPE, 0.5), strokes, depth="U8")
+            (folder / layer).unlink()
+            make(folder / layer)
+            lines.append(json.dumps({"folder": os.fspath(folder)}))
+    good = tmp_path / "good"
+    good.mkdir()
+    _folder(good, np.full(SHAPE, 0.5), strokes, depth="U8")
+    said = _serve_process([*lines, json.dumps({"folder": os.fspath(good)})], timeout=120)
+    assert len(said) == len(lines) + 1
+    for reply, line in zip(said, lines):
+        layer = "strokes" if "strokes" in line.rsplit("-", 1)[1] else "photo"
+        assert not reply["ok"] and f"the {layer} layer" in reply["error"], (line, reply)
+        assert "\n" not in reply["error"]
+    assert "68719476736 bytes" in said[lines.index(next(x for x in lines if "huge" in x))]["error"]
+    assert said[-1]["ok"]
+
+
 def test_the_changed_box_is_the_smallest_box_holding_every_changed_pixel():
     """The box of a reply, found from each side inwards a few rows and columns at a time, against
     the box of every differing pixel found by a full comparison: single pixels at each edge, in

@@ -86,13 +86,13 @@ def check_canvas(request: dict) -> None:
         )
 
 
-def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> np.ndarray:
+def read_layer(data: bytes | np.ndarray, found: dict, shape: tuple[int, int], what: str) -> np.ndarray:
     """A layer's raw pixels (``Node.pixelData`` of the canvas) as sRGB floats in [0, 1]:
     ``H×W×4`` RGBA (a gray layer's gray repeated), converted from the layer's profile.
 
     Parameters
     ----------
-    data : bytes
+    data : bytes or ndarray of uint8
         The raw pixels, rows of pixels of ``found["channels"]``.
     found : dict
         The layer's layout (:func:`varcolor.krita.protocol.layout`).
@@ -123,14 +123,18 @@ def read_layer(data: bytes, found: dict, shape: tuple[int, int], what: str) -> n
     return np.concatenate([converted, pixels[..., -1:]], axis=2)
 
 
-def _samples(data: bytes, found: dict, shape: tuple[int, int], what: str) -> np.ndarray:
+def _samples(data: bytes | np.ndarray, found: dict, shape: tuple[int, int], what: str) -> np.ndarray:
     """A layer's raw pixels as its samples (``H×W×channels``, in the layer's order and type), its
     size checked against the canvas."""
     dtype = DTYPES[found["depth"]]
     count = len(found["channels"])
     if len(data) != shape[0] * shape[1] * count * dtype.itemsize:
-        raise InputError(f"the {what} layer holds {len(data)} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
+        raise _size_error(what, len(data), shape)
     return np.frombuffer(data, dtype=dtype).reshape(shape + (count,))
+
+
+def _size_error(what: str, held: int, shape: tuple[int, int]) -> InputError:
+    return InputError(f"the {what} layer holds {held} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
 
 
 def encode_layer(rgb: np.ndarray, found: dict) -> bytes:
@@ -178,29 +182,45 @@ def read_folder_layer(folder: str | os.PathLike, request: dict, name: str) -> np
     return read_layer(_layer_bytes(folder, request, name), request[name], (request["height"], request["width"]), name)
 
 
-def read_strokes(folder: str | os.PathLike, request: dict) -> np.ndarray:
-    """The strokes layer of an exchange folder for :meth:`varcolor.Cues.from_layer`: its 8- or
-    16-bit levels as RGBA (``H×W×4`` uint8 or uint16) where it holds sRGB levels, else
-    :func:`read_layer`'s floats (another profile, floating point; for :meth:`~varcolor.Cues.from_mask`)."""
+def read_strokes(folder: str | os.PathLike, request: dict) -> tuple[np.ndarray, str]:
+    """The strokes layer of an exchange folder for :meth:`varcolor.Cues.from_layer`, and its
+    channels' order (``"BGRA"``...): where it holds sRGB levels, its 8- or 16-bit samples as they
+    lie in the file (``H×W×4`` uint8 or uint16, read-only; put in RGBA order they cost 21 ms of each
+    12 MP stroke), else :func:`read_layer`'s floats (another profile, floating point; for
+    :meth:`~varcolor.Cues.from_mask`), ``"RGBA"``."""
     found = request["strokes"]
     if found["model"] != "RGBA" or found["depth"] not in ("U8", "U16") or found.get("profile_file") is not None:
-        return read_folder_layer(folder, request, "strokes")
+        return read_folder_layer(folder, request, "strokes"), "RGBA"
     shape = (request["height"], request["width"])
     samples = _samples(_layer_bytes(folder, request, "strokes"), found, shape, "strokes")
-    levels = np.empty(shape + (4,), samples.dtype.newbyteorder("="))
-    for to, at in enumerate(channel_order(found)):
-        levels[..., to] = samples[..., at]
-    return levels
+    if not samples.dtype.isnative:  # (a layout of the other byte order: numbers as this machine keeps them)
+        samples = samples.astype(samples.dtype.newbyteorder("="))
+    return samples, "".join(name[0] for name in found["channels"])
 
 
-def _layer_bytes(folder: str | os.PathLike, request: dict, name: str) -> bytes:
-    """The raw pixels of layer ``name`` in an exchange folder (its canvas checked first)."""
+def _layer_bytes(folder: str | os.PathLike, request: dict, name: str) -> np.ndarray:
+    """The raw pixels of layer ``name`` in an exchange folder (its canvas checked first), as bytes
+    (uint8). A file that is not a regular one of the canvas's size is refused before it is read,
+    whatever it declares (a FIFO is not waited on). Read into one array: reading a 12 MP layer
+    as a ``bytes`` object took 26 ms of each Live stroke, into an array 11 ms."""
     check_canvas(request)
     file_name = {"photo": protocol.PHOTO, "strokes": protocol.STROKES}[name]
+    found = request[name]
+    size = request["height"] * request["width"] * len(found["channels"]) * DTYPES[found["depth"]].itemsize
     try:
-        return (Path(folder) / file_name).read_bytes()
+        descriptor = os.open(Path(folder) / file_name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb", buffering=0) as file:
+            held = os.fstat(file.fileno())
+            if not stat.S_ISREG(held.st_mode):
+                raise InputError(f"the {name} layer is no regular file")
+            data = np.empty(size, np.uint8)
+            read = file.readinto(memoryview(data)) if held.st_size == size else held.st_size
+            # (a regular file's readinto reads it all at once; a shorter count: it shrank meanwhile)
     except OSError as exc:
         raise InputError(f"cannot read the {name} layer: {exc.strerror}") from None
+    if read != size:
+        raise _size_error(name, read, (request["height"], request["width"]))
+    return data
 
 
 def check_strokes(cues: Cues, prior: str | None) -> None:

@@ -86,10 +86,10 @@ class Worker:
             levels = _levels(request["result"])
             self.colorizer = Colorizer(gray, Options(method=request["method"], prior=request["prior"]), bits=levels)
             self.key = key
-        strokes = read_strokes(folder, request)
+        strokes, channels = read_strokes(folder, request)
         assert self.colorizer is not None  # made for this key, now or before
-        if strokes.dtype.kind == "u":  # sRGB levels: read as they are, no float layer made
-            cues = Cues.from_layer(strokes, edges=request["edges"])
+        if strokes.dtype.kind == "u":  # sRGB levels: read as they lie, no float layer made
+            cues = Cues.from_layer(strokes, edges=request["edges"], channels=channels)
         else:
             cues = Cues.from_mask(strokes, self.colorizer.gray.shape[:2], edges=request["edges"])
         check_strokes(cues, request["prior"])

@@ -24,6 +24,7 @@ from ..instances.detectors import check_options as check_detector_options
 from ..interactive import Updates
 from ..memory import check_memory, memory_budget
 from ..options import Options
+from ..raster import coordinates
 from ..solvers import DirectSolver, LinearSystem, RebindableSolver, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
 from ..solvers.device import backend
@@ -432,7 +433,7 @@ class LinearMethod(Method):
         before = self.window_system(window, base_mask[window], values)[1]
         values[local] = new
         change = self.window_system(window, base_mask[window], values)[1] - before
-        i, j = np.nonzero(np.any(change != 0, axis=2))
+        i, j = coordinates(np.any(change != 0, axis=2))
         return (i + window[0].start) * width + j + window[1].start, change[i, j]
 
     def reset(self) -> None:

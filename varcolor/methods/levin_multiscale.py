@@ -37,6 +37,7 @@ from ..errors import InputError
 from ..fields import option
 from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
+from ..raster import coordinates
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
 from ..solvers.lowrank import LowRankUpdater
@@ -580,7 +581,7 @@ class LevinMultiscale(Method):
         band = max(1, (1 << 20) // max(1, problem.mask.shape[1]))
         for top in range(0, problem.mask.shape[0], band):
             rows = slice(top, top + band)
-            held = np.nonzero(problem.mask[rows])  # the mask read once a band, not per use
+            held = coordinates(problem.mask[rows])  # the mask read once a band, not per use
             values, lifted = problem.targets[rows][held], chroma[rows]
             off[rows][held] = np.abs(lifted[held] - values).max(axis=-1) > above
             lifted[held] = values
@@ -665,7 +666,7 @@ class LevinMultiscale(Method):
         for key in solved:  # the regions after the bands: they hold the bands' answers around them
             self._regions(sweep, key, off)
         if changed is not None:
-            rows, columns = np.nonzero(changed)
+            rows, columns = coordinates(changed)
             if rows.size:  # cues removed or recoloured: their pixels changed too
                 sweep.boxes.append((slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1)))
         return sweep.solved, sweep.reused, sweep.unknowns, sweep.boxes
@@ -814,7 +815,7 @@ class _Sweep:
         height, width = engine.guide.shape
         # The tile's free pixels' box, and 2 px more: their rows read their neighbours'
         # 3×3 neighbourhoods, which the window then holds as the whole image's.
-        rows, columns = np.nonzero(free)
+        rows, columns = coordinates(free)
         box = (
             slice(inner[0].start + rows.min(), inner[0].start + rows.max() + 1),
             slice(inner[1].start + columns.min(), inner[1].start + columns.max() + 1),
@@ -841,7 +842,7 @@ class _Sweep:
         if self.keep:
             # The pixels as the image's rows and columns: added back after an edit by one gather
             # and scatter (a boolean mask over its window took 0.3 ms a tile, 120 tiles an edit).
-            rows, columns = np.nonzero(unknown)
+            rows, columns = coordinates(unknown)
             at = (rows.astype(np.int32) + window[0].start, columns.astype(np.int32) + window[1].start)
             engine._kept.setdefault(key, []).append((at, solution - values[unknown]))
         values[unknown] = solution

@@ -15,6 +15,7 @@ from ..color import lightness_of_gray, to_gray
 from ..cues import Cues
 from ..errors import SIZES, InputError, image_size
 from ..gamut import BIN_COUNT, GlobalHints
+from ..raster import coordinates
 from .siggraph17 import AB_NORM, GLOBAL_INPUTS, L_CENTER, L_NORM
 
 
@@ -37,7 +38,7 @@ def hint_planes(cues: Cues, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarr
     ([20.0, 0.0], 1)
     """
     rows, cols = _cells(cues.shape, size)
-    ys, xs = np.nonzero(cues.mask)
+    ys, xs = coordinates(cues.mask)
     index = rows[ys] * size[1] + cols[xs]
     count = np.bincount(index, minlength=size[0] * size[1])
     total = np.stack(

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 from ..kernels import array_code
+from ..raster import coordinates
 
 __all__ = [
     "coarse_shape",
@@ -117,7 +118,7 @@ def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
     ([[True, False]], [[3.0, 0.0]])
     """
     if pixels is None:
-        rows, columns = xp.nonzero(mask)
+        rows, columns = coordinates(mask, xp)
         values = xp.asarray(targets)[rows, columns]
     else:
         rows, columns = xp.divmod(pixels[0], mask.shape[1])

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..raster import coordinates
 from .stencil import stencil_neighbours
 
 __all__ = ["SuperLUFactors", "dissection_order"]
@@ -45,7 +46,7 @@ def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
     >>> dissection_order(np.ones((1, 5), bool), leaf=1).tolist()   # the middle pixel last
     [1, 0, 4, 3, 2]
     """
-    rows, columns = np.nonzero(free)
+    rows, columns = coordinates(free)
     index = rows * free.shape[1] + columns
     parts: list[np.ndarray] = []
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..raster import coordinates
 from .direct import DirectSolver
 
 __all__ = ["LocalCorrection", "local_correction", "held_border"]
@@ -132,7 +133,7 @@ def local_correction(
     [0.0, 0.0, 2.0, 4.0, 6.0, 8.0, 6.0, 4.0, 2.0, 0.0, 0.0]
     """
     height, width = shape
-    rows, columns = np.nonzero(changed)
+    rows, columns = coordinates(changed)
     box = (rows.min(), rows.max(), columns.min(), columns.max())
     margin, previous, previous_delta = first_margin, None, None
     while True:

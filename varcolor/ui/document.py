@@ -29,6 +29,7 @@ from ..errors import InputError
 from ..io import safe_json
 from ..methods import with_prior
 from ..options import Options
+from ..raster import coordinates
 from ..reference import CLEARANCE
 from .refphoto import Suggestions
 
@@ -430,8 +431,8 @@ def layer_strokes(layer: np.ndarray, name: str) -> tuple:
     ends = np.ones(code.shape, bool)
     ends[:, :-1] = code[:, :-1] != code[:, 1:]
     ends &= painted
-    rows, first = np.nonzero(starts)
-    last = np.nonzero(ends)[1]  # row-major order: the k-th end closes the k-th start
+    rows, first = coordinates(starts)
+    last = coordinates(ends)[1]  # row-major order: the k-th end closes the k-th start
     strokes = []
     for y, x0, x1 in zip(rows.tolist(), first.tolist(), last.tolist()):
         value = int(code[y, x0])

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..color import lab_to_rgb, rgb_to_lab
 from ..errors import InputError
+from ..raster import coordinates
 
 __all__ = ["Suggestions", "encode_chroma", "match_suggestions", "reference_colours", "MAX_SUGGESTIONS"]
 
@@ -99,7 +100,7 @@ def match_suggestions(gray: np.ndarray, full_shape: tuple[int, int], reference: 
     from ..cues import Cues
 
     cues = Cues.from_reference(gray, reference, name=name)
-    rows, cols = np.nonzero(cues.mask)
+    rows, cols = coordinates(cues.mask)
     height, width = gray.shape
     ys = np.clip(np.round((rows + 0.5) * full_shape[0] / height - 0.5), 0, full_shape[0] - 1).astype(np.int32)
     xs = np.clip(np.round((cols + 0.5) * full_shape[1] / width - 0.5), 0, full_shape[1] - 1).astype(np.int32)

@@ -1,0 +1,34 @@
+"""varcolor.raster: a mask's coordinates are NumPy's nonzero's, for any mask."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from varcolor.raster import coordinates
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (37, 53), (0, 5), (5, 0)])
+@pytest.mark.parametrize("share", [0.0, 0.01, 0.5, 1.0])
+def test_coordinates_are_nonzeros(shape, share):
+    mask = np.random.default_rng(shape[0] * 100 + shape[1]).random(shape) < share
+    rows, columns = coordinates(mask)
+    expected = np.nonzero(mask)
+    assert rows.tolist() == expected[0].tolist() and columns.tolist() == expected[1].tolist()
+    assert rows.dtype == expected[0].dtype
+
+
+def test_views_and_values():
+    """A strided view (a band, every other column) and nonzero integers count as NumPy counts them."""
+    values = np.random.default_rng(1).integers(0, 3, (20, 30))
+    for mask in (values[3:17, ::2] > 0, values[::-1], values.T):
+        got, expected = coordinates(mask), np.nonzero(mask)
+        assert all(g.tolist() == e.tolist() for g, e in zip(got, expected))
+    # as an index, the same pixels
+    mask = values > 1
+    assert values[coordinates(mask)].tolist() == values[mask].tolist()
+
+
+def test_refuses_other_dimensions():
+    with pytest.raises(ValueError, match="2-d"):
+        coordinates(np.ones((2, 2, 2), bool))
