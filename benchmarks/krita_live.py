@@ -57,7 +57,28 @@ def _stroke(strokes: np.ndarray, colour: np.ndarray, rng: np.random.Generator) -
     strokes[y - half : y + half, x : x + length, 3] = 1
 
 
-def measure(width: int, height: int, count: int, seed: int = 0, env: dict | None = None, pause: float = 0.0) -> dict:
+def _filesystem(path: str) -> str:
+    """The kind of filesystem ``path`` lies on (Linux's mount table; "?" elsewhere)."""
+    try:
+        mounts = [line.split()[1:3] for line in Path("/proc/mounts").read_text().splitlines()]
+    except OSError:
+        return "?"
+    real = os.path.realpath(path)
+    found = max((m for m in mounts if real == m[0] or real.startswith(m[0].rstrip("/") + "/")), key=lambda m: len(m[0]))
+    return found[1]
+
+
+def measure(
+    width: int,
+    height: int,
+    count: int,
+    seed: int = 0,
+    env: dict | None = None,
+    pause: float = 0.0,
+    parent: str | None = None,
+) -> dict:
+    """Time ``count`` strokes after a first solve; the exchange folder in ``parent`` (default:
+    where the plug-in puts it, :func:`protocol.exchange_parent`)."""
     rng = np.random.default_rng(seed)
     colour = _photo((height, width), rng)
     gray = same_lightness_gray(colour)
@@ -65,8 +86,9 @@ def measure(width: int, height: int, count: int, seed: int = 0, env: dict | None
     for _ in range(3):
         _stroke(strokes, colour, rng)
     layout = protocol.layout("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc", BGRA)
-    with tempfile.TemporaryDirectory(prefix="varcolor-krita-live-") as folder:
-        request = protocol.make_request(width, height, layout, layout, layout)
+    request = protocol.make_request(width, height, layout, layout, layout)
+    parent = parent or protocol.exchange_parent(protocol.exchanged_bytes(request))
+    with tempfile.TemporaryDirectory(prefix="varcolor-krita-live-", dir=parent) as folder:
         protocol.write_json(Path(folder) / protocol.REQUEST, request)
         (Path(folder) / protocol.PHOTO).write_bytes(_raw(np.dstack([gray, gray, gray, np.ones_like(gray)])))
         worker = subprocess.Popen(
@@ -116,6 +138,8 @@ def measure(width: int, height: int, count: int, seed: int = 0, env: dict | None
         "strokes": rows,
         "load_before": round(load, 1),
         "load_after": round(os.getloadavg()[0], 1),
+        "exchange_folder": parent,
+        "exchange_filesystem": _filesystem(parent),
     }
 
 
@@ -127,15 +151,22 @@ def main() -> None:
     parser.add_argument(
         "--never-warmed", type=float, metavar="PAUSE", help="a never-warmed worker, a stroke every PAUSE s"
     )
+    parser.add_argument(
+        "--exchange-parents",
+        default="",
+        help="where the exchange folder goes, a comma-separated list measured in turn "
+        "(default: where the plug-in puts it: in memory where there is room)",
+    )
     args = parser.parse_args()
     if args.never_warmed is not None:
         never_warmed(args)
         return
     found = []
-    for size in args.sizes.split(","):
-        width, height = map(int, size.split("x"))
-        found.append(measure(width, height, args.strokes))
-        print(json.dumps({k: v for k, v in found[-1].items() if k != "strokes"}), flush=True)
+    for parent in args.exchange_parents.split(","):
+        for size in args.sizes.split(","):
+            width, height = map(int, size.split("x"))
+            found.append(measure(width, height, args.strokes, parent=parent or None))
+            print(json.dumps({k: v for k, v in found[-1].items() if k != "strokes"}), flush=True)
     lines = [
         "# Live colour in Krita: a finished stroke to the colorized layer",
         "",
@@ -144,19 +175,20 @@ def main() -> None:
         "seconds). An 8-bit sRGB document: a generated photo (coffee, upscaled, with grain), three strokes "
         f"for the first solve, then {args.strokes} new strokes one at a time (8 px × 300 px at 12 MP, scaled "
         "with the photo); a stroke's seconds run from writing the strokes layer to reading the reply "
-        "(the result file written). Default method `levin-multiscale`. x86_64, 2 cores, shared with other work: "
-        "load is the 1-minute load average before and after.",
+        "(the result file written). Default method `levin-multiscale`. The exchange folder where the plug-in "
+        "puts it (in memory where there is room: `XDG_RUNTIME_DIR`, on Linux `/dev/shm`) unless the row says "
+        "otherwise. x86_64, 2 cores, shared with other work: load is the 1-minute load average before and after.",
         "",
         "| document | MP | first solve (s) | stroke, median (s) | stroke, slowest (s) "
-        "| of which the worker, median (s) | updates | load |",
-        "|---|---|---|---|---|---|---|---|",
+        "| of which the worker, median (s) | updates | exchange folder | load |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in found:
         kinds = ", ".join(f"{kind} ×{row['updates'].count(kind)}" for kind in sorted(set(row["updates"])))
         lines.append(
             f"| {row['size']} | {row['megapixels']} | {row['first_seconds']:.2f} | {row['median_stroke_seconds']:.2f} "
             f"| {row['max_stroke_seconds']:.2f} | {row['median_worker_seconds']:.2f} | {kinds} "
-            f"| {row['load_before']}–{row['load_after']} |"
+            f"| `{row['exchange_folder']}` ({row['exchange_filesystem']}) | {row['load_before']}–{row['load_after']} |"
         )
     markdown = "\n".join(lines) + "\n"
     print(markdown)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -28,11 +29,11 @@ from .cues import Cues
 from .errors import SIZES, ConvergenceError, InputError, check_image_size, check_unit_range, image_size, real_array
 from .gamut import GlobalHints
 from .info import Info
-from .kernels import threads_for
+from .kernels import kernels_launch_from_threads, threads_for
 from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-exported)
 from .methods.base import checked_info, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
-from .painting import HOLD_LIGHTNESS, Painter  # noqa: F401 (re-exported)
+from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exported)
 from .solvers import SolverPlan
 
 #: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
@@ -217,6 +218,8 @@ class Colorizer:
         self.painter = Painter(gray, options.space, options.gamut, bits)
         # solve: the method plans its solver unless given the plan, refusing what will not fit
         self.engine = method(gray, options, progress, plan=plan)
+        self.engine.on_early = self._paint_early
+        self._early: tuple[np.ndarray, Future] | None = None  # a draft being painted, and its future
         self.updates = self.engine.updater(options.space, self.painter.targets_at)
         #: The cue set of the last result (None before the first solve): what :meth:`update` adds
         #: to and :meth:`undo` goes back from.
@@ -510,14 +513,22 @@ class Colorizer:
                     self.engine.reset()
                     report = {"solver": "none (one colour: the answer everywhere)", "iterations": 0, "residual": 0.0}
                 else:
-                    solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
-            if colour is None:
-                chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
-                if values is not None:
-                    _check_within(chroma, values, cues.mask.size)
-            # The method's report, checked: solver, iterations and residual of the right types,
-            # and none of the library's own keys (a plug-in cannot rewrite method, cues…).
-            info.update(checked_info(self.engine, report))
+                    try:
+                        solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
+                    except BaseException:
+                        self._drop_early()
+                        raise
+            try:
+                if colour is None:
+                    chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
+                    if values is not None:
+                        _check_within(chroma, values, cues.mask.size)
+                # The method's report, checked: solver, iterations and residual of the right types,
+                # and none of the library's own keys (a plug-in cannot rewrite method, cues…).
+                info.update(checked_info(self.engine, report))
+            except BaseException:
+                self._drop_early()
+                raise
             info["threads"] = threads
             # A method that reports what it changed (windows) has the last chroma elsewhere.
             where = info.pop("changed", None) if self._last is not None else None
@@ -531,6 +542,27 @@ class Colorizer:
             info.update(cast(Info, own))  # the prior's keys (prior, prior_weight…): Info's
         return self._finish(chroma, info, start, where)
 
+    def _paint_early(self, draft: np.ndarray, changed: list | None) -> None:
+        """The method's draft of its chroma (:attr:`~varcolor.methods.Method.on_early`), painted in a
+        thread while it corrects it, where the paint will be whole (``changed``: where it differs
+        from the last result; None: anywhere). Not where numba's workqueue layer runs the
+        kernels: it aborts on parallel kernels launched from two threads at once."""
+        self._drop_early()
+        if changed is not None and self._last is not None and not covers_most(changed, self.gray.shape):
+            return  # the few windows that changed are painted after, as ever
+        if kernels_launch_from_threads():
+            self._early = (draft, self.painter.paint_ahead(draft))
+
+    def _drop_early(self) -> None:
+        """Wait for a draft's paint under way, and forget it (its method failed, or did not
+        say where it wrote since): no thread is left writing into the painter's arrays."""
+        early, self._early = self._early, None
+        if early is not None:
+            try:
+                early[1].result()
+            except Exception:  # noqa: BLE001 - its error is not this call's: the solve's own is said
+                pass
+
     def _finish(self, chroma: np.ndarray, info: Info, start: float, where=None) -> Result:
         """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays, or a
         list of pairs of slices), only those pixels of the last one changed. A chroma that cannot
@@ -538,7 +570,16 @@ class Colorizer:
         parts = (
             [chroma] if where is None else [chroma[w] for w in where] if isinstance(where, list) else [chroma[where]]
         )
+        early, self._early = self._early, None
+        late = info.pop("late", None)
+        if early is not None and (early[0] is not chroma or not isinstance(late, list)):
+            self._early = early
+            self._drop_early()  # a draft of another array, or no word of where it changed since
+            early = None
         if not all(np.all(np.isfinite(part)) for part in parts):
+            if early is not None:
+                self._early = early
+                self._drop_early()
             raise InputError(
                 "the solve produced non-finite chroma (NaN or infinite) and no result; "
                 f"info: {dict(info, seconds=None)}"
@@ -546,8 +587,14 @@ class Colorizer:
         if self.on_chroma is not None:
             self.on_chroma(chroma)
         painting = time.perf_counter()
-        last = None if self._last is None else (self._last.rgb, self._last.ab)
-        rgb, ab = self.painter.paint(chroma, where, last)
+        if early is not None:
+            # The draft painted while the method corrected it; the windows it wrote since, again.
+            assert late is not None  # checked above
+            rgb, ab = early[1].result()
+            self.painter.repaint(chroma, late, rgb, ab)
+        else:
+            last = None if self._last is None else (self._last.rgb, self._last.ab)
+            rgb, ab = self.painter.paint(chroma, where, last)
         self.engine.painted()  # work the method held back off the result's path may go now
         self._chroma = chroma
         info["seconds"] = time.perf_counter() - start

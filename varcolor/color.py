@@ -28,7 +28,7 @@ from skimage.util import img_as_float64
 
 from .errors import InputError, real_array
 from .io import equal_channels, levels_to_float, to_levels
-from .kernels import any_layout, array_code, compile_each_once, compile_once
+from .kernels import any_layout, array_code, compile_each_once, compile_once, kernels_launch_from_threads
 
 __all__ = [
     "rgb_to_lab",
@@ -418,7 +418,7 @@ def _painted_in_bands(
     paint(starts[0])  # the kernel compiled or loaded once, here, before any thread calls it
     # (Array code launches no kernel: threads at will; numba's layer is only known, and asking for
     # it only works, once a parallel kernel has run, as the first band's has where it is a kernel.)
-    if len(starts) > 1 and (array or numba.threading_layer() != "workqueue"):
+    if len(starts) > 1 and (array or kernels_launch_from_threads()):
         # Two bands at a time: one band's lightness, float copies and levels (NumPy, a core) beside
         # the other's kernel (which gives the interpreter back): the kernel alone keeps both cores
         # busy for only part of a band. Each band writes its own rows of ``out``. (numba's

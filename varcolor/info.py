@@ -62,6 +62,10 @@ class Info(TypedDict, total=False):
     changed : list of (slice, slice)
         Where a method reports the windows it changed: the colorizer repaints only those after a
         solve that had a last result (the key is then taken out).
+    late : list of (slice, slice)
+        Where a method that gave a draft of its chroma (:attr:`varcolor.methods.Method.on_early`)
+        wrote after it: the colorizer paints these again over the draft's paint (the key is then
+        taken out).
     engine : dict
         A method's own account of its engine (levin-multiscale's coarse grid).
     prior, prior_weight, confidence, prior_mode, automatic
@@ -105,6 +109,7 @@ class Info(TypedDict, total=False):
     window: list[int]
     window_agreement: float
     changed: list[tuple[slice, slice]]
+    late: list[tuple[slice, slice]]
     engine: dict[str, Any]
     prior: str
     prior_weight: float

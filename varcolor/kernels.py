@@ -57,6 +57,7 @@ __all__ = [
     "kernels_choice",
     "kernels_warm",
     "kernels_missing",
+    "kernels_launch_from_threads",
     "mark_kernels_warm",
     "warm_while_running",
     "BACKGROUND_WARM_VARIABLE",
@@ -117,6 +118,16 @@ def array_code(pixels: int) -> bool:
         _warm_later()  # array code for want of the kernels: they are compiled once this process ends
         return True
     return choice == "array"
+
+
+def kernels_launch_from_threads() -> bool:
+    """Whether parallel kernels may be launched from two threads at once: numba's OpenMP and TBB
+    layers allow it; its workqueue layer (where neither is installed) aborts the process. False
+    too before any parallel kernel ran (the layer is picked then)."""
+    try:
+        return numba.threading_layer() != "workqueue"
+    except ValueError:  # no parallel kernel has run yet
+        return False
 
 
 def kernels_missing(pixels: int) -> bool:

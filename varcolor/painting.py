@@ -7,7 +7,9 @@ One :class:`Painter` per gray image: it holds the image's lightness for the repa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,7 +26,7 @@ from .color import (
 from .cues import Cues
 from .io import to_levels
 
-__all__ = ["Painter", "HOLD_LIGHTNESS", "WHOLE_PAINT_SHARE"]
+__all__ = ["Painter", "HOLD_LIGHTNESS", "WHOLE_PAINT_SHARE", "covers_most"]
 
 #: Up to this many pixels a colorizer holds the gray image's lightness (8 bytes a pixel) for the
 #: repaints after edits; a bigger scan, colorized once, computes it as it paints.
@@ -86,7 +88,7 @@ class Painter:
         arrays, or a list of pairs of slices) and ``last`` (the last result's ``rgb``, ``ab``),
         only those pixels painted again."""
         lab = self.space == "lab"
-        if where is None or _covers_most(where, chroma.shape[:2]):
+        if where is None or covers_most(where, chroma.shape[:2]):
             where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy
             # Held where edits may follow: once the caller lets go of this result, an edit's
             # copy goes into its memory.
@@ -100,6 +102,20 @@ class Painter:
         for window in where if isinstance(where, list) else [where]:
             self._paint(chroma, window, rgb, ab)
         return rgb, ab
+
+    def paint_ahead(self, chroma: np.ndarray) -> Future:
+        """:meth:`paint` of the whole ``chroma`` started in a thread of its own: the future of its
+        ``(rgb, ab)``. For a method that finishes its chroma in two steps (a draft, then local
+        corrections: :attr:`varcolor.methods.Method.on_early`): the draft is painted while the
+        corrections run, and the windows they wrote are painted again after (:meth:`repaint`).
+        The caller writes nothing into the draft outside those windows."""
+        return _ahead_pool().submit(self.paint, chroma)
+
+    def repaint(self, chroma: np.ndarray, windows: list, rgb: np.ndarray, ab: np.ndarray) -> None:
+        """Paint ``windows`` (pairs of slices) of ``chroma`` again, into ``rgb`` and ``ab`` (a
+        result of :meth:`paint_ahead`)."""
+        for window in windows:
+            self._paint(chroma, window, rgb, ab)
 
     def prepare(self, chroma: np.ndarray) -> None:
         """Edits follow a result of ``chroma``'s shape and type: the arrays the first one paints
@@ -130,10 +146,31 @@ class Painter:
         rgb[where] = colours if rgb.dtype.kind == "f" else to_levels(colours, np.empty(colours.shape, rgb.dtype))
 
 
-def _covers_most(where, shape: tuple[int, int]) -> bool:
-    """Whether the windows ``where`` (a pair of slices, or a list of pairs) cover
-    :data:`WHOLE_PAINT_SHARE` of an image of ``shape`` or more: painted whole, the pixels outside
-    them come out as they were (the chroma there unchanged, the colours of the same values)."""
+_ahead: ThreadPoolExecutor | None = None
+_AHEAD_LOCK = threading.Lock()
+
+
+def _ahead_pool() -> ThreadPoolExecutor:
+    """The thread :meth:`Painter.paint_ahead` paints in (one: a colorizer paints one draft at a time)."""
+    global _ahead
+    with _AHEAD_LOCK:
+        if _ahead is None:
+            _ahead = ThreadPoolExecutor(1, thread_name_prefix="varcolor-paint-ahead")
+        return _ahead
+
+
+def covers_most(where, shape: tuple[int, int]) -> bool:
+    """Whether the windows ``where`` cover :data:`WHOLE_PAINT_SHARE` of an image of ``shape`` or
+    more: painted whole, the pixels outside them come out as they were (the chroma there
+    unchanged, the colours of the same values).
+
+    Parameters
+    ----------
+    where : pair of slices, list of pairs of slices, or pair of index arrays
+        The windows (index arrays: a few pixels, never most).
+    shape : (int, int)
+        The image's ``(H, W)``.
+    """
     windows = where if isinstance(where, list) else [where]
     if not all(isinstance(window, tuple) and isinstance(window[0], slice) for window in windows):
         return False  # pixels by index: a few

@@ -195,6 +195,44 @@ def test_a_new_exchange_folder_is_named_by_this_process_and_sweeps_first(tmp_pat
     assert protocol.sweep_exchange_folders(str(tmp_path / "absent")) == []
 
 
+def test_exchange_folders_go_where_memory_holds_them_when_it_has_room(tmp_path, monkeypatch):
+    """The user's runtime folder (in memory) first, when it has room for the folder's layers twice
+    over; else the next place, and at last the temporary folder."""
+    import tempfile
+
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    assert protocol.exchange_parent(1000) == str(runtime)
+    assert protocol.exchange_parent(1 << 60) == tempfile.gettempdir()  # no room anywhere for 2 EB
+    request = protocol.make_request(
+        4000, 3000, *(protocol.layout("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc", ["Blue", "Green", "Red", "Alpha"]),) * 3
+    )
+    assert protocol.exchanged_bytes(request) == 4 * 4000 * 3000 * 4
+    folder = protocol.exchange_folder(needed=protocol.exchanged_bytes(request))
+    try:
+        assert os.path.dirname(folder) == str(runtime) and (os.stat(folder).st_mode & 0o777) == 0o700
+    finally:
+        os.rmdir(folder)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "absent"))
+    assert protocol.exchange_parent(1000) != str(tmp_path / "absent")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="nothing is swept on Windows")
+def test_a_new_exchange_folder_sweeps_every_place_folders_go(tmp_path, monkeypatch):
+    """A Krita that crashed left its folder in memory: the next one sweeps it wherever its own goes
+    (a folder in memory holds memory until it is removed)."""
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    left = runtime / f"{protocol.FOLDER_PREFIX}{_gone_pid()}-abc"
+    left.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = protocol.exchange_folder(str(elsewhere))
+    assert os.path.dirname(folder) == str(elsewhere) and not left.exists()
+
+
 def test_the_plug_ins_own_copies_of_varcolors_names_are_varcolors():
     """The plug-in runs inside Krita, where varcolor cannot be imported: its menus' names are
     copies, held equal here (the default method first, the edge readings with their default)."""

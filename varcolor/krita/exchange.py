@@ -214,7 +214,7 @@ def _layer_bytes(folder: str | os.PathLike, request: dict, name: str) -> np.ndar
             if not stat.S_ISREG(held.st_mode):
                 raise InputError(f"the {name} layer is no regular file")
             data = np.empty(size, np.uint8)
-            read = file.readinto(memoryview(data)) if held.st_size == size else held.st_size
+            read = file.readinto(data.data) if held.st_size == size else held.st_size
             # (a regular file's readinto reads it all at once; a shorter count: it shrank meanwhile)
     except OSError as exc:
         raise InputError(f"cannot read the {name} layer: {exc.strerror}") from None

@@ -131,7 +131,17 @@ class Method:
 
     A method is made with the :class:`~varcolor.solvers.SolverPlan` its class planned
     (:meth:`plan`, once per image; a subclass that overrides ``__init__`` passes ``plan`` on).
+
+    A method that finishes its chroma in two steps (a draft of every pixel, then local corrections)
+    may call :attr:`on_early` (set by the :class:`~varcolor.Colorizer`; None: nobody listens) with
+    the draft, an array it then returns, and the windows (pairs of slices) that may differ from its
+    last result (None: any pixel); after the call it writes into the draft only inside the windows it
+    reports as ``"late"`` (a list of pairs of slices) in its report. The colorizer paints the draft
+    while the corrections run, then paints those windows again.
     """
+
+    #: Called with a draft of the chroma and where it changed (see above); None: not listened to.
+    on_early: Callable[[np.ndarray, list | None], None] | None = None
 
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""

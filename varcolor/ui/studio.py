@@ -37,6 +37,7 @@ from ..io import (
 )
 from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
 from ..memory import give_back_free_memory
+from ..priority import lowest_priority
 from . import saving
 from .autosave import Autosave
 from .document import (
@@ -102,15 +103,8 @@ def _low_priority() -> ThreadPoolExecutor:
     global _low_priority_pool
     with _LOW_PRIORITY_LOCK:
         if _low_priority_pool is None:
-            _low_priority_pool = ThreadPoolExecutor(1, thread_name_prefix="varcolor-low", initializer=_lowest_priority)
+            _low_priority_pool = ThreadPoolExecutor(1, thread_name_prefix="varcolor-low", initializer=lowest_priority)
         return _low_priority_pool
-
-
-def _lowest_priority() -> None:
-    try:  # this thread alone (Linux: a thread's own priority), as low as it goes
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):  # not on this system (Windows), or not allowed: as it is
-        pass
 
 
 #: The most tiles a page's view names (:meth:`Studio.set_view`): a 4K screen at 1:1 shows about 150.

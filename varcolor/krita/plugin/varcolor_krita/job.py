@@ -117,7 +117,7 @@ class ColorizeJob(QObject):
         document = self.document
         request, self.photo, strokes_node = exchange_request(document, self.settings)
         width, height = self.size = document.width(), document.height()
-        self.folder = protocol.exchange_folder()
+        self.folder = protocol.exchange_folder(needed=protocol.exchanged_bytes(request))
         command = protocol.colorize_command(self.settings.get("varcolor", ""), self.folder)
         for name, node in ((protocol.PHOTO, self.photo), (protocol.STROKES, strokes_node)):
             with open(os.path.join(self.folder, name), "wb") as file:

@@ -46,7 +46,7 @@ class LiveSession(QObject):
             request, self.photo, self.strokes = exchange_request(self.document, self.settings)
             self.size = (self.document.width(), self.document.height())
             command = protocol.serve_command(self.settings.get("varcolor", ""))
-            self.folder = protocol.exchange_folder()
+            self.folder = protocol.exchange_folder(needed=protocol.exchanged_bytes(request))
             with open(os.path.join(self.folder, protocol.PHOTO), "wb") as file:
                 file.write(bytes(self.photo.pixelData(0, 0, *self.size)))
             protocol.write_json(os.path.join(self.folder, protocol.REQUEST), request)

@@ -19,6 +19,7 @@ import os
 import shlex
 import shutil
 import stat
+import sys
 import tempfile
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "find_profile",
     "FOLDER_PREFIX",
     "exchange_folder",
+    "exchange_parent",
+    "exchanged_bytes",
     "sweep_exchange_folders",
 ]
 
@@ -70,7 +73,7 @@ MODELS = {"RGBA": {"Red", "Green", "Blue", "Alpha"}, "GRAYA": {"Gray", "Alpha"}}
 #: The methods offered in the docker (the default first).
 METHODS = ("levin-multiscale", "levin", "levin-symmetric", "bilaplacian-gtv")
 EDGES = ("unmix", "exact")
-#: Exchange folders are ``varcolor-krita-<Krita's process id>-…`` in the temporary folder: the
+#: Exchange folders are ``varcolor-krita-<Krita's process id>-…`` (in :func:`exchange_parent`): the
 #: Krita that made one removes it when its job ends, and one left by a Krita that crashed is
 #: removed by the next (:func:`exchange_folder`).
 FOLDER_PREFIX = "varcolor-krita-"
@@ -172,6 +175,12 @@ def raw_size(request: dict, name: str) -> int:
     """How many bytes the raw pixels of layer ``name`` (photo, strokes, result) hold."""
     found = request[name]
     return request["width"] * request["height"] * len(found["channels"]) * DEPTHS[found["depth"]]
+
+
+def exchanged_bytes(request: dict) -> int:
+    """How many bytes an exchange folder of ``request`` holds at most: its photo, its strokes, and
+    the result twice (the one read and the next one being written)."""
+    return raw_size(request, "photo") + raw_size(request, "strokes") + 2 * raw_size(request, "result")
 
 
 #: The longest request or reply file read: they hold a few hundred bytes.
@@ -321,13 +330,41 @@ def find_profile(name: str, data_dirs: list[str]) -> str | None:
     )
 
 
-def exchange_folder(parent: str | None = None) -> str:
-    """A new exchange folder (private to this user), in ``parent`` (the temporary folder by
-    default), after removing those that Kritas no longer running left there
-    (:func:`sweep_exchange_folders`)."""
-    parent = parent or tempfile.gettempdir()
-    sweep_exchange_folders(parent)
+def exchange_folder(parent: str | None = None, needed: int = 0) -> str:
+    """A new exchange folder (private to this user), in ``parent`` (default: :func:`exchange_parent`
+    for ``needed`` bytes), after removing those that Kritas no longer running left there and in
+    the other places exchange folders go (:func:`sweep_exchange_folders`)."""
+    parent = parent or exchange_parent(needed)
+    for place in dict.fromkeys([parent, *_exchange_places()]):
+        sweep_exchange_folders(place)
     return tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-", dir=parent)
+
+
+def exchange_parent(needed: int) -> str:
+    """Where a new exchange folder goes: the first of :func:`_exchange_places` that holds memory,
+    not a disk (the user's runtime folder, ``XDG_RUNTIME_DIR``; on Linux ``/dev/shm``), is
+    writable and has room for ``needed`` bytes twice over; else the temporary folder.
+
+    Why: Live writes each state of the strokes layer, and varcolor each result, into the folder
+    (48 MB each for a 12 MP document). On a disk-backed ``/tmp`` replacing such a file starts its
+    write to disk, and the next ones waited on it: varcolor's write of a result took 23-127 ms
+    there, 23 ms in memory every time (and Krita's write of the strokes runs on its UI thread).
+    """
+    for place in _exchange_places()[:-1]:
+        try:
+            if os.access(place, os.W_OK | os.X_OK) and shutil.disk_usage(place).free >= 2 * needed:
+                return place
+        except OSError:
+            continue
+    return tempfile.gettempdir()
+
+
+def _exchange_places() -> list[str]:
+    """Where exchange folders may be: the memory-backed folders, then the temporary folder."""
+    places = [os.environ.get("XDG_RUNTIME_DIR", "")]
+    if sys.platform.startswith("linux"):
+        places.append("/dev/shm")
+    return [place for place in places if place and os.path.isdir(place)] + [tempfile.gettempdir()]
 
 
 def sweep_exchange_folders(parent: str) -> list[str]:
