@@ -34,6 +34,7 @@ from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-e
 from .methods.base import checked_info, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
 from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exported)
+from .raster import gather
 from .solvers import SolverPlan
 
 #: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
@@ -503,7 +504,7 @@ class Colorizer:
             targets = self.painter.targets(cues)
             bounded = guess is None and self.engine.within_cues
             # The cues' values, found once (a 12 MP mask scanned for them: 14 ms each time).
-            values = targets[cues.mask] if bounded else None
+            values = gather(targets, cues.mask) if bounded else None
             colour = _one_colour(values) if values is not None else None
             with threads_for(self.gray.size, self.options.threads) as threads:
                 if colour is not None:

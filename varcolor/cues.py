@@ -33,6 +33,7 @@ from .marks import (
     same_aspect,
 )
 from .pointfiles import points_cues
+from .raster import gather
 
 if TYPE_CHECKING:
     from .reference import Signature
@@ -51,14 +52,6 @@ __all__ = [
     "AB_LIMIT",
     "HALF_PAINT",
 ]
-
-
-def _at(values: np.ndarray, at: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``values[mask]`` (``values`` ``H×W`` or ``H×W×C``), by the mask's flat indices ``at``
-    where ``values`` lies in one piece (no copy of it made to index it)."""
-    if values.flags.c_contiguous:
-        return values.reshape((mask.size,) + values.shape[2:])[at]
-    return values[mask]
 
 
 def _kept_float(array: np.ndarray, copy: bool) -> np.ndarray:
@@ -120,7 +113,7 @@ class Cues:
         # The cue pixels found once, by flat index: a scan's mask is read once, not per check (a
         # 12 MP mask indexing three arrays took 16 ms of each stroke in Krita's Live).
         at = np.flatnonzero(mask)
-        values = _at(ab, at, mask)
+        values = gather(ab, mask, at)
         if not np.all(np.isfinite(values)):
             raise InputError("cue ab values must be finite")
         if np.any(np.abs(values) > AB_LIMIT):
@@ -135,10 +128,10 @@ class Cues:
             if value.shape != mask.shape:
                 raise InputError(f"cue {name} must have shape {mask.shape}, got {value.shape}")
             object.__setattr__(self, name, value)
-        weight = None if self.weight is None else _at(self.weight, at, mask)
+        weight = None if self.weight is None else gather(self.weight, mask, at)
         if weight is not None and not np.all(np.isfinite(weight) & (weight >= 0)):
             raise InputError("cue weights must be finite and non-negative")
-        if self.lightness is not None and np.any(np.isinf(_at(self.lightness, at, mask))):  # NaN: unknown, allowed
+        if self.lightness is not None and np.any(np.isinf(gather(self.lightness, mask, at))):  # NaN: unknown, allowed
             raise InputError("cue lightness must be finite (or NaN where unknown) at the cue pixels")
 
     @property
@@ -149,7 +142,7 @@ class Cues:
     @property
     def count(self) -> int:
         """Number of cue pixels."""
-        return int(self.mask.sum())
+        return int(np.count_nonzero(self.mask))  # (a bool sum: 4 ms at 12 MP, this 0.4)
 
     @classmethod
     def empty(cls, shape: tuple[int, int]) -> Cues:

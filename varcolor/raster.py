@@ -1,9 +1,10 @@
-"""Where a boolean image holds: its pixels' rows and columns.
+"""Where a boolean image holds: its pixels' rows and columns, and the values there.
 
 Why a function of our own: NumPy's ``nonzero`` of a 2-d array walks it by multi-index, many times
 slower than finding its flat indices and dividing them by the width (NumPy 2.4, one core: a 12 MP
 mask with a few strokes 20 ms against 1.3 ms; a 300×300 tile 150 µs against 8 µs). An edit in
-Krita's Live looked at some 200 tiles and one 12 MP mask this way.
+Krita's Live looked at some 200 tiles and one 12 MP mask this way. Indexing an ``H×W×2`` array
+by an ``H×W`` mask is as slow (12 MP: 14.5 ms against 0.9 ms by flat indices).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from types import ModuleType
 
 import numpy as np
 
-__all__ = ["coordinates"]
+__all__ = ["coordinates", "gather"]
 
 
 def coordinates(mask, xp: ModuleType = np):
@@ -35,3 +36,26 @@ def coordinates(mask, xp: ModuleType = np):
     if mask.ndim != 2:
         raise ValueError(f"coordinates of a 2-d mask, got {mask.ndim} dimensions")
     return xp.divmod(xp.flatnonzero(mask), mask.shape[1])
+
+
+def gather(values: np.ndarray, mask: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+    """``values[mask]`` (``values`` ``H×W`` or ``H×W×C``, ``mask`` ``H×W`` bool), by the mask's
+    flat indices (``at``: those indices, where found already).
+
+    Parameters
+    ----------
+    values : ndarray, ``H×W`` or ``H×W×C``
+    mask : bool ndarray, ``H×W``
+    at : ndarray of int, optional
+        ``np.flatnonzero(mask)``.
+
+    Examples
+    --------
+    >>> values = np.arange(12.0).reshape(2, 3, 2); mask = np.array([[True, False, False], [False, False, True]])
+    >>> gather(values, mask).tolist()
+    [[0.0, 1.0], [10.0, 11.0]]
+    """
+    if not values.flags.c_contiguous:
+        return values[mask]
+    flat = values.reshape((mask.size,) + values.shape[2:])
+    return flat[np.flatnonzero(mask) if at is None else at]

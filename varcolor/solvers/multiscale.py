@@ -125,12 +125,17 @@ def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
         values = pixels[1]
     shape = coarse_shape(mask.shape, factor)
     block = (rows // factor) * shape[1] + columns // factor  # only the cue pixels are read
-    counts = xp.bincount(block, minlength=shape[0] * shape[1]).astype(xp.float64)
-    sums = xp.stack(
-        [xp.bincount(block, weights=values[:, c], minlength=counts.size) for c in range(values.shape[1])], axis=-1
-    )
-    held = (counts > 0).reshape(shape)
-    return held, (sums / xp.maximum(counts, 1.0)[:, None]).reshape(shape + (values.shape[1],))
+    # Counted and summed over the blocks that hold cues alone, then placed: over every block of
+    # the grid, the sums' image-sized arrays took 8-16 ms of a 12 MP edit (0.75 M blocks).
+    blocks, which = xp.unique(block, return_inverse=True)
+    counts = xp.bincount(which, minlength=blocks.size).astype(xp.float64)
+    channels = values.shape[1]
+    sums = xp.stack([xp.bincount(which, weights=values[:, c], minlength=blocks.size) for c in range(channels)], -1)
+    held = xp.zeros(shape[0] * shape[1], bool)
+    held[blocks] = True
+    means = xp.zeros((shape[0] * shape[1], channels))
+    means[blocks] = sums / counts[:, None]
+    return held.reshape(shape), means.reshape(shape + (channels,))
 
 
 def _box(image, radius: int, xp):
