@@ -7,9 +7,8 @@ One :class:`Painter` per gray image: it holds the image's lightness for the repa
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from .color import (
 )
 from .cues import Cues
 from .io import to_levels
+from .threads import shared_pool
 
 __all__ = ["Painter", "HOLD_LIGHTNESS", "WHOLE_PAINT_SHARE", "covers_most"]
 
@@ -109,7 +109,7 @@ class Painter:
         corrections: :attr:`varcolor.methods.Method.on_early`): the draft is painted while the
         corrections run, and the windows they wrote are painted again after (:meth:`repaint`).
         The caller writes nothing into the draft outside those windows."""
-        return _ahead_pool().submit(self.paint, chroma)
+        return shared_pool("paint-ahead", 1).submit(self.paint, chroma)
 
     def repaint(self, chroma: np.ndarray, windows: list, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Paint ``windows`` (pairs of slices) of ``chroma`` again, into ``rgb`` and ``ab`` (a
@@ -144,19 +144,6 @@ class Painter:
         colours = yiq_to_rgb(np.concatenate([self.gray[where][..., None], chroma[where]], axis=-1))
         ab[where] = rgb_to_lab(colours.reshape(1, -1, 3))[..., 1:].reshape(colours.shape[:-1] + (2,))
         rgb[where] = colours if rgb.dtype.kind == "f" else to_levels(colours, np.empty(colours.shape, rgb.dtype))
-
-
-_ahead: ThreadPoolExecutor | None = None
-_AHEAD_LOCK = threading.Lock()
-
-
-def _ahead_pool() -> ThreadPoolExecutor:
-    """The thread :meth:`Painter.paint_ahead` paints in (one: a colorizer paints one draft at a time)."""
-    global _ahead
-    with _AHEAD_LOCK:
-        if _ahead is None:
-            _ahead = ThreadPoolExecutor(1, thread_name_prefix="varcolor-paint-ahead")
-        return _ahead
 
 
 def covers_most(where, shape: tuple[int, int]) -> bool:

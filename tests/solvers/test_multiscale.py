@@ -144,3 +144,18 @@ def test_the_box_mean_is_each_clipped_windows_mean(radius):
         for j in range(5):
             window = image[max(i - radius, 0) : i + radius + 1, max(j - radius, 0) : j + radius + 1]
             np.testing.assert_allclose(boxed[i, j], window.mean(axis=(0, 1)), rtol=1e-12, atol=1e-12)
+
+
+def test_coefficients_fitted_a_channel_a_thread_are_those_fitted_together(monkeypatch, rng):
+    """Above THREADED_CELLS each channel is fitted in a thread of its own: the same coefficients,
+    bit for bit, as the channels fitted together; below it, one call."""
+    from varcolor.solvers import multiscale
+
+    guide = rng.random((90, 110))
+    chroma = rng.uniform(-40, 40, guide.shape + (3,))
+    together = guided_coefficients(guide, chroma, 2, 1e-3)
+    monkeypatch.setattr(multiscale, "THREADED_CELLS", 1)
+    apart = guided_coefficients(guide, chroma, 2, 1e-3, statistics=multiscale.guide_statistics(guide, 2, 1e-3))
+    for one, other in zip(together, apart):
+        assert one.shape == other.shape == chroma.shape
+        np.testing.assert_array_equal(one, other)

@@ -37,7 +37,6 @@ from ..errors import InputError
 from ..fields import option
 from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
-from ..priority import lowest_priority
 from ..raster import coordinates
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver
@@ -53,6 +52,7 @@ from ..solvers.multiscale import (
     lift_change,
 )
 from ..solvers.window import held_border
+from ..threads import lowest_priority
 from .base import Method, Problem
 from .levin import Levin
 

@@ -25,7 +25,6 @@ needs no pivoting across fronts.
 from __future__ import annotations
 
 import ctypes
-import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -34,23 +33,17 @@ import numba
 import numpy as np
 from numba.extending import get_cython_function_address
 
+from ..threads import shared_pool
 from .blas import one_blas_thread
 from .denormals import flushed_denormals
 from .dissection import Dissection
 
 __all__ = ["MultifrontalLU"]
 
-_POOL: dict[int, ThreadPoolExecutor] = {}
-
 
 def _pool() -> ThreadPoolExecutor:
-    """Two worker threads, started once per process (a thread start costs about a millisecond
-    here; a forked child has none of its parent's threads, so it starts its own)."""
-    pid = os.getpid()
-    if pid not in _POOL:
-        _POOL.clear()
-        _POOL[pid] = ThreadPoolExecutor(2, thread_name_prefix="varcolor-lu")
-    return _POOL[pid]
+    """Two worker threads (:func:`varcolor.threads.shared_pool`)."""
+    return shared_pool("lu", 2)
 
 
 _Part = TypeVar("_Part")

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..kernels import array_code
 from ..raster import coordinates
+from ..threads import shared_pool
 
 __all__ = [
     "coarse_shape",
@@ -239,6 +240,27 @@ def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistic
     """
     guide, mean_guide, denominator = guide_statistics(guide, radius, eps, xp) if statistics is None else statistics
     chroma = xp.asarray(chroma, dtype=xp.float64)
+    channels = chroma.shape[-1]
+    if xp is np and channels > 1 and chroma[..., 0].size >= THREADED_CELLS:
+        # A channel in each of two threads (SciPy's filters and NumPy's arithmetic let the
+        # interpreter go): 59 → 32 ms of a 12 MP edit's lift, which was one core's alone.
+        parts = list(
+            shared_pool("channels", 2).map(
+                lambda c: _coefficients(guide, mean_guide, denominator, chroma[..., c : c + 1], radius, xp),
+                range(channels),
+            )
+        )
+        return tuple(np.concatenate([part[k] for part in parts], axis=-1) for k in (0, 1))
+    return _coefficients(guide, mean_guide, denominator, chroma, radius, xp)
+
+
+#: Coarse grids of at least this many cells fit their channels' coefficients in two threads
+#: (:func:`guided_coefficients`; a thread's hand-over costs tens of microseconds).
+THREADED_CELLS = 1 << 16
+
+
+def _coefficients(guide, mean_guide, denominator, chroma, radius: int, xp):
+    """:func:`guided_coefficients` of float64 ``chroma`` from the guide's statistics."""
     mean_chroma = _box(chroma, radius, xp)
     a = _box(guide * chroma, radius, xp)  # the covariance, then the slope, in place
     a -= mean_guide * mean_chroma

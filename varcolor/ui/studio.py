@@ -37,7 +37,7 @@ from ..io import (
 )
 from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
 from ..memory import give_back_free_memory
-from ..priority import lowest_priority
+from ..threads import lowest_priority, shared_pool
 from . import saving
 from .autosave import Autosave
 from .document import (
@@ -93,18 +93,10 @@ def default_data_dir() -> Path:
     return Path(base) / "varcolor" / "studio"
 
 
-_low_priority_pool: ThreadPoolExecutor | None = None
-_LOW_PRIORITY_LOCK = threading.Lock()
-
-
 def _low_priority() -> ThreadPoolExecutor:
     """One thread of the lowest priority (nice 19, where the system has it), for work the page
     asks for beside the strokes' solves; the threads it starts (PyTorch's) inherit its priority."""
-    global _low_priority_pool
-    with _LOW_PRIORITY_LOCK:
-        if _low_priority_pool is None:
-            _low_priority_pool = ThreadPoolExecutor(1, thread_name_prefix="varcolor-low", initializer=lowest_priority)
-        return _low_priority_pool
+    return shared_pool("low", 1, lowest_priority)
 
 
 #: The most tiles a page's view names (:meth:`Studio.set_view`): a 4K screen at 1:1 shows about 150.

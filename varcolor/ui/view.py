@@ -45,6 +45,7 @@ from ..methods.base import Problem
 from ..methods.levin_multiscale import TILE as CORRECTION_TILE
 from ..methods.levin_multiscale import LevinMultiscale, auto_factor
 from ..solvers.multiscale import coarse_shape
+from ..threads import shared_pool
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw
 from .live import LiveSolver, Published, refinable
 
@@ -68,20 +69,12 @@ KEPT_TILES = 256
 #: Threads that make the full tiles (:meth:`View.full_tile`, :meth:`View.ahead`), a core each: the
 #: page's requests, six at a time with each tile's kernels on every core, waited on each other.
 TILE_THREADS = max(1, min(4, os.cpu_count() or 1))
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
 
 
 def _tile_pool() -> ThreadPoolExecutor:
-    """The threads that make full tiles, for every view (made at the first)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            # Each thread's kernels on one core (numba's thread count is a thread's own).
-            _pool = ThreadPoolExecutor(
-                TILE_THREADS, thread_name_prefix="varcolor-tiles", initializer=numba.set_num_threads, initargs=(1,)
-            )
-        return _pool
+    """The threads that make full tiles, for every view (made at the first); each thread's kernels
+    on one core (numba's thread count is a thread's own)."""
+    return shared_pool("tiles", TILE_THREADS, numba.set_num_threads, (1,))
 
 
 def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:

@@ -1,0 +1,63 @@
+"""Threads beside the work a user waits for: pools made once per process, and a thread's priority.
+
+Why pools of our own: a thread start costs about a millisecond here, and several steps hand work to
+threads many times a stroke (the multifrontal LU's fronts, the studio's tiles, a draft's paint).
+A pool is made at its first use and kept, one per name and process: a forked child (a batch's
+workers) has none of its parent's threads, so it makes its own.
+
+Why priorities: some work runs beside what a user waits for, in threads of the same process: the
+studio's colour suggestions (the network), an edit's factorisation of the coarse grid made ahead.
+At the same priority they took a core from the next stroke's solve and paint (a Krita Live stroke
+at 12 MP 0.96 → 1.45 s while a factorisation ran); at nice 19 they run where the cores are idle.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["lowest_priority", "shared_pool"]
+
+_POOLS: dict[tuple[int, str], ThreadPoolExecutor] = {}
+_LOCK = threading.Lock()
+
+
+def shared_pool(
+    name: str, workers: int, initializer: Callable[..., object] | None = None, initargs: tuple = ()
+) -> ThreadPoolExecutor:
+    """The pool called ``name`` of this process: ``workers`` threads named ``varcolor-<name>``,
+    each started by ``initializer(*initargs)``, made at the first call (the later calls' other
+    arguments are not looked at).
+
+    Parameters
+    ----------
+    name : str
+        The pool's name (its threads' too).
+    workers : int
+        How many threads it has.
+    initializer : callable, optional
+        Run by each thread as it starts (its numba thread count, its priority).
+    initargs : tuple
+        ``initializer``'s arguments.
+    """
+    key = (os.getpid(), name)
+    with _LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            for other in [k for k in _POOLS if k[0] != key[0]]:  # a parent's, before a fork: not ours
+                del _POOLS[other]
+            pool = _POOLS[key] = ThreadPoolExecutor(
+                workers, thread_name_prefix=f"varcolor-{name}", initializer=initializer, initargs=initargs
+            )
+        return pool
+
+
+def lowest_priority() -> None:
+    """Put the calling thread (Linux: a thread's own priority; the threads it starts inherit it)
+    at nice 19; where the system has no such thing (Windows) or refuses, leave it as it is."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
