@@ -11,18 +11,38 @@ caller's own BLAS settings are restored after (threadpoolctl).
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 from threadpoolctl import ThreadpoolController
 
 _controller: ThreadpoolController | None = None
+_lock = threading.Lock()
+_inside = 0  # bodies running under the limit, in any thread
+_limiter = None  # the limit they share (threadpoolctl's), restored by the last to leave
 
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """Run the body with every loaded BLAS library limited to one thread."""
-    global _controller
-    if _controller is None:  # the BLAS libraries are loaded by the time a solver runs
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=1, user_api="blas"):
+    """Run the body with every loaded BLAS library limited to one thread.
+
+    The limit is the process's (BLAS has one thread count), so the bodies of several threads
+    share it: the first to enter sets it, the last to leave gives the caller's setting back.
+    Each setting and restoring its own, a body that ended while another ran (the studio's tiles,
+    its live copy's edit and a factorisation in the background) restored the count from before it
+    while the other still solved, and the other then restored one thread for good."""
+    global _controller, _inside, _limiter
+    with _lock:
+        if _controller is None:  # the BLAS libraries are loaded by the time a solver runs
+            _controller = ThreadpoolController()
+        if _inside == 0:
+            _limiter = _controller.limit(limits=1, user_api="blas")
+        _inside += 1
+    try:
         yield
+    finally:
+        with _lock:
+            _inside -= 1
+            if _inside == 0 and _limiter is not None:
+                _limiter.restore_original_limits()
+                _limiter = None

@@ -1,0 +1,78 @@
+"""varcolor.solvers.blas: one BLAS thread while a solver works, the caller's setting given back,
+however the solvers of several threads overlap."""
+
+from __future__ import annotations
+
+import threading
+
+import scipy.linalg  # noqa: F401 - loads scipy's BLAS
+from threadpoolctl import threadpool_info
+
+from varcolor.solvers import blas
+from varcolor.solvers.blas import one_blas_thread
+
+
+class _Controller:
+    """threadpoolctl's controller as the limit sees it: the count each limit set, and restored."""
+
+    def __init__(self):
+        self.threads, self.calls = 4, []
+
+    def limit(self, limits, user_api):
+        controller, before = self, self.threads
+        self.threads = limits
+        self.calls.append(("set", limits))
+
+        class Limiter:
+            def restore_original_limits(self):
+                controller.threads = before
+                controller.calls.append(("restored", before))
+
+        return Limiter()
+
+
+def test_overlapping_bodies_keep_one_thread_and_give_the_callers_setting_back(monkeypatch):
+    """Two threads' bodies overlap, the first leaving while the second still runs: the second keeps
+    one BLAS thread to its end, and the caller's count comes back once both have left. (Each
+    setting and restoring its own, the first's exit gave the second the caller's count mid-solve,
+    and the second's then restored one thread for good.)"""
+    controller = _Controller()
+    monkeypatch.setattr(blas, "_controller", controller)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with one_blas_thread():
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second():
+        first_in.wait(10)
+        with one_blas_thread():
+            second_in.set()
+            first_out.wait(10)
+            seen["second, after the first left"] = controller.threads
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert seen["second, after the first left"] == 1
+    assert controller.threads == 4 and controller.calls == [("set", 1), ("restored", 4)]
+    with one_blas_thread():  # again, alone: set and given back
+        assert controller.threads == 1
+    assert controller.threads == 4
+
+
+def test_a_body_runs_with_one_blas_thread():
+    """On the real libraries: one thread inside, the count before given back after."""
+
+    def counts():
+        return [found["num_threads"] for found in threadpool_info() if found["user_api"] == "blas"]
+
+    before = counts()
+    with one_blas_thread():
+        assert set(counts()) <= {1}
+    assert counts() == before
