@@ -5,8 +5,6 @@ numba's compiles are said on stderr, not waited through in silence."""
 import io
 import json
 import os
-import threading
-import time
 
 import numba
 import numpy as np
@@ -85,36 +83,7 @@ def test_threads_is_an_option_and_the_default_leaves_busy_cores_alone(monkeypatc
 def test_busy_cores_counts_what_else_runs(monkeypatch):
     readings = iter(["0.5 0.4 0.3 4/200 99\n", "0.5 0.4 0.3 2/200 99\n", "0.5 0.4 0.3 3/200 99\n"])
     monkeypatch.setattr("builtins.open", lambda *a, **k: io.StringIO(next(readings)))
-    monkeypatch.setattr(kernels, "_own_runnable", lambda: 1)
     assert kernels.busy_cores() == 1  # the fewest runnable (2), less the thread asking
-    readings = iter(["0.5 0.4 0.3 4/200 99\n", "0.5 0.4 0.3 3/200 99\n", "0.5 0.4 0.3 3/200 99\n"])
-    monkeypatch.setattr(kernels, "_own_runnable", lambda: 3)
-    assert kernels.busy_cores() == 0  # this process's own threads are not another's busy cores
-
-
-@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="Linux's /proc")
-def test_this_processs_runnable_threads_are_counted_as_its_own():
-    """Threads of this process that run (sorting in NumPy, the interpreter let go) are found
-    runnable: busy_cores leaves them out of other processes' count."""
-    stop = threading.Event()
-
-    def spin():
-        values = np.random.default_rng(0).random(200_000)
-        while not stop.is_set():
-            np.sort(values)
-
-    threads = [threading.Thread(target=spin) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    try:
-        time.sleep(0.05)
-        seen = max(kernels._own_runnable() for _ in range(50))
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-    assert seen >= 2  # the asking thread and at least one spinning one, seen at once
-    assert kernels._own_runnable() >= 1
 
 
 def test_the_threads_flag_is_checked_and_does_not_change_what_resume_compares(tmp_path, capsys):

@@ -346,42 +346,24 @@ def kernels_at_every_size() -> Iterator[None]:
 
 def busy_cores(samples: int = 3) -> int:
     """How many cores other processes keep busy now: the runnable threads the kernel counts
-    (``/proc/loadavg``'s fourth field) less this process's own (:func:`_own_runnable`: the one
-    asking, and its other threads: a factorisation made ahead at nice 19 is not a reason to solve
-    on fewer cores; counted as another's, it made a 12 MP Live stroke solve on one core, 1.1-1.3 s),
-    the least of ``samples`` readings 1 ms apart (a process that runs for a blink is not busy).
-    Where there is no ``/proc`` (not Linux), the one-minute load average less this process's own
-    share of it. In a container whose ``/proc`` shows the host's counts, the host's busy cores are
-    counted: set ``threads`` there."""
+    (``/proc/loadavg``'s fourth field), less the one asking, the least of ``samples`` readings
+    1 ms apart (a process that runs for a blink is not busy). Where there is no ``/proc`` (not
+    Linux), the one-minute load average less this process's own share of it. In a container
+    whose ``/proc`` shows the host's counts, the host's busy cores are counted: set ``threads``
+    there."""
     try:
         counts = []
         for sample in range(samples):
             with open("/proc/loadavg") as file:
-                runnable = int(file.read().split()[3].split("/")[0])
-            counts.append(runnable - _own_runnable())
+                counts.append(int(file.read().split()[3].split("/")[0]))
             if sample + 1 < samples:
                 time.sleep(0.001)
-        return max(min(counts), 0)
+        return max(min(counts) - 1, 0)
     except (OSError, ValueError, IndexError):
         try:
             return max(round(os.getloadavg()[0]) - 1, 0)
         except OSError:
             return 0
-
-
-def _own_runnable() -> int:
-    """This process's threads that are runnable now (``R`` in ``/proc/self/task/*/stat``), the
-    asking one among them (1 at least)."""
-    count = 0
-    for thread in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{thread}/stat", "rb") as file:
-                stat = file.read()
-        except OSError:  # the thread ended meanwhile
-            continue
-        # the state follows the command's name, which is in parentheses and may hold any bytes
-        count += stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] == b"R"
-    return max(count, 1)
 
 
 def solve_threads(pixels: int, threads: int | None = None) -> int:
