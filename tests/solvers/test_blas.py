@@ -3,6 +3,9 @@ however the solvers of several threads overlap."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import scipy.linalg  # noqa: F401 - loads scipy's BLAS
@@ -76,3 +79,25 @@ def test_a_body_runs_with_one_blas_thread():
     with one_blas_thread():
         assert set(counts()) <= {1}
     assert counts() == before
+
+
+def test_a_process_of_its_own_keeps_one_blas_thread():
+    """The Krita worker's and the studio's setting: one BLAS thread from then on, which the
+    solvers' bodies keep after them (run in a child process: the setting is the process's)."""
+    code = (
+        "from threadpoolctl import threadpool_info\n"
+        "from varcolor.solvers.blas import keep_one_blas_thread, one_blas_thread\n"
+        "def counts(): return {f['num_threads'] for f in threadpool_info() if f['user_api'] == 'blas'}\n"
+        "keep_one_blas_thread()\n"
+        "with one_blas_thread(): pass\n"
+        "assert counts() == {1}, counts()\n"
+        "print('ok')\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "2"},
+    )
+    assert ran.returncode == 0 and ran.stdout.strip() == "ok", ran.stderr

@@ -31,6 +31,7 @@ from ..errors import InputError, VarcolorError
 from ..io import safe_json
 from ..kernels import warm_while_running
 from ..options import Options
+from ..solvers.blas import keep_one_blas_thread
 from .exchange import (
     DTYPES,
     channel_order,
@@ -231,6 +232,7 @@ def main() -> int:
     replies = sys.stdout
     sys.stdout = sys.stderr
     warm_while_running()  # a worker lives as long as its document's Live: kernels compiled meanwhile
+    keep_one_blas_thread()  # its kernels take every core; OpenBLAS's threads beside them slowed a stroke
     try:
         return serve(sys.stdin, replies)
     except KeyboardInterrupt:

@@ -95,6 +95,7 @@ def run(
         import uvicorn
 
         from ..kernels import warm_while_running
+        from ..solvers.blas import keep_one_blas_thread
         from .server import create_app, new_token
         from .studio import PREVIEW_PIXELS, Studio, default_data_dir
     except ImportError as exc:
@@ -167,6 +168,7 @@ def run(
             studio.stop()
 
     warm_while_running()  # a studio lives for hours: kernels it lacks compiled meanwhile, not at its end
+    keep_one_blas_thread()  # its kernels take every core; OpenBLAS's threads beside them slowed a stroke
     server = Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off"))
     if open_browser:
         open_in_browser(url)
