@@ -216,6 +216,22 @@ def test_exchange_folders_go_where_memory_holds_them_when_it_has_room(tmp_path, 
         os.rmdir(folder)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "absent"))
     assert protocol.exchange_parent(1000) != str(tmp_path / "absent")
+    # a folder in memory only while its files are a small share of the memory available
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setattr(protocol, "_memory_to_spare", lambda needed: needed <= 10_000)
+    assert protocol.exchange_parent(1000) == str(runtime)
+    assert protocol.exchange_parent(20_000) == tempfile.gettempdir()
+
+
+def test_memory_to_spare_is_a_share_of_what_is_available():
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("MemAvailable is Linux's")
+    with open("/proc/meminfo") as file:
+        available = next(int(line.split()[1]) * 1024 for line in file if line.startswith("MemAvailable:"))
+    assert protocol._memory_to_spare(int(available * protocol.MEMORY_SHARE * 0.9))
+    assert not protocol._memory_to_spare(int(available * protocol.MEMORY_SHARE * 1.5))
 
 
 @pytest.mark.skipif(os.name == "nt", reason="nothing is swept on Windows")

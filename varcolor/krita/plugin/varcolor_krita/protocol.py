@@ -343,13 +343,16 @@ def exchange_folder(parent: str | None = None, needed: int = 0) -> str:
 def exchange_parent(needed: int) -> str:
     """Where a new exchange folder goes: the first of :func:`_exchange_places` that holds memory,
     not a disk (the user's runtime folder, ``XDG_RUNTIME_DIR``; on Linux ``/dev/shm``), is
-    writable and has room for ``needed`` bytes twice over; else the temporary folder.
+    writable and has room for ``needed`` bytes twice over, where the memory available spares them
+    (:data:`MEMORY_SHARE`); else the temporary folder.
 
     Why: Live writes each state of the strokes layer, and varcolor each result, into the folder
     (48 MB each for a 12 MP document). On a disk-backed ``/tmp`` replacing such a file starts its
     write to disk, and the next ones waited on it: varcolor's write of a result took 23-127 ms
     there, 23 ms in memory every time (and Krita's write of the strokes runs on its UI thread).
     """
+    if not _memory_to_spare(needed):
+        return tempfile.gettempdir()
     for place in _exchange_places()[:-1]:
         try:
             if os.access(place, os.W_OK | os.X_OK) and shutil.disk_usage(place).free >= 2 * needed:
@@ -357,6 +360,25 @@ def exchange_parent(needed: int) -> str:
         except OSError:
             continue
     return tempfile.gettempdir()
+
+
+#: A folder in memory holds its files in memory that the system cannot page out to a file: used
+#: only while they take at most this share of the memory available (a 12 MP Live document's
+#: 0.2 GB needs 1.6 GB available; a 40 MP 16-bit one's 1.3 GB, 10 GB).
+MEMORY_SHARE = 1 / 8
+
+
+def _memory_to_spare(needed: int) -> bool:
+    """Whether ``needed`` bytes are at most :data:`MEMORY_SHARE` of the memory available now
+    (Linux's ``MemAvailable``; elsewhere, no folder in memory is looked for anyway)."""
+    try:
+        with open("/proc/meminfo") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return needed <= MEMORY_SHARE * int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def _exchange_places() -> list[str]:
