@@ -54,3 +54,20 @@ def test_lowest_priority_is_the_calling_threads_alone():
     thread.start()
     thread.join()
     assert found == [19] and os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+def test_idle_priority_can_be_left_off(monkeypatch):
+    """VARCOLOR_IDLE_PRIORITY=0: the thread keeps its process's priority."""
+    if not hasattr(os, "getpriority") or not sys.platform.startswith("linux"):
+        pytest.skip("a thread's own priority is Linux's")
+    monkeypatch.setenv("VARCOLOR_IDLE_PRIORITY", "0")
+    found = []
+
+    def low():
+        lowest_priority()
+        found.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=low)
+    thread.start()
+    thread.join()
+    assert found == [os.getpriority(os.PRIO_PROCESS, 0)]

@@ -18,7 +18,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["lowest_priority", "shared_pool"]
+__all__ = ["lowest_priority", "shared_pool", "IDLE_PRIORITY_VARIABLE"]
+
+#: Set to ``0``, :func:`lowest_priority` leaves threads at their process's priority: for a machine
+#: kept busy on every core by other work that must not starve the studio's suggestions (a test
+#: run: a suggestion that takes 5 s alone waited 38 s beside the other tests).
+IDLE_PRIORITY_VARIABLE = "VARCOLOR_IDLE_PRIORITY"
 
 _POOLS: dict[tuple[int, str], ThreadPoolExecutor] = {}
 _LOCK = threading.Lock()
@@ -56,7 +61,10 @@ def shared_pool(
 
 def lowest_priority() -> None:
     """Put the calling thread (Linux: a thread's own priority; the threads it starts inherit it)
-    at nice 19; where the system has no such thing (Windows) or refuses, leave it as it is."""
+    at nice 19; where the system has no such thing (Windows) or refuses, or where
+    :data:`IDLE_PRIORITY_VARIABLE` is ``0``, leave it as it is."""
+    if os.environ.get(IDLE_PRIORITY_VARIABLE, "").strip() == "0":
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
     except (AttributeError, OSError):
