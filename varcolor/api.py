@@ -558,11 +558,7 @@ class Colorizer:
         """Wait for a draft's paint under way, and forget it (its method failed, or did not
         say where it wrote since): no thread is left writing into the painter's arrays."""
         early, self._early = self._early, None
-        if early is not None:
-            try:
-                early[1].result()
-            except Exception:  # noqa: BLE001 - its error is not this call's: the solve's own is said
-                pass
+        _settled(early)
 
     def _finish(self, chroma: np.ndarray, info: Info, start: float, where=None) -> Result:
         """The result for ``chroma``; with ``where`` (a pair of slices or of index arrays, or a
@@ -574,13 +570,10 @@ class Colorizer:
         early, self._early = self._early, None
         late = info.pop("late", None)
         if early is not None and (early[0] is not chroma or not isinstance(late, list)):
-            self._early = early
-            self._drop_early()  # a draft of another array, or no word of where it changed since
+            _settled(early)  # a draft of another array, or no word of where it changed since
             early = None
         if not all(np.all(np.isfinite(part)) for part in parts):
-            if early is not None:
-                self._early = early
-                self._drop_early()
+            _settled(early)
             raise InputError(
                 "the solve produced non-finite chroma (NaN or infinite) and no result; "
                 f"info: {dict(info, seconds=None)}"
@@ -697,6 +690,16 @@ def _one_colour(values: np.ndarray) -> np.ndarray | None:
 #: A chroma further outside its cues' range than this share of their largest value (0.25 ab of
 #: cues of chroma 50) is no rounding: the solve lost accuracy. Photos stay within it exactly.
 WITHIN_SLACK = 0.005
+
+
+def _settled(early: tuple[np.ndarray, Future] | None) -> None:
+    """Wait for a draft's paint (:meth:`Colorizer._paint_early`) to end, its error unsaid: the
+    solve's own is what is said."""
+    if early is not None:
+        try:
+            early[1].result()
+        except Exception:  # noqa: BLE001 - not this call's error
+            pass
 
 
 def _check_within(chroma: np.ndarray, values: np.ndarray, pixels: int) -> None:
