@@ -38,15 +38,15 @@ demo: $(DEMO_STAMP)
 	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
-# Lint and format check first (seconds), then the types (`make typecheck`), then numba's kernels compiled visibly (`varcolor warm`:
-# seconds, once; a second after that), then the suite on every core (pytest-xdist; at most 4
+# Lint and format check first (seconds), then the types (`make typecheck`) while numba's kernels
+# are compiled visibly beside them (`varcolor warm`: 40 s once, a second after that; each of the
+# two on one core), then the suite on every core (pytest-xdist; at most 4
 # workers: each runs solves of its own, threads and child processes too), a test file to a worker
 # (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests in order).
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m mypy varcolor
-	$(VENV)/bin/varcolor warm
+	$(VENV)/bin/varcolor warm & warming=$$!; $(PY) -m mypy varcolor; typed=$$?; wait $$warming && exit $$typed
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests
 
 test-slow: $(TEST_STAMP)

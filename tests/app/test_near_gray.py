@@ -114,16 +114,21 @@ def test_a_scanners_rgb_costs_the_memory_of_its_one_channel_twin(tmp_path):
 
     pixels = noisy(gray_levels((600, 800)), seed=2)
     peaks = {}
-    for name, stored in (("twin", np.round(to_gray(pixels / 255.0) * 255).astype(np.uint8)), ("rgb", pixels)):
-        image, marked = files(tmp_path, name, stored)
-        tracemalloc.start()
-        try:
-            argv = ["colorize", str(image), "--marked", str(marked), "-o", str(tmp_path / f"{name}_out.png"), "-q"]
-            assert main(argv) == 0
-            peaks[name] = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-    assert peaks["rgb"] <= peaks["twin"] + 0.25 * pixels.shape[0] * pixels.shape[1] * 24, peaks
+    # Each the least of two runs: the solver's and the writer's threads allocate side by side as
+    # the machine lets them, which moved one run's peak by up to 3.7 MB (8 bytes a pixel) in a
+    # busy test run. The fault this guards against is 24 bytes a pixel.
+    for attempt in range(2):
+        for name, stored in (("twin", np.round(to_gray(pixels / 255.0) * 255).astype(np.uint8)), ("rgb", pixels)):
+            image, marked = files(tmp_path, name, stored)
+            out = tmp_path / f"{name}_out{attempt}.png"
+            tracemalloc.start()
+            try:
+                assert main(["colorize", str(image), "--marked", str(marked), "-o", str(out), "-q"]) == 0
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            peaks[name] = min(peaks.get(name, peak), peak)
+    assert peaks["rgb"] <= peaks["twin"] + 0.4 * pixels.shape[0] * pixels.shape[1] * 24, peaks
 
 
 def test_colour_photos_are_not_nearly_gray_and_gray_ones_stored_as_rgb_are():

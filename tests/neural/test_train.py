@@ -201,7 +201,9 @@ def test_the_shipped_model_is_the_default_prior():
     cues = varcolor.Cues.empty(gray.shape)
     default = varcolor.colorize(gray, cues, method="ideepcolor")
     explicit = varcolor.colorize(gray, cues, method="ideepcolor", network_file=MODELS_DIR / DEFAULT_WEIGHTS)
-    assert np.array_equal(default.ab, explicit.ab)
+    # Equal up to float rounding: a convolution's sums are added in another order on another
+    # count of threads (numba's OpenMP setting is PyTorch's too), and another model differs by whole units.
+    np.testing.assert_allclose(default.ab, explicit.ab, rtol=0, atol=1e-4)
 
 
 def test_global_hints_training_from_a_model_without_the_branch(tmp_path, photos):
