@@ -81,7 +81,7 @@ def test_a_body_runs_with_one_blas_thread():
         with one_blas_thread():
             assert set(counts()) <= {1}
         assert counts() == before
-    assert not before or set(before) == {2}
+    assert 2 in before  # NumPy's own BLAS at least
 
 
 def test_a_process_of_its_own_keeps_one_blas_thread():
