@@ -38,6 +38,19 @@ def _no_warm_mark(monkeypatch):
     monkeypatch.setattr("varcolor.kernels._mark_folder", lambda: None)
 
 
+@pytest.fixture
+def kernels(monkeypatch):
+    """numba's kernels at every size (``VARCOLOR_KERNELS=numba``), as a user has them once they are
+    compiled (`make test` compiles them first, with `varcolor warm`), for the modules whose subject
+    is the engine's arithmetic rather than a first run's array code (``pytestmark =
+    pytest.mark.usefixtures("kernels")``; a test there that sets the variable itself wins). The
+    array code stays the suite's default, and is held to the kernels by tests of its own
+    (test_kernels.py, test_color.py, test_painting.py): by it the engine's tests took twice as long
+    (tests/methods/test_levin_multiscale.py 78 s against 38 s alone), most of it the painting of
+    small windows in Python."""
+    monkeypatch.setenv(KERNELS_VARIABLE, "numba")
+
+
 #: scikit-image photos the file-writing helpers cycle through.
 PHOTOS = ("coffee", "astronaut", "chelsea")
 #: The exactness bound on a and b that every solver must meet against the direct solve (issue 3).

@@ -4,12 +4,17 @@ import threading
 import tracemalloc
 
 import numpy as np
+import pytest
 
 import varcolor
 import varcolor.interactive
 from varcolor.buffers import Spares
 
 from .conftest import gray_and_cues, stroke
+
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
 
 
 def _address(array: np.ndarray) -> int:

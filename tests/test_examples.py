@@ -35,6 +35,7 @@ def test_gtv_preview_then_refine_gives_the_fresh_solve(tmp_path):
     assert (tmp_path / "gtv.png").is_file() and np.isfinite(report["levin_psnr"])
 
 
+@pytest.mark.slow  # 5-7 s: tests/ir keeps the codec in make test; make test-slow runs it
 def test_a_photo_stored_as_one_gray_png_decodes_to_colour(tmp_path):
     module = load("store_as_gray")
     report = module.main(str(tmp_path / "stages.png"))

@@ -20,6 +20,10 @@ from varcolor.errors import InputError
 
 from .conftest import photo, run
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 SHAPE = (192, 256)
 #: Twelve paints, one a stroke.
 PAINTS = (

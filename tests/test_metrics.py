@@ -191,6 +191,7 @@ def test_vif_falls_as_blur_and_noise_grow():
     assert 1 > noisy[0] > noisy[1] > noisy[2] > noisy[3] > 0
 
 
+@pytest.mark.slow  # 7-8 s (sewar's Python loops); make test keeps the recorded piq rows, every case
 def test_vif_matches_sewar_vifp_on_luma():
     # sewar's vifp is a line-by-line port of the authors' pixel-domain code: on the same luma
     # (0–255) it must agree with ours to rounding.

@@ -13,6 +13,10 @@ from varcolor.reference import match_pool, signature
 
 from .conftest import run
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 def _small(photo: np.ndarray, height: int = 240) -> np.ndarray:
     """``photo`` (uint8) in [0, 1], ``height`` rows high: the tests stay fast."""
@@ -83,6 +87,7 @@ def test_two_references_of_one_target_combine_where_they_agree(photos):
     assert np.median(error) < 6.0
 
 
+@pytest.mark.slow  # 7-9 s in make test, where the pools' other tests stay; make test-slow runs it
 def test_a_pool_through_the_api_says_which_reference_gave_which_share(photos):
     """``Cues.from_references``: the pool's cues, with the references used and their shares (as
     match_pool counts them); a colorization's ``info["references"]`` reports them, strokes merged

@@ -387,6 +387,7 @@ def test_a_gray_scan_saved_as_rgb_is_solved_as_its_gray_channel(tmp_path, monkey
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "rgb_out.tif"), tifffile.imread(tmp_path / "gray_out.tif"))
 
 
+@pytest.mark.slow  # 6 s of traced allocations in make test; make test-slow runs it
 def test_a_16_bit_rgb_scan_is_colorized_within_its_memory_bound(tmp_path, capsys):
     # The whole command on a 2 MP 16-bit RGB TIFF of a gray scan with a few strokes, NumPy's
     # allocations traced (deterministic, unlike the resident size): 91 bytes a pixel at once, where

@@ -98,6 +98,7 @@ def test_each_folder_command_on_a_cluster_matches_the_serial_run(tmp_path, clien
     assert len(done) == 4 and all(r["bytes"] > 0 and r["seconds"] >= 0 for r in done)
 
 
+@pytest.mark.slow  # 8-11 s in make test (a cluster's bench); make test-slow runs it
 def test_bench_and_the_scheduler_option(tmp_path, client, capsys):
     photos = tmp_path / "photos"
     colour_photos(photos, names=("p0", "p1", "p2"), shape=(64, 64))
@@ -428,7 +429,15 @@ def test_a_malformed_scheduler_address_is_one_error(address):
     assert time.monotonic() - start < 3
 
 
-@pytest.mark.parametrize("where", ["http-server", "garbage", "closed-port"])
+# A refusing or foreign address waits out the probe (7-8 s each in make test): make test-slow runs those.
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param("http-server", marks=pytest.mark.slow),
+        "garbage",
+        pytest.param("closed-port", marks=pytest.mark.slow),
+    ],
+)
 def test_the_scheduler_option_is_one_line_and_exit_2_and_nothing_after(tmp_path, where):
     pytest.importorskip("distributed")
     make_pair(tmp_path / "in", "a")

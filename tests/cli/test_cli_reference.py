@@ -13,6 +13,10 @@ from varcolor.metrics import psnr
 
 from ..conftest import icc_profile, png_declaring, run
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):

@@ -18,6 +18,11 @@ from varcolor.instances import Detector, Instance, TorchDetector, detectors, fus
 
 from ..conftest import colorize_a_pair_in_a_child, install_plug_ins, needs_torch, photo, run
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
+
 cv2 = pytest.importorskip("cv2")
 
 # The astronaut's face in scikit-image's 512×512 photo (rows, columns), read off the picture:
@@ -368,6 +373,7 @@ def test_a_folder_run_with_instances(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["astronaut.png", "coffee.png"]
 
 
+@pytest.mark.slow  # 4-6 s: the registry make test checks in tests/methods; make test-slow runs it
 def test_a_detector_plug_in_that_hangs_or_exits_at_import_is_skipped_in_one_line(tmp_path):
     """The detectors' registry is the methods' one: a plug-in's import is bounded, and whatever
     it does (hang, exit) the command goes on with one warning line per plug-in."""

@@ -16,6 +16,10 @@ from varcolor.ir.format import ENCODERS, IRFormatError, Payload, embed_png, extr
 
 from ..conftest import FUZZ, photo, time_limit
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 def sample_payload(palette=False, rng=None):
     rng = np.random.default_rng(0) if rng is None else rng

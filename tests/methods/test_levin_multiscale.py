@@ -20,6 +20,10 @@ from varcolor.methods.levin_multiscale import auto_factor
 
 from ..conftest import gray_and_cues, make_pair, photo, run, stroke
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 ENGINE = "levin-multiscale"
 
 

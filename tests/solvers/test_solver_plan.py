@@ -33,6 +33,10 @@ from varcolor.solvers.window import held_border
 
 from ..conftest import gray_and_cues
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 SHAPE = (40, 52)
 
 

@@ -17,6 +17,10 @@ from varcolor.solvers.tiled import coarsen, lift
 
 from ..conftest import photo
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 SHAPE = (256, 320)
 # Small tiles on a small photo, so that the test crosses many tile borders and two levels of
 # coarse solves: 64-pixel cores with 32 pixels of margin, one LU at the bottom under 6000 pixels,

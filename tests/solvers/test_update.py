@@ -15,6 +15,10 @@ from varcolor.solvers.multifrontal import MultifrontalLU
 
 from ..conftest import MAX_AB, gray_and_cues, stroke, strokes
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 @pytest.fixture(autouse=True)
 def _correct_whatever_it_costs(monkeypatch):

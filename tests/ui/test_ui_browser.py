@@ -338,6 +338,7 @@ def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
     page.close()
 
 
+@pytest.mark.slow  # 14 s alone, 14-32 s in make test: make test-slow runs it
 def test_second_tab_recent_colours_and_header(scan):
     first, second = open_page(scan), open_page(scan, width=1024)
     strokes = len(server_state(first)["doc"]["strokes"])
@@ -376,6 +377,8 @@ def test_second_tab_recent_colours_and_header(scan):
     second.close()
 
 
+# 16 s alone, 13-27 s in make test (where tests/ui/test_saving.py saves without a browser)
+@pytest.mark.slow  # make test-slow runs it
 def test_ctrl_s_saves_with_progress_and_shows_the_files(scan):
     page = open_page(scan, height=640)  # the Save section is below the panel's fold
     if not server_state(page)["doc"]["strokes"]:  # run alone: a stroke of its own to save
@@ -489,6 +492,7 @@ def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_resul
     page.close()
 
 
+@pytest.mark.slow  # 11-20 s alone, 30-95 s in make test beside the other worker: make test-slow runs it
 def test_suggestions_belong_to_the_clicked_point(scan):
     pytest.importorskip("torch")
     page = open_page(scan)
@@ -627,6 +631,7 @@ def test_metrics_against_the_original_wait_for_the_page_to_rest(tmp_path, scan):
         process.wait(timeout=60)
 
 
+@pytest.mark.slow  # 8 s alone, 10-27 s in make test: make test-slow runs it
 def test_nothing_in_the_header_or_status_bar_is_cut_at_1500_px(scan):
     # At 1,500 px, with the long name and a status after a stroke, every text is shown whole (the
     # header cut both the name and the status before: the status moved to a bar of its own).
@@ -648,6 +653,8 @@ def test_nothing_in_the_header_or_status_bar_is_cut_at_1500_px(scan):
     page.close()
 
 
+# 8 s alone, 10-21 s in make test (where tests/ui/test_ui_reference.py keeps the reference)
+@pytest.mark.slow  # make test-slow runs it
 def test_a_reference_opened_beside_the_photo_shows_its_suggestions(tmp_path, scan):
     from skimage import data
 

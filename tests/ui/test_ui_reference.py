@@ -110,6 +110,7 @@ def _chroma_error(rgb8: np.ndarray, original: np.ndarray) -> float:
 # ------------------------------------------------------------------------------------------- reference
 
 
+@pytest.mark.slow  # 7-8 s in make test; make test-slow runs it
 def test_a_reference_suggests_the_scenes_colours_and_a_reopened_session_shows_the_same(pair, tmp_path):
     original = varcolor.read_image(pair / "original.png")
     with _client(tmp_path) as client:

@@ -248,6 +248,7 @@ def test_a_scan_is_saved_by_a_spare_child_started_ahead_and_gives_the_printed_co
     assert_the_printed_command_gives_the_result(status, tmp_path)
 
 
+@pytest.mark.slow  # 8-10 s in make test, beside the other spares' tests; make test-slow runs it
 def test_a_spare_child_waiting_for_another_photo_is_replaced(tmp_path, monkeypatch):
     # A spare made the gray of the photo open when it started: another photo opened meanwhile
     # gets a spare of its own (the first one ends), whose save is that photo's.

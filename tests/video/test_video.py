@@ -19,6 +19,11 @@ from varcolor.video.flow import is_cut, motion
 
 from ..conftest import needs_torch, one_torch_thread, run
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
+
 SHIFT = 3  # pixels the pan moves per frame (to the left: content moves left in the frame)
 
 
