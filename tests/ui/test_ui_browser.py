@@ -701,6 +701,7 @@ def test_a_reference_opened_beside_the_photo_shows_its_suggestions(tmp_path, sca
         process.wait(timeout=60)
 
 
+@pytest.mark.slow  # 7 s alone, 9-12 s in make test; make test-slow runs it
 def test_the_flood_hint_offers_the_neutral_brush_and_a_dropped_gray_reference_is_refused(tmp_path, scan):
     rng = np.random.default_rng(1)
     gray = np.full((120, 240), 0.95)

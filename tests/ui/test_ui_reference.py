@@ -27,6 +27,10 @@ from varcolor.ui.hints import FLOOD_SHARE, flood_share
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio
 
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 TOKEN = "test-token"
 
 

@@ -4,6 +4,7 @@ engine's frames, a moving object's colour follows it, a run split in two (as chu
 frames of one run, and ``levin`` is still the exact full-resolution solve."""
 
 import numpy as np
+import pytest
 import skimage.data
 
 import varcolor
@@ -17,6 +18,11 @@ from varcolor.video.flow import Motion
 from ..conftest import run
 from .test_video import pan, strokes, write_cues
 from .test_video_chunks import LEVEL, frames_of, gray_clip
+
+# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
+# is not the array code a first run takes.
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 FACTOR = 4  # the frames here are small: auto would pick 1 (the exact solve) below 256×256 pixels
 
