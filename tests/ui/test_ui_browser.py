@@ -338,6 +338,84 @@ def test_shortcuts_do_not_reach_form_controls_and_slow_methods_ask(scan):
     page.close()
 
 
+# First of the module's slow checks on the shared studio, as before the checks below joined them:
+# run after them once (a stroke, a save), its wait for the 1:1 result tiles ran out (60 s).
+@pytest.mark.slow  # 7-12 s: kept out of make test's 6 minutes (make test-slow runs it)
+def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_result(scan):
+    from varcolor.color import lightness_of_gray
+
+    page = open_page(scan)
+    state = page.evaluate("() => window.studioState")
+    scale = state["image"]["work_width"] / state["image"]["width"]
+    fit_zoom = page.evaluate("() => window.studioState.zoom")
+    label = page.locator("#zoom-out").text_content()
+    assert label == f"{round(fit_zoom * scale * 100)} %" and int(label.split()[0]) < 100  # Fit of a larger photo
+    page.keyboard.press("1")  # 100 %: one photo pixel per screen pixel
+    assert page.locator("#zoom-out").text_content() == "100 %"
+    assert abs(page.evaluate("() => window.studioState.zoom") * scale - 1) < 1e-6
+    # The photo's own pixels: level-0 tiles of the gray, equal to the photo's.
+    page.wait_for_function("() => document.querySelectorAll('#gray-tiles img').length > 0", timeout=10_000)
+    assert page.evaluate("() => window.studioState.tileLevel") == 0
+    # The page names its level-0 tiles to the studio, which makes them full as each result is final.
+    # (At Fit this photo's tiles show too, none named: less than 1:1.)
+    page.wait_for_function("() => (window.studioState.viewSaid || '[]') !== '[]'", timeout=10_000)
+    said = json.loads(page.evaluate("() => window.studioState.viewSaid"))
+    shown = page.evaluate("() => [...window.studioState.tiles.keys()]")
+    assert sorted(map(tuple, said)) == sorted(tuple(int(n) for n in key.split("/")[1:]) for key in shown)
+    photo = np.round(varcolor.read_image(scan["image"]) * 255).astype(np.uint8)
+    assert np.array_equal(tile(page, "gray", 0, 1, 2), photo[256:512, 512:768])
+    # The brush's width is in screen pixels: at 100 % as many photo pixels; its outline shows it.
+    width = page.evaluate("() => window.studioState.width")
+    assert page.locator("#width-other").text_content() == f"= {width:.{1 if width < 10 else 0}f} photo px"
+    box = page.locator("#viewport").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    outline = page.locator("#cursor").bounding_box()
+    assert abs(outline["width"] - width) < 0.6
+    # A stroke at 100 %: the view is then solved at full resolution.
+    count = page.evaluate("() => window.studioTimings.filter(t => t.final).length")
+    page.locator("#hex").fill("#c83c3c")
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(centre[0] - 60, centre[1])
+    page.mouse.down()
+    page.mouse.move(centre[0] + 60, centre[1], steps=12)
+    page.mouse.up()
+    wait_for_result(page, count + 1)
+    # Every result tile in view is then a full one (the page asked for each, nearest the centre first).
+    page.wait_for_function("() => window.studioState.lastViewport && window.studioState.detailKey > 0", timeout=60_000)
+    solved = page.evaluate("() => window.studioState.lastViewport")
+    assert solved["tiles"] == page.evaluate("() => window.studioState.tiles.size") > 0
+    assert solved["first_seconds"] <= solved["seconds"]
+    stroke = page.evaluate("() => window.studioState.doc.strokes.at(-1)")
+    assert abs(stroke["width"] - width) < 0.1
+    x, y = (round(v) for v in stroke["path"][len(stroke["path"]) // 2])
+    level0 = tile(page, "result", 0, y // 256, x // 256, full=True)[..., :3]
+    top, left = (y // 256) * 256, (x // 256) * 256
+    # The result tile has the photo's own lightness at every pixel.
+    lightness = rgb_to_lab(level0 / 255.0)[..., 0]
+    expected = lightness_of_gray(photo[top : top + level0.shape[0], left : left + level0.shape[1]] / 255.0)
+    assert np.abs(lightness - expected).max() < 1.0
+    # A full tile: under the stroke, the stroke's colour (held, as a save holds it).
+    t, lft, h, w = solved["box"]
+    assert t <= y < t + h and lft <= x < lft + w
+    under = ab(level0)[y - top, x - left - 40 : x - left + 40]
+    red = ab(np.array([[[200, 60, 60]]], float))[0, 0]
+    # Its hue everywhere (dark pixels cannot hold its full chroma in sRGB), exactly where they can.
+    assert np.abs(hue(under) - hue(red)).max() < 8
+    assert np.percentile(np.hypot(*(under - red).T), 25) < 1
+    page.keyboard.press("0")
+    assert page.locator("#zoom-out").text_content() == label
+    page.wait_for_function("() => window.studioState.viewSaid === '[]'", timeout=10_000)  # none made ahead
+    # Zoomed out until the live copy is shown at less than its own size: no tiles (it is enough).
+    for _ in range(4):
+        page.keyboard.press("-")
+    assert page.evaluate("() => window.studioState.zoom") < 1
+    page.wait_for_function("() => document.querySelectorAll('#gray-tiles img').length === 0", timeout=10_000)
+    page.keyboard.press("Control+z")
+    wait_for_result(page, count + 2)
+    assert page.errors == []
+    page.close()
+
+
 @pytest.mark.slow  # 14 s alone, 14-32 s in make test: make test-slow runs it
 def test_second_tab_recent_colours_and_header(scan):
     first, second = open_page(scan), open_page(scan, width=1024)
@@ -414,82 +492,6 @@ def tile(page, layer: str, level: int, row: int, col: int, full: bool = False) -
     )
     assert answer.status == 200
     return np.asarray(Image.open(io.BytesIO(answer.body())))
-
-
-@pytest.mark.slow  # 7-12 s: kept out of make test's 6 minutes (make test-slow runs it)
-def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_result(scan):
-    from varcolor.color import lightness_of_gray
-
-    page = open_page(scan)
-    state = page.evaluate("() => window.studioState")
-    scale = state["image"]["work_width"] / state["image"]["width"]
-    fit_zoom = page.evaluate("() => window.studioState.zoom")
-    label = page.locator("#zoom-out").text_content()
-    assert label == f"{round(fit_zoom * scale * 100)} %" and int(label.split()[0]) < 100  # Fit of a larger photo
-    page.keyboard.press("1")  # 100 %: one photo pixel per screen pixel
-    assert page.locator("#zoom-out").text_content() == "100 %"
-    assert abs(page.evaluate("() => window.studioState.zoom") * scale - 1) < 1e-6
-    # The photo's own pixels: level-0 tiles of the gray, equal to the photo's.
-    page.wait_for_function("() => document.querySelectorAll('#gray-tiles img').length > 0", timeout=10_000)
-    assert page.evaluate("() => window.studioState.tileLevel") == 0
-    # The page names its level-0 tiles to the studio, which makes them full as each result is final.
-    # (At Fit this photo's tiles show too, none named: less than 1:1.)
-    page.wait_for_function("() => (window.studioState.viewSaid || '[]') !== '[]'", timeout=10_000)
-    said = json.loads(page.evaluate("() => window.studioState.viewSaid"))
-    shown = page.evaluate("() => [...window.studioState.tiles.keys()]")
-    assert sorted(map(tuple, said)) == sorted(tuple(int(n) for n in key.split("/")[1:]) for key in shown)
-    photo = np.round(varcolor.read_image(scan["image"]) * 255).astype(np.uint8)
-    assert np.array_equal(tile(page, "gray", 0, 1, 2), photo[256:512, 512:768])
-    # The brush's width is in screen pixels: at 100 % as many photo pixels; its outline shows it.
-    width = page.evaluate("() => window.studioState.width")
-    assert page.locator("#width-other").text_content() == f"= {width:.{1 if width < 10 else 0}f} photo px"
-    box = page.locator("#viewport").bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    outline = page.locator("#cursor").bounding_box()
-    assert abs(outline["width"] - width) < 0.6
-    # A stroke at 100 %: the view is then solved at full resolution.
-    count = page.evaluate("() => window.studioTimings.filter(t => t.final).length")
-    page.locator("#hex").fill("#c83c3c")
-    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.move(centre[0] - 60, centre[1])
-    page.mouse.down()
-    page.mouse.move(centre[0] + 60, centre[1], steps=12)
-    page.mouse.up()
-    wait_for_result(page, count + 1)
-    # Every result tile in view is then a full one (the page asked for each, nearest the centre first).
-    page.wait_for_function("() => window.studioState.lastViewport && window.studioState.detailKey > 0", timeout=60_000)
-    solved = page.evaluate("() => window.studioState.lastViewport")
-    assert solved["tiles"] == page.evaluate("() => window.studioState.tiles.size") > 0
-    assert solved["first_seconds"] <= solved["seconds"]
-    stroke = page.evaluate("() => window.studioState.doc.strokes.at(-1)")
-    assert abs(stroke["width"] - width) < 0.1
-    x, y = (round(v) for v in stroke["path"][len(stroke["path"]) // 2])
-    level0 = tile(page, "result", 0, y // 256, x // 256, full=True)[..., :3]
-    top, left = (y // 256) * 256, (x // 256) * 256
-    # The result tile has the photo's own lightness at every pixel.
-    lightness = rgb_to_lab(level0 / 255.0)[..., 0]
-    expected = lightness_of_gray(photo[top : top + level0.shape[0], left : left + level0.shape[1]] / 255.0)
-    assert np.abs(lightness - expected).max() < 1.0
-    # A full tile: under the stroke, the stroke's colour (held, as a save holds it).
-    t, lft, h, w = solved["box"]
-    assert t <= y < t + h and lft <= x < lft + w
-    under = ab(level0)[y - top, x - left - 40 : x - left + 40]
-    red = ab(np.array([[[200, 60, 60]]], float))[0, 0]
-    # Its hue everywhere (dark pixels cannot hold its full chroma in sRGB), exactly where they can.
-    assert np.abs(hue(under) - hue(red)).max() < 8
-    assert np.percentile(np.hypot(*(under - red).T), 25) < 1
-    page.keyboard.press("0")
-    assert page.locator("#zoom-out").text_content() == label
-    page.wait_for_function("() => window.studioState.viewSaid === '[]'", timeout=10_000)  # none made ahead
-    # Zoomed out until the live copy is shown at less than its own size: no tiles (it is enough).
-    for _ in range(4):
-        page.keyboard.press("-")
-    assert page.evaluate("() => window.studioState.zoom") < 1
-    page.wait_for_function("() => document.querySelectorAll('#gray-tiles img').length === 0", timeout=10_000)
-    page.keyboard.press("Control+z")
-    wait_for_result(page, count + 2)
-    assert page.errors == []
-    page.close()
 
 
 @pytest.mark.slow  # 11-20 s alone, 30-95 s in make test beside the other worker: make test-slow runs it
