@@ -39,8 +39,8 @@ demo: $(DEMO_STAMP)
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
 # Lint and format check first (seconds), then the types (`make typecheck`) while numba's kernels
-# are compiled visibly beside them (`varcolor warm`: 40 s once, a second after that; each of the
-# two on one core), then the suite on every core (pytest-xdist; at most 4
+# are compiled visibly beside them (`varcolor warm`: 80 s once from a clean clone, a second after
+# that; each of the two on one core), then the suite on every core (pytest-xdist; at most 4
 # workers: each runs solves of its own, threads and child processes too), a test file to a worker
 # (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests in order).
 test: $(TEST_STAMP)

@@ -46,8 +46,8 @@ def kernels(monkeypatch):
     pytest.mark.usefixtures("kernels")``; a test there that sets the variable itself wins). The
     array code stays the suite's default, and is held to the kernels by tests of its own
     (test_kernels.py, test_color.py, test_painting.py): by it the engine's tests took twice as long
-    (tests/methods/test_levin_multiscale.py 78 s against 38 s alone), most of it the painting of
-    small windows in Python."""
+    (tests/methods/test_levin_multiscale.py 78 s against 38 s alone), about half of it the
+    painting of small windows in Python."""
     monkeypatch.setenv(KERNELS_VARIABLE, "numba")
 
 

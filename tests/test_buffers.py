@@ -12,9 +12,7 @@ from varcolor.buffers import Spares
 
 from .conftest import gray_and_cues, stroke
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 def _address(array: np.ndarray) -> int:

@@ -20,9 +20,7 @@ from varcolor.errors import InputError
 
 from .conftest import photo, run
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 SHAPE = (192, 256)
 #: Twelve paints, one a stroke.

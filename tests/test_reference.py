@@ -12,9 +12,7 @@ from varcolor.errors import InputError
 from varcolor.metrics import psnr
 from varcolor.reference import CLEARANCE, MIN_CONFIDENCE, match_reference
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 def _pair(photo: np.ndarray, angle: float = 3.0, gamma: float = 0.8):

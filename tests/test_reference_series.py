@@ -13,9 +13,7 @@ from varcolor.reference import match_pool, signature
 
 from .conftest import run
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 def _small(photo: np.ndarray, height: int = 240) -> np.ndarray:

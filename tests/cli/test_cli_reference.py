@@ -13,9 +13,7 @@ from varcolor.metrics import psnr
 
 from ..conftest import icc_profile, png_declaring, run
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

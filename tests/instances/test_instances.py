@@ -18,9 +18,7 @@ from varcolor.instances import Detector, Instance, TorchDetector, detectors, fus
 
 from ..conftest import colorize_a_pair_in_a_child, install_plug_ins, needs_torch, photo, run
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 cv2 = pytest.importorskip("cv2")

@@ -16,9 +16,7 @@ from varcolor.ir.format import ENCODERS, IRFormatError, Payload, embed_png, extr
 
 from ..conftest import FUZZ, photo, time_limit
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 def sample_payload(palette=False, rng=None):

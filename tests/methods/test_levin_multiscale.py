@@ -20,9 +20,7 @@ from varcolor.methods.levin_multiscale import auto_factor
 
 from ..conftest import gray_and_cues, make_pair, photo, run, stroke
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 ENGINE = "levin-multiscale"
 

@@ -12,9 +12,7 @@ from varcolor import Cues
 from varcolor.color import rgb_to_lab
 from varcolor.errors import ConvergenceError
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 COLOUR = rgb_to_lab(np.array([[[0.8, 0.3, 0.2]]]))[0, 0, 1:]
 BLUE = rgb_to_lab(np.array([[[0.2, 0.3, 0.9]]]))[0, 0, 1:]

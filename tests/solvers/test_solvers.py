@@ -17,9 +17,7 @@ from varcolor.solvers.krylov import gmres
 
 from ..conftest import MAX_AB, gray_and_cues, photo, stroke
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 # "Exact" per the speed issue: within 0.05 ab units of the direct solve (max), 0.005 RMS.

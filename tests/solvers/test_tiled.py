@@ -17,9 +17,7 @@ from varcolor.solvers.tiled import coarsen, lift
 
 from ..conftest import photo
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 SHAPE = (256, 320)
 # Small tiles on a small photo, so that the test crosses many tile borders and two levels of

@@ -15,9 +15,7 @@ from varcolor.solvers.multifrontal import MultifrontalLU
 
 from ..conftest import MAX_AB, gray_and_cues, stroke, strokes
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)

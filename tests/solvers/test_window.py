@@ -9,9 +9,7 @@ from varcolor.cues import sample_random
 
 from ..conftest import MAX_AB, gray_and_cues, photo, strokes
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 # Windows are what an update uses without the direct solver's factors to correct (tests/solvers/test_update.py).

@@ -27,9 +27,7 @@ from varcolor.ui.hints import FLOOD_SHARE, flood_share
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 TOKEN = "test-token"
 

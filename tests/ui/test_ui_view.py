@@ -13,9 +13,7 @@ from varcolor.ui.view import full_gray
 
 from .conftest import chroma_of, live_result, open_upload, stroke_edit
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 def _photo(height: int, width: int, seed: int = 0) -> np.ndarray:

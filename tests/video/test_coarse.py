@@ -19,9 +19,7 @@ from ..conftest import run
 from .test_video import pan, strokes, write_cues
 from .test_video_chunks import LEVEL, frames_of, gray_clip
 
-# The kernels, as `varcolor warm` compiles them (tests/conftest.py, kernels): what this module tests
-# is not the array code a first run takes.
-pytestmark = pytest.mark.usefixtures("kernels")
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
 FACTOR = 4  # the frames here are small: auto would pick 1 (the exact solve) below 256×256 pixels
