@@ -39,14 +39,19 @@ demo: $(DEMO_STAMP)
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
 # Lint and format check first (seconds), then the types (`make typecheck`) while numba's kernels
-# are compiled visibly beside them (`varcolor warm`: 80 s once from a clean clone, a second after
-# that; each of the two on one core), then the suite on every core (pytest-xdist; at most 4
-# workers: each runs solves of its own, threads and child processes too), a test file to a worker
-# (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests in order).
+# are compiled visibly beside them (`varcolor warm`, every kind of run, in two parts: the default
+# engine's kinds, 70 s once from a clean clone, and after the types, on their core, the 45 s of
+# bilaplacian-gtv's; a second each after that), then the suite on every core (pytest-xdist; at
+# most 4 workers: each runs solves of its own, threads and child processes too), a test file to a
+# worker (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests
+# in order).
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/varcolor warm & warming=$$!; $(PY) -m mypy varcolor; typed=$$?; wait $$warming && exit $$typed
+	$(VENV)/bin/varcolor warm --runs cues,automatic,edits,studio,levin & warming=$$!; \
+		$(PY) -m mypy varcolor; typed=$$?; \
+		$(VENV)/bin/varcolor warm --runs bilaplacian-gtv; gtv=$$?; \
+		wait $$warming && exit $$((typed | gtv))
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests
 
 test-slow: $(TEST_STAMP)

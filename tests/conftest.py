@@ -3,6 +3,7 @@ files on disk, the command-line runner, hand-made PNG headers, random LPIPS weig
 for tests that need the optional neural extra."""
 
 import contextlib
+import functools
 import importlib.util
 import os
 import signal
@@ -60,7 +61,14 @@ needs_torch = pytest.mark.skipif(not importlib.util.find_spec("torch"), reason="
 
 
 def photo(name: str, shape: tuple[int, int]) -> np.ndarray:
-    """A scikit-image photo resized to ``shape``, RGB in [0, 1]."""
+    """A scikit-image photo resized to ``shape``, RGB in [0, 1]: a copy, the caller's to change."""
+    return _photo(name, tuple(shape)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _photo(name: str, shape: tuple[int, int]) -> np.ndarray:
+    # Made once a worker: the suite asked for 532 photos of fewer shapes, each a PNG decoded and
+    # smoothed at full size (22 s of its CPU).
     image = getattr(skimage.data, name)()
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=2)

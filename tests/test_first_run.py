@@ -121,3 +121,19 @@ def test_after_warm_a_larger_photos_first_run_is_as_fast_as_a_later_one_and_the_
     api = json.loads(first_run_benchmark().api_run(gray, marked, cache).splitlines()[-1])
     assert api["compiled"] == []  # the same kernels as the command line's, from the cache
     assert api["seconds"][0] - min(api["seconds"][1:]) <= FIRST_CALL_EXTRA, api
+
+
+def test_after_warm_of_the_other_methods_their_runs_compile_nothing(tmp_path, example):
+    # `varcolor warm --runs levin,bilaplacian-gtv` alone, from an empty cache: exact Levin (its LU,
+    # and the tiles beyond 12 MP) and bilaplacian-gtv (ADMM, multigrid) then run on the kernels
+    # (VARCOLOR_KERNELS=numba: at every size) and compile nothing.
+    gray, marked = example
+    cache = tmp_path / "cache"
+    _, warming = varcolor_run(cache, "warm", "--runs", "levin,bilaplacian-gtv")
+    assert "levin: ready in" in warming and "bilaplacian-gtv: ready in" in warming
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), VARCOLOR_KERNELS="numba")
+    for options in (["--method", "levin"], ["--method", "levin", "--solver", "tiles"], ["--method", "bilaplacian-gtv"]):
+        argv = ["colorize", gray, "--marked", marked, "-o", tmp_path / "out.png", "--overwrite", *options]
+        command = [sys.executable, "-m", "varcolor.cli", *map(str, argv)]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0 and "compiling" not in done.stderr, (options, done.stderr)

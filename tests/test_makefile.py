@@ -74,13 +74,19 @@ def test_the_demo_colours_without_cues_only_an_image_with_no_cue_file_beside_it(
 
 
 def test_the_suite_waits_for_no_silent_compile_and_the_demo_has_none_to_wait_for(tmp_path):
-    # `make test` compiles numba's kernels visibly (`varcolor warm`, not quiet) before the suite;
-    # `make demo` colorizes only the small bundled photo, which runs array code (nothing to
-    # compile: tests/test_kernels.py), so it runs no warm step.
+    # `make test` compiles numba's kernels of every kind of run visibly (`varcolor warm`, not
+    # quiet; in parts, beside the types) before the suite; `make demo` colorizes only the small
+    # bundled photo, which runs array code (nothing to compile: tests/test_kernels.py), so it runs
+    # no warm step.
+    from varcolor.cli.warm import _runs
+
     lines = dry_run("test", stand_in(tmp_path, "neural-ui"))
     suite = next(k for k, line in enumerate(lines) if "-m pytest" in line)
-    warms = [shlex.split(line) for line in lines[:suite] if "varcolor warm" in line]
-    assert len(warms) == 1 and warms[0][0].endswith("/bin/varcolor") and "--quiet" not in warms[0], lines
+    words = [word for line in lines[:suite] for word in shlex.split(line.replace(";", " ; "))]
+    warms = [k for k, word in enumerate(words) if word.endswith("/bin/varcolor") and words[k + 1] == "warm"]
+    warmed = [kind for k in warms for kind in (words[k + 3].split(",") if words[k + 2] == "--runs" else _runs())]
+    assert warms and sorted(warmed) == sorted(_runs()), lines
+    assert not {"-q", "--quiet"} & set(words), lines
     assert not [line for line in dry_run("demo", tmp_path / "fresh") if "varcolor warm" in line]
 
 

@@ -69,6 +69,23 @@ def _edits() -> None:
     cz.update(Cues.from_points(line, shape=gray.shape))
 
 
+def _levin() -> None:
+    # --method levin: the direct solver's LU (its multifrontal kernels: 12 s of a first run), and
+    # the overlapping tiles that take over beyond about 12 MP, forced here on the small example;
+    # painted into a file's levels, as the command line paints (as _cues: each kind on its own).
+    gray = data.chelsea()
+    cues = Cues.from_marked(gray, data.chelsea_marked())
+    colorize(gray, cues, method="levin")
+    colorize(gray, cues, method="levin", solver="tiles", bits=8)
+
+
+def _gtv() -> None:
+    # --method bilaplacian-gtv: ADMM's steps and the multigrid inside them (about 30 s of a first
+    # run), painted into a file's levels.
+    gray = data.chelsea()
+    colorize(gray, Cues.from_marked(gray, data.chelsea_marked()), method="bilaplacian-gtv", bits=8)
+
+
 #: The kinds of run ``warm`` knows: name → (what it is, the run, whether it can run here).
 WARM_RUNS: dict[str, tuple[str, Callable[[], None], Callable[[], bool]]] = {
     "cues": ("the default engine from strokes, a marked image or points", _cues, lambda: True),
@@ -78,6 +95,8 @@ WARM_RUNS: dict[str, tuple[str, Callable[[], None], Callable[[], bool]]] = {
         lambda: importlib.util.find_spec("torch") is not None,
     ),
     "edits": ("a first solve, then strokes added (the studio, Colorizer.update)", _edits, lambda: True),
+    "levin": ("Levin et al.'s exact system (--method levin): the LU, and tiles beyond 12 MP", _levin, lambda: True),
+    "bilaplacian-gtv": ("ADMM and its multigrid (--method bilaplacian-gtv)", _gtv, lambda: True),
 }
 
 
