@@ -38,20 +38,25 @@ demo: $(DEMO_STAMP)
 	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
-# Lint and format check first (seconds), then the types (`make typecheck`) while numba's kernels
-# are compiled visibly beside them (`varcolor warm`, every kind of run, in two parts: the default
-# engine's kinds, 70 s once from a clean clone, and after the types, on their core, the 45 s of
-# bilaplacian-gtv's; a second each after that), then the suite on every core (pytest-xdist; at
-# most 4 workers: each runs solves of its own, threads and child processes too), a test file to a
-# worker (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests
-# in order).
+# Lint and format check first (seconds); then the types (`make typecheck`) while numba's kernels
+# are compiled visibly beside them (`varcolor warm`: 70 s once from a clean clone, a second after
+# that; each of the two on one core; every kind of run but bilaplacian-gtv, whose 45 s would wait
+# on the types' core, where the suite's few checks of it compile 25 s), and after the types, on
+# their core, the suite's modules compiled to bytecode once (collected), not by each worker (20 s
+# each); then the suite on every core (pytest-xdist; at most 4 workers: each runs solves of its
+# own, threads and child processes too), a test file to a worker (loadfile: a module's shared
+# fixture, a browser and its studio, is made once, its tests in order).
+# Python writes its bytecode here even where the environment says not to (PYTHONDONTWRITEBYTECODE,
+# set on CI's machines): else every process the suite starts compiled varcolor again (a
+# command-line-heavy part of the suite took 13 % more CPU).
+test: export PYTHONDONTWRITEBYTECODE :=
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/varcolor warm --runs cues,automatic,edits,studio,levin & warming=$$!; \
 		$(PY) -m mypy varcolor; typed=$$?; \
-		$(VENV)/bin/varcolor warm --runs bilaplacian-gtv; gtv=$$?; \
-		wait $$warming && exit $$((typed | gtv))
+		$(PY) -m pytest -q --collect-only --doctest-modules varcolor tests > /dev/null; \
+		wait $$warming && exit $$typed
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests
 
 test-slow: $(TEST_STAMP)

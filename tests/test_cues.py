@@ -157,6 +157,7 @@ def test_patch_samplers_fill_the_mean_true_chroma(astronaut_small):
     assert sample_random(astronaut_small, n=0, rng=0).count == 0
 
 
+@pytest.mark.slow  # 4 s of sampling; make test-slow runs it
 def test_ideepcolor_sampler_follows_the_published_distribution(rng):
     # Corners ~ N((S-P+1)/2, (S-P+1)/4) per axis, clipped to [0, S-P]; each hint a P×P patch.
     height, width, patch = 256, 200, 6

@@ -81,12 +81,15 @@ def test_the_suite_waits_for_no_silent_compile_and_the_demo_has_none_to_wait_for
     from varcolor.cli.warm import _runs
 
     lines = dry_run("test", stand_in(tmp_path, "neural-ui"))
-    suite = next(k for k, line in enumerate(lines) if "-m pytest" in line)
+    suite = next(k for k, line in enumerate(lines) if "-m pytest" in line and " -n " in line)
     words = [word for line in lines[:suite] for word in shlex.split(line.replace(";", " ; "))]
     warms = [k for k, word in enumerate(words) if word.endswith("/bin/varcolor") and words[k + 1] == "warm"]
     warmed = [kind for k in warms for kind in (words[k + 3].split(",") if words[k + 2] == "--runs" else _runs())]
-    assert warms and sorted(warmed) == sorted(_runs()), lines
-    assert not {"-q", "--quiet"} & set(words), lines
+    # bilaplacian-gtv's kernels alone are left to its few checks in the suite (the Makefile says why).
+    assert warms and sorted(warmed) == sorted(set(_runs()) - {"bilaplacian-gtv"}), lines
+    for k in warms:  # each said as it runs: not quiet
+        command = words[k : next(j for j in range(k, len(words)) if words[j] in ("&", ";", "&&"))]
+        assert not {"-q", "--quiet"} & set(command), command
     assert not [line for line in dry_run("demo", tmp_path / "fresh") if "varcolor warm" in line]
 
 
@@ -97,7 +100,7 @@ def test_the_quick_suite_runs_on_every_core_a_file_to_a_worker_and_the_slow_one_
     import tomllib
 
     venv = stand_in(tmp_path, "neural-ui", "dev-layers-neural-ui")
-    quick = shlex.split(next(line for line in dry_run("test", venv) if "-m pytest" in line))
+    quick = shlex.split(next(line for line in dry_run("test", venv) if "-m pytest" in line and " -n " in line))
     assert quick[quick.index("-n") + 1] == "auto" and quick[quick.index("--dist") + 1] == "loadfile"
     slow = shlex.split(next(line for line in dry_run("test-slow", venv) if "-m pytest" in line))
     assert "-n" not in slow and "slow" in slow
@@ -112,6 +115,6 @@ def test_the_suite_runs_after_the_lint_and_the_types(tmp_path):
     lines = dry_run("test", venv)
     ruff = max(i for i, line in enumerate(lines) if "/ruff " in line)
     mypy = [i for i, line in enumerate(lines) if "-m mypy" in line]
-    suite = [i for i, line in enumerate(lines) if "-m pytest" in line]
+    suite = [i for i, line in enumerate(lines) if "-m pytest" in line and " -n " in line]
     assert len(mypy) == 1 and len(suite) == 1 and ruff < mypy[0] < suite[0]
     assert [line for line in dry_run("typecheck", venv) if "-m mypy" in line]

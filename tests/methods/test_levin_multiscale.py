@@ -843,6 +843,9 @@ def test_the_full_systems_residual_made_row_by_row_is_the_whole_operators(monkey
     assert engine.full_residual(chroma, problem) == pytest.approx(expected, rel=1e-10)
 
 
+# 11 s in make test, compiling the LU's kernels for its shape (tests/cli/test_cli_small_images.py
+# keeps a thin wide photo there)
+@pytest.mark.slow  # make test-slow runs it
 @pytest.mark.parametrize("shape", [(3, 50000), (3, 100000)])
 def test_a_thin_wide_image_gets_the_default_engine_s_result(shape):
     gray = 0.5 + 0.2 * np.sin(np.arange(shape[1]) / 50.0)[None].repeat(shape[0], 0)

@@ -219,6 +219,7 @@ def test_importing_varcolor_loads_no_plug_in():
     assert out.strip() == "False False"
 
 
+@pytest.mark.slow  # 8 s of plug-ins hanging; the registry's other checks stay in make test
 def test_a_plug_in_that_hangs_exits_or_interrupts_at_import_is_skipped_in_one_line(tmp_path):
     environment = install_plug_ins(
         tmp_path / "site",

@@ -39,6 +39,7 @@ def tiny(folder, **changes) -> TrainingConfig:
     )
 
 
+@pytest.mark.slow  # 4 s of sampling; make test-slow runs it
 def test_number_of_hints_is_geometric_and_patches_hold_the_true_chroma():
     generator = np.random.default_rng(0)
     ab = torch.zeros(2, 64, 64)
@@ -94,6 +95,7 @@ def test_resumed_training_equals_an_uninterrupted_run(tmp_path, photos):
         train(tiny(photos, width=0.125), tmp_path / "b.pt", progress=False)
 
 
+@pytest.mark.slow  # 6 s of training; the loop's other checks stay in make test
 def test_training_lowers_the_loss(tmp_path, photos):
     config = tiny(
         photos,

@@ -125,6 +125,7 @@ def test_whole_solves_local_solves_and_renumbered_passes_share_one_compiled_vers
         assert len(single) == 1, (kernel.__name__, single)
 
 
+@pytest.mark.slow  # 10 s in make test, compiling the passes it checks; make test-slow runs it
 def test_few_channels_compile_passes_without_blas_and_many_with():
     # A solve of the chroma (2 channels) never calls BLAS: its compiled passes leave the BLAS calls
     # out (a second less to compile on a first run). Many channels (an update's block of the

@@ -174,6 +174,7 @@ def test_a_method_without_a_linear_solver_chooses_none(counted):
     assert counted == {"validations": 1, "choices": 0} and result.info["solver"] == "admm"
 
 
+@pytest.mark.slow  # 9 s in make test, compiling the tiles' kernels; tests/solvers/test_tiled.py keeps tiles there
 @pytest.mark.parametrize("prior", [False, True])
 def test_symmetric_systems_solved_by_tiles_match_the_direct_solve(prior):
     """The tiles hold their borders at a coarse solution of the method's own system: the symmetric

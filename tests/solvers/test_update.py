@@ -170,6 +170,7 @@ def _small_lu():
     return MultifrontalLU(operator.stencil, free, np.float64), index, inverse, pixels, rng
 
 
+@pytest.mark.slow  # 3.4 s, compiling a version of the LU's solve; make test-slow runs it
 def test_blocks_of_the_inverse_against_dense_algebra():
     lu, index, inverse, pixels, rng = _small_lu()
     position = np.searchsorted(index, pixels)

@@ -82,6 +82,7 @@ def test_a_spare_waits_while_the_studio_is_busy_and_a_save_asked_meanwhile_is_ma
     assert (tmp_path / "spare.png").read_bytes() == _fresh(image, mask, tmp_path / "fresh.png")
 
 
+@pytest.mark.slow  # 6 s; a spare's save stays in make test (a scan saved by a spare child)
 def test_a_spare_works_ahead_once_the_studio_is_idle_and_its_gray_is_the_saves(scan, tmp_path):
     image, mask = scan
     spare, child, busy = _spare(image)
@@ -166,6 +167,7 @@ def test_a_spare_ends_with_a_studio_killed_while_it_waits_or_works(scan, tmp_pat
             os.killpg(child, signal.SIGKILL)
 
 
+@pytest.mark.slow  # 5 s; a spare's save stays in make test (a scan saved by a spare child)
 def test_a_studio_making_tiles_holds_its_spare_and_still_saves(tmp_path, monkeypatch):
     """The studio says busy while it makes the view's tiles (or solves a stroke): its spare, started
     then, waits from its first line; Ctrl+S then saves at once, whole."""

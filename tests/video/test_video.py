@@ -115,6 +115,7 @@ def test_truncated_and_corrupt_files_are_refused_from_headers(tmp_path):
 # ---------------------------------------------------------------- the space-time system
 
 
+@pytest.mark.slow  # 6 s in make test, compiling the space-time rows' kernel; make test-slow runs it
 def test_one_frame_clip_is_the_still_method():
     rgb = pan(frames=1)[0]
     cues = strokes(rgb)
