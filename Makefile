@@ -39,15 +39,15 @@ demo: $(DEMO_STAMP)
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
 # Lint and format check first (seconds); then the types (`make typecheck`) while numba's kernels
-# are compiled visibly beside them (`varcolor warm`: 70 s once from a clean clone, a second after
+# are compiled visibly beside them (`varcolor warm`: 75 s once from a clean clone, a second after
 # that; each of the two on one core; every kind of run but bilaplacian-gtv, whose 45 s would wait
-# on the types' core, where the suite's few checks of it compile 25 s), and after the types, on
-# their core, the suite's modules compiled to bytecode once (collected), not by each worker (20 s
-# each); then the suite on every core (pytest-xdist; at most 4 workers: each runs solves of its
-# own, threads and child processes too), a test file to a worker (loadfile: a module's shared
+# on the types' core: its few checks in the suite compile it, on both cores), and after the types,
+# on their core, the suite's modules compiled to bytecode once (collected), not by each worker
+# (20 s each); then the suite on every core (pytest-xdist; at most 4 workers: each runs solves of
+# its own, threads and child processes too), a test file to a worker (loadfile: a module's shared
 # fixture, a browser and its studio, is made once, its tests in order).
 # Python writes its bytecode here even where the environment says not to (PYTHONDONTWRITEBYTECODE,
-# set on CI's machines): else every process the suite starts compiled varcolor again (a
+# set on this project's machines): else every process the suite starts compiled varcolor again (a
 # command-line-heavy part of the suite took 13 % more CPU).
 test: export PYTHONDONTWRITEBYTECODE :=
 test: $(TEST_STAMP)

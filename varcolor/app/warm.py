@@ -80,8 +80,8 @@ def _levin() -> None:
 
 
 def _gtv() -> None:
-    # --method bilaplacian-gtv: ADMM's steps and the multigrid inside them (about 30 s of a first
-    # run), painted into a file's levels.
+    # --method bilaplacian-gtv: ADMM's steps and the multigrid inside them (35 s of compiling in a
+    # first run), painted into a file's levels.
     gray = data.chelsea()
     colorize(gray, Cues.from_marked(gray, data.chelsea_marked()), method="bilaplacian-gtv", bits=8)
 
