@@ -39,6 +39,12 @@ __all__ = ["WARM_RUNS", "Warmed", "warm", "start_background_warm", "warm_in_back
 WARMING_LOCK = "varcolor-warming.lock"
 
 
+def _example() -> tuple[np.ndarray, Cues]:
+    """The bundled example's gray and the cues of its scribbles."""
+    gray = data.chelsea()
+    return gray, Cues.from_marked(gray, data.chelsea_marked())
+
+
 def _cues() -> None:
     gray = data.chelsea()
     marked = data.chelsea_marked()
@@ -58,9 +64,9 @@ def _automatic() -> None:
 
 def _edits() -> None:
     # The studio's and Colorizer's path: a first solve, then a stroke added as an update.
-    gray = data.chelsea()
+    gray, cues = _example()
     cz = Colorizer(gray)
-    cz.solve(Cues.from_marked(gray, data.chelsea_marked()))
+    cz.solve(cues)
     cz.update(Cues.from_points([{"y": 40, "x": 60, "r": 90, "g": 140, "b": 200, "radius": 3}], shape=gray.shape))
     # A stroke's worth of new cues too: an update's passes over eight or more of them run a
     # version of the solver's kernels with BLAS calls (a Krita stroke on a 1 MP document
@@ -73,8 +79,7 @@ def _levin() -> None:
     # --method levin: the direct solver's LU (its multifrontal kernels: 12 s of a first run), and
     # the overlapping tiles that take over beyond about 12 MP, forced here on the small example;
     # painted into a file's levels, as the command line paints (as _cues: each kind on its own).
-    gray = data.chelsea()
-    cues = Cues.from_marked(gray, data.chelsea_marked())
+    gray, cues = _example()
     colorize(gray, cues, method="levin")
     colorize(gray, cues, method="levin", solver="tiles", bits=8)
 
@@ -82,8 +87,7 @@ def _levin() -> None:
 def _gtv() -> None:
     # --method bilaplacian-gtv: ADMM's steps and the multigrid inside them (35 s of compiling in a
     # first run), painted into a file's levels.
-    gray = data.chelsea()
-    colorize(gray, Cues.from_marked(gray, data.chelsea_marked()), method="bilaplacian-gtv", bits=8)
+    colorize(*_example(), method="bilaplacian-gtv", bits=8)
 
 
 #: The kinds of run ``warm`` knows: name → (what it is, the run, whether it can run here).
