@@ -62,6 +62,11 @@ def test_each_set_is_installed_once(tmp_path):
         assert installs(dry_run(target, venv)) == []
 
 
+def is_suite(line: str) -> bool:
+    """Whether a line of ``make -n test`` is the suite's run (on every core), not its collection."""
+    return "-m pytest" in line and " -n " in line
+
+
 def test_the_demo_colours_without_cues_only_an_image_with_no_cue_file_beside_it(tmp_path):
     # A no-cue run on an image with its scribbles beside it notes they are not used: the demo's own
     # automatic step must not print that.
@@ -74,14 +79,14 @@ def test_the_demo_colours_without_cues_only_an_image_with_no_cue_file_beside_it(
 
 
 def test_the_suite_waits_for_no_silent_compile_and_the_demo_has_none_to_wait_for(tmp_path):
-    # `make test` compiles numba's kernels of every kind of run visibly (`varcolor warm`, not
-    # quiet; in parts, beside the types) before the suite; `make demo` colorizes only the small
+    # `make test` compiles numba's kernels of every kind of run but bilaplacian-gtv visibly
+    # (`varcolor warm`, not quiet, beside the types) before the suite; `make demo` colorizes only the small
     # bundled photo, which runs array code (nothing to compile: tests/test_kernels.py), so it runs
     # no warm step.
     from varcolor.cli.warm import _runs
 
     lines = dry_run("test", stand_in(tmp_path, "neural-ui"))
-    suite = next(k for k, line in enumerate(lines) if "-m pytest" in line and " -n " in line)
+    suite = next(k for k, line in enumerate(lines) if is_suite(line))
     words = [word for line in lines[:suite] for word in shlex.split(line.replace(";", " ; "))]
     warms = [k for k, word in enumerate(words) if word.endswith("/bin/varcolor") and words[k + 1] == "warm"]
     warmed = [kind for k in warms for kind in (words[k + 3].split(",") if words[k + 2] == "--runs" else _runs())]
@@ -100,7 +105,7 @@ def test_the_quick_suite_runs_on_every_core_a_file_to_a_worker_and_the_slow_one_
     import tomllib
 
     venv = stand_in(tmp_path, "neural-ui", "dev-layers-neural-ui")
-    quick = shlex.split(next(line for line in dry_run("test", venv) if "-m pytest" in line and " -n " in line))
+    quick = shlex.split(next(line for line in dry_run("test", venv) if is_suite(line)))
     assert quick[quick.index("-n") + 1] == "auto" and quick[quick.index("--dist") + 1] == "loadfile"
     slow = shlex.split(next(line for line in dry_run("test-slow", venv) if "-m pytest" in line))
     assert "-n" not in slow and "slow" in slow
@@ -115,6 +120,6 @@ def test_the_suite_runs_after_the_lint_and_the_types(tmp_path):
     lines = dry_run("test", venv)
     ruff = max(i for i, line in enumerate(lines) if "/ruff " in line)
     mypy = [i for i, line in enumerate(lines) if "-m mypy" in line]
-    suite = [i for i, line in enumerate(lines) if "-m pytest" in line and " -n " in line]
+    suite = [i for i, line in enumerate(lines) if is_suite(line)]
     assert len(mypy) == 1 and len(suite) == 1 and ruff < mypy[0] < suite[0]
     assert [line for line in dry_run("typecheck", venv) if "-m mypy" in line]
