@@ -45,8 +45,8 @@ def method_help() -> str:
 @functools.cache
 def _type_hints(owner: type) -> dict[str, Any]:
     """``owner``'s annotations as types, once per class: each call evaluates every field's text
-    again (``from __future__ import annotations``), and a parser asks for each of its flags: the
-    parser took 0.1 s of every command's start-up, 9 ms with this."""
+    again (``from __future__ import annotations``), and a parser asks for each of its flags: a
+    command's parser took 73 ms, 43 ms with this (a later one in the process 41 → 9 ms)."""
     return typing.get_type_hints(owner)
 
 
