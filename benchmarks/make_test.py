@@ -10,9 +10,11 @@ wrapper given as ``SHELL``), so that what is timed is what ``make test`` runs, i
 included (the recipe's exported variables). Chromium, when installed, runs the studio's browser
 tests, as in CI.
 
-Writes ``benchmarks/results/make_test.json`` and ``.md``.
+Writes ``benchmarks/results/make_test.json`` and ``.md`` (``--name`` changes the stem); ``--commit``
+times another commit than ``HEAD`` (an A/B on the same day: the machine's speed varies from day to
+day, and each report gives it as a 1 MP CSR mat-vec's milliseconds).
 
-    python benchmarks/make_test.py [--keep]
+    python benchmarks/make_test.py [--keep] [--commit REV] [--name STEM]
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reports import write_report
+from reports import csr_matvec_ms, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 6 * 60
@@ -91,11 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the clone (its path is printed)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--commit", default="HEAD", help="the commit to clone (default: %(default)s)")
+    parser.add_argument("--name", default="make_test", help="the results' stem (default: %(default)s)")
     args = parser.parse_args(argv)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", args.commit], cwd=ROOT, capture_output=True, text=True)
     folder = Path(tempfile.mkdtemp(prefix="varcolor-make-test-"))
     clone = folder / "varcolor"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "checkout", "-q", commit.stdout.strip()], cwd=clone, check=True)
     log = folder / "make_test.log"
     print(f"clone {clone} ({commit.stdout.strip()}), log {log}", flush=True)
     loads = {"before": _load()}
@@ -109,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the set-up failed (exit code {setup_code}): see {log}", file=sys.stderr)
         return 1
     loads["after set-up"] = _load()
+    speed = {"before": csr_matvec_ms()}
     rows, total, code = _timed_make(clone, log, folder)
+    speed["after"] = csr_matvec_ms()
     for row in rows:
         print(f"{row['step']}: {row['seconds']:.1f} s (exit code {row['exit_code']})", flush=True)
     loads["end"] = _load()
@@ -128,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "chromium": shutil.which("chromium") is not None,
         "load": loads,
         "cores": os.cpu_count(),
+        "csr_matvec_ms": speed,
     }
     lines = [
         "# `make test` on a clean clone",
@@ -135,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         f"`python benchmarks/make_test.py` on commit {report['commit']}; {os.cpu_count()} cores; load average "
         f"{loads['before']:.1f} before the set-up, {loads['after set-up']:.1f} after it, {loads['end']:.1f} at the "
         f"end; Chromium {'installed (the browser tests run)' if report['chromium'] else 'missing (they skip)'}. "
-        f"The set-up (a virtual environment, pip installing the extras) took {setup:.0f} s and is not counted.",
+        f"The set-up (a virtual environment, pip installing the extras) took {setup:.0f} s and is not counted. "
+        f"The machine's speed: a 1 MP CSR mat-vec {speed['before']:.1f} ms before, {speed['after']:.1f} ms after.",
         "",
         "| step | seconds | exit code |",
         "|---|---|---|",
@@ -145,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Target: at most {TARGET_SECONDS} s: {'met' if met else 'not met'}. pytest: {report['pytest_summary']}.",
     ]
-    write_report(args.out, "make_test", report, "\n".join(lines))
+    write_report(args.out, args.name, report, "\n".join(lines))
     print("\n".join(lines))
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)

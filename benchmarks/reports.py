@@ -1,5 +1,6 @@
-"""What the benchmark scripts share: a measurement in a fresh child process with a time limit, and
-a result written as JSON and Markdown side by side in ``benchmarks/results/``.
+"""What the benchmark scripts share: a measurement in a fresh child process with a time limit, a
+result written as JSON and Markdown side by side in ``benchmarks/results/``, and the machine's
+speed of the day (:func:`csr_matvec_ms`: the same machine measured 7.8 to 13.8 ms on different days).
 
 A child process per measurement keeps one run's memory peak and caches out of the next, and lets a
 run that takes too long or is killed for memory become a row with an error, not the end of the
@@ -10,12 +11,34 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import scipy.sparse as sp
+
 import varcolor.io
 
-__all__ = ["in_child", "write_report"]
+__all__ = ["in_child", "write_report", "csr_matvec_ms"]
+
+
+def csr_matvec_ms(side: int = 1000, repeats: int = 30) -> float:
+    """The median milliseconds of one product of a ``side²``-pixel 9-point grid matrix (CSR, as
+    Levin's) with a vector: the unit the issues state the machine's speed in ("a 1 MP CSR mat-vec
+    8-10 ms"), so that timings taken on different days can be told apart from the code's changes."""
+    n = side * side
+    offsets = [0, 1, -1, side, -side, side - 1, 1 - side, side + 1, -side - 1]
+    matrix = sp.diags([np.full(n - abs(k), -1.0 if k else 8.0) for k in offsets], offsets, format="csr")
+    x = np.random.default_rng(0).random(n)
+    for _ in range(3):
+        matrix @ x
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matrix @ x
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1e3)
 
 
 def in_child(target: Callable, args: tuple, timeout: float) -> dict:
