@@ -40,8 +40,8 @@ demo: $(DEMO_STAMP)
 
 # Lint and format check first (seconds); then the types (`make typecheck`) while numba's kernels
 # are compiled visibly beside them (`varcolor warm`: 75 s once from a clean clone, a second after
-# that; each on one core), bilaplacian-gtv's ADMM and multigrid in a warm of their own beside both
-# (45 s: in the suite, both workers compiled them, each for its own checks), and after the types,
+# that; each of the two on one core; every kind of run but bilaplacian-gtv, whose 45 s would wait
+# on the types' core: its few checks in the suite compile it, on both cores), and after the types,
 # on their core, the suite's modules compiled to bytecode once (collected), not by each worker
 # (20 s each); then the suite on every core (pytest-xdist; at most 4 workers: each runs solves of
 # its own, threads and child processes too), a test file to a worker (loadfile: a module's shared
@@ -54,10 +54,9 @@ test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/varcolor warm --runs cues,automatic,edits,studio,levin & warming=$$!; \
-		$(VENV)/bin/varcolor warm --runs bilaplacian-gtv & warming_gtv=$$!; \
 		$(PY) -m mypy varcolor; typed=$$?; \
 		$(PY) -m pytest -q --collect-only --doctest-modules varcolor tests > /dev/null; \
-		wait $$warming && wait $$warming_gtv && exit $$typed
+		wait $$warming && exit $$typed
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests
 
 test-slow: $(TEST_STAMP)

@@ -79,7 +79,7 @@ def test_the_demo_colours_without_cues_only_an_image_with_no_cue_file_beside_it(
 
 
 def test_the_suite_waits_for_no_silent_compile_and_the_demo_has_none_to_wait_for(tmp_path):
-    # `make test` compiles numba's kernels of every kind of run visibly
+    # `make test` compiles numba's kernels of every kind of run but bilaplacian-gtv visibly
     # (`varcolor warm`, not quiet, beside the types) before the suite; `make demo` colorizes only the small
     # bundled photo, which runs array code (nothing to compile: tests/test_kernels.py), so it runs
     # no warm step.
@@ -90,8 +90,8 @@ def test_the_suite_waits_for_no_silent_compile_and_the_demo_has_none_to_wait_for
     words = [word for line in lines[:suite] for word in shlex.split(line.replace(";", " ; "))]
     warms = [k for k, word in enumerate(words) if word.endswith("/bin/varcolor") and words[k + 1] == "warm"]
     warmed = [kind for k in warms for kind in (words[k + 3].split(",") if words[k + 2] == "--runs" else _runs())]
-    # Every kind, each once (bilaplacian-gtv in a warm of its own, beside the others: the Makefile says why).
-    assert warms and sorted(warmed) == sorted(_runs()), lines
+    # bilaplacian-gtv's kernels alone are left to its few checks in the suite (the Makefile says why).
+    assert warms and sorted(warmed) == sorted(set(_runs()) - {"bilaplacian-gtv"}), lines
     for k in warms:  # each said as it runs: not quiet
         command = words[k : next(j for j in range(k, len(words)) if words[j] in ("&", ";", "&&"))]
         assert not {"-q", "--quiet"} & set(command), command
