@@ -41,7 +41,10 @@ demo: $(DEMO_STAMP)
 # Lint and format check first (seconds); then the types (`make typecheck`) while numba's kernels
 # are compiled visibly beside them (`varcolor warm`: 75 s once from a clean clone, a second after
 # that; each of the two on one core; every kind of run but bilaplacian-gtv, whose 45 s would wait
-# on the types' core: its few checks in the suite compile it, on both cores), and after the types,
+# on the types' core: the suite's small photos run its array code, and the checks of its kernels
+# compile them once, on one worker; warmed in a process of its own beside these, make test took
+# 15 s less at best, benchmarks/results/make_test_ab_after.md, and none once its array code came),
+# and after the types,
 # on their core, the suite's modules compiled to bytecode once (collected), not by each worker
 # (20 s each); then the suite on every core (pytest-xdist; at most 4 workers: each runs solves of
 # its own, threads and child processes too), a test file to a worker (loadfile: a module's shared

@@ -28,6 +28,7 @@ def cold(monkeypatch, tmp_path):
     monkeypatch.setattr(kernels, "_mark_folder", lambda: tmp_path)
     registered = []
     monkeypatch.setattr("atexit.register", registered.append)
+    monkeypatch.setattr(kernels, "_PENDING", [])
     kernels.kernels_warm.cache_clear()
     kernels._warm_later.cache_clear()
     yield registered
@@ -36,26 +37,48 @@ def cold(monkeypatch, tmp_path):
 
 
 def test_array_code_for_want_of_the_kernels_has_them_compiled_as_the_process_ends(cold, monkeypatch):
+    started = []
+    monkeypatch.setattr(kernels, "_start_warming", started.append)
     assert kernels.array_code(1000 * 1000) and kernels.array_code(10)
-    assert cold == [kernels._start_warming]  # once a process
+    assert len(cold) == 1  # once a process
+    # A small bilaplacian-gtv photo ran array code too: one compile, of both kinds, at the end.
+    assert kernels.array_code(300 * 400, "bilaplacian-gtv") and len(cold) == 1
+    cold[0]()
+    assert started == [("cues", "edits", "bilaplacian-gtv")]
     kernels._warm_later.cache_clear()
     monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "0")  # the opt-out
-    assert kernels.array_code(10) and cold == [kernels._start_warming]
+    assert kernels.array_code(10) and len(cold) == 1
+
+
+def test_each_kind_is_warm_once_its_own_kernels_are_compiled(cold):
+    # `varcolor warm --runs cues` leaves bilaplacian-gtv's small photos on array code, and a warm
+    # of bilaplacian-gtv afterwards keeps the kinds marked before it.
+    kernels.mark_kernels_warm(("cues",))
+    assert kernels.kernels_warm() and not kernels.kernels_warm("bilaplacian-gtv")
+    assert not kernels.array_code(10) and kernels.array_code(10, "bilaplacian-gtv")
+    kernels.mark_kernels_warm(("bilaplacian-gtv",))
+    assert kernels.kernels_warm("cues") and kernels.kernels_warm("bilaplacian-gtv")
+    assert not kernels.array_code(10, "bilaplacian-gtv")
+    # Without the mark, past its own limit a bilaplacian-gtv photo runs the kernels all the same.
+    (kernels._mark_folder() / kernels.WARM_MARK).unlink()
+    kernels.kernels_warm.cache_clear()
+    assert not kernels.array_code(kernels.GTV_ARRAY_CODE_PIXELS + 1, "bilaplacian-gtv")
+    assert kernels.array_code(kernels.GTV_ARRAY_CODE_PIXELS, "bilaplacian-gtv")
 
 
 def test_a_long_lived_process_starts_the_compile_at_once_and_takes_the_kernels_once_marked(cold, monkeypatch, tmp_path):
     started = []
-    monkeypatch.setattr(kernels, "_start_warming", lambda: started.append(True))
+    monkeypatch.setattr(kernels, "_start_warming", started.append)
     monkeypatch.setattr(kernels, "_LONG_LIVED", kernels._LongLived())
     kernels.warm_while_running()  # the studio's server, Krita's Live worker
     assert kernels.array_code(1000 * 1000)  # not warm yet: array code
-    assert started == [True] and cold == []  # the compile started now, not at the process's end
+    assert started == [("cues", "edits")] and cold == []  # the compile started now, not at the process's end
     # The background compile marks the kernels warm, from another process (this one's read is cached).
-    (tmp_path / kernels.WARM_MARK).write_text(json.dumps(kernels._warm_key()))
+    (tmp_path / kernels.WARM_MARK).write_text(json.dumps({**kernels._warm_key(), "kinds": ["cues", "edits"]}))
     assert kernels.array_code(1000 * 1000)  # within EVERY seconds of the last look: as it was
     kernels._LONG_LIVED.looked -= kernels._LongLived.EVERY + 1
     assert not kernels.array_code(1000 * 1000)  # looked again: the kernels from here on
-    assert not kernels.array_code(10) and started == [True]  # and no second compile
+    assert not kernels.array_code(10) and started == [("cues", "edits")]  # and no second compile
 
 
 @pytest.mark.parametrize("choice", ["array", "numba"])
@@ -70,7 +93,7 @@ def test_the_compile_is_started_detached_and_never_twice_nor_where_the_kernels_a
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append((a, k)) or "process")
     assert warm.start_background_warm() == "process"
     (argv,), options = started[0]
-    assert argv == [sys.executable, "-m", "varcolor.app.warm"]  # a module, no program in a string
+    assert argv == [sys.executable, "-m", "varcolor.app.warm", "cues", "edits"]  # a module, no program in a string
     assert options.get("process_group") == 0 or options.get("preexec_fn") is os.setpgrp
     assert options["stdin"] == options["stdout"] == options["stderr"] == subprocess.DEVNULL
     assert options["env"][kernels.BACKGROUND_WARM_VARIABLE] == "0"  # its own runs start none
@@ -78,8 +101,10 @@ def test_the_compile_is_started_detached_and_never_twice_nor_where_the_kernels_a
     monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "0")
     assert warm.start_background_warm() is None
     monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "1")
-    kernels.mark_kernels_warm()
-    assert warm.start_background_warm() is None and len(started) == 1
+    kernels.mark_kernels_warm(("cues",))
+    assert warm.start_background_warm() == "process"  # the edits' kernels are not compiled yet
+    kernels.mark_kernels_warm(("edits",))
+    assert warm.start_background_warm() is None and len(started) == 2
 
 
 def test_the_background_compile_runs_at_the_lowest_priority_one_at_a_time_and_marks(cold, monkeypatch, tmp_path):

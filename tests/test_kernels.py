@@ -334,18 +334,20 @@ def test_small_images_run_the_kernels_once_warm_marked_them_and_only_then(monkey
         kernels.kernels_warm.cache_clear()
 
 
-def test_warm_marks_the_kernels_after_the_default_engines_run_and_not_for_others(monkeypatch, tmp_path):
+def test_warm_marks_each_kind_it_ran_and_the_default_engines_kernels_after_its_own_run(monkeypatch, tmp_path):
     from varcolor.app import warm
 
     monkeypatch.setattr(kernels, "_mark_folder", lambda: tmp_path / "cache")
     monkeypatch.setitem(warm.WARM_RUNS, "cues", ("x", lambda: None, lambda: True))
     monkeypatch.setitem(warm.WARM_RUNS, "edits", ("x", lambda: None, lambda: True))
+    monkeypatch.setitem(warm.WARM_RUNS, "automatic", ("x", lambda: None, lambda: False))  # its extra missing
     kernels.kernels_warm.cache_clear()
     try:
-        warm.warm(("edits",))
-        assert not (tmp_path / "cache").exists()
+        warm.warm(("edits", "automatic"))
+        assert kernels.kernels_warm("edits") and not kernels.kernels_warm() and not kernels.kernels_warm("automatic")
         warm.warm(("cues",))
         assert (tmp_path / "cache" / kernels.WARM_MARK).is_file() and kernels.kernels_warm()
+        assert kernels.kernels_warm("edits")  # kept
     finally:
         kernels.kernels_warm.cache_clear()
 

@@ -16,10 +16,11 @@ import math
 import numba
 import numpy as np
 
-from .neighbours import EDGE_OFFSETS
+from .neighbours import CENTRE, EDGE_OFFSETS, STENCIL_OFFSETS, edge_slices
 
 __all__ = [
     "local_scale",
+    "window_scale",
     "scale_at",
     "levin_weights",
     "fill_levin_weights",
@@ -114,9 +115,28 @@ def check_guide(guide: np.ndarray) -> np.ndarray:
     return guide
 
 
-def local_scale(guide: np.ndarray) -> np.ndarray:
-    """Levin's per-pixel scale ``csig`` of an ``H×W`` guide image (see the module docstring)."""
+def window_scale(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """:func:`_csig_at` as array code: the ``csig`` of pixels given their 3×3 windows' guide
+    ``values`` (``9×…``, stencil order, the pixel itself :data:`~varcolor.neighbours.CENTRE`) and
+    whether each lies ``inside`` the image (``9×…`` bool; the values outside are not read)."""
+    count = inside.sum(axis=0)
+    mean = (values * inside).sum(axis=0) / count
+    csig = 0.6 * (((values - mean) ** 2) * inside).sum(axis=0) / count
+    neighbours = inside.copy()
+    neighbours[CENTRE] = False
+    closest = np.where(neighbours, (values - values[CENTRE]) ** 2, np.inf).min(axis=0)
+    return np.maximum(np.maximum(csig, -closest / MIN_NEIGHBOUR_WEIGHT_LOG), CSIG_FLOOR)
+
+
+def local_scale(guide: np.ndarray, array: bool = False) -> np.ndarray:
+    """Levin's per-pixel scale ``csig`` of an ``H×W`` guide image (see the module docstring); by
+    array code (:func:`window_scale`) where ``array``, else by the numba kernel."""
     guide = check_guide(guide)
+    if array:
+        height, width = guide.shape
+        padded, within = np.pad(guide, 1), np.pad(np.ones(guide.shape, bool), 1)
+        shifted = [(slice(1 + dy, 1 + dy + height), slice(1 + dx, 1 + dx + width)) for dy, dx in STENCIL_OFFSETS]
+        return window_scale(np.stack([padded[at] for at in shifted]), np.stack([within[at] for at in shifted]))
     out = np.empty_like(guide)
     _local_scale(guide, out)
     return out
@@ -163,7 +183,7 @@ def _edge_weights(guide, scale, sharpness, out):
                     out[i, j, e] = math.exp(-((guide[i, j] - guide[ii, jj]) ** 2) / (2.0 * sigma2))
 
 
-def edge_weights(guide: np.ndarray, sharpness: float = 1.0) -> np.ndarray:
+def edge_weights(guide: np.ndarray, sharpness: float = 1.0, array: bool = False) -> np.ndarray:
     """Symmetric weights ``w_rs = exp(−(Y_r − Y_s)² / (2σ²_rs))`` of the undirected 8-neighbour edges,
     ``σ²_rs`` the mean of the two pixels' :func:`local_scale` over ``sharpness`` (1 for the
     symmetric variant of docs/design.md), for the symmetric energies.
@@ -171,6 +191,16 @@ def edge_weights(guide: np.ndarray, sharpness: float = 1.0) -> np.ndarray:
     Sharper weights (4) make the symmetric Levin variant as good as the exact method in PSNR but
     its system far harder for the grid multigrid (an order of magnitude more CG iterations), so
     that variant keeps 1 (docs/guide/methods.md, "Details", ``levin-symmetric``).
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        The luminance guide ``Y`` in [0, 1].
+    sharpness : float
+        Divides ``σ²_rs``.
+    array : bool
+        By array code rather than the numba kernels (a small photo whose kernels are not compiled:
+        :func:`varcolor.kernels.array_code`); the same weights to rounding.
 
     Returns
     -------
@@ -186,6 +216,13 @@ def edge_weights(guide: np.ndarray, sharpness: float = 1.0) -> np.ndarray:
     (1.0, True, 0.0, 0.0)
     """
     guide = check_guide(guide)
+    scale = local_scale(guide, array)
+    if array:
+        out = np.zeros(guide.shape + (4,))
+        for e, r, s in edge_slices(*guide.shape):
+            sigma2 = 0.5 * (scale[r] + scale[s]) / sharpness
+            out[r + (e,)] = np.exp(-((guide[r] - guide[s]) ** 2) / (2.0 * sigma2))
+        return out
     out = np.empty(guide.shape + (4,))
-    _edge_weights(guide, local_scale(guide), float(sharpness), out)
+    _edge_weights(guide, scale, float(sharpness), out)
     return out

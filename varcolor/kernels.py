@@ -48,6 +48,8 @@ if not {"NUMBA_THREADING_LAYER", "NUMBA_THREADING_LAYER_PRIORITY"} & set(os.envi
 
 __all__ = [
     "ARRAY_CODE_PIXELS",
+    "GTV_ARRAY_CODE_PIXELS",
+    "DEFAULT_KIND",
     "start_background_warm",
     "array_code",
     "small_system",
@@ -86,6 +88,22 @@ PARALLEL_PIXELS = 65_536
 #: ``varcolor warm`` has compiled the kernels, small images run them too (:func:`kernels_warm`).
 ARRAY_CODE_PIXELS = 1280 * 1024
 
+#: Up to this many pixels (512×384) a ``bilaplacian-gtv`` solve runs as array code while its own
+#: kernels (ADMM's steps, the multigrid inside them) are not compiled (:func:`kernels_warm` of
+#: ``"bilaplacian-gtv"``: ``varcolor warm`` compiles them, or the background compile after such a run).
+#: A first run compiled them in the user's face (35-70 s on a 2-core machine); as array code each
+#: of its hundreds of iterations is 2-4 times slower than the kernels' (a dozen passes over the
+#: edge variables where a kernel makes one), so that a first run of a 0.1 MP photo took 0.35 ×
+#: the kernels' cold run, and of a 0.25 MP photo as long (benchmarks/results/first_run_gtv.md):
+#: past this size, waiting for the compile costs less.
+GTV_ARRAY_CODE_PIXELS = 512 * 384
+
+#: The kind of run (:data:`varcolor.app.warm.WARM_RUNS`) whose kernels the default engine's steps
+#: need: what :func:`array_code` asks about unless told another.
+DEFAULT_KIND = "cues"
+#: The kinds whose steps have array code of their own, and the largest image each runs it on.
+_ARRAY_KINDS = {DEFAULT_KIND: lambda: ARRAY_CODE_PIXELS, "bilaplacian-gtv": lambda: GTV_ARRAY_CODE_PIXELS}
+
 
 #: The environment variable that chooses between the two for small images: ``array`` (array code
 #: up to :data:`ARRAY_CODE_PIXELS`, even once the kernels are compiled), ``numba`` (the kernels
@@ -99,23 +117,24 @@ KERNELS_VARIABLE = "VARCOLOR_KERNELS"
 WARM_MARK = "varcolor-kernels-warm.json"
 
 
-def array_code(pixels: int) -> bool:
-    """Whether a step on an image (or grid) of ``pixels`` pixels runs as array code rather than
-    its numba kernel: up to :data:`ARRAY_CODE_PIXELS`, unless the kernels are compiled already
-    (:func:`kernels_warm`) or :data:`KERNELS_VARIABLE` says otherwise.
+def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
+    """Whether a step of the ``kind`` of run (the default engine's, or ``"bilaplacian-gtv"``) on an
+    image (or grid) of ``pixels`` pixels runs as array code rather than its numba kernel: up to
+    :data:`ARRAY_CODE_PIXELS` (:data:`GTV_ARRAY_CODE_PIXELS`), unless that kind's kernels are
+    compiled already (:func:`kernels_warm`) or :data:`KERNELS_VARIABLE` says otherwise.
 
-    >>> array_code(4000 * 3000)
-    False
+    >>> array_code(4000 * 3000), array_code(1000 * 1000, "bilaplacian-gtv")
+    (False, False)
     """
-    if pixels > ARRAY_CODE_PIXELS:
+    if pixels > _ARRAY_KINDS[kind]():
         return False
     choice = kernels_choice()
-    if choice == "auto" and not kernels_warm():
+    if choice == "auto" and not kernels_warm(kind):
         if _LONG_LIVED.looks_again():  # the background compile may have finished meanwhile
             kernels_warm.cache_clear()
-            if kernels_warm():
+            if kernels_warm(kind):
                 return False
-        _warm_later()  # array code for want of the kernels: they are compiled once this process ends
+        _warm_later(kind)  # array code for want of the kernels: they are compiled once this process ends
         return True
     return choice == "array"
 
@@ -219,36 +238,50 @@ def background_warm_off() -> bool:
     return os.environ.get(BACKGROUND_WARM_VARIABLE, "").strip().lower() in ("0", "false", "no", "off")
 
 
+#: The kinds of run :func:`varcolor.app.warm.warm_in_background` compiles for a kind that ran array
+#: code for want of its kernels: the default engine's first solve and its edits (a long-lived
+#: process takes the kernels once they are marked warm, and its next stroke would compile the
+#: edits' in the user's face), or bilaplacian-gtv's ADMM.
+BACKGROUND_KINDS = {DEFAULT_KIND: ("cues", "edits"), "bilaplacian-gtv": ("bilaplacian-gtv",)}
+
+
 @functools.cache
-def _warm_later() -> None:
-    """Have the kernels compiled, in the background, once this process ends (once a process:
-    cached); not where :data:`BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`),
-    nor in a worker process (a multiprocessing child: its parent runs the same code)."""
+def _warm_later(kind: str = DEFAULT_KIND) -> None:
+    """Have the kernels of ``kind`` compiled, in the background, once this process ends (once a
+    process and kind: cached; the kinds asked for by then in one process); not where
+    :data:`BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`), nor in a worker process
+    (a multiprocessing child: its parent runs the same code)."""
     import multiprocessing
 
     if background_warm_off() or multiprocessing.parent_process() is not None:
         return
     if _LONG_LIVED.on:  # now: such a process ends hours later, if at all
-        _start_warming()
+        _start_warming(BACKGROUND_KINDS[kind])
         return
-    import atexit
+    if not _PENDING:
+        import atexit
 
-    atexit.register(_start_warming)
+        atexit.register(lambda: _start_warming(tuple(_PENDING)))
+    _PENDING.extend(k for k in BACKGROUND_KINDS[kind] if k not in _PENDING)
 
 
-def _start_warming() -> None:
+#: The kinds to compile once this process ends (:func:`_warm_later`).
+_PENDING: list[str] = []
+
+
+def _start_warming(kinds: tuple[str, ...]) -> None:
     with suppress(Exception):  # a process ending is no place for an error about a cache
-        start_background_warm()
+        start_background_warm(kinds)
 
 
-def start_background_warm() -> subprocess.Popen | None:
-    """Start :func:`varcolor.app.warm.warm_in_background` in a process of its own, detached (its own process group,
-    no terminal, nothing waited for): what a process that ran array code for want of the kernels
-    does as it ends (:func:`array_code`), so that the kernels arrive by
-    themselves for a user who never runs ``varcolor warm``. Nothing where
-    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`) or the kernels are warm; the
-    process, else."""
-    if background_warm_off() or kernels_warm() or _mark_folder() is None:
+def start_background_warm(kinds: tuple[str, ...] = BACKGROUND_KINDS[DEFAULT_KIND]) -> subprocess.Popen | None:
+    """Start :func:`varcolor.app.warm.warm_in_background` of ``kinds`` in a process of its own,
+    detached (its own process group, no terminal, nothing waited for): what a process that ran
+    array code for want of the kernels does as it ends (:func:`array_code`), so that the kernels
+    arrive by themselves for a user who never runs ``varcolor warm``. Nothing where
+    :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`) or the
+    kinds' kernels are warm; the process, else."""
+    if background_warm_off() or all(kernels_warm(kind) for kind in kinds) or _mark_folder() is None:
         return None
     package = str(Path(__file__).resolve().parents[1])  # where this varcolor is imported from
     env = {
@@ -265,7 +298,7 @@ def start_background_warm() -> subprocess.Popen | None:
     # the user's next run; in a session of its own it would weigh as much as the user's.
     group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
     return subprocess.Popen(
-        [sys.executable, "-m", "varcolor.app.warm"],
+        [sys.executable, "-m", "varcolor.app.warm", *kinds],
         stdin=quiet,
         stdout=quiet,
         stderr=quiet,
@@ -286,31 +319,41 @@ def _warm_key() -> dict:
     return {"numba": numba.__version__, "python": sys.version, "sources": stamps}
 
 
-@functools.cache
-def kernels_warm() -> bool:
-    """Whether ``varcolor warm`` compiled the kernels into numba's cache for these sources
-    (:data:`WARM_MARK`), read once a process. A cache emptied since costs a compile, said on the
-    terminal as any compile is, not a wrong result."""
-    folder = _mark_folder()
-    if folder is None:
-        return False
+def _warm_kinds(folder: Path) -> list[str]:
+    """The kinds of run :data:`WARM_MARK` in ``folder`` says are compiled for these sources (none
+    where it is missing, unreadable or for other sources)."""
     try:
-        return json.loads((folder / WARM_MARK).read_text()) == _warm_key()
-    except (OSError, ValueError):
-        return False
+        mark = json.loads((folder / WARM_MARK).read_text())
+        kinds = mark.pop("kinds")
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return []
+    return [kind for kind in kinds if isinstance(kind, str)] if isinstance(kinds, list) and mark == _warm_key() else []
 
 
-def mark_kernels_warm() -> None:
-    """Say (:data:`WARM_MARK`) that the kernels are compiled into numba's cache: from then on
-    small images run them too (:func:`array_code`). Written whole or not at all; a folder that
-    cannot be written leaves things as they were."""
+@functools.cache
+def kernels_warm(kind: str = DEFAULT_KIND) -> bool:
+    """Whether ``varcolor warm`` (or the background compile) compiled the kernels of ``kind`` (the
+    default engine's: ``"cues"``; any of :data:`varcolor.app.warm.WARM_RUNS`) into numba's cache
+    for these sources (:data:`WARM_MARK`), read once a process and kind. A cache emptied since
+    costs a compile, said on the terminal as any compile is, not a wrong result."""
+    folder = _mark_folder()
+    return folder is not None and kind in _warm_kinds(folder)
+
+
+def mark_kernels_warm(kinds: tuple[str, ...] = (DEFAULT_KIND,)) -> None:
+    """Say (:data:`WARM_MARK`) that the kernels of ``kinds`` are compiled into numba's cache, beside
+    the kinds it says already: from then on small images run them too (:func:`array_code`). Written
+    whole or not at all; a folder that cannot be written leaves things as they were. (Two warms
+    finishing at once may each keep only its own kinds: a kind left out is compiled again later,
+    from the cache, in a second.)"""
     folder = _mark_folder()
     if folder is None:
         return
     temporary = folder / f".{WARM_MARK}.{os.getpid()}"
     with suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(_warm_key()))
+        kinds = tuple(sorted(set(_warm_kinds(folder)) | set(kinds)))
+        temporary.write_text(json.dumps({**_warm_key(), "kinds": list(kinds)}))
         os.replace(temporary, folder / WARM_MARK)
         kernels_warm.cache_clear()
     with suppress(OSError):
@@ -336,12 +379,13 @@ def kernels_at_every_size() -> Iterator[None]:
     """Within this, every step runs its numba kernel whatever the image's size (:func:`array_code`
     says no): what ``varcolor warm`` colorizes its small example with, so that the kernels a
     larger photo needs are compiled. For one thread at a time (a command's, a test's)."""
-    global ARRAY_CODE_PIXELS
-    before, ARRAY_CODE_PIXELS = ARRAY_CODE_PIXELS, 0
+    global ARRAY_CODE_PIXELS, GTV_ARRAY_CODE_PIXELS
+    before = ARRAY_CODE_PIXELS, GTV_ARRAY_CODE_PIXELS
+    ARRAY_CODE_PIXELS = GTV_ARRAY_CODE_PIXELS = 0
     try:
         yield
     finally:
-        ARRAY_CODE_PIXELS = before
+        ARRAY_CODE_PIXELS, GTV_ARRAY_CODE_PIXELS = before
 
 
 def busy_cores(samples: int = 3) -> int:

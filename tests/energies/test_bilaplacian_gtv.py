@@ -1,6 +1,10 @@
 """The bi-Laplacian + generalised TV energy (varcolor.energies.bilaplacian_gtv) solved by ADMM: its
-minimum against an independent convex solver, its operators against sparse ones, resuming, bad
-parameters."""
+minimum against an independent convex solver, by the kernels and by the array code a small photo
+runs before they are compiled, its operators against sparse ones, resuming, bad parameters."""
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,11 +17,20 @@ from varcolor.energies.bilaplacian_gtv import Parameters, edge_operator, gradien
 from varcolor.errors import InputError
 from varcolor.neighbours import EDGE_OFFSETS
 from varcolor.solvers import admm, amg, device
+from varcolor.solvers.stencil import graph_laplacian
 
 from ..conftest import tiny_problem
 
 
-def test_energy_matches_an_independent_convex_solver():
+@pytest.fixture(params=["numba", "array"])
+def path(request, monkeypatch):
+    """Each way a CPU solve runs: the kernels, or the array code of a small photo whose kernels
+    are not compiled (varcolor.kernels.array_code), chosen as a user would (VARCOLOR_KERNELS)."""
+    monkeypatch.setenv("VARCOLOR_KERNELS", request.param)
+    return request.param
+
+
+def test_energy_matches_an_independent_convex_solver(path):
     cp = pytest.importorskip("cvxpy")
     gray, mask, targets = tiny_problem()
     params = Parameters(lam=0.5, mu=2.0, gamma=np.inf, tol=1e-7, maxiter=20000, sharpness=8.0)
@@ -63,12 +76,12 @@ def test_progress_reports_every_iteration():
     assert seen[-1]["maxiter"] == 300 and seen[-1]["dual_residual"] == info["dual_residual"]
 
 
-def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_sooner():
+def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_sooner(path):
     gray, mask, targets = tiny_problem(6, (32, 40))
     params = Parameters(tol=1e-6, maxiter=5000)
     state = bilaplacian_gtv.AdmmState()
     first, _ = solve(gray, mask, targets, params, state=state)
-    assert state.z.shape == (32, 40, 4, 2) and state.rho > 0
+    assert state.grid == path and state.z.size == 32 * 40 * 4 * 2 and state.rho > 0
     more = mask.copy()
     more[20:22, 5:15] = True  # a stroke
     cold, cold_info = solve(gray, more, targets, params)
@@ -78,7 +91,22 @@ def test_a_solve_resumed_from_the_last_admm_state_reaches_the_same_minimum_soone
     assert warm_info["iterations"] < 0.8 * cold_info["iterations"]
     # Another image's state is not used.
     other, other_info = solve(gray[:30], more[:30], targets[:30], params, state=state)
-    assert other_info["iterations"] > 0 and state.z.shape == (30, 40, 4, 2)
+    assert other_info["iterations"] > 0 and state.z.size == 30 * 40 * 4 * 2
+
+
+def test_a_state_left_by_the_other_path_is_not_resumed(monkeypatch):
+    # The kernels may arrive (a background compile) between two solves of one photo: the array
+    # code's edge variables are laid out otherwise, and the next solve starts afresh.
+    gray, mask, targets = tiny_problem(6, (32, 40))
+    params = Parameters(tol=1e-6, maxiter=5000)
+    monkeypatch.setenv("VARCOLOR_KERNELS", "array")
+    state = bilaplacian_gtv.AdmmState()
+    first, first_info = solve(gray, mask, targets, params, state=state)
+    monkeypatch.setenv("VARCOLOR_KERNELS", "numba")
+    state.iterations = 0
+    again, again_info = solve(gray, mask, targets, params, x0=first, state=state)
+    assert state.grid == "numba" and state.z.shape == (32, 40, 4, 2)
+    assert abs(again_info["energy"] - first_info["energy"]) <= 1e-5 * first_info["energy"]
 
 
 def test_without_gtv_it_is_the_bilaplacian_quadratic():
@@ -106,15 +134,22 @@ def test_hard_cues_are_honoured_and_soft_cues_pull():
 def simulated_gpu(monkeypatch):
     """The CuPy path's array code, run with NumPy and SciPy in place of CuPy."""
     simulated = device.ArrayBackend("cuda", np, sp)
-    monkeypatch.setattr(amg, "backend", lambda name: simulated)
-    monkeypatch.setattr(admm, "backend", lambda name: simulated)
+    monkeypatch.setattr(amg, "backend", lambda name, **_: simulated)
+    monkeypatch.setattr(admm, "backend", lambda name, **_: simulated)
     return simulated
 
 
-@pytest.mark.parametrize("kind", ["numba", "array"])
+@pytest.mark.parametrize("kind", ["numba", "array", "gpu"])
 @pytest.mark.parametrize("shape", [(9, 11), (2, 7), (4, 3), (5, 5)])  # (5, 5): one pixel two from every side
 def test_grid_kernels_match_the_sparse_operators(kind, shape):
-    grid = admm._NumbaGrid() if kind == "numba" else admm._ArrayGrid(device.ArrayBackend("cuda", np, sp))
+    # Each grid in its own layout and precision (the kernels' and the GPU's edge variables float32).
+    grids = {
+        "numba": admm._NumbaGrid,
+        "array": admm.array_grid,
+        "gpu": lambda: admm._ArrayGrid(device.ArrayBackend("cuda", np, sp)),
+    }
+    grid = grids[kind]()
+    close = lambda a, b: np.allclose(a, b, rtol=1e-5, atol=1e-5)  # noqa: E731
     rng = np.random.default_rng(3)
     d, _ = edge_operator(np.zeros(shape))
     valid = np.zeros(shape + (4,), bool)  # the edges D lists, in its order: direction by direction
@@ -123,34 +158,84 @@ def test_grid_kernels_match_the_sparse_operators(kind, shape):
     order = np.transpose(valid, (2, 0, 1))
     u = rng.standard_normal(shape + (2,))
     flat = lambda z: np.transpose(z, (2, 0, 1, 3))[order]  # noqa: E731
-    differences = grid.differences(u)
-    assert np.allclose(flat(differences), d @ u.reshape(-1, 2)) and not differences[~valid].any()
+    differences = grid.edges_to_host(grid.differences(grid.asarray(u)))
+    assert close(flat(differences), d @ u.reshape(-1, 2)) and not differences[~valid].any()
     z, y = (np.where(valid[..., None], rng.standard_normal(shape + (4, 2)), 0.0) for _ in range(2))
+    z, y = (grid.edges_to_host(grid.edges(v)) for v in (z, y))  # in the grid's precision
     diagonal, fixed = rng.random(shape), rng.random(shape) < 0.2
     rhs_fixed, old, rhs, au = (rng.standard_normal(shape + (2,)) for _ in range(4))
     left = np.where(fixed[..., None], 0.0, rhs - au).reshape(-1, 2)
-    divergence_z = old.copy()
-    dual2, y2 = grid.divergences(z, y, rhs_fixed, 0.7, divergence_z, rhs, au, fixed)
-    assert np.allclose(divergence_z.reshape(-1, 2), d.T @ flat(z))
+    divergence_z, on_grid = grid.asarray(old.copy()), grid.asarray(rhs.copy())
+    dual2, y2 = grid.divergences(
+        grid.edges(z), grid.edges(y), grid.asarray(rhs_fixed), 0.7, divergence_z, on_grid, grid.asarray(au), fixed
+    )
+    assert close(grid.to_host(divergence_z).reshape(-1, 2), d.T @ flat(z))
     assert np.isclose(dual2, np.sum((left + 0.7 * (d.T @ flat(z) - old.reshape(-1, 2))) ** 2))
     assert np.isclose(y2, np.sum((0.7 * d.T @ flat(y)) ** 2))
-    assert np.allclose(rhs.reshape(-1, 2), rhs_fixed.reshape(-1, 2) + 0.7 * d.T @ (flat(z) - flat(y)))
+    assert close(grid.to_host(on_grid).reshape(-1, 2), rhs_fixed.reshape(-1, 2) + 0.7 * d.T @ (flat(z) - flat(y)))
     a, b = rng.standard_normal((2,) + shape + (2,))
-    difference = grid.free_difference(a, b, fixed)
-    assert np.array_equal(difference[fixed], np.zeros((fixed.sum(), 2))) and np.allclose(
-        difference[~fixed], (a - b)[~fixed]
-    )
-    moved = a.copy()
-    grid.add_free(moved, b, 0.5, fixed)
-    assert np.array_equal(moved[fixed], a[fixed]) and np.allclose(moved[~fixed], (a + 0.5 * b)[~fixed])
+    difference = grid.to_host(grid.free_difference(grid.asarray(a), grid.asarray(b), fixed))
+    assert np.array_equal(difference[fixed], np.zeros((fixed.sum(), 2))) and close(difference[~fixed], (a - b)[~fixed])
+    moved = grid.asarray(a.copy())
+    grid.add_free(moved, grid.asarray(b), 0.5, fixed)
+    moved = grid.to_host(moved)
+    assert np.array_equal(moved[fixed], a[fixed]) and close(moved[~fixed], (a + 0.5 * b)[~fixed])
     laplacian = gradient_operator(shape).T @ gradient_operator(shape)
     expected = (0.3 * laplacian @ laplacian + 2.0 * d.T @ d + sp.diags(diagonal.ravel())) @ u.reshape(-1, 2)
     expected[fixed.ravel()] = 0.0
-    assert np.allclose(grid.u_operator(u, 0.3, 2.0, diagonal, fixed).reshape(-1, 2), expected)
+    applied = grid.u_operator(grid.asarray(u), 0.3, 2.0, grid.asarray(diagonal), grid.asarray(fixed))
+    assert close(grid.to_host(applied).reshape(-1, 2), expected)
+    # The z- and y-steps: the group soft-threshold of the relaxed differences, against the formula.
+    weights = np.where(valid, rng.random(shape + (4,)), 0.0)
+    relaxed = 1.9 * differences + (1.0 - 1.9) * z + y
+    norm = np.sqrt(np.sum(relaxed**2, axis=3, keepdims=True))
+    kept = np.maximum(0.0, 1.0 - 0.4 * weights[..., None] / np.where(norm > 0, norm, 1.0)) * (norm > 0) * relaxed
+    on_grid_z, on_grid_y = grid.edges(z), grid.edges(y)
+    sums = grid.z_and_y_steps(
+        grid.asarray(u), on_grid_z, on_grid_y, grid.asarray(weights.astype(grid.edge_dtype)), 0.4, 1.9
+    )
+    assert close(grid.edges_to_host(on_grid_z), kept) and close(grid.edges_to_host(on_grid_y), relaxed - kept)
+    assert np.allclose(sums, [np.sum((differences - kept) ** 2), np.sum(differences**2), np.sum(kept**2)], rtol=1e-4)
+
+
+def test_the_array_codes_nine_point_matrix_is_the_kernels():
+    rng = np.random.default_rng(1)
+    diagonal, fixed = rng.random((7, 9)) * (rng.random((7, 9)) < 0.5), rng.random((7, 9)) < 0.3
+    nothing = np.zeros((7, 9, 1))
+    operator, _ = graph_laplacian(np.full((7, 9, 4), 0.8), fixed, nothing, diagonal, nothing)
+    expected = operator.to_csr().toarray()
+    assert np.allclose(admm._nine_point_matrix(0.8, diagonal, fixed).toarray(), expected)
+
+
+def test_a_small_photo_whose_kernels_are_not_compiled_solves_without_compiling(tmp_path):
+    # A user's first bilaplacian-gtv run of a small photo, no `varcolor warm`: an empty numba
+    # cache, and no kernel compiled (each compile is reported by numba's event).
+    script = """
+import numpy as np
+from numba.core import event
+import varcolor
+from varcolor.energies.bilaplacian_gtv import Parameters, solve
+compiled = []
+class Count(event.Listener):
+    def on_start(self, ev): compiled.append(ev.data["dispatcher"].py_func.__name__)
+    def on_end(self, ev): pass
+event.register("numba:compile", Count())
+rng = np.random.default_rng(0)
+gray = rng.random((40, 50)); mask = rng.random((40, 50)) < 0.05
+u, info = solve(gray, mask, rng.normal(0, 20, (40, 50, 2)), Parameters(maxiter=50))
+assert np.isfinite(u).all() and info["iterations"] > 0
+print("COMPILED", compiled)
+"""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "VARCOLOR_BACKGROUND_WARM": "0"}
+    env.pop("VARCOLOR_KERNELS", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "COMPILED []" in done.stdout, done.stdout
 
 
 def test_gpu_array_path_reaches_the_cpu_paths_minimum(monkeypatch):
     simulated_gpu(monkeypatch)
+    monkeypatch.setenv("VARCOLOR_KERNELS", "numba")  # the CPU's kernels, as a large photo's
     gray, mask, targets = tiny_problem(4, (32, 40))
     params = Parameters(tol=1e-6, maxiter=5000)
     cpu, cpu_info = solve(gray, mask, targets, params)

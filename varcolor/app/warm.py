@@ -151,12 +151,15 @@ def warm(
         with kernels_at_every_size():
             run()
         done.append(Warmed(kind, time.perf_counter() - start))
-    if any(warmed.name == "cues" and not warmed.skipped for warmed in done):
-        mark_kernels_warm()  # the default engine's kernels are compiled: small photos may run them too
+    # Each kind that ran has its kernels compiled: small photos of it may run them too
+    # (kernels.array_code; the default engine's kind is "cues", bilaplacian-gtv's its own).
+    ran = tuple(warmed.name for warmed in done if not warmed.skipped)
+    if ran:
+        mark_kernels_warm(ran)
     return done
 
 
-def warm_in_background(kinds: tuple[str, ...] = ("cues", "edits")) -> bool:
+def warm_in_background(kinds: tuple[str, ...] = kernels.BACKGROUND_KINDS[kernels.DEFAULT_KIND]) -> bool:
     """Compile the kernels of ``kinds`` (:func:`warm`) at the lowest priority (``nice`` 19, and
     Linux's idle scheduling: it runs only on a core nothing else wants), one such process at a
     time (:data:`WARMING_LOCK`, held while it runs; a second one leaves at once), then mark them
@@ -170,8 +173,12 @@ def warm_in_background(kinds: tuple[str, ...] = ("cues", "edits")) -> bool:
         os.nice(19)
     with suppress(OSError, AttributeError):
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+    def compiled() -> bool:
+        return all(kernels_warm(kind) for kind in kinds)
+
     folder = kernels._mark_folder()
-    if folder is None or kernels_warm():
+    if folder is None or compiled():
         return False
     try:
         import fcntl
@@ -184,14 +191,17 @@ def warm_in_background(kinds: tuple[str, ...] = ("cues", "edits")) -> bool:
         return False
     with lock:
         kernels_warm.cache_clear()  # another process may have finished while this one started
-        if kernels_warm():
+        if compiled():
             return False
         try:
             warm(kinds)
         except OSError:  # a full disk, a cache made read-only meanwhile: nothing marked, nothing said
             return False
-        return kernels_warm()
+        return compiled()
 
 
 if __name__ == "__main__":  # the background compile's process (varcolor.kernels.start_background_warm)
-    warm_in_background()
+    import sys
+
+    known = [kind for kind in sys.argv[1:] if kind in WARM_RUNS]
+    warm_in_background(tuple(known) or kernels.BACKGROUND_KINDS[kernels.DEFAULT_KIND])

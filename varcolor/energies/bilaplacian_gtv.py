@@ -127,13 +127,23 @@ def energy(
     prior: np.ndarray | None = None,
     prior_weight: np.ndarray | None = None,
 ) -> float:
-    """The energy of ``u`` (``H×W×2``); the data term is left out for hard cues."""
+    """The energy of ``u`` (``H×W×2``); the data term is left out for hard cues. By array code
+    where a solve of this image would run it (:func:`varcolor.solvers.admm.runs_array_code`)."""
     u = np.ascontiguousarray(u, dtype=np.float64)
-    laplacian = np.empty_like(u)
-    admm.laplacian(u, laplacian)
-    differences = np.empty(u.shape[:2] + (4, 2))
-    admm.differences(u, differences)
-    gtv = float(np.sum(edge_weights(guide, params.sharpness) * np.sqrt(np.sum(differences**2, axis=3))))
+    array = admm.runs_array_code("cpu", u.shape[:2])
+    weights = edge_weights(guide, params.sharpness, array)
+    if array:
+        grid = admm.array_grid()
+        channels = grid.asarray(u)
+        laplacian = grid.laplacian(channels)
+        lengths = np.sqrt(np.sum(grid.differences(channels) ** 2, axis=1))  # 4×H×W
+        gtv = float(np.sum(np.moveaxis(weights, -1, 0) * lengths))
+    else:
+        laplacian = np.empty_like(u)
+        admm.laplacian(u, laplacian)
+        differences = np.empty(u.shape[:2] + (4, 2))
+        admm.differences(u, differences)
+        gtv = float(np.sum(weights * np.sqrt(np.sum(differences**2, axis=3))))
     value = 0.5 * params.lam * float(np.sum(laplacian**2)) + params.mu * gtv
     if np.isfinite(params.gamma):
         value += 0.5 * params.gamma * float(np.sum(mask[..., None] * (u - targets) ** 2))
@@ -186,9 +196,8 @@ def solve(
     if params.mu == 0:  # no GTV: the quadratic alone, solved directly (ADMM would only crawl to it)
         u = _quadratic_direct(params.lam, diagonal, fixed, rhs_fixed, u)
     else:
-        u = admm.minimize(
-            device, u, edge_weights(guide, params.sharpness), params, diagonal, fixed, rhs_fixed, info, progress, state
-        )
+        weights = edge_weights(guide, params.sharpness, admm.runs_array_code(device, shape))
+        u = admm.minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progress, state)
     info["energy"] = energy(u, guide, mask, f, params, p, c if p is not None else None)
     info["seconds"] = time.perf_counter() - start
     return u, info

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ..affinity import CSIG_FLOOR, MIN_NEIGHBOUR_WEIGHT_LOG, check_guide, edge_weights, fill_levin_weights
+from ..affinity import check_guide, edge_weights, fill_levin_weights, window_scale
 from ..kernels import array_code, small_system
 from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian, stencil_neighbours
 
@@ -251,17 +251,9 @@ def _rows_of(values, inside, prior_weight, marked, scaled) -> np.ndarray:
     ``values`` and whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th),
     their ``prior_weight`` and whether they are ``marked``: :func:`_exact_row` as array code
     (``inside`` is used up: its 4th row made False)."""
-    centre = values[4]
-    # csig: 0.6 × the 3×3 window's variance, at least what gives the closest neighbour a weight of
-    # 0.01, at least CSIG_FLOOR (varcolor.affinity's _csig_at).
-    count = inside.sum(axis=0)
-    mean = (values * inside).sum(axis=0) / count
-    csig = 0.6 * (((values - mean) ** 2) * inside).sum(axis=0) / count
+    csig = window_scale(values, inside)
     inside[4] = False  # from here, the neighbours
-    squared = (values - centre) ** 2
-    closest = np.where(inside, squared, np.inf).min(axis=0)
-    csig = np.maximum(np.maximum(csig, -closest / MIN_NEIGHBOUR_WEIGHT_LOG), CSIG_FLOOR)
-    weights = np.exp(-squared / csig) * inside
+    weights = np.exp(-((values - values[4]) ** 2) / csig) * inside
     total = weights.sum(axis=0)
     scale = total if scaled else 1.0
     rows = weights * (-scale / total)

@@ -7,8 +7,9 @@ V-cycle per iteration (built once, or once per penalty when the system has a dia
 (Boyd et al. 2011, §3.3).
 
 One ADMM loop, two sets of grid kernels: on the CPU, numba kernels and the grid multigrid
-(:mod:`varcolor.solvers.multigrid`); on a GPU (``device="cuda"``), the same operations as array
-code on CuPy arrays (:class:`_ArrayGrid`), preconditioned by the ``cg`` solver's symmetric
+(:mod:`varcolor.solvers.multigrid`); on a GPU (``device="cuda"``), and on the CPU for a small photo
+whose kernels are not compiled yet (:func:`runs_array_code`), the same operations as array code
+(:class:`_ArrayGrid`; CuPy arrays, or NumPy's), preconditioned by the ``cg`` solver's symmetric
 Ruge–Stüben cycle (:class:`varcolor.solvers.amg.SymmetricHierarchy`).
 """
 
@@ -20,15 +21,17 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import ConvergenceWarning
+from ..kernels import array_code
 from ..neighbours import EDGE_OFFSETS, edge_slices
 from .amg import SymmetricHierarchy
 from .device import backend, to_host
 from .multigrid import GridMultigrid
-from .stencil import GridOperator, graph_laplacian
+from .stencil import graph_laplacian
 
-__all__ = ["AdmmState", "minimize", "laplacian", "differences"]
+__all__ = ["AdmmState", "minimize", "runs_array_code", "laplacian", "differences"]
 
 # Iterations at which the ADMM penalty may be rebalanced.
 _BALANCE_AT = frozenset(10 * 2**k for k in range(10))
@@ -58,6 +61,8 @@ class AdmmState:
     y: object = None
     rho: float | None = None
     iterations: int = 0
+    #: The kind of grid that left ``z`` and ``y`` (``_NumbaGrid.name`` or ``_ArrayGrid.name``): their layouts differ.
+    grid: str | None = None
 
 
 @numba.njit(cache=True, parallel=True)
@@ -214,15 +219,32 @@ def _u_operator(x, lam, rho, diagonal, fixed, out):
 
 
 class _NumbaGrid:
-    """The ADMM's grid operations on the CPU: numba kernels, the grid multigrid."""
+    """The ADMM's grid operations on the CPU: numba kernels, the grid multigrid. Its arrays are the
+    host's: ``u`` is ``H×W×C``, the edge variables ``H×W×4×C`` (float32: :data:`_EDGE_DTYPE`)."""
 
+    name = "numba"
     xp = np
+    edge_dtype = _EDGE_DTYPE
 
     def asarray(self, array: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(array)
 
+    def to_host(self, array: np.ndarray) -> np.ndarray:
+        return array
+
+    def edges(self, array: np.ndarray) -> np.ndarray:
+        """Edge variables given as the host's ``H×W×4×C`` in this grid's layout."""
+        return np.ascontiguousarray(array, self.edge_dtype)
+
+    def edges_to_host(self, array: np.ndarray) -> np.ndarray:
+        return array
+
+    def edge_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The edge variables' shape for an ``H×W×C`` image's."""
+        return tuple(shape[:2]) + (4,) + tuple(shape[2:])
+
     def differences(self, u: np.ndarray) -> np.ndarray:
-        out = np.empty(u.shape[:2] + (4,) + u.shape[2:])
+        out = np.empty(self.edge_shape(u.shape))
         _differences(u, out)
         return out
 
@@ -251,64 +273,103 @@ class _NumbaGrid:
         _u_operator(x, lam, rho, diagonal, fixed, out)
         return out
 
-    def preconditioner(self, nine_point: GridOperator, fixed: np.ndarray):
-        return GridMultigrid(nine_point, fixed).vcycle
+    def preconditioner(self, rho: float, diagonal: np.ndarray, fixed: np.ndarray):
+        """A symmetric V-cycle of ``ρ DᵀD + diag`` on the free pixels (rows of ``fixed``: the identity's)."""
+        nothing = np.zeros(diagonal.shape + (1,))
+        operator, _ = graph_laplacian(np.full(diagonal.shape + (4,), rho), fixed, nothing, diagonal, nothing)
+        return GridMultigrid(operator, fixed).vcycle
 
 
 class _ArrayGrid:
-    """The same operations as :class:`_NumbaGrid` in plain array code, for CuPy arrays (or NumPy
-    ones in the tests); the u-step is preconditioned by a Ruge–Stüben cycle with Jacobi smoothing,
-    which has no sequential sweep."""
+    """The same operations as :class:`_NumbaGrid` in plain array code: on CuPy arrays (a GPU), or
+    on NumPy ones for a small photo whose kernels are not compiled (:func:`runs_array_code`). The
+    u-step is preconditioned by a Ruge–Stüben cycle with Jacobi smoothing, which has no sequential
+    sweep, built from a matrix made by array code (:func:`_nine_point_matrix`).
 
-    def __init__(self, device_backend):
+    Its arrays put the channels first (``u``: ``C×H×W``, the edge variables ``4×C×H×W``), so that
+    every operation runs along whole rows: with the host's channels last, NumPy's innermost loops
+    were two numbers long, and an iteration at 0.14 MP took 150 ms (benchmarks/results/first_run_gtv.md)."""
+
+    name = "array"
+
+    def __init__(self, device_backend, edge_dtype=_EDGE_DTYPE):
         self.backend = device_backend
         self.xp = device_backend.xp
+        self.edge_dtype = edge_dtype
 
     def asarray(self, array: np.ndarray):
-        return self.backend.asarray(array)
+        """A host array on the device; ``H×W×C`` becomes ``C×H×W``."""
+        array = self.backend.asarray(array)
+        return self.xp.ascontiguousarray(self.xp.moveaxis(array, -1, 0)) if array.ndim == 3 else array
+
+    def to_host(self, array) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(to_host(array, self.xp), 0, -1))
+
+    def edges(self, array: np.ndarray):
+        """Edge variables given as the host's ``H×W×4×C``, as ``4×C×H×W``."""
+        moved = self.xp.transpose(self.backend.asarray(array), (2, 3, 0, 1))
+        return self.xp.ascontiguousarray(moved, dtype=self.edge_dtype)
+
+    def edges_to_host(self, array) -> np.ndarray:
+        return np.ascontiguousarray(np.transpose(to_host(array, self.xp), (2, 3, 0, 1)))
+
+    def edge_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The edge variables' shape for an ``H×W×C`` image's."""
+        return (4, shape[2], shape[0], shape[1])
 
     def differences(self, u):
-        out = self.xp.zeros(u.shape[:2] + (4,) + u.shape[2:])
-        for e, r, s in edge_slices(*u.shape[:2]):
-            out[r + (e,)] = u[s] - u[r]
+        out = self.xp.zeros((4,) + tuple(u.shape), u.dtype)
+        for e, r, s in edge_slices(*u.shape[1:]):
+            self.xp.subtract(u[(slice(None),) + s], u[(slice(None),) + r], out=out[(e, slice(None)) + r])
         return out
 
     def _divergence(self, z):
-        out = -z.sum(axis=2)
-        for e, r, s in edge_slices(*z.shape[:2]):
-            out[s] += z[r + (e,)]
+        """``Dᵀ z`` (``C×H×W``, double precision)."""
+        out = -z.sum(axis=0, dtype=np.float64)
+        for e, r, s in edge_slices(*z.shape[2:]):
+            out[(slice(None),) + s] += z[(e, slice(None)) + r]
         return out
+
+    def _squares(self, array) -> float:
+        flat = array.ravel()
+        return float(self.xp.vdot(flat, flat))
 
     def divergences(self, z, y, rhs_fixed, rho, divergence_z, rhs, au, fixed):
         xp = self.xp
         dz, dy = self._divergence(z), self._divergence(y)
-        left = xp.where(fixed[..., None], 0.0, rhs - au)
-        dual = float(xp.sum((left + rho * (dz - divergence_z)) ** 2))
+        change = xp.where(fixed, 0.0, rhs - au)
+        change += rho * (dz - divergence_z)
         divergence_z[...] = dz
-        rhs[...] = rhs_fixed + rho * (dz - dy)
-        return dual, rho * rho * float(xp.sum(dy * dy))
+        xp.subtract(dz, dy, out=rhs)
+        rhs *= rho
+        rhs += rhs_fixed
+        return self._squares(change), rho * rho * self._squares(dy)
 
     def free_difference(self, a, b, fixed):
-        return self.xp.where(fixed[..., None], 0.0, a - b)
+        return self.xp.where(fixed, 0.0, a - b)
 
     def add_free(self, u, correction, scale, fixed):
-        u += self.xp.where(fixed[..., None], 0.0, scale * correction)
+        u += self.xp.where(fixed, 0.0, scale * correction)
 
     def z_and_y_steps(self, u, z, y, weights, threshold, relaxation):
         xp = self.xp
         d = self.differences(u)
-        v = relaxation * d + (1.0 - relaxation) * z + y
-        norm = xp.sqrt(xp.sum(v * v, axis=3, keepdims=True))
-        safe = xp.where(norm > 0, norm, 1.0)
-        keep = xp.where(norm > 0, xp.maximum(0.0, 1.0 - threshold * weights[..., None] / safe), 0.0)
-        z[...] = keep * v
-        y[...] = v - z
-        return float(xp.sum((d - z) ** 2)), float(xp.sum(d * d)), float(xp.sum(z * z))
+        v = relaxation * d
+        v += (1.0 - relaxation) * z
+        v += y
+        norm = xp.sqrt(xp.sum(v * v, axis=1))
+        keep = xp.where(norm > 0, 1.0 - threshold * weights / xp.where(norm > 0, norm, 1.0), 0.0)
+        xp.maximum(keep, 0.0, out=keep)
+        xp.multiply(v, keep[:, None], out=z)
+        xp.subtract(v, z, out=y)
+        du2 = self._squares(d)
+        d -= z
+        return self._squares(d), du2, self._squares(z)
 
-    def _laplacian(self, x):
-        """``−Δ x``, 5-point, Neumann ends."""
+    def laplacian(self, x):
+        """``−Δ x`` (``C×H×W``), 5-point, Neumann ends."""
         out = self.xp.zeros_like(x)
-        for axis in (0, 1):
+        for axis in (1, 2):
             step = self.xp.diff(x, axis=axis)
             lower = (slice(None),) * axis + (slice(0, -1),)
             upper = (slice(None),) * axis + (slice(1, None),)
@@ -318,28 +379,61 @@ class _ArrayGrid:
 
     def u_operator(self, x, lam, rho, diagonal, fixed):
         edges = self.xp.zeros_like(x)  # DᵀD x with unit weights
-        for _, r, s in edge_slices(*x.shape[:2]):
+        for _, r, s in edge_slices(*x.shape[1:]):
+            r, s = (slice(None),) + r, (slice(None),) + s
             step = x[s] - x[r]
             edges[r] -= step
             edges[s] += step
-        out = lam * self._laplacian(self._laplacian(x)) + rho * edges + diagonal[..., None] * x
-        out[fixed] = 0.0
-        return out
+        out = lam * self.laplacian(self.laplacian(x)) + rho * edges + diagonal * x
+        return self.xp.where(fixed, 0.0, out)
 
-    def preconditioner(self, nine_point: GridOperator, fixed: np.ndarray):
-        hierarchy = SymmetricHierarchy(nine_point.to_csr(), device=self.backend.name)
-        return lambda r: hierarchy.precondition(r.reshape(-1, r.shape[-1])).reshape(r.shape)
+    def preconditioner(self, rho: float, diagonal: np.ndarray, fixed: np.ndarray):
+        hierarchy = SymmetricHierarchy(_nine_point_matrix(rho, diagonal, fixed), device=self.backend)
+        xp = self.xp
+
+        def precondition(r):
+            channels = r.shape[0]
+            solved = hierarchy.precondition(xp.ascontiguousarray(r.reshape(channels, -1).T))
+            return xp.ascontiguousarray(solved.T).reshape(r.shape)
+
+        return precondition
 
 
-def _grid(device: str):
+def _nine_point_matrix(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> sp.csr_matrix:
+    """``ρ DᵀD + diag`` on the free pixels as a sparse matrix (rows of ``fixed`` are the identity's,
+    and the free rows' couplings to them are left out), by array code: what the grid multigrid's
+    operator (:func:`~varcolor.solvers.stencil.graph_laplacian`) holds, with no kernel to compile."""
+    height, width = diagonal.shape
+    index = np.arange(height * width).reshape(height, width)
+    first = np.concatenate([index[r].ravel() for _, r, _ in edge_slices(height, width)])
+    second = np.concatenate([index[s].ravel() for _, _, s in edge_slices(height, width)])
+    free = ~fixed.ravel()
+    degree = np.bincount(np.concatenate([first, second]), minlength=index.size).astype(np.float64)
+    coupled = free[first] & free[second]
+    rows = np.concatenate([first[coupled], second[coupled], index.ravel()])
+    cols = np.concatenate([second[coupled], first[coupled], index.ravel()])
+    centre = np.where(free, rho * degree + diagonal.ravel(), 1.0)
+    values = np.concatenate([np.full(2 * int(coupled.sum()), -rho), centre])
+    return sp.csr_matrix((values, (rows, cols)), shape=(index.size, index.size))
+
+
+def runs_array_code(device: str, shape: tuple[int, int]) -> bool:
+    """Whether a solve on ``device`` of an image of ``shape`` runs :class:`_ArrayGrid` on NumPy: a
+    small photo on the CPU whose ADMM kernels are not compiled (:func:`varcolor.kernels.array_code`
+    of ``"bilaplacian-gtv"``)."""
+    return device == "cpu" and array_code(shape[0] * shape[1], "bilaplacian-gtv")
+
+
+def array_grid() -> _ArrayGrid:
+    """The array code's grid on the CPU: NumPy, SciPy's sparse products, no kernel. Its edge
+    variables in double precision: NumPy casts mixed precisions, and small photos' memory is no concern."""
+    return _ArrayGrid(backend("cpu", kernels=False), np.float64)
+
+
+def _grid(device: str, shape: tuple[int, int]):
+    if runs_array_code(device, shape):
+        return array_grid()
     return _NumbaGrid() if device == "cpu" else _ArrayGrid(backend(device))
-
-
-def _nine_point(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> GridOperator:
-    """``ρ DᵀD + diag`` on the free pixels (rows of ``fixed`` are the identity's)."""
-    nothing = np.zeros(diagonal.shape + (1,))
-    operator, _ = graph_laplacian(np.full(diagonal.shape + (4,), rho), fixed, nothing, diagonal, nothing)
-    return operator
 
 
 class _UStep:
@@ -365,7 +459,7 @@ class _UStep:
         self.grid, self.lam, self.rho = grid, lam, rho
         self.scale = 1.0 / (1.0 + 8.0 * lam / rho)
         if unit is None:
-            self.precondition = grid.preconditioner(_nine_point(rho, diagonal, fixed), fixed)
+            self.precondition = grid.preconditioner(rho, diagonal, fixed)
         else:
             self.precondition, self.scale = unit, self.scale / rho
         self.diagonal, self.fixed = grid.asarray(diagonal), grid.asarray(fixed)
@@ -387,19 +481,28 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
     ``state``'s z, y and ρ where it has them for this image. ``params`` gives lam, mu, rho, tol and
     maxiter (:class:`varcolor.energies.bilaplacian_gtv.Parameters`); ``info`` receives the
     iterations and residuals."""
-    grid = _grid(device)
+    grid = _grid(device, u.shape[:2])
     xp = grid.xp
-    resume = state is not None and state.z is not None and state.z.shape == u.shape[:2] + (4, 2)
+    # Where the same kind of grid left them (a background compile may have made the kernels
+    # arrive between two solves: the array code's variables are laid out otherwise).
+    resume = (
+        state is not None
+        and state.z is not None
+        and state.grid == grid.name
+        and state.z.shape == grid.edge_shape(u.shape)
+    )
     rho = state.rho if resume else params.rho
     done = state.iterations if resume else 0
-    unit = None if diagonal.any() else grid.preconditioner(_nine_point(1.0, diagonal, fixed), fixed)
+    unit = None if diagonal.any() else grid.preconditioner(1.0, diagonal, fixed)
     step = _UStep(grid, params.lam, rho, diagonal, fixed, unit)
-    u, rhs_fixed, weights = grid.asarray(u), grid.asarray(rhs_fixed), grid.asarray(weights.astype(_EDGE_DTYPE))
+    host_shape = u.shape
+    u, rhs_fixed = grid.asarray(u), grid.asarray(rhs_fixed)
+    weights = grid.asarray(weights.astype(grid.edge_dtype))
     au = step.apply(u)
     z, y = (
         (state.z, state.y)
         if resume
-        else (grid.differences(u).astype(_EDGE_DTYPE), xp.zeros(u.shape[:2] + (4, 2), _EDGE_DTYPE))
+        else (grid.differences(u).astype(grid.edge_dtype), xp.zeros(grid.edge_shape(host_shape), grid.edge_dtype))
     )
     divergence_z, rhs = xp.zeros_like(u), au.copy()
     grid.divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, step.fixed)
@@ -440,7 +543,8 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
         )
     if state is not None:
         state.z, state.y, state.rho, state.iterations = z, y, rho, done + info["iterations"]
-    return to_host(u, xp)
+        state.grid = grid.name
+    return grid.to_host(u)
 
 
 laplacian = _laplacian  # the 5-point Laplacian with Neumann ends, into ``out`` (numba kernel)

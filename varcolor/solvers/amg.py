@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import InputError
 from .base import TOL, SolveInfo, not_symmetric, report
 from .cg import pcg
-from .device import backend
+from .device import ArrayBackend, backend
 from .krylov import gmres
 from .stencil import GridOperator
 
@@ -55,8 +55,8 @@ class DeviceHierarchy:
     (≤ ``max_coarse`` unknowns) is solved with a dense pseudo-inverse. Subclasses choose pyamg's
     construction and write the cycle, as plain sparse-matrix array code (NumPy/SciPy or CuPy)."""
 
-    def __init__(self, multilevel, device: str = "cpu"):
-        self.backend = backend(device)
+    def __init__(self, multilevel, device: str | ArrayBackend = "cpu"):
+        self.backend = device if isinstance(device, ArrayBackend) else backend(device)
         be = self.backend
         self.levels = []
         for level in multilevel.levels[:-1]:
@@ -128,7 +128,7 @@ class SymmetricHierarchy(DeviceHierarchy):
     iterations with it than with smoothed aggregation (benchmarks/results/solvers_measured.md, "Measurements behind
     the solvers' settings")."""
 
-    def __init__(self, matrix, device: str = "cpu", max_coarse: int = 400):
+    def __init__(self, matrix, device: str | ArrayBackend = "cpu", max_coarse: int = 400):
         import pyamg  # as in the AIR hierarchy
 
         super().__init__(pyamg.ruge_stuben_solver(matrix.tocsr(), max_coarse=max_coarse), device)

@@ -58,11 +58,14 @@ class ParallelCSR:
 
 @dataclass(frozen=True)
 class ArrayBackend:
-    """``xp`` (the NumPy-like module) and ``sparse`` (the SciPy-like sparse module) of a device."""
+    """``xp`` (the NumPy-like module) and ``sparse`` (the SciPy-like sparse module) of a device;
+    on the CPU, ``kernels``: whether sparse products run the parallel numba kernel
+    (:class:`ParallelCSR`) or SciPy's (where the kernel is not compiled: a small photo's array code)."""
 
     name: str
     xp: ModuleType
     sparse: ModuleType
+    kernels: bool = True
 
     def asarray(self, array: np.ndarray, dtype=None):
         return self.xp.asarray(array, dtype=dtype)
@@ -70,7 +73,7 @@ class ArrayBackend:
     def csr(self, matrix, dtype=np.float64) -> object:
         """A CSR matrix on this device whose ``@`` takes ``N×C`` arrays of ``dtype``."""
         if self.name == "cpu":
-            return ParallelCSR(matrix, dtype)
+            return ParallelCSR(matrix, dtype) if self.kernels else scipy.sparse.csr_matrix(matrix, dtype=dtype)
         return self.sparse.csr_matrix(scipy.sparse.csr_matrix(matrix, dtype=dtype))
 
     def to_host(self, array) -> np.ndarray:
@@ -82,10 +85,11 @@ def to_host(array, xp) -> np.ndarray:
     return getattr(xp, "asnumpy", np.asarray)(array)
 
 
-def backend(device: str) -> ArrayBackend:
-    """The array backend of ``device`` ("cpu" or "cuda"); a clear error when CUDA is unavailable."""
+def backend(device: str, kernels: bool = True) -> ArrayBackend:
+    """The array backend of ``device`` ("cpu" or "cuda"); a clear error when CUDA is unavailable.
+    ``kernels``: see :class:`ArrayBackend` (the CPU's alone)."""
     if device == "cpu":
-        return ArrayBackend("cpu", np, scipy.sparse)
+        return ArrayBackend("cpu", np, scipy.sparse, kernels)
     if device != "cuda":
         raise InputError(f"unknown device {device!r}; available: {', '.join(DEVICES)}")
     try:
