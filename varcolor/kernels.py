@@ -63,6 +63,7 @@ __all__ = [
     "mark_kernels_warm",
     "warm_while_running",
     "BACKGROUND_WARM_VARIABLE",
+    "BACKGROUND_KINDS",
     "PARALLEL_PIXELS",
     "threads_for",
     "solve_threads",
@@ -92,10 +93,10 @@ ARRAY_CODE_PIXELS = 1280 * 1024
 #: kernels (ADMM's steps, the multigrid inside them) are not compiled (:func:`kernels_warm` of
 #: ``"bilaplacian-gtv"``: ``varcolor warm`` compiles them, or the background compile after such a run).
 #: A first run compiled them in the user's face (35-70 s on a 2-core machine); as array code each
-#: of its hundreds of iterations is 2-4 times slower than the kernels' (a dozen passes over the
-#: edge variables where a kernel makes one), so that a first run of a 0.1 MP photo took 0.35 ×
-#: the kernels' cold run, and of a 0.25 MP photo as long (benchmarks/results/first_run_gtv.md):
-#: past this size, waiting for the compile costs less.
+#: of its hundreds of iterations is 1.5-3 times slower than the kernels' (a dozen passes over the
+#: edge variables where a kernel makes one), so that a first run took 0.14 × the kernels' cold
+#: run at 0.05 MP, 0.58 × at 0.19 MP, and as long at 0.25 MP (benchmarks/results/first_run_gtv.md,
+#: first_run_gtv_half_mp_limit.md): past this size, waiting for the compile costs less.
 GTV_ARRAY_CODE_PIXELS = 512 * 384
 
 #: The kind of run (:data:`varcolor.app.warm.WARM_RUNS`) whose kernels the default engine's steps
