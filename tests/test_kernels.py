@@ -318,12 +318,13 @@ def test_small_images_run_the_kernels_once_warm_marked_them_and_only_then(monkey
         assert kernels.array_code(1000 * 1000)
         monkeypatch.setenv(kernels.KERNELS_VARIABLE, "auto")
         assert not kernels.array_code(1000 * 1000)
-        # A mark written for other sources (a file changed since: numba compiles it again) or a
-        # torn one is no mark.
+        # A mark written for other sources (a file changed since: numba compiles it again), a
+        # torn one, or one of another shape (no list of kinds, not an object) is no mark.
         mark = tmp_path / kernels.WARM_MARK
         key = json.loads(mark.read_text())
+        odd = [json.dumps({**key, "kinds": "cues"}), json.dumps({k: v for k, v in key.items() if k != "kinds"})]
         key["sources"][0][2] += 1
-        for text in (json.dumps(key), mark.read_text()[:20], ""):
+        for text in (json.dumps(key), mark.read_text()[:20], "", "[]", "null", *odd):
             mark.write_text(text)
             kernels.kernels_warm.cache_clear()
             assert not kernels.kernels_warm() and kernels.array_code(1000 * 1000)
