@@ -14,8 +14,8 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 VARCOLOR_
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; python3 -c \
     'import cupy, numba, numpy, scipy; print("cupy", cupy.__version__, "numba", numba.__version__, "numpy", numpy.__version__, "scipy", scipy.__version__)'
 } 2>&1 | tee "$out/machine.txt"
-python3 -m pytest -q -p no:cacheprovider tests/solvers/test_gpu.py tests/methods/test_bilaplacian_gtv.py tests/solvers/test_solvers.py \
+timeout "${TESTS_LIMIT:-240}" python3 -m pytest -q -p no:cacheprovider -rs tests/solvers/test_gpu.py tests/methods/test_bilaplacian_gtv.py tests/solvers/test_solvers.py \
     tests/solvers/test_multigrid.py 2>&1 | tee "$out/tests.log"
 python3 benchmarks/speed.py --device cuda --sizes 1,4,8 --patterns random1 \
-    --solvers direct,amg,levin-symmetric-cg,bilaplacian-gtv --updates none --timeout 240 \
+    --solvers direct,amg,levin-symmetric-cg,bilaplacian-gtv --updates none --timeout "${MEASURE_LIMIT:-150}" \
     --out "$out" --name speed_gpu 2>&1 | tee "$out/speed.log"
