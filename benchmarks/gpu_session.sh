@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run on a lent GPU machine, in one device call (prepare it here first: prepare_gpu_session.sh):
-# the CuPy paths' tests against the CPU's answers, then the GPU speed table (1, 4, 8 MP), into $OUT.
+# the CuPy paths' tests against the CPU's answers, the GPU speed table (1, 4, 8 MP), then where a 4 MP row's
+# time goes (gpu_profile.py), into $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-out/gpu}
@@ -19,3 +20,4 @@ timeout "${TESTS_LIMIT:-240}" python3 -m pytest -q -p no:cacheprovider -rs tests
 python3 benchmarks/speed.py --device cuda --sizes 1,4,8 --patterns random1 \
     --solvers direct,amg,levin-symmetric-cg,bilaplacian-gtv --updates none --timeout "${MEASURE_LIMIT:-150}" \
     --out "$out" --name speed_gpu 2>&1 | tee "$out/speed.log"
+timeout "${PROFILE_LIMIT:-150}" python3 benchmarks/gpu_profile.py --megapixels 4 --out "$out" 2>&1 | tee "$out/profile.log"
