@@ -38,17 +38,15 @@ demo: $(DEMO_STAMP)
 	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
-# Lint and format check first (seconds); then the types (`make typecheck`) while numba's kernels
-# are compiled visibly beside them (`varcolor warm`: 75 s once from a clean clone, a second after
-# that; each of the two on one core; every kind of run but bilaplacian-gtv, whose 45 s would wait
-# on the types' core: the suite's small photos run its array code, and the checks of its kernels
-# compile them once, on one worker; warmed in a process of its own beside these, make test took
-# 15 s less at best, benchmarks/results/make_test_ab_after.md, and none once its array code came),
-# and after the types,
-# on their core, the suite's modules compiled to bytecode once (collected), not by each worker
-# (20 s each); then the suite on every core (pytest-xdist; at most 4 workers: each runs solves of
-# its own, threads and child processes too), a test file to a worker (loadfile: a module's shared
-# fixture, a browser and its studio, is made once, its tests in order).
+# Lint and format check first (seconds); then the types (`make typecheck`, one core, 50 s) beside
+# the suite, their report printed after it: every core busy from the start to the end. First the
+# suite's modules are compiled to bytecode once (collected), not by each worker (20 s each); then
+# the suite on every core (pytest-xdist; at most 4 workers: each runs solves of its own, threads
+# and child processes too), a test file to a worker (loadfile: a module's shared fixture, a
+# browser and its studio, is made once, its tests in order). No `varcolor warm` first: the suite's
+# small photos run array code (tests/conftest.py), and it compiles the kernels its checks ask for
+# (160 CPU-s, 40 s of them that the warm would have saved), where the warm took 80 s on a core
+# (benchmarks/results/make_test.md).
 # Python writes its bytecode here even where the environment says not to (PYTHONDONTWRITEBYTECODE,
 # set on this project's machines): else every process the suite starts compiled varcolor again (a
 # command-line-heavy part of the suite took 13 % more CPU).
@@ -56,11 +54,12 @@ test: export PYTHONDONTWRITEBYTECODE :=
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/varcolor warm --runs cues,automatic,edits,studio,levin & warming=$$!; \
-		$(PY) -m mypy varcolor; typed=$$?; \
-		$(PY) -m pytest -q --collect-only --doctest-modules varcolor tests > /dev/null; \
-		wait $$warming && exit $$typed
-	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests
+	@types=$$(mktemp); trap 'rm -f "$$types"' EXIT; \
+	$(PY) -m mypy varcolor > "$$types" 2>&1 & typing=$$!; \
+	$(PY) -m pytest -q --collect-only --doctest-modules varcolor tests > /dev/null \
+		&& $(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests; \
+	tested=$$?; wait $$typing; typed=$$?; echo "types (mypy varcolor):"; cat "$$types"; \
+	exit $$(( tested ? tested : typed ))
 
 test-slow: $(TEST_STAMP)
 	$(PY) -m pytest -q -m slow tests

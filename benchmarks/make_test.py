@@ -1,7 +1,8 @@
 """``make test`` as CI runs it: a clean clone of the commit checked out (no virtual environment, no
 numba cache, no Python bytecode), its set-up installed first (not timed against the target), then
-the target's own steps one at a time, each timed: lint and format (ruff), the types checked while
-numba's kernels compile (mypy beside ``varcolor warm``), and the suite on every core (pytest-xdist).
+the target's own steps one at a time, each timed: lint and format (ruff), and the suite on every
+core (pytest-xdist) with the types checked beside it (mypy; before 2026-11-26 the types ran first,
+beside ``varcolor warm``).
 The target (issue 72): the whole of ``make test`` after its set-up at most 6 minutes on a quiet
 2-core machine; the suite's own line is the one pytest prints.
 
@@ -52,6 +53,8 @@ exit $code
 
 
 def _step_name(command: str) -> str:
+    if "mypy" in command and "pytest" in command:
+        return "the suite beside the types"
     if "mypy" in command:
         return "types beside the kernels' compile"
     if "pytest" in command:
