@@ -42,7 +42,7 @@ def _no_warm_mark(monkeypatch):
 @pytest.fixture
 def kernels(monkeypatch):
     """numba's kernels at every size (``VARCOLOR_KERNELS=numba``), as a user has them once they are
-    compiled (`make test` compiles them first, with `varcolor warm`), for the modules whose subject
+    compiled (the first test of a worker that needs them compiles them), for the modules whose subject
     is the engine's arithmetic rather than a first run's array code (``pytestmark =
     pytest.mark.usefixtures("kernels")``; a test there that sets the variable itself wins). The
     array code stays the suite's default, and is held to the kernels by tests of its own

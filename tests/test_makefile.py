@@ -2,6 +2,7 @@
 virtual environment: each target installs its own extras, with pip's progress visible, and only
 what an earlier target did not install already."""
 
+import os
 import re
 import shlex
 import shutil
@@ -78,24 +79,16 @@ def test_the_demo_colours_without_cues_only_an_image_with_no_cue_file_beside_it(
     assert find_cue(image, image.parent, CUE_KINDS) == (None, None)
 
 
-def test_the_suite_waits_for_no_silent_compile_and_the_demo_has_none_to_wait_for(tmp_path):
-    # `make test` compiles numba's kernels of every kind of run but bilaplacian-gtv visibly
-    # (`varcolor warm`, not quiet, beside the types) before the suite; `make demo` colorizes only the small
-    # bundled photo, which runs array code (nothing to compile: tests/test_kernels.py), so it runs
-    # no warm step.
-    from varcolor.cli.warm import _runs
+def test_neither_the_suite_nor_the_demo_waits_for_a_warm(tmp_path):
+    # No `varcolor warm` before the suite: its small photos run array code (tests/conftest.py pins
+    # it, here too), and the checks of the kernels compile those they ask for (the Makefile says
+    # why); `make demo` colorizes only the small bundled photo, which runs array code (nothing to
+    # compile: tests/test_kernels.py).
+    from varcolor.kernels import KERNELS_VARIABLE
 
-    lines = dry_run("test", stand_in(tmp_path, "neural-ui"))
-    suite = next(k for k, line in enumerate(lines) if is_suite(line))
-    words = [word for line in lines[:suite] for word in shlex.split(line.replace(";", " ; "))]
-    warms = [k for k, word in enumerate(words) if word.endswith("/bin/varcolor") and words[k + 1] == "warm"]
-    warmed = [kind for k in warms for kind in (words[k + 3].split(",") if words[k + 2] == "--runs" else _runs())]
-    # bilaplacian-gtv's kernels alone are left to its few checks in the suite (the Makefile says why).
-    assert warms and sorted(warmed) == sorted(set(_runs()) - {"bilaplacian-gtv"}), lines
-    for k in warms:  # each said as it runs: not quiet
-        command = words[k : next(j for j in range(k, len(words)) if words[j] in ("&", ";", "&&"))]
-        assert not {"-q", "--quiet"} & set(command), command
-    assert not [line for line in dry_run("demo", tmp_path / "fresh") if "varcolor warm" in line]
+    assert os.environ[KERNELS_VARIABLE] == "array"
+    for target, venv in (("test", stand_in(tmp_path, "neural-ui")), ("demo", tmp_path / "fresh")):
+        assert not [line for line in dry_run(target, venv) if "varcolor warm" in line or "app.warm" in line]
 
 
 def test_the_quick_suite_runs_on_every_core_a_file_to_a_worker_and_the_slow_one_in_order(tmp_path):
@@ -113,13 +106,42 @@ def test_the_quick_suite_runs_on_every_core_a_file_to_a_worker_and_the_slow_one_
     assert any(re.match(r"pytest-xdist\b", requirement) for requirement in dev)
 
 
-def test_the_suite_runs_after_the_lint_and_the_types(tmp_path):
-    """``make test`` checks the package's types (mypy, ``make typecheck``) after ruff and before
-    the suite, so that CI fails on a type error."""
+def stand_in_tools(tmp_path: Path, types: int, suite: int) -> Path:
+    """A stand-in environment whose ruff passes, whose mypy prints a line and exits with ``types``
+    once the suite has started (it waits for the suite's start), and whose suite, once the types
+    have started, prints a line and exits with ``suite``: each waits for the other, so that they
+    end only if they run side by side."""
     venv = stand_in(tmp_path, "neural-ui", "dev-layers-neural-ui")
+    (venv / "bin" / "ruff").write_text("#!/bin/sh\nexit 0\n")
+    started = tmp_path / "started"
+    (venv / "bin" / "python").write_text(
+        f"""#!/bin/sh
+wait_for() {{ n=0; until [ -e "{started}-$1" ]; do n=$((n+1)); [ $n -gt 300 ] && exit 9; sleep 0.1; done; }}
+case "$*" in
+    *"-m mypy"*) touch "{started}-types"; wait_for suite; echo "the stand-in types"; exit {types};;
+    *--collect-only*) exit 0;;
+    *"-m pytest"*) touch "{started}-suite"; wait_for types; echo "the stand-in suite"; exit {suite};;
+esac
+exit 0
+"""
+    )
+    for tool in ("ruff", "python"):
+        (venv / "bin" / tool).chmod(0o755)
+    return venv
+
+
+@pytest.mark.parametrize(("types", "suite"), [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_the_types_run_beside_the_suite_and_either_fails_make_test(tmp_path, types, suite):
+    """``make test`` checks the package's types (mypy, ``make typecheck``) beside the suite (each
+    stand-in waits for the other to start), prints their report after the suite's, and fails where
+    either fails, so that CI fails on a type error."""
+    venv = stand_in_tools(tmp_path, types, suite)
+    done = subprocess.run(
+        ["make", "-s", f"VENV={venv}", "test"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode == 0) == (types == 0 and suite == 0), done.stdout + done.stderr
+    assert done.stdout.index("the stand-in suite") < done.stdout.index("the stand-in types"), done.stdout
     lines = dry_run("test", venv)
     ruff = max(i for i, line in enumerate(lines) if "/ruff " in line)
-    mypy = [i for i, line in enumerate(lines) if "-m mypy" in line]
-    suite = [i for i, line in enumerate(lines) if is_suite(line)]
-    assert len(mypy) == 1 and len(suite) == 1 and ruff < mypy[0] < suite[0]
+    assert [i for i, line in enumerate(lines) if "-m mypy" in line] == [ruff + 1]
     assert [line for line in dry_run("typecheck", venv) if "-m mypy" in line]
