@@ -136,9 +136,7 @@ def test_the_types_run_beside_the_suite_and_either_fails_make_test(tmp_path, typ
     stand-in waits for the other to start), prints their report after the suite's, and fails where
     either fails, so that CI fails on a type error."""
     venv = stand_in_tools(tmp_path, types, suite)
-    done = subprocess.run(
-        ["make", "-s", f"VENV={venv}", "test"], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run(["make", "-s", f"VENV={venv}", "test"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert (done.returncode == 0) == (types == 0 and suite == 0), done.stdout + done.stderr
     assert done.stdout.index("the stand-in suite") < done.stdout.index("the stand-in types"), done.stdout
     lines = dry_run("test", venv)
