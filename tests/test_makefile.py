@@ -136,7 +136,11 @@ def test_the_types_run_beside_the_suite_and_either_fails_make_test(tmp_path, typ
     stand-in waits for the other to start), prints their report after the suite's, and fails where
     either fails, so that CI fails on a type error."""
     venv = stand_in_tools(tmp_path, types, suite)
-    done = subprocess.run(["make", "-s", f"VENV={venv}", "test"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    # A make of its own: not the one running the suite, whose flags (and SHELL) would pass down.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKE_TEST_STEPS")}
+    done = subprocess.run(
+        ["make", "-s", f"VENV={venv}", "test"], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
+    )
     assert (done.returncode == 0) == (types == 0 and suite == 0), done.stdout + done.stderr
     assert done.stdout.index("the stand-in suite") < done.stdout.index("the stand-in types"), done.stdout
     lines = dry_run("test", venv)
