@@ -44,9 +44,10 @@ demo: $(DEMO_STAMP)
 # the suite on every core (pytest-xdist; at most 4 workers: each runs solves of its own, threads
 # and child processes too), a test file to a worker (loadfile: a module's shared fixture, a
 # browser and its studio, is made once, its tests in order). No `varcolor warm` first: the suite's
-# small photos run array code (tests/conftest.py), and it compiles the kernels its checks ask for
-# (160 CPU-s, 40 s of them that the warm would have saved), where the warm took 80 s on a core
-# (benchmarks/results/make_test.md).
+# small photos run array code (tests/conftest.py), and its checks compile the kernels they ask
+# for: 130-160 CPU-s of compiling, against 115 after a warm that took 80 s of a core itself.
+# Measured back to back: 366 s, against 370 s with the warm beside the types first
+# (benchmarks/results/make_test.md, make_test_before_types_beside.md): the same.
 # Python writes its bytecode here even where the environment says not to (PYTHONDONTWRITEBYTECODE,
 # set on this project's machines): else every process the suite starts compiled varcolor again (a
 # command-line-heavy part of the suite took 13 % more CPU).
