@@ -39,11 +39,13 @@ import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no
 from reports import in_child, write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
+from varcolor.kernels import KERNELS_VARIABLE  # noqa: E402
+
 # The solvers are compared as they run once `varcolor warm` has compiled the kernels, also on a
 # machine where it never ran (a lent GPU machine is fresh): there, small photos would otherwise
 # run array code, and the warm-up at 0.01 MP would compile nothing. first_run*.py time the
 # never-warmed user.
-os.environ.setdefault("VARCOLOR_KERNELS", "numba")
+os.environ.setdefault(KERNELS_VARIABLE, "numba")
 HERE = Path(__file__).resolve().parent
 PATTERNS = ("random1", "grid8", "random005", "scribbles")
 SOLVERS = ("direct", "amg", "spsolve", "pyamg", "levin-symmetric", "levin-symmetric-cg", "bilaplacian-gtv")
