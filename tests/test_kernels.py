@@ -282,6 +282,80 @@ def test_the_exact_systems_rows_and_products_are_the_kernels(monkeypatch, shape)
             np.testing.assert_allclose(array, kernel, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("shape", [(2, 2), (2, 3), (41, 60)])
+def test_the_symmetric_system_its_matrix_and_symmetry_check_are_the_kernels(monkeypatch, shape):
+    from varcolor.energies.levin import symmetric_system
+    from varcolor.solvers import stencil
+
+    rng = np.random.default_rng(sum(shape))
+    guide = rng.random(shape)
+    guide[: shape[0] // 2] = 0.5  # a flat part: csig's floor
+    mask, weight = rng.random(shape) < 0.1, rng.random(shape) * (rng.random(shape) < 0.3)
+    values, prior = rng.random(shape + (2,)), rng.random(shape + (2,))
+
+    def step():
+        operator, rhs = symmetric_system(guide, mask, values, prior, weight)
+        csr = operator.to_csr()
+        return operator.stencil, rhs, csr.indptr, csr.indices, csr.data, operator.is_symmetric()
+
+    array, kernel = _with_kernels(monkeypatch, step)
+    for a, k in zip(array, kernel, strict=True):
+        np.testing.assert_allclose(a, k, rtol=1e-12, atol=1e-14)
+    assert array[-1] is kernel[-1] is True
+    # Any stencil, symmetric or not: the same matrix entry for entry, and the same answer where a
+    # coupling reaches outside the image (the check's second condition) or differs from its mirror.
+    tilted = rng.random(shape + (9,)) * (rng.random(shape + (9,)) < 0.7)
+    leaking = array[0].copy()
+    leaking[-1, -1, 8] = 1.0
+    for any_stencil in (tilted, leaking, array[0]):
+        for a, k in zip(stencil._csr_array(any_stencil), stencil._csr(any_stencil), strict=True):
+            np.testing.assert_array_equal(a, k)
+        assert stencil._is_symmetric_array(any_stencil, 1e-12) == stencil._is_symmetric(any_stencil, 1e-12)
+    assert not stencil._is_symmetric_array(leaking, 1e-12)
+
+
+#: A fresh process (numba's cache an empty folder, the kernels' choice left to varcolor) colorizing
+#: generated photos with ``levin-symmetric``, a small one and a 0.12 MP one: the solvers its plan
+#: took and the kernels numba compiled.
+_SYMMETRIC_FIRST_RUN = """
+import json, numpy as np
+from numba.core import event
+import varcolor
+compiled = []
+class Count(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Count())
+solvers = []
+for height, width in ((30, 40), (300, 400)):
+    y, x = np.mgrid[0:height, 0:width]
+    gray = 0.5 + 0.3 * np.sin(x / 9.0) * np.cos(y / 13.0)
+    mask = np.zeros(gray.shape, bool)
+    mask[5:7, 5:30] = mask[20:22, 10:35] = True
+    ab = np.zeros(gray.shape + (2,))
+    ab[5:7] = (40.0, 20.0)
+    ab[20:22] = (-30.0, 35.0)
+    solvers.append(varcolor.colorize(gray, varcolor.Cues(mask, ab), method="levin-symmetric").info["solver"])
+print(json.dumps([solvers, compiled]))
+"""
+
+
+def test_a_first_symmetric_run_compiles_no_kernel(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    env.pop(kernels.KERNELS_VARIABLE)  # auto, as a user has it
+    done = subprocess.run(
+        [sys.executable, "-c", _SYMMETRIC_FIRST_RUN], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    # 13 kernels (17 s) for the small one before; SciPy's LU, then the Ruge–Stüben cycle, now.
+    assert json.loads(done.stdout.splitlines()[-1]) == [["direct", "cg"], []]
+
+
 @pytest.mark.parametrize("gamut", ["chroma", "clip"])
 def test_lab_to_srgb_by_array_code_is_the_kernels_far_out_of_gamut_too(monkeypatch, gamut):
     rng = np.random.default_rng(7)

@@ -50,6 +50,7 @@ __all__ = [
     "ARRAY_CODE_PIXELS",
     "GTV_ARRAY_CODE_PIXELS",
     "DEFAULT_KIND",
+    "SYMMETRIC_KIND",
     "start_background_warm",
     "array_code",
     "small_system",
@@ -102,8 +103,17 @@ GTV_ARRAY_CODE_PIXELS = 512 * 384
 #: The kind of run (:data:`varcolor.app.warm.WARM_RUNS`) whose kernels the default engine's steps
 #: need: what :func:`array_code` asks about unless told another.
 DEFAULT_KIND = "cues"
+#: The kind of run of ``levin-symmetric``: its graph Laplacian and the grid multigrid. Up to
+#: :data:`ARRAY_CODE_PIXELS`, while they are not compiled, its system is built by array code and
+#: solved by a solver that needs no kernel (:func:`varcolor.solvers.choice.plan_solver`): a first
+#: run of a 24×32 photo compiled 13 kernels for 17 s before.
+SYMMETRIC_KIND = "levin-symmetric"
 #: The kinds whose steps have array code of their own, and the largest image each runs it on.
-_ARRAY_KINDS = {DEFAULT_KIND: lambda: ARRAY_CODE_PIXELS, "bilaplacian-gtv": lambda: GTV_ARRAY_CODE_PIXELS}
+_ARRAY_KINDS = {
+    DEFAULT_KIND: lambda: ARRAY_CODE_PIXELS,
+    "bilaplacian-gtv": lambda: GTV_ARRAY_CODE_PIXELS,
+    SYMMETRIC_KIND: lambda: ARRAY_CODE_PIXELS,
+}
 
 
 #: The environment variable that chooses between the two for small images: ``array`` (array code
@@ -243,7 +253,11 @@ def background_warm_off() -> bool:
 #: code for want of its kernels: the default engine's first solve and its edits (a long-lived
 #: process takes the kernels once they are marked warm, and its next stroke would compile the
 #: edits' in the user's face), or bilaplacian-gtv's ADMM.
-BACKGROUND_KINDS = {DEFAULT_KIND: ("cues", "edits"), "bilaplacian-gtv": ("bilaplacian-gtv",)}
+BACKGROUND_KINDS = {
+    DEFAULT_KIND: ("cues", "edits"),
+    "bilaplacian-gtv": ("bilaplacian-gtv",),
+    SYMMETRIC_KIND: (SYMMETRIC_KIND,),
+}
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from ..conftest import run
 def test_an_unknown_kind_of_run_is_one_line_before_any_work(capsys):
     code, out, err = run(capsys, "warm", "--runs", "cues,nope")
     assert code == 2 and out == ""
-    known = "cues, automatic, edits, levin, bilaplacian-gtv, studio"
+    known = "cues, automatic, edits, levin, bilaplacian-gtv, levin-symmetric, studio"
     assert err.splitlines() == [f"varcolor: error: --runs: unknown kind of run nope; known: {known}"]
 
 

@@ -16,6 +16,7 @@ import varcolor.options
 import varcolor.solvers.choice
 from varcolor.energies.levin import exact_operator, exact_rhs, symmetric_system
 from varcolor.errors import InputError
+from varcolor.kernels import KERNELS_VARIABLE
 from varcolor.methods import Problem
 from varcolor.solvers import (
     SOLVERS,
@@ -95,9 +96,23 @@ def test_a_plan_is_frozen_and_says_what_and_why():
     assert plan.solver == "direct" and 0 < plan.bytes <= plan.budget == 8e9 and "LU" in plan.reason
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.solver = "amg"
-    assert varcolor.check_fits((600, 800), method="levin-symmetric").solver == "multigrid"
     gtv = varcolor.check_fits((600, 800), method="bilaplacian-gtv")
     assert gtv.solver is None and 0 < gtv.bytes <= gtv.budget
+
+
+def test_a_symmetric_run_takes_the_multigrid_once_its_kernels_are_compiled(monkeypatch):
+    # The suite runs small photos as a first run does, their kernels not compiled (array code):
+    # SciPy's LU for a small system, the Ruge–Stüben cycle up to ARRAY_CODE_PIXELS (1280×1024),
+    # neither of which compiles a kernel; the grid multigrid beyond, and at every size with kernels.
+    def auto(shape):
+        return varcolor.check_fits(shape, method="levin-symmetric", max_memory=8e9)
+
+    assert auto((60, 80)).solver == "direct" and "not compiled" in auto((60, 80)).reason
+    assert auto((600, 800)).solver == "cg"
+    assert auto((1025, 1281)).solver == "multigrid"
+    monkeypatch.setenv(KERNELS_VARIABLE, "numba")
+    assert auto((60, 80)).solver == auto((600, 800)).solver == "multigrid"
+    assert "linear time" in auto((60, 80)).reason
 
 
 @pytest.mark.parametrize(

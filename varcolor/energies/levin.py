@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..affinity import check_guide, edge_weights, fill_levin_weights, window_scale
-from ..kernels import array_code, small_system
+from ..kernels import SYMMETRIC_KIND, array_code, small_system
 from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian, stencil_neighbours
 
 __all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_squares", "symmetric_system"]
@@ -371,4 +371,7 @@ def symmetric_system(
         raise ValueError(f"mask {mask.shape} and values {values.shape[:2]} must match the guide {guide.shape}")
     weight = np.zeros(guide.shape) if prior_weight is None else np.ascontiguousarray(prior_weight, dtype=np.float64)
     guess = np.zeros(values.shape) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
-    return graph_laplacian(edge_weights(guide), mask, values, weight, weight[..., None] * guess)
+    # A small photo whose symmetric kernels are not compiled: array code (17 s of compiling for a
+    # 24×32 photo's first run before, the grid multigrid's included).
+    array = array_code(guide.size, SYMMETRIC_KIND)
+    return graph_laplacian(edge_weights(guide, array=array), mask, values, weight, weight[..., None] * guess, array)

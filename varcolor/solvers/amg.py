@@ -185,7 +185,10 @@ class AmgSolver:
         self.tol, self.maxiter = tol, maxiter
         self.shape = operator.shape
         matrix = self._matrix(operator)
-        self.hierarchy = self.hierarchy_class(matrix, device)
+        # An operator built by array code for want of compiled kernels: SciPy's products, not the
+        # parallel kernel's (compiled in a first run's face otherwise).
+        on = backend(device, kernels=False) if device == "cpu" and operator.array else device
+        self.hierarchy = self.hierarchy_class(matrix, on)
         self.backend = self.hierarchy.backend
         self.matrix = self.backend.csr(matrix)
         self.setup_seconds = time.perf_counter() - start

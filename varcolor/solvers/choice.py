@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..kernels import SYMMETRIC_KIND, array_code, small_system
 from ..memory import _gb, memory_budget
 from .amg import AmgSolver, CgSolver
 from .base import TOL, LinearSystem, Solver, not_symmetric
@@ -168,6 +169,12 @@ def plan_solver(
         # device.
         name = "multigrid" if device == "cpu" else "cg"
         reason = f"auto: a symmetric system, linear time and memory on the {device.upper()}"
+        if device == "cpu" and array_code(pixels, SYMMETRIC_KIND):
+            # The multigrid's kernels are not compiled (a first run): a solver that needs none,
+            # SciPy's LU for a small system, else the Ruge–Stüben cycle; the kernels are compiled
+            # in the background for the next run (array_code).
+            name = "direct" if small_system(pixels) else "cg"
+            reason = f"auto: a symmetric system on a small photo whose multigrid kernels are not compiled: {name}"
     if name == "auto":
         # The LU is exact, never fails to converge (AMG stalls on sparse scribbles at 1 MP) and is
         # faster than AMG and smaller than its hierarchy (benchmarks/results/speed.md): the choice

@@ -130,6 +130,47 @@ def _csr(stencil):
     return indptr, indices[:nnz], data[:nnz]
 
 
+def _shifted(padded: np.ndarray, dy: int, dx: int, shape: tuple[int, int]) -> np.ndarray:
+    """``padded`` (an array padded by one pixel on each side of its first two axes) at each pixel's
+    neighbour ``(dy, dx)``: its values there, the padding's where that neighbour is outside."""
+    height, width = shape
+    return padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
+
+
+def _inside(dy: int, dx: int, shape: tuple[int, int]) -> np.ndarray:
+    """Whether each pixel's neighbour ``(dy, dx)`` lies inside an image of ``shape``."""
+    return _shifted(np.pad(np.ones(shape, bool), 1), dy, dx, shape)
+
+
+def _is_symmetric_array(stencil: np.ndarray, rtol: float) -> bool:
+    """:func:`_is_symmetric` as array code: the same comparisons, all at once."""
+    shape = stencil.shape[:2]
+    padded = np.pad(stencil, ((1, 1), (1, 1), (0, 0)))
+    for k in range(4):  # the other half of the stencil is the mirror's
+        dy, dx = (int(d) for d in STENCIL_OFFSETS[k])
+        a, b = stencil[..., k], _shifted(padded, dy, dx, shape)[..., 8 - k]
+        if np.any(np.abs(a - b) > rtol * np.abs(b)):
+            return False
+        if np.any(stencil[..., 8 - k][~_inside(-dy, -dx, shape)] != 0.0):
+            return False
+    return True
+
+
+def _csr_array(stencil: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_csr` as array code: the same entries in the same order (a row's in stencil order,
+    which is its columns' order), the centre kept even where it is 0."""
+    height, width = shape = stencil.shape[:2]
+    pixel = np.arange(height * width).reshape(shape)
+    keep = np.empty(stencil.shape, bool)
+    columns = np.empty(stencil.shape, np.int64)
+    for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+        keep[..., k] = _inside(int(dy), int(dx), shape) & ((stencil[..., k] != 0.0) | (k == 4))
+        columns[..., k] = pixel + dy * width + dx
+    indptr = np.zeros(height * width + 1, np.int64)
+    np.cumsum(keep.sum(axis=2).ravel(), out=indptr[1:])
+    return indptr, columns[keep], stencil[keep]
+
+
 class GridOperator:
     """A linear operator on ``H×W`` images given by a 9-point stencil per pixel.
 
@@ -137,6 +178,10 @@ class GridOperator:
     ----------
     stencil : ndarray, ``H×W×9``
         ``stencil[i, j, k]`` multiplies ``x[i + dy_k, j + dx_k]`` in row ``(i, j)``.
+    array : bool
+        Its sparse matrix and symmetry check by array code rather than the numba kernels: an
+        operator built by array code for want of compiled kernels (:func:`graph_laplacian`), whose
+        solvers would otherwise compile two more in the user's face.
 
     Examples
     --------
@@ -151,11 +196,12 @@ class GridOperator:
     True
     """
 
-    def __init__(self, stencil: np.ndarray):
+    def __init__(self, stencil: np.ndarray, array: bool = False):
         stencil = np.ascontiguousarray(stencil)
         if stencil.ndim != 3 or stencil.shape[2] != 9:
             raise ValueError(f"a grid stencil must be H×W×9, got {stencil.shape}")
         self.stencil = stencil
+        self.array = array
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -205,10 +251,12 @@ class GridOperator:
         """The operator ``Aᵀ``, again a 9-point stencil (entry k of row r is entry 8 − k of row r + offset k)."""
         out = np.empty_like(self.stencil)
         _transpose(self.stencil, out)
-        return GridOperator(out)
+        return GridOperator(out, self.array)
 
     def is_symmetric(self, rtol: float = 1e-12) -> bool:
         """Whether ``A = Aᵀ`` to relative tolerance ``rtol`` (a single pass, stopping at the first mismatch)."""
+        if self.array:
+            return _is_symmetric_array(self.stencil, rtol)
         return bool(_is_symmetric(self.stencil, rtol))
 
     def identity_rows(self) -> np.ndarray:
@@ -219,7 +267,7 @@ class GridOperator:
 
     def to_csr(self) -> sp.csr_matrix:
         """The same operator as a sparse matrix, rows and columns in raster order."""
-        indptr, indices, data = _csr(self.stencil)
+        indptr, indices, data = (_csr_array if self.array else _csr)(self.stencil)
         n = self.shape[0] * self.shape[1]
         return sp.csr_matrix((data, indices, indptr), shape=(n, n))
 
@@ -254,8 +302,40 @@ def _graph_laplacian(weights, fixed, values, diagonal, source, stencil, rhs):
                         stencil[i, j, 3 * (dy + 1) + dx + 1] = -w
 
 
+def _graph_laplacian_array(weights, fixed, values, diagonal, source, stencil, rhs) -> None:
+    """:func:`_graph_laplacian` as array code: each of the 8 neighbours' couplings at once for every
+    pixel, added in the kernel's order (the same sums)."""
+    shape = fixed.shape
+    edges = np.pad(weights, ((1, 1), (1, 1), (0, 0)))
+    neighbour_fixed = np.pad(fixed, 1)
+    neighbour_values = np.pad(values, ((1, 1), (1, 1), (0, 0)))
+    stencil[...] = 0.0
+    centre = diagonal.copy()
+    rhs[...] = source
+    for e, (ey, ex) in enumerate(EDGE_OFFSETS):
+        for direction in (1, -1):  # the edge leaving each pixel, and the one arriving
+            dy, dx = direction * int(ey), direction * int(ex)
+            if direction == 1:  # an edge leaving the image is ignored
+                w = np.where(_inside(dy, dx, shape), weights[..., e], 0.0)
+            else:  # the neighbour's own edge; 0 (the padding) where it is outside
+                w = _shifted(edges, dy, dx, shape)[..., e]
+            centre += w
+            held = _shifted(neighbour_fixed, dy, dx, shape)
+            rhs += np.where(held, w, 0.0)[..., None] * _shifted(neighbour_values, dy, dx, shape)
+            stencil[..., 3 * (dy + 1) + dx + 1] = np.where(held, 0.0, -w)
+    stencil[..., 4] = centre
+    stencil[fixed] = 0.0
+    stencil[fixed, 4] = 1.0
+    rhs[fixed] = values[fixed]
+
+
 def graph_laplacian(
-    weights: np.ndarray, fixed: np.ndarray, values: np.ndarray, diagonal: np.ndarray, source: np.ndarray
+    weights: np.ndarray,
+    fixed: np.ndarray,
+    values: np.ndarray,
+    diagonal: np.ndarray,
+    source: np.ndarray,
+    array: bool = False,
 ) -> tuple[GridOperator, np.ndarray]:
     """The system ``Σ_s w_rs (u_r − u_s) + d_r u_r = g_r`` of a weighted 8-neighbour graph, with the
     ``fixed`` pixels held at ``values`` and eliminated: SPD on the other pixels.
@@ -272,6 +352,10 @@ def graph_laplacian(
         Values of the fixed pixels; right-hand side ``g`` of the others.
     diagonal : ndarray, ``H×W``
         ``d``, e.g. a prior's weight.
+    array : bool
+        By array code rather than the numba kernel (a small photo whose kernels are not compiled:
+        :func:`varcolor.kernels.array_code`); the same system. The operator's matrix and symmetry
+        check then go by array code too (:class:`GridOperator`'s ``array``).
 
     Returns
     -------
@@ -281,7 +365,7 @@ def graph_laplacian(
     shape = fixed.shape
     stencil = np.empty(shape + (9,))
     rhs = np.empty(values.shape)
-    _graph_laplacian(
+    (_graph_laplacian_array if array else _graph_laplacian)(
         np.ascontiguousarray(weights, dtype=np.float64),
         np.ascontiguousarray(fixed, dtype=np.bool_),
         np.ascontiguousarray(values, dtype=np.float64),
@@ -290,4 +374,4 @@ def graph_laplacian(
         stencil,
         rhs,
     )
-    return GridOperator(stencil), rhs
+    return GridOperator(stencil, array), rhs
