@@ -156,6 +156,14 @@ def _is_symmetric_array(stencil: np.ndarray, rtol: float) -> bool:
     return True
 
 
+def _transpose_array(stencil: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_transpose` as array code."""
+    shape = stencil.shape[:2]
+    padded = np.pad(stencil, ((1, 1), (1, 1), (0, 0)))  # outside: 0
+    for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
+        out[..., k] = _shifted(padded, int(dy), int(dx), shape)[..., 8 - k]
+
+
 def _csr_array(stencil: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_csr` as array code: the same entries in the same order (a row's in stencil order,
     which is its columns' order), the centre kept even where it is 0."""
@@ -248,9 +256,11 @@ class GridOperator:
         return out
 
     def transposed(self) -> GridOperator:
-        """The operator ``Aᵀ``, again a 9-point stencil (entry k of row r is entry 8 − k of row r + offset k)."""
+        """The operator ``Aᵀ``, again a 9-point stencil (entry k of row r is entry 8 − k of row r + offset k);
+        by array code on a small grid (:func:`varcolor.kernels.small_system`), as :meth:`apply`."""
         out = np.empty_like(self.stencil)
-        _transpose(self.stencil, out)
+        small = self.array or small_system(self.shape[0] * self.shape[1])
+        (_transpose_array if small else _transpose)(self.stencil, out)
         return GridOperator(out, self.array)
 
     def is_symmetric(self, rtol: float = 1e-12) -> bool:
