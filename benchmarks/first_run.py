@@ -161,6 +161,10 @@ def load() -> float:
 FIRST_OVER_WARM, THIRD_OVER_WARM, NEVER_WARMED_PAUSE = 1.3, 1.2, 90.0
 
 
+#: The kind of run (``varcolor warm --runs``) that compiles each method's kernels.
+WARM_KIND_OF_METHOD = {"levin-multiscale": "cues", "levin": "levin", "levin-symmetric": "levin-symmetric"}
+
+
 def never_warmed(args) -> None:
     """A user who never runs ``varcolor warm``: a fresh environment (no ``VARCOLOR_KERNELS``, the
     background compile on), numba's cache an empty folder; ``varcolor colorize`` three times, a
@@ -175,6 +179,8 @@ def never_warmed(args) -> None:
         gray, marked = photo(scratch, args.megapixels)
         colorize = [sys.executable, "-m", "varcolor.cli", "colorize", str(gray), "--marked", str(marked)]
         colorize += ["-o", str(scratch / "out.png"), "--overwrite"]
+        method = args.method or "levin-multiscale"
+        colorize += ["--method", method]
         loads, cache, warmed = [load()], scratch / "cache", scratch / "warmed"
         runs, marked_before = [], []
         for index in range(3):
@@ -183,12 +189,13 @@ def never_warmed(args) -> None:
             if index == 0:
                 time.sleep(args.pause)
         loads.append(load())
-        timed([sys.executable, "-m", "varcolor.cli", "warm", "--runs", "cues"], warmed)
+        timed([sys.executable, "-m", "varcolor.cli", "warm", "--runs", WARM_KIND_OF_METHOD[method]], warmed)
         warm = median(timed(colorize, warmed)[0] for _ in range(3))
         loads.append(load())
     first, third = runs[0] / warm, runs[2] / warm
     report = {
         "megapixels": args.megapixels,
+        "method": method,
         "load": [round(value, 2) for value in loads],
         "pause_seconds": args.pause,
         "runs_seconds": runs,
@@ -203,13 +210,15 @@ def never_warmed(args) -> None:
         return "met" if value <= limit else f"missed by {value - limit:.2f} ×"
 
     lines = [
-        f"# Never warmed: {args.megapixels:g} MP, scribbles, the default engine",
+        f"# Never warmed: {args.megapixels:g} MP, scribbles, `--method {method}`",
         "",
         "A fresh environment, numba's cache an empty folder, no `varcolor warm`: `varcolor colorize` three "
         f"times, {args.pause:g} s between the first and the second (the kernels compile in the background, at "
-        "the lowest priority, after the first), against the median of three runs after `varcolor warm`. "
+        "the lowest priority, after the first), against the median of three runs after `varcolor warm --runs "
+        f"{WARM_KIND_OF_METHOD[method]}`. "
         f"Load average {', '.join(f'{value:.1f}' for value in loads)} (before, after the three, end) on "
-        f"{os.cpu_count()} cores. `python benchmarks/first_run.py --never-warmed --megapixels {args.megapixels:g}`.",
+        f"{os.cpu_count()} cores. `python benchmarks/first_run.py --never-warmed --megapixels {args.megapixels:g}"
+        + (f" --method {method}`." if args.method else "`."),
         "",
         "| run | seconds | × warm run | target | |",
         "|---|---|---|---|---|",
@@ -227,6 +236,8 @@ def never_warmed(args) -> None:
     markdown = "\n".join(lines)
     print(markdown)
     name = "first_run_never_warmed" if args.megapixels == 1 else f"first_run_never_warmed_{args.megapixels:g}mp"
+    if args.method:
+        name += f"_{args.method.replace('-', '_')}"
     write_report(args.out, name, report, markdown)
 
 
@@ -237,6 +248,11 @@ def main() -> None:
     parser.add_argument("--never-warmed", action="store_true", help="issue 72's protocol: a user who never warms")
     parser.add_argument(
         "--pause", type=float, default=NEVER_WARMED_PAUSE, help="--never-warmed: seconds after the first run"
+    )
+    parser.add_argument(
+        "--method",
+        choices=sorted(WARM_KIND_OF_METHOD),
+        help="--never-warmed: this method instead of the default engine, warmed by its own kind of run",
     )
     args = parser.parse_args()
     if args.never_warmed:
