@@ -196,9 +196,9 @@ def test_helper_kernels_compile_one_version_whatever_calls_them(tmp_path):
 # Array code below ARRAY_CODE_PIXELS: each step the same as its kernel's to rounding, and a small
 # image's colorizing compiles no kernel (a first run of a 1 MP photo waited 9 s for 12 of them).
 
-#: A fresh process (numba's cache an empty folder) colorizing a generated 0.54 MP photo with
-#: strokes through the default engine: the kernels numba compiled.
-_SMALL_IMAGE_COMPILES = """
+#: What each script below begins with: ``compiled``, the kernels numba compiles in its process
+#: (their names, one per compile).
+_COUNTING_COMPILES = """
 import json, numpy as np
 from numba.core import event
 import varcolor
@@ -209,6 +209,13 @@ class Count(event.Listener):
     def on_end(self, ev):
         pass
 event.register("numba:compile", Count())
+"""
+
+#: A fresh process (numba's cache an empty folder) colorizing a generated 0.54 MP photo with
+#: strokes through the default engine: the kernels numba compiled.
+_SMALL_IMAGE_COMPILES = (
+    _COUNTING_COMPILES
+    + """
 y, x = np.mgrid[0:600, 0:900]
 gray = 0.5 + 0.3 * np.sin(x / 40.0) * np.cos(y / 55.0)
 mask = np.zeros(gray.shape, bool)
@@ -220,6 +227,7 @@ result = varcolor.colorize(gray, varcolor.Cues(mask, ab))
 assert result.info["engine"]["factor"] == 4 and result.info["engine"]["tiles"] > 0, result.info
 print(json.dumps(compiled))
 """
+)
 
 
 def test_a_small_image_colorizes_without_compiling_a_kernel(tmp_path):
@@ -261,14 +269,20 @@ def test_a_small_image_colorizes_as_the_kernels_do(monkeypatch):
     np.testing.assert_allclose(array.rgb, kernel.rgb, atol=1e-5)
 
 
+def _a_system(shape):
+    """A random generator, then a guide of ``shape`` (half of it flat: csig's floor), cues on a
+    tenth of its pixels and a prior's weight on about a third: a system's inputs."""
+    rng = np.random.default_rng(sum(shape))
+    guide = rng.random(shape)
+    guide[: shape[0] // 2] = 0.5
+    return rng, guide, rng.random(shape) < 0.1, rng.random(shape) * (rng.random(shape) < 0.3)
+
+
 @pytest.mark.parametrize("shape", [(2, 2), (3, 7), (41, 60)])
 def test_the_exact_systems_rows_and_products_are_the_kernels(monkeypatch, shape):
     from varcolor.energies.levin import exact_operator
 
-    rng = np.random.default_rng(sum(shape))
-    guide = rng.random(shape)
-    guide[: shape[0] // 2] = 0.5  # a flat part: csig's floor
-    mask, weight = rng.random(shape) < 0.1, rng.random(shape) * (rng.random(shape) < 0.3)
+    rng, guide, mask, weight = _a_system(shape)
     rows = np.flatnonzero(rng.random(shape) < 0.3)
     x = rng.random(shape + (2,))
     for scaled in (False, True):
@@ -287,10 +301,7 @@ def test_the_symmetric_system_its_matrix_and_symmetry_check_are_the_kernels(monk
     from varcolor.energies.levin import symmetric_system
     from varcolor.solvers import stencil
 
-    rng = np.random.default_rng(sum(shape))
-    guide = rng.random(shape)
-    guide[: shape[0] // 2] = 0.5  # a flat part: csig's floor
-    mask, weight = rng.random(shape) < 0.1, rng.random(shape) * (rng.random(shape) < 0.3)
+    rng, guide, mask, weight = _a_system(shape)
     values, prior = rng.random(shape + (2,)), rng.random(shape + (2,))
 
     def step():
@@ -321,17 +332,9 @@ def test_the_symmetric_system_its_matrix_and_symmetry_check_are_the_kernels(monk
 #: A fresh process (numba's cache an empty folder, the kernels' choice left to varcolor) colorizing
 #: generated photos with ``levin-symmetric``, a small one and a 0.12 MP one: the solvers its plan
 #: took and the kernels numba compiled.
-_SYMMETRIC_FIRST_RUN = """
-import json, numpy as np
-from numba.core import event
-import varcolor
-compiled = []
-class Count(event.Listener):
-    def on_start(self, ev):
-        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
-    def on_end(self, ev):
-        pass
-event.register("numba:compile", Count())
+_SYMMETRIC_FIRST_RUN = (
+    _COUNTING_COMPILES
+    + """
 solvers = []
 for height, width in ((30, 40), (300, 400)):
     y, x = np.mgrid[0:height, 0:width]
@@ -344,25 +347,21 @@ for height, width in ((30, 40), (300, 400)):
     solvers.append(varcolor.colorize(gray, varcolor.Cues(mask, ab), method="levin-symmetric").info["solver"])
 print(json.dumps([solvers, compiled]))
 """
+)
 
 
 #: A fresh process running ``varcolor encode`` on a small colour photo (argv[1]) into a folder
 #: (argv[2]), then ``varcolor decode`` of it: the kernels numba compiled.
-_ENCODE_FIRST_RUN = """
-import json, sys
-from numba.core import event
+_ENCODE_FIRST_RUN = (
+    _COUNTING_COMPILES
+    + """
+import sys
 from varcolor.cli import main
-compiled = []
-class Count(event.Listener):
-    def on_start(self, ev):
-        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
-    def on_end(self, ev):
-        pass
-event.register("numba:compile", Count())
 assert main(["encode", sys.argv[1], "-o", sys.argv[2]]) == 0
 assert main(["decode", sys.argv[2], "-o", sys.argv[2] + "-decoded"]) == 0
 print(json.dumps(compiled))
 """
+)
 
 
 def test_a_first_encode_of_a_small_photo_compiles_no_kernel(tmp_path):
