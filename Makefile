@@ -47,7 +47,9 @@ demo: $(DEMO_STAMP)
 # small photos run array code (tests/conftest.py), and its checks compile the kernels they ask
 # for: 130-160 CPU-s of compiling, against 115 after a warm that took 80 s of a core itself.
 # Measured back to back: 366 s, against 370 s with the warm beside the types first
-# (benchmarks/results/make_test.md, make_test_before_types_beside.md): the same.
+# (benchmarks/results/make_test_before_types_beside.md): the same. On 2026-11-26, three clean clones
+# in a row: 347 s, 333 s (the code before that day's changes), 376 s (make_test.md,
+# make_test_before_symmetric.md, make_test_again.md): the machine's noise is ±20 s.
 # Python writes its bytecode here even where the environment says not to (PYTHONDONTWRITEBYTECODE,
 # set on this project's machines): else every process the suite starts compiled varcolor again (a
 # command-line-heavy part of the suite took 13 % more CPU).
