@@ -16,7 +16,7 @@ import math
 import numba
 import numpy as np
 
-from .neighbours import CENTRE, EDGE_OFFSETS, STENCIL_OFFSETS, edge_slices
+from .neighbours import CENTRE, EDGE_OFFSETS, STENCIL_OFFSETS, at_neighbour, edge_slices, inside, padded
 
 __all__ = [
     "local_scale",
@@ -133,10 +133,9 @@ def local_scale(guide: np.ndarray, array: bool = False) -> np.ndarray:
     array code (:func:`window_scale`) where ``array``, else by the numba kernel."""
     guide = check_guide(guide)
     if array:
-        height, width = guide.shape
-        padded, within = np.pad(guide, 1), np.pad(np.ones(guide.shape, bool), 1)
-        shifted = [(slice(1 + dy, 1 + dy + height), slice(1 + dx, 1 + dx + width)) for dy, dx in STENCIL_OFFSETS]
-        return window_scale(np.stack([padded[at] for at in shifted]), np.stack([within[at] for at in shifted]))
+        bordered = padded(guide)
+        values = np.stack([at_neighbour(bordered, dy, dx, guide.shape) for dy, dx in STENCIL_OFFSETS])
+        return window_scale(values, np.stack([inside(dy, dx, guide.shape) for dy, dx in STENCIL_OFFSETS]))
     out = np.empty_like(guide)
     _local_scale(guide, out)
     return out

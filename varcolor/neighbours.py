@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["STENCIL_OFFSETS", "CENTRE", "EDGE_OFFSETS", "edge_slices"]
+__all__ = ["STENCIL_OFFSETS", "CENTRE", "EDGE_OFFSETS", "edge_slices", "padded", "at_neighbour", "inside"]
 
 #: (dy, dx) of the 9 stencil entries in raster order; entry ``CENTRE`` is the pixel itself.
 STENCIL_OFFSETS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
@@ -39,3 +39,25 @@ def edge_slices(height: int, width: int) -> Iterator[tuple[int, tuple[slice, sli
     for e, (dy, dx) in enumerate(EDGE_OFFSETS):
         columns = slice(max(0, -dx), width - max(0, dx))
         yield e, (slice(0, height - dy), columns), (slice(dy, height), slice(columns.start + dx, columns.stop + dx))
+
+
+def padded(array: np.ndarray) -> np.ndarray:
+    """``array`` with a border of one zero pixel on each side of its first two axes: what
+    :func:`at_neighbour` reads where a neighbour lies outside the image."""
+    return np.pad(array, ((1, 1), (1, 1)) + ((0, 0),) * (array.ndim - 2))
+
+
+def at_neighbour(bordered: np.ndarray, dy: int, dx: int, shape: tuple[int, int]) -> np.ndarray:
+    """A view of ``bordered`` (:func:`padded`) at each pixel's neighbour ``(dy, dx)`` of an image of
+    ``shape``: its values there, the border's zeros where that neighbour is outside.
+
+    >>> at_neighbour(padded(np.arange(6).reshape(2, 3)), 0, 1, (2, 3)).tolist()  # each pixel's right neighbour
+    [[1, 2, 0], [4, 5, 0]]
+    """
+    height, width = shape
+    return bordered[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
+
+
+def inside(dy: int, dx: int, shape: tuple[int, int]) -> np.ndarray:
+    """Whether each pixel's neighbour ``(dy, dx)`` lies inside an image of ``shape``."""
+    return at_neighbour(padded(np.ones(shape, bool)), dy, dx, shape)

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..kernels import small_system
-from ..neighbours import EDGE_OFFSETS, STENCIL_OFFSETS
+from ..neighbours import EDGE_OFFSETS, STENCIL_OFFSETS, at_neighbour, inside, padded
 
 __all__ = ["stencil_neighbours", "GridOperator", "graph_laplacian"]
 
@@ -130,28 +130,16 @@ def _csr(stencil):
     return indptr, indices[:nnz], data[:nnz]
 
 
-def _shifted(padded: np.ndarray, dy: int, dx: int, shape: tuple[int, int]) -> np.ndarray:
-    """``padded`` (an array padded by one pixel on each side of its first two axes) at each pixel's
-    neighbour ``(dy, dx)``: its values there, the padding's where that neighbour is outside."""
-    height, width = shape
-    return padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
-
-
-def _inside(dy: int, dx: int, shape: tuple[int, int]) -> np.ndarray:
-    """Whether each pixel's neighbour ``(dy, dx)`` lies inside an image of ``shape``."""
-    return _shifted(np.pad(np.ones(shape, bool), 1), dy, dx, shape)
-
-
 def _is_symmetric_array(stencil: np.ndarray, rtol: float) -> bool:
     """:func:`_is_symmetric` as array code: the same comparisons, all at once."""
     shape = stencil.shape[:2]
-    padded = np.pad(stencil, ((1, 1), (1, 1), (0, 0)))
+    bordered = padded(stencil)
     for k in range(4):  # the other half of the stencil is the mirror's
         dy, dx = (int(d) for d in STENCIL_OFFSETS[k])
-        a, b = stencil[..., k], _shifted(padded, dy, dx, shape)[..., 8 - k]
+        a, b = stencil[..., k], at_neighbour(bordered, dy, dx, shape)[..., 8 - k]
         if np.any(np.abs(a - b) > rtol * np.abs(b)):
             return False
-        if np.any(stencil[..., 8 - k][~_inside(-dy, -dx, shape)] != 0.0):
+        if np.any(stencil[..., 8 - k][~inside(-dy, -dx, shape)] != 0.0):
             return False
     return True
 
@@ -159,9 +147,9 @@ def _is_symmetric_array(stencil: np.ndarray, rtol: float) -> bool:
 def _transpose_array(stencil: np.ndarray, out: np.ndarray) -> None:
     """:func:`_transpose` as array code."""
     shape = stencil.shape[:2]
-    padded = np.pad(stencil, ((1, 1), (1, 1), (0, 0)))  # outside: 0
+    bordered = padded(stencil)  # outside: 0
     for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
-        out[..., k] = _shifted(padded, int(dy), int(dx), shape)[..., 8 - k]
+        out[..., k] = at_neighbour(bordered, int(dy), int(dx), shape)[..., 8 - k]
 
 
 def _csr_array(stencil: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -172,7 +160,7 @@ def _csr_array(stencil: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     keep = np.empty(stencil.shape, bool)
     columns = np.empty(stencil.shape, np.int64)
     for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
-        keep[..., k] = _inside(int(dy), int(dx), shape) & ((stencil[..., k] != 0.0) | (k == 4))
+        keep[..., k] = inside(int(dy), int(dx), shape) & ((stencil[..., k] != 0.0) | (k == 4))
         columns[..., k] = pixel + dy * width + dx
     indptr = np.zeros(height * width + 1, np.int64)
     np.cumsum(keep.sum(axis=2).ravel(), out=indptr[1:])
@@ -227,11 +215,10 @@ class GridOperator:
         if not small_system(self.stencil.shape[0] * self.stencil.shape[1]):
             _apply(self.stencil, x, out)
             return out
-        height, width = self.shape
-        padded = np.pad(x, ((1, 1), (1, 1), (0, 0)))  # out-of-image coefficients are 0
+        bordered = padded(x)  # out-of-image coefficients are 0
         out[...] = 0.0
         for k, (dy, dx) in enumerate(STENCIL_OFFSETS):
-            out += self.stencil[..., k, None] * padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
+            out += self.stencil[..., k, None] * at_neighbour(bordered, dy, dx, self.shape)
         return out
 
     def apply_rows(self, x: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -316,9 +303,7 @@ def _graph_laplacian_array(weights, fixed, values, diagonal, source, stencil, rh
     """:func:`_graph_laplacian` as array code: each of the 8 neighbours' couplings at once for every
     pixel, added in the kernel's order (the same sums)."""
     shape = fixed.shape
-    edges = np.pad(weights, ((1, 1), (1, 1), (0, 0)))
-    neighbour_fixed = np.pad(fixed, 1)
-    neighbour_values = np.pad(values, ((1, 1), (1, 1), (0, 0)))
+    edges, neighbour_fixed, neighbour_values = padded(weights), padded(fixed), padded(values)
     stencil[...] = 0.0
     centre = diagonal.copy()
     rhs[...] = source
@@ -326,12 +311,12 @@ def _graph_laplacian_array(weights, fixed, values, diagonal, source, stencil, rh
         for direction in (1, -1):  # the edge leaving each pixel, and the one arriving
             dy, dx = direction * int(ey), direction * int(ex)
             if direction == 1:  # an edge leaving the image is ignored
-                w = np.where(_inside(dy, dx, shape), weights[..., e], 0.0)
+                w = np.where(inside(dy, dx, shape), weights[..., e], 0.0)
             else:  # the neighbour's own edge; 0 (the padding) where it is outside
-                w = _shifted(edges, dy, dx, shape)[..., e]
+                w = at_neighbour(edges, dy, dx, shape)[..., e]
             centre += w
-            held = _shifted(neighbour_fixed, dy, dx, shape)
-            rhs += np.where(held, w, 0.0)[..., None] * _shifted(neighbour_values, dy, dx, shape)
+            held = at_neighbour(neighbour_fixed, dy, dx, shape)
+            rhs += np.where(held, w, 0.0)[..., None] * at_neighbour(neighbour_values, dy, dx, shape)
             stencil[..., 3 * (dy + 1) + dx + 1] = np.where(held, 0.0, -w)
     stencil[..., 4] = centre
     stencil[fixed] = 0.0
