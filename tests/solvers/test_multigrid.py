@@ -107,6 +107,16 @@ def test_multigrid_cg_matches_spsolve_in_few_iterations(shape):
     assert iterations <= 40
 
 
+def test_a_vcycle_compiles_each_kernel_once():
+    # Each kernel called with one layout of its arrays: a second (a reversed view) is a second compile.
+    from varcolor.solvers import multigrid
+
+    operator, fixed = weighted_laplacian((20, 24))
+    GridMultigrid(operator, fixed, coarsest=50).vcycle(np.ones((20, 24, 2)))
+    kernels = [multigrid._gauss_seidel, multigrid._residual, multigrid._restrict, multigrid._prolong_add]
+    assert [len(kernel.signatures) for kernel in kernels] == [1, 1, 1, 1]
+
+
 def test_pcg_columns_are_independent_and_a_zero_column_stays_zero():
     rng = np.random.default_rng(3)
     m = sp.random(60, 60, density=0.1, random_state=4)
