@@ -39,11 +39,12 @@ demo: $(DEMO_STAMP)
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
 # Lint and format check first (seconds); then the types (`make typecheck`, one core, 50 s) beside
-# the suite, their report printed after it: every core busy from the start to the end. First the
-# suite's modules are compiled to bytecode once (collected), not by each worker (20 s each); then
-# the suite on every core (pytest-xdist; at most 4 workers: each runs solves of its own, threads
-# and child processes too), a test file to a worker (loadfile: a module's shared fixture, a
-# browser and its studio, is made once, its tests in order). No `varcolor warm` first: the suite's
+# the suite, their report printed after it: every core busy from the start to the end. The suite on
+# every core (pytest-xdist; at most 4 workers: each runs solves of its own, threads and child
+# processes too), a test file to a worker (loadfile: a module's shared fixture, a
+# browser and its studio, is made once, its tests in order). No collecting pass first to write the
+# bytecode once: the two workers writing it side by side collected in 14-17 s (27-31 CPU-s), a
+# pass first and the workers after it in 25-27 s (31-33 CPU-s; 2026-11-26). No `varcolor warm` first: the suite's
 # small photos run array code (tests/conftest.py), and its checks compile the kernels they ask
 # for: 130-160 CPU-s of compiling, against 115 after a warm that took 80 s of a core itself.
 # Measured back to back: 366 s, against 370 s with the warm beside the types first
@@ -59,8 +60,7 @@ test: $(TEST_STAMP)
 	$(VENV)/bin/ruff format --check .
 	@types=$$(mktemp); trap 'rm -f "$$types"' EXIT; \
 	$(PY) -m mypy varcolor > "$$types" 2>&1 & typing=$$!; \
-	$(PY) -m pytest -q --collect-only --doctest-modules varcolor tests > /dev/null \
-		&& $(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests; \
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile --doctest-modules varcolor tests; \
 	tested=$$?; wait $$typing; typed=$$?; echo "types (mypy varcolor):"; cat "$$types"; \
 	exit $$(( tested ? tested : typed ))
 

@@ -52,6 +52,15 @@ def kernels(monkeypatch):
     monkeypatch.setenv(KERNELS_VARIABLE, "numba")
 
 
+@pytest.fixture
+def quick_scheduler_probe(monkeypatch):
+    """A scheduler's probe that gives up after 1.5 s, not :data:`varcolor.batch.CONNECT_TIMEOUT`'s
+    5: a refused port is retried until then (a scheduler may be starting), the test's worker idle.
+    In-process runs only; ``make test-slow`` waits the whole default out
+    (tests/batch/test_batch.py, the closed port)."""
+    monkeypatch.setattr("varcolor.batch.cluster.CONNECT_TIMEOUT", 1.5)
+
+
 #: scikit-image photos the file-writing helpers cycle through.
 PHOTOS = ("coffee", "astronaut", "chelsea")
 #: The exactness bound on a and b that every solver must meet against the direct solve (issue 3).

@@ -204,7 +204,7 @@ def test_resume_goes_on_where_an_interrupted_run_stopped(tmp_path):
     )
 
 
-def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path, capsys):
+def test_an_unreachable_scheduler_is_one_line_within_seconds(tmp_path, capsys, quick_scheduler_probe):
     make_pair(tmp_path / "in", "a")
     start = time.time()
     code, _, err = run(

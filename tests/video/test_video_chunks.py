@@ -233,7 +233,7 @@ def test_without_resume_an_old_work_folder_is_not_trusted(tmp_path, capsys, monk
         (lambda f: None, ["--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
     ],
 )
-def test_bad_chunk_input_is_one_line_exit_2(tmp_path, capsys, make, extra, message):
+def test_bad_chunk_input_is_one_line_exit_2(tmp_path, capsys, quick_scheduler_probe, make, extra, message):
     frames = pan(frames=4)
     gray_clip(tmp_path, frames)
     write_cues(tmp_path / "cues", frames)

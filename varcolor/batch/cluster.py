@@ -134,8 +134,9 @@ def _quiet_logs():
             logger.setLevel(level)
 
 
-def check_scheduler(address: str, *, seconds: float = CONNECT_TIMEOUT) -> None:
-    """Refuse, within ``seconds`` in all, an ``address`` where no Dask scheduler answers.
+def check_scheduler(address: str, *, seconds: float | None = None) -> None:
+    """Refuse, within ``seconds`` in all (:data:`CONNECT_TIMEOUT` unless given), an ``address``
+    where no Dask scheduler answers.
 
     The connection, Dask's handshake and an ``identity`` request share one deadline: a port that
     accepts connections but speaks another protocol (the dashboard's, a web server) would
@@ -153,6 +154,7 @@ def check_scheduler(address: str, *, seconds: float = CONNECT_TIMEOUT) -> None:
     from distributed.comm.addressing import parse_address
     from distributed.security import Security
 
+    deadline = float(CONNECT_TIMEOUT if seconds is None else seconds)  # read now: tests shorten it
     try:
         registry.get_backend(parse_address(address)[0])
     except ValueError as exc:
@@ -160,7 +162,7 @@ def check_scheduler(address: str, *, seconds: float = CONNECT_TIMEOUT) -> None:
 
     async def identify() -> object:
         # Connecting gives up a second early: "cannot reach" is then told from "does not answer".
-        wait = max(seconds - 1, seconds / 2)
+        wait = max(deadline - 1, deadline / 2)
         comm = await connect(address, timeout=wait, **Security().get_connection_args("client"))
         try:
             await comm.write({"op": "identity", "reply": True})
@@ -172,17 +174,17 @@ def check_scheduler(address: str, *, seconds: float = CONNECT_TIMEOUT) -> None:
 
     def probe() -> None:  # its own thread and event loop: the caller's may be running (Jupyter)
         try:
-            answer["reply"] = asyncio.run(asyncio.wait_for(identify(), seconds))
+            answer["reply"] = asyncio.run(asyncio.wait_for(identify(), deadline))
         except BaseException as exc:  # noqa: BLE001 -- reported below, in the caller's thread
             answer["error"] = exc
 
     thread = threading.Thread(target=probe, name="varcolor scheduler probe", daemon=True)
     thread.start()
-    thread.join(seconds + 1)
+    thread.join(deadline + 1)
     error, reply = answer.get("error"), answer.get("reply")
     if thread.is_alive() or isinstance(error, (asyncio.TimeoutError, TimeoutError)):
         raise InputError(
-            f"--scheduler {address}: nothing there answered as a Dask scheduler within {seconds:g} s "
+            f"--scheduler {address}: nothing there answered as a Dask scheduler within {deadline:g} s "
             "(a web server, or the dashboard's port? a scheduler listens on 8786 unless told otherwise)"
         )
     if isinstance(error, OSError):  # refused, reset, no route
