@@ -607,8 +607,15 @@ def restorer(args) -> None:
         "load_average_at_end": os.getloadavg(),
         "strokes_after_first": row["strokes"],
         "pause_s": args.pause,
+        "stroke_length_screen_px": args.stroke_length,
+        "new_colours": args.new_colours,
         "targets": {key: goal for _, key, goal, _ in RESTORER_ROWS},
     }
+    strokes = (
+        f"{args.stroke_length:g} screen pixels long at fit-to-window"
+        if args.stroke_length
+        else "40 working-copy pixels long"
+    ) + (", each a new colour" if args.new_colours else ", palette colours")
     write_report(
         HERE / "results",
         name,
@@ -616,7 +623,8 @@ def restorer(args) -> None:
         "# The studio at a restorer's size (40 MP scan, headless Chromium)\n\n"
         f"`benchmarks/studio_latency.py --restorer`; {meta['machine']}, shared (load average at the start "
         f"{row['load_average_before']:.1f}, at the end {meta['load_average_at_end'][0]:.1f}). A fresh photo opened "
-        f"through the page, then {row['strokes']} strokes after the first (4-px brush, {args.pause:g} s apart), "
+        f"through the page, then {row['strokes']} strokes after the first (4-px brush, {strokes}, {args.pause:g} s "
+        "apart), "
         "a stroke at 1:1 in the middle of the view, and Ctrl+S.\n\n"
         "## Against the targets\n\n" + goals + "\n\n## The session\n\n" + text + "\n",
     )
