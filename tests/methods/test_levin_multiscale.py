@@ -415,7 +415,7 @@ def _whole_window_correction(monkeypatch):
     given whole to Levin's ``system`` (every pixel but the free ones a cue row holding its
     value) and to the direct solver. Returns the pixels each tile's system was built on."""
     from varcolor.methods.levin import Levin
-    from varcolor.solvers.direct import DirectSolver
+    from varcolor.solvers.direct import DirectSolver, Factors
 
     built, last = [], {}
     free_system = Levin.free_system
@@ -429,6 +429,7 @@ def _whole_window_correction(monkeypatch):
     class WholeWindow:
         def __init__(self, operator, free, tol):
             self.free, self.tol = free, tol
+            self.operator, self.factors = operator, Factors(None, True)  # what an edit would keep
 
         def solve(self, rhs, known):
             operator, b = last["method"].system(last["guide"], ~self.free, known, last["prior"], last["weight"])
@@ -506,6 +507,54 @@ def test_edits_far_away_leave_the_rest_of_the_image_as_it_was(monkeypatch):
     fresh = varcolor.colorize(gray, cues.merged(added), method=ENGINE, factor=4)
     assert np.abs(edited.ab - fresh.ab).max() <= 0.05
     assert np.abs(edited.rgb - fresh.rgb).max() < 1e-3
+
+
+def _edits_of_new_colours(monkeypatch, limit):
+    """A grainy scene's strokes, then two strokes of new colours (each moves the lift over the
+    whole picture: every tile holding cues is solved again), with tile factors kept up to
+    ``limit`` bytes; each result and its engine report."""
+    monkeypatch.setattr(levin_multiscale, "TILE", 40)
+    monkeypatch.setattr(levin_multiscale, "TILE_FACTORS_BYTES", limit)
+    monkeypatch.setattr(varcolor.interactive.Updates, "compare_with_fresh", False)
+    gray, cues, _ = _grainy_strokes()
+    colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+    results = [colorizer.solve(cues)]
+    for rows, columns, colour in [
+        (slice(200, 203), slice(270, 300), (60.0, -50.0)),
+        (slice(30, 33), slice(20, 50), (-55.0, 60.0)),
+    ]:
+        results.append(colorizer.update(stroke(gray.shape, rows, columns, colour)))
+    return results, colorizer.engine._tile_factors
+
+
+def test_an_edit_solves_tiles_from_their_kept_factors_with_the_same_answer(monkeypatch):
+    """A tile solved again for the same unknowns takes the factors kept from the last solve: the
+    same rows factored the same way, so the same answer bit for bit as factoring them again."""
+    kept, held = _edits_of_new_colours(monkeypatch, 32 << 20)
+    made, nothing = _edits_of_new_colours(monkeypatch, 0)
+    assert nothing.nbytes == 0 and not nothing._held
+    for with_factors, without in zip(kept, made):
+        np.testing.assert_array_equal(with_factors.ab, without.ab)
+        np.testing.assert_array_equal(with_factors.rgb, without.rgb)
+    for edit, fresh in zip(kept[1:], made[1:]):
+        tiles = edit.info["engine"]["tiles"]
+        assert tiles > 4  # the new colours moved the lift under many tiles: solved again
+        assert fresh.info["engine"]["tile_factorisations"] == tiles
+        # only the tiles whose unknowns the new stroke changed are factored again: those its band
+        # reaches, with their overlaps (a 30-pixel stroke across 40-pixel tiles: at most 2 × 2)
+        assert edit.info["engine"]["tile_factorisations"] <= 4
+    assert 0 < held.nbytes <= 32 << 20
+
+
+def test_the_kept_tile_factors_stay_within_their_bytes(monkeypatch):
+    """Once the kept factors would pass TILE_FACTORS_BYTES, the others are factored each time and
+    not kept: the bytes held never pass it, and the answers are the same."""
+    everything, all_held = _edits_of_new_colours(monkeypatch, 32 << 20)
+    limit = all_held.nbytes // 3
+    some, held = _edits_of_new_colours(monkeypatch, limit)
+    assert 0 < held.nbytes <= limit and len(held._held) < len(all_held._held)
+    np.testing.assert_array_equal(some[-1].ab, everything[-1].ab)
+    assert some[-1].info["engine"]["tile_factorisations"] > everything[-1].info["engine"]["tile_factorisations"]
 
 
 def test_a_sequence_of_edits_stays_within_the_bound_and_undoes_exactly(monkeypatch):

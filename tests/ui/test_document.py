@@ -28,6 +28,22 @@ def test_rasterized_points_are_the_points_file_disks():
     assert np.allclose(expected.ab[expected.mask], ours.ab[ours.mask], atol=1e-9)
 
 
+def test_a_masks_cues_read_in_a_box_are_the_whole_masks():
+    """A stroke's mask black outside its box gives, read in the box alone, the cues the whole
+    mask gives: Cues.from_mask's colours of the same picture (the independent reading)."""
+    rng = np.random.default_rng(3)
+    mask = np.zeros((30, 50, 3), np.uint8)
+    mask[8:14, 20:33] = rng.integers(0, 256, (6, 13, 3), dtype=np.uint8)
+    mask[10, 25] = 0  # a black pixel inside the box: no cue
+    ours = cues_from_mask(mask, (8, 20, 6, 13))
+    whole = cues_from_mask(mask)
+    expected = varcolor.Cues.from_mask(mask / 255.0, edges="exact")
+    assert np.array_equal(ours.mask, expected.mask) and np.array_equal(ours.mask, whole.mask)
+    assert ours.count == 6 * 13 - 1
+    np.testing.assert_array_equal(ours.ab, whole.ab)
+    assert np.allclose(ours.ab[ours.mask], expected.ab[expected.mask], atol=1e-9)
+
+
 def test_a_session_saved_under_the_presets_old_name_opens_with_its_one_spelling():
     # 'levin-prior' was the studio's name of Levin with the network prior; bench and the registry
     # spell it levin+ideepcolor, and so does the studio now: an old session file still opens.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -186,6 +187,19 @@ class DirectSolver:
         return x, SolveInfo(self.name, 0, residual, self.solve_seconds + self.setup_seconds)
 
 
+@dataclass(frozen=True)
+class Factors:
+    """A :class:`DirichletSolver`'s factors, to make another for the same rows without factoring:
+    ``lu`` (None without unknowns) and whether it is in double precision (``exact``)."""
+
+    lu: MultifrontalLU | SuperLUFactors | None
+    exact: bool
+
+    @property
+    def nbytes(self) -> int:
+        return 0 if self.lu is None else self.lu.nbytes
+
+
 class DirichletSolver(DirectSolver):
     """The rows of a grid operator at its ``free`` pixels solved for those pixels, every other
     pixel a known value (Dirichlet data): ``A_ff x_f = b_f − A_fh x_h``.
@@ -205,6 +219,9 @@ class DirichletSolver(DirectSolver):
         The unknowns.
     tol : float
         Relative residual of ``A_ff x_f = b_f − A_fh x_h`` the refinement reaches.
+    factors : Factors, optional
+        The :attr:`factors` of a solver made before for the same rows (the same operator at the
+        same ``free`` pixels): taken as they are, not factored again.
 
     Examples
     --------
@@ -216,7 +233,7 @@ class DirichletSolver(DirectSolver):
     [2.0]
     """
 
-    def __init__(self, operator: GridOperator, free: np.ndarray, tol: float = 1e-8):
+    def __init__(self, operator: GridOperator, free: np.ndarray, tol: float = 1e-8, factors: Factors | None = None):
         start = time.perf_counter()
         self.operator = GridOperator(operator.stencil.astype(np.float64, copy=False))
         self._transposed = None
@@ -224,12 +241,19 @@ class DirichletSolver(DirectSolver):
         self._free_mask = np.asarray(free, bool)
         self._rows = np.flatnonzero(self._free_mask)
         self._multifrontal = None
-        self._lu = self._factor(np.float32)
-        self._exact = False
+        if factors is None:
+            self._lu, self._exact = self._factor(np.float32), False
+        else:
+            self._lu, self._exact = factors.lu, factors.exact
         self.setup_seconds = time.perf_counter() - start
         self.solve_seconds = self.inverse_seconds = None
         self._known: np.ndarray | None = None
         self._held: np.ndarray | None = None
+
+    @property
+    def factors(self) -> Factors:
+        """The factors as they are now (in double precision where a refinement stalled)."""
+        return Factors(self._lu, self._exact)
 
     def _apply_inverse(self, b: np.ndarray, transpose: bool) -> np.ndarray:
         full = np.zeros((self._free_mask.size, b.shape[1]))

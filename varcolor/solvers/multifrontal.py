@@ -567,6 +567,12 @@ class MultifrontalLU:
         if failed >= 0:
             raise ZeroDivisionError("a zero pivot: the operator restricted to the free pixels is singular")
 
+    @property
+    def nbytes(self) -> int:
+        """The bytes the factors and their tree hold."""
+        tree = sum(value.nbytes for value in vars(self.tree).values() if isinstance(value, np.ndarray))
+        return tree + sum(part.nbytes for part in self._factors) + self._l_ptr.nbytes + self._u_ptr.nbytes
+
     def flops(self) -> tuple[float, float]:
         """Floating-point operations of the factorisation and of one solve (both passes) per
         right-hand side: what an edit's predicted cost is weighed against."""

@@ -123,6 +123,11 @@ class SuperLUFactors:
         except RuntimeError as error:  # "Factor is exactly singular"
             raise ZeroDivisionError(str(error)) from None
 
+    @property
+    def nbytes(self) -> int:
+        """The bytes the factors hold (SuperLU's entries with their row indices, and the order)."""
+        return int(self._lu.nnz) * 12 + self.order.nbytes
+
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
         """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with
         ``transpose``) at the free pixels; rows of ``b`` at the other pixels are returned as

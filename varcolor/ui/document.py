@@ -442,17 +442,22 @@ def layer_strokes(layer: np.ndarray, name: str) -> tuple:
     return tuple(strokes)
 
 
-def cues_from_mask(mask: np.ndarray) -> Cues:
+def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> Cues:
     """The cues of a stroke-mask picture (uint8): at every non-black pixel the chroma that
     ``varcolor.Cues.from_mask`` finds in the same picture read from a file, converting only
-    those pixels."""
-    flat = mask.reshape(-1, 3)
-    marked = (flat[:, 0] | flat[:, 1] | flat[:, 2]) != 0  # a tenth of max(axis=2)'s time
-    where = np.flatnonzero(marked)
-    ab = np.zeros((flat.shape[0], 2))
-    if len(where):
-        ab[where] = rgb_to_lab((flat[where].astype(np.float64) / 255.0)[None])[0, :, 1:]
-    return Cues(marked.reshape(mask.shape[:2]), ab.reshape(mask.shape[:2] + (2,)))
+    those pixels; with ``box`` (``top, left, height, width``), a mask black outside it, read
+    there alone (a stroke's cues at the studio's 1.5 MP: 12 ms for the whole mask)."""
+    shape = mask.shape[:2]
+    top, left, height, width = (0, 0) + shape if box is None else box
+    region = (slice(top, top + height), slice(left, left + width))
+    part = mask[region]
+    marked = np.zeros(shape, bool)
+    marked[region] = (part[..., 0] | part[..., 1] | part[..., 2]) != 0  # a tenth of max(axis=2)'s time
+    ab = np.zeros(shape + (2,))
+    inside = marked[region]
+    if inside.any():
+        ab[region][inside] = rgb_to_lab((part[inside].astype(np.float64) / 255.0)[None])[0, :, 1:]
+    return Cues(marked, ab, copy=False)
 
 
 def points_file(doc: Document) -> list[dict]:

@@ -426,7 +426,8 @@ class LiveSolver:
                     changed = np.zeros((height, width), bool)
                     changed[top : top + h, left : left + w] = differs
                     delta = cues_from_mask(
-                        np.where(changed[..., None], mask, np.uint8(0)) if box is None else _boxed(mask, changed, box)
+                        np.where(changed[..., None], mask, np.uint8(0)) if box is None else _boxed(mask, changed, box),
+                        box,
                     )
             cues = cues_from_mask(mask) if delta is None else None
             timing["cues"] = time.perf_counter() - start
