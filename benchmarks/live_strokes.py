@@ -6,9 +6,11 @@ this drives :class:`varcolor.ui.live.LiveSolver` as the server does, with the st
 pixels long (120 screen pixels at fit-to-window), 4 screen pixels wide, a new colour, at a random
 place and angle (seed 0), the next one sent ``--pause`` seconds after a result. Each arm runs
 ``--strokes`` strokes in a fresh process, the arms taking turns ``--rounds`` times (the machine's
-load drifts). Arms: ``kept`` (the default: the correction's tiles keep their factors for the next
-edit, :data:`varcolor.methods.levin_multiscale.TILE_FACTORS_BYTES`) and ``factored`` (that set to
-0: every tile factored again, as before it existed).
+load drifts). Arms (``--arms``): ``kept`` (the default code: the correction's tiles keep their
+factors for the next edit, :data:`varcolor.methods.levin_multiscale.TILE_FACTORS_BYTES`),
+``factored`` (that set to 0: every tile factored again, as before it existed) and
+``small-pooled`` (every multifrontal LU's subtrees on two threads, small ones too:
+:data:`varcolor.solvers.multifrontal.TWO_THREADS_FROM` 0, as before it existed).
 
 Printed and written (``live_strokes.json`` / ``.md``; ``--name``): per arm the median of the
 strokes after the first (the first is a fresh solve), and its split as the page reports it (cues,
@@ -43,7 +45,12 @@ from shared_data import SHARED  # noqa: E402
 ROOT = HERE.parent
 
 FULL = (5164, 7746)  # a 40 MP scan, the studio benchmark's --restorer size
-ARMS = {"kept": None, "factored": 0}
+#: Each arm's settings (module attributes) against the default code (``kept``).
+ARMS: dict[str, dict[str, int]] = {
+    "kept": {},
+    "factored": {"varcolor.methods.levin_multiscale.TILE_FACTORS_BYTES": 0},
+    "small-pooled": {"varcolor.solvers.multifrontal.TWO_THREADS_FROM": 0},
+}
 
 
 def _source() -> Path:
@@ -67,20 +74,21 @@ def strokes(count: int, work: tuple[int, int], seed: int = 0) -> list[dict]:
     return out
 
 
-def run_arm(limit: int | None, count: int, pause: float, queue) -> None:
-    """One fresh process's session (``limit``: TILE_FACTORS_BYTES, None for the default)."""
+def run_arm(settings: dict[str, int], count: int, pause: float, queue) -> None:
+    """One fresh process's session with ``settings`` (an arm's: ``module.NAME`` to its value)."""
+    import importlib
     import threading
 
     import cv2
 
     import varcolor
     from varcolor.color import to_gray
-    from varcolor.methods import levin_multiscale
     from varcolor.ui.document import Document
     from varcolor.ui.live import LiveSolver, warm_up_once, working_shape
 
-    if limit is not None:
-        levin_multiscale.TILE_FACTORS_BYTES = limit
+    for name, value in settings.items():
+        module, attribute = name.rsplit(".", 1)
+        setattr(importlib.import_module(module), attribute, value)
     warm_up_once()
     work = working_shape(FULL, 1_500_000)
     gray = np.clip(cv2.resize(to_gray(varcolor.read_image(_source())), work[::-1], interpolation=cv2.INTER_AREA), 0, 1)
@@ -131,7 +139,7 @@ def main() -> None:
     parser.add_argument("--strokes", type=int, default=12, help="strokes a session (default 12)")
     parser.add_argument("--rounds", type=int, default=3, help="sessions per arm, taking turns (default 3)")
     parser.add_argument("--pause", type=float, default=0.2, help="seconds after a result (default 0.2)")
-    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=["kept", "factored"])
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--name", default="live_strokes")
     args = parser.parse_args()

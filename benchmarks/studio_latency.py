@@ -311,7 +311,7 @@ def one_to_one(page) -> dict:
         page.mouse.move(x - 20 + 4 * k, y)
     start = time.perf_counter()
     page.mouse.up()
-    wait_final(page, count + 1)
+    stroke_record = wait_final(page, count + 1)  # the 1:1 stroke's live result, split as the page has it
     live = time.perf_counter() - start
     page.wait_for_function(
         # (a page of before full tiles has no fullPass: its one solve of the view, then all its tiles)
@@ -331,6 +331,7 @@ def one_to_one(page) -> dict:
         "one_to_one_box": solved["box"],
         "one_to_one_tiles": solved.get("tiles", page.evaluate("() => window.studioState.tiles.size")),
         "one_to_one_server_s": solved["seconds"],
+        "one_to_one_record": stroke_record,
     }
 
 
@@ -548,6 +549,17 @@ RESTORER_ROWS = (
 )
 
 
+def _split(record: dict | None) -> str:
+    """A stroke's live result split as the page has it (solve, cues, network), or "" without one."""
+    if not record:
+        return ""
+    update = (record.get("info") or {}).get("update") or (record.get("info") or {}).get("solver") or "?"
+    return (
+        f": solve {record['solve']:.2f} s ({update}), cues {record['cues']:.2f} s, "
+        f"network {record['network']:.2f} s, queue {record['queue']:.2f} s"
+    )
+
+
 def restorer_targets(row: dict) -> str:
     """The 40 MP session's rows against their targets, with the load it ran under; a miss says by how much."""
     lines = [
@@ -565,7 +577,8 @@ def restorer_targets(row: dict) -> str:
         verdict = "yes" if value <= goal else f"no ({value / goal:.1f}× the target)"
         if key == "one_to_one_drawn_s":
             shown += (
-                f" (live result {row['one_to_one_live_s']:.2f} s, first tile {row['one_to_one_full_s']:.2f} s; "
+                f" (live result {row['one_to_one_live_s']:.2f} s{_split(row.get('one_to_one_record'))}, "
+                f"first tile {row['one_to_one_full_s']:.2f} s; "
                 f"{row['one_to_one_box'][3]}×{row['one_to_one_box'][2]} px"
                 + (f", {row['one_to_one_tiles']} tiles" if "one_to_one_tiles" in row else "")
                 + ")"

@@ -7,7 +7,7 @@ from scipy.sparse.linalg import spsolve
 
 from varcolor.energies.levin import exact_operator, symmetric_system
 from varcolor.errors import InputError
-from varcolor.solvers import DirectSolver
+from varcolor.solvers import DirectSolver, multifrontal
 from varcolor.solvers.direct import _diagonal_only_rows
 from varcolor.solvers.multifrontal import MultifrontalLU
 from varcolor.solvers.stencil import GridOperator
@@ -40,13 +40,37 @@ def _reference(operator, free, b, transpose):
 @pytest.mark.parametrize("shape", [(2, 2), (2, 9), (37, 5), (64, 65), (97, 128)])
 @pytest.mark.parametrize("density", [0.01, 0.3])
 @pytest.mark.parametrize("transpose", [False, True])
-def test_solves_the_free_block_like_spsolve(shape, density, transpose):
+def test_solves_the_free_block_like_spsolve(shape, density, transpose, monkeypatch):
+    monkeypatch.setattr(multifrontal, "TWO_THREADS_FROM", 0)  # two threads at every size, where asked
     operator, free, b = _problem(shape, density, seed=shape[0] * shape[1])
     expected = _reference(operator, free, b, transpose)
     for threads in (1, 2):
         x = MultifrontalLU(operator.stencil, free, np.float64, threads=threads).solve(b, transpose)
         np.testing.assert_allclose(x[free.ravel()], expected, rtol=1e-9, atol=1e-9)
         np.testing.assert_array_equal(x[~free.ravel()], b[~free.ravel()])  # other rows untouched
+
+
+def test_a_small_system_is_factored_and_solved_in_the_callers_thread(monkeypatch):
+    """Below TWO_THREADS_FROM unknowns the pool's hand-offs cost more than its second thread
+    saves: nothing goes to it; from there on the root's subtrees do (the same answer)."""
+    operator, free, b = _problem((40, 50), 0.02, seed=5)
+    assert np.count_nonzero(free) < multifrontal.TWO_THREADS_FROM
+    expected = _reference(operator, free, b, False)
+    handed = []
+    pool = multifrontal._pool
+    monkeypatch.setattr(multifrontal, "_pool", lambda: handed.append(1) or pool())
+    x = MultifrontalLU(operator.stencil, free, np.float64).solve(b)
+    np.testing.assert_allclose(x[free.ravel()], expected, rtol=1e-9, atol=1e-9)
+    assert not handed
+    monkeypatch.setattr(multifrontal, "TWO_THREADS_FROM", 100)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))  # one thread: never the pool
+    try:
+        x = MultifrontalLU(operator.stencil, free, np.float64).solve(b)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_allclose(x[free.ravel()], expected, rtol=1e-9, atol=1e-9)
+    assert handed or numba.config.NUMBA_NUM_THREADS < 2
 
 
 @pytest.mark.parametrize("leaf", [1, 5, 32, 500])
