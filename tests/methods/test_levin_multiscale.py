@@ -527,9 +527,11 @@ def _edits_of_new_colours(monkeypatch, limit):
     return results, colorizer.engine._tile_factors
 
 
-def test_an_edit_solves_tiles_from_their_kept_factors_with_the_same_answer(monkeypatch):
+@pytest.mark.parametrize("code", ["numba", "array"])  # the multifrontal LU's factors, and SuperLU's
+def test_an_edit_solves_tiles_from_their_kept_factors_with_the_same_answer(monkeypatch, code):
     """A tile solved again for the same unknowns takes the factors kept from the last solve: the
     same rows factored the same way, so the same answer bit for bit as factoring them again."""
+    monkeypatch.setenv(varcolor.kernels.KERNELS_VARIABLE, code)
     kept, held = _edits_of_new_colours(monkeypatch, 32 << 20)
     made, nothing = _edits_of_new_colours(monkeypatch, 0)
     assert nothing.nbytes == 0 and not nothing._held
@@ -544,6 +546,8 @@ def test_an_edit_solves_tiles_from_their_kept_factors_with_the_same_answer(monke
         # reaches, with their overlaps (a 30-pixel stroke across 40-pixel tiles: at most 2 × 2)
         assert edit.info["engine"]["tile_factorisations"] <= 4
     assert 0 < held.nbytes <= 32 << 20
+    kinds = {type(factors.lu).__name__ for _, _, factors, _, _ in held._held.values()}
+    assert kinds == {"MultifrontalLU" if code == "numba" else "SuperLUFactors"}
 
 
 def test_the_kept_tile_factors_stay_within_their_bytes(monkeypatch):

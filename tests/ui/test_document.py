@@ -44,6 +44,58 @@ def test_a_masks_cues_read_in_a_box_are_the_whole_masks():
     assert np.allclose(ours.ab[ours.mask], expected.ab[expected.mask], atol=1e-9)
 
 
+def _every_stroke_drawn(doc, shape, full_shape, box):
+    """The box's picture with every stroke of ``doc`` drawn on it by Pillow, none left out (what
+    draw() did before it left out the strokes that reach nowhere near its box)."""
+    from PIL import Image, ImageDraw
+
+    top, left, height, width = box
+    sx, sy = shape[1] / full_shape[1], shape[0] / full_shape[0]
+    picture = Image.new("RGB", (width, height))
+    pen = ImageDraw.Draw(picture)
+    for stroke in doc.strokes:
+        colour = tuple(stroke["rgb"]) if stroke["tool"] == "brush" else (0, 0, 0)
+        line_width = max(1, round(stroke["width"] * np.sqrt(sx * sy)))
+        xy = [((x + 0.5) * sx - 0.5 - left, (y + 0.5) * sy - 0.5 - top) for x, y in stroke["path"]]
+        pen.line(xy, fill=colour, width=line_width, joint="curve")
+        r = (line_width - 1) / 2
+        for x, y in {xy[0], xy[-1]}:
+            if r < 0.5:
+                pen.point((x, y), fill=colour)
+            else:
+                pen.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    return np.asarray(picture)
+
+
+def test_a_document_drawn_in_a_box_leaves_out_only_strokes_that_paint_nothing_there():
+    """draw() in a box (a full tile of the view, a new stroke's box) leaves out the strokes that
+    reach nowhere near it: the box holds what every stroke drawn there gives, for boxes on
+    strokes, beside them, across their caps and away from all of them; nothing outside it."""
+    from varcolor.ui.document import draw
+
+    rng = np.random.default_rng(7)
+    doc = Document()
+    for _ in range(12):
+        x, y, angle = rng.uniform(20, 380), rng.uniform(20, 280), rng.uniform(0, 6)
+        path = [
+            [min(max(x + 6 * k * np.cos(angle), 0), 399), min(max(y + 6 * k * np.sin(angle), 0), 299)] for k in range(8)
+        ]
+        stroke = {"tool": "brush" if rng.random() < 0.8 else "eraser", "width": float(rng.uniform(1, 9)), "path": path}
+        stroke["rgb"] = [int(v) for v in rng.integers(1, 256, 3)]
+        doc = doc.with_stroke(stroke, (300, 400))
+    for shape in [(300, 400), (150, 200)]:  # the photo's own pixels, and a live copy half its size
+        for _ in range(40):
+            top, left = int(rng.integers(0, shape[0] - 4)), int(rng.integers(0, shape[1] - 4))
+            box = (top, left, int(rng.integers(1, shape[0] - top)), int(rng.integers(1, shape[1] - left)))
+            mask = np.zeros(shape + (3,), np.uint8)
+            draw(mask, doc.strokes, doc.points, (300, 400), box)
+            region = (slice(box[0], box[0] + box[2]), slice(box[1], box[1] + box[3]))
+            np.testing.assert_array_equal(mask[region], _every_stroke_drawn(doc, shape, (300, 400), box))
+            outside = np.ones(shape, bool)
+            outside[region] = False
+            assert mask[outside].max(initial=0) == 0
+
+
 def test_a_session_saved_under_the_presets_old_name_opens_with_its_one_spelling():
     # 'levin-prior' was the studio's name of Levin with the network prior; bench and the registry
     # spell it levin+ideepcolor, and so does the studio now: an old session file still opens.
