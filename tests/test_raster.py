@@ -1,11 +1,12 @@
-"""varcolor.raster: a mask's coordinates are NumPy's nonzero's, for any mask."""
+"""varcolor.raster: a mask's coordinates are NumPy's nonzero's, for any mask; each channel's
+extremes are NumPy's own per channel."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from varcolor.raster import coordinates
+from varcolor.raster import channel_extremes, coordinates
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (37, 53), (0, 5), (5, 0)])
@@ -32,3 +33,18 @@ def test_views_and_values():
 def test_refuses_other_dimensions():
     with pytest.raises(ValueError, match="2-d"):
         coordinates(np.ones((2, 2, 2), bool))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 2), (3, 5, 2), (64, 64, 2), (65, 67, 2), (300, 211, 3), (5000, 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_channel_extremes_are_each_channels_min_and_max(shape, dtype):
+    """Below a block, whole blocks, and a remainder past them: each channel's min and max as NumPy
+    gives them channel by channel, its extremes anywhere (the first pixel, the last)."""
+    values = np.random.default_rng(shape[0]).normal(0, 30, shape).astype(dtype)
+    flat = values.reshape(-1, shape[-1])
+    flat[-1, 0], flat[0, -1] = 1e4, -1e4  # the extremes at the ends
+    low, high = channel_extremes(values)
+    for c in range(shape[-1]):
+        assert low[c] == values[..., c].min() and high[c] == values[..., c].max()
+    strided = channel_extremes(values[::-1])  # a view: the same values
+    assert np.array_equal(strided[0], low) and np.array_equal(strided[1], high)

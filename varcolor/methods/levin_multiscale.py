@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..fields import option
 from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
-from ..raster import coordinates
+from ..raster import channel_extremes, coordinates
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver, Factors
 from ..solvers.lowrank import LowRankUpdater
@@ -543,9 +543,7 @@ class LevinMultiscale(Method):
         if self.holds:  # (a scan colorized once does not hold them)
             self._statistics = statistics
         a, b = guided_coefficients(self.coarse_guide, coarse, radius, eps, statistics=statistics)
-        # A channel at a time: NumPy's reductions over the first axes of an H×W×2 array walk it
-        # pixel by pixel, 40 times slower (api._check_within says more).
-        low, high = (np.array([f(coarse[..., c]) for c in range(coarse.shape[-1])]) for f in (np.min, np.max))
+        low, high = channel_extremes(coarse)
         last, self._lifted = self._lifted, None
         if not edited or last is None or last.chroma.dtype != dtype:
             # float32 where the cues are (the marks' readers make them so): it rounds ab by 1e-5
