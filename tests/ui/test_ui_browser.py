@@ -465,7 +465,9 @@ def test_ctrl_s_saves_with_progress_and_shows_the_files(scan):
         wait_for_result(page, count + 1)
     page.locator("#viewport").focus()
     page.keyboard.press("Control+s")
-    page.wait_for_function("() => !document.getElementById('save-progress').hidden", timeout=10_000)
+    # That progress shows, not how soon (benchmarks time it): 10 s ran out once in make test-slow on a
+    # slow machine (a 1 MP CSR mat-vec 15 ms), the test passing alone and with its module.
+    page.wait_for_function("() => !document.getElementById('save-progress').hidden", timeout=30_000)
     page.wait_for_function(
         "() => document.getElementById('save-out').textContent.includes('Same result from the shell')",
         timeout=120_000,
