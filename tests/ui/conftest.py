@@ -55,9 +55,18 @@ def open_upload(client, path: Path):
     return r.json()
 
 
+#: How long a test waits for a live result, asking again after each of the server's 204s (its
+#: "nothing yet", as the page does): a first solve in a worker whose numba cache is empty compiles
+#: the kernels it runs (test_ui_view.py's took 35-45 s of one core), past one request's 30 s.
+RESULT_WAIT = 180.0
+
+
 def live_result(client, version: int, have: int = 0):
     """The live result for ``version`` as the page gets it, painted into ``client.picture``."""
+    deadline = time.monotonic() + RESULT_WAIT
     r = client.get(f"/api/result?version={version}&have={have}&wait=30")
+    while r.status_code == 204 and time.monotonic() < deadline:
+        r = client.get(f"/api/result?version={version}&have={have}&wait=30")
     assert r.status_code == 200
     meta = json.loads(r.headers["x-result"])
     top, left, h, w = meta["box"]

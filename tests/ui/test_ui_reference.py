@@ -27,6 +27,8 @@ from varcolor.ui.hints import FLOOD_SHARE, flood_share
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio
 
+from .conftest import RESULT_WAIT
+
 pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 TOKEN = "test-token"
@@ -83,9 +85,11 @@ def _reference(client, path: Path) -> dict:
 
 def _result(client, version: int) -> tuple[dict, np.ndarray]:
     """The final live result of ``version`` (or later): its meta and RGB pixels."""
-    have = 0
+    have, deadline = 0, time.monotonic() + RESULT_WAIT
     while True:
         r = client.get(f"/api/result?version={version}&have={have}&wait=30")
+        if r.status_code == 204 and time.monotonic() < deadline:
+            continue  # nothing yet (a first solve compiling its kernels): ask again, as the page does
         assert r.status_code == 200, r.status_code
         meta = json.loads(r.headers["x-result"])
         if meta["final"]:
