@@ -325,6 +325,37 @@ def test_publish_keeps_an_existing_unit_and_replaces_an_orphan(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["x.png", "x.vcir"]
 
 
+def test_publish_copies_a_file_given_by_its_path_without_holding_it(tmp_path):
+    import tracemalloc
+
+    from varcolor.io import publish
+
+    work, out = tmp_path / "work", tmp_path / "out"
+    work.mkdir()
+    content = np.random.default_rng(3).integers(0, 256, 24 << 20, np.uint8).tobytes()  # 24 MB
+    (work / "result.png").write_bytes(content)
+    tracemalloc.start()
+    try:
+        publish([(out / "photo_colorized.png", work / "result.png"), (out / "photo.session.json", b"{}")])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (out / "photo_colorized.png").read_bytes() == content
+    assert (work / "result.png").read_bytes() == content  # the source is copied, never moved
+    assert peak < 4 << 20, peak  # a block at a time, not the file (read whole: 24 MB)
+    assert sorted(os.listdir(out)) == ["photo.session.json", "photo_colorized.png"]
+
+
+def test_publish_of_a_file_that_cannot_be_read_publishes_nothing(tmp_path):
+    from varcolor.io import publish
+
+    (tmp_path / "x.png").write_bytes(b"the old result")
+    with pytest.raises(OutputError, match="gone.png"):
+        publish([(tmp_path / "x.png", tmp_path / "gone.png"), (tmp_path / "x.session.json", b"{}")])
+    assert (tmp_path / "x.png").read_bytes() == b"the old result"
+    assert os.listdir(tmp_path) == ["x.png"]  # no marker, no temporary
+
+
 def _hold_a_temporary(folder, ready):
     """In a child process: start writing a file, signal, then wait to be killed."""
     import time
