@@ -30,8 +30,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
-def run_suite(workers: int, folder: Path) -> tuple[float, int, str]:
-    """The suite with an empty numba cache and the plug-in: its seconds, exit code, last line."""
+def run_suite(workers: int, folder: Path) -> tuple[float, int, str, list[str]]:
+    """The suite with an empty numba cache and the plug-in: its seconds, exit code, last line and
+    the lines naming failed tests."""
     env = {
         **os.environ,
         "NUMBA_CACHE_DIR": str(folder / "numba-cache"),
@@ -39,17 +40,22 @@ def run_suite(workers: int, folder: Path) -> tuple[float, int, str]:
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "PYTHONDONTWRITEBYTECODE": "",
     }
-    command = [sys.executable, "-m", "pytest", "-q", "-n", str(workers), "--dist", "loadfile", "-p", "compile_events"]
+    command = [sys.executable, "-m", "pytest", "-q", "-rf", "-n", str(workers), "--dist", "loadfile"]
+    command += ["-p", "compile_events"]
     command += ["--doctest-modules", "varcolor", "tests"]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    return time.perf_counter() - start, done.returncode, lines[-1] if lines else done.stderr[-300:]
+    failed = [line for line in lines if line.startswith("FAILED")]
+    return time.perf_counter() - start, done.returncode, lines[-1] if lines else done.stderr[-300:], failed
 
 
 def summarise(folder: Path) -> dict:
     """The workers' records gathered: totals, per kernel, per test file, compiled twice."""
+    # The workers' (gw0, gw1…); the controller's ("main") only where the suite ran in one process.
     workers = {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+    if len(workers) > 1:
+        workers.pop("main", None)
     per_kernel: collections.Counter[str] = collections.Counter()
     per_file: collections.Counter[str] = collections.Counter()
     compiled_by: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
@@ -93,6 +99,8 @@ def markdown(report: dict) -> str:
         f"**{s['compile_seconds']:.1f} CPU-s**, of which compiled by both workers (the same kernel and "
         f"types) {s['paid_twice_seconds']:.1f} s.",
         "",
+        *(f"- {line}" for line in report["failed"]),
+        "",
         "| worker | compiles | compiling (s) | session (s) | last file |",
         "|---|---|---|---|---|",
     ]
@@ -116,7 +124,7 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     matvec = csr_matvec_ms()
     with tempfile.TemporaryDirectory(prefix="varcolor-compiles-") as tmp:
-        seconds, code, last = run_suite(args.workers, Path(tmp))
+        seconds, code, last, failed = run_suite(args.workers, Path(tmp))
         summary = summarise(Path(tmp))
     report = {
         "commit": commit.stdout.strip(),
@@ -126,6 +134,7 @@ def main() -> None:
         "suite_seconds": seconds,
         "exit_code": code,
         "pytest": last,
+        "failed": failed,
         "summary": summary,
     }
     text = markdown(report)
