@@ -367,6 +367,20 @@ def test_publish_of_a_file_that_cannot_be_read_publishes_nothing(tmp_path):
     assert os.listdir(tmp_path) == ["x.png"]  # no marker, no temporary
 
 
+def test_publish_of_a_file_onto_itself_or_of_a_folder_keeps_the_file(tmp_path):
+    from varcolor.io import publish
+
+    result = tmp_path / "x.png"
+    result.write_bytes(b"the result")
+    publish([(result, result), (tmp_path / "x.session.json", b"{}")])  # a file onto itself: copied, kept
+    assert result.read_bytes() == b"the result"
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(OutputError, match="x.png"):
+        publish([(result, tmp_path / "folder"), (tmp_path / "y.session.json", b"{}")])
+    assert result.read_bytes() == b"the result"
+    assert sorted(os.listdir(tmp_path)) == ["folder", "x.png", "x.session.json"]  # no temporary left
+
+
 def _hold_a_temporary(folder, ready):
     """In a child process: start writing a file, signal, then wait to be killed."""
     import time

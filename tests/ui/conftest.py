@@ -61,12 +61,19 @@ def open_upload(client, path: Path):
 RESULT_WAIT = 180.0
 
 
-def live_result(client, version: int, have: int = 0):
-    """The live result for ``version`` as the page gets it, painted into ``client.picture``."""
+def result_response(client, version: int, have: int = 0):
+    """``/api/result`` for ``version`` as the page asks for it: again after each 204, up to
+    :data:`RESULT_WAIT` seconds; the first other answer (the caller checks it)."""
     deadline = time.monotonic() + RESULT_WAIT
     r = client.get(f"/api/result?version={version}&have={have}&wait=30")
     while r.status_code == 204 and time.monotonic() < deadline:
         r = client.get(f"/api/result?version={version}&have={have}&wait=30")
+    return r
+
+
+def live_result(client, version: int, have: int = 0):
+    """The live result for ``version`` as the page gets it, painted into ``client.picture``."""
+    r = result_response(client, version, have)
     assert r.status_code == 200
     meta = json.loads(r.headers["x-result"])
     top, left, h, w = meta["box"]

@@ -27,7 +27,7 @@ from varcolor.ui.hints import FLOOD_SHARE, flood_share
 from varcolor.ui.server import create_app
 from varcolor.ui.studio import Studio
 
-from .conftest import RESULT_WAIT
+from .conftest import result_response
 
 pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
@@ -85,11 +85,9 @@ def _reference(client, path: Path) -> dict:
 
 def _result(client, version: int) -> tuple[dict, np.ndarray]:
     """The final live result of ``version`` (or later): its meta and RGB pixels."""
-    have, deadline = 0, time.monotonic() + RESULT_WAIT
+    have = 0
     while True:
-        r = client.get(f"/api/result?version={version}&have={have}&wait=30")
-        if r.status_code == 204 and time.monotonic() < deadline:
-            continue  # nothing yet (a first solve compiling its kernels): ask again, as the page does
+        r = result_response(client, version, have)
         assert r.status_code == 200, r.status_code
         meta = json.loads(r.headers["x-result"])
         if meta["final"]:
