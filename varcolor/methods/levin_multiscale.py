@@ -504,10 +504,11 @@ class LevinMultiscale(Method):
         self._refactor = _Refactor(self, held, targets)
         return "started"
 
-    def from_coarse(self, coarse: np.ndarray, problem: Problem) -> tuple[np.ndarray, dict]:
+    def from_coarse(self, coarse: np.ndarray, problem: Problem, *, whole: bool = False) -> tuple[np.ndarray, dict]:
         """Steps 2 and 3 on a coarse chroma solved elsewhere (a clip's space-time system on this
-        grid, :mod:`varcolor.video.coarse`): lifted by the gray, the cues held exactly, corrected
-        near them; and what was done (tiles, corrected pixels).
+        grid, :mod:`varcolor.video.coarse`; the studio's live result, for its full tiles): lifted
+        by the gray, the cues held exactly, corrected near them; and what was done (tiles,
+        corrected pixels).
 
         Parameters
         ----------
@@ -515,11 +516,16 @@ class LevinMultiscale(Method):
             The chroma on the ``factor``-block grid (:attr:`coarse_guide`'s).
         problem : Problem
             The full-resolution cues (``prior`` and ``weight`` read by the correction).
+        whole : bool
+            Correct the whole image in one piece (one LU), not :data:`TILE` by :data:`TILE`: a
+            window of a larger photo (the studio's full tiles), whose answer must not depend on
+            where this window's own tiles would fall.
         """
         chroma, _ = self._lift(coarse, False, _precision(problem))
         pixels = _cue_pixels(problem) if self.holds else None
         off = self._hold_cues(chroma, problem, pixels)
-        tiles, _, unknowns, _ = self._correct(chroma, problem, self.options.parameters.margin, None, off, pixels)
+        margin = self.options.parameters.margin
+        tiles, _, unknowns, _ = self._correct(chroma, problem, margin, None, off, pixels, whole=whole)
         return chroma, {"tiles": tiles, "corrected_pixels": unknowns}
 
     def _lift(self, coarse: np.ndarray, edited: bool, dtype) -> tuple[np.ndarray, np.ndarray | None]:
@@ -616,6 +622,8 @@ class LevinMultiscale(Method):
         moved: np.ndarray | None,
         off: np.ndarray,
         pixels: tuple | None = None,
+        *,
+        whole: bool = False,
     ) -> tuple[int, int, int, list]:
         """Solve Levin's exact system again, in place, on the pixels within ``margin`` of a cue,
         tile by tile (each tile's LU on its free pixels alone), everything else held at ``chroma``:
@@ -628,8 +636,9 @@ class LevinMultiscale(Method):
         less than :data:`REUSE_BELOW` since they were solved (added up over the edits that reused
         them) adds its kept corrections to the new lift instead of being solved again. Its error
         is then at most twice that move (the tile's solve keeps to the range of what it holds, a
-        maximum principle, and the lift moved by less on its border and its cues). Returns the
-        tiles solved, the tiles reused, the pixels solved and the windows solved."""
+        maximum principle, and the lift moved by less on its border and its cues). ``whole``: one
+        tile, the whole image (:meth:`from_coarse`). Returns the tiles solved, the tiles reused,
+        the pixels solved and the windows solved."""
         keep = self.holds
         cues = (_cue_pixels(problem) if pixels is None else pixels) if keep else None
         last, self._last_cues = self._last_cues, cues
@@ -661,14 +670,15 @@ class LevinMultiscale(Method):
         if keep:
             self._band = band
         near = band & ~problem.mask
-        sweep = _Sweep(self, chroma, problem, near, keep)
+        side = max(height, width) if whole else TILE
+        sweep = _Sweep(self, chroma, problem, near, keep, side)
         below = REUSE_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
         solved = []
-        for top in range(0, height, TILE):
-            for left in range(0, width, TILE):
+        for top in range(0, height, side):
+            for left in range(0, width, side):
                 inner = (
-                    slice(max(top - overlap, 0), min(top + TILE + overlap, height)),
-                    slice(max(left - overlap, 0), min(left + TILE + overlap, width)),
+                    slice(max(top - overlap, 0), min(top + side + overlap, height)),
+                    slice(max(left - overlap, 0), min(left + side + overlap, width)),
                 )
                 key = (top, left)
                 # how far the lift moved here since the kept corrections were solved, over edits
@@ -712,7 +722,7 @@ class LevinMultiscale(Method):
 
         height, width = self.guide.shape
         top, left = key
-        core = (slice(top, min(top + TILE, height)), slice(left, min(left + TILE, width)))
+        core = (slice(top, min(top + sweep.side, height)), slice(left, min(left + sweep.side, width)))
         if not off[core].any():
             return
         # A region holding a seed of the core reaches at most REACH beyond it: seen whole in the
@@ -865,11 +875,14 @@ def _window_key(window: tuple[slice, slice]) -> tuple[int, int, int, int]:
 
 
 class _Sweep:
-    """The correction's tile solves: the pixels corrected so far (``region``), what was solved,
-    and each tile's corrections (kept for edits)."""
+    """The correction's tile solves (tiles ``side`` pixels square): the pixels corrected so far
+    (``region``), what was solved, and each tile's corrections (kept for edits)."""
 
-    def __init__(self, engine: LevinMultiscale, chroma: np.ndarray, problem: Problem, region: np.ndarray, keep: bool):
+    def __init__(
+        self, engine: LevinMultiscale, chroma: np.ndarray, problem: Problem, region: np.ndarray, keep: bool, side: int
+    ):
         self.engine, self.chroma, self.problem, self.region, self.keep = engine, chroma, problem, region, keep
+        self.side = side
         self.solved = self.reused = self.unknowns = 0
         self.boxes: list = []
 

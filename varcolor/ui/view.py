@@ -42,7 +42,6 @@ from ..errors import InputError
 from ..memory import give_back_free_memory
 from ..methods import build_options
 from ..methods.base import Problem
-from ..methods.levin_multiscale import TILE as CORRECTION_TILE
 from ..methods.levin_multiscale import LevinMultiscale, auto_factor
 from ..solvers.multiscale import coarse_shape
 from ..threads import shared_pool
@@ -54,15 +53,11 @@ __all__ = ["View", "png", "full_gray", "TILE"]
 log = logging.getLogger(__name__)
 
 TILE = 256
-#: A full tile is made in parts of this many pixels a side, each with :data:`PAD` pixels around it:
-#: a window of the engine's correction tile (:data:`varcolor.methods.levin_multiscale.TILE`), which
-#: it then solves in one piece (in several, its one sweep's order would differ from the whole
-#: photo's: up to 7 ab apart at the corners of its tiles, measured).
-PART = 128
-#: Pixels around a part (64): the lift's reach (its windows' box filters and the interpolation: 3
-#: blocks; here 8 blocks of 8 pixels, a 40 MP scan's, or 4 of 16) and the correction's band across
-#: the part's edge (margin 8).
-PAD = (CORRECTION_TILE - PART) // 2
+#: Pixels around a full tile in the window it is made in (:meth:`View.full_chroma`): the lift's
+#: reach (its windows' box filters and the interpolation: 3 blocks; here 8 blocks of 8 pixels, a
+#: 40 MP scan's, or 4 of 16), the correction's band across the tile's edge (margin 8) and a
+#: closed region's reach past it (:data:`~varcolor.methods.levin_multiscale.REACH` 48 and 4 more).
+PAD = 64
 #: Full tiles kept for the newest document version (a 1400×900 view at 1:1 shows about 24), as
 #: PNG bytes (about 0.13 MB each; their chroma was 0.5 MB).
 KEPT_TILES = 256
@@ -353,9 +348,14 @@ class View:
         sampled at the centres of the engine's coarse grid of the whole photo (blocks of
         :func:`~varcolor.methods.levin_multiscale.auto_factor` pixels, as a save's), then
         :meth:`~varcolor.methods.levin_multiscale.LevinMultiscale.from_coarse` (the lift, the cues
-        held, the correction) on each :data:`PART`-pixel part of the tile with :data:`PAD` pixels
-        around it: a window the engine corrects in one piece, aligned to the grid (the lift there
-        is the whole photo's).
+        held, the correction in one piece) on the tile with :data:`PAD` pixels around it, a window
+        aligned to the grid (the lift there is the whole photo's).
+
+        In one piece, the tile's colours do not depend on where the engine's own correction tiles
+        would fall in the window: the same as the whole photo corrected in one piece, so that tiles
+        made apart meet without seams. (Before, each tile was made as four parts of 128 pixels,
+        each in a window of the engine's correction tile, 256: four times the tile's pixels lifted
+        and corrected.)
 
         Parameters
         ----------
@@ -366,36 +366,14 @@ class View:
         live_ab : ndarray
             The live result's chroma (``h×w×2`` at the working size).
         """
-        top, left, height, width = self.tile_box(0, row, col)
-        window = self._window((top, left, height, width))
+        box = self.tile_box(0, row, col)
+        window = self._window(box)
         # Drawn in a photo-sized mask (the mapping is the photo's); only the window's pages are touched.
         mask = np.zeros(self.shape + (3,), np.uint8)
         draw(mask, doc.strokes, doc.points, self.shape, (window[0].start, window[1].start) + _size(window))
         cues = cues_from_mask(mask[window])
         del mask
-        if not cues.mask.any():  # the lift alone, the same made at once (it reaches 3 blocks)
-            return np.asarray(self._part_chroma((top, left, height, width), cues, window, live_ab), np.float32)
-        ab = np.empty((height, width, 2), np.float32)
-        for y in range(0, height, PART):
-            for x in range(0, width, PART):
-                part = (top + y, left + x, min(PART, height - y), min(PART, width - x))
-                ab[y : y + part[2], x : x + part[3]] = self._part_chroma(part, cues, window, live_ab)
-        return ab
-
-    def _window(self, box: tuple[int, int, int, int]) -> tuple[slice, slice]:
-        """The box (top, left, height, width) and :data:`PAD` pixels around it, inside the photo."""
-        top, left, height, width = box
-        return (
-            slice(max(top - PAD, 0), min(top + height + PAD, self.shape[0])),
-            slice(max(left - PAD, 0), min(left + width + PAD, self.shape[1])),
-        )
-
-    def _part_chroma(self, part, cues, within: tuple[slice, slice], live_ab: np.ndarray) -> np.ndarray:
-        """:meth:`full_chroma` of the box ``part`` (top, left, height, width), made in its window;
-        ``cues``: the document's in the window ``within``, which holds it."""
         factor = auto_factor((self.shape[0], self.shape[1]))
-        window = self._window(part)
-        local = tuple(slice(w.start - o.start, w.stop - o.start) for w, o in zip(window, within))
         rows, cols = coarse_shape(_size(window), factor)
         coarse = self._live_chroma(
             live_ab,
@@ -404,9 +382,17 @@ class View:
         )
         options = build_options(method=LevinMultiscale.name, factor=factor)
         engine = LevinMultiscale(self.gray[window].astype(np.float64), options, once=True)
-        chroma, _ = engine.from_coarse(coarse, Problem(cues.mask[local], cues.ab[local], None, None))
-        top, left = part[0] - window[0].start, part[1] - window[1].start
-        return chroma[top : top + part[2], left : left + part[3]]
+        chroma, _ = engine.from_coarse(coarse, Problem(cues.mask, cues.ab, None, None), whole=True)
+        top, left = box[0] - window[0].start, box[1] - window[1].start
+        return np.asarray(chroma[top : top + box[2], left : left + box[3]], np.float32)
+
+    def _window(self, box: tuple[int, int, int, int]) -> tuple[slice, slice]:
+        """The box (top, left, height, width) and :data:`PAD` pixels around it, inside the photo."""
+        top, left, height, width = box
+        return (
+            slice(max(top - PAD, 0), min(top + height + PAD, self.shape[0])),
+            slice(max(left - PAD, 0), min(left + width + PAD, self.shape[1])),
+        )
 
 
 def full_tiles_of(published: Published, version: int, doc: Document) -> bool:

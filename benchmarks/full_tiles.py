@@ -1,0 +1,136 @@
+"""The studio's full tiles at 40 MP: the 16 tiles of a 1:1 view (1024×1024 photo pixels) over a
+restorer's strokes, made by :meth:`varcolor.ui.view.View.full_chroma` on one thread, as the
+studio's tile threads each make theirs; with ``--against REV``, the same in a worktree of that
+commit, in the same run (the machine's speed varies from day to day), and the two answers'
+largest difference.
+
+The photo is generated (a 7746×5164 gray with film grain, as a 40 MP scan), the strokes are five of
+about 660 photo pixels each (a restorer's 120 screen pixels at fit-to-window), 20 pixels wide, each a
+new colour, crossing the view's tiles; the live result's chroma a 1500×1000 gradient.
+
+    python benchmarks/full_tiles.py [--against REV] [--name STEM]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from reports import csr_matvec_ms, write_report
+
+ROOT = Path(__file__).resolve().parent.parent
+SHAPE = (5164, 7746)
+COLOURS = ([200, 60, 50], [50, 90, 200], [60, 180, 70], [220, 200, 40], [150, 60, 170])
+
+
+def measure(answers: str | None) -> dict:
+    """Make the 16 tiles twice (the first pass loads what the second reuses); the seconds of each
+    pass and of each tile of the second; the chroma written to ``answers`` (``.npz``)."""
+    import numba
+
+    from varcolor.ui.document import Document
+    from varcolor.ui.view import TILE, View
+
+    numba.set_num_threads(1)  # a tile thread's kernels: one core each (varcolor.ui.view._tile_pool)
+    rng = np.random.default_rng(3)
+    height, width = SHAPE
+    ys = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+    xs = np.linspace(0, 1, width, dtype=np.float32)[None]
+    gray = (0.5 + 0.3 * np.sin(xs * 40) * np.cos(ys * 31)).astype(np.float32)
+    gray += (0.04 * rng.standard_normal(SHAPE)).astype(np.float32)
+    np.clip(gray, 0, 1, out=gray)
+    doc = Document()
+    cy, cx = height // 2, width // 2
+    for k, rgb in enumerate(COLOURS):
+        path = [[cx - 500 + 60 * j + 30 * k, cy - 400 + 170 * k + int(80 * math.sin(j / 2))] for j in range(12)]
+        doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 20, "path": path}, SHAPE)
+    live_ab = np.dstack(
+        [np.linspace(-20, 30, 1500)[None].repeat(1000, 0), np.linspace(25, -10, 1000)[:, None].repeat(1500, 1)]
+    ).astype(np.float32)
+    view = View(gray)
+    top, left = cy // TILE - 2, cx // TILE - 2
+    keys = [(r, c) for r in range(top, top + 4) for c in range(left, left + 4)]
+    chroma: dict = {}
+    passes, per_tile = [], []
+    for _ in range(2):
+        start = time.perf_counter()
+        per_tile = []
+        for key in keys:
+            begun = time.perf_counter()
+            chroma[key] = view.full_chroma(*key, doc, live_ab)
+            per_tile.append(time.perf_counter() - begun)
+        passes.append(time.perf_counter() - start)
+    if answers:
+        np.savez(answers, **{f"{r}_{c}": v for (r, c), v in chroma.items()})
+    return {"passes_s": passes, "per_tile_s": per_tile, "tiles": len(keys)}
+
+
+def _run(source: Path, answers: Path) -> dict:
+    """:func:`measure` in a fresh process importing varcolor from ``source``."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    code = (
+        f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import full_tiles; "
+        f"print(json.dumps(full_tiles.measure({str(answers)!r})))"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, env=env, cwd=source, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"full_tiles: the run in {source} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", help="a commit to time beside the working tree, in the same run")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--name", default="full_tiles", help="the results' stem (default: %(default)s)")
+    args = parser.parse_args()
+    matvec = csr_matvec_ms()
+    rows = {}
+    with tempfile.TemporaryDirectory() as work:
+        work_path = Path(work)
+        if args.against:
+            tree = work_path / "against"
+            subprocess.run(["git", "worktree", "add", "-q", "--detach", str(tree), args.against], cwd=ROOT, check=True)
+            try:
+                rows[args.against] = _run(tree, work_path / "against.npz")
+            finally:
+                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+        rows["working tree"] = _run(ROOT, work_path / "now.npz")
+        differs = None
+        if args.against:
+            old, new = np.load(work_path / "against.npz"), np.load(work_path / "now.npz")
+            differs = max(float(np.abs(old[k] - new[k]).max()) for k in new.files)
+    lines = [
+        "# The studio's full tiles at 40 MP",
+        "",
+        f"`python benchmarks/full_tiles.py{' --against ' + args.against if args.against else ''}`; "
+        f"{os.cpu_count()} cores; a 1 MP CSR mat-vec {matvec:.1f} ms. The 16 tiles of a 1:1 view over five "
+        "20-pixel strokes of about 660 photo pixels each, on a generated 7746×5164 grainy gray, made one after "
+        "another on one thread (as each of the studio's tile threads makes its own); the second pass of two.",
+        "",
+        "| code | 16 tiles | median tile | slowest tile |",
+        "|---|---|---|---|",
+    ]
+    for code, row in rows.items():
+        tiles = row["per_tile_s"]
+        lines.append(
+            f"| {code} | {row['passes_s'][1]:.2f} s | {np.median(tiles) * 1e3:.0f} ms | {max(tiles) * 1e3:.0f} ms |"
+        )
+    if differs is not None:
+        lines += ["", f"The two codes' tiles differ by at most {differs:.2g} ab."]
+    report = {"matvec_ms": matvec, "rows": rows, "largest_difference_ab": differs}
+    write_report(args.out, args.name, report, "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
