@@ -79,9 +79,10 @@ def test_vivid_is_more_colourful_than_faithful_on_a_photo(tmp_path):
     lightness = varcolor.color.lightness_of_gray(gray)
     for result in results.values():
         assert np.abs(varcolor.color.rgb_to_lab(result.rgb)[..., 0] - lightness).max() < 1.0
-    # The default is faithful.
+    # The default is faithful: the same within PyTorch's rounding (a process's first forward pass
+    # may take other CPU kernels than the next: 1e-7 ab apart, measured), far from vivid's.
     default = varcolor.colorize(gray, empty, prior="ideepcolor", network_file=SHIPPED)
-    assert np.array_equal(default.ab, faithful.ab)
+    assert np.abs(default.ab - faithful.ab).max() < 1e-4 < np.abs(default.ab - vivid.ab).max()
     varcolor.write_image(tmp_path / "g.png", gray, bits=16)
     for flags, expected in ((["--automatic", "vivid"], vivid), ([], faithful)):
         out = tmp_path / f"out{len(flags)}{flags[-1] if flags else ''}.png"

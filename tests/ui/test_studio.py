@@ -426,6 +426,42 @@ def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkey
         studio.close()
 
 
+def test_metrics_wait_for_the_work_the_page_waits_for_and_no_longer_than_their_patience(tmp_path, monkeypatch):
+    # The metrics run at the lowest priority, each band after the view's full tiles, a stroke's
+    # solve or a save (the studio's _working): a 1:1 view's tiles were slowed by them. They are
+    # still answered while such work goes on for longer than METRICS_PATIENCE.
+    import time
+
+    import varcolor.metrics as metrics_module
+    from varcolor.ui import studio as studio_module
+
+    rgb = photo("coffee", (120, 160))
+    path = tmp_path / "coffee.png"
+    varcolor.write_image(path, rgb)
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    try:
+        studio.open_path(path)
+        studio.edit(stroke_edit([200, 60, 50], [[20, 40], [120, 50]], width=6))
+        wait_until(lambda: studio.live.published.version >= studio.version and studio.live.published.final, 60, 0.01)
+        real, started = metrics_module.ciede2000, []
+        timed = lambda *a, **k: started.append(time.monotonic()) or real(*a, **k)  # noqa: E731
+        monkeypatch.setattr(metrics_module, "ciede2000", timed)
+        busy_until = time.monotonic() + 0.4
+        monkeypatch.setattr(studio, "_working", lambda: time.monotonic() < busy_until)
+        first = studio.metrics()
+        assert started and min(started) >= busy_until  # no band before the work ended
+        # Work that does not end: answered after the patience, the same numbers.
+        studio._metrics = None
+        monkeypatch.setattr(studio_module, "METRICS_PATIENCE", 0.3)
+        monkeypatch.setattr(studio, "_working", lambda: True)
+        asked = time.monotonic()
+        again = studio.metrics()
+        assert 0.3 <= time.monotonic() - asked < 5.0
+        assert again == first
+    finally:
+        studio.close()
+
+
 @pytest.mark.parametrize("bits", [8, 16])
 def test_a_big_photo_is_held_as_its_levels_until_its_full_gray_is_made(tmp_path, monkeypatch, bits):
     """While the full gray is made (through the first strokes), the studio holds the photo's 8- or

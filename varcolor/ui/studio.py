@@ -76,6 +76,8 @@ SPARE_PIXELS = 4_000_000
 SPARE_DELAY = 3.0
 #: Rows of the live result compared with the original at a time (:meth:`Studio.metrics`).
 METRICS_ROWS = 64
+#: The most seconds the metrics wait for the work the page waits for to end (:meth:`Studio.metrics`).
+METRICS_PATIENCE = 5.0
 #: A reference photo is shown beside the photo at most this many pixels, and its colours are
 #: counted (suggested swatches) on at most this many.
 SHOWN_PIXELS = 1_000_000
@@ -123,6 +125,8 @@ class OpenImage:
             self.bits = image_bits(path)
         self.sha256 = file_sha256(path)
         self._stat = _stat(path)
+        #: The working copy's L* at the network's size, for the suggestions (made at the first).
+        self.network_plane: np.ndarray | None = None
         self.shape = pixels.shape[:2]
         check_size = self.shape
         if min(check_size) < 2:
@@ -690,7 +694,8 @@ class Studio:
 
         One at a time, for the newest result (the page asks after each one; requests that waited
         get the same answer), the colour difference a band of rows at a time: whole, a 1.5 MP live
-        copy's took 0.3 GB (the page's requests after quick strokes stacked to over 1 GB)."""
+        copy's took 0.3 GB (the page's requests after quick strokes stacked to over 1 GB). In the
+        thread of the lowest priority (the suggestions'), behind the work the page waits for."""
         from ..metrics import ciede2000, psnr
 
         self._need_image()
@@ -704,11 +709,21 @@ class Studio:
             if kept is not None and kept[0] is live and kept[1]["serial"] == serial:
                 return kept[1]
             rows = METRICS_ROWS
-            bands = range(0, rgb.shape[0], rows)
-            difference = sum(
-                ciede2000(rgb[k : k + rows], original[k : k + rows]) * len(rgb[k : k + rows]) for k in bands
-            )
-            answer = {"serial": serial, "psnr": psnr(rgb, original), "ciede2000": difference / rgb.shape[0]}
+
+            def measured() -> dict:
+                # Each band after the work the page waits for (the view's full tiles, a stroke's
+                # solve, a save), waited for METRICS_PATIENCE at most in all: at nice 19 the
+                # metrics still took a core's share beside them (a 1:1 view's tiles among them).
+                until = time.monotonic() + METRICS_PATIENCE
+                difference = 0.0
+                for k in range(0, rgb.shape[0], rows):
+                    while self._working() and time.monotonic() < until:
+                        time.sleep(0.02)
+                    difference += ciede2000(rgb[k : k + rows], original[k : k + rows]) * len(rgb[k : k + rows])
+                return {"serial": serial, "psnr": psnr(rgb, original), "ciede2000": difference / rgb.shape[0]}
+
+            # At the lowest priority, as the suggestions: a 1.5 MP copy's took 0.5-1 s of a core.
+            answer = _low_priority().submit(measured).result()
             self._metrics = (live, answer)
             return answer
 
@@ -730,7 +745,7 @@ class Studio:
             version, doc = self.version, self.history.current
             image = self.image
         cache = self._suggest_cache
-        if cache is None or cache[0] != version:
+        if cache is None or cache[0] < version:
             # In a thread of low priority: a stroke's start asks for them, and its solve follows at
             # once (the network beside it, on both cores, made a 40 MP scan's stroke at 1:1 take
             # 0.45 s where it took 0.3).
@@ -747,21 +762,32 @@ class Studio:
         return {"colours": out, "available": True, "lightness": lightness}
 
     def _class_probabilities(self, version: int, doc: Document, image: OpenImage) -> tuple[int, np.ndarray]:
-        """``(version, the network's colour classes over the live copy for doc's strokes and points)``,
-        kept: requests that waited for the same version get it (the network runs once)."""
+        """``(version, the network's colour classes over the live copy for the strokes and points)``
+        of the document's newest version (``version``, ``doc``: the one asked about, or a newer one
+        of the same photo), kept: requests that waited get it. The network runs once for the
+        requests queued while it ran: quick strokes each ask at their start (8 strokes 0.2 s apart
+        queued 8 runs, which went on through the next strokes' solves and the 1:1 view's tiles),
+        and the page shows only the newest place's."""
+        from ..neural.hints import lightness_plane
         from .suggest import class_probabilities
 
+        with self.lock:
+            if self.image is image and self.history is not None and self.version > version:
+                version, doc = self.version, self.history.current
         cache = self._suggest_cache
-        if cache is not None and cache[0] == version:
+        if cache is not None and cache[0] >= version:  # (versions only grow, the cache is reset at an open)
             return cache
         if self._prior_net is None:
             from ..neural.weights import DEFAULT_WEIGHTS, load
 
             self._prior_net = load(DEFAULT_WEIGHTS)
+        if image.network_plane is None:  # the gray's part of the input, the same for every version
+            image.network_plane = lightness_plane(image.gray)
         # Hard strokes (each stroke pixel its own colour), from the mask's levels: no float copy of it.
         cues = cues_from_mask(rasterize(doc, image.gray.shape, image.shape))
         try:
-            self._suggest_cache = (version, class_probabilities(self._prior_net, image.gray, cues))
+            probabilities = class_probabilities(self._prior_net, image.gray, cues, plane=image.network_plane)
+            self._suggest_cache = (version, probabilities)
             return self._suggest_cache
         finally:
             give_back_free_memory()  # the network's activations, held by this thread's heap (40 MB)

@@ -15,10 +15,13 @@ BIN = 10.0
 BINS_PER_AXIS = 23
 
 
-def class_probabilities(net, gray: np.ndarray, cues: Cues, size: int = 256) -> np.ndarray:
-    """The class head's distribution, ``529×h×w`` (quarter of ``size``), for ``gray`` and its cues."""
+def class_probabilities(
+    net, gray: np.ndarray, cues: Cues, size: int = 256, *, plane: np.ndarray | None = None
+) -> np.ndarray:
+    """The class head's distribution, ``529×h×w`` (quarter of ``size``), for ``gray`` and its cues
+    (``plane``: the gray's :func:`~varcolor.neural.hints.lightness_plane`, made before)."""
     device = next(net.parameters()).device
-    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size).to(device)
+    x = network_input(gray, cues, getattr(net, "mask_cent", 0.0), size, plane=plane).to(device)
     with torch.no_grad():
         extra = global_input(None).to(device) if net.global_hints else None
         logits, _ = net.eval()(x, extra)
