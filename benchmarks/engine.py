@@ -945,11 +945,37 @@ def _user_environment() -> dict:
     return {k: v for k, v in os.environ.items() if k not in ("NUMPY_MADVISE_HUGEPAGE", "OPENBLAS_NUM_THREADS")}
 
 
-def cli_targets(megapixels: float, scratch: str, timeout: float, scans: list[int] | None = None) -> list[dict]:
+def cli_targets(
+    megapixels: float, scratch: str, timeout: float, scans: list[int] | None = None, rounds: int = 1
+) -> list[dict]:
     """``varcolor colorize`` on each of :data:`TARGET_SCANS` under ``/usr/bin/time -v``, one at a
     time, as a user runs it (:func:`_user_environment`): seconds, peak resident size, the load
     before and after; each followed by the scene's mat-vec unit in a fresh process (the floor, in
-    the same run)."""
+    the same run). With ``rounds`` above 1 the scans take turns that many times, and each row is
+    their median (:func:`_median_row`, its rounds' seconds listed): a gray scan stored as RGB is
+    compared with its twin run beside it, not minutes apart on a machine whose speed drifts."""
+    made: dict = {}
+    turns = [_cli_round(megapixels, scratch, timeout, scans, made) for _ in range(max(1, rounds))]
+    return [_median_row([turn[k] for turn in turns]) for k in range(len(turns[0]))]
+
+
+def _median_row(runs: list[dict]) -> dict:
+    """One scan's rows of several rounds as one: the median seconds and mat-vec units, the largest
+    peak, every round's seconds (``rounds_seconds``); an error if any round failed."""
+    failed = [run for run in runs if "error" in run]
+    if failed or len(runs) == 1:
+        return failed[0] if failed else runs[0]
+    seconds = [run["seconds"] for run in runs]
+    middle = sorted(range(len(runs)), key=lambda k: seconds[k])[len(runs) // 2]
+    row = dict(runs[middle])
+    row["peak_bytes"] = max(run["peak_bytes"] or 0 for run in runs)
+    row["rounds_seconds"] = seconds
+    row["rounds_units"] = [run.get("units") for run in runs]
+    return row
+
+
+def _cli_round(megapixels: float, scratch: str, timeout: float, scans: list[int] | None, made: dict) -> list[dict]:
+    """One round of :func:`cli_targets` (the scan made at the first, into ``made``)."""
     import subprocess
 
     from colorize_memory import scan_files
@@ -957,7 +983,8 @@ def cli_targets(megapixels: float, scratch: str, timeout: float, scans: list[int
     from varcolor.fields import path_word
 
     stem = str(Path(scratch) / f"targets{megapixels:g}")
-    made = run(_make_scan, {"megapixels": megapixels, "stem": stem, "kind": "sparse"}, timeout)
+    if not made:
+        made.update(run(_make_scan, {"megapixels": megapixels, "stem": stem, "kind": "sparse"}, timeout))
     rows = []
     for index, (label, bits, cues, rgb) in enumerate(TARGET_SCANS):
         if scans is not None and index not in scans:
@@ -1099,9 +1126,14 @@ def targets_report(record: dict) -> str:
         )
         if row.get("rgb") in ("rounded", "noisy") and twin and "seconds" in twin:
             ratio = row["seconds"] / twin["seconds"]
+            turns = ""
+            if row.get("rounds_seconds") and twin.get("rounds_seconds"):
+                each = [mine / theirs for mine, theirs in zip(row["rounds_seconds"], twin["rounds_seconds"])]
+                listed = " / ".join(f"{r:.2f}" for r in each)
+                turns = f"; medians of {len(each)} rounds taken in turns, each round's {listed} ×"
             lines.append(
                 f"| {where}: time against its one-channel twin | {ratio:.2f} × ({row['seconds']:.1f} s against "
-                f"{twin['seconds']:.1f} s, {twin['peak_bytes'] / 1e9:.2f} GB) | ≤ {RGB_TWIN_TIME:g} × | "
+                f"{twin['seconds']:.1f} s, {twin['peak_bytes'] / 1e9:.2f} GB{turns}) | ≤ {RGB_TWIN_TIME:g} × | "
                 f"{_verdict(ratio, RGB_TWIN_TIME, unit=' ×')} |"
             )
     if not record.get("cli"):
@@ -1290,6 +1322,7 @@ def targets(
     parts: list[str],
     megapixels: float = 40.0,
     scans: list[int] | None = None,
+    rounds: int = 1,
 ) -> int:
     """``--targets``: measure ``parts`` (:data:`TARGET_PARTS`), keep the others from the last
     ``engine_targets.json``, print and write ``engine_targets.json`` / ``.md``; the command's rows
@@ -1309,7 +1342,7 @@ def targets(
     if "cli" in parts:
         scratch = tempfile.mkdtemp(prefix="varcolor-targets-")
         try:
-            record["cli"] = cli_targets(megapixels, scratch, timeout, scans)
+            record["cli"] = cli_targets(megapixels, scratch, timeout, scans, rounds)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     if "edits12" in parts:
@@ -1372,6 +1405,9 @@ def main(argv=None) -> int:
         "--scans", default="all", help="--targets: which TARGET_SCANS rows, by index from 0 (e.g. 0,4,5; default all)"
     )
     parser.add_argument(
+        "--rounds", type=int, default=1, help="--targets: the command's scans taken in turns this many times (median)"
+    )
+    parser.add_argument(
         "--edits12", action="store_true", help="12 MP edits through Colorizer against the 1 s target (alone)"
     )
     parser.add_argument(
@@ -1393,7 +1429,7 @@ def main(argv=None) -> int:
             print(f"engine: error: --parts: choose from {', '.join(TARGET_PARTS)}", file=sys.stderr)
             return 2
         scans = None if args.scans == "all" else [int(i) for i in args.scans.split(",")]
-        return targets(out, args.timeout, Path(args.gains), parts, args.target_megapixels, scans)
+        return targets(out, args.timeout, Path(args.gains), parts, args.target_megapixels, scans, args.rounds)
     if args.report_only:
         saved = json.loads((out / f"{args.name}.json").read_text())
         text = report(
