@@ -380,6 +380,18 @@ def test_a_layered_file_opens_as_its_photo_and_editable_strokes_and_saves_back_l
     assert np.abs(varcolor.read_image(saved) - expected).max() <= 1.5 / 255  # what was shown is what was saved
 
 
+def _stroked_colour_photo(tmp_path, shape, path) -> Studio:
+    """A studio with a colour photo (coffee, ``shape``) open and one red stroke along ``path`` solved:
+    a result the metrics compare with the original."""
+    photo_path = tmp_path / "coffee.png"
+    varcolor.write_image(photo_path, photo("coffee", shape))
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio.open_path(photo_path)
+    studio.edit(stroke_edit([200, 60, 50], path, width=6))
+    wait_until(lambda: studio.live.published.version >= studio.version and studio.live.published.final, 60, 0.01)
+    return studio
+
+
 def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkeypatch):
     # The page asks for the metrics after every result: each answer is the library's PSNR and
     # mean CIEDE2000 of the whole live result, made once however many ask at once, a band of rows
@@ -391,14 +403,8 @@ def test_metrics_are_the_librarys_made_once_per_result_by_bands(tmp_path, monkey
     from varcolor.metrics import ciede2000, psnr
     from varcolor.ui.studio import METRICS_ROWS
 
-    rgb = photo("coffee", (300, 400))
-    path = tmp_path / "coffee.png"
-    varcolor.write_image(path, rgb)
-    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio = _stroked_colour_photo(tmp_path, (300, 400), [[50, 100], [300, 120]])
     try:
-        studio.open_path(path)
-        studio.edit(stroke_edit([200, 60, 50], [[50, 100], [300, 120]], width=6))
-        wait_until(lambda: studio.live.published.version >= studio.version and studio.live.published.final, 60, 0.01)
         result, original = studio.live.rgb, studio.image.original
         calls = []
         real = metrics_module.ciede2000
@@ -435,14 +441,8 @@ def test_metrics_wait_for_the_work_the_page_waits_for_and_no_longer_than_their_p
     import varcolor.metrics as metrics_module
     from varcolor.ui import studio as studio_module
 
-    rgb = photo("coffee", (120, 160))
-    path = tmp_path / "coffee.png"
-    varcolor.write_image(path, rgb)
-    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False)
+    studio = _stroked_colour_photo(tmp_path, (120, 160), [[20, 40], [120, 50]])
     try:
-        studio.open_path(path)
-        studio.edit(stroke_edit([200, 60, 50], [[20, 40], [120, 50]], width=6))
-        wait_until(lambda: studio.live.published.version >= studio.version and studio.live.published.final, 60, 0.01)
         real, started = metrics_module.ciede2000, []
         timed = lambda *a, **k: started.append(time.monotonic()) or real(*a, **k)  # noqa: E731
         monkeypatch.setattr(metrics_module, "ciede2000", timed)
