@@ -436,6 +436,7 @@ def test_metrics_wait_for_the_work_the_page_waits_for_and_no_longer_than_their_p
     # The metrics run at the lowest priority, each band after the view's full tiles, a stroke's
     # solve or a save (the studio's _working): a 1:1 view's tiles were slowed by them. They are
     # still answered while such work goes on for longer than METRICS_PATIENCE.
+    import threading
     import time
 
     import varcolor.metrics as metrics_module
@@ -458,6 +459,18 @@ def test_metrics_wait_for_the_work_the_page_waits_for_and_no_longer_than_their_p
         again = studio.metrics()
         assert 0.3 <= time.monotonic() - asked < 5.0
         assert again == first
+        # Waiting there, they hold up nothing of the suggestions' thread (a stroke's start asks it).
+        from varcolor.ui.studio import _low_priority
+
+        studio._metrics = None
+        monkeypatch.setattr(studio_module, "METRICS_PATIENCE", 2.0)
+        waiting = threading.Thread(target=studio.metrics)
+        waiting.start()
+        time.sleep(0.2)
+        asked = time.monotonic()
+        _low_priority().submit(lambda: None).result()
+        assert time.monotonic() - asked < 1.0
+        waiting.join()
     finally:
         studio.close()
 

@@ -101,6 +101,12 @@ def _low_priority() -> ThreadPoolExecutor:
     return shared_pool("low", 1, lowest_priority)
 
 
+def _metrics_pool() -> ThreadPoolExecutor:
+    """The metrics' own thread of the lowest priority: they wait there for the studio's work to
+    end (:meth:`Studio.metrics`), which must not hold up the suggestions in :func:`_low_priority`'s."""
+    return shared_pool("metrics", 1, lowest_priority)
+
+
 #: The most tiles a page's view names (:meth:`Studio.set_view`): a 4K screen at 1:1 shows about 150.
 _VIEW_TILES = 1024
 
@@ -694,8 +700,8 @@ class Studio:
 
         One at a time, for the newest result (the page asks after each one; requests that waited
         get the same answer), the colour difference a band of rows at a time: whole, a 1.5 MP live
-        copy's took 0.3 GB (the page's requests after quick strokes stacked to over 1 GB). In the
-        thread of the lowest priority (the suggestions'), behind the work the page waits for."""
+        copy's took 0.3 GB (the page's requests after quick strokes stacked to over 1 GB). In a
+        thread of the lowest priority, behind the work the page waits for."""
         from ..metrics import ciede2000, psnr
 
         self._need_image()
@@ -723,7 +729,7 @@ class Studio:
                 return {"serial": serial, "psnr": psnr(rgb, original), "ciede2000": difference / rgb.shape[0]}
 
             # At the lowest priority, as the suggestions: a 1.5 MP copy's took 0.5-1 s of a core.
-            answer = _low_priority().submit(measured).result()
+            answer = _metrics_pool().submit(measured).result()
             self._metrics = (live, answer)
             return answer
 
