@@ -1,9 +1,14 @@
-"""What checking a PNG's image data costs a read: ``read_image`` inflates the IDAT chunks a second
-time, in a thread beside Pillow's decoding, to refuse a file whose data ends early (Pillow paints
-the missing rows black without a word). A 12 MP grainy photo as RGB and as gray, saved by Pillow;
-the best of 5 reads with the check and without it, interleaved, and the check alone.
+"""What a PNG's read costs, by decoder: ``read_image`` decodes a plain 8-bit PNG (gray, RGB or RGBA,
+nothing to apply) with libpng straight into its array, which refuses image data that ends early;
+any other PNG with Pillow, whose image data is inflated a second time in a thread beside it to
+refuse a file whose data ends early (Pillow paints the missing rows black without a word).
 
-    python benchmarks/png_check.py [--out benchmarks/results]
+A grainy photo (scikit-image's astronaut, upscaled, with grain) saved by Pillow as RGB, as gray,
+and as a gray stored as RGB (its channels a level apart on 0.3 % of the pixels); the median of 9
+reads each way, interleaved: libpng (the default), Pillow with the check (before libpng), Pillow
+without it; and the check alone.
+
+    python benchmarks/png_check.py [--megapixels 12] [--out benchmarks/results] [--name png_check]
 """
 
 from __future__ import annotations
@@ -22,37 +27,49 @@ from skimage.transform import resize
 
 from varcolor.io import formats, read_image
 
+#: How each read is made: the fast path left on or off, the check left on or off.
+WAYS = {"libpng": (True, True), "Pillow, checked": (False, True), "Pillow alone": (False, False)}
 
-def measure(repeats: int = 5) -> list[dict]:
-    rng = np.random.default_rng(0)
-    photo = resize(skimage.data.astronaut() / 255.0, (2828, 4243), order=1)
+
+def _files(megapixels: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    height = int(round(np.sqrt(megapixels * 1e6 * 2 / 3)))
+    photo = resize(skimage.data.astronaut() / 255.0, (height, height * 3 // 2), order=1)
     levels = (np.clip(photo + rng.normal(0, 0.02, photo.shape[:2] + (1,)), 0, 1) * 255).astype(np.uint8)
-    real = formats._check_png_data
+    gray = levels[..., 1]
+    stored = np.repeat(gray[..., None], 3, axis=2)
+    off = rng.random(gray.shape) < 0.003
+    stored[..., 1][off] = np.where(gray[off] < 255, gray[off] + 1, gray[off] - 1)
+    return {"RGB": levels, "gray": gray, "gray stored as RGB": stored}
+
+
+def measure(megapixels: float = 12.0, repeats: int = 9) -> list[dict]:
+    rng = np.random.default_rng(0)
+    check, plain = formats._check_png_data, formats._plain_png
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name, pixels in (("12 MP RGB", levels), ("12 MP gray", levels[..., 0])):
+        for name, pixels in _files(megapixels, rng).items():
             path = Path(folder) / "photo.png"
             Image.fromarray(pixels).save(path)
             load = os.getloadavg()[0]
-            times: dict[str, list[float]] = {"without": [], "with": []}
+            times: dict[str, list[float]] = {way: [] for way in WAYS}
             try:
                 for _ in range(repeats):
-                    for mode in times:
-                        formats._check_png_data = real if mode == "with" else (lambda _path: None)
+                    for way, (fast, checked) in WAYS.items():
+                        formats._plain_png = plain if fast else (lambda *_args: None)
+                        formats._check_png_data = check if checked else (lambda _path: None)
                         start = time.perf_counter()
-                        read_image(path)
-                        times[mode].append(time.perf_counter() - start)
+                        read_image(path, levels=True)
+                        times[way].append(time.perf_counter() - start)
             finally:
-                formats._check_png_data = real
+                formats._check_png_data, formats._plain_png = check, plain
             start = time.perf_counter()
-            real(path)
+            check(path)
             alone = time.perf_counter() - start
             rows.append(
                 {
-                    "file": name,
+                    "file": f"{megapixels:g} MP {name}",
                     "megabytes": round(path.stat().st_size / 1e6, 1),
-                    "read_without_check_seconds": round(min(times["without"]), 3),
-                    "read_with_check_seconds": round(min(times["with"]), 3),
+                    "seconds": {way: round(float(np.median(found)), 3) for way, found in times.items()},
                     "check_alone_seconds": round(alone, 3),
                     "load": [round(load, 1), round(os.getloadavg()[0], 1)],
                 }
@@ -62,27 +79,32 @@ def measure(repeats: int = 5) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megapixels", type=float, default=12.0)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--name", default="png_check")
     args = parser.parse_args()
-    rows = measure()
+    rows = measure(args.megapixels)
     lines = [
-        "# A PNG's image data checked as it is read",
+        "# A PNG's read, by decoder",
         "",
-        "`benchmarks/png_check.py`: `read_image` of a 12 MP grainy photo saved by Pillow, with the check "
-        "of its image data's length (run in a thread beside the decoding) and without; best of 5, "
-        f"interleaved; {os.cpu_count()} cores. Load is the 1-minute load average before and after.",
+        f"`benchmarks/png_check.py --megapixels {args.megapixels:g}`: `read_image(levels=True)` of a grainy "
+        "photo saved by Pillow; the median of 9 reads each way, interleaved: libpng (the default for a "
+        "plain 8-bit PNG), Pillow with the check of its image data's length (run in a thread beside the "
+        f"decoding: the read before libpng), Pillow alone; and the check alone. {os.cpu_count()} cores; "
+        "load is the 1-minute load average before and after.",
         "",
-        "| file | MB | read without (s) | read with (s) | the check alone (s) | load |",
-        "|---|---|---|---|---|---|",
+        "| file | MB | " + " | ".join(f"{way} (s)" for way in WAYS) + " | the check alone (s) | load |",
+        "|---|---|" + "---|" * len(WAYS) + "---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['file']} | {r['megabytes']} | {r['read_without_check_seconds']} | {r['read_with_check_seconds']} "
-            f"| {r['check_alone_seconds']} | {r['load'][0]}–{r['load'][1]} |"
+            f"| {r['file']} | {r['megabytes']} | "
+            + " | ".join(str(r["seconds"][way]) for way in WAYS)
+            + f" | {r['check_alone_seconds']} | {r['load'][0]}–{r['load'][1]} |"
         )
     markdown = "\n".join(lines)
     print(markdown)
-    write_report(args.out, "png_check", {"rows": rows}, markdown)
+    write_report(args.out, args.name, {"megapixels": args.megapixels, "rows": rows}, markdown)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import io
 import os
 import shutil
+import warnings
 import zlib
 
 import numpy as np
@@ -751,3 +752,73 @@ def test_a_rotated_phone_photo_colorizes_upright_alone_with_marked_cues_and_in_a
     code, _, err = run(capsys, "colorize", folder, "-o", tmp_path / "out")
     assert code == 0 and "failed 0" in err, err
     assert varcolor.read_image(tmp_path / "out" / "p.png").shape == (120, 80, 3)
+
+
+def _saved_png(path, pixels, **options):
+    (pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)).save(path, "PNG", **options)
+    return path
+
+
+@pytest.mark.parametrize("shape", [(29, 41), (29, 41, 3), (29, 41, 4)])
+@pytest.mark.parametrize("interlace", [False, True])
+def test_plain_pngs_are_decoded_by_libpng_to_what_pillow_reads(tmp_path, rng, monkeypatch, shape, interlace):
+    import png
+
+    from varcolor.io import formats
+
+    levels = rng.integers(0, 256, shape, dtype=np.uint8)
+    path = tmp_path / "plain.png"
+    planes = 1 if len(shape) == 2 else shape[2]
+    with open(path, "wb") as f:  # pypng: an interlaced file too, which Pillow does not write
+        png.Writer(shape[1], shape[0], greyscale=planes == 1, alpha=planes == 4, interlace=interlace).write(
+            f, levels.reshape(shape[0], -1).tolist()
+        )
+    decoded = []
+    spng = formats._libpng_pixels
+    monkeypatch.setattr(formats, "_libpng_pixels", lambda data: decoded.append(1) or spng(data))
+    got = varcolor.read_image(path, levels=True)
+    assert decoded == [1]  # the fast path was taken
+    with Image.open(path) as im:
+        assert np.array_equal(got, np.asarray(im)) and np.array_equal(got, levels)
+    assert np.array_equal(varcolor.read_image(path), levels / 255.0)
+
+
+def test_pngs_with_something_to_apply_are_read_by_pillow_as_before(tmp_path, rng, monkeypatch):
+    from varcolor.io import formats
+
+    gray = rng.integers(0, 256, (20, 30), dtype=np.uint8)
+    rgb = np.dstack([gray, gray // 2, gray])
+    cases = {
+        "palette": _saved_png(tmp_path / "p.png", Image.fromarray(rgb).quantize(16)),
+        "transparency": _saved_png(tmp_path / "t.png", rgb, transparency=(0, 0, 0)),
+        "gamma": _saved_png(tmp_path / "g.png", rgb, pnginfo=_gamma_chunk()),
+        "16 bits": tmp_path / "s.png",
+        "profile": _saved_png(tmp_path / "c.png", rgb, icc_profile=_srgb_profile()),
+    }
+    varcolor.write_image(cases["16 bits"], rgb / 255.0, bits=16)
+    monkeypatch.setattr(formats, "_libpng_pixels", lambda data: pytest.fail("decoded by libpng"))
+    for name, path in cases.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the profile's conversion is said
+            assert varcolor.read_image(path).shape == (20, 30, 3), name
+
+
+def test_a_png_cut_short_is_refused_in_one_line_naming_it(tmp_path, rng):
+    path = _saved_png(tmp_path / "cut.png", rng.integers(0, 256, (300, 400, 3), dtype=np.uint8), compress_level=0)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(InputError, match=r"^\S*cut\.png: cannot read image"):
+        varcolor.read_image(path)
+
+
+def _gamma_chunk():
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add(b"gAMA", (45455 * 2).to_bytes(4, "big"))  # a gamma of 1/1.1: not sRGB's
+    return info
+
+
+def _srgb_profile():
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
