@@ -194,11 +194,12 @@ def read_image(
                         pixels = _managed(pixels / 65535.0, im.info.get("icc_profile"), path)
                 elif im.format == "PNG":
                     plain = _plain_png(path, im, frames)
-                    pixels = None if plain is None else _libpng_pixels(plain)
-                    if pixels is None:  # checked beside the decoding (zlib lets go of the interpreter)
+                    decoded = None if plain is None else _libpng_pixels(plain)
+                    if decoded is None:  # checked beside the decoding (zlib lets go of the interpreter)
                         with _beside(_check_png_data, path) as checked:
-                            pixels = _pillow_pixels(to_srgb(im, path, _warn_converted))
+                            decoded = _pillow_pixels(to_srgb(im, path, _warn_converted))
                         checked()
+                    pixels = decoded
                 else:  # colours in sRGB, converted with an embedded ICC profile
                     pixels = _pillow_pixels(to_srgb(im, path, _warn_converted))
     except InputError:
