@@ -955,10 +955,10 @@ def cli_targets(
     their median (:func:`_median_row`, its rounds' seconds listed): a gray scan stored as RGB is
     compared with its twin run beside it, not minutes apart on a machine whose speed drifts.
 
-    Every scan's files are written before the first command, and flushed to disk (``sync``): a
-    file written just before its command was still being written back while it ran (a first round
-    of a gray stored as RGB took 1.35 × its twin's time, and 1.02-1.06 × on files written minutes
-    before)."""
+    Every scan's files are written before the first command, and flushed to disk (``sync``), so
+    that no command runs while its own files are written back (each was written just before its
+    command: a first round of a gray stored as RGB took 1.35 × its twin's time, and 1.02-1.06 × by
+    hand on files written minutes before; how much of that was the writing is not known)."""
     stem = str(Path(scratch) / f"targets{megapixels:g}")
     made = run(_make_scan, {"megapixels": megapixels, "stem": stem, "kind": "sparse"}, timeout)
     picked = [k for k in range(len(TARGET_SCANS)) if scans is None or k in scans]
