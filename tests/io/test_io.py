@@ -822,3 +822,28 @@ def _srgb_profile():
     from PIL import ImageCms
 
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def test_a_small_png_followed_by_megabytes_is_not_read_whole_into_memory(tmp_path, rng, monkeypatch):
+    # The fast path reads the whole file: a few KB of image and 3 MB after its end go to Pillow,
+    # which reads what the image needs (a hostile file could append gigabytes).
+    from varcolor.io import formats
+
+    levels = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    path = _saved_png(tmp_path / "padded.png", levels)
+    with open(path, "ab") as f:
+        f.write(b"\0" * (3 << 20))
+    monkeypatch.setattr(formats, "_libpng_pixels", lambda data: pytest.fail("read whole for libpng"))
+    assert np.array_equal(varcolor.read_image(path, levels=True), levels)
+
+
+def test_the_fast_path_decodes_only_a_file_whose_header_is_the_one_checked(tmp_path, rng):
+    # A file rewritten between the header's check and the read (another size: perhaps one the
+    # pixel limit refuses) is not decoded from the new bytes; Pillow reads what it opened.
+    from varcolor.io import formats
+
+    small = _saved_png(tmp_path / "small.png", rng.integers(0, 256, (20, 30), dtype=np.uint8))
+    large = _saved_png(tmp_path / "large.png", rng.integers(0, 256, (200, 300), dtype=np.uint8))
+    with Image.open(small) as im:
+        assert formats._plain_png(small, im, 1) == small.read_bytes()
+        assert formats._plain_png(large, im, 1) is None

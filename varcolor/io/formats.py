@@ -571,15 +571,27 @@ _PLAIN_PNG_COLOURS = (0, 2, 6)
 
 def _plain_png(path: Path, im: Image.Image, frames: int) -> bytes | None:
     """The file's bytes where it is a plain 8-bit PNG that :func:`_libpng_pixels` decodes (gray, RGB
-    or RGBA, no colour profile, gAMA/cHRM or transparency to apply, one frame), else None."""
+    or RGBA, no colour profile, gAMA/cHRM or transparency to apply, one frame), else None.
+
+    Also None (Pillow reads it, streaming) where the header is no longer the one ``im`` was
+    checked by (the file rewritten since: its size was refused or let through by that header),
+    or where the file is more than twice its pixels' bytes and a megabyte: all of it is read
+    here, and a small PNG followed by gigabytes must not be."""
     if frames != 1 or im.info.get("icc_profile") or "transparency" in im.info:
         return None
     with open(path, "rb") as f:
         header = f.read(33)
         if len(header) < 33 or header[12:16] != b"IHDR" or header[24] != 8 or header[25] not in _PLAIN_PNG_COLOURS:
             return None
+        width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+        if (width, height) != im.size:
+            return None
+        samples = _PNG_CHANNELS[header[25]] * width
+        if os.fstat(f.fileno()).st_size > 2 * height * (samples + 1) + (1 << 20):
+            return None
         # Read, not mapped: a file cut short by another program while mapped would kill the process.
-        return header + f.read()
+        f.seek(0)
+        return f.read()
 
 
 def _libpng_pixels(data: bytes) -> np.ndarray | None:
