@@ -9,6 +9,10 @@ reads each way, interleaved: libpng (the default), Pillow with the check (before
 without it; and the check alone.
 
     python benchmarks/png_check.py [--megapixels 12] [--out benchmarks/results] [--name png_check]
+
+``--shared``: instead, every PNG under ``../shared/data`` (photos, scribbled copies: users' files),
+each read by libpng where it is plain and by Pillow: how many went to libpng, whether each read the
+same levels, and the seconds of both (``png_check_shared``).
 """
 
 from __future__ import annotations
@@ -77,12 +81,73 @@ def measure(megapixels: float = 12.0, repeats: int = 9) -> list[dict]:
     return rows
 
 
+def _counting(plain, taken: list[bool]):
+    """``plain`` (``formats._plain_png``) noting in ``taken`` whether it handed a file to libpng."""
+
+    def counted(*args):
+        found = plain(*args)
+        taken.append(found is not None)
+        return found
+
+    return counted
+
+
+def shared_files(root: Path) -> dict:
+    """Every PNG under ``root`` read both ways (the fast path taken where the file allows it)."""
+    import warnings
+
+    plain = formats._plain_png
+    record: dict = {
+        "files": 0,
+        "by_libpng": 0,
+        "identical": 0,
+        "differing": [],
+        "seconds": {"default": 0.0, "Pillow": 0.0},
+    }
+    for path in sorted(root.rglob("*.png")):
+        taken: list[bool] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # profiles converted: said by each read alike
+            try:
+                formats._plain_png = _counting(plain, taken)
+                start = time.perf_counter()
+                fast = read_image(path, levels=True)
+                record["seconds"]["default"] += time.perf_counter() - start
+                formats._plain_png = lambda *_args: None
+                start = time.perf_counter()
+                slow = read_image(path, levels=True)
+                record["seconds"]["Pillow"] += time.perf_counter() - start
+            finally:
+                formats._plain_png = plain
+        record["files"] += 1
+        record["by_libpng"] += any(taken)
+        if fast.dtype == slow.dtype and np.array_equal(fast, slow):
+            record["identical"] += 1
+        else:
+            record["differing"].append(str(path.relative_to(root)))
+    return record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megapixels", type=float, default=12.0)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--name", default="png_check")
+    parser.add_argument("--shared", action="store_true", help="every PNG under ../shared/data, read both ways")
     args = parser.parse_args()
+    if args.shared:
+        root = Path(__file__).resolve().parents[2] / "shared" / "data"
+        found = shared_files(root)
+        markdown = (
+            "# Users' PNGs read by libpng and by Pillow\n\n`benchmarks/png_check.py --shared`: every PNG under "
+            f"`../shared/data` (photos and scribbled copies): {found['files']} files, {found['by_libpng']} read by "
+            f"libpng (the rest carry something to apply), {found['identical']} with the same levels as Pillow's read; "
+            f"differing: {', '.join(found['differing']) or 'none'}. All the reads: "
+            f"{found['seconds']['default']:.2f} s, by Pillow {found['seconds']['Pillow']:.2f} s.\n"
+        )
+        print(markdown)
+        write_report(args.out, "png_check_shared", found, markdown)
+        return
     rows = measure(args.megapixels)
     lines = [
         "# A PNG's read, by decoder",
