@@ -65,6 +65,34 @@ def test_the_cpu_lift_is_the_array_codes(factor, monkeypatch):
     assert np.array_equal(out[inside], whole[inside]) and not out[~inside].any()
 
 
+@pytest.mark.parametrize("factor", [3, 4])
+def test_lifting_some_blocks_again_reports_each_blocks_largest_move(factor):
+    """After an edit, the blocks lifted again report the largest change of their pixels (any
+    channel), computed here from the arrays before and after; the others keep what they had, in
+    the moves and in the chroma (float32, as the cues' precision)."""
+    rng = np.random.default_rng(4)
+    guide = rng.random((23, 30))
+    coarse_guide = block_mean(guide, factor)
+    low, high = np.array([-30.0, -35.0]), np.array([30.0, 35.0])
+    before = [guided_coefficients(coarse_guide, rng.uniform(-40, 40, coarse_guide.shape + (2,)), 1, 1e-3)]
+    kept = lift(*before[0], guide, factor, low, high, out=np.empty(guide.shape + (2,), np.float32))
+    a, b = guided_coefficients(coarse_guide, rng.uniform(-40, 40, coarse_guide.shape + (2,)), 1, 1e-3)
+    blocks = rng.random(coarse_guide.shape) < 0.5
+    blocks[-1, -1] = True  # a partial block
+    moved = np.full(blocks.shape, -1.0)
+    out = kept.copy()
+    lift(a, b, guide, factor, low, high, out=out, blocks=blocks, moved=moved)
+    fresh = lift(a, b, guide, factor, low, high)
+    for row, column in np.ndindex(blocks.shape):
+        block = np.s_[row * factor : (row + 1) * factor, column * factor : (column + 1) * factor]
+        if blocks[row, column]:
+            # (the whole lift here is the array code's: the same sums in another order, to 1e-15)
+            assert np.allclose(out[block], fresh[block], rtol=1e-6, atol=0)
+            assert moved[row, column] == pytest.approx(np.abs(fresh[block] - kept[block]).max(), rel=1e-12)
+        else:
+            assert np.array_equal(out[block], kept[block]) and moved[row, column] == -1.0
+
+
 def test_block_mean_sums_a_band_at_a_time(monkeypatch):
     """Bands of one block row (of a partial last block row and column, too) give each block's mean,
     and nothing image-sized is allocated: a float32 image's block means take less than a byte a

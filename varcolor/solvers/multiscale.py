@@ -328,57 +328,91 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
     return lifted
 
 
-@numba.njit(cache=True, inline="always")
-def _lift_pixel(a, b, guide, factor, low, high, out, i, j, row0, column0):
-    """The lift at ``guide[i, j]`` (the image's pixel ``row0 + i``, ``column0 + j``) into
-    ``out[i, j]``; how far it moved what was there (any channel)."""
-    rows, columns, channels = a.shape
-    y = min(max((i + row0 - (factor - 1) / 2) / factor, 0.0), rows - 1)
-    top = int(y)
-    bottom = min(top + 1, rows - 1)
-    wy = y - top
-    x = min(max((j + column0 - (factor - 1) / 2) / factor, 0.0), columns - 1)
-    left = int(x)
-    right = min(left + 1, columns - 1)
-    wx = x - left
-    moved = 0.0
-    for c in range(channels):
-        slope = (1 - wy) * ((1 - wx) * a[top, left, c] + wx * a[top, right, c]) + wy * (
-            (1 - wx) * a[bottom, left, c] + wx * a[bottom, right, c]
-        )
-        offset = (1 - wy) * ((1 - wx) * b[top, left, c] + wx * b[top, right, c]) + wy * (
-            (1 - wx) * b[bottom, left, c] + wx * b[bottom, right, c]
-        )
-        value = min(max(slope * guide[i, j] + offset, low[c]), high[c])
-        moved = max(moved, abs(value - out[i, j, c]))
-        out[i, j, c] = value
+@numba.njit(cache=True)
+def _column_weights(width, columns, factor):
+    """For each full-resolution column: the two coarse columns around it and the second's weight
+    (:func:`_axis_weights`, the kernels' way)."""
+    left, right, weight = np.empty(width, np.int64), np.empty(width, np.int64), np.empty(width)
+    for j in range(width):
+        x = min(max((j - (factor - 1) / 2) / factor, 0.0), columns - 1)
+        left[j] = int(x)
+        right[j] = min(left[j] + 1, columns - 1)
+        weight[j] = x - left[j]
+    return left, right, weight
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, track):
+    """Lift the pixel rows of block row ``row`` into ``out``: where ``mask`` (a pixel column's
+    block is lifted) only, and with ``track``, how far each pixel column moved (any channel, any
+    of these rows); without ``track`` every pixel, none returned.
+
+    The coefficients are first interpolated along the columns on the (two or three) coarse rows
+    these pixel rows lie between, then each pixel row between two of them: whole rows in loops the
+    compiler vectorizes, the same sums as pixel by pixel. At 12 MP (2 cores) a Krita Live edit's
+    lift (99 % of the blocks) took 0.070 s and a whole lift 0.046 s; pixel by pixel, each pixel's
+    coefficients gathered, 0.131 and 0.128 s."""
+    height, width = guide.shape
+    rows, channels = a.shape[0], a.shape[2]
+    left, right, wx = columns_of
+    first, last = row * factor, min((row + 1) * factor, height)
+    top_of, bottom_of, wy_of = (
+        np.empty(last - first, np.int64),
+        np.empty(last - first, np.int64),
+        np.empty(last - first),
+    )
+    for i in range(first, last):
+        y = min(max((i - (factor - 1) / 2) / factor, 0.0), rows - 1)
+        top_of[i - first] = int(y)
+        bottom_of[i - first] = min(top_of[i - first] + 1, rows - 1)
+        wy_of[i - first] = y - top_of[i - first]
+    lowest, count = top_of[0], bottom_of[-1] - top_of[0] + 1
+    slopes, offsets = np.empty((count, channels, width)), np.empty((count, channels, width))
+    for r in range(count):
+        for c in range(channels):
+            for j in range(width):
+                slopes[r, c, j] = (1 - wx[j]) * a[lowest + r, left[j], c] + wx[j] * a[lowest + r, right[j], c]
+                offsets[r, c, j] = (1 - wx[j]) * b[lowest + r, left[j], c] + wx[j] * b[lowest + r, right[j], c]
+    moved = np.zeros(width)
+    for i in range(first, last):
+        top, bottom, wy = top_of[i - first] - lowest, bottom_of[i - first] - lowest, wy_of[i - first]
+        for c in range(channels):
+            floor, ceiling = low[c], high[c]
+            for j in range(width):
+                slope = (1 - wy) * slopes[top, c, j] + wy * slopes[bottom, c, j]
+                offset = (1 - wy) * offsets[top, c, j] + wy * offsets[bottom, c, j]
+                value = min(max(slope * guide[i, j] + offset, floor), ceiling)
+                if track:  # a select, not a branch: the loop stays one the compiler vectorizes
+                    was = out[i, j, c]
+                    moved[j] = max(moved[j], abs(value - was) if mask[j] else 0.0)
+                    out[i, j, c] = value if mask[j] else was
+                else:
+                    out[i, j, c] = value
     return moved
 
 
 @numba.njit(cache=True, parallel=True)
 def _lift_kernel(a, b, guide, factor, low, high, out):
-    for i in numba.prange(guide.shape[0]):
-        for j in range(guide.shape[1]):
-            _lift_pixel(a, b, guide, factor, low, high, out, i, j, 0, 0)
+    columns_of = _column_weights(guide.shape[1], a.shape[1], factor)
+    mask = np.ones(1, np.bool_)  # (not read)
+    for row in numba.prange((guide.shape[0] + factor - 1) // factor):
+        _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, False)
 
 
 @numba.njit(cache=True, parallel=True)
 def _lift_blocks_kernel(a, b, guide, factor, low, high, out, blocks, moved):
-    # A row of blocks a pixel row at a time, each pixel row walked in memory order (block by
-    # block, it jumped a row every few pixels: a 12 MP update's lift of every block took 0.11 s
-    # where the whole image's took 0.07 s).
-    height, width = guide.shape
+    width = guide.shape[1]
+    columns_of = _column_weights(width, a.shape[1], factor)
     for row in numba.prange(blocks.shape[0]):
+        if not blocks[row].any():
+            continue
+        mask = np.empty(width, np.bool_)
+        for j in range(width):
+            mask[j] = blocks[row, j // factor]
+        change = _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, True)
         for column in range(blocks.shape[1]):
             if blocks[row, column]:
-                moved[row, column] = 0.0
-        for i in range(row * factor, min((row + 1) * factor, height)):
-            for column in range(blocks.shape[1]):
-                if blocks[row, column]:
-                    largest = moved[row, column]
-                    for j in range(column * factor, min((column + 1) * factor, width)):
-                        largest = max(largest, _lift_pixel(a, b, guide, factor, low, high, out, i, j, 0, 0))
-                    moved[row, column] = largest
+                moved[row, column] = change[column * factor : min((column + 1) * factor, width)].max()
 
 
 def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
