@@ -911,3 +911,27 @@ def test_a_thin_wide_image_gets_the_default_engine_s_result(shape):
     assert min(result.info["engine"]["coarse_shape"]) >= 3
     assert np.abs(lab[:, 100:110, 1:] - (40.0, 20.0)).max() < 1.0  # the cues hold
     assert np.abs(lab[..., 0] - varcolor.color.lightness_of_gray(gray)).max() < 1e-6 * 100 + 0.01
+
+
+def test_the_cells_say_where_a_mask_may_hold_pixels():
+    """A window whose cells hold no pixel of the mask holds none itself, and one that holds a
+    pixel is never passed over (random sparse masks, windows of any size and place, edge cells
+    smaller than the rest)."""
+    rng = np.random.default_rng(6)
+    for _ in range(20):
+        shape = tuple(rng.integers(20, 90, 2))
+        mask = rng.random(shape) < rng.choice([0.0005, 0.005, 0.05])
+        cells = levin_multiscale._cells_holding(mask)
+        assert cells.shape == tuple(-(-n // levin_multiscale.CELL) for n in shape)
+        for _ in range(50):
+            top, left = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+            window = (
+                slice(top, rng.integers(top + 1, shape[0] + 1)),
+                slice(left, rng.integers(left + 1, shape[1] + 1)),
+            )
+            if mask[window].any():
+                assert levin_multiscale._may_hold(cells, window)
+            cell = levin_multiscale.CELL  # the cells the window overlaps, whole
+            cell_rows = slice(window[0].start // cell * cell, -(-window[0].stop // cell) * cell)
+            cell_columns = slice(window[1].start // cell * cell, -(-window[1].stop // cell) * cell)
+            assert levin_multiscale._may_hold(cells, window) == mask[cell_rows, cell_columns].any()

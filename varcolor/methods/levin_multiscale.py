@@ -673,6 +673,10 @@ class LevinMultiscale(Method):
         side = max(height, width) if whole else TILE
         sweep = _Sweep(self, chroma, problem, near, keep, side)
         below = REUSE_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
+        # Which cells hold a pixel of the band and of the changed cues' reach: most tiles hold none
+        # (asked of each tile's pixels, a 12 MP edit's 200 tiles took 0.15 s of a core).
+        near_cells = _cells_holding(near)
+        reach_cells = None if reach is None else _cells_holding(reach)
         solved = []
         for top in range(0, height, side):
             for left in range(0, width, side):
@@ -685,7 +689,7 @@ class LevinMultiscale(Method):
                 drift = drifts.get(key, 0.0) + (
                     self._still(moved, inner) if reach is not None and moved is not None else 0.0
                 )
-                if reach is not None and not reach[inner].any() and drift < below:
+                if reach is not None and drift < below and not (_may_hold(reach_cells, inner) and reach[inner].any()):
                     if key in kept:
                         for at, delta in kept[key]:
                             chroma[at] += delta
@@ -693,7 +697,8 @@ class LevinMultiscale(Method):
                         sweep.reused += 1
                         sweep.boxes.append(inner)  # written: a draft painted before is painted again here
                     continue
-                sweep.tile(key, inner, near[inner])
+                if _may_hold(near_cells, inner):  # (a tile without free pixels solves nothing)
+                    sweep.tile(key, inner, near[inner])
                 solved.append(key)
         for key in solved:  # the regions after the bands: they hold the bands' answers around them
             self._regions(sweep, key, off)
@@ -1007,6 +1012,40 @@ def _dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None |
     if window is not None:
         grown[window] = ndimage.maximum_filter(mask[window].view(np.uint8), size=2 * radius + 1).view(bool)
     return grown
+
+
+#: The side of the cells in which :func:`_cells_holding` says whether a mask holds a pixel.
+CELL = 16
+
+
+def _cells_holding(mask: np.ndarray) -> np.ndarray:
+    """Whether each :data:`CELL`-pixel square cell of ``mask`` (``H×W`` bool) holds a True pixel:
+    its bytes OR-ed a row (then a column) of each cell at a time (1 ms at 12 MP, where NumPy's
+    ``logical_or.reduceat`` took 18 ms)."""
+    cells = mask.view(np.uint8)
+    for axis in (0, 1):
+        shape = list(cells.shape)
+        shape[axis] = -(-shape[axis] // CELL)
+        merged = np.zeros(shape, np.uint8)
+        for k in range(CELL):
+            part = cells[k::CELL] if axis == 0 else cells[:, k::CELL]
+            if axis == 0:
+                merged[: part.shape[0]] |= part
+            else:
+                merged[:, : part.shape[1]] |= part
+        cells = merged
+    return cells.view(bool)
+
+
+def _may_hold(cells, window: tuple[slice, slice]) -> bool:
+    """Whether the mask of ``cells`` (:func:`_cells_holding`) may hold a True pixel in ``window``
+    (False: it holds none; True: a cell the window overlaps holds one, maybe outside it)."""
+    return bool(
+        cells[
+            window[0].start // CELL : (window[0].stop - 1) // CELL + 1,
+            window[1].start // CELL : (window[1].stop - 1) // CELL + 1,
+        ].any()
+    )
 
 
 def _box_of(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
