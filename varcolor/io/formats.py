@@ -580,14 +580,11 @@ def _plain_png(path: Path, im: Image.Image, frames: int) -> bytes | None:
     if frames != 1 or im.info.get("icc_profile") or "transparency" in im.info:
         return None
     with open(path, "rb") as f:
-        header = f.read(33)
-        if len(header) < 33 or header[12:16] != b"IHDR" or header[24] != 8 or header[25] not in _PLAIN_PNG_COLOURS:
+        f.seek(8)  # the signature: Pillow has read it
+        header = _ihdr(f.read(25))
+        if header is None or header[2] != 8 or header[3] not in _PLAIN_PNG_COLOURS or header[:2] != im.size:
             return None
-        width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
-        if (width, height) != im.size:
-            return None
-        samples = _PNG_CHANNELS[header[25]] * width
-        if os.fstat(f.fileno()).st_size > 2 * height * (samples + 1) + (1 << 20):
+        if os.fstat(f.fileno()).st_size > 2 * _png_data_size(*header) + (1 << 20):
             return None
         # Read, not mapped: a file cut short by another program while mapped would kill the process.
         f.seek(0)
@@ -620,6 +617,15 @@ def _png_bitdepth(path: Path) -> int:
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 #: The Adam7 passes of an interlaced PNG: (first row, first column, row step, column step).
 _ADAM7 = ((0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2), (0, 1, 2, 2), (1, 0, 2, 1))
+
+
+def _ihdr(chunk: bytes) -> tuple[int, int, int, int, bool] | None:
+    """``(width, height, bit depth, colour type, interlaced)`` from a PNG's first chunk (the 25
+    bytes after its signature: length, type, IHDR's 13 bytes), or None where it is not an IHDR."""
+    if len(chunk) < 25 or chunk[4:8] != b"IHDR":
+        return None
+    width, height = int.from_bytes(chunk[8:12], "big"), int.from_bytes(chunk[12:16], "big")
+    return width, height, chunk[16], chunk[17], chunk[20] == 1
 
 
 def _png_data_size(width: int, height: int, depth: int, colour: int, interlaced: bool) -> int:
@@ -670,12 +676,10 @@ def _check_png_data(path: Path) -> None:
     is kept but the count."""
     with open(path, "rb") as f:
         f.seek(8)  # the signature: Pillow has read it
-        header = f.read(25)
-        if len(header) < 25 or header[4:8] != b"IHDR":
+        header = _ihdr(f.read(25))
+        if header is None:
             return  # Pillow opened it: not for this check to judge
-        width, height = int.from_bytes(header[8:12], "big"), int.from_bytes(header[12:16], "big")
-        depth, colour, interlaced = header[16], header[17], header[20] == 1
-        expected = _png_data_size(width, height, depth, colour, interlaced)
+        expected = _png_data_size(*header)
         inflate, found, seen_data = zlib.decompressobj(), 0, False
         while found < expected:
             head = f.read(8)

@@ -1022,19 +1022,17 @@ def _cells_holding(mask: np.ndarray) -> np.ndarray:
     """Whether each :data:`CELL`-pixel square cell of ``mask`` (``H×W`` bool) holds a True pixel:
     its bytes OR-ed a row (then a column) of each cell at a time (1 ms at 12 MP, where NumPy's
     ``logical_or.reduceat`` took 18 ms)."""
-    cells = mask.view(np.uint8)
-    for axis in (0, 1):
-        shape = list(cells.shape)
-        shape[axis] = -(-shape[axis] // CELL)
-        merged = np.zeros(shape, np.uint8)
-        for k in range(CELL):
-            part = cells[k::CELL] if axis == 0 else cells[:, k::CELL]
-            if axis == 0:
-                merged[: part.shape[0]] |= part
-            else:
-                merged[:, : part.shape[1]] |= part
-        cells = merged
-    return cells.view(bool)
+    rows = _or_runs(mask.view(np.uint8))
+    return _or_runs(rows.T).T.view(bool)
+
+
+def _or_runs(values: np.ndarray) -> np.ndarray:
+    """``values`` (uint8, 2-D) OR-ed over each run of :data:`CELL` along the first axis."""
+    merged = np.zeros((-(-values.shape[0] // CELL),) + values.shape[1:], np.uint8)
+    for k in range(CELL):
+        part = values[k::CELL]
+        merged[: len(part)] |= part
+    return merged
 
 
 def _may_hold(cells, window: tuple[slice, slice]) -> bool:
