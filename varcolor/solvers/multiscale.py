@@ -350,8 +350,8 @@ def _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, 
     The coefficients are first interpolated along the columns on the (two or three) coarse rows
     these pixel rows lie between, then each pixel row between two of them: whole rows in loops the
     compiler vectorizes, the same sums as pixel by pixel. At 12 MP (2 cores) a Krita Live edit's
-    lift (99 % of the blocks) took 0.070 s and a whole lift 0.046 s; pixel by pixel, each pixel's
-    coefficients gathered, 0.131 and 0.128 s."""
+    lift (99 % of the blocks) took 0.073 s and a whole lift 0.045 s; pixel by pixel, each pixel's
+    coefficients gathered, 0.119 and 0.120 s."""
     height, width = guide.shape
     rows, channels = a.shape[0], a.shape[2]
     left, right, wx = columns_of
@@ -391,28 +391,49 @@ def _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, 
     return moved
 
 
-@numba.njit(cache=True, parallel=True)
-def _lift_kernel(a, b, guide, factor, low, high, out):
-    columns_of = _column_weights(guide.shape[1], a.shape[1], factor)
-    mask = np.ones(1, np.bool_)  # (not read)
-    for row in numba.prange((guide.shape[0] + factor - 1) // factor):
-        _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, False)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _lift_band(a, b, guide, factor, low, high, out, blocks, moved, first, stop, track):
+    """:func:`_lift_block_row` of block rows ``first`` to ``stop``: with ``track``, only the
+    ``blocks`` chosen, each one's largest move written into ``moved``; without, every pixel.
 
-
-@numba.njit(cache=True, parallel=True)
-def _lift_blocks_kernel(a, b, guide, factor, low, high, out, blocks, moved):
+    One kernel for both, run by :func:`_lift_in_bands` on threads of its own: as two parallel
+    kernels (numba's ``prange``) they took 7.5 s to compile in a new installation's background
+    (each optimized the row function again), where the lift pixel by pixel had taken 2.7 s."""
     width = guide.shape[1]
     columns_of = _column_weights(width, a.shape[1], factor)
-    for row in numba.prange(blocks.shape[0]):
-        if not blocks[row].any():
-            continue
-        mask = np.empty(width, np.bool_)
-        for j in range(width):
-            mask[j] = blocks[row, j // factor]
-        change = _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, True)
-        for column in range(blocks.shape[1]):
-            if blocks[row, column]:
-                moved[row, column] = change[column * factor : min((column + 1) * factor, width)].max()
+    mask = np.ones(width, np.bool_)
+    for row in range(first, stop):
+        if track:
+            if not blocks[row].any():
+                continue
+            for j in range(width):
+                mask[j] = blocks[row, j // factor]
+        change = _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, track)
+        if track:
+            for column in range(blocks.shape[1]):
+                if blocks[row, column]:
+                    moved[row, column] = change[column * factor : min((column + 1) * factor, width)].max()
+
+
+def _lift_in_bands(a, b, guide, factor: int, low, high, out, blocks, moved, track: bool) -> None:
+    """:func:`_lift_band` over the whole image, its block rows in bands shared by the calling
+    thread's numba thread count of threads (:func:`numba.get_num_threads`: a tile thread's is 1)."""
+    rows = -(-guide.shape[0] // factor)
+    threads = max(1, min(numba.get_num_threads(), rows))
+    arguments = (a, b, guide, factor, low, high, out, blocks, moved)
+    if threads == 1:
+        _lift_band(*arguments, 0, rows, track)
+        return
+    # Four bands a thread, taken in turns: the rows' work differs (a band of few chosen blocks is
+    # quick). ``threads`` tasks, so that no more threads than the caller's count run at once.
+    edges = np.linspace(0, rows, 4 * threads + 1).astype(int)
+
+    def bands(first: int) -> None:
+        for k in range(first, len(edges) - 1, threads):
+            _lift_band(*arguments, edges[k], edges[k + 1], track)
+
+    pool = shared_pool("lift", numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set by numba's reload_config, unseen by a checker
+    list(pool.map(bands, range(threads)))
 
 
 def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, blocks=None, moved=None):
@@ -451,11 +472,11 @@ def lift(a, b, guide, factor: int, low, high, xp=np, band: int = 512, out=None, 
     if xp is np and (blocks is not None or not array_code(height * width)):
         coefficients = (np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64), guide, factor)
         limits = (np.asarray(low, np.float64), np.asarray(high, np.float64), out)
-        if blocks is None:
-            _lift_kernel(*coefficients, *limits)
+        if blocks is None:  # (a placeholder of each, not read)
+            _lift_in_bands(*coefficients, *limits, np.ones((1, 1), np.bool_), np.zeros((1, 1)), False)
         else:
             moved = np.empty(blocks.shape) if moved is None else moved
-            _lift_blocks_kernel(*coefficients, *limits, np.ascontiguousarray(blocks, np.bool_), moved)
+            _lift_in_bands(*coefficients, *limits, np.ascontiguousarray(blocks, np.bool_), moved, True)
         return out
     if blocks is not None:
         raise ValueError("lifting some blocks again is NumPy's alone")
