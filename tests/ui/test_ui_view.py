@@ -9,7 +9,7 @@ import pytest
 import varcolor.memory
 from varcolor.color import rgb_to_lab, to_gray
 from varcolor.ui.document import Document, cues_from_mask, rasterize
-from varcolor.ui.view import full_gray
+from varcolor.ui.view import BLOCKS, blocks, full_gray
 
 from .conftest import chroma_of, live_result, open_upload, stroke_edit
 
@@ -142,12 +142,40 @@ def test_full_tiles_made_one_at_a_time_agree_with_the_whole_photo_made_at_once(m
         patch.setattr(engine_module, "TILE", max(shape))  # the correction in one piece
         whole, _ = engine.from_coarse(coarse, Problem(cues.mask, cues.ab, None, None))
     worst = 0.0
-    for row in range(-(-shape[0] // TILE)):
-        for col in range(-(-shape[1] // TILE)):
-            ab = view.full_chroma(row, col, doc, live_ab)
-            part = whole[row * TILE : row * TILE + ab.shape[0], col * TILE : col * TILE + ab.shape[1]]
-            worst = max(worst, float(np.abs(ab - part).max()))
+    keys = [(row, col) for row in range(-(-shape[0] // TILE)) for col in range(-(-shape[1] // TILE))]
+    for row, col in keys:
+        ab = view.full_chroma(row, col, doc, live_ab)
+        part = whole[row * TILE : row * TILE + ab.shape[0], col * TILE : col * TILE + ab.shape[1]]
+        worst = max(worst, float(np.abs(ab - part).max()))
     assert worst < 0.5, worst  # ab: half of one 8-bit level's worth, at most
+    # Tiles made in blocks (a window for several, as the view's are made ahead): the same.
+    made = blocks(keys[::-1])
+    assert sorted(block[2:4] for block in made) == [(1, 2), (1, 2), (2, 2), (2, 2)]  # of 3×4 tiles, partial ones too
+    for block in made:
+        ab = view.full_chroma(block.row, block.col, doc, live_ab, block.rows, block.cols)
+        top, left = block.row * TILE, block.col * TILE
+        assert ab.shape[:2] == (min(block.rows * TILE, shape[0] - top), min(block.cols * TILE, shape[1] - left))
+        worst = max(worst, float(np.abs(ab - whole[top : top + ab.shape[0], left : left + ab.shape[1]]).max()))
+    assert worst < 0.5, worst
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocks_hold_each_tile_once_and_only_whole_rectangles_of_the_tiles_asked(seed):
+    rng = np.random.default_rng(seed)
+    keys = [(int(r), int(c)) for r, c in rng.integers(0, 6, (int(rng.integers(1, 30)), 2))]
+    made = blocks(keys)
+    held = [key for block in made for key in block.keys]
+    assert sorted(held) == sorted(set(keys))  # each tile asked, once
+    for block in made:
+        rectangle = {
+            (r, c) for r in range(block.row, block.row + block.rows) for c in range(block.col, block.col + block.cols)
+        }
+        assert set(block.keys) == rectangle and (block.rows, block.cols) in {(1, 1), *BLOCKS}
+        assert list(block.keys) == [key for key in dict.fromkeys(keys) if key in rectangle]  # in the order asked
+    # A block is started by the first tile not yet made: the view's centre comes first.
+    assert made[0].keys[0] == keys[0]
+    firsts = [held.index(block.keys[0]) for block in made]
+    assert firsts == sorted(firsts)
 
 
 def _wide_photo(client):
@@ -179,9 +207,9 @@ def test_the_views_full_tiles_are_made_as_the_result_is_final_and_served_as_made
     made: list[tuple[int, int]] = []
     real = view_module.View.full_chroma
 
-    def counted(self, row, col, doc, live_ab):
-        made.append((row, col))
-        return real(self, row, col, doc, live_ab)
+    def counted(self, row, col, doc, live_ab, rows=1, cols=1):
+        made.extend((r, c) for r in range(row, row + rows) for c in range(col, col + cols))
+        return real(self, row, col, doc, live_ab, rows, cols)
 
     monkeypatch.setattr(view_module.View, "full_chroma", counted)
     _settled(client, _wide_photo(client)["version"])  # the opened photo's gray, before any view is named
@@ -246,10 +274,10 @@ def test_a_tile_being_made_is_waited_for_and_an_older_versions_tile_keeps_the_ne
     view = view_module.View(gray)
     calls: list[tuple[int, int]] = []
 
-    def slow(self, row, col, doc, live_ab):
-        calls.append((row, col))
+    def slow(self, row, col, doc, live_ab, rows=1, cols=1):
+        calls.extend((r, c) for r in range(row, row + rows) for c in range(col, col + cols))
         time.sleep(0.3)
-        return np.full(self.tile_box(0, row, col)[2:] + (2,), 10.0 * len(calls), np.float32)
+        return np.full(self._block_box(row, col, rows, cols)[2:] + (2,), 10.0 * len(calls), np.float32)
 
     monkeypatch.setattr(view_module.View, "full_chroma", slow)
     doc, ab = Document(), np.zeros((30, 40, 2))
@@ -269,7 +297,8 @@ def test_a_tile_being_made_is_waited_for_and_an_older_versions_tile_keeps_the_ne
     deadline = time.monotonic() + 10
     while view.busy() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not view.busy() and calls[2:] in ([(0, 1)], [])  # at most one thread got a True
+    # (0, 1) and (1, 1) a block, (1, 0) another: at most one of them got a True
+    assert not view.busy() and calls[2:] in ([(0, 1), (1, 1)], [(1, 0)], [])
     # A view of more tiles than are kept (a hostile page's 1,024; repeats): only as many are made.
     monkeypatch.setattr(view_module, "KEPT_TILES", 2)
     made = len(calls)
@@ -278,3 +307,30 @@ def test_a_tile_being_made_is_waited_for_and_an_older_versions_tile_keeps_the_ne
     while view.busy() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert sorted(calls[made:]) == [(0, 0), (0, 1)]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (5, 1), (256, 256), (37, 91), (3, 4, 3), (1, 1, 3), (256, 243, 3)])
+def test_the_pages_pictures_are_pngs_of_exactly_their_pixels(shape, monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from varcolor.ui import view as view_module
+
+    rng = np.random.default_rng(sum(shape))
+    for pixels in (rng.integers(0, 256, shape, dtype=np.uint8), np.full(shape, 255, np.uint8)):
+        for idat in (view_module._IDAT, 7):  # the data in one chunk, and in many
+            monkeypatch.setattr(view_module, "_IDAT", idat)
+            data = view_module.png(pixels)
+            picture = Image.open(io.BytesIO(data))
+            assert picture.mode == ("L" if pixels.ndim == 2 else "RGB")
+            assert np.array_equal(np.asarray(picture), pixels)  # every byte, after PNG's own filters undone
+            Image.open(io.BytesIO(data)).verify()  # chunks and CRCs as PNG has them
+
+
+@pytest.mark.parametrize("pixels", [np.zeros((4, 4), np.uint16), np.zeros((4, 4, 4), np.uint8), np.zeros(4, np.uint8)])
+def test_a_picture_the_page_cannot_take_is_refused(pixels):
+    from varcolor.ui.view import png
+
+    with pytest.raises(ValueError, match="uint8"):
+        png(pixels)
