@@ -123,7 +123,7 @@ def png(pixels: np.ndarray) -> bytes:
     filtered[:, 1 : step + 1] = rows[:, :step]
     np.subtract(rows[:, step:], rows[:, :-step], out=filtered[:, step + 1 :])  # modulo 256, as PNG's
     deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
-    data = deflate.compress(memoryview(filtered)) + deflate.flush()
+    data = deflate.compress(filtered.data) + deflate.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 0 if step == 1 else 2, 0, 0, 0)
     chunks = [_chunk(b"IHDR", header)]
     chunks += [_chunk(b"IDAT", data[k : k + _IDAT]) for k in range(0, len(data), _IDAT)]
