@@ -242,3 +242,59 @@ def test_a_solves_chroma_is_told_before_its_result_is_published():
             assert np.array_equal(told[-1][1], live.ab)
     finally:
         live.close(wait=30)
+
+
+def test_the_paint_runs_on_one_thread_where_a_listener_started_work_beside_it(monkeypatch):
+    # The view's full tiles take a core each; the live copy's paint beside them on every core
+    # waited for time slices. A listener that says it started work narrows the paint (and only
+    # the paint of that solve) to one thread; the live thread's count is its own again after.
+    import threading
+
+    import numba
+
+    from varcolor.painting import Painter
+    from varcolor.ui.live import LiveSolver
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one core: every paint is on one thread")
+    counts: list[tuple[int, int]] = []  # (the solve's version, the paint's threads)
+    real_paint, real_repaint = Painter.paint, Painter.repaint
+    version_now = [0]
+
+    def paint(self, *args, **kwargs):
+        if threading.current_thread().name == "varcolor-live":
+            counts.append((version_now[0], numba.get_num_threads()))
+        return real_paint(self, *args, **kwargs)
+
+    def repaint(self, *args, **kwargs):
+        if threading.current_thread().name == "varcolor-live":
+            counts.append((version_now[0], numba.get_num_threads()))
+        return real_repaint(self, *args, **kwargs)
+
+    monkeypatch.setattr(Painter, "paint", paint)
+    monkeypatch.setattr(Painter, "repaint", repaint)
+    rng = np.random.default_rng(3)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 400), (300, 1)) + 0.05 * rng.random((300, 400)), 0, 1)
+    live = LiveSolver(gray, gray.shape, warm=False)
+    live.chroma_listeners.append(lambda version, ab: version == 2)  # work started beside version 2's paint only
+    before: list[int] = []
+    live.chroma_listeners.append(lambda version, ab: before.append(numba.get_num_threads()) or False)
+    doc = Document()
+    try:
+        for version, (rgb, path) in enumerate(
+            [
+                ([220, 80, 40], [[5, 5], [300, 100]]),
+                ([60, 90, 210], [[40, 200], [350, 250]]),
+                ([90, 200, 60], [[20, 280], [200, 290]]),
+            ],
+            1,
+        ):
+            version_now[0] = version
+            doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 3, "path": path}, gray.shape)
+            live.submit(version, doc)
+            wait_until(lambda version=version: live.published.version == version and live.published.final, 60, 0.01)
+    finally:
+        live.close(wait=30)
+    paints = dict(counts)
+    assert paints[2] == 1
+    assert paints[1] == paints[3] == numba.get_num_threads() == before[0]  # the thread's own count, kept and restored
