@@ -186,9 +186,7 @@ class LiveSolver:
         self._small: np.ndarray | None = None  # the reduced copy's gray, for previews
         self.listeners: list = []
         #: Called with ``(version, ab)`` as a Lab method's chroma for document version ``version`` is
-        #: solved, before it is painted and published (:attr:`varcolor.Colorizer.on_chroma`); one
-        #: that returns true started work of its own beside the paint, which then runs on one core
-        #: (:meth:`_solved`).
+        #: solved, before it is painted and published (:attr:`varcolor.Colorizer.on_chroma`).
         self.chroma_listeners: list = []
         self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
         self._thread.start()
@@ -460,7 +458,6 @@ class LiveSolver:
                         self._preview(version, doc, method, dict(timing))
                 if self.chroma_listeners and colorizer.options.space == "lab":
                     colorizer.on_chroma = functools.partial(self._solved, version)
-                threads = numba.get_num_threads()
                 try:
                     with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
                         if cues is not None:
@@ -470,7 +467,6 @@ class LiveSolver:
                             result = colorizer.update(delta)
                 finally:
                     colorizer.on_chroma = None
-                    numba.set_num_threads(threads)  # (one while the paint went on beside the tiles)
                 timing["solve"] = time.perf_counter() - solve_start
             self._mask, self._mask_doc = mask, doc
             info = result.info
@@ -511,13 +507,8 @@ class LiveSolver:
             )
 
     def _solved(self, version: int, ab: np.ndarray) -> None:
-        """The chroma of ``version`` solved: the listeners told; where one started work beside the
-        paint that follows (the view's full tiles, a thread a core), the paint runs on one thread.
-        On every core, its threads waited on each other for time slices among the tiles': a 12 MP
-        photo's live copy took 0.07-0.19 s to paint at 1:1 after a stroke, 0.02 s elsewhere."""
-        started = [bool(listener(version, ab)) for listener in list(self.chroma_listeners)]
-        if any(started):
-            numba.set_num_threads(1)  # this thread's own count, set back once the solve is done
+        for listener in list(self.chroma_listeners):
+            listener(version, ab)
 
     def _flood(self, mask: np.ndarray | None, ab: np.ndarray) -> dict:
         """``{"flood": share}`` of the result (:func:`~varcolor.ui.hints.flood_share`: the page's

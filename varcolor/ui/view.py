@@ -97,11 +97,10 @@ def png(pixels: np.ndarray) -> bytes:
     first): each row's bytes as differences from the pixel to their left (PNG's filter "Sub", one
     array pass), deflated at level 1 matching runs only (zlib's ``Z_RLE``).
 
-    Written here, not by a library: Pillow's encoder picks each row's filter of four by trying
-    them in scalar loops, at any level (a 256-pixel RGB tile took 5.7 ms, 3.9 ms stored without
-    compression), OpenCV's libpng 3.8 ms at level 1 matching runs; this 2.2 ms, its bytes 5 %
-    fewer than Pillow's. A 12 MP view's 25 full tiles are made on the way to the page after each
-    stroke.
+    Written here, not by Pillow: Pillow's encoder picks each row's filter of four by trying them
+    in scalar loops, at any level (a 256-pixel RGB tile took 5.7 ms, 3.9 ms stored without
+    compression; this 1.7 ms, its bytes 5 % fewer). A 12 MP view's 25 full tiles are made on the
+    way to the page after each stroke.
 
     >>> import io
     >>> from PIL import Image
@@ -324,12 +323,11 @@ class View:
         live_ab: np.ndarray,
         tiles: Iterable[tuple[int, int]],
         still: Callable[[], bool],
-    ) -> int:
+    ) -> None:
         """Make full tiles ``tiles`` of version ``version`` (:meth:`full_tile`) before the page asks
         for them: claimed at once (the page's requests for them wait), made in that order by the
         tile threads (:data:`TILE_THREADS`) in blocks (:func:`blocks`); while ``still()`` (asked
-        before each block: false after a newer edit), the rest given up. Returns at once, the
-        number of tiles claimed (those kept or being made already are not).
+        before each block: false after a newer edit), the rest given up. Returns at once.
 
         A 40 MP scan's 16 tiles at 1:1 took 0.47 s from the page's requests (0.09 s after the
         result was final); made ahead, they are done 0.45 to 0.55 s after the stroke's chroma is
@@ -359,7 +357,6 @@ class View:
         for block in blocks([key for key, _ in claimed]):
             mine = {key: events[key] for key in block.keys}
             _tile_pool().submit(self._ahead_block, block, mine, version, doc, live_ab, still)
-        return len(claimed)
 
     def _ahead_block(self, block: Block, mine: dict, version: int, doc: Document, live_ab, still) -> None:
         """One block of :meth:`ahead`'s tiles: made in one window, each tile kept and let go as it
