@@ -334,3 +334,53 @@ def test_a_picture_the_page_cannot_take_is_refused(pixels):
 
     with pytest.raises(ValueError, match="uint8"):
         png(pixels)
+
+
+def test_a_blocks_tiles_are_waited_for_and_made_again_where_the_block_failed(monkeypatch):
+    # The tiles of a block made ahead are claimed at once: a request for one waits for the block
+    # (and gets the bytes kept); where the block's window fails, its tiles are let go unkept and
+    # each request makes its own tile, on its own.
+    import threading
+    import time
+
+    from varcolor.ui import view as view_module
+
+    gray = np.linspace(0, 1, 600 * 600, dtype=np.float32).reshape(600, 600)
+    view = view_module.View(gray)
+    calls: list[tuple[int, int, int, int]] = []
+    fail = {"block": False}
+
+    def chroma_at(box):  # each pixel's own chroma: a tile cut from the wrong place of its block differs
+        ys, xs = np.mgrid[box[0] : box[0] + box[2], box[1] : box[1] + box[3]].astype(np.float32)
+        return np.dstack([(ys * 7 + xs) % 50 - 25, (xs * 3 - ys) % 40 - 20])
+
+    def slow(self, row, col, doc, live_ab, rows=1, cols=1):
+        calls.append((row, col, rows, cols))
+        time.sleep(0.3)
+        if fail["block"] and rows * cols > 1:
+            raise RuntimeError("the block's window failed")
+        return chroma_at(self._block_box(row, col, rows, cols))
+
+    monkeypatch.setattr(view_module.View, "full_chroma", slow)
+    doc, ab = Document(), np.zeros((60, 60, 2))
+    keys = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    expected = {key: view._painted(view._pixels(0, *key)[0], chroma_at(view.tile_box(0, *key))) for key in keys}
+    for version, failing in ((1, False), (2, True)):
+        fail["block"] = failing
+        made = len(calls)
+        view.ahead(version, doc, ab, keys, lambda: True)
+        got: dict = {}
+
+        def request(key, version=version, got=got):
+            got[key] = view.full_tile(*key, version, doc, ab)
+
+        threads = [threading.Thread(target=request, args=(key,)) for key in keys]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert got == expected  # each tile its own part of the block's chroma (or made alone)
+        if failing:  # the block failed: each request made its own tile
+            assert calls[made] == (0, 0, 2, 2) and sorted(calls[made + 1 :]) == [(*key, 1, 1) for key in keys]
+        else:  # one window for the four; the requests waited for it
+            assert calls[made:] == [(0, 0, 2, 2)]
