@@ -612,9 +612,11 @@ def restorer(args) -> None:
     text, goals = table([row]), restorer_targets(row)
     print(text)
     print(goals)
-    from reports import write_report
+    from reports import kernels_note, write_report
 
+    warm, cold = kernels_note()
     meta = {
+        "kernels_warm": warm,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
         "load_average_at_end": os.getloadavg(),
@@ -638,8 +640,13 @@ def restorer(args) -> None:
         f"{row['load_average_before']:.1f}, at the end {meta['load_average_at_end'][0]:.1f}). A fresh photo opened "
         f"through the page, then {row['strokes']} strokes after the first (4-px brush, {strokes}, {args.pause:g} s "
         "apart), "
-        "a stroke at 1:1 in the middle of the view, and Ctrl+S.\n\n"
-        "## Against the targets\n\n" + goals + "\n\n## The session\n\n" + text + "\n",
+        "a stroke at 1:1 in the middle of the view, and Ctrl+S."
+        + (f" {cold}" if cold else "")
+        + "\n\n## Against the targets\n\n"
+        + goals
+        + "\n\n## The session\n\n"
+        + text
+        + "\n",
     )
 
 
@@ -755,6 +762,10 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--rounds", type=int, default=2, help="--save-ahead's turns (default: %(default)s)")
     args = parser.parse_args(argv)
+    from reports import kernels_note
+
+    if not kernels_note()[0]:  # said before minutes of browsing, and in the report
+        print(f"studio_latency: {kernels_note()[1]}", file=sys.stderr)
     if args.save_ahead:
         save_ahead(args)
         return
@@ -795,7 +806,11 @@ def main(argv=None) -> None:
     print(engine)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
+    from reports import kernels_note
+
+    warm, cold = kernels_note()
     meta = {
+        "kernels_warm": warm,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
         "load_average_at_end": os.getloadavg(),
@@ -822,7 +837,9 @@ def main(argv=None) -> None:
         f"{meta['load_average_at_end'][0]:.1f}). Median over {args.strokes} strokes after the first "
         f"(4-px brush, {args.pause:g} s between a result and the next stroke); "
         "the split columns are medians of each part (they need not add up to the median total); load: the "
-        "machine's 1-minute load average when the session started (2 cores; other work shares them).\n\n"
+        "machine's 1-minute load average when the session started (2 cores; other work shares them)."
+        + (f" {cold}" if cold else "")
+        + "\n\n"
         "## Against the targets (issue 39)\n\n"
         + goals
         + "\n\n## Every session\n\n"
