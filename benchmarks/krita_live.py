@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import skimage.data
-from reports import write_report
+from reports import kernels_note, write_report
 from skimage.transform import resize
 
 from varcolor.color import same_lightness_gray
@@ -190,9 +190,12 @@ def main() -> None:
             f"| {row['max_stroke_seconds']:.2f} | {row['median_worker_seconds']:.2f} | {kinds} "
             f"| `{row['exchange_folder']}` ({row['exchange_filesystem']}) | {row['load_before']}–{row['load_after']} |"
         )
+    warm, cold = kernels_note()
+    if cold:
+        lines += ["", cold]
     markdown = "\n".join(lines) + "\n"
     print(markdown)
-    write_report(args.out, "krita_live", {"sizes": found}, markdown)
+    write_report(args.out, "krita_live", {"sizes": found, "kernels_warm": warm}, markdown)
 
 
 def never_warmed(args: argparse.Namespace) -> None:

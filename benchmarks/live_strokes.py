@@ -39,7 +39,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from reports import csr_matvec_ms, in_child, write_report  # noqa: E402
+from reports import csr_matvec_ms, in_child, kernels_note, write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
 ROOT = HERE.parent
@@ -173,9 +173,18 @@ def main() -> None:
             f"| {row['median_colour'] * 1e3:.0f} ms | {row['median_encode'] * 1e3:.0f} ms "
             f"| {row['held_factor_bytes'] / 1e6:.1f} MB | {row['peak_rss_bytes'] / 1e9:.2f} GB |"
         )
+    warm, cold = kernels_note()
+    if cold:
+        lines += ["", cold]
     text = "\n".join(lines)
     print(text)
-    meta = {"matvec_ms": matvec, "load_average": load, "strokes": args.strokes, "rounds": args.rounds}
+    meta = {
+        "matvec_ms": matvec,
+        "load_average": load,
+        "strokes": args.strokes,
+        "rounds": args.rounds,
+        "kernels_warm": warm,
+    }
     write_report(args.out, args.name, {"meta": meta, "arms": found, "sessions": sessions}, text)
 
 
