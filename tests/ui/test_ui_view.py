@@ -384,3 +384,40 @@ def test_a_blocks_tiles_are_waited_for_and_made_again_where_the_block_failed(mon
             assert calls[made] == (0, 0, 2, 2) and sorted(calls[made + 1 :]) == [(*key, 1, 1) for key in keys]
         else:  # one window for the four; the requests waited for it
             assert calls[made:] == [(0, 0, 2, 2)]
+
+
+def test_a_windows_flat_gray_is_kept_for_the_next_strokes_tiles_with_the_same_colours(monkeypatch):
+    # The closed regions' flat parts of the gray depend on the window's gray alone: a view keeps
+    # them for each window it made (the same block windows every stroke) and its tiles come out
+    # bit for bit as a view that keeps nothing makes them.
+    from scipy import ndimage
+
+    from varcolor.ui import view as view_module
+
+    rng = np.random.default_rng(4)
+    shape = (700, 900)
+    gray = np.clip(0.5 + 0.25 * np.sin(np.arange(shape[1]) / 30.0)[None] + 0.04 * rng.standard_normal(shape), 0, 1)
+    gray = gray.astype(np.float32)
+    doc = Document()
+    for rgb, line in (([200, 60, 50], [[240, 250], [420, 270]]), ([50, 90, 200], [[500, 500], [700, 530]])):
+        doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 5, "path": line}, shape)
+    live_ab = np.dstack(
+        [np.linspace(-20, 30, 300)[None].repeat(200, 0), np.linspace(25, -10, 200)[:, None].repeat(300, 1)]
+    )
+    smoothed = []
+    real = ndimage.gaussian_gradient_magnitude
+    monkeypatch.setattr(ndimage, "gaussian_gradient_magnitude", lambda *a, **k: smoothed.append(1) or real(*a, **k))
+    view = view_module.View(gray)
+    first = view.full_chroma(0, 0, doc, live_ab, 2, 2)
+    made = len(smoothed)
+    assert made >= 1  # the strokes' regions looked at
+    later = view.full_chroma(0, 0, doc, live_ab * 0.5, 2, 2)  # the next stroke's live colours, the same window
+    assert len(smoothed) == made  # taken from the view, not smoothed again
+    fresh = view_module.View(gray)
+    assert np.array_equal(first, fresh.full_chroma(0, 0, doc, live_ab, 2, 2))
+    assert np.array_equal(later, view_module.View(gray).full_chroma(0, 0, doc, live_ab * 0.5, 2, 2))
+    # Kept for the newest windows only.
+    monkeypatch.setattr(view_module, "KEPT_INTERIORS", 2)
+    for row, col in ((0, 2), (1, 0), (1, 2)):
+        view.full_chroma(row, col, doc, live_ab)
+    assert len(view._interiors) == 2

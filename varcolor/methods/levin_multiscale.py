@@ -218,12 +218,16 @@ class LevinMultiscale(Method):
     #: in the edit that needs it (what tests comparing the two set).
     background: ClassVar[bool] = True
 
-    def __init__(self, guide, options, progress=None, *, plan=None, once=False):
+    def __init__(self, guide, options, progress=None, *, plan=None, once=False, interiors=None):
         super().__init__(guide, options, progress, plan=plan)
         #: Whether what edits reuse is held (the last lift, cues, corrections, the gray's windows):
         #: up to :data:`KEEP_PIXELS`, unless made for one answer (``once``: the studio's full tiles,
         #: 0.13 of whose time went to keeping their lift).
         self.holds = not once and guide.size <= KEEP_PIXELS
+        #: ``interiors``: where each correction tile's flat parts of the gray (:meth:`_interior`)
+        #: are kept, even made ``once``: the caller's, for another engine on the same gray (the
+        #: studio's full tiles: a view's block windows are the same every stroke, 9 ms a block).
+        self._interiors_given = interiors is not None
         self.factor = self.factor_for(guide.shape, options)
         self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
         # The coarse solve is levin's, on the coarse grid, with these options (they hold what it
@@ -244,7 +248,7 @@ class LevinMultiscale(Method):
         self._spares = Spares()  # earlier chroma arrays, for an edit's
         self._refactor: _Refactor | None = None  # the coarse grid factored again in a thread
         self._statistics: tuple | None = None  # the coarse gray's windows, for each lift's fit
-        self._interiors: dict = {}  # each tile's flat parts of the gray, for the closed regions
+        self._interiors: dict = {} if interiors is None else interiors  # each tile's flat parts of the gray
         self._tile_factors = _TileFactors(TILE_FACTORS_BYTES if self.holds else 0)
 
     @staticmethod
@@ -770,7 +774,7 @@ class LevinMultiscale(Method):
         if interior is None:
             gray = np.asarray(self.guide[window], np.float32)
             interior = ndimage.gaussian_gradient_magnitude(gray, 1.0) < REACH_STEP
-            if self.holds:
+            if self.holds or self._interiors_given:
                 self._interiors[key] = interior
         return interior
 

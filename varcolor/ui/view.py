@@ -63,6 +63,9 @@ PAD = 64
 #: Full tiles kept for the newest document version (a 1400×900 view at 1:1 shows about 24), as
 #: PNG bytes (about 0.13 MB each; their chroma was 0.5 MB).
 KEPT_TILES = 256
+#: Windows whose gray's flat parts are kept (:meth:`View._interiors_of`; a 2×2 block's, 0.6 MB):
+#: a 1:1 view's blocks, and some of the view before.
+KEPT_INTERIORS = 32
 #: Threads that make the full tiles (:meth:`View.full_tile`, :meth:`View.ahead`), a core each: the
 #: page's requests, six at a time with each tile's kernels on every core, waited on each other.
 TILE_THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -172,6 +175,7 @@ class View:
         self._full: dict[tuple[int, int], bytes] = {}
         self._making: dict[tuple[int, int], threading.Event] = {}
         self._ahead = 0  # threads making full tiles ahead of the page
+        self._interiors: dict[tuple[int, int, int, int], dict] = {}  # (_interiors_of)
 
     def _make(self, make: Callable[[], np.ndarray]) -> None:
         # On one core (numba's thread count is this thread's own): the other stays with the first
@@ -437,10 +441,24 @@ class View:
             np.minimum(window[1].start + factor * (np.arange(cols) + 0.5) - 0.5, self.shape[1] - 1),
         )
         options = build_options(method=LevinMultiscale.name, factor=factor)
-        engine = LevinMultiscale(self.gray[window].astype(np.float64), options, once=True)
+        engine = LevinMultiscale(
+            self.gray[window].astype(np.float64), options, once=True, interiors=self._interiors_of(window)
+        )
         chroma, _ = engine.from_coarse(coarse, Problem(cues.mask, cues.ab, None, None), whole=True)
         top, left = box[0] - window[0].start, box[1] - window[1].start
         return np.asarray(chroma[top : top + box[2], left : left + box[3]], np.float32)
+
+    def _interiors_of(self, window: tuple[slice, slice]) -> dict:
+        """The store of the gray's flat parts an engine on ``window`` keeps (its closed regions'),
+        for the next stroke's tiles of that window: the most recent :data:`KEPT_INTERIORS` windows."""
+        key = (window[0].start, window[0].stop, window[1].start, window[1].stop)
+        with self._lock:
+            store = self._interiors.pop(key, None)
+            store = {} if store is None else store
+            self._interiors[key] = store  # the newest last
+            while len(self._interiors) > KEPT_INTERIORS:
+                del self._interiors[next(iter(self._interiors))]
+        return store
 
     def _block_box(self, row: int, col: int, rows: int, cols: int) -> tuple[int, int, int, int]:
         """The box (top, left, height, width) of the ``rows × cols`` level-0 tiles from ``(row, col)``."""
