@@ -417,7 +417,45 @@ def test_a_windows_flat_gray_is_kept_for_the_next_strokes_tiles_with_the_same_co
     assert np.array_equal(first, fresh.full_chroma(0, 0, doc, live_ab, 2, 2))
     assert np.array_equal(later, view_module.View(gray).full_chroma(0, 0, doc, live_ab * 0.5, 2, 2))
     # Kept for the newest windows only.
-    monkeypatch.setattr(view_module, "KEPT_INTERIORS", 2)
+    monkeypatch.setattr(view_module, "KEPT_WINDOWS", 2)
     for row, col in ((0, 2), (1, 0), (1, 2)):
         view.full_chroma(row, col, doc, live_ab)
-    assert len(view._interiors) == 2
+    assert len(view._windows) == 2
+
+
+def test_a_windows_cues_are_kept_while_the_strokes_that_paint_there_are_the_same(monkeypatch):
+    # A stroke elsewhere leaves a window's cues as they were: taken as kept, not drawn again. A
+    # stroke that paints in the window, an eraser, a point, or undo draws them again. Every time,
+    # the tiles are bit for bit a fresh view's.
+    from varcolor.ui import view as view_module
+
+    rng = np.random.default_rng(6)
+    shape = (700, 900)
+    gray = np.clip(0.5 + 0.2 * np.cos(np.arange(shape[0]) / 25.0)[:, None] + 0.04 * rng.standard_normal(shape), 0, 1)
+    gray = gray.astype(np.float32)
+    live_ab = np.dstack(
+        [np.linspace(-20, 30, 300)[None].repeat(200, 0), np.linspace(25, -10, 200)[:, None].repeat(300, 1)]
+    )
+    drawn = []
+    real = view_module.draw
+    monkeypatch.setattr(view_module, "draw", lambda *a, **k: drawn.append(1) or real(*a, **k))
+    view = view_module.View(gray)
+    first = Document().with_stroke(
+        {"tool": "brush", "rgb": [200, 60, 50], "width": 5, "path": [[100, 100], [300, 150]]}, shape
+    )
+    elsewhere = first.with_stroke(
+        {"tool": "brush", "rgb": [50, 90, 200], "width": 5, "path": [[800, 600], [880, 650]]}, shape
+    )
+    inside = elsewhere.with_stroke(
+        {"tool": "brush", "rgb": [60, 200, 90], "width": 5, "path": [[150, 300], [250, 320]]}, shape
+    )
+    erased = inside.with_stroke({"tool": "eraser", "width": 30, "path": [[200, 120], [220, 130]]}, shape)
+    pointed = erased.with_point({"x": 60, "y": 60, "rgb": [240, 220, 40]}, shape)
+    far_point = pointed.with_point({"x": 850, "y": 650, "rgb": [20, 220, 240]}, shape)  # points: all of them said
+    steps = [(first, True), (elsewhere, False), (inside, True), (erased, True), (pointed, True), (far_point, True)]
+    steps += [(far_point, False), (first, True)]  # the same again; then back to the first (undo)
+    for doc, draws in steps:
+        before = len(drawn)
+        ab = view.full_chroma(0, 0, doc, live_ab, 2, 2)
+        assert (len(drawn) > before) == draws
+        assert np.array_equal(ab, view_module.View(gray).full_chroma(0, 0, doc, live_ab, 2, 2))

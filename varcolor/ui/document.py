@@ -340,6 +340,24 @@ def _mapping(shape: tuple[int, ...], full_shape: tuple[int, ...]):
 _COPY_ROWS = 256
 
 
+def strokes_in(strokes, shape: tuple[int, ...], full_shape: tuple[int, ...], box: tuple[int, ...]) -> list:
+    """The ``strokes`` that paint inside ``box`` = ``(top, left, height, width)`` of a picture of
+    ``shape`` (:func:`draw`'s), in order, each as ``(stroke, line width, points in the box's
+    coordinates)``: a full tile of the view draws its document in its own small box (all of it
+    took a third of a tile's time), and keeps its cues while these are the same."""
+    top, left, height, width = box
+    sx, sy, scale = _mapping(shape, full_shape)
+    found = []
+    for stroke in strokes:
+        line_width = max(1, round(stroke["width"] * scale))
+        xy = [((x + 0.5) * sx - 0.5 - left, (y + 0.5) * sy - 0.5 - top) for x, y in stroke["path"]]
+        reach = line_width / 2 + 2
+        xs, ys = [x for x, _ in xy], [y for _, y in xy]
+        if min(xs) <= width + reach and max(xs) >= -reach and min(ys) <= height + reach and max(ys) >= -reach:
+            found.append((stroke, line_width, xy))
+    return found
+
+
 def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tuple[int, ...]) -> None:
     """Paint ``strokes`` in order, then ``points``, into ``mask`` (``H×W×3`` uint8, changed in
     place), inside ``box`` = ``(top, left, height, width)`` only; :func:`rasterize` paints it all."""
@@ -352,16 +370,7 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tu
         return (x + 0.5) * sx - 0.5 - left, (y + 0.5) * sy - 0.5 - top
 
     region = mask[top : top + height, left : left + width]
-    # The strokes that paint in the box, with their widths and points there: a full tile of the
-    # view draws its document in its own small box (all of it took a third of a tile's time).
-    drawn = []
-    for stroke in strokes:
-        line_width = max(1, round(stroke["width"] * scale))
-        xy = [at(x, y) for x, y in stroke["path"]]
-        reach = line_width / 2 + 2
-        xs, ys = [x for x, _ in xy], [y for _, y in xy]
-        if min(xs) <= width + reach and max(xs) >= -reach and min(ys) <= height + reach and max(ys) >= -reach:
-            drawn.append((stroke, line_width, xy))
+    drawn = strokes_in(strokes, mask.shape[:2], full_shape, box)
     if drawn:
         picture = Image.fromarray(region)
         pen = ImageDraw.Draw(picture)
