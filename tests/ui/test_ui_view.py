@@ -13,6 +13,14 @@ from varcolor.ui.view import BLOCKS, blocks, full_gray
 
 from .conftest import chroma_of, live_result, open_upload, stroke_edit
 
+
+def _live_gradient() -> np.ndarray:
+    """A live result's chroma (300×200 working copy): a gradient in a and in b."""
+    return np.dstack(
+        [np.linspace(-20, 30, 300)[None].repeat(200, 0), np.linspace(25, -10, 200)[:, None].repeat(300, 1)]
+    )
+
+
 pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
 
 
@@ -125,9 +133,7 @@ def test_full_tiles_made_one_at_a_time_agree_with_the_whole_photo_made_at_once(m
     doc = Document()
     for rgb, line in (([200, 60, 50], [[240, 250], [290, 270]]), ([50, 90, 200], [[500, 500], [540, 530]])):
         doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 5, "path": line}, shape)
-    live_ab = np.dstack(
-        [np.linspace(-20, 30, 300)[None].repeat(200, 0), np.linspace(25, -10, 200)[:, None].repeat(300, 1)]
-    )
+    live_ab = _live_gradient()
     view = View(gray)
     factor = auto_factor(shape)
     rows, cols = coarse_shape(shape, factor)
@@ -401,9 +407,7 @@ def test_a_windows_flat_gray_is_kept_for_the_next_strokes_tiles_with_the_same_co
     doc = Document()
     for rgb, line in (([200, 60, 50], [[240, 250], [420, 270]]), ([50, 90, 200], [[500, 500], [700, 530]])):
         doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 5, "path": line}, shape)
-    live_ab = np.dstack(
-        [np.linspace(-20, 30, 300)[None].repeat(200, 0), np.linspace(25, -10, 200)[:, None].repeat(300, 1)]
-    )
+    live_ab = _live_gradient()
     smoothed = []
     real = ndimage.gaussian_gradient_magnitude
     monkeypatch.setattr(ndimage, "gaussian_gradient_magnitude", lambda *a, **k: smoothed.append(1) or real(*a, **k))
@@ -433,9 +437,7 @@ def test_a_windows_cues_are_kept_while_the_strokes_that_paint_there_are_the_same
     shape = (700, 900)
     gray = np.clip(0.5 + 0.2 * np.cos(np.arange(shape[0]) / 25.0)[:, None] + 0.04 * rng.standard_normal(shape), 0, 1)
     gray = gray.astype(np.float32)
-    live_ab = np.dstack(
-        [np.linspace(-20, 30, 300)[None].repeat(200, 0), np.linspace(25, -10, 200)[:, None].repeat(300, 1)]
-    )
+    live_ab = _live_gradient()
     drawn = []
     real = view_module.draw
     monkeypatch.setattr(view_module, "draw", lambda *a, **k: drawn.append(1) or real(*a, **k))
