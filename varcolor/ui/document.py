@@ -365,10 +365,6 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tu
     if height <= 0 or width <= 0:
         return
     sx, sy, scale = _mapping(mask.shape[:2], full_shape)
-
-    def at(x: float, y: float) -> tuple[float, float]:  # a full-resolution pixel centre, in the box
-        return (x + 0.5) * sx - 0.5 - left, (y + 0.5) * sy - 0.5 - top
-
     region = mask[top : top + height, left : left + width]
     drawn = strokes_in(strokes, mask.shape[:2], full_shape, box)
     if drawn:
@@ -390,8 +386,8 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tu
             rows = min(_COPY_ROWS, region.shape[0] - strip)
             region[strip : strip + rows] = np.asarray(picture.crop((0, strip, region.shape[1], strip + rows)))
     for point in points:
-        x, y = at(point["x"], point["y"])
-        x, y = round(x + left), round(y + top)  # rounded in whole-image pixels, as the points file
+        # A full-resolution pixel centre, rounded in whole-image pixels, as the points file.
+        x, y = round((point["x"] + 0.5) * sx - 0.5), round((point["y"] + 0.5) * sy - 0.5)
         r = point_radius(point) * scale
         reach = int(math.floor(r))
         rows = slice(max(y - reach, top), min(y + reach + 1, top + height))
