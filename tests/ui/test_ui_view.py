@@ -461,3 +461,45 @@ def test_a_windows_cues_are_kept_while_the_strokes_that_paint_there_are_the_same
         ab = view.full_chroma(0, 0, doc, live_ab, 2, 2)
         assert (len(drawn) > before) == draws
         assert np.array_equal(ab, view_module.View(gray).full_chroma(0, 0, doc, live_ab, 2, 2))
+
+
+def test_tiles_asked_from_many_threads_while_blocks_are_made_ahead_are_each_their_versions(monkeypatch):
+    # A hostile or busy page: requests for every tile of two versions at once, from many threads,
+    # while the blocks of the newer one are made ahead. Each answer is its own version's tile
+    # (as a fresh view makes it, within one level), whatever was kept or being made.
+    import io
+    import threading
+
+    from PIL import Image
+
+    from varcolor.ui import view as view_module
+
+    rng = np.random.default_rng(8)
+    shape = (520, 600)
+    gray = np.clip(0.5 + 0.2 * np.sin(np.arange(shape[1]) / 20.0)[None] + 0.03 * rng.standard_normal(shape), 0, 1)
+    gray = gray.astype(np.float32)
+    one = Document().with_stroke(
+        {"tool": "brush", "rgb": [200, 60, 50], "width": 5, "path": [[50, 60], [500, 300]]}, shape
+    )
+    two = one.with_stroke({"tool": "brush", "rgb": [40, 90, 220], "width": 5, "path": [[100, 450], [550, 420]]}, shape)
+    docs = {1: (one, _live_gradient()), 2: (two, _live_gradient() * 0.5)}
+    keys = [(r, c) for r in range(3) for c in range(3)]
+    view = view_module.View(gray)
+    answers: list = []
+
+    def ask(version, key):
+        answers.append((version, key, view.full_tile(*key, version, *docs[version])))
+
+    threads = [threading.Thread(target=ask, args=(v, k)) for k in keys for v in (1, 2, 2)]
+    view.ahead(2, *docs[2], keys, lambda: True)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    fresh = view_module.View(gray)
+    expected = {(v, k): fresh.full_tile(*k, v, *docs[v]) for v in (1, 2) for k in keys}
+    assert len(answers) == len(threads)
+    for version, key, data in answers:
+        got = np.asarray(Image.open(io.BytesIO(data)), int)
+        want = np.asarray(Image.open(io.BytesIO(expected[version, key])), int)
+        assert np.abs(got - want).max() <= 1, (version, key)
