@@ -1,7 +1,9 @@
 """The studio's view at full resolution (:mod:`varcolor.ui.view`): the photo's gray, and the
 result tiles at 1:1."""
 
+import struct
 import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
@@ -232,8 +234,11 @@ def test_the_views_full_tiles_are_made_as_the_result_is_final_and_served_as_made
     # The same bytes as the tile made on its own, for this document and result.
     studio = client.studio
     _, ab = studio.live.latest()
-    fresh = view_module.View(view.gray)
+    fresh = view_module.View(view.gray, compress=view.compress)
     assert served == fresh.full_tile(0, 1, studio.version, studio.history.current, ab)
+    # A studio on loopback (this one's default) sends its tiles stored, not deflated.
+    assert not view.compress and served[33:37] == struct.pack(">I", len(served) - 57)  # one IDAT chunk
+    assert zlib.decompressobj().decompress(served[41:-16])[0] == 0  # a row of filter None
     # A tile not in the view is made when asked; further out (no tiles named), none ahead.
     client.get("/api/tile?layer=result&level=0&row=1&col=2&full=1")
     assert made.count((1, 2)) == 1
@@ -325,9 +330,9 @@ def test_the_pages_pictures_are_pngs_of_exactly_their_pixels(shape, monkeypatch)
 
     rng = np.random.default_rng(sum(shape))
     for pixels in (rng.integers(0, 256, shape, dtype=np.uint8), np.full(shape, 255, np.uint8)):
-        for idat in (view_module._IDAT, 7):  # the data in one chunk, and in many
-            monkeypatch.setattr(view_module, "_IDAT", idat)
-            data = view_module.png(pixels)
+        for idat, compress in ((view_module._IDAT, True), (7, True), (view_module._IDAT, False), (7, False)):
+            monkeypatch.setattr(view_module, "_IDAT", idat)  # the data in one chunk, and in many
+            data = view_module.png(pixels, compress)
             picture = Image.open(io.BytesIO(data))
             assert picture.mode == ("L" if pixels.ndim == 2 else "RGB")
             assert np.array_equal(np.asarray(picture), pixels)  # every byte, after PNG's own filters undone
@@ -503,3 +508,28 @@ def test_tiles_asked_from_many_threads_while_blocks_are_made_ahead_are_each_thei
         got = np.asarray(Image.open(io.BytesIO(data)), int)
         want = np.asarray(Image.open(io.BytesIO(expected[version, key])), int)
         assert np.abs(got - want).max() <= 1, (version, key)
+
+
+@pytest.mark.parametrize("local", [True, False])
+def test_a_studio_for_another_computer_sends_its_tiles_compressed(tmp_path, local):
+    # On loopback the page is on the same computer: stored PNGs (no deflate to wait for); a studio
+    # listening for other computers sends fewer bytes. The pixels are the same either way.
+    import io
+
+    from PIL import Image
+
+    from varcolor.ui.studio import Studio
+
+    from .conftest import edge_photo
+
+    studio = Studio(data_dir=tmp_path / "data", out_dir=tmp_path, warm=False, local=local)
+    try:
+        studio.open_path(edge_photo(tmp_path))
+        data = studio.tile_png("gray", 0, 0, 0)
+        view = studio.image.view
+        assert view.compress is not local
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), view.gray_tile(0, 0, 0))
+        stored = len(view.gray_tile(0, 0, 0).tobytes()) + view.gray_tile(0, 0, 0).shape[0]  # a filter byte a row
+        assert (len(data) > stored) is local  # stored: every byte and the chunks' own
+    finally:
+        studio.close()

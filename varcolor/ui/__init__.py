@@ -44,6 +44,8 @@ def open_given(studio, image: str | None, session: str | None) -> None:
 #: Where the studio saves without ``out_dir``: a folder in the current one. Not the photo's folder,
 #: which may be a source tree (the bundled example's data) or a read-only archive of scans.
 SAVE_FOLDER = "colorized"
+#: Host names that are this computer alone: a studio listening there serves a page on it.
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def open_in_browser(url: str, delay: float = 0.5) -> None:
@@ -137,7 +139,10 @@ def run(
     except (OSError, OverflowError) as exc:
         raise InputError(f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc})") from None
     studio = Studio(
-        data_dir=Path(data_dir) if data_dir else default_data_dir(), out_dir=Path(out_dir), preview_pixels=pixels
+        data_dir=Path(data_dir) if data_dir else default_data_dir(),
+        out_dir=Path(out_dir),
+        preview_pixels=pixels,
+        local=host in LOCAL_HOSTS,
     )
     open_given(studio, image, session)
     if not image and not session:  # warm the kernels while the user picks a photo (opening one warms them itself)
@@ -150,7 +155,7 @@ def run(
     app = create_app(studio, token, hosts=hosts)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{bound}/?token={token}"
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOCAL_HOSTS:
         print(
             f"varcolor ui: listening on {host} (not only this computer); anyone with the address below can use it",
             file=sys.stderr,

@@ -114,7 +114,9 @@ _VIEW_TILES = 1024
 class OpenImage:
     """A photo open in the studio: its full-resolution pixels, its working copy and identity."""
 
-    def __init__(self, path: Path, name: str, *, preview_pixels: int, method: str = DEFAULT_PRESET):
+    def __init__(
+        self, path: Path, name: str, *, preview_pixels: int, method: str = DEFAULT_PRESET, compress: bool = True
+    ):
         self.path, self.name = path, name
         # A missing, foreign or truncated file: one InputError line. Single precision: the live copy
         # and the view's gray need no more, and a 12 MP photo is read 0.3 s sooner in half the memory.
@@ -164,10 +166,10 @@ class OpenImage:
         # The full photo is not kept (saving reads the file again): only its gray (single
         # precision), for the view at full resolution, made while the page shows the live copy.
         if work == self.shape:
-            self.view = View(self.gray.astype(np.float32))
+            self.view = View(self.gray.astype(np.float32), compress=compress)
         else:
             colour = self.colour
-            self.view = View(lambda: full_gray(levels, colour), self.shape)
+            self.view = View(lambda: full_gray(levels, colour), self.shape, compress=compress)
 
     def _layers(self, path: Path, name: str) -> np.ndarray:
         """A layered file's photo layer (as the command line picks it: what a save colorizes),
@@ -263,11 +265,22 @@ class Studio:
         The only folder results are saved in (subfolders allowed).
     preview_pixels : int
         Largest working copy for the live view.
+    local : bool
+        The page is on this computer (the server listens on loopback): the view's tiles are sent
+        as stored PNGs (:func:`varcolor.ui.view.png`), not compressed.
     """
 
-    def __init__(self, *, data_dir: Path, out_dir: Path, preview_pixels: int = PREVIEW_PIXELS, warm: bool = True):
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        out_dir: Path,
+        preview_pixels: int = PREVIEW_PIXELS,
+        warm: bool = True,
+        local: bool = True,
+    ):
         self.data_dir, self.out_dir = Path(data_dir), Path(out_dir).resolve()
-        self.preview_pixels, self.warm = preview_pixels, warm
+        self.preview_pixels, self.warm, self.local = preview_pixels, warm, local
         self.image: OpenImage | None = None
         self.history: History | None = None
         self.live: LiveSolver | None = None
@@ -321,7 +334,13 @@ class Studio:
         looked for also in ``folder``; ``page``: the state returned goes to the page, which says
         its one-time notice; else the notice is kept for the page's first state call)."""
         method = (doc.settings if doc is not None else {}).get("method", DEFAULT_PRESET)
-        image = OpenImage(Path(path), name or Path(path).name, preview_pixels=self.preview_pixels, method=method)
+        image = OpenImage(
+            Path(path),
+            name or Path(path).name,
+            preview_pixels=self.preview_pixels,
+            method=method,
+            compress=not self.local,
+        )
         missing = None
         if doc is not None and doc.reference is not None and self._reference_view(doc.reference, folder) is None:
             missing = f"the reference photo {doc.reference['path']} is not found (or changed): its suggestions are kept"
