@@ -7,7 +7,7 @@ import pytest
 
 import varcolor
 from varcolor.color import lightness_of_gray, rgb_to_lab, same_lightness_gray
-from varcolor.cues import sample_random
+from varcolor.cues import Cues, sample_random
 from varcolor.errors import InputError
 
 from .conftest import gray_and_cues, photo, strokes
@@ -188,6 +188,46 @@ def test_colorizer_says_each_chroma_before_painting_it():
     yiq.on_chroma = lambda chroma: said.append(chroma)
     result = yiq.solve(first)
     assert said[-1].shape == result.ab.shape and not np.allclose(said[-1], result.ab)  # I and Q, not ab
+
+
+@pytest.mark.parametrize("method", ["levin-multiscale", "levin"])
+@pytest.mark.parametrize("shape", [(64, 64), (96, 160)])
+def test_results_painted_later_are_those_painted_at_once(method, shape):
+    # paint_later: a Lab result after the first keeps the last picture until paint_now, which paints
+    # where every result since changed; a result painted at once after some left unpainted paints
+    # theirs too. Each picture is the one a colorizer painting every result makes.
+    gray = same_lightness_gray(photo("astronaut", shape))
+    first, second = strokes(gray.shape)
+    third = Cues.from_points([{"y": shape[0] - 5, "x": shape[1] - 9, "a": 10.0, "b": 50.0}], gray.shape)
+    fourth = Cues.from_points([{"y": 7, "x": shape[1] // 2, "a": -30.0, "b": -20.0}], gray.shape)
+    at_once, later = varcolor.Colorizer(gray, method=method), varcolor.Colorizer(gray, method=method)
+    expected = [at_once.solve(first).rgb.copy()] + [at_once.update(c).rgb.copy() for c in (second, third, fourth)]
+    shown = later.solve(first).rgb.copy()
+    later.paint_later = True
+    for cues, picture in ((second, expected[1]), (third, expected[2])):
+        result = later.update(cues)
+        assert later.unpainted and np.array_equal(result.rgb, shown)  # the picture as it was
+        assert not np.array_equal(picture, shown)  # (which is not this result's)
+    assert np.array_equal(later.paint_now().rgb, expected[2]) and not later.unpainted
+    assert later.paint_now().rgb is later.paint_now().rgb  # nothing waits: the last result
+    later.update(fourth)  # left unpainted, then painted with the next result painted at once
+    later.paint_later = False
+    assert later.unpainted
+    again = Cues.from_points([{"y": shape[0] // 2, "x": 5, "a": 25.0, "b": 25.0}], gray.shape)
+    assert np.array_equal(later.update(again).rgb, at_once.update(again).rgb) and not later.unpainted
+    with pytest.raises(RuntimeError, match="nothing solved"):
+        varcolor.Colorizer(gray).paint_now()
+
+
+def test_paint_later_paints_a_first_result_and_yiq_at_once():
+    gray = same_lightness_gray(photo("astronaut", (64, 64)))
+    first, second = strokes(gray.shape)
+    for colorizer in (varcolor.Colorizer(gray), varcolor.Colorizer(gray, method="levin", space="yiq")):
+        colorizer.paint_later = True
+        before = colorizer.solve(first).rgb.copy()  # nothing painted before: painted now
+        assert not colorizer.unpainted and before.std() > 0
+        colorizer.update(second)
+        assert colorizer.unpainted is (colorizer.options.space == "lab")
 
 
 @pytest.mark.parametrize("method", ["levin-multiscale", "levin-symmetric", "bilaplacian-gtv"])

@@ -174,6 +174,11 @@ class Colorizer:
         Called with each result's chroma (``H×W×2`` in the method's space: Lab ab, or I and Q)
         once it is solved and checked, before it is painted; the array is the result's (not to be
         written). The studio starts its full-resolution tiles from it while the live copy is painted.
+    paint_later : bool
+        Results in Lab (``space="lab"``) after the first are not painted: their ``rgb`` is the last
+        one painted, as it was, until :meth:`paint_now` paints what changed since (``unpainted``
+        says whether something waits). The studio's page at 1:1 shows full-resolution tiles over
+        the live copy: its picture is painted after them.
 
     Examples
     --------
@@ -232,6 +237,34 @@ class Colorizer:
         # ready while the user draws; one the undo let go of, used again.
         self._cue_spares = Spares(keep=UNDO_SPARES if gray.size <= HOLD_LIGHTNESS else 0)
         self.on_chroma: Callable[[np.ndarray], None] | None = None
+        self.paint_later = False
+        # Whether results were left unpainted (paint_later), and where they changed since the last
+        # one painted (pairs of slices; None: anywhere).
+        self._waiting = False
+        self._waiting_where: list | None = None
+
+    @property
+    def unpainted(self) -> bool:
+        """Whether the last result's ``rgb`` waits to be painted (:attr:`paint_later`, :meth:`paint_now`)."""
+        return self._waiting
+
+    def paint_now(self) -> Result:
+        """The last result painted where the results not painted since (:attr:`paint_later`)
+        changed, as they would have been; the last result itself where nothing waits."""
+        if self._last is None or self._chroma is None:
+            raise RuntimeError("paint_now: nothing solved yet")
+        if not self._waiting:
+            return self._last
+        start = time.perf_counter()
+        where, self._waiting, self._waiting_where = self._waiting_where, False, None
+        rgb, ab = self.painter.paint(self._chroma, where, (self._last.rgb, self._last.ab))
+        info = cast(Info, {**self._last.info, "paint_seconds": time.perf_counter() - start})
+        self._last = Result(rgb=rgb, ab=ab, info=info)
+        return self._last
+
+    def _later(self) -> bool:
+        """Whether this result is left unpainted (:attr:`paint_later`): Lab, after a first result."""
+        return self.paint_later and self.options.space == "lab" and self._last is not None
 
     @property
     def network(self):
@@ -549,6 +582,8 @@ class Colorizer:
         from the last result; None: anywhere). Not where numba's workqueue layer runs the
         kernels: it aborts on parallel kernels launched from two threads at once."""
         self._drop_early()
+        if self._later():
+            return  # not painted now: nothing to draft
         if changed is not None and self._last is not None and not covers_most(changed, self.gray.shape):
             return  # the few windows that changed are painted after, as ever
         if kernels_launch_from_threads():
@@ -581,13 +616,22 @@ class Colorizer:
         if self.on_chroma is not None:
             self.on_chroma(chroma)
         painting = time.perf_counter()
-        if early is not None:
+        if self._waiting:  # where results left unpainted changed, painted (or left) with this one
+            where = _union(self._waiting_where, where)
+        if self._later():
+            _settled(early)
+            assert self._last is not None  # (_later: a result before)
+            self._waiting, self._waiting_where = True, _union(where, [])
+            rgb, ab = self._last.rgb, chroma  # the picture as it was; in Lab a result's ab is its chroma
+        elif early is not None:
+            self._waiting, self._waiting_where = False, None  # (a draft is painted whole)
             # The draft painted while the method corrected it; the windows it wrote since, again.
             assert late is not None  # checked above
             rgb, ab = early[1].result()
             self.painter.repaint(chroma, late, rgb, ab)
         else:
             last = None if self._last is None else (self._last.rgb, self._last.ab)
+            self._waiting, self._waiting_where = False, None
             rgb, ab = self.painter.paint(chroma, where, last)
         self.engine.painted()  # work the method held back off the result's path may go now
         self._chroma = chroma
@@ -690,6 +734,21 @@ def _one_colour(values: np.ndarray) -> np.ndarray | None:
 #: A chroma further outside its cues' range than this share of their largest value (0.25 ab of
 #: cues of chroma 50) is no rounding: the solve lost accuracy. Photos stay within it exactly.
 WITHIN_SLACK = 0.005
+
+
+def _union(first, second) -> list | None:
+    """Where two results changed (each ``where`` of :meth:`Colorizer._finish`: None, anywhere; a
+    pair of slices or of index arrays; a list of pairs of slices), as a list of pairs of slices;
+    None (anywhere) where either is None or index arrays."""
+    windows = []
+    for where in (first, second):
+        if where is None:
+            return None
+        for window in where if isinstance(where, list) else [where]:
+            if not isinstance(window[0], slice):
+                return None
+            windows.append(window)
+    return windows
 
 
 def _settled(early: tuple[np.ndarray, Future] | None) -> None:

@@ -242,3 +242,72 @@ def test_a_solves_chroma_is_told_before_its_result_is_published():
             assert np.array_equal(told[-1][1], live.ab)
     finally:
         live.close(wait=30)
+
+
+def test_a_result_under_the_views_tiles_is_published_first_and_its_picture_after_them(monkeypatch):
+    # paint_later (the page's full tiles cover the live copy): a final result is published with the
+    # picture as it was (nothing of it sent), then, once paint_when() says so, its own picture in a
+    # publication of its own; an edit that comes first takes it with its own. Each picture is the
+    # one a live view painting every result shows.
+    import threading
+
+    from varcolor.ui import live as live_module
+    from varcolor.ui.live import LiveSolver
+
+    monkeypatch.setattr(live_module, "PAINT_WAIT", 60.0)  # (a picture waits for paint_when alone)
+    rng = np.random.default_rng(4)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 90), (60, 1)) + 0.05 * rng.random((60, 90)), 0, 1)
+    strokes = [
+        ([220, 80, 40], [[5, 5], [40, 10]]),
+        ([60, 90, 210], [[50, 40], [85, 45]]),
+        ([60, 200, 90], [[10, 50], [30, 55]]),
+        ([200, 200, 60], [[60, 5], [80, 20]]),
+    ]
+    docs, doc = [], Document()
+    for rgb, path in strokes:
+        doc = doc.with_stroke({"tool": "brush", "rgb": rgb, "width": 3, "path": path}, gray.shape)
+        docs.append(doc)
+    reference, live = LiveSolver(gray, gray.shape, warm=False), LiveSolver(gray, gray.shape, warm=False)
+    pictures = []
+    may = threading.Event()
+    live.paint_when = may.is_set
+    seen = []
+    live.listeners.append(lambda: seen.append(live.published))
+    try:
+        for version, doc in enumerate(docs, 1):
+            reference.submit(version, doc)
+            wait_until(lambda version=version: reference.published.version == version, 60, 0.01)
+            pictures.append(reference.rgba.copy())
+        live.submit(1, docs[0])  # the first: painted at once (nothing painted before)
+        wait_until(lambda: live.published.version == 1, 60, 0.01)
+        assert live.published.painted and np.array_equal(live.rgba, pictures[0])
+        live.paint_later = True
+        live.submit(2, docs[1])
+        wait_until(lambda: live.published.version == 2, 60, 0.01)
+        unpainted = live.published
+        assert unpainted.final and not unpainted.painted and not unpainted.picture
+        assert live.patch(1)[1][2:] == (0, 0)  # nothing of the picture changed for a page that had 1
+        assert np.array_equal(live.rgba, pictures[0]) and live.picture_serial == unpainted.serial - 1
+        time.sleep(0.2)
+        assert live.published is unpainted  # waits for paint_when
+        may.set()
+        wait_until(lambda: live.published.picture, 10, 0.01)
+        picture = live.published
+        assert picture.serial == unpainted.serial + 1 and picture.version == 2 and picture.final
+        assert picture.info == unpainted.info and live.picture_serial == picture.serial
+        assert np.array_equal(live.rgba, pictures[1])
+        assert live.patch(unpainted.serial)[1] == (0, 0) + gray.shape  # the page then gets it whole
+        # An edit that comes while a picture waits: that picture is not painted apart, but with the
+        # next painted one (here, the page's view no longer covering the live copy).
+        may.clear()
+        live.submit(3, docs[2])
+        wait_until(lambda: live.published.version == 3, 60, 0.01)
+        assert not live.published.painted
+        live.paint_later = False
+        live.submit(4, docs[3])
+        wait_until(lambda: live.published.version == 4, 60, 0.01)
+        assert live.published.painted and np.array_equal(live.rgba, pictures[3])
+        assert [p.picture for p in seen].count(True) == 1
+    finally:
+        live.close(wait=30)
+        reference.close(wait=30)

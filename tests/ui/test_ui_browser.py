@@ -402,6 +402,38 @@ def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_resul
     # Its hue everywhere (dark pixels cannot hold its full chroma in sRGB), exactly where they can.
     assert np.abs(hue(under) - hue(red)).max() < 8
     assert np.percentile(np.hypot(*(under - red).T), 25) < 1
+    # A second stroke at 1:1 (the first painted the live copy at once: nothing was painted before):
+    # the live copy under the tiles is painted after them. The page then has its picture, the studio's.
+    page.locator("#hex").fill("#3c50c8")
+    page.mouse.move(centre[0] - 60, centre[1] + 40)
+    page.mouse.down()
+    page.mouse.move(centre[0] + 60, centre[1] + 40, steps=12)
+    page.mouse.up()
+    wait_for_result(page, count + 2)
+    assert page.evaluate("() => window.studioTimings.at(-1).bytes") == 0  # the result first, no picture
+    page.wait_for_function("() => window.studioState.have === window.studioState.serial + 1", timeout=30_000)
+    token = page.evaluate("() => document.querySelector('meta[name=token]').content")
+    version = page.evaluate("() => window.studioState.version")
+    answer = page.request.get(
+        f"{page.url.split('?')[0]}api/result?version={version}&have=0&wait=0",
+        headers={"X-Varcolor-Token": token},
+    )
+    meta = json.loads(answer.headers["x-result"])
+    assert meta["picture"] and meta["box"][:2] == [0, 0]
+    studio_picture = np.frombuffer(answer.body(), np.uint8).reshape(meta["box"][2], meta["box"][3], 4)
+    blue = page.evaluate("() => window.studioState.doc.strokes.at(-1)")
+    bx, by = (v * scale for v in blue["path"][len(blue["path"]) // 2])
+    wx, wy = round(bx), round(by)
+    shown = page.evaluate(
+        "([x, y]) => Array.from(document.getElementById('result-canvas').getContext('2d')"
+        ".getImageData(x, y, 40, 10).data)",
+        [wx - 20, wy - 5],
+    )
+    assert np.array_equal(
+        np.array(shown, np.uint8).reshape(10, 40, 4), studio_picture[wy - 5 : wy + 5, wx - 20 : wx + 20]
+    )
+    painted = ab(studio_picture[wy : wy + 1, wx - 10 : wx + 10, :3].astype(float))
+    assert np.abs(hue(painted) - hue(ab(np.array([[[60, 80, 200]]], float))[0, 0])).max() < 8  # the stroke's colour
     page.keyboard.press("0")
     assert page.locator("#zoom-out").text_content() == label
     page.wait_for_function("() => window.studioState.viewSaid === '[]'", timeout=10_000)  # none made ahead
@@ -411,7 +443,7 @@ def test_zoom_one_to_one_shows_the_photos_own_pixels_and_a_full_resolution_resul
     assert page.evaluate("() => window.studioState.zoom") < 1
     page.wait_for_function("() => document.querySelectorAll('#gray-tiles img').length === 0", timeout=10_000)
     page.keyboard.press("Control+z")
-    wait_for_result(page, count + 2)
+    wait_for_result(page, count + 3)
     assert page.errors == []
     page.close()
 

@@ -16,7 +16,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -50,6 +50,8 @@ _BOXES_KEPT = 256
 #: more as held pixels add up (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
 REBASE_HELD = 1000
 REBASE_IDLE = 2.0
+#: The longest a result published unpainted waits for its picture (:attr:`LiveSolver.paint_later`).
+PAINT_WAIT = 2.0
 #: A fresh solve of a live copy of this many pixels or more shows a preview first: the same
 #: document solved on the copy reduced PREVIEW_SCALE times a side, its chroma spread back over
 #: the copy's own lightness (not final); the copy's own solve follows (final, the same as without).
@@ -72,6 +74,10 @@ class Published:
     warning: str | None = None
     timing: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    #: False: the picture is the last one painted; this result's comes after it (:attr:`LiveSolver.paint_later`).
+    painted: bool = True
+    #: This publication brings the picture of the result before it, and nothing else.
+    picture: bool = False
 
 
 def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
@@ -188,6 +194,14 @@ class LiveSolver:
         #: Called with ``(version, ab)`` as a Lab method's chroma for document version ``version`` is
         #: solved, before it is painted and published (:attr:`varcolor.Colorizer.on_chroma`).
         self.chroma_listeners: list = []
+        #: While the page's view covers the live copy (full tiles at 1:1: its picture is not seen),
+        #: a final Lab result is published unpainted and painted after, once ``paint_when()`` says
+        #: so (the view's tiles made; at most :data:`PAINT_WAIT` seconds) and no edit waits: a
+        #: 1.5 MP picture took 0.1 s of a core and its 6 MB Chromium's, while the tiles were made.
+        self.paint_later = False
+        self.paint_when: Callable[[], bool] = lambda: True
+        #: The serial of the result whose picture :attr:`rgb` is.
+        self.picture_serial = 0
         self._thread = threading.Thread(target=self._loop, name="varcolor-live", daemon=True)
         self._thread.start()
 
@@ -281,12 +295,48 @@ class LiveSolver:
             finally:
                 with self._cond:
                     self._solving = False
-                    idle = self._pending is None
+            if self._colorizer is not None and self._colorizer.unpainted:
+                self._paint_late()
+            with self._cond:
+                idle = self._pending is None
             if idle:
                 # The solve's arrays (a 1.5 MP copy's are 12 to 36 MB: under glibc's mmap threshold
                 # once larger ones were freed) back to the system, after the result is out: in the
                 # server's threads they stayed resident (a 40 MP session's peak 2.0 GB, 1.4 alone).
                 give_back_free_memory()
+
+    def _paint_late(self) -> None:
+        """Paint the last result, published unpainted (:attr:`paint_later`), once ``paint_when()``
+        says so or :data:`PAINT_WAIT` has passed, and publish its picture; an edit that comes first
+        takes it with its own (painted with it, or left unpainted with it)."""
+        assert self._colorizer is not None  # (unpainted: it solved)
+        deadline = time.monotonic() + PAINT_WAIT
+        while True:
+            with self._cond:
+                if self._pending is not None or self._closed:
+                    return
+            if time.monotonic() >= deadline or self.paint_when():
+                break
+            with self._cond:
+                self._cond.wait(0.02)  # (a submit wakes it)
+        start = time.perf_counter()
+        try:
+            result = self._colorizer.paint_now()
+        except Exception:  # noqa: BLE001 - the page keeps the last picture; the log says why
+            log.error("painting a result failed:\n%s", traceback.format_exc())
+            return
+        last = self.published
+        self._publish(
+            last.version,
+            (0, 0) + self.gray.shape,
+            result.rgb,
+            final=last.final,
+            warning=last.warning,
+            timing={"colour": time.perf_counter() - start},
+            info=last.info,
+            ab=result.ab,
+            picture=True,
+        )
 
     def _start_rebase(self) -> None:
         """Solve the colorizer's current cues afresh in another thread (called holding the lock).
@@ -341,6 +391,8 @@ class LiveSolver:
         timing: dict | None = None,
         info: dict | None = None,
         ab: np.ndarray | None = None,
+        painted: bool = True,
+        picture: bool = False,
     ) -> None:
         timing = dict(timing or {})
         start = time.perf_counter()
@@ -356,7 +408,9 @@ class LiveSolver:
             serial = self.published.serial + 1
             self._boxes.append((serial, (int(box[0]), int(box[1]), int(box[2]), int(box[3]))))
             del self._boxes[:-_BOXES_KEPT]
-            self.published = Published(serial, version, final, error, warning, timing, info or {})
+            self.published = Published(serial, version, final, error, warning, timing, info or {}, painted, picture)
+            if rgb is not None and painted:
+                self.picture_serial = serial
             fresh = self._fresh
             if fresh is not None and fresh[0] == version and (final or error):
                 self._fresh = None
@@ -443,7 +497,13 @@ class LiveSolver:
                 if delta is not None and delta.count == 0:
                     self._mask_doc = doc
                     self._publish(
-                        version, (0, 0, 0, 0), self.rgb, timing=timing, info={"solver": "unchanged"}, ab=self.ab
+                        version,
+                        (0, 0, 0, 0),
+                        self.rgb,
+                        timing=timing,
+                        info={"solver": "unchanged"},
+                        ab=self.ab,
+                        painted=not colorizer.unpainted,
                     )
                     return
                 solve_start = time.perf_counter()
@@ -458,6 +518,7 @@ class LiveSolver:
                         self._preview(version, doc, method, dict(timing))
                 if self.chroma_listeners and colorizer.options.space == "lab":
                     colorizer.on_chroma = functools.partial(self._solved, version)
+                colorizer.paint_later = self.paint_later and not refinable(method)
                 try:
                     with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
                         if cues is not None:
@@ -467,6 +528,7 @@ class LiveSolver:
                             result = colorizer.update(delta)
                 finally:
                     colorizer.on_chroma = None
+                    colorizer.paint_later = False
                 timing["solve"] = time.perf_counter() - solve_start
             self._mask, self._mask_doc = mask, doc
             info = result.info
@@ -481,15 +543,17 @@ class LiveSolver:
             )
             warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
             final = not refinable(method)
+            painted = not colorizer.unpainted
             self._publish(
                 version,
-                changed_box,
+                changed_box if painted else (0, 0, 0, 0),  # (its picture comes after: _paint_late)
                 result.rgb,
                 final=final,
                 warning=warning,
                 timing=timing,
                 info={**_summary(info), **self._flood(mask, result.ab)},
                 ab=result.ab,
+                painted=painted,
             )
         except _Stopped:
             return

@@ -323,6 +323,8 @@ def create_app(
             "timing": {**published.timing, "copy": time.perf_counter() - copy_start, "waited": waited},
             "info": published.info,
             "busy": live.busy(),
+            "painted": published.painted,
+            "picture": published.picture,
         }
         return Response(
             data, media_type="application/octet-stream", headers={"x-result": json.dumps(meta, ensure_ascii=True)}

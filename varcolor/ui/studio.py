@@ -9,6 +9,7 @@ Everything that colours pixels is :mod:`varcolor`'s own (:class:`varcolor.Colori
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -364,6 +365,8 @@ class Studio:
                 lambda version, ab, live=self.live: self._full_tiles_ahead(live, version, ab)
             )
             self.live.listeners.append(lambda live=self.live: self._full_tiles_ahead(live))
+            # Its picture, while the page's view covers it, after the view's tiles (set_view).
+            self.live.paint_when = functools.partial(self._view_settled, image.view)
             self._view_tiles = ()
             self._suggest_cache = None
             self.restorable = None
@@ -662,7 +665,9 @@ class Studio:
     def set_view(self, tiles: object) -> dict:
         """The level-0 tiles the page shows at 1:1 or closer (``tiles``: ``[[row, col], ...]``,
         nearest the view's centre first; empty further out): after each final result, the studio
-        makes their full tiles before the page asks (:meth:`varcolor.ui.view.View.ahead`)."""
+        makes their full tiles before the page asks (:meth:`varcolor.ui.view.View.ahead`). While
+        they cover the live copy, its picture is painted after them
+        (:attr:`varcolor.ui.live.LiveSolver.paint_later`)."""
         self._need_image()
         assert self.image is not None  # checked
         if not isinstance(tiles, list) or len(tiles) > _VIEW_TILES:
@@ -678,6 +683,9 @@ class Studio:
         with self.lock:
             if self.image is not None and self.image.view is view:
                 self._view_tiles = tuple(keys)
+                # Its full tiles cover the live copy: the live copy's picture is painted after them.
+                if self.live is not None:
+                    self.live.paint_later = bool(keys)
         return {"tiles": len(keys)}
 
     def _full_tiles_ahead(self, live: LiveSolver, version: int | None = None, ab: np.ndarray | None = None) -> None:
@@ -695,6 +703,10 @@ class Studio:
         elif version != current or not lifted(doc):
             return
         view.ahead(current, doc, ab, tiles, lambda: self.version == current and self.live is live)
+
+    def _view_settled(self, view: View) -> bool:
+        """Whether no full tile of ``view`` is being made (ahead of the page, or for its request)."""
+        return not (view.busy() or self._tiles_made)
 
     def _working(self) -> bool:
         """Whether a stroke is being solved or painted, a tile of the view made, or a save made (the
@@ -729,7 +741,7 @@ class Studio:
             live, original = self.live, self.image.original
             if original is None or live.rgb is None:
                 return {}
-            serial, rgb = live.published.serial, live.rgb
+            serial, rgb = live.picture_serial, live.rgb  # (a result published unpainted: the picture before it)
             kept = self._metrics
             if kept is not None and kept[0] is live and kept[1]["serial"] == serial:
                 return kept[1]

@@ -94,6 +94,7 @@ export async function openState(state) {
   stage.hidden = false;
   for (const el of [stage, grayTiles, resultTiles]) { el.style.width = im.work_width + "px"; el.style.height = im.work_height + "px"; }
   S.serial = 0;
+  S.have = 0;
   S.docVersion = 0;
   S.selected = null;
   S.chosen = null;
@@ -125,7 +126,7 @@ export async function requestResult(t0, editSeconds) {
     const tf = performance.now();
     let response;
     try {
-      response = await fetch(`/api/result?version=${want}&have=${S.serial}&wait=25`, { headers: HEADERS, signal: ctrl.signal });
+      response = await fetch(`/api/result?version=${want}&have=${S.have}&wait=25`, { headers: HEADERS, signal: ctrl.signal });
     } catch (e) {
       if (ctrl.signal.aborted) return; // a newer edit took over
       showMessage(`lost the server (${e.message}); is it still running?`);
@@ -146,6 +147,14 @@ export async function requestResult(t0, editSeconds) {
     if (ctrl !== S.resultCtrl) return; // superseded while reading: never draw an old result
     const [top, left, h, w] = meta.box;
     if (h > 0 && w > 0) resultCtx.putImageData(new ImageData(new Uint8ClampedArray(buffer), w, h), left, top);
+    S.have = meta.serial;
+    if (meta.picture) {
+      // The picture of the result shown, painted after the view's full tiles (the server's
+      // paint_later while they cover the live copy): nothing else changes.
+      if (S.image && S.image.colour) scheduleMetrics();
+      watch();
+      return;
+    }
     S.serial = meta.serial;
     await new Promise((resolve) => requestAnimationFrame(() => resolve()));
     const td = performance.now();
@@ -175,6 +184,7 @@ export async function requestResult(t0, editSeconds) {
     setBusy(false);
     if (S.image && S.image.colour) scheduleMetrics();
     if (S.tiles.size) updateTiles();
+    if (meta.painted === false) continue; // its picture comes next (the live copy under the view's tiles)
     watch();
     return;
   }
@@ -188,7 +198,7 @@ export async function watch() {
     const started = performance.now();
     let response;
     try {
-      response = await fetch(`/api/result?version=${S.version + 1}&have=${S.serial}&wait=25`, { headers: HEADERS, signal: ctrl.signal });
+      response = await fetch(`/api/result?version=${S.version + 1}&have=${S.have}&wait=25`, { headers: HEADERS, signal: ctrl.signal });
     } catch (e) {
       if (ctrl.signal.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, 2000)); // the server is away: try again later

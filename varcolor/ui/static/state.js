@@ -7,7 +7,7 @@ export const $ = (id) => document.getElementById(id);
 export const S = {
   image: null, doc: { strokes: [], points: [], settings: { method: "levin-multiscale" } }, version: 0, serial: 0,
   tool: "brush", colour: [200, 120, 60], width: 4, widthInPhoto: false, size: 6, zoom: 1, panX: 0, panY: 0,
-  serialShown: 0, detailKey: 0, tiles: new Map(), fullSerial: null, fullPass: null, lastViewport: null, viewSaid: null,
+  serialShown: 0, have: 0, detailKey: 0, tiles: new Map(), fullSerial: null, fullPass: null, lastViewport: null, viewSaid: null,
   recent: [], selected: null, overlay: true, resultCtrl: null, neural: false, action: null, space: false,
   lightness: 60, hover: null, stale: false,
   // The neutral brush's colour (the server's; a gray: chroma 0), a reference's suggestions shown
