@@ -133,6 +133,9 @@ def start_server(folder: Path, preview: float | None, *extra: str) -> tuple[subp
         stderr=open(folder / "server.log", "a"),
         text=True,
         env=env,
+        # In this tree's folder: `python -m` puts the folder it starts in before PYTHONPATH, so a
+        # run of another commit's worktree started from here ran this tree's code.
+        cwd=ROOT,
     )
     line = process.stdout.readline()
     if not line.startswith("varcolor studio: http"):
