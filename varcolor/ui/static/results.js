@@ -148,9 +148,10 @@ export async function requestResult(t0, editSeconds) {
     const [top, left, h, w] = meta.box;
     if (h > 0 && w > 0) resultCtx.putImageData(new ImageData(new Uint8ClampedArray(buffer), w, h), left, top);
     S.have = meta.serial;
-    if (meta.picture) {
+    if (meta.picture && meta.serial === S.serial + 1) {
       // The picture of the result shown, painted after the view's full tiles (the server's
-      // paint_later while they cover the live copy): nothing else changes.
+      // paint_later while they cover the live copy): nothing else changes. (A page that had not
+      // got that result, another tab's, takes this as the result.)
       if (S.image && S.image.colour) scheduleMetrics();
       watch();
       return;
