@@ -618,20 +618,20 @@ class Colorizer:
         painting = time.perf_counter()
         if self._waiting:  # where results left unpainted changed, painted (or left) with this one
             where = _union(self._waiting_where, where)
-        if self._later():
+        later = self._later()
+        # Left to wait (where this result changed, as windows), or painted now: nothing waits.
+        self._waiting, self._waiting_where = later, _union(where, []) if later else None
+        if later:
             _settled(early)
             assert self._last is not None  # (_later: a result before)
-            self._waiting, self._waiting_where = True, _union(where, [])
             rgb, ab = self._last.rgb, chroma  # the picture as it was; in Lab a result's ab is its chroma
-        elif early is not None:
-            self._waiting, self._waiting_where = False, None  # (a draft is painted whole)
+        elif early is not None:  # (a draft is painted whole: what waited too)
             # The draft painted while the method corrected it; the windows it wrote since, again.
             assert late is not None  # checked above
             rgb, ab = early[1].result()
             self.painter.repaint(chroma, late, rgb, ab)
         else:
             last = None if self._last is None else (self._last.rgb, self._last.ab)
-            self._waiting, self._waiting_where = False, None
             rgb, ab = self.painter.paint(chroma, where, last)
         self.engine.painted()  # work the method held back off the result's path may go now
         self._chroma = chroma
