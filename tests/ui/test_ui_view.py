@@ -533,3 +533,39 @@ def test_a_studio_for_another_computer_sends_its_tiles_compressed(tmp_path, loca
         assert (len(data) > stored) is local  # stored: every byte and the chunks' own
     finally:
         studio.close()
+
+
+def test_a_page_that_names_its_view_and_goes_away_still_gets_every_picture(client):
+    # A careless page: it names its 1:1 view (the live copy's picture then comes after the view's
+    # tiles) and never says it left. Each stroke's result comes first without its picture, then its
+    # picture, a publication of its own; a page polling as the studio's does ends with the picture
+    # of a live view that paints every result, and the metrics are of the picture it has.
+    from varcolor.ui.live import LiveSolver
+
+    from ..conftest import wait_until
+
+    have = _settled(client, _wide_photo(client)["version"])["serial"]  # the serial the page has
+    docs = [client.studio.history.current]
+    assert client.post("/api/view", json={"tiles": [[0, 0], [0, 1], [1, 0], [1, 1]]}).json() == {"tiles": 4}
+    for k, rgb in enumerate(([200, 60, 50], [50, 90, 200], [60, 180, 70])):
+        state = client.post("/api/edit", json=stroke_edit(rgb, [[100 + 150 * k, 80], [200 + 150 * k, 200]], width=6))
+        version = state.json()["version"]
+        meta = live_result(client, version, have)
+        while meta["version"] < version or not meta["final"]:
+            meta = live_result(client, version, meta["serial"])
+        docs.append(client.studio.history.current)
+        if k:  # (the first stroke's is painted at once: nothing was painted before)
+            assert meta["painted"] is False and meta["box"][2:] == [0, 0]
+            meta = live_result(client, version, meta["serial"])  # the next: its picture
+            assert meta["picture"] and meta["painted"] and meta["version"] == version
+        have = meta["serial"]
+    live = client.studio.live
+    assert live.picture_serial == live.published.serial
+    reference = LiveSolver(live.gray, live.full_shape, warm=False)
+    try:
+        for version, doc in enumerate(docs, 1):
+            reference.submit(version, doc)
+            assert wait_until(lambda version=version: reference.published.version == version, 60)
+        assert np.array_equal(client.picture, reference.rgba)
+    finally:
+        reference.close(wait=30)
