@@ -205,7 +205,7 @@ def test_chroma_noise_of_an_rgb_gray_is_not_taken_for_strokes():
     clean, noisy, marked, strokes = _noisy_gray_and_marked()
     levin = Cues.from_marked(noisy, marked, noise=0)  # Levin's rule alone: the noise becomes cues
     assert levin.count > 0.2 * strokes.size
-    with pytest.warns(UserWarning, match=r"differ from the gray image by at most 2.5 levels per channel"):
+    with pytest.warns(UserWarning, match=r"differ from the gray image by at most [\d.]+ levels per channel"):
         cues = Cues.from_marked(noisy, marked)
     assert np.array_equal(cues.mask, strokes)
     # The colours come back as from the clean gray: not pulled to gray by thousands of near-gray cues.
@@ -224,7 +224,9 @@ def test_strokes_of_subtle_colour_are_still_strokes(recwarn, ab, on_noise):
     assert len([w for w in recwarn if "noise" in str(w.message)]) == (1 if on_noise else 0)
 
 
-def test_the_command_line_names_the_noise_once_and_colorizes_from_the_strokes(tmp_path, capsys):
+def test_the_command_line_reads_the_noise_as_the_photo_and_colorizes_from_the_strokes(tmp_path, capsys):
+    # The noise is the photo's own (its channels' spread): the command takes the clean copy's
+    # unpainted pixels for the photo, quietly (it named the noise once a run before issue 94).
     import varcolor
 
     from .conftest import run
@@ -235,7 +237,7 @@ def test_the_command_line_names_the_noise_once_and_colorizes_from_the_strokes(tm
     code, _, err = run(
         capsys, "colorize", tmp_path / "g.png", "--marked", tmp_path / "g_marked.png", "-o", tmp_path / "o.png"
     )
-    assert code == 0 and err.count("taken as noise, not strokes") == 1 and "g_marked.png" in err
+    assert code == 0 and "noise" not in err, err
     expected = varcolor.colorize(clean, Cues.from_marked(clean, marked)).rgb
     assert np.abs(varcolor.read_image(tmp_path / "o.png") - expected).max() < 4 / 255
 

@@ -57,12 +57,51 @@ EDGES_DEFAULT = EDGES[0]
 SIZE_SLACK = 1.0
 
 
+#: A scanner's RGB noise (each channel the gray plus its own noise, σ per channel) strays this many
+#: σ from the photo's gray at most (per channel, beside the levels' rounding): a neutral pixel of a
+#: marked copy painted on the photo's one-channel copy that lies within it shows the photo, unpainted.
+#: Gray paint nearer the photo than that cannot be told from its noise and is not read.
+NOISE_SIGMAS = 5.0
+#: The mean spread (largest less smallest channel) of three channels of independent normal noise
+#: of σ = 1: the photo's noise σ is its mean spread over this.
+_SPREAD_PER_SIGMA = 1.6926
+
+
+def channel_noise(photo: np.ndarray, rows: int = 64) -> float:
+    """The σ (RGB in [0, 1]) of a gray photo stored as RGB whose channels carry noise of their own
+    (a scanner's RGB mode), from the spread of its channels on every ``rows``-th row (0 where the
+    channels are equal).
+
+    Parameters
+    ----------
+    photo : ndarray
+        ``H×W×3`` (or more channels, the first three read) 8- or 16-bit levels, or floats in [0, 1].
+    rows : int
+        Every how many rows are read (a 40 MP scan's sample: 0.1 MP).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> gray = rng.integers(20, 230, (256, 256, 1)).astype(np.float64)
+    >>> noisy = np.round(gray + rng.normal(0, 1.5, (256, 256, 3))).astype(np.uint8)
+    >>> round(channel_noise(noisy, rows=1) * 255, 1)
+    1.5
+    """
+    sample = photo[::rows, :, :3]
+    spread = sample.max(axis=2).astype(np.float64) - sample.min(axis=2)
+    top = float(np.iinfo(photo.dtype).max) if photo.dtype.kind in "ui" else 1.0
+    return float(spread.mean()) / _SPREAD_PER_SIGMA / top if spread.size else 0.0
+
+
 def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, marked_bits: int = 16) -> None:
-    """Make the pixels of a marked copy that show the photo unchanged (every channel within half a
-    level of the photo's, or of the marked copy's where its file holds fewer bits) the photo's
-    gray, in place: a gray photo stored as RGB whose channels
+    """Make the pixels of a marked copy that show the photo unchanged the photo's gray, in place:
+    every channel within half a level of the photo's (or of the marked copy's where its file holds
+    fewer bits), or, where the photo's channels carry noise of their own (:func:`channel_noise`: a
+    scanner's RGB) and the marked pixel is neutral (painted on the photo's one-channel copy), within
+    :data:`NOISE_SIGMAS` of that noise of the photo's gray. A gray photo stored as RGB whose channels
     differ a little (a converter's rounding, a scanner's noise) is then read as its one-channel twin
-    is (:func:`marked_cues` compares the marked copy with the gray).
+    is (:func:`marked_cues` compares the marked copy with the gray), and its noise never reads as
+    paint.
 
     Parameters
     ----------
@@ -85,20 +124,26 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, ma
     """
     top = np.float32(np.iinfo(photo.dtype).max)
     half = np.float32(0.5) / min(top, np.float32((1 << marked_bits) - 1))
+    # A neutral marked pixel: its channels as equal as the file's levels hold them; near the gray:
+    # the photo's noise, its levels' rounding and the copy's.
+    neutral = np.float32(2 * half)
+    near = np.float32(NOISE_SIGMAS * channel_noise(photo) + 2 * half + np.float32(0.5) / top)
     if not array_code(photo.shape[0] * photo.shape[1]):
         # One pass, no temporaries: the array code below took 1.25 s of a 40 MP scan's read.
-        _unmarked_to_gray(marked, photo, top, half, gray)
+        _unmarked_to_gray(marked, photo, top, half, gray, neutral, near)
         return
     rows = gray_band_rows(photo.shape[1])
     for start in range(0, photo.shape[0], rows):
         band = slice(start, start + rows)
         under = marked[band, :, :3]
         same = np.all(np.abs(under - levels_to_float(photo[band, :, :3], np.float32)) <= half, axis=2)
+        spread = under.max(axis=2) - under.min(axis=2)
+        same |= (spread <= neutral) & np.all(np.abs(under - gray[band][..., None]) <= near, axis=2)
         under[same] = gray[band][same][:, None]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _unmarked_to_gray(marked, photo, top, half, gray):
+def _unmarked_to_gray(marked, photo, top, half, gray, neutral, near):
     for i in numba.prange(marked.shape[0]):
         for j in range(marked.shape[1]):
             same = True
@@ -107,6 +152,10 @@ def _unmarked_to_gray(marked, photo, top, half, gray):
                 if not abs(marked[i, j, c] - np.float32(photo[i, j, c]) / top) <= half:
                     same = False
                     break
+            if not same:
+                low = min(marked[i, j, 0], marked[i, j, 1], marked[i, j, 2])
+                high = max(marked[i, j, 0], marked[i, j, 1], marked[i, j, 2])
+                same = high - low <= neutral and abs(low - gray[i, j]) <= near and abs(high - gray[i, j]) <= near
             if same:
                 for c in range(3):
                     marked[i, j, c] = gray[i, j]
@@ -187,6 +236,9 @@ def _entry_image(image, name: str) -> np.ndarray:
 NOTE_PIXELS, NOTE_SHARE = 16, 0.01
 #: A warning names the noise when it is more than this share of the pixels.
 NOISE_SHARE = 0.01
+#: Paint on more than this share of the pixels is said in a warning: strokes are seldom most of a
+#: photo, and a reading that finds them there has more likely read something else as paint.
+MOSTLY_PAINT = 0.5
 #: Gray cues (marked pixels as colourless as the noise) on this share of the pixels, and half of
 #: the cues or more: the marked image is not the photo with strokes on it; refused.
 NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
@@ -268,9 +320,15 @@ def marked_cues(
         # The photo under the strokes went through the same sizes: compare with the gray so.
         gray = _resized(_resized(gray, scaled), gray.shape[:2])
         threshold = max(threshold, SCALED_THRESHOLD)
+    own_noise = channel_noise(gray) if gray.ndim == 3 and not scaled and noise > 0 else 0.0
+    if own_noise:
+        # A gray photo stored as RGB with noise of its own, scribbled on its one-channel copy: a
+        # neutral marked pixel within that noise shows the photo (:func:`unmarked_to_gray`); the
+        # differences are the photo's, not a noisy copy's (:func:`copy_noise`).
+        noise = max(noise, NOISE_SIGMAS * own_noise + 1.0 / 255)
     mask = np.zeros(marked.shape[:2], bool)
     faint_count = copied = gray_cues = 0
-    copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 else 0.0
+    copy = copy_noise(gray, marked) if edges == "unmix" and noise > 0 and not own_noise else 0.0
     # Band by band, a channel at a time: a big scan's temporaries stay a band's, and NumPy's
     # reductions over a last axis of 3 (sum, max, ptp) ran 10× slower than these (issue 37).
     for rows in _bands(marked.shape):
@@ -336,7 +394,16 @@ def marked_cues(
             "copy of the gray one (saved as JPEG or colour-converted on the way?); taken as noise, not strokes",
             stacklevel=3,
         )
-    return painted(mask, marked, gray, edges, scaled)
+    marks = painted(mask, marked, gray, edges, scaled)
+    read = int(np.count_nonzero(marks.mask))
+    if read > MOSTLY_PAINT * mask.size:
+        warnings.warn(
+            f"{100 * read / mask.size:.0f} % of the pixels differ from the gray image and are read as paint: "
+            "strokes are seldom most of a photo (is the marked image another photo, or the gray image another "
+            "copy of it?)",
+            stacklevel=3,
+        )
+    return marks
 
 
 def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = EDGES_DEFAULT) -> Marks:
@@ -585,12 +652,11 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         # holds the same pixels as in the whole band, the group's strokes and no other's, so the
         # band's reading is the same, its work the strokes' neighbourhood's, not the band's
         # (a grainy scan with 80 strokes: 2.1 -> 1.0 s of CPU at 12 MP, 4.5 -> 1.25 s at 40 MP).
-        # A band with no laid paint anywhere is read as it is.
+        # A group with no laid paint is read as it is.
         near = ndimage.maximum_filter(mask[top:bottom], size=2 * reach + 1, mode="constant", cval=False)
         groups, _ = ndimage.label(near, structure=np.ones((3, 3), bool))
         del near
         found: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
-        any_laid = False
         for group, box in enumerate(ndimage.find_objects(groups), 1):
             if box is None:
                 continue
@@ -601,6 +667,11 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             else:
                 photo = under[top:bottom][box].astype(np.float32)
                 photo = photo.mean(axis=2) if photo.ndim == 3 else photo
+            # Laid paint first: a group with none (texture copied from a colour original, paint
+            # too faint to tell) is read as it is, and none of the filters below is needed.
+            laid = _laid_paint(flat, photo, strokes)
+            if not laid.any():
+                continue
             at = np.flatnonzero(strokes)
             m = flat[at, :3].astype(np.float64)
             g = np.repeat(photo.ravel()[at, None].astype(np.float64), 3, axis=1)
@@ -624,8 +695,6 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             touching = ndimage.label(strokes, structure=np.ones((3, 3), bool))[0].ravel()
             inside = np.zeros(strokes.shape, bool)
             inside[max(inner.start - box[0].start, 0) : max(inner.stop - box[0].start, 0)] = True
-            laid = _laid_paint(flat, photo, strokes)
-            any_laid |= bool(laid.any())
             # A blend of one paint over the photo lies near the strokes' outside; one of two paints
             # (a rim where strokes cross) may lie deeper among the strokes.
             chosen = ((edge & ramp.ravel())[at] | ~laid.ravel()[at]) & inside.ravel()[at]
@@ -642,8 +711,6 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
             first, columns = (top + box[0].start) * mask.shape[1] + box[1].start, box[1].stop - box[1].start
             image = [first + y * mask.shape[1] + x for y, x in (np.divmod(at, columns), np.divmod(theirs_at, columns))]
             found.append((image[0], image[1], alpha, len(at)))
-        if not any_laid:  # nothing laid: texture, or paint too faint to tell; read as it is
-            continue
         for at, theirs_at, alpha, count in found:
             keep.reshape(-1)[at[alpha < HALF_PAINT]] = False
             strong = alpha >= HALF_PAINT

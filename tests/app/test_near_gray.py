@@ -214,3 +214,38 @@ def test_a_16_bit_scans_marked_copy_saved_at_8_bits_is_read_as_its_16_bit_copy(t
         assert code == 0 and "differ from the gray image" not in err, err
         results.append(varcolor.read_image(tmp_path / f"{copy}.png"))
     assert np.abs(results[0] - results[1]).max() <= 2 / 255  # the strokes' 8-bit rounding, no more
+
+
+def test_a_scanners_rgb_scribbled_on_its_one_channel_copy_is_coloured_as_that_copy(tmp_path, capsys):
+    """Issue 94, item 0: a scan stored as a scanner's RGB (noise of 1.5 levels a channel) whose
+    strokes, copied from the colour original, were painted on the scan stored as one channel. The
+    copy's unpainted pixels differ from the RGB by the noise everywhere: read as gray paint on a
+    few per cent of the photo, they pinned it near gray. Now the result is the one-channel scan's,
+    its cues the same."""
+    from skimage.draw import line
+
+    colour = np.round(photo("coffee", SHAPE) * 255).astype(np.uint8)
+    one = np.round(same_lightness_gray(colour / 255.0) * 255).astype(np.uint8)  # stored as one channel
+    pixels = noisy(one, seed=4)  # and as a scanner's RGB
+    marked = np.repeat(one[..., None], 3, axis=2)
+    for y0, x0, y1, x1 in ((20, 10, 40, 150), (60, 20, 100, 120), (90, 140, 30, 100)):
+        rows, columns = line(y0, x0, y1, x1)
+        for dy in range(3):
+            marked[rows + dy, columns] = colour[rows + dy, columns]  # textured: the original's colours
+    Image.fromarray(pixels).save(tmp_path / "rgb.png")
+    Image.fromarray(one).save(tmp_path / "one.png")
+    Image.fromarray(marked).save(tmp_path / "marked.png")
+    results = {}
+    for name in ("rgb", "one"):
+        out = tmp_path / f"{name}_o.png"
+        code, _, err = run(capsys, "colorize", tmp_path / f"{name}.png", "--marked", tmp_path / "marked.png", "-o", out)
+        assert code == 0 and "noise" not in err, err
+        lab = varcolor.color.rgb_to_lab(varcolor.read_image(tmp_path / f"{name}_o.png"))
+        results[name] = np.hypot(lab[..., 1], lab[..., 2])
+    assert results["one"].mean() > 5  # the strokes' colour spreads
+    assert abs(results["rgb"].mean() - results["one"].mean()) < 0.1 * results["one"].mean(), results
+    # and the library reads the same cues from the RGB as floats
+    with pytest.warns(UserWarning, match="taken as noise"):
+        read = varcolor.Cues.from_marked(varcolor.read_image(tmp_path / "rgb.png"), marked / 255.0)
+    drawn = varcolor.Cues.from_marked(varcolor.read_image(tmp_path / "one.png"), marked / 255.0)
+    assert np.count_nonzero(read.mask != drawn.mask) <= 0.02 * drawn.count, (read.count, drawn.count)
