@@ -35,6 +35,7 @@ from .methods.base import checked_info, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
 from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exported)
 from .raster import channel_extremes, gather
+from .restraint import SOURCES, Reach, Restraint
 from .solvers import SolverPlan
 
 #: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
@@ -53,6 +54,7 @@ __all__ = [
     "METHODS",
     "SPACES",
     "check_fits",
+    "SOURCES",
 ]
 
 
@@ -85,6 +87,54 @@ class Result:
     rgb: np.ndarray
     ab: np.ndarray
     info: Info = field(default_factory=lambda: Info())
+    #: Where the confidence and the sources come from: the cues' reach, or what solves it when
+    #: first asked (:class:`_Provenance`); None: nothing to say (a result made by hand).
+    provenance: _Provenance | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def confidence(self) -> np.ndarray | None:
+        """How firmly each pixel's colour is fixed by its cues, ``H×W`` float32 in [0, 1]: 1 on the
+        cues, falling where their colour fades (:mod:`varcolor.restraint`); its complement is how
+        much of the colour is guessed. None where the result has no cues to say it of."""
+        return None if self.provenance is None else self.provenance.confidence()
+
+    @property
+    def source(self) -> np.ndarray | None:
+        """What decided each pixel's colour, ``H×W`` uint8: the index of its kind in
+        :data:`~varcolor.restraint.SOURCES` (``none``, ``stroke``, ``reference``, ``prior``).
+        A cue of full weight is a stroke (a user's mark), one of less a matched reference's."""
+        return None if self.provenance is None else self.provenance.source()
+
+
+class _Provenance:
+    """A result's reach, solved when first asked where the method did not need it (a method that
+    does not restrain: the map costs one small solve), and the prior's confidence (``H×W``, or
+    None) for its sources."""
+
+    def __init__(
+        self, reach: Reach | None, cues: Cues, trust: np.ndarray | None, restraint: Restraint | np.ndarray | None
+    ):
+        # restraint: what solves the reach when asked (or the gray it is made from)
+        self._reach, self._restraint, self._cues, self._trust = reach, restraint, cues, trust
+        self._confidence: np.ndarray | None = None
+        self._source: np.ndarray | None = None
+
+    def reach(self) -> Reach:
+        if self._reach is None:
+            restraint = self._restraint if isinstance(self._restraint, Restraint) else Restraint(self._restraint)
+            self._reach = restraint.reach(self._cues.mask, self._cues.weight)
+            self._restraint = None
+        return self._reach
+
+    def confidence(self) -> np.ndarray:
+        if self._confidence is None:
+            self._confidence = self.reach().confidence()
+        return self._confidence
+
+    def source(self) -> np.ndarray:
+        if self._source is None:
+            self._source = self.reach().source(self._trust)
+        return self._source
 
 
 def _check_gray(gray: np.ndarray) -> np.ndarray:
@@ -236,6 +286,9 @@ class Colorizer:
         # Each update's cue set's ab (the undo keeps the earlier ones), written into memory made
         # ready while the user draws; one the undo let go of, used again.
         self._cue_spares = Spares(keep=UNDO_SPARES if gray.size <= HOLD_LIGHTNESS else 0)
+        self._restraint: Restraint | None = None  # the cues' reach on this gray, made when first needed
+        self._reach: tuple[Cues, Reach] | None = None  # the last cue set's reach, where it was solved
+        self._trust: np.ndarray | None = None  # the prior's confidence, where a prior is on
         self.on_chroma: Callable[[np.ndarray], None] | None = None
         self.paint_later = False
         # Whether results were left unpainted (paint_later), and where they changed since the last
@@ -259,7 +312,7 @@ class Colorizer:
         where, self._waiting, self._waiting_where = self._waiting_where, False, None
         rgb, ab = self.painter.paint(self._chroma, where, (self._last.rgb, self._last.ab))
         info = cast(Info, {**self._last.info, "paint_seconds": time.perf_counter() - start})
-        self._last = Result(rgb=rgb, ab=ab, info=info)
+        self._last = Result(rgb=rgb, ab=ab, info=info, provenance=self._last.provenance)
         return self._last
 
     def _later(self) -> bool:
@@ -529,6 +582,9 @@ class Colorizer:
         guess = weight = where = None
         if self.prior is not None:
             guess, weight, said = self.prior.guess(cues, self._prior_mode)
+            prior_weight = max(float(self.options.prior_weight), 1e-12)
+            self._trust = None if weight is None else np.clip(weight / prior_weight, 0.0, 1.0)
+        reach = self._reach_of(cues) if self.engine.restrains and cues.count else None
         if cues.count == 0 and guess is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.gray.shape + (2,))
@@ -538,7 +594,7 @@ class Colorizer:
             bounded = guess is None and self.engine.within_cues
             # The cues' values, found once (a 12 MP mask scanned for them: 14 ms each time).
             values = gather(targets, cues.mask) if bounded else None
-            colour = _one_colour(values) if values is not None else None
+            colour = _one_colour(values) if values is not None and reach is None else None
             with threads_for(self.gray.size, self.options.threads) as threads:
                 if colour is not None:
                     # The exact answer: no solve, and the method's state of earlier solves forgotten.
@@ -548,7 +604,7 @@ class Colorizer:
                     report = {"solver": "none (one colour: the answer everywhere)", "iterations": 0, "residual": 0.0}
                 else:
                     try:
-                        solved = self.engine.solve(Problem(cues.mask, targets, guess, weight), x0)
+                        solved = self.engine.solve(Problem(cues.mask, targets, guess, weight, reach), x0)
                     except BaseException:
                         self._drop_early()
                         raise
@@ -556,7 +612,9 @@ class Colorizer:
                 if colour is None:
                     chroma, report = checked_solution(self.engine, solved, self.gray.shape + (2,))
                     if values is not None:
-                        _check_within(chroma, values, cues.mask.size)
+                        # restrained: between the cues and neutral
+                        within = values if reach is None else np.vstack([values, np.zeros((1, values.shape[1]))])
+                        _check_within(chroma, within, cues.mask.size)
                 # The method's report, checked: solver, iterations and residual of the right types,
                 # and none of the library's own keys (a plug-in cannot rewrite method, cues…).
                 info.update(checked_info(self.engine, report))
@@ -637,8 +695,28 @@ class Colorizer:
         self._chroma = chroma
         info["seconds"] = time.perf_counter() - start
         info["paint_seconds"] = info["seconds"] - (painting - start)  # of which colour conversion
-        self._last = Result(rgb=rgb, ab=ab, info=info)
+        self._last = Result(rgb=rgb, ab=ab, info=info, provenance=self._provenance())
         return self._last
+
+    def _reach_of(self, cues: Cues) -> Reach:
+        """The reach of ``cues`` (:mod:`varcolor.restraint`), solved once a cue set."""
+        if self._reach is not None and self._reach[0] is cues:
+            return self._reach[1]
+        if self._restraint is None:
+            self._restraint = Restraint(self.gray)
+        reach = self._restraint.reach(cues.mask, cues.weight)
+        self._reach = (cues, reach)
+        return reach
+
+    def _provenance(self) -> _Provenance | None:
+        """What the last result's confidence and sources are read from: the reach its method was
+        restrained to, or what solves it when first asked."""
+        cues = self.cues
+        if cues is None:
+            return None
+        if self._reach is not None and self._reach[0] is cues:
+            return _Provenance(self._reach[1], cues, self._trust, None)
+        return _Provenance(None, cues, self._trust, self._restraint if self._restraint is not None else self.gray)
 
 
 def colorize(

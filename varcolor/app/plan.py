@@ -143,6 +143,7 @@ def _colorize_job(
     reference=None,
     searched=False,
     signatures=None,
+    confidence: Path | None = None,
 ):
     skip = (
         None
@@ -168,11 +169,12 @@ def _colorize_job(
         run.edges,
         reference,
         signatures,
+        confidence_map=confidence,
     )
     referenced = list(reference) if isinstance(reference, tuple) else [reference] if reference else []
     return Job(
         [image] + ([cue_file] if cue_file else []) + referenced,
-        [output],
+        ([confidence] if confidence else []) + [output],  # the result last: it marks the unit whole
         task,
         skip,
         memory=0 if skip else _memory(image, options, on_dask),
@@ -276,9 +278,21 @@ def plan_colorize(
             if beside is not None and note is not None:
                 note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
         out = single_output(source, given, run.ext)
+        maps = run.confidence_map
+        confidence = None if maps is None else single_output(source, maps, "_confidence.png")
         return [
             _colorize_job(
-                source, cue_kind, cue_file, out, options, run, on_dask, progress, references, signatures=signatures
+                source,
+                cue_kind,
+                cue_file,
+                out,
+                options,
+                run,
+                on_dask,
+                progress,
+                references,
+                signatures=signatures,
+                confidence=confidence,
             )
         ]
     check_folders(source, output)
@@ -304,6 +318,8 @@ def plan_colorize(
         cue_kind, cue_file = find_cue(image, folder, [cues] if cues else None)
         its = find_reference(image, references / rel.parent, listings) if folder_of_references else references
         out = (output / rel).with_suffix(run.ext)
+        maps = None if run.confidence_map is None else Path(run.confidence_map) / rel.parent
+        maps = maps and maps / f"{rel.stem}_confidence.png"
         jobs.append(
             _colorize_job(
                 image,
@@ -316,6 +332,7 @@ def plan_colorize(
                 reference=its,
                 searched=folder_of_references or isinstance(references, tuple),
                 signatures=signatures,
+                confidence=maps,
             )
         )
     return jobs

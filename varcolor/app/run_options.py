@@ -81,6 +81,9 @@ class RunOptions(OptionValues):
         (sRGB), ``"input"`` (the input's RGB profile; sRGB for a gray input) or an ICC file.
     ext : str
         The extension of the outputs of a folder run (:data:`WRITE_EXTENSIONS`).
+    confidence_map : str or None
+        Where each result's confidence map is written (:attr:`varcolor.Result.confidence`, a 16-bit
+        gray PNG): a file for one input, a folder for a folder input (``X_confidence.png``).
 
     Examples
     --------
@@ -137,6 +140,13 @@ class RunOptions(OptionValues):
         choices=EDGES,
     )
     ext: str = option(".png", "output extension in folder mode (default: %(default)s)", check=_ext)
+    confidence_map: str | None = option(
+        None,
+        "also write where the colour is known: each pixel's confidence (how firmly its cues fix its colour; 1 on the "
+        "cues, 0 where it is guessed) as a 16-bit gray PNG, to this file (for a folder input: this folder, as "
+        "X_confidence.png)",
+        metavar="PATH",
+    )
     layer: str | None = option(
         None, "a layered input's (.ora, .psd) photo layer (default: the bottom visible layer)", metavar="NAME"
     )

@@ -196,21 +196,25 @@ def read_layered(
     return np.ascontiguousarray(pixels), None if marks is None else marks.pixels, bits, plan
 
 
-def _result_layers(gray: np.ndarray, rgb: np.ndarray, cues: Cues) -> list[Layer]:
+def _result_layers(gray: np.ndarray, rgb: np.ndarray, cues: Cues, confidence: np.ndarray | None = None) -> list[Layer]:
     """A layered result: the photo as read, the colorized photo above it (opaque: the composite is
     the flat result), the cues on top, hidden (their colour at the photo's lightness, where the
-    stroke's own is unknown)."""
+    stroke's own is unknown), and the confidence map (white where the colour is known), hidden."""
     opaque = np.ones(rgb.shape[:2] + (1,))
     photo = gray[..., :3] if gray.ndim == 3 else np.repeat(gray[..., None], 3, axis=2)
     lightness = lightness_of_gray(gray if gray.ndim == 2 else gray[..., :3].mean(axis=2))
     if cues.lightness is not None:
         lightness = np.where(np.isfinite(cues.lightness), cues.lightness, lightness)
     marks = lab_to_rgb(np.concatenate([lightness[..., None], cues.ab], axis=2))
-    return [
+    layers = [
         Layer("photo", np.concatenate([photo, opaque], axis=2)),
         Layer("colorized", np.concatenate([rgb[..., :3], opaque], axis=2)),
         Layer("strokes", np.concatenate([marks, cues.mask[..., None].astype(np.float64)], axis=2), visible=False),
     ]
+    if confidence is not None:
+        known = np.repeat(confidence[..., None].astype(np.float64), 3, axis=2)
+        layers.append(Layer("confidence", np.concatenate([known, opaque], axis=2), visible=False))
+    return layers
 
 
 def solve_memory(image: Path, options: Options) -> int:
@@ -235,13 +239,16 @@ def colorize_and_write(
     global_hints: GlobalHints | None = None,
     progress: bool = False,
     plan: SolverPlan | None = None,
+    confidence: Path | None = None,
 ) -> str:
     """Colorize, write the output atomically; returns the warnings raised, as one line, each
     naming ``image``. ``plan``: :func:`read_checked`'s for this image. With ``progress``, a long
     solve (ADMM's iterations, the tiles of a big scan) shows a bar on stderr, opened at its first
     step (a refused option shows no empty bar). ``bits``: None for the input's depth (8 in JPEG);
     ``profile``: the output's colour space (:func:`~varcolor.profiles.output_profile`: sRGB by
-    default, ``"input"`` or an ICC file), embedded in the file."""
+    default, ``"input"`` or an ICC file), embedded in the file. ``confidence``: where the result's
+    confidence map is written too (a 16-bit gray PNG, before the result: the result marks the
+    unit whole); a layered output holds it as a hidden layer either way."""
     if bits is None:
         bits = 8 if output.suffix.lower() in JPEG_EXTENSIONS else image_bits(image)
     icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)
@@ -274,7 +281,11 @@ def colorize_and_write(
             # state go before the image is encoded, the command's last peak. A flat sRGB output takes
             # them as the file's levels, painted band by band (no float image of the whole result).
             levels = None if is_layered(output) or icc != SRGB_ICC else bits
-            rgb = colorize(gray, cues, options, global_hints=global_hints, progress=report, plan=plan, bits=levels).rgb
+            result = colorize(gray, cues, options, global_hints=global_hints, progress=report, plan=plan, bits=levels)
+            rgb = result.rgb
+            # The map as the result's (its reach, or one small solve), before the result goes.
+            certain = result.confidence if confidence is not None or is_layered(output) else None
+            del result
             if bar is not None:
                 bar.total = bar.n  # converged: the bar ends full
         except VarcolorError as exc:  # the same kind of error (bad input, no convergence), naming the file
@@ -282,8 +293,10 @@ def colorize_and_write(
         finally:
             if bar is not None:
                 bar.close()
+    if confidence is not None and certain is not None:
+        write_image(confidence, certain, bits=16, overwrite=overwrite)
     if is_layered(output):
-        layers = _result_layers(gray, rgb, cues)
+        layers = _result_layers(gray, rgb, cues, certain)
         if icc != SRGB_ICC:
             layers = [Layer(x.name, _in_profile(x.pixels, icc, output), x.visible) for x in layers]
         write_layers(output, layers, bits, overwrite=overwrite, profile=icc)

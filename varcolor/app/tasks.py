@@ -60,6 +60,8 @@ class ColorizeTask:
     #: A chain's photo (:mod:`~varcolor.app.chain`): a pool that matches nothing is no error of the
     #: run's input but this photo left out (:data:`~varcolor.app.reference.UNMATCHED`).
     chained: bool = False
+    #: Where the result's confidence map is written (:attr:`varcolor.Result.confidence`), or None.
+    confidence_map: Path | None = None
 
     def __call__(self) -> str:
         return _noted(self._run)
@@ -152,6 +154,7 @@ class ColorizeTask:
                 overwrite=self.overwrite,
                 progress=self.progress,
                 plan=plan,
+                confidence=self.confidence_map,
             ),
         ]
         return "; ".join(note for note in notes if note)

@@ -150,6 +150,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="output file (or folder, for a folder input); .ora or .psd: the photo, the result and the strokes "
         "as layers",
     )
+    add_run_option(output, "confidence_map")
     add_solve_options(p, output=output)
     add_output_options(p, ext=True, output=output)
     add_video_options(p)

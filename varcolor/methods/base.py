@@ -25,6 +25,7 @@ from ..interactive import Updates
 from ..memory import check_memory, memory_budget
 from ..options import Options
 from ..raster import coordinates
+from ..restraint import Reach
 from ..solvers import DirectSolver, LinearSystem, RebindableSolver, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
 from ..solvers.device import backend
@@ -93,12 +94,16 @@ class Problem:
         ``H×W×2``: the cue values (in the options' colour space), read at ``mask``.
     prior, weight : ndarray, optional
         The prior's guess (``H×W×2`` Lab chroma) and its weight (``H×W``), or None.
+    reach : Reach, optional
+        How far the cues' colour reaches (:mod:`varcolor.restraint`), for a method that restrains
+        its colour to it (:attr:`Method.restrains`); None: the colour goes where the method takes it.
     """
 
     mask: np.ndarray
     targets: np.ndarray
     prior: np.ndarray | None = None
     weight: np.ndarray | None = None
+    reach: Reach | None = None
 
 
 class Method:
@@ -118,7 +123,8 @@ class Method:
     - ``within_cues``: whether, without a prior, every pixel's chroma lies between its cues' least
       and greatest, channel by channel (a convex combination of them, as Levin's rows make it):
       then :func:`varcolor.colorize` gives cues all of one colour that colour with no solve, and
-      refuses a solve that left the range (:class:`~varcolor.errors.ConvergenceError`);
+      refuses a solve that left the range (:class:`~varcolor.errors.ConvergenceError`); a
+      method that ``restrains`` lies between them and neutral;
     - ``video``: whether it solves Levin's system, which a clip extends over time (the space-time
       system, :mod:`varcolor.video`): a clip is coloured only by such a method.
 
@@ -151,6 +157,9 @@ class Method:
     Parameters: ClassVar[type | None] = None
     bytes_per_pixel: ClassVar[int] = 250
     within_cues: ClassVar[bool] = False
+    #: Whether the method scales its colour by the cues' reach (:attr:`Problem.reach`, which the
+    #: colorizer then solves for it): a pixel no cue's colour reaches stays neutral.
+    restrains: bool = False
     video: ClassVar[bool] = False
 
     def __init__(

@@ -1,0 +1,205 @@
+"""Restraint (issue 93): a restorer's few strokes colour their objects and leave the rest neutral.
+
+Three checks, each with the default engine restrained (``restraint="on"``, today's default),
+unrestrained (``"off"``: the propagation before it) and exact Levin (``--method levin``):
+
+- **Restorer strokes** (:mod:`restorer_strokes`): one antialiased stroke along each of the five
+  most colourful objects of a photo, in its median colour, none on neutral objects: gain over the
+  gray image (dB), photos below their gray image, leak (mean chroma on neutral pixels no stroke
+  touches), reach (mean |Δab| in the stroked objects), and the confidence map's mean on the
+  stroked objects less its mean on the neutral ones; at native size and with the photo and its
+  strokes 4× larger a side (``--scale``; scale-free: the leak should not move).
+- **Random hints**: the published protocol's hints (6×6 patches of the true mean ab) on 256²
+  photos, 1 / 10 / 100 hints: mean PSNR, restrained against unrestrained.
+- **Scribbles** (``../shared/data/scribbles``, research-only): PSNR of each pair with an
+  original, restrained against unrestrained.
+
+Photos: the test split (``bsds500/val`` and ``imagenet-sample/train`` from 300,
+:mod:`shared_data`); the constants of :mod:`varcolor.restraint` were chosen on the tuning split.
+Writes ``restraint.json`` and ``restraint.md`` (``--name``).
+
+Run: ``python benchmarks/restraint.py [--photos 15] [--scale 4 --scaled 6] [--no-hints] [--no-scribbles]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from reports import write_report
+from restorer_strokes import place, scores, upscaled
+from shared_data import IMAGENET_TUNING, SHARED
+
+HERE = Path(__file__).resolve().parent
+ENGINES = {
+    "restrained": {"restraint": "on"},
+    "unrestrained": {"restraint": "off"},
+    "levin (exact)": {"method": "levin"},
+}
+
+
+def _photos(count: int) -> dict[str, list[str]]:
+    bsds = sorted(glob.glob(str(SHARED / "bsds500" / "val" / "*.jpg")))[:count]
+    imagenet = sorted(glob.glob(str(SHARED / "imagenet-sample" / "train" / "*")))[IMAGENET_TUNING:]
+    return {"bsds500/val": bsds, "imagenet 300+": imagenet[:count]}
+
+
+def restorer(count: int, scale: int, scaled: int) -> dict:
+    import varcolor
+
+    out: dict = {}
+    for label, files in _photos(count).items():
+        rows: dict = {}
+        for index, path in enumerate(files):
+            truth = varcolor.read_image(path)[..., :3]
+            case = place(truth)
+            if not case.objects:
+                continue
+            sizes = [("native", case)] + ([(f"{scale}×", upscaled(case, scale))] if index < scaled else [])
+            for size, each in sizes:
+                cues = varcolor.Cues.from_marked(each.gray, each.marked)
+                for engine, keywords in ENGINES.items():
+                    if size != "native" and engine == "levin (exact)":
+                        continue  # its LU at 2.4 MP per photo: the native rows tell it
+                    start = time.perf_counter()
+                    result = varcolor.colorize(each.gray, cues, **keywords)
+                    row = scores(result.rgb, each)
+                    row["seconds"] = time.perf_counter() - start
+                    confidence = result.confidence
+                    if engine == "restrained" and confidence is not None and each.neutral.any():
+                        row["confidence_gap"] = float(confidence[each.stroked].mean() - confidence[each.neutral].mean())
+                    rows.setdefault((size, engine), []).append(row)
+        out[label] = {
+            f"{size} | {engine}": {
+                "photos": len(values),
+                "gray_psnr": float(np.mean([v["gray_psnr"] for v in values])),
+                "psnr": float(np.mean([v["psnr"] for v in values])),
+                "gain": float(np.mean([v["gain"] for v in values])),
+                "below_gray": int(sum(v["gain"] < 0 for v in values)),
+                "leak": float(np.nanmean([v["leak"] for v in values])),
+                "reach": float(np.nanmean([v["reach"] for v in values])),
+                "confidence_gap": float(np.mean([v["confidence_gap"] for v in values if "confidence_gap" in v]))
+                if any("confidence_gap" in v for v in values)
+                else None,
+            }
+            for (size, engine), values in rows.items()
+        }
+    return out
+
+
+def hints(count: int) -> dict:
+    from skimage.transform import resize
+
+    import varcolor
+
+    files = _photos(count)["bsds500/val"]
+    scores_: dict = {}
+    for path in files:
+        rgb = np.clip(resize(varcolor.read_image(path)[..., :3], (256, 256), anti_aliasing=True), 0, 1)
+        gray = varcolor.color.same_lightness_gray(rgb)
+        for n in (1, 10, 100):
+            cues = varcolor.cues.sample_ideepcolor(rgb, n=n, patch=6, rng=0)
+            for engine in ("restrained", "unrestrained"):
+                result = varcolor.colorize(gray, cues, **ENGINES[engine])
+                scores_.setdefault(f"{n} | {engine}", []).append(varcolor.metrics.psnr(result.rgb, rgb))
+    return {key: float(np.mean(values)) for key, values in scores_.items()}
+
+
+def scribbles() -> dict:
+    from skimage.transform import resize
+
+    import varcolor
+
+    out = {}
+    root = SHARED / "scribbles"
+    for marked in sorted(root.glob("*/*_marked.png")):
+        base = marked.with_name(marked.name[: -len("_marked.png")])
+        originals = [p for p in (Path(f"{base}_original.png"), Path(f"{base}_original.jpg"), base.with_suffix(".jpg"))]
+        original = next((p for p in originals if p.exists()), None)
+        if original is None or not base.with_suffix(".png").exists():
+            continue
+        gray = varcolor.read_image(base.with_suffix(".png"))
+        gray = varcolor.color.to_gray(gray) if gray.ndim == 3 else gray
+        truth = varcolor.read_image(original)[..., :3]
+        if truth.shape[:2] != gray.shape:
+            truth = np.clip(resize(truth, gray.shape, anti_aliasing=True), 0, 1)
+        cues = varcolor.Cues.from_marked(gray, varcolor.read_image(marked)[..., :3])
+        out[f"{marked.parent.name}/{base.name}"] = {
+            engine: varcolor.metrics.psnr(varcolor.colorize(gray, cues, **ENGINES[engine]).rgb, truth)
+            for engine in ("restrained", "unrestrained")
+        }
+    return out
+
+
+def markdown(report: dict) -> str:
+    lines = ["# Restraint: a restorer's strokes colour their objects, the rest stays neutral", ""]
+    lines.append(report["note"])
+    for label, table in report["restorer"].items():
+        lines += ["", f"## Restorer strokes, {label}", ""]
+        lines.append(
+            "| size | engine | photos | gray dB | result dB | gain dB | below gray | leak ab | reach ab | "
+            "confidence gap |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
+        for key, row in table.items():
+            size, engine = key.split(" | ")
+            gap = "" if row["confidence_gap"] is None else f"{row['confidence_gap']:.2f}"
+            lines.append(
+                f"| {size} | {engine} | {row['photos']} | {row['gray_psnr']:.2f} | {row['psnr']:.2f} | "
+                f"{row['gain']:+.2f} | {row['below_gray']} | {row['leak']:.2f} | {row['reach']:.2f} | {gap} |"
+            )
+    if report.get("hints"):
+        lines += [
+            "",
+            "## Random hints (256², bsds500/val), mean PSNR",
+            "",
+            "| hints | restrained | unrestrained |",
+            "|---|---|---|",
+        ]
+        for n in (1, 10, 100):
+            on, off = report["hints"][f"{n} | restrained"], report["hints"][f"{n} | unrestrained"]
+            lines.append(f"| {n} | {on:.2f} | {off:.2f} ({on - off:+.2f}) |")
+    if report.get("scribbles"):
+        lines += [
+            "",
+            "## Scribbles (../shared/data/scribbles), PSNR",
+            "",
+            "| pair | restrained | unrestrained |",
+            "|---|---|---|",
+        ]
+        for name, row in report["scribbles"].items():
+            lines.append(f"| {name} | {row['restrained']:.2f} | {row['unrestrained']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=15, help="photos of each test set (default 15)")
+    parser.add_argument("--scale", type=int, default=4, help="the larger copy's factor a side (default 4)")
+    parser.add_argument("--scaled", type=int, default=6, help="photos of each set also run larger (default 6)")
+    parser.add_argument("--no-hints", action="store_true")
+    parser.add_argument("--no-scribbles", action="store_true")
+    parser.add_argument("--name", default="restraint")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    report = {
+        "note": (
+            f"Made by `python benchmarks/restraint.py --photos {args.photos} --scale {args.scale} --scaled "
+            f"{args.scaled}`: test split photos ({args.photos} a set, the first {args.scaled} also {args.scale}× a "
+            "side); strokes placed by benchmarks/restorer_strokes.py."
+        ),
+        "restorer": restorer(args.photos, args.scale, args.scaled),
+        "hints": None if args.no_hints else hints(args.photos),
+        "scribbles": None if args.no_scribbles else scribbles(),
+    }
+    text = markdown(report)
+    print(text)
+    write_report(HERE / "results", args.name, report, text)
+
+
+if __name__ == "__main__":
+    main()

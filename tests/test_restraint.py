@@ -1,0 +1,154 @@
+"""Restraint (:mod:`varcolor.restraint`): strokes colour what they lie on, the rest stays neutral;
+the confidence map and the sources say where the colour is known (issue 93)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage.transform import resize
+
+import varcolor
+from varcolor.restraint import SOURCES, Restraint
+
+from .conftest import run
+
+
+def _two_things(scale: int = 1) -> tuple[np.ndarray, varcolor.Cues]:
+    """A mid-gray thing and a light one beside it (a step of 0.35 in gray, a little grain), a red
+    stroke along the first alone."""
+    rng = np.random.default_rng(0)
+    height, width = 96 * scale, 144 * scale
+    gray = np.full((height, width), 0.45)
+    gray[:, width // 2 :] = 0.8
+    gray = np.clip(gray + resize(rng.normal(0, 0.01, (96, 144)), (height, width), order=1), 0, 1)
+    mask = np.zeros((height, width), bool)
+    mask[44 * scale : 48 * scale, 10 * scale : 60 * scale] = True
+    ab = np.zeros((height, width, 2))
+    ab[mask] = (45.0, 30.0)
+    return gray, varcolor.Cues(mask, ab)
+
+
+def _chroma(result) -> np.ndarray:
+    return np.hypot(result.ab[..., 0], result.ab[..., 1])
+
+
+def test_a_stroke_colours_its_thing_and_the_other_stays_neutral():
+    gray, cues = _two_things()
+    restrained, flood = varcolor.colorize(gray, cues), varcolor.colorize(gray, cues, restraint="off")
+    width = gray.shape[1]
+    other = (slice(None), slice(width // 2 + 8, None))
+    own = (slice(30, 62), slice(8, 62))
+    assert _chroma(flood)[other].mean() > 40  # Levin's flood: the stroke's colour everywhere
+    assert _chroma(restrained)[other].mean() < 3
+    assert _chroma(restrained)[own].mean() > 0.9 * _chroma(flood)[own].mean()
+    confidence = restrained.confidence
+    assert confidence.shape == gray.shape and confidence.dtype == np.float32
+    assert np.all(confidence[cues.mask] == 1.0)
+    assert confidence[own].mean() - confidence[other].mean() > 0.6
+    sources = restrained.source
+    assert SOURCES[int(np.bincount(sources[own].ravel()).argmax())] == "stroke"
+    assert SOURCES[int(np.bincount(sources[other].ravel()).argmax())] == "none"
+
+
+def test_one_colour_of_cues_is_restrained_too():
+    # All cues of one colour: without restraint that colour is the answer everywhere, unsolved.
+    gray, cues = _two_things()
+    result = varcolor.colorize(gray, cues)
+    assert _chroma(result)[:, -20:].mean() < 3 and result.info["solver"] != "none (one colour: the answer everywhere)"
+
+
+def test_the_reach_is_scale_free():
+    """The same things and stroke four times larger a side: the same confidence map, scaled."""
+    gray, cues = _two_things()
+    big_gray, big_cues = _two_things(4)
+    small = varcolor.colorize(gray, cues).confidence
+    big = varcolor.colorize(big_gray, big_cues).confidence
+    shrunk = resize(big, small.shape, order=1, anti_aliasing=True)
+    assert np.abs(shrunk - small)[4:-4, 4:-4].mean() < 0.05
+
+
+def test_unrestrained_at_a_small_size_is_levins_exact_solve():
+    gray, cues = _two_things()
+    off = varcolor.colorize(gray[:60, :80], varcolor.Cues(cues.mask[:60, :80], cues.ab[:60, :80]), restraint="off")
+    exact = varcolor.colorize(gray[:60, :80], varcolor.Cues(cues.mask[:60, :80], cues.ab[:60, :80]), method="levin")
+    assert np.abs(off.ab - exact.ab).max() < 1e-6
+
+
+def test_reference_cues_and_no_cues_are_told_apart():
+    gray, cues = _two_things()
+    weight = np.where(cues.mask, 0.8, 1.0)  # a matched reference's confidence
+    matched = varcolor.colorize(gray, varcolor.Cues(cues.mask, cues.ab, weight=weight))
+    own = (slice(30, 62), slice(8, 62))
+    assert SOURCES[int(np.bincount(matched.source[own].ravel()).argmax())] == "reference"
+    with pytest.warns(UserWarning, match="no colour cues"):
+        empty = varcolor.colorize(gray, varcolor.Cues.empty(gray.shape))
+    assert float(empty.confidence.max()) == 0.0 and not empty.source.any()
+
+
+def test_exact_levin_is_not_restrained_but_says_where_its_colour_is_known():
+    gray, cues = _two_things()
+    exact = varcolor.colorize(gray, cues, method="levin")
+    assert _chroma(exact)[:, -20:].mean() > 40  # the reference: Levin's system as it is
+    assert exact.confidence[:, -20:].mean() < 0.2  # and its map says the colour there is guessed
+
+
+def test_an_edit_gives_a_fresh_solves_colours():
+    gray = resize(varcolor.data.chelsea(), (300, 450), anti_aliasing=True)  # above the exact solve's size
+    first = np.zeros(gray.shape, bool)
+    first[100:104, 40:200] = True
+    ab = np.zeros(gray.shape + (2,))
+    ab[first] = (30.0, 40.0)
+    stroke = np.zeros(gray.shape, bool)
+    stroke[220:224, 250:400] = True
+    more = np.zeros(gray.shape + (2,))
+    more[stroke] = (-20.0, -30.0)
+    cz = varcolor.Colorizer(gray)
+    cz.solve(varcolor.Cues(first, ab))
+    edited = cz.update(varcolor.Cues(stroke, more))
+    fresh = varcolor.colorize(gray, cz.cues)
+    assert np.abs(edited.ab - fresh.ab).max() < 0.5
+    assert np.abs(edited.confidence - fresh.confidence).max() < 1e-3
+
+
+def test_restraint_is_refused_when_misspelt():
+    gray, cues = _two_things()
+    with pytest.raises(varcolor.InputError, match="restraint must be on or off"):
+        varcolor.colorize(gray, cues, restraint="yes")
+
+
+def test_the_reach_of_restraint_alone():
+    gray, cues = _two_things()
+    reach = Restraint(gray).reach(cues.mask)
+    assert reach.confidence().shape == gray.shape
+    assert 0.0 <= float(reach.scale().min()) and float(reach.scale().max()) <= 1.0
+
+
+def test_the_command_line_writes_the_confidence_map(tmp_path, capsys):
+    from varcolor.io.layers import read_layers
+
+    gray, cues = _two_things()
+    varcolor.write_image(tmp_path / "photo.png", gray)
+    mask = np.zeros(gray.shape + (3,))
+    mask[cues.mask] = (0.8, 0.2, 0.15)
+    varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", tmp_path / "out.png")
+    code, _, err = run(capsys, *argv, "--confidence-map", tmp_path / "map.png")
+    assert code == 0, err
+    written = varcolor.read_image(tmp_path / "map.png")
+    expected = varcolor.colorize(
+        varcolor.read_image(tmp_path / "photo.png"),
+        varcolor.Cues.from_mask(varcolor.read_image(tmp_path / "photo_mask.png")),
+    ).confidence
+    assert written.shape == gray.shape and np.abs(written - expected).max() <= 1 / 65535 + 1e-6
+    # a folder: X_confidence.png beside each; a layered output: a hidden layer
+    (tmp_path / "in").mkdir()
+    for name in ("photo.png", "photo_mask.png"):
+        (tmp_path / "in" / name).write_bytes((tmp_path / name).read_bytes())
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "in", "-o", tmp_path / "out", "--confidence-map", tmp_path / "maps"
+    )
+    assert code == 0 and (tmp_path / "maps" / "photo_confidence.png").exists(), err
+    code, _, err = run(capsys, *argv[:-1], tmp_path / "out.ora")
+    assert code == 0, err
+    layers = {layer.name: layer for layer in read_layers(tmp_path / "out.ora")[0]}
+    assert "confidence" in layers and not layers["confidence"].visible

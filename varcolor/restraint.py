@@ -1,0 +1,252 @@
+"""Restraint: how far each cue's colour reaches, and how firmly each pixel's colour is known.
+
+Levin's rows make every unmarked pixel an average of its neighbours, so a region no cue lies on
+still takes the colour of the nearest cues: a few strokes on the colourful things flood the
+white, gray and unknown ones. Here each pixel gets a *reach* in [0, 1] — the share of its colour
+that its cues fix — from one small solve, and the default engine scales its chroma by it
+(:mod:`varcolor.methods.levin_multiscale`): where no cue's colour reaches, the pixel stays
+neutral (or takes a confident prior's colour).
+
+1. **Share.** On a grid of about :data:`GRID_SIDE` cells a side (the gray averaged over blocks),
+   a random walk along the gray's affinities (the symmetric Laplacian of ``levin-symmetric``)
+   that may die at every step is absorbed by a cue with the chance ``c``: 1 on the cues, nearly
+   1 over a flat thing a cue lies on, falling where the walk crosses the gray's edges and
+   texture (:data:`EDGE`), and slowly with distance (:data:`DECAY`). Both follow the grid's
+   cells, not the pixels, so the same strokes on the same photo at 0.15 MP and at 40 MP reach as
+   far.
+2. **Likeness.** The same walk carries the gray under the cues that absorb it: each pixel knows
+   the mean and spread of the lightness its colour came from. A pixel much lighter or darker
+   than that (:data:`LIKENESS`) is another thing than the one painted, and keeps less colour.
+3. **Reach** ``= min(1, c / FULL_SHARE) × likeness ** √(1 − c)``: the whole colour where a good
+   share of it is the cues', fading where the evidence for it ends; the likeness counts less
+   the nearer the pixel is to its cues.
+
+The reach is also the result's confidence map (:attr:`varcolor.Result.confidence`: 1 on the
+cues), and, solved for stroke cues and reference cues apart, says where each pixel's colour came
+from (:attr:`varcolor.Result.source`). Exact Levin (``method="levin"``) is left unrestrained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kernels import array_code
+from .solvers.multiscale import block_mean, coarse_cues
+
+__all__ = [
+    "GRID_SIDE",
+    "DECAY",
+    "EDGE",
+    "LIKENESS",
+    "FULL_SHARE",
+    "SOURCES",
+    "Reach",
+    "Restraint",
+    "grid_factor",
+]
+
+#: Cells a side (the geometric mean of height and width) of the grid the reach is solved on.
+GRID_SIDE = 150
+#: How far a cue's colour reaches over flat gray, as a share of the photo's side: the walk's chance
+#: of dying at each step is ``8 / (DECAY² · cells)`` of its steps' weight ...
+DECAY = 2.0
+#: ... and ``EDGE × Σ (ΔY)²`` more at a cell whose gray differs from its four neighbours' by ΔY
+#: (gray in [0, 1]): colour fades across the gray's edges and texture, not along a flat thing.
+EDGE = 0.1
+#: A pixel's likeness is ``exp(−(|Y − Ŷ| / (s + LIKENESS))²)``, ``Ŷ`` and ``s`` the mean and spread
+#: of the cues' gray that reach it (gray in [0, 1]); it keeps ``likeness ** √(1 − share)`` of its
+#: colour: all of it beside the cues (an orange cat's white and dark fur beside its strokes),
+#: less where the cues' colour reaches it only in part.
+LIKENESS = 0.12
+#: The share of a pixel's colour its cues must fix for it to keep all of it.
+FULL_SHARE = 0.7
+#: What decided each pixel's colour (:meth:`Reach.source`): its index is the pixel's code.
+SOURCES = ("none", "stroke", "reference", "prior")
+#: A pixel whose reach is below this took its colour from no cue: ``none``, or ``prior`` where a
+#: prior gave it.
+GUESSED_BELOW = 0.25
+#: Relative residual the grid's solve is taken to.
+TOL = 1e-5
+
+
+def grid_factor(shape: tuple[int, int]) -> int:
+    """The block side of the grid the reach of a photo of ``shape`` is solved on: about
+    :data:`GRID_SIDE` cells a side.
+
+    >>> grid_factor((321, 481)), grid_factor((1284, 1924)), grid_factor((5000, 8000))
+    (3, 10, 42)
+    """
+    return max(1, int(round(np.sqrt(float(shape[0]) * float(shape[1])) / GRID_SIDE)))
+
+
+@dataclass
+class Reach:
+    """The reach of a cue set on its grid: what :meth:`Restraint.reach` solved.
+
+    Attributes
+    ----------
+    strokes, references : ndarray
+        ``h×w``: each cell's share of colour from stroke cues and from reference cues.
+    likeness : ndarray
+        ``h×w`` in [0, 1]: how alike the cell's gray is to the gray of the cues that reach it.
+    shape : tuple of int
+        The photo's ``(H, W)``.
+    mask : ndarray or None
+        The cue pixels (``H×W``): their confidence is 1.
+    """
+
+    strokes: np.ndarray
+    references: np.ndarray
+    likeness: np.ndarray
+    shape: tuple[int, int]
+    mask: np.ndarray | None = None
+
+    @property
+    def share(self) -> np.ndarray:
+        """Each cell's share of colour from any cue (``h×w``)."""
+        return self.strokes + self.references
+
+    def scale(self) -> np.ndarray:
+        """The reach on the grid: ``min(1, share / FULL_SHARE) × likeness ** √(1 − share)`` (``h×w``)."""
+        share = np.clip(self.share, 0.0, 1.0)
+        return np.minimum(1.0, share / FULL_SHARE) * self.likeness ** np.sqrt(1.0 - share)
+
+    def at(self, shape: tuple[int, int]) -> np.ndarray:
+        """The reach resampled (bilinear) to ``shape``: the engine's coarse grid, or the photo."""
+        return _resampled(self.scale(), shape)
+
+    def confidence(self) -> np.ndarray:
+        """How firmly each pixel's colour is fixed by its cues, ``H×W`` float32 in [0, 1]: the
+        reach at full resolution, 1 on the cues."""
+        out = self.at(self.shape).astype(np.float32)
+        if self.mask is not None:
+            out[self.mask] = 1.0
+        return out
+
+    def source(self, prior: np.ndarray | None = None) -> np.ndarray:
+        """What decided each pixel's colour, ``H×W`` uint8 codes of :data:`SOURCES`: the cue kind
+        with the larger share where the reach is at least :data:`GUESSED_BELOW`, else ``prior``
+        where ``prior`` (``H×W``, its confidence) is at least that, else ``none``."""
+        reach = self.at(self.shape)
+        strokes = _resampled(self.strokes, self.shape) >= _resampled(self.references, self.shape)
+        codes = np.where(reach >= GUESSED_BELOW, np.where(strokes, 1, 2), 0).astype(np.uint8)
+        if prior is not None:
+            codes[(codes == 0) & (prior >= GUESSED_BELOW)] = 3
+        if self.mask is not None:
+            codes[self.mask & (codes == 0)] = 1
+        return codes
+
+
+def _resampled(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if grid.shape == tuple(shape):
+        return grid.astype(np.float64, copy=True)
+    import cv2  # (opencv: a dependency; its resize is the fastest bilinear at hand)
+
+    size = (int(shape[1]), int(shape[0]))
+    out = cv2.resize(np.ascontiguousarray(grid, np.float32), size, interpolation=cv2.INTER_LINEAR)
+    return out.astype(np.float64)
+
+
+class Restraint:
+    """The reach of cue sets on one gray image: its grid made once, each cue set solved on it
+    (from the last solve: an edit's few new cues cost a few iterations).
+
+    Parameters
+    ----------
+    gray : ndarray
+        ``H×W`` gray image in [0, 1].
+
+    Examples
+    --------
+    >>> gray = np.full((60, 90), 0.5); gray[:, 45:] = 0.9   # two things: a step in lightness
+    >>> mask = np.zeros(gray.shape, bool); mask[28:32, 5:40] = True
+    >>> reach = Restraint(gray).reach(mask)
+    >>> confidence = reach.confidence()
+    >>> bool(confidence[30, 30] > 0.9 > 0.2 > confidence[30, 80])
+    True
+    """
+
+    def __init__(self, gray: np.ndarray):
+        self.shape = (int(gray.shape[0]), int(gray.shape[1]))
+        self.factor = grid_factor(self.shape)
+        # The grid multigrid's kernels where varcolor's are compiled (varcolor warm, or the
+        # background compile); else a sparse LU: the grid is small, and a first run compiles
+        # nothing for it.
+        self.kernels = not array_code(1)
+        self.grid = np.ascontiguousarray(block_mean(np.asarray(gray, np.float64), self.factor), np.float64)
+        self._last: np.ndarray | None = None
+        # how much the gray changes at each cell (squared differences with its four neighbours)
+        grid = self.grid
+        edges = np.zeros(grid.shape)
+        for axis in (0, 1):
+            step = np.diff(grid, axis=axis) ** 2
+            if axis == 0:
+                edges[1:] += step
+                edges[:-1] += step
+            else:
+                edges[:, 1:] += step
+                edges[:, :-1] += step
+        self.edges = edges
+
+    def reach(self, mask: np.ndarray, weight: np.ndarray | None = None) -> Reach:
+        """The reach of the cues at ``mask`` (``H×W`` bool); ``weight`` (``H×W``, optional): the cues'
+        weights, a cue of full weight (a user's mark) a stroke, one of less (a matched reference's
+        confidence) a reference cue.
+
+        Parameters
+        ----------
+        mask : ndarray of bool
+            The cue pixels.
+        weight : ndarray, optional
+            The cues' weights (:attr:`varcolor.Cues.weight`).
+        """
+        from .energies.levin import symmetric_system
+
+        grid = self.grid
+        if not mask.any():
+            empty = np.zeros(grid.shape)
+            return Reach(empty, empty.copy(), np.ones(grid.shape), self.shape, mask)
+        rows, columns = np.nonzero(mask)
+        gray = _full_gray_at(self, rows, columns)
+        reference = (
+            np.zeros(rows.size) if weight is None else (np.asarray(weight)[rows, columns] < 1.0).astype(np.float64)
+        )
+        values = np.stack([1.0 - reference, reference, gray, gray * gray], axis=-1)
+        flat = rows * self.shape[1] + columns
+        held, targets = coarse_cues(mask, None, self.factor, pixels=(flat, values))
+        # The walk's chance of dying at each step, of its steps' weight (about 8 at a flat cell).
+        dying = np.where(held, 0.0, 8.0 / (DECAY**2 * grid.size) + EDGE * self.edges)
+        operator, rhs = symmetric_system(grid, held, targets, np.zeros(targets.shape), dying)
+        x = self._solve(operator, rhs, held)
+        strokes, references = np.clip(x[..., 0], 0.0, 1.0), np.clip(x[..., 1], 0.0, 1.0)
+        share = np.maximum(strokes + references, 1e-9)
+        mean = x[..., 2] / share
+        spread = np.sqrt(np.maximum(x[..., 3] / share - mean * mean, 0.0))
+        likeness = np.exp(-((np.abs(grid - mean) / (spread + LIKENESS)) ** 2))
+        likeness[held] = 1.0
+        return Reach(strokes, references, likeness, self.shape, mask)
+
+    def _solve(self, operator, rhs: np.ndarray, held: np.ndarray) -> np.ndarray:
+        """The grid's SPD system for every right-hand side: the grid multigrid where the kernels
+        run (from the last solution), a sparse LU where the photo runs array code (no kernel
+        compiled for it in a first run)."""
+        if self.kernels:
+            from .solvers.multigrid import MultigridSolver
+
+            guess = self._last if self._last is not None and self._last.shape == rhs.shape else None
+            x, _ = MultigridSolver(operator, tol=TOL).solve(rhs, guess)
+        else:
+            from scipy.sparse.linalg import splu
+
+            x = splu(operator.to_csr().tocsc()).solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
+        self._last = x
+        return x
+
+
+def _full_gray_at(restraint: Restraint, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The grid's gray at the cells of the pixels ``rows, columns``: the cues' gray as the grid
+    sees it (the walk compares cells with cells)."""
+    factor = restraint.factor
+    return restraint.grid[rows // factor, columns // factor]
