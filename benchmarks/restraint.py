@@ -18,6 +18,11 @@ Photos: the test split (``bsds500/val`` and ``imagenet-sample/train`` from 300,
 :mod:`shared_data`); the constants of :mod:`varcolor.restraint` were chosen on the tuning split.
 Writes ``restraint.json`` and ``restraint.md`` (``--name``).
 
+``--figure`` writes ``docs/images/restraint.png`` instead (the cue guide's picture): scikit-image's
+``coffee``, gray, with two coloured strokes (the coffee, the table) and one of gray paint (the
+saucer) as a stroke mask, coloured
+unrestrained and restrained, and the confidence map.
+
 Run: ``python benchmarks/restraint.py [--photos 15] [--scale 4 --scaled 6] [--no-hints] [--no-scribbles]``.
 """
 
@@ -176,6 +181,29 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def figure(path: Path) -> None:
+    """The cue guide's picture (``--figure``)."""
+    import skimage.data
+    from skimage.transform import resize
+
+    import varcolor
+
+    rgb = resize(skimage.data.coffee() / 255.0, (200, 300), anti_aliasing=True)
+    gray = np.round(varcolor.color.same_lightness_gray(rgb) * 255) / 255
+    mask = np.zeros(gray.shape + (3,))
+    mask[62:65, 125:170] = (0.42, 0.24, 0.1)  # the coffee
+    mask[185:188, 5:60] = (0.6, 0.4, 0.25)  # the table's wood
+    mask[163:166, 110:200] = (0.6, 0.6, 0.6)  # the saucer: gray paint, kept neutral
+    cues = varcolor.Cues.from_mask(mask)
+    flood = varcolor.colorize(gray, cues, restraint="off")
+    held = varcolor.colorize(gray, cues)
+    shown = np.where(mask.any(axis=2)[..., None], mask, np.repeat(gray[..., None], 3, axis=2))
+    confidence = np.repeat(held.confidence[..., None], 3, axis=2)
+    gap = np.ones((200, 4, 3))
+    row = np.concatenate([shown, gap, flood.rgb, gap, held.rgb, gap, confidence], axis=1)
+    varcolor.write_image(path, row, bits=8, overwrite=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=15, help="photos of each test set (default 15)")
@@ -184,8 +212,12 @@ def main() -> None:
     parser.add_argument("--no-hints", action="store_true")
     parser.add_argument("--no-scribbles", action="store_true")
     parser.add_argument("--name", default="restraint")
+    parser.add_argument("--figure", action="store_true", help="write docs/images/restraint.png instead")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.figure:
+        figure(HERE.parent / "docs" / "images" / "restraint.png")
+        return
     report = {
         "note": (
             f"Made by `python benchmarks/restraint.py --photos {args.photos} --scale {args.scale} --scaled "

@@ -53,6 +53,17 @@ def kernels(monkeypatch):
 
 
 @pytest.fixture
+def unrestrained(monkeypatch):
+    """The default engine unrestrained (``restraint="off"`` wherever it is made): for the modules
+    whose subject is Levin's propagation and its solvers (exactness, residuals, edits against a
+    fresh solve, one colour everywhere), which the restraint of :mod:`varcolor.restraint` scales
+    afterwards (tested in tests/test_restraint.py)."""
+    from varcolor.methods.levin_multiscale import LevinMultiscale
+
+    monkeypatch.setattr(LevinMultiscale, "restrains", property(lambda self: False))
+
+
+@pytest.fixture
 def quick_scheduler_probe(monkeypatch):
     """A scheduler's probe that gives up after 1.5 s, not :data:`varcolor.batch.CONNECT_TIMEOUT`'s
     5: a refused port is retried until then (a scheduler may be starting), the test's worker idle.

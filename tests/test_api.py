@@ -47,8 +47,11 @@ def test_colour_input_uses_its_lightness():
 def test_one_cue_on_a_flat_image_colours_it_all():
     gray = np.full((10, 12), 0.6)
     cues = varcolor.Cues.from_points([{"y": 3, "x": 4, "a": -20, "b": 35}], shape=gray.shape)
-    result = varcolor.colorize(gray, cues)
+    result = varcolor.colorize(gray, cues, restraint="off")  # Levin's propagation: the one colour everywhere
     assert np.allclose(result.ab, (-20, 35))
+    # restrained (the default): nothing on a flat image stops it, it fades only with distance
+    restrained = varcolor.colorize(gray, cues).ab
+    assert np.all(np.hypot(*restrained.transpose(2, 0, 1)) > 0.9 * np.hypot(-20, 35))
 
 
 def test_colour_stays_on_its_side_of_a_strong_edge():
@@ -57,8 +60,10 @@ def test_colour_stays_on_its_side_of_a_strong_edge():
     cues = varcolor.Cues.from_points(
         [{"y": 10, "x": 2, "a": 40, "b": 0}, {"y": 10, "x": 17, "a": -40, "b": 0}], shape=gray.shape
     )
-    ab = varcolor.colorize(gray, cues).ab
+    ab = varcolor.colorize(gray, cues, restraint="off").ab
     assert ab[:, :10, 0].min() > 35 and ab[:, 10:, 0].max() < -35
+    ab = varcolor.colorize(gray, cues).ab  # restrained: fading towards the edge, never across it
+    assert ab[:, :10, 0].min() > 25 and ab[:, 10:, 0].max() < -25
 
 
 def test_no_cues_gives_gray_with_a_warning():
@@ -106,7 +111,7 @@ def test_importing_varcolor_leaves_forked_workers_able_to_colorize():
         "def work(seed):\n"
         "    gray = np.random.default_rng(seed).random((24, 32))\n"
         "    cues = varcolor.Cues.from_points([{'y': 3, 'x': 4, 'a': 30, 'b': 10}], gray.shape)\n"
-        "    return float(varcolor.colorize(gray, cues).ab[20, 30, 0])\n"
+        "    return float(varcolor.colorize(gray, cues, restraint='off').ab[20, 30, 0])\n"
         "with mp.get_context('fork').Pool(2) as pool:\n"
         "    print(json.dumps(pool.map(work, [0, 1])))\n"
     )
@@ -140,7 +145,8 @@ def test_arrays_that_are_not_real_numbers_are_refused_naming_the_argument(spoil)
         varcolor.Cues.from_marked(gray, spoil(np.zeros((16, 16, 3))))
     # Numbers of any real type still work: a boolean or integer gray is read as values in [0, 1].
     assert varcolor.colorize(gray.astype(np.float32), cues).rgb.shape == (16, 16, 3)
-    assert np.allclose(varcolor.colorize((gray > 0).astype(np.uint8), cues).ab[0, 0], (30, 10), atol=1e-6)
+    flat = varcolor.colorize((gray > 0).astype(np.uint8), cues, restraint="off")
+    assert np.allclose(flat.ab[0, 0], (30, 10), atol=1e-6)
 
 
 @pytest.mark.parametrize("space", ["lab", "yiq"])

@@ -9,6 +9,10 @@ import pytest
 
 import varcolor
 
+# Levin's propagation as the subject (its results compared, its flood shown): unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("unrestrained")
+
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 

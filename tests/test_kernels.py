@@ -15,6 +15,9 @@ from varcolor import kernels
 from varcolor.errors import InputError
 from varcolor.kernels import PARALLEL_PIXELS, compile_notice, threads_for
 
+# Levin's propagation as the subject (its results compared, its flood shown): unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("unrestrained")
+
 
 def test_threads_for_a_small_problem_is_one_and_restored_after(monkeypatch):
     monkeypatch.setattr(kernels, "busy_cores", lambda: 0)  # an idle machine: a big problem on every thread

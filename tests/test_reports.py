@@ -16,6 +16,9 @@ from varcolor.errors import InputError, MethodError
 from varcolor.methods import Method
 from varcolor.solvers.base import relative_norm
 
+# Levin's propagation as the subject (its results compared, its flood shown): unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("unrestrained")
+
 
 def _gray(shape=(48, 56)):
     return varcolor.color.same_lightness_gray(photo("astronaut", shape))

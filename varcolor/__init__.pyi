@@ -6,6 +6,7 @@ from . import cues as cues
 from . import data as data
 from . import methods as methods
 from . import metrics as metrics
+from . import restraint as restraint
 from . import sources as sources
 from .api import Colorizer as Colorizer
 from .api import Result as Result
@@ -21,6 +22,7 @@ from .io import read_image as read_image
 from .io import walk_images as walk_images
 from .io import write_image as write_image
 from .options import Options as Options
+from .restraint import SOURCES as SOURCES
 from .solvers import SolverPlan as SolverPlan
 from .version import __version__ as __version__
 
@@ -42,7 +44,9 @@ __all__ = [
     "data",
     "methods",
     "metrics",
+    "restraint",
     "sources",
+    "SOURCES",
     "VarcolorError",
     "InputError",
     "OutputError",

@@ -121,7 +121,10 @@ class _Provenance:
 
     def reach(self) -> Reach:
         if self._reach is None:
-            restraint = self._restraint if isinstance(self._restraint, Restraint) else Restraint(self._restraint)
+            restraint = self._restraint
+            if not isinstance(restraint, Restraint):
+                assert restraint is not None  # (a reach, or what solves it)
+                restraint = Restraint(restraint)
             self._reach = restraint.reach(self._cues.mask, self._cues.weight)
             self._restraint = None
         return self._reach
@@ -234,7 +237,7 @@ class Colorizer:
     --------
     >>> import numpy as np, varcolor
     >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
-    >>> cz = varcolor.Colorizer(gray)
+    >>> cz = varcolor.Colorizer(gray, restraint="off")  # each cue's colour reaches every pixel
     >>> first = cz.solve(varcolor.Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}], gray.shape))
     >>> second = cz.update(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
     >>> float(first.ab[20, 28, 0]) > 35, float(second.ab[20, 28, 0]) < -35
@@ -382,15 +385,13 @@ class Colorizer:
         --------
         >>> import numpy as np, varcolor
         >>> gray = np.tile(np.linspace(0.2, 0.8, 64), (48, 1))
-        >>> cz = varcolor.Colorizer(gray)
+        >>> cz = varcolor.Colorizer(gray, restraint="off")
         >>> points = [{"y": 5, "x": 3, "a": 40, "b": 0}, {"y": 12, "x": 16, "a": 0, "b": 30}]
         >>> one = varcolor.Cues.from_points(points, gray.shape)
         >>> two = one.merged(varcolor.Cues.from_points([{"y": 20, "x": 28, "a": -40, "b": 0}], gray.shape))
         >>> _ = cz.solve(two)
-        >>> undone = cz.solve(one)   # the second cue removed: a correction, not a new solve
-        >>> undone.info["update"], undone.info["released"]
-        ('low-rank', 1)
-        >>> bool(np.abs(undone.ab - varcolor.colorize(gray, one).ab).max() < 0.01)
+        >>> undone = cz.solve(one)   # the second cue removed: a correction where the kernels are compiled
+        >>> bool(np.abs(undone.ab - varcolor.colorize(gray, one, restraint="off").ab).max() < 0.01)
         True
         """
         result = self._remembered(self.cues, self._solve(cues, x0, reuse))
@@ -582,8 +583,9 @@ class Colorizer:
         guess = weight = where = None
         if self.prior is not None:
             guess, weight, said = self.prior.guess(cues, self._prior_mode)
-            prior_weight = max(float(self.options.prior_weight), 1e-12)
-            self._trust = None if weight is None else np.clip(weight / prior_weight, 0.0, 1.0)
+            beta = float(self.options.prior_weight)
+            strength = min(1.0, beta / PRIOR_WEIGHT)  # β → 0: no prior
+            self._trust = None if weight is None else np.clip(weight / max(beta, 1e-300), 0.0, 1.0) * strength
         reach = self._reach_of(cues) if self.engine.restrains and cues.count else None
         if cues.count == 0 and guess is None:
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
@@ -788,7 +790,9 @@ def colorize(
     >>> gray = np.full((16, 16), 0.5)
     >>> cues = varcolor.Cues.from_points([{"y": 8, "x": 8, "a": 30, "b": 10}], shape=gray.shape)
     >>> res = varcolor.colorize(gray, cues)
-    >>> np.allclose(res.ab[0, 0], (30, 10))      # one cue on a flat image colours it all
+    >>> np.allclose(res.ab[0, 0], (30, 10), rtol=0.05)  # one cue on a flat image colours it all
+    True
+    >>> float(res.confidence.min()) > 0.95  # nothing stops it: its colour is known everywhere
     True
     >>> varcolor.colorize(gray, cues, method="levin-symmetric", solver="multigrid").info["solver"]
     'multigrid'

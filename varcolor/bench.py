@@ -536,8 +536,10 @@ def same_solves(methods: Sequence[str], resolution: str, **options) -> dict[str,
 
     Examples
     --------
-    >>> same_solves(["levin-multiscale", "levin", "levin-multiscale+ideepcolor"], "256")
+    >>> same_solves(["levin-multiscale", "levin", "levin-multiscale+ideepcolor"], "256", restraint="off")
     {'levin-multiscale': 'levin', 'levin-multiscale+ideepcolor': 'levin+ideepcolor'}
+    >>> same_solves(["levin-multiscale", "levin"], "256")  # restrained (the default): a solve of its own
+    {}
     >>> same_solves(["levin-multiscale"], "512")
     {}
     """

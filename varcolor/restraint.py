@@ -48,13 +48,13 @@ __all__ = [
 ]
 
 #: Cells a side (the geometric mean of height and width) of the grid the reach is solved on.
-GRID_SIDE = 150
+GRID_SIDE = 100
 #: How far a cue's colour reaches over flat gray, as a share of the photo's side: the walk's chance
 #: of dying at each step is ``8 / (DECAY² · cells)`` of its steps' weight ...
 DECAY = 2.0
 #: ... and ``EDGE × Σ (ΔY)²`` more at a cell whose gray differs from its four neighbours' by ΔY
 #: (gray in [0, 1]): colour fades across the gray's edges and texture, not along a flat thing.
-EDGE = 0.1
+EDGE = 0.2
 #: A pixel's likeness is ``exp(−(|Y − Ŷ| / (s + LIKENESS))²)``, ``Ŷ`` and ``s`` the mean and spread
 #: of the cues' gray that reach it (gray in [0, 1]); it keeps ``likeness ** √(1 − share)`` of its
 #: colour: all of it beside the cues (an orange cat's white and dark fur beside its strokes),
@@ -76,7 +76,7 @@ def grid_factor(shape: tuple[int, int]) -> int:
     :data:`GRID_SIDE` cells a side.
 
     >>> grid_factor((321, 481)), grid_factor((1284, 1924)), grid_factor((5000, 8000))
-    (3, 10, 42)
+    (4, 16, 63)
     """
     return max(1, int(round(np.sqrt(float(shape[0]) * float(shape[1])) / GRID_SIDE)))
 

@@ -12,6 +12,10 @@ from varcolor import cli, metrics
 
 from ..conftest import run
 
+# Levin's propagation as the subject (its results compared, its flood shown): unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("unrestrained")
+
+
 SIDES = list(range(2, 14, 2))
 
 

@@ -18,7 +18,8 @@ from varcolor.instances import Detector, Instance, TorchDetector, detectors, fus
 
 from ..conftest import colorize_a_pair_in_a_child, install_plug_ins, needs_torch, photo, run
 
-pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
+# not a first run's array code; Levin's propagation, unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernels", "unrestrained")
 
 
 cv2 = pytest.importorskip("cv2")

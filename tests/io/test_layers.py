@@ -128,21 +128,25 @@ def test_a_layered_result_holds_the_photo_the_result_and_hidden_strokes(tmp_path
         hidden = ['visibility="hidden"' in part for part in stack.split("<layer")[1:]]
         pictures = [varcolor.read_image(unzipped / src) for src in _sources(stack)]
         composite = varcolor.read_image(unzipped / "mergedimage.png")
-        assert names == ["strokes", "colorized", "photo"] and hidden == [True, False, False]
-        bottom, middle, top = pictures[2], pictures[1], pictures[0]
+        assert names == ["confidence", "strokes", "colorized", "photo"] and hidden == [True, True, False, False]
+        bottom, middle, top, known = pictures[3], pictures[2], pictures[1], pictures[0]
     else:
         psd = pytest.importorskip("psd_tools").PSDImage.open(tmp_path / "result.psd")
         assert [(layer.name, layer.visible) for layer in psd] == [
             ("photo", True),
             ("colorized", True),
             ("strokes", False),
+            ("confidence", False),
         ]
-        bottom, middle, top = (layer.numpy() for layer in psd)
+        bottom, middle, top, known = (layer.numpy() for layer in psd)
         composite = psd.numpy()
     assert np.abs(composite[..., :3] - flat).max() <= 1 / 255  # the file shows the flat result
     assert np.abs(middle[..., :3] - flat).max() <= 1 / 255
     assert np.abs(bottom[..., 0] - gray).max() <= 1 / 255  # the photo, untouched
     assert np.array_equal(top[..., 3] > 0, strokes[..., 3] > 0)  # the strokes where they were painted
+    # the confidence map, white where the strokes' colour is known (the result's own)
+    expected = varcolor.colorize(gray, varcolor.Cues.from_mask(strokes)).confidence
+    assert np.abs(known[..., 0] - expected).max() <= 1 / 255 + 1e-6
 
 
 def _sources(stack: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 Each test holds the engine to an independent expectation: the exact solve (``levin``, itself
 tested against the authors' code in test_levin.py), an analytic case, or a property of Levin's
-system (a constant is a solution; cues are held exactly)."""
+system (a constant is a solution; cues are held exactly). The engine's propagation, unrestrained
+(``restraint="off"``, the colour Levin's system gives: what these expectations are of); its
+restraint to the cues' reach is tested in tests/test_restraint.py."""
 
 import threading
 
@@ -20,7 +22,8 @@ from varcolor.methods.levin_multiscale import auto_factor
 
 from ..conftest import gray_and_cues, make_pair, photo, run, stroke
 
-pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
+# not a first run's array code; Levin's propagation, unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernels", "unrestrained")
 
 ENGINE = "levin-multiscale"
 

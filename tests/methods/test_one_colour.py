@@ -12,7 +12,8 @@ from varcolor import Cues
 from varcolor.color import rgb_to_lab
 from varcolor.errors import ConvergenceError
 
-pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
+# not a first run's array code; Levin's propagation, unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernels", "unrestrained")
 
 COLOUR = rgb_to_lab(np.array([[[0.8, 0.3, 0.2]]]))[0, 0, 1:]
 BLUE = rgb_to_lab(np.array([[[0.2, 0.3, 0.9]]]))[0, 0, 1:]

@@ -16,6 +16,10 @@ from varcolor.neural.weights import load  # noqa: E402
 
 #: How close two ab maps must be to count as "the same colours" after a near-singular solve: sRGB
 #: moves at most 0.13 per unit of a or b (dark colours), so 1e-3 ab is at most 1/30 of an 8-bit level.
+# Levin's propagation as the subject (its results compared, its flood shown): unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("unrestrained")
+
+
 GUESS_AB = 1e-3
 
 # The official state-dict layout (colorization-pytorch's SIGGRAPHGenerator, siggraph17-df00044c.pth).

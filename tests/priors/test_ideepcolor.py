@@ -14,6 +14,10 @@ from varcolor.priors.ideepcolor import Ideepcolor
 pytest.importorskip("torch")
 
 
+# Levin's propagation as the subject (its results compared, its flood shown): unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("unrestrained")
+
+
 def test_prior_vanishes_as_beta_goes_to_zero(random_weights):
     rgb = varcolor.color.lab_to_rgb(np.dstack([np.full((40, 48), 60.0), np.zeros((40, 48, 2))]))
     gray = varcolor.color.same_lightness_gray(rgb) * np.linspace(0.7, 1.0, 48)

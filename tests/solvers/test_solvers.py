@@ -17,7 +17,8 @@ from varcolor.solvers.krylov import gmres
 
 from ..conftest import MAX_AB, gray_and_cues, photo, stroke
 
-pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
+# not a first run's array code; Levin's propagation, unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernels", "unrestrained")
 
 
 # "Exact" per the speed issue: within 0.05 ab units of the direct solve (max), 0.005 RMS.

@@ -15,7 +15,8 @@ from varcolor.solvers.multifrontal import MultifrontalLU
 
 from ..conftest import MAX_AB, gray_and_cues, stroke, strokes
 
-pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
+# not a first run's array code; Levin's propagation, unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernels", "unrestrained")
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,10 @@ from ..conftest import install_plug_ins
 
 #: The whole plug-in: a text format, one ``y x a b`` line per cue (a disk of radius 2). Nothing
 #: else in varcolor knows of it.
+# Levin's propagation as the subject (its results compared, its flood shown): unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("unrestrained")
+
+
 PLUG_IN = """
 import varcolor
 from varcolor.sources import CueSource
@@ -163,3 +167,43 @@ def test_a_registered_source_gives_a_clips_keyframes(hints, tmp_path):
     keyed = read_cue_folder(tmp_path / "cues", frame_count=4, shape=(24, 32))
     assert list(keyed) == [2] and keyed[2].kind == "hints"
     assert keyed[2](np.full((24, 32), 0.5)).count == 13
+
+
+BAD_PLUG_INS = {
+    # named like a built-in flag of varcolor colorize: left out with a warning, not every command's end
+    "vc_output": PLUG_IN.replace('name = "hints"', 'name = "output"').replace(".hints.txt", ".out.txt"),
+    # its read raises on one photo's file, and returns no cues on another's
+    "vc_broken": PLUG_IN.replace('name = "hints"', 'name = "broken"')
+    .replace(".hints.txt", ".broken.txt")
+    .replace(
+        "        records = []",
+        "        if 'raise' in path.read_text():\n            raise ValueError('cannot read this')\n"
+        "        if 'none' in path.read_text():\n            return None\n        records = []",
+    ),
+}
+
+
+def test_a_plug_in_that_clashes_or_fails_is_one_line_and_the_rest_go_on(tmp_path):
+    """Issue 94, items 1 and 2: a plug-in named ``output`` made every command end in an argparse
+    traceback; a plug-in whose read raises (or returns no cues) ended a folder run at that photo
+    with a traceback."""
+    environment = install_plug_ins(tmp_path / "site", BAD_PLUG_INS, group="varcolor.sources", attribute="Source")
+    command = [sys.executable, "-m", "varcolor.cli"]
+
+    def varcolor_cli(*words):
+        return subprocess.run(
+            command + [str(word) for word in words], env=environment, capture_output=True, text=True, timeout=300
+        )
+
+    (tmp_path / "in").mkdir()
+    for name, text in (("a", "raise"), ("b", "none"), ("c", f"5 6 {A} {B}\n")):
+        _photo(tmp_path / "in", name)
+        (tmp_path / "in" / f"{name}.broken.txt").write_text(text)
+    done = varcolor_cli("encode", "--help")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    done = varcolor_cli("colorize", tmp_path / "in", "--broken", "-o", tmp_path / "out", "-q")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "plug-in 'output' not loaded" in done.stderr and "--output is an option" in done.stderr
+    assert "a.broken.txt: the cue source plug-in 'broken' failed: ValueError: cannot read this" in done.stderr
+    assert "b.broken.txt: the cue source plug-in 'broken' returned a NoneType, not varcolor.Cues" in done.stderr
+    assert sorted(path.name for path in (tmp_path / "out").glob("*.png")) == ["c.png"]  # the rest coloured

@@ -371,6 +371,7 @@ def test_a_layered_file_opens_as_its_photo_and_editable_strokes_and_saves_back_l
         ("photo", True),
         ("colorized", True),
         ("strokes", False),
+        ("confidence", False),
     ]
     edited = rasterize(client.studio.history.current, (40, 60))
     assert np.abs(layers[0].pixels[..., 0] - gray).max() <= 1 / 255

@@ -29,7 +29,8 @@ from varcolor.ui.studio import Studio
 
 from .conftest import result_response
 
-pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
+# not a first run's array code; Levin's propagation, unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernels", "unrestrained")
 
 TOKEN = "test-token"
 

@@ -19,7 +19,8 @@ from ..conftest import run
 from .test_video import pan, strokes, write_cues
 from .test_video_chunks import LEVEL, frames_of, gray_clip
 
-pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
+# not a first run's array code; Levin's propagation, unrestrained (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("kernels", "unrestrained")
 
 
 FACTOR = 4  # the frames here are small: auto would pick 1 (the exact solve) below 256×256 pixels

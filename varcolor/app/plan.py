@@ -278,8 +278,8 @@ def plan_colorize(
             if beside is not None and note is not None:
                 note(f"{beside} is not used (give {kind_of(beside)} cues to colorize from it)")
         out = single_output(source, given, run.ext)
-        maps = run.confidence_map
-        confidence = None if maps is None else single_output(source, maps, "_confidence.png")
+        given_map = run.confidence_map
+        confidence = None if given_map is None else single_output(source, given_map, "_confidence.png")
         return [
             _colorize_job(
                 source,
@@ -318,8 +318,8 @@ def plan_colorize(
         cue_kind, cue_file = find_cue(image, folder, [cues] if cues else None)
         its = find_reference(image, references / rel.parent, listings) if folder_of_references else references
         out = (output / rel).with_suffix(run.ext)
-        maps = None if run.confidence_map is None else Path(run.confidence_map) / rel.parent
-        maps = maps and maps / f"{rel.stem}_confidence.png"
+        beside = None if run.confidence_map is None else Path(run.confidence_map) / rel.parent
+        maps = None if beside is None else beside / f"{rel.stem}_confidence.png"
         jobs.append(
             _colorize_job(
                 image,

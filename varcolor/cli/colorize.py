@@ -4,6 +4,7 @@ parses its arguments into typed values and plans and runs them with :mod:`varcol
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 
 from .. import app, sources
@@ -120,16 +121,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_input(p, "INPUT", "gray image file (or a layered .ora/.psd), or a folder of them")
     # The help's groups, what a newcomer needs first: the cues, then the output.
     cues = p.add_argument_group("cues (one kind)")
-    cue = cues.add_mutually_exclusive_group()
-    for source in sources.file_sources():  # each cue source found by name: its flag, plug-ins' too
-        cue.add_argument(
-            source.flag(),
-            nargs="?",
-            const=FIND,
-            dest=source.name,
-            metavar=source.metavar,
-            help=source.help or f"{source.summary}; for a folder as with --marked (X{source.suffixes[0]})",
-        )
+    cue = cues.add_mutually_exclusive_group()  # each cue source's flag, added last (below)
     reference = sources.get("reference")
     cues.add_argument(reference.flag(), metavar=reference.metavar, action="append", help=reference.help)
     cues.add_argument(
@@ -154,4 +146,32 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_solve_options(p, output=output)
     add_output_options(p, ext=True, output=output)
     add_video_options(p)
+    _add_cue_flags(p, cues, cue)
     p.set_defaults(func=_cmd_colorize)
+
+
+def _add_cue_flags(parser: argparse.ArgumentParser, shown, group) -> None:
+    """Each cue source found by name, its flag (``--marked``), plug-ins' too: added once every
+    other option is, so that a plug-in named like one of them (``output``, ``overwrite``) is left
+    out with a warning, not the end of every command."""
+    taken = set(parser._option_string_actions) | {action.dest for action in parser._actions}
+    before = list(shown._group_actions)
+    for source in sources.file_sources():
+        if source.flag() in taken or source.name in taken:
+            warnings.warn(
+                f"varcolor cue source plug-in {source.name!r} not loaded: {source.flag()} is an option of "
+                "varcolor colorize already",
+                stacklevel=2,
+            )
+            sources.unregister(source.name)
+            continue
+        group.add_argument(
+            source.flag(),
+            nargs="?",
+            const=FIND,
+            dest=source.name,
+            metavar=source.metavar,
+            help=source.help or f"{source.summary}; for a folder as with --marked (X{source.suffixes[0]})",
+        )
+    # shown first in their group's help, as a newcomer needs them
+    shown._group_actions[:] = [a for a in shown._group_actions if a not in before] + before

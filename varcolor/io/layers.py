@@ -481,7 +481,9 @@ def pick_layers(layers: list, path: str | os.PathLike, photo: str | None = None,
             raise InputError(f"{path}: {len(matches)} layers are named {name!r} ({flag}); rename one: {listing}")
         return matches[0]
 
-    if photo is None and strokes is None and tuple(layer.name for layer in layers) == RESULT_LAYERS:
+    # (its confidence map, a hidden layer on top since it holds one, is no stroke)
+    names = tuple(layer.name for layer in layers)
+    if photo is None and strokes is None and names in (RESULT_LAYERS, (*RESULT_LAYERS, "confidence")):
         return layers[0], layers[2]
     if not shown and photo is None:
         raise InputError(f"{path}: every layer is hidden ({listing})")

@@ -38,6 +38,7 @@ from ..errors import InputError
 from ..fields import option
 from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
+from ..options import PRIOR_WEIGHT
 from ..raster import channel_extremes, coordinates
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver, Factors
@@ -489,7 +490,9 @@ class LevinMultiscale(Method):
             prior, weight = problem.prior, problem.weight
             if self.factor > 1:
                 prior, weight = block_mean(prior, self.factor), block_mean(weight, self.factor)
-            trust = np.clip(weight / max(float(self.options.prior_weight), 1e-12), 0.0, 1.0)
+            # The prior's confidence, as strong as its β says (β → 0: no prior, restrained or not).
+            beta = float(self.options.prior_weight)
+            trust = np.clip(weight / max(beta, 1e-300), 0.0, 1.0) * min(1.0, beta / PRIOR_WEIGHT)
             shown += ((1.0 - scale) * trust)[..., None] * prior
         return shown
 

@@ -151,6 +151,7 @@ class CueSource:
         shape = gray.shape[:2]
         if not checked:
             cls.check(path, image if image is not None else path, shape, max_pixels)
+        plug_in = not cls.__module__.startswith("varcolor.")
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -158,6 +159,18 @@ class CueSource:
         except InputError as exc:
             message = str(exc)
             raise InputError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+        except Exception as exc:
+            if not plug_in:
+                raise  # a fault of varcolor's own: its traceback is the report
+            # A plug-in's fault is that photo's, in one line: a folder run goes on past it.
+            failed = f"{type(exc).__name__}: {exc}"
+            raise InputError(f"{path}: the cue source plug-in {cls.name!r} failed: {failed}") from None
+        if plug_in and not (isinstance(cues, Cues) and cues.shape == shape):
+            what = f"cues of size {cues.shape}" if isinstance(cues, Cues) else f"a {type(cues).__name__}"
+            raise InputError(
+                f"{path}: the cue source plug-in {cls.name!r} returned {what}, not varcolor.Cues of the photo's size "
+                f"{shape}"
+            )
         for warning in caught:  # noise taken for no stroke
             if issubclass(warning.category, UserWarning):
                 warnings.warn(f"{path}: {warning.message}", UserWarning, stacklevel=2)
