@@ -36,9 +36,20 @@ def cold(monkeypatch, tmp_path):
     kernels._warm_later.cache_clear()
 
 
+def test_a_one_shot_command_leaves_nothing_running_unless_asked(cold, monkeypatch):
+    """Issue 94: `make demo` returned while the background compile ran on for minutes beside the
+    user's next command. Unasked, array code for want of the kernels starts nothing."""
+    started = []
+    monkeypatch.setattr(kernels, "_start_warming", started.append)
+    monkeypatch.delenv(kernels.BACKGROUND_WARM_VARIABLE, raising=False)
+    assert kernels.array_code(1000 * 1000) and kernels.array_code(300 * 400, "bilaplacian-gtv")
+    assert cold == [] and started == []
+
+
 def test_array_code_for_want_of_the_kernels_has_them_compiled_as_the_process_ends(cold, monkeypatch):
     started = []
     monkeypatch.setattr(kernels, "_start_warming", started.append)
+    monkeypatch.setenv(kernels.BACKGROUND_WARM_VARIABLE, "yes")  # asked for
     assert kernels.array_code(1000 * 1000) and kernels.array_code(10)
     assert len(cold) == 1  # once a process
     # A small bilaplacian-gtv photo ran array code too: one compile, of both kinds, at the end.

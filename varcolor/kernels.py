@@ -249,6 +249,14 @@ def background_warm_off() -> bool:
     return os.environ.get(BACKGROUND_WARM_VARIABLE, "").strip().lower() in ("0", "false", "no", "off")
 
 
+def background_warm_asked() -> bool:
+    """Whether :data:`BACKGROUND_WARM_VARIABLE` asks a one-shot command for the background compile
+    as it ends: ``1``, or ``true``, ``yes``, ``on`` in any case. Unasked, a command leaves nothing
+    running behind it (a container, a CI job, a laptop on battery); long-lived processes (the
+    studio, Krita's worker) start it unless it is off."""
+    return os.environ.get(BACKGROUND_WARM_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 #: The kinds of run :func:`varcolor.app.warm.warm_in_background` compiles for a kind that ran array
 #: code for want of its kernels: the default engine's first solve and its edits (a long-lived
 #: process takes the kernels once they are marked warm, and its next stroke would compile the
@@ -262,16 +270,19 @@ BACKGROUND_KINDS = {
 
 @functools.cache
 def _warm_later(kind: str = DEFAULT_KIND) -> None:
-    """Have the kernels of ``kind`` compiled, in the background, once this process ends (once a
-    process and kind: cached; the kinds asked for by then in one process); not where
-    :data:`BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`), nor in a worker process
-    (a multiprocessing child: its parent runs the same code)."""
+    """Have the kernels of ``kind`` compiled in the background: at once in a long-lived process
+    (:func:`warm_while_running`), as it ends in a one-shot one where asked
+    (:func:`background_warm_asked`; once a process and kind: cached; the kinds asked for by then in
+    one process); not where :data:`BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`),
+    nor in a worker process (a multiprocessing child: its parent runs the same code)."""
     import multiprocessing
 
     if background_warm_off() or multiprocessing.parent_process() is not None:
         return
     if _LONG_LIVED.on:  # now: such a process ends hours later, if at all
         _start_warming(BACKGROUND_KINDS[kind])
+        return
+    if not background_warm_asked():  # a one-shot command leaves nothing running behind it
         return
     if not _PENDING:
         import atexit
