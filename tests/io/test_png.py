@@ -127,3 +127,24 @@ def test_a_16_bit_png_s_gama_and_chrm_are_honoured_without_an_icc_profile(tmp_pa
     expected = 1.055 * linear ** (1 / 2.4) - 0.055  # sRGB's curve: the same light, D50 white to D65's
     assert np.abs(image - expected).max() <= 0.5 / 255
     assert varcolor.io.image_profile(tmp_path / "linear.png")[36:40] == b"acsp"  # --profile input keeps it
+
+
+def test_an_interlaced_png_reads_quietly_and_as_its_plain_twin(tmp_path):
+    """Issue 94, item 10: an interlaced 8-bit PNG printed libpng's own "PNG warning: Interlace
+    handling should be turned on…" on stderr, even with -q (the pixels were right)."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    gray = rng.integers(0, 256, (48, 64), dtype=np.uint8)
+    with open(tmp_path / "inter.png", "wb") as f:
+        png.Writer(64, 48, greyscale=True, interlace=True, bitdepth=8).write(f, gray.tolist())
+    mask = np.zeros((48, 64, 3), np.uint8)
+    mask[20:24, 10:50] = (200, 50, 40)
+    with open(tmp_path / "inter_mask.png", "wb") as f:
+        png.Writer(64, 48, greyscale=False, interlace=True, bitdepth=8).write(f, mask.reshape(48, -1).tolist())
+    assert np.array_equal(np.round(varcolor.read_image(tmp_path / "inter.png") * 255).astype(np.uint8), gray)
+    argv = [sys.executable, "-m", "varcolor.cli", "colorize", str(tmp_path / "inter.png"), "--mask"]
+    argv += [str(tmp_path / "inter_mask.png"), "-o", str(tmp_path / "out.png"), "-q"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr

@@ -62,8 +62,13 @@ def _request(**changed):
 def test_a_request_read_back_checks_its_pixel_files(tmp_path):
     protocol.write_json(tmp_path / protocol.REQUEST, _request())
     (tmp_path / protocol.PHOTO).write_bytes(bytes(3 * 2 * 4))
-    with pytest.raises(protocol.ProtocolError, match="strokes.raw: None bytes"):
+    # issue 94, item 7: it said "strokes.raw: None bytes, not the 24 of the strokes layer"
+    with pytest.raises(protocol.ProtocolError, match="strokes.raw: missing: the strokes layer was not written"):
         protocol.read_request(tmp_path)
+    os.mkfifo(tmp_path / protocol.STROKES)
+    with pytest.raises(protocol.ProtocolError, match="strokes.raw: not a regular file"):
+        protocol.read_request(tmp_path)
+    (tmp_path / protocol.STROKES).unlink()
     (tmp_path / protocol.STROKES).write_bytes(bytes(3 * 2 * 4 - 1))
     with pytest.raises(protocol.ProtocolError, match="23 bytes, not the 24"):
         protocol.read_request(tmp_path)

@@ -571,7 +571,8 @@ _PLAIN_PNG_COLOURS = (0, 2, 6)
 
 def _plain_png(path: Path, im: Image.Image, frames: int) -> bytes | None:
     """The file's bytes where it is a plain 8-bit PNG that :func:`_libpng_pixels` decodes (gray, RGB
-    or RGBA, no colour profile, gAMA/cHRM or transparency to apply, one frame), else None.
+    or RGBA, not interlaced, no colour profile, gAMA/cHRM or transparency to apply, one frame),
+    else None.
 
     Also None (Pillow reads it, streaming) where the header is no longer the one ``im`` was
     checked by (the file rewritten since: its size was refused or let through by that header),
@@ -583,6 +584,8 @@ def _plain_png(path: Path, im: Image.Image, frames: int) -> bytes | None:
         f.seek(8)  # the signature: Pillow has read it
         header = _ihdr(f.read(25))
         if header is None or header[2] != 8 or header[3] not in _PLAIN_PNG_COLOURS or header[:2] != im.size:
+            return None
+        if header[4]:  # interlaced: libpng decodes it, but prints a warning of its own on stderr
             return None
         if os.fstat(f.fileno()).st_size > 2 * _png_data_size(*header) + (1 << 20):
             return None

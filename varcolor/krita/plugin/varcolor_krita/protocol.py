@@ -211,7 +211,11 @@ def read_request(folder: str | os.PathLike) -> dict:
     request = _checked(found)
     for name, file_name in (("photo", PHOTO), ("strokes", STROKES)):
         pixels = os.path.join(folder, file_name)
-        size = os.path.getsize(pixels) if os.path.isfile(pixels) else None
+        if not os.path.lexists(pixels):
+            raise ProtocolError(f"{pixels}: missing: the {name} layer was not written")
+        if not os.path.isfile(pixels):
+            raise ProtocolError(f"{pixels}: not a regular file (the {name} layer is written as one)")
+        size = os.path.getsize(pixels)
         if size != raw_size(request, name):
             raise ProtocolError(f"{pixels}: {size} bytes, not the {raw_size(request, name)} of the {name} layer")
     return request
