@@ -180,6 +180,20 @@ def test_scene_cut_is_not_crossed():
     assert any("no cue reaches" in str(w.message) for w in caught)
 
 
+def test_a_shot_left_gray_is_said_whole():
+    """Issue 94, item 6: a second shot of frames 8-15 that no cue reaches stayed gray (right), but
+    the warning said "frames 8–8 (shot 1)": the first window of the run alone."""
+    first = pan("astronaut", frames=4)
+    second = pan("coffee", frames=9, top=150, left=200)
+    red = varcolor.Cues(np.ones((64, 96), bool) & (np.arange(96) < 48)[None], np.full((64, 96, 2), (60.0, 40.0)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = list(colorize_video(first + second, {0: red}, window=2))
+    assert all(np.abs(frame.ab).max() == 0 for frame in out[4:])
+    said = [str(w.message) for w in caught if "no cue reaches" in str(w.message)]
+    assert said == ["frames 4–12 (shot 1): no cue reaches them; left gray"], said
+
+
 def test_space_time_flickers_less_than_frame_by_frame():
     frames = pan(frames=8)
     # Frame by frame, each frame's colours follow the strokes the flow carried to it (which break

@@ -384,6 +384,7 @@ class _ShotSolver:
             forward, _ = self._forward(buffer, k, grays, forward)
             grays.pop(k - 1, None)
         start = first
+        left_gray: int | None = None  # the first of the frames no cue reaches, while they go on
         while start < count:
             stop = min(start + self.window, count)
             for k in range(max(start - 1, 0), stop + (1 if stop < count else 0)):
@@ -410,16 +411,17 @@ class _ShotSolver:
                     )
                 )
             solved_at = time.perf_counter()
-            if done is None and not any(prepared[k][0].any() or prepared[k][2].any() for k in range(start, stop)):
+            uncued = not any(prepared[k][0].any() or prepared[k][2].any() for k in range(start, stop))
+            if uncued and (done is None or not np.any(done)):
+                left_gray = start if left_gray is None else left_gray  # a run of gray frames goes on
+            elif left_gray is not None:  # said once, for the whole run, when it ends
+                _left_gray(buffer.start + left_gray, buffer.start + start - 1, shot)
+                left_gray = None
+            if done is None and uncued:
                 # Nothing to hold the colours in these frames (no cue reached them, no frame before):
                 # they stay gray, and the caller hears of it.
                 u = np.zeros((stop - start,) + grid.gray(start).shape + (2,))
                 report = {"iterations": 0, "residual": 0.0}
-                warnings.warn(
-                    f"frames {buffer.start + start}–{buffer.start + stop - 1} (shot {shot}): no cue reaches them; "
-                    "left gray",
-                    stacklevel=3,
-                )
             elif stop - start == 1:  # one frame: its rows solved exactly by their LU
                 system = WindowSystem(rows, prepared[start][4][1][None], before=done)
                 u, found = DirectSolver(rows[0].spatial, tol=self.options.tol).solve(system.rhs[0])
@@ -453,6 +455,8 @@ class _ShotSolver:
                 moves.pop(k, None)
                 grid.drop(k)
             start = last
+        if left_gray is not None:
+            _left_gray(buffer.start + left_gray, buffer.start + count - 1, shot)
 
     def _forward(self, buffer: _ShotBuffer, k: int, grays, forward):
         """The cues carried forward to frame k (from those carried to frame k − 1), and its own."""
@@ -509,3 +513,9 @@ class _ShotSolver:
         rhs = np.where(hard[..., None], values, weight[..., None] * guess)
         info = {"keyframe": key is not None, "cues": int(hard.sum()), "carried": carried_count}
         return forward, (hard, rhs, weight, info)
+
+
+def _left_gray(first: int, last: int, shot: int) -> None:
+    """Say that frames ``first`` to ``last`` (of ``shot``) stay gray: no cue reaches them."""
+    frames = f"frame {first}" if first == last else f"frames {first}–{last}"
+    warnings.warn(f"{frames} (shot {shot}): no cue reaches them; left gray", stacklevel=4)
