@@ -60,8 +60,10 @@ def restorer(count: int, scale: int, scaled: int) -> dict:
     for label, files in _photos(count).items():
         rows: dict = {}
         for index, path in enumerate(files):
-            truth = varcolor.read_image(path)[..., :3]
-            case = place(truth)
+            truth = varcolor.read_image(path)
+            if truth.ndim != 3:
+                continue  # a gray photo: nothing to colour
+            case = place(truth[..., :3])
             if not case.objects:
                 continue
             sizes = [("native", case)] + ([(f"{scale}×", upscaled(case, scale))] if index < scaled else [])
@@ -104,7 +106,10 @@ def hints(count: int) -> dict:
     files = _photos(count)["bsds500/val"]
     scores_: dict = {}
     for path in files:
-        rgb = np.clip(resize(varcolor.read_image(path)[..., :3], (256, 256), anti_aliasing=True), 0, 1)
+        image = varcolor.read_image(path)
+        if image.ndim != 3:
+            continue
+        rgb = np.clip(resize(image[..., :3], (256, 256), anti_aliasing=True), 0, 1)
         gray = varcolor.color.same_lightness_gray(rgb)
         for n in (1, 10, 100):
             cues = varcolor.cues.sample_ideepcolor(rgb, n=n, patch=6, rng=0)

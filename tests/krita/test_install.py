@@ -165,3 +165,35 @@ def test_the_plug_in_runs_the_varcolor_that_installed_it_whatever_started_krita(
     (done.package / protocol.PROGRAM).write_text('{"command": ["/nowhere/python", "-m", "varcolor.cli"]}')
     with pytest.raises(protocol.ProtocolError, match="varcolor not found"):
         protocol.varcolor_command("", str(done.package))  # gone: PATH's, here none
+
+
+def test_a_read_only_configuration_folder_installs_nothing_and_says_so(home, capsys, monkeypatch):
+    """Issue 94, item 8: into a read-only configuration folder, install exited 2 naming a temporary
+    file (".kritarc.t66eok…") and left the plug-in copied but not enabled, without saying so."""
+    config = home / ".config"
+    config.mkdir()
+    real = os.access
+    monkeypatch.setattr(
+        install.os, "access", lambda path, mode: False if str(path) == str(config) else real(path, mode)
+    )
+    code, out, err = run(capsys, "krita", "install")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert f"{config} is not writable; nothing was installed" in err and ".kritarc." not in err
+    assert not (home / ".local" / "share" / "krita" / "pykrita" / install.NAME).exists()
+    monkeypatch.undo()
+    monkeypatch.setenv("HOME", str(home))
+    assert run(capsys, "krita", "install", "--no-enable")[0] == 0  # the way out it names
+
+
+def test_uninstall_leaves_no_python_section_that_install_made(home, capsys):
+    """Issue 94: `krita install --uninstall` left a `[python]` line in a kritarc install itself made."""
+    kritarc = home / ".config" / "kritarc"
+    kritarc.parent.mkdir()
+    kritarc.write_text("[General]\ntheme=Dark\n")
+    assert run(capsys, "krita", "install")[0] == 0
+    assert run(capsys, "krita", "install", "--uninstall")[0] == 0
+    assert kritarc.read_text() == "[General]\ntheme=Dark\n"
+    kritarc.unlink()
+    assert run(capsys, "krita", "install")[0] == 0
+    assert run(capsys, "krita", "install", "--uninstall")[0] == 0
+    assert kritarc.read_text() == ""

@@ -93,7 +93,25 @@ def _set_enabled(kritarc: Path, enabled: bool) -> None:
             lines.insert(section.index(_SECTION.encode()) + 1, key + b"=true\n")
         else:
             lines += ([b"\n"] if lines else []) + [_SECTION.encode() + b"\n", key + b"=true\n"]
+    else:
+        lines = _without_empty_section(lines)
     _publish(kritarc, b"".join(lines))
+
+
+def _without_empty_section(lines: list[bytes]) -> list[bytes]:
+    """``lines`` without a ``[python]`` section left empty (its header followed by no setting before
+    the next section or the end), and the blank line before it: what install added for itself."""
+    header = _SECTION.encode()
+    stripped = [line.strip() for line in lines]
+    if header not in stripped:
+        return lines
+    at = stripped.index(header)
+    rest = stripped[at + 1 :]
+    body = rest[: next((i for i, line in enumerate(rest) if line.startswith(b"[")), len(rest))]
+    if any(body):
+        return lines
+    start = at - 1 if at > 0 and not stripped[at - 1] else at
+    return lines[:start] + lines[at + 1 + len(body) :]
 
 
 def program_command() -> list[str]:
@@ -117,17 +135,34 @@ def install(environ=os.environ, *, enable: bool = True) -> Installed:
     """
     folder = pykrita_folder(environ)
     package = folder / NAME
+    kritarc = kritarc_path(environ) if enable else None
+    if kritarc is not None:
+        _check_writable(kritarc)  # before any file is copied: installed and enabled, or nothing
     try:
         package.mkdir(parents=True, exist_ok=True)
         for name, data in _plugin_files().items():
             _publish(folder / name, data)
-        kritarc = kritarc_path(environ) if enable else None
         if kritarc is not None:
             kritarc.parent.mkdir(parents=True, exist_ok=True)
             _set_enabled(kritarc, True)
     except OSError as exc:
         raise OutputError(f"cannot install the Krita plug-in into {exc.filename or folder}: {exc.strerror}") from None
     return Installed(package, folder / f"{NAME}.desktop", kritarc)
+
+
+def _check_writable(kritarc: Path) -> None:
+    """Refuse, in one line and before anything is copied, a ``kritarc`` that cannot be written (its
+    folder read-only, or the file itself): the plug-in would be copied and left disabled."""
+    target = Path(os.path.realpath(kritarc))
+    folder = target.parent
+    while not folder.exists() and folder.parent != folder:  # the nearest folder that exists: made below it
+        folder = folder.parent
+    blocked = target if target.exists() and not os.access(target, os.W_OK) else folder
+    if blocked is target or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot enable the Krita plug-in in {kritarc}: {blocked} is not writable; nothing was installed "
+            "(--no-enable copies the plug-in alone, to be enabled in Krita's Python Plugin Manager)"
+        )
 
 
 def uninstall(environ=os.environ) -> Installed:
