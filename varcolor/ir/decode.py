@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..color import to_gray
@@ -48,6 +50,13 @@ def payload_cues(payload: Payload, shape: tuple[int, int] | None = None, *, gray
     if shape is not None and tuple(shape) != (payload.height, payload.width):
         raise IRFormatError(
             f"the payload is for a {payload.width}×{payload.height} image but the gray image is {shape[1]}×{shape[0]}"
+        )
+    if gray is not None and payload.checksum is None:
+        # (an IR made before format version 3, or written without its gray: decoded, with a word)
+        warnings.warn(
+            "the payload records no checksum of its gray image (an IR made before format version 3): it cannot be "
+            "checked to be this image's; a payload decoded with another gray image of its size gives wrong colours",
+            stacklevel=2,
         )
     if gray is not None and payload.checksum is not None:
         found = gray_checksum(gray)
