@@ -142,3 +142,32 @@ def test_two_references_of_one_name_in_two_cases_are_ambiguous(scene, tmp_path, 
         pytest.skip("this file system does not tell b.jpg from B.JPG")
     code, _, err = run(capsys, "colorize", photos, "--reference", refs, "-o", tmp_path / "out")
     assert code == 2 and "ambiguous references" in err, err
+
+
+@pytest.mark.parametrize("single", [True, False])
+@pytest.mark.parametrize("kind", ["declared", "real"])
+def test_a_pool_photo_that_cannot_be_read_within_the_budget_is_refused_from_its_header(
+    scene, tmp_path, capsys, single, kind
+):
+    # issue 94, item 3: a pool's photos were decoded whole whatever --max-memory said
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    (pool / "ref.png").write_bytes((scene / "ref.png").read_bytes())
+    big = pool / "big.png"
+    if kind == "declared":  # 200 MP declared in 80 bytes
+        big.write_bytes(png_declaring(20000, 10000, color=2, data=zlib.compress(b"\0" * 1000)))
+        budget, needs = "0.5", "reading and matching a 20000×10000 reference needs about 4.9 GB"
+    else:  # 3 MP of real pixels: 139 MB to read and match, over a 0.1 GB budget
+        Image.new("RGB", (2000, 1500), (200, 60, 40)).save(big)
+        budget, needs = "0.1", "reading and matching a 2000×1500 reference needs about 0.1 GB"
+    photos = tmp_path / "in"
+    photos.mkdir()
+    (photos / "cat.png").write_bytes((scene / "cat.png").read_bytes())
+    target = photos / "cat.png" if single else photos
+    code, _, err = run(
+        capsys, "colorize", target, "--reference", pool, "--max-memory", budget, "-o", tmp_path / "out" / "o.png"
+    )
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and str(big) in err and "Traceback" not in err
+    assert needs in err and f"budget of {budget} GB" in err
+    assert not (tmp_path / "out").exists()

@@ -95,7 +95,9 @@ def run_chain(
         raise InputError(f"{source}: no photo has cues (cue files by name, or --marked etc.) and no --reference")
     total = Report(len(jobs))
     pool: list[Path] = list(given)
-    signatures: list[Signature] = list(pool_signatures(tuple(given), run.max_pixels)) if given else []
+    signatures: list[Signature] = []
+    if given:
+        signatures += pool_signatures(tuple(given), run.max_pixels, options.max_memory)
 
     def wave(wave_jobs: list[Job]) -> bool:
         """Run one wave; add what it coloured to the pool; whether the chain goes on."""
@@ -120,7 +122,7 @@ def run_chain(
         for job in wave_jobs:
             if isinstance(job.run, ColorizeTask) and job.outputs[-1].is_file() and job.outputs[-1] not in pool:
                 try:
-                    described = pool_signatures((job.outputs[-1],), run.max_pixels)[0]
+                    described = pool_signatures((job.outputs[-1],), run.max_pixels, options.max_memory)[0]
                 except InputError:  # a gray result (its cue file held no colour): nothing to give the rest
                     continue
                 pool.append(job.outputs[-1])

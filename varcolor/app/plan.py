@@ -390,7 +390,7 @@ def _references(source: Path, reference, max_pixels: int | None, max_memory: flo
             read_reference(given[0], max_pixels, gray_shape, max_memory=max_memory, check_only=gray_shape is None)
         return given[0], None
     pool = pool_files(given, besides=source if source.is_file() else None)
-    return pool, pool_signatures(pool, max_pixels)
+    return pool, pool_signatures(pool, max_pixels, max_memory)
 
 
 def _shape_of(image: Path, max_pixels: int | None) -> tuple[int, int] | None:

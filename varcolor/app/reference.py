@@ -15,7 +15,7 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from ..io import IMAGE_EXTENSIONS, identity, named, read_image
+from ..io import IMAGE_EXTENSIONS, identity, image_shape, named, read_image
 from ..reference import (
     Signature,
     check_reference,
@@ -118,28 +118,39 @@ def pool_files(references: list[Path], besides: Path | None = None) -> tuple[Pat
     return tuple(members.values())
 
 
-def pool_signatures(pool: tuple[Path, ...], max_pixels: int | None) -> tuple[Signature, ...]:
+def pool_signatures(
+    pool: tuple[Path, ...], max_pixels: int | None, max_memory: float | None = None
+) -> tuple[Signature, ...]:
     """Each pool photo read once (refused in one line if it can be no reference: as
-    :func:`read_reference`) and described by its :func:`~varcolor.reference.signature`, which
-    ranks it for each target without reading it again."""
+    :func:`read_reference`, its read counted against ``max_memory`` from its header, before it
+    is decoded) and described by its :func:`~varcolor.reference.signature`, which ranks it for
+    each target without reading it again."""
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
-        return tuple(_signature_of(path, max_pixels) for path in pool)
+        return tuple(_signature_of(path, max_pixels, max_memory) for path in pool)
 
 
-def _signature_of(path: Path, max_pixels: int | None) -> Signature:
+def _signature_of(path: Path, max_pixels: int | None, max_memory: float | None = None) -> Signature:
     """A pool photo's signature. A JPEG is decoded at the reduced size the signature needs
     (:func:`~varcolor.io.read_image`'s ``reduce``: its DCT scaled by 1/2 to 1/8, a 12 MP photo in a
     twentieth of the time), checked as a reference on that copy (a gray one is refused); the
     keypoints of the lightness do not need its colour profile. Any other file is read whole
-    (:func:`read_reference`)."""
-    from ..io import JPEG_EXTENSIONS
+    (:func:`read_reference`). Either read is refused from the header where it would not fit
+    ``max_memory``."""
+    from ..io import JPEG_EXTENSIONS, image_bits
+    from ..memory import check_memory
     from ..reference import WORK_PIXELS
 
     height, width = check_reference_file(path, max_pixels)
     side = int(np.ceil(np.sqrt(height * width / WORK_PIXELS)))
     if path.suffix.lower() not in JPEG_EXTENSIONS or side < 2:
-        return signature(read_reference(path, max_pixels))
+        return signature(read_reference(path, max_pixels, max_memory=max_memory))
+    small_height, small_width = image_shape(path, max_pixels=max_pixels, reduce=side)
+    check_memory(
+        small_height * small_width * READ_BYTES[image_bits(path) > 8] + MATCH_BYTES,
+        f"{path}: reading a {width}×{height} reference of the pool (decoded at {small_width}×{small_height})",
+        max_memory,
+    )
     small = read_image(path, np.float32, max_pixels=max_pixels, reduce=side)
     # the reduced copy is at least the working size: described as it is, not reduced again
     return signature(check_reference(small, str(path)), small.shape[0] * small.shape[1])
@@ -162,14 +173,17 @@ def pool_cues(
     max_pixels: int | None,
     fallback: bool,
     refuse: bool = True,
+    max_memory: float | None = None,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
     (:meth:`~varcolor.Cues.from_references`), and the line saying which gave which share. None
-    matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues)."""
+    matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
+    Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's."""
     strokes = strokes if strokes is not None and strokes.count else None
+    held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
     cues = Cues.from_references(
         gray,
-        [functools.partial(read_reference, path, max_pixels, gray.shape) for path in pool],
+        [functools.partial(read_reference, path, max_pixels, gray.shape, max_memory, held) for path in pool],
         strokes=strokes,
         signatures=signatures,
         names=[str(path) for path in pool],

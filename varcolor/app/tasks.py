@@ -124,6 +124,7 @@ class ColorizeTask:
                 self.max_pixels,
                 automatic(self.options),
                 refuse=not self.chained,
+                max_memory=self.options.max_memory,
             )
             if self.chained and not cues.count:
                 raise InputError(f"{self.image}: {UNMATCHED}")

@@ -153,7 +153,7 @@ def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
     from ..video.shots import find_shots
 
     pool = pool_files(reference_list(args.reference))
-    signatures = pool_signatures(pool, args.max_pixels)
+    signatures = pool_signatures(pool, args.max_pixels, options.max_memory)
     shots = find_shots(clip.frames(), film_score(signatures))
     keyed = film_keyframes(cues, shots, pool, signatures, args.max_pixels)
     if not cues and not options.prior and not any(shot.score for shot in shots):
