@@ -300,6 +300,11 @@ class Colorizer:
         self._waiting_where: list | None = None
 
     @property
+    def result(self) -> Result | None:
+        """The last result (None before the first solve)."""
+        return self._last
+
+    @property
     def unpainted(self) -> bool:
         """Whether the last result's ``rgb`` waits to be painted (:attr:`paint_later`, :meth:`paint_now`)."""
         return self._waiting

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "match_reference",
     "check_reference",
+    "GrayReference",
     "check_target",
     "decode_reduction",
     "outside",
@@ -130,6 +131,11 @@ POOL_CANDIDATES, POOL_KEEP, _POOL_REACH, _POOL_AGREE = 5, 3, 2, 10.0
 _SEED_QUANTILE, _SEED_SLACK = 0.9, 1.5
 
 
+class GrayReference(InputError):
+    """A reference with no colour to take (:func:`check_reference`): a folder that holds a run's
+    inputs lends its colour photos alone, and its gray ones are told apart by this."""
+
+
 def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarray:
     """The reference as an ``H×W×3`` RGB array in [0, 1], or one line saying why it cannot be one
     (not RGB, smaller than :data:`MIN_SIDE`, not finite or not within [0, 1]: 8-bit levels are
@@ -156,7 +162,7 @@ def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarra
     small = _reduced(reference, _factor(reference.shape[:2], WORK_PIXELS))
     lab = rgb_to_lab(np.clip(small, 0, 1).astype(np.float64))
     if np.percentile(np.hypot(lab[..., 1], lab[..., 2]), 99) < MIN_CHROMA:
-        raise InputError(f"{name}: the reference is gray (no colour to take)")
+        raise GrayReference(f"{name}: the reference is gray (no colour to take)")
     return reference
 
 

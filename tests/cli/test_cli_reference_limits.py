@@ -171,3 +171,29 @@ def test_a_pool_photo_that_cannot_be_read_within_the_budget_is_refused_from_its_
     assert len(err.strip().splitlines()) == 1 and str(big) in err and "Traceback" not in err
     assert needs in err and f"budget of {budget} GB" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_input_folder_as_its_own_pool_colours_its_gray_photos_from_its_colour_ones(scene, tmp_path, capsys):
+    # issue 94, item 4: each photo was paired with itself by name (the gray ones refused, the colour one recoloured)
+    series = tmp_path / "series"
+    series.mkdir()
+    for name in ("a.png", "b.png"):
+        (series / name).write_bytes((scene / "cat.png").read_bytes())
+    (series / "c.png").write_bytes((scene / "ref.png").read_bytes())
+    code, _, err = run(capsys, "colorize", series, "--reference", series, "-o", tmp_path / "out")
+    assert code == 0, err
+    assert "is gray" not in err and "Traceback" not in err
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png", "b.png"]  # the colour one lends
+    assert f"{series / 'a.png'}: cues from {series / 'c.png'} 100 %" in err
+
+
+def test_an_input_folder_of_gray_photos_as_its_own_pool_is_one_line(scene, tmp_path, capsys):
+    series = tmp_path / "series"
+    series.mkdir()
+    for name in ("a.png", "b.png"):
+        (series / name).write_bytes((scene / "cat.png").read_bytes())
+    code, _, err = run(capsys, "colorize", series, "--reference", series, "-o", tmp_path / "out")
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert f"{series}: every image in it is gray" in err
+    assert not (tmp_path / "out").exists()

@@ -499,3 +499,26 @@ def test_a_big_photo_is_held_as_its_levels_until_its_full_gray_is_made(tmp_path,
         assert np.array_equal(made, varcolor.color.to_gray(varcolor.read_image(photo)).astype(np.float32))
     finally:
         studio.close()
+
+
+def test_the_page_can_show_where_the_colour_is_guessed(client):
+    """Issue 93: the studio shows on request where the colour is guessed, an overlay of the live
+    copy shaded as opaque as the colour is unknown (1 − :attr:`varcolor.Result.confidence`)."""
+    import io
+
+    from PIL import Image
+
+    state = open_upload(client, edge_photo(client.tmp))
+    client.picture = np.zeros((40, 60, 4), np.uint8)
+    meta = live_result(client, state["version"])
+    state = client.post("/api/edit", json=stroke_edit([200, 60, 50], [[5, 10], [20, 10]])).json()
+    live_result(client, state["version"], meta["serial"])
+    r = client.get("/api/guessed.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    overlay = np.asarray(Image.open(io.BytesIO(r.content)))
+    assert overlay.shape == (40, 60, 4)
+    alpha = overlay[..., 3].astype(float) / 255
+    # the stroke's dark half: its colour known; the light half beyond the edge: guessed (left neutral)
+    assert alpha[5:35, 3:25].mean() < 0.25 and alpha[5:35, 35:57].mean() > 0.5
+    expected = 1 - client.studio.live._colorizer.result.confidence
+    assert np.abs(alpha - 0.75 * expected).max() <= 1 / 255 + 1e-6

@@ -774,3 +774,35 @@ def test_the_flood_hint_offers_the_neutral_brush_and_a_dropped_gray_reference_is
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+
+
+def test_the_page_shades_where_the_colour_is_guessed(scan):
+    """Issue 93: "Where the colour is guessed" (G) lays the last result's confidence over the live
+    copy, shaded where no stroke's colour reaches, and comes off again."""
+    page = open_page(scan)
+    count = page.evaluate("() => window.studioTimings.filter(t => t.final).length")
+    draw(page, [(300 + 4 * k, 200) for k in range(11)])
+    wait_for_result(page, count + 1)
+    assert page.locator("#guessed-img").is_hidden()
+    page.locator("#guessed").check()
+    shown = "() => { const i = document.getElementById('guessed-img'); return !i.hidden && i.naturalWidth > 0; }"
+    page.wait_for_function(shown, timeout=30_000)
+    size = page.evaluate(
+        "() => [document.getElementById('guessed-img').naturalWidth, window.studioState.image.work_width]"
+    )
+    assert size[0] == size[1], size
+    # the overlay is transparent on the stroke (its colour known) and shaded somewhere else (guessed)
+    alphas = page.evaluate(
+        """() => { const i = document.getElementById('guessed-img'); const c = document.createElement('canvas');
+        c.width = i.naturalWidth; c.height = i.naturalHeight; const x = c.getContext('2d'); x.drawImage(i, 0, 0);
+        const d = x.getImageData(0, 0, c.width, c.height).data; let most = 0;
+        for (let k = 3; k < d.length; k += 4) most = Math.max(most, d[k]);
+        const at = (wx, wy) => d[(wy * c.width + wx) * 4 + 3];  // the live copy's pixels, as draw() takes them
+        return [at(320, 200), most]; }"""
+    )
+    assert alphas[0] < 40 and alphas[1] > 120, alphas
+    page.locator("#viewport").focus()  # keys go to the tools, not to a form control
+    page.keyboard.press("g")
+    assert page.locator("#guessed-img").is_hidden() and not page.locator("#guessed").is_checked()
+    assert page.errors == []
+    page.close()

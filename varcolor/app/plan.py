@@ -25,7 +25,7 @@ from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
 from ..sources.base import EDGES_DEFAULT
 from .cues import cue_kinds, find_cue, is_cue_file, kind_of
-from .reference import find_reference, pool_files, pool_signatures, read_reference
+from .reference import find_reference, lent_pool, pool_files, pool_signatures, read_reference
 from .run_options import RunOptions
 from .solve import automatic, solve_memory
 from .tasks import ColorizeTask, DecodeTask, EncodeTask
@@ -305,7 +305,8 @@ def plan_colorize(
     # layered files are inputs with their strokes
     folder_of_references = isinstance(references, Path) and references.is_dir()
     pooled = {identity(path) for path in references} if isinstance(references, tuple) else set()
-    skipped = [path for path in reference_list(reference) if path.is_dir()]
+    # a --reference folder holding the inputs is walked: its gray photos are the inputs
+    skipped = [path for path in reference_list(reference) if path.is_dir() and not _holds(path, source)]
     listings: dict = {}  # each folder of references listed once
     found, jobs = walk_inputs(source, output, *skipped, layered=True)
     for rel in found:
@@ -378,7 +379,8 @@ def _references(source: Path, reference, max_pixels: int | None, max_memory: flo
     given = reference_list(reference)
     if not given:
         return None, None
-    if len(given) == 1 and given[0].is_dir() and source.is_dir() and pairs_by_name(source, given[0]):
+    holding = [folder for folder in given if _holds(folder, source)]
+    if len(given) == 1 and given[0].is_dir() and source.is_dir() and not holding and pairs_by_name(source, given[0]):
         return given[0], None
     if len(given) == 1 and not given[0].is_dir():
         # one photo: read as its job reads it (reduced as matching it allows), kept for the job
@@ -390,7 +392,28 @@ def _references(source: Path, reference, max_pixels: int | None, max_memory: flo
             read_reference(given[0], max_pixels, gray_shape, max_memory=max_memory, check_only=gray_shape is None)
         return given[0], None
     pool = pool_files(given, besides=source if source.is_file() else None)
-    return pool, pool_signatures(pool, max_pixels, max_memory)
+    if not holding:
+        return pool, pool_signatures(pool, max_pixels, max_memory)
+
+    # A folder holding the inputs lends its colour photos: its gray ones and its cue files are
+    # inputs and theirs, never references (each gray photo would be paired with itself).
+    def lends(path: Path) -> bool:
+        return any(inside(path, folder) for folder in holding)
+
+    pool = tuple(path for path in pool if not (lends(path) and is_cue_file(path)))
+    kept, signatures = lent_pool(pool, lends, max_pixels, max_memory)
+    if not kept:
+        names = " and ".join(map(str, holding))
+        raise InputError(
+            f"{names}: every image in it is gray, and a --reference folder that holds the inputs lends "
+            "its colour photos to colour its gray ones; add a colour photo or give another folder"
+        )
+    return kept, signatures
+
+
+def _holds(folder: Path, source: Path) -> bool:
+    """Whether the ``--reference`` ``folder`` is the input folder ``source`` or holds ``source``."""
+    return folder.is_dir() and (identity(folder) == identity(source) or inside(source, folder))
 
 
 def _shape_of(image: Path, max_pixels: int | None) -> tuple[int, int] | None:

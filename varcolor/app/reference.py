@@ -17,6 +17,7 @@ from ..cues import Cues
 from ..errors import InputError
 from ..io import IMAGE_EXTENSIONS, identity, image_shape, named, read_image
 from ..reference import (
+    GrayReference,
     Signature,
     check_reference,
     check_target,
@@ -37,6 +38,7 @@ __all__ = [
     "reference_cues",
     "pool_files",
     "pool_signatures",
+    "lent_pool",
     "pool_cues",
     "shares_note",
     "UNMATCHED",
@@ -128,6 +130,27 @@ def pool_signatures(
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
         return tuple(_signature_of(path, max_pixels, max_memory) for path in pool)
+
+
+def lent_pool(
+    pool: tuple[Path, ...], lends: Callable[[Path], bool], max_pixels: int | None, max_memory: float | None = None
+) -> tuple[tuple[Path, ...], tuple[Signature, ...]]:
+    """The photos of ``pool`` that can be references, and their signatures (as
+    :func:`pool_signatures`), where some are lent by a folder that holds the run's inputs
+    (``lends``: whether a photo is): of those, the gray ones are inputs, left out, not refused."""
+    kept: list[Path] = []
+    described: list[Signature] = []
+    with warnings.catch_warnings():  # a converted profile: each job that uses it says so
+        warnings.simplefilter("ignore")
+        for path in pool:
+            try:
+                described.append(_signature_of(path, max_pixels, max_memory))
+            except GrayReference:
+                if not lends(path):
+                    raise
+                continue
+            kept.append(path)
+    return tuple(kept), tuple(described)
 
 
 def _signature_of(path: Path, max_pixels: int | None, max_memory: float | None = None) -> Signature:

@@ -22,7 +22,7 @@ from ..cues import Cues
 from ..errors import InputError
 from ..io import VIDEO_EXTENSIONS, image_bits, image_shape, read_image
 from ..memory import check_memory
-from ..reference import check_reference, decode_reduction
+from ..reference import GrayReference, check_reference, decode_reduction
 from .base import EDGES_DEFAULT, CueSource
 
 __all__ = ["Reference", "check_reference_file", "read_reference", "READ_BYTES", "MATCH_BYTES"]
@@ -94,7 +94,7 @@ def read_reference(
         warnings.warn(warning.message, warning.category, stacklevel=2)
     heard = [(warning.message, warning.category) for warning in caught]
     if pixels.ndim == 2:
-        raise InputError(f"{path}: the reference is gray (no colour to take)")
+        raise GrayReference(f"{path}: the reference is gray (no colour to take)")
     pixels = check_reference(pixels, str(path))
     pixels.flags.writeable = False  # kept for the next read: nobody's to change
     with _LOCK:

@@ -28,7 +28,7 @@ from .. import methods
 from ..api import Colorizer
 from ..color import chroma_to_rgb, lightness_of_gray, to_gray
 from ..cues import Cues
-from ..errors import VarcolorError
+from ..errors import InputError, VarcolorError
 from ..memory import give_back_free_memory
 from .document import DEFAULT_PRESET, PRESETS, Document, cues_from_mask, draw, rasterize, strokes_box
 from .hints import FLOOD_SHARE, flood_share
@@ -149,6 +149,11 @@ def warm_up_once() -> None:
             _warmed = True
 
 
+#: How the page shades a guessed pixel (:meth:`LiveSolver.guessed_rgba`): this colour, at this much
+#: opacity where nothing of its colour is known.
+GUESSED_COLOUR, GUESSED_OPACITY = (200, 40, 200), 0.75
+
+
 class LiveSolver:
     """Colorize ``gray`` (the working copy, ``H×W``) for each document version submitted.
 
@@ -246,6 +251,19 @@ class LiveSolver:
             top, left, h, w = box
             data = self.rgba[top : top + h, left : left + w].tobytes()
         return published, box, data
+
+    def guessed_rgba(self) -> np.ndarray:
+        """Where the colour of the last result is guessed, as an RGBA overlay of the live copy
+        (``H×W×4`` uint8): :data:`GUESSED_COLOUR`, as opaque as the colour is unknown (1 − its
+        confidence, :attr:`varcolor.Result.confidence`), clear where the cues fix it."""
+        colorizer = self._colorizer
+        result = None if colorizer is None else colorizer.result
+        if result is None or result.confidence is None or result.confidence.shape != self.gray.shape:
+            raise InputError("no result yet: paint a stroke first")
+        overlay = np.empty(self.gray.shape + (4,), np.uint8)
+        overlay[..., :3] = GUESSED_COLOUR
+        overlay[..., 3] = np.round((1.0 - result.confidence) * (255 * GUESSED_OPACITY)).astype(np.uint8)
+        return overlay
 
     def close(self, wait: float = 0.0) -> None:
         """Stop the worker; with ``wait``, give a solve under way up to that many seconds to end

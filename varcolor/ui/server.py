@@ -333,6 +333,9 @@ def create_app(
     async def gray(request: Request):
         return await picture(studio.gray_png)
 
+    async def guessed(request: Request):  # where the colour is guessed: an overlay of the live copy
+        return await picture(studio.guessed_png)
+
     async def original(request: Request):  # the colour original (the page names it reference.png)
         return await picture(studio.original_png)
 
@@ -382,6 +385,7 @@ def create_app(
         Route("/api/save-cancel", simple(studio.cancel_save), methods=["POST"]),
         Route("/api/result", result),
         Route("/api/gray.png", gray),
+        Route("/api/guessed.png", guessed),
         Route("/api/reference.png", original),
         Route("/api/reference-photo", reference_open, methods=["POST"]),
         Route("/api/reference-photo.png", reference_photo),

@@ -719,6 +719,13 @@ class Studio:
             or (image is not None and image.view.busy())
         )
 
+    def guessed_png(self) -> bytes:
+        """Where the live result's colour is guessed, as an RGBA overlay of the live copy (the
+        page's "Where the colour is guessed": :meth:`LiveSolver.guessed_rgba`)."""
+        self._need_image()
+        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        return png(self.live.guessed_rgba())
+
     def original_png(self) -> bytes:
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together

@@ -129,18 +129,21 @@ def png(pixels: np.ndarray, compress: bool = True) -> bytes:
     True
     >>> np.array_equal(np.asarray(Image.open(io.BytesIO(png(rgb, compress=False)))), rgb)
     True
+    >>> rgba = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    >>> np.array_equal(np.asarray(Image.open(io.BytesIO(png(rgba)))), rgba)
+    True
 
     Parameters
     ----------
     pixels : ndarray
-        ``H×W`` or ``H×W×3`` uint8.
+        ``H×W``, ``H×W×3`` or ``H×W×4`` (with alpha) uint8.
     compress : bool
         Filtered and deflated (a page on another computer), or stored (on this one).
     """
-    if pixels.dtype != np.uint8 or not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)):
-        raise ValueError(f"a page's picture is H×W or H×W×3 uint8, not {pixels.shape} {pixels.dtype}")
+    if pixels.dtype != np.uint8 or not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (3, 4))):
+        raise ValueError(f"a page's picture is H×W, H×W×3 or H×W×4 uint8, not {pixels.shape} {pixels.dtype}")
     height, width = pixels.shape[:2]
-    step = 1 if pixels.ndim == 2 else 3  # bytes a pixel: "Sub" takes the byte one pixel left
+    step = 1 if pixels.ndim == 2 else pixels.shape[2]  # bytes a pixel: "Sub" takes the byte one pixel left
     rows = np.ascontiguousarray(pixels).reshape(height, width * step)
     filtered = np.empty((height, width * step + 1), np.uint8)
     if compress:
@@ -153,7 +156,7 @@ def png(pixels: np.ndarray, compress: bool = True) -> bytes:
         filtered[:, 1:] = rows
         deflate = zlib.compressobj(0)
     data = deflate.compress(filtered.data) + deflate.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, 0 if step == 1 else 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8, {1: 0, 3: 2, 4: 6}[step], 0, 0, 0)
     chunks = [_chunk(b"IHDR", header)]
     chunks += [_chunk(b"IDAT", data[k : k + _IDAT]) for k in range(0, len(data), _IDAT)]
     return b"".join([b"\x89PNG\r\n\x1a\n", *chunks, _chunk(b"IEND", b"")])

@@ -4,7 +4,7 @@ import { S, $, viewport, resultCanvas, resultTiles } from "./state.js?token={{TO
 import { api, showMessage } from "./api.js?token={{TOKEN}}";
 import { centre, fit, oneToOne, photoZoom, zoomAt } from "./view.js?token={{TOKEN}}";
 import { sendEdit, simpleCall } from "./history.js?token={{TOKEN}}";
-import { drawOverlay } from "./paint.js?token={{TOKEN}}";
+import { drawOverlay, showGuessed } from "./paint.js?token={{TOKEN}}";
 import { save } from "./save.js?token={{TOKEN}}";
 
 // Brush width and point size are in screen pixels by default (a scan's photo pixels are a
@@ -101,6 +101,7 @@ export function installControls() {
   });
   $("overlay").addEventListener("change", (e) => { S.overlay = e.target.checked; drawOverlay(); });
   $("reference").addEventListener("change", (e) => { $("reference-img").hidden = !e.target.checked; });
+  $("guessed").addEventListener("change", (e) => { S.showGuessed = e.target.checked; showGuessed(); });
   document.addEventListener("keydown", (e) => {
     const key = e.key.toLowerCase();
     if ((e.ctrlKey || e.metaKey) && key === "s") { e.preventDefault(); save(false); return; }
@@ -118,6 +119,7 @@ export function installControls() {
     const tools = { b: "brush", n: "neutral", p: "point", e: "eraser", i: "eyedropper", h: "pan" };
     if (tools[key]) setTool(tools[key]);
     else if (key === "o") { $("overlay").click(); }
+    else if (key === "g") { $("guessed").click(); }
     else if (key === "[" || key === "]") { S.widthSet = true; setWidth(S.width + (key === "]" ? 2 : -2)); }
     else if ((key === "delete" || key === "backspace") && S.selected !== null) sendEdit({ op: "point-delete", id: S.selected });
     else if (key === "+" || key === "=") zoomAt(1.25, ...centre());

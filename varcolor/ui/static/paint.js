@@ -1,10 +1,20 @@
 // Painting: the overlay of strokes and points, and the pointer's strokes, points and pans.
-import { S, viewport, overlayCanvas, overlayCtx, strokeLayer, strokeCtx, resultCtx } from "./state.js?token={{TOKEN}}";
+import { S, TOKEN, $, viewport, overlayCanvas, overlayCtx, strokeLayer, strokeCtx, resultCtx } from "./state.js?token={{TOKEN}}";
 import { Colour } from "./colour.js?token={{TOKEN}}";
 import { applyTransform, photoZoom, toWork, where } from "./view.js?token={{TOKEN}}";
 import { sendEdit } from "./history.js?token={{TOKEN}}";
 import { choose, remember, setColour, showColour } from "./picker.js?token={{TOKEN}}";
 import { brushWidth, drawCursor, pointSize, setSize } from "./controls.js?token={{TOKEN}}";
+
+// "Where the colour is guessed": the studio's overlay of the last result's confidence (shaded where
+// no stroke's colour reaches), fetched again after each final result while it is shown.
+export function showGuessed() {
+  const img = $("guessed-img");
+  if (!S.showGuessed || !S.image) { img.hidden = true; return; }
+  img.onload = () => { img.hidden = !S.showGuessed; };
+  img.onerror = () => { img.hidden = true; };
+  img.src = `/api/guessed.png?token=${TOKEN}&v=${S.serial}`;
+}
 
 // A neutral stroke (a gray: "no colour here") is drawn hatched, so that it shows on any gray.
 export const isNeutral = (rgb) => rgb[0] === rgb[1] && rgb[1] === rgb[2];

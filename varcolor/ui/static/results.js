@@ -2,7 +2,7 @@
 // of the latest edit (long polls; a newer edit's request supersedes an older one's).
 import { S, TOKEN, $, grayCanvas, resultCanvas, overlayCanvas, resultCtx, strokeLayer, stage, grayTiles, resultTiles } from "./state.js?token={{TOKEN}}";
 import { api, HEADERS, showMessage, setBusy } from "./api.js?token={{TOKEN}}";
-import { drawOverlay } from "./paint.js?token={{TOKEN}}";
+import { drawOverlay, showGuessed } from "./paint.js?token={{TOKEN}}";
 import { fit, updateTiles } from "./view.js?token={{TOKEN}}";
 import { fitBrush, setTool } from "./controls.js?token={{TOKEN}}";
 import { showReference } from "./reference.js?token={{TOKEN}}";
@@ -89,6 +89,7 @@ export async function openState(state) {
   $("reference-row").hidden = !im.colour;
   $("reference").checked = false;
   $("reference-img").hidden = true;
+  $("guessed-img").hidden = true;
   $("drop-hint").hidden = true;
   $("reference-panel").hidden = false; // before the fit: the panel takes its share of the width
   stage.hidden = false;
@@ -182,6 +183,7 @@ export async function requestResult(t0, editSeconds) {
     if (!meta.final) { setBusy(true, "refining…"); continue; }
     S.stale = false;
     showFlood(meta.info);
+    showGuessed();
     setBusy(false);
     if (S.image && S.image.colour) scheduleMetrics();
     if (S.tiles.size) updateTiles();

@@ -12,7 +12,7 @@ export const S = {
   lightness: 60, hover: null, stale: false,
   // The neutral brush's colour (the server's; a gray: chroma 0), a reference's suggestions shown
   // over the photo ([x, y, r, g, b] rows) and the photos whose flood hint was dismissed.
-  neutralRgb: [128, 128, 128], suggestions: [], suggestionsFor: null, showSuggestions: true, floodDismissed: new Set(),
+  neutralRgb: [128, 128, 128], suggestions: [], suggestionsFor: null, showSuggestions: true, showGuessed: false, floodDismissed: new Set(),
 };
 // Timings of each result drawn, for the latency benchmark (mouse-up to pixels on the page).
 window.studioTimings = [];
