@@ -205,8 +205,10 @@ def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, f
             declared = int(stream.frames or 0)
             audio = bool(container.streams.audio)
             seconds = container.duration / av.time_base if container.duration else None
+            tick = float(stream.time_base) if stream.time_base else None
             # Count the packets (demuxing reads no pixel): a truncated file has fewer than it declares.
-            stamps = [packet.pts for packet in container.demux(stream) if packet.size]
+            timed = [(packet.pts, packet.duration) for packet in container.demux(stream) if packet.size]
+            stamps = [pts for pts, _ in timed]
             packets = len(stamps)
     except InputError:
         raise
@@ -218,7 +220,16 @@ def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, f
         raise InputError(f"{path}: truncated: {packets} of the {declared} frames its header declares")
     if not rate or rate <= 0:
         raise InputError(f"{path}: the video has no frame rate")
-    if not declared and seconds:  # no frame count in the header (Matroska): its duration tells
+    shown = _shown(timed, tick)
+    if not declared and seconds and shown is not None:  # no frame count (Matroska): its frames' own times tell
+        end, step = shown
+        if end < seconds - 1.5 * step:
+            raise InputError(
+                f"{path}: truncated: its {packets} frames end at {end:.2f} s, its duration is {seconds:.2f} s"
+            )
+        if abs(packets / end - float(rate)) > 0.01 * float(rate):  # variable frame rate: its mean, as MP4 gives it
+            rate = Fraction(packets / end).limit_denominator(1001)
+    elif not declared and seconds:  # no usable times either: its duration at its rate tells
         expected = int(round(seconds * float(rate)))
         if packets < expected - 1:
             raise InputError(
@@ -228,6 +239,22 @@ def open_clip(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS, f
         rate = _rate(fps)
     stamps = sorted(stamps) if None not in stamps and len(set(stamps)) == packets else []
     return Clip(path, width, height, Fraction(rate), declared or packets, audio, _pts=stamps)
+
+
+def _shown(timed: list[tuple[int | None, int | None]], tick: float | None) -> tuple[float, float] | None:
+    """When a clip's frames stop showing, in seconds from its first, and its typical frame's time,
+    from its packets' ``(pts, duration)`` in the stream's ``tick`` (seconds); None where they
+    cannot tell (a frame without a time, two at one time)."""
+    stamps = sorted(pts for pts, _ in timed if pts is not None)
+    if not tick or len(stamps) != len(timed) or len(set(stamps)) != len(stamps):
+        return None
+    steps = np.diff(stamps)
+    step = float(np.median(steps)) if steps.size else 0.0
+    last = next((duration for pts, duration in timed if pts == stamps[-1]), None)
+    step = step or float(last or 0)
+    if step <= 0:
+        return None
+    return (stamps[-1] - stamps[0] + (last or step)) * tick, step * tick
 
 
 def _open_folder(path: Path, max_pixels: int | None, fps: float | None) -> Clip:
