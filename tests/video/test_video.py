@@ -321,6 +321,37 @@ def test_cli_colorizes_a_clip(clip_and_cues, capsys):
     assert np.abs(rgb_to_lab(first)[..., 1:]).mean() > 3  # coloured, not gray
 
 
+def test_a_clips_set_up_is_its_own_step_off_the_frames_clock(clip_and_cues, capsys, monkeypatch):
+    # issue 94: the bar opened at "1/50 [00:47<38:54, 47.65s/frame]", the first frame waiting for matching
+    import time
+
+    import varcolor.cli.video as video
+
+    original = video._colorize_video
+    waited = []
+
+    def slow_keyframes(frames, cues, *args, **keywords):
+        def slow(cue):
+            def made(gray):
+                if not waited:  # a pool's match: seconds before the first frame is solved
+                    waited.append(time.sleep(1.5))
+                return cue(gray)
+
+            return made
+
+        return original(frames, {k: slow(cue) for k, cue in cues.items()}, *args, **keywords)
+
+    monkeypatch.setattr(video, "_colorize_video", slow_keyframes)
+    folder = clip_and_cues
+    code, _, err = run(capsys, "colorize", folder / "gray.mp4", "--cues", folder / "cues", "-o", folder / "out.mp4")
+    assert code == 0, err
+    assert waited
+    assert "reading" in err and "cues of keyframe 0" in err  # the set-up, said as it goes
+    shown = [part for part in err.replace("\r", "\n").splitlines() if part.startswith("frames:")]
+    assert shown and "6/6" in shown[-1]
+    assert not any("s/frame" in part for part in shown), shown  # no frame took the set-up's 1.5 s
+
+
 @pytest.mark.parametrize(
     "make, argv, message",
     [

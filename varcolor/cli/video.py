@@ -123,22 +123,53 @@ def run_video(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         audio_from=clip.path if clip.audio else None,
     )
-    bar = tqdm(total=clip.frame_count, unit="frame", desc="frames", file=sys.stderr, disable=args.quiet)
+    # a shot is read and its keyframes' cues made before its first frame: a step of its own, off the frames' clock
+    reading = tqdm(
+        total=clip.frame_count, unit="frame", desc="reading", file=sys.stderr, disable=args.quiet, leave=False
+    )
+    bar: tqdm | None = None
     heard: list[str] = []
     try:
         with warnings.catch_warnings(record=True) as caught, writer:
             warnings.simplefilter("always")
-            for frame in _colorize_video(clip.frames(), cues, options, window=args.window, shape=clip.shape):
+            keyed = {index: _shown_as_made(cue, index, reading) for index, cue in cues.items()}
+            frames = _counted(clip.frames(), reading)
+            for frame in _colorize_video(frames, keyed, options, window=args.window, shape=clip.shape):
+                if bar is None:
+                    reading.set_postfix_str("")
+                    bar = tqdm(total=clip.frame_count, unit="frame", desc="frames", file=sys.stderr, disable=args.quiet)
                 writer.write(frame.rgb)
                 bar.update()
             heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     finally:
-        bar.close()
+        reading.close()
+        if bar is not None:
+            bar.close()
     for message in dict.fromkeys(heard):
         warn(f"{source}: {message}")
     if not args.quiet:
         note(f"colorized {writer.frame_count} frames of {source} into {output} ({engine_words(clip.shape, options)})")
     return 0
+
+
+def _counted(frames, bar: tqdm):
+    """``frames``, each counted on ``bar`` as it is read."""
+    for frame in frames:
+        bar.update()
+        yield frame
+
+
+def _shown_as_made(cue, index: int, bar: tqdm):
+    """A keyframe's cues (a callable: read or matched when its shot reaches it) said on ``bar``
+    while they are made: a pool's match can take seconds a keyframe."""
+    if not callable(cue):
+        return cue
+
+    def made(gray):
+        bar.set_postfix_str(f"cues of keyframe {index}")
+        return cue(gray)
+
+    return made
 
 
 def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
@@ -154,7 +185,17 @@ def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
 
     pool = pool_files(reference_list(args.reference))
     signatures = pool_signatures(pool, args.max_pixels, options.max_memory)
-    shots = find_shots(clip.frames(), film_score(signatures))
+    # every frame is read and matched against the stills before any is solved: said, not a silent wait
+    scanned = tqdm(
+        clip.frames(),
+        total=clip.frame_count,
+        unit="frame",
+        desc="matching stills",
+        file=sys.stderr,
+        disable=args.quiet or None,  # on a terminal only: a refusal after it stays one line
+        leave=False,
+    )
+    shots = find_shots(scanned, film_score(signatures))
     keyed = film_keyframes(cues, shots, pool, signatures, args.max_pixels)
     if not cues and not options.prior and not any(shot.score for shot in shots):
         # no still verified on any shot: the first shot's match (a plain scene) must give colour
