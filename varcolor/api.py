@@ -25,7 +25,7 @@ import numpy as np
 from . import methods, priors
 from .buffers import Spares
 from .color import to_gray
-from .cues import Cues
+from .cues import Cues, unmatched_note
 from .errors import SIZES, ConvergenceError, InputError, check_image_size, check_unit_range, image_size, real_array
 from .gamut import GlobalHints
 from .info import Info
@@ -81,7 +81,7 @@ class Result:
         edit, ``update`` and ``full_solve`` (:meth:`Colorizer.update`); with ``instances``,
         what was found (``info["instances"]``: label, score, box, mask area, crop window, seconds per
         instance; :func:`varcolor.instances.fuse`); with cues matched from reference photos, which
-        gave which share of them (``info["references"]``: reference, share; best first).
+        gave which share of them (``info["references"]``: reference, share; the largest share first).
     """
 
     rgb: np.ndarray
@@ -192,10 +192,11 @@ class Colorizer:
 
     Parameters
     ----------
-    gray : ndarray
+    gray : array_like
         ``H×W`` gray values in [0, 1], or an ``H×W×3`` image whose lightness is used (its
         same-lightness gray, docs/design.md "Conventions"; an alpha channel is ignored). Outputs
-        have exactly this lightness.
+        have exactly this lightness. Read as NumPy reads it: a nested list as its array, a
+        boolean or integer array as the numbers it holds (a boolean mask: black and white).
     options : Options, optional
         How to colorize; keywords (``method="levin-symmetric"``, ``solver="amg"``, a method's own
         such as ``sharpness=4``: every field of :class:`~varcolor.options.Options`, which says
@@ -593,6 +594,8 @@ class Colorizer:
             self._trust = None if weight is None else np.clip(weight / max(beta, 1e-300), 0.0, 1.0) * strength
         reach = self._reach_of(cues) if self.engine.restrains and cues.count else None
         if cues.count == 0 and guess is None:
+            if cues.unmatched:  # the gray image back would hide it, as the command line refuses it
+                raise InputError(f"{unmatched_note(cues.unmatched)}; add strokes or the prior")
             warnings.warn("no colour cues: the result is the gray image", stacklevel=3)
             chroma = np.zeros(self.gray.shape + (2,))
             info.update({"solver": None, "iterations": None, "residual": None})  # nothing was solved
@@ -745,9 +748,10 @@ def colorize(
 
     Parameters
     ----------
-    gray : ndarray
+    gray : array_like
         ``H×W`` gray values in [0, 1] (or ``H×W×3``: its same-lightness gray is used). The result
-        has exactly this lightness.
+        has exactly this lightness. Read as :class:`Colorizer` reads it (a nested list as its
+        array, a boolean mask as black and white).
     cues : Cues
         The colour cues (:class:`~varcolor.cues.Cues`: from a marked image, a mask, points).
     options : Options, optional

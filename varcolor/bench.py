@@ -45,7 +45,7 @@ import numpy as np
 
 from . import methods as registry
 from . import priors
-from .errors import InputError
+from .errors import SIZES, InputError, check_unit_range, real_array
 from .memory import check_memory
 from .options import PRIOR_WEIGHT, Options
 from .raster import coordinates
@@ -57,6 +57,7 @@ __all__ = [
     "check_hints",
     "check_photo",
     "parse_resolution",
+    "photo_array",
     "original",
     "reference",
     "method_options",
@@ -180,6 +181,34 @@ def check_photo(
     check_memory(need, f"{name}: scoring a {width}×{height} photo", max_memory)
 
 
+def photo_array(rgb, name: str = "rgb", *, gray: bool = False) -> np.ndarray:
+    """``rgb`` as the protocol takes a photo, or one line naming ``name`` that says why it cannot
+    be one: an ``H×W×3`` array (×4: alpha ignored; ``H×W`` too with ``gray``) of finite values in
+    [0, 1] (a nested list is read as an array, as everywhere in varcolor).
+
+    Parameters
+    ----------
+    rgb : array_like
+        The photo.
+    name : str
+        How the message names it (the argument).
+    gray : bool
+        Whether an ``H×W`` gray image is taken too.
+
+    Examples
+    --------
+    >>> photo_array(np.full((4, 4, 3), 200.0))
+    Traceback (most recent call last):
+    varcolor.errors.InputError: rgb must hold values in [0, 1], got [200, 200] (8-bit levels? divide by 255)
+    """
+    rgb = real_array(rgb, name)
+    if not ((rgb.ndim == 3 and rgb.shape[2] in (3, 4)) or (gray and rgb.ndim == 2)):
+        shapes = "H×W×3 (×4: alpha ignored" + ("; H×W: gray)" if gray else ")")
+        raise InputError(f"{name} must be an {shapes} image, got shape {rgb.shape}")
+    check_unit_range(rgb, name, " (varcolor.read_image reads a file so)")
+    return rgb
+
+
 def parse_resolution(text: str) -> str:
     """``"full"``, or a side length of at least 8 pixels (as text)."""
     if text == "full" or (text.isdigit() and int(text) >= 8):
@@ -194,10 +223,17 @@ def original(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
     Parameters
     ----------
     rgb : ndarray
-        The colour photo, ``H×W×3`` (a gray ``H×W`` is taken as three equal channels).
+        The colour photo, ``H×W×3`` floats in [0, 1] (×4: alpha ignored; a gray ``H×W`` is taken
+        as three equal channels).
     resolution : str
         ``"full"``, or the square's side (:func:`parse_resolution`).
+
+    Raises
+    ------
+    InputError
+        A photo of another shape, or with values outside [0, 1] (8-bit levels, NaN).
     """
+    rgb = photo_array(rgb, "rgb", gray=True)
     rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb[..., :3]
     side = None if resolution == "full" else int(parse_resolution(resolution))
     if side is not None and rgb.shape[:2] != (side, side):
@@ -257,6 +293,11 @@ def protocol_gray(rgb: np.ndarray) -> np.ndarray:
     rgb : ndarray, ``H×W×3``
         The original (:func:`original`), in [0, 1].
 
+    Raises
+    ------
+    InputError
+        A photo of another shape, or with values outside [0, 1] (8-bit levels, NaN).
+
     Examples
     --------
     >>> import numpy as np
@@ -267,6 +308,7 @@ def protocol_gray(rgb: np.ndarray) -> np.ndarray:
     from .color import same_lightness_gray
     from .io import to_levels
 
+    rgb = photo_array(rgb)
     return to_levels(same_lightness_gray(rgb), np.empty(rgb.shape[:2], np.uint8)) / 255.0
 
 
@@ -338,10 +380,18 @@ def score(result: np.ndarray, rgb: np.ndarray) -> dict[str, float]:
         The colorized image, ``H×W×3`` in [0, 1] (``H×W``: gray).
     rgb : ndarray
         The original (:func:`original`), the same size.
+
+    Raises
+    ------
+    InputError
+        A result or original of another shape or size, or with values outside [0, 1] (a
+        result's 0–255 levels: divide them by 255 first).
     """
     from . import metrics
     from .io import to_levels
 
+    result = photo_array(result, "result", gray=True)
+    rgb = photo_array(rgb, "rgb")
     result = np.repeat(result[..., None], 3, axis=2) if result.ndim == 2 else result[..., :3]
     result = to_levels(result, np.empty(result.shape, np.uint8))
     return {
@@ -392,13 +442,22 @@ def evaluate(
     list of dict
         One row per (hints, method): resolution, method, hints, psnr, ssim, vif, ciede2000,
         colorfulness and seconds (the colorization's; VIF is NaN at resolutions under 41).
+
+    Raises
+    ------
+    InputError
+        A photo that is no ``H×W×3`` image in [0, 1] (its shape as given named), or one smaller
+        than a hint's patch; options a method refuses.
     """
     # Here, not at import: the command line reads HINTS and SEED for its help and must start fast.
     from .api import colorize
     from .cues import Cues
     from .io import to_levels
 
+    given = np.shape(rgb)
     rgb = original(rgb, resolution)
+    if min(rgb.shape[:2]) < PATCH:
+        raise InputError(f"rgb: a {given[1]}×{given[0]} photo is smaller than a hint's {PATCH}×{PATCH} patch {SIZES}")
     gray = protocol_gray(rgb)
     rows = []
     features = {} if fid is None else {"_original_features": fid.features([rgb])[0].tolist()}

@@ -51,6 +51,7 @@ __all__ = [
     "image_shape_of",
     "AB_LIMIT",
     "HALF_PAINT",
+    "unmatched_note",
 ]
 
 
@@ -95,9 +96,13 @@ class Cues:
     weight: np.ndarray | None = None
     lightness: np.ndarray | None = None
     note: str = field(default="", compare=False)
-    #: The reference photos these cues were matched from, best first, each with its share of them:
+    #: The reference photos these cues were matched from, each with its share of them, the largest first:
     #: ``(name, share)`` pairs (:meth:`from_reference`, :meth:`from_references`); empty otherwise.
     references: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+    #: The reference photos these cues were to be matched from that matched too little of the image
+    #: to give any (another scene): :func:`~varcolor.colorize` refuses such cues where nothing
+    #: else colours the image (no cue, no prior), as the command line does.
+    unmatched: tuple[str, ...] = field(default=(), compare=False)
     #: False: arrays of a kept float type are taken as they are, not copied (a constructor that made
     #: them and keeps no other reference: at 40 MP a copy of ab and lightness is 0.96 GB more at once).
     copy: InitVar[bool] = True
@@ -322,8 +327,10 @@ class Cues:
         """Cues matched from a colour photo of the same scene (:mod:`varcolor.reference`).
 
         Each cue's ``weight`` is its match's confidence (0–1); where nothing in the reference
-        matches there is no cue, and a reference that matches almost nowhere (another scene)
-        gives none.
+        matches there is no cue. A reference that matches almost nowhere (another scene) gives
+        none: the cues' :attr:`unmatched` names it (:func:`unmatched_note` says it), and
+        :func:`~varcolor.colorize` refuses them where nothing else colours the image (no
+        ``strokes``, no prior), as ``varcolor colorize --reference`` does.
 
         Parameters
         ----------
@@ -340,6 +347,17 @@ class Cues:
         name : str
             How messages name the reference (its file).
 
+        Returns
+        -------
+        Cues
+            The matched cues (with ``strokes``, merged under them).
+
+        Raises
+        ------
+        InputError
+            A gray image that is not ``H×W`` in [0, 1] or too small to match against, a reference
+            that is no colour photo in [0, 1], ``strokes`` of another size.
+
         Examples
         --------
         >>> import numpy as np
@@ -349,17 +367,26 @@ class Cues:
         >>> cues = Cues.from_reference(gray, data.chelsea()[:, 50:] / 255.0)
         >>> cues.count > 100, float(cues.weight[cues.mask].min()) >= 0.6
         (True, True)
+        >>> Cues.from_reference(gray, data.rocket() / 255.0, name="rocket").unmatched  # another scene
+        ('rocket',)
         """
         from .reference import MIN_CONFIDENCE, match_reference, outside
 
         gray = to_gray(real_array(gray, "gray"))
         threshold = MIN_CONFIDENCE if min_confidence is None else min_confidence
         mask, ab, confidence = match_reference(gray, reference, min_confidence=threshold, name=name)
+        _check_strokes(strokes, mask.shape)
         if strokes is not None:
-            if strokes.shape != mask.shape:
-                raise InputError(f"strokes of size {strokes.shape} do not fit an image of size {mask.shape}")
             mask &= outside(strokes.mask)
-        matched = cls(mask, ab, weight=confidence, copy=False, references=((name, 1.0),) if mask.any() else ())
+        found = bool(mask.any())
+        matched = cls(
+            mask,
+            ab,
+            weight=confidence,
+            copy=False,
+            references=((name, 1.0),) if found else (),
+            unmatched=() if found else (name,),
+        )
         return matched if strokes is None else matched.merged(strokes)
 
     @classmethod
@@ -378,20 +405,35 @@ class Cues:
         where they agree, ``weight`` their confidence, around the user's ``strokes`` (they win: no
         matched cue within :data:`varcolor.reference.CLEARANCE` pixels of them);
         :attr:`references` says which photo gave which share of the matched cues (before the
-        strokes' clearance), best first.
+        strokes' clearance), the largest share first. A pool none of whose photos matches gives
+        no cue, as :meth:`from_reference` says (:attr:`unmatched` names them all).
 
         Parameters
         ----------
         gray : ndarray
             ``H×W`` gray image in [0, 1].
         references : sequence of ndarray or callable
-            ``h×w×3`` colour photos in [0, 1] (or callables returning one, read only if matched).
+            ``h×w×3`` colour photos in [0, 1] (or callables returning one, read only if matched);
+            at least one.
         strokes : Cues, optional
             The user's own cues: they win where they are (as :meth:`from_reference`).
         names : sequence of str, optional
-            How messages and :attr:`references` name the photos (default "reference 1", …).
+            How messages and :attr:`references` name the photos, one a photo (default
+            "reference 1", …).
         signatures, verified_only :
-            As for :func:`varcolor.reference.match_pool`.
+            As for :func:`varcolor.reference.match_pool` (``signatures``: one a photo).
+
+        Returns
+        -------
+        Cues
+            The matched cues (with ``strokes``, merged under them).
+
+        Raises
+        ------
+        InputError
+            No reference, ``names`` or ``signatures`` not one a reference, a gray image that is
+            not ``H×W`` in [0, 1] or too small to match against, a reference that is no colour
+            photo in [0, 1], ``strokes`` of another size.
 
         Examples
         --------
@@ -402,20 +444,29 @@ class Cues:
         >>> cues.count > 100, cues.references
         (True, (('cat', 1.0),))
         """
-        from .reference import match_pool, outside
+        from .reference import check_target, match_pool, outside
 
-        gray = to_gray(real_array(gray, "gray"))
+        gray = _matched_gray(gray)
+        if isinstance(references, (str, bytes, os.PathLike, np.ndarray)) or not hasattr(references, "__len__"):
+            raise InputError(f"references: a list of colour photos, got a {type(references).__name__}")
+        if not len(references):
+            raise InputError("references: no reference photo given (give at least one)")
+        for given, what in ((names, "names"), (signatures, "signatures")):
+            if given is not None and len(given) != len(references):
+                raise InputError(f"{what}: {len(given)} given for {len(references)} references (one a reference)")
+        check_target(gray.shape, "gray")
+        _check_strokes(strokes, gray.shape)
         names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(references))]
         mask, ab, weight, shares = match_pool(
             gray, references, signatures=signatures, names=names, verified_only=verified_only
         )
         total = sum(count for _, count in shares)
-        shared = tuple((names[index], count / total) for index, count in shares) if total else ()
+        # The largest share first (the pool's rank breaks ties): what a report lists first gave most.
+        ranked = sorted(shares, key=lambda share: -share[1])
+        shared = tuple((names[index], count / total) for index, count in ranked) if total else ()
         if strokes is not None:
-            if strokes.shape != mask.shape:
-                raise InputError(f"strokes of size {strokes.shape} do not fit an image of size {mask.shape}")
             mask &= outside(strokes.mask)
-        matched = cls(mask, ab, weight=weight, copy=False, references=shared)
+        matched = cls(mask, ab, weight=weight, copy=False, references=shared, unmatched=() if total else tuple(names))
         return matched if strokes is None or not strokes.count else matched.merged(strokes)
 
     def merged(self, other: Cues, out: np.ndarray | None = None) -> Cues:
@@ -451,6 +502,7 @@ class Cues:
             ("lightness", _overlay_field(self, other, "lightness", np.nan)),
             ("note", ""),
             ("references", self.references + other.references),
+            ("unmatched", self.unmatched + other.unmatched),
         ):
             object.__setattr__(merged, name, value)
         return merged
@@ -463,6 +515,50 @@ class Cues:
             lightness = np.where(self.mask & np.isfinite(self.lightness), self.lightness, lightness)
         lab = np.concatenate([lightness[..., None], np.where(self.mask[..., None], self.ab, 0.0)], axis=2)
         return lab_to_rgb(lab)
+
+
+def unmatched_note(names: Sequence[str]) -> str:
+    """What is said of the references ``names`` that matched too little to give a cue
+    (:attr:`Cues.unmatched`; :func:`~varcolor.colorize`'s refusal): one reference, or a pool.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The references that matched too little.
+
+    Examples
+    --------
+    >>> unmatched_note(["sea.jpg"])
+    'sea.jpg: matches too little of the gray image to give colour (another scene?)'
+    """
+    if len(names) == 1:
+        return f"{names[0]}: matches too little of the gray image to give colour (another scene?)"
+    return f"no reference of {len(names)} ({', '.join(names)}) matches enough of the gray image to give colour"
+
+
+def _matched_gray(gray) -> np.ndarray:
+    """The gray image a reference is matched against, as :func:`~varcolor.reference.match_reference`
+    checks it (``H×W``, or ``H×W×3`` read as its gray; in [0, 1])."""
+    gray = real_array(gray, "gray")
+    if gray.ndim == 3 and gray.shape[2] in (3, 4):
+        gray = to_gray(gray)
+    if gray.ndim != 2:
+        raise InputError(f"gray must be an H×W image, got shape {gray.shape}")
+    check_unit_range(gray, "gray", " (floats in [0, 1]; integer levels: divide by their maximum)")
+    return gray
+
+
+def _check_strokes(strokes: Cues | None, shape: tuple[int, ...]) -> None:
+    """Refuse ``strokes`` that are no cues of an image of ``shape``, in one line naming them."""
+    if strokes is None:
+        return
+    if not isinstance(strokes, Cues):
+        raise InputError(f"strokes must be a varcolor.Cues, not {type(strokes).__name__}")
+    if strokes.shape != tuple(shape[:2]):
+        raise InputError(
+            f"strokes: cues of a {strokes.shape[1]}×{strokes.shape[0]} image for a {shape[1]}×{shape[0]} "
+            "gray image (sizes as width×height)"
+        )
 
 
 def _overlay_field(first: Cues, second: Cues, name: str, default: float) -> np.ndarray | None:

@@ -73,7 +73,7 @@ class Info(TypedDict, total=False):
     instances : list of dict
         What :mod:`varcolor.instances` found (label, score, box, mask area, crop window, seconds).
     references : list of dict
-        The reference photos the cues were matched from, best first: ``{"reference": name,
+        The reference photos the cues were matched from, the largest share first: ``{"reference": name,
         "share": its share of the matched cues}`` (:attr:`varcolor.Cues.references`).
 
     Examples

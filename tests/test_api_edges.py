@@ -1,0 +1,119 @@
+"""The edges of the API (issue 96, item 6): each a clear InputError or ConvergenceError, or an
+honest report, the same answer from the API and the command line."""
+
+import numpy as np
+import pytest
+from skimage import data
+
+import varcolor
+from varcolor import Cues
+from varcolor.errors import InputError
+
+from .conftest import run
+
+
+@pytest.fixture(scope="module")
+def cat():
+    """The cat's gray (its left 400 columns), a photo of it and one of another scene."""
+    photo = data.chelsea() / 255.0
+    return photo[:, :400].mean(axis=2), photo[:, 50:], data.rocket() / 255.0
+
+
+def test_an_unrelated_reference_alone_is_refused_by_colorize_as_by_the_command_line(cat, tmp_path, capsys):
+    gray, _, rocket = cat
+    cues = Cues.from_reference(gray, rocket, name="rocket.png")
+    assert cues.count == 0 and cues.unmatched == ("rocket.png",)
+    with pytest.raises(InputError, match=r"^rocket.png: matches too little .*; add strokes or the prior$"):
+        varcolor.colorize(gray, cues)
+    pool = Cues.from_references(gray, [rocket, data.coffee() / 255.0], names=["rocket.png", "coffee.png"])
+    assert pool.count == 0 and pool.unmatched == ("rocket.png", "coffee.png")
+    with pytest.raises(InputError, match=r"^no reference of 2 .* matches enough .*; add strokes or the prior$"):
+        varcolor.colorize(gray, pool)
+    # The command line says the same of the same files: exit 2, nothing written.
+    varcolor.write_image(tmp_path / "cat.png", gray)
+    varcolor.write_image(tmp_path / "rocket.png", rocket)
+    out = tmp_path / "out.png"
+    code, _, err = run(capsys, "colorize", tmp_path / "cat.png", "--reference", tmp_path / "rocket.png", "-o", out)
+    assert code == 2 and "matches too little" in err and "add strokes or --prior ideepcolor" in err and not out.exists()
+
+
+def test_an_unrelated_reference_beside_strokes_leaves_the_strokes_and_says_so(cat):
+    gray, _, rocket = cat
+    strokes = Cues.from_points([{"y": 100, "x": 100, "a": 30, "b": 10}], gray.shape)
+    cues = Cues.from_reference(gray, rocket, strokes=strokes, name="rocket.png")
+    assert cues.count == 1 and cues.unmatched == ("rocket.png",)
+    result = varcolor.colorize(gray, cues)  # the strokes colour it
+    assert np.allclose(result.ab[100, 100], (30, 10), atol=1e-6)
+    # A plain empty cue set is still the gray image with a warning (nothing was asked of a reference).
+    with pytest.warns(UserWarning, match="no colour cues"):
+        varcolor.colorize(gray[:32, :32], Cues.empty((32, 32)))
+
+
+def test_a_pool_is_refused_in_one_line_naming_what_is_wrong(cat):
+    gray, photo, rocket = cat
+    with pytest.raises(InputError, match=r"^references: no reference photo given"):
+        Cues.from_references(gray, [])
+    with pytest.raises(InputError, match=r"^names: 1 given for 2 references"):
+        Cues.from_references(gray, [rocket, photo], names=["cat"])
+    with pytest.raises(InputError, match=r"^gray: a 0×0 image is too narrow"):
+        Cues.from_references(np.zeros((0, 0)), [photo])
+    with pytest.raises(InputError, match=r"^references: a list of colour photos"):
+        Cues.from_references(gray, photo)
+
+
+def test_a_pools_references_are_listed_largest_share_first(cat, monkeypatch):
+    # The pool's best-ranked photo gave fewer cues than the second: the larger share comes first.
+    gray, photo, rocket = cat
+    mask = np.zeros(gray.shape, bool)
+    mask[:40, :100] = True
+    shares = [(1, 1000), (0, 3000)]  # (index in the pool, cues it gave), in the pool's rank
+    fake = (mask, np.zeros(gray.shape + (2,), np.float32), mask.astype(np.float32), shares)
+    monkeypatch.setattr("varcolor.reference.match_pool", lambda *args, **kwargs: fake)
+    cues = Cues.from_references(gray, [photo, rocket], names=["big", "small"])
+    assert cues.references == (("big", 0.75), ("small", 0.25))
+    result = varcolor.colorize(gray, cues)
+    assert [entry["reference"] for entry in result.info["references"]] == ["big", "small"]
+
+
+@pytest.mark.parametrize(
+    "spoil, words",
+    [
+        (lambda rgb: rgb * 255, r"must hold values in \[0, 1\], got .*8-bit levels\? divide by 255"),
+        (lambda rgb: np.where(rgb > 0.9, np.nan, rgb), "non-finite"),
+        (lambda rgb: rgb[0, :, 0], r"got shape \(48,\)"),
+        (lambda rgb: rgb[..., :2], r"got shape \(32, 48, 2\)"),
+    ],
+)
+def test_the_bench_refuses_what_is_no_photo_naming_it(spoil, words):
+    from varcolor import bench
+
+    rgb = np.random.default_rng(0).random((32, 48, 3))
+    bad = spoil(rgb)
+    for call in (lambda: bench.original(bad), lambda: bench.original(bad, "full"), lambda: bench.protocol_gray(bad)):
+        with pytest.raises(InputError, match=f"^rgb {'has' if words == 'non-finite' else ''}.*{words}"):
+            call()
+    # evaluate names the photo's own shape, not that of its copy resized to the protocol's 256².
+    with pytest.raises(InputError, match=f"^rgb .*{words}"):
+        bench.evaluate(bad, ["levin"], [0])
+
+
+def test_bench_score_refuses_a_result_in_levels_and_reads_a_nested_list_as_an_array():
+    from varcolor import bench
+
+    rgb = np.random.default_rng(0).random((48, 48, 3))
+    result = np.clip(rgb + 0.05, 0, 1)
+    with pytest.raises(InputError, match=r"^result must hold values in \[0, 1\].*divide by 255"):
+        bench.score(result * 255, rgb)
+    # A nested list is an array, as everywhere in varcolor: the same scores as the array's.
+    assert bench.score(result.tolist(), rgb.tolist()) == bench.score(result, rgb)
+    assert np.array_equal(bench.protocol_gray(rgb.tolist()), bench.protocol_gray(rgb))
+    with pytest.raises(InputError, match=r"^rgb: a 48×4 photo is smaller than a hint's 6×6 patch"):
+        bench.evaluate(rgb[:4], ["levin"], [0], "full")
+
+
+def test_colorize_reads_a_nested_list_as_its_array_and_a_boolean_gray_as_0_and_1():
+    gray = np.tile(np.linspace(0.2, 0.8, 16), (12, 1))
+    cues = Cues.from_points([{"y": 5, "x": 3, "a": 30, "b": 10}], gray.shape)
+    assert np.array_equal(varcolor.colorize(gray.tolist(), cues).ab, varcolor.colorize(gray, cues).ab)
+    mask = gray > 0.5
+    assert np.array_equal(varcolor.colorize(mask, cues).ab, varcolor.colorize(mask.astype(float), cues).ab)
