@@ -126,8 +126,11 @@ def _path(region: np.ndarray, half: float) -> np.ndarray | None:
     return mask
 
 
-def place(truth: np.ndarray, objects: int = OBJECTS) -> Marked:
-    """Strokes on the ``objects`` most colourful objects of ``truth`` (RGB in [0, 1])."""
+def place(
+    truth: np.ndarray, objects: int = OBJECTS, colourful: float = COLOURFUL, smallest: float = SMALLEST
+) -> Marked:
+    """Strokes on the ``objects`` most colourful objects of ``truth`` (RGB in [0, 1]) whose median
+    chroma is at least ``colourful`` and whose area is at least ``smallest`` of the photo's."""
     from scipy import ndimage
 
     import varcolor
@@ -139,8 +142,8 @@ def place(truth: np.ndarray, objects: int = OBJECTS) -> Marked:
     count = int(labels.max()) + 1
     area = np.bincount(labels.ravel(), minlength=count)
     median = np.array([np.median(chroma[labels == k]) if area[k] else 0.0 for k in range(count)])
-    big = area >= SMALLEST * labels.size
-    order = [k for k in np.argsort(-median) if big[k] and median[k] >= COLOURFUL]
+    big = area >= smallest * labels.size
+    order = [k for k in np.argsort(-median) if big[k] and median[k] >= colourful]
     half = max(3.0, WIDTH * np.sqrt(labels.size)) / 2
     paint = np.zeros(labels.shape)
     colour = np.zeros(truth.shape)
