@@ -117,3 +117,59 @@ def test_colorize_reads_a_nested_list_as_its_array_and_a_boolean_gray_as_0_and_1
     assert np.array_equal(varcolor.colorize(gray.tolist(), cues).ab, varcolor.colorize(gray, cues).ab)
     mask = gray > 0.5
     assert np.array_equal(varcolor.colorize(mask, cues).ab, varcolor.colorize(mask.astype(float), cues).ab)
+
+
+def test_bilaplacian_gtv_stopped_above_its_tolerance_is_no_result_from_the_api_or_the_command_line(tmp_path, capsys):
+    gray = np.tile(np.linspace(0.2, 0.8, 24), (20, 1))
+    cues = Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}, {"y": 15, "x": 20, "a": 0, "b": 40}], gray.shape)
+    with pytest.raises(varcolor.ConvergenceError, match=r"^bilaplacian-gtv: ADMM stopped after 3 iterations.*result"):
+        varcolor.colorize(gray, cues, method="bilaplacian-gtv", admm_maxiter=3)
+    varcolor.write_image(tmp_path / "g.png", gray)
+    points = tmp_path / "p.json"
+    points.write_text('[{"y": 5, "x": 3, "a": 40, "b": 0}, {"y": 15, "x": 20, "a": 0, "b": 40}]')
+    out = tmp_path / "o.png"
+    argv = ("colorize", tmp_path / "g.png", "--points", points, "-o", out, "--method", "bilaplacian-gtv")
+    code, _, err = run(capsys, *argv, "--admm-maxiter", "3")
+    assert code == 2 and "ADMM stopped after 3 iterations" in err and not out.exists()
+    # Stopped near its tolerance (the default 1000 iterations end at 1.1e-3 here), a result said
+    # as such; the energy's own solve still hands back its last iterate whatever its residual.
+    with pytest.warns(varcolor.errors.ConvergenceWarning, match="stopped after 1000 iterations"):
+        near = varcolor.colorize(gray, cues, method="bilaplacian-gtv")
+    assert 1e-3 < near.info["residual"] <= 1e-2 and near.info["iterations"] == 1000
+    from varcolor.energies.bilaplacian_gtv import Parameters, solve
+
+    with pytest.warns(varcolor.errors.ConvergenceWarning):
+        _, report = solve(gray, cues.mask, cues.ab, Parameters(maxiter=3))
+    assert report["iterations"] == 3 and not report["converged"]
+
+
+@pytest.mark.parametrize("option, words", [({"maxiter": 3}, "admm_maxiter"), ({"solver": "amg"}, "leave solver out")])
+def test_bilaplacian_gtv_refuses_the_linear_solvers_options_it_would_ignore(option, words, tmp_path, capsys):
+    gray = np.tile(np.linspace(0.2, 0.8, 24), (20, 1))
+    cues = Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}], gray.shape)
+    name = next(iter(option))
+    with pytest.raises(InputError, match=f"^{name} .*{words}"):
+        varcolor.colorize(gray, cues, method="bilaplacian-gtv", **option)
+    varcolor.write_image(tmp_path / "g.png", gray)
+    points = tmp_path / "p.json"
+    points.write_text('[{"y": 5, "x": 3, "a": 40, "b": 0}]')
+    argv = ("colorize", tmp_path / "g.png", "--points", points, "-o", tmp_path / "o.png", "-m", "bilaplacian-gtv")
+    code, _, err = run(capsys, *argv, f"--{name}", str(option[name]))
+    assert code == 2 and words in err
+
+
+def test_a_loose_tolerance_is_blamed_for_a_solve_that_left_its_cues_range_not_the_image():
+    # A 96×96 crop, five hints: amg stops at its residual under tol=1e-2, its colours past the cues'.
+    from varcolor.color import same_lightness_gray
+    from varcolor.cues import sample_ideepcolor
+
+    rgb = data.coffee()[100:196, 100:196] / 255.0
+    gray, cues = same_lightness_gray(rgb), sample_ideepcolor(rgb, 5, rng=0)
+    with pytest.raises(varcolor.ConvergenceError) as caught:
+        varcolor.colorize(gray, cues, method="levin", solver="amg", tol=1e-2)
+    said = str(caught.value)
+    assert said.startswith("the amg solver stopped at relative residual ") and "(tol 0.01), short of the answer" in said
+    assert "give a smaller tol" in said and "long thin" not in said
+    # At the default tolerance the same solve stays within its cues' range.
+    exact = varcolor.colorize(gray, cues, method="levin", solver="amg")
+    assert exact.info["residual"] <= 1e-8

@@ -37,6 +37,7 @@ from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exp
 from .raster import channel_extremes, gather
 from .restraint import SOURCES, Reach, Restraint
 from .solvers import SolverPlan
+from .solvers.base import TOL
 
 #: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
 #: 40 at 1 MP, one at 40 MP (a cue set is an image-sized mask and chroma).
@@ -624,7 +625,7 @@ class Colorizer:
                     if values is not None:
                         # restrained: between the cues and neutral
                         within = values if reach is None else np.vstack([values, np.zeros((1, values.shape[1]))])
-                        _check_within(chroma, within, cues.mask.size)
+                        _check_within(chroma, within, cues.mask.size, report, self.options.tol)
                 # The method's report, checked: solver, iterations and residual of the right types,
                 # and none of the library's own keys (a plug-in cannot rewrite method, cues…).
                 info.update(checked_info(self.engine, report))
@@ -852,11 +853,13 @@ def _settled(early: tuple[np.ndarray, Future] | None) -> None:
             pass
 
 
-def _check_within(chroma: np.ndarray, values: np.ndarray, pixels: int) -> None:
+def _check_within(chroma: np.ndarray, values: np.ndarray, pixels: int, report: dict, tol: float) -> None:
     """Refuse a solve of a method whose chroma lies within its cues' range (``values``: the cues',
     ``N×2``; :attr:`~varcolor.methods.Method.within_cues`) that left it (two reductions of the
-    chroma: no copy of it): where the system is numerically singular (a long thin image, whose
-    links are too weak in series), the solver's small residual does not make its answer right.
+    chroma: no copy of it), saying why: an iterative solver stopped at a loose ``tol`` short of
+    the answer (``report``: the method's, its residual above :data:`~varcolor.solvers.base.TOL`
+    after iterations), else a numerically singular system (a long thin image, whose links are
+    too weak in series: the solver's small residual does not make its answer right).
     ``pixels``: the image's, named in the error."""
     low, high = channel_extremes(values)
     slack = WITHIN_SLACK * float(max(np.abs(low).max(), np.abs(high).max()))
@@ -864,10 +867,19 @@ def _check_within(chroma: np.ndarray, values: np.ndarray, pixels: int) -> None:
     if np.all(least >= low - slack) and np.all(most <= high + slack):
         return
     outside = int(np.count_nonzero(np.any((chroma < low - slack) | (chroma > high + slack), axis=2)))
+    lost = (
+        f"{outside:,} of {pixels:,} pixels have chroma outside the cues' range "
+        f"(as far as {float(np.max(np.maximum(low - least, most - high))):.3g})"
+    )
+    residual, iterations = report.get("residual"), report.get("iterations")
+    if residual is not None and residual > TOL and iterations:
+        raise ConvergenceError(
+            f"the {report.get('solver')} solver stopped at relative residual {residual:.1e} (tol {tol:g}), "
+            f"short of the answer: {lost}; give a smaller tol (the default is {TOL:g}) or solver='direct'"
+        )
     raise ConvergenceError(
-        f"the solve lost accuracy: {outside:,} of {pixels:,} pixels have chroma outside the cues' range "
-        f"(as far as {float(np.max(np.maximum(low - least, most - high))):.3g}); the system is numerically "
-        "singular, as along a long thin image: cues nearer each other help"
+        f"the solve lost accuracy: {lost}; the system is numerically singular, as along a long thin image: "
+        "cues nearer each other help"
     )
 
 

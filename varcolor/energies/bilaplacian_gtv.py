@@ -164,6 +164,8 @@ def solve(
     device: str = "cpu",
     progress: Callable[[dict], None] | None = None,
     state: AdmmState | None = None,
+    *,
+    warn: bool = True,
 ) -> tuple[np.ndarray, dict]:
     """Minimise the energy for chroma ``targets`` (``H×W×2``) at the ``mask`` pixels.
 
@@ -172,8 +174,9 @@ def solve(
     ADMM iteration with a dict: iterations, maxiter, primal and dual residual. ``state``, if given,
     is where ADMM starts (when it holds a previous solve's variables for this image) and is
     left holding where it stopped (see :class:`AdmmState`). Returns the chroma
-    (``H×W×2``) and an info dict: iterations, primal and dual residual, energy, seconds. Reaching
-    ``maxiter`` warns and returns the last iterate.
+    (``H×W×2``) and an info dict: iterations, primal and dual residual, ``converged`` (whether
+    they reached ``tol``), energy, seconds. Reaching ``maxiter`` above ``tol`` returns the last
+    iterate, with a warning unless not ``warn`` (the method refuses it instead).
     """
     start = time.perf_counter()
     guide = check_guide(guide)
@@ -192,12 +195,12 @@ def solve(
     fixed = mask if hard else np.zeros(shape, bool)
     u = np.zeros(shape + (2,)) if x0 is None else np.array(x0, dtype=np.float64)
     u[fixed] = f[fixed]
-    info = {"iterations": 0, "primal_residual": 0.0, "dual_residual": 0.0}
+    info = {"iterations": 0, "primal_residual": 0.0, "dual_residual": 0.0, "converged": True}
     if params.mu == 0:  # no GTV: the quadratic alone, solved directly (ADMM would only crawl to it)
         u = _quadratic_direct(params.lam, diagonal, fixed, rhs_fixed, u)
     else:
         weights = edge_weights(guide, params.sharpness, admm.runs_array_code(device, shape))
-        u = admm.minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progress, state)
+        u = admm.minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progress, state, warn=warn)
     info["energy"] = energy(u, guide, mask, f, params, p, c if p is not None else None)
     info["seconds"] = time.perf_counter() - start
     return u, info

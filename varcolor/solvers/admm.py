@@ -476,11 +476,13 @@ class _UStep:
         return self.apply(u)
 
 
-def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=None, state=None):
+def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progress=None, state=None, *, warn=True):
     """ADMM on ``device`` from ``u`` (host arrays in and out; the iterations run on ``device``), and from
     ``state``'s z, y and ρ where it has them for this image. ``params`` gives lam, mu, rho, tol and
     maxiter (:class:`varcolor.energies.bilaplacian_gtv.Parameters`); ``info`` receives the
-    iterations and residuals."""
+    iterations, residuals and ``converged`` (whether they reached ``tol``). Stopped at ``maxiter``
+    above it, the last iterate is returned, with a :class:`~varcolor.errors.ConvergenceWarning`
+    unless not ``warn`` (a caller that refuses it instead)."""
     grid = _grid(device, u.shape[:2])
     xp = grid.xp
     # Where the same kind of grid left them (a background compile may have made the kernels
@@ -522,6 +524,7 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
         if progress is not None:
             progress(dict(info, maxiter=params.maxiter))
         if info["primal_residual"] <= params.tol and info["dual_residual"] <= params.tol:
+            info["converged"] = True
             break
         # Residual balancing (Boyd et al. §3.4.1) at iterations 10, 20, 40, 80, …: a change of the
         # penalty may rebuild the u-step's multigrid, so they become rarer as the iterate settles.
@@ -535,6 +538,8 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
             rhs[...] = au  # nothing left unsolved to report: only the right-hand side is wanted
             grid.divergences(z, y, rhs_fixed, rho, divergence_z, rhs, au, step.fixed)
     else:
+        info["converged"] = False
+    if warn and not info["converged"]:
         warnings.warn(
             f"bilaplacian-gtv: ADMM stopped after {params.maxiter} iterations at relative residuals "
             f"{info['primal_residual']:.1e} (primal), {info['dual_residual']:.1e} (dual)",
