@@ -720,6 +720,7 @@ def test_marks_drawn_at_another_size_are_scaled_and_said_so(tmp_path, capsys):
     code, _, err = run(capsys, *args)
     assert code == 0, err
     assert "drawn at 64×48, scaled to 128×96" in err and "blended edge pixels read as partial paint" in err
+    assert "varcolor: note: " in err and "warning" not in err  # what was done, not a warning (issue 94)
     out = varcolor.color.rgb_to_lab(varcolor.read_image(tmp_path / "out.png"))
     assert out.shape == (96, 128, 3) and np.median(out[42:46, 30:90, 1]) > 25  # red along the stroke
     varcolor.write_image(tmp_path / "wide_mask.png", np.zeros((48, 80, 3)))

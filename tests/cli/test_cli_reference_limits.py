@@ -3,6 +3,7 @@ budget, a huge file of another format refused from its header, a target too narr
 reference's samples outside [0, 1], references paired with their images by name as inputs are told
 (case and Unicode normal form)."""
 
+import json
 import tracemalloc
 import unicodedata
 import zlib
@@ -197,3 +198,29 @@ def test_an_input_folder_of_gray_photos_as_its_own_pool_is_one_line(scene, tmp_p
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert f"{series}: every image in it is gray" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_pools_shares_are_a_note_and_real_warnings_stay_warnings(scene, tmp_path, capsys):
+    # issue 94, first hour: "varcolor: warning: gray/x.png: cues from postcards/a.jpg 62 %", once per photo
+    pool, photos = tmp_path / "pool", tmp_path / "in"
+    pool.mkdir()
+    photos.mkdir()
+    (pool / "ref.png").write_bytes((scene / "ref.png").read_bytes())
+    (photos / "cat.png").write_bytes((scene / "cat.png").read_bytes())
+    height, width = varcolor.read_image(photos / "cat.png").shape
+    strokes = np.zeros((height, width, 3))
+    strokes[:, : int(0.6 * width)] = [0.8, 0.25, 0.15]  # 60 % of the photo: a real warning
+    varcolor.write_image(photos / "cat_mask.png", strokes)
+    argv = ["colorize", photos, "--mask", "--reference", pool, "-o", tmp_path / "out", "--overwrite"]
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    lines = err.splitlines()
+    assert f"varcolor: note: {photos / 'cat.png'}: cues from {pool / 'ref.png'} 100 %" in lines, err
+    warned = [line for line in lines if line.startswith("varcolor: warning:")]
+    assert len(warned) == 1 and "% of the pixels are cues" in warned[0] and "cues from" not in warned[0], err
+    code, _, err = run(capsys, *argv, "-q")  # -q: the notes go, the warning stays
+    assert code == 0, err
+    assert "note:" not in err and "cues from" not in err
+    assert "varcolor: warning:" in err and "% of the pixels are cues" in err
+    rows = [json.loads(line) for line in open(tmp_path / "out" / "varcolor-manifest.jsonl")]
+    assert all("cues from" in row["reason"] for row in rows if row["status"] == "done")  # the manifest keeps both

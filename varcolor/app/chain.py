@@ -65,6 +65,7 @@ def run_chain(
     reference: str | os.PathLike | list | None = None,
     warn: Callable[[str], None] | None = None,
     client=None,
+    note: Callable[[str], None] | None = None,
 ) -> Report:
     """Colour the folder ``source`` into ``output`` as a chain (see the module's text) and
     return the whole run's :class:`~varcolor.batch.Report` (its ``failed``: the photos nothing
@@ -82,6 +83,8 @@ def run_chain(
         The cue files, as for :func:`~varcolor.app.plan_colorize`.
     reference : path or list of paths, optional
         Colour photos that start the pool beside the photos coloured from cue files.
+    warn, note : callable, optional
+        Told each job's warnings, and its notes (the references that gave its cues).
     """
     source, output = Path(source), Path(output)
     if not source.is_dir():
@@ -110,6 +113,7 @@ def run_chain(
             single=False,
             made=made,
             warn=warn,
+            note=note,
             client=client,
         )
         total.done += report.done

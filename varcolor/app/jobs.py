@@ -52,10 +52,12 @@ def run_jobs(
     protected=(),
     warn: Callable[[str], None] | None = None,
     client=None,
+    note: Callable[[str], None] | None = None,
 ) -> Report:
     """Run ``jobs`` from ``source`` into ``output`` as ``run`` says (a folder run keeps its
     manifest in ``output``; ``made``: what shapes the outputs, :func:`made_with`); the
-    :class:`~varcolor.batch.Report`, whose ``rows`` are the manifest records of this run."""
+    :class:`~varcolor.batch.Report`, whose ``rows`` are the manifest records of this run. Each
+    job's warnings go to ``warn``, its notes (what was done) to ``note``."""
     if not jobs:
         raise InputError(f"{source}: no images found")
     return batch.run(
@@ -67,6 +69,7 @@ def run_jobs(
         single=single,
         protected=protected,
         warn=warn,
+        note=note,
         scheduler=run.scheduler,
         client=client,
         manifest=None if single else Path(output) / batch.MANIFEST,

@@ -65,7 +65,7 @@ class RunOptions(OptionValues):
     max_pixels : int or None
         Refuse images of more pixels, from their header (0 or None: no limit).
     quiet : bool
-        No progress bar.
+        No progress bar, notes (what was done: a reference's share of the cues) or summary.
     bits : int or None
         Bits per sample of the images written (8 or 16); None: the input's (16 from 16-bit or
         floating-point files, else 8).
@@ -120,7 +120,7 @@ class RunOptions(OptionValues):
         check=_max_pixels,
         metavar="N",
     )
-    quiet: bool = option(False, "no progress bar or summary", short="-q")
+    quiet: bool = option(False, "no progress bar, notes or summary", short="-q")
     bits: int | None = option(
         None, "bits per sample of the output (default: the input's)", check=_bits, choices=(8, 16)
     )

@@ -1,6 +1,7 @@
 """The work of one job of a run, as typed values: each task is a frozen dataclass holding what it
 needs (paths and option values, nothing of the command line), picklable for a Dask worker, called
-with no argument; it returns the warnings it met as one line ("" for none), each naming its file."""
+with no argument; it returns the warnings it met as one line ("" for none), each naming its file,
+and what it did worth a note beside them (a :class:`~varcolor.batch.Said`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import sources
+from ..batch import Said
 from ..cues import Cues
 from ..errors import InputError
 from ..io import image_shape
@@ -24,14 +26,17 @@ from .solve import automatic, colorize_and_write, prepared, read_checked, read_l
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
 
 
-def _noted(work) -> str:
-    """``work()``'s own line of warnings, and those raised meanwhile (reading a file converted its
-    colour profile, say), in the order they came."""
+def _noted(work) -> Said:
+    """``work()``'s own line (a :class:`~varcolor.batch.Said`: its notes kept apart) after the
+    warnings raised meanwhile (reading a file converted its colour profile, say), in the order
+    they came."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        notes = [work()]
+        said = work()
     heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-    return "; ".join(note for note in dict.fromkeys([*heard, *notes]) if note)
+    if isinstance(said, Said):
+        return Said([*heard, *said.parts], notes=said.notes)
+    return Said([*heard, said])
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,10 @@ class ColorizeTask:
     #: Where the result's confidence map is written (:attr:`varcolor.Result.confidence`), or None.
     confidence_map: Path | None = None
 
-    def __call__(self) -> str:
+    def __call__(self) -> Said:
         return _noted(self._run)
 
-    def _run(self) -> str:
+    def _run(self) -> Said:
         bits, strokes, marked = self.bits, None, None
         source = sources.get(self.kind) if self.kind is not None else None
         if source is not None and self.cue_file is not None:  # from the headers, before decoding
@@ -139,10 +144,11 @@ class ColorizeTask:
                 self.options.max_memory,
             )
         assert cues is not None  # the reference's cues, made just above
-        notes = [
+        # marks scaled, blended edges read as paint; a layered file's strokes are the file's
+        read = f"{self.cue_file or self.image}: {cues.note}" if cues.note else ""
+        parts = [
             shares,
-            # marks scaled, blended edges read as paint; a layered file's strokes are the file's
-            f"{self.cue_file or self.image}: {cues.note}" if cues.note else "",
+            read,
             dense_cues_note(self.cue_file or self.image, cues),
             colorize_and_write(
                 self.image,
@@ -158,7 +164,7 @@ class ColorizeTask:
                 confidence=self.confidence_map,
             ),
         ]
-        return "; ".join(note for note in notes if note)
+        return Said(parts, notes=[shares, read])  # what was done, not warnings
 
 
 @dataclass(frozen=True)

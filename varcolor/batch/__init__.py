@@ -30,7 +30,7 @@ from __future__ import annotations
 from ..io import identity
 from .cluster import CONNECT_TIMEOUT, SCHEDULER_VARIABLE, check_scheduler, on_dask, shared_client
 from .gate import GATE_TIMEOUT, RunStopped
-from .jobs import Job, Report, check
+from .jobs import Job, Report, Said, check
 from .manifest import MANIFEST, finished, made_here, provenance, read_manifest
 from .runner import LOST_GRACE, RETRIES, SchedulerLost, Unreported, WorkerLost, attempt, outcomes, run, unreported
 from .sigint import sigint_deferred, sigint_ignored
@@ -38,6 +38,7 @@ from .sigint import sigint_deferred, sigint_ignored
 __all__ = [
     "Job",
     "Report",
+    "Said",
     "check",
     "run",
     "outcomes",

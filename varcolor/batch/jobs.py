@@ -22,7 +22,44 @@ from pathlib import Path
 
 from ..io import identity
 
-__all__ = ["Job", "Report", "check"]
+__all__ = ["Job", "Report", "Said", "check"]
+
+
+class Said(str):
+    """A job's outcome line (what the manifest records: its parts joined by "; ") that keeps
+    which parts are notes (what was done: the references that gave a photo's cues, blended edges
+    read as paint) and which are warnings; a run prints them apart (:func:`~varcolor.batch.run`).
+
+    Examples
+    --------
+    >>> said = Said(["a.png: cues from b.jpg 100 %", "a.png: clipped"], notes=["a.png: cues from b.jpg 100 %"])
+    >>> str(said)
+    'a.png: cues from b.jpg 100 %; a.png: clipped'
+    >>> said.noted, said.warned
+    ('a.png: cues from b.jpg 100 %', 'a.png: clipped')
+    """
+
+    parts: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def __new__(cls, parts: Iterable[str], notes: Iterable[str] = ()) -> Said:
+        kept = tuple(dict.fromkeys(part for part in parts if part))
+        said = super().__new__(cls, "; ".join(kept))
+        said.parts, said.notes = kept, tuple(note for note in dict.fromkeys(notes) if note in kept)
+        return said
+
+    def __reduce__(self):  # str's own would rebuild it from the joined line, as parts
+        return Said, (self.parts, self.notes)
+
+    @property
+    def noted(self) -> str:
+        """The notes, as one line ("" for none)."""
+        return "; ".join(self.notes)
+
+    @property
+    def warned(self) -> str:
+        """The warnings, as one line ("" for none)."""
+        return "; ".join(part for part in self.parts if part not in self.notes)
 
 
 @dataclass
@@ -37,7 +74,8 @@ class Job:
         Every file it writes; the last one marks the output complete (a unit is published
         marker-last, :func:`varcolor.io.publish`).
     run : callable
-        Does the work (picklable, for a pool); returns warnings to show, as one string, or "".
+        Does the work (picklable, for a pool); returns warnings to show, as one string, or "" (a
+        :class:`Said`: its notes apart).
     skip : str, optional
         Why this job is skipped without failing (no cue file, say).
     fail : str, optional

@@ -31,7 +31,7 @@ from ..fields import fingerprint
 from ..io import publish_gate, remove_stale_temporaries, writers_at_work
 from .cluster import SCHEDULER_VARIABLE, check_scheduler, dask_client, on_dask
 from .gate import GATE_TIMEOUT, StopGate
-from .jobs import Job, Report, judge
+from .jobs import Job, Report, Said, judge
 from .manifest import ManifestFailure, ManifestWriter, provenance, resume_plan
 from .sigint import Noted, sigint_ignored, sigint_noted
 
@@ -64,6 +64,7 @@ def run(
     single: bool = False,
     protected: Iterable[Path] = (),
     warn: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None,
     scheduler: str | None = None,
     client=None,
     manifest: str | os.PathLike | None = None,
@@ -79,7 +80,9 @@ def run(
     outputs); with ``resume``, jobs whose last "done" record still holds are skipped, and the
     others redone where ``overwrite`` allows, each with its reason (:attr:`Report.redone`).
     A manifest that cannot be appended to (a full disk) stops the run:
-    :class:`~varcolor.errors.OutputError` saying how far it got.
+    :class:`~varcolor.errors.OutputError` saying how far it got. A job's warnings go to ``warn``;
+    the notes of its :class:`~varcolor.batch.jobs.Said` outcome to ``note`` (None: the manifest
+    alone keeps them).
     """
     if not jobs:
         raise InputError("no images found")
@@ -146,8 +149,11 @@ def run(
                 report.failed.append(str(outcome))
                 report.rows.append(record.write(job, "failed", str(outcome), seconds))
             else:
-                if outcome and warn:
-                    warn(outcome)
+                warned, noted = (outcome.warned, outcome.noted) if isinstance(outcome, Said) else (outcome, "")
+                if warned and warn:
+                    warn(warned)
+                if noted and note:
+                    note(noted)
                 report.done.append(job)
                 report.rows.append(record.write(job, "done", outcome or "", seconds))
         if lost:  # a publication under way as the scheduler or worker went away: wait until it has ended

@@ -103,6 +103,7 @@ def _chain(args, options, settings, cues, cue_path) -> int:
         cue_path=cue_path,
         reference=args.reference,
         warn=warn,
+        note=None if settings.quiet else note,
     )
     return finish(report, "colorized", settings.quiet)
 

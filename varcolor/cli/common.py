@@ -72,7 +72,8 @@ def read_warning(path: Path, max_pixels: int | None) -> np.ndarray:
 
 
 def note(message: str) -> None:
-    print(f"varcolor: note: {message}", file=sys.stderr)
+    """Print what was done (no warning: a reference's share of the cues, say) as one line."""
+    tqdm.write(f"varcolor: note: {message}", file=sys.stderr)
 
 
 def walk_reported(root: Path) -> tuple[list[Path], list[str]]:
@@ -287,7 +288,10 @@ def run(jobs: list[Job], verb: str, settings: RunOptions, made: dict, *, source,
     """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code."""
     from ..app import run_jobs  # here: it loads the solvers, which `--help` and a bad argument never need
 
-    report = run_jobs(jobs, verb=verb, run=settings, source=source, output=output, single=single, made=made, warn=warn)
+    report = run_jobs(
+        jobs, verb=verb, run=settings, source=source, output=output, single=single, made=made, warn=warn,
+        note=None if settings.quiet else note,
+    )  # fmt: skip
     return finish(report, verb, settings.quiet)
 
 
