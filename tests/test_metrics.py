@@ -362,3 +362,24 @@ def test_the_former_keyword_reference_still_names_the_original_with_a_warning():
     np.testing.assert_equal(list(warned.values()), list(metrics.score(result, original).values()))  # NaN: MS-SSIM
     with pytest.raises(TypeError, match="both original= and its former name reference="):
         metrics.ciede2000(result, original=original, reference=original)
+
+
+def test_score_shares_its_work_and_gives_each_metrics_own_value():
+    """Issue 96, item 5: score filters each image once for SSIM and MS-SSIM and converts each to
+    Lab once (CIEDE2000's mean and 95th percentile, the ab RMSE): the same values as each metric's
+    own function, and its steps said as they end."""
+    import skimage.data
+    from skimage.transform import resize
+
+    original = resize(skimage.data.astronaut() / 255.0, (200, 240), anti_aliasing=True)
+    result = np.clip(original + np.random.default_rng(3).normal(0, 0.04, original.shape), 0, 1)
+    steps = []
+    scores = varcolor.metrics.score(result, original, progress=steps.append)
+    m = varcolor.metrics
+    assert scores["ssim"] == m.ssim(result, original) and scores["ms_ssim"] == m.ms_ssim(result, original)
+    assert scores["ciede2000"] == m.ciede2000(result, original)
+    assert scores["ciede2000_p95"] == m.ciede2000(result, original, percentile=95)
+    assert abs(scores["ab_rmse"] - m.ab_rmse(result, original)) < 1e-12
+    assert steps == ["ssim", "vif", "ciede2000"]
+    small = varcolor.metrics.score(result[:60, :80], original[:60, :80])  # too small for MS-SSIM, not for SSIM
+    assert np.isnan(small["ms_ssim"]) and small["ssim"] == m.ssim(result[:60, :80], original[:60, :80])

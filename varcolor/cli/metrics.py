@@ -17,7 +17,7 @@ from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import identity, image_shape
 from ..memory import check_memory
-from ..metrics import METRICS, score, score_bytes
+from ..metrics import METRICS, SCORE_STEPS, score, score_bytes
 from .common import (
     add_cluster_options,
     add_input,
@@ -98,9 +98,11 @@ def _score_pair(
     max_pixels: int | None,
     network,
     max_memory: float | None = None,
+    progress=None,
 ) -> dict:
     """One result's scores against its reference (a task of ``varcolor metrics``), refused from
-    the two headers alone where the pair would not fit in memory."""
+    the two headers alone where the pair would not fit in memory; ``progress``: as
+    :func:`~varcolor.metrics.score` takes it."""
     height, width = max(
         (image_shape(path, max_pixels=max_pixels) for path in (result_path, reference_path)),
         key=lambda shape: shape[0] * shape[1],
@@ -112,6 +114,7 @@ def _score_pair(
             read_warning(reference_path, max_pixels),
             ab_only=ab_only,
             lpips_net=network,
+            progress=progress,
         )
     except VarcolorError as exc:
         raise InputError(f"{result_path}: {exc}") from None
@@ -155,11 +158,24 @@ def score_files(
     )
     check_table_output(output, overwrite, inputs)  # before the work, not after it
     network = _lpips_network(lpips, lpips_weights)
+    # One pair scored here: a bar of its steps (a 20 MP pair takes a minute or more).
+    steps = None
+    if single and not quiet and workers == 1 and scheduler is None and client is None:
+        steps = tqdm(total=len(SCORE_STEPS) - (network is None), desc="scoring", unit="step", file=sys.stderr)
     jobs = [
         Job(
             [result_path, reference_path],
             [],
-            partial(_score_pair, result_path, reference_path, ab, max_pixels, network, max_memory),
+            partial(
+                _score_pair,
+                result_path,
+                reference_path,
+                ab,
+                max_pixels,
+                network,
+                max_memory,
+                None if steps is None else (lambda step: steps.update()),
+            ),
         )
         for _, result_path, reference_path in pairs
     ]
@@ -175,6 +191,8 @@ def score_files(
         else:
             scored[names[id(job)]] = outcome
     bar.close()
+    if steps is not None:
+        steps.close()
     rows = [{"image": name, **scored[name]} for name, _, _ in pairs if name in scored]  # in the pairs' order
     if rows:
         mean = {
