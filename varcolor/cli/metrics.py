@@ -18,6 +18,7 @@ from ..errors import InputError, VarcolorError
 from ..io import identity, image_shape
 from ..memory import check_memory
 from ..metrics import METRICS, SCORE_STEPS, score, score_bytes
+from ..video.formats import is_video
 from .common import (
     add_cluster_options,
     add_input,
@@ -120,6 +121,67 @@ def _score_pair(
         raise InputError(f"{result_path}: {exc}") from None
 
 
+#: A clip's table: each frame's scores, then the whole clip's.
+CLIP_COLUMNS = ("frame", "psnr", "ciede2000", "flicker", "warp_error", "cdc", "cdc_original")
+
+
+def score_clips(
+    result: Path,
+    original: Path,
+    *,
+    fmt: str = "md",
+    output: str | None = None,
+    overwrite: bool = False,
+    quiet: bool = False,
+    max_pixels: int | None = None,
+) -> int:
+    """``varcolor metrics clip.mp4 -r original.mp4``: each frame's PSNR and CIEDE2000, and the
+    clip's flicker, warp error and CDC (:mod:`varcolor.video.metrics`), as a table (``fmt``)."""
+    from ..video.io import open_clip
+    from ..video.metrics import score_clip
+
+    if not original.is_file() or not is_video(original):
+        raise InputError(f"{original}: a clip is scored against a clip (its original, as a video file)")
+    inputs = (str(result), str(original))
+    check_table_output(output, overwrite, inputs)
+    clips = [open_clip(path, max_pixels=max_pixels) for path in (result, original)]
+    if clips[0].shape != clips[1].shape or clips[0].frame_count != clips[1].frame_count:
+        raise InputError(
+            f"{result}: {clips[0].frame_count} frames of {clips[0].width}×{clips[0].height}, but the original "
+            f"{original} has {clips[1].frame_count} of {clips[1].width}×{clips[1].height}"
+        )
+    bar = tqdm(total=clips[0].frame_count, desc="metrics", unit="frame", file=sys.stderr, disable=quiet or None)
+    try:
+        scores = score_clip(clips[0].frames(), clips[1].frames(), progress=lambda _: bar.update())
+    finally:
+        bar.close()
+    rows: list[dict] = [dict(row) for row in scores.frames]
+    rows.append({"frame": "clip", **scores.summary()})
+    if fmt == "json":
+        text = to_json(rows)
+    else:
+
+        def cell(value) -> str:
+            if value is None:
+                return ""
+            return (
+                value
+                if isinstance(value, str)
+                else str(value)
+                if isinstance(value, int)
+                else ("n/a" if math.isnan(value) else f"{value:.4f}")
+            )
+
+        if fmt == "csv":
+            text = to_csv(rows, list(CLIP_COLUMNS), lambda v: cell(v))
+        else:
+            lines = ["| " + " | ".join(CLIP_COLUMNS) + " |", "|" + "---|" * len(CLIP_COLUMNS)]
+            lines += ["| " + " | ".join(cell(row.get(c)) for c in CLIP_COLUMNS) + " |" for row in rows]
+            text = "\n".join(lines) + "\n"
+    write_table(text, output, overwrite, inputs)
+    return 0
+
+
 def score_files(
     results: Path,
     references: Path,
@@ -208,6 +270,16 @@ def score_files(
 
 
 def _cmd_metrics(args) -> int:
+    if is_video(args.input):
+        return score_clips(
+            Path(args.input),
+            Path(args.reference),
+            fmt=args.format,
+            output=args.output,
+            overwrite=args.overwrite,
+            quiet=args.quiet,
+            max_pixels=max_pixels_of(args),
+        )
     return score_files(
         Path(args.input),
         Path(args.reference),
@@ -238,7 +310,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="score results against their originals",
         description="Score result images against their originals (files, or folders matched by relative path "
         "without extension): PSNR (8-bit), SSIM, MS-SSIM, VIF, CIEDE2000 mean and 95th percentile, "
-        "ab RMSE, colourfulness, and with --lpips LPIPS; one row per image plus the mean. "
+        "ab RMSE, colourfulness, and with --lpips LPIPS; one row per image plus the mean. A clip against its "
+        "original clip: each frame's PSNR and CIEDE2000, and the clip's flicker, warp error and CDC. "
         "docs/metrics.md says what each measures.",
     )
     add_input(m, "RESULTS", "result image or folder")
