@@ -201,6 +201,7 @@ def run(paths, label, stem, args, methods, hints, resolutions, options) -> None:
         "sharpness": args.sharpness,
         "lam": args.lam,
         "varcolor": varcolor.__version__,
+        "versions": bench.versions(methods, args.network_file),
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "python": platform.python_version(),
         "seconds": elapsed,
@@ -211,6 +212,7 @@ def run(paths, label, stem, args, methods, hints, resolutions, options) -> None:
     with varcolor.io.atomic_path(out / f"{stem}.json") as tmp:
         tmp.write_text(json.dumps(report, indent=1))
     table = bench.markdown(summary, resolutions, methods, hints, label, anchors)
+    table += f"\nVersions: {bench.versions_line(report['versions'])}\n"
     with varcolor.io.atomic_path(out / f"{stem}.md") as tmp:
         tmp.write_text(table)
     with varcolor.io.atomic_path(out / f"{stem}.png") as tmp:

@@ -68,6 +68,10 @@ __all__ = [
     "summarize",
     "same_solves",
     "markdown",
+    "versions",
+    "versions_line",
+    "pools_text",
+    "source_commit",
 ]
 
 #: The published sweep's hint counts (its last, 501, shown as 500).
@@ -88,6 +92,151 @@ PATCH = 6
 #: Bytes per pixel of a photo read and resized for scoring: its float64 samples, the decoder's, the
 #: anti-aliasing filter's copy (measured 55–58: 3.7 GB at 64 MP, 12.5 GB at 225 MP).
 READ_BYTES_PER_PIXEL = 64
+
+
+#: The distributions whose versions shape a bench's numbers, by the name a record gives them:
+#: the random streams of the hints (NumPy), the resize (scikit-image), the solvers (SciPy), the
+#: kernels (numba) and the network (PyTorch, where installed).
+LIBRARIES = {"numpy": "numpy", "scipy": "scipy", "scikit-image": "scikit-image", "numba": "numba", "torch": "torch"}
+
+
+def versions(methods: Sequence[str] = (), network_file: str | None = None, fid_file: str | None = None) -> dict:
+    """What shaped a run's numbers beyond its protocol, as every bench table, JSON and manifest
+    records it: varcolor's version and commit (:func:`source_commit`), Python's and each of
+    :data:`LIBRARIES`' (None: not installed), the thread pools and their BLAS
+    (``threadpoolctl.threadpool_info()``, less the files' paths) and the processor's cores; for
+    methods that run the network (``METHOD+ideepcolor``, ``ideepcolor``) its weights file and
+    SHA-256, and with ``fid_file`` the FID network's.
+
+    Parameters
+    ----------
+    methods : sequence of str
+        The run's method names (``METHOD`` or ``METHOD+PRIOR``).
+    network_file : str, optional
+        The network's weights (None: the shipped model), where a method runs it.
+    fid_file : str, optional
+        The FID feature network's weights (``--fid``).
+
+    Examples
+    --------
+    >>> record = versions(["levin"])
+    >>> sorted(key for key in record if key in ("varcolor", "numpy", "scipy", "scikit-image", "torch"))
+    ['numpy', 'scikit-image', 'scipy', 'torch', 'varcolor']
+    >>> "network_sha256" in record
+    False
+    """
+    import os
+    import platform
+    from importlib import metadata
+
+    import scipy.linalg  # noqa: F401 (its BLAS loaded, so that the thread pools below list it)
+    from threadpoolctl import threadpool_info
+
+    from .io import file_sha256
+    from .version import __version__
+
+    def installed(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    commit, modified = source_commit()
+    record: dict = {"varcolor": __version__, "varcolor_commit": commit, "varcolor_modified": modified}
+    record["python"] = platform.python_version()
+    record.update({key: installed(name) for key, name in LIBRARIES.items()})
+    kept = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "architecture")
+    record["threadpools"] = [{key: pool[key] for key in kept if key in pool} for pool in threadpool_info()]
+    record["cores"] = os.cpu_count()
+    if any(_runs_network(method) for method in methods):
+        from .neural.weights import find_weights
+
+        weights = find_weights(network_file)
+        record.update(network_file=weights.name, network_sha256=file_sha256(weights))
+    if fid_file is not None:
+        record.update(fid_file=os.path.basename(fid_file), fid_sha256=file_sha256(fid_file))
+    return record
+
+
+def source_commit() -> tuple[str | None, bool | None]:
+    """The git commit varcolor is imported from, and whether its files there differ from it:
+    ``git rev-parse HEAD`` of the checkout whose top folder holds the package (an editable
+    install, or the source tree itself); (None, None) for an installed copy, a checkout without
+    git, or a package that merely lies inside some other repository (a virtual environment in
+    a checkout)."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*argv: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *argv], capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    top = git("rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != root:
+        return None, None
+    commit = git("rev-parse", "HEAD")
+    changes = git("status", "--porcelain", "--untracked-files=no", "--", Path(__file__).parent.name)
+    return commit, None if commit is None or changes is None else bool(changes)
+
+
+def _runs_network(method: str) -> bool:
+    """Whether the bench method ``method`` (``METHOD[+PRIOR]``) runs the network."""
+    name, prior = registry.split_prior(method)
+    return prior is not None or registry.get(name).prior_for(Options(method=name)) is not None
+
+
+def versions_line(record: dict) -> str:
+    """:func:`versions`' record as a Markdown table's footnote.
+
+    Parameters
+    ----------
+    record : dict
+        What :func:`versions` gave.
+
+    Examples
+    --------
+    >>> versions_line({"varcolor": "1.0", "varcolor_commit": None, "numpy": "2.1", "torch": None,
+    ...                "threadpools": [{"internal_api": "openblas", "version": "0.3", "num_threads": 4}]})
+    'varcolor 1.0; numpy 2.1; threads: openblas 0.3 × 4.'
+    """
+    parts = []
+    commit = record.get("varcolor_commit")
+    if "varcolor" in record:
+        modified = " with changes" if record.get("varcolor_modified") else ""
+        parts.append(f"varcolor {record['varcolor']}" + (f" (commit {commit}{modified})" if commit else ""))
+    parts += [f"{key} {record[key]}" for key in ("python", *LIBRARIES) if record.get(key)]
+    for name in ("network", "fid"):
+        if record.get(f"{name}_sha256"):
+            parts.append(f"{name} weights {record[f'{name}_file']} (SHA-256 {record[f'{name}_sha256']})")
+    if record.get("threadpools"):
+        parts.append(f"threads: {pools_text(record)}")
+    return "; ".join(parts) + "."
+
+
+def pools_text(record: dict) -> str:
+    """The thread pools of :func:`versions`' record in a line: each library, its version and threads.
+
+    Parameters
+    ----------
+    record : dict
+        What :func:`versions` gave.
+
+    Examples
+    --------
+    >>> pools_text({"threadpools": [{"internal_api": "openblas", "version": "0.3", "num_threads": 4}]})
+    'openblas 0.3 × 4'
+    """
+    return ", ".join(
+        f"{pool.get('internal_api')} {pool.get('version')} × {pool.get('num_threads')}"
+        for pool in record.get("threadpools", [])
+    )
 
 
 def _takes(method: type[registry.Method], prior: str) -> bool:

@@ -95,12 +95,35 @@ def file_sha256(path: str | os.PathLike) -> str:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def protocol(seed: int, resolution: str, hints: Sequence[int]) -> dict:
+def protocol(
+    seed: int,
+    resolution: str,
+    hints: Sequence[int],
+    methods: Sequence[str] = (),
+    network_file: str | None = None,
+    fid_file: str | None = None,
+) -> dict:
     """What makes the inputs and the scores, as a reader reproducing a row needs them: the
     protocol, its patch, seed and resolution, the hint counts, how the hints are seeded (by the
     photo's content, :func:`varcolor.bench.content_seed`), NumPy's version (its random streams
-    change across versions), the resize filter (:data:`varcolor.bench.RESIZE`) and what the scores
-    compare (:data:`varcolor.bench.SCORED`)."""
+    change across versions), the resize filter (:data:`varcolor.bench.RESIZE`), what the scores
+    compare (:data:`varcolor.bench.SCORED`), and the versions that shaped the numbers
+    (``versions``: :func:`varcolor.bench.versions`, the network's weights' hash where ``methods``
+    run it).
+
+    Parameters
+    ----------
+    seed : int
+        The protocol's seed.
+    resolution : str
+        A side length, or ``"full"``.
+    hints : sequence of int
+        The hint counts.
+    methods : sequence of str
+        The run's methods (``METHOD[+PRIOR]``).
+    network_file, fid_file : str, optional
+        The network's weights (None: the shipped model) and the FID network's (``--fid``).
+    """
     return {
         "protocol": "ideepcolor",
         "patch": bench.PATCH,
@@ -111,6 +134,7 @@ def protocol(seed: int, resolution: str, hints: Sequence[int]) -> dict:
         "numpy": np.__version__,
         "resize": bench.RESIZE,
         "scored": bench.SCORED,
+        "versions": bench.versions(methods, network_file, fid_file),
     }
 
 

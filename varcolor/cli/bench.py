@@ -142,7 +142,7 @@ def _cmd_bench(args) -> int:
         raise InputError(f"{source}: no images found")
     inputs = (args.input, *(path for path, _ in paths))
     check_table_output(args.output, args.overwrite, inputs)
-    run = bench_export.protocol(args.seed, resolution, hints)
+    run = bench_export.protocol(args.seed, resolution, hints, methods, args.network_file, args.fid)
     results = bench_results.parse(args.results or [], methods, run, args.export_hints)
     if args.plot:
         bench_plot.check(args.plot)
@@ -244,7 +244,8 @@ def _cmd_bench(args) -> int:
 def _table(form, summary, rows, incomplete, labels, resolution, hints, label, same, run) -> str:
     """The table in ``form`` (md, csv, json); the cells of ``incomplete`` results empty, their
     methods marked; in Markdown, a method of ``same`` marked as the other's solve. Markdown and
-    JSON name what a reader needs to reproduce it (``run``: :func:`varcolor.bench_export.protocol`)."""
+    JSON name what a reader needs to reproduce it (``run``: :func:`varcolor.bench_export.protocol`),
+    and CSV its versions, in columns after the scores (:func:`varcolor.bench.versions`)."""
     names = list(labels)
     if form == "md":
         shown = {f"{resolution}/{labels[k.split('/')[1]]}/{k.split('/')[2]}": v for k, v in summary.items()}
@@ -253,6 +254,7 @@ def _table(form, summary, rows, incomplete, labels, resolution, hints, label, sa
         return table + (
             f"\nSeed {run['seed']}, hints from {run['hint_seed']}; NumPy {run['numpy']}; "
             f"resized by {run['resize']}; scored: {run['scored']}.\n"
+            f"\nVersions: {bench.versions_line(run['versions'])}\n"
         )
     means = [
         {"method": key.split("/")[1], "hints": int(key.split("/")[2]), "resolution": resolution, **value}
@@ -272,6 +274,11 @@ def _table(form, summary, rows, incomplete, labels, resolution, hints, label, sa
     means = [{**dict.fromkeys(fid), **mean} for mean in means]  # (an incomplete cell: none)
     columns = ["method", "hints", "resolution", *(c for m in (*bench.SCORES, "seconds") for c in (m, f"{m}_se")), *fid]
     columns.append("images")
+    # The versions on every row (a CSV has no place for a note): each is the whole run's.
+    record = run["versions"]
+    shaped = {key: value for key, value in record.items() if not isinstance(value, (list, dict))}
+    means = [{**mean, **shaped, "threadpools": bench.pools_text(record)} for mean in means]
+    columns += [*shaped, "threadpools"]
     return to_csv(means, columns, lambda value: "" if value is None else str(value))
 
 
