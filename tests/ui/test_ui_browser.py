@@ -806,3 +806,55 @@ def test_the_page_shades_where_the_colour_is_guessed(scan):
     assert page.locator("#guessed-img").is_hidden() and not page.locator("#guessed").is_checked()
     assert page.errors == []
     page.close()
+
+
+@pytest.mark.slow  # a studio and a browser: make test-slow runs it
+def test_the_save_button_is_in_view_in_a_1500_by_900_window(scan):
+    # Issue 94, first hour: the Save section sat below the panel's fold; it stays at the panel's foot.
+    page = open_page(scan, width=1500, height=900)
+    box = page.locator("#save").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= page.locator("#statusbar").bounding_box()["y"] + 1, box
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    at = page.evaluate(f"() => document.elementFromPoint({x}, {y}).id")
+    assert at == "save"  # in view and not covered
+    assert page.errors == []
+    page.close()
+
+
+SUGGESTION_COVER = """() => { const c = document.getElementById('overlay-canvas');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let shown = 0;
+  for (let k = 3; k < d.length; k += 4) if (d[k] > 0) shown++;
+  return shown / (c.width * c.height); }"""
+
+
+@pytest.mark.slow  # a studio of its own and a browser: make test-slow runs it
+def test_a_references_suggestions_leave_the_photo_in_view_at_every_zoom(tmp_path, scan):
+    # Issue 94, first hour: the dots covered the photo (at 1:1 as big squares) until they were hidden.
+    from skimage import data
+
+    cat = data.chelsea() / 255.0
+    image, reference = tmp_path / "cat.png", tmp_path / "cat_in_colour.jpg"
+    varcolor.write_image(image, cat[:, :400].mean(axis=2))
+    varcolor.write_image(reference, cat[:, 50:])
+    process, url = start_studio(image, tmp_path)
+    try:
+        page = ready_page(scan["browser"], url, ("pageerror", lambda e: pytest.fail(str(e))))
+        page.set_input_files("#ref-file", str(reference))
+        page.wait_for_function("() => (window.studioSuggestions || 0) > 100", timeout=60_000)
+        page.wait_for_function(f"() => ({SUGGESTION_COVER})() > 0", timeout=30_000)
+        at_fit = page.evaluate(SUGGESTION_COVER)
+        # one dot a cell of the screen: a small share of the photo, fewer dots than suggestions
+        assert 0.01 < at_fit < 0.15, at_fit
+        assert page.evaluate("() => window.studioSuggestionDots < window.studioSuggestions")
+        box = page.locator("#viewport").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(6):  # past 2 live-copy pixels a screen pixel: each dot one of them, drawn again
+            page.mouse.wheel(0, -200)
+        page.wait_for_function("() => window.studioState.zoom > 4")
+        page.wait_for_timeout(200)
+        zoomed = page.evaluate(SUGGESTION_COVER)
+        assert 0 < zoomed < 0.05, zoomed
+        page.context.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)

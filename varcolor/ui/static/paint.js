@@ -75,16 +75,35 @@ export function drawOverlay(extraStroke) {
     overlayCtx.strokeRect(x - ring - 1 / S.zoom, y - ring - 1 / S.zoom, 2 * ring + 2 / S.zoom, 2 * ring + 2 / S.zoom);
   }
 }
-// A reference's suggestions: a dot in its colour, ringed in black, at each cue pixel kept.
+// A reference's suggestions: a dot in its colour, ringed in black, at the first cue pixel of each
+// cell of SUGGESTION_GAP screen pixels. The cues lie a few pixels apart: a dot at each covered the
+// photo. The overlay has the live copy's pixels: zoomed past 2, a dot is one of them, unringed.
+const SUGGESTION_GAP = 14;
+let suggestionsZoom = null;
 function drawSuggestions() {
-  const r = Math.max(1.2 / S.zoom, 0.5), ring = r + 0.7 / S.zoom;
-  overlayCtx.fillStyle = "#000";
-  for (const [x, y] of S.suggestions) { const [wx, wy] = toWork(x, y); overlayCtx.fillRect(wx - ring, wy - ring, 2 * ring, 2 * ring); }
+  const px = 1 / S.zoom, fine = S.zoom < 2; // a screen pixel, in the overlay's pixels
+  const r = fine ? Math.max(1.5 * px, 0.5) : 0.5, ring = fine ? r + 0.8 * px : 0;
+  const cell = Math.max(SUGGESTION_GAP * px, 6 * Math.max(ring, r));
+  const taken = new Set(), dots = [];
   for (const [x, y, red, green, blue] of S.suggestions) {
     const [wx, wy] = toWork(x, y);
+    const key = Math.floor(wy / cell) * 1e6 + Math.floor(wx / cell);
+    if (taken.has(key)) continue;
+    taken.add(key);
+    dots.push(fine ? [wx, wy, red, green, blue] : [Math.floor(wx) + 0.5, Math.floor(wy) + 0.5, red, green, blue]);
+  }
+  suggestionsZoom = S.zoom;
+  window.studioSuggestionDots = dots.length;
+  overlayCtx.fillStyle = "#000";
+  if (ring) for (const [wx, wy] of dots) overlayCtx.fillRect(wx - ring, wy - ring, 2 * ring, 2 * ring);
+  for (const [wx, wy, red, green, blue] of dots) {
     overlayCtx.fillStyle = `rgb(${red},${green},${blue})`;
     overlayCtx.fillRect(wx - r, wy - r, 2 * r, 2 * r);
   }
+}
+// The dots are thinned for the zoom they were drawn at: drawn again at another.
+export function zoomed() {
+  if (suggestionsZoom !== null && suggestionsZoom !== S.zoom && S.overlay && S.showSuggestions && S.suggestions.length) drawOverlay();
 }
 export function hitPoint(pos) {
   const s = Math.sqrt(S.scaleX * S.scaleY);

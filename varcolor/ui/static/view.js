@@ -3,6 +3,7 @@
 import { S, TOKEN, $, viewport, stage, grayTiles, resultTiles } from "./state.js?token={{TOKEN}}";
 import { post } from "./api.js?token={{TOKEN}}";
 import { showSizes } from "./controls.js?token={{TOKEN}}";
+import { zoomed } from "./paint.js?token={{TOKEN}}";
 
 export const photoZoom = () => S.zoom * (S.scaleX || 1); // screen pixels per photo pixel
 export function applyTransform() {
@@ -11,6 +12,7 @@ export function applyTransform() {
   // The zoom is that of the photo (screen pixels per photo pixel), not of its live copy.
   $("zoom-out").textContent = `${Math.round(photoZoom() * 100)} %`;
   showSizes();
+  zoomed();
   scheduleTiles();
 }
 export function fit() {
