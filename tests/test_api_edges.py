@@ -9,7 +9,7 @@ import varcolor
 from varcolor import Cues
 from varcolor.errors import InputError
 
-from .conftest import run
+from .conftest import needs_torch, run
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +173,70 @@ def test_a_loose_tolerance_is_blamed_for_a_solve_that_left_its_cues_range_not_th
     # At the default tolerance the same solve stays within its cues' range.
     exact = varcolor.colorize(gray, cues, method="levin", solver="amg")
     assert exact.info["residual"] <= 1e-8
+
+
+def test_info_options_name_only_what_acted_on_the_solve_that_ran():
+    gray = np.tile(np.linspace(0.2, 0.8, 24), (20, 1))
+    cues = Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}, {"y": 15, "x": 20, "a": 0, "b": 40}], gray.shape)
+    # The direct LU does not iterate: no iteration limit (its tol is the edits' it refines to).
+    direct = varcolor.colorize(gray, cues, method="levin", solver="direct").info["options"]
+    assert "maxiter" not in direct and direct["tol"] == 1e-8
+    amg = varcolor.colorize(gray, cues, method="levin", solver="amg").info["options"]
+    assert amg["maxiter"] == 300 and amg["tol"] == 1e-8
+    # Up to 65,536 pixels levin-multiscale is Levin's exact solve: no coarse grid's parameters.
+    exact = varcolor.colorize(gray, cues, restraint="off")
+    assert exact.info["engine"]["factor"] == 1
+    assert {"factor", "restraint"} <= set(exact.info["options"]) and not {"margin", "radius", "eps"} & set(
+        exact.info["options"]
+    )
+    assert np.array_equal(varcolor.colorize(gray, cues, **exact.info["options"]).ab, exact.ab)
+    # On a coarse grid (factor 4) they act, and the direct coarse solve's edits keep their own tolerance.
+    coarse = varcolor.colorize(gray, cues, factor=4).info["options"]
+    assert {"margin", "radius", "eps"} <= set(coarse) and "tol" not in coarse and "maxiter" not in coarse
+
+
+@needs_torch
+@pytest.mark.parametrize("prior", [None, "ideepcolor"])
+def test_the_network_alone_names_its_prior_in_its_options_as_in_its_report(prior):
+    gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
+    cues = Cues.from_points([{"y": 5, "x": 3, "a": 40, "b": 0}], gray.shape)
+    info = varcolor.colorize(gray, cues, method="ideepcolor", prior=prior).info
+    assert info["prior"] == info["options"]["prior"] == "ideepcolor"
+
+
+def test_every_result_has_infos_required_keys():
+    from varcolor.color import same_lightness_gray
+
+    from .conftest import photo, strokes
+
+    required = {"method", "space", "device", "cues", "options", "solver", "iterations", "residual", "seconds"}
+    assert varcolor.Info.__required_keys__ == required | {"paint_seconds"}
+    gray = same_lightness_gray(photo("astronaut", (48, 56)))
+    first, second = strokes(gray.shape)
+    cz = varcolor.Colorizer(gray, method="levin")
+    results = [cz.solve(first), cz.update(second), cz.undo()]
+    with pytest.warns(UserWarning, match="no colour cues"):
+        results.append(varcolor.colorize(gray, Cues.empty(gray.shape)))
+    results.append(varcolor.colorize(gray, first, method="bilaplacian-gtv", admm_maxiter=3000))
+    for result in results:
+        assert varcolor.Info.__required_keys__ <= set(result.info), set(result.info)
+
+
+def test_a_local_update_reports_the_residual_its_docstring_says():
+    from varcolor.color import same_lightness_gray
+
+    from .conftest import photo, strokes
+
+    gray = same_lightness_gray(photo("astronaut", (96, 112)))
+    first, second = strokes(gray.shape)
+    # A low-rank correction of Levin's exact system: the corrected system's residual, to tol.
+    exact = varcolor.Colorizer(gray, method="levin-multiscale")
+    exact.solve(first)
+    corrected = exact.update(second)
+    assert corrected.info["update"] == "low-rank" and corrected.info["residual"] <= 1e-8
+    # levin-symmetric's and a coarse grid's have none: their bound says how near they are.
+    for options in ({"method": "levin-symmetric"}, {"method": "levin-multiscale", "factor": 4}):
+        cz = varcolor.Colorizer(gray, **options)
+        cz.solve(first)
+        edited = cz.update(second)
+        assert edited.info["update"] == "low-rank" and edited.info["residual"] is None, options

@@ -87,7 +87,7 @@ class Result:
 
     rgb: np.ndarray
     ab: np.ndarray
-    info: Info = field(default_factory=lambda: Info())
+    info: Info = field(default_factory=lambda: cast(Info, {}))  # made by hand: nothing to say
     #: Where the confidence and the sources come from: the cues' reach, or what solves it when
     #: first asked (:class:`_Provenance`); None: nothing to say (a result made by hand).
     provenance: _Provenance | None = field(default=None, repr=False, compare=False)
@@ -388,6 +388,18 @@ class Colorizer:
         -------
         Result
 
+        Raises
+        ------
+        InputError
+            ``cues`` that are no :class:`~varcolor.cues.Cues` of this image's size, an ``x0`` of
+            another shape, cues matched from references that gave none (:attr:`Cues.unmatched
+            <varcolor.cues.Cues.unmatched>`) with nothing else to colour the image, a solve with no
+            finite result.
+        ConvergenceError
+            An iterative solve that stopped before its tolerance (a linear solver at ``maxiter``;
+            bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``), or whose chroma
+            left its cues' range.
+
         Examples
         --------
         >>> import numpy as np, varcolor
@@ -495,7 +507,11 @@ class Colorizer:
           ``info["window_agreement"]`` how far it was from the previous, smaller window's
           answer, in chroma units).
 
-        Neither has a global residual (``info["residual"]`` is None). Otherwise the whole image is
+        A low-rank correction of Levin's exact system (``levin``; ``levin-multiscale`` where it
+        solves that system at full resolution, up to 65,536 pixels) reports the corrected system's
+        relative residual, measured and refined to ``tol``; the other corrections (levin-symmetric's,
+        a coarse grid's) and a window report none (``info["residual"]`` is None: ``bound`` or
+        ``window_agreement`` says how near they are). Otherwise the whole image is
         re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables;
         levin-multiscale: its coarse grid from the last coarse solve), which cuts an iterative
         solver's iterations (a direct solver's work is the same): ``info["update"]`` is
@@ -512,6 +528,18 @@ class Colorizer:
         Returns
         -------
         Result
+
+        Raises
+        ------
+        InputError
+            ``more_cues`` that are no :class:`~varcolor.cues.Cues` of this image's size, cues
+            matched from references that gave none (:attr:`Cues.unmatched
+            <varcolor.cues.Cues.unmatched>`) with nothing else to colour the image, a solve with no
+            finite result.
+        ConvergenceError
+            An iterative solve that stopped before its tolerance (a linear solver at ``maxiter``;
+            bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``), or whose chroma
+            left its cues' range.
         """
         result = self._remembered(self.cues, self._update(more_cues, local))
         self._ahead()
@@ -561,22 +589,26 @@ class Colorizer:
             return self._run(self.cues, self._chroma)
 
     def _info(self, cues: Cues) -> Info:
-        info: Info = {
-            "method": self.options.method,
-            "space": self.options.space,
-            "device": self.options.device,
-            "cues": cues.count,
-            # Every option that had an effect (tolerance, limits, the method's own parameters):
-            # varcolor.methods.build_options(**info["options"]) gives options that colorize the same.
-            "options": self._in_effect,
-        }
+        # The solve's keys and the seconds are Info's too: added before the result is made.
+        info = cast(
+            Info,
+            {
+                "method": self.options.method,
+                "space": self.options.space,
+                "device": self.options.device,
+                "cues": cues.count,
+                # Every option that had an effect (tolerance, limits, the method's own parameters):
+                # varcolor.methods.build_options(**info["options"]) gives options that colorize the same.
+                "options": self._in_effect,
+            },
+        )
         if cues.references:
             info["references"] = [{"reference": name, "share": share} for name, share in cues.references]
         return info
 
     @property
     def _in_effect(self) -> dict[str, Any]:
-        return options_in_effect(type(self.engine), self.options, self.engine.solver_name)
+        return options_in_effect(type(self.engine), self.options, self.engine.solver_name, self.gray.shape)
 
     def _run(self, cues: Cues, x0: np.ndarray | None) -> Result:
         start = time.perf_counter()
@@ -793,6 +825,19 @@ def colorize(
     -------
     Result
         The colour image (``rgb``), its chroma (``ab``) and a report (``info``).
+
+    Raises
+    ------
+    InputError
+        A gray image that is not ``H×W`` (or ``H×W×3``) in [0, 1] or under 2×2 pixels, options a
+        method refuses (an unknown one, another method's, a linear solver's given to
+        bilaplacian-gtv), a solve that would not fit in memory, ``cues`` that are no
+        :class:`~varcolor.cues.Cues` of its size, cues matched from references that gave none
+        (:attr:`Cues.unmatched <varcolor.cues.Cues.unmatched>`) with no other cue and no prior.
+    ConvergenceError
+        An iterative solve that stopped before its tolerance (a linear solver at ``maxiter``;
+        bilaplacian-gtv's ADMM far above ``admm_tol`` at ``admm_maxiter``), or whose chroma left
+        its cues' range (a loose ``tol``, or a numerically singular system).
 
     Examples
     --------

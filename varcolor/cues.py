@@ -224,6 +224,16 @@ class Cues:
         edges : {"unmix", "exact"}
             How blended pixels at the strokes' edges are read (above).
 
+        Returns
+        -------
+        Cues
+
+        Raises
+        ------
+        InputError
+            A gray or marked image that is not RGB in [0, 1] (NaN, 8-bit levels), a marked image of
+            another aspect ratio, one that is not the photo with strokes on it, an unknown ``edges``.
+
         Examples
         --------
         >>> import numpy as np
@@ -258,6 +268,16 @@ class Cues:
             it smoothly and its strokes read after; default the mask's own size.
         edges : {"unmix", "exact"}
             How blended pixels at the strokes' edges are read (:meth:`from_marked`).
+
+        Returns
+        -------
+        Cues
+
+        Raises
+        ------
+        InputError
+            A mask that is not RGB(A) in [0, 1] (NaN, 8-bit levels), one of another aspect ratio
+            than ``shape``, an unknown ``edges``.
         """
         return cls._of(mask_cues(strokes, shape, edges=edges))
 
@@ -301,6 +321,17 @@ class Cues:
             A ``.json`` or ``.csv`` points file, or the point records themselves.
         shape : tuple of int
             ``(height, width)`` of the image the points are on; a point outside it is refused.
+
+        Returns
+        -------
+        Cues
+
+        Raises
+        ------
+        InputError
+            A file that cannot be read or parsed, a point without ``y, x`` and a colour, one
+            outside the image, a chroma beyond :data:`POINT_AB_LIMIT`, 8-bit sRGB out of 0–255,
+            points placed on a photo of another aspect ratio.
 
         Examples
         --------

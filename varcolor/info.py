@@ -9,13 +9,31 @@ from typing import Any, TypedDict
 __all__ = ["Info"]
 
 
-class Info(TypedDict, total=False):
+class _Always(TypedDict):
+    """The keys every result of :func:`varcolor.colorize` and :class:`varcolor.Colorizer` has
+    (:class:`Info`'s required keys)."""
+
+    method: str
+    space: str
+    device: str
+    cues: int
+    options: dict[str, Any]
+    solver: str | None
+    iterations: int | None
+    residual: float | None
+    seconds: float
+    paint_seconds: float
+
+
+class Info(_Always, total=False):
     """What :attr:`varcolor.Result.info` holds: what a result says of how it was made.
 
     Every result of :func:`varcolor.colorize` and :class:`varcolor.Colorizer` has ``method``, ``space``,
     ``device``, ``cues``, ``options``, ``solver``, ``iterations``, ``residual``, ``seconds`` and
-    ``paint_seconds``, and ``threads`` where a method ran; the other keys are there when what
-    they describe happened (an edit's ``update``, a prior's ``prior``, ``instances``). A method
+    ``paint_seconds`` (a type checker requires them: ``Info.__required_keys__``; a
+    :class:`~varcolor.Result` made by hand has an empty ``info``), and ``threads`` where a method
+    ran; the other keys are there when what they describe happened (an edit's ``update``, a
+    prior's ``prior``, ``instances``). A method
     may add keys of its own beyond these (levin-multiscale's ``engine``, bilaplacian-gtv's
     ``primal_residual``, a plug-in's): ``info.get(key)`` reads them (a type checker types them
     ``object``).
@@ -87,18 +105,8 @@ class Info(TypedDict, total=False):
     ('levin-multiscale', 2, True)
     """
 
-    method: str
-    space: str
-    device: str
-    cues: int
-    options: dict[str, Any]
     threads: int
-    solver: str | None
-    iterations: int | None
-    residual: float | None
     residuals: list[float]
-    seconds: float
-    paint_seconds: float
     solve_seconds: float
     update: str
     full_solve: str

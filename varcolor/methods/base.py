@@ -57,6 +57,8 @@ PRIOR_OPTIONS = frozenset(
 )
 #: The options that act only through a linear solver: a method that solves none ignores them.
 SOLVER_OPTIONS = frozenset(("solver", "tol", "maxiter"))
+#: The linear solvers that do not iterate, and the solver options they ignore.
+NOT_ITERATIVE = {"direct": frozenset(("maxiter",)), "tiles": frozenset(("tol", "maxiter"))}
 #: The keys of a result's ``info`` that the library writes: a method's report may not hold them
 #: (a plug-in's ``{"method": ...}`` would rewrite what ran).
 LIBRARY_KEYS = frozenset(
@@ -247,13 +249,43 @@ class Method:
     def ignored_options(cls, options: Options, solver: str | None) -> frozenset[str]:
         """The names of the shared options that have no effect on this method's result with
         ``options`` and the linear ``solver`` planned (None: none): a prior's options where no
-        prior acts, a linear solver's where none runs. A method that ignores more adds them."""
+        prior acts, a linear solver's where none runs, the iteration limit where the solver does
+        not iterate (``direct``; ``tiles``, whose tiles are refined to their own tolerance, takes
+        no ``tol`` either; ``direct`` keeps it: the edits corrected from its factors are refined
+        to it). A method that ignores more adds them.
+
+        Parameters
+        ----------
+        options : Options
+            The options the method runs with.
+        solver : str or None
+            The linear solver planned (``auto`` resolved), None for a method without one.
+        """
         ignored: set[str] = set()
         if cls.prior_for(options) is None:
             ignored |= PRIOR_OPTIONS
         if solver is None:
             ignored |= SOLVER_OPTIONS
+        elif solver in NOT_ITERATIVE:
+            ignored |= NOT_ITERATIVE[solver]
         return frozenset(ignored)
+
+    @classmethod
+    def ignored_at(cls, shape: tuple[int, int], options: Options, solver: str | None) -> frozenset[str]:
+        """The names of the options (shared or the method's own) that have no effect on its result
+        on an image of ``shape`` alone, beyond :meth:`ignored_options` (levin-multiscale's coarse
+        grid's where it solves Levin's exact system); here none.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(height, width)`` of the image.
+        options : Options
+            The options the method runs with.
+        solver : str or None
+            The linear solver planned (``auto`` resolved), None for a method without one.
+        """
+        return frozenset()
 
     @classmethod
     def refines(cls) -> bool:
@@ -559,9 +591,13 @@ def checked_info(method: Method, report: dict) -> Info:
     return cast(Info, checked)
 
 
-def options_in_effect(method: type[Method], options: Options, solver: str | None) -> dict:
+def options_in_effect(
+    method: type[Method], options: Options, solver: str | None, shape: tuple[int, int] | None = None
+) -> dict:
     """``options`` as keywords (:meth:`Options.keywords <varcolor.options.Options.keywords>`),
-    less those that had no effect on ``method``'s result (:meth:`Method.ignored_options`), with
+    less those that had no effect on ``method``'s result (:meth:`Method.ignored_options`; on an
+    image of ``shape``, :meth:`Method.ignored_at` too), with ``prior`` the prior that ran
+    (:meth:`Method.prior_for`: the ``ideepcolor`` method's network, not given) and
     ``prior_mode`` the mode that ran (:meth:`Method.prior_mode`): what a report names.
     ``build_options(**options_in_effect(...))`` gives options that colorize the same.
 
@@ -573,9 +609,15 @@ def options_in_effect(method: type[Method], options: Options, solver: str | None
         The options it ran with.
     solver : str or None
         The linear solver planned (``auto`` resolved), None for a method without one.
+    shape : tuple of int, optional
+        ``(height, width)`` of the image it ran on.
     """
     ignored = method.ignored_options(options, solver)
+    if shape is not None:
+        ignored |= method.ignored_at(shape, options, solver)
     kept = {name: value for name, value in options.keywords().items() if name not in ignored}
+    if "prior" in kept:
+        kept["prior"] = method.prior_for(options)
     if "prior_mode" in kept:
         kept["prior_mode"] = method.prior_mode(options)
     return kept
