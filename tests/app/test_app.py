@@ -166,7 +166,7 @@ def test_every_options_value_shares_one_base():
     "options",
     [
         build_options(),
-        build_options(method="bilaplacian-gtv", solver="direct", sharpness=4.0, admm_tol=3e-3),
+        build_options(method="bilaplacian-gtv", sharpness=4.0, admm_tol=3e-3),
         build_options(tol=1e-6, maxiter=50, max_memory=2.5e9, gamut="clip", space="yiq"),
         build_options(prior="ideepcolor", prior_weight=2e-5, confidence="entropy", automatic="vivid"),
     ],
