@@ -508,10 +508,11 @@ class Colorizer:
           answer, in chroma units).
 
         A low-rank correction of Levin's exact system (``levin``; ``levin-multiscale`` where it
-        solves that system at full resolution, up to 65,536 pixels) reports the corrected system's
-        relative residual, measured and refined to ``tol``; the other corrections (levin-symmetric's,
-        a coarse grid's) and a window report none (``info["residual"]`` is None: ``bound`` or
-        ``window_agreement`` says how near they are). Otherwise the whole image is
+        solves that system at full resolution: ``factor`` 1, by default up to 65,536 pixels)
+        reports the corrected system's relative residual, measured and refined to ``tol``; the
+        other corrections (levin-symmetric's, a coarse grid's) and a window report none
+        (``info["residual"]`` is None: ``bound`` or ``window_agreement`` says how near they
+        are). Otherwise the whole image is
         re-solved, starting from the last solution (bilaplacian-gtv: and from its ADMM variables;
         levin-multiscale: its coarse grid from the last coarse solve), which cuts an iterative
         solver's iterations (a direct solver's work is the same): ``info["update"]`` is
