@@ -72,3 +72,56 @@ def test_the_protocols_original_keeps_its_former_name_with_a_warning():
     assert square.shape == (16, 16, 3) and bench.original(rgb, "full") is not None
     with pytest.warns(DeprecationWarning, match="bench.reference is now varcolor.bench.original"):
         assert np.array_equal(bench.reference(rgb, "16"), square)
+
+
+def test_two_methods_are_compared_on_the_same_photos_with_an_interval(tmp_path, capsys):
+    """Issue 96, item 3: the table carries, for each method against the first, the mean of the
+    per-photo differences with its 95 % interval and a paired test; the plot has error bars and
+    the published curve is named as given."""
+    import json
+
+    import numpy as np
+    from scipy import stats
+
+    import varcolor
+
+    from .conftest import photo
+
+    for name, image in (("a", "astronaut"), ("b", "coffee"), ("c", "chelsea")):
+        varcolor.write_image(tmp_path / "photos" / f"{name}.png", photo(image, (40, 48)))
+    args = ("bench", "-i", tmp_path / "photos", "--hints", "5,20", "--resolution", "32", "-q")
+    code, out, err = run(capsys, *args, "--methods", "levin,levin-symmetric", "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    for n in (5, 20):
+        cell = report["paired"][f"32/levin-symmetric/{n}"]
+        by = {(r["image"], r["method"]): r["psnr"] for r in report["rows"] if r["hints"] == n}
+        differences = [by[image, "levin-symmetric"] - by[image, "levin"] for image in ("a.png", "b.png", "c.png")]
+        assert cell["images"] == 3 and cell["difference"] == pytest.approx(np.mean(differences))
+        half = stats.t.ppf(0.975, 2) * np.std(differences, ddof=1) / np.sqrt(3)
+        assert cell["low"] == pytest.approx(np.mean(differences) - half) and cell["high"] == pytest.approx(
+            np.mean(differences) + half
+        )
+        assert cell["p"] == pytest.approx(
+            stats.ttest_rel(
+                [by[i, "levin-symmetric"] for i in ("a.png", "b.png", "c.png")],
+                [by[i, "levin"] for i in ("a.png", "b.png", "c.png")],
+            ).pvalue
+        )
+    curve = tmp_path / "curve.csv"
+    curve.write_text("num_points,psnr\n5,25.0\n20,27.0\n")
+    code, out, err = run(
+        capsys,
+        *args,
+        "--methods",
+        "levin,levin-symmetric",
+        "--plot",
+        tmp_path / "plot.svg",
+        "--plot-published",
+        curve,
+        "--plot-published-label",
+        "SIGGRAPH17 (published)",
+    )
+    assert code == 0 and "Paired against levin on the same photos" in out, err
+    svg = (tmp_path / "plot.svg").read_text()
+    assert "SIGGRAPH17 (published)" in svg and "curve.csv" not in svg

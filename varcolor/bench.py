@@ -667,6 +667,110 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
     return table
 
 
+#: The confidence of the paired differences' intervals (:func:`paired`).
+CONFIDENCE = 0.95
+
+
+def paired(
+    rows: list[dict], resolution: str, methods: Sequence[str], hints: Sequence[int], score: str = "psnr"
+) -> dict[str, dict[str, float]]:
+    """Each method against the first of ``methods`` on the same photos: for each hint count, the
+    mean of the per-photo differences of ``score`` (method − first), its :data:`CONFIDENCE`
+    interval (Student's t over the photos) and the two-sided paired t-test's p-value, keyed
+    ``"resolution/method/hints"``. A comparison of photos scored by both only; NaN interval and
+    p-value for fewer than two such photos (or identical differences: no spread to test).
+
+    Parameters
+    ----------
+    rows : list of dict
+        The bench's rows (one per photo, method, hint count; ``image`` names the photo).
+    resolution : str
+        The rows' resolution compared.
+    methods : sequence of str
+        The methods, the first the baseline.
+    hints : sequence of int
+        The hint counts.
+    score : str
+        The score compared (one of :data:`SCORES`).
+
+    Examples
+    --------
+    >>> rows = [{"resolution": "256", "image": f"p{k}", "method": m, "hints": 5, "psnr": v}
+    ...         for k, (a, b) in enumerate([(30.0, 31.0), (28.0, 29.5), (25.0, 25.5)])
+    ...         for m, v in (("levin", a), ("other", b))]
+    >>> cell = paired(rows, "256", ["levin", "other"], [5])["256/other/5"]
+    >>> cell["difference"], cell["images"], bool(cell["low"] < 1.0 < cell["high"])
+    (1.0, 3, True)
+    """
+    from scipy import stats
+
+    out: dict[str, dict[str, float]] = {}
+    if not methods:
+        return out
+    first = methods[0]
+    for method in methods[1:]:
+        for n in hints:
+            base = {
+                r["image"]: r[score]
+                for r in rows
+                if (r["resolution"], r["method"], r["hints"]) == (resolution, first, n)
+            }
+            mine = {
+                r["image"]: r[score]
+                for r in rows
+                if (r["resolution"], r["method"], r["hints"]) == (resolution, method, n)
+            }
+            both = sorted(set(base) & set(mine))
+            if not both:
+                continue
+            differences = np.array([mine[image] - base[image] for image in both], float)
+            mean = float(np.mean(differences))
+            low = high = p = float("nan")
+            if len(both) >= 2 and np.std(differences) > 0:
+                half = stats.t.ppf(0.5 + CONFIDENCE / 2, len(both) - 1) * standard_error(differences)
+                low, high = mean - half, mean + half
+                p = float(stats.ttest_rel([mine[i] for i in both], [base[i] for i in both]).pvalue)
+            out[f"{resolution}/{method}/{n}"] = {
+                "difference": mean,
+                "low": float(low),
+                "high": float(high),
+                "p": p,
+                "images": len(both),
+            }
+    return out
+
+
+def paired_markdown(comparisons: dict[str, dict[str, float]], baseline: str, score: str = "psnr") -> str:
+    """The paired differences (:func:`paired`) as a Markdown table: a row per method and hint count.
+
+    Parameters
+    ----------
+    comparisons : dict
+        :func:`paired`'s answer.
+    baseline : str
+        The method the others are compared with (named in the heading).
+    score : str
+        The score compared.
+    """
+    if not comparisons:
+        return ""
+    lines = [
+        f"Paired against {baseline} on the same photos: mean difference of {score} (method − {baseline}), its "
+        f"{round(100 * CONFIDENCE)} % confidence interval (Student's t) and the paired t-test's p-value.",
+        "",
+        "| resolution | method | hints | photos | difference | interval | p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, cell in comparisons.items():
+        resolution, method, n = key.split("/")
+        interval = "" if not np.isfinite(cell["low"]) else f"[{cell['low']:+.3f}, {cell['high']:+.3f}]"
+        p = "" if not np.isfinite(cell["p"]) else f"{cell['p']:.3g}"
+        lines.append(
+            f"| {resolution} | {method} | {n} | {cell['images']} | {cell['difference']:+.3f} | {interval} | {p} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def fid_of(rows: list[dict]) -> float:
     """The FID (:func:`varcolor.bench_fid.frechet_distance`) of the rows' results to their
     originals, from the features :func:`evaluate` put in them; NaN for fewer than two photos.

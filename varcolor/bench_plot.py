@@ -125,6 +125,7 @@ def plot(
     metric: str = "psnr",
     title: str = "",
     published: tuple[str, Mapping[int, float]] | None = None,
+    errors: Mapping[str, Mapping[int, float]] | None = None,
 ) -> None:
     """Draw ``metric`` against the number of hints and write it atomically (PNG or SVG by suffix).
 
@@ -145,6 +146,8 @@ def plot(
         The plot's title.
     published : (str, mapping), optional
         A published curve and its label, drawn dashed.
+    errors : mapping, optional
+        Each line's standard errors, ``label → {hints: error}``: drawn as error bars (±1).
     """
     check(path)
     from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
@@ -158,7 +161,21 @@ def plot(
         shown = f"{label} (identical to {hidden[label]}: drawn over it)" if label in hidden else label
         style: dict[str, Any] = {"linestyle": "--", "marker": "x"} if label in hidden else {"marker": "o"}
         # gid: the line's id in an SVG (``curve-`` and its label), so a reader finds each method's line.
-        ax.plot(xs, [values[n] for n in xs], label=shown, gid="curve-" + re.sub(r"[^\w.-]", "_", label), **style)
+        gid = "curve-" + re.sub(r"[^\w.-]", "_", label)
+        bars = (errors or {}).get(label, {})
+        spread = [bars.get(n, float("nan")) for n in xs]
+        if any(math.isfinite(e) for e in spread):
+            ax.errorbar(
+                xs,
+                [values[n] for n in xs],
+                yerr=[e if math.isfinite(e) else 0.0 for e in spread],
+                label=shown,
+                gid=gid,
+                capsize=3,
+                **style,
+            )
+        else:
+            ax.plot(xs, [values[n] for n in xs], label=shown, gid=gid, **style)
         ticks.update(xs)
     if published is not None:
         label, values = published

@@ -232,13 +232,24 @@ def _cmd_bench(args) -> int:
         write_table(table, args.output, args.overwrite, inputs)
         if args.plot:
             curves = bench_plot.lines(summary, labels, resolution, hints, args.plot_metric)
+            errors = bench_plot.lines(summary, labels, resolution, hints, f"{args.plot_metric}_se")
             size = "full size" if resolution == "full" else f"{resolution}×{resolution}"
             title = f"{source.name}: {scored} photos at {size}"
-            curve = published and (f"published ({Path(args.plot_published).stem})", published)
-            bench_plot.plot(args.plot, curves, args.plot_metric, title, curve or None)
+            curve = published and (args.plot_published_label, published)
+            bench_plot.plot(args.plot, curves, args.plot_metric, title, curve or None, errors=errors)
     for line in failures + problems:
         error(line)
     return 1 if failures or problems else 0
+
+
+def _paired(rows, incomplete, labels, resolution, hints) -> dict:
+    """Each complete method's PSNR against the first's on the same photos (:func:`varcolor.bench.paired`),
+    keyed by the methods' labels; none for one method."""
+    names = [name for name in labels if name not in incomplete]
+    if len(names) < 2:
+        return {}
+    found = bench.paired(rows, resolution, names, hints, "psnr")
+    return {f"{key.split('/')[0]}/{labels[key.split('/')[1]]}/{key.split('/')[2]}": cell for key, cell in found.items()}
 
 
 def _table(form, summary, rows, incomplete, labels, resolution, hints, label, same, run) -> str:
@@ -251,6 +262,9 @@ def _table(form, summary, rows, incomplete, labels, resolution, hints, label, sa
         shown = {f"{resolution}/{labels[k.split('/')[1]]}/{k.split('/')[2]}": v for k, v in summary.items()}
         marked = {labels[name]: labels.get(other, other) for name, other in same.items()}
         table = bench.markdown(shown, [resolution], [labels[name] for name in names], hints, label, same=marked)
+        comparisons = _paired(rows, incomplete, labels, resolution, hints)
+        if comparisons:
+            table += "\n" + bench.paired_markdown(comparisons, labels[names[0]])
         return table + (
             f"\nSeed {run['seed']}, hints from {run['hint_seed']}; NumPy {run['numpy']}; "
             f"resized by {run['resize']}; scored: {run['scored']}.\n"
@@ -269,7 +283,10 @@ def _table(form, summary, rows, incomplete, labels, resolution, hints, label, sa
     means.sort(key=lambda mean: (names.index(mean["method"]), hints.index(mean["hints"])))
     if form == "json":
         rows = [{key: value for key, value in row.items() if not key.startswith("_")} for row in rows]  # (features)
-        return to_json({"protocol": run, "summary": means, "incomplete": sorted(incomplete), "rows": rows})
+        paired = _paired(rows, incomplete, labels, resolution, hints)
+        return to_json(
+            {"protocol": run, "summary": means, "incomplete": sorted(incomplete), "paired": paired, "rows": rows}
+        )
     fid = ["fid"] if any("fid" in mean for mean in means) else []
     means = [{**dict.fromkeys(fid), **mean} for mean in means]  # (an incomplete cell: none)
     columns = ["method", "hints", "resolution", *(c for m in (*bench.SCORES, "seconds") for c in (m, f"{m}_se")), *fid]
@@ -343,6 +360,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="CSV",
         help="a published curve drawn dashed on the plot: a CSV file with a header line, hints and value in its "
         "first two columns",
+    )
+    b.add_argument(
+        "--plot-published-label",
+        default="published",
+        metavar="TEXT",
+        help="what the published curve is, as its legend says it (e.g. 'SIGGRAPH17, ImageNet val (published)'; "
+        "default: %(default)s)",
     )
     b.add_argument(
         "--fid",
