@@ -1,0 +1,173 @@
+"""The default engine's device path (:mod:`varcolor.methods.multiscale_device`): its array code
+run with NumPy standing in for CuPy agrees with the CPU engine; on a GPU (CuPy), the same checks
+with ``device="cuda"``; without CuPy, ``device="cuda"`` is refused in one line.
+
+Agreement: where the CPU engine corrects the band around the cues in one tile (strokes in its
+first 256-pixel tile) and reaches no closed region past it, both solve the same systems: the
+device path's Krylov band solve (relative residual 1e-8) and the CPU's LU tiles (refined to
+1e-5), the same coarse grid, reach and lift; measured max |Δab| 1.5e-4 on the scenes here,
+held to :data:`CLOSE` (1e-3). Where strokes cross the tiles or a region is reached, the two
+differ near the cues alone (the CPU's one sweep of tiles against the band solved in one piece,
+its closed regions), and agree to :data:`CLOSE` beyond the reach of those.
+"""
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor.color import rgb_to_lab, same_lightness_gray
+from varcolor.errors import InputError
+from varcolor.methods import levin_multiscale, multiscale_device
+from varcolor.methods.base import Problem
+from varcolor.solvers.device import backend
+
+from ..conftest import photo, run
+
+#: Colours within this (ab) of the CPU engine's where both solve the same systems.
+CLOSE = 1e-3
+SHAPE = (300, 450)
+#: Strokes inside the CPU engine's first correction tile (rows and columns below 256 less its overlap).
+ONE_TILE = [(50, 54, 40, 200), (150, 153, 60, 180), (200, 230, 200, 204)]
+#: Strokes across the tiles, and a small square whose lifted colour is off (a closed region's cue).
+ACROSS = [(50, 54, 40, 400), (200, 203, 60, 380), (270, 280, 300, 310)]
+
+
+def _gpu() -> bool:
+    try:
+        backend("cuda")
+    except InputError:
+        return False
+    return True
+
+
+def scene(strokes, shape=SHAPE):
+    rgb = photo("coffee", shape)
+    mask = np.zeros(shape, bool)
+    for top, bottom, left, right in strokes:
+        mask[top:bottom, left:right] = True
+    ab = np.zeros(shape + (2,), np.float32)
+    ab[mask] = rgb_to_lab(rgb)[mask][:, 1:]
+    return same_lightness_gray(rgb), varcolor.Cues(mask, ab)
+
+
+def on_numpy(gray, **options) -> varcolor.Colorizer:
+    """A colorizer whose engine runs the device path with NumPy in CuPy's place."""
+    colorizer = varcolor.Colorizer(gray, method="levin-multiscale", **options)
+    colorizer.engine.device = multiscale_device.numpy_device()
+    return colorizer
+
+
+@pytest.mark.parametrize("restraint,space", [("on", "lab"), ("off", "lab"), ("on", "yiq"), ("off", "yiq")])
+def test_the_device_path_on_numpy_agrees_with_the_cpu_engine(restraint, space):
+    gray, cues = scene(ONE_TILE)
+    cpu = varcolor.Colorizer(gray, method="levin-multiscale", restraint=restraint, space=space).solve(cues)
+    device = on_numpy(gray, restraint=restraint, space=space).solve(cues)
+    engine = device.info["engine"]
+    assert engine["device"] == "numpy-device" and engine["factor"] == 4 and engine["coarse_solver"] == "direct"
+    assert engine["corrected_pixels"] == cpu.info["engine"]["corrected_pixels"]
+    assert engine["correction_residual"] <= multiscale_device.BAND_TOL
+    assert np.abs(device.ab - cpu.ab).max() <= CLOSE
+    assert "full_solve" not in device.info and device.info["residual"] is None
+
+
+def test_the_device_path_holds_the_cues_exactly():
+    gray, cues = scene(ONE_TILE)
+    colorizer = on_numpy(gray)
+    chroma, _ = colorizer.engine.solve(Problem(cues.mask, cues.ab), None)
+    assert chroma.dtype == np.float32 and np.array_equal(chroma[cues.mask], cues.ab[cues.mask])
+
+
+def test_across_tiles_and_regions_the_two_differ_only_near_the_cues():
+    gray, cues = scene(ACROSS)
+    cpu = varcolor.Colorizer(gray, method="levin-multiscale").solve(cues)
+    device = on_numpy(gray).solve(cues)
+    difference = np.abs(device.ab - cpu.ab).max(axis=2)
+    # the CPU's closed regions and its tiles' overlap reach this far from the cues at most
+    margin = levin_multiscale.Parameters().margin
+    reach = levin_multiscale.REACH + levin_multiscale.REACH_PAD + margin + max(margin // 2, 4) + 2
+    near = multiscale_device.grown(cues.mask, reach)
+    assert difference[~near].max() <= CLOSE
+    assert difference.max() > CLOSE  # (the scene does reach a region: the test tells them apart)
+
+
+def test_the_krylov_coarse_solve_from_a_cascade_and_from_the_last_solve(monkeypatch):
+    # A small cascade (the grid's half-size grid by the LU, lifted) and BiCGSTAB to tol on NumPy.
+    monkeypatch.setattr(multiscale_device, "CASCADE_CELLS", 1000)
+    monkeypatch.setattr(multiscale_device, "COARSE_METHOD", "krylov")
+    gray, cues = scene(ONE_TILE)
+    cpu = varcolor.Colorizer(gray, method="levin-multiscale", restraint="off", tol=1e-11)
+    device = on_numpy(gray, restraint="off", tol=1e-11)
+    first = device.solve(cues)
+    engine = first.info["engine"]
+    assert engine["coarse_solver"] == "bicgstab" and engine["coarse_start"] == "cascade"
+    assert engine["coarse_residual"] <= 1e-11 and "coarse_fallback" not in engine
+    assert np.abs(first.ab - cpu.solve(cues).ab).max() <= CLOSE
+    # An edit: solved afresh, its coarse grid from the last solve's, and saying so.
+    stroke = np.zeros(SHAPE, bool)
+    stroke[100:103, 30:150] = True
+    more = varcolor.Cues(stroke, np.where(stroke[..., None], np.float32([20, -30]), np.float32(0)))
+    edited = device.update(more)
+    assert edited.info["update"] == "full" and "device path" in edited.info["full_solve"]
+    assert edited.info["engine"]["coarse_start"] == "guess"
+    assert edited.info["engine"]["coarse_iterations"] < engine["coarse_iterations"]
+    assert np.abs(edited.ab - cpu.update(more).ab).max() <= CLOSE
+
+
+def test_a_small_photo_is_levin_exact_on_the_device_path():
+    gray, cues = scene([(20, 23, 10, 100), (80, 83, 30, 140)], shape=(120, 160))
+    cpu = varcolor.Colorizer(gray, method="levin-multiscale", restraint="off").solve(cues)
+    device = on_numpy(gray, restraint="off").solve(cues)
+    assert device.info["engine"]["factor"] == 1 and "lift_seconds" not in device.info["engine"]
+    assert np.abs(device.ab - cpu.ab).max() <= CLOSE
+
+
+def test_the_host_lu_coarse_solve_agrees(monkeypatch):
+    monkeypatch.setattr(multiscale_device, "COARSE_METHOD", "host")
+    gray, cues = scene(ONE_TILE)
+    cpu = varcolor.Colorizer(gray, method="levin-multiscale").solve(cues)
+    device = on_numpy(gray).solve(cues)
+    assert device.info["engine"]["coarse_solver"] == "host LU"
+    assert np.abs(device.ab - cpu.ab).max() <= CLOSE
+
+
+@pytest.mark.skipif(_gpu(), reason="CuPy and a CUDA GPU are here")
+def test_device_cuda_is_refused_in_one_line_without_cupy(tmp_path, capsys):
+    gray, cues = scene(ONE_TILE, shape=(40, 60))
+    with pytest.raises(InputError) as refused:
+        varcolor.Colorizer(gray, method="levin-multiscale", device="cuda")
+    assert "CuPy" in str(refused.value) and "\n" not in str(refused.value)
+    with pytest.raises(InputError):
+        varcolor.colorize(gray, cues, device="cuda")  # the default engine
+    rgb = photo("coffee", (40, 60))
+    marked = np.repeat(gray[..., None], 3, axis=2)
+    marked[cues.mask] = rgb[cues.mask]
+    varcolor.write_image(tmp_path / "img.png", gray)
+    varcolor.write_image(tmp_path / "img_marked.png", marked)
+    code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "out", "--device", "cuda")
+    assert code == 2 and err.count("\n") == 1 and "CuPy" in err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not _gpu(), reason="needs CuPy and a CUDA GPU")
+@pytest.mark.parametrize("restraint", ["on", "off"])
+def test_on_a_gpu_the_default_engine_agrees_with_the_cpu(restraint):
+    gray, cues = scene(ONE_TILE)
+    cpu = varcolor.Colorizer(gray, method="levin-multiscale", restraint=restraint, tol=1e-11).solve(cues)
+    gpu = varcolor.Colorizer(gray, method="levin-multiscale", restraint=restraint, device="cuda", tol=1e-11)
+    result = gpu.solve(cues)
+    assert result.info["device"] == "cuda" and result.info["engine"]["device"] == "cuda"
+    assert np.abs(result.ab - cpu.ab).max() <= CLOSE
+    assert np.array_equal(result.ab[cues.mask], cpu.ab[cues.mask])
+
+
+@pytest.mark.skipif(not _gpu(), reason="needs CuPy and a CUDA GPU")
+def test_on_a_gpu_the_krylov_coarse_solve_from_a_cascade(monkeypatch):
+    monkeypatch.setattr(multiscale_device, "CASCADE_CELLS", 1000)
+    gray, cues = scene(ACROSS)
+    cpu = varcolor.Colorizer(gray, method="levin-multiscale", tol=1e-11).solve(cues)
+    result = varcolor.Colorizer(gray, method="levin-multiscale", device="cuda", tol=1e-11).solve(cues)
+    engine = result.info["engine"]
+    assert engine["coarse_solver"] == "bicgstab" and engine["coarse_start"] == "cascade"
+    difference = np.abs(result.ab - cpu.ab).max(axis=2)
+    margin = levin_multiscale.Parameters().margin
+    reach = levin_multiscale.REACH + levin_multiscale.REACH_PAD + margin + max(margin // 2, 4) + 2
+    assert difference[~multiscale_device.grown(cues.mask, reach)].max() <= CLOSE

@@ -1,0 +1,472 @@
+"""``levin-multiscale`` on a device (``device="cuda"``): the default engine's steps written once
+against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the tests,
+:func:`numpy_device`), through :class:`~varcolor.solvers.device.ArrayBackend`.
+
+1. **Coarse**: the cues averaged over blocks on the device
+   (:func:`~varcolor.solvers.multiscale.coarse_cues`); Levin's exact system on the block grid
+   built on the host (:func:`~varcolor.energies.levin.exact_operator`, a CSR matrix) and solved
+   on the device: by BiCGSTAB with a Jacobi preconditioner to the options' ``tol``
+   (:func:`coarse_solve`), from the last solve's coarse chroma after an edit, else from a cascade
+   of coarser grids (each grid's solution lifted to the next as its start; the coarsest solved by
+   the host's sparse LU); with NumPy, by SciPy's sparse LU. The cues' reach scales it as the CPU
+   engine's does (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._restrained`).
+2. **Lift**: the guided filter's coefficients on the block grid and the lift to full resolution on
+   the device (:func:`~varcolor.solvers.multiscale.guided_coefficients`,
+   :func:`~varcolor.solvers.multiscale.lift`), clipped to the coarse range; the cues written in.
+3. **Correct**: Levin's exact system on the pixels within ``margin`` of the cues, every other
+   pixel held at the lifted chroma (the cues at their values): its rows built on the host
+   (``exact_operator(..., rows=band)``), solved in one piece on the device by BiCGSTAB
+   (Jacobi-preconditioned) to a relative residual of :data:`BAND_TOL`.
+4. The chroma copied to the host, where the colorizer paints it as the CPU engine's.
+
+What the CPU engine does and this path does not: the correction's reach over the small closed
+regions around a cue whose lifted value is off (``REACH_*`` in
+:mod:`~varcolor.methods.levin_multiscale`: the band alone is solved here), the band solved tile by
+tile (here in one piece: the fixed point the CPU's one sweep of overlapping tiles approaches), and
+the edits' low-rank and kept corrections: an edit is solved afresh (``info["full_solve"]`` says
+so), its coarse grid from the last solve's. A solve with a prior runs the CPU engine's path.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
+
+from ..affinity import check_guide
+from ..energies import levin
+from ..solvers.device import ArrayBackend, backend, to_host
+from ..solvers.direct import DirectSolver
+from ..solvers.krylov import bicgstab
+from ..solvers.multiscale import block_mean, coarse_cues, guide_statistics, guided_coefficients, lift
+from ..solvers.stencil import STENCIL_OFFSETS
+
+__all__ = [
+    "BAND_TOL",
+    "BAND_MAXITER",
+    "CASCADE_CELLS",
+    "backend_for",
+    "numpy_device",
+    "coarse_solve",
+    "band_solve",
+    "grown",
+    "solve",
+]
+
+#: Relative residual the correction's band system is solved to.
+BAND_TOL = 1e-8
+#: The most BiCGSTAB iterations of the band's solve (a narrow band held on both sides converges in
+#: tens to hundreds).
+BAND_MAXITER = 3000
+#: The most BiCGSTAB iterations of a coarse grid's solve.
+COARSE_MAXITER = 20_000
+#: A coarse grid of at most this many cells is solved by the host's sparse LU in the cascade
+#: (:func:`coarse_solve`); a larger one starts from its half-size grid's solution, lifted.
+CASCADE_CELLS = 40_000
+#: The cascade's inner grids are solved to this relative residual: a start, not the answer.
+CASCADE_TOL = 1e-4
+#: How the coarse grid is solved (:func:`coarse_solve`): ``auto`` (SciPy's LU with NumPy's
+#: arrays, BiCGSTAB with CuPy's), ``direct``, ``krylov``, or ``host`` (the CPU engine's LU on the
+#: host, the answer copied to the device): what a benchmark sets to compare them.
+COARSE_METHOD = "auto"
+#: The values :data:`COARSE_METHOD` and :func:`coarse_solve`'s ``method`` take.
+COARSE_METHODS = ("auto", "direct", "krylov", "host")
+
+
+class _NumpyModule(types.ModuleType):
+    """NumPy under another name: ``xp is np`` is False for it, so that the array code written for
+    CuPy (not the CPU's numba and SciPy shortcuts) is what runs."""
+
+    def __init__(self) -> None:
+        super().__init__("numpy_device")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+
+def numpy_device() -> ArrayBackend:
+    """NumPy in CuPy's place behind the array backend: the device path's own array code run on the
+    CPU (what the tests check against the CPU engine)."""
+    return ArrayBackend("numpy-device", _NumpyModule(), scipy.sparse, kernels=False)
+
+
+def backend_for(device: str) -> ArrayBackend | None:
+    """The array backend of the device path for ``device``: None on the CPU (the CPU engine's own
+    path), CuPy's for ``"cuda"`` (an :class:`~varcolor.errors.InputError` in one line where CuPy
+    or a GPU is missing: :func:`~varcolor.solvers.device.backend`).
+
+    Parameters
+    ----------
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    """
+    return None if device == "cpu" else backend(device)
+
+
+def _host(device: ArrayBackend) -> bool:
+    """Whether ``device``'s arrays are NumPy's (its coarse grid then solved by SciPy's LU)."""
+    return device.sparse is scipy.sparse
+
+
+@dataclass
+class _State:
+    """What the device path keeps on the device between solves of one engine: the gray at full
+    resolution and on the block grid, the block grid's windows for the lift, the host's float64
+    gray for the band's rows, and the last coarse solution (an edit's start)."""
+
+    device: ArrayBackend
+    guide: Any
+    coarse_guide: Any
+    host_guide: np.ndarray
+    statistics: tuple
+    last: Any = None
+    solves: int = 0
+    cascade: dict = field(default_factory=dict)
+
+
+def _state(engine) -> _State:
+    state = engine._on_device
+    if state is None or state.device is not engine.device:
+        device = engine.device
+        xp = device.xp
+        parameters = engine.options.parameters
+        coarse_guide = xp.asarray(engine.coarse_guide, dtype=xp.float64)
+        state = _State(
+            device,
+            xp.asarray(engine.guide),
+            coarse_guide,
+            check_guide(engine.guide),
+            guide_statistics(coarse_guide, parameters.radius, parameters.eps, xp),
+        )
+        engine._on_device = state
+    return state
+
+
+def solve(engine, problem, x0=None) -> tuple[np.ndarray, dict]:
+    """``engine``'s (a :class:`~varcolor.methods.levin_multiscale.LevinMultiscale` whose
+    ``device`` is set) chroma for ``problem`` on its device, and the report: steps 1-4 above.
+
+    Parameters
+    ----------
+    engine : LevinMultiscale
+        The engine: its gray, block grid, options and restraint.
+    problem : Problem
+        The cues (and reach); with a prior, the CPU engine's path solves it.
+    x0 : ndarray, optional
+        A caller's start (``H×W×2``), averaged over the blocks where no coarse solve is kept.
+    """
+    if problem.prior is not None:
+        chroma, report = engine._solve(problem, x0)
+        report.setdefault("engine", {})["device_path"] = "cpu: a prior is on (the device path takes none)"
+        return chroma, report
+    state = _state(engine)
+    device, xp = state.device, state.device.xp
+    options, factor = engine.options, engine.factor
+    margin = options.parameters.margin
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    # The cue pixels alone go to the device, not the image-sized mask and values.
+    flat = np.flatnonzero(problem.mask)
+    values = problem.targets[np.divmod(flat, problem.mask.shape[1])]
+    flat_d, values_d = xp.asarray(flat), xp.asarray(values)
+    held_d, targets_d = coarse_cues(problem.mask, None, factor, xp, pixels=(flat_d, values_d))
+    held = to_host(held_d, xp)
+    guess = state.last
+    if guess is None and x0 is not None:
+        guess = xp.asarray(block_mean(np.asarray(x0, np.float64), factor))
+    edit = state.solves > 0 and state.last is not None
+    coarse, solved = coarse_solve(
+        device, engine.coarse_guide, held, targets_d, options.tol, guess=guess, cascade=state.cascade
+    )
+    state.last, state.solves = coarse, state.solves + 1
+    shown_h = engine._restrained(to_host(coarse, xp), held, problem, False)
+    times["coarse_seconds"] = time.perf_counter() - start
+    report: dict = {}
+    if edit:
+        report["full_solve"] = "the device path solves an edit afresh (its coarse grid from the last solve's)"
+    engine_report: dict = {
+        "device": device.name,
+        "factor": factor,
+        "coarse_shape": list(held.shape),
+        "coarse_update": "fresh",
+        **{f"coarse_{key}": value for key, value in solved.items()},
+    }
+    if factor == 1:
+        report.update(solver="multiscale", iterations=None, residual=None, engine={**engine_report, **times})
+        return np.asarray(shown_h, np.float64), report
+    start = time.perf_counter()
+    shown = xp.asarray(shown_h)
+    parameters = options.parameters
+    a, b = guided_coefficients(
+        state.coarse_guide, shown, parameters.radius, parameters.eps, xp, statistics=state.statistics
+    )
+    low, high = shown.min(axis=(0, 1)), shown.max(axis=(0, 1))
+    dtype = np.result_type(problem.targets.dtype, np.float32)  # the cues' precision, as the CPU's lift
+    chroma = lift(a, b, state.guide, factor, low, high, xp, out=xp.empty(engine.guide.shape + (2,), dtype))
+    pixels = chroma.reshape(-1, 2)
+    pixels[flat_d] = values_d  # the cues held exactly
+    times["lift_seconds"] = time.perf_counter() - start
+    start = time.perf_counter()
+    corrected = {"corrected_pixels": 0}
+    if margin and flat.size:
+        mask_d = xp.zeros(problem.mask.size, bool)
+        mask_d[flat_d] = True
+        mask_d = mask_d.reshape(problem.mask.shape)
+        band = xp.flatnonzero(grown(mask_d, margin, xp) & ~mask_d)
+        corrected = band_solve(device, state.host_guide, problem.mask, to_host(band, xp), chroma)
+    times["correct_seconds"] = time.perf_counter() - start
+    start = time.perf_counter()
+    out = to_host(chroma, xp)
+    times["transfer_seconds"] = time.perf_counter() - start
+    engine_report.update(corrected, margin=margin, correction_solver="bicgstab", regions="not on the device", **times)
+    if problem.reach is not None and engine.restrains:
+        engine_report["residual_unmeasured"] = (
+            "restrained to the cues' reach: the result is not the solution of Levin's system (restraint='off' is)"
+        )
+    else:
+        engine_report["residual_unmeasured"] = "the device path does not measure it"
+    report.update(solver="multiscale", iterations=None, residual=None, engine=engine_report)
+    return out, report
+
+
+def coarse_solve(
+    device: ArrayBackend,
+    guide: np.ndarray,
+    held: np.ndarray,
+    targets,
+    tol: float,
+    *,
+    guess=None,
+    method: str = "auto",
+    cascade: dict | None = None,
+) -> tuple[Any, dict]:
+    """Levin's exact system on a grid (``guide``, cues ``held`` at ``targets``): the chroma
+    (``h×w×C``, on the device, the cues written in exactly) and what the solve did.
+
+    Its CSR matrix is built on the host; ``method`` ``"direct"`` solves it by SciPy's sparse LU
+    (NumPy's arrays) or cuSOLVER's sparse QR (CuPy's ``spsolve``), ``"host"`` by the CPU engine's
+    LU on the host, ``"krylov"`` by BiCGSTAB with a Jacobi preconditioner on the device to
+    ``tol``, from ``guess`` (``h×w×C``) or else from a cascade: the grid's half-size grid solved
+    the same way to :data:`CASCADE_TOL` and lifted by the guided filter, down to a grid of at
+    most :data:`CASCADE_CELLS` cells solved by a sparse LU (where BiCGSTAB stalls, the host's LU
+    finishes: ``fallback`` in the report). ``"auto"``: :data:`COARSE_METHOD`, whose own
+    ``"auto"`` is ``"direct"`` for NumPy's arrays and ``"krylov"`` for CuPy's.
+
+    Parameters
+    ----------
+    device : ArrayBackend
+        Where it is solved.
+    guide : ndarray, ``h×w``
+        The gray on the grid (host).
+    held : bool ndarray, ``h×w``
+        The cue cells (host).
+    targets : array, ``h×w×C``
+        Their values (on the device; read at ``held``).
+    tol : float
+        Relative residual of the Krylov solve.
+    guess : array, optional
+        Its start (``h×w×C``, on the device).
+    method : str
+        One of :data:`COARSE_METHODS`.
+    cascade : dict, optional
+        Where the cascade's grids (their gray and block means) are kept between solves.
+    """
+    xp = device.xp
+    if method == "auto":
+        method = COARSE_METHOD if COARSE_METHOD != "auto" else "direct" if _host(device) else "krylov"
+    if method not in COARSE_METHODS[1:]:
+        raise ValueError(f"method must be one of {', '.join(COARSE_METHODS)}, got {method!r}")
+    start = time.perf_counter()
+    operator = levin.exact_operator(guide, held)
+    channels = targets.shape[-1]
+    rhs = xp.where(xp.asarray(held)[..., None], targets, 0.0).reshape(-1, channels)
+    if method == "host":
+        x, report = _host_solve(device, operator, rhs, held.shape, tol)
+        report["build_seconds"] = time.perf_counter() - start - report["solve_seconds"]
+        return _holding(x.reshape(held.shape + (channels,)), held, targets, xp), report
+    matrix = operator.to_csr()
+    report: dict = {"build_seconds": time.perf_counter() - start}
+    start = time.perf_counter()
+    if method == "direct":
+        if _host(device):
+            solution = scipy.sparse.linalg.spsolve(matrix.tocsc(), np.asarray(rhs))
+            x = xp.asarray(np.asarray(solution).reshape(rhs.shape))
+        else:  # cuSOLVER's sparse QR, a column at a time
+            import cupyx.scipy.sparse.linalg as device_linalg
+
+            x = device_linalg.spsolve(device.csr(matrix), rhs).reshape(rhs.shape)
+        report.update(solver="direct", iterations=None)
+    else:
+        operator = device.csr(matrix)
+        inverse_diagonal = xp.asarray(1.0 / matrix.diagonal())[:, None]
+        start_x = None if guess is None else xp.asarray(guess, dtype=xp.float64).reshape(rhs.shape)
+        if start_x is None:
+            start_x = _cascaded(device, guide, held, targets, cascade if cascade is not None else {})
+            report["start"] = "cascade"
+        else:
+            report["start"] = "guess"
+        x, iterations, residual = bicgstab(
+            lambda v: operator @ v,
+            rhs,
+            lambda v: v * inverse_diagonal,
+            xp,
+            start_x,
+            tol=tol,
+            maxiter=COARSE_MAXITER,
+        )
+        report.update(solver="bicgstab", iterations=int(iterations), residual=float(np.max(residual)))
+        if not np.max(residual) <= tol:  # stalled: the host's LU finishes it, and the report says so
+            x, fallback = _host_solve(device, operator, rhs, held.shape, tol)
+            report.update(fallback="host LU: BiCGSTAB stalled", fallback_seconds=fallback["solve_seconds"])
+    report["solve_seconds"] = time.perf_counter() - start
+    return _holding(x.reshape(held.shape + (channels,)), held, targets, xp), report
+
+
+def _holding(x, held: np.ndarray, targets, xp):
+    """``x`` with the cue cells ``held`` at ``targets``: exactly, not to a solver's tolerance."""
+    held_d = xp.asarray(held)
+    x[held_d] = targets[held_d]
+    return x
+
+
+def _host_solve(device: ArrayBackend, operator, rhs, shape: tuple[int, int], tol: float) -> tuple[Any, dict]:
+    """``operator`` (a :class:`~varcolor.solvers.stencil.GridOperator`) solved for ``rhs``
+    (``N×C``, on the device) by the host's LU (:class:`~varcolor.solvers.direct.DirectSolver`,
+    the CPU engine's coarse solver), the answer back on the device."""
+    xp = device.xp
+    start = time.perf_counter()
+    b = to_host(rhs, xp).reshape(shape + (rhs.shape[-1],))
+    x, info = DirectSolver(operator, tol).solve(b)
+    report = {"solver": "host LU", "iterations": int(info.iterations), "residual": float(info.residual)}
+    report["solve_seconds"] = time.perf_counter() - start
+    return xp.asarray(x.reshape(rhs.shape)), report
+
+
+def _cascaded(device: ArrayBackend, guide: np.ndarray, held: np.ndarray, targets, kept: dict):
+    """A start for the Krylov solve of the grid ``guide`` (``h×w``, cues ``held`` at ``targets``):
+    its half-size grid's solution (by :func:`coarse_solve`: a cascade down to
+    :data:`CASCADE_CELLS` cells) lifted by the guided filter, clipped to its range, the cues
+    written in; ``N×C``. ``kept``: each level's half-size gray, by shape."""
+    xp = device.xp
+    channels = targets.shape[-1]
+    if guide.size <= CASCADE_CELLS or min(guide.shape) < 6:
+        x, _ = coarse_solve(device, guide, held, targets, CASCADE_TOL, method="host")
+        return x.reshape(-1, channels)
+    smaller = kept.get(guide.shape)
+    if smaller is None:
+        half = block_mean(guide, 2)
+        smaller = kept[guide.shape] = (half, xp.asarray(half), xp.asarray(guide))
+    half, half_d, guide_d = smaller
+    flat = xp.flatnonzero(xp.asarray(held))
+    values = targets.reshape(-1, channels)[flat]
+    half_held, half_targets = coarse_cues(held, None, 2, xp, pixels=(flat, values))
+    method = "host" if half.size <= CASCADE_CELLS or min(half.shape) < 6 else "krylov"
+    solution, _ = coarse_solve(
+        device, half, to_host(half_held, xp), half_targets, CASCADE_TOL, method=method, cascade=kept
+    )
+    a, b = guided_coefficients(half_d, solution, 1, 1e-3, xp)
+    low, high = solution.min(axis=(0, 1)), solution.max(axis=(0, 1))
+    start = lift(a, b, guide_d, 2, low, high, xp).reshape(-1, channels)
+    start[flat] = values
+    return start
+
+
+def band_solve(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, band: np.ndarray, chroma) -> dict:
+    """Solve Levin's exact system on the pixels ``band`` (raster indices, sorted, none of them
+    cues), in place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its
+    value there: ``A_bb x_b = −A_bk x_k``, its rows built on the host
+    (:func:`~varcolor.energies.levin.exact_operator` with ``rows``), solved by BiCGSTAB with a
+    Jacobi preconditioner to :data:`BAND_TOL`. Returns what it did.
+
+    Parameters
+    ----------
+    device : ArrayBackend
+        Where ``chroma`` lives.
+    guide : ndarray, ``H×W``
+        The gray (host, float64).
+    mask : bool ndarray, ``H×W``
+        The cue pixels (host).
+    band : ndarray of int
+        The unknowns.
+    chroma : array, ``H×W×C``
+        The values held around them, and where their solution is written.
+    """
+    xp = device.xp
+    if not band.size:
+        return {"corrected_pixels": 0, "correction_iterations": 0}
+    start = time.perf_counter()
+    # Only the band's rows are built (the operator's other pages are never touched).
+    rows = levin.exact_operator(guide, mask, rows=band).stencil.reshape(-1, 9)[band]
+    height, width = guide.shape
+    steps = STENCIL_OFFSETS[:, 0] * width + STENCIL_OFFSETS[:, 1]
+    # Out-of-image neighbours have coefficient 0: their clipped indices are read harmlessly.
+    neighbours = np.clip(band[:, None] + steps[None, :], 0, height * width - 1)
+    position = np.minimum(np.searchsorted(band, neighbours), band.size - 1)
+    inside = (band[position] == neighbours) & (rows != 0)
+    count = band.size
+    matrix = scipy.sparse.csr_matrix(
+        (rows[inside], (np.repeat(np.arange(count), 9).reshape(count, 9)[inside], position[inside])),
+        shape=(count, count),
+    )
+    known = np.where(inside, 0.0, rows)  # the held neighbours' coefficients: they go to the right
+    build = time.perf_counter() - start
+    channels = chroma.shape[-1]
+    values = chroma.reshape(-1, channels)
+    neighbours_d = xp.asarray(neighbours)
+    rhs = -xp.einsum("kn,knc->kc", xp.asarray(known), values[neighbours_d].astype(xp.float64))
+    operator = device.csr(matrix)
+    inverse_diagonal = xp.asarray(1.0 / rows[:, 4])[:, None]
+    band_d = xp.asarray(band)
+    x, iterations, residual = bicgstab(
+        lambda v: operator @ v,
+        rhs,
+        lambda v: v * inverse_diagonal,
+        xp,
+        values[band_d].astype(xp.float64),
+        tol=BAND_TOL,
+        maxiter=BAND_MAXITER,
+    )
+    values[band_d] = x
+    return {
+        "corrected_pixels": int(count),
+        "correction_iterations": int(iterations),
+        "correction_residual": float(np.max(residual)),
+        "correction_build_seconds": build,
+    }
+
+
+def grown(mask, radius: int, xp=np):
+    """``mask`` (``H×W`` bool) grown by ``radius`` pixels, a square: each axis's shifts OR-ed in
+    turn (array code for either module).
+
+    Parameters
+    ----------
+    mask : bool array, ``H×W``
+    radius : int
+        Pixels grown by.
+    xp : module
+        NumPy or CuPy.
+
+    Examples
+    --------
+    >>> mask = np.zeros((5, 5), bool); mask[2, 2] = True
+    >>> int(grown(mask, 1).sum()), int(grown(mask, 2).sum())
+    (9, 25)
+    """
+    out = mask.copy()
+    for axis in (0, 1):
+        source = out.copy()
+        size = out.shape[axis]
+        for shift in range(1, min(radius, size - 1) + 1):
+            if axis == 0:
+                out[shift:] |= source[:-shift]
+                out[:-shift] |= source[shift:]
+            else:
+                out[:, shift:] |= source[:, :-shift]
+                out[:, :-shift] |= source[:, shift:]
+    return out
