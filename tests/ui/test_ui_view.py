@@ -320,7 +320,9 @@ def test_a_tile_being_made_is_waited_for_and_an_older_versions_tile_keeps_the_ne
     assert sorted(calls[made:]) == [(0, 0), (0, 1)]
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (5, 1), (256, 256), (37, 91), (3, 4, 3), (1, 1, 3), (256, 243, 3)])
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (1, 7), (5, 1), (256, 256), (37, 91), (3, 4, 3), (1, 1, 3), (256, 243, 3), (9, 13, 4)]
+)
 def test_the_pages_pictures_are_pngs_of_exactly_their_pixels(shape, monkeypatch):
     import io
 
@@ -334,12 +336,12 @@ def test_the_pages_pictures_are_pngs_of_exactly_their_pixels(shape, monkeypatch)
             monkeypatch.setattr(view_module, "_IDAT", idat)  # the data in one chunk, and in many
             data = view_module.png(pixels, compress)
             picture = Image.open(io.BytesIO(data))
-            assert picture.mode == ("L" if pixels.ndim == 2 else "RGB")
+            assert picture.mode == ("L" if pixels.ndim == 2 else "RGB" if pixels.shape[2] == 3 else "RGBA")
             assert np.array_equal(np.asarray(picture), pixels)  # every byte, after PNG's own filters undone
             Image.open(io.BytesIO(data)).verify()  # chunks and CRCs as PNG has them
 
 
-@pytest.mark.parametrize("pixels", [np.zeros((4, 4), np.uint16), np.zeros((4, 4, 4), np.uint8), np.zeros(4, np.uint8)])
+@pytest.mark.parametrize("pixels", [np.zeros((4, 4), np.uint16), np.zeros((4, 4, 2), np.uint8), np.zeros(4, np.uint8)])
 def test_a_picture_the_page_cannot_take_is_refused(pixels):
     from varcolor.ui.view import png
 

@@ -30,6 +30,13 @@ class Said(str):
     which parts are notes (what was done: the references that gave a photo's cues, blended edges
     read as paint) and which are warnings; a run prints them apart (:func:`~varcolor.batch.run`).
 
+    Parameters
+    ----------
+    parts : iterable of str
+        The outcome's parts, in order (empty ones and repeats left out).
+    notes : iterable of str
+        Those of ``parts`` that are notes; the others are warnings.
+
     Examples
     --------
     >>> said = Said(["a.png: cues from b.jpg 100 %", "a.png: clipped"], notes=["a.png: cues from b.jpg 100 %"])

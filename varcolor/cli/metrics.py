@@ -182,6 +182,18 @@ def score_clips(
     return 0
 
 
+#: A single pair of at least this many pixels shows a bar of its scoring steps.
+PROGRESS_PIXELS = 4_000_000
+
+
+def _pixels(path: Path, max_pixels: int | None) -> int:
+    try:
+        height, width = image_shape(path, max_pixels=max_pixels)
+    except VarcolorError:
+        return 0  # said by the job itself
+    return height * width
+
+
 def score_files(
     results: Path,
     references: Path,
@@ -220,9 +232,10 @@ def score_files(
     )
     check_table_output(output, overwrite, inputs)  # before the work, not after it
     network = _lpips_network(lpips, lpips_weights)
-    # One pair scored here: a bar of its steps (a 20 MP pair takes a minute or more).
+    # One big pair scored here: a bar of its steps (a 20 MP pair takes a minute or more).
     steps = None
-    if single and not quiet and workers == 1 and scheduler is None and client is None:
+    big = single and pairs and _pixels(pairs[0][1], max_pixels) >= PROGRESS_PIXELS
+    if big and not quiet and workers == 1 and scheduler is None and client is None:
         steps = tqdm(total=len(SCORE_STEPS) - (network is None), desc="scoring", unit="step", file=sys.stderr)
     jobs = [
         Job(
