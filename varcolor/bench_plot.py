@@ -163,12 +163,12 @@ def plot(
         # gid: the line's id in an SVG (``curve-`` and its label), so a reader finds each method's line.
         gid = "curve-" + re.sub(r"[^\w.-]", "_", label)
         bars = (errors or {}).get(label, {})
-        spread = [bars.get(n, float("nan")) for n in xs]
-        if any(math.isfinite(e) for e in spread):
+        sizes = [bars.get(n, float("nan")) for n in xs]
+        if any(math.isfinite(e) for e in sizes):
             ax.errorbar(
                 xs,
                 [values[n] for n in xs],
-                yerr=[e if math.isfinite(e) else 0.0 for e in spread],
+                yerr=[e if math.isfinite(e) else 0.0 for e in sizes],
                 label=shown,
                 gid=gid,
                 capsize=3,
