@@ -232,28 +232,28 @@ def test_vif_edge_cases():
     assert metrics.score(image, image)["vif"] == pytest.approx(1.0, abs=1e-6)
 
 
-# --- ambiguous references and pairs too large for memory (issue 36) ---
+# --- ambiguous originals and pairs too large for memory (issue 36) ---
 
 
-def test_metrics_refuses_a_reference_named_twice(tmp_path, capsys):
+def test_metrics_refuses_an_original_named_twice(tmp_path, capsys):
     import varcolor
 
     from .conftest import run
 
     (tmp_path / "res").mkdir()
-    (tmp_path / "ref").mkdir()
+    (tmp_path / "orig").mkdir()
     image = photo("coffee", (32, 40))
     varcolor.write_image(tmp_path / "res" / "k01.png", image)
     varcolor.write_image(tmp_path / "res" / "k02.png", image)
-    varcolor.write_image(tmp_path / "ref" / "k01.png", image)
-    varcolor.write_image(tmp_path / "ref" / "k01.jpg", image[::-1])  # which one is k01's reference?
-    varcolor.write_image(tmp_path / "ref" / "k02.png", image)
-    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "ref")
+    varcolor.write_image(tmp_path / "orig" / "k01.png", image)
+    varcolor.write_image(tmp_path / "orig" / "k01.jpg", image[::-1])  # which one is k01's original?
+    varcolor.write_image(tmp_path / "orig" / "k02.png", image)
+    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "orig")
     assert code == 2 and out == "" and err.count("\n") == 1
-    assert "k01.jpg" in err and "k01.png" in err and "ambiguous reference" in err
+    assert "k01.jpg" in err and "k01.png" in err and "ambiguous original" in err
     # With one of them gone, both images are scored (k01 against its identical twin: no error).
-    (tmp_path / "ref" / "k01.jpg").unlink()
-    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "ref", "--format", "json")
+    (tmp_path / "orig" / "k01.jpg").unlink()
+    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "orig", "--format", "json")
     rows = json.loads(out)
     assert code == 0 and [row["image"] for row in rows[:2]] == ["k01.png", "k02.png"] and rows[0]["ciede2000"] == 0
 
@@ -266,19 +266,19 @@ def test_metrics_refuses_a_pair_too_large_for_memory_before_reading_it(tmp_path,
     from .conftest import png_declaring, run
 
     rows = zlib.compress(b"".join(b"\x00" + bytes(7000 * 3) for _ in range(8)))
-    for folder in ("res", "ref"):
+    for folder in ("res", "orig"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "big.png").write_bytes(png_declaring(7000, 10000, color=2, data=rows))  # 70 MP
         varcolor.write_image(tmp_path / folder / "small.png", photo("coffee", (32, 40)))
     monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded"))
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 16 << 30)  # a 16 GB machine
-    single = ["metrics", tmp_path / "res" / "big.png", "-r", tmp_path / "ref" / "big.png"]
+    single = ["metrics", tmp_path / "res" / "big.png", "-r", tmp_path / "orig" / "big.png"]
     code, out, err = run(capsys, *single)
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "big.png: scoring a 7000×10000 pair needs about 28.0 GB of memory" in err
     monkeypatch.undo()  # the small pair is read; the big one is still refused, the run goes on
     monkeypatch.setattr(varcolor.memory, "available_bytes", lambda: 16 << 30)
-    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "ref", "--format", "json")
+    code, out, err = run(capsys, "metrics", tmp_path / "res", "-r", tmp_path / "orig", "--format", "json")
     assert code == 1 and [row["image"] for row in json.loads(out)] == ["small.png", "mean (1)"]
     assert "big.png: scoring a 7000×10000 pair needs about" in err
     code, _, err = run(capsys, *single, "--max-memory", "1")
@@ -337,15 +337,15 @@ def test_every_metric_refuses_what_colorize_refuses_in_one_line(name):
     assert np.isfinite(_call(name, gray, rgb)) or name == "vif"  # a gray result against its colour original
 
 
-def test_metrics_of_a_result_folder_against_a_reference_file_names_the_mismatch(tmp_path, capsys):
-    """A folder of results (here one named like an image) with a reference *file*: one line that
-    says a folder of originals is needed, not '<reference file>: no such folder' (it exists)."""
+def test_metrics_of_a_result_folder_against_an_original_file_names_the_mismatch(tmp_path, capsys):
+    """A folder of results (here one named like an image) with an original *file*: one line that
+    says a folder of originals is needed, not '<original file>: no such folder' (it exists)."""
     (tmp_path / "results.png").mkdir()
     varcolor.write_image(tmp_path / "results.png" / "a.png", np.full((20, 20, 3), 0.5))
-    varcolor.write_image(tmp_path / "ref.png", np.full((20, 20, 3), 0.5))
-    code, _, err = run(capsys, "metrics", tmp_path / "results.png", "-r", tmp_path / "ref.png")
+    varcolor.write_image(tmp_path / "orig.png", np.full((20, 20, 3), 0.5))
+    code, _, err = run(capsys, "metrics", tmp_path / "results.png", "-r", tmp_path / "orig.png")
     assert code == 2 and err.count("\n") == 1, err
-    assert f"{tmp_path / 'ref.png'}: " in err and "no such folder" not in err and "folder of originals" in err, err
+    assert f"{tmp_path / 'orig.png'}: " in err and "no such folder" not in err and "folder of originals" in err, err
 
 
 def test_the_former_keyword_reference_still_names_the_original_with_a_warning():

@@ -250,30 +250,30 @@ def test_points_and_mask_pairs_in_folders(tmp_path, capsys):
 
 
 def test_metrics_table(tmp_path, capsys):
-    results, references = tmp_path / "res", tmp_path / "ref"
+    results, originals = tmp_path / "res", tmp_path / "orig"
     for name, shift in [("x", 0.02), ("sub/y", 0.05)]:
         rgb = photo("astronaut", (40, 40))
-        varcolor.write_image(references / f"{name}.png", rgb)
+        varcolor.write_image(originals / f"{name}.png", rgb)
         varcolor.write_image(results / f"{name}.jpg", np.clip(rgb + shift, 0, 1))
-    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--format", "json", "-q")
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", originals, "--format", "json", "-q")
     assert code == 0
     rows = json.loads(out)
     assert [r["image"] for r in rows] == ["sub/y.jpg", "x.jpg", "mean (2)"]
     assert rows[2]["psnr"] == pytest.approx((rows[0]["psnr"] + rows[1]["psnr"]) / 2)
-    expected = varcolor.metrics.psnr(varcolor.read_image(results / "x.jpg"), varcolor.read_image(references / "x.png"))
+    expected = varcolor.metrics.psnr(varcolor.read_image(results / "x.jpg"), varcolor.read_image(originals / "x.png"))
     assert rows[1]["psnr"] == pytest.approx(expected)
-    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "-q")
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", originals, "-q")
     assert out.splitlines()[0].startswith("| image | psnr | ssim | ms_ssim")
-    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--format", "csv", "--ab", "-q")
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", originals, "--format", "csv", "--ab", "-q")
     assert out.splitlines()[0] == "image," + ",".join(varcolor.metrics.METRICS)
     (results / "orphan.png").write_bytes(b"")
-    code, _, err = run(capsys, "metrics", "-i", results, "-r", references, "-q", "-o", tmp_path / "t.md")
+    code, _, err = run(capsys, "metrics", "-i", results, "-r", originals, "-q", "-o", tmp_path / "t.md")
     assert code == 1 and "orphan.png" in err and (tmp_path / "t.md").is_file()
 
 
 def test_metrics_never_writes_its_table_over_an_image(tmp_path, capsys):
     varcolor.write_image(tmp_path / "res" / "x.png", photo("astronaut", (16, 16)))
-    varcolor.write_image(tmp_path / "ref" / "x.png", photo("astronaut", (16, 16)))
+    varcolor.write_image(tmp_path / "orig" / "x.png", photo("astronaut", (16, 16)))
     before = (tmp_path / "res" / "x.png").read_bytes()
     code, _, err = run(
         capsys,
@@ -281,7 +281,7 @@ def test_metrics_never_writes_its_table_over_an_image(tmp_path, capsys):
         "-i",
         tmp_path / "res",
         "-r",
-        tmp_path / "ref",
+        tmp_path / "orig",
         "-o",
         tmp_path / "res" / "x.png",
         "--overwrite",
@@ -291,14 +291,14 @@ def test_metrics_never_writes_its_table_over_an_image(tmp_path, capsys):
 
 
 def _metrics_folders(tmp_path, shape=(64, 72)):
-    results, references = tmp_path / "res", tmp_path / "ref"
+    results, originals = tmp_path / "res", tmp_path / "orig"
     for name, image, sigma in [("a", "astronaut", 1.0), ("sub/b", "coffee", 2.0)]:
         rgb = photo(image, shape)
-        varcolor.write_image(references / f"{name}.png", rgb)
+        varcolor.write_image(originals / f"{name}.png", rgb)
         varcolor.write_image(
             results / f"{name}.png", np.clip(rgb + np.random.default_rng(0).normal(0, 0.02, rgb.shape) * sigma, 0, 1)
         )
-    return results, references
+    return results, originals
 
 
 def _md_rows(out):
@@ -308,12 +308,12 @@ def _md_rows(out):
 
 
 def test_metrics_md_reports_vif_for_every_image_and_the_mean(tmp_path, capsys):
-    results, references = _metrics_folders(tmp_path)
-    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--format", "md", "-q")
+    results, originals = _metrics_folders(tmp_path)
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", originals, "--format", "md", "-q")
     rows = _md_rows(out)
     assert code == 0 and [r["image"] for r in rows] == ["a.png", "sub/b.png", "mean (2)"]
     expected = [
-        varcolor.metrics.vif(varcolor.read_image(results / name), varcolor.read_image(references / name))
+        varcolor.metrics.vif(varcolor.read_image(results / name), varcolor.read_image(originals / name))
         for name in ("a.png", "sub/b.png")
     ]
     assert [float(r["vif"]) for r in rows] == pytest.approx([*expected, np.mean(expected)], abs=6e-5)
@@ -321,15 +321,15 @@ def test_metrics_md_reports_vif_for_every_image_and_the_mean(tmp_path, capsys):
 
 
 def test_metrics_lpips_without_weights_names_the_files(tmp_path, capsys, monkeypatch):
-    results, references = _metrics_folders(tmp_path)
+    results, originals = _metrics_folders(tmp_path)
     monkeypatch.setenv("VARCOLOR_MODELS", str(tmp_path / "empty"))
-    code, out, err = run(capsys, "metrics", "-i", results, "-r", references, "--lpips", "-q")
+    code, out, err = run(capsys, "metrics", "-i", results, "-r", originals, "--lpips", "-q")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     if importlib.util.find_spec("torch"):
         assert "alexnet-owt-7be5be79.pth" in err and "alex.pth" in err and "docs/metrics.md" in err
     else:
         assert "varcolor[neural]" in err
-    code, _, err = run(capsys, "metrics", "-i", results, "-r", references, "--lpips-weights", tmp_path, "-q")
+    code, _, err = run(capsys, "metrics", "-i", results, "-r", originals, "--lpips-weights", tmp_path, "-q")
     assert code == 2 and "without --lpips" in err
 
 
@@ -337,7 +337,7 @@ def test_metrics_lpips_with_weights(tmp_path, capsys):
     torch = pytest.importorskip("torch")
     from varcolor.neural.lpips import LPIPS
 
-    results, references = _metrics_folders(tmp_path)
+    results, originals = _metrics_folders(tmp_path)
     weights = tmp_path / "weights"
     weights.mkdir()
     torch.save(random_backbone(), weights / "alexnet-owt-7be5be79.pth")
@@ -348,7 +348,7 @@ def test_metrics_lpips_with_weights(tmp_path, capsys):
         "-i",
         results,
         "-r",
-        references,
+        originals,
         "--lpips",
         "--lpips-weights",
         weights,
@@ -359,12 +359,12 @@ def test_metrics_lpips_with_weights(tmp_path, capsys):
     rows = json.loads(out)
     net = LPIPS().load_weights(random_backbone(), random_calibration())
     expected = [
-        net.distance(varcolor.read_image(results / name), varcolor.read_image(references / name))
+        net.distance(varcolor.read_image(results / name), varcolor.read_image(originals / name))
         for name in ("a.png", "sub/b.png")
     ]
     assert code == 0 and [r["lpips"] for r in rows] == pytest.approx([*expected, np.mean(expected)], rel=1e-6)
     assert 0 < expected[0] < expected[1]
-    code, out, _ = run(capsys, "metrics", "-i", results, "-r", references, "--lpips", "--lpips-weights", weights, "-q")
+    code, out, _ = run(capsys, "metrics", "-i", results, "-r", originals, "--lpips", "--lpips-weights", weights, "-q")
     assert out.splitlines()[0].endswith("| colorfulness | lpips |")
 
 

@@ -35,19 +35,19 @@ from .common import (
 )
 
 
-def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]], list[str]]:
+def _pairs(results: Path, originals: Path) -> tuple[list[tuple[str, Path, Path]], list[str]]:
     if results.is_file():
-        if not references.is_file():
-            raise InputError(f"{references}: with a result file, -r must be an original image file")
-        return [(results.name, results, references)], []
+        if not originals.is_file():
+            raise InputError(f"{originals}: with a result file, -r must be an original image file")
+        return [(results.name, results, originals)], []
     if not results.is_dir():
         raise InputError(f"{results}: no such file or folder")
-    if references.is_file():
-        raise InputError(f"{references}: with a folder of results ({results}), -r must be a folder of originals")
-    if not references.is_dir():
-        raise InputError(f"{references}: no such folder")
+    if originals.is_file():
+        raise InputError(f"{originals}: with a folder of results ({results}), -r must be a folder of originals")
+    if not originals.is_dir():
+        raise InputError(f"{originals}: no such folder")
     by_key: dict[str, list[Path]] = {}
-    found, unlisted = walk_reported(references)
+    found, unlisted = walk_reported(originals)
     for rel in found:
         by_key.setdefault(rel.with_suffix("").as_posix(), []).append(rel)
     found, more = walk_reported(results)
@@ -55,12 +55,12 @@ def _pairs(results: Path, references: Path) -> tuple[list[tuple[str, Path, Path]
     for rel in found:
         key = rel.with_suffix("").as_posix()
         if key not in by_key:
-            missing.append(f"{results / rel}: no original {key}.* under {references}")
+            missing.append(f"{results / rel}: no original {key}.* under {originals}")
             continue
         if len(by_key[key]) > 1:  # scoring against either would be a guess: refused before any work
-            both = " and ".join(str(references / other) for other in sorted(by_key[key])[:2])
-            raise InputError(f"{results / rel}: ambiguous reference, both {both} match; keep one of them")
-        pairs.append((rel.as_posix(), results / rel, references / by_key[key][0]))
+            both = " and ".join(str(originals / other) for other in sorted(by_key[key])[:2])
+            raise InputError(f"{results / rel}: ambiguous original, both {both} match; keep one of them")
+        pairs.append((rel.as_posix(), results / rel, originals / by_key[key][0]))
     return pairs, missing
 
 
@@ -94,25 +94,25 @@ def _lpips_network(lpips: bool, folder: str | None):
 
 def _score_pair(
     result_path: Path,
-    reference_path: Path,
+    original_path: Path,
     ab_only: bool,
     max_pixels: int | None,
     network,
     max_memory: float | None = None,
     progress=None,
 ) -> dict:
-    """One result's scores against its reference (a task of ``varcolor metrics``), refused from
+    """One result's scores against its original (a task of ``varcolor metrics``), refused from
     the two headers alone where the pair would not fit in memory; ``progress``: as
     :func:`~varcolor.metrics.score` takes it."""
     height, width = max(
-        (image_shape(path, max_pixels=max_pixels) for path in (result_path, reference_path)),
+        (image_shape(path, max_pixels=max_pixels) for path in (result_path, original_path)),
         key=lambda shape: shape[0] * shape[1],
     )
     check_memory(score_bytes((height, width)), f"{result_path}: scoring a {width}×{height} pair", max_memory)
     try:
         return score(
             read_warning(result_path, max_pixels),
-            read_warning(reference_path, max_pixels),
+            read_warning(original_path, max_pixels),
             ab_only=ab_only,
             lpips_net=network,
             progress=progress,
@@ -196,7 +196,7 @@ def _pixels(path: Path, max_pixels: int | None) -> int:
 
 def score_files(
     results: Path,
-    references: Path,
+    originals: Path,
     *,
     ab: bool = False,
     fmt: str = "md",
@@ -212,23 +212,23 @@ def score_files(
     client=None,
     only: Iterable[Path] | None = None,
 ) -> int:
-    """Score ``results`` (a file or folder) against ``references`` and write the table to
+    """Score ``results`` (a file or folder) against ``originals`` and write the table to
     ``output`` (or stdout); the exit code (1 where some images could not be scored). A pair that
     would need more memory than ``max_memory`` bytes (default: most of what is available) is
     refused from its headers, before its pixels are read. ``only``: the result files to score
     (``recolor``: this run's outputs, not what else the folder holds), by identity."""
-    pairs, failures = _pairs(Path(results), Path(references))
+    pairs, failures = _pairs(Path(results), Path(originals))
     if only is not None:
         chosen = {identity(path) for path in only}
         pairs = [pair for pair in pairs if identity(pair[1]) in chosen]
-        failures = []  # results that are not this run's have no reference to miss
+        failures = []  # results that are not this run's have no original to miss
     if not pairs and not failures:
         raise InputError(f"{results}: no images found")
     single = Path(results).is_file()
     inputs = (
         str(results),
-        str(references),
-        *(str(path) for _, result, reference in pairs for path in (result, reference)),
+        str(originals),
+        *(str(path) for _, result, original in pairs for path in (result, original)),
     )
     check_table_output(output, overwrite, inputs)  # before the work, not after it
     network = _lpips_network(lpips, lpips_weights)
@@ -239,12 +239,12 @@ def score_files(
         steps = tqdm(total=len(SCORE_STEPS) - (network is None), desc="scoring", unit="step", file=sys.stderr)
     jobs = [
         Job(
-            [result_path, reference_path],
+            [result_path, original_path],
             [],
             partial(
                 _score_pair,
                 result_path,
-                reference_path,
+                original_path,
                 ab,
                 max_pixels,
                 network,
@@ -252,7 +252,7 @@ def score_files(
                 None if steps is None else (lambda step: steps.update()),
             ),
         )
-        for _, result_path, reference_path in pairs
+        for _, result_path, original_path in pairs
     ]
     names = {id(job): name for job, (name, _, _) in zip(jobs, pairs)}
     scored = {}
@@ -286,7 +286,7 @@ def _cmd_metrics(args) -> int:
     if is_video(args.input):
         return score_clips(
             Path(args.input),
-            Path(args.reference),
+            Path(args.original),
             fmt=args.format,
             output=args.output,
             overwrite=args.overwrite,
@@ -295,7 +295,7 @@ def _cmd_metrics(args) -> int:
         )
     return score_files(
         Path(args.input),
-        Path(args.reference),
+        Path(args.original),
         ab=args.ab,
         fmt=args.format,
         output=args.output,
@@ -334,13 +334,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "-r",
         "--original",
         "--reference",
-        dest="reference",
+        dest="original",
         required=True,
         metavar="ORIGINALS",
         help="the originals (the colour ground truth): an image, or a folder matched by relative path",
     )
     m.add_argument(
-        "--ab", action="store_true", help="score colour only: re-light each result with its reference's lightness first"
+        "--ab", action="store_true", help="score colour only: re-light each result with its original's lightness first"
     )
     m.add_argument(
         "--lpips",
