@@ -38,23 +38,14 @@ demo: $(DEMO_STAMP)
 	@echo "demo: wrote out/demo/chelsea_colorized.png, out/demo/chelsea_side_by_side.png and" \
 		"out/demo/chelsea_automatic.png (no cues: the shipped network alone, lifted by Levin's method)"
 
-# Lint and format check first (seconds); then the types (`make typecheck`, one core, 50 s) beside
-# the suite, their report printed after it: every core busy from the start to the end. The suite on
-# every core (pytest-xdist; at most 4 workers: each runs solves of its own, threads and child
-# processes too), a test file to a worker (loadfile: a module's shared fixture, a
-# browser and its studio, is made once, its tests in order). No collecting pass first to write the
-# bytecode once: the two workers writing it side by side collected in 14-17 s (27-31 CPU-s), a
-# pass first and the workers after it in 25-27 s (31-33 CPU-s); whole clean clones taking turns
-# on 2026-11-26: 374 and 428 s without it, 403 and 393 s with it (make_test.md,
-# make_test_no_collecting_pass_1.md, make_test_collecting_pass_1.md, _2.md): the same within the
-# machine's noise, which that day spanned 354-428 s for one code. No `varcolor warm` first: the suite's
-# small photos run array code (tests/conftest.py), and its checks compile the kernels they ask
-# for: 130-160 CPU-s of compiling, against 115 after a warm that took 80 s of a core itself.
-# Measured back to back: 366 s, against 370 s with the warm beside the types first
-# (benchmarks/results/make_test_before_types_beside.md): the same.
-# Python writes its bytecode here even where the environment says not to (PYTHONDONTWRITEBYTECODE,
-# set on this project's machines): else every process the suite starts compiled varcolor again (a
-# command-line-heavy part of the suite took 13 % more CPU).
+# Lint and format first; then the types (`make typecheck`) beside the suite, their report printed
+# after it, so that every core stays busy. The suite runs on every core (pytest-xdist; at most 4
+# workers, as each runs solves, threads and child processes of its own), a test file to a worker
+# (loadfile: a module's shared fixture, a browser and its studio, is made once, its tests in order).
+# No collecting pass to write the bytecode first, and no `varcolor warm`: neither made the run
+# quicker (benchmarks/results/make_test_notes.md). Python writes its bytecode even where the
+# environment says not to (PYTHONDONTWRITEBYTECODE): else each process the suite starts compiles
+# varcolor again.
 test: export PYTHONDONTWRITEBYTECODE :=
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
