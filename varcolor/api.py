@@ -72,7 +72,7 @@ class Result:
         The Lab chroma the energy's minimiser found (before gamut mapping); with ``space="yiq"``,
         the Lab chroma of ``rgb``.
     info : Info
-        method, solver, iterations, residual (None where nothing was solved or measured),
+        method, solver, iterations, residual (None where nothing was solved or none computed),
         seconds, threads (the kernels' thread count used); ``options``: every option that had an
         effect on the solve (:func:`~varcolor.methods.base.options_in_effect`: tolerance, iteration
         limit, the method's own parameters…, not a prior's options without a prior, nor a linear
@@ -419,8 +419,9 @@ class Colorizer:
 
     def _ahead(self) -> None:
         """Edits may follow (:func:`colorize`, a one-off, leaves this out): the fresh memory the
-        next one needs made ready in threads while the user draws (after a solve, the first
-        edit's result arrays, 0.3-0.9 s to map at 12 MP; the next update's cues)."""
+        next one needs made ready in threads while the user draws (after a solve, the first edit's
+        result arrays, slow to map at 12 MP; the next update's cues:
+        benchmarks/results/code_notes.md)."""
         if self._chroma is not None:
             self.engine.ahead()
             self.painter.prepare(self._chroma)
@@ -509,7 +510,7 @@ class Colorizer:
 
         A low-rank correction of Levin's exact system (``levin``; ``levin-multiscale`` where it
         solves that system at full resolution: ``factor`` 1, by default up to 65,536 pixels)
-        reports the corrected system's relative residual, measured and refined to ``tol``; the
+        reports the corrected system's relative residual, computed and refined to ``tol``; the
         other corrections (levin-symmetric's, a coarse grid's) and a window report none
         (``info["residual"]`` is None: ``bound`` or ``window_agreement`` says how near they
         are). Otherwise the whole image is
@@ -636,7 +637,7 @@ class Colorizer:
         else:
             targets = self.painter.targets(cues)
             bounded = guess is None and self.engine.within_cues
-            # The cues' values, found once (a 12 MP mask scanned for them: 14 ms each time).
+            # The cues' values, found once: scanning a large mask for them costs each edit.
             values = gather(targets, cues.mask) if bounded else None
             colour = _one_colour(values) if values is not None and reach is None else None
             with threads_for(self.gray.size, self.options.threads) as threads:

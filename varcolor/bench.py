@@ -5,7 +5,7 @@ For a colour image, every method and every hint count, hints are drawn as in Zha
 N(centre, side/4)) from a stream seeded by the protocol's seed, the photo's content (its gray's
 8-bit levels, :func:`content_seed`) and the hint count, never by the photo's place in its folder;
 the image is colorized from its same-lightness gray, and PSNR, SSIM, VIF, CIEDE2000 and the
-result's colourfulness (Hasler & Süsstrunk 2003) are measured, the 8-bit result against the
+result's colourfulness (Hasler & Süsstrunk 2003) are computed, the 8-bit result against the
 unquantised original. The published protocol resizes to 256×256 (aspect not kept, bilinear
 with anti-aliasing: :data:`RESIZE`); ``"full"`` keeps the image's size. Means come with their
 standard errors over the photos (:func:`summarize`).
@@ -90,7 +90,8 @@ SCORED = (
 #: The side of a hint's square patch.
 PATCH = 6
 #: Bytes per pixel of a photo read and resized for scoring: its float64 samples, the decoder's, the
-#: anti-aliasing filter's copy (measured 55–58: 3.7 GB at 64 MP, 12.5 GB at 225 MP).
+#: anti-aliasing filter's copy; a little above the peaks seen at 64 and 225 MP
+#: (benchmarks/results/code_notes.md).
 READ_BYTES_PER_PIXEL = 64
 
 

@@ -1,9 +1,9 @@
 """Image-sized arrays used again: an edit's result written into the memory of an earlier one that
 nothing refers to any more, not into fresh memory.
 
-Why: a fresh array is mapped page by page as it is first written. At 12 MP a result's float64
-colours are 0.29 GB: copied into fresh memory 0.33–0.53 s on a loaded 2-core machine (4 kB pages),
-into memory already mapped 0.06–0.09 s. An edit makes a new result each time (the last one is
+Why: a fresh array is mapped page by page as it is first written: at 12 MP copying a result's
+float64 colours into fresh memory took several times as long as into memory already mapped
+(benchmarks/results/code_notes.md). An edit makes a new result each time (the last one is
 never changed after it is returned), so the result before last is usually garbage by then. The
 first edit after a solve finds none free (the solve's result is still the caller's): an array
 can be made ahead (:meth:`Spares.prepare`), its pages mapped in a thread while the user draws.
@@ -25,8 +25,8 @@ def _references(held: list[np.ndarray]) -> list[int]:
 
 
 #: The count :func:`_references` gives an array that only the list holds (the list's entry, the
-#: loop's name, the call's argument: 3 on CPython 3.11; measured, not assumed, since interpreters
-#: differ in the references they take).
+#: loop's name, the call's argument: 3 on CPython 3.11); counted here, not assumed, since
+#: interpreters differ in the references they take.
 _OWN_REFERENCES = _references([np.empty(0)])[0]
 
 
@@ -81,9 +81,9 @@ class Spares:
         kind are held or being made (a caller that keeps its results, each edit's, does not
         make more).
 
-        Why: at 12 MP a fresh result's float64 RGB (0.29 GB) took 0.5-0.7 s to map as it was
-        first written, the first edit after a solve's largest part; numpy writes it without the
-        interpreter's lock, so the caller goes on meanwhile.
+        Why: at 12 MP mapping a fresh result's float64 RGB as it was first written was the first
+        edit after a solve's largest part (benchmarks/results/code_notes.md); numpy writes it
+        without the interpreter's lock, so the caller goes on meanwhile.
 
         Examples
         --------

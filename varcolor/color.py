@@ -127,8 +127,9 @@ class _LevelTable:
     thresholds (:func:`_level_thresholds`), not by a power per value: a value's bucket of
     ``buckets`` equal ones over [0, 1] gives the first level to try, and a step or two finds its
     own. The same levels as encoding then rounding (a value within 1e-12 of a threshold is encoded
-    and rounded, as near there the two could part by a rounding). Painting a 12 MP result into 8-bit
-    levels, the three powers a pixel were 0.21 s of its 0.62 s (2 cores) where no colour leaves sRGB."""
+    and rounded, as near there the two could part by a rounding). The three powers a pixel were a
+    third of painting a result into 8-bit levels where no colour leaves sRGB
+    (benchmarks/results/code_notes.md)."""
 
     def __init__(self, bits: int) -> None:
         self.top = (1 << bits) - 1
@@ -241,7 +242,7 @@ def chroma_to_rgb(
     one. The array code or the numba kernel is chosen by it (:func:`varcolor.kernels.array_code`),
     not by the window's size: the repaints of a big image's small windows after an edit run the
     kernel its first paint compiled (judged by their own size, a never-warmed installation ran
-    them as array code, ten times slower: 8 s a stroke at 12 MP in Krita's Live worker).
+    them as array code, ten times slower, in Krita's Live worker: benchmarks/results/code_notes.md).
 
     Examples
     --------
@@ -551,8 +552,8 @@ def _largest_chroma_scale(lightness, a, b, white, matrix, luminance, f_high, fy_
     ``fy`` (:func:`_lab_to_linear_fy`'s, which found it outside: not evaluated again).
 
     Each evaluation's Newton steps start from the luminance-keeping ``fy`` the two ends' had,
-    interpolated (:func:`_excess_from`), not from D65's L* each time: a saturated 3 MP result (23 %
-    of its pixels outside sRGB) painted in 0.42 s instead of 0.58 s (benchmarks/results/gamut_search.md).
+    interpolated (:func:`_excess_from`), not from D65's L* each time: a saturated result paints
+    quicker (benchmarks/results/gamut_search.md).
     The colour returned is the inside end's as its evaluation found it: solving it again from
     D65's L*, as the colour's own excess was evaluated again, cost two of a searched pixel's nine
     or ten solves."""
@@ -594,8 +595,9 @@ def _row_fy(lightness, ab, white, luminance, fy):
     """:func:`_lab_to_linear_fy`'s ``fy`` for each pixel of a row (``lightness`` and ``ab`` a row's,
     any strides), into ``fy``: the same steps, the first :data:`_NEWTON_STEPS` taken for the whole
     row at once over contiguous copies (a loop the compiler vectorizes: a pixel's steps wait on each
-    other, a row's do not; 12 MP in 0.09 s where pixel by pixel took 0.33 s, 2 cores), then each
-    pixel's further steps, where its last one was not tiny, one by one."""
+    other, a row's do not; several times quicker than pixel by pixel:
+    benchmarks/results/code_notes.md), then each pixel's further steps, where its last one was not
+    tiny, one by one."""
     n = lightness.shape[0]
     target, a, b, last = np.empty(n), np.empty(n), np.empty(n), np.ones(n)
     for j in range(n):
@@ -655,14 +657,13 @@ def _row_boundaries(lightness, ab, white, matrix, luminance, fy, red, green, blu
     Newton's method on the boundary (:func:`_boundary_step`) taken for all of them at once (a
     pixel's steps wait on each other, the pixels' do not); a pixel not settled after
     :data:`_ROW_BOUNDARY_STEPS`, or not on the boundary its path first meets
-    (:func:`_on_the_boundary`), goes through :func:`_largest_chroma_scale` alone. A saturated
-    12 MP result (27 % of it outside sRGB) painted into 8-bit levels in 0.43 s, pixel by pixel
-    0.62 s (2 cores). With the last test for all the pixels at once too, half of a 12 MP Krita Live
-    result (26 % outside) took 0.21 s on one core, 0.25 s with it pixel by pixel.
+    (:func:`_on_the_boundary`), goes through :func:`_largest_chroma_scale` alone: a saturated
+    result paints quicker than pixel by pixel, and so does the last test for all the pixels at once
+    (benchmarks/results/code_notes.md).
 
     The row functions use NumPy's error model: a division by zero gives inf or NaN, which the tests
     after it refuse, instead of a check before each division that kept the compiler from
-    vectorizing the loops (the same paint took 0.52 s with Python's)."""
+    vectorizing the loops (the same paint was slower with Python's)."""
     m = at.size
     target, fy_low, shift_x, shift_z = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     row0, row1, row2, bound, scale, fy_now = (
@@ -940,15 +941,15 @@ def _comes_near_a_face(start, end, slope, scale):
 def _lab_to_srgb(lightness, ab, white, matrix, luminance, shrink_chroma, thresholds, starts, buckets, out):
     """The sRGB colours (encoded, in [0, 1]) of L*, a*, b* into ``out``; with a level table
     (:class:`_LevelTable`'s arrays; ``thresholds`` of two values: none) their 8- or 16-bit levels,
-    as floats. One kernel for both: each kind of output compiled apart took 3 s more (a parallel
-    kernel's whole body is optimized again for each)."""
+    as floats. One kernel for both: each kind of output compiled apart took seconds more to compile
+    (a parallel kernel's whole body is optimized again for each)."""
     top = thresholds.size - 2
     for i in numba.prange(lightness.shape[0]):
         n = lightness.shape[1]
         fy, red, green, blue = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
         # The constants as tuples (made here: a parallel loop takes in no tuples): read from arrays
         # in the row functions' loops, they kept the compiler from vectorizing some of them (the
-        # boundary search of 1.6 M pixels outside sRGB took 0.13 s, not 0.06; one core).
+        # boundary search took twice as long: benchmarks/results/code_notes.md).
         white_values = (white[0], white[1], white[2])
         weights = (luminance[0], luminance[1], luminance[2])
         rows = (
@@ -1042,8 +1043,8 @@ def _srgb_encode_array(v: np.ndarray) -> np.ndarray:
 
 def _lab_to_srgb_array(lightness, ab, shrink_chroma: bool, out) -> None:
     """:func:`_lab_to_srgb` as array code (a small image's: no kernel to compile), into ``out``.
-    As fast as the kernel where few colours lie outside sRGB (photos); 1 MP of random vivid
-    colours, most outside, took 1.0 s against 0.26 s (the chroma's scale found pixel by pixel)."""
+    As fast as the kernel where few colours lie outside sRGB (photos); several times slower where
+    most lie outside (the chroma's scale found pixel by pixel: benchmarks/results/code_notes.md)."""
     lightness, a, b = lightness.ravel(), ab[..., 0].ravel(), ab[..., 1].ravel()
     linear = _lab_to_linear_array(lightness, a, b)
     if shrink_chroma:
@@ -1094,7 +1095,7 @@ def same_lightness_gray(
         pixel whose channels are equal is its own gray.
     out : ndarray, optional
         ``H×W`` float64 to write the gray into (a band of a whole image's gray, written in place:
-        a band's own array, made and copied for each, cost a 40 MP scan 0.6 s of page faults).
+        a band's own array, made and copied for each, cost a large scan its page faults).
     image_pixels : int, optional
         The size of the whole image ``rgb`` is a band of: array code or the kernel is chosen by it
         (:func:`~varcolor.kernels.array_code`), not by the band's.
@@ -1110,7 +1111,7 @@ def same_lightness_gray(
     compiled = not array_code(image_pixels or rgb.shape[0] * rgb.shape[1])  # a small image's first run compiles nothing
     luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
     if compiled and rgb.dtype in (np.uint8, np.uint16):
-        # A file's levels as they are: no float copy of them first (0.15 s of a 40 MP scan, by
+        # A file's levels as they are: no float copy of them first (costly for a large scan, even by
         # bands), and each sample's decoded value looked up by its level, not tested for being one.
         _compile_levels_kernel()
         top, out = np.iinfo(rgb.dtype).max, _gray_out(rgb, out)
@@ -1126,7 +1127,7 @@ def same_lightness_gray(
     if not compiled:
         return _same_lightness_gray_array(rgb, _gray_out(rgb, out))
     # The same formulas as scikit-image's rgb2lab and lab2xyz, per pixel: their whole-image form
-    # made eight float64 temporaries of the photo (2.3 GB and 10 s for a 12 MP scan).
+    # made eight float64 temporaries of the photo (gigabytes, and seconds, for a large scan).
     out = _gray_out(rgb, out)
     compile_once(_srgb_decode_one, numba.float64)
     compile_once(
@@ -1255,7 +1256,7 @@ def _near_gray_table(spread, luminance, white_y, gray_y, levels):
 
 
 def _near_gray() -> np.ndarray:
-    """The table of :data:`NEAR_GRAY_TABLE_SPREAD`'s pixels' grays (made once a process: 2 ms)."""
+    """The table of :data:`NEAR_GRAY_TABLE_SPREAD`'s pixels' grays (made once a process: cheap)."""
     if not _NEAR_GRAY:
         luminance = np.ascontiguousarray(ICC_LUMINANCE, dtype=np.float64)
         _NEAR_GRAY.append(
@@ -1305,7 +1306,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 #: Pixels of an image made gray at a time (:func:`gray_by_bands`): a band of whole rows, of a 40 MP
-#: scan 33 rows, about 20 ms of a core (a studio's work ahead waits between two for a stroke).
+#: scan 33 rows, short enough that a studio's work ahead, waiting between two, lets a stroke in.
 GRAY_BAND_PIXELS = 1 << 18
 
 
@@ -1358,8 +1359,8 @@ def gray_by_bands(
         if part.dtype in (np.uint8, np.uint16):
             # same_lightness_gray takes levels as their double-precision floats, without a copy;
             # a single-precision gray is then that gray rounded. (Made from the levels' float32
-            # values, no sample was found in the decoding table: three powers a pixel more, a
-            # 40 MP photo's gray 7.8 s of CPU in the studio.)
+            # values, no sample was found in the decoding table: three powers a pixel more, seconds
+            # of CPU for a large photo's gray in the studio.)
             return part
         return levels_to_float(part, dtype) if part.dtype.kind == "u" else part
 

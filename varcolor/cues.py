@@ -116,7 +116,7 @@ class Cues:
         if ab.shape != mask.shape + (2,):
             raise InputError(f"cue ab must have shape {mask.shape + (2,)}, got {ab.shape}")
         # The cue pixels found once, by flat index: a scan's mask is read once, not per check (a
-        # 12 MP mask indexing three arrays took 16 ms of each stroke in Krita's Live).
+        # large mask indexing three arrays was a share of each stroke in Krita's Live).
         at = np.flatnonzero(mask)
         values = gather(ab, mask, at)
         if not np.all(np.isfinite(values)):
@@ -147,7 +147,7 @@ class Cues:
     @property
     def count(self) -> int:
         """Number of cue pixels."""
-        return int(np.count_nonzero(self.mask))  # (a bool sum: 4 ms at 12 MP, this 0.4)
+        return int(np.count_nonzero(self.mask))  # (ten times quicker than a bool sum)
 
     @classmethod
     def empty(cls, shape: tuple[int, int]) -> Cues:
@@ -509,8 +509,8 @@ class Cues:
             The cues added.
         out : ndarray, optional
             Where the merged ``ab`` is written: an array of this set's ``ab`` shape and type that
-            nothing else refers to (memory made ready ahead: at 12 MP a fresh ``ab``'s pages took
-            0.1-0.3 s to map); a new array without it.
+            nothing else refers to (memory made ready ahead: at 12 MP mapping a fresh ``ab``'s
+            pages was a share of an edit); a new array without it.
         """
         if other.shape != self.shape:
             raise InputError(f"cannot merge cues of size {other.shape} into cues of size {self.shape}")
@@ -521,10 +521,10 @@ class Cues:
         if out is not None:
             np.copyto(ab, self.ab)
         box = _box_of(other.mask)
-        if box is not None:  # the scatter inside the stroke's box: two reads of a 12 MP mask were 47 ms
+        if box is not None:  # the scatter inside the stroke's box: not two reads of a whole mask
             ab[box][other.mask[box]] = other.ab[box][other.mask[box]]
         # Every array here is new, and made of two checked cue sets' values (ab: in this set's
-        # float type): taken as they are, not checked again (at 12 MP, 34 ms an edit).
+        # float type): taken as they are, not checked again (a large mask's check costs each edit).
         merged = object.__new__(Cues)
         for name, value in (
             ("mask", mask),

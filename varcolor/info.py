@@ -57,7 +57,7 @@ class Info(_Always, total=False):
     iterations : int or None
         The solver's iterations (0 for a direct solve; None where nothing was solved).
     residual : float or None
-        The relative residual of the result on the method's own system (None: none was measured).
+        The relative residual of the result on the method's own system (None: none was computed).
     residuals : list of float
         An iterative solver's worst relative residual after each iteration.
     seconds, paint_seconds : float

@@ -80,7 +80,7 @@ class Updates:
             )
 
         self.base = (updater, mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(mask)])
-        # What a fresh solve of this size costs (factorisation and refined solve, as just measured):
+        # What a fresh solve of this size costs (factorisation and refined solve, as just timed):
         # an edit predicted to cost more is solved afresh.
         self.fresh_seconds = factors.setup_seconds + (factors.solve_seconds or 0.0)
 

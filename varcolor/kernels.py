@@ -75,17 +75,18 @@ __all__ = [
 ]
 
 #: Below this many pixels a solve runs numba's kernels on one thread. Starting a parallel region
-#: costs microseconds on an idle machine but about a scheduler time slice (7.9 ms measured, OpenMP
-#: layer) while another process holds the other core, and a small solve starts thousands of them:
-#: a 40×60 bilaplacian-GTV solve took 80 s on two threads at load 5, 0.6–1.0 s on one.
+#: costs microseconds on an idle machine but about a scheduler time slice (OpenMP layer) while
+#: another process holds the other core, and a small solve starts thousands of them: a tiny
+#: bilaplacian-GTV solve on a loaded machine took a hundred times longer on two threads
+#: (benchmarks/results/code_notes.md).
 PARALLEL_PIXELS = 65_536
 
 #: Up to this many pixels (1280×1024) the default engine's steps run as array code (NumPy, SciPy)
 #: where they have a numba kernel for larger images: the lift and Lab to sRGB (:func:`array_code`),
 #: and for the systems of such an image's size (:func:`small_system`) the exact system's rows, the
 #: stencil's products and (:mod:`varcolor.solvers.superlu`) the direct solver's LU.
-#: A first run of such a photo then compiles nothing: at 1 MP it waited 9 s for 12 kernels to
-#: compile, 7 × its 1.5 s (benchmarks/results/first_run.md). Larger images keep the kernels,
+#: A first run of such a photo then compiles nothing: at 1 MP it waited several times its own time
+#: for the kernels to compile (benchmarks/results/first_run.md). Larger images keep the kernels,
 #: whose compile is a smaller share of their run and whose speed and memory matter there. Once
 #: ``varcolor warm`` has compiled the kernels, small images run them too (:func:`kernels_warm`).
 ARRAY_CODE_PIXELS = 1280 * 1024
@@ -93,11 +94,11 @@ ARRAY_CODE_PIXELS = 1280 * 1024
 #: Up to this many pixels (512×384) a ``bilaplacian-gtv`` solve runs as array code while its own
 #: kernels (ADMM's steps, the multigrid inside them) are not compiled (:func:`kernels_warm` of
 #: ``"bilaplacian-gtv"``: ``varcolor warm`` compiles them, or the background compile after such a run).
-#: A first run compiled them in the user's face (35-70 s on a 2-core machine); as array code each
-#: of its hundreds of iterations is 1.5-3 times slower than the kernels' (a dozen passes over the
-#: edge variables where a kernel makes one), so that a first run took 0.14 × the kernels' cold
-#: run at 0.05 MP, 0.58 × at 0.19 MP, and as long at 0.25 MP (benchmarks/results/first_run_gtv.md,
-#: first_run_gtv_half_mp_limit.md): past this size, waiting for the compile costs less.
+#: A first run compiled them in the user's face; as array code each of its hundreds of iterations
+#: is slower than the kernels' (a dozen passes over the edge variables where a kernel makes one),
+#: so that a first run as array code is quicker than the kernels' cold run up to about this size
+#: (benchmarks/results/first_run_gtv.md, first_run_gtv_half_mp_limit.md): past it, waiting for the
+#: compile costs less.
 GTV_ARRAY_CODE_PIXELS = 512 * 384
 
 #: The kind of run (:data:`varcolor.app.warm.WARM_RUNS`) whose kernels the default engine's steps
@@ -105,8 +106,9 @@ GTV_ARRAY_CODE_PIXELS = 512 * 384
 DEFAULT_KIND = "cues"
 #: The kind of run of ``levin-symmetric``: its graph Laplacian and the grid multigrid. Up to
 #: :data:`ARRAY_CODE_PIXELS`, while they are not compiled, its system is built by array code and
-#: solved by a solver that needs no kernel (:func:`varcolor.solvers.choice.plan_solver`): a first
-#: run of a 24×32 photo compiled 13 kernels for 17 s before.
+#: solved by a solver that needs no kernel (:func:`varcolor.solvers.choice.plan_solver`): a tiny
+#: photo's first run compiled 13 kernels before
+#: (benchmarks/results/first_run_never_warmed_levin_symmetric.md).
 SYMMETRIC_KIND = "levin-symmetric"
 #: The kinds whose steps have array code of their own, and the largest image each runs it on.
 _ARRAY_KINDS = {
@@ -117,11 +119,11 @@ _ARRAY_KINDS = {
 
 
 #: The environment variable that chooses between the two for small images: ``array`` (array code
-#: up to :data:`ARRAY_CODE_PIXELS`, even once the kernels are compiled), ``numba`` (the kernels
-#: at every size, compiling them once if need be); unset or ``auto``: array code until the
-#: kernels are compiled (:func:`kernels_warm`), then the kernels. A warm 0.4 MP colorize in one
-#: process took 0.12 s by the kernels against 0.25 s by array code: a process colorizing many
-#: small photos wants the kernels, a first run does not want to wait for them.
+#: up to :data:`ARRAY_CODE_PIXELS`, even once the kernels are compiled), ``numba`` (the kernels at
+#: every size, compiling them once if need be); unset or ``auto``: array code until the kernels are
+#: compiled (:func:`kernels_warm`), then the kernels. Warm, the kernels colorize a small photo in
+#: half the array code's time (benchmarks/results/code_notes.md): a process colorizing many small
+#: photos wants the kernels, a first run does not want to wait for them.
 KERNELS_VARIABLE = "VARCOLOR_KERNELS"
 #: What ``varcolor warm`` leaves beside numba's cache once it has compiled the kernels
 #: (:func:`mark_kernels_warm`): the numba, Python and varcolor sources it compiled them for.
@@ -166,7 +168,7 @@ def kernels_missing(pixels: int) -> bool:
     (:func:`kernels_warm`) and the image small (:func:`array_code` runs the rest as array code).
     Such a step takes another way where there is one: an edit of a small photo is solved afresh
     as its first solve was (its low-rank correction compiled 13 kernels at the first stroke of
-    a never-warmed 1 MP document in Krita's Live worker: 12 s).
+    a never-warmed document in Krita's Live worker: benchmarks/results/krita_live_never_warmed.md).
 
     >>> kernels_missing(4000 * 3000)
     False
@@ -387,12 +389,11 @@ def mark_kernels_warm(kinds: tuple[str, ...] = (DEFAULT_KIND,)) -> None:
 
 
 def small_system(rows: int) -> bool:
-    """Whether a linear system's ``rows`` (those built, or a direct solve's unknowns) are built
-    and solved by array code: up to the coarse grid (4×4 blocks) of an image that
-    :func:`array_code` takes, which holds every tile the default engine corrects (256² pixels at
-    most) too. Its steps cost 5–10 × a kernel's per row where the kernel is not a solve
-    (0.6–1.1 s against 0.05–0.12 s for a 1 MP exact system's rows), so they go by the system's
-    size, not the image's.
+    """Whether a linear system's ``rows`` (those built, or a direct solve's unknowns) are built and
+    solved by array code: up to the coarse grid (4×4 blocks) of an image that :func:`array_code`
+    takes, which holds every tile the default engine corrects (256² pixels at most) too. Its steps
+    cost 5–10 × a kernel's per row where the kernel is not a solve (a 1 MP exact system's rows:
+    benchmarks/results/code_notes.md), so they go by the system's size, not the image's.
 
     >>> small_system(1000 * 1000)
     False
@@ -416,9 +417,9 @@ def kernels_at_every_size() -> Iterator[None]:
 
 def busy_cores(samples: int = 3) -> int:
     """How many cores other processes keep busy now: the runnable threads the kernel counts
-    (``/proc/loadavg``'s fourth field), less the one asking, the least of ``samples`` readings
-    1 ms apart (a process that runs for a blink is not busy). Where there is no ``/proc`` (not
-    Linux), the one-minute load average less this process's own share of it. In a container
+    (``/proc/loadavg``'s fourth field), less the one asking, the least of ``samples`` readings a
+    millisecond apart (a process that runs for a blink is not busy). Where there is no ``/proc``
+    (not Linux), the one-minute load average less this process's own share of it. In a container
     whose ``/proc`` shows the host's counts, the host's busy cores are counted: set ``threads``
     there."""
     try:

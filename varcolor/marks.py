@@ -129,7 +129,7 @@ def unmarked_to_gray(marked: np.ndarray, photo: np.ndarray, gray: np.ndarray, ma
     neutral = np.float32(2 * half)
     near = np.float32(NOISE_SIGMAS * channel_noise(photo) + 2 * half + np.float32(0.5) / top)
     if not array_code(photo.shape[0] * photo.shape[1]):
-        # One pass, no temporaries: the array code below took 1.25 s of a 40 MP scan's read.
+        # One pass, no temporaries: the array code below was a large scan's read's slowest part.
         _unmarked_to_gray(marked, photo, top, half, gray, neutral, near)
         return
     rows = gray_band_rows(photo.shape[1])
@@ -417,7 +417,7 @@ def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edge
     if strokes.shape[2] == 4 and np.any(strokes[..., 3] < 1):
         return covered(strokes, edges, scaled)
     # Compared, then the channels' answers joined: numpy's max over a last axis of 3 (a reduction
-    # striding over each pixel) took 2.6 s of a 40 MP mask, this 0.23 s (load 4), the same mask.
+    # striding over each pixel) took ten times as long on a large mask.
     above = strokes[..., :3] > _BLACK_LEVEL
     mask = above[..., 0] | above[..., 1] | above[..., 2]
     return painted(mask, strokes, None, edges, scaled)
@@ -505,16 +505,16 @@ def layer_cues(levels: np.ndarray, *, edges: str = EDGES_DEFAULT, channels: str 
     """:func:`mask_cues` of a strokes layer given as its 8- or 16-bit levels (``H×W×4`` uint8 or
     uint16, sRGB; its channels in the order ``channels`` names), the same cues as of its floats
     (``levels / top``, as RGBA) without making them: a 12 MP layer as floats is 0.4 GB, and
-    reading and scanning it took 0.2 s of each stroke in Krita's Live (of its colours only the
+    reading and scanning it was a good share of each stroke in Krita's Live (of its colours only the
     painted pixels' are read). Read in the layer's own order: Krita's 8-bit layers are BGRA, and
-    putting a 12 MP one in RGBA order cost 21 ms of each stroke."""
+    putting one in RGBA order cost each stroke (benchmarks/results/code_notes.md)."""
     check_edges(edges)
     order = channel_order(channels)
     if levels.ndim != 3 or levels.shape[2] != 4 or levels.dtype not in (np.uint8, np.uint16):
         raise InputError(f"a strokes layer's levels must be H×W×4 uint8 or uint16, got {levels.dtype} {levels.shape}")
     top = np.iinfo(levels.dtype).max
-    # Alpha taken out once, in one piece: the three tests of it took 6 ms each of a 12 MP layer's
-    # interleaved channels, 0.5-1 ms after this copy (3 ms).
+    # Alpha taken out once, in one piece: the three tests of it over the layer's interleaved
+    # channels took several times longer than this copy and the tests after it.
     alpha = np.ascontiguousarray(levels[..., order[3]])
     if not np.any(alpha < top):  # no transparency: strokes on black, as the floats are read
         return mask_cues(levels_to_float(levels[..., list(order)]), edges=edges)
@@ -650,8 +650,8 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
         # Each group of strokes within the reach of each other alone, in its box (the group's
         # pixels within the reach of its strokes): every window read below (the reach at most)
         # holds the same pixels as in the whole band, the group's strokes and no other's, so the
-        # band's reading is the same, its work the strokes' neighbourhood's, not the band's
-        # (a grainy scan with 80 strokes: 2.1 -> 1.0 s of CPU at 12 MP, 4.5 -> 1.25 s at 40 MP).
+        # band's reading is the same, its work the strokes' neighbourhood's, not the band's (a
+        # grainy scan's CPU halved or better: benchmarks/results/code_notes.md).
         # A group with no laid paint is read as it is.
         near = ndimage.maximum_filter(mask[top:bottom], size=2 * reach + 1, mode="constant", cval=False)
         groups, _ = ndimage.label(near, structure=np.ones((3, 3), bool))

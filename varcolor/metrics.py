@@ -458,9 +458,9 @@ def relight(result: np.ndarray, original: np.ndarray) -> np.ndarray:
 
 
 #: Peak memory of scoring one pair from files, per pixel: reading both images as float64 (48 B)
-#: plus :func:`score`'s temporaries, measured at 1 and 4 MP as 260 B (RGB) and 285 B (``ab_only``)
-#: beyond the two images; LPIPS's feature maps (123 B at 2 MP) come after the other metrics'
-#: temporaries are freed. Rounded up for the decoders' own buffers.
+#: plus :func:`score`'s temporaries beyond the two images; LPIPS's feature maps come after the
+#: other metrics' temporaries are freed. Rounded up from the peaks seen for the decoders' own
+#: buffers (benchmarks/results/metrics_cost.md).
 SCORE_BYTES_PER_PIXEL = 400
 
 
@@ -475,7 +475,7 @@ def score_bytes(shape: tuple[int, int]) -> int:
 
     Examples
     --------
-    >>> score_bytes((2000, 5000)) / 1e9  # a 10 MP pair: measured peak 3.5 GB
+    >>> score_bytes((2000, 5000)) / 1e9  # a 10 MP pair: a little above its peak
     4.0
     """
     return int(shape[0]) * int(shape[1]) * SCORE_BYTES_PER_PIXEL

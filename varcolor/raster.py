@@ -2,10 +2,10 @@
 channel's extremes.
 
 Why a function of our own: NumPy's ``nonzero`` of a 2-d array walks it by multi-index, many times
-slower than finding its flat indices and dividing them by the width (NumPy 2.4, one core: a 12 MP
-mask with a few strokes 20 ms against 1.3 ms; a 300×300 tile 150 µs against 8 µs). An edit in
-Krita's Live looked at some 200 tiles and one 12 MP mask this way. Indexing an ``H×W×2`` array
-by an ``H×W`` mask is as slow (12 MP: 14.5 ms against 0.9 ms by flat indices).
+slower than finding its flat indices and dividing them by the width (NumPy 2.4, on a large mask and
+on a tile: benchmarks/results/code_notes.md). An edit in Krita's Live looked at some 200 tiles and
+one 12 MP mask this way. Indexing an ``H×W×2`` array by an ``H×W`` mask is as slow, against flat
+indices.
 """
 
 from __future__ import annotations
@@ -73,8 +73,7 @@ def channel_extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Why not those: a channel's view steps over the others, and NumPy's reductions over the first
     axes (``reshape(-1, C).min(axis=0)``) walk it pixel by pixel, 10 to 40 times slower. Blocks of
     :data:`_EXTREMES_BLOCK` pixels reduced element-wise over one another read it once, in order:
-    a 1.5 MP chroma in 5.8 ms against 11 ms a channel at a time, 40 MP (float32) in 68 against
-    145 ms.
+    about twice as quick as a channel at a time (benchmarks/results/code_notes.md).
 
     >>> channel_extremes(np.array([[[1.0, -2.0], [3.0, 0.5]]]))
     (array([ 1., -2.]), array([3. , 0.5]))

@@ -425,8 +425,8 @@ def _trials(matches: int) -> int:
     """RANSAC's trials among ``matches`` matches: enough to draw three inliers at least once with
     probability :data:`_FOUND` where just enough of them fit for the pair to be trusted (the larger
     of :data:`MIN_INLIERS` and :data:`_INLIER_SHARE` of the matches), at most :data:`_TRIALS`. An
-    unrelated pair's dozen matches took the whole 1,000 trials (0.2 to 1.4 s each: most of a pool
-    of 50's ranking); 12 matches of which 10 fit need 8, 50 matches 861."""
+    unrelated pair's dozen matches took the whole 1,000 trials (most of a pool's ranking); 12
+    matches of which 10 fit need 8, 50 matches 861."""
     ratio = max(MIN_INLIERS / matches, _INLIER_SHARE)
     if ratio >= 1:  # every match must fit: any three draw the transform
         return 1

@@ -7,8 +7,9 @@ workers) has none of its parent's threads, so it makes its own.
 
 Why priorities: some work runs beside what a user waits for, in threads of the same process: the
 studio's colour suggestions (the network), an edit's factorisation of the coarse grid made ahead.
-At the same priority they took a core from the next stroke's solve and paint (a Krita Live stroke
-at 12 MP 0.96 → 1.45 s while a factorisation ran); at nice 19 they run where the cores are idle.
+At the same priority they took a core from the next stroke's solve and paint (a large Krita Live
+stroke took half as long again while a factorisation ran); at nice 19 they run where the cores are
+idle.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ __all__ = ["lowest_priority", "shared_pool", "IDLE_PRIORITY_VARIABLE"]
 
 #: Set to ``0``, :func:`lowest_priority` leaves threads at their process's priority: for a machine
 #: kept busy on every core by other work that must not starve the studio's suggestions (a test
-#: run: a suggestion that takes 5 s alone waited 38 s beside the other tests).
+#: run, where a suggestion beside the other tests waited many times its own time).
 IDLE_PRIORITY_VARIABLE = "VARCOLOR_IDLE_PRIORITY"
 
 _POOLS: dict[tuple[int, str], ThreadPoolExecutor] = {}

@@ -119,9 +119,10 @@ def _identity(image: Path) -> tuple:
 
 def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callable[[], None] | None = None) -> None:
     """Read ``image`` and make its gray ahead of a run that will colorize it (a studio's next save,
-    in a process started while the user still edits: a 40 MP scan's read and gray took 4 to 8 s of
-    its save): :func:`prepared` hands it to that run while the file is unchanged. The gray is what
-    :func:`~varcolor.colorize` makes of the pixels read, so the result is the same.
+    in a process started while the user still edits: a large scan's read and gray were a good
+    share of its save, benchmarks/results/code_notes.md): :func:`prepared` hands it to that run
+    while the file is unchanged. The gray is what :func:`~varcolor.colorize` makes of the pixels
+    read, so the result is the same.
 
     Parameters
     ----------

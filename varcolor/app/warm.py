@@ -52,7 +52,7 @@ def _cues() -> None:
     colorize(gray, cues)
     colorize(gray, cues, bits=8)  # the command line's paint, straight into a file's levels
     # A gray scan stored as RGB beside its marked copy, as a run reads them (8 and 16 bits):
-    # read_marked_photo's kernels (compiled in a 40 MP run's face: 1-2 s of it).
+    # read_marked_photo's kernels (else compiled in a large run's face).
     for dtype in (np.uint8, np.uint16):
         levels = np.round(np.repeat(gray[..., None], 3, axis=2) * np.iinfo(dtype).max).astype(dtype)
         unmarked_to_gray(np.asarray(marked, np.float32), levels, gray_by_bands(levels, colour=True))
@@ -69,14 +69,14 @@ def _edits() -> None:
     cz.solve(cues)
     cz.update(Cues.from_points([{"y": 40, "x": 60, "r": 90, "g": 140, "b": 200, "radius": 3}], shape=gray.shape))
     # A stroke's worth of new cues too: an update's passes over eight or more of them run a
-    # version of the solver's kernels with BLAS calls (a Krita stroke on a 1 MP document
-    # compiled it at its first low-rank update, 1.5 s, after a warm of the point alone).
+    # version of the solver's kernels with BLAS calls (a Krita stroke compiled it at its first
+    # low-rank update after a warm of the point alone: benchmarks/results/code_notes.md).
     line = [{"y": 200, "x": x, "r": 200, "g": 120, "b": 60, "radius": 1} for x in range(100, 228, 8)]
     cz.update(Cues.from_points(line, shape=gray.shape))
 
 
 def _levin() -> None:
-    # --method levin: the direct solver's LU (its multifrontal kernels: 12 s of a first run), and
+    # --method levin: the direct solver's LU (its multifrontal kernels, a first run's most), and
     # the overlapping tiles that take over beyond about 12 MP, forced here on the small example;
     # painted into a file's levels, as the command line paints (as _cues: each kind on its own).
     gray, cues = _example()
@@ -85,14 +85,15 @@ def _levin() -> None:
 
 
 def _gtv() -> None:
-    # --method bilaplacian-gtv: ADMM's steps and the multigrid inside them (35 s of compiling in a
-    # first run), painted into a file's levels.
+    # --method bilaplacian-gtv: ADMM's steps and the multigrid inside them (a first run's compiling:
+    # benchmarks/results/first_run_gtv.md), painted into a file's levels.
     colorize(*_example(), method="bilaplacian-gtv", bits=8)
 
 
 def _symmetric() -> None:
-    # --method levin-symmetric: its graph Laplacian and the grid multigrid (13 kernels, 17 s of a
-    # first run), painted into a file's levels.
+    # --method levin-symmetric: its graph Laplacian and the grid multigrid (13 kernels, a first
+    # run's compiling: benchmarks/results/first_run_never_warmed_levin_symmetric.md), painted into a
+    # file's levels.
     colorize(*_example(), method="levin-symmetric", bits=8)
 
 
@@ -179,7 +180,8 @@ def warm_in_background(kinds: tuple[str, ...] = kernels.BACKGROUND_KINDS[kernels
 
     The edits' kernels too: a long-lived process (the studio, Krita's Live worker) takes the
     kernels once they are marked warm, and its next stroke compiled the update's in the user's
-    face (5.5 s at 1 MP, against 0.3 s a stroke before and after) when only the first solve's were."""
+    face, many times a stroke's time, when only the first solve's were
+    (benchmarks/results/code_notes.md)."""
     with suppress(OSError, AttributeError):
         os.nice(19)
     with suppress(OSError, AttributeError):

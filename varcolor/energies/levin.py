@@ -371,7 +371,7 @@ def symmetric_system(
         raise ValueError(f"mask {mask.shape} and values {values.shape[:2]} must match the guide {guide.shape}")
     weight = np.zeros(guide.shape) if prior_weight is None else np.ascontiguousarray(prior_weight, dtype=np.float64)
     guess = np.zeros(values.shape) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
-    # A small photo whose symmetric kernels are not compiled: array code (17 s of compiling for a
-    # 24×32 photo's first run before, the grid multigrid's included).
+    # A small photo whose symmetric kernels are not compiled: array code (else a tiny photo's first
+    # run compiled them all, the grid multigrid's included: benchmarks/results/code_notes.md).
     array = array_code(guide.size, SYMMETRIC_KIND)
     return graph_laplacian(edge_weights(guide, array=array), mask, values, weight, weight[..., None] * guess, array)

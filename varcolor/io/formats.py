@@ -64,13 +64,13 @@ JPEG_EXTENSIONS = (".jpg", ".jpeg")
 #: File suffixes read and written as video (:mod:`varcolor.video`): named here, with the images',
 #: so that a photo's readers can refuse a clip without importing the video package.
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".mov", ".avi", ".m4v", ".webm")
-#: zlib's level for 8-bit PNG: 3, not Pillow's 6, which took 3.4 times as long for files 11 % smaller
-#: (a 12 MP colour result: 9.5 s and 9.6 MB at 6, 2.8 s and 10.7 MB at 3; the studio's save waits for it).
+#: zlib's level for 8-bit PNG: 3, not Pillow's 6, which takes several times as long for files a
+#: little smaller (the studio's save waits for it; benchmarks/results/code_notes.md).
 PNG_COMPRESS_LEVEL = 3
 #: From this many pixels a PNG (8 or 16 bits) is written by bands on every core at zlib's level 1
-#: (:func:`varcolor.io.png.write_png`): a 40 MP colour result took 2.9 s of a core in Pillow at
-#: level 3 and takes 1.1 s at level 1 with PNG's Sub filter (32.4 MB where Pillow's file was 29.2),
-#: before its bands are shared among the cores. Smaller images keep Pillow's and pypng's files.
+#: (:func:`varcolor.io.png.write_png`): PNG's Sub filter at level 1 takes a core less than half
+#: Pillow's time at level 3, for a file a tenth larger, before its bands are shared among the cores
+#: (benchmarks/results/code_notes.md). Smaller images keep Pillow's and pypng's files.
 BIG_PNG_PIXELS = 1 << 22
 _EXIF_ORIENTATION = 0x0112
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -599,10 +599,10 @@ def _libpng_pixels(data: bytes) -> np.ndarray | None:
     or None where libpng refuses the file (the caller reads it with Pillow, and says why).
 
     Pillow decoded into an image of its own (four bytes a pixel), copied into bytes and then into
-    the array, and the data's length was checked beside it: a 40 MP gray stored as RGB took 0.75 s
-    against 0.44–0.67 s here, a gray 0.29–0.31 against 0.22 s (``benchmarks/results/png_read_40mp.md``:
-    this machine's page faults make each run differ). libpng refuses image data shorter than the
-    header declares (which Pillow paints black without a word), so no check runs beside it."""
+    the array, and the data's length was checked beside it: slower than here
+    (``benchmarks/results/png_read_40mp.md``: this machine's page faults make each run differ).
+    libpng refuses image data shorter than the header declares (which Pillow paints black without
+    a word), so no check runs beside it."""
     try:
         return np.asarray(imagecodecs.png_decode(data))
     except (imagecodecs.PngError, ValueError, MemoryError):
@@ -757,7 +757,7 @@ def _to_float(pixels: np.ndarray, path: Path, dtype) -> np.ndarray:
         raise InputError(f"{path}: unsupported sample type {pixels.dtype}")
     if pixels.dtype in (np.uint8, np.uint16):
         # Levels over their maximum are finite and in [0, 1] already: a check and a clip were two
-        # more passes over the image (1 to 2 s of a 40 MP stroke mask's read in a save).
+        # more passes over the image (a large stroke mask's read in a save took seconds more).
         return levels_to_float(pixels, dtype)
     # In place: one image of ``dtype``, not three (a 40 MP RGB scan's division and clip each took
     # another 0.96 GB in float64).

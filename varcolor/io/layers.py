@@ -51,8 +51,9 @@ __all__ = [
 LAYERED_EXTENSIONS = (".ora", ".psd")
 _ORA_MIME = b"image/openraster"
 #: A layered file of more layers is refused from its headers (``stack.xml``, the PSD's layer
-#: count), before any layer's header is read: a painting has tens to a few hundred; 20,000 hidden
-#: 1×1 layers (an 84 kB ``.ora``) took 89 s to open. Reading 1,000 layers' headers takes about 0.1 s.
+#: count), before any layer's header is read: a painting has tens to a few hundred; a small file of
+#: tens of thousands of hidden 1×1 layers took minutes to open, while this many layers' headers are
+#: read at once (benchmarks/results/code_notes.md).
 MAX_LAYERS = 1000
 #: The largest ``stack.xml`` read: a stack of thousands of layers is a few hundred kB.
 _STACK_BYTES = 4 << 20

@@ -3,8 +3,8 @@ thread of its own (zlib gives the interpreter back while it compresses), the ban
 into the one zlib stream PNG holds (as pigz joins them: every band but the last ended on a byte
 boundary by a sync flush).
 
-Pillow and pypng deflate a PNG's rows on one core: a 40 MP colour result took 2.9 s at zlib's
-level 3 (Pillow), a studio's save waiting for it; the pixels written here are the same, the file
+Pillow and pypng deflate a PNG's rows on one core, a studio's save waiting for a large result
+(benchmarks/results/code_notes.md); the pixels written here are the same, the file
 about as small (the bands' first rows have no earlier rows to refer to).
 """
 

@@ -117,7 +117,7 @@ def adaptive_grid_size(budget: int) -> int:
     (64 at 256 B, about 100 at 1 KB, 200 at 8 KB, at most 256).
 
     Finer grids place cues more precisely but spend more bits on each position; this size scored
-    highest at each budget measured (benchmarks/results/ir_notes.md, "How the adaptive defaults were chosen").
+    highest at each budget tried (benchmarks/results/ir_notes.md, "How the adaptive defaults were chosen").
 
     Examples
     --------

@@ -82,9 +82,9 @@ def payload_labels(payload: Payload) -> np.ndarray:
     >>> payload_labels(Payload(4, 1, 4, 1, points=[[0, 0], [0, 1]], ab=[[1, 1], [2, 2]], patch=1)).tolist()
     [[1, 1, 1, -1]]
     """
-    # "The latest point whose square covers a pixel" is a maximum filter of the points' indices
-    # over a square of side 2r+1: O(pixels + points) whatever r, where painting square after
-    # square cost points × (2r+1)² (a 514-byte payload of 1 M points of radius 255 on 1 MP: 192 s).
+    # "The latest point whose square covers a pixel" is a maximum filter of the points' indices over
+    # a square of side 2r+1: O(pixels + points) whatever r, where painting square after square cost
+    # points × (2r+1)² (minutes for a small hostile payload: benchmarks/results/code_notes.md).
     seeds = np.full((payload.height, payload.width), -1, np.int64)
     positions = payload.pixel_positions()
     np.maximum.at(seeds, (positions[:, 0], positions[:, 1]), np.arange(len(positions), dtype=np.int64))

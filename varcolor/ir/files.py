@@ -31,8 +31,8 @@ PLOT_SUFFIX = ".cues.png"
 #: them 8 % smaller than the level 3 results are written at (8 Kodak grays: 1.90 MB against 2.07 MB;
 #: level 9 gains 0.1 % more for 16 % more time).
 IR_PNG_LEVEL = 6
-#: Peak memory of encoding, per pixel of the colour image, by encoder (measured on a 7.1 MP
-#: photo: grid 1.52 GB; adaptive, whose preview decodes solve at full resolution, 7.0 GB).
+#: Peak memory of encoding, per pixel of the colour image, by encoder, a little above what a photo
+#: took (adaptive's preview decodes solve at full resolution: benchmarks/results/code_notes.md).
 _BYTES_PER_PIXEL = {"adaptive": 1000}
 _BYTES_PER_PIXEL_OTHERWISE = 220
 

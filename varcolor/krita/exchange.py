@@ -104,7 +104,7 @@ def read_layer(data: bytes | np.ndarray, found: dict, shape: tuple[int, int], wh
     samples = _samples(data, found, shape, what)
     count = samples.shape[2]
     # The layer's channels in RGBA order straight into floats: one 12 MP float image (384 MB), not
-    # a reordered copy, its floats and an RGBA joined from them (0.43 s of each Live stroke).
+    # a reordered copy, its floats and an RGBA joined from them (a good share of each Live stroke).
     pixels = np.empty(shape + (count,))
     for to, at in enumerate(channel_order(found)):
         pixels[..., to] = samples[..., at]
@@ -185,8 +185,8 @@ def read_folder_layer(folder: str | os.PathLike, request: dict, name: str) -> np
 def read_strokes(folder: str | os.PathLike, request: dict) -> tuple[np.ndarray, str]:
     """The strokes layer of an exchange folder for :meth:`varcolor.Cues.from_layer`, and its
     channels' order (``"BGRA"``...): where it holds sRGB levels, its 8- or 16-bit samples as they
-    lie in the file (``H×W×4`` uint8 or uint16, read-only; put in RGBA order they cost 21 ms of each
-    12 MP stroke), else :func:`read_layer`'s floats (another profile, floating point; for
+    lie in the file (``H×W×4`` uint8 or uint16, read-only; putting them in RGBA order cost each
+    stroke), else :func:`read_layer`'s floats (another profile, floating point; for
     :meth:`~varcolor.Cues.from_mask`), ``"RGBA"``."""
     found = request["strokes"]
     if found["model"] != "RGBA" or found["depth"] not in ("U8", "U16") or found.get("profile_file") is not None:
@@ -201,8 +201,8 @@ def read_strokes(folder: str | os.PathLike, request: dict) -> tuple[np.ndarray, 
 def _layer_bytes(folder: str | os.PathLike, request: dict, name: str) -> np.ndarray:
     """The raw pixels of layer ``name`` in an exchange folder (its canvas checked first), as bytes
     (uint8). A file that is not a regular one of the canvas's size is refused before it is read,
-    whatever it declares (a FIFO is not waited on). Read into one array: reading a 12 MP layer
-    as a ``bytes`` object took 26 ms of each Live stroke, into an array 11 ms."""
+    whatever it declares (a FIFO is not waited on). Read into one array: a ``bytes`` object first
+    took each Live stroke twice as long (benchmarks/results/code_notes.md)."""
     check_canvas(request)
     file_name = {"photo": protocol.PHOTO, "strokes": protocol.STROKES}[name]
     size = protocol.raw_size(request, name)

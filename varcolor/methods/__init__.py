@@ -15,7 +15,7 @@ method is one module (or a plug-in package) and a :func:`register` call:
 ...     def solve(self, problem, x0):
 ...         mean = problem.targets[problem.mask].mean(axis=0)
 ...         # A report names what ran: solver (None: no linear solver), iterations, residual (None:
-...         # not measured); its own keys beside them, never the library's (method, cues, options…).
+...         # none computed); its own keys beside them, never the library's (method, cues, options…).
 ...         chroma = np.broadcast_to(mean, problem.targets.shape).copy()
 ...         return chroma, {"solver": None, "iterations": None, "residual": None, "flat_mean": mean.tolist()}
 >>> gray = np.full((8, 8), 0.5)

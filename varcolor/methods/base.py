@@ -389,7 +389,7 @@ class Method:
         """The chroma (``H×W×2``, in the options' space) for ``problem``, from the initial guess
         ``x0`` where iterative, and a report: at least ``solver`` (a str, None where no linear
         solver ran), ``iterations`` (a whole number >= 0, or None) and ``residual`` (a number
-        >= 0, or None where none was measured), and none of the library's own keys
+        >= 0, or None where none was computed), and none of the library's own keys
         (:data:`LIBRARY_KEYS`); an ``incremental`` method may add ``changed`` (a pair of slices)
         outside which the chroma is the last solve's, up to rounding (only that part is painted
         again). :func:`checked_info` checks it."""

@@ -66,8 +66,8 @@ def _working_size(size: int | tuple[int, int]) -> tuple[int, int]:
 def lightness_plane(gray: np.ndarray, size: int | tuple[int, int] = 256) -> np.ndarray:
     """The L* of ``gray`` (any size) at working size ``size``: the input's first plane before its
     normalisation. The gray's alone: where one photo is run again with other cues (the studio's
-    suggestions after each stroke), it is made once (a 1.5 MP copy's took 0.1-0.3 s of a core
-    each time) and given to :func:`network_input`.
+    suggestions after each stroke), it is made once (not again for each stroke) and given to
+    :func:`network_input`.
 
     >>> lightness_plane(np.full((48, 64), 0.5), 32).shape
     (32, 32)

@@ -288,7 +288,8 @@ class _ArrayGrid:
 
     Its arrays put the channels first (``u``: ``C×H×W``, the edge variables ``4×C×H×W``), so that
     every operation runs along whole rows: with the host's channels last, NumPy's innermost loops
-    were two numbers long, and an iteration at 0.14 MP took 150 ms (benchmarks/results/first_run_gtv.md)."""
+    were two numbers long, and an iteration was several times slower
+    (benchmarks/results/first_run_gtv.md)."""
 
     name = "array"
 

@@ -52,9 +52,9 @@ def keep_one_blas_thread() -> None:
     """BLAS on one thread for the rest of this process (:func:`one_blas_thread`'s bodies then keep
     it): for varcolor's own long-lived processes, the Krita Live worker and the studio's server,
     whose work is numba's kernels on every core with BLAS called between them (an edit's dense
-    steps). OpenBLAS's own threads beside them took cores from the kernels: a 12 MP Live stroke
-    took 0.93-0.98 s (medians of three runs; slowest 1.21-1.36 s), with one BLAS thread
-    0.87-0.93 s (slowest 1.04-1.15 s). A program that calls varcolor keeps its own setting."""
+    steps). OpenBLAS's own threads beside them took cores from the kernels: a large Live stroke was
+    slower, its slowest runs most (benchmarks/results/code_notes.md). A program that calls varcolor
+    keeps its own setting."""
     global _controller
     import scipy.linalg  # noqa: F401 - its BLAS loaded now, so that the limit reaches it
 

@@ -16,9 +16,9 @@ __all__ = ["Dissection", "nested_dissection"]
 
 
 # One kernel of plain loops over flat integer arrays: lists of tuples, optional arguments, literal
-# flags and helper kernels each made numba compile more (3.7 s on a first run, now about 1 s).
-# nogil: the studio factors its live copy's coarse grid again in a thread beside its server and
-# its edits; the ordering of a 750×500 grid held every other thread for 40 ms at a time.
+# flags and helper kernels each made numba compile more (a first run's compile is a third of what
+# it was). nogil: the studio factors its live copy's coarse grid again in a thread beside its server
+# and its edits, which the ordering held up each time (benchmarks/results/code_notes.md).
 
 
 @numba.njit(cache=True, nogil=True)

@@ -212,10 +212,10 @@ class LowRankUpdater:
         self.max_refinements = 3
         self._diagonal = solver.operator.stencil[..., CENTRE].ravel()
         # The cost model (:meth:`_predict`): dense work (new block vectors, the small system) at
-        # the factorisation's measured rate at first, then at the rate the block's growth ran at;
+        # the factorisation's timed rate at first, then at the rate the block's growth ran at;
         # the rest (the corrections' passes through the factors, residuals, refinements) as the
         # last edits took it, first guessed as the refined solve after the factorisation took
-        # (both measured in the same first-call conditions, so a first edit is solved afresh only
+        # (both timed in the same first-call conditions, so a first edit is solved afresh only
         # where its dense work alone outweighs a factorisation).
         factor_flops, _ = self.lu.flops()
         self._dense_rate = solver.factor_seconds / max(factor_flops, 1.0)

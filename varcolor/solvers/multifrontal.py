@@ -288,9 +288,9 @@ def _scatter(x, at, values):
 _BLAS_CHANNELS = 8
 
 #: Unknowns from which the root's two subtrees are factored and solved on two threads: below, the
-#: hand-offs to the pool cost more than the second thread saves (a grid's 40×40 unknowns factored
-#: in 2.7 ms on one, 4.4 ms on two; 70×70 the same; 100×100 13.0 against 9.5 ms; the default
-#: engine's correction tiles of 500 to 4,500 unknowns solved in 1.0–1.5 ms against 1.7–1.8 ms).
+#: hand-offs to the pool cost more than the second thread saves (two threads were slower on a
+#: grid's 40×40 unknowns and on the default engine's correction tiles, as quick at 70×70, and
+#: quicker at 100×100: benchmarks/results/code_notes.md).
 TWO_THREADS_FROM = 4096
 #: ``position`` for a solve in every pixel's own numbering (see :func:`_gather`).
 _EVERY_PIXEL = np.zeros(0, np.int64)
@@ -591,7 +591,7 @@ class MultifrontalLU:
         ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``."""
         t = self.tree
         # Every pixel is an empty numbering, not None: one compiled version serves a whole solve
-        # and an update's block of the inverse (None would compile _solve_up twice, 7 s each).
+        # and an update's block of the inverse (None would compile _solve_up twice, a slow compile).
         position = _EVERY_PIXEL if position is None else position
         with flushed_denormals(), one_blas_thread():
             _solve_up(

@@ -32,7 +32,7 @@ __all__ = ["GridMultigrid", "MultigridSolver"]
 
 # The four colours of the 8-neighbour grid (no two pixels of one colour are neighbours), and the
 # order the sweep after the coarse correction takes: an array of its own, not the reversed view,
-# whose other layout compiled the sweep a second time (1.6 s of a first multigrid solve).
+# whose other layout compiled the sweep a second time (a good share of a first multigrid solve).
 _COLOURS = np.array([(0, 0), (1, 1), (0, 1), (1, 0)])
 _COLOURS_BACKWARD = np.ascontiguousarray(_COLOURS[::-1])
 

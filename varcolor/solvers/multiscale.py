@@ -127,7 +127,7 @@ def coarse_cues(mask, targets, factor: int, xp=np, pixels: tuple | None = None):
     shape = coarse_shape(mask.shape, factor)
     block = (rows // factor) * shape[1] + columns // factor  # only the cue pixels are read
     # Counted and summed over the blocks that hold cues alone, then placed: over every block of
-    # the grid, the sums' image-sized arrays took 8-16 ms of a 12 MP edit (0.75 M blocks).
+    # the grid, the sums' image-sized arrays were a share of each large edit.
     blocks, which = xp.unique(block, return_inverse=True)
     counts = xp.bincount(which, minlength=blocks.size).astype(xp.float64)
     channels = values.shape[1]
@@ -165,10 +165,9 @@ def _box(image, radius: int, xp):
 
 def _box_cpu(image: np.ndarray, radius: int) -> np.ndarray:
     """:func:`_box` on the CPU: scipy's running sums, zeros past the borders, the windows at the
-    borders then divided by the pixels they hold. As fast as a numba pass each way (a 0.75 MP
-    coarse grid, radius 1: 26 ms against 34 ms), with nothing to compile on a first run (that
-    kernel: 1 s). Only the border rows and columns are rescaled: an image-sized scale was a
-    fifth of the time."""
+    borders then divided by the pixels they hold. As fast as a numba pass each way, with nothing
+    to compile on a first run. Only the border rows and columns are rescaled: an image-sized scale
+    was a fifth of the time (benchmarks/results/code_notes.md)."""
     from scipy import ndimage  # loaded where used: the command line's help imports this module
 
     size = 2 * radius + 1
@@ -243,7 +242,7 @@ def guided_coefficients(guide, chroma, radius: int, eps: float, xp=np, statistic
     channels = chroma.shape[-1]
     if xp is np and channels > 1 and chroma[..., 0].size >= THREADED_CELLS:
         # A channel in each of two threads (SciPy's filters and NumPy's arithmetic let the
-        # interpreter go): 59 → 32 ms of a 12 MP edit's lift, which was one core's alone.
+        # interpreter go): a large edit's lift, which was one core's alone, nearly halved.
         parts = list(
             shared_pool("channels", 2).map(
                 lambda c: _coefficients(guide, mean_guide, denominator, chroma[..., c : c + 1], radius, xp),
@@ -312,8 +311,8 @@ def lift_rows(a, b, guide, factor: int, rows: slice, xp=np):
     left, right, wx = _axis_weights(width, a.shape[1], factor, 0, width, xp)
     channels = a.shape[2]
     # Separable: along the columns on the band's coarse rows first (cheap), then along the rows,
-    # a channel at a time on contiguous planes (gathers along a plane's rows are fast: 31 ms for
-    # a 1 MP lift, as the numba pass, where gathering columns of H×W×C arrays took 0.35 s).
+    # a channel at a time on contiguous planes (gathers along a plane's rows are as fast as the
+    # numba pass, where gathering columns of H×W×C arrays was ten times slower).
     first, last = int(top[0]), int(bottom[-1]) + 1
     planes = xp.moveaxis(xp.concatenate([a[first:last], b[first:last]], axis=2), 2, 0)
     planes = planes[:, :, left] * (1 - wx) + planes[:, :, right] * wx
@@ -349,9 +348,8 @@ def _lift_block_row(a, b, guide, factor, low, high, out, row, columns_of, mask, 
 
     The coefficients are first interpolated along the columns on the (two or three) coarse rows
     these pixel rows lie between, then each pixel row between two of them: whole rows in loops the
-    compiler vectorizes, the same sums as pixel by pixel. At 12 MP (2 cores) a Krita Live edit's
-    lift (99 % of the blocks) took 0.073 s and a whole lift 0.045 s; pixel by pixel, each pixel's
-    coefficients gathered, 0.119 and 0.120 s."""
+    compiler vectorizes, the same sums as pixel by pixel, which took a Krita Live edit's lift
+    nearly twice as long, each pixel's coefficients gathered (benchmarks/results/code_notes.md)."""
     height, width = guide.shape
     rows, channels = a.shape[0], a.shape[2]
     left, right, wx = columns_of
@@ -397,8 +395,9 @@ def _lift_band(a, b, guide, factor, low, high, out, blocks, moved, first, stop, 
     ``blocks`` chosen, each one's largest move written into ``moved``; without, every pixel.
 
     One kernel for both, run by :func:`_lift_in_bands` on threads of its own: as two parallel
-    kernels (numba's ``prange``) they took 7.5 s to compile in a new installation's background
-    (each optimized the row function again), where the lift pixel by pixel had taken 2.7 s."""
+    kernels (numba's ``prange``) they took nearly three times as long to compile in a new
+    installation's background as the lift pixel by pixel had (each optimized the row function
+    again)."""
     width = guide.shape[1]
     columns_of = _column_weights(width, a.shape[1], factor)
     mask = np.ones(width, np.bool_)

@@ -2,11 +2,10 @@
 the direct solver's factors for a small system (:func:`varcolor.kernels.small_system`), where the
 multifrontal LU (:mod:`varcolor.solvers.multifrontal`) would first have numba compile its kernels.
 
-Why: a first run of a 1 MP photo waited about 5 s for the multifrontal LU's kernels (and its
-dissection's) to compile, for solves that then took 0.1 s. SuperLU needs no compile; it is slower
-once compiled (1 MP, warm, quiet 2-core machine: the coarse grid's 62,628 unknowns in 0.19 s
-against 0.04 s, the 18 tiles corrected near the scribbles in 0.13 s against 0.04 s; left to
-order the columns itself, COLAMD, 0.4-0.7 s with twice the fill). The factors are double
+Why: a first run of a 1 MP photo waited for the multifrontal LU's kernels (and its dissection's)
+to compile many times as long as its solves then took. SuperLU needs no compile; it is slower once
+compiled, and slower still left to order the columns itself (COLAMD, with twice the fill):
+benchmarks/results/code_notes.md. The factors are double
 precision: scipy 1.17's single-precision SuperLU corrupted the heap on these systems. Low-rank
 edits read the multifrontal LU (:meth:`varcolor.solvers.direct.DirectSolver.multifrontal`).
 """
@@ -38,8 +37,8 @@ def dissection_order(free: np.ndarray, leaf: int = 64) -> np.ndarray:
     free : bool ndarray, ``H×W``
         The unknowns.
     leaf : int
-        Sets of at most this many pixels are kept in raster order (64: the order's Python steps,
-        1 MP's coarse grid and tiles, 0.03 s against 0.05 s at 32; the factorisation as fast).
+        Sets of at most this many pixels are kept in raster order (64: the order's Python steps
+        quicker than at 32, the factorisation as fast).
 
     Examples
     --------

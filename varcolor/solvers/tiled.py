@@ -52,7 +52,7 @@ FACTOR = 3
 CORE, MARGIN = 1024, 64
 # Relative residual of each tile's solve: the single-precision factors reach it in one correction.
 _TILE_TOL = 1e-5
-# Rows per band when the final residual is measured (bounds the memory of the band's operator).
+# Rows per band when the final residual is computed (bounds the memory of the band's operator).
 _BAND = 256
 
 
@@ -209,7 +209,7 @@ class TiledSolver:
         Images up to this size are solved by one LU (the bottom of the recursion).
     factor : int
         Each coarse level is this many times smaller in each direction. A larger factor leaves out
-        levels of tiles but holds the borders less well (2, 3 and 4 measured in
+        levels of tiles but holds the borders less well (2, 3 and 4 compared in
         benchmarks/results/bigscan_tiles_design.md, "Where the time goes, and what was changed").
     progress : callable, optional
         Called before the first tile and after each (over every level) with

@@ -4,7 +4,7 @@ New cues at some pixels change the solution by ``δ``, which solves the same sys
 right-hand side 0 on every unmarked pixel and ``δ = new value − old solution`` under the new cues
 (0 under the old ones). Both of Levin's systems are M-matrices with zero row sums, so ``δ`` obeys
 a maximum principle and, where cues are dense, dies out within tens of pixels of the stroke
-(the decay measured: benchmarks/results/solvers_measured.md, "Updates after a stroke"). So ``δ`` is solved on
+(the decay: benchmarks/results/solvers_measured.md, "Updates after a stroke"). So ``δ`` is solved on
 windows around the stroke with ``δ = 0`` held on their border, each wider than the last, until
 two successive windows agree; where cues are sparse the change reaches far and the caller solves
 globally instead.
@@ -14,7 +14,7 @@ the change to stay local.
 
 Why agreement: the truncation error of a window falls fast with its margin, so the difference
 between two successive windows is about the error of the smaller one, and the larger one's is a
-fraction of that: measured, the larger window's largest error against a global direct solve
+fraction of that: in the runs, the larger window's largest error against a global direct solve
 stayed below the difference, and a stopping estimate from the decay profile alone
 (``a(m/2)² / a(m/4)``) undershot the error badly on grid cues (benchmarks/results/solvers_measured.md,
 "Measurements behind the solvers' settings").

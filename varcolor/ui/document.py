@@ -62,7 +62,7 @@ PRESETS: dict[str, dict[str, Any]] = {  # each a Colorizer's keyword options
     "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
 }
 #: Seconds per megapixel of a fresh solve of each preset to its final result, until a session has
-#: measured its own (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
+#: timed its own (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
 SECONDS_PER_MEGAPIXEL = {"levin-multiscale": 1.0, "levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
 #: The preset of a new session (the library's default method).
 DEFAULT_PRESET = Options.method
@@ -459,7 +459,7 @@ def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = Non
     """The cues of a stroke-mask picture (uint8): at every non-black pixel the chroma that
     ``varcolor.Cues.from_mask`` finds in the same picture read from a file, converting only
     those pixels; with ``box`` (``top, left, height, width``), a mask black outside it, read
-    there alone (a stroke's cues at the studio's 1.5 MP: 12 ms for the whole mask)."""
+    there alone (the whole mask was a share of each stroke at the studio's working size)."""
     shape = mask.shape[:2]
     top, left, height, width = (0, 0) + shape if box is None else box
     region = (slice(top, top + height), slice(left, left + width))

@@ -64,7 +64,7 @@ def flood_share(gray: np.ndarray, ab: np.ndarray, cues: np.ndarray) -> float:
     from scipy import ndimage
 
     # The cues by their raster indices, gathered once (a live copy's mask indexed whole, twice,
-    # and padded to blocks took 20 ms a stroke at 1.5 MP; this, a few).
+    # and padded to blocks took several times as long a stroke).
     at = np.flatnonzero(cues)
     values = ab.reshape(-1, ab.shape[-1])[at]
     coloured = np.hypot(values[:, 0], values[:, 1]) >= NEUTRAL

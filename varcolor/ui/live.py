@@ -202,7 +202,7 @@ class LiveSolver:
         #: While the page's view covers the live copy (full tiles at 1:1: its picture is not seen),
         #: a final Lab result is published unpainted and painted after, once ``paint_when()`` says
         #: so (the view's tiles made; at most :data:`PAINT_WAIT` seconds) and no edit waits: a
-        #: 1.5 MP picture took 0.1 s of a core and its 6 MB Chromium's, while the tiles were made.
+        #: picture took a core's time and Chromium's while the tiles were made.
         self.paint_later = False
         self.paint_when: Callable[[], bool] = lambda: True
         #: The serial of the result whose picture :attr:`rgb` is.
@@ -480,7 +480,7 @@ class LiveSolver:
             mask, box = self._rasterize(doc)
             if self._mask is None and not PRESETS[method].get("prior") and not mask.any():
                 # Nothing to solve (a photo just opened): its gray at once, the colorizer made after
-                # it (a 12 MP photo's live copy took 0.6 to 1.2 s to set up before its gray showed).
+                # it (a large photo's live copy took a second to set up before its gray showed).
                 self._mask_doc = None
                 timing["cues"] = time.perf_counter() - start
                 rgb = np.repeat(self.gray[..., None], 3, axis=2)
@@ -529,8 +529,8 @@ class LiveSolver:
                     # Nothing solved yet: a fresh solve (its rate estimates a save's). A cue set
                     # with cues removed since the last solve (a stroke over suggestions clears
                     # some, the eraser, undo) is reached from that solve (Colorizer.solve's
-                    # low-rank edit) while the page shows its result: a preview on top cost
-                    # 2.7-3.9 s of a 3-5 s stroke over a reference's suggestions at 12 MP.
+                    # low-rank edit) while the page shows its result: a preview on top cost most
+                    # of a large stroke over a reference's suggestions.
                     self._fresh = (version, method, start)
                     if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
                         self._preview(version, doc, method, dict(timing))

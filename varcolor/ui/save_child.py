@@ -3,9 +3,9 @@
 It reads one save's request (JSON: :func:`varcolor.ui.saving.save_request`) from its stdin and
 runs it through the application layer (:func:`varcolor.app.run_request`), as the printed command
 would. A spare child (``--spare``: :class:`varcolor.ui.saving.Spare`) works ahead in a thread while
-it waits: it loads the kernels (2 to 4 s of a 12 MP save were the child's start), then reads the
+it waits: it loads the kernels (the child's start was a good share of a save), then reads the
 photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`: the save's own first
-step, the same values; 4 to 8 s of a 40 MP save).
+step, the same values, and a large scan's slowest; benchmarks/results/code_notes.md).
 
 A nice value did not keep it off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as
 long: the child is in a session of its own, which the kernel schedules as a group beside the

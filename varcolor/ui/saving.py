@@ -1,7 +1,7 @@
 """Saving a studio document at full resolution, as one unit, off the server's request path.
 
 :class:`Saves` is the session's side: it checks a save's name and files, decides its solver and
-estimate, and keeps the one save under way (:class:`SaveJob`) and the rates finished ones measured.
+estimate, and keeps the one save under way (:class:`SaveJob`) and the rates finished ones ran at.
 
 A save is the command the page prints (``varcolor colorize PHOTO --mask NAME_mask.png -o OUT
 --method M --solver S``) run in a child process, so that
@@ -67,7 +67,7 @@ __all__ = [
 log = logging.getLogger("varcolor.ui")
 
 #: Seconds a save's child process takes to start and read the photo before it solves (until this
-#: session has measured its own).
+#: session has timed its own).
 START_SECONDS = 3.0
 #: A save's solver is chosen to fit in this share of the memory budget when it starts.
 SAVE_MEMORY_SHARE = 0.7
@@ -166,7 +166,7 @@ def draw_mask(drawing: dict, path: Path) -> None:
 
 
 class Saves:
-    """A studio session's saves: at most one under way, and what finished ones measured.
+    """A studio session's saves: at most one under way, and how long finished ones took.
 
     Parameters
     ----------

@@ -120,7 +120,7 @@ class OpenImage:
     ):
         self.path, self.name = path, name
         # A missing, foreign or truncated file: one InputError line. Single precision: the live copy
-        # and the view's gray need no more, and a 12 MP photo is read 0.3 s sooner in half the memory.
+        # and the view's gray need no more, and a large photo is read sooner in half the memory.
         #: A layered file's strokes layer as the document's strokes (None: not layered, or none).
         self.layer_strokes: tuple | None = None
         if is_layered(path):  # the photo layer is the photo, its strokes layer editable strokes
@@ -159,8 +159,8 @@ class OpenImage:
             np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
         )
         # The live copy's gray: the photo's own (what Colorizer uses) at full size; for a smaller
-        # copy, that of the photo reduced by area averaging (OpenCV's INTER_AREA: 0.08 s for a
-        # 12 MP photo where scikit-image's anti-aliased resize took 1.5 s).
+        # copy, that of the photo reduced by area averaging (OpenCV's INTER_AREA, many times
+        # quicker than scikit-image's anti-aliased resize).
         small = pixels if work == self.shape else reduce(pixels, work)
         self.gray = to_gray(small)
         self.original = small[..., :3] if self.colour else None  # the colour original, for metrics
@@ -359,8 +359,8 @@ class Studio:
             self.version += 1
             self.live = LiveSolver(image.gray, image.shape, warm=self.warm)
             self.live.listeners.extend(self.listeners)
-            # The full tiles in view start as a stroke's chroma is solved (the live copy's paint,
-            # 0.1 s at 1.5 MP, then goes on beside them); after a publish, any not started then.
+            # The full tiles in view start as a stroke's chroma is solved (the live copy's paint
+            # then goes on beside them); after a publish, any not started then.
             self.live.chroma_listeners.append(
                 lambda version, ab, live=self.live: self._full_tiles_ahead(live, version, ab)
             )
@@ -710,7 +710,7 @@ class Studio:
 
     def _working(self) -> bool:
         """Whether a stroke is being solved or painted, a tile of the view made, or a save made (the
-        next save's child, started meanwhile, took 4 s of a core from a 40 MP save)."""
+        next save's child, started meanwhile, took seconds of a core from a large save)."""
         live, image = self.live, self.image
         return (
             self._tiles_made > 0
@@ -766,7 +766,7 @@ class Studio:
                     difference += ciede2000(rgb[k : k + rows], original[k : k + rows]) * len(rgb[k : k + rows])
                 return {"serial": serial, "psnr": psnr(rgb, original), "ciede2000": difference / rgb.shape[0]}
 
-            # At the lowest priority, as the suggestions: a 1.5 MP copy's took 0.5-1 s of a core.
+            # At the lowest priority, as the suggestions: a live copy's take most of a second.
             answer = _metrics_pool().submit(measured).result()
             self._metrics = (live, answer)
             return answer
@@ -791,8 +791,8 @@ class Studio:
         cache = self._suggest_cache
         if cache is None or cache[0] < version:
             # In a thread of low priority: a stroke's start asks for them, and its solve follows at
-            # once (the network beside it, on both cores, made a 40 MP scan's stroke at 1:1 take
-            # 0.45 s where it took 0.3).
+            # once (the network beside it, on both cores, made a large scan's stroke at 1:1 take
+            # half as long again).
             cache = _low_priority().submit(self._class_probabilities, version, doc, image).result()
         height, width = image.shape
         fy, fx = min(max(y + 0.5, 0.0), height - 0.5) / height, min(max(x + 0.5, 0.0), width - 0.5) / width
@@ -809,8 +809,8 @@ class Studio:
         """``(version, the network's colour classes over the live copy for the strokes and points)``
         of the document's newest version (``version``, ``doc``: the one asked about, or a newer one
         of the same photo), kept: requests that waited get it. The network runs once for the
-        requests queued while it ran: quick strokes each ask at their start (8 strokes 0.2 s apart
-        queued 8 runs, which went on through the next strokes' solves and the 1:1 view's tiles),
+        requests queued while it ran: quick strokes each ask at their start (a run of quick strokes
+        queued a run each, which went on through the next strokes' solves and the 1:1 view's tiles),
         and the page shows only the newest place's."""
         from ..neural.hints import lightness_plane
         from .suggest import class_probabilities
@@ -1117,5 +1117,5 @@ def _int(value) -> int:
 
 def neural_available() -> bool:
     """Whether the network's packages are installed: found, not imported (importing PyTorch took
-    5.8 s of the first state of a session, which the page waits for)."""
+    seconds of the first state of a session, which the page waits for)."""
     return all(importlib.util.find_spec(name) is not None for name in ("safetensors", "torch"))

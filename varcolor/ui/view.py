@@ -117,10 +117,10 @@ def png(pixels: np.ndarray, compress: bool = True) -> bytes:
     stored as they are (deflate's stored blocks: a tile's 0.2 MB for a page on the same computer).
 
     Written here, not by a library: Pillow's encoder picks each row's filter of four by trying
-    them in scalar loops, at any level (a 256-pixel RGB tile took 5.7 ms, 3.9 ms stored without
-    compression), OpenCV's libpng 3.8 ms at level 1 matching runs; this 2.2 ms, its bytes 5 %
-    fewer than Pillow's; stored 0.2 ms, 2.3 times the bytes, which Chromium took in the same CPU
-    time. A 12 MP view's 25 full tiles are made on the way to the page after each stroke.
+    them in scalar loops, at any level, and OpenCV's libpng at level 1 matching runs is slower
+    too: this takes about half Pillow's time for slightly fewer bytes; stored, a tenth of it for
+    twice the bytes, which Chromium takes in the same CPU time (benchmarks/results/code_notes.md).
+    A 12 MP view's 25 full tiles are made on the way to the page after each stroke.
 
     >>> import io
     >>> from PIL import Image
@@ -178,7 +178,7 @@ class View:
     ----------
     gray : ndarray or callable
         The photo's gray; or a function that makes it, run in a thread of its own (the page shows
-        the live copy meanwhile: a 12 MP photo's gray took 1 to 2.5 s), with ``shape`` its shape.
+        the live copy meanwhile: a large photo's gray takes seconds), with ``shape`` its shape.
         Whatever needs the gray waits for it; an error making it is raised there.
     shape : tuple, optional
         ``(H, W)``, when ``gray`` is a function.
@@ -293,7 +293,7 @@ class View:
 
     def _painted(self, block: np.ndarray, chroma: np.ndarray) -> bytes:
         """The tile of gray ``block`` and ``chroma`` as PNG: 8-bit levels made by the paint kernel
-        the photo's own paint compiled (as array code, judged by a tile's size: 5 ms a tile)."""
+        the photo's own paint compiled (as array code, judged by a tile's size, a tile was slow)."""
         rgb = np.empty(block.shape + (3,), np.uint8)
         chroma_to_rgb_of_gray(block, chroma, out=rgb, image_pixels=math.prod(self.shape))
         return png(rgb, self.compress)
@@ -371,9 +371,9 @@ class View:
         tile threads (:data:`TILE_THREADS`) in blocks (:func:`blocks`); while ``still()`` (asked
         before each block: false after a newer edit), the rest given up. Returns at once.
 
-        A 40 MP scan's 16 tiles at 1:1 took 0.47 s from the page's requests (0.09 s after the
-        result was final); made ahead, they are done 0.45 to 0.55 s after the stroke's chroma is
-        solved, while its live copy is painted and sent (the 1:1 view: 1.0-1.5 s → 0.86-1.14 s).
+        Made ahead, a large scan's tiles at 1:1 are done while the stroke's live copy is painted
+        and sent, where the page's own requests came later: the 1:1 view is ready sooner
+        (benchmarks/results/code_notes.md).
 
         Parameters
         ----------
@@ -496,7 +496,7 @@ class View:
         """The cues of ``doc`` in ``window``: drawn (in a photo-sized mask, the mapping being the
         photo's; only the window's pages touched), or as ``kept`` has them where the strokes that
         paint in the window and the points are the same (a stroke elsewhere: most of a view's
-        windows; drawing and reading them took 11 ms a 2×2 block's window)."""
+        windows; drawing and reading them again cost each window)."""
         box = (window[0].start, window[1].start) + _size(window)
         painting = [stroke for stroke, _, _ in strokes_in(doc.strokes, self.shape, self.shape, box)]
         said = json.dumps([painting, list(doc.points)], sort_keys=True)

@@ -8,7 +8,7 @@ independent and run at once, on as many workers as there are. A chunk that goes 
 starts from the last frame of the chunk before it (its chroma, kept exactly as an ``.npy`` file),
 as the sliding solve over the whole clip does: it runs in a later round, once that chunk is done,
 and the seam is the same as any two frames within a chunk. (Solving such a chunk at once from a
-cold start and cross-fading over an overlap was measured and rejected: the colours a causal
+cold start and cross-fading over an overlap was tried and rejected: the colours a causal
 solve carries along the motion do not forget where they started, so the two sides of a border
 differ by 0.3–1.9 ab over the whole chunk, and a 4-frame cross-fade flickered 10× more than the
 frames within: docs/video.md.) Each chunk reads the frames around it back to the last keyframe

@@ -6,8 +6,8 @@ consistency) and the luminance it lands on is close to its own. A scene cut is a
 whose luminance histograms differ a lot, or moderately with a large residual after motion
 compensation; the space-time system never couples frames across a cut.
 
-Cost (``benchmarks/video.py`` measures it): DIS at its "medium" preset takes about 11 ms for a
-640×272 pair and 64 ms at 1280×720 on one core, a few percent of a frame's solve.
+Cost (``benchmarks/video.py`` times it: benchmarks/results/video.md): DIS at its "medium" preset
+takes a few percent of a frame's solve.
 """
 
 from __future__ import annotations

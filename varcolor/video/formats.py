@@ -13,8 +13,8 @@ __all__ = ["VIDEO_EXTENSIONS", "CODECS", "CHUNK_FRAMES", "is_video"]
 #: Output codecs: ``h264`` (libx264, yuv420p, CRF 17: visually lossless, plays everywhere),
 #: ``lossless`` (libx264rgb at QP 0 in .mp4/.mov/.mkv: bit-exact RGB; FFV1 in .avi).
 CODECS = ("h264", "lossless")
-#: Frames per chunk of a long clip unless told (:mod:`varcolor.video.chunks`; 10 s at 25 fps: a
-#: chunk's work is minutes, its file a few MB).
+#: Frames per chunk of a long clip unless told (:mod:`varcolor.video.chunks`; ten seconds at 25 fps:
+#: a chunk's work is minutes, its file a few MB).
 CHUNK_FRAMES = 250
 
 

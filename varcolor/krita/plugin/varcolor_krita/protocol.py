@@ -352,8 +352,8 @@ def exchange_parent(needed: int) -> str:
 
     Why: Live writes each state of the strokes layer, and varcolor each result, into the folder
     (48 MB each for a 12 MP document). On a disk-backed ``/tmp`` replacing such a file starts its
-    write to disk, and the next ones waited on it: varcolor's write of a result took 23-127 ms
-    there, 23 ms in memory every time (and Krita's write of the strokes runs on its UI thread).
+    write to disk, and the next ones waited on it: varcolor's write of a result took up to five
+    times as long there as in memory (and Krita's write of the strokes runs on its UI thread).
     """
     if not _memory_to_spare(needed):
         return tempfile.gettempdir()

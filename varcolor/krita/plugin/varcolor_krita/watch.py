@@ -13,9 +13,9 @@ __all__ = ["StrokeWatch", "TICK_MS", "UI_SHARE", "interval_after"]
 #: How often Live reads the strokes layer (milliseconds): a stroke is sent one to two ticks after
 #: the pen lifts.
 TICK_MS = 300
-#: The most of Krita's UI thread that Live's reads may take: the read of a 12 MP layer took
-#: 0.14-0.20 s, 41 % of the UI thread at a tick every 300 ms, and the cursor stutters while the
-#: thread reads. Past this share the ticks space out (a stroke is then sent a little later).
+#: The most of Krita's UI thread that Live's reads may take: the read of a large layer at every
+#: tick took about two fifths of the UI thread, and the cursor stutters while the thread reads.
+#: Past this share the ticks space out (a stroke is then sent a little later).
 UI_SHARE = 0.25
 
 
