@@ -5,11 +5,11 @@ against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the t
 1. **Coarse**: the cues averaged over blocks on the device
    (:func:`~varcolor.solvers.multiscale.coarse_cues`); Levin's exact system on the block grid
    built on the host (:func:`~varcolor.energies.levin.exact_operator`, a CSR matrix) and solved
-   on the device: by BiCGSTAB with a Jacobi preconditioner to the options' ``tol``
-   (:func:`coarse_solve`), from the last solve's coarse chroma after an edit, else from a cascade
-   of coarser grids (each grid's solution lifted to the next as its start; the coarsest solved by
-   the host's sparse LU); with NumPy, by SciPy's sparse LU. The cues' reach scales it as the CPU
-   engine's does (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._restrained`).
+   on the device: by BiCGSTAB to the options' ``tol`` (:func:`coarse_solve`), preconditioned
+   by an aggregation multigrid built on the device (Jacobi steps between its levels:
+   :mod:`varcolor.solvers.aggregation`), from the last solve's coarse chroma after an edit; with
+   NumPy's arrays, by SciPy's sparse LU. The cues' reach scales it as the CPU engine's does
+   (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._restrained`).
 2. **Lift**: the guided filter's coefficients on the block grid and the lift to full resolution on
    the device (:func:`~varcolor.solvers.multiscale.guided_coefficients`,
    :func:`~varcolor.solvers.multiscale.lift`), clipped to the coarse range; the cues written in.
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ import scipy.sparse.linalg
 
 from ..affinity import check_guide
 from ..energies import levin
+from ..solvers.aggregation import AggregationMultigrid
 from ..solvers.device import ArrayBackend, backend, to_host
 from ..solvers.direct import DirectSolver
 from ..solvers.krylov import bicgstab
@@ -49,7 +50,8 @@ from ..solvers.stencil import STENCIL_OFFSETS
 __all__ = [
     "BAND_TOL",
     "BAND_MAXITER",
-    "CASCADE_CELLS",
+    "COARSE_MAXITER",
+    "COARSE_METHOD",
     "backend_for",
     "numpy_device",
     "coarse_solve",
@@ -63,13 +65,9 @@ BAND_TOL = 1e-8
 #: The most BiCGSTAB iterations of the band's solve (a narrow band held on both sides converges in
 #: tens to hundreds).
 BAND_MAXITER = 3000
-#: The most BiCGSTAB iterations of a coarse grid's solve.
-COARSE_MAXITER = 20_000
-#: A coarse grid of at most this many cells is solved by the host's sparse LU in the cascade
-#: (:func:`coarse_solve`); a larger one starts from its half-size grid's solution, lifted.
-CASCADE_CELLS = 40_000
-#: The cascade's inner grids are solved to this relative residual: a start, not the answer.
-CASCADE_TOL = 1e-4
+#: The most BiCGSTAB iterations of a coarse grid's solve (tens to a few hundred with the
+#: multigrid: :mod:`varcolor.solvers.aggregation`).
+COARSE_MAXITER = 2000
 #: How the coarse grid is solved (:func:`coarse_solve`): ``auto`` (SciPy's LU with NumPy's
 #: arrays, BiCGSTAB with CuPy's), ``direct``, ``krylov``, or ``host`` (the CPU engine's LU on the
 #: host, the answer copied to the device): what a benchmark sets to compare them.
@@ -126,7 +124,6 @@ class _State:
     statistics: tuple
     last: Any = None
     solves: int = 0
-    cascade: dict = field(default_factory=dict)
 
 
 def _state(engine) -> _State:
@@ -180,9 +177,7 @@ def solve(engine, problem, x0=None) -> tuple[np.ndarray, dict]:
     if guess is None and x0 is not None:
         guess = xp.asarray(block_mean(np.asarray(x0, np.float64), factor))
     edit = state.solves > 0 and state.last is not None
-    coarse, solved = coarse_solve(
-        device, engine.coarse_guide, held, targets_d, options.tol, guess=guess, cascade=state.cascade
-    )
+    coarse, solved = coarse_solve(device, engine.coarse_guide, held, targets_d, options.tol, guess=guess)
     state.last, state.solves = coarse, state.solves + 1
     shown_h = engine._restrained(to_host(coarse, xp), held, problem, False)
     times["coarse_seconds"] = time.perf_counter() - start
@@ -243,19 +238,18 @@ def coarse_solve(
     *,
     guess=None,
     method: str = "auto",
-    cascade: dict | None = None,
 ) -> tuple[Any, dict]:
     """Levin's exact system on a grid (``guide``, cues ``held`` at ``targets``): the chroma
     (``h×w×C``, on the device, the cues written in exactly) and what the solve did.
 
     Its CSR matrix is built on the host; ``method`` ``"direct"`` solves it by SciPy's sparse LU
     (NumPy's arrays) or cuSOLVER's sparse QR (CuPy's ``spsolve``), ``"host"`` by the CPU engine's
-    LU on the host, ``"krylov"`` by BiCGSTAB with a Jacobi preconditioner on the device to
-    ``tol``, from ``guess`` (``h×w×C``) or else from a cascade: the grid's half-size grid solved
-    the same way to :data:`CASCADE_TOL` and lifted by the guided filter, down to a grid of at
-    most :data:`CASCADE_CELLS` cells solved by a sparse LU (where BiCGSTAB stalls, the host's LU
-    finishes: ``fallback`` in the report). ``"auto"``: :data:`COARSE_METHOD`, whose own
-    ``"auto"`` is ``"direct"`` for NumPy's arrays and ``"krylov"`` for CuPy's.
+    LU on the host, ``"krylov"`` on the device by BiCGSTAB to ``tol`` from ``guess`` (``h×w×C``;
+    else the cues, 0 elsewhere), preconditioned by an aggregation multigrid's V-cycle with damped
+    Jacobi steps (:class:`~varcolor.solvers.aggregation.AggregationMultigrid`, built on the
+    device); where it stalls, the host's LU finishes (``fallback`` in the report). ``"auto"``:
+    :data:`COARSE_METHOD`, whose own ``"auto"`` is ``"direct"`` for NumPy's arrays and
+    ``"krylov"`` for CuPy's.
 
     Parameters
     ----------
@@ -273,8 +267,6 @@ def coarse_solve(
         Its start (``h×w×C``, on the device).
     method : str
         One of :data:`COARSE_METHODS`.
-    cascade : dict, optional
-        Where the cascade's grids (their gray and block means) are kept between solves.
     """
     xp = device.xp
     if method == "auto":
@@ -302,22 +294,13 @@ def coarse_solve(
             x = device_linalg.spsolve(device.csr(matrix), rhs).reshape(rhs.shape)
         report.update(solver="direct", iterations=None)
     else:
-        operator = device.csr(matrix)
-        inverse_diagonal = xp.asarray(1.0 / matrix.diagonal())[:, None]
-        start_x = None if guess is None else xp.asarray(guess, dtype=xp.float64).reshape(rhs.shape)
-        if start_x is None:
-            start_x = _cascaded(device, guide, held, targets, cascade if cascade is not None else {})
-            report["start"] = "cascade"
-        else:
-            report["start"] = "guess"
+        cycle = AggregationMultigrid(matrix, held.shape, device)
+        operator = cycle.levels[0][0] if cycle.levels else device.sparse.csr_matrix(matrix)
+        report.update(setup_seconds=time.perf_counter() - start, levels=len(cycle.levels) + 1)
+        start_x = rhs if guess is None else xp.asarray(guess, dtype=xp.float64).reshape(rhs.shape)
+        report["start"] = "cues" if guess is None else "guess"
         x, iterations, residual = bicgstab(
-            lambda v: operator @ v,
-            rhs,
-            lambda v: v * inverse_diagonal,
-            xp,
-            start_x,
-            tol=tol,
-            maxiter=COARSE_MAXITER,
+            lambda v: operator @ v, rhs, cycle, xp, start_x, tol=tol, maxiter=COARSE_MAXITER
         )
         report.update(solver="bicgstab", iterations=int(iterations), residual=float(np.max(residual)))
         if not np.max(residual) <= tol:  # stalled: the host's LU finishes it, and the report says so
@@ -345,35 +328,6 @@ def _host_solve(device: ArrayBackend, operator, rhs, shape: tuple[int, int], tol
     report = {"solver": "host LU", "iterations": int(info.iterations), "residual": float(info.residual)}
     report["solve_seconds"] = time.perf_counter() - start
     return xp.asarray(x.reshape(rhs.shape)), report
-
-
-def _cascaded(device: ArrayBackend, guide: np.ndarray, held: np.ndarray, targets, kept: dict):
-    """A start for the Krylov solve of the grid ``guide`` (``h×w``, cues ``held`` at ``targets``):
-    its half-size grid's solution (by :func:`coarse_solve`: a cascade down to
-    :data:`CASCADE_CELLS` cells) lifted by the guided filter, clipped to its range, the cues
-    written in; ``N×C``. ``kept``: each level's half-size gray, by shape."""
-    xp = device.xp
-    channels = targets.shape[-1]
-    if guide.size <= CASCADE_CELLS or min(guide.shape) < 6:
-        x, _ = coarse_solve(device, guide, held, targets, CASCADE_TOL, method="host")
-        return x.reshape(-1, channels)
-    smaller = kept.get(guide.shape)
-    if smaller is None:
-        half = block_mean(guide, 2)
-        smaller = kept[guide.shape] = (half, xp.asarray(half), xp.asarray(guide))
-    half, half_d, guide_d = smaller
-    flat = xp.flatnonzero(xp.asarray(held))
-    values = targets.reshape(-1, channels)[flat]
-    half_held, half_targets = coarse_cues(held, None, 2, xp, pixels=(flat, values))
-    method = "host" if half.size <= CASCADE_CELLS or min(half.shape) < 6 else "krylov"
-    solution, _ = coarse_solve(
-        device, half, to_host(half_held, xp), half_targets, CASCADE_TOL, method=method, cascade=kept
-    )
-    a, b = guided_coefficients(half_d, solution, 1, 1e-3, xp)
-    low, high = solution.min(axis=(0, 1)), solution.max(axis=(0, 1))
-    start = lift(a, b, guide_d, 2, low, high, xp).reshape(-1, channels)
-    start[flat] = values
-    return start
 
 
 def band_solve(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, band: np.ndarray, chroma) -> dict:

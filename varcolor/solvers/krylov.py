@@ -128,8 +128,8 @@ def bicgstab(
     """Solve ``A x = b`` for an ``N×C`` array ``b`` by BiCGSTAB (van der Vorst, 1992), each
     column its own recurrence, the columns sharing every operator and preconditioner application.
     Right preconditioning: the residual tested is the true one, ``‖b - A x‖ / ‖b‖``. A column stops
-    moving once it reaches ``tol``; a column whose recurrence breaks down (a zero inner product)
-    stops where it is, and its residual says so.
+    moving once it reaches ``tol``; a column whose recurrence breaks down (a zero inner product,
+    or a step that overflows) stops where it is, and its residual says so.
 
     Parameters
     ----------
@@ -194,7 +194,7 @@ def bicgstab(
         if history is not None:
             history.append(float(residual.max()))
         # zero steps: the recurrence broke down (or stagnated exactly); the column stops there
-        stalled = to_host((alpha == 0) & (omega == 0), xp)
+        stalled = to_host((alpha == 0) & (omega == 0), xp) | ~np.isfinite(residual)
         active &= (residual > tol) & ~stalled
     residual = to_host(xp.linalg.norm(b - apply_a(x), axis=0) / b_norm, xp)
     return x, iterations, residual
