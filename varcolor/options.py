@@ -95,7 +95,8 @@ class Options(OptionValues):
     solver : str
         ``auto`` or one of :data:`varcolor.solvers.SOLVERS` (methods that solve a linear system).
     device : str
-        ``cpu`` or ``cuda`` (CuPy and a GPU): where iterative solvers and ADMM run.
+        ``cpu`` or ``cuda`` (CuPy and a GPU): where iterative solvers and ADMM run, and the
+        default engine (``levin-multiscale``'s device path: docs/guide/gpu.md).
     space : str
         ``lab`` (CIE a, b) or ``yiq`` (NTSC I, Q, as Levin et al.'s code); the method must propagate it.
     gamut : str

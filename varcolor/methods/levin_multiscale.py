@@ -305,9 +305,11 @@ class LevinMultiscale(Method):
         # image's plan is 1.43 GB, its coarse LU 0.6 GB; the solve peaked 1.31 GB above its inputs.
         grid = "at full resolution" if factor == 1 else f"on the {factor}×{factor}-block grid"
         budget, how = memory_budget(options.max_memory)
+        solver = "the exact LU" if inner.solver == "direct" else "the " + inner.solver + " solver"
+        if options.device != "cpu":  # the device path (multiscale_device): its own solvers, not the plan's
+            solver = f"BiCGSTAB and an aggregation multigrid on the {options.device.upper()} device"
         reason = (
-            f"{'auto' if options.solver == 'auto' else 'asked for'}: Levin's system {grid} by "
-            f"{'the exact LU' if inner.solver == 'direct' else 'the ' + inner.solver + ' solver'}, corrected "
+            f"{'auto' if options.solver == 'auto' else 'asked for'}: Levin's system {grid} by {solver}, corrected "
             f"near the cues: about {_gb(need)} in all, within the budget of {_gb(budget)} ({how})"
         )
         return dataclasses.replace(inner, bytes=need, reason=reason, shape=shape, method=cls.name)
