@@ -26,7 +26,17 @@ CONNECT_TIMEOUT = 5
 
 def on_dask(workers: int = 1, scheduler: str | None = None, client=None) -> bool:
     """Whether a run with these settings goes to Dask (a client given, a scheduler
-    given or in ``$VARCOLOR_SCHEDULER``, or several workers) rather than staying in this process."""
+    given or in ``$VARCOLOR_SCHEDULER``, or several workers) rather than staying in this process.
+
+    Parameters
+    ----------
+    workers : int
+        Processes asked for.
+    scheduler : str, optional
+        A Dask scheduler's address.
+    client : dask.distributed.Client, optional
+        A client already connected.
+    """
     return client is not None or workers > 1 or bool(scheduler or os.environ.get(SCHEDULER_VARIABLE))
 
 
@@ -36,6 +46,17 @@ def shared_client(workers: int = 1, scheduler: str | None = None, client=None):
     once): ``client`` itself where given, else a new one where these settings go to Dask
     (:func:`on_dask`), else None (the runs stay in this process). Pass it to each run.
 
+    Parameters
+    ----------
+    workers : int
+        Processes asked for (several: a LocalCluster of that many, without a scheduler).
+    scheduler : str, optional
+        A Dask scheduler's address (default: ``$VARCOLOR_SCHEDULER`` if set).
+    client : dask.distributed.Client, optional
+        A client already connected, used as it is.
+
+    Examples
+    --------
     >>> with shared_client(1) as client:
     ...     client is None
     True
@@ -143,6 +164,15 @@ def check_scheduler(address: str, *, seconds: float | None = None) -> None:
     otherwise hold ``Client`` in the handshake for minutes. A malformed address is refused here
     too, before any ``Client`` exists (a half-made one prints a traceback when collected).
 
+    Parameters
+    ----------
+    address : str
+        The scheduler's address (``tcp://host:8786``).
+    seconds : float, optional
+        The deadline (default: :data:`CONNECT_TIMEOUT`).
+
+    Examples
+    --------
     >>> check_scheduler("garbage::://")
     Traceback (most recent call last):
     ...
@@ -200,6 +230,12 @@ def check_scheduler(address: str, *, seconds: float | None = None) -> None:
 
 def first_line(exc: BaseException) -> str:
     """An exception's first line, shortened (its type's name if it says nothing): Dask's errors
-    can be pages long, and a run reports in one line."""
+    can be pages long, and a run reports in one line.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error.
+    """
     text = str(exc).strip()
     return (text.splitlines()[0][:160] if text else "") or type(exc).__name__

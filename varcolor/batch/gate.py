@@ -53,7 +53,13 @@ class StopGate:
 
     def close(self, client) -> bool:
         """Stop every publication from now on (on ``client``'s scheduler); False if a worker
-        kept the lock past the deadline (it may still publish one unit)."""
+        kept the lock past the deadline (it may still publish one unit).
+
+        Parameters
+        ----------
+        client : dask.distributed.Client
+            The run's client.
+        """
         from distributed import Event, Lock
 
         try:

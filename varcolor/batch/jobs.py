@@ -114,7 +114,27 @@ class Job:
 class Report:
     """What a run did: the jobs done (in the order they finished), skipped and failed, the jobs
     that ``resume`` redoes and why and those it skips as finished, and the manifest records of
-    this run (one per job, in the order they were settled)."""
+    this run (one per job, in the order they were settled).
+
+    Attributes
+    ----------
+    total : int
+        The jobs of the run, those skipped as finished included.
+    done : list of Job
+        The jobs done, in the order they finished.
+    skipped : list of str
+        Why each skipped job was skipped, a line each.
+    failed : list of str
+        Why each failed job failed, a line each.
+    redone : list of str
+        The jobs ``resume`` does again, each with its reason.
+    resumed : list of Job
+        The jobs ``resume`` skips as finished.
+    interrupted : bool
+        Whether the run was stopped (Ctrl-C).
+    rows : list of dict
+        The manifest's records of this run.
+    """
 
     total: int
     done: list[Job] = field(default_factory=list)
@@ -136,8 +156,15 @@ def check(
 ) -> tuple[list[Job], list[str], list[str]]:
     """Split ``jobs`` into (ready, skipped, failed) by the safety rules of this module.
 
-    ``protected`` adds files that no output may replace besides the jobs' own inputs (for
-    instance, the photos of a ``recolor`` run while its decode step runs).
+    Parameters
+    ----------
+    jobs : list of Job
+        The run's jobs.
+    overwrite : bool
+        Whether an existing output may be replaced (else its job is skipped).
+    protected : iterable of path
+        Files that no output may replace besides the jobs' own inputs (for instance, the photos
+        of a ``recolor`` run while its decode step runs).
     """
     verdicts = judge(jobs, overwrite, protected)
     return (
@@ -148,7 +175,17 @@ def check(
 
 
 def judge(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> list[tuple[Job, str, str]]:
-    """(job, "ready" / "skipped" / "failed", reason) for each job."""
+    """(job, "ready" / "skipped" / "failed", reason) for each job.
+
+    Parameters
+    ----------
+    jobs : list of Job
+        The run's jobs.
+    overwrite : bool
+        Whether an existing output may be replaced.
+    protected : iterable of path
+        Files that no output may replace besides the jobs' own inputs.
+    """
     inputs: dict[tuple[int, int] | str, Path] = {}
     for path in [*protected, *(p for job in jobs for p in job.inputs)]:
         inputs.setdefault(identity(path), path)

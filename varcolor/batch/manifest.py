@@ -66,6 +66,11 @@ def read_manifest(path: str | os.PathLike) -> list[dict]:
     cannot have written (not a regular file, a link, bytes that are not UTF-8, nesting deeper than
     JSON's parser goes) is refused: :class:`~varcolor.errors.InputError`.
 
+    Parameters
+    ----------
+    path : path
+        The manifest (none there: no records).
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -122,6 +127,19 @@ class ManifestWriter:
             self.fd = _open_regular(path, write=True)
 
     def write(self, job: Job, status: str, reason: str = "", seconds: float | None = None) -> dict:
+        """Append ``job``'s record (a done job's with what it read and made); the record.
+
+        Parameters
+        ----------
+        job : Job
+            The job settled.
+        status : {"done", "skipped", "failed"}
+            How it ended.
+        reason : str
+            Why it was skipped or failed.
+        seconds : float, optional
+            How long it ran.
+        """
         made = provenance(job.outputs) if status == "done" else []
         row = {
             "input": job.name,
@@ -153,6 +171,11 @@ def provenance(paths: Iterable[str | os.PathLike]) -> list[dict]:
     """What the manifest records of files: each one's path, size and modification time (ns), or
     that it is missing.
 
+    Parameters
+    ----------
+    paths : iterable of path
+        The files.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -176,7 +199,13 @@ def made_here(manifest: str | os.PathLike) -> set:
     ``manifest`` made and that are still as they made them (same size and modification time): a
     rerun whose output folder is inside its input folder walks them, and must not take them for
     inputs. A file changed since is no longer proven ours: it stays an input (and is never
-    overwritten)."""
+    overwritten).
+
+    Parameters
+    ----------
+    manifest : path
+        The output folder's manifest.
+    """
     ours = set()
     for row in read_manifest(manifest):
         if row.get("status") != "done" or not isinstance(row.get("made"), list):
@@ -193,7 +222,17 @@ def made_here(manifest: str | os.PathLike) -> set:
 def finished(manifest: str | os.PathLike, jobs: list[Job], *, options: dict) -> list[Job]:
     """The jobs that ``resume`` would skip: those whose last "done" record in ``manifest`` still
     holds (the same files as recorded, ``options`` the same, every output as written). A job
-    without ``sources`` is judged by its inputs as they are now."""
+    without ``sources`` is judged by its inputs as they are now.
+
+    Parameters
+    ----------
+    manifest : path
+        The output folder's manifest.
+    jobs : list of Job
+        The run's jobs.
+    options : dict
+        The run's options that shape its outputs.
+    """
     for job in jobs:
         if job.sources is None:
             job.sources = provenance(job.inputs)
@@ -203,7 +242,17 @@ def finished(manifest: str | os.PathLike, jobs: list[Job], *, options: dict) -> 
 
 def resume_plan(manifest: Path | None, jobs: list[Job], options: str) -> tuple[set[int], dict[int, str]]:
     """The jobs (by ``id``) that the manifest's last "done" record shows finished and unchanged,
-    and, for the others it records as done, why each must be redone."""
+    and, for the others it records as done, why each must be redone.
+
+    Parameters
+    ----------
+    manifest : path or None
+        The output folder's manifest (None: nothing finished).
+    jobs : list of Job
+        The run's jobs.
+    options : str
+        The fingerprint of the run's options that shape its outputs.
+    """
     if manifest is None:
         return set(), {}
     last = {}

@@ -83,6 +83,37 @@ def run(
     :class:`~varcolor.errors.OutputError` saying how far it got. A job's warnings go to ``warn``;
     the notes of its :class:`~varcolor.batch.jobs.Said` outcome to ``note`` (None: the manifest
     alone keeps them).
+
+    Parameters
+    ----------
+    jobs : list of Job
+        The work, a job per output.
+    verb : str
+        What the progress bar and the messages call the work done (``colorized``, ``encoded``).
+    overwrite : bool
+        Whether existing outputs may be replaced.
+    workers : int
+        Processes running jobs at once.
+    quiet : bool
+        No progress bar.
+    single : bool
+        One input file: its first problem is raised, not skipped.
+    protected : iterable of path
+        Files that no output may replace besides the jobs' own inputs.
+    warn : callable, optional
+        Takes each warning line.
+    note : callable, optional
+        Takes each note line.
+    scheduler : str, optional
+        A Dask scheduler's address to run on.
+    client : dask.distributed.Client, optional
+        A client already connected.
+    manifest : path, optional
+        Where each job's outcome is appended.
+    resume : bool
+        Skip the jobs the manifest shows finished and unchanged.
+    options : dict, optional
+        The run's options that shape its outputs, recorded with each done job.
     """
     if not jobs:
         raise InputError("no images found")
@@ -208,7 +239,15 @@ def _state(path: Path) -> tuple | None:
 
 def attempt(work: Callable[[], object], gate: StopGate | None = None) -> tuple[object, float]:
     """Run one job, returning its user-facing error instead of raising it (so a run goes on),
-    and its seconds; with ``gate``, its outputs are published only while the run goes on."""
+    and its seconds; with ``gate``, its outputs are published only while the run goes on.
+
+    Parameters
+    ----------
+    work : callable
+        The job's work.
+    gate : StopGate, optional
+        The run's stop switch, on Dask.
+    """
     start = time.perf_counter()
     try:
         with publish_gate(gate) if gate is not None else contextlib.nullcontext():
@@ -239,7 +278,17 @@ class WorkerLost(Unreported):
 
 def unreported(job: Job, exc: BaseException, status: object) -> Unreported:
     """What a task that raised ``exc`` (the client's ``status`` then) is reported as, until the
-    disk says whether it was published anyway."""
+    disk says whether it was published anyway.
+
+    Parameters
+    ----------
+    job : Job
+        The job whose task raised.
+    exc : BaseException
+        What it raised.
+    status : object
+        The client's status then (distributed's ``Status``, or its name).
+    """
     # A closed comm (an OSError) is the connection to the scheduler lost, often before the
     # client's status says so: CI saw a killed scheduler reported as a dead worker.
     status = getattr(status, "value", status)  # distributed's Status enum, or its name
@@ -260,7 +309,19 @@ def unreported(job: Job, exc: BaseException, status: object) -> Unreported:
 
 def outcomes(jobs: list[Job], workers: int = 1, *, scheduler: str | None = None, client=None):
     """``(job, outcome, seconds)`` as each job finishes: in this process (one worker and no
-    scheduler or client), else as Dask tasks (see the module's docstring)."""
+    scheduler or client), else as Dask tasks (see the module's docstring).
+
+    Parameters
+    ----------
+    jobs : list of Job
+        The jobs to run.
+    workers : int
+        Processes running them at once.
+    scheduler : str, optional
+        A Dask scheduler's address (default: ``$VARCOLOR_SCHEDULER`` if set).
+    client : dask.distributed.Client, optional
+        A client already connected.
+    """
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
     if not on_dask(workers, scheduler, client) or (client is None and scheduler is None and len(jobs) <= 1):
         for job in jobs:

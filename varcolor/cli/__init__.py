@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a ``varcolor`` command line; its exit code (0 done, 1 some inputs failed, 2 bad input,
+    130 interrupted), errors printed as one line each.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program's name (default: ``sys.argv[1:]``).
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     asks_help = any(word in ("-h", "--help", "--version") for word in argv[: _end_of_options(argv)])
     # Plug-ins are loaded while the parser is built (their methods and options become flags), but
@@ -105,7 +113,13 @@ def _end_of_options(argv: list[str]) -> int:
 def run_parsed(args: argparse.Namespace) -> int:
     """Run the command of parsed arguments, which builds its typed values from them (checking
     each once, before any image) and leaves them as parsed (raising
-    :class:`~varcolor.errors.VarcolorError` for bad input; :func:`main` prints it)."""
+    :class:`~varcolor.errors.VarcolorError` for bad input; :func:`main` prints it).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments, their command's function in ``func``.
+    """
     if hasattr(args, "workers") or hasattr(args, "max_pixels"):
         run_options_of(args)  # every command's --workers and --max-pixels, before its own checks
     return args.func(args)

@@ -300,6 +300,13 @@ def _table(form, summary, rows, incomplete, labels, resolution, hints, label, sa
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``bench`` command and its options.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        The ``varcolor`` parser's commands, which it joins.
+    """
     b = commands.add_parser(
         "bench",
         help="score methods against the number of hints on colour photos",

@@ -30,7 +30,13 @@ FIND = object()
 
 def cues_of(args: argparse.Namespace) -> tuple[str | None, str | None]:
     """The kind of cues the arguments name (``--marked``, ``--mask``, ``--points``) and their
-    path (None: found by name)."""
+    path (None: found by name).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``colorize``'s parsed arguments.
+    """
     chosen = [kind for kind in cue_kinds() if getattr(args, kind, None) is not None]
     if not chosen:
         return None, None
@@ -109,6 +115,13 @@ def _chain(args, options, settings, cues, cue_path) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``colorize`` command and its options (a clip's too).
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        The ``varcolor`` parser's commands, which it joins.
+    """
     p = commands.add_parser(
         "colorize",
         help="gray image + cues -> colour image",

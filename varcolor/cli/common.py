@@ -39,6 +39,13 @@ __all__ = [
 
 
 def error(message: str) -> None:
+    """Print an error as one line on stderr.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, without the ``varcolor: error:`` prefix.
+    """
     print(f"varcolor: error: {message}", file=sys.stderr)
 
 
@@ -47,7 +54,13 @@ _WARNED: set[str] = set()  # what this run has said (main() starts each run with
 
 def warn(message: str) -> None:
     """Print a warning as one line, once per run (a file read twice, e.g. as input and as
-    reference, is converted twice but named once)."""
+    reference, is converted twice but named once).
+
+    Parameters
+    ----------
+    message : str
+        The warning, without the ``varcolor: warning:`` prefix.
+    """
     if message in _WARNED:
         return
     _WARNED.add(message)
@@ -61,7 +74,15 @@ def forget_warnings() -> None:
 
 def read_warning(path: Path, max_pixels: int | None) -> np.ndarray:
     """:func:`~varcolor.io.read_image`, its warnings (a colour profile converted, a frame dropped)
-    printed as one line each."""
+    printed as one line each.
+
+    Parameters
+    ----------
+    path : path
+        The image file.
+    max_pixels : int or None
+        The largest image read (None: no limit).
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         image = read_image(path, max_pixels=max_pixels)
@@ -72,14 +93,26 @@ def read_warning(path: Path, max_pixels: int | None) -> np.ndarray:
 
 
 def note(message: str) -> None:
-    """Print what was done (no warning: a reference's share of the cues, say) as one line."""
+    """Print what was done (no warning: a reference's share of the cues, say) as one line.
+
+    Parameters
+    ----------
+    message : str
+        The note, without the ``varcolor: note:`` prefix.
+    """
     tqdm.write(f"varcolor: note: {message}", file=sys.stderr)
 
 
 def walk_reported(root: Path) -> tuple[list[Path], list[str]]:
     """The images below the folder ``root`` (:func:`~varcolor.io.walk_images`) for a command that
     scores them (``bench``, ``metrics``): a link to a folder is said to be skipped, one line each,
-    and the folders that cannot be listed come back as failure lines, for the exit code."""
+    and the folders that cannot be listed come back as failure lines, for the exit code.
+
+    Parameters
+    ----------
+    root : path
+        The folder walked.
+    """
     unwalked: list[Unwalked] = []
     found = list(walk_images(root, unwalked=unwalked))
     for entry in unwalked:
@@ -89,6 +122,13 @@ def walk_reported(root: Path) -> tuple[list[Path], list[str]]:
 
 
 def is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False for a name the file system cannot hold.
+
+    Parameters
+    ----------
+    path : path
+        The path asked about.
+    """
     try:
         return path.is_file()
     except OSError:  # a name longer than the file system allows cannot exist
@@ -107,11 +147,27 @@ class Parser(argparse.ArgumentParser):
     _varcolor_input: tuple[str, str, bool] | None = None
 
     def error(self, message: str):
+        """Exit with code 2 and the error in one line, naming ``--help``.
+
+        Parameters
+        ----------
+        message : str
+            argparse's message.
+        """
         # One line, where argparse prints the whole usage first (23 lines for colorize): the
         # error would scroll out of sight; the help is one command away.
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
     def parse_args(self, args=None, namespace=None):
+        """argparse's ``parse_args``, an unknown option named with the closest ones of its command.
+
+        Parameters
+        ----------
+        args : list of str, optional
+            The arguments (default: ``sys.argv[1:]``).
+        namespace : argparse.Namespace, optional
+            Where the values are set (default: a new one).
+        """
         namespace, rest = self.parse_known_args(args, namespace)
         if rest:
             parser = self._command_parser(namespace)
@@ -128,6 +184,16 @@ class Parser(argparse.ArgumentParser):
         return self
 
     def parse_known_args(self, args=None, namespace=None):
+        """argparse's ``parse_known_args``, the input taken from its positional form or from
+        ``-i/--input`` (:func:`add_input`), never both.
+
+        Parameters
+        ----------
+        args : list of str, optional
+            The arguments (default: ``sys.argv[1:]``).
+        namespace : argparse.Namespace, optional
+            Where the values are set (default: a new one).
+        """
         namespace, rest = super().parse_known_args(args, namespace)
         spec = self._varcolor_input
         if spec is not None and hasattr(namespace, "input_positional"):
@@ -149,7 +215,15 @@ class Parser(argparse.ArgumentParser):
 
 def unknown_arguments(words: list[str], parser: argparse.ArgumentParser) -> str:
     """The error for arguments no option takes, with the closest of ``parser``'s options for a
-    mistyped one (``--marks``: did you mean ``--marked``?)."""
+    mistyped one (``--marks``: did you mean ``--marked``?).
+
+    Parameters
+    ----------
+    words : list of str
+        The arguments left over.
+    parser : argparse.ArgumentParser
+        The command's parser, whose options are suggested.
+    """
     flags = [flag for flag in parser._option_string_actions if flag.startswith("--")]
     options = [word for word in words if word.startswith("-")]
     if not options:
@@ -170,7 +244,23 @@ def add_input(
     required: bool = True,
 ) -> None:
     """The command's input: positional, or ``-i/--input`` (repeatable with ``many``), stored in
-    ``dest``; both at once is an error."""
+    ``dest``; both at once is an error.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    metavar : str
+        The input's name in the help (``IMAGE``, ``RESULTS``).
+    help : str
+        The input's help.
+    dest : str
+        The attribute the input is stored in.
+    many : bool
+        Whether several inputs are taken.
+    required : bool
+        Whether the command needs an input.
+    """
     p.add_argument("input_positional", nargs="*" if many else "?", metavar=metavar, help=help)
     p.add_argument(
         "-i",
@@ -210,19 +300,41 @@ def add_output_options(p: argparse.ArgumentParser, ext: bool, output=None) -> No
 
 def add_cluster_options(p: Flags, what: str) -> None:
     """``--workers`` and ``--scheduler`` (:class:`~varcolor.app.RunOptions`'), ``what`` the things
-    the workers process (``images``, ``photos``)."""
+    the workers process (``images``, ``photos``).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the options are added.
+    what : str
+        What the workers process, in the help's words.
+    """
     workers = next(spec for spec in dataclasses.fields(RunOptions) if spec.name == "workers")
     add_run_option(p, "workers", workers.metadata["help"].replace("images", what, 1))
     add_run_option(p, "scheduler")
 
 
 def add_max_pixels(p: Flags) -> None:
-    """``--max-pixels`` (:class:`~varcolor.app.RunOptions`')."""
+    """``--max-pixels`` (:class:`~varcolor.app.RunOptions`').
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the option is added.
+    """
     add_run_option(p, "max_pixels")
 
 
 def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:
-    """``--format``, ``-o`` and ``--overwrite`` of the commands that print a table."""
+    """``--format``, ``-o`` and ``--overwrite`` of the commands that print a table.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    formats_help : str
+        The help of ``--format``.
+    """
     p.add_argument("--format", default="md", choices=["md", "csv", "json"], help=formats_help)
     p.add_argument("-o", "--output", metavar="FILE", help="write the table here instead of stdout")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
@@ -232,13 +344,25 @@ def add_table_output(p: argparse.ArgumentParser, formats_help: str) -> None:
 
 
 def run_options_of(args: argparse.Namespace) -> RunOptions:
-    """The :class:`~varcolor.app.RunOptions` the parsed arguments give (those a command has)."""
+    """The :class:`~varcolor.app.RunOptions` the parsed arguments give (those a command has).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments.
+    """
     names = [name for name in RunOptions.names() if hasattr(args, name)]
     return RunOptions.build(**{name: getattr(args, name) for name in names})
 
 
 def max_pixels_of(args: argparse.Namespace) -> int | None:
-    """``--max-pixels`` as the library takes it (0: no limit, None)."""
+    """``--max-pixels`` as the library takes it (0: no limit, None).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments.
+    """
     return args.max_pixels or None
 
 
@@ -268,6 +392,13 @@ def flag_words(message: str) -> str:
     """A library message in the command line's words: the option it begins with (after the file
     it names, if any) as its flag, and :data:`FLAG_PHRASES` replaced.
 
+    Parameters
+    ----------
+    message : str
+        The library's message.
+
+    Examples
+    --------
     >>> flag_words("a.png: max_pixels must be >= 0 (0: no limit), got -1")
     'a.png: --max-pixels must be >= 0 (0: no limit), got -1'
     """
@@ -285,7 +416,25 @@ def flag_words(message: str) -> str:
 
 
 def run(jobs: list[Job], verb: str, settings: RunOptions, made: dict, *, source, output, single: bool) -> int:
-    """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code."""
+    """Run ``jobs`` (:func:`varcolor.app.run_jobs`), print the report, and return the exit code.
+
+    Parameters
+    ----------
+    jobs : list of Job
+        The work, a job per output.
+    verb : str
+        What the report says was done (``colorized``, ``encoded``).
+    settings : RunOptions
+        Workers, scheduler, resuming, overwriting, quiet.
+    made : dict
+        What shapes the outputs (:func:`varcolor.app.made_with`), kept in a folder run's manifest.
+    source : path
+        The input file or folder.
+    output : path
+        The output file or folder.
+    single : bool
+        Whether the input is one file (its failure is the run's error).
+    """
     from ..app import run_jobs  # here: it loads the solvers, which `--help` and a bad argument never need
 
     report = run_jobs(
@@ -296,7 +445,17 @@ def run(jobs: list[Job], verb: str, settings: RunOptions, made: dict, *, source,
 
 
 def finish(report: batch.Report, verb: str, quiet: bool) -> int:
-    """Print what a run did; its exit code."""
+    """Print what a run did; its exit code.
+
+    Parameters
+    ----------
+    report : batch.Report
+        The run's outcome.
+    verb : str
+        What the report says was done.
+    quiet : bool
+        Whether to print only the failures.
+    """
     with batch.sigint_ignored():  # a second Ctrl-C must not cut the report short with a traceback
         return _print_report(report, verb, quiet)
 
@@ -327,7 +486,13 @@ def _print_report(report: batch.Report, verb: str, quiet: bool) -> int:
 
 def to_json(data) -> str:
     """Strict JSON, which has no NaN or Infinity: a missing score (NaN) or identical images (PSNR
-    inf) become null."""
+    inf) become null.
+
+    Parameters
+    ----------
+    data : object
+        Dicts, lists and numbers, as ``json.dumps`` takes them.
+    """
 
     def clean(value):
         if isinstance(value, dict):
@@ -340,6 +505,17 @@ def to_json(data) -> str:
 
 
 def to_csv(rows: list[dict], columns: list[str], cell: Callable = str) -> str:
+    """The table as CSV text, a header row first.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The table's rows, by column name.
+    columns : list of str
+        The columns, in order.
+    cell : callable
+        A value's text.
+    """
     buffer = _io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
@@ -349,7 +525,17 @@ def to_csv(rows: list[dict], columns: list[str], cell: Callable = str) -> str:
 
 def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
     """Refuse a table output that is an input (``inputs``: the run's files and folders; any file
-    under a folder counts, read by this run or not), or that exists, unless ``overwrite``."""
+    under a folder counts, read by this run or not), or that exists, unless ``overwrite``.
+
+    Parameters
+    ----------
+    output : str or None
+        The table's file (None: stdout, nothing to check).
+    overwrite : bool
+        Whether an existing file may be replaced.
+    inputs : tuple of str
+        The run's input files and folders.
+    """
     if output is None:
         return
     out = Path(output)
@@ -368,7 +554,19 @@ def check_table_output(output: str | None, overwrite: bool, inputs: tuple[str, .
 
 def write_table(table: str, output: str | None, overwrite: bool, inputs: tuple[str, ...]) -> None:
     """The table to ``output`` (atomically; never over an input, nor over a file unless ``overwrite``)
-    or to stdout."""
+    or to stdout.
+
+    Parameters
+    ----------
+    table : str
+        The table's text.
+    output : str or None
+        The table's file (None: stdout).
+    overwrite : bool
+        Whether an existing file may be replaced.
+    inputs : tuple of str
+        The run's input files and folders.
+    """
     if output is None:
         sys.stdout.write(table)
         return

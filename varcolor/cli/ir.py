@@ -43,7 +43,13 @@ ENCODER_HELP = (
 
 
 def encode_options_of(args: argparse.Namespace) -> EncodeOptions:
-    """The :class:`~varcolor.ir.encode.EncodeOptions` the parsed arguments give, checked."""
+    """The :class:`~varcolor.ir.encode.EncodeOptions` the parsed arguments give, checked.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``encode``'s or ``recolor``'s parsed arguments.
+    """
     fields = {name: getattr(args, name) for name in EncodeOptions.names() if name != "encoder"}
     return EncodeOptions.build(encoder=args.encoder, **fields)
 
@@ -209,6 +215,13 @@ def _add_encode_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
+    """The ``encode``, ``decode`` and ``recolor`` commands and their options.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        The ``varcolor`` parser's commands, which they join.
+    """
     e = commands.add_parser(
         "encode",
         help="colour image -> gray PNG + a few hundred bytes of cues (.vcir)",

@@ -104,6 +104,13 @@ def _cmd_serve(args) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``krita`` command and its actions (``install``, ``check``...).
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        The ``varcolor`` parser's commands, which it joins.
+    """
     k = commands.add_parser(
         "krita",
         help="the Krita plug-in: install it, check it with Krita",

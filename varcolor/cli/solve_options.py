@@ -76,8 +76,23 @@ def add_field(
     p: Flags, spec: dataclasses.Field, owner: type, default, help_text: str | None = None, **extra: Any
 ) -> None:
     """The field ``spec`` of the options dataclass ``owner`` as a flag ``--NAME`` (and its short
-    form, where its metadata names one), with its help text, choices and value type; ``extra``:
-    more of ``add_argument``'s keywords."""
+    form, where its metadata names one), with its help text, choices and value type.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the flag is added.
+    spec : dataclasses.Field
+        The field.
+    owner : type
+        The dataclass that holds it (its annotations give the value type).
+    default : object
+        The flag's default (None: not given, the library's default).
+    help_text : str, optional
+        The help (default: the field's own).
+    **extra
+        More of ``add_argument``'s keywords.
+    """
     help_text = help_text or spec.metadata.get("help") or ""
     if default is None and spec.default is not None and "%(default)s" in help_text:
         help_text = help_text.replace("%(default)s", str(spec.default))  # the flag's own default is "not given"
@@ -153,7 +168,15 @@ def add_run_option(p: Flags, name: str, help_text: str | None = None) -> None:
 
 
 def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
-    """Some of :class:`~varcolor.options.Options`' fields as flags, with their defaults."""
+    """Some of :class:`~varcolor.options.Options`' fields as flags, with their defaults.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The command's parser.
+    names : tuple of str
+        The fields offered.
+    """
     for spec in dataclasses.fields(Options):
         if spec.name in names:
             extra: dict[str, Any] = {"choices": _NAMED[spec.name]()} if spec.name in _NAMED else {}
@@ -161,7 +184,13 @@ def add_options(p: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
 
 
 def add_method_parameters(p: Flags) -> None:
-    """The registered methods' own parameters as flags (default None: the method's default)."""
+    """The registered methods' own parameters as flags (default None: the method's default).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser or argument group
+        Where the flags are added.
+    """
     seen = set()
     for method in methods.registered():
         parameters = method.Parameters
@@ -175,7 +204,13 @@ def add_method_parameters(p: Flags) -> None:
 
 def options_of(args: argparse.Namespace) -> Options:
     """The :class:`~varcolor.options.Options` the parsed arguments give, checked (a GPU asked for
-    where CuPy or the GPU is missing is refused too). A command makes them once and passes them on."""
+    where CuPy or the GPU is missing is refused too). A command makes them once and passes them on.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments.
+    """
     keywords = {
         name: getattr(args, name) for name in (*Options.names(), *methods.parameter_names()) if hasattr(args, name)
     }

@@ -23,6 +23,13 @@ def _cmd_ui(args) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``ui`` command (the studio) and its options.
+
+    Parameters
+    ----------
+    commands : argparse subparsers action
+        The ``varcolor`` parser's commands, which it joins.
+    """
     u = commands.add_parser(
         "ui",
         help="the studio: draw strokes in the browser and watch the photo take colour",

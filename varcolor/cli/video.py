@@ -22,7 +22,13 @@ __all__ = ["add_video_options", "is_video_run", "run_video"]
 
 
 def add_video_options(p: argparse.ArgumentParser) -> None:
-    """The options only a clip takes (``colorize`` offers them beside the still ones)."""
+    """The options only a clip takes (``colorize`` offers them beside the still ones).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        ``colorize``'s parser.
+    """
     group = p.add_argument_group("video (INPUT a .mp4/.mkv/.mov/.avi file, or a folder of numbered frames with --cues)")
     keyframes = sources.get("keyframes")
     group.add_argument("--cues", metavar=keyframes.metavar, help=keyframes.help)
@@ -59,7 +65,13 @@ def _colorize_video(*args, **keywords):
 
 
 def is_video_run(args: argparse.Namespace) -> bool:
-    """Whether ``colorize``'s arguments name a clip: a video file, or any input with ``--cues``."""
+    """Whether ``colorize``'s arguments name a clip: a video file, or any input with ``--cues``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``colorize``'s parsed arguments.
+    """
     return is_video(args.input) or getattr(args, "cues", None) is not None
 
 
@@ -77,7 +89,13 @@ def _output(source: Path, output: str) -> Path:
 
 
 def run_video(args: argparse.Namespace) -> int:
-    """Colorize one clip; bad input is refused (one line, exit 2) before any frame is solved."""
+    """Colorize one clip; bad input is refused (one line, exit 2) before any frame is solved.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``colorize``'s parsed arguments, naming a clip (:func:`is_video_run`).
+    """
     from ..video import open_clip, read_cue_folder, video_memory  # FFmpeg and OpenCV: loaded for clips only
     from ..video.coarse import engine_words
     from ..video.io import open_writer

@@ -53,7 +53,15 @@ def open_in_browser(url: str, delay: float = 0.5) -> None:
     on stderr in one line that no browser was opened: on Linux without a display (no ``DISPLAY``
     nor ``WAYLAND_DISPLAY``: a server over SSH, where Python's :mod:`webbrowser` would start a
     text browser in the terminal, or nothing) it is not tried; elsewhere, where no browser is
-    found. The address printed before it is the way in then."""
+    found. The address printed before it is the way in then.
+
+    Parameters
+    ----------
+    url : str
+        The studio's address, its token in it.
+    delay : float
+        Seconds to wait first.
+    """
     said = "varcolor studio: no browser opened ({}); open the address above in a browser"
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print(said.format("no display"), file=sys.stderr, flush=True)

@@ -81,13 +81,25 @@ class Autosave:
         self._closed = False
 
     def path(self, sha256: str) -> Path:
-        """The autosave of the photo whose content has the digest ``sha256`` (hex)."""
+        """The autosave of the photo whose content has the digest ``sha256`` (hex).
+
+        Parameters
+        ----------
+        sha256 : str
+            The photo's content digest, hex.
+        """
         return self.data_dir / sha256[:16] / AUTOSAVE
 
     def offer(self, sha256: str) -> tuple[Document | None, str | None, str | None]:
         """What the photo ``sha256``'s autosave holds, to offer on opening it: its document (None
         if there is none or it is empty), when it was saved (local time, to the minute), and a line
-        saying that an unreadable one was set aside (then the first two are None)."""
+        saying that an unreadable one was set aside (then the first two are None).
+
+        Parameters
+        ----------
+        sha256 : str
+            The photo's content digest, hex.
+        """
         path = self.path(sha256)
         if not path.is_file():
             return None, None, None
@@ -100,14 +112,26 @@ class Autosave:
         return (None if doc.empty else doc), saved, None
 
     def read(self, sha256: str) -> Document:
-        """The document of the photo ``sha256``'s autosave (restoring it)."""
+        """The document of the photo ``sha256``'s autosave (restoring it).
+
+        Parameters
+        ----------
+        sha256 : str
+            The photo's content digest, hex.
+        """
         path = self.path(sha256)
         doc, _ = parse_session(path.read_text(encoding="utf-8"), str(path))
         return doc
 
     def keep_previous(self, sha256: str) -> None:
         """Move the photo ``sha256``'s autosave aside as ``autosave.previous.json`` (the page
-        started afresh instead of restoring it)."""
+        started afresh instead of restoring it).
+
+        Parameters
+        ----------
+        sha256 : str
+            The photo's content digest, hex.
+        """
         path = self.path(sha256)
         try:
             os.replace(path, path.with_name(PREVIOUS))
@@ -118,7 +142,17 @@ class Autosave:
         """Have ``session`` (a session file's content) written, atomically, as the photo
         ``sha256``'s autosave by the autosave thread, off the edit's path (its fsync can take tens
         of milliseconds); ``keep_previous``: the autosave there is moved aside first. A newer
-        session waiting replaces an older one not yet written."""
+        session waiting replaces an older one not yet written.
+
+        Parameters
+        ----------
+        sha256 : str
+            The photo's content digest, hex.
+        session : dict
+            A session file's content (:func:`~varcolor.ui.document.session_dict`).
+        keep_previous : bool
+            Move the autosave there aside first (the page started afresh).
+        """
         with self._wake:
             self._job = (self.path(sha256), session, keep_previous)
             self._wake.notify()

@@ -93,7 +93,16 @@ class Document:
     suggestions: Suggestions | None = None
 
     def with_stroke(self, stroke: object, shape: tuple[int, int] | None = None) -> Document:
-        """The document with ``stroke`` added; an eraser also removes the points it touches."""
+        """The document with ``stroke`` added; an eraser also removes the points it touches.
+
+        Parameters
+        ----------
+        stroke : dict
+            The page's stroke: ``tool`` (brush or eraser), ``width``, ``path`` (``[x, y]`` pairs)
+            and, for a brush, ``rgb``.
+        shape : (int, int), optional
+            The photo's ``(H, W)``: a point or stroke outside it is refused (None: not checked).
+        """
         checked = _check_stroke(stroke, shape)
         points = self.points
         if checked["tool"] == "eraser":
@@ -101,12 +110,30 @@ class Document:
         return replace(self, strokes=self.strokes + (checked,), points=points)
 
     def with_point(self, point: object, shape: tuple[int, int] | None = None) -> Document:
-        """The document with a new point hint (given ``x, y, rgb, size``); it gets the next id."""
+        """The document with a new point hint (given ``x, y, rgb, size``); it gets the next id.
+
+        Parameters
+        ----------
+        point : dict
+            The page's point: ``x``, ``y``, ``rgb`` and ``size`` (pixels across).
+        shape : (int, int), optional
+            The photo's ``(H, W)``: a point or stroke outside it is refused (None: not checked).
+        """
         point = _check_point({**_object(point, "a point"), "id": self.next_id}, shape)
         return replace(self, points=self.points + (point,), next_id=self.next_id + 1)
 
     def with_point_changed(self, point_id: int, changes: dict, shape: tuple[int, int] | None = None) -> Document:
-        """The document with point ``point_id`` moved or recoloured (``x, y, rgb, size``)."""
+        """The document with point ``point_id`` moved or recoloured (``x, y, rgb, size``).
+
+        Parameters
+        ----------
+        point_id : int
+            The point's id.
+        changes : dict
+            Its new ``x``, ``y``, ``rgb`` or ``size`` (other keys are ignored).
+        shape : (int, int), optional
+            The photo's ``(H, W)``: a point or stroke outside it is refused (None: not checked).
+        """
         found = [p for p in self.points if p["id"] == point_id]
         if not found:
             raise InputError(f"no point {point_id}")
@@ -115,6 +142,13 @@ class Document:
         return replace(self, points=tuple(new if p["id"] == point_id else p for p in self.points))
 
     def without_point(self, point_id: int) -> Document:
+        """The document without point ``point_id``; an unknown id is one line.
+
+        Parameters
+        ----------
+        point_id : int
+            The point's id.
+        """
         if not any(p["id"] == point_id for p in self.points):
             raise InputError(f"no point {point_id}")
         return replace(self, points=tuple(p for p in self.points if p["id"] != point_id))
@@ -124,11 +158,26 @@ class Document:
         return replace(self, strokes=(), points=())
 
     def with_settings(self, settings: dict) -> Document:
+        """The document with ``settings`` laid over its own, checked (an unknown preset is one line).
+
+        Parameters
+        ----------
+        settings : dict
+            The settings that change: ``method``, a studio preset.
+        """
         settings = _object(settings, "settings")
         return replace(self, settings=_check_settings({**self.settings, **settings}))
 
     def with_reference(self, reference: dict | None, suggestions: Suggestions | None) -> Document:
-        """The document with another reference photo's record and suggestions (None: none)."""
+        """The document with another reference photo's record and suggestions (None: none).
+
+        Parameters
+        ----------
+        reference : dict or None
+            The reference photo's record (``path``, ``sha256``, ``name``, ``width``, ``height``).
+        suggestions : Suggestions or None
+            Its cue pixels on the photo (dropped without a reference).
+        """
         return replace(self, reference=reference, suggestions=suggestions if reference is not None else None)
 
     @property
@@ -169,6 +218,14 @@ class History:
         return self._docs[self._at]
 
     def push(self, document: Document) -> None:
+        """Make ``document`` the current step; the steps that were undone are dropped, and the oldest
+        past the limit.
+
+        Parameters
+        ----------
+        document : Document
+            The document after an edit.
+        """
         del self._docs[self._at + 1 :]
         self._docs.append(document)
         if len(self._docs) > self.limit:
@@ -267,7 +324,13 @@ def _check_settings(settings: dict) -> dict:
 
 
 def point_radius(point: dict) -> float:
-    """The disk radius of a point of ``size`` pixels across (the points file's ``radius``)."""
+    """The disk radius of a point of ``size`` pixels across (the points file's ``radius``).
+
+    Parameters
+    ----------
+    point : dict
+        A document's point (its ``size``).
+    """
     return (point["size"] - 1) / 2
 
 
@@ -291,6 +354,15 @@ def rasterize(doc: Document, shape: tuple[int, ...], full_shape: tuple[int, ...]
 
     At full resolution, points are the disks of the points file (``varcolor.Cues.from_points``
     with ``radius = (size - 1) / 2``), so the saved points JSON and the mask agree.
+
+    Parameters
+    ----------
+    doc : Document
+        The document.
+    shape : tuple
+        The picture's ``(H, W)``.
+    full_shape : tuple, optional
+        The photo's ``(H, W)``, the document's coordinates (default: ``shape``).
     """
     mask = np.zeros(tuple(shape) + (3,), np.uint8)
     draw(mask, doc.strokes, doc.points, full_shape or shape, (0, 0) + tuple(shape))
@@ -301,7 +373,19 @@ def rasterize(doc: Document, shape: tuple[int, ...], full_shape: tuple[int, ...]
 
 def suggest(mask: np.ndarray, suggestions: Suggestions, strokes, full_shape: tuple[int, ...]) -> None:
     """Add ``suggestions`` to ``mask`` (the strokes and points already drawn, changed in place)
-    where :func:`kept_suggestions` keeps them."""
+    where :func:`kept_suggestions` keeps them.
+
+    Parameters
+    ----------
+    mask : ndarray
+        The stroke-mask picture, ``H×W×3`` uint8, changed in place.
+    suggestions : Suggestions
+        The reference's cue pixels.
+    strokes : sequence of dict
+        The document's strokes (an eraser's pass clears suggestions).
+    full_shape : tuple
+        The photo's ``(H, W)``.
+    """
     rows, cols, keep = kept_suggestions(mask, suggestions, strokes, full_shape)
     mask[rows[keep], cols[keep]] = suggestions.rgb[keep]
 
@@ -312,7 +396,19 @@ def kept_suggestions(
     """The pixels of ``mask`` (the strokes and points drawn) the suggestions fall on, and which of
     them stay under the user's cues, as ``varcolor colorize --reference`` keeps a reference's
     beside strokes: none within :data:`~varcolor.reference.CLEARANCE` of the photo's pixels of a
-    stroke or point, none under an eraser's pass."""
+    stroke or point, none under an eraser's pass.
+
+    Parameters
+    ----------
+    mask : ndarray
+        The stroke-mask picture of the strokes and points, ``H×W×3`` uint8.
+    suggestions : Suggestions
+        The reference's cue pixels.
+    strokes : sequence of dict
+        The document's strokes.
+    full_shape : tuple
+        The photo's ``(H, W)``.
+    """
     from ..reference import outside
 
     sx, sy, scale = _mapping(mask.shape[:2], full_shape)
@@ -344,7 +440,19 @@ def strokes_in(strokes, shape: tuple[int, ...], full_shape: tuple[int, ...], box
     """The ``strokes`` that paint inside ``box`` = ``(top, left, height, width)`` of a picture of
     ``shape`` (:func:`draw`'s), in order, each as ``(stroke, line width, points in the box's
     coordinates)``: a full tile of the view draws its document in its own small box (all of it
-    took a third of a tile's time), and keeps its cues while these are the same."""
+    took a third of a tile's time), and keeps its cues while these are the same.
+
+    Parameters
+    ----------
+    strokes : sequence of dict
+        The document's strokes.
+    shape : tuple
+        The picture's ``(H, W)``.
+    full_shape : tuple
+        The photo's ``(H, W)``, the document's coordinates.
+    box : tuple
+        ``(top, left, height, width)`` in the picture's pixels.
+    """
     top, left, height, width = box
     sx, sy, scale = _mapping(shape, full_shape)
     found = []
@@ -360,7 +468,21 @@ def strokes_in(strokes, shape: tuple[int, ...], full_shape: tuple[int, ...], box
 
 def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tuple[int, ...]) -> None:
     """Paint ``strokes`` in order, then ``points``, into ``mask`` (``H×W×3`` uint8, changed in
-    place), inside ``box`` = ``(top, left, height, width)`` only; :func:`rasterize` paints it all."""
+    place), inside ``box`` = ``(top, left, height, width)`` only; :func:`rasterize` paints it all.
+
+    Parameters
+    ----------
+    mask : ndarray
+        The picture, ``H×W×3`` uint8, changed in place.
+    strokes : sequence of dict
+        The document's strokes.
+    points : sequence of dict
+        The document's points.
+    full_shape : tuple
+        The photo's ``(H, W)``, the document's coordinates.
+    box : tuple
+        ``(top, left, height, width)`` in the picture's pixels.
+    """
     top, left, height, width = box
     if height <= 0 or width <= 0:
         return
@@ -400,7 +522,17 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tu
 
 
 def strokes_box(strokes, shape: tuple[int, ...], full_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """The box ``(top, left, height, width)`` of ``shape`` that ``strokes`` can paint."""
+    """The box ``(top, left, height, width)`` of ``shape`` that ``strokes`` can paint.
+
+    Parameters
+    ----------
+    strokes : sequence of dict
+        The strokes.
+    shape : tuple
+        The picture's ``(H, W)``.
+    full_shape : tuple
+        The photo's ``(H, W)``, the document's coordinates.
+    """
     sx, sy, scale = _mapping(shape, full_shape)
     xs = [(x + 0.5) * sx - 0.5 for stroke in strokes for x, _ in stroke["path"]]
     ys = [(y + 0.5) * sy - 0.5 for stroke in strokes for _, y in stroke["path"]]
@@ -459,7 +591,15 @@ def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = Non
     """The cues of a stroke-mask picture (uint8): at every non-black pixel the chroma that
     ``varcolor.Cues.from_mask`` finds in the same picture read from a file, converting only
     those pixels; with ``box`` (``top, left, height, width``), a mask black outside it, read
-    there alone (the whole mask was a share of each stroke at the studio's working size)."""
+    there alone (the whole mask was a share of each stroke at the studio's working size).
+
+    Parameters
+    ----------
+    mask : ndarray
+        The stroke-mask picture, ``H×W×3`` uint8.
+    box : tuple, optional
+        ``(top, left, height, width)``, outside which the mask is black.
+    """
     shape = mask.shape[:2]
     top, left, height, width = (0, 0) + shape if box is None else box
     region = (slice(top, top + height), slice(left, left + width))
@@ -474,7 +614,13 @@ def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = Non
 
 
 def points_file(doc: Document) -> list[dict]:
-    """The points as records of a points file (``y, x, r, g, b, radius``; ``varcolor colorize --points``)."""
+    """The points as records of a points file (``y, x, r, g, b, radius``; ``varcolor colorize --points``).
+
+    Parameters
+    ----------
+    doc : Document
+        The document.
+    """
     return [
         {"y": p["y"], "x": p["x"], "r": p["rgb"][0], "g": p["rgb"][1], "b": p["rgb"][2], "radius": point_radius(p)}
         for p in doc.points
@@ -483,7 +629,15 @@ def points_file(doc: Document) -> list[dict]:
 
 def session_dict(doc: Document, image: dict) -> dict:
     """A session file's content: ``image`` (path, sha256, width, height) and the document; with a
-    reference photo, its record and the suggestions as ``[x, y, r, g, b]`` rows."""
+    reference photo, its record and the suggestions as ``[x, y, r, g, b]`` rows.
+
+    Parameters
+    ----------
+    doc : Document
+        The document.
+    image : dict
+        The photo's record: ``path``, ``sha256``, ``width``, ``height``.
+    """
     content = {"format": SESSION_FORMAT, "version": SESSION_VERSION, "image": image, **doc.as_dict()}
     if doc.reference is None:
         del content["reference"]  # the sessions written before reference photos, unchanged
@@ -495,7 +649,15 @@ def session_dict(doc: Document, image: dict) -> dict:
 
 def parse_session(text: str | bytes, name: str) -> tuple[Document, dict]:
     """A session file's document and image record; a corrupt or foreign file raises one
-    :class:`~varcolor.errors.InputError` line naming ``name``."""
+    :class:`~varcolor.errors.InputError` line naming ``name``.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The session file's content.
+    name : str
+        The file's name, for the error.
+    """
     try:
         data = safe_json.loads(text, name)
     except InputError as exc:

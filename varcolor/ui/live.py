@@ -83,6 +83,15 @@ class Published:
 def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
     """The live view's size: ``shape`` itself, or the same aspect at most ``max_pixels``.
 
+    Parameters
+    ----------
+    shape : (int, int)
+        The photo's ``(H, W)``.
+    max_pixels : int
+        The live view's largest size.
+
+    Examples
+    --------
     >>> working_shape((3000, 4000), 1_500_000)
     (1060, 1414)
     """
@@ -212,7 +221,15 @@ class LiveSolver:
 
     # -- the page's side ------------------------------------------------------------------
     def submit(self, version: int, doc: Document) -> None:
-        """Ask for ``doc`` (document version ``version``) to be solved; it supersedes any version waiting."""
+        """Ask for ``doc`` (document version ``version``) to be solved; it supersedes any version waiting.
+
+        Parameters
+        ----------
+        version : int
+            The document's version (newer ones are higher).
+        doc : Document
+            The document to solve.
+        """
         with self._cond:
             self._pending = (version, doc)
             self._submitted[version] = time.perf_counter()
@@ -231,7 +248,13 @@ class LiveSolver:
 
     def patch(self, have: int) -> tuple[Published, tuple[int, int, int, int], bytes]:
         """The latest result, the box ``(top, left, height, width)`` that changed since serial
-        ``have`` (the whole image if ``have`` is unknown), and its RGBA bytes, row-major."""
+        ``have`` (the whole image if ``have`` is unknown), and its RGBA bytes, row-major.
+
+        Parameters
+        ----------
+        have : int
+            The serial of the result the page shows.
+        """
         with self._cond:
             published = self.published
             height, width = self.gray.shape
@@ -268,7 +291,13 @@ class LiveSolver:
     def close(self, wait: float = 0.0) -> None:
         """Stop the worker; with ``wait``, give a solve under way up to that many seconds to end
         (a process must not exit while a thread is inside the compiled solvers: their threads
-        abort it). Iterative solves stop at their next iteration."""
+        abort it). Iterative solves stop at their next iteration.
+
+        Parameters
+        ----------
+        wait : float
+            Seconds to give a solve under way (0: none).
+        """
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -648,7 +677,13 @@ class LiveSolver:
 
 def refinable(method: str) -> bool:
     """Whether the studio method ``method``'s solves can be carried on to a tighter tolerance
-    (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines."""
+    (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines.
+
+    Parameters
+    ----------
+    method : str
+        A studio preset.
+    """
     return methods.get(PRESETS[method]["method"]).refines()
 
 

@@ -49,7 +49,17 @@ class Suggestions:
     @classmethod
     def from_rows(cls, rows, shape: tuple[int, int], name: str) -> Suggestions:
         """Suggestions from ``[x, y, r, g, b]`` rows (a session file's), checked against the
-        photo's ``shape``; anything else is one line naming ``name``."""
+        photo's ``shape``; anything else is one line naming ``name``.
+
+        Parameters
+        ----------
+        rows : list
+            ``[x, y, r, g, b]`` rows.
+        shape : (int, int)
+            The photo's ``(H, W)``.
+        name : str
+            The session file's name, for the error.
+        """
         if not isinstance(rows, list) or len(rows) > MAX_SUGGESTIONS:
             raise InputError(f"{name}: suggestions must be a list of at most {MAX_SUGGESTIONS:,} [x, y, r, g, b] rows")
         if not all(
@@ -71,6 +81,13 @@ def encode_chroma(ab: np.ndarray) -> np.ndarray:
     a stroke mask's colour paints only its chroma, so the lightness is free; of the levels tried the
     one whose 8-bit colour gives ``ab`` back best is kept.
 
+    Parameters
+    ----------
+    ab : ndarray
+        Lab chroma, ``n×2``.
+
+    Examples
+    --------
     >>> ab = np.array([[40.0, 30.0], [-20.0, -35.0], [0.0, 0.0]])
     >>> back = rgb_to_lab(encode_chroma(ab)[None] / 255.0)[0, :, 1:]
     >>> bool(np.abs(back - ab).max() < 1.0)
@@ -96,6 +113,17 @@ def match_suggestions(gray: np.ndarray, full_shape: tuple[int, int], reference: 
 
     Matched on the live copy: the matching reduces both photos to about 60,000 pixels whatever
     their size (:data:`varcolor.reference.WORK_PIXELS`), and a 40 MP photo's gray is not kept.
+
+    Parameters
+    ----------
+    gray : ndarray
+        The live copy's gray, ``h×w``.
+    full_shape : (int, int)
+        The photo's ``(H, W)``.
+    reference : ndarray
+        The reference photo, ``h×w×3`` in [0, 1].
+    name : str
+        The reference's name, for the messages.
     """
     from ..cues import Cues
 
@@ -121,6 +149,23 @@ def reference_colours(
     ``h×w×3``; within ``band`` of it, histogrammed in bins of 10 ab units), each at least
     ``spacing`` ab units from the ones before.
 
+    Parameters
+    ----------
+    lab : ndarray or None
+        The reference reduced, in Lab, ``h×w×3`` (None: the suggestions alone).
+    lightness : float
+        The place's L*.
+    near : ndarray
+        The chroma of the suggestions nearest the place, ``n×2``, nearest first.
+    k : int
+        The most colours returned.
+    spacing : float
+        The least distance between two of them, in ab units.
+    band : float
+        How far in L* the reference's pixels may lie from ``lightness``.
+
+    Examples
+    --------
     >>> lab = np.zeros((10, 10, 3)); lab[..., 0] = 50; lab[:, :6, 1:] = (50, 30); lab[:, 6:, 1:] = (-30, 10)
     >>> [(round(a), round(b)) for a, b, _ in reference_colours(lab, 50.0, np.zeros((0, 2)))]
     [(50, 30), (-30, 10)]

@@ -56,7 +56,13 @@ class Pacer:
         self._paused_until = 0.0
 
     def hear(self, word: bytes) -> None:
-        """Take the studio's word (``busy`` or ``idle``)."""
+        """Take the studio's word (``busy`` or ``idle``).
+
+        Parameters
+        ----------
+        word : bytes
+            ``busy`` or ``idle``.
+        """
         with self._turn:
             self._paused_until = time.monotonic() + self.lease if word == BUSY else 0.0
             self._turn.notify_all()
@@ -77,7 +83,13 @@ class Lines:
 
     def read(self, wait: bool) -> Iterator[bytes | None]:
         """The next lines: all that can be read now (``wait`` False), or until the end (True). The
-        end of the input is said by one ``None``."""
+        end of the input is said by one ``None``.
+
+        Parameters
+        ----------
+        wait : bool
+            Read until the end of the input, not only what is there now.
+        """
         while wait or select.select([self.fd], [], [], 0)[0]:
             chunk = os.read(self.fd, 65536)
             self._pending += chunk
@@ -128,7 +140,14 @@ def _ahead(pacer: Pacer, photo: Path | None) -> None:
 
 def main(argv: list[str]) -> int | str:
     """Run one save's child (``argv``: ``STUDIO LEASE [--spare [PHOTO]]``): 0 when the save is
-    written or no request came, else the line that says why it failed."""
+    written or no request came, else the line that says why it failed.
+
+    Parameters
+    ----------
+    argv : list of str
+        ``STUDIO LEASE [--spare [PHOTO]]``: the studio's process id, the seconds one ``busy`` holds
+        the work ahead, and for a spare child the photo to prepare.
+    """
     studio, lease, rest = int(argv[0]), float(argv[1]), argv[2:]
     threading.Thread(target=_watch, args=(studio,), daemon=True).start()
     pacer, lines = Pacer(lease), Lines(0)

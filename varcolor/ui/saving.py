@@ -89,6 +89,23 @@ def save_request(photo: Path, mask: Path, output: Path, options: dict, solver: s
     """What a save's child runs (:func:`varcolor.app.run_request`): the same colorization as
     :func:`command_line` prints, as plain values.
 
+    Parameters
+    ----------
+    photo : path
+        The photo.
+    mask : path
+        The stroke mask written for the save.
+    output : path
+        The result's file.
+    options : dict
+        The studio method's options (:class:`~varcolor.options.Options` fields).
+    solver : str or None
+        The solver decided for the save (None: the library's choice).
+    bits : int
+        Bits per sample of the result (8 or 16).
+
+    Examples
+    --------
     >>> save_request(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)["solver"]
     'direct'
     """
@@ -110,6 +127,23 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     into ``output`` with the studio method's ``options`` and the ``solver`` decided for it (its
     options' flags rendered by :meth:`varcolor.options.Options.flags`, the command line's own).
 
+    Parameters
+    ----------
+    photo : path
+        The photo.
+    mask : path
+        The stroke mask written for the save.
+    output : path
+        The result's file.
+    options : dict
+        The studio method's options (:class:`~varcolor.options.Options` fields).
+    solver : str or None
+        The solver decided for the save (None: the library's choice).
+    bits : int
+        Bits per sample of the result (8 or 16).
+
+    Examples
+    --------
     >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)[:8]
     ['colorize', 'a.png', '--mask', 'm.png', '--edges', 'exact', '-o', 'o.png']
     """
@@ -301,7 +335,13 @@ class Saves:
 
     def cancel(self, wait: float | None = 30) -> None:
         """Stop a save under way (nothing of it is kept); ``wait``: up to that many seconds for it
-        to end (None: do not wait)."""
+        to end (None: do not wait).
+
+        Parameters
+        ----------
+        wait : float or None
+            Seconds to wait for it to end (None: do not wait).
+        """
         job = self.job
         if job is not None and job.running:
             job.cancel()
@@ -432,11 +472,24 @@ class SaveJob:
                 pass
 
     def wait(self, timeout: float | None = None) -> None:
+        """Wait for the save's thread to end.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            The most seconds to wait (None: until it ends).
+        """
         self.thread.join(timeout)
 
     def status(self, now: float | None = None) -> dict:
         """What the page shows: state, seconds so far, the estimate, the fraction done (by time
-        against the estimate while solving), and when done the files and the command."""
+        against the estimate while solving), and when done the files and the command.
+
+        Parameters
+        ----------
+        now : float, optional
+            The time, :func:`time.monotonic`'s (default: now).
+        """
         now = time.monotonic() if now is None else now
         elapsed = (self.seconds if self.seconds is not None else now - self.started) or 0.0
         if self.state == "done":
@@ -555,7 +608,13 @@ class Spare:
 
     def start(self, photo: Path | None = None) -> None:
         """Start one, unless one is waiting for the same ``photo`` (whose gray it makes ahead:
-        :mod:`varcolor.ui.save_child`); one waiting for another photo is stopped."""
+        :mod:`varcolor.ui.save_child`); one waiting for another photo is stopped.
+
+        Parameters
+        ----------
+        photo : path, optional
+            The photo whose gray the child makes ahead (None: none yet).
+        """
         with self._lock:
             if self._child is not None and self._child.poll() is None and self._photo != photo:
                 _stop(self._child)
@@ -653,7 +712,13 @@ def recover(saving: Path) -> list[str]:
     """Finish what killed saves left in the data folder's ``saving`` folder: a unit whose marker
     (its session file, published last) is missing loses the files it had published (those whose
     content is the journal's: an older file in their place is left alone); the temporaries
-    beside them and the work folders go. Returns one line per unit taken back."""
+    beside them and the work folders go. Returns one line per unit taken back.
+
+    Parameters
+    ----------
+    saving : path
+        The data folder's ``saving`` folder.
+    """
     said: list[str] = []
     if not saving.is_dir():
         return said
@@ -690,7 +755,15 @@ def claim(lock: Path) -> int | None:
 
 
 def release(fd: int | None, lock: Path) -> None:
-    """Remove the lock file ``lock`` and let go of it (``fd`` from :func:`claim`)."""
+    """Remove the lock file ``lock`` and let go of it (``fd`` from :func:`claim`).
+
+    Parameters
+    ----------
+    fd : int or None
+        The lock's descriptor (None: nothing held).
+    lock : path
+        The lock file.
+    """
     if fd is None:
         return
     with suppress(OSError):

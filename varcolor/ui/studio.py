@@ -235,7 +235,15 @@ class ReferenceView:
     @classmethod
     def read(cls, path: Path, name: str) -> ReferenceView:
         """Read ``path``; what can be no reference (not an image, too many pixels, smaller than
-        16 px a side, gray) is one line naming ``name``."""
+        16 px a side, gray) is one line naming ``name``.
+
+        Parameters
+        ----------
+        path : path
+            The reference photo's file.
+        name : str
+            Its name on the page, for the error.
+        """
         from ..app.reference import read_reference
 
         try:
@@ -333,7 +341,21 @@ class Studio:
     ) -> dict:
         """Open an image file (``doc``: a session's document to start from, its reference photo
         looked for also in ``folder``; ``page``: the state returned goes to the page, which says
-        its one-time notice; else the notice is kept for the page's first state call)."""
+        its one-time notice; else the notice is kept for the page's first state call).
+
+        Parameters
+        ----------
+        path : path
+            The image file.
+        name : str, optional
+            Its name on the page (default: the file's).
+        doc : Document, optional
+            A session's document to start from.
+        page : bool
+            Whether the state returned goes to the page, which then says the one-time notice.
+        folder : path, optional
+            Where else the document's reference photo is looked for.
+        """
         method = (doc.settings if doc is not None else {}).get("method", DEFAULT_PRESET)
         image = OpenImage(
             Path(path),
@@ -401,13 +423,29 @@ class Studio:
             return self.state(page=page)
 
     def open_upload(self, data: bytes, filename: str) -> dict:
-        """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
+        """Open an uploaded photo: it is kept in the data folder (the session refers to it there).
+
+        Parameters
+        ----------
+        data : bytes
+            The uploaded file's content.
+        filename : str
+            Its name on the user's computer.
+        """
         readable = IMAGE_EXTENSIONS + LAYERED_EXTENSIONS
         return self._open_stored(data, filename, "image", readable, "an image file this studio reads", self.open_path)
 
     def open_session(self, path: Path, *, page: bool = True) -> dict:
         """Reopen a saved session file (its image is found by path, else beside the session file;
-        ``page`` as for :meth:`open_path`)."""
+        ``page`` as for :meth:`open_path`).
+
+        Parameters
+        ----------
+        path : path
+            The session file (``NAME.studio.json``).
+        page : bool
+            Whether the state returned goes to the page, which then says the one-time notice.
+        """
         path = Path(path)
         try:
             text = path.read_bytes()
@@ -417,7 +455,19 @@ class Studio:
 
     def open_session_text(self, text: str | bytes, name: str, folder: Path | None = None, *, page: bool = True) -> dict:
         """Reopen a session from its content (a file given on the page): its photo is looked for
-        at the path it names, beside it in ``folder``, and among the photos opened from the page."""
+        at the path it names, beside it in ``folder``, and among the photos opened from the page.
+
+        Parameters
+        ----------
+        text : str or bytes
+            The session file's content.
+        name : str
+            Its name, for the errors.
+        folder : path, optional
+            Where the session file lies, its photo looked for beside it.
+        page : bool
+            Whether the state returned goes to the page, which then says the one-time notice.
+        """
         doc, record = parse_session(text, name)
         candidates = []
         if isinstance(record.get("path"), str):
@@ -441,7 +491,14 @@ class Studio:
 
     def edit(self, op: dict) -> dict:
         """Apply one edit (``op``: ``stroke``, ``point``, ``point-change``, ``point-delete``,
-        ``clear``, ``settings``, ``reference-remove``) and start solving it."""
+        ``clear``, ``settings``, ``reference-remove``) and start solving it.
+
+        Parameters
+        ----------
+        op : dict
+            The edit: its ``op`` key names it; the others hold its value (``stroke``, ``point``, ``id``,
+            ``settings``).
+        """
         with self.lock:
             self._need_image()
             assert self.image is not None and self.history is not None and self.live is not None  # opened together
@@ -484,7 +541,13 @@ class Studio:
     def estimate(self, method: str) -> dict:
         """What switching the live view to ``method`` costs: seconds (this session's own measure
         where it has one, else :data:`SECONDS_PER_MEGAPIXEL`) and bytes (the library's estimate),
-        and whether the page should ask first (over :data:`ASK_SECONDS`)."""
+        and whether the page should ask first (over :data:`ASK_SECONDS`).
+
+        Parameters
+        ----------
+        method : str
+            A studio preset.
+        """
         if method not in PRESETS:
             raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
         with self.lock:
@@ -599,7 +662,13 @@ class Studio:
     # -- state -------------------------------------------------------------------------------
     def state(self, page: bool = True) -> dict:
         """What the page shows; ``page``: it goes to the page, which says the one-time notice
-        (else the notice stays for the next state)."""
+        (else the notice stays for the next state).
+
+        Parameters
+        ----------
+        page : bool
+            Whether the state returned goes to the page, which then says the one-time notice.
+        """
         if self.image is None:
             notice, self.notice, self._startup_notice = self.notice, None, None
             return {
@@ -650,7 +719,19 @@ class Studio:
     def tile_png(self, layer: str, level: int, row: int, col: int, full: bool = False) -> bytes:
         """A tile of the photo's gray or of the latest result at full resolution; ``full``: a
         level-0 result tile made as a save makes the result, once the current document's live
-        result is final (:mod:`varcolor.ui.view`)."""
+        result is final (:mod:`varcolor.ui.view`).
+
+        Parameters
+        ----------
+        layer : str
+            ``gray`` or ``result``.
+        level : int
+            The pyramid's level (0: the photo's pixels).
+        row, col : int
+            The tile.
+        full : bool
+            A level-0 result tile made as a save makes the result.
+        """
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self.lock:
@@ -667,7 +748,13 @@ class Studio:
         nearest the view's centre first; empty further out): after each final result, the studio
         makes their full tiles before the page asks (:meth:`varcolor.ui.view.View.ahead`). While
         they cover the live copy, its picture is painted after them
-        (:attr:`varcolor.ui.live.LiveSolver.paint_later`)."""
+        (:attr:`varcolor.ui.live.LiveSolver.paint_later`).
+
+        Parameters
+        ----------
+        tiles : list
+            ``[[row, col], ...]``, nearest the view's centre first (empty: none at 1:1).
+        """
         self._need_image()
         assert self.image is not None  # checked
         if not isinstance(tiles, list) or len(tiles) > _VIEW_TILES:
@@ -774,7 +861,15 @@ class Studio:
     # -- suggestions from the network's class head ---------------------------------------------
     def suggest(self, x: float, y: float, k: int = 6) -> dict:
         """The most likely distinct colours at full-resolution pixel ``(x, y)``: the reference
-        photo's when one is open, else the network's."""
+        photo's when one is open, else the network's.
+
+        Parameters
+        ----------
+        x, y : float
+            The place, in the photo's pixels.
+        k : int
+            The most colours returned.
+        """
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self.lock:
@@ -839,7 +934,15 @@ class Studio:
     # -- a reference photo beside the photo -------------------------------------------------------
     def open_reference_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded reference photo: it is kept in the data folder (the session refers to it
-        there) and matched in the background (:meth:`_open_reference`)."""
+        there) and matched in the background (:meth:`_open_reference`).
+
+        Parameters
+        ----------
+        data : bytes
+            The uploaded file's content.
+        filename : str
+            Its name on the user's computer.
+        """
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         what = "an image file a reference can be"
@@ -871,7 +974,13 @@ class Studio:
 
     def open_reference_path(self, path) -> dict:
         """Open a reference photo by its path, which must lie inside the data folder (relative
-        paths are taken from there); anywhere else is refused (``PermissionError``)."""
+        paths are taken from there); anywhere else is refused (``PermissionError``).
+
+        Parameters
+        ----------
+        path : path
+            The reference photo, inside the data folder (relative: from there).
+        """
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         if not isinstance(path, str) or not path.strip() or "\x00" in path:
@@ -1023,7 +1132,17 @@ class Studio:
         """Start saving the document at full resolution, inside ``out_dir``, as one unit
         (:meth:`varcolor.ui.saving.Saves.start`: the printed command's own solve);
         :meth:`save_status` follows it. Refuses at once (one line) what that refuses, and a save
-        while one is under way."""
+        while one is under way.
+
+        Parameters
+        ----------
+        name : str
+            The name to save as, inside ``out_dir`` (an image suffix is dropped).
+        fmt : str
+            A key of :data:`varcolor.ui.saving.SAVE_FORMATS`.
+        overwrite : bool
+            Replace existing files (the user confirmed).
+        """
         with self.lock:
             self._need_image()
             assert self.image is not None and self.history is not None and self.live is not None  # opened together
@@ -1040,7 +1159,17 @@ class Studio:
         return self.save_status()
 
     def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
-        """:meth:`start_save` and wait for it: its final status; a failed save raises its line."""
+        """:meth:`start_save` and wait for it: its final status; a failed save raises its line.
+
+        Parameters
+        ----------
+        name : str
+            The name to save as, inside ``out_dir`` (an image suffix is dropped).
+        fmt : str
+            A key of :data:`varcolor.ui.saving.SAVE_FORMATS`.
+        overwrite : bool
+            Replace existing files (the user confirmed).
+        """
         self.start_save(name, fmt, overwrite)
         assert self.saves.job is not None  # started
         self.saves.job.wait()
@@ -1083,6 +1212,13 @@ def counts(doc: Document) -> dict:
     """What a document holds, for the restore banner: brush strokes, eraser passes, points, and
     a line saying so ("2 strokes, 1 eraser pass, 1 point").
 
+    Parameters
+    ----------
+    doc : Document
+        The document.
+
+    Examples
+    --------
     >>> doc = Document().with_stroke({"tool": "eraser", "width": 3, "path": [[1, 1]]})
     >>> counts(doc.with_point({"x": 1, "y": 1, "rgb": [9, 9, 9], "size": 1}))["text"]
     '0 strokes, 1 eraser pass, 1 point'

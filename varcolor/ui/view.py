@@ -237,7 +237,15 @@ class View:
         return self._gray
 
     def tile_box(self, level: int, row: int, col: int) -> tuple[int, int, int, int]:
-        """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels."""
+        """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels.
+
+        Parameters
+        ----------
+        level : int
+            The pyramid's level (0: the photo's pixels).
+        row, col : int
+            The tile.
+        """
         if not (isinstance(level, int) and 0 <= level < self.levels):
             raise InputError(f"tile level must be 0 to {self.levels - 1}")
         height, width = (math.ceil(n / 2**level) for n in self.shape)
@@ -259,7 +267,15 @@ class View:
         return block, ys, xs
 
     def gray_tile(self, level: int, row: int, col: int) -> np.ndarray:
-        """The gray tile as 8-bit."""
+        """The gray tile as 8-bit.
+
+        Parameters
+        ----------
+        level : int
+            The pyramid's level (0: the photo's pixels).
+        row, col : int
+            The tile.
+        """
         block, _, _ = self._pixels(level, row, col)
         return np.round(np.clip(block, 0, 1) * 255).astype(np.uint8)
 
@@ -552,6 +568,13 @@ def blocks(keys: Iterable[tuple[int, int]]) -> list[Block]:
     in the tiles' order, each tile not yet in a block starts the largest of :data:`BLOCKS` whose
     tiles are all among those left, else is a block of its own.
 
+    Parameters
+    ----------
+    keys : iterable of (int, int)
+        The level-0 tiles ``(row, col)``, nearest the view's centre first.
+
+    Examples
+    --------
     >>> [b[:4] for b in blocks([(1, 1), (1, 2), (2, 1), (2, 2), (0, 1), (3, 3)])]
     [(1, 1, 2, 2), (0, 1, 1, 1), (3, 3, 1, 1)]
     """
@@ -580,13 +603,29 @@ def _block_from(key: tuple[int, int], left: set, order: list) -> Block:
 def full_tiles_of(published: Published, version: int, doc: Document) -> bool:
     """Whether the live result ``published`` makes full tiles (:meth:`View.full_tile`) of document
     version ``version`` (``doc``): it is that version's, final, without error, and of a method
-    whose answer the engine's lift makes (:func:`lifted`)."""
+    whose answer the engine's lift makes (:func:`lifted`).
+
+    Parameters
+    ----------
+    published : Published
+        The live result.
+    version : int
+        The document's version.
+    doc : Document
+        That version's document.
+    """
     return published.final and not published.error and published.version == version and lifted(doc)
 
 
 def lifted(doc: Document) -> bool:
     """Whether ``doc``'s method's answer is one the engine's lift makes at full resolution (not a
-    prior's, nor a refinable one's): what full tiles are made of."""
+    prior's, nor a refinable one's): what full tiles are made of.
+
+    Parameters
+    ----------
+    doc : Document
+        The document (its method's preset).
+    """
     method = doc.settings.get("method", DEFAULT_PRESET)
     return not (PRESETS[method].get("prior") or refinable(method))
 
