@@ -2,13 +2,14 @@
 run with NumPy standing in for CuPy agrees with the CPU engine; on a GPU (CuPy), the same checks
 with ``device="cuda"``; without CuPy, ``device="cuda"`` is refused in one line.
 
-Agreement: where the CPU engine corrects the band around the cues in one tile (strokes in its
-first 256-pixel tile) and reaches no closed region past it, both solve the same systems: the
-device path's Krylov band solve (relative residual 1e-8) and the CPU's LU tiles (refined to
-1e-5), the same coarse grid, reach and lift; measured max |Δab| 1.5e-4 on the scenes here,
-held to :data:`CLOSE` (1e-3). Where strokes cross the tiles or a region is reached, the two
-differ near the cues alone (the CPU's one sweep of tiles against the band solved in one piece,
-its closed regions), and agree to :data:`CLOSE` beyond the reach of those.
+Agreement: where the CPU engine corrects the cues' band in one of its 256-pixel tiles, both solve
+the same systems (the coarse grid, reach and lift the same; the band and the closed regions past it
+by the device path's BiCGSTAB to a relative residual of 1e-8, by the CPU's LU refined to 1e-5):
+max |Δab| 1.5e-4 measured on the scenes here (1.7e-4 with a closed region solved), held to
+:data:`CLOSE` (1e-3). Where strokes cross the tiles, the CPU's one sweep of overlapping tiles is
+not the band's exact solution, which the device path solves in one piece: they differ near the
+tiles' seams alone (0.03 ab here; up to about 1 ab on a grainy scan), and agree to :data:`CLOSE`
+elsewhere.
 """
 
 import numpy as np
@@ -30,6 +31,8 @@ SHAPE = (300, 450)
 ONE_TILE = [(50, 54, 40, 200), (150, 153, 60, 180), (200, 230, 200, 204)]
 #: Strokes across the tiles, and a small square whose lifted colour is off (a closed region's cue).
 ACROSS = [(50, 54, 40, 400), (200, 203, 60, 380), (270, 280, 300, 310)]
+#: A photo of one tile (at factor 4), its strokes and squares reaching closed regions past the band.
+WHOLE_TILE = [(30, 34, 20, 230), (150, 153, 30, 200), (200, 210, 180, 190), (100, 110, 100, 110), (60, 70, 200, 210)]
 
 
 def _gpu() -> bool:
@@ -70,6 +73,17 @@ def test_the_device_path_on_numpy_agrees_with_the_cpu_engine(restraint, space):
     assert "full_solve" not in device.info and device.info["residual"] is None
 
 
+@pytest.mark.parametrize("restraint,space", [("on", "lab"), ("off", "yiq")])
+def test_with_closed_regions_reached_the_two_agree(restraint, space):
+    gray, cues = scene(WHOLE_TILE, shape=(250, 250))
+    options = {"factor": 4, "restraint": restraint, "space": space}
+    cpu = varcolor.Colorizer(gray, method="levin-multiscale", **options).solve(cues)
+    device = on_numpy(gray, **options).solve(cues)
+    engine = device.info["engine"]
+    assert engine["region_pixels"] > 0 and engine["corrected_pixels"] < cpu.info["engine"]["corrected_pixels"]
+    assert np.abs(device.ab - cpu.ab).max() <= CLOSE
+
+
 def test_the_device_path_holds_the_cues_exactly():
     gray, cues = scene(ONE_TILE)
     colorizer = on_numpy(gray)
@@ -77,17 +91,22 @@ def test_the_device_path_holds_the_cues_exactly():
     assert chroma.dtype == np.float32 and np.array_equal(chroma[cues.mask], cues.ab[cues.mask])
 
 
-def test_across_tiles_and_regions_the_two_differ_only_near_the_cues():
+def seams(shape, width=16):
+    """The pixels within ``width`` of the CPU engine's tiles' edges."""
+    rows, columns = np.indices(shape)
+    tile = levin_multiscale.TILE
+    near = lambda x: np.minimum(x % tile, tile - x % tile) <= width  # noqa: E731
+    return (near(rows) & (rows >= tile - width)) | (near(columns) & (columns >= tile - width))
+
+
+def test_across_tiles_the_two_differ_only_at_the_seams():
     gray, cues = scene(ACROSS)
     cpu = varcolor.Colorizer(gray, method="levin-multiscale").solve(cues)
     device = on_numpy(gray).solve(cues)
+    assert device.info["engine"]["region_pixels"] > 0
     difference = np.abs(device.ab - cpu.ab).max(axis=2)
-    # the CPU's closed regions and its tiles' overlap reach this far from the cues at most
-    margin = levin_multiscale.Parameters().margin
-    reach = levin_multiscale.REACH + levin_multiscale.REACH_PAD + margin + max(margin // 2, 4) + 2
-    near = multiscale_device.grown(cues.mask, reach)
-    assert difference[~near].max() <= CLOSE
-    assert difference.max() > CLOSE  # (the scene does reach a region: the test tells them apart)
+    assert difference[~seams(SHAPE)].max() <= CLOSE
+    assert CLOSE < difference.max() <= 0.1  # (the strokes do cross a seam: the test tells them apart)
 
 
 def test_the_krylov_coarse_solve_from_the_cues_and_from_the_last_solve(monkeypatch):
@@ -160,13 +179,14 @@ def test_on_a_gpu_the_default_engine_agrees_with_the_cpu(restraint):
 
 
 @pytest.mark.skipif(not _gpu(), reason="needs CuPy and a CUDA GPU")
-def test_on_a_gpu_across_tiles_the_two_differ_only_near_the_cues():
+def test_on_a_gpu_across_tiles_the_two_differ_only_at_the_seams():
     gray, cues = scene(ACROSS)
     cpu = varcolor.Colorizer(gray, method="levin-multiscale", tol=1e-11).solve(cues)
     result = varcolor.Colorizer(gray, method="levin-multiscale", device="cuda", tol=1e-11).solve(cues)
     engine = result.info["engine"]
     assert engine["coarse_solver"] == "bicgstab" and engine["coarse_start"] == "cues"
-    difference = np.abs(result.ab - cpu.ab).max(axis=2)
-    margin = levin_multiscale.Parameters().margin
-    reach = levin_multiscale.REACH + levin_multiscale.REACH_PAD + margin + max(margin // 2, 4) + 2
-    assert difference[~multiscale_device.grown(cues.mask, reach)].max() <= CLOSE
+    assert np.abs(result.ab - cpu.ab).max(axis=2)[~seams(SHAPE)].max() <= CLOSE
+
+
+def test_warm_runs_the_device_path_once():
+    assert multiscale_device.warm(multiscale_device.numpy_device()) > 0

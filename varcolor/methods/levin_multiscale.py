@@ -361,7 +361,7 @@ class LevinMultiscale(Method):
 
     def solve(self, problem: Problem, x0):
         if self.device is not None:
-            return multiscale_device.solve(self, problem, x0)
+            return multiscale_device.solve(self, problem, x0, _reach())
         pending = self._refactor
         if pending is None or not pending.go.is_set() or pending.done():
             return self._solve(problem, x0)
@@ -1032,6 +1032,11 @@ class _Sweep:
         self.solved += 1
         self.unknowns += int(np.count_nonzero(unknown))
         self.boxes.append(window)
+
+
+def _reach() -> dict:
+    """The correction's reach over closed regions, as :mod:`.multiscale_device` reads it."""
+    return {"above": REACH_ABOVE, "reach": REACH, "pad": REACH_PAD, "area": REACH_AREA, "tile": TILE}
 
 
 def _cue_pixels(problem: Problem) -> tuple[np.ndarray, np.ndarray]:

@@ -17,14 +17,17 @@ against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the t
    pixel held at the lifted chroma (the cues at their values): its rows built on the host
    (``exact_operator(..., rows=band)``), solved in one piece on the device by BiCGSTAB
    (Jacobi-preconditioned) to a relative residual of :data:`BAND_TOL`.
+
+   Then, around each cue whose lifted value is off, the closed region of its lightness holding it
+   (found on the host as the CPU engine finds it: :func:`closed_regions`), solved the same way
+   with the band's answer held.
 4. The chroma copied to the host, where the colorizer paints it as the CPU engine's.
 
-What the CPU engine does and this path does not: the correction's reach over the small closed
-regions around a cue whose lifted value is off (``REACH_*`` in
-:mod:`~varcolor.methods.levin_multiscale`: the band alone is solved here), the band solved tile by
-tile (here in one piece: the fixed point the CPU's one sweep of overlapping tiles approaches), and
-the edits' low-rank and kept corrections: an edit is solved afresh (``info["full_solve"]`` says
-so), its coarse grid from the last solve's. A solve with a prior runs the CPU engine's path.
+What differs from the CPU engine: the band is solved in one piece (the fixed point that the CPU's
+one sweep of overlapping 256-pixel tiles approaches: near a tile's edge the two differ by up to
+about 1 ab), the closed regions in one piece after it (the CPU's tile by tile), and an edit is
+solved afresh, its coarse grid from the last solve's (``info["full_solve"]`` says so: no low-rank
+or kept corrections). A solve with a prior runs the CPU engine's path.
 """
 
 from __future__ import annotations
@@ -56,8 +59,10 @@ __all__ = [
     "numpy_device",
     "coarse_solve",
     "band_solve",
+    "closed_regions",
     "grown",
     "solve",
+    "warm",
 ]
 
 #: Relative residual the correction's band system is solved to.
@@ -144,7 +149,7 @@ def _state(engine) -> _State:
     return state
 
 
-def solve(engine, problem, x0=None) -> tuple[np.ndarray, dict]:
+def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarray, dict]:
     """``engine``'s (a :class:`~varcolor.methods.levin_multiscale.LevinMultiscale` whose
     ``device`` is set) chroma for ``problem`` on its device, and the report: steps 1-4 above.
 
@@ -156,7 +161,11 @@ def solve(engine, problem, x0=None) -> tuple[np.ndarray, dict]:
         The cues (and reach); with a prior, the CPU engine's path solves it.
     x0 : ndarray, optional
         A caller's start (``H×W×2``), averaged over the blocks where no coarse solve is kept.
+    reach : dict, optional
+        The correction's reach over closed regions, as the engine's module sets it
+        (:func:`closed_regions`); None: none.
     """
+    reach = reach or {"above": np.inf}
     if problem.prior is not None:
         chroma, report = engine._solve(problem, x0)
         report.setdefault("engine", {})["device_path"] = "cpu: a prior is on (the device path takes none)"
@@ -204,21 +213,36 @@ def solve(engine, problem, x0=None) -> tuple[np.ndarray, dict]:
     dtype = np.result_type(problem.targets.dtype, np.float32)  # the cues' precision, as the CPU's lift
     chroma = lift(a, b, state.guide, factor, low, high, xp, out=xp.empty(engine.guide.shape + (2,), dtype))
     pixels = chroma.reshape(-1, 2)
+    # the cues whose lifted value is off: their closed regions are solved again (reach["above"])
+    above = reach["above"] * (1.0 if options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
+    off = to_host(xp.abs(pixels[flat_d] - values_d).max(axis=-1) > above, xp)
     pixels[flat_d] = values_d  # the cues held exactly
     times["lift_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
-    corrected = {"corrected_pixels": 0}
+    corrected: dict = {"corrected_pixels": 0}
     if margin and flat.size:
         mask_d = xp.zeros(problem.mask.size, bool)
         mask_d[flat_d] = True
         mask_d = mask_d.reshape(problem.mask.shape)
-        band = xp.flatnonzero(grown(mask_d, margin, xp) & ~mask_d)
-        corrected = band_solve(device, state.host_guide, problem.mask, to_host(band, xp), chroma)
-    times["correct_seconds"] = time.perf_counter() - start
+        band = to_host(xp.flatnonzero(grown(mask_d, margin, xp) & ~mask_d), xp)
+        corrected = band_solve(device, state.host_guide, problem.mask, band, chroma)
+        times["correct_seconds"] = time.perf_counter() - start
+        start = time.perf_counter()
+        if off.any():
+            seeds = np.zeros(problem.mask.shape, bool)
+            seeds.ravel()[flat[off]] = True
+            near = np.zeros(problem.mask.shape, bool)
+            near.ravel()[band] = True
+            extra = np.flatnonzero(closed_regions(engine, reach, problem.mask, seeds, near))
+            solved = band_solve(device, state.host_guide, problem.mask, extra, chroma)
+            corrected.update(
+                region_pixels=solved["corrected_pixels"], region_iterations=solved["correction_iterations"]
+            )
+        times["regions_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
     out = to_host(chroma, xp)
     times["transfer_seconds"] = time.perf_counter() - start
-    engine_report.update(corrected, margin=margin, correction_solver="bicgstab", regions="not on the device", **times)
+    engine_report.update(corrected, margin=margin, correction_solver="bicgstab", **times)
     if problem.reach is not None and engine.restrains:
         engine_report["residual_unmeasured"] = (
             "restrained to the cues' reach: the result is not the solution of Levin's system (restraint='off' is)"
@@ -330,6 +354,62 @@ def _host_solve(device: ArrayBackend, operator, rhs, shape: tuple[int, int], tol
     return xp.asarray(x.reshape(rhs.shape)), report
 
 
+def closed_regions(engine, reach: dict, mask: np.ndarray, seeds: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """The pixels (``H×W`` bool, no cue among them) the correction solves again past the band
+    ``near``: around each cue of ``seeds`` (one whose lifted value is off), the closed region of its
+    lightness holding it, found as the CPU engine finds it
+    (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._regions`): tile by tile, in each
+    tile holding such a cue, the connected regions where the gray changes slowly
+    (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._interior`, the engine's kept
+    windows) seeded there, at most ``reach["reach"]`` pixels across, of at least
+    ``reach["area"]`` pixels, reaching past the pixels solved so far, grown by ``reach["pad"]``.
+
+    Parameters
+    ----------
+    engine : LevinMultiscale
+        Its gray and kept windows.
+    reach : dict
+        ``reach``, ``pad``, ``area``, ``tile``: the engine's ``REACH``, ``REACH_PAD``,
+        ``REACH_AREA`` and ``TILE``.
+    mask, seeds, near : bool ndarray, ``H×W``
+        The cues, those whose lifted value is off, and the band solved.
+    """
+    from scipy import ndimage
+
+    height, width = mask.shape
+    side, pad = reach["tile"], reach["reach"] + reach["pad"] + 1
+    region, out = near.copy(), np.zeros(mask.shape, bool)
+    rows, columns = np.nonzero(seeds)
+    for key in sorted(set(zip((rows // side * side).tolist(), (columns // side * side).tolist()))):
+        top, left = key
+        core = (slice(top, min(top + side, height)), slice(left, min(left + side, width)))
+        window = (
+            slice(max(top - pad, 0), min(core[0].stop + pad, height)),
+            slice(max(left - pad, 0), min(core[1].stop + pad, width)),
+        )
+        labels, _ = ndimage.label(engine._interior(key, window), structure=np.ones((3, 3)))
+        local = tuple(slice(c.start - w.start, c.stop - w.start) for c, w in zip(core, window))
+        seeded = np.unique(labels[local][seeds[core]])
+        seeded = seeded[seeded > 0]
+        if not seeded.size:
+            continue
+        number = np.zeros(labels.max() + 1, np.int32)
+        number[seeded] = np.arange(1, seeded.size + 1)
+        labels = number[labels]
+        across = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(labels)])
+        beyond = np.bincount(labels[~region[window]], minlength=seeded.size + 1)[1:] > 0
+        sizes = np.bincount(labels.ravel(), minlength=seeded.size + 1)[1:]
+        closed = np.flatnonzero((across <= reach["reach"]) & beyond & (sizes >= reach["area"])) + 1
+        if not closed.size:
+            continue
+        size = 2 * reach["pad"] + 1
+        grown_here = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=size).view(bool)
+        grown_here &= ~mask[window]
+        region[window] |= grown_here
+        out[window] |= grown_here
+    return out
+
+
 def band_solve(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, band: np.ndarray, chroma) -> dict:
     """Solve Levin's exact system on the pixels ``band`` (raster indices, sorted, none of them
     cues), in place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its
@@ -424,3 +504,36 @@ def grown(mask, radius: int, xp=np):
                 out[:, shift:] |= source[:, :-shift]
                 out[:, :-shift] |= source[:, shift:]
     return out
+
+
+def warm(device: ArrayBackend | None = None) -> float:
+    """Run the device path once, on a small made-up photo and one edit of it, so that the kernels
+    it compiles (CuPy's, cached on disk by CuPy; numba's, in its cache) are compiled here and not
+    in a timed or a user's first solve. Returns the seconds it took.
+
+    Parameters
+    ----------
+    device : ArrayBackend, optional
+        The device (default: CuPy's, ``backend("cuda")``; :func:`numpy_device` runs it on NumPy).
+    """
+    import varcolor
+
+    start = time.perf_counter()
+    device = backend("cuda") if device is None else device
+    rng = np.random.default_rng(0)
+    shape = (256, 384)  # above levin-multiscale's EXACT_BELOW: the lift and the band run
+    gray = np.clip(np.linspace(0.2, 0.8, shape[1])[None, :] + rng.normal(0, 0.02, shape), 0, 1).astype(np.float32)
+    mask = np.zeros(shape, bool)
+    mask[40:44, 20:200] = mask[180:183, 150:360] = True
+    ab = np.zeros(shape + (2,), np.float32)
+    ab[40:44] = (30.0, -10.0)
+    ab[180:183] = (-20.0, 25.0)
+    stroke = np.zeros(shape, bool)
+    stroke[120:123, 60:300] = True
+    extra = np.where(stroke[..., None], np.float32([10.0, 40.0]), np.float32(0.0))
+    for restraint, tol in (("on", 1e-8), ("off", 1e-8)):
+        colorizer = varcolor.Colorizer(gray, method="levin-multiscale", restraint=restraint, tol=tol)
+        colorizer.engine.device = device
+        colorizer.solve(varcolor.Cues(mask, ab))
+        colorizer.update(varcolor.Cues(stroke, extra))
+    return time.perf_counter() - start
