@@ -2,7 +2,7 @@
 # Run here, before a device call: puts what a lent GPU machine lacks where the call can carry it.
 #   .whl/       wheels of our dependencies missing from its image (pyamg, pypng, imagecodecs; Python 3.12
 #               there; av and Dask are not needed: nothing the session runs imports them)
-#   .gpu-data/  the images speed.py reads (one Kodak photo, Levin's example scribbles)
+#   .gpu-data/  the photo gpu_engine.py reads (kodim05) and the images speed.py reads (Levin's example scribbles)
 # Both are ignored by git. Then: device run, carry [".whl", ".gpu-data"], command
 # "bash benchmarks/gpu_session.sh" (README, "On a GPU").
 set -euo pipefail

@@ -465,7 +465,7 @@ def band_solve(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, band: 
         tol=BAND_TOL,
         maxiter=BAND_MAXITER,
     )
-    values[band_d] = x
+    values[band_d] = x.astype(values.dtype)
     return {
         "corrected_pixels": int(count),
         "correction_iterations": int(iterations),
