@@ -9,9 +9,9 @@ was for ``amg``), down to at most :data:`COARSEST` cells, whose inverse is held 
 V-cycle: a damped Jacobi step, the coarse correction scaled by :data:`OVERCORRECTION` (a
 piecewise-constant prolongation's corrections come out too small), a damped Jacobi step.
 
-On Levin's exact system of a coffee photo's 4×4-block grid (80 strokes), BiCGSTAB to a relative
-residual of 1e-8 took 48 iterations with it at 62,424 cells, against 363 with Jacobi's alone
-from a cascade of coarser solutions (and none in 20,000 from zero).
+Why: Levin's rows have 1 on the diagonal, so Jacobi's preconditioner alone is no preconditioner:
+BiCGSTAB with it takes about ten times the iterations it takes with this V-cycle, more as the
+grid grows (benchmarks/results/gpu_coarse_solver.md).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ __all__ = ["COARSEST", "SMOOTHING", "OVERCORRECTION", "AggregationMultigrid"]
 COARSEST = 1024
 #: The Jacobi steps' damping.
 SMOOTHING = 0.7
-#: The coarse correction's scale: 1.5 took 48 iterations where 1 took 61 (the same grid as above).
+#: The coarse correction's scale, fewer iterations than 1 or 2 (benchmarks/results/gpu_coarse_solver.md).
 OVERCORRECTION = 1.5
 
 
