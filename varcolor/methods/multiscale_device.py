@@ -167,9 +167,9 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     """
     reach = reach or {"above": np.inf}
     if problem.prior is not None:
-        chroma, report = engine._solve(problem, x0)
-        report.setdefault("engine", {})["device_path"] = "cpu: a prior is on (the device path takes none)"
-        return chroma, report
+        chroma, said = engine._solve(problem, x0)
+        said.setdefault("engine", {})["device_path"] = "cpu: a prior is on (the device path takes none)"
+        return chroma, said
     state = _state(engine)
     device, xp = state.device, state.device.xp
     options, factor = engine.options, engine.factor
@@ -298,6 +298,7 @@ def coarse_solve(
     if method not in COARSE_METHODS[1:]:
         raise ValueError(f"method must be one of {', '.join(COARSE_METHODS)}, got {method!r}")
     start = time.perf_counter()
+    report: dict
     operator = levin.exact_operator(guide, held)
     channels = targets.shape[-1]
     rhs = xp.where(xp.asarray(held)[..., None], targets, 0.0).reshape(-1, channels)
@@ -306,7 +307,7 @@ def coarse_solve(
         report["build_seconds"] = time.perf_counter() - start - report["solve_seconds"]
         return _holding(x.reshape(held.shape + (channels,)), held, targets, xp), report
     matrix = operator.to_csr()
-    report: dict = {"build_seconds": time.perf_counter() - start}
+    report = {"build_seconds": time.perf_counter() - start}
     start = time.perf_counter()
     if method == "direct":
         if _host(device):
@@ -530,10 +531,12 @@ def warm(device: ArrayBackend | None = None) -> float:
     ab[180:183] = (-20.0, 25.0)
     stroke = np.zeros(shape, bool)
     stroke[120:123, 60:300] = True
-    extra = np.where(stroke[..., None], np.float32([10.0, 40.0]), np.float32(0.0))
-    for restraint, tol in (("on", 1e-8), ("off", 1e-8)):
-        colorizer = varcolor.Colorizer(gray, method="levin-multiscale", restraint=restraint, tol=tol)
-        colorizer.engine.device = device
+    extra = np.zeros(shape + (2,), np.float32)
+    extra[stroke] = (10.0, 40.0)
+    for restraint in ("on", "off"):
+        colorizer = varcolor.Colorizer(gray, method="levin-multiscale", restraint=restraint)
+        engine: Any = colorizer.engine  # a LevinMultiscale: its device path set
+        engine.device = device
         colorizer.solve(varcolor.Cues(mask, ab))
         colorizer.update(varcolor.Cues(stroke, extra))
     return time.perf_counter() - start

@@ -8,6 +8,7 @@ Right preconditioning, so the residual tested is the true one, ``‖b - A x‖ /
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,7 @@ def bicgstab(
     tol: float = 1e-6,
     maxiter: int = 1000,
     history: list | None = None,
-) -> tuple[object, int, np.ndarray]:
+) -> tuple[Any, int, np.ndarray]:  # x is an ``xp`` array: NumPy's, or CuPy's (which has no types)
     """Solve ``A x = b`` for an ``N×C`` array ``b`` by BiCGSTAB (van der Vorst, 1992), each
     column its own recurrence, the columns sharing every operator and preconditioner application.
     Right preconditioning: the residual tested is the true one, ``‖b - A x‖ / ‖b‖``. A column stops
