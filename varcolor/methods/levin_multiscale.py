@@ -75,9 +75,8 @@ KEEP_PIXELS = 16_000_000
 #: The most bytes of the tiles' factors an engine that holds what edits reuse keeps
 #: (:class:`_TileFactors`). An edit that moves the lift (a stroke of a new colour moves it
 #: over the whole picture) solves every tile holding cues again, most of them for the same
-#: unknowns as before: their factors serve again. On a 40 MP scan's live copy in the studio
-#: (1.5 MP) a stroke's solve took 0.28 s where it took 0.32 s, holding 21 MB after 12 strokes
-#: (benchmarks/results/live_strokes.md).
+#: unknowns as before: their factors serve again (a studio stroke's solve faster for a few tens
+#: of MB held: benchmarks/results/live_strokes.md).
 TILE_FACTORS_BYTES = 32 << 20
 #: The relative residual each tile's solve is refined to.
 TILE_TOL = 1e-5
@@ -107,15 +106,15 @@ REACH_PAD = 4
 #: :data:`varcolor.interactive.MAX_HELD` pixels, the coarse grid is factored again for its cues in
 #: a thread of its own (:class:`_Refactor`), while the next edits go on correcting the old
 #: factors; an edit then adopts the new factors, corrected for what changed since. An edit past
-#: MAX_HELD waits for them rather than factoring again itself: a 12 MP session's full coarse
-#: solve (1.3-3 s) came once every 8 strokes.
+#: MAX_HELD waits for them rather than factoring again itself: a session's full coarse solve
+#: came every few strokes otherwise (benchmarks/results/code_notes.md).
 REFACTOR_ABOVE = 0.5
 #: The coarse grid's low-rank corrections are refined past this relative residual, not the
 #: options' ``tol``: what is left, the single-precision factors' rounding and the changes the
 #: correction leaves out (within its bound, :data:`varcolor.interactive.UPDATE_BUDGET`), moved
 #: the coarse chroma by at most 0.006 ab when refined away (a 12 MP scan's edits: relative
 #: residuals 1e-6 to 3.3e-6), below what a lift shows (:data:`LIFT_BELOW`); the refinement, a
-#: pass through the coarse factors, took 0.15-0.67 s of such an edit's 0.6-2.2 s (load 4.7).
+#: pass through the coarse factors, was a large share of such an edit (code_notes.md).
 COARSE_REFINE_TOL = 1e-5
 #: A closed region of fewer pixels is left to the band: a pocket the grain closes beside a stroke
 #: costs a solve and changes nothing the band did not (44 solves of 30,214 pixels at 4 MP with
@@ -130,8 +129,7 @@ RESTRAINT_BELOW = 0.05
 
 
 #: Up to this many pixels a fresh solve's result has its residual on Levin's full system
-#: measured (0.1-0.3 s a megapixel when set, with the operator built in bands: at 12 MP it would
-#: have added a fifth to the 6 s solve; its one-pass kernel now takes 2-2.5 × less); beyond, and
+#: computed (beyond, it would add a fifth to a big scan's solve: code_notes.md); beyond, and
 #: after an edit (its coarse grid corrected, not solved), ``residual`` is None.
 RESIDUAL_BELOW = 4_000_000
 
@@ -190,7 +188,7 @@ class Parameters:
 
 
 #: The fewest cells a side of the coarse grid: Levin's 3×3 windows need three rows (on two, a
-#: measured 2×10000 grid of an 8-bit gray had a zero pivot).
+#: 2×10000 grid of an 8-bit gray had a zero pivot).
 COARSE_SIDE = 3
 
 
@@ -250,7 +248,7 @@ class LevinMultiscale(Method):
         self.holds = not once and guide.size <= KEEP_PIXELS
         #: ``interiors``: where each correction tile's flat parts of the gray (:meth:`_interior`)
         #: are kept, even made ``once``: the caller's, for another engine on the same gray (the
-        #: studio's full tiles: a view's block windows are the same every stroke, 9 ms a block).
+        #: studio's full tiles: a view's block windows are the same every stroke).
         self._interiors_given = interiors is not None
         self.factor = self.factor_for(guide.shape, options)
         self.coarse_guide = guide if self.factor == 1 else block_mean(guide, self.factor)
@@ -355,7 +353,7 @@ class LevinMultiscale(Method):
             self._on_device.last = None
 
     def ahead(self) -> None:
-        # The first edit's chroma: at 12 MP 0.1 GB of fresh memory, 0.23 s to map in the edit.
+        # The first edit's chroma: an image-sized array whose pages map slowly inside an edit.
         if self._lifted is not None:
             self._spares.prepare(self._lifted.chroma.shape, self._lifted.chroma.dtype)
 
@@ -366,7 +364,7 @@ class LevinMultiscale(Method):
         if pending is None or not pending.go.is_set() or pending.done():
             return self._solve(problem, x0)
         # The coarse grid is being factored on one core: this edit's kernels keep to the other
-        # (a 12 MP edit's parallel lift took 1.15 s beside it, 0.29 s before, at load 3).
+        # (a parallel lift beside it took several times as long: code_notes.md).
         with threads_for(1, 1):
             return self._solve(problem, x0)
 
@@ -445,7 +443,7 @@ class LevinMultiscale(Method):
         times["lift_seconds"] = time.perf_counter() - start
         if self.on_early is not None and margin and self.holds:
             # The lift is every pixel's answer but the corrections' few: painted while they run (a
-            # core was idle through them, 60-130 ms of a 12 MP Live stroke). Not a scan colorized
+            # core was idle through them otherwise). Not a scan colorized
             # once: its result's levels would be held beside the corrections' image-sized masks.
             self.on_early(chroma, None if moved is None else _windows(moved > 0, self.factor, [], self.guide.shape))
             report["late"] = []
@@ -477,7 +475,7 @@ class LevinMultiscale(Method):
             start = time.perf_counter()
             residual = self.full_residual(chroma, problem)
             engine["residual_seconds"] = time.perf_counter() - start
-        else:  # (None: not measured, never a figure that is not this result's)
+        else:  # (None: not computed, never a figure that is not this result's)
             engine["residual_unmeasured"] = (
                 "an edit: measuring it would cost as much as the edit"
                 if edited
@@ -547,9 +545,9 @@ class LevinMultiscale(Method):
         self._refactor = None
         if pending.updates is None or pending.updates.base is None:
             return None
-        # What a fresh solve and an edit cost, as measured here in the foreground: the thread's
-        # factorisation, on one core beside edits, took longer (measured from its time, an edit
-        # after it was priced above the fresh solve's and solved afresh: 3.7 s at load 7).
+        # What a fresh solve and an edit cost, as timed here in the foreground: the thread's
+        # factorisation, on one core beside edits, took longer (priced from its time, an edit
+        # after it was priced above the fresh solve's and solved afresh).
         pending.updates.fresh_seconds = self.updates.fresh_seconds
         if self.updates.base is not None and isinstance(self.updates.base[0], LowRankUpdater):  # made by an edit
             assert isinstance(pending.updates.base[0], LowRankUpdater)  # made by its ready()
@@ -568,7 +566,7 @@ class LevinMultiscale(Method):
     def painted(self) -> None:
         """Let a factorisation started by the last edit begin: the edit's lift, corrections and
         paint had the cores to themselves (begun before the paint, the factorisation's thread
-        took a core from it: a 12 MP edit's paint 0.11 → 0.31-0.51 s)."""
+        took a core from it, and the paint took several times as long)."""
         self._go_ahead()
 
     def _go_ahead(self) -> None:
@@ -745,7 +743,7 @@ class LevinMultiscale(Method):
             far = max(margin, REACH + REACH_PAD + margin) + overlap
             reach = _dilated(changed, far + 3, _box_of(changed, far + 3))
         # The band within margin of a cue: after an edit, the last one's, made again only around
-        # the cues that changed (a 12 MP image's whole took 0.25 s an edit).
+        # the cues that changed (the whole image's band, made again, was a large share of an edit).
         if changed is None or band is None:
             band = _dilated(problem.mask, margin)
         else:
@@ -762,7 +760,7 @@ class LevinMultiscale(Method):
         sweep = _Sweep(self, chroma, problem, near, keep, side)
         below = REUSE_BELOW * (1.0 if self.options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
         # Which cells hold a pixel of the band and of the changed cues' reach: most tiles hold none
-        # (asked of each tile's pixels, a 12 MP edit's 200 tiles took 0.15 s of a core).
+        # (asked of each tile's pixels, a big edit's hundreds of tiles cost a core a share of it).
         near_cells = _cells_holding(near)
         reach_cells = None if reach is None else _cells_holding(reach)
         solved = []
@@ -890,7 +888,7 @@ class _Refactor:
         if self.cancelled:
             return
         numba.set_num_threads(1)  # this thread's own count: the multifrontal LU maps in it, in turn
-        lowest_priority()  # the strokes drawn meanwhile come first (at the same priority: 0.96 → 1.45 s)
+        lowest_priority()  # the strokes drawn meanwhile come first (at the same priority, they waited)
         try:
             chroma, _ = self.coarse.solve(Problem(self.held, self.targets, None, None), None)
             updates = self._make_updates()
@@ -1024,7 +1022,7 @@ class _Sweep:
             tiles.keep(window, unknown, solver, rhs)
         if self.keep:
             # The pixels as the image's rows and columns: added back after an edit by one gather
-            # and scatter (a boolean mask over its window took 0.3 ms a tile, 120 tiles an edit).
+            # and scatter (a boolean mask over its window, a tile at a time, cost more).
             rows, columns = coordinates(unknown)
             at = (rows.astype(np.int32) + window[0].start, columns.astype(np.int32) + window[1].start)
             engine._kept.setdefault(key, []).append((at, solution - values[unknown]))
@@ -1041,7 +1039,7 @@ def _reach() -> dict:
 
 def _cue_pixels(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     """The cue pixels' raster indices and values (``n×C``): gathered once a solve for the coarse
-    cues, holding them and the edits' comparison (a 12 MP mask read three times was 60 ms)."""
+    cues, holding them and the edits' comparison (a big mask read three times was not free)."""
     flat = np.flatnonzero(problem.mask)
     return flat, problem.targets[np.divmod(flat, problem.mask.shape[1])]
 
@@ -1113,8 +1111,8 @@ CELL = 16
 
 def _cells_holding(mask: np.ndarray) -> np.ndarray:
     """Whether each :data:`CELL`-pixel square cell of ``mask`` (``H×W`` bool) holds a True pixel:
-    its bytes OR-ed a row (then a column) of each cell at a time (1 ms at 12 MP, where NumPy's
-    ``logical_or.reduceat`` took 18 ms)."""
+    its bytes OR-ed a row (then a column) of each cell at a time (NumPy's ``logical_or.reduceat``
+    took many times as long: code_notes.md)."""
     rows = _or_runs(mask.view(np.uint8))
     return _or_runs(rows.T).T.view(bool)
 

@@ -154,7 +154,7 @@ def bicgstab(
     x : array, ``N×C``
     iterations : int
     residual : ndarray, ``C``
-        Final relative residual of each column (on the host), measured afresh.
+        Final relative residual of each column (on the host), computed afresh.
 
     Examples
     --------
