@@ -164,6 +164,9 @@ def test_device_cuda_is_refused_in_one_line_without_cupy(tmp_path, capsys):
     varcolor.write_image(tmp_path / "img_marked.png", marked)
     code, _, err = run(capsys, "colorize", tmp_path, "-o", tmp_path / "out", "--device", "cuda")
     assert code == 2 and err.count("\n") == 1 and "CuPy" in err and not (tmp_path / "out").exists()
+    # and its kernels cannot be compiled ahead here: one line too
+    code, _, err = run(capsys, "warm", "--device", "cuda")
+    assert code == 2 and err.count("\n") == 1 and "CuPy" in err
 
 
 @pytest.mark.skipif(not _gpu(), reason="needs CuPy and a CUDA GPU")

@@ -97,6 +97,24 @@ def _symmetric() -> None:
     colorize(*_example(), method="levin-symmetric", bits=8)
 
 
+def _cuda() -> None:
+    # --device cuda: the default engine's device path, CuPy's kernels compiled ahead of a first solve.
+    from ..methods.multiscale_device import warm as warm_device
+
+    warm_device()
+
+
+def _cuda_here() -> bool:
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    try:
+        import cupy
+
+        return bool(cupy.cuda.runtime.getDeviceCount())
+    except Exception:  # no driver, no device: nothing to warm
+        return False
+
+
 #: The kinds of run ``warm`` knows: name → (what it is, the run, whether it can run here).
 WARM_RUNS: dict[str, tuple[str, Callable[[], None], Callable[[], bool]]] = {
     "cues": ("the default engine from strokes, a marked image or points", _cues, lambda: True),
@@ -113,6 +131,7 @@ WARM_RUNS: dict[str, tuple[str, Callable[[], None], Callable[[], bool]]] = {
         _symmetric,
         lambda: True,
     ),
+    "cuda": ("the default engine on a CUDA GPU (--device cuda: CuPy's kernels)", _cuda, _cuda_here),
 }
 
 

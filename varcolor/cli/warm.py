@@ -28,6 +28,10 @@ def _runs() -> dict:
     return {**WARM_RUNS, "studio": studio}
 
 
+#: The kinds warmed unless told: every kind of run but the GPU's (``--device cuda``).
+DEFAULT_RUNS = ",".join(name for name in _runs() if name != "cuda")
+
+
 def _kinds(text: str) -> tuple[str, ...]:
     kinds = tuple(word.strip() for word in text.split(",") if word.strip())
     runs = _runs()
@@ -39,6 +43,12 @@ def _kinds(text: str) -> tuple[str, ...]:
 
 def _cmd_warm(args) -> int:
     kinds = _kinds(args.runs)
+    if args.device == "cuda":  # the device path alone, unless kinds were named too
+        kinds = ("cuda",) if args.runs == DEFAULT_RUNS else tuple(dict.fromkeys((*kinds, "cuda")))
+        if not _runs()["cuda"][2]():
+            raise InputError(
+                "--device cuda: CuPy is not installed or no CUDA GPU is visible (pip install 'varcolor[gpu]')"
+            )
     say = None if args.quiet else lambda line: print(f"varcolor: warming {line}", file=sys.stderr)
     try:
         done = warm(kinds, progress=say, runs=_runs())
@@ -71,8 +81,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "seconds compiling them. Later runs, and this command run again, load them in a fraction of a second.",
     )
     w.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="cuda: compile the default engine's GPU kernels (CuPy's) ahead instead (default: %(default)s)",
+    )
+    w.add_argument(
         "--runs",
-        default=",".join(_runs()),
+        default=DEFAULT_RUNS,
         metavar="KINDS",
         help="kinds of run to warm, comma-separated (default: %(default)s): "
         + "; ".join(f"{name}: {what}" for name, (what, _, _) in _runs().items()),
