@@ -19,8 +19,8 @@ class Marked(ImageSource):
     suffixes = ("_marked.png", "_marked.bmp", "_marked.tif", "_marked.jpg")
     metavar = "M"
     help = (
-        "scribbled copy of the gray image (Levin's convention); for a folder: a folder of them, "
-        "or no value to look for X_marked.png"
+        "scribbled copy of the gray image (Levin's convention); for a folder input: a folder holding "
+        "X_marked.png for each X.png at the same relative path, or no value to find X_marked.png beside each photo"
     )
     holds_photo = True
     all_cues_hint = " (is it the colour original rather than a scribbled copy?)"
