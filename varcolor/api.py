@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ from .methods.base import checked_info, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
 from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exported)
 from .raster import channel_extremes, gather
-from .restraint import SOURCES, Reach, Restraint
+from .restraint import SOURCES, PendingReach, Reach, Restraint
 from .solvers import SolverPlan
 from .solvers.base import TOL
 
@@ -627,7 +627,9 @@ class Colorizer:
             beta = float(self.options.prior_weight)
             strength = min(1.0, beta / PRIOR_WEIGHT)  # β → 0: no prior
             self._trust = None if weight is None else np.clip(weight / max(beta, 1e-300), 0.0, 1.0) * strength
-        reach = self._reach_of(cues) if self.engine.restrains and cues.count else None
+        # The reach is solved beside the method's solve (a thread: SuperLU and the method's kernels
+        # share the cores), waited for where the method restrains its chroma.
+        reach = _pending(self._reach_of, cues) if self.engine.restrains and cues.count else None
         if cues.count == 0 and guess is None:
             if cues.unmatched:  # the gray image back would hide it, as the command line refuses it
                 raise InputError(f"{unmatched_note(cues.unmatched)}; add strokes or the prior")
@@ -650,6 +652,8 @@ class Colorizer:
                 else:
                     try:
                         solved = self.engine.solve(Problem(cues.mask, targets, guess, weight, reach), x0)
+                        if reach is not None:
+                            reach.result()  # (its error, if any, is this solve's)
                     except BaseException:
                         self._drop_early()
                         raise
@@ -898,6 +902,16 @@ def _settled(early: tuple[np.ndarray, Future] | None) -> None:
             early[1].result()
         except Exception:  # noqa: BLE001 - not this call's error
             pass
+
+
+def _pending(solve: Callable[[Cues], Reach], cues: Cues) -> PendingReach:
+    """``solve(cues)`` started in the thread of :data:`_REACH_THREAD`."""
+    return PendingReach(_REACH_THREAD.submit(solve, cues))
+
+
+#: The thread reaches are solved in, beside their methods' solves (a colorizer's solves follow
+#: each other; several colorizers' reaches take turns).
+_REACH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="varcolor-reach")
 
 
 def _check_within(chroma: np.ndarray, values: np.ndarray, pixels: int, report: dict, tol: float) -> None:

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import array_code
 from .solvers.multiscale import block_mean, coarse_cues
 
 __all__ = [
@@ -42,6 +41,7 @@ __all__ = [
     "LIKENESS",
     "FULL_SHARE",
     "SOURCES",
+    "PendingReach",
     "Reach",
     "Restraint",
     "grid_factor",
@@ -139,6 +139,33 @@ class Reach:
         return codes
 
 
+class PendingReach:
+    """A reach being solved (a future of a :class:`Reach`): what a method reads of it waits for it.
+
+    Parameters
+    ----------
+    future : concurrent.futures.Future
+        Its solve.
+    """
+
+    def __init__(self, future) -> None:
+        self._future = future
+
+    def result(self) -> Reach:
+        """The reach, once solved (its solve's error raised here)."""
+        return self._future.result()
+
+    def at(self, shape: tuple[int, int]) -> np.ndarray:
+        """:meth:`Reach.at` of the reach, once solved.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            As :meth:`Reach.at` takes it.
+        """
+        return self.result().at(shape)
+
+
 def _resampled(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if grid.shape == tuple(shape):
         return grid.astype(np.float64, copy=True)
@@ -150,8 +177,7 @@ def _resampled(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 class Restraint:
-    """The reach of cue sets on one gray image: its grid made once, each cue set solved on it
-    (from the last solve: an edit's few new cues cost a few iterations).
+    """The reach of cue sets on one gray image: its grid made once, each cue set solved on it.
 
     Parameters
     ----------
@@ -171,12 +197,7 @@ class Restraint:
     def __init__(self, gray: np.ndarray):
         self.shape = (int(gray.shape[0]), int(gray.shape[1]))
         self.factor = grid_factor(self.shape)
-        # The grid multigrid's kernels where varcolor's are compiled (varcolor warm, or the
-        # background compile); else a sparse LU: the grid is small, and a first run compiles
-        # nothing for it.
-        self.kernels = not array_code(1)
         self.grid = np.ascontiguousarray(block_mean(np.asarray(gray, np.float64), self.factor), np.float64)
-        self._last: np.ndarray | None = None
         # how much the gray changes at each cell (squared differences with its four neighbours)
         grid = self.grid
         edges = np.zeros(grid.shape)
@@ -229,20 +250,13 @@ class Restraint:
         return Reach(strokes, references, likeness, self.shape, mask)
 
     def _solve(self, operator, rhs: np.ndarray, held: np.ndarray) -> np.ndarray:
-        """The grid's SPD system for every right-hand side: the grid multigrid where the kernels
-        run (from the last solution), a sparse LU where the photo runs array code (no kernel
-        compiled for it in a first run)."""
-        if self.kernels:
-            from .solvers.multigrid import MultigridSolver
+        """The grid's SPD system for every right-hand side, by a sparse LU (SuperLU, ordered by
+        minimum degree on the symmetric pattern): the grid is small, and the LU is faster on it
+        than the grid multigrid and compiles nothing (benchmarks/results/code_notes.md)."""
+        from scipy.sparse.linalg import splu
 
-            guess = self._last if self._last is not None and self._last.shape == rhs.shape else None
-            x, _ = MultigridSolver(operator, tol=TOL).solve(rhs, guess)
-        else:
-            from scipy.sparse.linalg import splu
-
-            x = splu(operator.to_csr().tocsc()).solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
-        self._last = x
-        return x
+        factors = splu(operator.to_csr().tocsc(), permc_spec="MMD_AT_PLUS_A")
+        return factors.solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
 
 
 def _full_gray_at(restraint: Restraint, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from ..interactive import Updates
 from ..memory import check_memory, memory_budget
 from ..options import Options
 from ..raster import coordinates
-from ..restraint import Reach
+from ..restraint import PendingReach, Reach
 from ..solvers import DirectSolver, LinearSystem, RebindableSolver, SolverPlan, make_solver, plan_solver
 from ..solvers.choice import SOLVERS
 from ..solvers.device import backend
@@ -105,7 +105,7 @@ class Problem:
     targets: np.ndarray
     prior: np.ndarray | None = None
     weight: np.ndarray | None = None
-    reach: Reach | None = None
+    reach: Reach | PendingReach | None = None
 
 
 class Method:
