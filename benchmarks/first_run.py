@@ -12,8 +12,9 @@ them. Measured as a user meets them, each run a fresh process, numba's cache an 
 
 The photo is the bundled example scaled to ``--megapixels`` (its scribbles scaled with it).
 - ``--never-warmed``: a user who never runs ``varcolor warm`` (issue 72's protocol): three runs
-  in a fresh environment with an empty cache, a pause of 90 s after the first (the kernels compile
-  in the background meanwhile), against a run after ``varcolor warm``.
+  in a fresh environment with an empty cache, a pause of 90 s after the first (a one-shot command
+  leaves no compile behind it, so the later runs still run the array code), against a run after
+  ``varcolor warm``.
 
 Writes ``benchmarks/results/first_run.json`` and ``.md`` (``first_run_12mp`` for ``--megapixels 12``;
 ``first_run_never_warmed`` with ``--never-warmed``).
@@ -166,10 +167,10 @@ WARM_KIND_OF_METHOD = {"levin-multiscale": "cues", "levin": "levin", "levin-symm
 
 
 def never_warmed(args) -> None:
-    """A user who never runs ``varcolor warm``: a fresh environment (no ``VARCOLOR_KERNELS``, the
-    background compile on), numba's cache an empty folder; ``varcolor colorize`` three times, a
-    pause of :data:`NEVER_WARMED_PAUSE` s after the first (the kernels compile in the background
-    meanwhile), against the median of three runs after ``varcolor warm`` in a cache of their own."""
+    """A user who never runs ``varcolor warm``: a fresh environment (no ``VARCOLOR_KERNELS``, no
+    ``VARCOLOR_BACKGROUND_WARM``), numba's cache an empty folder; ``varcolor colorize`` three times,
+    a pause of :data:`NEVER_WARMED_PAUSE` s after the first (nothing compiles behind a one-shot
+    command), against the median of three runs after ``varcolor warm`` in a cache of their own."""
     from varcolor.kernels import BACKGROUND_WARM_VARIABLE, KERNELS_VARIABLE, WARM_MARK
 
     os.environ.pop(KERNELS_VARIABLE, None)
@@ -213,8 +214,8 @@ def never_warmed(args) -> None:
         f"# Never warmed: {args.megapixels:g} MP, scribbles, `--method {method}`",
         "",
         "A fresh environment, numba's cache an empty folder, no `varcolor warm`: `varcolor colorize` three "
-        f"times, {args.pause:g} s between the first and the second (the kernels compile in the background, at "
-        "the lowest priority, after the first), against the median of three runs after `varcolor warm --runs "
+        f"times, {args.pause:g} s between the first and the second (a one-shot command leaves no compile "
+        "behind it: the later runs run the array code too), against the median of three runs after `varcolor warm --runs "
         f"{WARM_KIND_OF_METHOD[method]}`. "
         f"Load average {', '.join(f'{value:.1f}' for value in loads)} (before, after the three, end) on "
         f"{os.cpu_count()} cores. `python benchmarks/first_run.py --never-warmed --megapixels {args.megapixels:g}"
