@@ -56,8 +56,8 @@ def _takes_arguments(obj) -> bool:
 
 def _documents_parameters(obj) -> bool:
     docs = [inspect.getdoc(obj) or ""]
-    if inspect.isclass(obj):
-        docs.append(inspect.getdoc(obj.__init__) or "")
+    if inspect.isclass(obj):  # a class made by __new__ (a str's) documents its parameters there
+        docs += [inspect.getdoc(obj.__init__) or "", inspect.getdoc(obj.__new__) or ""]
     return any(re.search(r"^(Parameters|Attributes)\n-{3,}", doc, re.MULTILINE) for doc in docs)
 
 

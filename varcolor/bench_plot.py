@@ -165,15 +165,20 @@ def plot(
         bars = (errors or {}).get(label, {})
         sizes = [bars.get(n, float("nan")) for n in xs]
         if any(math.isfinite(e) for e in sizes):
-            ax.errorbar(
+            drawn = ax.errorbar(
                 xs,
                 [values[n] for n in xs],
                 yerr=[e if math.isfinite(e) else 0.0 for e in sizes],
                 label=shown,
-                gid=gid,
                 capsize=3,
                 **style,
             )
+            # The id on the line alone (on the container it went to its caps and bars too: one id, four times).
+            data_line, caps, bar_lines = drawn.lines
+            if data_line is not None:
+                data_line.set_gid(gid)
+            for k, part in enumerate([*caps, *bar_lines]):
+                part.set_gid(f"errors-{gid[len('curve-') :]}-{k}")
         else:
             ax.plot(xs, [values[n] for n in xs], label=shown, gid=gid, **style)
         ticks.update(xs)

@@ -192,4 +192,6 @@ def test_on_a_gpu_across_tiles_the_two_differ_only_at_the_seams():
 
 
 def test_warm_runs_the_device_path_once():
-    assert multiscale_device.warm(multiscale_device.numpy_device()) > 0
+    from varcolor.app.warm import warm_device
+
+    assert warm_device(multiscale_device.numpy_device()) > 0

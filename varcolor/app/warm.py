@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,9 @@ from ..kernels import (
     start_background_warm,
 )
 from ..marks import unmarked_to_gray
+from ..solvers.device import ArrayBackend, backend
 
-__all__ = ["WARM_RUNS", "Warmed", "warm", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
+__all__ = ["WARM_RUNS", "Warmed", "warm", "warm_device", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
 
 #: The lock file beside numba's cache (:func:`varcolor.kernels._mark_folder`) that one background
 #: compile holds while it runs: a second one started meanwhile leaves at once.
@@ -99,9 +101,41 @@ def _symmetric() -> None:
 
 def _cuda() -> None:
     # --device cuda: the default engine's device path, CuPy's kernels compiled ahead of a first solve.
-    from ..methods.multiscale_device import warm as warm_device
-
     warm_device()
+
+
+def warm_device(device: ArrayBackend | None = None) -> float:
+    """Run the device path once, on a small made-up photo and one edit of it, so that the kernels
+    it compiles (CuPy's, cached on disk by CuPy; numba's, in its cache) are compiled here and not
+    in a timed or a user's first solve. Returns the seconds it took.
+
+    Parameters
+    ----------
+    device : ArrayBackend, optional
+        The device (default: CuPy's, ``backend("cuda")``;
+        :func:`~varcolor.methods.multiscale_device.numpy_device` runs it on NumPy).
+    """
+    start = time.perf_counter()
+    device = backend("cuda") if device is None else device
+    rng = np.random.default_rng(0)
+    shape = (256, 384)  # above levin-multiscale's EXACT_BELOW: the lift and the band run
+    gray = np.clip(np.linspace(0.2, 0.8, shape[1])[None, :] + rng.normal(0, 0.02, shape), 0, 1).astype(np.float32)
+    mask = np.zeros(shape, bool)
+    mask[40:44, 20:200] = mask[180:183, 150:360] = True
+    ab = np.zeros(shape + (2,), np.float32)
+    ab[40:44] = (30.0, -10.0)
+    ab[180:183] = (-20.0, 25.0)
+    stroke = np.zeros(shape, bool)
+    stroke[120:123, 60:300] = True
+    extra = np.zeros(shape + (2,), np.float32)
+    extra[stroke] = (10.0, 40.0)
+    for restraint in ("on", "off"):
+        colorizer = Colorizer(gray, method="levin-multiscale", restraint=restraint)
+        engine: Any = colorizer.engine  # a LevinMultiscale: its device path set
+        engine.device = device
+        colorizer.solve(Cues(mask, ab))
+        colorizer.update(Cues(stroke, extra))
+    return time.perf_counter() - start
 
 
 def _cuda_here() -> bool:

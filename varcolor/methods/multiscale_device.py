@@ -62,7 +62,6 @@ __all__ = [
     "closed_regions",
     "grown",
     "solve",
-    "warm",
 ]
 
 #: Relative residual the correction's band system is solved to.
@@ -505,38 +504,3 @@ def grown(mask, radius: int, xp=np):
                 out[:, shift:] |= source[:, :-shift]
                 out[:, :-shift] |= source[:, shift:]
     return out
-
-
-def warm(device: ArrayBackend | None = None) -> float:
-    """Run the device path once, on a small made-up photo and one edit of it, so that the kernels
-    it compiles (CuPy's, cached on disk by CuPy; numba's, in its cache) are compiled here and not
-    in a timed or a user's first solve. Returns the seconds it took.
-
-    Parameters
-    ----------
-    device : ArrayBackend, optional
-        The device (default: CuPy's, ``backend("cuda")``; :func:`numpy_device` runs it on NumPy).
-    """
-    import varcolor
-
-    start = time.perf_counter()
-    device = backend("cuda") if device is None else device
-    rng = np.random.default_rng(0)
-    shape = (256, 384)  # above levin-multiscale's EXACT_BELOW: the lift and the band run
-    gray = np.clip(np.linspace(0.2, 0.8, shape[1])[None, :] + rng.normal(0, 0.02, shape), 0, 1).astype(np.float32)
-    mask = np.zeros(shape, bool)
-    mask[40:44, 20:200] = mask[180:183, 150:360] = True
-    ab = np.zeros(shape + (2,), np.float32)
-    ab[40:44] = (30.0, -10.0)
-    ab[180:183] = (-20.0, 25.0)
-    stroke = np.zeros(shape, bool)
-    stroke[120:123, 60:300] = True
-    extra = np.zeros(shape + (2,), np.float32)
-    extra[stroke] = (10.0, 40.0)
-    for restraint in ("on", "off"):
-        colorizer = varcolor.Colorizer(gray, method="levin-multiscale", restraint=restraint)
-        engine: Any = colorizer.engine  # a LevinMultiscale: its device path set
-        engine.device = device
-        colorizer.solve(varcolor.Cues(mask, ab))
-        colorizer.update(varcolor.Cues(stroke, extra))
-    return time.perf_counter() - start
