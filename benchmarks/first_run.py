@@ -215,7 +215,8 @@ def never_warmed(args) -> None:
         "",
         "A fresh environment, numba's cache an empty folder, no `varcolor warm`: `varcolor colorize` three "
         f"times, {args.pause:g} s between the first and the second (a one-shot command leaves no compile "
-        "behind it: the later runs run the array code too), against the median of three runs after `varcolor warm --runs "
+        "behind it: the later runs run the array code too), against the median of three runs after "
+        "`varcolor warm --runs "
         f"{WARM_KIND_OF_METHOD[method]}`. "
         f"Load average {', '.join(f'{value:.1f}' for value in loads)} (before, after the three, end) on "
         f"{os.cpu_count()} cores. `python benchmarks/first_run.py --never-warmed --megapixels {args.megapixels:g}"
