@@ -4,6 +4,7 @@ for tests that need the optional neural extra."""
 
 import contextlib
 import functools
+import gc
 import importlib.util
 import os
 import signal
@@ -481,3 +482,14 @@ def random_weights(tmp_path):
     path = tmp_path / "random.safetensors"
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"mask_cent": "0"})
     return path
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """Collect the session's garbage and freeze what is left, before a pytest-xdist worker says it
+    has finished: the controller then gives the worker 5 s to end (execnet), and past them sends
+    it SIGINT. The heap's full collection, pytest's last (for unraisable exceptions), ran after
+    that message, and on a loaded machine took longer: the SIGINT landed in hypothesis's gc
+    callback, a KeyboardInterrupt warned about as unraisable though no test was interrupted."""
+    gc.collect()
+    gc.freeze()  # the collection at the very end then reads only what is made after this

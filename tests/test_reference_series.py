@@ -2,6 +2,7 @@
 chain (coloured photos colour the rest of a series), and a clip coloured from stills."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -337,3 +338,18 @@ def test_a_photo_given_twice_is_one_member_of_the_pool(tmp_path):
     given = [a, tmp_path / "refs" / ".." / "refs" / "a.png", tmp_path / "link.png", tmp_path / "refs", b]
     assert pool_files(given) == (a, b)
     assert pool_files([b, a, tmp_path / "refs"]) == (b, a)  # in the order given, each first seen
+
+
+def test_a_chain_reads_its_failures_from_the_records_so_a_name_with_a_colon_is_one_name():
+    from varcolor.app.chain import still_failed
+    from varcolor.app.reference import UNMATCHED
+
+    rows = [
+        {"input": "s/x: y.png", "status": "failed", "reason": f"s/x: y.png: {UNMATCHED}"},  # wave 1
+        {"input": "s/p: q.png", "status": "failed", "reason": f"s/p: q.png: {UNMATCHED}"},
+        {"input": "s/x: y.png", "status": "done", "reason": "s/x: y.png: cues from out/a.png 100 %"},  # wave 2
+        {"input": "s/p: q.png", "status": "failed", "reason": "s/p: q.png: unreadable"},
+    ]
+    failed = still_failed(rows, {"s/x: y.png"}, [Path("s/p: q.png"), Path("s/never.png")])
+    # coloured by a later wave: no failure; failed twice: said once, its last reason; never tried: unmatched
+    assert failed == ["s/p: q.png: unreadable", f"s/never.png: {UNMATCHED}"]

@@ -159,14 +159,36 @@ def run_chain(
         for path in chosen:
             if str(path) not in unmatched:  # coloured, kept as it was, or failed otherwise: settled
                 del waiting[path]
-    # a photo that one wave left unmatched and a later one coloured is no failure; one never tried
-    # (no pool at all) is said here
-    settled = {str(job.inputs[0]) for job in total.done + total.resumed}
-    total.failed = [line for line in total.failed if line.split(": ")[0] not in settled]
-    reported = {line.split(": ")[0] for line in total.failed}
-    total.failed += [f"{path}: {UNMATCHED}" for path in sorted(waiting) if str(path) not in reported]
-    total.failed = list(dict.fromkeys(total.failed))
+    settled = {job.name for job in total.done + total.resumed}
+    total.failed = still_failed(total.rows, settled, sorted(waiting))
     return total
+
+
+def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> list[str]:
+    """The chain's failures, read from its waves' manifest records (never from their text: a file
+    named with ": " is one name): each photo's last failure unless a later wave coloured it, then
+    the photos still ``waiting`` that no wave tried (no pool at all), said as matched by nothing.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Every wave's manifest records, in order (``input``, ``status``, ``reason``).
+    settled : set of str
+        The photos coloured (or kept as finished) by any wave, as the records name them.
+    waiting : list of Path
+        The photos left waiting when the chain ended.
+
+    Examples
+    --------
+    >>> rows = [{"input": "a: b.png", "status": "failed", "reason": "a: b.png: unmatched"},
+    ...         {"input": "a: b.png", "status": "done", "reason": ""}]
+    >>> still_failed(rows, {"a: b.png"}, [])
+    []
+    """
+    failed = {row["input"]: row["reason"] for row in rows if row["status"] == "failed" and row["input"] not in settled}
+    for path in waiting:
+        failed.setdefault(str(path), f"{path}: {UNMATCHED}")
+    return list(dict.fromkeys(failed.values()))
 
 
 def _waiting(job: Job) -> bool:
