@@ -278,7 +278,8 @@ _GIMP_SCRIPT = r"""
 @pytest.mark.skipif(not _gimp(), reason="needs GIMP (gimp-console or gimp)")
 @pytest.mark.parametrize(("kind", "bits"), [("ora", 8), ("psd", 8), ("psd", 16)])
 def test_gimp_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind, bits):
-    """GIMP opens the file with its own loader and sees the three layers, the strokes hidden on top;
+    """GIMP opens the file with its own loader and sees the four layers, the confidence map and the
+    strokes hidden on top;
     its composite of the visible ones is the flat result within one level of the file's depth
     (measured with GIMP 2.10.34: 0 levels at 8 bits, at most one 16-bit level at 16 bits)."""
     if _gimp_version() != (2, 10):
@@ -298,7 +299,8 @@ def test_gimp_shows_the_layered_result_as_the_flat_one(tmp_path, capsys, kind, b
     report = names["report"].read_text()
     if report == "no loader":
         pytest.skip(f"this GIMP reads no .{kind} files")
-    assert [line.split("\t") for line in report.splitlines()] == [["strokes", "0"], ["colorized", "1"], ["photo", "1"]]
+    layers = [line.split("\t") for line in report.splitlines()]
+    assert layers == [["confidence", "0"], ["strokes", "0"], ["colorized", "1"], ["photo", "1"]]
     assert names["shown"].exists(), done.stderr
     flat = varcolor.read_image(tmp_path / "flat.png")
     assert varcolor.io.image_bits(names["shown"]) == varcolor.io.image_bits(tmp_path / "flat.png") == bits
