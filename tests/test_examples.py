@@ -96,7 +96,12 @@ def test_a_16_bit_scan_round_trips_through_a_layered_file(tmp_path):
     with pytest.warns(UserWarning, match="converted to sRGB from its embedded ICC profile"):
         report = load("restorer_round_trip").main(str(tmp_path / "round_trip.png"))
     assert report["result_dtype"] == "uint16" and report["lightness_drift_in_levels"] <= 1
-    assert report["layers"] == [("photo", "visible"), ("colorized", "visible"), ("strokes", "hidden")]
+    assert report["layers"] == [
+        ("photo", "visible"),
+        ("colorized", "visible"),
+        ("strokes", "hidden"),
+        ("confidence", "hidden"),
+    ]
     assert report["layered_bits"] == 16 and report["composite_vs_flat_max"] <= 1 / 255
     assert varcolor.read_image(tmp_path / "round_trip.png").ndim == 3
 
