@@ -199,3 +199,24 @@ def test_ransac_draws_enough_trials_to_find_any_transform_the_gate_would_trust()
     assert not few.trusted and (few.inliers == 0 if few.matches < MIN_INLIERS else True)
     truth, reference = _pair(data.astronaut() / 255.0)
     assert verified(signature(truth), signature(reference)).trusted
+
+
+def test_a_references_alpha_says_where_its_colour_is_known(chelsea_pair):
+    # A chain's photo is passed with its confidence as alpha: its guessed pixels give no colour.
+    from varcolor.reference import KNOWN_ALPHA
+
+    truth, reference = chelsea_pair
+    gray = same_lightness_gray(truth)
+    whole, _, _ = match_reference(gray, reference)
+    alpha = np.ones(reference.shape[:2])
+    alpha[:, : int(reference.shape[1] * 0.4)] = KNOWN_ALPHA / 2  # its left 40 % guessed
+    halved, ab, weight = match_reference(gray, np.dstack([reference, alpha]))
+    # The truth is the photo's left 70 %, the reference its right 70 % (turned 3°): the reference's
+    # left 40 % is the truth's columns from 43 % to 83 %, its known rest the truth's last 17 %.
+    guessed = np.zeros(gray.shape, bool)
+    guessed[:, int(gray.shape[1] * 0.5) : int(gray.shape[1] * 0.78)] = True
+    known = np.zeros(gray.shape, bool)
+    known[:, int(gray.shape[1] * 0.88) :] = True
+    assert whole[guessed].sum() > 50 and halved[guessed].sum() == 0
+    assert halved[known].sum() > 0.5 * whole[known].sum() > 0  # the known part still gives its colour
+    assert np.all(weight[halved] >= MIN_CONFIDENCE)

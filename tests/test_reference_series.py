@@ -9,6 +9,7 @@ import pytest
 from skimage import data, transform
 
 import varcolor
+from varcolor.app.chain import CONFIDENCE_FOLDER
 from varcolor.color import rgb_to_lab, same_lightness_gray
 from varcolor.reference import match_pool, signature
 
@@ -353,3 +354,40 @@ def test_a_chain_reads_its_failures_from_the_records_so_a_name_with_a_colon_is_o
     failed = still_failed(rows, {"s/x: y.png"}, [Path("s/p: q.png"), Path("s/never.png")])
     # coloured by a later wave: no failure; failed twice: said once, its last reason; never tried: unmatched
     assert failed == ["s/p: q.png: unreadable", f"s/never.png: {UNMATCHED}"]
+
+
+def test_a_chain_passes_on_only_the_colour_its_photos_are_confident_of(photos, capsys, tmp_path):
+    """Strokes on the left third of the first photo: the rest of it is guessed (neutral). The next
+    photos take their cues from it only where its colour is known, so where it was guessed they
+    say so too (low confidence), instead of passing its guessed gray on as known colour."""
+    photo = photos["astronaut"]
+    width = int(photo.shape[1] * 0.7)
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "marks").mkdir()
+    for i, offset in enumerate((0, 30, 60)):
+        varcolor.write_image(tmp_path / "photos" / f"p{i}.png", same_lightness_gray(photo[:, offset : offset + width]))
+    truth, marks = photo[:, :width], np.zeros(photo[:, :width].shape)
+    for y in range(60, photo.shape[0] - 20, 40):
+        marks[y : y + 3, 20 : width // 3] = truth[y : y + 3, 20 : width // 3]
+    varcolor.write_image(tmp_path / "marks" / "p0_mask.png", marks)
+    out, maps = tmp_path / "out", tmp_path / "maps"
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", out,
+        "--confidence-map", maps,
+    )  # fmt: skip
+    assert code == 0, err
+    first = varcolor.read_image(maps / "p1_confidence.png")
+    assert first[:, : width // 3 - 30].mean() > 0.8  # coloured from the strokes' reach in p0 (30 px left)
+    for name in ("p1", "p2"):
+        known = varcolor.read_image(maps / f"{name}_confidence.png")
+        assert known[:, width // 2 :].mean() < 0.3, name  # guessed in p0: guessed here too
+    # Without --confidence-map the chain keeps the maps it passes on in a folder of its own.
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", tmp_path / "o2"
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "o2" / CONFIDENCE_FOLDER).iterdir()) == [
+        "p0_confidence.png",
+        "p1_confidence.png",
+        "p2_confidence.png",
+    ]

@@ -61,6 +61,7 @@ __all__ = [
     "POOL_CANDIDATES",
     "WORK_PIXELS",
     "MIN_CONFIDENCE",
+    "KNOWN_ALPHA",
     "MIN_SHARE",
     "SHARE_PIXELS",
     "min_share",
@@ -70,6 +71,9 @@ __all__ = [
 #: Both images are matched at about this many pixels: the matching's time and memory do not grow
 #: with the photo (a 40 MP scan is matched as a 0.1 MP copy; its cues are lifted back).
 WORK_PIXELS = 60_000
+#: A reference's alpha below this: its colour there is not known (a transparent background; a
+#: chain's photo where its colour was guessed): no cue takes its colour from there.
+KNOWN_ALPHA = 0.5
 #: A cue needs at least this confidence (the share of checks its match passes, 0–1).
 MIN_CONFIDENCE = 0.6
 #: ... and the reference gives cues only where at least this share of the gray image's reduced
@@ -144,7 +148,7 @@ def check_reference(reference: np.ndarray, name: str = "reference") -> np.ndarra
     Parameters
     ----------
     reference : ndarray
-        ``H×W×3`` (or ``×4``: alpha ignored) RGB in [0, 1].
+        ``H×W×3`` (or ``×4``: its alpha left off here; :func:`match_reference` reads it) RGB in [0, 1].
     name : str
         How messages name it (a file's path).
     """
@@ -208,7 +212,9 @@ def match_reference(
     gray : ndarray
         ``H×W`` gray image in [0, 1] (or an RGB one, read as its gray).
     reference : ndarray
-        ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio.
+        ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio; ``h×w×4``: its alpha says
+        where its colour is known (below :data:`KNOWN_ALPHA`, no cue takes its colour from there:
+        a transparent background, or a chain's photo where its colour was guessed).
     min_confidence : float
         The confidence (0–1) a match needs to become a cue.
     work_pixels : int
@@ -236,17 +242,20 @@ def match_reference(
         raise InputError(f"min_confidence must lie in [0, 1], got {min_confidence!r}")
     check_target(gray.shape, "gray", work_pixels)
     target_factor = _factor(gray.shape, work_pixels)
+    alpha = reference[..., 3] if reference.ndim == 3 and reference.shape[2] == 4 else None
     reference = check_reference(reference, name)
+    known = None if alpha is None else np.asarray(alpha, np.float32)
     lightness = lightness_of_gray(np.clip(_reduced(gray, target_factor), 0, 1).astype(np.float64))
     geometry = verified(signature(lightness, factor=target_factor), signature(reference, work_pixels))
     if geometry.trusted:
-        confidence, ab, share = _aligned(lightness, reference, geometry, min_confidence, work_pixels)
+        confidence, ab, share = _aligned(lightness, reference, geometry, min_confidence, work_pixels, known)
     else:
         best: tuple[np.ndarray, np.ndarray, float] | None = None
         for factor in _reference_factors(reference.shape[:2], target_factor, work_pixels):
             ref_lab = rgb_to_lab(np.clip(_reduced(reference, factor), 0, 1).astype(np.float64))
             ours, theirs = _projected(_described(lightness), _described(_remapped(ref_lab[..., 0], lightness)))
-            confidence, ab, share = _confident(ours, theirs, ref_lab[..., 1:], min_confidence)
+            its_known = None if known is None else _reduced(known, factor)
+            confidence, ab, share = _confident(ours, theirs, ref_lab[..., 1:], min_confidence, known=its_known)
             if best is None or share > best[2]:
                 best = confidence, ab, share
         assert best is not None  # at least one reduction is tried
@@ -433,7 +442,14 @@ def _trials(matches: int) -> int:
     return int(min(_TRIALS, np.ceil(np.log(1 - _FOUND) / np.log1p(-(ratio**3)))))
 
 
-def _aligned(lightness: np.ndarray, reference: np.ndarray, geometry: Geometry, min_confidence: float, work_pixels: int):
+def _aligned(
+    lightness: np.ndarray,
+    reference: np.ndarray,
+    geometry: Geometry,
+    min_confidence: float,
+    work_pixels: int,
+    known: np.ndarray | None = None,
+):
     """:func:`_confident` for a pair whose geometry is verified: the reference reduced to the
     target's scale (the transform says it), and each target pixel seeded with its place under the
     transform where the two descriptions agree there (as well as at the inlier keypoints); the
@@ -470,7 +486,9 @@ def _aligned(lightness: np.ndarray, reference: np.ndarray, geometry: Geometry, m
     at_points = cost[points[:, 0], points[:, 1]][inside[points[:, 0], points[:, 1]]]
     limit = _SEED_SLACK * np.quantile(at_points, _SEED_QUANTILE) if at_points.size else 0.0
     seeded = inside & (cost <= limit)
-    return _confident(ours, theirs, ref_lab[..., 1:], min_confidence, seeds=np.where(seeded[..., None], clipped, -1))
+    its_known = None if known is None else _reduced(known, factor)
+    seeds = np.where(seeded[..., None], clipped, -1)
+    return _confident(ours, theirs, ref_lab[..., 1:], min_confidence, seeds=seeds, known=its_known)
 
 
 def _reference_factors(shape: tuple[int, int], target_factor: int, work_pixels: int) -> list[int]:
@@ -605,11 +623,14 @@ def _confident(
     ref_ab: np.ndarray,
     min_confidence: float = MIN_CONFIDENCE,
     seeds: np.ndarray | None = None,
+    known: np.ndarray | None = None,
 ):
     """Each reduced pixel's confidence and the chroma it takes from its match: the nearest
     neighbours' matches checked, then grown from the trusted ones (:func:`_grown`) and checked again.
     ``seeds`` (``H×W×2`` reference pixels, −1: none): matches a verified geometry gives, trusted
-    to grow from where the nearest-description match is not (and checked again like the grown)."""
+    to grow from where the nearest-description match is not (and checked again like the grown).
+    ``known`` (the reduced reference's alpha): a match where it is below :data:`KNOWN_ALPHA` gives
+    no colour (confidence 0); the share that matched is counted before, as the match's own."""
     from scipy import ndimage
     from scipy.spatial import cKDTree
 
@@ -649,6 +670,8 @@ def _confident(
         ab[grown] = smooth_ab[matched[grown, 0], matched[grown, 1]]
         rechecked = _checked(matched, returned, agree_colour)
         confidence[grown] = rechecked[grown]
+    if known is not None:
+        confidence[known[matched[..., 0], matched[..., 1]] < KNOWN_ALPHA] = 0
     return confidence.astype(np.float32), ab.astype(np.float32), share
 
 

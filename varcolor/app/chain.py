@@ -41,7 +41,12 @@ from .reference import UNMATCHED, pool_signatures
 from .run_options import RunOptions
 from .tasks import ColorizeTask
 
-__all__ = ["run_chain"]
+__all__ = ["run_chain", "CONFIDENCE_FOLDER", "still_failed"]
+
+#: Where a chain keeps its photos' confidence maps in the output folder, unless ``--confidence-map``
+#: says where: a photo passes on only the colour it is confident of
+#: (:func:`~varcolor.app.reference.read_known_reference`).
+CONFIDENCE_FOLDER = ".varcolor-confidence"
 
 
 def _gray_signature(path: Path, max_pixels: int | None) -> Signature:
@@ -91,7 +96,12 @@ def run_chain(
         raise InputError(f"{source}: --chain colours a folder of photos (a series); give a folder")
     given = pool_files(reference_list(reference)) if reference is not None else ()
     check_reference_folders(reference, output)
+    if run.confidence_map is None:  # each photo's confidence map, for the photos coloured from it
+        run = replace(run, confidence_map=str(output / CONFIDENCE_FOLDER))
     jobs = plan_colorize(source, output, options, run, cues=cues, cue_path=cue_path, client=client)
+    known_of = {
+        job.outputs[-1]: job.run.confidence_map for job in jobs if isinstance(job.run, ColorizeTask)
+    }  # a photo's result → its confidence map
     seeded = [job for job in jobs if not _waiting(job)]
     waiting = {job.inputs[0]: job for job in jobs if _waiting(job)}
     if not any(isinstance(job.run, ColorizeTask) and not job.skip for job in seeded) and not given:
@@ -151,7 +161,8 @@ def run_chain(
                 break
             chosen, tried_at = sorted(waiting), len(pool)
         members = tuple(pool)
-        wave_jobs = [_from_pool(waiting[path], members, tuple(signatures)) for path in chosen]
+        known = tuple(known_of.get(member) for member in members)  # a given reference: known everywhere
+        wave_jobs = [_from_pool(waiting[path], members, tuple(signatures), known) for path in chosen]
         start = len(total.rows)
         if not wave(wave_jobs):
             return total
@@ -197,8 +208,9 @@ def _waiting(job: Job) -> bool:
     return isinstance(job.run, ColorizeTask) and job.skip is not None and job.run.cue_file is None
 
 
-def _from_pool(job: Job, pool: tuple[Path, ...], signatures: tuple) -> Job:
-    """The waiting ``job`` coloured from the chain's ``pool`` instead."""
+def _from_pool(job: Job, pool: tuple[Path, ...], signatures: tuple, known: tuple[Path | None, ...]) -> Job:
+    """The waiting ``job`` coloured from the chain's ``pool`` instead (``known``: each photo's
+    confidence map, or None)."""
     assert isinstance(job.run, ColorizeTask)  # _waiting chose it
-    task = replace(job.run, reference=pool, signatures=signatures, chained=True)
+    task = replace(job.run, reference=pool, signatures=signatures, chained=True, pool_known=known)
     return Job([job.inputs[0], *pool], job.outputs, task, memory=job.memory)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..video.shots import Shot
 
 __all__ = [
+    "read_known_reference",
     "check_reference_file",
     "read_reference",
     "find_reference",
@@ -187,6 +188,44 @@ def shares_note(image: Path, cues: Cues) -> str:
     return f"{image}: cues from " + ", ".join(f"{name} {100 * share:.0f} %" for name, share in cues.references)
 
 
+def read_known_reference(
+    path: Path,
+    known: Path | None,
+    max_pixels: int | None,
+    gray_shape: tuple[int, ...] | None = None,
+    max_memory: float | None = None,
+    held: int = 0,
+) -> np.ndarray:
+    """A pool photo as :func:`read_reference` reads it, with an alpha channel saying where its
+    colour is known (:func:`~varcolor.reference.match_reference` takes no colour from elsewhere):
+    1 where its confidence map ``known`` (written beside it, :attr:`varcolor.Result.confidence`)
+    is at least :data:`~varcolor.restraint.GUESSED_BELOW`, 0 where its colour was guessed. Without
+    a map (None, or gone), the photo's colour is taken as known everywhere (its RGB alone).
+
+    Parameters
+    ----------
+    path : Path
+        The photo (a chain's result).
+    known : Path or None
+        Its confidence map.
+    max_pixels, gray_shape, max_memory, held
+        As for :func:`read_reference`.
+    """
+    from skimage.transform import resize
+
+    from ..restraint import GUESSED_BELOW
+
+    pixels = read_reference(path, max_pixels, gray_shape, max_memory, held)
+    if known is None or not known.is_file():
+        return pixels
+    confidence = read_image(known, np.float32, max_pixels=max_pixels)
+    confidence = confidence if confidence.ndim == 2 else confidence[..., 0]
+    if confidence.shape != pixels.shape[:2]:  # the photo decoded reduced (a JPEG result)
+        confidence = resize(confidence, pixels.shape[:2], order=1, anti_aliasing=True)
+    alpha = (confidence >= GUESSED_BELOW).astype(np.float32)
+    return np.concatenate([pixels, alpha[..., None]], axis=2)
+
+
 def pool_cues(
     image: Path,
     pool: tuple[Path, ...],
@@ -197,16 +236,23 @@ def pool_cues(
     fallback: bool,
     refuse: bool = True,
     max_memory: float | None = None,
+    known: tuple[Path | None, ...] | None = None,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
     (:meth:`~varcolor.Cues.from_references`), and the line saying which gave which share. None
     matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
-    Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's."""
+    Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's.
+    ``known``: each pool photo's confidence map, or None (:func:`read_known_reference`): a
+    chain's photos pass on only the colour they are confident of."""
     strokes = strokes if strokes is not None and strokes.count else None
     held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
+    maps = known if known is not None else (None,) * len(pool)
     cues = Cues.from_references(
         gray,
-        [functools.partial(read_reference, path, max_pixels, gray.shape, max_memory, held) for path in pool],
+        [
+            functools.partial(read_known_reference, path, its_map, max_pixels, gray.shape, max_memory, held)
+            for path, its_map in zip(pool, maps, strict=True)
+        ],
         strokes=strokes,
         signatures=signatures,
         names=[str(path) for path in pool],

@@ -67,6 +67,9 @@ class ColorizeTask:
     chained: bool = False
     #: Where the result's confidence map is written (:attr:`varcolor.Result.confidence`), or None.
     confidence_map: Path | None = None
+    #: A chain's pool: each photo's confidence map (None: its colour taken as known everywhere),
+    #: so that only the colour a photo is confident of is passed on (:func:`~varcolor.app.reference.pool_cues`).
+    pool_known: tuple[Path | None, ...] | None = None
 
     def __call__(self) -> Said:
         return _noted(self._run)
@@ -130,6 +133,7 @@ class ColorizeTask:
                 automatic(self.options),
                 refuse=not self.chained,
                 max_memory=self.options.max_memory,
+                known=self.pool_known,
             )
             if self.chained and not cues.count:
                 raise InputError(f"{self.image}: {UNMATCHED}")
