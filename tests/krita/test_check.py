@@ -1,7 +1,8 @@
 """The round trip with the real Krita: the plug-in's Colorize action in Krita, headless, gives the
 command line's result on the same layers within one level, leaves the strokes layer as painted,
-replaces its own layer on a second run, its first run is one undo step, Cancel leaves no layer, and
-Live colours a stroke painted after the runs as the command line colours the final layers."""
+replaces its own layer on a second run, its first run is one undo step (two with the confidence map
+it adds as a hidden layer, as the command line writes the map), Cancel leaves no layer, and Live
+colours a stroke painted after the runs as the command line colours the final layers."""
 
 import shutil
 
@@ -27,8 +28,12 @@ def test_krita_colours_the_document_as_the_command_line_does(tmp_path):
     found = check.round_trip(tmp_path)
     assert found.levels <= 1
     assert found.strokes_unchanged
+    # The Colorize runs leave their confidence map, hidden, as the command line writes it; Live's
+    # first result replaces it (no map of another result is left beside one).
+    assert found.layers_after_runs == ["photo", "colorized", "confidence", "strokes"]
+    assert found.confidence_levels is not None and found.confidence_levels <= 1
     assert found.layers == ["photo", "colorized", "strokes"]
-    assert found.layers_after_undo == ["photo", "strokes"]
+    assert found.layers_after_undo == ["photo", "strokes"]  # the run's two steps (its map the second) undone
     assert found.cancelled
     assert len(found.live_seconds) == 2  # Live's first result, then the stroke's (the layer compared above)
     assert found.passed

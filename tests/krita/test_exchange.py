@@ -93,6 +93,35 @@ def test_a_folder_is_colorized_as_the_library_colours_the_same_layers(tmp_path, 
     assert np.abs(result[painted, 0] - result[painted, 2]).max() > 0.3  # it is in colour
 
 
+def test_the_confidence_map_asked_for_is_the_librarys_and_written_only_when_asked(tmp_path):
+    gray = np.round(varcolor.color.same_lightness_gray(photo("astronaut", SHAPE)) * 65535) / 65535
+    strokes = np.round(_strokes() * 65535) / 65535
+    layout = _folder(tmp_path, gray, strokes, confidence=True)
+    assert exchange.colorize_folder(tmp_path)["ok"]
+    known = exchange.read_layer((tmp_path / protocol.CONFIDENCE).read_bytes(), layout, SHAPE, "confidence")
+    expected = varcolor.colorize(gray, varcolor.Cues.from_mask(strokes)).confidence
+    assert np.abs(known[..., 0] - expected).max() <= 0.5 / 65535 + 1e-9  # as a gray: its three channels alike
+    assert np.array_equal(known[..., 0], known[..., 2]) and np.all(known[..., 3] == 1)
+    painted = np.asarray(strokes[..., 3] > 0)
+    assert known[painted, 0].min() > 0.99 and known[~painted, 0].min() < known[painted, 0].min()
+    (tmp_path / protocol.CONFIDENCE).unlink()
+    _folder(tmp_path, gray, strokes)  # not asked for (an older plug-in's request has no such field)
+    request = json.loads((tmp_path / protocol.REQUEST).read_text())
+    del request["confidence"]
+    protocol.write_json(tmp_path / protocol.REQUEST, request)
+    assert exchange.colorize_folder(tmp_path)["ok"]
+    assert not (tmp_path / protocol.CONFIDENCE).exists()
+
+
+def test_a_confidence_that_is_no_yes_or_no_is_refused(tmp_path):
+    _folder(tmp_path, np.full(SHAPE, 0.5), _strokes())
+    request = json.loads((tmp_path / protocol.REQUEST).read_text())
+    request["confidence"] = "yes"
+    protocol.write_json(tmp_path / protocol.REQUEST, request)
+    reply = exchange.colorize_folder(tmp_path)
+    assert not reply["ok"] and "confidence must be true or false" in reply["error"]
+
+
 @pytest.mark.parametrize(
     ("spoil", "said"),
     [

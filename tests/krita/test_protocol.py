@@ -26,6 +26,10 @@ def test_without_a_usable_selection_the_strokes_are_the_top_paint_layer_varcolor
     assert _pick(names, active=2) == (0, 1)  # varcolor's own layer selected
     kinds = ["paintlayer", "paintlayer", "grouplayer"]
     assert _pick(["photo", "strokes", "group"], active=2, kinds=kinds) == (0, 1)
+    # nor its confidence map (opaque: taken as strokes, it was paint on every pixel)
+    names = ["photo", protocol.RESULT_LAYER, protocol.CONFIDENCE_LAYER, "strokes", protocol.CONFIDENCE_LAYER]
+    assert _pick(names, active=2) == (0, 3)
+    assert _pick(names, active=4) == (0, 3)
 
 
 def test_layers_named_by_the_user_win():

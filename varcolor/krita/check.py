@@ -53,8 +53,11 @@ class RoundTrip:
     """What the round trip found: the largest difference between Krita's colorized layer and the
     command line's result (8-bit levels), whether the strokes layer came back unchanged, the layers
     after the runs and after one undo of the first run, each run's seconds in Krita (action to layer placed), the
-    whole round trip's (Krita started to Krita ended), whether Cancel left no layer, and Live's
-    seconds to its first result and from the stroke painted to its result placed."""
+    whole round trip's (Krita started to Krita ended), whether Cancel left no layer, Live's
+    seconds to its first result and from the stroke painted to its result placed, and the largest
+    difference between Krita's hidden confidence layer and the command line's ``--confidence-map``
+    for the same strokes (8-bit levels; None: no such layer), and the layers the Colorize runs left
+    (before Live, whose first result replaces the map with the result it described)."""
 
     levels: int
     strokes_unchanged: bool
@@ -64,14 +67,21 @@ class RoundTrip:
     seconds: float
     cancelled: bool = False
     live_seconds: list[float] | None = None
+    confidence_levels: int | None = None
+    layers_after_runs: list[str] | None = None
 
     @property
     def passed(self) -> bool:
-        undone = [name for name in self.layers if name != protocol.RESULT_LAYER]
+        made = (protocol.RESULT_LAYER, protocol.CONFIDENCE_LAYER)
+        undone = [name for name in self.layers if name not in made]
         return (
             self.levels <= 1
             and self.strokes_unchanged
             and self.layers.count(protocol.RESULT_LAYER) == 1
+            and self.layers_after_runs is not None
+            and self.layers_after_runs.count(protocol.CONFIDENCE_LAYER) == 1
+            and self.confidence_levels is not None
+            and self.confidence_levels <= 1
             and self.layers_after_undo == undone
             and self.cancelled
             and self.live_seconds is not None
@@ -287,17 +297,25 @@ def round_trip(
     write_ora(folder / "document.ora", [("photo", photo), ("strokes", painted_first)])
     (folder / "photo.png").write_bytes(encode_image(gray, ".png"))
     (folder / "strokes.png").write_bytes(encode_image(strokes, ".png"))
+    (folder / "strokes_first.png").write_bytes(encode_image(painted_first, ".png"))
 
     environ = _profile_environment(folder / "profile")
     install.install(environ)
     for name in ("report.json", "started.json"):
         (folder / name).unlink(missing_ok=True)
     plan = {
-        "settings": {"varcolor": shlex.join(_varcolor_command()), "method": method, "strokes": "", "photo": ""},
+        "settings": {
+            "varcolor": shlex.join(_varcolor_command()),
+            "method": method,
+            "strokes": "",
+            "photo": "",
+            "confidence": "1",
+        },
         "select": "strokes",
         "runs": 2,
         "cancel_first": True,
         "output": str(folder / "result.ora"),
+        "runs_output": str(folder / "runs.ora"),
         "report": str(folder / "report.json"),
         "started": str(folder / "started.json"),
         "linger": 4 if screenshot else 0,
@@ -321,6 +339,12 @@ def round_trip(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    # The Colorize runs' strokes (before Live's): the confidence layer is theirs.
+    known_run = [*command, "colorize", "photo.png", "--mask", "strokes_first.png", "-o", "expected_first.png"]
+    known_run += ["--confidence-map", "expected_confidence.png", "--overwrite", "--method", method]
+    known_referee = subprocess.Popen(
+        known_run, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         start = time.perf_counter()
         _run_krita(
@@ -340,11 +364,14 @@ def round_trip(
         )
         seconds = time.perf_counter() - start
         _, said = referee.communicate(timeout=TIMEOUT)
+        _, said_known = known_referee.communicate(timeout=TIMEOUT)
     finally:
-        if referee.poll() is None:
-            referee.kill()
-            referee.wait()
-    if referee.returncode != 0:
+        for process in (referee, known_referee):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    if referee.returncode != 0 or known_referee.returncode != 0:
+        said = said if referee.returncode != 0 else said_known
         lines = said.decode("utf-8", "replace").strip().splitlines()
         raise InputError(
             f"varcolor colorize failed on the check's document: {lines[-1] if lines else referee.returncode}"
@@ -361,6 +388,15 @@ def round_trip(
     strokes_unchanged = bool(
         np.array_equal(kept[..., 3], strokes[..., 3]) and np.allclose(kept[painted], strokes[painted], atol=0.5 / 255)
     )
+    confidence_levels = None
+    if (folder / "expected_confidence.png").is_file() and report.get("saved_after_runs"):
+        try:
+            known = read_ora_layer(folder / "runs.ora", protocol.CONFIDENCE_LAYER)
+        except InputError:  # no such layer: None
+            pass
+        else:
+            expected_known = read_image(folder / "expected_confidence.png")
+            confidence_levels = int(np.abs(np.round(known[..., 0] * 255) - np.round(expected_known * 255)).max())
     return RoundTrip(
         levels,
         strokes_unchanged,
@@ -371,6 +407,8 @@ def round_trip(
         report.get("cancelled", {}).get("message") == "cancelled"
         and protocol.RESULT_LAYER not in report["cancelled"]["layers"],
         [run["seconds"] for run in report.get("live", [])],
+        confidence_levels,
+        report.get("layers_after_runs"),
     )
 
 

@@ -137,11 +137,12 @@ def _size_error(what: str, held: int, shape: tuple[int, int]) -> InputError:
     return InputError(f"the {what} layer holds {held} bytes, not the size of a {shape[1]}×{shape[0]} canvas")
 
 
-def encode_layer(rgb: np.ndarray, found: dict) -> bytes:
+def encode_layer(rgb: np.ndarray, found: dict, profiled: bool = True) -> bytes:
     """sRGB floats ``rgb`` (``H×W×3``) as an opaque layer's raw pixels in the layout and profile
-    ``found`` (an RGBA one): what :func:`read_layer` reads back."""
+    ``found`` (an RGBA one): what :func:`read_layer` reads back. Not ``profiled``: the values as
+    they are, not converted to the document's profile (a map, not a colour)."""
     icc = _icc(found)
-    if icc is not None:
+    if icc is not None and profiled:
         rgb = srgb_to_profile(rgb, icc, "the document")
     rgba = np.concatenate([rgb, np.ones(rgb.shape[:2] + (1,))], axis=2)
     out = np.empty(rgb.shape[:2] + (4,), dtype=DTYPES[found["depth"]])
@@ -229,9 +230,10 @@ def check_strokes(cues: Cues, prior: str | None) -> None:
     check_cue_share(Path("the strokes layer"), "mask", cues)
 
 
-def write_result(folder: str | os.PathLike, data: bytes | memoryview) -> None:
-    """``colorized.raw`` of an exchange folder, whole or absent (a temporary name, then a rename)."""
-    result = Path(folder) / protocol.RESULT
+def write_result(folder: str | os.PathLike, data: bytes | memoryview, name: str = protocol.RESULT) -> None:
+    """``colorized.raw`` (or ``name``) of an exchange folder, whole or absent (a temporary name,
+    then a rename)."""
+    result = Path(folder) / name
     temporary = result.with_name(result.name + ".part")
     temporary.write_bytes(data)
     os.replace(temporary, result)
@@ -261,8 +263,11 @@ def colorize_folder(folder: str | os.PathLike) -> dict:
         options = Options(method=request["method"], prior=request["prior"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the docker shows one line: the result or the error
-            rgb = colorize(gray, cues, options).rgb
-        write_result(folder, encode_layer(rgb[..., :3], request["result"]))
+            result = colorize(gray, cues, options)
+        if request["confidence"] and result.confidence is not None:  # before the result: it ends the exchange
+            known = np.repeat(result.confidence[..., None].astype(np.float64), 3, axis=2)
+            write_result(folder, encode_layer(known, request["result"], profiled=False), protocol.CONFIDENCE)
+        write_result(folder, encode_layer(result.rgb[..., :3], request["result"]))
         reply = {"ok": True, "seconds": round(time.perf_counter() - start, 3)}
     except (VarcolorError, MemoryError) as exc:
         reply = reply_for(exc)

@@ -100,15 +100,21 @@ class Check(Extension):
         self.report["runs"].append({"ok": ok, "message": message, "seconds": round(seconds, 3)})
         if not ok:
             return self._end(None)
-        if len(self.report["runs"]) == 1:  # the first run is one undo step: undone, then redone
+        if len(self.report["runs"]) == 1:  # the first run is one undo step (two with its map): undone, redone
+            steps = 2 if settings.read().get("confidence") == "1" else 1
             self.document.waitForDone()
-            Krita.instance().action("edit_undo").trigger()
-            self.document.waitForDone()
-            self.report["layers_after_undo"] = self._layers()
-            Krita.instance().action("edit_redo").trigger()
-            self.document.waitForDone()
+            for action in ["edit_undo"] * steps + ["edit_redo"] * steps:
+                Krita.instance().action(action).trigger()
+                self.document.waitForDone()
+                if action == "edit_undo":
+                    self.report["layers_after_undo"] = self._layers()
         if len(self.report["runs"]) < self.plan.get("runs", 1):
             return QTimer.singleShot(100, self._run)
+        if self.plan.get("runs_output"):  # the document as the Colorize runs left it, before Live
+            self.document.waitForDone()
+            self.report["layers_after_runs"] = self._layers()
+            self.document.setBatchmode(True)
+            self.report["saved_after_runs"] = bool(self.document.exportImage(self.plan["runs_output"], InfoObject()))
         if self.plan.get("live_stroke"):
             return QTimer.singleShot(100, self._live)
         QTimer.singleShot(100, self._save)

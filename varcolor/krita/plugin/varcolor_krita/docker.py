@@ -47,6 +47,9 @@ class ColorizeDocker(DockWidget):
         form.addRow(buttons)
         self.live = QCheckBox("Live: colour again after each stroke", body)
         form.addRow(self.live)
+        self.confidence = QCheckBox("Add a hidden layer of where the colour is guessed (black)", body)
+        self.confidence.setChecked(saved.get("confidence") == "1")
+        form.addRow(self.confidence)
         self.status = QLabel("Paint colours on a layer above the photo, then Colorize.", body)
         self.status.setWordWrap(True)
         form.addRow(self.status)
@@ -87,6 +90,7 @@ class ColorizeDocker(DockWidget):
                 "photo": self.photo.text().strip(),
                 "strokes": self.strokes.text().strip(),
                 "varcolor": self.program.text().strip(),
+                "confidence": "1" if self.confidence.isChecked() else "",
             }
         )
 

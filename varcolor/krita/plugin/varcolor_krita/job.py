@@ -50,6 +50,7 @@ def exchange_request(document, settings):
         settings.get("method", protocol.METHODS[0]),
         settings.get("prior") or None,
         settings.get("edges", protocol.EDGES[0]),
+        bool(settings.get("confidence")),
     )
     return request, photo, strokes
 
@@ -59,17 +60,19 @@ def is_open(document):
     return any(open_document == document for open_document in Krita.instance().documents())
 
 
-def result_layer(document):
-    """The ``colorized`` layers at the top level of ``document``."""
+def result_layer(document, name=protocol.RESULT_LAYER):
+    """The ``colorized`` (or ``name``) layers at the top level of ``document``."""
     root = document.rootNode()
-    return [node for node in root.childNodes() if node.name() == protocol.RESULT_LAYER and node.type() == "paintlayer"]
+    return [node for node in root.childNodes() if node.name() == name and node.type() == "paintlayer"]
 
 
-def place(document, photo, pixels, size, box=None):
+def place(document, photo, pixels, size, box=None, confidence=None):
     """``pixels`` (the document's layout) as the ``colorized`` layer right above ``photo``. Without
     ``box``: the whole canvas of ``size``, a new layer (one undo step) replacing the one made
-    before; with ``box`` (top, left, height, width): that box of the one ``colorized`` layer
-    rewritten (Live). A closed, resized or changed document is an error."""
+    before, and ``confidence`` (where given) as the hidden ``confidence`` layer above it (a second
+    step); an old map goes with the old result (Live's first result too replaces it). With ``box``
+    (top, left, height, width): that box of the one ``colorized`` layer rewritten (Live). A
+    closed, resized or changed document is an error."""
     if not is_open(document):
         raise protocol.ProtocolError("the document was closed while varcolor worked")
     width, height = document.width(), document.height()
@@ -85,8 +88,15 @@ def place(document, photo, pixels, size, box=None):
     else:
         layer = document.createNode(protocol.RESULT_LAYER, "paintlayer")
         layer.setPixelData(pixels, 0, 0, width, height)  # before it is in the image: no undo step of its own
-        document.rootNode().addChildNode(layer, photo)
-        for node in old:
+        root = document.rootNode()
+        stale = old + result_layer(document, protocol.CONFIDENCE_LAYER)  # an old map goes with the old result
+        root.addChildNode(layer, photo)
+        if confidence is not None:  # a second undo step (Krita's scripting has no way to join them)
+            known = document.createNode(protocol.CONFIDENCE_LAYER, "paintlayer")
+            known.setPixelData(confidence, 0, 0, width, height)
+            known.setVisible(False)  # a map to look at on request: the picture stays the result
+            root.addChildNode(known, layer)
+        for node in stale:
             node.remove()
     document.refreshProjection()
 
@@ -150,7 +160,12 @@ class ColorizeJob(QObject):
         try:
             with open(os.path.join(self.folder, protocol.RESULT), "rb") as file:
                 pixels = file.read()
-            place(self.document, self.photo, pixels, self.size)
+            known = os.path.join(self.folder, protocol.CONFIDENCE)
+            confidence = None
+            if os.path.isfile(known):
+                with open(known, "rb") as file:
+                    confidence = file.read()
+            place(self.document, self.photo, pixels, self.size, confidence=confidence)
         except OSError as exc:
             self._finish(False, f"cannot read varcolor's result: {exc.strerror}")
             return

@@ -30,6 +30,8 @@ __all__ = [
     "PHOTO",
     "STROKES",
     "RESULT",
+    "CONFIDENCE",
+    "CONFIDENCE_LAYER",
     "DEPTHS",
     "METHODS",
     "EDGES",
@@ -62,10 +64,16 @@ REPLY = "reply.json"
 PHOTO = "photo.raw"
 STROKES = "strokes.raw"
 RESULT = "colorized.raw"
+#: Where the result's confidence map is written, when asked for (the result's layout, gray as RGB).
+CONFIDENCE = "confidence.raw"
 #: Beside the installed plug-in: the command of the varcolor that installed it.
 PROGRAM = "program.json"
 #: The name of the layer the plug-in makes (and replaces on the next run).
 RESULT_LAYER = "colorized"
+#: The hidden layer above it that shows where the colour is known (white) and guessed (black).
+CONFIDENCE_LAYER = "confidence"
+#: The layers varcolor makes: never taken as the strokes.
+MADE_LAYERS = (RESULT_LAYER, CONFIDENCE_LAYER)
 #: Bytes per channel of Krita's colour depths.
 DEPTHS = {"U8": 1, "U16": 2, "F16": 2, "F32": 4}
 #: Channel names of the colour models the plug-in reads, as Krita names them.
@@ -135,9 +143,11 @@ def make_request(
     method: str = METHODS[0],
     prior: str | None = None,
     edges: str = EDGES[0],
+    confidence: bool = False,
 ) -> dict:
     """A request, checked: the canvas, the layouts of the photo, the strokes and the result (the
-    document's: the new layer is made in it), and the options."""
+    document's: the new layer is made in it), and the options (``confidence``: the confidence map
+    wanted too, as a layer)."""
     request = {
         "format": FORMAT,
         "width": width,
@@ -148,6 +158,7 @@ def make_request(
         "method": method,
         "prior": prior,
         "edges": edges,
+        "confidence": confidence,
     }
     return _checked(request)
 
@@ -168,6 +179,8 @@ def _checked(request: object) -> dict:
         raise ProtocolError(f"unknown prior {request.get('prior')!r} (ideepcolor or none)")
     if request.get("edges") not in EDGES:
         raise ProtocolError(f"unknown edge reading {request.get('edges')!r} (one of {', '.join(EDGES)})")
+    if not isinstance(request.setdefault("confidence", False), bool):  # an older plug-in's: not asked
+        raise ProtocolError(f"confidence must be true or false, got {request['confidence']!r}")
     return request
 
 
@@ -179,8 +192,9 @@ def raw_size(request: dict, name: str) -> int:
 
 def exchanged_bytes(request: dict) -> int:
     """How many bytes an exchange folder of ``request`` holds at most: its photo, its strokes, and
-    the result twice (the one read and the next one being written)."""
-    return raw_size(request, "photo") + raw_size(request, "strokes") + 2 * raw_size(request, "result")
+    the result twice (the one read and the next one being written), and its confidence map."""
+    results = 3 if request.get("confidence") else 2
+    return raw_size(request, "photo") + raw_size(request, "strokes") + results * raw_size(request, "result")
 
 
 #: The longest request or reply file read: they hold a few hundred bytes.
@@ -306,10 +320,10 @@ def pick_layers(
         raise ProtocolError("the document has no paint layer to colour")
     if strokes:
         chosen_strokes = named(strokes, "strokes")
-    elif active in paint and active != chosen_photo and names[active] != RESULT_LAYER:
+    elif active in paint and active != chosen_photo and names[active] not in MADE_LAYERS:
         chosen_strokes = active
     else:
-        others = [i for i in paint if i != chosen_photo and names[i] != RESULT_LAYER]
+        others = [i for i in paint if i != chosen_photo and names[i] not in MADE_LAYERS]
         if not others:
             raise ProtocolError("no strokes layer: paint the colours on a new paint layer above the photo")
         chosen_strokes = others[-1]

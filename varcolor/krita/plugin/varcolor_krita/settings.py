@@ -13,6 +13,7 @@ DEFAULTS = {
     "photo": "",
     "strokes": "",
     "varcolor": "",
+    "confidence": "",  # "1": a hidden layer of where the colour is known, above the result
 }
 
 
