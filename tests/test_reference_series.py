@@ -195,6 +195,7 @@ def test_a_chain_colours_a_series_from_one_marked_photo(series, capsys, tmp_path
         f"cues from {tmp_path / 'out' / 'p0.png'} 100 %"
     )
     assert by_input[str(root / "photos" / "unrelated.png")]["status"] == "failed"
+    assert by_input[str(root / "photos" / "unrelated.png")]["error"] == "Unmatched"  # what the chain reads
     # p0 is coloured first (wave 0), the others after it
     order = [row["input"] for row in rows]
     assert order.index(str(root / "photos" / "p0.png")) < order.index(str(root / "photos" / "p1.png"))

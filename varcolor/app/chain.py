@@ -37,7 +37,7 @@ from ..options import Options
 from ..reference import Signature, signature, verified
 from .jobs import run_jobs
 from .plan import check_reference_folders, plan_colorize, pool_files, reference_list
-from .reference import UNMATCHED, pool_signatures
+from .reference import UNMATCHED, Unmatched, pool_signatures
 from .run_options import RunOptions
 from .tasks import ColorizeTask
 
@@ -128,7 +128,8 @@ def run_chain(
         )
         total.done += report.done
         total.resumed += report.resumed
-        total.skipped += [line for line in report.skipped if "no cue file found" not in line]
+        waiting_skips = {job.skip for job in waiting.values()}  # a photo waiting for the pool: not skipped
+        total.skipped += [line for line in report.skipped if line not in waiting_skips]
         total.failed += report.failed
         total.redone += report.redone
         total.rows += report.rows
@@ -166,7 +167,7 @@ def run_chain(
         start = len(total.rows)
         if not wave(wave_jobs):
             return total
-        unmatched = {row["input"] for row in total.rows[start:] if UNMATCHED in row.get("reason", "")}
+        unmatched = {row["input"] for row in total.rows[start:] if row.get("error") == Unmatched.__name__}
         for path in chosen:
             if str(path) not in unmatched:  # coloured, kept as it was, or failed otherwise: settled
                 del waiting[path]

@@ -43,6 +43,7 @@ __all__ = [
     "pool_cues",
     "shares_note",
     "UNMATCHED",
+    "Unmatched",
     "ReferenceKeyframe",
     "film_keyframes",
     "film_score",
@@ -52,6 +53,11 @@ __all__ = [
 
 #: What a chain (:mod:`varcolor.app.chain`) says of a photo nothing in its pool matches.
 UNMATCHED = "no coloured photo of the series matches it; left out (not coloured)"
+
+
+class Unmatched(InputError):
+    """A chain's photo that no coloured photo of the series matches: left out, not coloured (the
+    manifest records its class, which the chain reads, not its text)."""
 
 
 def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path | None:

@@ -12,7 +12,6 @@ from pathlib import Path
 from .. import sources
 from ..batch import Said
 from ..cues import Cues
-from ..errors import InputError
 from ..io import image_shape
 from ..io.layers import is_layered
 from ..ir.files import encode_file, read_ir
@@ -20,7 +19,7 @@ from ..ir.grid import EncodeOptions
 from ..options import Options
 from ..sources.base import EDGES_DEFAULT
 from .cues import check_cue_share, dense_cues_note
-from .reference import UNMATCHED, pool_cues, reference_cues
+from .reference import UNMATCHED, Unmatched, pool_cues, reference_cues
 from .solve import automatic, colorize_and_write, prepared, read_checked, read_layered, read_marked_photo
 
 __all__ = ["ColorizeTask", "DecodeTask", "EncodeTask"]
@@ -136,7 +135,7 @@ class ColorizeTask:
                 known=self.pool_known,
             )
             if self.chained and not cues.count:
-                raise InputError(f"{self.image}: {UNMATCHED}")
+                raise Unmatched(f"{self.image}: {UNMATCHED}")
         elif self.reference is not None:
             cues = reference_cues(
                 self.image,

@@ -126,7 +126,9 @@ class ManifestWriter:
                 raise OutputError(f"{path}: cannot write the manifest ({exc.strerror or exc})") from None
             self.fd = _open_regular(path, write=True)
 
-    def write(self, job: Job, status: str, reason: str = "", seconds: float | None = None) -> dict:
+    def write(
+        self, job: Job, status: str, reason: str = "", seconds: float | None = None, error: str | None = None
+    ) -> dict:
         """Append ``job``'s record (a done job's with what it read and made); the record.
 
         Parameters
@@ -139,6 +141,8 @@ class ManifestWriter:
             Why it was skipped or failed.
         seconds : float, optional
             How long it ran.
+        error : str, optional
+            A failure's kind: its exception's class name (what a caller reads, not the reason's text).
         """
         made = provenance(job.outputs) if status == "done" else []
         row = {
@@ -150,6 +154,8 @@ class ManifestWriter:
             "bytes": sum(entry.get("size") or 0 for entry in made),
             "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         }
+        if error is not None:
+            row["error"] = error
         if status == "done":
             row.update(sources=job.sources, options=self.options, made=made)
         if self.fd is not None:

@@ -178,7 +178,7 @@ def run(
                 if single:
                     raise outcome
                 report.failed.append(str(outcome))
-                report.rows.append(record.write(job, "failed", str(outcome), seconds))
+                report.rows.append(record.write(job, "failed", str(outcome), seconds, type(outcome).__name__))
             else:
                 warned, noted = (outcome.warned, outcome.noted) if isinstance(outcome, Said) else (outcome, "")
                 if warned and warn:
