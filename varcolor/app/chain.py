@@ -96,9 +96,16 @@ def run_chain(
         raise InputError(f"{source}: --chain colours a folder of photos (a series); give a folder")
     given = pool_files(reference_list(reference)) if reference is not None else ()
     check_reference_folders(reference, output)
-    if run.confidence_map is None:  # each photo's confidence map, for the photos coloured from it
+    private = run.confidence_map is None
+    if private:  # each photo's confidence map, for the photos coloured from it
         run = replace(run, confidence_map=str(output / CONFIDENCE_FOLDER))
     jobs = plan_colorize(source, output, options, run, cues=cues, cue_path=cue_path, client=client)
+    for job in jobs if private else []:
+        # A map of ours left without its result (a run killed between the two): the result is
+        # made again, and its map with it (kept, it would stop the job as an output that exists).
+        its_map = job.run.confidence_map if isinstance(job.run, ColorizeTask) else None
+        if its_map is not None and not job.outputs[-1].exists() and its_map.is_file() and not its_map.is_symlink():
+            its_map.unlink()
     known_of = {
         job.outputs[-1]: job.run.confidence_map for job in jobs if isinstance(job.run, ColorizeTask)
     }  # a photo's result → its confidence map
