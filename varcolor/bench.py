@@ -252,7 +252,14 @@ def _takes(method: type[registry.Method], prior: str) -> bool:
 
 
 def check_methods(methods: Sequence[str]) -> list[str]:
-    """The method names, each ``METHOD`` or ``METHOD+PRIOR``; an unknown one is an :class:`InputError`."""
+    """The method names, each ``METHOD`` or ``METHOD+PRIOR``; an unknown one is an :class:`InputError`.
+
+    Parameters
+    ----------
+    methods : sequence of str
+        Method names, each a registered method, alone or with a prior it takes (``levin+ideepcolor``);
+        none given is refused too.
+    """
     for method in methods:
         name, prior = registry.split_prior(method)
         if name not in registry.names() or (prior is not None and not _takes(registry.get(name), prior)):
@@ -360,7 +367,14 @@ def photo_array(rgb, name: str = "rgb", *, gray: bool = False) -> np.ndarray:
 
 
 def parse_resolution(text: str) -> str:
-    """``"full"``, or a side length of at least 8 pixels (as text)."""
+    """``"full"``, or a side length of at least 8 pixels (as text).
+
+    Parameters
+    ----------
+    text : str
+        The resolution as given: ``"full"`` (each photo at its own size) or the protocol square's
+        side in pixels (digits only); anything else is an :class:`InputError`.
+    """
     if text == "full" or (text.isdigit() and int(text) >= 8):
         return text
     raise InputError(f"resolution must be 'full' or a side length of at least 8 pixels, got {text!r}")
@@ -421,7 +435,27 @@ def method_options(
     ``automatic`` (faithful or vivid; None: the default), ``instances`` and ``detector_file``
     reach the methods that use the network;
     ``parameters`` (a method's own, e.g. bilaplacian-gtv's ``sharpness`` and ``lam``) reach the
-    methods that have them, and None means the method's default."""
+    methods that have them, and None means the method's default.
+
+    Parameters
+    ----------
+    method : str
+        ``METHOD`` or ``METHOD+PRIOR`` (:func:`check_methods`).
+    network_file : str, optional
+        The network's weights file (None: the shipped model), for the methods that use the network.
+    prior_weight, prior_mode
+        The prior's weight β and how the method uses it (``spread``, ``anchor`` or ``residual``), as
+        :class:`~varcolor.options.Options` takes them; given only with a ``+PRIOR``.
+    automatic : str, optional
+        How the network's colours are read: ``faithful`` or ``vivid`` (None: the default).
+    instances : str
+        The instance detector (``none``, ``auto``, ``faces``, ``cascades`` or a plug-in's).
+    detector_file : str, optional
+        A plug-in detector's weights file.
+    **parameters
+        A method's own parameters by name; those the method does not have, and those set to None,
+        are left out.
+    """
     name, prior = registry.split_prior(method)
     chosen: dict[str, object] = {"method": name}
     known = registry.get(name).parameter_names()
@@ -641,6 +675,15 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
     """Means over images, keyed ``"resolution/method/hints"``: the scores and seconds, each with
     its standard error over the images (``psnr_se``…: the sample standard deviation over √n; NaN
     for one image), and the image count.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows of :func:`evaluate`, one per image, method and hint count (with their scores and
+        ``seconds``; FID features where a feature network was given).
+    resolutions, methods, hints : sequences
+        The resolutions, method names and hint counts whose cells are made; a combination without
+        rows has no cell.
 
     Examples
     --------
@@ -881,7 +924,21 @@ def markdown(
     """The summary as a Markdown table (a row per resolution, method and score; a column per hint
     count; each cell the mean ± its standard error over the photos, where the summary has one),
     with ``anchors`` (hints → PSNR at 256², the published SIGGRAPH17 curve) as a last row;
-    a method of ``same`` (:func:`same_solves`) is marked as the other method's solve."""
+    a method of ``same`` (:func:`same_solves`) is marked as the other method's solve.
+
+    Parameters
+    ----------
+    summary : dict
+        The cells of :func:`summarize`, keyed ``"resolution/method/hints"``.
+    resolutions, methods, hints : sequences
+        The rows' resolutions and methods, and the columns' hint counts, in the order shown.
+    label : str
+        What the means are over, for the table's caption (the photos' set, say).
+    anchors : dict of int to float, optional
+        The published PSNR at 256² by hint count, shown as a last row (hint counts without one: blank).
+    same : dict of str to str, optional
+        Methods that are another method's solve at a size, each with that method's name (:func:`same_solves`).
+    """
     same = same or {}
     out = [
         f"Mean ± standard error over {label}, ideepcolor hint protocol (6×6 patches of mean true ab, "

@@ -181,6 +181,17 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB in [0, 1] (``H×W×3``; an alpha channel is ignored) to varcolor's Lab: L* as ICC
     colour management measures it (D50), a* and b* of CIE Lab D65 (module docstring).
 
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3`` (or ``×4``)
+        Gamma-encoded sRGB: floats in [0, 1], or integer levels (scaled by their type's maximum).
+
+    Returns
+    -------
+    ndarray, ``H×W×3`` of float64: L* in [0, 100], a*, b*.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> np.round(rgb_to_lab(np.ones((1, 1, 3)))[0, 0], 1)
     array([100.,  -0.,   0.])
@@ -1059,7 +1070,13 @@ def _lab_to_srgb_array(lightness, ab, shrink_chroma: bool, out) -> None:
 
 
 def lightness_of_gray(gray: np.ndarray) -> np.ndarray:
-    """CIE L of gray sRGB values ``g`` in [0, 1]: ``rgb2lab(g, g, g).L``, without building 3 channels."""
+    """CIE L of gray sRGB values ``g`` in [0, 1]: ``rgb2lab(g, g, g).L``, without building 3 channels.
+
+    Parameters
+    ----------
+    gray : array_like
+        Gamma-encoded gray values in [0, 1] (clipped to it), of any shape; a scalar gives a scalar.
+    """
     gray = np.asarray(gray, dtype=np.float64)
     out = np.empty(gray.shape)
     values, lightness = gray.reshape(-1), out.reshape(-1)
@@ -1072,7 +1089,13 @@ def lightness_of_gray(gray: np.ndarray) -> np.ndarray:
 
 
 def gray_from_lightness(lightness: np.ndarray) -> np.ndarray:
-    """The gray sRGB value whose CIE lightness is ``lightness`` (inverse of :func:`lightness_of_gray`)."""
+    """The gray sRGB value whose CIE lightness is ``lightness`` (inverse of :func:`lightness_of_gray`).
+
+    Parameters
+    ----------
+    lightness : array_like
+        L* values (clipped to [0, 100]), of any shape.
+    """
     lightness = np.clip(np.asarray(lightness, dtype=np.float64), 0.0, 100.0)
     zeros = np.zeros_like(lightness)
     y = skcolor.lab2xyz(np.stack([lightness, zeros, zeros], axis=-1), illuminant="D65", channel_axis=-1)[..., 1]
@@ -1287,7 +1310,13 @@ def _same_lightness_gray_of_levels(samples, top, luminance, white_y, gray_y, lev
 
 
 def luma601(rgb: np.ndarray) -> np.ndarray:
-    """Rec.601 luma ``0.299 R + 0.587 G + 0.114 B`` of gamma-encoded sRGB (the YIQ Y)."""
+    """Rec.601 luma ``0.299 R + 0.587 G + 0.114 B`` of gamma-encoded sRGB (the YIQ Y).
+
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        Gamma-encoded sRGB in [0, 1].
+    """
     return _check_rgb(rgb) @ _YIQ_FROM_RGB[0]
 
 
@@ -1295,6 +1324,11 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     """An ``H×W`` gray image from gray or colour input; colour becomes its same-lightness gray.
 
     A colour image whose channels are all equal is returned as that channel unchanged.
+
+    Parameters
+    ----------
+    image : ndarray
+        ``H×W`` gray (returned as it is) or ``H×W×3`` sRGB in [0, 1].
     """
     image = np.asarray(image, dtype=np.float64)
     if image.ndim == 2:
@@ -1383,7 +1417,13 @@ def gray_by_bands(
 
 
 def rgb_to_yiq(rgb: np.ndarray) -> np.ndarray:
-    """sRGB to NTSC YIQ with MATLAB's ``rgb2ntsc`` matrix (used by ``space="yiq"``)."""
+    """sRGB to NTSC YIQ with MATLAB's ``rgb2ntsc`` matrix (used by ``space="yiq"``).
+
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        Gamma-encoded sRGB in [0, 1].
+    """
     return _check_rgb(rgb) @ _YIQ_FROM_RGB.T
 
 
@@ -1391,6 +1431,11 @@ def yiq_to_rgb(yiq: np.ndarray) -> np.ndarray:
     """NTSC YIQ to sRGB in [0, 1] as MATLAB's ``ntsc2rgb`` of Levin et al.'s time did it.
 
     Negative values become 0; a pixel with a channel above 1 is divided by its largest channel.
+
+    Parameters
+    ----------
+    yiq : ndarray, ``H×W×3``
+        Y in [0, 1], I and Q as :func:`rgb_to_yiq` gives them.
     """
     rgb = np.maximum(np.asarray(yiq) @ _RGB_FROM_YIQ.T, 0.0)
     peak = rgb.max(axis=-1, keepdims=True)

@@ -627,6 +627,17 @@ def _patch_cues(ab_true: np.ndarray, corners: np.ndarray, patch: int) -> Cues:
 def sample_random(rgb: np.ndarray, n: int, patch: int = 1, rng=None) -> Cues:
     """``n`` cues at uniformly random places: ``patch×patch`` squares of the mean true chroma.
 
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        The colour original (sRGB in [0, 1]) whose chroma the cues take.
+    n : int
+        How many squares (at least 0; they may overlap).
+    patch : int
+        Their side in pixels.
+    rng : int or numpy.random.Generator, optional
+        The random places' seed or generator.
+
     Examples
     --------
     >>> import numpy as np
@@ -645,7 +656,19 @@ def sample_random(rgb: np.ndarray, n: int, patch: int = 1, rng=None) -> Cues:
 
 
 def sample_grid(rgb: np.ndarray, step: int, offset: int | None = None, patch: int = 1) -> Cues:
-    """Cues on a regular grid every ``step`` pixels (first at ``offset``, default ``step // 2``)."""
+    """Cues on a regular grid every ``step`` pixels (first at ``offset``, default ``step // 2``).
+
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        The colour original (sRGB in [0, 1]) whose chroma the cues take.
+    step : int
+        Pixels between two cues, down and across (at least 1).
+    offset : int, optional
+        Where the first lies, in ``[0, step)``, on both axes.
+    patch : int
+        Each cue's side in pixels (a square of the mean true chroma).
+    """
     ab_true = _true_ab(rgb)
     height, width = ab_true.shape[:2]
     if step < 1:

@@ -162,7 +162,13 @@ def _unmarked_to_gray(marked, photo, top, half, gray, neutral, near):
 
 
 def check_edges(edges: str) -> None:
-    """Refuse an ``edges`` that is none of :data:`EDGES`, in one line."""
+    """Refuse an ``edges`` that is none of :data:`EDGES`, in one line.
+
+    Parameters
+    ----------
+    edges : str
+        How a stroke's blended edge pixels are read (one of :data:`EDGES`).
+    """
     if edges not in EDGES:
         raise InputError(f"edges must be {' or '.join(EDGES)}, got {edges!r}")
 
@@ -171,6 +177,13 @@ def same_aspect(drawn: tuple[int, int], shape: tuple[int, int]) -> bool:
     """Whether marks drawn at ``drawn`` = ``(h, w)`` fit a photo of ``shape`` = ``(H, W)`` once
     scaled: the same aspect ratio within :data:`SIZE_SLACK` pixels of rounding.
 
+    Parameters
+    ----------
+    drawn, shape : (int, int)
+        The marks' size and the photo's, as (height, width) in pixels.
+
+    Examples
+    --------
     >>> same_aspect((201, 161), (402, 322)), same_aspect((200, 200), (402, 322))
     (True, False)
     """

@@ -26,7 +26,20 @@ def made_with(
 ) -> dict:
     """What shapes a run's outputs, for its manifest (``resume`` redoes an output made otherwise):
     the colorization's options, the encoder's, the format of the
-    images written (``bits``, ``ext``) and ``more`` (the cue files' kind, the IR's layout...)."""
+    images written (``bits``, ``ext``) and ``more`` (the cue files' kind, the IR's layout...).
+
+    Parameters
+    ----------
+    options : Options, optional
+        The colorization's options (their ``threads`` aside: they do not change an output).
+    encode_options : EncodeOptions, optional
+        The encoder's options, for a run that encodes.
+    run : RunOptions, optional
+        The run's options that shape what it writes (``bits``, ``ext``, ``edges``, and the profile and
+        layers where chosen).
+    **more
+        Anything else that shapes the outputs, by name (paths are recorded as strings).
+    """
     shaped = dict(options.keywords()) if options is not None else {}
     shaped.pop("threads", None)  # how many threads solved it does not change an output, bit for bit
     if encode_options is not None:
@@ -57,7 +70,29 @@ def run_jobs(
     """Run ``jobs`` from ``source`` into ``output`` as ``run`` says (a folder run keeps its
     manifest in ``output``; ``made``: what shapes the outputs, :func:`made_with`); the
     :class:`~varcolor.batch.Report`, whose ``rows`` are the manifest records of this run. Each
-    job's warnings go to ``warn``, its notes (what was done) to ``note``."""
+    job's warnings go to ``warn``, its notes (what was done) to ``note``.
+
+    Parameters
+    ----------
+    jobs : list of Job
+        The planned work, a job per output (none: refused, no images found).
+    verb : str
+        What the progress bar and the messages call the work done (``colorized``, ``encoded``).
+    run : RunOptions
+        How the run goes (overwrite, workers, quiet, scheduler, resume).
+    source, output : path
+        The run's input (named in its messages) and its output folder (which holds the manifest).
+    single : bool
+        One input file: no manifest, and its first problem is raised, not skipped.
+    made : dict
+        What shapes the outputs, recorded in the manifest (:func:`made_with`).
+    protected : iterable of path
+        Files that no output may replace besides the jobs' own inputs.
+    warn, note : callable, optional
+        Told each job's warnings, and its notes.
+    client : dask.distributed.Client, optional
+        A client already connected, to run the jobs on.
+    """
     if not jobs:
         raise InputError(f"{source}: no images found")
     return batch.run(

@@ -46,7 +46,17 @@ __all__ = [
 
 def single_output(source: Path, output: str | os.PathLike, ext: str) -> Path:
     """The output of one input file: ``output`` itself, or a file named after the input inside the
-    folder ``output`` (an existing one, or a name ending in a slash)."""
+    folder ``output`` (an existing one, or a name ending in a slash).
+
+    Parameters
+    ----------
+    source : Path
+        The input file, whose stem names the output inside a folder.
+    output : path
+        The output as given: a file, or a folder (an existing one, or a name ending in a slash).
+    ext : str
+        The output's extension, with its dot (``.png``), for a name made inside a folder.
+    """
     if Path(output).is_dir() or str(output).endswith(("/", "\\")):
         return Path(output) / f"{source.stem}{ext}"
     return Path(output)
@@ -62,7 +72,16 @@ def check_folders(source: Path, output: Path) -> None:
 
 def check_outputs(jobs: list[Job], bits: int | None) -> None:
     """Refuse, before any work, an output format or place that could never be written: checked
-    once per folder and extension (every job of a folder run shares them)."""
+    once per folder and extension (every job of a folder run shares them).
+
+    Parameters
+    ----------
+    jobs : list of Job
+        The planned jobs, whose outputs are checked.
+    bits : int or None
+        Bits per sample of the images written (8 or 16); None: 8 for the check. JPEG outputs are
+        always checked at 8.
+    """
     seen = set()
     for job in jobs:
         for output in job.outputs:
@@ -445,6 +464,20 @@ def plan_decode(
 
     A PNG without its payload is no IR (or one whose encoding was interrupted): its job fails,
     saying which, rather than being skipped silently.
+
+    Parameters
+    ----------
+    source : path
+        An IR's gray PNG (its payload beside or inside it), or a folder of IRs.
+    output : path
+        The decoded image (or a folder to put it in), or, for a folder, the folder of decoded images
+        (named as the IRs, with ``run.ext``).
+    options : Options
+        How to colorize from the IRs' cues.
+    run : RunOptions
+        How the run goes, and the format of what it writes.
+    client : dask.distributed.Client, optional
+        The client the run will use (each job then states the memory its solve needs).
     """
     source, reports = Path(source), list[Job]()
     if source.is_file():
@@ -478,7 +511,29 @@ def plan_encode(
     """The jobs encoding every image under ``source`` (or the image ``source``) into IRs in the
     folder ``output`` (see :func:`varcolor.ir.files.encode_file` for ``embed``, ``plot``,
     ``gray`` and ``max_memory``); only files unchanged since ``settled_before`` when given (a file
-    still being copied is left for later), none from ``output`` or the folders ``skip`` names."""
+    still being copied is left for later), none from ``output`` or the folders ``skip`` names.
+
+    Parameters
+    ----------
+    source : path
+        A colour photo, or a folder of them.
+    output : path
+        The folder of IRs (each named as its photo, with ``.png``).
+    options : EncodeOptions
+        The encoder and its settings.
+    run : RunOptions
+        How the run goes (overwrite, max_pixels, workers, scheduler); ``bits``: of the gray images (None: 8).
+    embed, plot, gray, max_memory
+        As for :func:`varcolor.ir.files.encode_file`: the payload inside the gray PNG, a picture of the
+        cues, the kind of gray (``lightness`` or ``luma601``), the memory budget (bytes; None: most of
+        the memory available).
+    settled_before : float, optional
+        A time (seconds since the epoch): only files last modified before it are encoded; None: every file.
+    skip : tuple of Path
+        More folders whose files are no inputs (``recolor``'s output folder).
+    client : dask.distributed.Client, optional
+        The client the run will use (each job then states the memory its encoding needs).
+    """
     source, output = Path(source), Path(output)
     reports: list[Job] = []
     if source.is_file():

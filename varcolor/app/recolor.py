@@ -27,7 +27,19 @@ __all__ = ["RecolorReport", "recolor"]
 class RecolorReport:
     """What a ``recolor`` run did: the reports of its steps (``encoded``: None where every photo's
     output was finished already; ``decoded``: None where nothing was left to decode), and how many
-    IR gray images it deleted (``delete_gray``)."""
+    IR gray images it deleted (``delete_gray``).
+
+    Attributes
+    ----------
+    encoded : Report or None
+        The encoding step's report; None where every photo's output was finished already (a resumed run).
+    decoded : Report or None
+        The decoding step's report; None where nothing was left to decode (or the encoding was interrupted).
+    deleted : int
+        How many IR gray images the run deleted after decoding them (``delete_gray``); 0 without it.
+    steps : list of (str, Report)
+        The steps run, in order, each with its verb (``encoded``, ``decoded``) and its report.
+    """
 
     encoded: Report | None = None
     decoded: Report | None = None
@@ -63,7 +75,36 @@ def recolor(
     """Encode ``source`` (a photo or a folder) to IRs in ``ir`` (default: a temporary folder,
     removed at the end), then decode them into ``output``; ``on_step(verb, report)`` is told of each
     step as it ends. With ``delete_gray``, the IR gray images this run wrote and then decoded are
-    deleted (never an input, never one an earlier run left)."""
+    deleted (never an input, never one an earlier run left).
+
+    Parameters
+    ----------
+    source : path
+        A colour photo, or a folder of them (walked as a folder run).
+    output : path
+        The recoloured result's file (or a folder to put it in: an existing one, or a name ending in a
+        slash) for one photo; the folder of results, named as the photos with ``.png``, for a folder.
+    options : Options
+        How the IRs are decoded (the colorization's method and settings).
+    encode_options : EncodeOptions
+        How the photos are encoded (the encoder and its settings).
+    run : RunOptions
+        How both steps go (workers, scheduler, resume, overwrite, bits...).
+    ir : path, optional
+        The folder the IRs are written to, and kept in; None: a temporary folder, removed at the end.
+    delete_gray : bool
+        Delete the IR gray images this run encoded and then decoded itself.
+    embed, plot, gray, max_memory
+        How the IRs are written, as for :func:`varcolor.ir.files.encode_file`: the payload inside the gray
+        PNG, a picture of the cues, the kind of gray (``lightness`` or ``luma601``), the memory budget
+        (bytes; None: most of the memory available).
+    client : dask.distributed.Client, optional
+        A client already connected, that both steps run on.
+    warn : callable, optional
+        Told each job's warnings.
+    on_step : callable, optional
+        Called as ``on_step(verb, report)`` as each step ends (``encoded``, then ``decoded``).
+    """
     # A trailing slash means a folder (made if missing): single_output reads it from the name as given.
     source, given, output = Path(source), output, Path(output)
     if not source.exists():

@@ -93,7 +93,14 @@ class Detector:
     available one of highest rank), ``needs_weights`` (it is given a weights file, the
     ``detector_file`` option) and :meth:`detect`.
 
-    Made once per image colorizer with the weights path (None where it needs none)."""
+    Made once per image colorizer with the weights path (None where it needs none).
+
+    Parameters
+    ----------
+    weights : path, optional
+        The detector's weights file (the ``detector_file`` option): required by a detector that
+        ``needs_weights``, refused by one that does not.
+    """
 
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
@@ -178,7 +185,13 @@ def suppress(found: list[Instance], overlap: float = OVERLAP) -> list[Instance]:
 
 
 class Cascades(Detector):
-    """OpenCV's bundled Haar cascades: faces (frontal, profile both ways), upper and full bodies."""
+    """OpenCV's bundled Haar cascades: faces (frontal, profile both ways), upper and full bodies.
+
+    Parameters
+    ----------
+    weights : None
+        No weights file: the cascades are OpenCV's own (one given is refused).
+    """
 
     name = "cascades"
     summary = "OpenCV's bundled Haar cascades: frontal and profile faces, upper and full bodies"
@@ -230,7 +243,13 @@ class Cascades(Detector):
 
 
 class Faces(Cascades):
-    """OpenCV's bundled face cascades only (frontal, profile both ways)."""
+    """OpenCV's bundled face cascades only (frontal, profile both ways).
+
+    Parameters
+    ----------
+    weights : None
+        No weights file: the cascades are OpenCV's own (one given is refused).
+    """
 
     name = "faces"
     summary = "OpenCV's bundled Haar cascades for frontal and profile faces"
@@ -262,6 +281,12 @@ class TorchDetector(Detector):
     shape for shape. Nothing is downloaded. The gray image is given as three equal channels, at
     most :attr:`size` pixels on its longer side; detections scoring under :attr:`min_score` are
     dropped.
+
+    Parameters
+    ----------
+    weights : path
+        The weights file the user gives (``detector_file``): safetensors, or a PyTorch file read with
+        ``weights_only``; required.
     """
 
     needs_weights = True
@@ -361,6 +386,15 @@ def pick(name: str, weights: str | os.PathLike | None = None) -> Detector | None
     the one plug-in that takes weights; without, the available detector of highest rank that
     needs none.
 
+    Parameters
+    ----------
+    name : str
+        ``none``, ``auto`` or a registered detector's name (:func:`choices`).
+    weights : path, optional
+        A weights file for a detector that takes one (the ``detector_file`` option); refused with ``none``.
+
+    Examples
+    --------
     >>> pick("none") is None
     True
     """

@@ -42,7 +42,15 @@ CROP_BYTES = 160
 
 def find(detector: Detector, gray: np.ndarray) -> list[Instance]:
     """The detector's instances in ``gray``, each with its soft mask (the detector's own where it
-    gives one, else :func:`~varcolor.instances.masks.soft_mask` from the image's edges)."""
+    gives one, else :func:`~varcolor.instances.masks.soft_mask` from the image's edges).
+
+    Parameters
+    ----------
+    detector : Detector
+        The detector that finds the instances (:func:`~varcolor.instances.pick`).
+    gray : ndarray, ``H×W``
+        The gray image, in [0, 1].
+    """
     found = []
     for instance in detector.detect(gray):
         mask = instance.mask if instance.mask is not None else soft_mask(gray, instance.box)
@@ -148,7 +156,22 @@ def network_crops(
     is made (:func:`varcolor.neural.prior.guess`, same mode, decoding and cues inside the crop),
     read and scaled as the whole image's: the decoding and the spread mode's contrast follow the
     whole image's cues, not the crop's. Global hints describe the whole image, not a crop: a
-    crop gets none."""
+    crop gets none.
+
+    Parameters
+    ----------
+    net : SIGGRAPH17
+        The loaded network that colours each crop.
+    gray : ndarray, ``H×W``
+        The whole gray image, in [0, 1]; each crop is a window of it.
+    cues : Cues
+        The whole image's cues: those inside a crop are its hints, and their count decides the
+        spread mode's contrast.
+    mode, prior_weight, confidence, decode
+        As the whole image's guess takes them (:func:`varcolor.neural.prior.guess`): how the method
+        uses the prior (``spread``, ``anchor`` or ``residual``), its weight β, the confidence
+        per pixel (``uniform`` or ``entropy``) and the decoding (``regression`` or ``annealed``).
+    """
     from ..neural.prior import SPREAD_CONTRAST, guess
 
     def crop_guess(window: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:

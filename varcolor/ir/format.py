@@ -251,6 +251,13 @@ def _index_bits(colours: int) -> int:
 def write_payload(payload: Payload, compress: bool = True) -> bytes:
     """Serialise a payload to ``.vcir`` bytes.
 
+    Parameters
+    ----------
+    payload : Payload
+        The cues and how they decode.
+    compress : bool
+        Compress the body (the shorter of deflate and raw LZMA); False: stored as it is.
+
     Examples
     --------
     >>> import numpy as np
@@ -357,7 +364,14 @@ def _read_global_block(body: bytes, offset: int) -> tuple[np.ndarray, int, int]:
 
 
 def read_payload(data: bytes) -> Payload:
-    """Parse ``.vcir`` bytes; anything malformed raises :class:`IRFormatError` (nothing else)."""
+    """Parse ``.vcir`` bytes; anything malformed raises :class:`IRFormatError` (nothing else).
+
+    Parameters
+    ----------
+    data : bytes-like
+        A payload as :func:`write_payload` writes it (a ``.vcir`` file's bytes, or a PNG's
+        ``vcIr`` chunk, :func:`extract_png`).
+    """
     data = bytes(data)
     if len(data) < _PREFIX.size + 4:
         raise IRFormatError(f"truncated: {len(data)} bytes is shorter than the header")
@@ -484,7 +498,13 @@ def _png_chunks(data: bytes):
 
 def embed_png(png: bytes, payload: bytes) -> bytes:
     """The PNG with ``payload`` in a private ancillary ``vcIr`` chunk before IEND (replacing one
-    already there): still a plain gray image to any viewer, and the whole IR in one file."""
+    already there): still a plain gray image to any viewer, and the whole IR in one file.
+
+    Parameters
+    ----------
+    png, payload : bytes
+        The gray image's PNG file and the ``.vcir`` payload to put in it.
+    """
     kept = bytearray(b"\x89PNG\r\n\x1a\n")
     for kind, start, end in _png_chunks(png):
         if kind == PNG_CHUNK:
@@ -498,7 +518,13 @@ def embed_png(png: bytes, payload: bytes) -> bytes:
 
 def extract_png(png: bytes) -> bytes | None:
     """The payload of a PNG's ``vcIr`` chunk, or None when it has none (a chunk after IEND, where
-    every PNG reader stops, is an error rather than a payload silently missed)."""
+    every PNG reader stops, is an error rather than a payload silently missed).
+
+    Parameters
+    ----------
+    png : bytes
+        A PNG file's bytes.
+    """
     end = 0
     for kind, start, end in _png_chunks(png):
         if kind == PNG_CHUNK:

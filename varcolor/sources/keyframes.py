@@ -86,6 +86,18 @@ def read_cue_folder(
     and files whose names look like cue files but are not (``0001_mask.jpg``: strokes must be
     lossless).
 
+    Parameters
+    ----------
+    folder : path
+        The folder of cue files, each named by its frame index and its kind's suffix
+        (``0000_mask.png``, ``0000_marked.png``, ``0000.points.json``).
+    frame_count : int
+        The clip's number of frames: a file for a later frame is refused.
+    shape : tuple of int
+        The frames' ``(H, W)``, which a cue image must have.
+    edges : {"unmix", "exact"}
+        How the strokes' edges of masks and marked frames are read (:meth:`varcolor.Cues.from_marked`).
+
     Returns
     -------
     dict

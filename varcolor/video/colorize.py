@@ -61,7 +61,23 @@ _WINDOW_BYTES_PER_PIXEL = 9 * 8 * 3 + 16 + 8 + 40 + 16 * 12
 class VideoFrame:
     """One colorized frame: ``rgb`` (``H×W×3`` in [0, 1]), ``ab`` (``H×W×2``), ``info`` (index,
     shot, whether a keyframe, carried cue pixels, the window's iterations and residual, the
-    ``engine`` that ran and its block ``factor``) and ``state``."""
+    ``engine`` that ran and its block ``factor``) and ``state``.
+
+    Attributes
+    ----------
+    index : int
+        The frame's place in the clip, from 0.
+    rgb : ndarray, ``H×W×3``
+        The colour frame, in [0, 1].
+    ab : ndarray, ``H×W×2``
+        Its chroma (CIE a, b).
+    info : dict
+        What its solve did: index, shot, whether a keyframe, carried cue pixels, the window's
+        iterations and residual, the ``engine`` that ran and its block ``factor``.
+    state : ndarray or None
+        The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on the
+        block grid with ``levin-multiscale``, else ``ab`` itself.
+    """
 
     index: int
     rgb: np.ndarray
@@ -76,6 +92,18 @@ def video_memory(shape: tuple[int, int], *, window: int = 1, options: Options | 
     """Peak memory (bytes) :func:`colorize_video` needs for frames of ``shape`` with ``options``
     (default: the defaults): it depends on the window, not on the clip's length.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        The frames' ``(H, W)``.
+    window : int
+        Frames solved together (as :func:`colorize_video` takes it): the need grows with it.
+    options : Options, optional
+        The colorization's options (its method sets the block grid the frames are solved on);
+        None: the defaults.
+
+    Examples
+    --------
     >>> video_memory((720, 1280)) < video_memory((720, 1280), window=4)
     True
     >>> video_memory((720, 1280)) < video_memory((720, 1280), options=Options(method="levin"))

@@ -526,6 +526,24 @@ def write_clip(
     """Write an iterable of ``H×W×3`` frames to a video file or a frame folder, atomically;
     returns the number of frames written.
 
+    Parameters
+    ----------
+    path : path-like
+        A video file (``.mp4``, ``.mkv``, ``.mov`` or ``.avi``), else a folder of numbered PNG frames
+        (``frame_000000.png``...).
+    frames : iterable of ndarray
+        The frames, each ``H×W×3`` (floats in [0, 1], or uint8), all of one size.
+    fps : float or Fraction
+        Frames per second of a video file (a folder stores none).
+    codec : str
+        A video file's codec, one of :data:`CODECS`.
+    overwrite : bool
+        Replace an existing file, or a folder that is not empty (otherwise it is kept and
+        :class:`OutputExists` raised).
+    audio_from : path-like, optional
+        A video whose first audio track is copied into a video file, where its container can hold the
+        codec; a folder gets none.
+
     Examples
     --------
     >>> import numpy as np, tempfile, os
