@@ -312,6 +312,28 @@ def test_the_frechet_distance_of_two_gaussians_is_the_analytic_one():
     assert bench_fid.frechet_distance(mu1, s1[:3, :3], mu1, s1[:3, :3]) == pytest.approx(0, abs=1e-6)
 
 
+def test_the_kernel_distance_is_the_unbiased_mmd_of_its_definition():
+    # By the definition, pair by pair (Bińkowski et al. 2018, eq. 3 with k(x, y) = (x·y / d + 1)³).
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(6, 4)), rng.normal(0.5, 1.2, size=(5, 4))
+
+    def k(a, b):
+        return (float(a @ b) / 4 + 1) ** 3
+
+    xx = sum(k(x[i], x[j]) for i in range(6) for j in range(6) if i != j) / (6 * 5)
+    yy = sum(k(y[i], y[j]) for i in range(5) for j in range(5) if i != j) / (5 * 4)
+    xy = sum(k(a, b) for a in x for b in y) / (6 * 5)
+    assert bench_fid.kernel_distance(x, y) == pytest.approx(xx + yy - 2 * xy, rel=1e-12)
+    assert bench_fid.kernel_distance(x, y) == pytest.approx(bench_fid.kernel_distance(y, x), rel=1e-12)
+    # Unbiased: samples of one distribution average to 0; a shift makes it grow.
+    same = [bench_fid.kernel_distance(rng.normal(size=(20, 4)), rng.normal(size=(20, 4))) for _ in range(200)]
+    assert abs(np.mean(same)) < 3 * np.std(same) / np.sqrt(len(same))
+    shifted = [bench_fid.kernel_distance(rng.normal(size=(20, 4)), rng.normal(1, 1, size=(20, 4))) for _ in range(20)]
+    assert np.mean(shifted) > 10 * np.std(same)
+    with pytest.raises(varcolor.errors.InputError, match="at least two images"):
+        bench_fid.kernel_distance(x[:1], y)
+
+
 def test_fid_needs_a_weights_file_and_runs_from_one(tmp_path, capsys):
     torch = pytest.importorskip("torch")
     for name, image in (("a", "astronaut"), ("b", "coffee"), ("c", "chelsea")):
@@ -343,7 +365,13 @@ def test_fid_needs_a_weights_file_and_runs_from_one(tmp_path, capsys):
             *bench_fid.statistics(network.features(results)), *bench_fid.statistics(network.features(references))
         )
         assert cell["fid"] == pytest.approx(expected, rel=1e-6) and cell["fid"] > 0
+        kid = bench_fid.kernel_distance(network.features(results), network.features(references))
+        assert cell["kid"] == pytest.approx(kid, rel=1e-6, abs=1e-12)
     assert all("_features" not in row for row in table["rows"])
+    # Three photos, fewer than the features: the Markdown table says to read the KID.
+    code, out, err = run(capsys, *bench_args, "--fid", tmp_path / "fid.pt")
+    assert code == 0, err
+    assert "FID on 3 photos" in out and "read the KID" in out and "| kid |" in out
 
 
 class _nothing:

@@ -707,6 +707,7 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
                         table[key][f"{m}_se"] = standard_error(values)
                     if all("_features" in r for r in chosen):
                         table[key]["fid"] = fid_of(chosen)
+                        table[key]["kid"] = kid_of(chosen)
                     table[key]["images"] = len(chosen)
     return table
 
@@ -833,6 +834,23 @@ def fid_of(rows: list[dict]) -> float:
     return frechet_distance(*results, *originals)
 
 
+def kid_of(rows: list[dict]) -> float:
+    """The KID (:func:`varcolor.bench_fid.kernel_distance`) of the rows' results to their
+    originals, from the same features as :func:`fid_of`: unbiased for a few photos, where the FID of
+    fewer photos than features is not; NaN for fewer than two.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One cell's rows (a method, a hint count), one per photo.
+    """
+    from .bench_fid import kernel_distance
+
+    if len(rows) < 2:
+        return float("nan")
+    return kernel_distance(np.array([r["_features"] for r in rows]), np.array([r["_original_features"] for r in rows]))
+
+
 def standard_error(values: np.ndarray) -> float:
     """The standard error of the mean of ``values``: their sample standard deviation (``ddof=1``)
     over the square root of their count; NaN for fewer than two.
@@ -861,6 +879,7 @@ FORMATS = {
     "ciede2000": "{:.2f}",
     "colorfulness": "{:.1f}",
     "fid": "{:.2f}",
+    "kid": "{:.4f}",
 }
 
 
@@ -939,6 +958,8 @@ def markdown(
     same : dict of str to str, optional
         Methods that are another method's solve at a size, each with that method's name (:func:`same_solves`).
     """
+    from .bench_fid import FEATURES
+
     same = same or {}
     out = [
         f"Mean ± standard error over {label}, ideepcolor hint protocol (6×6 patches of mean true ab, "
@@ -946,6 +967,12 @@ def markdown(
         "against the unquantised original; CF = the result's colourfulness (Hasler & Süsstrunk 2003).",
         "",
     ]
+    fewest = min((cell["images"] for cell in summary.values() if "fid" in cell), default=None)
+    if fewest is not None and fewest <= FEATURES:  # the FID's covariance of fewer photos than features
+        out[-2] += (
+            f" FID and KID from the supplied feature network; FID on {fewest} photos, no more than its "
+            f"{FEATURES} features, is dominated by the sample: read the KID (unbiased at any size)."
+        )
     out += [
         "| resolution | method | metric | " + " | ".join(str(n) for n in hints) + " |",
         "|" + "---|" * (3 + len(hints)),
@@ -954,7 +981,7 @@ def markdown(
         for method in methods:
             for score, fmt in FORMATS.items():
                 if score not in SCORES and not any(score in cell for cell in summary.values()):
-                    continue  # (fid: only where a weights file was given)
+                    continue  # (fid, kid: only where a weights file was given)
                 cells = [_cell(summary.get(f"{resolution}/{method}/{n}"), score, fmt) for n in hints]
                 shown = f"{method} (= {same[method]}: the same solve at this size)" if method in same else method
                 out.append(f"| {resolution} | {shown} | {score} | " + " | ".join(cells) + " |")
