@@ -468,15 +468,13 @@ class LevinMultiscale(Method):
         engine["correction_solver"] = "direct"
         residual = None
         if problem.reach is not None and self.restrains:
-            engine["residual_unmeasured"] = (
-                "restrained to the cues' reach: the result is not the solution of Levin's system (restraint='off' is)"
-            )
+            engine[multiscale_device.NO_RESIDUAL] = multiscale_device.RESTRAINED
         elif not edited and self.guide.size <= min(RESIDUAL_BELOW, KEEP_PIXELS):
             start = time.perf_counter()
             residual = self.full_residual(chroma, problem)
             engine["residual_seconds"] = time.perf_counter() - start
         else:  # (None: not computed, never a figure that is not this result's)
-            engine["residual_unmeasured"] = (
+            engine[multiscale_device.NO_RESIDUAL] = (
                 "an edit: measuring it would cost as much as the edit"
                 if edited
                 else f"above {min(RESIDUAL_BELOW, KEEP_PIXELS):,} pixels: measuring it would add a fifth to the solve"

@@ -64,6 +64,11 @@ __all__ = [
     "solve",
 ]
 
+#: The engine report's key saying why a result carries no residual (and so none is given) ...
+NO_RESIDUAL = "residual_unmeasured"
+#: ... for a restrained result, the default engine's on either path.
+RESTRAINED = "restrained to the cues' reach: the result is not the solution of Levin's system (restraint='off' is)"
+
 #: Relative residual the correction's band system is solved to.
 BAND_TOL = 1e-8
 #: The most BiCGSTAB iterations of the band's solve (a narrow band held on both sides converges in
@@ -242,12 +247,8 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     out = to_host(chroma, xp)
     times["transfer_seconds"] = time.perf_counter() - start
     engine_report.update(corrected, margin=margin, correction_solver="bicgstab", **times)
-    if problem.reach is not None and engine.restrains:
-        engine_report["residual_unmeasured"] = (
-            "restrained to the cues' reach: the result is not the solution of Levin's system (restraint='off' is)"
-        )
-    else:
-        engine_report["residual_unmeasured"] = "the device path does not measure it"
+    restrained = problem.reach is not None and engine.restrains
+    engine_report[NO_RESIDUAL] = RESTRAINED if restrained else "the device path does not compute it"
     report.update(solver="multiscale", iterations=None, residual=None, engine=engine_report)
     return out, report
 
