@@ -129,18 +129,8 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
 
     Parameters
     ----------
-    photo : path
-        The photo.
-    mask : path
-        The stroke mask written for the save.
-    output : path
-        The result's file.
-    options : dict
-        The studio method's options (:class:`~varcolor.options.Options` fields).
-    solver : str or None
-        The solver decided for the save (None: the library's choice).
-    bits : int
-        Bits per sample of the result (8 or 16).
+    photo, mask, output, options, solver, bits
+        As for :func:`save_request`.
 
     Examples
     --------

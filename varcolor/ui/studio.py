@@ -1163,12 +1163,8 @@ class Studio:
 
         Parameters
         ----------
-        name : str
-            The name to save as, inside ``out_dir`` (an image suffix is dropped).
-        fmt : str
-            A key of :data:`varcolor.ui.saving.SAVE_FORMATS`.
-        overwrite : bool
-            Replace existing files (the user confirmed).
+        name, fmt, overwrite
+            As for :meth:`start_save`.
         """
         self.start_save(name, fmt, overwrite)
         assert self.saves.job is not None  # started
