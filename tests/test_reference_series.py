@@ -392,3 +392,22 @@ def test_a_chain_passes_on_only_the_colour_its_photos_are_confident_of(photos, c
         "p1_confidence.png",
         "p2_confidence.png",
     ]
+
+
+def test_a_pool_photos_confidence_map_is_read_as_its_alpha_or_refused_in_one_line(tmp_path, photos):
+    from varcolor.app.reference import read_known_reference
+    from varcolor.errors import InputError
+
+    photo = photos["astronaut"]
+    varcolor.write_image(tmp_path / "p.png", photo)
+    known = np.zeros(photo.shape[:2])
+    known[:, : photo.shape[1] // 2] = 1.0  # its left half known
+    varcolor.write_image(tmp_path / "p_confidence.png", known[::2, ::2], bits=16)  # half the size
+    rgba = read_known_reference(tmp_path / "p.png", tmp_path / "p_confidence.png", None)
+    assert rgba.shape == photo.shape[:2] + (4,)
+    assert rgba[:, : photo.shape[1] // 2 - 2, 3].min() == 1 and rgba[:, photo.shape[1] // 2 + 2 :, 3].max() == 0
+    # No map (a given reference, or one a killed run never wrote): its colour known everywhere.
+    assert read_known_reference(tmp_path / "p.png", tmp_path / "gone.png", None).shape == photo.shape
+    (tmp_path / "bad_confidence.png").write_bytes(b"not a png")
+    with pytest.raises(InputError, match="bad_confidence.png"):
+        read_known_reference(tmp_path / "p.png", tmp_path / "bad_confidence.png", None)
