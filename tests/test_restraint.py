@@ -152,3 +152,70 @@ def test_the_command_line_writes_the_confidence_map(tmp_path, capsys):
     assert code == 0, err
     layers = {layer.name: layer for layer in read_layers(tmp_path / "out.ora")[0]}
     assert "confidence" in layers and not layers["confidence"].visible
+
+
+def _between_two_blues() -> tuple[np.ndarray, varcolor.Cues]:
+    """A dark thing with a deep blue stroke (a cap), a light one with a pale blue stroke (the sky),
+    and between them a mid-gray thing no stroke lies on (a face)."""
+    rng = np.random.default_rng(1)
+    gray = np.full((90, 150), 0.5)
+    gray[:, :50], gray[:, 100:] = 0.2, 0.85
+    gray = np.clip(gray + rng.normal(0, 0.005, gray.shape), 0, 1)
+    mask = np.zeros(gray.shape, bool)
+    ab = np.zeros(gray.shape + (2,))
+    mask[40:44, 10:40], mask[40:44, 110:140] = True, True
+    ab[40:44, 10:40], ab[40:44, 110:140] = (5.0, -45.0), (-10.0, -22.0)
+    return gray, varcolor.Cues(mask, ab)
+
+
+def test_a_thing_unlike_each_colours_gray_keeps_little_of_it():
+    """Likeness is read per colour: the face is like neither the cap's dark gray nor the sky's
+    light one, though it is like their mean (all cues taken as one colour)."""
+    gray, cues = _between_two_blues()
+    restraint = Restraint(gray)
+    face = (slice(None), slice(62, 88))
+    per_colour = restraint.reach(cues.mask, ab=cues.ab).confidence()
+    as_one = restraint.reach(cues.mask).confidence()
+    assert per_colour[face].mean() < 0.1 < 0.3 < as_one[face].mean()
+    cap, sky = (slice(None), slice(5, 45)), (slice(None), slice(105, 145))
+    assert per_colour[cap].mean() > 0.8 and per_colour[sky].mean() > 0.8
+    result = varcolor.colorize(gray, cues)
+    assert _chroma(result)[face].mean() < 0.2 * _chroma(result)[sky].mean()
+
+
+def test_point_hints_fill_what_no_stroke_holds_as_levins_flood():
+    """ideepcolor's hints are points: the default engine fills around them as Levin's method does;
+    the same cues taken as strokes keep their colour to what they reach."""
+    import dataclasses
+
+    rgb = resize(skimage_astronaut(), (128, 128), anti_aliasing=True)
+    gray = varcolor.color.same_lightness_gray(rgb)
+    cues = varcolor.cues.sample_ideepcolor(rgb, n=10, rng=0)
+    assert cues.points is not None and np.array_equal(cues.points, cues.mask)
+    points = varcolor.colorize(gray, cues)
+    flood = varcolor.colorize(gray, cues, restraint="off")
+    strokes = varcolor.colorize(gray, dataclasses.replace(cues, points=None))
+    assert np.abs(points.ab - flood.ab).mean() < 0.5
+    assert _chroma(strokes).mean() < 0.8 * _chroma(flood).mean()
+    assert points.confidence.mean() > strokes.confidence.mean()
+
+
+def skimage_astronaut() -> np.ndarray:
+    import skimage.data
+
+    return skimage.data.astronaut() / 255.0
+
+
+def test_a_stroke_over_a_point_is_a_stroke_and_points_are_checked():
+    shape = (20, 30)
+    point = varcolor.Cues.from_points([{"y": 5, "x": 5, "a": 20, "b": 5, "radius": 2}], shape)
+    assert point.points is not None and np.array_equal(point.points, point.mask)
+    mask = np.zeros(shape, bool)
+    mask[5, :] = True
+    stroke = varcolor.Cues(mask, np.where(mask[..., None], (-20.0, 5.0), 0.0))
+    merged = point.merged(stroke)
+    assert merged.points is not None
+    assert not merged.points[5, 5] and merged.points[4, 5] and not merged.points[5, 20]
+    assert stroke.merged(point).points[5, 5]  # the later cue is what it is
+    with pytest.raises(varcolor.InputError, match="cue points"):
+        varcolor.Cues(mask, np.zeros(shape + (2,)), points=np.zeros((3, 3), bool))

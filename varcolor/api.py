@@ -126,7 +126,7 @@ class _Provenance:
             if not isinstance(restraint, Restraint):
                 assert restraint is not None  # (a reach, or what solves it)
                 restraint = Restraint(restraint)
-            self._reach = restraint.reach(self._cues.mask, self._cues.weight)
+            self._reach = restraint.reach(self._cues.mask, self._cues.weight, self._cues.ab, self._cues.points)
             self._restraint = None
         return self._reach
 
@@ -753,7 +753,7 @@ class Colorizer:
             return self._reach[1]
         if self._restraint is None:
             self._restraint = Restraint(self.gray)
-        reach = self._restraint.reach(cues.mask, cues.weight)
+        reach = self._restraint.reach(cues.mask, cues.weight, cues.ab, cues.points)
         self._reach = (cues, reach)
         return reach
 

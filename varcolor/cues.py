@@ -81,6 +81,12 @@ class Cues:
     note : str, optional
         What reading the cues did that their user should know (marks scaled, blended edge pixels
         read as partial paint); "" when nothing.
+    points : ndarray of bool, ``H×W``, optional
+        The cue pixels that are point hints, not strokes: a dot of known colour ("this colour
+        here", as ideepcolor's hints and a points file give), where a stroke says "this thing is
+        this colour". The default engine keeps a stroke's colour to what it reaches
+        (:mod:`varcolor.restraint`); a point's colour fills what no stroke holds, unrestrained.
+        None: every cue is a stroke. :meth:`from_points` and the samplers set it.
 
     Examples
     --------
@@ -103,6 +109,7 @@ class Cues:
     #: to give any (another scene): :func:`~varcolor.colorize` refuses such cues where nothing
     #: else colours the image (no cue, no prior), as the command line does.
     unmatched: tuple[str, ...] = field(default=(), compare=False)
+    points: np.ndarray | None = None
     #: False: arrays of a kept float type are taken as they are, not copied (a constructor that made
     #: them and keeps no other reference: at 40 MP a copy of ab and lightness is 0.96 GB more at once).
     copy: InitVar[bool] = True
@@ -138,6 +145,11 @@ class Cues:
             raise InputError("cue weights must be finite and non-negative")
         if self.lightness is not None and np.any(np.isinf(gather(self.lightness, mask, at))):  # NaN: unknown, allowed
             raise InputError("cue lightness must be finite (or NaN where unknown) at the cue pixels")
+        if self.points is not None:
+            points = np.asarray(self.points)
+            if points.shape != mask.shape or points.dtype != np.bool_:
+                raise InputError(f"cue points must be an {mask.shape} boolean array, got {points.dtype} {points.shape}")
+            object.__setattr__(self, "points", points & mask)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -338,7 +350,8 @@ class Cues:
         >>> Cues.from_points([{"y": 1, "x": 2, "a": 10, "b": -5, "radius": 1}], shape=(4, 4)).count
         5
         """
-        return cls._of(points_cues(source, shape))
+        marks = points_cues(source, shape)
+        return cls(marks.mask, marks.ab, lightness=marks.lightness, note=marks.note, copy=False, points=marks.mask)
 
     @classmethod
     def _of(cls, marks: Marks) -> Cues:
@@ -534,6 +547,7 @@ class Cues:
             ("note", ""),
             ("references", self.references + other.references),
             ("unmatched", self.unmatched + other.unmatched),
+            ("points", _merged_points(self, other)),
         ):
             object.__setattr__(merged, name, value)
         return merged
@@ -600,6 +614,14 @@ def _overlay_field(first: Cues, second: Cues, name: str, default: float) -> np.n
     return np.where(second.mask, fill if theirs is None else theirs, fill if mine is None else mine)
 
 
+def _merged_points(first: Cues, second: Cues) -> np.ndarray | None:
+    """The point cues of ``first`` merged with ``second``: the second's cues are what they are."""
+    if first.points is None and second.points is None:
+        return None
+    mine = np.zeros(first.shape, bool) if first.points is None else first.points & ~second.mask
+    return mine if second.points is None else mine | second.points
+
+
 def _true_ab(rgb: np.ndarray) -> np.ndarray:
     rgb = real_array(rgb, "rgb")
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
@@ -621,7 +643,7 @@ def _patch_cues(ab_true: np.ndarray, corners: np.ndarray, patch: int) -> Cues:
         block = (slice(y, y + patch), slice(x, x + patch))
         ab[block] = ab_true[block].mean(axis=(0, 1))
         mask[block] = True
-    return Cues(mask, ab)
+    return Cues(mask, ab, points=mask)
 
 
 def sample_random(rgb: np.ndarray, n: int, patch: int = 1, rng=None) -> Cues:

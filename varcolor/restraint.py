@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .solvers.multiscale import block_mean, coarse_cues
+from .solvers.multiscale import block_mean
 
 __all__ = [
     "GRID_SIDE",
@@ -41,10 +41,13 @@ __all__ = [
     "LIKENESS",
     "FULL_SHARE",
     "SOURCES",
+    "GROUPS",
+    "GROUP_BIN",
     "PendingReach",
     "Reach",
     "Restraint",
     "grid_factor",
+    "colour_groups",
 ]
 
 #: Cells a side (the geometric mean of height and width) of the grid the reach is solved on.
@@ -67,6 +70,12 @@ SOURCES = ("none", "stroke", "reference", "prior")
 #: A pixel whose reach is below this took its colour from no cue: ``none``, or ``prior`` where a
 #: prior gave it.
 GUESSED_BELOW = 0.25
+#: Cues of one colour are one thing to the likeness: their ab binned this wide (Lab units) ...
+GROUP_BIN = 12.0
+#: ... and at most this many colours, the fullest bins (each cue the nearest of them).
+GROUPS = 6
+#: The colours are found among at most about this many of the cues (every k-th).
+GROUP_SAMPLE = 65536
 #: Relative residual the grid's solve is taken to.
 TOL = 1e-5
 
@@ -95,6 +104,9 @@ class Reach:
         The photo's ``(H, W)``.
     mask : ndarray or None
         The cue pixels (``H×W``): their confidence is 1.
+    points : ndarray or None
+        ``h×w``: each cell's share of colour from point cues (:attr:`varcolor.Cues.points`),
+        unrestrained; None without any.
     """
 
     strokes: np.ndarray
@@ -102,6 +114,7 @@ class Reach:
     likeness: np.ndarray
     shape: tuple[int, int]
     mask: np.ndarray | None = None
+    points: np.ndarray | None = None
 
     @property
     def share(self) -> np.ndarray:
@@ -109,9 +122,13 @@ class Reach:
         return self.strokes + self.references
 
     def scale(self) -> np.ndarray:
-        """The reach on the grid: ``min(1, share / FULL_SHARE) × likeness ** √(1 − share)`` (``h×w``)."""
+        """The reach on the grid: ``min(1, share / FULL_SHARE) × likeness ** √(1 − share)``, or the
+        point cues' ``min(1, points / FULL_SHARE)`` where larger (``h×w``)."""
         share = np.clip(self.share, 0.0, 1.0)
-        return np.minimum(1.0, share / FULL_SHARE) * self.likeness ** np.sqrt(1.0 - share)
+        out = np.minimum(1.0, share / FULL_SHARE) * self.likeness ** np.sqrt(1.0 - share)
+        if self.points is not None:
+            out = np.maximum(out, np.minimum(1.0, self.points / FULL_SHARE))
+        return out
 
     def at(self, shape: tuple[int, int]) -> np.ndarray:
         """The reach resampled (bilinear) to ``shape``: the engine's coarse grid, or the photo."""
@@ -211,7 +228,13 @@ class Restraint:
                 edges[:, :-1] += step
         self.edges = edges
 
-    def reach(self, mask: np.ndarray, weight: np.ndarray | None = None) -> Reach:
+    def reach(
+        self,
+        mask: np.ndarray,
+        weight: np.ndarray | None = None,
+        ab: np.ndarray | None = None,
+        points: np.ndarray | None = None,
+    ) -> Reach:
         """The reach of the cues at ``mask`` (``H×W`` bool); ``weight`` (``H×W``, optional): the cues'
         weights, a cue of full weight (a user's mark) a stroke, one of less (a matched reference's
         confidence) a reference cue.
@@ -222,6 +245,14 @@ class Restraint:
             The cue pixels.
         weight : ndarray, optional
             The cues' weights (:attr:`varcolor.Cues.weight`).
+        ab : ndarray, optional
+            The cues' colours (``H×W×2``, :attr:`varcolor.Cues.ab`): cues of one colour
+            (:func:`colour_groups`) are one thing, and a pixel is alike to the gray of the colour
+            that reaches it, not to the mean of all of them (a face between a dark blue cap and a
+            pale blue sky is like neither). Without it, all cues are one colour.
+        points : ndarray of bool, optional
+            The cues that are point hints (:attr:`varcolor.Cues.points`): their colour fills, as
+            Levin's does, what no stroke's colour reaches (:attr:`Reach.points`).
         """
         from .energies.levin import symmetric_system
 
@@ -230,24 +261,61 @@ class Restraint:
             empty = np.zeros(grid.shape)
             return Reach(empty, empty.copy(), np.ones(grid.shape), self.shape, mask)
         rows, columns = np.nonzero(mask)
-        gray = _full_gray_at(self, rows, columns)
-        reference = (
-            np.zeros(rows.size) if weight is None else (np.asarray(weight)[rows, columns] < 1.0).astype(np.float64)
+        # Counted on the grid's cells (bincounts): a scan's millions of cue pixels are read once.
+        cells = (rows // self.factor) * grid.shape[1] + columns // self.factor
+        del rows, columns
+        flat = np.flatnonzero(mask)
+        groups = np.zeros(flat.size, np.intp) if ab is None else colour_groups(_gathered(ab, flat))
+        count = int(groups.max()) + 1
+        per_group = np.bincount(cells * count + groups, minlength=grid.size * count).reshape(grid.shape + (count,))
+        total = np.maximum(per_group.sum(axis=-1), 1)
+        held = per_group.sum(axis=-1) > 0
+        share = per_group / total[..., None]
+
+        def fraction(which: np.ndarray | None) -> np.ndarray:  # of each cell's cues
+            if which is None:
+                return np.zeros(grid.shape)
+            return np.bincount(cells, weights=which, minlength=grid.size).reshape(grid.shape) / total
+
+        reference = fraction(None if weight is None else _gathered(weight, flat) < 1.0)
+        dot = fraction(None if points is None else _gathered(points, flat))
+        # each colour's share, and the gray under it (a cell's cues are read at the cell's gray)
+        targets = np.concatenate(
+            [
+                np.stack([1.0 - reference, reference], axis=-1),
+                share,
+                share * grid[..., None],
+                share * (grid * grid)[..., None],
+                dot[..., None],
+            ],
+            axis=-1,
         )
-        values = np.stack([1.0 - reference, reference, gray, gray * gray], axis=-1)
-        flat = rows * self.shape[1] + columns
-        held, targets = coarse_cues(mask, None, self.factor, pixels=(flat, values))
+        targets[~held] = 0.0
         # The walk's chance of dying at each step, of its steps' weight (about 8 at a flat cell).
         dying = np.where(held, 0.0, 8.0 / (DECAY**2 * grid.size) + EDGE * self.edges)
         operator, rhs = symmetric_system(grid, held, targets, np.zeros(targets.shape), dying)
         x = self._solve(operator, rhs, held)
         strokes, references = np.clip(x[..., 0], 0.0, 1.0), np.clip(x[..., 1], 0.0, 1.0)
-        share = np.maximum(strokes + references, 1e-9)
-        mean = x[..., 2] / share
-        spread = np.sqrt(np.maximum(x[..., 3] / share - mean * mean, 0.0))
-        likeness = np.exp(-((np.abs(grid - mean) / (spread + LIKENESS)) ** 2))
+        shares = np.maximum(x[..., 2 : 2 + count], 0.0)
+        share = np.maximum(shares, 1e-9)
+        mean = x[..., 2 + count : 2 + 2 * count] / share
+        spread = np.sqrt(np.maximum(x[..., 2 + 2 * count : 2 + 3 * count] / share - mean * mean, 0.0))
+        alike = np.exp(-((np.abs(grid[..., None] - mean) / (spread + LIKENESS)) ** 2))
+        likeness = (shares * alike).sum(axis=-1) / np.maximum(shares.sum(axis=-1), 1e-9)
         likeness[held] = 1.0
-        return Reach(strokes, references, likeness, self.shape, mask)
+        dots = held & (targets[..., -1] > 0.5)  # cells whose cues are mostly points
+        return Reach(strokes, references, likeness, self.shape, mask, self._points(held, dots) if dots.any() else None)
+
+    def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
+        """Each cell's share of colour from the point cues at ``dots``, unrestrained: the walk
+        dies only with distance (:data:`DECAY`), not at the gray's edges, and every cue absorbs it."""
+        from .energies.levin import symmetric_system
+
+        grid = self.grid
+        dying = np.where(held, 0.0, 8.0 / (DECAY**2 * grid.size))
+        values = dots[..., None].astype(np.float64)
+        operator, rhs = symmetric_system(grid, held, values, np.zeros(values.shape), dying)
+        return np.clip(self._solve(operator, rhs, held)[..., 0], 0.0, 1.0)
 
     def _solve(self, operator, rhs: np.ndarray, held: np.ndarray) -> np.ndarray:
         """The grid's SPD system for every right-hand side, by a sparse LU (SuperLU, ordered by
@@ -259,8 +327,47 @@ class Restraint:
         return factors.solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
 
 
-def _full_gray_at(restraint: Restraint, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """The grid's gray at the cells of the pixels ``rows, columns``: the cues' gray as the grid
-    sees it (the walk compares cells with cells)."""
-    factor = restraint.factor
-    return restraint.grid[rows // factor, columns // factor]
+def colour_groups(ab: np.ndarray) -> np.ndarray:
+    """Which colour each cue is (``n`` ints from 0): the cues' ab binned :data:`GROUP_BIN` wide,
+    the fullest bins first taken as colours unless within :data:`GROUP_BIN` of one taken (at most
+    :data:`GROUPS`), every cue the nearest of them.
+
+    Parameters
+    ----------
+    ab : ndarray
+        ``n×2``: the cues' colours (Lab a, b).
+
+    Examples
+    --------
+    >>> colour_groups(np.array([[40.0, 10.0], [41.0, 12.0], [40.0, 11.0], [-30.0, 5.0], [0.0, 0.0]])).tolist()
+    [0, 0, 0, 1, 2]
+    """
+    ab = np.asarray(ab)
+    if len(ab) == 0:
+        return np.zeros(0, np.intp)
+    sample = np.asarray(ab[:: max(1, len(ab) // GROUP_SAMPLE)], np.float64)  # the colours, from a share
+    bins = np.floor(sample / GROUP_BIN).astype(np.int64)
+    _, which, counts = np.unique(bins, axis=0, return_inverse=True, return_counts=True)
+    which = which.ravel()
+    centres: list[np.ndarray] = []
+    for k in np.argsort(-counts, kind="stable"):
+        centre = sample[which == k].mean(axis=0)
+        if all(np.hypot(*(centre - c)) > GROUP_BIN for c in centres):
+            centres.append(centre)
+            if len(centres) == GROUPS:
+                break
+    groups = np.zeros(len(ab), np.intp)
+    nearest = None
+    for index, (a, b) in enumerate(np.asarray(centres, np.float32)):  # (float32: a scan's cues, few passes)
+        distance = (ab[:, 0] - a) ** 2 + (ab[:, 1] - b) ** 2
+        if nearest is not None:
+            closer = distance < nearest
+            groups[closer], distance = index, np.minimum(distance, nearest)
+        nearest = distance
+    return groups
+
+
+def _gathered(image: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """``image`` (``H×W`` or ``H×W×C``) at the raster indices ``flat``."""
+    image = np.asarray(image)
+    return image.reshape((-1,) + image.shape[2:])[flat]
