@@ -8,9 +8,12 @@ unrestrained (``"off"``: the propagation before it) and exact Levin (``--method 
   gray image (dB), photos below their gray image, leak (mean chroma on neutral pixels no stroke
   touches), reach (mean |Δab| in the stroked objects), and the confidence map's mean on the
   stroked objects less its mean on the neutral ones; at native size and with the photo and its
-  strokes 4× larger a side (``--scale``; scale-free: the leak should not move).
+  strokes 4× larger a side (``--scale``; scale-free: the leak should not move). A ceiling row
+  scores the truth's colour on the stroked objects and neutral elsewhere: what a result that
+  colours only the stroked objects can reach.
 - **Random hints**: the published protocol's hints (6×6 patches of the true mean ab) on 256²
-  photos, 1 / 10 / 100 hints: mean PSNR, restrained against unrestrained.
+  photos, 1 / 10 / 100 hints: mean PSNR, restrained against unrestrained, and the same hints
+  taken as strokes.
 - **Scribbles** (``../shared/data/scribbles``, research-only): PSNR of each pair with an
   original, restrained against unrestrained.
 
@@ -29,6 +32,7 @@ Run: ``python benchmarks/restraint.py [--photos 15] [--scale 4 --scaled 6] [--no
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import time
 import warnings
@@ -45,6 +49,8 @@ ENGINES = {
     "unrestrained": {"restraint": "off"},
     "levin (exact)": {"method": "levin"},
 }
+#: The row of what a perfectly restrained result scores (:func:`ceiling`).
+CEILING = "ceiling: truth on the stroked objects, neutral elsewhere"
 
 
 def _photos(count: int) -> dict[str, list[str]]:
@@ -80,6 +86,8 @@ def restorer(count: int, scale: int, scaled: int) -> dict:
                     if engine == "restrained" and confidence is not None and each.neutral.any():
                         row["confidence_gap"] = float(confidence[each.stroked].mean() - confidence[each.neutral].mean())
                     rows.setdefault((size, engine), []).append(row)
+                if size == "native":
+                    rows.setdefault((size, CEILING), []).append(scores(ceiling(each), each))
         out[label] = {
             f"{size} | {engine}": {
                 "photos": len(values),
@@ -96,6 +104,16 @@ def restorer(count: int, scale: int, scaled: int) -> dict:
             for (size, engine), values in rows.items()
         }
     return out
+
+
+def ceiling(case) -> np.ndarray:
+    """What a perfectly restrained result can score: the truth's colour on the stroked objects,
+    neutral everywhere else (the gray's lightness)."""
+    import varcolor
+
+    lab = varcolor.color.rgb_to_lab(np.repeat(case.gray[..., None], 3, axis=2))
+    lab[..., 1:] = np.where(case.stroked[..., None], varcolor.color.rgb_to_lab(case.truth)[..., 1:], 0.0)
+    return np.clip(varcolor.color.lab_to_rgb(lab), 0, 1)
 
 
 def hints(count: int) -> dict:
@@ -116,6 +134,9 @@ def hints(count: int) -> dict:
             for engine in ("restrained", "unrestrained"):
                 result = varcolor.colorize(gray, cues, **ENGINES[engine])
                 scores_.setdefault(f"{n} | {engine}", []).append(varcolor.metrics.psnr(result.rgb, rgb))
+            # the same hints taken as strokes (no points): what restraint would do to them
+            as_strokes = varcolor.colorize(gray, dataclasses.replace(cues, points=None))
+            scores_.setdefault(f"{n} | as strokes", []).append(varcolor.metrics.psnr(as_strokes.rgb, rgb))
     return {key: float(np.mean(values)) for key, values in scores_.items()}
 
 
@@ -167,12 +188,17 @@ def markdown(report: dict) -> str:
             "",
             "## Random hints (256², bsds500/val), mean PSNR",
             "",
-            "| hints | restrained | unrestrained |",
-            "|---|---|---|",
+            "Hints are points (`Cues.points`): the default fills around them as Levin's flood does; "
+            "the last column takes the same hints as strokes.",
+            "",
+            "| hints | restrained (default) | unrestrained | the hints as strokes |",
+            "|---|---|---|---|",
         ]
         for n in (1, 10, 100):
             on, off = report["hints"][f"{n} | restrained"], report["hints"][f"{n} | unrestrained"]
-            lines.append(f"| {n} | {on:.2f} | {off:.2f} ({on - off:+.2f}) |")
+            strokes = report["hints"].get(f"{n} | as strokes")
+            shown = "" if strokes is None else f"{strokes:.2f}"
+            lines.append(f"| {n} | {on:.2f} ({on - off:+.2f}) | {off:.2f} | {shown} |")
     if report.get("scribbles"):
         lines += [
             "",
