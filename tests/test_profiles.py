@@ -224,7 +224,7 @@ def test_the_input_profile_is_kept_on_request_and_8_bit_stays_8_bit(tmp_path, ca
     with tifffile.TiffFile(tmp_path / "a.tif") as tif:
         assert bytes(tif.pages.first.tags[34675].value) == adobe and tif.pages.first.dtype == np.uint16
     srgb, kept = varcolor.read_image(tmp_path / "s.tif"), read_warned(tmp_path / "a.tif")[0]
-    assert np.abs(srgb - kept).max() <= 3 / 65535  # the same colours, described in Adobe RGB
+    assert np.abs(srgb - kept).max() <= 4 / 65535  # the same colours in Adobe RGB (a level lost each way, twice)
     assert np.abs(tifffile.imread(tmp_path / "a.tif") / 65535 - srgb).max() > 0.02  # other numbers
     varcolor.write_image(tmp_path / "g8.png", 0.1 + 0.8 * same_lightness_gray(photo("coffee", (40, 48))))
     assert run(capsys, "colorize", tmp_path / "g8.png", "--mask", strokes, "-o", tmp_path / "o8.png")[0] == 0
