@@ -411,3 +411,40 @@ def test_a_pool_photos_confidence_map_is_read_as_its_alpha_or_refused_in_one_lin
     (tmp_path / "bad_confidence.png").write_bytes(b"not a png")
     with pytest.raises(InputError, match="bad_confidence.png"):
         read_known_reference(tmp_path / "p.png", tmp_path / "bad_confidence.png", None)
+
+
+def test_run_folder_runs_a_chain_and_a_pool_as_the_command_line_does(series, capsys, tmp_path, photos):
+    """One driver: the Python API's run_folder takes chain= and reference= and gives the command
+    line's outputs and records (it refused reference= and had no chain before)."""
+    from varcolor.app import run_folder
+
+    root, _ = series
+    code, _, err = _chain(capsys, root, tmp_path / "cli")
+    assert code == 1, err  # the unrelated photo
+    rows = run_folder("colorize", root / "photos", tmp_path / "api", mask=root / "marks", chain=True, quiet=True)
+    status = {Path(row["input"]).name: row["status"] for row in rows if "input" in row}
+    assert status["unrelated.png"] == "failed" and status["p1.png"] == status["p2.png"] == "done"
+    for name in ("p0", "p1", "p2"):
+        assert np.array_equal(
+            varcolor.read_image(tmp_path / "api" / f"{name}.png"), varcolor.read_image(tmp_path / "cli" / f"{name}.png")
+        ), name
+    # a pool given to the API as to the command line
+    truth, reference = _crop_pair(photos["chelsea"])
+    (tmp_path / "in").mkdir()
+    varcolor.write_image(tmp_path / "in" / "t.png", same_lightness_gray(truth))
+    pool = [tmp_path / "a.png", tmp_path / "b.png"]
+    varcolor.write_image(pool[0], photos["coffee"])
+    varcolor.write_image(pool[1], reference)
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "in", "--reference", pool[0], "--reference", pool[1], "-o", tmp_path / "pool-cli"
+    )
+    assert code == 0, err
+    rows = run_folder("colorize", tmp_path / "in", tmp_path / "pool-api", reference=pool, quiet=True)
+    assert [row["status"] for row in rows] == ["done"] and "b.png 100 %" in rows[0]["reason"]
+    assert np.array_equal(
+        varcolor.read_image(tmp_path / "pool-api" / "t.png"), varcolor.read_image(tmp_path / "pool-cli" / "t.png")
+    )
+    with pytest.raises(varcolor.InputError, match="chain"):
+        run_folder("colorize", tmp_path / "in" / "t.png", tmp_path / "x.png", reference=pool, chain=True)
+    with pytest.raises(varcolor.InputError, match="colorize's"):
+        run_folder("encode", tmp_path / "in", tmp_path / "ir", reference=pool)

@@ -12,14 +12,15 @@ without argv, or calls :func:`run_folder` and gets the manifest records back.
 - :mod:`~varcolor.app.plan`: ``plan_colorize``, ``plan_encode``, ``plan_decode``;
 - :mod:`~varcolor.app.recolor`: ``recolor`` (encode then decode);
 - :mod:`~varcolor.app.jobs`: :func:`run_jobs` (through :mod:`varcolor.batch`), :func:`made_with`;
-- :mod:`~varcolor.app.run`: :func:`run_folder`, a folder command from Python;
+- :mod:`~varcolor.app.run`: :func:`run_folder`, a folder command from Python, and
+  :func:`colorize_folder`, the one driver of every colorize run (the command line's too);
   :func:`run_request`, the same from plain values (a child process's JSON).
 """
 
 from .jobs import made_with, run_jobs
 from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode, single_output
 from .recolor import RecolorReport, recolor
-from .run import COMMANDS, run_folder, run_request
+from .run import COMMANDS, colorize_folder, run_folder, run_request
 from .run_options import RunOptions
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "plan_encode",
     "recolor",
     "run_folder",
+    "colorize_folder",
     "run_request",
     "run_jobs",
     "single_output",

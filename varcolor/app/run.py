@@ -6,6 +6,7 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import batch, methods
 from ..errors import InputError
@@ -18,7 +19,7 @@ from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encod
 from .recolor import recolor
 from .run_options import RunOptions
 
-__all__ = ["run_folder", "COMMANDS"]
+__all__ = ["run_folder", "colorize_folder", "COMMANDS"]
 
 #: The folder commands :func:`run_folder` runs.
 COMMANDS = ("colorize", "encode", "decode", "recolor")
@@ -38,6 +39,8 @@ def run_folder(
     run: RunOptions | None = None,
     cues: str | None = None,
     cue_path: str | os.PathLike | None = None,
+    reference: str | os.PathLike | list | None = None,
+    chain: bool = False,
     client=None,
     warn: Callable[[str], None] | None = _warn,
     **keywords,
@@ -54,6 +57,9 @@ def run_folder(
         ``recolor``) and how the run goes; defaults where not given.
     cues, cue_path : optional
         ``colorize``'s cue files (see :func:`~varcolor.app.plan_colorize`).
+    reference, chain : optional
+        ``colorize``'s reference photo, folder or pool, and the chain over a series
+        (:func:`colorize_folder`).
     client : dask.distributed.Client, optional
         Run the jobs on this client's cluster.
     warn : callable, optional
@@ -89,16 +95,21 @@ def run_folder(
         raise InputError(f"unknown folder command {command!r}; available: {', '.join(COMMANDS)}")
     values = _typed(command, keywords, options, encode_options, run, cues, cue_path)
     options, encode_options, run, cues, cue_path, files = values
+    if command != "colorize" and (reference is not None or chain):
+        raise InputError(f"{command}: reference= and chain= are colorize's")
     source, output = Path(source), Path(output)
     if command == "recolor":
         with batch.shared_client(run.workers, run.scheduler, client) as shared:
             steps = recolor(source, output, options, encode_options, run, client=shared, warn=warn, **files)
         return [row for report in steps.reports for row in report.rows]
     if command == "colorize":
-        jobs = plan_colorize(source, output, options, run, cues=cues, cue_path=cue_path, client=client)
-        made = made_with(options=options, run=run, cues=cues, cue_path=cue_path)
-        verb = "colorized"
-    elif command == "decode":
+        assert options is not None  # (colorize's options are always built)
+        colorized = colorize_folder(
+            source, output, options, run, cues=cues, cue_path=cue_path, reference=reference, chain=chain,
+            client=client, warn=warn,
+        )  # fmt: skip
+        return colorized.rows
+    if command == "decode":
         jobs = plan_decode(source, output, options, run, client=client)
         made = made_with(options=options, run=run)
         verb = "decoded"
@@ -119,6 +130,81 @@ def run_folder(
         client=client,
     )
     return report.rows
+
+
+def colorize_folder(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    options: Options,
+    run: RunOptions,
+    *,
+    cues: str | None = None,
+    cue_path: str | os.PathLike | None = None,
+    reference: str | os.PathLike | list | None = None,
+    chain: bool = False,
+    client=None,
+    warn: Callable[[str], None] | None = _warn,
+    note: Callable[[str], None] | None = None,
+    plan_note: Callable[[str], None] | None = None,
+) -> batch.Report:
+    """Colorize the file or folder ``source`` into ``output``: the one driver of ``varcolor
+    colorize`` and :func:`run_folder` (plan, check the outputs, run, report).
+
+    Parameters
+    ----------
+    source, output : path
+        The photo or folder of photos, and where their results go.
+    options, run : Options, RunOptions
+        How to colorize and how the run goes.
+    cues, cue_path : optional
+        The cue files (see :func:`~varcolor.app.plan_colorize`).
+    reference : path or list of paths, optional
+        A colour photo or folder whose colours are matched (several: a pool).
+    chain : bool
+        Colour the folder ``source`` as a series, each photo from those coloured before it
+        (:func:`~varcolor.app.chain.run_chain`).
+    client : dask.distributed.Client, optional
+        Run the jobs on this client's cluster.
+    warn, note : callable, optional
+        Told each warning and each note of the run.
+    plan_note : callable, optional
+        Told what planning notes (a reference's photos read, cues found).
+
+    Returns
+    -------
+    varcolor.batch.Report
+        What the run did, its manifest records in ``rows``.
+
+    Raises
+    ------
+    InputError
+        Bad input, before any image is read; ``chain`` on a single file.
+    """
+    named = None if reference is None else [reference] if isinstance(reference, (str, os.PathLike)) else list(reference)
+    if chain:
+        from .chain import run_chain
+
+        if not Path(source).is_dir():
+            raise InputError(f"{source}: a chain (--chain) colours a folder of photos (a series); give a folder")
+        referenced: dict[str, Any] = {"reference": named} if named is not None else {}
+        made = made_with(options=options, run=run, cues=cues, cue_path=cue_path, chain=True, **referenced)
+        return run_chain(
+            source, output, options, run, made=made, cues=cues, cue_path=cue_path, reference=named,
+            warn=warn, client=client, note=note,
+        )  # fmt: skip
+    # one reference as it always was (a manifest's options compare equal); several: a pool
+    one = named[0] if named is not None and len(named) == 1 else named
+    jobs = plan_colorize(
+        source, output, options, run, cues=cues, cue_path=cue_path, reference=one, note=plan_note, client=client
+    )
+    check_outputs(jobs, run.bits)
+    # the reference named only when given: a run without one keeps the manifest records it always had
+    referenced = {"reference": one} if one is not None else {}
+    made = made_with(options=options, run=run, cues=cues, cue_path=cue_path, **referenced)
+    return run_jobs(
+        jobs, verb="colorized", run=run, source=source, output=output, single=Path(source).is_file(), made=made,
+        warn=warn, note=note, client=client,
+    )  # fmt: skip
 
 
 def run_request(request: dict, warn: Callable[[str], None] | None = None) -> str | None:

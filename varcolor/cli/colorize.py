@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import warnings
-from pathlib import Path
 
 from .. import app, sources
 from ..app.cues import cue_kinds
@@ -17,7 +16,6 @@ from .common import (
     finish,
     flag_words,
     note,
-    run,
     run_options_of,
     warn,
 )
@@ -68,48 +66,18 @@ def _cmd_colorize(args) -> int:
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)
-    if args.chain:
-        return _chain(args, options, settings, cues, cue_path)
-    # one reference as it always was (a manifest's options compare equal); several: a pool
-    reference = args.reference[0] if args.reference is not None and len(args.reference) == 1 else args.reference
-    jobs = app.plan_colorize(
+    report = app.colorize_folder(
         args.input,
         args.output,
         options,
         settings,
-        cues=cues,
-        cue_path=cue_path,
-        reference=reference,
-        note=None if settings.quiet else lambda line: note(flag_words(line)),
-    )
-    app.check_outputs(jobs, settings.bits)
-    # the reference named only when given: a run without one keeps the manifest records it always had
-    referenced = {"reference": reference} if reference is not None else {}
-    made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path, **referenced)
-    return run(
-        jobs, "colorized", settings, made, source=args.input, output=args.output, single=Path(args.input).is_file()
-    )
-
-
-def _chain(args, options, settings, cues, cue_path) -> int:
-    """``--chain``: a series coloured in waves from its photos with cues (:mod:`varcolor.app.chain`)."""
-    from ..app.chain import run_chain
-
-    if not Path(args.input).is_dir():
-        raise InputError(f"{args.input}: --chain colours a folder of photos (a series); give a folder")
-    referenced = {"reference": args.reference} if args.reference is not None else {}
-    made = app.made_with(options=options, run=settings, cues=cues, cue_path=cue_path, chain=True, **referenced)
-    report = run_chain(
-        args.input,
-        args.output,
-        options,
-        settings,
-        made=made,
         cues=cues,
         cue_path=cue_path,
         reference=args.reference,
+        chain=args.chain,
         warn=warn,
         note=None if settings.quiet else note,
+        plan_note=None if settings.quiet else lambda line: note(flag_words(line)),
     )
     return finish(report, "colorized", settings.quiet)
 
