@@ -354,7 +354,10 @@ def test_a_chain_reads_its_failures_from_the_records_so_a_name_with_a_colon_is_o
     ]
     failed = still_failed(rows, {"s/x: y.png"}, [Path("s/p: q.png"), Path("s/never.png")])
     # coloured by a later wave: no failure; failed twice: said once, its last reason; never tried: unmatched
-    assert failed == ["s/p: q.png: unreadable", f"s/never.png: {UNMATCHED}"]
+    assert [(one.name, one.line, one.error) for one in failed] == [
+        ("s/p: q.png", "s/p: q.png: unreadable", None),
+        ("s/never.png", f"s/never.png: {UNMATCHED}", "Unmatched"),
+    ]
 
 
 def test_a_chain_passes_on_only_the_colour_its_photos_are_confident_of(photos, capsys, tmp_path):

@@ -445,3 +445,26 @@ def test_a_folder_run_reports_a_folder_it_cannot_list_and_a_linked_folder(tmp_pa
     assert f"skipped: {tmp_path / 'in' / 'linked'}: a link to a folder, not followed" in err
     assert "colorized 1, skipped 1, failed 1" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".png") == ["a.png"]
+
+
+def test_the_report_says_which_job_failed_and_how_typed_not_as_text(tmp_path):
+    """Report.failed / skipped are typed (batch.Outcome): the job's name, its line, the error's
+    class, so a caller never parses a message (a name holding ": " stays one name)."""
+    from varcolor.app import colorize_folder
+    from varcolor.batch import Outcome
+
+    source = folder_of_pairs(tmp_path / "in", count=2)
+    (source / "bad: one.png").write_bytes(b"not a PNG")  # a file named with ": ", unreadable
+    varcolor.write_image(source / "bad: one_marked.png", np.zeros((8, 8, 3)))
+    (tmp_path / "out").mkdir()
+    varcolor.write_image(tmp_path / "out" / "img1.png", np.zeros((8, 8)))  # kept: not overwritten
+    report = colorize_folder(source, tmp_path / "out", Options(), RunOptions(quiet=True), cues="marked", warn=None)
+    assert all(isinstance(one, Outcome) for one in report.failed + report.skipped)
+    assert [(one.name, one.error) for one in report.failed] == [(str(source / "bad: one.png"), "InputError")]
+    assert str(report.failed[0]) == report.failed[0].line and report.failed[0].line.startswith(str(source / "bad: one"))
+    skipped = {Path(one.name).name: one for one in report.skipped}
+    assert set(skipped) == {"colour.png", "img1.png"} and all(one.error is None for one in skipped.values())
+    records = {row["input"]: row for row in report.rows}
+    for one in report.failed + report.skipped:  # the same names and lines as the manifest's records
+        assert records[one.name]["reason"] == one.line
+    assert report.exit_code == 1

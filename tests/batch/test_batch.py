@@ -275,7 +275,7 @@ def test_a_task_whose_outcome_never_came_back_is_reported_as_the_disk_says(tmp_p
     monkeypatch.setattr(runner, "LOST_GRACE", 0.0)
     report = runner.run(jobs, verb="colorized", overwrite=False, quiet=True, manifest=out / MANIFEST)
     assert sorted(job.outputs[-1].name for job in report.done) == ["i0.png", "i2.png"]
-    assert len(report.failed) == 1 and "i1.png: its worker died" in report.failed[0]
+    assert len(report.failed) == 1 and "i1.png: its worker died" in report.failed[0].line
     reasons = {os.path.basename(r["outputs"][-1]): (r["status"], r["reason"]) for r in read_manifest(out / MANIFEST)}
     assert reasons["i0.png"] == ("done", "published as the Dask scheduler went away")
     assert reasons["i1.png"][0] == "failed"
@@ -302,7 +302,7 @@ def test_an_output_there_before_the_run_is_not_taken_for_one_an_unreported_task_
     monkeypatch.setattr(runner, "LOST_GRACE", 0.0)
     report = runner.run(jobs, verb="colorized", overwrite=True, quiet=True, manifest=out / MANIFEST)
     assert [job.outputs[-1].name for job in report.done] == ["i1.png"]
-    assert len(report.failed) == 1 and "i0.png: the Dask scheduler went away" in report.failed[0]
+    assert len(report.failed) == 1 and "i0.png: the Dask scheduler went away" in report.failed[0].line
     assert jobs[0].outputs[-1].read_bytes() == old
 
 

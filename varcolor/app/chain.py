@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..batch import Job, Report
+from ..batch import Job, Outcome, Report
 from ..color import to_gray
 from ..errors import InputError
 from ..io import read_image
@@ -135,8 +135,8 @@ def run_chain(
         )
         total.done += report.done
         total.resumed += report.resumed
-        waiting_skips = {job.skip for job in waiting.values()}  # a photo waiting for the pool: not skipped
-        total.skipped += [line for line in report.skipped if line not in waiting_skips]
+        waiting_skips = {(job.name, job.skip) for job in waiting.values()}  # waiting for the pool: not skipped
+        total.skipped += [skip for skip in report.skipped if (skip.name, skip.line) not in waiting_skips]
         total.failed += report.failed
         total.redone += report.redone
         total.rows += report.rows
@@ -183,7 +183,7 @@ def run_chain(
     return total
 
 
-def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> list[str]:
+def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> list[Outcome]:
     """The chain's failures, read from its waves' manifest records (never from their text: a file
     named with ": " is one name): each photo's last failure unless a later wave coloured it, then
     the photos still ``waiting`` that no wave tried (no pool at all), said as matched by nothing.
@@ -203,11 +203,17 @@ def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> li
     ...         {"input": "a: b.png", "status": "done", "reason": ""}]
     >>> still_failed(rows, {"a: b.png"}, [])
     []
+    >>> [(failed.name, failed.error) for failed in still_failed(rows[:1], set(), [Path("c.png")])]
+    [('a: b.png', None), ('c.png', 'Unmatched')]
     """
-    failed = {row["input"]: row["reason"] for row in rows if row["status"] == "failed" and row["input"] not in settled}
+    failed = {
+        row["input"]: Outcome(row["input"], row["reason"], row.get("error"))
+        for row in rows
+        if row["status"] == "failed" and row["input"] not in settled
+    }
     for path in waiting:
-        failed.setdefault(str(path), f"{path}: {UNMATCHED}")
-    return list(dict.fromkeys(failed.values()))
+        failed.setdefault(str(path), Outcome(str(path), f"{path}: {UNMATCHED}", Unmatched.__name__))
+    return list(failed.values())
 
 
 def _waiting(job: Job) -> bool:

@@ -30,13 +30,14 @@ from __future__ import annotations
 from ..io import identity
 from .cluster import CONNECT_TIMEOUT, SCHEDULER_VARIABLE, check_scheduler, on_dask, shared_client
 from .gate import GATE_TIMEOUT, RunStopped
-from .jobs import Job, Report, Said, check
+from .jobs import Job, Outcome, Report, Said, check
 from .manifest import MANIFEST, finished, made_here, provenance, read_manifest
 from .runner import LOST_GRACE, RETRIES, SchedulerLost, Unreported, WorkerLost, attempt, outcomes, run, unreported
 from .sigint import sigint_deferred, sigint_ignored
 
 __all__ = [
     "Job",
+    "Outcome",
     "Report",
     "Said",
     "check",

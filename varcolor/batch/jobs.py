@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..io import identity
 
-__all__ = ["Job", "Report", "Said", "check"]
+__all__ = ["Job", "Outcome", "Report", "Said", "check"]
 
 
 class Said(str):
@@ -112,6 +112,29 @@ class Job:
         return str(self.key if self.key is not None else self.inputs[0])
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A job that was not done, typed: which job, why in a line, and the kind of error.
+
+    Attributes
+    ----------
+    name : str
+        The job's name, as its manifest record names it (:attr:`Job.name`: its first input).
+    line : str
+        Why, in the line printed and recorded (``str(outcome)`` is this line).
+    error : str or None
+        The error's class name where an error failed it (``InputError``, ``Unmatched``...), as
+        the manifest's ``error`` field records it; None for a skip.
+    """
+
+    name: str
+    line: str
+    error: str | None = None
+
+    def __str__(self) -> str:
+        return self.line
+
+
 @dataclass
 class Report:
     """What a run did: the jobs done (in the order they finished), skipped and failed, the jobs
@@ -124,10 +147,10 @@ class Report:
         The jobs of the run, those skipped as finished included.
     done : list of Job
         The jobs done, in the order they finished.
-    skipped : list of str
-        Why each skipped job was skipped, a line each.
-    failed : list of str
-        Why each failed job failed, a line each.
+    skipped : list of Outcome
+        Each skipped job and why.
+    failed : list of Outcome
+        Each failed job and why.
     redone : list of str
         The jobs ``resume`` does again, each with its reason.
     resumed : list of Job
@@ -140,8 +163,8 @@ class Report:
 
     total: int
     done: list[Job] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    skipped: list[Outcome] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
     redone: list[str] = field(default_factory=list)
     resumed: list[Job] = field(default_factory=list)
     interrupted: bool = False

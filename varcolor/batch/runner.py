@@ -31,7 +31,7 @@ from ..fields import fingerprint
 from ..io import publish_gate, remove_stale_temporaries, writers_at_work
 from .cluster import SCHEDULER_VARIABLE, check_scheduler, dask_client, on_dask
 from .gate import GATE_TIMEOUT, StopGate
-from .jobs import Job, Report, Said, judge
+from .jobs import Job, Outcome, Report, Said, judge
 from .manifest import ManifestFailure, ManifestWriter, provenance, resume_plan
 from .sigint import Noted, sigint_ignored, sigint_noted
 
@@ -154,10 +154,11 @@ def run(
     try:
         for job, status, reason in verdicts:
             if status != "ready":
-                (report.failed if status == "failed" else report.skipped).append(reason)
+                (report.failed if status == "failed" else report.skipped).append(Outcome(job.name, reason))
                 report.rows.append(record.write(job, status, reason))
         report.skipped += [
-            f"{job.name}: done by an earlier run (manifest: same files, options and outputs)" for job in resumed
+            Outcome(job.name, f"{job.name}: done by an earlier run (manifest: same files, options and outputs)")
+            for job in resumed
         ]
         stale = [path for folder in folders for path in remove_stale_temporaries(folder, keep=inputs)]
         if stale and warn:
@@ -172,12 +173,12 @@ def run(
             elif isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
                 if single:
                     raise InputError(str(outcome))
-                report.skipped.append(str(outcome))
+                report.skipped.append(Outcome(job.name, str(outcome)))
                 report.rows.append(record.write(job, "skipped", str(outcome), seconds))
             elif isinstance(outcome, VarcolorError):
                 if single:
                     raise outcome
-                report.failed.append(str(outcome))
+                report.failed.append(Outcome(job.name, str(outcome), type(outcome).__name__))
                 report.rows.append(record.write(job, "failed", str(outcome), seconds, type(outcome).__name__))
             else:
                 warned, noted = (outcome.warned, outcome.noted) if isinstance(outcome, Said) else (outcome, "")
@@ -199,8 +200,8 @@ def run(
                 report.done.append(job)
                 report.rows.append(record.write(job, "done", outcome.published))
             else:
-                report.failed.append(str(outcome))
-                report.rows.append(record.write(job, "failed", str(outcome)))
+                report.failed.append(Outcome(job.name, str(outcome), type(outcome).__name__))
+                report.rows.append(record.write(job, "failed", str(outcome), error=type(outcome).__name__))
     except KeyboardInterrupt:
         report.interrupted = True
         with sigint_ignored():  # stopping already: a second Ctrl-C changes nothing

@@ -462,8 +462,8 @@ def finish(report: batch.Report, verb: str, quiet: bool) -> int:
 
 def _print_report(report: batch.Report, verb: str, quiet: bool) -> int:
     if not quiet:
-        for line in report.skipped:
-            print(f"varcolor: skipped: {line}", file=sys.stderr)
+        for skipped in report.skipped:
+            print(f"varcolor: skipped: {skipped.line}", file=sys.stderr)
         for line in report.redone:
             print(f"varcolor: redone: {line}", file=sys.stderr)
     if report.interrupted:
@@ -476,8 +476,8 @@ def _print_report(report: batch.Report, verb: str, quiet: bool) -> int:
             f"varcolor: {verb} {len(report.done)}, skipped {len(report.skipped)}, failed {len(report.failed)}",
             file=sys.stderr,
         )
-    for line in report.failed:
-        error(line)
+    for failed in report.failed:
+        error(failed.line)
     return report.exit_code
 
 

@@ -468,8 +468,8 @@ def _run(clip, cues, options, writer, work, chunk_frames, resume, workers, sched
         return report
     if report.failed:
         raise VarcolorError(
-            f"{report.failed[0]} ({len(report.failed)} of {len(chunks)} chunks failed; the finished ones are kept in "
-            f"{work}: rerun with --resume)"
+            f"{report.failed[0].line} ({len(report.failed)} of {len(chunks)} chunks failed; "
+            f"the finished ones are kept in {work}: rerun with --resume)"
         )
     _join(clip, chunks, work, writer, options.gamut, quiet)
     return report
