@@ -577,6 +577,13 @@ class Colorizer:
         tolerance); later updates keep the colorizer's own tolerance. It is the same iteration
         carried on: a preview, then this, give a fresh solve's result for its iterations in all.
 
+        Parameters
+        ----------
+        admm_tol : float, optional
+            The ADMM's tolerance to carry on to (default: the method's final tolerance).
+
+        Examples
+        --------
         >>> import numpy as np, varcolor
         >>> gray = np.tile(np.linspace(0.2, 0.8, 32), (24, 1))
         >>> cz = varcolor.Colorizer(gray, method="bilaplacian-gtv", admm_tol=3e-2)

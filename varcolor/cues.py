@@ -553,7 +553,13 @@ class Cues:
         return merged
 
     def overlay(self, gray: np.ndarray) -> np.ndarray:
-        """An RGB picture of the cues drawn over the gray image (for figures and ``--plot``)."""
+        """An RGB picture of the cues drawn over the gray image (for figures and ``--plot``).
+
+        Parameters
+        ----------
+        gray : ndarray
+            The gray image the cues are on (``H×W``, or a colour image read as its gray).
+        """
         gray = to_gray(gray)
         lightness = lightness_of_gray(gray)
         if self.lightness is not None:
@@ -748,6 +754,16 @@ def sample_ideepcolor(rgb: np.ndarray, n: int, patch: int = 6, rng=None) -> Cues
 
 def ideepcolor_offset(generator: np.random.Generator, side: int, patch: int) -> int:
     """One coordinate of a hint's top-left corner under the ideepcolor rule:
-    N((S − P + 1)/2, (S − P + 1)/4) clipped to [0, S − P]."""
+    N((S − P + 1)/2, (S − P + 1)/4) clipped to [0, S − P].
+
+    Parameters
+    ----------
+    generator : numpy.random.Generator
+        The draw's generator (advanced by one normal draw).
+    side : int
+        The image's side S along this axis, in pixels.
+    patch : int
+        The hint's side P, in pixels.
+    """
     span = side - patch + 1
     return int(np.clip(generator.normal(span / 2.0, span / 4.0), 0, side - patch))

@@ -84,6 +84,13 @@ def grid_factor(shape: tuple[int, int]) -> int:
     """The block side of the grid the reach of a photo of ``shape`` is solved on: about
     :data:`GRID_SIDE` cells a side.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        The photo's ``(H, W)``.
+
+    Examples
+    --------
     >>> grid_factor((321, 481)), grid_factor((1284, 1924)), grid_factor((5000, 8000))
     (4, 16, 63)
     """
@@ -131,7 +138,13 @@ class Reach:
         return out
 
     def at(self, shape: tuple[int, int]) -> np.ndarray:
-        """The reach resampled (bilinear) to ``shape``: the engine's coarse grid, or the photo."""
+        """The reach resampled (bilinear) to ``shape``: the engine's coarse grid, or the photo.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(h, w)`` to resample to.
+        """
         return _resampled(self.scale(), shape)
 
     def confidence(self) -> np.ndarray:
@@ -145,7 +158,13 @@ class Reach:
     def source(self, prior: np.ndarray | None = None) -> np.ndarray:
         """What decided each pixel's colour, ``H×W`` uint8 codes of :data:`SOURCES`: the cue kind
         with the larger share where the reach is at least :data:`GUESSED_BELOW`, else ``prior``
-        where ``prior`` (``H×W``, its confidence) is at least that, else ``none``."""
+        where ``prior`` (``H×W``, its confidence) is at least that, else ``none``.
+
+        Parameters
+        ----------
+        prior : ndarray, optional
+            The prior's confidence (``H×W`` in [0, 1]); None: no prior gave colour.
+        """
         reach = self.at(self.shape)
         strokes = _resampled(self.strokes, self.shape) >= _resampled(self.references, self.shape)
         codes = np.where(reach >= GUESSED_BELOW, np.where(strokes, 1, 2), 0).astype(np.uint8)
