@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from engine import make_scan  # noqa: E402
+from engine import RGB_STORES, SUFFIX, make_scan, scan_files  # noqa: E402
 from reports import in_child, write_report  # noqa: E402
 
 #: (module, attribute) of each step measured, outermost first as they run.
@@ -179,55 +179,6 @@ def step_table(row: dict) -> list[dict]:
     return table
 
 
-#: The scan's file suffix at each depth.
-_SUFFIX = {8: "png", 16: "tif"}
-
-
-#: How a gray photo is stored as RGB (``scan_files``'s ``rgb``): three equal channels (as many
-#: scanners save a gray print); one channel a level off on 0.3 % of the pixels (a converter's
-#: rounding); each channel the gray plus noise of 1.5 levels (σ, 8-bit levels: a scanner's RGB mode).
-RGB_STORES = ("equal", "rounded", "noisy")
-
-
-def scan_files(stem: str, bits: int, cues: str, rgb: bool | str = False) -> list[str]:
-    """The photo and cue arguments of ``varcolor colorize`` for :func:`~engine.make_scan`'s files
-    at ``stem``: as they are (8-bit PNG), or rewritten as 16-bit TIFF (a scanner's depth); the
-    marked copy (``--marked``) or a stroke mask of its strokes, their colours on black (``--mask``);
-    ``rgb``: the gray photo saved as RGB, one of :data:`RGB_STORES` (True: ``"equal"``), its marked
-    copy the strokes painted on that RGB photo."""
-    import imageio.v3 as iio
-    import numpy as np
-    import tifffile
-
-    gray, marked = iio.imread(f"{stem}.png"), iio.imread(f"{stem}_marked.png")[..., :3]
-    strokes = np.any(marked != (gray if gray.ndim == 3 else gray[..., None]), axis=2)
-    if cues == "mask":
-        marked = np.where(strokes[..., None], marked, 0).astype(np.uint8)
-    store = "equal" if rgb is True else rgb or ""
-    if store:
-        gray = np.repeat(gray[..., None], 3, axis=2)
-        rng = np.random.default_rng(0)
-        if store == "rounded":
-            off = np.flatnonzero(rng.random(gray.shape[:2]) < 0.003)
-            green = gray[..., 1].reshape(-1)
-            green[off] = np.where(green[off] < 255, green[off] + 1, green[off] - 1)
-        elif store == "noisy":
-            for c in range(3):  # a channel at a time: a 40 MP scan's noise in float64 is 0.32 GB
-                noise = np.round(rng.normal(0, 1.5, gray.shape[:2]))
-                gray[..., c] = np.clip(gray[..., c] + noise, 0, 255).astype(np.uint8)
-                del noise
-        if cues == "marked" and store != "equal":
-            marked = np.where(strokes[..., None], marked, gray)
-    suffix = "" if not store else "_rgb" if store == "equal" else f"_rgb_{store}"
-    names = [f"{stem}_{bits}{suffix}.{_SUFFIX[bits]}", f"{stem}_{bits}_{cues}{suffix}.{_SUFFIX[bits]}"]
-    for name, pixels in zip(names, (gray, marked)):
-        if bits == 16:
-            tifffile.imwrite(name, pixels.astype(np.uint16) * 257)
-        else:
-            iio.imwrite(name, pixels)
-    return [names[0], f"--{cues}", names[1]]
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--megapixels", type=float, default=40.0)
@@ -250,7 +201,7 @@ def main(argv=None) -> int:
             "colorize",
             *scan_files(stem, args.bits, args.cues, args.rgb or False),
             "-o",
-            f"{stem}_out.{_SUFFIX[args.bits]}",
+            f"{stem}_out.{SUFFIX[args.bits]}",
             "--quiet",
         ]
         load = os.getloadavg()[0]
@@ -268,7 +219,7 @@ def main(argv=None) -> int:
     peak = f"{row['peak']:.2f} GB" if "peak" in row else "none"
     lines = [
         f"`varcolor colorize` on a {args.megapixels:g} MP {args.scan} scan, "
-        f"{args.bits}-bit {_SUFFIX[args.bits].upper()}, "
+        f"{args.bits}-bit {SUFFIX[args.bits].upper()}, "
         f"{args.cues} cues ({made['cues']:,} cue pixels)"
         + (f", stored as RGB ({args.rgb})" if args.rgb else "")
         + f": peak {peak}; resident size by step "

@@ -586,6 +586,55 @@ def _photo_quality(task: dict, queue) -> None:
     )
 
 
+#: The scan's file suffix at each depth.
+SUFFIX = {8: "png", 16: "tif"}
+
+
+#: How a gray photo is stored as RGB (``scan_files``'s ``rgb``): three equal channels (as many
+#: scanners save a gray print); one channel a level off on 0.3 % of the pixels (a converter's
+#: rounding); each channel the gray plus noise of 1.5 levels (σ, 8-bit levels: a scanner's RGB mode).
+RGB_STORES = ("equal", "rounded", "noisy")
+
+
+def scan_files(stem: str, bits: int, cues: str, rgb: bool | str = False) -> list[str]:
+    """The photo and cue arguments of ``varcolor colorize`` for :func:`~engine.make_scan`'s files
+    at ``stem``: as they are (8-bit PNG), or rewritten as 16-bit TIFF (a scanner's depth); the
+    marked copy (``--marked``) or a stroke mask of its strokes, their colours on black (``--mask``);
+    ``rgb``: the gray photo saved as RGB, one of :data:`RGB_STORES` (True: ``"equal"``), its marked
+    copy the strokes painted on that RGB photo."""
+    import imageio.v3 as iio
+    import numpy as np
+    import tifffile
+
+    gray, marked = iio.imread(f"{stem}.png"), iio.imread(f"{stem}_marked.png")[..., :3]
+    strokes = np.any(marked != (gray if gray.ndim == 3 else gray[..., None]), axis=2)
+    if cues == "mask":
+        marked = np.where(strokes[..., None], marked, 0).astype(np.uint8)
+    store = "equal" if rgb is True else rgb or ""
+    if store:
+        gray = np.repeat(gray[..., None], 3, axis=2)
+        rng = np.random.default_rng(0)
+        if store == "rounded":
+            off = np.flatnonzero(rng.random(gray.shape[:2]) < 0.003)
+            green = gray[..., 1].reshape(-1)
+            green[off] = np.where(green[off] < 255, green[off] + 1, green[off] - 1)
+        elif store == "noisy":
+            for c in range(3):  # a channel at a time: a 40 MP scan's noise in float64 is 0.32 GB
+                noise = np.round(rng.normal(0, 1.5, gray.shape[:2]))
+                gray[..., c] = np.clip(gray[..., c] + noise, 0, 255).astype(np.uint8)
+                del noise
+        if cues == "marked" and store != "equal":
+            marked = np.where(strokes[..., None], marked, gray)
+    suffix = "" if not store else "_rgb" if store == "equal" else f"_rgb_{store}"
+    names = [f"{stem}_{bits}{suffix}.{SUFFIX[bits]}", f"{stem}_{bits}_{cues}{suffix}.{SUFFIX[bits]}"]
+    for name, pixels in zip(names, (gray, marked)):
+        if bits == 16:
+            tifffile.imwrite(name, pixels.astype(np.uint16) * 257)
+        else:
+            iio.imwrite(name, pixels)
+    return [names[0], f"--{cues}", names[1]]
+
+
 def _make_scan(task: dict, queue) -> None:
     queue.put(make_scan(task["megapixels"], task["stem"], task.get("kind", "levin")))
 
@@ -925,7 +974,7 @@ TARGET_SCANS = (
     ("16-bit TIFF, marked copy", 16, "marked", False),
     ("16-bit TIFF, stroke mask", 16, "mask", False),
     ("16-bit RGB TIFF of the gray scan, marked copy", 16, "marked", True),
-    # A gray scan stored as RGB, its channels nearly equal (colorize_memory.RGB_STORES), each against
+    # A gray scan stored as RGB, its channels nearly equal (RGB_STORES), each against
     # its one-channel twin (the first row): the same memory, at most RGB_TWIN_TIME × its time.
     ("8-bit RGB PNG of the gray scan, a level of rounding on 0.3 %, marked copy", 8, "marked", "rounded"),
     ("8-bit RGB PNG of the gray scan, scanner noise of 1.5 levels, marked copy", 8, "marked", "noisy"),
@@ -993,8 +1042,7 @@ def _median_row(runs: list[dict]) -> dict:
 
 def _write_scans(task: dict, queue) -> None:
     """The files of :data:`TARGET_SCANS` ``task["scans"]`` (indices) of the scan at ``task["stem"]``
-    (:func:`colorize_memory.scan_files`), in a child process: ``{"files": {index: arguments}}``."""
-    from colorize_memory import scan_files
+    (:func:`scan_files`), in a child process: ``{"files": {index: arguments}}``."""
 
     files = {}
     for index in task["scans"]:
