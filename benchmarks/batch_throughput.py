@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -26,8 +25,6 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shared_data import SHARED  # noqa: E402
 
 import varcolor  # noqa: E402

@@ -24,8 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 from engine import RGB_STORES, SUFFIX, make_scan, scan_files  # noqa: E402
 from reports import in_child, write_report  # noqa: E402
 

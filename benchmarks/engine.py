@@ -91,7 +91,6 @@ from reports import in_child, write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 PATTERNS = ("sparse-scribbles", "dense-scribbles", "hints", "flat-stroke")
 EDIT_ENGINES = ("full", "incremental", "bounded", "update")

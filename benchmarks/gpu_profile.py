@@ -11,11 +11,9 @@ import argparse
 import cProfile
 import io
 import pstats
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
 import speed  # noqa: E402  (which sets the timing environment: one BLAS thread, no huge pages)
 
 

@@ -27,7 +27,6 @@ import argparse
 import os
 import platform
 import resource
-import sys
 import time
 from pathlib import Path
 
@@ -37,7 +36,6 @@ import timing_environment  # noqa: F401  (before NumPy)
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 from reports import csr_matvec_ms, in_child, kernels_note, write_report  # noqa: E402
 from shared_data import SHARED  # noqa: E402

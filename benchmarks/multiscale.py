@@ -47,7 +47,6 @@ import timing_environment  # noqa: F401  (before NumPy's first BLAS call: one th
 from shared_data import SHARED, images
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 SCENES = ("strokes", "hints", "grainy")
 GRAIN = 4 / 255

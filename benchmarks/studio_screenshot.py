@@ -30,7 +30,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from studio_latency import BROWSER_ARGS, start_server, wait_final  # noqa: E402

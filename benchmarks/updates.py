@@ -22,7 +22,6 @@ import numpy as np  # noqa: E402
 import timing_environment  # noqa: E402,F401  (before NumPy: one BLAS thread, no huge pages)
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 from speed import SHARED, scene  # noqa: E402
 
