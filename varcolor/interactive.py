@@ -66,7 +66,17 @@ class Updates:
         self.base = None
 
     def rebase(self, chroma: np.ndarray, mask: np.ndarray, targets: np.ndarray) -> None:
-        """After a global solve without a prior: keep its factors (if direct) for low-rank updates."""
+        """After a global solve without a prior: keep its factors (if direct) for low-rank updates.
+
+        Parameters
+        ----------
+        chroma : ndarray
+            ``H×W×2``: the solve's result (copied).
+        mask : ndarray of bool
+            ``H×W``: its cue pixels.
+        targets : ndarray
+            ``H×W×2``: its cue values in the method's space, read at ``mask``.
+        """
         self.base = None
         factors = self.method.factors
         if factors is None:
@@ -87,7 +97,24 @@ class Updates:
     def update(self, cues: Cues, more_cues: Cues, chroma: np.ndarray):
         """The new chroma for ``cues`` (``more_cues`` added to the last ones, whose solution is
         ``chroma``), its report and where it changed (a pair of slices or of index arrays), and
-        None; or None and why no local update applies (a global re-solve follows)."""
+        None; or None and why no local update applies (a global re-solve follows).
+
+        Parameters
+        ----------
+        cues : Cues
+            The whole new cue set: the last cues with ``more_cues`` added.
+        more_cues : Cues
+            The cues added.
+        chroma : ndarray
+            ``H×W×2``: the last result, for the last cues.
+
+        Returns
+        -------
+        found : tuple or None
+            ``(chroma, report, where)``, or None.
+        why : str or None
+            Why no update applies, or None.
+        """
         found, why = self.edit(cues, chroma)
         if found is None:
             self.base = None  # the window's change is not one the base's factors describe
@@ -102,7 +129,22 @@ class Updates:
     def edit(self, cues: Cues, last: np.ndarray):
         """The new chroma for the whole new cue set ``cues`` from the base's factors, whatever
         changed since the base solve (cues added, removed, recoloured, moved), its report and
-        where it changed; or None and why not (a full solve follows)."""
+        where it changed; or None and why not (a full solve follows).
+
+        Parameters
+        ----------
+        cues : Cues
+            The new cue set.
+        last : ndarray
+            ``H×W×2``: the last result (where the new chroma is compared with it, to say where it changed).
+
+        Returns
+        -------
+        found : tuple or None
+            ``(chroma, report, where)``, or None.
+        why : str or None
+            Why no correction applies, or None.
+        """
         if not self.ready():
             return None, "no factors of an earlier direct solve to correct"
         assert self.base is not None  # ready()

@@ -72,11 +72,30 @@ class Painter:
         return lightness_of_gray(self.gray) if self.held is None else self.held
 
     def targets(self, cues: Cues) -> np.ndarray:
-        """The cues' values in the painter's space (``H×W×2``): ab, or I, Q."""
+        """The cues' values in the painter's space (``H×W×2``): ab, or I, Q.
+
+        Parameters
+        ----------
+        cues : Cues
+            The cues, on the gray image's grid.
+        """
         return cues.ab if self.space == "lab" else _cue_iq(cues.ab, cues.lightness, self.lightness)
 
     def targets_at(self, cues: Cues, pixels: np.ndarray) -> np.ndarray:
-        """The cue values at ``pixels`` (raster indices): ab, or I, Q."""
+        """The cue values at ``pixels`` (raster indices): ab, or I, Q.
+
+        Parameters
+        ----------
+        cues : Cues
+            The cues, on the gray image's grid.
+        pixels : ndarray of int
+            Raster indices of the pixels to read.
+
+        Returns
+        -------
+        ndarray
+            ``k×2``: the values, one row per index of ``pixels``.
+        """
         ab = cues.ab.reshape(-1, 2)[pixels]
         if self.space == "lab":
             return ab
@@ -87,7 +106,25 @@ class Painter:
     def paint(self, chroma: np.ndarray, where=None, last: tuple[np.ndarray, np.ndarray] | None = None):
         """The result's ``(rgb, ab)`` for ``chroma``; with ``where`` (a pair of slices or of index
         arrays, or a list of pairs of slices) and ``last`` (the last result's ``rgb``, ``ab``),
-        only those pixels painted again."""
+        only those pixels painted again.
+
+        Parameters
+        ----------
+        chroma : ndarray
+            ``H×W×2``: the chroma in the painter's space.
+        where : pair of slices, pair of index arrays, or list of pairs of slices, optional
+            The pixels to paint again; None: every pixel (as where they cover
+            :data:`WHOLE_PAINT_SHARE` of the image or more).
+        last : tuple of ndarray, optional
+            The last result's ``(rgb, ab)``, copied outside ``where``; needed with ``where``.
+
+        Returns
+        -------
+        rgb : ndarray
+            ``H×W×3``: the colours, as floats in [0, 1] or as the levels of ``bits``.
+        ab : ndarray
+            ``H×W×2``: their Lab chroma (in Lab, ``chroma`` itself).
+        """
         lab = self.space == "lab"
         if where is None or covers_most(where, chroma.shape[:2]):
             where = [(slice(None), slice(None))]  # every pixel painted: nothing of the last result to copy
@@ -109,18 +146,40 @@ class Painter:
         ``(rgb, ab)``. For a method that finishes its chroma in two steps (a draft, then local
         corrections: :attr:`varcolor.methods.Method.on_early`): the draft is painted while the
         corrections run, and the windows they wrote are painted again after (:meth:`repaint`).
-        The caller writes nothing into the draft outside those windows."""
+        The caller writes nothing into the draft outside those windows.
+
+        Parameters
+        ----------
+        chroma : ndarray
+            ``H×W×2``: the draft chroma, in the painter's space.
+        """
         return shared_pool("paint-ahead", 1).submit(self.paint, chroma)
 
     def repaint(self, chroma: np.ndarray, windows: list, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Paint ``windows`` (pairs of slices) of ``chroma`` again, into ``rgb`` and ``ab`` (a
-        result of :meth:`paint_ahead`)."""
+        result of :meth:`paint_ahead`).
+
+        Parameters
+        ----------
+        chroma : ndarray
+            ``H×W×2``: the chroma, in the painter's space.
+        windows : list of pairs of slices
+            The windows to paint again.
+        rgb, ab : ndarray
+            The result painted into (``H×W×3`` and ``H×W×2``).
+        """
         for window in windows:
             self._paint(chroma, window, rgb, ab)
 
     def prepare(self, chroma: np.ndarray) -> None:
         """Edits follow a result of ``chroma``'s shape and type: the arrays the first one paints
-        into made ahead, in a thread (:meth:`varcolor.buffers.Spares.prepare`)."""
+        into made ahead, in a thread (:meth:`varcolor.buffers.Spares.prepare`).
+
+        Parameters
+        ----------
+        chroma : ndarray
+            The chroma of the last result (its shape and dtype are read).
+        """
         # Two of each kind: the last result's, and the one the next edit writes.
         self.spares.prepare(self.gray.shape + (3,), self.rgb_type, most=2)
         if self.space != "lab":

@@ -236,7 +236,21 @@ def _point_values(record: dict, where: str) -> dict[str, float]:
 
 
 def points_cues(source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Marks:
-    """The cues of a points file or of point records: :meth:`varcolor.Cues.from_points`."""
+    """The cues of a points file or of point records: :meth:`varcolor.Cues.from_points`.
+
+    Parameters
+    ----------
+    source : path or list of dict
+        A ``.json`` or ``.csv`` points file, or the point records themselves.
+    shape : tuple of int
+        ``(height, width)`` of the image the points are on (points placed on another size of the
+        same aspect ratio are scaled to it).
+
+    Returns
+    -------
+    Marks
+        The cue pixels, their Lab chroma and lightness, and a note where the points were scaled.
+    """
     name, drawn = "points", None
     shape = image_shape_of(shape)
     if isinstance(source, (str, os.PathLike)):

@@ -76,7 +76,13 @@ def _profile(data: bytes, path) -> ImageCms.ImageCmsProfile:
 
 
 def profile_name(profile: ImageCms.ImageCmsProfile) -> str:
-    """The profile's description (``"Adobe RGB (1998)"``), or ``"unnamed"``."""
+    """The profile's description (``"Adobe RGB (1998)"``), or ``"unnamed"``.
+
+    Parameters
+    ----------
+    profile : ImageCms.ImageCmsProfile
+        The profile, as Pillow parsed it.
+    """
     try:
         return (ImageCms.getProfileDescription(profile) or "").strip() or "unnamed"
     except ImageCms.PyCMSError:
@@ -126,6 +132,19 @@ def check_srgb(data: bytes | None, space: str, path, what: str) -> None:
     """Refuse ``what`` (pixels varcolor reads without colour management, e.g. 16-bit samples) when
     their embedded profile ``data`` (None: none) is not sRGB.
 
+    Parameters
+    ----------
+    data : bytes or None
+        The embedded ICC profile (None or empty: none, nothing refused).
+    space : str
+        The ICC colour space of the pixels: ``"RGB"``, ``"GRAY"`` or ``"CMYK"``.
+    path : path-like
+        The file, named in errors.
+    what : str
+        What the pixels are, as errors name them (``"16-bit samples"``).
+
+    Examples
+    --------
     >>> check_srgb(None, "RGB", "a.png", "16-bit samples")
     >>> check_srgb(b"junk", "RGB", "a.png", "16-bit samples")
     Traceback (most recent call last):
@@ -180,6 +199,15 @@ def to_srgb(im: Image.Image, path, warn) -> Image.Image:
     """``im`` with its embedded ICC profile applied: an ``RGB``/``RGBA`` image in sRGB (``L``/``LA``
     for a gray profile), or ``im`` itself without a profile or with an sRGB one. ``warn`` is called
     with one line naming ``path`` when the colours were converted.
+
+    Parameters
+    ----------
+    im : PIL.Image.Image
+        The image as read, its embedded profile (if any) in ``im.info["icc_profile"]``.
+    path : path-like
+        The file, named in warnings and errors.
+    warn : callable
+        Called with one line when the colours were converted.
 
     Examples
     --------
@@ -296,7 +324,15 @@ def samples_to_srgb(samples: np.ndarray, data: bytes | None, path, warn) -> np.n
 
 def rgb_profile(data: bytes | None, path) -> bytes | None:
     """``data`` when it is an RGB profile LittleCMS can convert sRGB into, None for a gray profile
-    or none (the result of a gray photo is written in sRGB); anything else refused in one line."""
+    or none (the result of a gray photo is written in sRGB); anything else refused in one line.
+
+    Parameters
+    ----------
+    data : bytes or None
+        The ICC profile (None or empty: none).
+    path : path-like
+        The file it came from, named in errors.
+    """
     if not data:
         return None
     profile = _profile(data, path)

@@ -75,6 +75,18 @@ def channel_extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     :data:`_EXTREMES_BLOCK` pixels reduced element-wise over one another read it once, in order:
     about twice as quick as a channel at a time (benchmarks/results/code_notes.md).
 
+    Parameters
+    ----------
+    values : ndarray of float
+        Any shape, the channels last (``...×C``); copied first where not C-contiguous.
+
+    Returns
+    -------
+    low, high : ndarray
+        ``C``: each channel's least and greatest value.
+
+    Examples
+    --------
     >>> channel_extremes(np.array([[[1.0, -2.0], [3.0, 0.5]]]))
     (array([ 1., -2.]), array([3. , 0.5]))
     """

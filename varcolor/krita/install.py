@@ -41,12 +41,24 @@ def _home(variable: str, default: str, environ) -> Path:
 
 
 def pykrita_folder(environ=os.environ) -> Path:
-    """Krita's folder of Python plug-ins for this user (Linux: XDG base directories)."""
+    """Krita's folder of Python plug-ins for this user (Linux: XDG base directories).
+
+    Parameters
+    ----------
+    environ : mapping
+        The environment whose ``XDG_DATA_HOME`` (an absolute path; else ``HOME``) says where.
+    """
     return _home("XDG_DATA_HOME", ".local/share", environ) / "krita" / "pykrita"
 
 
 def kritarc_path(environ=os.environ) -> Path:
-    """Krita's settings file for this user."""
+    """Krita's settings file for this user.
+
+    Parameters
+    ----------
+    environ : mapping
+        The environment whose ``XDG_CONFIG_HOME`` (an absolute path; else ``HOME``) says where.
+    """
     return _home("XDG_CONFIG_HOME", ".config", environ) / "kritarc"
 
 
@@ -168,7 +180,13 @@ def _check_writable(kritarc: Path) -> None:
 def uninstall(environ=os.environ) -> Installed:
     """Remove the plug-in's files from ``pykrita`` and its line from ``kritarc``, nothing else: a
     file someone else put in the plug-in's folder stays (and so does the folder, then); a plug-in
-    folder that is a link (a developer's checkout) loses the link, not the files it points to."""
+    folder that is a link (a developer's checkout) loses the link, not the files it points to.
+
+    Parameters
+    ----------
+    environ : mapping
+        The environment whose ``HOME``, ``XDG_DATA_HOME`` and ``XDG_CONFIG_HOME`` say where.
+    """
     folder = pykrita_folder(environ)
     installed = Installed(folder / NAME, folder / f"{NAME}.desktop", kritarc_path(environ))
     try:

@@ -62,7 +62,18 @@ class Worker:
         self.rgb: np.ndarray | None = None  # the last result's colours
 
     def handle(self, line: str) -> dict:
-        """The reply to one request line (never raises for bad input: an error reply)."""
+        """The reply to one request line (never raises for bad input: an error reply).
+
+        Parameters
+        ----------
+        line : str
+            The request: JSON ``{"folder": path}``, with ``"whole": true`` for the whole layer.
+
+        Returns
+        -------
+        dict
+            The reply (the module's docstring says its keys).
+        """
         start = time.perf_counter()
         try:
             folder, whole = _read_line(line)

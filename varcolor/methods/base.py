@@ -213,7 +213,18 @@ class Method:
         """``options`` checked for this method, its own ``parameters`` filled in with their
         defaults where not given: a wrong parameters value, a colour space it does not propagate,
         a prior it does not take, an unknown solver, or detector options without a prior are
-        refused in one line. A method with more rules adds them (calling this first)."""
+        refused in one line. A method with more rules adds them (calling this first).
+
+        Parameters
+        ----------
+        options : Options
+            The options to check.
+
+        Returns
+        -------
+        Options
+            ``options``, with the method's ``parameters`` filled in where they were None.
+        """
         own = cls.Parameters
         if options.parameters is None and own is not None:
             options = dataclasses.replace(options, parameters=own())
@@ -234,7 +245,13 @@ class Method:
     def prior_for(cls, options: Options) -> str | None:
         """The prior this method uses with ``options`` (a :mod:`varcolor.priors` name), or None.
         Here: none, and ``prior=`` is refused (a result must never report a prior that did not
-        act); a method whose solve reads :attr:`Problem.prior` returns ``options.prior``."""
+        act); a method whose solve reads :attr:`Problem.prior` returns ``options.prior``.
+
+        Parameters
+        ----------
+        options : Options
+            The options the method runs with.
+        """
         if options.prior is not None:
             raise InputError(f"method {cls.name!r} takes no prior: leave prior out (it would not change the result)")
         return None
@@ -242,7 +259,13 @@ class Method:
     @classmethod
     def prior_mode(cls, options: Options) -> str:
         """How this method uses the prior: ``options.prior_mode`` where it is one of its
-        ``prior_modes``, else ``anchor`` (the prior term)."""
+        ``prior_modes``, else ``anchor`` (the prior term).
+
+        Parameters
+        ----------
+        options : Options
+            The options the method runs with.
+        """
         return options.prior_mode if options.prior_mode in cls.prior_modes else "anchor"
 
     @classmethod
@@ -302,20 +325,43 @@ class Method:
         """What answers new cues without a global solve (:class:`varcolor.interactive.Updates`:
         low-rank corrections of held factors, windowed re-solves), made once per colorizer; None
         (here): every new cue set is solved by :meth:`solve`. ``targets_at(cues, pixels)`` gives
-        the cue values the system holds at raster indices, in ``space``."""
+        the cue values the system holds at raster indices, in ``space``.
+
+        Parameters
+        ----------
+        space : str
+            The colour space the chroma is propagated in (``"lab"`` or ``"yiq"``).
+        targets_at : callable
+            ``targets_at(cues, pixels)``: the values of the :class:`~varcolor.Cues` ``cues`` at
+            the raster indices ``pixels`` (``k×2``), in ``space``.
+        """
         return None
 
     def begin(self, reuse: bool) -> None:
         """A solve of a new cue set follows; ``reuse``: the caller allows reusing what the last
         solve left (no initial guess given). Here: :meth:`reset`, always; a method whose
-        :meth:`solve` itself reuses the last solve (its report says how) resets only without ``reuse``."""
+        :meth:`solve` itself reuses the last solve (its report says how) resets only without ``reuse``.
+
+        Parameters
+        ----------
+        reuse : bool
+            Whether the solve may start from what the last one left.
+        """
         self.reset()
 
     @classmethod
     def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
         """The solve of an image of ``shape`` (:class:`~varcolor.solvers.SolverPlan`: the solver,
         None here, and the memory it needs), refusing, before anything is allocated, one that
-        would not fit in the memory budget."""
+        would not fit in the memory budget.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(height, width)`` of the image.
+        options : Options
+            The options the method runs with (its solver, device, tolerance and memory budget).
+        """
         shape = (int(shape[0]), int(shape[1]))
         backend(options.device)  # a GPU asked for where there is none: refused by the plan, as by the solve
         need = cls.memory(shape, options)
@@ -338,7 +384,15 @@ class Method:
     @classmethod
     def accepts(cls, plan: SolverPlan, shape: tuple[int, int], options: Options) -> bool:
         """Whether ``plan`` is what :meth:`plan` makes for ``shape`` and ``options`` (bar the
-        memory available, which it does not look at again)."""
+        memory available, which it does not look at again).
+
+        Parameters
+        ----------
+        plan : SolverPlan
+            The plan to check.
+        shape, options
+            As :meth:`plan` takes them.
+        """
         return isinstance(plan, SolverPlan) and (
             plan.method,
             plan.shape,
@@ -360,14 +414,28 @@ class Method:
     @classmethod
     def memory(cls, shape: tuple[int, int], options: Options) -> int:
         """Peak memory (bytes) a solve of an image of ``shape`` is expected to need (a method with
-        a linear solver: its :meth:`plan`'s ``bytes``)."""
+        a linear solver: its :meth:`plan`'s ``bytes``).
+
+        Parameters
+        ----------
+        shape, options
+            As :meth:`plan` takes them.
+        """
         return shape[0] * shape[1] * cls.bytes_per_pixel
 
     @classmethod
     def same_as(cls, shape: tuple[int, int], options: Options) -> str | None:
         """The registered method whose solve this one's is, by design, on an image of ``shape``
         with ``options`` (``levin-multiscale`` up to 65,536 pixels: ``levin``), or None: a
-        benchmark then says that the two rows are one solve (:func:`varcolor.bench.same_solves`)."""
+        benchmark then says that the two rows are one solve (:func:`varcolor.bench.same_solves`).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(height, width)`` of the image.
+        options : Options
+            The options the method runs with.
+        """
         return None
 
     def reset(self) -> None:
@@ -392,13 +460,28 @@ class Method:
         >= 0, or None where none was computed), and none of the library's own keys
         (:data:`LIBRARY_KEYS`); an ``incremental`` method may add ``changed`` (a pair of slices)
         outside which the chroma is the last solve's, up to rounding (only that part is painted
-        again). :func:`checked_info` checks it."""
+        again). :func:`checked_info` checks it.
+
+        Parameters
+        ----------
+        problem : Problem
+            The cues (and the prior's guess, where one acts) to solve for.
+        x0 : ndarray or None
+            The initial guess (``H×W×2``, in the options' space) for an iterative solve; None: the
+            method's own start.
+        """
         raise NotImplementedError
 
     @contextmanager
     def tolerance(self, tol: float | None):
         """Within this, solves carry the last one on to ``tol`` (None: the method's default final
-        tolerance); only methods that :meth:`refines` have one to tighten."""
+        tolerance); only methods that :meth:`refines` have one to tighten.
+
+        Parameters
+        ----------
+        tol : float or None
+            The tolerance the solves are carried on to; None: the method's default final one.
+        """
         raise InputError(
             f"refine carries on an iterative method's solve (bilaplacian-gtv's ADMM); method "
             f"{self.name!r} solves to its tolerance at once"
@@ -425,13 +508,35 @@ class LinearMethod(Method):
 
     @classmethod
     def prior_for(cls, options: Options) -> str | None:
+        """``options.prior``: a linear method takes any prior, through its prior term.
+
+        Parameters
+        ----------
+        options
+            As :meth:`Method.prior_for` takes them.
+        """
         return options.prior  # the prior term: anchor, or the modes a method lists
 
     def updater(self, space: str, targets_at: Callable) -> Updates:
+        """The low-rank and windowed updates (:class:`~varcolor.interactive.Updates`) of this method.
+
+        Parameters
+        ----------
+        space, targets_at
+            As :meth:`Method.updater` takes them.
+        """
         return Updates(self, space, targets_at)
 
     @classmethod
     def plan(cls, shape: tuple[int, int], options: Options) -> SolverPlan:
+        """The linear solver for an image of ``shape`` (:func:`varcolor.solvers.plan_solver`: the
+        one ``options`` name, or the one it picks), refused where it would not fit in the memory budget.
+
+        Parameters
+        ----------
+        shape, options
+            As :meth:`Method.plan` takes them.
+        """
         plan = plan_solver(
             options.solver,
             (shape[0], shape[1]),
@@ -445,6 +550,13 @@ class LinearMethod(Method):
 
     @classmethod
     def memory(cls, shape: tuple[int, int], options: Options) -> int:
+        """The memory its :meth:`plan` says the solve needs (bytes).
+
+        Parameters
+        ----------
+        shape, options
+            As :meth:`Method.plan` takes them.
+        """
         return cls.plan(shape, options).bytes
 
     def system(
@@ -456,12 +568,34 @@ class LinearMethod(Method):
         weight: np.ndarray | None = None,
     ):
         """The operator (:class:`~varcolor.solvers.stencil.GridOperator`) and right-hand side
-        (``H×W×2``) on ``guide`` with ``targets`` held at ``mask``, and the prior term if given."""
+        (``H×W×2``) on ``guide`` with ``targets`` held at ``mask``, and the prior term if given.
+
+        Parameters
+        ----------
+        guide : ndarray
+            The gray image (``H×W``), or a part of it.
+        mask : ndarray of bool
+            ``H×W``: the cue pixels.
+        targets : ndarray
+            ``H×W×2``: the cue values, read at ``mask``.
+        prior, weight : ndarray, optional
+            The prior's guess (``H×W×2``) and its weight (``H×W``) for the prior term; None: no prior term.
+        """
         raise NotImplementedError
 
     def window_system(self, window, fixed: np.ndarray, values: np.ndarray):
         """The system on the pixels ``window`` (a pair of slices), ``fixed`` held at ``values``:
-        what local updates solve."""
+        what local updates solve.
+
+        Parameters
+        ----------
+        window : tuple of slice
+            The rows and columns of the pixels, in the method's gray image.
+        fixed : ndarray of bool
+            The window's cue pixels (its shape).
+        values : ndarray
+            The cue values (the window's shape by 2), read at ``fixed``.
+        """
         return self.system(self.guide[window], fixed, values)
 
     def rhs_change(
@@ -471,7 +605,17 @@ class LinearMethod(Method):
         at ``recoloured`` (raster indices) go from ``old`` to ``new`` values: (raster indices,
         changes). Here, in general: the system's right-hand side on a window around them, with 4
         pixels of margin (weights within 2 pixels of a window's border differ from the whole
-        image's), before and after."""
+        image's), before and after.
+
+        Parameters
+        ----------
+        base_mask : ndarray of bool
+            ``H×W``: the cue pixels of the system.
+        old, new : ndarray
+            ``k×2``: the cues' values before and after, one row per index of ``recoloured``.
+        recoloured : ndarray of int
+            The raster indices of the ``k`` cues whose value changes.
+        """
         height, width = self.guide.shape
         rows, columns = np.divmod(recoloured, width)
         window = (
@@ -491,6 +635,14 @@ class LinearMethod(Method):
         self.solver = None
 
     def solve(self, problem: Problem, x0: np.ndarray | None) -> tuple[np.ndarray, dict]:
+        """The system's solution by the planned solver (rebound to the new operator where it can
+        be), from ``x0``, else from the prior's guess where one acts, with the cues set at their pixels.
+
+        Parameters
+        ----------
+        problem, x0
+            As :meth:`Method.solve` takes them.
+        """
         plan = self.solver_plan
         system = LinearSystem(self.system, self.guide, problem.mask, problem.targets, problem.prior, problem.weight)
         if plan.from_system:
@@ -525,7 +677,17 @@ _SPACE_NAMES = {"lab": "Lab", "yiq": "YIQ"}
 def checked_solution(method: Method, outcome: object, shape: tuple[int, int, int]) -> tuple[np.ndarray, dict]:
     """A method's ``solve`` outcome, checked: ``(H×W×2 finite chroma, report dict)``. Anything else
     (a plug-in's None, a wrong shape, NaN) is one :class:`~varcolor.errors.MethodError` naming the
-    method and where it comes from, never a traceback or a wrong image."""
+    method and where it comes from, never a traceback or a wrong image.
+
+    Parameters
+    ----------
+    method : Method
+        The method that solved.
+    outcome : object
+        What its ``solve`` returned.
+    shape : tuple of int
+        The chroma's shape, ``(height, width, 2)``.
+    """
     where = f"method {method.name!r} ({type(method).__module__}.{type(method).__qualname__})"
     if not (isinstance(outcome, tuple) and len(outcome) == 2 and isinstance(outcome[1], dict)):
         raise MethodError(f"{where}: solve() returned {_kind(outcome)}, not (chroma array, report dict)")

@@ -58,7 +58,13 @@ class Parameters:
 
     def energy(self, tol: float | None = None) -> energy.Parameters:
         """The energy's parameters (ADMM runs at most ``admm_maxiter`` iterations, to ``tol``:
-        default ``admm_tol``)."""
+        default ``admm_tol``).
+
+        Parameters
+        ----------
+        tol : float, optional
+            The relative residual at which ADMM stops; None: ``admm_tol``.
+        """
         if isinstance(self.admm_maxiter, bool) or not isinstance(self.admm_maxiter, (int, np.integer)):
             raise InputError(f"admm_maxiter must be a whole number >= 1, got {self.admm_maxiter!r}")
         return energy.Parameters(
@@ -86,6 +92,14 @@ class BilaplacianGtv(Method):
 
     @classmethod
     def check_options(cls, options):
+        """:meth:`Method.check_options`, and a linear solver or iteration limit given for it
+        refused: ADMM has its own (``admm_maxiter``, ``admm_tol``).
+
+        Parameters
+        ----------
+        options
+            As :meth:`Method.check_options` takes them.
+        """
         options = super().check_options(options)
         # The linear solvers' options: ADMM has its own (admm_maxiter, admm_tol), and a solver or
         # limit given for it would be ignored unsaid. (tol is left: the studio gives every preset one.)
@@ -103,6 +117,13 @@ class BilaplacianGtv(Method):
 
     @classmethod
     def prior_for(cls, options):
+        """``options.prior``: ADMM's data term holds its guess.
+
+        Parameters
+        ----------
+        options
+            As :meth:`Method.prior_for` takes them.
+        """
         return options.prior  # ADMM's data term holds the guess (anchor)
 
     @classmethod
@@ -120,6 +141,16 @@ class BilaplacianGtv(Method):
         self.state.iterations = 0  # a changed problem: the penalty's balancing starts over
 
     def solve(self, problem: Problem, x0):
+        """The chroma by ADMM (:func:`varcolor.energies.bilaplacian_gtv.solve`) from ``x0``, else
+        from the prior's guess, carrying on the ADMM state kept since :meth:`reset`. A solve stopped
+        at ``admm_maxiter`` far above its tolerance is refused
+        (:class:`~varcolor.errors.ConvergenceError`), one near it warned of.
+
+        Parameters
+        ----------
+        problem, x0
+            As :meth:`Method.solve` takes them.
+        """
         chroma, report = energy.solve(
             self.guide,
             problem.mask,
@@ -150,6 +181,15 @@ class BilaplacianGtv(Method):
 
     @contextmanager
     def tolerance(self, tol: float | None):
+        """Within this, ADMM runs to ``tol`` (the energy's default tolerance where None), then to
+        the method's own again.
+
+        Parameters
+        ----------
+        tol : float or None
+            The relative residual at which ADMM stops; None: the default of
+            :class:`varcolor.energies.bilaplacian_gtv.Parameters`.
+        """
         tol = _DEFAULTS.tol if tol is None else tol
         positive("admm_tol", tol)
         own = self.energy_parameters

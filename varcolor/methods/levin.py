@@ -29,6 +29,14 @@ class Levin(LinearMethod):
         return True  # the tiles solver reports each tile
 
     def system(self, guide, mask, targets, prior=None, weight=None):
+        """Levin's exact system (:func:`varcolor.energies.levin.exact_operator`); with a prior in
+        the ``residual`` or ``spread`` mode, its smoothness acts on the chroma less the prior's guess.
+
+        Parameters
+        ----------
+        guide, mask, targets, prior, weight
+            As :meth:`LinearMethod.system` takes them.
+        """
         operator = levin.exact_operator(guide, mask, prior_weight=weight)
         if prior is not None and self.options.prior_mode in ("residual", "spread"):
             # The smoothness acts on u − p: the cues' corrections to the guess spread and fade into it.
@@ -59,5 +67,12 @@ class Levin(LinearMethod):
         return operator, (np.asarray(weight)[..., None] * prior).reshape(-1, prior.shape[-1])[rows]
 
     def rhs_change(self, base_mask, old, new, recoloured):
+        """``(recoloured, new - old)``: the exact system holds a cue's value in its own row only.
+
+        Parameters
+        ----------
+        base_mask, old, new, recoloured
+            As :meth:`LinearMethod.rhs_change` takes them.
+        """
         # The exact system holds a cue's value in its own row only.
         return recoloured, new - old

@@ -199,6 +199,13 @@ def auto_factor(shape: tuple[int, int]) -> int:
     would have fewer than :data:`COARSE_SIDE` cells a side (a thin image: 1, the exact solve,
     for 3 or 4 rows).
 
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(height, width)`` of the image.
+
+    Examples
+    --------
     >>> auto_factor((200, 300)), auto_factor((1000, 1000)), auto_factor((5000, 8000)), auto_factor((3, 100000))
     (1, 4, 8, 1)
     """
@@ -280,6 +287,17 @@ class LevinMultiscale(Method):
 
     @staticmethod
     def factor_for(shape: tuple[int, int], options) -> int:
+        """The block side of the coarse grid for an image of ``shape``: the ``factor`` option, or
+        :func:`auto_factor`'s where it is 0; one that leaves the grid under :data:`COARSE_SIDE`
+        cells a side is refused.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(height, width)`` of the image.
+        options : Options
+            The options, whose ``parameters`` hold ``factor`` (None: the default, 0).
+        """
         factor = (options.parameters or Parameters()).factor
         if factor == 0:
             return auto_factor(shape)
@@ -292,6 +310,15 @@ class LevinMultiscale(Method):
 
     @classmethod
     def plan(cls, shape, options):
+        """``levin``'s plan for the coarse grid, with the memory of the whole solve (the
+        full-resolution arrays and a tile's LU added), refused where that would not fit in the
+        memory budget.
+
+        Parameters
+        ----------
+        shape, options
+            As :meth:`Method.plan` takes them.
+        """
         shape = (int(shape[0]), int(shape[1]))
         factor = cls.factor_for(shape, options)
         inner = Levin.plan(coarse_shape(shape, factor), options)
@@ -314,12 +341,29 @@ class LevinMultiscale(Method):
 
     @classmethod
     def same_as(cls, shape, options):
+        """``levin`` where the coarse grid is the image itself (``factor`` 1) and ``restraint`` is
+        off, else None.
+
+        Parameters
+        ----------
+        shape, options
+            As :meth:`Method.same_as` takes them.
+        """
         if (options.parameters or Parameters()).restraint == "on":
             return None  # Levin's colour, restrained: Levin's method is not the same
         return Levin.name if cls.factor_for(shape, options) == 1 else None
 
     @classmethod
     def ignored_at(cls, shape, options, solver):
+        """``margin``, ``radius`` and ``eps`` where the coarse grid is the image itself (``factor``
+        1: nothing is lifted or corrected); else ``tol`` with a solver that does not iterate (the
+        coarse grid's edits are refined to :data:`COARSE_REFINE_TOL`); else none.
+
+        Parameters
+        ----------
+        shape, options, solver
+            As :meth:`Method.ignored_at` takes them.
+        """
         if cls.factor_for(shape, options) == 1:  # Levin's exact solve: no coarse grid to lift or correct
             return frozenset(("margin", "radius", "eps"))
         if solver in NOT_ITERATIVE:  # the coarse grid's edits are refined to COARSE_REFINE_TOL, not tol
@@ -332,13 +376,35 @@ class LevinMultiscale(Method):
 
     @classmethod
     def memory(cls, shape, options):
+        """The memory its :meth:`plan` says the whole solve needs (bytes).
+
+        Parameters
+        ----------
+        shape, options
+            As :meth:`Method.plan` takes them.
+        """
         return cls.plan(shape, options).bytes
 
     @classmethod
     def prior_for(cls, options):
+        """``options.prior``: the coarse ``levin`` solve holds its guess.
+
+        Parameters
+        ----------
+        options
+            As :meth:`Method.prior_for` takes them.
+        """
         return options.prior  # the coarse levin solve holds it
 
     def begin(self, reuse: bool) -> None:
+        """Forget the last solve (:meth:`reset`) unless ``reuse``: then :meth:`solve` corrects the
+        last coarse solve for the new cues.
+
+        Parameters
+        ----------
+        reuse
+            As :meth:`Method.begin` takes it.
+        """
         if not reuse:  # with reuse, solve itself corrects the last coarse solve for an edit
             self.reset()
 
@@ -358,6 +424,15 @@ class LevinMultiscale(Method):
             self._spares.prepare(self._lifted.chroma.shape, self._lifted.chroma.dtype)
 
     def solve(self, problem: Problem, x0):
+        """Levin's system solved on the coarse grid, lifted to full resolution and corrected near
+        the cues (the module's three steps); with ``device="cuda"`` by :mod:`varcolor.methods.multiscale_device`,
+        and on one core while the coarse grid is being factored again in the background.
+
+        Parameters
+        ----------
+        problem, x0
+            As :meth:`Method.solve` takes them.
+        """
         if self.device is not None:
             return multiscale_device.solve(self, problem, x0, _reach())
         pending = self._refactor

@@ -19,4 +19,11 @@ class LevinSymmetric(LinearMethod):
     symmetric = True
 
     def system(self, guide, mask, targets, prior=None, weight=None):
+        """The symmetric graph-Laplacian system (:func:`varcolor.energies.levin.symmetric_system`).
+
+        Parameters
+        ----------
+        guide, mask, targets, prior, weight
+            As :meth:`LinearMethod.system` takes them.
+        """
         return levin.symmetric_system(guide, mask, targets, prior, weight)

@@ -105,4 +105,12 @@ class ColorizeDocker(DockWidget):
         self.status.setText(message if ok else f"failed: {message}")
 
     def canvasChanged(self, canvas):
+        """Krita's hook for a change of the active canvas: nothing to do (a run takes the document
+        active when it starts).
+
+        Parameters
+        ----------
+        canvas : krita.Canvas
+            The canvas now active.
+        """
         pass
