@@ -36,7 +36,18 @@ MAX_CURVE_BYTES = 1 << 20
 
 def check(path: str | os.PathLike) -> None:
     """Refuse, before any work, a plot that could not be written: another suffix than
-    :data:`SUFFIXES`, or no matplotlib installed."""
+    :data:`SUFFIXES`, or no matplotlib installed.
+
+    Parameters
+    ----------
+    path : path-like
+        The plot's file (only its suffix is read).
+
+    Raises
+    ------
+    InputError
+        Where its suffix is not one of :data:`SUFFIXES`, or matplotlib is not installed.
+    """
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"{path}: a plot is written as {' or '.join(SUFFIXES)}, not {suffix or 'no suffix'}")

@@ -255,6 +255,19 @@ def chroma_to_rgb(
     kernel its first paint compiled (judged by their own size, a never-warmed installation ran
     them as array code, ten times slower, in Krita's Live worker: benchmarks/results/code_notes.md).
 
+    Parameters
+    ----------
+    lightness : ndarray, shape ``S``
+        The lightness ``L``.
+    ab : ndarray, ``S×2``
+        The chroma.
+    gamut : {"chroma", "clip"}
+        How colours outside sRGB are brought in (:func:`lab_to_rgb`).
+    out : ndarray, ``S×3``, optional
+        Where to write: floats, or an unsigned integer image's levels (default: a new float array).
+    image_pixels : int, optional
+        The size of the whole image that ``lightness`` is a window of (default: its own size).
+
     Examples
     --------
     >>> import numpy as np
@@ -1347,6 +1360,13 @@ GRAY_BAND_PIXELS = 1 << 18
 def gray_band_rows(width: int) -> int:
     """Rows of an image ``width`` pixels wide in a band of :func:`gray_by_bands`.
 
+    Parameters
+    ----------
+    width : int
+        The image's width in pixels.
+
+    Examples
+    --------
     >>> gray_band_rows(7746), gray_band_rows(10**7)
     (33, 1)
     """

@@ -242,6 +242,19 @@ class Options(OptionValues):
         """The command line's flags that give these options (see :meth:`OptionValues.flags`),
         the method's own parameters where they differ from its defaults included.
 
+        Parameters
+        ----------
+        always : tuple of str, optional
+            Options given as flags even where they are at their default (field names, such as
+            ``"method"``); the method's own parameters are given only where they differ.
+
+        Returns
+        -------
+        list of str
+            The flags and their values, as ``--name value``.
+
+        Examples
+        --------
         >>> from varcolor.methods import build_options
         >>> build_options(method="bilaplacian-gtv", sharpness=4.0).flags(always=("method",))
         ['--method', 'bilaplacian-gtv', '--sharpness', '4.0']

@@ -546,7 +546,20 @@ def decode_reduction(
 
 def outside(strokes: np.ndarray, clearance: int = CLEARANCE) -> np.ndarray:
     """Where a matched cue may go beside the user's ``strokes`` (an ``H×W`` mask): further than
-    ``clearance`` pixels from each (a square's reach: separable, linear in the image)."""
+    ``clearance`` pixels from each (a square's reach: separable, linear in the image).
+
+    Parameters
+    ----------
+    strokes : ndarray
+        ``H×W`` mask of the user's strokes (nonzero where a stroke is).
+    clearance : int, optional
+        Pixels kept clear around each stroke pixel (default :data:`CLEARANCE`).
+
+    Returns
+    -------
+    ndarray
+        ``H×W`` boolean mask: True where a matched cue may go.
+    """
     from scipy import ndimage  # SciPy's filters load when a match is made, not with `varcolor --help`
 
     return ~ndimage.maximum_filter(strokes.astype(np.uint8), size=2 * clearance + 1).astype(bool)

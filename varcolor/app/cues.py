@@ -64,6 +64,22 @@ def __getattr__(name: str):
 def cue_path(folder: str | Path, stem: str, kind: str) -> Path:
     """Where a cue file of ``kind`` for the image named ``stem`` is written in ``folder``.
 
+    Parameters
+    ----------
+    folder : str or Path
+        The folder the cue file is in.
+    stem : str
+        The image's file name without its extension.
+    kind : str
+        The cue source's name (``"marked"``, ``"mask"``, ``"points"``, ...); its first suffix is used.
+
+    Returns
+    -------
+    Path
+        ``folder/<stem><suffix>``.
+
+    Examples
+    --------
     >>> cue_path("scans", "a", "mask").as_posix(), cue_path("scans", "a", "points").as_posix()
     ('scans/a_mask.png', 'scans/a.points.json')
     """
@@ -73,6 +89,13 @@ def cue_path(folder: str | Path, stem: str, kind: str) -> Path:
 def is_cue_file(path: Path) -> bool:
     """Whether ``path`` is named as a cue file (a folder run then takes it for no input image).
 
+    Parameters
+    ----------
+    path : Path
+        The file (only its name is read).
+
+    Examples
+    --------
     >>> is_cue_file(Path("a_marked.png")), is_cue_file(Path("a.png"))
     (True, False)
     """
@@ -80,7 +103,23 @@ def is_cue_file(path: Path) -> bool:
 
 
 def kind_of(cue_file: Path) -> str:
-    """The kind of a file named as a cue file (:func:`is_cue_file`)."""
+    """The kind of a file named as a cue file (:func:`is_cue_file`).
+
+    Parameters
+    ----------
+    cue_file : Path
+        The file (only its name is read).
+
+    Returns
+    -------
+    str
+        The name of the cue source whose suffix it ends with.
+
+    Raises
+    ------
+    InputError
+        Where its name is no cue file's.
+    """
     kind = sources.kind_of(cue_file)
     if kind is None:
         raise InputError(f"{cue_file}: not named as a cue file")
@@ -111,7 +150,22 @@ def find_cue(image: Path, folder: Path, kinds=None) -> tuple[str | None, Path | 
     """The first cue file ``folder/<stem><suffix>`` that exists for ``image``, over ``kinds``
     (default: every registered source found by name): ``(kind, path)``, or ``(None, None)``. Two
     files of one kind (``a.points.json`` and ``a.points.csv``) are one line: which one was meant
-    cannot be told, and the other would be silently ignored."""
+    cannot be told, and the other would be silently ignored.
+
+    Parameters
+    ----------
+    image : Path
+        The photo (its stem names the cue files).
+    folder : Path
+        The folder to look in.
+    kinds : iterable of str, optional
+        The cue sources to try, in order (default: every registered source found by name).
+
+    Returns
+    -------
+    tuple
+        ``(kind, path)`` of the first one found, or ``(None, None)``.
+    """
     for kind in cue_kinds() if kinds is None else kinds:
         candidates = [Path(folder) / f"{Path(image).stem}{suffix}" for suffix in sources.get(kind).suffixes]
         found = [spelt for spelt in map(_as_spelt, candidates) if spelt is not None]
@@ -136,7 +190,27 @@ def load_cues(
     strokes' edges read as ``edges`` says (:meth:`~varcolor.Cues.from_marked`); what was taken for
     noise is warned about (``UserWarning``, naming the file). ``cue_image``: the file read already
     (:func:`~varcolor.app.solve.read_marked_photo`); ``checked``: the source's checks were made
-    for this image (:func:`check_cue_shape`)."""
+    for this image (:func:`check_cue_shape`).
+
+    Parameters
+    ----------
+    image : Path
+        The photo (named in messages).
+    kind : str
+        The cue file's source.
+    cue_file : Path
+        The cue file.
+    gray : ndarray
+        The photo's gray, ``H×W`` in [0, 1].
+    max_pixels : int or None
+        The run's pixel limit.
+    edges : str, optional
+        How strokes' edges are read (:data:`~varcolor.cues.EDGES`).
+    cue_image : ndarray, optional
+        The cue file's pixels read already (default: read here).
+    checked : bool, optional
+        The source's checks were made already for this image (default False).
+    """
     return sources.get(kind).load(
         cue_file, gray, image=image, max_pixels=max_pixels, edges=edges, cue_image=cue_image, checked=checked
     )
@@ -144,7 +218,17 @@ def load_cues(
 
 def layer_cues(image: Path, strokes: np.ndarray, edges: str = EDGES_DEFAULT) -> Cues:
     """The cues of a layered file's stroke layer (``H×W×4``): its colours where it is painted, as a
-    stroke mask with alpha (``--mask``) gives them; warnings name ``image`` (the source ``layered``)."""
+    stroke mask with alpha (``--mask``) gives them; warnings name ``image`` (the source ``layered``).
+
+    Parameters
+    ----------
+    image : Path
+        The layered file (named in messages).
+    strokes : ndarray
+        Its stroke layer, ``H×W×4``.
+    edges : str, optional
+        How strokes' edges are read (:data:`~varcolor.cues.EDGES`).
+    """
     return sources.get("layered").load(image, strokes[..., 0], edges=edges, cue_image=strokes, checked=True)
 
 
@@ -167,7 +251,22 @@ def check_cue_shape(image: Path, kind: str, cue_file: Path, shape: tuple[int, in
 
 
 def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:
-    """Refuse cues that leave nothing to colorize (every pixel a cue): no result can be right."""
+    """Refuse cues that leave nothing to colorize (every pixel a cue): no result can be right.
+
+    Parameters
+    ----------
+    cue_file : Path
+        The cue file (named in the message).
+    kind : str
+        Its source (whose hint the message gives).
+    cues : Cues
+        The cues read from it.
+
+    Raises
+    ------
+    InputError
+        Where at least :data:`ALL_CUES` of the pixels are cues.
+    """
     share = cues.count / cues.mask.size
     if share >= ALL_CUES:
         hint = sources.get(kind).all_cues_hint if kind in sources.names() else ""
@@ -175,7 +274,15 @@ def check_cue_share(cue_file: Path, kind: str, cues: Cues) -> None:
 
 
 def dense_cues_note(cue_file: Path | None, cues: Cues) -> str:
-    """A warning where the cues cover more than :data:`MANY_CUES` of the image ("" otherwise)."""
+    """A warning where the cues cover more than :data:`MANY_CUES` of the image ("" otherwise).
+
+    Parameters
+    ----------
+    cue_file : Path or None
+        The cue file (named in the warning); None: no warning.
+    cues : Cues
+        The cues read from it.
+    """
     share = cues.count / cues.mask.size
     if cue_file is None or share <= MANY_CUES:
         return ""

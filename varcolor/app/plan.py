@@ -63,7 +63,20 @@ def single_output(source: Path, output: str | os.PathLike, ext: str) -> Path:
 
 
 def check_folders(source: Path, output: Path) -> None:
-    """Refuse a folder run from no folder, or into a file."""
+    """Refuse a folder run from no folder, or into a file.
+
+    Parameters
+    ----------
+    source : Path
+        The run's input, which must be a folder.
+    output : Path
+        The run's output, which must not be a file.
+
+    Raises
+    ------
+    InputError
+        Where ``source`` is no folder or ``output`` is a file.
+    """
     if not source.is_dir():
         raise InputError(f"{source}: no such file or folder")
     if output.is_file():
@@ -359,7 +372,18 @@ def plan_colorize(
 
 
 def reference_list(reference) -> list[Path]:
-    """``--reference`` as given: none, one path, or several."""
+    """``--reference`` as given: none, one path, or several.
+
+    Parameters
+    ----------
+    reference : path or list of path or None
+        ``--reference``'s value: None, one path, or a list or tuple of paths.
+
+    Returns
+    -------
+    list of Path
+        The paths given (empty for None).
+    """
     if reference is None:
         return []
     return [Path(path) for path in reference] if isinstance(reference, (list, tuple)) else [Path(reference)]
@@ -368,7 +392,20 @@ def reference_list(reference) -> list[Path]:
 def check_reference_folders(reference, output: Path) -> None:
     """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output folder,
     or holds it or the output file): its next run would take them for references, each photo
-    coloured from its own earlier result (and that result then refused as an input)."""
+    coloured from its own earlier result (and that result then refused as an input).
+
+    Parameters
+    ----------
+    reference : path or list of path or None
+        ``--reference`` as given (:func:`reference_list`); only its folders are checked.
+    output : Path
+        The run's output folder or file.
+
+    Raises
+    ------
+    InputError
+        Where a reference folder is ``output`` or holds it.
+    """
     for folder in reference_list(reference):
         if folder.is_dir() and (identity(output) == identity(folder) or inside(output, folder)):
             raise InputError(
@@ -380,7 +417,15 @@ def check_reference_folders(reference, output: Path) -> None:
 def pairs_by_name(source: Path, folder: Path) -> bool:
     """Whether a folder of references is named as the images under ``source`` (some image has
     its reference there, :func:`~varcolor.app.reference.find_reference`): then each image takes
-    its own; else the folder is a pool."""
+    its own; else the folder is a pool.
+
+    Parameters
+    ----------
+    source : Path
+        The run's input folder.
+    folder : Path
+        The reference folder, looked in at each image's place relative to ``source``.
+    """
     for rel in walk_images(source, skip=[folder]):
         try:
             if find_reference(source / rel, folder / rel.parent) is not None:
@@ -447,7 +492,23 @@ def _shape_of(image: Path, max_pixels: int | None) -> tuple[int, int] | None:
 
 
 def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:
-    """The job decoding the IR ``gray_path`` into ``output`` (``named``: more :class:`Job` fields)."""
+    """The job decoding the IR ``gray_path`` into ``output`` (``named``: more :class:`Job` fields).
+
+    Parameters
+    ----------
+    gray_path : Path
+        The IR's gray PNG (its ``.vcir`` payload beside or inside it).
+    output : Path
+        The decoded image written.
+    options : Options
+        How to colorize from the IR's cues.
+    run : RunOptions
+        How the run goes, and the format of what it writes.
+    on_dask : bool
+        The run is on Dask: the job then states the memory its solve needs (else 0).
+    **named
+        More :class:`Job` fields (``key``, ``sources``, ...).
+    """
     return Job(
         [gray_path, gray_path.with_suffix(".vcir")],
         [output],

@@ -64,7 +64,27 @@ def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path
     """The reference of ``image`` in a folder of references: the image file there with its stem
     (``a.png`` → ``refs/a.jpg``), names compared as a run's inputs are told
     (:func:`~varcolor.io.name_key`: ``refs/A.JPG``, a decomposed ``é`` too); None if there is none;
-    two are one line (which one was meant cannot be told). ``cache``: :func:`~varcolor.io.named`'s."""
+    two are one line (which one was meant cannot be told). ``cache``: :func:`~varcolor.io.named`'s.
+
+    Parameters
+    ----------
+    image : Path
+        The image whose reference is looked for (its stem names it).
+    folder : Path
+        The folder of references looked in (not below it).
+    cache : dict, optional
+        Keeps each folder's listing for the next call (:func:`~varcolor.io.named`'s).
+
+    Returns
+    -------
+    Path or None
+        The reference, or None where the folder has none named so.
+
+    Raises
+    ------
+    InputError
+        Where two files there are named as the image.
+    """
     found = named(folder, [f"{image.stem}{suffix}" for suffix in IMAGE_EXTENSIONS], cache)
     if len(found) > 1:
         raise InputError(f"{image}: ambiguous references, both {' and '.join(map(str, found))}; keep one of them")
@@ -84,7 +104,26 @@ def reference_cues(
     ``reference`` around them (:meth:`~varcolor.Cues.from_reference`). A reference that matches too
     little of the image gives none: a warning when the strokes or the network (``fallback``)
     still colour it, else an error (the result would be the gray image). The reference's read
-    counts against ``max_memory`` (:func:`read_reference`)."""
+    counts against ``max_memory`` (:func:`read_reference`).
+
+    Parameters
+    ----------
+    image : Path
+        The image coloured (named in messages).
+    reference : Path
+        The colour photo of the same scene.
+    gray : ndarray
+        The image's gray, ``H×W`` in [0, 1].
+    strokes : Cues or None
+        The user's cues for the image (None, or none set: the reference's alone).
+    max_pixels : int or None
+        The run's pixel limit.
+    fallback : bool
+        The network colours the image without cues: a reference that matches too little is then a
+        warning, not an error.
+    max_memory : float, optional
+        The memory budget the reference's read counts against.
+    """
     check_target(gray.shape, str(image))  # before the reference is read
     strokes = strokes if strokes is not None and strokes.count else None
     held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
@@ -101,7 +140,25 @@ def reference_cues(
 def pool_files(references: list[Path], besides: Path | None = None) -> tuple[Path, ...]:
     """The photos of a pool given as files and folders (a folder's image files, under it,
     sorted by path: a run's order does not depend on the file system's). ``besides``: the one
-    image a run colours, no member of its own pool where a folder holds it too."""
+    image a run colours, no member of its own pool where a folder holds it too.
+
+    Parameters
+    ----------
+    references : list of Path
+        The photos and folders given; a folder stands for the image files under it.
+    besides : Path, optional
+        The one image a run colours, left out of the folders' photos.
+
+    Returns
+    -------
+    tuple of Path
+        The pool's photos, each file once (however named).
+
+    Raises
+    ------
+    InputError
+        Where a folder holds no image file.
+    """
     files: list[Path] = []
     target = identity(besides) if besides is not None else None
     for reference in references:
@@ -133,7 +190,22 @@ def pool_signatures(
     """Each pool photo read once (refused in one line if it can be no reference: as
     :func:`read_reference`, its read counted against ``max_memory`` from its header, before it
     is decoded) and described by its :func:`~varcolor.reference.signature`, which ranks it for
-    each target without reading it again."""
+    each target without reading it again.
+
+    Parameters
+    ----------
+    pool : tuple of Path
+        The pool's photos (:func:`pool_files`).
+    max_pixels : int or None
+        The run's pixel limit.
+    max_memory : float, optional
+        The memory budget each photo's read counts against.
+
+    Returns
+    -------
+    tuple of Signature
+        One signature per photo, in the pool's order.
+    """
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
         return tuple(_signature_of(path, max_pixels, max_memory) for path in pool)
@@ -144,7 +216,24 @@ def lent_pool(
 ) -> tuple[tuple[Path, ...], tuple[Signature, ...]]:
     """The photos of ``pool`` that can be references, and their signatures (as
     :func:`pool_signatures`), where some are lent by a folder that holds the run's inputs
-    (``lends``: whether a photo is): of those, the gray ones are inputs, left out, not refused."""
+    (``lends``: whether a photo is): of those, the gray ones are inputs, left out, not refused.
+
+    Parameters
+    ----------
+    pool : tuple of Path
+        The pool's photos (:func:`pool_files`).
+    lends : callable
+        Whether a photo is lent by a folder that holds the run's inputs (then, gray, it is left out).
+    max_pixels : int or None
+        The run's pixel limit.
+    max_memory : float, optional
+        The memory budget each photo's read counts against.
+
+    Returns
+    -------
+    tuple
+        The photos kept and their signatures, in the pool's order.
+    """
     kept: list[Path] = []
     described: list[Signature] = []
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
@@ -188,7 +277,20 @@ def _signature_of(path: Path, max_pixels: int | None, max_memory: float | None =
 
 def shares_note(image: Path, cues: Cues) -> str:
     """Which reference gave which share of ``image``'s matched cues, best first (``cues``'
-    :attr:`~varcolor.Cues.references`; for the run's report and manifest)."""
+    :attr:`~varcolor.Cues.references`; for the run's report and manifest).
+
+    Parameters
+    ----------
+    image : Path
+        The image coloured (named in the line).
+    cues : Cues
+        Its cues, matched from a pool of references.
+
+    Returns
+    -------
+    str
+        The line, or "" where no reference gave cues.
+    """
     if not cues.references:
         return ""
     return f"{image}: cues from " + ", ".join(f"{name} {100 * share:.0f} %" for name, share in cues.references)
@@ -249,7 +351,38 @@ def pool_cues(
     matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
     Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's.
     ``known``: each pool photo's confidence map, or None (:func:`read_known_reference`): a
-    chain's photos pass on only the colour they are confident of."""
+    chain's photos pass on only the colour they are confident of.
+
+    Parameters
+    ----------
+    image : Path
+        The image coloured (named in messages).
+    pool : tuple of Path
+        The pool's photos (:func:`pool_files`).
+    signatures : tuple of Signature or None
+        Their signatures (:func:`pool_signatures`); None: made here, reading every photo.
+    gray : ndarray
+        The image's gray, ``H×W`` in [0, 1].
+    strokes : Cues or None
+        The user's cues for the image (None, or none set: the pool's alone).
+    max_pixels : int or None
+        The run's pixel limit.
+    fallback : bool
+        The network colours the image without cues: no match is then a warning, not an error.
+    refuse : bool, optional
+        No match is an error or a warning as :func:`reference_cues` says (default True); False: no
+        cues, silently, and only geometrically verified matches are taken.
+    max_memory : float, optional
+        The memory budget each photo's read counts against.
+    known : tuple of (Path or None), optional
+        Each pool photo's confidence map, or None (:func:`read_known_reference`).
+
+    Returns
+    -------
+    tuple
+        The cues (:class:`~varcolor.Cues`) and the line saying which reference gave which share
+        (:func:`shares_note`; "" where none matched).
+    """
     strokes = strokes if strokes is not None and strokes.count else None
     held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
     maps = known if known is not None else (None,) * len(pool)
@@ -316,7 +449,18 @@ def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
 def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], float]:
     """How well a pool of stills matches a clip's frame (:func:`~varcolor.video.shots.find_shots`'s
     ``score``): the most inliers of a still whose geometry is verified against it
-    (:func:`~varcolor.reference.verified`; 0 where none is)."""
+    (:func:`~varcolor.reference.verified`; 0 where none is).
+
+    Parameters
+    ----------
+    signatures : tuple of Signature
+        The pool's stills' signatures (:func:`pool_signatures`).
+
+    Returns
+    -------
+    callable
+        Takes a frame's gray pixels, gives its score.
+    """
 
     def score(gray: np.ndarray) -> float:
         ours = target_signature(gray)
@@ -332,6 +476,25 @@ def film_keyframes(
     """A clip's keyframes with reference cues: each shot's keyframes (``shots``: the frames its
     stills verify, :func:`~varcolor.video.shots.find_shots`) and each frame with a cue file
     (``cues``: frame index → its cue file's callable, whose strokes win), each a
-    :class:`ReferenceKeyframe`."""
+    :class:`ReferenceKeyframe`.
+
+    Parameters
+    ----------
+    cues : dict
+        Frame index → the callable giving that frame's cues from its cue file.
+    shots : list of Shot
+        The clip's shots (:func:`~varcolor.video.shots.find_shots`), whose keyframes are coloured.
+    pool : tuple of Path
+        The reference photos.
+    signatures : tuple of Signature
+        Their signatures (:func:`pool_signatures`).
+    max_pixels : int or None
+        The run's pixel limit, for reading the photos.
+
+    Returns
+    -------
+    dict
+        Frame index → its :class:`ReferenceKeyframe`, for every keyframe and every frame with a cue file.
+    """
     keyed = sorted({key for shot in shots for key in shot.keys} | set(cues))
     return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}

@@ -49,7 +49,13 @@ __all__ = [
 
 
 def automatic(options: Options) -> bool:
-    """With the network, an image without cues is colorized automatically."""
+    """With the network, an image without cues is colorized automatically.
+
+    Parameters
+    ----------
+    options : Options
+        How the run colorizes; whether its method has a prior with these options is told.
+    """
     return methods.get(options.method).prior_for(options) is not None
 
 
@@ -63,7 +69,26 @@ def read_checked(
     copy is compared with the photo's channels, no layered output shows them) any RGB photo comes
     back as the gray the solve takes of it (:func:`~varcolor.color.gray_by_bands`), made from the
     file's levels a band at a time: its RGB in float64 was 0.96 GB of a 40 MP scan. With
-    ``levels``, 8- and 16-bit samples come back as the file's levels (``read_image``'s)."""
+    ``levels``, 8- and 16-bit samples come back as the file's levels (``read_image``'s).
+
+    Parameters
+    ----------
+    image : Path
+        The photo.
+    options : Options
+        How it will be colorized (its solve is planned, and refused where it cannot fit).
+    max_pixels : int or None
+        The run's pixel limit.
+    colour : bool, optional
+        Keep an RGB photo's channels (default True); False: its gray, made band by band.
+    levels : bool, optional
+        Give 8- and 16-bit samples as the file's levels, not as floats (default False).
+
+    Returns
+    -------
+    tuple
+        The pixels and the planned solve (:class:`~varcolor.solvers.SolverPlan`).
+    """
     shape = image_shape(image, max_pixels=max_pixels)
     try:
         plan = check_fits(shape, options)
@@ -90,7 +115,24 @@ def read_marked_photo(
     become that gray; the strokes are then read against the gray (:meth:`~varcolor.Cues.from_marked`).
     Its float RGB beside the marked copy took a 40 MP scan's run from 1.35 to 2.2 GB. The marked
     copy is read before the gray is made, while the photo is still its levels (0.12 GB at 8 bits).
-    A colour photo, and marks drawn at another size, are read as :func:`read_checked` reads them."""
+    A colour photo, and marks drawn at another size, are read as :func:`read_checked` reads them.
+
+    Parameters
+    ----------
+    image : Path
+        The photo.
+    cue_file : Path
+        Its marked copy.
+    options : Options
+        How it will be colorized (as :func:`read_checked` takes them).
+    max_pixels : int or None
+        The run's pixel limit.
+
+    Returns
+    -------
+    tuple
+        The photo's pixels (or its gray), the planned solve, and the marked copy's pixels or None.
+    """
     pixels, plan = read_checked(image, options, max_pixels, levels=True)
     rgb = pixels.ndim == 3 and pixels.shape[2] == 3 and pixels.dtype.kind == "u"
     if not (rgb and image_shape(cue_file, max_pixels=max_pixels) == pixels.shape[:2] and nearly_gray(pixels)):
@@ -152,7 +194,17 @@ def prepare(image: Path, max_pixels: int | None = MAX_PIXELS, *, between: Callab
 def prepared(image: Path, options: Options, max_pixels: int | None) -> tuple[np.ndarray, SolverPlan] | None:
     """The gray :func:`prepare` made of ``image`` (taken: it is handed out once) and the solve
     planned for it, as :func:`read_checked` gives them; None where none was made of this file
-    as it is now."""
+    as it is now.
+
+    Parameters
+    ----------
+    image : Path
+        The photo.
+    options : Options
+        How it will be colorized (its solve is planned, and refused where it cannot fit).
+    max_pixels : int or None
+        The run's pixel limit, for reading its header.
+    """
     global _prepared
     if _prepared is None:
         return None
@@ -176,7 +228,21 @@ def read_layered(
 ) -> tuple[np.ndarray, np.ndarray | None, int, SolverPlan]:
     """A layered file's photo layer (``H×W`` where it is gray, as :func:`read_image` gives it), its
     stroke layer (``H×W×4``; None: none), its bits per sample and the solve planned for it; the
-    layers chosen by name or place (:func:`~varcolor.io.layers.pick_layers`)."""
+    layers chosen by name or place (:func:`~varcolor.io.layers.pick_layers`).
+
+    Parameters
+    ----------
+    image : Path
+        The layered file (``.ora``, ``.psd``, ...).
+    options : Options
+        How it will be colorized (its solve is planned, and refused where it cannot fit).
+    max_pixels : int or None
+        The run's pixel limit.
+    photo : str, optional
+        The photo layer's name (``--layer``); default: the bottom visible layer.
+    strokes : str, optional
+        The stroke layer's name (``--strokes-layer``); default: the visible layer right above the photo.
+    """
     stack = open_stack(image, max_pixels=max_pixels)  # the headers only: no layer decoded yet
     base_entry, marks_entry = pick_layers(stack.entries, image, photo, strokes)
     try:
@@ -220,7 +286,20 @@ def _result_layers(gray: np.ndarray, rgb: np.ndarray, cues: Cues, confidence: np
 
 def solve_memory(image: Path, options: Options) -> int:
     """What colorizing ``image`` will need, from its header (0 where that cannot be told now: the
-    job itself then reports why)."""
+    job itself then reports why).
+
+    Parameters
+    ----------
+    image : Path
+        The photo.
+    options : Options
+        How it will be colorized.
+
+    Returns
+    -------
+    int
+        Bytes the solve needs.
+    """
     try:
         return check_fits(image_shape(image), options).bytes
     except VarcolorError:
@@ -249,7 +328,40 @@ def colorize_and_write(
     ``profile``: the output's colour space (:func:`~varcolor.profiles.output_profile`: sRGB by
     default, ``"input"`` or an ICC file), embedded in the file. ``confidence``: where the result's
     confidence map is written too (a 16-bit gray PNG, before the result: the result marks the
-    unit whole); a layered output holds it as a hidden layer either way."""
+    unit whole); a layered output holds it as a hidden layer either way.
+
+    Parameters
+    ----------
+    image : Path
+        The input file (named in messages; its bit depth and profile read where asked for).
+    gray : ndarray
+        The pixels colorized, as read (``H×W`` gray, or ``H×W×3`` / ``×4``).
+    cues : Cues
+        The colour cues.
+    output : Path
+        The file written (a layered one, ``.ora`` or ``.psd``, holds the photo, the result and the cues).
+    options : Options
+        How to colorize.
+    bits : int, optional
+        Bits per sample of the output (default: the input's depth; 8 in JPEG).
+    profile : str, optional
+        The output's colour space: None or ``"srgb"``, ``"input"``, or an ICC file.
+    overwrite : bool, optional
+        Replace an existing output (default False).
+    global_hints : GlobalHints, optional
+        The image's ab histogram and saturation, as :func:`~varcolor.colorize` takes them.
+    progress : bool, optional
+        Show a progress bar on stderr for a long solve (default False).
+    plan : SolverPlan, optional
+        :func:`read_checked`'s plan for this image (default: planned here).
+    confidence : Path, optional
+        Where the result's confidence map is written too (default: not written).
+
+    Returns
+    -------
+    str
+        The warnings raised, as one line, each naming ``image`` ("" where none was).
+    """
     if bits is None:
         bits = 8 if output.suffix.lower() in JPEG_EXTENSIONS else image_bits(image)
     icc = output_profile(profile, image_profile(image) if profile == "input" else None, image)

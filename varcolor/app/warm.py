@@ -234,7 +234,19 @@ def warm_in_background(kinds: tuple[str, ...] = kernels.BACKGROUND_KINDS[kernels
     The edits' kernels too: a long-lived process (the studio, Krita's Live worker) takes the
     kernels once they are marked warm, and its next stroke compiled the update's in the user's
     face, many times a stroke's time, when only the first solve's were
-    (benchmarks/results/code_notes.md)."""
+    (benchmarks/results/code_notes.md).
+
+    Parameters
+    ----------
+    kinds : tuple of str
+        The kinds of run whose kernels are compiled (names of :data:`WARM_RUNS`; default: the default
+        engine's first solve and its edits, ``("cues", "edits")``).
+
+    Returns
+    -------
+    bool
+        Whether this process compiled them.
+    """
     with suppress(OSError, AttributeError):
         os.nice(19)
     with suppress(OSError, AttributeError):

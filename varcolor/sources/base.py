@@ -71,7 +71,13 @@ class CueSource:
 
     @classmethod
     def names_file(cls, path: Path) -> bool:
-        """Whether ``path`` is named as this source's file beside a photo (its :attr:`suffixes`)."""
+        """Whether ``path`` is named as this source's file beside a photo (its :attr:`suffixes`).
+
+        Parameters
+        ----------
+        path : Path
+            The file (only its name is read, its case ignored).
+        """
         return bool(cls.suffixes) and path.name.lower().endswith(cls.suffixes)
 
     @classmethod

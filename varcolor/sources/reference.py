@@ -39,7 +39,25 @@ def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
     """The reference's ``(H, W)`` from its header, after refusing what can be no reference: a
     folder, a missing or unreadable file, a clip, an image of more than ``max_pixels`` (a
     decompression bomb). Its size (at least :data:`~varcolor.reference.MIN_SIDE` pixels a side)
-    is checked where its pixels are (:func:`~varcolor.reference.check_reference`)."""
+    is checked where its pixels are (:func:`~varcolor.reference.check_reference`).
+
+    Parameters
+    ----------
+    path : Path
+        The reference photo.
+    max_pixels : int or None
+        The run's pixel limit (None: none).
+
+    Returns
+    -------
+    tuple of int
+        ``(H, W)`` of the photo, from its header.
+
+    Raises
+    ------
+    InputError
+        Where the file can be no reference.
+    """
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path}: is a folder; a reference is one colour image file")
@@ -68,6 +86,27 @@ def read_reference(
 
     The photo read last is kept (read-only), by the file's identity and time and the size it was
     decoded at: read again so (a run's plan, then its job), it is neither decoded nor checked again.
+
+    Parameters
+    ----------
+    path : Path
+        The reference photo.
+    max_pixels : int or None
+        The run's pixel limit (None: none).
+    gray_shape : tuple of int, optional
+        The shape of the gray image it will be matched against (a JPEG is then decoded reduced).
+    max_memory : float, optional
+        The memory budget (:func:`~varcolor.memory.memory_budget`) the read counts against.
+    held : int, optional
+        Bytes already in use, counted with the read's (default 0).
+    check_only : bool, optional
+        The photo is read to be checked only: without ``gray_shape``, a JPEG is decoded as reduced
+        as its own checks allow (default False).
+
+    Returns
+    -------
+    ndarray
+        ``H×W×3`` float32 RGB in [0, 1], read-only.
     """
     key = _key(path, max_pixels, gray_shape, check_only)
     with _LOCK:
