@@ -640,15 +640,15 @@ def _unmix(mask: np.ndarray, rgb: np.ndarray, under: np.ndarray | None) -> tuple
     laid pixels near it and the most colourful in each of :data:`HUES` directions
     (:func:`_paint_of`); of the paints it is a blend of, the one of most colour. A blend is a pixel within
     :data:`PAINT_REACH` of the strokes' outside, on a ramp (a neighbour nearer the photo and one
-    further), connected to its paint, on the line to it in the colour plane
-    (:data:`_PLANE_SLACK`) and in Lab (:data:`_BLEND_SLACK`: a stroke painted in a "colour" blend
-    mode is no blend), at more than 0 and less than :data:`OPAQUE` of the paint, its lightness
-    between the photo's and the paint's (:data:`_RGB_SLACK`). Where strokes of two colours cross,
-    a rim pixel is a blend of both paints (over the photo): read as the paint it holds most of, if
-    that is at least :data:`HALF_PAINT` (of what the paint over it left), else no cue, as the
-    hard-edged strokes of the same outlines are. Texture copied from a colour original has no
-    laid paint: its pixels are read as they are. Row bands with a margin of the reach keep a big
-    scan's temporaries small."""
+    further), connected to its paint, on the line to it in the colour plane (:data:`_PLANE_SLACK`;
+    of sRGB, or of linear light where the program antialiases there) and in Lab
+    (:data:`_BLEND_SLACK`: a stroke painted in a "colour" blend mode is no blend), at more than 0
+    and less than :data:`OPAQUE` of the paint, its lightness between the photo's and the paint's
+    (:data:`_RGB_SLACK`). Where strokes of two colours cross, a rim pixel is a blend of both paints
+    (over the photo): read as the paint it holds most of, if that is at least :data:`HALF_PAINT`
+    (of what the paint over it left), else no cue, as the hard-edged strokes of the same outlines
+    are. Texture copied from a colour original has no laid paint: its pixels are read as they
+    are. Row bands with a margin of the reach keep a big scan's temporaries small."""
     from scipy import ndimage  # the image stack loads where used: `varcolor --help` needs none of it
 
     keep = mask.copy()
@@ -935,9 +935,8 @@ def _nearby_paint(
 
 
 #: A blend's colour lies this near the line from 0 to its paint's in RGB's colour plane (each pixel
-#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds (a paint
-#: program blending in linear light bends the line by about 4 %). Texture copied from a colour
-#: original strays from it.
+#: less its channels' mean; 8-bit levels): rounding, plus this share of the paint it holds. Texture
+#: copied from a colour original strays from it.
 _PLANE_SLACK = 1.5 / 255
 _PLANE_SHARE = 0.08
 
@@ -948,12 +947,49 @@ def _plane_norm(p: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("nc,nc->n", colour, colour))
 
 
+def _linear_light(v: np.ndarray) -> np.ndarray:
+    """sRGB values ``v`` in [0, 1] as linear light."""
+    return np.where(v > 0.04045, ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4, v / 12.92)
+
+
+def _srgb_of_linear(v: np.ndarray) -> np.ndarray:
+    """Linear light ``v`` as sRGB values, clipped to [0, 1]."""
+    v = np.clip(v, 0.0, 1.0)
+    return np.where(v > 0.0031308, 1.055 * np.maximum(v, 0.0031308) ** (1 / 2.4) - 0.055, 12.92 * v)
+
+
+def _plane_share(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """The share α of ``theirs`` (rows) that ``mine`` holds in RGB's colour plane (least squares)."""
+    colour = mine - mine.mean(axis=1, keepdims=True)
+    plane = theirs - theirs.mean(axis=1, keepdims=True)
+    return np.einsum("nc,nc->n", colour, plane) / np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
+
+
+def _off_blend(
+    m: np.ndarray, made: np.ndarray, share: np.ndarray, size: np.ndarray, reach_to: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far pixels ``m`` lie from the blends ``made`` of ``share`` of a paint (``size``: its
+    colour's length in RGB's colour plane; ``reach_to``: its distance from the photo) in RGB's
+    colour plane, and whether they are those blends: within :data:`_PLANE_SLACK` there, their
+    lightness within :data:`_RGB_SLACK` (a stroke painted in a "colour" blend mode, the photo's
+    lightness with its chroma clipped to the gamut at dark and bright pixels, is not), the share
+    under :data:`OPAQUE`."""
+    off = m - made
+    lightness = off.mean(axis=1)
+    away = off - lightness[:, None]
+    residual = np.sqrt(np.einsum("nc,nc->n", away, away))
+    fits = (share < OPAQUE) & (residual <= _PLANE_SLACK + _PLANE_SHARE * np.abs(share) * size)
+    fits &= np.abs(lightness) * np.sqrt(3) <= _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(share) * reach_to
+    return residual, fits
+
+
 def _blend_of(
     m: np.ndarray, g: np.ndarray, p: np.ndarray, ab: np.ndarray, paint: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pixels ``m`` (RGB rows; Lab chroma ``ab``) over the photo ``g`` read as blends of the paint
     ``p`` (Lab chroma ``paint``): their share of paint α (in RGB's colour plane), their distance
-    from the line to the paint there, and whether they are such blends (:func:`_unmix`)."""
+    from the blend of that share there, and whether they are such blends (:func:`_unmix`), made in
+    sRGB or in linear light."""
     contrast2 = np.einsum("nc,nc->n", paint, paint)
     alpha_lab = np.einsum("nc,nc->n", ab, paint) / np.maximum(contrast2, 1e-12)
     off_line = np.hypot(*(ab - alpha_lab[:, None] * paint).T)
@@ -961,25 +997,18 @@ def _blend_of(
     ok &= off_line <= _BLEND_SLACK + _BLEND_SHARE * alpha_lab * np.sqrt(contrast2)
     # How much paint, in RGB's colour plane (each pixel less its channels' mean), where blends
     # made in sRGB are exactly linear: mine = α·paint's, whatever the gray or black under it.
-    mine = m - g
     theirs = p - g
-    mine_mean, theirs_mean = mine.mean(axis=1), theirs.mean(axis=1)
-    plane = theirs - theirs_mean[:, None]
-    colour = mine - mine_mean[:, None]
-    alpha = np.einsum("nc,nc->n", colour, plane) / np.maximum(np.einsum("nc,nc->n", plane, plane), 1e-12)
-    away = colour - alpha[:, None] * plane
-    residual = np.sqrt(np.einsum("nc,nc->n", away, away))
-    ok &= alpha < OPAQUE
-    ok &= residual <= _PLANE_SLACK + _PLANE_SHARE * np.abs(alpha) * np.sqrt(np.einsum("nc,nc->n", plane, plane))
-    # ... and its lightness between the photo's and the paint's, as a blend's is: a stroke
-    # painted in a "colour" blend mode (the photo's lightness, its chroma clipped to the gamut
-    # at dark and bright pixels) is not.
-    reach_to = np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
-    ok &= np.abs(mine_mean - alpha * theirs_mean) * np.sqrt(3) <= (
-        _RGB_SLACK + _LIGHTNESS_SHARE * np.abs(alpha) * reach_to
-    )
-    ok &= _not_clipped(m, g)
-    return alpha, residual, ok
+    size, reach_to = _plane_norm(theirs), np.sqrt(np.einsum("nc,nc->n", theirs, theirs))
+    alpha = _plane_share(m - g, theirs)
+    residual, fits = _off_blend(m, g + alpha[:, None] * theirs, alpha, size, reach_to)
+    # Rims antialiased in linear light bend off that line: read on linear light's (α stays sRGB's).
+    photo = _linear_light(g)
+    toward = _linear_light(p) - photo
+    share = _plane_share(_linear_light(m) - photo, toward)
+    made = _srgb_of_linear(photo + np.clip(share, 0.0, 1.0)[:, None] * toward)
+    linear_residual, linear_fits = _off_blend(m, made, share, size, reach_to)
+    residual = np.where(linear_fits & ~fits, linear_residual, residual)
+    return alpha, residual, ok & (fits | linear_fits) & _not_clipped(m, g)
 
 
 def _not_clipped(m: np.ndarray, g: np.ndarray) -> np.ndarray:
