@@ -71,7 +71,18 @@ scale_at = _csig_at
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def fill_levin_weights(guide, i, j, row):
     """Write pixel (i, j)'s normalised neighbour weights into the 9-entry ``row`` (row[4] = 0);
-    return the sum of the weights before normalisation."""
+    return the sum of the weights before normalisation.
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        The luminance guide (float64).
+    i, j : int
+        The pixel's row and column.
+    row : ndarray, ``9``
+        Where the weights are written, in stencil order (0 for the pixel itself and for neighbours
+        outside the image).
+    """
     height, width = guide.shape
     csig = _csig_at(guide, i, j)
     centre = guide[i, j]
@@ -108,7 +119,13 @@ def _levin_weights(guide, out):
 
 
 def check_guide(guide: np.ndarray) -> np.ndarray:
-    """The guide as a C-contiguous float64 ``H×W`` array (H, W ≥ 2)."""
+    """The guide as a C-contiguous float64 ``H×W`` array (H, W ≥ 2).
+
+    Parameters
+    ----------
+    guide : ndarray
+        The luminance guide; a ValueError where it is not ``H×W`` with H, W ≥ 2.
+    """
     guide = np.ascontiguousarray(guide, dtype=np.float64)
     if guide.ndim != 2 or min(guide.shape) < 2:
         raise ValueError(f"the guide must be an H×W image with H, W >= 2, got shape {guide.shape}")
@@ -118,7 +135,15 @@ def check_guide(guide: np.ndarray) -> np.ndarray:
 def window_scale(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """:func:`_csig_at` as array code: the ``csig`` of pixels given their 3×3 windows' guide
     ``values`` (``9×…``, stencil order, the pixel itself :data:`~varcolor.neighbours.CENTRE`) and
-    whether each lies ``inside`` the image (``9×…`` bool; the values outside are not read)."""
+    whether each lies ``inside`` the image (``9×…`` bool; the values outside are not read).
+
+    Parameters
+    ----------
+    values : ndarray, ``9×…``
+        The guide's values in each pixel's 3×3 window, in stencil order.
+    inside : ndarray of bool, ``9×…``
+        Whether each of those window entries lies inside the image.
+    """
     count = inside.sum(axis=0)
     mean = (values * inside).sum(axis=0) / count
     csig = 0.6 * (((values - mean) ** 2) * inside).sum(axis=0) / count
@@ -130,7 +155,15 @@ def window_scale(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
 
 def local_scale(guide: np.ndarray, array: bool = False) -> np.ndarray:
     """Levin's per-pixel scale ``csig`` of an ``H×W`` guide image (see the module docstring); by
-    array code (:func:`window_scale`) where ``array``, else by the numba kernel."""
+    array code (:func:`window_scale`) where ``array``, else by the numba kernel.
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        The luminance guide ``Y`` in [0, 1].
+    array : bool, optional
+        By array code rather than the numba kernel (default False); the same scale to rounding.
+    """
     guide = check_guide(guide)
     if array:
         bordered = padded(guide)

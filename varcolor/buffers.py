@@ -58,7 +58,13 @@ class Spares:
 
     def copy_of(self, array: np.ndarray) -> np.ndarray:
         """A copy of ``array`` (C order), in a held array of its shape and type that nothing else
-        refers to, or in a new one (held for later, the oldest held let go past ``keep``)."""
+        refers to, or in a new one (held for later, the oldest held let go past ``keep``).
+
+        Parameters
+        ----------
+        array : ndarray
+            The array to copy.
+        """
         out = self.empty(array.shape, array.dtype)
         np.copyto(out, array)
         return out
@@ -66,7 +72,15 @@ class Spares:
     def empty(self, shape: tuple[int, ...], dtype) -> np.ndarray:
         """An array of ``shape`` and ``dtype`` (C order, its values left as they were): a held
         one that nothing else refers to, or a new one, held for later (the oldest held let go past
-        ``keep``)."""
+        ``keep``).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The array's shape.
+        dtype : numpy dtype
+            Its type.
+        """
         self._wait()
         out = self._free(tuple(shape), np.dtype(dtype))
         if out is None:
@@ -84,6 +98,16 @@ class Spares:
         Why: at 12 MP mapping a fresh result's float64 RGB as it was first written was the first
         edit after a solve's largest part (benchmarks/results/code_notes.md); numpy writes it
         without the interpreter's lock, so the caller goes on meanwhile.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The array's shape.
+        dtype : numpy dtype
+            Its type.
+        most : int, optional
+            Make none where this many arrays of this shape and type are held or being made already
+            (default ``keep``).
 
         Examples
         --------

@@ -32,6 +32,15 @@ def real_array(value, name: str) -> np.ndarray:
     """``value`` as an array of real numbers (bool, integer or float); anything else (objects,
     strings, complex numbers, ragged lists) is refused with one line naming ``name``.
 
+    Parameters
+    ----------
+    value : array_like
+        What to read as an array.
+    name : str
+        What the value is, for the message that refuses it.
+
+    Examples
+    --------
     >>> real_array([0.5, 1], "gray").dtype
     dtype('float64')
     >>> real_array(np.zeros(2, complex), "gray")
@@ -51,6 +60,17 @@ def check_unit_range(array: np.ndarray, name: str, use: str = "") -> None:
     """Refuse, in one line naming ``name``, an image that is not finite or not within [0, 1]
     (the range of every image varcolor takes as floats); ``use`` ends the message (what to do).
 
+    Parameters
+    ----------
+    array : ndarray
+        The image's values.
+    name : str
+        What the image is, for the message that refuses it.
+    use : str, optional
+        What ends the message (what to do), unless the values look like 8-bit levels.
+
+    Examples
+    --------
     >>> check_unit_range(np.full((2, 2), 200.0), "gray")
     Traceback (most recent call last):
     varcolor.errors.InputError: gray must hold values in [0, 1], got [200, 200] (8-bit levels? divide by 255)
@@ -85,6 +105,13 @@ SIZES = "(sizes as width×height; an H×W array is W×H here)"
 def image_size(shape: tuple) -> str:
     """An image's size for a message, width×height, from an array ``shape`` (``(H, W, …)``).
 
+    Parameters
+    ----------
+    shape : tuple
+        The array's shape, rows first.
+
+    Examples
+    --------
     >>> image_size((128, 160, 3))
     '160×128'
     """
@@ -93,7 +120,13 @@ def image_size(shape: tuple) -> str:
 
 def check_image_size(shape: tuple) -> None:
     """Refuse an image with fewer than two rows or columns (``shape`` = ``(H, W, …)``): the luminance
-    weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes."""
+    weights (:mod:`varcolor.affinity`) need both. Encoding checks it too, so that every IR decodes.
+
+    Parameters
+    ----------
+    shape : tuple
+        The image array's shape, rows first.
+    """
     if min(shape[:2]) < 2:
         raise InputError(f"the image must be at least 2×2 pixels, got {shape[1]}×{shape[0]}")
 

@@ -61,13 +61,39 @@ def option(
     for names that can grow, like the registered methods), ``check`` (called with the field's name
     and value; raises :class:`InputError`), ``metavar`` and ``unit`` (the command line's value is
     multiplied by it: ``--max-memory`` in GB, bytes here) and ``short``, a one-letter flag besides
-    the long one (``-m``)."""
+    the long one (``-m``).
+
+    Parameters
+    ----------
+    default : object
+        The field's default value.
+    help : str
+        Its ``--help`` text; ``%(default)s`` is filled in.
+    choices : tuple or callable, optional
+        The values it may take, or a function returning them.
+    check : callable, optional
+        Called with the field's name and value; raises :class:`InputError` for a value it refuses.
+    metavar : str, optional
+        The value's name in ``--help``.
+    unit : float, optional
+        What the command line's value is multiplied by to give the field's.
+    short : str, optional
+        A one-letter flag besides the long one.
+    """
     metadata = {"help": help, "choices": choices, "check": check, "metavar": metavar, "unit": unit, "short": short}
     return field(default=default, metadata=metadata)
 
 
 def positive(name: str, value) -> None:
-    """Refuse a value that is not a finite number > 0."""
+    """Refuse a value that is not a finite number > 0.
+
+    Parameters
+    ----------
+    name : str
+        The option's name, for the message.
+    value : object
+        Its value (a bool is refused).
+    """
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.number))
@@ -77,7 +103,15 @@ def positive(name: str, value) -> None:
 
 
 def non_negative(name: str, value) -> None:
-    """Refuse a value that is not a finite number >= 0."""
+    """Refuse a value that is not a finite number >= 0.
+
+    Parameters
+    ----------
+    name : str
+        The option's name, for the message.
+    value : object
+        Its value (a bool is refused).
+    """
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.number))
@@ -87,13 +121,27 @@ def non_negative(name: str, value) -> None:
 
 
 def at_least_one(name: str, value) -> None:
-    """Refuse a count below 1."""
+    """Refuse a count below 1.
+
+    Parameters
+    ----------
+    name : str
+        The option's name, for the message.
+    value : int
+        The count.
+    """
     if int(value) < 1:
         raise InputError(f"{name} must be at least 1, got {value}")
 
 
 def choices_of(spec: dataclasses.Field) -> tuple | None:
-    """A field's choices (calling the function that lists them, where it is one)."""
+    """A field's choices (calling the function that lists them, where it is one).
+
+    Parameters
+    ----------
+    spec : dataclasses.Field
+        A field made with :func:`option` (None comes back where it has no choices).
+    """
     choices = spec.metadata.get("choices")
     return choices() if callable(choices) else choices
 
@@ -140,7 +188,15 @@ class OptionValues:
     def build(cls, options=None, /, **keywords):
         """Options from keywords (the fields by name), or with ``options``, those changed by the
         keywords (``options`` itself where there are none: it was checked when made). A name that
-        is no option is refused (ignoring it would hide the mistake)."""
+        is no option is refused (ignoring it would hide the mistake).
+
+        Parameters
+        ----------
+        options : OptionValues, optional
+            The values to change; None to start from the defaults.
+        **keywords
+            Fields' values by name.
+        """
         strangers = [name for name in keywords if name not in cls.names()]
         if strangers:
             raise InputError(f"unknown {cls._WHAT} {strangers[0]!r} (options: {', '.join(cls.names())})")
@@ -164,7 +220,13 @@ class OptionValues:
     def flags(self, *, always: tuple[str, ...] = ()) -> list[str]:
         """The command line's flags that give these values: every option that differs from its
         default (and those named in ``always``), as ``--name value``, in the fields' order. The
-        one renderer from option values to argv (the studio prints its save command with it)."""
+        one renderer from option values to argv (the studio prints its save command with it).
+
+        Parameters
+        ----------
+        always : tuple of str, optional
+            Names of options given even where they hold their defaults.
+        """
         defaults = type(self)()
         argv = []
         for name in self.names():
@@ -180,11 +242,26 @@ class OptionValues:
 
 
 def flag_name(name: str) -> str:
+    """An option's command-line flag: ``--`` and its name, ``_`` written ``-``.
+
+    Parameters
+    ----------
+    name : str
+        The option's name.
+    """
     return "--" + name.replace("_", "-")
 
 
 def flag_value(value, unit: float | None) -> str:
-    """An option's value as the command line reads it back (``unit``: the flag counts in units of it)."""
+    """An option's value as the command line reads it back (``unit``: the flag counts in units of it).
+
+    Parameters
+    ----------
+    value : object
+        The option's value.
+    unit : float or None
+        What the flag's value counts in (the value is divided by it); None for none.
+    """
     if unit is not None:
         value = value / unit
     if isinstance(value, float):
@@ -195,6 +272,11 @@ def flag_value(value, unit: float | None) -> str:
 def fingerprint(values: dict) -> str:
     """A short fingerprint of named values (JSON values; anything else counts by its type): what a
     folder run's manifest compares on ``resume``.
+
+    Parameters
+    ----------
+    values : dict
+        The values by name (their order does not count).
 
     Examples
     --------

@@ -74,6 +74,16 @@ def ab_bins() -> np.ndarray:
 def ab_histogram(ab: np.ndarray) -> np.ndarray:
     """Fraction of the pixels of an ``H×W×2`` chroma image whose nearest bin is each of :func:`ab_bins`.
 
+    Parameters
+    ----------
+    ab : ndarray, ``H×W×2``
+        The Lab chroma (a, b) of each pixel; a ValueError where there are no pixels.
+
+    Returns
+    -------
+    histogram : ndarray, ``313``
+        The fractions, in the order of :func:`ab_bins` (they sum to 1).
+
     Examples
     --------
     >>> h = ab_histogram(np.zeros((4, 4, 2)))
@@ -138,6 +148,11 @@ class GlobalHints:
     def from_rgb(cls, rgb: np.ndarray) -> GlobalHints:
         """The hints of an ``H×W×3`` sRGB image in [0, 1].
 
+        Parameters
+        ----------
+        rgb : ndarray, ``H×W×3``
+            The image (channels past the third are ignored; values are clipped to [0, 1]).
+
         Examples
         --------
         >>> hints = GlobalHints.from_rgb(np.tile([[[1.0, 0.0, 0.0]]], (4, 4, 1)))
@@ -151,6 +166,13 @@ class GlobalHints:
 def mean_saturation(rgb: np.ndarray) -> float:
     """Mean HSV saturation, ``(max − min) / max`` per pixel (0 for black), of sRGB in [0, 1].
 
+    Parameters
+    ----------
+    rgb : ndarray, ``…×3``
+        The colours, channels last (channels past the third are ignored).
+
+    Examples
+    --------
     >>> mean_saturation(np.array([[[1.0, 0.5, 0.5], [0.0, 0.0, 0.0]]]))
     0.25
     """
@@ -170,6 +192,25 @@ def transport(
     the result stays redder) while their joint distribution moves to the histogram (each bin's
     share spread uniformly over its 10×10 square). With ``lightness`` (``H×W``, CIE L), the chroma
     is then scaled so that the mean HSV saturation of the colours is the hints' saturation.
+
+    Parameters
+    ----------
+    ab : ndarray, ``H×W×2``
+        The chroma to move (a first guess).
+    hints : GlobalHints
+        The colour distribution (histogram) and mean saturation to move it onto.
+    lightness : ndarray, ``H×W``, optional
+        The image's CIE L; where given, the moved chroma is scaled (by a factor between 0.25 and 4)
+        towards the hints' saturation. None keeps the histogram's chroma as it is.
+    iterations : int, optional
+        How many rotations of the ab plane to match along.
+    seed : int, optional
+        Seeds the random positions of the target's samples within their bins.
+
+    Returns
+    -------
+    moved : ndarray, ``H×W×2``
+        The moved chroma.
 
     Examples
     --------

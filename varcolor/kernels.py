@@ -136,6 +136,16 @@ def array_code(pixels: int, kind: str = DEFAULT_KIND) -> bool:
     :data:`ARRAY_CODE_PIXELS` (:data:`GTV_ARRAY_CODE_PIXELS`), unless that kind's kernels are
     compiled already (:func:`kernels_warm`) or :data:`KERNELS_VARIABLE` says otherwise.
 
+    Parameters
+    ----------
+    pixels : int
+        The image's (or grid's) size in pixels.
+    kind : str, optional
+        The kind of run, a key of its own array code's sizes: :data:`DEFAULT_KIND`,
+        ``"bilaplacian-gtv"`` or :data:`SYMMETRIC_KIND`.
+
+    Examples
+    --------
     >>> array_code(4000 * 3000), array_code(1000 * 1000, "bilaplacian-gtv")
     (False, False)
     """
@@ -170,6 +180,13 @@ def kernels_missing(pixels: int) -> bool:
     as its first solve was (its low-rank correction compiled 13 kernels at the first stroke of
     a never-warmed document in Krita's Live worker: benchmarks/results/krita_live_never_warmed.md).
 
+    Parameters
+    ----------
+    pixels : int
+        The image's size in pixels.
+
+    Examples
+    --------
     >>> kernels_missing(4000 * 3000)
     False
     """
@@ -308,7 +325,14 @@ def start_background_warm(kinds: tuple[str, ...] = BACKGROUND_KINDS[DEFAULT_KIND
     array code for want of the kernels does as it ends (:func:`array_code`), so that the kernels
     arrive by themselves for a user who never runs ``varcolor warm``. Nothing where
     :data:`~varcolor.kernels.BACKGROUND_WARM_VARIABLE` is off (:func:`background_warm_off`) or the
-    kinds' kernels are warm; the process, else."""
+    kinds' kernels are warm; the process, else.
+
+    Parameters
+    ----------
+    kinds : tuple of str, optional
+        The kinds of run to compile (of :data:`varcolor.app.warm.WARM_RUNS`); the default engine's
+        first solve and edits by default.
+    """
     if background_warm_off() or all(kernels_warm(kind) for kind in kinds) or _mark_folder() is None:
         return None
     package = str(Path(__file__).resolve().parents[1])  # where this varcolor is imported from
@@ -363,7 +387,13 @@ def kernels_warm(kind: str = DEFAULT_KIND) -> bool:
     """Whether ``varcolor warm`` (or the background compile) compiled the kernels of ``kind`` (the
     default engine's: ``"cues"``; any of :data:`varcolor.app.warm.WARM_RUNS`) into numba's cache
     for these sources (:data:`WARM_MARK`), read once a process and kind. A cache emptied since
-    costs a compile, said on the terminal as any compile is, not a wrong result."""
+    costs a compile, said on the terminal as any compile is, not a wrong result.
+
+    Parameters
+    ----------
+    kind : str, optional
+        The kind of run (of :data:`varcolor.app.warm.WARM_RUNS`).
+    """
     folder = _mark_folder()
     return folder is not None and kind in _warm_kinds(folder)
 
@@ -373,7 +403,13 @@ def mark_kernels_warm(kinds: tuple[str, ...] = (DEFAULT_KIND,)) -> None:
     the kinds it says already: from then on small images run them too (:func:`array_code`). Written
     whole or not at all; a folder that cannot be written leaves things as they were. (Two warms
     finishing at once may each keep only its own kinds: a kind left out is compiled again later,
-    from the cache, in a second.)"""
+    from the cache, in a second.)
+
+    Parameters
+    ----------
+    kinds : tuple of str, optional
+        The kinds of run whose kernels were compiled.
+    """
     folder = _mark_folder()
     if folder is None:
         return
@@ -395,6 +431,13 @@ def small_system(rows: int) -> bool:
     cost 5–10 × a kernel's per row where the kernel is not a solve (a 1 MP exact system's rows:
     benchmarks/results/code_notes.md), so they go by the system's size, not the image's.
 
+    Parameters
+    ----------
+    rows : int
+        The system's rows (or a direct solve's unknowns).
+
+    Examples
+    --------
     >>> small_system(1000 * 1000)
     False
     """
@@ -421,7 +464,13 @@ def busy_cores(samples: int = 3) -> int:
     millisecond apart (a process that runs for a blink is not busy). Where there is no ``/proc``
     (not Linux), the one-minute load average less this process's own share of it. In a container
     whose ``/proc`` shows the host's counts, the host's busy cores are counted: set ``threads``
-    there."""
+    there.
+
+    Parameters
+    ----------
+    samples : int, optional
+        How many readings of ``/proc/loadavg`` to take the least of.
+    """
     try:
         counts = []
         for sample in range(samples):
@@ -462,7 +511,15 @@ def solve_threads(pixels: int, threads: int | None = None) -> int:
 def threads_for(pixels: int, threads: int | None = None) -> Iterator[int]:
     """Within this, numba's kernels called from this thread run on :func:`solve_threads`
     threads (numba's thread count is the calling thread's own: other threads keep theirs);
-    yields that count."""
+    yields that count.
+
+    Parameters
+    ----------
+    pixels : int
+        The size of the problem, as :func:`solve_threads` takes it.
+    threads : int, optional
+        The most threads to use; None: decided from the cores free now.
+    """
     count = solve_threads(pixels, threads)
     before = numba.get_num_threads()
     if count == before:
@@ -477,7 +534,15 @@ def threads_for(pixels: int, threads: int | None = None) -> Iterator[int]:
 
 def any_layout(ndim: int, readonly: bool = True) -> numba.types.Array:
     """The numba type of a float64 array of ``ndim`` dimensions and any strides (read-only
-    arrays are passed to it, writable ones too)."""
+    arrays are passed to it, writable ones too).
+
+    Parameters
+    ----------
+    ndim : int
+        The array's number of dimensions.
+    readonly : bool, optional
+        Type the array as read-only (default True), which takes writable arrays too.
+    """
     return numba.types.Array(numba.float64, ndim, "A", readonly=readonly)
 
 
@@ -486,13 +551,29 @@ def compile_once(kernel, *argument_types) -> None:
     windows of them then share one version, where each variant numba would compile per layout cost
     an interactive update a cache load (benchmarks/results/solvers_measured.md, "Updates after a stroke"). On first
     use, not at import: a parallel kernel loaded at import sets up OpenMP in processes that fork
-    workers afterwards, which then abort."""
+    workers afterwards, which then abort.
+
+    Parameters
+    ----------
+    kernel : numba dispatcher
+        The kernel (a function made by ``numba.njit``).
+    *argument_types : numba type
+        The types of its arguments, in order.
+    """
     compile_each_once(kernel, tuple(argument_types))
 
 
 def compile_each_once(kernel, *signatures: tuple) -> None:
     """:func:`compile_once` for several ``signatures`` (tuples of argument types): a kernel that
-    takes 8- and 16-bit samples, each compiled on the first use, and no other."""
+    takes 8- and 16-bit samples, each compiled on the first use, and no other.
+
+    Parameters
+    ----------
+    kernel : numba dispatcher
+        The kernel (a function made by ``numba.njit``).
+    *signatures : tuple
+        Each version's argument types, in order.
+    """
     if kernel.signatures:
         return
     for argument_types in signatures:
@@ -538,6 +619,14 @@ class CompileNotice(numba.core.event.Listener):
         self._ticker: threading.Thread | None = None
 
     def on_start(self, event) -> None:
+        """A compile started: where it is the outermost, note its kernel and, on a terminal, show
+        the progress line (elsewhere say once that numba is compiling).
+
+        Parameters
+        ----------
+        event : numba.core.event.Event
+            numba's start of a compile event (its data names the kernel's dispatcher).
+        """
         with self._lock:
             self._depth += 1
             if self._depth > 1:
@@ -556,6 +645,13 @@ class CompileNotice(numba.core.event.Listener):
                 self._ticker.start()
 
     def on_end(self, event) -> None:
+        """A compile ended: where it was the outermost, count the kernel done and its time.
+
+        Parameters
+        ----------
+        event : numba.core.event.Event
+            numba's end of a compile event.
+        """
         with self._lock:
             self._depth -= 1
             if self._depth == 0:

@@ -97,7 +97,20 @@ def _gb(size: float) -> str:
 
 def memory_budget(max_memory: float | None = None) -> tuple[int, str]:
     """The memory budget of a job (bytes) and how it was set, in words for a message:
-    ``max_memory`` (bytes) where given, else :data:`BUDGET_FRACTION` of what is available."""
+    ``max_memory`` (bytes) where given, else :data:`BUDGET_FRACTION` of what is available.
+
+    Parameters
+    ----------
+    max_memory : float, optional
+        The budget in bytes, a positive number; None for :data:`BUDGET_FRACTION` of the available memory.
+
+    Returns
+    -------
+    budget : int
+        The budget in bytes.
+    how : str
+        How it was set, for a message.
+    """
     if max_memory is not None:
         if not (np.isfinite(max_memory) and max_memory > 0):
             raise InputError(f"max_memory must be a positive number of bytes, got {max_memory}")
@@ -111,6 +124,15 @@ def memory_budget(max_memory: float | None = None) -> tuple[int, str]:
 def check_memory(need: int, what: str, max_memory: float | None = None) -> None:
     """Refuse ``what`` (a phrase naming the work) when it needs more than the memory budget
     (:func:`memory_budget`).
+
+    Parameters
+    ----------
+    need : int
+        The bytes the work needs.
+    what : str
+        A phrase naming the work, for the message that refuses it.
+    max_memory : float, optional
+        The budget in bytes, as :func:`memory_budget` takes it.
 
     Examples
     --------

@@ -43,7 +43,13 @@ def edge_slices(height: int, width: int) -> Iterator[tuple[int, tuple[slice, sli
 
 def padded(array: np.ndarray) -> np.ndarray:
     """``array`` with a border of one zero pixel on each side of its first two axes: what
-    :func:`at_neighbour` reads where a neighbour lies outside the image."""
+    :func:`at_neighbour` reads where a neighbour lies outside the image.
+
+    Parameters
+    ----------
+    array : ndarray
+        An image-shaped array (``H×W`` or ``H×W×…``).
+    """
     return np.pad(array, ((1, 1), (1, 1)) + ((0, 0),) * (array.ndim - 2))
 
 
@@ -51,6 +57,17 @@ def at_neighbour(bordered: np.ndarray, dy: int, dx: int, shape: tuple[int, int])
     """A view of ``bordered`` (:func:`padded`) at each pixel's neighbour ``(dy, dx)`` of an image of
     ``shape``: its values there, the border's zeros where that neighbour is outside.
 
+    Parameters
+    ----------
+    bordered : ndarray
+        The image with its border of zeros, as :func:`padded` gives it.
+    dy, dx : int
+        The neighbour's offset in rows and columns, each -1, 0 or 1.
+    shape : tuple of int
+        The image's ``(H, W)``, without the border.
+
+    Examples
+    --------
     >>> at_neighbour(padded(np.arange(6).reshape(2, 3)), 0, 1, (2, 3)).tolist()  # each pixel's right neighbour
     [[1, 2, 0], [4, 5, 0]]
     """
@@ -59,5 +76,13 @@ def at_neighbour(bordered: np.ndarray, dy: int, dx: int, shape: tuple[int, int])
 
 
 def inside(dy: int, dx: int, shape: tuple[int, int]) -> np.ndarray:
-    """Whether each pixel's neighbour ``(dy, dx)`` lies inside an image of ``shape``."""
+    """Whether each pixel's neighbour ``(dy, dx)`` lies inside an image of ``shape``.
+
+    Parameters
+    ----------
+    dy, dx : int
+        The neighbour's offset in rows and columns, each -1, 0 or 1.
+    shape : tuple of int
+        The image's ``(H, W)``.
+    """
     return at_neighbour(padded(np.ones(shape, bool)), dy, dx, shape)

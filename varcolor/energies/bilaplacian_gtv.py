@@ -84,7 +84,13 @@ def _index(shape):
 
 
 def gradient_operator(shape: tuple[int, int]) -> sp.csr_matrix:
-    """Forward differences along rows and columns (4-neighbour grid); ``GᵀG`` is −Δ with Neumann ends."""
+    """Forward differences along rows and columns (4-neighbour grid); ``GᵀG`` is −Δ with Neumann ends.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's ``(H, W)``; the matrix acts on its pixels in raster order.
+    """
     index = _index(shape)
     blocks = []
     for a, b in ((index[:, :-1], index[:, 1:]), (index[:-1, :], index[1:, :])):
@@ -100,7 +106,15 @@ def gradient_operator(shape: tuple[int, int]) -> sp.csr_matrix:
 
 def edge_operator(guide: np.ndarray, sharpness: float = Parameters.sharpness) -> tuple[sp.csr_matrix, np.ndarray]:
     """(D, w): D maps u to u_s − u_r on every 8-neighbour edge, w this energy's luminance weight of
-    each edge (the sparse form of its :func:`varcolor.affinity.edge_weights`, grouped by direction)."""
+    each edge (the sparse form of its :func:`varcolor.affinity.edge_weights`, grouped by direction).
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        The luminance guide ``Y`` in [0, 1].
+    sharpness : float, optional
+        The edge weights' sharpness, as :func:`varcolor.affinity.edge_weights` takes it.
+    """
     weights = edge_weights(guide, sharpness)
     index = _index(guide.shape)
     height, width = index.shape
@@ -128,7 +142,25 @@ def energy(
     prior_weight: np.ndarray | None = None,
 ) -> float:
     """The energy of ``u`` (``H×W×2``); the data term is left out for hard cues. By array code
-    where a solve of this image would run it (:func:`varcolor.solvers.admm.runs_array_code`)."""
+    where a solve of this image would run it (:func:`varcolor.solvers.admm.runs_array_code`).
+
+    Parameters
+    ----------
+    u : ndarray, ``H×W×2``
+        The chroma whose energy is wanted.
+    guide : ndarray, ``H×W``
+        The luminance guide ``Y`` in [0, 1].
+    mask : ndarray of bool, ``H×W``
+        The pixels under cues.
+    targets : ndarray, ``H×W×2``
+        The cues' chroma (read at the ``mask`` pixels).
+    params : Parameters
+        The energy's weights.
+    prior : ndarray, ``H×W×2``, optional
+        The prior's chroma; None for no prior term.
+    prior_weight : ndarray, ``H×W``, optional
+        The prior's weight at each pixel; given with ``prior``.
+    """
     u = np.ascontiguousarray(u, dtype=np.float64)
     array = admm.runs_array_code("cpu", u.shape[:2])
     weights = edge_weights(guide, params.sharpness, array)
@@ -177,6 +209,38 @@ def solve(
     (``H×W×2``) and an info dict: iterations, primal and dual residual, ``converged`` (whether
     they reached ``tol``), energy, seconds. Reaching ``maxiter`` above ``tol`` returns the last
     iterate, with a warning unless not ``warn`` (the method refuses it instead).
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        The luminance guide ``Y`` in [0, 1].
+    mask : ndarray of bool, ``H×W``
+        The pixels under cues.
+    targets : ndarray, ``H×W×2``
+        The cues' chroma (read at the ``mask`` pixels).
+    params : Parameters, optional
+        The energy's weights and ADMM's settings.
+    prior : ndarray, ``H×W×2``, optional
+        The prior's chroma; None for no prior term (there must be cues then).
+    prior_weight : ndarray, ``H×W``, optional
+        The prior's weight at each pixel; without it the prior counts for nothing.
+    x0 : ndarray, ``H×W×2``, optional
+        Where the iterations start (zeros by default); hard cues' pixels take their targets.
+    device : str, optional
+        ``"cpu"``, or ``"cuda"`` for the ADMM iterations on the GPU.
+    progress : callable, optional
+        Called with a dict after each ADMM iteration.
+    state : AdmmState, optional
+        ADMM's variables to start from, left holding where it stopped.
+    warn : bool, optional
+        Warn (:class:`~varcolor.errors.ConvergenceWarning`) when ADMM stops at ``maxiter`` above ``tol``.
+
+    Returns
+    -------
+    chroma : ndarray, ``H×W×2``
+        The minimiser found.
+    info : dict
+        Iterations, primal and dual residual, ``converged``, energy, seconds.
     """
     start = time.perf_counter()
     guide = check_guide(guide)

@@ -322,14 +322,34 @@ def exact_operator(
 
 
 def exact_system(guide: np.ndarray, mask: np.ndarray) -> sp.csr_matrix:
-    """Levin's exact system as a sparse matrix, rows and columns in raster (C) order."""
+    """Levin's exact system as a sparse matrix, rows and columns in raster (C) order.
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        Luminance guide ``Y`` in [0, 1].
+    mask : ndarray of bool, ``H×W``
+        True where a cue fixes the chroma, as :func:`exact_operator` takes it.
+    """
     return exact_operator(guide, mask).to_csr()
 
 
 def exact_rhs(
     mask: np.ndarray, values: np.ndarray, prior: np.ndarray | None = None, prior_weight: np.ndarray | None = None
 ) -> np.ndarray:
-    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior."""
+    """Right-hand sides ``H×W×C``: the cue values at marked pixels; elsewhere 0, or ``β c p`` with a prior.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, ``H×W``
+        True where a cue fixes the chroma.
+    values : ndarray, ``H×W×C``
+        The cues' values (read at the marked pixels).
+    prior : ndarray, ``H×W×C``, optional
+        The prior's chroma ``p``; None for no prior term.
+    prior_weight : ndarray, ``H×W``, optional
+        ``β·c`` of the prior term; needed with ``prior``.
+    """
     values = np.asarray(values, dtype=np.float64)
     rest = 0.0 if prior is None else np.asarray(prior_weight)[..., None] * prior
     return np.where(mask[..., None], values, rest)
@@ -347,6 +367,19 @@ def symmetric_system(
     Marked rows are rows of the identity (their right-hand side is the cue) with no coupling from
     or to them; an unmarked row is ``Σ_s w_rs (u_r − u_s) + β c_r u_r = β c_r p_r`` with the
     marked neighbours' terms on the right.
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        Luminance guide ``Y`` in [0, 1].
+    mask : ndarray of bool, ``H×W``
+        True where a cue fixes the chroma.
+    values : ndarray, ``H×W×C``
+        The cues' values (read at the marked pixels).
+    prior : ndarray, ``H×W×C``, optional
+        The prior's chroma ``p``; None for no prior term.
+    prior_weight : ndarray, ``H×W``, optional
+        ``β·c`` of the prior term (0 everywhere where not given).
 
     Returns
     -------

@@ -421,7 +421,15 @@ def _nine_point_matrix(rho: float, diagonal: np.ndarray, fixed: np.ndarray) -> s
 def runs_array_code(device: str, shape: tuple[int, int]) -> bool:
     """Whether a solve on ``device`` of an image of ``shape`` runs :class:`_ArrayGrid` on NumPy: a
     small photo on the CPU whose ADMM kernels are not compiled (:func:`varcolor.kernels.array_code`
-    of ``"bilaplacian-gtv"``)."""
+    of ``"bilaplacian-gtv"``).
+
+    Parameters
+    ----------
+    device : str
+        ``"cpu"`` or a GPU's (``"cuda"``).
+    shape : tuple of int
+        The image's ``(H, W)``.
+    """
     return device == "cpu" and array_code(shape[0] * shape[1], "bilaplacian-gtv")
 
 
@@ -483,7 +491,39 @@ def minimize(device, u, weights, params, diagonal, fixed, rhs_fixed, info, progr
     maxiter (:class:`varcolor.energies.bilaplacian_gtv.Parameters`); ``info`` receives the
     iterations, residuals and ``converged`` (whether they reached ``tol``). Stopped at ``maxiter``
     above it, the last iterate is returned, with a :class:`~varcolor.errors.ConvergenceWarning`
-    unless not ``warn`` (a caller that refuses it instead)."""
+    unless not ``warn`` (a caller that refuses it instead).
+
+    Parameters
+    ----------
+    device : str
+        ``"cpu"``, or ``"cuda"`` for the iterations on the GPU.
+    u : ndarray, ``H×W×2``
+        Where the iterations start; the ``fixed`` pixels keep its values.
+    weights : ndarray, ``H×W×4``
+        The edge weights (:func:`varcolor.affinity.edge_weights`).
+    params : Parameters
+        The energy's weights and ADMM's settings.
+    diagonal : ndarray, ``H×W``
+        Each pixel's weight in the quadratic terms (data and prior).
+    fixed : ndarray of bool, ``H×W``
+        The pixels whose values are held (hard cues).
+    rhs_fixed : ndarray, ``H×W×2``
+        The quadratic terms' right-hand side (weighted targets and prior).
+    info : dict
+        Receives the iterations, the residuals and ``converged``.
+    progress : callable, optional
+        Called with a copy of ``info`` and ``maxiter`` after each iteration.
+    state : AdmmState, optional
+        ADMM's variables to start from (where the same kind of grid left them for this image's
+        shape), left holding where it stopped.
+    warn : bool, optional
+        Warn when the iterations stop at ``maxiter`` above ``tol``.
+
+    Returns
+    -------
+    u : ndarray, ``H×W×2``
+        The last iterate, on the host.
+    """
     grid = _grid(device, u.shape[:2])
     xp = grid.xp
     # Where the same kind of grid left them (a background compile may have made the kernels

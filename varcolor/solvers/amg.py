@@ -78,17 +78,37 @@ class DeviceHierarchy:
         raise NotImplementedError
 
     def replace_finest(self, matrix) -> None:
-        """Use a new finest-level matrix (e.g. after cues changed) with the old coarse levels."""
+        """Use a new finest-level matrix (e.g. after cues changed) with the old coarse levels.
+
+        Parameters
+        ----------
+        matrix : scipy.sparse matrix
+            The new finest-level matrix, the same size as the old one (on the host).
+        """
         first = self.levels[0]
         first["A"] = self.backend.csr(matrix, _CYCLE_DTYPE)
         first.update(self._smoother(_inverse_diagonal(matrix), first["splitting"]))
 
     def precondition(self, b):
-        """One V-cycle for ``A x = b`` in the cycle's precision, returned in ``b``'s precision."""
+        """One V-cycle for ``A x = b`` in the cycle's precision, returned in ``b``'s precision.
+
+        Parameters
+        ----------
+        b : ndarray, ``N×C``
+            The right-hand sides, on the hierarchy's device.
+        """
         return self.vcycle(b.astype(_CYCLE_DTYPE)).astype(b.dtype)
 
     def vcycle(self, b, level: int = 0):
-        """One V-cycle from a zero guess for ``A x = b`` (``b``: ``N×C``)."""
+        """One V-cycle from a zero guess for ``A x = b`` (``b``: ``N×C``).
+
+        Parameters
+        ----------
+        b : ndarray, ``N×C``
+            The right-hand sides on ``level``, on the hierarchy's device.
+        level : int, optional
+            The level the cycle starts on (0, the finest, by default; the cycle calls itself on the next).
+        """
         raise NotImplementedError
 
 
@@ -109,6 +129,13 @@ class AirHierarchy(DeviceHierarchy):
         }
 
     def vcycle(self, b, level: int = 0):
+        """One V-cycle from a zero guess for ``A x = b``: the coarse correction, then F–F–C Jacobi.
+
+        Parameters
+        ----------
+        b, level
+            As :meth:`DeviceHierarchy.vcycle` takes them.
+        """
         if level == len(self.levels):
             return self.coarse_inverse @ b
         current = self.levels[level]
@@ -137,6 +164,13 @@ class SymmetricHierarchy(DeviceHierarchy):
         return {"scale": self.backend.asarray((_JACOBI_WEIGHT * inverse_diagonal)[:, None], _CYCLE_DTYPE)}
 
     def vcycle(self, b, level: int = 0):
+        """One V-cycle from a zero guess for ``A x = b``: Jacobi, the coarse correction, Jacobi.
+
+        Parameters
+        ----------
+        b, level
+            As :meth:`DeviceHierarchy.vcycle` takes them.
+        """
         if level == len(self.levels):
             return self.coarse_inverse @ b
         current = self.levels[level]
@@ -198,7 +232,13 @@ class AmgSolver:
 
     def rebind(self, operator: GridOperator) -> AmgSolver:
         """Solve with a changed operator (same size) reusing the coarse levels: cheap, and a good
-        preconditioner while the change is small (a few more cue pixels)."""
+        preconditioner while the change is small (a few more cue pixels).
+
+        Parameters
+        ----------
+        operator : GridOperator
+            The changed system, the same size as the old one.
+        """
         start = time.perf_counter()
         matrix = self._matrix(operator)
         if self.hierarchy.levels:
@@ -208,7 +248,23 @@ class AmgSolver:
         return self
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
-        """Solve ``A X = rhs`` (``H×W×C``) from ``x0`` (default 0)."""
+        """Solve ``A X = rhs`` (``H×W×C``) from ``x0`` (default 0).
+
+        Parameters
+        ----------
+        rhs : ndarray, ``H×W×C``
+            The right-hand sides, one a channel.
+        x0 : ndarray, ``H×W×C``, optional
+            The initial guess; zeros where None.
+
+        Returns
+        -------
+        x : ndarray, ``H×W×C``
+            The solution.
+        info : SolveInfo
+            The solve's report; one above ``tol`` at ``maxiter`` raises
+            :class:`~varcolor.errors.ConvergenceError` instead.
+        """
         start = time.perf_counter()
         be = self.backend
         channels = rhs.shape[-1]

@@ -61,7 +61,24 @@ class Solver(Protocol):
     name: ClassVar[str]
     supports_rebind: ClassVar[bool]
 
-    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]: ...
+    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
+        """Solve the system for ``rhs``.
+
+        Parameters
+        ----------
+        rhs : ndarray, ``H×W×C``
+            The right-hand sides, one a channel.
+        x0 : ndarray, ``H×W×C``, optional
+            The initial guess of an iterative solver (zeros where None); the others ignore it.
+
+        Returns
+        -------
+        x : ndarray, ``H×W×C``
+            The solution.
+        info : SolveInfo
+            The solve's report.
+        """
+        ...
 
 
 @runtime_checkable
@@ -70,7 +87,15 @@ class RebindableSolver(Solver, Protocol):
     reusing what it built for the old one (AMG's coarse levels): ``rebind(operator)`` returns the
     solver for the new operator."""
 
-    def rebind(self, operator: GridOperator) -> RebindableSolver: ...
+    def rebind(self, operator: GridOperator) -> RebindableSolver:
+        """The solver for a changed ``operator``, reusing what was built for the old one.
+
+        Parameters
+        ----------
+        operator : GridOperator
+            The changed system, the same size as the old one.
+        """
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,7 +141,24 @@ class LinearSystem:
 
     def window(self, window: tuple[slice, slice], fixed: np.ndarray, values: np.ndarray):
         """The system on the pixels ``window`` (a pair of slices) with ``fixed`` (window-sized) held
-        at ``values``, the prior term cut to the window."""
+        at ``values``, the prior term cut to the window.
+
+        Parameters
+        ----------
+        window : tuple of slice
+            The window's rows and columns in the image.
+        fixed : ndarray of bool
+            The window's pixels held (window-sized).
+        values : ndarray, ``h×w×C``
+            What they are held at (window-sized).
+
+        Returns
+        -------
+        operator : GridOperator
+            The window's operator.
+        rhs : ndarray, ``h×w×C``
+            Its right-hand side.
+        """
         return self.build(self.guide[window], fixed, values, *self._prior_on(window))
 
     def _prior_on(self, window) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -127,13 +169,27 @@ class LinearSystem:
 
 
 def relative_norm(r: np.ndarray, b: np.ndarray) -> float:
-    """``max_c ‖r_c‖ / ‖b_c‖`` over the columns (``‖r_c‖`` where ``b_c`` is 0)."""
+    """``max_c ‖r_c‖ / ‖b_c‖`` over the columns (``‖r_c‖`` where ``b_c`` is 0).
+
+    Parameters
+    ----------
+    r : ndarray, ``N×C``
+        The residuals, one column a right-hand side.
+    b : ndarray, ``N×C``
+        The right-hand sides.
+    """
     r, scale = (np.sqrt(np.einsum("ij,ij->j", v, v)) for v in (r, b))  # linalg.norm(axis=0) is much slower
     return float(np.max(np.where(scale > 0, r / np.where(scale > 0, scale, 1.0), r), initial=0.0))
 
 
 def not_symmetric(solver: str) -> str:
-    """The one-line refusal of a solver that needs a symmetric system."""
+    """The one-line refusal of a solver that needs a symmetric system.
+
+    Parameters
+    ----------
+    solver : str
+        The solver's name.
+    """
     return (
         f"solver '{solver}' needs a symmetric system (method 'levin-symmetric'); "
         "use solver 'direct' or 'amg' for method 'levin'"
@@ -150,6 +206,23 @@ def report(
     residual reached: its last iterate can be far from the solution (``amg`` on a 5000×2 strip
     stops at relative residual 2e-5 and is 9.5 ab off), so it is never returned as a result.
 
+    Parameters
+    ----------
+    name : str
+        The solver's name.
+    iterations : int
+        The iterations it ran.
+    residual : ndarray
+        The final relative residual of each right-hand side.
+    tol : float
+        The tolerance the worst of them must reach.
+    seconds : float
+        The solve's wall time.
+    history : list of float, optional
+        The worst relative residual after each iteration.
+
+    Examples
+    --------
     >>> report("amg", 300, np.array([2e-5, 1e-9]), 1e-8, 1.0)
     Traceback (most recent call last):
     varcolor.errors.ConvergenceError: amg solver stopped after 300 iterations at relative residual 2.0e-05, ...

@@ -112,6 +112,14 @@ def estimate_bytes(solver: str, pixels: int) -> int:
     fitted to the peak memory in benchmarks/results/speed.md, with a third more); AMG + GMRES(20) is
     linear: operator, single-precision hierarchy, pyamg's setup temporaries and the Krylov bases;
     so are the grid multigrid (operator, single-precision levels and six CG vectors) and ``cg``.
+
+    Parameters
+    ----------
+    solver : str
+        The solver's name (not ``"auto"``): ``"direct"``, ``"tiles"``, ``"multigrid"``, ``"cg"``;
+        any other is counted as ``"amg"``.
+    pixels : int
+        The system's unknowns (the image's pixels).
     """
     megapixels = pixels / 1e6
     if solver == "tiles":  # fitted to the peak memory, inputs included, in benchmarks/results/bigscan.md
@@ -139,6 +147,23 @@ def plan_solver(
     refusing, before allocating, a solve that would not fit in the memory budget (``max_memory``
     bytes; default :func:`~varcolor.memory.memory_budget`'s) or a solver that cannot solve it
     (``symmetric``: the system is SPD, as the symmetric energies' are).
+
+    Parameters
+    ----------
+    name : str
+        The solver asked for: ``"auto"`` or one of :data:`SOLVERS`.
+    shape : tuple of int
+        The image's ``(H, W)``.
+    device : str, optional
+        ``"cpu"`` or ``"cuda"``.
+    symmetric : bool, optional
+        Whether the system is symmetric positive definite.
+    max_memory : float, optional
+        The memory budget in bytes; None for :func:`~varcolor.memory.memory_budget`'s default.
+    tol : float, optional
+        The iterative solvers' relative residual to reach.
+    maxiter : int, optional
+        The iterative solvers' iteration limit.
 
     Examples
     --------
@@ -230,6 +255,17 @@ def make_solver(
     allowed — planned here from the other arguments) for ``source``: the assembled operator, or
     the method's :class:`~varcolor.solvers.base.LinearSystem` (which every solver takes; ``tiles``
     needs it). ``progress``: the tiles' progress callback.
+
+    Parameters
+    ----------
+    plan : SolverPlan or str
+        The plan, or a solver's name (``"auto"`` allowed) to plan from the arguments below.
+    source : GridOperator or LinearSystem
+        The system to solve.
+    tol, maxiter, device, symmetric, max_memory : optional
+        As :func:`plan_solver` takes them; read only where ``plan`` is a name (a plan holds its own).
+    progress : callable, optional
+        The tiled solver's progress callback.
 
     Examples
     --------

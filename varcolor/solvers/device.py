@@ -68,26 +68,67 @@ class ArrayBackend:
     kernels: bool = True
 
     def asarray(self, array: np.ndarray, dtype=None):
+        """``array`` as this device's array (a copy on a GPU).
+
+        Parameters
+        ----------
+        array : ndarray
+            A host array.
+        dtype : numpy dtype, optional
+            The type to cast to; None keeps the array's.
+        """
         return self.xp.asarray(array, dtype=dtype)
 
     def csr(self, matrix, dtype=np.float64) -> object:
-        """A CSR matrix on this device whose ``@`` takes ``N×C`` arrays of ``dtype``."""
+        """A CSR matrix on this device whose ``@`` takes ``N×C`` arrays of ``dtype``.
+
+        Parameters
+        ----------
+        matrix : scipy.sparse matrix
+            The matrix, on the host.
+        dtype : numpy dtype, optional
+            The type of its values (float64 by default).
+        """
         if self.name == "cpu":
             return ParallelCSR(matrix, dtype) if self.kernels else scipy.sparse.csr_matrix(matrix, dtype=dtype)
         return self.sparse.csr_matrix(scipy.sparse.csr_matrix(matrix, dtype=dtype))
 
     def to_host(self, array) -> np.ndarray:
+        """This device's ``array`` as a NumPy array (:func:`to_host`).
+
+        Parameters
+        ----------
+        array : ndarray
+            An array of this backend's ``xp``.
+        """
         return to_host(array, self.xp)
 
 
 def to_host(array, xp) -> np.ndarray:
-    """``array`` of array module ``xp`` (NumPy or CuPy) as a NumPy array."""
+    """``array`` of array module ``xp`` (NumPy or CuPy) as a NumPy array.
+
+    Parameters
+    ----------
+    array : ndarray
+        An array of ``xp``.
+    xp : module
+        Its array module: NumPy (the array is returned as it is) or CuPy (copied to the host).
+    """
     return getattr(xp, "asnumpy", np.asarray)(array)
 
 
 def backend(device: str, kernels: bool = True) -> ArrayBackend:
     """The array backend of ``device`` ("cpu" or "cuda"); a clear error when CUDA is unavailable.
-    ``kernels``: see :class:`ArrayBackend` (the CPU's alone)."""
+    ``kernels``: see :class:`ArrayBackend` (the CPU's alone).
+
+    Parameters
+    ----------
+    device : str
+        ``"cpu"`` or ``"cuda"``; another name, or CUDA without CuPy or a GPU, raises
+        :class:`~varcolor.errors.InputError`.
+    kernels : bool, optional
+        On the CPU, whether sparse products run the parallel numba kernel (default True).
+    """
     if device == "cpu":
         return ArrayBackend("cpu", np, scipy.sparse, kernels)
     if device != "cuda":

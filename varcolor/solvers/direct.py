@@ -161,7 +161,24 @@ class DirectSolver:
         self, rhs: np.ndarray, x0: np.ndarray | None = None, transpose: bool = False
     ) -> tuple[np.ndarray, SolveInfo]:
         """Solve ``A X = rhs`` (``Aᵀ X = rhs`` with ``transpose``) for ``rhs`` of shape ``H×W×C``
-        (``x0`` is not needed and ignored)."""
+        (``x0`` is not needed and ignored).
+
+        Parameters
+        ----------
+        rhs : ndarray, ``H×W×C``
+            The right-hand sides, one a channel.
+        x0 : ndarray, optional
+            Ignored (a direct solve needs no initial guess).
+        transpose : bool, optional
+            Solve the transposed system ``Aᵀ X = rhs`` instead.
+
+        Returns
+        -------
+        x : ndarray, ``H×W×C``
+            The solution.
+        info : SolveInfo
+            The solve's report (no iterations; the relative residual after refinement).
+        """
         start = time.perf_counter()
         b = np.asarray(rhs, dtype=np.float64).reshape(-1, rhs.shape[-1])
         x, info = self._refine(b, transpose, start)

@@ -194,7 +194,13 @@ class Dissection:
 
     def paths(self, pixels: np.ndarray) -> np.ndarray:
         """The nodes that eliminate ``pixels`` (raster indices of unknowns) and all their
-        ancestors, in post-order."""
+        ancestors, in post-order.
+
+        Parameters
+        ----------
+        pixels : ndarray of int
+            Raster indices of unknowns (free pixels).
+        """
         on_path = np.zeros(len(self.parent), bool)
         frontier = np.unique(self.owner[pixels])
         while len(frontier):
@@ -207,7 +213,22 @@ class Dissection:
     def space(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A compact numbering of the own unknowns of ``nodes``, node after node: each node's
         first number (and the total last), the unknowns in that order (raster indices), and
-        every pixel's number (−1 off those nodes)."""
+        every pixel's number (−1 off those nodes).
+
+        Parameters
+        ----------
+        nodes : ndarray of int
+            The nodes (post-order ids), in the order their unknowns are numbered.
+
+        Returns
+        -------
+        starts : ndarray of int
+            Each node's first number, and the total last.
+        own : ndarray of int
+            The unknowns in that order (raster indices).
+        position : ndarray of int
+            Every pixel's number, −1 off those nodes.
+        """
         own = np.concatenate([np.zeros(0, np.int64)] + [self.e_pix[self.e_ptr[n] : self.e_ptr[n + 1]] for n in nodes])
         position = np.full(len(self.owner), -1, np.int64)
         position[own] = np.arange(len(own))
@@ -227,6 +248,15 @@ def nested_dissection(shape: tuple[int, int], leaf: int = 32, free: np.ndarray |
     the separator last, down to blocks of ``leaf`` pixels. The line is the middle one, or, with
     ``free`` (H×W bool, False where a pixel is not an unknown), the one within the middle third
     with the fewest unknowns; only free pixels are ordered then.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The grid's ``(H, W)``.
+    leaf : int, optional
+        The most pixels of a block that is not split.
+    free : ndarray of bool, ``H×W``, optional
+        False where a pixel is not an unknown; None: every pixel is one.
 
     Examples
     --------

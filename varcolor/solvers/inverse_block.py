@@ -110,7 +110,13 @@ class InverseBlock:
         self._b_forward: np.ndarray | None = None  # L⁻¹ P b (channels × every pixel), once b is not 0
 
     def add(self, pixels: np.ndarray) -> None:
-        """Extend the block by ``pixels`` (raster indices of unknowns, none already in it)."""
+        """Extend the block by ``pixels`` (raster indices of unknowns, none already in it).
+
+        Parameters
+        ----------
+        pixels : ndarray of int
+            The pixels to add, raster indices of free pixels not yet in the block.
+        """
         pixels = np.asarray(pixels, np.int64)
         if not len(pixels):
             return
@@ -149,7 +155,13 @@ class InverseBlock:
         """The floating-point operations :meth:`add` would spend on ``pixels`` (none in the block):
         two forward passes of every new pixel over the union of their paths, and per node the
         products of the new vectors with the new and the kept ones (the fronts near the root,
-        where every path meets, hold most of it)."""
+        where every path meets, hold most of it).
+
+        Parameters
+        ----------
+        pixels : ndarray of int
+            The pixels that would be added, raster indices of free pixels not yet in the block.
+        """
         pixels = np.asarray(pixels, np.int64)
         if not len(pixels):
             return 0.0
@@ -165,7 +177,13 @@ class InverseBlock:
     def values_at(self, forward: np.ndarray) -> np.ndarray:
         """``A_ff⁻¹ b`` at the block's pixels (rows in their order, channels as columns) from
         ``forward`` = ``L⁻¹ P b`` (channels × every pixel, a forward pass's result): products
-        with the vectors kept at each node, no backward pass."""
+        with the vectors kept at each node, no backward pass.
+
+        Parameters
+        ----------
+        forward : ndarray, ``C×N``
+            ``L⁻¹ P b``, one row a channel, over every pixel (raster indices).
+        """
         t = self.lu.tree
         out = np.zeros((len(self.pixels), forward.shape[0]))
         for node, kept in self._vectors.items():
@@ -176,7 +194,15 @@ class InverseBlock:
     def add_to_rhs(self, pixels: np.ndarray, values: np.ndarray) -> None:
         """Add ``values`` (``len(pixels) × channels``; a pixel listed twice adds up) to ``b`` at
         the free ``pixels``, and their solution to :attr:`solution`: one forward pass from
-        ``pixels``, then products with the vectors kept at its nodes."""
+        ``pixels``, then products with the vectors kept at its nodes.
+
+        Parameters
+        ----------
+        pixels : ndarray of int
+            Raster indices of free pixels (any, in the block or not).
+        values : ndarray, ``k×C``
+            What is added at each of them, one column a channel.
+        """
         pixels = np.asarray(pixels, np.int64)
         if not len(pixels):
             return

@@ -224,7 +224,13 @@ class LowRankUpdater:
 
     def learn_from(self, other: LowRankUpdater) -> None:
         """Take ``other``'s cost model (what its edits took here): for factors of the same grid
-        made where their own timing says little (in a thread, beside edits)."""
+        made where their own timing says little (in a thread, beside edits).
+
+        Parameters
+        ----------
+        other : LowRankUpdater
+            The updater whose cost model is taken.
+        """
         self._dense_rate, self._rest_seconds = other._dense_rate, other._rest_seconds
 
     def _start(self) -> None:
@@ -246,7 +252,13 @@ class LowRankUpdater:
     def hold(
         self, held: np.ndarray, values: np.ndarray, rhs_change: tuple[np.ndarray, np.ndarray] | None = None
     ) -> tuple[np.ndarray, dict]:
-        """:meth:`solve` with no released pixels (cues added and recoloured only)."""
+        """:meth:`solve` with no released pixels (cues added and recoloured only).
+
+        Parameters
+        ----------
+        held, values, rhs_change
+            As :meth:`solve` takes them.
+        """
         return self.solve(held, values, rhs_change)
 
     def solve(
@@ -276,6 +288,24 @@ class LowRankUpdater:
         solution or ``"full"`` from ``base``), ``nodes`` and ``nodes_total`` (tree nodes the
         backward pass solved), ``bound`` (the result's error bound), ``predicted_seconds`` and
         ``box`` (a pair of slices outside which the result equals the previous one).
+
+        Parameters
+        ----------
+        held : ndarray of int
+            Raster indices of unknowns of the factored system to hold.
+        values : ndarray, ``k×C``
+            What they are held at.
+        rhs_change : tuple of ndarray, optional
+            ``(pixels, change)``: raster indices and their right-hand side's change (``m×C``),
+            relative to the factored system's.
+        released : Released, optional
+            Cue pixels of the factored system made unknowns, with the new system around them.
+        residual : callable, optional
+            Given a result (``H×W×C``), returns its residual against the new system and the
+            relative residual; where given, a result above ``refine_tol`` is refined.
+        limit : float, optional
+            The most seconds the edit may be predicted to take (a fresh solve's); past it
+            :class:`TooCostly` is raised.
         """
         solver, channels = self.solver, self.base.shape[-1]
         held = np.asarray(held, np.int64)

@@ -251,7 +251,17 @@ def _factor(
 
 @numba.njit(cache=True)
 def scatter_add(x, columns, values):
-    """``x[:, columns] += values.T``, a column listed twice adding up."""
+    """``x[:, columns] += values.T``, a column listed twice adding up.
+
+    Parameters
+    ----------
+    x : ndarray, ``C×N``
+        What is added to, in place (one row a channel).
+    columns : ndarray of int
+        The columns of ``x`` to add to.
+    values : ndarray, ``k×C``
+        What is added at each of them.
+    """
     for i in range(len(columns)):
         for c in range(x.shape[0]):
             x[c, columns[i]] += values[i, c]
@@ -505,6 +515,8 @@ class MultifrontalLU:
         Precision of the factors (float32 or float64).
     leaf : int
         Blocks of at most this many pixels are eliminated whole.
+    threads : int
+        Above 1, the root's two subtrees are factored on two threads (for a large enough system).
 
     Raises
     ------
@@ -588,7 +600,20 @@ class MultifrontalLU:
 
     def up(self, x: np.ndarray, nodes: np.ndarray, position=None, transpose: bool = False) -> np.ndarray:
         """The forward pass over ``nodes`` on ``x`` (rows: right-hand sides; columns: every pixel, or
-        ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``."""
+        ``position``'s numbering), in place: ``L⁻¹ P x``, or ``U⁻ᵀ x`` with ``transpose``.
+
+        Parameters
+        ----------
+        x : ndarray, ``C×N``
+            The right-hand sides, one a row, over every pixel or in ``position``'s numbering.
+        nodes : ndarray of int
+            The tree's nodes to pass over (post-order ids, in post-order).
+        position : ndarray of int, optional
+            Each pixel's column in ``x`` (:meth:`~varcolor.solvers.dissection.Dissection.space`);
+            None: the columns are every pixel's raster index.
+        transpose : bool, optional
+            Apply ``U⁻ᵀ`` rather than ``L⁻¹ P``.
+        """
         t = self.tree
         # Every pixel is an empty numbering, not None: one compiled version serves a whole solve
         # and an update's block of the inverse (None would compile _solve_up twice, a slow compile).
@@ -650,7 +675,15 @@ class MultifrontalLU:
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
         """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with
         ``transpose``) at the free pixels; rows of ``b`` at the other pixels are returned as
-        they are."""
+        they are.
+
+        Parameters
+        ----------
+        b : ndarray, ``N×C``
+            The right-hand sides at every pixel (raster order), one column a channel.
+        transpose : bool, optional
+            Solve with the transposed factors.
+        """
         x = np.array(np.asarray(b).T, self.dtype, order="C")
         root = np.array([len(self.tree.parent) - 1])
         if self._parts:
@@ -686,6 +719,17 @@ class MultifrontalLU:
         a right-hand side that depends on the first one's solution at a few pixels (which
         :meth:`~varcolor.solvers.inverse_block.InverseBlock.values_at` reads off the forward pass) costs
         one backward pass, not two solves.
+
+        Parameters
+        ----------
+        pixels : ndarray of int
+            Raster indices of free pixels where ``b`` is not zero.
+        values : ndarray, ``k×C``
+            ``b`` there.
+        tiny : float
+            The value below which a subtree's solution is left out (returned as 0).
+        between : callable, optional
+            Called with the forward pass's result; returns ``(pixels, values)`` to add to ``b``.
         """
         pixels = np.asarray(pixels, np.int64)
         t = self.tree

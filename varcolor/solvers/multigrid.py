@@ -234,7 +234,15 @@ class GridMultigrid:
         self.coarse_inverse = np.linalg.pinv(GridOperator(stencil).to_csr().toarray(), hermitian=True)
 
     def vcycle(self, b: np.ndarray, level: int = 0) -> np.ndarray:
-        """One V-cycle from a zero guess for ``A x = b`` (``H×W×C``); returns ``x``."""
+        """One V-cycle from a zero guess for ``A x = b`` (``H×W×C``); returns ``x``.
+
+        Parameters
+        ----------
+        b : ndarray, ``H×W×C``
+            The right-hand sides on ``level``'s grid, one a channel.
+        level : int, optional
+            The level the cycle starts on (0, the finest, by default; the cycle calls itself on the next).
+        """
         b = np.ascontiguousarray(b, dtype=np.float64)
         if level == len(self.levels):
             flat = b.reshape(-1, b.shape[-1])
@@ -297,7 +305,24 @@ class MultigridSolver:
         self.setup_seconds = time.perf_counter() - start
 
     def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
-        """Solve ``A X = rhs`` (``H×W×C``) from ``x0`` (default: 0, with the fixed rows' values)."""
+        """Solve ``A X = rhs`` (``H×W×C``) from ``x0`` (default: 0, with the fixed rows' values).
+
+        Parameters
+        ----------
+        rhs : ndarray, ``H×W×C``
+            The right-hand sides, one a channel.
+        x0 : ndarray, ``H×W×C``, optional
+            The initial guess at the pixels not fixed (zeros where None); the fixed ones start at
+            their values, ``rhs`` there.
+
+        Returns
+        -------
+        x : ndarray, ``H×W×C``
+            The solution.
+        info : SolveInfo
+            The solve's report; one above ``tol`` at ``maxiter`` raises
+            :class:`~varcolor.errors.ConvergenceError` instead.
+        """
         start = time.perf_counter()
         rhs = np.ascontiguousarray(rhs, dtype=np.float64)
         shape, channels = rhs.shape, rhs.shape[-1]

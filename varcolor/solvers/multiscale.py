@@ -39,7 +39,15 @@ BAND_PIXELS = 1 << 20
 
 def coarse_shape(shape: tuple[int, int], factor: int) -> tuple[int, int]:
     """The coarse grid of an image of ``shape`` in blocks of ``factor``² pixels (partial blocks at
-    the bottom and right count as blocks)."""
+    the bottom and right count as blocks).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's ``(H, W)``.
+    factor : int
+        Block side in pixels.
+    """
     return (-(-int(shape[0]) // factor), -(-int(shape[1]) // factor))
 
 
@@ -550,6 +558,20 @@ def block_range(image, factor: int) -> tuple[np.ndarray, np.ndarray]:
     """Each block's least and greatest value of ``image`` (``H×W``), ``h×w`` each: a band of
     block rows at a time.
 
+    Parameters
+    ----------
+    image : ndarray, ``H×W``
+        The full-resolution array, read a band of block rows at a time.
+    factor : int
+        Block side in pixels; a partial block at the bottom or right counts its own pixels only.
+
+    Returns
+    -------
+    least, greatest : ndarray, ``h×w``
+        Each block's least and greatest value.
+
+    Examples
+    --------
     >>> block_range(np.arange(12.0).reshape(3, 4), 2)[1].tolist()
     [[5.0, 7.0], [9.0, 11.0]]
     """

@@ -24,6 +24,15 @@ def stencil_neighbours(pixels: np.ndarray, shape: tuple[int, int]):
     the image, and its row and column clamped into the image (outside, a harmless pixel to read:
     array code reads every entry, and the coefficients that reach outside are 0).
 
+    Parameters
+    ----------
+    pixels : ndarray of int
+        Raster indices of pixels of the image.
+    shape : tuple of int
+        The image's ``(H, W)``.
+
+    Examples
+    --------
     >>> [(k, inside.tolist()) for k, inside, _, _ in stencil_neighbours(np.array([0]), (2, 2))][3:6]
     [(3, [False]), (4, [True]), (5, [True])]
     """
@@ -209,7 +218,15 @@ class GridOperator:
 
     def apply(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``A x`` for ``x`` of shape ``H×W×C`` (array code on a small grid:
-        :func:`varcolor.kernels.small_system`)."""
+        :func:`varcolor.kernels.small_system`).
+
+        Parameters
+        ----------
+        x : ndarray, ``H×W×C``
+            What the operator is applied to, one channel at a time.
+        out : ndarray, ``H×W×C``, optional
+            Where the result is written; a new array where None.
+        """
         if out is None:
             out = np.empty(x.shape, np.result_type(self.stencil.dtype, x.dtype))
         if not small_system(self.stencil.shape[0] * self.stencil.shape[1]):
@@ -251,7 +268,13 @@ class GridOperator:
         return GridOperator(out, self.array)
 
     def is_symmetric(self, rtol: float = 1e-12) -> bool:
-        """Whether ``A = Aᵀ`` to relative tolerance ``rtol`` (a single pass, stopping at the first mismatch)."""
+        """Whether ``A = Aᵀ`` to relative tolerance ``rtol`` (a single pass, stopping at the first mismatch).
+
+        Parameters
+        ----------
+        rtol : float, optional
+            The largest difference of two mirrored entries, relative to the second one.
+        """
         if self.array:
             return _is_symmetric_array(self.stencil, rtol)
         return bool(_is_symmetric(self.stencil, rtol))

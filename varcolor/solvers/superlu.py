@@ -130,7 +130,15 @@ class SuperLUFactors:
     def solve(self, b: np.ndarray, transpose: bool = False) -> np.ndarray:
         """``x`` (pixels × channels) with ``A_ff x_f = b_f`` (``A_ffᵀ x_f = b_f`` with
         ``transpose``) at the free pixels; rows of ``b`` at the other pixels are returned as
-        they are."""
+        they are.
+
+        Parameters
+        ----------
+        b : ndarray, ``N×C``
+            The right-hand sides at every pixel (raster order), one column a channel.
+        transpose : bool, optional
+            Solve the transposed system.
+        """
         x = np.array(b, np.float64)
         x[self.order] = self._lu.solve(np.ascontiguousarray(x[self.order]), trans="T" if transpose else "N")
         return x

@@ -65,6 +65,19 @@ def coarsen(
 
     Returns ``guide, mask, rhs, prior_weight`` (None stays None).
 
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        The gray guide.
+    mask : ndarray of bool, ``H×W``
+        The cue pixels.
+    rhs : ndarray, ``H×W×C``
+        The right-hand side (the cues' values at the cue pixels).
+    prior_weight : ndarray, ``H×W``, optional
+        The prior term's weight; None where there is no prior.
+    factor : int, optional
+        Block side in pixels.
+
     Examples
     --------
     >>> import numpy as np
@@ -99,6 +112,17 @@ def coarsen_prior(guide: np.ndarray, prior: np.ndarray, weight: np.ndarray, fact
     """The prior on blocks of ``factor × factor`` pixels, each its pixels' mean weighted by the
     prior's ``weight`` (their plain mean where the weight is 0): with :func:`coarsen`'s mean
     weight, a block's prior term ``weight · prior`` is its pixels' mean term.
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        The gray guide (its shape alone is read).
+    prior : ndarray, ``H×W×C``
+        The prior's values.
+    weight : ndarray, ``H×W``
+        The prior term's weight at each pixel; None for plain means.
+    factor : int, optional
+        Block side in pixels.
 
     Examples
     --------
@@ -157,6 +181,17 @@ def lift(coarse: np.ndarray, shape: tuple[int, int], factor: int = 2, out: np.nd
     """Bilinear interpolation of ``coarse`` (``h×w×C``, values at the centres of ``factor × factor``
     blocks) to ``shape``, into ``out`` (new if None); rows in parallel, with no more
     memory than the result.
+
+    Parameters
+    ----------
+    coarse : ndarray, ``h×w×C``
+        The values at the blocks' centres.
+    shape : tuple of int
+        The full-resolution ``(H, W)``.
+    factor : int, optional
+        Block side in pixels.
+    out : ndarray, ``H×W×C``, optional
+        Where the result is written; a new array where None.
 
     Examples
     --------
@@ -266,7 +301,15 @@ class TiledSolver:
         pixels: int, core: int = CORE, margin: int = MARGIN, direct_pixels: int = DIRECT_PIXELS, factor: int = FACTOR
     ) -> int:
         """Unknowns of the largest LU held at once for an image of ``pixels``: the bottom of the
-        recursion's, or a tile's."""
+        recursion's, or a tile's.
+
+        Parameters
+        ----------
+        pixels : int
+            The image's size in pixels.
+        core, margin, direct_pixels, factor : int, optional
+            As the solver takes them.
+        """
         if pixels <= direct_pixels:
             return pixels
         while pixels > direct_pixels:
@@ -278,7 +321,22 @@ class TiledSolver:
         values at the held pixels (the cues) are read: the rest of the right-hand side is the
         system's own, assembled tile by tile with the operator (so the system's ``targets`` do as
         well as its whole right-hand side). The info's residual is the answer's true relative
-        residual on the full-resolution system."""
+        residual on the full-resolution system.
+
+        Parameters
+        ----------
+        rhs : ndarray, ``H×W×C``
+            The right-hand side; only its values at the cue pixels are read.
+        x0 : ndarray, optional
+            Ignored.
+
+        Returns
+        -------
+        x : ndarray, ``H×W×C``
+            The answer.
+        info : SolveInfo
+            The solve's report: the tiles solved as its iterations, the true relative residual.
+        """
         start = time.perf_counter()
         values = np.asarray(rhs, dtype=np.float64)
         # The system's right-hand side, written core by core as the tiles assemble it.
@@ -294,7 +352,13 @@ class TiledSolver:
         return x, SolveInfo(self.name, self.tiles, residual, time.perf_counter() - start)
 
     def tile_count(self, shape: tuple[int, int]) -> int:
-        """Tiles solved, over every level, for an image of ``shape``."""
+        """Tiles solved, over every level, for an image of ``shape``.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The image's ``(H, W)``.
+        """
         height, width = shape
         if height * width <= self.direct_pixels or min(height, width) < 4:
             return 0
@@ -397,7 +461,15 @@ class TiledSolver:
 
     def residual(self, x: np.ndarray, rhs: np.ndarray) -> float:
         """``max_c ‖b_c − A x_c‖ / ‖b_c‖`` on the full-resolution system, the operator assembled a
-        band of rows at a time."""
+        band of rows at a time.
+
+        Parameters
+        ----------
+        x : ndarray, ``H×W×C``
+            The answer whose residual is wanted.
+        rhs : ndarray, ``H×W×C``
+            The system's whole right-hand side ``b``.
+        """
         height = self.guide.shape[0]
         squares = np.zeros(rhs.shape[-1])
         for top in range(0, height, _BAND):

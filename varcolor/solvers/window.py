@@ -59,6 +59,13 @@ def held_border(window: tuple[slice, slice], shape: tuple[int, int]) -> np.ndarr
     alone: :data:`BORDER` pixels along each side cut from the image (``shape``), none along the
     image's own border. Inside them the window's system has the whole image's rows.
 
+    Parameters
+    ----------
+    window : tuple of slice
+        The window's rows and columns in the image, with explicit starts and stops.
+    shape : tuple of int
+        The image's ``(H, W)``.
+
     Examples
     --------
     >>> held_border((slice(0, 4), slice(2, 7)), (10, 7)).astype(int).tolist()
