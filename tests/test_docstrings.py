@@ -156,3 +156,32 @@ def test_the_check_sees_a_function_without_parameters(monkeypatch):
     monkeypatch.setattr(varcolor.painting, "lonely", lonely, raising=False)
     lonely.__module__ = "varcolor.painting"
     assert undocumented("varcolor.painting") == ([], ["lonely"])
+
+
+def _public_with_arguments(source: str) -> int:
+    """How many public functions and methods (of public classes) in ``source`` take arguments
+    (properties aside), as :func:`without_parameters` counts them."""
+    count = 0
+
+    def visit(body) -> None:
+        nonlocal count
+        for node in body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                visit(node.body)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                arguments = node.args
+                names = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
+                names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
+                prop = any(isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list)
+                count += bool(set(names) - {"self", "cls"}) and not prop
+
+    visit(ast.parse(source).body)
+    return count
+
+
+def test_nine_in_ten_public_functions_of_the_whole_package_document_their_parameters():
+    sources = [path.read_text(encoding="utf-8") for path in sorted((ROOT / "varcolor").rglob("*.py"))]
+    total = sum(_public_with_arguments(source) for source in sources)
+    missing = [name for source in sources for name in without_parameters(source)]
+    assert total > 700  # the count reads the package
+    assert len(missing) <= 0.1 * total, f"{len(missing)} of {total} lack Parameters"

@@ -60,24 +60,57 @@ GRAY = "8-bit gray PNG with the photo's CIE lightness, at the protocol's resolut
 
 def photo_key(name: str) -> str:
     """Where a photo's files go in an export: its path in its folder (``/``-separated) without the
-    suffix."""
+    suffix.
+
+    Parameters
+    ----------
+    name : str
+        The photo's path in its folder (``/``-separated), suffix included.
+    """
     return PurePosixPath(name).with_suffix("").as_posix()
 
 
 def gray_name(key: str, n: int) -> str:
-    """The gray input of photo ``key`` with ``n`` hints; a result is written under the same name."""
+    """The gray input of photo ``key`` with ``n`` hints; a result is written under the same name.
+
+    Parameters
+    ----------
+    key : str
+        The photo's key (:func:`photo_key`).
+    n : int
+        The hint count.
+    """
     return f"{key}/{n}.png"
 
 
 def points_name(key: str, n: int) -> str:
     """The points file of photo ``key`` with ``n`` hints (``X.points.json`` beside ``X.png``: the
-    name ``varcolor colorize`` looks for beside an image)."""
+    name ``varcolor colorize`` looks for beside an image).
+
+    Parameters
+    ----------
+    key : str
+        The photo's key (:func:`photo_key`).
+    n : int
+        The hint count.
+    """
     return f"{key}/{n}.points.json"
 
 
 def check_keys(names: Sequence[str]) -> dict[str, str]:
     """Each photo's key (:func:`photo_key`) by name; two photos with one key (``a.png`` and
-    ``a.jpg``) are an :class:`InputError`: their files would be one."""
+    ``a.jpg``) are an :class:`InputError`: their files would be one.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The photos' paths in their folder.
+
+    Returns
+    -------
+    dict of str to str
+        Each name's key, in the order of ``names``.
+    """
     keys: dict[str, str] = {}
     for name in names:
         key = photo_key(name)
@@ -88,7 +121,13 @@ def check_keys(names: Sequence[str]) -> dict[str, str]:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file's bytes, read in blocks (hex)."""
+    """The SHA-256 of a file's bytes, read in blocks (hex).
+
+    Parameters
+    ----------
+    path : path-like
+        The file to hash; one that cannot be read is an :class:`InputError`.
+    """
     try:
         return _file_sha256(path)
     except OSError as exc:
@@ -179,7 +218,13 @@ def check_folder(folder: str | os.PathLike, overwrite: bool, inputs: Sequence[st
 
 def clear_earlier(folder: str | os.PathLike) -> None:
     """Remove an earlier export from ``folder``: its manifest first (the folder then reads as an
-    unfinished export), then the files it lists; nothing else (results written beside it stay)."""
+    unfinished export), then the files it lists; nothing else (results written beside it stay).
+
+    Parameters
+    ----------
+    folder : path-like
+        The export folder; one without a manifest is left as it is.
+    """
     folder = Path(folder)
     if not (folder / MANIFEST).is_file():
         return
@@ -234,7 +279,22 @@ def export_photo(folder: str | os.PathLike, rgb: np.ndarray, key: str, hints: Se
 
 def write_manifest(folder: str | os.PathLike, run: dict, photos: Sequence[dict]) -> Path:
     """Publish the export's manifest (its marker) atomically: ``run`` (:func:`protocol`) and the
-    photos' entries (:func:`export_photo`, with ``photo`` and ``sha256``), in their order."""
+    photos' entries (:func:`export_photo`, with ``photo`` and ``sha256``), in their order.
+
+    Parameters
+    ----------
+    folder : path-like
+        The export folder.
+    run : dict
+        The protocol (:func:`protocol`), written at the manifest's top level.
+    photos : sequence of dict
+        The photos' entries, written sorted by their ``index``.
+
+    Returns
+    -------
+    Path
+        The manifest written.
+    """
     path = Path(folder) / MANIFEST
     data = {"format": FORMAT, "version": FORMAT_VERSION, "varcolor": __version__, **run, "gray": GRAY}
     data["photos"] = sorted(photos, key=lambda photo: photo["index"])
@@ -245,7 +305,13 @@ def write_manifest(folder: str | os.PathLike, run: dict, photos: Sequence[dict])
 
 def read_manifest(path: str | os.PathLike) -> dict:
     """An export's manifest, checked: its format, protocol fields and photo entries (names, index,
-    hashes, sizes, files); anything else is one :class:`InputError` line naming the file."""
+    hashes, sizes, files); anything else is one :class:`InputError` line naming the file.
+
+    Parameters
+    ----------
+    path : path-like
+        The manifest file (``manifest.json`` of an export).
+    """
     path = Path(path)
     try:
         size = path.stat().st_size

@@ -120,7 +120,18 @@ class Detector:
         return True
 
     def detect(self, gray: np.ndarray) -> list[Instance]:
-        """The instances in ``gray`` (``H×W`` in [0, 1])."""
+        """The instances in ``gray`` (``H×W`` in [0, 1]).
+
+        Parameters
+        ----------
+        gray : ndarray
+            The image, ``H×W`` in [0, 1].
+
+        Returns
+        -------
+        list of Instance
+            The objects found.
+        """
         raise NotImplementedError
 
 
@@ -168,6 +179,13 @@ def _iou(a: tuple, b: tuple) -> float:
 def suppress(found: list[Instance], overlap: float = OVERLAP) -> list[Instance]:
     """Keep, of boxes of one label overlapping by more than ``overlap`` (IoU), the best scored;
     at most :data:`MAX_INSTANCES`, best first.
+
+    Parameters
+    ----------
+    found : list of Instance
+        The detections, in any order.
+    overlap : float, optional
+        The intersection over union above which two boxes of one label are one (default :data:`OVERLAP`).
 
     Examples
     --------
@@ -225,6 +243,14 @@ class Cascades(Detector):
             self.classifiers.append((classifier, label, mirrored))
 
     def detect(self, gray: np.ndarray) -> list[Instance]:
+        """The faces and bodies the cascades find in ``gray`` (looked at :data:`DETECT_SIDE` pixels at most
+        on its longer side), overlapping boxes of one label merged (:func:`suppress`).
+
+        Parameters
+        ----------
+        gray : ndarray
+            As :meth:`Detector.detect` takes it.
+        """
         cv2 = _cv2()
         image, factor = _scaled(gray, DETECT_SIDE)
         image = cv2.equalizeHist(image)  # the cascades were trained on equalised faces
@@ -320,6 +346,14 @@ class TorchDetector(Detector):
         self.path = path
 
     def detect(self, gray: np.ndarray) -> list[Instance]:
+        """The module's detections in ``gray`` that score at least :attr:`min_score`, their boxes and masks
+        at the image's size, overlapping boxes of one label merged (:func:`suppress`).
+
+        Parameters
+        ----------
+        gray : ndarray
+            As :meth:`Detector.detect` takes it.
+        """
         import torch
 
         factor = max(1.0, max(gray.shape) / self.size)
@@ -432,7 +466,16 @@ for _detector in (Cascades, Faces):
 
 
 def check_options(options, *, network: bool) -> None:
-    """Refuse, with one line, instance options no image makes right (before any image is read)."""
+    """Refuse, with one line, instance options no image makes right (before any image is read).
+
+    Parameters
+    ----------
+    options : Options
+        The run's options (their ``instances`` and ``detector_file``).
+    network : bool
+        Whether the run colours with the network (the ``ideepcolor`` prior or method): without it, any
+        detector is refused.
+    """
     if options.instances != "none" and not network:
         raise InputError(
             f"instances {options.instances!r} colour each object with the network: add prior='ideepcolor' "

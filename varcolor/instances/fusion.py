@@ -62,6 +62,22 @@ def window_of(box: tuple[int, int, int, int], shape: tuple[int, int], margin: fl
     """The crop of an instance: a square of side ``(1 + 2·margin)`` times the box's longer side,
     centred on the box, moved (not shrunk) to lie inside the image where it fits, else clipped.
 
+    Parameters
+    ----------
+    box : tuple of int
+        The instance's box, ``(top, left, height, width)`` in the image's pixels.
+    shape : tuple of int
+        The image's ``(height, width)``.
+    margin : float, optional
+        The context on each side, as a share of the box's longer side (default :data:`MARGIN`).
+
+    Returns
+    -------
+    tuple of slice
+        The crop's rows and columns.
+
+    Examples
+    --------
     >>> window_of((10, 10, 20, 10), (100, 100), 0.5)
     (slice(0, 40, None), slice(0, 40, None))
     """

@@ -80,6 +80,13 @@ class Layer:
 def is_layered(path: str | os.PathLike) -> bool:
     """Whether ``path`` names a layered file (by its extension).
 
+    Parameters
+    ----------
+    path : path-like
+        The file's name; only its extension is read (``.ora`` or ``.psd``, any case).
+
+    Examples
+    --------
     >>> is_layered("work.ORA"), is_layered("work.png")
     (True, False)
     """
@@ -113,7 +120,15 @@ def read_layers(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS)
 
 def canvas_shape(path: str | os.PathLike, *, max_pixels: int | None = None) -> tuple[int, int]:
     """``(H, W)`` of a layered file's canvas, from ``stack.xml`` or the PSD header (no layer
-    decoded); more than ``max_pixels`` refused."""
+    decoded); more than ``max_pixels`` refused.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.ora`` or ``.psd`` file.
+    max_pixels : int or None, optional
+        Refuse a canvas of more pixels (default None: any size).
+    """
 
     def shape(path: Path) -> tuple[int, int]:
         if path.suffix.lower() == ".ora":
@@ -159,11 +174,23 @@ class Stack:
         self.path, self.shape, self.entries, self._decode = path, shape, entries, decode
 
     def bits(self, entries: list[Entry] | None = None) -> int:
-        """Bits per sample of ``entries`` (default all): 16 where any has more than 8."""
+        """Bits per sample of ``entries`` (default all): 16 where any has more than 8.
+
+        Parameters
+        ----------
+        entries : list of Entry, optional
+            The layers to look at (default None: all the file's).
+        """
         return 16 if any(entry.bits > 8 for entry in (self.entries if entries is None else entries)) else 8
 
     def layer(self, entry: Entry) -> Layer:
-        """The layer of ``entry`` decoded, at the canvas's size."""
+        """The layer of ``entry`` decoded, at the canvas's size.
+
+        Parameters
+        ----------
+        entry : Entry
+            One of the stack's ``entries``.
+        """
         canvas = np.zeros(self.shape + (4,))
         _place(canvas, *_reading(self.path, lambda _: self._decode(entry)))
         return Layer(entry.name, canvas, entry.visible)
@@ -383,7 +410,13 @@ def _psd_tools():
 
 def check_layered_output(path: str | os.PathLike) -> None:
     """Refuse, before any work, a layered output that cannot be written here (a ``.psd`` without
-    psd-tools), in one line."""
+    psd-tools), in one line.
+
+    Parameters
+    ----------
+    path : path-like
+        The layered file to be written (``.ora`` or ``.psd``).
+    """
     if Path(path).suffix.lower() == ".psd":
         try:
             _psd_tools()
@@ -504,7 +537,13 @@ def pick_layers(layers: list, path: str | os.PathLike, photo: str | None = None,
 
 
 def composite_of(layers: list[Layer]) -> np.ndarray:
-    """The visible layers blended bottom to top in normal mode ("over"), as straight-alpha RGBA."""
+    """The visible layers blended bottom to top in normal mode ("over"), as straight-alpha RGBA.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The layers, bottom to top, all of one size (at least one).
+    """
     out = np.zeros_like(layers[0].pixels)
     for layer in layers:
         if layer.visible:

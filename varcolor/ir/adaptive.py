@@ -119,6 +119,11 @@ def adaptive_grid_size(budget: int) -> int:
     Finer grids place cues more precisely but spend more bits on each position; this size scored
     highest at each budget tried (benchmarks/results/ir_notes.md, "How the adaptive defaults were chosen").
 
+    Parameters
+    ----------
+    budget : int
+        The payload's byte budget.
+
     Examples
     --------
     >>> [adaptive_grid_size(b) for b in (256, 1024, 8192, 10**6)]
@@ -135,6 +140,11 @@ def adaptive_palette_size(budget: int) -> int:
     extra cues bring: the palette gains up to 1 KB, ties at 2 KB and loses above
     (benchmarks/results/rate_distortion.md; benchmarks/results/ir_notes.md, "How the adaptive defaults were
     chosen").
+
+    Parameters
+    ----------
+    budget : int
+        The payload's byte budget.
 
     Examples
     --------
@@ -179,6 +189,36 @@ def encode_adaptive(
     irregular position to a few bits, a regular base grid taking 3/4 of the budget compresses to
     almost nothing, 7×7 patches average out texture, and refining the cue values against the
     decoder's system raises the PSNR clearly.
+
+    Parameters
+    ----------
+    rgb : ndarray, ``H×W×3``
+        The colour image, floats in [0, 1] (a fourth channel is ignored).
+    options : EncodeOptions, optional
+        The encoder options (their encoder is taken as ``adaptive``); None: the defaults.
+    work_side : int, optional
+        The longer side, in pixels, of the working size the previews are decoded at (default 192;
+        a smaller image is decoded at its own size).
+    max_rounds : int, optional
+        The most rounds of adding cues (default 30).
+    solver : str, optional
+        The previews' solver, as :func:`~varcolor.api.colorize` takes it (default ``auto``).
+    base_fraction : float, optional
+        The share of the budget the starting regular grid is sized for (default 0.75).
+    smooth : float, optional
+        The standard deviation, in grid cells, of a Gaussian blur of the cells' errors before the
+        worst are picked (default 0: none); it favours regions of error over single bad pixels.
+    gray : ndarray, ``H×W``, optional
+        The gray image the decoder will see; given, the payload holds its checksum (default None:
+        the same-lightness gray of ``rgb``, no checksum).
+    **keywords
+        :class:`EncodeOptions` fields by name (``budget``, ``target_psnr``, ``refine``, ...), changing
+        ``options``.
+
+    Returns
+    -------
+    Payload
+        The chosen cues and their values.
 
     Examples
     --------

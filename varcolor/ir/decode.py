@@ -76,6 +76,11 @@ def payload_labels(payload: Payload) -> np.ndarray:
     """Which point colours each pixel: an ``H×W`` array of indices into ``payload.points``, −1
     where no point reaches (squares of radius ``patch``; later points win where they overlap).
 
+    Parameters
+    ----------
+    payload : Payload
+        The cues: their pixel positions, the image's size and the radius ``patch``.
+
     Examples
     --------
     >>> from varcolor.ir.format import Payload

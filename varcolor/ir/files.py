@@ -40,6 +40,13 @@ _BYTES_PER_PIXEL_OTHERWISE = 220
 def encode_bytes(shape: tuple[int, int], encoder: str) -> int:
     """Peak memory (bytes) that encoding an image of ``shape`` with ``encoder`` is expected to need.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's ``(height, width)``.
+    encoder : str
+        The encoder (``adaptive`` needs more than the others).
+
     Examples
     --------
     >>> encode_bytes((1000, 1000), "grid") < encode_bytes((1000, 1000), "adaptive")
@@ -51,6 +58,15 @@ def encode_bytes(shape: tuple[int, int], encoder: str) -> int:
 def ir_outputs(gray_path: str | os.PathLike, *, embed: bool = False, plot: bool = False) -> list[Path]:
     """The files :func:`encode_file` writes for ``gray_path``, the gray PNG (the marker of a
     complete IR) last.
+
+    Parameters
+    ----------
+    gray_path : path-like
+        The IR's gray PNG.
+    embed : bool, optional
+        The payload goes inside the PNG: no ``.vcir`` sidecar (default False).
+    plot : bool, optional
+        With the picture of the cues (``NAME.cues.png``, default False).
 
     Examples
     --------
@@ -87,16 +103,26 @@ def encode_file(
 
     Parameters
     ----------
+    source : path
+        The colour image to encode.
+    gray_path : path
+        The IR's gray PNG; its payload is written beside it (``.vcir``) or inside it.
     encoder : str, optional
         The encoder, one of :data:`varcolor.ir.encode.ENCODERS` (see :func:`~varcolor.ir.encode.encode`):
         that of ``options``, else ``adaptive``.
     options : EncodeOptions, optional
         The encoder's options as one value (:class:`~varcolor.ir.encode.EncodeOptions`); ``encoder``
         and ``keywords`` change them.
+    embed : bool
+        Store the payload inside the gray PNG instead of beside it.
+    plot : bool
+        Also write a picture of the cues over the gray image (``NAME.cues.png``).
     bits : {8, 16}
         Bits per sample of the gray PNG; the cues are fitted to the stored samples.
     gray : {"lightness", "luma601"}
         The gray image: the same CIE lightness as the colour image, or Rec.601 luma.
+    overwrite : bool
+        Replace existing files (else an existing one is an :class:`~varcolor.errors.OutputError`).
     max_pixels, max_memory
         Refuse, from the header alone, an image of more pixels, or one whose encoding would need
         more memory than this budget (bytes; default: most of the memory available).
@@ -150,6 +176,11 @@ def read_ir(gray_path: str | os.PathLike) -> Payload:
     payload embedded in the PNG. Anything unreadable raises :class:`~varcolor.errors.InputError`
     naming the file.
 
+    Parameters
+    ----------
+    gray_path : path-like
+        The IR's gray PNG.
+
     Examples
     --------
     >>> read_ir("no/such.png")
@@ -178,7 +209,13 @@ def read_ir(gray_path: str | os.PathLike) -> Payload:
 
 def is_complete(gray_path: str | os.PathLike) -> bool:
     """Whether ``gray_path`` is a published IR: the gray PNG with its payload beside it or inside it
-    (not checked for corruption: :func:`read_ir` does that)."""
+    (not checked for corruption: :func:`read_ir` does that).
+
+    Parameters
+    ----------
+    gray_path : path-like
+        The IR's gray PNG.
+    """
     gray_path = Path(gray_path)
     return _is_file(gray_path) and (_is_file(gray_path.with_suffix(".vcir")) or _has_chunk(gray_path))
 

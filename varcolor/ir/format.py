@@ -194,6 +194,11 @@ def gray_checksum(gray: np.ndarray) -> int:
     first), so it survives re-saving the PNG losslessly; any edit of a pixel by a level or more
     changes it, with probability 1 − 2⁻³².
 
+    Parameters
+    ----------
+    gray : array_like, ``H×W``
+        The gray image, values in [0, 1] (clipped to it).
+
     Examples
     --------
     >>> import numpy as np

@@ -133,6 +133,15 @@ class EncodeOptions(OptionValues):
         """Options from keywords (the fields by name), or with ``options``, those changed by the
         keywords. A name that is no option is refused (ignoring it would hide the mistake).
 
+        Parameters
+        ----------
+        options : EncodeOptions, optional
+            The values to change; None to start from the defaults.
+        **keywords
+            Fields' values by name.
+
+        Examples
+        --------
         >>> EncodeOptions.build(EncodeOptions(encoder="selective"), segments=50).segments
         50
         >>> EncodeOptions.build(spacings=8)  # doctest: +ELLIPSIS
@@ -147,6 +156,15 @@ def check_encode_options(encoder: str = "grid", **keywords) -> EncodeOptions:
     options that no image makes right are refused with one line. The command line checks them
     once, before any image of a folder (naming the flag where the message names the option).
 
+    Parameters
+    ----------
+    encoder : str, optional
+        The encoder, one of :data:`~varcolor.ir.format.ENCODERS` (default ``grid``).
+    **keywords
+        The other :class:`EncodeOptions` fields by name.
+
+    Examples
+    --------
     >>> check_encode_options("selective", segments=0)
     Traceback (most recent call last):
     varcolor.errors.InputError: segments must be at least 1, got 0
@@ -160,23 +178,73 @@ def _check_palette_size(colours: int) -> None:
 
 
 def grid_shape(grid_size: int, height: int, width: int) -> tuple[int, int]:
+    """The cue grid's ``(rows, columns)``: ``grid_size`` cells per side, at most one cell per pixel.
+
+    Parameters
+    ----------
+    grid_size : int
+        Cells per side asked for.
+    height, width : int
+        The image's size in pixels.
+    """
     return min(grid_size, height), min(grid_size, width)
 
 
 def cell_centres(points: np.ndarray, grid: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """The pixel at the centre of each grid cell of ``points``, the grid stretched over an image of
+    ``shape``.
+
+    Parameters
+    ----------
+    points : ndarray of int, ``K×2``
+        Grid cells, as (row, column).
+    grid : tuple of int
+        The grid's ``(rows, columns)``.
+    shape : tuple of int
+        The image's ``(height, width)``.
+
+    Returns
+    -------
+    ndarray of int, ``K×2``
+        Each cell's centre pixel, as (row, column), inside the image.
+    """
     scale = np.array(shape) / np.array(grid)
     return np.minimum(np.floor((points + 0.5) * scale).astype(np.int64), np.array(shape) - 1)
 
 
 def patch_means(ab: np.ndarray, patch: int) -> np.ndarray:
-    """Mean chroma over the square of radius ``patch`` around every pixel (a box filter)."""
+    """Mean chroma over the square of radius ``patch`` around every pixel (a box filter).
+
+    Parameters
+    ----------
+    ab : ndarray, ``H×W×2``
+        Chroma (Lab's a and b).
+    patch : int
+        The square's radius in pixels (its side ``2·patch + 1``); past the image's edges the nearest
+        pixel repeats.
+    """
     from scipy import ndimage  # here, not at import: the command line reads EncodeOptions for its help
 
     return np.stack([ndimage.uniform_filter(ab[..., c], size=2 * patch + 1, mode="nearest") for c in range(2)], axis=-1)
 
 
 def values_at(means: np.ndarray, points: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
-    """The values of a per-pixel ``means`` image at the centres of the grid cells ``points``."""
+    """The values of a per-pixel ``means`` image at the centres of the grid cells ``points``.
+
+    Parameters
+    ----------
+    means : ndarray, ``H×W×C``
+        Per-pixel values (:func:`patch_means`).
+    points : ndarray of int, ``K×2``
+        Grid cells, as (row, column).
+    grid : tuple of int
+        The grid's ``(rows, columns)``, stretched over ``means``.
+
+    Returns
+    -------
+    ndarray, ``K×C``
+        The value at each cell's centre pixel (:func:`cell_centres`).
+    """
     centres = cell_centres(points, grid, means.shape[:2])
     return means[centres[:, 0], centres[:, 1]]
 
@@ -190,7 +258,26 @@ def package(
     patch: int,
     quantize: int | None,
 ) -> Payload:
-    """Round the chroma to the stored int8 range (or a palette) and package the cues."""
+    """Round the chroma to the stored int8 range (or a palette) and package the cues.
+
+    Parameters
+    ----------
+    rgb_shape : tuple of int
+        The colour image's shape (height and width first).
+    grid : tuple of int
+        The cue grid's ``(rows, columns)``.
+    points : ndarray of int, ``K×2``
+        The cues' grid cells, as (row, column).
+    values : ndarray, ``K×2``
+        The cues' chroma, unrounded; clipped to [−127, 127].
+    encoder : str
+        The encoder's name, stored in the payload.
+    patch : int
+        The radius in pixels of the square each cue colours.
+    quantize : int or None
+        Store the chroma as a palette of this many colours (:func:`quantize_chroma`); 0 or None: no
+        palette.
+    """
     chroma = np.clip(np.round(values), -127, 127)
     palette = None
     if quantize:
@@ -199,7 +286,15 @@ def package(
 
 
 def check_gray(gray: np.ndarray, rgb_shape: tuple[int, ...]) -> np.ndarray:
-    """The gray image an encoder is given, as ``H×W`` floats of the colour image's size."""
+    """The gray image an encoder is given, as ``H×W`` floats of the colour image's size.
+
+    Parameters
+    ----------
+    gray : array_like, ``H×W``
+        The gray image.
+    rgb_shape : tuple of int
+        The colour image's shape: a gray of another height or width is an :class:`InputError`.
+    """
     gray = np.asarray(gray, dtype=np.float64)
     if gray.shape != tuple(rgb_shape[:2]):
         raise InputError(
@@ -209,13 +304,38 @@ def check_gray(gray: np.ndarray, rgb_shape: tuple[int, ...]) -> np.ndarray:
 
 
 def grid_points(grid: tuple[int, int], spacing: int) -> np.ndarray:
+    """A regular grid of cues: every ``spacing``-th cell in each direction, the first half a spacing
+    in, row by row.
+
+    Parameters
+    ----------
+    grid : tuple of int
+        The grid's ``(rows, columns)``.
+    spacing : int
+        Cells between two cues, in each direction.
+
+    Returns
+    -------
+    ndarray of int, ``K×2``
+        The cues' cells, as (row, column).
+    """
     ys = np.arange(spacing // 2, grid[0], spacing)
     xs = np.arange(spacing // 2, grid[1], spacing)
     return np.stack(np.meshgrid(ys, xs, indexing="ij"), axis=-1).reshape(-1, 2)
 
 
 def quantize_chroma(ab: np.ndarray, colours: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Vector-quantize chroma to a palette of at most ``colours`` (k-means); returns (palette, ab)."""
+    """Vector-quantize chroma to a palette of at most ``colours`` (k-means); returns (palette, ab).
+
+    Parameters
+    ----------
+    ab : ndarray, ``K×2``
+        The chroma values.
+    colours : int
+        The most palette colours, 1 to 256 (fewer where the values hold fewer distinct colours).
+    seed : int, optional
+        The k-means seed (default 0).
+    """
     _check_palette_size(colours)
     if len(ab) == 0:
         return np.zeros((1, 2)), ab

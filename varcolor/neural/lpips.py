@@ -110,7 +110,22 @@ class LPIPS(nn.Module):
         every tensor's presence, shape, type and finiteness as the prior's weights are
         (:func:`~varcolor.neural.weights.check_tensors`), and then that the network tells two
         different images apart (all-zero calibration weights, or a backbone whose features
-        overflow, would score every pair 0); errors name ``*_name``."""
+        overflow, would score every pair 0); errors name ``*_name``.
+
+        Parameters
+        ----------
+        backbone : dict of str to torch.Tensor
+            AlexNet's state dict, with torchvision's key names (``features.0.weight`` …).
+        calibration : dict of str to torch.Tensor
+            LPIPS v0.1's calibration state dict (``lin0.model.1.weight`` …).
+        backbone_name, calibration_name : str, optional
+            What the errors call each (their files' names).
+
+        Returns
+        -------
+        LPIPS
+            This network, its weights set.
+        """
         wanted = {}
         for index, (c_in, c_out, k, _, _) in _CONVS.items():
             for part, shape in (("weight", (c_out, c_in, k, k)), ("bias", (c_out,))):
@@ -153,7 +168,18 @@ class LPIPS(nn.Module):
 
     @torch.inference_mode()
     def forward(self, result: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
-        """Distances of two ``N×3×H×W`` batches in [0, 1], one per image (shape ``N``)."""
+        """Distances of two ``N×3×H×W`` batches in [0, 1], one per image (shape ``N``).
+
+        Parameters
+        ----------
+        result, original : torch.Tensor
+            The two batches, ``N×3×H×W`` sRGB in [0, 1], of one shape.
+
+        Returns
+        -------
+        torch.Tensor, ``(N,)``
+            Each pair's distance; NaN where the features overflow.
+        """
         n = result.shape[0]
         x = (torch.cat([result, original]).float() * 2 - 1 - self.shift) / self.scale
         total = torch.zeros(n, dtype=torch.float32, device=x.device)
@@ -174,7 +200,13 @@ class LPIPS(nn.Module):
         return total
 
     def distance(self, result: np.ndarray, original: np.ndarray) -> float:
-        """LPIPS of two ``H×W×3`` sRGB images in [0, 1] (0: identical; larger: more different)."""
+        """LPIPS of two ``H×W×3`` sRGB images in [0, 1] (0: identical; larger: more different).
+
+        Parameters
+        ----------
+        result, original : ndarray
+            The two images, ``H×W×3`` sRGB in [0, 1], of one size, each side at least :attr:`MIN_SIDE`.
+        """
         if min(np.shape(result)[:2]) < self.MIN_SIDE:
             raise InputError(
                 f"LPIPS needs images of at least {self.MIN_SIDE}×{self.MIN_SIDE} pixels, "
@@ -202,6 +234,16 @@ def find_files(folder: str | os.PathLike | None = None) -> tuple[Path, Path]:
     """(backbone, calibration) files in ``folder``, else in ``$VARCOLOR_MODELS`` then the package's ``neural/models/``.
 
     A missing file is an :class:`InputError` (one line: which files, where they come from).
+
+    Parameters
+    ----------
+    folder : path-like, optional
+        The folder holding both files; None: ``$VARCOLOR_MODELS``, then the package's ``neural/models/``.
+
+    Returns
+    -------
+    tuple of Path
+        The backbone's file and the calibration's.
     """
     folders = _folders(folder)
     if folder is not None and not Path(folder).is_dir():
@@ -236,7 +278,13 @@ def _load(backbone: Path, calibration: Path, stamp: tuple) -> LPIPS:
 
 def load(folder: str | os.PathLike | None = None) -> LPIPS:
     """The LPIPS network with the weights found by :func:`find_files` (cached while the files
-    are unchanged)."""
+    are unchanged).
+
+    Parameters
+    ----------
+    folder : path-like, optional
+        The folder holding both files; None: ``$VARCOLOR_MODELS``, then the package's ``neural/models/``.
+    """
     backbone, calibration = find_files(folder)
     stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (backbone, calibration))
     return _load(backbone.resolve(), calibration.resolve(), stamp)

@@ -100,6 +100,17 @@ class SIGGRAPH17(nn.Module):
             )
 
     def forward(self, x: torch.Tensor, global_input: torch.Tensor | None = None):
+        """The class logits (``N×529×H/4×W/4``) and the ab map (``N×2×H×W``, within ±110) of the
+        normalised input ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, ``N×4×H×W``
+            The normalised input (:func:`~varcolor.neural.hints.network_input`), ``H`` and ``W`` multiples of 8.
+        global_input : torch.Tensor, ``N×316×1×1``, optional
+            The global hints (:func:`~varcolor.neural.hints.global_input`); unused by a network without the
+            global branch.
+        """
         if x.shape[1] != 4 or x.shape[2] % 8 or x.shape[3] % 8:
             raise ValueError(f"input must be N×4×H×W with H, W multiples of 8, got {tuple(x.shape)}")
         conv1 = self.model1(x)

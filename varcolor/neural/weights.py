@@ -64,7 +64,21 @@ def find_weights(path: str | os.PathLike | None) -> Path:
 
 
 def read_state(path: Path) -> tuple[dict, dict]:
-    """(state dict, metadata) from a safetensors or PyTorch file, refusing pickled code."""
+    """(state dict, metadata) from a safetensors or PyTorch file, refusing pickled code.
+
+    Parameters
+    ----------
+    path : Path
+        The weights file: safetensors where its suffix is ``.safetensors``, else a PyTorch file (a
+        checkpoint's ``state_dict`` entry is taken where it has one).
+
+    Returns
+    -------
+    state : dict of str to torch.Tensor
+        The tensors by key.
+    metadata : dict of str to str
+        The safetensors file's metadata (empty for a PyTorch file).
+    """
     try:
         if path.suffix == ".safetensors":
             from safetensors import safe_open
@@ -96,6 +110,13 @@ def check_tensors(path: str | os.PathLike, state: dict) -> None:
     One exception: +inf in a batch-norm running variance, which a float16 export overflows to
     (the shipped model has such channels; they output their bias, a constant, which is what a
     huge variance means).
+
+    Parameters
+    ----------
+    path : path-like
+        The file the tensors were read from (named in the message).
+    state : dict of str to torch.Tensor
+        The tensors by key (``num_batches_tracked`` counters are not checked).
     """
     for key, tensor in state.items():
         if key.endswith("num_batches_tracked"):
@@ -143,7 +164,15 @@ def check_state(
 
 
 def parse_mask_cent(value, source: str) -> float:
-    """A hint-mask offset: a finite number in [0, 1] (0 and 0.5 are the known encodings)."""
+    """A hint-mask offset: a finite number in [0, 1] (0 and 0.5 are the known encodings).
+
+    Parameters
+    ----------
+    value : object
+        The offset as given: a number, or text that reads as one.
+    source : str
+        Where it came from, named in the message (a file, an option).
+    """
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -167,6 +196,18 @@ def load(
     other file it must be given (0 for Caffe-converted weights, 0.5 for the retrained ``pytorch.pth``).
     The returned network is in eval mode with ``net.mask_cent`` set. ``path`` None: the shipped
     default model.
+
+    Parameters
+    ----------
+    path : path-like or None
+        The weights file, or its name (:func:`find_weights`); None: the shipped default model.
+    mask_cent : float, optional
+        The hint mask's offset (:func:`parse_mask_cent`); None: from the file's metadata, else from
+        :data:`KNOWN_MASK_CENT`.
+    width : float, optional
+        The channel multiplier the weights must have; None: any.
+    global_hints : bool, optional
+        Whether the network must have (True) or lack (False) a global-hints branch; None: either.
     """
     path = find_weights(path)
     state, metadata = read_state(path)

@@ -48,10 +48,33 @@ class Prior:
     @classmethod
     def check_options(cls, options: Options) -> None:
         """Refuse options this prior cannot honour (before any image is read). A prior guesses
-        Lab chroma: a method propagating another space cannot take it."""
+        Lab chroma: a method propagating another space cannot take it.
+
+        Parameters
+        ----------
+        options : Options
+            The colorization's options (here their ``space``).
+        """
         if options.space != "lab":
             raise InputError(f"the {cls.name} prior predicts Lab chroma: use space='lab'")
 
     def guess(self, cues: Cues, mode: str) -> tuple[np.ndarray, np.ndarray, dict]:
-        """``(guess, weight, info)`` for ``cues``, used by the method as ``mode``."""
+        """``(guess, weight, info)`` for ``cues``, used by the method as ``mode``.
+
+        Parameters
+        ----------
+        cues : Cues
+            The cues, of the gray image's size.
+        mode : str
+            How the method uses the guess, one of :attr:`varcolor.options.PRIOR_MODES`.
+
+        Returns
+        -------
+        guess : ndarray, ``H×W×2``
+            Lab chroma.
+        weight : ndarray, ``H×W``
+            β times a confidence.
+        info : dict
+            What a result's ``info`` reports of the prior.
+        """
         raise NotImplementedError

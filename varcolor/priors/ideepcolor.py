@@ -41,11 +41,29 @@ class Ideepcolor(Prior):
 
     @classmethod
     def check_options(cls, options: Options) -> None:
+        """:meth:`Prior.check_options`, and the instance options (the detector and its weights file)
+        where given (:func:`varcolor.instances.detectors.check_options`).
+
+        Parameters
+        ----------
+        options : Options
+            As :meth:`Prior.check_options` takes them.
+        """
         super().check_options(options)
         if options.instances != "none" or options.detector_file is not None:
             check_detector_options(options, network=True)
 
     def guess(self, cues: Cues, mode: str) -> tuple[np.ndarray, np.ndarray, dict]:
+        """The network's guess and weight (:func:`varcolor.neural.prior.guess`), with each detected
+        instance's own colours fused in where a detector is chosen (:mod:`varcolor.instances`).
+
+        Parameters
+        ----------
+        cues : Cues
+            As :meth:`Prior.guess` takes them.
+        mode : str
+            As :meth:`Prior.guess` takes it.
+        """
         from ..neural.prior import guess
 
         options = self.options

@@ -62,6 +62,15 @@ def video_factor(shape: tuple[int, int], options: Options) -> int:
 def engine_words(shape: tuple[int, int], options: Options) -> str:
     """Which engine solves a clip of frames of ``shape``, in words (for the command's last line).
 
+    Parameters
+    ----------
+    shape : (H, W)
+        The frames' size.
+    options : Options
+        The colorization's options (``method`` and its ``factor``).
+
+    Examples
+    --------
     >>> engine_words((720, 1280), Options()), engine_words((720, 1280), Options(method="levin"))
     ('levin-multiscale on 4×4 blocks', 'levin at full resolution')
     """
@@ -161,26 +170,76 @@ class Grid:
         self._grays: dict[int, np.ndarray] = {}
 
     def add(self, k: int, gray: np.ndarray) -> None:
+        """Take frame ``k``'s gray (the first one given for ``k`` is kept).
+
+        Parameters
+        ----------
+        k : int
+            The frame's index in the clip.
+        gray : ndarray, ``H×W``
+            The frame's gray image.
+        """
         self._grays.setdefault(k, gray)
 
     def drop(self, k: int) -> None:
+        """Forget frame ``k`` (nothing to do for a frame not added).
+
+        Parameters
+        ----------
+        k : int
+            The frame's index in the clip.
+        """
         self._grays.pop(k, None)
 
     def gray(self, k: int) -> np.ndarray:
-        """Frame ``k``'s gray on the grid."""
+        """Frame ``k``'s gray on the grid.
+
+        Parameters
+        ----------
+        k : int
+            The frame's index in the clip (added: :meth:`add`).
+        """
         return self._grays[k]
 
     def motion(self, found: Motion) -> Motion:
-        """The motion between two frames on the grid."""
+        """The motion between two frames on the grid.
+
+        Parameters
+        ----------
+        found : Motion
+            The full-resolution motion between the two frames (:func:`varcolor.video.flow.motion`).
+        """
         return found
 
     def cues(self, hard: np.ndarray, rhs: np.ndarray, weight: np.ndarray) -> tuple:
-        """A frame's hard cues, right-hand side and prior weight on the grid (:func:`coarse_rows`)."""
+        """A frame's hard cues, right-hand side and prior weight on the grid (:func:`coarse_rows`).
+
+        Parameters
+        ----------
+        hard : ndarray of bool, ``H×W``
+            The hard cue pixels.
+        rhs : ndarray, ``H×W×2``
+            Their values on hard pixels, ``β c p`` elsewhere.
+        weight : ndarray, ``H×W``
+            ``β c`` (0 on hard pixels).
+        """
         return hard, rhs, weight
 
     def chroma(self, k: int, solved: np.ndarray, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, dict]:
         """Frame ``k``'s full-resolution chroma from its ``solved`` chroma on the grid (its hard
-        cues: ``mask`` at ``values``), and what was done."""
+        cues: ``mask`` at ``values``), and what was done.
+
+        Parameters
+        ----------
+        k : int
+            The frame's index in the clip (added: :meth:`add`).
+        solved : ndarray, ``h×w×2``
+            The frame's chroma solved on the grid.
+        mask : ndarray of bool, ``H×W``
+            The frame's hard cue pixels.
+        values : ndarray, ``H×W×2``
+            Their chroma (read where ``mask`` is set).
+        """
         return solved, {"engine": self.engine}
 
 
@@ -204,26 +263,89 @@ class BlockGrid(Grid):
         self._frames: dict[int, LevinMultiscale] = {}
 
     def add(self, k: int, gray: np.ndarray) -> None:
+        """Make frame ``k``'s still engine, once (:class:`LevinMultiscale`, with the clip's plan).
+
+        Parameters
+        ----------
+        k : int
+            As :meth:`Grid.add` takes it.
+        gray : ndarray
+            As :meth:`Grid.add` takes it.
+        """
         if k not in self._frames:
             self._frames[k] = LevinMultiscale(gray, self.options, plan=self.plan)
 
     def drop(self, k: int) -> None:
+        """Forget frame ``k``'s still engine.
+
+        Parameters
+        ----------
+        k : int
+            As :meth:`Grid.drop` takes it.
+        """
         self._frames.pop(k, None)
 
     def gray(self, k: int) -> np.ndarray:
+        """Frame ``k``'s gray as its block means (its still engine's coarse guide).
+
+        Parameters
+        ----------
+        k : int
+            As :meth:`Grid.gray` takes it.
+        """
         return self._frames[k].coarse_guide
 
     def motion(self, found: Motion) -> Motion:
+        """The motion between two frames on the blocks (:func:`coarse_motion`).
+
+        Parameters
+        ----------
+        found : Motion
+            As :meth:`Grid.motion` takes it.
+        """
         return coarse_motion(found, self.factor)
 
     def cues(self, hard: np.ndarray, rhs: np.ndarray, weight: np.ndarray) -> tuple:
+        """A frame's cues on the blocks (:func:`coarse_rows`).
+
+        Parameters
+        ----------
+        hard : ndarray
+            As :meth:`Grid.cues` takes it.
+        rhs : ndarray
+            As :meth:`Grid.cues` takes it.
+        weight : ndarray
+            As :meth:`Grid.cues` takes it.
+        """
         return coarse_rows(hard, rhs, weight, self.factor)
 
     def chroma(self, k: int, solved: np.ndarray, mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, dict]:
+        """Frame ``k``'s chroma lifted by its gray and corrected near its hard cues by its still engine
+        (:meth:`LevinMultiscale.from_coarse`), and what was done.
+
+        Parameters
+        ----------
+        k : int
+            As :meth:`Grid.chroma` takes it.
+        solved : ndarray
+            As :meth:`Grid.chroma` takes it.
+        mask : ndarray
+            As :meth:`Grid.chroma` takes it.
+        values : ndarray
+            As :meth:`Grid.chroma` takes it.
+        """
         chroma, done = self._frames[k].from_coarse(solved, Problem(mask, values, None, None))
         return chroma, {"engine": self.engine, "factor": self.factor, **done}
 
 
 def make_grid(shape: tuple[int, int], options: Options) -> Grid:
-    """The grid a clip of frames of ``shape`` is solved on with ``options`` (:func:`video_factor`)."""
+    """The grid a clip of frames of ``shape`` is solved on with ``options`` (:func:`video_factor`).
+
+    Parameters
+    ----------
+    shape : (H, W)
+        The frames' size.
+    options : Options
+        The colorization's options (``method`` and its ``factor``).
+    """
     return Grid() if video_factor(shape, options) == 1 else BlockGrid(shape, options)

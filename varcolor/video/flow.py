@@ -46,6 +46,11 @@ def dense_flow(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """DIS optical flow (OpenCV, "medium" preset) from gray frame ``first`` to ``second``
     (``H×W`` floats in [0, 1]): ``H×W×2`` float32 displacements (dx, dy) in pixels.
 
+    Parameters
+    ----------
+    first, second : ndarray, ``H×W``
+        The two gray frames, floats in [0, 1].
+
     Examples
     --------
     >>> import numpy as np
@@ -107,6 +112,11 @@ def _targets(flow: np.ndarray, back: np.ndarray) -> np.ndarray:
 def motion(first: np.ndarray, second: np.ndarray) -> Motion:
     """The trusted nearest-pixel correspondences between two consecutive gray frames, both ways.
 
+    Parameters
+    ----------
+    first, second : ndarray, ``H×W``
+        The two gray frames, floats in [0, 1], ``first`` before ``second``.
+
     Examples
     --------
     >>> import numpy as np
@@ -121,7 +131,15 @@ def motion(first: np.ndarray, second: np.ndarray) -> Motion:
 
 
 def histogram_distance(first: np.ndarray, second: np.ndarray, bins: int = 32) -> float:
-    """Half the L1 distance between two gray frames' luminance histograms: 0 (same) to 1 (disjoint)."""
+    """Half the L1 distance between two gray frames' luminance histograms: 0 (same) to 1 (disjoint).
+
+    Parameters
+    ----------
+    first, second : ndarray
+        The two gray frames, floats in [0, 1].
+    bins : int, optional
+        Histogram bins over [0, 1] (default 32).
+    """
     h1 = np.histogram(first, bins=bins, range=(0.0, 1.0))[0] / first.size
     h2 = np.histogram(second, bins=bins, range=(0.0, 1.0))[0] / second.size
     return 0.5 * float(np.abs(h1 - h2).sum())
@@ -129,6 +147,13 @@ def histogram_distance(first: np.ndarray, second: np.ndarray, bins: int = 32) ->
 
 def is_cut(first: np.ndarray, second: np.ndarray, found: Motion | None = None) -> bool:
     """Whether a scene cut separates two consecutive gray frames (see the module docstring).
+
+    Parameters
+    ----------
+    first, second : ndarray, ``H×W``
+        The two gray frames, floats in [0, 1], ``first`` before ``second``.
+    found : Motion, optional
+        Their motion (:func:`motion`) where already known; None: computed here if needed.
 
     Examples
     --------

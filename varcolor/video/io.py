@@ -86,6 +86,13 @@ class Clip:
 
         Raises :class:`~varcolor.errors.InputError` naming the file where a frame cannot be
         decoded, or the clip ends before its header's frame count.
+
+        Parameters
+        ----------
+        start : int, optional
+            The first frame (default 0).
+        stop : int, optional
+            The frame after the last (default None: the clip's end; a larger one is taken as the end).
         """
         stop = self.frame_count if stop is None else min(int(stop), self.frame_count)
         if self._files:
@@ -380,7 +387,13 @@ class VideoWriter:
             self._audio = self._audio_stream()
 
     def write(self, frame: np.ndarray) -> None:
-        """Append one ``H×W×3`` frame (floats in [0, 1], or uint8)."""
+        """Append one ``H×W×3`` frame (floats in [0, 1], or uint8).
+
+        Parameters
+        ----------
+        frame : ndarray, ``H×W×3``
+            The frame, floats in [0, 1] (clipped) or uint8, of the first frame's size.
+        """
         pixels = _to_uint8(frame)
         if self._stream is None:
             self._open_stream(*pixels.shape[:2])
@@ -473,6 +486,14 @@ class FrameFolderWriter:
         return self
 
     def write(self, frame: np.ndarray) -> None:
+        """Append one ``H×W×3`` frame (floats in [0, 1], or uint8) as the next numbered PNG, at the
+        writer's ``bits``.
+
+        Parameters
+        ----------
+        frame : ndarray, ``H×W×3``
+            The frame, floats in [0, 1] or uint8.
+        """
         assert self._tmp is not None  # inside `with`
         name = self._tmp / f"frame_{self.frame_count:0{self.digits}d}.png"
         write_image(name, frame if frame.dtype != np.uint8 else frame / 255.0, bits=self.bits)
@@ -508,7 +529,22 @@ def open_writer(
     overwrite: bool = False,
     audio_from: str | os.PathLike | None = None,
 ) -> VideoWriter | FrameFolderWriter:
-    """A writer for ``path``: a video file by its suffix, else a folder of numbered PNG frames."""
+    """A writer for ``path``: a video file by its suffix, else a folder of numbered PNG frames.
+
+    Parameters
+    ----------
+    path : path-like
+        A video file (``.mp4``, ``.mkv``, ``.mov`` or ``.avi``), else a folder of frames.
+    fps : float or Fraction
+        Frames per second of a video file (a folder stores none).
+    codec : str, optional
+        A video file's codec, one of :data:`CODECS` (default ``h264``).
+    overwrite : bool, optional
+        Replace an existing file, or a folder that is not empty (default False: kept, and
+        :class:`OutputExists` raised).
+    audio_from : path-like, optional
+        A video whose first audio track is copied into a video file (:class:`VideoWriter`); a folder gets none.
+    """
     if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
         return VideoWriter(path, fps=fps, codec=codec, overwrite=overwrite, audio_from=audio_from)
     return FrameFolderWriter(path, overwrite=overwrite)

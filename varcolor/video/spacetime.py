@@ -149,7 +149,15 @@ class FrameRows:
         return self._solver
 
     def apply(self, x: np.ndarray, before: np.ndarray | None, after: np.ndarray | None) -> np.ndarray:
-        """This frame's rows applied to the chroma of the frame, the one before and the one after."""
+        """This frame's rows applied to the chroma of the frame, the one before and the one after.
+
+        Parameters
+        ----------
+        x : ndarray, ``H×W×C``
+            This frame's chroma.
+        before, after : ndarray, ``H×W×C``, or None
+            The chroma of the frame before and of the frame after; None: that side is not coupled.
+        """
         out = self.spatial.apply(x)
         if self.back is not None and before is not None:
             _add_temporal(self.back, self.back_target, before, out)
@@ -170,6 +178,19 @@ def frame_rows(
     """A frame's rows: ``before``/``after`` are (the neighbouring frame's guide, this frame's pixels'
     targets in it — :attr:`varcolor.video.flow.Motion.backward` / ``forward``), None at a shot's
     ends or a window's end.
+
+    Parameters
+    ----------
+    guide : ndarray, ``H×W``
+        The frame's gray, in [0, 1].
+    mask : ndarray of bool, ``H×W``
+        The frame's hard cue pixels (their rows are the identity).
+    prior_weight : ndarray, ``H×W``, optional
+        ``β c`` of each pixel (None: 0 everywhere).
+    before, after : tuple of ndarray, optional
+        The previous and the next frame's (guide, this frame's pixels' targets in it).
+    temporal : float, optional
+        A temporal neighbour's weight relative to a spatial one, at least 0 (default :data:`TEMPORAL`).
 
     Examples
     --------
@@ -251,7 +272,13 @@ class WindowSystem:
             self.rhs[0] -= coupling
 
     def apply(self, x: np.ndarray) -> np.ndarray:
-        """The window's operator applied to ``x`` (``T×H×W×C``)."""
+        """The window's operator applied to ``x`` (``T×H×W×C``).
+
+        Parameters
+        ----------
+        x : ndarray, ``T×H×W×C``
+            The window's chroma, frame by frame.
+        """
         out = np.empty_like(x)
         count = len(self.rows)
         for t, rows in enumerate(self.rows):
@@ -261,7 +288,13 @@ class WindowSystem:
     def precondition(self, r: np.ndarray) -> np.ndarray:
         """Forward block Gauss–Seidel: frame by frame, each block solved by its LU with the frame
         before's correction on the right-hand side, so that one application carries a change
-        through the whole window (block Jacobi needs an iteration per frame)."""
+        through the whole window (block Jacobi needs an iteration per frame).
+
+        Parameters
+        ----------
+        r : ndarray, ``T×H×W×C``
+            A residual of the window.
+        """
         if self.preconditioner == "diagonal":
             return np.stack([r[t] / rows.spatial.stencil[..., 4:5] for t, rows in enumerate(self.rows)])
         z = np.empty_like(r)
@@ -279,7 +312,17 @@ class WindowSystem:
         """BiCGSTAB (right-preconditioned, each channel its own scalars) from ``x0``; returns the
         chroma ``T×H×W×C`` and a report (iterations, relative residual per channel). Raises
         :class:`InputError` on a breakdown or a non-finite iterate; warns
-        (:class:`~varcolor.errors.ConvergenceWarning`) if ``maxiter`` is reached."""
+        (:class:`~varcolor.errors.ConvergenceWarning`) if ``maxiter`` is reached.
+
+        Parameters
+        ----------
+        x0 : ndarray, ``T×H×W×C``, optional
+            The starting chroma (None: zeros).
+        tol : float, optional
+            The relative residual each channel must reach (default 1e-6).
+        maxiter : int, optional
+            The most iterations (default 200).
+        """
         b = self.rhs
         axes = tuple(range(b.ndim - 1))
         b_norm = np.sqrt((b * b).sum(axis=axes))
