@@ -49,6 +49,9 @@ ENGINES = {
     "unrestrained": {"restraint": "off"},
     "levin (exact)": {"method": "levin"},
 }
+#: A scribble pair whose "original" has less mean chroma (ab) than this has no colour truth (the
+#: lightalchemist set's .jpg files are gray): it is named, not scored.
+COLOURLESS = 5.0
 #: The row of what a perfectly restrained result scores (:func:`ceiling`).
 CEILING = "ceiling: truth on the stroked objects, neutral elsewhere"
 
@@ -156,6 +159,10 @@ def scribbles() -> dict:
         gray = varcolor.read_image(base.with_suffix(".png"))
         gray = varcolor.color.to_gray(gray) if gray.ndim == 3 else gray
         truth = varcolor.read_image(original)[..., :3]
+        lab = varcolor.color.rgb_to_lab(truth)
+        if np.hypot(lab[..., 1], lab[..., 2]).mean() < COLOURLESS:  # a gray "original": no truth to score
+            out.setdefault("gray originals", []).append(f"{marked.parent.name}/{base.name}")
+            continue
         if truth.shape[:2] != gray.shape:
             truth = np.clip(resize(truth, gray.shape, anti_aliasing=True), 0, 1)
         cues = varcolor.Cues.from_marked(gray, varcolor.read_image(marked)[..., :3])
@@ -208,7 +215,11 @@ def markdown(report: dict) -> str:
             "|---|---|---|",
         ]
         for name, row in report["scribbles"].items():
-            lines.append(f"| {name} | {row['restrained']:.2f} | {row['unrestrained']:.2f} |")
+            if name != "gray originals":
+                lines.append(f"| {name} | {row['restrained']:.2f} | {row['unrestrained']:.2f} |")
+        if report["scribbles"].get("gray originals"):
+            gray = ", ".join(report["scribbles"]["gray originals"])
+            lines += ["", f'Not scored, their "original" being gray: {gray}.']
     return "\n".join(lines) + "\n"
 
 
