@@ -365,8 +365,9 @@ def colour_groups(ab: np.ndarray) -> np.ndarray:
     if len(ab) == 0:
         return np.zeros(0, np.intp)
     sample = np.asarray(ab[:: max(1, len(ab) // GROUP_SAMPLE)], np.float64)  # the colours, from a share
-    bins = np.floor(sample / GROUP_BIN).astype(np.int64)
-    _, which, counts = np.unique(bins, axis=0, return_inverse=True, return_counts=True)
+    bins = np.floor(sample / GROUP_BIN).astype(np.int64) + 1024  # (ab within ±AB_LIMIT: bins ≥ 0)
+    # one key a bin, in the rows' order (a 1-D unique: the 2-D one sorts rows, far slower)
+    _, which, counts = np.unique(bins[:, 0] * 4096 + bins[:, 1], return_inverse=True, return_counts=True)
     which = which.ravel()
     centres: list[np.ndarray] = []
     for k in np.argsort(-counts, kind="stable"):
