@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .raster import gather
 from .solvers.multiscale import block_mean
 
 __all__ = [
@@ -279,16 +280,16 @@ class Restraint:
         if not mask.any():
             empty = np.zeros(grid.shape)
             return Reach(empty, empty.copy(), np.ones(grid.shape), self.shape, mask)
-        rows, columns = np.nonzero(mask)
         # Counted on the grid's cells (bincounts): a scan's millions of cue pixels are read once.
+        flat = np.flatnonzero(mask)
+        rows, columns = np.divmod(flat, self.shape[1])
         cells = (rows // self.factor) * grid.shape[1] + columns // self.factor
         del rows, columns
-        flat = np.flatnonzero(mask)
-        groups = np.zeros(flat.size, np.intp) if ab is None else colour_groups(_gathered(ab, flat))
+        groups = np.zeros(flat.size, np.intp) if ab is None else colour_groups(gather(np.asarray(ab), mask, flat))
         count = int(groups.max()) + 1
         per_group = np.bincount(cells * count + groups, minlength=grid.size * count).reshape(grid.shape + (count,))
-        total = np.maximum(per_group.sum(axis=-1), 1)
-        held = per_group.sum(axis=-1) > 0
+        cues = per_group.sum(axis=-1)
+        held, total = cues > 0, np.maximum(cues, 1)
         share = per_group / total[..., None]
 
         def fraction(which: np.ndarray | None) -> np.ndarray:  # of each cell's cues
@@ -296,8 +297,8 @@ class Restraint:
                 return np.zeros(grid.shape)
             return np.bincount(cells, weights=which, minlength=grid.size).reshape(grid.shape) / total
 
-        reference = fraction(None if weight is None else _gathered(weight, flat) < 1.0)
-        dot = fraction(None if points is None else _gathered(points, flat))
+        reference = fraction(None if weight is None else gather(np.asarray(weight), mask, flat) < 1.0)
+        dot = fraction(None if points is None else gather(np.asarray(points), mask, flat))
         # each colour's share, and the gray under it (a cell's cues are read at the cell's gray)
         targets = np.concatenate(
             [
@@ -385,9 +386,3 @@ def colour_groups(ab: np.ndarray) -> np.ndarray:
             groups[closer], distance = index, np.minimum(distance, nearest)
         nearest = distance
     return groups
-
-
-def _gathered(image: np.ndarray, flat: np.ndarray) -> np.ndarray:
-    """``image`` (``H×W`` or ``H×W×C``) at the raster indices ``flat``."""
-    image = np.asarray(image)
-    return image.reshape((-1,) + image.shape[2:])[flat]
