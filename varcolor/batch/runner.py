@@ -154,8 +154,7 @@ def run(
     try:
         for job, status, reason in verdicts:
             if status != "ready":
-                (report.failed if status == "failed" else report.skipped).append(Outcome(job.name, reason))
-                report.rows.append(record.write(job, status, reason))
+                _settle(report, record, job, status, reason)
         report.skipped += [
             Outcome(job.name, f"{job.name}: done by an earlier run (manifest: same files, options and outputs)")
             for job in resumed
@@ -173,21 +172,18 @@ def run(
             elif isinstance(outcome, OutputExists):  # appeared while this job ran: kept, like at planning
                 if single:
                     raise InputError(str(outcome))
-                report.skipped.append(Outcome(job.name, str(outcome)))
-                report.rows.append(record.write(job, "skipped", str(outcome), seconds))
+                _settle(report, record, job, "skipped", str(outcome), seconds)
             elif isinstance(outcome, VarcolorError):
                 if single:
                     raise outcome
-                report.failed.append(Outcome(job.name, str(outcome), type(outcome).__name__))
-                report.rows.append(record.write(job, "failed", str(outcome), seconds, type(outcome).__name__))
+                _settle(report, record, job, "failed", str(outcome), seconds, type(outcome).__name__)
             else:
                 warned, noted = (outcome.warned, outcome.noted) if isinstance(outcome, Said) else (outcome, "")
                 if warned and warn:
                     warn(warned)
                 if noted and note:
                     note(noted)
-                report.done.append(job)
-                report.rows.append(record.write(job, "done", outcome or "", seconds))
+                _settle(report, record, job, "done", outcome or "", seconds)
         if lost:  # a publication under way as the scheduler or worker went away: wait until it has ended
             time.sleep(LOST_GRACE)
             # A worker past the gate still renames its files into place; on a loaded machine that
@@ -197,11 +193,9 @@ def run(
                 time.sleep(0.05)
         for job, outcome in lost:
             if _state(job.outputs[-1]) not in (None, before[id(job)]):
-                report.done.append(job)
-                report.rows.append(record.write(job, "done", outcome.published))
+                _settle(report, record, job, "done", outcome.published)
             else:
-                report.failed.append(Outcome(job.name, str(outcome), type(outcome).__name__))
-                report.rows.append(record.write(job, "failed", str(outcome), error=type(outcome).__name__))
+                _settle(report, record, job, "failed", str(outcome), error=type(outcome).__name__)
     except KeyboardInterrupt:
         report.interrupted = True
         with sigint_ignored():  # stopping already: a second Ctrl-C changes nothing
@@ -209,8 +203,7 @@ def run(
                 stream.close()  # the workers stopped: from here on nothing more is published
             for job in ready:  # published before the stop, not yet reported: done
                 if id(job) not in settled and _state(job.outputs[-1]) not in (None, before[id(job)]):
-                    report.done.append(job)
-                    report.rows.append(record.write(job, "done", "published as the run was interrupted"))
+                    _settle(report, record, job, "done", "published as the run was interrupted")
             # The stopped workers' half-written files are temporaries no process holds any more.
             for folder in folders:
                 remove_stale_temporaries(folder, older_than=0, keep=inputs)
@@ -226,6 +219,24 @@ def run(
             bar.close()
         record.close()
     return report
+
+
+def _settle(
+    report: Report,
+    record: ManifestWriter,
+    job: Job,
+    status: str,
+    line: str,
+    seconds: float | None = None,
+    error: str | None = None,
+) -> None:
+    """Count ``job`` in ``report`` as ``status`` (``done``, ``skipped``, ``failed``) and append its
+    manifest record: the report and the manifest say the same of it."""
+    if status == "done":
+        report.done.append(job)
+    else:
+        (report.failed if status == "failed" else report.skipped).append(Outcome(job.name, line, error))
+    report.rows.append(record.write(job, status, line, seconds, error))
 
 
 def _state(path: Path) -> tuple | None:
