@@ -220,14 +220,10 @@ def lent_pool(
 
     Parameters
     ----------
-    pool : tuple of Path
-        The pool's photos (:func:`pool_files`).
+    pool, max_pixels, max_memory
+        As :func:`pool_signatures` takes them.
     lends : callable
         Whether a photo is lent by a folder that holds the run's inputs (then, gray, it is left out).
-    max_pixels : int or None
-        The run's pixel limit.
-    max_memory : float, optional
-        The memory budget each photo's read counts against.
 
     Returns
     -------

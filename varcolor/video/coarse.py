@@ -64,10 +64,8 @@ def engine_words(shape: tuple[int, int], options: Options) -> str:
 
     Parameters
     ----------
-    shape : (H, W)
-        The frames' size.
-    options : Options
-        The colorization's options (``method`` and its ``factor``).
+    shape, options
+        As :func:`video_factor` takes them.
 
     Examples
     --------
