@@ -468,3 +468,33 @@ def test_the_report_says_which_job_failed_and_how_typed_not_as_text(tmp_path):
     for one in report.failed + report.skipped:  # the same names and lines as the manifest's records
         assert records[one.name]["reason"] == one.line
     assert report.exit_code == 1
+
+
+def test_the_api_driver_never_touches_an_input_whatever_its_output_or_reference(tmp_path):
+    """run_folder's chain and reference routes with the output at the input folder or file, or
+    the inputs given as the reference: refused in one line or failed per photo, never overwritten."""
+    import hashlib
+
+    source = tmp_path / "in"
+    make_pair(source, "a", seed=0)
+    make_pair(source, "b", seed=1)
+
+    def digests():
+        return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(source.iterdir())}
+
+    before = digests()
+    tries = [
+        {"chain": True, "marked": True},
+        {"reference": source},
+        {"reference": [source / "a.png"], "chain": True, "marked": True},
+        {"reference": source / "a.png"},
+    ]
+    for keywords in tries:
+        for output in (source, source / "a.png"):
+            try:
+                rows = run_folder("colorize", source, output, quiet=True, warn=None, **keywords)
+            except InputError:
+                continue
+            assert all(row["status"] != "done" for row in rows), (keywords, output)
+    after = digests()
+    assert {name: after[name] for name in before} == before  # the inputs, byte for byte
