@@ -73,6 +73,21 @@ def test_points_json_csv_and_radius(tmp_path):
     assert csv_cues.count == 2 and np.allclose(csv_cues.ab[5, 5], (1, 2))
 
 
+def test_a_points_file_says_whether_its_points_are_hints_or_strokes(tmp_path):
+    records = [{"y": 2, "x": 3, "a": 10, "b": -20, "radius": 1}]
+    hints = Cues.from_points({"points": records}, shape=(8, 8))
+    assert hints.points is not None and np.array_equal(hints.points, hints.mask)
+    (tmp_path / "s.json").write_text(json.dumps({"as": "strokes", "width": 8, "height": 8, "points": records}))
+    strokes = Cues.from_points(tmp_path / "s.json", shape=(8, 8))
+    assert strokes.points is None and np.array_equal(strokes.mask, hints.mask)
+    assert np.array_equal(strokes.ab, hints.ab)
+    # Scaled onto a photo twice the size, they stay strokes.
+    assert Cues.from_points(tmp_path / "s.json", shape=(16, 16)).points is None
+    (tmp_path / "bad.json").write_text(json.dumps({"as": "paint", "points": records}))
+    with pytest.raises(InputError, match=r"bad.json: \"as\" must be one of 'points', 'strokes', got 'paint'"):
+        Cues.from_points(tmp_path / "bad.json", shape=(8, 8))
+
+
 @pytest.mark.parametrize(
     "content,suffix,message",
     [

@@ -312,8 +312,8 @@ class Cues:
         return cls._of(layer_cues(levels, edges=edges, channels=channels))
 
     @classmethod
-    def from_points(cls, source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Cues:
-        """Cues from a points file (JSON or CSV) or a list of point records.
+    def from_points(cls, source: str | os.PathLike | list[dict] | dict, shape: tuple[int, int]) -> Cues:
+        """Cues from a points file (JSON or CSV), a list of point records or a JSON file's content.
 
         Each point has ``y, x`` (pixel row and column; a fractional one is rounded to the nearest
         pixel) and either ``a, b`` (Lab chroma, each within ±:data:`POINT_AB_LIMIT`: sRGB's gamut
@@ -327,10 +327,15 @@ class Cues:
         :data:`SIZE_SLACK` pixels) their places and radii are scaled to it (the cues' ``note`` says
         so); another aspect ratio is an error naming both sizes.
 
+        Points are hints (:attr:`points`): their colour fills what no stroke's reaches. A JSON
+        file with ``"as": "strokes"`` (the studio's point tool writes it) takes them as dabs of
+        paint, restrained as strokes are.
+
         Parameters
         ----------
-        source : path or list of dict
-            A ``.json`` or ``.csv`` points file, or the point records themselves.
+        source : path, list of dict or dict
+            A ``.json`` or ``.csv`` points file, the point records themselves, or a JSON file's
+            content (``{"points": [...]}``, with ``width``, ``height`` and ``as`` where given).
         shape : tuple of int
             ``(height, width)`` of the image the points are on; a point outside it is refused.
 
@@ -343,7 +348,8 @@ class Cues:
         InputError
             A file that cannot be read or parsed, a point without ``y, x`` and a colour, one
             outside the image, a chroma beyond :data:`POINT_AB_LIMIT`, 8-bit sRGB out of 0–255,
-            points placed on a photo of another aspect ratio.
+            points placed on a photo of another aspect ratio, an ``"as"`` other than ``points`` or
+            ``strokes``.
 
         Examples
         --------
@@ -351,7 +357,7 @@ class Cues:
         5
         """
         marks = points_cues(source, shape)
-        return cls(marks.mask, marks.ab, lightness=marks.lightness, note=marks.note, copy=False, points=marks.mask)
+        return cls(marks.mask, marks.ab, lightness=marks.lightness, note=marks.note, copy=False, points=marks.points)
 
     @classmethod
     def _of(cls, marks: Marks) -> Cues:

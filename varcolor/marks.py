@@ -31,6 +31,8 @@ class Marks(NamedTuple):
     ab: np.ndarray
     lightness: np.ndarray
     note: str = ""
+    #: The cue pixels that are point hints (:attr:`~varcolor.Cues.points`), None for strokes.
+    points: np.ndarray | None = None
 
 
 #: Levin's rule: a pixel is marked where ``Σ_c |marked_c - gray_c| > MARKED_THRESHOLD`` (RGB in [0, 1]).

@@ -18,12 +18,16 @@ from .io import safe_json
 from .marks import AB_LIMIT, Marks, image_shape_of, same_aspect
 from .memory import sparse_zeros
 
-__all__ = ["points_cues", "MAX_POINTS", "MAX_POINTS_FILE_BYTES", "MAX_PAINTED_IMAGES", "POINT_AB_LIMIT"]
+__all__ = ["points_cues", "MAX_POINTS", "MAX_POINTS_FILE_BYTES", "MAX_PAINTED_IMAGES", "POINT_AB_LIMIT", "TAKEN_AS"]
 
 #: What a points file may hold: more points than this (or a larger file) is refused before
 #: parsing, not left to run for hours; a million points cover a 50-megapixel scan every 7 pixels.
 MAX_POINTS = 1_000_000
 MAX_POINTS_FILE_BYTES = 64 << 20
+#: What a JSON points file's ``"as"`` says its points are: ``points`` (the default: hints whose
+#: colour fills what no stroke's reaches) or ``strokes`` (dabs of paint, restrained as strokes
+#: are: the studio's point tool writes these).
+TAKEN_AS = ("points", "strokes")
 
 
 def _scaled_point(record, drawn: tuple[int, int], shape: tuple[int, int], name: str):
@@ -44,7 +48,7 @@ def _scaled_point(record, drawn: tuple[int, int], shape: tuple[int, int], name: 
     return moved
 
 
-def _declared_size(data: dict, path: Path) -> tuple[int, int] | None:
+def _declared_size(data: dict, path: Path | str) -> tuple[int, int] | None:
     """The ``(height, width)`` a points file declares, or None."""
     if "width" not in data and "height" not in data:
         return None
@@ -58,7 +62,17 @@ def _whole(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None]:
+def _unpacked(data: object, name: str) -> tuple[object, tuple[int, int] | None, bool]:
+    """A JSON points file's content as ``(records, declared size, taken as strokes)``."""
+    if not isinstance(data, dict):
+        return data, None, False
+    taken = data.get("as", TAKEN_AS[0])
+    if taken not in TAKEN_AS:
+        raise InputError(f'{name}: "as" must be one of {", ".join(map(repr, TAKEN_AS))}, got {taken!r}')
+    return data.get("points"), _declared_size(data, name), taken == "strokes"
+
+
+def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None, bool]:
     try:
         if not path.is_file():
             raise InputError(f"{path}: no such file")
@@ -76,14 +90,10 @@ def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read points file ({exc})") from None
     if suffix == ".json":
-        data = safe_json.loads(text, str(path))
-        drawn = None
-        if isinstance(data, dict):
-            drawn = _declared_size(data, path)
-            data = data.get("points")
+        data, drawn, strokes = _unpacked(safe_json.loads(text, str(path)), str(path))
         if not isinstance(data, list) or not all(isinstance(p, dict) for p in data):
             raise InputError(f'{path}: expected a list of point objects (or {{"points": [...]}})')
-        return data, drawn
+        return data, drawn, strokes
     if suffix == ".csv":
         try:
             reader = csv.DictReader(line for line in text.splitlines() if line.strip())
@@ -102,7 +112,7 @@ def _read_points_file(path: Path) -> tuple[list[dict], tuple[int, int] | None]:
                     break
         except csv.Error as exc:
             raise InputError(f"{path}: not valid CSV ({exc})") from None
-        return rows, None
+        return rows, None, False
     raise InputError(f"{path}: points files must be .json or .csv")
 
 
@@ -235,13 +245,14 @@ def _point_values(record: dict, where: str) -> dict[str, float]:
     return values
 
 
-def points_cues(source: str | os.PathLike | list[dict], shape: tuple[int, int]) -> Marks:
+def points_cues(source: str | os.PathLike | list[dict] | dict, shape: tuple[int, int]) -> Marks:
     """The cues of a points file or of point records: :meth:`varcolor.Cues.from_points`.
 
     Parameters
     ----------
-    source : path or list of dict
-        A ``.json`` or ``.csv`` points file, or the point records themselves.
+    source : path, list of dict or dict
+        A ``.json`` or ``.csv`` points file, the point records themselves, or a JSON points
+        file's content (``{"points": [...]}`` with its optional ``width``, ``height`` and ``as``).
     shape : tuple of int
         ``(height, width)`` of the image the points are on (points placed on another size of the
         same aspect ratio are scaled to it).
@@ -249,23 +260,29 @@ def points_cues(source: str | os.PathLike | list[dict], shape: tuple[int, int]) 
     Returns
     -------
     Marks
-        The cue pixels, their Lab chroma and lightness, and a note where the points were scaled.
+        The cue pixels, their Lab chroma and lightness, a note where the points were scaled, and
+        ``points``: the cue pixels, or None where the file takes its points as strokes
+        (``"as": "strokes"``, :data:`TAKEN_AS`).
     """
-    name, drawn = "points", None
+    name, drawn, strokes = "points", None, False
     shape = image_shape_of(shape)
     if isinstance(source, (str, os.PathLike)):
         name = str(source)
-        records, drawn = _read_points_file(Path(source))
+        records, drawn, strokes = _read_points_file(Path(source))
     else:
-        records = list(source)
+        content, drawn, strokes = _unpacked(source, name)
+        if not isinstance(content, list):
+            raise InputError(f'{name}: expected a list of point objects (or {{"points": [...]}})')
+        records = list(content)
     _check_point_scales(records, name)
-    if drawn is None or drawn == shape:
-        return _points_to_cues(records, shape, name)
-    if not same_aspect(drawn, shape):
-        raise InputError(
-            f"{name}: the points were placed on a {drawn[1]}×{drawn[0]} image but the photo is "
-            f"{shape[1]}×{shape[0]}: not the same aspect ratio, so they cannot be scaled to it"
-        )
-    cues = _points_to_cues([_scaled_point(r, drawn, shape, name) for r in records], shape, name)
-    note = f"placed on {drawn[1]}×{drawn[0]}, scaled to {shape[1]}×{shape[0]}"
-    return Marks(cues.mask, cues.ab, cues.lightness, note)
+    note = ""
+    if drawn is not None and drawn != shape:
+        if not same_aspect(drawn, shape):
+            raise InputError(
+                f"{name}: the points were placed on a {drawn[1]}×{drawn[0]} image but the photo is "
+                f"{shape[1]}×{shape[0]}: not the same aspect ratio, so they cannot be scaled to it"
+            )
+        records = [_scaled_point(r, drawn, shape, name) for r in records]
+        note = f"placed on {drawn[1]}×{drawn[0]}, scaled to {shape[1]}×{shape[0]}"
+    cues = _points_to_cues(records, shape, name)
+    return Marks(cues.mask, cues.ab, cues.lightness, note, None if strokes else cues.mask)

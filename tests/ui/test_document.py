@@ -22,10 +22,12 @@ def test_rasterized_points_are_the_points_file_disks():
     mask = rasterize(doc, (40, 40))
     from varcolor.ui.document import points_file
 
-    expected = varcolor.Cues.from_points(points_file(doc), (40, 40))
+    expected = varcolor.Cues.from_points(points_file(doc, (40, 40)), (40, 40))
     ours = cues_from_mask(mask)
     assert np.array_equal(expected.mask, ours.mask)
     assert np.allclose(expected.ab[expected.mask], ours.ab[ours.mask], atol=1e-9)
+    # The mask's cues are strokes, and so are the saved file's: one rule for the studio's points.
+    assert expected.points is None and ours.points is None
 
 
 def test_a_masks_cues_read_in_a_box_are_the_whole_masks():

@@ -47,6 +47,10 @@ def test_save_reproduces_through_the_command_line(client, tmp_path):
     only_points = cues_from_mask(rasterize(Document(points=doc.points), (40, 60)))
     assert np.array_equal(from_points.mask, only_points.mask)
     assert np.allclose(from_points.ab[from_points.mask], only_points.ab[only_points.mask], atol=1e-9)
+    # ... and colours as the studio colours them: its points are dabs of paint (restrained), not hints.
+    gray = varcolor.read_image(tmp_path / "photo.png")
+    by_file, by_mask = varcolor.colorize(gray, from_points), varcolor.colorize(gray, only_points)
+    assert from_points.points is None and np.abs(by_file.ab - by_mask.ab).max() <= 1e-6
     # A second save under the same name asks first (409), then replaces when told to.
     assert client.post("/api/save", json={"name": "photo_colorized"}).status_code == 409
     assert save_as_the_page_does(client, "photo_colorized", overwrite=True)["state"] == "done"

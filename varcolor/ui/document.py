@@ -613,18 +613,24 @@ def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = Non
     return Cues(marked, ab, copy=False)
 
 
-def points_file(doc: Document) -> list[dict]:
-    """The points as records of a points file (``y, x, r, g, b, radius``; ``varcolor colorize --points``).
+def points_file(doc: Document, shape: tuple[int, ...]) -> dict:
+    """The points as a points file's content (``varcolor colorize --points``): records of
+    ``y, x, r, g, b, radius``, the photo's ``width`` and ``height``, and ``"as": "strokes"``: the
+    studio paints its points into the stroke mask, so a run from the file restrains them as the
+    studio's view and save do (:meth:`varcolor.Cues.from_points`).
 
     Parameters
     ----------
     doc : Document
         The document.
+    shape : tuple of int
+        The photo's ``(height, width, ...)`` at full resolution.
     """
-    return [
+    points = [
         {"y": p["y"], "x": p["x"], "r": p["rgb"][0], "g": p["rgb"][1], "b": p["rgb"][2], "radius": point_radius(p)}
         for p in doc.points
     ]
+    return {"as": "strokes", "width": int(shape[1]), "height": int(shape[0]), "points": points}
 
 
 def session_dict(doc: Document, image: dict) -> dict:

@@ -284,7 +284,7 @@ class Saves:
             photo=image.path,
             files=paths,
             drawing=drawing(doc, image.shape),
-            points=points_file(doc),
+            points=points_file(doc, image.shape),
             session=session_dict(doc, image.record()),
             options=options,
             solver=solver,
