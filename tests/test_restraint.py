@@ -183,6 +183,34 @@ def test_a_thing_unlike_each_colours_gray_keeps_little_of_it():
     assert _chroma(result)[face].mean() < 0.2 * _chroma(result)[sky].mean()
 
 
+def test_shades_of_one_thing_are_one_colour(monkeypatch):
+    """A textured thing (fur) painted in a deep and a pale orange, their cues' gray ranges meeting:
+    one colour to the likeness, so its mid-tones between the strokes keep more of it than with
+    the two shades taken as two colours; the cap and the sky above stay two."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(2)
+    gray = np.full((90, 150), 0.92)
+    fur = np.linspace(0.42, 0.56, 110)[None, :] + ndimage.gaussian_filter(rng.normal(0, 0.25, (60, 110)), 1.5)
+    gray[15:75, 20:130] = fur
+    gray = np.clip(gray, 0, 1)
+    mask = np.zeros(gray.shape, bool)
+    ab = np.zeros(gray.shape + (2,))
+    mask[43:47, 25:45], mask[43:47, 105:125] = True, True
+    ab[43:47, 25:45], ab[43:47, 105:125] = (22.0, 48.0), (9.0, 24.0)
+    groups = varcolor.restraint.colour_groups(ab[mask], gray[mask])
+    assert len(set(groups.tolist())) == 1
+    middle = (slice(20, 70), slice(65, 85))
+    joined = Restraint(gray).reach(mask, ab=ab).confidence()[middle].mean()
+    monkeypatch.setattr(varcolor.restraint, "GROUP_HUE", 0.0)
+    assert len(set(varcolor.restraint.colour_groups(ab[mask], gray[mask]).tolist())) == 2
+    apart = Restraint(gray).reach(mask, ab=ab).confidence()[middle].mean()
+    assert joined > apart + 0.03
+    monkeypatch.undo()
+    blues_gray, blues = _between_two_blues()
+    assert len(set(varcolor.restraint.colour_groups(blues.ab[blues.mask], blues_gray[blues.mask]).tolist())) == 2
+
+
 def test_point_hints_fill_what_no_stroke_holds_as_levins_flood():
     """ideepcolor's hints are points: the default engine fills around them as Levin's method does;
     the same cues taken as strokes keep their colour to what they reach."""

@@ -44,6 +44,8 @@ __all__ = [
     "SOURCES",
     "GROUPS",
     "GROUP_BIN",
+    "GROUP_HUE",
+    "GROUP_OVERLAP",
     "PendingReach",
     "Reach",
     "Restraint",
@@ -77,6 +79,12 @@ GROUP_BIN = 12.0
 GROUPS = 6
 #: The colours are found among at most about this many of the cues (every k-th).
 GROUP_SAMPLE = 65536
+#: Two colours whose hues lie within this many degrees (neither near neutral) are one thing's
+#: shades where their cues' gray ranges meet: means within this many times the sum of their
+#: spreads (a cat's fur painted in three oranges), not where they do not (a dark blue cap and a
+#: pale blue sky).
+GROUP_HUE = 30.0
+GROUP_OVERLAP = 2.0
 #: Relative residual the grid's solve is taken to.
 TOL = 1e-5
 
@@ -285,7 +293,11 @@ class Restraint:
         rows, columns = np.divmod(flat, self.shape[1])
         cells = (rows // self.factor) * grid.shape[1] + columns // self.factor
         del rows, columns
-        groups = np.zeros(flat.size, np.intp) if ab is None else colour_groups(gather(np.asarray(ab), mask, flat))
+        groups = (
+            np.zeros(flat.size, np.intp)
+            if ab is None
+            else colour_groups(gather(np.asarray(ab), mask, flat), grid.ravel()[cells])
+        )
         count = int(groups.max()) + 1
         per_group = np.bincount(cells * count + groups, minlength=grid.size * count).reshape(grid.shape + (count,))
         cues = per_group.sum(axis=-1)
@@ -347,20 +359,28 @@ class Restraint:
         return factors.solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
 
 
-def colour_groups(ab: np.ndarray) -> np.ndarray:
+def colour_groups(ab: np.ndarray, gray: np.ndarray | None = None) -> np.ndarray:
     """Which colour each cue is (``n`` ints from 0): the cues' ab binned :data:`GROUP_BIN` wide,
     the fullest bins first taken as colours unless within :data:`GROUP_BIN` of one taken (at most
-    :data:`GROUPS`), every cue the nearest of them.
+    :data:`GROUPS`), every cue the nearest of them; with ``gray``, shades of one hue whose gray
+    ranges meet are then one colour (:data:`GROUP_HUE`, :data:`GROUP_OVERLAP`).
 
     Parameters
     ----------
     ab : ndarray
         ``n×2``: the cues' colours (Lab a, b).
+    gray : ndarray, optional
+        ``n``: the gray under each cue (in [0, 1]).
 
     Examples
     --------
     >>> colour_groups(np.array([[40.0, 10.0], [41.0, 12.0], [40.0, 11.0], [-30.0, 5.0], [0.0, 0.0]])).tolist()
     [0, 0, 0, 1, 2]
+    >>> shades = np.array([[20.0, 40.0], [20.0, 41.0], [10.0, 22.0], [10.0, 21.0]])
+    >>> colour_groups(shades).tolist(), colour_groups(shades, np.array([0.5, 0.6, 0.55, 0.65])).tolist()
+    ([1, 1, 0, 0], [0, 0, 0, 0])
+    >>> colour_groups(shades, np.array([0.2, 0.21, 0.8, 0.81])).tolist()  # a dark and a pale thing
+    [1, 1, 0, 0]
     """
     ab = np.asarray(ab)
     if len(ab) == 0:
@@ -385,4 +405,31 @@ def colour_groups(ab: np.ndarray) -> np.ndarray:
             closer = distance < nearest
             groups[closer], distance = index, np.minimum(distance, nearest)
         nearest = distance
-    return groups
+    if gray is None or len(centres) < 2:
+        return groups
+    return _shades_joined(groups, np.asarray(centres), np.asarray(gray, np.float64))
+
+
+def _shades_joined(groups: np.ndarray, centres: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """``groups`` with colours of one hue whose cues' gray ranges meet made one (:func:`colour_groups`)."""
+    count = len(centres)
+    size = np.maximum(np.bincount(groups, minlength=count), 1)
+    mean = np.bincount(groups, weights=gray, minlength=count) / size
+    spread = np.sqrt(np.maximum(np.bincount(groups, weights=gray * gray, minlength=count) / size - mean**2, 0.0))
+    hue = np.degrees(np.arctan2(centres[:, 1], centres[:, 0]))
+    coloured = np.hypot(centres[:, 0], centres[:, 1]) >= GROUP_BIN / 2
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(count):
+        for j in range(i + 1, count):
+            turn = abs((hue[i] - hue[j] + 180.0) % 360.0 - 180.0)
+            meet = abs(mean[i] - mean[j]) <= GROUP_OVERLAP * (spread[i] + spread[j])
+            if coloured[i] and coloured[j] and turn <= GROUP_HUE and meet:
+                parent[root(j)] = root(i)
+    _, joined = np.unique([root(i) for i in range(count)], return_inverse=True)
+    return joined.ravel()[groups]
