@@ -616,8 +616,9 @@ def evaluate(
         Given to every method (for a network with a global-hints branch).
     fid : optional
         The FID feature network (:func:`varcolor.bench_fid.load`): each row then holds the 8-bit
-        result's features (``_features``) and the original's (``_original_features``), which
-        :func:`summarize` turns into each cell's ``fid``.
+        result's features (``_features``) and the 8-bit original's (``_original_features``; both
+        as a PNG file holds them, which is what pytorch-fid reads), which :func:`summarize` turns
+        into each cell's ``fid`` and ``kid``.
     **options
         ``weights``, ``prior_weight``, ``prior_mode``, ``sharpness``, ``lam`` (:func:`method_options`).
 
@@ -644,7 +645,10 @@ def evaluate(
         raise InputError(f"rgb: a {given[1]}×{given[0]} photo is smaller than a hint's {PATCH}×{PATCH} patch {SIZES}")
     gray = protocol_gray(rgb)
     rows = []
-    features = {} if fid is None else {"_original_features": fid.features([rgb])[0].tolist()}
+    features = {}
+    if fid is not None:  # the original as a file holds it, as the results: 8-bit
+        levels = to_levels(rgb[..., :3], np.empty(rgb[..., :3].shape, np.uint8))
+        features = {"_original_features": fid.features([levels])[0].tolist()}
     for n in hints:
         cues = Cues.from_points(hint_points(rgb, n, seed), gray.shape)
         for method in methods:
@@ -680,7 +684,9 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
     ----------
     rows : list of dict
         The rows of :func:`evaluate`, one per image, method and hint count (with their scores and
-        ``seconds``; FID features where a feature network was given).
+        ``seconds``; FID features where a feature network was given: the cells then have ``fid``,
+        ``kid``, ``fid_features``, the numbers per image, and ``fid_small_set``, whether the
+        photos are too few for a non-singular covariance, :func:`varcolor.bench_fid.small_set`).
     resolutions, methods, hints : sequences
         The resolutions, method names and hint counts whose cells are made; a combination without
         rows has no cell.
@@ -693,6 +699,8 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
     >>> cell["psnr"], cell["psnr_se"], cell["images"]
     (31.0, 1.0, 2)
     """
+    from .bench_fid import small_set
+
     table: dict[str, dict[str, float]] = {}
     for resolution in resolutions:
         for method in methods:
@@ -708,6 +716,10 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
                     if all("_features" in r for r in chosen):
                         table[key]["fid"] = fid_of(chosen)
                         table[key]["kid"] = kid_of(chosen)
+                        # too few photos for a non-singular covariance: the FID is the sample's
+                        dimension = len(chosen[0]["_features"])
+                        table[key]["fid_small_set"] = small_set(len(chosen), dimension)
+                        table[key]["fid_features"] = dimension
                     table[key]["images"] = len(chosen)
     return table
 
@@ -817,21 +829,19 @@ def paired_markdown(comparisons: dict[str, dict[str, float]], baseline: str, sco
 
 
 def fid_of(rows: list[dict]) -> float:
-    """The FID (:func:`varcolor.bench_fid.frechet_distance`) of the rows' results to their
-    originals, from the features :func:`evaluate` put in them; NaN for fewer than two photos.
+    """The FID (:func:`varcolor.bench_fid.fid`) of the rows' results to their originals, from the
+    features :func:`evaluate` put in them; NaN for fewer than two photos.
 
     Parameters
     ----------
     rows : list of dict
         One cell's rows (a method, a hint count), one per photo.
     """
-    from .bench_fid import frechet_distance, statistics
+    from .bench_fid import fid
 
     if len(rows) < 2:
         return float("nan")
-    results = statistics(np.array([r["_features"] for r in rows]))
-    originals = statistics(np.array([r["_original_features"] for r in rows]))
-    return frechet_distance(*results, *originals)
+    return fid(np.array([r["_features"] for r in rows]), np.array([r["_original_features"] for r in rows]))
 
 
 def kid_of(rows: list[dict]) -> float:
@@ -958,7 +968,7 @@ def markdown(
     same : dict of str to str, optional
         Methods that are another method's solve at a size, each with that method's name (:func:`same_solves`).
     """
-    from .bench_fid import FEATURES
+    from .bench_fid import network_name
 
     same = same or {}
     out = [
@@ -967,12 +977,15 @@ def markdown(
         "against the unquantised original; CF = the result's colourfulness (Hasler & Süsstrunk 2003).",
         "",
     ]
-    fewest = min((cell["images"] for cell in summary.values() if "fid" in cell), default=None)
-    if fewest is not None and fewest <= FEATURES:  # the FID's covariance of fewer photos than features
-        out[-2] += (
-            f" FID and KID from the supplied feature network; FID on {fewest} photos, no more than its "
-            f"{FEATURES} features, is dominated by the sample: read the KID (unbiased at any size)."
-        )
+    scored = [cell for cell in summary.values() if "fid" in cell]
+    if scored:
+        out[-2] += f" FID and KID on {network_name(scored[0]['fid_features'])}."
+        small = [cell["images"] for cell in scored if cell["fid_small_set"]]
+        if small:  # the FID's covariance of no more photos than features is singular
+            out[-2] += (
+                f" FID on {min(small)} photos, no more than its {scored[0]['fid_features']} features, is "
+                "dominated by the sample: read the KID (unbiased at any size)."
+            )
     out += [
         "| resolution | method | metric | " + " | ".join(str(n) for n in hints) + " |",
         "|" + "---|" * (3 + len(hints)),

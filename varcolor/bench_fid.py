@@ -1,21 +1,27 @@
-"""Fréchet distance of a set of results to their originals (FID), from a weights file the user
-supplies: varcolor ships none and downloads none.
+"""Fréchet distance of a set of results to their originals (FID), and the kernel distance (KID)
+beside it, from a weights file the user supplies: varcolor ships none and downloads none.
 
-The features are those of :class:`FeatureNet`, an architecture defined here (four 3×3
-convolutions of stride 2, ReLU, a global mean: :data:`FEATURES` numbers per image), from a
-PyTorch state dict the user trains or converts (``torch.save(net.state_dict(), path)``, read with
-``weights_only=True``: no code runs from the file). The distance is Heusel et al.'s (2017)
-Fréchet distance between the two sets' Gaussian fits,
-``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)`` (:func:`frechet_distance`). Its values are comparable
-between runs with one weights file alone, not with papers' InceptionV3 FIDs; a set of fewer images
-than features gives a singular covariance and a distance dominated by the sample (papers use
-thousands of images).
+The features come from one of two networks, told apart by the file's keys (:func:`load`):
+
+- **InceptionV3**, the FID of papers: pytorch-fid's weights file
+  (``pt_inception-2015-12-05-6726825d.pth``, the TensorFlow Inception of Heusel et al.'s code),
+  its 2048 pool features computed as pytorch-fid computes them
+  (:class:`varcolor.neural.inception.FIDInceptionV3`).
+- **FeatureNet**, a small network defined here (four 3×3 convolutions of stride 2, ReLU, a global
+  mean: :data:`FEATURES` numbers per image) from a state dict the user trains or converts
+  (``torch.save(net.state_dict(), path)``); its values compare runs made with one weights file,
+  not papers' FIDs.
+
+The distance is Heusel et al.'s (2017) Fréchet distance between the two sets' Gaussian fits,
+``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)`` (:func:`frechet_distance`, :func:`fid`). A set of no
+more images than features has a singular covariance and a distance dominated by the sample
+(:func:`small_set`; papers use thousands of images): the KID (:func:`kernel_distance`) is
+unbiased at any size.
 """
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,19 +29,33 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["FEATURES", "WIDTHS", "frechet_distance", "kernel_distance", "statistics", "load", "make_network"]
+__all__ = [
+    "FEATURES",
+    "INCEPTION_FEATURES",
+    "WIDTHS",
+    "fid",
+    "frechet_distance",
+    "kernel_distance",
+    "load",
+    "make_network",
+    "network_name",
+    "small_set",
+    "statistics",
+]
 
 #: The channels of :class:`FeatureNet`'s four convolutions; the last is the feature count.
 WIDTHS = (32, 64, 128, 256)
-#: Numbers per image in the features.
+#: Numbers per image in :class:`FeatureNet`'s features.
 FEATURES = WIDTHS[-1]
+#: Numbers per image in InceptionV3's pool features (:data:`varcolor.neural.inception.FEATURES`).
+INCEPTION_FEATURES = 2048
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
     """The Fréchet distance between the Gaussians N(``mu1``, ``sigma1``) and N(``mu2``,
-    ``sigma2``): ``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)``, the matrix square root by
-    :func:`scipy.linalg.sqrtm` (its imaginary rounding dropped; a singular product offset by
-    1e-6 on the diagonals, as pytorch-fid does).
+    ``sigma2``): ``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)``, the trace of the square root
+    from two symmetric eigendecompositions (pytorch-fid takes :func:`scipy.linalg.sqrtm` of the
+    product, which singular covariances make inaccurate).
 
     Parameters
     ----------
@@ -65,6 +85,64 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     trace_root = float(np.sum(np.sqrt(np.clip(linalg.eigvalsh((middle + middle.T) / 2), 0.0, None))))
     difference = mu1 - mu2
     return float(difference @ difference + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_root)
+
+
+def fid(first: np.ndarray, second: np.ndarray) -> float:
+    """The FID of two sets of features: :func:`frechet_distance` of their :func:`statistics`.
+
+    Where neither set has more images than features, the covariances are of low rank and the
+    trace of their product's square root is taken from the images instead: with ``A`` and ``B``
+    the centred features over ``√(m − 1)`` and ``√(n − 1)``, ``Σ₁ = AᵀA``, ``Σ₂ = BᵀB`` and
+    ``Tr (Σ₁Σ₂)^½`` is the sum of the singular values of ``A Bᵀ`` (``m×n``): exact, and quick
+    where the ``d×d`` route decomposes two matrices of 2048².
+
+    Parameters
+    ----------
+    first, second : ndarray, ``m×d`` and ``n×d``
+        The two sets' features, one row per image (``m, n ≥ 2``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(5, 8)), rng.normal(1, 2, size=(4, 8))
+    >>> round(fid(x, y), 5), round(frechet_distance(*statistics(x), *statistics(y)), 5)
+    (56.82011, 56.82011)
+    """
+    first, second = np.asarray(first, np.float64), np.asarray(second, np.float64)
+    if first.ndim != 2 or second.ndim != 2 or first.shape[1] != second.shape[1]:
+        raise InputError(f"features of shapes {first.shape} and {second.shape} do not match")
+    (m, dimension), n = first.shape, second.shape[0]
+    if max(m, n) > dimension:
+        return frechet_distance(*statistics(first), *statistics(second))
+    if min(m, n) < 2:
+        raise InputError(f"FID needs the features of at least two images a set, got {m} and {n}")
+    mean1, mean2 = first.mean(axis=0), second.mean(axis=0)
+    a, b = (first - mean1) / np.sqrt(m - 1), (second - mean2) / np.sqrt(n - 1)
+    difference = mean1 - mean2
+    trace_root = float(np.linalg.svd(a @ b.T, compute_uv=False).sum())
+    return float(difference @ difference + np.sum(a * a) + np.sum(b * b) - 2 * trace_root)
+
+
+def small_set(images: int, features: int) -> bool:
+    """Whether a set of ``images`` is too small for a meaningful FID on ``features`` numbers per
+    image: its covariance has rank at most ``images − 1``, singular unless ``images > features``
+    (2049 images for InceptionV3's 2048; pytorch-fid's documentation asks for 2048 at least). The
+    FID of such a set is dominated by the sample; the KID beside it is not.
+
+    Parameters
+    ----------
+    images : int
+        The images in the smaller of the two sets.
+    features : int
+        Numbers per image.
+
+    Examples
+    --------
+    >>> small_set(500, 2048), small_set(2049, 2048)
+    (True, False)
+    """
+    return images <= features
 
 
 def kernel_distance(first: np.ndarray, second: np.ndarray) -> float:
@@ -158,11 +236,26 @@ def make_network():
     return FeatureNet()
 
 
+def network_name(features: int) -> str:
+    """What made features of ``features`` numbers, in words, for a table's note.
+
+    Parameters
+    ----------
+    features : int
+        Numbers per image.
+    """
+    if features == INCEPTION_FEATURES:
+        return "the 2048 pool features of InceptionV3 as pytorch-fid computes them (papers' FID)"
+    return f"the {features} features of varcolor's FeatureNet (comparable between runs with one weights file only)"
+
+
 def load(path: str | os.PathLike):
-    """The :class:`FeatureNet` with the weights of ``path`` (a state dict saved by
-    ``torch.save``, read with ``weights_only=True``), in evaluation mode. No file, an unreadable
-    one, or one that is not this architecture's state dict is one :class:`InputError` line
-    naming the file.
+    """The FID feature network with the weights of ``path``, in evaluation mode: pytorch-fid's
+    InceptionV3 (:func:`varcolor.neural.inception.from_state`) where the file has its keys, else a
+    :class:`FeatureNet`. The file is read by :func:`varcolor.neural.weights.read_state` (a
+    PyTorch file with ``weights_only=True``: no code runs from it; or safetensors). No file, an
+    unreadable one, or one that is neither network's state dict is one :class:`InputError` line
+    naming the file; nothing is downloaded.
 
     Parameters
     ----------
@@ -171,25 +264,32 @@ def load(path: str | os.PathLike):
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such weights file (FID needs the feature network's weights; none is downloaded)")
+        raise InputError(
+            f"{path}: no such weights file (FID needs pytorch-fid's {_INCEPTION_FILE}, or a FeatureNet "
+            "state dict; none is downloaded)"
+        )
     try:
-        import torch
+        import torch  # noqa: F401
     except ImportError:
         raise InputError("FID needs PyTorch: pip install 'varcolor[neural]'") from None
-    try:
-        with warnings.catch_warnings():
-            # as varcolor.neural.weights.read_state: PyTorch's safe unpickler warns of any pickle
-            # protocol but its own 2; a file it cannot read is refused below in one line
-            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - pickle, zip and torch errors alike: the file is no state dict
-        raise InputError(f"{path}: not a PyTorch weights file ({type(exc).__name__})") from None
+    from .neural import inception
+    from .neural.weights import read_state
+
+    state = read_state(path)[0]
+    if inception.is_inception_state(state):
+        return inception.from_state(state, path)
     network = make_network()
-    if not isinstance(state, dict):
-        raise InputError(f"{path}: holds a {type(state).__name__}, not a state dict of varcolor's FID feature network")
     try:
         network.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
-        raise InputError(f"{path}: not the FID feature network's weights ({first})") from None
+        lines = str(exc).splitlines()
+        first = lines[1].strip() if len(lines) > 1 else str(exc)
+        raise InputError(
+            f"{path}: not the FID feature network's weights: neither pytorch-fid's InceptionV3 "
+            f"({_INCEPTION_FILE}) nor a FeatureNet ({first[:200]})"
+        ) from None
     return network.eval()
+
+
+#: pytorch-fid's weights file (:data:`varcolor.neural.inception.FILE_NAME`; not imported: it needs PyTorch).
+_INCEPTION_FILE = "pt_inception-2015-12-05-6726825d.pth"

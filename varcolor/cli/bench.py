@@ -28,6 +28,7 @@ from .common import (
     to_csv,
     to_json,
     walk_reported,
+    warn,
     write_table,
 )
 from .solve_options import add_method_parameters, add_options, method_help
@@ -230,6 +231,7 @@ def _cmd_bench(args) -> int:
             run,
         )
         write_table(table, args.output, args.overwrite, inputs)
+        _warn_small_sets(summary)
         if args.plot:
             curves = bench_plot.lines(summary, labels, resolution, hints, args.plot_metric)
             errors = bench_plot.lines(summary, labels, resolution, hints, f"{args.plot_metric}_se")
@@ -240,6 +242,18 @@ def _cmd_bench(args) -> int:
     for line in failures + problems:
         error(line)
     return 1 if failures or problems else 0
+
+
+def _warn_small_sets(summary: dict) -> None:
+    """One warning where a cell's FID is over too few photos for a non-singular covariance
+    (:func:`varcolor.bench_fid.small_set`; each such cell is flagged ``fid_small_set``)."""
+    small = [cell for cell in summary.values() if cell.get("fid_small_set")]
+    if small:
+        fewest, features = min(cell["images"] for cell in small), small[0]["fid_features"]
+        warn(
+            f"FID over {fewest} photos, no more than its {features} features: the covariance is singular and "
+            f"the FID dominated by the sample (a meaningful one needs over {features} photos); read the KID beside it"
+        )
 
 
 def _paired(rows, incomplete, labels, resolution, hints) -> dict:
@@ -287,7 +301,7 @@ def _table(form, summary, rows, incomplete, labels, resolution, hints, label, sa
         return to_json(
             {"protocol": run, "summary": means, "incomplete": sorted(incomplete), "paired": paired, "rows": rows}
         )
-    fid = ["fid"] if any("fid" in mean for mean in means) else []
+    fid = ["fid", "kid", "fid_small_set"] if any("fid" in mean for mean in means) else []
     means = [{**dict.fromkeys(fid), **mean} for mean in means]  # (an incomplete cell: none)
     columns = ["method", "hints", "resolution", *(c for m in (*bench.SCORES, "seconds") for c in (m, f"{m}_se")), *fid]
     columns.append("images")
@@ -378,9 +392,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     b.add_argument(
         "--fid",
         metavar="WEIGHTS",
-        help="also the FID of each method and hint count over the photos, from the weights of varcolor's FID "
-        "feature network in WEIGHTS (a PyTorch state dict; docs/metrics.md#fid): never downloaded, and "
-        "comparable between runs with one weights file, not with papers' InceptionV3 FIDs",
+        help="also the FID and KID of each method and hint count over the photos, on the features of the "
+        "network whose weights WEIGHTS holds: pytorch-fid's pt_inception-2015-12-05-6726825d.pth (InceptionV3, "
+        "papers' FID), or a state dict of varcolor's FeatureNet (docs/metrics.md#fid); never downloaded",
     )
     add_cluster_options(b, "photos")
     add_max_pixels(b)
