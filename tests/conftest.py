@@ -1,5 +1,5 @@
 """Helpers shared by the test modules: scikit-image photos, small colorization problems, image
-files on disk, the command-line runner, hand-made PNG headers, random LPIPS weights, and the mark
+files on disk, the command-line runner, hand-made PNG headers, random LPIPS and InceptionV3 weights, and the mark
 for tests that need the optional neural extra."""
 
 import contextlib
@@ -237,6 +237,47 @@ def random_calibration(seed: int = 1) -> dict:
         f"lin{i}.model.1.weight": torch.from_numpy(np.abs(rng.normal(0, 0.1, (1, c, 1, 1))).astype(np.float32))
         for i, c in enumerate(CHANNELS)
     }
+
+
+def random_inception(seed: int = 0) -> dict:
+    """A state dict in the layout of pytorch-fid's InceptionV3 weights file (every key and shape of
+    ``FIDInceptionV3``, the ``num_batches_tracked`` counters included), with random weights drawn
+    key by key in sorted order from NumPy's generator (the same on every platform): He-scaled
+    convolutions, batch norms near the identity, a small classifier."""
+    import torch
+
+    from varcolor.neural.inception import FIDInceptionV3
+
+    with torch.device("meta"):  # the shapes alone: nothing allocated or initialised
+        shapes = {key: tuple(tensor.shape) for key, tensor in FIDInceptionV3().state_dict().items()}
+    rng = np.random.default_rng(seed)
+
+    def normal(mean, deviation, shape):
+        return rng.standard_normal(shape, dtype=np.float32) * np.float32(deviation) + np.float32(mean)
+
+    def uniform(low, high, shape):
+        return rng.random(shape, dtype=np.float32) * np.float32(high - low) + np.float32(low)
+
+    state = {}
+    for key in sorted(shapes):
+        shape = shapes[key]
+        if key.endswith("num_batches_tracked"):
+            state[key] = torch.tensor(0)
+            continue
+        if key.endswith("conv.weight"):
+            value = normal(0, np.sqrt(2 / np.prod(shape[1:])), shape)
+        elif key.endswith("bn.weight"):
+            value = uniform(0.8, 1.2, shape)
+        elif key.endswith("bn.bias"):
+            value = normal(0.05, 0.1, shape)
+        elif key.endswith("running_mean"):
+            value = normal(0, 0.1, shape)
+        elif key.endswith("running_var"):
+            value = uniform(0.5, 1.5, shape)
+        else:  # the classifier
+            value = normal(0, 0.01, shape)
+        state[key] = torch.from_numpy(value)
+    return state
 
 
 @pytest.fixture
