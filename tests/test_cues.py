@@ -133,6 +133,31 @@ def test_merged_later_cues_win():
     assert both.count == 2 and np.allclose(both.ab[1, 1], 5) and np.allclose(both.ab[0, 0], 1)
 
 
+@pytest.mark.parametrize("mine", [False, True])
+@pytest.mark.parametrize("theirs", [False, True])
+def test_merged_weights_and_lightness_are_the_later_where_they_mark(mine, theirs):
+    """Against a plain-array reference (``np.where`` over the whole image, a default where a set
+    has none): the later set's weight and lightness where it marks, the earlier's elsewhere."""
+    rng = np.random.default_rng(5)
+    shape = (30, 40)
+    first_mask, second_mask = rng.random(shape) < 0.3, np.zeros(shape, bool)
+    second_mask[5:9, 10:30] = True
+    fields = {
+        name: [rng.uniform(0.1, 0.9, shape) if has else None for has in (mine, theirs)]
+        for name in ("weight", "lightness")
+    }
+    first = Cues(first_mask, np.zeros(shape + (2,)), weight=fields["weight"][0], lightness=fields["lightness"][0])
+    second = Cues(second_mask, np.zeros(shape + (2,)), weight=fields["weight"][1], lightness=fields["lightness"][1])
+    both = first.merged(second)
+    for name, default in (("weight", 1.0), ("lightness", np.nan)):
+        if not (mine or theirs):
+            assert getattr(both, name) is None
+            continue
+        a, b = (np.full(shape, default) if f is None else f for f in fields[name])
+        expected = np.where(second_mask, getattr(second, name) if theirs else b, getattr(first, name) if mine else a)
+        np.testing.assert_array_equal(getattr(both, name), expected)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_merged_is_the_union_with_the_later_values_into_any_memory_given(dtype):
     """Merged cues against a plain-array reference, for strokes on the image's edges and

@@ -548,8 +548,8 @@ class Cues:
         for name, value in (
             ("mask", mask),
             ("ab", ab),
-            ("weight", _overlay_field(self, other, "weight", 1.0)),
-            ("lightness", _overlay_field(self, other, "lightness", np.nan)),
+            ("weight", _overlay_field(self, other, "weight", 1.0, box)),
+            ("lightness", _overlay_field(self, other, "lightness", np.nan, box)),
             ("note", ""),
             ("references", self.references + other.references),
             ("unmatched", self.unmatched + other.unmatched),
@@ -618,12 +618,19 @@ def _check_strokes(strokes: Cues | None, shape: tuple[int, ...]) -> None:
         )
 
 
-def _overlay_field(first: Cues, second: Cues, name: str, default: float) -> np.ndarray | None:
+def _overlay_field(
+    first: Cues, second: Cues, name: str, default: float, box: tuple[slice, slice] | None
+) -> np.ndarray | None:
+    """``first``'s field ``name`` with ``second``'s written where ``second`` marks (inside its
+    ``box``, :meth:`Cues.merged`), ``default`` for a set without it; None where neither has it."""
     mine, theirs = getattr(first, name), getattr(second, name)
     if mine is None and theirs is None:
         return None
-    fill = np.full(first.shape, default)
-    return np.where(second.mask, fill if theirs is None else theirs, fill if mine is None else mine)
+    out = np.full(first.shape, default) if mine is None else np.array(mine, np.float64)
+    if box is not None:  # a copy and a scatter in the box: not a full fill and select per edit
+        inside = second.mask[box]
+        out[box][inside] = default if theirs is None else np.asarray(theirs[box], np.float64)[inside]
+    return out
 
 
 def _merged_points(first: Cues, second: Cues) -> np.ndarray | None:

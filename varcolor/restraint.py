@@ -352,10 +352,17 @@ class Restraint:
     def _solve(self, operator, rhs: np.ndarray, held: np.ndarray) -> np.ndarray:
         """The grid's SPD system for every right-hand side, by a sparse LU (SuperLU, ordered by
         minimum degree on the symmetric pattern): the grid is small, and the LU is faster on it
-        than the grid multigrid and compiles nothing (benchmarks/results/code_notes.md)."""
+        than the grid multigrid and compiles nothing (benchmarks/results/code_notes.md); its
+        pivots taken on the diagonal (SuperLU's symmetric mode: the system is SPD, so no row
+        exchange is needed, and the factors are those of the ordering, found once)."""
         from scipy.sparse.linalg import splu
 
-        factors = splu(operator.to_csr().tocsc(), permc_spec="MMD_AT_PLUS_A")
+        factors = splu(
+            operator.to_csr().tocsc(),
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0,
+            options={"SymmetricMode": True},
+        )
         return factors.solve(rhs.reshape(-1, rhs.shape[-1])).reshape(rhs.shape)
 
 
