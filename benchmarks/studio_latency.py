@@ -112,8 +112,14 @@ def hints_session(image: Path, count: int, folder: Path) -> Path:
     return path
 
 
+#: ``--unrestrained``: the server's Colorizers run unrestrained (this folder's sitecustomize on its path).
+UNRESTRAINED_SITE = HERE / "unrestrained_site"
+UNRESTRAINED = False
+
+
 def start_server(folder: Path, preview: float | None, *extra: str) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    paths = ([str(UNRESTRAINED_SITE)] if UNRESTRAINED else []) + [str(ROOT), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     extra = list(extra) + ([] if preview is None else ["--preview-megapixels", str(preview)])
     process = subprocess.Popen(
         [
@@ -763,7 +769,14 @@ def main(argv=None) -> None:
         help="a 40 MP save's work with and without the photo's gray made ahead, taking turns",
     )
     parser.add_argument("--rounds", type=int, default=2, help="--save-ahead's turns (default: %(default)s)")
+    parser.add_argument(
+        "--unrestrained",
+        action="store_true",
+        help="the server's engine unrestrained (restraint='off'): restraint's cost, in turns with a run without it",
+    )
     args = parser.parse_args(argv)
+    global UNRESTRAINED
+    UNRESTRAINED = args.unrestrained
     from reports import kernels_note
 
     if not kernels_note()[0]:  # said before minutes of browsing, and in the report
