@@ -1,7 +1,9 @@
 """Restraint (issue 93): a restorer's few strokes colour their objects and leave the rest neutral.
 
 Three checks, each with the default engine restrained (``restraint="on"``, today's default),
-unrestrained (``"off"``: the propagation before it) and exact Levin (``--method levin``):
+unrestrained (``"off"``: the propagation before it) and exact Levin (``--method levin``); the
+restorer rows also with the crude restraint first tried (Levin's system pulled towards neutral
+on every unmarked pixel, :data:`PULLS`):
 
 - **Restorer strokes** (:mod:`restorer_strokes`): one antialiased stroke along each of the five
   most colourful objects of a photo, in its median colour, none on neutral objects: gain over the
@@ -54,6 +56,9 @@ ENGINES = {
 COLOURLESS = 5.0
 #: The row of what a perfectly restrained result scores (:func:`ceiling`).
 CEILING = "ceiling: truth on the stroked objects, neutral elsewhere"
+#: The crude restraint the issue tried first, for comparison (:func:`pulled`): Levin's exact system
+#: with a uniform pull of this weight towards neutral on every unmarked pixel (not scale-free).
+PULLS = (3e-5, 1e-4)
 
 
 def _photos(count: int) -> dict[str, list[str]]:
@@ -91,6 +96,10 @@ def restorer(count: int, scale: int, scaled: int) -> dict:
                     rows.setdefault((size, engine), []).append(row)
                 if size == "native":
                     rows.setdefault((size, CEILING), []).append(scores(ceiling(each), each))
+                    for pull in PULLS:
+                        rows.setdefault((size, f"levin, pull {pull:g} to neutral"), []).append(
+                            scores(pulled(each, cues, pull), each)
+                        )
         out[label] = {
             f"{size} | {engine}": {
                 "photos": len(values),
@@ -107,6 +116,23 @@ def restorer(count: int, scale: int, scaled: int) -> dict:
             for (size, engine), values in rows.items()
         }
     return out
+
+
+def pulled(case, cues, pull: float) -> np.ndarray:
+    """Levin's exact system with ``pull × u(r)`` added on every unmarked row (a prior of neutral
+    colour at weight ``pull``: :func:`varcolor.energies.levin.exact_operator`'s prior term), solved
+    by SciPy's LU and painted at the gray's lightness."""
+    from scipy.sparse.linalg import splu
+
+    import varcolor
+    from varcolor.energies.levin import exact_operator, exact_rhs
+
+    weight = np.where(cues.mask, 0.0, pull)
+    operator = exact_operator(case.gray, cues.mask, prior_weight=weight)
+    rhs = exact_rhs(cues.mask, cues.ab, prior=np.zeros(cues.ab.shape), prior_weight=weight)
+    ab = splu(operator.to_csr().tocsc()).solve(rhs.reshape(-1, 2)).reshape(rhs.shape)
+    lab = np.concatenate([varcolor.color.lightness_of_gray(case.gray)[..., None], ab], axis=2)
+    return np.clip(varcolor.color.lab_to_rgb(lab), 0, 1)
 
 
 def ceiling(case) -> np.ndarray:
