@@ -5,6 +5,7 @@ the command line, a folder run and a clip's keyframes ask."""
 from __future__ import annotations
 
 import importlib.util
+import pickle
 import subprocess
 import sys
 
@@ -207,3 +208,39 @@ def test_a_plug_in_that_clashes_or_fails_is_one_line_and_the_rest_go_on(tmp_path
     assert "a.broken.txt: the cue source plug-in 'broken' failed: ValueError: cannot read this" in done.stderr
     assert "b.broken.txt: the cue source plug-in 'broken' returned a NoneType, not varcolor.Cues" in done.stderr
     assert sorted(path.name for path in (tmp_path / "out").glob("*.png")) == ["c.png"]  # the rest coloured
+
+
+def test_a_source_plans_a_photos_cues_once_and_a_job_loads_through_the_plan(hints, tmp_path):
+    """A source's plan (:meth:`CueSource.plan`) is a picklable value a job holds: a plug-in's by
+    the base class, the reference's (one photo, or a pool around the user's strokes) by its
+    module, each reached through the registry alone."""
+    from skimage import data
+
+    from varcolor.sources.reference import read_reference
+
+    gray = _photo(tmp_path)
+    plan = sources.get("hints").plan(tmp_path / "g.hints.txt", tmp_path / "g.png")
+    assert pickle.loads(pickle.dumps(plan)) == plan and plan.files == (tmp_path / "g.hints.txt",)
+    plan.check()
+    assert plan.load(gray).count == 2 * 13 and plan.match(gray, None) == (None, "")
+    with pytest.raises(TypeError, match="takes no references"):
+        sources.get("hints").plan(tmp_path / "g.hints.txt", tmp_path / "g.png", references=())
+
+    photo = data.chelsea()[:, :400] / 255.0
+    varcolor.write_image(tmp_path / "ref.png", data.chelsea()[:, 50:] / 255.0)
+    lightness = photo.mean(axis=2)
+    one = sources.get("reference").plan(tmp_path / "ref.png", tmp_path / "cat.png")
+    assert pickle.loads(pickle.dumps(one)) == one and one.strokes is None and not one.gray_ahead
+    expected = varcolor.Cues.from_reference(lightness, read_reference(tmp_path / "ref.png", None, lightness.shape))
+    assert one.load(lightness).count == expected.count > 100
+    around = sources.get("hints").plan(tmp_path / "g.hints.txt", tmp_path / "cat.png")
+    pool = sources.get("reference").plan(
+        tmp_path / "ref.png", tmp_path / "cat.png", references=(tmp_path / "ref.png",), pooled=True, around=around
+    )
+    assert pool.strokes == around and pool.files == (tmp_path / "g.hints.txt", tmp_path / "ref.png")
+    cues, shares = pool.match(lightness, around.load(lightness), max_memory=None)
+    assert (
+        cues is not None
+        and cues.count > 2 * 13
+        and shares == f"{tmp_path / 'cat.png'}: cues from {tmp_path / 'ref.png'} 100 %"
+    )

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import sources
 from ..batch import Job, Outcome, Report
 from ..color import to_gray
 from ..errors import InputError
@@ -219,12 +220,22 @@ def still_failed(rows: list[dict], settled: set[str], waiting: list[Path]) -> li
 def _waiting(job: Job) -> bool:
     """Whether a planned job is a photo waiting for the pool: a colorize job skipped for having
     no cue file (a layered file's strokes, a reference given by name, or a cue file: not)."""
-    return isinstance(job.run, ColorizeTask) and job.skip is not None and job.run.cue_file is None
+    return isinstance(job.run, ColorizeTask) and job.skip is not None and job.run.cues is None
 
 
 def _from_pool(job: Job, pool: tuple[Path, ...], signatures: tuple, known: tuple[Path | None, ...]) -> Job:
     """The waiting ``job`` coloured from the chain's ``pool`` instead (``known``: each photo's
     confidence map, or None)."""
     assert isinstance(job.run, ColorizeTask)  # _waiting chose it
-    task = replace(job.run, reference=pool, signatures=signatures, chained=True, pool_known=known)
+    plan = sources.get("reference").plan(
+        pool[0],
+        job.run.image,
+        max_pixels=job.run.max_pixels,
+        references=pool,
+        pooled=True,
+        signatures=signatures,
+        known=known,
+        chained=True,
+    )
+    task = replace(job.run, cues=plan)
     return Job([job.inputs[0], *pool], job.outputs, task, memory=job.memory)

@@ -23,7 +23,7 @@ from ..io.walk import Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
-from ..sources.base import EDGES_DEFAULT
+from ..sources.base import EDGES_DEFAULT, CuePlan
 from .cues import cue_kinds, find_cue, is_cue_file, kind_of
 from .reference import find_reference, lent_pool, pool_files, pool_signatures, read_reference
 from .run_options import RunOptions
@@ -33,6 +33,7 @@ from .tasks import ColorizeTask, DecodeTask, EncodeTask
 __all__ = [
     "ENCODER",
     "plan_colorize",
+    "cue_plan",
     "plan_decode",
     "plan_encode",
     "decode_job",
@@ -164,19 +165,19 @@ def _memory(image: Path, options: Options, on_dask: bool) -> int:
 
 
 def _colorize_job(
-    image,
-    kind,
-    cue_file,
-    output,
+    image: Path,
+    kind: str | None,
+    cue_file: Path | None,
+    output: Path,
     options: Options,
     run: RunOptions,
     on_dask: bool,
-    progress=False,
-    reference=None,
-    searched=False,
-    signatures=None,
+    progress: bool = False,
+    reference: Path | tuple[Path, ...] | None = None,
+    searched: bool = False,
+    signatures: tuple | None = None,
     confidence: Path | None = None,
-):
+) -> Job:
     skip = (
         None
         if cue_file or reference or automatic(options) or is_layered(image)
@@ -189,8 +190,7 @@ def _colorize_job(
         image,
         output,
         options,
-        kind,
-        cue_file,
+        cue_plan(image, kind, cue_file, run, reference, signatures),
         run.bits,
         run.overwrite,
         run.max_pixels,
@@ -198,18 +198,62 @@ def _colorize_job(
         run.profile,
         run.layer,
         run.strokes_layer,
-        run.edges,
-        reference,
-        signatures,
         confidence_map=confidence,
     )
-    referenced = list(reference) if isinstance(reference, tuple) else [reference] if reference else []
     return Job(
-        [image] + ([cue_file] if cue_file else []) + referenced,
+        [image, *(task.cues.files if task.cues is not None else ())],
         ([confidence] if confidence else []) + [output],  # the result last: it marks the unit whole
         task,
         skip,
         memory=0 if skip else _memory(image, options, on_dask),
+    )
+
+
+def cue_plan(
+    image: Path,
+    kind: str | None,
+    cue_file: Path | None,
+    run: RunOptions,
+    reference: Path | tuple[Path, ...] | None = None,
+    signatures: tuple | None = None,
+) -> CuePlan | None:
+    """What ``image``'s cue sources plan for its job, through the registry: its cue file's (of
+    ``kind``), or a layered file's stroke layer, and the reference photo or pool (a tuple, with
+    its ``signatures``) matched around them; None: no cues (the network's).
+
+    Parameters
+    ----------
+    image : Path
+        The photo.
+    kind : str or None
+        The cue file's source.
+    cue_file : Path or None
+        The cue file (None: none).
+    run : RunOptions
+        How the run goes (its pixel limit, how strokes' edges are read).
+    reference : Path or tuple of Path, optional
+        The reference photo, or a pool of them.
+    signatures : tuple, optional
+        The pool's signatures, made when the run was planned.
+    """
+    own = None
+    if kind is not None and cue_file is not None:
+        own = sources.get(kind).plan(cue_file, image, max_pixels=run.max_pixels, edges=run.edges)
+    elif is_layered(image):  # its stroke layer, read with its photo
+        own = sources.get("layered").plan(image, image, max_pixels=run.max_pixels, edges=run.edges)
+    if reference is None:
+        return own
+    pooled = isinstance(reference, tuple)
+    members = reference if isinstance(reference, tuple) else (reference,)
+    return sources.get("reference").plan(
+        members[0],
+        image,
+        max_pixels=run.max_pixels,
+        edges=run.edges,
+        references=members,
+        pooled=pooled,
+        signatures=signatures,
+        around=own,
     )
 
 

@@ -1,6 +1,7 @@
 """Reference photos of a run (``varcolor colorize --reference``): finding one by name in a folder
-of references, pools of them, and a clip's keyframes coloured from them. Reading one, refused in
-one line where it can be none, is the cue source's (:mod:`varcolor.sources.reference`)."""
+of references, pools of them and their signatures (made once, when a run is planned), and a
+clip's keyframes coloured from them. Reading one, refused in one line where it can be none, and
+matching one or a pool against a photo are the cue source's (:mod:`varcolor.sources.reference`)."""
 
 from __future__ import annotations
 
@@ -16,17 +17,20 @@ import numpy as np
 from ..cues import Cues
 from ..errors import InputError
 from ..io import IMAGE_EXTENSIONS, identity, image_shape, named, read_image
-from ..reference import (
-    GrayReference,
-    Signature,
-    check_reference,
-    check_target,
-    signature,
-    target_signature,
-    verified,
-)
+from ..reference import GrayReference, Signature, check_reference, signature, target_signature, verified
 from ..sources.base import EDGES_DEFAULT
-from ..sources.reference import MATCH_BYTES, READ_BYTES, check_reference_file, read_reference
+from ..sources.reference import (
+    MATCH_BYTES,
+    READ_BYTES,
+    UNMATCHED,
+    Unmatched,
+    check_reference_file,
+    pool_cues,
+    read_known_reference,
+    read_reference,
+    reference_cues,
+    shares_note,
+)
 
 if TYPE_CHECKING:
     from ..video.shots import Shot
@@ -50,14 +54,6 @@ __all__ = [
     "READ_BYTES",
     "MATCH_BYTES",
 ]
-
-#: What a chain (:mod:`varcolor.app.chain`) says of a photo nothing in its pool matches.
-UNMATCHED = "no coloured photo of the series matches it; left out (not coloured)"
-
-
-class Unmatched(InputError):
-    """A chain's photo that no coloured photo of the series matches: left out, not coloured (the
-    manifest records its class, which the chain reads, not its text)."""
 
 
 def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path | None:
@@ -89,52 +85,6 @@ def find_reference(image: Path, folder: Path, cache: dict | None = None) -> Path
     if len(found) > 1:
         raise InputError(f"{image}: ambiguous references, both {' and '.join(map(str, found))}; keep one of them")
     return found[0] if found else None
-
-
-def reference_cues(
-    image: Path,
-    reference: Path,
-    gray: np.ndarray,
-    strokes: Cues | None,
-    max_pixels: int | None,
-    fallback: bool,
-    max_memory: float | None = None,
-) -> Cues:
-    """``strokes`` (the user's cues for ``image``; None: none) with the cues matched from the photo
-    ``reference`` around them (:meth:`~varcolor.Cues.from_reference`). A reference that matches too
-    little of the image gives none: a warning when the strokes or the network (``fallback``)
-    still colour it, else an error (the result would be the gray image). The reference's read
-    counts against ``max_memory`` (:func:`read_reference`).
-
-    Parameters
-    ----------
-    image : Path
-        The image coloured (named in messages).
-    reference : Path
-        The colour photo of the same scene.
-    gray : ndarray
-        The image's gray, ``H×W`` in [0, 1].
-    strokes : Cues or None
-        The user's cues for the image (None, or none set: the reference's alone).
-    max_pixels : int or None
-        The run's pixel limit.
-    fallback : bool
-        The network colours the image without cues: a reference that matches too little is then a
-        warning, not an error.
-    max_memory : float, optional
-        The memory budget the reference's read counts against.
-    """
-    check_target(gray.shape, str(image))  # before the reference is read
-    strokes = strokes if strokes is not None and strokes.count else None
-    held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
-    photo = read_reference(reference, max_pixels, gray.shape, max_memory, held)
-    cues = Cues.from_reference(gray, photo, strokes=strokes, name=str(reference))
-    if cues.count == (0 if strokes is None else strokes.count):
-        told = f"{reference}: matches too little of {image} to give colour (another scene?)"
-        if strokes is None and not fallback:
-            raise InputError(f"{told}; add strokes or the prior")
-        warnings.warn(f"{told}: no cues from it", stacklevel=2)
-    return cues
 
 
 def pool_files(references: list[Path], besides: Path | None = None) -> tuple[Path, ...]:
@@ -269,139 +219,6 @@ def _signature_of(path: Path, max_pixels: int | None, max_memory: float | None =
     small = read_image(path, np.float32, max_pixels=max_pixels, reduce=side)
     # the reduced copy is at least the working size: described as it is, not reduced again
     return signature(check_reference(small, str(path)), small.shape[0] * small.shape[1])
-
-
-def shares_note(image: Path, cues: Cues) -> str:
-    """Which reference gave which share of ``image``'s matched cues, best first (``cues``'
-    :attr:`~varcolor.Cues.references`; for the run's report and manifest).
-
-    Parameters
-    ----------
-    image : Path
-        The image coloured (named in the line).
-    cues : Cues
-        Its cues, matched from a pool of references.
-
-    Returns
-    -------
-    str
-        The line, or "" where no reference gave cues.
-    """
-    if not cues.references:
-        return ""
-    return f"{image}: cues from " + ", ".join(f"{name} {100 * share:.0f} %" for name, share in cues.references)
-
-
-def read_known_reference(
-    path: Path,
-    known: Path | None,
-    max_pixels: int | None,
-    gray_shape: tuple[int, ...] | None = None,
-    max_memory: float | None = None,
-    held: int = 0,
-) -> np.ndarray:
-    """A pool photo as :func:`read_reference` reads it, with an alpha channel saying where its
-    colour is known (:func:`~varcolor.reference.match_reference` takes no colour from elsewhere):
-    1 where its confidence map ``known`` (written beside it, :attr:`varcolor.Result.confidence`)
-    is at least :data:`~varcolor.restraint.GUESSED_BELOW`, 0 where its colour was guessed. Without
-    a map (None, or gone), the photo's colour is taken as known everywhere (its RGB alone).
-
-    Parameters
-    ----------
-    path : Path
-        The photo (a chain's result).
-    known : Path or None
-        Its confidence map.
-    max_pixels, gray_shape, max_memory, held
-        As for :func:`read_reference`.
-    """
-    from skimage.transform import resize
-
-    from ..restraint import GUESSED_BELOW
-
-    pixels = read_reference(path, max_pixels, gray_shape, max_memory, held)
-    if known is None or not known.is_file():
-        return pixels
-    confidence = read_image(known, np.float32, max_pixels=max_pixels)
-    confidence = confidence if confidence.ndim == 2 else confidence[..., 0]
-    if confidence.shape != pixels.shape[:2]:  # the photo decoded reduced (a JPEG result)
-        confidence = resize(confidence, pixels.shape[:2], order=1, anti_aliasing=True)
-    alpha = (confidence >= GUESSED_BELOW).astype(np.float32)
-    return np.concatenate([pixels, alpha[..., None]], axis=2)
-
-
-def pool_cues(
-    image: Path,
-    pool: tuple[Path, ...],
-    signatures: tuple[Signature, ...] | None,
-    gray: np.ndarray,
-    strokes: Cues | None,
-    max_pixels: int | None,
-    fallback: bool,
-    refuse: bool = True,
-    max_memory: float | None = None,
-    known: tuple[Path | None, ...] | None = None,
-) -> tuple[Cues, str]:
-    """``strokes`` with the cues of the best-matching photos of ``pool``
-    (:meth:`~varcolor.Cues.from_references`), and the line saying which gave which share. None
-    matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
-    Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's.
-    ``known``: each pool photo's confidence map, or None (:func:`read_known_reference`): a
-    chain's photos pass on only the colour they are confident of.
-
-    Parameters
-    ----------
-    image : Path
-        The image coloured (named in messages).
-    pool : tuple of Path
-        The pool's photos (:func:`pool_files`).
-    signatures : tuple of Signature or None
-        Their signatures (:func:`pool_signatures`); None: made here, reading every photo.
-    gray : ndarray
-        The image's gray, ``H×W`` in [0, 1].
-    strokes : Cues or None
-        The user's cues for the image (None, or none set: the pool's alone).
-    max_pixels : int or None
-        The run's pixel limit.
-    fallback : bool
-        The network colours the image without cues: no match is then a warning, not an error.
-    refuse : bool, optional
-        No match is an error or a warning as :func:`reference_cues` says (default True); False: no
-        cues, silently, and only geometrically verified matches are taken.
-    max_memory : float, optional
-        The memory budget each photo's read counts against.
-    known : tuple of (Path or None), optional
-        Each pool photo's confidence map, or None (:func:`read_known_reference`).
-
-    Returns
-    -------
-    tuple
-        The cues (:class:`~varcolor.Cues`) and the line saying which reference gave which share
-        (:func:`shares_note`; "" where none matched).
-    """
-    strokes = strokes if strokes is not None and strokes.count else None
-    held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
-    maps = known if known is not None else (None,) * len(pool)
-    cues = Cues.from_references(
-        gray,
-        [
-            functools.partial(read_known_reference, path, its_map, max_pixels, gray.shape, max_memory, held)
-            for path, its_map in zip(pool, maps, strict=True)
-        ],
-        strokes=strokes,
-        signatures=signatures,
-        names=[str(path) for path in pool],
-        verified_only=not refuse,
-    )
-    if not cues.references:
-        told = f"no reference of {len(pool)} matches enough of {image} to give colour"
-        if strokes is None and not fallback and refuse:
-            raise InputError(f"{told}; add strokes or the prior")
-        if refuse:
-            warnings.warn(f"{told}: no cues from them", stacklevel=2)
-        return cues, ""
-    # the shares as the pool gave them (before the strokes' clearance took some away)
-    return cues, shares_note(image, cues)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ a layered file's stroke layer (:mod:`~varcolor.sources.layered`), a colour photo
 (``--reference``, :mod:`~varcolor.sources.reference`), an IR's payload
 (:mod:`~varcolor.sources.ir`) and a clip's keyframes (:mod:`~varcolor.sources.keyframes`) are
 sources too. The command line, a folder run, the studio and video ask this registry what sources
-there are; a new one is one module and a :func:`register` call (or an entry point in the
-``varcolor.sources`` group, each naming a :class:`CueSource` subclass, loaded as the methods' are):
+there are; a run's job holds what a source planned for its photo (:meth:`CueSource.plan`, a
+:class:`~varcolor.sources.base.CuePlan`) and loads its cues through it. A new source is one
+module and a :func:`register` call (or an entry point in the ``varcolor.sources`` group, each
+naming a :class:`CueSource` subclass, loaded as the methods' are):
 
 >>> import numpy as np, pathlib, tempfile, varcolor
 >>> from varcolor.sources import CueSource, register, unregister, load
@@ -30,7 +32,7 @@ there are; a new one is one module and a :func:`register` call (or an entry poin
 
 from __future__ import annotations
 
-from .base import EDGES_DEFAULT, CueSource, ImageSource
+from .base import EDGES_DEFAULT, CuePlan, CueSource, ImageSource
 from .ir import IrPayload
 from .keyframes import Keyframes
 from .layered import Layered
@@ -42,6 +44,7 @@ from .reference import Reference
 
 __all__ = [
     "CueSource",
+    "CuePlan",
     "ImageSource",
     "EDGES_DEFAULT",
     "REGISTRY",

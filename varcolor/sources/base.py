@@ -3,12 +3,16 @@ to say what it reads, check it cheaply before any heavy work, and make :class:`~
 
 A source is a class (no instance is made): the registry (:mod:`varcolor.sources`) holds it by its
 ``name``, the command line gives it its flag (``--NAME``), a folder run finds its files beside
-each photo by its ``suffixes``, and a run reads them with :meth:`CueSource.load`.
+each photo by its ``suffixes``, and a run reads them with :meth:`CueSource.load`. A run's job
+holds what its source planned for its photo (:meth:`CueSource.plan`, a :class:`CuePlan`), made
+once when the run is planned: checked from the headers before the photo is decoded, loaded from
+its gray.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,8 +22,9 @@ from ..cues import Cues, same_aspect
 from ..errors import InputError
 from ..io import JPEG_EXTENSIONS, image_shape, read_image
 from ..marks import EDGES_DEFAULT
+from ..registry import Registry
 
-__all__ = ["CueSource", "ImageSource", "EDGES_DEFAULT"]
+__all__ = ["CueSource", "CuePlan", "ImageSource", "EDGES_DEFAULT", "REGISTRY"]
 
 
 class CueSource:
@@ -79,6 +84,30 @@ class CueSource:
             The file (only its name is read, its case ignored).
         """
         return bool(cls.suffixes) and path.name.lower().endswith(cls.suffixes)
+
+    @classmethod
+    def plan(
+        cls, path: str | Path, image: Path, *, max_pixels: int | None = None, edges: str = EDGES_DEFAULT, **given: Any
+    ) -> CuePlan:
+        """What this source makes of its file ``path`` for the photo ``image``: a picklable
+        :class:`CuePlan` that a run's job holds, checked and loaded there.
+
+        Parameters
+        ----------
+        path : path
+            The source's file (a layered file's: the photo itself).
+        image : Path
+            The photo the cues are for.
+        max_pixels : int or None
+            The run's pixel limit.
+        edges : str
+            How strokes' edges are read (:data:`~varcolor.cues.EDGES`).
+        **given
+            What else a source takes (a reference's pool); none for this one.
+        """
+        if given:
+            raise TypeError(f"cue source {cls.name!r} takes no {', '.join(sorted(given))}")
+        return CuePlan(cls.name, image, Path(path), max_pixels, edges)
 
     @classmethod
     def check(cls, path: Path, image: Path, shape: tuple[int, int] | None, max_pixels: int | None) -> None:
@@ -181,6 +210,113 @@ class CueSource:
             if issubclass(warning.category, UserWarning):
                 warnings.warn(f"{path}: {warning.message}", UserWarning, stacklevel=2)
         return cues
+
+
+#: The cue sources, built-in and plug-in (:class:`varcolor.registry.Registry`); asked through
+#: :mod:`varcolor.sources.lookup`, and here by a plan for its source.
+REGISTRY: Registry[CueSource] = Registry(
+    "cue source", CueSource, "varcolor.sources", base_label="varcolor.sources.CueSource"
+)
+
+
+@dataclass(frozen=True)
+class CuePlan:
+    """One photo's cues as its source planned them (:meth:`CueSource.plan`): picklable (a job on a
+    Dask worker holds it), made once when a run is planned; :meth:`check` refuses the source's file
+    from its header before the photo is decoded, :meth:`load` makes the cues from the photo's gray.
+
+    Attributes
+    ----------
+    source : str
+        The source's name in the registry (:mod:`varcolor.sources`).
+    image : Path
+        The photo the cues are for.
+    path : Path
+        The source's file (a layered file's strokes: the photo itself).
+    max_pixels : int or None
+        The run's pixel limit.
+    edges : str
+        How strokes' edges are read (:data:`~varcolor.cues.EDGES`).
+    """
+
+    source: str
+    image: Path
+    path: Path
+    max_pixels: int | None = None
+    edges: str = EDGES_DEFAULT
+    #: Whether the photo's gray may be made ahead, where only the gray is read (a reference is
+    #: matched against the gray as read).
+    gray_ahead: ClassVar[bool] = True
+
+    @property
+    def kind(self) -> type[CueSource]:
+        """The source, from the registry."""
+        return REGISTRY.get(self.source)
+
+    @property
+    def strokes(self) -> CuePlan | None:
+        """The plan of the user's own cues (strokes, points): this one."""
+        return self
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The files a job reads besides its photo."""
+        return () if self.path == self.image else (self.path,)
+
+    @property
+    def photo_file(self) -> Path | None:
+        """The file that holds the photo under the cues (a marked image), read with it; None: none."""
+        return self.path if self.kind.holds_photo and self.path != self.image else None
+
+    def check(self) -> None:
+        """Refuse the source's file from a few bytes, before the photo is decoded
+        (:meth:`CueSource.check`, given the photo's shape from its header where the source is
+        :attr:`~CueSource.sized`)."""
+        source = self.kind
+        shape = image_shape(self.image, max_pixels=self.max_pixels) if source.sized else None
+        source.check(self.path, self.image, shape, self.max_pixels)
+
+    def load(self, gray: np.ndarray, *, cue_image: Any = None) -> Cues:
+        """The cues for the photo whose gray is ``gray`` (:meth:`CueSource.load`; :meth:`check`
+        was called).
+
+        Parameters
+        ----------
+        gray : ndarray
+            The photo's gray, ``H×W`` in [0, 1].
+        cue_image : optional
+            The file read already (a marked image's pixels read with its photo, a layered file's
+            stroke layer).
+        """
+        return self.kind.load(
+            self.path,
+            gray,
+            image=self.image,
+            max_pixels=self.max_pixels,
+            edges=self.edges,
+            cue_image=cue_image,
+            checked=True,
+        )
+
+    def match(
+        self, gray: np.ndarray, strokes: Cues | None, *, fallback: bool = False, max_memory: float | None = None
+    ) -> tuple[Cues | None, str]:
+        """The photo's cues from ``strokes`` (those :meth:`load` made; None: none), and a line
+        saying where they came from: here, ``strokes`` as they are and "" (a reference's plan
+        matches its photos around them).
+
+        Parameters
+        ----------
+        gray : ndarray
+            The photo's gray, ``H×W`` in [0, 1].
+        strokes : Cues or None
+            The user's own cues.
+        fallback : bool
+            The network colours the photo without cues.
+        max_memory : float, optional
+            The memory budget reads count against.
+        """
+        return strokes, ""
 
 
 class ImageSource(CueSource):

@@ -1,6 +1,7 @@
-"""The registry of cue sources and what is asked of it: a source by name, those found by name
-beside a photo, the kind of a file, reading one (:mod:`varcolor.sources` registers the built-in
-sources in it)."""
+"""What is asked of the registry of cue sources (:data:`~varcolor.sources.base.REGISTRY`, made
+beside :class:`~varcolor.sources.base.CueSource`, where a plan finds its source): a source by
+name, those found by name beside a photo, the kind of a file, reading one
+(:mod:`varcolor.sources` registers the built-in sources in it)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,10 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from ..registry import Registry
-from .base import EDGES_DEFAULT, CueSource
+from .base import EDGES_DEFAULT, REGISTRY, CueSource
 
 __all__ = ["REGISTRY", "register", "unregister", "get", "names", "registered", "file_sources", "kind_of", "load"]
 
-#: The cue sources, built-in and plug-in (:class:`varcolor.registry.Registry`).
-REGISTRY: Registry[CueSource] = Registry(
-    "cue source", CueSource, "varcolor.sources", base_label="varcolor.sources.CueSource"
-)
 #: The registry's own: add a source (a decorator), remove one, one by name, every one, their names.
 register, unregister, get = REGISTRY.register, REGISTRY.unregister, REGISTRY.get
 registered, names = REGISTRY.registered, REGISTRY.names

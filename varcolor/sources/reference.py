@@ -5,14 +5,18 @@ outside [0, 1], fewer than :data:`~varcolor.reference.MIN_SIDE` pixels a side).
 
 A run checks a reference when it is planned and each photo's job reads it: the photo read last,
 at the size it was decoded at, is kept (:func:`read_reference`), so a photo's reference is
-decoded once, not once for the plan's checks and again for its job.
+decoded once, not once for the plan's checks and again for its job. A job holds a
+:class:`ReferencePlan` (:meth:`Reference.plan`): one photo, or a pool with the signatures made
+when the run was planned, and the plan of the user's own strokes its matches go around.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +26,23 @@ from ..cues import Cues
 from ..errors import InputError
 from ..io import VIDEO_EXTENSIONS, image_bits, image_shape, read_image
 from ..memory import check_memory
-from ..reference import GrayReference, check_reference, decode_reduction
-from .base import EDGES_DEFAULT, CueSource
+from ..reference import GrayReference, Signature, check_reference, check_target, decode_reduction
+from .base import EDGES_DEFAULT, CuePlan, CueSource
 
-__all__ = ["Reference", "check_reference_file", "read_reference", "READ_BYTES", "MATCH_BYTES"]
+__all__ = [
+    "Reference",
+    "ReferencePlan",
+    "check_reference_file",
+    "read_reference",
+    "read_known_reference",
+    "reference_cues",
+    "pool_cues",
+    "shares_note",
+    "UNMATCHED",
+    "Unmatched",
+    "READ_BYTES",
+    "MATCH_BYTES",
+]
 
 #: Bytes a reference's read and match hold at their peak per pixel decoded, for 8-bit files: the
 #: decoded levels, their RGB copy and the float32 image (3 + 3 + 12, and a margin); for 16-bit
@@ -159,6 +176,291 @@ def _key(path: Path, max_pixels: int | None, gray_shape: tuple | None, check_onl
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, str(path), *how)
 
 
+#: What a chain (:mod:`varcolor.app.chain`) says of a photo nothing in its pool matches.
+UNMATCHED = "no coloured photo of the series matches it; left out (not coloured)"
+
+
+class Unmatched(InputError):
+    """A chain's photo that no coloured photo of the series matches: left out, not coloured (the
+    manifest records its class, which the chain reads, not its text)."""
+
+
+def reference_cues(
+    image: Path,
+    reference: Path,
+    gray: np.ndarray,
+    strokes: Cues | None,
+    max_pixels: int | None,
+    fallback: bool,
+    max_memory: float | None = None,
+) -> Cues:
+    """``strokes`` (the user's cues for ``image``; None: none) with the cues matched from the photo
+    ``reference`` around them (:meth:`~varcolor.Cues.from_reference`). A reference that matches too
+    little of the image gives none: a warning when the strokes or the network (``fallback``)
+    still colour it, else an error (the result would be the gray image). The reference's read
+    counts against ``max_memory`` (:func:`read_reference`).
+
+    Parameters
+    ----------
+    image : Path
+        The image coloured (named in messages).
+    reference : Path
+        The colour photo of the same scene.
+    gray : ndarray
+        The image's gray, ``H×W`` in [0, 1].
+    strokes : Cues or None
+        The user's cues for the image (None, or none set: the reference's alone).
+    max_pixels : int or None
+        The run's pixel limit.
+    fallback : bool
+        The network colours the image without cues: a reference that matches too little is then a
+        warning, not an error.
+    max_memory : float, optional
+        The memory budget the reference's read counts against.
+    """
+    check_target(gray.shape, str(image))  # before the reference is read
+    strokes = strokes if strokes is not None and strokes.count else None
+    held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
+    photo = read_reference(reference, max_pixels, gray.shape, max_memory, held)
+    cues = Cues.from_reference(gray, photo, strokes=strokes, name=str(reference))
+    if cues.count == (0 if strokes is None else strokes.count):
+        told = f"{reference}: matches too little of {image} to give colour (another scene?)"
+        if strokes is None and not fallback:
+            raise InputError(f"{told}; add strokes or the prior")
+        warnings.warn(f"{told}: no cues from it", stacklevel=2)
+    return cues
+
+
+def shares_note(image: Path, cues: Cues) -> str:
+    """Which reference gave which share of ``image``'s matched cues, best first (``cues``'
+    :attr:`~varcolor.Cues.references`; for the run's report and manifest).
+
+    Parameters
+    ----------
+    image : Path
+        The image coloured (named in the line).
+    cues : Cues
+        Its cues, matched from a pool of references.
+
+    Returns
+    -------
+    str
+        The line, or "" where no reference gave cues.
+    """
+    if not cues.references:
+        return ""
+    return f"{image}: cues from " + ", ".join(f"{name} {100 * share:.0f} %" for name, share in cues.references)
+
+
+def read_known_reference(
+    path: Path,
+    known: Path | None,
+    max_pixels: int | None,
+    gray_shape: tuple[int, ...] | None = None,
+    max_memory: float | None = None,
+    held: int = 0,
+) -> np.ndarray:
+    """A pool photo as :func:`read_reference` reads it, with an alpha channel saying where its
+    colour is known (:func:`~varcolor.reference.match_reference` takes no colour from elsewhere):
+    1 where its confidence map ``known`` (written beside it, :attr:`varcolor.Result.confidence`)
+    is at least :data:`~varcolor.restraint.GUESSED_BELOW`, 0 where its colour was guessed. Without
+    a map (None, or gone), the photo's colour is taken as known everywhere (its RGB alone).
+
+    Parameters
+    ----------
+    path : Path
+        The photo (a chain's result).
+    known : Path or None
+        Its confidence map.
+    max_pixels, gray_shape, max_memory, held
+        As for :func:`read_reference`.
+    """
+    from skimage.transform import resize
+
+    from ..restraint import GUESSED_BELOW
+
+    pixels = read_reference(path, max_pixels, gray_shape, max_memory, held)
+    if known is None or not known.is_file():
+        return pixels
+    confidence = read_image(known, np.float32, max_pixels=max_pixels)
+    confidence = confidence if confidence.ndim == 2 else confidence[..., 0]
+    if confidence.shape != pixels.shape[:2]:  # the photo decoded reduced (a JPEG result)
+        confidence = resize(confidence, pixels.shape[:2], order=1, anti_aliasing=True)
+    alpha = (confidence >= GUESSED_BELOW).astype(np.float32)
+    return np.concatenate([pixels, alpha[..., None]], axis=2)
+
+
+def pool_cues(
+    image: Path,
+    pool: tuple[Path, ...],
+    signatures: tuple[Signature, ...] | None,
+    gray: np.ndarray,
+    strokes: Cues | None,
+    max_pixels: int | None,
+    fallback: bool,
+    refuse: bool = True,
+    max_memory: float | None = None,
+    known: tuple[Path | None, ...] | None = None,
+) -> tuple[Cues, str]:
+    """``strokes`` with the cues of the best-matching photos of ``pool``
+    (:meth:`~varcolor.Cues.from_references`), and the line saying which gave which share. None
+    matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
+    Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's.
+    ``known``: each pool photo's confidence map, or None (:func:`read_known_reference`): a
+    chain's photos pass on only the colour they are confident of.
+
+    Parameters
+    ----------
+    image : Path
+        The image coloured (named in messages).
+    pool : tuple of Path
+        The pool's photos (:func:`~varcolor.app.reference.pool_files`).
+    signatures : tuple of Signature or None
+        Their signatures (:func:`~varcolor.app.reference.pool_signatures`); None: made here, reading every photo.
+    gray : ndarray
+        The image's gray, ``H×W`` in [0, 1].
+    strokes : Cues or None
+        The user's cues for the image (None, or none set: the pool's alone).
+    max_pixels : int or None
+        The run's pixel limit.
+    fallback : bool
+        The network colours the image without cues: no match is then a warning, not an error.
+    refuse : bool, optional
+        No match is an error or a warning as :func:`reference_cues` says (default True); False: no
+        cues, silently, and only geometrically verified matches are taken.
+    max_memory : float, optional
+        The memory budget each photo's read counts against.
+    known : tuple of (Path or None), optional
+        Each pool photo's confidence map, or None (:func:`read_known_reference`).
+
+    Returns
+    -------
+    tuple
+        The cues (:class:`~varcolor.Cues`) and the line saying which reference gave which share
+        (:func:`shares_note`; "" where none matched).
+    """
+    strokes = strokes if strokes is not None and strokes.count else None
+    held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
+    maps = known if known is not None else (None,) * len(pool)
+    cues = Cues.from_references(
+        gray,
+        [
+            functools.partial(read_known_reference, path, its_map, max_pixels, gray.shape, max_memory, held)
+            for path, its_map in zip(pool, maps, strict=True)
+        ],
+        strokes=strokes,
+        signatures=signatures,
+        names=[str(path) for path in pool],
+        verified_only=not refuse,
+    )
+    if not cues.references:
+        told = f"no reference of {len(pool)} matches enough of {image} to give colour"
+        if strokes is None and not fallback and refuse:
+            raise InputError(f"{told}; add strokes or the prior")
+        if refuse:
+            warnings.warn(f"{told}: no cues from them", stacklevel=2)
+        return cues, ""
+    # the shares as the pool gave them (before the strokes' clearance took some away)
+    return cues, shares_note(image, cues)
+
+
+@dataclass(frozen=True)
+class ReferencePlan(CuePlan):
+    """A photo's cues matched from a colour photo of the same scene, or from the best-matching
+    photos of a pool (:meth:`Reference.plan`), around the user's own strokes: picklable, made once
+    when the run is planned (a pool's signatures with it: no job makes them again).
+
+    Attributes
+    ----------
+    references : tuple of Path
+        The reference photo, or the pool's photos.
+    pooled : bool
+        A pool (:func:`pool_cues`), not one photo (:func:`reference_cues`), however many it holds.
+    signatures : tuple of Signature or None
+        The pool's signatures, in its order (None: one photo, or made when matched).
+    known : tuple of (Path or None), optional
+        Each pool photo's confidence map, or None (:func:`read_known_reference`).
+    chained : bool
+        A chain's photo (:mod:`~varcolor.app.chain`): a pool that matches nothing is no error of
+        the run's input but this photo left out (:class:`Unmatched`).
+    around : CuePlan or None
+        The plan of the user's own cues, which win where they are (None: the reference's alone).
+    """
+
+    references: tuple[Path, ...] = ()
+    pooled: bool = False
+    signatures: tuple[Signature, ...] | None = None
+    known: tuple[Path | None, ...] | None = None
+    chained: bool = False
+    around: CuePlan | None = None
+    gray_ahead = False
+
+    @property
+    def strokes(self) -> CuePlan | None:
+        """The plan of the user's own cues (:attr:`around`; None: none)."""
+        return self.around
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The files a job reads besides its photo: the strokes' file, then the references."""
+        return (*(self.around.files if self.around is not None else ()), *self.references)
+
+    def check(self) -> None:
+        """Refuse the strokes' file from its header (a reference is refused as it is read)."""
+        if self.around is not None:
+            self.around.check()
+
+    def load(self, gray: np.ndarray, *, cue_image: Any = None) -> Cues:
+        """The user's own cues (:attr:`around`'s) with the reference's matched around them
+        (:meth:`match`: a reference that matches nothing is an error where no stroke is left).
+
+        Parameters
+        ----------
+        gray, cue_image
+            As :meth:`CuePlan.load` takes them (``cue_image``: the strokes' file read already).
+        """
+        strokes = self.around.load(gray, cue_image=cue_image) if self.around is not None else None
+        cues, _ = self.match(gray, strokes)
+        assert cues is not None  # matched: never None
+        return cues
+
+    def match(
+        self, gray: np.ndarray, strokes: Cues | None, *, fallback: bool = False, max_memory: float | None = None
+    ) -> tuple[Cues | None, str]:
+        """``strokes`` with the cues matched from the reference around them
+        (:func:`reference_cues`), or from the pool's best matches (:func:`pool_cues`, and the
+        line saying which gave which share).
+
+        Parameters
+        ----------
+        gray, strokes, fallback, max_memory
+            As :meth:`CuePlan.match` takes them.
+
+        Raises
+        ------
+        Unmatched
+            A chain's photo that nothing in its pool matches.
+        """
+        if not self.pooled:
+            cues = reference_cues(self.image, self.references[0], gray, strokes, self.max_pixels, fallback, max_memory)
+            return cues, ""
+        cues, shares = pool_cues(
+            self.image,
+            self.references,
+            self.signatures,
+            gray,
+            strokes,
+            self.max_pixels,
+            fallback,
+            refuse=not self.chained,
+            max_memory=max_memory,
+            known=self.known,
+        )
+        if self.chained and not cues.count:
+            raise Unmatched(f"{self.image}: {UNMATCHED}")
+        return cues, shares
+
+
 class Reference(CueSource):
     """A colour photo of the same scene."""
 
@@ -205,3 +507,52 @@ class Reference(CueSource):
         """
         photo = read_reference(path, max_pixels, gray.shape) if cue_image is None else cue_image
         return Cues.from_reference(gray, photo, name=str(path))
+
+    @classmethod
+    def plan(
+        cls,
+        path: str | Path,
+        image: Path,
+        *,
+        max_pixels: int | None = None,
+        edges: str = EDGES_DEFAULT,
+        references: tuple[Path, ...] = (),
+        pooled: bool = False,
+        signatures: tuple[Signature, ...] | None = None,
+        known: tuple[Path | None, ...] | None = None,
+        chained: bool = False,
+        around: CuePlan | None = None,
+        **given: Any,
+    ) -> CuePlan:
+        """The :class:`ReferencePlan` of the photo ``image``: matched from the photo ``path``, or
+        from the pool ``references`` (``pooled``, with their ``signatures``).
+
+        Parameters
+        ----------
+        path : path
+            The reference photo (a pool's first).
+        image : Path
+            The photo the cues are for.
+        max_pixels, edges
+            As :meth:`~varcolor.sources.base.CueSource.plan` takes them.
+        references : tuple of Path
+            The pool's photos (empty: ``path`` alone).
+        pooled : bool
+            ``references`` are a pool (:func:`pool_cues`), however many.
+        signatures : tuple of Signature, optional
+            The pool's signatures (``varcolor.app.reference.pool_signatures``), made once.
+        known : tuple of (Path or None), optional
+            Each pool photo's confidence map (a chain's).
+        chained : bool
+            A chain's photo: a pool that matches nothing leaves it out (:class:`Unmatched`).
+        around : CuePlan, optional
+            The plan of the user's own cues, which win where they are.
+        **given
+            Nothing else.
+        """
+        if given:
+            raise TypeError(f"cue source {cls.name!r} takes no {', '.join(sorted(given))}")
+        members = tuple(references) or (Path(path),)
+        return ReferencePlan(
+            cls.name, image, members[0], max_pixels, edges, members, pooled, signatures, known, chained, around
+        )
