@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..color import rgb_to_lab
 from ..cues import Cues
 from .base import ImageSource
 
@@ -33,3 +34,29 @@ class Mask(ImageSource):
             As :meth:`~varcolor.sources.base.ImageSource.cues_of` takes them.
         """
         return Cues.from_mask(pixels, pixels.shape[:2] if gray is None else gray.shape[:2], edges=edges)
+
+    @classmethod
+    def cues_of_picture(cls, mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> Cues:
+        """The cues of a stroke-mask picture in memory (uint8, the studio's live view): at every
+        non-black pixel the chroma :meth:`cues_of` finds in the same picture read from its file
+        with ``edges="exact"`` (the studio's save), converting only those pixels; with ``box``
+        (``top, left, height, width``), a mask black outside it, read there alone.
+
+        Parameters
+        ----------
+        mask : ndarray
+            The stroke-mask picture, ``H×W×3`` uint8.
+        box : tuple, optional
+            ``(top, left, height, width)``, outside which the mask is black.
+        """
+        shape = mask.shape[:2]
+        top, left, height, width = (0, 0) + shape if box is None else box
+        region = (slice(top, top + height), slice(left, left + width))
+        part = mask[region]
+        marked = np.zeros(shape, bool)
+        marked[region] = (part[..., 0] | part[..., 1] | part[..., 2]) != 0  # a tenth of max(axis=2)'s time
+        ab = np.zeros(shape + (2,))
+        inside = marked[region]
+        if inside.any():
+            ab[region][inside] = rgb_to_lab((part[inside].astype(np.float64) / 255.0)[None])[0, :, 1:]
+        return Cues(marked, ab, copy=False)

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..color import rgb_to_lab
 from ..cues import HALF_PAINT, Cues
 from ..errors import InputError
 from ..io import safe_json
@@ -31,6 +30,7 @@ from ..methods import with_prior
 from ..options import Options
 from ..raster import coordinates
 from ..reference import CLEARANCE
+from ..sources.mask import Mask
 from .refphoto import Suggestions
 
 __all__ = [
@@ -588,10 +588,9 @@ def layer_strokes(layer: np.ndarray, name: str) -> tuple:
 
 
 def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> Cues:
-    """The cues of a stroke-mask picture (uint8): at every non-black pixel the chroma that
-    ``varcolor.Cues.from_mask`` finds in the same picture read from a file, converting only
-    those pixels; with ``box`` (``top, left, height, width``), a mask black outside it, read
-    there alone (the whole mask was a share of each stroke at the studio's working size).
+    """The cues of a stroke-mask picture (uint8), read by the ``mask`` cue source as the saved
+    mask file is (:meth:`~varcolor.sources.mask.Mask.cues_of_picture`); with ``box``
+    (``top, left, height, width``), a mask black outside it, read there alone.
 
     Parameters
     ----------
@@ -600,17 +599,7 @@ def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = Non
     box : tuple, optional
         ``(top, left, height, width)``, outside which the mask is black.
     """
-    shape = mask.shape[:2]
-    top, left, height, width = (0, 0) + shape if box is None else box
-    region = (slice(top, top + height), slice(left, left + width))
-    part = mask[region]
-    marked = np.zeros(shape, bool)
-    marked[region] = (part[..., 0] | part[..., 1] | part[..., 2]) != 0  # a tenth of max(axis=2)'s time
-    ab = np.zeros(shape + (2,))
-    inside = marked[region]
-    if inside.any():
-        ab[region][inside] = rgb_to_lab((part[inside].astype(np.float64) / 255.0)[None])[0, :, 1:]
-    return Cues(marked, ab, copy=False)
+    return Mask.cues_of_picture(mask, box)
 
 
 def points_file(doc: Document, shape: tuple[int, ...]) -> dict:
