@@ -51,6 +51,9 @@ AUTOMATIC = {"faithful": "regression", "vivid": "annealed"}
 #: β, the prior term's weight: chosen on McMaster (a set used neither to train nor to validate
 #: the shipped model).
 PRIOR_WEIGHT = 1e-5
+#: The default method's name (:class:`~varcolor.methods.levin_multiscale.LevinMultiscale`), written
+#: here alone: everything that means the default method says ``DEFAULT_METHOD``.
+DEFAULT_METHOD = "levin-multiscale"
 SPACES = ("lab", "yiq")
 GAMUTS = ("chroma", "clip")
 
@@ -124,7 +127,7 @@ class Options(OptionValues):
         The method's own parameters (its ``Parameters`` class), defaults where not given.
     """
 
-    method: str = option("levin-multiscale", "colorization method (default: %(default)s)", check=_name, short="-m")
+    method: str = option(DEFAULT_METHOD, "colorization method (default: %(default)s)", check=_name, short="-m")
     solver: str = option(
         "auto",
         "linear solver; auto picks one for the image size and memory (default: %(default)s)",

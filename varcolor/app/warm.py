@@ -32,6 +32,7 @@ from ..kernels import (
     start_background_warm,
 )
 from ..marks import unmarked_to_gray
+from ..options import DEFAULT_METHOD
 from ..solvers.device import ArrayBackend, backend
 
 __all__ = ["WARM_RUNS", "Warmed", "warm", "warm_device", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
@@ -130,7 +131,7 @@ def warm_device(device: ArrayBackend | None = None) -> float:
     extra = np.zeros(shape + (2,), np.float32)
     extra[stroke] = (10.0, 40.0)
     for restraint in ("on", "off"):
-        colorizer = Colorizer(gray, method="levin-multiscale", restraint=restraint)
+        colorizer = Colorizer(gray, method=DEFAULT_METHOD, restraint=restraint)
         engine: Any = colorizer.engine  # a LevinMultiscale: its device path set
         engine.device = device
         colorizer.solve(Cues(mask, ab))

@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..fields import option
 from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
-from ..options import PRIOR_WEIGHT
+from ..options import DEFAULT_METHOD, PRIOR_WEIGHT
 from ..raster import channel_extremes, coordinates
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver, Factors
@@ -235,7 +235,7 @@ class _CoarseCues:
 
 
 class LevinMultiscale(Method):
-    name = "levin-multiscale"
+    name = DEFAULT_METHOD
     summary = "Levin's system solved coarse and corrected fine near the cues: fast, and the default"
     spaces = ("lab", "yiq")
     symmetric = False

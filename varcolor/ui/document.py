@@ -27,7 +27,7 @@ from ..cues import HALF_PAINT, Cues
 from ..errors import InputError
 from ..io import safe_json
 from ..methods import with_prior
-from ..options import Options
+from ..options import DEFAULT_METHOD, Options
 from ..raster import coordinates
 from ..reference import CLEARANCE
 from ..sources.mask import Mask
@@ -56,14 +56,14 @@ TOOLS = ("brush", "eraser")
 NEUTRAL_RGB = (128, 128, 128)
 #: The studio's presets (its "method" menu; a session's ``settings["method"]``): name -> Colorizer options.
 PRESETS: dict[str, dict[str, Any]] = {  # each a Colorizer's keyword options
-    "levin-multiscale": {"method": "levin-multiscale"},
+    DEFAULT_METHOD: {"method": DEFAULT_METHOD},
     "levin": {"method": "levin"},
     with_prior("levin", "ideepcolor"): {"method": "levin", "prior": "ideepcolor"},
     "bilaplacian-gtv": {"method": "bilaplacian-gtv"},
 }
 #: Seconds per megapixel of a fresh solve of each preset to its final result, until a session has
 #: timed its own (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
-SECONDS_PER_MEGAPIXEL = {"levin-multiscale": 1.0, "levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
+SECONDS_PER_MEGAPIXEL = {DEFAULT_METHOD: 1.0, "levin": 3.0, "levin+ideepcolor": 4.0, "bilaplacian-gtv": 25.0}
 #: The preset of a new session (the library's default method).
 DEFAULT_PRESET = Options.method
 #: Presets' old names, still read from the sessions saved under them.

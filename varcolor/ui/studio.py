@@ -38,6 +38,7 @@ from ..io import (
 )
 from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
 from ..memory import give_back_free_memory
+from ..options import DEFAULT_METHOD
 from ..threads import lowest_priority, shared_pool
 from . import saving
 from .autosave import Autosave
@@ -1197,7 +1198,7 @@ class Studio:
 
 
 METHOD_NAMES = {
-    "levin-multiscale": "Levin (multi-scale)",
+    DEFAULT_METHOD: "Levin (multi-scale)",
     "levin": "Levin (exact)",
     "levin+ideepcolor": "Levin + network prior",
     "bilaplacian-gtv": "Bilaplacian-GTV",
