@@ -29,6 +29,7 @@ import numba
 import numba.core.event
 
 from .errors import InputError
+from .threads import usable_cores
 
 #: numba's threading layers in the order varcolor takes them (numba's own puts TBB first).
 #: OpenMP first: Debian's libtbb (which ``apt install krita`` brings in) made processes spin in
@@ -503,8 +504,7 @@ def solve_threads(pixels: int, threads: int | None = None) -> int:
         return 1
     if threads is not None:
         return max(1, min(int(threads), most))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(most, cores - busy_cores()))
+    return max(1, min(most, usable_cores() - busy_cores()))
 
 
 @contextmanager

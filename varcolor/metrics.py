@@ -23,6 +23,7 @@ import numpy as np
 
 from .color import lab_to_rgb, rgb_to_lab
 from .errors import SIZES, InputError, check_unit_range, image_size, real_array
+from .threads import shared_pool, usable_cores
 
 __all__ = [
     "psnr",
@@ -234,22 +235,29 @@ def ms_ssim(result: np.ndarray, original: np.ndarray, scales: int = 5) -> float:
 def _ms_ssim_and_ssim(result: np.ndarray, original: np.ndarray, scales: int) -> tuple[float, float]:
     """MS-SSIM over ``scales`` scales and SSIM (its first scale's full term: the same filtering and
     crop as scikit-image's ``structural_similarity``, so :func:`score` filters each image once)."""
+    channels = [_ms_ssim_channel(result[..., c], original[..., c], scales) for c in range(3)]
+    return _channels_mean(channels)
+
+
+def _channels_mean(channels: list[tuple[float, float]]) -> tuple[float, float]:
+    """MS-SSIM and SSIM averaged over the channels' :func:`_ms_ssim_channel` values."""
+    return float(np.mean([c[0] for c in channels])), float(np.mean([c[1] for c in channels]))
+
+
+def _ms_ssim_channel(x: np.ndarray, y: np.ndarray, scales: int) -> tuple[float, float]:
+    """One channel's MS-SSIM over ``scales`` scales and its SSIM (the first scale's full term)."""
     weights = _MS_WEIGHTS if scales == len(_MS_WEIGHTS) else _MS_WEIGHTS[:scales] / _MS_WEIGHTS[:scales].sum()
-    values, firsts = [], []
-    for c in range(3):
-        x, y = result[..., c], original[..., c]
-        value = 1.0
-        for j in range(scales):
-            full, cs = _ssim_terms(x, y)
-            if j == 0:
-                firsts.append(full)
-            term = full if j == scales - 1 else cs
-            value *= max(term, 0.0) ** weights[j]
-            h, w = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
-            x = x[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-            y = y[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-        values.append(value)
-    return float(np.mean(values)), float(np.mean(firsts))
+    value, first = 1.0, float("nan")
+    for j in range(scales):
+        full, cs = _ssim_terms(x, y)
+        if j == 0:
+            first = full
+        term = full if j == scales - 1 else cs
+        value *= max(term, 0.0) ** weights[j]
+        h, w = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
+        x = x[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+        y = y[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+    return value, first
 
 
 # Pixel-domain VIF as in Sheikh & Bovik's own pixel-domain code (vifp_mscale) and the libraries
@@ -493,6 +501,33 @@ def score_bytes(shape: tuple[int, int]) -> int:
     return int(shape[0]) * int(shape[1]) * SCORE_BYTES_PER_PIXEL
 
 
+#: Rows of a strip of :func:`score`'s colour difference (each strip one task on the cores).
+_DELTA_STRIP = 512
+
+
+def _pool():
+    """The threads :func:`score`'s parts run on: one a core this process may use, at most four."""
+    return shared_pool("metrics", max(1, min(4, usable_cores())))
+
+
+def _vif_or_nan(result: np.ndarray, original: np.ndarray) -> float:
+    """:func:`vif`, NaN where the images are too small or the original flat (:func:`score`)."""
+    try:
+        return vif(result, original)
+    except InputError:
+        return float("nan")
+
+
+def _colour_difference(result: np.ndarray, original: np.ndarray) -> tuple[np.ndarray, float]:
+    """CIEDE2000 of each pixel of a strip (scikit-image's, on its Lab) and the sum of the squared
+    a, b differences (the same a, b as varcolor's Lab: only L* differs)."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    lab_result, lab_original = rgb2lab(result[..., :3]), rgb2lab(original[..., :3])
+    chroma = lab_result[..., 1:] - lab_original[..., 1:]
+    return deltaE_ciede2000(lab_result, lab_original, channel_axis=-1), float(np.sum(chroma * chroma))
+
+
 #: The steps :func:`score` reports to its ``progress`` as each ends.
 SCORE_STEPS = ("ssim", "vif", "ciede2000", "lpips")
 
@@ -526,29 +561,39 @@ def score(
         Called with each of :data:`SCORE_STEPS` as it ends (``lpips`` only with ``lpips_net``):
         a big pair's scores take a while.
     """
-    from skimage.color import deltaE_ciede2000, rgb2lab
-
     said = progress if progress is not None else (lambda step: None)
 
     result, original = check_pair(result, original)
     if ab_only:
         result = relight(result, original)
     # What the metrics share is computed once: the Gaussian filtering of SSIM (MS-SSIM's first
-    # scale), and each image's Lab (CIEDE2000's mean and 95th percentile, the ab RMSE).
+    # scale), and each image's Lab (CIEDE2000's mean and 95th percentile, the ab RMSE). The
+    # channels of SSIM, VIF and row strips of the colour difference run on the cores at once
+    # (SciPy's filters and NumPy's arithmetic let go of the GIL); the strips also bound the
+    # colour difference's temporaries.
+    side = min(result.shape[:2])
     multi = single = float("nan")
-    if min(result.shape[:2]) >= _WINDOW * 2 ** (len(_MS_WEIGHTS) - 1):
-        multi, single = _ms_ssim_and_ssim(result, original, len(_MS_WEIGHTS))
-    elif min(result.shape[:2]) >= _WINDOW:
+    pool = _pool()
+    ssim_jobs = []
+    if side >= _WINDOW * 2 ** (len(_MS_WEIGHTS) - 1):
+        ssim_jobs = [
+            pool.submit(_ms_ssim_channel, result[..., c], original[..., c], len(_MS_WEIGHTS)) for c in range(3)
+        ]
+    strips = range(0, result.shape[0], _DELTA_STRIP)
+    delta_jobs = [
+        pool.submit(_colour_difference, result[a : a + _DELTA_STRIP], original[a : a + _DELTA_STRIP]) for a in strips
+    ]
+    vif_job = pool.submit(_vif_or_nan, result, original)
+    if ssim_jobs:
+        multi, single = _channels_mean([job.result() for job in ssim_jobs])
+    elif side >= _WINDOW:
         single = ssim(result, original)
     said("ssim")
-    try:
-        fidelity = vif(result, original)
-    except InputError:
-        fidelity = float("nan")
+    fidelity = vif_job.result()
     said("vif")
-    lab_result, lab_original = rgb2lab(result[..., :3]), rgb2lab(original[..., :3])
-    delta = deltaE_ciede2000(lab_result, lab_original, channel_axis=-1)
-    chroma = lab_result[..., 1:] - lab_original[..., 1:]  # (the same a, b as varcolor's Lab: only L* differs)
+    parts = [job.result() for job in delta_jobs]
+    delta = np.concatenate([part[0] for part in parts])
+    chroma_squares = float(sum(part[1] for part in parts))
     said("ciede2000")
     scores = {
         "psnr": psnr(result, original),
@@ -557,7 +602,7 @@ def score(
         "vif": fidelity,
         "ciede2000": float(np.mean(delta)),
         "ciede2000_p95": float(np.percentile(delta, 95)),
-        "ab_rmse": float(np.sqrt(np.mean(chroma**2))),
+        "ab_rmse": float(np.sqrt(chroma_squares / (2 * delta.size))),
         "colorfulness": colorfulness(result),
         **(
             {}

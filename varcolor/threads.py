@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["lowest_priority", "shared_pool", "IDLE_PRIORITY_VARIABLE"]
+__all__ = ["lowest_priority", "shared_pool", "usable_cores", "IDLE_PRIORITY_VARIABLE"]
 
 #: Set to ``0``, :func:`lowest_priority` leaves threads at their process's priority: for a machine
 #: kept busy on every core by other work that must not starve the studio's suggestions (a test
@@ -28,6 +28,17 @@ IDLE_PRIORITY_VARIABLE = "VARCOLOR_IDLE_PRIORITY"
 
 _POOLS: dict[tuple[int, str], ThreadPoolExecutor] = {}
 _LOCK = threading.Lock()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system keeps one, else all.
+
+    Examples
+    --------
+    >>> usable_cores() >= 1
+    True
+    """
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def shared_pool(

@@ -10,13 +10,14 @@ about as small (the bands' first rows have no earlier rows to refer to).
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 import numpy as np
+
+from ..threads import usable_cores
 
 __all__ = ["write_png", "PNG_BAND_ROWS"]
 
@@ -72,7 +73,7 @@ def write_png(
     depth = 16 if pixels.dtype == np.uint16 else 8
     step = planes * depth // 8  # bytes a pixel: Sub's distance
     if threads is None:
-        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = usable_cores()
     target.write(_SIGNATURE)
     target.write(_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, _COLOUR_TYPE[planes], 0, 0, 0)))
     if profile:  # name, its terminator, compression method 0 (zlib), the profile
