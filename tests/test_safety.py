@@ -203,6 +203,10 @@ def test_payload_after_iend_is_an_error_not_silence(tmp_path, capsys):
         ('[{"y": 1e308, "x": 1, "a": 1, "b": 1}]', ".json", "outside"),
         ("[[1, 2]]", ".json", "list of point objects"),
         ('y,x,a,b\n"1,1,1,1\n', ".csv", "values must be numbers"),
+        ('{"as": null, "points": [{"y": 1, "x": 1, "a": 1, "b": 1}]}', ".json", "\"as\" must be one of"),
+        ('{"as": ["strokes"], "points": [{"y": 1, "x": 1, "a": 1, "b": 1}]}', ".json", "\"as\" must be one of"),
+        ('{"as": "strokes"}', ".json", "list of point objects"),
+        ('{"as": "strokes", "width": 0, "height": 5, "points": []}', ".json", "width and height"),
     ],
 )
 def test_hostile_points_files_get_one_line(tmp_path, capsys, content, suffix, message):

@@ -589,15 +589,12 @@ def layer_strokes(layer: np.ndarray, name: str) -> tuple:
 
 def cues_from_mask(mask: np.ndarray, box: tuple[int, int, int, int] | None = None) -> Cues:
     """The cues of a stroke-mask picture (uint8), read by the ``mask`` cue source as the saved
-    mask file is (:meth:`~varcolor.sources.mask.Mask.cues_of_picture`); with ``box``
-    (``top, left, height, width``), a mask black outside it, read there alone.
+    mask file is.
 
     Parameters
     ----------
-    mask : ndarray
-        The stroke-mask picture, ``H×W×3`` uint8.
-    box : tuple, optional
-        ``(top, left, height, width)``, outside which the mask is black.
+    mask, box
+        As :meth:`~varcolor.sources.mask.Mask.cues_of_picture` takes them.
     """
     return Mask.cues_of_picture(mask, box)
 

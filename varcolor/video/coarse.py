@@ -308,12 +308,8 @@ class BlockGrid(Grid):
 
         Parameters
         ----------
-        hard : ndarray
-            As :meth:`Grid.cues` takes it.
-        rhs : ndarray
-            As :meth:`Grid.cues` takes it.
-        weight : ndarray
-            As :meth:`Grid.cues` takes it.
+        hard, rhs, weight : ndarray
+            As :meth:`Grid.cues` takes them.
         """
         return coarse_rows(hard, rhs, weight, self.factor)
 
@@ -323,14 +319,8 @@ class BlockGrid(Grid):
 
         Parameters
         ----------
-        k : int
-            As :meth:`Grid.chroma` takes it.
-        solved : ndarray
-            As :meth:`Grid.chroma` takes it.
-        mask : ndarray
-            As :meth:`Grid.chroma` takes it.
-        values : ndarray
-            As :meth:`Grid.chroma` takes it.
+        k, solved, mask, values
+            As :meth:`Grid.chroma` takes them.
         """
         chroma, done = self._frames[k].from_coarse(solved, Problem(mask, values, None, None))
         return chroma, {"engine": self.engine, "factor": self.factor, **done}
