@@ -54,6 +54,7 @@ from ..solvers.multiscale import (
     lift_change,
 )
 from ..solvers.stencil import GridOperator
+from ..solvers.sweep import sweep_tiles, tile_overlap
 from ..solvers.window import held_border
 from ..threads import lowest_priority
 from . import multiscale_device
@@ -807,7 +808,7 @@ class LevinMultiscale(Method):
         if margin == 0 or not problem.mask.any():
             return 0, 0, 0, []
         height, width = self.guide.shape
-        overlap = max(margin // 2, 4)
+        overlap = tile_overlap(margin)
         reach = changed = None
         if kept:
             assert last is not None and cues is not None  # kept: both cue sets were kept
@@ -837,28 +838,22 @@ class LevinMultiscale(Method):
         near_cells = _cells_holding(near)
         reach_cells = None if reach is None else _cells_holding(reach)
         solved = []
-        for top in range(0, height, side):
-            for left in range(0, width, side):
-                inner = (
-                    slice(max(top - overlap, 0), min(top + side + overlap, height)),
-                    slice(max(left - overlap, 0), min(left + side + overlap, width)),
-                )
-                key = (top, left)
-                # how far the lift moved here since the kept corrections were solved, over edits
-                drift = drifts.get(key, 0.0) + (
-                    self._still(moved, inner) if reach is not None and moved is not None else 0.0
-                )
-                if reach is not None and drift < below and not (_may_hold(reach_cells, inner) and reach[inner].any()):
-                    if key in kept:
-                        for at, delta in kept[key]:
-                            chroma[at] += delta
-                        self._kept[key], self._drift[key] = list(kept[key]), drift
-                        sweep.reused += 1
-                        sweep.boxes.append(inner)  # written: a draft painted before is painted again here
-                    continue
-                if _may_hold(near_cells, inner):  # (a tile without free pixels solves nothing)
-                    sweep.tile(key, inner, near[inner])
-                solved.append(key)
+        for key, inner in sweep_tiles((height, width), side, margin):
+            # how far the lift moved here since the kept corrections were solved, over edits
+            drift = drifts.get(key, 0.0) + (
+                self._still(moved, inner) if reach is not None and moved is not None else 0.0
+            )
+            if reach is not None and drift < below and not (_may_hold(reach_cells, inner) and reach[inner].any()):
+                if key in kept:
+                    for at, delta in kept[key]:
+                        chroma[at] += delta
+                    self._kept[key], self._drift[key] = list(kept[key]), drift
+                    sweep.reused += 1
+                    sweep.boxes.append(inner)  # written: a draft painted before is painted again here
+                continue
+            if _may_hold(near_cells, inner):  # (a tile without free pixels solves nothing)
+                sweep.tile(key, inner, near[inner])
+            solved.append(key)
         for key in solved:  # the regions after the bands: they hold the bands' answers around them
             self._regions(sweep, key, off)
         if changed is not None:

@@ -14,8 +14,10 @@ against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the t
    the device (:func:`~varcolor.solvers.multiscale.guided_coefficients`,
    :func:`~varcolor.solvers.multiscale.lift`), clipped to the coarse range; the cues written in.
 3. **Correct**: Levin's exact system on the pixels within ``margin`` of the cues, every other
-   pixel held at the lifted chroma (the cues at their values): its rows built on the host
-   (``exact_operator(..., rows=band)``), solved in one piece on the device by BiCGSTAB
+   pixel held at the lifted chroma (the cues at their values): the CPU engine's sweep of
+   overlapping tiles in waves (:mod:`varcolor.solvers.sweep`): the tiles of a wave do not touch
+   and are solved as one system, so with the CPU's answer. Each system's rows are built on the host
+   (``exact_operator(..., rows=band)``) and solved on the device by BiCGSTAB
    (Jacobi-preconditioned) to a relative residual of :data:`BAND_TOL`.
 
    Then, around each cue whose lifted value is off, the closed region of its lightness holding it
@@ -23,11 +25,9 @@ against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the t
    with the band's answer held.
 4. The chroma copied to the host, where the colorizer paints it as the CPU engine's.
 
-What differs from the CPU engine: the band is solved in one piece (the fixed point that the CPU's
-one sweep of overlapping 256-pixel tiles approaches: near a tile's edge the two differ by up to
-about 1 ab), the closed regions in one piece after it (the CPU's tile by tile), and an edit is
-solved afresh, its coarse grid from the last solve's (``info["full_solve"]`` says so: no low-rank
-or kept corrections). A solve with a prior runs the CPU engine's path.
+What differs from the CPU engine: an edit is solved afresh, its coarse grid from the last solve's
+(``info["full_solve"]`` says so: no low-rank or kept corrections). A solve with a prior runs the
+CPU engine's path.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from ..solvers.direct import DirectSolver
 from ..solvers.krylov import bicgstab
 from ..solvers.multiscale import block_mean, coarse_cues, guide_statistics, guided_coefficients, lift
 from ..solvers.stencil import STENCIL_OFFSETS
+from ..solvers.sweep import sweep_batches, sweep_tiles
 
 __all__ = [
     "BAND_TOL",
@@ -69,8 +70,9 @@ NO_RESIDUAL = "residual_unmeasured"
 #: ... for a restrained result, the default engine's on either path.
 RESTRAINED = "restrained to the cues' reach: the result is not the solution of Levin's system (restraint='off' is)"
 
-#: Relative residual the correction's band system is solved to.
-BAND_TOL = 1e-8
+#: Relative residual the correction's band systems are solved to: the CPU engine's tiles' answer
+#: within 1e-5 ab on a grainy photo (1e-8 left 1e-3 near a cue).
+BAND_TOL = 1e-10
 #: The most BiCGSTAB iterations of the band's solve (a narrow band held on both sides converges in
 #: tens to hundreds).
 BAND_MAXITER = 3000
@@ -228,17 +230,17 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
         mask_d = xp.zeros(problem.mask.size, bool)
         mask_d[flat_d] = True
         mask_d = mask_d.reshape(problem.mask.shape)
-        band = to_host(xp.flatnonzero(grown(mask_d, margin, xp) & ~mask_d), xp)
-        corrected = band_solve(device, state.host_guide, problem.mask, band, chroma)
+        near = to_host(grown(mask_d, margin, xp) & ~mask_d, xp)
+        side = reach.get("tile", max(near.shape))
+        units = [_indices(near, window) for _, window in sweep_tiles(near.shape, side, margin)]
+        corrected = _swept(device, state.host_guide, problem.mask, units, chroma)
         times["correct_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
         if off.any():
             seeds = np.zeros(problem.mask.shape, bool)
             seeds.ravel()[flat[off]] = True
-            near = np.zeros(problem.mask.shape, bool)
-            near.ravel()[band] = True
-            extra = np.flatnonzero(closed_regions(engine, reach, problem.mask, seeds, near))
-            solved = band_solve(device, state.host_guide, problem.mask, extra, chroma)
+            regions = closed_regions(engine, reach, problem.mask, seeds, near, margin)
+            solved = _swept(device, state.host_guide, problem.mask, regions, chroma)
             corrected.update(
                 region_pixels=solved["corrected_pixels"], region_iterations=solved["correction_iterations"]
             )
@@ -355,12 +357,15 @@ def _host_solve(device: ArrayBackend, operator, rhs, shape: tuple[int, int], tol
     return xp.asarray(x.reshape(rhs.shape)), report
 
 
-def closed_regions(engine, reach: dict, mask: np.ndarray, seeds: np.ndarray, near: np.ndarray) -> np.ndarray:
-    """The pixels (``H×W`` bool, no cue among them) the correction solves again past the band
-    ``near``: around each cue of ``seeds`` (one whose lifted value is off), the closed region of its
-    lightness holding it, found as the CPU engine finds it
-    (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._regions`): tile by tile, in each
-    tile holding such a cue, the connected regions where the gray changes slowly
+def closed_regions(
+    engine, reach: dict, mask: np.ndarray, seeds: np.ndarray, near: np.ndarray, margin: int
+) -> list[np.ndarray]:
+    """The pixels (raster indices, no cue among them) the correction solves again past the band
+    ``near``, a set a tile: around each cue of ``seeds`` (one whose lifted value is off), the
+    closed region of its lightness holding it, found as the CPU engine finds it
+    (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._regions`): tile by tile in the
+    sweep's order (:func:`~varcolor.solvers.sweep.sweep_tiles`), in each tile holding such a cue,
+    the connected regions where the gray changes slowly
     (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._interior`, the engine's kept
     windows) seeded there, at most ``reach["reach"]`` pixels across, of at least
     ``reach["area"]`` pixels, reaching past the pixels solved so far, grown by ``reach["pad"]``.
@@ -374,14 +379,19 @@ def closed_regions(engine, reach: dict, mask: np.ndarray, seeds: np.ndarray, nea
         ``REACH_AREA`` and ``TILE``.
     mask, seeds, near : bool ndarray, ``H×W``
         The cues, those whose lifted value is off, and the band solved.
+    margin : int
+        The band's margin (the tiles' order is the sweep's for it).
     """
     from scipy import ndimage
 
     height, width = mask.shape
     side, pad = reach["tile"], reach["reach"] + reach["pad"] + 1
-    region, out = near.copy(), np.zeros(mask.shape, bool)
+    region, out = near.copy(), []
     rows, columns = np.nonzero(seeds)
-    for key in sorted(set(zip((rows // side * side).tolist(), (columns // side * side).tolist()))):
+    seeded_tiles = set(zip((rows // side * side).tolist(), (columns // side * side).tolist()))
+    for key, _ in sweep_tiles(mask.shape, side, margin):
+        if key not in seeded_tiles:
+            continue
         top, left = key
         core = (slice(top, min(top + side, height)), slice(left, min(left + side, width)))
         window = (
@@ -407,8 +417,34 @@ def closed_regions(engine, reach: dict, mask: np.ndarray, seeds: np.ndarray, nea
         grown_here = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=size).view(bool)
         grown_here &= ~mask[window]
         region[window] |= grown_here
-        out[window] |= grown_here
+        out.append(_indices(grown_here, window, width))
     return out
+
+
+def _indices(free: np.ndarray, window: tuple[slice, slice], width: int | None = None) -> np.ndarray:
+    """The raster indices (in an image ``width`` wide) of the pixels ``free`` marks in ``window``
+    (``free`` window-sized; or image-sized where ``width`` is None)."""
+    if width is None:
+        free, width = free[window], free.shape[1]
+    rows, columns = np.nonzero(free)
+    return (rows + window[0].start) * width + (columns + window[1].start)
+
+
+def _swept(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, units: list, chroma) -> dict:
+    """The sweep's solves (``units``: each one's unknowns, in the CPU engine's order) in as few
+    systems as give its answer (:func:`~varcolor.solvers.sweep.sweep_batches`), each by
+    :func:`band_solve`; what they did, added up."""
+    report = {"corrected_pixels": sum(int(unit.size) for unit in units), "correction_iterations": 0}
+    systems = sweep_batches(units, mask.shape)
+    for system in systems:
+        solved = band_solve(device, guide, mask, system, chroma)
+        report["correction_iterations"] += solved["correction_iterations"]
+        report["correction_residual"] = max(report.get("correction_residual", 0.0), solved["correction_residual"])
+        report["correction_build_seconds"] = (
+            report.get("correction_build_seconds", 0.0) + solved["correction_build_seconds"]
+        )
+    report["correction_systems"] = len(systems)
+    return report
 
 
 def band_solve(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, band: np.ndarray, chroma) -> dict:

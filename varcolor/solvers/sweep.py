@@ -1,0 +1,124 @@
+"""One multiplicative Schwarz sweep over square tiles, and how a device solves it in few pieces
+with the same answer.
+
+The default engine corrects the pixels near its cues tile by tile, in raster order: each tile's
+unknowns solved with every other pixel held, each tile seeing the tiles solved before it. The
+order matters to the answer only between solves whose unknowns are coupled (one reads the
+other's pixels); solves that are not commute. So a device gathers the solves into waves
+(:func:`sweep_batches`): each solve goes one wave after the last earlier solve it is coupled to,
+and a wave's solves, coupled to none of each other, are one block-diagonal system. Solved wave
+after wave, they give the CPU's tile after tile answer: on a grid of ``m×n`` tiles about
+``n + 2m`` waves, not ``m·n`` solves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+__all__ = ["COUPLING", "tile_overlap", "sweep_tiles", "sweep_batches"]
+
+#: How far (pixels, in rows and columns) a row of the stencil reads its neighbours: two unknowns
+#: this far apart or nearer are coupled.
+COUPLING = 1
+
+
+def tile_overlap(margin: int) -> int:
+    """How far each tile's window reaches past its tile (pixels), for a correction ``margin``
+    around the cues: half of it, at least 4, so that a tile's edge does not cut the band.
+
+    Parameters
+    ----------
+    margin : int
+        The correction's band around the cues (pixels).
+
+    Examples
+    --------
+    >>> tile_overlap(16), tile_overlap(2)
+    (8, 4)
+    """
+    return max(margin // 2, 4)
+
+
+def sweep_tiles(
+    shape: tuple[int, int], side: int, margin: int
+) -> Iterator[tuple[tuple[int, int], tuple[slice, slice]]]:
+    """The tiles of an ``H×W`` image in the order the sweep solves them, raster order: each tile's
+    key (its top-left corner) and window (the tile and :func:`tile_overlap` more, within the
+    image).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's ``(H, W)``.
+    side : int
+        The tiles' side (pixels).
+    margin : int
+        The correction's band (:func:`tile_overlap`).
+
+    Examples
+    --------
+    >>> [(key, window[1]) for key, window in sweep_tiles((5, 12), 6, 2)]
+    [((0, 0), slice(0, 10, None)), ((0, 6), slice(2, 12, None))]
+    """
+    height, width = shape
+    reach = tile_overlap(margin)
+    for top in range(0, height, side):
+        for left in range(0, width, side):
+            window = (
+                slice(max(top - reach, 0), min(top + side + reach, height)),
+                slice(max(left - reach, 0), min(left + side + reach, width)),
+            )
+            yield (top, left), window
+
+
+def sweep_batches(units: Sequence[np.ndarray], shape: tuple[int, int]) -> list[np.ndarray]:
+    """The unknowns of a sweep's solves (``units``: each solve's raster indices, in the sweep's
+    order) gathered into waves that keep the sweep's answer: each unit goes one wave after the
+    last wave holding an earlier unit it may be coupled to (their boxes within :data:`COUPLING`
+    of each other), the first wave where none. The units of a wave do not read each other's
+    pixels, and a unit comes after every earlier unit it reads: solved wave after wave, each with
+    the rest held, they give what the units solved one after another give.
+
+    Parameters
+    ----------
+    units : sequence of int ndarray
+        Each solve's unknowns (raster indices of an ``H×W`` image), in order.
+    shape : tuple of int
+        The image's ``(H, W)``.
+
+    Returns
+    -------
+    list of int ndarray
+        Each wave's unknowns, sorted (two units holding one pixel are never in one wave: they
+        are coupled).
+
+    Examples
+    --------
+    >>> a, b, c = np.array([0, 1]), np.array([2]), np.array([8, 9])
+    >>> [wave.tolist() for wave in sweep_batches([a, b, c], (1, 10))]
+    [[0, 1, 8, 9], [2]]
+    """
+    width = shape[1]
+    kept = [unit for unit in units if unit.size]
+    boxes = np.empty((len(kept), 4), np.int64)  # first and last row, first and last column
+    for number, unit in enumerate(kept):
+        rows, columns = np.divmod(unit, width)
+        boxes[number] = rows.min(), rows.max(), columns.min(), columns.max()
+    waves = np.zeros(len(kept), np.int64)
+    for number in range(1, len(kept)):
+        top, bottom, left, right = boxes[number]
+        before = boxes[:number]
+        near = (
+            (before[:, 0] <= bottom + COUPLING)
+            & (top <= before[:, 1] + COUPLING)
+            & (before[:, 2] <= right + COUPLING)
+            & (left <= before[:, 3] + COUPLING)
+        )
+        waves[number] = waves[:number][near].max() + 1 if near.any() else 0
+    return (
+        [np.sort(np.concatenate([kept[k] for k in np.flatnonzero(waves == wave)])) for wave in range(waves.max() + 1)]
+        if kept
+        else []
+    )
