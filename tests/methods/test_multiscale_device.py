@@ -4,7 +4,7 @@ with ``device="cuda"``; without CuPy, ``device="cuda"`` is refused in one line.
 
 Agreement: both solve the same systems (the coarse grid, reach and lift the same; the band and
 the closed regions past it in the CPU's sweep of 256-pixel tiles, in waves of tiles that do not
-touch on the device: :mod:`varcolor.solvers.sweep`), by the device path's BiCGSTAB to a
+touch on the device: :mod:`varcolor.solvers.schwarz`), by the device path's BiCGSTAB to a
 relative residual of 1e-10 and the CPU's LU refined to 1e-5: held to :data:`CLOSE` (1e-3 ab)
 everywhere, strokes across the tiles' seams and a grainy photo of nine tiles included.
 """

@@ -54,7 +54,7 @@ from ..solvers.multiscale import (
     lift_change,
 )
 from ..solvers.stencil import GridOperator
-from ..solvers.sweep import sweep_tiles, tile_overlap
+from ..solvers.schwarz import sweep_tiles, tile_overlap
 from ..solvers.window import held_border
 from ..threads import lowest_priority
 from . import multiscale_device

@@ -15,7 +15,7 @@ against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the t
    :func:`~varcolor.solvers.multiscale.lift`), clipped to the coarse range; the cues written in.
 3. **Correct**: Levin's exact system on the pixels within ``margin`` of the cues, every other
    pixel held at the lifted chroma (the cues at their values): the CPU engine's sweep of
-   overlapping tiles in waves (:mod:`varcolor.solvers.sweep`): the tiles of a wave do not touch
+   overlapping tiles in waves (:mod:`varcolor.solvers.schwarz`): the tiles of a wave do not touch
    and are solved as one system, so with the CPU's answer. Each system's rows are built on the host
    (``exact_operator(..., rows=band)``) and solved on the device by BiCGSTAB
    (Jacobi-preconditioned) to a relative residual of :data:`BAND_TOL`.
@@ -49,7 +49,7 @@ from ..solvers.direct import DirectSolver
 from ..solvers.krylov import bicgstab
 from ..solvers.multiscale import block_mean, coarse_cues, guide_statistics, guided_coefficients, lift
 from ..solvers.stencil import STENCIL_OFFSETS
-from ..solvers.sweep import sweep_batches, sweep_tiles
+from ..solvers.schwarz import sweep_batches, sweep_tiles
 
 __all__ = [
     "BAND_TOL",
@@ -364,7 +364,7 @@ def closed_regions(
     ``near``, a set a tile: around each cue of ``seeds`` (one whose lifted value is off), the
     closed region of its lightness holding it, found as the CPU engine finds it
     (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._regions`): tile by tile in the
-    sweep's order (:func:`~varcolor.solvers.sweep.sweep_tiles`), in each tile holding such a cue,
+    sweep's order (:func:`~varcolor.solvers.schwarz.sweep_tiles`), in each tile holding such a cue,
     the connected regions where the gray changes slowly
     (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._interior`, the engine's kept
     windows) seeded there, at most ``reach["reach"]`` pixels across, of at least
@@ -432,7 +432,7 @@ def _indices(free: np.ndarray, window: tuple[slice, slice], width: int | None = 
 
 def _swept(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, units: list, chroma) -> dict:
     """The sweep's solves (``units``: each one's unknowns, in the CPU engine's order) in as few
-    systems as give its answer (:func:`~varcolor.solvers.sweep.sweep_batches`), each by
+    systems as give its answer (:func:`~varcolor.solvers.schwarz.sweep_batches`), each by
     :func:`band_solve`; what they did, added up."""
     report = {"corrected_pixels": sum(int(unit.size) for unit in units), "correction_iterations": 0}
     systems = sweep_batches(units, mask.shape)

@@ -1,4 +1,4 @@
-"""The correction's sweep (:mod:`varcolor.solvers.sweep`): its tiles cover the image in raster
+"""The correction's sweep (:mod:`varcolor.solvers.schwarz`): its tiles cover the image in raster
 order, and its solves gathered into waves give the answer of the solves one after another
 (checked on a random nine-point system, against that sweep itself)."""
 
@@ -8,7 +8,7 @@ import scipy.sparse
 import scipy.sparse.linalg
 
 from varcolor.solvers.stencil import STENCIL_OFFSETS
-from varcolor.solvers.sweep import sweep_batches, sweep_tiles, tile_overlap
+from varcolor.solvers.schwarz import sweep_batches, sweep_tiles, tile_overlap
 
 
 @pytest.mark.parametrize("shape,side,margin", [((300, 450), 256, 8), ((620, 700), 256, 16), ((37, 50), 12, 2)])
