@@ -100,11 +100,10 @@ def measure(answers: str | None, shape: tuple[int, int] = SHAPE) -> dict:
 def _run(source: Path, answers: Path, shape: tuple[int, int]) -> dict:
     """:func:`measure` in a fresh process importing varcolor from ``source``."""
     env = {**os.environ, "PYTHONPATH": str(source)}
-    code = (
-        f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import full_tiles; "
-        f"print(json.dumps(full_tiles.measure({str(answers)!r}, {tuple(shape)!r})))"
-    )
-    command = [sys.executable, "-c", code]
+    # This script run again, as a file: its folder (for `reports`) is the child's first path, then
+    # ``source``, whose varcolor it imports.
+    command = [sys.executable, str(Path(__file__).resolve()), "--measure", str(answers)]
+    command += ["--shape", f"{shape[0]}x{shape[1]}"]
     done = subprocess.run(command, env=env, cwd=source, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"full_tiles: the run in {source} failed:\n{done.stderr[-2000:]}")
@@ -127,8 +126,13 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--name", default="full_tiles", help="the results' stem (default: %(default)s)")
     parser.add_argument("--shape", default="5164x7746", help="the photo's HxW (default: %(default)s, 40 MP)")
+    parser.add_argument("--measure", metavar="ANSWERS", help=argparse.SUPPRESS)  # the child of _run
     args = parser.parse_args()
-    shape = tuple(int(n) for n in args.shape.split("x"))
+    height, width = (int(n) for n in args.shape.split("x"))
+    shape = (height, width)
+    if args.measure:
+        print(json.dumps(measure(args.measure, shape)))
+        return
     matvec = csr_matvec_ms()
     rows = {}
     with tempfile.TemporaryDirectory() as work:

@@ -16,15 +16,12 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from reports import write_report
 
-from reports import write_report  # noqa: E402
-
-from varcolor.krita.plugin.varcolor_krita.watch import TICK_MS, interval_after  # noqa: E402
+from varcolor.krita.plugin.varcolor_krita.watch import TICK_MS, interval_after
 
 #: The script Krita runs (``kritarunner -s``): a document of the size asked, a strokes layer with
 #: 20 strokes 300×8 px, then the reads timed; the seconds written as JSON.

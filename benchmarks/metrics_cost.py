@@ -18,7 +18,6 @@ import ctypes
 import json
 import multiprocessing as mp
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -54,7 +53,6 @@ def pair(megapixels: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def measure(task: dict, queue) -> None:
-    sys.path.insert(0, str(HERE.parent))
     from varcolor import metrics
 
     result, reference = pair(task["megapixels"])

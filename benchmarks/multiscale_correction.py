@@ -33,7 +33,6 @@ def measure(sizes: list[float], patterns: list[str], repeats: int, out: str) -> 
     """In this process (its ``varcolor``): each scene's medians, and its last result's ab in ``out``."""
     import time
 
-    sys.path.insert(0, str(HERE))
     from engine import matvec_unit, scene
 
     import varcolor

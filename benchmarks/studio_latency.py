@@ -46,14 +46,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from shared_data import SHARED
+
+from varcolor.fields import path_word
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-
-from shared_data import SHARED  # noqa: E402
-
-from varcolor.fields import path_word  # noqa: E402
 
 BROWSER_ARGS = [
     "--headless",

@@ -27,12 +27,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from studio_latency import BROWSER_ARGS, start_server, wait_final
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-
-from studio_latency import BROWSER_ARGS, start_server, wait_final  # noqa: E402
 
 
 @contextmanager

@@ -10,7 +10,10 @@ import pytest
 
 import varcolor
 from tests.conftest import photo, run
-from varcolor import bench, bench_export, bench_fid, bench_plot, methods, metrics
+from varcolor import bench, methods, metrics
+from varcolor.bench import export as bench_export
+from varcolor.bench import fid as bench_fid
+from varcolor.bench import plot as bench_plot
 from varcolor.energies import levin
 from varcolor.errors import InputError, MethodError
 from varcolor.methods import Method

@@ -1,4 +1,4 @@
-"""The FID on InceptionV3 (varcolor.neural.inception, varcolor.bench_fid): the weights file's layout,
+"""The FID on InceptionV3 (varcolor.neural.inception, varcolor.bench.fid): the weights file's layout,
 pytorch-fid's own features and FID on the same weights, refusals, and small sets flagged beside KID."""
 
 import hashlib
@@ -11,7 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import varcolor  # noqa: E402
-from varcolor import bench, bench_fid  # noqa: E402
+from varcolor import bench  # noqa: E402
+from varcolor.bench import fid as bench_fid  # noqa: E402
 from varcolor.errors import InputError  # noqa: E402
 from varcolor.neural import inception  # noqa: E402
 

@@ -10,9 +10,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .. import batch, bench, bench_export, bench_fid, bench_plot, bench_results
+from .. import batch, bench
 from .. import methods as registry
 from ..batch import Job
+from ..bench import export as bench_export
+from ..bench import fid as bench_fid
+from ..bench import plot as bench_plot
+from ..bench import results as bench_results
 from ..errors import InputError, VarcolorError
 from ..io import image_shape, read_image, same_file
 from ..options import Options
@@ -246,7 +250,7 @@ def _cmd_bench(args) -> int:
 
 def _warn_small_sets(summary: dict) -> None:
     """One warning where a cell's FID is over too few photos for a non-singular covariance
-    (:func:`varcolor.bench_fid.small_set`; each such cell is flagged ``fid_small_set``)."""
+    (:func:`varcolor.bench.fid.small_set`; each such cell is flagged ``fid_small_set``)."""
     small = [cell for cell in summary.values() if cell.get("fid_small_set")]
     if small:
         fewest, features = min(cell["images"] for cell in small), small[0]["fid_features"]
@@ -269,7 +273,7 @@ def _paired(rows, incomplete, labels, resolution, hints) -> dict:
 def _table(form, summary, rows, incomplete, labels, resolution, hints, label, same, run) -> str:
     """The table in ``form`` (md, csv, json); the cells of ``incomplete`` results empty, their
     methods marked; in Markdown, a method of ``same`` marked as the other's solve. Markdown and
-    JSON name what a reader needs to reproduce it (``run``: :func:`varcolor.bench_export.protocol`),
+    JSON name what a reader needs to reproduce it (``run``: :func:`varcolor.bench.export.protocol`),
     and CSV its versions, in columns after the scores (:func:`varcolor.bench.versions`)."""
     names = list(labels)
     if form == "md":

@@ -5,11 +5,11 @@ import zlib
 
 import pytest
 
-from .conftest import png_declaring, run, time_limit
+from ..conftest import png_declaring, run, time_limit
 
 
 def test_bench_refuses_more_hints_than_pixels_in_one_line(tmp_path, capsys):
-    from .conftest import colour_photos
+    from ..conftest import colour_photos
 
     colour_photos(tmp_path / "photos", names=("a",))
     photo = tmp_path / "photos" / "a.png"
@@ -34,7 +34,7 @@ def test_bench_checks_a_photo_s_memory_from_its_header_before_decoding(tmp_path,
 
 
 def test_bench_and_metrics_report_a_folder_they_cannot_list_and_a_linked_folder(tmp_path, capsys, monkeypatch):
-    from .conftest import colour_photos
+    from ..conftest import colour_photos
 
     colour_photos(tmp_path / "photos", names=("a",))
     colour_photos(tmp_path / "photos" / "locked", names=("b",))
@@ -85,7 +85,7 @@ def test_two_methods_are_compared_on_the_same_photos_with_an_interval(tmp_path, 
 
     import varcolor
 
-    from .conftest import photo
+    from ..conftest import photo
 
     for name, image in (("a", "astronaut"), ("b", "coffee"), ("c", "chelsea")):
         varcolor.write_image(tmp_path / "photos" / f"{name}.png", photo(image, (40, 48)))

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .io import atomic_path
+from ..errors import InputError
+from ..io import atomic_path
 
 __all__ = ["SUFFIXES", "AXIS", "check", "read_curve", "lines", "plot", "identical"]
 

@@ -6,7 +6,7 @@ For every photo and hint count ``n`` an export folder holds ``KEY/n.png`` (the p
 ``{"width", "height", "points": [{"y", "x", "a", "b"}, ...]}``: one point per hint pixel, what
 ``--points`` and :meth:`~varcolor.cues.Cues.from_points` read), ``KEY`` the photo's path in its
 folder without the suffix; a method writes its result for ``KEY/n.png`` under the same name in a
-folder of its own (:mod:`varcolor.bench_results` scores it). ``manifest.json``, written last (the
+folder of its own (:mod:`varcolor.bench.results` scores it). ``manifest.json``, written last (the
 export's marker: a folder without it is an unfinished export), lists the protocol (seed, patch,
 resolution, hint counts), each photo with the SHA-256 of its file and of its gray, and the
 varcolor version.
@@ -27,11 +27,11 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from . import bench
-from .errors import InputError
-from .io import atomic_path, encode_image, identity, inside, publish, safe_json
-from .io.atomic import file_sha256 as _file_sha256
-from .version import __version__
+from ..errors import InputError
+from ..io import atomic_path, encode_image, identity, inside, publish, safe_json
+from ..io.atomic import file_sha256 as _file_sha256
+from ..version import __version__
+from . import sweep
 
 __all__ = [
     "MANIFEST",
@@ -165,15 +165,15 @@ def protocol(
     """
     return {
         "protocol": "ideepcolor",
-        "patch": bench.PATCH,
+        "patch": sweep.PATCH,
         "seed": seed,
         "resolution": resolution,
         "hints": list(hints),
         "hint_seed": "[seed, content_seed(photo), n]: BLAKE2b of the photo's 8-bit protocol gray; numpy default_rng",
         "numpy": np.__version__,
-        "resize": bench.RESIZE,
-        "scored": bench.SCORED,
-        "versions": bench.versions(methods, network_file, fid_file),
+        "resize": sweep.RESIZE,
+        "scored": sweep.SCORED,
+        "versions": sweep.versions(methods, network_file, fid_file),
     }
 
 
@@ -260,10 +260,10 @@ def export_photo(folder: str | os.PathLike, rgb: np.ndarray, key: str, hints: Se
     """
     folder = Path(folder)
     height, width = rgb.shape[:2]
-    gray = encode_image(bench.protocol_gray(rgb))
+    gray = encode_image(sweep.protocol_gray(rgb))
     files, listed = [], {}
     for n in hints:
-        points = {"width": width, "height": height, "points": bench.hint_points(rgb, n, seed)}
+        points = {"width": width, "height": height, "points": sweep.hint_points(rgb, n, seed)}
         text = json.dumps(points, separators=(",", ":")).encode()
         files += [(folder / gray_name(key, n), gray), (folder / points_name(key, n), text)]
         listed[str(n)] = {"gray": gray_name(key, n), "points": points_name(key, n)}

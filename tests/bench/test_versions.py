@@ -14,7 +14,7 @@ import pytest
 import varcolor
 from varcolor import bench
 
-from .conftest import needs_torch, photo, run
+from ..conftest import needs_torch, photo, run
 
 ROOT = Path(varcolor.__file__).resolve().parent.parent
 
@@ -88,7 +88,9 @@ def test_rows_that_run_the_network_record_its_weights_hash(tmp_path, capsys):
 
 def test_an_installed_copy_has_no_commit(tmp_path, monkeypatch):
     # The package's folder under another that is no checkout's top (a virtual environment's).
-    monkeypatch.setattr(bench, "__file__", str(tmp_path / "site-packages" / "varcolor" / "bench.py"))
+    from varcolor.bench import sweep  # the module whose file says where the package lies
+
+    monkeypatch.setattr(sweep, "__file__", str(tmp_path / "site-packages" / "varcolor" / "bench" / "sweep.py"))
     assert bench.source_commit() == (None, None)
 
 

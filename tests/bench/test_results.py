@@ -4,7 +4,7 @@ import numpy as np
 
 from tests.conftest import photo
 from varcolor import bench
-from varcolor.bench_results import FOLLOWS, follows_gray
+from varcolor.bench.results import FOLLOWS, follows_gray
 from varcolor.color import lab_to_rgb, rgb_to_lab
 
 NAMES = ("astronaut", "chelsea", "coffee", "rocket")

@@ -11,7 +11,7 @@ with anti-aliasing: :data:`RESIZE`); ``"full"`` keeps the image's size. Means co
 standard errors over the photos (:func:`summarize`).
 
 The inputs and the scoring are those of a method run elsewhere on exported files
-(:mod:`varcolor.bench_export`, :mod:`varcolor.bench_results`), by construction: the gray is the
+(:mod:`varcolor.bench.export`, :mod:`varcolor.bench.results`), by construction: the gray is the
 8-bit image :func:`protocol_gray` gives (what the exported PNG holds), the hints are the points
 :func:`hint_points` gives (what the exported points file holds) read by
 :meth:`~varcolor.cues.Cues.from_points`, and every result is scored as the 8-bit image it would be
@@ -43,12 +43,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import methods as registry
-from . import priors
-from .errors import SIZES, InputError, check_unit_range, real_array
-from .memory import check_memory
-from .options import PRIOR_WEIGHT, Options
-from .raster import coordinates
+from .. import methods as registry
+from .. import priors
+from ..errors import SIZES, InputError, check_unit_range, real_array
+from ..memory import check_memory
+from ..options import PRIOR_WEIGHT, Options
+from ..raster import coordinates
 
 __all__ = [
     "HINTS",
@@ -133,8 +133,8 @@ def versions(methods: Sequence[str] = (), network_file: str | None = None, fid_f
     import scipy.linalg  # noqa: F401 (its BLAS loaded, so that the thread pools below list it)
     from threadpoolctl import threadpool_info
 
-    from .io import file_sha256
-    from .version import __version__
+    from ..io import file_sha256
+    from ..version import __version__
 
     def installed(name: str) -> str | None:
         try:
@@ -150,7 +150,7 @@ def versions(methods: Sequence[str] = (), network_file: str | None = None, fid_f
     record["threadpools"] = [{key: pool[key] for key in kept if key in pool} for pool in threadpool_info()]
     record["cores"] = os.cpu_count()
     if any(_runs_network(method) for method in methods):
-        from .neural.weights import find_weights
+        from ..neural.weights import find_weights
 
         weights = find_weights(network_file)
         record.update(network_file=weights.name, network_sha256=file_sha256(weights))
@@ -168,7 +168,8 @@ def source_commit() -> tuple[str | None, bool | None]:
     import subprocess
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parents[1]  # varcolor/, this module being varcolor/bench/sweep.py
+    root = package.parent
 
     def git(*argv: str) -> str | None:
         try:
@@ -183,7 +184,7 @@ def source_commit() -> tuple[str | None, bool | None]:
     if top is None or Path(top).resolve() != root:
         return None, None
     commit = git("rev-parse", "HEAD")
-    changes = git("status", "--porcelain", "--untracked-files=no", "--", Path(__file__).parent.name)
+    changes = git("status", "--porcelain", "--untracked-files=no", "--", package.name)
     return commit, None if commit is None or changes is None else bool(changes)
 
 
@@ -328,7 +329,7 @@ def check_photo(
     **options
         As :func:`evaluate` takes them (:func:`method_options`).
     """
-    from .api import check_fits  # the solvers' stack: imported where used, not at start-up
+    from ..api import check_fits  # the solvers' stack: imported where used, not at start-up
 
     height, width = shape
     scored = (height, width) if resolution == "full" else (int(parse_resolution(resolution)),) * 2
@@ -489,8 +490,8 @@ def protocol_gray(rgb: np.ndarray) -> np.ndarray:
     >>> bool(np.array_equal(np.round(gray * 255), gray * 255))
     True
     """
-    from .color import same_lightness_gray
-    from .io import to_levels
+    from ..color import same_lightness_gray
+    from ..io import to_levels
 
     rgb = photo_array(rgb)
     return to_levels(same_lightness_gray(rgb), np.empty(rgb.shape[:2], np.uint8)) / 255.0
@@ -543,7 +544,7 @@ def hint_points(rgb: np.ndarray, n: int, seed: int = SEED) -> list[dict]:
     >>> len(points), sorted(points[0])
     (36, ['a', 'b', 'x', 'y'])
     """
-    from .cues import sample_ideepcolor
+    from ..cues import sample_ideepcolor
 
     cues = sample_ideepcolor(rgb, n=n, patch=PATCH, rng=[seed, content_seed(rgb), n])
     ys, xs = coordinates(cues.mask)
@@ -571,8 +572,8 @@ def score(result: np.ndarray, rgb: np.ndarray) -> dict[str, float]:
         A result or original of another shape or size, or with values outside [0, 1] (a
         result's 0–255 levels: divide them by 255 first).
     """
-    from . import metrics
-    from .io import to_levels
+    from .. import metrics
+    from ..io import to_levels
 
     result = photo_array(result, "result", gray=True)
     rgb = photo_array(rgb, "rgb")
@@ -615,7 +616,7 @@ def evaluate(
     global_hints : GlobalHints, optional
         Given to every method (for a network with a global-hints branch).
     fid : optional
-        The FID feature network (:func:`varcolor.bench_fid.load`): each row then holds the 8-bit
+        The FID feature network (:func:`varcolor.bench.fid.load`): each row then holds the 8-bit
         result's features (``_features``) and the 8-bit original's (``_original_features``; both
         as a PNG file holds them, which is what pytorch-fid reads), which :func:`summarize` turns
         into each cell's ``fid`` and ``kid``.
@@ -635,9 +636,9 @@ def evaluate(
         than a hint's patch; options a method refuses.
     """
     # Here, not at import: the command line reads HINTS and SEED for its help and must start fast.
-    from .api import colorize
-    from .cues import Cues
-    from .io import to_levels
+    from ..api import colorize
+    from ..cues import Cues
+    from ..io import to_levels
 
     given = np.shape(rgb)
     rgb = original(rgb, resolution)
@@ -667,7 +668,7 @@ def evaluate(
 
 
 def _vif(result: np.ndarray, rgb: np.ndarray) -> float:
-    from . import metrics
+    from .. import metrics
 
     try:
         return metrics.vif(result, rgb)
@@ -686,7 +687,7 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
         The rows of :func:`evaluate`, one per image, method and hint count (with their scores and
         ``seconds``; FID features where a feature network was given: the cells then have ``fid``,
         ``kid``, ``fid_features``, the numbers per image, and ``fid_small_set``, whether the
-        photos are too few for a non-singular covariance, :func:`varcolor.bench_fid.small_set`).
+        photos are too few for a non-singular covariance, :func:`varcolor.bench.fid.small_set`).
     resolutions, methods, hints : sequences
         The resolutions, method names and hint counts whose cells are made; a combination without
         rows has no cell.
@@ -699,7 +700,7 @@ def summarize(rows: list[dict], resolutions: Sequence[str], methods: Sequence[st
     >>> cell["psnr"], cell["psnr_se"], cell["images"]
     (31.0, 1.0, 2)
     """
-    from .bench_fid import small_set
+    from .fid import small_set
 
     table: dict[str, dict[str, float]] = {}
     for resolution in resolutions:
@@ -829,7 +830,7 @@ def paired_markdown(comparisons: dict[str, dict[str, float]], baseline: str, sco
 
 
 def fid_of(rows: list[dict]) -> float:
-    """The FID (:func:`varcolor.bench_fid.fid`) of the rows' results to their originals, from the
+    """The FID (:func:`varcolor.bench.fid.fid`) of the rows' results to their originals, from the
     features :func:`evaluate` put in them; NaN for fewer than two photos.
 
     Parameters
@@ -837,7 +838,7 @@ def fid_of(rows: list[dict]) -> float:
     rows : list of dict
         One cell's rows (a method, a hint count), one per photo.
     """
-    from .bench_fid import fid
+    from .fid import fid
 
     if len(rows) < 2:
         return float("nan")
@@ -845,7 +846,7 @@ def fid_of(rows: list[dict]) -> float:
 
 
 def kid_of(rows: list[dict]) -> float:
-    """The KID (:func:`varcolor.bench_fid.kernel_distance`) of the rows' results to their
+    """The KID (:func:`varcolor.bench.fid.kernel_distance`) of the rows' results to their
     originals, from the same features as :func:`fid_of`: unbiased for a few photos, where the FID of
     fewer photos than features is not; NaN for fewer than two.
 
@@ -854,7 +855,7 @@ def kid_of(rows: list[dict]) -> float:
     rows : list of dict
         One cell's rows (a method, a hint count), one per photo.
     """
-    from .bench_fid import kernel_distance
+    from .fid import kernel_distance
 
     if len(rows) < 2:
         return float("nan")
@@ -968,7 +969,7 @@ def markdown(
     same : dict of str to str, optional
         Methods that are another method's solve at a size, each with that method's name (:func:`same_solves`).
     """
-    from .bench_fid import network_name
+    from .fid import network_name
 
     same = same or {}
     out = [

@@ -1,7 +1,7 @@
 """Results computed elsewhere, scored into the benchmark's table like its own methods.
 
 A results folder holds one image per photo and hint count under the name of its gray input in the
-export (:mod:`varcolor.bench_export`: ``KEY/n.png``, any image suffix), and the export's
+export (:mod:`varcolor.bench.export`: ``KEY/n.png``, any image suffix), and the export's
 ``manifest.json``, which says which photos, seed and resolution the results were made from. Each
 result is scored as :func:`varcolor.bench.score` scores the benchmark's own (as an 8-bit image,
 against the same original), so that the rows compare.
@@ -25,11 +25,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import bench
-from .bench_export import MANIFEST, read_manifest
-from .color import lightness_of_gray, rgb_to_lab
-from .errors import InputError
-from .io import IMAGE_EXTENSIONS, identity, image_shape, inside, read_image
+from ..color import lightness_of_gray, rgb_to_lab
+from ..errors import InputError
+from ..io import IMAGE_EXTENSIONS, identity, image_shape, inside, read_image
+from . import sweep
+from .export import MANIFEST, read_manifest
 
 __all__ = [
     "ResultsFolder",
@@ -72,7 +72,7 @@ def parse(specs: Sequence[str], methods: Sequence[str], run: dict, export: str |
     """The ``NAME=DIR`` results of the command line, checked before any work: a name that is
     unique, not one of ``methods`` and of letters, digits and ``._+-``; a folder that exists, is
     not the export folder, and holds a manifest made with the protocol of ``run``
-    (:func:`varcolor.bench_export.protocol`: the same seed, patch and resolution).
+    (:func:`varcolor.bench.export.protocol`: the same seed, patch and resolution).
 
     Parameters
     ----------
@@ -255,11 +255,11 @@ def score_photo(
     max_pixels : int, optional
         The pixel limit of a result read.
     """
-    gray = bench.protocol_gray(rgb)
+    gray = sweep.protocol_gray(rgb)
     rows, problems = [], []
     for name, n, path in files:
         try:
-            image = bench.original(read_image(path, max_pixels=max_pixels), "full")
+            image = sweep.original(read_image(path, max_pixels=max_pixels), "full")
         except InputError as exc:
             problems.append(f"{name}: {exc}" if str(path) in str(exc) else f"{name}: {path}: {exc}")
             continue
@@ -275,7 +275,7 @@ def score_photo(
                 f"with correlation {follows:.2f}, under {FOLLOWS}): a file of another photo?"
             )
             continue
-        row = {"resolution": resolution, "method": name, "hints": n, **bench.score(image, rgb), "seconds": float("nan")}
+        row = {"resolution": resolution, "method": name, "hints": n, **sweep.score(image, rgb), "seconds": float("nan")}
         rows.append({"image": photo, **row})
     return rows, problems
 

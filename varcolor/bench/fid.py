@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = [
     "FEATURES",
@@ -272,8 +272,8 @@ def load(path: str | os.PathLike):
         import torch  # noqa: F401
     except ImportError:
         raise InputError("FID needs PyTorch: pip install 'varcolor[neural]'") from None
-    from .neural import inception
-    from .neural.weights import read_state
+    from ..neural import inception
+    from ..neural.weights import read_state
 
     state = read_state(path)[0]
     if inception.is_inception_state(state):
