@@ -9,8 +9,9 @@ compiles its kernels, untimed):
 
 - ``default``: ``levin-multiscale`` (the default engine) with ``device="cpu"`` and ``"cuda"``;
 - ``exact``: Levin's exact system at full resolution: ``method="levin"`` on the CPU (the LU, or
-  tiles from 12 MP), and on the GPU the device path at ``factor=1, restraint="off"`` (the same
-  system, by BiCGSTAB and the aggregation multigrid).
+  tiles from 12 MP), and on the GPU ``method="levin", device="cuda"`` (``auto``'s choice there,
+  the ``aggregation`` solver: BiCGSTAB and an aggregation multigrid built on the GPU; in a dry
+  run, the same solver on the CPU).
 
 Each row's time is ``Colorizer.solve`` / ``Colorizer.update`` end to end (the chroma painted into
 RGB on the CPU; reading and writing image files not included). Rows run in order (the default
@@ -125,8 +126,9 @@ def _colorizer(gray, engine: str, where: str, dry: bool):
         colorizer = varcolor.Colorizer(gray, device=device)
     elif where == "cpu":
         colorizer = varcolor.Colorizer(gray, method="levin")
-    else:  # Levin's exact system on the device path: no coarse grid, no restraint
-        colorizer = varcolor.Colorizer(gray, method="levin-multiscale", factor=1, restraint="off", device=device)
+    else:  # Levin's exact system as a user asks for it on a GPU: the aggregation solver
+        colorizer = varcolor.Colorizer(gray, method="levin", solver="aggregation", device=device)
+        return colorizer
     if where == "numpy-device":
         colorizer.engine.device = multiscale_device.numpy_device()
     return colorizer

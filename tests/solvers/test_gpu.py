@@ -33,7 +33,10 @@ def scene():
     return same_lightness_gray(rgb), sample_random(rgb, int(0.01 * 192 * 256), rng=3)
 
 
-@pytest.mark.parametrize("method,solver", [("levin", "amg"), ("levin-symmetric", "cg")])
+@pytest.mark.parametrize(
+    "method,solver",
+    [("levin", "amg"), ("levin-symmetric", "cg"), ("levin", "aggregation"), ("levin-symmetric", "aggregation")],
+)
 def test_gpu_solvers_match_the_direct_solve(scene, method, solver):
     gray, cues = scene
     reference = varcolor.colorize(gray, cues, method=method, solver="direct")
@@ -43,9 +46,10 @@ def test_gpu_solvers_match_the_direct_solve(scene, method, solver):
     assert result.info["device"] == "cuda" and result.info["solver"] == solver
 
 
-def test_auto_picks_cg_for_the_symmetric_method_on_a_gpu(scene):
+@pytest.mark.parametrize("method", ["levin", "levin-symmetric"])
+def test_auto_picks_the_hierarchy_built_on_the_gpu(scene, method):
     gray, cues = scene
-    assert varcolor.Colorizer(gray, method="levin-symmetric", device="cuda").solver_name == "cg"
+    assert varcolor.Colorizer(gray, method=method, device="cuda").solver_name == "aggregation"
 
 
 def test_gtv_on_the_gpu_reaches_the_cpu_minimum(scene):

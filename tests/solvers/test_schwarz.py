@@ -7,8 +7,8 @@ import pytest
 import scipy.sparse
 import scipy.sparse.linalg
 
-from varcolor.solvers.stencil import STENCIL_OFFSETS
 from varcolor.solvers.schwarz import sweep_batches, sweep_tiles, tile_overlap
+from varcolor.solvers.stencil import STENCIL_OFFSETS
 
 
 @pytest.mark.parametrize("shape,side,margin", [((300, 450), 256, 8), ((620, 700), 256, 16), ((37, 50), 12, 2)])

@@ -53,8 +53,8 @@ from ..solvers.multiscale import (
     lift,
     lift_change,
 )
-from ..solvers.stencil import GridOperator
 from ..solvers.schwarz import sweep_tiles, tile_overlap
+from ..solvers.stencil import GridOperator
 from ..solvers.window import held_border
 from ..threads import lowest_priority
 from . import multiscale_device

@@ -48,8 +48,8 @@ from ..solvers.device import ArrayBackend, backend, to_host
 from ..solvers.direct import DirectSolver
 from ..solvers.krylov import bicgstab
 from ..solvers.multiscale import block_mean, coarse_cues, guide_statistics, guided_coefficients, lift
-from ..solvers.stencil import STENCIL_OFFSETS
 from ..solvers.schwarz import sweep_batches, sweep_tiles
+from ..solvers.stencil import STENCIL_OFFSETS
 
 __all__ = [
     "BAND_TOL",

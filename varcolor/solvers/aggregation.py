@@ -9,6 +9,10 @@ was for ``amg``), down to at most :data:`COARSEST` cells, whose inverse is held 
 V-cycle: a damped Jacobi step, the coarse correction scaled by :data:`OVERCORRECTION` (a
 piecewise-constant prolongation's corrections come out too small), a damped Jacobi step.
 
+:class:`AggregationSolver` is the exact methods' solver on a GPU (``solver="aggregation"``, the
+choice of ``auto`` with ``device="cuda"``): BiCGSTAB preconditioned by that V-cycle, every step of
+it, the hierarchy's set-up included, on the device.
+
 Why: Levin's rows have 1 on the diagonal, so Jacobi's preconditioner alone is no preconditioner:
 BiCGSTAB with it takes about ten times the iterations it takes with this V-cycle, more as the
 grid grows (benchmarks/results/gpu_coarse_solver.md).
@@ -16,11 +20,19 @@ grid grows (benchmarks/results/gpu_coarse_solver.md).
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from .device import ArrayBackend, to_host
+import numpy as np
 
-__all__ = ["COARSEST", "SMOOTHING", "OVERCORRECTION", "AggregationMultigrid"]
+from .base import TOL, SolveInfo, report
+from .device import ArrayBackend, backend, to_host
+from .krylov import bicgstab
+
+if TYPE_CHECKING:
+    from .stencil import GridOperator
+
+__all__ = ["COARSEST", "SMOOTHING", "OVERCORRECTION", "AggregationMultigrid", "AggregationSolver"]
 
 #: The coarsest level has at most this many cells: its inverse is held dense (8 MB at 1,024).
 COARSEST = 1024
@@ -101,3 +113,78 @@ def _aggregation(shape: tuple[int, int], device: ArrayBackend) -> tuple[Any, tup
     data = xp.ones(height * width)
     matrix = device.sparse.csr_matrix((data, indices, indptr), shape=(height * width, coarse[0] * coarse[1]))
     return matrix, coarse
+
+
+class AggregationSolver:
+    """BiCGSTAB on a method's system, preconditioned by one :class:`AggregationMultigrid`
+    V-cycle per application, hierarchy built and applied on ``device``: for Levin's exact system
+    and the symmetric ones alike, on the CPU or a GPU. On the CPU ``direct`` and ``multigrid``
+    are faster; this is the solver whose set-up does not run on one CPU core.
+
+    Parameters
+    ----------
+    operator : GridOperator
+        The system on an ``H×W`` grid.
+    tol : float
+        Relative residual ``‖b − A x‖ / ‖b‖`` to reach, per channel.
+    maxiter : int
+        Iteration limit; stopping there above ``tol`` raises
+        :class:`~varcolor.errors.ConvergenceError` (no result).
+    device : {"cpu", "cuda"}
+        Where the hierarchy is built and the solve runs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from varcolor.energies.levin import exact_operator
+    >>> rng = np.random.default_rng(0)
+    >>> mask = rng.random((40, 50)) < 0.05
+    >>> solver = AggregationSolver(exact_operator(rng.random((40, 50)), mask))
+    >>> x, info = solver.solve(np.where(mask[..., None], 10.0, 0.0))
+    >>> bool(np.allclose(x, 10.0, atol=1e-3)), info.solver, info.residual <= 1e-8
+    (True, 'aggregation', True)
+    """
+
+    name: ClassVar[str] = "aggregation"
+    supports_rebind: ClassVar[bool] = False
+
+    def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
+        start = time.perf_counter()
+        self.tol, self.maxiter = tol, maxiter
+        self.shape = operator.shape
+        self.backend = backend(device, kernels=False) if device == "cpu" else backend(device)
+        matrix = operator.to_csr().astype(np.float64)
+        self.cycle = AggregationMultigrid(matrix, self.shape, self.backend)
+        self.matrix = self.cycle.levels[0][0] if self.cycle.levels else self.backend.sparse.csr_matrix(matrix)
+        self.setup_seconds = time.perf_counter() - start
+
+    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
+        """Solve ``A X = rhs`` (``H×W×C``) from ``x0`` (default 0).
+
+        Parameters
+        ----------
+        rhs : ndarray, ``H×W×C``
+            The right-hand sides, one a channel.
+        x0 : ndarray, ``H×W×C``, optional
+            The initial guess; zeros where None.
+
+        Returns
+        -------
+        x : ndarray, ``H×W×C``
+            The solution.
+        info : SolveInfo
+            The solve's report (its seconds include the hierarchy's set-up); one above ``tol``
+            at ``maxiter`` raises :class:`~varcolor.errors.ConvergenceError` instead.
+        """
+        start = time.perf_counter()
+        be = self.backend
+        channels = rhs.shape[-1]
+        b = be.asarray(np.asarray(rhs, dtype=np.float64).reshape(-1, channels))
+        guess = None if x0 is None else be.asarray(np.asarray(x0, dtype=np.float64).reshape(-1, channels))
+        history: list[float] = []
+        matrix = self.matrix
+        x, iterations, residual = bicgstab(
+            lambda v: matrix @ v, b, self.cycle, be.xp, guess, self.tol, self.maxiter, history
+        )
+        seconds = time.perf_counter() - start + self.setup_seconds
+        return be.to_host(x).reshape(rhs.shape), report(self.name, iterations, residual, self.tol, seconds, history)

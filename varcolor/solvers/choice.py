@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..kernels import SYMMETRIC_KIND, array_code, small_system
 from ..memory import _gb, memory_budget
+from .aggregation import AggregationSolver
 from .amg import AmgSolver, CgSolver
 from .base import TOL, LinearSystem, Solver, not_symmetric
 from .device import DEVICES, backend
@@ -34,7 +35,14 @@ __all__ = [
 ]
 
 #: Solver names accepted by ``varcolor.colorize(..., solver=...)``; ``"auto"`` picks one of them.
-SOLVERS = {"direct": DirectSolver, "tiles": TiledSolver, "amg": AmgSolver, "multigrid": MultigridSolver, "cg": CgSolver}
+SOLVERS = {
+    "direct": DirectSolver,
+    "tiles": TiledSolver,
+    "amg": AmgSolver,
+    "multigrid": MultigridSolver,
+    "cg": CgSolver,
+    "aggregation": AggregationSolver,
+}
 #: Solvers for symmetric positive definite systems only.
 SYMMETRIC_ONLY = ("multigrid", "cg")
 #: Solvers that run on the CPU only.
@@ -180,8 +188,8 @@ def plan_solver(
         raise InputError(not_symmetric(name))
     if name in CPU_ONLY and device != "cpu":
         raise InputError(
-            f"solver {name!r} runs on the CPU only; with device='cuda' use solver='amg' "
-            "(or 'cg' for a symmetric method)"
+            f"solver {name!r} runs on the CPU only; with device='cuda' use solver='aggregation' "
+            "(or 'amg', or 'cg' for a symmetric method)"
         )
     backend(device)  # a GPU asked for where CuPy or the GPU is missing: refused here, as the solve would
     shape = (int(shape[0]), int(shape[1]))
@@ -190,10 +198,12 @@ def plan_solver(
     requested, reason = name, "asked for"
     if name == "auto" and symmetric:
         # Linear in the pixels, a few tens of V-cycles (benchmarks/results/speed_symmetric.md); the
-        # grid multigrid's Gauss–Seidel runs on the CPU, the Ruge–Stüben cycle of 'cg' on either
-        # device.
-        name = "multigrid" if device == "cpu" else "cg"
+        # grid multigrid's Gauss–Seidel runs on the CPU, the aggregation hierarchy is built on a GPU
+        # (pyamg's set-up of 'cg' and 'amg' runs on one CPU core).
+        name = "multigrid" if device == "cpu" else "aggregation"
         reason = f"auto: a symmetric system, linear time and memory on the {device.upper()}"
+        if device != "cpu":
+            reason += ", the hierarchy built there"
         if device == "cpu" and array_code(pixels, SYMMETRIC_KIND):
             # The multigrid's kernels are not compiled (a first run): a solver that needs none,
             # SciPy's LU for a small system, else the Ruge–Stüben cycle; the kernels are compiled
@@ -206,7 +216,7 @@ def plan_solver(
         # on the CPU wherever it fits and is not slower than the tiles (from about 12 MP on).
         lu = estimate_bytes("direct", pixels)
         if device != "cpu":
-            name, reason = "amg", "auto: the LU runs on the CPU only"
+            name, reason = "aggregation", "auto: the LU runs on the CPU only; a hierarchy built on the GPU"
         elif pixels < TILES_FROM and lu <= budget:
             name, reason = "direct", f"auto: the exact LU, about {_gb(lu)}, fits the budget of {_gb(budget)} ({how})"
         elif pixels >= TILES_FROM:

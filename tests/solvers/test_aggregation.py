@@ -1,0 +1,70 @@
+"""The exact methods' GPU solver (:class:`varcolor.solvers.aggregation.AggregationSolver`), run on
+the CPU through the same array seam: it lands on the exact LU's answer for Levin's system and the
+symmetric one, within 1e-3 ab, with a hierarchy of its own (no pyamg set-up); ``auto`` picks it
+where a GPU is asked for."""
+
+import numpy as np
+import pytest
+
+import varcolor
+from varcolor.color import rgb_to_lab, same_lightness_gray
+from varcolor.errors import ConvergenceError
+from varcolor.solvers.choice import plan_solver
+
+from ..conftest import photo
+
+CLOSE = 1e-3
+
+
+def scribbled(rgb, strokes, seed):
+    """``strokes`` short strokes, 3 px wide, of the photo's own colours, at random places."""
+    rng = np.random.default_rng(seed)
+    height, width = rgb.shape[:2]
+    mask = np.zeros((height, width), bool)
+    for _ in range(strokes):
+        top, left = rng.integers(0, height - 3), rng.integers(0, width - width // 4)
+        mask[top : top + 3, left : left + width // 5] = True
+    ab = np.where(mask[..., None], rgb_to_lab(rgb)[..., 1:], 0.0)
+    return varcolor.Cues(mask, ab)
+
+
+@pytest.mark.parametrize("method", ["levin", "levin-symmetric"])
+def test_it_lands_on_the_lu_answer_on_a_grainy_photo_with_sparse_strokes(method):
+    rng = np.random.default_rng(4)
+    rgb = np.clip(photo("astronaut", (180, 260)) + rng.normal(0, 0.03, (180, 260, 3)), 0, 1)
+    gray, cues = same_lightness_gray(rgb), scribbled(rgb, strokes=6, seed=4)
+    exact = varcolor.colorize(gray, cues, method=method, solver="direct", tol=1e-12)
+    result = varcolor.colorize(gray, cues, method=method, solver="aggregation", tol=1e-11)
+    assert result.info["solver"] == "aggregation" and result.info["iterations"] > 0
+    assert np.abs(result.ab - exact.ab).max() <= CLOSE
+    assert result.info["residuals"][-1] <= 1e-11
+
+
+def test_its_hierarchy_is_its_own_not_pyamgs(monkeypatch):
+    import pyamg
+
+    def refused(*args, **kwargs):
+        raise AssertionError("pyamg's set-up was called")
+
+    monkeypatch.setattr(pyamg, "air_solver", refused)
+    monkeypatch.setattr(pyamg, "ruge_stuben_solver", refused)
+    rgb = photo("coffee", (64, 96))
+    gray = same_lightness_gray(rgb)
+    result = varcolor.colorize(gray, scribbled(rgb, strokes=3, seed=1), method="levin", solver="aggregation")
+    assert result.info["solver"] == "aggregation"
+
+
+def test_a_solve_that_cannot_converge_in_its_iterations_is_an_error():
+    rgb = photo("coffee", (64, 96))
+    gray = same_lightness_gray(rgb)
+    with pytest.raises(ConvergenceError):
+        varcolor.colorize(gray, scribbled(rgb, strokes=3, seed=1), method="levin", solver="aggregation", maxiter=2)
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_auto_picks_it_on_a_gpu_and_never_on_the_cpu(monkeypatch, symmetric):
+    from varcolor.solvers import choice
+
+    monkeypatch.setattr(choice, "backend", lambda device: None)  # a GPU stands here (nothing is solved)
+    assert plan_solver("auto", (4000, 3000), device="cuda", symmetric=symmetric).solver == "aggregation"
+    assert plan_solver("auto", (400, 300), device="cpu", symmetric=symmetric).solver != "aggregation"
