@@ -36,7 +36,7 @@ from .pointfiles import points_cues
 from .raster import gather
 
 if TYPE_CHECKING:
-    from .reference import Signature
+    from .reference import PoolMatch, Signature
 
 __all__ = [
     "Cues",
@@ -494,7 +494,7 @@ class Cues:
         >>> cues.count > 100, cues.references
         (True, (('cat', 1.0),))
         """
-        from .reference import check_target, match_pool, outside
+        from .reference import check_target, match_pool
 
         gray = _matched_gray(gray)
         if isinstance(references, (str, bytes, os.PathLike, np.ndarray)) or not hasattr(references, "__len__"):
@@ -507,9 +507,62 @@ class Cues:
         check_target(gray.shape, "gray")
         _check_strokes(strokes, gray.shape)
         names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(references))]
-        mask, ab, weight, shares = match_pool(
-            gray, references, signatures=signatures, names=names, verified_only=verified_only
-        )
+        matched = match_pool(gray, references, signatures=signatures, names=names, verified_only=verified_only)
+        return cls._pooled(*matched, names=names, strokes=strokes)
+
+    @classmethod
+    def from_pool(cls, matched: PoolMatch, *, strokes: Cues | None = None) -> Cues:
+        """The cues of a pool matched a photo at a time (:class:`varcolor.reference.PoolMatch`,
+        whose caller read each photo it wanted), around the user's ``strokes``, as
+        :meth:`from_references` gives them.
+
+        Parameters
+        ----------
+        matched : PoolMatch
+            The pool's match, done (no photo :meth:`~varcolor.reference.PoolMatch.wanted`).
+        strokes : Cues, optional
+            The user's own cues: they win where they are (as :meth:`from_reference`).
+
+        Returns
+        -------
+        Cues
+            The matched cues (with ``strokes``, merged under them).
+
+        Raises
+        ------
+        InputError
+            ``strokes`` of another size.
+
+        Examples
+        --------
+        >>> from skimage import data
+        >>> from varcolor.reference import PoolMatch, signature
+        >>> photo = data.chelsea() / 255.0
+        >>> pool = [data.rocket() / 255.0, photo[:, 50:]]
+        >>> matched = PoolMatch(photo[:, :400].mean(axis=2), [signature(p) for p in pool], names=["rocket", "cat"])
+        >>> while (index := matched.wanted()) is not None:
+        ...     matched.add(pool[index])
+        >>> Cues.from_pool(matched).references
+        (('cat', 1.0),)
+        """
+        _check_strokes(strokes, matched.shape)
+        return cls._pooled(*matched.result(), names=matched.names, strokes=strokes)
+
+    @classmethod
+    def _pooled(
+        cls,
+        mask: np.ndarray,
+        ab: np.ndarray,
+        weight: np.ndarray,
+        shares: list[tuple[int, int]],
+        *,
+        names: Sequence[str],
+        strokes: Cues | None,
+    ) -> Cues:
+        """A pool's match (:func:`~varcolor.reference.match_pool`'s values) as cues, with the
+        share each photo gave, around ``strokes``."""
+        from .reference import outside
+
         total = sum(count for _, count in shares)
         # The largest share first (the pool's rank breaks ties): what a report lists first gave most.
         ranked = sorted(shares, key=lambda share: -share[1])

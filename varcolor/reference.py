@@ -57,6 +57,7 @@ __all__ = [
     "verified",
     "MIN_INLIERS",
     "match_pool",
+    "PoolMatch",
     "POOL_KEEP",
     "POOL_CANDIDATES",
     "WORK_PIXELS",
@@ -846,7 +847,8 @@ def match_pool(
     of 50 costs little more than one of 3; where any of them is verified, only the verified are
     (else the first alone, for scenes too plain for keypoints). The first ``keep`` that give cues are
     combined, best first: a later reference's cue is kept where no better one's lies near it or
-    where they agree on the colour.
+    where they agree on the colour. The steps are :class:`PoolMatch`'s, for a caller that reads
+    each photo itself.
 
     Parameters
     ----------
@@ -874,8 +876,6 @@ def match_pool(
     shares : list of (int, int)
         For each reference used, best first: its index in ``pool`` and how many of the cues it gave.
     """
-    from scipy.spatial import cKDTree
-
     gray = real_array(gray, "gray")
     if gray.ndim == 3:
         gray = to_gray(gray)
@@ -883,42 +883,151 @@ def match_pool(
     names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(load))]
     if signatures is None:
         signatures = [signature(check_reference(item(), names[i]), work_pixels) for i, item in enumerate(load)]
-    factor = _factor(gray.shape, work_pixels)
-    ours = target_signature(gray, work_pixels)
-    found = [verified(ours, theirs) for theirs in signatures]
-    order = sorted(range(len(load)), key=lambda i: (not found[i].trusted, -found[i].inliers, -found[i].matches, i))
-    mask = np.zeros(gray.shape, bool)
-    out_ab = np.zeros(gray.shape + (2,), np.float32)
-    weight = np.zeros(gray.shape, np.float32)
-    shares: list[tuple[int, int]] = []
-    reach = _POOL_REACH * CUE_STEP * factor
-    # Verified references only, where any is (an unverified one is the patch statistics' guess);
-    # else the first by inliers alone, for scenes with too little texture for keypoints (each
-    # guess more would add the chance of a wrong one: a pool of 3 unrelated photos coloured a
-    # fourth where each alone gave nothing).
-    chosen = [i for i in order[:candidates] if found[i].trusted]
-    if not chosen and not verified_only:
-        chosen = order[:1]
-    for index in chosen:
-        if len(shares) >= keep:
-            break
+    matched = PoolMatch(
+        gray,
+        signatures,
+        names=names,
+        min_confidence=min_confidence,
+        keep=keep,
+        candidates=candidates,
+        work_pixels=work_pixels,
+        verified_only=verified_only,
+    )
+    while (index := matched.wanted()) is not None:
+        matched.add(load[index]())
+    return matched.result()
+
+
+class PoolMatch:
+    """A pool's match against one gray image, made a photo at a time (the steps of
+    :func:`match_pool`): ranked by the pool's ``signatures`` when made; :meth:`wanted` names the
+    next photo to match in full (None: the match is done), which the caller reads and gives to
+    :meth:`add`; :meth:`result` is the combined cues. No photo is read here: the caller reads
+    each as it reads any file (its checks, its memory budget), and only those wanted.
+
+    Parameters
+    ----------
+    gray : ndarray
+        ``H×W`` gray image in [0, 1] (``H×W×3``: read as its gray).
+    signatures : sequence of Signature
+        The pool's signatures (:func:`signature`), one a photo, in the pool's order.
+    names : sequence of str, optional
+        How messages name the photos, one a photo (default "reference 1", …).
+    min_confidence, keep, candidates, work_pixels, verified_only : optional
+        As for :func:`match_pool`.
+
+    Raises
+    ------
+    InputError
+        ``signatures`` not one a name.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> photo = data.chelsea() / 255.0
+    >>> pool = [data.rocket() / 255.0, photo[:, 50:]]
+    >>> matched = PoolMatch(photo[:, :400].mean(axis=2), [signature(p) for p in pool], names=["rocket", "cat"])
+    >>> while (index := matched.wanted()) is not None:
+    ...     matched.add(pool[index])  # read here, as the caller reads its files
+    >>> mask, ab, confidence, shares = matched.result()
+    >>> [matched.names[index] for index, _ in shares]
+    ['cat']
+    """
+
+    def __init__(
+        self,
+        gray: np.ndarray,
+        signatures: Sequence[Signature],
+        *,
+        names: Sequence[str] | None = None,
+        min_confidence: float = MIN_CONFIDENCE,
+        keep: int = POOL_KEEP,
+        candidates: int = POOL_CANDIDATES,
+        work_pixels: int = WORK_PIXELS,
+        verified_only: bool = False,
+    ) -> None:
+        gray = real_array(gray, "gray")
+        if gray.ndim == 3:
+            gray = to_gray(gray)
+        self.names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(signatures))]
+        if len(self.names) != len(signatures):
+            raise InputError(f"signatures: {len(signatures)} given for {len(self.names)} references (one a reference)")
+        self.gray, self.keep = gray, keep
+        #: The gray image's ``(H, W)``.
+        self.shape: tuple[int, int] = (gray.shape[0], gray.shape[1])
+        self.min_confidence, self.work_pixels = min_confidence, work_pixels
+        factor = _factor(gray.shape, work_pixels)
+        ours = target_signature(gray, work_pixels)
+        found = [verified(ours, theirs) for theirs in signatures]
+        order = sorted(
+            range(len(signatures)), key=lambda i: (not found[i].trusted, -found[i].inliers, -found[i].matches, i)
+        )
+        # Verified references only, where any is (an unverified one is the patch statistics' guess);
+        # else the first by inliers alone, for scenes with too little texture for keypoints (each
+        # guess more would add the chance of a wrong one: a pool of 3 unrelated photos coloured a
+        # fourth where each alone gave nothing).
+        chosen = [i for i in order[:candidates] if found[i].trusted]
+        if not chosen and not verified_only:
+            chosen = order[:1]
+        self._left = chosen
+        self.mask = np.zeros(gray.shape, bool)
+        self.ab = np.zeros(gray.shape + (2,), np.float32)
+        self.weight = np.zeros(gray.shape, np.float32)
+        self.shares: list[tuple[int, int]] = []
+        self._reach = _POOL_REACH * CUE_STEP * factor
+
+    def wanted(self) -> int | None:
+        """The index in the pool of the next photo to match in full; None: the match is done
+        (``keep`` photos gave cues, or every photo chosen was matched)."""
+        if len(self.shares) >= self.keep or not self._left:
+            return None
+        return self._left[0]
+
+    def add(self, photo: np.ndarray) -> None:
+        """Match the photo :meth:`wanted` named and keep its cues where no better photo's lie near
+        them with another colour.
+
+        Parameters
+        ----------
+        photo : ndarray
+            The photo :meth:`wanted` named: ``h×w×3`` RGB in [0, 1] (``h×w×4``: its alpha says
+            where its colour is known, :data:`KNOWN_ALPHA`).
+
+        Raises
+        ------
+        ValueError
+            Where no photo is wanted.
+        """
+        from scipy.spatial import cKDTree
+
+        if self.wanted() is None:
+            raise ValueError("the pool's match is done: it wants no more photo")
+        index = self._left.pop(0)
         their_mask, their_ab, their_weight = match_reference(
-            gray, load[index](), min_confidence=min_confidence, work_pixels=work_pixels, name=names[index]
+            self.gray,
+            photo,
+            min_confidence=self.min_confidence,
+            work_pixels=self.work_pixels,
+            name=self.names[index],
         )
         if not their_mask.any():
-            continue
+            return
         rows, cols = coordinates(their_mask)
-        if mask.any():
-            earlier = np.stack(coordinates(mask), axis=1)
+        if self.mask.any():
+            earlier = np.stack(coordinates(self.mask), axis=1)
             distance, nearest = cKDTree(earlier).query(np.stack([rows, cols], axis=1), k=1)
             near = earlier[nearest]
-            differ = np.hypot(*(their_ab[rows, cols] - out_ab[near[:, 0], near[:, 1]]).T) > _POOL_AGREE
-            take = ~((distance <= reach) & differ) & ~mask[rows, cols]
+            differ = np.hypot(*(their_ab[rows, cols] - self.ab[near[:, 0], near[:, 1]]).T) > _POOL_AGREE
+            take = ~((distance <= self._reach) & differ) & ~self.mask[rows, cols]
             rows, cols = rows[take], cols[take]
         if not rows.size:
-            continue
-        mask[rows, cols] = True
-        out_ab[rows, cols] = their_ab[rows, cols]
-        weight[rows, cols] = their_weight[rows, cols]
-        shares.append((index, int(rows.size)))
-    return mask, out_ab, weight, shares
+            return
+        self.mask[rows, cols] = True
+        self.ab[rows, cols] = their_ab[rows, cols]
+        self.weight[rows, cols] = their_weight[rows, cols]
+        self.shares.append((index, int(rows.size)))
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+        """The combined match, as :func:`match_pool` returns it: the cue mask, chroma and
+        confidence, and each photo used with how many of the cues it gave, best first."""
+        return self.mask, self.ab, self.weight, self.shares

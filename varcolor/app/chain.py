@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import sources
 from ..batch import Job, Outcome, Report
 from ..color import to_gray
 from ..errors import InputError
@@ -37,8 +36,8 @@ from ..io import read_image
 from ..options import Options
 from ..reference import Signature, signature, verified
 from .jobs import run_jobs
-from .plan import check_reference_folders, plan_colorize, pool_files, reference_list
-from .reference import UNMATCHED, Unmatched, pool_signatures
+from .plan import plan_colorize
+from .reference import UNMATCHED, References, Unmatched, pool_signatures
 from .run_options import RunOptions
 from .tasks import ColorizeTask
 
@@ -95,8 +94,10 @@ def run_chain(
     source, output = Path(source), Path(output)
     if not source.is_dir():
         raise InputError(f"{source}: --chain colours a folder of photos (a series); give a folder")
-    given = pool_files(reference_list(reference)) if reference is not None else ()
-    check_reference_folders(reference, output)
+    # --reference told apart once: a chain's are a pool, whatever was given
+    given = References.pool_of(reference)
+    if given is not None:
+        given.check_outputs(output)
     private = run.confidence_map is None
     if private:  # each photo's confidence map, for the photos coloured from it
         run = replace(run, confidence_map=str(output / CONFIDENCE_FOLDER))
@@ -115,10 +116,12 @@ def run_chain(
     if not any(isinstance(job.run, ColorizeTask) and not job.skip for job in seeded) and not given:
         raise InputError(f"{source}: no photo has cues (cue files by name, or --marked etc.) and no --reference")
     total = Report(len(jobs))
-    pool: list[Path] = list(given)
+    pool: list[Path] = []
     signatures: list[Signature] = []
     if given:
-        signatures += pool_signatures(tuple(given), run.max_pixels, options.max_memory)
+        given = given.described(run.max_pixels, options.max_memory)
+        pool += given.paths
+        signatures += given.signatures or ()
 
     def wave(wave_jobs: list[Job]) -> bool:
         """Run one wave; add what it coloured to the pool; whether the chain goes on."""
@@ -169,9 +172,9 @@ def run_chain(
             if tried_at == len(pool):
                 break
             chosen, tried_at = sorted(waiting), len(pool)
-        members = tuple(pool)
-        known = tuple(known_of.get(member) for member in members)  # a given reference: known everywhere
-        wave_jobs = [_from_pool(waiting[path], members, tuple(signatures), known) for path in chosen]
+        members = References("pool", tuple(pool), signatures=tuple(signatures))
+        known = tuple(known_of.get(member) for member in members.paths)  # a given reference: known everywhere
+        wave_jobs = [_from_pool(waiting[path], members, known) for path in chosen]
         start = len(total.rows)
         if not wave(wave_jobs):
             return total
@@ -223,19 +226,10 @@ def _waiting(job: Job) -> bool:
     return isinstance(job.run, ColorizeTask) and job.skip is not None and job.run.cues is None
 
 
-def _from_pool(job: Job, pool: tuple[Path, ...], signatures: tuple, known: tuple[Path | None, ...]) -> Job:
+def _from_pool(job: Job, pool: References, known: tuple[Path | None, ...]) -> Job:
     """The waiting ``job`` coloured from the chain's ``pool`` instead (``known``: each photo's
     confidence map, or None)."""
     assert isinstance(job.run, ColorizeTask)  # _waiting chose it
-    plan = sources.get("reference").plan(
-        pool[0],
-        job.run.image,
-        max_pixels=job.run.max_pixels,
-        references=pool,
-        pooled=True,
-        signatures=signatures,
-        known=known,
-        chained=True,
-    )
+    plan = pool.plan(job.run.image, max_pixels=job.run.max_pixels, known=known, chained=True)
     task = replace(job.run, cues=plan)
-    return Job([job.inputs[0], *pool], job.outputs, task, memory=job.memory)
+    return Job([job.inputs[0], *pool.paths], job.outputs, task, memory=job.memory)

@@ -10,14 +10,13 @@ failure, found when it runs.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import batch, methods, sources
 from ..batch import Job
 from ..errors import InputError, VarcolorError
-from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape, inside
+from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
 from ..io.layers import check_layered_output, is_layered
 from ..io.walk import Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
@@ -25,7 +24,7 @@ from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
 from ..sources.base import EDGES_DEFAULT, CuePlan
 from .cues import cue_kinds, find_cue, is_cue_file, kind_of
-from .reference import find_reference, lent_pool, pool_files, pool_signatures, read_reference
+from .reference import References
 from .run_options import RunOptions
 from .solve import automatic, solve_memory
 from .tasks import ColorizeTask, DecodeTask, EncodeTask
@@ -173,9 +172,8 @@ def _colorize_job(
     run: RunOptions,
     on_dask: bool,
     progress: bool = False,
-    reference: Path | tuple[Path, ...] | None = None,
+    reference: References | None = None,
     searched: bool = False,
-    signatures: tuple | None = None,
     confidence: Path | None = None,
 ) -> Job:
     skip = (
@@ -190,7 +188,7 @@ def _colorize_job(
         image,
         output,
         options,
-        cue_plan(image, kind, cue_file, run, reference, signatures),
+        cue_plan(image, kind, cue_file, run, reference),
         run.bits,
         run.overwrite,
         run.max_pixels,
@@ -214,12 +212,12 @@ def cue_plan(
     kind: str | None,
     cue_file: Path | None,
     run: RunOptions,
-    reference: Path | tuple[Path, ...] | None = None,
-    signatures: tuple | None = None,
+    reference: References | None = None,
 ) -> CuePlan | None:
     """What ``image``'s cue sources plan for its job, through the registry: its cue file's (of
-    ``kind``), or a layered file's stroke layer, and the reference photo or pool (a tuple, with
-    its ``signatures``) matched around them; None: no cues (the network's).
+    ``kind``), or a layered file's stroke layer, and the reference photo or pool (with its
+    signatures, :meth:`References.plan <varcolor.app.reference.References.plan>`) matched around
+    them; None: no cues (the network's).
 
     Parameters
     ----------
@@ -231,10 +229,9 @@ def cue_plan(
         The cue file (None: none).
     run : RunOptions
         How the run goes (its pixel limit, how strokes' edges are read).
-    reference : Path or tuple of Path, optional
-        The reference photo, or a pool of them.
-    signatures : tuple, optional
-        The pool's signatures, made when the run was planned.
+    reference : References, optional
+        What the image matches: a photo, or a pool (:meth:`References.for_image
+        <varcolor.app.reference.References.for_image>`).
     """
     own = None
     if kind is not None and cue_file is not None:
@@ -243,18 +240,7 @@ def cue_plan(
         own = sources.get("layered").plan(image, image, max_pixels=run.max_pixels, edges=run.edges)
     if reference is None:
         return own
-    pooled = isinstance(reference, tuple)
-    members = reference if isinstance(reference, tuple) else (reference,)
-    return sources.get("reference").plan(
-        members[0],
-        image,
-        max_pixels=run.max_pixels,
-        edges=run.edges,
-        references=members,
-        pooled=pooled,
-        signatures=signatures,
-        around=own,
-    )
+    return reference.plan(image, max_pixels=run.max_pixels, edges=run.edges, around=own)
 
 
 def _looked_for(stem: str) -> str:
@@ -297,7 +283,8 @@ def plan_colorize(
         added around the cue files'; for a folder, one photo for every image or a folder of them
         named as the images (``refs/a.jpg`` for ``in/a.png``). Several photos, or a folder whose
         names are not the images': a pool, each image matched against all of them
-        (:func:`~varcolor.reference.match_pool`).
+        (:func:`~varcolor.reference.match_pool`). Told apart once, here
+        (:meth:`References.of <varcolor.app.reference.References.of>`).
     client : dask.distributed.Client, optional
         The client the run will use (each job then states the memory its solve needs).
     note : callable, optional
@@ -317,8 +304,10 @@ def plan_colorize(
         raise InputError(f"unknown cues {cues!r}; available: {', '.join(kinds)}")
     if cue_path is not None and cues is None:
         raise InputError(f"a cue path needs its kind: {', '.join(kinds)}")
-    references, signatures = _references(Path(source), reference, run.max_pixels, options.max_memory)
-    check_reference_folders(reference, Path(output))  # a bad reference file is said first
+    # --reference told apart once (a photo, a folder named as the images, a pool), and checked
+    references = References.of(reference, Path(source), run.max_pixels, options.max_memory)
+    if references is not None:
+        references.check_outputs(Path(output))  # a bad reference file is said first
     if cues is not None and not sources.get(cues).edges and run.edges != EDGES_DEFAULT:
         # a rule that cannot apply: refused, not ignored
         raise InputError(
@@ -367,7 +356,6 @@ def plan_colorize(
                 on_dask,
                 progress,
                 references,
-                signatures=signatures,
                 confidence=confidence,
             )
         ]
@@ -378,22 +366,18 @@ def plan_colorize(
             f"{cue_folder}: with a folder input, the {cues} cues must be a folder of cue files "
             "(or none, to find them by name)"
         )
-    # layered files are inputs with their strokes
-    folder_of_references = isinstance(references, Path) and references.is_dir()
-    pooled = {identity(path) for path in references} if isinstance(references, tuple) else set()
-    # a --reference folder holding the inputs is walked: its gray photos are the inputs
-    skipped = [path for path in reference_list(reference) if path.is_dir() and not _holds(path, source)]
+    # layered files are inputs with their strokes; a --reference folder holding the inputs is
+    # walked: its gray photos are the inputs
+    skipped = references.walked_past(source) if references is not None else []
     listings: dict = {}  # each folder of references listed once
     found, jobs = walk_inputs(source, output, *skipped, layered=True)
     for rel in found:
-        if is_cue_file(rel) or identity(source / rel) in pooled:
-            continue
-        if isinstance(references, Path) and identity(source / rel) == identity(references):
+        if is_cue_file(rel) or (references is not None and not references.is_input(source / rel)):
             continue
         image = source / rel
         folder = (cue_folder / rel.parent) if cue_folder else image.parent
         cue_kind, cue_file = find_cue(image, folder, [cues] if cues else None)
-        its = find_reference(image, references / rel.parent, listings) if folder_of_references else references
+        its = references.for_image(image, rel, listings) if references is not None else None
         out = (output / rel).with_suffix(run.ext)
         beside = None if run.confidence_map is None else Path(run.confidence_map) / rel.parent
         maps = None if beside is None else beside / f"{rel.stem}_confidence.png"
@@ -407,132 +391,11 @@ def plan_colorize(
                 run,
                 on_dask,
                 reference=its,
-                searched=folder_of_references or isinstance(references, tuple),
-                signatures=signatures,
+                searched=references is not None and references.searched,
                 confidence=maps,
             )
         )
     return jobs
-
-
-def reference_list(reference) -> list[Path]:
-    """``--reference`` as given: none, one path, or several.
-
-    Parameters
-    ----------
-    reference : path or list of path or None
-        ``--reference``'s value: None, one path, or a list or tuple of paths.
-
-    Returns
-    -------
-    list of Path
-        The paths given (empty for None).
-    """
-    if reference is None:
-        return []
-    return [Path(path) for path in reference] if isinstance(reference, (list, tuple)) else [Path(reference)]
-
-
-def check_reference_folders(reference, output: Path) -> None:
-    """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output folder,
-    or holds it or the output file): its next run would take them for references, each photo
-    coloured from its own earlier result (and that result then refused as an input).
-
-    Parameters
-    ----------
-    reference : path or list of path or None
-        ``--reference`` as given (:func:`reference_list`); only its folders are checked.
-    output : Path
-        The run's output folder or file.
-
-    Raises
-    ------
-    InputError
-        Where a reference folder is ``output`` or holds it.
-    """
-    for folder in reference_list(reference):
-        if folder.is_dir() and (identity(output) == identity(folder) or inside(output, folder)):
-            raise InputError(
-                f"{folder}: a --reference folder cannot hold the run's outputs ({output}): "
-                "later runs would take them for references; give -o another place"
-            )
-
-
-def pairs_by_name(source: Path, folder: Path) -> bool:
-    """Whether a folder of references is named as the images under ``source`` (some image has
-    its reference there, :func:`~varcolor.app.reference.find_reference`): then each image takes
-    its own; else the folder is a pool.
-
-    Parameters
-    ----------
-    source : Path
-        The run's input folder.
-    folder : Path
-        The reference folder, looked in at each image's place relative to ``source``.
-    """
-    for rel in walk_images(source, skip=[folder]):
-        try:
-            if find_reference(source / rel, folder / rel.parent) is not None:
-                return True
-        except InputError:  # two candidates: named as the image all the same
-            return True
-    return False
-
-
-def _references(source: Path, reference, max_pixels: int | None, max_memory: float | None = None):
-    """The run's references and, for a pool, their signatures: one photo for every image
-    (refused here, in one line, if it can be none); for a folder, a folder of them named as the
-    images; several photos or folders, or a folder named otherwise, a pool (a tuple of photos);
-    None without one."""
-    given = reference_list(reference)
-    if not given:
-        return None, None
-    holding = [folder for folder in given if _holds(folder, source)]
-    if len(given) == 1 and given[0].is_dir() and source.is_dir() and not holding and pairs_by_name(source, given[0]):
-        return given[0], None
-    if len(given) == 1 and not given[0].is_dir():
-        # one photo: read as its job reads it (reduced as matching it allows), kept for the job
-        # (decoded once); a folder: reduced as its own checks allow
-        gray_shape = _shape_of(source, max_pixels) if source.is_file() else None
-        with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
-            warnings.simplefilter("ignore")
-            # every job reads it: a bad one is refused once, now
-            read_reference(given[0], max_pixels, gray_shape, max_memory=max_memory, check_only=gray_shape is None)
-        return given[0], None
-    pool = pool_files(given, besides=source if source.is_file() else None)
-    if not holding:
-        return pool, pool_signatures(pool, max_pixels, max_memory)
-
-    # A folder holding the inputs lends its colour photos: its gray ones and its cue files are
-    # inputs and theirs, never references (each gray photo would be paired with itself).
-    def lends(path: Path) -> bool:
-        return any(inside(path, folder) for folder in holding)
-
-    pool = tuple(path for path in pool if not (lends(path) and is_cue_file(path)))
-    kept, signatures = lent_pool(pool, lends, max_pixels, max_memory)
-    if not kept:
-        names = " and ".join(map(str, holding))
-        raise InputError(
-            f"{names}: every image in it is gray, and a --reference folder that holds the inputs lends "
-            "its colour photos to colour its gray ones; add a colour photo or give another folder"
-        )
-    return kept, signatures
-
-
-def _holds(folder: Path, source: Path) -> bool:
-    """Whether the ``--reference`` ``folder`` is the input folder ``source`` or holds ``source``."""
-    return folder.is_dir() and (identity(folder) == identity(source) or inside(source, folder))
-
-
-def _shape_of(image: Path, max_pixels: int | None) -> tuple[int, int] | None:
-    """A photo's ``(H, W)`` from its header (None: a layered file, or one that cannot be read: its
-    job says why)."""
-    if is_layered(image):
-        return None
-    try:
-        return image_shape(image, max_pixels=max_pixels)
-    except VarcolorError:
-        return None
 
 
 def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:

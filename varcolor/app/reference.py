@@ -1,24 +1,38 @@
-"""Reference photos of a run (``varcolor colorize --reference``): finding one by name in a folder
-of references, pools of them and their signatures (made once, when a run is planned), and a
+"""Reference photos of a run (``varcolor colorize --reference``): what was given, told apart once
+(:class:`References`: a photo, a folder named as the images, or a pool), finding one by name in a
+folder of references, pools of them and their signatures (made once, when a run is planned), and a
 clip's keyframes coloured from them. Reading one, refused in one line where it can be none, and
 matching one or a pool against a photo are the cue source's (:mod:`varcolor.sources.reference`)."""
 
 from __future__ import annotations
 
 import functools
+import os
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import sources
 from ..cues import Cues
-from ..errors import InputError
-from ..io import IMAGE_EXTENSIONS, identity, image_shape, named, read_image
-from ..reference import GrayReference, Signature, check_reference, signature, target_signature, verified
-from ..sources.base import EDGES_DEFAULT
+from ..errors import InputError, VarcolorError
+from ..io import IMAGE_EXTENSIONS, identity, image_shape, inside, named, read_image
+from ..io.layers import is_layered
+from ..io.walk import walk_images
+from ..reference import (
+    GrayReference,
+    PoolMatch,
+    Signature,
+    check_reference,
+    check_target,
+    signature,
+    target_signature,
+    verified,
+)
+from ..sources.base import EDGES_DEFAULT, CuePlan
 from ..sources.reference import (
     MATCH_BYTES,
     READ_BYTES,
@@ -36,6 +50,10 @@ if TYPE_CHECKING:
     from ..video.shots import Shot
 
 __all__ = [
+    "References",
+    "KINDS",
+    "given_references",
+    "pairs_by_name",
     "read_known_reference",
     "check_reference_file",
     "read_reference",
@@ -245,10 +263,12 @@ class ReferenceKeyframe:
 
     def __call__(self, gray: np.ndarray) -> Cues:
         strokes = self.strokes(gray) if self.strokes is not None else None
-        return Cues.from_references(
-            gray, [functools.partial(_film_reference, path, self.max_pixels) for path in self.pool],
-            strokes=strokes, signatures=self.signatures, names=[str(path) for path in self.pool],
-        )  # fmt: skip
+        check_target(gray.shape, "gray")  # before any still is read
+        # the stills the match wants, read here (once per process): plain arrays down
+        matched = PoolMatch(gray, self.signatures, names=[str(path) for path in self.pool])
+        while (index := matched.wanted()) is not None:
+            matched.add(_film_reference(self.pool[index], self.max_pixels))
+        return Cues.from_pool(matched, strokes=strokes)
 
 
 @functools.lru_cache(maxsize=8)
@@ -311,3 +331,374 @@ def film_keyframes(
     """
     keyed = sorted({key for shot in shots for key in shot.keys} | set(cues))
     return {k: ReferenceKeyframe(k, pool, signatures, max_pixels, cues.get(k)) for k in keyed}
+
+
+#: What ``--reference`` is read as (:attr:`References.kind`): one photo for every image, a folder of
+#: photos named as the images, or a pool matched against each image.
+KINDS = ("photo", "folder", "pool")
+
+
+def given_references(reference: str | os.PathLike | Iterable[str | os.PathLike] | None) -> tuple | None:
+    """``--reference``'s values as given (``reference=`` of :func:`~varcolor.app.run_folder`): None
+    where none is given, else a tuple of one path or several. The one place that tells one path
+    from several.
+
+    Parameters
+    ----------
+    reference : path or iterable of paths or None
+        ``--reference``'s value: None, one path, or several (a list, a tuple).
+
+    Returns
+    -------
+    tuple or None
+        The paths as given (strings stay strings), or None.
+
+    Examples
+    --------
+    >>> given_references("sea.jpg"), given_references(["a.jpg", "b.jpg"]), given_references(None)
+    (('sea.jpg',), ('a.jpg', 'b.jpg'), None)
+    """
+    if reference is None:
+        return None
+    return (reference,) if isinstance(reference, (str, os.PathLike)) else tuple(reference)
+
+
+@dataclass(frozen=True)
+class References:
+    """``--reference`` as a run reads it, told apart once, where the run first reads it
+    (:meth:`of` for a photo or folder run, :meth:`pool_of` for a chain or a clip): a ``photo``
+    for every image, a ``folder`` of photos named as the images (each image's found by its
+    name, :meth:`for_image`), or a ``pool`` whose best matches colour each image (its signatures
+    made once). A job gets what :meth:`for_image` gives, planned by the ``reference`` cue
+    source (:meth:`plan`). Frozen and picklable.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    paths : tuple of Path
+        The photo, the folder, or the pool's photos (each file once, however named).
+    given : tuple of path
+        ``--reference``'s values as given (:func:`given_references`); its folders are never the
+        run's inputs nor hold its outputs.
+    signatures : tuple of Signature or None
+        The pool's signatures, in its order (None: no pool, or not made yet: :meth:`described`).
+
+    Examples
+    --------
+    >>> import pickle
+    >>> pool = References("pool", (Path("a.jpg"), Path("b.jpg")))
+    >>> pool.pooled, pool.searched, pickle.loads(pickle.dumps(pool)) == pool
+    (True, True, True)
+    """
+
+    kind: str
+    paths: tuple[Path, ...]
+    given: tuple[str | os.PathLike, ...] = ()
+    signatures: tuple[Signature, ...] | None = field(default=None, compare=False)  # made from the paths
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind: one of {', '.join(KINDS)}, got {self.kind!r}")
+        if not self.paths or (self.kind != "pool" and len(self.paths) != 1):
+            raise ValueError(f"a {self.kind} reference holds {'one path' if self.kind != 'pool' else 'photos'}")
+
+    @classmethod
+    def of(
+        cls,
+        reference: str | os.PathLike | Iterable[str | os.PathLike] | None,
+        source: Path,
+        max_pixels: int | None,
+        max_memory: float | None = None,
+    ) -> References | None:
+        """``--reference`` as a run of ``source`` (a photo or a folder) reads it, checked: one
+        photo for every image (refused here, in one line, if it can be none); for a folder, a
+        folder of them named as the images (:func:`pairs_by_name`); several photos or folders, or
+        a folder named otherwise, a pool with its signatures. A folder that holds the inputs
+        lends its colour photos: its gray ones and its cue files are inputs, never references.
+
+        Parameters
+        ----------
+        reference : path or iterable of paths or None
+            ``--reference`` as given (:func:`given_references`).
+        source : Path
+            The run's input: a photo or a folder.
+        max_pixels : int or None
+            The run's pixel limit.
+        max_memory : float, optional
+            The memory budget each photo's read counts against.
+
+        Returns
+        -------
+        References or None
+            What the run matches, or None where no reference is given.
+
+        Raises
+        ------
+        InputError
+            A reference that can be none; a folder without images; a folder holding the inputs
+            with no colour photo.
+        """
+        from .cues import is_cue_file
+
+        given = given_references(reference) or ()
+        folders = [Path(path) for path in given]
+        if not folders:
+            return None
+        holding = [folder for folder in folders if _holds(folder, source)]
+        if len(folders) == 1 and folders[0].is_dir() and source.is_dir() and not holding:
+            if pairs_by_name(source, folders[0]):
+                return cls("folder", (folders[0],), given)
+        if len(folders) == 1 and not folders[0].is_dir():
+            # one photo: read as its job reads it (reduced as matching it allows), kept for the job
+            # (decoded once); a folder: reduced as its own checks allow
+            gray_shape = _shape_of(source, max_pixels) if source.is_file() else None
+            with warnings.catch_warnings():  # a converted profile: each job says so, naming its image
+                warnings.simplefilter("ignore")
+                # every job reads it: a bad one is refused once, now
+                read_reference(folders[0], max_pixels, gray_shape, max_memory=max_memory, check_only=gray_shape is None)
+            return cls("photo", (folders[0],), given)
+        pool = pool_files(folders, besides=source if source.is_file() else None)
+        if not holding:
+            return cls("pool", pool, given, pool_signatures(pool, max_pixels, max_memory))
+
+        def lends(path: Path) -> bool:
+            return any(inside(path, folder) for folder in holding)
+
+        pool = tuple(path for path in pool if not (lends(path) and is_cue_file(path)))
+        kept, signatures = lent_pool(pool, lends, max_pixels, max_memory)
+        if not kept:
+            names = " and ".join(map(str, holding))
+            raise InputError(
+                f"{names}: every image in it is gray, and a --reference folder that holds the inputs lends "
+                "its colour photos to colour its gray ones; add a colour photo or give another folder"
+            )
+        return cls("pool", kept, given, signatures)
+
+    @classmethod
+    def pool_of(cls, reference: str | os.PathLike | Iterable[str | os.PathLike] | None) -> References | None:
+        """``--reference`` as a pool whatever it holds (a chain's first photos, a clip's stills):
+        its files, and the image files under its folders (:func:`pool_files`); its signatures
+        are made when asked (:meth:`described`).
+
+        Parameters
+        ----------
+        reference : path or iterable of paths or None
+            ``--reference`` as given (:func:`given_references`).
+
+        Returns
+        -------
+        References or None
+            The pool, or None where no reference is given.
+
+        Raises
+        ------
+        InputError
+            A folder without images.
+        """
+        given = given_references(reference) or ()
+        pool = pool_files([Path(path) for path in given])
+        return cls("pool", pool, given) if pool else None
+
+    def described(self, max_pixels: int | None, max_memory: float | None = None) -> References:
+        """This pool with its signatures (:func:`pool_signatures`; each photo read, refused in
+        one line if it can be no reference).
+
+        Parameters
+        ----------
+        max_pixels : int or None
+            The run's pixel limit.
+        max_memory : float, optional
+            The memory budget each photo's read counts against.
+
+        Returns
+        -------
+        References
+            The pool, its signatures made.
+        """
+        return replace(self, signatures=pool_signatures(self.paths, max_pixels, max_memory))
+
+    @property
+    def pooled(self) -> bool:
+        """Whether each image is matched against a pool (:func:`pool_cues`), however many it holds."""
+        return self.kind == "pool"
+
+    @property
+    def searched(self) -> bool:
+        """Whether an image's reference is looked for (in a folder by name, or a pool's best
+        matches): an image with none and no cue file is said to have no reference either."""
+        return self.kind != "photo"
+
+    @property
+    def members(self) -> tuple[Path, ...]:
+        """The photos a job matches: the photo, or the pool's (a folder's: each image's own,
+        :meth:`for_image`)."""
+        return () if self.kind == "folder" else self.paths
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        """The folders among the values given."""
+        return tuple(path for path in map(Path, self.given) if path.is_dir())
+
+    def walked_past(self, source: Path) -> list[Path]:
+        """The folders given whose files are no inputs of a folder run of ``source`` (one that is
+        ``source`` or holds it is walked: its gray photos are the inputs).
+
+        Parameters
+        ----------
+        source : Path
+            The run's input folder.
+        """
+        return [folder for folder in self.folders if not _holds(folder, source)]
+
+    def is_input(self, path: Path) -> bool:
+        """Whether ``path``, found in a folder run's input folder, is an input: no reference photo
+        of the run (the photo, a pool's member, however named) is ever one.
+
+        Parameters
+        ----------
+        path : Path
+            An image file found under the run's input folder.
+        """
+        return self.kind == "folder" or identity(path) not in self._identities
+
+    @functools.cached_property
+    def _identities(self) -> frozenset:
+        """The reference photos' identities (:func:`~varcolor.io.identity`), made once a run."""
+        return frozenset(identity(path) for path in self.members)
+
+    def __getstate__(self) -> dict:
+        # a file's identity is this machine's: never carried with the value
+        return {name: value for name, value in self.__dict__.items() if name != "_identities"}
+
+    def for_image(self, image: Path, rel: Path, listings: dict | None = None) -> References | None:
+        """What the job of ``image`` (``rel``: its path under the run's input folder) matches: the
+        photo, the pool, or the photo found by its name in the folder (None: none there).
+
+        Parameters
+        ----------
+        image : Path
+            The image coloured.
+        rel : Path
+            Its path relative to the run's input folder (a folder's photo is looked for at the
+            same place under it).
+        listings : dict, optional
+            Keeps each folder's listing for the next image (:func:`find_reference`'s cache).
+
+        Raises
+        ------
+        InputError
+            Two photos in the folder named as the image.
+        """
+        if self.kind != "folder":
+            return self
+        found = find_reference(image, self.paths[0] / rel.parent, listings)
+        return None if found is None else References("photo", (found,))
+
+    def check_outputs(self, output: Path) -> None:
+        """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output
+        folder, or holds it or the output file): its next run would take them for references,
+        each photo coloured from its own earlier result (and that result then refused as an input).
+
+        Parameters
+        ----------
+        output : Path
+            The run's output folder or file.
+
+        Raises
+        ------
+        InputError
+            Where a reference folder is ``output`` or holds it.
+        """
+        for folder in self.folders:
+            if identity(output) == identity(folder) or inside(output, folder):
+                raise InputError(
+                    f"{folder}: a --reference folder cannot hold the run's outputs ({output}): "
+                    "later runs would take them for references; give -o another place"
+                )
+
+    def plan(
+        self,
+        image: Path,
+        *,
+        max_pixels: int | None = None,
+        edges: str = EDGES_DEFAULT,
+        around: CuePlan | None = None,
+        known: tuple[Path | None, ...] | None = None,
+        chained: bool = False,
+    ) -> CuePlan:
+        """The ``reference`` cue source's plan of ``image``'s cues
+        (:meth:`varcolor.sources.reference.Reference.plan`): matched from the photo or the pool,
+        around the user's own.
+
+        Parameters
+        ----------
+        image : Path
+            The photo the cues are for.
+        max_pixels : int or None
+            The run's pixel limit.
+        edges : str
+            How the strokes' edges are read.
+        around : CuePlan, optional
+            The plan of the user's own cues, which win where they are.
+        known : tuple of (Path or None), optional
+            Each pool photo's confidence map (a chain's).
+        chained : bool
+            A chain's photo: a pool that matches nothing leaves it out.
+
+        Raises
+        ------
+        ValueError
+            A folder's (plan :meth:`for_image`'s).
+        """
+        if self.kind == "folder":
+            raise ValueError("a folder of references plans nothing itself: plan each image's (for_image)")
+        return sources.get("reference").plan(
+            self.paths[0],
+            image,
+            max_pixels=max_pixels,
+            edges=edges,
+            references=self.paths,
+            pooled=self.pooled,
+            signatures=self.signatures,
+            known=known,
+            chained=chained,
+            around=around,
+        )
+
+
+def pairs_by_name(source: Path, folder: Path) -> bool:
+    """Whether a folder of references is named as the images under ``source`` (some image has
+    its reference there, :func:`find_reference`): then each image takes its own; else the folder
+    is a pool.
+
+    Parameters
+    ----------
+    source : Path
+        The run's input folder.
+    folder : Path
+        The reference folder, looked in at each image's place relative to ``source``.
+    """
+    for rel in walk_images(source, skip=[folder]):
+        try:
+            if find_reference(source / rel, folder / rel.parent) is not None:
+                return True
+        except InputError:  # two candidates: named as the image all the same
+            return True
+    return False
+
+
+def _holds(folder: Path, source: Path) -> bool:
+    """Whether the ``--reference`` ``folder`` is the input folder ``source`` or holds ``source``."""
+    return folder.is_dir() and (identity(folder) == identity(source) or inside(source, folder))
+
+
+def _shape_of(image: Path, max_pixels: int | None) -> tuple[int, int] | None:
+    """A photo's ``(H, W)`` from its header (None: a layered file, or one that cannot be read: its
+    job says why)."""
+    if is_layered(image):
+        return None
+    try:
+        return image_shape(image, max_pixels=max_pixels)
+    except VarcolorError:
+        return None

@@ -17,6 +17,7 @@ from .cues import cue_kinds
 from .jobs import made_with, run_jobs
 from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode
 from .recolor import recolor
+from .reference import given_references
 from .run_options import RunOptions
 
 __all__ = ["run_folder", "colorize_folder", "COMMANDS"]
@@ -180,7 +181,8 @@ def colorize_folder(
     InputError
         Bad input, before any image is read; ``chain`` on a single file.
     """
-    named = None if reference is None else [reference] if isinstance(reference, (str, os.PathLike)) else list(reference)
+    given = given_references(reference)  # one path or several, told apart once
+    named = None if given is None else list(given)
     if chain:
         from .chain import run_chain
 

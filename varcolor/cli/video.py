@@ -196,13 +196,15 @@ def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
     with a cue file (:func:`varcolor.app.reference.film_keyframes`). Refused in one line before
     any frame is solved: a reference that can be none, and, with nothing else to colour the clip,
     references that match too little of it to give colour."""
-    from ..app.plan import reference_list
-    from ..app.reference import film_keyframes, film_score, pool_files, pool_signatures
+    from ..app.reference import References, film_keyframes, film_score
     from ..color import to_gray
     from ..video.shots import find_shots
 
-    pool = pool_files(reference_list(args.reference))
-    signatures = pool_signatures(pool, args.max_pixels, options.max_memory)
+    # --reference told apart once: a clip's stills are a pool, whatever was given
+    given = References.pool_of(args.reference)
+    assert given is not None  # a clip's run reaches here with stills given
+    stills = given.described(args.max_pixels, options.max_memory)
+    pool, signatures = stills.paths, stills.signatures or ()
     # every frame is read and matched against the stills before any is solved: said, not a silent wait
     scanned = tqdm(
         clip.frames(),

@@ -12,7 +12,6 @@ when the run was planned, and the plan of the user's own strokes its matches go 
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import warnings
@@ -26,7 +25,15 @@ from ..cues import Cues
 from ..errors import InputError
 from ..io import VIDEO_EXTENSIONS, image_bits, image_shape, read_image
 from ..memory import check_memory
-from ..reference import GrayReference, Signature, check_reference, check_target, decode_reduction
+from ..reference import (
+    GrayReference,
+    PoolMatch,
+    Signature,
+    check_reference,
+    check_target,
+    decode_reduction,
+    signature,
+)
 from .base import EDGES_DEFAULT, CuePlan, CueSource
 
 __all__ = [
@@ -303,7 +310,8 @@ def pool_cues(
     known: tuple[Path | None, ...] | None = None,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
-    (:meth:`~varcolor.Cues.from_references`), and the line saying which gave which share. None
+    (:class:`~varcolor.reference.PoolMatch`, each photo it wants read here;
+    :meth:`~varcolor.Cues.from_pool`), and the line saying which gave which share. None
     matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
     Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's.
     ``known``: each pool photo's confidence map, or None (:func:`read_known_reference`): a
@@ -339,20 +347,24 @@ def pool_cues(
         The cues (:class:`~varcolor.Cues`) and the line saying which reference gave which share
         (:func:`shares_note`; "" where none matched).
     """
+    check_target(gray.shape, "gray")  # before any photo is read
     strokes = strokes if strokes is not None and strokes.count else None
     held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
     maps = known if known is not None else (None,) * len(pool)
-    cues = Cues.from_references(
-        gray,
-        [
-            functools.partial(read_known_reference, path, its_map, max_pixels, gray.shape, max_memory, held)
-            for path, its_map in zip(pool, maps, strict=True)
-        ],
-        strokes=strokes,
-        signatures=signatures,
-        names=[str(path) for path in pool],
-        verified_only=not refuse,
-    )
+    if len(maps) != len(pool):
+        raise ValueError(f"known: {len(maps)} maps for {len(pool)} photos")
+    names = [str(path) for path in pool]
+
+    def photo(index: int) -> np.ndarray:
+        return read_known_reference(pool[index], maps[index], max_pixels, gray.shape, max_memory, held)
+
+    if signatures is None:  # made here, each photo read (as the match would read them)
+        signatures = tuple(signature(check_reference(photo(i), names[i])) for i in range(len(pool)))
+    # the photos the match wants, read here (the memory budget, the confidence maps): plain arrays down
+    matched = PoolMatch(gray, signatures, names=names, verified_only=not refuse)
+    while (index := matched.wanted()) is not None:
+        matched.add(photo(index))
+    cues = Cues.from_pool(matched, strokes=strokes)
     if not cues.references:
         told = f"no reference of {len(pool)} matches enough of {image} to give colour"
         if strokes is None and not fallback and refuse:
