@@ -65,8 +65,9 @@ class Info(_Always, total=False):
     solve_seconds : float
         The solver's own seconds, where the method reported them.
     update, full_solve : str
-        After an edit (:meth:`varcolor.Colorizer.update`): ``low-rank``, ``window`` or ``full``, and why a
-        full solve ran.
+        After an edit (:meth:`varcolor.Colorizer.update`): ``low-rank``, ``window`` (the edit's
+        windows alone solved again: an iterative solver's, or the default engine's tiles on a GPU)
+        or ``full``, and why a full solve ran.
     bound : float
         A low-rank correction's error bound (ab).
     held, released : int

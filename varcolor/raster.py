@@ -14,7 +14,7 @@ from types import ModuleType
 
 import numpy as np
 
-__all__ = ["coordinates", "gather", "channel_extremes"]
+__all__ = ["coordinates", "gather", "channel_extremes", "changed_pixels"]
 
 
 def coordinates(mask, xp: ModuleType = np):
@@ -102,3 +102,28 @@ def channel_extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         low = np.minimum(low, flat[whole:].min(axis=0))
         high = np.maximum(high, flat[whole:].max(axis=0))
     return low, high
+
+
+def changed_pixels(last: tuple, now: tuple, shape: tuple[int, int]) -> np.ndarray:
+    """The pixels (``H×W`` bool) whose cue was added, removed or recoloured between two cue sets,
+    each given as (raster indices, sorted and unique; values, ``n×C``).
+
+    Parameters
+    ----------
+    last, now : tuple of ndarray
+        The two cue sets.
+    shape : tuple of int
+        The image's ``(H, W)``.
+
+    Examples
+    --------
+    >>> last = (np.array([0, 3]), np.array([[1.0], [2.0]]))
+    >>> now = (np.array([3, 5]), np.array([[9.0], [1.0]]))
+    >>> np.flatnonzero(changed_pixels(last, now, (2, 3))).tolist()
+    [0, 3, 5]
+    """
+    changed = np.zeros(shape[0] * shape[1], bool)
+    changed[np.setxor1d(last[0], now[0], assume_unique=True)] = True
+    common, in_last, in_now = np.intersect1d(last[0], now[0], assume_unique=True, return_indices=True)
+    changed[common[np.any(last[1][in_last] != now[1][in_now], axis=1)]] = True
+    return changed.reshape(shape)

@@ -136,12 +136,12 @@ def test_the_krylov_coarse_solve_from_the_cues_and_from_the_last_solve(monkeypat
     assert engine["coarse_levels"] >= 3 and engine["coarse_iterations"] <= 100
     assert engine["coarse_residual"] <= 1e-11 and "coarse_fallback" not in engine
     assert np.abs(first.ab - cpu.solve(cues).ab).max() <= CLOSE
-    # An edit: solved afresh, its coarse grid from the last solve's, and saying so.
+    # An edit: its coarse grid from the last solve's, the tiles it reaches corrected again.
     stroke = np.zeros(SHAPE, bool)
     stroke[100:103, 30:150] = True
     more = varcolor.Cues(stroke, np.where(stroke[..., None], np.float32([20, -30]), np.float32(0)))
     edited = device.update(more)
-    assert edited.info["update"] == "full" and "device path" in edited.info["full_solve"]
+    assert edited.info["update"] == "window" and "full_solve" not in edited.info
     assert edited.info["engine"]["coarse_start"] == "guess"
     assert edited.info["engine"]["coarse_iterations"] < engine["coarse_iterations"]
     assert np.abs(edited.ab - cpu.update(more).ab).max() <= CLOSE
@@ -210,3 +210,44 @@ def test_warm_runs_the_device_path_once():
     from varcolor.app.warm import warm_device
 
     assert warm_device(multiscale_device.numpy_device()) > 0
+
+
+def _strokes(shape, count, seed):
+    """``count`` short strokes at random places, alternately reddish and greenish."""
+    rng = np.random.default_rng(seed)
+    for k in range(count):
+        top, left = rng.integers(0, shape[0] - 20), rng.integers(0, shape[1] - 200)
+        mask = np.zeros(shape, bool)
+        mask[top : top + 3, left : left + 60] = True
+        yield varcolor.Cues(mask, np.where(mask[..., None], np.float32([20 * (-1) ** k, -25]), np.float32(0)))
+
+
+def test_an_edit_on_the_device_solves_again_the_tiles_it_reaches_and_lands_near_a_fresh_solve():
+    """Edits keep the corrections of the tiles no changed cue reaches and where the lift moved
+    little (a closed region's kept correction added after the bands, as a fresh solve solves it):
+    each within 0.05 ab of a fresh solve of the same cues; undo comes back to the first result."""
+    gray, cues = grainy_scene()
+    device = on_numpy(gray)
+    first = device.solve(cues)
+    reused = 0
+    for more in _strokes(gray.shape, 5, seed=3):
+        edited = device.update(more)
+        engine = edited.info["engine"]
+        assert edited.info["update"] == "window" and engine["correction_update"] == "windowed"
+        reused += engine["tiles_reused"]
+        fresh = on_numpy(gray).solve(device.cues)
+        assert np.abs(edited.ab - fresh.ab).max() <= 0.05
+        assert np.array_equal(edited.ab[more.mask], fresh.ab[more.mask])
+    assert reused > 0  # (the check saw kept corrections)
+    for _ in range(5):
+        undone = device.undo()
+    assert np.abs(undone.ab - first.ab).max() <= 0.05
+
+
+def test_an_edit_with_no_correction_kept_on_the_device_is_solved_afresh_and_says_why():
+    gray, cues = scene(ONE_TILE)
+    device = on_numpy(gray)
+    device.solve(cues)
+    device.engine._on_device.correction = None  # as a solve with a prior (the CPU's path) leaves it
+    edited = device.update(next(_strokes(gray.shape, 1, seed=1)))
+    assert edited.info["update"] == "full" and "device path" in edited.info["full_solve"]

@@ -39,7 +39,7 @@ from ..fields import option
 from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..options import DEFAULT_METHOD, PRIOR_WEIGHT
-from ..raster import channel_extremes, coordinates
+from ..raster import changed_pixels, channel_extremes, coordinates
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver, Factors
 from ..solvers.lowrank import LowRankUpdater
@@ -91,6 +91,8 @@ REUSE_BELOW = 0.02
 #: and correction of the same coarse solution (:meth:`LevinMultiscale._lift`). A 12 MP edit
 #: then lifts and paints again a few per cent of the blocks, not all of them.
 LIFT_BELOW = 0.01
+#: The key under which a tile's closed regions' corrections are kept (its band's: the tile's own).
+REGIONS = "regions"
 #: The correction reaches past ``margin`` around a cue whose lifted value is off by more than this
 #: (ab; in YIQ 1/500 of it), over the closed region of the cue's lightness holding it
 #: (:meth:`LevinMultiscale._regions`): chosen on BSDS500 train (benchmarks/results/multiscale_reach_tuning.md).
@@ -812,7 +814,7 @@ class LevinMultiscale(Method):
         reach = changed = None
         if kept:
             assert last is not None and cues is not None  # kept: both cue sets were kept
-            changed = _changed_cues(last, cues, problem.mask.shape)
+            changed = changed_pixels(last, cues, problem.mask.shape)
             # a changed cue's correction reaches its band, or its closed region and what holds it
             far = max(margin, REACH + REACH_PAD + margin) + overlap
             reach = _dilated(changed, far + 3, _box_of(changed, far + 3))
@@ -837,7 +839,7 @@ class LevinMultiscale(Method):
         # (asked of each tile's pixels, a big edit's hundreds of tiles cost a core a share of it).
         near_cells = _cells_holding(near)
         reach_cells = None if reach is None else _cells_holding(reach)
-        solved = []
+        solved, reused = [], set()
         for key, inner in sweep_tiles((height, width), side, margin):
             # how far the lift moved here since the kept corrections were solved, over edits
             drift = drifts.get(key, 0.0) + (
@@ -850,12 +852,22 @@ class LevinMultiscale(Method):
                     self._kept[key], self._drift[key] = list(kept[key]), drift
                     sweep.reused += 1
                     sweep.boxes.append(inner)  # written: a draft painted before is painted again here
+                    reused.add(key)
                 continue
             if _may_hold(near_cells, inner):  # (a tile without free pixels solves nothing)
                 sweep.tile(key, inner, near[inner])
             solved.append(key)
-        for key in solved:  # the regions after the bands: they hold the bands' answers around them
-            self._regions(sweep, key, off)
+        # The regions after the bands, as a fresh solve has them: they hold the bands' answers
+        # around them (a kept tile's, added with its band's, had held the last bands').
+        solved_keys = set(solved)
+        for key, _ in sweep_tiles((height, width), side, margin):
+            if key in solved_keys:
+                self._regions(sweep, key, off)
+            elif key in reused and (REGIONS, key) in kept:
+                for at, delta in kept[(REGIONS, key)]:
+                    chroma[at] += delta
+                    sweep.boxes.append(tuple(slice(int(i.min()), int(i.max()) + 1) for i in at))
+                self._kept[(REGIONS, key)] = list(kept[(REGIONS, key)])
         if changed is not None:
             rows, columns = coordinates(changed)
             if rows.size:  # cues removed or recoloured: their pixels changed too
@@ -912,7 +924,7 @@ class LevinMultiscale(Method):
         grown &= ~sweep.problem.mask[window]
         sweep.region[window] |= grown
         # The band around it stays as solved: the region's edge couples it weakly to them.
-        sweep.tile(key, window, grown)
+        sweep.tile((REGIONS, key), window, grown)
 
     def _interior(self, key: tuple[int, int], window: tuple[slice, slice]) -> np.ndarray:
         """Where the gray over the tile ``key``'s ``window`` (smoothed over a pixel) changes by
@@ -1102,7 +1114,14 @@ class _Sweep:
 
 def _reach() -> dict:
     """The correction's reach over closed regions, as :mod:`.multiscale_device` reads it."""
-    return {"above": REACH_ABOVE, "reach": REACH, "pad": REACH_PAD, "area": REACH_AREA, "tile": TILE}
+    return {
+        "above": REACH_ABOVE,
+        "reach": REACH,
+        "pad": REACH_PAD,
+        "area": REACH_AREA,
+        "tile": TILE,
+        "reuse": REUSE_BELOW,
+    }
 
 
 def _cue_pixels(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
@@ -1219,13 +1238,3 @@ def _box_of(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
 def _blocks(rows: slice, factor: int, size: int) -> slice:
     """The coarse cells holding the full-resolution ``rows``."""
     return slice(rows.start // factor, min((rows.stop - 1) // factor + 1, size))
-
-
-def _changed_cues(last: tuple, now: tuple, shape: tuple[int, int]) -> np.ndarray:
-    """The pixels (``H×W`` bool) whose cue was added, removed or recoloured between two cue sets,
-    each given as (raster indices, values)."""
-    changed = np.zeros(shape[0] * shape[1], bool)
-    changed[np.setxor1d(last[0], now[0], assume_unique=True)] = True
-    common, in_last, in_now = np.intersect1d(last[0], now[0], assume_unique=True, return_indices=True)
-    changed[common[np.any(last[1][in_last] != now[1][in_now], axis=1)]] = True
-    return changed.reshape(shape)

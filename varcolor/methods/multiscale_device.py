@@ -25,9 +25,11 @@ against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the t
    with the band's answer held.
 4. The chroma copied to the host, where the colorizer paints it as the CPU engine's.
 
-What differs from the CPU engine: an edit is solved afresh, its coarse grid from the last solve's
-(``info["full_solve"]`` says so: no low-rank or kept corrections). A solve with a prior runs the
-CPU engine's path.
+An edit starts its coarse solve from the last one (no low-rank correction), lifts again, and
+keeps the corrections of the tiles that no changed cue reaches and where the lift moved less than
+the CPU engine's ``REUSE_BELOW`` (a kept tile's closed regions added after the bands solved
+again, as a fresh solve has them): ``info["update"]`` is ``"window"``. A solve with a prior runs
+the CPU engine's path (the next edit is then solved afresh).
 """
 
 from __future__ import annotations
@@ -43,12 +45,13 @@ import scipy.sparse.linalg
 
 from ..affinity import check_guide
 from ..energies import levin
+from ..raster import changed_pixels
 from ..solvers.aggregation import AggregationMultigrid
 from ..solvers.device import ArrayBackend, backend, to_host
 from ..solvers.direct import DirectSolver
 from ..solvers.krylov import bicgstab
 from ..solvers.multiscale import block_mean, coarse_cues, guide_statistics, guided_coefficients, lift
-from ..solvers.schwarz import sweep_batches, sweep_tiles
+from ..solvers.schwarz import sweep_tiles, sweep_waves, tile_overlap
 from ..solvers.stencil import STENCIL_OFFSETS
 
 __all__ = [
@@ -70,6 +73,8 @@ NO_RESIDUAL = "residual_unmeasured"
 #: ... for a restrained result, the default engine's on either path.
 RESTRAINED = "restrained to the cues' reach: the result is not the solution of Levin's system (restraint='off' is)"
 
+#: The side of the squares in which an edit reads how far the lift moved (pixels).
+CELL = 16
 #: Relative residual the correction's band systems are solved to: the CPU engine's tiles' answer
 #: within 1e-5 ab on a grainy photo (1e-8 left 1e-3 near a cue).
 BAND_TOL = 1e-10
@@ -135,6 +140,35 @@ class _State:
     statistics: tuple
     last: Any = None
     solves: int = 0
+    correction: _Correction | None = None
+
+
+@dataclass
+class _Correction:
+    """What the last solve's correction leaves for an edit's: the lift it corrected (``H×W×2``,
+    on the device, the cues not written in), its cues (raster indices, values) and those whose
+    lifted value was off (their closed regions solved: raster indices), each tile's
+    corrections (``kept``: its steps' pixels on the host and the device, and their changes), how
+    far the lift moved under each tile's kept corrections since they were solved, and the margin."""
+
+    lift: Any
+    cues: tuple
+    off: np.ndarray
+    kept: dict
+    drift: dict
+    margin: int
+
+
+@dataclass
+class _Step:
+    """One step of the correction's sweep: a tile's (or its regions') unknowns solved (``kind``
+    ``"solve"``), or a tile's kept corrections added to the new lift (``"add"``: ``deltas``, each
+    its pixels on the host and the device and their changes); ``pixels``: what it reads and writes."""
+
+    kind: str
+    key: tuple
+    pixels: np.ndarray
+    deltas: list | None = None
 
 
 def _state(engine) -> _State:
@@ -173,6 +207,8 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     """
     reach = reach or {"above": np.inf}
     if problem.prior is not None:
+        if engine._on_device is not None:
+            engine._on_device.correction = None  # (what an edit would start from is not on the device)
         chroma, said = engine._solve(problem, x0)
         said.setdefault("engine", {})["device_path"] = "cpu: a prior is on (the device path takes none)"
         return chroma, said
@@ -197,8 +233,12 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     shown_h = engine._restrained(to_host(coarse, xp), held, problem, False)
     times["coarse_seconds"] = time.perf_counter() - start
     report: dict = {}
-    if edit:
-        report["full_solve"] = "the device path solves an edit afresh (its coarse grid from the last solve's)"
+    previous, state.correction = state.correction, None
+    windowed = edit and previous is not None and previous.margin == margin and margin > 0 and factor > 1
+    if edit and not windowed:
+        report["full_solve"] = "the device path solves this edit afresh (its coarse grid from the last solve's)"
+    elif windowed:
+        report["update"] = "window"  # the tiles the edit reaches solved again, the others' kept
     engine_report: dict = {
         "device": device.name,
         "factor": factor,
@@ -218,6 +258,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     low, high = shown.min(axis=(0, 1)), shown.max(axis=(0, 1))
     dtype = np.result_type(problem.targets.dtype, np.float32)  # the cues' precision, as the CPU's lift
     chroma = lift(a, b, state.guide, factor, low, high, xp, out=xp.empty(engine.guide.shape + (2,), dtype))
+    lifted = chroma.copy()  # kept for the next edit: how far the lift moves under each tile
     pixels = chroma.reshape(-1, 2)
     # the cues whose lifted value is off: their closed regions are solved again (reach["above"])
     above = reach["above"] * (1.0 if options.space == "lab" else 1 / 500)  # YIQ spans 1/500 of ab
@@ -227,24 +268,61 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
     start = time.perf_counter()
     corrected: dict = {"corrected_pixels": 0}
     if margin and flat.size:
+        shape = problem.mask.shape
         mask_d = xp.zeros(problem.mask.size, bool)
         mask_d[flat_d] = True
-        mask_d = mask_d.reshape(problem.mask.shape)
+        mask_d = mask_d.reshape(shape)
         near = to_host(grown(mask_d, margin, xp) & ~mask_d, xp)
-        side = reach.get("tile", max(near.shape))
-        units = [_indices(near, window) for _, window in sweep_tiles(near.shape, side, margin)]
-        corrected = _swept(device, state.host_guide, problem.mask, units, chroma)
+        side = reach.get("tile", max(shape))
+        moved = reached = None
+        if windowed:
+            assert previous is not None  # windowed: an edit after a corrected solve
+            moved = _cell_maxima(xp.abs(lifted - previous.lift).max(axis=-1), xp)
+            changed = changed_pixels(previous.cues, (flat, values), shape)
+            # a cue whose lifted value came to be off, or no more, reaches as far as a changed one
+            changed.ravel()[np.setxor1d(previous.off, flat[off], assume_unique=True)] = True
+            far = max(margin, reach["reach"] + reach["pad"] + margin) + tile_overlap(margin)
+            reached = _dilated(changed, far + 3)
+        below = reach.get("reuse", 0.0) * (1.0 if options.space == "lab" else 1 / 500)
+        kept: dict = {}
+        steps, drift, solved_keys, reused = [], {}, [], []
+        for key, window in sweep_tiles(shape, side, margin):
+            if windowed:
+                assert previous is not None and moved is not None and reached is not None
+                # how far the lift moved here since the kept corrections were solved, over edits
+                here = previous.drift.get(key, 0.0) + _cells_max(moved, window)
+                if here < below and not reached[window].any():
+                    reused.append(key)
+                    drift[key] = here
+                    steps.append(_kept_step(previous.kept, kept, "band", key))
+                    continue
+            steps.append(_Step("solve", key, _indices(near, window)))
+            solved_keys.append(key)
+        corrected = _swept(device, state.host_guide, problem.mask, steps, chroma, kept, "band")
+        corrected["tiles_reused"] = len(reused)
         times["correct_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
+        # The regions after the bands, as a fresh solve: a kept tile's regions at its place
+        regions: list = []
         if off.any():
-            seeds = np.zeros(problem.mask.shape, bool)
+            seeds = np.zeros(shape, bool)
             seeds.ravel()[flat[off]] = True
-            regions = closed_regions(engine, reach, problem.mask, seeds, near, margin)
-            solved = _swept(device, state.host_guide, problem.mask, regions, chroma)
+            regions = closed_regions(engine, reach, problem.mask, seeds, near, margin, keys=set(solved_keys))
+        found = dict(regions)
+        steps = []
+        for key, _ in sweep_tiles(shape, side, margin):
+            if key in found:
+                steps.append(_Step("solve", key, found[key]))
+            elif previous is not None and key in reused:
+                steps.append(_kept_step(previous.kept, kept, "regions", key))
+        if steps:
+            solved = _swept(device, state.host_guide, problem.mask, steps, chroma, kept, "regions")
             corrected.update(
                 region_pixels=solved["corrected_pixels"], region_iterations=solved["correction_iterations"]
             )
         times["regions_seconds"] = time.perf_counter() - start
+        state.correction = _Correction(lifted, (flat, values), flat[off], kept, drift, margin)
+    engine_report["correction_update"] = "windowed" if windowed else "fresh"
     start = time.perf_counter()
     out = to_host(chroma, xp)
     times["transfer_seconds"] = time.perf_counter() - start
@@ -358,10 +436,16 @@ def _host_solve(device: ArrayBackend, operator, rhs, shape: tuple[int, int], tol
 
 
 def closed_regions(
-    engine, reach: dict, mask: np.ndarray, seeds: np.ndarray, near: np.ndarray, margin: int
-) -> list[np.ndarray]:
+    engine,
+    reach: dict,
+    mask: np.ndarray,
+    seeds: np.ndarray,
+    near: np.ndarray,
+    margin: int,
+    keys: set | None = None,
+) -> list[tuple[tuple[int, int], np.ndarray]]:
     """The pixels (raster indices, no cue among them) the correction solves again past the band
-    ``near``, a set a tile: around each cue of ``seeds`` (one whose lifted value is off), the
+    ``near``, a set a tile (with its key): around each cue of ``seeds`` (one whose lifted value is off), the
     closed region of its lightness holding it, found as the CPU engine finds it
     (:meth:`~varcolor.methods.levin_multiscale.LevinMultiscale._regions`): tile by tile in the
     sweep's order (:func:`~varcolor.solvers.schwarz.sweep_tiles`), in each tile holding such a cue,
@@ -381,6 +465,8 @@ def closed_regions(
         The cues, those whose lifted value is off, and the band solved.
     margin : int
         The band's margin (the tiles' order is the sweep's for it).
+    keys : set of tuple, optional
+        The tiles looked in (an edit's: those it solved again); None: all.
     """
     from scipy import ndimage
 
@@ -390,7 +476,7 @@ def closed_regions(
     rows, columns = np.nonzero(seeds)
     seeded_tiles = set(zip((rows // side * side).tolist(), (columns // side * side).tolist()))
     for key, _ in sweep_tiles(mask.shape, side, margin):
-        if key not in seeded_tiles:
+        if key not in seeded_tiles or (keys is not None and key not in keys):
             continue
         top, left = key
         core = (slice(top, min(top + side, height)), slice(left, min(left + side, width)))
@@ -417,7 +503,7 @@ def closed_regions(
         grown_here = ndimage.maximum_filter(np.isin(labels, closed).view(np.uint8), size=size).view(bool)
         grown_here &= ~mask[window]
         region[window] |= grown_here
-        out.append(_indices(grown_here, window, width))
+        out.append((key, _indices(grown_here, window, width)))
     return out
 
 
@@ -430,21 +516,89 @@ def _indices(free: np.ndarray, window: tuple[slice, slice], width: int | None = 
     return (rows + window[0].start) * width + (columns + window[1].start)
 
 
-def _swept(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, units: list, chroma) -> dict:
-    """The sweep's solves (``units``: each one's unknowns, in the CPU engine's order) in as few
-    systems as give its answer (:func:`~varcolor.solvers.schwarz.sweep_batches`), each by
-    :func:`band_solve`; what they did, added up."""
-    report = {"corrected_pixels": sum(int(unit.size) for unit in units), "correction_iterations": 0}
-    systems = sweep_batches(units, mask.shape)
-    for system in systems:
+def _kept_step(last: dict, kept: dict, phase: str, key: tuple) -> _Step:
+    """The step adding the tile ``key``'s kept corrections of ``phase`` (``"band"`` or
+    ``"regions"``) from the last solve's (``last``), kept again in ``kept``."""
+    deltas = last.get((phase, key), [])
+    if deltas:
+        kept[(phase, key)] = deltas
+    pixels = np.concatenate([delta[0] for delta in deltas]) if deltas else np.empty(0, np.int64)
+    return _Step("add", key, pixels, deltas)
+
+
+def _swept(
+    device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, steps: list, chroma, kept: dict, phase: str
+) -> dict:
+    """The sweep's ``steps`` (:class:`_Step`, in the CPU engine's order) done wave by wave
+    (:func:`~varcolor.solvers.schwarz.sweep_waves`): in each wave the kept corrections added,
+    then its solves as one system by :func:`band_solve`, so with the CPU's answer. Each solve's
+    changes are kept under ``(phase, its tile's key)`` in ``kept`` (an edit adds them where it
+    solves the tile no more). Returns what the solves did, added up."""
+    xp = device.xp
+    values = chroma.reshape(-1, chroma.shape[-1])
+    solves = [step for step in steps if step.kind == "solve"]
+    report: dict = {"corrected_pixels": sum(int(step.pixels.size) for step in solves), "correction_iterations": 0}
+    waves = sweep_waves([step.pixels for step in steps], mask.shape)
+    systems = 0
+    for wave in range(waves.max(initial=-1) + 1):
+        here = [steps[k] for k in np.flatnonzero(waves == wave)]
+        for step in here:
+            if step.kind == "add":
+                for _, at, delta in step.deltas or ():
+                    values[at] += delta
+        units = [step for step in here if step.kind == "solve"]
+        if not units:
+            continue
+        system = np.sort(np.concatenate([step.pixels for step in units]))
+        system_d = xp.asarray(system)
+        before = values[system_d].copy()
         solved = band_solve(device, guide, mask, system, chroma)
+        changes = values[system_d] - before
+        systems += 1
+        for step in units:
+            at = xp.asarray(np.searchsorted(system, step.pixels))
+            kept.setdefault((phase, step.key), []).append((step.pixels, xp.asarray(step.pixels), changes[at]))
         report["correction_iterations"] += solved["correction_iterations"]
         report["correction_residual"] = max(report.get("correction_residual", 0.0), solved["correction_residual"])
         report["correction_build_seconds"] = (
             report.get("correction_build_seconds", 0.0) + solved["correction_build_seconds"]
         )
-    report["correction_systems"] = len(systems)
+    report["correction_systems"] = systems
     return report
+
+
+def _cell_maxima(values, xp) -> np.ndarray:
+    """The largest of ``values`` (``H×W``, on the device) in each :data:`CELL`-pixel square, on
+    the host: how far the lift moved, read tile by tile."""
+    height, width = values.shape
+    rows, columns = -(-height // CELL), -(-width // CELL)
+    padded = xp.zeros((rows * CELL, columns * CELL), values.dtype)
+    padded[:height, :width] = values
+    return to_host(padded.reshape(rows, CELL, columns, CELL).max(axis=(1, 3)), xp)
+
+
+def _cells_max(cells: np.ndarray, window: tuple[slice, slice]) -> float:
+    """The largest of :func:`_cell_maxima`'s ``cells`` over the cells ``window`` touches."""
+    rows = slice(window[0].start // CELL, -(-window[0].stop // CELL))
+    columns = slice(window[1].start // CELL, -(-window[1].stop // CELL))
+    return float(cells[rows, columns].max())
+
+
+def _dilated(mask: np.ndarray, radius: int) -> np.ndarray:
+    """``mask`` (host, ``H×W`` bool) grown by ``radius`` pixels (a square), looked at within its
+    pixels' box grown by as much alone."""
+    from scipy import ndimage
+
+    out = np.zeros(mask.shape, bool)
+    rows, columns = np.nonzero(mask)
+    if not rows.size:
+        return out
+    box = (
+        slice(max(int(rows.min()) - radius, 0), int(rows.max()) + radius + 1),
+        slice(max(int(columns.min()) - radius, 0), int(columns.max()) + radius + 1),
+    )
+    out[box] = ndimage.maximum_filter(mask[box].view(np.uint8), size=2 * radius + 1).view(bool)
+    return out
 
 
 def band_solve(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, band: np.ndarray, chroma) -> dict:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["COUPLING", "tile_overlap", "sweep_tiles", "sweep_batches"]
+__all__ = ["COUPLING", "tile_overlap", "sweep_tiles", "sweep_waves", "sweep_batches"]
 
 #: How far (pixels, in rows and columns) a row of the stencil reads its neighbours: two unknowns
 #: this far apart or nearer are coupled.
@@ -73,13 +73,49 @@ def sweep_tiles(
             yield (top, left), window
 
 
+def sweep_waves(units: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """The wave of each of a sweep's steps (``units``: the pixels each step reads and writes,
+    raster indices, in the sweep's order): each goes one wave after the last wave holding an
+    earlier step it may be coupled to (their boxes within :data:`COUPLING` of each other), the
+    first wave where none; an empty step, wave -1. The steps of a wave do not read each other's
+    pixels, and a step comes after every earlier step it reads: done wave after wave, they give
+    what the steps done one after another give.
+
+    Parameters
+    ----------
+    units : sequence of int ndarray
+        Each step's pixels (raster indices of an ``H×W`` image), in order.
+    shape : tuple of int
+        The image's ``(H, W)``.
+
+    Examples
+    --------
+    >>> sweep_waves([np.array([0, 1]), np.array([2]), np.array([], int), np.array([8, 9])], (1, 10)).tolist()
+    [0, 1, -1, 0]
+    """
+    width = shape[1]
+    waves = np.full(len(units), -1, np.int64)
+    boxes = np.empty((len(units), 4), np.int64)  # first and last row, first and last column
+    for number, unit in enumerate(units):
+        if not unit.size:
+            continue
+        rows, columns = np.divmod(unit, width)
+        top, bottom, left, right = boxes[number] = rows.min(), rows.max(), columns.min(), columns.max()
+        before, placed = boxes[:number], waves[:number] >= 0
+        near = placed & (
+            (before[:, 0] <= bottom + COUPLING)
+            & (top <= before[:, 1] + COUPLING)
+            & (before[:, 2] <= right + COUPLING)
+            & (left <= before[:, 3] + COUPLING)
+        )
+        waves[number] = waves[:number][near].max() + 1 if near.any() else 0
+    return waves
+
+
 def sweep_batches(units: Sequence[np.ndarray], shape: tuple[int, int]) -> list[np.ndarray]:
-    """The unknowns of a sweep's solves (``units``: each solve's raster indices, in the sweep's
-    order) gathered into waves that keep the sweep's answer: each unit goes one wave after the
-    last wave holding an earlier unit it may be coupled to (their boxes within :data:`COUPLING`
-    of each other), the first wave where none. The units of a wave do not read each other's
-    pixels, and a unit comes after every earlier unit it reads: solved wave after wave, each with
-    the rest held, they give what the units solved one after another give.
+    """The unknowns of a sweep's solves (``units``, in the sweep's order) gathered wave by wave
+    (:func:`sweep_waves`): solved one wave after another, each with the rest held, they give what
+    the units solved one after another give.
 
     Parameters
     ----------
@@ -100,25 +136,8 @@ def sweep_batches(units: Sequence[np.ndarray], shape: tuple[int, int]) -> list[n
     >>> [wave.tolist() for wave in sweep_batches([a, b, c], (1, 10))]
     [[0, 1, 8, 9], [2]]
     """
-    width = shape[1]
-    kept = [unit for unit in units if unit.size]
-    boxes = np.empty((len(kept), 4), np.int64)  # first and last row, first and last column
-    for number, unit in enumerate(kept):
-        rows, columns = np.divmod(unit, width)
-        boxes[number] = rows.min(), rows.max(), columns.min(), columns.max()
-    waves = np.zeros(len(kept), np.int64)
-    for number in range(1, len(kept)):
-        top, bottom, left, right = boxes[number]
-        before = boxes[:number]
-        near = (
-            (before[:, 0] <= bottom + COUPLING)
-            & (top <= before[:, 1] + COUPLING)
-            & (before[:, 2] <= right + COUPLING)
-            & (left <= before[:, 3] + COUPLING)
-        )
-        waves[number] = waves[:number][near].max() + 1 if near.any() else 0
-    return (
-        [np.sort(np.concatenate([kept[k] for k in np.flatnonzero(waves == wave)])) for wave in range(waves.max() + 1)]
-        if kept
-        else []
-    )
+    waves = sweep_waves(units, shape)
+    return [
+        np.sort(np.concatenate([units[int(k)] for k in np.flatnonzero(waves == wave)]))
+        for wave in range(waves.max(initial=-1) + 1)
+    ]
