@@ -22,8 +22,10 @@ def test_the_committed_pages_are_what_the_generator_writes_now():
 
 
 def _commands(parser: argparse.ArgumentParser, prog: str):
-    """Each command (``varcolor krita check``, …) with its option strings."""
-    yield prog, [option for action in parser._actions for option in action.option_strings]
+    """Each command (``varcolor krita check``, …) with its option strings (a hidden one's aside:
+    ``metrics --reference``, which only refuses its former meaning)."""
+    shown = [action for action in parser._actions if action.help != argparse.SUPPRESS]
+    yield prog, [option for action in shown for option in action.option_strings]
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():

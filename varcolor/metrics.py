@@ -8,14 +8,13 @@ NaN or infinite values, other shapes, empty images, bool arrays (masks), two ima
 sizes, and a colour result against a gray (``H×W``) original.
 
 The ground truth is called the *original* (docs/layout.md's glossary: a *reference* is a colour
-photo whose colours become cues); the keyword ``reference=`` of these functions still works, with
-a :class:`DeprecationWarning`.
+photo whose colours become cues); the keyword ``reference=``, its former name, is refused with a
+:class:`TypeError` naming ``original=``.
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -42,21 +41,17 @@ __all__ = [
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _original_also_as_reference(function: _F) -> _F:
-    """``function`` taking its ground truth also by its former keyword ``reference=``, with a
-    :class:`DeprecationWarning` (the word now means the cue photo)."""
+def _refusing_reference(function: _F) -> _F:
+    """``function`` refusing its ground truth's former keyword ``reference=`` (the word now means
+    the cue photo) with a :class:`TypeError` naming ``original=``."""
 
     @functools.wraps(function)
     def taking(*args: Any, **kwargs: Any) -> Any:
         if "reference" in kwargs:
-            if "original" in kwargs:
-                raise TypeError(f"{function.__name__}() got both original= and its former name reference=")
-            warnings.warn(
-                f"{function.__name__}(reference=...) is now {function.__name__}(original=...)",
-                DeprecationWarning,
-                stacklevel=2,
+            raise TypeError(
+                f"{function.__name__}(reference=...) is now {function.__name__}(original=...): "
+                "a reference is a photo whose colours become cues"
             )
-            kwargs["original"] = kwargs.pop("reference")
         return function(*args, **kwargs)
 
     return taking  # type: ignore[return-value]
@@ -119,7 +114,7 @@ def check_pair(result: np.ndarray, original: np.ndarray) -> tuple[np.ndarray, np
     return result, original
 
 
-@_original_also_as_reference
+@_refusing_reference
 def psnr(result: np.ndarray, original: np.ndarray, quantize: bool = True) -> float:
     """Peak signal-to-noise ratio in dB.
 
@@ -152,7 +147,7 @@ def psnr(result: np.ndarray, original: np.ndarray, quantize: bool = True) -> flo
     return float("inf") if mse == 0 else float(20.0 * np.log10(peak / np.sqrt(mse)))
 
 
-@_original_also_as_reference
+@_refusing_reference
 def ssim(result: np.ndarray, original: np.ndarray) -> float:
     """Mean structural similarity (Wang et al. 2004: Gaussian window, σ = 1.5), averaged over RGB.
 
@@ -202,7 +197,7 @@ def _ssim_terms(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float((luminance * contrast_structure)[crop].mean()), float(contrast_structure[crop].mean())
 
 
-@_original_also_as_reference
+@_refusing_reference
 def ms_ssim(result: np.ndarray, original: np.ndarray, scales: int = 5) -> float:
     """Multi-scale SSIM (Wang, Simoncelli & Bovik 2003), averaged over RGB.
 
@@ -351,7 +346,7 @@ def _vif_sums(original: np.ndarray, result: np.ndarray, taps: np.ndarray) -> tup
     return num, den
 
 
-@_original_also_as_reference
+@_refusing_reference
 def vif(result: np.ndarray, original: np.ndarray) -> float:
     """Visual information fidelity in the pixel domain (Sheikh & Bovik 2006), on luminance.
 
@@ -391,7 +386,7 @@ def vif(result: np.ndarray, original: np.ndarray) -> float:
     return float(num / den) if den > 0 else float("nan")
 
 
-@_original_also_as_reference
+@_refusing_reference
 def ciede2000(result: np.ndarray, original: np.ndarray, percentile: float | None = None) -> float:
     """CIEDE2000 colour difference: the mean over pixels, or the given ``percentile`` (e.g. 95).
 
@@ -413,7 +408,7 @@ def ciede2000(result: np.ndarray, original: np.ndarray, percentile: float | None
     return float(np.mean(delta) if percentile is None else np.percentile(delta, percentile))
 
 
-@_original_also_as_reference
+@_refusing_reference
 def ab_rmse(result: np.ndarray, original: np.ndarray) -> float:
     """Root-mean-square difference of the Lab chroma, over pixels and both channels a, b.
 
@@ -456,7 +451,7 @@ def colorfulness(image: np.ndarray) -> float:
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
-@_original_also_as_reference
+@_refusing_reference
 def relight(result: np.ndarray, original: np.ndarray) -> np.ndarray:
     """The result's chroma with the original's lightness, so that a score measures colour alone.
 
@@ -532,7 +527,7 @@ def _colour_difference(result: np.ndarray, original: np.ndarray) -> tuple[np.nda
 SCORE_STEPS = ("ssim", "vif", "ciede2000", "lpips")
 
 
-@_original_also_as_reference
+@_refusing_reference
 def score(
     result: np.ndarray,
     original: np.ndarray,

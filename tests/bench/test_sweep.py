@@ -60,9 +60,9 @@ def test_bench_and_metrics_report_a_folder_they_cannot_list_and_a_linked_folder(
         assert "a.png" in out or "1 images" in out, out
 
 
-def test_the_protocols_original_keeps_its_former_name_with_a_warning():
-    """``bench.original`` is the protocol's ground truth (``reference`` now means the cue photo);
-    ``bench.reference`` still gives it, warned."""
+def test_the_protocols_ground_truth_is_its_original_and_reference_means_no_such_thing():
+    """``bench.original`` is the protocol's ground truth; ``reference`` (the cue photo's word) is
+    no name of it."""
     import numpy as np
 
     from varcolor import bench
@@ -70,8 +70,7 @@ def test_the_protocols_original_keeps_its_former_name_with_a_warning():
     rgb = np.random.default_rng(0).random((20, 30, 3))
     square = bench.original(rgb, "16")
     assert square.shape == (16, 16, 3) and bench.original(rgb, "full") is not None
-    with pytest.warns(DeprecationWarning, match="bench.reference is now varcolor.bench.original"):
-        assert np.array_equal(bench.reference(rgb, "16"), square)
+    assert not hasattr(bench, "reference") and "reference" not in bench.__all__
 
 
 def test_two_methods_are_compared_on_the_same_photos_with_an_interval(tmp_path, capsys):

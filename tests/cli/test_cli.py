@@ -271,6 +271,16 @@ def test_metrics_table(tmp_path, capsys):
     assert code == 1 and "orphan.png" in err and (tmp_path / "t.md").is_file()
 
 
+def test_metrics_refuses_reference_for_the_originals_in_one_line(tmp_path, capsys):
+    """``--reference`` means a cue photo: for the ground truth it is refused, naming ``--original``."""
+    varcolor.write_image(tmp_path / "x.png", photo("astronaut", (16, 16)))
+    with pytest.raises(SystemExit) as info:  # argparse's exit, as for any bad argument
+        run(capsys, "metrics", "-i", tmp_path / "x.png", "--reference", tmp_path / "x.png")
+    out, err = capsys.readouterr()
+    assert info.value.code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "--reference is now -r/--original" in err
+
+
 def test_metrics_never_writes_its_table_over_an_image(tmp_path, capsys):
     varcolor.write_image(tmp_path / "res" / "x.png", photo("astronaut", (16, 16)))
     varcolor.write_image(tmp_path / "orig" / "x.png", photo("astronaut", (16, 16)))

@@ -59,7 +59,6 @@ __all__ = [
     "parse_resolution",
     "photo_array",
     "original",
-    "reference",
     "method_options",
     "protocol_gray",
     "hint_points",
@@ -406,20 +405,6 @@ def original(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
 
         rgb = np.clip(resize(rgb, (side, side), order=1, anti_aliasing=True), 0, 1)
     return rgb
-
-
-def reference(rgb: np.ndarray, resolution: str = "256") -> np.ndarray:
-    """Deprecated: :func:`original` (a *reference* is now the cue photo; docs/layout.md's glossary).
-
-    Parameters
-    ----------
-    rgb, resolution
-        As :func:`original`.
-    """
-    import warnings
-
-    warnings.warn("varcolor.bench.reference is now varcolor.bench.original", DeprecationWarning, stacklevel=2)
-    return original(rgb, resolution)
 
 
 def method_options(

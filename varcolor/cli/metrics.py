@@ -125,6 +125,16 @@ def _score_pair(
 CLIP_COLUMNS = ("frame", "psnr", "ciede2000", "flicker", "warp_error", "cdc", "cdc_original")
 
 
+class _FormerName(argparse.Action):
+    """``--reference``, the originals' former name, refused in one line naming the new one."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(
+            "--reference is now -r/--original (the colour ground truth); "
+            "a reference is a photo whose colours become cues (varcolor colorize --reference)"
+        )
+
+
 def score_clips(
     result: Path,
     original: Path,
@@ -388,12 +398,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "docs/metrics.md says what each measures.",
     )
     add_input(m, "RESULTS", "result image or folder")
-    # The ground truth is the *original* (docs/layout.md's glossary); --reference, its former
-    # name, still works.
+    # The ground truth is the *original* (docs/layout.md's glossary): --reference, its former
+    # name, now means a photo whose colours become cues, and is refused here in one line.
+    m.add_argument("--reference", action=_FormerName, nargs="?", help=argparse.SUPPRESS)
     m.add_argument(
         "-r",
         "--original",
-        "--reference",
         dest="original",
         required=True,
         metavar="ORIGINALS",
