@@ -2,6 +2,7 @@
 paint compiled, not the array code a small image of their size would take."""
 
 import numpy as np
+import pytest
 
 from varcolor import color
 from varcolor.kernels import ARRAY_CODE_PIXELS
@@ -87,3 +88,54 @@ def test_windows_over_most_of_the_image_are_painted_whole_with_the_same_colours(
     calls.clear()
     painter.paint(changed, few, (last[0].copy(), last[1]))
     assert calls == few  # a small window: painted alone
+
+
+def _chroma(rng, shape, spread):
+    """Chroma of ``spread`` (ab), many colours outside sRGB where it is large."""
+    return rng.normal(0.0, spread, shape + (2,)).astype(np.float32)
+
+
+@pytest.mark.parametrize("gamut", ["chroma", "clip"])
+@pytest.mark.parametrize("bits", [None, 8, 16])
+def test_the_paint_on_a_device_gives_the_cpus_colours(rng, gamut, bits):
+    """The whole image painted by the device's array code (NumPy in CuPy's place, so the array
+    code runs, not the CPU's kernel) gives the CPU painter's colours: floats within 1e-9, levels
+    within one level where a value sits on a rounding edge (none here), colours outside sRGB
+    (chroma 80) brought in alike."""
+    from varcolor.methods.multiscale_device import numpy_device
+
+    gray = rng.random((60, 70))
+    chroma = _chroma(rng, gray.shape, 80.0)
+    cpu_rgb, cpu_ab = Painter(gray, "lab", gamut, bits).paint(chroma)
+    device = Painter(gray, "lab", gamut, bits, device=numpy_device())
+    rgb, ab = device.paint(chroma)
+    assert rgb.dtype == cpu_rgb.dtype and ab is chroma
+    if bits is None:
+        assert np.abs(rgb - cpu_rgb).max() <= 1e-9
+    else:
+        assert np.abs(rgb.astype(int) - cpu_rgb.astype(int)).max() <= 1 and np.mean(rgb == cpu_rgb) > 0.999
+    again, _ = device.paint(chroma * 0.5)  # the lightness kept on the device for the next paint
+    assert np.abs(again.astype(float) - Painter(gray, "lab", gamut, bits).paint(chroma * 0.5)[0]).max() <= 1
+
+
+def test_a_colorizer_asked_for_a_gpu_solves_and_paints_there(monkeypatch):
+    """``device="cuda"`` end to end, NumPy standing in for CuPy: the default engine's device
+    path and the device's paint give the CPU's result (8-bit levels within one, floats 1e-3 ab)."""
+    import varcolor
+    from varcolor import api
+    from varcolor.methods import multiscale_device
+    from varcolor.solvers import choice
+
+    from .methods.test_multiscale_device import ONE_TILE, scene
+
+    stand_in = multiscale_device.numpy_device()
+    for module in (api, multiscale_device, choice):
+        monkeypatch.setattr(module, "backend", lambda name, **_: stand_in)
+    gray, cues = scene(ONE_TILE)
+    cpu = varcolor.Colorizer(gray, bits=8).solve(cues)
+    colorizer = varcolor.Colorizer(gray, device="cuda", bits=8)
+    assert colorizer.painter.device is stand_in and colorizer.engine.device is stand_in
+    result = colorizer.solve(cues)
+    assert result.info["engine"]["device"] == "numpy-device"
+    assert np.abs(result.ab - cpu.ab).max() <= 1e-3
+    assert np.abs(result.rgb.astype(int) - cpu.rgb.astype(int)).max() <= 1

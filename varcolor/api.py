@@ -38,6 +38,7 @@ from .raster import channel_extremes, gather
 from .restraint import SOURCES, PendingReach, Reach, Restraint
 from .solvers import SolverPlan
 from .solvers.base import TOL
+from .solvers.device import backend
 
 #: :meth:`Colorizer.undo` keeps earlier cue sets up to this many bytes in all (at least one): some
 #: 40 at 1 MP, one at 40 MP (a cue set is an image-sized mask and chroma).
@@ -276,7 +277,9 @@ class Colorizer:
         # prior: made once per image (the network loaded, the detector made), asked at each solve
         self.prior = None if prior is None else priors.get(prior)(gray, options, global_hints=global_hints)
         self._prior_mode = method.prior_mode(options)
-        self.painter = Painter(gray, options.space, options.gamut, bits)
+        # On a GPU the whole image's paint runs there too (the device's array backend).
+        device = None if options.device == "cpu" else backend(options.device)
+        self.painter = Painter(gray, options.space, options.gamut, bits, device=device)
         # solve: the method plans its solver unless given the plan, refusing what will not fit
         self.engine = method(gray, options, progress, plan=plan)
         self.engine.on_early = self._paint_early

@@ -19,6 +19,7 @@ import functools
 import queue
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numba
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "gray_from_lightness",
     "same_lightness_gray",
     "luma601",
+    "lightness_of_gray_on",
     "to_gray",
     "gray_by_bands",
     "rgb_to_yiq",
@@ -994,92 +996,116 @@ def _lab_to_srgb(lightness, ab, white, matrix, luminance, shrink_chroma, thresho
                 out[i, j, 2] = _srgb_encode(blue[j])
 
 
-def _f_inverse_array(f: np.ndarray) -> np.ndarray:
-    return np.where(f > 0.2068966, f**3, (f - 16.0 / 116.0) / 7.787)
+def _f_inverse_array(f: np.ndarray, xp: Any = np) -> np.ndarray:
+    return xp.where(f > 0.2068966, f**3, (f - 16.0 / 116.0) / 7.787)
 
 
-def _f_inverse_slope_array(f: np.ndarray) -> np.ndarray:
-    return np.where(f > 0.2068966, 3.0 * f * f, 1.0 / 7.787)
+def _f_inverse_slope_array(f: np.ndarray, xp: Any = np) -> np.ndarray:
+    return xp.where(f > 0.2068966, 3.0 * f * f, 1.0 / 7.787)
 
 
-def _lab_to_linear_array(lightness, a, b) -> list[np.ndarray]:
-    """:func:`_lab_to_linear` of arrays: linear R, G, B (the same Newton steps, on every value
-    until all are within 1e-15 of their luminance, or :data:`_NEWTON_MOST`)."""
+def _lab_to_linear_array(lightness, a, b, xp: Any = np) -> list[np.ndarray]:
+    """:func:`_lab_to_linear` of arrays (of ``xp``: NumPy's or CuPy's): linear R, G, B (the same
+    Newton steps, on every value until all are within 1e-15 of their luminance, or
+    :data:`_NEWTON_MOST`)."""
     fy = (lightness + 16.0) / 116.0
-    target = _f_inverse_array(fy) * _WHITE[1]
+    target = _f_inverse_array(fy, xp) * _WHITE[1]
     luminance = _ICC_LUMINANCE_OF_XYZ * _WHITE  # of f⁻¹(fx), f⁻¹(fy), f⁻¹(fz)
     # Where Newton stops (an impossible colour whose luminance does not grow with L*): as it is.
-    going = np.ones(np.shape(fy), bool)
+    going = xp.ones(fy.shape, bool)
     for _ in range(_NEWTON_MOST):
         f = (fy + a / 500.0, fy, fy - b / 200.0)
-        xyz = [_f_inverse_array(fc) * w for fc, w in zip(f, _WHITE, strict=True)]
+        xyz = [_f_inverse_array(fc, xp) * w for fc, w in zip(f, _WHITE, strict=True)]
         error = sum(weight * c for weight, c in zip(_ICC_LUMINANCE_OF_XYZ, xyz, strict=True)) - target
-        going &= np.abs(error) > 1e-15
-        if not going.any():
+        going &= xp.abs(error) > 1e-15
+        if not bool(going.any()):
             break
-        slope = sum(weight * _f_inverse_slope_array(fc) for weight, fc in zip(luminance, f, strict=True))
+        slope = sum(weight * _f_inverse_slope_array(fc, xp) for weight, fc in zip(luminance, f, strict=True))
         going &= slope > 0.0
-        fy = np.where(going, fy - error / np.where(going, slope, 1.0), fy)
+        fy = xp.where(going, fy - error / xp.where(going, slope, 1.0), fy)
     else:  # the colour of the last step's L*, as the kernel's
         f = (fy + a / 500.0, fy, fy - b / 200.0)
-        xyz = [_f_inverse_array(fc) * w for fc, w in zip(f, _WHITE, strict=True)]
+        xyz = [_f_inverse_array(fc, xp) * w for fc, w in zip(f, _WHITE, strict=True)]
     return [row[0] * xyz[0] + row[1] * xyz[1] + row[2] * xyz[2] for row in _RGB_FROM_XYZ]
 
 
-def _excess_array(lightness, a, b, scale) -> np.ndarray:
+def _excess_array(lightness, a, b, scale, xp: Any = np) -> np.ndarray:
     """How far L, scale·a, scale·b lies outside the sRGB cube in linear RGB (<= 0: inside), of arrays."""
-    red, green, blue = _lab_to_linear_array(lightness, a * scale, b * scale)
-    return np.maximum.reduce([-red, red - 1.0, -green, green - 1.0, -blue, blue - 1.0])
+    red, green, blue = _lab_to_linear_array(lightness, a * scale, b * scale, xp)
+    return functools.reduce(xp.maximum, [-red, red - 1.0, -green, green - 1.0, -blue, blue - 1.0])
 
 
-def _largest_chroma_scale_array(lightness, a, b) -> np.ndarray:
+def _largest_chroma_scale_array(lightness, a, b, xp: Any = np) -> np.ndarray:
     """:func:`_largest_chroma_scale` of 1-D arrays: the same steps, on the values not yet within
     1e-9 of their scale."""
-    low, high = np.zeros(lightness.shape), np.ones(lightness.shape)
-    f_low, f_high = _excess_array(lightness, a, b, low), _excess_array(lightness, a, b, high)
+    low, high = xp.zeros(lightness.shape), xp.ones(lightness.shape)
+    f_low, f_high = _excess_array(lightness, a, b, low, xp), _excess_array(lightness, a, b, high, xp)
     gray_outside = f_low > 0.0  # keeps no chroma
-    side = np.zeros(lightness.shape, np.int8)  # which end the last step moved: -1 low, 1 high
+    side = xp.zeros(lightness.shape, xp.int8)  # which end the last step moved: -1 low, 1 high
     going = ~gray_outside
     for _ in range(100):
         going &= high - low > 1e-9
-        at = np.flatnonzero(going)
-        if not len(at):
+        at = xp.flatnonzero(going)
+        if not at.size:
             break
         lo, hi, f_lo, f_hi, moved = low[at], high[at], f_low[at], f_high[at], side[at]
         scale = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         halve = ~((lo < scale) & (scale < hi))
         scale[halve] = 0.5 * (lo[halve] + hi[halve])
-        f = _excess_array(lightness[at], a[at], b[at], scale)
+        f = _excess_array(lightness[at], a[at], b[at], scale, xp)
         inside = f <= 0.0
-        low[at] = np.where(inside, scale, lo)
-        f_low[at] = np.where(inside, f, np.where(moved == 1, 0.5 * f_lo, f_lo))
-        high[at] = np.where(inside, hi, scale)
-        f_high[at] = np.where(inside, np.where(moved == -1, 0.5 * f_hi, f_hi), f)
-        side[at] = np.where(inside, -1, 1)
-    return np.where(gray_outside, 0.0, low)
+        low[at] = xp.where(inside, scale, lo)
+        f_low[at] = xp.where(inside, f, xp.where(moved == 1, 0.5 * f_lo, f_lo))
+        high[at] = xp.where(inside, hi, scale)
+        f_high[at] = xp.where(inside, xp.where(moved == -1, 0.5 * f_hi, f_hi), f)
+        side[at] = xp.where(inside, -1, 1)
+    return xp.where(gray_outside, 0.0, low)
 
 
-def _srgb_encode_array(v: np.ndarray) -> np.ndarray:
+def _srgb_encode_array(v: np.ndarray, xp: Any = np) -> np.ndarray:
     """:func:`_srgb_encode` of an array."""
-    v = np.maximum(v, 0.0)
-    return np.minimum(np.where(v > 0.0031308, 1.055 * v ** (1 / 2.4) - 0.055, 12.92 * v), 1.0)
+    v = xp.maximum(v, 0.0)
+    return xp.minimum(xp.where(v > 0.0031308, 1.055 * v ** (1 / 2.4) - 0.055, 12.92 * v), 1.0)
 
 
-def _lab_to_srgb_array(lightness, ab, shrink_chroma: bool, out) -> None:
-    """:func:`_lab_to_srgb` as array code (a small image's: no kernel to compile), into ``out``.
-    As fast as the kernel where few colours lie outside sRGB (photos); several times slower where
-    most lie outside (the chroma's scale found pixel by pixel: benchmarks/results/code_notes.md)."""
+def _lab_to_srgb_array(lightness, ab, shrink_chroma: bool, out, xp: Any = np) -> None:
+    """:func:`_lab_to_srgb` as array code (a small image's: no kernel to compile; or a device's,
+    ``xp`` CuPy), into ``out``. As fast as the kernel where few colours lie outside sRGB (photos);
+    several times slower where most lie outside (the chroma's scale found pixel by pixel:
+    benchmarks/results/code_notes.md)."""
     lightness, a, b = lightness.ravel(), ab[..., 0].ravel(), ab[..., 1].ravel()
-    linear = _lab_to_linear_array(lightness, a, b)
+    linear = _lab_to_linear_array(lightness, a, b, xp)
     if shrink_chroma:
-        outside = np.flatnonzero(~np.logical_and.reduce([(0.0 <= c) & (c <= 1.0) for c in linear]))
-        if len(outside):
-            scale = _largest_chroma_scale_array(lightness[outside], a[outside], b[outside])
-            fitted = _lab_to_linear_array(lightness[outside], a[outside] * scale, b[outside] * scale)
+        inside = functools.reduce(xp.logical_and, [(0.0 <= c) & (c <= 1.0) for c in linear])
+        outside = xp.flatnonzero(~inside)
+        if outside.size:
+            scale = _largest_chroma_scale_array(lightness[outside], a[outside], b[outside], xp)
+            fitted = _lab_to_linear_array(lightness[outside], a[outside] * scale, b[outside] * scale, xp)
             for channel, values in zip(linear, fitted, strict=True):
                 channel[outside] = values
     for c, channel in enumerate(linear):
-        out[..., c] = _srgb_encode_array(channel).reshape(out.shape[:-1])
+        out[..., c] = _srgb_encode_array(channel, xp).reshape(out.shape[:-1])
+
+
+def lightness_of_gray_on(gray, xp: Any) -> Any:
+    """:func:`lightness_of_gray` of an array of ``xp`` (CuPy's: on the device), whole.
+
+    Parameters
+    ----------
+    gray : array
+        Gamma-encoded gray values in [0, 1] (clipped to it).
+    xp : module
+        NumPy or CuPy.
+
+    Examples
+    --------
+    >>> bool(np.allclose(lightness_of_gray_on(np.array([0.2, 0.7]), np), lightness_of_gray(np.array([0.2, 0.7]))))
+    True
+    """
+    v = xp.clip(xp.asarray(gray, dtype=xp.float64), 0.0, 1.0)
+    y = xp.where(v > 0.04045, ((xp.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4, v / 12.92) * _Y_OF_LINEAR_GRAY
+    t = y / _WHITE_Y
+    return 116.0 * xp.where(t > 0.008856, xp.cbrt(t), 7.787 * t + 16.0 / 116.0) - 16.0
 
 
 def lightness_of_gray(gray: np.ndarray) -> np.ndarray:

@@ -14,10 +14,12 @@ import numpy as np
 
 from .buffers import Spares
 from .color import (
+    _lab_to_srgb_array,
     chroma_to_rgb,
     chroma_to_rgb_of_gray,
     lab_to_rgb,
     lightness_of_gray,
+    lightness_of_gray_on,
     rgb_to_lab,
     rgb_to_yiq,
     yiq_to_rgb,
@@ -52,10 +54,15 @@ class Painter:
         How colours outside sRGB are brought in (:func:`varcolor.color.lab_to_rgb`).
     bits : {None, 8, 16}
         None: RGB as floats in [0, 1]; 8 or 16: as the levels of an 8- or 16-bit file.
+    device : ArrayBackend, optional
+        Where a whole image's Lab paint runs (CuPy's backend on a GPU: the array code of
+        :func:`varcolor.color.chroma_to_rgb` there, the colours copied back); None: the CPU.
     """
 
-    def __init__(self, gray: np.ndarray, space: str, gamut: str, bits: int | None = None):
+    def __init__(self, gray: np.ndarray, space: str, gamut: str, bits: int | None = None, device=None):
         self.gray, self.space, self.gamut = gray, space, gamut
+        self.device = device
+        self._device_lightness = None  # the gray's lightness on the device, made at its first paint
         # The colours as levels, painted band by band straight into them: a 40 MP scan's result
         # then never exists as a float image (0.96 GB in float64).
         self.rgb_type = {None: np.float64, 8: np.uint8, 16: np.uint16}[bits]
@@ -132,6 +139,8 @@ class Painter:
             # copy goes into its memory.
             rgb = self.spares.empty(self.gray.shape + (3,), self.rgb_type)
             ab = chroma if lab else self.spares.empty(chroma.shape, chroma.dtype)
+            if lab and self.device is not None:
+                return self._paint_on_device(chroma, rgb), ab
         else:
             # In Lab the result's ab is the chroma itself (every update makes a new chroma array).
             # The copies go into an earlier result's memory where nothing refers to it any more.
@@ -184,6 +193,21 @@ class Painter:
         self.spares.prepare(self.gray.shape + (3,), self.rgb_type, most=2)
         if self.space != "lab":
             self.spares.prepare(chroma.shape, chroma.dtype, most=2)
+
+    def _paint_on_device(self, chroma: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+        """The whole image's RGB of ``chroma`` (Lab) painted on :attr:`device`, into ``rgb``:
+        floats, or levels by :func:`varcolor.io.to_levels`' rule."""
+        device = self.device
+        xp = device.xp
+        if self._device_lightness is None:  # the gray's lightness, kept there for the next paints
+            self._device_lightness = lightness_of_gray_on(xp.asarray(self.gray), xp)
+        out = xp.empty(self.gray.shape + (3,))
+        chroma_d = xp.asarray(np.asarray(chroma, np.float64))
+        _lab_to_srgb_array(self._device_lightness, chroma_d, self.gamut == "chroma", out, xp)
+        if rgb.dtype.kind != "f":  # to_levels' rule, there: the levels copied back, not floats
+            out = xp.round(xp.clip(out, 0.0, 1.0) * float(np.iinfo(rgb.dtype).max)).astype(rgb.dtype)
+        rgb[...] = device.to_host(out)
+        return rgb
 
     def _paint(self, chroma: np.ndarray, where, rgb: np.ndarray, ab: np.ndarray) -> None:
         """Write the RGB of ``chroma`` at ``where`` into ``rgb`` (and, in YIQ, its Lab chroma into ``ab``)."""

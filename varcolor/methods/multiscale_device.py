@@ -23,7 +23,8 @@ against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the t
    Then, around each cue whose lifted value is off, the closed region of its lightness holding it
    (found on the host as the CPU engine finds it: :func:`closed_regions`), solved the same way
    with the band's answer held.
-4. The chroma copied to the host, where the colorizer paints it as the CPU engine's.
+4. The chroma copied to the host (the result's ab); the colorizer's painter paints the RGB on the
+   device too (:class:`~varcolor.painting.Painter`'s ``device``).
 
 An edit starts its coarse solve from the last one (no low-rank correction), lifts again, and
 keeps the corrections of the tiles that no changed cue reaches and where the lift moved less than
