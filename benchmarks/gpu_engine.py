@@ -129,8 +129,8 @@ def _colorizer(gray, engine: str, where: str, dry: bool):
     else:  # Levin's exact system as a user asks for it on a GPU: the aggregation solver
         colorizer = varcolor.Colorizer(gray, method="levin", solver="aggregation", device=device)
         return colorizer
-    if where == "numpy-device":
-        colorizer.engine.device = multiscale_device.numpy_device()
+    if where == "numpy-device":  # the device's array code, the paint's too
+        colorizer.engine.device = colorizer.painter.device = multiscale_device.numpy_device()
     return colorizer
 
 

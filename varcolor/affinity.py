@@ -12,6 +12,7 @@ itself, is 0), the one the solvers' operators use.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -132,7 +133,7 @@ def check_guide(guide: np.ndarray) -> np.ndarray:
     return guide
 
 
-def window_scale(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
+def window_scale(values: np.ndarray, inside: np.ndarray, xp: Any = np) -> np.ndarray:
     """:func:`_csig_at` as array code: the ``csig`` of pixels given their 3×3 windows' guide
     ``values`` (``9×…``, stencil order, the pixel itself :data:`~varcolor.neighbours.CENTRE`) and
     whether each lies ``inside`` the image (``9×…`` bool; the values outside are not read).
@@ -143,14 +144,16 @@ def window_scale(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
         The guide's values in each pixel's 3×3 window, in stencil order.
     inside : ndarray of bool, ``9×…``
         Whether each of those window entries lies inside the image.
+    xp : module, optional
+        The arrays' module: NumPy (default) or CuPy.
     """
     count = inside.sum(axis=0)
     mean = (values * inside).sum(axis=0) / count
     csig = 0.6 * (((values - mean) ** 2) * inside).sum(axis=0) / count
     neighbours = inside.copy()
     neighbours[CENTRE] = False
-    closest = np.where(neighbours, (values - values[CENTRE]) ** 2, np.inf).min(axis=0)
-    return np.maximum(np.maximum(csig, -closest / MIN_NEIGHBOUR_WEIGHT_LOG), CSIG_FLOOR)
+    closest = xp.where(neighbours, (values - values[CENTRE]) ** 2, xp.inf).min(axis=0)
+    return xp.maximum(xp.maximum(csig, -closest / MIN_NEIGHBOUR_WEIGHT_LOG), CSIG_FLOOR)
 
 
 def local_scale(guide: np.ndarray, array: bool = False) -> np.ndarray:

@@ -13,6 +13,8 @@ does not give the exact method's colours.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +23,7 @@ from ..affinity import check_guide, edge_weights, fill_levin_weights, window_sca
 from ..kernels import SYMMETRIC_KIND, array_code, small_system
 from ..solvers.stencil import STENCIL_OFFSETS, GridOperator, graph_laplacian, stencil_neighbours
 
-__all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_squares", "symmetric_system"]
+__all__ = ["exact_operator", "exact_system", "exact_rhs", "exact_residual_squares", "symmetric_system", "rows_of"]
 
 #: Pixels of the bands :func:`exact_residual_squares` makes the rows of at once as array code:
 #: 41 MB of arrays traced at most, whatever the size (at 1 MP as the bands of the operator
@@ -218,7 +220,7 @@ def _residual_squares_in_bands(guide, mask, targets, u, prior, prior_weight, wei
             shifted[k] = x[at].reshape(count, channels)
         weight = prior_weight[top:bottom].ravel() if weighted else 0.0
         marked = mask[top:bottom].ravel()
-        coefficients = _rows_of(values, inside, weight, marked, False)
+        coefficients = rows_of(values, inside, weight, marked, False)
         product = np.einsum("kn,knc->nc", coefficients, shifted)
         rest: np.ndarray | float = 0.0  # b off the cues
         if mode == 1:
@@ -236,24 +238,40 @@ def _residual_squares_in_bands(guide, mask, targets, u, prior, prior_weight, wei
 
 def _exact_rows(guide, mask, prior_weight, scaled, pixels) -> np.ndarray:
     """The rows of the exact system at the raster indices ``pixels`` (``k×9``): :func:`_exact_row`
-    as array code, for a small system (:func:`varcolor.kernels.small_system`)."""
+    as array code (:func:`rows_of`), for a small system (:func:`varcolor.kernels.small_system`)."""
     # Entry k of every row at once (9 × k arrays: each operation runs along contiguous memory).
     values = np.empty((9, len(pixels)))
     inside = np.empty((9, len(pixels)), bool)
     for k, within, i, j in stencil_neighbours(pixels, guide.shape):
         inside[k], values[k] = within, guide[i, j]
     i, j = np.divmod(pixels, guide.shape[1])
-    return _rows_of(values, inside, prior_weight[i, j], mask[i, j], scaled).T
+    return rows_of(values, inside, prior_weight[i, j], mask[i, j], scaled).T
 
 
-def _rows_of(values, inside, prior_weight, marked, scaled) -> np.ndarray:
+def rows_of(values, inside, prior_weight, marked, scaled: bool = False, xp: Any = np) -> np.ndarray:
     """The exact system's rows (``9×k``) of ``k`` pixels from their 3×3 neighbourhoods' guide
     ``values`` and whether each neighbour is ``inside`` the image (``9×k``, the pixel itself 4th),
-    their ``prior_weight`` and whether they are ``marked``: :func:`_exact_row` as array code
-    (``inside`` is used up: its 4th row made False)."""
-    csig = window_scale(values, inside)
+    their ``prior_weight`` and whether they are ``marked``: the kernel's rows as array code
+    (``inside`` is used up: its 4th row made False).
+
+    Parameters
+    ----------
+    values : ndarray, ``9×k``
+        The guide's values in each pixel's 3×3 window, in stencil order.
+    inside : ndarray of bool, ``9×k``
+        Whether each of those lies inside the image.
+    prior_weight : float or ndarray, ``k``
+        ``β·c`` of a prior term (0: none).
+    marked : ndarray of bool, ``k``
+        The pixels a cue fixes (their row ``u(r) = cue``).
+    scaled : bool, optional
+        Each unmarked row multiplied by its weight sum (:func:`exact_operator`'s ``row_scaled``).
+    xp : module, optional
+        The arrays' module: NumPy (default) or CuPy (the default engine's device path).
+    """
+    csig = window_scale(values, inside, xp)
     inside[4] = False  # from here, the neighbours
-    weights = np.exp(-((values - values[4]) ** 2) / csig) * inside
+    weights = xp.exp(-((values - values[4]) ** 2) / csig) * inside
     total = weights.sum(axis=0)
     scale = total if scaled else 1.0
     rows = weights * (-scale / total)

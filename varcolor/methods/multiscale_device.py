@@ -16,8 +16,8 @@ against an array module ``xp`` (CuPy on a GPU; NumPy standing in for it in the t
 3. **Correct**: Levin's exact system on the pixels within ``margin`` of the cues, every other
    pixel held at the lifted chroma (the cues at their values): the CPU engine's sweep of
    overlapping tiles in waves (:mod:`varcolor.solvers.schwarz`): the tiles of a wave do not touch
-   and are solved as one system, so with the CPU's answer. Each system's rows are built on the host
-   (``exact_operator(..., rows=band)``) and solved on the device by BiCGSTAB
+   and are solved as one system, so with the CPU's answer. Each system's rows are built on the
+   device (:func:`~varcolor.energies.levin.rows_of`) and solved there by BiCGSTAB
    (Jacobi-preconditioned) to a relative residual of :data:`BAND_TOL`.
 
    Then, around each cue whose lifted value is off, the closed region of its lightness holding it
@@ -131,13 +131,13 @@ def _host(device: ArrayBackend) -> bool:
 @dataclass
 class _State:
     """What the device path keeps on the device between solves of one engine: the gray at full
-    resolution and on the block grid, the block grid's windows for the lift, the host's float64
-    gray for the band's rows, and the last coarse solution (an edit's start)."""
+    resolution and on the block grid, the block grid's windows for the lift, the gray in float64
+    for the band's rows, and the last coarse solution (an edit's start)."""
 
     device: ArrayBackend
     guide: Any
     coarse_guide: Any
-    host_guide: np.ndarray
+    exact_guide: Any
     statistics: tuple
     last: Any = None
     solves: int = 0
@@ -183,7 +183,7 @@ def _state(engine) -> _State:
             device,
             xp.asarray(engine.guide),
             coarse_guide,
-            check_guide(engine.guide),
+            xp.asarray(check_guide(engine.guide)),
             guide_statistics(coarse_guide, parameters.radius, parameters.eps, xp),
         )
         engine._on_device = state
@@ -299,7 +299,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
                     continue
             steps.append(_Step("solve", key, _indices(near, window)))
             solved_keys.append(key)
-        corrected = _swept(device, state.host_guide, problem.mask, steps, chroma, kept, "band")
+        corrected = _swept(device, state.exact_guide, mask_d, steps, chroma, kept, "band")
         corrected["tiles_reused"] = len(reused)
         times["correct_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
@@ -317,7 +317,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
             elif previous is not None and key in reused:
                 steps.append(_kept_step(previous.kept, kept, "regions", key))
         if steps:
-            solved = _swept(device, state.host_guide, problem.mask, steps, chroma, kept, "regions")
+            solved = _swept(device, state.exact_guide, mask_d, steps, chroma, kept, "regions")
             corrected.update(
                 region_pixels=solved["corrected_pixels"], region_iterations=solved["correction_iterations"]
             )
@@ -602,23 +602,23 @@ def _dilated(mask: np.ndarray, radius: int) -> np.ndarray:
     return out
 
 
-def band_solve(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, band: np.ndarray, chroma) -> dict:
+def band_solve(device: ArrayBackend, guide, mask, band: np.ndarray, chroma) -> dict:
     """Solve Levin's exact system on the pixels ``band`` (raster indices, sorted, none of them
     cues), in place in ``chroma`` (``H×W×C``, on the device), every other pixel held at its
-    value there: ``A_bb x_b = −A_bk x_k``, its rows built on the host
-    (:func:`~varcolor.energies.levin.exact_operator` with ``rows``), solved by BiCGSTAB with a
-    Jacobi preconditioner to :data:`BAND_TOL`. Returns what it did.
+    value there: ``A_bb x_b = −A_bk x_k``, its rows built on the device from the gray
+    (:func:`~varcolor.energies.levin.rows_of`, the CPU kernel's rows as array code), solved by
+    BiCGSTAB with a Jacobi preconditioner to :data:`BAND_TOL`. Returns what it did.
 
     Parameters
     ----------
     device : ArrayBackend
         Where ``chroma`` lives.
-    guide : ndarray, ``H×W``
-        The gray (host, float64).
-    mask : bool ndarray, ``H×W``
-        The cue pixels (host).
+    guide : array, ``H×W``
+        The gray (float64, on the device).
+    mask : bool array, ``H×W``
+        The cue pixels (on the device).
     band : ndarray of int
-        The unknowns.
+        The unknowns (host).
     chroma : array, ``H×W×C``
         The values held around them, and where their solution is written.
     """
@@ -626,28 +626,31 @@ def band_solve(device: ArrayBackend, guide: np.ndarray, mask: np.ndarray, band: 
     if not band.size:
         return {"corrected_pixels": 0, "correction_iterations": 0}
     start = time.perf_counter()
-    # Only the band's rows are built (the operator's other pages are never touched).
-    rows = levin.exact_operator(guide, mask, rows=band).stencil.reshape(-1, 9)[band]
     height, width = guide.shape
-    steps = STENCIL_OFFSETS[:, 0] * width + STENCIL_OFFSETS[:, 1]
-    # Out-of-image neighbours have coefficient 0: their clipped indices are read harmlessly.
-    neighbours = np.clip(band[:, None] + steps[None, :], 0, height * width - 1)
-    position = np.minimum(np.searchsorted(band, neighbours), band.size - 1)
-    inside = (band[position] == neighbours) & (rows != 0)
     count = band.size
-    matrix = scipy.sparse.csr_matrix(
-        (rows[inside], (np.repeat(np.arange(count), 9).reshape(count, 9)[inside], position[inside])),
-        shape=(count, count),
-    )
-    known = np.where(inside, 0.0, rows)  # the held neighbours' coefficients: they go to the right
+    band_d = xp.asarray(band)
+    i, j = xp.divmod(band_d, width)
+    # Each row's 3×3 window of the gray (9×k, stencil order), and which of it lies in the image.
+    values = xp.empty((9, count))
+    inside = xp.empty((9, count), bool)
+    for k, (dy, dx) in enumerate(STENCIL_OFFSETS.tolist()):
+        ii, jj = i + dy, j + dx
+        inside[k] = (ii >= 0) & (ii < height) & (jj >= 0) & (jj < width)
+        values[k] = guide[xp.clip(ii, 0, height - 1), xp.clip(jj, 0, width - 1)]
+    rows = levin.rows_of(values, inside, 0.0, mask[i, j], False, xp).T  # k×9
+    steps = xp.asarray(STENCIL_OFFSETS[:, 0] * width + STENCIL_OFFSETS[:, 1])
+    # Out-of-image neighbours have coefficient 0: their clipped indices are read harmlessly.
+    neighbours = xp.clip(band_d[:, None] + steps[None, :], 0, height * width - 1)
+    position = xp.minimum(xp.searchsorted(band_d, neighbours), count - 1)
+    unknown = (band_d[position] == neighbours) & (rows != 0)
+    at = xp.repeat(xp.arange(count), 9).reshape(count, 9)
+    operator = device.sparse.coo_matrix((rows[unknown], (at[unknown], position[unknown])), shape=(count, count)).tocsr()
+    known = xp.where(unknown, 0.0, rows)  # the held neighbours' coefficients: they go to the right
     build = time.perf_counter() - start
     channels = chroma.shape[-1]
     values = chroma.reshape(-1, channels)
-    neighbours_d = xp.asarray(neighbours)
-    rhs = -xp.einsum("kn,knc->kc", xp.asarray(known), values[neighbours_d].astype(xp.float64))
-    operator = device.csr(matrix)
-    inverse_diagonal = xp.asarray(1.0 / rows[:, 4])[:, None]
-    band_d = xp.asarray(band)
+    rhs = -xp.einsum("kn,knc->kc", known, values[neighbours].astype(xp.float64))
+    inverse_diagonal = (1.0 / rows[:, 4])[:, None]
     x, iterations, residual = bicgstab(
         lambda v: operator @ v,
         rhs,
