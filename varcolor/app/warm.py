@@ -25,6 +25,7 @@ from .. import data, kernels
 from ..api import Colorizer, colorize
 from ..color import gray_by_bands
 from ..cues import Cues
+from ..energies.levin import exact_operator
 from ..kernels import (
     kernels_at_every_size,
     kernels_warm,
@@ -33,6 +34,7 @@ from ..kernels import (
 )
 from ..marks import unmarked_to_gray
 from ..options import DEFAULT_METHOD
+from ..solvers.aggregation import AggregationSolver
 from ..solvers.device import ArrayBackend, backend
 
 __all__ = ["WARM_RUNS", "Warmed", "warm", "warm_device", "start_background_warm", "warm_in_background", "WARMING_LOCK"]
@@ -133,9 +135,12 @@ def warm_device(device: ArrayBackend | None = None) -> float:
     for restraint in ("on", "off"):
         colorizer = Colorizer(gray, method=DEFAULT_METHOD, restraint=restraint)
         engine: Any = colorizer.engine  # a LevinMultiscale: its device path set
-        engine.device = device
+        engine.device = colorizer.painter.device = device  # its paint's kernels too
         colorizer.solve(Cues(mask, ab))
         colorizer.update(Cues(stroke, extra))
+    # The exact methods' solver on the device (its hierarchy's products and BiCGSTAB's kernels).
+    operator = exact_operator(gray.astype(np.float64), mask)
+    AggregationSolver(operator, device=device).solve(np.where(mask[..., None], ab, 0.0))
     return time.perf_counter() - start
 
 

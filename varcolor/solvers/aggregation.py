@@ -130,7 +130,7 @@ class AggregationSolver:
     maxiter : int
         Iteration limit; stopping there above ``tol`` raises
         :class:`~varcolor.errors.ConvergenceError` (no result).
-    device : {"cpu", "cuda"}
+    device : {"cpu", "cuda"} or ArrayBackend
         Where the hierarchy is built and the solve runs.
 
     Examples
@@ -148,11 +148,16 @@ class AggregationSolver:
     name: ClassVar[str] = "aggregation"
     supports_rebind: ClassVar[bool] = False
 
-    def __init__(self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str = "cpu"):
+    def __init__(
+        self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str | ArrayBackend = "cpu"
+    ):
         start = time.perf_counter()
         self.tol, self.maxiter = tol, maxiter
         self.shape = operator.shape
-        self.backend = backend(device, kernels=False) if device == "cpu" else backend(device)
+        if isinstance(device, ArrayBackend):
+            self.backend = device
+        else:
+            self.backend = backend(device, kernels=False) if device == "cpu" else backend(device)
         matrix = operator.to_csr().astype(np.float64)
         self.cycle = AggregationMultigrid(matrix, self.shape, self.backend)
         self.matrix = self.cycle.levels[0][0] if self.cycle.levels else self.backend.sparse.csr_matrix(matrix)
