@@ -26,7 +26,7 @@ export VARCOLOR_BACKGROUND_WARM=0
     'import numba, numpy, scipy; print("numba", numba.__version__, "numpy", numpy.__version__, "scipy", scipy.__version__)'
   "$python" -c 'import cupy; print("cupy", cupy.__version__)' 2>&1 | tail -1
 } 2>&1 | tee "$out/machine.txt"
-tests="tests/methods/test_multiscale_device.py"
+tests="tests/methods/test_multiscale_device.py tests/solvers/test_schwarz.py tests/solvers/test_aggregation.py tests/test_painting.py"
 [ -z "$dry" ] && tests="$tests tests/solvers/test_gpu.py"
 # shellcheck disable=SC2086  # the test files, one word each
 timeout "${TESTS_LIMIT:-50}" "$python" -m pytest -q -p no:cacheprovider -rs $tests 2>&1 | tee "$out/tests.log"
