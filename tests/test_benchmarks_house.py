@@ -127,3 +127,29 @@ def test_no_benchmark_patches_sys_path():
         for line in path_patches(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_no_import_circle_among_the_tests_or_the_docs_hooks():
+    """The rest of the repository's Python (the tests, importing each other's helpers, and the
+    docs' hooks) holds no import circle either: relative imports resolved to their modules."""
+    root = BENCHMARKS.parent
+    files = sorted((root / "tests").rglob("*.py")) + sorted((root / "docs").rglob("*.py"))
+    names = {path: ".".join(path.relative_to(root).with_suffix("").parts) for path in files}
+    names = {path: name.removesuffix(".__init__") for path, name in names.items()}
+    known = set(names.values())
+    graph: dict[str, set[str]] = {}
+    for path, name in names.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                found |= {target} | {f"{target}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        graph[name] = found & known - {name}
+    assert len(graph) > 100  # the tests were read
+    assert "tests.methods.test_multiscale_device" in graph["tests.test_painting"]  # and their imports
+
+    assert circle(graph) is None
