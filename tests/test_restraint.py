@@ -8,9 +8,10 @@ import pytest
 from skimage.transform import resize
 
 import varcolor
+from varcolor.methods import levin_multiscale
 from varcolor.restraint import SOURCES, Restraint
 
-from .conftest import run
+from .conftest import run, stroke
 
 
 def _two_things(scale: int = 1) -> tuple[np.ndarray, varcolor.Cues]:
@@ -247,3 +248,26 @@ def test_a_stroke_over_a_point_is_a_stroke_and_points_are_checked():
     assert stroke.merged(point).points[5, 5]  # the later cue is what it is
     with pytest.raises(varcolor.InputError, match="cue points"):
         varcolor.Cues(mask, np.zeros(shape + (2,)), points=np.zeros((3, 3), bool))
+
+
+def test_a_restrained_first_stroke_of_one_colour_needs_no_coarse_factorisation(monkeypatch):
+    """One colour's coarse answer is that colour everywhere (Levin's system keeps constants): the
+    restrained engine takes it without factoring the grid, then restrains, lifts and corrects as
+    ever; the result is the solved one's, and the next edit factors the grid."""
+    from .methods.test_multiscale_device import grainy_scene
+
+    gray, _ = grainy_scene()
+    first = stroke(gray.shape, slice(100, 104), slice(50, 400), (25.0, -30.0))
+    second = stroke(gray.shape, slice(400, 404), slice(100, 500), (-20.0, 30.0))
+    colorizer = varcolor.Colorizer(gray, method="levin-multiscale")
+    taken = colorizer.solve(first)
+    assert taken.info["engine"]["coarse_solver"] == levin_multiscale.ONE_COLOUR
+    monkeypatch.setattr(levin_multiscale, "_one_colour_of", lambda held, targets: None)
+    solved = varcolor.Colorizer(gray, method="levin-multiscale").solve(first)
+    assert solved.info["engine"]["coarse_solver"] == "direct"
+    assert np.abs(taken.ab - solved.ab).max() <= 1e-4 and np.abs(taken.ab).max() > 10  # restrained, not flat
+    assert np.abs(taken.ab).max(axis=2).min() < 1.0  # neutral far from the stroke
+    edited = colorizer.update(second)
+    assert edited.info["update"] == "full" and edited.info["engine"]["coarse_solver"] == "direct"
+    fresh = varcolor.Colorizer(gray, method="levin-multiscale").solve(colorizer.cues)
+    assert np.abs(edited.ab - fresh.ab).max() <= 0.1

@@ -91,6 +91,8 @@ REUSE_BELOW = 0.02
 #: and correction of the same coarse solution (:meth:`LevinMultiscale._lift`). A 12 MP edit
 #: then lifts and paints again a few per cent of the blocks, not all of them.
 LIFT_BELOW = 0.01
+#: The coarse solver's name where one colour's answer was taken unsolved (then restrained).
+ONE_COLOUR = "none (one colour: Levin's answer everywhere, then restrained)"
 #: The key under which a tile's closed regions' corrections are kept (its band's: the tile's own).
 REGIONS = "regions"
 #: The correction reaches past ``margin`` around a cue whose lifted value is off by more than this
@@ -493,6 +495,15 @@ class LevinMultiscale(Method):
                 refactor = self._factor_ahead(report, held, targets) or refactor
             else:
                 report = {"full_solve": why}
+        if coarse is None and prior is None and (colour := _one_colour_of(held, targets)) is not None:
+            # One colour (a first stroke): Levin's coarse answer is that colour everywhere, with
+            # no factorisation; the reach and the correction still run. The next edit factors.
+            self.updates.forget()
+            self._drop_refactor()
+            self.coarse.reset()
+            coarse = np.empty(held.shape + (targets.shape[-1],))
+            coarse[...] = colour
+            report = {"solver": ONE_COLOUR, "iterations": 0, "residual": 0.0, **report}
         if coarse is None:
             self._drop_refactor()
             self.coarse.reset()
@@ -1238,3 +1249,12 @@ def _box_of(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
 def _blocks(rows: slice, factor: int, size: int) -> slice:
     """The coarse cells holding the full-resolution ``rows``."""
     return slice(rows.start // factor, min((rows.stop - 1) // factor + 1, size))
+
+
+def _one_colour_of(held: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
+    """The one value every coarse cue holds (``held``, ``targets``), or None where they hold
+    several (or there are none)."""
+    values = targets[held]
+    if not len(values) or not np.all(values == values[0]):
+        return None
+    return values[0]
