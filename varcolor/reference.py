@@ -205,6 +205,8 @@ def match_reference(
     min_confidence: float = MIN_CONFIDENCE,
     work_pixels: int = WORK_PIXELS,
     name: str = "reference",
+    target: Signature | None = None,
+    geometry: Geometry | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cue pixels for ``gray`` from the colour photo ``reference`` of the same scene.
 
@@ -222,6 +224,12 @@ def match_reference(
         Pixels of the reduced copies the matching runs on.
     name : str
         How messages name the reference.
+    target : Signature, optional
+        The gray image's :func:`target_signature` at ``work_pixels``, made once for several
+        references (default: made here).
+    geometry : Geometry, optional
+        What :func:`verified` finds between the gray image and this very ``reference`` (its
+        :func:`signature` at ``work_pixels``): a pool's ranking found it (default: verified here).
 
     Returns
     -------
@@ -247,7 +255,9 @@ def match_reference(
     reference = check_reference(reference, name)
     known = None if alpha is None else np.asarray(alpha, np.float32)
     lightness = lightness_of_gray(np.clip(_reduced(gray, target_factor), 0, 1).astype(np.float64))
-    geometry = verified(signature(lightness, factor=target_factor), signature(reference, work_pixels))
+    if geometry is None:
+        described = target if target is not None else signature(lightness, factor=target_factor)
+        geometry = verified(described, signature(reference, work_pixels))
     if geometry.trusted:
         confidence, ab, share = _aligned(lightness, reference, geometry, min_confidence, work_pixels, known)
     else:
@@ -281,7 +291,8 @@ class Signature:
     """An image's keypoints and their ORB descriptors on its reduced copy (:func:`signature`):
     what geometric verification (:func:`verified`) and a pool's ranking compare. Colour-free (the
     lightness, stretched to its own 1–99 % range: a tone curve or an exposure does not change it)
-    and small (500 keypoints: 16 kB), so a pool's signatures are computed once per run.
+    and small (500 keypoints: about 20 kB pickled, the descriptors' bits packed), so a pool's
+    signatures are computed once per run and travel in its jobs' plans.
 
     Attributes
     ----------
@@ -293,12 +304,32 @@ class Signature:
         The block side the image was reduced by.
     shape : tuple of int
         The reduced copy's ``(rows, columns)``.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from skimage import data
+    >>> described = signature(data.chelsea() / 255.0)
+    >>> again = pickle.loads(pickle.dumps(described))
+    >>> np.array_equal(again.descriptors, described.descriptors), len(pickle.dumps(described)) < 24_000
+    (True, True)
     """
 
     keypoints: np.ndarray
     descriptors: np.ndarray
     factor: int
     shape: tuple[int, int]
+
+    def __reduce__(self):
+        # a descriptor's 256 bits in 32 bytes, not 256 booleans: each job's plan carries its pool's
+        packed = np.packbits(np.asarray(self.descriptors, bool), axis=1)
+        return _unpacked, (self.keypoints, packed, self.descriptors.shape[1], self.factor, self.shape)
+
+
+def _unpacked(keypoints: np.ndarray, packed: np.ndarray, bits: int, factor: int, shape: tuple[int, int]) -> Signature:
+    """A :class:`Signature` from its pickled form (its descriptors' bits packed)."""
+    descriptors = np.unpackbits(packed, axis=1, count=bits).astype(bool)
+    return Signature(keypoints, descriptors, factor, shape)
 
 
 @dataclass(frozen=True)
@@ -915,11 +946,19 @@ class PoolMatch:
         How messages name the photos, one a photo (default "reference 1", …).
     min_confidence, keep, candidates, work_pixels, verified_only : optional
         As for :func:`match_pool`.
+    target : Signature, optional
+        The gray image's :func:`target_signature` at ``work_pixels``, made where the gray was read
+        to rank it (a chain's photo; default: made here).
+    found : sequence of Geometry, optional
+        What :func:`verified` found between ``target`` and each of ``signatures``, in the pool's
+        order (default: verified here).
 
     Raises
     ------
     InputError
         ``signatures`` not one a name.
+    ValueError
+        ``found`` not one a signature.
 
     Examples
     --------
@@ -945,6 +984,8 @@ class PoolMatch:
         candidates: int = POOL_CANDIDATES,
         work_pixels: int = WORK_PIXELS,
         verified_only: bool = False,
+        target: Signature | None = None,
+        found: Sequence[Geometry] | None = None,
     ) -> None:
         gray = real_array(gray, "gray")
         if gray.ndim == 3:
@@ -957,8 +998,12 @@ class PoolMatch:
         self.shape: tuple[int, int] = (gray.shape[0], gray.shape[1])
         self.min_confidence, self.work_pixels = min_confidence, work_pixels
         factor = _factor(gray.shape, work_pixels)
-        ours = target_signature(gray, work_pixels)
-        found = [verified(ours, theirs) for theirs in signatures]
+        # the gray's signature and its checks, made once: each photo matched in full takes them
+        self._ours = target if target is not None else target_signature(gray, work_pixels)
+        found = list(found) if found is not None else [verified(self._ours, theirs) for theirs in signatures]
+        if len(found) != len(signatures):
+            raise ValueError(f"found: {len(found)} checks for {len(signatures)} signatures")
+        self._found = found
         order = sorted(
             range(len(signatures)), key=lambda i: (not found[i].trusted, -found[i].inliers, -found[i].matches, i)
         )
@@ -983,7 +1028,7 @@ class PoolMatch:
             return None
         return self._left[0]
 
-    def add(self, photo: np.ndarray) -> None:
+    def add(self, photo: np.ndarray, *, described: bool = False) -> None:
         """Match the photo :meth:`wanted` named and keep its cues where no better photo's lie near
         them with another colour.
 
@@ -992,6 +1037,10 @@ class PoolMatch:
         photo : ndarray
             The photo :meth:`wanted` named: ``h×w×3`` RGB in [0, 1] (``h×w×4``: its alpha says
             where its colour is known, :data:`KNOWN_ALPHA`).
+        described : bool, optional
+            ``photo``'s RGB is the very image its signature was made from (at the match's
+            ``work_pixels``): its ranking's geometry is taken as it is, not verified again
+            (default False: its signature made and verified here).
 
         Raises
         ------
@@ -1009,6 +1058,8 @@ class PoolMatch:
             min_confidence=self.min_confidence,
             work_pixels=self.work_pixels,
             name=self.names[index],
+            target=self._ours,
+            geometry=self._found[index] if described else None,
         )
         if not their_mask.any():
             return

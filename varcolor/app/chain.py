@@ -17,6 +17,11 @@ Every wave is an ordinary folder run (:func:`~varcolor.app.run_jobs`: its manife
 ``--resume``, nothing overwritten without ``--overwrite``): a killed chain, run again, finds the
 outputs of the waves it finished, takes them into the pool as they are and goes on. The order is
 the photos' paths within a wave and the waves' own: the same files give the same outputs.
+
+Each waiting photo is read once to rank it, as its job reads it, and described as its job's match
+describes it: its job takes that signature and the checks against the pool made for the ranking
+(:class:`~varcolor.sources.reference.Ranking`), and each pool photo's header and signature (made
+when it joined the pool, only while a photo still waits for it), and makes none of them again.
 """
 
 from __future__ import annotations
@@ -32,13 +37,15 @@ import numpy as np
 from ..batch import Job, Outcome, Report
 from ..color import to_gray
 from ..errors import InputError
-from ..io import read_image
+from ..io.layers import is_layered
 from ..options import Options
-from ..reference import Signature, signature, verified
+from ..reference import Geometry, Signature, target_signature, verified
+from ..sources.reference import Ranking, ReferenceHeader, file_stamp
 from .jobs import run_jobs
 from .plan import plan_colorize
-from .reference import UNMATCHED, References, Unmatched, pool_signatures
+from .reference import UNMATCHED, References, Unmatched, describe_pool
 from .run_options import RunOptions
+from .solve import read_pixels
 from .tasks import ColorizeTask
 
 __all__ = ["run_chain", "CONFIDENCE_FOLDER", "still_failed"]
@@ -49,13 +56,19 @@ __all__ = ["run_chain", "CONFIDENCE_FOLDER", "still_failed"]
 CONFIDENCE_FOLDER = ".varcolor-confidence"
 
 
-def _gray_signature(path: Path, max_pixels: int | None) -> Signature:
-    """A gray photo's signature (its lightness's keypoints), read once for the waves' ranking."""
+def _target(job: Job) -> tuple[tuple | None, Signature]:
+    """A waiting photo's stamp (:func:`~varcolor.sources.reference.file_stamp`) and its signature
+    as its job's match makes it (:class:`~varcolor.reference.PoolMatch`: the
+    :func:`~varcolor.reference.target_signature` of the gray its job reads), read once for the
+    waves' ranking and handed on to its job."""
+    task = job.run
+    assert isinstance(task, ColorizeTask)  # _waiting chose it
+    stamp = file_stamp(task.image)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pixels = read_image(path, max_pixels=max_pixels)
-    gray = to_gray(pixels[..., :3]) if pixels.ndim == 3 else pixels
-    return signature(np.repeat(gray[..., None], 3, axis=2))
+        pixels = read_pixels(task.image, task.max_pixels, colour=is_layered(task.output))
+    gray = np.asarray(pixels)
+    return stamp, target_signature(to_gray(gray) if gray.ndim == 3 else gray)
 
 
 def run_chain(
@@ -118,10 +131,25 @@ def run_chain(
     total = Report(len(jobs))
     pool: list[Path] = []
     signatures: list[Signature] = []
+    headers: list[ReferenceHeader] = []
+    fresh: list[Path] = []  # results that join the pool, described while a photo still waits for them
     if given:
         given = given.described(run.max_pixels, options.max_memory)
         pool += given.paths
         signatures += given.signatures or ()
+        headers += given.headers or ()
+
+    def describe() -> None:
+        """The waves' results join the pool, each with its signature and header (read once)."""
+        for result in fresh:
+            try:
+                (described,), (header,) = describe_pool((result,), run.max_pixels, options.max_memory)
+            except InputError:  # a gray result (its cue file held no colour): nothing to give the rest
+                continue
+            pool.append(result)
+            signatures.append(described)
+            headers.append(header)
+        fresh.clear()
 
     def wave(wave_jobs: list[Job]) -> bool:
         """Run one wave; add what it coloured to the pool; whether the chain goes on."""
@@ -146,24 +174,25 @@ def run_chain(
         total.rows += report.rows
         total.interrupted |= report.interrupted
         for job in wave_jobs:
-            if isinstance(job.run, ColorizeTask) and job.outputs[-1].is_file() and job.outputs[-1] not in pool:
-                try:
-                    described = pool_signatures((job.outputs[-1],), run.max_pixels, options.max_memory)[0]
-                except InputError:  # a gray result (its cue file held no colour): nothing to give the rest
-                    continue
-                pool.append(job.outputs[-1])
-                signatures.append(described)
+            result = job.outputs[-1]
+            if isinstance(job.run, ColorizeTask) and result.is_file() and result not in pool and result not in fresh:
+                fresh.append(result)
         return not report.interrupted
 
     if seeded and not wave(seeded):
         return total
-    ranked = {path: _gray_signature(path, run.max_pixels) for path in sorted(waiting)}
+    ranked = {path: _target(waiting[path]) for path in sorted(waiting)}
+    checks: dict[Path, list[Geometry]] = {path: [] for path in ranked}  # each against the pool's first photos
     tried_at = -1  # the pool's size when the patch statistics last tried every photo left
-    while waiting and pool:
+    while waiting:
+        describe()
+        if not pool:
+            break
         # nearest first: the photos a pool photo verifies, the most inliers first
         scores = {}
         for path in sorted(waiting):
-            found = [verified(ranked[path], theirs) for theirs in signatures]
+            found = checks[path]  # checked once against each photo, whatever the wave
+            found += [verified(ranked[path][1], theirs) for theirs in signatures[len(found) :]]
             best = max((g.inliers for g in found if g.trusted), default=0)
             if best:
                 scores[path] = best
@@ -172,9 +201,11 @@ def run_chain(
             if tried_at == len(pool):
                 break
             chosen, tried_at = sorted(waiting), len(pool)
-        members = References("pool", tuple(pool), signatures=tuple(signatures))
+        members = References("pool", tuple(pool), signatures=tuple(signatures), headers=tuple(headers))
         known = tuple(known_of.get(member) for member in members.paths)  # a given reference: known everywhere
-        wave_jobs = [_from_pool(waiting[path], members, known) for path in chosen]
+        wave_jobs = [
+            _from_pool(waiting[path], members, known, Ranking(*ranked[path], tuple(checks[path]))) for path in chosen
+        ]
         start = len(total.rows)
         if not wave(wave_jobs):
             return total
@@ -226,10 +257,10 @@ def _waiting(job: Job) -> bool:
     return isinstance(job.run, ColorizeTask) and job.skip is not None and job.run.cues is None
 
 
-def _from_pool(job: Job, pool: References, known: tuple[Path | None, ...]) -> Job:
+def _from_pool(job: Job, pool: References, known: tuple[Path | None, ...], ranking: Ranking) -> Job:
     """The waiting ``job`` coloured from the chain's ``pool`` instead (``known``: each photo's
-    confidence map, or None)."""
+    confidence map, or None; ``ranking``: its signature and checks against the pool)."""
     assert isinstance(job.run, ColorizeTask)  # _waiting chose it
-    plan = pool.plan(job.run.image, max_pixels=job.run.max_pixels, known=known, chained=True)
+    plan = pool.plan(job.run.image, max_pixels=job.run.max_pixels, known=known, chained=True, ranking=ranking)
     task = replace(job.run, cues=plan)
     return Job([job.inputs[0], *pool.paths], job.outputs, task, memory=job.memory)

@@ -1,8 +1,9 @@
 """Reference photos of a run (``varcolor colorize --reference``): what was given, told apart once
 (:class:`References`: a photo, a folder named as the images, or a pool), finding one by name in a
-folder of references, pools of them and their signatures (made once, when a run is planned), and a
-clip's keyframes coloured from them. Reading one, refused in one line where it can be none, and
-matching one or a pool against a photo are the cue source's (:mod:`varcolor.sources.reference`)."""
+folder of references, pools of them and their signatures and headers (made once, when a run is
+planned, and carried in its jobs' plans), and a clip's keyframes coloured from them. Reading one,
+refused in one line where it can be none, and matching one or a pool against a photo are the cue
+source's (:mod:`varcolor.sources.reference`)."""
 
 from __future__ import annotations
 
@@ -37,9 +38,12 @@ from ..sources.reference import (
     MATCH_BYTES,
     READ_BYTES,
     UNMATCHED,
+    Ranking,
+    ReferenceHeader,
     Unmatched,
     check_reference_file,
     pool_cues,
+    read_header,
     read_known_reference,
     read_reference,
     reference_cues,
@@ -61,6 +65,7 @@ __all__ = [
     "reference_cues",
     "pool_files",
     "pool_signatures",
+    "describe_pool",
     "lent_pool",
     "pool_cues",
     "shares_note",
@@ -174,9 +179,31 @@ def pool_signatures(
     tuple of Signature
         One signature per photo, in the pool's order.
     """
+    return describe_pool(pool, max_pixels, max_memory)[0]
+
+
+def describe_pool(
+    pool: tuple[Path, ...], max_pixels: int | None, max_memory: float | None = None
+) -> tuple[tuple[Signature, ...], tuple[ReferenceHeader, ...]]:
+    """:func:`pool_signatures`, and each photo's header as it was read for them
+    (:class:`~varcolor.sources.reference.ReferenceHeader`): a job's plan carries both, so the
+    job neither opens a photo's header again nor describes again a photo it decodes as it was
+    described.
+
+    Parameters
+    ----------
+    pool, max_pixels, max_memory
+        As :func:`pool_signatures` takes them.
+
+    Returns
+    -------
+    tuple
+        The signatures and the headers, one a photo, in the pool's order.
+    """
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
-        return tuple(_signature_of(path, max_pixels, max_memory) for path in pool)
+        described = [_describe(path, max_pixels, max_memory) for path in pool]
+    return tuple(its for its, _ in described), tuple(header for _, header in described)
 
 
 def lent_pool(
@@ -198,45 +225,56 @@ def lent_pool(
     tuple
         The photos kept and their signatures, in the pool's order.
     """
+    kept, signatures, _ = _lent(pool, lends, max_pixels, max_memory)
+    return kept, signatures
+
+
+def _lent(
+    pool: tuple[Path, ...], lends: Callable[[Path], bool], max_pixels: int | None, max_memory: float | None = None
+) -> tuple[tuple[Path, ...], tuple[Signature, ...], tuple[ReferenceHeader, ...]]:
+    """:func:`lent_pool`, and the headers of the photos kept (:func:`describe_pool`'s)."""
     kept: list[Path] = []
-    described: list[Signature] = []
+    described: list[tuple[Signature, ReferenceHeader]] = []
     with warnings.catch_warnings():  # a converted profile: each job that uses it says so
         warnings.simplefilter("ignore")
         for path in pool:
             try:
-                described.append(_signature_of(path, max_pixels, max_memory))
+                described.append(_describe(path, max_pixels, max_memory))
             except GrayReference:
                 if not lends(path):
                     raise
                 continue
             kept.append(path)
-    return tuple(kept), tuple(described)
+    return tuple(kept), tuple(its for its, _ in described), tuple(header for _, header in described)
 
 
-def _signature_of(path: Path, max_pixels: int | None, max_memory: float | None = None) -> Signature:
-    """A pool photo's signature. A JPEG is decoded at the reduced size the signature needs
-    (:func:`~varcolor.io.read_image`'s ``reduce``: its DCT scaled by 1/2 to 1/8, a 12 MP photo in a
-    twentieth of the time), checked as a reference on that copy (a gray one is refused); the
-    keypoints of the lightness do not need its colour profile. Any other file is read whole
-    (:func:`read_reference`). Either read is refused from the header where it would not fit
-    ``max_memory``."""
-    from ..io import JPEG_EXTENSIONS, image_bits
+def _describe(path: Path, max_pixels: int | None, max_memory: float | None = None) -> tuple[Signature, ReferenceHeader]:
+    """A pool photo's signature, and its header (read once, for both). A JPEG is decoded at the
+    reduced size the signature needs (:func:`~varcolor.io.read_image`'s ``reduce``: its DCT scaled
+    by 1/2 to 1/8, a 12 MP photo in a twentieth of the time), checked as a reference on that copy
+    (a gray one is refused); the keypoints of the lightness do not need its colour profile. Any
+    other file is read whole (:func:`read_reference`): its header says so (``whole``), and a job
+    that decodes it whole takes the signature as that of what it decoded. Either read is refused
+    from the header where it would not fit ``max_memory``."""
+    from ..io import JPEG_EXTENSIONS
     from ..memory import check_memory
     from ..reference import WORK_PIXELS
 
-    height, width = check_reference_file(path, max_pixels)
+    header = read_header(path, max_pixels)
+    height, width = header.shape
     side = int(np.ceil(np.sqrt(height * width / WORK_PIXELS)))
     if path.suffix.lower() not in JPEG_EXTENSIONS or side < 2:
-        return signature(read_reference(path, max_pixels, max_memory=max_memory))
+        pixels = read_reference(path, max_pixels, max_memory=max_memory, header=header)
+        return signature(pixels), replace(header, whole=pixels.shape[:2] == header.shape)
     small_height, small_width = image_shape(path, max_pixels=max_pixels, reduce=side)
     check_memory(
-        small_height * small_width * READ_BYTES[image_bits(path) > 8] + MATCH_BYTES,
+        small_height * small_width * READ_BYTES[header.bits > 8] + MATCH_BYTES,
         f"{path}: reading a {width}×{height} reference of the pool (decoded at {small_width}×{small_height})",
         max_memory,
     )
     small = read_image(path, np.float32, max_pixels=max_pixels, reduce=side)
     # the reduced copy is at least the working size: described as it is, not reduced again
-    return signature(check_reference(small, str(path)), small.shape[0] * small.shape[1])
+    return signature(check_reference(small, str(path)), small.shape[0] * small.shape[1]), header
 
 
 @dataclass(frozen=True)
@@ -383,6 +421,8 @@ class References:
         run's inputs nor hold its outputs.
     signatures : tuple of Signature or None
         The pool's signatures, in its order (None: no pool, or not made yet: :meth:`described`).
+    headers : tuple of ReferenceHeader or None
+        The pool photos' headers, read with their signatures (:func:`describe_pool`).
 
     Examples
     --------
@@ -396,6 +436,7 @@ class References:
     paths: tuple[Path, ...]
     given: tuple[str | os.PathLike, ...] = ()
     signatures: tuple[Signature, ...] | None = field(default=None, compare=False)  # made from the paths
+    headers: tuple[ReferenceHeader, ...] | None = field(default=None, compare=False)  # read with them
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -460,20 +501,20 @@ class References:
             return cls("photo", (folders[0],), given)
         pool = pool_files(folders, besides=source if source.is_file() else None)
         if not holding:
-            return cls("pool", pool, given, pool_signatures(pool, max_pixels, max_memory))
+            return cls("pool", pool, given, *describe_pool(pool, max_pixels, max_memory))
 
         def lends(path: Path) -> bool:
             return any(inside(path, folder) for folder in holding)
 
         pool = tuple(path for path in pool if not (lends(path) and is_cue_file(path)))
-        kept, signatures = lent_pool(pool, lends, max_pixels, max_memory)
+        kept, signatures, headers = _lent(pool, lends, max_pixels, max_memory)
         if not kept:
             names = " and ".join(map(str, holding))
             raise InputError(
                 f"{names}: every image in it is gray, and a --reference folder that holds the inputs lends "
                 "its colour photos to colour its gray ones; add a colour photo or give another folder"
             )
-        return cls("pool", kept, given, signatures)
+        return cls("pool", kept, given, signatures, headers)
 
     @classmethod
     def pool_of(cls, reference: str | os.PathLike | Iterable[str | os.PathLike] | None) -> References | None:
@@ -501,8 +542,8 @@ class References:
         return cls("pool", pool, given) if pool else None
 
     def described(self, max_pixels: int | None, max_memory: float | None = None) -> References:
-        """This pool with its signatures (:func:`pool_signatures`; each photo read, refused in
-        one line if it can be no reference).
+        """This pool with its signatures and headers (:func:`describe_pool`; each photo read,
+        refused in one line if it can be no reference).
 
         Parameters
         ----------
@@ -516,7 +557,8 @@ class References:
         References
             The pool, its signatures made.
         """
-        return replace(self, signatures=pool_signatures(self.paths, max_pixels, max_memory))
+        signatures, headers = describe_pool(self.paths, max_pixels, max_memory)
+        return replace(self, signatures=signatures, headers=headers)
 
     @property
     def pooled(self) -> bool:
@@ -626,6 +668,7 @@ class References:
         around: CuePlan | None = None,
         known: tuple[Path | None, ...] | None = None,
         chained: bool = False,
+        ranking: Ranking | None = None,
     ) -> CuePlan:
         """The ``reference`` cue source's plan of ``image``'s cues
         (:meth:`varcolor.sources.reference.Reference.plan`): matched from the photo or the pool,
@@ -645,6 +688,9 @@ class References:
             Each pool photo's confidence map (a chain's).
         chained : bool
             A chain's photo: a pool that matches nothing leaves it out.
+        ranking : Ranking, optional
+            The photo's own signature and checks against the pool, made where it was ranked (a
+            chain's).
 
         Raises
         ------
@@ -664,6 +710,8 @@ class References:
             known=known,
             chained=chained,
             around=around,
+            headers=self.headers,
+            ranking=ranking,
         )
 
 

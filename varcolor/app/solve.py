@@ -38,6 +38,7 @@ from .cues import check_lossless
 
 __all__ = [
     "read_checked",
+    "read_pixels",
     "read_marked_photo",
     "read_layered",
     "colorize_and_write",
@@ -94,12 +95,33 @@ def read_checked(
         plan = check_fits(shape, options)
     except InputError as exc:
         raise InputError(f"{image}: {exc}") from None
+    return read_pixels(image, max_pixels, colour=colour, levels=levels), plan
+
+
+def read_pixels(image: Path, max_pixels: int | None, *, colour: bool = True, levels: bool = False) -> np.ndarray:
+    """The image as :func:`read_checked` gives it, without planning its solve (a chain's photo
+    read to rank it: :mod:`varcolor.app.chain`).
+
+    Parameters
+    ----------
+    image : Path
+        The photo.
+    max_pixels : int or None
+        The run's pixel limit.
+    colour, levels : bool, optional
+        As :func:`read_checked` takes them.
+
+    Returns
+    -------
+    ndarray
+        The pixels (or the gray made of them).
+    """
     pixels = read_image(image, max_pixels=max_pixels, gray_if_equal=True, levels=levels or not colour)
     if not colour and pixels.ndim == 3 and pixels.shape[2] == 3:
-        return gray_by_bands(pixels, colour=True), plan
+        return gray_by_bands(pixels, colour=True)
     if not levels and pixels.dtype.kind == "u":
         pixels = levels_to_float(pixels)
-    return pixels, plan
+    return pixels
 
 
 def read_marked_photo(

@@ -6,8 +6,11 @@ outside [0, 1], fewer than :data:`~varcolor.reference.MIN_SIDE` pixels a side).
 A run checks a reference when it is planned and each photo's job reads it: the photo read last,
 at the size it was decoded at, is kept (:func:`read_reference`), so a photo's reference is
 decoded once, not once for the plan's checks and again for its job. A job holds a
-:class:`ReferencePlan` (:meth:`Reference.plan`): one photo, or a pool with the signatures made
-when the run was planned, and the plan of the user's own strokes its matches go around.
+:class:`ReferencePlan` (:meth:`Reference.plan`): one photo, or a pool with the signatures and
+headers (:class:`ReferenceHeader`) made when the run was planned, and the plan of the user's own
+strokes its matches go around; a chain's photo, its own signature and checks too
+(:class:`Ranking`). A job opens no pool photo's header again, nor describes again a photo it
+decodes as it was described.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..errors import InputError
 from ..io import VIDEO_EXTENSIONS, image_bits, image_shape, read_image
 from ..memory import check_memory
 from ..reference import (
+    Geometry,
     GrayReference,
     PoolMatch,
     Signature,
@@ -39,6 +43,10 @@ from .base import EDGES_DEFAULT, CuePlan, CueSource
 __all__ = [
     "Reference",
     "ReferencePlan",
+    "ReferenceHeader",
+    "Ranking",
+    "read_header",
+    "file_stamp",
     "check_reference_file",
     "read_reference",
     "read_known_reference",
@@ -90,6 +98,84 @@ def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
     return image_shape(path, max_pixels=max_pixels)
 
 
+def file_stamp(path: Path) -> tuple | None:
+    """The file as it is now: its device, inode, size and time (None where it cannot be looked
+    at): what was read of it holds while its stamp is the same.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    """
+    try:
+        stat = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class ReferenceHeader:
+    """What a reference photo's header said when its run was planned (:func:`read_header`): a
+    job reads the photo without opening its header again while the file is the one read then (its
+    :func:`file_stamp`), and takes a signature made from the photo decoded whole as that of the
+    photo it decodes whole. Small and picklable: a pool's headers travel in its jobs' plans.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(H, W)``, upright (:func:`check_reference_file`).
+    bits : int
+        Bits per sample (:func:`~varcolor.io.image_bits`).
+    stamp : tuple or None
+        The file's :func:`file_stamp` before its header was read.
+    max_pixels : int or None
+        The pixel limit the shape was checked against.
+    whole : bool
+        Its signature was made from the photo decoded whole.
+    """
+
+    shape: tuple[int, int]
+    bits: int
+    stamp: tuple | None
+    max_pixels: int | None = None
+    whole: bool = False
+
+    def holds(self, path: Path, max_pixels: int | None) -> bool:
+        """Whether it says what ``path``'s header says: the same file, unchanged, read with the
+        same pixel limit.
+
+        Parameters
+        ----------
+        path : Path
+            The photo.
+        max_pixels : int or None
+            The pixel limit of the read.
+        """
+        return self.stamp is not None and max_pixels == self.max_pixels and file_stamp(path) == self.stamp
+
+
+def read_header(path: Path, max_pixels: int | None) -> ReferenceHeader:
+    """A reference photo's :class:`ReferenceHeader`, refused in one line where the file can be no
+    reference (:func:`check_reference_file`).
+
+    Parameters
+    ----------
+    path : Path
+        The reference photo.
+    max_pixels : int or None
+        The run's pixel limit (None: none).
+
+    Returns
+    -------
+    ReferenceHeader
+        Its shape and bits, and the file's stamp.
+    """
+    stamp = file_stamp(path)  # before the header: a file changed after it is read again
+    shape = check_reference_file(path, max_pixels)
+    return ReferenceHeader(shape, image_bits(path), stamp, max_pixels)
+
+
 def read_reference(
     path: Path,
     max_pixels: int | None,
@@ -97,6 +183,7 @@ def read_reference(
     max_memory: float | None = None,
     held: int = 0,
     check_only: bool = False,
+    header: ReferenceHeader | None = None,
 ) -> np.ndarray:
     """The reference photo at ``path`` as ``H×W×3`` float32 RGB in [0, 1] (converted from its ICC
     profile and bit depth as any input is), refused in one line where it cannot be one (see
@@ -110,6 +197,8 @@ def read_reference(
 
     The photo read last is kept (read-only), by the file's identity and time and the size it was
     decoded at: read again so (a run's plan, then its job), it is neither decoded nor checked again.
+    Its ``header`` read when the run was planned (:func:`read_header`) is taken while the file is
+    unchanged: its header is not opened again (a JPEG decoded reduced: once, for that size).
 
     Parameters
     ----------
@@ -126,6 +215,8 @@ def read_reference(
     check_only : bool, optional
         The photo is read to be checked only: without ``gray_shape``, a JPEG is decoded as reduced
         as its own checks allow (default False).
+    header : ReferenceHeader, optional
+        Its header as read when the run was planned (default: read here).
 
     Returns
     -------
@@ -138,12 +229,15 @@ def read_reference(
             for message, category in _LAST["said"]:  # said again for this read's image
                 warnings.warn(message, category, stacklevel=2)
             return _LAST["pixels"]
-    shape = check_reference_file(path, max_pixels)
+    if header is None or not header.holds(path, max_pixels):
+        header = read_header(path, max_pixels)
+    shape = header.shape
     reduce = decode_reduction(shape, gray_shape) if gray_shape is not None or check_only else 1
-    height, width = image_shape(path, max_pixels=max_pixels, reduce=reduce)
+    # decoded reduced (a JPEG): that size from the header; whole, the shape read
+    height, width = shape if reduce == 1 else image_shape(path, max_pixels=max_pixels, reduce=reduce)
     decoded = "" if (height, width) == shape else f" (decoded at {width}×{height})"
     check_memory(
-        height * width * READ_BYTES[image_bits(path) > 8] + MATCH_BYTES + held,
+        height * width * READ_BYTES[header.bits > 8] + MATCH_BYTES + held,
         f"{path}: reading and matching a {shape[1]}×{shape[0]} reference{decoded}",
         max_memory,
     )
@@ -175,12 +269,11 @@ _LOCK = threading.Lock()
 def _key(path: Path, max_pixels: int | None, gray_shape: tuple | None, check_only: bool) -> tuple | None:
     """What tells a read of ``path`` from another: the file (device, inode, size, time) and how it
     is read; None where the file cannot be looked at (its read says why)."""
-    try:
-        stat = os.stat(path)
-    except (OSError, ValueError):
+    stamp = file_stamp(path)
+    if stamp is None:
         return None
     how = (max_pixels, None if gray_shape is None else tuple(gray_shape[:2]), check_only)
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, str(path), *how)
+    return (*stamp, str(path), *how)
 
 
 #: What a chain (:mod:`varcolor.app.chain`) says of a photo nothing in its pool matches.
@@ -266,12 +359,14 @@ def read_known_reference(
     gray_shape: tuple[int, ...] | None = None,
     max_memory: float | None = None,
     held: int = 0,
+    header: ReferenceHeader | None = None,
 ) -> np.ndarray:
     """A pool photo as :func:`read_reference` reads it, with an alpha channel saying where its
     colour is known (:func:`~varcolor.reference.match_reference` takes no colour from elsewhere):
     1 where its confidence map ``known`` (written beside it, :attr:`varcolor.Result.confidence`)
     is at least :data:`~varcolor.restraint.GUESSED_BELOW`, 0 where its colour was guessed. Without
-    a map (None, or gone), the photo's colour is taken as known everywhere (its RGB alone).
+    a map (None, or gone), the photo's colour is taken as known everywhere (its RGB alone). The
+    map read last is kept as its alpha, as the photo is (the jobs of a chain's wave share a photo).
 
     Parameters
     ----------
@@ -279,22 +374,36 @@ def read_known_reference(
         The photo (a chain's result).
     known : Path or None
         Its confidence map.
-    max_pixels, gray_shape, max_memory, held
+    max_pixels, gray_shape, max_memory, held, header
         As for :func:`read_reference`.
     """
     from skimage.transform import resize
 
     from ..restraint import GUESSED_BELOW
 
-    pixels = read_reference(path, max_pixels, gray_shape, max_memory, held)
+    pixels = read_reference(path, max_pixels, gray_shape, max_memory, held, header=header)
     if known is None or not known.is_file():
         return pixels
-    confidence = read_image(known, np.float32, max_pixels=max_pixels)
-    confidence = confidence if confidence.ndim == 2 else confidence[..., 0]
-    if confidence.shape != pixels.shape[:2]:  # the photo decoded reduced (a JPEG result)
-        confidence = resize(confidence, pixels.shape[:2], order=1, anti_aliasing=True)
-    alpha = (confidence >= GUESSED_BELOW).astype(np.float32)
+    stamp = file_stamp(known)
+    key = None if stamp is None else (*stamp, str(known), max_pixels, pixels.shape[:2])
+    with _LOCK:
+        alpha = _KNOWN.get("alpha") if key is not None and _KNOWN.get("key") == key else None
+    if alpha is None:
+        confidence = read_image(known, np.float32, max_pixels=max_pixels)
+        confidence = confidence if confidence.ndim == 2 else confidence[..., 0]
+        if confidence.shape != pixels.shape[:2]:  # the photo decoded reduced (a JPEG result)
+            confidence = resize(confidence, pixels.shape[:2], order=1, anti_aliasing=True)
+        alpha = (confidence >= GUESSED_BELOW).astype(np.float32)
+        alpha.flags.writeable = False  # kept for the next read: nobody's to change
+        with _LOCK:
+            _KNOWN.clear()
+            if key is not None:
+                _KNOWN.update(key=key, alpha=alpha)
     return np.concatenate([pixels, alpha[..., None]], axis=2)
+
+
+#: The confidence map read last (:func:`read_known_reference`): its key and alpha.
+_KNOWN: dict[str, Any] = {}
 
 
 def pool_cues(
@@ -308,6 +417,8 @@ def pool_cues(
     refuse: bool = True,
     max_memory: float | None = None,
     known: tuple[Path | None, ...] | None = None,
+    headers: tuple[ReferenceHeader | None, ...] | None = None,
+    ranking: Ranking | None = None,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
     (:class:`~varcolor.reference.PoolMatch`, each photo it wants read here;
@@ -315,7 +426,10 @@ def pool_cues(
     matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
     Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's.
     ``known``: each pool photo's confidence map, or None (:func:`read_known_reference`): a
-    chain's photos pass on only the colour they are confident of.
+    chain's photos pass on only the colour they are confident of. ``headers``: each photo's read
+    when the run was planned (its header not opened again while the file is unchanged; a photo
+    decoded as it was described is not described again); ``ranking``: the image's own signature
+    and checks, made where it was ranked (while it is unchanged, not made again).
 
     Parameters
     ----------
@@ -340,6 +454,10 @@ def pool_cues(
         The memory budget each photo's read counts against.
     known : tuple of (Path or None), optional
         Each pool photo's confidence map, or None (:func:`read_known_reference`).
+    headers : tuple of (ReferenceHeader or None), optional
+        Each pool photo's header as read when the run was planned (:func:`read_header`).
+    ranking : Ranking, optional
+        The image's own signature and its checks against the pool (a chain's photo).
 
     Returns
     -------
@@ -353,17 +471,40 @@ def pool_cues(
     maps = known if known is not None else (None,) * len(pool)
     if len(maps) != len(pool):
         raise ValueError(f"known: {len(maps)} maps for {len(pool)} photos")
+    heads = headers if headers is not None and signatures is not None else (None,) * len(pool)
+    if len(heads) != len(pool):
+        raise ValueError(f"headers: {len(heads)} headers for {len(pool)} photos")
     names = [str(path) for path in pool]
 
     def photo(index: int) -> np.ndarray:
-        return read_known_reference(pool[index], maps[index], max_pixels, gray.shape, max_memory, held)
+        header = heads[index]
+        return read_known_reference(pool[index], maps[index], max_pixels, gray.shape, max_memory, held, header)
+
+    def described(index: int, pixels: np.ndarray) -> bool:
+        """Whether ``pixels`` are the very photo its signature was made from (decoded whole)."""
+        header = heads[index]
+        return (
+            header is not None
+            and header.whole
+            and pixels.shape[:2] == header.shape
+            and header.holds(pool[index], max_pixels)
+        )
 
     if signatures is None:  # made here, each photo read (as the match would read them)
         signatures = tuple(signature(check_reference(photo(i), names[i])) for i in range(len(pool)))
+    ours = ranking if ranking is not None and ranking.holds(image, len(pool)) else None
     # the photos the match wants, read here (the memory budget, the confidence maps): plain arrays down
-    matched = PoolMatch(gray, signatures, names=names, verified_only=not refuse)
+    matched = PoolMatch(
+        gray,
+        signatures,
+        names=names,
+        verified_only=not refuse,
+        target=None if ours is None else ours.target,
+        found=None if ours is None else ours.found,
+    )
     while (index := matched.wanted()) is not None:
-        matched.add(photo(index))
+        pixels = photo(index)
+        matched.add(pixels, described=described(index, pixels))
     cues = Cues.from_pool(matched, strokes=strokes)
     if not cues.references:
         told = f"no reference of {len(pool)} matches enough of {image} to give colour"
@@ -374,6 +515,40 @@ def pool_cues(
         return cues, ""
     # the shares as the pool gave them (before the strokes' clearance took some away)
     return cues, shares_note(image, cues)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A photo's own signature (:func:`~varcolor.reference.target_signature` of its gray, read as
+    its job reads it) and what :func:`~varcolor.reference.verified` found between it and each
+    photo of its pool, made where its run ranked it (a chain, :mod:`~varcolor.app.chain`): its
+    job matches with them (:func:`pool_cues`) while the file is unchanged, not making them again.
+
+    Attributes
+    ----------
+    stamp : tuple or None
+        The photo's :func:`file_stamp` before its gray was read.
+    target : Signature
+        Its signature as a gray image matched.
+    found : tuple of Geometry
+        Its checks against the pool's photos, in the pool's order.
+    """
+
+    stamp: tuple | None
+    target: Signature
+    found: tuple[Geometry, ...]
+
+    def holds(self, image: Path, photos: int) -> bool:
+        """Whether it was made of ``image`` as the file is now, against a pool of ``photos``.
+
+        Parameters
+        ----------
+        image : Path
+            The photo coloured.
+        photos : int
+            How many photos the pool holds.
+        """
+        return self.stamp is not None and len(self.found) == photos and file_stamp(image) == self.stamp
 
 
 @dataclass(frozen=True)
@@ -397,6 +572,10 @@ class ReferencePlan(CuePlan):
         the run's input but this photo left out (:class:`Unmatched`).
     around : CuePlan or None
         The plan of the user's own cues, which win where they are (None: the reference's alone).
+    headers : tuple of (ReferenceHeader or None) or None
+        The pool photos' headers, read with their signatures (None: read when matched).
+    ranking : Ranking or None
+        The photo's own signature and checks against the pool, made where it was ranked (a chain's).
     """
 
     references: tuple[Path, ...] = ()
@@ -405,6 +584,8 @@ class ReferencePlan(CuePlan):
     known: tuple[Path | None, ...] | None = None
     chained: bool = False
     around: CuePlan | None = None
+    headers: tuple[ReferenceHeader | None, ...] | None = None
+    ranking: Ranking | None = None
     gray_ahead = False
 
     @property
@@ -467,6 +648,8 @@ class ReferencePlan(CuePlan):
             refuse=not self.chained,
             max_memory=max_memory,
             known=self.known,
+            headers=self.headers,
+            ranking=self.ranking,
         )
         if self.chained and not cues.count:
             raise Unmatched(f"{self.image}: {UNMATCHED}")
@@ -534,6 +717,8 @@ class Reference(CueSource):
         known: tuple[Path | None, ...] | None = None,
         chained: bool = False,
         around: CuePlan | None = None,
+        headers: tuple[ReferenceHeader | None, ...] | None = None,
+        ranking: Ranking | None = None,
         **given: Any,
     ) -> CuePlan:
         """The :class:`ReferencePlan` of the photo ``image``: matched from the photo ``path``, or
@@ -559,6 +744,10 @@ class Reference(CueSource):
             A chain's photo: a pool that matches nothing leaves it out (:class:`Unmatched`).
         around : CuePlan, optional
             The plan of the user's own cues, which win where they are.
+        headers : tuple of (ReferenceHeader or None), optional
+            The pool photos' headers, read with their signatures (:func:`read_header`).
+        ranking : Ranking, optional
+            The photo's own signature and checks against the pool (a chain's).
         **given
             Nothing else.
         """
@@ -566,5 +755,17 @@ class Reference(CueSource):
             raise TypeError(f"cue source {cls.name!r} takes no {', '.join(sorted(given))}")
         members = tuple(references) or (Path(path),)
         return ReferencePlan(
-            cls.name, image, members[0], max_pixels, edges, members, pooled, signatures, known, chained, around
+            cls.name,
+            image,
+            members[0],
+            max_pixels,
+            edges,
+            members,
+            pooled,
+            signatures,
+            known,
+            chained,
+            around,
+            headers,
+            ranking,
         )

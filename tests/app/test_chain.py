@@ -1,0 +1,70 @@
+"""What a chain reads (varcolor.app.chain): each waiting photo is read once to rank it, and its job
+takes the signature and the checks made for the ranking; each photo that joins the pool is
+described once (its header opened once), only while a photo still waits for it, and the jobs of a
+wave share its decode and its confidence map's."""
+
+import pickle
+
+import numpy as np
+import pytest
+from skimage import data, transform
+
+import varcolor
+from varcolor.app import chain
+from varcolor.app.chain import CONFIDENCE_FOLDER
+from varcolor.color import lab_to_rgb, same_lightness_gray
+from varcolor.cues import sample_ideepcolor
+from varcolor.sources.reference import Ranking, ReferencePlan
+
+from ..conftest import run
+
+pytestmark = pytest.mark.usefixtures("kernels")  # not a first run's array code (tests/conftest.py)
+
+
+@pytest.fixture
+def series(tmp_path):
+    """Four photos of a pan across ``astronaut``, the first with 60 strokes of its true colours."""
+    photo = np.clip(transform.rescale(data.astronaut() / 255.0, 200 / 512, channel_axis=2, anti_aliasing=True), 0, 1)
+    width = int(photo.shape[1] * 0.7)
+    truths = [photo[:, offset : offset + width] for offset in (0, 20, 40, 60)]
+    for i, truth in enumerate(truths):
+        varcolor.write_image(tmp_path / "photos" / f"p{i}.png", same_lightness_gray(truth))
+    strokes = sample_ideepcolor(truths[0], 60, rng=np.random.default_rng(0))
+    lab = np.concatenate([np.full(strokes.ab.shape[:2] + (1,), 60.0), strokes.ab], axis=-1)
+    marks = np.zeros_like(truths[0])
+    marks[strokes.mask] = lab_to_rgb(lab)[strokes.mask]
+    varcolor.write_image(tmp_path / "marks" / "p0_mask.png", marks)
+    return tmp_path
+
+
+def test_a_chain_ranks_each_photo_once_and_describes_each_pool_photo_once(series, capsys, reads, monkeypatch):
+    """p0 is coloured from its strokes and colours p1, p2 and p3 (one wave). Before, each job
+    described its photo again and checked it against the pool again (16 signatures, 9 checks),
+    opened p0's header 3 more times (7), decoded p0's confidence map once a job (3), and the
+    wave's results were described though no photo waited for them (a decode and 4 header reads
+    each)."""
+    plans: list[ReferencePlan] = []
+    planned = chain._from_pool
+
+    def kept(*args, **kwargs):
+        job = planned(*args, **kwargs)
+        plans.append(job.run.cues)
+        return job
+
+    monkeypatch.setattr(chain, "_from_pool", kept)
+    out = series / "out"
+    code, _, err = run(capsys, "colorize", series / "photos", "--mask", series / "marks", "--chain", "-o", out)
+    assert code == 0, err
+    for i in (1, 2, 3):
+        assert f"p{i}.png: cues from {out / 'p0.png'} 100 %" in err
+        # read to rank it, then by its job (the one read left twice: the chain ranks every photo
+        # before any of them is coloured)
+        assert reads.of(series / "photos" / f"p{i}.png") == (2, 2)
+        assert reads.of(out / f"p{i}.png") == (0, 0)  # nothing waits for them: never described
+    assert reads.of(out / "p0.png") == (2, 2)  # described when it joined the pool; the wave's jobs share a decode
+    assert reads.of(out / CONFIDENCE_FOLDER / "p0_confidence.png") == (1, 0)
+    # the 3 waiting photos and p0 described once each; each photo checked against p0 once
+    assert reads.described == {"signature": 3 + 1, "verified": 3}
+    # each job's plan carries its photo's ranking, and stays small (the descriptors' bits packed)
+    assert len(plans) == 3 and all(isinstance(plan.ranking, Ranking) for plan in plans)
+    assert all(len(pickle.dumps(plan)) < 64_000 for plan in plans)
