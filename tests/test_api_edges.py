@@ -225,10 +225,12 @@ def test_every_result_has_infos_required_keys():
 def test_a_local_update_reports_the_residual_its_docstring_says():
     from varcolor.color import same_lightness_gray
 
-    from .conftest import photo, strokes
+    from .conftest import photo, stroke, strokes
 
     gray = same_lightness_gray(photo("astronaut", (96, 112)))
     first, second = strokes(gray.shape)
+    # Two colours first (one colour's coarse answer is taken unsolved: nothing to correct then).
+    first = first.merged(stroke(gray.shape, slice(80, 83), slice(10, 30), (-30.0, -20.0)))
     # A low-rank correction of Levin's exact system: the corrected system's residual, to tol.
     exact = varcolor.Colorizer(gray, method="levin-multiscale")
     exact.solve(first)
