@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .base import TOL, SolveInfo, report
+from .amg import AmgSolver
+from .base import TOL
 from .device import ArrayBackend, backend, to_host
 from .krylov import bicgstab
 
@@ -115,11 +116,12 @@ def _aggregation(shape: tuple[int, int], device: ArrayBackend) -> tuple[Any, tup
     return matrix, coarse
 
 
-class AggregationSolver:
+class AggregationSolver(AmgSolver):
     """BiCGSTAB on a method's system, preconditioned by one :class:`AggregationMultigrid`
-    V-cycle per application, hierarchy built and applied on ``device``: for Levin's exact system
-    and the symmetric ones alike, on the CPU or a GPU. On the CPU ``direct`` and ``multigrid``
-    are faster; this is the solver whose set-up does not run on one CPU core.
+    V-cycle per application, hierarchy built and applied on ``device`` (``solve`` is
+    :class:`~varcolor.solvers.amg.AmgSolver`'s): for Levin's exact system and the symmetric ones
+    alike, on the CPU or a GPU. On the CPU ``direct`` and ``multigrid`` are faster; this is the
+    solver whose set-up does not run on one CPU core.
 
     Parameters
     ----------
@@ -163,33 +165,16 @@ class AggregationSolver:
         self.matrix = self.cycle.levels[0][0] if self.cycle.levels else self.backend.sparse.csr_matrix(matrix)
         self.setup_seconds = time.perf_counter() - start
 
-    def solve(self, rhs: np.ndarray, x0: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
-        """Solve ``A X = rhs`` (``H×W×C``) from ``x0`` (default 0).
+    def rebind(self, operator: GridOperator) -> AggregationSolver:
+        """Not supported (:attr:`supports_rebind` is False): its hierarchy is made for one operator.
 
         Parameters
         ----------
-        rhs : ndarray, ``H×W×C``
-            The right-hand sides, one a channel.
-        x0 : ndarray, ``H×W×C``, optional
-            The initial guess; zeros where None.
-
-        Returns
-        -------
-        x : ndarray, ``H×W×C``
-            The solution.
-        info : SolveInfo
-            The solve's report (its seconds include the hierarchy's set-up); one above ``tol``
-            at ``maxiter`` raises :class:`~varcolor.errors.ConvergenceError` instead.
+        operator : GridOperator
+            The changed system.
         """
-        start = time.perf_counter()
-        be = self.backend
-        channels = rhs.shape[-1]
-        b = be.asarray(np.asarray(rhs, dtype=np.float64).reshape(-1, channels))
-        guess = None if x0 is None else be.asarray(np.asarray(x0, dtype=np.float64).reshape(-1, channels))
-        history: list[float] = []
+        raise NotImplementedError("the aggregation solver is built for one operator: make a new one")
+
+    def _krylov(self, b, guess, history):
         matrix = self.matrix
-        x, iterations, residual = bicgstab(
-            lambda v: matrix @ v, b, self.cycle, be.xp, guess, self.tol, self.maxiter, history
-        )
-        seconds = time.perf_counter() - start + self.setup_seconds
-        return be.to_host(x).reshape(rhs.shape), report(self.name, iterations, residual, self.tol, seconds, history)
+        return bicgstab(lambda v: matrix @ v, b, self.cycle, self.backend.xp, guess, self.tol, self.maxiter, history)
