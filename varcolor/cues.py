@@ -36,7 +36,7 @@ from .pointfiles import points_cues
 from .raster import gather
 
 if TYPE_CHECKING:
-    from .reference import PoolMatch, Signature
+    from .matching import PoolMatch, Signature
 
 __all__ = [
     "Cues",
@@ -374,7 +374,7 @@ class Cues:
         min_confidence: float | None = None,
         name: str = "reference",
     ) -> Cues:
-        """Cues matched from a colour photo of the same scene (:mod:`varcolor.reference`).
+        """Cues matched from a colour photo of the same scene (:mod:`varcolor.matching`).
 
         Each cue's ``weight`` is its match's confidence (0–1); where nothing in the reference
         matches there is no cue. A reference that matches almost nowhere (another scene) gives
@@ -390,10 +390,10 @@ class Cues:
             ``h×w×3`` colour photo in [0, 1], of any size and aspect ratio.
         strokes : Cues, optional
             The user's own cues: they win where they are, and no matched cue stays within
-            :data:`~varcolor.reference.CLEARANCE` pixels of them.
+            :data:`~varcolor.matching.CLEARANCE` pixels of them.
         min_confidence : float, optional
             The confidence a match needs to become a cue (default
-            :data:`~varcolor.reference.MIN_CONFIDENCE`).
+            :data:`~varcolor.matching.MIN_CONFIDENCE`).
         name : str
             How messages name the reference (its file).
 
@@ -420,7 +420,7 @@ class Cues:
         >>> Cues.from_reference(gray, data.rocket() / 255.0, name="rocket").unmatched  # another scene
         ('rocket',)
         """
-        from .reference import MIN_CONFIDENCE, match_reference, outside
+        from .matching import MIN_CONFIDENCE, match_reference, outside
 
         gray = to_gray(real_array(gray, "gray"))
         threshold = MIN_CONFIDENCE if min_confidence is None else min_confidence
@@ -451,9 +451,9 @@ class Cues:
         verified_only: bool = False,
     ) -> Cues:
         """Cues matched from the best of several colour photos (a pool:
-        :func:`varcolor.reference.match_pool`): ranked, verified, the best (up to three) combined
+        :func:`varcolor.matching.match_pool`): ranked, verified, the best (up to three) combined
         where they agree, ``weight`` their confidence, around the user's ``strokes`` (they win: no
-        matched cue within :data:`varcolor.reference.CLEARANCE` pixels of them);
+        matched cue within :data:`varcolor.matching.CLEARANCE` pixels of them);
         :attr:`references` says which photo gave which share of the matched cues (before the
         strokes' clearance), the largest share first. A pool none of whose photos matches gives
         no cue, as :meth:`from_reference` says (:attr:`unmatched` names them all).
@@ -471,7 +471,7 @@ class Cues:
             How messages and :attr:`references` name the photos, one a photo (default
             "reference 1", …).
         signatures, verified_only :
-            As for :func:`varcolor.reference.match_pool` (``signatures``: one a photo).
+            As for :func:`varcolor.matching.match_pool` (``signatures``: one a photo).
 
         Returns
         -------
@@ -494,7 +494,7 @@ class Cues:
         >>> cues.count > 100, cues.references
         (True, (('cat', 1.0),))
         """
-        from .reference import check_target, match_pool
+        from .matching import check_target, match_pool
 
         gray = _matched_gray(gray)
         if isinstance(references, (str, bytes, os.PathLike, np.ndarray)) or not hasattr(references, "__len__"):
@@ -512,14 +512,14 @@ class Cues:
 
     @classmethod
     def from_pool(cls, matched: PoolMatch, *, strokes: Cues | None = None) -> Cues:
-        """The cues of a pool matched a photo at a time (:class:`varcolor.reference.PoolMatch`,
+        """The cues of a pool matched a photo at a time (:class:`varcolor.matching.PoolMatch`,
         whose caller read each photo it wanted), around the user's ``strokes``, as
         :meth:`from_references` gives them.
 
         Parameters
         ----------
         matched : PoolMatch
-            The pool's match, done (no photo :meth:`~varcolor.reference.PoolMatch.wanted`).
+            The pool's match, done (no photo :meth:`~varcolor.matching.PoolMatch.wanted`).
         strokes : Cues, optional
             The user's own cues: they win where they are (as :meth:`from_reference`).
 
@@ -536,7 +536,7 @@ class Cues:
         Examples
         --------
         >>> from skimage import data
-        >>> from varcolor.reference import PoolMatch, signature
+        >>> from varcolor.matching import PoolMatch, signature
         >>> photo = data.chelsea() / 255.0
         >>> pool = [data.rocket() / 255.0, photo[:, 50:]]
         >>> matched = PoolMatch(photo[:, :400].mean(axis=2), [signature(p) for p in pool], names=["rocket", "cat"])
@@ -559,9 +559,9 @@ class Cues:
         names: Sequence[str],
         strokes: Cues | None,
     ) -> Cues:
-        """A pool's match (:func:`~varcolor.reference.match_pool`'s values) as cues, with the
+        """A pool's match (:func:`~varcolor.matching.match_pool`'s values) as cues, with the
         share each photo gave, around ``strokes``."""
-        from .reference import outside
+        from .matching import outside
 
         total = sum(count for _, count in shares)
         # The largest share first (the pool's rank breaks ties): what a report lists first gave most.
@@ -647,7 +647,7 @@ def unmatched_note(names: Sequence[str]) -> str:
 
 
 def _matched_gray(gray) -> np.ndarray:
-    """The gray image a reference is matched against, as :func:`~varcolor.reference.match_reference`
+    """The gray image a reference is matched against, as :func:`~varcolor.matching.match_reference`
     checks it (``H×W``, or ``H×W×3`` read as its gray; in [0, 1])."""
     gray = real_array(gray, "gray")
     if gray.ndim == 3 and gray.shape[2] in (3, 4):

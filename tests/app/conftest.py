@@ -9,8 +9,8 @@ import pytest
 
 #: The readers of varcolor.io: the one that decodes pixels, and those that open a header only.
 DECODERS, HEADERS = ("read_image",), ("image_shape", "image_bits", "image_profile")
-#: What describes an image (keypoints: varcolor.reference.signature, also under target_signature)
-#: and checks a pair of them (varcolor.reference.verified).
+#: What describes an image (keypoints: varcolor.matching.signature, also under target_signature)
+#: and checks a pair of them (varcolor.matching.verified).
 DESCRIBERS = ("signature", "verified")
 
 
@@ -37,7 +37,7 @@ def reads(monkeypatch) -> Reads:
     import varcolor.app.chain  # noqa: F401  (the modules of a run, imported before they are patched)
     import varcolor.cli  # noqa: F401
     import varcolor.io.formats as formats
-    import varcolor.reference as reference
+    import varcolor.matching as matching
     import varcolor.sources.reference  # noqa: F401
 
     counted = Reads()
@@ -54,7 +54,7 @@ def reads(monkeypatch) -> Reads:
         original = getattr(formats, name)
         replaced[id(original)] = counting(original, counted.decoded if name in DECODERS else counted.headers, True)
     for name in DESCRIBERS:
-        original = getattr(reference, name)
+        original = getattr(matching, name)
         replaced[id(original)] = counting(original, counted.described, False)
     for module_name, module in list(sys.modules.items()):
         if not module_name.startswith("varcolor") or module is formats:

@@ -123,7 +123,7 @@ def test_a_bad_reference_is_one_line_before_any_solve(scene, tmp_path, capsys, m
 
 
 def test_a_broken_clip_with_a_reference_is_one_line(tmp_path, capsys):
-    # a clip takes --reference (colour stills for its keyframes: tests/test_reference_series.py);
+    # a clip takes --reference (colour stills for its keyframes: tests/test_matching_series.py);
     # one that is no clip is refused before any reference is matched
     clip = tmp_path / "film.mp4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypmp42")

@@ -5,7 +5,7 @@ one read then, and reads the file again where it changed."""
 import numpy as np
 
 import varcolor
-from varcolor.reference import signature, target_signature, verified
+from varcolor.matching import signature, target_signature, verified
 from varcolor.sources import reference as source
 
 

@@ -283,7 +283,7 @@ def plan_colorize(
         added around the cue files'; for a folder, one photo for every image or a folder of them
         named as the images (``refs/a.jpg`` for ``in/a.png``). Several photos, or a folder whose
         names are not the images': a pool, each image matched against all of them
-        (:func:`~varcolor.reference.match_pool`). Told apart once, here
+        (:func:`~varcolor.matching.match_pool`). Told apart once, here
         (:meth:`References.of <varcolor.app.reference.References.of>`).
     client : dask.distributed.Client, optional
         The client the run will use (each job then states the memory its solve needs).

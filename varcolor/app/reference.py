@@ -23,7 +23,7 @@ from ..errors import InputError, VarcolorError
 from ..io import IMAGE_EXTENSIONS, identity, image_shape, inside, named, read_image
 from ..io.layers import is_layered
 from ..io.walk import walk_images
-from ..reference import (
+from ..matching import (
     GrayReference,
     PoolMatch,
     Signature,
@@ -162,7 +162,7 @@ def pool_signatures(
 ) -> tuple[Signature, ...]:
     """Each pool photo read once (refused in one line if it can be no reference: as
     :func:`read_reference`, its read counted against ``max_memory`` from its header, before it
-    is decoded) and described by its :func:`~varcolor.reference.signature`, which ranks it for
+    is decoded) and described by its :func:`~varcolor.matching.signature`, which ranks it for
     each target without reading it again.
 
     Parameters
@@ -257,8 +257,8 @@ def _describe(path: Path, max_pixels: int | None, max_memory: float | None = Non
     that decodes it whole takes the signature as that of what it decoded. Either read is refused
     from the header where it would not fit ``max_memory``."""
     from ..io import JPEG_EXTENSIONS
+    from ..matching import WORK_PIXELS
     from ..memory import check_memory
-    from ..reference import WORK_PIXELS
 
     header = read_header(path, max_pixels)
     height, width = header.shape
@@ -281,7 +281,7 @@ def _describe(path: Path, max_pixels: int | None, max_memory: float | None = Non
 class ReferenceKeyframe:
     """A clip's keyframe coloured from a pool of reference photos (:func:`film_keyframes`): call it
     with the frame's gray pixels for its :class:`~varcolor.Cues` (the pool's best matches,
-    :func:`~varcolor.reference.match_pool`), around the keyframe's own cue file ``strokes`` if it
+    :func:`~varcolor.matching.match_pool`), around the keyframe's own cue file ``strokes`` if it
     has one (the strokes win where they are). Picklable: a clip's chunks run on Dask workers."""
 
     index: int
@@ -320,7 +320,7 @@ def _film_reference(path: Path, max_pixels: int | None) -> np.ndarray:
 def film_score(signatures: tuple[Signature, ...]) -> Callable[[np.ndarray], float]:
     """How well a pool of stills matches a clip's frame (:func:`~varcolor.video.shots.find_shots`'s
     ``score``): the most inliers of a still whose geometry is verified against it
-    (:func:`~varcolor.reference.verified`; 0 where none is).
+    (:func:`~varcolor.matching.verified`; 0 where none is).
 
     Parameters
     ----------

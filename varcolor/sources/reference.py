@@ -1,7 +1,7 @@
 """The source ``reference``: a colour photo of the same scene (``--reference``), its confident
-matches cues (:meth:`varcolor.Cues.from_reference`, :mod:`varcolor.reference`); read once, refused
+matches cues (:meth:`varcolor.Cues.from_reference`, :mod:`varcolor.matching`); read once, refused
 in one line where it can be no reference (a folder, a clip, a bomb, a gray image, float samples
-outside [0, 1], fewer than :data:`~varcolor.reference.MIN_SIDE` pixels a side).
+outside [0, 1], fewer than :data:`~varcolor.matching.MIN_SIDE` pixels a side).
 
 A run checks a reference when it is planned and each photo's job reads it: the photo read last,
 at the size it was decoded at, is kept (:func:`read_reference`), so a photo's reference is
@@ -27,8 +27,7 @@ import numpy as np
 from ..cues import Cues
 from ..errors import InputError
 from ..io import VIDEO_EXTENSIONS, image_bits, image_shape, read_image
-from ..memory import check_memory
-from ..reference import (
+from ..matching import (
     Geometry,
     GrayReference,
     PoolMatch,
@@ -38,6 +37,7 @@ from ..reference import (
     decode_reduction,
     signature,
 )
+from ..memory import check_memory
 from .base import EDGES_DEFAULT, CuePlan, CueSource
 
 __all__ = [
@@ -70,8 +70,8 @@ READ_BYTES, MATCH_BYTES = (24, 56), 64 << 20
 def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
     """The reference's ``(H, W)`` from its header, after refusing what can be no reference: a
     folder, a missing or unreadable file, a clip, an image of more than ``max_pixels`` (a
-    decompression bomb). Its size (at least :data:`~varcolor.reference.MIN_SIDE` pixels a side)
-    is checked where its pixels are (:func:`~varcolor.reference.check_reference`).
+    decompression bomb). Its size (at least :data:`~varcolor.matching.MIN_SIDE` pixels a side)
+    is checked where its pixels are (:func:`~varcolor.matching.check_reference`).
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ def read_reference(
     :func:`check_reference_file`; also a gray image, or float samples outside [0, 1]).
 
     A JPEG is decoded reduced as far as matching it against a gray image of ``gray_shape`` allows
-    (:func:`~varcolor.reference.decode_reduction`; None: whole, or with ``check_only`` as far as
+    (:func:`~varcolor.matching.decode_reduction`; None: whole, or with ``check_only`` as far as
     its own checks allow); other formats whole. Refused from the header where that read, with
     ``held`` bytes already in use, would not fit the memory budget (``max_memory``,
     :func:`~varcolor.memory.memory_budget`).
@@ -362,7 +362,7 @@ def read_known_reference(
     header: ReferenceHeader | None = None,
 ) -> np.ndarray:
     """A pool photo as :func:`read_reference` reads it, with an alpha channel saying where its
-    colour is known (:func:`~varcolor.reference.match_reference` takes no colour from elsewhere):
+    colour is known (:func:`~varcolor.matching.match_reference` takes no colour from elsewhere):
     1 where its confidence map ``known`` (written beside it, :attr:`varcolor.Result.confidence`)
     is at least :data:`~varcolor.restraint.GUESSED_BELOW`, 0 where its colour was guessed. Without
     a map (None, or gone), the photo's colour is taken as known everywhere (its RGB alone). The
@@ -421,7 +421,7 @@ def pool_cues(
     ranking: Ranking | None = None,
 ) -> tuple[Cues, str]:
     """``strokes`` with the cues of the best-matching photos of ``pool``
-    (:class:`~varcolor.reference.PoolMatch`, each photo it wants read here;
+    (:class:`~varcolor.matching.PoolMatch`, each photo it wants read here;
     :meth:`~varcolor.Cues.from_pool`), and the line saying which gave which share. None
     matching: as :func:`reference_cues` (an error alone, unless not ``refuse``: then no cues).
     Each photo's read counts against ``max_memory`` (:func:`read_reference`), as a lone one's.
@@ -519,8 +519,8 @@ def pool_cues(
 
 @dataclass(frozen=True)
 class Ranking:
-    """A photo's own signature (:func:`~varcolor.reference.target_signature` of its gray, read as
-    its job reads it) and what :func:`~varcolor.reference.verified` found between it and each
+    """A photo's own signature (:func:`~varcolor.matching.target_signature` of its gray, read as
+    its job reads it) and what :func:`~varcolor.matching.verified` found between it and each
     photo of its pool, made where its run ranked it (a chain, :mod:`~varcolor.app.chain`): its
     job matches with them (:func:`pool_cues`) while the file is unchanged, not making them again.
 

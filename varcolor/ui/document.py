@@ -26,10 +26,10 @@ from PIL import Image, ImageDraw
 from ..cues import HALF_PAINT, Cues
 from ..errors import InputError
 from ..io import safe_json
+from ..matching import CLEARANCE
 from ..methods import with_prior
 from ..options import DEFAULT_METHOD, Options
 from ..raster import coordinates
-from ..reference import CLEARANCE
 from ..sources.mask import Mask
 from .refphoto import Suggestions
 
@@ -395,7 +395,7 @@ def kept_suggestions(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pixels of ``mask`` (the strokes and points drawn) the suggestions fall on, and which of
     them stay under the user's cues, as ``varcolor colorize --reference`` keeps a reference's
-    beside strokes: none within :data:`~varcolor.reference.CLEARANCE` of the photo's pixels of a
+    beside strokes: none within :data:`~varcolor.matching.CLEARANCE` of the photo's pixels of a
     stroke or point, none under an eraser's pass.
 
     Parameters
@@ -409,7 +409,7 @@ def kept_suggestions(
     full_shape : tuple
         The photo's ``(H, W)``.
     """
-    from ..reference import outside
+    from ..matching import outside
 
     sx, sy, scale = _mapping(mask.shape[:2], full_shape)
     rows = np.clip(np.floor((suggestions.ys + 0.5) * sy), 0, mask.shape[0] - 1).astype(np.intp)

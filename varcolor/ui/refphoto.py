@@ -112,7 +112,7 @@ def match_suggestions(gray: np.ndarray, full_shape: tuple[int, int], reference: 
     pixel whose centre it covers, with its chroma as an 8-bit colour (:func:`encode_chroma`).
 
     Matched on the live copy: the matching reduces both photos to about 60,000 pixels whatever
-    their size (:data:`varcolor.reference.WORK_PIXELS`), and a 40 MP photo's gray is not kept.
+    their size (:data:`varcolor.matching.WORK_PIXELS`), and a 40 MP photo's gray is not kept.
 
     Parameters
     ----------

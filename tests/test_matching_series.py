@@ -11,7 +11,7 @@ from skimage import data, transform
 import varcolor
 from varcolor.app.chain import CONFIDENCE_FOLDER
 from varcolor.color import rgb_to_lab, same_lightness_gray
-from varcolor.reference import match_pool, signature
+from varcolor.matching import match_pool, signature
 
 from .conftest import run
 
