@@ -5,6 +5,7 @@ where a GPU is asked for."""
 
 import numpy as np
 import pytest
+import scipy.sparse.linalg
 
 import varcolor
 from varcolor.color import rgb_to_lab, same_lightness_gray
@@ -68,3 +69,23 @@ def test_auto_picks_it_on_a_gpu_and_never_on_the_cpu(monkeypatch, symmetric):
     monkeypatch.setattr(choice, "backend", lambda device: None)  # a GPU stands here (nothing is solved)
     assert plan_solver("auto", (4000, 3000), device="cuda", symmetric=symmetric).solver == "aggregation"
     assert plan_solver("auto", (400, 300), device="cpu", symmetric=symmetric).solver != "aggregation"
+
+
+def test_rebound_to_more_cues_it_keeps_its_coarse_levels_and_solves_the_new_system():
+    from varcolor.energies.levin import exact_operator
+    from varcolor.solvers.aggregation import AggregationSolver
+
+    rng = np.random.default_rng(2)
+    gray = rng.random((64, 80))
+    mask = rng.random(gray.shape) < 0.02
+    solver = AggregationSolver(exact_operator(gray, mask), tol=1e-11, maxiter=500)
+    coarse = [level[2] for level in solver.cycle.levels]
+    assert coarse  # (a grid with levels: rebinding keeps them)
+    more = mask | (rng.random(gray.shape) < 0.01)
+    operator = exact_operator(gray, more)
+    rhs = np.where(more[..., None], rng.random(gray.shape + (2,)), 0.0)
+    rebound = solver.rebind(operator)
+    assert all(level[2] is kept for level, kept in zip(rebound.cycle.levels, coarse, strict=True))
+    x, info = rebound.solve(rhs)
+    expected = scipy.sparse.linalg.spsolve(operator.to_csr().tocsc(), rhs.reshape(-1, 2)).reshape(rhs.shape)
+    assert info.residual <= 1e-11 and np.abs(x - expected).max() <= 1e-6

@@ -148,7 +148,7 @@ class AggregationSolver(AmgSolver):
     """
 
     name: ClassVar[str] = "aggregation"
-    supports_rebind: ClassVar[bool] = False
+    supports_rebind: ClassVar[bool] = True
 
     def __init__(
         self, operator: GridOperator, tol: float = TOL, maxiter: int = 300, device: str | ArrayBackend = "cpu"
@@ -166,14 +166,24 @@ class AggregationSolver(AmgSolver):
         self.setup_seconds = time.perf_counter() - start
 
     def rebind(self, operator: GridOperator) -> AggregationSolver:
-        """Not supported (:attr:`supports_rebind` is False): its hierarchy is made for one operator.
+        """Solve with a changed operator (same size), keeping the coarse levels: cheap, and a good
+        preconditioner while the change is small (a few more cue pixels). A grid small enough to
+        have no levels (its inverse held whole) is built again.
 
         Parameters
         ----------
         operator : GridOperator
-            The changed system.
+            The changed system, the same size as the old one.
         """
-        raise NotImplementedError("the aggregation solver is built for one operator: make a new one")
+        if not self.cycle.levels:
+            return AggregationSolver(operator, self.tol, self.maxiter, self.backend)
+        start = time.perf_counter()
+        matrix = self.backend.sparse.csr_matrix(operator.to_csr().astype(np.float64))
+        _, _, prolongation, restriction = self.cycle.levels[0]
+        self.cycle.levels[0] = (matrix, (1.0 / matrix.diagonal())[:, None], prolongation, restriction)
+        self.matrix = matrix
+        self.setup_seconds = time.perf_counter() - start
+        return self
 
     def _krylov(self, b, guess, history):
         matrix = self.matrix
