@@ -343,6 +343,22 @@ def test_damaged_colour_profiles_are_converted_or_refused_in_one_line(tmp_path, 
     assert image.shape == numbers.shape and np.all((image >= 0) & (image <= 1))
 
 
+def test_a_profiles_name_that_does_not_print_is_named_on_one_line():
+    """A damaged description (a newline in it: the fuzz test above found one) is named with ``?``
+    for what does not print, so that the message naming it stays one line."""
+    import io
+
+    from PIL import ImageCms
+
+    from varcolor.profiles import profile_name
+
+    from .conftest import icc_profile
+
+    damaged = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile(name="T\nst\tRGB")))
+    assert profile_name(damaged) == "T?st?RGB"
+    assert profile_name(ImageCms.ImageCmsProfile(io.BytesIO(icc_profile(name="Test RGB")))) == "Test RGB"
+
+
 def _child_cli(argv, *, seconds=60, memory=3 << 30, prelude=""):
     """``varcolor ARGV…`` in a child process with an address-space limit (a read that never ends
     meets MemoryError there, not this machine's swap) and a time limit: (exit code, stderr)."""

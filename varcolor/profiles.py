@@ -76,7 +76,9 @@ def _profile(data: bytes, path) -> ImageCms.ImageCmsProfile:
 
 
 def profile_name(profile: ImageCms.ImageCmsProfile) -> str:
-    """The profile's description (``"Adobe RGB (1998)"``), or ``"unnamed"``.
+    """The profile's description (``"Adobe RGB (1998)"``), or ``"unnamed"``; a character that
+    does not print (a damaged file's newline, say) as ``?``, so that a message naming it stays
+    one line.
 
     Parameters
     ----------
@@ -84,9 +86,10 @@ def profile_name(profile: ImageCms.ImageCmsProfile) -> str:
         The profile, as Pillow parsed it.
     """
     try:
-        return (ImageCms.getProfileDescription(profile) or "").strip() or "unnamed"
+        name = (ImageCms.getProfileDescription(profile) or "").strip()
     except ImageCms.PyCMSError:
         return "unnamed"
+    return "".join(character if character.isprintable() else "?" for character in name) or "unnamed"
 
 
 def _space(profile: ImageCms.ImageCmsProfile) -> str:
