@@ -49,7 +49,8 @@ def test_recolor_delete_gray_never_deletes_photos(tmp_path, capsys):
         capsys, "recolor", "-i", photos, "-o", tmp_path / "out", "--ir", photos, "--delete-gray", "--budget", 200
     )
     assert snapshot(photos).items() >= before.items()  # every photo still there, unchanged
-    assert code == 1 and "refusing to overwrite an input file" in err and "Traceback" not in err
+    # (each gray it would write is a photo: refused whole, before any work)
+    assert code == 2 and "refusing to overwrite an input" in err and "Traceback" not in err
 
 
 def test_recolor_delete_gray_deletes_only_what_this_run_wrote_and_decoded(tmp_path, capsys):

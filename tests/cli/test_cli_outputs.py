@@ -52,3 +52,25 @@ def test_recolor_refuses_an_output_it_cannot_write_before_encoding(tmp_path, cap
     err = capsys.readouterr().err
     assert "encoded" not in err and err.strip().count("\n") == 0, err
     assert not ir.exists() or not any(ir.iterdir())  # nothing encoded
+
+
+@pytest.mark.parametrize("spelling", ["same", "trailing slash", "dot"])
+def test_a_folder_run_into_its_own_folder_under_the_same_names_is_refused_up_front(tmp_path, capsys, spelling):
+    """``-o`` the input folder, each output named as its photo: nothing could be written, so the
+    run is refused in one line, exit 2, before any work: no manifest left among the photos."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a", "b"):
+        varcolor.write_image(photos / f"{name}.png", np.linspace(0.2, 0.8, 16 * 16).reshape(16, 16))
+        strokes = np.zeros((16, 16, 3), np.uint8)
+        strokes[2:5, 2:5] = (200, 60, 50)
+        varcolor.write_image(photos / f"{name}_mask.png", strokes)
+    before = {path.name: path.read_bytes() for path in photos.iterdir()}
+    output = {"same": str(photos), "trailing slash": f"{photos}/", "dot": f"{photos}/./"}[spelling]
+    assert cli.main(["colorize", str(photos), "--mask", "-o", output]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "refusing to overwrite an input" in err
+    assert {path.name: path.read_bytes() for path in photos.iterdir()} == before  # nothing written, nothing lost
+    # Into its own folder under other names (another extension), the run goes on as ever.
+    assert cli.main(["colorize", str(photos), "--mask", "-o", str(photos), "--ext", ".tif", "-q"]) == 0
+    assert (photos / "a.tif").is_file() and (photos / "b.tif").is_file()

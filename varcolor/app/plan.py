@@ -83,9 +83,31 @@ def check_folders(source: Path, output: Path) -> None:
         raise InputError(f"{output}: is a file; a folder input needs an output folder")
 
 
+def _check_not_all_inputs(jobs: list[Job]) -> None:
+    """Refuse a run each of whose jobs would write over one of its own inputs (the first job
+    looked at first: a run that writes elsewhere costs two file lookups)."""
+    working = [job for job in jobs if not job.skip and job.outputs and job.inputs]
+    if not working:
+        return
+
+    def over_input(job: Job) -> Path | None:
+        own = {identity(path) for path in job.inputs}
+        return next((output for output in job.outputs if identity(output) in own), None)
+
+    first = over_input(working[0])
+    if first is None or any(over_input(job) is None for job in working[1:]):
+        return
+    raise InputError(
+        f"{first}: refusing to overwrite an input: every output of this run is one of its inputs "
+        "(the output folder is the input folder, with the same names); give -o another folder"
+    )
+
+
 def check_outputs(jobs: list[Job], bits: int | None) -> None:
     """Refuse, before any work, an output format or place that could never be written: checked
-    once per folder and extension (every job of a folder run shares them).
+    once per folder and extension (every job of a folder run shares them); and a run each of whose
+    outputs is its own input (``-o`` the input folder, the names the same): nothing could be
+    written, and the run is refused whole (a run where some collide reports those photos).
 
     Parameters
     ----------
@@ -95,6 +117,7 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
         Bits per sample of the images written (8 or 16); None: 8 for the check. JPEG outputs are
         always checked at 8.
     """
+    _check_not_all_inputs(jobs)
     seen = set()
     for job in jobs:
         for output in job.outputs:
