@@ -262,7 +262,7 @@ def test_a_restrained_first_stroke_of_one_colour_needs_no_coarse_factorisation(m
     colorizer = varcolor.Colorizer(gray, method="levin-multiscale")
     taken = colorizer.solve(first)
     assert taken.info["engine"]["coarse_solver"] == levin_multiscale.ONE_COLOUR
-    monkeypatch.setattr(levin_multiscale, "_one_colour_of", lambda held, targets: None)
+    monkeypatch.setattr(levin_multiscale, "one_value", lambda values: None)
     solved = varcolor.Colorizer(gray, method="levin-multiscale").solve(first)
     assert solved.info["engine"]["coarse_solver"] == "direct"
     assert np.abs(taken.ab - solved.ab).max() <= 1e-4 and np.abs(taken.ab).max() > 10  # restrained, not flat

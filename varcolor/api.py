@@ -34,7 +34,7 @@ from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-e
 from .methods.base import checked_info, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
 from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exported)
-from .raster import channel_extremes, gather
+from .raster import channel_extremes, gather, one_value
 from .restraint import SOURCES, PendingReach, Reach, Restraint
 from .solvers import SolverPlan
 from .solvers.base import TOL
@@ -651,7 +651,9 @@ class Colorizer:
             bounded = guess is None and self.engine.within_cues
             # The cues' values, found once: scanning a large mask for them costs each edit.
             values = gather(targets, cues.mask) if bounded else None
-            colour = _one_colour(values) if values is not None and reach is None else None
+            # One colour's answer is that colour everywhere: taken, not solved (solved, a long thin image
+            # could lose it: links in series so weak that Levin's system is numerically singular).
+            colour = one_value(values) if values is not None and reach is None else None
             with threads_for(self.gray.size, self.options.threads) as threads:
                 if colour is not None:
                     # The exact answer: no solve, and the method's state of earlier solves forgotten.
@@ -870,18 +872,6 @@ def colorize(
     """
     colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, bits=bits, **keywords)
     return colorizer._solve(cues, x0, True)  # no edits follow: nothing made ahead for them
-
-
-def _one_colour(values: np.ndarray) -> np.ndarray | None:
-    """The one value every cue holds (``values``: the cues', ``N×2``), or None where they hold several.
-
-    A method whose chroma lies within its cues' (:attr:`~varcolor.methods.Method.within_cues`)
-    gives that colour everywhere; solved, a long thin image could lose it: on a 3×100,000 strip,
-    links in series so weak that Levin's exact system is numerically singular left 57 % of the
-    pixels without colour (relative residual 2e-14: any answer fits)."""
-    if not len(values) or not np.all(values == values[0]):
-        return None
-    return values[0]
 
 
 #: A chroma further outside its cues' range than this share of their largest value (0.25 ab of

@@ -10,11 +10,11 @@ indices.
 
 from __future__ import annotations
 
-from types import ModuleType
+from types import EllipsisType, ModuleType
 
 import numpy as np
 
-__all__ = ["coordinates", "gather", "channel_extremes", "changed_pixels"]
+__all__ = ["coordinates", "gather", "channel_extremes", "changed_pixels", "box_of", "dilated", "one_value"]
 
 
 def coordinates(mask, xp: ModuleType = np):
@@ -127,3 +127,73 @@ def changed_pixels(last: tuple, now: tuple, shape: tuple[int, int]) -> np.ndarra
     common, in_last, in_now = np.intersect1d(last[0], now[0], assume_unique=True, return_indices=True)
     changed[common[np.any(last[1][in_last] != now[1][in_now], axis=1)]] = True
     return changed.reshape(shape)
+
+
+def box_of(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
+    """The box of ``mask``'s True pixels grown by ``pad`` (within the image); None: none.
+
+    Parameters
+    ----------
+    mask : bool ndarray, ``H×W``
+    pad : int
+        Pixels the box grows by on each side.
+
+    Examples
+    --------
+    >>> mask = np.zeros((5, 6), bool); mask[2, 3] = True
+    >>> box_of(mask, 1)
+    (slice(1, 4, None), slice(2, 5, None))
+    """
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return None
+    return (
+        slice(max(int(rows[0]) - pad, 0), min(int(rows[-1]) + pad + 1, mask.shape[0])),
+        slice(max(int(columns[0]) - pad, 0), min(int(columns[-1]) + pad + 1, mask.shape[1])),
+    )
+
+
+def dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None | EllipsisType = ...) -> np.ndarray:
+    """``mask`` grown by ``radius`` pixels (a square), inside ``window`` alone (the rest False;
+    None: nothing grown; left out: the whole image).
+
+    Parameters
+    ----------
+    mask : bool ndarray, ``H×W``
+    radius : int
+        Pixels grown by.
+    window : pair of slices, None or ``...``, optional
+        Where to grow it (``box_of(mask, radius)`` holds all of it).
+
+    Examples
+    --------
+    >>> mask = np.zeros((5, 6), bool); mask[2, 3] = True
+    >>> int(dilated(mask, 1).sum()), int(dilated(mask, 1, box_of(mask, 1)).sum()), int(dilated(mask, 1, None).sum())
+    (9, 9, 0)
+    """
+    from scipy import ndimage
+
+    if window is ...:
+        return ndimage.maximum_filter(mask.view(np.uint8), size=2 * radius + 1).view(bool)
+    grown = np.zeros(mask.shape, bool)
+    if window is not None:
+        grown[window] = ndimage.maximum_filter(mask[window].view(np.uint8), size=2 * radius + 1).view(bool)
+    return grown
+
+
+def one_value(values: np.ndarray) -> np.ndarray | None:
+    """The one row every row of ``values`` (``N×C``) holds, or None where they hold several (or
+    there are none): cues of one colour, whose propagation is that colour everywhere.
+
+    Parameters
+    ----------
+    values : ndarray, ``N×C``
+
+    Examples
+    --------
+    >>> one_value(np.array([[1.0, 2.0], [1.0, 2.0]])).tolist(), one_value(np.array([[1.0, 2.0], [0.0, 2.0]]))
+    ([1.0, 2.0], None)
+    """
+    if not len(values) or not np.all(values == values[0]):
+        return None
+    return values[0]

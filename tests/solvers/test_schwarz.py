@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse
 import scipy.sparse.linalg
 
-from varcolor.solvers.schwarz import sweep_batches, sweep_tiles, tile_overlap
+from varcolor.solvers.schwarz import sweep_tiles, sweep_waves, tile_overlap
 from varcolor.solvers.stencil import STENCIL_OFFSETS
 
 
@@ -22,6 +22,15 @@ def test_the_tiles_cover_the_image_once_each_in_raster_order(shape, side, margin
         assert window[0].start == max(top - tile_overlap(margin), 0)
         assert window[1].stop == min(left + side + tile_overlap(margin), shape[1])
     assert (covered == 1).all() and keys == sorted(keys)
+
+
+def sweep_batches(units, shape):
+    """Each wave's unknowns (:func:`sweep_waves`), sorted: the systems a device solves."""
+    waves = sweep_waves(units, shape)
+    return [
+        np.sort(np.concatenate([units[k] for k in np.flatnonzero(waves == w)]))
+        for w in range(waves.max(initial=-1) + 1)
+    ]
 
 
 def nine_point_system(shape, seed):

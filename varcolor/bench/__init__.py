@@ -56,26 +56,4 @@ from .sweep import (  # noqa: F401
     versions,
     versions_line,
 )
-
-__all__ = [
-    "HINTS",
-    "SCORES",
-    "check_methods",
-    "check_hints",
-    "check_photo",
-    "parse_resolution",
-    "photo_array",
-    "original",
-    "method_options",
-    "protocol_gray",
-    "hint_points",
-    "score",
-    "evaluate",
-    "summarize",
-    "same_solves",
-    "markdown",
-    "versions",
-    "versions_line",
-    "pools_text",
-    "source_commit",
-]
+from .sweep import __all__ as __all__  # (the sweep's list, written once)

@@ -25,7 +25,6 @@ import functools
 import threading
 import time
 from dataclasses import dataclass
-from types import EllipsisType
 from typing import ClassVar
 
 import numba
@@ -39,7 +38,7 @@ from ..fields import option
 from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
 from ..options import DEFAULT_METHOD, PRIOR_WEIGHT
-from ..raster import changed_pixels, channel_extremes, coordinates
+from ..raster import box_of, changed_pixels, channel_extremes, coordinates, dilated, one_value
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver, Factors
 from ..solvers.lowrank import LowRankUpdater
@@ -495,7 +494,7 @@ class LevinMultiscale(Method):
                 refactor = self._factor_ahead(report, held, targets) or refactor
             else:
                 report = {"full_solve": why}
-        if coarse is None and prior is None and (colour := _one_colour_of(held, targets)) is not None:
+        if coarse is None and prior is None and (colour := one_value(targets[held])) is not None:
             # One colour (a first stroke): Levin's coarse answer is that colour everywhere, with
             # no factorisation; the reach and the correction still run. The next edit factors.
             self.updates.forget()
@@ -828,17 +827,17 @@ class LevinMultiscale(Method):
             changed = changed_pixels(last, cues, problem.mask.shape)
             # a changed cue's correction reaches its band, or its closed region and what holds it
             far = max(margin, REACH + REACH_PAD + margin) + overlap
-            reach = _dilated(changed, far + 3, _box_of(changed, far + 3))
+            reach = dilated(changed, far + 3, box_of(changed, far + 3))
         # The band within margin of a cue: after an edit, the last one's, made again only around
         # the cues that changed (the whole image's band, made again, was a large share of an edit).
         if changed is None or band is None:
-            band = _dilated(problem.mask, margin)
+            band = dilated(problem.mask, margin)
         else:
-            window = _box_of(changed, 2 * margin)
+            window = box_of(changed, 2 * margin)
             if window is not None:
-                inner = _box_of(changed, margin)
+                inner = box_of(changed, margin)
                 assert inner is not None  # within the box of changed, which has some
-                redone = _dilated(problem.mask[window], margin)
+                redone = dilated(problem.mask[window], margin)
                 band[inner] = redone[tuple(slice(i.start - w.start, i.stop - w.start) for i, w in zip(inner, window))]
         if keep:
             self._band = band
@@ -850,8 +849,9 @@ class LevinMultiscale(Method):
         # (asked of each tile's pixels, a big edit's hundreds of tiles cost a core a share of it).
         near_cells = _cells_holding(near)
         reach_cells = None if reach is None else _cells_holding(reach)
-        solved, reused = [], set()
+        solved, reused, order = [], set(), []
         for key, inner in sweep_tiles((height, width), side, margin):
+            order.append(key)
             # how far the lift moved here since the kept corrections were solved, over edits
             drift = drifts.get(key, 0.0) + (
                 self._still(moved, inner) if reach is not None and moved is not None else 0.0
@@ -871,7 +871,7 @@ class LevinMultiscale(Method):
         # The regions after the bands, as a fresh solve has them: they hold the bands' answers
         # around them (a kept tile's, added with its band's, had held the last bands').
         solved_keys = set(solved)
-        for key, _ in sweep_tiles((height, width), side, margin):
+        for key in order:
             if key in solved_keys:
                 self._regions(sweep, key, off)
             elif key in reused and (REGIONS, key) in kept:
@@ -1190,19 +1190,6 @@ def _relative(squares: np.ndarray) -> float:
     return float(np.max(np.where(norms[1] > 0, norms[0] / np.where(norms[1] > 0, norms[1], 1.0), norms[0])))
 
 
-def _dilated(mask: np.ndarray, radius: int, window: tuple[slice, slice] | None | EllipsisType = ...) -> np.ndarray:
-    """``mask`` grown by ``radius`` pixels (a square), inside ``window`` alone (the rest False;
-    None: nothing grown; left out: the whole image)."""
-    from scipy import ndimage
-
-    if window is ...:
-        return ndimage.maximum_filter(mask.view(np.uint8), size=2 * radius + 1).view(bool)
-    grown = np.zeros(mask.shape, bool)
-    if window is not None:
-        grown[window] = ndimage.maximum_filter(mask[window].view(np.uint8), size=2 * radius + 1).view(bool)
-    return grown
-
-
 #: The side of the cells in which :func:`_cells_holding` says whether a mask holds a pixel.
 CELL = 16
 
@@ -1235,26 +1222,6 @@ def _may_hold(cells, window: tuple[slice, slice]) -> bool:
     )
 
 
-def _box_of(mask: np.ndarray, pad: int) -> tuple[slice, slice] | None:
-    """The box of ``mask``'s True pixels grown by ``pad`` (within the image); None: none."""
-    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if not rows.size:
-        return None
-    return (
-        slice(max(rows[0] - pad, 0), min(rows[-1] + pad + 1, mask.shape[0])),
-        slice(max(columns[0] - pad, 0), min(columns[-1] + pad + 1, mask.shape[1])),
-    )
-
-
 def _blocks(rows: slice, factor: int, size: int) -> slice:
     """The coarse cells holding the full-resolution ``rows``."""
     return slice(rows.start // factor, min((rows.stop - 1) // factor + 1, size))
-
-
-def _one_colour_of(held: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
-    """The one value every coarse cue holds (``held``, ``targets``), or None where they hold
-    several (or there are none)."""
-    values = targets[held]
-    if not len(values) or not np.all(values == values[0]):
-        return None
-    return values[0]

@@ -46,7 +46,7 @@ import scipy.sparse.linalg
 
 from ..affinity import check_guide
 from ..energies import levin
-from ..raster import changed_pixels
+from ..raster import box_of, changed_pixels, dilated
 from ..solvers.aggregation import AggregationMultigrid
 from ..solvers.device import ArrayBackend, backend, to_host
 from ..solvers.direct import DirectSolver
@@ -283,7 +283,7 @@ def solve(engine, problem, x0=None, reach: dict | None = None) -> tuple[np.ndarr
             # a cue whose lifted value came to be off, or no more, reaches as far as a changed one
             changed.ravel()[np.setxor1d(previous.off, flat[off], assume_unique=True)] = True
             far = max(margin, reach["reach"] + reach["pad"] + margin) + tile_overlap(margin)
-            reached = _dilated(changed, far + 3)
+            reached = dilated(changed, far + 3, box_of(changed, far + 3))
         below = reach.get("reuse", 0.0) * (1.0 if options.space == "lab" else 1 / 500)
         kept: dict = {}
         steps, drift, solved_keys, reused = [], {}, [], []
@@ -583,23 +583,6 @@ def _cells_max(cells: np.ndarray, window: tuple[slice, slice]) -> float:
     rows = slice(window[0].start // CELL, -(-window[0].stop // CELL))
     columns = slice(window[1].start // CELL, -(-window[1].stop // CELL))
     return float(cells[rows, columns].max())
-
-
-def _dilated(mask: np.ndarray, radius: int) -> np.ndarray:
-    """``mask`` (host, ``H×W`` bool) grown by ``radius`` pixels (a square), looked at within its
-    pixels' box grown by as much alone."""
-    from scipy import ndimage
-
-    out = np.zeros(mask.shape, bool)
-    rows, columns = np.nonzero(mask)
-    if not rows.size:
-        return out
-    box = (
-        slice(max(int(rows.min()) - radius, 0), int(rows.max()) + radius + 1),
-        slice(max(int(columns.min()) - radius, 0), int(columns.max()) + radius + 1),
-    )
-    out[box] = ndimage.maximum_filter(mask[box].view(np.uint8), size=2 * radius + 1).view(bool)
-    return out
 
 
 def band_solve(device: ArrayBackend, guide, mask, band: np.ndarray, chroma) -> dict:

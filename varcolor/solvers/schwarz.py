@@ -5,7 +5,7 @@ The default engine corrects the pixels near its cues tile by tile, in raster ord
 unknowns solved with every other pixel held, each tile seeing the tiles solved before it. The
 order matters to the answer only between solves whose unknowns are coupled (one reads the
 other's pixels); solves that are not commute. So a device gathers the solves into waves
-(:func:`sweep_batches`): each solve goes one wave after the last earlier solve it is coupled to,
+(:func:`sweep_waves`): each solve goes one wave after the last earlier solve it is coupled to,
 and a wave's solves, coupled to none of each other, are one block-diagonal system. Solved wave
 after wave, they give the CPU's tile after tile answer: on a grid of ``m×n`` tiles about
 ``n + 2m`` waves, not ``m·n`` solves.
@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["COUPLING", "tile_overlap", "sweep_tiles", "sweep_waves", "sweep_batches"]
+__all__ = ["COUPLING", "tile_overlap", "sweep_tiles", "sweep_waves"]
 
 #: How far (pixels, in rows and columns) a row of the stencil reads its neighbours: two unknowns
 #: this far apart or nearer are coupled.
@@ -110,34 +110,3 @@ def sweep_waves(units: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarr
         )
         waves[number] = waves[:number][near].max() + 1 if near.any() else 0
     return waves
-
-
-def sweep_batches(units: Sequence[np.ndarray], shape: tuple[int, int]) -> list[np.ndarray]:
-    """The unknowns of a sweep's solves (``units``, in the sweep's order) gathered wave by wave
-    (:func:`sweep_waves`): solved one wave after another, each with the rest held, they give what
-    the units solved one after another give.
-
-    Parameters
-    ----------
-    units : sequence of int ndarray
-        Each solve's unknowns (raster indices of an ``H×W`` image), in order.
-    shape : tuple of int
-        The image's ``(H, W)``.
-
-    Returns
-    -------
-    list of int ndarray
-        Each wave's unknowns, sorted (two units holding one pixel are never in one wave: they
-        are coupled).
-
-    Examples
-    --------
-    >>> a, b, c = np.array([0, 1]), np.array([2]), np.array([8, 9])
-    >>> [wave.tolist() for wave in sweep_batches([a, b, c], (1, 10))]
-    [[0, 1, 8, 9], [2]]
-    """
-    waves = sweep_waves(units, shape)
-    return [
-        np.sort(np.concatenate([units[int(k)] for k in np.flatnonzero(waves == wave)]))
-        for wave in range(waves.max(initial=-1) + 1)
-    ]
