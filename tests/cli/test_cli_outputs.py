@@ -54,7 +54,7 @@ def test_recolor_refuses_an_output_it_cannot_write_before_encoding(tmp_path, cap
     assert not ir.exists() or not any(ir.iterdir())  # nothing encoded
 
 
-@pytest.mark.parametrize("spelling", ["same", "trailing slash", "dot"])
+@pytest.mark.parametrize("spelling", ["same", "trailing slash", "dot", "symlink"])
 def test_a_folder_run_into_its_own_folder_under_the_same_names_is_refused_up_front(tmp_path, capsys, spelling):
     """``-o`` the input folder, each output named as its photo: nothing could be written, so the
     run is refused in one line, exit 2, before any work: no manifest left among the photos."""
@@ -66,7 +66,9 @@ def test_a_folder_run_into_its_own_folder_under_the_same_names_is_refused_up_fro
         strokes[2:5, 2:5] = (200, 60, 50)
         varcolor.write_image(photos / f"{name}_mask.png", strokes)
     before = {path.name: path.read_bytes() for path in photos.iterdir()}
-    output = {"same": str(photos), "trailing slash": f"{photos}/", "dot": f"{photos}/./"}[spelling]
+    (tmp_path / "link").symlink_to(photos)
+    output = {"same": str(photos), "trailing slash": f"{photos}/", "dot": f"{photos}/./", "symlink": f"{tmp_path}/link"}
+    output = output[spelling]
     assert cli.main(["colorize", str(photos), "--mask", "-o", output]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "refusing to overwrite an input" in err
