@@ -1,6 +1,8 @@
 """The exact methods' GPU solver (``solver="aggregation"``: BiCGSTAB preconditioned by an
 aggregation multigrid built on the device) on the CPU through the same array code: how its
-iterations grow with the photo, and how far it lands from the exact LU, on Levin's system.
+iterations grow with the photo, how far it lands from the exact LU, on Levin's system, and its
+peak memory (Python's allocations during the solver's build and solve, bytes a pixel: what
+``estimate_bytes("aggregation", ...)`` plans from).
 
 Scene: scikit-image's astronaut resized, film grain σ = 0.03, 12 strokes in its own colours
 (3–5 px wide, a fifth of the width long). Iterations do not depend on the device; the times here
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +52,10 @@ def main() -> None:
         exact = varcolor.colorize(gray, cues, method="levin", solver="direct", tol=1e-12)
         for tol in (1e-8, 1e-10):
             start = time.perf_counter()
+            tracemalloc.start()
             result = varcolor.colorize(gray, cues, method="levin", solver="aggregation", tol=tol, maxiter=2000)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
             seconds = time.perf_counter() - start
             row = {
                 "shape": list(gray.shape),
@@ -59,6 +65,7 @@ def main() -> None:
                 "residual": result.info["residual"],
                 "max_dab_vs_lu": float(np.abs(result.ab - exact.ab).max()),
                 "cpu_seconds": round(seconds, 2),
+                "peak_bytes_per_pixel": round(peak / gray.size),
             }
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -68,13 +75,13 @@ def main() -> None:
         f"`benchmarks/aggregation_iterations.py` ({time.strftime('%Y-%m-%d')}), on this machine's CPU through the",
         "solver's array code (the iterations are the device's; the seconds are not a GPU's).",
         "",
-        "| shape | MP | tol | iterations | max Δab vs the LU | CPU s |",
-        "|---|---|---|---|---|---|",
+        "| shape | MP | tol | iterations | max Δab vs the LU | CPU s | peak bytes a pixel |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
             f"| {row['shape'][0]}×{row['shape'][1]} | {row['megapixels']} | {row['tol']:.0e} | {row['iterations']} "
-            f"| {row['max_dab_vs_lu']:.1e} | {row['cpu_seconds']} |"
+            f"| {row['max_dab_vs_lu']:.1e} | {row['cpu_seconds']} | {row['peak_bytes_per_pixel']} |"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")

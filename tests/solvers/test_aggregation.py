@@ -67,8 +67,10 @@ def test_auto_picks_it_on_a_gpu_and_never_on_the_cpu(monkeypatch, symmetric):
     from varcolor.solvers import choice
 
     monkeypatch.setattr(choice, "backend", lambda device: None)  # a GPU stands here (nothing is solved)
-    assert plan_solver("auto", (4000, 3000), device="cuda", symmetric=symmetric).solver == "aggregation"
-    assert plan_solver("auto", (400, 300), device="cpu", symmetric=symmetric).solver != "aggregation"
+    budget = 64e9  # (not this machine's free memory)
+    planned = plan_solver("auto", (4000, 3000), device="cuda", symmetric=symmetric, max_memory=budget)
+    assert planned.solver == "aggregation" and planned.bytes < choice.estimate_bytes("amg", 12_000_000)
+    assert plan_solver("auto", (400, 300), device="cpu", symmetric=symmetric, max_memory=budget).solver != "aggregation"
 
 
 def test_rebound_to_more_cues_it_keeps_its_coarse_levels_and_solves_the_new_system():

@@ -124,8 +124,8 @@ def estimate_bytes(solver: str, pixels: int) -> int:
     Parameters
     ----------
     solver : str
-        The solver's name (not ``"auto"``): ``"direct"``, ``"tiles"``, ``"multigrid"``, ``"cg"``;
-        any other is counted as ``"amg"``.
+        The solver's name (not ``"auto"``): ``"direct"``, ``"tiles"``, ``"multigrid"``, ``"cg"``,
+        ``"aggregation"``; any other is counted as ``"amg"``.
     pixels : int
         The system's unknowns (the image's pixels).
     """
@@ -138,6 +138,8 @@ def estimate_bytes(solver: str, pixels: int) -> int:
         return int(400 * pixels + 50e6)
     if solver == "cg":  # Ruge–Stüben levels, CG vectors (benchmarks/results/speed_symmetric_cg.md)
         return int(600 * pixels + 50e6)
+    if solver == "aggregation":  # its levels, BiCGSTAB's vectors (benchmarks/results/aggregation_iterations.md)
+        return int(520 * pixels + 50e6)
     return int(1250 * pixels + 50e6)
 
 
