@@ -5,6 +5,7 @@ one read then, and reads the file again where it changed."""
 import numpy as np
 
 import varcolor
+from varcolor.io import file_state
 from varcolor.matching import signature, target_signature, verified
 from varcolor.sources import reference as source
 
@@ -39,7 +40,7 @@ def test_a_ranking_holds_for_its_photo_unchanged_and_its_pool(tmp_path):
     varcolor.write_image(image, gray)
     ours = target_signature(gray)
     found = (verified(ours, signature(rng.random((64, 64, 3)))),)
-    ranking = source.Ranking(source.file_stamp(image), ours, found)
+    ranking = source.Ranking(file_state(image), ours, found)
     assert ranking.holds(image, 1)
     assert not ranking.holds(image, 2)  # made against another pool
     varcolor.write_image(image, gray[:, :60], overwrite=True)
@@ -67,7 +68,7 @@ def test_a_pool_matched_with_what_its_plan_carries_gives_the_same_cues(tmp_path)
     signatures, headers = describe_pool(pool, None)
     assert [header.whole for header in headers] == [True, True]  # PNGs: described decoded whole
     ours = target_signature(gray)
-    ranking = source.Ranking(source.file_stamp(image), ours, tuple(verified(ours, theirs) for theirs in signatures))
+    ranking = source.Ranking(file_state(image), ours, tuple(verified(ours, theirs) for theirs in signatures))
     plain, said = source.pool_cues(image, pool, signatures, gray, None, None, False)
     carried, told = source.pool_cues(image, pool, signatures, gray, None, None, False, headers=headers, ranking=ranking)
     assert plain.count > 100 and said == told and plain.references == carried.references

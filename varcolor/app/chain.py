@@ -37,10 +37,11 @@ import numpy as np
 from ..batch import Job, Outcome, Report
 from ..color import to_gray
 from ..errors import InputError
+from ..io import file_state
 from ..io.layers import is_layered
 from ..matching import Geometry, Signature, target_signature, verified
 from ..options import Options
-from ..sources.reference import Ranking, ReferenceHeader, file_stamp
+from ..sources.reference import Ranking, ReferenceHeader
 from .jobs import run_jobs
 from .plan import plan_colorize
 from .reference import UNMATCHED, References, Unmatched, describe_pool
@@ -57,13 +58,13 @@ CONFIDENCE_FOLDER = ".varcolor-confidence"
 
 
 def _target(job: Job) -> tuple[tuple | None, Signature]:
-    """A waiting photo's stamp (:func:`~varcolor.sources.reference.file_stamp`) and its signature
+    """A waiting photo's stamp (:func:`~varcolor.io.file_state`) and its signature
     as its job's match makes it (:class:`~varcolor.matching.PoolMatch`: the
     :func:`~varcolor.matching.target_signature` of the gray its job reads), read once for the
     waves' ranking and handed on to its job."""
     task = job.run
     assert isinstance(task, ColorizeTask)  # _waiting chose it
-    stamp = file_stamp(task.image)
+    stamp = file_state(task.image)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pixels = read_pixels(task.image, task.max_pixels, colour=is_layered(task.output))

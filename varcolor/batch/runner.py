@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from ..errors import InputError, OutputError, OutputExists, VarcolorError
 from ..fields import fingerprint
-from ..io import publish_gate, remove_stale_temporaries, writers_at_work
+from ..io import file_state, publish_gate, remove_stale_temporaries, writers_at_work
 from .cluster import SCHEDULER_VARIABLE, check_scheduler, dask_client, on_dask
 from .gate import GATE_TIMEOUT, StopGate
 from .jobs import Job, Outcome, Report, Said, judge
@@ -147,7 +147,7 @@ def run(
     bar = None
     # What each output's marker was before the run: an output the run published but could not
     # report (stopped, scheduler lost) is told by the disk, so that the report agrees with it.
-    before = {id(job): _state(job.outputs[-1]) for job in ready}
+    before = {id(job): file_state(job.outputs[-1]) for job in ready}
     settled: set[int] = set()
     lost: list[tuple[Job, Unreported]] = []
     stream = None
@@ -192,7 +192,7 @@ def run(
             while time.monotonic() < deadline and any(writers_at_work(folder) for folder in folders):
                 time.sleep(0.05)
         for job, outcome in lost:
-            if _state(job.outputs[-1]) not in (None, before[id(job)]):
+            if file_state(job.outputs[-1]) not in (None, before[id(job)]):
                 _settle(report, record, job, "done", outcome.published)
             else:
                 _settle(report, record, job, "failed", str(outcome), error=type(outcome).__name__)
@@ -202,7 +202,7 @@ def run(
             if stream is not None:
                 stream.close()  # the workers stopped: from here on nothing more is published
             for job in ready:  # published before the stop, not yet reported: done
-                if id(job) not in settled and _state(job.outputs[-1]) not in (None, before[id(job)]):
+                if id(job) not in settled and file_state(job.outputs[-1]) not in (None, before[id(job)]):
                     _settle(report, record, job, "done", "published as the run was interrupted")
             # The stopped workers' half-written files are temporaries no process holds any more.
             for folder in folders:
@@ -237,16 +237,6 @@ def _settle(
     else:
         (report.failed if status == "failed" else report.skipped).append(Outcome(job.name, line, error))
     report.rows.append(record.write(job, status, line, seconds, error))
-
-
-def _state(path: Path) -> tuple | None:
-    """A file's inode, size and modification time (None: absent): a published file is a new
-    inode (:mod:`varcolor.io` renames it into place), so a changed state means a new file."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def attempt(work: Callable[[], object], gate: StopGate | None = None) -> tuple[object, float]:

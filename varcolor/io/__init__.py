@@ -18,6 +18,7 @@ private helper patches it in the module that uses it.
 from .atomic import (
     atomic_path,
     file_sha256,
+    file_state,
     identity,
     inside,
     publish,
@@ -72,6 +73,7 @@ __all__ = [
     "publish_gate",
     "remove_stale_temporaries",
     "writers_at_work",
+    "file_state",
     "identity",
     "same_file",
     "inside",

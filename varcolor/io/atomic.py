@@ -38,6 +38,7 @@ __all__ = [
     "remove_stale_temporaries",
     "writers_at_work",
     "identity",
+    "file_state",
     "same_file",
     "inside",
 ]
@@ -400,6 +401,30 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_state(path: str | os.PathLike) -> tuple | None:
+    """The file as it is now: its device, inode, size and modification time (None where it cannot
+    be looked at). A published file is a new inode (:func:`publish` renames it into place), so a
+    changed state means a new or changed file, and what was read of it holds while it is the same.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a"
+    >>> file_state(path) is None, path.write_bytes(b"x") and file_state(path) == file_state(path)
+    (True, True)
+    """
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def identity(path: str | os.PathLike) -> tuple[int, int] | str:

@@ -15,7 +15,6 @@ decodes as it was described.
 
 from __future__ import annotations
 
-import os
 import threading
 import warnings
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import numpy as np
 
 from ..cues import Cues
 from ..errors import InputError
-from ..io import VIDEO_EXTENSIONS, image_bits, image_shape, read_image
+from ..io import VIDEO_EXTENSIONS, file_state, image_bits, image_shape, read_image
 from ..matching import (
     Geometry,
     GrayReference,
@@ -46,7 +45,6 @@ __all__ = [
     "ReferenceHeader",
     "Ranking",
     "read_header",
-    "file_stamp",
     "check_reference_file",
     "read_reference",
     "read_known_reference",
@@ -98,27 +96,11 @@ def check_reference_file(path: Path, max_pixels: int | None) -> tuple[int, int]:
     return image_shape(path, max_pixels=max_pixels)
 
 
-def file_stamp(path: Path) -> tuple | None:
-    """The file as it is now: its device, inode, size and time (None where it cannot be looked
-    at): what was read of it holds while its stamp is the same.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-    """
-    try:
-        stat = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
 @dataclass(frozen=True)
 class ReferenceHeader:
     """What a reference photo's header said when its run was planned (:func:`read_header`): a
     job reads the photo without opening its header again while the file is the one read then (its
-    :func:`file_stamp`), and takes a signature made from the photo decoded whole as that of the
+    :func:`~varcolor.io.file_state`), and takes a signature made from the photo decoded whole as that of the
     photo it decodes whole. Small and picklable: a pool's headers travel in its jobs' plans.
 
     Attributes
@@ -128,7 +110,7 @@ class ReferenceHeader:
     bits : int
         Bits per sample (:func:`~varcolor.io.image_bits`).
     stamp : tuple or None
-        The file's :func:`file_stamp` before its header was read.
+        The file's :func:`~varcolor.io.file_state` before its header was read.
     max_pixels : int or None
         The pixel limit the shape was checked against.
     whole : bool
@@ -152,7 +134,7 @@ class ReferenceHeader:
         max_pixels : int or None
             The pixel limit of the read.
         """
-        return self.stamp is not None and max_pixels == self.max_pixels and file_stamp(path) == self.stamp
+        return self.stamp is not None and max_pixels == self.max_pixels and file_state(path) == self.stamp
 
 
 def read_header(path: Path, max_pixels: int | None) -> ReferenceHeader:
@@ -171,7 +153,7 @@ def read_header(path: Path, max_pixels: int | None) -> ReferenceHeader:
     ReferenceHeader
         Its shape and bits, and the file's stamp.
     """
-    stamp = file_stamp(path)  # before the header: a file changed after it is read again
+    stamp = file_state(path)  # before the header: a file changed after it is read again
     shape = check_reference_file(path, max_pixels)
     return ReferenceHeader(shape, image_bits(path), stamp, max_pixels)
 
@@ -269,7 +251,7 @@ _LOCK = threading.Lock()
 def _key(path: Path, max_pixels: int | None, gray_shape: tuple | None, check_only: bool) -> tuple | None:
     """What tells a read of ``path`` from another: the file (device, inode, size, time) and how it
     is read; None where the file cannot be looked at (its read says why)."""
-    stamp = file_stamp(path)
+    stamp = file_state(path)
     if stamp is None:
         return None
     how = (max_pixels, None if gray_shape is None else tuple(gray_shape[:2]), check_only)
@@ -384,7 +366,7 @@ def read_known_reference(
     pixels = read_reference(path, max_pixels, gray_shape, max_memory, held, header=header)
     if known is None or not known.is_file():
         return pixels
-    stamp = file_stamp(known)
+    stamp = file_state(known)
     key = None if stamp is None else (*stamp, str(known), max_pixels, pixels.shape[:2])
     with _LOCK:
         alpha = _KNOWN.get("alpha") if key is not None and _KNOWN.get("key") == key else None
@@ -527,7 +509,7 @@ class Ranking:
     Attributes
     ----------
     stamp : tuple or None
-        The photo's :func:`file_stamp` before its gray was read.
+        The photo's :func:`~varcolor.io.file_state` before its gray was read.
     target : Signature
         Its signature as a gray image matched.
     found : tuple of Geometry
@@ -548,7 +530,7 @@ class Ranking:
         photos : int
             How many photos the pool holds.
         """
-        return self.stamp is not None and len(self.found) == photos and file_stamp(image) == self.stamp
+        return self.stamp is not None and len(self.found) == photos and file_state(image) == self.stamp
 
 
 @dataclass(frozen=True)
