@@ -158,6 +158,29 @@ def test_merged_weights_and_lightness_are_the_later_where_they_mark(mine, theirs
         np.testing.assert_array_equal(getattr(both, name), expected)
 
 
+def test_a_stroke_without_weight_or_lightness_shares_them_where_it_changes_none():
+    """A studio stroke (no weight, no lightness) over pixels holding the defaults leaves the
+    fields as they were: shared, read-only, not copied; across a marked pixel they are copied and
+    reset there, the earlier set unchanged (the plain-array reference as above)."""
+    shape = (30, 40)
+    first_mask = np.zeros(shape, bool)
+    first_mask[10:20, 5:15] = True
+    weight = np.where(first_mask, 0.5, 1.0)
+    lightness = np.where(first_mask, 60.0, np.nan)
+    first = Cues(first_mask, np.zeros(shape + (2,)), weight=weight, lightness=lightness)
+    for columns, shared in ((slice(20, 35), True), (slice(10, 35), False)):
+        mask = np.zeros(shape, bool)
+        mask[12:14, columns] = True
+        both = first.merged(Cues(mask, np.zeros(shape + (2,))))
+        for name, default in (("weight", 1.0), ("lightness", np.nan)):
+            field = getattr(both, name)
+            np.testing.assert_array_equal(field, np.where(mask, default, getattr(first, name)))
+            assert np.shares_memory(field, getattr(first, name)) == shared
+            assert field.flags.writeable != shared
+    np.testing.assert_array_equal(first.lightness, lightness)
+    np.testing.assert_array_equal(first.weight, weight)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_merged_is_the_union_with_the_later_values_into_any_memory_given(dtype):
     """Merged cues against a plain-array reference, for strokes on the image's edges and

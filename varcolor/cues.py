@@ -679,6 +679,14 @@ def _overlay_field(
     mine, theirs = getattr(first, name), getattr(second, name)
     if mine is None and theirs is None:
         return None
+    if mine is not None and theirs is None and mine.dtype == np.float64:
+        # A stroke without the field over pixels that hold its default: the field is unchanged,
+        # shared, read-only (not a 12 MP copy on every studio stroke).
+        held = mine[box][second.mask[box]] if box is not None else mine[:0]
+        if (np.isnan(held).all() if np.isnan(default) else (held == default).all()):
+            shared = mine.view()
+            shared.flags.writeable = False
+            return shared
     out = np.full(first.shape, default) if mine is None else np.array(mine, np.float64)
     if box is not None:  # a copy and a scatter in the box: not a full fill and select per edit
         inside = second.mask[box]
