@@ -683,7 +683,7 @@ def _overlay_field(
         # A stroke without the field over pixels that hold its default: the field is unchanged,
         # shared, read-only (not a 12 MP copy on every studio stroke).
         held = mine[box][second.mask[box]] if box is not None else mine[:0]
-        if (np.isnan(held).all() if np.isnan(default) else (held == default).all()):
+        if np.isnan(held).all() if np.isnan(default) else (held == default).all():
             shared = mine.view()
             shared.flags.writeable = False
             return shared

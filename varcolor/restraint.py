@@ -355,9 +355,9 @@ class Restraint:
         than the grid multigrid and compiles nothing (benchmarks/results/code_notes.md); its
         pivots taken on the diagonal (SuperLU's symmetric mode: the system is SPD, so no row
         exchange is needed, and the factors are those of the ordering, found once)."""
-        from scipy.sparse.linalg import splu
+        from .solvers.superlu import factor
 
-        factors = splu(
+        factors = factor(
             operator.to_csr().tocsc(),
             permc_spec="MMD_AT_PLUS_A",
             diag_pivot_thresh=0.0,

@@ -272,18 +272,19 @@ def solve(
 
 def _quadratic_direct(lam, diagonal, fixed, rhs, u):
     """Minimise ``(λ/2)‖Δu‖² + ½ Σ diag u² − rhs·u`` with ``u`` fixed on ``fixed``: one sparse LU."""
-    from scipy.sparse.linalg import splu  # here: it loads scipy.linalg, a tenth of every command's start-up
+    # here: scipy.sparse.linalg loads scipy.linalg, a tenth of every command's start-up
+    from ..solvers.superlu import factor
 
     grad = gradient_operator(diagonal.shape)
     laplacian = grad.T @ grad
     system = (lam * (laplacian.T @ laplacian) + sp.diags(diagonal.ravel())).tocsr()
     free, known = ~fixed.ravel(), fixed.ravel()
     flat = u.reshape(-1, 2).copy()
-    factor = splu(
+    lu = factor(
         system[free][:, free].tocsc(),
         permc_spec="MMD_AT_PLUS_A",
         diag_pivot_thresh=0.0,
         options={"SymmetricMode": True},
     )
-    flat[free] = factor.solve(rhs.reshape(-1, 2)[free] - system[free][:, known] @ flat[known])
+    flat[free] = lu.solve(rhs.reshape(-1, 2)[free] - system[free][:, known] @ flat[known])
     return flat.reshape(u.shape)

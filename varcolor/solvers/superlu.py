@@ -8,9 +8,18 @@ compiled, and slower still left to order the columns itself (COLAMD, with twice 
 benchmarks/results/code_notes.md. The factors are double
 precision: scipy 1.17's single-precision SuperLU corrupted the heap on these systems. Low-rank
 edits read the multifrontal LU (:meth:`varcolor.solvers.direct.DirectSolver.multifrontal`).
+
+Every SuperLU factorisation of the package is made by :func:`factor`, whose factors are freed in
+the thread that made them. Why: scipy's SuperLU frees a factor's memory only from the thread
+that allocated it (each thread keeps its own record of SuperLU's allocations), and factors held in
+reference cycles are collected by whichever thread runs Python's collector: the reach's or the
+painter's thread beside a solve. Dropped there, they were never freed: a process colorizing photo
+after photo grew by tens of megabytes a photo (``tests/test_memory_growth.py``).
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,7 +28,91 @@ import scipy.sparse.linalg as spla
 from ..raster import coordinates
 from .stencil import stencil_neighbours
 
-__all__ = ["SuperLUFactors", "dissection_order"]
+__all__ = ["SuperLUFactors", "ThreadLU", "dissection_order", "factor", "release"]
+
+#: Factors dropped on a thread other than their maker's, by the maker's thread id: each thread frees
+#: its own at its next :func:`factor` (or :func:`release`).
+_ORPHANS: dict[int, list] = {}
+_ORPHANS_LOCK = threading.Lock()
+
+
+class ThreadLU:
+    """SuperLU's factors (scipy's ``SuperLU``: its ``solve``, ``nnz`` and the rest), freed in the thread
+    that made them: dropped on another thread, they wait for their maker's next :func:`factor`.
+
+    Parameters
+    ----------
+    lu : scipy.sparse.linalg.SuperLU
+        The factors, made in this thread.
+    """
+
+    __slots__ = ("_lu", "_thread")
+
+    def __init__(self, lu) -> None:
+        self._lu = lu
+        self._thread = threading.get_ident()
+
+    def solve(self, rhs: np.ndarray, trans: str = "N") -> np.ndarray:
+        """``A x = rhs`` (``trans="T"``: ``Aᵀ x = rhs``), as ``SuperLU.solve``.
+
+        Parameters
+        ----------
+        rhs : ndarray
+            One right-hand side a column.
+        trans : str
+            ``"N"`` or ``"T"``.
+        """
+        return self._lu.solve(rhs, trans=trans)
+
+    def __getattr__(self, name: str):
+        return getattr(self._lu, name)
+
+    def __del__(self) -> None:
+        try:
+            if threading.get_ident() != self._thread:
+                with _ORPHANS_LOCK:
+                    _ORPHANS.setdefault(self._thread, []).append(self._lu)
+        except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to free for
+            pass
+
+
+def release() -> None:
+    """Free the factors this thread made that other threads dropped (:class:`ThreadLU`); forget
+    those of threads that have ended (their allocations' record went with them)."""
+    with _ORPHANS_LOCK:
+        mine = _ORPHANS.pop(threading.get_ident(), None)
+        if _ORPHANS:
+            alive = {thread.ident for thread in threading.enumerate()}
+            for ident in [ident for ident in _ORPHANS if ident not in alive]:
+                del _ORPHANS[ident]
+    del mine  # freed here, in their maker's thread, outside the lock
+
+
+def factor(matrix: sp.spmatrix, **options) -> ThreadLU:
+    """SuperLU's LU of ``matrix`` (``scipy.sparse.linalg.splu``, ``options`` passed to it), freed
+    in this thread whichever thread drops it (:class:`ThreadLU`).
+
+    Parameters
+    ----------
+    matrix : scipy.sparse matrix
+        Square, CSC.
+    **options
+        ``splu``'s keywords (``permc_spec``, ``diag_pivot_thresh``, ``options``, ...).
+
+    Raises
+    ------
+    RuntimeError
+        SuperLU's: a factor exactly singular.
+
+    Examples
+    --------
+    >>> lu = factor(sp.csc_matrix(np.array([[2.0, 1.0], [1.0, 3.0]])))
+    >>> np.round(lu.solve(np.array([3.0, 4.0])), 6).tolist()
+    [1.0, 1.0]
+    """
+    release()
+    return ThreadLU(spla.splu(matrix, **options))
+
 
 #: SuperLU keeps a pivot on the diagonal while it is at least this share of its column's largest
 #: entry (the systems have dominant diagonals: the dissection's order is kept).
@@ -116,7 +209,7 @@ class SuperLUFactors:
         matrix = _block(np.asarray(stencil, np.float64), self.order)
         try:
             # The order is ours (NATURAL); SymmetricMode keeps it for the rows too.
-            self._lu = spla.splu(
+            self._lu = factor(
                 matrix, permc_spec="NATURAL", diag_pivot_thresh=_DIAGONAL_PIVOT, options={"SymmetricMode": True}
             )
         except RuntimeError as error:  # "Factor is exactly singular"
