@@ -65,6 +65,8 @@ class ThreadLU:
         return self._lu.solve(rhs, trans=trans)
 
     def __getattr__(self, name: str):
+        if name in ThreadLU.__slots__:  # (not set: an instance half made)
+            raise AttributeError(name)
         return getattr(self._lu, name)
 
     def __del__(self) -> None:
