@@ -3,12 +3,15 @@ across the stroke's edge.
 
 Strokes as :mod:`restorer_strokes` places them (one along each of the most colourful objects),
 their paint's chroma scaled by ``--boost`` (a restorer's guess more saturated than the wall),
-on BSDS500 train photos at native size and ``--scale`` times a side. Chroma (Lab) is averaged
+on BSDS500 train photos at native size and ``--scale`` times a side (with ``--grain``, the larger
+copy's gray given film grain of that σ in 8-bit levels and the paint laid over that grain: a
+grainy scan, not a smooth enlargement). Chroma (Lab) is averaged
 by distance from the stroke's core (full paint), inside the stroked objects: the result's
 against the truth's. A line shows as a step: the core far above the pixels a few stroke widths
 out, where the truth is flat. Engines: the default (restraint on and off) and exact Levin.
 
-``python benchmarks/stroke_line.py --photos 4 --scale 4`` writes ``results/stroke_line.json``/``.md``.
+``python benchmarks/stroke_line.py --photos 4 --scale 4 [--grain 4]`` writes ``results/stroke_line.json``/``.md``
+(``--name``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,24 @@ def boosted(case: Marked, boost: float) -> np.ndarray:
     return np.where(painted[..., None], rgb, case.marked)
 
 
+def grainy(case: Marked, marked: np.ndarray, sigma: float, seed: int = 0) -> tuple[Marked, np.ndarray]:
+    """``case`` and its marked copy with film grain of ``sigma`` (8-bit levels) on the gray, the paint
+    laid over the grainy gray as a brush lays it (coverage × the stroke's colour, the rest the
+    grainy gray: each pixel's colour that of the nearest fully painted one), rounded to 8 bits."""
+    import dataclasses
+
+    from scipy import ndimage
+
+    noise = np.random.default_rng(seed).normal(0.0, sigma / 255, case.gray.shape)
+    gray = np.round(np.clip(case.gray + noise, 0, 1) * 255) / 255
+    full = case.paint >= 0.999
+    _, (rows, columns) = ndimage.distance_transform_edt(~full, return_indices=True)
+    colour = marked[rows, columns]
+    cover = case.paint[..., None]
+    out = np.round(np.clip((1 - cover) * gray[..., None] + cover * colour, 0, 1) * 255) / 255
+    return dataclasses.replace(case, gray=gray), out
+
+
 def profile(rgb: np.ndarray, case: Marked, scale: int) -> list[float]:
     """Mean chroma of ``rgb`` in each ring of :data:`RINGS` (inside the stroked objects)."""
     from scipy import ndimage
@@ -63,6 +84,8 @@ def main(argv=None) -> int:
     parser.add_argument("--photos", type=int, default=4, help="BSDS500 train photos (default %(default)s)")
     parser.add_argument("--scale", type=int, default=4, help="times a side, beside native (default %(default)s)")
     parser.add_argument("--boost", type=float, default=1.8, help="paint's chroma × this (default %(default)s)")
+    parser.add_argument("--grain", type=float, default=0.0, help="σ of film grain above native, 8-bit levels")
+    parser.add_argument("--name", default="stroke_line", help="results' file stem (default %(default)s)")
     parser.add_argument("--out", default=None, help="results folder (default: benchmarks/results)")
     args = parser.parse_args(argv)
     import imageio.v3 as iio
@@ -81,9 +104,12 @@ def main(argv=None) -> int:
                 if not case.objects:
                     continue
                 case = upscaled(case, scale) if scale > 1 else case
+                marked = boosted(case, args.boost)
+                if scale > 1 and args.grain:
+                    case, marked = grainy(case, marked, args.grain)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    cues = varcolor.Cues.from_marked(case.gray, boosted(case, args.boost))
+                    cues = varcolor.Cues.from_marked(case.gray, marked)
                     result = varcolor.colorize(case.gray, cues, **keywords)
                 results.append(profile(result.rgb, case, scale))
                 truths.append(profile(case.truth, case, scale))
@@ -94,8 +120,11 @@ def main(argv=None) -> int:
     lines = [
         "# A stroke drawn into the photo: chroma across its edge",
         "",
-        f"`python benchmarks/stroke_line.py --photos {args.photos} --scale {args.scale} --boost {args.boost:g}`: "
-        f"restorer strokes (benchmarks/restorer_strokes.py) on {len(files)} BSDS500 train photos, their paint's "
+        f"`python benchmarks/stroke_line.py --photos {args.photos} --scale {args.scale} --boost {args.boost:g}"
+        + (f" --grain {args.grain:g}" if args.grain else "")
+        + "`: "
+        + ("the larger copy with film grain, " if args.grain else "")
+        + f"restorer strokes (benchmarks/restorer_strokes.py) on {len(files)} BSDS500 train photos, their paint's "
         f"ab × {args.boost:g}; mean chroma (ab) inside the stroked objects by distance from the stroke's core "
         "(native pixels; × the scale above native). The truth's row is the same rings of the colour original.",
         "",
@@ -107,7 +136,7 @@ def main(argv=None) -> int:
         lines.append(f"| {size} | {row['engine']} | " + " | ".join(f"{v:.1f}" for v in row["result"]) + " |")
         if row["engine"] == "default":
             lines.append(f"| {size} | truth | " + " | ".join(f"{v:.1f}" for v in row["truth"]) + " |")
-    write_report(args.out or HERE / "results", "stroke_line", {"rows": rows}, "\n".join(lines))
+    write_report(args.out or HERE / "results", args.name, {"rows": rows}, "\n".join(lines))
     return 0
 
 
