@@ -33,7 +33,7 @@ __all__ = ["SuperLUFactors", "ThreadLU", "dissection_order", "factor", "release"
 #: Factors dropped on a thread other than their maker's, by the maker's thread id: each thread frees
 #: its own at its next :func:`factor` (or :func:`release`).
 _ORPHANS: dict[int, list] = {}
-_ORPHANS_LOCK = threading.Lock()
+_ORPHANS_LOCK = threading.RLock()  # (re-entered where the collector runs a __del__ inside it)
 
 
 class ThreadLU:
@@ -85,8 +85,9 @@ def release() -> None:
         mine = _ORPHANS.pop(threading.get_ident(), None)
         if _ORPHANS:
             alive = {thread.ident for thread in threading.enumerate()}
-            for ident in [ident for ident in _ORPHANS if ident not in alive]:
-                del _ORPHANS[ident]
+            for ident in list(_ORPHANS):
+                if ident not in alive:
+                    _ORPHANS.pop(ident, None)
     del mine  # freed here, in their maker's thread, outside the lock
 
 
