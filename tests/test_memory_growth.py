@@ -87,3 +87,19 @@ def test_colorizing_photo_after_photo_does_not_grow_the_process():
     gc.collect()
     superlu.release()
     assert _in_use() - start < 40e6
+
+
+def test_every_superlu_factorisation_goes_through_factor():
+    """SuperLU's factors made anywhere else would be freed, or not, by whichever thread drops them."""
+    from pathlib import Path
+
+    package = Path(varcolor.__file__).parent
+    makers = ("splu(", "spilu(", "factorized(")
+    found = [
+        f"{path.relative_to(package)}:{number}"
+        for path in package.rglob("*.py")
+        if path.name != "superlu.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if any(maker in line for maker in makers) and not line.lstrip().startswith(("#", ">>>"))
+    ]
+    assert not found, found
