@@ -44,21 +44,14 @@ def _in_use() -> int:
     return int(libc.mallinfo2().uordblks)
 
 
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux") or not hasattr(ctypes.CDLL(ctypes.util.find_library("c")), "mallinfo2"),
-    reason="reads glibc's malloc statistics",
-)
-def test_colorizing_photo_after_photo_does_not_grow_the_process():
-    """Twenty restrained solves of differing photos in one process (as a folder run's worker does)
-    leave malloc's memory in use where it was: before :func:`~varcolor.solvers.superlu.factor`,
-    SuperLU's factors dropped by Python's collector on another thread were never freed (restorer
-    strokes on BSDS photos: about 50 MB a photo)."""
+def _photos(count: int) -> list[tuple[np.ndarray, varcolor.Cues]]:
+    """``count`` differing crops of scikit-image's astronaut (about 0.15 MP), five strokes each."""
     from skimage import data
 
     rng = np.random.default_rng(0)
     base = varcolor.color.same_lightness_gray(data.astronaut() / 255.0)
     cases = []
-    for k in range(10):
+    for k in range(count):
         top, left = int(rng.integers(0, 40)), int(rng.integers(0, 40))
         gray = base[top : top + 320 + 4 * k, left : left + 460 - 3 * k]
         mask = np.zeros(gray.shape, bool)
@@ -68,6 +61,22 @@ def test_colorizing_photo_after_photo_does_not_grow_the_process():
             mask[y : y + 3, x : x + 50] = True
             ab[y : y + 3, x : x + 50] = rng.uniform(-40, 40, 2)
         cases.append((gray, varcolor.Cues(mask, ab)))
+    return cases
+
+
+def _has_mallinfo2() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    return hasattr(ctypes.CDLL(ctypes.util.find_library("c")), "mallinfo2")
+
+
+@pytest.mark.skipif(not _has_mallinfo2(), reason="reads glibc's malloc statistics")
+def test_colorizing_photo_after_photo_does_not_grow_the_process():
+    """Twenty restrained solves of differing photos in one process (as a folder run's worker does)
+    leave malloc's memory in use where it was: before :func:`~varcolor.solvers.superlu.factor`,
+    SuperLU's factors dropped by Python's collector on another thread were never freed (restorer
+    strokes on BSDS photos: about 50 MB a photo)."""
+    cases = _photos(10)
 
     def run() -> None:
         for gray, cues in cases:
@@ -86,6 +95,36 @@ def test_colorizing_photo_after_photo_does_not_grow_the_process():
     run()
     gc.collect()
     superlu.release()
+    assert _in_use() - start < 40e6
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _has_mallinfo2(), reason="reads glibc's malloc statistics")
+def test_photos_colorized_on_three_threads_at_once_match_one_thread_and_do_not_grow():
+    """Three threads colorizing at once (a Dask worker's threads, a server's): each photo's colours
+    as one thread makes them, and nothing left behind."""
+    cases = _photos(9)
+    alone = [varcolor.colorize(gray, cues).rgb for gray, cues in cases]
+    gc.collect()
+    superlu.release()
+    start = _in_use()
+    wrong: list[int] = []
+
+    def work(first: int) -> None:
+        for index in range(first, len(cases), 3):
+            gray, cues = cases[index]
+            if not np.allclose(varcolor.colorize(gray, cues).rgb, alone[index], atol=1e-6):
+                wrong.append(index)
+
+    for _ in range(3):
+        workers = [threading.Thread(target=work, args=(first,)) for first in range(3)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    gc.collect()
+    superlu.release()
+    assert not wrong
     assert _in_use() - start < 40e6
 
 

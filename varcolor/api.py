@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import warnings
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -282,7 +283,9 @@ class Colorizer:
         self.painter = Painter(gray, options.space, options.gamut, bits, device=device)
         # solve: the method plans its solver unless given the plan, refusing what will not fit
         self.engine = method(gray, options, progress, plan=plan)
-        self.engine.on_early = self._paint_early
+        # (weakly: the engine holding this colorizer made a cycle, freed only by the collector,
+        # on whichever thread it ran; the engine's SuperLU factors with it)
+        self.engine.on_early = _weakly(self._paint_early)
         self._early: tuple[np.ndarray, Future] | None = None  # a draft being painted, and its future
         self.updates = self.engine.updater(options.space, self.painter.targets_at)
         #: The cue set of the last result (None before the first solve): what :meth:`update` adds
@@ -902,6 +905,19 @@ def _settled(early: tuple[np.ndarray, Future] | None) -> None:
             early[1].result()
         except Exception:  # noqa: BLE001 - not this call's error
             pass
+
+
+def _weakly(method: Callable[..., None]) -> Callable[..., None]:
+    """``method`` (a bound method) called through a weak reference to its object: a call after the
+    object is gone does nothing."""
+    reference = weakref.WeakMethod(method)
+
+    def call(*args, **kwargs) -> None:
+        bound = reference()
+        if bound is not None:
+            bound(*args, **kwargs)
+
+    return call
 
 
 def _pending(solve: Callable[[Cues], Reach], cues: Cues) -> PendingReach:

@@ -83,10 +83,11 @@ class Updates:
             return
         base = chroma.copy()
         refine_tol = self.method.options.tol if self.refine_tol is None else self.refine_tol
+        scale = self.scale  # (not self: held in self.base, it made a cycle the collector had to find)
 
         def updater() -> LowRankUpdater:
             return LowRankUpdater(
-                factors, base, UPDATE_TINY * self.scale, UPDATE_BUDGET * self.scale, MAX_HELD, refine_tol=refine_tol
+                factors, base, UPDATE_TINY * scale, UPDATE_BUDGET * scale, MAX_HELD, refine_tol=refine_tol
             )
 
         self.base = (updater, mask.copy(), targets.reshape(-1, 2)[np.flatnonzero(mask)])
