@@ -37,7 +37,7 @@ _ORPHANS_LOCK = threading.RLock()  # (re-entered where the collector runs a __de
 
 
 class ThreadLU:
-    """SuperLU's factors (scipy's ``SuperLU``: its ``solve``, ``nnz`` and the rest), freed in the thread
+    """SuperLU's factors (scipy's ``SuperLU``: its ``solve`` and ``nnz``), freed in the thread
     that made them: dropped on another thread, they wait for their maker's next :func:`factor`.
 
     Parameters
@@ -64,10 +64,10 @@ class ThreadLU:
         """
         return self._lu.solve(rhs, trans=trans)
 
-    def __getattr__(self, name: str):
-        if name in ThreadLU.__slots__:  # (not set: an instance half made)
-            raise AttributeError(name)
-        return getattr(self._lu, name)
+    @property
+    def nnz(self) -> int:
+        """The entries of L and U."""
+        return int(self._lu.nnz)
 
     def __del__(self) -> None:
         try:
