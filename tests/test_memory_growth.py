@@ -30,6 +30,31 @@ def test_factors_dropped_on_another_thread_are_freed_by_their_maker():
     assert sys.getrefcount(inner) < before
 
 
+def test_a_maker_that_asked_to_be_woken_frees_what_another_thread_dropped_at_once():
+    """A long-lived thread that may make no factors again for a while (the refactoring's) asks to
+    be woken (:func:`~varcolor.solvers.superlu.wake_with`): factors it made and this thread drops
+    are freed on it, without waiting for its next factorisation."""
+    from varcolor.threads import Worker
+
+    worker = Worker("test-superlu-maker")
+    woken: list[int] = []
+    made: list = []
+
+    def make():
+        superlu.wake_with(lambda: woken.append(threading.get_ident()) or worker.post(superlu.release))
+        made.append(superlu.factor(sp.csc_matrix(np.array([[2.0, 1.0], [1.0, 3.0]]))))
+        return threading.get_ident()
+
+    maker = worker.submit(make).result(5)
+    lu = made.pop()
+    del lu  # here: held for the maker, and the maker woken ...
+    assert woken == [threading.get_ident()] and superlu._ORPHANS.get(maker) is not None
+    worker.submit(lambda: None).result(5)  # (after the release posted)
+    assert not superlu._ORPHANS.get(maker)  # ... which let it go
+    # (SuperLU's object is not held here to see it go: its last reference dropped on this thread,
+    # scipy's deallocation would fail)
+
+
 def _in_use() -> int:
     """Bytes glibc's malloc has handed out and not had back (mallinfo2's ``uordblks``)."""
 

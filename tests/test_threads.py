@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from varcolor.threads import lowest_priority, shared_pool
+from varcolor.threads import Worker, lowest_priority, shared_pool
 
 
 def test_a_name_is_one_pool_whose_threads_are_started_as_asked():
@@ -38,6 +38,53 @@ def test_a_forked_child_makes_its_own_pool():
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert shared_pool("test-fork", 1) is parent
+
+
+def test_a_worker_runs_its_jobs_in_turn_on_one_thread_and_hands_back_errors():
+    worker = Worker("test-worker")
+    order: list[tuple[int, int]] = []
+    futures = [worker.submit(lambda k=k: order.append((k, threading.get_ident())) or k) for k in range(20)]
+    assert [f.result(5) for f in futures] == list(range(20))
+    assert [k for k, _ in order] == list(range(20)) and len({ident for _, ident in order}) == 1
+    failing = worker.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result(5)
+    assert worker.submit(lambda: threading.current_thread().name).result(5) == "varcolor-test-worker"
+
+
+def test_a_job_posted_from_a_finaliser_inside_the_collector_runs():
+    """:meth:`Worker.post` from a ``__del__`` run by Python's collector on this thread (as SuperLU's
+    factors dropped in a cycle wake their maker): no deadlock, and the job runs."""
+    import gc
+
+    worker = Worker("test-post")
+    worker.submit(lambda: None).result(5)
+    ran = threading.Event()
+
+    class Cycle:
+        def __del__(self):
+            worker.post(ran.set)
+
+    first, second = Cycle(), Cycle()
+    first.other, second.other = second, first
+    del first, second
+    gc.collect()
+    assert ran.wait(5)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_starts_its_own_worker_thread():
+    worker = Worker("test-fork-worker")
+    assert worker.submit(lambda: 1).result(5) == 1
+    child = os.fork()
+    if child == 0:
+        ok = False
+        try:
+            ok = worker.submit(lambda: 2).result(5) == 2
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_lowest_priority_is_the_calling_threads_alone():

@@ -15,11 +15,12 @@ idle.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
-__all__ = ["lowest_priority", "shared_pool", "usable_cores", "IDLE_PRIORITY_VARIABLE"]
+__all__ = ["Worker", "lowest_priority", "shared_pool", "usable_cores", "IDLE_PRIORITY_VARIABLE"]
 
 #: Set to ``0``, :func:`lowest_priority` leaves threads at their process's priority: for a machine
 #: kept busy on every core by other work that must not starve the studio's suggestions (a test
@@ -69,6 +70,61 @@ def shared_pool(
                 workers, thread_name_prefix=f"varcolor-{name}", initializer=initializer, initargs=initargs
             )
         return pool
+
+
+class Worker:
+    """One long-lived daemon thread named ``varcolor-<name>`` that runs what it is given, in turn:
+    made at the first :meth:`submit` (again in a forked child, which has none of its parent's
+    threads). Why not a pool's thread: what it is given may be posted from a ``__del__``
+    (:meth:`post` is re-entrant), and a process that exits does not wait for work left queued.
+
+    Parameters
+    ----------
+    name : str
+        Its thread's name, after ``varcolor-``.
+
+    Examples
+    --------
+    >>> worker = Worker("example")
+    >>> worker.submit(lambda: threading.current_thread().name).result()
+    'varcolor-example'
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = f"varcolor-{name}"
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], object]) -> Future:
+        """Run ``job()`` on the thread, after what was given before: its future."""
+        future: Future = Future()
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                self._thread.start()
+        self._queue.put((job, future))
+        return future
+
+    def post(self, job: Callable[[], object]) -> None:
+        """Run ``job()`` on the thread if it is running, its result and errors dropped: re-entrant,
+        for a ``__del__`` or the collector's callbacks."""
+        self._queue.put((job, None))
+
+    def _loop(self) -> None:
+        while True:
+            job, future = self._queue.get()
+            if future is not None and not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = job()
+            except BaseException as error:  # noqa: BLE001 - handed to the future's reader
+                if future is not None:
+                    future.set_exception(error)
+            else:
+                if future is not None:
+                    future.set_result(result)
+            del job, future  # (what the job held goes now, not at the next one)
 
 
 def lowest_priority() -> None:

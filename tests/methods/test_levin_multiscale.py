@@ -6,6 +6,7 @@ system (a constant is a solution; cues are held exactly). The engine's propagati
 (``restraint="off"``, the colour Levin's system gives: what these expectations are of); its
 restraint to the cues' reach is tested in tests/test_restraint.py."""
 
+import gc
 import threading
 
 import numpy as np
@@ -789,6 +790,40 @@ def test_the_background_factorisation_runs_at_the_lowest_priority(monkeypatch):
     assert colorizer.update(next(_strokes_in_turn(gray, ab, 1))).info["engine"]["coarse_refactor"] == "started"
     colorizer.engine._refactor.join()
     assert seen == [19] and os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+def test_factorisations_made_ahead_run_on_one_thread_that_frees_them(monkeypatch):
+    """Every factorisation made ahead runs on the process's one refactoring thread, which lives
+    on: SuperLU frees factors only in their maker thread (:mod:`varcolor.solvers.superlu`), and
+    those of a thread of its own that had ended could never be freed. The SuperLU factors it made
+    that the main thread dropped (a closed colorizer's) are freed by it, woken for them."""
+    import scipy.sparse.linalg as spla
+
+    from varcolor.solvers import superlu
+
+    made = []
+    splu = spla.splu
+    monkeypatch.setattr(
+        spla, "splu", lambda *args, **options: made.append(threading.get_ident()) or splu(*args, **options)
+    )
+    # SuperLU's factors for the coarse grid, as array code has them (VARCOLOR_KERNELS=array)
+    monkeypatch.setattr(varcolor.solvers.direct, "small_system", lambda rows: True)
+    gray, cues, ab, colorizer = _refactoring_after_each_edit(monkeypatch)
+    for added in _strokes_in_turn(gray, ab, 5):
+        colorizer.update(added)
+        if colorizer.engine._refactor is not None:
+            colorizer.engine._refactor.join()
+    threads = [t for t in threading.enumerate() if t.name.startswith("varcolor-coarse-refactor")]
+    assert len(threads) == 1
+    ident = threads[0].ident
+    assert made.count(ident) >= 3  # each refactoring's coarse factors, on the one thread
+    released = []
+    release = levin_multiscale.release
+    monkeypatch.setattr(levin_multiscale, "release", lambda: released.append(threading.get_ident()) or release())
+    del colorizer
+    gc.collect()  # dropped here: held for their maker, woken to free them ...
+    levin_multiscale._REFACTORING.submit(lambda: None).result()  # (after what was posted before)
+    assert ident in released and not superlu._ORPHANS.get(ident)  # ... which it did
 
 
 def test_coarse_edits_are_not_refined_below_what_the_lift_shows(monkeypatch):

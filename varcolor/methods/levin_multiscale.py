@@ -24,6 +24,7 @@ import dataclasses
 import functools
 import threading
 import time
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -54,8 +55,9 @@ from ..solvers.multiscale import (
 )
 from ..solvers.schwarz import sweep_tiles, tile_overlap
 from ..solvers.stencil import GridOperator
+from ..solvers.superlu import release, wake_with
 from ..solvers.window import held_border
-from ..threads import lowest_priority
+from ..threads import Worker, lowest_priority
 from . import multiscale_device
 from .base import NOT_ITERATIVE, Method, Problem
 from .levin import Levin
@@ -626,7 +628,7 @@ class LevinMultiscale(Method):
         pending = self._refactor
         if pending is None or not (wait or pending.done()):
             return None
-        pending.go.set()  # (an edit that started it and failed before letting it go)
+        pending.let_go()  # (an edit that started it and failed before letting it go)
         pending.join()
         self._refactor = None
         if pending.updates is None or pending.updates.base is None:
@@ -646,7 +648,6 @@ class LevinMultiscale(Method):
         way finishes in its thread, unread."""
         if self._refactor is not None:
             self._refactor.cancelled = True
-            self._refactor.go.set()
             self._refactor = None
 
     def painted(self) -> None:
@@ -657,7 +658,7 @@ class LevinMultiscale(Method):
 
     def _go_ahead(self) -> None:
         if self._refactor is not None:
-            self._refactor.go.set()
+            self._refactor.let_go()
 
     def _factor_ahead(self, report: dict, held: np.ndarray, targets: np.ndarray) -> str | None:
         """After a low-rank edit whose correction holds more than :data:`REFACTOR_ABOVE` of
@@ -958,9 +959,12 @@ class _Refactor:
     that solve (:attr:`updates`, None where it failed). The thread reads only its own copies and
     the coarse gray, and writes only its own objects: the edits in the foreground go on with the
     old factors until :meth:`LevinMultiscale._adopt` takes these, after :meth:`join`. It begins
-    once the edit that started it has its result painted (:attr:`go`, :meth:`LevinMultiscale.painted`), and runs
-    numba's kernels (and the multifrontal LU's) on one thread of its own: the other core is the
-    edits'."""
+    once the edit that started it has its result painted (:meth:`let_go`, :meth:`LevinMultiscale.painted`), and runs
+    numba's kernels (and the multifrontal LU's) on one thread: the other core is the edits'.
+
+    Every factorisation runs on the process's one refactoring thread (:data:`_REFACTORING`), not a
+    thread of its own: SuperLU frees factors only in the thread that made them
+    (:mod:`varcolor.solvers.superlu`), and those made by a thread that then ended could never be freed."""
 
     def __init__(self, engine: LevinMultiscale, held: np.ndarray, targets: np.ndarray):
         self.held, self.targets = held.copy(), targets.copy()
@@ -971,13 +975,20 @@ class _Refactor:
         self._refine_tol = engine.updates.refine_tol
         self.go = threading.Event()  # set once the edit that started it is painted
         self.cancelled = False
-        self._thread = threading.Thread(target=self._run, name="varcolor-coarse-refactor", daemon=True)
-        self._thread.start()
+        self._future: Future | None = None
+        self._lock = threading.Lock()
+
+    def let_go(self) -> None:
+        """Let the factorisation begin (queued on the refactoring thread), once; not if cancelled."""
+        with self._lock:
+            self.go.set()
+            if self._future is None and not self.cancelled:
+                self._future = _REFACTORING.submit(self._run)
 
     def _run(self) -> None:
-        self.go.wait()
         if self.cancelled:
             return
+        wake_with(lambda: _REFACTORING.post(release))  # what this thread makes is freed here
         numba.set_num_threads(1)  # this thread's own count: the multifrontal LU maps in it, in turn
         lowest_priority()  # the strokes drawn meanwhile come first (at the same priority, they waited)
         try:
@@ -991,10 +1002,18 @@ class _Refactor:
         self.updates = updates
 
     def done(self) -> bool:
-        return not self._thread.is_alive()
+        """Whether it has run (it has not where it was not let go)."""
+        return self._future is not None and self._future.done()
 
     def join(self) -> None:
-        self._thread.join()
+        """Wait until it has run, where it was let go."""
+        if self._future is not None:
+            wait([self._future])
+
+
+#: The process's thread for factorisations made ahead (one: they queue). SuperLU factors it made
+#: that another thread dropped are freed on it (:func:`varcolor.solvers.superlu.wake_with`).
+_REFACTORING = Worker("coarse-refactor")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ after photo grew by tens of megabytes a photo (``tests/test_memory_growth.py``).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,12 +29,23 @@ import scipy.sparse.linalg as spla
 from ..raster import coordinates
 from .stencil import stencil_neighbours
 
-__all__ = ["SuperLUFactors", "ThreadLU", "dissection_order", "factor", "release"]
+__all__ = ["SuperLUFactors", "ThreadLU", "dissection_order", "factor", "release", "wake_with"]
 
 #: Factors dropped on a thread other than their maker's, by the maker's thread id: each thread frees
 #: its own at its next :func:`factor` (or :func:`release`).
 _ORPHANS: dict[int, list] = {}
 _ORPHANS_LOCK = threading.RLock()  # (re-entered where the collector runs a __del__ inside it)
+#: How to have a thread call :func:`release` soon, by thread id (:func:`wake_with`).
+_WAKERS: dict[int, Callable[[], object]] = {}
+
+
+def wake_with(waker: Callable[[], object]) -> None:
+    """Have ``waker()`` called each time another thread drops factors this thread made: it should
+    have this thread call :func:`release` soon (a long-lived worker's, which may make no factors
+    again for a long while). It runs on the dropping thread, maybe inside Python's collector: it
+    must be re-entrant (``queue.SimpleQueue.put``)."""
+    with _ORPHANS_LOCK:
+        _WAKERS[threading.get_ident()] = waker
 
 
 class ThreadLU:
@@ -74,6 +86,9 @@ class ThreadLU:
             if threading.get_ident() != self._thread:
                 with _ORPHANS_LOCK:
                     _ORPHANS.setdefault(self._thread, []).append(self._lu)
+                    waker = _WAKERS.get(self._thread)
+                if waker is not None:
+                    waker()
         except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to free for
             pass
 
@@ -88,6 +103,7 @@ def release() -> None:
             for ident in list(_ORPHANS):
                 if ident not in alive:
                     _ORPHANS.pop(ident, None)
+                    _WAKERS.pop(ident, None)
     del mine  # freed here, in their maker's thread, outside the lock
 
 
