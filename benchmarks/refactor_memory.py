@@ -78,7 +78,8 @@ def main() -> None:
         if colorizer.engine._refactor is not None:
             colorizer.engine._refactor.join()  # the user's pause before the next stroke
         gc.collect()
-        rows.append({"step": f"edit {k + 1}", "refactor": result.info["engine"].get("coarse_refactor", ""), "mb": _in_use()})
+        refactor = result.info["engine"].get("coarse_refactor", "")
+        rows.append({"step": f"edit {k + 1}", "refactor": refactor, "mb": _in_use()})
         print(rows[-1], flush=True)
     del colorizer, result
     gc.collect()
