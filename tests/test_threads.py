@@ -76,13 +76,19 @@ def test_a_job_posted_from_a_finaliser_inside_the_collector_runs():
 def test_a_forked_child_starts_its_own_worker_thread():
     worker = Worker("test-fork-worker")
     assert worker.submit(lambda: 1).result(5) == 1
+    held = threading.Event()
+    worker.submit(held.wait)  # the parent's thread busy, a job of the parent's queued behind it:
+    queued = worker.submit(lambda: os.getpid())
     child = os.fork()
-    if child == 0:
+    if child == 0:  # the child runs its own jobs, not the parent's left in the queue
         ok = False
         try:
-            ok = worker.submit(lambda: 2).result(5) == 2
+            ran: list[int] = []
+            ok = worker.submit(lambda: ran.append(2) or 2).result(5) == 2 and ran == [2] and not queued.done()
         finally:
             os._exit(0 if ok else 1)
+    held.set()
+    assert queued.result(5) == os.getpid()
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
 

@@ -95,13 +95,16 @@ class Worker:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def submit(self, job: Callable[[], object]) -> Future:
         """Run ``job()`` on the thread, after what was given before: its future."""
         future: Future = Future()
         with self._lock:
+            if self._pid != os.getpid():  # a forked child: its parent's queued jobs are not its own
+                self._queue, self._thread, self._pid = queue.SimpleQueue(), None, os.getpid()
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                self._thread = threading.Thread(target=self._loop, args=(self._queue,), name=self.name, daemon=True)
                 self._thread.start()
         self._queue.put((job, future))
         return future
@@ -111,9 +114,10 @@ class Worker:
         for a ``__del__`` or the collector's callbacks."""
         self._queue.put((job, None))
 
-    def _loop(self) -> None:
+    @staticmethod
+    def _loop(jobs: queue.SimpleQueue) -> None:
         while True:
-            job, future = self._queue.get()
+            job, future = jobs.get()
             if future is not None and not future.set_running_or_notify_cancel():
                 continue
             try:
