@@ -503,3 +503,34 @@ def test_a_mistyped_kernels_variable_is_one_line_naming_it(monkeypatch, tmp_path
     said = "varcolor: error: VARCOLOR_KERNELS='yes': say array, numba or auto (or leave it unset)"
     assert code == 2 and err.strip().splitlines() == [said]
     assert not (tmp_path / "out.png").exists()
+
+
+def test_two_threads_first_using_a_kernel_at_once_both_run_it():
+    """``compile_once`` from two threads at once (a server's two sessions' first strokes): the
+    second waited for the first's compile, where it compiled a kernel the first had just closed
+    to compiling ("compilation disabled")."""
+    import threading
+
+    from varcolor.kernels import compile_once
+
+    @numba.njit(cache=False)
+    def kernel(x):
+        return x * 2.0
+
+    barrier, errors = threading.Barrier(2), []
+
+    def first_use():
+        try:
+            barrier.wait(5)
+            compile_once(kernel, numba.float64)
+            assert kernel(1.5) == 3.0
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=first_use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert len(kernel.signatures) == 1

@@ -124,3 +124,19 @@ def test_idle_priority_can_be_left_off(monkeypatch):
     thread.start()
     thread.join()
     assert found == [os.getpriority(os.PRIO_PROCESS, 0)]
+
+
+def test_closing_a_worker_ends_its_thread_after_the_job_under_way_and_cancels_the_rest():
+    worker = Worker("test-close")
+    going, release = threading.Event(), threading.Event()
+    under_way = worker.submit(lambda: (going.set(), release.wait(5), "finished")[-1])
+    queued = worker.submit(lambda: "ran")
+    assert going.wait(5)
+    thread = next(t for t in threading.enumerate() if t.name == "varcolor-test-close")
+    closing = threading.Thread(target=worker.close)
+    closing.start()
+    release.set()
+    closing.join(10)
+    assert under_way.result(5) == "finished" and queued.cancelled() and not thread.is_alive()
+    assert worker.submit(lambda: "again").result(5) == "again"  # a later job starts it again
+    worker.close()

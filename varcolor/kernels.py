@@ -546,6 +546,9 @@ def any_layout(ndim: int, readonly: bool = True) -> numba.types.Array:
     return numba.types.Array(numba.float64, ndim, "A", readonly=readonly)
 
 
+_FIRST_USE = threading.RLock()
+
+
 def compile_once(kernel, *argument_types) -> None:
     """Compile ``kernel`` for ``argument_types`` on its first use, and no more: whole images and
     windows of them then share one version, where each variant numba would compile per layout cost
@@ -576,9 +579,12 @@ def compile_each_once(kernel, *signatures: tuple) -> None:
     """
     if kernel.signatures:
         return
-    for argument_types in signatures:
-        kernel.compile(argument_types)
-    kernel.disable_compile()
+    with _FIRST_USE:  # two threads' first use at once: the second compiled what the first had disabled
+        if kernel.signatures:
+            return
+        for argument_types in signatures:
+            kernel.compile(argument_types)
+        kernel.disable_compile()
 
 
 class CompileNotice(numba.core.event.Listener):

@@ -14,6 +14,7 @@ idle.
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import threading
@@ -72,11 +73,19 @@ def shared_pool(
         return pool
 
 
+_STOP = object()  # a worker's last job: its thread ends
+#: Seconds a process at exit waits for a :class:`Worker`'s job under way.
+EXIT_WAIT = 10.0
+
+
 class Worker:
     """One long-lived daemon thread named ``varcolor-<name>`` that runs what it is given, in turn:
     made at the first :meth:`submit` (again in a forked child, which has none of its parent's
     threads). Why not a pool's thread: what it is given may be posted from a ``__del__``
-    (:meth:`post` is re-entrant), and a process that exits does not wait for work left queued.
+    (:meth:`post` is re-entrant), and a process that exits does not run work left queued. At exit
+    the thread is ended (after the job under way, waiting at most :data:`EXIT_WAIT` seconds): a
+    process that exited with it alive after it had run the default engine's factorisations
+    failed to flush its output (exit status 120).
 
     Parameters
     ----------
@@ -96,6 +105,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pid = os.getpid()
+        self._closing = threading.Event()
 
     def submit(self, job: Callable[[], object]) -> Future:
         """Run ``job()`` on the thread, after what was given before: its future."""
@@ -104,8 +114,11 @@ class Worker:
             if self._pid != os.getpid():  # a forked child: its parent's queued jobs are not its own
                 self._queue, self._thread, self._pid = queue.SimpleQueue(), None, os.getpid()
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, args=(self._queue,), name=self.name, daemon=True)
+                self._thread = threading.Thread(
+                    target=self._loop, args=(self._queue, self._closing), name=self.name, daemon=True
+                )
                 self._thread.start()
+                atexit.register(self.close)
         self._queue.put((job, future))
         return future
 
@@ -114,10 +127,29 @@ class Worker:
         for a ``__del__`` or the collector's callbacks."""
         self._queue.put((job, None))
 
+    def close(self, wait: float | None = None) -> None:
+        """End the thread: the job under way finishes (waited for up to ``wait`` seconds, default
+        :data:`EXIT_WAIT`), those queued are cancelled. A later :meth:`submit` starts it again."""
+        with self._lock:
+            thread, jobs, closing = self._thread, self._queue, self._closing
+            if thread is None or self._pid != os.getpid():
+                return
+            closing.set()
+            jobs.put((_STOP, None))
+            self._thread, self._queue, self._closing = None, queue.SimpleQueue(), threading.Event()
+        atexit.unregister(self.close)
+        thread.join(EXIT_WAIT if wait is None else wait)
+
     @staticmethod
-    def _loop(jobs: queue.SimpleQueue) -> None:
+    def _loop(jobs: queue.SimpleQueue, closing: threading.Event) -> None:
         while True:
             job, future = jobs.get()
+            if job is _STOP:
+                return
+            if closing.is_set():
+                if future is not None:
+                    future.cancel()
+                continue
             if future is not None and not future.set_running_or_notify_cancel():
                 continue
             try:

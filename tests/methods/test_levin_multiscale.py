@@ -7,7 +7,9 @@ system (a constant is a solution; cues are held exactly). The engine's propagati
 restraint to the cues' reach is tested in tests/test_restraint.py."""
 
 import gc
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -824,6 +826,80 @@ def test_factorisations_made_ahead_run_on_one_thread_that_frees_them(monkeypatch
     gc.collect()  # dropped here: held for their maker, woken to free them ...
     levin_multiscale._REFACTORING.submit(lambda: None).result()  # (after what was posted before)
     assert ident in released and not superlu._ORPHANS.get(ident)  # ... which it did
+
+
+def test_two_sessions_editing_at_once_share_the_refactoring_thread(monkeypatch):
+    """Two colorizers edited at once on two threads (a server's two studio sessions), each edit
+    factoring its coarse grid again: their factorisations queue on the one thread, neither waits
+    for ever on the other's, and every edit stays within 0.05 ab of a fresh solve of its cues."""
+    gray, cues, ab, _ = _refactoring_after_each_edit(monkeypatch)
+    finals, errors = {}, []
+
+    def session(seed: int) -> None:
+        try:
+            colorizer = varcolor.Colorizer(gray, method=ENGINE, factor=4)
+            colorizer.solve(cues)
+            for added in _strokes_in_turn(gray, ab, 4, seed=seed):
+                edited = colorizer.update(added)
+            finals[seed] = (colorizer.cues, edited)
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=session, args=(seed,)) for seed in (3, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads) and not errors, errors
+    for final_cues, edited in finals.values():
+        fresh = varcolor.colorize(gray, final_cues, method=ENGINE, factor=4)
+        assert np.abs(edited.ab - fresh.ab).max() <= 0.05
+
+
+_SESSION_IN_A_THREAD = """
+import threading
+import varcolor
+from tests.methods import test_levin_multiscale as here
+from varcolor.methods import levin_multiscale
+
+levin_multiscale.TILE, levin_multiscale.REFACTOR_ABOVE = 40, 0.0  # factored ahead after every edit
+varcolor.interactive.Updates.compare_with_fresh = False
+gray, cues, ab = here._grainy_strokes()
+reports = []
+
+
+def session():
+    colorizer = varcolor.Colorizer(gray, method="levin-multiscale", factor=4)
+    colorizer.solve(cues)
+    for added in here._strokes_in_turn(gray, ab, 4, seed=3):
+        reports.append(colorizer.update(added).info["engine"].get("coarse_refactor"))
+        colorizer.engine.painted()  # the user's pause: the factorisation runs
+        if colorizer.engine._refactor is not None:
+            colorizer.engine._refactor.join()
+
+
+thread = threading.Thread(target=session)
+thread.start()
+thread.join()
+print(reports.count("started"))
+"""
+
+
+def test_a_process_that_factored_ahead_exits_cleanly():
+    """A process whose editing session (on a thread of its own, as a server's) factored its
+    coarse grid ahead exits with status 0: SuperLU's factors made by a thread still alive at exit
+    failed the exit's flush of the output (status 120, "an integer is required"), so the
+    refactoring thread is ended at exit (:class:`varcolor.threads.Worker`)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VARCOLOR_KERNELS": "array"}  # SuperLU's factors for the coarse grid
+    root = Path(__file__).resolve().parents[2]  # (the subprocess imports this module's helpers)
+    done = subprocess.run(
+        [sys.executable, "-c", _SESSION_IN_A_THREAD], capture_output=True, text=True, env=env, cwd=root, timeout=300
+    )
+    assert done.returncode == 0 and "Exception ignored" not in done.stderr, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) >= 3  # the factorisations ahead were made
 
 
 def test_coarse_edits_are_not_refined_below_what_the_lift_shows(monkeypatch):
