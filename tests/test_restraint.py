@@ -155,6 +155,21 @@ def test_the_command_line_writes_the_confidence_map(tmp_path, capsys):
     assert "confidence" in layers and not layers["confidence"].visible
 
 
+def test_a_confidence_map_at_the_colour_outputs_path_is_refused_before_any_work(tmp_path, capsys):
+    """``-o out.png --confidence-map out.png``: refused in one line naming the path, nothing
+    written (the colours were written, then the map refused as existing, exit 2)."""
+    gray, cues = _two_things()
+    varcolor.write_image(tmp_path / "photo.png", gray)
+    mask = np.zeros(gray.shape + (3,))
+    mask[cues.mask] = (0.8, 0.2, 0.15)
+    varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    out = tmp_path / "out.png"
+    argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", out)
+    code, _, err = run(capsys, *argv, "--confidence-map", tmp_path / "." / "out.png")
+    assert code == 2 and "out.png" in err and "confidence map" in err and not out.exists(), err
+    assert err.count("error:") == 1
+
+
 def _between_two_blues() -> tuple[np.ndarray, varcolor.Cues]:
     """A dark thing with a deep blue stroke (a cap), a light one with a pale blue stroke (the sky),
     and between them a mid-gray thing no stroke lies on (a face)."""

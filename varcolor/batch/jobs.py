@@ -227,8 +227,15 @@ def judge(jobs: list[Job], overwrite: bool, protected: Iterable[Path]) -> list[t
             verdicts.append((job, "skipped", job.skip))
             continue
         problem = None
+        own = [keys[output] for output in job.outputs]
         for output in job.outputs:
             key = keys[output]
+            if own.count(key) > 1:
+                problem = (
+                    f"{output}: two of {job.inputs[0]}'s outputs would be written there "
+                    "(its colours and its confidence map?); give them different paths"
+                )
+                break
             if key in inputs:
                 problem = f"{output}: refusing to overwrite an input file ({inputs[key]})"
                 break
