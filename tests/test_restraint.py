@@ -3,6 +3,8 @@ the confidence map and the sources say where the colour is known (issue 93)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from skimage.transform import resize
@@ -168,6 +170,38 @@ def test_a_confidence_map_at_the_colour_outputs_path_is_refused_before_any_work(
     code, _, err = run(capsys, *argv, "--confidence-map", tmp_path / "." / "out.png")
     assert code == 2 and "out.png" in err and "confidence map" in err and not out.exists(), err
     assert err.count("error:") == 1
+
+
+def test_a_photos_map_goes_with_its_colours_or_not_at_all(tmp_path, capsys, monkeypatch):
+    """Its colours failing to be written (a full disk), the confidence map written before them is
+    taken back: left, it stopped the rerun ("exists; kept"). A ``.vcir`` output, which colorize
+    cannot write, is refused before any work (the map was written, then the colours refused)."""
+    import varcolor.app.solve as solve
+    from varcolor.errors import OutputError
+
+    gray, cues = _two_things()
+    varcolor.write_image(tmp_path / "photo.png", gray)
+    mask = np.zeros(gray.shape + (3,))
+    mask[cues.mask] = (0.8, 0.2, 0.15)
+    varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    out, conf = tmp_path / "out.png", tmp_path / "map.png"
+    argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "--confidence-map", conf)
+    write = solve.write_image
+
+    def full_disk(path, *args, **kwargs):
+        if Path(path) == out:
+            raise OutputError(f"{path}: cannot write (No space left on device)")
+        return write(path, *args, **kwargs)
+
+    monkeypatch.setattr(solve, "write_image", full_disk)
+    code, _, err = run(capsys, *argv, "-o", out)
+    assert code != 0 and "No space left" in err and not out.exists() and not conf.exists(), err
+    monkeypatch.setattr(solve, "write_image", write)
+    code, _, err = run(capsys, *argv, "-o", out)
+    assert code == 0 and out.exists() and conf.exists(), err
+    conf.unlink()
+    code, _, err = run(capsys, *argv, "-o", tmp_path / "out.vcir")
+    assert code == 2 and ".vcir" in err and not conf.exists() and not (tmp_path / "out.vcir").exists(), err
 
 
 def _between_two_blues() -> tuple[np.ndarray, varcolor.Cues]:

@@ -120,12 +120,14 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
     _check_not_all_inputs(jobs)
     seen = set()
     for job in jobs:
+        writes_ir = isinstance(job.run, EncodeTask)  # (a colorize to .vcir: refused here, not after its solve)
         for output in job.outputs:
             suffix = output.suffix.lower()
-            key = (output.parent, suffix)
+            key = (output.parent, suffix, writes_ir)
             if key not in seen:
                 seen.add(key)
-                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits or 8, image=suffix != ".vcir")
+                image = suffix != ".vcir" or not writes_ir
+                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits or 8, image=image)
                 check_layered_output(output)  # a .psd without psd-tools: before any work
 
 

@@ -428,15 +428,21 @@ def colorize_and_write(
         finally:
             if bar is not None:
                 bar.close()
-    if confidence is not None and certain is not None:
-        write_image(confidence, certain, bits=16, overwrite=overwrite)
-    if is_layered(output):
-        layers = _result_layers(gray, rgb, cues, certain)
-        if icc != SRGB_ICC:
-            layers = [Layer(x.name, _in_profile(x.pixels, icc, output), x.visible) for x in layers]
-        write_layers(output, layers, bits, overwrite=overwrite, profile=icc)
-    else:
-        write_image(output, _in_profile(rgb, icc, output), bits=bits, overwrite=overwrite, profile=icc)
+    mapped = confidence if confidence is not None and certain is not None else None
+    if mapped is not None and certain is not None:
+        write_image(mapped, certain, bits=16, overwrite=overwrite)
+    try:
+        if is_layered(output):
+            layers = _result_layers(gray, rgb, cues, certain)
+            if icc != SRGB_ICC:
+                layers = [Layer(x.name, _in_profile(x.pixels, icc, output), x.visible) for x in layers]
+            write_layers(output, layers, bits, overwrite=overwrite, profile=icc)
+        else:
+            write_image(output, _in_profile(rgb, icc, output), bits=bits, overwrite=overwrite, profile=icc)
+    except BaseException:
+        if mapped is not None:  # a photo's outputs go as a whole: its map without its colours would stop a rerun
+            mapped.unlink(missing_ok=True)
+        raise
     return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
 
 
