@@ -242,3 +242,67 @@ def test_a_local_update_reports_the_residual_its_docstring_says():
         cz.solve(first)
         edited = cz.update(second)
         assert edited.info["update"] == "low-rank" and edited.info["residual"] is None, options
+
+
+def test_one_colorizer_called_from_two_threads_at_once_serves_them_in_turn():
+    """Two threads updating and undoing one colorizer at once (two requests of one session): the
+    calls wait for each other; racing, the low-rank updater's state was corrupted (IndexErrors, and
+    results with chroma in the millions returned without error)."""
+    import threading
+
+    rng = np.random.default_rng(0)
+    gray = np.clip(np.tile(np.linspace(0.2, 0.8, 160), (120, 1)) + rng.normal(0, 0.02, (120, 160)), 0, 1)
+
+    def stroke(seed: int) -> varcolor.Cues:
+        pick = np.random.default_rng(seed)
+        mask = np.zeros(gray.shape, bool)
+        y, x = int(pick.integers(0, 115)), int(pick.integers(0, 110))
+        mask[y : y + 3, x : x + 50] = True
+        ab = np.zeros(gray.shape + (2,))
+        ab[mask] = pick.uniform(-50, 50, 2)
+        return varcolor.Cues(mask, ab)
+
+    colorizer = varcolor.Colorizer(gray, method="levin")
+    colorizer.solve(stroke(1000))
+    errors, largest = [], []
+
+    def work(k: int) -> None:
+        for i in range(6):
+            try:
+                largest.append(float(np.abs(colorizer.update(stroke(100 * k + i)).ab).max()))
+                if i % 3 == 2:
+                    colorizer.undo()
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors and max(largest) <= 50.0 + 1e-6, (errors, max(largest))
+    fresh = varcolor.colorize(gray, colorizer.cues, method="levin")
+    assert np.abs(colorizer.result.ab - fresh.ab).max() <= 0.05
+
+
+@pytest.mark.parametrize("shape", [(2, 12000), (3, 50000), (12000, 2)])
+def test_a_strip_two_or_three_pixels_wide_is_colorized_with_its_confidence(shape):
+    gray = np.linspace(0.3, 0.7, shape[0] * shape[1]).reshape(shape)
+    mask = np.zeros(shape, bool)
+    mask[0, 0] = mask[-1, -1] = True
+    ab = np.zeros(shape + (2,))
+    ab[0, 0], ab[-1, -1] = (30.0, 20.0), (-30.0, 10.0)
+    result = varcolor.colorize(gray, varcolor.Cues(mask, ab))
+    assert result.confidence.shape == shape and result.confidence[mask].min() == 1.0
+    assert np.isfinite(result.ab).all()
+
+
+def test_cues_keep_their_own_mask_when_the_callers_is_reused():
+    """A caller reusing its mask array for the next stroke does not rewrite cues made from it (a
+    colorizer's undo then restored the wrong strokes)."""
+    mask = np.zeros((20, 30), bool)
+    ab = np.zeros((20, 30, 2))
+    mask[5, 5:25], ab[5, 5:25] = True, (40.0, 30.0)
+    cues = varcolor.Cues(mask, ab)
+    mask[:] = False
+    assert cues.count == 20 and cues.mask[5, 10]

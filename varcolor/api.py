@@ -13,6 +13,8 @@ module's:
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 import warnings
 import weakref
@@ -187,6 +189,19 @@ def check_fits(shape: tuple[int, int], options: Options | None = None, /, **keyw
     return methods.get(options.method).plan((shape[0], shape[1]), options)
 
 
+def _one_call_at_a_time(method):
+    """A :class:`Colorizer` method that waits for the colorizer's other calls: one colorizer used
+    from two threads at once (two requests of one session) corrupted its updater's state and gave
+    chroma in the millions."""
+
+    @functools.wraps(method)
+    def serialised(self, *args, **kwargs):
+        with self._calls:
+            return method(self, *args, **kwargs)
+
+    return serialised
+
+
 class Colorizer:
     """Colorize one gray image again and again as its cues change (interactive use).
 
@@ -267,6 +282,7 @@ class Colorizer:
             raise InputError(f"bits must be 8 or 16 (or None: floats), not {bits!r}")
         if plan is not None and not isinstance(plan, SolverPlan):
             raise InputError(f"plan must be a varcolor.SolverPlan (from check_fits), not {type(plan).__name__}")
+        self._calls = threading.RLock()  # (:func:`_one_call_at_a_time`)
         self.options = options = build_options(options, **keywords)  # plan: checked by the method
         method = methods.get(options.method)
         self.gray = gray = _check_gray(gray)
@@ -367,6 +383,7 @@ class Colorizer:
         """The solve planned for this image (:func:`check_fits`'s)."""
         return self.engine.solver_plan
 
+    @_one_call_at_a_time
     def solve(self, cues: Cues, x0: np.ndarray | None = None, *, reuse: bool = True) -> Result:
         """Colorize from ``cues`` alone; ``x0`` (``H×W×2``, propagated chroma) starts iterative solvers.
 
@@ -443,6 +460,7 @@ class Colorizer:
                 del self._undo[0]
         return result
 
+    @_one_call_at_a_time
     def undo(self) -> Result:
         """Go back to the cue set before the last :meth:`solve` or :meth:`update` (each call one
         step further back, as far as :data:`UNDO_BYTES` of earlier cue sets reach): that set is
@@ -497,6 +515,7 @@ class Colorizer:
                 f"is {image_size(self.gray.shape)} {SIZES}"
             )
 
+    @_one_call_at_a_time
     def update(self, more_cues: Cues, local: bool = True) -> Result:
         """Add ``more_cues`` to the current ones (they win where both mark a pixel) and re-solve.
 
@@ -577,6 +596,7 @@ class Colorizer:
         self.engine.changed()
         return _solved_afresh(self._run(cues, self._chroma), why)
 
+    @_one_call_at_a_time
     def refine(self, admm_tol: float | None = None) -> Result:
         """Carry an iterative method's solve (bilaplacian-gtv's ADMM) on from where the last solve
         or update stopped, with the same cues, to ``admm_tol`` (default: the method's final

@@ -110,7 +110,7 @@ class Cues:
     #: else colours the image (no cue, no prior), as the command line does.
     unmatched: tuple[str, ...] = field(default=(), compare=False)
     points: np.ndarray | None = None
-    #: False: arrays of a kept float type are taken as they are, not copied (a constructor that made
+    #: False: the mask and arrays of a kept float type are taken as they are, not copied (a constructor that made
     #: them and keeps no other reference: at 40 MP a copy of ab and lightness is 0.96 GB more at once).
     copy: InitVar[bool] = True
 
@@ -119,6 +119,8 @@ class Cues:
         if mask.ndim != 2 or mask.dtype != np.bool_:
             raise InputError(f"cue mask must be an H×W boolean array, got {mask.dtype} {mask.shape}")
         image_shape_of(mask.shape)  # before any copy of a view as large as no image is
+        if copy:  # the caller's mask reused for the next stroke rewrote a colorizer's undo history
+            mask = mask.copy()
         ab = _kept_float(real_array(self.ab, "cue ab"), copy)
         if ab.shape != mask.shape + (2,):
             raise InputError(f"cue ab must have shape {mask.shape + (2,)}, got {ab.shape}")

@@ -100,10 +100,11 @@ def grid_factor(shape: tuple[int, int]) -> int:
 
     Examples
     --------
-    >>> grid_factor((321, 481)), grid_factor((1284, 1924)), grid_factor((5000, 8000))
-    (4, 16, 63)
+    >>> grid_factor((321, 481)), grid_factor((1284, 1924)), grid_factor((5000, 8000)), grid_factor((3, 50000))
+    (4, 16, 63, 1)
     """
-    return max(1, int(round(np.sqrt(float(shape[0]) * float(shape[1])) / GRID_SIDE)))
+    factor = int(round(np.sqrt(float(shape[0]) * float(shape[1])) / GRID_SIDE))
+    return max(1, min(factor, min(shape) // 2))  # the grid at least 2 cells a side (a 2×12000 strip)
 
 
 @dataclass
