@@ -306,3 +306,12 @@ def test_cues_keep_their_own_mask_when_the_callers_is_reused():
     cues = varcolor.Cues(mask, ab)
     mask[:] = False
     assert cues.count == 20 and cues.mask[5, 10]
+
+
+def test_a_guess_with_nan_is_refused_as_input():
+    gray = np.tile(np.linspace(0.2, 0.8, 40), (30, 1))
+    mask = np.zeros(gray.shape, bool)
+    mask[10, 5:30] = True
+    cues = varcolor.Cues(mask, np.where(mask[..., None], np.array([20.0, 10.0]), 0.0))
+    with pytest.raises(InputError, match="x0 must be finite"):
+        varcolor.Colorizer(gray, method="levin-symmetric", solver="cg").solve(cues, np.full(gray.shape + (2,), np.nan))

@@ -650,6 +650,8 @@ class Colorizer:
         self._check_cues(cues)
         if x0 is not None and real_array(x0, "x0").shape != self.gray.shape + (2,):
             raise InputError(f"x0 must have shape {self.gray.shape + (2,)}, got {np.shape(x0)}")
+        if x0 is not None and not np.isfinite(x0).all():  # (an iterative solve ended in a NaN residual)
+            raise InputError("x0 must be finite")
         self.cues = cues
         if self.updates is not None:
             self.updates.forget()
