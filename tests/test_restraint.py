@@ -204,6 +204,46 @@ def test_a_photos_map_goes_with_its_colours_or_not_at_all(tmp_path, capsys, monk
     assert code == 2 and ".vcir" in err and not conf.exists() and not (tmp_path / "out.vcir").exists(), err
 
 
+def test_a_map_left_alone_or_of_a_wrong_kind_is_said_before_the_solve_and_never_taken_back(
+    tmp_path, capsys, monkeypatch
+):
+    """A map without its colours (a run killed between the two) is said at once, not after the
+    solve, and --overwrite replaces it; a .jpg or layered map is refused before any work; a map
+    that an --overwrite run replaced is not taken back when that run's colours fail."""
+    import varcolor.app.solve as solve
+    from varcolor.errors import OutputError
+
+    gray, cues = _two_things()
+    varcolor.write_image(tmp_path / "photo.png", gray)
+    mask = np.zeros(gray.shape + (3,))
+    mask[cues.mask] = (0.8, 0.2, 0.15)
+    varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    out, conf = tmp_path / "out.png", tmp_path / "map.png"
+    argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", out)
+    conf.write_bytes(b"left by a killed run")
+    colorized = []
+    colorize = solve.colorize
+    monkeypatch.setattr(solve, "colorize", lambda *a, **k: colorized.append(1) or colorize(*a, **k))
+    code, _, err = run(capsys, *argv, "--confidence-map", conf)
+    assert code == 2 and "map.png: exists" in err and not colorized and not out.exists(), err
+    code, _, err = run(capsys, *argv, "--confidence-map", conf, "--overwrite")
+    assert code == 0 and out.exists() and varcolor.read_image(conf).shape == gray.shape, err
+    for bad in ("map.jpg", "map.ora"):
+        code, _, err = run(capsys, *argv[:-1], tmp_path / "other.png", "--confidence-map", tmp_path / bad)
+        assert code == 2 and bad in err and not (tmp_path / bad).exists() and not (tmp_path / "other.png").exists()
+    assert len(colorized) == 1
+    write = solve.write_image
+
+    def full_disk(path, *args, **kwargs):
+        if Path(path) == out:
+            raise OutputError(f"{path}: cannot write (No space left on device)")
+        return write(path, *args, **kwargs)
+
+    monkeypatch.setattr(solve, "write_image", full_disk)
+    code, _, err = run(capsys, *argv, "--confidence-map", conf, "--overwrite")
+    assert code != 0 and conf.exists(), err  # the earlier map, replaced, is not taken back
+
+
 def _between_two_blues() -> tuple[np.ndarray, varcolor.Cues]:
     """A dark thing with a deep blue stroke (a cap), a light one with a pale blue stroke (the sky),
     and between them a mid-gray thing no stroke lies on (a face)."""

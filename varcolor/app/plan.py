@@ -121,11 +121,23 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
     seen = set()
     for job in jobs:
         writes_ir = isinstance(job.run, EncodeTask)  # (a colorize to .vcir: refused here, not after its solve)
+        task = job.run if isinstance(job.run, ColorizeTask) else None
+        its_map = task.confidence_map if task is not None else None
+        if task is not None and its_map is not None and not job.fail and not task.overwrite:
+            # its map there without its colours (left by a killed run): said now, not after the solve
+            if os.path.lexists(its_map) and job.outputs and not os.path.lexists(job.outputs[-1]):
+                job.fail = f"{its_map}: exists; kept (use --overwrite to replace it)"
         for output in job.outputs:
             suffix = output.suffix.lower()
-            key = (output.parent, suffix, writes_ir)
+            is_map = its_map is not None and output == Path(its_map)
+            key = (output.parent, suffix, writes_ir, is_map)
             if key not in seen:
                 seen.add(key)
+                if is_map:  # a 16-bit gray image, never layers
+                    if is_layered(output):
+                        raise InputError(f"{output}: a confidence map is one gray image: give .png or .tif")
+                    check_writable(output, bits=16, image=True)
+                    continue
                 image = suffix != ".vcir" or not writes_ir
                 check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits or 8, image=image)
                 check_layered_output(output)  # a .psd without psd-tools: before any work

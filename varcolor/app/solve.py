@@ -3,6 +3,7 @@ hold), solve, write the result atomically; what a run's jobs (:mod:`varcolor.app
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -430,7 +431,11 @@ def colorize_and_write(
                 bar.close()
     mapped = confidence if confidence is not None and certain is not None else None
     if mapped is not None and certain is not None:
-        write_image(mapped, certain, bits=16, overwrite=overwrite)
+        if os.path.lexists(mapped):  # an earlier run's map, replaced: not ours to take back
+            write_image(mapped, certain, bits=16, overwrite=overwrite)
+            mapped = None
+        else:
+            write_image(mapped, certain, bits=16, overwrite=overwrite)
     try:
         if is_layered(output):
             layers = _result_layers(gray, rgb, cues, certain)
