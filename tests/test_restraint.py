@@ -360,3 +360,21 @@ def test_a_restrained_first_stroke_of_one_colour_needs_no_coarse_factorisation(m
     assert edited.info["update"] == "full" and edited.info["engine"]["coarse_solver"] == "direct"
     fresh = varcolor.Colorizer(gray, method="levin-multiscale").solve(colorizer.cues)
     assert np.abs(edited.ab - fresh.ab).max() <= 0.1
+
+
+def test_a_16_bit_jpeg_asked_for_is_refused_before_the_solve(tmp_path, capsys, monkeypatch):
+    import varcolor.app.solve as solve
+
+    gray, cues = _two_things()
+    varcolor.write_image(tmp_path / "photo.png", gray)
+    mask = np.zeros(gray.shape + (3,))
+    mask[cues.mask] = (0.8, 0.2, 0.15)
+    varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    colorized = []
+    colorize = solve.colorize
+    monkeypatch.setattr(solve, "colorize", lambda *a, **k: colorized.append(1) or colorize(*a, **k))
+    argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", tmp_path / "out.jpg")
+    code, _, err = run(capsys, *argv, "--bits", "16")
+    assert code == 2 and "JPEG holds 8 bits" in err and not colorized and not (tmp_path / "out.jpg").exists()
+    code, _, err = run(capsys, *argv)
+    assert code == 0 and colorized, err

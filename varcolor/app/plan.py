@@ -139,7 +139,9 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
                     check_writable(output, bits=16, image=True)
                     continue
                 image = suffix != ".vcir" or not writes_ir
-                check_writable(output, bits=8 if suffix in JPEG_EXTENSIONS else bits or 8, image=image)
+                # (JPEG at 8 unless 16 bits are asked for outright: a 16-bit input's default bits follow it)
+                jpeg_bits = 16 if bits == 16 and task is not None else 8
+                check_writable(output, bits=jpeg_bits if suffix in JPEG_EXTENSIONS else bits or 8, image=image)
                 check_layered_output(output)  # a .psd without psd-tools: before any work
 
 

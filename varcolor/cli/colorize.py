@@ -47,6 +47,7 @@ def _check_not_empty(args) -> None:
     the current folder, which took the result, became a pool of every image under it, or the
     input folder."""
     given = [("INPUT", args.input), ("-o/--output", args.output)]
+    given += [("--confidence-map", args.confidence_map)]
     given += [("--reference", value) for value in args.reference or ()]
     given += [
         (source.flag(), getattr(args, source.name, None))
@@ -63,6 +64,8 @@ def _cmd_colorize(args) -> int:
     if is_video_run(args):  # a clip: varcolor.video (cli/video.py); --reference: colour stills for its keyframes
         if args.chain:
             raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
+        if args.confidence_map is not None:  # (it was taken and nothing written)
+            raise InputError("--confidence-map: a clip's frames have no confidence map yet; leave it out")
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)
