@@ -157,14 +157,36 @@ def test_the_command_line_writes_the_confidence_map(tmp_path, capsys):
     assert "confidence" in layers and not layers["confidence"].visible
 
 
-def test_a_confidence_map_at_the_colour_outputs_path_is_refused_before_any_work(tmp_path, capsys):
-    """``-o out.png --confidence-map out.png``: refused in one line naming the path, nothing
-    written (the colours were written, then the map refused as existing, exit 2)."""
+def _photo_and_mask(tmp_path) -> np.ndarray:
+    """The two things' gray and a mask of their strokes written as photo.png and photo_mask.png."""
     gray, cues = _two_things()
     varcolor.write_image(tmp_path / "photo.png", gray)
     mask = np.zeros(gray.shape + (3,))
     mask[cues.mask] = (0.8, 0.2, 0.15)
     varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    return gray
+
+
+def _full_disk_at(monkeypatch, out: Path):
+    """The command's writes of ``out`` fail as on a full disk; returns the real writer."""
+    import varcolor.app.solve as solve
+    from varcolor.errors import OutputError
+
+    write = solve.write_image
+
+    def full_disk(path, *args, **kwargs):
+        if Path(path) == out:
+            raise OutputError(f"{path}: cannot write (No space left on device)")
+        return write(path, *args, **kwargs)
+
+    monkeypatch.setattr(solve, "write_image", full_disk)
+    return write
+
+
+def test_a_confidence_map_at_the_colour_outputs_path_is_refused_before_any_work(tmp_path, capsys):
+    """``-o out.png --confidence-map out.png``: refused in one line naming the path, nothing
+    written (the colours were written, then the map refused as existing, exit 2)."""
+    _photo_and_mask(tmp_path)
     out = tmp_path / "out.png"
     argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", out)
     code, _, err = run(capsys, *argv, "--confidence-map", tmp_path / "." / "out.png")
@@ -177,23 +199,11 @@ def test_a_photos_map_goes_with_its_colours_or_not_at_all(tmp_path, capsys, monk
     taken back: left, it stopped the rerun ("exists; kept"). A ``.vcir`` output, which colorize
     cannot write, is refused before any work (the map was written, then the colours refused)."""
     import varcolor.app.solve as solve
-    from varcolor.errors import OutputError
 
-    gray, cues = _two_things()
-    varcolor.write_image(tmp_path / "photo.png", gray)
-    mask = np.zeros(gray.shape + (3,))
-    mask[cues.mask] = (0.8, 0.2, 0.15)
-    varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    _photo_and_mask(tmp_path)
     out, conf = tmp_path / "out.png", tmp_path / "map.png"
     argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "--confidence-map", conf)
-    write = solve.write_image
-
-    def full_disk(path, *args, **kwargs):
-        if Path(path) == out:
-            raise OutputError(f"{path}: cannot write (No space left on device)")
-        return write(path, *args, **kwargs)
-
-    monkeypatch.setattr(solve, "write_image", full_disk)
+    write = _full_disk_at(monkeypatch, out)
     code, _, err = run(capsys, *argv, "-o", out)
     assert code != 0 and "No space left" in err and not out.exists() and not conf.exists(), err
     monkeypatch.setattr(solve, "write_image", write)
@@ -211,13 +221,8 @@ def test_a_map_left_alone_or_of_a_wrong_kind_is_said_before_the_solve_and_never_
     solve, and --overwrite replaces it; a .jpg or layered map is refused before any work; a map
     that an --overwrite run replaced is not taken back when that run's colours fail."""
     import varcolor.app.solve as solve
-    from varcolor.errors import OutputError
 
-    gray, cues = _two_things()
-    varcolor.write_image(tmp_path / "photo.png", gray)
-    mask = np.zeros(gray.shape + (3,))
-    mask[cues.mask] = (0.8, 0.2, 0.15)
-    varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    gray = _photo_and_mask(tmp_path)
     out, conf = tmp_path / "out.png", tmp_path / "map.png"
     argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", out)
     conf.write_bytes(b"left by a killed run")
@@ -232,14 +237,7 @@ def test_a_map_left_alone_or_of_a_wrong_kind_is_said_before_the_solve_and_never_
         code, _, err = run(capsys, *argv[:-1], tmp_path / "other.png", "--confidence-map", tmp_path / bad)
         assert code == 2 and bad in err and not (tmp_path / bad).exists() and not (tmp_path / "other.png").exists()
     assert len(colorized) == 1
-    write = solve.write_image
-
-    def full_disk(path, *args, **kwargs):
-        if Path(path) == out:
-            raise OutputError(f"{path}: cannot write (No space left on device)")
-        return write(path, *args, **kwargs)
-
-    monkeypatch.setattr(solve, "write_image", full_disk)
+    _full_disk_at(monkeypatch, out)
     code, _, err = run(capsys, *argv, "--confidence-map", conf, "--overwrite")
     assert code != 0 and conf.exists(), err  # the earlier map, replaced, is not taken back
 
@@ -365,11 +363,7 @@ def test_a_restrained_first_stroke_of_one_colour_needs_no_coarse_factorisation(m
 def test_a_16_bit_jpeg_asked_for_is_refused_before_the_solve(tmp_path, capsys, monkeypatch):
     import varcolor.app.solve as solve
 
-    gray, cues = _two_things()
-    varcolor.write_image(tmp_path / "photo.png", gray)
-    mask = np.zeros(gray.shape + (3,))
-    mask[cues.mask] = (0.8, 0.2, 0.15)
-    varcolor.write_image(tmp_path / "photo_mask.png", mask)
+    _photo_and_mask(tmp_path)
     colorized = []
     colorize = solve.colorize
     monkeypatch.setattr(solve, "colorize", lambda *a, **k: colorized.append(1) or colorize(*a, **k))
