@@ -429,13 +429,10 @@ def colorize_and_write(
         finally:
             if bar is not None:
                 bar.close()
-    mapped = confidence if confidence is not None and certain is not None else None
-    if mapped is not None and certain is not None:
-        if os.path.lexists(mapped):  # an earlier run's map, replaced: not ours to take back
-            write_image(mapped, certain, bits=16, overwrite=overwrite)
-            mapped = None
-        else:
-            write_image(mapped, certain, bits=16, overwrite=overwrite)
+    mapped = None  # the map this run made (an earlier run's, replaced, is not ours to take back)
+    if confidence is not None and certain is not None:
+        mapped = None if os.path.lexists(confidence) else confidence
+        write_image(confidence, certain, bits=16, overwrite=overwrite)
     try:
         if is_layered(output):
             layers = _result_layers(gray, rgb, cues, certain)
