@@ -372,3 +372,37 @@ def test_a_16_bit_jpeg_asked_for_is_refused_before_the_solve(tmp_path, capsys, m
     assert code == 2 and "JPEG holds 8 bits" in err and not colorized and not (tmp_path / "out.jpg").exists()
     code, _, err = run(capsys, *argv)
     assert code == 0 and colorized, err
+
+
+def test_a_map_folder_inside_the_inputs_is_no_input_and_its_stale_temporaries_are_swept(tmp_path, capsys):
+    """Maps kept inside the input folder are not read as photos by the next run (it failed the
+    photo: its map "an input"); the input folder itself, or a --reference folder holding them, is
+    refused in one line; a temporary file left there by a run killed while writing a map is
+    removed like those of the results' folder."""
+    import os
+    import time
+
+    from varcolor.io.atomic import _temporary_beside
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _photo_and_mask(folder)
+    maps = folder / "maps"
+    argv = ("colorize", folder, "-o", tmp_path / "out", "--confidence-map", maps)
+    code, _, err = run(capsys, *argv)
+    assert code == 0 and (maps / "photo_confidence.png").is_file(), err
+    stale, fd = _temporary_beside(maps / "photo_confidence.png")  # as a killed run leaves it
+    os.write(fd, b"half a map")
+    os.close(fd)
+    os.utime(stale, (time.time() - 3600,) * 2)
+    code, _, err = run(capsys, *argv[:3], tmp_path / "again", *argv[4:], "--overwrite")
+    assert code == 0 and "colorized 1, skipped 0, failed 0" in err and "confidence" not in err.split("colorized")[0]
+    assert not stale.exists() and "removed 1 temporary file" in err, err
+    code, _, err = run(capsys, *argv[:3], tmp_path / "third", "--confidence-map", folder)
+    assert code == 2 and "cannot be the input folder" in err and err.count("\n") == 1, err
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "photo.png").write_bytes((folder / "photo.png").read_bytes())
+    code, _, err = run(
+        capsys, *argv[:3], tmp_path / "fourth", "--reference", tmp_path / "refs", "--confidence-map", tmp_path / "refs" / "m"
+    )
+    assert code == 2 and "give --confidence-map another place" in err and not (tmp_path / "fourth").exists(), err

@@ -112,6 +112,8 @@ def run_chain(
     given = References.pool_of(reference)
     if given is not None:
         given.check_outputs(output)
+        if run.confidence_map is not None:
+            given.check_outputs(Path(run.confidence_map), "--confidence-map")
     private = run.confidence_map is None
     if private:  # each photo's confidence map, for the photos coloured from it
         run = replace(run, confidence_map=str(output / CONFIDENCE_FOLDER))

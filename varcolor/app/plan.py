@@ -347,6 +347,8 @@ def plan_colorize(
     references = References.of(reference, Path(source), run.max_pixels, options.max_memory)
     if references is not None:
         references.check_outputs(Path(output))  # a bad reference file is said first
+        if run.confidence_map is not None:
+            references.check_outputs(Path(run.confidence_map), "--confidence-map")
     if cues is not None and not sources.get(cues).edges and run.edges != EDGES_DEFAULT:
         # a rule that cannot apply: refused, not ignored
         raise InputError(
@@ -399,6 +401,12 @@ def plan_colorize(
             )
         ]
     check_folders(source, output)
+    maps = None if run.confidence_map is None else Path(run.confidence_map)
+    if maps is not None and identity(maps) == identity(source):
+        raise InputError(
+            f"{maps}: --confidence-map cannot be the input folder: later runs would take its maps for photos; "
+            "give another folder (one inside it is skipped as the output folder is)"
+        )
     cue_folder = Path(cue_path) if cue_path is not None else None
     if cue_folder is not None and not cue_folder.is_dir():
         raise InputError(
@@ -409,7 +417,7 @@ def plan_colorize(
     # walked: its gray photos are the inputs
     skipped = references.walked_past(source) if references is not None else []
     listings: dict = {}  # each folder of references listed once
-    found, jobs = walk_inputs(source, output, *skipped, layered=True)
+    found, jobs = walk_inputs(source, output, *skipped, *([maps] if maps is not None else []), layered=True)
     for rel in found:
         if is_cue_file(rel) or (references is not None and not references.is_input(source / rel)):
             continue
@@ -418,8 +426,7 @@ def plan_colorize(
         cue_kind, cue_file = find_cue(image, folder, [cues] if cues else None)
         its = references.for_image(image, rel, listings) if references is not None else None
         out = (output / rel).with_suffix(run.ext)
-        beside = None if run.confidence_map is None else Path(run.confidence_map) / rel.parent
-        maps = None if beside is None else beside / f"{rel.stem}_confidence.png"
+        its_map = None if maps is None else maps / rel.parent / f"{rel.stem}_confidence.png"
         jobs.append(
             _colorize_job(
                 image,
@@ -431,7 +438,7 @@ def plan_colorize(
                 on_dask,
                 reference=its,
                 searched=references is not None and references.searched,
-                confidence=maps,
+                confidence=its_map,
             )
         )
     return jobs

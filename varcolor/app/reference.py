@@ -637,7 +637,7 @@ class References:
         found = find_reference(image, self.paths[0] / rel.parent, listings)
         return None if found is None else References("photo", (found,))
 
-    def check_outputs(self, output: Path) -> None:
+    def check_outputs(self, output: Path, flag: str = "-o") -> None:
         """Refuse a ``--reference`` folder that would hold the run's outputs (it is the output
         folder, or holds it or the output file): its next run would take them for references,
         each photo coloured from its own earlier result (and that result then refused as an input).
@@ -645,7 +645,9 @@ class References:
         Parameters
         ----------
         output : Path
-            The run's output folder or file.
+            The run's output folder or file (or its confidence maps').
+        flag : str
+            The argument that named ``output``, for the message.
 
         Raises
         ------
@@ -656,7 +658,7 @@ class References:
             if identity(output) == identity(folder) or inside(output, folder):
                 raise InputError(
                     f"{folder}: a --reference folder cannot hold the run's outputs ({output}): "
-                    "later runs would take them for references; give -o another place"
+                    f"later runs would take them for references; give {flag} another place"
                 )
 
     def plan(

@@ -142,7 +142,7 @@ def run(
     if scheduler is not None and client is None:  # before anything is written: the output folder, the manifest
         check_scheduler(scheduler)
     record = ManifestWriter(manifest, fingerprint_)
-    folders = sorted({job.outputs[-1].parent for job in ready})
+    folders = sorted({path.parent for job in ready for path in job.outputs})  # (a map's folder too)
     inputs = [*protected, *(path for job in jobs + resumed for path in job.inputs)]
     bar = None
     # What each output's marker was before the run: an output the run published but could not
