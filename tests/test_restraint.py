@@ -185,13 +185,16 @@ def _full_disk_at(monkeypatch, out: Path):
 
 def test_a_confidence_map_at_the_colour_outputs_path_is_refused_before_any_work(tmp_path, capsys):
     """``-o out.png --confidence-map out.png``: refused in one line naming the path, nothing
-    written (the colours were written, then the map refused as existing, exit 2)."""
+    written (the colours were written, then the map refused as existing, exit 2); a map at an
+    input's path is refused naming ``--confidence-map``, not ``-o``."""
     _photo_and_mask(tmp_path)
     out = tmp_path / "out.png"
     argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", out)
     code, _, err = run(capsys, *argv, "--confidence-map", tmp_path / "." / "out.png")
     assert code == 2 and "out.png" in err and "confidence map" in err and not out.exists(), err
     assert err.count("error:") == 1
+    code, _, err = run(capsys, *argv, "--confidence-map", tmp_path / "photo_mask.png")  # an input: not "-o"
+    assert code == 2 and "give --confidence-map another path" in err and "give -o" not in err and not out.exists(), err
 
 
 def test_a_photos_map_goes_with_its_colours_or_not_at_all(tmp_path, capsys, monkeypatch):
