@@ -321,12 +321,17 @@ def test_cli_colorizes_a_clip(clip_and_cues, capsys):
     assert np.abs(rgb_to_lab(first)[..., 1:]).mean() > 3  # coloured, not gray
 
 
-def test_a_confidence_map_asked_of_a_clip_is_refused_not_ignored(clip_and_cues, capsys):
+def test_a_confidence_map_or_restraint_asked_of_a_clip_is_refused_not_ignored(clip_and_cues, capsys):
+    """A clip's colours are Levin's flood (not restrained): a map of them, or ``--restraint``
+    either way, would be taken and ignored."""
     folder = clip_and_cues
     argv = ("colorize", folder / "gray.mp4", "--cues", folder / "cues", "-o", folder / "out.mp4")
     code, _, err = run(capsys, *argv, "--confidence-map", folder / "map.png")
     assert code == 2 and "--confidence-map" in err and err.count("\n") == 1
     assert not (folder / "out.mp4").exists() and not (folder / "map.png").exists()
+    for value in ("off", "on"):
+        code, _, err = run(capsys, *argv, "--restraint", value)
+        assert code == 2 and "--restraint" in err and err.count("\n") == 1 and not (folder / "out.mp4").exists()
 
 
 def test_a_clips_set_up_is_its_own_step_off_the_frames_clock(clip_and_cues, capsys, monkeypatch):
