@@ -385,6 +385,15 @@ def test_a_chain_passes_on_only_the_colour_its_photos_are_confident_of(photos, c
     for name in ("p1", "p2"):
         known = varcolor.read_image(maps / f"{name}_confidence.png")
         assert known[:, width // 2 :].mean() < 0.3, name  # guessed in p0: guessed here too
+    # p0's map gone (its result kept): the rerun passes on all its colour, and says so
+    for gone in (maps / "p0_confidence.png", maps / "p1_confidence.png", out / "p1.png"):
+        gone.unlink()
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", out,
+        "--confidence-map", maps,
+    )  # fmt: skip
+    assert "p0.png: its confidence map" in err and "is missing" in err and (out / "p1.png").is_file(), err
+    assert err.count("is missing") == 1 and "p1.png: its confidence map" not in err  # (p1's made again)
     # Without --confidence-map the chain keeps the maps it passes on in a folder of its own.
     code, _, err = run(
         capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", tmp_path / "o2"

@@ -152,6 +152,12 @@ def run_chain(
             pool.append(result)
             signatures.append(described)
             headers.append(header)
+            its_map = known_of.get(result)
+            if its_map is not None and not its_map.is_file() and warn is not None:  # (an earlier run's result)
+                warn(
+                    f"{result}: its confidence map {its_map} is missing: all its colour is passed on as known "
+                    "(rerun it with --overwrite to make the map)"
+                )
         fresh.clear()
 
     def wave(wave_jobs: list[Job]) -> bool:
