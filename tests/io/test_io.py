@@ -242,12 +242,19 @@ def test_tiffs_of_any_sample_type_are_read(tmp_path, rng, dtype):
     assert np.allclose(varcolor.read_image(tmp_path / "x.tif"), expected, atol=1e-7)
 
 
-def test_float_tiff_outside_unit_range_warns(tmp_path):
+def test_float_tiff_outside_unit_range_warns_or_with_nothing_left_is_refused(tmp_path):
+    """Samples partly outside [0, 1] are clipped with a warning; every one of them outside (all
+    below 0: a black image, all above 1: a white one) is refused, not coloured black (exit 0)."""
     import tifffile
 
-    tifffile.imwrite(tmp_path / "hdr.tif", np.full((4, 4, 3), 2.0, np.float32), photometric="rgb")
+    samples = np.linspace(0.5, 2.0, 48, dtype=np.float32).reshape(4, 4, 3)
+    tifffile.imwrite(tmp_path / "hdr.tif", samples, photometric="rgb")
     with pytest.warns(UserWarning, match="outside \\[0, 1\\].*clipped"):
-        assert np.all(varcolor.read_image(tmp_path / "hdr.tif") == 1.0)
+        assert np.array_equal(varcolor.read_image(tmp_path / "hdr.tif"), np.minimum(samples, 1.0))
+    for name, shift in (("below.tif", -2.1), ("above.tif", 0.6)):
+        tifffile.imwrite(tmp_path / name, samples + shift, photometric="rgb")
+        with pytest.raises(InputError, match=f"{name}: every floating-point sample is outside"):
+            varcolor.read_image(tmp_path / name)
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".png"])

@@ -148,7 +148,8 @@ def read_image(
     Raises
     ------
     InputError
-        The file is missing, not an image, truncated, too large, or has an unsupported layout.
+        The file is missing, not an image, truncated, too large, or has an unsupported layout, or
+        every floating-point sample lies outside [0, 1] (clipped, nothing would be left).
 
     Warns
     -----
@@ -535,7 +536,7 @@ def _managed(samples: np.ndarray, icc: bytes | None, path: Path) -> np.ndarray:
 
 def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
     """Samples as floats in [0, 1]: integers by their type's range, floats as they are (values
-    outside [0, 1] clipped, with a warning)."""
+    outside [0, 1] clipped, with a warning; refused where none lies inside: nothing would be left)."""
     if raw.dtype == np.bool_:
         return raw.astype(np.float64)
     if np.issubdtype(raw.dtype, np.integer):
@@ -546,10 +547,15 @@ def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
         samples = raw.astype(np.float64)
         if not np.all(np.isfinite(samples)):
             raise InputError(f"{path}: image has non-finite values")
-        if samples.size and (samples.min() < 0 or samples.max() > 1):
+        low, high = (float(samples.min()), float(samples.max())) if samples.size else (0.0, 1.0)
+        if (high <= 0 < -low) or (low >= 1 < high):  # clipped, nothing would be left of the image
+            raise InputError(
+                f"{path}: every floating-point sample is outside [0, 1] ({low:.3g} to {high:.3g}): clipped, "
+                f"the image would be all {'black' if high <= 0 else 'white'}; scale it to [0, 1]"
+            )
+        if low < 0 or high > 1:
             warnings.warn(
-                f"{path}: floating-point samples outside [0, 1] "
-                f"({samples.min():.3g} to {samples.max():.3g}) are clipped",
+                f"{path}: floating-point samples outside [0, 1] ({low:.3g} to {high:.3g}) are clipped",
                 stacklevel=4,
             )
         return np.clip(samples, 0.0, 1.0, out=samples)
