@@ -15,8 +15,6 @@ Run: ``VARCOLOR_KERNELS=array python benchmarks/refactor_memory.py [--edits 8]``
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
 import gc
 import os
 import time
@@ -25,22 +23,17 @@ from pathlib import Path
 import numpy as np
 from reports import write_report
 
+from varcolor.memory import malloc_in_use
+
 HERE = Path(__file__).resolve().parent
 
 
 def _in_use() -> float:
     """MB glibc's malloc has handed out (``uordblks``) and mapped for large blocks (``hblkhd``)."""
-
-    class Info(ctypes.Structure):
-        _fields_ = [
-            (name, ctypes.c_size_t)
-            for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
-        ]
-
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    libc.mallinfo2.restype = Info
-    info = libc.mallinfo2()
-    return (info.uordblks + info.hblkhd) / 1e6
+    used = malloc_in_use(mapped=True)
+    if used is None:
+        raise SystemExit("this benchmark reads glibc's malloc statistics (mallinfo2), which this C library lacks")
+    return used / 1e6
 
 
 def main() -> None:

@@ -109,3 +109,20 @@ def test_cue_colours_of_a_few_points_stay_mostly_unresident():
     np.testing.assert_array_equal(cues.ab[cues.mask], np.tile([20.0, -10.0], (cues.count, 1)))
     assert not cues.ab[~cues.mask].any()
     assert _resident_bytes(cues.ab) < 0.1 * cues.ab.nbytes
+
+
+def test_malloc_in_use_counts_an_array_while_it_lives():
+    import numpy as np
+
+    from varcolor.memory import malloc_in_use
+
+    before = malloc_in_use(mapped=True)
+    if before is None:
+        pytest.skip("no mallinfo2 in this C library")
+    block = np.ones(50_000_000, np.uint8)  # (numpy's data: malloc's, mapped apart at this size)
+    during = malloc_in_use(mapped=True)
+    del block
+    after = malloc_in_use(mapped=True)
+    assert during is not None and after is not None
+    assert during - before >= 50_000_000 and abs((during - after) - (during - before)) < 1_000_000
+    assert malloc_in_use() is not None and malloc_in_use() <= after  # (without the mapped blocks)

@@ -1,8 +1,6 @@
 """A process colorizing photo after photo does not grow: SuperLU's factors are freed wherever they
 are dropped (:mod:`varcolor.solvers.superlu`)."""
 
-import ctypes
-import ctypes.util
 import gc
 import sys
 import threading
@@ -12,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 import varcolor
+from varcolor.memory import malloc_in_use
 from varcolor.solvers import superlu
 
 
@@ -56,17 +55,10 @@ def test_a_maker_that_asked_to_be_woken_frees_what_another_thread_dropped_at_onc
 
 
 def _in_use() -> int:
-    """Bytes glibc's malloc has handed out and not had back (mallinfo2's ``uordblks``)."""
-
-    class Info(ctypes.Structure):
-        _fields_ = [
-            (name, ctypes.c_size_t)
-            for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
-        ]
-
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
-    libc.mallinfo2.restype = Info
-    return int(libc.mallinfo2().uordblks)
+    """Bytes glibc's malloc has handed out and not had back."""
+    used = malloc_in_use()
+    assert used is not None  # (the tests that call it skip without mallinfo2)
+    return used
 
 
 def _photos(count: int) -> list[tuple[np.ndarray, varcolor.Cues]]:
@@ -90,9 +82,7 @@ def _photos(count: int) -> list[tuple[np.ndarray, varcolor.Cues]]:
 
 
 def _has_mallinfo2() -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    return hasattr(ctypes.CDLL(ctypes.util.find_library("c")), "mallinfo2")
+    return malloc_in_use() is not None
 
 
 @pytest.mark.skipif(not _has_mallinfo2(), reason="reads glibc's malloc statistics")

@@ -21,6 +21,7 @@ __all__ = [
     "memory_budget",
     "check_memory",
     "give_back_free_memory",
+    "malloc_in_use",
     "sparse_zeros",
     "BUDGET_FRACTION",
 ]
@@ -58,6 +59,33 @@ def give_back_free_memory() -> bool:
         return False
     trim(0)
     return True
+
+
+def malloc_in_use(*, mapped: bool = False) -> int | None:
+    """Bytes glibc's malloc has handed out in this process and not had back (``mallinfo2``'s
+    ``uordblks``), with ``mapped`` its blocks mapped apart too (``hblkhd``: large arrays); None
+    where the C library has no ``mallinfo2`` (not glibc, or older than 2.33). What a leak of
+    memory made by C code (SuperLU's factors) shows in, unlike Python's own allocations.
+
+    Parameters
+    ----------
+    mapped : bool
+        Count the large blocks malloc maps one by one as well.
+    """
+
+    class Info(ctypes.Structure):
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+        ]
+
+    try:
+        read = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    read.restype = Info
+    info = read()
+    return int(info.uordblks + (info.hblkhd if mapped else 0))
 
 
 def sparse_zeros(shape: tuple[int, ...], dtype=np.float64) -> np.ndarray:
