@@ -83,6 +83,17 @@ def test_reference_cues_and_no_cues_are_told_apart():
     matched = varcolor.colorize(gray, varcolor.Cues(cues.mask, cues.ab, weight=weight))
     own = (slice(30, 62), slice(8, 62))
     assert SOURCES[int(np.bincount(matched.source[own].ravel()).argmax())] == "reference"
+    # a stroke inside a patch of reference cues: each cue pixel says its own kind (the reach is
+    # solved on blocks of 4×4 pixels here, each of them mostly reference cues)
+    gray, _ = _two_things(scale=3)
+    patch = np.zeros(gray.shape, bool)
+    patch[90:186, 24:186] = True
+    stroked = np.zeros(gray.shape, bool)
+    stroked[135, 60:150] = True
+    mixed = varcolor.Cues(patch, np.where(patch[..., None], (45.0, 30.0), 0.0), weight=np.where(stroked, 1.0, 0.8))
+    sources = varcolor.colorize(gray, mixed).source
+    assert np.all(sources[stroked] == SOURCES.index("stroke"))
+    assert np.all(sources[patch & ~stroked] == SOURCES.index("reference"))
     with pytest.warns(UserWarning, match="no colour cues"):
         empty = varcolor.colorize(gray, varcolor.Cues.empty(gray.shape))
     assert float(empty.confidence.max()) == 0.0 and not empty.source.any()

@@ -124,6 +124,9 @@ class Reach:
     points : ndarray or None
         ``h×w``: each cell's share of colour from point cues (:attr:`varcolor.Cues.points`),
         unrestrained; None without any.
+    referenced : ndarray or None
+        The reference cues' pixels (``H×W``, cues of less than full weight): their source is
+        ``reference``, the other cues' ``stroke``; None: no reference cue.
     """
 
     strokes: np.ndarray
@@ -132,6 +135,7 @@ class Reach:
     shape: tuple[int, int]
     mask: np.ndarray | None = None
     points: np.ndarray | None = None
+    referenced: np.ndarray | None = None
 
     @property
     def share(self) -> np.ndarray:
@@ -168,7 +172,8 @@ class Reach:
     def source(self, prior: np.ndarray | None = None) -> np.ndarray:
         """What decided each pixel's colour, ``H×W`` uint8 codes of :data:`SOURCES`: the cue kind
         with the larger share where the reach is at least :data:`GUESSED_BELOW`, else ``prior``
-        where ``prior`` (``H×W``, its confidence) is at least that, else ``none``.
+        where ``prior`` (``H×W``, its confidence) is at least that, else ``none``; a cue's own
+        pixel, its kind (a stroke inside a patch of reference cues is ``stroke``).
 
         Parameters
         ----------
@@ -181,7 +186,9 @@ class Reach:
         if prior is not None:
             codes[(codes == 0) & (prior >= GUESSED_BELOW)] = 3
         if self.mask is not None:
-            codes[self.mask & (codes == 0)] = 1
+            codes[self.mask] = 1
+        if self.referenced is not None:
+            codes[self.referenced] = 2
         return codes
 
 
@@ -310,7 +317,12 @@ class Restraint:
                 return np.zeros(grid.shape)
             return np.bincount(cells, weights=which, minlength=grid.size).reshape(grid.shape) / total
 
-        reference = fraction(None if weight is None else gather(np.asarray(weight), mask, flat) < 1.0)
+        partial = None if weight is None else gather(np.asarray(weight), mask, flat) < 1.0
+        reference = fraction(partial)
+        referenced = None
+        if partial is not None and partial.any():
+            referenced = np.zeros(self.shape, bool)
+            referenced.ravel()[flat[partial]] = True
         dot = fraction(None if points is None else gather(np.asarray(points), mask, flat))
         # each colour's share, and the gray under it (a cell's cues are read at the cell's gray)
         targets = np.concatenate(
@@ -337,7 +349,8 @@ class Restraint:
         likeness = (shares * alike).sum(axis=-1) / np.maximum(shares.sum(axis=-1), 1e-9)
         likeness[held] = 1.0
         dots = held & (targets[..., -1] > 0.5)  # cells whose cues are mostly points
-        return Reach(strokes, references, likeness, self.shape, mask, self._points(held, dots) if dots.any() else None)
+        points_share = self._points(held, dots) if dots.any() else None
+        return Reach(strokes, references, likeness, self.shape, mask, points_share, referenced)
 
     def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
         """Each cell's share of colour from the point cues at ``dots``, unrestrained: the walk
