@@ -70,6 +70,24 @@ def test_the_reach_is_scale_free():
     assert np.abs(shrunk - small)[4:-4, 4:-4].mean() < 0.05
 
 
+def test_the_reach_is_read_where_its_cells_lie_in_the_photo():
+    """A photo whose side is not a whole number of the reach's blocks: its last cells cover part
+    of a block, and each pixel (or engine block) reads the grid where it lies, not where the
+    shapes' ratio puts it (2× and 3× copies of a photo differed there)."""
+    from varcolor.restraint import FULL_SHARE, Reach, grid_factor
+
+    shape = (330, 4 * 117 + 1)  # blocks of 4: 118 columns, the last of one pixel
+    factor = grid_factor(shape)
+    cells = (-(-shape[0] // factor), -(-shape[1] // factor))
+    ramp = np.broadcast_to(np.arange(cells[1]) / (cells[1] - 1), cells) * FULL_SHARE  # (a linear reach)
+    reach = Reach(ramp.copy(), np.zeros(cells), np.ones(cells), shape)
+    for block in (1, 2, 3):
+        target = (-(-shape[0] // block), -(-shape[1] // block))
+        centres = (np.arange(target[1]) + 0.5) * block / factor - 0.5
+        expected = np.clip(centres, 0, cells[1] - 1) / (cells[1] - 1)
+        assert np.abs(reach.at(target, block) - expected).max() < 1e-6, block
+
+
 def test_unrestrained_at_a_small_size_is_levins_exact_solve():
     gray, cues = _two_things()
     off = varcolor.colorize(gray[:60, :80], varcolor.Cues(cues.mask[:60, :80], cues.ab[:60, :80]), restraint="off")
@@ -417,6 +435,7 @@ def test_a_map_folder_inside_the_inputs_is_no_input_and_its_stale_temporaries_ar
     (tmp_path / "refs").mkdir()
     (tmp_path / "refs" / "photo.png").write_bytes((folder / "photo.png").read_bytes())
     code, _, err = run(
-        capsys, *argv[:3], tmp_path / "fourth", "--reference", tmp_path / "refs", "--confidence-map", tmp_path / "refs" / "m"
-    )
+        capsys, *argv[:3], tmp_path / "fourth", "--reference", tmp_path / "refs",
+        "--confidence-map", tmp_path / "refs" / "m",
+    )  # fmt: skip
     assert code == 2 and "give --confidence-map another place" in err and not (tmp_path / "fourth").exists(), err

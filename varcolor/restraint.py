@@ -151,15 +151,23 @@ class Reach:
             out = np.maximum(out, np.minimum(1.0, self.points / FULL_SHARE))
         return out
 
-    def at(self, shape: tuple[int, int]) -> np.ndarray:
+    def at(self, shape: tuple[int, int], block: int = 1) -> np.ndarray:
         """The reach resampled (bilinear) to ``shape``: the engine's coarse grid, or the photo.
 
         Parameters
         ----------
         shape : tuple of int
             ``(h, w)`` to resample to.
+        block : int
+            The side in pixels of a cell of ``shape`` (the engine's block; 1: the photo's pixels).
         """
-        return _resampled(self.scale(), shape)
+        return self._resampled(self.scale(), shape, block)
+
+    def _resampled(self, grid: np.ndarray, shape: tuple[int, int], block: int = 1) -> np.ndarray:
+        """``grid`` (this reach's cells) resampled to cells of ``block`` pixels, ``shape`` of them:
+        each read at its centre, where it lies in the photo (a grid's last cells may cover part of
+        a block: scaled by the shapes alone, a 2× and a 3× copy of one photo differed there)."""
+        return _resampled(grid, shape, grid_factor(self.shape) / block)
 
     def confidence(self) -> np.ndarray:
         """How firmly each pixel's colour is fixed by its cues, ``H×W`` float32 in [0, 1]: the
@@ -181,7 +189,7 @@ class Reach:
             The prior's confidence (``H×W`` in [0, 1]); None: no prior gave colour.
         """
         reach = self.at(self.shape)
-        strokes = _resampled(self.strokes, self.shape) >= _resampled(self.references, self.shape)
+        strokes = self._resampled(self.strokes, self.shape) >= self._resampled(self.references, self.shape)
         codes = np.where(reach >= GUESSED_BELOW, np.where(strokes, 1, 2), 0).astype(np.uint8)
         if prior is not None:
             codes[(codes == 0) & (prior >= GUESSED_BELOW)] = 3
@@ -208,25 +216,40 @@ class PendingReach:
         """The reach, once solved (its solve's error raised here)."""
         return self._future.result()
 
-    def at(self, shape: tuple[int, int]) -> np.ndarray:
+    def at(self, shape: tuple[int, int], block: int = 1) -> np.ndarray:
         """:meth:`Reach.at` of the reach, once solved.
 
         Parameters
         ----------
         shape : tuple of int
             As :meth:`Reach.at` takes it.
+        block : int
+            As :meth:`Reach.at` takes it.
         """
-        return self.result().at(shape)
+        return self.result().at(shape, block)
 
 
-def _resampled(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    if grid.shape == tuple(shape):
-        return grid.astype(np.float64, copy=True)
+def _resampled(grid: np.ndarray, shape: tuple[int, int], ratio: float) -> np.ndarray:
+    """``grid`` resampled (bilinear) to ``shape`` where a cell of ``grid`` spans ``ratio`` cells
+    of ``shape`` (both grids starting at the photo's corner): cell ``j`` of ``shape`` is read at
+    ``(j + ½) / ratio − ½`` (the edges held)."""
     import cv2  # (opencv: a dependency; its resize is the fastest bilinear at hand)
 
-    size = (int(shape[1]), int(shape[0]))
-    out = cv2.resize(np.ascontiguousarray(grid, np.float32), size, interpolation=cv2.INTER_LINEAR)
-    return out.astype(np.float64)
+    if grid.shape == tuple(shape) and ratio == 1:
+        return grid.astype(np.float64, copy=True)
+    whole = int(round(ratio))
+    if abs(ratio - whole) < 1e-9:  # (the photo's pixels: an exact scaling, then the cells it has)
+        size = (grid.shape[1] * whole, grid.shape[0] * whole)
+        out = cv2.resize(np.ascontiguousarray(grid, np.float32), size, interpolation=cv2.INTER_LINEAR)
+        return out[: shape[0], : shape[1]].astype(np.float64)
+    out = np.asarray(grid, np.float64)  # (an engine's coarse grid: small, by rows then columns)
+    for axis, count in enumerate(shape):
+        at = np.clip((np.arange(count) + 0.5) / ratio - 0.5, 0.0, out.shape[axis] - 1)
+        low = np.floor(at).astype(np.intp)
+        high = np.minimum(low + 1, out.shape[axis] - 1)
+        weight = np.expand_dims(at - low, 1 - axis)
+        out = np.take(out, low, axis=axis) * (1.0 - weight) + np.take(out, high, axis=axis) * weight
+    return out
 
 
 class Restraint:

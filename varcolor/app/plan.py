@@ -99,7 +99,9 @@ def _check_not_all_inputs(jobs: list[Job]) -> None:
         return
     task = working[0].run
     if isinstance(task, ColorizeTask) and task.confidence_map is not None and first == Path(task.confidence_map):
-        raise InputError(f"{first}: refusing to overwrite an input with a confidence map; give --confidence-map another path")
+        raise InputError(
+            f"{first}: refusing to overwrite an input with a confidence map; give --confidence-map another path"
+        )
     raise InputError(
         f"{first}: refusing to overwrite an input: every output of this run is one of its inputs "
         "(the output folder is the input folder, with the same names); give -o another folder"

@@ -582,7 +582,7 @@ class LevinMultiscale(Method):
         if reach is None or not self.restrains:
             self._scale = None
             return coarse
-        scale = reach.at(coarse.shape[:2])
+        scale = reach.at(coarse.shape[:2], self.factor)
         scale[held] = 1.0
         last = self._scale
         if edited and last is not None and last.shape == scale.shape:
