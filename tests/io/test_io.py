@@ -243,18 +243,25 @@ def test_tiffs_of_any_sample_type_are_read(tmp_path, rng, dtype):
 
 
 def test_float_tiff_outside_unit_range_warns_or_with_nothing_left_is_refused(tmp_path):
-    """Samples partly outside [0, 1] are clipped with a warning; every one of them outside (all
-    below 0: a black image, all above 1: a white one) is refused, not coloured black (exit 0)."""
+    """Samples partly outside [0, 1] are clipped with a warning; where some lie outside and none
+    of the gray or colour inside (an alpha aside), clipping would leave only black and white:
+    refused, not coloured black (exit 0)."""
     import tifffile
 
     samples = np.linspace(0.5, 2.0, 48, dtype=np.float32).reshape(4, 4, 3)
     tifffile.imwrite(tmp_path / "hdr.tif", samples, photometric="rgb")
     with pytest.warns(UserWarning, match="outside \\[0, 1\\].*clipped"):
         assert np.array_equal(varcolor.read_image(tmp_path / "hdr.tif"), np.minimum(samples, 1.0))
-    for name, shift in (("below.tif", -2.1), ("above.tif", 0.6)):
-        tifffile.imwrite(tmp_path / name, samples + shift, photometric="rgb")
-        with pytest.raises(InputError, match=f"{name}: every floating-point sample is outside"):
+    both = np.where(samples > 1.2, samples + 0.4, samples - 2.1)  # below 0 and above 1, none between
+    alpha = np.concatenate([samples + 0.6, np.full((4, 4, 1), 0.5, np.float32)], axis=2)  # an alpha inside
+    edges = np.where(samples > 1.2, 1.0, 2.0).astype(np.float32)  # 1 and beyond: white all the same
+    for name, stored in (("below.tif", samples - 2.1), ("above.tif", samples + 0.6), ("both.tif", both),
+                         ("alpha.tif", alpha), ("edges.tif", edges)):  # fmt: skip
+        tifffile.imwrite(tmp_path / name, stored, photometric="rgb", extrasamples=[2] if stored.shape[2] == 4 else None)
+        with pytest.raises(InputError, match=f"{name}: no floating-point sample of its gray or colour lies inside"):
             varcolor.read_image(tmp_path / name)
+    tifffile.imwrite(tmp_path / "white.tif", np.ones((4, 4, 3), np.float32), photometric="rgb")  # white as given
+    assert np.all(varcolor.read_image(tmp_path / "white.tif") == 1.0)
 
 
 @pytest.mark.parametrize("suffix", [".gif", ".png"])

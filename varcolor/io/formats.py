@@ -149,7 +149,8 @@ def read_image(
     ------
     InputError
         The file is missing, not an image, truncated, too large, or has an unsupported layout, or
-        every floating-point sample lies outside [0, 1] (clipped, nothing would be left).
+        no floating-point sample of its gray or colour lies inside (0, 1) while some lie outside
+        [0, 1] (clipped, only black and white would be left).
 
     Warns
     -----
@@ -536,7 +537,8 @@ def _managed(samples: np.ndarray, icc: bytes | None, path: Path) -> np.ndarray:
 
 def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
     """Samples as floats in [0, 1]: integers by their type's range, floats as they are (values
-    outside [0, 1] clipped, with a warning; refused where none lies inside: nothing would be left)."""
+    outside [0, 1] clipped, with a warning; refused where none of the gray or colour lies inside:
+    only black and white would be left)."""
     if raw.dtype == np.bool_:
         return raw.astype(np.float64)
     if np.issubdtype(raw.dtype, np.integer):
@@ -548,10 +550,10 @@ def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
         if not np.all(np.isfinite(samples)):
             raise InputError(f"{path}: image has non-finite values")
         low, high = (float(samples.min()), float(samples.max())) if samples.size else (0.0, 1.0)
-        if (high <= 0 < -low) or (low >= 1 < high):  # clipped, nothing would be left of the image
+        if (low < 0 or high > 1) and not _any_inside(samples):  # clipped, nothing would be left of it
             raise InputError(
-                f"{path}: every floating-point sample is outside [0, 1] ({low:.3g} to {high:.3g}): clipped, "
-                f"the image would be all {'black' if high <= 0 else 'white'}; scale it to [0, 1]"
+                f"{path}: no floating-point sample of its gray or colour lies inside (0, 1) ({low:.3g} to "
+                f"{high:.3g}): clipped, only black and white would be left; scale it to [0, 1]"
             )
         if low < 0 or high > 1:
             warnings.warn(
@@ -560,6 +562,16 @@ def _scale_samples(raw: np.ndarray, path: Path) -> np.ndarray:
             )
         return np.clip(samples, 0.0, 1.0, out=samples)
     raise InputError(f"{path}: unsupported sample type {raw.dtype}")
+
+
+def _any_inside(samples: np.ndarray) -> bool:
+    """Whether a sample of the gray or colour channels (not an alpha: the last of 2 or 4) lies
+    strictly between 0 and 1, a band of rows at a time (a 40 MP scan: no whole-image mask)."""
+    colour = samples[..., :-1] if samples.ndim == 3 and samples.shape[2] in (2, 4) else samples
+    rows = max(1, (1 << 22) // max(1, colour[0].size))
+    return any(
+        bool(np.any((band > 0) & (band < 1))) for band in (colour[i : i + rows] for i in range(0, len(colour), rows))
+    )
 
 
 def _warn_converted(message: str) -> None:
