@@ -304,6 +304,20 @@ def test_a_chain_whose_marked_photo_gives_no_colour_reports_the_rest(series, cap
     assert "the original is gray" not in err
 
 
+def test_a_chain_goes_on_past_a_photo_it_cannot_read(series, capsys, tmp_path):
+    """A damaged photo among those waiting for colour fails alone (exit 1), reported; the run went
+    on to colour the rest (it ended at once, exit 2, with the first photo's result written)."""
+    import shutil
+
+    root, _ = series
+    shutil.copytree(root / "photos", tmp_path / "photos")
+    (tmp_path / "photos" / "p5.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "colorize", tmp_path / "photos", "--mask", root / "marks", "--chain", "-o", out)
+    assert code == 1 and "p5.png" in err and "Traceback" not in err, err
+    assert (out / "p1.png").is_file() and (out / "p2.png").is_file() and not (out / "p5.png").exists()
+
+
 def test_a_pool_folder_holding_the_target_itself_colours_it_from_the_others(tmp_path, capsys, photos):
     """One gray photo kept in its pool folder beside the colour photos (``colorize refs/t.png
     --reference refs/``): the target is no member of its own pool (it was refused as a gray

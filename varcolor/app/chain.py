@@ -36,7 +36,7 @@ import numpy as np
 
 from ..batch import Job, Outcome, Report
 from ..color import to_gray
-from ..errors import InputError
+from ..errors import InputError, VarcolorError
 from ..io import file_state
 from ..io.layers import is_layered
 from ..matching import Geometry, Signature, target_signature, verified
@@ -190,7 +190,15 @@ def run_chain(
 
     if seeded and not wave(seeded):
         return total
-    ranked = {path: _target(waiting[path]) for path in sorted(waiting)}
+    ranked = {}
+    unreadable = []  # a photo that cannot be read fails alone, reported as its job; the rest go on
+    for path in sorted(waiting):
+        try:
+            ranked[path] = _target(waiting[path])
+        except VarcolorError as exc:
+            unreadable.append(replace(waiting.pop(path), fail=str(exc)))
+    if unreadable and not wave(unreadable):
+        return total
     checks: dict[Path, list[Geometry]] = {path: [] for path in ranked}  # each against the pool's first photos
     tried_at = -1  # the pool's size when the patch statistics last tried every photo left
     while waiting:
