@@ -279,11 +279,20 @@ def test_a_reference_folder_that_would_hold_the_outputs_is_refused(tmp_path, cap
         (tmp_path / "in", "--reference", pool, "-o", pool / "sub"),
         (tmp_path / "in", "--mask", "--chain", "--reference", pool, "-o", pool),
         (tmp_path / "in" / "a.png", "--reference", pool, "-o", pool / "a.png"),
+        (tmp_path / "in", "--reference", pool, "-o", tmp_path / "out", "--confidence-map", pool),
+        # an input subfolder named as the pool folder puts its outputs in the pool
+        (tmp_path / "nest", "--reference", pool, "-o", tmp_path),
+        (tmp_path / "nest", "--reference", pool, "-o", tmp_path / "out", "--confidence-map", tmp_path),
+        (tmp_path / "nest", "--mask", "--chain", "--reference", pool, "-o", tmp_path),
     ):
+        (tmp_path / "nest" / "pool").mkdir(parents=True, exist_ok=True)
+        for name in ("a.png", "a_mask.png"):
+            (tmp_path / "nest" / "pool" / name).write_bytes((tmp_path / "in" / name).read_bytes())
         code, _, err = run(capsys, "colorize", *args)
         assert code == 2, (args, err)
         assert err.count("\n") == 1 and f"{pool}: " in err and "outputs" in err, err
     assert sorted(path.name for path in (tmp_path / "pool").iterdir()) == before
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_chain_whose_marked_photo_gives_no_colour_reports_the_rest(series, capsys, tmp_path):

@@ -43,7 +43,7 @@ from ..matching import Geometry, Signature, target_signature, verified
 from ..options import Options
 from ..sources.reference import Ranking, ReferenceHeader
 from .jobs import run_jobs
-from .plan import plan_colorize
+from .plan import check_not_in_references, plan_colorize
 from .reference import UNMATCHED, References, Unmatched, describe_pool
 from .run_options import RunOptions
 from .solve import read_pixels
@@ -118,6 +118,8 @@ def run_chain(
     if private:  # each photo's confidence map, for the photos coloured from it
         run = replace(run, confidence_map=str(output / CONFIDENCE_FOLDER))
     jobs = plan_colorize(source, output, options, run, cues=cues, cue_path=cue_path, client=client)
+    if given is not None:
+        check_not_in_references(jobs, given)
     for job in jobs if private else []:
         # A map of ours left without its result (a run killed between the two): the result is
         # made again, and its map with it (kept, it would stop the job as an output that exists).

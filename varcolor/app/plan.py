@@ -40,6 +40,7 @@ __all__ = [
     "single_output",
     "check_folders",
     "check_outputs",
+    "check_not_in_references",
     "walk_inputs",
 ]
 
@@ -446,7 +447,25 @@ def plan_colorize(
                 confidence=its_map,
             )
         )
+    if references is not None:
+        check_not_in_references(jobs, references)
     return jobs
+
+
+def check_not_in_references(jobs: list[Job], references: References) -> None:
+    """Refuse outputs that the input's own subfolders would put in a ``--reference`` folder
+    (``-o root`` or ``--confidence-map root`` with ``in/refs/a.png`` and ``--reference root/refs``):
+    the next run would take them for references. Each folder written to is checked once."""
+    checked = set()
+    for job in jobs:
+        if job.skip or job.fail:
+            continue
+        its_map = job.run.confidence_map if isinstance(job.run, ColorizeTask) else None
+        for output in job.outputs:
+            flag = "--confidence-map" if its_map is not None and output == Path(its_map) else "-o"
+            if (output.parent, flag) not in checked:
+                checked.add((output.parent, flag))
+                references.check_outputs(output, flag)
 
 
 def decode_job(gray_path: Path, output: Path, options: Options, run: RunOptions, *, on_dask: bool, **named) -> Job:
