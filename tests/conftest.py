@@ -61,7 +61,7 @@ def unrestrained(monkeypatch):
     afterwards (tested in tests/test_restraint.py)."""
     from varcolor.methods.levin_multiscale import LevinMultiscale
 
-    monkeypatch.setattr(LevinMultiscale, "restrains", property(lambda self: False))
+    monkeypatch.setattr(LevinMultiscale, "restrained_by", classmethod(lambda cls, options: False))
 
 
 @pytest.fixture

@@ -230,14 +230,45 @@ def test_a_shot_left_gray_is_said_whole():
     assert said == ["frames 4–12 (shot 1): no cue reaches them; left gray"], said
 
 
-def test_space_time_flickers_less_than_frame_by_frame():
+@pytest.mark.parametrize("restraint, below", [("off", 0.6), ("on", 0.8)])
+def test_space_time_flickers_less_than_frame_by_frame(restraint, below):
     frames = pan(frames=8)
     # Frame by frame, each frame's colours follow the strokes the flow carried to it (which break
-    # up as they travel); the temporal coupling holds them to the frame before.
+    # up as they travel); the temporal coupling holds them to the frame before. Restrained, each
+    # frame's reach is its carried cues' own, and the rest of the flicker is its.
     cues = {k: strokes(frames[k], seed=k) for k in (0, 7)}
-    spacetime = [frame.ab for frame in colorize_video(frames, cues)]
-    still = [frame.ab for frame in colorize_video(frames, cues, temporal=0.0, carry_weight=float("inf"))]
-    assert pan_flicker(spacetime) < 0.6 * pan_flicker(still)
+    spacetime = [frame.ab for frame in colorize_video(frames, cues, restraint=restraint)]
+    still = [
+        frame.ab for frame in colorize_video(frames, cues, temporal=0.0, carry_weight=float("inf"), restraint=restraint)
+    ]
+    assert pan_flicker(spacetime) < below * pan_flicker(still)
+
+
+def _two_things_panning(frames: int = 8) -> tuple[list[np.ndarray], dict]:
+    """A mid-gray thing beside a light one, panning 2 pixels a frame, a red stroke along the first
+    on frame 0 alone."""
+    rng = np.random.default_rng(0)
+    scene = np.full((72, 160), 0.45)
+    scene[:, 70:] = 0.8
+    scene = np.clip(scene + ndimage.gaussian_filter(rng.normal(0, 0.03, scene.shape), 1.5), 0, 1)
+    clip = [scene[:, 2 * k : 2 * k + 96] for k in range(frames)]
+    mask = np.zeros(clip[0].shape, bool)
+    mask[34:38, 8:50] = True
+    return clip, {0: varcolor.Cues(mask, np.where(mask[..., None], (45.0, 30.0), 0.0))}
+
+
+def test_a_clips_strokes_colour_their_thing_and_leave_the_rest_neutral():
+    """Restrained as a photo is: each frame's colour scaled by the reach of the cues carried to
+    it; ``restraint="off"`` is Levin's flood over the light thing too."""
+    clip, cues = _two_things_panning()
+    restrained = list(colorize_video(clip, cues))
+    flooded = list(colorize_video(clip, cues, restraint="off"))
+    for k, (held, flood) in enumerate(zip(restrained, flooded)):
+        chroma, wide = np.hypot(*held.ab.transpose(2, 0, 1)), np.hypot(*flood.ab.transpose(2, 0, 1))
+        edge = 70 - 2 * k  # the light thing's first column in frame k
+        assert chroma[:, : edge - 12].mean() > 25 and chroma[:, edge + 12 :].mean() < 3, k
+        assert wide[:, edge + 12 :].mean() > 25, k
+        assert np.abs(held.state - flood.state).max() < 1e-9  # the colour carried on: the same solve
 
 
 @needs_torch
@@ -321,17 +352,20 @@ def test_cli_colorizes_a_clip(clip_and_cues, capsys):
     assert np.abs(rgb_to_lab(first)[..., 1:]).mean() > 3  # coloured, not gray
 
 
-def test_a_confidence_map_or_restraint_asked_of_a_clip_is_refused_not_ignored(clip_and_cues, capsys):
-    """A clip's colours are Levin's flood (not restrained): a map of them, or ``--restraint``
-    either way, would be taken and ignored."""
+def test_a_confidence_map_asked_of_a_clip_is_refused_not_ignored_and_restraint_is_taken(clip_and_cues, capsys):
     folder = clip_and_cues
     argv = ("colorize", folder / "gray.mp4", "--cues", folder / "cues", "-o", folder / "out.mp4")
     code, _, err = run(capsys, *argv, "--confidence-map", folder / "map.png")
     assert code == 2 and "--confidence-map" in err and err.count("\n") == 1
     assert not (folder / "out.mp4").exists() and not (folder / "map.png").exists()
-    for value in ("off", "on"):
-        code, _, err = run(capsys, *argv, "--restraint", value)
-        assert code == 2 and "--restraint" in err and err.count("\n") == 1 and not (folder / "out.mp4").exists()
+    code, _, err = run(capsys, *argv, "-q")
+    assert code == 0, err
+    restrained = np.array(list(open_clip(folder / "out.mp4").frames()))
+    code, _, err = run(capsys, *argv, "--restraint", "off", "--overwrite", "-q")
+    assert code == 0, err
+    flooded = np.array(list(open_clip(folder / "out.mp4").frames()))
+    saturation = [np.ptp(frames, axis=-1).mean() for frames in (restrained, flooded)]  # (a crude chroma)
+    assert saturation[0] < saturation[1], saturation
 
 
 def test_a_clips_set_up_is_its_own_step_off_the_frames_clock(clip_and_cues, capsys, monkeypatch):

@@ -107,9 +107,10 @@ def test_a_cold_start_would_have_shown(tmp_path):
     frames after a border are not those of the run over the clip."""
     frames = pan(frames=12)
     cues = {0: strokes(frames[0], seed=1), 11: strokes(frames[11], seed=2)}
-    whole = [f.ab for f in colorize_video(frames, cues)]
+    run = list(colorize_video(frames, cues))
+    whole = [f.ab for f in run]
     cold = [f.ab for f in colorize_video(frames, cues, solve=(6, 12))]
-    warm = [f.ab for f in colorize_video(frames, cues, solve=(6, 12), before=whole[5])]
+    warm = [f.ab for f in colorize_video(frames, cues, solve=(6, 12), before=run[5].state)]
     assert max(np.abs(a - b).max() for a, b in zip(warm, whole[6:])) < 1e-9
     assert np.abs(cold[0] - whole[6]).mean() > 0.1
 

@@ -66,10 +66,6 @@ def _cmd_colorize(args) -> int:
             raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
         if args.confidence_map is not None:  # (it was taken and nothing written)
             raise InputError("--confidence-map: a clip's frames have no confidence map yet; leave it out")
-        if getattr(args, "restraint", None) is not None:  # (taken and ignored: a clip is Levin's flood)
-            raise InputError(
-                "--restraint: a clip's colours are not restrained yet (they reach as Levin's do); leave it out"
-            )
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)

@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..fields import option
 from ..kernels import kernels_missing, threads_for
 from ..memory import _gb, check_memory, memory_budget
-from ..options import DEFAULT_METHOD, PRIOR_WEIGHT
+from ..options import DEFAULT_METHOD, PRIOR_WEIGHT, Options
 from ..raster import box_of, changed_pixels, channel_extremes, coordinates, dilated, one_value
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirichletSolver, Factors
@@ -378,7 +378,19 @@ class LevinMultiscale(Method):
 
     @property
     def restrains(self) -> bool:  # type: ignore[override]
-        return (self.options.parameters or Parameters()).restraint == "on"
+        return self.restrained_by(self.options)
+
+    @classmethod
+    def restrained_by(cls, options: Options) -> bool:
+        """Whether ``options`` keep the cues' colour to their reach (``restraint="on"``): a
+        photo's, and a clip's frames' (:mod:`varcolor.video.colorize`).
+
+        Parameters
+        ----------
+        options : Options
+            The colorization's options (this method's).
+        """
+        return (options.parameters or Parameters()).restraint == "on"
 
     @classmethod
     def memory(cls, shape, options):

@@ -34,7 +34,9 @@ from ..cues import Cues
 from ..errors import InputError
 from ..memory import check_memory
 from ..methods import build_options
+from ..methods.levin_multiscale import LevinMultiscale
 from ..options import AUTOMATIC, Options
+from ..restraint import Restraint
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirectSolver
 from .coarse import make_grid, video_factor
@@ -76,7 +78,7 @@ class VideoFrame:
         iterations and residual, the ``engine`` that ran and its block ``factor``.
     state : ndarray or None
         The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on the
-        block grid with ``levin-multiscale``, else ``ab`` itself.
+        block grid with ``levin-multiscale``, else ``ab`` itself unrestrained.
     """
 
     index: int
@@ -84,7 +86,7 @@ class VideoFrame:
     ab: np.ndarray
     info: dict = field(default_factory=dict)
     #: The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on
-    #: the block grid with ``levin-multiscale``, else ``ab`` itself.
+    #: the block grid with ``levin-multiscale``, else ``ab`` itself unrestrained.
     state: np.ndarray | None = None
 
 
@@ -228,7 +230,9 @@ def colorize_video(
         As :func:`varcolor.colorize`'s (``prior``, ``gamut``, ``tol``, ``max_memory``, ``maxiter``
         apply); or keywords. The method: ``levin-multiscale`` (the default: the system solved on
         block means, :mod:`varcolor.video.coarse`, with its ``factor``, ``margin``, ``radius``
-        and ``eps``) or ``levin`` (the exact full-resolution solve).
+        and ``eps``; its ``restraint``: each frame's colour scaled by the reach of the cues
+        carried to it, :mod:`varcolor.restraint`, unless the network is on) or ``levin`` (the
+        exact full-resolution solve, unrestrained).
     temporal : float
         Weight of the neighbours in the adjacent frames against the spatial ones (0: each frame
         alone, the still method with carried cues).
@@ -359,6 +363,9 @@ class _ShotSolver:
         self.temporal, self.window, self.overlap = temporal, window, overlap
         self.carry_weight, self.carry_decay = carry_weight, carry_decay
         self.prior_strength = PRIOR_STRENGTH
+        # Restrained as photos are (levin-multiscale's restraint="on"), unless a network fills the rest.
+        self.restrains = options.method == LevinMultiscale.name and network is None
+        self.restrains = self.restrains and LevinMultiscale.restrained_by(options)
         self.solve = (0, math.inf)  # the frames solved and yielded (absolute indices)
         self.before = None  # the chroma of the frame before the first solved, if known
 
@@ -464,8 +471,9 @@ class _ShotSolver:
                 if not np.all(np.isfinite(u[k - start])):
                     raise InputError(f"frame {buffer.start + k}: the solve produced non-finite chroma")
                 lifted_at = time.perf_counter()
+                shown = self._restrained(u[k - start], grays[k], prepared[k], grid.factor)
                 # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
-                chroma, engine = grid.chroma(k, u[k - start], *prepared[k][:2])
+                chroma, engine = grid.chroma(k, shown, *prepared[k][:2])
                 rgb = chroma_to_rgb(lightness_of_gray(grays[k]), chroma, self.options.gamut)
                 info = dict(
                     prepared[k][3],
@@ -485,6 +493,22 @@ class _ShotSolver:
             start = last
         if left_gray is not None:
             _left_gray(buffer.start + left_gray, buffer.start + count - 1, shot)
+
+    def _restrained(self, solved: np.ndarray, gray: np.ndarray, prepared: tuple, factor: int) -> np.ndarray:
+        """A frame's chroma on the grid scaled by the reach of its cues (:mod:`varcolor.restraint`):
+        a keyframe's own, or those carried to it along the motion; 1 on the grid's hard cues. The
+        chroma the next frame goes on from is the unscaled one (the colour carried is the cues')."""
+        if not self.restrains:
+            return solved
+        hard, rhs, weight = prepared[:3]
+        carried = weight > 0
+        mask = hard | carried
+        if not mask.any():
+            return solved * 0.0 if solved.any() else solved  # (a frame no cue reaches: nothing is known)
+        ab = np.where(hard[..., None], rhs, rhs / np.where(carried, weight, 1.0)[..., None])
+        scale = Restraint(gray).reach(mask, None, ab).at(solved.shape[:2], factor)
+        scale[prepared[4][0]] = 1.0
+        return solved * scale[..., None]
 
     def _forward(self, buffer: _ShotBuffer, k: int, grays, forward):
         """The cues carried forward to frame k (from those carried to frame k − 1), and its own."""
