@@ -417,6 +417,15 @@ def test_a_chain_passes_on_only_the_colour_its_photos_are_confident_of(photos, c
     )  # fmt: skip
     assert "p0.png: its confidence map" in err and "is missing" in err and (out / "p1.png").is_file(), err
     assert err.count("is missing") == 1 and "p1.png: its confidence map" not in err  # (p1's made again)
+    # p0's map damaged: each photo coloured from it fails, its line naming it, the photo and the map
+    (maps / "p0_confidence.png").write_bytes(b"damaged")
+    (out / "p1.png").unlink()
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", out,
+        "--confidence-map", maps,
+    )  # fmt: skip
+    failed = [line for line in err.splitlines() if "error:" in line]
+    assert code == 1 and len(failed) == 1 and "photos/p1.png: " in failed[0] and "p0_confidence.png" in failed[0], err
     # Without --confidence-map the chain keeps the maps it passes on in a folder of its own.
     code, _, err = run(
         capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", tmp_path / "o2"
@@ -444,7 +453,7 @@ def test_a_pool_photos_confidence_map_is_read_as_its_alpha_or_refused_in_one_lin
     # No map (a given reference, or one a killed run never wrote): its colour known everywhere.
     assert read_known_reference(tmp_path / "p.png", tmp_path / "gone.png", None).shape == photo.shape
     (tmp_path / "bad_confidence.png").write_bytes(b"not a png")
-    with pytest.raises(InputError, match="bad_confidence.png"):
+    with pytest.raises(InputError, match="p.png: its confidence map cannot be read .*bad_confidence.png"):
         read_known_reference(tmp_path / "p.png", tmp_path / "bad_confidence.png", None)
 
 

@@ -476,8 +476,8 @@ def _print_report(report: batch.Report, verb: str, quiet: bool) -> int:
             f"varcolor: {verb} {len(report.done)}, skipped {len(report.skipped)}, failed {len(report.failed)}",
             file=sys.stderr,
         )
-    for failed in report.failed:
-        error(failed.line)
+    for failed in report.failed:  # each names its photo (a pool photo's damaged map named only the map)
+        error(failed.line if failed.name in failed.line else f"{failed.name}: {failed.line}")
     return report.exit_code
 
 

@@ -371,7 +371,10 @@ def read_known_reference(
     with _LOCK:
         alpha = _KNOWN.get("alpha") if key is not None and _KNOWN.get("key") == key else None
     if alpha is None:
-        confidence = read_image(known, np.float32, max_pixels=max_pixels)
+        try:
+            confidence = read_image(known, np.float32, max_pixels=max_pixels)
+        except InputError as exc:
+            raise InputError(f"{path}: its confidence map cannot be read ({exc}); rerun it with --overwrite") from None
         confidence = confidence if confidence.ndim == 2 else confidence[..., 0]
         if confidence.shape != pixels.shape[:2]:  # the photo decoded reduced (a JPEG result)
             confidence = resize(confidence, pixels.shape[:2], order=1, anti_aliasing=True)
