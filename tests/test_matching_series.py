@@ -408,8 +408,15 @@ def test_a_chain_passes_on_only_the_colour_its_photos_are_confident_of(photos, c
     for name in ("p1", "p2"):
         known = varcolor.read_image(maps / f"{name}_confidence.png")
         assert known[:, width // 2 :].mean() < 0.3, name  # guessed in p0: guessed here too
-    # p0's map gone (its result kept): the rerun passes on all its colour, and says so
-    for gone in (maps / "p0_confidence.png", maps / "p1_confidence.png", out / "p1.png"):
+    # p0's map gone (its result kept): a rerun that colours nothing from it says nothing; one that
+    # does passes on all its colour, and says so
+    (maps / "p0_confidence.png").unlink()
+    code, _, err = run(
+        capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", out,
+        "--confidence-map", maps, "--resume",
+    )  # fmt: skip
+    assert code == 0 and "colorized 0" in err and "passed on as known" not in err, err
+    for gone in (maps / "p1_confidence.png", out / "p1.png"):
         gone.unlink()
     code, _, err = run(
         capsys, "colorize", tmp_path / "photos", "--mask", tmp_path / "marks", "--chain", "-o", out,

@@ -138,6 +138,7 @@ def run_chain(
     signatures: list[Signature] = []
     headers: list[ReferenceHeader] = []
     fresh: list[Path] = []  # results that join the pool, described while a photo still waits for them
+    unmapped: list[tuple[Path, Path]] = []  # pool photos whose maps are missing, said once one is used
     if given:
         given = given.described(run.max_pixels, options.max_memory)
         pool += given.paths
@@ -155,11 +156,8 @@ def run_chain(
             signatures.append(described)
             headers.append(header)
             its_map = known_of.get(result)
-            if its_map is not None and not its_map.is_file() and warn is not None:  # (an earlier run's result)
-                warn(
-                    f"{result}: its confidence map {its_map} is missing: all its colour is passed on as known "
-                    "(rerun it with --overwrite to make the map)"
-                )
+            if its_map is not None and not its_map.is_file():  # (an earlier run's result): said once used
+                unmapped.append((result, its_map))
         fresh.clear()
 
     def wave(wave_jobs: list[Job]) -> bool:
@@ -225,9 +223,16 @@ def run_chain(
         wave_jobs = [
             _from_pool(waiting[path], members, known, Ranking(*ranked[path], tuple(checks[path]))) for path in chosen
         ]
-        start = len(total.rows)
+        start, coloured = len(total.rows), len(total.done)
         if not wave(wave_jobs):
             return total
+        if len(total.done) > coloured and warn is not None:  # a photo was coloured from this pool
+            for result, its_map in unmapped:
+                warn(
+                    f"{result}: its confidence map {its_map} is missing: all its colour is passed on as known "
+                    "(rerun it with --overwrite to make the map)"
+                )
+            unmapped.clear()
         unmatched = {row["input"] for row in total.rows[start:] if row.get("error") == Unmatched.__name__}
         for path in chosen:
             if str(path) not in unmatched:  # coloured, kept as it was, or failed otherwise: settled
