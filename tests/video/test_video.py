@@ -271,6 +271,18 @@ def test_a_clips_strokes_colour_their_thing_and_leave_the_rest_neutral():
         assert np.abs(held.state - flood.state).max() < 1e-9  # the colour carried on: the same solve
 
 
+def test_a_clips_point_hints_fill_what_no_stroke_holds_as_a_photos_do():
+    """Points on a keyframe (a points file) say "this colour here", and fill what no stroke holds
+    in every frame they are carried to, as on a photo (they were restrained as strokes)."""
+    clip, _ = _two_things_panning()
+    hints = varcolor.Cues.from_points([{"y": 36, "x": 20, "a": 45, "b": 30, "radius": 2}], shape=clip[0].shape)
+    filled = list(colorize_video(clip, {0: hints}))
+    photo = varcolor.colorize(clip[0], hints).ab
+    assert np.abs(filled[0].ab - photo).max() < 1.0  # the keyframe as the photo comes out
+    for k, frame in enumerate(filled):  # (a stroke there left the light thing below 3: the test above)
+        assert np.hypot(*frame.ab.transpose(2, 0, 1))[:, -20:].mean() > 20, k
+
+
 @needs_torch
 def test_network_guesses_flicker_less_in_space_time():
     with one_torch_thread():

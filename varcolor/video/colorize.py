@@ -144,14 +144,15 @@ class _ShotBuffer:
         return Motion(both[0], both[1])
 
     def save_carried(self, k: int, carried) -> None:
-        np.savez(self.folder / f"c{k}.npz", mask=carried[0], ab=carried[1].astype(np.float32), age=carried[2])
+        mask, ab, age, dots = carried
+        np.savez(self.folder / f"c{k}.npz", mask=mask, ab=ab.astype(np.float32), age=age, dots=dots)
 
     def carried(self, k: int):
         path = self.folder / f"c{k}.npz"
         if not path.exists():
             return None
         with np.load(path) as data:
-            return data["mask"], data["ab"].astype(np.float64), data["age"]
+            return data["mask"], data["ab"].astype(np.float64), data["age"], data["dots"]
 
     def clear(self, start: int) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -161,10 +162,11 @@ class _ShotBuffer:
 
 def _carry(carried, targets: np.ndarray, here: np.ndarray, there: np.ndarray):
     """Cues of the frame ``there`` brought to the frame ``here``: each pixel of ``here`` takes the
-    cue at its ``targets`` pixel (if trusted and of similar luminance)."""
+    cue at its ``targets`` pixel (if trusted and of similar luminance). A carried cue is ``(mask,
+    ab, age, dots)``: its pixels, colours, frames travelled, and which of them are point hints."""
     if carried is None:
         return None
-    mask, ab, age = carried
+    mask, ab, age, dots = carried
     q = targets.ravel()
     ok = q >= 0
     index = np.where(ok, q, 0)
@@ -176,11 +178,13 @@ def _carry(carried, targets: np.ndarray, here: np.ndarray, there: np.ndarray):
         moved.reshape(shape),
         np.where(moved[:, None], ab.reshape(-1, 2)[index], 0.0).reshape(shape + (2,)),
         np.where(moved, age.ravel()[index] + 1, 0).reshape(shape).astype(np.int32),
+        (moved & dots.ravel()[index]).reshape(shape),
     )
 
 
-def _key(cue: Cues) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return cue.mask, cue.ab, np.zeros(cue.shape, np.int32)
+def _key(cue: Cues) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    dots = cue.points if cue.points is not None else np.zeros(cue.shape, bool)
+    return cue.mask, cue.ab, np.zeros(cue.shape, np.int32), dots
 
 
 def _nearer(first, second):
@@ -194,6 +198,7 @@ def _nearer(first, second):
         first[0] | second[0],
         np.where(take[..., None], second[1], first[1]),
         np.where(take, second[2], first[2]),
+        np.where(take, second[3], first[3]),
     )
 
 
@@ -432,8 +437,8 @@ class _ShotSolver:
                 done = self.before
             for k in range(start, stop):
                 if k not in prepared:
-                    forward, found = self._prepare(buffer, k, grays, forward)
-                    prepared[k] = (*found, grid.cues(*found[:3]))  # and on the grid
+                    forward, found, dots = self._prepare(buffer, k, grays, forward)
+                    prepared[k] = (*found, grid.cues(*found[:3]), dots)  # and on the grid
             rows = []
             for k in range(start, stop):
                 hard, _, weight = prepared[k][4]
@@ -496,17 +501,18 @@ class _ShotSolver:
 
     def _restrained(self, solved: np.ndarray, gray: np.ndarray, prepared: tuple, factor: int) -> np.ndarray:
         """A frame's chroma on the grid scaled by the reach of its cues (:mod:`varcolor.restraint`):
-        a keyframe's own, or those carried to it along the motion; 1 on the grid's hard cues. The
-        chroma the next frame goes on from is the unscaled one (the colour carried is the cues')."""
+        a keyframe's own, or those carried to it along the motion (point hints filling what no
+        stroke holds, as a photo's); 1 on the grid's hard cues. The chroma the next frame goes on
+        from is the unscaled one (the colour carried is the cues')."""
         if not self.restrains:
             return solved
-        hard, rhs, weight = prepared[:3]
+        hard, rhs, weight, dots = prepared[0], prepared[1], prepared[2], prepared[5]
         carried = weight > 0
         mask = hard | carried
         if not mask.any():
             return solved * 0.0 if solved.any() else solved  # (a frame no cue reaches: nothing is known)
         ab = np.where(hard[..., None], rhs, rhs / np.where(carried, weight, 1.0)[..., None])
-        scale = Restraint(gray).reach(mask, None, ab).at(solved.shape[:2], factor)
+        scale = Restraint(gray).reach(mask, None, ab, dots).at(solved.shape[:2], factor)
         scale[prepared[4][0]] = 1.0
         return solved * scale[..., None]
 
@@ -523,7 +529,8 @@ class _ShotSolver:
         return forward, key
 
     def _prepare(self, buffer: _ShotBuffer, k: int, grays, forward):
-        """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it."""
+        """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it;
+        which of its cues are point hints (None: none)."""
         gray = grays[k]
         forward, key = self._forward(buffer, k, grays, forward)
         hard = key.mask if key is not None else np.zeros(gray.shape, bool)
@@ -531,10 +538,11 @@ class _ShotSolver:
         weight = np.zeros(gray.shape)
         guess = np.zeros(gray.shape + (2,))
         carried_count = 0
+        dots = key.points if key is not None else None
         if key is None:
             carried = _nearer(forward, buffer.carried(k))
             if carried is not None:
-                mask, ab, age = carried
+                mask, ab, age, dots = carried
                 carried_count = int(mask.sum())
                 if math.isinf(self.carry_weight):
                     hard, values = mask, ab
@@ -564,7 +572,7 @@ class _ShotSolver:
         weight = np.where(hard, 0.0, weight)
         rhs = np.where(hard[..., None], values, weight[..., None] * guess)
         info = {"keyframe": key is not None, "cues": int(hard.sum()), "carried": carried_count}
-        return forward, (hard, rhs, weight, info)
+        return forward, (hard, rhs, weight, info), dots
 
 
 def _left_gray(first: int, last: int, shot: int) -> None:
