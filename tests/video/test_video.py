@@ -370,6 +370,11 @@ def test_a_confidence_map_asked_of_a_clip_is_refused_not_ignored_and_restraint_i
     code, _, err = run(capsys, *argv, "--confidence-map", folder / "map.png")
     assert code == 2 and "--confidence-map" in err and err.count("\n") == 1
     assert not (folder / "out.mp4").exists() and not (folder / "map.png").exists()
+    # a photo's output and layer options: refused, not taken and ignored (the frames came out 8-bit)
+    for flag, value in (("--bits", "16"), ("--profile", "input"), ("--ext", ".jpg"), ("--layer", "photo")):
+        code, _, err = run(capsys, *argv, flag, value)
+        assert code == 2 and f"{flag}: an option of photos" in err and err.count("\n") == 1, (flag, err)
+        assert not (folder / "out.mp4").exists()
     code, _, err = run(capsys, *argv, "-q")
     assert code == 0, err
     restrained = np.array(list(open_clip(folder / "out.mp4").frames()))

@@ -59,6 +59,19 @@ def _check_not_empty(args) -> None:
             raise InputError(f"{flag}: an empty path (an unset variable?); name a file or folder")
 
 
+def _refuse_photo_options(args) -> None:
+    """Refuse the options a clip would take and ignore: how a photo is written (its bits, profile,
+    folder extension) and which layers of a layered photo are read. A clip is written as
+    ``--codec`` writes it (8-bit sRGB)."""
+    given = [("--bits", args.bits), ("--profile", args.profile)]
+    given += [("--layer", args.layer), ("--strokes-layer", args.strokes_layer)]
+    if args.ext != app.RunOptions.ext:
+        given.append(("--ext", args.ext))
+    for flag, value in given:
+        if value is not None:
+            raise InputError(f"{flag}: an option of photos; a clip is written as --codec writes it (8-bit sRGB)")
+
+
 def _cmd_colorize(args) -> int:
     _check_not_empty(args)
     if is_video_run(args):  # a clip: varcolor.video (cli/video.py); --reference: colour stills for its keyframes
@@ -66,6 +79,7 @@ def _cmd_colorize(args) -> int:
             raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
         if args.confidence_map is not None:  # (it was taken and nothing written)
             raise InputError("--confidence-map: a clip's frames have no confidence map yet; leave it out")
+        _refuse_photo_options(args)
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)
