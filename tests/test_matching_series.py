@@ -459,6 +459,9 @@ def test_a_pool_photos_confidence_map_is_read_as_its_alpha_or_refused_in_one_lin
     assert rgba[:, : photo.shape[1] // 2 - 2, 3].min() == 1 and rgba[:, photo.shape[1] // 2 + 2 :, 3].max() == 0
     # No map (a given reference, or one a killed run never wrote): its colour known everywhere.
     assert read_known_reference(tmp_path / "p.png", tmp_path / "gone.png", None).shape == photo.shape
+    varcolor.write_image(tmp_path / "other_confidence.png", known[::2, ::3], bits=16)  # another shape
+    with pytest.raises(InputError, match=r"other_confidence.png is \d+×\d+, not of its shape"):
+        read_known_reference(tmp_path / "p.png", tmp_path / "other_confidence.png", None)
     (tmp_path / "bad_confidence.png").write_bytes(b"not a png")
     with pytest.raises(InputError, match="p.png: its confidence map cannot be read .*bad_confidence.png"):
         read_known_reference(tmp_path / "p.png", tmp_path / "bad_confidence.png", None)

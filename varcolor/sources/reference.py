@@ -376,6 +376,12 @@ def read_known_reference(
         except InputError as exc:
             raise InputError(f"{path}: its confidence map cannot be read ({exc}); rerun it with --overwrite") from None
         confidence = confidence if confidence.ndim == 2 else confidence[..., 0]
+        scale = confidence.shape[1] / pixels.shape[1]
+        if abs(confidence.shape[0] - pixels.shape[0] * scale) > max(1.0, scale):  # another photo's
+            raise InputError(
+                f"{path}: its confidence map {known} is {confidence.shape[1]}×{confidence.shape[0]}, not of its "
+                "shape (another photo's?); rerun it with --overwrite"
+            )
         if confidence.shape != pixels.shape[:2]:  # the photo decoded reduced (a JPEG result)
             confidence = resize(confidence, pixels.shape[:2], order=1, anti_aliasing=True)
         alpha = (confidence >= GUESSED_BELOW).astype(np.float32)
