@@ -269,6 +269,30 @@ def test_a_clips_strokes_colour_their_thing_and_leave_the_rest_neutral():
         assert chroma[:, : edge - 12].mean() > 25 and chroma[:, edge + 12 :].mean() < 3, k
         assert wide[:, edge + 12 :].mean() > 25, k
         assert np.abs(held.state - flood.state).max() < 1e-9  # the colour carried on: the same solve
+        known = held.confidence
+        assert known is not None and flood.confidence is None and known.shape == clip[0].shape
+        assert known[:, : edge - 12].mean() > known[:, edge + 12 :].mean() + 0.5, k
+
+
+def test_frames_no_carried_cue_reaches_are_left_gray_and_said_so():
+    """The stroked thing pans out of view: the frames without it (no cue carried to them) keep no
+    colour, restrained, and a warning says which; unrestrained, the flood holds on every frame."""
+    rng = np.random.default_rng(0)
+    scene = np.full((72, 260), 0.45)
+    scene[:, 70:] = 0.8
+    scene = np.clip(scene + ndimage.gaussian_filter(rng.normal(0, 0.03, scene.shape), 1.5), 0, 1)
+    clip = [scene[:, 6 * k : 6 * k + 96] for k in range(16)]
+    mask = np.zeros(clip[0].shape, bool)
+    mask[34:38, 8:50] = True
+    cues = {0: varcolor.Cues(mask, np.where(mask[..., None], (45.0, 30.0), 0.0))}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        restrained = list(colorize_video(clip, cues))
+    gone = [f.index for f in restrained if not f.info["carried"] and not f.info["keyframe"]]
+    assert gone and all(np.abs(restrained[k].ab).max() == 0 for k in gone)
+    assert [str(w.message) for w in caught] == [f"frames {gone[0]}–{gone[-1]} (shot 0): no cue reaches them; left gray"]
+    flooded = list(colorize_video(clip, cues, restraint="off"))
+    assert all(np.abs(flooded[k].ab).mean() > 25 for k in gone)
 
 
 def test_a_clips_point_hints_fill_what_no_stroke_holds_as_a_photos_do():

@@ -79,6 +79,10 @@ class VideoFrame:
     state : ndarray or None
         The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on the
         block grid with ``levin-multiscale``, else ``ab`` itself unrestrained.
+    confidence : ndarray or None
+        ``H×W`` float32 in [0, 1]: how firmly each pixel's colour is fixed by the cues carried to
+        the frame (its reach, :attr:`varcolor.Result.confidence`; 1 on its hard cues); None where
+        the clip is not restrained (``restraint="off"``, ``levin``, the network).
     """
 
     index: int
@@ -88,6 +92,8 @@ class VideoFrame:
     #: The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on
     #: the block grid with ``levin-multiscale``, else ``ab`` itself unrestrained.
     state: np.ndarray | None = None
+    #: How firmly each pixel's colour is fixed by its cues (None: not restrained).
+    confidence: np.ndarray | None = None
 
 
 def video_memory(shape: tuple[int, int], *, window: int = 1, options: Options | None = None) -> int:
@@ -452,7 +458,7 @@ class _ShotSolver:
                 )
             solved_at = time.perf_counter()
             uncued = not any(prepared[k][0].any() or prepared[k][2].any() for k in range(start, stop))
-            if uncued and (done is None or not np.any(done)):
+            if uncued and (done is None or not np.any(done) or self.restrains):  # (restrained: no cue, no colour)
                 left_gray = start if left_gray is None else left_gray  # a run of gray frames goes on
             elif left_gray is not None:  # said once, for the whole run, when it ends
                 _left_gray(buffer.start + left_gray, buffer.start + start - 1, shot)
@@ -476,7 +482,7 @@ class _ShotSolver:
                 if not np.all(np.isfinite(u[k - start])):
                     raise InputError(f"frame {buffer.start + k}: the solve produced non-finite chroma")
                 lifted_at = time.perf_counter()
-                shown = self._restrained(u[k - start], grays[k], prepared[k], grid.factor)
+                shown, confidence = self._restrained(u[k - start], grays[k], prepared[k], grid.factor)
                 # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
                 chroma, engine = grid.chroma(k, shown, *prepared[k][:2])
                 rgb = chroma_to_rgb(lightness_of_gray(grays[k]), chroma, self.options.gamut)
@@ -488,7 +494,7 @@ class _ShotSolver:
                     seconds=seconds + time.perf_counter() - lifted_at,
                     **engine,
                 )
-                yield VideoFrame(buffer.start + k, rgb, chroma, info, u[k - start])
+                yield VideoFrame(buffer.start + k, rgb, chroma, info, u[k - start], confidence)
             done = u[last - 1 - start]
             for k in [k for k in grays if k < last - 1]:
                 grays.pop(k)
@@ -499,22 +505,26 @@ class _ShotSolver:
         if left_gray is not None:
             _left_gray(buffer.start + left_gray, buffer.start + count - 1, shot)
 
-    def _restrained(self, solved: np.ndarray, gray: np.ndarray, prepared: tuple, factor: int) -> np.ndarray:
+    def _restrained(
+        self, solved: np.ndarray, gray: np.ndarray, prepared: tuple, factor: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """A frame's chroma on the grid scaled by the reach of its cues (:mod:`varcolor.restraint`):
         a keyframe's own, or those carried to it along the motion (point hints filling what no
         stroke holds, as a photo's); 1 on the grid's hard cues. The chroma the next frame goes on
-        from is the unscaled one (the colour carried is the cues')."""
+        from is the unscaled one (the colour carried is the cues'). And the frame's confidence (None
+        where not restrained)."""
         if not self.restrains:
-            return solved
+            return solved, None
         hard, rhs, weight, dots = prepared[0], prepared[1], prepared[2], prepared[5]
         carried = weight > 0
         mask = hard | carried
-        if not mask.any():
-            return solved * 0.0 if solved.any() else solved  # (a frame no cue reaches: nothing is known)
+        if not mask.any():  # a frame no cue reaches: nothing is known
+            return solved * 0.0, np.zeros(gray.shape, np.float32)
         ab = np.where(hard[..., None], rhs, rhs / np.where(carried, weight, 1.0)[..., None])
-        scale = Restraint(gray).reach(mask, None, ab, dots).at(solved.shape[:2], factor)
+        reach = Restraint(gray).reach(mask, None, ab, dots)
+        scale = reach.at(solved.shape[:2], factor)
         scale[prepared[4][0]] = 1.0
-        return solved * scale[..., None]
+        return solved * scale[..., None], reach.confidence()
 
     def _forward(self, buffer: _ShotBuffer, k: int, grays, forward):
         """The cues carried forward to frame k (from those carried to frame k − 1), and its own."""
