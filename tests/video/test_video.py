@@ -290,6 +290,7 @@ def test_frames_no_carried_cue_reaches_are_left_gray_and_said_so():
         restrained = list(colorize_video(clip, cues))
     gone = [f.index for f in restrained if not f.info["carried"] and not f.info["keyframe"]]
     assert gone and all(np.abs(restrained[k].ab).max() == 0 for k in gone)
+    assert all(restrained[k].confidence.max() == 0 and restrained[k].reach is None for k in gone)
     assert [str(w.message) for w in caught] == [f"frames {gone[0]}–{gone[-1]} (shot 0): no cue reaches them; left gray"]
     flooded = list(colorize_video(clip, cues, restraint="off"))
     assert all(np.abs(flooded[k].ab).mean() > 25 for k in gone)

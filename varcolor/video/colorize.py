@@ -36,7 +36,7 @@ from ..memory import check_memory
 from ..methods import build_options
 from ..methods.levin_multiscale import LevinMultiscale
 from ..options import AUTOMATIC, Options
-from ..restraint import Restraint
+from ..restraint import Reach, Restraint
 from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirectSolver
 from .coarse import make_grid, video_factor
@@ -75,14 +75,15 @@ class VideoFrame:
         Its chroma (CIE a, b).
     info : dict
         What its solve did: index, shot, whether a keyframe, carried cue pixels, the window's
-        iterations and residual, the ``engine`` that ran and its block ``factor``.
+        iterations and residual, the ``engine`` that ran and its block ``factor``, whether it was
+        ``restrained``.
     state : ndarray or None
         The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on the
         block grid with ``levin-multiscale``, else ``ab`` itself unrestrained.
-    confidence : ndarray or None
-        ``H×W`` float32 in [0, 1]: how firmly each pixel's colour is fixed by the cues carried to
-        the frame (its reach, :attr:`varcolor.Result.confidence`; 1 on its hard cues); None where
-        the clip is not restrained (``restraint="off"``, ``levin``, the network).
+    reach : Reach or None
+        How far the cues carried to the frame reach (:class:`varcolor.restraint.Reach`), which its
+        colour was scaled by; None where the clip is not restrained (``restraint="off"``,
+        ``levin``, the network) or no cue reached the frame.
     """
 
     index: int
@@ -92,8 +93,17 @@ class VideoFrame:
     #: The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on
     #: the block grid with ``levin-multiscale``, else ``ab`` itself unrestrained.
     state: np.ndarray | None = None
-    #: How firmly each pixel's colour is fixed by its cues (None: not restrained).
-    confidence: np.ndarray | None = None
+    #: How far the cues carried to the frame reach (None: not restrained, or no cue reached it).
+    reach: Reach | None = field(default=None, repr=False)
+
+    @property
+    def confidence(self) -> np.ndarray | None:
+        """``H×W`` float32 in [0, 1]: how firmly each pixel's colour is fixed by the cues carried
+        to the frame (:attr:`varcolor.Result.confidence`; 1 on its hard cues), made when asked;
+        zeros where no cue reached a restrained frame, None where the clip is not restrained."""
+        if self.reach is None:
+            return np.zeros(self.ab.shape[:2], np.float32) if self.info.get("restrained") else None
+        return self.reach.confidence()
 
 
 def video_memory(shape: tuple[int, int], *, window: int = 1, options: Options | None = None) -> int:
@@ -482,7 +492,7 @@ class _ShotSolver:
                 if not np.all(np.isfinite(u[k - start])):
                     raise InputError(f"frame {buffer.start + k}: the solve produced non-finite chroma")
                 lifted_at = time.perf_counter()
-                shown, confidence = self._restrained(u[k - start], grays[k], prepared[k], grid.factor)
+                shown, reach = self._restrained(u[k - start], grays[k], prepared[k], grid.factor)
                 # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
                 chroma, engine = grid.chroma(k, shown, *prepared[k][:2])
                 rgb = chroma_to_rgb(lightness_of_gray(grays[k]), chroma, self.options.gamut)
@@ -492,9 +502,10 @@ class _ShotSolver:
                     shot=shot,
                     **report,
                     seconds=seconds + time.perf_counter() - lifted_at,
+                    restrained=self.restrains,
                     **engine,
                 )
-                yield VideoFrame(buffer.start + k, rgb, chroma, info, u[k - start], confidence)
+                yield VideoFrame(buffer.start + k, rgb, chroma, info, u[k - start], reach)
             done = u[last - 1 - start]
             for k in [k for k in grays if k < last - 1]:
                 grays.pop(k)
@@ -507,24 +518,24 @@ class _ShotSolver:
 
     def _restrained(
         self, solved: np.ndarray, gray: np.ndarray, prepared: tuple, factor: int
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    ) -> tuple[np.ndarray, Reach | None]:
         """A frame's chroma on the grid scaled by the reach of its cues (:mod:`varcolor.restraint`):
         a keyframe's own, or those carried to it along the motion (point hints filling what no
         stroke holds, as a photo's); 1 on the grid's hard cues. The chroma the next frame goes on
-        from is the unscaled one (the colour carried is the cues'). And the frame's confidence (None
-        where not restrained)."""
+        from is the unscaled one (the colour carried is the cues'). And that reach (None where not
+        restrained, or no cue reached the frame)."""
         if not self.restrains:
             return solved, None
         hard, rhs, weight, dots = prepared[0], prepared[1], prepared[2], prepared[5]
         carried = weight > 0
         mask = hard | carried
         if not mask.any():  # a frame no cue reaches: nothing is known
-            return solved * 0.0, np.zeros(gray.shape, np.float32)
+            return solved * 0.0, None
         ab = np.where(hard[..., None], rhs, rhs / np.where(carried, weight, 1.0)[..., None])
         reach = Restraint(gray).reach(mask, None, ab, dots)
         scale = reach.at(solved.shape[:2], factor)
         scale[prepared[4][0]] = 1.0
-        return solved * scale[..., None], reach.confidence()
+        return solved * scale[..., None], reach
 
     def _forward(self, buffer: _ShotBuffer, k: int, grays, forward):
         """The cues carried forward to frame k (from those carried to frame k − 1), and its own."""
