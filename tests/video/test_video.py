@@ -156,10 +156,14 @@ def test_one_frame_clip_is_the_still_method():
     rgb = pan(frames=1)[0]
     cues = strokes(rgb)
     gray = to_gray(rgb)
-    (frame,) = colorize_video([rgb], {0: cues})
+    (frame,) = colorize_video([rgb], {0: cues}, restraint="off")
     still = varcolor.colorize(gray, cues, method="levin", solver="direct")
     assert np.abs(frame.ab - still.ab).max() < 1e-6
     assert np.abs(frame.rgb - still.rgb).max() < 1e-6
+    # restrained (the default): the photo's default engine, restrained as a photo is
+    (frame,) = colorize_video([rgb], {0: cues})
+    photo = varcolor.colorize(gray, cues, solver="direct")
+    assert np.abs(frame.ab - photo.ab).max() < 1e-6 and np.abs(frame.confidence - photo.confidence).max() < 1e-6
 
 
 def test_motion_finds_the_pan():
