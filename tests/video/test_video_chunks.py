@@ -189,12 +189,15 @@ def interrupted_run(tmp_path, capsys, monkeypatch):
     return argv, err
 
 
-def test_interrupted_run_keeps_its_chunks_and_resume_with_other_options_says_why(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("other", [("--gamut", "clip"), ("--restraint", "off"), ("--margin", "4")])
+def test_interrupted_run_keeps_its_chunks_and_resume_with_other_options_says_why(tmp_path, capsys, monkeypatch, other):
+    """A method's own parameters count too (they were nested in what the chunks were made from,
+    read as "dict": a resume with another --restraint joined chunks of both)."""
     argv, err = interrupted_run(tmp_path, capsys, monkeypatch)
     assert "--resume" in err
     assert not (tmp_path / "out.mkv").exists() and len(list(work_folder(tmp_path / "out.mkv").glob("*.mkv"))) == 2
     monkeypatch.undo()
-    code, _, err = run(capsys, *argv, "--resume", "--gamut", "clip")
+    code, _, err = run(capsys, *argv, "--resume", *other)
     assert code == 0, err
     assert err.count("made with other options; redone") == 2 and "kept from an earlier run" not in err
     assert not work_folder(tmp_path / "out.mkv").exists()

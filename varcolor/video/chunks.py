@@ -30,7 +30,6 @@ frame is in; the audio track copied), and removes the work folder.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import re
 import shutil
@@ -462,7 +461,9 @@ def _run(clip, cues, options, writer, work, chunk_frames, resume, workers, sched
                 key=Path(f"{clip.path} frames {chunk.start}-{chunk.stop - 1}"),
             )
         )
-    shaping = {k: v for k, v in dataclasses.asdict(options).items() if k not in ("max_memory", "device")}
+    # Flat, the method's own parameters by name (asdict nests them: the fingerprint read "dict", and
+    # a resume with another --restraint or --factor joined chunks of both).
+    shaping = {k: v for k, v in options.keywords().items() if k not in ("max_memory", "device")}
     shaping.update(keywords, chunk_frames=chunk_frames, ab_scale=AB_SCALE, format="ffv1-gray16le")
     # How the keyframes' strokes were read: a resumed run with the other rule redoes its chunks.
     shaping.update(edges=sorted({cue.edges for cue in cues.values() if isinstance(cue, KeyframeCue)}))
