@@ -296,3 +296,27 @@ def test_resume_with_the_other_edges_rule_redoes_the_chunks_its_keyframe_strokes
     code, _, err = run(capsys, *argv, "--resume", "--edges", "exact")
     assert code == 0, err
     assert err.count("made with other options; redone") == 2 and "kept from an earlier run" not in err
+
+
+def test_a_chunked_run_names_the_gray_frames_by_their_places_in_the_clip(tmp_path, capsys):
+    """Restrained, the frames after a keyframe's stroke pans out of view are gray: a chunked run
+    names them as a streamed one does (it counted from each chunk's first frame read)."""
+    import re
+
+    from varcolor.io import write_image
+
+    frames = pan(frames=12, shape=(48, 64))
+    gray_clip(tmp_path, frames)
+    stroke = np.zeros((48, 64, 3))
+    stroke[20:24, 0:5] = (0.8, 0.2, 0.1)  # at the left edge of frame 5: gone a few frames on
+    write_image(tmp_path / "cues" / "0005_mask.png", stroke)
+    argv = ("colorize", tmp_path / "gray.mkv", "--cues", tmp_path / "cues", "--codec", "lossless")
+
+    def named(err):
+        spans = re.findall(r"frames? (\d+)(?:–(\d+))?(?: \(shot \d+\))?: no cue reaches them", err)
+        return {k for first, last in spans for k in range(int(first), int(last or first) + 1)}
+
+    code, _, err = run(capsys, *argv, "-o", tmp_path / "streamed.mkv")
+    assert code == 0 and named(err), err
+    code, _, chunked = run(capsys, *argv, "-o", tmp_path / "chunked.mkv", "--chunk-frames", "3")
+    assert code == 0 and named(chunked) == named(err), (err, chunked)

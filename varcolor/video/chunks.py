@@ -51,7 +51,7 @@ from ..io import atomic_path, remove_stale_temporaries
 from ..options import Options
 from ..solvers.multiscale import coarse_shape
 from .coarse import video_factor
-from .colorize import _gray, colorize_video, video_memory
+from .colorize import LeftGray, _gray, colorize_video, video_memory
 from .cues import KeyframeCue
 from .flow import CUT_HISTOGRAM, histogram_distance
 from .formats import CHUNK_FRAMES
@@ -260,9 +260,7 @@ class ChunkTask:
                     )
                     chroma = ((frame.ab, frame.state) for frame in made)
                 else:  # no keyframe reaches this shot: its frames stay gray, as in a run over the clip
-                    warnings.warn(
-                        f"frames {chunk.start}–{chunk.stop - 1}: no cue reaches them; left gray", stacklevel=1
-                    )
+                    warnings.warn(LeftGray(chunk.start - first, chunk.stop - 1 - first), stacklevel=1)
                     grid = coarse_shape(clip.shape, video_factor(clip.shape, self.options))
                     chroma = (
                         (np.zeros(clip.shape + (2,)), np.zeros(grid + (2,))) for _ in range(chunk.stop - chunk.start)
@@ -284,7 +282,17 @@ class ChunkTask:
             with atomic_path(self.last) as exact:
                 with open(exact, "wb") as f:
                     np.save(f, state)
-        heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        # Frames said by their indices in the clip (the chunk counts from the first frame it read;
+        # its shots are not the clip's: left out).
+        heard = [
+            str(
+                LeftGray(w.message.first + first, w.message.last + first)
+                if isinstance(w.message, LeftGray)
+                else w.message
+            )
+            for w in caught
+            if issubclass(w.category, UserWarning)
+        ]
         return "\n".join(f"{clip.path}: {message}" for message in dict.fromkeys(heard))
 
 

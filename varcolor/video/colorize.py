@@ -411,7 +411,7 @@ class _ShotSolver:
                     buffer.save_carried(k, carried)
             key = self._keyframe(buffer.start + k, gray)
             if key is not None:
-                carried = _key(key)
+                carried = self._at_keyframe(key, carried)
             after = gray
 
     def shot(self, buffer: _ShotBuffer, shot: int) -> Iterator[VideoFrame]:
@@ -437,7 +437,7 @@ class _ShotSolver:
 
         for k in range(first):
             grays[k] = buffer.gray(k)
-            forward, _ = self._forward(buffer, k, grays, forward)
+            forward, _, _ = self._forward(buffer, k, grays, forward)
             grays.pop(k - 1, None)
         start = first
         left_gray: int | None = None  # the first of the frames no cue reaches, while they go on
@@ -453,8 +453,8 @@ class _ShotSolver:
                 done = self.before
             for k in range(start, stop):
                 if k not in prepared:
-                    forward, found, dots = self._prepare(buffer, k, grays, forward)
-                    prepared[k] = (*found, grid.cues(*found[:3]), dots)  # and on the grid
+                    forward, found, reached = self._prepare(buffer, k, grays, forward)
+                    prepared[k] = (*found, grid.cues(*found[:3]), reached)  # and on the grid
             rows = []
             for k in range(start, stop):
                 hard, _, weight = prepared[k][4]
@@ -468,7 +468,9 @@ class _ShotSolver:
                 )
             solved_at = time.perf_counter()
             uncued = not any(prepared[k][0].any() or prepared[k][2].any() for k in range(start, stop))
-            if uncued and (done is None or not np.any(done) or self.restrains):  # (restrained: no cue, no colour)
+            if self.restrains:  # each frame no cue is carried to is gray: told frame by frame, below
+                pass
+            elif uncued and (done is None or not np.any(done)):
                 left_gray = start if left_gray is None else left_gray  # a run of gray frames goes on
             elif left_gray is not None:  # said once, for the whole run, when it ends
                 _left_gray(buffer.start + left_gray, buffer.start + start - 1, shot)
@@ -491,6 +493,11 @@ class _ShotSolver:
             for k in range(start, last):
                 if not np.all(np.isfinite(u[k - start])):
                     raise InputError(f"frame {buffer.start + k}: the solve produced non-finite chroma")
+                if self.restrains and not prepared[k][5][1].any():
+                    left_gray = k if left_gray is None else left_gray
+                elif self.restrains and left_gray is not None:
+                    _left_gray(buffer.start + left_gray, buffer.start + k - 1, shot)
+                    left_gray = None
                 lifted_at = time.perf_counter()
                 shown, reach = self._restrained(u[k - start], grays[k], prepared[k], grid.factor)
                 # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
@@ -526,50 +533,64 @@ class _ShotSolver:
         restrained, or no cue reached the frame)."""
         if not self.restrains:
             return solved, None
-        hard, rhs, weight, dots = prepared[0], prepared[1], prepared[2], prepared[5]
-        carried = weight > 0
-        mask = hard | carried
+        dots, mask, ab = prepared[5]
         if not mask.any():  # a frame no cue reaches: nothing is known
             return solved * 0.0, None
-        ab = np.where(hard[..., None], rhs, rhs / np.where(carried, weight, 1.0)[..., None])
         reach = Restraint(gray).reach(mask, None, ab, dots)
         scale = reach.at(solved.shape[:2], factor)
         scale[prepared[4][0]] = 1.0
         return solved * scale[..., None], reach
 
     def _forward(self, buffer: _ShotBuffer, k: int, grays, forward):
-        """The cues carried forward to frame k (from those carried to frame k − 1), and its own."""
+        """The cues carried forward to frame k (from those carried to frame k − 1), and its own;
+        and those carried to it (before its own)."""
         gray = grays[k]
         if forward is not None and k > 0:
             forward = _carry(
                 forward, buffer.motion(k - 1).backward, gray, grays[k - 1] if k - 1 in grays else buffer.gray(k - 1)
             )
+        carried_in = forward
         key = self._keyframe(buffer.start + k, gray)
         if key is not None:
-            forward = _key(key)
-        return forward, key
+            forward = self._at_keyframe(key, forward)
+        return forward, key, carried_in
+
+    def _at_keyframe(self, key: Cues, carried):
+        """The cues a keyframe passes on: its own; restrained, with those carried to it where it has
+        none (a keyframe's strokes on one thing must not end another's colour: its reach is theirs)."""
+        return _nearer(carried, _key(key)) if self.restrains else _key(key)
 
     def _prepare(self, buffer: _ShotBuffer, k: int, grays, forward):
         """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it;
-        which of its cues are point hints (None: none)."""
+        and what its reach is of: which of its cues are point hints (None: none), its cues (its own
+        and those carried to it, whatever their weight) and their colours."""
         gray = grays[k]
-        forward, key = self._forward(buffer, k, grays, forward)
+        forward, key, carried_in = self._forward(buffer, k, grays, forward)
         hard = key.mask if key is not None else np.zeros(gray.shape, bool)
         values = key.ab if key is not None else np.zeros(gray.shape + (2,))
         weight = np.zeros(gray.shape)
         guess = np.zeros(gray.shape + (2,))
         carried_count = 0
         dots = key.points if key is not None else None
+        cued, cue_ab = hard.copy(), values  # the frame's cues, its own and those carried to it (its reach's)
+        # A keyframe's rows hold its own cues; restrained, those carried to it too where it has none.
+        carried = None
         if key is None:
             carried = _nearer(forward, buffer.carried(k))
-            if carried is not None:
-                mask, ab, age, dots = carried
-                carried_count = int(mask.sum())
-                if math.isinf(self.carry_weight):
-                    hard, values = mask, ab
-                else:
-                    weight = np.where(mask, self.carry_weight * self.carry_decay ** np.maximum(age - 1, 0), 0.0)
-                    guess = np.where(mask[..., None], ab, 0.0)
+        elif self.restrains:
+            carried = _nearer(carried_in, buffer.carried(k))
+        if carried is not None:
+            mask, ab, age, carried_dots = carried
+            mask = mask & ~hard
+            carried_count = int(mask.sum())
+            cued |= mask
+            cue_ab = np.where(mask[..., None], ab, cue_ab)
+            dots = carried_dots & mask if dots is None else dots | (carried_dots & mask)
+            if math.isinf(self.carry_weight):
+                hard, values = hard | mask, np.where(mask[..., None], ab, values)
+            else:
+                weight = np.where(mask, self.carry_weight * self.carry_decay ** np.maximum(age - 1, 0), 0.0)
+                guess = np.where(mask[..., None], ab, 0.0)
         if self.network is not None:
             from ..neural.prior import guess as network_guess
 
@@ -593,10 +614,19 @@ class _ShotSolver:
         weight = np.where(hard, 0.0, weight)
         rhs = np.where(hard[..., None], values, weight[..., None] * guess)
         info = {"keyframe": key is not None, "cues": int(hard.sum()), "carried": carried_count}
-        return forward, (hard, rhs, weight, info), dots
+        return forward, (hard, rhs, weight, info), (dots, cued, cue_ab)
+
+
+class LeftGray(UserWarning):
+    """Frames no cue reaches, left gray: ``first`` to ``last`` (indices among the frames given)
+    of ``shot`` (counted from 0 among them)."""
+
+    def __init__(self, first: int, last: int, shot: int | None = None):
+        self.first, self.last, self.shot = first, last, shot
+        frames = f"frame {first}" if first == last else f"frames {first}–{last}"
+        super().__init__(f"{frames}{'' if shot is None else f' (shot {shot})'}: no cue reaches them; left gray")
 
 
 def _left_gray(first: int, last: int, shot: int) -> None:
     """Say that frames ``first`` to ``last`` (of ``shot``) stay gray: no cue reaches them."""
-    frames = f"frame {first}" if first == last else f"frames {first}–{last}"
-    warnings.warn(f"{frames} (shot {shot}): no cue reaches them; left gray", stacklevel=4)
+    warnings.warn(LeftGray(first, last, shot), stacklevel=4)

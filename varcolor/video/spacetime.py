@@ -42,6 +42,8 @@ __all__ = ["FrameRows", "frame_rows", "WindowSystem", "TEMPORAL"]
 PRECONDITIONERS = ("lu", "diagonal")
 #: Weight of a temporal neighbour relative to a spatial one of the same luminance difference.
 TEMPORAL = 1.0
+#: A window's relative residual above this is no answer: its frames are refused, not written.
+DIVERGED = 1.0
 
 
 @numba.njit(cache=True, parallel=True)
@@ -311,7 +313,8 @@ class WindowSystem:
     def solve(self, x0: np.ndarray | None = None, *, tol: float = 1e-6, maxiter: int = 200) -> tuple[np.ndarray, dict]:
         """BiCGSTAB (right-preconditioned, each channel its own scalars) from ``x0``; returns the
         chroma ``T×H×W×C`` and a report (iterations, relative residual per channel). Raises
-        :class:`InputError` on a breakdown or a non-finite iterate; warns
+        :class:`InputError` on a breakdown, a non-finite iterate or a residual above
+        :data:`DIVERGED`; warns
         (:class:`~varcolor.errors.ConvergenceWarning`) if ``maxiter`` is reached.
 
         Parameters
@@ -364,6 +367,11 @@ class WindowSystem:
         # The recurrence's residual drifts from the true one: report the true one.
         r = b - self.apply(x)
         residual = np.sqrt(dot(r, r)) / b_norm
+        if np.any(residual > DIVERGED):  # worse than no answer at all: chroma in the billions came out
+            raise InputError(
+                f"the space-time solve diverged (residual {residual.max():.1e} after {iterations} iterations): "
+                "frames of the window held by no cue and no motion? solve a frame at a time (--window 1, window=1)"
+            )
         if np.any(residual > 10 * tol):
             warnings.warn(
                 f"the space-time solve stopped at {iterations} iterations with residual {residual.max():.1e}",
