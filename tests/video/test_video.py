@@ -300,6 +300,38 @@ def test_frames_no_carried_cue_reaches_are_left_gray_and_said_so():
     assert all(np.abs(flooded[k].ab).mean() > 25 for k in gone)
 
 
+def test_a_later_keyframe_keeps_the_colour_an_earlier_one_gave():
+    """A red stroke on the dark thing at frame 0, a blue one on the light thing at frame 6: the
+    dark thing stays red through frame 9 (the second keyframe's own cues ended the first's reach:
+    gray on frames 6-8, and frame 9 said to be reached by no cue)."""
+    clip, cues = _two_things_panning(frames=10)
+    mask = np.zeros(clip[0].shape, bool)
+    mask[34:38, 78:84] = True  # on the light thing at frame 6
+    cues[6] = varcolor.Cues(mask, np.where(mask[..., None], (-10.0, -40.0), 0.0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = list(colorize_video(clip, cues))
+    assert not [str(w.message) for w in caught if "no cue reaches" in str(w.message)]
+    for frame in out:
+        edge = 70 - 2 * frame.index
+        assert frame.ab[:, : edge - 12, 0].mean() > 30, frame.index  # red (a > 0) on the dark thing
+
+
+def test_a_window_the_space_time_solve_cannot_hold_is_refused_not_written():
+    """A stroke that pans out of view after frame 1, solved four frames at a time: the window's
+    solve diverged (chroma in the billions, with a warning); refused, a frame at a time it works."""
+    image = skimage.data.astronaut() / 255.0
+    clip = [to_gray(image[100:164, 100 + 6 * k : 196 + 6 * k]) for k in range(8)]
+    mask = np.zeros((64, 96), bool)
+    mask[20:30, 0:8] = True
+    cues = {0: varcolor.Cues(mask, np.where(mask[..., None], (40.0, 30.0), 0.0))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(InputError, match="the space-time solve diverged"):
+            list(colorize_video(clip, cues, window=4, restraint="off"))
+        assert max(np.abs(frame.ab).max() for frame in colorize_video(clip, cues, restraint="off")) < 128
+
+
 def test_a_clips_point_hints_fill_what_no_stroke_holds_as_a_photos_do():
     """Points on a keyframe (a points file) say "this colour here", and fill what no stroke holds
     in every frame they are carried to, as on a photo (they were restrained as strokes)."""
