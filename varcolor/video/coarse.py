@@ -70,10 +70,14 @@ def engine_words(shape: tuple[int, int], options: Options) -> str:
     Examples
     --------
     >>> engine_words((720, 1280), Options()), engine_words((720, 1280), Options(method="levin"))
-    ('levin-multiscale on 4×4 blocks', 'levin at full resolution')
+    ('levin-multiscale on 4×4 blocks, restrained', 'levin at full resolution')
+    >>> engine_words((120, 160), Options())
+    'levin at full resolution, restrained'
     """
     factor = video_factor(shape, options)
-    return f"{LevinMultiscale.name} on {factor}×{factor} blocks" if factor > 1 else "levin at full resolution"
+    words = f"{LevinMultiscale.name} on {factor}×{factor} blocks" if factor > 1 else "levin at full resolution"
+    restrained = options.method == LevinMultiscale.name and LevinMultiscale.restrained_by(options)
+    return f"{words}, restrained" if restrained and not options.prior else words
 
 
 @numba.njit(cache=True)
