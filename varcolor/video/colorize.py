@@ -41,7 +41,7 @@ from ..solvers.choice import estimate_bytes
 from ..solvers.direct import DirectSolver
 from .coarse import make_grid, video_factor
 from .flow import Motion, is_cut, motion
-from .spacetime import TEMPORAL, WindowSystem, frame_rows
+from .spacetime import TEMPORAL, Diverged, WindowSystem, frame_rows
 
 __all__ = ["VideoFrame", "colorize_video", "video_memory", "CARRY_WEIGHT", "CARRY_DECAY", "PRIOR_STRENGTH"]
 
@@ -435,6 +435,21 @@ class _ShotSolver:
                 moves[k] = grid.motion(buffer.motion(k))
             return moves[k]
 
+        def one_at_a_time(start: int, stop: int, done: np.ndarray | None) -> tuple[np.ndarray, dict]:
+            """Frames ``start`` to ``stop − 1`` solved as windows of one (each exactly by its LU,
+            coupled to the one before), from the chroma ``done`` of the frame before them."""
+            solved, residual = [], 0.0
+            for k in range(start, stop):
+                hard, values, weight = prepared[k][4]
+                coupled = k > first or (k > 0 and done is not None)
+                before = (grid.gray(k - 1), moved(k - 1).backward) if coupled and self.temporal > 0 else None
+                rows = frame_rows(grid.gray(k), hard, prior_weight=weight, before=before, temporal=self.temporal)
+                system = WindowSystem([rows], values[None], before=done)
+                done, found = DirectSolver(rows.spatial, tol=self.options.tol).solve(system.rhs[0])
+                solved.append(done)
+                residual = max(residual, found.residual)
+            return np.stack(solved), {"iterations": 0, "residual": residual}
+
         for k in range(first):
             grays[k] = buffer.gray(k)
             forward, _, _ = self._forward(buffer, k, grays, forward)
@@ -487,7 +502,12 @@ class _ShotSolver:
             else:
                 system = WindowSystem(rows, np.stack([prepared[k][4][1] for k in range(start, stop)]), before=done)
                 x0 = None if done is None else np.repeat(done[None], stop - start, axis=0)
-                u, report = system.solve(x0, tol=max(self.options.tol, 1e-6), maxiter=self.options.maxiter)
+                try:
+                    u, report = system.solve(x0, tol=max(self.options.tol, 1e-6), maxiter=self.options.maxiter)
+                except Diverged as exc:  # (frames no cue and no motion hold): each exactly, in turn
+                    frames = f"frames {buffer.start + start}–{buffer.start + stop - 1}"
+                    warnings.warn(f"{frames} (shot {shot}): {exc}; solved a frame at a time", stacklevel=2)
+                    u, report = one_at_a_time(start, stop, done)
             seconds = time.perf_counter() - solved_at
             last = stop if stop == count else max(start + 1, stop - self.overlap)
             for k in range(start, last):

@@ -34,7 +34,7 @@ from ..errors import ConvergenceWarning, InputError
 from ..solvers.direct import DirectSolver
 from ..solvers.stencil import GridOperator
 
-__all__ = ["FrameRows", "frame_rows", "WindowSystem", "TEMPORAL"]
+__all__ = ["FrameRows", "frame_rows", "WindowSystem", "TEMPORAL", "Diverged"]
 
 #: How the window's Krylov solve is preconditioned: ``lu``, a forward block Gauss–Seidel sweep with
 #: each frame's block solved by its LU; ``diagonal``, the rows' diagonal (enough where every frame
@@ -42,8 +42,12 @@ __all__ = ["FrameRows", "frame_rows", "WindowSystem", "TEMPORAL"]
 PRECONDITIONERS = ("lu", "diagonal")
 #: Weight of a temporal neighbour relative to a spatial one of the same luminance difference.
 TEMPORAL = 1.0
-#: A window's relative residual above this is no answer: its frames are refused, not written.
+#: A window's relative residual above this is no answer (:class:`Diverged`): its frames are not written.
 DIVERGED = 1.0
+
+
+class Diverged(InputError):
+    """A window's solve that ended further from its answer than it began (:data:`DIVERGED`)."""
 
 
 @numba.njit(cache=True, parallel=True)
@@ -313,8 +317,8 @@ class WindowSystem:
     def solve(self, x0: np.ndarray | None = None, *, tol: float = 1e-6, maxiter: int = 200) -> tuple[np.ndarray, dict]:
         """BiCGSTAB (right-preconditioned, each channel its own scalars) from ``x0``; returns the
         chroma ``T×H×W×C`` and a report (iterations, relative residual per channel). Raises
-        :class:`InputError` on a breakdown, a non-finite iterate or a residual above
-        :data:`DIVERGED`; warns
+        :class:`InputError` on a breakdown or a non-finite iterate, :class:`Diverged` where the
+        residual ends above :data:`DIVERGED`; warns
         (:class:`~varcolor.errors.ConvergenceWarning`) if ``maxiter`` is reached.
 
         Parameters
@@ -368,9 +372,8 @@ class WindowSystem:
         r = b - self.apply(x)
         residual = np.sqrt(dot(r, r)) / b_norm
         if np.any(residual > DIVERGED):  # worse than no answer at all: chroma in the billions came out
-            raise InputError(
-                f"the space-time solve diverged (residual {residual.max():.1e} after {iterations} iterations): "
-                "frames of the window held by no cue and no motion? solve a frame at a time (--window 1, window=1)"
+            raise Diverged(
+                f"the space-time solve diverged (residual {residual.max():.1e} after {iterations} iterations)"
             )
         if np.any(residual > 10 * tol):
             warnings.warn(
