@@ -303,7 +303,8 @@ def test_frames_no_carried_cue_reaches_are_left_gray_and_said_so():
 def test_a_later_keyframe_keeps_the_colour_an_earlier_one_gave():
     """A red stroke on the dark thing at frame 0, a blue one on the light thing at frame 6: the
     dark thing stays red through frame 9 (the second keyframe's own cues ended the first's reach:
-    gray on frames 6-8, and frame 9 said to be reached by no cue)."""
+    gray on frames 6-8, and frame 9 said to be reached by no cue), and the light thing is blue
+    from frame 6 (it took the red that frame 0's flood had guessed there, carried in time)."""
     clip, cues = _two_things_panning(frames=10)
     mask = np.zeros(clip[0].shape, bool)
     mask[34:38, 78:84] = True  # on the light thing at frame 6
@@ -315,6 +316,8 @@ def test_a_later_keyframe_keeps_the_colour_an_earlier_one_gave():
     for frame in out:
         edge = 70 - 2 * frame.index
         assert frame.ab[:, : edge - 12, 0].mean() > 30, frame.index  # red (a > 0) on the dark thing
+        if frame.index >= 6:  # blue (b < 0) on the light thing: the red flood guessed there does not pull
+            assert frame.ab[:, edge + 12 :, 1].mean() < -10, frame.index
 
 
 def test_a_window_the_space_time_solve_cannot_hold_is_solved_a_frame_at_a_time():

@@ -428,12 +428,21 @@ class _ShotSolver:
         done = None  # chroma (on the grid) of the last frame written (or given, before the first solved)
         grays: dict[int, np.ndarray] = {}
         prepared: dict[int, tuple] = {}
+        reaches: dict[int, tuple] = {}  # restrained: each frame's reach and its scale on the grid
         moves: dict[int, Motion] = {}  # frame k to k + 1, on the grid
 
         def moved(k: int) -> Motion:
             if k not in moves:
                 moves[k] = grid.motion(buffer.motion(k))
             return moves[k]
+
+        def trust(k: int) -> tuple | None:
+            """Restrained, how firmly the frames before and after ``k`` know their colours (their
+            reach on the grid): a colour guessed there does not pull frame ``k``'s (a keyframe's
+            stroke on a thing an earlier keyframe's flood reached took that flood's hue)."""
+            if not self.restrains:
+                return None
+            return tuple(reaches[j][1] if j in reaches else None for j in (k - 1, k + 1))
 
         def one_at_a_time(start: int, stop: int, done: np.ndarray | None) -> tuple[np.ndarray, dict]:
             """Frames ``start`` to ``stop − 1`` solved as windows of one (each exactly by its LU,
@@ -443,7 +452,9 @@ class _ShotSolver:
                 hard, values, weight = prepared[k][4]
                 coupled = k > first or (k > 0 and done is not None)
                 before = (grid.gray(k - 1), moved(k - 1).backward) if coupled and self.temporal > 0 else None
-                rows = frame_rows(grid.gray(k), hard, prior_weight=weight, before=before, temporal=self.temporal)
+                rows = frame_rows(
+                    grid.gray(k), hard, prior_weight=weight, before=before, temporal=self.temporal, trust=trust(k)
+                )
                 system = WindowSystem([rows], values[None], before=done)
                 done, found = DirectSolver(rows.spatial, tol=self.options.tol).solve(system.rhs[0])
                 solved.append(done)
@@ -452,7 +463,13 @@ class _ShotSolver:
 
         for k in range(first):
             grays[k] = buffer.gray(k)
-            forward, _, _ = self._forward(buffer, k, grays, forward)
+            if k == first - 1 and self.restrains:  # its reach: how firmly frame first's colour is tied to it
+                grid.add(k, grays[k])
+                forward, found, reached = self._prepare(buffer, k, grays, forward)
+                prepared[k] = (*found, grid.cues(*found[:3]), reached)
+                reaches[k] = self._reach(grays[k], prepared[k], grid.gray(k).shape, grid.factor)
+            else:
+                forward, _, _ = self._forward(buffer, k, grays, forward)
             grays.pop(k - 1, None)
         start = first
         left_gray: int | None = None  # the first of the frames no cue reaches, while they go on
@@ -470,6 +487,8 @@ class _ShotSolver:
                 if k not in prepared:
                     forward, found, reached = self._prepare(buffer, k, grays, forward)
                     prepared[k] = (*found, grid.cues(*found[:3]), reached)  # and on the grid
+                    if self.restrains:
+                        reaches[k] = self._reach(grays[k], prepared[k], grid.gray(k).shape, grid.factor)
             rows = []
             for k in range(start, stop):
                 hard, _, weight = prepared[k][4]
@@ -478,9 +497,10 @@ class _ShotSolver:
                 after = (grid.gray(k + 1), moved(k).forward) if k + 1 < stop and self.temporal > 0 else None
                 rows.append(
                     frame_rows(
-                        grid.gray(k), hard, prior_weight=weight, before=before, after=after, temporal=self.temporal
+                        grid.gray(k), hard, prior_weight=weight, before=before, after=after, temporal=self.temporal,
+                        trust=trust(k),
                     )
-                )
+                )  # fmt: skip
             solved_at = time.perf_counter()
             uncued = not any(prepared[k][0].any() or prepared[k][2].any() for k in range(start, stop))
             if self.restrains:  # each frame no cue is carried to is gray: told frame by frame, below
@@ -519,7 +539,10 @@ class _ShotSolver:
                     _left_gray(buffer.start + left_gray, buffer.start + k - 1, shot)
                     left_gray = None
                 lifted_at = time.perf_counter()
-                shown, reach = self._restrained(u[k - start], grays[k], prepared[k], grid.factor)
+                reach, scale = reaches.get(k, (None, None))
+                shown = (
+                    u[k - start] if not self.restrains else u[k - start] * (0.0 if scale is None else scale[..., None])
+                )
                 # Corrected near its hard cues at full resolution (soft carried ones are the grid's).
                 chroma, engine = grid.chroma(k, shown, *prepared[k][:2])
                 rgb = chroma_to_rgb(lightness_of_gray(grays[k]), chroma, self.options.gamut)
@@ -537,29 +560,26 @@ class _ShotSolver:
             for k in [k for k in grays if k < last - 1]:
                 grays.pop(k)
                 prepared.pop(k, None)
+                reaches.pop(k, None)
                 moves.pop(k, None)
                 grid.drop(k)
             start = last
         if left_gray is not None:
             _left_gray(buffer.start + left_gray, buffer.start + count - 1, shot)
 
-    def _restrained(
-        self, solved: np.ndarray, gray: np.ndarray, prepared: tuple, factor: int
-    ) -> tuple[np.ndarray, Reach | None]:
-        """A frame's chroma on the grid scaled by the reach of its cues (:mod:`varcolor.restraint`):
-        a keyframe's own, or those carried to it along the motion (point hints filling what no
-        stroke holds, as a photo's); 1 on the grid's hard cues. The chroma the next frame goes on
-        from is the unscaled one (the colour carried is the cues'). And that reach (None where not
-        restrained, or no cue reached the frame)."""
-        if not self.restrains:
-            return solved, None
+    def _reach(self, gray: np.ndarray, prepared: tuple, shape: tuple[int, int], factor: int) -> tuple:
+        """A frame's reach (:mod:`varcolor.restraint`) and its scale on the grid (``shape``, blocks
+        of ``factor``; 1 on the grid's hard cues): of its cues, a keyframe's own and those carried
+        to it along the motion (point hints filling what no stroke holds, as a photo's). Its chroma
+        is scaled by it; the chroma the next frame goes on from is the unscaled one (the colour
+        carried is the cues'). ``(None, None)`` where no cue reaches the frame: nothing is known."""
         dots, mask, ab = prepared[5]
-        if not mask.any():  # a frame no cue reaches: nothing is known
-            return solved * 0.0, None
+        if not mask.any():
+            return None, None
         reach = Restraint(gray).reach(mask, None, ab, dots)
-        scale = reach.at(solved.shape[:2], factor)
+        scale = reach.at(shape, factor)
         scale[prepared[4][0]] = 1.0
-        return solved * scale[..., None], reach
+        return reach, scale
 
     def _forward(self, buffer: _ShotBuffer, k: int, grays, forward):
         """The cues carried forward to frame k (from those carried to frame k − 1), and its own;

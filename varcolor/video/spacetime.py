@@ -51,10 +51,13 @@ class Diverged(InputError):
 
 
 @numba.njit(cache=True, parallel=True)
-def _rows(guide, mask, prior_weight, prev_guide, prev_target, next_guide, next_target, temporal, spatial, back, ahead):
+def _rows(
+    guide, mask, prior_weight, prev_guide, prev_target, next_guide, next_target, temporal, spatial, back, ahead, trust
+):
     height, width = guide.shape
     has_prev = prev_target.shape[0] == height
     has_next = next_target.shape[0] == height
+    trusted = trust.shape[1] == height  # (each side's: 2×H×W, or none)
     for i in numba.prange(height):
         row = np.empty(9)
         for j in range(width):
@@ -86,6 +89,8 @@ def _rows(guide, mask, prior_weight, prev_guide, prev_target, next_guide, next_t
                     jj = qj + k % 3 - 1
                     if 0 <= ii < height and 0 <= jj < width:
                         w = temporal * math.exp(-((other[ii, jj] - centre) ** 2) / csig)
+                        if trusted:  # a neighbour's colour pulls as firmly as it is known
+                            w *= trust[side, ii, jj]
                         if side == 0:
                             back[i, j, k] = w
                         else:
@@ -125,6 +130,7 @@ def _add_temporal(coefficients, target, other, out):
 
 _NONE = np.zeros((0, 0), np.int64)
 _NO_GUIDE = np.zeros((0, 0))
+_NO_TRUST = np.zeros((2, 0, 0))
 
 
 @dataclass
@@ -180,6 +186,7 @@ def frame_rows(
     before: tuple[np.ndarray, np.ndarray] | None = None,
     after: tuple[np.ndarray, np.ndarray] | None = None,
     temporal: float = TEMPORAL,
+    trust: tuple[np.ndarray | None, np.ndarray | None] | None = None,
 ) -> FrameRows:
     """A frame's rows: ``before``/``after`` are (the neighbouring frame's guide, this frame's pixels'
     targets in it — :attr:`varcolor.video.flow.Motion.backward` / ``forward``), None at a shot's
@@ -197,6 +204,10 @@ def frame_rows(
         The previous and the next frame's (guide, this frame's pixels' targets in it).
     temporal : float, optional
         A temporal neighbour's weight relative to a spatial one, at least 0 (default :data:`TEMPORAL`).
+    trust : tuple of (ndarray or None), optional
+        The previous and the next frame's confidence (``H×W`` in [0, 1]; None: 1 everywhere): each
+        temporal link to that frame weighed by it, so that a colour it guessed does not pull this
+        frame's (a restrained clip, :mod:`varcolor.video.colorize`). None: every link whole.
 
     Examples
     --------
@@ -219,7 +230,16 @@ def frame_rows(
     next_guide, next_target = (_NO_GUIDE, _NONE) if after is None else _checked(after, guide.shape)
     spatial = np.empty(guide.shape + (9,))
     back, ahead = np.empty(guide.shape + (9,)), np.empty(guide.shape + (9,))
-    _rows(guide, mask, weight, prev_guide, prev_target, next_guide, next_target, float(temporal), spatial, back, ahead)
+    trusts = _NO_TRUST
+    if trust is not None:
+        trusts = np.ones((2,) + guide.shape)
+        for side, given in enumerate(trust):
+            if given is not None:
+                trusts[side] = given  # (a wrong shape: numpy's own error)
+    _rows(
+        guide, mask, weight, prev_guide, prev_target, next_guide, next_target, float(temporal), spatial, back, ahead,
+        trusts,
+    )  # fmt: skip
     return FrameRows(
         GridOperator(spatial),
         back if before is not None else None,
