@@ -123,6 +123,19 @@ def gray_and_cues(name, shape, count, rng):
     return same_lightness_gray(rgb), sample_random(rgb, count, rng=rng)
 
 
+def on_threads(work: Callable, args, timeout: float = 120.0) -> list:
+    """Run ``work(arg)`` for each of ``args`` on a thread of its own, all at once, and wait for them
+    (``timeout`` seconds each); the threads, for the caller to ask whether any is still alive."""
+    import threading
+
+    threads = [threading.Thread(target=work, args=(arg,)) for arg in args]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return threads
+
+
 def stroke(shape, rows, columns, ab):
     """Cues of one colour ``ab`` over ``[rows, columns]``, as a brush would paint them."""
     mask = np.zeros(shape, bool)

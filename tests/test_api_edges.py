@@ -9,7 +9,7 @@ import varcolor
 from varcolor import Cues
 from varcolor.errors import InputError
 
-from .conftest import needs_torch, run
+from .conftest import needs_torch, on_threads, run
 
 
 @pytest.fixture(scope="module")
@@ -248,8 +248,6 @@ def test_one_colorizer_called_from_two_threads_at_once_serves_them_in_turn():
     """Two threads updating and undoing one colorizer at once (two requests of one session): the
     calls wait for each other; racing, the low-rank updater's state was corrupted (IndexErrors, and
     results with chroma in the millions returned without error)."""
-    import threading
-
     rng = np.random.default_rng(0)
     gray = np.clip(np.tile(np.linspace(0.2, 0.8, 160), (120, 1)) + rng.normal(0, 0.02, (120, 160)), 0, 1)
 
@@ -275,11 +273,7 @@ def test_one_colorizer_called_from_two_threads_at_once_serves_them_in_turn():
             except Exception as error:  # noqa: BLE001 - reported by the test
                 errors.append(error)
 
-    threads = [threading.Thread(target=work, args=(k,)) for k in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    on_threads(work, (1, 2))
     assert not errors and max(largest) <= 50.0 + 1e-6, (errors, max(largest))
     fresh = varcolor.colorize(gray, colorizer.cues, method="levin")
     assert np.abs(colorizer.result.ab - fresh.ab).max() <= 0.05

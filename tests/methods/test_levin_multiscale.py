@@ -23,7 +23,7 @@ from varcolor.methods import levin_multiscale
 from varcolor.methods.base import Problem
 from varcolor.methods.levin_multiscale import auto_factor
 
-from ..conftest import gray_and_cues, make_pair, photo, run, stroke
+from ..conftest import gray_and_cues, make_pair, on_threads, photo, run, stroke
 
 # not a first run's array code; Levin's propagation, unrestrained (tests/conftest.py)
 pytestmark = pytest.mark.usefixtures("kernels", "unrestrained")
@@ -845,11 +845,7 @@ def test_two_sessions_editing_at_once_share_the_refactoring_thread(monkeypatch):
         except BaseException as error:  # noqa: BLE001 - reported by the test
             errors.append(error)
 
-    threads = [threading.Thread(target=session, args=(seed,)) for seed in (3, 5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    threads = on_threads(session, (3, 5))
     assert not any(thread.is_alive() for thread in threads) and not errors, errors
     for final_cues, edited in finals.values():
         fresh = varcolor.colorize(gray, final_cues, method=ENGINE, factor=4)

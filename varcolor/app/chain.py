@@ -111,9 +111,7 @@ def run_chain(
     # --reference told apart once: a chain's are a pool, whatever was given
     given = References.pool_of(reference)
     if given is not None:
-        given.check_outputs(output)
-        if run.confidence_map is not None:
-            given.check_outputs(Path(run.confidence_map), "--confidence-map")
+        given.check_outputs(output)  # (its maps, and what the input's subfolders put in it: once planned)
     private = run.confidence_map is None
     if private:  # each photo's confidence map, for the photos coloured from it
         run = replace(run, confidence_map=str(output / CONFIDENCE_FOLDER))
