@@ -98,8 +98,7 @@ def _check_not_all_inputs(jobs: list[Job]) -> None:
     first = over_input(working[0])
     if first is None or any(over_input(job) is None for job in working[1:]):
         return
-    task = working[0].run
-    if isinstance(task, ColorizeTask) and task.confidence_map is not None and first == Path(task.confidence_map):
+    if first == _map_of(working[0]):
         raise InputError(
             f"{first}: refusing to overwrite an input with a confidence map; give --confidence-map another path"
         )
@@ -128,14 +127,14 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
     for job in jobs:
         writes_ir = isinstance(job.run, EncodeTask)  # (a colorize to .vcir: refused here, not after its solve)
         task = job.run if isinstance(job.run, ColorizeTask) else None
-        its_map = task.confidence_map if task is not None else None
+        its_map = _map_of(job)
         if task is not None and its_map is not None and not job.fail and not task.overwrite:
             # its map there without its colours (left by a killed run): said now, not after the solve
             if os.path.lexists(its_map) and job.outputs and not os.path.lexists(job.outputs[-1]):
                 job.fail = f"{its_map}: exists; kept (use --overwrite to replace it)"
         for output in job.outputs:
             suffix = output.suffix.lower()
-            is_map = its_map is not None and output == Path(its_map)
+            is_map = output == its_map
             key = (output.parent, suffix, writes_ir, is_map)
             if key not in seen:
                 seen.add(key)
@@ -190,6 +189,12 @@ def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) 
         for entry in unwalked
     ]
     return found, reports
+
+
+def _map_of(job: Job) -> Path | None:
+    """The confidence map a job writes beside its colours (``--confidence-map``), or None."""
+    its_map = job.run.confidence_map if isinstance(job.run, ColorizeTask) else None
+    return None if its_map is None else Path(its_map)
 
 
 def _not_run() -> str:  # a report's job: skipped or failed while planning, never run
@@ -460,9 +465,9 @@ def check_not_in_references(jobs: list[Job], references: References) -> None:
     for job in jobs:
         if job.skip or job.fail:
             continue
-        its_map = job.run.confidence_map if isinstance(job.run, ColorizeTask) else None
+        its_map = _map_of(job)
         for output in job.outputs:
-            flag = "--confidence-map" if its_map is not None and output == Path(its_map) else "-o"
+            flag = "--confidence-map" if output == its_map else "-o"
             if (output.parent, flag) not in checked:
                 checked.add((output.parent, flag))
                 references.check_outputs(output, flag)
