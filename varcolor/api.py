@@ -20,7 +20,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, cast
 
 import numpy as np
@@ -143,6 +143,31 @@ class _Provenance:
         if self._source is None:
             self._source = self.reach().source(self._trust)
         return self._source
+
+
+def _defaults(options: Options) -> dict:
+    """The defaults of ``options``' fields and of its method's own parameters, by name (read off
+    the dataclasses: options made here would be checked again)."""
+    kinds = [options] + ([options.parameters] if options.parameters is not None else [])
+    return {spec.name: spec.default for kind in kinds for spec in fields(kind) if spec.default is not MISSING}
+
+
+def _warn_ignored(method, options: Options, solver: str | None, shape: tuple[int, int]) -> None:
+    """Warn of options given (not at their defaults) that have no effect on an image of ``shape``
+    (:meth:`~varcolor.methods.base.Method.ignored_at`: ``margin`` where levin-multiscale solves a
+    small image at full resolution): taken and silently ignored, a user believes they acted."""
+    ignored = method.ignored_at(shape, options, solver)
+    if not ignored:
+        return
+    given, default = options.keywords(), _defaults(options)
+    moved = sorted(name for name in ignored if name in given and given[name] != default.get(name))
+    if moved:
+        height, width = shape
+        warnings.warn(
+            f"{', '.join(moved)}: no effect on this {width}×{height} image with method {options.method} "
+            f"({method.ignored_at_reason(shape, options, solver)})",
+            stacklevel=3,
+        )
 
 
 def _check_gray(gray: np.ndarray) -> np.ndarray:
@@ -299,6 +324,7 @@ class Colorizer:
         self.painter = Painter(gray, options.space, options.gamut, bits, device=device)
         # solve: the method plans its solver unless given the plan, refusing what will not fit
         self.engine = method(gray, options, progress, plan=plan)
+        _warn_ignored(method, options, self.engine.solver_name, gray.shape)
         # (weakly: the engine holding this colorizer made a cycle, freed only by the collector,
         # on whichever thread it ran; the engine's SuperLU factors with it)
         self.engine.on_early = _weakly(self._paint_early)

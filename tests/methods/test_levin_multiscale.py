@@ -260,6 +260,20 @@ def test_bad_parameters_are_one_line(tmp_path, capsys):
     assert not (tmp_path / "out.png").exists()
 
 
+def test_lift_options_on_an_image_solved_at_full_resolution_are_said_to_have_no_effect(recwarn):
+    gray, cues = gray_and_cues("coffee", (120, 140), 10, np.random.default_rng(1))
+    given = varcolor.colorize(gray, cues, method=ENGINE, margin=3, eps=0.01)
+    said = [str(w.message) for w in recwarn if "no effect" in str(w.message)]
+    assert len(said) == 1 and said[0].startswith("eps, margin: no effect on this 140×120 image")
+    assert "full resolution" in said[0]
+    # ... and truly none: the default options' colours, bit for bit
+    np.testing.assert_array_equal(given.ab, varcolor.colorize(gray, cues, method=ENGINE).ab)
+    recwarn.clear()
+    varcolor.colorize(gray, cues, method=ENGINE, margin=8)  # at its default: nothing to say
+    varcolor.colorize(gray, cues, method=ENGINE, factor=2, margin=3)  # a coarse grid: margin acts
+    assert not [w for w in recwarn if "no effect" in str(w.message)]
+
+
 def _drafts_painted(monkeypatch) -> list:
     """Every edit's paint whole and each draft painted (Method.on_early) as array code (safe
     under any numba threading layer): the futures of the drafts' paints, as they are started."""

@@ -311,6 +311,18 @@ class Method:
         return frozenset()
 
     @classmethod
+    def ignored_at_reason(cls, shape: tuple[int, int], options: Options, solver: str | None) -> str:
+        """Why :meth:`ignored_at` leaves its options out, in a few words for a warning ("" where
+        it leaves none out).
+
+        Parameters
+        ----------
+        shape, options, solver
+            As :meth:`ignored_at` takes them.
+        """
+        return ""
+
+    @classmethod
     def refines(cls) -> bool:
         """Whether :meth:`tolerance` can carry a solve on to a tighter tolerance (an iterative
         method's): the studio previews, then refines."""

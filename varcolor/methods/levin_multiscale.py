@@ -376,6 +376,23 @@ class LevinMultiscale(Method):
             return frozenset(("tol",))
         return frozenset()
 
+    @classmethod
+    def ignored_at_reason(cls, shape, options, solver):
+        """What :meth:`ignored_at` says, in a few words for a warning.
+
+        Parameters
+        ----------
+        shape, options, solver
+            As :meth:`Method.ignored_at` takes them.
+        """
+        if cls.factor_for(shape, options) == 1:
+            small = (options.parameters or Parameters()).factor == 0
+            why = "an image this small is" if small else "factor 1:"
+            return f"{why} solved at full resolution, with no coarse grid to lift or correct"
+        if solver in NOT_ITERATIVE:
+            return f"solver {solver} does not iterate; edits are refined to {COARSE_REFINE_TOL:g}"
+        return ""
+
     @property
     def restrains(self) -> bool:  # type: ignore[override]
         return self.restrained_by(self.options)
