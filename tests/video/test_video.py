@@ -432,11 +432,11 @@ def test_cli_colorizes_a_clip(clip_and_cues, capsys):
     assert np.abs(rgb_to_lab(first)[..., 1:]).mean() > 3  # coloured, not gray
 
 
-def test_a_confidence_map_asked_of_a_clip_is_refused_not_ignored_and_restraint_is_taken(clip_and_cues, capsys):
+def test_a_photos_options_asked_of_a_clip_are_refused_not_ignored_and_restraint_is_taken(clip_and_cues, capsys):
     folder = clip_and_cues
     argv = ("colorize", folder / "gray.mp4", "--cues", folder / "cues", "-o", folder / "out.mp4")
-    code, _, err = run(capsys, *argv, "--confidence-map", folder / "map.png")
-    assert code == 2 and "--confidence-map" in err and err.count("\n") == 1
+    code, _, err = run(capsys, *argv, "--confidence-map", folder / "map.png")  # a photo's map: a clip's is a folder
+    assert code == 2 and "--confidence-map" in err and "not an image" in err and err.count("\n") == 1
     assert not (folder / "out.mp4").exists() and not (folder / "map.png").exists()
     # a photo's output and layer options: refused, not taken and ignored (the frames came out 8-bit)
     for flag, value in (("--bits", "16"), ("--profile", "input"), ("--ext", ".jpg"), ("--layer", "photo")):

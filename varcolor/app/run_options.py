@@ -83,7 +83,8 @@ class RunOptions(OptionValues):
         The extension of the outputs of a folder run (:data:`WRITE_EXTENSIONS`).
     confidence_map : str or None
         Where each result's confidence map is written (:attr:`varcolor.Result.confidence`, a 16-bit
-        gray PNG): a file for one input, a folder for a folder input (``X_confidence.png``).
+        gray PNG): a file for one input, a folder for a folder input (``X_confidence.png``); for a
+        clip, a folder of 8-bit maps, one per frame (:mod:`varcolor.video.maps`).
 
     Examples
     --------
@@ -144,7 +145,7 @@ class RunOptions(OptionValues):
         None,
         "also write where the colour is known: each pixel's confidence (how firmly its cues fix its colour; 1 on the "
         "cues, 0 where it is guessed) as a 16-bit gray PNG, to this file (for a folder input: this folder, as "
-        "X_confidence.png)",
+        "X_confidence.png; for a clip: this folder, an 8-bit frame_000000.png per frame)",
         metavar="PATH",
     )
     layer: str | None = option(

@@ -77,11 +77,6 @@ def _cmd_colorize(args) -> int:
     if is_video_run(args):  # a clip: varcolor.video (cli/video.py); --reference: colour stills for its keyframes
         if args.chain:
             raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
-        if args.confidence_map is not None:  # (it was taken and nothing written)
-            raise InputError(
-                "--confidence-map: a clip's frames' confidence is not written yet (in Python: VideoFrame.confidence); "
-                "leave it out"
-            )
         _refuse_photo_options(args)
         return run_video(args)
     options, settings = options_of(args), run_options_of(args)

@@ -99,6 +99,7 @@ def run_video(args: argparse.Namespace) -> int:
     from ..video import open_clip, read_cue_folder, video_memory  # FFmpeg and OpenCV: loaded for clips only
     from ..video.coarse import engine_words
     from ..video.io import open_writer
+    from ..video.maps import MapFolder
 
     for cue_source in sources.file_sources():
         if getattr(args, cue_source.name, None) is not None:
@@ -118,12 +119,13 @@ def run_video(args: argparse.Namespace) -> int:
         f"{source}: {clip.width}×{clip.height} frames (window {args.window})",
         options.max_memory,
     )
+    output = _output(source, args.output)
+    maps = _check_maps(args, clip, options, output) if args.confidence_map is not None else None
     cues = read_cue_folder(args.cues, clip.frame_count, clip.shape, edges=args.edges) if args.cues else {}
     if getattr(args, "reference", None):
         cues = _film_cues(args, clip, cues, options)
     if not cues and not options.prior:
         raise InputError(f"{source}: no cues; give --cues DIR or --prior ideepcolor")
-    output = _output(source, args.output)
     try:
         if output.exists() and os.path.samefile(output, source):
             raise InputError(f"{output}: is the input; refusing to overwrite it")
@@ -133,7 +135,7 @@ def run_video(args: argparse.Namespace) -> int:
         raise InputError(f"{source}: H.264 (yuv420p) needs an even width and height, not {clip.width}×{clip.height}")
     chunk_frames = args.chunk_frames or CHUNK_FRAMES
     if args.resume or args.workers != 1 or args.scheduler or args.chunk_frames or clip.frame_count > chunk_frames:
-        return _run_chunked(args, clip, cues, options, output, chunk_frames)
+        return _run_chunked(args, clip, cues, options, output, chunk_frames, maps)
     writer = open_writer(
         output,
         fps=clip.fps,
@@ -147,6 +149,7 @@ def run_video(args: argparse.Namespace) -> int:
     )
     bar: tqdm | None = None
     heard: list[str] = []
+    published = None if maps is None else MapFolder(maps[0], overwrite=args.overwrite, surplus=maps[1], keep=maps[2])
     try:
         with warnings.catch_warnings(record=True) as caught, writer:
             warnings.simplefilter("always")
@@ -157,17 +160,47 @@ def run_video(args: argparse.Namespace) -> int:
                     reading.set_postfix_str("")
                     bar = tqdm(total=clip.frame_count, unit="frame", desc="frames", file=sys.stderr, disable=args.quiet)
                 writer.write(frame.rgb)
+                if published is not None:
+                    published.write(frame.index, frame.confidence)
                 bar.update()
             heard = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    except BaseException:
+        if published is not None:  # no output: its maps go too, and a rerun is not refused for them
+            published.take_back()
+        raise
     finally:
         reading.close()
         if bar is not None:
             bar.close()
+    if published is not None:
+        published.finish()
     for message in dict.fromkeys(heard):
         warn(f"{source}: {message}")
     if not args.quiet:
-        note(f"colorized {writer.frame_count} frames of {source} into {output} ({engine_words(clip.shape, options)})")
+        mapped = "" if maps is None else f" and their confidence maps into {maps[0]}"
+        engine = engine_words(clip.shape, options)
+        note(f"colorized {writer.frame_count} frames of {source} into {output}{mapped} ({engine})")
     return 0
+
+
+def _check_maps(args: argparse.Namespace, clip, options, output: Path) -> tuple[Path, list[Path], list[Path]]:
+    """``--confidence-map`` of a clip, refused before any work where it cannot be written
+    (:func:`varcolor.video.maps.check_map_folder`; a ``--reference`` folder holding it, as for
+    photos): its folder, the maps of an earlier run to remove at the end, and the run's inputs."""
+    from ..app.reference import References
+    from ..video.chunks import work_folder
+    from ..video.maps import check_map_folder, check_restrained
+
+    check_restrained(options)
+    folder = Path(args.confidence_map)
+    references = References.pool_of(args.reference) if getattr(args, "reference", None) else None
+    if references is not None:
+        references.check_outputs(folder, "--confidence-map")
+    cues = Path(args.cues) if args.cues else None
+    inputs = [clip.path, *clip._files, *(sorted(cues.iterdir()) if cues is not None and cues.is_dir() else [])]
+    inputs += list(references.paths) if references is not None else []
+    surplus = check_map_folder(folder, clip, output, work=work_folder(output), inputs=inputs, overwrite=args.overwrite)
+    return folder, surplus, inputs
 
 
 def _counted(frames, bar: tqdm):
@@ -226,7 +259,9 @@ def _film_cues(args: argparse.Namespace, clip, cues: dict, options) -> dict:
     return keyed
 
 
-def _run_chunked(args: argparse.Namespace, clip, cues, options, output: Path, chunk_frames: int) -> int:
+def _run_chunked(
+    args: argparse.Namespace, clip, cues, options, output: Path, chunk_frames: int, maps: tuple | None
+) -> int:
     """A clip in chunks (:mod:`varcolor.video.chunks`): planned, run as batch jobs, joined."""
     from ..video.chunks import colorize_chunked, work_folder
     from ..video.coarse import engine_words
@@ -244,6 +279,7 @@ def _run_chunked(args: argparse.Namespace, clip, cues, options, output: Path, ch
         scheduler=args.scheduler,
         quiet=args.quiet,
         warn=warn,
+        confidence_maps=None if maps is None else maps[0],
         window=args.window,
     )
     for reason in report.redone:
@@ -258,8 +294,9 @@ def _run_chunked(args: argparse.Namespace, clip, cues, options, output: Path, ch
     if not args.quiet:
         resumed = f" ({len(report.resumed)} kept from an earlier run)" if report.resumed else ""
         engine = engine_words(clip.shape, options)
+        mapped = "" if maps is None else f" and their confidence maps into {maps[0]}"
         note(
-            f"colorized {clip.frame_count} frames of {clip.path} in {report.total} chunks{resumed} into {output} "
-            f"({engine})"
+            f"colorized {clip.frame_count} frames of {clip.path} in {report.total} chunks{resumed} into {output}"
+            f"{mapped} ({engine})"
         )
     return 0

@@ -17,14 +17,16 @@ are those of a run over the whole clip.
 
 A chunk's result is its frames' chroma, stored as 16-bit planes (``a`` above ``b``, ``round(ab ×
 AB_SCALE) + 32768``: to 1/32 ab) in an FFV1 Matroska file, ``chunk-FIRST-LAST.mkv`` in the hidden
-work folder ``.NAME.varcolor-chunks`` beside the output, published atomically after its last
-frame's solved chroma (``.npy``, on the solve's grid: ``VideoFrame.state``), with the folder's
-manifest (:data:`varcolor.batch.MANIFEST`) recording what it was made from. A run with ``resume``
-keeps every chunk whose record still holds (the same clip and cue files, the same chunk before it,
-the same options and frame range, its files as written) and redoes the rest; without ``resume`` an
-existing work folder is removed first. The join re-reads the clip's gray frames, writes the output
-through :func:`varcolor.video.io.open_writer` (atomic: nothing under the final name until the last
-frame is in; the audio track copied), and removes the work folder.
+work folder ``.NAME.varcolor-chunks`` beside the output, published atomically after its last frame's
+solved chroma (``.npy``, on the solve's grid: ``VideoFrame.state``) and, when asked, its frames'
+confidence maps (``confidence-INDEX.png``, published into their folder by the join:
+:mod:`varcolor.video.maps`), with the folder's manifest (:data:`varcolor.batch.MANIFEST`) recording
+what it was made from. A run with ``resume`` keeps every chunk whose record still holds (the same
+clip and cue files, the same chunk before it, the same options and frame range, its files as
+written) and redoes the rest; without ``resume`` an existing work folder is removed first. The join
+re-reads the clip's gray frames, writes the output through :func:`varcolor.video.io.open_writer`
+(atomic: nothing under the final name until the last frame is in; the audio track copied), and
+removes the work folder.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from .cues import KeyframeCue
 from .flow import CUT_HISTOGRAM, histogram_distance
 from .formats import CHUNK_FRAMES
 from .io import Clip, open_writer
+from .maps import MapFolder, check_map_folder, check_restrained, write_map
 
 if TYPE_CHECKING:
     from ..cues import Cues
@@ -72,6 +75,7 @@ __all__ = [
     "scan_cuts",
     "colorize_chunked",
     "work_folder",
+    "map_file",
     "read_chunk",
     "CHUNK_FRAMES",
     "AB_SCALE",
@@ -80,7 +84,7 @@ __all__ = [
 #: A chunk file stores ``round(ab × AB_SCALE) + 32768``: ab to 1/32 (the output's 8 bits are far coarser).
 AB_SCALE = 16
 _OFFSET = 32768
-_CHUNK_FILE = re.compile(r"^chunk-\d{6,}-\d{6,}(\.mkv|-last\.npy)$")
+_CHUNK_FILE = re.compile(r"^(chunk-\d{6,}-\d{6,}(\.mkv|-last\.npy)|confidence-\d{6,}\.png)$")
 _WORK_SUFFIX = ".varcolor-chunks"
 _LOCK = ".lock"
 
@@ -218,7 +222,8 @@ def read_chunk(path: str | os.PathLike) -> Generator[np.ndarray, None, None]:
 class ChunkTask:
     """The work of one chunk (picklable: a Dask worker runs it): colorize its frames, going on from
     the chunk before it (``before``: its last frame's chroma file), and publish their chroma as
-    ``output`` (after ``last``). Returns the warnings heard, one per line ("" for none)."""
+    ``output`` (after ``last``); with ``maps``, each frame's confidence map first, beside it
+    (:func:`map_file`). Returns the warnings heard, one per line ("" for none)."""
 
     clip: Clip
     chunk: Chunk
@@ -228,6 +233,7 @@ class ChunkTask:
     output: Path
     last: Path
     before: Path | None = None
+    maps: bool = False
 
     def __call__(self) -> str:
         chunk, clip = self.chunk, self.clip
@@ -258,16 +264,19 @@ class ChunkTask:
                         before=before,
                         **self.keywords,
                     )
-                    chroma = ((frame.ab, frame.state) for frame in made)
+                    chroma = ((frame.ab, frame.state, frame.confidence if self.maps else None) for frame in made)
                 else:  # no keyframe reaches this shot: its frames stay gray, as in a run over the clip
                     warnings.warn(LeftGray(chunk.start - first, chunk.stop - 1 - first), stacklevel=1)
                     grid = coarse_shape(clip.shape, video_factor(clip.shape, self.options))
                     chroma = (
-                        (np.zeros(clip.shape + (2,)), np.zeros(grid + (2,))) for _ in range(chunk.stop - chunk.start)
+                        (np.zeros(clip.shape + (2,)), np.zeros(grid + (2,)), np.zeros(clip.shape, np.float32))
+                        for _ in range(chunk.stop - chunk.start)
                     )
                 state = None  # the last frame's, where the next chunk goes on from
-                for ab, solved in chroma:
+                for ab, solved, known in chroma:
                     state = solved
+                    if self.maps and count < chunk.stop - chunk.start:
+                        write_map(self.output.with_name(map_file(chunk.start + count)), known)
                     frame = av.VideoFrame.from_ndarray(_encode_ab(ab), format="gray16le")
                     for packet in stream.encode(frame):
                         container.mux(packet)
@@ -294,6 +303,22 @@ class ChunkTask:
             if issubclass(w.category, UserWarning)
         ]
         return "\n".join(f"{clip.path}: {message}" for message in dict.fromkeys(heard))
+
+
+def map_file(index: int) -> str:
+    """The name of frame ``index``'s confidence map in the work folder, until the join publishes it.
+
+    Parameters
+    ----------
+    index : int
+        The frame's place in the clip, from 0.
+
+    Examples
+    --------
+    >>> map_file(7)
+    'confidence-000007.png'
+    """
+    return f"confidence-{index:06d}.png"
 
 
 def work_folder(output: str | os.PathLike) -> Path:
@@ -389,6 +414,7 @@ def colorize_chunked(
     client=None,
     quiet: bool = True,
     warn: Callable[[str], None] | None = None,
+    confidence_maps: str | os.PathLike | None = None,
     **keywords,
 ) -> batch.Report:
     """Colorize ``clip`` chunk by chunk (as jobs of :func:`varcolor.batch.run`) and join the
@@ -410,6 +436,9 @@ def colorize_chunked(
         Keep the chunks an interrupted run finished (if their records still hold).
     workers, scheduler, client :
         Where the chunks run, as :func:`varcolor.batch.run` takes them.
+    confidence_maps : path-like, optional
+        A folder that gets each frame's confidence map at the join (:mod:`varcolor.video.maps`;
+        each chunk keeps its frames' in the work folder); checked before any work.
     keywords :
         :func:`~varcolor.video.colorize_video`'s (``window``, ``temporal``…).
 
@@ -437,33 +466,64 @@ def colorize_chunked(
     writer = open_writer(
         output, fps=clip.fps, codec=codec, overwrite=overwrite, audio_from=clip.path if clip.audio else None
     )  # refuses an existing output before any work
-    if scheduler is not None and client is None:  # before anything is written or scanned
-        batch.check_scheduler(scheduler)
     work = work_folder(output)
     inputs = [clip.path, *clip._files, *(cue.path for cue in cues.values() if hasattr(cue, "path"))]
+    maps = None
+    if confidence_maps is not None:
+        check_restrained(options)
+        surplus = check_map_folder(confidence_maps, clip, output, work=work, inputs=inputs, overwrite=overwrite)
+        maps = (Path(confidence_maps), surplus, overwrite)
+    if scheduler is not None and client is None:  # before anything is written or scanned
+        batch.check_scheduler(scheduler)
     with _locked(work, inputs, resume):
         report = _run(
-            clip, cues, options, writer, work, chunk_frames, resume, workers, scheduler, client, quiet, warn, keywords
+            clip,
+            cues,
+            options,
+            writer,
+            work,
+            chunk_frames,
+            resume,
+            workers,
+            scheduler,
+            client,
+            quiet,
+            warn,
+            keywords,
+            maps,
         )
     if not report.interrupted:
         shutil.rmtree(work, ignore_errors=True)
     return report
 
 
-def _run(clip, cues, options, writer, work, chunk_frames, resume, workers, scheduler, client, quiet, warn, keywords):
-    """Plan, run the chunks' jobs round by round, join (in the locked work folder)."""
+def _run(
+    clip, cues, options, writer, work, chunk_frames, resume, workers, scheduler, client, quiet, warn, keywords, maps
+):
+    """Plan, run the chunks' jobs round by round, join (in the locked work folder); ``maps``: the
+    maps' folder, the earlier maps to remove from it, and whether those in it may be replaced."""
     cuts = scan_cuts(clip, quiet=quiet) if clip.frame_count > chunk_frames else []
     chunks = plan_chunks(clip.frame_count, chunk_frames=chunk_frames, cuts=cuts, keyframes=list(cues))
     memory = video_memory(clip.shape, window=int(keywords.get("window", 1)), options=options)
     jobs = []
     for chunk in chunks:
         before = None if chunk.after is None else work / chunks[chunk.after].last
+        # its frames' maps first: its chroma file, published last, marks it whole
+        its_maps = [work / map_file(index) for index in range(chunk.start, chunk.stop)] if maps else []
         jobs.append(
             batch.Job(
                 inputs=_sources(clip, chunk, cues, before),
-                outputs=[work / chunk.last, work / chunk.name],
+                outputs=[*its_maps, work / chunk.last, work / chunk.name],
                 run=ChunkTask(
-                    clip, chunk, dict(cues), options, dict(keywords), work / chunk.name, work / chunk.last, before
+                    clip,
+                    chunk,
+                    dict(cues),
+                    options,
+                    dict(keywords),
+                    work / chunk.name,
+                    work / chunk.last,
+                    before,
+                    maps=maps is not None,
                 ),
                 memory=memory,
                 key=Path(f"{clip.path} frames {chunk.start}-{chunk.stop - 1}"),
@@ -513,12 +573,19 @@ def _run(clip, cues, options, writer, work, chunk_frames, resume, workers, sched
             f"{report.failed[0].line} ({len(report.failed)} of {len(chunks)} chunks failed; "
             f"the finished ones are kept in {work}: rerun with --resume)"
         )
-    _join(clip, chunks, work, writer, options.gamut, quiet)
+    published = None
+    if maps is not None:
+        folder, surplus, overwrite = maps
+        published = MapFolder(folder, overwrite=overwrite, surplus=surplus, keep=[clip.path, *clip._files])
+    _join(clip, chunks, work, writer, options.gamut, quiet, published)
+    if published is not None:
+        published.finish()
     return report
 
 
-def _join(clip: Clip, chunks: list[Chunk], work: Path, writer, gamut: str, quiet: bool) -> None:
-    """Write the output from the chunk files, on the lightness of the clip's own frames."""
+def _join(clip: Clip, chunks: list[Chunk], work: Path, writer, gamut: str, quiet: bool, maps: MapFolder | None) -> None:
+    """Write the output from the chunk files, on the lightness of the clip's own frames, and
+    publish the frames' maps kept in the work folder into ``maps``."""
     remove_stale_temporaries(writer.path.parent, keep=[clip.path])
     bar = tqdm(total=clip.frame_count, unit="frame", desc="joining", file=sys.stderr, disable=quiet)
     stream = None
@@ -533,8 +600,14 @@ def _join(clip: Clip, chunks: list[Chunk], work: Path, writer, gamut: str, quiet
                     if ab is None or frame is None:
                         raise InputError(f"{work / chunk.name}: ends before frame {index}; rerun without --resume")
                     writer.write(chroma_to_rgb(lightness_of_gray(_gray(frame, index)), ab, gamut))
+                    if maps is not None:
+                        maps.copy(index, work / map_file(index))
                     bar.update()
                 stream.close()
+    except BaseException:
+        if maps is not None:  # nothing is under the output's name: its maps go too, and a rerun is not refused
+            maps.take_back()
+        raise
     finally:
         bar.close()
         if stream is not None:

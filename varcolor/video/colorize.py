@@ -43,7 +43,15 @@ from .coarse import make_grid, video_factor
 from .flow import Motion, is_cut, motion
 from .spacetime import TEMPORAL, Diverged, WindowSystem, frame_rows
 
-__all__ = ["VideoFrame", "colorize_video", "video_memory", "CARRY_WEIGHT", "CARRY_DECAY", "PRIOR_STRENGTH"]
+__all__ = [
+    "VideoFrame",
+    "colorize_video",
+    "restrained",
+    "video_memory",
+    "CARRY_WEIGHT",
+    "CARRY_DECAY",
+    "PRIOR_STRENGTH",
+]
 
 #: β of a carried cue one frame from its keyframe (it then fades by :data:`CARRY_DECAY` a frame).
 CARRY_WEIGHT = 1.0
@@ -104,6 +112,24 @@ class VideoFrame:
         if self.reach is None:
             return np.zeros(self.ab.shape[:2], np.float32) if self.info.get("restrained") else None
         return self.reach.confidence()
+
+
+def restrained(options: Options) -> bool:
+    """Whether a clip colorized with ``options`` is restrained, so that its frames have a
+    :attr:`VideoFrame.confidence`: ``levin-multiscale`` with ``restraint="on"`` (the defaults), as
+    photos are, and no network (``prior``), which fills the rest.
+
+    Parameters
+    ----------
+    options : Options
+        The clip's options.
+
+    Examples
+    --------
+    >>> restrained(Options()), restrained(Options(method="levin"))
+    (True, False)
+    """
+    return options.method == LevinMultiscale.name and not options.prior and LevinMultiscale.restrained_by(options)
 
 
 def video_memory(shape: tuple[int, int], *, window: int = 1, options: Options | None = None) -> int:
@@ -384,9 +410,7 @@ class _ShotSolver:
         self.temporal, self.window, self.overlap = temporal, window, overlap
         self.carry_weight, self.carry_decay = carry_weight, carry_decay
         self.prior_strength = PRIOR_STRENGTH
-        # Restrained as photos are (levin-multiscale's restraint="on"), unless a network fills the rest.
-        self.restrains = options.method == LevinMultiscale.name and network is None
-        self.restrains = self.restrains and LevinMultiscale.restrained_by(options)
+        self.restrains = restrained(options)
         self.solve = (0, math.inf)  # the frames solved and yielded (absolute indices)
         self.before = None  # the chroma of the frame before the first solved, if known
 

@@ -37,6 +37,7 @@ __all__ = [
     "is_video",
     "VideoWriter",
     "FrameFolderWriter",
+    "frame_name",
     "open_writer",
     "write_clip",
 ]
@@ -464,6 +465,25 @@ class VideoWriter:
         self._audio = None
 
 
+def frame_name(index: int, digits: int = 6) -> str:
+    """The name of frame ``index`` (from 0) in a folder of frames varcolor writes: a clip's
+    frames (:class:`FrameFolderWriter`) and its confidence maps (:mod:`varcolor.video.maps`).
+
+    Parameters
+    ----------
+    index : int
+        The frame's place in the clip, from 0.
+    digits : int, optional
+        Zero padding (default 6).
+
+    Examples
+    --------
+    >>> frame_name(12)
+    'frame_000012.png'
+    """
+    return f"frame_{index:0{digits}d}.png"
+
+
 class FrameFolderWriter:
     """Write frames as ``frame_000000.png``… into a folder, published as a whole: the frames go
     into a temporary folder beside it, renamed into place when :meth:`__exit__` succeeds."""
@@ -495,7 +515,7 @@ class FrameFolderWriter:
             The frame, floats in [0, 1] or uint8.
         """
         assert self._tmp is not None  # inside `with`
-        name = self._tmp / f"frame_{self.frame_count:0{self.digits}d}.png"
+        name = self._tmp / frame_name(self.frame_count, self.digits)
         write_image(name, frame if frame.dtype != np.uint8 else frame / 255.0, bits=self.bits)
         self.frame_count += 1
 

@@ -1,0 +1,230 @@
+"""A clip's confidence maps (``varcolor colorize CLIP --confidence-map DIR``): one 8-bit gray PNG
+per frame in the folder ``DIR``, named by the frame's index in the clip as a folder of frames is
+(``frame_000000.png``: :func:`varcolor.video.io.frame_name`), its levels ``round(confidence ×
+255)`` of :attr:`varcolor.video.VideoFrame.confidence`.
+
+Each map is published atomically (a temporary file beside it, renamed: :mod:`varcolor.io.atomic`),
+a streamed run's as its frame is solved, a chunked run's when the chunks are joined (each chunk
+keeps its frames' maps in the work folder, so an interrupted run leaves none in ``DIR``, and
+``--resume`` redoes a chunk whose maps are gone). A run that fails takes back the maps it added;
+a killed run's temporary files are never named as maps, and the next run into the folder sweeps
+them. The folder is checked before any work (:func:`check_map_folder`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..io import IMAGE_EXTENSIONS, identity, inside, publish, remove_stale_temporaries, same_file, write_image
+from ..methods.levin_multiscale import LevinMultiscale
+from ..options import Options
+from .colorize import restrained
+from .io import Clip, frame_name
+
+__all__ = ["MAP_FILE", "check_restrained", "check_map_folder", "write_map", "MapFolder"]
+
+#: A map's name in its folder (and any file named like one: an earlier run's map, or in the way).
+MAP_FILE = re.compile(r"^frame_(\d+)\.png$")
+_FLAG = "--confidence-map"
+
+
+def check_restrained(options: Options) -> None:
+    """Refuse maps of a clip that has no confidence: one colorized unrestrained.
+
+    Parameters
+    ----------
+    options : Options
+        The clip's options.
+
+    Examples
+    --------
+    >>> check_restrained(Options())  # the defaults: restrained
+    >>> check_restrained(Options(method="levin"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    varcolor.errors.InputError: --confidence-map: a clip colorized unrestrained (--method levin) has no confidence; ...
+    """
+    if restrained(options):
+        return
+    if options.prior:
+        why = "--prior, whose network fills what the cues leave"
+    elif options.method != LevinMultiscale.name:
+        why = f"--method {options.method}"
+    else:
+        why = "--restraint off"
+    raise InputError(
+        f"{_FLAG}: a clip colorized unrestrained ({why}) has no confidence; its frames' confidence comes with "
+        "--restraint on (the default), the default method and no --prior"
+    )
+
+
+def check_map_folder(
+    folder: str | os.PathLike,
+    clip: Clip,
+    output: str | os.PathLike,
+    *,
+    work: str | os.PathLike | None = None,
+    inputs: Iterable[str | os.PathLike] = (),
+    overwrite: bool = False,
+) -> list[Path]:
+    """Refuse, before any work, a folder that a clip's maps cannot go into: the input clip, the
+    output (or a folder inside an output folder of frames, which is replaced whole), a chunked
+    run's work folder (removed at the join), a file, a name that is no folder's (``map.png``); one
+    that holds an input of the run under a map's name; and, without ``overwrite``, one that
+    holds maps already (files named like them: they are kept).
+
+    Parameters
+    ----------
+    folder : path-like
+        ``--confidence-map``.
+    clip : Clip
+        The input clip.
+    output : path-like
+        The run's output (a video file or a folder of frames).
+    work : path-like, optional
+        A chunked run's work folder (:func:`varcolor.video.chunks.work_folder`).
+    inputs : iterable of path-like
+        The run's other inputs (its cue files, reference photos).
+    overwrite : bool, optional
+        Whether the maps in the folder may be replaced.
+
+    Returns
+    -------
+    list of Path
+        With ``overwrite``: the maps in the folder past the clip's last frame, which the run
+        removes once it has written its own (the folder then holds one map per frame).
+    """
+    folder = Path(folder)
+    if same_file(folder, clip.path):
+        raise InputError(f"{folder}: {_FLAG} is the input clip; give another folder")
+    if same_file(folder, output) or inside(folder, output):  # a folder of frames is replaced whole
+        raise InputError(f"{folder}: {_FLAG} is the output, or inside it; give another folder")
+    if work is not None and (same_file(folder, work) or inside(folder, work)):
+        raise InputError(f"{folder}: {_FLAG} is in the chunks' work folder, removed when they are joined")
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise InputError(f"{folder}: is a file; {_FLAG} of a clip is a folder (a PNG per frame)")
+    if not folder.exists():
+        if folder.suffix.lower() in IMAGE_EXTENSIONS:  # a photo's habit: one file named
+            raise InputError(f"{folder}: {_FLAG} of a clip is a folder (a PNG per frame), not an image; name a folder")
+        return []
+    own = {identity(path) for path in [clip.path, *clip._files, *inputs]}
+    try:
+        with os.scandir(folder) as entries:
+            named = sorted((entry.name, entry.is_dir()) for entry in entries if MAP_FILE.match(entry.name))
+    except OSError as exc:
+        raise InputError(f"{folder}: {_FLAG} cannot be read ({exc.strerror or exc})") from None
+    surplus = []
+    for name, is_folder in named:
+        path = folder / name
+        if identity(path) in own:
+            raise InputError(f"{path}: an input of this run, where {_FLAG} would write a map; give another folder")
+        index = int(MAP_FILE.match(name).group(1))  # type: ignore[union-attr]  # matched above
+        if is_folder:
+            if index < clip.frame_count:
+                raise InputError(f"{path}: a folder where a map is to go; move it, or give {_FLAG} another folder")
+            continue
+        if not overwrite:
+            raise InputError(
+                f"{folder}: holds maps already ({name}); kept (use --overwrite to replace them, or give "
+                f"{_FLAG} another folder)"
+            )
+        if index >= clip.frame_count or name != frame_name(index):
+            surplus.append(path)  # an earlier, longer clip's
+    return surplus
+
+
+def write_map(path: str | os.PathLike, confidence: np.ndarray | None, *, overwrite: bool = True) -> None:
+    """Write one frame's confidence map (8-bit gray PNG), atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        The map's file.
+    confidence : ndarray or None
+        :attr:`~varcolor.video.VideoFrame.confidence` (None: the clip is unrestrained, refused).
+    overwrite : bool, optional
+        Replace an existing file (default True); False: :class:`~varcolor.errors.OutputExists`.
+    """
+    if confidence is None:
+        raise InputError(f"{path}: the frame has no confidence (the clip is unrestrained)")
+    write_image(path, confidence, bits=8, overwrite=overwrite)
+
+
+class MapFolder:
+    """Publishes a clip's maps into ``folder`` (checked by :func:`check_map_folder`), each frame's
+    by its index; a run that fails calls :meth:`take_back` (the maps it added go: a rerun is not
+    refused for them), one that ends calls :meth:`finish` (``surplus`` goes).
+
+    Parameters
+    ----------
+    folder : path-like
+        ``--confidence-map``.
+    overwrite : bool, optional
+        Whether a map already there may be replaced (default False).
+    surplus : iterable of path-like, optional
+        Maps of an earlier run to remove at the end (:func:`check_map_folder`'s).
+    keep : iterable of path-like, optional
+        The run's inputs: a stale temporary file is never one of them.
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        *,
+        overwrite: bool = False,
+        surplus: Iterable[str | os.PathLike] = (),
+        keep: Iterable[str | os.PathLike] = (),
+    ):
+        self.folder, self.overwrite = Path(folder), overwrite
+        self.surplus = [Path(path) for path in surplus]
+        self.added: list[Path] = []
+        remove_stale_temporaries(self.folder, keep=keep)  # a killed run's, never taken for maps
+
+    def write(self, index: int, confidence: np.ndarray | None) -> None:
+        """Publish frame ``index``'s map.
+
+        Parameters
+        ----------
+        index : int
+            The frame's place in the clip, from 0.
+        confidence : ndarray or None
+            Its :attr:`~varcolor.video.VideoFrame.confidence`.
+        """
+        path = self.folder / frame_name(index)
+        fresh = not os.path.lexists(path)  # an earlier run's map, replaced, is not this run's to take back
+        write_map(path, confidence, overwrite=self.overwrite)
+        if fresh:
+            self.added.append(path)
+
+    def copy(self, index: int, source: Path) -> None:
+        """Publish frame ``index``'s map from a file made earlier (a chunk's, in the work folder).
+
+        Parameters
+        ----------
+        index : int
+            The frame's place in the clip, from 0.
+        source : Path
+            The map's file, copied.
+        """
+        path = self.folder / frame_name(index)
+        fresh = not os.path.lexists(path)
+        publish([(path, source)], overwrite=self.overwrite)
+        if fresh:
+            self.added.append(path)
+
+    def take_back(self) -> None:
+        """Remove the maps this run added (it failed)."""
+        for path in self.added:
+            path.unlink(missing_ok=True)
+        self.added = []
+
+    def finish(self) -> None:
+        """Remove the maps of an earlier run past the clip's last frame."""
+        for path in self.surplus:
+            path.unlink(missing_ok=True)
