@@ -502,3 +502,22 @@ def test_run_folder_runs_a_chain_and_a_pool_as_the_command_line_does(series, cap
         run_folder("colorize", tmp_path / "in" / "t.png", tmp_path / "x.png", reference=pool, chain=True)
     with pytest.raises(varcolor.InputError, match="colorize's"):
         run_folder("encode", tmp_path / "in", tmp_path / "ir", reference=pool)
+
+
+def test_a_chains_unreadable_photo_is_a_failure_saying_why_not_a_skip_for_its_cue_file(series, capsys, tmp_path):
+    """A damaged photo waiting for colour is reported as what it is (unreadable: failed, exit 1),
+    not as skipped for having no cue file (a photo of a chain needs none): the run exited 0 with
+    it left out, its manifest record "skipped: no cue file found"."""
+    import shutil
+
+    root, _ = series
+    shutil.copytree(root / "photos", tmp_path / "photos", ignore=shutil.ignore_patterns("unrelated.png"))
+    (tmp_path / "photos" / "p5.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "colorize", tmp_path / "photos", "--mask", root / "marks", "--chain", "-o", out)
+    assert code == 1 and "Traceback" not in err, err
+    assert "no cue file found" not in err, err
+    rows = {row["input"]: row for row in map(json.loads, open(out / "varcolor-manifest.jsonl"))}
+    damaged = rows[str(tmp_path / "photos" / "p5.png")]
+    assert damaged["status"] == "failed" and "no cue file" not in damaged["reason"], damaged
+    assert (out / "p1.png").is_file() and (out / "p2.png").is_file() and not (out / "p5.png").exists()

@@ -194,7 +194,7 @@ def run_chain(
         try:
             ranked[path] = _target(waiting[path])
         except VarcolorError as exc:
-            unreadable.append(replace(waiting.pop(path), fail=str(exc)))
+            unreadable.append(replace(waiting.pop(path), skip=None, fail=str(exc)))  # (not its cue file's skip)
     if unreadable and not wave(unreadable):
         return total
     checks: dict[Path, list[Geometry]] = {path: [] for path in ranked}  # each against the pool's first photos
