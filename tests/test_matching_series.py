@@ -521,3 +521,20 @@ def test_a_chains_unreadable_photo_is_a_failure_saying_why_not_a_skip_for_its_cu
     damaged = rows[str(tmp_path / "photos" / "p5.png")]
     assert damaged["status"] == "failed" and "no cue file" not in damaged["reason"], damaged
     assert (out / "p1.png").is_file() and (out / "p2.png").is_file() and not (out / "p5.png").exists()
+
+
+def test_a_chains_photo_too_small_to_match_is_named_by_its_path(series, capsys, tmp_path):
+    """A 1×1 photo of a series fails in one line naming its file, in the report and the manifest
+    (the manifest said "gray: a 1×1 image is too narrow ...", naming no file)."""
+    import shutil
+
+    root, _ = series
+    shutil.copytree(root / "photos", tmp_path / "photos", ignore=shutil.ignore_patterns("unrelated.png"))
+    tiny = tmp_path / "photos" / "tiny.png"
+    varcolor.write_image(tiny, np.full((1, 1), 0.5))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "colorize", tmp_path / "photos", "--mask", root / "marks", "--chain", "-o", out)
+    assert code == 1 and "Traceback" not in err, err
+    assert f"{tiny}: a 1×1 image is too narrow" in err and "gray:" not in err, err
+    rows = {row["input"]: row for row in map(json.loads, open(out / "varcolor-manifest.jsonl"))}
+    assert rows[str(tiny)]["status"] == "failed" and rows[str(tiny)]["reason"].startswith(f"{tiny}: "), rows[str(tiny)]

@@ -456,7 +456,7 @@ def pool_cues(
         The cues (:class:`~varcolor.Cues`) and the line saying which reference gave which share
         (:func:`shares_note`; "" where none matched).
     """
-    check_target(gray.shape, "gray")  # before any photo is read
+    check_target(gray.shape, str(image))  # before any photo is read
     strokes = strokes if strokes is not None and strokes.count else None
     held = gray.nbytes + (0 if strokes is None else strokes.ab.nbytes + strokes.mask.nbytes)
     maps = known if known is not None else (None,) * len(pool)
