@@ -244,3 +244,24 @@ def test_a_source_plans_a_photos_cues_once_and_a_job_loads_through_the_plan(hint
         and cues.count > 2 * 13
         and shares == f"{tmp_path / 'cat.png'}: cues from {tmp_path / 'ref.png'} 100 %"
     )
+
+
+def test_a_cue_files_warning_names_it_once(tmp_path, capsys):
+    """A marked image converted from its embedded profile is named once in the warning (it said
+    "m.tif: m.tif: converted to sRGB ..."): a source's warning that names its file is kept as it is."""
+    import imagecodecs
+    import tifffile
+
+    from ..conftest import run
+
+    gray = np.tile(np.linspace(0.2, 0.8, 48), (32, 1))
+    levels = np.repeat((gray * 65535).astype(np.uint16)[..., None], 3, axis=2)
+    marked = levels.copy()
+    marked[10:14, 5:40] = (50000, 8000, 8000)
+    profile = imagecodecs.cms_profile("adobergb")
+    tifffile.imwrite(tmp_path / "p.tif", levels, photometric="rgb", iccprofile=profile)
+    tifffile.imwrite(tmp_path / "m.tif", marked, photometric="rgb", iccprofile=profile)
+    code, _, err = run(capsys, "colorize", tmp_path / "p.tif", "--marked", tmp_path / "m.tif", "-o", tmp_path / "o.png")
+    assert code == 0, err
+    said = f"{tmp_path / 'm.tif'}: converted to sRGB from its embedded ICC profile"
+    assert said in err and f"{tmp_path / 'm.tif'}: {said}" not in err, err

@@ -208,7 +208,8 @@ class CueSource:
             )
         for warning in caught:  # noise taken for no stroke
             if issubclass(warning.category, UserWarning):
-                warnings.warn(f"{path}: {warning.message}", UserWarning, stacklevel=2)
+                said = str(warning.message)  # (one that names the file already, as it is: named once)
+                warnings.warn(said if said.startswith(str(path)) else f"{path}: {said}", UserWarning, stacklevel=2)
         return cues
 
 
