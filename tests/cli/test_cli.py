@@ -15,6 +15,21 @@ from varcolor.solvers.device import backend
 from ..conftest import make_pair, photo, random_backbone, random_calibration, run, wait_until
 
 
+@pytest.mark.parametrize(
+    "option", [["--window", "3"], ["--codec", "lossless"], ["--fps", "30"], ["--chunk-frames", "4"]]
+)
+@pytest.mark.parametrize("folder", [False, True])
+def test_a_clips_options_given_for_photos_are_refused_not_ignored(tmp_path, capsys, option, folder):
+    make_pair(tmp_path / "in")
+    source = tmp_path / "in" if folder else tmp_path / "in" / "img.png"
+    output = tmp_path / ("out" if folder else "out.png")
+    code, _, err = run(capsys, "colorize", source, "--marked", "-o", output, *option)
+    assert code == 2 and err.count("\n") == 1 and f"{option[0]}: an option of clips" in err, err
+    assert not output.exists()
+    code, _, err = run(capsys, "colorize", source, "--marked", "-o", output, "--window", "1")  # at its default
+    assert code == 0, err
+
+
 def test_colorize_single_file(tmp_path, capsys):
     make_pair(tmp_path)
     code, _, _ = run(

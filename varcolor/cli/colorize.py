@@ -20,7 +20,7 @@ from .common import (
     warn,
 )
 from .solve_options import add_solve_options, options_of
-from .video import add_video_options, is_video_run, run_video
+from .video import CLIP_DEFAULTS, add_video_options, is_video_run, run_video
 
 #: ``--marked`` etc. given without a value: the cue file is found by name.
 FIND = object()
@@ -72,6 +72,18 @@ def _refuse_photo_options(args) -> None:
             raise InputError(f"{flag}: an option of photos; a clip is written as --codec writes it (8-bit sRGB)")
 
 
+def _refuse_clip_options(args) -> None:
+    """Refuse the options a photo (or a folder of photos) would take and ignore: how a clip is
+    solved and written (``--window``, ``--codec``, ``--fps``, ``--chunk-frames``)."""
+    for name, default in CLIP_DEFAULTS.items():
+        if getattr(args, name, default) != default:
+            flag = "--" + name.replace("_", "-")
+            raise InputError(
+                f"{flag}: an option of clips (a video file, or a folder of frames with --cues); "
+                f"{args.input} is colourized as a photo"
+            )
+
+
 def _cmd_colorize(args) -> int:
     _check_not_empty(args)
     if is_video_run(args):  # a clip: varcolor.video (cli/video.py); --reference: colour stills for its keyframes
@@ -79,6 +91,7 @@ def _cmd_colorize(args) -> int:
             raise InputError("--chain colours a folder of photos; a clip carries its keyframes' colours itself")
         _refuse_photo_options(args)
         return run_video(args)
+    _refuse_clip_options(args)
     options, settings = options_of(args), run_options_of(args)
     cues, cue_path = cues_of(args)
     report = app.colorize_folder(

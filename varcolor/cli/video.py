@@ -18,7 +18,10 @@ from ..video.formats import CHUNK_FRAMES, CODECS, VIDEO_EXTENSIONS, is_video
 from .common import note, warn
 from .solve_options import options_of
 
-__all__ = ["add_video_options", "is_video_run", "run_video"]
+__all__ = ["CLIP_DEFAULTS", "add_video_options", "is_video_run", "run_video"]
+
+#: The options only a clip takes, by name, and their defaults (a photo's run refuses them given).
+CLIP_DEFAULTS: dict = {"codec": "h264", "window": 1, "fps": None, "chunk_frames": None}
 
 
 def add_video_options(p: argparse.ArgumentParser) -> None:
@@ -35,21 +38,23 @@ def add_video_options(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--codec",
         choices=CODECS,
-        default="h264",
+        default=CLIP_DEFAULTS["codec"],
         help="output video codec: H.264 yuv420p at CRF 17, or lossless RGB (default: %(default)s)",
     )
     group.add_argument(
         "--window",
         type=int,
-        default=1,
+        default=CLIP_DEFAULTS["window"],
         metavar="N",
         help="frames solved together (1: each frame exactly, coupled to the one before; default: %(default)s)",
     )
-    group.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default: 25)")
+    group.add_argument(
+        "--fps", type=float, default=CLIP_DEFAULTS["fps"], help="frame rate of a folder of frames (default: 25)"
+    )
     group.add_argument(
         "--chunk-frames",
         type=int,
-        default=None,
+        default=CLIP_DEFAULTS["chunk_frames"],
         metavar="N",
         help=f"solve a clip in chunks of at most N frames (ending at scene cuts where it can), kept in a hidden "
         f"folder beside the output until joined; chunks of different shots run in parallel with --workers or "
