@@ -274,6 +274,38 @@ def test_a_map_left_alone_or_of_a_wrong_kind_is_said_before_the_solve_and_never_
     assert code != 0 and conf.exists(), err  # the earlier map, replaced, is not taken back
 
 
+def test_a_run_killed_while_writing_its_colours_leaves_no_map_to_stop_the_rerun(tmp_path, capsys):
+    """A run killed (SIGKILL: no cleanup) while its colours were being encoded left their map
+    published alone: the rerun was refused ("map.png: exists; kept", exit 2; a folder run's
+    --resume failed that photo) until --overwrite. The map is published right after its colours."""
+    import os
+    import subprocess
+    import sys
+
+    _photo_and_mask(tmp_path)
+    out, conf = tmp_path / "out.png", tmp_path / "map.png"
+    argv = ["colorize", str(tmp_path / "photo.png"), "--mask", str(tmp_path / "photo_mask.png"), "-o", str(out)]
+    argv += ["--confidence-map", str(conf)]
+    killed = f"""
+import os, signal, sys
+from pathlib import Path
+import varcolor.app.solve as solve
+from varcolor.cli import main
+write = solve.write_image
+def killed(path, *args, **kwargs):
+    if Path(path) == Path({str(out)!r}):
+        os.kill(os.getpid(), signal.SIGKILL)  # killed while the colours are encoded
+    return write(path, *args, **kwargs)
+solve.write_image = killed
+sys.exit(main({argv!r}))
+"""
+    root = str(Path(varcolor.__file__).parent.parent)
+    child = subprocess.run([sys.executable, "-c", killed], env={**os.environ, "PYTHONPATH": root}, timeout=300)
+    assert child.returncode == -9 and not out.exists() and not conf.exists()
+    code, _, err = run(capsys, *argv)
+    assert code == 0 and out.exists() and conf.exists(), err
+
+
 def _between_two_blues() -> tuple[np.ndarray, varcolor.Cues]:
     """A dark thing with a deep blue stroke (a cap), a light one with a pale blue stroke (the sky),
     and between them a mid-gray thing no stroke lies on (a face)."""

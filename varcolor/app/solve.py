@@ -3,7 +3,7 @@ hold), solve, write the result atomically; what a run's jobs (:mod:`varcolor.app
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
 import warnings
 from collections.abc import Callable
@@ -20,6 +20,8 @@ from ..errors import MAX_PIXELS, InputError, VarcolorError
 from ..gamut import GlobalHints
 from ..io import (
     JPEG_EXTENSIONS,
+    atomic_path,
+    encode_image,
     file_sha256,
     image_bits,
     image_profile,
@@ -350,8 +352,8 @@ def colorize_and_write(
     step (a refused option shows no empty bar). ``bits``: None for the input's depth (8 in JPEG);
     ``profile``: the output's colour space (:func:`~varcolor.profiles.output_profile`: sRGB by
     default, ``"input"`` or an ICC file), embedded in the file. ``confidence``: where the result's
-    confidence map is written too (a 16-bit gray PNG, before the result: the result marks the
-    unit whole); a layered output holds it as a hidden layer either way.
+    confidence map is written too (a 16-bit gray PNG, published right after the result, which is
+    taken back if the map cannot follow it); a layered output holds it as a hidden layer either way.
 
     Parameters
     ----------
@@ -429,21 +431,27 @@ def colorize_and_write(
         finally:
             if bar is not None:
                 bar.close()
-    mapped = None  # the map this run made (an earlier run's, replaced, is not ours to take back)
-    if confidence is not None and certain is not None:
-        mapped = None if os.path.lexists(confidence) else confidence
-        write_image(confidence, certain, bits=16, overwrite=overwrite)
+    # A photo's outputs go as a whole: its map, encoded first, is published right after its colours
+    # (published before them, a run killed while they were encoded left the map alone, and it
+    # stopped the rerun as an output that exists); its colours are taken back if the map cannot follow.
+    written = False
     try:
-        if is_layered(output):
-            layers = _result_layers(gray, rgb, cues, certain)
-            if icc != SRGB_ICC:
-                layers = [Layer(x.name, _in_profile(x.pixels, icc, output), x.visible) for x in layers]
-            write_layers(output, layers, bits, overwrite=overwrite, profile=icc)
-        else:
-            write_image(output, _in_profile(rgb, icc, output), bits=bits, overwrite=overwrite, profile=icc)
+        with contextlib.ExitStack() as unit:
+            if confidence is not None and certain is not None:
+                encoded = encode_image(certain, confidence.suffix, bits=16)
+                unit.enter_context(atomic_path(confidence, overwrite=overwrite)).write_bytes(encoded)
+                del encoded
+            if is_layered(output):
+                layers = _result_layers(gray, rgb, cues, certain)
+                if icc != SRGB_ICC:
+                    layers = [Layer(x.name, _in_profile(x.pixels, icc, output), x.visible) for x in layers]
+                write_layers(output, layers, bits, overwrite=overwrite, profile=icc)
+            else:
+                write_image(output, _in_profile(rgb, icc, output), bits=bits, overwrite=overwrite, profile=icc)
+            written = True
     except BaseException:
-        if mapped is not None:  # a photo's outputs go as a whole: its map without its colours would stop a rerun
-            mapped.unlink(missing_ok=True)
+        if written:  # its map could not be published (one that appeared meanwhile, a full disk)
+            output.unlink(missing_ok=True)
         raise
     return "; ".join(f"{image}: {w.message}" for w in caught if issubclass(w.category, UserWarning))
 
