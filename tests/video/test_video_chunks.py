@@ -320,3 +320,5 @@ def test_a_chunked_run_names_the_gray_frames_by_their_places_in_the_clip(tmp_pat
     assert code == 0 and named(err), err
     code, _, chunked = run(capsys, *argv, "-o", tmp_path / "chunked.mkv", "--chunk-frames", "3")
     assert code == 0 and named(chunked) == named(err), (err, chunked)
+    # ... and in as many lines: a run of gray frames over several chunks is one (it was one a chunk)
+    assert chunked.count("no cue reaches") == err.count("no cue reaches"), (err, chunked)

@@ -541,6 +541,20 @@ def _run(
         depth.append(0 if chunk.after is None else depth[chunk.after] + 1)
     report = batch.Report(len(jobs))
     bar = tqdm(total=len(jobs), unit="chunk", desc="chunks", file=sys.stderr, disable=quiet)
+    # Each chunk says its gray frames; they are said once, joined, as a streamed run says them.
+    gray: list[tuple[int, int]] = []
+
+    def heard(lines: str) -> None:
+        rest = []
+        for line in lines.splitlines():
+            left = LeftGray.read(line)
+            if left is None:
+                rest.append(line)
+            else:
+                gray.append((left.first, left.last))
+        if rest and warn is not None:
+            warn("\n".join(rest))
+
     try:
         with batch.shared_client(workers, scheduler, client) as client:  # one cluster for every round
             for level in range(max(depth) + 1):
@@ -550,7 +564,7 @@ def _run(
                     overwrite=True,  # the work folder is the run's own
                     workers=workers,
                     quiet=True,
-                    warn=warn,
+                    warn=heard,
                     scheduler=scheduler,
                     client=client,
                     manifest=work / batch.MANIFEST,
@@ -566,6 +580,9 @@ def _run(
                     break
     finally:
         bar.close()
+        if warn is not None:
+            for first, last in _joined(gray):
+                warn(f"{clip.path}: {LeftGray(first, last)}")
     if report.interrupted:
         return report
     if report.failed:
@@ -581,6 +598,23 @@ def _run(
     if published is not None:
         published.finish()
     return report
+
+
+def _joined(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` of frames (first, last), sorted, those that touch or overlap made one.
+
+    Examples
+    --------
+    >>> _joined([(6, 8), (3, 5), (12, 12), (9, 10)])
+    [(3, 10), (12, 12)]
+    """
+    out: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if out and first <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
 
 
 def _join(clip: Clip, chunks: list[Chunk], work: Path, writer, gamut: str, quiet: bool, maps: MapFolder | None) -> None:

@@ -688,7 +688,32 @@ class LeftGray(UserWarning):
     def __init__(self, first: int, last: int, shot: int | None = None):
         self.first, self.last, self.shot = first, last, shot
         frames = f"frame {first}" if first == last else f"frames {first}–{last}"
-        super().__init__(f"{frames}{'' if shot is None else f' (shot {shot})'}: no cue reaches them; left gray")
+        super().__init__(f"{frames}{'' if shot is None else f' (shot {shot})'}{_LEFT_GRAY}")
+
+    @classmethod
+    def read(cls, line: str) -> LeftGray | None:
+        """The warning ``line`` says (as :class:`LeftGray` writes it, after any ``"PATH: "``), or
+        None for another line: a chunked run's chunks say theirs as text, joined once at the end.
+
+        Examples
+        --------
+        >>> said = LeftGray.read(f"clip.mkv: {LeftGray(4, 9, 1)}")
+        >>> said.first, said.last, said.shot
+        (4, 9, 1)
+        >>> LeftGray.read("clip.mkv: frames 2–3: something else") is None
+        True
+        """
+        import re
+
+        found = re.search(r"frames? (\d+)(?:–(\d+))?(?: \(shot (\d+)\))?" + re.escape(_LEFT_GRAY) + "$", line)
+        if found is None:
+            return None
+        first, last, shot = found.groups()
+        return cls(int(first), int(last or first), None if shot is None else int(shot))
+
+
+#: How a :class:`LeftGray` warning ends.
+_LEFT_GRAY = ": no cue reaches them; left gray"
 
 
 def _left_gray(first: int, last: int, shot: int) -> None:
