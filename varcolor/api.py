@@ -324,7 +324,6 @@ class Colorizer:
         self.painter = Painter(gray, options.space, options.gamut, bits, device=device)
         # solve: the method plans its solver unless given the plan, refusing what will not fit
         self.engine = method(gray, options, progress, plan=plan)
-        _warn_ignored(method, options, self.engine.solver_name, gray.shape)
         # (weakly: the engine holding this colorizer made a cycle, freed only by the collector,
         # on whichever thread it ran; the engine's SuperLU factors with it)
         self.engine.on_early = _weakly(self._paint_early)
@@ -922,6 +921,10 @@ def colorize(
     'multigrid'
     """
     colorizer = Colorizer(gray, options, global_hints=global_hints, progress=progress, plan=plan, bits=bits, **keywords)
+    # (here, not in Colorizer: the studio's and Krita's sessions set options of their own)
+    _warn_ignored(
+        methods.get(colorizer.options.method), colorizer.options, colorizer.engine.solver_name, colorizer.gray.shape
+    )
     return colorizer._solve(cues, x0, True)  # no edits follow: nothing made ahead for them
 
 
