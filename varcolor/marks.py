@@ -258,6 +258,12 @@ MOSTLY_PAINT = 0.5
 #: the cues or more: the marked image is not the photo with strokes on it; refused.
 NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
 
+#: On a noisy marked copy (the photo's own noise, or a copy that is not exact), marks of fewer
+#: pixels than this (8-connected) are the noise's specks, not strokes: a JPEG round trip of a
+#: grainy scan's marked copy left thousands of one- to eight-pixel marks, colourless and coloured,
+#: that pinned the photo to gray.
+SPECK = 32
+
 #: A stroke-mask pixel counts as "not black" above half an 8-bit step.
 _BLACK_LEVEL = 0.5 / 255
 
@@ -395,6 +401,12 @@ def marked_cues(
             "paint the strokes on a copy of this very image (or resize both the same way), "
             "or give the strokes alone as a mask"
         )
+    noisy = bool(own_noise or copied)
+    specks = 0
+    if noisy:  # (before the edges are read too: a speck is no paint to read a blend of)
+        found = _specks(mask)
+        mask &= ~found
+        specks += int(np.count_nonzero(found))
     if faint_count / mask.size > NOISE_SHARE:
         warnings.warn(
             f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
@@ -410,6 +422,16 @@ def marked_cues(
             stacklevel=3,
         )
     marks = painted(mask, marked, gray, edges, scaled)
+    if noisy:  # the edges' reading leaves specks of its own (the blends it drops split marks)
+        found = _specks(marks.mask)
+        marks.mask[found], marks.ab[found], marks.lightness[found] = False, 0.0, np.nan
+        specks += int(np.count_nonzero(found))
+    if specks:
+        warnings.warn(
+            f"{specks:,} marked pixels in specks of fewer than {SPECK} pixels, on a marked image noisier than "
+            "the gray one (saved as JPEG on the way?): taken as noise, not strokes",
+            stacklevel=3,
+        )
     read = int(np.count_nonzero(marks.mask))
     if read > MOSTLY_PAINT * mask.size:
         warnings.warn(
@@ -419,6 +441,18 @@ def marked_cues(
             stacklevel=3,
         )
     return marks
+
+
+def _specks(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` in 8-connected parts of fewer than :data:`SPECK` pixels."""
+    from scipy import ndimage
+
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if not count:
+        return np.zeros(mask.shape, bool)
+    small = np.bincount(labels.ravel(), minlength=count + 1) < SPECK
+    small[0] = False  # (the background)
+    return small[labels]
 
 
 def mask_cues(strokes: np.ndarray, shape: tuple[int, int] | None = None, *, edges: str = EDGES_DEFAULT) -> Marks:
