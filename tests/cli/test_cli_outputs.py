@@ -76,3 +76,23 @@ def test_a_folder_run_into_its_own_folder_under_the_same_names_is_refused_up_fro
     # Into its own folder under other names (another extension), the run goes on as ever.
     assert cli.main(["colorize", str(photos), "--mask", "-o", str(photos), "--ext", ".tif", "-q"]) == 0
     assert (photos / "a.tif").is_file() and (photos / "b.tif").is_file()
+
+
+def test_a_photo_given_as_its_own_output_and_a_jpeg_map_are_said_as_they_are(tmp_path, capsys):
+    """One photo with ``-o`` its own path was told of "the output folder is the input folder";
+    a ``.jpg`` confidence map of JPEG's 8 bits, not of what a map may be."""
+    _pair(tmp_path)
+    before = (tmp_path / "p.png").read_bytes()
+    assert (
+        cli.main(
+            ["colorize", str(tmp_path / "p.png"), "--mask", str(tmp_path / "s.png"), "-o", str(tmp_path / "p.png")]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the output is the input itself" in err and "folder" not in err, err
+    assert (tmp_path / "p.png").read_bytes() == before
+    argv = ["colorize", str(tmp_path / "p.png"), "--mask", str(tmp_path / "s.png"), "-o", str(tmp_path / "o.png")]
+    assert cli.main([*argv, "--confidence-map", str(tmp_path / "map.jpg")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "give .png or .tif" in err and not (tmp_path / "o.png").exists(), err

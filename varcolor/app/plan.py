@@ -102,6 +102,10 @@ def _check_not_all_inputs(jobs: list[Job]) -> None:
         raise InputError(
             f"{first}: refusing to overwrite an input with a confidence map; give --confidence-map another path"
         )
+    if len(working) == 1:  # one photo: -o names it (or its folder, with the same name)
+        raise InputError(
+            f"{first}: refusing to overwrite an input: the output is the input itself; give -o another path"
+        )
     raise InputError(
         f"{first}: refusing to overwrite an input: every output of this run is one of its inputs "
         "(the output folder is the input folder, with the same names); give -o another folder"
@@ -139,8 +143,8 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
             if key not in seen:
                 seen.add(key)
                 if is_map:  # a 16-bit gray image, never layers
-                    if is_layered(output):
-                        raise InputError(f"{output}: a confidence map is one gray image: give .png or .tif")
+                    if is_layered(output) or suffix in JPEG_EXTENSIONS:
+                        raise InputError(f"{output}: a confidence map is one 16-bit gray image: give .png or .tif")
                     check_writable(output, bits=16, image=True)
                     continue
                 image = suffix != ".vcir" or not writes_ir
