@@ -304,9 +304,9 @@ _BLEND_SHARE = 0.25
 _RGB_SLACK = 2.0 / 255
 _LIGHTNESS_SHARE = 0.6
 #: A noisy copy of the gray image under the strokes (:func:`copy_noise`) strays by at most this many
-#: 8-bit levels (a JPEG of quality 90 by 4–8), and its knee is where two more levels add fewer than
-#: this share of the pixels.
-COPY_NOISE_MAX = 8
+#: 8-bit levels (a JPEG of quality 90 by 4–8, of 85 or 70 by up to 12), and its knee is where two
+#: more levels add fewer than this share of the pixels.
+COPY_NOISE_MAX = 16
 COPY_NOISE_KNEE = 0.01
 #: Marks drawn at another size: after scaling, a pixel is a stroke where it differs from the photo
 #: by more than this (the scaled photo under the strokes is no longer the gray image exactly) or is
@@ -381,6 +381,9 @@ def marked_cues(
         faint_count += int(faint.sum())
         if copy:
             noisy = marks & (largest <= copy)
+            # On a copy that is not exact, a colourless difference is the copy's (a JPEG's blocks
+            # stray past its typical level in textured parts): no gray paint can be told from it.
+            noisy |= marks & (spread_marked <= max(noise, copy))
             marks &= ~noisy
             copied += int(noisy.sum())
         colourless = marks & (spread_marked <= noise)
@@ -397,9 +400,9 @@ def marked_cues(
         # marked image that is not the photo under it (resized another way, edited, another scan).
         raise InputError(
             f"{100 * gray_cues / mask.size:.0f} % of the pixels differ from the gray image without any colour: "
-            "the marked image is not this photo with strokes on it (resized or edited another way?); "
-            "paint the strokes on a copy of this very image (or resize both the same way), "
-            "or give the strokes alone as a mask"
+            "the marked image is not this photo with strokes on it (saved as a lossy JPEG, resized or edited "
+            "another way?); paint the strokes on a copy of this very image saved as PNG or TIFF (or resize both "
+            "the same way), or give the strokes alone as a mask"
         )
     noisy = bool(own_noise or copied)
     specks = 0
