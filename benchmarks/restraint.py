@@ -12,7 +12,8 @@ on every unmarked pixel, :data:`PULLS`):
   stroked objects less its mean on the neutral ones; at native size and with the photo and its
   strokes 4× larger a side (``--scale``; scale-free: the leak should not move). A ceiling row
   scores the truth's colour on the stroked objects and neutral elsewhere: what a result that
-  colours only the stroked objects can reach.
+  colours only the stroked objects can reach; a flat row each stroke's colour over exactly its
+  object: what the strokes alone say, perfectly placed (:func:`flat`).
 - **Random hints**: the published protocol's hints (6×6 patches of the true mean ab) on 256²
   photos, 1 / 10 / 100 hints: mean PSNR, restrained against unrestrained, and the same hints
   taken as strokes.
@@ -56,6 +57,8 @@ ENGINES = {
 COLOURLESS = 5.0
 #: The row of what a perfectly restrained result scores (:func:`ceiling`).
 CEILING = "ceiling: truth on the stroked objects, neutral elsewhere"
+#: The row of a perfect segmentation: each stroke's colour flat over exactly its object (:func:`flat`).
+FLAT = "flat: each stroke's colour over its object, neutral elsewhere"
 #: The crude restraint the issue tried first, for comparison (:func:`pulled`): Levin's exact system
 #: with a uniform pull of this weight towards neutral on every unmarked pixel (not scale-free).
 PULLS = (3e-5, 1e-4)
@@ -96,6 +99,7 @@ def restorer(count: int, scale: int, scaled: int) -> dict:
                     rows.setdefault((size, engine), []).append(row)
                 if size == "native":
                     rows.setdefault((size, CEILING), []).append(scores(ceiling(each), each))
+                    rows.setdefault((size, FLAT), []).append(scores(flat(each), each))
                     for pull in PULLS:
                         rows.setdefault((size, f"levin, pull {pull:g} to neutral"), []).append(
                             scores(pulled(each, cues, pull), each)
@@ -142,6 +146,25 @@ def ceiling(case) -> np.ndarray:
 
     lab = varcolor.color.rgb_to_lab(np.repeat(case.gray[..., None], 3, axis=2))
     lab[..., 1:] = np.where(case.stroked[..., None], varcolor.color.rgb_to_lab(case.truth)[..., 1:], 0.0)
+    return np.clip(varcolor.color.lab_to_rgb(lab), 0, 1)
+
+
+def flat(case) -> np.ndarray:
+    """What the strokes alone say, placed perfectly: each stroked object (a connected part of
+    ``case.stroked``) in the median ab of the paint on it, every other pixel neutral, at the gray's
+    lightness. Unlike the ceiling, it knows only the strokes' colour, not the truth's."""
+    from scipy import ndimage
+
+    import varcolor
+
+    lab = varcolor.color.rgb_to_lab(np.repeat(case.gray[..., None], 3, axis=2))
+    paint = varcolor.color.rgb_to_lab(case.marked)[..., 1:]
+    labels, count = ndimage.label(case.stroked)
+    painted = case.paint > 0.99  # the stroke's core, not its antialiased edge
+    for k in range(1, count + 1):
+        region = labels == k
+        if (region & painted).any():
+            lab[region, 1:] = np.median(paint[region & painted], axis=0)
     return np.clip(varcolor.color.lab_to_rgb(lab), 0, 1)
 
 

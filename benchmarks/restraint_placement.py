@@ -10,7 +10,7 @@ high the ceiling (the truth on the stroked objects, neutral elsewhere) goes; and
 the issue's crude experiment (Levin's system pulled towards neutral on every unmarked pixel,
 :func:`restraint.pulled`, at :data:`restraint.PULLS`), which gained 6.2 and 6.6 dB on the issue's
 placement: how it fares against the restrained engine on ours, at each object size; and a flat
-row (:func:`flat`): each stroke's colour over exactly its object, neutral elsewhere, what a
+row (:func:`restraint.flat`): each stroke's colour over exactly its object, neutral elsewhere, what a
 perfect segmentation makes of the strokes alone.
 
 Photos: the tuning split's first ``--photos`` of ``bsds500/train`` and of
@@ -32,12 +32,10 @@ from pathlib import Path
 import numpy as np
 import restorer_strokes
 from reports import write_report
-from restraint import PULLS, ceiling, pulled
+from restraint import FLAT, PULLS, ceiling, flat, pulled
 from shared_data import IMAGENET_TUNING, SHARED
 
 HERE = Path(__file__).resolve().parent
-#: The row of a perfect segmentation: each stroke's colour flat over exactly its object (:func:`flat`).
-FLAT = "flat: each stroke's colour over its object, neutral elsewhere"
 ROWS = ("unrestrained", "restrained", "ceiling", FLAT) + tuple(f"levin, pull {pull:g} to neutral" for pull in PULLS)
 #: A PSNR past this (the ceiling on a photo whose every object is stroked) counts as this.
 CAP = 60.0
@@ -55,25 +53,6 @@ def _placed(task: tuple[str, float]):
         return None
     case = restorer_strokes.place(truth[..., :3])
     return case if case.objects else None
-
-
-def flat(case) -> np.ndarray:
-    """What the strokes alone say, placed perfectly: each stroked object (a connected part of
-    ``case.stroked``) in the median ab of the paint on it, every other pixel neutral, at the gray's
-    lightness. Unlike the ceiling, it knows only the strokes' colour, not the truth's."""
-    from scipy import ndimage
-
-    import varcolor
-
-    lab = varcolor.color.rgb_to_lab(np.repeat(case.gray[..., None], 3, axis=2))
-    paint = varcolor.color.rgb_to_lab(case.marked)[..., 1:]
-    labels, count = ndimage.label(case.stroked)
-    painted = case.paint > 0.99  # the stroke's core, not its antialiased edge
-    for k in range(1, count + 1):
-        region = labels == k
-        if (region & painted).any():
-            lab[region, 1:] = np.median(paint[region & painted], axis=0)
-    return np.clip(varcolor.color.lab_to_rgb(lab), 0, 1)
 
 
 def _scored(task) -> dict[str, float]:
