@@ -425,7 +425,11 @@ def marked_cues(
             stacklevel=3,
         )
     marks = painted(mask, marked, gray, edges, scaled)
-    if noisy:  # the edges' reading leaves specks of its own (the blends it drops split marks)
+    if copy:  # a JPEG's chroma spread round each stroke: blends of under half its paint, not read as such
+        found = _halo(marks.mask, marks.ab)
+        marks.mask[found], marks.ab[found], marks.lightness[found] = False, 0.0, np.nan
+        copied += int(np.count_nonzero(found))
+    if noisy or copy:  # the edges' reading leaves specks of its own (the blends it drops split marks)
         found = _specks(marks.mask)
         marks.mask[found], marks.ab[found], marks.lightness[found] = False, 0.0, np.nan
         specks += int(np.count_nonzero(found))
@@ -444,6 +448,32 @@ def marked_cues(
             stacklevel=3,
         )
     return marks
+
+
+def _halo(mask: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """The cue pixels of less than :data:`HALF_PAINT` of the chroma of the most colourful cue of
+    their hue within :data:`PAINT_REACH` pixels (hues in :data:`HUES` bins, a pixel's own and the
+    two beside it): on a copy that is not exact, a JPEG's halo of its strokes' colour, spread over
+    the photo round them (its blends fail the reading of edges: the JPEG moved their lightness)."""
+    from scipy import ndimage
+
+    rows, cols = np.nonzero(mask)
+    if not rows.size:
+        return np.zeros(mask.shape, bool)
+    top, left = max(rows.min() - PAINT_REACH, 0), max(cols.min() - PAINT_REACH, 0)
+    box = (slice(top, rows.max() + PAINT_REACH + 1), slice(left, cols.max() + PAINT_REACH + 1))
+    held, a, b = mask[box], ab[box][..., 0], ab[box][..., 1]
+    chroma = np.where(held, np.hypot(a, b), 0.0)
+    hue = np.floor((np.degrees(np.arctan2(b, a)) % 360.0) / (360.0 / HUES)).astype(np.intp) % HUES
+    most = np.zeros(chroma.shape)
+    size = 2 * PAINT_REACH + 1
+    peaks = [ndimage.maximum_filter(np.where(hue == k, chroma, 0.0), size=size, mode="constant") for k in range(HUES)]
+    for k in range(HUES):
+        near = np.maximum(np.maximum(peaks[k], peaks[(k - 1) % HUES]), peaks[(k + 1) % HUES])
+        np.copyto(most, near, where=hue == k)
+    out = np.zeros(mask.shape, bool)
+    out[box] = held & (chroma < HALF_PAINT * most)
+    return out
 
 
 def _specks(mask: np.ndarray) -> np.ndarray:
