@@ -779,3 +779,14 @@ def test_a_marked_copy_saved_as_jpeg_is_read_not_refused_as_another_photo(qualit
     result = np.hypot(*varcolor.colorize(gray, cues).ab.transpose(2, 0, 1))
     known = clean > 5
     assert result[known].mean() > 0.7 * clean[known].mean(), (result[known].mean(), clean[known].mean())
+
+
+def test_a_jpegs_halo_is_found_band_by_band_as_on_the_whole_image(monkeypatch):
+    import varcolor.marks as marks
+
+    rng = np.random.default_rng(4)
+    mask = rng.random((60, 40)) < 0.3
+    ab = rng.normal(0, 30, (60, 40, 2))
+    whole = marks._halo(mask, ab)
+    monkeypatch.setattr(marks, "_bands", lambda shape: [slice(top, top + 7) for top in range(0, shape[0], 7)])
+    assert whole.any() and np.array_equal(marks._halo(mask, ab), whole)

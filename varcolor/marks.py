@@ -454,25 +454,27 @@ def _halo(mask: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """The cue pixels of less than :data:`HALF_PAINT` of the chroma of the most colourful cue of
     their hue within :data:`PAINT_REACH` pixels (hues in :data:`HUES` bins, a pixel's own and the
     two beside it): on a copy that is not exact, a JPEG's halo of its strokes' colour, spread over
-    the photo round them (its blends fail the reading of edges: the JPEG moved their lightness)."""
+    the photo round them (its blends fail the reading of edges: the JPEG moved their lightness).
+    Band by band with the reach's margin, in single precision: a scan's temporaries stay a band's."""
     from scipy import ndimage
 
-    rows, cols = np.nonzero(mask)
-    if not rows.size:
-        return np.zeros(mask.shape, bool)
-    top, left = max(rows.min() - PAINT_REACH, 0), max(cols.min() - PAINT_REACH, 0)
-    box = (slice(top, rows.max() + PAINT_REACH + 1), slice(left, cols.max() + PAINT_REACH + 1))
-    held, a, b = mask[box], ab[box][..., 0], ab[box][..., 1]
-    chroma = np.where(held, np.hypot(a, b), 0.0)
-    hue = np.floor((np.degrees(np.arctan2(b, a)) % 360.0) / (360.0 / HUES)).astype(np.intp) % HUES
-    most = np.zeros(chroma.shape)
-    size = 2 * PAINT_REACH + 1
-    peaks = [ndimage.maximum_filter(np.where(hue == k, chroma, 0.0), size=size, mode="constant") for k in range(HUES)]
-    for k in range(HUES):
-        near = np.maximum(np.maximum(peaks[k], peaks[(k - 1) % HUES]), peaks[(k + 1) % HUES])
-        np.copyto(most, near, where=hue == k)
     out = np.zeros(mask.shape, bool)
-    out[box] = held & (chroma < HALF_PAINT * most)
+    size = 2 * PAINT_REACH + 1
+    for rows in _bands(mask.shape):
+        if not mask[rows].any():
+            continue
+        top, bottom = max(rows.start - PAINT_REACH, 0), min(rows.stop + PAINT_REACH, mask.shape[0])
+        held = mask[top:bottom]
+        a, b = ab[top:bottom, :, 0].astype(np.float32), ab[top:bottom, :, 1].astype(np.float32)
+        chroma = np.where(held, np.hypot(a, b), np.float32(0.0))
+        hue = (np.floor((np.degrees(np.arctan2(b, a)) % 360.0) / (360.0 / HUES)).astype(np.int8)) % HUES
+        most = np.zeros(chroma.shape, np.float32)
+        for k in range(HUES):  # each hue's most colourful cue near, given to its own and the two beside it
+            peak = ndimage.maximum_filter(np.where(hue == k, chroma, np.float32(0.0)), size=size, mode="constant")
+            beside = (hue == k) | (hue == (k - 1) % HUES) | (hue == (k + 1) % HUES)
+            np.maximum(most, peak, out=most, where=beside)
+        inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
+        out[rows] = (held & (chroma < HALF_PAINT * most))[inner]
     return out
 
 
