@@ -626,8 +626,9 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
     it is no exact copy of it: 0 for an exact copy.
 
     Scribbled on an exact copy, most unpainted pixels equal the gray image (within half an 8-bit
-    level). When fewer than half of the pixels within :data:`COPY_NOISE_MAX` levels are equal, the
-    copy went through a JPEG or a colour conversion: the level is the knee of the share of pixels
+    level). When fewer than half of the pixels within :data:`COPY_NOISE_MAX` levels are equal (and
+    those are most of the photo: the colour original is no copy), the copy went through a JPEG or
+    a colour conversion: the level is the knee of the share of pixels
     within ``k`` levels, the first ``k`` past which two more levels add less than
     :data:`COPY_NOISE_KNEE` of the pixels (none: 0, nothing is dropped).
 
@@ -646,8 +647,8 @@ def copy_noise(gray: np.ndarray, marked: np.ndarray) -> float:
         levels = np.minimum(np.floor(largest * 255 + 0.5), COPY_NOISE_MAX + 2).astype(np.int64)
         counts += np.bincount(levels.ravel(), minlength=COPY_NOISE_MAX + 3)
     share = np.cumsum(counts) / max(counts.sum(), 1)
-    if share[0] >= 0.5 * share[COPY_NOISE_MAX]:
-        return 0.0
+    if share[0] >= 0.5 * share[COPY_NOISE_MAX] or share[COPY_NOISE_MAX] < 0.5:
+        return 0.0  # an exact copy; or most of it far from the photo: no copy (the colour original)
     for k in range(1, COPY_NOISE_MAX + 1):
         if share[k + 2] - share[k] < COPY_NOISE_KNEE:
             return (k + 0.5) / 255
