@@ -790,3 +790,18 @@ def test_a_jpegs_halo_is_found_band_by_band_as_on_the_whole_image(monkeypatch):
     whole = marks._halo(mask, ab)
     monkeypatch.setattr(marks, "_bands", lambda shape: [slice(top, top + 7) for top in range(0, shape[0], 7)])
     assert whole.any() and np.array_equal(marks._halo(mask, ab), whole)
+
+
+def test_a_few_dots_painted_on_a_scanners_rgb_are_strokes_not_specks():
+    """Three 3×3 dots on the one-channel copy of a gray photo stored with noise in each channel:
+    the photo's own noise is read apart, and so few small marks are no noise's specks."""
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0.2, 0.8, 120 * 160).reshape(120, 160)
+    scan = np.round(np.clip(ramp[..., None] + rng.normal(0, 0.01, (120, 160, 3)), 0, 1) * 255) / 255
+    marked = np.repeat(np.round(scan.mean(axis=2) * 255)[..., None] / 255, 3, axis=2)
+    dots = np.zeros(ramp.shape, bool)
+    for y, x in [(20, 20), (60, 80), (100, 140)]:
+        dots[y : y + 3, x : x + 3] = True
+    marked[dots] = (0.9, 0.2, 0.2)
+    cues = Cues.from_marked(scan, marked)
+    assert np.array_equal(cues.mask, dots)

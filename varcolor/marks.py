@@ -263,6 +263,9 @@ NOT_THE_PHOTO, NOT_THE_PHOTO_PIXELS = 0.1, 4096
 #: grainy scan's marked copy left thousands of one- to eight-pixel marks, colourless and coloured,
 #: that pinned the photo to gray.
 SPECK = 32
+#: ... when there are at least this many of them: noise scatters specks by the dozen or the
+#: thousand; a few dots painted on purpose (on a scanner's RGB, whose own noise is read apart) stay.
+MANY_SPECKS = 16
 
 #: A stroke-mask pixel counts as "not black" above half an 8-bit step.
 _BLACK_LEVEL = 0.5 / 255
@@ -479,14 +482,15 @@ def _halo(mask: np.ndarray, ab: np.ndarray) -> np.ndarray:
 
 
 def _specks(mask: np.ndarray) -> np.ndarray:
-    """The pixels of ``mask`` in 8-connected parts of fewer than :data:`SPECK` pixels."""
+    """The pixels of ``mask`` in 8-connected parts of fewer than :data:`SPECK` pixels, where
+    there are :data:`MANY_SPECKS` such parts or more (else none)."""
     from scipy import ndimage
 
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    if not count:
-        return np.zeros(mask.shape, bool)
     small = np.bincount(labels.ravel(), minlength=count + 1) < SPECK
     small[0] = False  # (the background)
+    if np.count_nonzero(small) < MANY_SPECKS:
+        return np.zeros(mask.shape, bool)
     return small[labels]
 
 
