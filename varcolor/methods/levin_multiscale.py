@@ -370,28 +370,29 @@ class LevinMultiscale(Method):
         shape, options, solver
             As :meth:`Method.ignored_at` takes them.
         """
-        if cls.factor_for(shape, options) == 1:  # Levin's exact solve: no coarse grid to lift or correct
-            return frozenset(("margin", "radius", "eps"))
-        if solver in NOT_ITERATIVE:  # the coarse grid's edits are refined to COARSE_REFINE_TOL, not tol
-            return frozenset(("tol",))
-        return frozenset()
+        return cls._ignored(shape, options, solver)[0]
 
     @classmethod
     def ignored_at_reason(cls, shape, options, solver):
-        """What :meth:`ignored_at` says, in a few words for a warning.
+        """Why :meth:`ignored_at` leaves its options out, in a few words for a warning.
 
         Parameters
         ----------
         shape, options, solver
             As :meth:`Method.ignored_at` takes them.
         """
-        if cls.factor_for(shape, options) == 1:
+        return cls._ignored(shape, options, solver)[1]
+
+    @classmethod
+    def _ignored(cls, shape, options, solver) -> tuple[frozenset[str], str]:
+        """:meth:`ignored_at`'s options and :meth:`ignored_at_reason`'s words, decided once."""
+        if cls.factor_for(shape, options) == 1:  # Levin's exact solve: no coarse grid to lift or correct
             small = (options.parameters or Parameters()).factor == 0
             why = "an image this small is" if small else "factor 1:"
-            return f"{why} solved at full resolution, with no coarse grid to lift or correct"
-        if solver in NOT_ITERATIVE:
-            return f"solver {solver} does not iterate; edits are refined to {COARSE_REFINE_TOL:g}"
-        return ""
+            return frozenset(("margin", "radius", "eps")), f"{why} solved at full resolution, with no coarse grid"
+        if solver in NOT_ITERATIVE:  # the coarse grid's edits are refined to COARSE_REFINE_TOL, not tol
+            return frozenset(("tol",)), f"solver {solver} does not iterate; edits are refined to {COARSE_REFINE_TOL:g}"
+        return frozenset(), ""
 
     @property
     def restrains(self) -> bool:  # type: ignore[override]
