@@ -143,7 +143,11 @@ def test_the_krylov_coarse_solve_from_the_cues_and_from_the_last_solve(monkeypat
     edited = device.update(more)
     assert edited.info["update"] == "window" and "full_solve" not in edited.info
     assert edited.info["engine"]["coarse_start"] == "guess"
-    assert edited.info["engine"]["coarse_iterations"] < engine["coarse_iterations"]
+    # The last solve's grid starts nearer the edit's solution than the cues do (its iterations
+    # may tie with a fresh solve's: whole numbers, machine by machine).
+    report = edited.info["engine"]
+    assert report["coarse_start_error"] < report["coarse_cues_start_error"]
+    assert edited.info["engine"]["coarse_iterations"] <= engine["coarse_iterations"]
     assert np.abs(edited.ab - cpu.update(more).ab).max() <= CLOSE
 
 

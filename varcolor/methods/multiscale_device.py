@@ -403,12 +403,26 @@ def coarse_solve(
         cycle = AggregationMultigrid(matrix, held.shape, device)
         operator = cycle.levels[0][0] if cycle.levels else device.sparse.csr_matrix(matrix)
         report.update(setup_seconds=time.perf_counter() - start, levels=len(cycle.levels) + 1)
-        start_x = rhs if guess is None else xp.asarray(guess, dtype=xp.float64).reshape(rhs.shape)
+        start_x = rhs
+        if guess is not None:  # the last solve's colours, the cue cells at their (new) targets
+            held_rows = xp.asarray(held).reshape(-1, 1)
+            start_x = xp.where(held_rows, rhs, xp.asarray(guess, dtype=xp.float64).reshape(rhs.shape))
         report["start"] = "cues" if guess is None else "guess"
+        # How far the start lies from the solution: a warm start's claim, which iteration counts
+        # (whole numbers, often equal) cannot settle.
         x, iterations, residual = bicgstab(
             lambda v: operator @ v, rhs, cycle, xp, start_x, tol=tol, maxiter=COARSE_MAXITER
         )
         report.update(solver="bicgstab", iterations=int(iterations), residual=float(np.max(residual)))
+
+        def distance(start) -> float:  # how far a start lay from the solution (relative)
+            d = start - x
+            return float(np.max(device.to_host(xp.sqrt((d * d).sum(axis=0) / xp.maximum((x * x).sum(axis=0), 1e-300)))))
+
+        # A warm start's claim, which iteration counts (whole numbers, often equal) cannot settle.
+        report["start_error"] = distance(start_x)
+        if guess is not None:
+            report["cues_start_error"] = distance(rhs)
         if not np.max(residual) <= tol:  # stalled: the host's LU finishes it, and the report says so
             x, fallback = _host_solve(device, operator, rhs, held.shape, tol)
             report.update(fallback="host LU: BiCGSTAB stalled", fallback_seconds=fallback["solve_seconds"])
