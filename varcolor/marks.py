@@ -409,10 +409,14 @@ def marked_cues(
         )
     noisy = bool(own_noise or copied)
     specks = 0
+    speckled = False
     if noisy:  # (before the edges are read too: a speck is no paint to read a blend of)
         found = _specks(mask)
         mask &= ~found
         specks += int(np.count_nonzero(found))
+        speckled = bool(specks)
+    if edges == "unmix":  # a resampling's ringing beside strokes: no paint (Levin's rule reads it)
+        mask &= ~_ringing(mask, marked, gray)
     if faint_count / mask.size > NOISE_SHARE:
         warnings.warn(
             f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
@@ -428,12 +432,19 @@ def marked_cues(
             stacklevel=3,
         )
     marks = painted(mask, marked, gray, edges, scaled)
-    if copy:  # a JPEG's chroma spread round each stroke: blends of under half its paint, not read as such
-        found = _halo(marks.mask, marks.ab)
+    if copy or scaled:  # a JPEG's or a resampling's chroma spread round each stroke: blends of under half its paint
+        found = _halo(marks.mask, marks.ab, lift=bool(scaled))
         marks.mask[found], marks.ab[found], marks.lightness[found] = False, 0.0, np.nan
         copied += int(np.count_nonzero(found))
+    if edges == "unmix":  # soft rims of strokes in a "colour" blend mode: partial paint too
+        found, widened = _colour_rims(marks.mask, marks.ab)
+        marks.mask[found], marks.ab[found], marks.lightness[found] = False, 0.0, np.nan
+        rims = int(np.count_nonzero(found) + np.count_nonzero(widened))
+        if rims >= NOTE_PIXELS:
+            note = f"{rims:,} soft rim pixels of colour-mode strokes read as partial paint"
+            marks = marks._replace(note="; ".join(filter(None, [marks.note, note])))
     if noisy or copy:  # the edges' reading leaves specks of its own (the blends it drops split marks)
-        found = _specks(marks.mask)
+        found = _specks(marks.mask, speckled)
         marks.mask[found], marks.ab[found], marks.lightness[found] = False, 0.0, np.nan
         specks += int(np.count_nonzero(found))
     if specks:
@@ -453,7 +464,7 @@ def marked_cues(
     return marks
 
 
-def _halo(mask: np.ndarray, ab: np.ndarray) -> np.ndarray:
+def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
     """The cue pixels of less than :data:`HALF_PAINT` of the chroma of the most colourful cue of
     their hue within :data:`PAINT_REACH` pixels (hues in :data:`HUES` bins, a pixel's own and the
     two beside it): on a copy that is not exact, a JPEG's halo of its strokes' colour, spread over
@@ -478,18 +489,148 @@ def _halo(mask: np.ndarray, ab: np.ndarray) -> np.ndarray:
             np.maximum(most, peak, out=most, where=beside)
         inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
         out[rows] = (held & (chroma < HALF_PAINT * most))[inner]
+        if lift:  # the blends of more: their paint's chroma, in their own hue
+            part = (held & (chroma >= HALF_PAINT * most) & (chroma < OPAQUE * most))[inner]
+            gain = (most / np.maximum(chroma, np.float32(1e-6)))[inner][part]
+            ab[rows][part] *= gain[:, None]
     return out
 
 
-def _specks(mask: np.ndarray) -> np.ndarray:
+def _part_mean(parts: np.ndarray, count: int, which: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The mean of ``values`` over the pixels ``which`` of each labelled part (0 where none)."""
+    total = np.maximum(np.bincount(parts[which], minlength=count + 1), 1)
+    return np.bincount(parts[which], weights=values[which], minlength=count + 1) / total
+
+
+#: A mark differing from the photo by at most this share of the largest difference within
+#: :data:`PAINT_REACH` pixels is a resampling filter's ringing beside a stroke (Lanczos, bicubic:
+#: a few per cent of the stroke's contrast), not paint: a blend so faint holds far less than
+#: :data:`HALF_PAINT` of the paint beside it, which is no cue either.
+RING_SHARE = 0.2
+
+
+def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """The marks of ``mask`` that are ringing beside a stroke (:data:`RING_SHARE`). Read as
+    paint of their own (near-neutral), they fenced every stroke of marks an editor resampled.
+    Band by band with the reach's margin, computed at the marks alone."""
+    from scipy import ndimage
+
+    out = np.zeros(mask.shape, bool)
+    size = 2 * PAINT_REACH + 1
+    for rows in _bands(mask.shape):
+        if not mask[rows].any():
+            continue
+        top, bottom = max(rows.start - PAINT_REACH, 0), min(rows.stop + PAINT_REACH, mask.shape[0])
+        held = mask[top:bottom]
+        at = np.flatnonzero(held)
+        pixels = marked[top:bottom, :, :3].reshape(-1, 3)[at].astype(np.float32)
+        photo = gray[top:bottom]
+        under = photo.reshape(-1, photo.shape[2] if photo.ndim == 3 else 1)[at].astype(np.float32)
+        apart = pixels - under
+        difference = np.zeros(held.shape, np.float32)
+        difference.ravel()[at] = np.abs(apart).max(axis=1)
+        near = ndimage.maximum_filter(difference, size=size, mode="constant")
+        # Only beside strokes whose edge fades (their outermost pixels faint beside their inner
+        # ones) of a stroke's size: copied texture's hard edge is as strong as the texture inside
+        # it, and a lone faint dot beside a lone strong one is two marks.
+        depth = ndimage.distance_transform_edt(np.pad(held, 1))[1:-1, 1:-1]
+        parts, count = ndimage.label(held, structure=np.ones((3, 3), bool))
+        ratio = difference / np.maximum(near, np.float32(1e-6))
+
+        outer = held & (depth <= 1.5)
+        size_of = np.bincount(parts.ravel(), minlength=count + 1)
+        soft = _part_mean(parts, count, outer, ratio) < FADING * _part_mean(parts, count, held & ~outer, ratio)
+        soft &= size_of >= SPECK
+        soft[0] = False
+        beside = ndimage.maximum_filter(soft[parts], size=size, mode="constant")
+        found = held & (ratio <= RING_SHARE) & beside
+        if found.any():  # what the ringing's removal leaves of a mark in specks goes with it
+            pieces, _ = ndimage.label(held & ~found, structure=np.ones((3, 3), bool))
+            small = np.bincount(pieces.ravel()) < SPECK
+            small[0] = False
+            touched = np.zeros(count + 1, bool)
+            touched[parts[found]] = True
+            found |= small[pieces] & touched[parts]
+        inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
+        out[rows] = found[inner]
+    return out
+
+
+#: A stroke's rim: cue pixels this near its outside (pixels; an antialiased edge falls over 1–2).
+RIM = 2.5
+#: A rim's paint is flat: the ab of the stroke's core within :data:`PAINT_REACH` varies by at most
+#: this much (standard deviation, Lab units); texture copied from a colour original varies more.
+FLAT_PAINT = 4.0
+#: ... over at least this share of its core; and its outermost pixels hold under this share of
+#: that paint on average (a hard-edged stroke's, all of it).
+ONE_PAINT = 0.8
+FADING = 0.6
+
+
+def _colour_rims(mask: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rim pixels of strokes painted in a "colour" blend mode with a soft edge: ``(drop,
+    full)``, the rims of under :data:`HALF_PAINT` of their paint (no cue, as a hard-edged stroke
+    from the same outline has none there) and of more (their paint's own colour). Such a stroke
+    keeps the photo's lightness, so its rim is no blend of paint and photo in RGB (:func:`_unmix`),
+    but its ab is a share α of the stroke's core's: on the line from 0 to the core's flat ab
+    (:data:`FLAT_PAINT`, :data:`_BLEND_SLACK`), within :data:`RIM` pixels of the outside, at less
+    than :data:`OPAQUE` of it. Read in their own pale colour, they were a gray fence along every
+    stroke (a third of its chroma 3–6 px out). Band by band with the reach's margin."""
+    from scipy import ndimage
+
+    drop = np.zeros(mask.shape, bool)
+    full = np.zeros(mask.shape, bool)
+    size = 2 * PAINT_REACH + 1
+    for rows in _bands(mask.shape):
+        if not mask[rows].any():
+            continue
+        top, bottom = max(rows.start - PAINT_REACH, 0), min(rows.stop + PAINT_REACH, mask.shape[0])
+        held = mask[top:bottom]
+        depth = ndimage.distance_transform_edt(np.pad(held, 1))[1:-1, 1:-1]
+        rim = held & (depth <= RIM)
+        if not rim.any():
+            continue
+        core = (held & ~rim).astype(np.float32)
+        a, b = ab[top:bottom, :, 0].astype(np.float32), ab[top:bottom, :, 1].astype(np.float32)
+        count = ndimage.uniform_filter(core, size, mode="constant")
+        some = count > 0.5 / size**2
+        safe = np.where(some, count, np.float32(1.0))
+        mean_a = ndimage.uniform_filter(core * a, size, mode="constant") / safe
+        mean_b = ndimage.uniform_filter(core * b, size, mode="constant") / safe
+        square = ndimage.uniform_filter(core * (a * a + b * b), size, mode="constant") / safe
+        spread = np.sqrt(np.maximum(square - mean_a * mean_a - mean_b * mean_b, 0.0))
+        paint2 = mean_a * mean_a + mean_b * mean_b
+        flat = some & (spread <= FLAT_PAINT) & (paint2 >= _MIN_CHROMA**2)
+        alpha = (a * mean_a + b * mean_b) / np.maximum(paint2, 1e-6)
+        # A soft stroke: one paint along it (most of its core flat) and an edge that fades (its
+        # outermost pixels hold well under the paint on average); copied texture has neither.
+        parts, count_parts = ndimage.label(held, structure=np.ones((3, 3), bool))
+
+        outer = held & (depth <= 1.5) & some
+        soft = _part_mean(parts, count_parts, core > 0, flat) >= ONE_PAINT
+        soft &= _part_mean(parts, count_parts, outer, np.clip(alpha, 0.0, 1.0)) < FADING
+        soft[0] = False
+        flat &= soft[parts]
+        off = np.hypot(a - alpha * mean_a, b - alpha * mean_b)
+        blend = rim & flat & (alpha < OPAQUE) & (off <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(paint2))
+        inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
+        drop[rows] = (blend & (alpha < HALF_PAINT))[inner]
+        strong = (blend & (alpha >= HALF_PAINT))[inner]
+        full[rows] = strong
+        band = ab[rows]
+        band[strong] = np.stack([mean_a[inner][strong], mean_b[inner][strong]], axis=-1)
+    return drop, full
+
+
+def _specks(mask: np.ndarray, speckled: bool = False) -> np.ndarray:
     """The pixels of ``mask`` in 8-connected parts of fewer than :data:`SPECK` pixels, where
-    there are :data:`MANY_SPECKS` such parts or more (else none)."""
+    there are :data:`MANY_SPECKS` such parts or more, or the copy is known ``speckled`` (else none)."""
     from scipy import ndimage
 
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     small = np.bincount(labels.ravel(), minlength=count + 1) < SPECK
     small[0] = False  # (the background)
-    if np.count_nonzero(small) < MANY_SPECKS:
+    if np.count_nonzero(small) < MANY_SPECKS and not speckled:
         return np.zeros(mask.shape, bool)
     return small[labels]
 

@@ -498,3 +498,29 @@ def test_the_api_driver_never_touches_an_input_whatever_its_output_or_reference(
             assert all(row["status"] != "done" for row in rows), (keywords, output)
     after = digests()
     assert {name: after[name] for name in before} == before  # the inputs, byte for byte
+
+
+@pytest.mark.parametrize(
+    "given, named",
+    [
+        ({"confidence_map": ""}, "confidence_map"),  # wrote a_confidence.png into the working folder
+        ({"confidence_map": 3}, "confidence_map"),
+        ({"reference": {"r.png": 1}}, "reference="),  # a dict's keys read as paths
+        ({"reference": []}, "reference="),  # ran with no reference
+        ({"reference": ""}, "reference="),
+        ({"reference": 123}, "reference="),
+        ({"reference": [1, 2]}, "reference="),
+        ({"reference": b"ref.png"}, "reference="),
+        ({"chain": "no"}, "chain="),  # ran a chain
+        ({"marked": 3}, "marked="),
+    ],
+)
+def test_run_folder_refuses_arguments_of_the_wrong_kind_naming_them(tmp_path, monkeypatch, given, named):
+    from varcolor.app.run import run_folder
+
+    monkeypatch.chdir(tmp_path)
+    varcolor.write_image(tmp_path / "in" / "a.png", np.random.default_rng(0).random((16, 16)))
+    with pytest.raises(InputError) as refused:
+        run_folder("colorize", tmp_path / "in", tmp_path / "out", **given)
+    assert named in str(refused.value) and "\n" not in str(refused.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing written anywhere

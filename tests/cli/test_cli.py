@@ -286,6 +286,22 @@ def test_metrics_table(tmp_path, capsys):
     assert code == 1 and "orphan.png" in err and (tmp_path / "t.md").is_file()
 
 
+def test_metrics_says_a_clip_it_does_not_score(tmp_path, capsys):
+    """Folders holding a photo and a clip scored the photo and never mentioned the clip; a still
+    scored against a clip failed with "cannot identify image file"."""
+    results, originals = tmp_path / "res", tmp_path / "orig"
+    rgb = photo("astronaut", (40, 40))
+    varcolor.write_image(originals / "x.png", rgb)
+    varcolor.write_image(results / "x.png", rgb)
+    for folder in (results, originals):
+        (folder / "film.mp4").write_bytes(b"not decoded: a clip is said by its name")
+    code, out, err = run(capsys, "metrics", "-i", results, "-r", originals, "-q", "--format", "json")
+    assert code == 1 and "film.mp4: a clip" in err
+    assert [row["image"] for row in json.loads(out)] == ["x.png", "mean (1)"]
+    code, _, err = run(capsys, "metrics", "-i", results / "x.png", "-r", originals / "film.mp4")
+    assert code == 2 and "film.mp4: a clip" in err and len(err.strip().splitlines()) == 1
+
+
 def test_metrics_refuses_reference_for_the_originals_in_one_line(tmp_path, capsys):
     """``--reference`` means a cue photo: for the ground truth it is refused, naming ``--original``."""
     varcolor.write_image(tmp_path / "x.png", photo("astronaut", (16, 16)))

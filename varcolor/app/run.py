@@ -94,6 +94,7 @@ def run_folder(
     """
     if command not in COMMANDS:
         raise InputError(f"unknown folder command {command!r}; available: {', '.join(COMMANDS)}")
+    _check_arguments(reference, chain, keywords)
     values = _typed(command, keywords, options, encode_options, run, cues, cue_path)
     options, encode_options, run, cues, cue_path, files = values
     if command != "colorize" and (reference is not None or chain):
@@ -231,6 +232,27 @@ def run_request(request: dict, warn: Callable[[str], None] | None = None) -> str
     rows = run_folder(command, source, output, warn=warn, **request)
     failed = [row for row in rows if row.get("status") not in ("done", "skipped")]
     return None if not failed else str(failed[0].get("reason") or f"{failed[0].get('input')}: failed")
+
+
+def _is_path(value) -> bool:
+    return isinstance(value, (str, os.PathLike)) and bool(os.fspath(value))
+
+
+def _check_arguments(reference, chain, keywords: dict) -> None:
+    """One line naming the argument for a value of the wrong kind, before anything is read: a
+    dict's keys read as paths, ``chain='no'`` ran a chain, ``reference=[]`` ran without one."""
+    if not isinstance(chain, bool):
+        raise InputError(f"chain= must be True or False, got {chain!r}")
+    if reference is not None:
+        several = isinstance(reference, (list, tuple))
+        if not (all(_is_path(r) for r in reference) and reference if several else _is_path(reference)):
+            raise InputError(
+                f"reference= must be a photo's or a folder's path, or a non-empty list of them, got {reference!r}"
+            )
+    for kind in cue_kinds():
+        value = keywords.get(kind)
+        if value is not None and not isinstance(value, bool) and not _is_path(value):
+            raise InputError(f"{kind}= must be True (the file beside each photo) or a path, got {value!r}")
 
 
 def _typed(command, keywords, options, encode_options, run, cues, cue_path):

@@ -4,6 +4,7 @@ fields' metadata are the command line's flags too (help, metavar, choices: writt
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from ..batch import MANIFEST, SCHEDULER_VARIABLE
@@ -39,6 +40,11 @@ def _bits(name: str, value) -> None:
 def _edges(name: str, value) -> None:
     if value not in EDGES:
         raise InputError(f"{name} must be {' or '.join(EDGES)}, got {value!r}")
+
+
+def _path(name: str, value) -> None:
+    if value is not None and (not isinstance(value, (str, os.PathLike)) or not os.fspath(value)):
+        raise InputError(f"{name} must be a path (a non-empty string), got {value!r}")
 
 
 def _profile(name: str, value) -> None:
@@ -146,6 +152,7 @@ class RunOptions(OptionValues):
         "also write where the colour is known: each pixel's confidence (how firmly its cues fix its colour; 1 on the "
         "cues, 0 where it is guessed) as a 16-bit gray PNG, to this file (for a folder input: this folder, as "
         "X_confidence.png; for a clip: this folder, an 8-bit frame_000000.png per frame)",
+        check=_path,
         metavar="PATH",
     )
     layer: str | None = option(

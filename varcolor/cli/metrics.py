@@ -39,6 +39,8 @@ def _pairs(results: Path, originals: Path) -> tuple[list[tuple[str, Path, Path]]
     if results.is_file():
         if not originals.is_file():
             raise InputError(f"{originals}: with a result file, -r must be an original image file")
+        if is_video(originals):
+            raise InputError(f"{originals}: a clip; an image is scored against an image (a clip against a clip)")
         return [(results.name, results, originals)], []
     if not results.is_dir():
         raise InputError(f"{results}: no such file or folder")
@@ -61,6 +63,10 @@ def _pairs(results: Path, originals: Path) -> tuple[list[tuple[str, Path, Path]]
             both = " and ".join(str(originals / other) for other in sorted(by_key[key])[:2])
             raise InputError(f"{results / rel}: ambiguous original, both {both} match; keep one of them")
         pairs.append((rel.as_posix(), results / rel, originals / by_key[key][0]))
+    # A clip among the results is no image to score: said, not passed over.
+    clips = sorted(path for path in results.rglob("*") if path.is_file() and is_video(path))
+    said = "a clip; score it alone against its original clip (varcolor metrics CLIP -r ORIGINAL)"
+    missing += [f"{clip}: {said}" for clip in clips]
     return pairs, missing
 
 
