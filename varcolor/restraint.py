@@ -28,7 +28,7 @@ from (:attr:`varcolor.Result.source`). Exact Levin (``method="levin"``) is left 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,6 +51,7 @@ __all__ = [
     "Restraint",
     "grid_factor",
     "colour_groups",
+    "follow_edges",
 ]
 
 #: Cells a side (the geometric mean of height and width) of the grid the reach is solved on.
@@ -127,6 +128,9 @@ class Reach:
     referenced : ndarray or None
         The reference cues' pixels (``H×W``, cues of less than full weight): their source is
         ``reference``, the other cues' ``stroke``; None: no reference cue.
+    guide : Restraint or None
+        What solved it: the gray the reach follows where it is resampled finer than its grid
+        (:func:`follow_edges`); None: resampled bilinearly.
     """
 
     strokes: np.ndarray
@@ -136,6 +140,7 @@ class Reach:
     mask: np.ndarray | None = None
     points: np.ndarray | None = None
     referenced: np.ndarray | None = None
+    guide: Restraint | None = field(default=None, repr=False, compare=False)
 
     @property
     def share(self) -> np.ndarray:
@@ -161,6 +166,11 @@ class Reach:
         block : int
             The side in pixels of a cell of ``shape`` (the engine's block; 1: the photo's pixels).
         """
+        ratio = grid_factor(self.shape) / block
+        if self.guide is not None and ratio > 1 and FOLLOW_EDGES:
+            grid_gray, spread, fine = self.guide.levels(block)
+            if fine.shape == tuple(shape):
+                return follow_edges(self.scale(), grid_gray, spread, fine, ratio).astype(np.float64)
         return self._resampled(self.scale(), shape, block)
 
     def _resampled(self, grid: np.ndarray, shape: tuple[int, int], block: int = 1) -> np.ndarray:
@@ -171,7 +181,7 @@ class Reach:
 
     def confidence(self) -> np.ndarray:
         """How firmly each pixel's colour is fixed by its cues, ``H×W`` float32 in [0, 1]: the
-        reach at full resolution, 1 on the cues."""
+        reach at full resolution (:meth:`at`), 1 on the cues."""
         out = self.at(self.shape).astype(np.float32)
         if self.mask is not None:
             out[self.mask] = 1.0
@@ -198,6 +208,78 @@ class Reach:
         if self.referenced is not None:
             codes[self.referenced] = 2
         return codes
+
+
+#: Whether the reach resampled finer than its grid follows the gray (:func:`follow_edges`).
+FOLLOW_EDGES = True
+#: The reach resampled to a finer grid follows the gray there: a fine cell takes the reach of the
+#: grid cells around it (within :data:`UPSAMPLE_CELLS` of it, tent-weighted) by how alike their
+#: gray is to its own (a Gaussian of this width, gray in [0, 1], widened by a cell's own spread):
+#: a pixel of a pole against a car takes the reach of the cells of its own lightness.
+UPSAMPLE_RANGE = 0.05
+UPSAMPLE_CELLS = 1.5
+
+
+def follow_edges(
+    grid: np.ndarray, grid_gray: np.ndarray, grid_spread: np.ndarray, gray: np.ndarray, ratio: float
+) -> np.ndarray:
+    """``grid`` (a reach, ``h×w``) resampled to the cells of ``gray`` (``H×W``), each grid cell
+    spanning ``ratio`` of them, by joint bilateral upsampling (Kopf et al. 2007): the grid cells
+    around a fine cell weighted by distance and by how alike their gray (``grid_gray``, spread
+    ``grid_spread``) is to the fine cell's. Float32, row band by row band (a scan's temporaries
+    stay a band's); where no grid cell near is alike, the nearest ones' tent-weighted mean.
+
+    Examples
+    --------
+    >>> gray = np.zeros((8, 40)); gray[:, 21:] = 1.0             # an edge at column 21
+    >>> grid_gray = gray[::4, ::4] * 1.0; grid_gray[:, 5] = 0.25   # its grid: 4-pixel cells
+    >>> grid = np.where(grid_gray < 0.5, 1.0, 0.0)               # the reach stops at the edge
+    >>> out = follow_edges(grid, grid_gray, np.zeros(grid.shape), gray, 4)
+    >>> out[0, 18:24].round(2).tolist()
+    [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    """
+    height, width = gray.shape
+    rows, columns = grid.shape
+
+    def taps(count: int, cells: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        at = (np.arange(count) + 0.5) / ratio - 0.5  # each fine cell's place on the grid
+        first = np.floor(at).astype(np.intp)
+        out = []
+        for offset in (-1, 0, 1, 2):
+            cell = first + offset
+            weight = np.maximum(0.0, 1.0 - np.abs(at - cell) / UPSAMPLE_CELLS)
+            weight[(cell < 0) | (cell >= cells)] = 0.0
+            out.append((np.clip(cell, 0, cells - 1), weight.astype(np.float32)))
+        return out
+
+    across = taps(width, columns)
+    down = taps(height, rows)
+    values = grid.astype(np.float32)
+    level = grid_gray.astype(np.float32)
+    width2 = (np.float32(UPSAMPLE_RANGE) ** 2 + grid_spread.astype(np.float32) ** 2) * 2
+    out = np.empty((height, width), np.float32)
+    step = max(1, (1 << 20) // max(width, 1))
+    for top in range(0, height, step):
+        band = slice(top, min(top + step, height))
+        fine = np.asarray(gray[band], np.float32)
+        total = np.zeros(fine.shape, np.float32)
+        plain = np.zeros(fine.shape, np.float32)
+        plain_total = np.zeros(fine.shape, np.float32)
+        acc = np.zeros(fine.shape, np.float32)
+        for cell_y, weight_y in down:
+            cy, wy = cell_y[band], weight_y[band]
+            for cell_x, weight_x in across:
+                spatial = wy[:, None] * weight_x[None, :]
+                g = level[cy][:, cell_x]
+                r = values[cy][:, cell_x]
+                w = spatial * np.exp(-((fine - g) ** 2) / width2[cy][:, cell_x])
+                acc += w * r
+                total += w
+                plain += spatial * r
+                plain_total += spatial
+        lonely = total < 1e-4 * plain_total
+        out[band] = np.where(lonely, plain / np.maximum(plain_total, 1e-12), acc / np.maximum(total, 1e-30))
+    return out
 
 
 class PendingReach:
@@ -271,6 +353,8 @@ class Restraint:
     """
 
     def __init__(self, gray: np.ndarray):
+        self.gray = gray  # (held, not copied: the reach follows its edges where resampled finer)
+        self._levels: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.shape = (int(gray.shape[0]), int(gray.shape[1]))
         self.factor = grid_factor(self.shape)
         self.grid = np.ascontiguousarray(block_mean(np.asarray(gray, np.float64), self.factor), np.float64)
@@ -286,6 +370,16 @@ class Restraint:
                 edges[:, 1:] += step
                 edges[:, :-1] += step
         self.edges = edges
+
+    def levels(self, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The grid's gray and each cell's spread, and the gray over blocks of ``block`` pixels
+        (1: the photo's own): what :func:`follow_edges` reads, made once a block size."""
+        if block not in self._levels:
+            squares = block_mean(np.square(np.asarray(self.gray, np.float64)), self.factor)
+            spread = np.sqrt(np.maximum(squares - self.grid * self.grid, 0.0))
+            fine = self.gray if block == 1 else block_mean(np.asarray(self.gray, np.float64), block)
+            self._levels[block] = (self.grid, spread, fine)
+        return self._levels[block]
 
     def reach(
         self,
@@ -318,7 +412,7 @@ class Restraint:
         grid = self.grid
         if not mask.any():
             empty = np.zeros(grid.shape)
-            return Reach(empty, empty.copy(), np.ones(grid.shape), self.shape, mask)
+            return Reach(empty, empty.copy(), np.ones(grid.shape), self.shape, mask, guide=self)
         # Counted on the grid's cells (bincounts): a scan's millions of cue pixels are read once.
         flat = np.flatnonzero(mask)
         rows, columns = np.divmod(flat, self.shape[1])
@@ -373,7 +467,7 @@ class Restraint:
         likeness[held] = 1.0
         dots = held & (targets[..., -1] > 0.5)  # cells whose cues are mostly points
         points_share = self._points(held, dots) if dots.any() else None
-        return Reach(strokes, references, likeness, self.shape, mask, points_share, referenced)
+        return Reach(strokes, references, likeness, self.shape, mask, points_share, referenced, self)
 
     def _points(self, held: np.ndarray, dots: np.ndarray) -> np.ndarray:
         """Each cell's share of colour from the point cues at ``dots``, unrestrained: the walk

@@ -522,3 +522,9 @@ def test_the_page_can_show_where_the_colour_is_guessed(client):
     assert alpha[5:35, 3:25].mean() < 0.25 and alpha[5:35, 35:57].mean() > 0.5
     expected = 1 - client.studio.live._colorizer.result.confidence
     assert np.abs(alpha - 0.75 * expected).max() <= 1 / 255 + 1e-6
+    # Cleared (the gray photo again): no overlay of the removed stroke; undone: it is back.
+    serial = meta["serial"]
+    for path, body, shown in (("/api/edit", {"op": "clear"}, False), ("/api/undo", None, True)):
+        state = client.post(path, json=body).json()
+        serial = live_result(client, state["version"], serial)["serial"]
+        assert (client.get("/api/guessed.png").status_code == 200) == shown

@@ -112,6 +112,10 @@ def _check_not_all_inputs(jobs: list[Job]) -> None:
     )
 
 
+#: What a confidence map is written as: one 16-bit gray image.
+MAP_EXTENSIONS = (".png", ".tif", ".tiff")
+
+
 def check_outputs(jobs: list[Job], bits: int | None) -> None:
     """Refuse, before any work, an output format or place that could never be written: checked
     once per folder and extension (every job of a folder run shares them); and a run each of whose
@@ -143,8 +147,10 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
             if key not in seen:
                 seen.add(key)
                 if is_map:  # a 16-bit gray image, never layers
-                    if is_layered(output) or suffix in JPEG_EXTENSIONS:
-                        raise InputError(f"{output}: a confidence map is one 16-bit gray image: give .png or .tif")
+                    if suffix not in MAP_EXTENSIONS:
+                        raise InputError(
+                            f"{output}: a confidence map is one 16-bit gray image: give {', '.join(MAP_EXTENSIONS)}"
+                        )
                     check_writable(output, bits=16, image=True)
                     continue
                 image = suffix != ".vcir" or not writes_ir
@@ -359,6 +365,10 @@ def plan_colorize(
     if cue_path is not None and cues is None:
         raise InputError(f"a cue path needs its kind: {', '.join(kinds)}")
     # --reference told apart once (a photo, a folder named as the images, a pool), and checked
+    if run.confidence_map is not None:
+        from ..methods.levin_multiscale import check_confidence_map  # (numba's import: only where asked)
+
+        check_confidence_map(options, "a photo")
     references = References.of(reference, Path(source), run.max_pixels, options.max_memory)
     if references is not None:
         references.check_outputs(Path(output))  # a bad reference file is said first

@@ -1274,3 +1274,38 @@ def _may_hold(cells, window: tuple[slice, slice]) -> bool:
 def _blocks(rows: slice, factor: int, size: int) -> slice:
     """The coarse cells holding the full-resolution ``rows``."""
     return slice(rows.start // factor, min((rows.stop - 1) // factor + 1, size))
+
+
+def check_confidence_map(options: Options, what: str) -> None:
+    """Refuse ``--confidence-map`` for ``what`` (a photo, a clip) colorized unrestrained: its
+    colour goes past where its cues' reach ends (``--method`` other than this one,
+    ``--restraint off``), or a network fills what they leave (``--prior``), so the map would not
+    say where its colour is known. One rule for photos, folders, chains and clips.
+
+    Parameters
+    ----------
+    options : Options
+        The colorization's options.
+    what : str
+        What is colorized, as the message names it.
+
+    Examples
+    --------
+    >>> check_confidence_map(Options(), "a photo")  # the defaults: restrained
+    >>> check_confidence_map(Options(method="levin"), "a photo")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    varcolor.errors.InputError: --confidence-map: a photo colorized unrestrained (--method levin) has no confidence; ...
+    """
+    if options.prior:
+        why = "--prior, whose network fills what the cues leave"
+    elif options.method != LevinMultiscale.name:
+        why = f"--method {options.method}"
+    elif not LevinMultiscale.restrained_by(options):
+        why = "--restraint off"
+    else:
+        return
+    raise InputError(
+        f"--confidence-map: {what} colorized unrestrained ({why}) has no confidence; its confidence comes with "
+        "--restraint on (the default), the default method and no --prior"
+    )

@@ -204,6 +204,7 @@ class LiveSolver:
         self.rates: dict[str, float] = {}
         self._fresh: tuple[int, str, float] | None = None  # (version, method, start) of a fresh solve
         self._small: np.ndarray | None = None  # the reduced copy's gray, for previews
+        self._uncoloured = True  # the gray photo is what is shown: no result's map to show
         self.listeners: list = []
         #: Called with ``(version, ab)`` as a Lab method's chroma for document version ``version`` is
         #: solved, before it is painted and published (:attr:`varcolor.Colorizer.on_chroma`).
@@ -280,7 +281,7 @@ class LiveSolver:
         (``H×W×4`` uint8): :data:`GUESSED_COLOUR`, as opaque as the colour is unknown (1 − its
         confidence, :attr:`varcolor.Result.confidence`), clear where the cues fix it."""
         colorizer = self._colorizer
-        result = None if colorizer is None else colorizer.result
+        result = None if colorizer is None or self._uncoloured else colorizer.result
         if result is None or result.confidence is None or result.confidence.shape != self.gray.shape:
             raise InputError("no result yet: paint a stroke first")
         overlay = np.empty(self.gray.shape + (4,), np.uint8)
@@ -456,6 +457,8 @@ class LiveSolver:
             self._boxes.append((serial, (int(box[0]), int(box[1]), int(box[2]), int(box[3]))))
             del self._boxes[:-_BOXES_KEPT]
             self.published = Published(serial, version, final, error, warning, timing, info or {}, painted, picture)
+            if rgb is not None:  # the gray photo shown (no cue left): the last result's map is none of it
+                self._uncoloured = (info or {}).get("solver") == "none"
             if rgb is not None and painted:
                 self.picture_serial = serial
             fresh = self._fresh

@@ -22,9 +22,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import IMAGE_EXTENSIONS, identity, inside, publish, remove_stale_temporaries, same_file, write_image
-from ..methods.levin_multiscale import LevinMultiscale
+from ..methods.levin_multiscale import check_confidence_map
 from ..options import Options
-from .colorize import restrained
 from .io import Clip, frame_name
 
 __all__ = ["MAP_FILE", "check_restrained", "check_map_folder", "write_map", "MapFolder"]
@@ -50,18 +49,7 @@ def check_restrained(options: Options) -> None:
     ...
     varcolor.errors.InputError: --confidence-map: a clip colorized unrestrained (--method levin) has no confidence; ...
     """
-    if restrained(options):
-        return
-    if options.prior:
-        why = "--prior, whose network fills what the cues leave"
-    elif options.method != LevinMultiscale.name:
-        why = f"--method {options.method}"
-    else:
-        why = "--restraint off"
-    raise InputError(
-        f"{_FLAG}: a clip colorized unrestrained ({why}) has no confidence; its frames' confidence comes with "
-        "--restraint on (the default), the default method and no --prior"
-    )
+    check_confidence_map(options, "a clip")
 
 
 def check_map_folder(
