@@ -67,6 +67,8 @@ EDGE = 0.2
 #: colour: all of it beside the cues (an orange cat's white and dark fur beside its strokes),
 #: less where the cues' colour reaches it only in part.
 LIKENESS = 0.12
+#: The likeness counts as ``(1 − share) ** LIKENESS_POWER``: less the nearer a pixel is to its cues.
+LIKENESS_POWER = 0.5
 #: The share of a pixel's colour its cues must fix for it to keep all of it.
 FULL_SHARE = 0.7
 #: What decided each pixel's colour (:meth:`Reach.source`): its index is the pixel's code.
@@ -151,7 +153,7 @@ class Reach:
         """The reach on the grid: ``min(1, share / FULL_SHARE) × likeness ** √(1 − share)``, or the
         point cues' ``min(1, points / FULL_SHARE)`` where larger (``h×w``)."""
         share = np.clip(self.share, 0.0, 1.0)
-        out = np.minimum(1.0, share / FULL_SHARE) * self.likeness ** np.sqrt(1.0 - share)
+        out = np.minimum(1.0, share / FULL_SHARE) * self.likeness ** ((1.0 - share) ** LIKENESS_POWER)
         if self.points is not None:
             out = np.maximum(out, np.minimum(1.0, self.points / FULL_SHARE))
         return out

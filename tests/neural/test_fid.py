@@ -163,6 +163,17 @@ def test_a_set_too_small_for_the_fid_is_flagged_with_the_kid_beside_it(tmp_path,
     assert "FID on 2 photos, no more than its 2048 features" in table and "| kid |" in table
 
 
+def test_one_photo_is_not_told_to_read_a_kid_that_is_not_there(tmp_path, capsys, weights_file):
+    """Over one photo both the FID and the KID are n/a: the warning said "read the KID beside it"."""
+    varcolor.write_image(tmp_path / "photos" / "a.png", photo("astronaut", (40, 48)))
+    args = ("bench", tmp_path / "photos", "-m", "levin", "--hints", "5", "--resolution", "32", "-q")
+    code, out, err = run(capsys, *args, "--fid", weights_file, "--format", "json")
+    assert code == 0, err
+    (cell,) = json.loads(out)["summary"]
+    assert cell["kid"] is None or not np.isfinite(cell["kid"])
+    assert "FID over 1 photo," in err and "read the KID" not in err and "the KID needs two photos" in err
+
+
 def test_enough_photos_are_not_flagged():
     assert not bench_fid.small_set(2049, 2048) and bench_fid.small_set(2048, 2048)
     rng = np.random.default_rng(0)

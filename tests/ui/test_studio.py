@@ -528,3 +528,17 @@ def test_the_page_can_show_where_the_colour_is_guessed(client):
         state = client.post(path, json=body).json()
         serial = live_result(client, state["version"], serial)["serial"]
         assert (client.get("/api/guessed.png").status_code == 200) == shown
+
+
+def test_out_dir_may_be_a_folder_the_first_save_makes(tmp_path):
+    """``varcolor ui --out-dir DIR`` refused a folder that did not exist yet, though the default
+    one is made by the first save; a file there is still refused in one line."""
+    from varcolor.ui import _check_save_folder
+
+    _check_save_folder(tmp_path / "new" / "sub")  # made by the first save
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "file").write_text("x")
+    for bad in (tmp_path / "file", tmp_path / "file" / "sub"):
+        with pytest.raises(varcolor.InputError) as refused:
+            _check_save_folder(bad)
+        assert str(bad) in str(refused.value) and "\n" not in str(refused.value)

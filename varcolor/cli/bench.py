@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import sys
 from functools import partial
 from pathlib import Path
@@ -254,9 +255,12 @@ def _warn_small_sets(summary: dict) -> None:
     small = [cell for cell in summary.values() if cell.get("fid_small_set")]
     if small:
         fewest, features = min(cell["images"] for cell in small), small[0]["fid_features"]
+        # the KID needs two photos: beside one, both are n/a, and the KID is nothing to read
+        kid = any(math.isfinite(cell.get("kid", math.nan)) for cell in small)
         warn(
-            f"FID over {fewest} photos, no more than its {features} features: the covariance is singular and "
-            f"the FID dominated by the sample (a meaningful one needs over {features} photos); read the KID beside it"
+            f"FID over {fewest} photo{'s' if fewest != 1 else ''}, no more than its {features} features: the "
+            f"covariance is singular and the FID dominated by the sample (a meaningful one needs over {features} "
+            f"photos); {'read the KID beside it' if kid else 'the KID needs two photos or more'}"
         )
 
 

@@ -23,6 +23,20 @@ from ..errors import InputError
 __all__ = ["run", "open_given", "open_in_browser"]
 
 
+def _check_save_folder(folder: Path) -> None:
+    """``--out-dir``: a folder, or one that can be made there (its nearest existing parent a
+    writable folder); refused in one line before the studio starts."""
+    if folder.exists():
+        if not folder.is_dir():
+            raise InputError(f"{folder}: not a folder to save results in")
+        return
+    parent = folder.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{folder}: cannot be made to save results in ({parent} is not a writable folder)")
+
+
 def open_given(studio, image: str | None, session: str | None) -> None:
     """Open the photo or session named on the command line in ``studio`` (a bad file: one line,
     exit 2, before any server starts). Its state goes to no page: a one-time notice (a killed
@@ -129,8 +143,8 @@ def run(
         raise InputError("give an image or --session, not both")
     if out_dir is None:
         out_dir = SAVE_FOLDER  # made by the first save
-    elif not Path(out_dir).is_dir():
-        raise InputError(f"{out_dir}: no such folder to save results in")
+    else:  # made by the first save, as the default folder is: what must hold now is that it can be
+        _check_save_folder(Path(out_dir))
     if preview_megapixels is not None and not (math.isfinite(preview_megapixels) and preview_megapixels >= 0.01):
         raise InputError(f"--preview-megapixels must be a number of at least 0.01, got {preview_megapixels}")
     pixels = PREVIEW_PIXELS if preview_megapixels is None else int(preview_megapixels * 1e6)
