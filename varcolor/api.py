@@ -34,7 +34,7 @@ from .gamut import GlobalHints
 from .info import Info
 from .kernels import kernels_launch_from_threads, threads_for
 from .methods import METHODS, Problem, build_options  # noqa: F401 (METHODS re-exported)
-from .methods.base import checked_info, checked_solution, options_in_effect
+from .methods.base import NOT_ITERATIVE, checked_info, checked_solution, options_in_effect
 from .options import AUTOMATIC, CONFIDENCES, PRIOR_MODES, PRIOR_WEIGHT, SPACES, Options  # noqa: F401 (re-exported)
 from .painting import HOLD_LIGHTNESS, Painter, covers_most  # noqa: F401 (re-exported)
 from .raster import channel_extremes, gather, one_value
@@ -156,10 +156,14 @@ def _warn_ignored(method, options: Options, solver: str | None, shape: tuple[int
     """Warn of options given (not at their defaults) that have no effect on an image of ``shape``
     (:meth:`~varcolor.methods.base.Method.ignored_at`: ``margin`` where levin-multiscale solves a
     small image at full resolution): taken and silently ignored, a user believes they acted."""
-    ignored = method.ignored_at(shape, options, solver)
+    given, default = options.keywords(), _defaults(options)
+    if solver in NOT_ITERATIVE:  # the iteration limit (and tiles' tolerance) of a solver that does not iterate
+        idle = sorted(n for n in NOT_ITERATIVE[solver] if n in given and given[n] != default.get(n))
+        if idle:
+            warnings.warn(f"{', '.join(idle)}: no effect with solver {solver}, which does not iterate", stacklevel=3)
+    ignored = method.ignored_at(shape, options, solver) - NOT_ITERATIVE.get(solver or "", frozenset())
     if not ignored:
         return
-    given, default = options.keywords(), _defaults(options)
     moved = sorted(name for name in ignored if name in given and given[name] != default.get(name))
     if moved:
         height, width = shape

@@ -26,7 +26,11 @@ def test_a_clips_options_given_for_photos_are_refused_not_ignored(tmp_path, caps
     code, _, err = run(capsys, "colorize", source, "--marked", "-o", output, *option)
     assert code == 2 and err.count("\n") == 1 and f"{option[0]}: an option of clips" in err, err
     assert not output.exists()
-    code, _, err = run(capsys, "colorize", source, "--marked", "-o", output, "--window", "1")  # at its default
+    # at a clip's default too (--window 1, --codec h264 were taken where --fps 25 was refused)
+    for default in (["--window", "1"], ["--codec", "h264"]):
+        code, _, err = run(capsys, "colorize", source, "--marked", "-o", output, *default)
+        assert code == 2 and f"{default[0]}: an option of clips" in err, err
+    code, _, err = run(capsys, "colorize", source, "--marked", "-o", output)
     assert code == 0, err
 
 

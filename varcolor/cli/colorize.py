@@ -75,8 +75,8 @@ def _refuse_photo_options(args) -> None:
 def _refuse_clip_options(args) -> None:
     """Refuse the options a photo (or a folder of photos) would take and ignore: how a clip is
     solved and written (``--window``, ``--codec``, ``--fps``, ``--chunk-frames``)."""
-    for name, default in CLIP_DEFAULTS.items():
-        if getattr(args, name, default) != default:
+    for name in CLIP_DEFAULTS:
+        if getattr(args, name, None) is not None:  # given, even at a clip's default
             flag = "--" + name.replace("_", "-")
             raise InputError(
                 f"{flag}: an option of clips (a video file, or a folder of frames with --cues); "

@@ -38,15 +38,14 @@ def add_video_options(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--codec",
         choices=CODECS,
-        default=CLIP_DEFAULTS["codec"],
-        help="output video codec: H.264 yuv420p at CRF 17, or lossless RGB (default: %(default)s)",
+        help=f"output video codec: H.264 yuv420p at CRF 17, or lossless RGB (default: {CLIP_DEFAULTS['codec']})",
     )
     group.add_argument(
         "--window",
         type=int,
-        default=CLIP_DEFAULTS["window"],
         metavar="N",
-        help="frames solved together (1: each frame exactly, coupled to the one before; default: %(default)s)",
+        help="frames solved together (1: each frame exactly, coupled to the one before; default: "
+        f"{CLIP_DEFAULTS['window']})",
     )
     group.add_argument(
         "--fps", type=float, default=CLIP_DEFAULTS["fps"], help="frame rate of a folder of frames (default: 25)"
@@ -112,6 +111,9 @@ def run_video(args: argparse.Namespace) -> int:
                 f"{cue_source.flag()}: a clip takes its cues as a folder: --cues DIR "
                 f"(0000{cue_source.suffixes[0]}… files)"
             )
+    for name in ("codec", "window"):  # (None on the parser: given at its default is told from not given)
+        if getattr(args, name) is None:
+            setattr(args, name, CLIP_DEFAULTS[name])
     if args.window < 1:
         raise InputError(f"--window must be at least 1, got {args.window}")
     if args.chunk_frames is not None and args.chunk_frames < 1:
