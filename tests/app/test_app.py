@@ -524,3 +524,20 @@ def test_run_folder_refuses_arguments_of_the_wrong_kind_naming_them(tmp_path, mo
         run_folder("colorize", tmp_path / "in", tmp_path / "out", **given)
     assert named in str(refused.value) and "\n" not in str(refused.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing written anywhere
+
+
+def test_outputs_written_into_the_input_folder_are_no_inputs_of_a_later_run_elsewhere(tmp_path, capsys):
+    """``-o in --ext .tif`` left in/a.tif beside in/a.png: every later run of ``in`` into another
+    folder then failed each photo ("its output out2/a.png would also be written for in/a.tif")."""
+    from tests.conftest import run
+
+    source = tmp_path / "in"
+    varcolor.write_image(source / "a.png", np.full((20, 20), 0.5))
+    strokes = np.zeros((20, 20, 3))
+    strokes[5:8, 5:15] = (0.8, 0.2, 0.2)
+    varcolor.write_image(source / "a_mask.png", strokes)
+    assert run(capsys, "colorize", source, "-o", source, "--ext", ".tif", "-q")[0] == 0
+    assert (source / "a.tif").is_file()
+    code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "out", "-q")
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", MANIFEST]

@@ -4,6 +4,7 @@ described once (its header opened once), only while a photo still waits for it, 
 wave share its decode and its confidence map's."""
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,3 +69,18 @@ def test_a_chain_ranks_each_photo_once_and_describes_each_pool_photo_once(series
     # each job's plan carries its photo's ranking, and stays small (the descriptors' bits packed)
     assert len(plans) == 3 and all(isinstance(plan.ranking, Ranking) for plan in plans)
     assert all(len(pickle.dumps(plan)) < 64_000 for plan in plans)
+
+
+def test_maps_kept_in_the_series_folder_are_no_photos_of_the_next_chain(series, capsys):
+    """``--confidence-map photos/maps``, then a chain of ``photos/`` without it: the maps were read
+    as photos of the series ("no coloured photo of the series matches it", exit 1)."""
+    photos = series / "photos"
+    argv = ("colorize", photos, "--mask", series / "marks", "--chain", "-q")
+    code, _, err = run(capsys, *argv, "-o", series / "one", "--confidence-map", photos / "maps")
+    assert code == 0, err
+    assert len(list((photos / "maps").glob("*_confidence.png"))) == 4
+    code, _, err = run(capsys, *argv, "-o", series / "two")
+    assert code == 0 and "confidence" not in err, err
+    assert sorted(p.name for p in (series / "two").glob("*.png")) == [f"p{i}.png" for i in range(4)]
+    rows = varcolor.batch.read_manifest(series / "two" / varcolor.batch.MANIFEST)
+    assert sorted(Path(row["input"]).relative_to(photos).as_posix() for row in rows) == [f"p{i}.png" for i in range(4)]

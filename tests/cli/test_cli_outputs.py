@@ -95,4 +95,4 @@ def test_a_photo_given_as_its_own_output_and_a_jpeg_map_are_said_as_they_are(tmp
     argv = ["colorize", str(tmp_path / "p.png"), "--mask", str(tmp_path / "s.png"), "-o", str(tmp_path / "o.png")]
     assert cli.main([*argv, "--confidence-map", str(tmp_path / "map.jpg")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "give .png or .tif" in err and not (tmp_path / "o.png").exists(), err
+    assert err.count("\n") == 1 and "give .png, .tif" in err and not (tmp_path / "o.png").exists(), err

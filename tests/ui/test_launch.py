@@ -16,11 +16,13 @@ from .conftest import edge_photo, stroke_edit
 def test_command_line_refuses_bad_input_before_serving(tmp_path, capsys):
     (tmp_path / "notes.png").write_bytes(b"no image")
     (tmp_path / "bad.studio.json").write_text("{}")
+    # (a folder --out-dir names that does not exist yet is made by the first save: no refusal)
     for argv in (
         ["ui", str(tmp_path / "missing.png"), "--no-browser"],
         ["ui", str(tmp_path / "notes.png"), "--no-browser", "--data-dir", str(tmp_path / "d")],
         ["ui", "--session", str(tmp_path / "bad.studio.json"), "--no-browser", "--data-dir", str(tmp_path)],
-        ["ui", "--no-browser", "--out-dir", str(tmp_path / "nowhere")],
+        ["ui", "--no-browser", "--out-dir", str(tmp_path / "notes.png")],
+        ["ui", "--no-browser", "--out-dir", str(tmp_path / "notes.png" / "sub")],
     ):
         assert cli.main(argv) == 2
         err = capsys.readouterr().err.strip()

@@ -43,7 +43,7 @@ from ..matching import Geometry, Signature, target_signature, verified
 from ..options import Options
 from ..sources.reference import Ranking, ReferenceHeader
 from .jobs import run_jobs
-from .plan import check_not_in_references, plan_colorize
+from .plan import check_not_in_references, mark_map_folder, plan_colorize
 from .reference import UNMATCHED, References, Unmatched, describe_pool
 from .run_options import RunOptions
 from .solve import read_pixels
@@ -118,6 +118,8 @@ def run_chain(
     jobs = plan_colorize(source, output, options, run, cues=cues, cue_path=cue_path, client=client)
     if given is not None:
         check_not_in_references(jobs, given)
+    if not private:  # (hidden, ours is never walked) a read-only one refused now, not after a solve
+        mark_map_folder(source, run)
     for job in jobs if private else []:
         # A map of ours left without its result (a run killed between the two): the result is
         # made again, and its map with it (kept, it would stop the job as an output that exists).

@@ -18,7 +18,7 @@ from ..batch import Job
 from ..errors import InputError, VarcolorError
 from ..io import JPEG_EXTENSIONS, check_writable, identity, image_shape
 from ..io.layers import check_layered_output, is_layered
-from ..io.walk import Unwalked, walk_images
+from ..io.walk import MAPS_MARKER, Unwalked, walk_images
 from ..ir.encode import ENCODER, EncodeOptions
 from ..ir.files import PLOT_SUFFIX, encode_bytes, ir_outputs, is_complete
 from ..options import Options
@@ -160,14 +160,30 @@ def check_outputs(jobs: list[Job], bits: int | None) -> None:
                 check_layered_output(output)  # a .psd without psd-tools: before any work
 
 
+def mark_map_folder(source: Path, run: RunOptions) -> None:
+    """Make a folder run's ``--confidence-map`` folder and mark it as maps (:data:`MAPS_MARKER`),
+    before any photo is solved: a later run of a folder holding it does not read its maps as
+    photos, and a folder where no map can be written is refused now, not after a solve."""
+    if run.confidence_map is None or not source.is_dir():
+        return
+    folder = Path(run.confidence_map)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        marker = folder / MAPS_MARKER
+        if not marker.is_file():
+            marker.write_text("varcolor: a folder run's confidence maps; no run reads them as photos\n")
+    except OSError as exc:
+        raise InputError(f"{folder}: the confidence maps cannot be written there ({exc.strerror or exc})") from None
+
+
 def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) -> tuple[list[Path], list[Job]]:
     """The images under the folder ``source`` that are a run's inputs (paths relative to it), and
     a job for each folder not entered, that the run reports: a folder that cannot be listed fails
     (its images are not read), a link to a folder is skipped (not followed).
 
     Never inputs: what is under ``output`` or the folders ``skip`` names, and the outputs an
-    earlier run recorded in ``output``'s manifest (an output folder that is the input folder
-    itself: a rerun must not take the first run's results for photos).
+    earlier run recorded in the input folder's own manifest (a run whose output folder was the
+    input folder: no later run, into it or elsewhere, takes its results for photos).
 
     Parameters
     ----------
@@ -180,9 +196,11 @@ def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) 
     """
     unwalked: list[Unwalked] = []
     ours = set()
-    if identity(output) == identity(source):  # else the output tree is skipped whole, or elsewhere
+    # The outputs an earlier run wrote into the input folder itself (-o IN), whatever this run's
+    # output: a later run elsewhere took them for photos (in/a.tif beside in/a.png).
+    if (source / batch.MANIFEST).is_file():
         try:
-            ours = batch.made_here(output / batch.MANIFEST)
+            ours = batch.made_here(source / batch.MANIFEST)
         except InputError:  # a manifest varcolor cannot have written proves nothing ours; the run reports it
             pass
     found = list(walk_images(source, skip=[output, *skip], unwalked=unwalked, layered=layered))

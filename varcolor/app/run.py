@@ -15,7 +15,7 @@ from ..methods import build_options
 from ..options import Options
 from .cues import cue_kinds
 from .jobs import made_with, run_jobs
-from .plan import ENCODER, check_outputs, plan_colorize, plan_decode, plan_encode
+from .plan import ENCODER, check_outputs, mark_map_folder, plan_colorize, plan_decode, plan_encode
 from .recolor import recolor
 from .reference import given_references
 from .run_options import RunOptions
@@ -201,6 +201,7 @@ def colorize_folder(
         source, output, options, run, cues=cues, cue_path=cue_path, reference=one, note=plan_note, client=client
     )
     check_outputs(jobs, run.bits)
+    mark_map_folder(Path(source), run)
     # the reference named only when given: a run without one keeps the manifest records it always had
     referenced = {"reference": one} if one is not None else {}
     made = made_with(options=options, run=run, cues=cues, cue_path=cue_path, **referenced)

@@ -75,6 +75,10 @@ class Unwalked:
     error: bool
 
 
+#: A folder holding this file holds a folder run's confidence maps: never walked for photos.
+MAPS_MARKER = ".varcolor-maps"
+
+
 def walk_images(
     root: str | os.PathLike,
     *,
@@ -84,11 +88,12 @@ def walk_images(
 ) -> Iterator[Path]:
     """Yield the image files below ``root`` as paths relative to it, recursively, sorted by path.
 
-    Hidden files and folders (names starting with '.') are skipped, and so are the folders that
-    ``skip`` names (compared by identity, however they are spelled; ``root`` itself is never
-    skipped): a run's output folder inside its input folder, whose files are its outputs, never
-    its inputs. Links to folders are not followed, and folders that cannot be listed are not
-    entered: each is appended to ``unwalked`` (an :class:`Unwalked`) for the caller to report.
+    Hidden files and folders (names starting with '.') are skipped, and so are a folder run's
+    confidence maps (a folder holding :data:`MAPS_MARKER`) and the folders that ``skip`` names
+    (compared by identity, however they are spelled; ``root`` itself is never skipped): a run's
+    output folder inside its input folder, whose files are its outputs, never its inputs. Links
+    to folders are not followed, and folders that cannot be listed are not entered: each is
+    appended to ``unwalked`` (an :class:`Unwalked`) for the caller to report.
 
     Parameters
     ----------
@@ -127,7 +132,7 @@ def walk_images(
         kept = []
         for name in dirs:
             path = Path(folder) / name
-            if name.startswith(".") or identity(path) in skipped:
+            if name.startswith(".") or identity(path) in skipped or (path / MAPS_MARKER).is_file():
                 continue
             if path.is_symlink():
                 missed.append(Unwalked(path.relative_to(root), "a link to a folder, not followed", error=False))
