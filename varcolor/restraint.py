@@ -168,12 +168,19 @@ class Reach:
         block : int
             The side in pixels of a cell of ``shape`` (the engine's block; 1: the photo's pixels).
         """
-        ratio = grid_factor(self.shape) / block
-        if self.guide is not None and ratio > 1 and FOLLOW_EDGES:
-            grid_gray, spread, fine = self.guide.levels(block)
-            if fine.shape == tuple(shape):
-                return follow_edges(self.scale(), grid_gray, spread, fine, ratio).astype(np.float64)
-        return self._resampled(self.scale(), shape, block)
+        factor = grid_factor(self.shape)
+        if self.guide is None or factor <= block:
+            return self._resampled(self.scale(), shape, block)
+        # The edges followed at most UPSAMPLE_PIXELS cells; a photo's pixels past that, bilinearly
+        # from them (cells of a few pixels: no blocks at 1:1, at a tenth of the cost at 40 MP).
+        step = block
+        if block == 1 and shape[0] * shape[1] > UPSAMPLE_PIXELS:
+            step = min(factor, int(np.ceil(np.sqrt(shape[0] * shape[1] / UPSAMPLE_PIXELS))))
+        fine = self.guide.levels(step)
+        followed = follow_edges(self.scale(), self.guide.grid, fine, factor / step)
+        if step == block:
+            return followed.astype(np.float64)
+        return _resampled(followed, shape, step / block)
 
     def _resampled(self, grid: np.ndarray, shape: tuple[int, int], block: int = 1) -> np.ndarray:
         """``grid`` (this reach's cells) resampled to cells of ``block`` pixels, ``shape`` of them:
@@ -212,23 +219,21 @@ class Reach:
         return codes
 
 
-#: Whether the reach resampled finer than its grid follows the gray (:func:`follow_edges`).
-FOLLOW_EDGES = True
 #: The reach resampled to a finer grid follows the gray there: a fine cell takes the reach of the
 #: grid cells around it (within :data:`UPSAMPLE_CELLS` of it, tent-weighted) by how alike their
-#: gray is to its own (a Gaussian of this width, gray in [0, 1], widened by a cell's own spread):
-#: a pixel of a pole against a car takes the reach of the cells of its own lightness.
+#: gray is to its own (a Gaussian of this width, gray in [0, 1]): a pixel of a pole against a car
+#: takes the reach of the cells of its own lightness.
 UPSAMPLE_RANGE = 0.05
 UPSAMPLE_CELLS = 1.5
+#: The most cells the edges are followed on; a larger photo's map is resampled from such cells.
+UPSAMPLE_PIXELS = 1 << 21
 
 
-def follow_edges(
-    grid: np.ndarray, grid_gray: np.ndarray, grid_spread: np.ndarray, gray: np.ndarray, ratio: float
-) -> np.ndarray:
+def follow_edges(grid: np.ndarray, grid_gray: np.ndarray, gray: np.ndarray, ratio: float) -> np.ndarray:
     """``grid`` (a reach, ``h×w``) resampled to the cells of ``gray`` (``H×W``), each grid cell
     spanning ``ratio`` of them, by joint bilateral upsampling (Kopf et al. 2007): the grid cells
-    around a fine cell weighted by distance and by how alike their gray (``grid_gray``, spread
-    ``grid_spread``) is to the fine cell's. Float32, row band by row band (a scan's temporaries
+    around a fine cell weighted by distance and by how alike their gray (``grid_gray``) is to the
+    fine cell's. Float32, row band by row band (a scan's temporaries
     stay a band's); where no grid cell near is alike, the nearest ones' tent-weighted mean.
 
     Examples
@@ -236,7 +241,7 @@ def follow_edges(
     >>> gray = np.zeros((8, 40)); gray[:, 21:] = 1.0             # an edge at column 21
     >>> grid_gray = gray[::4, ::4] * 1.0; grid_gray[:, 5] = 0.25   # its grid: 4-pixel cells
     >>> grid = np.where(grid_gray < 0.5, 1.0, 0.0)               # the reach stops at the edge
-    >>> out = follow_edges(grid, grid_gray, np.zeros(grid.shape), gray, 4)
+    >>> out = follow_edges(grid, grid_gray, gray, 4)
     >>> out[0, 18:24].round(2).tolist()
     [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     """
@@ -258,7 +263,7 @@ def follow_edges(
     down = taps(height, rows)
     values = grid.astype(np.float32)
     level = grid_gray.astype(np.float32)
-    width2 = (np.float32(UPSAMPLE_RANGE) ** 2 + grid_spread.astype(np.float32) ** 2) * 2
+    width2 = np.float32(2 * UPSAMPLE_RANGE**2)
     out = np.empty((height, width), np.float32)
     step = max(1, (1 << 20) // max(width, 1))
     for top in range(0, height, step):
@@ -274,7 +279,7 @@ def follow_edges(
                 spatial = wy[:, None] * weight_x[None, :]
                 g = level[cy][:, cell_x]
                 r = values[cy][:, cell_x]
-                w = spatial * np.exp(-((fine - g) ** 2) / width2[cy][:, cell_x])
+                w = spatial * np.exp(-((fine - g) ** 2) / width2)
                 acc += w * r
                 total += w
                 plain += spatial * r
@@ -356,7 +361,7 @@ class Restraint:
 
     def __init__(self, gray: np.ndarray):
         self.gray = gray  # (held, not copied: the reach follows its edges where resampled finer)
-        self._levels: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._levels: dict[int, np.ndarray] = {}
         self.shape = (int(gray.shape[0]), int(gray.shape[1]))
         self.factor = grid_factor(self.shape)
         self.grid = np.ascontiguousarray(block_mean(np.asarray(gray, np.float64), self.factor), np.float64)
@@ -373,14 +378,11 @@ class Restraint:
                 edges[:, :-1] += step
         self.edges = edges
 
-    def levels(self, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The grid's gray and each cell's spread, and the gray over blocks of ``block`` pixels
-        (1: the photo's own): what :func:`follow_edges` reads, made once a block size."""
+    def levels(self, block: int) -> np.ndarray:
+        """The gray over blocks of ``block`` pixels (1: the photo's own), what :func:`follow_edges`
+        reads, made once a block size."""
         if block not in self._levels:
-            squares = block_mean(np.square(np.asarray(self.gray, np.float64)), self.factor)
-            spread = np.sqrt(np.maximum(squares - self.grid * self.grid, 0.0))
-            fine = self.gray if block == 1 else block_mean(np.asarray(self.gray, np.float64), block)
-            self._levels[block] = (self.grid, spread, fine)
+            self._levels[block] = self.gray if block == 1 else block_mean(np.asarray(self.gray, np.float64), block)
         return self._levels[block]
 
     def reach(
