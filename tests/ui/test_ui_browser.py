@@ -625,7 +625,9 @@ def test_a_newcomers_first_screen_and_first_stroke(tmp_path, scan):
         # The status is in words and seconds; the hint now asks for more strokes.
         status = page.locator("#status").text_content()
         assert status.startswith("colours updated in ") and " ms" not in status, status
-        assert "add a stroke" in page.locator("#canvas-hint").text_content()
+        # (the default engine keeps the colour to the painted thing: the hint says so, not "everywhere")
+        hint = page.locator("#canvas-hint").text_content()
+        assert "add a stroke" in hint and "stays on the thing you painted" in hint, hint
         draw(page, [(40, 40), (60, 40)])
         wait_for_result(page, 3)
         assert not page.locator("#canvas-hint").is_visible()

@@ -200,7 +200,7 @@ def walk_inputs(source: Path, output: Path, *skip: Path, layered: bool = False) 
     # output: a later run elsewhere took them for photos (in/a.tif beside in/a.png).
     if (source / batch.MANIFEST).is_file():
         try:
-            ours = batch.made_here(source / batch.MANIFEST)
+            ours = batch.made_here(source / batch.MANIFEST, read_from=source)
         except InputError:  # a manifest varcolor cannot have written proves nothing ours; the run reports it
             pass
     found = list(walk_images(source, skip=[output, *skip], unwalked=unwalked, layered=layered))

@@ -200,7 +200,7 @@ def provenance(paths: Iterable[str | os.PathLike]) -> list[dict]:
     return entries
 
 
-def made_here(manifest: str | os.PathLike) -> set:
+def made_here(manifest: str | os.PathLike, read_from: str | os.PathLike | None = None) -> set:
     """The identities (:func:`~varcolor.io.identity`) of the outputs that the runs recorded in
     ``manifest`` made and that are still as they made them (same size and modification time): a
     rerun whose output folder is inside its input folder walks them, and must not take them for
@@ -211,10 +211,16 @@ def made_here(manifest: str | os.PathLike) -> set:
     ----------
     manifest : path
         The output folder's manifest.
+    read_from : path, optional
+        Only the runs whose inputs lay under this folder (a run that wrote into its own input
+        folder; another run's outputs there, an IR folder's, are the next command's inputs).
     """
     ours = set()
+    under = None if read_from is None else identity(read_from)
     for row in read_manifest(manifest):
         if row.get("status") != "done" or not isinstance(row.get("made"), list):
+            continue
+        if under is not None and not _under(row.get("input"), under):
             continue
         for entry in row["made"]:
             if isinstance(entry, dict) and isinstance(entry.get("path"), str):
@@ -301,3 +307,14 @@ def _changed(row: dict, job: Job, options: str) -> str | None:
         if recorded != now:
             return f"{now['path']} changed since it was written (truncated or replaced)"
     return None
+
+
+def _under(path, folder) -> bool:
+    """Whether the file ``path`` (a manifest row's input) lies under the folder whose identity is ``folder``."""
+    if not isinstance(path, str):
+        return False
+    parent = Path(path).parent
+    for ancestor in (parent, *parent.parents):
+        if identity(ancestor) == folder:
+            return True
+    return False

@@ -1297,15 +1297,33 @@ def check_confidence_map(options: Options, what: str) -> None:
     ...
     varcolor.errors.InputError: --confidence-map: a photo colorized unrestrained (--method levin) has no confidence; ...
     """
-    if options.prior:
-        why = "--prior, whose network fills what the cues leave"
-    elif options.method != LevinMultiscale.name:
-        why = f"--method {options.method}"
-    elif not LevinMultiscale.restrained_by(options):
-        why = "--restraint off"
-    else:
+    why = unrestrained_because(options)
+    if why is None:
         return
     raise InputError(
         f"--confidence-map: {what} colorized unrestrained ({why}) has no confidence; its confidence comes with "
         "--restraint on (the default), the default method and no --prior"
     )
+
+
+def unrestrained_because(options: Options) -> str | None:
+    """Why a colorization with ``options`` is not restrained, as the flags that make it so (None:
+    it is: the default engine, ``restraint="on"``, no prior).
+
+    Parameters
+    ----------
+    options : Options
+        The colorization's options.
+
+    Examples
+    --------
+    >>> unrestrained_because(Options()), unrestrained_because(Options(method="levin"))
+    (None, '--method levin')
+    """
+    if options.prior:
+        return "--prior, whose network fills what the cues leave"
+    if options.method != LevinMultiscale.name:
+        return f"--method {options.method}"
+    if not LevinMultiscale.restrained_by(options):
+        return "--restraint off"
+    return None

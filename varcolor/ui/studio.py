@@ -38,7 +38,8 @@ from ..io import (
 )
 from ..io.layers import LAYERED_EXTENSIONS, is_layered, open_stack, pick_layers
 from ..memory import give_back_free_memory
-from ..options import DEFAULT_METHOD
+from ..methods.levin_multiscale import unrestrained_because
+from ..options import DEFAULT_METHOD, Options
 from ..threads import lowest_priority, shared_pool
 from . import saving
 from .autosave import Autosave
@@ -704,6 +705,8 @@ class Studio:
             "restorable": self.restorable,
             "neural": neural_available(),
             "methods": list(PRESETS),
+            # the presets that keep a stroke's colour to its thing (the page's first-stroke hint)
+            "restrained": [name for name, preset in PRESETS.items() if unrestrained_because(Options(**preset)) is None],
             "out_dir": str(self.out_dir),
             "message": self.message or notice or image.warning,
             "autosave": str(self.autosave_path()),

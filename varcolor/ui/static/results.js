@@ -20,19 +20,24 @@ export function statusWords(meta, record) {
 }
 
 // A one-line hint over the photo for someone new to it: where to start, and after a first stroke,
-// that one colour spreads everywhere until other regions get their own.
+// what it coloured (its thing, restrained; everything, with an unrestrained method) and what next.
 export function showHint() {
   const suggested = S.doc.reference ? S.doc.reference.suggestions : 0; // a reference's colours: no first-stroke hints
   const cues = S.doc.strokes.filter((s) => s.tool !== "eraser").length + S.doc.points.length + suggested;
   const hint = $("canvas-hint");
   hint.hidden = !S.image || cues > 1;
+  // The default engine keeps a stroke's colour to its thing (restraint); the others spread it.
+  const restrained = (S.restrained || []).includes(S.doc.settings.method);
   hint.textContent = cues === 0
     ? "Paint a stroke here: its colour spreads over the similar parts of the photo"
-    : "One colour spreads everywhere: add a stroke in each region that should differ";
+    : restrained
+      ? "The colour stays on the thing you painted: add a stroke on each thing whose colour you know"
+      : "One colour spreads everywhere: add a stroke in each region that should differ";
 }
 
 export function applyState(state) {
   S.neural = state.neural;
+  S.restrained = state.restrained;
   $("method").querySelector('option[value="levin+ideepcolor"]').disabled = !state.neural;
   const suggesting = state.neural || (state.doc && state.doc.reference);
   if (!S.chosen) $("suggest-note").textContent = suggesting ? "click a point on the photo" : "needs the neural extra (PyTorch)";
