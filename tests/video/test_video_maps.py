@@ -130,6 +130,8 @@ def test_a_rerun_replaces_the_maps_and_a_failed_run_leaves_none(scene, capsys, m
         (lambda f: write_image(f / "maps" / frame_name(3), np.zeros((4, 4))), "maps", [], "holds maps already"),
         (lambda f: (f / "maps" / frame_name(3)).mkdir(parents=True), "maps", ["--overwrite"], "a folder where a map"),
         (lambda f: None, ".out.mkv.varcolor-chunks/maps", ["--chunk-frames", "2"], "chunks' work folder"),
+        # under a file: refused once the frames were being solved
+        (lambda f: (f / "note").write_text("x"), "note/maps", [], "a file, not a folder"),
     ],
 )
 def test_what_cannot_be_written_is_refused_before_any_work(scene, capsys, monkeypatch, make, given, extra, message):

@@ -20,8 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..io import IMAGE_EXTENSIONS, identity, inside, publish, remove_stale_temporaries, same_file, write_image
+from ..errors import InputError, OutputError
+from ..io import (
+    IMAGE_EXTENSIONS,
+    check_writable,
+    identity,
+    inside,
+    publish,
+    remove_stale_temporaries,
+    same_file,
+    write_image,
+)
 from ..methods.levin_multiscale import check_confidence_map
 from ..options import Options
 from .io import Clip, frame_name
@@ -97,9 +106,14 @@ def check_map_folder(
         raise InputError(f"{folder}: {_FLAG} is in the chunks' work folder, removed when they are joined")
     if os.path.lexists(folder) and not folder.is_dir():
         raise InputError(f"{folder}: is a file; {_FLAG} of a clip is a folder (a PNG per frame)")
+    if folder.suffix.lower() in IMAGE_EXTENSIONS and not folder.exists():  # a photo's habit: one file named
+        raise InputError(f"{folder}: {_FLAG} of a clip is a folder (a PNG per frame), not an image; name a folder")
+    # a folder no map can be written into: now, not once the clip's frames are being solved
+    try:
+        check_writable(folder / "frame_000000.png", image=False)
+    except OutputError as exc:
+        raise InputError(f"{_FLAG} {exc}") from None
     if not folder.exists():
-        if folder.suffix.lower() in IMAGE_EXTENSIONS:  # a photo's habit: one file named
-            raise InputError(f"{folder}: {_FLAG} of a clip is a folder (a PNG per frame), not an image; name a folder")
         return []
     own = {identity(path) for path in [clip.path, *clip._files, *inputs]}
     try:
