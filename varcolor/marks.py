@@ -506,7 +506,7 @@ def _part_mean(parts: np.ndarray, count: int, which: np.ndarray, values: np.ndar
 #: :data:`PAINT_REACH` pixels is a resampling filter's ringing beside a stroke (Lanczos, bicubic:
 #: a few per cent of the stroke's contrast), not paint: a blend so faint holds far less than
 #: :data:`HALF_PAINT` of the paint beside it, which is no cue either.
-RING_SHARE = 0.2
+RING_SHARE = 0.25
 
 
 def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarray:
