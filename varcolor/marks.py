@@ -415,8 +415,8 @@ def marked_cues(
         mask &= ~found
         specks += int(np.count_nonzero(found))
         speckled = bool(specks)
-    if edges == "unmix":  # a resampling's ringing beside strokes: no paint (Levin's rule reads it)
-        mask &= ~_ringing(mask, marked, gray)
+    # a resampling's ringing beside strokes, found on the marks as drawn: no paint
+    ringing = _ringing(mask, marked, gray) if edges == "unmix" else None
     if faint_count / mask.size > NOISE_SHARE:
         warnings.warn(
             f"{faint_count} pixels ({100 * faint_count / mask.size:.0f} %) differ from the gray image by at most "
@@ -443,6 +443,8 @@ def marked_cues(
         if rims >= NOTE_PIXELS:
             note = f"{rims:,} soft rim pixels of colour-mode strokes read as partial paint"
             marks = marks._replace(note="; ".join(filter(None, [marks.note, note])))
+    if ringing is not None:  # dropped once the soft rims are read (their faint end is no ringing)
+        marks.mask[ringing], marks.ab[ringing], marks.lightness[ringing] = False, 0.0, np.nan
     if noisy or copy:  # the edges' reading leaves specks of its own (the blends it drops split marks)
         found = _specks(marks.mask, speckled)
         marks.mask[found], marks.ab[found], marks.lightness[found] = False, 0.0, np.nan
@@ -496,12 +498,6 @@ def _halo(mask: np.ndarray, ab: np.ndarray, lift: bool = False) -> np.ndarray:
     return out
 
 
-def _part_mean(parts: np.ndarray, count: int, which: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The mean of ``values`` over the pixels ``which`` of each labelled part (0 where none)."""
-    total = np.maximum(np.bincount(parts[which], minlength=count + 1), 1)
-    return np.bincount(parts[which], weights=values[which], minlength=count + 1) / total
-
-
 #: A mark differing from the photo by at most this share of the largest difference within
 #: :data:`PAINT_REACH` pixels is a resampling filter's ringing beside a stroke (Lanczos, bicubic:
 #: a few per cent of the stroke's contrast), not paint: a blend so faint holds far less than
@@ -509,50 +505,64 @@ def _part_mean(parts: np.ndarray, count: int, which: np.ndarray, values: np.ndar
 RING_SHARE = 0.25
 
 
+def _stroke_boxes(mask: np.ndarray, margin: int):
+    """Each stroke of ``mask`` (an 8-connected part of :data:`SPECK` pixels or more) with what
+    lies within ``margin`` of its box: ``(box, own, small)``, the box's slices, which of its pixels
+    are the stroke's and which belong to marks smaller than a stroke. The work of the rims' and
+    the ringing's readings is the strokes' neighbourhoods', not the whole scan's."""
+    from scipy import ndimage
+
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    tiny = sizes < SPECK
+    tiny[0] = False
+    height, width = mask.shape
+    for k, box in enumerate(ndimage.find_objects(labels), 1):
+        if box is None or sizes[k] < SPECK:
+            continue
+        grown = (
+            slice(max(box[0].start - margin, 0), min(box[0].stop + margin, height)),
+            slice(max(box[1].start - margin, 0), min(box[1].stop + margin, width)),
+        )
+        inside = labels[grown]
+        yield grown, inside == k, tiny[inside]
+
+
 def _ringing(mask: np.ndarray, marked: np.ndarray, gray: np.ndarray) -> np.ndarray:
     """The marks of ``mask`` that are ringing beside a stroke (:data:`RING_SHARE`). Read as
     paint of their own (near-neutral), they fenced every stroke of marks an editor resampled.
-    Band by band with the reach's margin, computed at the marks alone."""
+    Worked out in each stroke's box (:func:`_stroke_boxes`)."""
     from scipy import ndimage
 
     out = np.zeros(mask.shape, bool)
     size = 2 * PAINT_REACH + 1
-    for rows in _bands(mask.shape):
-        if not mask[rows].any():
-            continue
-        top, bottom = max(rows.start - PAINT_REACH, 0), min(rows.stop + PAINT_REACH, mask.shape[0])
-        held = mask[top:bottom]
+    for box, own, small in _stroke_boxes(mask, PAINT_REACH):
+        held = mask[box]
         at = np.flatnonzero(held)
-        pixels = marked[top:bottom, :, :3].reshape(-1, 3)[at].astype(np.float32)
-        photo = gray[top:bottom]
+        pixels = marked[box][..., :3].reshape(-1, 3)[at].astype(np.float32)
+        photo = gray[box]
         under = photo.reshape(-1, photo.shape[2] if photo.ndim == 3 else 1)[at].astype(np.float32)
-        apart = pixels - under
         difference = np.zeros(held.shape, np.float32)
-        difference.ravel()[at] = np.abs(apart).max(axis=1)
+        difference.ravel()[at] = np.abs(pixels - under).max(axis=1)
         near = ndimage.maximum_filter(difference, size=size, mode="constant")
-        # Only beside strokes whose edge fades (their outermost pixels faint beside their inner
-        # ones) of a stroke's size: copied texture's hard edge is as strong as the texture inside
-        # it, and a lone faint dot beside a lone strong one is two marks.
-        depth = ndimage.distance_transform_edt(np.pad(held, 1))[1:-1, 1:-1]
-        parts, count = ndimage.label(held, structure=np.ones((3, 3), bool))
         ratio = difference / np.maximum(near, np.float32(1e-6))
-
-        outer = held & (depth <= 1.5)
-        size_of = np.bincount(parts.ravel(), minlength=count + 1)
-        soft = _part_mean(parts, count, outer, ratio) < FADING * _part_mean(parts, count, held & ~outer, ratio)
-        soft &= size_of >= SPECK
-        soft[0] = False
-        beside = ndimage.maximum_filter(soft[parts], size=size, mode="constant")
-        found = held & (ratio <= RING_SHARE) & beside
-        if found.any():  # what the ringing's removal leaves of a mark in specks goes with it
-            pieces, _ = ndimage.label(held & ~found, structure=np.ones((3, 3), bool))
-            small = np.bincount(pieces.ravel()) < SPECK
-            small[0] = False
-            touched = np.zeros(count + 1, bool)
-            touched[parts[found]] = True
-            found |= small[pieces] & touched[parts]
-        inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
-        out[rows] = found[inner]
+        # Only beside a stroke whose edge fades (its outermost pixels faint beside its inner
+        # ones): copied texture's hard edge is as strong as the texture inside it, and a lone
+        # faint dot beside a lone strong one is two marks.
+        depth = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
+        outer = own & (depth <= 1.5)
+        if not outer.any() or not (own & ~outer).any():
+            continue
+        if ratio[outer].mean() >= FADING * ratio[own & ~outer].mean():
+            continue
+        beside = ndimage.maximum_filter(own, size=size, mode="constant")
+        found = (own | small) & beside & (ratio <= RING_SHARE)
+        if found.any():  # what the ringing's removal leaves of the stroke in specks goes with it
+            pieces, _ = ndimage.label(own & ~found, structure=np.ones((3, 3), bool))
+            left = np.bincount(pieces.ravel()) < SPECK
+            left[0] = False
+            found |= left[pieces]
+        out[box] |= found
     return out
 
 
@@ -570,55 +580,46 @@ FADING = 0.6
 def _colour_rims(mask: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rim pixels of strokes painted in a "colour" blend mode with a soft edge: ``(drop,
     full)``, the rims of under :data:`HALF_PAINT` of their paint (no cue, as a hard-edged stroke
-    from the same outline has none there) and of more (their paint's own colour). Such a stroke
-    keeps the photo's lightness, so its rim is no blend of paint and photo in RGB (:func:`_unmix`),
-    but its ab is a share α of the stroke's core's: on the line from 0 to the core's flat ab
-    (:data:`FLAT_PAINT`, :data:`_BLEND_SLACK`), within :data:`RIM` pixels of the outside, at less
-    than :data:`OPAQUE` of it. Read in their own pale colour, they were a gray fence along every
-    stroke (a third of its chroma 3–6 px out). Band by band with the reach's margin."""
+    from the same outline has none there) and of more (their paint's own colour, written into
+    ``ab``). Such a stroke keeps the photo's lightness, so its rim is no blend of paint and photo
+    in RGB (:func:`_unmix`), but its ab is a share α of the stroke's core's: on the line from 0 to
+    the core's flat ab (:data:`FLAT_PAINT`, :data:`_BLEND_SLACK`), within :data:`RIM` pixels of the
+    outside, at less than :data:`OPAQUE` of it. Read in their own pale colour, they were a gray
+    fence along every stroke (a third of its chroma 3–6 px out). Worked out in each stroke's box."""
     from scipy import ndimage
 
     drop = np.zeros(mask.shape, bool)
     full = np.zeros(mask.shape, bool)
     size = 2 * PAINT_REACH + 1
-    for rows in _bands(mask.shape):
-        if not mask[rows].any():
+    for box, own, _ in _stroke_boxes(mask, PAINT_REACH):
+        depth = ndimage.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
+        rim = own & (depth <= RIM)
+        core = own & ~rim
+        if not rim.any() or not core.any():
             continue
-        top, bottom = max(rows.start - PAINT_REACH, 0), min(rows.stop + PAINT_REACH, mask.shape[0])
-        held = mask[top:bottom]
-        depth = ndimage.distance_transform_edt(np.pad(held, 1))[1:-1, 1:-1]
-        rim = held & (depth <= RIM)
-        if not rim.any():
-            continue
-        core = (held & ~rim).astype(np.float32)
-        a, b = ab[top:bottom, :, 0].astype(np.float32), ab[top:bottom, :, 1].astype(np.float32)
-        count = ndimage.uniform_filter(core, size, mode="constant")
+        weight = core.astype(np.float32)
+        a, b = ab[box][..., 0].astype(np.float32), ab[box][..., 1].astype(np.float32)
+        count = ndimage.uniform_filter(weight, size, mode="constant")
         some = count > 0.5 / size**2
         safe = np.where(some, count, np.float32(1.0))
-        mean_a = ndimage.uniform_filter(core * a, size, mode="constant") / safe
-        mean_b = ndimage.uniform_filter(core * b, size, mode="constant") / safe
-        square = ndimage.uniform_filter(core * (a * a + b * b), size, mode="constant") / safe
+        mean_a = ndimage.uniform_filter(weight * a, size, mode="constant") / safe
+        mean_b = ndimage.uniform_filter(weight * b, size, mode="constant") / safe
+        square = ndimage.uniform_filter(weight * (a * a + b * b), size, mode="constant") / safe
         spread = np.sqrt(np.maximum(square - mean_a * mean_a - mean_b * mean_b, 0.0))
         paint2 = mean_a * mean_a + mean_b * mean_b
         flat = some & (spread <= FLAT_PAINT) & (paint2 >= _MIN_CHROMA**2)
         alpha = (a * mean_a + b * mean_b) / np.maximum(paint2, 1e-6)
         # A soft stroke: one paint along it (most of its core flat) and an edge that fades (its
         # outermost pixels hold well under the paint on average); copied texture has neither.
-        parts, count_parts = ndimage.label(held, structure=np.ones((3, 3), bool))
-
-        outer = held & (depth <= 1.5) & some
-        soft = _part_mean(parts, count_parts, core > 0, flat) >= ONE_PAINT
-        soft &= _part_mean(parts, count_parts, outer, np.clip(alpha, 0.0, 1.0)) < FADING
-        soft[0] = False
-        flat &= soft[parts]
+        outer = own & (depth <= 1.5) & some
+        if flat[core].mean() < ONE_PAINT or not outer.any() or np.clip(alpha[outer], 0, 1).mean() >= FADING:
+            continue
         off = np.hypot(a - alpha * mean_a, b - alpha * mean_b)
         blend = rim & flat & (alpha < OPAQUE) & (off <= _BLEND_SLACK + _BLEND_SHARE * alpha * np.sqrt(paint2))
-        inner = slice(rows.start - top, rows.start - top + (min(rows.stop, mask.shape[0]) - rows.start))
-        drop[rows] = (blend & (alpha < HALF_PAINT))[inner]
-        strong = (blend & (alpha >= HALF_PAINT))[inner]
-        full[rows] = strong
-        band = ab[rows]
-        band[strong] = np.stack([mean_a[inner][strong], mean_b[inner][strong]], axis=-1)
+        drop[box] |= blend & (alpha < HALF_PAINT)
+        strong = blend & (alpha >= HALF_PAINT)
+        full[box] |= strong
+        ab[box][strong] = np.stack([mean_a[strong], mean_b[strong]], axis=-1)
     return drop, full
 
 
