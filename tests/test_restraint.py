@@ -473,15 +473,20 @@ def test_a_map_folder_inside_the_inputs_is_no_input_and_its_stale_temporaries_ar
     assert code == 2 and "give --confidence-map another place" in err and not (tmp_path / "fourth").exists(), err
 
 
-@pytest.mark.parametrize("name", ["c", "c.webp", "c.jpg", "c.ora"])
-def test_a_confidence_map_of_another_kind_is_refused_naming_what_it_may_be(tmp_path, capsys, name):
-    """One 16-bit gray image: the refusal lists .png and .tif only (it listed .jpg and .ora, then refused them)."""
+def _two_things_files(tmp_path):
+    """:func:`_two_things` as a photo and its stroke mask on disk: a colorize command into out.png."""
     gray, cues = _two_things()
     varcolor.write_image(tmp_path / "photo.png", gray)
     mask = np.zeros(gray.shape + (3,))
     mask[cues.mask] = (0.8, 0.2, 0.15)
     varcolor.write_image(tmp_path / "photo_mask.png", mask)
-    argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", tmp_path / "out.png")
+    return ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", tmp_path / "out.png")
+
+
+@pytest.mark.parametrize("name", ["c", "c.webp", "c.jpg", "c.ora"])
+def test_a_confidence_map_of_another_kind_is_refused_naming_what_it_may_be(tmp_path, capsys, name):
+    """One 16-bit gray image: the refusal lists .png and .tif only (it listed .jpg and .ora, then refused them)."""
+    argv = _two_things_files(tmp_path)
     code, _, err = run(capsys, *argv, "--confidence-map", tmp_path / name)
     assert code == 2 and err.rstrip().endswith("give .png, .tif, .tiff"), err
     assert not (tmp_path / "out.png").exists()
@@ -490,12 +495,7 @@ def test_a_confidence_map_of_another_kind_is_refused_naming_what_it_may_be(tmp_p
 @pytest.mark.parametrize("given", [("--method", "levin"), ("--restraint", "off")])
 def test_a_confidence_map_of_an_unrestrained_photo_is_refused_as_a_clips_is(tmp_path, capsys, given):
     """One rule for photos and clips: the map would not say what the result shows."""
-    gray, cues = _two_things()
-    varcolor.write_image(tmp_path / "photo.png", gray)
-    mask = np.zeros(gray.shape + (3,))
-    mask[cues.mask] = (0.8, 0.2, 0.15)
-    varcolor.write_image(tmp_path / "photo_mask.png", mask)
-    argv = ("colorize", tmp_path / "photo.png", "--mask", tmp_path / "photo_mask.png", "-o", tmp_path / "out.png")
+    argv = _two_things_files(tmp_path)
     code, _, err = run(capsys, *argv, *given, "--confidence-map", tmp_path / "map.png")
     assert code == 2 and "unrestrained" in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out.png").exists() and not (tmp_path / "map.png").exists()

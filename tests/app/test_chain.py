@@ -84,3 +84,13 @@ def test_maps_kept_in_the_series_folder_are_no_photos_of_the_next_chain(series, 
     assert sorted(p.name for p in (series / "two").glob("*.png")) == [f"p{i}.png" for i in range(4)]
     rows = varcolor.batch.read_manifest(series / "two" / varcolor.batch.MANIFEST)
     assert sorted(Path(row["input"]).relative_to(photos).as_posix() for row in rows) == [f"p{i}.png" for i in range(4)]
+
+
+def test_an_unrestrained_chain_without_a_map_runs(series, capsys):
+    """The chain's own maps (what it passes colour on by) are not the user's ``--confidence-map``:
+    ``--method levin`` without one runs, with one it is refused in one line."""
+    argv = ("colorize", series / "photos", "--mask", series / "marks", "--chain", "--method", "levin", "-q")
+    code, _, err = run(capsys, *argv, "-o", series / "one")
+    assert code == 0, err
+    code, _, err = run(capsys, *argv, "-o", series / "two", "--confidence-map", series / "maps")
+    assert code == 2 and "unrestrained (--method levin)" in err and not (series / "two").exists(), err

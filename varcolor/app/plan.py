@@ -383,10 +383,6 @@ def plan_colorize(
     if cue_path is not None and cues is None:
         raise InputError(f"a cue path needs its kind: {', '.join(kinds)}")
     # --reference told apart once (a photo, a folder named as the images, a pool), and checked
-    if run.confidence_map is not None:
-        from ..methods.levin_multiscale import check_confidence_map  # (numba's import: only where asked)
-
-        check_confidence_map(options, "a photo")
     references = References.of(reference, Path(source), run.max_pixels, options.max_memory)
     if references is not None:
         references.check_outputs(Path(output))  # a bad reference file is said first

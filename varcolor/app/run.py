@@ -18,7 +18,7 @@ from .jobs import made_with, run_jobs
 from .plan import ENCODER, check_outputs, mark_map_folder, plan_colorize, plan_decode, plan_encode
 from .recolor import recolor
 from .reference import given_references
-from .run_options import RunOptions
+from .run_options import RunOptions, is_path
 
 __all__ = ["run_folder", "colorize_folder", "COMMANDS"]
 
@@ -182,6 +182,10 @@ def colorize_folder(
     InputError
         Bad input, before any image is read; ``chain`` on a single file.
     """
+    if run.confidence_map is not None:  # the user's map (a chain's own, for what it passes on, is not)
+        from ..methods.levin_multiscale import check_confidence_map  # (numba's import: only where asked)
+
+        check_confidence_map(options, "a photo")
     given = given_references(reference)  # one path or several, told apart once
     named = None if given is None else list(given)
     if chain:
@@ -235,10 +239,6 @@ def run_request(request: dict, warn: Callable[[str], None] | None = None) -> str
     return None if not failed else str(failed[0].get("reason") or f"{failed[0].get('input')}: failed")
 
 
-def _is_path(value) -> bool:
-    return isinstance(value, (str, os.PathLike)) and bool(os.fspath(value))
-
-
 def _check_arguments(reference, chain, keywords: dict) -> None:
     """One line naming the argument for a value of the wrong kind, before anything is read: a
     dict's keys read as paths, ``chain='no'`` ran a chain, ``reference=[]`` ran without one."""
@@ -246,13 +246,13 @@ def _check_arguments(reference, chain, keywords: dict) -> None:
         raise InputError(f"chain= must be True or False, got {chain!r}")
     if reference is not None:
         several = isinstance(reference, (list, tuple))
-        if not (all(_is_path(r) for r in reference) and reference if several else _is_path(reference)):
+        if not (all(is_path(r) for r in reference) and reference if several else is_path(reference)):
             raise InputError(
                 f"reference= must be a photo's or a folder's path, or a non-empty list of them, got {reference!r}"
             )
     for kind in cue_kinds():
         value = keywords.get(kind)
-        if value is not None and not isinstance(value, bool) and not _is_path(value):
+        if value is not None and not isinstance(value, bool) and not is_path(value):
             raise InputError(f"{kind}= must be True (the file beside each photo) or a path, got {value!r}")
 
 

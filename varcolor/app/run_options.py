@@ -42,8 +42,13 @@ def _edges(name: str, value) -> None:
         raise InputError(f"{name} must be {' or '.join(EDGES)}, got {value!r}")
 
 
+def is_path(value) -> bool:
+    """Whether ``value`` names a file: a non-empty string or path (a dict, bytes or '' do not)."""
+    return isinstance(value, (str, os.PathLike)) and bool(os.fspath(value))
+
+
 def _path(name: str, value) -> None:
-    if value is not None and (not isinstance(value, (str, os.PathLike)) or not os.fspath(value)):
+    if value is not None and not is_path(value):
         raise InputError(f"{name} must be a path (a non-empty string), got {value!r}")
 
 

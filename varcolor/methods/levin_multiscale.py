@@ -1277,20 +1277,9 @@ def _blocks(rows: slice, factor: int, size: int) -> slice:
 
 
 def check_confidence_map(options: Options, what: str) -> None:
-    """Refuse ``--confidence-map`` for ``what`` (a photo, a clip) colorized unrestrained: its
-    colour goes past where its cues' reach ends (``--method`` other than this one,
-    ``--restraint off``), or a network fills what they leave (``--prior``), so the map would not
-    say where its colour is known. One rule for photos, folders, chains and clips.
+    """Refuse ``--confidence-map`` for ``what`` (a photo, a clip) colorized unrestrained: there
+    the map would not say where its colour is known. One rule for photos, folders, chains, clips.
 
-    Parameters
-    ----------
-    options : Options
-        The colorization's options.
-    what : str
-        What is colorized, as the message names it.
-
-    Examples
-    --------
     >>> check_confidence_map(Options(), "a photo")  # the defaults: restrained
     >>> check_confidence_map(Options(method="levin"), "a photo")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -1307,16 +1296,10 @@ def check_confidence_map(options: Options, what: str) -> None:
 
 
 def unrestrained_because(options: Options) -> str | None:
-    """Why a colorization with ``options`` is not restrained, as the flags that make it so (None:
-    it is: the default engine, ``restraint="on"``, no prior).
+    """Why a colorization with ``options`` is not restrained, as the flags that make it so; None
+    where it is (this engine, ``restraint="on"``, no prior): the one rule maps, clips and the
+    studio's hint follow.
 
-    Parameters
-    ----------
-    options : Options
-        The colorization's options.
-
-    Examples
-    --------
     >>> unrestrained_because(Options()), unrestrained_because(Options(method="levin"))
     (None, '--method levin')
     """

@@ -18,23 +18,21 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
+from ..io import check_writable
 
 __all__ = ["run", "open_given", "open_in_browser"]
 
 
 def _check_save_folder(folder: Path) -> None:
-    """``--out-dir``: a folder, or one that can be made there (its nearest existing parent a
-    writable folder); refused in one line before the studio starts."""
-    if folder.exists():
-        if not folder.is_dir():
-            raise InputError(f"{folder}: not a folder to save results in")
-        return
-    parent = folder.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{folder}: cannot be made to save results in ({parent} is not a writable folder)")
+    """``--out-dir``: a folder, or one its first save can make; refused in one line before the
+    studio starts (:func:`~varcolor.io.check_writable`'s rule)."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: not a folder to save results in")
+    try:
+        check_writable(folder / "result.png", image=False)
+    except OutputError as exc:
+        raise InputError(f"{folder}: cannot be made to save results in ({exc})") from None
 
 
 def open_given(studio, image: str | None, session: str | None) -> None:

@@ -34,7 +34,7 @@ from ..cues import Cues
 from ..errors import InputError
 from ..memory import check_memory
 from ..methods import build_options
-from ..methods.levin_multiscale import LevinMultiscale
+from ..methods.levin_multiscale import unrestrained_because
 from ..options import AUTOMATIC, Options
 from ..restraint import Reach, Restraint
 from ..solvers.choice import estimate_bytes
@@ -116,8 +116,7 @@ class VideoFrame:
 
 def restrained(options: Options) -> bool:
     """Whether a clip colorized with ``options`` is restrained, so that its frames have a
-    :attr:`VideoFrame.confidence`: ``levin-multiscale`` with ``restraint="on"`` (the defaults), as
-    photos are, and no network (``prior``), which fills the rest.
+    :attr:`VideoFrame.confidence` (:func:`~varcolor.methods.levin_multiscale.unrestrained_because`).
 
     Parameters
     ----------
@@ -129,7 +128,7 @@ def restrained(options: Options) -> bool:
     >>> restrained(Options()), restrained(Options(method="levin"))
     (True, False)
     """
-    return options.method == LevinMultiscale.name and not options.prior and LevinMultiscale.restrained_by(options)
+    return unrestrained_because(options) is None
 
 
 def video_memory(shape: tuple[int, int], *, window: int = 1, options: Options | None = None) -> int:
