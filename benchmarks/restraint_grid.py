@@ -1,0 +1,186 @@
+"""Restraint's levers tried for issue 107 (``results/restraint_grid.md``): constants of
+:mod:`varcolor.restraint` set by hand on the shared skeleton protocol's cases, strokes spread over
+photos in their true colours, reference cues read as points, and the network's answer to the
+strokes as a "where" gate. Prints what the results file quotes.
+
+Run: ``python benchmarks/restraint_grid.py sweep '[{}, {"GRID_SIDE": 200}]'`` (20 tuning photos a
+set; ``N=`` another count), ``dense '[{"LIKENESS_POWER": 2.0}]'``, ``reference`` or ``gate``
+(the gate on the test part: the network was trained on the tuning part).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+import skeleton_strokes as ss
+from shared_data import split
+
+import varcolor
+import varcolor.restraint as restraint
+from varcolor.color import lab_to_rgb, rgb_to_lab, same_lightness_gray
+
+N = int(os.environ.get("N", "20"))
+
+
+def with_constants(configs: list[dict], evaluate) -> None:
+    """``evaluate(tag)`` once a configuration, the restraint's constants set for it."""
+    for config in configs:
+        saved = {name: getattr(restraint, name) for name in config}
+        for name, value in config.items():
+            setattr(restraint, name, value)
+        try:
+            evaluate(json.dumps(config))
+        finally:
+            for name, value in saved.items():
+                setattr(restraint, name, value)
+
+
+def skeleton_cases(part: str = "tuning") -> list[dict]:
+    """The protocol's whole-skeleton strokes and its short guessed ones, ``N`` photos a set."""
+    module, rng, cases = ss.protocol(), np.random.default_rng(0), []
+    sets = sorted((label for label in split(part) if label.startswith(("bsds500", "imagenet"))), key=str)
+    for label in sets:
+        for path in split(part)[label][:N]:
+            rgb = module.load(path)
+            gray, lab, chroma, mask, ab, stroked = module.strokes(rgb)
+            if not mask.any():
+                continue
+            short = ss.harder(mask, ab, np.where(stroked, ss.objects_of(module, rgb), 0), rng)
+            for variant, (m, a) in (("whole", (mask, ab)), ("short", short)):
+                if m.any():
+                    cases.append(dict(set=label[:5], variant=variant, rgb=rgb, gray=gray, lab=lab, chroma=chroma,
+                                      mask=m, ab=a.astype(np.float32), stroked=stroked))  # fmt: skip
+    return cases
+
+
+def sweep(configs: list[dict]) -> None:
+    module, cases = ss.protocol(), skeleton_cases()
+
+    def evaluate(tag: str) -> None:
+        rows: dict = {}
+        for c in cases:
+            result = varcolor.colorize(c["gray"], varcolor.Cues(c["mask"], c["ab"]))
+            p, leak, reach, neutral = module.score(result.rgb, c["rgb"], c["lab"], c["chroma"], c["stroked"])
+            gray = module.psnr(np.dstack([c["gray"]] * 3), c["rgb"])
+            ceiling, _ = module.bounds(c["rgb"], c["lab"], c["mask"], c["ab"], c["stroked"])
+            chroma = np.hypot(*rgb_to_lab(result.rgb)[..., 1:].transpose(2, 0, 1))
+            leaked, known = neutral & (chroma >= 6), result.confidence
+            rows.setdefault((c["set"], c["variant"]), []).append(
+                (p - gray, module.psnr(ceiling, c["rgb"]) - gray, leak, reach,
+                 float(known[leaked].mean()) if leaked.any() else np.nan,
+                 float(known[c["stroked"] & ~c["mask"]].mean()))
+            )  # fmt: skip
+        line = [tag]
+        for (name, variant), values in sorted(rows.items()):
+            r = np.array(values, float)
+            line.append(
+                f"{name}/{variant}: gain {r[:, 0].mean():+.2f} (ceil {r[:, 1].mean():+.2f}) "
+                f"leak {np.nanmean(r[:, 2]):.2f} reach {r[:, 3].mean():.2f} "
+                f"cL {np.nanmean(r[:, 4]):.2f} cS {r[:, 5].mean():.2f}"
+            )
+        print(" | ".join(line), flush=True)
+
+    with_constants(configs, evaluate)
+
+
+def dense(configs: list[dict]) -> None:
+    """30 short strokes copied from the original at random places, 12 tuning photos a set."""
+    from skimage.draw import line
+
+    rng, cases = np.random.default_rng(1), []
+    for label in ("bsds500/train", "imagenet-sample/train 0–299"):
+        for path in split("tuning")[label][:12]:
+            rgb = varcolor.read_image(path)[..., :3]
+            gray, lab = same_lightness_gray(rgb), rgb_to_lab(rgb)
+            height, width = gray.shape
+            mask = np.zeros(gray.shape, bool)
+            for _ in range(30):
+                y, x, turn = rng.integers(10, height - 10), rng.integers(10, width - 10), rng.uniform(0, np.pi)
+                y1 = int(np.clip(y + 15 * np.sin(turn), 0, height - 3))
+                x1 = int(np.clip(x + 15 * np.cos(turn), 0, width - 3))
+                rows, cols = line(y, x, y1, x1)
+                for dy in range(3):
+                    for dx in range(3):
+                        mask[np.clip(rows + dy, 0, height - 1), np.clip(cols + dx, 0, width - 1)] = True
+            cases.append((label[:5], rgb, gray, varcolor.Cues(mask, np.where(mask[..., None], lab[..., 1:], 0))))
+
+    def evaluate(tag: str, **keywords) -> None:
+        scores: dict = {}
+        for name, rgb, gray, cues in cases:
+            scores.setdefault(name, []).append(
+                varcolor.metrics.psnr(varcolor.colorize(gray, cues, **keywords).rgb, rgb)
+            )
+        print(tag, {name: round(float(np.mean(v)), 2) for name, v in scores.items()}, flush=True)
+
+    evaluate("levin", method="levin")
+    evaluate("unrestrained", restraint="off")
+    with_constants([{}, *configs], evaluate)
+
+
+def reference() -> None:
+    """Reference cues as strokes (today) and as points, on 12 tuning crop pairs; unrelated pairs."""
+    from reference import crops
+
+    paths = split("tuning")["bsds500/train"][:13]
+    for kind in ("crops", "unrelated"):
+        cases = []
+        for i, path in enumerate(paths[:12]):
+            truth, ref = crops(varcolor.read_image(path)[..., :3])
+            if kind == "unrelated":
+                ref = varcolor.read_image(paths[i + 1])[..., :3]
+            gray = same_lightness_gray(truth)
+            cases.append((truth, gray, varcolor.Cues.from_reference(gray, ref)))
+        print(kind, "pairs with cues:", sum(c.count > 0 for *_, c in cases), "of", len(cases))
+        engines = [("today", False, {}), ("as points", True, {})]
+        engines += [("unrestrained", False, {"restraint": "off"}), ("levin", False, {"method": "levin"})]
+        for tag, points, keywords in engines:
+            scores = []
+            for truth, gray, cues in cases:
+                if not cues.count:
+                    scores.append(varcolor.metrics.psnr(np.repeat(gray[..., None], 3, 2), truth))
+                    continue
+                if points:
+                    cues = dataclasses.replace(cues, points=cues.mask & (np.asarray(cues.weight) < 1))
+                scores.append(varcolor.metrics.psnr(varcolor.colorize(gray, cues, **keywords).rgb, truth))
+            print(f"  {tag}: {np.mean(scores):.2f} dB", flush=True)
+
+
+def gate() -> None:
+    """The default result's chroma scaled by how much of it the network, given the same strokes
+    as hints, also puts there; 15 test photos a set (13 with strokes)."""
+    from varcolor.neural.prior import predict
+    from varcolor.neural.weights import load
+
+    module, net, rows = ss.protocol(), load(None), {}
+    for label in [name for name in split("test") if name.startswith(("bsds500", "imagenet"))]:
+        for path in split("test")[label][:15]:
+            rgb = module.load(path)
+            gray, lab, chroma, mask, ab, stroked = module.strokes(rgb)
+            if not mask.any():
+                continue
+            cues = varcolor.Cues(mask, ab.astype(np.float32))
+            result_lab = rgb_to_lab(varcolor.colorize(gray, cues).rgb)
+            ours, (theirs, _) = result_lab[..., 1:], predict(net, gray, cues)
+            share = np.sum(theirs * ours, -1) / np.maximum(np.sum(ours * ours, -1), 1e-6)
+            base = module.psnr(np.dstack([gray] * 3), rgb)
+            scores = []
+            for power in (None, 1.0, 0.5):
+                scale = 1.0 if power is None else np.where(mask, 1.0, np.clip(share, 0, 1) ** power)[..., None]
+                out = np.clip(lab_to_rgb(np.dstack([result_lab[..., 0], ours * scale])), 0, 1)
+                p, leak, reach, _ = module.score(out, rgb, lab, chroma, stroked)
+                scores.append((p - base, leak, reach))
+            rows.setdefault(label, []).append(scores)
+    for label, values in rows.items():
+        m = np.array(values).mean(0)
+        print(label, len(values), "today / gate γ1 / gate γ0.5 (gain, leak, reach):", np.round(m, 2).tolist())
+
+
+if __name__ == "__main__":
+    warnings.filterwarnings("ignore")
+    mode, given = sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else []
+    {"sweep": lambda: sweep(given or [{}]), "dense": lambda: dense(given), "reference": reference, "gate": gate}[mode]()
