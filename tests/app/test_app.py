@@ -541,3 +541,26 @@ def test_outputs_written_into_the_input_folder_are_no_inputs_of_a_later_run_else
     code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "out", "-q")
     assert code == 0, err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", MANIFEST]
+
+
+def test_a_map_folder_holding_photos_is_refused_not_marked(tmp_path, capsys):
+    """A --confidence-map folder is marked so that no later run reads its maps as photos: marked,
+    a folder of the user's own photos (here one the run itself walks) would be passed over by
+    every later run. Refused in one line, nothing written."""
+    from tests.conftest import run
+
+    source = tmp_path / "in"
+    for name in ("a", "sub/b"):
+        varcolor.write_image(source / f"{name}.png", np.full((20, 20), 0.5))
+        strokes = np.zeros((20, 20, 3))
+        strokes[5:8, 5:15] = (0.8, 0.2, 0.2)
+        varcolor.write_image(source / f"{name}_mask.png", strokes)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "out", "--confidence-map", source / "sub")
+    assert code == 2 and "holds photos" in err and len(err.strip().splitlines()) == 1, err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    code, _, err = run(capsys, "colorize", source, "-o", tmp_path / "out", "--confidence-map", tmp_path / "maps", "-q")
+    assert code == 0, err
+    argv = ("colorize", source, "-o", tmp_path / "out2", "--confidence-map", tmp_path / "maps", "--overwrite", "-q")
+    code, _, err = run(capsys, *argv)  # a rerun into the folder it marked
+    assert code == 0 and len(list((tmp_path / "maps").rglob("*_confidence.png"))) == 2, err

@@ -167,6 +167,13 @@ def mark_map_folder(source: Path, run: RunOptions) -> None:
     if run.confidence_map is None or not source.is_dir():
         return
     folder = Path(run.confidence_map)
+    if folder.is_dir() and not (folder / MAPS_MARKER).is_file():
+        # Marked, a folder of the user's photos would be passed over by every later run.
+        photos = [p for p in walk_images(folder, layered=True) if not p.name.endswith("_confidence.png")]
+        if photos:
+            raise InputError(
+                f"{folder}: --confidence-map holds photos ({folder / photos[0]}); give the maps a folder of their own"
+            )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         marker = folder / MAPS_MARKER
