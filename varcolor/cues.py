@@ -436,6 +436,7 @@ class Cues:
             ab,
             weight=confidence,
             copy=False,
+            points=mask if np.shape(reference)[-1] == 3 else None,  # a photo with an alpha: a chain's passed colour
             references=((name, 1.0),) if found else (),
             unmatched=() if found else (name,),
         )
@@ -510,7 +511,7 @@ class Cues:
         _check_strokes(strokes, gray.shape)
         names = list(names) if names is not None else [f"reference {i + 1}" for i in range(len(references))]
         matched = match_pool(gray, references, signatures=signatures, names=names, verified_only=verified_only)
-        return cls._pooled(*matched, names=names, strokes=strokes)
+        return cls._pooled(*matched, names=names, strokes=strokes, points=matched[0])  # photos known everywhere
 
     @classmethod
     def from_pool(cls, matched: PoolMatch, *, strokes: Cues | None = None) -> Cues:
@@ -548,7 +549,7 @@ class Cues:
         (('cat', 1.0),)
         """
         _check_strokes(strokes, matched.shape)
-        return cls._pooled(*matched.result(), names=matched.names, strokes=strokes)
+        return cls._pooled(*matched.result(), names=matched.names, strokes=strokes, points=matched.points)
 
     @classmethod
     def _pooled(
@@ -560,6 +561,7 @@ class Cues:
         *,
         names: Sequence[str],
         strokes: Cues | None,
+        points: np.ndarray | None = None,
     ) -> Cues:
         """A pool's match (:func:`~varcolor.matching.match_pool`'s values) as cues, with the
         share each photo gave, around ``strokes``."""
@@ -571,7 +573,15 @@ class Cues:
         shared = tuple((names[index], count / total) for index, count in ranked) if total else ()
         if strokes is not None:
             mask &= outside(strokes.mask)
-        matched = cls(mask, ab, weight=weight, copy=False, references=shared, unmatched=() if total else tuple(names))
+        matched = cls(
+            mask,
+            ab,
+            weight=weight,
+            copy=False,
+            references=shared,
+            unmatched=() if total else tuple(names),
+            points=points,
+        )
         return matched if strokes is None or not strokes.count else matched.merged(strokes)
 
     def merged(self, other: Cues, out: np.ndarray | None = None) -> Cues:

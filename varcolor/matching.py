@@ -1018,6 +1018,9 @@ class PoolMatch:
         self.mask = np.zeros(gray.shape, bool)
         self.ab = np.zeros(gray.shape + (2,), np.float32)
         self.weight = np.zeros(gray.shape, np.float32)
+        #: The cues from photos without an alpha: references known everywhere, whose colour is
+        #: "this colour here" (:attr:`varcolor.Cues.points`); a chain's passed photo has an alpha.
+        self.points = np.zeros(gray.shape, bool)
         self.shares: list[tuple[int, int]] = []
         self._reach = _POOL_REACH * CUE_STEP * factor
 
@@ -1076,6 +1079,8 @@ class PoolMatch:
         self.mask[rows, cols] = True
         self.ab[rows, cols] = their_ab[rows, cols]
         self.weight[rows, cols] = their_weight[rows, cols]
+        if photo.shape[-1] == 3:
+            self.points[rows, cols] = True
         self.shares.append((index, int(rows.size)))
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
