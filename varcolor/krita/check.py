@@ -339,41 +339,12 @@ def round_trip(
         ImageMagick's ``import``).
     """
     krita, xvfb_run = krita_programs(screenshot is not None)
-    gray, painted_first = sample_document(shape)
-    # Live's stroke, painted in Krita after the Colorize runs: the command line's result holds it too.
-    stroke = _live_stroke(gray.shape)
-    strokes = painted_first.copy()
-    top, left, height, width = stroke[:4]
-    strokes[top : top + height, left : left + width] = [*(np.array(stroke[4:]) / 255), 1]
-    photo = np.dstack([gray] * 3 + [np.ones_like(gray)])
-    write_ora(folder / "document.ora", [("photo", photo), ("strokes", painted_first)])
-    (folder / "photo.png").write_bytes(encode_image(gray, ".png"))
-    (folder / "strokes.png").write_bytes(encode_image(strokes, ".png"))
-    (folder / "strokes_first.png").write_bytes(encode_image(painted_first, ".png"))
-
+    strokes, stroke = _write_documents(folder, shape)
     environ = _profile_environment(folder / "profile")
     install.install(environ)
     for name in ("report.json", "started.json"):
         (folder / name).unlink(missing_ok=True)
-    plan = {
-        "settings": {
-            "varcolor": shlex.join(_varcolor_command()),
-            "method": method,
-            "strokes": "",
-            "photo": "",
-            "confidence": "1",
-        },
-        "select": "strokes",
-        "runs": 2,
-        "cancel_first": True,
-        "output": str(folder / "result.ora"),
-        "runs_output": str(folder / "runs.ora"),
-        "report": str(folder / "report.json"),
-        "started": str(folder / "started.json"),
-        "linger": 4 if screenshot else 0,
-        "live_stroke": stroke,
-    }
-    (folder / "plan.json").write_text(json.dumps(plan))
+    (folder / "plan.json").write_text(json.dumps(_plan(folder, method, screenshot, stroke)))
     environ["VARCOLOR_KRITA_CHECK"] = str(folder / "plan.json")
     script = f"{shlex.quote(krita)} --nosplash document.ora & krita=$!; "
     if screenshot:  # once the report is written the plug-in waits, showing the result and the docker
@@ -381,22 +352,8 @@ def round_trip(
             "while [ ! -e report.json ]; do sleep 0.2; done; sleep 2; "
             f"import -window root {shlex.quote(str(screenshot))}; "
         )
-    # The command line's result, made while Krita starts (its own start is most of the check).
-    command = [sys.executable, "-m", "varcolor.cli"]
-    expected_run = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "expected.png", "--overwrite"]
-    referee = subprocess.Popen(
-        [*expected_run, "--method", method],
-        cwd=folder,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    # The Colorize runs' strokes (before Live's): the confidence layer is theirs.
-    known_run = [*command, "colorize", "photo.png", "--mask", "strokes_first.png", "-o", "expected_first.png"]
-    known_run += ["--confidence-map", "expected_confidence.png", "--overwrite", "--method", method]
-    known_referee = subprocess.Popen(
-        known_run, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # The command line's results, made while Krita starts (its own start is most of the check).
+    referee, known_referee = _referees(folder, method)
     try:
         start = time.perf_counter()
         _run_krita(
@@ -428,6 +385,69 @@ def round_trip(
         raise InputError(
             f"varcolor colorize failed on the check's document: {lines[-1] if lines else referee.returncode}"
         )
+    return _outcome(folder, strokes, seconds)
+
+
+def _write_documents(folder: Path, shape: tuple[int, int] | None) -> tuple[np.ndarray, list[int]]:
+    """The check's document and the command line's inputs in ``folder``: the strokes (Live's
+    included) and Live's stroke."""
+    gray, painted_first = sample_document(shape)
+    # Live's stroke, painted in Krita after the Colorize runs: the command line's result holds it too.
+    stroke = _live_stroke(gray.shape)
+    strokes = painted_first.copy()
+    top, left, height, width = stroke[:4]
+    strokes[top : top + height, left : left + width] = [*(np.array(stroke[4:]) / 255), 1]
+    photo = np.dstack([gray] * 3 + [np.ones_like(gray)])
+    write_ora(folder / "document.ora", [("photo", photo), ("strokes", painted_first)])
+    (folder / "photo.png").write_bytes(encode_image(gray, ".png"))
+    (folder / "strokes.png").write_bytes(encode_image(strokes, ".png"))
+    (folder / "strokes_first.png").write_bytes(encode_image(painted_first, ".png"))
+    return strokes, stroke
+
+
+def _plan(folder: Path, method: str, screenshot: Path | None, stroke: list[int]) -> dict:
+    """What the plug-in does in Krita (``VARCOLOR_KRITA_CHECK``'s file)."""
+    return {
+        "settings": {
+            "varcolor": shlex.join(_varcolor_command()),
+            "method": method,
+            "strokes": "",
+            "photo": "",
+            "confidence": "1",
+        },
+        "select": "strokes",
+        "runs": 2,
+        "cancel_first": True,
+        "output": str(folder / "result.ora"),
+        "runs_output": str(folder / "runs.ora"),
+        "report": str(folder / "report.json"),
+        "started": str(folder / "started.json"),
+        "linger": 4 if screenshot else 0,
+        "live_stroke": stroke,
+    }
+
+
+def _referees(folder: Path, method: str) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """The command line's result for all the strokes, and for the Colorize runs' (with their confidence)."""
+    command = [sys.executable, "-m", "varcolor.cli"]
+    expected_run = [*command, "colorize", "photo.png", "--mask", "strokes.png", "-o", "expected.png", "--overwrite"]
+    referee = subprocess.Popen(
+        [*expected_run, "--method", method],
+        cwd=folder,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    known_run = [*command, "colorize", "photo.png", "--mask", "strokes_first.png", "-o", "expected_first.png"]
+    known_run += ["--confidence-map", "expected_confidence.png", "--overwrite", "--method", method]
+    known_referee = subprocess.Popen(
+        known_run, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    return referee, known_referee
+
+
+def _outcome(folder: Path, strokes: np.ndarray, seconds: float) -> RoundTrip:
+    """The round trip read from the plug-in's report and Krita's saved documents."""
     report = json.loads((folder / "report.json").read_text())
     failed = [run["message"] for run in report["runs"] if not run["ok"]]
     if report["error"] or failed or not report.get("saved"):
