@@ -503,6 +503,44 @@ def train(
     checkpoint = Path(checkpoint)
     if config.init and identity(config.init) == identity(checkpoint):
         raise InputError(f"{config.init}: the weights to start from cannot be the checkpoint this run writes")
+    net, optimizer = _network(config, checkpoint, device)
+    start, history, changes = _resume(checkpoint, config, net, optimizer, accept_changes)
+    photos = load_photos(config.data, config.short_side, progress=progress)
+    if progress and (photos.unreadable or photos.gray):
+        tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
+    validation = ValidationSet.from_folder(config.validation, config.validation_images) if config.validation else None
+    net.mask_cent = config.mask_cent
+    distribution = photo_distribution(photos)  # stored with the model, for the rebalanced decoding
+    class_weights = (
+        None
+        if config.rebalance is None
+        else torch.from_numpy(rebalancing_weights(distribution.numpy(), mix=config.rebalance)).float().to(device)
+    )
+    bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
+    smoothed = None
+    end = config.steps if stop_at is None else min(stop_at, config.steps)
+    for step in range(start, end):
+        regression, classification = _step(net, optimizer, config, photos, class_weights, step, device)
+        l1 = regression.item()
+        smoothed = l1 if smoothed is None else 0.98 * smoothed + 0.02 * l1
+        record = {"step": step + 1, "l1": l1, "ce": classification.item()}
+        done = step + 1
+        if validation and (done % config.validate_every == 0 or done == config.steps):
+            record["val_psnr"] = validation.psnr(net)
+            bar.set_postfix(l1=f"{smoothed:.2f}", val=f"{record['val_psnr']:.2f} dB")
+        else:
+            bar.set_postfix(l1=f"{smoothed:.2f}", refresh=False)
+        history.append(record)
+        bar.update()
+        if done % config.checkpoint_every == 0 or done == end:
+            _check_finite(net.state_dict(), f"training diverged by step {done}")
+            save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution, changes)
+    bar.close()
+    return net.eval()
+
+
+def _network(config: TrainingConfig, checkpoint: Path, device: torch.device) -> tuple[SIGGRAPH17, torch.optim.Adam]:
+    """The network to train (from ``config.init`` on a new run) on ``device``, and its optimizer."""
     torch.manual_seed(config.seed)
     net = SIGGRAPH17(width=config.width, global_hints=config.global_hints)
     if config.init and not checkpoint.is_file():
@@ -519,7 +557,14 @@ def train(
         learning = list(net.model_class.parameters())
         for parameter in learning:
             parameter.requires_grad_(True)
-    optimizer = torch.optim.Adam(learning, lr=config.lr, betas=(0.9, 0.99))
+    return net, torch.optim.Adam(learning, lr=config.lr, betas=(0.9, 0.99))
+
+
+def _resume(
+    checkpoint: Path, config: TrainingConfig, net: SIGGRAPH17, optimizer: torch.optim.Adam, accept_changes: bool
+) -> tuple[int, list, list]:
+    """The step, history and option changes of ``checkpoint`` (loaded into ``net`` and
+    ``optimizer``), or a new run's where there is none."""
     start, history, changes = 0, [], []
     if checkpoint.is_file():
         state = _read_checkpoint(checkpoint)
@@ -547,56 +592,39 @@ def train(
             raise InputError(f"{checkpoint}: not a checkpoint of this run ({str(exc).splitlines()[0][:160]})") from None
         if changed:  # the checkpoint keeps what the run was made with before, and from which step
             changes.append({"step": start, "options": {name: list(pair) for name, pair in changed.items()}})
-    photos = load_photos(config.data, config.short_side, progress=progress)
-    if progress and (photos.unreadable or photos.gray):
-        tqdm.write(f"varcolor: warning: skipped {photos.unreadable} unreadable and {photos.gray} gray images")
-    validation = ValidationSet.from_folder(config.validation, config.validation_images) if config.validation else None
-    net.mask_cent = config.mask_cent
-    distribution = photo_distribution(photos)  # stored with the model, for the rebalanced decoding
-    class_weights = (
-        None
-        if config.rebalance is None
-        else torch.from_numpy(rebalancing_weights(distribution.numpy(), mix=config.rebalance)).float().to(device)
+    return start, history, changes
+
+
+def _step(
+    net: SIGGRAPH17,
+    optimizer: torch.optim.Adam,
+    config: TrainingConfig,
+    photos,
+    class_weights: torch.Tensor | None,
+    step: int,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimisation step on a batch drawn for ``step``: its regression and classification losses."""
+    generator = np.random.default_rng([config.seed, step])
+    torch.manual_seed(config.seed * 1_000_003 + step)
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(config, step)
+    net.train(config.train_only is None)  # a frozen trunk keeps its batch-norm statistics
+    inputs, targets, global_inputs = (
+        None if t is None else t.to(device, non_blocking=True) for t in make_batch(photos, config, generator)
     )
-    bar = tqdm(total=config.steps, initial=start, desc="training", unit="step", disable=not progress)
-    smoothed = None
-    end = config.steps if stop_at is None else min(stop_at, config.steps)
-    for step in range(start, end):
-        generator = np.random.default_rng([config.seed, step])
-        torch.manual_seed(config.seed * 1_000_003 + step)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        net.train(config.train_only is None)  # a frozen trunk keeps its batch-norm statistics
-        inputs, targets, global_inputs = (
-            None if t is None else t.to(device, non_blocking=True) for t in make_batch(photos, config, generator)
+    assert inputs is not None and targets is not None  # make_batch's: only the global hints may be None
+    regression, classification = loss_terms(net, inputs, targets, global_inputs, class_weights)
+    loss = classification if config.train_only == "class" else regression + config.class_weight * classification
+    if not torch.isfinite(loss):  # diverged: no checkpoint or model of non-finite weights is written
+        raise InputError(
+            f"training diverged at step {step + 1} (loss {loss.item()}); no checkpoint of it is written "
+            "(an earlier one is kept): lower the learning rate (lr) or the class weight"
         )
-        assert inputs is not None and targets is not None  # make_batch's: only the global hints may be None
-        regression, classification = loss_terms(net, inputs, targets, global_inputs, class_weights)
-        loss = classification if config.train_only == "class" else regression + config.class_weight * classification
-        if not torch.isfinite(loss):  # diverged: no checkpoint or model of non-finite weights is written
-            raise InputError(
-                f"training diverged at step {step + 1} (loss {loss.item()}); no checkpoint of it is written "
-                "(an earlier one is kept): lower the learning rate (lr) or the class weight"
-            )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        l1 = regression.item()
-        smoothed = l1 if smoothed is None else 0.98 * smoothed + 0.02 * l1
-        record = {"step": step + 1, "l1": l1, "ce": classification.item()}
-        done = step + 1
-        if validation and (done % config.validate_every == 0 or done == config.steps):
-            record["val_psnr"] = validation.psnr(net)
-            bar.set_postfix(l1=f"{smoothed:.2f}", val=f"{record['val_psnr']:.2f} dB")
-        else:
-            bar.set_postfix(l1=f"{smoothed:.2f}", refresh=False)
-        history.append(record)
-        bar.update()
-        if done % config.checkpoint_every == 0 or done == end:
-            _check_finite(net.state_dict(), f"training diverged by step {done}")
-            save_checkpoint(checkpoint, net, optimizer, done, config, history, distribution, changes)
-    bar.close()
-    return net.eval()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return regression, classification
 
 
 #: Options that may change when a run resumes: where it runs, not what it learns.

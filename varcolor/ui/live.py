@@ -511,8 +511,7 @@ class LiveSolver:
             rebased = self._take_rebase(method)
             mask, box = self._rasterize(doc)
             if self._mask is None and not PRESETS[method].get("prior") and not mask.any():
-                # Nothing to solve (a photo just opened): its gray at once, the colorizer made after
-                # it (a large photo's live copy took a second to set up before its gray showed).
+                # Nothing to solve (a photo just opened): its gray at once, the colorizer made after it.
                 self._mask_doc = None
                 timing["cues"] = time.perf_counter() - start
                 rgb = np.repeat(self.gray[..., None], 3, axis=2)
@@ -520,91 +519,16 @@ class LiveSolver:
                 self._colorizer_for(method)
                 return
             colorizer = self._colorizer_for(method)
-            delta = None  # the cues to add to the colorizer's (None: solve afresh)
-            if self._mask is not None:
-                top, left, h, w = box or (0, 0, height, width)
-                new, old = mask[top : top + h, left : left + w], self._mask[top : top + h, left : left + w]
-                differs = (new[..., 0] != old[..., 0]) | (new[..., 1] != old[..., 1]) | (new[..., 2] != old[..., 2])
-                black = (new[..., 0] | new[..., 1] | new[..., 2]) == 0
-                if not (differs & black).any():  # no cue removed: the changed pixels are cues to add
-                    changed = np.zeros((height, width), bool)
-                    changed[top : top + h, left : left + w] = differs
-                    delta = cues_from_mask(
-                        np.where(changed[..., None], mask, np.uint8(0)) if box is None else _boxed(mask, changed, box),
-                        box,
-                    )
+            delta = self._delta(mask, box)  # the cues to add to the colorizer's (None: solve afresh)
             cues = cues_from_mask(mask) if delta is None else None
             timing["cues"] = time.perf_counter() - start
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                if cues is not None and cues.count == 0 and colorizer.prior is None:
-                    self._mask, self._mask_doc = None, None
-                    rgb = np.repeat(self.gray[..., None], 3, axis=2)
-                    self._publish(
-                        version, (0, 0, height, width), rgb, timing=timing, info={"solver": "none", "cues": 0}
-                    )
-                    return
-                if delta is not None and delta.count == 0:
-                    self._mask_doc = doc
-                    self._publish(
-                        version,
-                        (0, 0, 0, 0),
-                        self.rgb,
-                        timing=timing,
-                        info={"solver": "unchanged"},
-                        ab=self.ab,
-                        painted=not colorizer.unpainted,
-                    )
-                    return
-                solve_start = time.perf_counter()
-                if delta is None and self._mask is None:
-                    # Nothing solved yet: a fresh solve (its rate estimates a save's). A cue set
-                    # with cues removed since the last solve (a stroke over suggestions clears
-                    # some, the eraser, undo) is reached from that solve (Colorizer.solve's
-                    # low-rank edit) while the page shows its result: a preview on top cost most
-                    # of a large stroke over a reference's suggestions.
-                    self._fresh = (version, method, start)
-                    if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
-                        self._preview(version, doc, method, dict(timing))
-                if self.chroma_listeners and colorizer.options.space == "lab":
-                    colorizer.on_chroma = functools.partial(self._solved, version)
-                colorizer.paint_later = self.paint_later and not refinable(method)
-                try:
-                    with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
-                        if cues is not None:
-                            result = colorizer.solve(cues)
-                        else:
-                            assert delta is not None  # the cues to add, where not solved afresh
-                            result = colorizer.update(delta)
-                finally:
-                    colorizer.on_chroma = None
-                    colorizer.paint_later = False
-                timing["solve"] = time.perf_counter() - solve_start
+                result = self._solve_cues(version, doc, method, colorizer, cues, delta, timing, start)
+            if result is None:
+                return
             self._mask, self._mask_doc = mask, doc
-            info = result.info
-            paint = float(info.get("paint_seconds", 0.0))
-            timing["solve"] -= paint
-            timing["colour"] = paint
-            window = info.get("window")
-            changed_box = tuple(window) if window and "update" in info and not rebased else (0, 0, height, width)
-            # An interactive update after which updates cost more and more: re-solve when the page idles.
-            self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and (
-                colorizer.updates is not None and colorizer.prior is None
-            )
-            warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
-            final = not refinable(method)
-            painted = not colorizer.unpainted
-            self._publish(
-                version,
-                changed_box if painted else (0, 0, 0, 0),  # (its picture comes after: _paint_late)
-                result.rgb,
-                final=final,
-                warning=warning,
-                timing=timing,
-                info={**_summary(info), **self._flood(mask, result.ab)},
-                ab=result.ab,
-                painted=painted,
-            )
+            self._publish_solved(version, method, colorizer, mask, result, caught, timing, rebased)
         except _Stopped:
             return
         except VarcolorError as exc:
@@ -619,6 +543,108 @@ class LiveSolver:
             self._publish(
                 version, None, None, error=f"internal error while solving: {type(exc).__name__}: {exc}", timing=timing
             )
+
+    def _delta(self, mask: np.ndarray, box: tuple[int, int, int, int] | None) -> Cues | None:
+        """The cues ``mask`` adds to those the colorizer holds (changed in ``box``), or None where
+        it holds none or some were removed: solved afresh."""
+        if self._mask is None:
+            return None
+        height, width = self.gray.shape
+        top, left, h, w = box or (0, 0, height, width)
+        new, old = mask[top : top + h, left : left + w], self._mask[top : top + h, left : left + w]
+        differs = (new[..., 0] != old[..., 0]) | (new[..., 1] != old[..., 1]) | (new[..., 2] != old[..., 2])
+        black = (new[..., 0] | new[..., 1] | new[..., 2]) == 0
+        if (differs & black).any():
+            return None
+        changed = np.zeros((height, width), bool)
+        changed[top : top + h, left : left + w] = differs
+        return cues_from_mask(
+            np.where(changed[..., None], mask, np.uint8(0)) if box is None else _boxed(mask, changed, box), box
+        )
+
+    def _solve_cues(
+        self,
+        version: int,
+        doc: Document,
+        method: str,
+        colorizer: Colorizer,
+        cues: Cues | None,
+        delta: Cues | None,
+        timing: dict,
+        start: float,
+    ):
+        """The colorizer's result for ``cues`` (afresh) or ``delta`` (added); None where the answer
+        is published here (no cue left, or none changed)."""
+        height, width = self.gray.shape
+        if cues is not None and cues.count == 0 and colorizer.prior is None:
+            self._mask, self._mask_doc = None, None
+            rgb = np.repeat(self.gray[..., None], 3, axis=2)
+            self._publish(version, (0, 0, height, width), rgb, timing=timing, info={"solver": "none", "cues": 0})
+            return None
+        if delta is not None and delta.count == 0:
+            self._mask_doc = doc
+            self._publish(
+                version,
+                (0, 0, 0, 0),
+                self.rgb,
+                timing=timing,
+                info={"solver": "unchanged"},
+                ab=self.ab,
+                painted=not colorizer.unpainted,
+            )
+            return None
+        solve_start = time.perf_counter()
+        if delta is None and self._mask is None:
+            # Nothing solved yet: a fresh solve (its rate estimates a save's). Cues removed since the
+            # last solve are reached from it (a low-rank edit) while the page shows its result.
+            self._fresh = (version, method, start)
+            if self.gray.size >= PREVIEW_PIXELS and not refinable(method) and colorizer.prior is None:
+                self._preview(version, doc, method, dict(timing))
+        if self.chroma_listeners and colorizer.options.space == "lab":
+            colorizer.on_chroma = functools.partial(self._solved, version)
+        colorizer.paint_later = self.paint_later and not refinable(method)
+        try:
+            with colorizer.engine.tolerance(PREVIEW_TOL) if refinable(method) else nullcontext():
+                if cues is not None:
+                    result = colorizer.solve(cues)
+                else:
+                    assert delta is not None  # the cues to add, where not solved afresh
+                    result = colorizer.update(delta)
+        finally:
+            colorizer.on_chroma = None
+            colorizer.paint_later = False
+        timing["solve"] = time.perf_counter() - solve_start
+        return result
+
+    def _publish_solved(
+        self, version: int, method: str, colorizer: Colorizer, mask: np.ndarray, result, caught: list, timing: dict,
+        rebased: bool,
+    ) -> None:  # fmt: skip
+        """Publish a solve's ``result``, with the warnings ``caught`` while it ran."""
+        height, width = self.gray.shape
+        info = result.info
+        paint = float(info.get("paint_seconds", 0.0))
+        timing["solve"] -= paint
+        timing["colour"] = paint
+        window = info.get("window")
+        changed_box = tuple(window) if window and "update" in info and not rebased else (0, 0, height, width)
+        # An interactive update after which updates cost more and more: re-solve when the page idles.
+        self._want_rebase = (info.get("update") == "window" or info.get("held", 0) >= REBASE_HELD) and (
+            colorizer.updates is not None and colorizer.prior is None
+        )
+        warning = "; ".join(str(w.message) for w in caught if issubclass(w.category, UserWarning)) or None
+        painted = not colorizer.unpainted
+        self._publish(
+            version,
+            changed_box if painted else (0, 0, 0, 0),  # (its picture comes after: _paint_late)
+            result.rgb,
+            final=not refinable(method),
+            warning=warning,
+            timing=timing,
+            info={**_summary(info), **self._flood(mask, result.ab)},
+            ab=result.ab,
+            painted=painted,
+        )
 
     def _solved(self, version: int, ab: np.ndarray) -> None:
         for listener in list(self.chroma_listeners):
