@@ -57,13 +57,6 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     from two symmetric eigendecompositions (pytorch-fid takes :func:`scipy.linalg.sqrtm` of the
     product, which singular covariances make inaccurate).
 
-    Parameters
-    ----------
-    mu1, mu2 : ndarray, ``d``
-        The means.
-    sigma1, sigma2 : ndarray, ``d×d``
-        The covariances.
-
     Examples
     --------
     >>> import numpy as np
@@ -96,11 +89,6 @@ def fid(first: np.ndarray, second: np.ndarray) -> float:
     ``Tr (Σ₁Σ₂)^½`` is the sum of the singular values of ``A Bᵀ`` (``m×n``): exact, and quick
     where the ``d×d`` route decomposes two matrices of 2048².
 
-    Parameters
-    ----------
-    first, second : ndarray, ``m×d`` and ``n×d``
-        The two sets' features, one row per image (``m, n ≥ 2``).
-
     Examples
     --------
     >>> import numpy as np
@@ -130,13 +118,6 @@ def small_set(images: int, features: int) -> bool:
     (2049 images for InceptionV3's 2048; pytorch-fid's documentation asks for 2048 at least). The
     FID of such a set is dominated by the sample; the KID beside it is not.
 
-    Parameters
-    ----------
-    images : int
-        The images in the smaller of the two sets.
-    features : int
-        Numbers per image.
-
     Examples
     --------
     >>> small_set(500, 2048), small_set(2049, 2048)
@@ -151,11 +132,6 @@ def kernel_distance(first: np.ndarray, second: np.ndarray) -> float:
     ``k(x, y) = (x·y / d + 1)³``. Unlike the FID it has no covariance to estimate: unbiased for a
     set of any size (at least two images), where the FID of fewer images than features is
     dominated by the sample.
-
-    Parameters
-    ----------
-    first, second : ndarray, ``m×d`` and ``n×d``
-        The two sets' features, one row per image (``m, n ≥ 2``).
 
     Examples
     --------
@@ -184,12 +160,7 @@ def kernel_distance(first: np.ndarray, second: np.ndarray) -> float:
 
 def statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mean and covariance (``ddof=1``) of ``features`` (``n×d``, one row per image; at
-    least two rows).
-
-    Parameters
-    ----------
-    features : ndarray, ``n×d``
-    """
+    least two rows)."""
     features = np.asarray(features, np.float64)
     if features.ndim != 2 or features.shape[0] < 2:
         raise InputError(f"FID needs the features of at least two images, got {features.shape[0]}")
@@ -237,13 +208,7 @@ def make_network():
 
 
 def network_name(features: int) -> str:
-    """What made features of ``features`` numbers, in words, for a table's note.
-
-    Parameters
-    ----------
-    features : int
-        Numbers per image.
-    """
+    """What made features of ``features`` numbers, in words, for a table's note."""
     if features == INCEPTION_FEATURES:
         return "the 2048 pool features of InceptionV3 as pytorch-fid computes them (papers' FID)"
     return f"the {features} features of varcolor's FeatureNet (comparable between runs with one weights file only)"
@@ -255,13 +220,7 @@ def load(path: str | os.PathLike):
     :class:`FeatureNet`. The file is read by :func:`varcolor.neural.weights.read_state` (a
     PyTorch file with ``weights_only=True``: no code runs from it; or safetensors). No file, an
     unreadable one, or one that is neither network's state dict is one :class:`InputError` line
-    naming the file; nothing is downloaded.
-
-    Parameters
-    ----------
-    path : path-like
-        The weights file.
-    """
+    naming the file; nothing is downloaded."""
     path = Path(path)
     if not path.is_file():
         raise InputError(

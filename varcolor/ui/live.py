@@ -83,13 +83,6 @@ class Published:
 def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
     """The live view's size: ``shape`` itself, or the same aspect at most ``max_pixels``.
 
-    Parameters
-    ----------
-    shape : (int, int)
-        The photo's ``(H, W)``.
-    max_pixels : int
-        The live view's largest size.
-
     Examples
     --------
     >>> working_shape((3000, 4000), 1_500_000)
@@ -104,13 +97,6 @@ def working_shape(shape: tuple[int, int], max_pixels: int) -> tuple[int, int]:
 
 def reduce(pixels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """``pixels`` (``H×W`` or ``H×W×C``, floats in [0, 1]) reduced to ``shape`` by area averaging.
-
-    Parameters
-    ----------
-    pixels : ndarray
-        The photo.
-    shape : tuple
-        ``(height, width)``, at most the photo's.
 
     Examples
     --------
@@ -164,17 +150,7 @@ GUESSED_COLOUR, GUESSED_OPACITY = (200, 40, 200), 0.75
 
 
 class LiveSolver:
-    """Colorize ``gray`` (the working copy, ``H×W``) for each document version submitted.
-
-    Parameters
-    ----------
-    gray : ndarray
-        The live view's gray image in [0, 1].
-    full_shape : tuple
-        The full-resolution image's ``(H, W)``: the documents' coordinates.
-    warm : bool
-        Warm the kernels (:func:`warm_up`) before the first solve.
-    """
+    """Colorize ``gray`` (the working copy, ``H×W``) for each document version submitted."""
 
     def __init__(self, gray: np.ndarray, full_shape: tuple[int, int], *, warm: bool = True):
         self.gray, self.full_shape = gray, tuple(full_shape)
@@ -222,15 +198,7 @@ class LiveSolver:
 
     # -- the page's side ------------------------------------------------------------------
     def submit(self, version: int, doc: Document) -> None:
-        """Ask for ``doc`` (document version ``version``) to be solved; it supersedes any version waiting.
-
-        Parameters
-        ----------
-        version : int
-            The document's version (newer ones are higher).
-        doc : Document
-            The document to solve.
-        """
+        """Ask for ``doc`` (document version ``version``) to be solved; it supersedes any version waiting."""
         with self._cond:
             self._pending = (version, doc)
             self._submitted[version] = time.perf_counter()
@@ -249,13 +217,7 @@ class LiveSolver:
 
     def patch(self, have: int) -> tuple[Published, tuple[int, int, int, int], bytes]:
         """The latest result, the box ``(top, left, height, width)`` that changed since serial
-        ``have`` (the whole image if ``have`` is unknown), and its RGBA bytes, row-major.
-
-        Parameters
-        ----------
-        have : int
-            The serial of the result the page shows.
-        """
+        ``have`` (the whole image if ``have`` is unknown), and its RGBA bytes, row-major."""
         with self._cond:
             published = self.published
             height, width = self.gray.shape
@@ -292,13 +254,7 @@ class LiveSolver:
     def close(self, wait: float = 0.0) -> None:
         """Stop the worker; with ``wait``, give a solve under way up to that many seconds to end
         (a process must not exit while a thread is inside the compiled solvers: their threads
-        abort it). Iterative solves stop at their next iteration.
-
-        Parameters
-        ----------
-        wait : float
-            Seconds to give a solve under way (0: none).
-        """
+        abort it). Iterative solves stop at their next iteration."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -706,13 +662,7 @@ class LiveSolver:
 
 def refinable(method: str) -> bool:
     """Whether the studio method ``method``'s solves can be carried on to a tighter tolerance
-    (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines.
-
-    Parameters
-    ----------
-    method : str
-        A studio preset.
-    """
+    (what its :class:`~varcolor.methods.base.Method` declares): the live view previews, then refines."""
     return methods.get(PRESETS[method]["method"]).refines()
 
 

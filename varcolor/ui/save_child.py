@@ -42,13 +42,7 @@ BUSY, IDLE = b"busy", b"idle"
 class Pacer:
     """Whether the studio is busy, as its last ``busy`` or ``idle`` line said: ``busy`` holds the
     work ahead for ``lease`` seconds at most (the studio says it again while it stays busy: a lost
-    ``idle`` costs a pause, never a save).
-
-    Parameters
-    ----------
-    lease : float
-        Seconds one ``busy`` holds the work ahead.
-    """
+    ``idle`` costs a pause, never a save)."""
 
     def __init__(self, lease: float):
         self.lease = lease
@@ -56,13 +50,7 @@ class Pacer:
         self._paused_until = 0.0
 
     def hear(self, word: bytes) -> None:
-        """Take the studio's word (``busy`` or ``idle``).
-
-        Parameters
-        ----------
-        word : bytes
-            ``busy`` or ``idle``.
-        """
+        """Take the studio's word (``busy`` or ``idle``)."""
         with self._turn:
             self._paused_until = time.monotonic() + self.lease if word == BUSY else 0.0
             self._turn.notify_all()
@@ -83,13 +71,7 @@ class Lines:
 
     def read(self, wait: bool) -> Iterator[bytes | None]:
         """The next lines: all that can be read now (``wait`` False), or until the end (True). The
-        end of the input is said by one ``None``.
-
-        Parameters
-        ----------
-        wait : bool
-            Read until the end of the input, not only what is there now.
-        """
+        end of the input is said by one ``None``."""
         while wait or select.select([self.fd], [], [], 0)[0]:
             chunk = os.read(self.fd, 65536)
             self._pending += chunk
@@ -140,14 +122,7 @@ def _ahead(pacer: Pacer, photo: Path | None) -> None:
 
 def main(argv: list[str]) -> int | str:
     """Run one save's child (``argv``: ``STUDIO LEASE [--spare [PHOTO]]``): 0 when the save is
-    written or no request came, else the line that says why it failed.
-
-    Parameters
-    ----------
-    argv : list of str
-        ``STUDIO LEASE [--spare [PHOTO]]``: the studio's process id, the seconds one ``busy`` holds
-        the work ahead, and for a spare child the photo to prepare.
-    """
+    written or no request came, else the line that says why it failed."""
     studio, lease, rest = int(argv[0]), float(argv[1]), argv[2:]
     threading.Thread(target=_watch, args=(studio,), daemon=True).start()
     pacer, lines = Pacer(lease), Lines(0)

@@ -89,21 +89,6 @@ def save_request(photo: Path, mask: Path, output: Path, options: dict, solver: s
     """What a save's child runs (:func:`varcolor.app.run_request`): the same colorization as
     :func:`command_line` prints, as plain values.
 
-    Parameters
-    ----------
-    photo : path
-        The photo.
-    mask : path
-        The stroke mask written for the save.
-    output : path
-        The result's file.
-    options : dict
-        The studio method's options (:class:`~varcolor.options.Options` fields).
-    solver : str or None
-        The solver decided for the save (None: the library's choice).
-    bits : int
-        Bits per sample of the result (8 or 16).
-
     Examples
     --------
     >>> save_request(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)["solver"]
@@ -127,11 +112,6 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
     into ``output`` with the studio method's ``options`` and the ``solver`` decided for it (its
     options' flags rendered by :meth:`varcolor.options.Options.flags`, the command line's own).
 
-    Parameters
-    ----------
-    photo, mask, output, options, solver, bits
-        As for :func:`save_request`.
-
     Examples
     --------
     >>> command_line(Path("a.png"), Path("m.png"), Path("o.png"), {"method": "levin"}, "direct", 8)[:8]
@@ -153,15 +133,7 @@ def drawing(doc: Document, shape: tuple[int, int]) -> dict:
     points at the photo's ``shape``, as plain values.
 
     Drawn in the child, not in the studio: a 40 MP mask and Pillow's picture of it were 0.28 GB of
-    the studio's peak, at the save.
-
-    Parameters
-    ----------
-    doc : Document
-        What is saved.
-    shape : tuple
-        The photo's ``(H, W)``.
-    """
+    the studio's peak, at the save."""
     drawn = {"strokes": list(doc.strokes), "points": list(doc.points), "shape": list(shape)}
     if doc.suggestions is not None and doc.suggestions.count:
         drawn["suggestions"] = doc.suggestions.rows()  # a reference's, kept where no stroke cleared them
@@ -170,15 +142,7 @@ def drawing(doc: Document, shape: tuple[int, int]) -> dict:
 
 def draw_mask(drawing: dict, path: Path) -> None:
     """Draw a save's stroke mask (:func:`drawing`; what
-    :func:`~varcolor.ui.document.rasterize` makes of the document) into the PNG ``path``.
-
-    Parameters
-    ----------
-    drawing : dict
-        From :func:`drawing`.
-    path : Path
-        The PNG written (in the save's work folder).
-    """
+    :func:`~varcolor.ui.document.rasterize` makes of the document) into the PNG ``path``."""
     shape = tuple(drawing["shape"])
     suggestions = drawing.get("suggestions")
     doc = Document(
@@ -190,15 +154,7 @@ def draw_mask(drawing: dict, path: Path) -> None:
 
 
 class Saves:
-    """A studio session's saves: at most one under way, and how long finished ones took.
-
-    Parameters
-    ----------
-    data_dir : path
-        The studio's data folder (saves work in its ``saving`` folder).
-    out_dir : path
-        The only folder results are saved in (subfolders allowed), resolved.
-    """
+    """A studio session's saves: at most one under way, and how long finished ones took."""
 
     def __init__(self, data_dir: Path, out_dir: Path):
         self.data_dir, self.out_dir = Path(data_dir), Path(out_dir)
@@ -221,23 +177,7 @@ class Saves:
         and the session (``NAME.studio.json``). Refuses at once (one line) a bad name, a name that
         is the photo, existing files without ``overwrite`` (``FileExistsError`` with their paths), a
         solve that does not fit, a photo changed on disk, a save while one is under way. Returns
-        the save's first status.
-
-        Parameters
-        ----------
-        image : varcolor.ui.studio.OpenImage
-            The open photo.
-        doc : Document
-            What is saved.
-        name : str
-            The name to save as, inside ``out_dir`` (an image suffix is dropped).
-        fmt : str
-            A key of :data:`SAVE_FORMATS`.
-        overwrite : bool
-            Replace existing files (the user confirmed).
-        live_rates : dict
-            The live solves' seconds per pixel of each method (the estimate's second choice).
-        """
+        the save's first status."""
         with self._starting:
             if self.running:
                 raise InputError("a save is under way: wait for it or cancel it")
@@ -325,13 +265,7 @@ class Saves:
 
     def cancel(self, wait: float | None = 30) -> None:
         """Stop a save under way (nothing of it is kept); ``wait``: up to that many seconds for it
-        to end (None: do not wait).
-
-        Parameters
-        ----------
-        wait : float or None
-            Seconds to wait for it to end (None: do not wait).
-        """
+        to end (None: do not wait)."""
         job = self.job
         if job is not None and job.running:
             job.cancel()
@@ -367,34 +301,7 @@ def _name_max(folder: Path) -> int:
 
 class SaveJob:
     """One save under way: the child process, its progress against an estimate, and the unit it
-    publishes (``files``: kind -> final path, the session file last).
-
-    Parameters
-    ----------
-    work : path
-        A new folder of the data folder for the mask and result while the child runs.
-    photo : path
-        The photo (read by the child).
-    files : dict
-        ``result``, ``mask``, ``points``, ``session``: where the unit is published.
-    drawing : dict
-        The stroke mask to draw (:func:`drawing`): the child draws it, into the work folder.
-    points, session : dict or list
-        The points file's and the session file's content.
-    options : dict
-        The studio method's :class:`~varcolor.Colorizer` options.
-    solver : str or None
-        The solver decided for the full photo (named in the command).
-    bits : int
-        Bits per sample of the result.
-    overwrite : bool
-        Replace existing files (the user confirmed); else refuse any that appeared meanwhile.
-    estimate : float
-        Expected seconds (the page's progress).
-    journal : path
-        Where the unit's journal is written while it is published: ``saving/ID.json`` beside the
-        work folder ``saving/ID`` (their lock is ``saving/ID.lock``).
-    """
+    publishes (``files``: kind -> final path, the session file last)."""
 
     def __init__(
         self,
@@ -462,24 +369,12 @@ class SaveJob:
                 pass
 
     def wait(self, timeout: float | None = None) -> None:
-        """Wait for the save's thread to end.
-
-        Parameters
-        ----------
-        timeout : float, optional
-            The most seconds to wait (None: until it ends).
-        """
+        """Wait for the save's thread to end."""
         self.thread.join(timeout)
 
     def status(self, now: float | None = None) -> dict:
         """What the page shows: state, seconds so far, the estimate, the fraction done (by time
-        against the estimate while solving), and when done the files and the command.
-
-        Parameters
-        ----------
-        now : float, optional
-            The time, :func:`time.monotonic`'s (default: now).
-        """
+        against the estimate while solving), and when done the files and the command."""
         now = time.monotonic() if now is None else now
         elapsed = (self.seconds if self.seconds is not None else now - self.started) or 0.0
         if self.state == "done":
@@ -598,13 +493,7 @@ class Spare:
 
     def start(self, photo: Path | None = None) -> None:
         """Start one, unless one is waiting for the same ``photo`` (whose gray it makes ahead:
-        :mod:`varcolor.ui.save_child`); one waiting for another photo is stopped.
-
-        Parameters
-        ----------
-        photo : path, optional
-            The photo whose gray the child makes ahead (None: none yet).
-        """
+        :mod:`varcolor.ui.save_child`); one waiting for another photo is stopped."""
         with self._lock:
             if self._child is not None and self._child.poll() is None and self._photo != photo:
                 _stop(self._child)
@@ -702,13 +591,7 @@ def recover(saving: Path) -> list[str]:
     """Finish what killed saves left in the data folder's ``saving`` folder: a unit whose marker
     (its session file, published last) is missing loses the files it had published (those whose
     content is the journal's: an older file in their place is left alone); the temporaries
-    beside them and the work folders go. Returns one line per unit taken back.
-
-    Parameters
-    ----------
-    saving : path
-        The data folder's ``saving`` folder.
-    """
+    beside them and the work folders go. Returns one line per unit taken back."""
     said: list[str] = []
     if not saving.is_dir():
         return said
@@ -728,13 +611,7 @@ def recover(saving: Path) -> list[str]:
 
 def claim(lock: Path) -> int | None:
     """Lock the file ``lock`` (made if missing) for this process without waiting: its descriptor,
-    or None while another live process holds it. The kernel lets go when the process dies.
-
-    Parameters
-    ----------
-    lock : path
-        The lock file.
-    """
+    or None while another live process holds it. The kernel lets go when the process dies."""
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -745,15 +622,7 @@ def claim(lock: Path) -> int | None:
 
 
 def release(fd: int | None, lock: Path) -> None:
-    """Remove the lock file ``lock`` and let go of it (``fd`` from :func:`claim`).
-
-    Parameters
-    ----------
-    fd : int or None
-        The lock's descriptor (None: nothing held).
-    lock : path
-        The lock file.
-    """
+    """Remove the lock file ``lock`` and let go of it (``fd`` from :func:`claim`)."""
     if fd is None:
         return
     with suppress(OSError):

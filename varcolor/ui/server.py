@@ -84,13 +84,7 @@ class Guard:
 
     def refusal(self, scope) -> str | None:
         """Why a request is refused (a foreign host or origin, a cross-site request, a missing or wrong
-        token), or None.
-
-        Parameters
-        ----------
-        scope : dict
-            The request's ASGI scope.
-        """
+        token), or None."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "")
         if self.hosts is not None:
@@ -421,19 +415,7 @@ def _picture_routes(app: Starlette, studio: Studio, max_upload: int) -> None:
 def create_app(
     studio: Studio, token: str, *, hosts: tuple[str, ...] | None = LOOPBACK, max_upload: int = MAX_UPLOAD
 ) -> Guard:
-    """The studio's ASGI application for ``studio``, guarded by ``token``.
-
-    Parameters
-    ----------
-    studio : Studio
-        The session the application serves.
-    token : str
-        The secret every request must carry.
-    hosts : tuple of str or None
-        The host names it answers to (None: any).
-    max_upload : int
-        The largest upload taken, in bytes.
-    """
+    """The studio's ASGI application for ``studio``, guarded by ``token``."""
     bell = _Bell()
     studio.listeners.append(bell.ring)
     studio.stop_listeners.append(bell.ring)

@@ -205,17 +205,7 @@ class OpenImage:
 
 class ReferenceView:
     """A reference photo read by the studio: its identity, the copy the page shows, its colours
-    reduced (for suggested swatches) and, until matched, its pixels.
-
-    Parameters
-    ----------
-    path : Path
-        The file.
-    name : str
-        How the page and messages name it.
-    pixels : ndarray
-        ``H×W×3`` RGB in [0, 1] (:func:`varcolor.app.reference.read_reference`).
-    """
+    reduced (for suggested swatches) and, until matched, its pixels."""
 
     def __init__(self, path: Path, name: str, pixels: np.ndarray, sha256: str):
         self.path, self.name, self.sha256 = path, name, sha256
@@ -237,15 +227,7 @@ class ReferenceView:
     @classmethod
     def read(cls, path: Path, name: str) -> ReferenceView:
         """Read ``path``; what can be no reference (not an image, too many pixels, smaller than
-        16 px a side, gray) is one line naming ``name``.
-
-        Parameters
-        ----------
-        path : path
-            The reference photo's file.
-        name : str
-            Its name on the page, for the error.
-        """
+        16 px a side, gray) is one line naming ``name``."""
         from ..app.reference import read_reference
 
         try:
@@ -266,20 +248,7 @@ class ReferenceView:
 
 
 class Studio:
-    """One studio session (one image at a time).
-
-    Parameters
-    ----------
-    data_dir : path
-        Autosaves (``<data_dir>/<sha256 prefix>/autosave.json``) and uploaded photos.
-    out_dir : path
-        The only folder results are saved in (subfolders allowed).
-    preview_pixels : int
-        Largest working copy for the live view.
-    local : bool
-        The page is on this computer (the server listens on loopback): the view's tiles are sent
-        as stored PNGs (:func:`varcolor.ui.view.png`), not compressed.
-    """
+    """One studio session (one image at a time)."""
 
     def __init__(
         self,
@@ -343,21 +312,7 @@ class Studio:
     ) -> dict:
         """Open an image file (``doc``: a session's document to start from, its reference photo
         looked for also in ``folder``; ``page``: the state returned goes to the page, which says
-        its one-time notice; else the notice is kept for the page's first state call).
-
-        Parameters
-        ----------
-        path : path
-            The image file.
-        name : str, optional
-            Its name on the page (default: the file's).
-        doc : Document, optional
-            A session's document to start from.
-        page : bool
-            Whether the state returned goes to the page, which then says the one-time notice.
-        folder : path, optional
-            Where else the document's reference photo is looked for.
-        """
+        its one-time notice; else the notice is kept for the page's first state call)."""
         method = (doc.settings if doc is not None else {}).get("method", DEFAULT_PRESET)
         image = OpenImage(
             Path(path),
@@ -425,29 +380,13 @@ class Studio:
             return self.state(page=page)
 
     def open_upload(self, data: bytes, filename: str) -> dict:
-        """Open an uploaded photo: it is kept in the data folder (the session refers to it there).
-
-        Parameters
-        ----------
-        data : bytes
-            The uploaded file's content.
-        filename : str
-            Its name on the user's computer.
-        """
+        """Open an uploaded photo: it is kept in the data folder (the session refers to it there)."""
         readable = IMAGE_EXTENSIONS + LAYERED_EXTENSIONS
         return self._open_stored(data, filename, "image", readable, "an image file this studio reads", self.open_path)
 
     def open_session(self, path: Path, *, page: bool = True) -> dict:
         """Reopen a saved session file (its image is found by path, else beside the session file;
-        ``page`` as for :meth:`open_path`).
-
-        Parameters
-        ----------
-        path : path
-            The session file (``NAME.studio.json``).
-        page : bool
-            Whether the state returned goes to the page, which then says the one-time notice.
-        """
+        ``page`` as for :meth:`open_path`)."""
         path = Path(path)
         try:
             text = path.read_bytes()
@@ -457,19 +396,7 @@ class Studio:
 
     def open_session_text(self, text: str | bytes, name: str, folder: Path | None = None, *, page: bool = True) -> dict:
         """Reopen a session from its content (a file given on the page): its photo is looked for
-        at the path it names, beside it in ``folder``, and among the photos opened from the page.
-
-        Parameters
-        ----------
-        text : str or bytes
-            The session file's content.
-        name : str
-            Its name, for the errors.
-        folder : path, optional
-            Where the session file lies, its photo looked for beside it.
-        page : bool
-            Whether the state returned goes to the page, which then says the one-time notice.
-        """
+        at the path it names, beside it in ``folder``, and among the photos opened from the page."""
         doc, record = parse_session(text, name)
         candidates = []
         if isinstance(record.get("path"), str):
@@ -493,14 +420,7 @@ class Studio:
 
     def edit(self, op: dict) -> dict:
         """Apply one edit (``op``: ``stroke``, ``point``, ``point-change``, ``point-delete``,
-        ``clear``, ``settings``, ``reference-remove``) and start solving it.
-
-        Parameters
-        ----------
-        op : dict
-            The edit: its ``op`` key names it; the others hold its value (``stroke``, ``point``, ``id``,
-            ``settings``).
-        """
+        ``clear``, ``settings``, ``reference-remove``) and start solving it."""
         with self.lock:
             self._need_image()
             assert self.image is not None and self.history is not None and self.live is not None  # opened together
@@ -543,13 +463,7 @@ class Studio:
     def estimate(self, method: str) -> dict:
         """What switching the live view to ``method`` costs: seconds (this session's own measure
         where it has one, else :data:`SECONDS_PER_MEGAPIXEL`) and bytes (the library's estimate),
-        and whether the page should ask first (over :data:`ASK_SECONDS`).
-
-        Parameters
-        ----------
-        method : str
-            A studio preset.
-        """
+        and whether the page should ask first (over :data:`ASK_SECONDS`)."""
         if method not in PRESETS:
             raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
         with self.lock:
@@ -664,13 +578,7 @@ class Studio:
     # -- state -------------------------------------------------------------------------------
     def state(self, page: bool = True) -> dict:
         """What the page shows; ``page``: it goes to the page, which says the one-time notice
-        (else the notice stays for the next state).
-
-        Parameters
-        ----------
-        page : bool
-            Whether the state returned goes to the page, which then says the one-time notice.
-        """
+        (else the notice stays for the next state)."""
         if self.image is None:
             notice, self.notice, self._startup_notice = self.notice, None, None
             return {
@@ -723,19 +631,7 @@ class Studio:
     def tile_png(self, layer: str, level: int, row: int, col: int, full: bool = False) -> bytes:
         """A tile of the photo's gray or of the latest result at full resolution; ``full``: a
         level-0 result tile made as a save makes the result, once the current document's live
-        result is final (:mod:`varcolor.ui.view`).
-
-        Parameters
-        ----------
-        layer : str
-            ``gray`` or ``result``.
-        level : int
-            The pyramid's level (0: the photo's pixels).
-        row, col : int
-            The tile.
-        full : bool
-            A level-0 result tile made as a save makes the result.
-        """
+        result is final (:mod:`varcolor.ui.view`)."""
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self.lock:
@@ -752,13 +648,7 @@ class Studio:
         nearest the view's centre first; empty further out): after each final result, the studio
         makes their full tiles before the page asks (:meth:`varcolor.ui.view.View.ahead`). While
         they cover the live copy, its picture is painted after them
-        (:attr:`varcolor.ui.live.LiveSolver.paint_later`).
-
-        Parameters
-        ----------
-        tiles : list
-            ``[[row, col], ...]``, nearest the view's centre first (empty: none at 1:1).
-        """
+        (:attr:`varcolor.ui.live.LiveSolver.paint_later`)."""
         self._need_image()
         assert self.image is not None  # checked
         if not isinstance(tiles, list) or len(tiles) > _VIEW_TILES:
@@ -865,15 +755,7 @@ class Studio:
     # -- suggestions from the network's class head ---------------------------------------------
     def suggest(self, x: float, y: float, k: int = 6) -> dict:
         """The most likely distinct colours at full-resolution pixel ``(x, y)``: the reference
-        photo's when one is open, else the network's.
-
-        Parameters
-        ----------
-        x, y : float
-            The place, in the photo's pixels.
-        k : int
-            The most colours returned.
-        """
+        photo's when one is open, else the network's."""
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         with self.lock:
@@ -938,15 +820,7 @@ class Studio:
     # -- a reference photo beside the photo -------------------------------------------------------
     def open_reference_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded reference photo: it is kept in the data folder (the session refers to it
-        there) and matched in the background (:meth:`_open_reference`).
-
-        Parameters
-        ----------
-        data : bytes
-            The uploaded file's content.
-        filename : str
-            Its name on the user's computer.
-        """
+        there) and matched in the background (:meth:`_open_reference`)."""
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         what = "an image file a reference can be"
@@ -978,13 +852,7 @@ class Studio:
 
     def open_reference_path(self, path) -> dict:
         """Open a reference photo by its path, which must lie inside the data folder (relative
-        paths are taken from there); anywhere else is refused (``PermissionError``).
-
-        Parameters
-        ----------
-        path : path
-            The reference photo, inside the data folder (relative: from there).
-        """
+        paths are taken from there); anywhere else is refused (``PermissionError``)."""
         self._need_image()
         assert self.image is not None and self.history is not None and self.live is not None  # opened together
         if not isinstance(path, str) or not path.strip() or "\x00" in path:
@@ -1136,17 +1004,7 @@ class Studio:
         """Start saving the document at full resolution, inside ``out_dir``, as one unit
         (:meth:`varcolor.ui.saving.Saves.start`: the printed command's own solve);
         :meth:`save_status` follows it. Refuses at once (one line) what that refuses, and a save
-        while one is under way.
-
-        Parameters
-        ----------
-        name : str
-            The name to save as, inside ``out_dir`` (an image suffix is dropped).
-        fmt : str
-            A key of :data:`varcolor.ui.saving.SAVE_FORMATS`.
-        overwrite : bool
-            Replace existing files (the user confirmed).
-        """
+        while one is under way."""
         with self.lock:
             self._need_image()
             assert self.image is not None and self.history is not None and self.live is not None  # opened together
@@ -1163,13 +1021,7 @@ class Studio:
         return self.save_status()
 
     def save(self, name: str, fmt: str = "png", overwrite: bool = False) -> dict:
-        """:meth:`start_save` and wait for it: its final status; a failed save raises its line.
-
-        Parameters
-        ----------
-        name, fmt, overwrite
-            As for :meth:`start_save`.
-        """
+        """:meth:`start_save` and wait for it: its final status; a failed save raises its line."""
         self.start_save(name, fmt, overwrite)
         assert self.saves.job is not None  # started
         self.saves.job.wait()
@@ -1211,11 +1063,6 @@ METHOD_NAMES = {
 def counts(doc: Document) -> dict:
     """What a document holds, for the restore banner: brush strokes, eraser passes, points, and
     a line saying so ("2 strokes, 1 eraser pass, 1 point").
-
-    Parameters
-    ----------
-    doc : Document
-        The document.
 
     Examples
     --------

@@ -97,16 +97,7 @@ def full_gray(pixels: np.ndarray, colour: bool) -> np.ndarray:
     makes it (the same values), by bands (:func:`varcolor.color.gray_by_bands`).
 
     Whole, a 40 MP scan's gray took its pixels in double precision and its gray in double (1.3 GB
-    above the pixels read: the studio's peak); by bands, a few megabytes.
-
-    Parameters
-    ----------
-    pixels : ndarray
-        ``H×W`` or ``H×W×C`` floats in [0, 1], or 8- or 16-bit levels (their gray made in double
-        precision from them, as a run makes it, and rounded to single).
-    colour : bool
-        Whether the channels differ somewhere (else the first is the gray, as ``to_gray`` takes it).
-    """
+    above the pixels read: the studio's peak); by bands, a few megabytes."""
     return gray_by_bands(pixels, np.float32, colour=colour)
 
 
@@ -131,15 +122,7 @@ def png(pixels: np.ndarray, compress: bool = True) -> bytes:
     True
     >>> rgba = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     >>> np.array_equal(np.asarray(Image.open(io.BytesIO(png(rgba)))), rgba)
-    True
-
-    Parameters
-    ----------
-    pixels : ndarray
-        ``H×W``, ``H×W×3`` or ``H×W×4`` (with alpha) uint8.
-    compress : bool
-        Filtered and deflated (a page on another computer), or stored (on this one).
-    """
+    True"""
     if pixels.dtype != np.uint8 or not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (3, 4))):
         raise ValueError(f"a page's picture is H×W, H×W×3 or H×W×4 uint8, not {pixels.shape} {pixels.dtype}")
     height, width = pixels.shape[:2]
@@ -172,19 +155,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 class View:
-    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result.
-
-    Parameters
-    ----------
-    gray : ndarray or callable
-        The photo's gray; or a function that makes it, run in a thread of its own (the page shows
-        the live copy meanwhile: a large photo's gray takes seconds), with ``shape`` its shape.
-        Whatever needs the gray waits for it; an error making it is raised there.
-    shape : tuple, optional
-        ``(H, W)``, when ``gray`` is a function.
-    compress : bool
-        The tiles' PNGs compressed (:func:`png`): a page on another computer; stored on this one.
-    """
+    """Tiles of the photo ``gray`` (``H×W`` float in [0, 1], full resolution) and of its result."""
 
     def __init__(
         self,
@@ -237,15 +208,7 @@ class View:
         return self._gray
 
     def tile_box(self, level: int, row: int, col: int) -> tuple[int, int, int, int]:
-        """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels.
-
-        Parameters
-        ----------
-        level : int
-            The pyramid's level (0: the photo's pixels).
-        row, col : int
-            The tile.
-        """
+        """The box ``(top, left, height, width)`` of tile ``(row, col)`` in level ``level``'s pixels."""
         if not (isinstance(level, int) and 0 <= level < self.levels):
             raise InputError(f"tile level must be 0 to {self.levels - 1}")
         height, width = (math.ceil(n / 2**level) for n in self.shape)
@@ -267,15 +230,7 @@ class View:
         return block, ys, xs
 
     def gray_tile(self, level: int, row: int, col: int) -> np.ndarray:
-        """The gray tile as 8-bit.
-
-        Parameters
-        ----------
-        level : int
-            The pyramid's level (0: the photo's pixels).
-        row, col : int
-            The tile.
-        """
+        """The gray tile as 8-bit."""
         block, _, _ = self._pixels(level, row, col)
         return np.round(np.clip(block, 0, 1) * 255).astype(np.uint8)
 
@@ -283,20 +238,7 @@ class View:
         self, layer: str, level: int, row: int, col: int, live: LiveSolver, full: tuple[int, Document] | None = None
     ) -> bytes:
         """Tile ``(row, col)`` of level ``level`` as PNG: of the photo's gray (``layer`` "gray") or of
-        ``live``'s latest result (``layer`` "result").
-
-        Parameters
-        ----------
-        layer : str
-            ``gray`` or ``result``.
-        level, row, col : int
-            The tile (level 0: the photo's pixels).
-        live : LiveSolver
-            The live solve whose latest result a result tile shows.
-        full : tuple, optional
-            ``(version, doc)``: the current document; a level-0 result tile is then a full one
-            (:meth:`full_tile`) where ``live``'s result allows (:func:`full_tiles_of`).
-        """
+        ``live``'s latest result (``layer`` "result")."""
         if layer == "gray":
             return png(self.gray_tile(level, row, col), self.compress)
         if layer == "result":
@@ -317,19 +259,7 @@ class View:
     def full_tile(self, row: int, col: int, version: int, doc: Document, live_ab: np.ndarray) -> bytes:
         """Full tile ``(row, col)`` (:meth:`full_chroma`) of document version ``version`` as PNG,
         kept for the newest version asked for (:data:`KEPT_TILES` tiles). One being made, or
-        claimed by :meth:`ahead`, is waited for, not made twice.
-
-        Parameters
-        ----------
-        row, col : int
-            The tile.
-        version : int
-            The document's version (what the tile is kept under; versions only grow).
-        doc : Document
-            Its strokes and points.
-        live_ab : ndarray
-            Its final live result's chroma (``h×w×2`` at the working size).
-        """
+        claimed by :meth:`ahead`, is waited for, not made twice."""
         key = (row, col)
         while True:
             with self._lock:
@@ -389,17 +319,7 @@ class View:
 
         Made ahead, a large scan's tiles at 1:1 are done while the stroke's live copy is painted
         and sent, where the page's own requests came later: the 1:1 view is ready sooner
-        (benchmarks/results/code_notes.md).
-
-        Parameters
-        ----------
-        version, doc, live_ab
-            As :meth:`full_tile`'s.
-        tiles : iterable of (row, col)
-            Level-0 tiles, nearest the view's centre first.
-        still : callable
-            Whether the tiles are still wanted.
-        """
+        (benchmarks/results/code_notes.md)."""
         claimed: list[tuple[tuple[int, int], threading.Event]] = []
         with self._lock:
             self._newest(version)
@@ -465,21 +385,7 @@ class View:
         would fall in the window: the same as the whole photo corrected in one piece, so that tiles
         made apart meet without seams. (Before, each tile was made as four parts of 128 pixels,
         each in a window of the engine's correction tile, 256: four times the tile's pixels lifted
-        and corrected.)
-
-        Parameters
-        ----------
-        row, col : int
-            The tile (the block's first).
-        doc : Document
-            Its strokes and points (full-resolution coordinates).
-        live_ab : ndarray
-            The live result's chroma (``h×w×2`` at the working size).
-        rows, cols : int
-            The block's tiles down and across (:func:`blocks`): the window's margin is made once
-            for them all (a 2×2 block's chroma took 0.6 of four tiles' time, the same values to
-            1e-4 ab).
-        """
+        and corrected.)"""
         box = self._block_box(row, col, rows, cols)
         window = self._window(box)
         kept = self._kept_for(window)
@@ -568,11 +474,6 @@ def blocks(keys: Iterable[tuple[int, int]]) -> list[Block]:
     in the tiles' order, each tile not yet in a block starts the largest of :data:`BLOCKS` whose
     tiles are all among those left, else is a block of its own.
 
-    Parameters
-    ----------
-    keys : iterable of (int, int)
-        The level-0 tiles ``(row, col)``, nearest the view's centre first.
-
     Examples
     --------
     >>> [b[:4] for b in blocks([(1, 1), (1, 2), (2, 1), (2, 2), (0, 1), (3, 3)])]
@@ -603,29 +504,13 @@ def _block_from(key: tuple[int, int], left: set, order: list) -> Block:
 def full_tiles_of(published: Published, version: int, doc: Document) -> bool:
     """Whether the live result ``published`` makes full tiles (:meth:`View.full_tile`) of document
     version ``version`` (``doc``): it is that version's, final, without error, and of a method
-    whose answer the engine's lift makes (:func:`lifted`).
-
-    Parameters
-    ----------
-    published : Published
-        The live result.
-    version : int
-        The document's version.
-    doc : Document
-        That version's document.
-    """
+    whose answer the engine's lift makes (:func:`lifted`)."""
     return published.final and not published.error and published.version == version and lifted(doc)
 
 
 def lifted(doc: Document) -> bool:
     """Whether ``doc``'s method's answer is one the engine's lift makes at full resolution (not a
-    prior's, nor a refinable one's): what full tiles are made of.
-
-    Parameters
-    ----------
-    doc : Document
-        The document (its method's preset).
-    """
+    prior's, nor a refinable one's): what full tiles are made of."""
     method = doc.settings.get("method", DEFAULT_PRESET)
     return not (PRESETS[method].get("prior") or refinable(method))
 

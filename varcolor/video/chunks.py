@@ -123,18 +123,6 @@ def plan_chunks(
     (``cuts``: the first frame of each new shot), and a shot longer than ``chunk_frames`` is split
     into equal parts, each going on from the one before.
 
-    Parameters
-    ----------
-    frame_count : int
-        The clip's frames, at least 1.
-    chunk_frames : int, optional
-        Frames per chunk, at most (default :data:`CHUNK_FRAMES`).
-    cuts : iterable of int, optional
-        The first frame of each shot after the first (:func:`scan_cuts`).
-    keyframes : iterable of int, optional
-        The frames with cues: each chunk reads back to the last one before it and on to the first
-        after it, within its shot.
-
     Examples
     --------
     >>> [(c.start, c.stop, c.after) for c in plan_chunks(25, chunk_frames=10)]
@@ -176,15 +164,7 @@ def plan_chunks(
 
 def scan_cuts(clip: Clip, *, quiet: bool = True) -> list[int]:
     """The clip's definite scene cuts (:data:`~varcolor.video.flow.CUT_HISTOGRAM`), by luminance
-    histograms alone: decoding, no motion. Each is the index of a shot's first frame.
-
-    Parameters
-    ----------
-    clip : Clip
-        The clip, read from its first frame to its last.
-    quiet : bool, optional
-        No progress bar (default True).
-    """
+    histograms alone: decoding, no motion. Each is the index of a shot's first frame."""
     cuts, previous = [], None
     frames = tqdm(clip.frames(), total=clip.frame_count, unit="frame", desc="scanning", file=sys.stderr, disable=quiet)
     for index, frame in enumerate(frames):
@@ -201,13 +181,7 @@ def _encode_ab(ab: np.ndarray) -> np.ndarray:
 
 
 def read_chunk(path: str | os.PathLike) -> Generator[np.ndarray, None, None]:
-    """The chroma frames (``H×W×2`` float64) stored in a chunk file.
-
-    Parameters
-    ----------
-    path : path-like
-        The chunk file (``chunk-FIRST-LAST.mkv``).
-    """
+    """The chroma frames (``H×W×2`` float64) stored in a chunk file."""
     try:
         with av.open(str(path)) as container:
             for frame in container.decode(container.streams.video[0]):
@@ -308,11 +282,6 @@ class ChunkTask:
 def map_file(index: int) -> str:
     """The name of frame ``index``'s confidence map in the work folder, until the join publishes it.
 
-    Parameters
-    ----------
-    index : int
-        The frame's place in the clip, from 0.
-
     Examples
     --------
     >>> map_file(7)
@@ -323,11 +292,6 @@ def map_file(index: int) -> str:
 
 def work_folder(output: str | os.PathLike) -> Path:
     """Where a chunked run keeps its chunks: a hidden folder beside ``output``.
-
-    Parameters
-    ----------
-    output : path-like
-        The chunked run's output.
 
     Examples
     --------

@@ -118,11 +118,6 @@ def restrained(options: Options) -> bool:
     """Whether a clip colorized with ``options`` is restrained, so that its frames have a
     :attr:`VideoFrame.confidence` (:func:`~varcolor.methods.levin_multiscale.unrestrained_because`).
 
-    Parameters
-    ----------
-    options : Options
-        The clip's options.
-
     Examples
     --------
     >>> restrained(Options()), restrained(Options(method="levin"))
