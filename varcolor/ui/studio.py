@@ -121,16 +121,14 @@ class OpenImage:
         self, path: Path, name: str, *, preview_pixels: int, method: str = DEFAULT_PRESET, compress: bool = True
     ):
         self.path, self.name = path, name
-        # A missing, foreign or truncated file: one InputError line. Single precision: the live copy
-        # and the view's gray need no more, and a large photo is read sooner in half the memory.
+        # Single precision: the live copy and the view's gray need no more.
         #: A layered file's strokes layer as the document's strokes (None: not layered, or none).
         self.layer_strokes: tuple | None = None
         if is_layered(path):  # the photo layer is the photo, its strokes layer editable strokes
             pixels = levels = self._layers(path, name)
         else:
-            # An 8- or 16-bit photo's levels are kept as read until its full gray is made (a 40 MP
-            # scan's 0.12 GB where its float32 copy was 0.48 GB, held through the first strokes:
-            # the studio's peak); the float copy below serves the live copy and goes after it.
+            # An 8- or 16-bit photo's levels are kept as read until its full gray is made (smaller
+            # than a float copy, held through the first strokes: the studio's peak).
             levels = read_image(path, np.float32, levels=True)
             pixels = levels if levels.dtype.kind == "f" else levels_to_float(levels, np.float32)
             self.bits = image_bits(path)
@@ -143,9 +141,7 @@ class OpenImage:
         if min(check_size) < 2:
             raise InputError(f"{name}: the image must be at least 2×2 pixels, got {check_size[1]}×{check_size[0]}")
         work = working_shape(self.shape, preview_pixels)
-        # The command line's refusal for an image whose solve would not fit in memory, for the
-        # method the session uses: the live copy's solve must fit now; the full photo's is checked
-        # again when saving (memory frees up).
+        # The live copy's solve must fit in memory now; the full photo's is checked again at a save.
         try:
             check_fits(work, **PRESETS[method])
         except InputError as exc:
@@ -160,14 +156,12 @@ class OpenImage:
         self.colour = rgb is not None and not (
             np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
         )
-        # The live copy's gray: the photo's own (what Colorizer uses) at full size; for a smaller
-        # copy, that of the photo reduced by area averaging (OpenCV's INTER_AREA, many times
-        # quicker than scikit-image's anti-aliased resize).
+        # The live copy's gray: the photo's own at full size; else the photo reduced by area
+        # averaging (OpenCV's INTER_AREA, much quicker than scikit-image's).
         small = pixels if work == self.shape else reduce(pixels, work)
         self.gray = to_gray(small)
         self.original = small[..., :3] if self.colour else None  # the colour original, for metrics
-        # The full photo is not kept (saving reads the file again): only its gray (single
-        # precision), for the view at full resolution, made while the page shows the live copy.
+        # The full photo is not kept (saving reads the file again): only its gray, for the view.
         if work == self.shape:
             self.view = View(self.gray.astype(np.float32), compress=compress)
         else:
@@ -285,8 +279,7 @@ class Studio:
         self.notice: str | None = None  # shown once
         self.autosave = Autosave(self.data_dir, on_error=self._autosave_failed)
         self.saves = saving.Saves(self.data_dir, self.out_dir)
-        # A spare save child's work ahead waits while a stroke is solved and painted, the view's
-        # tiles made or a save made: on 2 cores it made strokes 2 to 3 times as slow.
+        # A spare save child's work ahead waits while the page's work runs (two cores).
         self.saves.spare.busy = self._working
         self._tiles_made = 0  # tile requests under way
         #: The level-0 tiles the page shows at 1:1 (nearest the view's centre first; :meth:`set_view`),
@@ -468,7 +461,7 @@ class Studio:
             raise InputError(f"unknown studio preset {method!r}; available: {', '.join(PRESETS)}")
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             self._check_method(method)
             shape, live = self.image.gray.shape, self.live
         pixels = shape[0] * shape[1]
@@ -485,7 +478,7 @@ class Studio:
     def undo(self) -> dict:
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             if self.history.can_undo:
                 self.history.undo()
                 return self._changed()
@@ -494,7 +487,7 @@ class Studio:
     def redo(self) -> dict:
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             if self.history.can_redo:
                 self.history.redo()
                 return self._changed()
@@ -504,7 +497,7 @@ class Studio:
         """Start from the autosaved session of this image (offered when it was opened)."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             if self.restorable is None:
                 raise InputError("there is no autosaved session to restore")
             doc = self.autosave.read(self.image.sha256)
@@ -518,14 +511,14 @@ class Studio:
         """Start afresh: the autosave offered is kept as ``autosave.previous.json``."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             if self.restorable is not None:
                 self.autosave.keep_previous(self.image.sha256)
             self.restorable = None
             return self.state()
 
     def _changed(self) -> dict:
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         self.version += 1
         self.live.submit(self.version, self.history.current)
         self.saves.spare.poke()  # busy now: the work ahead waits from its next step
@@ -557,13 +550,13 @@ class Studio:
     def autosave_path(self) -> Path:
         """The open photo's autosave."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         return self.autosave.path(self.image.sha256)
 
     def _autosave(self) -> None:
         """Have the session autosaved (:meth:`Autosave.write`); an autosave offered and not yet
         restored or dismissed is kept aside as ``autosave.previous.json`` before it is replaced."""
-        assert self.image is not None and self.history is not None  # opened together
+        assert self.image is not None and self.history is not None
         keep_previous = self.restorable is not None
         self.restorable = None
         self.autosave.write(self.image.sha256, session_dict(self.history.current, self.image.record()), keep_previous)
@@ -625,7 +618,7 @@ class Studio:
 
     def gray_png(self) -> bytes:
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         return png(np.round(self.image.gray * 255).astype(np.uint8))
 
     def tile_png(self, layer: str, level: int, row: int, col: int, full: bool = False) -> bytes:
@@ -633,7 +626,7 @@ class Studio:
         level-0 result tile made as a save makes the result, once the current document's live
         result is final (:mod:`varcolor.ui.view`)."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         with self.lock:
             image, live, current = self.image, self.live, (self.version, self.history.current)
             self._tiles_made += 1
@@ -704,27 +697,24 @@ class Studio:
         """Where the live result's colour is guessed, as an RGBA overlay of the live copy (the
         page's "Where the colour is guessed": :meth:`LiveSolver.guessed_rgba`)."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         return png(self.live.guessed_rgba())
 
     def original_png(self) -> bytes:
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         if self.image.original is None:
             raise InputError("the photo is gray: there is no colour original to compare with")
         return png(np.round(self.image.original * 255).astype(np.uint8))
 
     def metrics(self) -> dict:
-        """PSNR and mean CIEDE2000 of the live result against a colour original (working size).
-
-        One at a time, for the newest result (the page asks after each one; requests that waited
-        get the same answer), the colour difference a band of rows at a time: whole, a 1.5 MP live
-        copy's took 0.3 GB (the page's requests after quick strokes stacked to over 1 GB). In a
-        thread of the lowest priority, behind the work the page waits for."""
+        """PSNR and mean CIEDE2000 of the live result against a colour original (working size):
+        one at a time for the newest result, a band of rows at a time (whole, quick strokes' requests
+        stacked up in memory), at the lowest priority."""
         from ..metrics import ciede2000, psnr
 
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         with self._metrics_lock:
             live, original = self.live, self.image.original
             if original is None or live.rgb is None:
@@ -736,9 +726,7 @@ class Studio:
             rows = METRICS_ROWS
 
             def measured() -> dict:
-                # Each band after the work the page waits for (the view's full tiles, a stroke's
-                # solve, a save), waited for METRICS_PATIENCE at most in all: at nice 19 the
-                # metrics still took a core's share beside them (a 1:1 view's tiles among them).
+                # Each band after the work the page waits for, waited for METRICS_PATIENCE at most.
                 until = time.monotonic() + METRICS_PATIENCE
                 difference = 0.0
                 for k in range(0, rgb.shape[0], rows):
@@ -747,7 +735,6 @@ class Studio:
                     difference += ciede2000(rgb[k : k + rows], original[k : k + rows]) * len(rgb[k : k + rows])
                 return {"serial": serial, "psnr": psnr(rgb, original), "ciede2000": difference / rgb.shape[0]}
 
-            # At the lowest priority, as the suggestions: a live copy's take most of a second.
             answer = _metrics_pool().submit(measured).result()
             self._metrics = (live, answer)
             return answer
@@ -757,7 +744,7 @@ class Studio:
         """The most likely distinct colours at full-resolution pixel ``(x, y)``: the reference
         photo's when one is open, else the network's."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         with self.lock:
             doc, image = self.history.current, self.image
         if doc.reference is not None:  # the colours of the scene's own photo, not the network's guess
@@ -771,9 +758,7 @@ class Studio:
             image = self.image
         cache = self._suggest_cache
         if cache is None or cache[0] < version:
-            # In a thread of low priority: a stroke's start asks for them, and its solve follows at
-            # once (the network beside it, on both cores, made a large scan's stroke at 1:1 take
-            # half as long again).
+            # At low priority: a stroke's solve follows at once and must not wait for the network.
             cache = _low_priority().submit(self._class_probabilities, version, doc, image).result()
         height, width = image.shape
         fy, fx = min(max(y + 0.5, 0.0), height - 0.5) / height, min(max(x + 0.5, 0.0), width - 0.5) / width
@@ -787,12 +772,8 @@ class Studio:
         return {"colours": out, "available": True, "lightness": lightness}
 
     def _class_probabilities(self, version: int, doc: Document, image: OpenImage) -> tuple[int, np.ndarray]:
-        """``(version, the network's colour classes over the live copy for the strokes and points)``
-        of the document's newest version (``version``, ``doc``: the one asked about, or a newer one
-        of the same photo), kept: requests that waited get it. The network runs once for the
-        requests queued while it ran: quick strokes each ask at their start (a run of quick strokes
-        queued a run each, which went on through the next strokes' solves and the 1:1 view's tiles),
-        and the page shows only the newest place's."""
+        """``(version, the network's colour classes over the live copy)`` of the document's newest
+        version, kept: the network runs once for the requests queued while it ran."""
         from ..neural.hints import lightness_plane
         from .suggest import class_probabilities
 
@@ -815,14 +796,14 @@ class Studio:
             self._suggest_cache = (version, probabilities)
             return self._suggest_cache
         finally:
-            give_back_free_memory()  # the network's activations, held by this thread's heap (40 MB)
+            give_back_free_memory()  # the network's activations, held by this thread's heap
 
     # -- a reference photo beside the photo -------------------------------------------------------
     def open_reference_upload(self, data: bytes, filename: str) -> dict:
         """Open an uploaded reference photo: it is kept in the data folder (the session refers to it
         there) and matched in the background (:meth:`_open_reference`)."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         what = "an image file a reference can be"
         return self._open_stored(data, filename, "reference", IMAGE_EXTENSIONS, what, self._open_reference)
 
@@ -854,7 +835,7 @@ class Studio:
         """Open a reference photo by its path, which must lie inside the data folder (relative
         paths are taken from there); anywhere else is refused (``PermissionError``)."""
         self._need_image()
-        assert self.image is not None and self.history is not None and self.live is not None  # opened together
+        assert self.image is not None and self.history is not None and self.live is not None
         if not isinstance(path, str) or not path.strip() or "\x00" in path:
             raise InputError("give the reference photo's path (a file inside the studio's data folder)")
         try:
@@ -883,7 +864,7 @@ class Studio:
         view = ReferenceView.read(path, name)
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             self._references[view.sha256] = view
             self._references_missing.discard(view.sha256)
             self._reference_serial += 1
@@ -951,7 +932,7 @@ class Studio:
         """The open reference photo as shown beside the photo (at most :data:`SHOWN_PIXELS`)."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             record = self.history.current.reference
         view = self._reference_view(record)
         if view is None:
@@ -963,7 +944,7 @@ class Studio:
         no eraser removed, at the live copy's size), ``[x, y, r, g, b]`` rows, for the overlay."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             doc, image, version = self.history.current, self.image, self.version
         if doc.suggestions is None:
             return {"rows": [], "sha256": None, "version": version}
@@ -1007,7 +988,7 @@ class Studio:
         while one is under way."""
         with self.lock:
             self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None  # opened together
+            assert self.image is not None and self.history is not None and self.live is not None
             doc, image = self.history.current, self.image
         live_rates = dict(self.live.rates) if self.live is not None else {}
         return self.saves.start(image, doc, name, fmt, overwrite, live_rates)
