@@ -76,8 +76,7 @@ def _icc(found: dict) -> bytes | None:
 
 def check_canvas(request: dict) -> None:
     """Refuse a canvas of more than :data:`~varcolor.errors.MAX_PIXELS` pixels from the size the
-    request declares, before any layer is read (``varcolor colorize`` refuses such an image from
-    its header): a 400 MP canvas's layers were read whole, 3.2 GB before running out of memory."""
+    request declares, before any layer is read (as ``varcolor colorize`` does from a header)."""
     width, height = request["width"], request["height"]
     if width * height > MAX_PIXELS:
         raise InputError(
@@ -91,14 +90,14 @@ def read_layer(data: bytes | np.ndarray, found: dict, shape: tuple[int, int], wh
     ``H×W×4`` RGBA (a gray layer's gray repeated), converted from the layer's profile."""
     samples = _samples(data, found, shape, what)
     count = samples.shape[2]
-    # The layer's channels in RGBA order straight into floats: one 12 MP float image (384 MB), not
-    # a reordered copy, its floats and an RGBA joined from them (a good share of each Live stroke).
+    # The layer's channels in RGBA order straight into floats: one float image, not a reordered
+    # copy, its floats and an RGBA joined from them (a good share of each Live stroke).
     pixels = np.empty(shape + (count,))
     for to, at in enumerate(channel_order(found)):
         pixels[..., to] = samples[..., at]
     pixels /= _SCALE[found["depth"]]
-    # Integer levels always lie in [0, 1]: only floating-point layers are checked (three passes
-    # over a 12 MP layer's 384 MB of floats cost as much as reading it, for each Live stroke).
+    # Integer levels always lie in [0, 1]: only floating-point layers are checked (the passes over
+    # the floats cost as much as reading them, for each Live stroke).
     floating = found["depth"] in ("F16", "F32")
     if floating and (not np.all(np.isfinite(pixels)) or pixels.min() < 0 or pixels.max() > 1):
         raise InputError(f"the {what} layer has values outside [0, 1] (high dynamic range): varcolor needs [0, 1]")

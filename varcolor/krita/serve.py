@@ -108,7 +108,7 @@ class Worker:
 
     def _encode(self, rgb: np.ndarray, found: dict, box: list[int]) -> None:
         """The result in the document's layout: integer levels copied into it where they changed
-        (a 12 MP layer is 48 MB: encoding it whole for each stroke costs as much as the update)."""
+        (encoding a large layer whole for each stroke costs as much as the update)."""
         if rgb.dtype.kind == "f":  # a profile to convert to, or a floating-point document
             self.layer = np.frombuffer(encode_layer(rgb, found), DTYPES[found["depth"]]).reshape(rgb.shape[:2] + (4,))
             return

@@ -243,17 +243,14 @@ def load(folder: str | os.PathLike | None = None) -> LPIPS:
 
 def distance(result: np.ndarray, original: np.ndarray, *, weights: str | os.PathLike | None = None) -> float:
     """LPIPS perceptual distance (Zhang et al. 2018; AlexNet, calibration v0.1) of a result to the
-    original: 0 for identical images, larger for more different ones (about 0.1 for a mild
-    distortion, up to about 1). Symmetric, computed at the images' own size. (Here, beside its
-    network, and not in :mod:`varcolor.metrics`, which the network's training uses: the two
-    would import each other.)
+    original: 0 for identical images, larger for more different ones (up to about 1). Symmetric,
+    at the images' own size. (Here, not in :mod:`varcolor.metrics`: the two would import each other.)
 
-    Needs the ``neural`` extra and two weight files that varcolor does not ship and never
-    downloads, so that offline it cannot run until you copy them in: AlexNet's ImageNet weights
-    (``alexnet-owt-7be5be79.pth``, torchvision's, about 240 MB) and LPIPS v0.1's calibration
-    (``alex.pth``, from the ``lpips`` package, 6 KB), in the folder ``weights`` (else in
-    ``$VARCOLOR_MODELS`` or the package's ``neural/models/``). Without them it is refused in one
-    line naming the missing file (:data:`BACKBONE_FILES`, :data:`CALIBRATION_FILES`: the names
-    each may have); docs/metrics.md ("LPIPS") says where to get them."""
+    Needs the ``neural`` extra and two weight files varcolor never downloads: AlexNet's ImageNet
+    weights (``alexnet-owt-7be5be79.pth``, torchvision's) and LPIPS v0.1's calibration
+    (``alex.pth``, from the ``lpips`` package), in ``weights`` (else ``$VARCOLOR_MODELS`` or the
+    package's ``neural/models/``); without them, one line naming the missing file
+    (:data:`BACKBONE_FILES`, :data:`CALIBRATION_FILES`). docs/metrics.md ("LPIPS") says where to
+    get them."""
     result, original = check_pair(result, original)
     return load(weights).distance(result, original)

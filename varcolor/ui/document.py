@@ -383,8 +383,7 @@ def draw(mask: np.ndarray, strokes, points, full_shape: tuple[int, ...], box: tu
                     pen.point((x, y), fill=colour)
                 else:
                     pen.ellipse((x - r, y - r, x + r, y + r), fill=colour)
-        # Copied back a strip at a time: the whole picture as an array was another mask (0.12 GB of
-        # a 40 MP save's peak in the server, beside the picture's own).
+        # Copied back a strip at a time: the whole picture as an array was another mask.
         for strip in range(0, region.shape[0], _COPY_ROWS):
             rows = min(_COPY_ROWS, region.shape[0] - strip)
             region[strip : strip + rows] = np.asarray(picture.crop((0, strip, region.shape[1], strip + rows)))

@@ -304,9 +304,8 @@ class LiveSolver:
             with self._cond:
                 idle = self._pending is None
             if idle:
-                # The solve's arrays (a 1.5 MP copy's are 12 to 36 MB: under glibc's mmap threshold
-                # once larger ones were freed) back to the system, after the result is out: in the
-                # server's threads they stayed resident (a 40 MP session's peak 2.0 GB, 1.4 alone).
+                # The solve's arrays back to the system once the result is out: in the server's
+                # threads they stayed resident (under glibc's mmap threshold).
                 give_back_free_memory()
 
     def _paint_late(self) -> None:

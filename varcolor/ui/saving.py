@@ -130,10 +130,8 @@ def command_line(photo: Path, mask: Path, output: Path, options: dict, solver: s
 
 def drawing(doc: Document, shape: tuple[int, int]) -> dict:
     """What a save's child draws as the stroke mask (:func:`draw_mask`): ``doc``'s strokes and
-    points at the photo's ``shape``, as plain values.
-
-    Drawn in the child, not in the studio: a 40 MP mask and Pillow's picture of it were 0.28 GB of
-    the studio's peak, at the save."""
+    points at the photo's ``shape``, as plain values (drawn in the child: a scan's mask weighed on
+    the studio's peak)."""
     drawn = {"strokes": list(doc.strokes), "points": list(doc.points), "shape": list(shape)}
     if doc.suggestions is not None and doc.suggestions.count:
         drawn["suggestions"] = doc.suggestions.rows()  # a reference's, kept where no stroke cleared them

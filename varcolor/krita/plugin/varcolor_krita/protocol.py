@@ -360,14 +360,10 @@ def exchange_folder(parent: str | None = None, needed: int = 0) -> str:
 
 def exchange_parent(needed: int) -> str:
     """Where a new exchange folder goes: the first of :func:`_exchange_places` that holds memory,
-    not a disk (the user's runtime folder, ``XDG_RUNTIME_DIR``; on Linux ``/dev/shm``), is
-    writable and has room for ``needed`` bytes twice over, where the memory available spares them
-    (:data:`MEMORY_SHARE`); else the temporary folder.
-
-    Why: Live writes each state of the strokes layer, and varcolor each result, into the folder
-    (48 MB each for a 12 MP document). On a disk-backed ``/tmp`` replacing such a file starts its
-    write to disk, and the next ones waited on it: varcolor's write of a result took up to five
-    times as long there as in memory (and Krita's write of the strokes runs on its UI thread)."""
+    not a disk (``XDG_RUNTIME_DIR``; on Linux ``/dev/shm``), is writable and has room for
+    ``needed`` bytes twice over, where the memory available spares them (:data:`MEMORY_SHARE`);
+    else the temporary folder. On a disk-backed ``/tmp`` each replaced file starts a write to disk
+    that the next ones wait on (Krita's write of the strokes runs on its UI thread)."""
     if not _memory_to_spare(needed):
         return tempfile.gettempdir()
     for place in _exchange_places()[:-1]:
@@ -379,9 +375,8 @@ def exchange_parent(needed: int) -> str:
     return tempfile.gettempdir()
 
 
-#: A folder in memory holds its files in memory that the system cannot page out to a file: used
-#: only while they take at most this share of the memory available (a 12 MP Live document's
-#: 0.2 GB needs 1.6 GB available; a 40 MP 16-bit one's 1.3 GB, 10 GB).
+#: A folder in memory holds files the system cannot page out: used only while they take at most
+#: this share of the memory available.
 MEMORY_SHARE = 1 / 8
 
 
