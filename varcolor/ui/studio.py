@@ -476,20 +476,18 @@ class Studio:
         return {"method": method, "seconds": seconds, "bytes": need, "ask": ask, "text": text, "measured": bool(rate)}
 
     def undo(self) -> dict:
-        with self.lock:
-            self._need_image()
-            assert self.image is not None and self.history is not None and self.live is not None
-            if self.history.can_undo:
-                self.history.undo()
-                return self._changed()
-            return self.state()
+        return self._step("undo")
 
     def redo(self) -> dict:
+        return self._step("redo")
+
+    def _step(self, way: str) -> dict:
+        """Undo or redo (``way``) where the history can; the state either way."""
         with self.lock:
             self._need_image()
             assert self.image is not None and self.history is not None and self.live is not None
-            if self.history.can_redo:
-                self.history.redo()
+            if getattr(self.history, f"can_{way}"):
+                getattr(self.history, way)()
                 return self._changed()
             return self.state()
 

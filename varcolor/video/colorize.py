@@ -1,17 +1,10 @@
 """Colorizing a clip: shots, cues carried along the flow, and the sliding space-time solve.
 
-Frames stream in; each frame's gray version goes into a buffer on disk (a temporary folder) until
-a scene cut (:func:`varcolor.video.flow.is_cut`) or the end closes the shot. A shot is then:
-
-1. its motion between consecutive frames (:func:`varcolor.video.flow.motion`);
-2. its keyframes' cues carried backward along the motion to the frames before them, and forward
-   to the frames after, each pixel keeping the nearer keyframe's cue, with a weight
-   ``carry_weight × carry_decay^distance`` (soft cues: the prior term of the space-time rows);
-3. solved window by window (:mod:`varcolor.video.spacetime`), each window's first frame coupled
-   to the last frame already written, and the frames it outputs written at once.
-
-Memory is bounded by the window (its frames' rows and LU factors), not by the clip; the disk
-buffer by the longest shot.
+Each frame's gray goes into a buffer on disk until a scene cut (:func:`varcolor.video.flow.is_cut`)
+or the end closes the shot. A shot's keyframe cues are then carried backward and forward along
+its motion (soft cues that fade with distance) and it is solved window by window
+(:mod:`varcolor.video.spacetime`), each window coupled to the last frame written: memory is
+bounded by the window, the disk buffer by the longest shot.
 """
 
 from __future__ import annotations
@@ -69,9 +62,7 @@ _WINDOW_BYTES_PER_PIXEL = 9 * 8 * 3 + 16 + 8 + 40 + 16 * 12
 
 @dataclass(frozen=True, eq=False)
 class VideoFrame:
-    """One colorized frame: ``rgb`` (``H×W×3`` in [0, 1]), ``ab`` (``H×W×2``), ``info`` (index,
-    shot, whether a keyframe, carried cue pixels, the window's iterations and residual, the
-    ``engine`` that ran and its block ``factor``) and ``state``.
+    """One colorized frame.
 
     Attributes
     ----------
@@ -98,10 +89,7 @@ class VideoFrame:
     rgb: np.ndarray
     ab: np.ndarray
     info: dict = field(default_factory=dict)
-    #: The chroma the next frame's solve goes on from (``before`` of :func:`colorize_video`): on
-    #: the block grid with ``levin-multiscale``, else ``ab`` itself unrestrained.
     state: np.ndarray | None = None
-    #: How far the cues carried to the frame reach (None: not restrained, or no cue reached it).
     reach: Reach | None = field(default=None, repr=False)
 
     @property
@@ -423,7 +411,7 @@ class _ShotSolver:
         after = None
         for k in range(buffer.count - 1, -1, -1):
             gray = buffer.gray(k)
-            if carried is not None and after is not None:  # (the frame after this one is set with carried)
+            if carried is not None and after is not None:
                 carried = _carry(carried, buffer.motion(k).forward, gray, after)
                 if carried is not None:
                     buffer.save_carried(k, carried)
@@ -476,11 +464,9 @@ class _ShotSolver:
             _left_gray(buffer.start + left_gray, buffer.start + count - 1, shot)
 
     def _reach(self, gray: np.ndarray, prepared: tuple, shape: tuple[int, int], factor: int) -> tuple:
-        """A frame's reach (:mod:`varcolor.restraint`) and its scale on the grid (``shape``, blocks
-        of ``factor``; 1 on the grid's hard cues): of its cues, a keyframe's own and those carried
-        to it along the motion (point hints filling what no stroke holds, as a photo's). Its chroma
-        is scaled by it; the chroma the next frame goes on from is the unscaled one (the colour
-        carried is the cues'). ``(None, None)`` where no cue reaches the frame: nothing is known."""
+        """A frame's reach (:mod:`varcolor.restraint`) from its own and carried cues, and its scale
+        on the grid (1 on the grid's hard cues); ``(None, None)`` where no cue reaches the frame.
+        Its chroma is scaled by it; the next frame goes on from the unscaled chroma."""
         dots, mask, ab = prepared[5]
         if not mask.any():
             return None, None
@@ -505,13 +491,12 @@ class _ShotSolver:
 
     def _at_keyframe(self, key: Cues, carried):
         """The cues a keyframe passes on: its own; restrained, with those carried to it where it has
-        none (a keyframe's strokes on one thing must not end another's colour: its reach is theirs)."""
+        none (its strokes on one thing must not end another's colour)."""
         return _nearer(carried, _key(key)) if self.restrains else _key(key)
 
     def _prepare(self, buffer: _ShotBuffer, k: int, grays, forward):
         """Frame k's hard cues, right-hand side and prior weight; the cues carried forward to it;
-        and what its reach is of: which of its cues are point hints (None: none), its cues (its own
-        and those carried to it, whatever their weight) and their colours."""
+        and what its reach is of (point hints, cues, their colours)."""
         gray = grays[k]
         forward, key, carried_in = self._forward(buffer, k, grays, forward)
         hard = key.mask if key is not None else np.zeros(gray.shape, bool)
@@ -520,8 +505,8 @@ class _ShotSolver:
         guess = np.zeros(gray.shape + (2,))
         carried_count = 0
         dots = key.points if key is not None else None
-        cued, cue_ab = hard.copy(), values  # the frame's cues, its own and those carried to it (its reach's)
-        # A keyframe's rows hold its own cues; restrained, those carried to it too where it has none.
+        cued, cue_ab = hard.copy(), values  # its cues, own and carried (its reach's)
+        # Restrained, a keyframe's rows hold carried cues too where it has none of its own.
         carried = None
         if key is None:
             carried = _nearer(forward, buffer.carried(k))
@@ -723,7 +708,7 @@ class LeftGray(UserWarning):
     @classmethod
     def read(cls, line: str) -> LeftGray | None:
         """The warning ``line`` says (as :class:`LeftGray` writes it, after any ``"PATH: "``), or
-        None for another line: a chunked run's chunks say theirs as text, joined once at the end.
+        None for another line: a chunked run's chunks say theirs as text.
 
         Examples
         --------
