@@ -1,32 +1,19 @@
 """Long clips in chunks: each chunk of frames a :class:`varcolor.batch.Job`, run in this process,
 on local workers or on a Dask cluster, kept in a work folder, then joined into the output.
 
-A clip is cut into chunks of at most ``chunk_frames`` frames (:func:`plan_chunks`); a scene cut
-(:func:`scan_cuts`, the definite ones: :data:`varcolor.video.flow.CUT_HISTOGRAM`) in the second
-half of a chunk becomes its end. Nothing is coupled across a cut, so the shots' first chunks are
-independent and run at once, on as many workers as there are. A chunk that goes on inside a shot
-starts from the last frame of the chunk before it (its chroma, kept exactly as an ``.npy`` file),
-as the sliding solve over the whole clip does: it runs in a later round, once that chunk is done,
-and the seam is the same as any two frames within a chunk. (Solving such a chunk at once from a
-cold start and cross-fading over an overlap was tried and rejected: the colours a causal
-solve carries along the motion do not forget where they started, so the two sides of a border
-differ by 0.3–1.9 ab over the whole chunk, and a 4-frame cross-fade flickered 10× more than the
-frames within: docs/video.md.) Each chunk reads the frames around it back to the last keyframe
-before it and on to the first after it (within the shot), so the cues carried along the motion
-are those of a run over the whole clip.
+A clip is cut into chunks (:func:`plan_chunks`), ending at definite scene cuts
+(:func:`scan_cuts`) where they can. Shots are independent and run at once; a chunk inside a shot
+starts from the exact chroma of the last frame of the chunk before it, in a later round, so its
+seam is like any two frames within a chunk (a cold start with a cross-fade flickered:
+docs/video.md). Each chunk reads the frames back to the keyframe before it and on to the one after,
+so the cues carried are those of a run over the whole clip.
 
-A chunk's result is its frames' chroma, stored as 16-bit planes (``a`` above ``b``, ``round(ab ×
-AB_SCALE) + 32768``: to 1/32 ab) in an FFV1 Matroska file, ``chunk-FIRST-LAST.mkv`` in the hidden
-work folder ``.NAME.varcolor-chunks`` beside the output, published atomically after its last frame's
-solved chroma (``.npy``, on the solve's grid: ``VideoFrame.state``) and, when asked, its frames'
-confidence maps (``confidence-INDEX.png``, published into their folder by the join:
-:mod:`varcolor.video.maps`), with the folder's manifest (:data:`varcolor.batch.MANIFEST`) recording
-what it was made from. A run with ``resume`` keeps every chunk whose record still holds (the same
-clip and cue files, the same chunk before it, the same options and frame range, its files as
-written) and redoes the rest; without ``resume`` an existing work folder is removed first. The join
-re-reads the clip's gray frames, writes the output through :func:`varcolor.video.io.open_writer`
-(atomic: nothing under the final name until the last frame is in; the audio track copied), and
-removes the work folder.
+A chunk's chroma is stored as 16-bit planes in an FFV1 Matroska file in the hidden work folder
+``.NAME.varcolor-chunks`` beside the output, with its last frame's solved chroma (``.npy``) and,
+when asked, its confidence maps; the folder's manifest (:data:`varcolor.batch.MANIFEST`) records
+what each was made from, so ``resume`` keeps the chunks whose record still holds. The join
+re-reads the clip's gray frames, writes the output atomically
+(:func:`varcolor.video.io.open_writer`) and removes the work folder.
 """
 
 from __future__ import annotations
@@ -493,8 +480,8 @@ def _run(
                 key=Path(f"{clip.path} frames {chunk.start}-{chunk.stop - 1}"),
             )
         )
-    # Flat, the method's own parameters by name (asdict nests them: the fingerprint read "dict", and
-    # a resume with another --restraint or --factor joined chunks of both).
+    # Flat, the method's own parameters by name: a resume with another --restraint or --factor
+    # must not join chunks of both.
     shaping = {k: v for k, v in options.keywords().items() if k not in ("max_memory", "device")}
     shaping.update(keywords, chunk_frames=chunk_frames, ab_scale=AB_SCALE, format="ffv1-gray16le")
     # How the keyframes' strokes were read: a resumed run with the other rule redoes its chunks.
