@@ -39,22 +39,19 @@ log = logging.getLogger("varcolor.ui")
 #: moment refines it to the method's final one.
 PREVIEW_TOL = 1e-2
 #: The live copy's edits are corrected from held factors to this relative residual, not to the
-#: library's 1e-8: on 1 MP hints an edit then takes about 26 mat-vecs instead of 81 and lands within
-#: 0.003 ab of the exact answer (benchmarks/results/engine.md, engine `bounded`). A save solves the
-#: full photo afresh with the library's defaults (its printed command), so it is exact whatever this is.
+#: library's 1e-8: far fewer mat-vecs, still close to the exact answer (benchmarks/results/engine.md,
+#: engine `bounded`). A save solves the full photo afresh with the library's defaults.
 LIVE_TOL = 1e-5
 _BOXES_KEPT = 256
-#: Re-solve in the background once updates hold this many pixels, after this many idle seconds.
-#: Not sooner: the engine's LU runs on one pool of two threads per process, so an update that
-#: comes while a re-solve factorizes waits for the whole factorization, and updates cost little
-#: more as held pixels add up (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
+#: Re-solve in the background once updates hold this many pixels, after this many idle seconds:
+#: not sooner, since an update that comes while a re-solve factorizes waits for all of it
+#: (benchmarks/results/studio_notes.md, "Measurements behind the studio's settings").
 REBASE_HELD = 1000
 REBASE_IDLE = 2.0
 #: The longest a result published unpainted waits for its picture (:attr:`LiveSolver.paint_later`).
 PAINT_WAIT = 2.0
-#: A fresh solve of a live copy of this many pixels or more shows a preview first: the same
-#: document solved on the copy reduced PREVIEW_SCALE times a side, its chroma spread back over
-#: the copy's own lightness (not final); the copy's own solve follows (final, the same as without).
+#: A fresh solve of a live copy of this many pixels or more shows a preview first: the document
+#: solved on the copy reduced PREVIEW_SCALE times a side, not final.
 PREVIEW_PIXELS = 600_000
 PREVIEW_SCALE = 2
 
@@ -185,10 +182,8 @@ class LiveSolver:
         #: Called with ``(version, ab)`` as a Lab method's chroma for document version ``version`` is
         #: solved, before it is painted and published (:attr:`varcolor.Colorizer.on_chroma`).
         self.chroma_listeners: list = []
-        #: While the page's view covers the live copy (full tiles at 1:1: its picture is not seen),
-        #: a final Lab result is published unpainted and painted after, once ``paint_when()`` says
-        #: so (the view's tiles made; at most :data:`PAINT_WAIT` seconds) and no edit waits: a
-        #: picture took a core's time and Chromium's while the tiles were made.
+        #: While the page's view covers the live copy, a final Lab result is published unpainted and
+        #: painted once ``paint_when()`` says so (at most :data:`PAINT_WAIT` seconds) and no edit waits.
         self.paint_later = False
         self.paint_when: Callable[[], bool] = lambda: True
         #: The serial of the result whose picture :attr:`rgb` is.
@@ -342,14 +337,9 @@ class LiveSolver:
         )
 
     def _start_rebase(self) -> None:
-        """Solve the colorizer's current cues afresh in another thread (called holding the lock).
-
-        Each low-rank update costs more as the pixels held since the first solve add up until the
-        engine re-solves the whole image inline, which takes a full factorization (benchmarks/results/studio_notes.md,
-        "Measurements behind the studio's settings"). A fresh solve made while the page is idle
-        resets that; the next edit swaps it in (:meth:`_take_rebase`) and adds only the cues drawn
-        since.
-        """
+        """Solve the colorizer's current cues afresh in another thread (called holding the lock):
+        low-rank updates cost more as held pixels add up, and a fresh solve made while the page is
+        idle resets that; the next edit swaps it in (:meth:`_take_rebase`)."""
         self._want_rebase = False
         mask, doc, method = self._mask, self._mask_doc, self._method
 
@@ -667,9 +657,8 @@ def refinable(method: str) -> bool:
 
 @numba.njit(cache=True, parallel=True)
 def _to_rgba(rgb, rgba, top, left, height, width):
-    """Write ``rgb`` (floats in [0, 1]) as 8-bit into ``rgba``'s colour channels in a box (a
-    fraction of NumPy's time with its temporaries; benchmarks/results/studio_notes.md, "Measurements behind the
-    studio's settings")."""
+    """Write ``rgb`` (floats in [0, 1]) as 8-bit into ``rgba``'s colour channels in a box, without
+    NumPy's temporaries (benchmarks/results/studio_notes.md)."""
     for i in numba.prange(top, top + height):
         for j in range(left, left + width):
             for c in range(3):
