@@ -2,21 +2,15 @@
 beside it, from a weights file the user supplies: varcolor ships none and downloads none.
 
 The features come from one of two networks, told apart by the file's keys (:func:`load`):
+**InceptionV3**, the FID of papers (pytorch-fid's weights file, computed as pytorch-fid does:
+:class:`varcolor.neural.inception.FIDInceptionV3`), or **FeatureNet**, a small network defined
+here from a state dict the user trains or converts, whose values compare runs made with one
+weights file, not papers' FIDs.
 
-- **InceptionV3**, the FID of papers: pytorch-fid's weights file
-  (``pt_inception-2015-12-05-6726825d.pth``, the TensorFlow Inception of Heusel et al.'s code),
-  its 2048 pool features computed as pytorch-fid computes them
-  (:class:`varcolor.neural.inception.FIDInceptionV3`).
-- **FeatureNet**, a small network defined here (four 3×3 convolutions of stride 2, ReLU, a global
-  mean: :data:`FEATURES` numbers per image) from a state dict the user trains or converts
-  (``torch.save(net.state_dict(), path)``); its values compare runs made with one weights file,
-  not papers' FIDs.
-
-The distance is Heusel et al.'s (2017) Fréchet distance between the two sets' Gaussian fits,
-``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)`` (:func:`frechet_distance`, :func:`fid`). A set of no
-more images than features has a singular covariance and a distance dominated by the sample
-(:func:`small_set`; papers use thousands of images): the KID (:func:`kernel_distance`) is
-unbiased at any size.
+The distance is Heusel et al.'s (2017) between the two sets' Gaussian fits,
+``‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^½)`` (:func:`frechet_distance`). A set of no more images
+than features has a singular covariance (:func:`small_set`); the KID (:func:`kernel_distance`)
+is unbiased at any size.
 """
 
 from __future__ import annotations

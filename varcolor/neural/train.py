@@ -1,18 +1,12 @@
 """Training a :class:`~varcolor.neural.siggraph17.SIGGRAPH17` prior from folders of color photos.
 
 As the paper trained it: random resized crops and flips of color photos (near-gray ones dropped),
-hints drawn per crop — their number geometric with p = 1/8 (zero allowed), each a square of side
-uniform in 1–9 filled with the mean true chroma, placed by the ideepcolor rule — and a smooth-L1
-loss on ab plus, optionally, cross-entropy on the 529-bin head at quarter size. With
-``global_hints``, the network gets the global-hints branch and each crop its own hints (its ab
-histogram over the 313 gamut bins and mean saturation, each given with probability
-``global_given``); ``init`` starts from another model's weights (e.g. the shipped one: only the
-new branch then starts from scratch). The learning rate
-follows a cosine from ``lr`` down to 1 % of it; a checkpoint (model, optimizer, step, history) is
-written atomically every ``checkpoint_every`` steps and training resumes from it.
-
-Every random draw of step ``k`` comes from a generator seeded with ``(seed, k)``, so a resumed run
-sees the same batches as an uninterrupted one.
+geometric numbers of square hints filled with the mean true chroma (the ideepcolor rule), and a
+smooth-L1 loss on ab plus, optionally, cross-entropy on the class head. ``global_hints`` adds the
+global-hints branch; ``init`` starts from another model's weights. The learning rate follows a
+cosine; a checkpoint is written atomically every ``checkpoint_every`` steps and training resumes
+from it. Every random draw of step ``k`` is seeded with ``(seed, k)``, so a resumed run sees the
+same batches as an uninterrupted one.
 """
 
 from __future__ import annotations

@@ -15,9 +15,8 @@ already known (the previous window's last output frame) enters as boundary value
 right-hand side; a frame after the window is not coupled.
 
 The window is solved by BiCGSTAB preconditioned by a forward block Gauss–Seidel sweep, each
-frame's own block (the still-image system with a heavier diagonal) solved by the ``direct``
-solver's LU: each frame is factorised
-once and its factors reused by the next window where the frame's rows do not change.
+frame's block solved by the ``direct`` solver's LU, reused by the next window where the frame's
+rows do not change.
 """
 
 from __future__ import annotations
