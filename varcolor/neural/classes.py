@@ -37,9 +37,8 @@ TEMPERATURE = 0.38
 MIX = 0.5
 SIGMA = 5.0
 #: How much of the rebalancing the decoder applies to a head trained with plain cross-entropy
-#: (1 is the full reweighting): the setting with the best PSNR among those reaching 70 % of the
-#: originals' colourfulness on the tuning part (benchmarks/tune_automatic.py; it was 0.75, chosen
-#: on BSDS500 val, now a test set).
+#: (1 is the full reweighting): the best PSNR among the settings that keep most of the originals'
+#: colourfulness on the tuning part (benchmarks/tune_automatic.py).
 REBALANCE = 1.0
 
 

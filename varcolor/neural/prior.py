@@ -140,15 +140,13 @@ def predict(
 #: reaches across the image, and positive so that without cues the result is the guess itself.
 SPREAD_FADE = 1e-7
 #: α, the share of the network's own colour variation kept where cues exist in ``"spread"`` mode.
-#: α and the fade were chosen in issue 31 on 12 photos each of Kodak, McMaster and BSDS500 val. The
-#: tuning part (the network's own training photos) prefers α = 1, fade 1e-6, but on the test part
-#: that setting falls 0.2–0.26 dB under Levin alone on BSDS500 val from 2 hints on (the network is
-#: right more often on photos it was trained on): not taken (benchmarks/results/tune_automatic_prior*.md).
+#: α and the fade were chosen in issue 31 on Kodak, McMaster and BSDS500 val; the tuning part's
+#: own preference fell under Levin alone on the test part: not taken
+#: (benchmarks/results/tune_automatic_prior*.md).
 SPREAD_CONTRAST = 0.5
 #: How far a network without a global-hints branch moves its automatic guess onto the global
-#: hints' colour distribution (1: all the way), by decoding: the faithful guess a quarter of the
-#: way, the vivid one three quarters (the best PSNR on the tuning part at 256²,
-#: benchmarks/results/tune_automatic_global.md; it was 0.5 for both, chosen on Kodak).
+#: hints' colour distribution (1: all the way), by decoding: the best PSNR on the tuning part
+#: (benchmarks/results/tune_automatic_global.md).
 GLOBAL_SHARE = {"regression": 0.25, "annealed": 0.75}
 
 

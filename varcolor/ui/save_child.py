@@ -2,23 +2,14 @@
 
 It reads one save's request (JSON: :func:`varcolor.ui.saving.save_request`) from its stdin and
 runs it through the application layer (:func:`varcolor.app.run_request`), as the printed command
-would. A spare child (``--spare``: :class:`varcolor.ui.saving.Spare`) works ahead in a thread while
-it waits: it loads the kernels (the child's start was a good share of a save), then reads the
-photo it is given and makes its gray (:func:`varcolor.app.solve.prepare`: the save's own first
-step, the same values, and a large scan's slowest; benchmarks/results/code_notes.md).
+would. A spare child (``--spare``) works ahead while it waits: it loads the kernels, then reads the
+photo and makes its gray, the save's own first step (benchmarks/results/code_notes.md).
 
-A nice value did not keep it off the strokes (on 2 cores, a 40 MP stroke took 2 to 3 times as
-long: the child is in a session of its own, which the kernel schedules as a group beside the
-studio's): so the studio writes ``busy`` and ``idle`` lines before the request while it solves
-and paints a stroke, and the work ahead waits between its steps (the bands of the gray) while
-busy, for ``LEASE`` seconds at most since the last ``busy``. The request ends every wait: the save
-itself never waits.
-
-Either child ends as soon as the studio (process ``STUDIO``) is gone, waiting or not: in its own
-session, it would otherwise outlive a studio killed mid-save (SIGKILL, the OOM killer) and finish
-a save no one publishes, holding gigabytes of a scan.
-
-Only the standard library is imported before the request or the work ahead needs more: a busy
+A nice value did not keep it off the strokes (its own session is scheduled as a group beside the
+studio's), so the studio writes ``busy`` and ``idle`` lines and the work ahead waits between its
+steps while busy, for ``LEASE`` seconds at most since the last ``busy``; the save itself never
+waits. Either child ends as soon as the studio (process ``STUDIO``) is gone, so it never finishes
+a save no one publishes. Only the standard library is imported before the work needs more.
 studio's spare must cost it nothing while it waits.
 """
 
